@@ -1,0 +1,44 @@
+//! The outbox: every change is recorded as an Event in the same transaction that makes it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{SpecTaskId, WorkSessionId};
+use crate::{Timestamp, named_enum};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    #[serde(rename = "spec_task.created")]
+    SpecTaskCreated,
+    #[serde(rename = "spec_task.transitioned")]
+    SpecTaskTransitioned,
+    #[serde(rename = "spec_review.recorded")]
+    SpecReviewRecorded,
+    #[serde(rename = "work_session.created")]
+    WorkSessionCreated,
+    #[serde(rename = "work_session.transitioned")]
+    WorkSessionTransitioned,
+    #[serde(rename = "coordination.recorded")]
+    CoordinationRecorded,
+    #[serde(rename = "repository.registered")]
+    RepositoryRegistered,
+}
+named_enum!(EventKind, "event kind", {
+    SpecTaskCreated => "spec_task.created",
+    SpecTaskTransitioned => "spec_task.transitioned",
+    SpecReviewRecorded => "spec_review.recorded",
+    WorkSessionCreated => "work_session.created",
+    WorkSessionTransitioned => "work_session.transitioned",
+    CoordinationRecorded => "coordination.recorded",
+    RepositoryRegistered => "repository.registered",
+});
+
+/// One thing that happened. `seq` orders all events of a database, in commit order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub kind: EventKind,
+    pub spec_task_id: Option<SpecTaskId>,
+    pub work_session_id: Option<WorkSessionId>,
+    pub payload: serde_json::Value,
+    pub at: Timestamp,
+}

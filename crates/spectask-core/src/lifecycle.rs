@@ -1,0 +1,371 @@
+//! The lifecycle state machines of SpecTasks and WorkSessions (PRODUCT.md §3).
+//!
+//! Both are pure functions `(state, command) -> Result<Transition, TransitionError>`. This module is
+//! the only place that decides whether a status may change; the store persists a transition's `to`
+//! state and nothing else can produce one.
+
+use serde::Serialize;
+
+use crate::ids::WorkSessionId;
+use crate::spec_task::{SpecTaskStatus, TaskKind};
+use crate::work_session::WorkSessionStatus;
+
+#[cfg(test)]
+mod tests;
+
+/// The result of a legal command: the new state and what must happen because of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition<S, E> {
+    pub to: S,
+    pub effects: Vec<E>,
+}
+
+/// Why a command was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("cannot {command} {entity}: it is {status}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
+    Illegal {
+        entity: &'static str,
+        command: &'static str,
+        status: &'static str,
+        hint: Option<&'static str>,
+    },
+    #[error("stored {entity} state is inconsistent: {detail}")]
+    InvalidState { entity: &'static str, detail: String },
+}
+
+// ---------------------------------------------------------------------------------------------
+// SpecTask
+// ---------------------------------------------------------------------------------------------
+
+/// Why a SpecTask failed, and the status a retry returns it to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub from: SpecTaskStatus,
+    pub reason: String,
+}
+
+/// A SpecTask's lifecycle state. `failure` is present exactly when the status is `failed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SpecTaskState {
+    status: SpecTaskStatus,
+    failure: Option<Failure>,
+}
+
+impl SpecTaskState {
+    pub fn backlog() -> Self {
+        Self::at(SpecTaskStatus::Backlog)
+    }
+
+    fn at(status: SpecTaskStatus) -> Self {
+        Self { status, failure: None }
+    }
+
+    /// Rebuilds a stored state, refusing combinations no transition can produce.
+    pub fn from_parts(
+        status: SpecTaskStatus,
+        failure: Option<Failure>,
+    ) -> Result<Self, TransitionError> {
+        let invalid = |detail: String| TransitionError::InvalidState { entity: "spec task", detail };
+        match (status, &failure) {
+            (SpecTaskStatus::Failed, None) => Err(invalid("status failed without a reason".into())),
+            (SpecTaskStatus::Failed, Some(f)) if !is_resumable(f.from) => {
+                Err(invalid(format!("failed from {}, which cannot be resumed", f.from)))
+            }
+            (other, Some(_)) if other != SpecTaskStatus::Failed => {
+                Err(invalid(format!("status {other} with a failure reason")))
+            }
+            _ => Ok(Self { status, failure }),
+        }
+    }
+
+    pub fn status(&self) -> SpecTaskStatus {
+        self.status
+    }
+
+    pub fn failure(&self) -> Option<&Failure> {
+        self.failure.as_ref()
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.status.is_terminal()
+    }
+
+    /// Applies `command` to a task of `kind` in this state.
+    pub fn apply(
+        &self,
+        kind: TaskKind,
+        command: &SpecTaskCommand,
+    ) -> Result<Transition<SpecTaskState, SpecTaskEffect>, TransitionError> {
+        use SpecTaskCommand as C;
+        use SpecTaskEffect as E;
+        use SpecTaskStatus as S;
+
+        let illegal = |hint: Option<&'static str>| TransitionError::Illegal {
+            entity: "spec task",
+            command: command.verb(),
+            status: self.status.as_str(),
+            hint,
+        };
+        let go = |to: S, effects: Vec<E>| Ok(Transition { to: Self::at(to), effects });
+
+        match (self.status, command) {
+            (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
+
+            (S::Backlog, C::StartSpecGeneration) if !kind.has_planning() => {
+                Err(illegal(Some("this kind of task has no planning phase")))
+            }
+            (S::Backlog | S::SpecRevision, C::StartSpecGeneration) => {
+                go(S::SpecGeneration, vec![E::RunPlanner])
+            }
+            (S::SpecGeneration, C::SubmitSpec) => go(S::SpecReview, vec![E::AwaitSpecReview]),
+            (S::SpecReview, C::RequestChanges) => go(S::SpecRevision, vec![E::ScheduleRevision]),
+            (S::SpecReview, C::Approve) => go(S::SpecApproved, vec![E::CommitSpecHandoff]),
+            (S::SpecReview, C::Reject) => go(S::Rejected, vec![E::StopAgents]),
+
+            (S::Backlog, C::QueueImplementation) if kind.has_planning() => {
+                Err(illegal(Some("a spec task needs an approved spec first")))
+            }
+            (S::Backlog | S::SpecApproved, C::QueueImplementation) => {
+                go(S::ImplementationQueued, vec![])
+            }
+            (S::ImplementationQueued, C::StartImplementation) => {
+                go(S::Implementation, vec![E::StartImplementation])
+            }
+            (S::Implementation, C::SubmitImplementation) => {
+                go(S::ImplementationReview, vec![E::SummarizeImplementation])
+            }
+            (S::ImplementationReview, C::ApproveImplementation) => go(
+                S::Done,
+                vec![E::MergeTaskBranch, E::WriteImplementationComplete, E::StopAgents],
+            ),
+            (S::ImplementationReview, C::RequestImplementationChanges) => {
+                go(S::Implementation, vec![E::StartFollowUpSession])
+            }
+
+            (S::Failed, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
+            (from, C::Fail { reason }) => Ok(Transition {
+                to: Self {
+                    status: S::Failed,
+                    failure: Some(Failure { from, reason: reason.clone() }),
+                },
+                effects: vec![E::StopAgents],
+            }),
+            (S::Failed, C::Retry) => {
+                let from = self.failure.as_ref().map(|f| f.from).ok_or_else(|| {
+                    TransitionError::InvalidState {
+                        entity: "spec task",
+                        detail: "status failed without a reason".into(),
+                    }
+                })?;
+                go(from, resume_effects(from))
+            }
+            (_, C::Cancel) => go(S::Cancelled, vec![E::StopAgents]),
+
+            _ => Err(illegal(None)),
+        }
+    }
+}
+
+/// Whether a failure in this status can be retried (every non-terminal, non-failed status).
+fn is_resumable(status: SpecTaskStatus) -> bool {
+    !status.is_terminal() && status != SpecTaskStatus::Failed
+}
+
+/// What a retry must redo when it returns a task to `status`.
+fn resume_effects(status: SpecTaskStatus) -> Vec<SpecTaskEffect> {
+    use SpecTaskEffect as E;
+    use SpecTaskStatus as S;
+    match status {
+        S::SpecGeneration => vec![E::RunPlanner],
+        S::SpecApproved => vec![E::CommitSpecHandoff],
+        S::Implementation => vec![E::ResumeImplementation],
+        S::ImplementationReview => vec![E::SummarizeImplementation],
+        _ => vec![],
+    }
+}
+
+/// Everything that can be asked of a SpecTask's lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum SpecTaskCommand {
+    /// Backlog (spec kind) or spec_revision → spec_generation.
+    StartSpecGeneration,
+    /// The planner produced a spec version: spec_generation → spec_review.
+    SubmitSpec,
+    RequestChanges,
+    Approve,
+    Reject,
+    /// spec_approved → implementation_queued; backlog → implementation_queued for kinds without planning.
+    QueueImplementation,
+    StartImplementation,
+    /// Every work session completed: implementation → implementation_review.
+    SubmitImplementation,
+    ApproveImplementation,
+    RequestImplementationChanges,
+    Fail { reason: String },
+    Retry,
+    Cancel,
+}
+
+impl SpecTaskCommand {
+    /// The verb used in messages: "cannot {verb} spec task".
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::StartSpecGeneration => "start spec generation for",
+            Self::SubmitSpec => "submit a spec for",
+            Self::RequestChanges => "request spec changes on",
+            Self::Approve => "approve the spec of",
+            Self::Reject => "reject",
+            Self::QueueImplementation => "queue implementation of",
+            Self::StartImplementation => "start implementation of",
+            Self::SubmitImplementation => "submit the implementation of",
+            Self::ApproveImplementation => "approve the implementation of",
+            Self::RequestImplementationChanges => "request implementation changes on",
+            Self::Fail { .. } => "fail",
+            Self::Retry => "retry",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// What the orchestrator must do because of a SpecTask transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecTaskEffect {
+    RunPlanner,
+    AwaitSpecReview,
+    ScheduleRevision,
+    CommitSpecHandoff,
+    StartImplementation,
+    ResumeImplementation,
+    SummarizeImplementation,
+    StartFollowUpSession,
+    MergeTaskBranch,
+    WriteImplementationComplete,
+    StopAgents,
+}
+
+// ---------------------------------------------------------------------------------------------
+// WorkSession
+// ---------------------------------------------------------------------------------------------
+
+/// A WorkSession's lifecycle state, with the detail some statuses carry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum WorkSessionState {
+    Pending,
+    Blocked { waiting_on: Vec<WorkSessionId> },
+    Running,
+    Completed,
+    Failed { reason: String },
+    Cancelled,
+    Interrupted { reason: String },
+}
+
+impl WorkSessionState {
+    pub fn status(&self) -> WorkSessionStatus {
+        match self {
+            Self::Pending => WorkSessionStatus::Pending,
+            Self::Blocked { .. } => WorkSessionStatus::Blocked,
+            Self::Running => WorkSessionStatus::Running,
+            Self::Completed => WorkSessionStatus::Completed,
+            Self::Failed { .. } => WorkSessionStatus::Failed,
+            Self::Cancelled => WorkSessionStatus::Cancelled,
+            Self::Interrupted { .. } => WorkSessionStatus::Interrupted,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.status().is_terminal()
+    }
+
+    /// Applies `command` to a work session in this state.
+    pub fn apply(
+        &self,
+        command: &WorkSessionCommand,
+    ) -> Result<Transition<WorkSessionState, WorkSessionEffect>, TransitionError> {
+        use WorkSessionCommand as C;
+        use WorkSessionEffect as E;
+        use WorkSessionState as S;
+
+        let illegal = |hint: Option<&'static str>| TransitionError::Illegal {
+            entity: "work session",
+            command: command.verb(),
+            status: self.status().as_str(),
+            hint,
+        };
+        let go = |to: S, effects: Vec<E>| Ok(Transition { to, effects });
+
+        match (self, command) {
+            (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
+            (S::Pending | S::Blocked { .. }, C::Block { waiting_on }) => {
+                if waiting_on.is_empty() {
+                    Err(illegal(Some("blocking needs at least one session to wait on")))
+                } else {
+                    go(S::Blocked { waiting_on: waiting_on.clone() }, vec![])
+                }
+            }
+            (S::Blocked { .. }, C::Unblock) => go(S::Pending, vec![]),
+            (S::Pending, C::Start) => go(S::Running, vec![E::StartThread]),
+            (S::Running, C::Complete) => go(S::Completed, vec![E::CommitChanges]),
+            (S::Running, C::Interrupt { reason }) => {
+                go(S::Interrupted { reason: reason.clone() }, vec![])
+            }
+            (S::Interrupted { .. }, C::Resume) => go(S::Running, vec![E::ResumeThread]),
+            (S::Failed { .. }, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
+            (S::Running, C::Fail { reason }) => {
+                go(S::Failed { reason: reason.clone() }, vec![E::CancelThread])
+            }
+            (S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => {
+                go(S::Failed { reason: reason.clone() }, vec![])
+            }
+            (S::Failed { .. }, C::Retry) => go(S::Pending, vec![]),
+            (S::Running, C::Cancel) => go(S::Cancelled, vec![E::CancelThread]),
+            (_, C::Cancel) => go(S::Cancelled, vec![]),
+            _ => Err(illegal(None)),
+        }
+    }
+}
+
+/// Everything that can be asked of a WorkSession's lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum WorkSessionCommand {
+    Block { waiting_on: Vec<WorkSessionId> },
+    Unblock,
+    Start,
+    Complete,
+    Fail { reason: String },
+    /// Its agent process died or the server stopped while it ran.
+    Interrupt { reason: String },
+    Resume,
+    Retry,
+    Cancel,
+}
+
+impl WorkSessionCommand {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Self::Block { .. } => "block",
+            Self::Unblock => "unblock",
+            Self::Start => "start",
+            Self::Complete => "complete",
+            Self::Fail { .. } => "fail",
+            Self::Interrupt { .. } => "interrupt",
+            Self::Resume => "resume",
+            Self::Retry => "retry",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+/// What the agent runtime must do because of a WorkSession transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkSessionEffect {
+    StartThread,
+    ResumeThread,
+    CancelThread,
+    CommitChanges,
+}
