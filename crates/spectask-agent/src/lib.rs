@@ -1,0 +1,2 @@
+//! spectask's agent runtime over ACP.
+pub mod profiles;
