@@ -1,0 +1,139 @@
+//! The one error type of the crate: every failure names the repository, branch, path or value at fault.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the git layer.
+///
+/// Messages are lower case, name the offending value and have no trailing period. Variants that a
+/// caller is expected to handle (a rewritten design-docs branch, unmerged commits, a dirty checkout …)
+/// carry the data needed to explain the situation to a human.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("path {} does not exist", path.display())]
+    PathNotFound { path: PathBuf },
+
+    #[error("{} is not a git repository", path.display())]
+    NotARepository { path: PathBuf },
+
+    #[error("{} is a bare repository; spectask needs a working tree", path.display())]
+    BareRepository { path: PathBuf },
+
+    #[error("repository {} has no commits", path.display())]
+    NoCommits { path: PathBuf },
+
+    #[error(
+        "repository {} has no default branch: HEAD is detached and neither origin/HEAD, main nor master exists",
+        path.display()
+    )]
+    NoDefaultBranch { path: PathBuf },
+
+    #[error("repository {} is not registered with spectask (register it first)", path.display())]
+    NotRegistered { path: PathBuf },
+
+    #[error("branch {branch} does not exist in {}", repo.display())]
+    BranchNotFound { repo: PathBuf, branch: String },
+
+    #[error(
+        "design-docs branch {branch} was rewritten: its tip {current} does not descend from {last_written}, \
+         the last tip spectask wrote; spectask stopped writing to it until a human accepts the new history"
+    )]
+    DesignDocsRewritten {
+        branch: String,
+        last_written: String,
+        current: String,
+    },
+
+    #[error("invalid task name {name:?}: {reason}")]
+    InvalidTaskName { name: String, reason: &'static str },
+
+    #[error("invalid repository path {path:?}: {reason}")]
+    InvalidFilePath { path: String, reason: &'static str },
+
+    #[error("invalid commit id {value:?}")]
+    InvalidCommitId { value: String },
+
+    #[error("invalid trailer {key:?}: {reason}")]
+    InvalidTrailer { key: String, reason: &'static str },
+
+    #[error("invalid branch name {name:?}")]
+    InvalidBranchName { name: String },
+
+    #[error("worktree {} has uncommitted changes: {}", path.display(), files.join(", "))]
+    UncommittedChanges { path: PathBuf, files: Vec<String> },
+
+    #[error("branch {branch} has {count} commit(s) not merged into {default_branch}")]
+    UnmergedCommits {
+        branch: String,
+        default_branch: String,
+        count: usize,
+    },
+
+    #[error("worktree {} was not created by spectask; leaving it alone", path.display())]
+    NotSpectaskWorktree { path: PathBuf },
+
+    #[error("worktree {} has {actual} checked out, expected branch {expected}", path.display())]
+    WrongBranchCheckedOut {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("worktree {} is in the middle of a {state}", path.display())]
+    OperationInProgress { path: PathBuf, state: String },
+
+    #[error("branch {branch} is already checked out in the worktree at {}", path.display())]
+    BranchCheckedOutElsewhere { branch: String, path: PathBuf },
+
+    #[error("merging {branch} into {into} conflicts in: {}", files.join(", "))]
+    MergeConflict {
+        branch: String,
+        into: String,
+        files: Vec<String>,
+    },
+
+    #[error("branch {branch} moved while spectask was updating it (expected tip {expected})")]
+    ConcurrentUpdate { branch: String, expected: String },
+
+    #[error("cannot take the spectask lock {}: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{op}: {source}")]
+    Git { op: String, source: git2::Error },
+
+    #[error("building the archive of {task}: {source}")]
+    Archive {
+        task: String,
+        source: std::io::Error,
+    },
+}
+
+/// Attaches what spectask was doing to a raw libgit2 error.
+pub(crate) trait GitResultExt<T> {
+    /// `op` says what was attempted and on what, e.g. `format!("find branch {branch}")`.
+    fn op(self, op: impl FnOnce() -> String) -> Result<T, GitError>;
+}
+
+impl<T> GitResultExt<T> for Result<T, git2::Error> {
+    fn op(self, op: impl FnOnce() -> String) -> Result<T, GitError> {
+        self.map_err(|source| GitError::Git { op: op(), source })
+    }
+}
+
+/// Attaches the failing operation and path to an IO error.
+pub(crate) fn io_err(
+    op: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> GitError {
+    let path = path.into();
+    move |source| GitError::Io { op, path, source }
+}

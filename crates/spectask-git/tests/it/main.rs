@@ -1,0 +1,5 @@
+//! Integration tests of spectask-git against real repositories in temporary directories.
+#![allow(clippy::unwrap_used)]
+
+mod inspect;
+mod support;

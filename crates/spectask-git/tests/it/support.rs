@@ -1,0 +1,54 @@
+//! Shared test helpers: real repositories made with the `git` CLI, and `git fsck --strict`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `git` in `dir` with a fixed identity, panics on failure, returns trimmed stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_output(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Runs `git` in `dir` and returns its raw output, whatever the exit status.
+pub fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap()
+}
+
+/// Creates `<parent>/repo` with one commit (`README.md`) on `branch`.
+pub fn init_repo(parent: &Path, branch: &str) -> PathBuf {
+    let root = parent.join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    git(&root, &["init", "-q", "-b", branch]);
+    std::fs::write(root.join("README.md"), "hello\n").unwrap();
+    git(&root, &["add", "README.md"]);
+    git(&root, &["commit", "-q", "-m", "initial"]);
+    root
+}
+
+/// Asserts `git fsck --strict` finds nothing wrong.
+pub fn assert_fsck_clean(root: &Path) {
+    let out = git_output(root, &["fsck", "--strict"]);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "git fsck --strict in {}: {}{}",
+        root.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
