@@ -1,0 +1,50 @@
+//! The one error type of this crate.
+
+use crate::config::Provider;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlannerError {
+    #[error("invalid planner config: {0}")]
+    InvalidConfig(String),
+
+    #[error("cannot build the http client for {url}: {reason}")]
+    Client { url: String, reason: String },
+
+    /// An HTTP call that failed for good: either a status that retrying cannot fix (e.g. 401) or the
+    /// last of `attempts` retryable failures (429, 5xx, connection errors, timeouts, truncated
+    /// streams).
+    #[error(
+        "{provider} request to {url} failed after {attempts} attempt(s): {reason}{}",
+        excerpt_suffix(.body_excerpt)
+    )]
+    Request {
+        provider: Provider,
+        url: String,
+        attempts: u32,
+        /// The HTTP status of the last attempt, if it got that far.
+        status: Option<u16>,
+        /// What went wrong in the last attempt, e.g. `status 500` or `stream closed before [DONE]`.
+        reason: String,
+        /// The end of the last response body seen (an error body, or the streamed text).
+        body_excerpt: String,
+    },
+
+    /// The model never produced all three documents, even after the repair rounds.
+    #[error(
+        "the {provider} model {model:?} did not produce {missing} after {rounds} repair round(s)"
+    )]
+    IncompleteAnswer {
+        provider: Provider,
+        model: String,
+        missing: String,
+        rounds: u32,
+    },
+}
+
+fn excerpt_suffix(body_excerpt: &str) -> String {
+    if body_excerpt.is_empty() {
+        String::new()
+    } else {
+        format!("; body: {body_excerpt:?}")
+    }
+}

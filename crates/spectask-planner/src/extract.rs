@@ -1,0 +1,258 @@
+//! Pulling the three documents out of a model's answer.
+//!
+//! The format asked for is delimiter lines (`=== requirements.md ===` … `=== end ===`); since
+//! models vary, Markdown fences named after the file (in the info string or on the line just
+//! before the fence) are accepted too. A document wrapped in a fence inside its delimited section
+//! is unwrapped.
+
+use spectask_core::SpecDocument;
+
+pub(crate) const DELIMITER_END: &str = "=== end ===";
+
+/// The delimiter line that starts `document`.
+pub(crate) fn delimiter(document: SpecDocument) -> String {
+    format!("=== {} ===", document.file_name())
+}
+
+/// The three documents of one spec version.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Documents {
+    pub requirements: String,
+    pub design: String,
+    pub tasks: String,
+}
+
+impl Documents {
+    pub fn get(&self, document: SpecDocument) -> &str {
+        match document {
+            SpecDocument::Requirements => &self.requirements,
+            SpecDocument::Design => &self.design,
+            SpecDocument::Tasks => &self.tasks,
+        }
+    }
+
+    /// The documents in the output format, as the model is asked to write them.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        for document in SpecDocument::ALL {
+            text.push_str(&delimiter(*document));
+            text.push('\n');
+            text.push_str(self.get(*document));
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        text.push_str(DELIMITER_END);
+        text
+    }
+}
+
+/// The documents found in one answer; any may be missing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Extracted {
+    pub requirements: Option<String>,
+    pub design: Option<String>,
+    pub tasks: Option<String>,
+}
+
+impl Extracted {
+    fn get(&self, document: SpecDocument) -> &Option<String> {
+        match document {
+            SpecDocument::Requirements => &self.requirements,
+            SpecDocument::Design => &self.design,
+            SpecDocument::Tasks => &self.tasks,
+        }
+    }
+
+    fn slot(&mut self, document: SpecDocument) -> &mut Option<String> {
+        match document {
+            SpecDocument::Requirements => &mut self.requirements,
+            SpecDocument::Design => &mut self.design,
+            SpecDocument::Tasks => &mut self.tasks,
+        }
+    }
+
+    /// Documents of `self` win; the gaps are filled from `earlier` (a repair answer that repeats
+    /// only the fixed document keeps the others).
+    pub fn or(mut self, earlier: &Extracted) -> Extracted {
+        for document in SpecDocument::ALL {
+            let slot = self.slot(*document);
+            if slot.is_none() {
+                slot.clone_from(earlier.get(*document));
+            }
+        }
+        self
+    }
+
+    pub fn missing(&self) -> Vec<SpecDocument> {
+        SpecDocument::ALL
+            .iter()
+            .copied()
+            .filter(|d| self.get(*d).is_none())
+            .collect()
+    }
+
+    /// All three documents, if none is missing.
+    pub fn complete(&self) -> Option<Documents> {
+        Some(Documents {
+            requirements: self.requirements.clone()?,
+            design: self.design.clone()?,
+            tasks: self.tasks.clone()?,
+        })
+    }
+}
+
+/// Finds the documents: delimited sections first, then named fences for what is still missing.
+pub(crate) fn extract(answer: &str) -> Extracted {
+    let lines: Vec<&str> = answer.lines().collect();
+    delimited(&lines).or(&fenced(&lines))
+}
+
+fn delimited(lines: &[&str]) -> Extracted {
+    let mut found = Extracted::default();
+    let mut current: Option<(SpecDocument, Vec<&str>)> = None;
+    for line in lines {
+        let Some(name) = delimiter_name(line) else {
+            if let Some((_, body)) = &mut current {
+                body.push(line);
+            }
+            continue;
+        };
+        if let Some((document, body)) = current.take() {
+            *found.slot(document) = Some(tidy(&body));
+        }
+        current = document_named(name).map(|document| (document, Vec::new()));
+    }
+    if let Some((document, body)) = current {
+        *found.slot(document) = Some(tidy(&body));
+    }
+    found
+}
+
+/// The name inside `=== name ===`, if the line is a delimiter.
+fn delimiter_name(line: &str) -> Option<&str> {
+    let inner = line.trim().strip_prefix("===")?.strip_suffix("===")?;
+    Some(inner.trim_matches(|c: char| c == '=' || c.is_whitespace()))
+}
+
+/// The document a name refers to: `requirements.md`, `**design.md**`, `.kiro/specs/x/tasks.md:` ….
+fn document_named(name: &str) -> Option<SpecDocument> {
+    let name = name
+        .trim_matches(|c: char| "*`'\":# ".contains(c))
+        .to_ascii_lowercase();
+    SpecDocument::ALL.iter().copied().find(|document| {
+        let file = document.file_name();
+        name == file || name.ends_with(&format!("/{file}")) || name.ends_with(&format!(" {file}"))
+    })
+}
+
+/// The document a fence belongs to, named in its info string or on the last non-blank line above.
+fn fence_owner(info: &str, above: Option<&str>) -> Option<SpecDocument> {
+    let from_info = info
+        .split(|c: char| c.is_whitespace() || c == '=' || c == '{' || c == '}')
+        .find_map(document_named);
+    from_info.or_else(|| {
+        let above = above?.to_ascii_lowercase();
+        SpecDocument::ALL
+            .iter()
+            .copied()
+            .find(|d| above.contains(d.file_name()))
+    })
+}
+
+fn fenced(lines: &[&str]) -> Extracted {
+    let mut found = Extracted::default();
+    let mut index = 0;
+    while index < lines.len() {
+        let Some(open) = Fence::parse(lines[index]) else {
+            index += 1;
+            continue;
+        };
+        let above = lines[..index]
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .copied();
+        let owner = fence_owner(open.info, above);
+        let end = open
+            .closing_line(&lines[index + 1..])
+            .map_or(lines.len(), |n| index + 1 + n);
+        let body = &lines[(index + 1).min(end)..end];
+        if let Some(document) = owner {
+            let slot = found.slot(document);
+            if slot.is_none() {
+                *slot = Some(tidy(body));
+            }
+        }
+        index = end + 1;
+    }
+    found
+}
+
+/// A fence line: its character (`` ` `` or `~`), length and info string.
+#[derive(Clone, Copy, Debug)]
+struct Fence<'a> {
+    marker: char,
+    len: usize,
+    info: &'a str,
+}
+
+impl<'a> Fence<'a> {
+    fn parse(line: &'a str) -> Option<Self> {
+        let trimmed = line.trim_start();
+        let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+        let len = trimmed.chars().take_while(|c| *c == marker).count();
+        (len >= 3).then(|| Self {
+            marker,
+            len,
+            info: trimmed[len..].trim(),
+        })
+    }
+
+    /// The offset in `rest` of the line closing this fence. Fences opened inside (e.g. a
+    /// ```` ```mermaid ```` block in design.md) are skipped with their own closing lines, even when
+    /// the model used the same fence length outside.
+    fn closing_line(&self, rest: &[&str]) -> Option<usize> {
+        let mut depth = 0usize;
+        for (offset, line) in rest.iter().enumerate() {
+            let Some(fence) = Fence::parse(line).filter(|f| f.marker == self.marker) else {
+                continue;
+            };
+            if !fence.info.is_empty() {
+                depth += 1;
+            } else if depth > 0 {
+                depth -= 1;
+            } else if fence.len >= self.len {
+                return Some(offset);
+            }
+        }
+        None
+    }
+}
+
+/// Drops the blank lines around a document and a fence wrapped around all of it.
+fn tidy(lines: &[&str]) -> String {
+    let is_blank = |l: &&str| l.trim().is_empty();
+    let start = lines
+        .iter()
+        .position(|l| !is_blank(l))
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !is_blank(l))
+        .map_or(start, |i| i + 1);
+    let mut body = &lines[start..end];
+    if let Some(first) = body.first()
+        && body.len() >= 2
+        && let Some(open) = Fence::parse(first)
+        && open.closing_line(&body[1..]) == Some(body.len() - 2)
+    {
+        body = &body[1..body.len() - 1];
+    }
+    let mut text = body.join("\n");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests;

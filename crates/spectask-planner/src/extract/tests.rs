@@ -1,0 +1,82 @@
+//! Extraction from the answer shapes models produce.
+
+use super::*;
+
+const REQ: &str = "# Requirements Document\n\n## Introduction\nJWT.\n";
+const DESIGN: &str =
+    "# Design Document\n\n## Overview\n\n```mermaid\ngraph TD\n  A --> B\n```\n\nDone.\n";
+const TASKS: &str = "# Implementation Plan\n\n- [ ] 1. Do it\n  - _Requirements: 1.1_\n";
+
+fn assert_all_three(found: &Extracted) {
+    assert_eq!(found.requirements.as_deref(), Some(REQ));
+    assert_eq!(found.design.as_deref(), Some(DESIGN));
+    assert_eq!(found.tasks.as_deref(), Some(TASKS));
+    assert!(found.missing().is_empty());
+}
+
+#[test]
+fn delimited_answer_round_trips_through_render() {
+    let documents = Documents {
+        requirements: REQ.into(),
+        design: DESIGN.into(),
+        tasks: TASKS.into(),
+    };
+    let found = extract(&documents.render());
+    assert_eq!(found.complete(), Some(documents));
+}
+
+#[test]
+fn delimiters_tolerate_chatter_spacing_bold_names_and_wrapping_fences() {
+    let answer = format!(
+        "Sure! Here is the spec.\n\n===  **requirements.md**  ===\n\n```markdown\n{REQ}```\n\n\
+         ==== design.md ====\n{DESIGN}\n=== .kiro/specs/jwt/tasks.md ===\r\n{TASKS}=== END ===\n\
+         Let me know if you want changes."
+    );
+    let answer = answer.replace("\r\n", "\n");
+    assert_all_three(&extract(&answer));
+}
+
+#[test]
+fn named_markdown_fences_are_accepted() {
+    let answer = format!(
+        "### requirements.md\n\n```markdown\n{REQ}```\n\n**`design.md`**\n```md\n{DESIGN}```\n\n\
+         ```markdown title=\"tasks.md\"\n{TASKS}```\n"
+    );
+    assert_all_three(&extract(&answer));
+}
+
+#[test]
+fn longer_outer_fences_and_tilde_fences_are_accepted() {
+    let answer = format!(
+        "requirements.md:\n~~~\n{REQ}~~~\n\ndesign.md\n````markdown\n{DESIGN}````\n\ntasks.md\n```\n{TASKS}```\n"
+    );
+    assert_all_three(&extract(&answer));
+}
+
+#[test]
+fn unnamed_fences_are_not_documents() {
+    let answer = format!("Here:\n```markdown\n{REQ}```\n=== tasks.md ===\n{TASKS}");
+    let found = extract(&answer);
+    assert_eq!(found.requirements, None);
+    assert_eq!(found.tasks.as_deref(), Some(TASKS));
+    assert_eq!(
+        found.missing(),
+        vec![SpecDocument::Requirements, SpecDocument::Design]
+    );
+    assert_eq!(found.complete(), None);
+}
+
+#[test]
+fn a_repair_answer_with_one_document_keeps_the_others() {
+    let first = extract(&format!(
+        "=== requirements.md ===\n{REQ}=== design.md ===\n{DESIGN}=== end ==="
+    ));
+    let repair = extract(&format!("=== tasks.md ===\n{TASKS}=== end ==="));
+    assert_all_three(&repair.or(&first));
+}
+
+#[test]
+fn a_section_cut_off_at_the_end_still_counts() {
+    let found = extract(&format!("=== tasks.md ===\n{TASKS}"));
+    assert_eq!(found.tasks.as_deref(), Some(TASKS));
+}

@@ -1,0 +1,16 @@
+//! Planners of kind `llm`: a Kiro-style spec (requirements.md, design.md, tasks.md) written by a
+//! chat model over HTTP, OpenAI-compatible or Anthropic, streamed, retried and linted.
+
+mod anthropic;
+mod client;
+mod config;
+mod error;
+mod extract;
+mod openai;
+mod prompt;
+mod retry;
+mod sse;
+
+pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
+pub use error::PlannerError;
+pub use prompt::{RepoContext, ReviewComments};

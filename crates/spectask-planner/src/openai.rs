@@ -1,0 +1,135 @@
+//! OpenAI-compatible chat completions (`POST {base_url}/chat/completions`): the request and the
+//! streamed answer, as served by OpenAI, Ollama, vLLM, llama.cpp server and others.
+
+use reqwest::RequestBuilder;
+use serde_json::{Value, json};
+
+use crate::client::{ChatMessage, Reply, StreamDecoder};
+use crate::sse::SseEvent;
+
+/// The streaming request; `stream_options.include_usage` asks for a final chunk with token counts.
+pub(crate) fn request(
+    builder: RequestBuilder,
+    api_key: Option<&str>,
+    model: &str,
+    max_tokens: u32,
+    system: &str,
+    messages: &[ChatMessage],
+) -> RequestBuilder {
+    let mut all = vec![json!({ "role": "system", "content": system })];
+    all.extend(
+        messages
+            .iter()
+            .map(|m| json!({ "role": m.role.as_str(), "content": m.content })),
+    );
+    let body = json!({
+        "model": model,
+        "messages": all,
+        "max_tokens": max_tokens,
+        "stream": true,
+        "stream_options": { "include_usage": true },
+    });
+    let builder = builder.header("accept", "text/event-stream").json(&body);
+    match api_key {
+        Some(key) => builder.bearer_auth(key),
+        None => builder,
+    }
+}
+
+/// Collects `choices[0].delta.content` and `usage` from `data:` chunks until `data: [DONE]`.
+#[derive(Debug, Default)]
+pub(crate) struct Decoder {
+    reply: Reply,
+    done: bool,
+}
+
+impl StreamDecoder for Decoder {
+    const TERMINAL: &'static str = "data: [DONE]";
+
+    fn on_event(&mut self, event: &SseEvent) -> Result<(), String> {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        let chunk: Value = serde_json::from_str(data)
+            .map_err(|err| format!("chunk is not json ({err}): {}", crate::client::head(data)))?;
+        if let Some(error) = chunk.get("error") {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message");
+            return Err(format!("the stream reported an error: {message}"));
+        }
+        let delta = chunk
+            .pointer("/choices/0/delta/content")
+            .and_then(Value::as_str);
+        if let Some(text) = delta {
+            self.reply.text.push_str(text);
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+            let count = |name: &str| usage.get(name).and_then(Value::as_u64).unwrap_or(0);
+            self.reply.input_tokens = count("prompt_tokens");
+            self.reply.output_tokens = count("completion_tokens");
+        }
+        Ok(())
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    fn into_reply(self) -> Reply {
+        self.reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(decoder: &mut Decoder, data: &str) -> Result<(), String> {
+        decoder.on_event(&SseEvent {
+            event: None,
+            data: data.to_owned(),
+        })
+    }
+
+    #[test]
+    fn content_deltas_and_the_usage_chunk_make_the_reply() {
+        let mut decoder = Decoder::default();
+        feed(
+            &mut decoder,
+            r#"{"choices":[{"delta":{"role":"assistant"}}]}"#,
+        )
+        .unwrap();
+        feed(&mut decoder, r#"{"choices":[{"delta":{"content":"Hel"}}]}"#).unwrap();
+        feed(
+            &mut decoder,
+            r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":null}]}"#,
+        )
+        .unwrap();
+        feed(
+            &mut decoder,
+            r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#,
+        )
+        .unwrap();
+        assert!(!decoder.is_done());
+        feed(&mut decoder, "[DONE]").unwrap();
+        assert!(decoder.is_done());
+        let reply = decoder.into_reply();
+        assert_eq!(
+            (reply.text.as_str(), reply.input_tokens, reply.output_tokens),
+            ("Hello", 12, 3)
+        );
+    }
+
+    #[test]
+    fn error_chunks_and_garbage_fail_the_stream() {
+        let mut decoder = Decoder::default();
+        let err = feed(&mut decoder, r#"{"error":{"message":"model overloaded"}}"#).unwrap_err();
+        assert!(err.contains("model overloaded"), "{err}");
+        let err = feed(&mut decoder, "<html>").unwrap_err();
+        assert!(err.contains("<html>"), "{err}");
+    }
+}

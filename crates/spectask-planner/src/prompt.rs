@@ -1,0 +1,437 @@
+//! What the planner says to the model: the format rules (system prompt), the change request with a
+//! bounded repository context, the repair turn quoting lint errors, and the revision turn.
+
+use std::fmt::Write as _;
+
+use spectask_core::{LineComment, SpecDocument};
+
+use crate::extract::{DELIMITER_END, Documents, delimiter};
+
+/// The repository as shown to the model: a file tree and a few whole files (README, manifests).
+/// The caller chooses them; [`crate::LlmPlannerConfig::context_budget_bytes`] bounds what is sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepoContext {
+    /// Paths relative to the repository root, one per entry.
+    pub file_tree: Vec<String>,
+    /// `(path, content)` pairs.
+    pub files: Vec<(String, String)>,
+}
+
+/// What a reviewer asked for: overall text and comments on documents or their lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewComments {
+    pub overall: String,
+    pub line_comments: Vec<LineComment>,
+}
+
+/// Role, format rules and output format; the same for generation, repair and revision.
+pub(crate) fn system_prompt() -> String {
+    let mut text = String::from(SYSTEM_RULES);
+    text.push_str("\n## Output format\n\n");
+    text.push_str(
+        "Answer with the three complete documents and nothing else: no preamble, no closing remarks, \
+         no code fence around a document. Start each document with its delimiter line and end the \
+         answer with the end line, exactly like this:\n\n",
+    );
+    for document in SpecDocument::ALL {
+        let _ = writeln!(
+            text,
+            "{}\n<the whole {} here>",
+            delimiter(*document),
+            document.file_name()
+        );
+    }
+    text.push_str(DELIMITER_END);
+    text.push('\n');
+    text
+}
+
+/// The first user turn: the change request and the repository context.
+pub(crate) fn generation_prompt(
+    title: &str,
+    request: &str,
+    repo: &RepoContext,
+    budget_bytes: usize,
+) -> String {
+    let mut text = String::from("# Change request\n\n");
+    if !title.trim().is_empty() {
+        let _ = writeln!(text, "Title: {}\n", title.trim());
+    }
+    text.push_str(request.trim());
+    text.push_str("\n\n# Repository context\n\n");
+    render_repo_context(&mut text, repo, budget_bytes);
+    text.push_str(
+        "\nWrite requirements.md, design.md and tasks.md for this change, following the rules and \
+         the output format exactly.\n",
+    );
+    text
+}
+
+/// The turn after a faulty answer: what is missing and every lint error, quoted.
+pub(crate) fn repair_prompt(missing: &[SpecDocument], lint_errors: &[String]) -> String {
+    let mut text = String::from("Your answer does not pass the spec checks yet.\n\n");
+    if !missing.is_empty() {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|d| format!("`{}`", delimiter(*d)))
+            .collect();
+        let _ = writeln!(
+            text,
+            "Missing documents: no section starting with {} was found.\n",
+            names.join(", ")
+        );
+    }
+    if !lint_errors.is_empty() {
+        text.push_str("Lint errors (`file:line: level: message`):\n\n```text\n");
+        for line in lint_errors {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push_str("```\n\n");
+    }
+    text.push_str(
+        "Fix every problem listed, keep everything else as it was, and answer again with all three \
+         complete documents in the output format.\n",
+    );
+    text
+}
+
+/// The first user turn of a revision: the version under review and the reviewer's comments.
+pub(crate) fn revision_prompt(previous: &Documents, comments: &ReviewComments) -> String {
+    let mut text = String::from("# Spec under review\n\nThis is the current version:\n\n");
+    text.push_str(&previous.render());
+    text.push_str("\n\n# Reviewer's comments\n\n");
+    if !comments.overall.trim().is_empty() {
+        text.push_str(comments.overall.trim());
+        text.push_str("\n\n");
+    }
+    for comment in &comments.line_comments {
+        let document = comment.document.file_name();
+        match comment.line {
+            Some(line) => {
+                let quoted = previous
+                    .get(comment.document)
+                    .lines()
+                    .nth((line as usize).saturating_sub(1))
+                    .unwrap_or("")
+                    .trim();
+                let _ = writeln!(
+                    text,
+                    "- {document} line {line} (`{quoted}`): {}",
+                    comment.comment
+                );
+            }
+            None => {
+                let _ = writeln!(text, "- {document}: {}", comment.comment);
+            }
+        }
+    }
+    text.push_str(
+        "\nWrite the next version: address every comment, keep what nobody commented on unless \
+         consistency requires a change, and answer with all three complete documents in the output \
+         format.\n",
+    );
+    text
+}
+
+/// The file tree gets at most a quarter of the budget; files share the rest fairly (a small file
+/// is shown whole, leaving more to the larger ones). Every cut is said where it happens.
+fn render_repo_context(text: &mut String, repo: &RepoContext, budget_bytes: usize) {
+    let tree_budget = budget_bytes / 4;
+    text.push_str("## File tree\n\n");
+    if repo.file_tree.is_empty() {
+        text.push_str("(not provided)\n");
+    }
+    let mut tree = String::new();
+    let mut shown = 0;
+    for path in &repo.file_tree {
+        if tree.len() + path.len() + 1 > tree_budget {
+            break;
+        }
+        tree.push_str(path);
+        tree.push('\n');
+        shown += 1;
+    }
+    if !tree.is_empty() {
+        push_fenced(text, &tree);
+    }
+    if shown < repo.file_tree.len() {
+        let _ = writeln!(
+            text,
+            "[file tree truncated: {} of {} entries shown]",
+            shown,
+            repo.file_tree.len()
+        );
+    }
+    let file_budget = budget_bytes - tree.len();
+    let allowances = fair_shares(&repo.files, file_budget);
+    for ((path, content), allowed) in repo.files.iter().zip(allowances) {
+        let _ = writeln!(text, "\n## {path}\n");
+        let cut = floor_char_boundary(content, allowed);
+        if cut == 0 && !content.is_empty() {
+            let _ = writeln!(
+                text,
+                "[{path} omitted: {} bytes, context budget used up]",
+                content.len()
+            );
+            continue;
+        }
+        push_fenced(text, &content[..cut]);
+        if cut < content.len() {
+            let _ = writeln!(
+                text,
+                "[{path} truncated: first {cut} of {} bytes shown]",
+                content.len()
+            );
+        }
+    }
+}
+
+/// Splits `budget` over the files, smallest first, each getting at most an equal share of what
+/// is left; returns the allowance of each file in the original order.
+fn fair_shares(files: &[(String, String)], budget: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| files[i].1.len());
+    let mut allowances = vec![0; files.len()];
+    let mut left = budget;
+    for (done, &i) in order.iter().enumerate() {
+        let share = left / (files.len() - done);
+        allowances[i] = files[i].1.len().min(share);
+        left -= allowances[i];
+    }
+    allowances
+}
+
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    let mut cut = max.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
+
+/// Quotes `content` in a fence longer than any backtick run inside it.
+fn push_fenced(text: &mut String, content: &str) {
+    let longest_run = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run.max(2) + 1);
+    let _ = writeln!(
+        text,
+        "{fence}text\n{}\n{fence}",
+        content.trim_end_matches('\n')
+    );
+}
+
+const SYSTEM_RULES: &str = r#"You are the planning agent of spectask. For one change to a software repository you write a Kiro-style spec of three Markdown documents: requirements.md, design.md and tasks.md. You plan; you do not write the code.
+
+## requirements.md
+
+```
+# Requirements Document
+
+## Introduction
+
+<what changes and why, in a few sentences>
+
+## Glossary
+
+- **Auth_Service**: <definition of every system name used in a criterion>
+
+## Requirements
+
+### Requirement 1: <Title>
+
+**User Story:** As a <role>, I want <capability>, so that <benefit>.
+
+#### Acceptance Criteria
+
+1. WHEN <trigger>, THE <System_Name> SHALL <response>
+2. IF <unwanted condition>, THEN THE <System_Name> SHALL <response>
+```
+
+- Every acceptance criterion is one numbered line in strict EARS form, with exactly one SHALL (or SHALL NOT) and a system name from the Glossary (Capitalised_Snake form):
+  - event-driven: `WHEN <trigger>, THE <System_Name> SHALL <response>` (the usual form)
+  - ubiquitous: `THE <System_Name> SHALL <response>`
+  - state-driven: `WHILE <state>, THE <System_Name> SHALL <response>`
+  - unwanted behaviour: `IF <condition>, THEN THE <System_Name> SHALL <response>`
+  - optional feature: `WHERE <feature is included>, THE <System_Name> SHALL <response>`
+- A criterion's id is its requirement number and its position in the list: the second criterion of Requirement 3 is 3.2.
+- No vague words (fast, quickly, user-friendly, easy, simple, appropriate, robust, etc., and/or, as needed): state measurable values instead.
+
+## design.md
+
+```
+# Design Document
+
+## Overview
+## Architecture
+## Components and Interfaces
+## Data Models
+## Error Handling
+## Testing Strategy
+```
+
+- All six sections, in this order, each with real content grounded in the repository context: its languages, modules, file paths and conventions. Mermaid diagrams are welcome.
+
+## tasks.md
+
+```
+# Implementation Plan
+
+- [ ] 1. <Top-level task>
+  - [ ] 1.1 <Sub-task>
+    - <detail: files to create or change, tests to write>
+    - _Requirements: 1.1, 1.2_
+  - [ ] 1.2 <Sub-task>
+    - <detail>
+    - _Requirements: 1.3_
+- [ ] 2. <Top-level task>
+  - [ ] 2.1 <Sub-task>
+    - _Requirements: 2.1_
+    - _Depends: 1.2_
+```
+
+- Coding tasks only (write, change or test code), each small enough for one focused agent session, at most two levels: `- [ ] N. Title` and, indented by two spaces, `  - [ ] N.M Title`.
+- Every sub-task, and every top-level task without sub-tasks, has a `_Requirements: N.M, …_` line citing acceptance-criterion ids that exist in requirements.md, and every criterion is cited by at least one task.
+- Sub-tasks of one task run in the order written. When a task needs a task of another top-level task finished first, say so with `_Depends: N.M_`; dependencies never form a cycle.
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(files: &[(&str, &str)], tree: &[&str]) -> RepoContext {
+        RepoContext {
+            file_tree: tree.iter().map(|p| p.to_string()).collect(),
+            files: files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn system_prompt_states_the_formats_and_delimiters() {
+        let text = system_prompt();
+        for needle in [
+            "WHEN <trigger>, THE <System_Name> SHALL <response>",
+            "## Glossary",
+            "## Components and Interfaces",
+            "## Testing Strategy",
+            "  - [ ] 1.1 <Sub-task>",
+            "_Requirements: 1.1, 1.2_",
+            "_Depends: 1.2_",
+            "=== requirements.md ===",
+            "=== tasks.md ===",
+            "=== end ===",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?}");
+        }
+    }
+
+    #[test]
+    fn small_context_is_quoted_whole() {
+        let repo = repo(
+            &[
+                ("README.md", "# Demo\nA tool.\n"),
+                ("Cargo.toml", "[package]\n"),
+            ],
+            &["src/main.rs"],
+        );
+        let text = generation_prompt("Add JWT", "Add JWT authentication", &repo, 10_000);
+        assert!(text.contains("Title: Add JWT"));
+        assert!(text.contains("Add JWT authentication"));
+        assert!(
+            text.contains("## README.md\n\n```text\n# Demo\nA tool.\n```"),
+            "{text}"
+        );
+        assert!(text.contains("src/main.rs"));
+        assert!(!text.contains("truncated"), "{text}");
+    }
+
+    #[test]
+    fn large_context_is_cut_to_the_budget_and_says_where() {
+        let big = "x".repeat(50_000);
+        let tree: Vec<String> = (0..5_000).map(|i| format!("src/file_{i}.rs")).collect();
+        let tree: Vec<&str> = tree.iter().map(String::as_str).collect();
+        let repo = repo(
+            &[
+                ("README.md", &big),
+                ("Cargo.toml", "[package]\nname = \"a\"\n"),
+            ],
+            &tree,
+        );
+        let text = generation_prompt("t", "r", &repo, 8_000);
+        assert!(text.len() < 8_000 + 1_000, "prompt is {} bytes", text.len());
+        assert!(text.contains("[README.md truncated: first "), "{text}");
+        assert!(text.contains("of 50000 bytes shown]"));
+        assert!(text.contains("[file tree truncated: "));
+        assert!(
+            text.contains("name = \"a\""),
+            "the small manifest is shown whole"
+        );
+    }
+
+    #[test]
+    fn fair_shares_give_small_files_all_and_split_the_rest() {
+        let files = vec![
+            ("a".to_owned(), "a".repeat(1000)),
+            ("b".to_owned(), "b".repeat(10)),
+            ("c".to_owned(), "c".repeat(1000)),
+        ];
+        assert_eq!(fair_shares(&files, 210), vec![100, 10, 100]);
+    }
+
+    #[test]
+    fn quoted_files_with_fences_get_a_longer_fence() {
+        let mut text = String::new();
+        push_fenced(&mut text, "```rust\nfn main() {}\n```\n");
+        assert!(text.starts_with("````text\n"), "{text}");
+        assert!(text.ends_with("\n````\n"), "{text}");
+    }
+
+    #[test]
+    fn repair_prompt_quotes_missing_documents_and_lint_errors() {
+        let errors = vec!["requirements.md:7: error: criterion has no SHALL".to_owned()];
+        let text = repair_prompt(&[SpecDocument::Tasks], &errors);
+        assert!(text.contains("`=== tasks.md ===`"), "{text}");
+        assert!(
+            text.contains("requirements.md:7: error: criterion has no SHALL"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn revision_prompt_quotes_the_previous_version_and_the_commented_line() {
+        let previous = Documents {
+            requirements: "# Requirements Document\nline two\n".to_owned(),
+            design: "# Design Document\n".to_owned(),
+            tasks: "# Implementation Plan\n".to_owned(),
+        };
+        let comments = ReviewComments {
+            overall: "Use OAuth instead.".to_owned(),
+            line_comments: vec![
+                LineComment {
+                    document: SpecDocument::Requirements,
+                    line: Some(2),
+                    comment: "too vague".to_owned(),
+                },
+                LineComment {
+                    document: SpecDocument::Tasks,
+                    line: None,
+                    comment: "split task 1".to_owned(),
+                },
+            ],
+        };
+        let text = revision_prompt(&previous, &comments);
+        assert!(
+            text.contains("=== requirements.md ===\n# Requirements Document\nline two\n"),
+            "{text}"
+        );
+        assert!(text.contains("Use OAuth instead."));
+        assert!(
+            text.contains("- requirements.md line 2 (`line two`): too vague"),
+            "{text}"
+        );
+        assert!(text.contains("- tasks.md: split task 1"));
+    }
+}
