@@ -112,7 +112,11 @@ pub fn slugify(text: &str) -> String {
         .filter(|w| !w.is_empty())
     {
         let word = word.to_ascii_lowercase();
-        let extra = if slug.is_empty() { word.len() } else { word.len() + 1 };
+        let extra = if slug.is_empty() {
+            word.len()
+        } else {
+            word.len() + 1
+        };
         if slug.len() + extra > MAX {
             if slug.is_empty() {
                 slug.push_str(&word[..MAX]);
@@ -124,7 +128,11 @@ pub fn slugify(text: &str) -> String {
         }
         slug.push_str(&word);
     }
-    if slug.is_empty() { "task".to_owned() } else { slug }
+    if slug.is_empty() {
+        "task".to_owned()
+    } else {
+        slug
+    }
 }
 
 #[cfg(test)]

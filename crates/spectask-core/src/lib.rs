@@ -8,6 +8,7 @@ pub mod coordination;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod repository;
 pub mod review;
 pub mod spec_task;
 pub mod work_session;
@@ -23,6 +24,7 @@ pub use lifecycle::{
     Failure, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
+pub use repository::Repository;
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};

@@ -31,7 +31,10 @@ pub enum TransitionError {
         hint: Option<&'static str>,
     },
     #[error("stored {entity} state is inconsistent: {detail}")]
-    InvalidState { entity: &'static str, detail: String },
+    InvalidState {
+        entity: &'static str,
+        detail: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -58,7 +61,10 @@ impl SpecTaskState {
     }
 
     fn at(status: SpecTaskStatus) -> Self {
-        Self { status, failure: None }
+        Self {
+            status,
+            failure: None,
+        }
     }
 
     /// Rebuilds a stored state, refusing combinations no transition can produce.
@@ -66,12 +72,16 @@ impl SpecTaskState {
         status: SpecTaskStatus,
         failure: Option<Failure>,
     ) -> Result<Self, TransitionError> {
-        let invalid = |detail: String| TransitionError::InvalidState { entity: "spec task", detail };
+        let invalid = |detail: String| TransitionError::InvalidState {
+            entity: "spec task",
+            detail,
+        };
         match (status, &failure) {
             (SpecTaskStatus::Failed, None) => Err(invalid("status failed without a reason".into())),
-            (SpecTaskStatus::Failed, Some(f)) if !is_resumable(f.from) => {
-                Err(invalid(format!("failed from {}, which cannot be resumed", f.from)))
-            }
+            (SpecTaskStatus::Failed, Some(f)) if !is_resumable(f.from) => Err(invalid(format!(
+                "failed from {}, which cannot be resumed",
+                f.from
+            ))),
             (other, Some(_)) if other != SpecTaskStatus::Failed => {
                 Err(invalid(format!("status {other} with a failure reason")))
             }
@@ -107,7 +117,12 @@ impl SpecTaskState {
             status: self.status.as_str(),
             hint,
         };
-        let go = |to: S, effects: Vec<E>| Ok(Transition { to: Self::at(to), effects });
+        let go = |to: S, effects: Vec<E>| {
+            Ok(Transition {
+                to: Self::at(to),
+                effects,
+            })
+        };
 
         match (self.status, command) {
             (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
@@ -137,7 +152,11 @@ impl SpecTaskState {
             }
             (S::ImplementationReview, C::ApproveImplementation) => go(
                 S::Done,
-                vec![E::MergeTaskBranch, E::WriteImplementationComplete, E::StopAgents],
+                vec![
+                    E::MergeTaskBranch,
+                    E::WriteImplementationComplete,
+                    E::StopAgents,
+                ],
             ),
             (S::ImplementationReview, C::RequestImplementationChanges) => {
                 go(S::Implementation, vec![E::StartFollowUpSession])
@@ -147,7 +166,10 @@ impl SpecTaskState {
             (from, C::Fail { reason }) => Ok(Transition {
                 to: Self {
                     status: S::Failed,
-                    failure: Some(Failure { from, reason: reason.clone() }),
+                    failure: Some(Failure {
+                        from,
+                        reason: reason.clone(),
+                    }),
                 },
                 effects: vec![E::StopAgents],
             }),
@@ -203,7 +225,9 @@ pub enum SpecTaskCommand {
     SubmitImplementation,
     ApproveImplementation,
     RequestImplementationChanges,
-    Fail { reason: String },
+    Fail {
+        reason: String,
+    },
     Retry,
     Cancel,
 }
@@ -301,25 +325,41 @@ impl WorkSessionState {
             (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
             (S::Pending | S::Blocked { .. }, C::Block { waiting_on }) => {
                 if waiting_on.is_empty() {
-                    Err(illegal(Some("blocking needs at least one session to wait on")))
+                    Err(illegal(Some(
+                        "blocking needs at least one session to wait on",
+                    )))
                 } else {
-                    go(S::Blocked { waiting_on: waiting_on.clone() }, vec![])
+                    go(
+                        S::Blocked {
+                            waiting_on: waiting_on.clone(),
+                        },
+                        vec![],
+                    )
                 }
             }
             (S::Blocked { .. }, C::Unblock) => go(S::Pending, vec![]),
             (S::Pending, C::Start) => go(S::Running, vec![E::StartThread]),
             (S::Running, C::Complete) => go(S::Completed, vec![E::CommitChanges]),
-            (S::Running, C::Interrupt { reason }) => {
-                go(S::Interrupted { reason: reason.clone() }, vec![])
-            }
+            (S::Running, C::Interrupt { reason }) => go(
+                S::Interrupted {
+                    reason: reason.clone(),
+                },
+                vec![],
+            ),
             (S::Interrupted { .. }, C::Resume) => go(S::Running, vec![E::ResumeThread]),
             (S::Failed { .. }, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
-            (S::Running, C::Fail { reason }) => {
-                go(S::Failed { reason: reason.clone() }, vec![E::CancelThread])
-            }
-            (S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => {
-                go(S::Failed { reason: reason.clone() }, vec![])
-            }
+            (S::Running, C::Fail { reason }) => go(
+                S::Failed {
+                    reason: reason.clone(),
+                },
+                vec![E::CancelThread],
+            ),
+            (S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => go(
+                S::Failed {
+                    reason: reason.clone(),
+                },
+                vec![],
+            ),
             (S::Failed { .. }, C::Retry) => go(S::Pending, vec![]),
             (S::Running, C::Cancel) => go(S::Cancelled, vec![E::CancelThread]),
             (_, C::Cancel) => go(S::Cancelled, vec![]),
@@ -332,13 +372,19 @@ impl WorkSessionState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum WorkSessionCommand {
-    Block { waiting_on: Vec<WorkSessionId> },
+    Block {
+        waiting_on: Vec<WorkSessionId>,
+    },
     Unblock,
     Start,
     Complete,
-    Fail { reason: String },
+    Fail {
+        reason: String,
+    },
     /// Its agent process died or the server stopped while it ran.
-    Interrupt { reason: String },
+    Interrupt {
+        reason: String,
+    },
     Resume,
     Retry,
     Cancel,

@@ -1,0 +1,79 @@
+//! Conversions between domain values and the portable column types (text, 64-bit integers).
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use spectask_core::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::StoreError;
+
+pub(crate) fn millis(ts: Timestamp) -> i64 {
+    ts.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> Result<Timestamp, StoreError> {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::corrupt(format!("timestamp {ms} is out of range")))
+}
+
+/// The current time, truncated to the millisecond precision the database keeps.
+pub(crate) fn now() -> Timestamp {
+    let now = Utc::now();
+    DateTime::<Utc>::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+pub(crate) fn get<T>(row: &AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(column).map_err(StoreError::from)
+}
+
+pub(crate) fn time(row: &AnyRow, column: &str) -> Result<Timestamp, StoreError> {
+    from_millis(get(row, column)?)
+}
+
+pub(crate) fn opt_time(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
+    get::<Option<i64>>(row, column)?
+        .map(from_millis)
+        .transpose()
+}
+
+/// Parses a column holding a name or id, reporting the column on failure.
+pub(crate) fn parse<T>(row: &AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text: String = get(row, column)?;
+    text.parse()
+        .map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
+}
+
+pub(crate) fn opt_parse<T>(row: &AnyRow, column: &str) -> Result<Option<T>, StoreError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = get(row, column)?;
+    text.map(|t| {
+        t.parse()
+            .map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
+    })
+    .transpose()
+}
+
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> Result<T, StoreError> {
+    let text: String = get(row, column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::corrupt(format!("cannot encode json: {e}")))
+}

@@ -1,0 +1,76 @@
+//! The event outbox: appended inside write transactions, read back in `seq` order.
+
+use serde_json::Value;
+use spectask_core::{Event, EventKind, SpecTaskId, Timestamp, WorkSessionId};
+use sqlx::any::AnyRow;
+
+use crate::codec::{get, millis, opt_parse, parse, time};
+use crate::write::WriteTx;
+use crate::{Store, StoreError};
+
+/// An event about to be recorded.
+pub(crate) struct NewEvent {
+    pub kind: EventKind,
+    pub spec_task_id: Option<SpecTaskId>,
+    pub work_session_id: Option<WorkSessionId>,
+    pub payload: Value,
+    pub at: Timestamp,
+}
+
+impl WriteTx<'_> {
+    /// Appends an event in this transaction and returns its sequence number.
+    pub(crate) async fn append_event(&mut self, event: NewEvent) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO events (kind, spec_task_id, work_session_id, payload, at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+        )
+        .bind(event.kind.as_str())
+        .bind(event.spec_task_id.map(|id| id.to_string()))
+        .bind(event.work_session_id.map(|id| id.to_string()))
+        .bind(event.payload.to_string())
+        .bind(millis(event.at))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        get(&row, "seq")
+    }
+}
+
+impl Store {
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Every event of one SpecTask, oldest first.
+    pub async fn events_of_spec_task(&self, id: SpecTaskId) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events \
+             WHERE spec_task_id = $1 ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
+
+fn event_from_row(row: &AnyRow) -> Result<Event, StoreError> {
+    let payload: String = get(row, "payload")?;
+    Ok(Event {
+        seq: get(row, "seq")?,
+        kind: parse(row, "kind")?,
+        spec_task_id: opt_parse(row, "spec_task_id")?,
+        work_session_id: opt_parse(row, "work_session_id")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::corrupt(format!("event payload: {e}")))?,
+        at: time(row, "at")?,
+    })
+}

@@ -1,0 +1,55 @@
+//! spectask's durable store: embedded SQLite (the default) or PostgreSQL, behind one `Store`.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver (with `$N` placeholders, which SQLite
+//! accepts too); only the schema migrations and a few statements differ, chosen by [`Backend`].
+//! Every state change is written with its [`spectask_core::Event`] in one transaction, and every
+//! update of a versioned record checks the version it read, so two writers cannot both move a
+//! record from the same state: the loser gets [`StoreError::Conflict`].
+
+mod codec;
+mod connect;
+mod error;
+mod events;
+mod repositories;
+mod spec_tasks;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod work_sessions;
+mod write;
+
+pub use connect::DatabaseUrl;
+pub use error::StoreError;
+pub use spec_tasks::{Applied, Page, SpecTaskFilter};
+pub use work_sessions::NewWorkSession;
+
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+
+/// Which database a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle to the database. Cheap to clone; all clones share one pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer at a time: writers in this process queue here instead of spinning
+    /// on `SQLITE_BUSY`. PostgreSQL serialises event-writing transactions with an advisory lock.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,111 @@
+//! Registered repositories, keyed by their canonical path.
+
+use std::path::Path;
+
+use serde_json::json;
+use spectask_core::{EventKind, Repository, RepositoryId};
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::codec::{get, millis, now, parse, time};
+use crate::events::NewEvent;
+use crate::{Store, StoreError};
+
+impl Store {
+    /// Records a repository, or returns the existing record for the same canonical path.
+    pub async fn register_repository(
+        &self,
+        path: &Path,
+        default_branch: &str,
+        design_docs_branch: &str,
+    ) -> Result<Repository, StoreError> {
+        if let Some(existing) = self.repository_by_path(path).await? {
+            return Ok(existing);
+        }
+        let now = now();
+        let id = RepositoryId::from_uuid(Uuid::now_v7());
+        let mut w = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO repositories (id, path, default_branch, design_docs_branch, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (path) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(path_text(path)?)
+        .bind(default_branch)
+        .bind(design_docs_branch)
+        .bind(millis(now))
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            w.append_event(NewEvent {
+                kind: EventKind::RepositoryRegistered,
+                spec_task_id: None,
+                work_session_id: None,
+                payload: json!({ "repository_id": id, "path": path, "default_branch": default_branch }),
+                at: now,
+            })
+            .await?;
+        }
+        w.commit().await?;
+        self.repository_by_path(path)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "repository",
+                reference: path.display().to_string(),
+            })
+    }
+
+    pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
+                   FROM repositories WHERE id = $1";
+        let row = sqlx::query(sql)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(repository_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "repository",
+                reference: id.to_string(),
+            })
+    }
+
+    pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
+                   FROM repositories WHERE path = $1";
+        let row = sqlx::query(sql)
+            .bind(path_text(path)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(repository_from_row).transpose()
+    }
+
+    pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
+                   FROM repositories ORDER BY path";
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter().map(repository_from_row).collect()
+    }
+}
+
+fn path_text(path: &Path) -> Result<&str, StoreError> {
+    path.to_str().ok_or_else(|| StoreError::InvalidReference {
+        entity: "repository",
+        reference: path.display().to_string(),
+        reason: "the path is not valid UTF-8",
+    })
+}
+
+fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
+    Ok(Repository {
+        id: parse(row, "id")?,
+        path: get::<String>(row, "path")?.into(),
+        default_branch: get(row, "default_branch")?,
+        design_docs_branch: get(row, "design_docs_branch")?,
+        attention: get(row, "attention")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}

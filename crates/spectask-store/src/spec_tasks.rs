@@ -1,0 +1,375 @@
+//! SpecTasks: creation, lookup by full or abbreviated id, listing, and lifecycle transitions.
+
+use serde::Serialize;
+use serde_json::json;
+use spectask_core::{
+    EventKind, Failure, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand,
+    SpecTaskEffect, SpecTaskId, SpecTaskState, SpecTaskStatus,
+};
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
+use crate::connect::fixed_sql;
+use crate::events::NewEvent;
+use crate::{Store, StoreError};
+
+macro_rules! columns {
+    () => {
+        "id, short_id, slug, title, prompt, kind, status, failed_from, error, repository_id, \
+         planning_agent, implementation_agent, priority, spec_version, created_by, created_at, \
+         updated_at, started_at, completed_at, version"
+    };
+}
+
+/// A change that was written, with what must happen because of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Applied<T, E> {
+    pub value: T,
+    pub effects: Vec<E>,
+    /// The sequence number of the event that records the change.
+    pub event_seq: i64,
+}
+
+/// Which SpecTasks to list. Newest first.
+#[derive(Clone, Debug, Default)]
+pub struct SpecTaskFilter {
+    pub status: Option<SpecTaskStatus>,
+    pub repository_id: Option<RepositoryId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One page of a listing, with the total number of matches.
+#[derive(Clone, Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Store {
+    /// Creates a SpecTask in `backlog` and records `spec_task.created`.
+    pub async fn create_spec_task(&self, new: NewSpecTask) -> Result<SpecTask, StoreError> {
+        // The short id is 32 random bits; on the rare collision, draw another id.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let task = new
+                .clone()
+                .into_spec_task(SpecTaskId::from_uuid(Uuid::now_v7()), now());
+            match self.insert_spec_task(&task).await {
+                Err(StoreError::Database(sqlx::Error::Database(e)))
+                    if e.is_unique_violation() && attempts < 5 =>
+                {
+                    continue;
+                }
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(task),
+            }
+        }
+    }
+
+    async fn insert_spec_task(&self, task: &SpecTask) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query(concat!(
+            "INSERT INTO spec_tasks (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20)"
+        ))
+        .bind(task.id.to_string())
+        .bind(task.short_id.to_string())
+        .bind(&task.slug)
+        .bind(&task.title)
+        .bind(&task.prompt)
+        .bind(task.kind.as_str())
+        .bind(task.status().as_str())
+        .bind(task.state.failure().map(|f| f.from.as_str()))
+        .bind(task.state.failure().map(|f| f.reason.clone()))
+        .bind(task.repository_id.to_string())
+        .bind(task.planning_agent.clone())
+        .bind(task.implementation_agent.clone())
+        .bind(task.priority.rank())
+        .bind(i64::from(task.spec_version))
+        .bind(&task.created_by)
+        .bind(millis(task.created_at))
+        .bind(millis(task.updated_at))
+        .bind(task.started_at.map(millis))
+        .bind(task.completed_at.map(millis))
+        .bind(task.version)
+        .execute(&mut *w.tx)
+        .await?;
+        w.append_event(NewEvent {
+            kind: EventKind::SpecTaskCreated,
+            spec_task_id: Some(task.id),
+            work_session_id: None,
+            payload: json!({
+                "title": task.title,
+                "kind": task.kind,
+                "status": task.status(),
+                "repository_id": task.repository_id,
+                "priority": task.priority,
+            }),
+            at: task.created_at,
+        })
+        .await?;
+        w.commit().await
+    }
+
+    pub async fn spec_task(&self, id: SpecTaskId) -> Result<SpecTask, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM spec_tasks WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(spec_task_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "spec task",
+                reference: id.to_string(),
+            })
+    }
+
+    /// Resolves what a person typed: a full id, an abbreviated id (at least 4 characters of the
+    /// short id or of the full id), or the `<short id>-<slug>` handle. Ambiguity is an error that
+    /// lists the candidates, like git's abbreviated hashes.
+    pub async fn resolve_spec_task(&self, reference: &str) -> Result<SpecTaskId, StoreError> {
+        let reference = reference.trim().to_ascii_lowercase();
+        let invalid = |reason| StoreError::InvalidReference {
+            entity: "spec task",
+            reference: reference.clone(),
+            reason,
+        };
+        if let Ok(uuid) = Uuid::parse_str(&reference) {
+            let id = SpecTaskId::from_uuid(uuid);
+            return self.spec_task(id).await.map(|t| t.id);
+        }
+        if reference.len() < 4 {
+            return Err(invalid("use at least 4 characters"));
+        }
+        let head = reference.split('-').next().unwrap_or_default();
+        let is_hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+        let looks_like_handle = head.len() == 8 && is_hex(head) && reference.len() > 9;
+        let looks_like_id_prefix = reference.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if !looks_like_handle && !looks_like_id_prefix {
+            return Err(invalid(
+                "expected a task id, an abbreviated id or a <short-id>-<slug> handle",
+            ));
+        }
+        let short_prefix = if looks_like_handle {
+            head.to_owned()
+        } else {
+            reference.replace('-', "")
+        };
+        let id_prefix = if looks_like_id_prefix && reference.len() >= 8 {
+            format!("{reference}%")
+        } else {
+            // Matches nothing: ids are never empty.
+            String::new()
+        };
+        let rows = sqlx::query(
+            "SELECT id, short_id, title FROM spec_tasks \
+             WHERE short_id LIKE $1 OR id LIKE $2 ORDER BY created_at LIMIT 6",
+        )
+        .bind(format!("{short_prefix}%"))
+        .bind(id_prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        match rows.as_slice() {
+            [] => Err(StoreError::NotFound {
+                entity: "spec task",
+                reference,
+            }),
+            [one] => parse(one, "id"),
+            many => Err(StoreError::Ambiguous {
+                entity: "spec task",
+                reference,
+                candidates: many
+                    .iter()
+                    .map(|r| {
+                        let short: String = get(r, "short_id")?;
+                        let title: String = get(r, "title")?;
+                        Ok(format!("{short} ({title})"))
+                    })
+                    .collect::<Result<_, StoreError>>()?,
+            }),
+        }
+    }
+
+    pub async fn list_spec_tasks(
+        &self,
+        filter: &SpecTaskFilter,
+    ) -> Result<Page<SpecTask>, StoreError> {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(status) = filter.status {
+            binds.push(status.as_str().to_owned());
+            conditions.push(format!("status = ${}", binds.len()));
+        }
+        if let Some(repository_id) = filter.repository_id {
+            binds.push(repository_id.to_string());
+            conditions.push(format!("repository_id = ${}", binds.len()));
+        }
+        let filter_sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        let count_sql = format!("SELECT COUNT(*) AS total FROM spec_tasks{filter_sql}");
+        let mut count = sqlx::query(fixed_sql(count_sql));
+        for b in &binds {
+            count = count.bind(b.clone());
+        }
+        let total: i64 = get(&count.fetch_one(&self.pool).await?, "total")?;
+
+        let list_sql = format!(
+            "SELECT {} FROM spec_tasks{filter_sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            columns!(),
+            binds.len() + 1,
+            binds.len() + 2
+        );
+        let mut list = sqlx::query(fixed_sql(list_sql));
+        for b in &binds {
+            list = list.bind(b.clone());
+        }
+        let rows = list
+            .bind(filter.limit)
+            .bind(filter.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(spec_task_from_row)
+                .collect::<Result<_, _>>()?,
+            total,
+            limit: filter.limit,
+            offset: filter.offset,
+        })
+    }
+
+    /// Applies `command` to the task as the caller saw it. Fails with [`StoreError::Conflict`] when
+    /// the stored task has moved on since, and with [`StoreError::Transition`] when the lifecycle
+    /// refuses the command.
+    pub async fn transition_spec_task(
+        &self,
+        task: &SpecTask,
+        command: &SpecTaskCommand,
+    ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
+        let transition = task.state.apply(task.kind, command)?;
+        let now = now();
+        let mut next = task.clone();
+        next.state = transition.to;
+        next.updated_at = now;
+        next.version = task.version + 1;
+        let status = next.status();
+        if next.started_at.is_none()
+            && task.status() == SpecTaskStatus::Backlog
+            && !status.is_terminal()
+            && status != SpecTaskStatus::Failed
+        {
+            next.started_at = Some(now);
+        }
+        if status.is_terminal() {
+            next.completed_at = Some(now);
+        }
+
+        let mut w = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE spec_tasks SET status = $1, failed_from = $2, error = $3, updated_at = $4, \
+             started_at = $5, completed_at = $6, version = $7 WHERE id = $8 AND version = $9",
+        )
+        .bind(status.as_str())
+        .bind(next.state.failure().map(|f| f.from.as_str()))
+        .bind(next.state.failure().map(|f| f.reason.clone()))
+        .bind(millis(now))
+        .bind(next.started_at.map(millis))
+        .bind(next.completed_at.map(millis))
+        .bind(next.version)
+        .bind(task.id.to_string())
+        .bind(task.version)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(StoreError::Conflict {
+                entity: "spec task",
+                id: task.id.to_string(),
+                expected: task.version,
+            });
+        }
+        let event_seq = w
+            .append_event(NewEvent {
+                kind: EventKind::SpecTaskTransitioned,
+                spec_task_id: Some(task.id),
+                work_session_id: None,
+                payload: json!({
+                    "from": task.status(),
+                    "to": status,
+                    "command": command,
+                    "effects": transition.effects,
+                    "failure": next.state.failure(),
+                }),
+                at: now,
+            })
+            .await?;
+        w.commit().await?;
+        Ok(Applied {
+            value: next,
+            effects: transition.effects,
+            event_seq,
+        })
+    }
+
+    /// Loads the task and applies `command` to its current state.
+    pub async fn apply_to_spec_task(
+        &self,
+        id: SpecTaskId,
+        command: &SpecTaskCommand,
+    ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
+        let task = self.spec_task(id).await?;
+        self.transition_spec_task(&task, command).await
+    }
+}
+
+fn spec_task_from_row(row: &AnyRow) -> Result<SpecTask, StoreError> {
+    let status: SpecTaskStatus = parse(row, "status")?;
+    let failure = match opt_parse::<SpecTaskStatus>(row, "failed_from")? {
+        Some(from) => Some(Failure {
+            from,
+            reason: get::<Option<String>>(row, "error")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let priority: i64 = get(row, "priority")?;
+    let spec_version: i64 = get(row, "spec_version")?;
+    let id = parse(row, "id")?;
+    Ok(SpecTask {
+        id,
+        short_id: spectask_core::ShortId::of(id),
+        slug: get(row, "slug")?,
+        title: get(row, "title")?,
+        prompt: get(row, "prompt")?,
+        kind: parse(row, "kind")?,
+        state: SpecTaskState::from_parts(status, failure).map_err(StoreError::corrupt)?,
+        repository_id: parse(row, "repository_id")?,
+        planning_agent: get(row, "planning_agent")?,
+        implementation_agent: get(row, "implementation_agent")?,
+        priority: Priority::from_rank(priority)
+            .ok_or_else(|| StoreError::corrupt(format!("priority rank {priority}")))?,
+        spec_version: u32::try_from(spec_version)
+            .map_err(|_| StoreError::corrupt(format!("spec version {spec_version}")))?,
+        created_by: get(row, "created_by")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+        started_at: opt_time(row, "started_at")?,
+        completed_at: opt_time(row, "completed_at")?,
+        version: get(row, "version")?,
+    })
+}

@@ -1,0 +1,279 @@
+//! WorkSessions (with their 1:1 Session record) and their lifecycle transitions.
+
+use serde_json::json;
+use spectask_core::{
+    EventKind, PlanTaskRef, Priority, SessionId, SpecTaskId, WorkSession, WorkSessionCommand,
+    WorkSessionEffect, WorkSessionId, WorkSessionPhase, WorkSessionState, WorkSessionStatus,
+};
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::codec::{get, json, millis, now, opt_parse, opt_time, parse, time, to_json};
+use crate::events::NewEvent;
+use crate::spec_tasks::Applied;
+use crate::{Store, StoreError};
+
+macro_rules! columns {
+    () => {
+        "id, spec_task_id, parent_id, spawned_by_id, name, description, phase, status, \
+         status_detail, plan_task, agent_profile, agent_config, priority, created_at, updated_at, \
+         started_at, completed_at, version"
+    };
+}
+
+/// What a caller supplies to create a WorkSession; it starts `pending`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewWorkSession {
+    pub spec_task_id: SpecTaskId,
+    pub parent_id: Option<WorkSessionId>,
+    pub spawned_by_id: Option<WorkSessionId>,
+    pub name: String,
+    pub description: String,
+    pub phase: WorkSessionPhase,
+    pub plan_task: Option<PlanTaskRef>,
+    pub agent_profile: Option<String>,
+    pub agent_config: serde_json::Value,
+    pub priority: Priority,
+}
+
+impl Store {
+    /// Creates a WorkSession and its Session record, and records `work_session.created`.
+    pub async fn create_work_session(
+        &self,
+        new: NewWorkSession,
+    ) -> Result<WorkSession, StoreError> {
+        let now = now();
+        let session = WorkSession {
+            id: WorkSessionId::from_uuid(Uuid::now_v7()),
+            spec_task_id: new.spec_task_id,
+            parent_id: new.parent_id,
+            spawned_by_id: new.spawned_by_id,
+            name: new.name,
+            description: new.description,
+            phase: new.phase,
+            state: WorkSessionState::Pending,
+            plan_task: new.plan_task,
+            agent_profile: new.agent_profile,
+            agent_config: new.agent_config,
+            priority: new.priority,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            completed_at: None,
+            version: 1,
+        };
+        let mut w = self.begin_write().await?;
+        sqlx::query(concat!(
+            "INSERT INTO work_sessions (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        ))
+        .bind(session.id.to_string())
+        .bind(session.spec_task_id.to_string())
+        .bind(session.parent_id.map(|id| id.to_string()))
+        .bind(session.spawned_by_id.map(|id| id.to_string()))
+        .bind(&session.name)
+        .bind(&session.description)
+        .bind(session.phase.as_str())
+        .bind(session.status().as_str())
+        .bind(status_detail(&session.state)?)
+        .bind(session.plan_task.as_ref().map(to_json).transpose()?)
+        .bind(session.agent_profile.clone())
+        .bind(session.agent_config.to_string())
+        .bind(session.priority.rank())
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(session.version)
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query("INSERT INTO sessions (id, work_session_id, created_at) VALUES ($1, $2, $3)")
+            .bind(SessionId::from_uuid(Uuid::now_v7()).to_string())
+            .bind(session.id.to_string())
+            .bind(millis(now))
+            .execute(&mut *w.tx)
+            .await?;
+        w.append_event(NewEvent {
+            kind: EventKind::WorkSessionCreated,
+            spec_task_id: Some(session.spec_task_id),
+            work_session_id: Some(session.id),
+            payload: json!({
+                "name": session.name,
+                "phase": session.phase,
+                "parent_id": session.parent_id,
+                "spawned_by_id": session.spawned_by_id,
+                "plan_task": session.plan_task,
+            }),
+            at: now,
+        })
+        .await?;
+        w.commit().await?;
+        Ok(session)
+    }
+
+    pub async fn work_session(&self, id: WorkSessionId) -> Result<WorkSession, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM work_sessions WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref()
+            .map(work_session_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "work session",
+                reference: id.to_string(),
+            })
+    }
+
+    /// The work sessions of one SpecTask, in creation order.
+    pub async fn work_sessions_of(
+        &self,
+        spec_task_id: SpecTaskId,
+    ) -> Result<Vec<WorkSession>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM work_sessions WHERE spec_task_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(spec_task_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(work_session_from_row).collect()
+    }
+
+    /// Applies `command` to the work session as the caller saw it (see `transition_spec_task`).
+    pub async fn transition_work_session(
+        &self,
+        session: &WorkSession,
+        command: &WorkSessionCommand,
+    ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
+        let transition = session.state.apply(command)?;
+        let now = now();
+        let mut next = session.clone();
+        next.state = transition.to;
+        next.updated_at = now;
+        next.version = session.version + 1;
+        if next.status() == WorkSessionStatus::Running && next.started_at.is_none() {
+            next.started_at = Some(now);
+        }
+        if next.state.is_terminal() {
+            next.completed_at = Some(now);
+        }
+        let mut w = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE work_sessions SET status = $1, status_detail = $2, updated_at = $3, \
+             started_at = $4, completed_at = $5, version = $6 WHERE id = $7 AND version = $8",
+        )
+        .bind(next.status().as_str())
+        .bind(status_detail(&next.state)?)
+        .bind(millis(now))
+        .bind(next.started_at.map(millis))
+        .bind(next.completed_at.map(millis))
+        .bind(next.version)
+        .bind(session.id.to_string())
+        .bind(session.version)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(StoreError::Conflict {
+                entity: "work session",
+                id: session.id.to_string(),
+                expected: session.version,
+            });
+        }
+        let event_seq = w
+            .append_event(NewEvent {
+                kind: EventKind::WorkSessionTransitioned,
+                spec_task_id: Some(session.spec_task_id),
+                work_session_id: Some(session.id),
+                payload: json!({
+                    "from": session.status(),
+                    "to": next.status(),
+                    "command": command,
+                    "effects": transition.effects,
+                }),
+                at: now,
+            })
+            .await?;
+        w.commit().await?;
+        Ok(Applied {
+            value: next,
+            effects: transition.effects,
+            event_seq,
+        })
+    }
+}
+
+/// The detail a status carries (what it waits on, why it failed), as JSON text.
+fn status_detail(state: &WorkSessionState) -> Result<Option<String>, StoreError> {
+    match state {
+        WorkSessionState::Blocked { .. }
+        | WorkSessionState::Failed { .. }
+        | WorkSessionState::Interrupted { .. } => to_json(state).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
+    let status: WorkSessionStatus = parse(row, "status")?;
+    let detail: Option<serde_json::Value> = get::<Option<String>>(row, "status_detail")?
+        .map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| StoreError::corrupt(format!("column status_detail: {e}")))?;
+    let field = |name: &str| detail.as_ref().and_then(|d| d.get(name)).cloned();
+    let text = |name: &str| {
+        field(name)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    Ok(match status {
+        WorkSessionStatus::Pending => WorkSessionState::Pending,
+        WorkSessionStatus::Running => WorkSessionState::Running,
+        WorkSessionStatus::Completed => WorkSessionState::Completed,
+        WorkSessionStatus::Cancelled => WorkSessionState::Cancelled,
+        WorkSessionStatus::Failed => WorkSessionState::Failed {
+            reason: text("reason"),
+        },
+        WorkSessionStatus::Interrupted => WorkSessionState::Interrupted {
+            reason: text("reason"),
+        },
+        WorkSessionStatus::Blocked => WorkSessionState::Blocked {
+            waiting_on: serde_json::from_value(field("waiting_on").unwrap_or_default())
+                .map_err(|e| StoreError::corrupt(format!("blocked work session: {e}")))?,
+        },
+    })
+}
+
+fn work_session_from_row(row: &AnyRow) -> Result<WorkSession, StoreError> {
+    let priority: i64 = get(row, "priority")?;
+    let plan_task: Option<String> = get(row, "plan_task")?;
+    Ok(WorkSession {
+        id: parse(row, "id")?,
+        spec_task_id: parse(row, "spec_task_id")?,
+        parent_id: opt_parse(row, "parent_id")?,
+        spawned_by_id: opt_parse(row, "spawned_by_id")?,
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        phase: parse(row, "phase")?,
+        state: state_from_row(row)?,
+        plan_task: plan_task
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| StoreError::corrupt(format!("column plan_task: {e}")))?,
+        agent_profile: get(row, "agent_profile")?,
+        agent_config: json(row, "agent_config")?,
+        priority: Priority::from_rank(priority)
+            .ok_or_else(|| StoreError::corrupt(format!("priority rank {priority}")))?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+        started_at: opt_time(row, "started_at")?,
+        completed_at: opt_time(row, "completed_at")?,
+        version: get(row, "version")?,
+    })
+}

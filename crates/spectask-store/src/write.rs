@@ -1,0 +1,40 @@
+//! Write transactions: one writer at a time on SQLite, commit-ordered events on PostgreSQL.
+
+use sqlx::{Any, Transaction};
+use tokio::sync::MutexGuard;
+
+use crate::{Backend, Store, StoreError};
+
+/// A transaction that may write state and events. Dropping it without `commit` rolls back.
+pub(crate) struct WriteTx<'s> {
+    pub(crate) tx: Transaction<'static, Any>,
+    _gate: Option<MutexGuard<'s, ()>>,
+}
+
+impl Store {
+    /// Begins a write transaction.
+    ///
+    /// On PostgreSQL it takes a transaction-scoped advisory lock first, so event sequence numbers
+    /// become visible in the order they were assigned: a reader that has seen event N has seen every
+    /// event before it (the live event stream and its `Last-Event-ID` replay rely on this).
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let gate = match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        };
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(7070)")
+                .fetch_one(&mut *tx)
+                .await?;
+        }
+        Ok(WriteTx { tx, _gate: gate })
+    }
+}
+
+impl WriteTx<'_> {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
