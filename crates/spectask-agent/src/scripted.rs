@@ -1,0 +1,491 @@
+//! The scripted agent: a real ACP agent that follows a script, for tests and the offline demo.
+//!
+//! # Script format (TOML; the same structure in JSON also parses)
+//!
+//! ```toml
+//! auth_env = "SCRIPTED_API_KEY"   # optional: demand `authenticate` with this env-var method first
+//!
+//! [[rule]]
+//! match = "*plan*"                # glob (`*`, `?`) over the whole prompt; without wildcards: substring
+//! steps = [
+//!   { plan = [{ content = "read", status = "completed" }, { content = "write", status = "in_progress" }] },
+//!   { thought = "thinking" },
+//!   { message = "hello" },
+//!   { tool_call = { id = "t1", title = "edit a.txt", path = "a.txt", new_text = "x", old_text = "" } },
+//!   { write_file = { path = "a.txt", content = "x" } },   # relative paths join the session cwd
+//!   { read_file = { path = "a.txt" } },
+//!   { run = { command = "echo", args = ["hi"] } },         # terminal/create, wait_for_exit, output, release
+//!   { permission = { title = "rm -rf", path = "/etc" } },
+//!   { usage = { used = 10, size = 100 } },
+//!   { sleep = 50 },                                        # milliseconds, cut short by session/cancel
+//!   { crash = 3 },                                         # exit the process with this code
+//!   "hang",                                                # never answer the prompt
+//!   { garbage = "not json" },                              # print a raw line to stdout
+//!   { oversize = 2000000 },                                # print one valid line of this many bytes
+//!   { permission_flood = 500 },                            # send this many permission requests at once
+//! ]
+//! ```
+//!
+//! A prompt matching no rule is answered with `echo: <prompt>`. Every step's outcome that the client
+//! decides (fs errors, permission outcomes, command output) is reported back as a message chunk.
+
+mod history;
+mod steps;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::schema::{
+    AgentCapabilities, AuthenticateRequest, AuthenticateResponse, CancelNotification, ContentBlock,
+    Implementation, InitializeRequest, InitializeResponse, LoadSessionRequest, LoadSessionResponse,
+    NewSessionRequest, NewSessionResponse, PlanEntryPriority, PlanEntryStatus, PromptRequest,
+    PromptResponse, SessionCapabilities, SessionId, SessionResumeCapabilities, ToolCallStatus,
+    ToolKind,
+};
+use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Stdio};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use self::history::{History, HistoryStore};
+
+/// A parsed script.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Script {
+    /// When set, the agent advertises a `type: env_var` auth method for this variable and answers
+    /// `session/new` with -32000 until `authenticate` succeeded (it needs the variable set).
+    pub auth_env: Option<String>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// Steps to run when a prompt matches `pattern`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    #[serde(rename = "match")]
+    pub pattern: String,
+    pub steps: Vec<Step>,
+}
+
+/// One scripted action.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    Message(String),
+    Thought(String),
+    Plan(Vec<PlanItem>),
+    ToolCall(ToolCallStep),
+    WriteFile { path: String, content: String },
+    ReadFile { path: String },
+    Run(RunStep),
+    Permission { title: String, path: Option<String> },
+    Usage { used: u64, size: u64 },
+    Sleep(u64),
+    Crash(i32),
+    Hang,
+    Garbage(String),
+    Oversize(usize),
+    PermissionFlood(u32),
+}
+
+/// A plan entry of a `plan` step.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanItem {
+    pub content: String,
+    pub status: PlanEntryStatus,
+    #[serde(default = "medium")]
+    pub priority: PlanEntryPriority,
+}
+
+fn medium() -> PlanEntryPriority {
+    PlanEntryPriority::Medium
+}
+
+/// A `tool_call` step: a `tool_call` update, then a `tool_call_update` carrying a diff when `path` is set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCallStep {
+    pub id: String,
+    pub title: String,
+    #[serde(default = "edit")]
+    pub kind: ToolKind,
+    pub path: Option<String>,
+    pub old_text: Option<String>,
+    #[serde(default)]
+    pub new_text: String,
+    #[serde(default = "completed")]
+    pub status: ToolCallStatus,
+}
+
+fn edit() -> ToolKind {
+    ToolKind::Edit
+}
+
+fn completed() -> ToolCallStatus {
+    ToolCallStatus::Completed
+}
+
+/// A `run` step: one command through the client's terminal.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunStep {
+    pub command: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub cwd: Option<String>,
+    pub output_byte_limit: Option<u64>,
+}
+
+/// Errors of the scripted agent.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("cannot read script {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid script {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("scripted agent connection failed: {0}")]
+    Connection(AcpError),
+}
+
+impl Script {
+    /// Parses TOML, or JSON when the text starts with `{`.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self, ScriptError> {
+        let parse_error = |message: String| ScriptError::Parse {
+            path: origin.to_path_buf(),
+            message,
+        };
+        if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| parse_error(e.to_string()))
+        } else {
+            toml::from_str(text).map_err(|e| parse_error(e.to_string()))
+        }
+    }
+
+    /// Reads and parses a script file.
+    pub fn load(path: &Path) -> Result<Self, ScriptError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// The steps for `prompt`: the first matching rule, else an echo.
+    fn steps_for(&self, prompt: &str) -> Vec<Step> {
+        self.rules
+            .iter()
+            .find(|rule| pattern_matches(&rule.pattern, prompt))
+            .map(|rule| rule.steps.clone())
+            .unwrap_or_else(|| vec![Step::Message(format!("echo: {prompt}"))])
+    }
+}
+
+/// `*` and `?` glob over the whole text; a pattern without wildcards matches as a substring.
+pub fn pattern_matches(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return text.contains(pattern);
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    // reachable[j]: the pattern prefix processed so far matches t[..j].
+    let mut reachable = vec![false; t.len() + 1];
+    reachable[0] = true;
+    for &pc in &p {
+        let mut next = vec![false; t.len() + 1];
+        for j in 0..=t.len() {
+            if !reachable[j] {
+                continue;
+            }
+            match pc {
+                '*' => next[j..].iter_mut().for_each(|r| *r = true),
+                '?' if j < t.len() => next[j + 1] = true,
+                c if j < t.len() && t[j] == c => next[j + 1] = true,
+                _ => {}
+            }
+        }
+        reachable = next;
+    }
+    reachable[t.len()]
+}
+
+/// One session of the scripted agent.
+struct ScriptedSession {
+    cwd: PathBuf,
+    history: History,
+    cancel: CancellationToken,
+}
+
+/// State shared by every handler of one scripted agent process.
+struct AgentState {
+    script: Script,
+    store: HistoryStore,
+    authenticated: AtomicBool,
+    sessions: Mutex<HashMap<String, ScriptedSession>>,
+}
+
+impl AgentState {
+    fn check_auth(&self) -> Result<(), AcpError> {
+        if self.script.auth_env.is_some() && !self.authenticated.load(Ordering::SeqCst) {
+            return Err(AcpError::auth_required());
+        }
+        Ok(())
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, ScriptedSession>> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn initialize_response(script: &Script) -> Result<serde_json::Value, AcpError> {
+    let typed = InitializeResponse::new(ProtocolVersion::V1)
+        .agent_capabilities(
+            AgentCapabilities::new()
+                .load_session(true)
+                .session_capabilities(
+                    SessionCapabilities::new().resume(SessionResumeCapabilities::new()),
+                ),
+        )
+        .agent_info(Implementation::new(
+            "spectask-scripted-agent",
+            env!("CARGO_PKG_VERSION"),
+        ));
+    let mut value = serde_json::to_value(typed).map_err(AcpError::into_internal_error)?;
+    if let Some(var) = &script.auth_env {
+        // The typed schema cannot express env-var auth methods (as codex-acp sends them): write raw JSON.
+        value["authMethods"] = serde_json::json!([{
+            "type": "env_var",
+            "id": "scripted-api-key",
+            "name": format!("Use {var}"),
+            "vars": [{ "name": var }],
+        }]);
+    }
+    Ok(value)
+}
+
+fn prompt_text(prompt: &[ContentBlock]) -> String {
+    prompt
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::Text(text) => Some(text.text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Serves ACP on this process's stdin/stdout until stdin closes.
+///
+/// `state_dir` keeps each session's history as `<dir>/<session id>.json`, so a new process can
+/// `session/load` a session created by an earlier one.
+pub async fn run_scripted_agent(
+    script: Script,
+    state_dir: Option<PathBuf>,
+) -> Result<(), ScriptError> {
+    let state = Arc::new(AgentState {
+        script,
+        store: HistoryStore::new(state_dir),
+        authenticated: AtomicBool::new(false),
+        sessions: Mutex::new(HashMap::new()),
+    });
+    let (s1, s2, s3, s4, s5, s6) = (
+        state.clone(),
+        state.clone(),
+        state.clone(),
+        state.clone(),
+        state.clone(),
+        state.clone(),
+    );
+    Agent
+        .v1()
+        .name("spectask-scripted-agent")
+        .on_receive_request(
+            async move |_: InitializeRequest, responder, _cx| {
+                responder
+                    .erase_to_json()
+                    .respond(initialize_response(&s1.script)?)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: AuthenticateRequest, responder, _cx| {
+                let Some(var) = &s2.script.auth_env else {
+                    return responder.respond(AuthenticateResponse::new());
+                };
+                if request.method_id.0.as_ref() != "scripted-api-key" {
+                    let message = format!("unknown auth method {:?}", request.method_id.0);
+                    return responder.respond_with_error(AcpError::invalid_params().data(message));
+                }
+                if std::env::var(var).is_ok_and(|value| !value.is_empty()) {
+                    s2.authenticated.store(true, Ordering::SeqCst);
+                    responder.respond(AuthenticateResponse::new())
+                } else {
+                    responder.respond_with_error(
+                        AcpError::internal_error().data(format!("{var} is not set")),
+                    )
+                }
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: NewSessionRequest, responder, _cx| {
+                if let Err(error) = s3.check_auth() {
+                    return responder.respond_with_error(error);
+                }
+                let id = uuid::Uuid::now_v7().to_string();
+                let history = History::new(request.cwd.clone());
+                s3.store.save(&id, &history);
+                let session = ScriptedSession {
+                    cwd: request.cwd,
+                    history,
+                    cancel: CancellationToken::new(),
+                };
+                s3.sessions().insert(id.clone(), session);
+                responder.respond(NewSessionResponse::new(SessionId::new(id)))
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: LoadSessionRequest, responder, cx| {
+                if let Err(error) = s4.check_auth() {
+                    return responder.respond_with_error(error);
+                }
+                let id = request.session_id.0.to_string();
+                let known = s4.sessions().get(&id).map(|s| s.history.clone());
+                let Some(mut history) = known.or_else(|| s4.store.load(&id)) else {
+                    let message = format!("unknown session {id:?}");
+                    return responder
+                        .respond_with_error(AcpError::new(ErrorCode::RESOURCE_NOT_FOUND, message));
+                };
+                history.replay(&cx, &request.session_id)?;
+                history.cwd = request.cwd.clone();
+                let session = ScriptedSession {
+                    cwd: request.cwd,
+                    history,
+                    cancel: CancellationToken::new(),
+                };
+                s4.sessions().insert(id, session);
+                responder.respond(LoadSessionResponse::new())
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: PromptRequest, responder, cx| {
+                if let Err(error) = s5.check_auth() {
+                    return responder.respond_with_error(error);
+                }
+                let id = request.session_id.0.to_string();
+                let text = prompt_text(&request.prompt);
+                let cancel = CancellationToken::new();
+                let cwd = {
+                    let mut sessions = s5.sessions();
+                    let Some(session) = sessions.get_mut(&id) else {
+                        drop(sessions);
+                        let message = format!("unknown session {id:?}");
+                        return responder
+                            .respond_with_error(AcpError::invalid_params().data(message));
+                    };
+                    session.cancel = cancel.clone();
+                    session.history.push_user(&text);
+                    session.cwd.clone()
+                };
+                let turn = steps::Turn {
+                    cx: cx.clone(),
+                    session_id: request.session_id,
+                    cwd,
+                    cancel,
+                    reply: String::new(),
+                };
+                let steps = s5.script.steps_for(&text);
+                let state = s5.clone();
+                cx.spawn(async move {
+                    let (stop_reason, reply) = turn.run(steps).await;
+                    let snapshot = {
+                        let mut sessions = state.sessions();
+                        sessions.get_mut(&id).map(|session| {
+                            session.history.push_agent(&reply);
+                            session.history.clone()
+                        })
+                    };
+                    if let Some(history) = snapshot {
+                        state.store.save(&id, &history);
+                    }
+                    responder.respond(PromptResponse::new(stop_reason))
+                })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_notification(
+            async move |notification: CancelNotification, _cx| {
+                if let Some(session) = s6.sessions().get(notification.session_id.0.as_ref()) {
+                    session.cancel.cancel();
+                }
+                Ok(())
+            },
+            agent_client_protocol::on_receive_notification!(),
+        )
+        .connect_to(Stdio::new())
+        .await
+        .map_err(ScriptError::Connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_and_substring_patterns() {
+        assert!(pattern_matches("plan", "make a plan now"));
+        assert!(!pattern_matches("plan", "nothing"));
+        assert!(pattern_matches("make*now", "make a plan now"));
+        assert!(!pattern_matches("make*", "please make"));
+        assert!(pattern_matches("*a?c*", "xxabcxx"));
+        assert!(pattern_matches("*", ""));
+    }
+
+    #[test]
+    fn parses_every_step_kind_from_toml_and_json() {
+        let script = Script::parse(
+            r#"
+            auth_env = "K"
+            [[rule]]
+            match = "x"
+            steps = [
+              { plan = [{ content = "a", status = "in_progress" }] },
+              { message = "m" }, { thought = "t" },
+              { tool_call = { id = "1", title = "e", path = "a", new_text = "n" } },
+              { write_file = { path = "a", content = "c" } }, { read_file = { path = "a" } },
+              { run = { command = "echo", args = ["x"] } }, { permission = { title = "p" } },
+              { usage = { used = 1, size = 2 } }, { sleep = 5 }, { crash = 2 }, "hang",
+              { garbage = "g" }, { oversize = 10 }, { permission_flood = 3 },
+            ]
+            "#,
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(script.rules[0].steps.len(), 15);
+        let json = Script::parse(
+            r#"{"rule":[{"match":"*","steps":["hang",{"sleep":1}]}]}"#,
+            Path::new("s.json"),
+        )
+        .unwrap();
+        assert_eq!(json.rules[0].steps.len(), 2);
+        let err = Script::parse("[[rule]]\nmatch = 1\n", Path::new("bad.toml")).unwrap_err();
+        assert!(err.to_string().contains("bad.toml"), "{err}");
+    }
+
+    #[test]
+    fn unmatched_prompt_echoes() {
+        let steps = Script::default().steps_for("hi");
+        assert!(matches!(&steps[..], [Step::Message(m)] if m == "echo: hi"));
+    }
+}

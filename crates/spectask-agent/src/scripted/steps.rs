@@ -1,0 +1,276 @@
+//! Running one prompt turn of the scripted agent: each [`Step`] becomes ACP traffic to the client.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    ContentBlock, ContentChunk, CreateTerminalRequest, Diff, PermissionOption,
+    PermissionOptionKind, Plan, PlanEntry, ReadTextFileRequest, ReleaseTerminalRequest,
+    RequestPermissionOutcome, RequestPermissionRequest, SessionId, SessionNotification,
+    SessionUpdate, StopReason, TerminalOutputRequest, TextContent, ToolCall, ToolCallContent,
+    ToolCallLocation, ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields, ToolKind, UsageUpdate,
+    WaitForTerminalExitRequest, WriteTextFileRequest,
+};
+use agent_client_protocol::{Client, Error as AcpError};
+use tokio_util::sync::CancellationToken;
+
+use super::{PlanItem, RunStep, Step, ToolCallStep};
+
+/// One running prompt turn.
+pub(super) struct Turn {
+    pub(super) cx: ConnectionTo<Client>,
+    pub(super) session_id: SessionId,
+    pub(super) cwd: PathBuf,
+    pub(super) cancel: CancellationToken,
+    /// Everything said as agent message chunks, recorded in the session history.
+    pub(super) reply: String,
+}
+
+impl Turn {
+    /// Runs the steps; returns the stop reason and the agent's reply text.
+    pub(super) async fn run(mut self, steps: Vec<Step>) -> (StopReason, String) {
+        for step in steps {
+            if self.cancel.is_cancelled() {
+                return (StopReason::Cancelled, self.reply);
+            }
+            if let Err(error) = self.step(step).await {
+                // Whatever the client refused is reported back in the conversation; the turn goes on.
+                self.say(&format!("error: {}", describe(&error)));
+            }
+        }
+        let stop = if self.cancel.is_cancelled() {
+            StopReason::Cancelled
+        } else {
+            StopReason::EndTurn
+        };
+        (stop, self.reply)
+    }
+
+    fn update(&self, update: SessionUpdate) {
+        // A failed notification means the connection is closing; the turn ends on its own then.
+        let _ = self
+            .cx
+            .send_notification(SessionNotification::new(self.session_id.clone(), update));
+    }
+
+    fn say(&mut self, text: &str) {
+        self.reply.push_str(text);
+        self.update(SessionUpdate::AgentMessageChunk(text_chunk(text)));
+    }
+
+    fn resolve(&self, path: &str) -> PathBuf {
+        let path = Path::new(path);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.cwd.join(path)
+        }
+    }
+
+    async fn step(&mut self, step: Step) -> Result<(), AcpError> {
+        match step {
+            Step::Message(text) => self.say(&text),
+            Step::Thought(text) => self.update(SessionUpdate::AgentThoughtChunk(text_chunk(&text))),
+            Step::Plan(items) => self.update(SessionUpdate::Plan(plan(items))),
+            Step::ToolCall(call) => self.tool_call(call),
+            Step::Usage { used, size } => {
+                self.update(SessionUpdate::UsageUpdate(UsageUpdate::new(used, size)))
+            }
+            Step::WriteFile { path, content } => {
+                let path = self.resolve(&path);
+                let request =
+                    WriteTextFileRequest::new(self.session_id.clone(), path.clone(), content);
+                self.cx.send_request(request).block_task().await?;
+                self.say(&format!("wrote {}", path.display()));
+            }
+            Step::ReadFile { path } => {
+                let path = self.resolve(&path);
+                let request = ReadTextFileRequest::new(self.session_id.clone(), path.clone());
+                let response = self.cx.send_request(request).block_task().await?;
+                self.say(&format!("read {}: {}", path.display(), response.content));
+            }
+            Step::Run(run) => self.run_command(run).await?,
+            Step::Permission { title, path } => {
+                let outcome = self.ask_permission(&title, path.as_deref()).await?;
+                self.say(&format!("permission: {outcome}"));
+            }
+            Step::Sleep(ms) => {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                    () = self.cancel.cancelled() => {}
+                }
+            }
+            Step::Crash(code) => {
+                eprintln!("scripted agent: crashing on purpose with exit code {code}");
+                std::process::exit(code);
+            }
+            Step::Hang => {
+                eprintln!("scripted agent: hanging on purpose");
+                std::future::pending::<()>().await;
+            }
+            Step::Garbage(text) => {
+                eprintln!("scripted agent: printing garbage on purpose");
+                raw_stdout_line(&text);
+            }
+            Step::Oversize(bytes) => {
+                eprintln!("scripted agent: printing an oversized line on purpose");
+                raw_stdout_line(&oversized_line(&self.session_id, bytes));
+            }
+            Step::PermissionFlood(count) => {
+                eprintln!("scripted agent: flooding permission requests on purpose");
+                let requests = (0..count).map(|i| self.ask_permission_owned(format!("flood {i}")));
+                futures::future::join_all(requests).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn tool_call(&self, call: ToolCallStep) {
+        let locations = call
+            .path
+            .iter()
+            .map(|p| ToolCallLocation::new(self.resolve(p)))
+            .collect();
+        let start = ToolCall::new(call.id.clone(), call.title)
+            .kind(call.kind)
+            .status(ToolCallStatus::InProgress)
+            .locations(locations);
+        self.update(SessionUpdate::ToolCall(start));
+        let content = call.path.map(|path| {
+            let diff = Diff::new(self.resolve(&path), call.new_text).old_text(call.old_text);
+            vec![ToolCallContent::Diff(diff)]
+        });
+        let fields = ToolCallUpdateFields::new()
+            .status(call.status)
+            .content(content);
+        self.update(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(
+            call.id, fields,
+        )));
+    }
+
+    async fn run_command(&mut self, run: RunStep) -> Result<(), AcpError> {
+        let mut request =
+            CreateTerminalRequest::new(self.session_id.clone(), run.command).args(run.args);
+        request.cwd = Some(
+            run.cwd
+                .map_or_else(|| self.cwd.clone(), |cwd| self.resolve(&cwd)),
+        );
+        request.output_byte_limit = run.output_byte_limit;
+        let terminal = self
+            .cx
+            .send_request(request)
+            .block_task()
+            .await?
+            .terminal_id;
+        let sid = self.session_id.clone();
+        let waited = self
+            .cx
+            .send_request(WaitForTerminalExitRequest::new(
+                sid.clone(),
+                terminal.clone(),
+            ))
+            .block_task()
+            .await;
+        let output = self
+            .cx
+            .send_request(TerminalOutputRequest::new(sid.clone(), terminal.clone()))
+            .block_task()
+            .await;
+        self.cx
+            .send_request(ReleaseTerminalRequest::new(sid, terminal))
+            .block_task()
+            .await?;
+        let exit = waited?.exit_status;
+        let output = output?;
+        self.say(&format!(
+            "exit {}: {}{}",
+            exit.exit_code
+                .map_or_else(|| exit.signal.unwrap_or_default(), |code| code.to_string()),
+            output.output,
+            if output.truncated { " (truncated)" } else { "" },
+        ));
+        Ok(())
+    }
+
+    fn ask_permission_owned(
+        &self,
+        title: String,
+    ) -> impl Future<Output = Result<String, AcpError>> + use<> {
+        let request = permission_request(&self.session_id, &title, None);
+        let sent = self.cx.send_request(request);
+        async move { Ok(outcome_name(sent.block_task().await?.outcome)) }
+    }
+
+    async fn ask_permission(&self, title: &str, path: Option<&str>) -> Result<String, AcpError> {
+        let path = path.map(|p| self.resolve(p));
+        let request = permission_request(&self.session_id, title, path);
+        Ok(outcome_name(
+            self.cx.send_request(request).block_task().await?.outcome,
+        ))
+    }
+}
+
+fn permission_request(
+    session_id: &SessionId,
+    title: &str,
+    path: Option<PathBuf>,
+) -> RequestPermissionRequest {
+    let fields = ToolCallUpdateFields::new()
+        .title(title.to_owned())
+        .kind(ToolKind::Execute)
+        .locations(path.map(|p| vec![ToolCallLocation::new(p)]));
+    let tool_call = ToolCallUpdate::new(format!("permission-{}", uuid::Uuid::now_v7()), fields);
+    let options = vec![
+        PermissionOption::new("allow", "Allow once", PermissionOptionKind::AllowOnce),
+        PermissionOption::new("always", "Allow always", PermissionOptionKind::AllowAlways),
+        PermissionOption::new("reject", "Reject", PermissionOptionKind::RejectOnce),
+    ];
+    RequestPermissionRequest::new(session_id.clone(), tool_call, options)
+}
+
+fn outcome_name(outcome: RequestPermissionOutcome) -> String {
+    match outcome {
+        RequestPermissionOutcome::Selected(selected) => selected.option_id.0.to_string(),
+        _ => "cancelled".to_owned(),
+    }
+}
+
+fn describe(error: &AcpError) -> String {
+    match &error.data {
+        Some(serde_json::Value::String(data)) => format!("{}: {data}", error.message),
+        Some(data) => format!("{}: {data}", error.message),
+        None => error.message.clone(),
+    }
+}
+
+fn text_chunk(text: &str) -> ContentChunk {
+    ContentChunk::new(ContentBlock::Text(TextContent::new(text.to_owned())))
+}
+
+fn plan(items: Vec<PlanItem>) -> Plan {
+    Plan::new(
+        items
+            .into_iter()
+            .map(|i| PlanEntry::new(i.content, i.priority, i.status))
+            .collect(),
+    )
+}
+
+/// A valid `session/update` line of at least `bytes` bytes.
+fn oversized_line(session_id: &SessionId, bytes: usize) -> String {
+    let chunk = SessionUpdate::AgentMessageChunk(text_chunk(&"x".repeat(bytes)));
+    let params = serde_json::to_value(SessionNotification::new(session_id.clone(), chunk))
+        .unwrap_or_default();
+    serde_json::json!({"jsonrpc": "2.0", "method": "session/update", "params": params}).to_string()
+}
+
+/// Writes one line straight to stdout, past the ACP transport (which writes whole lines too).
+fn raw_stdout_line(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+}
