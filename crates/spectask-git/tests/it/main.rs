@@ -1,5 +1,7 @@
 //! Integration tests of spectask-git against real repositories in temporary directories.
 #![allow(clippy::unwrap_used)]
 
+mod design_docs;
 mod inspect;
+mod register;
 mod support;

@@ -1,0 +1,414 @@
+//! Making commits on a worktree's branch: from an explicit set of file writes, or from everything
+//! that changed in the worktree. Both advance the branch with a compare-and-swap on its old tip and
+//! leave the worktree's index and files matching the new commit.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{FileMode, IndexAddOption, Oid, Repository, RepositoryState, Signature, Status};
+
+use crate::error::{GitError, GitResultExt, io_err};
+use crate::names::validate_file_path;
+
+/// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileWrite {
+    /// Create the file or replace its contents.
+    Put { path: String, contents: Vec<u8> },
+    /// Append to the file, creating it when absent. Several appends to one file in one commit are
+    /// applied in order.
+    Append { path: String, contents: Vec<u8> },
+}
+
+impl FileWrite {
+    pub fn put(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> FileWrite {
+        FileWrite::Put {
+            path: path.into(),
+            contents: contents.into(),
+        }
+    }
+
+    pub fn append(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> FileWrite {
+        FileWrite::Append {
+            path: path.into(),
+            contents: contents.into(),
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        match self {
+            FileWrite::Put { path, .. } | FileWrite::Append { path, .. } => path,
+        }
+    }
+}
+
+/// How a file differs between two commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One file that differs between two commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub path: String,
+    pub change: FileChange,
+}
+
+/// The committer of spectask's commits: the repository's configured identity, else `spectask`.
+pub(crate) fn signature(repo: &Repository) -> Result<Signature<'static>, GitError> {
+    match repo.signature() {
+        Ok(sig) => Ok(sig.to_owned()),
+        Err(_) => {
+            Signature::now("spectask", "spectask@localhost").op(|| "make a signature".to_owned())
+        }
+    }
+}
+
+/// Checks that the worktree `repo` has `branch` checked out and no merge, rebase … in progress;
+/// returns the branch tip.
+pub(crate) fn checked_out_tip(repo: &Repository, branch: &str) -> Result<Oid, GitError> {
+    let tip = head_branch_tip(repo, branch)?;
+    if repo.state() != RepositoryState::Clean {
+        let state = format!("{:?}", repo.state()).to_lowercase();
+        return Err(GitError::OperationInProgress {
+            path: workdir(repo),
+            state,
+        });
+    }
+    Ok(tip)
+}
+
+/// Checks that the worktree `repo` has `branch` checked out; returns the branch tip.
+pub(crate) fn head_branch_tip(repo: &Repository, branch: &str) -> Result<Oid, GitError> {
+    let path = workdir(repo);
+    let head = repo
+        .find_reference("HEAD")
+        .op(|| format!("read HEAD of {}", path.display()))?;
+    let target = head
+        .symbolic_target()
+        .ok()
+        .flatten()
+        .unwrap_or("a detached HEAD");
+    if target.strip_prefix("refs/heads/") != Some(branch) {
+        let actual = target
+            .strip_prefix("refs/heads/")
+            .unwrap_or(target)
+            .to_owned();
+        return Err(GitError::WrongBranchCheckedOut {
+            path,
+            expected: branch.to_owned(),
+            actual,
+        });
+    }
+    let tip = head.resolve().ok().and_then(|r| r.target());
+    tip.ok_or_else(|| GitError::BranchNotFound {
+        repo: path,
+        branch: branch.to_owned(),
+    })
+}
+
+/// Commits `writes` on top of the tip of `branch`, which `repo` (a worktree) has checked out, then
+/// brings the worktree's files and index up to date. Refuses when a written path has uncommitted
+/// changes in the worktree. Returns `None`, committing nothing, when the writes change nothing.
+pub(crate) fn commit_writes(
+    repo: &Repository,
+    branch: &str,
+    message: &str,
+    writes: &[FileWrite],
+) -> Result<Option<Oid>, GitError> {
+    let parent_id = checked_out_tip(repo, branch)?;
+    let wt = workdir(repo);
+    for write in writes {
+        validate_file_path(write.path())?;
+    }
+    refuse_dirty_paths(repo, writes.iter().map(FileWrite::path))?;
+    let parent = repo
+        .find_commit(parent_id)
+        .op(|| format!("read commit {parent_id}"))?;
+    let parent_tree = parent
+        .tree()
+        .op(|| format!("read the tree of {parent_id}"))?;
+
+    let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for write in writes {
+        match write {
+            FileWrite::Put {
+                path,
+                contents: bytes,
+            } => {
+                contents.insert(path, bytes.clone());
+            }
+            FileWrite::Append {
+                path,
+                contents: bytes,
+            } => {
+                if !contents.contains_key(path.as_str()) {
+                    let existing = blob_at(repo, &parent_tree, path)?.unwrap_or_default();
+                    contents.insert(path, existing);
+                }
+                if let Some(file) = contents.get_mut(path.as_str()) {
+                    file.extend_from_slice(bytes);
+                }
+            }
+        }
+    }
+
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for (path, bytes) in &contents {
+        let blob = repo.blob(bytes).op(|| format!("write blob for {path}"))?;
+        update.upsert(*path, blob, FileMode::Blob);
+    }
+    let tree_id = update
+        .create_updated(repo, &parent_tree)
+        .op(|| format!("build tree on {branch}"))?;
+    if tree_id == parent_tree.id() {
+        return Ok(None);
+    }
+    let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
+
+    let mut index = repo
+        .index()
+        .op(|| format!("read the index of {}", wt.display()))?;
+    for (path, bytes) in &contents {
+        let file = wt.join(path);
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+        }
+        std::fs::write(&file, bytes).map_err(io_err("write", &file))?;
+        index
+            .add_path(Path::new(path))
+            .op(|| format!("stage {path} in {}", wt.display()))?;
+    }
+    index
+        .write()
+        .op(|| format!("write the index of {}", wt.display()))?;
+    Ok(Some(new_id))
+}
+
+/// Commits every change in the worktree `repo` (added, modified, deleted, untracked but not
+/// ignored) on `branch`. Returns `None` when nothing changed.
+pub(crate) fn commit_all(
+    repo: &Repository,
+    branch: &str,
+    message: &str,
+) -> Result<Option<(Oid, Vec<ChangedFile>)>, GitError> {
+    let parent_id = checked_out_tip(repo, branch)?;
+    let wt = workdir(repo);
+    let mut index = repo
+        .index()
+        .op(|| format!("read the index of {}", wt.display()))?;
+    if index.has_conflicts() {
+        return Err(GitError::OperationInProgress {
+            path: wt,
+            state: "unresolved merge conflict".to_owned(),
+        });
+    }
+    index
+        .add_all(["*"], IndexAddOption::DEFAULT, None)
+        .op(|| format!("stage changes in {}", wt.display()))?;
+    index
+        .update_all(["*"], None)
+        .op(|| format!("stage deletions in {}", wt.display()))?;
+    let tree_id = index
+        .write_tree()
+        .op(|| format!("write the tree of {}", wt.display()))?;
+    let parent = repo
+        .find_commit(parent_id)
+        .op(|| format!("read commit {parent_id}"))?;
+    if tree_id == parent.tree_id() {
+        index
+            .write()
+            .op(|| format!("write the index of {}", wt.display()))?;
+        return Ok(None);
+    }
+    let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
+    index
+        .write()
+        .op(|| format!("write the index of {}", wt.display()))?;
+    let changed = changed_files(repo, Some(parent_id), new_id)?;
+    Ok(Some((new_id, changed)))
+}
+
+/// Writes a commit of `tree_id` on `parent_id` and moves `branch` to it, only if the branch still
+/// points at `parent_id`.
+pub(crate) fn commit_tree(
+    repo: &Repository,
+    branch: &str,
+    parent_id: Oid,
+    tree_id: Oid,
+    message: &str,
+) -> Result<Oid, GitError> {
+    commit_with_parents(repo, branch, &[parent_id], tree_id, message)
+}
+
+/// Like [`commit_tree`] with any number of parents; the branch must point at the first one.
+pub(crate) fn commit_with_parents(
+    repo: &Repository,
+    branch: &str,
+    parent_ids: &[Oid],
+    tree_id: Oid,
+    message: &str,
+) -> Result<Oid, GitError> {
+    let sig = signature(repo)?;
+    let tree = repo
+        .find_tree(tree_id)
+        .op(|| format!("read tree {tree_id}"))?;
+    let parents = parent_ids
+        .iter()
+        .map(|id| repo.find_commit(*id).op(|| format!("read commit {id}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    let new_id = repo
+        .commit(None, &sig, &sig, message, &tree, &parent_refs)
+        .op(|| format!("commit on {branch}"))?;
+    let expected = parent_ids.first().copied().unwrap_or(Oid::ZERO_SHA1);
+    move_branch(repo, branch, new_id, expected, message)?;
+    Ok(new_id)
+}
+
+/// Moves `branch` from `expected` to `new_id`, failing with [`GitError::ConcurrentUpdate`] if it
+/// moved meanwhile.
+pub(crate) fn move_branch(
+    repo: &Repository,
+    branch: &str,
+    new_id: Oid,
+    expected: Oid,
+    message: &str,
+) -> Result<(), GitError> {
+    let reflog = format!("spectask: {}", message.lines().next().unwrap_or_default());
+    let name = format!("refs/heads/{branch}");
+    match repo.reference_matching(&name, new_id, true, expected, &reflog) {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::NotFound =>
+        {
+            Err(GitError::ConcurrentUpdate {
+                branch: branch.to_owned(),
+                expected: expected.to_string(),
+            })
+        }
+        Err(source) => Err(GitError::Git {
+            op: format!("move branch {branch} to {new_id}"),
+            source,
+        }),
+    }
+}
+
+/// The files that differ between `from` (or the empty tree) and `to`.
+pub(crate) fn changed_files(
+    repo: &Repository,
+    from: Option<Oid>,
+    to: Oid,
+) -> Result<Vec<ChangedFile>, GitError> {
+    let tree_of = |id: Oid| {
+        repo.find_commit(id)
+            .and_then(|c| c.tree())
+            .op(|| format!("read the tree of {id}"))
+    };
+    let old = from.map(tree_of).transpose()?;
+    let new = tree_of(to)?;
+    let diff = repo
+        .diff_tree_to_tree(old.as_ref(), Some(&new), None)
+        .op(|| format!("diff {to}"))?;
+    let mut files = Vec::new();
+    for delta in diff.deltas() {
+        let change = match delta.status() {
+            git2::Delta::Added => FileChange::Added,
+            git2::Delta::Deleted => FileChange::Deleted,
+            _ => FileChange::Modified,
+        };
+        let file = if change == FileChange::Deleted {
+            delta.old_file()
+        } else {
+            delta.new_file()
+        };
+        if let Some(path) = file.path_bytes() {
+            files.push(ChangedFile {
+                path: String::from_utf8_lossy(path).into_owned(),
+                change,
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// The contents of the blob at `path` in `tree`, `None` when there is no file there.
+pub(crate) fn blob_at(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    path: &str,
+) -> Result<Option<Vec<u8>>, GitError> {
+    let entry = match tree.get_path(Path::new(path)) {
+        Ok(entry) => entry,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(GitError::Git {
+                op: format!("look up {path}"),
+                source,
+            });
+        }
+    };
+    if entry.kind() != Some(git2::ObjectType::Blob) {
+        return Ok(None);
+    }
+    let blob = repo.find_blob(entry.id()).op(|| format!("read {path}"))?;
+    Ok(Some(blob.content().to_vec()))
+}
+
+/// Every uncommitted change in the worktree `repo`: modified, staged, deleted and untracked files
+/// (ignored files are not changes).
+pub(crate) fn uncommitted_files(repo: &Repository) -> Result<Vec<String>, GitError> {
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let statuses = repo
+        .statuses(Some(&mut options))
+        .op(|| format!("read the status of {}", workdir(repo).display()))?;
+    Ok(statuses
+        .iter()
+        .filter(|entry| {
+            entry.status() != Status::CURRENT && !entry.status().contains(Status::IGNORED)
+        })
+        .map(|entry| String::from_utf8_lossy(entry.path_bytes()).into_owned())
+        .collect())
+}
+
+fn refuse_dirty_paths<'a>(
+    repo: &Repository,
+    paths: impl Iterator<Item = &'a str>,
+) -> Result<(), GitError> {
+    let mut dirty = Vec::new();
+    for path in paths {
+        match repo.status_file(Path::new(path)) {
+            Ok(status) if status.is_empty() || status == Status::CURRENT => {}
+            Ok(_) => dirty.push(path.to_owned()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+            Err(source) => {
+                return Err(GitError::Git {
+                    op: format!("read the status of {path}"),
+                    source,
+                });
+            }
+        }
+    }
+    dirty.sort();
+    dirty.dedup();
+    if dirty.is_empty() {
+        Ok(())
+    } else {
+        Err(GitError::UncommittedChanges {
+            path: workdir(repo),
+            files: dirty,
+        })
+    }
+}
+
+/// The working directory of `repo` (its git dir for a bare repository, which spectask never opens).
+pub(crate) fn workdir(repo: &Repository) -> std::path::PathBuf {
+    repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf()
+}

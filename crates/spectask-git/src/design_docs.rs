@@ -1,0 +1,176 @@
+//! Forward-only writes to the design-docs branch, and the check that nobody rewrote it.
+//!
+//! spectask records the last tip it wrote in the ref `refs/spectask/last-written/<branch>`. Before
+//! every write it verifies that the branch tip is that commit or a descendant of it (commits added
+//! on top by agents or humans are fine); if not, someone rewrote the branch and spectask refuses to
+//! write ([`GitError::DesignDocsRewritten`]) until a human calls
+//! [`Repo::accept_design_docs_rewrite`]. Nothing is ever forced.
+
+use git2::{Oid, Repository};
+
+use crate::commit::{FileWrite, commit_writes, head_branch_tip};
+use crate::error::{GitError, GitResultExt};
+use crate::names::{CommitId, Trailer, commit_message};
+use crate::registration::{Repo, branch_tip};
+
+/// One commit on the design-docs branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesignDocsCommit {
+    /// The subject line (and optional body), e.g. `spec(7f3a-login): version 2`.
+    pub message: String,
+    /// Appended after a blank line, e.g. `Spec-Task: <id>`.
+    pub trailers: Vec<Trailer>,
+    pub writes: Vec<FileWrite>,
+}
+
+/// Whether spectask can write to the design-docs branch, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DesignDocsHealth {
+    /// The tip is (a descendant of) the last tip spectask wrote, and the worktree is in place.
+    Healthy { tip: CommitId },
+    /// Someone rewrote the branch: a human must look, then accept the new history.
+    Rewritten {
+        last_written: CommitId,
+        current: CommitId,
+    },
+    /// The branch was deleted.
+    BranchMissing,
+    /// The worktree is missing or has another branch checked out; registering again repairs a
+    /// missing worktree.
+    WorktreeBroken { reason: String },
+}
+
+impl DesignDocsHealth {
+    /// Whether a human has to do something before spectask writes to the branch again.
+    pub fn needs_attention(&self) -> bool {
+        !matches!(self, DesignDocsHealth::Healthy { .. })
+    }
+}
+
+/// The ref recording the last design-docs tip spectask wrote.
+pub(crate) fn last_written_ref(branch: &str) -> String {
+    format!("refs/spectask/last-written/{branch}")
+}
+
+impl Repo {
+    /// Commits `commit` on the design-docs branch as a fast-forward of its tip, through the
+    /// design-docs worktree (its files and index match the new commit afterwards), and returns the
+    /// new tip — the current tip when the writes change nothing. Refuses when the branch was
+    /// rewritten, or when a written path has uncommitted changes in the worktree.
+    ///
+    /// Blocks on the repository's writer lock.
+    pub fn commit_design_docs(&self, commit: &DesignDocsCommit) -> Result<CommitId, GitError> {
+        let _lock = self.lock()?;
+        let git = self.git()?;
+        let tip = self.verify_forward_only(&git)?;
+        let worktree = self.open_design_docs_worktree()?;
+        let message = commit_message(&commit.message, &commit.trailers);
+        let new_tip = commit_writes(
+            &worktree,
+            self.design_docs_branch(),
+            &message,
+            &commit.writes,
+        )?
+        .unwrap_or(tip);
+        self.record_last_written(&git, new_tip)?;
+        Ok(CommitId(new_tip))
+    }
+
+    /// Checks the design-docs branch and worktree without changing anything.
+    pub fn design_docs_health(&self) -> Result<DesignDocsHealth, GitError> {
+        let git = self.git()?;
+        match self.verify_forward_only(&git) {
+            Ok(_) => {}
+            Err(GitError::DesignDocsRewritten { .. }) => {
+                let last_written = self.last_written(&git)?.map(CommitId);
+                let current = branch_tip(&git, self.design_docs_branch())?.map(CommitId);
+                if let Some((last_written, current)) = last_written.zip(current) {
+                    return Ok(DesignDocsHealth::Rewritten {
+                        last_written,
+                        current,
+                    });
+                }
+            }
+            Err(GitError::BranchNotFound { .. }) => return Ok(DesignDocsHealth::BranchMissing),
+            Err(e) => return Err(e),
+        }
+        let tip = match self.open_design_docs_worktree() {
+            Ok(worktree) => match head_branch_tip(&worktree, self.design_docs_branch()) {
+                Ok(tip) => tip,
+                Err(e) => {
+                    return Ok(DesignDocsHealth::WorktreeBroken {
+                        reason: e.to_string(),
+                    });
+                }
+            },
+            Err(e) => {
+                return Ok(DesignDocsHealth::WorktreeBroken {
+                    reason: e.to_string(),
+                });
+            }
+        };
+        Ok(DesignDocsHealth::Healthy { tip: CommitId(tip) })
+    }
+
+    /// The last design-docs tip spectask wrote (or accepted), `None` before registration.
+    pub fn design_docs_last_written(&self) -> Result<Option<CommitId>, GitError> {
+        Ok(self.last_written(&self.git()?)?.map(CommitId))
+    }
+
+    /// After a human checked a rewritten design-docs branch: takes its current tip as the new base
+    /// of forward-only checking and returns it.
+    pub fn accept_design_docs_rewrite(&self) -> Result<CommitId, GitError> {
+        let _lock = self.lock()?;
+        let git = self.git()?;
+        let tip = self.design_docs_tip(&git)?;
+        self.record_last_written(&git, tip)?;
+        tracing::warn!(branch = self.design_docs_branch(), %tip, "accepted rewritten design-docs history");
+        Ok(CommitId(tip))
+    }
+
+    /// The design-docs tip, after checking that it descends from the last tip spectask wrote.
+    pub(crate) fn verify_forward_only(&self, git: &Repository) -> Result<Oid, GitError> {
+        let tip = self.design_docs_tip(git)?;
+        let Some(last) = self.last_written(git)? else {
+            return Err(GitError::NotRegistered {
+                path: self.root().to_path_buf(),
+            });
+        };
+        if tip == last
+            || git
+                .graph_descendant_of(tip, last)
+                .op(|| format!("compare {tip} with {last}"))?
+        {
+            return Ok(tip);
+        }
+        Err(GitError::DesignDocsRewritten {
+            branch: self.design_docs_branch().to_owned(),
+            last_written: last.to_string(),
+            current: tip.to_string(),
+        })
+    }
+
+    fn last_written(&self, git: &Repository) -> Result<Option<Oid>, GitError> {
+        let name = last_written_ref(self.design_docs_branch());
+        match git.find_reference(&name) {
+            Ok(reference) => Ok(reference.target()),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(source) => Err(GitError::Git {
+                op: format!("read {name}"),
+                source,
+            }),
+        }
+    }
+
+    fn record_last_written(&self, git: &Repository, tip: Oid) -> Result<(), GitError> {
+        let name = last_written_ref(self.design_docs_branch());
+        git.reference(&name, tip, true, "spectask: design-docs write")
+            .op(|| format!("update {name}"))?;
+        Ok(())
+    }
+
+    fn open_design_docs_worktree(&self) -> Result<Repository, GitError> {
+        let path = self.design_docs_worktree();
+        Repository::open(&path).op(|| format!("open the design-docs worktree {}", path.display()))
+    }
+}

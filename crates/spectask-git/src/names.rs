@@ -1,0 +1,179 @@
+//! Validated names that end up in refs, paths and commit messages: task names, file paths inside a
+//! branch, commit ids and trailers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::GitError;
+
+/// The `<task>` of PRODUCT.md §4 (`7f3a-user-authentication`): the directory under `specs/` and
+/// `sessions/`, the suffix of the branch `spectask/<task>` and the name of `.git-worktrees/<task>`.
+///
+/// ASCII letters, digits, `-`, `_` and `.`, at most 100 characters, starting with a letter or digit,
+/// not ending in `.lock` or `.`, no `..`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskName(String);
+
+impl TaskName {
+    pub fn new(name: impl Into<String>) -> Result<TaskName, GitError> {
+        let name = name.into();
+        let invalid = |reason| {
+            Err(GitError::InvalidTaskName {
+                name: name.clone(),
+                reason,
+            })
+        };
+        if name.is_empty() || name.len() > 100 {
+            return invalid("must be 1 to 100 characters");
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return invalid("only ascii letters, digits, '-', '_' and '.' are allowed");
+        }
+        if !name.as_bytes()[0].is_ascii_alphanumeric() {
+            return invalid("must start with a letter or a digit");
+        }
+        if name.contains("..") || name.ends_with(".lock") || name.ends_with('.') {
+            return invalid("must not contain '..' nor end in '.lock' or '.'");
+        }
+        Ok(TaskName(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The task's code branch: `spectask/<task>`.
+    pub fn branch(&self) -> String {
+        format!("spectask/{}", self.0)
+    }
+}
+
+impl fmt::Display for TaskName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for TaskName {
+    type Err = GitError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TaskName::new(s)
+    }
+}
+
+/// The id of a commit (40 lower-case hex digits when displayed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommitId(pub(crate) git2::Oid);
+
+impl fmt::Display for CommitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl FromStr for CommitId {
+    type Err = GitError;
+    /// Parses a full hex commit id; abbreviations are refused.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || GitError::InvalidCommitId {
+            value: s.to_owned(),
+        };
+        if s.len() != 40 {
+            return Err(invalid());
+        }
+        git2::Oid::from_str(s).map(CommitId).map_err(|_| invalid())
+    }
+}
+
+/// Checks a `/`-separated path relative to the root of a branch: no empty, `.` or `..` segments, no
+/// leading `/`, no `.git` segment, no backslash or NUL.
+pub(crate) fn validate_file_path(path: &str) -> Result<(), GitError> {
+    let invalid = |reason| {
+        Err(GitError::InvalidFilePath {
+            path: path.to_owned(),
+            reason,
+        })
+    };
+    if path.is_empty() {
+        return invalid("is empty");
+    }
+    if path.contains('\\') || path.contains('\0') {
+        return invalid("contains a backslash or a nul byte");
+    }
+    for segment in path.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return invalid("must be relative with no empty, '.' or '..' segments");
+        }
+        if segment.eq_ignore_ascii_case(".git") {
+            return invalid("must not contain a '.git' segment");
+        }
+    }
+    Ok(())
+}
+
+/// A `Key: value` line at the end of a commit message, e.g. `Spec-Task: 7f3a…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trailer {
+    key: String,
+    value: String,
+}
+
+impl Trailer {
+    /// `key` is letters, digits and `-`; `value` is one non-empty line.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Result<Trailer, GitError> {
+        let (key, value) = (key.into(), value.into());
+        let invalid = |reason| {
+            Err(GitError::InvalidTrailer {
+                key: key.clone(),
+                reason,
+            })
+        };
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return invalid("the key must be ascii letters, digits and '-'");
+        }
+        if value.trim().is_empty() || value.contains(['\n', '\r']) {
+            return invalid("the value must be one non-empty line");
+        }
+        Ok(Trailer {
+            key,
+            value: value.trim().to_owned(),
+        })
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+}
+
+/// `subject`, then a blank line and one trailer per line.
+pub(crate) fn commit_message(subject: &str, trailers: &[Trailer]) -> String {
+    let mut message = subject.trim_end().to_owned();
+    if !trailers.is_empty() {
+        message.push_str("\n\n");
+        for trailer in trailers {
+            message.push_str(&format!("{}: {}\n", trailer.key, trailer.value));
+        }
+    } else {
+        message.push('\n');
+    }
+    message
+}
+
+/// Every trailer of a commit message (the `Key: value` lines of its last paragraph).
+pub fn parse_trailers(message: &str) -> Vec<(String, String)> {
+    let Some((_, last)) = message.trim_end().rsplit_once("\n\n") else {
+        return Vec::new();
+    };
+    last.lines()
+        .filter_map(|line| line.split_once(": "))
+        .filter(|(k, _)| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}

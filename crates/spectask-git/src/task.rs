@@ -1,0 +1,173 @@
+//! A SpecTask's code branch `spectask/<task>` and its worktree `.git-worktrees/<task>`: creation,
+//! work-session commits, and removal that never loses work.
+
+use std::path::PathBuf;
+
+use git2::Repository;
+
+use crate::commit::{ChangedFile, commit_all};
+use crate::error::{GitError, GitResultExt};
+use crate::names::{CommitId, TaskName, Trailer, commit_message};
+use crate::registration::{Repo, branch_tip};
+use crate::worktree::{
+    RemoveOptions, WorktreeKind, ensure_worktree, remove_worktree, worktree_path,
+};
+
+/// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskWorktree {
+    /// `spectask/<task>`.
+    pub branch: String,
+    /// `<root>/.git-worktrees/<task>`.
+    pub path: PathBuf,
+    /// The branch did not exist and was created from the default branch's tip.
+    pub branch_created: bool,
+    /// The worktree did not exist (or was stale) and was created.
+    pub worktree_created: bool,
+}
+
+/// A commit of everything a work session changed in its task's worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkSessionCommit {
+    /// The subject line, e.g. `feat(7f3a-login): add password hashing`.
+    pub message: String,
+    /// The SpecTask id, written as the `Spec-Task:` trailer.
+    pub spec_task: String,
+    /// The WorkSession id, written as the `Work-Session:` trailer.
+    pub work_session: String,
+    /// Requirement ids, written comma-separated as the `Implements:` trailer (left out when empty).
+    pub implements: Vec<String>,
+}
+
+/// What [`Repo::commit_work_session`] committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCommit {
+    pub commit: CommitId,
+    pub changed_files: Vec<ChangedFile>,
+}
+
+/// What [`Repo::remove_task`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskRemoval {
+    pub worktree_removed: bool,
+    pub branch_deleted: bool,
+}
+
+impl Repo {
+    /// Makes sure `spectask/<task>` exists (created from the default branch's tip when absent) and is
+    /// checked out at `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
+    pub fn ensure_task_worktree(&self, task: &TaskName) -> Result<TaskWorktree, GitError> {
+        let _lock = self.lock()?;
+        let git = self.git()?;
+        let branch = task.branch();
+        let branch_created = if branch_tip(&git, &branch)?.is_none() {
+            let base = self.default_tip(&git)?;
+            let commit = git.find_commit(base).op(|| format!("read commit {base}"))?;
+            git.branch(&branch, &commit, false)
+                .op(|| format!("create branch {branch}"))?;
+            true
+        } else {
+            false
+        };
+        let worktree_created = ensure_worktree(
+            &git,
+            self.root(),
+            task.as_str(),
+            &branch,
+            WorktreeKind::Task,
+        )?;
+        let path = worktree_path(self.root(), task.as_str());
+        Ok(TaskWorktree {
+            branch,
+            path,
+            branch_created,
+            worktree_created,
+        })
+    }
+
+    /// Commits every change in the task's worktree — added, modified, deleted, and untracked files
+    /// that are not ignored — with the trailers `Spec-Task:`, `Work-Session:` and `Implements:`.
+    /// Returns `None` when nothing changed.
+    pub fn commit_work_session(
+        &self,
+        task: &TaskName,
+        commit: &WorkSessionCommit,
+    ) -> Result<Option<SessionCommit>, GitError> {
+        let mut trailers = vec![
+            Trailer::new("Spec-Task", &commit.spec_task)?,
+            Trailer::new("Work-Session", &commit.work_session)?,
+        ];
+        if !commit.implements.is_empty() {
+            trailers.push(Trailer::new("Implements", commit.implements.join(", "))?);
+        }
+        let message = commit_message(&commit.message, &trailers);
+        let _lock = self.lock()?;
+        let worktree = self.open_task_worktree(task)?;
+        let committed = commit_all(&worktree, &task.branch(), &message)?;
+        Ok(committed.map(|(id, changed_files)| SessionCommit {
+            commit: CommitId(id),
+            changed_files,
+        }))
+    }
+
+    /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses
+    /// when the worktree has uncommitted or untracked files ([`GitError::UncommittedChanges`]) or the
+    /// branch has commits not merged into the default branch ([`GitError::UnmergedCommits`]). A
+    /// worktree spectask did not create is never removed, forced or not.
+    pub fn remove_task(
+        &self,
+        task: &TaskName,
+        delete_branch: bool,
+        options: RemoveOptions,
+    ) -> Result<TaskRemoval, GitError> {
+        let _lock = self.lock()?;
+        let git = self.git()?;
+        let branch = task.branch();
+        if delete_branch && !options.force {
+            self.refuse_unmerged(&git, &branch)?;
+        }
+        let worktree_removed = remove_worktree(&git, self.root(), task.as_str(), options.force)?;
+        let mut branch_deleted = false;
+        if delete_branch && let Ok(mut found) = git.find_branch(&branch, git2::BranchType::Local) {
+            found.delete().op(|| format!("delete branch {branch}"))?;
+            branch_deleted = true;
+            tracing::info!(branch, "deleted task branch");
+        }
+        Ok(TaskRemoval {
+            worktree_removed,
+            branch_deleted,
+        })
+    }
+
+    /// The tip of the default branch.
+    pub(crate) fn default_tip(&self, git: &Repository) -> Result<git2::Oid, GitError> {
+        branch_tip(git, self.default_branch())?.ok_or_else(|| GitError::BranchNotFound {
+            repo: self.root().to_path_buf(),
+            branch: self.default_branch().to_owned(),
+        })
+    }
+
+    fn refuse_unmerged(&self, git: &Repository, branch: &str) -> Result<(), GitError> {
+        let Some(tip) = branch_tip(git, branch)? else {
+            return Ok(());
+        };
+        let base = self.default_tip(git)?;
+        let (ahead, _) = git
+            .graph_ahead_behind(tip, base)
+            .op(|| format!("compare {branch} with {}", self.default_branch()))?;
+        if ahead > 0 {
+            return Err(GitError::UnmergedCommits {
+                branch: branch.to_owned(),
+                default_branch: self.default_branch().to_owned(),
+                count: ahead,
+            });
+        }
+        Ok(())
+    }
+
+    fn open_task_worktree(&self, task: &TaskName) -> Result<Repository, GitError> {
+        let path = worktree_path(self.root(), task.as_str());
+        Repository::open(&path)
+            .op(|| format!("open the worktree of task {task} at {}", path.display()))
+    }
+}

@@ -1,0 +1,142 @@
+//! Registration: orphan branch, worktree, exclude entry, idempotence and stale-worktree repair.
+
+use spectask_git::{DesignDocsHealth, GitError, RegisterOptions, Repo};
+
+use crate::support::{assert_fsck_clean, git, init_repo, status};
+
+#[test]
+fn register_twice_creates_branch_and_worktree_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    let first = Repo::register(&root, &RegisterOptions::default()).unwrap();
+    assert!(first.branch_created && first.worktree_created);
+    let second = Repo::register(&root, &RegisterOptions::default()).unwrap();
+    assert!(!second.branch_created && !second.worktree_created);
+    assert_eq!(first.repo, second.repo);
+
+    let worktrees = git(&root, &["worktree", "list", "--porcelain"]);
+    assert_eq!(
+        worktrees
+            .matches("branch refs/heads/helix-design-docs")
+            .count(),
+        1,
+        "{worktrees}"
+    );
+    let wt = first.repo.design_docs_worktree();
+    assert!(wt.ends_with(".git-worktrees/helix-design-docs"));
+    assert!(worktrees.contains(wt.to_str().unwrap()), "{worktrees}");
+    let branches = git(&root, &["branch", "--list", "helix-design-docs"]);
+    assert!(branches.contains("helix-design-docs"), "{branches}");
+
+    let exclude = std::fs::read_to_string(root.join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.matches(".git-worktrees/").count(), 1, "{exclude}");
+    assert_eq!(status(&root), "", "the main checkout stays clean");
+    assert_eq!(status(&wt), "");
+    assert_eq!(first.repo.default_branch(), "main");
+    assert!(!first.repo.design_docs_health().unwrap().needs_attention());
+    assert_fsck_clean(&root);
+}
+
+#[test]
+fn absent_design_docs_branch_is_created_as_an_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    Repo::register(&root, &RegisterOptions::default()).unwrap();
+    let parents = git(&root, &["rev-list", "--parents", "helix-design-docs"]);
+    assert_eq!(parents.lines().count(), 1, "one commit: {parents}");
+    assert_eq!(
+        parents.split_whitespace().count(),
+        1,
+        "with no parent: {parents}"
+    );
+    let base = crate::support::git_output(&root, &["merge-base", "main", "helix-design-docs"]);
+    assert!(!base.status.success(), "no history shared with main");
+    assert_fsck_clean(&root);
+}
+
+#[test]
+fn present_design_docs_branch_is_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    git(&root, &["branch", "docs"]);
+    let tip = git(&root, &["rev-parse", "docs"]);
+    let options = RegisterOptions {
+        design_docs_branch: "docs".to_owned(),
+    };
+    let registration = Repo::register(&root, &options).unwrap();
+    assert!(!registration.branch_created);
+    assert!(registration.worktree_created);
+    assert_eq!(git(&root, &["rev-parse", "docs"]), tip);
+    assert_eq!(
+        registration.repo.design_docs_worktree(),
+        root.canonicalize().unwrap().join(".git-worktrees/docs")
+    );
+    assert_eq!(Repo::open(&root).unwrap().design_docs_branch(), "docs");
+    assert_fsck_clean(&root);
+}
+
+#[test]
+fn registering_again_repairs_a_deleted_worktree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    let repo = Repo::register(&root, &RegisterOptions::default())
+        .unwrap()
+        .repo;
+    std::fs::remove_dir_all(repo.design_docs_worktree()).unwrap();
+    assert!(matches!(
+        repo.design_docs_health().unwrap(),
+        DesignDocsHealth::WorktreeBroken { .. }
+    ));
+    let again = Repo::register(&root, &RegisterOptions::default()).unwrap();
+    assert!(again.worktree_created);
+    assert!(repo.design_docs_worktree().join("README.md").is_file());
+    assert!(!repo.design_docs_health().unwrap().needs_attention());
+    let worktrees = git(&root, &["worktree", "list", "--porcelain"]);
+    assert!(!worktrees.contains("prunable"), "{worktrees}");
+    assert_fsck_clean(&root);
+}
+
+#[test]
+fn registering_again_moves_a_leftover_directory_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    let repo = Repo::register(&root, &RegisterOptions::default())
+        .unwrap()
+        .repo;
+    // The admin dir vanishes (someone deleted .git/worktrees) but the directory stays, with a note.
+    std::fs::remove_dir_all(root.join(".git/worktrees")).unwrap();
+    std::fs::write(repo.design_docs_worktree().join("note.md"), "keep me\n").unwrap();
+    let again = Repo::register(&root, &RegisterOptions::default()).unwrap();
+    assert!(again.worktree_created);
+    let aside: Vec<_> = std::fs::read_dir(root.join(".git-worktrees"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".stale-helix-design-docs-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let kept = root.join(".git-worktrees").join(&aside[0]).join("note.md");
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), "keep me\n");
+    assert_eq!(status(&repo.design_docs_worktree()), "");
+    assert_fsck_clean(&root);
+}
+
+#[test]
+fn open_of_an_unregistered_repository_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    assert!(matches!(
+        Repo::open(&root).unwrap_err(),
+        GitError::NotRegistered { .. }
+    ));
+}
+
+#[test]
+fn invalid_design_docs_branch_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    let options = RegisterOptions {
+        design_docs_branch: "bad..name".to_owned(),
+    };
+    let err = Repo::register(&root, &options).unwrap_err();
+    assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
+}
