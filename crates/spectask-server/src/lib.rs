@@ -1,0 +1,44 @@
+//! spectask's HTTP API under `/api/v1`. Handlers are thin: they parse the request into domain
+//! values, call the store (and, for repositories, the git crate) and map the result to wire types.
+//! Wire types live only in [`dto`]; every error leaves as one JSON shape ([`ApiError`]).
+
+mod dto;
+mod error;
+mod extract;
+mod routes;
+mod state;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The whole application: API routes, JSON errors for unknown routes, body limit, request tracing.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", routes::router())
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(?addr, "serving the spectask API");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

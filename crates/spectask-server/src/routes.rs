@@ -1,0 +1,20 @@
+//! The `/api/v1` router, one module per resource.
+
+mod health;
+mod spec_tasks;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(spec_tasks::router())
+}
+
+/// Unknown paths answer in the API's error shape too.
+pub async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}

@@ -1,0 +1,209 @@
+//! SpecTasks: create from a prompt, list, show, cancel.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use spectask_core::{
+    NewSpecTask, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, derive_title,
+};
+use spectask_store::SpecTaskFilter;
+
+use crate::dto::{CreateSpecTask, ListSpecTasks, PageDto, SpecTaskDto};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::{ApiError, AppState};
+
+/// Longest prompt accepted, in bytes.
+const MAX_PROMPT_BYTES: usize = 64 * 1024;
+const DEFAULT_DESIGN_DOCS_BRANCH: &str = "helix-design-docs";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/spec-tasks", get(list))
+        .route("/spec-tasks/from-prompt", post(create))
+        .route("/spec-tasks/{id}", get(show))
+        .route("/spec-tasks/{id}/cancel", post(cancel))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateSpecTask>,
+) -> Result<(StatusCode, Json<SpecTaskDto>), ApiError> {
+    let prompt = body.prompt.trim();
+    if prompt.is_empty() {
+        return Err(ApiError::bad_request("invalid_prompt", "prompt is empty"));
+    }
+    if prompt.len() > MAX_PROMPT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "prompt_too_large",
+            format!(
+                "prompt is {} bytes; the limit is {MAX_PROMPT_BYTES}",
+                prompt.len()
+            ),
+        ));
+    }
+    let title = match body.title.as_deref().map(str::trim) {
+        Some("") => return Err(ApiError::bad_request("invalid_title", "title is empty")),
+        Some(title) => title.to_owned(),
+        None => derive_title(prompt),
+    };
+    let repository = register_repository(&state, &body.repo).await?;
+    let task = state
+        .store
+        .create_spec_task(NewSpecTask {
+            title,
+            prompt: prompt.to_owned(),
+            kind: body.kind.unwrap_or_default(),
+            repository_id: repository.id,
+            planning_agent: body.planning_agent,
+            implementation_agent: body.implementation_agent,
+            priority: body.priority.unwrap_or_default(),
+            created_by: body.created_by.unwrap_or_else(|| "local".to_owned()),
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SpecTaskDto::new(&task, &repository)),
+    ))
+}
+
+/// Checks that `path` is a git repository with commits and records it (first use registers it).
+async fn register_repository(state: &AppState, path: &str) -> Result<Repository, ApiError> {
+    if path.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_repository",
+            "repo path is empty",
+        ));
+    }
+    let path = PathBuf::from(path);
+    if !path.is_absolute() {
+        return Err(ApiError::bad_request(
+            "invalid_repository",
+            format!(
+                "repo path {} is relative; give an absolute path",
+                path.display()
+            ),
+        ));
+    }
+    let info =
+        tokio::task::spawn_blocking(move || spectask_git::inspect_repository(&path)).await??;
+    Ok(state
+        .store
+        .register_repository(&info.root, &info.default_branch, DEFAULT_DESIGN_DOCS_BRANCH)
+        .await?)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListSpecTasks>,
+) -> Result<Json<PageDto<SpecTaskDto>>, ApiError> {
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<SpecTaskStatus>)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit {limit} is not between 1 and 500"),
+        ));
+    }
+    let offset = query.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("offset {offset} is negative"),
+        ));
+    }
+    let repository_id = match query.repo.as_deref() {
+        Some(repo) => Some(find_repository(&state, repo).await?.id),
+        None => None,
+    };
+    let page = state
+        .store
+        .list_spec_tasks(&SpecTaskFilter {
+            status,
+            repository_id,
+            limit,
+            offset,
+        })
+        .await?;
+    let repositories: HashMap<_, _> = state
+        .store
+        .list_repositories()
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let items = page
+        .items
+        .iter()
+        .map(|task| {
+            repositories
+                .get(&task.repository_id)
+                .map(|r| SpecTaskDto::new(task, r))
+                .ok_or_else(|| {
+                    ApiError::not_found(format!(
+                        "repository {} of task {}",
+                        task.repository_id, task.id
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Json(PageDto {
+        items,
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    }))
+}
+
+/// A registered repository by id or by path (canonicalised when it exists).
+async fn find_repository(state: &AppState, repo: &str) -> Result<Repository, ApiError> {
+    if let Ok(id) = repo.parse() {
+        return Ok(state.store.repository(id).await?);
+    }
+    let path = Path::new(repo);
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    state
+        .store
+        .repository_by_path(&canonical)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no registered repository at {repo}")))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<SpecTaskDto>, ApiError> {
+    let task = load(&state, &id).await?;
+    dto(&state, &task).await.map(Json)
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<SpecTaskDto>, ApiError> {
+    let task = load(&state, &id).await?;
+    let applied = state
+        .store
+        .transition_spec_task(&task, &SpecTaskCommand::Cancel)
+        .await?;
+    dto(&state, &applied.value).await.map(Json)
+}
+
+async fn load(state: &AppState, reference: &str) -> Result<SpecTask, ApiError> {
+    let id: SpecTaskId = state.store.resolve_spec_task(reference).await?;
+    Ok(state.store.spec_task(id).await?)
+}
+
+async fn dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
+    let repository = state.store.repository(task.repository_id).await?;
+    Ok(SpecTaskDto::new(task, &repository))
+}

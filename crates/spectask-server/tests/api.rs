@@ -1,0 +1,345 @@
+//! The API contract through the real router: status codes and the one error shape.
+
+use std::path::Path;
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use spectask_server::{AppState, app};
+use spectask_store::{DatabaseUrl, Store};
+use tower::ServiceExt;
+
+struct Api {
+    state: AppState,
+    dir: tempfile::TempDir,
+}
+
+impl Api {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data")))
+            .await
+            .unwrap();
+        Self {
+            state: AppState {
+                store,
+                node: "test".into(),
+            },
+            dir,
+        }
+    }
+
+    /// A git repository with one commit, under the fixture's temp dir.
+    fn repo(&self, name: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        git(&path, &["init", "-q", "-b", "main"]);
+        git(&path, &["commit", "-q", "--allow-empty", "-m", "init"]);
+        path.display().to_string()
+    }
+
+    async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        let body = match body {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let resp = app(self.state.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn create(&self, body: Value) -> (StatusCode, Value) {
+        self.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body))
+            .await
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+fn error(body: &Value) -> (&str, &str) {
+    (
+        body["error"]["code"].as_str().unwrap(),
+        body["error"]["message"].as_str().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn health_reports_the_backend() {
+    let api = Api::new().await;
+    let (status, body) = api.call("GET", "/api/v1/health", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "sqlite");
+}
+
+#[tokio::test]
+async fn create_from_prompt_puts_the_task_in_backlog_with_a_derived_title() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    let (status, task) = api
+        .create(json!({ "prompt": "Add JWT authentication\n\nwith refresh tokens", "repo": repo, "priority": "high" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!(task["status"], "backlog");
+    assert_eq!(task["title"], "Add JWT authentication");
+    assert_eq!(task["kind"], "spec");
+    assert_eq!(task["priority"], "high");
+    let short = task["short_id"].as_str().unwrap();
+    assert_eq!(task["handle"], format!("{short}-add-jwt-authentication"));
+    let canonical = Path::new(&repo).canonicalize().unwrap();
+    assert_eq!(task["repository"]["path"], canonical.display().to_string());
+
+    let (status, shown) = api
+        .call("GET", &format!("/api/v1/spec-tasks/{}", &short[..5]), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["id"], task["id"]);
+}
+
+#[tokio::test]
+async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    let plain_dir = api.dir.path().join("plain");
+    std::fs::create_dir_all(&plain_dir).unwrap();
+    let empty_repo = api.dir.path().join("empty");
+    std::fs::create_dir_all(&empty_repo).unwrap();
+    git(&empty_repo, &["init", "-q"]);
+
+    let cases = [
+        (
+            json!({ "prompt": "  ", "repo": repo }),
+            "invalid_prompt",
+            "prompt is empty".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": "/no/such/dir" }),
+            "invalid_repository",
+            "path /no/such/dir does not exist".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": plain_dir }),
+            "invalid_repository",
+            format!(
+                "{} is not a git repository",
+                plain_dir.canonicalize().unwrap().display()
+            ),
+        ),
+        (
+            json!({ "prompt": "x", "repo": empty_repo }),
+            "invalid_repository",
+            "has no commits".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": "relative/dir" }),
+            "invalid_repository",
+            "is relative".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": repo, "kind": "batch" }),
+            "invalid_body",
+            "unknown variant `batch`".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": repo, "colour": "red" }),
+            "invalid_body",
+            "unknown field `colour`".to_owned(),
+        ),
+        (
+            json!({ "repo": repo }),
+            "invalid_body",
+            "missing field `prompt`".to_owned(),
+        ),
+    ];
+    for (body, code, message) in cases {
+        let (status, resp) = api.create(body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {resp}");
+        let (got_code, got_message) = error(&resp);
+        assert_eq!(got_code, code, "{body}");
+        assert!(
+            got_message.contains(&message),
+            "{body}: {got_message:?} lacks {message:?}"
+        );
+    }
+
+    let malformed = Request::post("/api/v1/spec-tasks/from-prompt")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"prompt\": "))
+        .unwrap();
+    let (status, resp) = api.send(malformed).await;
+    assert_eq!(
+        (status, error(&resp).0),
+        (StatusCode::BAD_REQUEST, "invalid_body")
+    );
+
+    let no_type = Request::post("/api/v1/spec-tasks/from-prompt")
+        .body(Body::from("{}"))
+        .unwrap();
+    let (status, resp) = api.send(no_type).await;
+    assert_eq!(
+        (status, error(&resp).0),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+
+    let huge = json!({ "prompt": "x".repeat(2 * 1024 * 1024), "repo": repo });
+    let (status, resp) = api.create(huge).await;
+    assert_eq!(
+        (status, error(&resp).0),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+
+    let long_prompt = json!({ "prompt": "x".repeat(100 * 1024), "repo": repo });
+    let (status, resp) = api.create(long_prompt).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error(&resp).1, "prompt is 102400 bytes; the limit is 65536");
+}
+
+#[tokio::test]
+async fn unknown_and_ambiguous_ids_are_reported() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    let (status, resp) = api.call("GET", "/api/v1/spec-tasks/deadbeef", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error(&resp),
+        ("not_found", "no spec task matches \"deadbeef\"")
+    );
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            api.create(json!({ "prompt": format!("task {i}"), "repo": repo }))
+                .await
+                .1["id"]
+                .clone(),
+        );
+    }
+    let prefix = &ids[0].as_str().unwrap()[..8];
+    let (status, resp) = api
+        .call("GET", &format!("/api/v1/spec-tasks/{prefix}"), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error(&resp).0, "ambiguous_id");
+    assert!(error(&resp).1.contains("(task 0)"), "{resp}");
+    let (status, resp) = api.call("GET", "/api/v1/nothing-here", None).await;
+    assert_eq!(
+        (status, error(&resp).1),
+        (
+            StatusCode::NOT_FOUND,
+            "no route for GET /api/v1/nothing-here"
+        )
+    );
+}
+
+#[tokio::test]
+async fn cancelling_twice_answers_409_with_the_reason() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    let (_, task) = api.create(json!({ "prompt": "x", "repo": repo })).await;
+    let uri = format!("/api/v1/spec-tasks/{}/cancel", task["id"].as_str().unwrap());
+    let (status, cancelled) = api.call("POST", &uri, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["status"], "cancelled");
+    let (status, resp) = api.call("POST", &uri, None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        error(&resp),
+        (
+            "illegal_transition",
+            "cannot cancel spec task: it is cancelled (it is finished)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn listing_filters_validates_and_paginates() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    let other = api.repo("other");
+    for i in 0..4 {
+        api.create(json!({ "prompt": format!("task {i}"), "repo": repo }))
+            .await;
+    }
+    let (_, in_other) = api
+        .create(json!({ "prompt": "elsewhere", "repo": other }))
+        .await;
+    api.call(
+        "POST",
+        &format!(
+            "/api/v1/spec-tasks/{}/cancel",
+            in_other["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+
+    let (_, page) = api.call("GET", "/api/v1/spec-tasks?limit=2", None).await;
+    assert_eq!(
+        (
+            page["total"].as_i64(),
+            page["items"].as_array().unwrap().len()
+        ),
+        (Some(5), 2)
+    );
+    let (_, page) = api
+        .call("GET", "/api/v1/spec-tasks?status=cancelled", None)
+        .await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["title"], "elsewhere");
+    let (_, page) = api
+        .call(
+            "GET",
+            &format!("/api/v1/spec-tasks?repo={repo}&status=backlog"),
+            None,
+        )
+        .await;
+    assert_eq!(page["total"], 4);
+
+    let (status, resp) = api
+        .call("GET", "/api/v1/spec-tasks?status=finished", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error(&resp)
+            .1
+            .starts_with("unknown spec task status \"finished\"; expected one of: backlog")
+    );
+    let (status, resp) = api.call("GET", "/api/v1/spec-tasks?limit=0", None).await;
+    assert_eq!(
+        (status, error(&resp).1),
+        (StatusCode::BAD_REQUEST, "limit 0 is not between 1 and 500")
+    );
+    let (status, resp) = api
+        .call("GET", "/api/v1/spec-tasks?repo=/nowhere", None)
+        .await;
+    assert_eq!(
+        (status, error(&resp).1),
+        (
+            StatusCode::NOT_FOUND,
+            "no registered repository at /nowhere"
+        )
+    );
+}
