@@ -1,0 +1,48 @@
+//! Kiro-style spec documents: parse, validate and edit `requirements.md`, `design.md`, `tasks.md` and
+//! `progress.md`, in the dialects real repositories use (Kiro generations 1 and 2, cc-sdd, spec-kit).
+//!
+//! **Architecture invariant:** this crate does no IO. It reads no files, no clock and no environment;
+//! callers pass text in and get text or data back. Edits are lossless: a parsed task plan keeps the
+//! original bytes, and ticking a task changes the marker character and nothing else.
+
+pub mod design;
+pub mod ears;
+pub mod json;
+pub mod lint;
+pub mod metadata;
+pub mod plan;
+pub mod progress;
+pub mod requirements;
+mod text;
+
+pub use design::{DesignDoc, DesignSection, parse_design};
+pub use ears::{Ears, EarsPattern, EarsProblem, classify};
+pub use json::{DocumentKind, parse_to_json};
+pub use lint::{Diagnostic, Level, LintReport, SpecFiles, lint_file, lint_spec};
+pub use metadata::{
+    Agent, Approval, ApprovalDecision, ImplementationTask, SpecMetadata, SpecVersion,
+};
+pub use plan::deps::DepGraph;
+pub use plan::edit::set_marker;
+pub use plan::{
+    Checklist, ChecklistItem, ParseWarning, PlanSummary, PlanTask, TaskPlan, TaskState, parse_plan,
+};
+pub use progress::{ProgressStatus, render_progress, update_progress_status};
+pub use requirements::{
+    Criterion, GlossaryEntry, Requirement, RequirementsDoc, RequirementsSummary, parse_requirements,
+};
+
+/// Everything that can go wrong when editing a spec document or ordering its tasks.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("no task with id {0:?}")]
+    UnknownTask(String),
+    #[error("no task at index {0}")]
+    UnknownTaskIndex(usize),
+    #[error("task id {id:?} is ambiguous: it appears on lines {lines:?}")]
+    AmbiguousTask { id: String, lines: Vec<u32> },
+    #[error("dependency cycle: {}", .0.join(" -> "))]
+    DependencyCycle(Vec<String>),
+    #[error("invalid spec-metadata.json: {0}")]
+    InvalidMetadata(String),
+}

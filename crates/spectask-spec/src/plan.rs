@@ -1,0 +1,237 @@
+//! Task plans (`tasks.md`, `progress.md`): the parsed tree of checkbox tasks, the checklists that are not
+//! part of the plan, and the source text they came from.
+//!
+//! Hierarchy comes from the task id when it has a parent prefix (`2.1` under `2`, `7.2.1` under `7.2`,
+//! wherever they are indented), otherwise from indentation. Parents and children keep their own markers
+//! as written; nothing is rolled up.
+
+pub mod deps;
+pub mod edit;
+mod parse;
+mod refs;
+
+use serde::Serialize;
+
+/// A task's progress, read from its checkbox marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// `[ ]`, and any marker this crate does not know (reported as a warning).
+    Pending,
+    /// `[~]`, `[-]` (Kiro) or `[/]`.
+    InProgress,
+    /// `[x]` or `[X]`.
+    Done,
+}
+
+impl TaskState {
+    /// The state a known marker character stands for.
+    pub fn from_marker(marker: char) -> Option<TaskState> {
+        match marker {
+            ' ' => Some(TaskState::Pending),
+            '~' | '-' | '/' => Some(TaskState::InProgress),
+            'x' | 'X' => Some(TaskState::Done),
+            _ => None,
+        }
+    }
+
+    /// The marker character written when a task is set to this state.
+    pub fn marker(self) -> char {
+        match self {
+            TaskState::Pending => ' ',
+            TaskState::InProgress => '~',
+            TaskState::Done => 'x',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "pending",
+            TaskState::InProgress => "in_progress",
+            TaskState::Done => "done",
+        }
+    }
+}
+
+impl std::fmt::Display for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One checkbox task of the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanTask {
+    /// Position in the plan (document order), 0-based.
+    pub index: usize,
+    /// The id as written, without bold markers or a trailing dot: `2.1`, `7.2.1`, `0`, `T012`.
+    pub id: Option<String>,
+    pub title: String,
+    pub state: TaskState,
+    /// The marker character as written (`' '`, `x`, `X`, `~`, `-`, `/`, or an unknown one).
+    pub marker: char,
+    /// `- [ ]* 2.2` (or `7.9*`): may be skipped.
+    pub optional: bool,
+    /// cc-sdd ` (P)` suffix or spec-kit `[P]` label.
+    pub parallel: bool,
+    /// spec-kit user-story label (`US1`).
+    pub story: Option<String>,
+    /// Criterion or requirement ids referenced by `_Requirements:_` or `**Validates: Requirements …**`,
+    /// with same-requirement ranges (`1.1-1.4`) expanded.
+    pub requirements: Vec<String>,
+    /// Reference text that names no id (`_Requirements: 全要件の基盤_`).
+    pub free_references: Vec<String>,
+    /// Explicit dependencies as written (`_Depends: 1.2_`, "depends on T012").
+    pub depends: Vec<String>,
+    /// cc-sdd `_Boundary: …_`.
+    pub boundary: Option<String>,
+    /// Other detail lines under the task, bullet removed.
+    pub details: Vec<String>,
+    /// The nearest heading above the task (a spec-kit phase, for example).
+    pub section: Option<String>,
+    /// 1-based line of the checkbox.
+    pub line: u32,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    /// Byte offset of the marker character in the source.
+    #[serde(skip)]
+    pub(crate) marker_offset: usize,
+}
+
+impl PlanTask {
+    /// The id, or `#<index>` for a task written without one.
+    pub fn label(&self) -> String {
+        self.id
+            .clone()
+            .unwrap_or_else(|| format!("#{}", self.index))
+    }
+
+    /// Whether the id is a spec-kit id (`T012`, `T-012`).
+    pub fn is_spec_kit(&self) -> bool {
+        self.id.as_deref().is_some_and(|id| id.starts_with('T'))
+    }
+}
+
+/// A checkbox outside the plan: a validation or quality checklist item.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChecklistItem {
+    pub text: String,
+    pub state: TaskState,
+    pub marker: char,
+    pub line: u32,
+}
+
+/// The checklist items under one heading.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Checklist {
+    pub heading: String,
+    /// 1-based line of the heading (0 when the items precede every heading).
+    pub line: u32,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// Something odd but tolerated in the source (unknown or malformed marker).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParseWarning {
+    pub line: u32,
+    pub message: String,
+}
+
+/// Counts over a plan's tasks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PlanSummary {
+    pub top_tasks: usize,
+    pub sub_tasks: usize,
+    pub done: usize,
+    pub in_progress: usize,
+    pub optional: usize,
+}
+
+/// A parsed task plan. It owns the source text; [`TaskPlan::text`] returns it byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskPlan {
+    source: String,
+    tasks: Vec<PlanTask>,
+    checklists: Vec<Checklist>,
+    warnings: Vec<ParseWarning>,
+}
+
+/// Parses a task plan. Never fails: what is not understood is left alone (and reported as a warning
+/// when it looks like a broken checkbox).
+pub fn parse_plan(text: &str) -> TaskPlan {
+    TaskPlan::parse(text)
+}
+
+impl TaskPlan {
+    pub fn parse(text: &str) -> TaskPlan {
+        let parsed = parse::parse(text);
+        TaskPlan {
+            source: text.to_owned(),
+            tasks: parsed.tasks,
+            checklists: parsed.checklists,
+            warnings: parsed.warnings,
+        }
+    }
+
+    /// The document, exactly as parsed plus any marker edits.
+    pub fn text(&self) -> &str {
+        &self.source
+    }
+
+    pub fn into_text(self) -> String {
+        self.source
+    }
+
+    /// Every task in document order; `tasks()[i].index == i`.
+    pub fn tasks(&self) -> &[PlanTask] {
+        &self.tasks
+    }
+
+    /// Tasks without a parent, in document order.
+    pub fn top_tasks(&self) -> impl Iterator<Item = &PlanTask> {
+        self.tasks.iter().filter(|t| t.parent.is_none())
+    }
+
+    /// The first task with this id.
+    pub fn task(&self, id: &str) -> Option<&PlanTask> {
+        self.tasks.iter().find(|t| t.id.as_deref() == Some(id))
+    }
+
+    pub fn checklists(&self) -> &[Checklist] {
+        &self.checklists
+    }
+
+    pub fn warnings(&self) -> &[ParseWarning] {
+        &self.warnings
+    }
+
+    pub fn summary(&self) -> PlanSummary {
+        let mut summary = PlanSummary::default();
+        for task in &self.tasks {
+            if task.parent.is_some() {
+                summary.sub_tasks += 1;
+            } else {
+                summary.top_tasks += 1;
+            }
+            match task.state {
+                TaskState::Done => summary.done += 1,
+                TaskState::InProgress => summary.in_progress += 1,
+                TaskState::Pending => {}
+            }
+            if task.optional {
+                summary.optional += 1;
+            }
+        }
+        summary
+    }
+
+    /// The tasks that can start now given the plan's own markers: not done, and every prerequisite
+    /// done (see [`deps`] for the rules).
+    pub fn ready_tasks(&self) -> Vec<usize> {
+        self.dependency_graph().ready(|i| {
+            self.tasks
+                .get(i)
+                .is_some_and(|t| t.state == TaskState::Done)
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! Lossless marker edits: ticking a task rewrites its marker character and nothing else.
+//!
+//! Setting a task to the state it is already in changes nothing, so a Kiro `[-]` stays `[-]` and a
+//! spec-kit `[X]` stays `[X]`. Otherwise the marker becomes `x` (done), `~` (in progress) or ` `
+//! (pending). Known markers are one byte, so an edit changes exactly one byte; an unknown multi-byte
+//! marker (`[✓]`) is replaced as a whole character.
+
+use super::{PlanTask, TaskPlan, TaskState};
+use crate::SpecError;
+
+impl TaskPlan {
+    /// Sets the marker of the task with this id. The id must name exactly one task.
+    pub fn set_marker(&mut self, task_id: &str, state: TaskState) -> Result<(), SpecError> {
+        let index = self.index_of(task_id)?;
+        self.set_marker_at(index, state)
+    }
+
+    /// Sets the marker of the task at this index (see [`PlanTask::index`]).
+    pub fn set_marker_at(&mut self, index: usize, state: TaskState) -> Result<(), SpecError> {
+        let task = self
+            .tasks
+            .get_mut(index)
+            .ok_or(SpecError::UnknownTaskIndex(index))?;
+        if task.state == state && TaskState::from_marker(task.marker).is_some() {
+            return Ok(());
+        }
+        let marker = state.marker();
+        let range = task.marker_offset..task.marker_offset + task.marker.len_utf8();
+        self.source
+            .replace_range(range, marker.encode_utf8(&mut [0; 4]));
+        let shift = task.marker.len_utf8() as isize - 1;
+        task.marker = marker;
+        task.state = state;
+        if shift != 0 {
+            let edited = task.marker_offset;
+            for later in self.tasks.iter_mut().filter(|t| t.marker_offset > edited) {
+                later.marker_offset = later.marker_offset.saturating_add_signed(-shift);
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the only task with this id.
+    pub fn index_of(&self, task_id: &str) -> Result<usize, SpecError> {
+        let matches: Vec<&PlanTask> = self
+            .tasks
+            .iter()
+            .filter(|t| t.id.as_deref() == Some(task_id))
+            .collect();
+        match matches.as_slice() {
+            [] => Err(SpecError::UnknownTask(task_id.to_owned())),
+            [task] => Ok(task.index),
+            several => Err(SpecError::AmbiguousTask {
+                id: task_id.to_owned(),
+                lines: several.iter().map(|t| t.line).collect(),
+            }),
+        }
+    }
+}
+
+/// Parses `text`, sets one task's marker and returns the new text: the same bytes except the marker.
+pub fn set_marker(text: &str, task_id: &str, state: TaskState) -> Result<String, SpecError> {
+    let mut plan = TaskPlan::parse(text);
+    plan.set_marker(task_id, state)?;
+    Ok(plan.into_text())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticking_changes_one_byte_and_keeps_crlf() {
+        let text = "- [ ] 1. A\r\n  - [-] 1.1 B\r\n";
+        assert_eq!(
+            set_marker(text, "1", TaskState::Done).as_deref(),
+            Ok("- [x] 1. A\r\n  - [-] 1.1 B\r\n")
+        );
+        assert_eq!(
+            set_marker(text, "1.1", TaskState::InProgress).as_deref(),
+            Ok(text)
+        );
+        assert_eq!(
+            set_marker(text, "1.1", TaskState::Pending).as_deref(),
+            Ok("- [ ] 1. A\r\n  - [ ] 1.1 B\r\n")
+        );
+    }
+
+    #[test]
+    fn unknown_and_ambiguous_ids_are_errors() {
+        assert_eq!(
+            set_marker("- [ ] 1. A\n", "2", TaskState::Done),
+            Err(SpecError::UnknownTask("2".into()))
+        );
+        assert_eq!(
+            set_marker("- [ ] 1. A\n- [ ] 1. B\n", "1", TaskState::Done),
+            Err(SpecError::AmbiguousTask {
+                id: "1".into(),
+                lines: vec![1, 2]
+            })
+        );
+    }
+
+    #[test]
+    fn a_multi_byte_unknown_marker_is_replaced_and_later_offsets_follow() {
+        let mut plan = TaskPlan::parse("- [✓] 1. A\n- [ ] 2. B\n");
+        assert_eq!(plan.tasks()[0].state, TaskState::Pending);
+        plan.set_marker("1", TaskState::Done).ok();
+        plan.set_marker("2", TaskState::Done).ok();
+        assert_eq!(plan.text(), "- [x] 1. A\n- [x] 2. B\n");
+    }
+}

@@ -1,0 +1,364 @@
+//! The task-plan parser: one pass over the scanned lines, then the tree is built from ids and indentation.
+
+use super::refs::{Meta, detail_meta, is_numeric_id, is_spec_kit_id, prose_depends};
+use super::{Checklist, ChecklistItem, ParseWarning, PlanTask, TaskState};
+use crate::text::{SourceLine, heading, indent, scan};
+
+pub(super) struct Parsed {
+    pub tasks: Vec<PlanTask>,
+    pub checklists: Vec<Checklist>,
+    pub warnings: Vec<ParseWarning>,
+}
+
+/// A checkbox list item, before it is known to be a task or a checklist item.
+struct Item<'a> {
+    line: u32,
+    indent: usize,
+    marker: char,
+    marker_offset: usize,
+    star: bool,
+    rest: &'a str,
+}
+
+enum Checkbox<'a> {
+    Item(Item<'a>),
+    Malformed(&'a str),
+}
+
+/// The heading context: whether checkboxes here are a checklist rather than plan tasks.
+struct Section {
+    title: Option<String>,
+    line: u32,
+    /// Level of the checklist-like heading in force, and whether it says "checklist" outright.
+    checklist: Option<(usize, bool)>,
+}
+
+pub(super) fn parse(text: &str) -> Parsed {
+    let lines = scan(text);
+    let spec_kit = lines.iter().any(|l| {
+        !l.hidden && matches!(checkbox(l), Some(Checkbox::Item(item)) if starts_with_spec_kit_id(item.rest))
+    });
+    let mut builder = Builder {
+        spec_kit,
+        ..Builder::default()
+    };
+    for line in lines.iter().filter(|l| !l.hidden) {
+        builder.line(line);
+    }
+    builder.finish()
+}
+
+fn starts_with_spec_kit_id(rest: &str) -> bool {
+    rest.split_whitespace()
+        .next()
+        .is_some_and(|word| is_spec_kit_id(word.trim_matches('*')))
+}
+
+#[derive(Default)]
+struct Builder {
+    spec_kit: bool,
+    tasks: Vec<PlanTask>,
+    checklists: Vec<Checklist>,
+    warnings: Vec<ParseWarning>,
+    section: Option<Section>,
+    /// Open tasks as (indent, index), outermost first.
+    stack: Vec<(usize, usize)>,
+    /// The task whose checkbox is on the previous non-blank line (for title continuations).
+    just_opened: Option<usize>,
+}
+
+impl Builder {
+    fn line(&mut self, line: &SourceLine<'_>) {
+        if line.text.trim().is_empty() {
+            self.just_opened = None;
+            return;
+        }
+        if let Some((level, title)) = heading(line.text) {
+            self.heading(line.number, level, title);
+            return;
+        }
+        match checkbox(line) {
+            Some(Checkbox::Item(item)) => self.item(item),
+            Some(Checkbox::Malformed(found)) => {
+                self.just_opened = None;
+                self.warnings.push(ParseWarning {
+                    line: line.number,
+                    message: format!("malformed checkbox {found}"),
+                });
+            }
+            None => self.detail(line.text),
+        }
+    }
+
+    fn heading(&mut self, number: u32, level: usize, title: &str) {
+        self.stack.clear();
+        self.just_opened = None;
+        let lower = title.to_ascii_lowercase();
+        let outright = lower.contains("checklist");
+        let checklist_like =
+            outright || lower.contains("validation") || lower.contains("acceptance");
+        let inherited = self
+            .section
+            .as_ref()
+            .and_then(|s| s.checklist)
+            .filter(|&(inherited_level, _)| inherited_level < level);
+        let checklist = if checklist_like {
+            Some((level, outright))
+        } else {
+            inherited
+        };
+        self.section = Some(Section {
+            title: Some(title.to_owned()),
+            line: number,
+            checklist,
+        });
+    }
+
+    fn item(&mut self, item: Item<'_>) {
+        let (id, star_after_id, title) = split_id(item.rest);
+        let state = TaskState::from_marker(item.marker);
+        let checklist = match self.section.as_ref().and_then(|s| s.checklist) {
+            Some((_, true)) => true,
+            Some((_, false)) => id.is_none(),
+            None => false,
+        };
+        let nested = self.stack.iter().any(|&(indent, _)| indent < item.indent);
+        if checklist || (self.spec_kit && id.is_none() && !nested) {
+            self.checklist_item(&item);
+            return;
+        }
+        if state.is_none() {
+            self.warnings.push(ParseWarning {
+                line: item.line,
+                message: format!("unknown marker {:?}", item.marker.to_string()),
+            });
+        }
+        while self
+            .stack
+            .last()
+            .is_some_and(|&(indent, _)| indent >= item.indent)
+        {
+            self.stack.pop();
+        }
+        let index = self.tasks.len();
+        let parent = id
+            .as_deref()
+            .and_then(|id| id.rsplit_once('.'))
+            .filter(|(prefix, _)| is_numeric_id(prefix))
+            .and_then(|(prefix, _)| {
+                self.tasks
+                    .iter()
+                    .rposition(|t| t.id.as_deref() == Some(prefix))
+            })
+            .or_else(|| self.stack.last().map(|&(_, i)| i));
+        let mut task = PlanTask {
+            index,
+            id,
+            title: String::new(),
+            state: state.unwrap_or(TaskState::Pending),
+            marker: item.marker,
+            optional: item.star || star_after_id,
+            parallel: false,
+            story: None,
+            requirements: Vec::new(),
+            free_references: Vec::new(),
+            depends: Vec::new(),
+            boundary: None,
+            details: Vec::new(),
+            section: self.section.as_ref().and_then(|s| s.title.clone()),
+            line: item.line,
+            parent,
+            children: Vec::new(),
+            marker_offset: item.marker_offset,
+        };
+        set_title(&mut task, title);
+        if let Some(parent) = parent {
+            self.tasks[parent].children.push(index);
+        }
+        self.tasks.push(task);
+        self.stack.push((item.indent, index));
+        self.just_opened = Some(index);
+    }
+
+    fn checklist_item(&mut self, item: &Item<'_>) {
+        self.just_opened = None;
+        let (heading, line) = match &self.section {
+            Some(section) => (section.title.clone().unwrap_or_default(), section.line),
+            None => (String::new(), 0),
+        };
+        if self
+            .checklists
+            .last()
+            .is_none_or(|c| c.line != line || c.heading != heading)
+        {
+            self.checklists.push(Checklist {
+                heading,
+                line,
+                items: Vec::new(),
+            });
+        }
+        let entry = ChecklistItem {
+            text: item.rest.trim().to_owned(),
+            state: TaskState::from_marker(item.marker).unwrap_or(TaskState::Pending),
+            marker: item.marker,
+            line: item.line,
+        };
+        if let Some(checklist) = self.checklists.last_mut() {
+            checklist.items.push(entry);
+        }
+    }
+
+    /// A non-checkbox line: a detail of the deepest open task indented less than it, if any.
+    fn detail(&mut self, text: &str) {
+        let (cols, bytes) = indent(text);
+        let Some(&(_, owner)) = self.stack.iter().rev().find(|&&(indent, _)| indent < cols) else {
+            self.just_opened = None;
+            return;
+        };
+        let body = text[bytes..].trim_end();
+        let (bulleted, content) = match strip_bullet(body) {
+            Some(content) => (true, content.trim()),
+            None => (false, body),
+        };
+        let task = &mut self.tasks[owner];
+        let meta = detail_meta(content);
+        if meta.is_none() && !bulleted && self.just_opened == Some(owner) {
+            task.title.push(' ');
+            task.title.push_str(content);
+            task.depends.extend(prose_depends(content));
+            return;
+        }
+        self.just_opened = None;
+        match meta {
+            Some(Meta::Requirements { ids, free }) => {
+                task.requirements.extend(ids);
+                task.free_references.extend(free);
+            }
+            Some(Meta::Depends(ids)) => task.depends.extend(ids),
+            Some(Meta::Boundary(boundary)) => task.boundary = Some(boundary),
+            None => {
+                task.depends.extend(prose_depends(content));
+                task.details.push(content.to_owned());
+            }
+        }
+    }
+
+    fn finish(self) -> Parsed {
+        Parsed {
+            tasks: self.tasks,
+            checklists: self.checklists,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Title, labels and inline metadata of a task line (after the id).
+fn set_title(task: &mut PlanTask, title: &str) {
+    let mut title = title.trim();
+    loop {
+        if let Some(rest) = title.strip_prefix("[P]") {
+            task.parallel = true;
+            title = rest.trim_start();
+        } else if let Some(label) = title.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            let (name, rest) = label;
+            if name.starts_with("US")
+                && name[2..].bytes().all(|b| b.is_ascii_digit())
+                && name.len() > 2
+            {
+                task.story = Some(name.to_owned());
+                title = rest.trim_start();
+            } else {
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    if let Some(at) = title.find("_Requirements:")
+        && let Some(Meta::Requirements { ids, free }) = detail_meta(&title[at..])
+    {
+        task.requirements.extend(ids);
+        task.free_references.extend(free);
+        title = title[..at].trim_end();
+    }
+    if let Some(rest) = title.strip_suffix("(P)") {
+        task.parallel = true;
+        title = rest.trim_end();
+    }
+    task.depends.extend(prose_depends(title));
+    task.title = title.to_owned();
+}
+
+/// Splits the task id off the text after the checkbox: `**1.**`, `1.1.`, `7.2.1`, `7.9*`, `T012`.
+/// Returns the id (normalised), whether a `*` followed it, and the rest.
+fn split_id(rest: &str) -> (Option<String>, bool, &str) {
+    let rest = rest.trim_start();
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let word = &rest[..end];
+    let bare = word
+        .strip_prefix("**")
+        .and_then(|w| w.strip_suffix("**"))
+        .unwrap_or(word);
+    let bare = bare.strip_suffix(':').unwrap_or(bare);
+    let (bare, star) = match bare.strip_suffix('*') {
+        Some(b) => (b, true),
+        None => (bare, false),
+    };
+    let bare = bare.strip_suffix('.').unwrap_or(bare);
+    if is_numeric_id(bare) || is_spec_kit_id(bare) {
+        (Some(bare.to_owned()), star, rest[end..].trim_start())
+    } else {
+        (None, false, rest)
+    }
+}
+
+/// `- `, `* `, `+ `, `1. `, `1) ` at the start of `text`; returns what follows.
+fn strip_bullet(text: &str) -> Option<&str> {
+    let digits = text.bytes().take_while(|b| b.is_ascii_digit()).count();
+    let after = if digits == 0 {
+        text.strip_prefix(['-', '*', '+'])?
+    } else if digits <= 9 {
+        text[digits..].strip_prefix(['.', ')'])?
+    } else {
+        return None;
+    };
+    (after.is_empty() || after.starts_with([' ', '\t'])).then_some(after)
+}
+
+/// A list item whose content starts with a checkbox `[c]`.
+fn checkbox<'a>(line: &SourceLine<'a>) -> Option<Checkbox<'a>> {
+    let (cols, bytes) = indent(line.text);
+    let content = strip_bullet(&line.text[bytes..])?;
+    let boxed = content.trim_start().strip_prefix('[')?;
+    let marker_offset = line.text.len() - boxed.len();
+    let mut chars = boxed.chars();
+    let marker = chars.next()?;
+    if marker == ']' {
+        return Some(Checkbox::Malformed("[]"));
+    }
+    let after_marker = chars.as_str();
+    let Some(after) = after_marker.strip_prefix(']') else {
+        let blank = after_marker.bytes().take_while(|&b| b == b' ').count();
+        let malformed = marker == ' ' && blank > 0 && after_marker[blank..].starts_with(']');
+        return malformed.then_some(Checkbox::Malformed("with several spaces"));
+    };
+    // `[P]`, `[US1]` … are labels, and `[x](url)` is a link.
+    if marker.is_ascii_uppercase() && marker != 'X' {
+        return None;
+    }
+    let (star, after) = match after.strip_prefix('*') {
+        Some(a) => (true, a),
+        None => (false, after),
+    };
+    if !after.is_empty() && !after.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(Checkbox::Item(Item {
+        line: line.number,
+        indent: cols,
+        marker,
+        marker_offset: line.start + marker_offset,
+        star,
+        rest: after,
+    }))
+}
