@@ -61,6 +61,17 @@ pub enum GitError {
     #[error("worktree {} has uncommitted changes: {}", path.display(), files.join(", "))]
     UncommittedChanges { path: PathBuf, files: Vec<String> },
 
+    #[error(
+        "branch {branch} is checked out at {} with local changes: {}; commit or stash them first",
+        path.display(),
+        files.join(", ")
+    )]
+    DefaultBranchDirty {
+        branch: String,
+        path: PathBuf,
+        files: Vec<String>,
+    },
+
     #[error("branch {branch} has {count} commit(s) not merged into {default_branch}")]
     UnmergedCommits {
         branch: String,

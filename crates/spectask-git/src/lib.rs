@@ -10,21 +10,30 @@
 //! - The design-docs branch only moves forward; branches and worktrees holding work are never
 //!   deleted without an explicit `force`, and only worktrees spectask created are removed.
 
+mod archive;
+mod changes;
 mod commit;
 mod design_docs;
 mod error;
 mod lock;
+mod merge;
 mod names;
+mod read;
 mod registration;
 mod repository;
+mod spec;
 mod task;
 mod worktree;
 
+pub use changes::CommitInfo;
 pub use commit::{ChangedFile, FileChange, FileWrite};
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::GitError;
+pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskName, Trailer, parse_trailers};
+pub use read::{DocEntry, EntryKind, RecoveryIndex};
 pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration, Repo};
 pub use repository::{RepositoryInfo, inspect_repository};
+pub use spec::{ReviewDocument, SpecHandOff};
 pub use task::{SessionCommit, TaskRemoval, TaskWorktree, WorkSessionCommit};
 pub use worktree::{RemoveOptions, WORKTREES_DIR};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use git2::Repository;
 
-use crate::commit::{ChangedFile, commit_all};
+use crate::commit::{ChangedFile, commit_all, uncommitted_files};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, TaskName, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
@@ -137,6 +137,11 @@ impl Repo {
             worktree_removed,
             branch_deleted,
         })
+    }
+
+    /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.
+    pub fn task_uncommitted(&self, task: &TaskName) -> Result<Vec<String>, GitError> {
+        uncommitted_files(&self.open_task_worktree(task)?)
     }
 
     /// The tip of the default branch.

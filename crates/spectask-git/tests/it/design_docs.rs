@@ -27,15 +27,14 @@ fn writes_are_fast_forward_commits_reflected_in_the_worktree() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let wt = repo.design_docs_worktree();
-    let mut written = Vec::new();
-    written.push(
+    let mut written = vec![
         write(
             &repo,
             "first",
             vec![FileWrite::put("specs/t/design.md", "# Design\n")],
         )
         .unwrap(),
-    );
+    ];
     written.push(
         write(
             &repo,

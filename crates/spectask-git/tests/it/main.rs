@@ -4,4 +4,5 @@
 mod design_docs;
 mod inspect;
 mod register;
+mod spec;
 mod support;

@@ -1,0 +1,80 @@
+//! The spec hand-off: one design-docs commit writing every document of an approved spec version.
+
+use crate::commit::FileWrite;
+use crate::design_docs::DesignDocsCommit;
+use crate::error::GitError;
+use crate::names::{CommitId, TaskName, Trailer};
+use crate::registration::Repo;
+
+/// The documents of one spec version, as written to `specs/<task>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecHandOff {
+    pub task: TaskName,
+    /// The SpecTask id, written as the `Spec-Task:` trailer.
+    pub spec_task: String,
+    /// The spec version being handed off, named in the commit message and the `Spec-Version:` trailer.
+    pub version: u32,
+    pub requirements: String,
+    pub design: String,
+    pub tasks: String,
+    /// The plan's checklist with its Status block.
+    pub progress: String,
+    /// The contents of `spec-metadata.json`.
+    pub metadata_json: String,
+    /// Every review so far, each written to `reviews/<number>-<decision>.md`.
+    pub reviews: Vec<ReviewDocument>,
+}
+
+/// One review of a spec version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewDocument {
+    pub number: u32,
+    /// `approve`, `request_changes` … : lower-case letters, digits, `-` and `_`.
+    pub decision: String,
+    pub body: String,
+}
+
+impl Repo {
+    /// Writes `specs/<task>/{requirements,design,tasks,progress}.md`, `spec-metadata.json` and
+    /// `reviews/<n>-<decision>.md` in one design-docs commit named `spec(<task>): version <n>` with
+    /// the trailers `Spec-Task:` and `Spec-Version:`; returns the new tip.
+    pub fn hand_off_spec(&self, spec: &SpecHandOff) -> Result<CommitId, GitError> {
+        let dir = format!("specs/{}", spec.task);
+        let mut writes = vec![
+            FileWrite::put(
+                format!("{dir}/requirements.md"),
+                spec.requirements.as_bytes(),
+            ),
+            FileWrite::put(format!("{dir}/design.md"), spec.design.as_bytes()),
+            FileWrite::put(format!("{dir}/tasks.md"), spec.tasks.as_bytes()),
+            FileWrite::put(format!("{dir}/progress.md"), spec.progress.as_bytes()),
+            FileWrite::put(
+                format!("{dir}/spec-metadata.json"),
+                spec.metadata_json.as_bytes(),
+            ),
+        ];
+        for review in &spec.reviews {
+            let valid = !review.decision.is_empty()
+                && review.decision.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !valid {
+                return Err(GitError::InvalidFilePath {
+                    path: format!("{dir}/reviews/{}-{}.md", review.number, review.decision),
+                    reason: "the review decision must be lower-case letters, digits, '-' and '_'",
+                });
+            }
+            let path = format!("{dir}/reviews/{}-{}.md", review.number, review.decision);
+            writes.push(FileWrite::put(path, review.body.as_bytes()));
+        }
+        let commit = DesignDocsCommit {
+            message: format!("spec({}): version {}", spec.task, spec.version),
+            trailers: vec![
+                Trailer::new("Spec-Task", &spec.spec_task)?,
+                Trailer::new("Spec-Version", spec.version.to_string())?,
+            ],
+            writes,
+        };
+        self.commit_design_docs(&commit)
+    }
+}
