@@ -144,14 +144,14 @@ mod tests {
             "message_start",
             r#"{"type":"message_start","message":{"usage":{"input_tokens":25,"output_tokens":1}}}"#,
         )
-        .unwrap();
-        feed(&mut d, "ping", r#"{"type":"ping"}"#).unwrap();
-        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi "}}"#).unwrap();
-        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#).unwrap();
-        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"there"}}"#).unwrap();
-        feed(&mut d, "message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}"#).unwrap();
+        .expect("event accepted");
+        feed(&mut d, "ping", r#"{"type":"ping"}"#).expect("event accepted");
+        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi "}}"#).expect("event accepted");
+        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#).expect("event accepted");
+        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"there"}}"#).expect("event accepted");
+        feed(&mut d, "message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}"#).expect("event accepted");
         assert!(!d.is_done());
-        feed(&mut d, "message_stop", r#"{"type":"message_stop"}"#).unwrap();
+        feed(&mut d, "message_stop", r#"{"type":"message_stop"}"#).expect("event accepted");
         assert!(d.is_done());
         let reply = d.into_reply();
         assert_eq!(
@@ -164,7 +164,7 @@ mod tests {
     fn an_error_event_names_its_type_and_message() {
         let mut d = Decoder::default();
         let data = r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
-        let err = feed(&mut d, "error", data).unwrap_err();
+        let err = feed(&mut d, "error", data).expect_err("event refused");
         assert_eq!(err, "the stream reported overloaded_error: Overloaded");
     }
 }

@@ -78,9 +78,9 @@ struct AttemptFailure {
 }
 
 impl AttemptFailure {
-    fn transient(reason: String, body_excerpt: String) -> Self {
+    fn transient(status: Option<u16>, reason: String, body_excerpt: String) -> Self {
         Self {
-            status: None,
+            status,
             reason,
             body_excerpt,
             retryable: true,
@@ -208,7 +208,7 @@ impl ChatClient {
         let response = request
             .send()
             .await
-            .map_err(|err| self.transport(&err, String::new()))?;
+            .map_err(|err| self.transport(None, &err, String::new()))?;
         let status = response.status();
         if !status.is_success() {
             return Err(self.status_failure(response).await);
@@ -219,21 +219,25 @@ impl ChatClient {
         }
     }
 
+    /// Reads events until the provider's terminal one; failures name the stream's status.
     async fn read_stream<D: StreamDecoder>(
         &self,
         response: Response,
     ) -> Result<Reply, AttemptFailure> {
+        let status = Some(response.status().as_u16());
+        let fault =
+            |reason: String, tail: &str| AttemptFailure::transient(status, reason, tail.to_owned());
         let mut body = response.bytes_stream();
         let mut parser = SseParser::default();
         let mut decoder = D::default();
         let mut tail = String::new();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|err| self.transport(&err, tail.clone()))?;
+            let chunk = chunk.map_err(|err| self.transport(status, &err, tail.clone()))?;
             push_tail(&mut tail, &String::from_utf8_lossy(&chunk));
             for event in parser.feed(&chunk) {
                 decoder
                     .on_event(&event)
-                    .map_err(|reason| AttemptFailure::transient(reason, tail.clone()))?;
+                    .map_err(|reason| fault(reason, &tail))?;
                 if decoder.is_done() {
                     return Ok(decoder.into_reply());
                 }
@@ -242,14 +246,14 @@ impl ChatClient {
         if let Some(event) = parser.finish() {
             decoder
                 .on_event(&event)
-                .map_err(|reason| AttemptFailure::transient(reason, tail.clone()))?;
+                .map_err(|reason| fault(reason, &tail))?;
         }
         if decoder.is_done() {
             return Ok(decoder.into_reply());
         }
-        Err(AttemptFailure::transient(
+        Err(fault(
             format!("stream closed before {}", D::TERMINAL),
-            tail,
+            &tail,
         ))
     }
 
@@ -273,7 +277,12 @@ impl ChatClient {
         }
     }
 
-    fn transport(&self, err: &reqwest::Error, body_excerpt: String) -> AttemptFailure {
+    fn transport(
+        &self,
+        status: Option<u16>,
+        err: &reqwest::Error,
+        body_excerpt: String,
+    ) -> AttemptFailure {
         let reason = if err.is_timeout() {
             format!(
                 "no data for {:?} (read timeout): {}",
@@ -285,7 +294,7 @@ impl ChatClient {
         } else {
             format!("connection failed: {}", error_chain(err))
         };
-        AttemptFailure::transient(reason, body_excerpt)
+        AttemptFailure::transient(status, reason, body_excerpt)
     }
 }
 

@@ -6,11 +6,14 @@ mod client;
 mod config;
 mod error;
 mod extract;
+mod lint;
 mod openai;
+mod planner;
 mod prompt;
 mod retry;
 mod sse;
 
 pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
 pub use error::PlannerError;
+pub use planner::{CallUsage, LlmPlanner, PlanRequest, SpecDraft};
 pub use prompt::{RepoContext, ReviewComments};

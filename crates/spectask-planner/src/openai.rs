@@ -102,20 +102,20 @@ mod tests {
             &mut decoder,
             r#"{"choices":[{"delta":{"role":"assistant"}}]}"#,
         )
-        .unwrap();
-        feed(&mut decoder, r#"{"choices":[{"delta":{"content":"Hel"}}]}"#).unwrap();
+        .expect("event accepted");
+        feed(&mut decoder, r#"{"choices":[{"delta":{"content":"Hel"}}]}"#).expect("event accepted");
         feed(
             &mut decoder,
             r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":null}]}"#,
         )
-        .unwrap();
+        .expect("event accepted");
         feed(
             &mut decoder,
             r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#,
         )
-        .unwrap();
+        .expect("event accepted");
         assert!(!decoder.is_done());
-        feed(&mut decoder, "[DONE]").unwrap();
+        feed(&mut decoder, "[DONE]").expect("event accepted");
         assert!(decoder.is_done());
         let reply = decoder.into_reply();
         assert_eq!(
@@ -127,9 +127,10 @@ mod tests {
     #[test]
     fn error_chunks_and_garbage_fail_the_stream() {
         let mut decoder = Decoder::default();
-        let err = feed(&mut decoder, r#"{"error":{"message":"model overloaded"}}"#).unwrap_err();
+        let err = feed(&mut decoder, r#"{"error":{"message":"model overloaded"}}"#)
+            .expect_err("event refused");
         assert!(err.contains("model overloaded"), "{err}");
-        let err = feed(&mut decoder, "<html>").unwrap_err();
+        let err = feed(&mut decoder, "<html>").expect_err("event refused");
         assert!(err.contains("<html>"), "{err}");
     }
 }

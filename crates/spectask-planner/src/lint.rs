@@ -1,0 +1,26 @@
+//! Checking a draft with the spec linter (`spectask_spec::lint_spec`).
+
+use spectask_spec::{SpecFiles, lint_spec};
+
+use crate::extract::Documents;
+
+/// The linter's verdict on one draft, as `file:line: level: message` lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct LintOutcome {
+    /// The errors only: what a repair round quotes.
+    pub errors: Vec<String>,
+    /// Errors and warnings, as reported with the draft.
+    pub diagnostics: Vec<String>,
+}
+
+pub(crate) fn check(documents: &Documents) -> LintOutcome {
+    let report = lint_spec(&SpecFiles {
+        requirements: Some(&documents.requirements),
+        design: Some(&documents.design),
+        tasks: Some(&documents.tasks),
+    });
+    LintOutcome {
+        errors: report.errors().map(ToString::to_string).collect(),
+        diagnostics: report.diagnostics.iter().map(ToString::to_string).collect(),
+    }
+}
