@@ -126,7 +126,13 @@ impl Repo {
         if delete_branch && !options.force {
             self.refuse_unmerged(&git, &branch)?;
         }
-        let worktree_removed = remove_worktree(&git, self.root(), task.as_str(), options.force)?;
+        let worktree_removed = remove_worktree(
+            &git,
+            self.root(),
+            task.as_str(),
+            WorktreeKind::Task,
+            options.force,
+        )?;
         let mut branch_deleted = false;
         if delete_branch && let Ok(mut found) = git.find_branch(&branch, git2::BranchType::Local) {
             found.delete().op(|| format!("delete branch {branch}"))?;

@@ -97,12 +97,13 @@ pub struct RemoveOptions {
     pub force: bool,
 }
 
-/// Removes the spectask-created worktree `name` (directory and metadata). Returns `false` when there
-/// is no such worktree.
+/// Removes the worktree `name` (directory and metadata) if spectask created it as a `kind` worktree.
+/// Returns `false` when there is no such worktree.
 pub(crate) fn remove_worktree(
     repo: &Repository,
     root: &Path,
     name: &str,
+    kind: WorktreeKind,
     force: bool,
 ) -> Result<bool, GitError> {
     let path = worktree_path(root, name);
@@ -112,7 +113,8 @@ pub(crate) fn remove_worktree(
         }
         return Ok(false);
     };
-    let marked = admin_dir(repo, name).join(MARKER).is_file();
+    let marker = std::fs::read_to_string(admin_dir(repo, name).join(MARKER)).unwrap_or_default();
+    let marked = marker.trim() == kind.as_str();
     if !marked || !same_path(worktree.path(), &path) {
         return Err(GitError::NotSpectaskWorktree {
             path: worktree.path().to_path_buf(),

@@ -3,6 +3,8 @@
 
 mod design_docs;
 mod inspect;
+mod merge;
 mod register;
 mod spec;
 mod support;
+mod task;
