@@ -190,7 +190,7 @@ pub fn classify(text: &str) -> Ears {
             .iter()
             .rposition(|w| is(w, "then"))
             .map(|i| i + 1);
-        let comma = words[..first_shall].iter().rposition(|w| w.after_comma);
+        let comma = words[..=first_shall].iter().rposition(|w| w.after_comma);
         then.max(comma).filter(|&s| s > 0)
     };
     let (pattern, problem, system) = match subject_start {

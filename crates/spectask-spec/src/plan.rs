@@ -225,13 +225,27 @@ impl TaskPlan {
         summary
     }
 
-    /// The tasks that can start now given the plan's own markers: not done, and every prerequisite
-    /// done (see [`deps`] for the rules).
+    /// Whether each task counts as done: its marker says so, or it has non-optional children and they
+    /// all count as done (Kiro does not tick parents).
+    pub fn completion(&self) -> Vec<bool> {
+        let mut done = vec![false; self.tasks.len()];
+        for task in self.tasks.iter().rev() {
+            let mut required = task
+                .children
+                .iter()
+                .filter(|&&c| !self.tasks[c].optional)
+                .peekable();
+            let rolled_up = required.peek().is_some() && required.all(|&c| done[c]);
+            done[task.index] = task.state == TaskState::Done || rolled_up;
+        }
+        done
+    }
+
+    /// The tasks that can start now given the plan's own markers: not done (see
+    /// [`TaskPlan::completion`]), and every prerequisite done (see [`deps`] for the rules).
     pub fn ready_tasks(&self) -> Vec<usize> {
-        self.dependency_graph().ready(|i| {
-            self.tasks
-                .get(i)
-                .is_some_and(|t| t.state == TaskState::Done)
-        })
+        let done = self.completion();
+        self.dependency_graph()
+            .ready(|i| done.get(i).copied().unwrap_or(false))
     }
 }

@@ -7,6 +7,8 @@
 //!   its group, so a run of parallel tasks runs side by side.
 //! - Otherwise a task depends on every task since the last non-parallel one before it (or that one
 //!   itself), i.e. transitively on all earlier tasks of its group: document order.
+//! - Optional tasks (`[ ]*`) follow the same rules, but nothing waits for them implicitly: they may
+//!   be skipped.
 //! - In a spec-kit plan the first tasks of a phase depend on the last tasks (those nothing else in the
 //!   phase waits for) of the previous phase.
 //!
@@ -221,6 +223,9 @@ fn order_group(tasks: &[PlanTask], group: &[usize], explicit: &[bool], depends: 
             };
             depends[task].extend(implied);
         }
+        if tasks[task].optional {
+            continue;
+        }
         if parallel {
             since.push(task);
         } else {
@@ -247,6 +252,7 @@ fn chain_phases(tasks: &[PlanTask], depends: &mut [Vec<usize>]) {
         let exits: Vec<usize> = previous
             .iter()
             .copied()
+            .filter(|&t| !tasks[t].optional)
             .filter(|&t| !previous.iter().any(|&other| depends[other].contains(&t)))
             .collect();
         for &task in phase {

@@ -1,0 +1,176 @@
+//! The linter: exact `file:line: level: message` output for single files and whole specs.
+
+use spectask_spec::{Level, LintReport, SpecFiles, lint_file, lint_spec};
+
+fn rendered(report: &LintReport) -> String {
+    report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{d}\n"))
+        .collect()
+}
+
+fn check(report: &LintReport, expected: &str) {
+    assert_eq!(rendered(report), expected.trim_start_matches('\n'));
+}
+
+#[test]
+fn clean_kiro_spec_has_no_diagnostics() {
+    let report = lint_spec(&SpecFiles {
+        requirements: Some(include_str!("fixtures/kiro_gen2_requirements.md")),
+        design: Some(include_str!("fixtures/design.md")),
+        tasks: Some(
+            "- [ ] 1. Classify\n  - _Requirements: 1.1-1.6_\n- [ ] 2. Detect duplicates\n  - _Requirements: 2_\n- [ ] 3. Report\n  - **Validates: Requirements 3.1**\n",
+        ),
+    });
+    check(&report, "");
+    assert!(!report.has_errors());
+}
+
+#[test]
+fn criterion_rules_name_the_criterion_and_the_offending_value() {
+    let report = lint_file(
+        "specs/x/requirements.md",
+        include_str!("fixtures/bad_requirements.md"),
+    );
+    check(
+        &report,
+        r#"
+specs/x/requirements.md:13: error: criterion 1.1 has no shall
+specs/x/requirements.md:13: warning: criterion 1.1 uses vague word "fast"
+specs/x/requirements.md:14: error: criterion 1.2 is not ears-shaped: no comma or then between its condition and the system
+specs/x/requirements.md:15: error: criterion 1.3 has 2 shall, expected exactly one
+specs/x/requirements.md:16: error: criterion 1.4 names no system
+specs/x/requirements.md:17: warning: criterion 1.5 uses vague word "user-friendly"
+specs/x/requirements.md:17: warning: criterion 1.5 uses vague word "robust"
+specs/x/requirements.md:17: warning: criterion 1.5 uses vague word "etc"
+specs/x/requirements.md:18: warning: criterion 1.6 names system "Storage" which is not in the glossary
+specs/x/requirements.md:20: warning: requirement 2 has no acceptance criteria
+"#,
+    );
+    assert!(report.has_errors());
+    assert_eq!(report.errors().count(), 4);
+}
+
+#[test]
+fn plan_rules_duplicates_cycles_unknown_dependencies_and_marker_mismatches() {
+    let report = lint_file("tasks.md", include_str!("fixtures/bad_tasks.md"));
+    check(
+        &report,
+        "
+tasks.md:3: warning: task 1 is done but its sub-task 1.1 is pending
+tasks.md:10: error: dependency cycle: 2.1 -> 2.2 -> 2.1
+tasks.md:13: error: task 2.2 depends on unknown task 7.7
+tasks.md:17: error: duplicate task id 2.1 (first on line 10)
+tasks.md:20: warning: task 3 has no requirement reference
+",
+    );
+}
+
+#[test]
+fn kiro_plan_alone_warns_only_about_parent_markers() {
+    check(
+        &lint_file("tasks.md", include_str!("fixtures/kiro_tasks.md")),
+        "
+tasks.md:13: warning: task 2 is pending but all its sub-tasks are done
+tasks.md:36: warning: task 5 is done but its sub-task 5.1 is pending
+",
+    );
+}
+
+#[test]
+fn references_are_checked_against_the_requirements_and_uncovered_requirements_reported() {
+    let report = lint_spec(&SpecFiles {
+        requirements: Some(include_str!("fixtures/kiro_gen1_requirements.md")),
+        design: None,
+        tasks: Some(include_str!("fixtures/bad_tasks.md")),
+    });
+    check(
+        &report,
+        "
+requirements.md:25: warning: requirement 2 is not covered by any task
+tasks.md:3: warning: task 1 is done but its sub-task 1.1 is pending
+tasks.md:6: error: task 1.2 references unknown criterion 9.9
+tasks.md:10: error: dependency cycle: 2.1 -> 2.2 -> 2.1
+tasks.md:13: error: task 2.2 depends on unknown task 7.7
+tasks.md:17: error: duplicate task id 2.1 (first on line 10)
+tasks.md:20: warning: task 3 has no requirement reference
+",
+    );
+}
+
+#[test]
+fn spec_kit_markers_and_design_rules() {
+    check(
+        &lint_file("tasks.md", include_str!("fixtures/speckit_tasks.md")),
+        "",
+    );
+    let mut markers = lint_file("progress.md", include_str!("fixtures/markers_tasks.md"));
+    markers
+        .diagnostics
+        .retain(|d| !d.message.contains("requirement reference"));
+    check(
+        &markers,
+        r#"
+progress.md:9: warning: unknown marker "?"
+progress.md:10: warning: malformed checkbox []
+progress.md:11: warning: malformed checkbox with several spaces
+"#,
+    );
+    check(
+        &lint_file("design.md", "# Design\n\n## Overview\n\n## Architecture\n"),
+        r#"
+design.md:1: warning: design has no section "Components and Interfaces"
+design.md:1: warning: design has no section "Data Models"
+design.md:1: warning: design has no section "Error Handling"
+design.md:1: warning: design has no section "Testing Strategy"
+"#,
+    );
+}
+
+#[test]
+fn empty_documents_are_reported_and_the_kind_is_sniffed_without_a_file_name() {
+    check(
+        &lint_file(
+            "notes.md",
+            "- [ ] 1. Only a task\n  - _Requirements: 1.1_\n",
+        ),
+        "",
+    );
+    check(
+        &lint_file(
+            "notes.md",
+            "### Requirement 1\n#### Acceptance Criteria\n1. THE Api SHALL work\n",
+        ),
+        "",
+    );
+    check(
+        &lint_file("tasks.md", "# Tasks\n"),
+        "tasks.md:1: warning: no tasks found\n",
+    );
+    check(
+        &lint_file("requirements.md", ""),
+        "requirements.md:1: warning: no requirements found\n",
+    );
+}
+
+#[test]
+fn diagnostics_display_and_serialize_for_json_output() {
+    let report = lint_file("tasks.md", "- [ ] 1. A\n  - _Depends: 9_\n");
+    let error = report.errors().next().map(|d| (d.to_string(), d.level));
+    assert_eq!(
+        error,
+        Some((
+            "tasks.md:1: error: task 1 depends on unknown task 9".to_owned(),
+            Level::Error
+        ))
+    );
+    let json = serde_json::to_value(&report).unwrap_or_default();
+    assert_eq!(
+        json,
+        serde_json::json!({"diagnostics": [
+            {"file": "tasks.md", "line": 1, "level": "warning", "message": "task 1 has no requirement reference"},
+            {"file": "tasks.md", "line": 1, "level": "error", "message": "task 1 depends on unknown task 9"},
+        ]})
+    );
+}
