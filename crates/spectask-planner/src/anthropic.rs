@@ -78,6 +78,10 @@ impl StreamDecoder for Decoder {
                 if let Some(usage) = data.get("usage") {
                     self.count_usage(usage);
                 }
+                let stop = data.pointer("/delta/stop_reason").and_then(Value::as_str);
+                if stop == Some("max_tokens") {
+                    self.reply.limit_reached = true;
+                }
             }
             "message_stop" => self.done = true,
             "error" => {
@@ -154,10 +158,19 @@ mod tests {
         feed(&mut d, "message_stop", r#"{"type":"message_stop"}"#).expect("event accepted");
         assert!(d.is_done());
         let reply = d.into_reply();
+        assert!(!reply.limit_reached);
         assert_eq!(
             (reply.text.as_str(), reply.input_tokens, reply.output_tokens),
             ("Hi there", 25, 15)
         );
+    }
+
+    #[test]
+    fn stop_reason_max_tokens_marks_the_reply_cut_off() {
+        let mut d = Decoder::default();
+        let data = r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":4000}}"#;
+        feed(&mut d, "message_delta", data).expect("event accepted");
+        assert!(d.into_reply().limit_reached);
     }
 
     #[test]

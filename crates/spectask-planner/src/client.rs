@@ -48,6 +48,8 @@ pub(crate) struct Reply {
     pub text: String,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The model stopped because it reached `max_tokens`: the text is cut off.
+    pub limit_reached: bool,
 }
 
 /// A successful call: the reply, and the attempt (1-based) that produced it.

@@ -53,6 +53,9 @@ pub(crate) struct Extracted {
     pub requirements: Option<String>,
     pub design: Option<String>,
     pub tasks: Option<String>,
+    /// The document whose section (or fence) was still open when the answer ended: the one cut
+    /// off if the answer hit the length limit.
+    pub unterminated: Option<SpecDocument>,
 }
 
 impl Extracted {
@@ -84,6 +87,14 @@ impl Extracted {
         self
     }
 
+    /// Forgets the unterminated document: the answer was cut off inside it.
+    pub fn without_unterminated(mut self) -> Extracted {
+        if let Some(document) = self.unterminated.take() {
+            *self.slot(document) = None;
+        }
+        self
+    }
+
     pub fn missing(&self) -> Vec<SpecDocument> {
         SpecDocument::ALL
             .iter()
@@ -105,7 +116,13 @@ impl Extracted {
 /// Finds the documents: delimited sections first, then named fences for what is still missing.
 pub(crate) fn extract(answer: &str) -> Extracted {
     let lines: Vec<&str> = answer.lines().collect();
-    delimited(&lines).or(&fenced(&lines))
+    let delimited = delimited(&lines);
+    let fenced = fenced(&lines);
+    let unterminated = delimited.unterminated.or(fenced.unterminated);
+    Extracted {
+        unterminated,
+        ..delimited.or(&fenced)
+    }
 }
 
 fn delimited(lines: &[&str]) -> Extracted {
@@ -125,6 +142,7 @@ fn delimited(lines: &[&str]) -> Extracted {
     }
     if let Some((document, body)) = current {
         *found.slot(document) = Some(tidy(&body));
+        found.unterminated = Some(document);
     }
     found
 }
@@ -174,14 +192,16 @@ fn fenced(lines: &[&str]) -> Extracted {
             .find(|l| !l.trim().is_empty())
             .copied();
         let owner = fence_owner(open.info, above);
-        let end = open
-            .closing_line(&lines[index + 1..])
-            .map_or(lines.len(), |n| index + 1 + n);
+        let closing = open.closing_line(&lines[index + 1..]);
+        let end = closing.map_or(lines.len(), |n| index + 1 + n);
         let body = &lines[(index + 1).min(end)..end];
         if let Some(document) = owner {
             let slot = found.slot(document);
             if slot.is_none() {
                 *slot = Some(tidy(body));
+                if closing.is_none() {
+                    found.unterminated = Some(document);
+                }
             }
         }
         index = end + 1;

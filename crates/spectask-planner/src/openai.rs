@@ -67,6 +67,12 @@ impl StreamDecoder for Decoder {
         if let Some(text) = delta {
             self.reply.text.push_str(text);
         }
+        let finish = chunk
+            .pointer("/choices/0/finish_reason")
+            .and_then(Value::as_str);
+        if finish == Some("length") {
+            self.reply.limit_reached = true;
+        }
         if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
             let count = |name: &str| usage.get(name).and_then(Value::as_u64).unwrap_or(0);
             self.reply.input_tokens = count("prompt_tokens");
@@ -118,10 +124,19 @@ mod tests {
         feed(&mut decoder, "[DONE]").expect("event accepted");
         assert!(decoder.is_done());
         let reply = decoder.into_reply();
+        assert!(!reply.limit_reached);
         assert_eq!(
             (reply.text.as_str(), reply.input_tokens, reply.output_tokens),
             ("Hello", 12, 3)
         );
+    }
+
+    #[test]
+    fn finish_reason_length_marks_the_reply_cut_off() {
+        let mut decoder = Decoder::default();
+        let chunk = r#"{"choices":[{"delta":{"content":"x"},"finish_reason":"length"}]}"#;
+        feed(&mut decoder, chunk).expect("event accepted");
+        assert!(decoder.into_reply().limit_reached);
     }
 
     #[test]

@@ -123,7 +123,14 @@ impl LlmPlanner {
                 attempt: completion.attempt,
                 round,
             });
-            found = extract(&completion.reply.text).or(&found);
+            let mut answer = extract(&completion.reply.text);
+            let cut_off = answer
+                .unterminated
+                .filter(|_| completion.reply.limit_reached);
+            if cut_off.is_some() {
+                answer = answer.without_unterminated();
+            }
+            found = answer.or(&found);
             let mut lint_errors = Vec::new();
             if let Some(documents) = found.complete() {
                 let outcome = lint::check(&documents);
@@ -143,7 +150,7 @@ impl LlmPlanner {
             }
             tracing::info!(
                 provider = %self.client.provider(), round,
-                missing = ?found.missing(), lint_errors = lint_errors.len(),
+                missing = ?found.missing(), lint_errors = lint_errors.len(), ?cut_off,
                 "spec draft needs repair"
             );
             messages.push(ChatMessage {
@@ -152,7 +159,7 @@ impl LlmPlanner {
             });
             messages.push(ChatMessage {
                 role: Role::User,
-                content: prompt::repair_prompt(&found.missing(), &lint_errors),
+                content: prompt::repair_prompt(&found.missing(), &lint_errors, cut_off),
             });
         }
         match best {

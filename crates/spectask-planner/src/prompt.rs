@@ -67,9 +67,22 @@ pub(crate) fn generation_prompt(
     text
 }
 
-/// The turn after a faulty answer: what is missing and every lint error, quoted.
-pub(crate) fn repair_prompt(missing: &[SpecDocument], lint_errors: &[String]) -> String {
+/// The turn after a faulty answer: what was cut off or is missing, and every lint error, quoted.
+/// Lint errors ask for all three documents again; missing documents alone ask only for those.
+pub(crate) fn repair_prompt(
+    missing: &[SpecDocument],
+    lint_errors: &[String],
+    cut_off: Option<SpecDocument>,
+) -> String {
     let mut text = String::from("Your answer does not pass the spec checks yet.\n\n");
+    if let Some(document) = cut_off {
+        let _ = writeln!(
+            text,
+            "It reached the output length limit and stopped inside {}, so that document was \
+             dropped. Be more concise.\n",
+            document.file_name()
+        );
+    }
     if !missing.is_empty() {
         let names: Vec<String> = missing
             .iter()
@@ -89,10 +102,13 @@ pub(crate) fn repair_prompt(missing: &[SpecDocument], lint_errors: &[String]) ->
         }
         text.push_str("```\n\n");
     }
-    text.push_str(
+    text.push_str(if lint_errors.is_empty() {
+        "Answer with only the missing documents, complete and each starting with its delimiter \
+         line, then the end line; the documents you already wrote are kept.\n"
+    } else {
         "Fix every problem listed, keep everything else as it was, and answer again with all three \
-         complete documents in the output format.\n",
-    );
+         complete documents in the output format.\n"
+    });
     text
 }
 
@@ -392,12 +408,19 @@ mod tests {
     #[test]
     fn repair_prompt_quotes_missing_documents_and_lint_errors() {
         let errors = vec!["requirements.md:7: error: criterion has no SHALL".to_owned()];
-        let text = repair_prompt(&[SpecDocument::Tasks], &errors);
-        assert!(text.contains("`=== tasks.md ===`"), "{text}");
+        let text = repair_prompt(&[], &errors, None);
         assert!(
             text.contains("requirements.md:7: error: criterion has no SHALL"),
             "{text}"
         );
+        assert!(text.contains("all three"), "{text}");
+        let text = repair_prompt(&[SpecDocument::Tasks], &[], Some(SpecDocument::Tasks));
+        assert!(text.contains("`=== tasks.md ===`"), "{text}");
+        assert!(
+            text.contains("length limit and stopped inside tasks.md"),
+            "{text}"
+        );
+        assert!(text.contains("only the missing documents"), "{text}");
     }
 
     #[test]

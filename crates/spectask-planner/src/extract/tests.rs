@@ -76,7 +76,27 @@ fn a_repair_answer_with_one_document_keeps_the_others() {
 }
 
 #[test]
-fn a_section_cut_off_at_the_end_still_counts() {
-    let found = extract(&format!("=== tasks.md ===\n{TASKS}"));
+fn a_section_open_at_the_end_counts_and_is_marked_unterminated() {
+    let found = extract(&format!(
+        "=== design.md ===\n{DESIGN}=== tasks.md ===\n{TASKS}"
+    ));
     assert_eq!(found.tasks.as_deref(), Some(TASKS));
+    assert_eq!(found.unterminated, Some(SpecDocument::Tasks));
+    let dropped = found.without_unterminated();
+    assert_eq!(
+        dropped.missing(),
+        vec![SpecDocument::Requirements, SpecDocument::Tasks]
+    );
+
+    let closed = extract(&format!("=== tasks.md ===\n{TASKS}=== end ==="));
+    assert_eq!(closed.unterminated, None);
+}
+
+#[test]
+fn an_unclosed_named_fence_is_unterminated() {
+    let found = extract(&format!(
+        "design.md\n```markdown\n{DESIGN}```\n\ntasks.md\n```markdown\n{TASKS}"
+    ));
+    assert_eq!(found.design.as_deref(), Some(DESIGN));
+    assert_eq!(found.unterminated, Some(SpecDocument::Tasks));
 }

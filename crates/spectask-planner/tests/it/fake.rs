@@ -196,8 +196,13 @@ async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     response.body(Body::from_stream(stream)).expect("response")
 }
 
-/// An OpenAI-compatible stream of `text` in `pieces` content chunks, a usage chunk and `[DONE]`.
+/// An OpenAI-compatible stream of `text` in a few content chunks, a usage chunk and `[DONE]`.
 pub fn openai_stream(text: &str, usage: (u64, u64)) -> Vec<Step> {
+    openai_stream_finishing(text, usage, "stop")
+}
+
+/// Like [`openai_stream`], with the given `finish_reason` (`length`: cut off by `max_tokens`).
+pub fn openai_stream_finishing(text: &str, usage: (u64, u64), finish_reason: &str) -> Vec<Step> {
     let mut steps = vec![openai_data(
         &json!({ "choices": [{ "index": 0, "delta": { "role": "assistant" } }] }),
     )];
@@ -205,7 +210,7 @@ pub fn openai_stream(text: &str, usage: (u64, u64)) -> Vec<Step> {
         openai_data(&json!({ "choices": [{ "index": 0, "delta": { "content": piece } }] }))
     }));
     steps.push(openai_data(
-        &json!({ "choices": [{ "index": 0, "delta": {}, "finish_reason": "stop" }] }),
+        &json!({ "choices": [{ "index": 0, "delta": {}, "finish_reason": finish_reason }] }),
     ));
     steps.push(openai_data(&json!({
         "choices": [],

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use spectask_planner::{LlmPlanner, PlannerError, Provider};
 
-use crate::fake::{Canned, FakeServer, Step, cut_before, openai_stream};
+use crate::fake::{Canned, FakeServer, Step, cut_before, openai_stream, openai_stream_finishing};
 use crate::fixtures::{
     DESIGN, REQUIREMENTS, TASKS, answer, good_answer, tasks_citing_unknown_criterion,
 };
@@ -158,6 +158,34 @@ async fn a_missing_document_is_asked_for_and_merged() {
     );
     let repair = server.requests()[1].last_message();
     assert!(repair.contains("`=== tasks.md ===`"), "{repair}");
+}
+
+#[tokio::test]
+async fn a_document_cut_off_by_the_token_limit_is_dropped_and_asked_for_again() {
+    let cut_tasks: String = TASKS.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let cut = format!(
+        "=== requirements.md ===\n{REQUIREMENTS}=== design.md ===\n{DESIGN}=== tasks.md ===\n{cut_tasks}"
+    );
+    let rest = format!("=== tasks.md ===\n{TASKS}=== end ===\n");
+    let server = FakeServer::start(vec![
+        Canned::stream(openai_stream_finishing(&cut, (100, 4000), "length")),
+        Canned::stream(openai_stream(&rest, (200, 90))),
+    ])
+    .await;
+    let draft = planner(&server)
+        .generate(&jwt_request())
+        .await
+        .expect("draft");
+
+    assert_eq!(draft.tasks, TASKS, "the cut tasks.md is not taken");
+    assert_eq!(draft.design, DESIGN);
+    assert_eq!(draft.calls.len(), 2);
+    let repair = server.requests()[1].last_message();
+    assert!(
+        repair.contains("length limit and stopped inside tasks.md"),
+        "{repair}"
+    );
+    assert!(repair.contains("only the missing documents"), "{repair}");
 }
 
 #[tokio::test]
@@ -376,6 +404,17 @@ async fn a_refused_connection_is_retried_then_reported() {
     };
     assert_eq!((*attempts, *status), (3, None));
     assert!(reason.contains("cannot connect"), "{reason}");
+}
+
+#[test]
+fn https_endpoints_get_a_tls_client_without_a_network_call() {
+    let config = test_config(Provider::OpenAi, "https://api.openai.com");
+    assert!(
+        LlmPlanner::new(config).is_ok(),
+        "the rustls crypto provider is installed"
+    );
+    let config = test_config(Provider::Anthropic, "https://api.anthropic.com");
+    assert!(LlmPlanner::new(config).is_ok());
 }
 
 #[test]
