@@ -227,6 +227,12 @@ impl ChatClient {
         response: Response,
     ) -> Result<Reply, AttemptFailure> {
         let status = Some(response.status().as_u16());
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none")
+            .to_owned();
         let fault =
             |reason: String, tail: &str| AttemptFailure::transient(status, reason, tail.to_owned());
         let mut body = response.bytes_stream();
@@ -253,10 +259,15 @@ impl ChatClient {
         if decoder.is_done() {
             return Ok(decoder.into_reply());
         }
-        Err(fault(
-            format!("stream closed before {}", D::TERMINAL),
-            &tail,
-        ))
+        let reason = if content_type.starts_with("text/event-stream") {
+            format!("stream closed before {}", D::TERMINAL)
+        } else {
+            format!(
+                "stream closed before {} (content type {content_type:?})",
+                D::TERMINAL
+            )
+        };
+        Err(fault(reason, &tail))
     }
 
     async fn status_failure(&self, response: Response) -> AttemptFailure {

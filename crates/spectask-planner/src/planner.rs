@@ -66,9 +66,10 @@ pub struct LlmPlanner {
 impl LlmPlanner {
     pub fn new(config: LlmPlannerConfig) -> Result<Self, PlannerError> {
         if config.model.trim().is_empty() {
-            return Err(PlannerError::InvalidConfig(
-                "model name \"\" is empty".to_owned(),
-            ));
+            return Err(PlannerError::InvalidConfig(format!(
+                "model name {:?} is empty",
+                config.model
+            )));
         }
         Ok(Self {
             client: ChatClient::new(&config)?,
@@ -78,6 +79,10 @@ impl LlmPlanner {
     }
 
     /// Writes version 1 of the spec for `request`.
+    ///
+    /// Fails when a call fails for good before any complete draft exists, or when the model never
+    /// writes all three documents. Once a draft exists, a failing repair call returns that draft,
+    /// flagged with its lint errors, rather than losing it.
     pub async fn generate(&self, request: &PlanRequest) -> Result<SpecDraft, PlannerError> {
         let first = prompt::generation_prompt(
             &request.title,
@@ -88,7 +93,8 @@ impl LlmPlanner {
         self.converse(first).await
     }
 
-    /// Writes the next version: `previous` with the reviewer's `comments` addressed.
+    /// Writes the next version: `previous` with the reviewer's `comments` addressed. Repairs and
+    /// failures work as in [`LlmPlanner::generate`].
     pub async fn revise(
         &self,
         previous: &SpecDraft,
@@ -114,7 +120,16 @@ impl LlmPlanner {
         let mut found = Extracted::default();
         let mut best: Option<(Documents, LintOutcome)> = None;
         for round in 0..=self.max_repair_rounds {
-            let completion = self.client.complete(&system, &messages).await?;
+            let completion = match self.client.complete(&system, &messages).await {
+                Ok(completion) => completion,
+                Err(err) => match best {
+                    Some((documents, outcome)) => {
+                        tracing::warn!(error = %err, round, "repair call failed, keeping the best draft");
+                        return Ok(draft(documents, outcome, calls));
+                    }
+                    None => return Err(err),
+                },
+            };
             calls.push(CallUsage {
                 provider: self.client.provider(),
                 model: self.client.model().to_owned(),

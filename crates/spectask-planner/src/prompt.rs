@@ -271,7 +271,7 @@ const SYSTEM_RULES: &str = r#"You are the planning agent of spectask. For one ch
   - unwanted behaviour: `IF <condition>, THEN THE <System_Name> SHALL <response>`
   - optional feature: `WHERE <feature is included>, THE <System_Name> SHALL <response>`
 - A criterion's id is its requirement number and its position in the list: the second criterion of Requirement 3 is 3.2.
-- No vague words (fast, quickly, user-friendly, easy, simple, appropriate, robust, etc., and/or, as needed): state measurable values instead.
+- No vague words (fast, quick, easy, user-friendly, appropriate, robust, intuitive, seamless, adequate, sufficient, reasonable, flexible, efficient, etc., and/or, as needed, if possible): state measurable values instead.
 
 ## design.md
 

@@ -137,6 +137,28 @@ async fn after_the_repair_rounds_the_best_draft_is_returned_flagged() {
 }
 
 #[tokio::test]
+async fn a_failing_repair_call_keeps_the_draft_it_was_repairing() {
+    let bad = answer(REQUIREMENTS, DESIGN, &tasks_citing_unknown_criterion());
+    let failure = || Canned::status(503, "unavailable");
+    let server = FakeServer::start(vec![
+        Canned::stream(openai_stream(&bad, (10, 10))),
+        failure(),
+        failure(),
+        failure(),
+    ])
+    .await;
+    let draft = planner(&server)
+        .generate(&jwt_request())
+        .await
+        .expect("draft kept");
+
+    assert!(draft.has_lint_errors);
+    assert_eq!(draft.tasks, tasks_citing_unknown_criterion());
+    assert_eq!(draft.calls.len(), 1);
+    assert_eq!(server.requests().len(), 4);
+}
+
+#[tokio::test]
 async fn a_missing_document_is_asked_for_and_merged() {
     let without_tasks = format!(
         "=== requirements.md ===\n{REQUIREMENTS}\n=== design.md ===\n{DESIGN}\n=== end ===\n"
@@ -404,6 +426,17 @@ async fn a_refused_connection_is_retried_then_reported() {
     };
     assert_eq!((*attempts, *status), (3, None));
     assert!(reason.contains("cannot connect"), "{reason}");
+}
+
+#[test]
+fn planner_and_its_futures_can_move_across_threads() {
+    fn is_send_sync<T: Send + Sync>(_: &T) {}
+    fn is_send<T: Send>(_: T) {}
+    let planner =
+        LlmPlanner::new(test_config(Provider::OpenAi, "http://127.0.0.1:9")).expect("planner");
+    is_send_sync(&planner);
+    let request = jwt_request();
+    is_send(planner.generate(&request));
 }
 
 #[test]
