@@ -1,0 +1,152 @@
+//! The command line: every subcommand and option, parsed by clap.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use spectask_core::{Priority, SpecTaskStatus, TaskKind};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spectask",
+    version,
+    about = "Spec-driven development by AI agents, disciplined and visible"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (and, with later releases, the orchestrator and the web UI).
+    Serve(ServeArgs),
+    /// The offline demo: a bundled sample repository and a server on the embedded defaults.
+    Demo(DemoArgs),
+    /// Create, inspect and steer SpecTasks on a running server.
+    Task(TaskArgs),
+    /// Check and parse spec documents (requirements.md, design.md, tasks.md) on disk.
+    #[command(subcommand)]
+    Specs(SpecsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpecsCommand {
+    /// Lint a spec directory (searched recursively) or one file: `file:line: level: message`.
+    /// Exits 1 when there are errors.
+    Lint {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse one document (kind from its name or content); an outline, or the full parse with --json.
+    Parse {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the address is printed when ready).
+    #[arg(long, env = "SPECTASK_ADDR", default_value = "127.0.0.1:7070")]
+    pub addr: SocketAddr,
+    /// Where spectask keeps its data (the SQLite database, logs). Default: $XDG_DATA_HOME/spectask.
+    #[arg(long, env = "SPECTASK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use this database instead of the embedded SQLite one: postgres://… or sqlite://PATH.
+    #[arg(long, env = "SPECTASK_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// This server's name among nodes sharing a database. Default: <hostname>:<port>.
+    #[arg(long, env = "SPECTASK_NODE")]
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, env = "SPECTASK_ADDR", default_value = "127.0.0.1:7070")]
+    pub addr: SocketAddr,
+    /// Where the demo keeps its data. Default: $XDG_DATA_HOME/spectask/demo.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// How to reach the server.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The server's base URL.
+    #[arg(
+        long,
+        global = true,
+        env = "SPECTASK_SERVER",
+        default_value = "http://127.0.0.1:7070"
+    )]
+    pub server: String,
+    /// Print the API's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: TaskCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Create a SpecTask from a prompt against a git repository.
+    Create(CreateArgs),
+    /// List SpecTasks, newest first.
+    List(ListArgs),
+    /// Show one SpecTask (full id, abbreviated id or <short-id>-<slug>).
+    Show { id: String },
+    /// Cancel a SpecTask: agents stop; branches and worktrees stay.
+    Cancel { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// What you want done, in plain words.
+    pub prompt: String,
+    /// The git repository to work on.
+    #[arg(long)]
+    pub repo: PathBuf,
+    /// A title; by default the prompt's first line.
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long, value_parser = parse_enum::<TaskKind>)]
+    pub kind: Option<TaskKind>,
+    #[arg(long, value_parser = parse_enum::<Priority>)]
+    pub priority: Option<Priority>,
+    /// Agent profile that writes the spec.
+    #[arg(long)]
+    pub planning_agent: Option<String>,
+    /// Agent profile that implements the plan.
+    #[arg(long)]
+    pub implementation_agent: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_parser = parse_enum::<SpecTaskStatus>)]
+    pub status: Option<SpecTaskStatus>,
+    /// Only tasks of this repository.
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    #[arg(long, default_value_t = 0)]
+    pub offset: i64,
+}
+
+fn parse_enum<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| e.to_string())
+}

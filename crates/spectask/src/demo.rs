@@ -1,0 +1,97 @@
+//! `spectask demo`: the offline demo on a bundled sample repository, on the embedded defaults
+//! (SQLite, no credentials, no network).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use spectask_core::{NewSpecTask, Priority, TaskKind};
+use spectask_store::{DatabaseUrl, SpecTaskFilter, Store};
+
+use crate::cli::DemoArgs;
+use crate::serve::{default_data_dir, init_logging, open_store, serve_until_signal};
+
+/// The sample repository, compiled into the binary.
+const NODEJS_TODO: &[(&str, &str)] = &[
+    ("README.md", include_str!("../demo/nodejs-todo/README.md")),
+    (
+        "package.json",
+        include_str!("../demo/nodejs-todo/package.json"),
+    ),
+    (
+        "src/server.js",
+        include_str!("../demo/nodejs-todo/src/server.js"),
+    ),
+    (
+        "src/todos.js",
+        include_str!("../demo/nodejs-todo/src/todos.js"),
+    ),
+    (
+        "test/todos.test.js",
+        include_str!("../demo/nodejs-todo/test/todos.test.js"),
+    ),
+];
+
+const SAMPLE_PROMPT: &str = "Add user authentication with JWT\n\n\
+    Users register and log in with an email and a password; todo routes require a valid token.";
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    init_logging("warn");
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => default_data_dir()?.join("demo"),
+    };
+    let repo_path = data_dir.join("repos/nodejs-todo");
+    let sample = repo_path.clone();
+    let info = tokio::task::spawn_blocking(move || {
+        spectask_git::init_repository(
+            &sample,
+            NODEJS_TODO,
+            "nodejs-todo: a small Express todo service",
+        )
+    })
+    .await??;
+    let store = open_store(&DatabaseUrl::sqlite_in(&data_dir)).await?;
+    seed(&store, &info.root, &info.default_branch).await?;
+
+    serve_until_signal(store, args.addr, None, |addr| {
+        println!();
+        println!("spectask demo");
+        println!("  data               {}", data_dir.display());
+        println!("  sample repository  {}", repo_path.display());
+        println!("  API                http://{addr}/api/v1/health");
+        println!("  try                spectask task --server http://{addr} list");
+        println!("                     spectask task --server http://{addr} create --repo {} \"Add due dates\"", repo_path.display());
+        println!("Ctrl-C stops the demo; run it again to continue where you left off.");
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Registers the sample repository and creates the sample task once.
+async fn seed(store: &Store, root: &Path, default_branch: &str) -> anyhow::Result<()> {
+    let repository = store
+        .register_repository(root, default_branch, "helix-design-docs")
+        .await?;
+    let existing = store
+        .list_spec_tasks(&SpecTaskFilter {
+            repository_id: Some(repository.id),
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
+    if existing.total == 0 {
+        store
+            .create_spec_task(NewSpecTask {
+                title: spectask_core::derive_title(SAMPLE_PROMPT),
+                prompt: SAMPLE_PROMPT.to_owned(),
+                kind: TaskKind::Spec,
+                repository_id: repository.id,
+                planning_agent: None,
+                implementation_agent: None,
+                priority: Priority::High,
+                created_by: "demo".to_owned(),
+            })
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! The `spectask` binary: `main` only runs [`run`] and reports its error once.
+
+mod cli;
+mod client;
+mod demo;
+mod output;
+mod serve;
+mod specs_cmd;
+mod task_cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // reqwest is built without a bundled TLS provider: use ring, once, before any client exists.
+    // An error only means a provider is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = cli::Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("spectask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            cli::Command::Serve(args) => serve::run(args).await,
+            cli::Command::Demo(args) => demo::run(args).await,
+            cli::Command::Task(args) => task_cmd::run(args).await,
+            cli::Command::Specs(command) => specs_cmd::run(command),
+        }
+    })
+}

@@ -1,0 +1,45 @@
+//! Human-readable output: tables for lists, key/value blocks for single records.
+
+use comfy_table::presets::NOTHING;
+use comfy_table::{ContentArrangement, Table};
+use serde_json::Value;
+
+/// A text field of a JSON object, or an empty string.
+pub fn text(v: &Value, key: &str) -> String {
+    match &v[key] {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// "2026-11-21T06:59:45.123Z" → "2026-11-21 06:59".
+pub fn short_time(v: &Value, key: &str) -> String {
+    let t = text(v, key);
+    if t.len() >= 16 {
+        t[..16].replace('T', " ")
+    } else {
+        t
+    }
+}
+
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut table = Table::new();
+    table
+        .load_style(NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(header.iter().map(|h| h.to_uppercase()));
+    for row in rows {
+        table.add_row(row);
+    }
+    table.to_string()
+}
+
+pub fn fields(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    rows.iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k:width$}  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,115 @@
+//! `spectask serve`: open the store, serve the API, shut down gracefully on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use spectask_server::AppState;
+use spectask_store::{DatabaseUrl, Store};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::ServeArgs;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging("info");
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => default_data_dir()?,
+    };
+    let url = match &args.database_url {
+        Some(url) => DatabaseUrl::parse(url)?,
+        None => DatabaseUrl::sqlite_in(&data_dir),
+    };
+    let store = open_store(&url).await?;
+    tracing::info!(database = %url.display(), data_dir = %data_dir.display(), "spectask starting");
+    serve_until_signal(store, args.addr, args.node, |_| {}).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn init_logging(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Store> {
+    Store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database {}", url.display()))
+}
+
+/// Serves the API on `addr` until Ctrl-C or SIGTERM. Prints `spectask listening on http://ADDR` on
+/// stdout once ready (scripts and tests wait for that line), then calls `ready` with the address.
+pub async fn serve_until_signal(
+    store: Store,
+    addr: SocketAddr,
+    node: Option<String>,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = listener.local_addr()?;
+    let node = node.unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
+    println!("spectask listening on http://{addr}");
+    ready(addr);
+    spectask_server::serve(
+        listener,
+        AppState {
+            store: store.clone(),
+            node,
+        },
+        shutdown_signal(),
+    )
+    .await?;
+    store.close().await;
+    tracing::info!("spectask stopped");
+    Ok(())
+}
+
+/// `$XDG_DATA_HOME/spectask`, else `~/.local/share/spectask`.
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(xdg).join("spectask"));
+    }
+    let home =
+        std::env::var_os("HOME").context("neither --data-dir, XDG_DATA_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".local/share/spectask"))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
