@@ -1,9 +1,11 @@
 //! Integration tests: the planner against in-process fake OpenAI-compatible and Anthropic servers.
 
 mod anthropic;
+mod config;
 mod fake;
 mod fixtures;
 mod openai;
+mod retries;
 mod revision;
 
 use std::time::Duration;
