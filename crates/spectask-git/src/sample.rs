@@ -53,7 +53,7 @@ mod tests {
         assert_eq!(info.default_branch, "main");
         let repo = Repository::open(&path).unwrap();
         let head = repo.head().unwrap().peel_to_commit().unwrap();
-        assert_eq!(head.message(), Some("init"));
+        assert_eq!(head.message().unwrap(), "init");
         assert!(head.tree().unwrap().get_path(Path::new("src/app.js")).is_ok());
         let again = init_repository(&path, &[], "ignored").unwrap();
         assert_eq!(again.head_commit, info.head_commit);
