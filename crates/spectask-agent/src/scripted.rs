@@ -38,14 +38,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::Responder;
 use agent_client_protocol::v1::schema::{
     AgentCapabilities, AuthenticateRequest, AuthenticateResponse, CancelNotification, ContentBlock,
-    Implementation, InitializeRequest, InitializeResponse, LoadSessionRequest, LoadSessionResponse,
-    NewSessionRequest, NewSessionResponse, PlanEntryPriority, PlanEntryStatus, PromptRequest,
-    PromptResponse, SessionCapabilities, SessionId, SessionResumeCapabilities, ToolCallStatus,
-    ToolKind,
+    Implementation, InitializeResponse, LoadSessionRequest, LoadSessionResponse, NewSessionRequest,
+    NewSessionResponse, PlanEntryPriority, PlanEntryStatus, PromptRequest, PromptResponse,
+    SessionCapabilities, SessionId, SessionResumeCapabilities, ToolCallStatus, ToolKind,
 };
-use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Stdio};
+use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Handled, Stdio, UntypedMessage};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
@@ -309,10 +309,16 @@ pub async fn run_scripted_agent(
         .v1()
         .name("spectask-scripted-agent")
         .on_receive_request(
-            async move |_: InitializeRequest, responder, _cx| {
-                responder
-                    .erase_to_json()
-                    .respond(initialize_response(&s1.script)?)
+            // Untyped, so that the raw JSON (env-var auth methods) is not re-typed by the schema.
+            async move |request: UntypedMessage, responder: Responder<serde_json::Value>, _cx| {
+                if request.method() != "initialize" {
+                    return Ok(Handled::No {
+                        message: (request, responder),
+                        retry: false,
+                    });
+                }
+                responder.respond(initialize_response(&s1.script)?)?;
+                Ok(Handled::Yes)
             },
             agent_client_protocol::on_receive_request!(),
         )

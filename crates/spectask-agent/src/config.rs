@@ -1,0 +1,85 @@
+//! Limits and timeouts of the agent runtime, in one plain struct with defaults.
+
+use std::time::Duration;
+
+/// Limits of the terminals spectask runs for agents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerminalLimits {
+    /// A command still running after this long is killed (its whole process group).
+    pub time_limit: Duration,
+    /// Output kept per terminal when the agent asks for no (or a larger) limit.
+    pub output_byte_limit: usize,
+}
+
+/// At most `max` permission requests per `per` on one agent instance; more is a flood fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub per: Duration,
+}
+
+/// Everything the runtime bounds. `Default` gives values fit for real agents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeConfig {
+    /// Agent processes alive at once; further starts wait in FIFO order.
+    pub max_live_instances: usize,
+    /// An instance with no prompt running for this long is stopped by the runtime.
+    pub idle_timeout: Duration,
+    /// Time limit of every request other than `session/prompt` (initialize, session/new, load …).
+    pub request_timeout: Duration,
+    /// A prompt turn with no message from the agent for this long (while no approval or terminal is
+    /// pending) is a stall fault.
+    pub stall_timeout: Duration,
+    /// A line on the agent's stdout longer than this is a fault.
+    pub max_line_bytes: usize,
+    /// Bound of each thread's event channel (see [`crate::instance::AgentInstance::new_thread`]).
+    pub event_buffer: usize,
+    /// Bytes of the agent's stderr kept for fault reports.
+    pub stderr_tail_bytes: usize,
+    /// Largest file served by `fs/read_text_file` or accepted by `fs/write_text_file`.
+    pub max_file_bytes: usize,
+    pub permission_rate: RateLimit,
+    pub terminal: TerminalLimits,
+    /// Environment variables passed through from spectask's own environment to agents and terminals.
+    /// Nothing else is inherited: profiles add their own `env`.
+    pub passthrough_env: Vec<String>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_live_instances: 8,
+            idle_timeout: Duration::from_secs(600),
+            request_timeout: Duration::from_secs(60),
+            stall_timeout: Duration::from_secs(600),
+            max_line_bytes: 8 * 1024 * 1024,
+            event_buffer: 256,
+            stderr_tail_bytes: 16 * 1024,
+            max_file_bytes: 4 * 1024 * 1024,
+            permission_rate: RateLimit {
+                max: 50,
+                per: Duration::from_secs(10),
+            },
+            terminal: TerminalLimits {
+                time_limit: Duration::from_secs(600),
+                output_byte_limit: 1024 * 1024,
+            },
+            passthrough_env: [
+                "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR",
+                "SHELL",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// The inherited part of a child's environment: `passthrough_env` read from this process.
+    pub fn base_env(&self) -> Vec<(String, String)> {
+        self.passthrough_env
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|value| (name.clone(), value)))
+            .collect()
+    }
+}

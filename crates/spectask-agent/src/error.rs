@@ -1,0 +1,78 @@
+//! The runtime's error type: every way starting, prompting or stopping an agent can fail.
+
+use std::time::Duration;
+
+use crate::fault::Fault;
+
+/// How the work session of a failed call should end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionOutcome {
+    /// The agent went away (exit, stall): retrying may help.
+    Interrupted,
+    /// The agent misbehaved or cannot run as configured.
+    Failed,
+}
+
+/// Errors of the agent runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("profile {0:?} is not an acp agent")]
+    NotAcp(String),
+    #[error("cannot start agent {command:?}: {source}")]
+    Spawn {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error("agent {profile:?} needs credentials: {advice}")]
+    AuthRequired { profile: String, advice: String },
+    #[error("agent did not answer {method} within {} ms", after.as_millis())]
+    Timeout {
+        method: &'static str,
+        after: Duration,
+    },
+    #[error("{}", fault_message(.0))]
+    Fault(Fault),
+    #[error("agent answered {method} with error {code}: {message}")]
+    Rejected {
+        method: &'static str,
+        code: i32,
+        message: String,
+    },
+    #[error("agent does not support {0}")]
+    Unsupported(&'static str),
+    #[error("unknown thread {0:?}")]
+    UnknownThread(String),
+    #[error("agent instance {0} is stopped")]
+    Stopped(u32),
+}
+
+fn fault_message(fault: &Fault) -> String {
+    if fault.stderr_tail.is_empty() {
+        format!("{} (pid {})", fault.kind, fault.pid)
+    } else {
+        format!(
+            "{} (pid {}); stderr: {}",
+            fault.kind, fault.pid, fault.stderr_tail
+        )
+    }
+}
+
+impl AgentError {
+    /// The fault behind this error, if it is one.
+    pub fn fault(&self) -> Option<&Fault> {
+        match self {
+            AgentError::Fault(fault) => Some(fault),
+            _ => None,
+        }
+    }
+
+    /// Whether the work session is `interrupted` or `failed` because of this error.
+    pub fn session_outcome(&self) -> SessionOutcome {
+        match self {
+            AgentError::Fault(fault) if fault.kind.is_interruption() => SessionOutcome::Interrupted,
+            AgentError::Timeout { .. } | AgentError::Stopped(_) => SessionOutcome::Interrupted,
+            _ => SessionOutcome::Failed,
+        }
+    }
+}

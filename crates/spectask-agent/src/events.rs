@@ -1,0 +1,254 @@
+//! Typed events of one thread: what the agent streamed and what spectask decided on its behalf.
+
+use std::path::PathBuf;
+
+use agent_client_protocol::v1::schema::{
+    ContentBlock, ContentChunk, SessionUpdate, ToolCallContent, ToolCallLocation,
+};
+use serde::Serialize;
+
+/// One event on a thread's channel.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// A chunk of the user's message (only seen when a loaded session replays its history).
+    UserMessageChunk {
+        text: String,
+    },
+    MessageChunk {
+        text: String,
+    },
+    Thought {
+        text: String,
+    },
+    ToolCall(ToolCallEvent),
+    ToolCallUpdate(ToolCallEvent),
+    /// The full plan, as the agent sent it (each update replaces the previous plan).
+    Plan {
+        entries: Vec<PlanEntryEvent>,
+    },
+    Usage {
+        used: u64,
+        size: u64,
+    },
+    PermissionRequested(PermissionRequest),
+    PermissionDecided {
+        tool_call_id: String,
+        approval_id: Option<String>,
+        decision: Decision,
+        by: DecidedBy,
+    },
+    FsRead {
+        path: PathBuf,
+    },
+    FsWrite {
+        path: PathBuf,
+        bytes: usize,
+    },
+    FsDenied {
+        operation: FsOperation,
+        path: PathBuf,
+        reason: String,
+    },
+    TerminalStarted {
+        terminal_id: String,
+        command: String,
+        cwd: PathBuf,
+    },
+    TerminalExited {
+        terminal_id: String,
+        exit_code: Option<u32>,
+        signal: Option<String>,
+    },
+    TerminalDenied {
+        command: String,
+        cwd: Option<PathBuf>,
+        reason: String,
+    },
+    TurnEnded {
+        stop_reason: String,
+    },
+}
+
+/// A tool call or a patch to one (`tool_call_update` leaves unknown fields `None`/empty).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ToolCallEvent {
+    pub id: String,
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub locations: Vec<PathBuf>,
+    pub diffs: Vec<FileDiff>,
+    pub text: Vec<String>,
+    pub terminal_ids: Vec<String>,
+}
+
+/// A proposed or applied file change of a tool call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileDiff {
+    pub path: PathBuf,
+    pub old_text: Option<String>,
+    pub new_text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanEntryEvent {
+    pub content: String,
+    /// `high`, `medium` or `low`.
+    pub priority: String,
+    /// `pending`, `in_progress` or `completed`.
+    pub status: String,
+}
+
+/// A permission request as surfaced to people (and in `GET /api/v1/approvals`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PermissionRequest {
+    /// Set when the request waits for a person (`ask` policy).
+    pub approval_id: Option<String>,
+    pub tool_call: ToolCallEvent,
+    pub options: Vec<PermissionChoice>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PermissionChoice {
+    pub option_id: String,
+    pub name: String,
+    /// `allow_once`, `allow_always`, `reject_once` or `reject_always`.
+    pub kind: String,
+}
+
+/// The answer given to a permission request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Decision {
+    Allowed { option_id: String },
+    Rejected { option_id: String },
+    Cancelled,
+}
+
+/// Who answered a permission request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// The `auto` or `deny` policy.
+    Policy,
+    /// A person, through the [`crate::permission::PermissionBroker`].
+    User,
+    /// The session was cancelled while the request was pending.
+    SessionCancelled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FsOperation {
+    Read,
+    Write,
+}
+
+/// The snake_case wire name of a schema enum value (`in_progress`, `allow_once` …).
+pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => "unknown".to_owned(),
+    }
+}
+
+fn chunk_text(chunk: &ContentChunk) -> String {
+    block_text(&chunk.content)
+}
+
+fn block_text(block: &ContentBlock) -> String {
+    match block {
+        ContentBlock::Text(text) => text.text.clone(),
+        ContentBlock::ResourceLink(link) => link.uri.clone(),
+        _ => String::new(),
+    }
+}
+
+fn locations(locations: &[ToolCallLocation]) -> Vec<PathBuf> {
+    locations.iter().map(|l| l.path.clone()).collect()
+}
+
+fn fill_content(event: &mut ToolCallEvent, content: &[ToolCallContent]) {
+    for item in content {
+        match item {
+            ToolCallContent::Diff(diff) => event.diffs.push(FileDiff {
+                path: diff.path.clone(),
+                old_text: diff.old_text.clone(),
+                new_text: diff.new_text.clone(),
+            }),
+            ToolCallContent::Content(content) => event.text.push(block_text(&content.content)),
+            ToolCallContent::Terminal(terminal) => {
+                event.terminal_ids.push(terminal.terminal_id.0.to_string())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The event for a `session/update`, or `None` for updates spectask does not surface (commands, modes …).
+pub(crate) fn from_update(update: &SessionUpdate) -> Option<AgentEvent> {
+    Some(match update {
+        SessionUpdate::UserMessageChunk(chunk) => AgentEvent::UserMessageChunk {
+            text: chunk_text(chunk),
+        },
+        SessionUpdate::AgentMessageChunk(chunk) => AgentEvent::MessageChunk {
+            text: chunk_text(chunk),
+        },
+        SessionUpdate::AgentThoughtChunk(chunk) => AgentEvent::Thought {
+            text: chunk_text(chunk),
+        },
+        SessionUpdate::ToolCall(call) => {
+            let mut event = ToolCallEvent {
+                id: call.tool_call_id.0.to_string(),
+                title: Some(call.title.clone()),
+                kind: Some(wire_name(&call.kind)),
+                status: Some(wire_name(&call.status)),
+                locations: locations(&call.locations),
+                ..ToolCallEvent::default()
+            };
+            fill_content(&mut event, &call.content);
+            AgentEvent::ToolCall(event)
+        }
+        SessionUpdate::ToolCallUpdate(update) => {
+            AgentEvent::ToolCallUpdate(tool_call_update(update))
+        }
+        SessionUpdate::Plan(plan) => AgentEvent::Plan {
+            entries: plan
+                .entries
+                .iter()
+                .map(|e| PlanEntryEvent {
+                    content: e.content.clone(),
+                    priority: wire_name(&e.priority),
+                    status: wire_name(&e.status),
+                })
+                .collect(),
+        },
+        SessionUpdate::UsageUpdate(usage) => AgentEvent::Usage {
+            used: usage.used,
+            size: usage.size,
+        },
+        _ => return None,
+    })
+}
+
+/// A `ToolCallUpdate` (also the tool call of a permission request) as an event.
+pub(crate) fn tool_call_update(
+    update: &agent_client_protocol::v1::schema::ToolCallUpdate,
+) -> ToolCallEvent {
+    let fields = &update.fields;
+    let mut event = ToolCallEvent {
+        id: update.tool_call_id.0.to_string(),
+        title: fields.title.clone(),
+        kind: fields.kind.as_ref().map(wire_name),
+        status: fields.status.as_ref().map(wire_name),
+        locations: fields
+            .locations
+            .as_deref()
+            .map(locations)
+            .unwrap_or_default(),
+        ..ToolCallEvent::default()
+    };
+    fill_content(&mut event, fields.content.as_deref().unwrap_or_default());
+    event
+}

@@ -1,0 +1,384 @@
+//! The client side of the connection: handlers for everything an agent may send to spectask.
+//!
+//! Handlers run inside the connection's dispatch loop, so none of them awaits a request to the agent;
+//! work that waits (terminal exits, pending approvals) moves its responder into a task or the broker.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use agent_client_protocol::v1::schema::{
+    CreateTerminalRequest, CreateTerminalResponse, KillTerminalRequest, KillTerminalResponse,
+    ReadTextFileRequest, ReadTextFileResponse, ReleaseTerminalRequest, ReleaseTerminalResponse,
+    RequestPermissionRequest, SessionId, SessionNotification, TerminalExitStatus,
+    TerminalOutputRequest, TerminalOutputResponse, WaitForTerminalExitRequest,
+    WaitForTerminalExitResponse, WriteTextFileRequest, WriteTextFileResponse,
+};
+use agent_client_protocol::v1::{ConnectionTo, Responder};
+use agent_client_protocol::{Agent, Client, Error as AcpError};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RuntimeConfig;
+use crate::confinement::ConfinementError;
+use crate::confinement::fs::{read_text_file, write_text_file};
+use crate::confinement::terminal::{ExitInfo, Terminals};
+use crate::events::{self, AgentEvent, FsOperation};
+use crate::fault::{FaultKind, FaultLatch};
+use crate::permission::{PermissionBroker, answer_by_policy, auto_allows};
+use crate::profiles::PermissionPolicy;
+use crate::thread::{Registry, SessionEntry};
+use crate::transport::{LineSink, LineStream};
+
+/// State shared by the handlers and the [`crate::instance::AgentInstance`] of one agent process.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<RuntimeConfig>,
+    pub(crate) policy: PermissionPolicy,
+    pub(crate) broker: PermissionBroker,
+    pub(crate) terminals: Terminals,
+    pub(crate) latch: FaultLatch,
+    pub(crate) sessions: Registry,
+    permission_times: Mutex<VecDeque<Instant>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: Arc<RuntimeConfig>,
+        policy: PermissionPolicy,
+        broker: PermissionBroker,
+        latch: FaultLatch,
+    ) -> Self {
+        let terminals = Terminals::new(config.terminal.clone(), config.base_env());
+        Shared {
+            config,
+            policy,
+            broker,
+            terminals,
+            latch,
+            sessions: Registry::default(),
+            permission_times: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Arc<SessionEntry>, AcpError> {
+        let entry = self
+            .sessions
+            .get(&id.0)
+            .ok_or_else(|| invalid(format!("unknown session {:?}", id.0)))?;
+        entry.touch();
+        Ok(entry)
+    }
+
+    /// Counts a permission request; over the rate limit it is a flood fault.
+    fn permission_flood(&self) -> bool {
+        let limit = self.config.permission_rate;
+        let mut times = self
+            .permission_times
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > limit.per)
+        {
+            times.pop_front();
+        }
+        times.push_back(now);
+        times.len() > limit.max as usize
+    }
+}
+
+fn invalid(message: String) -> AcpError {
+    AcpError::invalid_params().data(message)
+}
+
+fn denied(error: &ConfinementError) -> AcpError {
+    AcpError::invalid_params().data(format!("denied: {error}"))
+}
+
+fn exit_status(info: &ExitInfo) -> TerminalExitStatus {
+    let mut status = TerminalExitStatus::new();
+    status.exit_code = info.code;
+    status.signal = info.signal.clone();
+    status
+}
+
+async fn on_update(shared: &Shared, notification: SessionNotification) {
+    let Some(entry) = shared.sessions.get(&notification.session_id.0) else {
+        tracing::debug!(session = %notification.session_id.0, "update for an unknown session");
+        return;
+    };
+    entry.touch();
+    if let Some(event) = events::from_update(&notification.update) {
+        entry.emit(event).await;
+    }
+}
+
+async fn on_permission(
+    shared: &Shared,
+    request: RequestPermissionRequest,
+    responder: Responder<agent_client_protocol::v1::schema::RequestPermissionResponse>,
+) -> Result<(), AcpError> {
+    if shared.permission_flood() {
+        let rate = shared.config.permission_rate;
+        shared.latch.trip(FaultKind::PermissionFlood {
+            max: rate.max,
+            per: rate.per,
+        });
+        return responder
+            .respond_with_error(AcpError::internal_error().data("too many permission requests"));
+    }
+    let entry = match shared.session(&request.session_id) {
+        Ok(entry) => entry,
+        Err(error) => return responder.respond_with_error(error),
+    };
+    match shared.policy {
+        PermissionPolicy::Ask => {
+            shared
+                .broker
+                .hold(request, responder, entry.events.clone())
+                .await
+        }
+        PermissionPolicy::Deny => answer_by_policy(&request, responder, false, &entry.events).await,
+        PermissionPolicy::Auto => {
+            let allow = auto_allows(&request, &entry.root);
+            answer_by_policy(&request, responder, allow, &entry.events).await;
+        }
+    }
+    Ok(())
+}
+
+async fn on_read(
+    shared: &Shared,
+    request: ReadTextFileRequest,
+) -> Result<ReadTextFileResponse, AcpError> {
+    let entry = shared.session(&request.session_id)?;
+    let max = shared.config.max_file_bytes;
+    match read_text_file(&entry.root, &request.path, request.line, request.limit, max).await {
+        Ok((path, content)) => {
+            entry.emit(AgentEvent::FsRead { path }).await;
+            Ok(ReadTextFileResponse::new(content))
+        }
+        Err(error) => Err(fs_denied(&entry, FsOperation::Read, &request.path, &error).await),
+    }
+}
+
+async fn on_write(
+    shared: &Shared,
+    request: WriteTextFileRequest,
+) -> Result<WriteTextFileResponse, AcpError> {
+    let entry = shared.session(&request.session_id)?;
+    let max = shared.config.max_file_bytes;
+    match write_text_file(&entry.root, &request.path, &request.content, max).await {
+        Ok(path) => {
+            entry
+                .emit(AgentEvent::FsWrite {
+                    path,
+                    bytes: request.content.len(),
+                })
+                .await;
+            Ok(WriteTextFileResponse::new())
+        }
+        Err(error) => Err(fs_denied(&entry, FsOperation::Write, &request.path, &error).await),
+    }
+}
+
+async fn fs_denied(
+    entry: &SessionEntry,
+    operation: FsOperation,
+    path: &Path,
+    error: &ConfinementError,
+) -> AcpError {
+    let reason = error.to_string();
+    entry
+        .emit(AgentEvent::FsDenied {
+            operation,
+            path: path.to_path_buf(),
+            reason,
+        })
+        .await;
+    denied(error)
+}
+
+async fn on_create_terminal(
+    shared: &Shared,
+    request: CreateTerminalRequest,
+) -> Result<CreateTerminalResponse, AcpError> {
+    let entry = shared.session(&request.session_id)?;
+    match shared
+        .terminals
+        .create(&request.session_id.0, &entry.root, &request)
+    {
+        Ok((id, cwd, proc)) => {
+            entry
+                .emit(AgentEvent::TerminalStarted {
+                    terminal_id: id.clone(),
+                    command: request.command,
+                    cwd,
+                })
+                .await;
+            let (watcher, terminal_id) = (entry.clone(), id.clone());
+            tokio::spawn(async move {
+                let info = proc.wait().await;
+                let event = AgentEvent::TerminalExited {
+                    terminal_id,
+                    exit_code: info.code,
+                    signal: info.signal,
+                };
+                watcher.emit(event).await;
+            });
+            Ok(CreateTerminalResponse::new(id))
+        }
+        Err(error) => {
+            let reason = error.to_string();
+            entry
+                .emit(AgentEvent::TerminalDenied {
+                    command: request.command,
+                    cwd: request.cwd,
+                    reason,
+                })
+                .await;
+            Err(denied(&error))
+        }
+    }
+}
+
+fn on_wait_for_exit(
+    shared: &Shared,
+    request: &WaitForTerminalExitRequest,
+    responder: Responder<WaitForTerminalExitResponse>,
+) -> Result<(), AcpError> {
+    let found = shared.session(&request.session_id).and_then(|entry| {
+        let proc = shared
+            .terminals
+            .get(&request.session_id.0, &request.terminal_id.0)
+            .map_err(|e| denied(&e))?;
+        Ok((entry, proc))
+    });
+    let (entry, proc) = match found {
+        Ok(found) => found,
+        Err(error) => return responder.respond_with_error(error),
+    };
+    // Waiting happens outside the dispatch loop; the session counts as busy, not stalled.
+    let busy = entry.busy();
+    tokio::spawn(async move {
+        let info = proc.wait().await;
+        drop(busy);
+        let _ = responder.respond(WaitForTerminalExitResponse::new(exit_status(&info)));
+    });
+    Ok(())
+}
+
+fn on_output(
+    shared: &Shared,
+    request: &TerminalOutputRequest,
+) -> Result<TerminalOutputResponse, AcpError> {
+    shared.session(&request.session_id)?;
+    let proc = shared
+        .terminals
+        .get(&request.session_id.0, &request.terminal_id.0)
+        .map_err(|e| denied(&e))?;
+    let (output, truncated, exit) = proc.output();
+    let mut response = TerminalOutputResponse::new(output, truncated);
+    response.exit_status = exit.as_ref().map(exit_status);
+    Ok(response)
+}
+
+/// Runs the connection until `shutdown`; hands the connection to the caller through `cx_tx`.
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    sink: LineSink,
+    stream: LineStream,
+    cx_tx: oneshot::Sender<ConnectionTo<Agent>>,
+    shutdown: CancellationToken,
+) -> Result<(), AcpError> {
+    let (s1, s2, s3, s4, s5, s6, s7, s8, s9) = (
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+        shared.clone(),
+    );
+    Client
+        .v1()
+        .name("spectask")
+        .on_receive_notification(
+            async move |notification: SessionNotification, _cx| {
+                on_update(&s1, notification).await;
+                Ok(())
+            },
+            agent_client_protocol::on_receive_notification!(),
+        )
+        .on_receive_request(
+            async move |request: RequestPermissionRequest, responder, _cx| {
+                on_permission(&s2, request, responder).await
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: ReadTextFileRequest, responder, _cx| {
+                responder.respond_with_result(on_read(&s3, request).await)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: WriteTextFileRequest, responder, _cx| {
+                responder.respond_with_result(on_write(&s4, request).await)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: CreateTerminalRequest, responder, _cx| {
+                responder.respond_with_result(on_create_terminal(&s5, request).await)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: WaitForTerminalExitRequest, responder, _cx| {
+                on_wait_for_exit(&s6, &request, responder)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: TerminalOutputRequest, responder, _cx| {
+                responder.respond_with_result(on_output(&s7, &request))
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: KillTerminalRequest, responder, _cx| {
+                let result = s8.session(&request.session_id).and_then(|_| {
+                    s8.terminals
+                        .kill(&request.session_id.0, &request.terminal_id.0)
+                        .map_err(|e| denied(&e))
+                });
+                responder.respond_with_result(result.map(|()| KillTerminalResponse::new()))
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: ReleaseTerminalRequest, responder, _cx| {
+                let result = s9.session(&request.session_id).and_then(|_| {
+                    s9.terminals
+                        .release(&request.session_id.0, &request.terminal_id.0)
+                        .map_err(|e| denied(&e))
+                });
+                responder.respond_with_result(result.map(|()| ReleaseTerminalResponse::new()))
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .connect_with(
+            agent_client_protocol::Lines::new(sink, stream),
+            async move |cx: ConnectionTo<Agent>| {
+                let _ = cx_tx.send(cx);
+                shutdown.cancelled().await;
+                Ok(())
+            },
+        )
+        .await
+}

@@ -1,0 +1,531 @@
+//! An agent instance: one agent process (per SpecTask) whose ACP sessions are the threads of its work
+//! sessions. Every request has a time limit; every failure of the process is a typed fault.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    AuthenticateRequest, CancelNotification, ClientCapabilities, ContentBlock,
+    FileSystemCapabilities, Implementation, InitializeRequest, LoadSessionRequest,
+    NewSessionRequest, PromptRequest, ResumeSessionRequest, SessionId, TextContent,
+};
+use agent_client_protocol::{Agent, Error as AcpError, ErrorCode};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RuntimeConfig;
+use crate::error::AgentError;
+use crate::events::{AgentEvent, wire_name};
+use crate::fault::{FaultKind, FaultLatch, kill_group, signal_group};
+use crate::handlers::{Shared, serve};
+use crate::info::AgentInfo;
+use crate::permission::PermissionBroker;
+use crate::profiles::{AgentProfile, ProfileKind};
+use crate::thread::{AcpSessionId, SessionEntry};
+use crate::transport::{SpawnSpec, spawn};
+
+/// What an instance needs besides its profile.
+#[derive(Clone, Debug)]
+pub struct InstanceOptions {
+    pub config: Arc<RuntimeConfig>,
+    pub broker: PermissionBroker,
+    /// The agent process's working directory (the task's worktree).
+    pub cwd: PathBuf,
+}
+
+/// One live agent process.
+pub struct AgentInstance {
+    profile: AgentProfile,
+    pid: u32,
+    info: AgentInfo,
+    env: Vec<(String, String)>,
+    cx: ConnectionTo<Agent>,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    exited: watch::Receiver<bool>,
+    stopping: Arc<AtomicBool>,
+    authenticated: AtomicBool,
+    active_prompts: AtomicUsize,
+    last_used: Mutex<Instant>,
+    permit: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl std::fmt::Debug for AgentInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentInstance")
+            .field("profile", &self.profile.name)
+            .field("pid", &self.pid)
+            .finish()
+    }
+}
+
+/// Awaits `request` within `limit`, turning agent errors and process faults into [`AgentError`]s.
+async fn call<T>(
+    latch: &FaultLatch,
+    method: &'static str,
+    limit: Duration,
+    request: impl Future<Output = Result<T, AcpError>>,
+) -> Result<T, AgentError> {
+    tokio::select! {
+        result = request => match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(classify(latch, method, error).await),
+        },
+        () = latch.tripped() => Err(fault_error(latch).await),
+        () = tokio::time::sleep(limit) => Err(AgentError::Timeout { method, after: limit }),
+    }
+}
+
+/// An error answer, unless the connection failed because the process faulted.
+async fn classify(latch: &FaultLatch, method: &'static str, error: AcpError) -> AgentError {
+    if tokio::time::timeout(Duration::from_millis(500), latch.tripped())
+        .await
+        .is_ok()
+    {
+        return fault_error(latch).await;
+    }
+    let message = match &error.data {
+        Some(serde_json::Value::String(data)) => format!("{}: {data}", error.message),
+        Some(data) => format!("{}: {data}", error.message),
+        None => error.message.clone(),
+    };
+    AgentError::Rejected {
+        method,
+        code: error.code.into(),
+        message,
+    }
+}
+
+async fn fault_error(latch: &FaultLatch) -> AgentError {
+    match latch.report().await {
+        Some(fault) => AgentError::Fault(fault),
+        None => AgentError::Stopped(latch.pid()),
+    }
+}
+
+impl AgentInstance {
+    /// Spawns the profile's agent and runs `initialize` (and `authenticate` when an env-var method's
+    /// variables are set in the agent's environment).
+    pub async fn start(
+        profile: &AgentProfile,
+        options: InstanceOptions,
+    ) -> Result<Self, AgentError> {
+        let ProfileKind::Acp {
+            command,
+            args,
+            env: profile_env,
+            ..
+        } = &profile.kind
+        else {
+            return Err(AgentError::NotAcp(profile.name.clone()));
+        };
+        let config = options.config;
+        let mut env = config.base_env();
+        env.extend(profile_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let spec = SpawnSpec {
+            command,
+            args,
+            env: &env,
+            cwd: &options.cwd,
+            max_line_bytes: config.max_line_bytes,
+            stderr_tail_bytes: config.stderr_tail_bytes,
+        };
+        let spawned = spawn(&spec).map_err(|source| AgentError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+        let pid = spawned.pid;
+        let latch = spawned.latch.clone();
+        let shared = Arc::new(Shared::new(
+            config.clone(),
+            profile.permission_policy(),
+            options.broker,
+            latch.clone(),
+        ));
+        let shutdown = CancellationToken::new();
+        let (cx_tx, cx_rx) = oneshot::channel();
+        let serve_task = serve(
+            shared.clone(),
+            spawned.sink,
+            spawned.stream,
+            cx_tx,
+            shutdown.clone(),
+        );
+        tokio::spawn(async move {
+            if let Err(error) = serve_task.await {
+                tracing::debug!(pid, %error, "agent connection ended with an error");
+            }
+        });
+        let Ok(cx) = cx_rx.await else {
+            kill_group(pid);
+            return Err(AgentError::Stopped(pid));
+        };
+        let instance = AgentInstance {
+            profile: profile.clone(),
+            pid,
+            info: AgentInfo::from_raw(&serde_json::Value::Null),
+            env,
+            cx,
+            shared,
+            shutdown,
+            exited: spawned.exited,
+            stopping: spawned.stopping,
+            authenticated: AtomicBool::new(false),
+            active_prompts: AtomicUsize::new(0),
+            last_used: Mutex::new(Instant::now()),
+            permit: Mutex::new(None),
+        };
+        instance.initialize(spawned.raw_initialize).await
+    }
+
+    async fn initialize(
+        mut self,
+        raw: Arc<std::sync::OnceLock<serde_json::Value>>,
+    ) -> Result<Self, AgentError> {
+        let capabilities = ClientCapabilities::new()
+            .fs(FileSystemCapabilities::new()
+                .read_text_file(true)
+                .write_text_file(true))
+            .terminal(true);
+        let request = InitializeRequest::new(ProtocolVersion::V1)
+            .client_capabilities(capabilities)
+            .client_info(Implementation::new("spectask", env!("CARGO_PKG_VERSION")));
+        let typed = self
+            .request("initialize", self.cx.send_request(request).block_task())
+            .await;
+        let typed = match typed {
+            Ok(typed) => typed,
+            Err(error) => {
+                self.shutdown().await;
+                return Err(error);
+            }
+        };
+        let raw = raw
+            .get()
+            .cloned()
+            .unwrap_or_else(|| serde_json::to_value(&typed).unwrap_or_default());
+        self.info = AgentInfo::from_raw(&raw);
+        if self.env_auth_method_id().is_some() {
+            // codex-acp wants `authenticate` even when its variable is set; failures surface at session/new.
+            let _ = self.authenticate().await;
+        }
+        Ok(self)
+    }
+
+    async fn request<T>(
+        &self,
+        method: &'static str,
+        request: impl Future<Output = Result<T, AcpError>>,
+    ) -> Result<T, AgentError> {
+        call(
+            &self.shared.latch,
+            method,
+            self.shared.config.request_timeout,
+            request,
+        )
+        .await
+    }
+
+    fn env_auth_method_id(&self) -> Option<String> {
+        let is_set = |var: &str| self.env.iter().any(|(k, v)| k == var && !v.is_empty());
+        self.info
+            .env_auth_method(&self.profile.credentials, is_set)
+            .map(|m| m.id.clone())
+    }
+
+    /// `authenticate` with the env-var method; `Ok(false)` when there is none to use.
+    async fn authenticate(&self) -> Result<bool, AgentError> {
+        let Some(method) = self.env_auth_method_id() else {
+            return Ok(false);
+        };
+        self.request(
+            "authenticate",
+            self.cx
+                .send_request(AuthenticateRequest::new(method))
+                .block_task(),
+        )
+        .await?;
+        self.authenticated.store(true, Ordering::SeqCst);
+        Ok(true)
+    }
+
+    fn auth_required(&self, detail: Option<&str>) -> AgentError {
+        let mut advice = self.info.auth_advice(&self.profile.credentials);
+        if let Some(detail) = detail {
+            advice = format!("{advice} ({detail})");
+        }
+        AgentError::AuthRequired {
+            profile: self.profile.name.clone(),
+            advice,
+        }
+    }
+
+    /// The agent process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn profile(&self) -> &AgentProfile {
+        &self.profile
+    }
+
+    /// What the agent reported in `initialize`.
+    pub fn info(&self) -> &AgentInfo {
+        &self.info
+    }
+
+    /// A channel with the configured bound, for [`Self::new_thread`] and [`Self::load_thread`].
+    pub fn event_channel(&self) -> (mpsc::Sender<AgentEvent>, mpsc::Receiver<AgentEvent>) {
+        mpsc::channel(self.shared.config.event_buffer.max(1))
+    }
+
+    fn touch(&self) {
+        *self
+            .last_used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn root(cwd: &Path) -> Result<PathBuf, AgentError> {
+        cwd.canonicalize().map_err(|source| AgentError::Spawn {
+            command: cwd.display().to_string(),
+            source,
+        })
+    }
+
+    /// `session/new` in `cwd` (the worktree, also the confinement root); the thread's events go to
+    /// `events`. Authenticates and retries once when the agent answers -32000.
+    ///
+    /// Back-pressure: the connection waits while `events` is full, which stops reading the agent's
+    /// stdout and eventually blocks the agent. Drain every thread's receiver.
+    pub async fn new_thread(
+        &self,
+        cwd: &Path,
+        events: mpsc::Sender<AgentEvent>,
+    ) -> Result<AcpSessionId, AgentError> {
+        self.touch();
+        let root = Self::root(cwd)?;
+        let new_session = || {
+            self.request(
+                "session/new",
+                self.cx
+                    .send_request(NewSessionRequest::new(root.clone()))
+                    .block_task(),
+            )
+        };
+        let response = match new_session().await {
+            Err(AgentError::Rejected { code, message, .. })
+                if code == i32::from(ErrorCode::AUTH_REQUIRED) =>
+            {
+                if self.authenticated.load(Ordering::SeqCst) {
+                    return Err(self.auth_required(Some(&message)));
+                }
+                match self.authenticate().await {
+                    Ok(true) => new_session().await.map_err(|e| match e {
+                        AgentError::Rejected { message, .. } => self.auth_required(Some(&message)),
+                        other => other,
+                    })?,
+                    Ok(false) => return Err(self.auth_required(None)),
+                    Err(AgentError::Rejected { message, .. }) => {
+                        return Err(self.auth_required(Some(&message)));
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            other => other?,
+        };
+        let id = response.session_id.0.to_string();
+        self.shared
+            .sessions
+            .insert(&id, Arc::new(SessionEntry::new(root, events)));
+        Ok(AcpSessionId(id))
+    }
+
+    /// Re-opens a recorded session: `session/load` (the history is replayed into `events` first) when
+    /// the agent supports it, else `session/resume`.
+    pub async fn load_thread(
+        &self,
+        session: &AcpSessionId,
+        cwd: &Path,
+        events: mpsc::Sender<AgentEvent>,
+    ) -> Result<(), AgentError> {
+        self.touch();
+        let root = Self::root(cwd)?;
+        // Registered before the request: the replay arrives before the response.
+        self.shared.sessions.insert(
+            &session.0,
+            Arc::new(SessionEntry::new(root.clone(), events)),
+        );
+        let sid = SessionId::new(session.0.clone());
+        let result = if self.info.supports_load() {
+            let request = LoadSessionRequest::new(sid, root);
+            self.request("session/load", self.cx.send_request(request).block_task())
+                .await
+                .map(drop)
+        } else if self.info.supports_resume() {
+            let request = ResumeSessionRequest::new(sid, root);
+            self.request("session/resume", self.cx.send_request(request).block_task())
+                .await
+                .map(drop)
+        } else {
+            Err(AgentError::Unsupported("session/load or session/resume"))
+        };
+        if result.is_err() {
+            self.shared.sessions.remove(&session.0);
+        }
+        result
+    }
+
+    /// One prompt turn. Events stream to the thread's channel, ending with `TurnEnded`; returns the
+    /// stop reason (`end_turn`, `cancelled` …). A turn with no message from the agent for
+    /// `stall_timeout` (while nothing waits on spectask's side) is a stall fault.
+    pub async fn prompt(&self, session: &AcpSessionId, text: &str) -> Result<String, AgentError> {
+        let entry = self
+            .shared
+            .sessions
+            .get(&session.0)
+            .ok_or_else(|| AgentError::UnknownThread(session.0.clone()))?;
+        self.active_prompts.fetch_add(1, Ordering::SeqCst);
+        let result = self.run_prompt(session, &entry, text).await;
+        self.active_prompts.fetch_sub(1, Ordering::SeqCst);
+        self.touch();
+        let stop_reason = result?;
+        entry
+            .emit(AgentEvent::TurnEnded {
+                stop_reason: stop_reason.clone(),
+            })
+            .await;
+        Ok(stop_reason)
+    }
+
+    async fn run_prompt(
+        &self,
+        session: &AcpSessionId,
+        entry: &SessionEntry,
+        text: &str,
+    ) -> Result<String, AgentError> {
+        let latch = &self.shared.latch;
+        let stall = self.shared.config.stall_timeout;
+        let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
+        entry.touch();
+        let prompt = vec![ContentBlock::Text(TextContent::new(text.to_owned()))];
+        let request = self
+            .cx
+            .send_request(PromptRequest::new(
+                SessionId::new(session.0.clone()),
+                prompt,
+            ))
+            .block_task();
+        tokio::pin!(request);
+        loop {
+            tokio::select! {
+                result = &mut request => {
+                    return match result {
+                        Ok(response) => Ok(wire_name(&response.stop_reason)),
+                        Err(error) => Err(classify(latch, "session/prompt", error).await),
+                    };
+                }
+                () = latch.tripped() => return Err(fault_error(latch).await),
+                () = tokio::time::sleep(tick) => {
+                    if entry.is_busy() || self.shared.broker.has_pending(&session.0) {
+                        entry.touch();
+                    } else if entry.quiet_for() > stall {
+                        latch.trip(FaultKind::Stalled { after: stall });
+                    }
+                }
+            }
+        }
+    }
+
+    /// `session/cancel`, then every pending approval of the thread is answered `cancelled`.
+    pub async fn cancel(&self, session: &AcpSessionId) -> Result<(), AgentError> {
+        let notification = CancelNotification::new(SessionId::new(session.0.clone()));
+        self.cx
+            .send_notification(notification)
+            .map_err(|_| AgentError::Stopped(self.pid))?;
+        self.shared.broker.cancel_session(&session.0).await;
+        Ok(())
+    }
+
+    /// Forgets a thread: pending approvals are cancelled and its terminals released.
+    pub async fn close_thread(&self, session: &AcpSessionId) {
+        self.shared.broker.cancel_session(&session.0).await;
+        self.shared.terminals.release_all(Some(&session.0));
+        self.shared.sessions.remove(&session.0);
+    }
+
+    /// The fault that ended this instance, if any.
+    pub fn fault(&self) -> Option<FaultKind> {
+        self.shared.latch.kind()
+    }
+
+    /// Running (not stopped, not faulted).
+    pub fn is_alive(&self) -> bool {
+        !self.stopping.load(Ordering::SeqCst) && !*self.exited.borrow() && self.fault().is_none()
+    }
+
+    /// How long no prompt has been running; `None` while one is.
+    pub fn idle_for(&self) -> Option<Duration> {
+        (self.active_prompts.load(Ordering::SeqCst) == 0).then(|| {
+            self.last_used
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .elapsed()
+        })
+    }
+
+    pub(crate) fn hold_permit(&self, permit: OwnedSemaphorePermit) {
+        *self.permit.lock().unwrap_or_else(PoisonError::into_inner) = Some(permit);
+    }
+
+    /// Stops the agent: approvals cancelled, terminals released, stdin closed, then SIGTERM and
+    /// SIGKILL to the process group if it does not exit; waits until the process is reaped.
+    pub async fn shutdown(&self) {
+        if self.stopping.swap(true, Ordering::SeqCst) {
+            return self.wait_exit(Duration::from_secs(3)).await;
+        }
+        for id in self.shared.sessions.ids() {
+            self.shared.broker.cancel_session(&id).await;
+        }
+        self.shared.terminals.release_all(None);
+        self.shutdown.cancel();
+        if !self.wait_exit_bool(Duration::from_secs(1)).await {
+            signal_group(self.pid, rustix::process::Signal::TERM);
+            if !self.wait_exit_bool(Duration::from_secs(2)).await {
+                kill_group(self.pid);
+                self.wait_exit(Duration::from_secs(2)).await;
+            }
+        }
+        self.permit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    }
+
+    async fn wait_exit(&self, limit: Duration) {
+        self.wait_exit_bool(limit).await;
+    }
+
+    async fn wait_exit_bool(&self, limit: Duration) -> bool {
+        let mut exited = self.exited.clone();
+        tokio::time::timeout(limit, exited.wait_for(|e| *e))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+impl Drop for AgentInstance {
+    fn drop(&mut self) {
+        if !self.stopping.swap(true, Ordering::SeqCst) {
+            self.shared.terminals.release_all(None);
+            if !*self.exited.borrow() {
+                kill_group(self.pid);
+            }
+        }
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,258 @@
+//! `session/request_permission`: answered by policy, or held open as a pending approval in the
+//! [`PermissionBroker`] until a person resolves it (or the session is cancelled).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use agent_client_protocol::v1::Responder;
+use agent_client_protocol::v1::schema::{
+    PermissionOption, PermissionOptionKind, RequestPermissionOutcome, RequestPermissionRequest,
+    RequestPermissionResponse, SelectedPermissionOutcome,
+};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::confinement::fs::confine;
+use crate::events::{
+    AgentEvent, DecidedBy, Decision, PermissionChoice, ToolCallEvent, tool_call_update, wire_name,
+};
+
+/// Errors of the approval API.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalError {
+    #[error("unknown approval {0:?}")]
+    UnknownApproval(String),
+    #[error("approval {approval} has no option {option:?}; options: {known}")]
+    UnknownOption {
+        approval: String,
+        option: String,
+        known: String,
+    },
+}
+
+/// A permission request waiting for a person, as listed by `GET /api/v1/approvals`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PendingApproval {
+    pub id: String,
+    pub session_id: String,
+    pub tool_call: ToolCallEvent,
+    pub options: Vec<PermissionChoice>,
+}
+
+struct Pending {
+    approval: PendingApproval,
+    options: Vec<PermissionOption>,
+    responder: Responder<RequestPermissionResponse>,
+    events: mpsc::Sender<AgentEvent>,
+}
+
+/// Pending approvals of every agent instance; cheap to clone (shared state).
+#[derive(Clone, Default)]
+pub struct PermissionBroker {
+    pending: Arc<Mutex<BTreeMap<String, Pending>>>,
+}
+
+impl std::fmt::Debug for PermissionBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PermissionBroker")
+            .field("pending", &self.list().len())
+            .finish()
+    }
+}
+
+impl PermissionBroker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Pending>> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Pending approvals, oldest first (ids are UUIDv7).
+    pub fn list(&self) -> Vec<PendingApproval> {
+        self.pending()
+            .values()
+            .map(|p| p.approval.clone())
+            .collect()
+    }
+
+    /// Whether `session_id` has a pending approval (a waiting turn is not a stalled one).
+    pub(crate) fn has_pending(&self, session_id: &str) -> bool {
+        self.pending()
+            .values()
+            .any(|p| p.approval.session_id == session_id)
+    }
+
+    /// Answers approval `id` with `option_id` (one of the agent's offered options).
+    pub async fn resolve(&self, id: &str, option_id: &str) -> Result<(), ApprovalError> {
+        let pending = {
+            let mut map = self.pending();
+            let entry = map
+                .get(id)
+                .ok_or_else(|| ApprovalError::UnknownApproval(id.to_owned()))?;
+            let Some(option) = entry
+                .options
+                .iter()
+                .find(|o| o.option_id.0.as_ref() == option_id)
+            else {
+                return Err(ApprovalError::UnknownOption {
+                    approval: id.to_owned(),
+                    option: option_id.to_owned(),
+                    known: entry
+                        .options
+                        .iter()
+                        .map(|o| o.option_id.0.as_ref())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            let decision = decision_for(option);
+            map.remove(id).map(|p| (p, decision))
+        };
+        if let Some((pending, decision)) = pending {
+            answer(pending, decision, DecidedBy::User).await;
+        }
+        Ok(())
+    }
+
+    /// Answers every pending approval of `session_id` with `cancelled`.
+    pub async fn cancel_session(&self, session_id: &str) {
+        let cancelled: Vec<Pending> = {
+            let mut map = self.pending();
+            let ids: Vec<String> = map
+                .iter()
+                .filter(|(_, p)| p.approval.session_id == session_id)
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter().filter_map(|id| map.remove(id)).collect()
+        };
+        for pending in cancelled {
+            answer(pending, Decision::Cancelled, DecidedBy::SessionCancelled).await;
+        }
+    }
+
+    /// Holds `request` open; emits `PermissionRequested` with the approval id.
+    pub(crate) async fn hold(
+        &self,
+        request: RequestPermissionRequest,
+        responder: Responder<RequestPermissionResponse>,
+        events: mpsc::Sender<AgentEvent>,
+    ) {
+        let id = uuid::Uuid::now_v7().to_string();
+        let approval = PendingApproval {
+            id: id.clone(),
+            session_id: request.session_id.0.to_string(),
+            tool_call: tool_call_update(&request.tool_call),
+            options: choices(&request.options),
+        };
+        let event = AgentEvent::PermissionRequested(crate::events::PermissionRequest {
+            approval_id: Some(id.clone()),
+            tool_call: approval.tool_call.clone(),
+            options: approval.options.clone(),
+        });
+        self.pending().insert(
+            id,
+            Pending {
+                approval,
+                options: request.options,
+                responder,
+                events: events.clone(),
+            },
+        );
+        let _ = events.send(event).await;
+    }
+}
+
+fn choices(options: &[PermissionOption]) -> Vec<PermissionChoice> {
+    options
+        .iter()
+        .map(|o| PermissionChoice {
+            option_id: o.option_id.0.to_string(),
+            name: o.name.clone(),
+            kind: wire_name(&o.kind),
+        })
+        .collect()
+}
+
+fn decision_for(option: &PermissionOption) -> Decision {
+    let option_id = option.option_id.0.to_string();
+    match option.kind {
+        PermissionOptionKind::AllowOnce | PermissionOptionKind::AllowAlways => {
+            Decision::Allowed { option_id }
+        }
+        _ => Decision::Rejected { option_id },
+    }
+}
+
+fn outcome(decision: &Decision) -> RequestPermissionOutcome {
+    match decision {
+        Decision::Allowed { option_id } | Decision::Rejected { option_id } => {
+            RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(option_id.clone()))
+        }
+        Decision::Cancelled => RequestPermissionOutcome::Cancelled,
+    }
+}
+
+async fn answer(pending: Pending, decision: Decision, by: DecidedBy) {
+    let _ = pending
+        .responder
+        .respond(RequestPermissionResponse::new(outcome(&decision)));
+    let event = AgentEvent::PermissionDecided {
+        tool_call_id: pending.approval.tool_call.id.clone(),
+        approval_id: Some(pending.approval.id.clone()),
+        decision,
+        by,
+    };
+    let _ = pending.events.send(event).await;
+}
+
+/// The policy's decision (`auto` or `deny`): options are chosen by kind, never by position; with no
+/// fitting option the answer is `cancelled`.
+pub(crate) fn policy_decision(request: &RequestPermissionRequest, allow: bool) -> Decision {
+    let preferred: &[PermissionOptionKind] = if allow {
+        &[
+            PermissionOptionKind::AllowOnce,
+            PermissionOptionKind::AllowAlways,
+        ]
+    } else {
+        &[
+            PermissionOptionKind::RejectOnce,
+            PermissionOptionKind::RejectAlways,
+        ]
+    };
+    preferred
+        .iter()
+        .find_map(|kind| request.options.iter().find(|o| o.kind == *kind))
+        .map_or(Decision::Cancelled, decision_for)
+}
+
+/// The `auto` policy: allow when every location of the tool call lies inside `root`.
+pub(crate) fn auto_allows(request: &RequestPermissionRequest, root: &Path) -> bool {
+    request
+        .tool_call
+        .fields
+        .locations
+        .iter()
+        .flatten()
+        .all(|location| confine(root, &location.path).is_ok())
+}
+
+/// Answers `request` right away with a policy decision and reports it.
+pub(crate) async fn answer_by_policy(
+    request: &RequestPermissionRequest,
+    responder: Responder<RequestPermissionResponse>,
+    allow: bool,
+    events: &mpsc::Sender<AgentEvent>,
+) {
+    let decision = policy_decision(request, allow);
+    let _ = responder.respond(RequestPermissionResponse::new(outcome(&decision)));
+    let event = AgentEvent::PermissionDecided {
+        tool_call_id: request.tool_call.tool_call_id.0.to_string(),
+        approval_id: None,
+        decision,
+        by: DecidedBy::Policy,
+    };
+    let _ = events.send(event).await;
+}

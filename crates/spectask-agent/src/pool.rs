@@ -1,0 +1,162 @@
+//! The agent runtime: one [`AgentInstance`] per SpecTask, started on demand, under a global cap on live
+//! agent processes (starts beyond it wait in FIFO order), stopped when idle or on request.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use spectask_core::SpecTaskId;
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::config::RuntimeConfig;
+use crate::error::AgentError;
+use crate::instance::{AgentInstance, InstanceOptions};
+use crate::permission::PermissionBroker;
+use crate::profiles::AgentProfile;
+
+struct Inner {
+    config: Arc<RuntimeConfig>,
+    broker: PermissionBroker,
+    /// One permit per live agent process; `Semaphore` hands permits out in FIFO order.
+    slots: Arc<Semaphore>,
+    instances: Mutex<HashMap<SpecTaskId, Arc<AgentInstance>>>,
+}
+
+/// Live agent instances by SpecTask. Cheap to clone.
+#[derive(Clone)]
+pub struct AgentRuntime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AgentRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRuntime")
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl AgentRuntime {
+    /// A runtime with its idle reaper task (which ends when the last runtime handle drops).
+    /// Must be called inside a tokio runtime.
+    pub fn new(config: RuntimeConfig) -> Self {
+        let inner = Arc::new(Inner {
+            slots: Arc::new(Semaphore::new(config.max_live_instances.max(1))),
+            config: Arc::new(config),
+            broker: PermissionBroker::new(),
+            instances: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(reap_idle(Arc::downgrade(&inner)));
+        AgentRuntime { inner }
+    }
+
+    /// The approvals of every instance of this runtime (for `GET/POST /api/v1/approvals`).
+    pub fn broker(&self) -> PermissionBroker {
+        self.inner.broker.clone()
+    }
+
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    /// The live instance of `task`, or a new one of `profile` in `worktree`, waiting for a free slot.
+    /// A faulted or stopped instance is replaced.
+    pub async fn instance(
+        &self,
+        task: SpecTaskId,
+        profile: &AgentProfile,
+        worktree: &Path,
+    ) -> Result<Arc<AgentInstance>, AgentError> {
+        if let Some(live) = self.live_instance(task).await {
+            return Ok(live);
+        }
+        let permit = self
+            .inner
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AgentError::Stopped(0))?;
+        // Another caller may have started it while this one waited for a slot.
+        if let Some(live) = self.live_instance(task).await {
+            return Ok(live);
+        }
+        let options = InstanceOptions {
+            config: self.inner.config.clone(),
+            broker: self.inner.broker.clone(),
+            cwd: worktree.to_path_buf(),
+        };
+        let instance = Arc::new(AgentInstance::start(profile, options).await?);
+        instance.hold_permit(permit);
+        self.inner
+            .instances
+            .lock()
+            .await
+            .insert(task, instance.clone());
+        Ok(instance)
+    }
+
+    async fn live_instance(&self, task: SpecTaskId) -> Option<Arc<AgentInstance>> {
+        let mut instances = self.inner.instances.lock().await;
+        match instances.get(&task) {
+            Some(instance) if instance.is_alive() => Some(instance.clone()),
+            Some(_) => {
+                if let Some(dead) = instances.remove(&task) {
+                    tokio::spawn(async move { dead.shutdown().await });
+                }
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Stops the instance of `task` (when the task ends).
+    pub async fn stop(&self, task: SpecTaskId) {
+        let instance = self.inner.instances.lock().await.remove(&task);
+        if let Some(instance) = instance {
+            instance.shutdown().await;
+        }
+    }
+
+    /// Stops every instance (graceful shutdown of the server).
+    pub async fn stop_all(&self) {
+        let all: Vec<_> = self
+            .inner
+            .instances
+            .lock()
+            .await
+            .drain()
+            .map(|(_, i)| i)
+            .collect();
+        futures::future::join_all(all.iter().map(|i| i.shutdown())).await;
+    }
+
+    /// Number of instances holding a slot.
+    pub async fn live_count(&self) -> usize {
+        self.inner.instances.lock().await.len()
+    }
+}
+
+async fn reap_idle(inner: Weak<Inner>) {
+    loop {
+        let Some(inner) = inner.upgrade() else { return };
+        let limit = inner.config.idle_timeout;
+        let idle: Vec<Arc<AgentInstance>> = {
+            let mut instances = inner.instances.lock().await;
+            let ids: Vec<SpecTaskId> = instances
+                .iter()
+                .filter(|(_, i)| !i.is_alive() || i.idle_for().is_some_and(|d| d >= limit))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| instances.remove(id)).collect()
+        };
+        for instance in idle {
+            tracing::info!(pid = instance.pid(), "stopping idle or dead agent instance");
+            instance.shutdown().await;
+        }
+        let tick = (limit / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+        drop(inner);
+        tokio::time::sleep(tick).await;
+    }
+}

@@ -1,0 +1,93 @@
+//! `spectask agent probe PROFILE`: start an agent, report what `initialize` said, try `session/new` in
+//! an empty temporary directory, shut the agent down.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::config::RuntimeConfig;
+use crate::error::AgentError;
+use crate::info::AgentInfo;
+use crate::instance::{AgentInstance, InstanceOptions};
+use crate::permission::PermissionBroker;
+use crate::profiles::AgentProfile;
+
+/// How probing is done.
+#[derive(Clone, Debug, Default)]
+pub struct ProbeOptions {
+    /// Timeouts and limits (a short `request_timeout` suits probing).
+    pub config: RuntimeConfig,
+}
+
+/// The result of `session/new`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SessionProbe {
+    Created {
+        session_id: String,
+    },
+    /// `message` names what to set or the login step.
+    AuthRequired {
+        message: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// What the probe found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProbeReport {
+    pub profile: String,
+    pub pid: u32,
+    #[serde(flatten)]
+    pub agent: AgentInfo,
+    pub session: SessionProbe,
+}
+
+/// Starts the agent; `Err` when it cannot be started or initialized (exit non-zero then).
+pub async fn probe(
+    profile: &AgentProfile,
+    options: ProbeOptions,
+) -> Result<ProbeReport, AgentError> {
+    let dir = std::env::temp_dir().join(format!("spectask-probe-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).map_err(|source| AgentError::Spawn {
+        command: dir.display().to_string(),
+        source,
+    })?;
+    let result = probe_in(profile, options, dir.clone()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn probe_in(
+    profile: &AgentProfile,
+    options: ProbeOptions,
+    dir: PathBuf,
+) -> Result<ProbeReport, AgentError> {
+    let instance_options = InstanceOptions {
+        config: Arc::new(options.config),
+        broker: PermissionBroker::new(),
+        cwd: dir.clone(),
+    };
+    let instance = AgentInstance::start(profile, instance_options).await?;
+    let (events, _receiver) = instance.event_channel();
+    let session = match instance.new_thread(&dir, events).await {
+        Ok(id) => SessionProbe::Created { session_id: id.0 },
+        Err(AgentError::AuthRequired { advice, .. }) => {
+            SessionProbe::AuthRequired { message: advice }
+        }
+        Err(error) => SessionProbe::Failed {
+            message: error.to_string(),
+        },
+    };
+    let report = ProbeReport {
+        profile: profile.name.clone(),
+        pid: instance.pid(),
+        agent: instance.info().clone(),
+        session,
+    };
+    instance.shutdown().await;
+    Ok(report)
+}

@@ -1,0 +1,114 @@
+//! Threads: one ACP session per work session, and the registry that routes the agent's messages to
+//! each thread's event channel by session id.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::events::AgentEvent;
+
+/// The agent's id of an ACP session (a thread); recorded on the Thread so it can be loaded later.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AcpSessionId(pub String);
+
+impl std::fmt::Display for AcpSessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the runtime knows about one live session.
+#[derive(Debug)]
+pub(crate) struct SessionEntry {
+    /// The canonical worktree root every fs and terminal request is confined to.
+    pub(crate) root: PathBuf,
+    pub(crate) events: mpsc::Sender<AgentEvent>,
+    last_activity: Mutex<Instant>,
+    /// Client-side waits in progress (terminal waits): the agent is not stalled meanwhile.
+    busy: AtomicUsize,
+}
+
+impl SessionEntry {
+    pub(crate) fn new(root: PathBuf, events: mpsc::Sender<AgentEvent>) -> Self {
+        SessionEntry {
+            root,
+            events,
+            last_activity: Mutex::new(Instant::now()),
+            busy: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        *self
+            .last_activity
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    pub(crate) fn quiet_for(&self) -> Duration {
+        self.last_activity
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+    }
+
+    pub(crate) fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst) > 0
+    }
+
+    /// Marks the session busy until the guard drops.
+    pub(crate) fn busy(self: &Arc<Self>) -> BusyGuard {
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        BusyGuard(self.clone())
+    }
+
+    /// Sends `event`, waiting while the thread's channel is full (back-pressure onto the agent).
+    pub(crate) async fn emit(&self, event: AgentEvent) {
+        self.touch();
+        // A dropped receiver means nobody listens to this thread any more; the event is not needed.
+        let _ = self.events.send(event).await;
+    }
+}
+
+pub(crate) struct BusyGuard(Arc<SessionEntry>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::SeqCst);
+        self.0.touch();
+    }
+}
+
+/// Live sessions of one agent instance, by session id.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    map: Mutex<HashMap<String, Arc<SessionEntry>>>,
+}
+
+impl Registry {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<SessionEntry>>> {
+        self.map.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<SessionEntry>> {
+        self.map().get(id).cloned()
+    }
+
+    pub(crate) fn insert(&self, id: &str, entry: Arc<SessionEntry>) {
+        self.map().insert(id.to_owned(), entry);
+    }
+
+    pub(crate) fn remove(&self, id: &str) -> Option<Arc<SessionEntry>> {
+        self.map().remove(id)
+    }
+
+    pub(crate) fn ids(&self) -> Vec<String> {
+        self.map().keys().cloned().collect()
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the runtime against the scripted agent, through a real subprocess and ACP.
+
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod confinement;
+mod faults;
+mod permissions;
+mod pool;
+mod resume;
+mod sessions;
+mod support;

@@ -1,0 +1,137 @@
+//! Permission requests: `ask` through the broker, cancellation, and the `auto` / `deny` policies.
+
+use std::time::Duration;
+
+use spectask_agent::events::{DecidedBy, Decision};
+use spectask_agent::{AgentEvent, ApprovalError, PermissionBroker, PermissionPolicy};
+
+use crate::support::{Fixture, config, messages, until_turn_end};
+
+const SCRIPT: &str = r#"
+[[rule]]
+match = "ask"
+steps = [{ permission = { title = "delete build dir", path = "build" } }, { message = "after" }]
+
+[[rule]]
+match = "policy"
+steps = [
+  { permission = { title = "edit inside", path = "src/lib.rs" } },
+  { permission = { title = "edit outside", path = "/etc/passwd" } },
+]
+"#;
+
+async fn next_approval(broker: &PermissionBroker) -> spectask_agent::PendingApproval {
+    for _ in 0..200 {
+        if let Some(pending) = broker.list().into_iter().next() {
+            return pending;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no pending approval");
+}
+
+#[tokio::test]
+async fn ask_is_held_until_resolved_through_the_broker() {
+    let fx = Fixture::new(SCRIPT);
+    let broker = PermissionBroker::new();
+    let agent = fx
+        .start_with(config(), PermissionPolicy::Ask, broker.clone(), &[])
+        .await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let approve = async {
+        let pending = next_approval(&broker).await;
+        assert_eq!(pending.session_id, id.0);
+        assert_eq!(pending.tool_call.title.as_deref(), Some("delete build dir"));
+        let kinds: Vec<_> = pending.options.iter().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds, ["allow_once", "allow_always", "reject_once"]);
+        let err = broker.resolve(&pending.id, "nope").await.unwrap_err();
+        assert!(matches!(err, ApprovalError::UnknownOption { .. }), "{err}");
+        broker.resolve(&pending.id, "allow").await.unwrap();
+        assert!(broker.list().is_empty());
+        assert!(matches!(
+            broker.resolve(&pending.id, "allow").await,
+            Err(ApprovalError::UnknownApproval(_))
+        ));
+        pending.id
+    };
+    let (stop, approval_id, events) = tokio::join!(
+        agent.prompt(&id, "ask me"),
+        approve,
+        until_turn_end(&mut rx)
+    );
+    assert_eq!(stop.unwrap(), "end_turn");
+    assert_eq!(messages(&events), "permission: allow|after");
+    assert!(events.iter().any(
+        |e| matches!(e, AgentEvent::PermissionRequested(r) if r.approval_id.as_deref() == Some(approval_id.as_str()))
+    ));
+    assert!(events.iter().any(|e| matches!(e,
+        AgentEvent::PermissionDecided { decision: Decision::Allowed { option_id }, by: DecidedBy::User, .. }
+        if option_id == "allow")));
+    agent.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_answers_pending_approvals_with_cancelled() {
+    let fx = Fixture::new(SCRIPT);
+    let broker = PermissionBroker::new();
+    let agent = fx
+        .start_with(config(), PermissionPolicy::Ask, broker.clone(), &[])
+        .await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let cancel = async {
+        next_approval(&broker).await;
+        agent.cancel(&id).await.unwrap();
+    };
+    let (stop, (), events) =
+        tokio::join!(agent.prompt(&id, "ask me"), cancel, until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "cancelled");
+    assert_eq!(messages(&events), "permission: cancelled");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        AgentEvent::PermissionDecided {
+            decision: Decision::Cancelled,
+            by: DecidedBy::SessionCancelled,
+            ..
+        }
+    )));
+    assert!(broker.list().is_empty());
+    agent.shutdown().await;
+}
+
+#[tokio::test]
+async fn auto_allows_inside_the_worktree_and_deny_rejects_everything() {
+    let fx = Fixture::new(SCRIPT);
+    for (policy, expected) in [
+        (
+            PermissionPolicy::Auto,
+            "permission: allow|permission: reject",
+        ),
+        (
+            PermissionPolicy::Deny,
+            "permission: reject|permission: reject",
+        ),
+    ] {
+        let agent = fx.start(config(), policy).await;
+        let (tx, mut rx) = agent.event_channel();
+        let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+        let (stop, events) = tokio::join!(agent.prompt(&id, "policy"), until_turn_end(&mut rx));
+        assert_eq!(stop.unwrap(), "end_turn");
+        assert_eq!(messages(&events), expected, "{policy:?}");
+        let decided = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    AgentEvent::PermissionDecided {
+                        by: DecidedBy::Policy,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(decided, 2);
+        agent.shutdown().await;
+    }
+}

@@ -1,0 +1,52 @@
+//! A thread survives a client restart: a new agent process loads the session by its recorded id.
+
+use spectask_agent::{AgentEvent, PermissionPolicy};
+
+use crate::support::{Fixture, config, drain, messages, until_turn_end};
+
+#[tokio::test]
+async fn session_is_loaded_by_id_in_a_new_process() {
+    let fx = Fixture::new("");
+    let first = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = first.event_channel();
+    let id = first.new_thread(&fx.worktree, tx).await.unwrap();
+    let (stop, _) = tokio::join!(
+        first.prompt(&id, "remember apples"),
+        until_turn_end(&mut rx)
+    );
+    stop.unwrap();
+    let first_pid = first.pid();
+    first.shutdown().await;
+    drop(first);
+    crate::support::assert_gone(first_pid).await;
+
+    // A new client object and a new agent process.
+    let second = fx.start(config(), PermissionPolicy::Auto).await;
+    assert!(second.info().supports_load());
+    let (tx, mut rx) = second.event_channel();
+    second.load_thread(&id, &fx.worktree, tx).await.unwrap();
+    let replay = drain(&mut rx).await;
+    assert_eq!(
+        replay,
+        [
+            AgentEvent::UserMessageChunk {
+                text: "remember apples".to_owned()
+            },
+            AgentEvent::MessageChunk {
+                text: "echo: remember apples".to_owned()
+            },
+        ]
+    );
+    let (stop, events) = tokio::join!(second.prompt(&id, "and pears"), until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "end_turn");
+    assert_eq!(messages(&events), "echo: and pears");
+
+    let (tx, _rx) = second.event_channel();
+    let unknown = spectask_agent::AcpSessionId("no-such-session".to_owned());
+    let err = second
+        .load_thread(&unknown, &fx.worktree, tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no-such-session"), "{err}");
+    second.shutdown().await;
+}

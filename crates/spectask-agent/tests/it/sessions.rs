@@ -1,0 +1,116 @@
+//! Two threads of one agent instance prompting concurrently, each getting only its own updates.
+
+use spectask_agent::AgentEvent;
+use spectask_agent::PermissionPolicy;
+
+use crate::support::{Fixture, config, messages, until_turn_end};
+
+const SCRIPT: &str = r#"
+[[rule]]
+match = "alpha"
+steps = [
+  { plan = [{ content = "read", status = "completed" }, { content = "write", status = "in_progress", priority = "high" }] },
+  { thought = "thinking about alpha" },
+  { message = "A1" },
+  { sleep = 200 },
+  { tool_call = { id = "t1", title = "edit a.txt", path = "a.txt", old_text = "old", new_text = "new" } },
+  { usage = { used = 10, size = 100 } },
+  { message = "A2" },
+]
+
+[[rule]]
+match = "beta"
+steps = [{ message = "B1" }, { sleep = 100 }, { message = "B2" }]
+"#;
+
+#[tokio::test]
+async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
+    let fx = Fixture::new(SCRIPT);
+    let agent = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx_a, mut rx_a) = agent.event_channel();
+    let (tx_b, mut rx_b) = agent.event_channel();
+    let a = agent.new_thread(&fx.worktree, tx_a).await.unwrap();
+    let b = agent.new_thread(&fx.worktree, tx_b).await.unwrap();
+    assert_ne!(a, b);
+
+    let started = std::time::Instant::now();
+    let (stop_a, stop_b, events_a, events_b) = tokio::join!(
+        agent.prompt(&a, "alpha please"),
+        agent.prompt(&b, "beta please"),
+        until_turn_end(&mut rx_a),
+        until_turn_end(&mut rx_b),
+    );
+    assert_eq!(stop_a.unwrap(), "end_turn");
+    assert_eq!(stop_b.unwrap(), "end_turn");
+    // Concurrent, not one after the other (200 ms + 100 ms of sleeps).
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(290),
+        "{:?}",
+        started.elapsed()
+    );
+
+    assert_eq!(messages(&events_a), "A1|A2");
+    assert_eq!(messages(&events_b), "B1|B2");
+    let plan = events_a.iter().find_map(|e| match e {
+        AgentEvent::Plan { entries } => Some(entries.clone()),
+        _ => None,
+    });
+    let plan = plan.unwrap();
+    assert_eq!(
+        (plan[0].status.as_str(), plan[1].status.as_str()),
+        ("completed", "in_progress")
+    );
+    assert_eq!(plan[1].priority, "high");
+    assert!(
+        events_a
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Thought { text } if text == "thinking about alpha"))
+    );
+    assert!(events_a.iter().any(|e| matches!(
+        e,
+        AgentEvent::Usage {
+            used: 10,
+            size: 100
+        }
+    )));
+    let update = events_a.iter().find_map(|e| match e {
+        AgentEvent::ToolCallUpdate(update) => Some(update.clone()),
+        _ => None,
+    });
+    let update = update.unwrap();
+    assert_eq!(update.status.as_deref(), Some("completed"));
+    assert_eq!(update.diffs[0].path, fx.worktree.join("a.txt"));
+    assert_eq!(
+        (
+            update.diffs[0].old_text.as_deref(),
+            update.diffs[0].new_text.as_str()
+        ),
+        (Some("old"), "new")
+    );
+    assert!(
+        matches!(events_a.last(), Some(AgentEvent::TurnEnded { stop_reason }) if stop_reason == "end_turn")
+    );
+
+    let pid = agent.pid();
+    agent.shutdown().await;
+    crate::support::assert_gone(pid).await;
+}
+
+#[tokio::test]
+async fn cancel_ends_the_turn_with_cancelled() {
+    let fx = Fixture::new(
+        "[[rule]]\nmatch = \"slow\"\nsteps = [{ message = \"start\" }, { sleep = 5000 }, { message = \"never\" }]\n",
+    );
+    let agent = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let cancel = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        agent.cancel(&id).await.unwrap();
+    };
+    let (stop, (), events) =
+        tokio::join!(agent.prompt(&id, "slow"), cancel, until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "cancelled");
+    assert_eq!(messages(&events), "start");
+    agent.shutdown().await;
+}
