@@ -54,7 +54,8 @@ pub struct Timeouts {
     /// Establishing the TCP (and TLS) connection.
     pub connect: Duration,
     /// The longest silence allowed while waiting for the response head or between two body chunks;
-    /// a stream that stalls longer fails (and is retried).
+    /// a stream that stalls longer fails (and is retried). Reasoning models can stay silent for
+    /// minutes before their first token, hence the long default.
     pub read: Duration,
 }
 
@@ -62,7 +63,7 @@ impl Default for Timeouts {
     fn default() -> Self {
         Self {
             connect: Duration::from_secs(10),
-            read: Duration::from_secs(180),
+            read: Duration::from_secs(300),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! The format asked for is delimiter lines (`=== requirements.md ===` … `=== end ===`); since
 //! models vary, Markdown fences named after the file (in the info string or on the line just
 //! before the fence) are accepted too. A document wrapped in a fence inside its delimited section
-//! is unwrapped.
+//! is unwrapped. A leading `<think>…</think>` block (reasoning models served by Ollama or vLLM)
+//! is skipped.
 
 use spectask_core::SpecDocument;
 
@@ -115,13 +116,21 @@ impl Extracted {
 
 /// Finds the documents: delimited sections first, then named fences for what is still missing.
 pub(crate) fn extract(answer: &str) -> Extracted {
-    let lines: Vec<&str> = answer.lines().collect();
+    let lines: Vec<&str> = without_reasoning(answer).lines().collect();
     let delimited = delimited(&lines);
     let fenced = fenced(&lines);
     let unterminated = delimited.unterminated.or(fenced.unterminated);
     Extracted {
         unterminated,
         ..delimited.or(&fenced)
+    }
+}
+
+/// The answer after a leading `<think>` block; nothing if the block never closes.
+fn without_reasoning(answer: &str) -> &str {
+    match answer.trim_start().strip_prefix("<think>") {
+        Some(thinking) => thinking.split_once("</think>").map_or("", |(_, rest)| rest),
+        None => answer,
     }
 }
 

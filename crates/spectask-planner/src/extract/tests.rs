@@ -54,6 +54,22 @@ fn longer_outer_fences_and_tilde_fences_are_accepted() {
 }
 
 #[test]
+fn a_leading_think_block_is_skipped_even_when_it_mentions_delimiters() {
+    let thinking =
+        "<think>\nI will write\n=== requirements.md ===\nfirst, then the rest.\n</think>\n";
+    let documents = Documents {
+        requirements: REQ.into(),
+        design: DESIGN.into(),
+        tasks: TASKS.into(),
+    };
+    assert_all_three(&extract(&format!("{thinking}{}", documents.render())));
+    assert_eq!(
+        extract("<think>\n=== tasks.md ===\nnever closed"),
+        Extracted::default()
+    );
+}
+
+#[test]
 fn unnamed_fences_are_not_documents() {
     let answer = format!("Here:\n```markdown\n{REQ}```\n=== tasks.md ===\n{TASKS}");
     let found = extract(&answer);
