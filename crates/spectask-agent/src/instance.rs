@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    AuthenticateRequest, CancelNotification, ClientCapabilities, ContentBlock,
-    FileSystemCapabilities, Implementation, InitializeRequest, LoadSessionRequest,
-    NewSessionRequest, PromptRequest, ResumeSessionRequest, SessionId, TextContent,
+    AuthenticateRequest, CancelNotification, ClientCapabilities, FileSystemCapabilities,
+    Implementation, InitializeRequest, LoadSessionRequest, NewSessionRequest, ResumeSessionRequest,
+    SessionId,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode};
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
@@ -19,13 +19,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::RuntimeConfig;
 use crate::error::AgentError;
-use crate::events::{AgentEvent, wire_name};
-use crate::fault::{FaultKind, FaultLatch, kill_group, signal_group};
+use crate::events::AgentEvent;
+use crate::fault::{FaultKind, kill_group, signal_group};
 use crate::handlers::{Shared, serve};
 use crate::info::AgentInfo;
 use crate::permission::PermissionBroker;
 use crate::profiles::{AgentProfile, ProfileKind};
-use crate::thread::{AcpSessionId, SessionEntry};
+use crate::rpc::call;
+use crate::thread::{AcpSessionId, SessionEntry, run_turn};
 use crate::transport::{SpawnSpec, spawn};
 
 /// What an instance needs besides its profile.
@@ -60,50 +61,6 @@ impl std::fmt::Debug for AgentInstance {
             .field("profile", &self.profile.name)
             .field("pid", &self.pid)
             .finish()
-    }
-}
-
-/// Awaits `request` within `limit`, turning agent errors and process faults into [`AgentError`]s.
-async fn call<T>(
-    latch: &FaultLatch,
-    method: &'static str,
-    limit: Duration,
-    request: impl Future<Output = Result<T, AcpError>>,
-) -> Result<T, AgentError> {
-    tokio::select! {
-        result = request => match result {
-            Ok(value) => Ok(value),
-            Err(error) => Err(classify(latch, method, error).await),
-        },
-        () = latch.tripped() => Err(fault_error(latch).await),
-        () = tokio::time::sleep(limit) => Err(AgentError::Timeout { method, after: limit }),
-    }
-}
-
-/// An error answer, unless the connection failed because the process faulted.
-async fn classify(latch: &FaultLatch, method: &'static str, error: AcpError) -> AgentError {
-    if tokio::time::timeout(Duration::from_millis(500), latch.tripped())
-        .await
-        .is_ok()
-    {
-        return fault_error(latch).await;
-    }
-    let message = match &error.data {
-        Some(serde_json::Value::String(data)) => format!("{}: {data}", error.message),
-        Some(data) => format!("{}: {data}", error.message),
-        None => error.message.clone(),
-    };
-    AgentError::Rejected {
-        method,
-        code: error.code.into(),
-        message,
-    }
-}
-
-async fn fault_error(latch: &FaultLatch) -> AgentError {
-    match latch.report().await {
-        Some(fault) => AgentError::Fault(fault),
-        None => AgentError::Stopped(latch.pid()),
     }
 }
 
@@ -390,7 +347,7 @@ impl AgentInstance {
             .get(&session.0)
             .ok_or_else(|| AgentError::UnknownThread(session.0.clone()))?;
         self.active_prompts.fetch_add(1, Ordering::SeqCst);
-        let result = self.run_prompt(session, &entry, text).await;
+        let result = run_turn(&self.cx, &self.shared, session, &entry, text).await;
         self.active_prompts.fetch_sub(1, Ordering::SeqCst);
         self.touch();
         let stop_reason = result?;
@@ -400,45 +357,6 @@ impl AgentInstance {
             })
             .await;
         Ok(stop_reason)
-    }
-
-    async fn run_prompt(
-        &self,
-        session: &AcpSessionId,
-        entry: &SessionEntry,
-        text: &str,
-    ) -> Result<String, AgentError> {
-        let latch = &self.shared.latch;
-        let stall = self.shared.config.stall_timeout;
-        let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
-        entry.touch();
-        let prompt = vec![ContentBlock::Text(TextContent::new(text.to_owned()))];
-        let request = self
-            .cx
-            .send_request(PromptRequest::new(
-                SessionId::new(session.0.clone()),
-                prompt,
-            ))
-            .block_task();
-        tokio::pin!(request);
-        loop {
-            tokio::select! {
-                result = &mut request => {
-                    return match result {
-                        Ok(response) => Ok(wire_name(&response.stop_reason)),
-                        Err(error) => Err(classify(latch, "session/prompt", error).await),
-                    };
-                }
-                () = latch.tripped() => return Err(fault_error(latch).await),
-                () = tokio::time::sleep(tick) => {
-                    if entry.is_busy() || self.shared.broker.has_pending(&session.0) {
-                        entry.touch();
-                    } else if entry.quiet_for() > stall {
-                        latch.trip(FaultKind::Stalled { after: stall });
-                    }
-                }
-            }
-        }
     }
 
     /// `session/cancel`, then every pending approval of the thread is answered `cancelled`.

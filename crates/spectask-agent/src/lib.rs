@@ -26,6 +26,7 @@ pub mod permission;
 pub mod pool;
 pub mod probe;
 pub mod profiles;
+mod rpc;
 pub mod scripted;
 pub mod thread;
 mod transport;

@@ -7,10 +7,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use agent_client_protocol::Agent;
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{ContentBlock, PromptRequest, SessionId, TextContent};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
-use crate::events::AgentEvent;
+use crate::error::AgentError;
+use crate::events::{AgentEvent, wire_name};
+use crate::fault::FaultKind;
+use crate::handlers::Shared;
+use crate::rpc::{classify, fault_error};
 
 /// The agent's id of an ACP session (a thread); recorded on the Thread so it can be loaded later.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -110,5 +117,46 @@ impl Registry {
 
     pub(crate) fn ids(&self) -> Vec<String> {
         self.map().keys().cloned().collect()
+    }
+}
+
+/// One prompt turn on `session`: returns the stop reason. A turn with no message from the agent for
+/// `stall_timeout` (while no approval or terminal wait is pending) trips a stall fault.
+pub(crate) async fn run_turn(
+    cx: &ConnectionTo<Agent>,
+    shared: &Shared,
+    session: &AcpSessionId,
+    entry: &SessionEntry,
+    text: &str,
+) -> Result<String, AgentError> {
+    let latch = &shared.latch;
+    let stall = shared.config.stall_timeout;
+    let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
+    entry.touch();
+    let prompt = vec![ContentBlock::Text(TextContent::new(text.to_owned()))];
+    let request = cx
+        .send_request(PromptRequest::new(
+            SessionId::new(session.0.clone()),
+            prompt,
+        ))
+        .block_task();
+    tokio::pin!(request);
+    loop {
+        tokio::select! {
+            result = &mut request => {
+                return match result {
+                    Ok(response) => Ok(wire_name(&response.stop_reason)),
+                    Err(error) => Err(classify(latch, "session/prompt", error).await),
+                };
+            }
+            () = latch.tripped() => return Err(fault_error(latch).await),
+            () = tokio::time::sleep(tick) => {
+                if entry.is_busy() || shared.broker.has_pending(&session.0) {
+                    entry.touch();
+                } else if entry.quiet_for() > stall {
+                    latch.trip(FaultKind::Stalled { after: stall });
+                }
+            }
+        }
     }
 }

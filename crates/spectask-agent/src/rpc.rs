@@ -1,0 +1,57 @@
+//! Requests to an agent with a time limit, and the mapping of their failures to [`AgentError`]s: an
+//! error caused by a dying process is reported as that process's fault.
+
+use std::time::Duration;
+
+use agent_client_protocol::Error as AcpError;
+
+use crate::error::AgentError;
+use crate::fault::FaultLatch;
+
+/// Awaits `request` within `limit`, turning agent errors and process faults into [`AgentError`]s.
+pub(crate) async fn call<T>(
+    latch: &FaultLatch,
+    method: &'static str,
+    limit: Duration,
+    request: impl Future<Output = Result<T, AcpError>>,
+) -> Result<T, AgentError> {
+    tokio::select! {
+        result = request => match result {
+            Ok(value) => Ok(value),
+            Err(error) => Err(classify(latch, method, error).await),
+        },
+        () = latch.tripped() => Err(fault_error(latch).await),
+        () = tokio::time::sleep(limit) => Err(AgentError::Timeout { method, after: limit }),
+    }
+}
+
+/// An error answer, unless the connection failed because the process faulted.
+pub(crate) async fn classify(
+    latch: &FaultLatch,
+    method: &'static str,
+    error: AcpError,
+) -> AgentError {
+    if tokio::time::timeout(Duration::from_millis(500), latch.tripped())
+        .await
+        .is_ok()
+    {
+        return fault_error(latch).await;
+    }
+    let message = match &error.data {
+        Some(serde_json::Value::String(data)) => format!("{}: {data}", error.message),
+        Some(data) => format!("{}: {data}", error.message),
+        None => error.message.clone(),
+    };
+    AgentError::Rejected {
+        method,
+        code: error.code.into(),
+        message,
+    }
+}
+
+pub(crate) async fn fault_error(latch: &FaultLatch) -> AgentError {
+    match latch.report().await {
+        Some(fault) => AgentError::Fault(fault),
+        None => AgentError::Stopped(latch.pid()),
+    }
+}
