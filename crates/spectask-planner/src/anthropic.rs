@@ -4,35 +4,25 @@
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
-use crate::client::{ChatMessage, Reply, StreamDecoder};
+use crate::client::{Call, Reply, StreamDecoder};
 use crate::sse::SseEvent;
 
 const API_VERSION: &str = "2023-06-01";
 
-pub(crate) fn request(
-    builder: RequestBuilder,
-    api_key: Option<&str>,
-    model: &str,
-    max_tokens: u32,
-    system: &str,
-    messages: &[ChatMessage],
-) -> RequestBuilder {
-    let messages: Vec<Value> = messages
-        .iter()
-        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
-        .collect();
+/// The streaming request; the system prompt is a top-level field, not a message.
+pub(crate) fn request(builder: RequestBuilder, call: &Call<'_>) -> RequestBuilder {
+    let messages: Vec<Value> =
+        call.messages.iter().map(|m| json!({ "role": m.role.as_str(), "content": m.content })).collect();
     let body = json!({
-        "model": model,
-        "max_tokens": max_tokens,
-        "system": system,
+        "model": call.model,
+        "max_tokens": call.max_tokens,
+        "system": call.system,
         "messages": messages,
         "stream": true,
     });
-    let builder = builder
-        .header("anthropic-version", API_VERSION)
-        .header("accept", "text/event-stream")
-        .json(&body);
-    match api_key {
+    let builder =
+        builder.header("anthropic-version", API_VERSION).header("accept", "text/event-stream").json(&body);
+    match call.api_key {
         Some(key) => builder.header("x-api-key", key),
         None => builder,
     }
@@ -49,17 +39,9 @@ impl StreamDecoder for Decoder {
     const TERMINAL: &'static str = "event: message_stop";
 
     fn on_event(&mut self, event: &SseEvent) -> Result<(), String> {
-        let data: Value = serde_json::from_str(&event.data).map_err(|err| {
-            format!(
-                "event data is not json ({err}): {}",
-                crate::client::head(&event.data)
-            )
-        })?;
-        let kind = data
-            .get("type")
-            .and_then(Value::as_str)
-            .or(event.event.as_deref())
-            .unwrap_or("");
+        let data: Value = serde_json::from_str(&event.data)
+            .map_err(|err| format!("event data is not json ({err}): {}", crate::client::head(&event.data)))?;
+        let kind = data.get("type").and_then(Value::as_str).or(event.event.as_deref()).unwrap_or("");
         match kind {
             "message_start" => {
                 if let Some(usage) = data.pointer("/message/usage") {
@@ -86,17 +68,9 @@ impl StreamDecoder for Decoder {
             "message_stop" => self.done = true,
             "error" => {
                 let error = data.get("error");
-                let field = |name: &str| {
-                    error
-                        .and_then(|e| e.get(name))
-                        .and_then(Value::as_str)
-                        .unwrap_or("unknown")
-                };
-                return Err(format!(
-                    "the stream reported {}: {}",
-                    field("type"),
-                    field("message")
-                ));
+                let field =
+                    |name: &str| error.and_then(|e| e.get(name)).and_then(Value::as_str).unwrap_or("unknown");
+                return Err(format!("the stream reported {}: {}", field("type"), field("message")));
             }
             _ => {} // ping, content_block_start, content_block_stop, and future event kinds
         }
@@ -134,10 +108,7 @@ mod tests {
     use super::*;
 
     fn feed(decoder: &mut Decoder, event: &str, data: &str) -> Result<(), String> {
-        decoder.on_event(&SseEvent {
-            event: Some(event.to_owned()),
-            data: data.to_owned(),
-        })
+        decoder.on_event(&SseEvent { event: Some(event.to_owned()), data: data.to_owned() })
     }
 
     #[test]
@@ -150,25 +121,43 @@ mod tests {
         )
         .expect("event accepted");
         feed(&mut d, "ping", r#"{"type":"ping"}"#).expect("event accepted");
-        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi "}}"#).expect("event accepted");
-        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#).expect("event accepted");
-        feed(&mut d, "content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"there"}}"#).expect("event accepted");
-        feed(&mut d, "message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}"#).expect("event accepted");
+        feed(
+            &mut d,
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi "}}"#,
+        )
+        .expect("event accepted");
+        feed(
+            &mut d,
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}"#,
+        )
+        .expect("event accepted");
+        feed(
+            &mut d,
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"there"}}"#,
+        )
+        .expect("event accepted");
+        feed(
+            &mut d,
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}"#,
+        )
+        .expect("event accepted");
         assert!(!d.is_done());
         feed(&mut d, "message_stop", r#"{"type":"message_stop"}"#).expect("event accepted");
         assert!(d.is_done());
         let reply = d.into_reply();
         assert!(!reply.limit_reached);
-        assert_eq!(
-            (reply.text.as_str(), reply.input_tokens, reply.output_tokens),
-            ("Hi there", 25, 15)
-        );
+        assert_eq!((reply.text.as_str(), reply.input_tokens, reply.output_tokens), ("Hi there", 25, 15));
     }
 
     #[test]
     fn stop_reason_max_tokens_marks_the_reply_cut_off() {
         let mut d = Decoder::default();
-        let data = r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":4000}}"#;
+        let data =
+            r#"{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":4000}}"#;
         feed(&mut d, "message_delta", data).expect("event accepted");
         assert!(d.into_reply().limit_reached);
     }

@@ -2,9 +2,11 @@
 //!
 //! Each attempt either yields the whole answer (the stream reached its terminal event) or fails;
 //! 429, 5xx, connection errors, read timeouts (a stalled stream) and truncated streams are retried
-//! with backoff up to `max_attempts`; other statuses fail at once.
+//! with backoff up to `max_attempts`; other statuses fail at once, except an OpenAI-style 400 that
+//! asks for `max_completion_tokens` instead of `max_tokens`, which is retried once with that name.
 
 use std::error::Error as StdError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -40,6 +42,16 @@ impl Role {
 pub(crate) struct ChatMessage {
     pub role: Role,
     pub content: String,
+}
+
+/// What one request carries, whatever the provider.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call<'a> {
+    pub api_key: Option<&'a str>,
+    pub model: &'a str,
+    pub max_tokens: u32,
+    pub system: &'a str,
+    pub messages: &'a [ChatMessage],
 }
 
 /// The model's whole answer to one call and what it cost.
@@ -81,13 +93,7 @@ struct AttemptFailure {
 
 impl AttemptFailure {
     fn transient(status: Option<u16>, reason: String, body_excerpt: String) -> Self {
-        Self {
-            status,
-            reason,
-            body_excerpt,
-            retryable: true,
-            retry_after: None,
-        }
+        Self { status, reason, body_excerpt, retryable: true, retry_after: None }
     }
 }
 
@@ -101,16 +107,16 @@ pub(crate) struct ChatClient {
     max_attempts: u32,
     backoff: Backoff,
     read_timeout: Duration,
+    /// Set once an OpenAI-compatible server refused `max_tokens` and asked for
+    /// `max_completion_tokens`; every later request uses that name.
+    wants_max_completion_tokens: AtomicBool,
 }
 
 impl ChatClient {
     pub fn new(config: &LlmPlannerConfig) -> Result<Self, PlannerError> {
         let url = config.provider.endpoint(&config.base_url);
         let parsed = reqwest::Url::parse(&url).map_err(|err| {
-            PlannerError::InvalidConfig(format!(
-                "base url {:?} is not a url: {err}",
-                config.base_url
-            ))
+            PlannerError::InvalidConfig(format!("base url {:?} is not a url: {err}", config.base_url))
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(PlannerError::InvalidConfig(format!(
@@ -119,9 +125,7 @@ impl ChatClient {
             )));
         }
         if config.max_attempts == 0 {
-            return Err(PlannerError::InvalidConfig(
-                "max attempts 0 must be at least 1".to_owned(),
-            ));
+            return Err(PlannerError::InvalidConfig("max attempts 0 must be at least 1".to_owned()));
         }
         // reqwest is built without a rustls crypto provider; an error only means one is installed.
         let _already_installed = rustls::crypto::ring::default_provider().install_default();
@@ -129,10 +133,7 @@ impl ChatClient {
             .connect_timeout(config.timeouts.connect)
             .read_timeout(config.timeouts.read)
             .build()
-            .map_err(|err| PlannerError::Client {
-                url: url.clone(),
-                reason: error_chain(&err),
-            })?;
+            .map_err(|err| PlannerError::Client { url: url.clone(), reason: error_chain(&err) })?;
         Ok(Self {
             http,
             provider: config.provider,
@@ -143,6 +144,7 @@ impl ChatClient {
             max_attempts: config.max_attempts,
             backoff: config.backoff,
             read_timeout: config.timeouts.read,
+            wants_max_completion_tokens: AtomicBool::new(false),
         })
     }
 
@@ -155,11 +157,7 @@ impl ChatClient {
     }
 
     /// Sends the conversation and streams the answer, retrying transient failures.
-    pub async fn complete(
-        &self,
-        system: &str,
-        messages: &[ChatMessage],
-    ) -> Result<Completion, PlannerError> {
+    pub async fn complete(&self, system: &str, messages: &[ChatMessage]) -> Result<Completion, PlannerError> {
         let mut attempt = 1;
         loop {
             let failure = match self.attempt(system, messages).await {
@@ -193,27 +191,34 @@ impl ChatClient {
         }
     }
 
-    async fn attempt(
-        &self,
-        system: &str,
-        messages: &[ChatMessage],
-    ) -> Result<Reply, AttemptFailure> {
+    async fn attempt(&self, system: &str, messages: &[ChatMessage]) -> Result<Reply, AttemptFailure> {
         let builder = self.http.post(&self.url);
-        let key = self.api_key.as_deref();
-        let (model, max_tokens) = (self.model.as_str(), self.max_tokens);
-        let request = match self.provider {
-            Provider::OpenAi => openai::request(builder, key, model, max_tokens, system, messages),
-            Provider::Anthropic => {
-                anthropic::request(builder, key, model, max_tokens, system, messages)
-            }
+        let call = Call {
+            api_key: self.api_key.as_deref(),
+            model: &self.model,
+            max_tokens: self.max_tokens,
+            system,
+            messages,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|err| self.transport(None, &err, String::new()))?;
+        let request = match self.provider {
+            Provider::OpenAi => openai::request(builder, &call, self.openai_limit_field()),
+            Provider::Anthropic => anthropic::request(builder, &call),
+        };
+        let response = request.send().await.map_err(|err| self.transport(None, &err, String::new()))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(self.status_failure(response).await);
+            let mut failure = self.status_failure(response).await;
+            if self.provider == Provider::OpenAi
+                && openai::wants_max_completion_tokens(status.as_u16(), &failure.body_excerpt)
+                && !self.wants_max_completion_tokens.swap(true, Ordering::Relaxed)
+            {
+                tracing::info!(
+                    url = %self.url,
+                    "server refused max_tokens, retrying with max_completion_tokens"
+                );
+                failure.retryable = true;
+            }
+            return Err(failure);
         }
         match self.provider {
             Provider::OpenAi => self.read_stream::<openai::Decoder>(response).await,
@@ -221,11 +226,16 @@ impl ChatClient {
         }
     }
 
+    fn openai_limit_field(&self) -> openai::LimitField {
+        if self.wants_max_completion_tokens.load(Ordering::Relaxed) {
+            openai::LimitField::MaxCompletionTokens
+        } else {
+            openai::LimitField::MaxTokens
+        }
+    }
+
     /// Reads events until the provider's terminal one; failures name the stream's status.
-    async fn read_stream<D: StreamDecoder>(
-        &self,
-        response: Response,
-    ) -> Result<Reply, AttemptFailure> {
+    async fn read_stream<D: StreamDecoder>(&self, response: Response) -> Result<Reply, AttemptFailure> {
         let status = Some(response.status().as_u16());
         let content_type = response
             .headers()
@@ -233,8 +243,7 @@ impl ChatClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("none")
             .to_owned();
-        let fault =
-            |reason: String, tail: &str| AttemptFailure::transient(status, reason, tail.to_owned());
+        let fault = |reason: String, tail: &str| AttemptFailure::transient(status, reason, tail.to_owned());
         let mut body = response.bytes_stream();
         let mut parser = SseParser::default();
         let mut decoder = D::default();
@@ -243,18 +252,14 @@ impl ChatClient {
             let chunk = chunk.map_err(|err| self.transport(status, &err, tail.clone()))?;
             push_tail(&mut tail, &String::from_utf8_lossy(&chunk));
             for event in parser.feed(&chunk) {
-                decoder
-                    .on_event(&event)
-                    .map_err(|reason| fault(reason, &tail))?;
+                decoder.on_event(&event).map_err(|reason| fault(reason, &tail))?;
                 if decoder.is_done() {
                     return Ok(decoder.into_reply());
                 }
             }
         }
         if let Some(event) = parser.finish() {
-            decoder
-                .on_event(&event)
-                .map_err(|reason| fault(reason, &tail))?;
+            decoder.on_event(&event).map_err(|reason| fault(reason, &tail))?;
         }
         if decoder.is_done() {
             return Ok(decoder.into_reply());
@@ -262,10 +267,7 @@ impl ChatClient {
         let reason = if content_type.starts_with("text/event-stream") {
             format!("stream closed before {}", D::TERMINAL)
         } else {
-            format!(
-                "stream closed before {} (content type {content_type:?})",
-                D::TERMINAL
-            )
+            format!("stream closed before {} (content type {content_type:?})", D::TERMINAL)
         };
         Err(fault(reason, &tail))
     }
@@ -290,18 +292,9 @@ impl ChatClient {
         }
     }
 
-    fn transport(
-        &self,
-        status: Option<u16>,
-        err: &reqwest::Error,
-        body_excerpt: String,
-    ) -> AttemptFailure {
+    fn transport(&self, status: Option<u16>, err: &reqwest::Error, body_excerpt: String) -> AttemptFailure {
         let reason = if err.is_timeout() {
-            format!(
-                "no data for {:?} (read timeout): {}",
-                self.read_timeout,
-                error_chain(err)
-            )
+            format!("no data for {:?} (read timeout): {}", self.read_timeout, error_chain(err))
         } else if err.is_connect() {
             format!("cannot connect: {}", error_chain(err))
         } else {

@@ -61,10 +61,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(10),
-            read: Duration::from_secs(300),
-        }
+        Self { connect: Duration::from_secs(10), read: Duration::from_secs(300) }
     }
 }
 

@@ -30,21 +30,10 @@ pub enum PlannerError {
     },
 
     /// The model never produced all three documents, even after the repair rounds.
-    #[error(
-        "the {provider} model {model:?} did not produce {missing} after {rounds} repair round(s)"
-    )]
-    IncompleteAnswer {
-        provider: Provider,
-        model: String,
-        missing: String,
-        rounds: u32,
-    },
+    #[error("the {provider} model {model:?} did not produce {missing} after {rounds} repair round(s)")]
+    IncompleteAnswer { provider: Provider, model: String, missing: String, rounds: u32 },
 }
 
 fn excerpt_suffix(body_excerpt: &str) -> String {
-    if body_excerpt.is_empty() {
-        String::new()
-    } else {
-        format!("; body: {body_excerpt:?}")
-    }
+    if body_excerpt.is_empty() { String::new() } else { format!("; body: {body_excerpt:?}") }
 }

@@ -97,11 +97,7 @@ impl Extracted {
     }
 
     pub fn missing(&self) -> Vec<SpecDocument> {
-        SpecDocument::ALL
-            .iter()
-            .copied()
-            .filter(|d| self.get(*d).is_none())
-            .collect()
+        SpecDocument::ALL.iter().copied().filter(|d| self.get(*d).is_none()).collect()
     }
 
     /// All three documents, if none is missing.
@@ -120,10 +116,7 @@ pub(crate) fn extract(answer: &str) -> Extracted {
     let delimited = delimited(&lines);
     let fenced = fenced(&lines);
     let unterminated = delimited.unterminated.or(fenced.unterminated);
-    Extracted {
-        unterminated,
-        ..delimited.or(&fenced)
-    }
+    Extracted { unterminated, ..delimited.or(&fenced) }
 }
 
 /// The answer after a leading `<think>` block; nothing if the block never closes.
@@ -164,9 +157,7 @@ fn delimiter_name(line: &str) -> Option<&str> {
 
 /// The document a name refers to: `requirements.md`, `**design.md**`, `.kiro/specs/x/tasks.md:` ….
 fn document_named(name: &str) -> Option<SpecDocument> {
-    let name = name
-        .trim_matches(|c: char| "*`'\":# ".contains(c))
-        .to_ascii_lowercase();
+    let name = name.trim_matches(|c: char| "*`'\":# ".contains(c)).to_ascii_lowercase();
     SpecDocument::ALL.iter().copied().find(|document| {
         let file = document.file_name();
         name == file || name.ends_with(&format!("/{file}")) || name.ends_with(&format!(" {file}"))
@@ -175,15 +166,11 @@ fn document_named(name: &str) -> Option<SpecDocument> {
 
 /// The document a fence belongs to, named in its info string or on the last non-blank line above.
 fn fence_owner(info: &str, above: Option<&str>) -> Option<SpecDocument> {
-    let from_info = info
-        .split(|c: char| c.is_whitespace() || c == '=' || c == '{' || c == '}')
-        .find_map(document_named);
+    let from_info =
+        info.split(|c: char| c.is_whitespace() || c == '=' || c == '{' || c == '}').find_map(document_named);
     from_info.or_else(|| {
         let above = above?.to_ascii_lowercase();
-        SpecDocument::ALL
-            .iter()
-            .copied()
-            .find(|d| above.contains(d.file_name()))
+        SpecDocument::ALL.iter().copied().find(|d| above.contains(d.file_name()))
     })
 }
 
@@ -195,11 +182,7 @@ fn fenced(lines: &[&str]) -> Extracted {
             index += 1;
             continue;
         };
-        let above = lines[..index]
-            .iter()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .copied();
+        let above = lines[..index].iter().rev().find(|l| !l.trim().is_empty()).copied();
         let owner = fence_owner(open.info, above);
         let closing = open.closing_line(&lines[index + 1..]);
         let end = closing.map_or(lines.len(), |n| index + 1 + n);
@@ -231,11 +214,7 @@ impl<'a> Fence<'a> {
         let trimmed = line.trim_start();
         let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
         let len = trimmed.chars().take_while(|c| *c == marker).count();
-        (len >= 3).then(|| Self {
-            marker,
-            len,
-            info: trimmed[len..].trim(),
-        })
+        (len >= 3).then(|| Self { marker, len, info: trimmed[len..].trim() })
     }
 
     /// The offset in `rest` of the line closing this fence. Fences opened inside (e.g. a
@@ -262,14 +241,8 @@ impl<'a> Fence<'a> {
 /// Drops the blank lines around a document and a fence wrapped around all of it.
 fn tidy(lines: &[&str]) -> String {
     let is_blank = |l: &&str| l.trim().is_empty();
-    let start = lines
-        .iter()
-        .position(|l| !is_blank(l))
-        .unwrap_or(lines.len());
-    let end = lines
-        .iter()
-        .rposition(|l| !is_blank(l))
-        .map_or(start, |i| i + 1);
+    let start = lines.iter().position(|l| !is_blank(l)).unwrap_or(lines.len());
+    let end = lines.iter().rposition(|l| !is_blank(l)).map_or(start, |i| i + 1);
     let mut body = &lines[start..end];
     if let Some(first) = body.first()
         && body.len() >= 2

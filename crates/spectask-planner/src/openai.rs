@@ -4,33 +4,45 @@
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
-use crate::client::{ChatMessage, Reply, StreamDecoder};
+use crate::client::{Call, Reply, StreamDecoder};
 use crate::sse::SseEvent;
 
+/// The name of the answer length limit in the request body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LimitField {
+    /// `max_tokens`: understood by every OpenAI-compatible server.
+    MaxTokens,
+    /// `max_completion_tokens`: required by OpenAI's reasoning models, which refuse `max_tokens`.
+    MaxCompletionTokens,
+}
+
+impl LimitField {
+    fn name(self) -> &'static str {
+        match self {
+            Self::MaxTokens => "max_tokens",
+            Self::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+}
+
+/// Whether a refused request asks for `max_completion_tokens` instead of `max_tokens`.
+pub(crate) fn wants_max_completion_tokens(status: u16, body: &str) -> bool {
+    status == 400 && body.contains("max_completion_tokens")
+}
+
 /// The streaming request; `stream_options.include_usage` asks for a final chunk with token counts.
-pub(crate) fn request(
-    builder: RequestBuilder,
-    api_key: Option<&str>,
-    model: &str,
-    max_tokens: u32,
-    system: &str,
-    messages: &[ChatMessage],
-) -> RequestBuilder {
-    let mut all = vec![json!({ "role": "system", "content": system })];
-    all.extend(
-        messages
-            .iter()
-            .map(|m| json!({ "role": m.role.as_str(), "content": m.content })),
-    );
-    let body = json!({
-        "model": model,
-        "messages": all,
-        "max_tokens": max_tokens,
+pub(crate) fn request(builder: RequestBuilder, call: &Call<'_>, limit: LimitField) -> RequestBuilder {
+    let mut messages = vec![json!({ "role": "system", "content": call.system })];
+    messages.extend(call.messages.iter().map(|m| json!({ "role": m.role.as_str(), "content": m.content })));
+    let mut body = json!({
+        "model": call.model,
+        "messages": messages,
         "stream": true,
         "stream_options": { "include_usage": true },
     });
+    body[limit.name()] = json!(call.max_tokens);
     let builder = builder.header("accept", "text/event-stream").json(&body);
-    match api_key {
+    match call.api_key {
         Some(key) => builder.bearer_auth(key),
         None => builder,
     }
@@ -55,21 +67,14 @@ impl StreamDecoder for Decoder {
         let chunk: Value = serde_json::from_str(data)
             .map_err(|err| format!("chunk is not json ({err}): {}", crate::client::head(data)))?;
         if let Some(error) = chunk.get("error") {
-            let message = error
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("no message");
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("no message");
             return Err(format!("the stream reported an error: {message}"));
         }
-        let delta = chunk
-            .pointer("/choices/0/delta/content")
-            .and_then(Value::as_str);
+        let delta = chunk.pointer("/choices/0/delta/content").and_then(Value::as_str);
         if let Some(text) = delta {
             self.reply.text.push_str(text);
         }
-        let finish = chunk
-            .pointer("/choices/0/finish_reason")
-            .and_then(Value::as_str);
+        let finish = chunk.pointer("/choices/0/finish_reason").and_then(Value::as_str);
         if finish == Some("length") {
             self.reply.limit_reached = true;
         }
@@ -95,40 +100,24 @@ mod tests {
     use super::*;
 
     fn feed(decoder: &mut Decoder, data: &str) -> Result<(), String> {
-        decoder.on_event(&SseEvent {
-            event: None,
-            data: data.to_owned(),
-        })
+        decoder.on_event(&SseEvent { event: None, data: data.to_owned() })
     }
 
     #[test]
     fn content_deltas_and_the_usage_chunk_make_the_reply() {
         let mut decoder = Decoder::default();
-        feed(
-            &mut decoder,
-            r#"{"choices":[{"delta":{"role":"assistant"}}]}"#,
-        )
-        .expect("event accepted");
+        feed(&mut decoder, r#"{"choices":[{"delta":{"role":"assistant"}}]}"#).expect("event accepted");
         feed(&mut decoder, r#"{"choices":[{"delta":{"content":"Hel"}}]}"#).expect("event accepted");
-        feed(
-            &mut decoder,
-            r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":null}]}"#,
-        )
-        .expect("event accepted");
-        feed(
-            &mut decoder,
-            r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#,
-        )
-        .expect("event accepted");
+        feed(&mut decoder, r#"{"choices":[{"delta":{"content":"lo"},"finish_reason":null}]}"#)
+            .expect("event accepted");
+        feed(&mut decoder, r#"{"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#)
+            .expect("event accepted");
         assert!(!decoder.is_done());
         feed(&mut decoder, "[DONE]").expect("event accepted");
         assert!(decoder.is_done());
         let reply = decoder.into_reply();
         assert!(!reply.limit_reached);
-        assert_eq!(
-            (reply.text.as_str(), reply.input_tokens, reply.output_tokens),
-            ("Hello", 12, 3)
-        );
+        assert_eq!((reply.text.as_str(), reply.input_tokens, reply.output_tokens), ("Hello", 12, 3));
     }
 
     #[test]
@@ -142,8 +131,8 @@ mod tests {
     #[test]
     fn error_chunks_and_garbage_fail_the_stream() {
         let mut decoder = Decoder::default();
-        let err = feed(&mut decoder, r#"{"error":{"message":"model overloaded"}}"#)
-            .expect_err("event refused");
+        let err =
+            feed(&mut decoder, r#"{"error":{"message":"model overloaded"}}"#).expect_err("event refused");
         assert!(err.contains("model overloaded"), "{err}");
         let err = feed(&mut decoder, "<html>").expect_err("event refused");
         assert!(err.contains("<html>"), "{err}");

@@ -66,10 +66,7 @@ pub struct LlmPlanner {
 impl LlmPlanner {
     pub fn new(config: LlmPlannerConfig) -> Result<Self, PlannerError> {
         if config.model.trim().is_empty() {
-            return Err(PlannerError::InvalidConfig(format!(
-                "model name {:?} is empty",
-                config.model
-            )));
+            return Err(PlannerError::InvalidConfig(format!("model name {:?} is empty", config.model)));
         }
         Ok(Self {
             client: ChatClient::new(&config)?,
@@ -105,17 +102,13 @@ impl LlmPlanner {
             design: previous.design.clone(),
             tasks: previous.tasks.clone(),
         };
-        self.converse(prompt::revision_prompt(&previous, comments))
-            .await
+        self.converse(prompt::revision_prompt(&previous, comments)).await
     }
 
     /// Asks, then repairs until the draft lints clean or the rounds run out.
     async fn converse(&self, first: String) -> Result<SpecDraft, PlannerError> {
         let system = prompt::system_prompt();
-        let mut messages = vec![ChatMessage {
-            role: Role::User,
-            content: first,
-        }];
+        let mut messages = vec![ChatMessage { role: Role::User, content: first }];
         let mut calls = Vec::new();
         let mut found = Extracted::default();
         let mut best: Option<(Documents, LintOutcome)> = None;
@@ -124,7 +117,10 @@ impl LlmPlanner {
                 Ok(completion) => completion,
                 Err(err) => match best {
                     Some((documents, outcome)) => {
-                        tracing::warn!(error = %err, round, "repair call failed, keeping the best draft");
+                        tracing::warn!(
+                            error = %err, round,
+                            "repair call failed, keeping the best draft"
+                        );
                         return Ok(draft(documents, outcome, calls));
                     }
                     None => return Err(err),
@@ -139,9 +135,7 @@ impl LlmPlanner {
                 round,
             });
             let mut answer = extract(&completion.reply.text);
-            let cut_off = answer
-                .unterminated
-                .filter(|_| completion.reply.limit_reached);
+            let cut_off = answer.unterminated.filter(|_| completion.reply.limit_reached);
             if cut_off.is_some() {
                 answer = answer.without_unterminated();
             }
@@ -153,10 +147,7 @@ impl LlmPlanner {
                     return Ok(draft(documents, outcome, calls));
                 }
                 lint_errors.clone_from(&outcome.errors);
-                if best
-                    .as_ref()
-                    .is_none_or(|(_, b)| outcome.errors.len() <= b.errors.len())
-                {
+                if best.as_ref().is_none_or(|(_, b)| outcome.errors.len() <= b.errors.len()) {
                     best = Some((documents, outcome));
                 }
             }
@@ -168,10 +159,7 @@ impl LlmPlanner {
                 missing = ?found.missing(), lint_errors = lint_errors.len(), ?cut_off,
                 "spec draft needs repair"
             );
-            messages.push(ChatMessage {
-                role: Role::Assistant,
-                content: completion.reply.text,
-            });
+            messages.push(ChatMessage { role: Role::Assistant, content: completion.reply.text });
             messages.push(ChatMessage {
                 role: Role::User,
                 content: prompt::repair_prompt(&found.missing(), &lint_errors, cut_off),
@@ -182,12 +170,7 @@ impl LlmPlanner {
             None => Err(PlannerError::IncompleteAnswer {
                 provider: self.client.provider(),
                 model: self.client.model().to_owned(),
-                missing: found
-                    .missing()
-                    .iter()
-                    .map(|d| d.file_name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                missing: found.missing().iter().map(|d| d.file_name()).collect::<Vec<_>>().join(", "),
                 rounds: self.max_repair_rounds,
             }),
         }

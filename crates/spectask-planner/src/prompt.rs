@@ -34,12 +34,7 @@ pub(crate) fn system_prompt() -> String {
          answer with the end line, exactly like this:\n\n",
     );
     for document in SpecDocument::ALL {
-        let _ = writeln!(
-            text,
-            "{}\n<the whole {} here>",
-            delimiter(*document),
-            document.file_name()
-        );
+        let _ = writeln!(text, "{}\n<the whole {} here>", delimiter(*document), document.file_name());
     }
     text.push_str(DELIMITER_END);
     text.push('\n');
@@ -84,15 +79,9 @@ pub(crate) fn repair_prompt(
         );
     }
     if !missing.is_empty() {
-        let names: Vec<String> = missing
-            .iter()
-            .map(|d| format!("`{}`", delimiter(*d)))
-            .collect();
-        let _ = writeln!(
-            text,
-            "Missing documents: no section starting with {} was found.\n",
-            names.join(", ")
-        );
+        let names: Vec<String> = missing.iter().map(|d| format!("`{}`", delimiter(*d))).collect();
+        let _ =
+            writeln!(text, "Missing documents: no section starting with {} was found.\n", names.join(", "));
     }
     if !lint_errors.is_empty() {
         text.push_str("Lint errors (`file:line: level: message`):\n\n```text\n");
@@ -131,11 +120,7 @@ pub(crate) fn revision_prompt(previous: &Documents, comments: &ReviewComments) -
                     .nth((line as usize).saturating_sub(1))
                     .unwrap_or("")
                     .trim();
-                let _ = writeln!(
-                    text,
-                    "- {document} line {line} (`{quoted}`): {}",
-                    comment.comment
-                );
+                let _ = writeln!(text, "- {document} line {line} (`{quoted}`): {}", comment.comment);
             }
             None => {
                 let _ = writeln!(text, "- {document}: {}", comment.comment);
@@ -172,12 +157,7 @@ fn render_repo_context(text: &mut String, repo: &RepoContext, budget_bytes: usiz
         push_fenced(text, &tree);
     }
     if shown < repo.file_tree.len() {
-        let _ = writeln!(
-            text,
-            "[file tree truncated: {} of {} entries shown]",
-            shown,
-            repo.file_tree.len()
-        );
+        let _ = writeln!(text, "[file tree truncated: {} of {} entries shown]", shown, repo.file_tree.len());
     }
     let file_budget = budget_bytes - tree.len();
     let allowances = fair_shares(&repo.files, file_budget);
@@ -185,20 +165,12 @@ fn render_repo_context(text: &mut String, repo: &RepoContext, budget_bytes: usiz
         let _ = writeln!(text, "\n## {path}\n");
         let cut = floor_char_boundary(content, allowed);
         if cut == 0 && !content.is_empty() {
-            let _ = writeln!(
-                text,
-                "[{path} omitted: {} bytes, context budget used up]",
-                content.len()
-            );
+            let _ = writeln!(text, "[{path} omitted: {} bytes, context budget used up]", content.len());
             continue;
         }
         push_fenced(text, &content[..cut]);
         if cut < content.len() {
-            let _ = writeln!(
-                text,
-                "[{path} truncated: first {cut} of {} bytes shown]",
-                content.len()
-            );
+            let _ = writeln!(text, "[{path} truncated: first {cut} of {} bytes shown]", content.len());
         }
     }
 }
@@ -230,11 +202,7 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
 fn push_fenced(text: &mut String, content: &str) {
     let longest_run = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run.max(2) + 1);
-    let _ = writeln!(
-        text,
-        "{fence}text\n{}\n{fence}",
-        content.trim_end_matches('\n')
-    );
+    let _ = writeln!(text, "{fence}text\n{}\n{fence}", content.trim_end_matches('\n'));
 }
 
 /// The role and the rules of the three documents; the output format is appended in code.

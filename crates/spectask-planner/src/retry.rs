@@ -15,12 +15,7 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
 /// The delay a server asked for: `retry-after-ms` (OpenAI) or `Retry-After` in seconds.
 /// The HTTP-date form of `Retry-After` is not understood and falls back to the backoff.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(millis) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         return Duration::try_from_secs_f64(millis / 1000.0).ok();
     }
@@ -31,16 +26,9 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// The wait after the `failed_attempts`-th failure: exponential backoff with "equal jitter" (a random
 /// point in the upper half of the step), or the server's `Retry-After` when that is longer.
-pub(crate) fn delay(
-    backoff: &Backoff,
-    failed_attempts: u32,
-    retry_after: Option<Duration>,
-) -> Duration {
+pub(crate) fn delay(backoff: &Backoff, failed_attempts: u32, retry_after: Option<Duration>) -> Duration {
     let exponent = failed_attempts.saturating_sub(1).min(20);
-    let step = backoff
-        .initial
-        .saturating_mul(1 << exponent)
-        .min(backoff.max);
+    let step = backoff.initial.saturating_mul(1 << exponent).min(backoff.max);
     let half = step / 2;
     let jittered = half + half.mul_f64(fastrand::f64());
     match retry_after {
@@ -92,10 +80,7 @@ mod tests {
         headers.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
         headers.clear();
-        headers.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
+        headers.insert("retry-after", HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
         assert_eq!(retry_after(&headers), None);
     }
 

@@ -102,10 +102,7 @@ mod tests {
     }
 
     fn data(text: &str) -> SseEvent {
-        SseEvent {
-            event: None,
-            data: text.to_owned(),
-        }
+        SseEvent { event: None, data: text.to_owned() }
     }
 
     #[test]
@@ -119,10 +116,7 @@ mod tests {
         let events = parse_all(&[b"event: message_stop\ndata: a\ndata: b\n\n"]);
         assert_eq!(
             events,
-            vec![SseEvent {
-                event: Some("message_stop".to_owned()),
-                data: "a\nb".to_owned()
-            }]
+            vec![SseEvent { event: Some("message_stop".to_owned()), data: "a\nb".to_owned() }]
         );
     }
 

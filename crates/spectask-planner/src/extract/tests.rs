@@ -3,8 +3,7 @@
 use super::*;
 
 const REQ: &str = "# Requirements Document\n\n## Introduction\nJWT.\n";
-const DESIGN: &str =
-    "# Design Document\n\n## Overview\n\n```mermaid\ngraph TD\n  A --> B\n```\n\nDone.\n";
+const DESIGN: &str = "# Design Document\n\n## Overview\n\n```mermaid\ngraph TD\n  A --> B\n```\n\nDone.\n";
 const TASKS: &str = "# Implementation Plan\n\n- [ ] 1. Do it\n  - _Requirements: 1.1_\n";
 
 fn assert_all_three(found: &Extracted) {
@@ -16,11 +15,7 @@ fn assert_all_three(found: &Extracted) {
 
 #[test]
 fn delimited_answer_round_trips_through_render() {
-    let documents = Documents {
-        requirements: REQ.into(),
-        design: DESIGN.into(),
-        tasks: TASKS.into(),
-    };
+    let documents = Documents { requirements: REQ.into(), design: DESIGN.into(), tasks: TASKS.into() };
     let found = extract(&documents.render());
     assert_eq!(found.complete(), Some(documents));
 }
@@ -55,18 +50,10 @@ fn longer_outer_fences_and_tilde_fences_are_accepted() {
 
 #[test]
 fn a_leading_think_block_is_skipped_even_when_it_mentions_delimiters() {
-    let thinking =
-        "<think>\nI will write\n=== requirements.md ===\nfirst, then the rest.\n</think>\n";
-    let documents = Documents {
-        requirements: REQ.into(),
-        design: DESIGN.into(),
-        tasks: TASKS.into(),
-    };
+    let thinking = "<think>\nI will write\n=== requirements.md ===\nfirst, then the rest.\n</think>\n";
+    let documents = Documents { requirements: REQ.into(), design: DESIGN.into(), tasks: TASKS.into() };
     assert_all_three(&extract(&format!("{thinking}{}", documents.render())));
-    assert_eq!(
-        extract("<think>\n=== tasks.md ===\nnever closed"),
-        Extracted::default()
-    );
+    assert_eq!(extract("<think>\n=== tasks.md ===\nnever closed"), Extracted::default());
 }
 
 #[test]
@@ -75,34 +62,24 @@ fn unnamed_fences_are_not_documents() {
     let found = extract(&answer);
     assert_eq!(found.requirements, None);
     assert_eq!(found.tasks.as_deref(), Some(TASKS));
-    assert_eq!(
-        found.missing(),
-        vec![SpecDocument::Requirements, SpecDocument::Design]
-    );
+    assert_eq!(found.missing(), vec![SpecDocument::Requirements, SpecDocument::Design]);
     assert_eq!(found.complete(), None);
 }
 
 #[test]
 fn a_repair_answer_with_one_document_keeps_the_others() {
-    let first = extract(&format!(
-        "=== requirements.md ===\n{REQ}=== design.md ===\n{DESIGN}=== end ==="
-    ));
+    let first = extract(&format!("=== requirements.md ===\n{REQ}=== design.md ===\n{DESIGN}=== end ==="));
     let repair = extract(&format!("=== tasks.md ===\n{TASKS}=== end ==="));
     assert_all_three(&repair.or(&first));
 }
 
 #[test]
 fn a_section_open_at_the_end_counts_and_is_marked_unterminated() {
-    let found = extract(&format!(
-        "=== design.md ===\n{DESIGN}=== tasks.md ===\n{TASKS}"
-    ));
+    let found = extract(&format!("=== design.md ===\n{DESIGN}=== tasks.md ===\n{TASKS}"));
     assert_eq!(found.tasks.as_deref(), Some(TASKS));
     assert_eq!(found.unterminated, Some(SpecDocument::Tasks));
     let dropped = found.without_unterminated();
-    assert_eq!(
-        dropped.missing(),
-        vec![SpecDocument::Requirements, SpecDocument::Tasks]
-    );
+    assert_eq!(dropped.missing(), vec![SpecDocument::Requirements, SpecDocument::Tasks]);
 
     let closed = extract(&format!("=== tasks.md ===\n{TASKS}=== end ==="));
     assert_eq!(closed.unterminated, None);
@@ -110,9 +87,7 @@ fn a_section_open_at_the_end_counts_and_is_marked_unterminated() {
 
 #[test]
 fn an_unclosed_named_fence_is_unterminated() {
-    let found = extract(&format!(
-        "design.md\n```markdown\n{DESIGN}```\n\ntasks.md\n```markdown\n{TASKS}"
-    ));
+    let found = extract(&format!("design.md\n```markdown\n{DESIGN}```\n\ntasks.md\n```markdown\n{TASKS}"));
     assert_eq!(found.design.as_deref(), Some(DESIGN));
     assert_eq!(found.unterminated, Some(SpecDocument::Tasks));
 }

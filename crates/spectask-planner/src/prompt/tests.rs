@@ -5,10 +5,7 @@ use super::*;
 fn repo(files: &[(&str, &str)], tree: &[&str]) -> RepoContext {
     RepoContext {
         file_tree: tree.iter().map(|p| p.to_string()).collect(),
-        files: files
-            .iter()
-            .map(|(p, c)| (p.to_string(), c.to_string()))
-            .collect(),
+        files: files.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect(),
     }
 }
 
@@ -33,20 +30,11 @@ fn system_prompt_states_the_formats_and_delimiters() {
 
 #[test]
 fn small_context_is_quoted_whole() {
-    let repo = repo(
-        &[
-            ("README.md", "# Demo\nA tool.\n"),
-            ("Cargo.toml", "[package]\n"),
-        ],
-        &["src/main.rs"],
-    );
+    let repo = repo(&[("README.md", "# Demo\nA tool.\n"), ("Cargo.toml", "[package]\n")], &["src/main.rs"]);
     let text = generation_prompt("Add JWT", "Add JWT authentication", &repo, 10_000);
     assert!(text.contains("Title: Add JWT"));
     assert!(text.contains("Add JWT authentication"));
-    assert!(
-        text.contains("## README.md\n\n```text\n# Demo\nA tool.\n```"),
-        "{text}"
-    );
+    assert!(text.contains("## README.md\n\n```text\n# Demo\nA tool.\n```"), "{text}");
     assert!(text.contains("src/main.rs"));
     assert!(!text.contains("truncated"), "{text}");
 }
@@ -56,22 +44,13 @@ fn large_context_is_cut_to_the_budget_and_says_where() {
     let big = "x".repeat(50_000);
     let tree: Vec<String> = (0..5_000).map(|i| format!("src/file_{i}.rs")).collect();
     let tree: Vec<&str> = tree.iter().map(String::as_str).collect();
-    let repo = repo(
-        &[
-            ("README.md", &big),
-            ("Cargo.toml", "[package]\nname = \"a\"\n"),
-        ],
-        &tree,
-    );
+    let repo = repo(&[("README.md", &big), ("Cargo.toml", "[package]\nname = \"a\"\n")], &tree);
     let text = generation_prompt("t", "r", &repo, 8_000);
     assert!(text.len() < 8_000 + 1_000, "prompt is {} bytes", text.len());
     assert!(text.contains("[README.md truncated: first "), "{text}");
     assert!(text.contains("of 50000 bytes shown]"));
     assert!(text.contains("[file tree truncated: "));
-    assert!(
-        text.contains("name = \"a\""),
-        "the small manifest is shown whole"
-    );
+    assert!(text.contains("name = \"a\""), "the small manifest is shown whole");
 }
 
 #[test]
@@ -96,17 +75,11 @@ fn quoted_files_with_fences_get_a_longer_fence() {
 fn repair_prompt_quotes_missing_documents_and_lint_errors() {
     let errors = vec!["requirements.md:7: error: criterion has no SHALL".to_owned()];
     let text = repair_prompt(&[], &errors, None);
-    assert!(
-        text.contains("requirements.md:7: error: criterion has no SHALL"),
-        "{text}"
-    );
+    assert!(text.contains("requirements.md:7: error: criterion has no SHALL"), "{text}");
     assert!(text.contains("all three"), "{text}");
     let text = repair_prompt(&[SpecDocument::Tasks], &[], Some(SpecDocument::Tasks));
     assert!(text.contains("`=== tasks.md ===`"), "{text}");
-    assert!(
-        text.contains("length limit and stopped inside tasks.md"),
-        "{text}"
-    );
+    assert!(text.contains("length limit and stopped inside tasks.md"), "{text}");
     assert!(text.contains("only the missing documents"), "{text}");
 }
 
@@ -125,22 +98,12 @@ fn revision_prompt_quotes_the_previous_version_and_the_commented_line() {
                 line: Some(2),
                 comment: "too vague".to_owned(),
             },
-            LineComment {
-                document: SpecDocument::Tasks,
-                line: None,
-                comment: "split task 1".to_owned(),
-            },
+            LineComment { document: SpecDocument::Tasks, line: None, comment: "split task 1".to_owned() },
         ],
     };
     let text = revision_prompt(&previous, &comments);
-    assert!(
-        text.contains("=== requirements.md ===\n# Requirements Document\nline two\n"),
-        "{text}"
-    );
+    assert!(text.contains("=== requirements.md ===\n# Requirements Document\nline two\n"), "{text}");
     assert!(text.contains("Use OAuth instead."));
-    assert!(
-        text.contains("- requirements.md line 2 (`line two`): too vague"),
-        "{text}"
-    );
+    assert!(text.contains("- requirements.md line 2 (`line two`): too vague"), "{text}");
     assert!(text.contains("- tasks.md: split task 1"));
 }

@@ -12,27 +12,14 @@ fn planner(server: &FakeServer) -> LlmPlanner {
 
 #[tokio::test]
 async fn a_good_spec_streams_from_the_messages_api() {
-    let server = FakeServer::start(vec![Canned::stream(anthropic_stream(
-        &good_answer(),
-        (900, 700),
-    ))])
-    .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let server = FakeServer::start(vec![Canned::stream(anthropic_stream(&good_answer(), (900, 700)))]).await;
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
 
-    assert_eq!(
-        (draft.requirements.as_str(), draft.design.as_str()),
-        (REQUIREMENTS, DESIGN)
-    );
+    assert_eq!((draft.requirements.as_str(), draft.design.as_str()), (REQUIREMENTS, DESIGN));
     assert_eq!(draft.tasks, TASKS);
     assert!(!draft.has_lint_errors, "{:?}", draft.lint);
     let call = &draft.calls[0];
-    assert_eq!(
-        (call.provider, call.input_tokens, call.output_tokens),
-        (Provider::Anthropic, 900, 700)
-    );
+    assert_eq!((call.provider, call.input_tokens, call.output_tokens), (Provider::Anthropic, 900, 700));
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -44,18 +31,10 @@ async fn a_good_spec_streams_from_the_messages_api() {
     assert_eq!(request.body["model"], "test-model");
     assert_eq!(request.body["stream"], true);
     assert_eq!(request.body["max_tokens"], 4000);
-    assert_eq!(
-        request.roles(),
-        ["user"],
-        "the system prompt is a top-level field"
-    );
+    assert_eq!(request.roles(), ["user"], "the system prompt is a top-level field");
     let system = request.body["system"].as_str().expect("system prompt");
     assert!(system.contains("## Testing Strategy"), "{system}");
-    assert!(
-        request
-            .last_message()
-            .contains("Add JWT authentication to the API")
-    );
+    assert!(request.last_message().contains("Add JWT authentication to the API"));
 }
 
 #[tokio::test]
@@ -70,34 +49,17 @@ async fn an_overloaded_error_event_mid_stream_is_retried() {
         Canned::stream(anthropic_stream(&good_answer(), (3, 4))),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
     assert_eq!(draft.calls[0].attempt, 2);
     assert_eq!(draft.tasks, TASKS);
 }
 
 #[tokio::test]
 async fn a_stream_without_message_stop_is_retried_then_reported() {
-    let truncated = || {
-        Canned::stream(cut_before(
-            anthropic_stream(&good_answer(), (1, 1)),
-            "message_stop",
-        ))
-    };
+    let truncated = || Canned::stream(cut_before(anthropic_stream(&good_answer(), (1, 1)), "message_stop"));
     let server = FakeServer::start(vec![truncated(), truncated(), truncated()]).await;
-    let err = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect_err("truncated");
-    let PlannerError::Request {
-        provider,
-        attempts,
-        reason,
-        ..
-    } = &err
-    else {
+    let err = planner(&server).generate(&jwt_request()).await.expect_err("truncated");
+    let PlannerError::Request { provider, attempts, reason, .. } = &err else {
         panic!("expected a request error, got {err:?}");
     };
     assert_eq!((*provider, *attempts), (Provider::Anthropic, 3));
@@ -107,16 +69,10 @@ async fn a_stream_without_message_stop_is_retried_then_reported() {
 #[tokio::test]
 async fn overloaded_status_529_is_retried() {
     let server = FakeServer::start(vec![
-        Canned::status(
-            529,
-            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
-        ),
+        Canned::status(529, r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#),
         Canned::stream(anthropic_stream(&good_answer(), (3, 4))),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
     assert_eq!(draft.calls[0].attempt, 2);
 }

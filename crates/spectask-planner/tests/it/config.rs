@@ -8,8 +8,7 @@ use crate::{jwt_request, test_config};
 fn planner_and_its_futures_can_move_across_threads() {
     fn is_send_sync<T: Send + Sync>(_: &T) {}
     fn is_send<T: Send>(_: T) {}
-    let planner =
-        LlmPlanner::new(test_config(Provider::OpenAi, "http://127.0.0.1:9")).expect("planner");
+    let planner = LlmPlanner::new(test_config(Provider::OpenAi, "http://127.0.0.1:9")).expect("planner");
     is_send_sync(&planner);
     let request = jwt_request();
     is_send(planner.generate(&request));
@@ -18,10 +17,7 @@ fn planner_and_its_futures_can_move_across_threads() {
 #[test]
 fn https_endpoints_get_a_tls_client_without_a_network_call() {
     let config = test_config(Provider::OpenAi, "https://api.openai.com");
-    assert!(
-        LlmPlanner::new(config).is_ok(),
-        "the rustls crypto provider is installed"
-    );
+    assert!(LlmPlanner::new(config).is_ok(), "the rustls crypto provider is installed");
     let config = test_config(Provider::Anthropic, "https://api.anthropic.com");
     assert!(LlmPlanner::new(config).is_ok());
 }
@@ -29,20 +25,11 @@ fn https_endpoints_get_a_tls_client_without_a_network_call() {
 #[test]
 fn configs_that_cannot_work_are_refused() {
     let mut config = test_config(Provider::OpenAi, "ftp://127.0.0.1:9");
-    assert!(matches!(
-        LlmPlanner::new(config.clone()),
-        Err(PlannerError::InvalidConfig(_))
-    ));
+    assert!(matches!(LlmPlanner::new(config.clone()), Err(PlannerError::InvalidConfig(_))));
     config.base_url = "http://127.0.0.1:9/v1".to_owned();
     config.max_attempts = 0;
-    assert!(matches!(
-        LlmPlanner::new(config.clone()),
-        Err(PlannerError::InvalidConfig(_))
-    ));
+    assert!(matches!(LlmPlanner::new(config.clone()), Err(PlannerError::InvalidConfig(_))));
     config.max_attempts = 1;
     config.model = " ".to_owned();
-    assert!(matches!(
-        LlmPlanner::new(config),
-        Err(PlannerError::InvalidConfig(_))
-    ));
+    assert!(matches!(LlmPlanner::new(config), Err(PlannerError::InvalidConfig(_))));
 }

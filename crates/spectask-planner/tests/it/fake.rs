@@ -99,15 +99,8 @@ impl Recorded {
 
     /// The content of the last message (the newest user turn).
     pub fn last_message(&self) -> String {
-        let messages = self.body["messages"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        messages
-            .last()
-            .and_then(|m| m["content"].as_str())
-            .unwrap_or("")
-            .to_owned()
+        let messages = self.body["messages"].as_array().cloned().unwrap_or_default();
+        messages.last().and_then(|m| m["content"].as_str()).unwrap_or("").to_owned()
     }
 }
 
@@ -126,16 +119,9 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub async fn start(script: Vec<Canned>) -> Self {
-        let shared = Arc::new(Shared {
-            script: Mutex::new(script.into()),
-            ..Shared::default()
-        });
-        let app = Router::new()
-            .fallback(respond)
-            .with_state(Arc::clone(&shared));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let shared = Arc::new(Shared { script: Mutex::new(script.into()), ..Shared::default() });
+        let app = Router::new().fallback(respond).with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("fake server runs");
@@ -161,9 +147,7 @@ impl Drop for FakeServer {
 
 async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     shared.seen.lock().expect("requests lock").push(Recorded {
         path: parts.uri.path().to_owned(),
@@ -171,11 +155,9 @@ async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         body,
     });
     let next = shared.script.lock().expect("script lock").pop_front();
-    let canned =
-        next.unwrap_or_else(|| Canned::status(599, "the fake server's script is exhausted"));
+    let canned = next.unwrap_or_else(|| Canned::status(599, "the fake server's script is exhausted"));
     tokio::time::sleep(canned.head_delay).await;
-    let mut response =
-        Response::builder().status(StatusCode::from_u16(canned.status).expect("status"));
+    let mut response = Response::builder().status(StatusCode::from_u16(canned.status).expect("status"));
     for (name, value) in &canned.headers {
         response = response.header(name, value);
     }
@@ -186,10 +168,7 @@ async fn respond(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 tokio::time::sleep(pause).await;
                 None
             }
-            Step::Abort => Some(Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "scripted abort",
-            ))),
+            Step::Abort => Some(Err(io::Error::new(io::ErrorKind::ConnectionReset, "scripted abort"))),
         }
     });
     let stream = stream.filter_map(futures::future::ready);
@@ -203,12 +182,13 @@ pub fn openai_stream(text: &str, usage: (u64, u64)) -> Vec<Step> {
 
 /// Like [`openai_stream`], with the given `finish_reason` (`length`: cut off by `max_tokens`).
 pub fn openai_stream_finishing(text: &str, usage: (u64, u64), finish_reason: &str) -> Vec<Step> {
-    let mut steps = vec![openai_data(
-        &json!({ "choices": [{ "index": 0, "delta": { "role": "assistant" } }] }),
-    )];
-    steps.extend(pieces(text).into_iter().map(|piece| {
-        openai_data(&json!({ "choices": [{ "index": 0, "delta": { "content": piece } }] }))
-    }));
+    let mut steps =
+        vec![openai_data(&json!({ "choices": [{ "index": 0, "delta": { "role": "assistant" } }] }))];
+    steps.extend(
+        pieces(text)
+            .into_iter()
+            .map(|piece| openai_data(&json!({ "choices": [{ "index": 0, "delta": { "content": piece } }] }))),
+    );
     steps.push(openai_data(
         &json!({ "choices": [{ "index": 0, "delta": {}, "finish_reason": finish_reason }] }),
     ));
@@ -244,21 +224,18 @@ pub fn anthropic_stream(text: &str, usage: (u64, u64)) -> Vec<Step> {
         anthropic_event("ping", &json!({ "type": "ping" })),
     ];
     steps.extend(pieces(text).into_iter().map(|piece| {
-        anthropic_event("content_block_delta", &json!({
-            "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": piece }
-        }))
+        anthropic_event(
+            "content_block_delta",
+            &json!({
+                "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": piece }
+            }),
+        )
     }));
-    steps.push(anthropic_event(
-        "content_block_stop",
-        &json!({ "type": "content_block_stop", "index": 0 }),
-    ));
+    steps.push(anthropic_event("content_block_stop", &json!({ "type": "content_block_stop", "index": 0 })));
     steps.push(anthropic_event("message_delta", &json!({
         "type": "message_delta", "delta": { "stop_reason": "end_turn" }, "usage": { "output_tokens": usage.1 }
     })));
-    steps.push(anthropic_event(
-        "message_stop",
-        &json!({ "type": "message_stop" }),
-    ));
+    steps.push(anthropic_event("message_stop", &json!({ "type": "message_stop" })));
     steps
 }
 
@@ -275,8 +252,5 @@ fn pieces(text: &str) -> Vec<String> {
 
 /// Keeps only the steps before the first one that contains `needle`: a stream cut short.
 pub fn cut_before(steps: Vec<Step>, needle: &str) -> Vec<Step> {
-    steps
-        .into_iter()
-        .take_while(|step| !matches!(step, Step::Chunk(text) if text.contains(needle)))
-        .collect()
+    steps.into_iter().take_while(|step| !matches!(step, Step::Chunk(text) if text.contains(needle))).collect()
 }

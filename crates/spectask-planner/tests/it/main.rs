@@ -20,10 +20,7 @@ pub fn test_config(provider: Provider, server_url: &str) -> LlmPlannerConfig {
     };
     let mut config = LlmPlannerConfig::new(provider, base_url, "test-model");
     config.api_key = Some("test-key".to_owned());
-    config.timeouts = Timeouts {
-        connect: Duration::from_secs(2),
-        read: Duration::from_millis(300),
-    };
+    config.timeouts = Timeouts { connect: Duration::from_secs(2), read: Duration::from_millis(300) };
     config.backoff = Backoff {
         initial: Duration::from_millis(1),
         max: Duration::from_millis(5),
@@ -39,20 +36,10 @@ pub fn jwt_request() -> PlanRequest {
         prompt: "Add JWT authentication to the API".to_owned(),
         title: "JWT authentication".to_owned(),
         repo: RepoContext {
-            file_tree: vec![
-                "Cargo.toml".to_owned(),
-                "README.md".to_owned(),
-                "src/main.rs".to_owned(),
-            ],
+            file_tree: vec!["Cargo.toml".to_owned(), "README.md".to_owned(), "src/main.rs".to_owned()],
             files: vec![
-                (
-                    "README.md".to_owned(),
-                    "# Demo API\nServes /items.\n".to_owned(),
-                ),
-                (
-                    "Cargo.toml".to_owned(),
-                    "[package]\nname = \"demo-api\"\n".to_owned(),
-                ),
+                ("README.md".to_owned(), "# Demo API\nServes /items.\n".to_owned()),
+                ("Cargo.toml".to_owned(), "[package]\nname = \"demo-api\"\n".to_owned()),
             ],
         },
     }

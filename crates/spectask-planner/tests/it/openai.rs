@@ -3,9 +3,7 @@
 use spectask_planner::{LlmPlanner, PlannerError, Provider};
 
 use crate::fake::{Canned, FakeServer, openai_stream, openai_stream_finishing};
-use crate::fixtures::{
-    DESIGN, REQUIREMENTS, TASKS, answer, good_answer, tasks_citing_unknown_criterion,
-};
+use crate::fixtures::{DESIGN, REQUIREMENTS, TASKS, answer, good_answer, tasks_citing_unknown_criterion};
 use crate::{jwt_request, test_config};
 
 pub fn planner(server: &FakeServer) -> LlmPlanner {
@@ -14,40 +12,18 @@ pub fn planner(server: &FakeServer) -> LlmPlanner {
 
 #[tokio::test]
 async fn a_good_spec_in_one_call_is_returned_with_its_usage() {
-    let server = FakeServer::start(vec![Canned::stream(openai_stream(
-        &good_answer(),
-        (1200, 800),
-    ))])
-    .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let server = FakeServer::start(vec![Canned::stream(openai_stream(&good_answer(), (1200, 800)))]).await;
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
 
     assert_eq!(draft.requirements, REQUIREMENTS);
     assert_eq!(draft.design, DESIGN);
     assert_eq!(draft.tasks, TASKS);
     assert!(!draft.has_lint_errors);
-    assert_eq!(
-        draft.lint,
-        Vec::<String>::new(),
-        "the fixture is a clean spec"
-    );
+    assert_eq!(draft.lint, Vec::<String>::new(), "the fixture is a clean spec");
     assert_eq!(draft.calls.len(), 1);
     let call = &draft.calls[0];
-    assert_eq!(
-        (call.provider, call.model.as_str()),
-        (Provider::OpenAi, "test-model")
-    );
-    assert_eq!(
-        (
-            call.input_tokens,
-            call.output_tokens,
-            call.attempt,
-            call.round
-        ),
-        (1200, 800, 1, 0)
-    );
+    assert_eq!((call.provider, call.model.as_str()), (Provider::OpenAi, "test-model"));
+    assert_eq!((call.input_tokens, call.output_tokens, call.attempt, call.round), (1200, 800, 1, 0));
     assert_eq!((draft.input_tokens(), draft.output_tokens()), (1200, 800));
 
     let requests = server.requests();
@@ -82,10 +58,7 @@ async fn lint_errors_are_quoted_back_in_a_repair_round() {
         Canned::stream(openai_stream(&good_answer(), (300, 60))),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
 
     assert_eq!(draft.tasks, TASKS, "the repaired tasks.md is returned");
     assert!(!draft.has_lint_errors, "{:?}", draft.lint);
@@ -97,10 +70,7 @@ async fn lint_errors_are_quoted_back_in_a_repair_round() {
     assert_eq!(requests.len(), 2);
     let repair = &requests[1];
     assert_eq!(repair.roles(), ["system", "user", "assistant", "user"]);
-    assert!(
-        repair.all_text().contains("_Requirements: 2.1, 2.2, 9.9_"),
-        "the bad answer is sent back"
-    );
+    assert!(repair.all_text().contains("_Requirements: 2.1, 2.2, 9.9_"), "the bad answer is sent back");
     let quoted = repair.last_message();
     assert!(quoted.contains("tasks.md:"), "{quoted}");
     assert!(quoted.contains("error"), "{quoted}");
@@ -116,20 +86,10 @@ async fn after_the_repair_rounds_the_best_draft_is_returned_flagged() {
         Canned::stream(openai_stream(&bad, (1, 1))),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
 
     assert!(draft.has_lint_errors);
-    assert!(
-        draft
-            .lint
-            .iter()
-            .any(|d| d.starts_with("tasks.md:") && d.contains("9.9")),
-        "{:?}",
-        draft.lint
-    );
+    assert!(draft.lint.iter().any(|d| d.starts_with("tasks.md:") && d.contains("9.9")), "{:?}", draft.lint);
     assert_eq!(draft.calls.len(), 3, "one answer and two repair rounds");
     assert_eq!(server.requests().len(), 3);
 }
@@ -145,10 +105,7 @@ async fn a_failing_repair_call_keeps_the_draft_it_was_repairing() {
         failure(),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft kept");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft kept");
 
     assert!(draft.has_lint_errors);
     assert_eq!(draft.tasks, tasks_citing_unknown_criterion());
@@ -158,24 +115,17 @@ async fn a_failing_repair_call_keeps_the_draft_it_was_repairing() {
 
 #[tokio::test]
 async fn a_missing_document_is_asked_for_and_merged() {
-    let without_tasks = format!(
-        "=== requirements.md ===\n{REQUIREMENTS}\n=== design.md ===\n{DESIGN}\n=== end ===\n"
-    );
+    let without_tasks =
+        format!("=== requirements.md ===\n{REQUIREMENTS}\n=== design.md ===\n{DESIGN}\n=== end ===\n");
     let only_tasks = format!("Here is the missing file.\n\n=== tasks.md ===\n{TASKS}=== end ===\n");
     let server = FakeServer::start(vec![
         Canned::stream(openai_stream(&without_tasks, (1, 1))),
         Canned::stream(openai_stream(&only_tasks, (1, 1))),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
 
-    assert_eq!(
-        (draft.requirements.as_str(), draft.tasks.as_str()),
-        (REQUIREMENTS, TASKS)
-    );
+    assert_eq!((draft.requirements.as_str(), draft.tasks.as_str()), (REQUIREMENTS, TASKS));
     let repair = server.requests()[1].last_message();
     assert!(repair.contains("`=== tasks.md ===`"), "{repair}");
 }
@@ -192,19 +142,13 @@ async fn a_document_cut_off_by_the_token_limit_is_dropped_and_asked_for_again() 
         Canned::stream(openai_stream(&rest, (200, 90))),
     ])
     .await;
-    let draft = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect("draft");
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
 
     assert_eq!(draft.tasks, TASKS, "the cut tasks.md is not taken");
     assert_eq!(draft.design, DESIGN);
     assert_eq!(draft.calls.len(), 2);
     let repair = server.requests()[1].last_message();
-    assert!(
-        repair.contains("length limit and stopped inside tasks.md"),
-        "{repair}"
-    );
+    assert!(repair.contains("length limit and stopped inside tasks.md"), "{repair}");
     assert!(repair.contains("only the missing documents"), "{repair}");
 }
 
@@ -216,10 +160,7 @@ async fn an_answer_that_never_has_all_documents_is_an_error() {
         Canned::stream(openai_stream("No.", (1, 1))),
     ])
     .await;
-    let err = planner(&server)
-        .generate(&jwt_request())
-        .await
-        .expect_err("no documents");
+    let err = planner(&server).generate(&jwt_request()).await.expect_err("no documents");
     assert!(
         matches!(&err, PlannerError::IncompleteAnswer { missing, rounds: 2, .. }
             if missing == "requirements.md, design.md, tasks.md"),

@@ -35,10 +35,7 @@ async fn a_revision_sends_the_previous_version_and_the_comments() {
             comment: "RS256, not HS256".to_owned(),
         }],
     };
-    let next = planner
-        .revise(&previous(), &comments)
-        .await
-        .expect("revision");
+    let next = planner.revise(&previous(), &comments).await.expect("revision");
 
     assert_eq!(next.design, revised_design);
     assert_eq!(next.requirements, REQUIREMENTS);
@@ -55,9 +52,6 @@ async fn a_revision_sends_the_previous_version_and_the_comments() {
         "Use asymmetric keys so other services can verify tokens.",
         "design.md line 5 (`A login endpoint issues HS256 tokens; a middleware checks them on protected routes.`): RS256, not HS256",
     ] {
-        assert!(
-            sent.contains(needle),
-            "revision request lacks {needle:?}:\n{sent}"
-        );
+        assert!(sent.contains(needle), "revision request lacks {needle:?}:\n{sent}");
     }
 }
