@@ -107,16 +107,9 @@ impl fmt::Display for ShortId {
 pub fn slugify(text: &str) -> String {
     const MAX: usize = 40;
     let mut slug = String::new();
-    for word in text
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
         let word = word.to_ascii_lowercase();
-        let extra = if slug.is_empty() {
-            word.len()
-        } else {
-            word.len() + 1
-        };
+        let extra = if slug.is_empty() { word.len() } else { word.len() + 1 };
         if slug.len() + extra > MAX {
             if slug.is_empty() {
                 slug.push_str(&word[..MAX]);
@@ -128,11 +121,7 @@ pub fn slugify(text: &str) -> String {
         }
         slug.push_str(&word);
     }
-    if slug.is_empty() {
-        "task".to_owned()
-    } else {
-        slug
-    }
+    if slug.is_empty() { "task".to_owned() } else { slug }
 }
 
 #[cfg(test)]

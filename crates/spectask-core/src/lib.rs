@@ -7,10 +7,12 @@ pub mod agent;
 pub mod coordination;
 pub mod event;
 pub mod ids;
+pub mod job;
 pub mod lifecycle;
 pub mod repository;
 pub mod review;
 pub mod spec_task;
+pub mod spec_version;
 pub mod work_session;
 
 pub use agent::{AgentInstance, AgentInstanceStatus, Session, Thread, ThreadStatus};
@@ -20,13 +22,15 @@ pub use ids::{
     AgentInstanceId, IdError, RepositoryId, SessionId, ShortId, SpecReviewId, SpecTaskId, ThreadId,
     WorkSessionId, slugify,
 };
+pub use job::{Job, JobKind, JobStatus};
 pub use lifecycle::{
-    Failure, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
-    WorkSessionCommand, WorkSessionEffect, WorkSessionState,
+    Failure, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError, WorkSessionCommand,
+    WorkSessionEffect, WorkSessionState,
 };
 pub use repository::Repository;
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
+pub use spec_version::{SpecDocuments, SpecVersion};
 pub use work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
 
 /// Every timestamp in the domain: UTC with millisecond precision as stored.

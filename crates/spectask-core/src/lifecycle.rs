@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use crate::ids::WorkSessionId;
+use crate::named_enum;
 use crate::spec_task::{SpecTaskStatus, TaskKind};
 use crate::work_session::WorkSessionStatus;
 
@@ -24,17 +25,9 @@ pub struct Transition<S, E> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
     #[error("cannot {command} {entity}: it is {status}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default())]
-    Illegal {
-        entity: &'static str,
-        command: &'static str,
-        status: &'static str,
-        hint: Option<&'static str>,
-    },
+    Illegal { entity: &'static str, command: &'static str, status: &'static str, hint: Option<&'static str> },
     #[error("stored {entity} state is inconsistent: {detail}")]
-    InvalidState {
-        entity: &'static str,
-        detail: String,
-    },
+    InvalidState { entity: &'static str, detail: String },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -61,27 +54,17 @@ impl SpecTaskState {
     }
 
     fn at(status: SpecTaskStatus) -> Self {
-        Self {
-            status,
-            failure: None,
-        }
+        Self { status, failure: None }
     }
 
     /// Rebuilds a stored state, refusing combinations no transition can produce.
-    pub fn from_parts(
-        status: SpecTaskStatus,
-        failure: Option<Failure>,
-    ) -> Result<Self, TransitionError> {
-        let invalid = |detail: String| TransitionError::InvalidState {
-            entity: "spec task",
-            detail,
-        };
+    pub fn from_parts(status: SpecTaskStatus, failure: Option<Failure>) -> Result<Self, TransitionError> {
+        let invalid = |detail: String| TransitionError::InvalidState { entity: "spec task", detail };
         match (status, &failure) {
             (SpecTaskStatus::Failed, None) => Err(invalid("status failed without a reason".into())),
-            (SpecTaskStatus::Failed, Some(f)) if !is_resumable(f.from) => Err(invalid(format!(
-                "failed from {}, which cannot be resumed",
-                f.from
-            ))),
+            (SpecTaskStatus::Failed, Some(f)) if !is_resumable(f.from) => {
+                Err(invalid(format!("failed from {}, which cannot be resumed", f.from)))
+            }
             (other, Some(_)) if other != SpecTaskStatus::Failed => {
                 Err(invalid(format!("status {other} with a failure reason")))
             }
@@ -117,12 +100,7 @@ impl SpecTaskState {
             status: self.status.as_str(),
             hint,
         };
-        let go = |to: S, effects: Vec<E>| {
-            Ok(Transition {
-                to: Self::at(to),
-                effects,
-            })
-        };
+        let go = |to: S, effects: Vec<E>| Ok(Transition { to: Self::at(to), effects });
 
         match (self.status, command) {
             (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
@@ -141,45 +119,31 @@ impl SpecTaskState {
             (S::Backlog, C::QueueImplementation) if kind.has_planning() => {
                 Err(illegal(Some("a spec task needs an approved spec first")))
             }
-            (S::Backlog | S::SpecApproved, C::QueueImplementation) => {
-                go(S::ImplementationQueued, vec![])
-            }
+            (S::Backlog | S::SpecApproved, C::QueueImplementation) => go(S::ImplementationQueued, vec![]),
             (S::ImplementationQueued, C::StartImplementation) => {
                 go(S::Implementation, vec![E::StartImplementation])
             }
             (S::Implementation, C::SubmitImplementation) => {
                 go(S::ImplementationReview, vec![E::SummarizeImplementation])
             }
-            (S::ImplementationReview, C::ApproveImplementation) => go(
-                S::Done,
-                vec![
-                    E::MergeTaskBranch,
-                    E::WriteImplementationComplete,
-                    E::StopAgents,
-                ],
-            ),
+            (S::ImplementationReview, C::ApproveImplementation) => {
+                go(S::Done, vec![E::MergeTaskBranch, E::WriteImplementationComplete, E::StopAgents])
+            }
             (S::ImplementationReview, C::RequestImplementationChanges) => {
                 go(S::Implementation, vec![E::StartFollowUpSession])
             }
 
             (S::Failed, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
             (from, C::Fail { reason }) => Ok(Transition {
-                to: Self {
-                    status: S::Failed,
-                    failure: Some(Failure {
-                        from,
-                        reason: reason.clone(),
-                    }),
-                },
+                to: Self { status: S::Failed, failure: Some(Failure { from, reason: reason.clone() }) },
                 effects: vec![E::StopAgents],
             }),
             (S::Failed, C::Retry) => {
-                let from = self.failure.as_ref().map(|f| f.from).ok_or_else(|| {
-                    TransitionError::InvalidState {
+                let from =
+                    self.failure.as_ref().map(|f| f.from).ok_or_else(|| TransitionError::InvalidState {
                         entity: "spec task",
                         detail: "status failed without a reason".into(),
-                    }
-                })?;
+                    })?;
                 go(from, resume_effects(from))
             }
             (_, C::Cancel) => go(S::Cancelled, vec![E::StopAgents]),
@@ -254,7 +218,7 @@ impl SpecTaskCommand {
 }
 
 /// What the orchestrator must do because of a SpecTask transition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpecTaskEffect {
     RunPlanner,
@@ -269,6 +233,19 @@ pub enum SpecTaskEffect {
     WriteImplementationComplete,
     StopAgents,
 }
+named_enum!(SpecTaskEffect, "spec task effect", {
+    RunPlanner => "run_planner",
+    AwaitSpecReview => "await_spec_review",
+    ScheduleRevision => "schedule_revision",
+    CommitSpecHandoff => "commit_spec_handoff",
+    StartImplementation => "start_implementation",
+    ResumeImplementation => "resume_implementation",
+    SummarizeImplementation => "summarize_implementation",
+    StartFollowUpSession => "start_follow_up_session",
+    MergeTaskBranch => "merge_task_branch",
+    WriteImplementationComplete => "write_implementation_complete",
+    StopAgents => "stop_agents",
+});
 
 // ---------------------------------------------------------------------------------------------
 // WorkSession
@@ -325,41 +302,23 @@ impl WorkSessionState {
             (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
             (S::Pending | S::Blocked { .. }, C::Block { waiting_on }) => {
                 if waiting_on.is_empty() {
-                    Err(illegal(Some(
-                        "blocking needs at least one session to wait on",
-                    )))
+                    Err(illegal(Some("blocking needs at least one session to wait on")))
                 } else {
-                    go(
-                        S::Blocked {
-                            waiting_on: waiting_on.clone(),
-                        },
-                        vec![],
-                    )
+                    go(S::Blocked { waiting_on: waiting_on.clone() }, vec![])
                 }
             }
             (S::Blocked { .. }, C::Unblock) => go(S::Pending, vec![]),
             (S::Pending, C::Start) => go(S::Running, vec![E::StartThread]),
             (S::Running, C::Complete) => go(S::Completed, vec![E::CommitChanges]),
-            (S::Running, C::Interrupt { reason }) => go(
-                S::Interrupted {
-                    reason: reason.clone(),
-                },
-                vec![],
-            ),
+            (S::Running, C::Interrupt { reason }) => go(S::Interrupted { reason: reason.clone() }, vec![]),
             (S::Interrupted { .. }, C::Resume) => go(S::Running, vec![E::ResumeThread]),
             (S::Failed { .. }, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
-            (S::Running, C::Fail { reason }) => go(
-                S::Failed {
-                    reason: reason.clone(),
-                },
-                vec![E::CancelThread],
-            ),
-            (S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => go(
-                S::Failed {
-                    reason: reason.clone(),
-                },
-                vec![],
-            ),
+            (S::Running, C::Fail { reason }) => {
+                go(S::Failed { reason: reason.clone() }, vec![E::CancelThread])
+            }
+            (S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => {
+                go(S::Failed { reason: reason.clone() }, vec![])
+            }
             (S::Failed { .. }, C::Retry) => go(S::Pending, vec![]),
             (S::Running, C::Cancel) => go(S::Cancelled, vec![E::CancelThread]),
             (_, C::Cancel) => go(S::Cancelled, vec![]),
@@ -407,7 +366,7 @@ impl WorkSessionCommand {
 }
 
 /// What the agent runtime must do because of a WorkSession transition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkSessionEffect {
     StartThread,
@@ -415,3 +374,9 @@ pub enum WorkSessionEffect {
     CancelThread,
     CommitChanges,
 }
+named_enum!(WorkSessionEffect, "work session effect", {
+    StartThread => "start_thread",
+    ResumeThread => "resume_thread",
+    CancelThread => "cancel_thread",
+    CommitChanges => "commit_changes",
+});

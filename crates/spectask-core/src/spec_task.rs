@@ -32,9 +32,7 @@ impl TaskKind {
 }
 
 /// Scheduling priority: higher runs first when slots are scarce.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -179,11 +177,7 @@ impl NewSpecTask {
 /// A title from the prompt's first non-empty line, cut at a word boundary to at most 72 characters.
 pub fn derive_title(prompt: &str) -> String {
     const MAX: usize = 72;
-    let line = prompt
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
+    let line = prompt.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     if line.chars().count() <= MAX {
         return line.to_owned();
     }
@@ -227,10 +221,7 @@ mod tests {
             assert_eq!(status.as_str().parse::<SpecTaskStatus>().unwrap(), *status);
         }
         let err = "finished".parse::<SpecTaskStatus>().unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("expected one of: backlog, spec_generation")
-        );
+        assert!(err.to_string().contains("expected one of: backlog, spec_generation"));
     }
 
     #[test]

@@ -36,9 +36,7 @@ pub(crate) fn time(row: &AnyRow, column: &str) -> Result<Timestamp, StoreError> 
 }
 
 pub(crate) fn opt_time(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
-    get::<Option<i64>>(row, column)?
-        .map(from_millis)
-        .transpose()
+    get::<Option<i64>>(row, column)?.map(from_millis).transpose()
 }
 
 /// Parses a column holding a name or id, reporting the column on failure.
@@ -48,8 +46,7 @@ where
     T::Err: std::fmt::Display,
 {
     let text: String = get(row, column)?;
-    text.parse()
-        .map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
+    text.parse().map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
 }
 
 pub(crate) fn opt_parse<T>(row: &AnyRow, column: &str) -> Result<Option<T>, StoreError>
@@ -58,22 +55,14 @@ where
     T::Err: std::fmt::Display,
 {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| {
-        t.parse()
-            .map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
-    })
-    .transpose()
+    text.map(|t| t.parse().map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))).transpose()
 }
 
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    row: &AnyRow,
-    column: &str,
-) -> Result<T, StoreError> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
     let text: String = get(row, column)?;
     serde_json::from_str(&text).map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|e| StoreError::corrupt(format!("cannot encode json: {e}")))
+    serde_json::to_string(value).map_err(|e| StoreError::corrupt(format!("cannot encode json: {e}")))
 }

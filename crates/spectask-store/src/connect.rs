@@ -21,21 +21,14 @@ pub enum DatabaseUrl {
 impl DatabaseUrl {
     /// The default database: `spectask.db` in the data directory.
     pub fn sqlite_in(data_dir: &Path) -> Self {
-        Self::Sqlite {
-            path: data_dir.join("spectask.db"),
-        }
+        Self::Sqlite { path: data_dir.join("spectask.db") }
     }
 
     /// Accepts `postgres://…`, `postgresql://…`, `sqlite://PATH` and `sqlite:PATH`.
     pub fn parse(url: &str) -> Result<Self, StoreError> {
-        let invalid = |reason: &str| StoreError::InvalidUrl {
-            url: redact(url),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| StoreError::InvalidUrl { url: redact(url), reason: reason.to_owned() };
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self::Postgres {
-                url: url.to_owned(),
-            });
+            return Ok(Self::Postgres { url: url.to_owned() });
         }
         if let Some(rest) = url.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
@@ -43,9 +36,7 @@ impl DatabaseUrl {
             if path.is_empty() {
                 return Err(invalid("the sqlite url names no file"));
             }
-            return Ok(Self::Sqlite {
-                path: PathBuf::from(path),
-            });
+            return Ok(Self::Sqlite { path: PathBuf::from(path) });
         }
         Err(invalid("expected postgres://… or sqlite://PATH"))
     }
@@ -91,35 +82,28 @@ impl Store {
         let (connect_url, options) = match url {
             DatabaseUrl::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
                 }
-                let options = AnyPoolOptions::new()
-                    .max_connections(4)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(SQLITE_PRAGMAS).await?;
-                            Ok(())
-                        })
-                    });
+                let options = AnyPoolOptions::new().max_connections(4).after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(SQLITE_PRAGMAS).await?;
+                        Ok(())
+                    })
+                });
                 (format!("sqlite://{}?mode=rwc", path.display()), options)
             }
-            DatabaseUrl::Postgres { url } => {
-                (url.clone(), AnyPoolOptions::new().max_connections(10))
-            }
+            DatabaseUrl::Postgres { url } => (url.clone(), AnyPoolOptions::new().max_connections(10)),
         };
-        let pool = options
-            .acquire_timeout(Duration::from_secs(15))
-            .connect(&connect_url)
-            .await?;
+        let pool = options.acquire_timeout(Duration::from_secs(15)).connect(&connect_url).await?;
         migrator(backend).run(&pool).await?;
         tracing::debug!(database = %url.display(), "store opened");
         Ok(Store {
             pool,
             backend,
+            url: url.clone(),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            jobs_signal: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }
@@ -127,16 +111,14 @@ impl Store {
 /// The schema migrations, embedded in the binary; one directory per backend.
 fn migrator(backend: Backend) -> Migrator {
     let files: &[(i64, &str, &'static str)] = match backend {
-        Backend::Sqlite => &[(
-            1,
-            "init",
-            include_str!("../migrations/sqlite/0001_init.sql"),
-        )],
-        Backend::Postgres => &[(
-            1,
-            "init",
-            include_str!("../migrations/postgres/0001_init.sql"),
-        )],
+        Backend::Sqlite => &[
+            (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+            (2, "jobs", include_str!("../migrations/sqlite/0002_jobs.sql")),
+        ],
+        Backend::Postgres => &[
+            (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+            (2, "jobs", include_str!("../migrations/postgres/0002_jobs.sql")),
+        ],
     };
     let migrations = files
         .iter()
@@ -166,23 +148,14 @@ mod tests {
     fn parses_database_urls() {
         assert_eq!(
             DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
-            DatabaseUrl::Sqlite {
-                path: "/tmp/x.db".into()
-            }
+            DatabaseUrl::Sqlite { path: "/tmp/x.db".into() }
         );
         assert_eq!(
             DatabaseUrl::parse("sqlite:rel.db").unwrap(),
-            DatabaseUrl::Sqlite {
-                path: "rel.db".into()
-            }
+            DatabaseUrl::Sqlite { path: "rel.db".into() }
         );
-        assert_eq!(
-            DatabaseUrl::parse("postgresql://h/db").unwrap().backend(),
-            Backend::Postgres
-        );
-        let err = DatabaseUrl::parse("mysql://root:hunter2@h/db")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(DatabaseUrl::parse("postgresql://h/db").unwrap().backend(), Backend::Postgres);
+        let err = DatabaseUrl::parse("mysql://root:hunter2@h/db").unwrap_err().to_string();
         assert_eq!(
             err,
             "invalid database url \"mysql://root:***@h/db\": expected postgres://… or sqlite://PATH"

@@ -5,30 +5,13 @@ use spectask_core::TransitionError;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no {entity} matches {reference:?}")]
-    NotFound {
-        entity: &'static str,
-        reference: String,
-    },
+    NotFound { entity: &'static str, reference: String },
     #[error("{entity} id {reference:?} is ambiguous: it matches {}", candidates.join(", "))]
-    Ambiguous {
-        entity: &'static str,
-        reference: String,
-        candidates: Vec<String>,
-    },
+    Ambiguous { entity: &'static str, reference: String, candidates: Vec<String> },
     #[error("{reference:?} is not a valid {entity} id: {reason}")]
-    InvalidReference {
-        entity: &'static str,
-        reference: String,
-        reason: &'static str,
-    },
-    #[error(
-        "{entity} {id} was changed by someone else since version {expected}; reload it and try again"
-    )]
-    Conflict {
-        entity: &'static str,
-        id: String,
-        expected: i64,
-    },
+    InvalidReference { entity: &'static str, reference: String, reason: &'static str },
+    #[error("{entity} {id} was changed by someone else since version {expected}; reload it and try again")]
+    Conflict { entity: &'static str, id: String, expected: i64 },
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("invalid database url {url:?}: {reason}")]
@@ -36,10 +19,7 @@ pub enum StoreError {
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
     #[error("cannot prepare the database directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]

@@ -10,8 +10,11 @@ mod codec;
 mod connect;
 mod error;
 mod events;
+mod jobs;
 mod repositories;
+mod reviews;
 mod spec_tasks;
+mod spec_versions;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod work_sessions;
@@ -19,7 +22,10 @@ mod write;
 
 pub use connect::DatabaseUrl;
 pub use error::StoreError;
+pub use jobs::{JobOutcome, JobsSignal};
+pub use reviews::NewSpecReview;
 pub use spec_tasks::{Applied, Page, SpecTaskFilter};
+pub use spec_versions::NewSpecVersion;
 pub use work_sessions::NewWorkSession;
 
 use std::sync::Arc;
@@ -38,6 +44,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    url: DatabaseUrl,
+    /// Woken after every commit that enqueued jobs (and, on PostgreSQL, by other nodes' commits).
+    jobs_signal: Arc<tokio::sync::Notify>,
     /// SQLite allows one writer at a time: writers in this process queue here instead of spinning
     /// on `SQLITE_BUSY`. PostgreSQL serialises event-writing transactions with an advisory lock.
     write_gate: Arc<tokio::sync::Mutex<()>>,

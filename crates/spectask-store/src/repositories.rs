@@ -48,37 +48,26 @@ impl Store {
             .await?;
         }
         w.commit().await?;
-        self.repository_by_path(path)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "repository",
-                reference: path.display().to_string(),
-            })
+        self.repository_by_path(path).await?.ok_or_else(|| StoreError::NotFound {
+            entity: "repository",
+            reference: path.display().to_string(),
+        })
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
         let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
                    FROM repositories WHERE id = $1";
-        let row = sqlx::query(sql)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
             .map(repository_from_row)
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "repository",
-                reference: id.to_string(),
-            })
+            .ok_or_else(|| StoreError::NotFound { entity: "repository", reference: id.to_string() })
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
         let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
                    FROM repositories WHERE path = $1";
-        let row = sqlx::query(sql)
-            .bind(path_text(path)?)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
     }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::json;
 use spectask_core::{
-    EventKind, Failure, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand,
+    EventKind, Failure, JobKind, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand,
     SpecTaskEffect, SpecTaskId, SpecTaskState, SpecTaskStatus,
 };
 use sqlx::any::AnyRow;
@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
 use crate::connect::fixed_sql;
 use crate::events::NewEvent;
+use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
 macro_rules! columns {
@@ -56,9 +57,7 @@ impl Store {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let task = new
-                .clone()
-                .into_spec_task(SpecTaskId::from_uuid(Uuid::now_v7()), now());
+            let task = new.clone().into_spec_task(SpecTaskId::from_uuid(Uuid::now_v7()), now());
             match self.insert_spec_task(&task).await {
                 Err(StoreError::Database(sqlx::Error::Database(e)))
                     if e.is_unique_violation() && attempts < 5 =>
@@ -119,21 +118,14 @@ impl Store {
     }
 
     pub async fn spec_task(&self, id: SpecTaskId) -> Result<SpecTask, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM spec_tasks WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM spec_tasks WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref()
             .map(spec_task_from_row)
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "spec task",
-                reference: id.to_string(),
-            })
+            .ok_or_else(|| StoreError::NotFound { entity: "spec task", reference: id.to_string() })
     }
 
     /// Resolves what a person typed: a full id, an abbreviated id (at least 4 characters of the
@@ -158,15 +150,9 @@ impl Store {
         let looks_like_handle = head.len() == 8 && is_hex(head) && reference.len() > 9;
         let looks_like_id_prefix = reference.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
         if !looks_like_handle && !looks_like_id_prefix {
-            return Err(invalid(
-                "expected a task id, an abbreviated id or a <short-id>-<slug> handle",
-            ));
+            return Err(invalid("expected a task id, an abbreviated id or a <short-id>-<slug> handle"));
         }
-        let short_prefix = if looks_like_handle {
-            head.to_owned()
-        } else {
-            reference.replace('-', "")
-        };
+        let short_prefix = if looks_like_handle { head.to_owned() } else { reference.replace('-', "") };
         let id_prefix = if looks_like_id_prefix && reference.len() >= 8 {
             format!("{reference}%")
         } else {
@@ -182,10 +168,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         match rows.as_slice() {
-            [] => Err(StoreError::NotFound {
-                entity: "spec task",
-                reference,
-            }),
+            [] => Err(StoreError::NotFound { entity: "spec task", reference }),
             [one] => parse(one, "id"),
             many => Err(StoreError::Ambiguous {
                 entity: "spec task",
@@ -202,10 +185,7 @@ impl Store {
         }
     }
 
-    pub async fn list_spec_tasks(
-        &self,
-        filter: &SpecTaskFilter,
-    ) -> Result<Page<SpecTask>, StoreError> {
+    pub async fn list_spec_tasks(&self, filter: &SpecTaskFilter) -> Result<Page<SpecTask>, StoreError> {
         let mut conditions = Vec::new();
         let mut binds = Vec::new();
         if let Some(status) = filter.status {
@@ -238,16 +218,9 @@ impl Store {
         for b in &binds {
             list = list.bind(b.clone());
         }
-        let rows = list
-            .bind(filter.limit)
-            .bind(filter.offset)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = list.bind(filter.limit).bind(filter.offset).fetch_all(&self.pool).await?;
         Ok(Page {
-            items: rows
-                .iter()
-                .map(spec_task_from_row)
-                .collect::<Result<_, _>>()?,
+            items: rows.iter().map(spec_task_from_row).collect::<Result<_, _>>()?,
             total,
             limit: filter.limit,
             offset: filter.offset,
@@ -259,6 +232,31 @@ impl Store {
     /// refuses the command.
     pub async fn transition_spec_task(
         &self,
+        task: &SpecTask,
+        command: &SpecTaskCommand,
+    ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let applied = w.transition_spec_task(task, command).await?;
+        w.commit().await?;
+        Ok(applied)
+    }
+
+    /// Loads the task and applies `command` to its current state.
+    pub async fn apply_to_spec_task(
+        &self,
+        id: SpecTaskId,
+        command: &SpecTaskCommand,
+    ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
+        let task = self.spec_task(id).await?;
+        self.transition_spec_task(&task, command).await
+    }
+}
+
+impl WriteTx<'_> {
+    /// The transition inside a larger transaction: the conditional update, its event and one job per
+    /// effect.
+    pub(crate) async fn transition_spec_task(
+        &mut self,
         task: &SpecTask,
         command: &SpecTaskCommand,
     ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
@@ -279,8 +277,6 @@ impl Store {
         if status.is_terminal() {
             next.completed_at = Some(now);
         }
-
-        let mut w = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE spec_tasks SET status = $1, failed_from = $2, error = $3, updated_at = $4, \
              started_at = $5, completed_at = $6, version = $7 WHERE id = $8 AND version = $9",
@@ -294,7 +290,7 @@ impl Store {
         .bind(next.version)
         .bind(task.id.to_string())
         .bind(task.version)
-        .execute(&mut *w.tx)
+        .execute(&mut *self.tx)
         .await?
         .rows_affected();
         if updated != 1 {
@@ -304,7 +300,7 @@ impl Store {
                 expected: task.version,
             });
         }
-        let event_seq = w
+        let event_seq = self
             .append_event(NewEvent {
                 kind: EventKind::SpecTaskTransitioned,
                 spec_task_id: Some(task.id),
@@ -319,32 +315,19 @@ impl Store {
                 at: now,
             })
             .await?;
-        w.commit().await?;
-        Ok(Applied {
-            value: next,
-            effects: transition.effects,
-            event_seq,
-        })
-    }
-
-    /// Loads the task and applies `command` to its current state.
-    pub async fn apply_to_spec_task(
-        &self,
-        id: SpecTaskId,
-        command: &SpecTaskCommand,
-    ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
-        let task = self.spec_task(id).await?;
-        self.transition_spec_task(&task, command).await
+        for effect in &transition.effects {
+            self.enqueue_job(JobKind::SpecTask(*effect), Some(task.id), None, now).await?;
+        }
+        Ok(Applied { value: next, effects: transition.effects, event_seq })
     }
 }
 
 fn spec_task_from_row(row: &AnyRow) -> Result<SpecTask, StoreError> {
     let status: SpecTaskStatus = parse(row, "status")?;
     let failure = match opt_parse::<SpecTaskStatus>(row, "failed_from")? {
-        Some(from) => Some(Failure {
-            from,
-            reason: get::<Option<String>>(row, "error")?.unwrap_or_default(),
-        }),
+        Some(from) => {
+            Some(Failure { from, reason: get::<Option<String>>(row, "error")?.unwrap_or_default() })
+        }
         None => None,
     };
     let priority: i64 = get(row, "priority")?;

@@ -22,19 +22,16 @@ pub async fn isolated_postgres_url() -> Result<String, StoreError> {
     let admin = AnyPool::connect(&base).await?;
     drop_stale_schemas(&admin).await?;
     let schema = format!("t_{}", Uuid::now_v7().simple());
-    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await?;
+    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await?;
     admin.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
 }
 
 async fn drop_stale_schemas(admin: &AnyPool) -> Result<(), StoreError> {
-    let rows =
-        sqlx::query("SELECT nspname::text AS nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")
-            .fetch_all(admin)
-            .await?;
+    let rows = sqlx::query("SELECT nspname::text AS nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")
+        .fetch_all(admin)
+        .await?;
     let cutoff = SystemTime::now() - Duration::from_secs(3600);
     for row in rows {
         let name: String = row.try_get("nspname")?;
@@ -46,11 +43,9 @@ async fn drop_stale_schemas(admin: &AnyPool) -> Result<(), StoreError> {
         };
         let (secs, _) = ts.to_unix();
         if UNIX_EPOCH + Duration::from_secs(secs) < cutoff {
-            sqlx::query(AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE"
-            )))
-            .execute(admin)
-            .await?;
+            sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
+                .execute(admin)
+                .await?;
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use spectask_core::{
-    EventKind, PlanTaskRef, Priority, SessionId, SpecTaskId, WorkSession, WorkSessionCommand,
+    EventKind, JobKind, PlanTaskRef, Priority, SessionId, SpecTaskId, WorkSession, WorkSessionCommand,
     WorkSessionEffect, WorkSessionId, WorkSessionPhase, WorkSessionState, WorkSessionStatus,
 };
 use sqlx::any::AnyRow;
@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::codec::{get, json, millis, now, opt_parse, opt_time, parse, time, to_json};
 use crate::events::NewEvent;
 use crate::spec_tasks::Applied;
+use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
 macro_rules! columns {
@@ -38,10 +39,7 @@ pub struct NewWorkSession {
 
 impl Store {
     /// Creates a WorkSession and its Session record, and records `work_session.created`.
-    pub async fn create_work_session(
-        &self,
-        new: NewWorkSession,
-    ) -> Result<WorkSession, StoreError> {
+    pub async fn create_work_session(&self, new: NewWorkSession) -> Result<WorkSession, StoreError> {
         let now = now();
         let session = WorkSession {
             id: WorkSessionId::from_uuid(Uuid::now_v7()),
@@ -113,28 +111,18 @@ impl Store {
     }
 
     pub async fn work_session(&self, id: WorkSessionId) -> Result<WorkSession, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM work_sessions WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM work_sessions WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref()
             .map(work_session_from_row)
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound {
-                entity: "work session",
-                reference: id.to_string(),
-            })
+            .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })
     }
 
     /// The work sessions of one SpecTask, in creation order.
-    pub async fn work_sessions_of(
-        &self,
-        spec_task_id: SpecTaskId,
-    ) -> Result<Vec<WorkSession>, StoreError> {
+    pub async fn work_sessions_of(&self, spec_task_id: SpecTaskId) -> Result<Vec<WorkSession>, StoreError> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             columns!(),
@@ -152,6 +140,20 @@ impl Store {
         session: &WorkSession,
         command: &WorkSessionCommand,
     ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let applied = w.transition_work_session(session, command).await?;
+        w.commit().await?;
+        Ok(applied)
+    }
+}
+
+impl WriteTx<'_> {
+    /// The transition inside a larger transaction, with its event and one job per effect.
+    pub(crate) async fn transition_work_session(
+        &mut self,
+        session: &WorkSession,
+        command: &WorkSessionCommand,
+    ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
         let transition = session.state.apply(command)?;
         let now = now();
         let mut next = session.clone();
@@ -164,7 +166,6 @@ impl Store {
         if next.state.is_terminal() {
             next.completed_at = Some(now);
         }
-        let mut w = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE work_sessions SET status = $1, status_detail = $2, updated_at = $3, \
              started_at = $4, completed_at = $5, version = $6 WHERE id = $7 AND version = $8",
@@ -177,7 +178,7 @@ impl Store {
         .bind(next.version)
         .bind(session.id.to_string())
         .bind(session.version)
-        .execute(&mut *w.tx)
+        .execute(&mut *self.tx)
         .await?
         .rows_affected();
         if updated != 1 {
@@ -187,7 +188,7 @@ impl Store {
                 expected: session.version,
             });
         }
-        let event_seq = w
+        let event_seq = self
             .append_event(NewEvent {
                 kind: EventKind::WorkSessionTransitioned,
                 spec_task_id: Some(session.spec_task_id),
@@ -201,12 +202,16 @@ impl Store {
                 at: now,
             })
             .await?;
-        w.commit().await?;
-        Ok(Applied {
-            value: next,
-            effects: transition.effects,
-            event_seq,
-        })
+        for effect in &transition.effects {
+            self.enqueue_job(
+                JobKind::WorkSession(*effect),
+                Some(session.spec_task_id),
+                Some(session.id),
+                now,
+            )
+            .await?;
+        }
+        Ok(Applied { value: next, effects: transition.effects, event_seq })
     }
 }
 
@@ -227,22 +232,14 @@ fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
         .transpose()
         .map_err(|e| StoreError::corrupt(format!("column status_detail: {e}")))?;
     let field = |name: &str| detail.as_ref().and_then(|d| d.get(name)).cloned();
-    let text = |name: &str| {
-        field(name)
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
+    let text = |name: &str| field(name).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     Ok(match status {
         WorkSessionStatus::Pending => WorkSessionState::Pending,
         WorkSessionStatus::Running => WorkSessionState::Running,
         WorkSessionStatus::Completed => WorkSessionState::Completed,
         WorkSessionStatus::Cancelled => WorkSessionState::Cancelled,
-        WorkSessionStatus::Failed => WorkSessionState::Failed {
-            reason: text("reason"),
-        },
-        WorkSessionStatus::Interrupted => WorkSessionState::Interrupted {
-            reason: text("reason"),
-        },
+        WorkSessionStatus::Failed => WorkSessionState::Failed { reason: text("reason") },
+        WorkSessionStatus::Interrupted => WorkSessionState::Interrupted { reason: text("reason") },
         WorkSessionStatus::Blocked => WorkSessionState::Blocked {
             waiting_on: serde_json::from_value(field("waiting_on").unwrap_or_default())
                 .map_err(|e| StoreError::corrupt(format!("blocked work session: {e}")))?,

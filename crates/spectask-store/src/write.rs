@@ -1,13 +1,19 @@
 //! Write transactions: one writer at a time on SQLite, commit-ordered events on PostgreSQL.
 
+use std::sync::Arc;
+
 use sqlx::{Any, Transaction};
-use tokio::sync::MutexGuard;
+use tokio::sync::{MutexGuard, Notify};
 
 use crate::{Backend, Store, StoreError};
 
-/// A transaction that may write state and events. Dropping it without `commit` rolls back.
+/// A transaction that may write state, events and jobs. Dropping it without `commit` rolls back.
 pub(crate) struct WriteTx<'s> {
     pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) backend: Backend,
+    /// Set when the transaction enqueued jobs: committing then wakes the orchestrator.
+    pub(crate) enqueued_jobs: bool,
+    jobs_signal: Arc<Notify>,
     _gate: Option<MutexGuard<'s, ()>>,
 }
 
@@ -24,17 +30,24 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(7070)")
-                .fetch_one(&mut *tx)
-                .await?;
+            sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(7070)").fetch_one(&mut *tx).await?;
         }
-        Ok(WriteTx { tx, _gate: gate })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            enqueued_jobs: false,
+            jobs_signal: self.jobs_signal.clone(),
+            _gate: gate,
+        })
     }
 }
 
 impl WriteTx<'_> {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if self.enqueued_jobs {
+            self.jobs_signal.notify_one();
+        }
         Ok(())
     }
 }

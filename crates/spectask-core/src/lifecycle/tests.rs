@@ -19,9 +19,7 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
         C::SubmitImplementation,
         C::ApproveImplementation,
         C::RequestImplementationChanges,
-        C::Fail {
-            reason: "boom".into(),
-        },
+        C::Fail { reason: "boom".into() },
         C::Retry,
         C::Cancel,
     ]
@@ -29,21 +27,12 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
 
 /// Every state a SpecTask can be in: each status, and `failed` from every resumable status.
 fn all_spec_states() -> Vec<SpecTaskState> {
-    let mut states: Vec<_> = SpecTaskStatus::ALL
-        .iter()
-        .filter(|s| **s != S::Failed)
-        .map(|s| SpecTaskState::at(*s))
-        .collect();
+    let mut states: Vec<_> =
+        SpecTaskStatus::ALL.iter().filter(|s| **s != S::Failed).map(|s| SpecTaskState::at(*s)).collect();
     for from in SpecTaskStatus::ALL.iter().filter(|s| is_resumable(**s)) {
         states.push(
-            SpecTaskState::from_parts(
-                S::Failed,
-                Some(Failure {
-                    from: *from,
-                    reason: "boom".into(),
-                }),
-            )
-            .unwrap(),
+            SpecTaskState::from_parts(S::Failed, Some(Failure { from: *from, reason: "boom".into() }))
+                .unwrap(),
         );
     }
     states
@@ -109,25 +98,12 @@ fn spec_task_effects_say_what_to_do_next() {
     use SpecTaskEffect as E;
     let at = SpecTaskState::at;
     let effects = |s: S, c: C| at(s).apply(TaskKind::Spec, &c).unwrap().effects;
-    assert_eq!(
-        effects(S::Backlog, C::StartSpecGeneration),
-        vec![E::RunPlanner]
-    );
-    assert_eq!(
-        effects(S::SpecReview, C::Approve),
-        vec![E::CommitSpecHandoff]
-    );
-    assert_eq!(
-        effects(S::ImplementationQueued, C::StartImplementation),
-        vec![E::StartImplementation]
-    );
+    assert_eq!(effects(S::Backlog, C::StartSpecGeneration), vec![E::RunPlanner]);
+    assert_eq!(effects(S::SpecReview, C::Approve), vec![E::CommitSpecHandoff]);
+    assert_eq!(effects(S::ImplementationQueued, C::StartImplementation), vec![E::StartImplementation]);
     assert_eq!(
         effects(S::ImplementationReview, C::ApproveImplementation),
-        vec![
-            E::MergeTaskBranch,
-            E::WriteImplementationComplete,
-            E::StopAgents
-        ]
+        vec![E::MergeTaskBranch, E::WriteImplementationComplete, E::StopAgents]
     );
     assert_eq!(effects(S::Implementation, C::Cancel), vec![E::StopAgents]);
 }
@@ -135,20 +111,11 @@ fn spec_task_effects_say_what_to_do_next() {
 #[test]
 fn fail_records_the_reason_and_retry_returns_to_where_it_failed() {
     let running = SpecTaskState::at(S::Implementation);
-    let failed = running
-        .apply(
-            TaskKind::Spec,
-            &SpecTaskCommand::Fail {
-                reason: "agent crashed".into(),
-            },
-        )
-        .unwrap()
-        .to;
+    let failed =
+        running.apply(TaskKind::Spec, &SpecTaskCommand::Fail { reason: "agent crashed".into() }).unwrap().to;
     assert_eq!(failed.status(), S::Failed);
     assert_eq!(failed.failure().unwrap().reason, "agent crashed");
-    let retried = failed
-        .apply(TaskKind::Spec, &SpecTaskCommand::Retry)
-        .unwrap();
+    let retried = failed.apply(TaskKind::Spec, &SpecTaskCommand::Retry).unwrap();
     assert_eq!(retried.to, running);
     assert_eq!(retried.effects, vec![SpecTaskEffect::ResumeImplementation]);
 }
@@ -156,37 +123,19 @@ fn fail_records_the_reason_and_retry_returns_to_where_it_failed() {
 #[test]
 fn cancelling_a_cancelled_task_names_the_status() {
     let cancelled = SpecTaskState::at(S::Cancelled);
-    let err = cancelled
-        .apply(TaskKind::Spec, &SpecTaskCommand::Cancel)
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "cannot cancel spec task: it is cancelled (it is finished)"
-    );
+    let err = cancelled.apply(TaskKind::Spec, &SpecTaskCommand::Cancel).unwrap_err();
+    assert_eq!(err.to_string(), "cannot cancel spec task: it is cancelled (it is finished)");
 }
 
 #[test]
 fn stored_states_that_no_transition_produces_are_refused() {
     assert!(SpecTaskState::from_parts(S::Failed, None).is_err());
     assert!(
-        SpecTaskState::from_parts(
-            S::Backlog,
-            Some(Failure {
-                from: S::Backlog,
-                reason: "x".into()
-            })
-        )
-        .is_err()
+        SpecTaskState::from_parts(S::Backlog, Some(Failure { from: S::Backlog, reason: "x".into() }))
+            .is_err()
     );
     assert!(
-        SpecTaskState::from_parts(
-            S::Failed,
-            Some(Failure {
-                from: S::Done,
-                reason: "x".into()
-            })
-        )
-        .is_err()
+        SpecTaskState::from_parts(S::Failed, Some(Failure { from: S::Done, reason: "x".into() })).is_err()
     );
     assert!(SpecTaskState::from_parts(S::SpecReview, None).is_ok());
 }
@@ -195,19 +144,13 @@ fn all_ws_commands() -> Vec<WorkSessionCommand> {
     use WorkSessionCommand as C;
     let other = WorkSessionId::from_uuid(uuid::Uuid::nil());
     vec![
-        C::Block {
-            waiting_on: vec![other],
-        },
+        C::Block { waiting_on: vec![other] },
         C::Block { waiting_on: vec![] },
         C::Unblock,
         C::Start,
         C::Complete,
-        C::Fail {
-            reason: "boom".into(),
-        },
-        C::Interrupt {
-            reason: "server restarted".into(),
-        },
+        C::Fail { reason: "boom".into() },
+        C::Interrupt { reason: "server restarted".into() },
         C::Resume,
         C::Retry,
         C::Cancel,
@@ -219,9 +162,7 @@ fn all_ws_states() -> Vec<WorkSessionState> {
     let other = WorkSessionId::from_uuid(uuid::Uuid::nil());
     vec![
         St::Pending,
-        St::Blocked {
-            waiting_on: vec![other],
-        },
+        St::Blocked { waiting_on: vec![other] },
         St::Running,
         St::Completed,
         St::Failed { reason: "x".into() },
@@ -234,9 +175,7 @@ fn expected_ws(state: &WorkSessionState, cmd: &WorkSessionCommand) -> Option<W> 
     use WorkSessionCommand as C;
     match (state.status(), cmd) {
         (s, _) if s.is_terminal() => None,
-        (W::Pending | W::Blocked, C::Block { waiting_on }) if !waiting_on.is_empty() => {
-            Some(W::Blocked)
-        }
+        (W::Pending | W::Blocked, C::Block { waiting_on }) if !waiting_on.is_empty() => Some(W::Blocked),
         (W::Blocked, C::Unblock) => Some(W::Pending),
         (W::Pending, C::Start) => Some(W::Running),
         (W::Running, C::Complete) => Some(W::Completed),
@@ -270,9 +209,7 @@ fn every_work_session_state_and_command_pair_matches_the_table() {
 
 #[test]
 fn interrupted_sessions_resume_their_thread() {
-    let t = WorkSessionState::Interrupted { reason: "x".into() }
-        .apply(&WorkSessionCommand::Resume)
-        .unwrap();
+    let t = WorkSessionState::Interrupted { reason: "x".into() }.apply(&WorkSessionCommand::Resume).unwrap();
     assert_eq!(t.to, WorkSessionState::Running);
     assert_eq!(t.effects, vec![WorkSessionEffect::ResumeThread]);
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use futures::future::join_all;
 use spectask_core::{
-    EventKind, NewSpecTask, PlanTaskRef, Priority, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus,
-    TaskKind, WorkSessionCommand, WorkSessionPhase, WorkSessionStatus,
+    EventKind, NewSpecTask, PlanTaskRef, Priority, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus, TaskKind,
+    WorkSessionCommand, WorkSessionPhase, WorkSessionStatus,
 };
 use spectask_store::{DatabaseUrl, NewWorkSession, SpecTaskFilter, Store, StoreError};
 
@@ -19,36 +19,32 @@ struct Fixture {
 
 async fn sqlite() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&DatabaseUrl::sqlite_in(dir.path()))
-        .await
-        .unwrap();
+    let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
     Fixture { store, _dir: dir }
 }
 
 async fn postgres() -> Fixture {
-    let url = spectask_store::testing::isolated_postgres_url()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL at {} is required for the store suite: {e}",
-                spectask_store::testing::postgres_base_url()
-            )
-        });
-    let store = Store::open(&DatabaseUrl::parse(&url).unwrap())
-        .await
-        .unwrap();
-    Fixture {
-        store,
-        _dir: tempfile::tempdir().unwrap(),
-    }
+    let url = spectask_store::testing::isolated_postgres_url().await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL at {} is required for the store suite: {e}",
+            spectask_store::testing::postgres_base_url()
+        )
+    });
+    let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    Fixture { store, _dir: tempfile::tempdir().unwrap() }
 }
+
+mod jobs;
+mod planning;
 
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
-        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(super::sqlite().await.store).await } )+ }
-        mod on_postgres { $( #[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(super::postgres().await.store).await } )+ }
+        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(crate::sqlite().await.store).await } )+ }
+        mod on_postgres { $( #[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(crate::postgres().await.store).await } )+ }
     };
 }
+
+pub(crate) use both_backends;
 
 both_backends!(
     created_task_starts_in_backlog_and_records_an_event,
@@ -62,14 +58,11 @@ both_backends!(
     registering_a_repository_twice_returns_the_same_record,
 );
 
-async fn repo(store: &Store, path: &str) -> spectask_core::Repository {
-    store
-        .register_repository(Path::new(path), "main", "helix-design-docs")
-        .await
-        .unwrap()
+pub(crate) async fn repo(store: &Store, path: &str) -> spectask_core::Repository {
+    store.register_repository(Path::new(path), "main", "helix-design-docs").await.unwrap()
 }
 
-fn new_task(repository: &spectask_core::Repository, title: &str) -> NewSpecTask {
+pub(crate) fn new_task(repository: &spectask_core::Repository, title: &str) -> NewSpecTask {
     NewSpecTask {
         title: title.to_owned(),
         prompt: format!("{title}, please"),
@@ -84,10 +77,7 @@ fn new_task(repository: &spectask_core::Repository, title: &str) -> NewSpecTask 
 
 async fn created_task_starts_in_backlog_and_records_an_event(store: Store) {
     let r = repo(&store, "/repos/a").await;
-    let task = store
-        .create_spec_task(new_task(&r, "Add JWT authentication"))
-        .await
-        .unwrap();
+    let task = store.create_spec_task(new_task(&r, "Add JWT authentication")).await.unwrap();
     let loaded = store.spec_task(task.id).await.unwrap();
     assert_eq!(loaded, task);
     assert_eq!(loaded.status(), SpecTaskStatus::Backlog);
@@ -102,36 +92,19 @@ async fn created_task_starts_in_backlog_and_records_an_event(store: Store) {
 async fn transitions_persist_and_record_from_to_and_effects(store: Store) {
     let r = repo(&store, "/repos/a").await;
     let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
-    let applied = store
-        .transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration)
-        .await
-        .unwrap();
+    let applied = store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
     assert_eq!(applied.effects, vec![SpecTaskEffect::RunPlanner]);
     assert_eq!(applied.value.version, task.version + 1);
     assert!(applied.value.started_at.is_some());
     let failed = store
-        .apply_to_spec_task(
-            task.id,
-            &SpecTaskCommand::Fail {
-                reason: "planner timed out".into(),
-            },
-        )
+        .apply_to_spec_task(task.id, &SpecTaskCommand::Fail { reason: "planner timed out".into() })
         .await
         .unwrap();
     let reloaded = store.spec_task(task.id).await.unwrap();
     assert_eq!(reloaded, failed.value);
-    assert_eq!(
-        reloaded.state.failure().unwrap().reason,
-        "planner timed out"
-    );
-    assert_eq!(
-        reloaded.state.failure().unwrap().from,
-        SpecTaskStatus::SpecGeneration
-    );
-    let retried = store
-        .apply_to_spec_task(task.id, &SpecTaskCommand::Retry)
-        .await
-        .unwrap();
+    assert_eq!(reloaded.state.failure().unwrap().reason, "planner timed out");
+    assert_eq!(reloaded.state.failure().unwrap().from, SpecTaskStatus::SpecGeneration);
+    let retried = store.apply_to_spec_task(task.id, &SpecTaskCommand::Retry).await.unwrap();
     assert_eq!(retried.value.status(), SpecTaskStatus::SpecGeneration);
     let events = store.events_of_spec_task(task.id).await.unwrap();
     let last = events.last().unwrap();
@@ -145,21 +118,11 @@ async fn transitions_persist_and_record_from_to_and_effects(store: Store) {
 async fn illegal_transition_is_refused_and_nothing_is_written(store: Store) {
     let r = repo(&store, "/repos/a").await;
     let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
-    let cancelled = store
-        .transition_spec_task(&task, &SpecTaskCommand::Cancel)
-        .await
-        .unwrap()
-        .value;
+    let cancelled = store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await.unwrap().value;
     assert!(cancelled.completed_at.is_some());
-    let err = store
-        .transition_spec_task(&cancelled, &SpecTaskCommand::Cancel)
-        .await
-        .unwrap_err();
+    let err = store.transition_spec_task(&cancelled, &SpecTaskCommand::Cancel).await.unwrap_err();
     assert!(matches!(err, StoreError::Transition(_)), "{err}");
-    assert_eq!(
-        err.to_string(),
-        "cannot cancel spec task: it is cancelled (it is finished)"
-    );
+    assert_eq!(err.to_string(), "cannot cancel spec task: it is cancelled (it is finished)");
     assert_eq!(store.spec_task(task.id).await.unwrap(), cancelled);
     assert_eq!(store.events_of_spec_task(task.id).await.unwrap().len(), 2);
 }
@@ -171,31 +134,17 @@ async fn concurrent_writers_from_the_same_state_one_wins_one_conflicts(store: St
         let store = store.clone();
         let task = task.clone();
         tokio::spawn(async move {
-            let command = if i % 2 == 0 {
-                SpecTaskCommand::Cancel
-            } else {
-                SpecTaskCommand::StartSpecGeneration
-            };
+            let command =
+                if i % 2 == 0 { SpecTaskCommand::Cancel } else { SpecTaskCommand::StartSpecGeneration };
             store.transition_spec_task(&task, &command).await
         })
     });
-    let results: Vec<_> = join_all(attempts)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
+    let results: Vec<_> = join_all(attempts).await.into_iter().map(|r| r.unwrap()).collect();
     let winners = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(winners, 1, "{results:?}");
     for loser in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(
-            matches!(loser, StoreError::Conflict { expected: 1, .. }),
-            "{loser}"
-        );
-        assert!(
-            loser
-                .to_string()
-                .contains("was changed by someone else since version 1")
-        );
+        assert!(matches!(loser, StoreError::Conflict { expected: 1, .. }), "{loser}");
+        assert!(loser.to_string().contains("was changed by someone else since version 1"));
     }
     assert_eq!(store.spec_task(task.id).await.unwrap().version, 2);
     assert_eq!(store.events_of_spec_task(task.id).await.unwrap().len(), 2);
@@ -205,45 +154,19 @@ async fn short_ids_and_handles_resolve_and_ambiguity_lists_candidates(store: Sto
     let r = repo(&store, "/repos/a").await;
     let mut tasks = Vec::new();
     for i in 0..40 {
-        tasks.push(
-            store
-                .create_spec_task(new_task(&r, &format!("task {i}")))
-                .await
-                .unwrap(),
-        );
+        tasks.push(store.create_spec_task(new_task(&r, &format!("task {i}"))).await.unwrap());
     }
     let t = &tasks[7];
-    assert_eq!(
-        store.resolve_spec_task(&t.id.to_string()).await.unwrap(),
-        t.id
-    );
-    assert_eq!(
-        store.resolve_spec_task(t.short_id.as_str()).await.unwrap(),
-        t.id
-    );
+    assert_eq!(store.resolve_spec_task(&t.id.to_string()).await.unwrap(), t.id);
+    assert_eq!(store.resolve_spec_task(t.short_id.as_str()).await.unwrap(), t.id);
     assert_eq!(store.resolve_spec_task(&t.handle()).await.unwrap(), t.id);
-    assert_eq!(
-        store
-            .resolve_spec_task(&t.short_id.as_str().to_uppercase())
-            .await
-            .unwrap(),
-        t.id
-    );
+    assert_eq!(store.resolve_spec_task(&t.short_id.as_str().to_uppercase()).await.unwrap(), t.id);
     // The leading 8 characters of UUIDv7 ids are a timestamp: all 40 tasks share them.
-    let err = store
-        .resolve_spec_task(&t.id.to_string()[..8])
-        .await
-        .unwrap_err();
+    let err = store.resolve_spec_task(&t.id.to_string()[..8]).await.unwrap_err();
     assert!(matches!(err, StoreError::Ambiguous { .. }), "{err}");
-    assert!(
-        err.to_string().contains("is ambiguous: it matches"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("is ambiguous: it matches"), "{err}");
     let err = store.resolve_spec_task("abc").await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "\"abc\" is not a valid spec task id: use at least 4 characters"
-    );
+    assert_eq!(err.to_string(), "\"abc\" is not a valid spec task id: use at least 4 characters");
     let err = store.resolve_spec_task("zzzz-nothing").await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidReference { .. }), "{err}");
     let missing = uuid::Uuid::now_v7().to_string();
@@ -255,41 +178,19 @@ async fn listing_filters_by_status_and_repository_and_paginates(store: Store) {
     let a = repo(&store, "/repos/a").await;
     let b = repo(&store, "/repos/b").await;
     for i in 0..5 {
-        store
-            .create_spec_task(new_task(&a, &format!("a{i}")))
-            .await
-            .unwrap();
+        store.create_spec_task(new_task(&a, &format!("a{i}"))).await.unwrap();
     }
     let in_b = store.create_spec_task(new_task(&b, "b0")).await.unwrap();
-    store
-        .transition_spec_task(&in_b, &SpecTaskCommand::Cancel)
-        .await
-        .unwrap();
+    store.transition_spec_task(&in_b, &SpecTaskCommand::Cancel).await.unwrap();
 
-    let all = store
-        .list_spec_tasks(&SpecTaskFilter {
-            limit: 3,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = store.list_spec_tasks(&SpecTaskFilter { limit: 3, ..Default::default() }).await.unwrap();
     assert_eq!((all.total, all.items.len()), (6, 3));
     assert_eq!(all.items[0].title, "b0", "newest first");
-    let rest = store
-        .list_spec_tasks(&SpecTaskFilter {
-            limit: 10,
-            offset: 3,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let rest =
+        store.list_spec_tasks(&SpecTaskFilter { limit: 10, offset: 3, ..Default::default() }).await.unwrap();
     assert_eq!(rest.items.len(), 3);
     let only_a = store
-        .list_spec_tasks(&SpecTaskFilter {
-            repository_id: Some(a.id),
-            limit: 10,
-            ..Default::default()
-        })
+        .list_spec_tasks(&SpecTaskFilter { repository_id: Some(a.id), limit: 10, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(only_a.total, 5);
@@ -326,32 +227,18 @@ async fn work_sessions_move_through_their_lifecycle(store: Store) {
         priority: Priority::Normal,
     };
     let first = store.create_work_session(new("first", None)).await.unwrap();
-    let child = store
-        .create_work_session(new("child", Some(first.id)))
-        .await
-        .unwrap();
+    let child = store.create_work_session(new("child", Some(first.id))).await.unwrap();
     let blocked = store
-        .transition_work_session(
-            &child,
-            &WorkSessionCommand::Block {
-                waiting_on: vec![first.id],
-            },
-        )
+        .transition_work_session(&child, &WorkSessionCommand::Block { waiting_on: vec![first.id] })
         .await
         .unwrap()
         .value;
     assert_eq!(store.work_session(child.id).await.unwrap(), blocked);
-    let running = store
-        .transition_work_session(&first, &WorkSessionCommand::Start)
-        .await
-        .unwrap()
-        .value;
+    let running = store.transition_work_session(&first, &WorkSessionCommand::Start).await.unwrap().value;
     let interrupted = store
         .transition_work_session(
             &running,
-            &WorkSessionCommand::Interrupt {
-                reason: "server restarted".into(),
-            },
+            &WorkSessionCommand::Interrupt { reason: "server restarted".into() },
         )
         .await
         .unwrap()
@@ -359,19 +246,10 @@ async fn work_sessions_move_through_their_lifecycle(store: Store) {
     let reloaded = store.work_session(first.id).await.unwrap();
     assert_eq!(reloaded, interrupted);
     assert_eq!(reloaded.status(), WorkSessionStatus::Interrupted);
-    let err = store
-        .transition_work_session(&running, &WorkSessionCommand::Complete)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::Conflict { .. }),
-        "stale snapshot must conflict: {err}"
-    );
+    let err = store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "stale snapshot must conflict: {err}");
     let sessions = store.work_sessions_of(task.id).await.unwrap();
-    assert_eq!(
-        sessions.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        ["first", "child"]
-    );
+    assert_eq!(sessions.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["first", "child"]);
     assert_eq!(sessions[1].parent_id, Some(first.id));
     assert_eq!(sessions[0].agent_config["mode"], "auto");
 }
@@ -383,14 +261,8 @@ async fn events_are_gap_free_and_ordered_under_concurrent_writes(store: Store) {
         let store = store.clone();
         let r = r.clone();
         tokio::spawn(async move {
-            let t = store
-                .create_spec_task(new_task(&r, &format!("w{i}")))
-                .await
-                .unwrap();
-            store
-                .transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration)
-                .await
-                .unwrap();
+            let t = store.create_spec_task(new_task(&r, &format!("w{i}"))).await.unwrap();
+            store.transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
         })
     });
     for w in join_all(writers).await {
@@ -399,18 +271,9 @@ async fn events_are_gap_free_and_ordered_under_concurrent_writes(store: Store) {
     let events = store.events_after(0, 10_000).await.unwrap();
     assert_eq!(events.len(), before + 20);
     for pair in events.windows(2) {
-        assert_eq!(
-            pair[1].seq,
-            pair[0].seq + 1,
-            "gap between {} and {}",
-            pair[0].seq,
-            pair[1].seq
-        );
+        assert_eq!(pair[1].seq, pair[0].seq + 1, "gap between {} and {}", pair[0].seq, pair[1].seq);
     }
-    let tail = store
-        .events_after(events[before + 9].seq, 100)
-        .await
-        .unwrap();
+    let tail = store.events_after(events[before + 9].seq, 100).await.unwrap();
     assert_eq!(tail.len(), 10);
 }
 

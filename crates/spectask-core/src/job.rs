@@ -1,0 +1,82 @@
+//! Jobs: the durable work items the orchestrator carries out. Every effect of a transition is
+//! enqueued as a job in the same transaction, so no effect lives only in memory.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{SpecTaskId, WorkSessionId};
+use crate::lifecycle::{SpecTaskEffect, WorkSessionEffect};
+use crate::{ParseEnumError, Timestamp, named_enum};
+
+/// What a job does: one effect of a SpecTask or WorkSession transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JobKind {
+    SpecTask(SpecTaskEffect),
+    WorkSession(WorkSessionEffect),
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SpecTask(e) => e.as_str(),
+            Self::WorkSession(e) => e.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for JobKind {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Self::SpecTask).or_else(|_| s.parse().map(Self::WorkSession)).map_err(
+            |_: ParseEnumError| ParseEnumError {
+                what: "job kind",
+                value: s.to_owned(),
+                expected: SpecTaskEffect::ALL
+                    .iter()
+                    .map(|e| e.as_str())
+                    .chain(WorkSessionEffect::ALL.iter().map(|e| e.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+named_enum!(JobStatus, "job status", {
+    Queued => "queued",
+    Running => "running",
+    Done => "done",
+    Failed => "failed",
+});
+
+/// A job as stored. A `running` job belongs to `lease_owner` until `lease_expires_at`; after that
+/// any node may take it over.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub kind: JobKind,
+    pub spec_task_id: Option<SpecTaskId>,
+    pub work_session_id: Option<WorkSessionId>,
+    pub status: JobStatus,
+    /// How many times it was claimed (the current attempt included).
+    pub attempts: u32,
+    pub next_run_at: Timestamp,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+}

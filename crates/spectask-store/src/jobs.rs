@@ -1,0 +1,237 @@
+//! The job queue: enqueued with transitions, claimed under a lease, renewed, completed or retried.
+//!
+//! Jobs of one SpecTask run one at a time and in order, and so do the jobs of one WorkSession; jobs
+//! of different work sessions of the same task run in parallel. A running job whose lease expired is
+//! claimable again by any node.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use spectask_core::{Job, JobKind, JobStatus, SpecTaskId, Timestamp, WorkSessionId};
+use sqlx::any::AnyRow;
+use tokio::sync::Notify;
+
+use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
+use crate::connect::fixed_sql;
+use crate::write::WriteTx;
+use crate::{Backend, DatabaseUrl, Store, StoreError};
+
+macro_rules! columns {
+    () => {
+        "id, kind, spec_task_id, work_session_id, status, attempts, next_run_at, lease_owner, \
+         lease_expires_at, last_error, created_at"
+    };
+}
+
+/// How a job attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    /// Try again at the given time.
+    Retry {
+        error: String,
+        at: Timestamp,
+    },
+    /// Give up: the job is failed with this error.
+    Failed {
+        error: String,
+    },
+}
+
+/// Wakes the orchestrator when jobs are enqueued, on this node or (PostgreSQL) any other.
+#[derive(Clone, Debug)]
+pub struct JobsSignal(Arc<Notify>);
+
+impl JobsSignal {
+    /// Waits for the next wake-up (a wake-up that came while nobody waited is kept).
+    pub async fn notified(&self) {
+        self.0.notified().await;
+    }
+}
+
+impl WriteTx<'_> {
+    pub(crate) async fn enqueue_job(
+        &mut self,
+        kind: JobKind,
+        spec_task_id: Option<SpecTaskId>,
+        work_session_id: Option<WorkSessionId>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO jobs (kind, spec_task_id, work_session_id, status, attempts, next_run_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $4, $4)",
+        )
+        .bind(kind.as_str())
+        .bind(spec_task_id.map(|id| id.to_string()))
+        .bind(work_session_id.map(|id| id.to_string()))
+        .bind(millis(at))
+        .execute(&mut *self.tx)
+        .await?;
+        if !self.enqueued_jobs && self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 AS sent FROM pg_notify('spectask_jobs', '')")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        }
+        self.enqueued_jobs = true;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The wake-up for the orchestrator. On PostgreSQL this also listens for other nodes' jobs
+    /// (`LISTEN spectask_jobs`), reconnecting after errors.
+    pub fn jobs_signal(&self) -> JobsSignal {
+        if let DatabaseUrl::Postgres { url } = &self.url {
+            let url = url.clone();
+            let notify = self.jobs_signal.clone();
+            tokio::spawn(async move { listen(url, notify).await });
+        }
+        JobsSignal(self.jobs_signal.clone())
+    }
+
+    /// Claims the oldest due job whose task (or work session) has no earlier unfinished job, leasing
+    /// it to `owner` for `lease`.
+    pub async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+        let now = now();
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        // A job is due when queued and its time has come, or running with an expired lease. It may
+        // start only when no earlier job of the same task-or-session key is still unfinished.
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1, updated_at = $3 \
+             WHERE id = (SELECT j.id FROM jobs j \
+                WHERE ((j.status = 'queued' AND j.next_run_at <= $3) \
+                    OR (j.status = 'running' AND j.lease_expires_at < $3)) \
+                  AND NOT EXISTS (SELECT 1 FROM jobs e \
+                    WHERE e.id < j.id AND e.status IN ('queued', 'running') \
+                      AND e.spec_task_id IS NOT DISTINCT FROM j.spec_task_id \
+                      AND e.work_session_id IS NOT DISTINCT FROM j.work_session_id) \
+                ORDER BY j.next_run_at, j.id LIMIT 1{lock}) \
+             RETURNING {}",
+            columns!()
+        );
+        let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query(fixed_sql(sql))
+            .bind(owner)
+            .bind(millis(lease_until))
+            .bind(millis(now))
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Extends the lease of a job this owner holds; false when the lease was lost to another node.
+    pub async fn renew_job_lease(&self, job: &Job, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+        let until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        let mut w = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+        )
+        .bind(millis(until))
+        .bind(job.id)
+        .bind(owner)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.commit().await?;
+        Ok(updated == 1)
+    }
+
+    /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped).
+    pub async fn finish_job(&self, job: &Job, owner: &str, outcome: &JobOutcome) -> Result<bool, StoreError> {
+        let now = now();
+        let (status, next_run_at, error) = match outcome {
+            JobOutcome::Done => (JobStatus::Done, now, None),
+            JobOutcome::Retry { error, at } => (JobStatus::Queued, *at, Some(error.clone())),
+            JobOutcome::Failed { error } => (JobStatus::Failed, now, Some(error.clone())),
+        };
+        let mut w = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET status = $1, next_run_at = $2, last_error = $3, lease_owner = NULL, \
+             lease_expires_at = NULL, updated_at = $4 \
+             WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+        )
+        .bind(status.as_str())
+        .bind(millis(next_run_at))
+        .bind(error)
+        .bind(millis(now))
+        .bind(job.id)
+        .bind(owner)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        // A retry or a finished job may unblock the next job of the same key.
+        w.enqueued_jobs = updated == 1;
+        w.commit().await?;
+        Ok(updated == 1)
+    }
+
+    /// When the next job becomes due (queued in the future, or a lease that will expire).
+    pub async fn next_job_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(CASE WHEN status = 'queued' THEN next_run_at ELSE lease_expires_at END) AS due \
+             FROM jobs WHERE status IN ('queued', 'running')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        get::<Option<i64>>(&row, "due")?.map(crate::codec::from_millis).transpose()
+    }
+
+    /// The jobs of one SpecTask (its work sessions' included), oldest first.
+    pub async fn jobs_of(&self, spec_task_id: SpecTaskId) -> Result<Vec<Job>, StoreError> {
+        let rows =
+            sqlx::query(concat!("SELECT ", columns!(), " FROM jobs WHERE spec_task_id = $1 ORDER BY id"))
+                .bind(spec_task_id.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+}
+
+async fn listen(url: String, notify: Arc<Notify>) {
+    loop {
+        match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(mut listener) => {
+                if let Err(err) = listener.listen("spectask_jobs").await {
+                    tracing::warn!(%err, "cannot LISTEN spectask_jobs");
+                } else {
+                    // Jobs may have been enqueued while we were not listening.
+                    notify.notify_one();
+                    loop {
+                        match listener.recv().await {
+                            Ok(_) => notify.notify_one(),
+                            Err(err) => {
+                                tracing::warn!(%err, "job notifications interrupted");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(%err, "cannot connect to listen for jobs"),
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+fn job_from_row(row: &AnyRow) -> Result<Job, StoreError> {
+    let attempts: i64 = get(row, "attempts")?;
+    Ok(Job {
+        id: get(row, "id")?,
+        kind: parse(row, "kind")?,
+        spec_task_id: opt_parse(row, "spec_task_id")?,
+        work_session_id: opt_parse(row, "work_session_id")?,
+        status: parse(row, "status")?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_run_at: time(row, "next_run_at")?,
+        lease_owner: get(row, "lease_owner")?,
+        lease_expires_at: opt_time(row, "lease_expires_at")?,
+        last_error: get(row, "last_error")?,
+        created_at: time(row, "created_at")?,
+    })
+}

@@ -1,0 +1,139 @@
+//! Spec versions: every set of documents a planner produced, kept; submitting one moves the task to
+//! review in the same transaction.
+
+use serde_json::Value;
+use spectask_core::{SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskEffect, SpecTaskId, SpecVersion};
+use sqlx::any::AnyRow;
+
+use crate::codec::{get, json, millis, now, parse, time, to_json};
+use crate::spec_tasks::Applied;
+use crate::{Store, StoreError};
+
+/// What a planner hands in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSpecVersion {
+    pub documents: SpecDocuments,
+    pub planner: String,
+    pub usage: Value,
+    pub lint: Vec<String>,
+}
+
+macro_rules! columns {
+    () => {
+        "spec_task_id, version, requirements, design, tasks, planner, usage, lint, created_at"
+    };
+}
+
+impl Store {
+    /// Stores the task's next spec version and submits it for review (spec_generation → spec_review).
+    pub async fn submit_spec_version(
+        &self,
+        task: &SpecTask,
+        new: NewSpecVersion,
+    ) -> Result<(Applied<SpecTask, SpecTaskEffect>, SpecVersion), StoreError> {
+        let mut w = self.begin_write().await?;
+        let mut applied = w.transition_spec_task(task, &SpecTaskCommand::SubmitSpec).await?;
+        let version = SpecVersion {
+            spec_task_id: task.id,
+            version: task.spec_version + 1,
+            documents: new.documents,
+            planner: new.planner,
+            usage: new.usage,
+            lint: new.lint,
+            created_at: now(),
+        };
+        sqlx::query(concat!(
+            "INSERT INTO spec_versions (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(task.id.to_string())
+        .bind(i64::from(version.version))
+        .bind(&version.documents.requirements)
+        .bind(&version.documents.design)
+        .bind(&version.documents.tasks)
+        .bind(&version.planner)
+        .bind(version.usage.to_string())
+        .bind(to_json(&version.lint)?)
+        .bind(millis(version.created_at))
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query("UPDATE spec_tasks SET spec_version = $1 WHERE id = $2")
+            .bind(i64::from(version.version))
+            .bind(task.id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await?;
+        applied.value.spec_version = version.version;
+        Ok((applied, version))
+    }
+
+    /// One version of a task's spec, or the newest when `version` is `None`.
+    pub async fn spec_version(
+        &self,
+        id: SpecTaskId,
+        version: Option<u32>,
+    ) -> Result<SpecVersion, StoreError> {
+        let row = match version {
+            Some(v) => {
+                sqlx::query(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM spec_versions WHERE spec_task_id = $1 AND version = $2"
+                ))
+                .bind(id.to_string())
+                .bind(i64::from(v))
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM spec_versions WHERE spec_task_id = $1 ORDER BY version DESC LIMIT 1"
+                ))
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        row.as_ref().map(version_from_row).transpose()?.ok_or_else(|| StoreError::NotFound {
+            entity: "spec version",
+            reference: match version {
+                Some(v) => format!("{id} v{v}"),
+                None => format!("{id} (no spec generated yet)"),
+            },
+        })
+    }
+
+    /// Every version of a task's spec, oldest first.
+    pub async fn spec_versions(&self, id: SpecTaskId) -> Result<Vec<SpecVersion>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM spec_versions WHERE spec_task_id = $1 ORDER BY version"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+}
+
+fn version_from_row(row: &AnyRow) -> Result<SpecVersion, StoreError> {
+    let version: i64 = get(row, "version")?;
+    Ok(SpecVersion {
+        spec_task_id: parse(row, "spec_task_id")?,
+        version: u32::try_from(version)
+            .map_err(|_| StoreError::corrupt(format!("spec version {version}")))?,
+        documents: SpecDocuments {
+            requirements: get(row, "requirements")?,
+            design: get(row, "design")?,
+            tasks: get(row, "tasks")?,
+        },
+        planner: get(row, "planner")?,
+        usage: json(row, "usage")?,
+        lint: json(row, "lint")?,
+        created_at: time(row, "created_at")?,
+    })
+}

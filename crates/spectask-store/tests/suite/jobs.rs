@@ -1,0 +1,129 @@
+//! The job queue: effects enqueued with transitions, leases, takeover, ordering, retries, wake-ups.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::future::join_all;
+use spectask_core::{JobKind, JobStatus, SpecTaskCommand, SpecTaskEffect, WorkSessionCommand};
+use spectask_store::{JobOutcome, Store};
+
+use crate::{both_backends, new_task, repo};
+
+both_backends!(
+    a_transition_enqueues_its_effects_as_jobs,
+    an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish,
+    jobs_of_one_task_run_in_order_and_sessions_run_in_parallel,
+    a_retry_waits_until_it_is_due,
+    concurrent_workers_claim_each_job_exactly_once,
+    enqueuing_wakes_the_waiting_orchestrator,
+);
+
+const LEASE: Duration = Duration::from_secs(30);
+
+async fn a_transition_enqueues_its_effects_as_jobs(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    assert_eq!(store.claim_job("n1", LEASE).await.unwrap(), None, "creation has no effects");
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let job = store.claim_job("n1", LEASE).await.unwrap().expect("a job");
+    assert_eq!(job.kind, JobKind::SpecTask(SpecTaskEffect::RunPlanner));
+    assert_eq!(job.spec_task_id, Some(task.id));
+    assert_eq!((job.status, job.attempts, job.lease_owner.as_deref()), (JobStatus::Running, 1, Some("n1")));
+    assert!(store.finish_job(&job, "n1", &JobOutcome::Done).await.unwrap());
+    let jobs = store.jobs_of(task.id).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, JobStatus::Done);
+}
+
+async fn an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let first = store.claim_job("n1", Duration::from_millis(1)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = store.claim_job("n2", LEASE).await.unwrap().expect("the expired lease is claimable");
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.attempts, 2);
+    assert!(!store.renew_job_lease(&first, "n1", LEASE).await.unwrap(), "n1 lost its lease");
+    assert!(!store.finish_job(&first, "n1", &JobOutcome::Done).await.unwrap());
+    assert!(store.renew_job_lease(&second, "n2", LEASE).await.unwrap());
+    assert!(store.finish_job(&second, "n2", &JobOutcome::Done).await.unwrap());
+}
+
+async fn jobs_of_one_task_run_in_order_and_sessions_run_in_parallel(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let task = store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap().value;
+    store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await.unwrap();
+    let run_planner = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    assert_eq!(store.claim_job("n2", LEASE).await.unwrap(), None, "stop_agents waits for run_planner");
+    store.finish_job(&run_planner, "n1", &JobOutcome::Done).await.unwrap();
+    let stop = store.claim_job("n2", LEASE).await.unwrap().unwrap();
+    assert_eq!(stop.kind, JobKind::SpecTask(SpecTaskEffect::StopAgents));
+    store.finish_job(&stop, "n2", &JobOutcome::Done).await.unwrap();
+
+    // Two work sessions of one task: their start_thread jobs are claimable side by side.
+    let other = store.create_spec_task(new_task(&r, "u")).await.unwrap();
+    let mut sessions = Vec::new();
+    for name in ["a", "b"] {
+        let ws = store.create_work_session(crate::planning::new_session(other.id, name)).await.unwrap();
+        store.transition_work_session(&ws, &WorkSessionCommand::Start).await.unwrap();
+        sessions.push(ws.id);
+    }
+    let a = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    let b = store.claim_job("n2", LEASE).await.unwrap().unwrap();
+    let claimed: HashSet<_> = [a.work_session_id.unwrap(), b.work_session_id.unwrap()].into();
+    assert_eq!(claimed, sessions.into_iter().collect());
+}
+
+async fn a_retry_waits_until_it_is_due(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let job = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let outcome = JobOutcome::Retry { error: "planner answered 503".into(), at };
+    assert!(store.finish_job(&job, "n1", &outcome).await.unwrap());
+    assert_eq!(store.claim_job("n1", LEASE).await.unwrap(), None, "not due yet");
+    let due = store.next_job_due().await.unwrap().unwrap();
+    assert!((due - at).num_milliseconds().abs() <= 1, "{due} vs {at}");
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let again = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (job.id, 2));
+    assert_eq!(again.last_error.as_deref(), Some("planner answered 503"));
+    store.finish_job(&again, "n1", &JobOutcome::Failed { error: "gave up".into() }).await.unwrap();
+    assert_eq!(store.jobs_of(task.id).await.unwrap()[0].status, JobStatus::Failed);
+    assert_eq!(store.next_job_due().await.unwrap(), None);
+}
+
+async fn concurrent_workers_claim_each_job_exactly_once(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    for i in 0..20 {
+        let t = store.create_spec_task(new_task(&r, &format!("t{i}"))).await.unwrap();
+        store.transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    }
+    let workers = (0..4).map(|w| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let owner = format!("worker{w}");
+            let mut mine = Vec::new();
+            while let Some(job) = store.claim_job(&owner, LEASE).await.unwrap() {
+                mine.push(job.id);
+                assert!(store.finish_job(&job, &owner, &JobOutcome::Done).await.unwrap());
+            }
+            mine
+        })
+    });
+    let all: Vec<i64> = join_all(workers).await.into_iter().flat_map(|r| r.unwrap()).collect();
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), unique.len()), (20, 20), "{all:?}");
+}
+
+async fn enqueuing_wakes_the_waiting_orchestrator(store: Store) {
+    let signal = store.jobs_signal();
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let waiter = tokio::spawn(async move { signal.notified().await });
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("woken").unwrap();
+}
