@@ -62,6 +62,9 @@ pub(crate) fn generation_prompt(
     text
 }
 
+/// How many lint errors a repair turn quotes; a draft with more is mostly wrong anyway.
+const MAX_QUOTED_ERRORS: usize = 60;
+
 /// The turn after a faulty answer: what was cut off or is missing, and every lint error, quoted.
 /// Lint errors ask for all three documents again; missing documents alone ask only for those.
 pub(crate) fn repair_prompt(
@@ -85,9 +88,12 @@ pub(crate) fn repair_prompt(
     }
     if !lint_errors.is_empty() {
         text.push_str("Lint errors (`file:line: level: message`):\n\n```text\n");
-        for line in lint_errors {
+        for line in lint_errors.iter().take(MAX_QUOTED_ERRORS) {
             text.push_str(line);
             text.push('\n');
+        }
+        if lint_errors.len() > MAX_QUOTED_ERRORS {
+            let _ = writeln!(text, "… and {} more errors", lint_errors.len() - MAX_QUOTED_ERRORS);
         }
         text.push_str("```\n\n");
     }

@@ -84,6 +84,14 @@ fn repair_prompt_quotes_missing_documents_and_lint_errors() {
 }
 
 #[test]
+fn repair_prompt_quotes_at_most_sixty_errors() {
+    let errors: Vec<String> = (1..=75).map(|n| format!("tasks.md:{n}: error: e{n}")).collect();
+    let text = repair_prompt(&[], &errors, None);
+    assert!(text.contains("tasks.md:60: error: e60\n… and 15 more errors"), "{text}");
+    assert!(!text.contains("e61"), "{text}");
+}
+
+#[test]
 fn revision_prompt_quotes_the_previous_version_and_the_commented_line() {
     let previous = Documents {
         requirements: "# Requirements Document\nline two\n".to_owned(),
