@@ -28,10 +28,7 @@ impl Repo {
         tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
             if entry.kind() == Some(ObjectType::Blob) {
                 files.push((
-                    format!(
-                        "{dir}/{parent}{}",
-                        String::from_utf8_lossy(entry.name_bytes())
-                    ),
+                    format!("{dir}/{parent}{}", String::from_utf8_lossy(entry.name_bytes())),
                     entry.id(),
                 ));
             }
@@ -40,10 +37,7 @@ impl Repo {
         .op(|| format!("walk {dir}"))?;
 
         let mtime = u64::try_from(commit.time().seconds()).unwrap_or_default();
-        let archive_err = |source| GitError::Archive {
-            task: task.to_string(),
-            source,
-        };
+        let archive_err = |source| GitError::Archive { task: task.to_string(), source };
         let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::default()));
         for (path, id) in files {
             let blob = git.find_blob(id).op(|| format!("read {path}"))?;
@@ -52,9 +46,7 @@ impl Repo {
             header.set_mode(0o644);
             header.set_mtime(mtime);
             header.set_entry_type(tar::EntryType::Regular);
-            builder
-                .append_data(&mut header, &path, blob.content())
-                .map_err(archive_err)?;
+            builder.append_data(&mut header, &path, blob.content()).map_err(archive_err)?;
         }
         let mut gz = builder.into_inner().map_err(archive_err)?;
         gz.flush().map_err(archive_err)?;

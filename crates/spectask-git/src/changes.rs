@@ -25,11 +25,7 @@ impl Repo {
     }
 
     /// The files that differ between `from` and `to`; every file of `to` when `from` is `None`.
-    pub fn changed_files(
-        &self,
-        from: Option<CommitId>,
-        to: CommitId,
-    ) -> Result<Vec<ChangedFile>, GitError> {
+    pub fn changed_files(&self, from: Option<CommitId>, to: CommitId) -> Result<Vec<ChangedFile>, GitError> {
         changed_files(&self.git()?, from.map(|c| c.0), to.0)
     }
 
@@ -37,19 +33,15 @@ impl Repo {
     pub fn read_file_at(&self, commit: CommitId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         validate_file_path(path)?;
         let git = self.git()?;
-        let tree = git
-            .find_commit(commit.0)
-            .and_then(|c| c.tree())
-            .op(|| format!("read the tree of {commit}"))?;
+        let tree =
+            git.find_commit(commit.0).and_then(|c| c.tree()).op(|| format!("read the tree of {commit}"))?;
         blob_at(&git, &tree, path)
     }
 
     /// The commit `commit`: parents, message and trailers.
     pub fn commit_info(&self, commit: CommitId) -> Result<CommitInfo, GitError> {
         let git = self.git()?;
-        let found = git
-            .find_commit(commit.0)
-            .op(|| format!("read commit {commit}"))?;
+        let found = git.find_commit(commit.0).op(|| format!("read commit {commit}"))?;
         let message = String::from_utf8_lossy(found.message_bytes()).into_owned();
         Ok(CommitInfo {
             id: commit,
@@ -61,11 +53,7 @@ impl Repo {
 
     /// The commits reachable from `to` but not from `from` (all of `to`'s history when `None`),
     /// oldest first.
-    pub fn commits_between(
-        &self,
-        from: Option<CommitId>,
-        to: CommitId,
-    ) -> Result<Vec<CommitId>, GitError> {
+    pub fn commits_between(&self, from: Option<CommitId>, to: CommitId) -> Result<Vec<CommitId>, GitError> {
         let git = self.git()?;
         let mut walk = git.revwalk().op(|| "start a revision walk".to_owned())?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
@@ -74,8 +62,7 @@ impl Repo {
         if let Some(from) = from {
             walk.hide(from.0).op(|| format!("hide {from}"))?;
         }
-        walk.map(|id| id.map(CommitId).op(|| format!("walk from {to}")))
-            .collect()
+        walk.map(|id| id.map(CommitId).op(|| format!("walk from {to}"))).collect()
     }
 
     /// Whether `ancestor` is `descendant` or one of its ancestors.

@@ -22,17 +22,11 @@ pub enum FileWrite {
 
 impl FileWrite {
     pub fn put(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> FileWrite {
-        FileWrite::Put {
-            path: path.into(),
-            contents: contents.into(),
-        }
+        FileWrite::Put { path: path.into(), contents: contents.into() }
     }
 
     pub fn append(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> FileWrite {
-        FileWrite::Append {
-            path: path.into(),
-            contents: contents.into(),
-        }
+        FileWrite::Append { path: path.into(), contents: contents.into() }
     }
 
     pub fn path(&self) -> &str {
@@ -61,9 +55,7 @@ pub struct ChangedFile {
 pub(crate) fn signature(repo: &Repository) -> Result<Signature<'static>, GitError> {
     match repo.signature() {
         Ok(sig) => Ok(sig.to_owned()),
-        Err(_) => {
-            Signature::now("spectask", "spectask@localhost").op(|| "make a signature".to_owned())
-        }
+        Err(_) => Signature::now("spectask", "spectask@localhost").op(|| "make a signature".to_owned()),
     }
 }
 
@@ -73,10 +65,7 @@ pub(crate) fn checked_out_tip(repo: &Repository, branch: &str) -> Result<Oid, Gi
     let tip = head_branch_tip(repo, branch)?;
     if repo.state() != RepositoryState::Clean {
         let state = format!("{:?}", repo.state()).to_lowercase();
-        return Err(GitError::OperationInProgress {
-            path: workdir(repo),
-            state,
-        });
+        return Err(GitError::OperationInProgress { path: workdir(repo), state });
     }
     Ok(tip)
 }
@@ -84,30 +73,14 @@ pub(crate) fn checked_out_tip(repo: &Repository, branch: &str) -> Result<Oid, Gi
 /// Checks that the worktree `repo` has `branch` checked out; returns the branch tip.
 pub(crate) fn head_branch_tip(repo: &Repository, branch: &str) -> Result<Oid, GitError> {
     let path = workdir(repo);
-    let head = repo
-        .find_reference("HEAD")
-        .op(|| format!("read HEAD of {}", path.display()))?;
-    let target = head
-        .symbolic_target()
-        .ok()
-        .flatten()
-        .unwrap_or("a detached HEAD");
+    let head = repo.find_reference("HEAD").op(|| format!("read HEAD of {}", path.display()))?;
+    let target = head.symbolic_target().ok().flatten().unwrap_or("a detached HEAD");
     if target.strip_prefix("refs/heads/") != Some(branch) {
-        let actual = target
-            .strip_prefix("refs/heads/")
-            .unwrap_or(target)
-            .to_owned();
-        return Err(GitError::WrongBranchCheckedOut {
-            path,
-            expected: branch.to_owned(),
-            actual,
-        });
+        let actual = target.strip_prefix("refs/heads/").unwrap_or(target).to_owned();
+        return Err(GitError::WrongBranchCheckedOut { path, expected: branch.to_owned(), actual });
     }
     let tip = head.resolve().ok().and_then(|r| r.target());
-    tip.ok_or_else(|| GitError::BranchNotFound {
-        repo: path,
-        branch: branch.to_owned(),
-    })
+    tip.ok_or_else(|| GitError::BranchNotFound { repo: path, branch: branch.to_owned() })
 }
 
 /// Commits `writes` on top of the tip of `branch`, which `repo` (a worktree) has checked out, then
@@ -125,26 +98,16 @@ pub(crate) fn commit_writes(
         validate_file_path(write.path())?;
     }
     refuse_dirty_paths(repo, writes.iter().map(FileWrite::path))?;
-    let parent = repo
-        .find_commit(parent_id)
-        .op(|| format!("read commit {parent_id}"))?;
-    let parent_tree = parent
-        .tree()
-        .op(|| format!("read the tree of {parent_id}"))?;
+    let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
+    let parent_tree = parent.tree().op(|| format!("read the tree of {parent_id}"))?;
 
     let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for write in writes {
         match write {
-            FileWrite::Put {
-                path,
-                contents: bytes,
-            } => {
+            FileWrite::Put { path, contents: bytes } => {
                 contents.insert(path, bytes.clone());
             }
-            FileWrite::Append {
-                path,
-                contents: bytes,
-            } => {
+            FileWrite::Append { path, contents: bytes } => {
                 if !contents.contains_key(path.as_str()) {
                     let existing = blob_at(repo, &parent_tree, path)?.unwrap_or_default();
                     contents.insert(path, existing);
@@ -161,30 +124,22 @@ pub(crate) fn commit_writes(
         let blob = repo.blob(bytes).op(|| format!("write blob for {path}"))?;
         update.upsert(*path, blob, FileMode::Blob);
     }
-    let tree_id = update
-        .create_updated(repo, &parent_tree)
-        .op(|| format!("build tree on {branch}"))?;
+    let tree_id = update.create_updated(repo, &parent_tree).op(|| format!("build tree on {branch}"))?;
     if tree_id == parent_tree.id() {
         return Ok(None);
     }
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
 
-    let mut index = repo
-        .index()
-        .op(|| format!("read the index of {}", wt.display()))?;
+    let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
     for (path, bytes) in &contents {
         let file = wt.join(path);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         }
         std::fs::write(&file, bytes).map_err(io_err("write", &file))?;
-        index
-            .add_path(Path::new(path))
-            .op(|| format!("stage {path} in {}", wt.display()))?;
+        index.add_path(Path::new(path)).op(|| format!("stage {path} in {}", wt.display()))?;
     }
-    index
-        .write()
-        .op(|| format!("write the index of {}", wt.display()))?;
+    index.write().op(|| format!("write the index of {}", wt.display()))?;
     Ok(Some(new_id))
 }
 
@@ -197,9 +152,7 @@ pub(crate) fn commit_all(
 ) -> Result<Option<(Oid, Vec<ChangedFile>)>, GitError> {
     let parent_id = checked_out_tip(repo, branch)?;
     let wt = workdir(repo);
-    let mut index = repo
-        .index()
-        .op(|| format!("read the index of {}", wt.display()))?;
+    let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
     if index.has_conflicts() {
         return Err(GitError::OperationInProgress {
             path: wt,
@@ -209,25 +162,15 @@ pub(crate) fn commit_all(
     index
         .add_all(["*"], IndexAddOption::DEFAULT, None)
         .op(|| format!("stage changes in {}", wt.display()))?;
-    index
-        .update_all(["*"], None)
-        .op(|| format!("stage deletions in {}", wt.display()))?;
-    let tree_id = index
-        .write_tree()
-        .op(|| format!("write the tree of {}", wt.display()))?;
-    let parent = repo
-        .find_commit(parent_id)
-        .op(|| format!("read commit {parent_id}"))?;
+    index.update_all(["*"], None).op(|| format!("stage deletions in {}", wt.display()))?;
+    let tree_id = index.write_tree().op(|| format!("write the tree of {}", wt.display()))?;
+    let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     if tree_id == parent.tree_id() {
-        index
-            .write()
-            .op(|| format!("write the index of {}", wt.display()))?;
+        index.write().op(|| format!("write the index of {}", wt.display()))?;
         return Ok(None);
     }
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
-    index
-        .write()
-        .op(|| format!("write the index of {}", wt.display()))?;
+    index.write().op(|| format!("write the index of {}", wt.display()))?;
     let changed = changed_files(repo, Some(parent_id), new_id)?;
     Ok(Some((new_id, changed)))
 }
@@ -253,17 +196,14 @@ pub(crate) fn commit_with_parents(
     message: &str,
 ) -> Result<Oid, GitError> {
     let sig = signature(repo)?;
-    let tree = repo
-        .find_tree(tree_id)
-        .op(|| format!("read tree {tree_id}"))?;
+    let tree = repo.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
     let parents = parent_ids
         .iter()
         .map(|id| repo.find_commit(*id).op(|| format!("read commit {id}")))
         .collect::<Result<Vec<_>, _>>()?;
     let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-    let new_id = repo
-        .commit(None, &sig, &sig, message, &tree, &parent_refs)
-        .op(|| format!("commit on {branch}"))?;
+    let new_id =
+        repo.commit(None, &sig, &sig, message, &tree, &parent_refs).op(|| format!("commit on {branch}"))?;
     let expected = parent_ids.first().copied().unwrap_or(Oid::ZERO_SHA1);
     move_branch(repo, branch, new_id, expected, message)?;
     Ok(new_id)
@@ -282,18 +222,10 @@ pub(crate) fn move_branch(
     let name = format!("refs/heads/{branch}");
     match repo.reference_matching(&name, new_id, true, expected, &reflog) {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::NotFound =>
-        {
-            Err(GitError::ConcurrentUpdate {
-                branch: branch.to_owned(),
-                expected: expected.to_string(),
-            })
+        Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::NotFound => {
+            Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: expected.to_string() })
         }
-        Err(source) => Err(GitError::Git {
-            op: format!("move branch {branch} to {new_id}"),
-            source,
-        }),
+        Err(source) => Err(GitError::Git { op: format!("move branch {branch} to {new_id}"), source }),
     }
 }
 
@@ -303,16 +235,11 @@ pub(crate) fn changed_files(
     from: Option<Oid>,
     to: Oid,
 ) -> Result<Vec<ChangedFile>, GitError> {
-    let tree_of = |id: Oid| {
-        repo.find_commit(id)
-            .and_then(|c| c.tree())
-            .op(|| format!("read the tree of {id}"))
-    };
+    let tree_of =
+        |id: Oid| repo.find_commit(id).and_then(|c| c.tree()).op(|| format!("read the tree of {id}"));
     let old = from.map(tree_of).transpose()?;
     let new = tree_of(to)?;
-    let diff = repo
-        .diff_tree_to_tree(old.as_ref(), Some(&new), None)
-        .op(|| format!("diff {to}"))?;
+    let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), None).op(|| format!("diff {to}"))?;
     let mut files = Vec::new();
     for delta in diff.deltas() {
         let change = match delta.status() {
@@ -320,16 +247,9 @@ pub(crate) fn changed_files(
             git2::Delta::Deleted => FileChange::Deleted,
             _ => FileChange::Modified,
         };
-        let file = if change == FileChange::Deleted {
-            delta.old_file()
-        } else {
-            delta.new_file()
-        };
+        let file = if change == FileChange::Deleted { delta.old_file() } else { delta.new_file() };
         if let Some(path) = file.path_bytes() {
-            files.push(ChangedFile {
-                path: String::from_utf8_lossy(path).into_owned(),
-                change,
-            });
+            files.push(ChangedFile { path: String::from_utf8_lossy(path).into_owned(), change });
         }
     }
     Ok(files)
@@ -345,10 +265,7 @@ pub(crate) fn blob_at(
         Ok(entry) => entry,
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
         Err(source) => {
-            return Err(GitError::Git {
-                op: format!("look up {path}"),
-                source,
-            });
+            return Err(GitError::Git { op: format!("look up {path}"), source });
         }
     };
     if entry.kind() != Some(git2::ObjectType::Blob) {
@@ -362,26 +279,17 @@ pub(crate) fn blob_at(
 /// (ignored files are not changes).
 pub(crate) fn uncommitted_files(repo: &Repository) -> Result<Vec<String>, GitError> {
     let mut options = git2::StatusOptions::new();
-    options
-        .include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let statuses = repo
-        .statuses(Some(&mut options))
-        .op(|| format!("read the status of {}", workdir(repo).display()))?;
+    options.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
+    let statuses =
+        repo.statuses(Some(&mut options)).op(|| format!("read the status of {}", workdir(repo).display()))?;
     Ok(statuses
         .iter()
-        .filter(|entry| {
-            entry.status() != Status::CURRENT && !entry.status().contains(Status::IGNORED)
-        })
+        .filter(|entry| entry.status() != Status::CURRENT && !entry.status().contains(Status::IGNORED))
         .map(|entry| String::from_utf8_lossy(entry.path_bytes()).into_owned())
         .collect())
 }
 
-fn refuse_dirty_paths<'a>(
-    repo: &Repository,
-    paths: impl Iterator<Item = &'a str>,
-) -> Result<(), GitError> {
+fn refuse_dirty_paths<'a>(repo: &Repository, paths: impl Iterator<Item = &'a str>) -> Result<(), GitError> {
     let mut dirty = Vec::new();
     for path in paths {
         match repo.status_file(Path::new(path)) {
@@ -389,10 +297,7 @@ fn refuse_dirty_paths<'a>(
             Ok(_) => dirty.push(path.to_owned()),
             Err(e) if e.code() == git2::ErrorCode::NotFound => {}
             Err(source) => {
-                return Err(GitError::Git {
-                    op: format!("read the status of {path}"),
-                    source,
-                });
+                return Err(GitError::Git { op: format!("read the status of {path}"), source });
             }
         }
     }
@@ -401,10 +306,7 @@ fn refuse_dirty_paths<'a>(
     if dirty.is_empty() {
         Ok(())
     } else {
-        Err(GitError::UncommittedChanges {
-            path: workdir(repo),
-            files: dirty,
-        })
+        Err(GitError::UncommittedChanges { path: workdir(repo), files: dirty })
     }
 }
 

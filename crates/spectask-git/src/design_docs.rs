@@ -29,10 +29,7 @@ pub enum DesignDocsHealth {
     /// The tip is (a descendant of) the last tip spectask wrote, and the worktree is in place.
     Healthy { tip: CommitId },
     /// Someone rewrote the branch: a human must look, then accept the new history.
-    Rewritten {
-        last_written: CommitId,
-        current: CommitId,
-    },
+    Rewritten { last_written: CommitId, current: CommitId },
     /// The branch was deleted.
     BranchMissing,
     /// The worktree is missing or has another branch checked out; registering again repairs a
@@ -65,13 +62,8 @@ impl Repo {
         let tip = self.verify_forward_only(&git)?;
         let worktree = self.open_design_docs_worktree()?;
         let message = commit_message(&commit.message, &commit.trailers);
-        let new_tip = commit_writes(
-            &worktree,
-            self.design_docs_branch(),
-            &message,
-            &commit.writes,
-        )?
-        .unwrap_or(tip);
+        let new_tip =
+            commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes)?.unwrap_or(tip);
         self.record_last_written(&git, new_tip)?;
         Ok(CommitId(new_tip))
     }
@@ -85,10 +77,7 @@ impl Repo {
                 let last_written = self.last_written(&git)?.map(CommitId);
                 let current = branch_tip(&git, self.design_docs_branch())?.map(CommitId);
                 if let Some((last_written, current)) = last_written.zip(current) {
-                    return Ok(DesignDocsHealth::Rewritten {
-                        last_written,
-                        current,
-                    });
+                    return Ok(DesignDocsHealth::Rewritten { last_written, current });
                 }
             }
             Err(GitError::BranchNotFound { .. }) => return Ok(DesignDocsHealth::BranchMissing),
@@ -98,15 +87,11 @@ impl Repo {
             Ok(worktree) => match head_branch_tip(&worktree, self.design_docs_branch()) {
                 Ok(tip) => tip,
                 Err(e) => {
-                    return Ok(DesignDocsHealth::WorktreeBroken {
-                        reason: e.to_string(),
-                    });
+                    return Ok(DesignDocsHealth::WorktreeBroken { reason: e.to_string() });
                 }
             },
             Err(e) => {
-                return Ok(DesignDocsHealth::WorktreeBroken {
-                    reason: e.to_string(),
-                });
+                return Ok(DesignDocsHealth::WorktreeBroken { reason: e.to_string() });
             }
         };
         Ok(DesignDocsHealth::Healthy { tip: CommitId(tip) })
@@ -132,15 +117,9 @@ impl Repo {
     pub(crate) fn verify_forward_only(&self, git: &Repository) -> Result<Oid, GitError> {
         let tip = self.design_docs_tip(git)?;
         let Some(last) = self.last_written(git)? else {
-            return Err(GitError::NotRegistered {
-                path: self.root().to_path_buf(),
-            });
+            return Err(GitError::NotRegistered { path: self.root().to_path_buf() });
         };
-        if tip == last
-            || git
-                .graph_descendant_of(tip, last)
-                .op(|| format!("compare {tip} with {last}"))?
-        {
+        if tip == last || git.graph_descendant_of(tip, last).op(|| format!("compare {tip} with {last}"))? {
             return Ok(tip);
         }
         Err(GitError::DesignDocsRewritten {
@@ -155,17 +134,13 @@ impl Repo {
         match git.find_reference(&name) {
             Ok(reference) => Ok(reference.target()),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(source) => Err(GitError::Git {
-                op: format!("read {name}"),
-                source,
-            }),
+            Err(source) => Err(GitError::Git { op: format!("read {name}"), source }),
         }
     }
 
     fn record_last_written(&self, git: &Repository, tip: Oid) -> Result<(), GitError> {
         let name = last_written_ref(self.design_docs_branch());
-        git.reference(&name, tip, true, "spectask: design-docs write")
-            .op(|| format!("update {name}"))?;
+        git.reference(&name, tip, true, "spectask: design-docs write").op(|| format!("update {name}"))?;
         Ok(())
     }
 

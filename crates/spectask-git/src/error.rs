@@ -37,11 +37,7 @@ pub enum GitError {
         "design-docs branch {branch} was rewritten: its tip {current} does not descend from {last_written}, \
          the last tip spectask wrote; spectask stopped writing to it until a human accepts the new history"
     )]
-    DesignDocsRewritten {
-        branch: String,
-        last_written: String,
-        current: String,
-    },
+    DesignDocsRewritten { branch: String, last_written: String, current: String },
 
     #[error("invalid task name {name:?}: {reason}")]
     InvalidTaskName { name: String, reason: &'static str },
@@ -66,28 +62,16 @@ pub enum GitError {
         path.display(),
         files.join(", ")
     )]
-    DefaultBranchDirty {
-        branch: String,
-        path: PathBuf,
-        files: Vec<String>,
-    },
+    DefaultBranchDirty { branch: String, path: PathBuf, files: Vec<String> },
 
     #[error("branch {branch} has {count} commit(s) not merged into {default_branch}")]
-    UnmergedCommits {
-        branch: String,
-        default_branch: String,
-        count: usize,
-    },
+    UnmergedCommits { branch: String, default_branch: String, count: usize },
 
     #[error("worktree {} was not created by spectask; leaving it alone", path.display())]
     NotSpectaskWorktree { path: PathBuf },
 
     #[error("worktree {} has {actual} checked out, expected branch {expected}", path.display())]
-    WrongBranchCheckedOut {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    WrongBranchCheckedOut { path: PathBuf, expected: String, actual: String },
 
     #[error("worktree {} is in the middle of a {state}", path.display())]
     OperationInProgress { path: PathBuf, state: String },
@@ -96,36 +80,22 @@ pub enum GitError {
     BranchCheckedOutElsewhere { branch: String, path: PathBuf },
 
     #[error("merging {branch} into {into} conflicts in: {}", files.join(", "))]
-    MergeConflict {
-        branch: String,
-        into: String,
-        files: Vec<String>,
-    },
+    MergeConflict { branch: String, into: String, files: Vec<String> },
 
     #[error("branch {branch} moved while spectask was updating it (expected tip {expected})")]
     ConcurrentUpdate { branch: String, expected: String },
 
     #[error("cannot take the spectask lock {}: {source}", path.display())]
-    Lock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Lock { path: PathBuf, source: std::io::Error },
 
     #[error("{op} {}: {source}", path.display())]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { op: &'static str, path: PathBuf, source: std::io::Error },
 
     #[error("{op}: {source}")]
     Git { op: String, source: git2::Error },
 
     #[error("building the archive of {task}: {source}")]
-    Archive {
-        task: String,
-        source: std::io::Error,
-    },
+    Archive { task: String, source: std::io::Error },
 }
 
 /// Attaches what spectask was doing to a raw libgit2 error.
@@ -141,10 +111,7 @@ impl<T> GitResultExt<T> for Result<T, git2::Error> {
 }
 
 /// Attaches the failing operation and path to an IO error.
-pub(crate) fn io_err(
-    op: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(std::io::Error) -> GitError {
+pub(crate) fn io_err(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> GitError {
     let path = path.into();
     move |source| GitError::Io { op, path, source }
 }

@@ -35,34 +35,21 @@ impl RepoLock {
     /// Blocks until this thread is the only spectask writer of the repository whose common git
     /// directory is `git_dir`.
     pub(crate) fn acquire(git_dir: &Path) -> Result<RepoLock, GitError> {
-        let key = git_dir.canonicalize().map_err(|source| GitError::Lock {
-            path: git_dir.to_path_buf(),
-            source,
-        })?;
+        let key = git_dir
+            .canonicalize()
+            .map_err(|source| GitError::Lock { path: git_dir.to_path_buf(), source })?;
         let mutex = repo_mutex(&key);
         // The mutex guards `()`: a panic in another holder leaves nothing inconsistent behind, so a
         // poisoned lock is simply taken over.
-        let guard = mutex
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guard = mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = key.join("spectask");
         let path = dir.join("write.lock");
-        let lock_err = |source| GitError::Lock {
-            path: path.clone(),
-            source,
-        };
+        let lock_err = |source| GitError::Lock { path: path.clone(), source };
         std::fs::create_dir_all(&dir).map_err(lock_err)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(lock_err)?;
+        let file =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_err)?;
         file.lock().map_err(lock_err)?;
-        Ok(RepoLock {
-            _file: file,
-            _guard: guard,
-        })
+        Ok(RepoLock { _file: file, _guard: guard })
     }
 }
 
@@ -70,9 +57,6 @@ impl RepoLock {
 /// ever wrote to (a handful), and leaking them lets the guard be `'static`.
 fn repo_mutex(key: &Path) -> &'static Mutex<()> {
     let registry = LOCKS.get_or_init(Registry::default);
-    let mut map = registry
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.entry(key.to_path_buf())
-        .or_insert_with(|| Box::leak(Box::new(Mutex::new(()))))
+    let mut map = registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry(key.to_path_buf()).or_insert_with(|| Box::leak(Box::new(Mutex::new(()))))
 }

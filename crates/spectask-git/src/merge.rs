@@ -43,14 +43,9 @@ impl Repo {
             branch: branch.clone(),
         })?;
         let base = self.default_tip(&git)?;
-        let descends = |a: Oid, b: Oid| {
-            git.graph_descendant_of(a, b)
-                .op(|| format!("compare {a} with {b}"))
-        };
+        let descends = |a: Oid, b: Oid| git.graph_descendant_of(a, b).op(|| format!("compare {a} with {b}"));
         if task_tip == base || descends(base, task_tip)? {
-            return Ok(MergeOutcome::AlreadyMerged {
-                tip: CommitId(base),
-            });
+            return Ok(MergeOutcome::AlreadyMerged { tip: CommitId(base) });
         }
         let fast_forward = descends(task_tip, base)?;
         let new_tip = if fast_forward {
@@ -66,11 +61,7 @@ impl Repo {
         }
         tracing::info!(branch, default, %new_tip, fast_forward, "merged task branch");
         let tip = CommitId(new_tip);
-        Ok(if fast_forward {
-            MergeOutcome::FastForward { tip }
-        } else {
-            MergeOutcome::MergeCommit { tip }
-        })
+        Ok(if fast_forward { MergeOutcome::FastForward { tip } } else { MergeOutcome::MergeCommit { tip } })
     }
 }
 
@@ -84,12 +75,9 @@ fn merge_commit(
     message: &str,
 ) -> Result<Oid, GitError> {
     let ours_commit = git.find_commit(ours).op(|| format!("read commit {ours}"))?;
-    let theirs_commit = git
-        .find_commit(theirs)
-        .op(|| format!("read commit {theirs}"))?;
-    let mut index = git
-        .merge_commits(&ours_commit, &theirs_commit, None)
-        .op(|| format!("merge {branch} into {into}"))?;
+    let theirs_commit = git.find_commit(theirs).op(|| format!("read commit {theirs}"))?;
+    let mut index =
+        git.merge_commits(&ours_commit, &theirs_commit, None).op(|| format!("merge {branch} into {into}"))?;
     if index.has_conflicts() {
         let mut files: Vec<String> = index
             .conflicts()
@@ -100,52 +88,26 @@ fn merge_commit(
             .collect();
         files.sort();
         files.dedup();
-        return Err(GitError::MergeConflict {
-            branch: branch.to_owned(),
-            into: into.to_owned(),
-            files,
-        });
+        return Err(GitError::MergeConflict { branch: branch.to_owned(), into: into.to_owned(), files });
     }
-    let tree_id = index
-        .write_tree_to(git)
-        .op(|| format!("write the merge tree of {branch}"))?;
-    let tree = git
-        .find_tree(tree_id)
-        .op(|| format!("read tree {tree_id}"))?;
+    let tree_id = index.write_tree_to(git).op(|| format!("write the merge tree of {branch}"))?;
+    let tree = git.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
     let sig = signature(git)?;
-    git.commit(
-        None,
-        &sig,
-        &sig,
-        message,
-        &tree,
-        &[&ours_commit, &theirs_commit],
-    )
-    .op(|| format!("commit the merge of {branch}"))
+    git.commit(None, &sig, &sig, message, &tree, &[&ours_commit, &theirs_commit])
+        .op(|| format!("commit the merge of {branch}"))
 }
 
 /// Moves `branch`, checked out at `path`, from `old` to `new` and updates that checkout's files and
 /// index to match; refuses when the checkout has local changes the update could lose.
-fn update_checkout(
-    path: &Path,
-    branch: &str,
-    old: Oid,
-    new: Oid,
-    reflog: &str,
-) -> Result<(), GitError> {
+fn update_checkout(path: &Path, branch: &str, old: Oid, new: Oid, reflog: &str) -> Result<(), GitError> {
     let wt = Repository::open(path).op(|| format!("open {}", path.display()))?;
     if wt.state() != RepositoryState::Clean {
         let state = format!("{:?}", wt.state()).to_lowercase();
-        return Err(GitError::OperationInProgress {
-            path: path.to_path_buf(),
-            state,
-        });
+        return Err(GitError::OperationInProgress { path: path.to_path_buf(), state });
     }
     let mut options = StatusOptions::new();
     options.include_untracked(false).include_ignored(false);
-    let statuses = wt
-        .statuses(Some(&mut options))
-        .op(|| format!("read the status of {}", path.display()))?;
+    let statuses = wt.statuses(Some(&mut options)).op(|| format!("read the status of {}", path.display()))?;
     let files: Vec<String> = statuses
         .iter()
         .filter(|e| e.status() != Status::CURRENT)
@@ -158,14 +120,8 @@ fn update_checkout(
             files,
         });
     }
-    let new_tree = wt
-        .find_commit(new)
-        .and_then(|c| c.tree())
-        .op(|| format!("read the tree of {new}"))?;
-    let old_tree = wt
-        .find_commit(old)
-        .and_then(|c| c.tree())
-        .op(|| format!("read the tree of {old}"))?;
+    let new_tree = wt.find_commit(new).and_then(|c| c.tree()).op(|| format!("read the tree of {new}"))?;
+    let old_tree = wt.find_commit(old).and_then(|c| c.tree()).op(|| format!("read the tree of {old}"))?;
     let mut checkout = CheckoutBuilder::new();
     checkout.safe();
     if let Err(e) = wt.checkout_tree(new_tree.as_object(), Some(&mut checkout)) {
@@ -177,10 +133,7 @@ fn update_checkout(
                 files,
             });
         }
-        return Err(GitError::Git {
-            op: format!("check out {new} at {}", path.display()),
-            source: e,
-        });
+        return Err(GitError::Git { op: format!("check out {new} at {}", path.display()), source: e });
     }
     if let Err(moved) = move_branch(&wt, branch, new, old, reflog) {
         // Someone moved the branch meanwhile: put the checkout back as it was.

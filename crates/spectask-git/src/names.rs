@@ -17,19 +17,11 @@ pub struct TaskName(String);
 impl TaskName {
     pub fn new(name: impl Into<String>) -> Result<TaskName, GitError> {
         let name = name.into();
-        let invalid = |reason| {
-            Err(GitError::InvalidTaskName {
-                name: name.clone(),
-                reason,
-            })
-        };
+        let invalid = |reason| Err(GitError::InvalidTaskName { name: name.clone(), reason });
         if name.is_empty() || name.len() > 100 {
             return invalid("must be 1 to 100 characters");
         }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
             return invalid("only ascii letters, digits, '-', '_' and '.' are allowed");
         }
         if !name.as_bytes()[0].is_ascii_alphanumeric() {
@@ -78,9 +70,7 @@ impl FromStr for CommitId {
     type Err = GitError;
     /// Parses a full hex commit id; abbreviations are refused.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = || GitError::InvalidCommitId {
-            value: s.to_owned(),
-        };
+        let invalid = || GitError::InvalidCommitId { value: s.to_owned() };
         if s.len() != 40 {
             return Err(invalid());
         }
@@ -91,12 +81,7 @@ impl FromStr for CommitId {
 /// Checks a `/`-separated path relative to the root of a branch: no empty, `.` or `..` segments, no
 /// leading `/`, no `.git` segment, no backslash or NUL.
 pub(crate) fn validate_file_path(path: &str) -> Result<(), GitError> {
-    let invalid = |reason| {
-        Err(GitError::InvalidFilePath {
-            path: path.to_owned(),
-            reason,
-        })
-    };
+    let invalid = |reason| Err(GitError::InvalidFilePath { path: path.to_owned(), reason });
     if path.is_empty() {
         return invalid("is empty");
     }
@@ -125,22 +110,14 @@ impl Trailer {
     /// `key` is letters, digits and `-`; `value` is one non-empty line.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Result<Trailer, GitError> {
         let (key, value) = (key.into(), value.into());
-        let invalid = |reason| {
-            Err(GitError::InvalidTrailer {
-                key: key.clone(),
-                reason,
-            })
-        };
+        let invalid = |reason| Err(GitError::InvalidTrailer { key: key.clone(), reason });
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return invalid("the key must be ascii letters, digits and '-'");
         }
         if value.trim().is_empty() || value.contains(['\n', '\r']) {
             return invalid("the value must be one non-empty line");
         }
-        Ok(Trailer {
-            key,
-            value: value.trim().to_owned(),
-        })
+        Ok(Trailer { key, value: value.trim().to_owned() })
     }
 
     pub fn key(&self) -> &str {

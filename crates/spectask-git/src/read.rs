@@ -57,11 +57,7 @@ impl Repo {
         let Some(tree) = subtree(&git, &root, dir)? else {
             return Ok(Vec::new());
         };
-        let prefix = if dir.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", dir.trim_end_matches('/'))
-        };
+        let prefix = if dir.is_empty() { String::new() } else { format!("{}/", dir.trim_end_matches('/')) };
         let mut entries: Vec<DocEntry> = tree
             .iter()
             .filter_map(|entry| {
@@ -71,11 +67,7 @@ impl Repo {
                     _ => return None,
                 };
                 let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                Some(DocEntry {
-                    path: format!("{prefix}{name}"),
-                    name,
-                    kind,
-                })
+                Some(DocEntry { path: format!("{prefix}{name}"), name, kind })
             })
             .collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -93,10 +85,7 @@ impl Repo {
     pub fn recovery_index(&self) -> Result<RecoveryIndex, GitError> {
         let git = self.git()?;
         let tip = self.design_docs_tip(&git)?;
-        let root = git
-            .find_commit(tip)
-            .and_then(|c| c.tree())
-            .op(|| format!("read the tree of {tip}"))?;
+        let root = git.find_commit(tip).and_then(|c| c.tree()).op(|| format!("read the tree of {tip}"))?;
         let spec_files = files_under(&git, &root, "specs")?;
         let spec_metadata = spec_files
             .iter()
@@ -104,22 +93,12 @@ impl Repo {
             .cloned()
             .collect();
         let session_files = files_under(&git, &root, "sessions")?;
-        Ok(RecoveryIndex {
-            tip: CommitId(tip),
-            spec_metadata,
-            spec_files,
-            session_files,
-        })
+        Ok(RecoveryIndex { tip: CommitId(tip), spec_metadata, spec_files, session_files })
     }
 
-    pub(crate) fn design_docs_tree<'r>(
-        &self,
-        git: &'r Repository,
-    ) -> Result<git2::Tree<'r>, GitError> {
+    pub(crate) fn design_docs_tree<'r>(&self, git: &'r Repository) -> Result<git2::Tree<'r>, GitError> {
         let tip = self.design_docs_tip(git)?;
-        git.find_commit(tip)
-            .and_then(|c| c.tree())
-            .op(|| format!("read the tree of {tip}"))
+        git.find_commit(tip).and_then(|c| c.tree()).op(|| format!("read the tree of {tip}"))
     }
 }
 
@@ -138,41 +117,25 @@ pub(crate) fn subtree<'r>(
         Ok(entry) => entry,
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
         Err(source) => {
-            return Err(GitError::Git {
-                op: format!("look up {dir}"),
-                source,
-            });
+            return Err(GitError::Git { op: format!("look up {dir}"), source });
         }
     };
     if entry.kind() != Some(ObjectType::Tree) {
         return Ok(None);
     }
-    git.find_tree(entry.id())
-        .map(Some)
-        .op(|| format!("read directory {dir}"))
+    git.find_tree(entry.id()).map(Some).op(|| format!("read directory {dir}"))
 }
 
 /// Every file under `dir` of `root`, as full paths, sorted.
-fn files_under(
-    git: &Repository,
-    root: &git2::Tree<'_>,
-    dir: &str,
-) -> Result<Vec<String>, GitError> {
+fn files_under(git: &Repository, root: &git2::Tree<'_>, dir: &str) -> Result<Vec<String>, GitError> {
     let Some(tree) = subtree(git, root, dir)? else {
         return Ok(Vec::new());
     };
-    let prefix = if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{}/", dir.trim_end_matches('/'))
-    };
+    let prefix = if dir.is_empty() { String::new() } else { format!("{}/", dir.trim_end_matches('/')) };
     let mut files = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
         if entry.kind() == Some(ObjectType::Blob) {
-            files.push(format!(
-                "{prefix}{parent}{}",
-                String::from_utf8_lossy(entry.name_bytes())
-            ));
+            files.push(format!("{prefix}{parent}{}", String::from_utf8_lossy(entry.name_bytes())));
         }
         TreeWalkResult::Ok
     })

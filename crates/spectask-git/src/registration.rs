@@ -32,9 +32,7 @@ pub struct RegisterOptions {
 
 impl Default for RegisterOptions {
     fn default() -> Self {
-        RegisterOptions {
-            design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned(),
-        }
+        RegisterOptions { design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned() }
     }
 }
 
@@ -65,38 +63,24 @@ impl Repo {
     pub fn register(path: &Path, options: &RegisterOptions) -> Result<Registration, GitError> {
         let info = inspect_repository(path)?;
         let branch = options.design_docs_branch.as_str();
-        if !git2::Branch::name_is_valid(branch).unwrap_or(false) || branch.starts_with("spectask/")
-        {
-            return Err(GitError::InvalidBranchName {
-                name: branch.to_owned(),
-            });
+        if !git2::Branch::name_is_valid(branch).unwrap_or(false) || branch.starts_with("spectask/") {
+            return Err(GitError::InvalidBranchName { name: branch.to_owned() });
         }
         let git = open_main(&info.root)?;
-        let git_dir = git
-            .commondir()
-            .canonicalize()
-            .map_err(io_err("canonicalize", git.commondir()))?;
+        let git_dir = git.commondir().canonicalize().map_err(io_err("canonicalize", git.commondir()))?;
         let _lock = RepoLock::acquire(&git_dir)?;
 
         let config_path = git_dir.join("spectask").join("config");
         let recorded = read_config(&config_path)?;
-        let default_branch = recorded
-            .map(|(default, _)| default)
-            .unwrap_or(info.default_branch);
-        let repo = Repo {
-            root: info.root,
-            git_dir,
-            default_branch,
-            design_docs_branch: branch.to_owned(),
-        };
+        let default_branch = recorded.map(|(default, _)| default).unwrap_or(info.default_branch);
+        let repo = Repo { root: info.root, git_dir, default_branch, design_docs_branch: branch.to_owned() };
         write_config(&config_path, &repo)?;
         exclude_worktrees_dir(&repo.git_dir)?;
         let branch_created = ensure_orphan_branch(&git, branch)?;
         let tip = repo.design_docs_tip(&git)?;
         let record = last_written_ref(branch);
         if git.find_reference(&record).is_err() {
-            git.reference(&record, tip, false, "spectask: register")
-                .op(|| format!("create {record}"))?;
+            git.reference(&record, tip, false, "spectask: register").op(|| format!("create {record}"))?;
         }
         let worktree_created = ensure_worktree(
             &git,
@@ -106,32 +90,20 @@ impl Repo {
             WorktreeKind::DesignDocs,
         )?;
         tracing::info!(root = %repo.root.display(), branch, branch_created, worktree_created, "registered repository");
-        Ok(Registration {
-            repo,
-            branch_created,
-            worktree_created,
-        })
+        Ok(Registration { repo, branch_created, worktree_created })
     }
 
     /// Opens a repository registered earlier, from its root (or a linked worktree of it).
     pub fn open(path: &Path) -> Result<Repo, GitError> {
         let git = open_main(path)?;
         let root = root_of(&git)?;
-        let git_dir = git
-            .commondir()
-            .canonicalize()
-            .map_err(io_err("canonicalize", git.commondir()))?;
+        let git_dir = git.commondir().canonicalize().map_err(io_err("canonicalize", git.commondir()))?;
         let Some((default_branch, design_docs_branch)) =
             read_config(&git_dir.join("spectask").join("config"))?
         else {
             return Err(GitError::NotRegistered { path: root });
         };
-        Ok(Repo {
-            root,
-            git_dir,
-            default_branch,
-            design_docs_branch,
-        })
+        Ok(Repo { root, git_dir, default_branch, design_docs_branch })
     }
 
     /// Canonical root of the main working tree.
@@ -181,16 +153,10 @@ impl Repo {
 pub(crate) fn branch_tip(git: &Repository, branch: &str) -> Result<Option<git2::Oid>, GitError> {
     match git.find_reference(&format!("refs/heads/{branch}")) {
         Ok(reference) => Ok(reference.resolve().ok().and_then(|r| r.target())),
-        Err(e)
-            if e.code() == git2::ErrorCode::NotFound
-                || e.code() == git2::ErrorCode::InvalidSpec =>
-        {
+        Err(e) if e.code() == git2::ErrorCode::NotFound || e.code() == git2::ErrorCode::InvalidSpec => {
             Ok(None)
         }
-        Err(source) => Err(GitError::Git {
-            op: format!("find branch {branch}"),
-            source,
-        }),
+        Err(source) => Err(GitError::Git { op: format!("find branch {branch}"), source }),
     }
 }
 
@@ -199,33 +165,19 @@ fn ensure_orphan_branch(git: &Repository, branch: &str) -> Result<bool, GitError
     if branch_tip(git, branch)?.is_some() {
         return Ok(false);
     }
-    let blob = git
-        .blob(README.as_bytes())
-        .op(|| "write the design-docs readme".to_owned())?;
-    let mut builder = git
-        .treebuilder(None)
-        .op(|| "build the design-docs tree".to_owned())?;
+    let blob = git.blob(README.as_bytes()).op(|| "write the design-docs readme".to_owned())?;
+    let mut builder = git.treebuilder(None).op(|| "build the design-docs tree".to_owned())?;
     builder
         .insert("README.md", blob, FileMode::Blob.into())
         .op(|| "build the design-docs tree".to_owned())?;
-    let tree_id = builder
-        .write()
-        .op(|| "write the design-docs tree".to_owned())?;
-    let tree = git
-        .find_tree(tree_id)
-        .op(|| format!("read tree {tree_id}"))?;
+    let tree_id = builder.write().op(|| "write the design-docs tree".to_owned())?;
+    let tree = git.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
     let sig = signature(git)?;
     let message = format!("design-docs: start {branch}\n");
-    let commit = git
-        .commit(None, &sig, &sig, &message, &tree, &[])
+    let commit =
+        git.commit(None, &sig, &sig, &message, &tree, &[]).op(|| format!("create branch {branch}"))?;
+    git.reference(&format!("refs/heads/{branch}"), commit, false, "spectask: create design-docs branch")
         .op(|| format!("create branch {branch}"))?;
-    git.reference(
-        &format!("refs/heads/{branch}"),
-        commit,
-        false,
-        "spectask: create design-docs branch",
-    )
-    .op(|| format!("create branch {branch}"))?;
     tracing::info!(branch, "created orphan design-docs branch");
     Ok(true)
 }

@@ -26,54 +26,34 @@ pub fn inspect_repository(path: &Path) -> Result<RepositoryInfo, GitError> {
     let repo = open_main(path)?;
     let root = root_of(&repo)?;
     let head_commit = match repo.head() {
-        Ok(head) => head
-            .peel_to_commit()
-            .op(|| format!("resolve HEAD of {}", root.display()))?
-            .id(),
+        Ok(head) => head.peel_to_commit().op(|| format!("resolve HEAD of {}", root.display()))?.id(),
         Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
             return Err(GitError::NoCommits { path: root });
         }
         Err(source) => {
-            return Err(GitError::Git {
-                op: format!("read HEAD of {}", root.display()),
-                source,
-            });
+            return Err(GitError::Git { op: format!("read HEAD of {}", root.display()), source });
         }
     };
     let default_branch = default_branch(&repo, &root)?;
-    Ok(RepositoryInfo {
-        root,
-        default_branch,
-        head_commit: head_commit.to_string(),
-    })
+    Ok(RepositoryInfo { root, default_branch, head_commit: head_commit.to_string() })
 }
 
 /// Opens the main repository of the working tree at `path`, following a linked worktree to its main one.
 pub(crate) fn open_main(path: &Path) -> Result<Repository, GitError> {
     if !path.exists() {
-        return Err(GitError::PathNotFound {
-            path: path.to_path_buf(),
-        });
+        return Err(GitError::PathNotFound { path: path.to_path_buf() });
     }
-    let repo = Repository::open_ext(
-        path,
-        RepositoryOpenFlags::NO_SEARCH,
-        std::iter::empty::<&std::ffi::OsStr>(),
-    )
-    .map_err(|_| GitError::NotARepository {
-        path: path.to_path_buf(),
-    })?;
+    let repo =
+        Repository::open_ext(path, RepositoryOpenFlags::NO_SEARCH, std::iter::empty::<&std::ffi::OsStr>())
+            .map_err(|_| GitError::NotARepository { path: path.to_path_buf() })?;
     if repo.is_bare() {
-        return Err(GitError::BareRepository {
-            path: path.to_path_buf(),
-        });
+        return Err(GitError::BareRepository { path: path.to_path_buf() });
     }
     if !repo.is_worktree() {
         return Ok(repo);
     }
     let common = repo.commondir().to_path_buf();
-    let main =
-        Repository::open(&common).op(|| format!("open main repository {}", common.display()))?;
+    let main = Repository::open(&common).op(|| format!("open main repository {}", common.display()))?;
     if main.is_bare() {
         return Err(GitError::BareRepository { path: common });
     }
@@ -82,32 +62,19 @@ pub(crate) fn open_main(path: &Path) -> Result<Repository, GitError> {
 
 /// Canonical root of the main working tree of `repo`.
 pub(crate) fn root_of(repo: &Repository) -> Result<PathBuf, GitError> {
-    let workdir = repo.workdir().ok_or_else(|| GitError::BareRepository {
-        path: repo.path().to_path_buf(),
-    })?;
-    workdir
-        .canonicalize()
-        .map_err(io_err("canonicalize", workdir))
+    let workdir =
+        repo.workdir().ok_or_else(|| GitError::BareRepository { path: repo.path().to_path_buf() })?;
+    workdir.canonicalize().map_err(io_err("canonicalize", workdir))
 }
 
 fn default_branch(repo: &Repository, root: &Path) -> Result<String, GitError> {
-    let head = repo
-        .find_reference("HEAD")
-        .op(|| format!("read HEAD of {}", root.display()))?;
-    if let Some(branch) = head
-        .symbolic_target()
-        .ok()
-        .flatten()
-        .and_then(|t| t.strip_prefix("refs/heads/"))
-    {
+    let head = repo.find_reference("HEAD").op(|| format!("read HEAD of {}", root.display()))?;
+    if let Some(branch) = head.symbolic_target().ok().flatten().and_then(|t| t.strip_prefix("refs/heads/")) {
         return Ok(branch.to_owned());
     }
     if let Ok(origin_head) = repo.find_reference("refs/remotes/origin/HEAD")
-        && let Some(branch) = origin_head
-            .symbolic_target()
-            .ok()
-            .flatten()
-            .and_then(|t| t.strip_prefix("refs/remotes/origin/"))
+        && let Some(branch) =
+            origin_head.symbolic_target().ok().flatten().and_then(|t| t.strip_prefix("refs/remotes/origin/"))
     {
         return Ok(branch.to_owned());
     }
@@ -116,7 +83,5 @@ fn default_branch(repo: &Repository, root: &Path) -> Result<String, GitError> {
             return Ok(candidate.to_owned());
         }
     }
-    Err(GitError::NoDefaultBranch {
-        path: root.to_path_buf(),
-    })
+    Err(GitError::NoDefaultBranch { path: root.to_path_buf() })
 }

@@ -49,7 +49,8 @@ mod tests {
     fn creates_a_repository_with_one_commit_and_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sample");
-        let info = init_repository(&path, &[("README.md", "# sample\n"), ("src/app.js", "//\n")], "init").unwrap();
+        let info =
+            init_repository(&path, &[("README.md", "# sample\n"), ("src/app.js", "//\n")], "init").unwrap();
         assert_eq!(info.default_branch, "main");
         let repo = Repository::open(&path).unwrap();
         let head = repo.head().unwrap().peel_to_commit().unwrap();

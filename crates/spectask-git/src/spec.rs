@@ -41,23 +41,18 @@ impl Repo {
     pub fn hand_off_spec(&self, spec: &SpecHandOff) -> Result<CommitId, GitError> {
         let dir = format!("specs/{}", spec.task);
         let mut writes = vec![
-            FileWrite::put(
-                format!("{dir}/requirements.md"),
-                spec.requirements.as_bytes(),
-            ),
+            FileWrite::put(format!("{dir}/requirements.md"), spec.requirements.as_bytes()),
             FileWrite::put(format!("{dir}/design.md"), spec.design.as_bytes()),
             FileWrite::put(format!("{dir}/tasks.md"), spec.tasks.as_bytes()),
             FileWrite::put(format!("{dir}/progress.md"), spec.progress.as_bytes()),
-            FileWrite::put(
-                format!("{dir}/spec-metadata.json"),
-                spec.metadata_json.as_bytes(),
-            ),
+            FileWrite::put(format!("{dir}/spec-metadata.json"), spec.metadata_json.as_bytes()),
         ];
         for review in &spec.reviews {
             let valid = !review.decision.is_empty()
-                && review.decision.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-                });
+                && review
+                    .decision
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
             if !valid {
                 return Err(GitError::InvalidFilePath {
                     path: format!("{dir}/reviews/{}-{}.md", review.number, review.decision),

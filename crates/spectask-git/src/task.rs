@@ -9,9 +9,7 @@ use crate::commit::{ChangedFile, commit_all, uncommitted_files};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, TaskName, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
-use crate::worktree::{
-    RemoveOptions, WorktreeKind, ensure_worktree, remove_worktree, worktree_path,
-};
+use crate::worktree::{RemoveOptions, WorktreeKind, ensure_worktree, remove_worktree, worktree_path};
 
 /// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,26 +61,15 @@ impl Repo {
         let branch_created = if branch_tip(&git, &branch)?.is_none() {
             let base = self.default_tip(&git)?;
             let commit = git.find_commit(base).op(|| format!("read commit {base}"))?;
-            git.branch(&branch, &commit, false)
-                .op(|| format!("create branch {branch}"))?;
+            git.branch(&branch, &commit, false).op(|| format!("create branch {branch}"))?;
             true
         } else {
             false
         };
-        let worktree_created = ensure_worktree(
-            &git,
-            self.root(),
-            task.as_str(),
-            &branch,
-            WorktreeKind::Task,
-        )?;
+        let worktree_created =
+            ensure_worktree(&git, self.root(), task.as_str(), &branch, WorktreeKind::Task)?;
         let path = worktree_path(self.root(), task.as_str());
-        Ok(TaskWorktree {
-            branch,
-            path,
-            branch_created,
-            worktree_created,
-        })
+        Ok(TaskWorktree { branch, path, branch_created, worktree_created })
     }
 
     /// Commits every change in the task's worktree — added, modified, deleted, and untracked files
@@ -104,10 +91,7 @@ impl Repo {
         let _lock = self.lock()?;
         let worktree = self.open_task_worktree(task)?;
         let committed = commit_all(&worktree, &task.branch(), &message)?;
-        Ok(committed.map(|(id, changed_files)| SessionCommit {
-            commit: CommitId(id),
-            changed_files,
-        }))
+        Ok(committed.map(|(id, changed_files)| SessionCommit { commit: CommitId(id), changed_files }))
     }
 
     /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses
@@ -126,23 +110,15 @@ impl Repo {
         if delete_branch && !options.force {
             self.refuse_unmerged(&git, &branch)?;
         }
-        let worktree_removed = remove_worktree(
-            &git,
-            self.root(),
-            task.as_str(),
-            WorktreeKind::Task,
-            options.force,
-        )?;
+        let worktree_removed =
+            remove_worktree(&git, self.root(), task.as_str(), WorktreeKind::Task, options.force)?;
         let mut branch_deleted = false;
         if delete_branch && let Ok(mut found) = git.find_branch(&branch, git2::BranchType::Local) {
             found.delete().op(|| format!("delete branch {branch}"))?;
             branch_deleted = true;
             tracing::info!(branch, "deleted task branch");
         }
-        Ok(TaskRemoval {
-            worktree_removed,
-            branch_deleted,
-        })
+        Ok(TaskRemoval { worktree_removed, branch_deleted })
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.
@@ -178,7 +154,6 @@ impl Repo {
 
     fn open_task_worktree(&self, task: &TaskName) -> Result<Repository, GitError> {
         let path = worktree_path(self.root(), task.as_str());
-        Repository::open(&path)
-            .op(|| format!("open the worktree of task {task} at {}", path.display()))
+        Repository::open(&path).op(|| format!("open the worktree of task {task} at {}", path.display()))
     }
 }

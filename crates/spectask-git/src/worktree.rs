@@ -62,10 +62,7 @@ pub(crate) fn ensure_worktree(
         if same_path(&elsewhere, &path) {
             return Ok(false);
         }
-        return Err(GitError::BranchCheckedOutElsewhere {
-            branch: branch.to_owned(),
-            path: elsewhere,
-        });
+        return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: elsewhere });
     }
     if path.exists() {
         move_aside(root, name, &path)?;
@@ -74,10 +71,7 @@ pub(crate) fn ensure_worktree(
     std::fs::create_dir_all(&parent).map_err(io_err("create directory", &parent))?;
     let reference = repo
         .find_reference(&format!("refs/heads/{branch}"))
-        .map_err(|_| GitError::BranchNotFound {
-            repo: root.to_path_buf(),
-            branch: branch.to_owned(),
-        })?;
+        .map_err(|_| GitError::BranchNotFound { repo: root.to_path_buf(), branch: branch.to_owned() })?;
     let mut options = WorktreeAddOptions::new();
     options.reference(Some(&reference));
     repo.worktree(name, &path, Some(&options))
@@ -116,9 +110,7 @@ pub(crate) fn remove_worktree(
     let marker = std::fs::read_to_string(admin_dir(repo, name).join(MARKER)).unwrap_or_default();
     let marked = marker.trim() == kind.as_str();
     if !marked || !same_path(worktree.path(), &path) {
-        return Err(GitError::NotSpectaskWorktree {
-            path: worktree.path().to_path_buf(),
-        });
+        return Err(GitError::NotSpectaskWorktree { path: worktree.path().to_path_buf() });
     }
     if worktree.validate().is_ok() && !force {
         let wt_repo = Repository::open(&path).op(|| format!("open worktree {}", path.display()))?;
@@ -129,9 +121,7 @@ pub(crate) fn remove_worktree(
     }
     let mut options = WorktreePruneOptions::new();
     options.valid(true).locked(force).working_tree(true);
-    worktree
-        .prune(Some(&mut options))
-        .op(|| format!("remove worktree {}", path.display()))?;
+    worktree.prune(Some(&mut options)).op(|| format!("remove worktree {}", path.display()))?;
     if path.exists() {
         std::fs::remove_dir_all(&path).map_err(io_err("remove", &path))?;
     }
@@ -148,9 +138,7 @@ pub(crate) fn prune_stale(repo: &Repository) -> Result<(), GitError> {
             continue;
         };
         if worktree.is_prunable(None).unwrap_or(false) {
-            worktree
-                .prune(None)
-                .op(|| format!("prune stale worktree {name}"))?;
+            worktree.prune(None).op(|| format!("prune stale worktree {name}"))?;
             tracing::info!(worktree = name, "pruned stale worktree metadata");
         }
     }
@@ -200,20 +188,12 @@ fn same_path(a: &Path, b: &Path) -> bool {
 
 /// Moves a leftover directory out of the way: removed when empty, else renamed, never deleted.
 fn move_aside(root: &Path, name: &str, path: &Path) -> Result<(), GitError> {
-    let empty = std::fs::read_dir(path)
-        .map_err(io_err("read directory", path))?
-        .next()
-        .is_none();
+    let empty = std::fs::read_dir(path).map_err(io_err("read directory", path))?.next().is_none();
     if empty {
         return std::fs::remove_dir(path).map_err(io_err("remove", path));
     }
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let aside = root
-        .join(WORKTREES_DIR)
-        .join(format!(".stale-{name}-{seconds}"));
+    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let aside = root.join(WORKTREES_DIR).join(format!(".stale-{name}-{seconds}"));
     std::fs::rename(path, &aside).map_err(io_err("move aside", path))?;
     tracing::warn!(from = %path.display(), to = %aside.display(), "moved a stale non-worktree directory aside");
     Ok(())

@@ -3,17 +3,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use spectask_git::{
-    DesignDocsCommit, DesignDocsHealth, FileWrite, GitError, Repo, Trailer, parse_trailers,
-};
+use spectask_git::{DesignDocsCommit, DesignDocsHealth, FileWrite, GitError, Repo, Trailer, parse_trailers};
 
 use crate::support::{assert_fsck_clean, git, git_output, registered_repo, status};
 
-fn write(
-    repo: &Repo,
-    message: &str,
-    writes: Vec<FileWrite>,
-) -> Result<spectask_git::CommitId, GitError> {
+fn write(repo: &Repo, message: &str, writes: Vec<FileWrite>) -> Result<spectask_git::CommitId, GitError> {
     let commit = DesignDocsCommit {
         message: message.to_owned(),
         trailers: vec![Trailer::new("Spec-Task", "task-1").unwrap()],
@@ -27,14 +21,8 @@ fn writes_are_fast_forward_commits_reflected_in_the_worktree() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let wt = repo.design_docs_worktree();
-    let mut written = vec![
-        write(
-            &repo,
-            "first",
-            vec![FileWrite::put("specs/t/design.md", "# Design\n")],
-        )
-        .unwrap(),
-    ];
+    let mut written =
+        vec![write(&repo, "first", vec![FileWrite::put("specs/t/design.md", "# Design\n")]).unwrap()];
     written.push(
         write(
             &repo,
@@ -46,46 +34,21 @@ fn writes_are_fast_forward_commits_reflected_in_the_worktree() {
         )
         .unwrap(),
     );
-    written.push(
-        write(
-            &repo,
-            "third",
-            vec![FileWrite::append("sessions/t/log.md", "three\n")],
-        )
-        .unwrap(),
-    );
+    written.push(write(&repo, "third", vec![FileWrite::append("sessions/t/log.md", "three\n")]).unwrap());
 
     let tip = git(repo.root(), &["rev-parse", "helix-design-docs"]);
     assert_eq!(tip, written[2].to_string());
     for id in &written {
-        let out = git_output(
-            repo.root(),
-            &["merge-base", "--is-ancestor", &id.to_string(), &tip],
-        );
+        let out = git_output(repo.root(), &["merge-base", "--is-ancestor", &id.to_string(), &tip]);
         assert!(out.status.success(), "{id} is an ancestor of {tip}");
     }
-    assert_eq!(
-        git(repo.root(), &["rev-list", "--count", "helix-design-docs"]),
-        "4"
-    );
-    assert_eq!(
-        std::fs::read_to_string(wt.join("sessions/t/log.md")).unwrap(),
-        "one\ntwo\nthree\n"
-    );
-    assert_eq!(
-        git(&wt, &["show", "HEAD:sessions/t/log.md"]),
-        "one\ntwo\nthree"
-    );
+    assert_eq!(git(repo.root(), &["rev-list", "--count", "helix-design-docs"]), "4");
+    assert_eq!(std::fs::read_to_string(wt.join("sessions/t/log.md")).unwrap(), "one\ntwo\nthree\n");
+    assert_eq!(git(&wt, &["show", "HEAD:sessions/t/log.md"]), "one\ntwo\nthree");
     assert_eq!(status(&wt), "", "worktree clean after writes");
     assert_eq!(status(repo.root()), "");
-    let message = git(
-        repo.root(),
-        &["log", "-1", "--format=%B", &written[0].to_string()],
-    );
-    assert_eq!(
-        parse_trailers(&message),
-        vec![("Spec-Task".to_owned(), "task-1".to_owned())]
-    );
+    let message = git(repo.root(), &["log", "-1", "--format=%B", &written[0].to_string()]);
+    assert_eq!(parse_trailers(&message), vec![("Spec-Task".to_owned(), "task-1".to_owned())]);
     assert_eq!(repo.design_docs_last_written().unwrap(), Some(written[2]));
     assert_fsck_clean(repo.root());
 }
@@ -105,24 +68,11 @@ fn commits_added_on_top_by_others_are_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let wt = repo.design_docs_worktree();
-    write(
-        &repo,
-        "first",
-        vec![FileWrite::put("progress.md", "- [ ] 1\n")],
-    )
-    .unwrap();
+    write(&repo, "first", vec![FileWrite::put("progress.md", "- [ ] 1\n")]).unwrap();
     std::fs::write(wt.join("progress.md"), "- [x] 1\n").unwrap();
     git(&wt, &["commit", "-qam", "agent ticks 1"]);
-    let tip = write(
-        &repo,
-        "ours",
-        vec![FileWrite::append("progress.md", "- [ ] 2\n")],
-    )
-    .unwrap();
-    assert_eq!(
-        git(&wt, &["show", &format!("{tip}:progress.md")]),
-        "- [x] 1\n- [ ] 2"
-    );
+    let tip = write(&repo, "ours", vec![FileWrite::append("progress.md", "- [ ] 2\n")]).unwrap();
+    assert_eq!(git(&wt, &["show", &format!("{tip}:progress.md")]), "- [x] 1\n- [ ] 2");
     assert_eq!(status(&wt), "");
     assert_fsck_clean(repo.root());
 }
@@ -146,16 +96,9 @@ fn a_rewritten_branch_is_refused_until_accepted() {
     let err = write(&repo, "third", vec![FileWrite::put("c.md", "c\n")]).unwrap_err();
     assert!(matches!(err, GitError::DesignDocsRewritten { .. }), "{err}");
     assert!(err.to_string().contains("helix-design-docs"), "{err}");
-    assert_eq!(
-        git(&wt, &["rev-parse", "HEAD"]),
-        rewritten_tip,
-        "nothing was forced"
-    );
+    assert_eq!(git(&wt, &["rev-parse", "HEAD"]), rewritten_tip, "nothing was forced");
 
-    assert_eq!(
-        repo.accept_design_docs_rewrite().unwrap().to_string(),
-        rewritten_tip
-    );
+    assert_eq!(repo.accept_design_docs_rewrite().unwrap().to_string(), rewritten_tip);
     write(&repo, "third", vec![FileWrite::put("c.md", "c\n")]).unwrap();
     assert!(!repo.design_docs_health().unwrap().needs_attention());
     assert_fsck_clean(repo.root());
@@ -166,27 +109,11 @@ fn uncommitted_edits_to_a_written_file_are_not_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let wt = repo.design_docs_worktree();
-    write(
-        &repo,
-        "first",
-        vec![FileWrite::put("progress.md", "- [ ] 1\n")],
-    )
-    .unwrap();
+    write(&repo, "first", vec![FileWrite::put("progress.md", "- [ ] 1\n")]).unwrap();
     std::fs::write(wt.join("progress.md"), "- [~] 1\n").unwrap();
-    let err = write(
-        &repo,
-        "second",
-        vec![FileWrite::append("progress.md", "- [ ] 2\n")],
-    )
-    .unwrap_err();
-    assert!(
-        matches!(&err, GitError::UncommittedChanges { files, .. } if files == &["progress.md"]),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(wt.join("progress.md")).unwrap(),
-        "- [~] 1\n"
-    );
+    let err = write(&repo, "second", vec![FileWrite::append("progress.md", "- [ ] 2\n")]).unwrap_err();
+    assert!(matches!(&err, GitError::UncommittedChanges { files, .. } if files == &["progress.md"]), "{err}");
+    assert_eq!(std::fs::read_to_string(wt.join("progress.md")).unwrap(), "- [~] 1\n");
     // Other files can still be written.
     write(&repo, "third", vec![FileWrite::put("other.md", "x\n")]).unwrap();
     assert_fsck_clean(repo.root());
@@ -196,19 +123,9 @@ fn uncommitted_edits_to_a_written_file_are_not_overwritten() {
 fn invalid_paths_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    for path in [
-        "../escape.md",
-        "/abs.md",
-        "a//b.md",
-        ".git/config",
-        "a/./b",
-        "",
-    ] {
+    for path in ["../escape.md", "/abs.md", "a//b.md", ".git/config", "a/./b", ""] {
         let err = write(&repo, "bad", vec![FileWrite::put(path, "x")]).unwrap_err();
-        assert!(
-            matches!(err, GitError::InvalidFilePath { .. }),
-            "{path}: {err}"
-        );
+        assert!(matches!(err, GitError::InvalidFilePath { .. }), "{path}: {err}");
     }
 }
 
@@ -233,21 +150,13 @@ fn fifty_concurrent_writers_each_land_exactly_once() {
             })
         })
         .collect();
-    let tips: Vec<_> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    assert_eq!(
-        tips.iter().collect::<HashSet<_>>().len(),
-        150,
-        "every write made its own commit"
-    );
+    let tips: Vec<_> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert_eq!(tips.iter().collect::<HashSet<_>>().len(), 150, "every write made its own commit");
 
     let wt = repo.design_docs_worktree();
     let log = std::fs::read_to_string(wt.join("sessions/t/coordination-log.md")).unwrap();
     for i in 0..50 {
-        let own =
-            std::fs::read_to_string(wt.join(format!("sessions/t/s{i}/activity-log.md"))).unwrap();
+        let own = std::fs::read_to_string(wt.join(format!("sessions/t/s{i}/activity-log.md"))).unwrap();
         let expected: String = (0..3).map(|n| format!("session {i} entry {n}\n")).collect();
         assert_eq!(own, expected, "in order per session");
         for n in 0..3 {
@@ -257,16 +166,10 @@ fn fifty_concurrent_writers_each_land_exactly_once() {
     assert_eq!(log.lines().count(), 150);
     let tip = git(repo.root(), &["rev-parse", "helix-design-docs"]);
     for id in &tips {
-        let out = git_output(
-            repo.root(),
-            &["merge-base", "--is-ancestor", &id.to_string(), &tip],
-        );
+        let out = git_output(repo.root(), &["merge-base", "--is-ancestor", &id.to_string(), &tip]);
         assert!(out.status.success(), "{id} is an ancestor of the tip");
     }
-    assert_eq!(
-        git(repo.root(), &["rev-list", "--count", "helix-design-docs"]),
-        "151"
-    );
+    assert_eq!(git(repo.root(), &["rev-list", "--count", "helix-design-docs"]), "151");
     assert_eq!(status(&wt), "");
     assert_fsck_clean(repo.root());
 }

@@ -18,10 +18,7 @@ fn inspect_of_a_linked_worktree_reports_the_main_root() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
     let linked = dir.path().join("linked");
-    git(
-        &root,
-        &["worktree", "add", "-b", "side", linked.to_str().unwrap()],
-    );
+    git(&root, &["worktree", "add", "-b", "side", linked.to_str().unwrap()]);
     let info = inspect_repository(&linked).unwrap();
     assert_eq!(info.root, root.canonicalize().unwrap());
     assert_eq!(info.default_branch, "main");
@@ -40,18 +37,8 @@ fn detached_head_prefers_origin_head() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
     git(&root, &["branch", "develop"]);
-    git(
-        &root,
-        &["update-ref", "refs/remotes/origin/develop", "HEAD"],
-    );
-    git(
-        &root,
-        &[
-            "symbolic-ref",
-            "refs/remotes/origin/HEAD",
-            "refs/remotes/origin/develop",
-        ],
-    );
+    git(&root, &["update-ref", "refs/remotes/origin/develop", "HEAD"]);
+    git(&root, &["symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/develop"]);
     git(&root, &["checkout", "--detach", "HEAD"]);
     assert_eq!(inspect_repository(&root).unwrap().default_branch, "develop");
 }

@@ -26,19 +26,10 @@ fn fast_forward_updates_the_main_checkout() {
 
     let outcome = repo.merge_task(&task, "st-1").unwrap();
     assert_eq!(outcome, MergeOutcome::FastForward { tip: task_tip });
-    assert_eq!(
-        git(repo.root(), &["rev-parse", "main"]),
-        task_tip.to_string()
-    );
-    assert_eq!(
-        std::fs::read_to_string(repo.root().join("login.rs")).unwrap(),
-        "fn login() {}\n"
-    );
+    assert_eq!(git(repo.root(), &["rev-parse", "main"]), task_tip.to_string());
+    assert_eq!(std::fs::read_to_string(repo.root().join("login.rs")).unwrap(), "fn login() {}\n");
     assert_eq!(status(repo.root()), "", "checkout matches the new tip");
-    assert_eq!(
-        repo.merge_task(&task, "st-1").unwrap(),
-        MergeOutcome::AlreadyMerged { tip: task_tip }
-    );
+    assert_eq!(repo.merge_task(&task, "st-1").unwrap(), MergeOutcome::AlreadyMerged { tip: task_tip });
     assert_fsck_clean(repo.root());
 }
 
@@ -59,22 +50,11 @@ fn diverged_branches_get_a_merge_commit() {
     };
     let info = repo.commit_info(tip).unwrap();
     assert_eq!(
-        info.parents
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>(),
+        info.parents.iter().map(ToString::to_string).collect::<Vec<_>>(),
         [main_before, task_tip.to_string()]
     );
-    assert_eq!(
-        parse_trailers(&info.message),
-        [("Spec-Task".to_owned(), "st-1".to_owned())]
-    );
-    assert!(
-        info.message
-            .starts_with("Merge spectask/7f3a-login into main"),
-        "{}",
-        info.message
-    );
+    assert_eq!(parse_trailers(&info.message), [("Spec-Task".to_owned(), "st-1".to_owned())]);
+    assert!(info.message.starts_with("Merge spectask/7f3a-login into main"), "{}", info.message);
     assert_eq!(git(repo.root(), &["rev-parse", "HEAD"]), tip.to_string());
     assert!(repo.root().join("login.rs").is_file() && repo.root().join("other.rs").is_file());
     assert_eq!(status(repo.root()), "");
@@ -91,19 +71,9 @@ fn merge_is_refused_when_the_default_checkout_has_local_changes() {
     std::fs::write(repo.root().join("README.md"), "local edit\n").unwrap();
 
     let err = repo.merge_task(&task, "st-1").unwrap_err();
-    assert!(
-        matches!(&err, GitError::DefaultBranchDirty { files, .. } if files == &["README.md"]),
-        "{err}"
-    );
-    assert_eq!(
-        git(repo.root(), &["rev-parse", "main"]),
-        main_before,
-        "main did not move"
-    );
-    assert_eq!(
-        std::fs::read_to_string(repo.root().join("README.md")).unwrap(),
-        "local edit\n"
-    );
+    assert!(matches!(&err, GitError::DefaultBranchDirty { files, .. } if files == &["README.md"]), "{err}");
+    assert_eq!(git(repo.root(), &["rev-parse", "main"]), main_before, "main did not move");
+    assert_eq!(std::fs::read_to_string(repo.root().join("README.md")).unwrap(), "local edit\n");
     assert!(!repo.root().join("login.rs").exists());
     assert_fsck_clean(repo.root());
 }
@@ -120,10 +90,7 @@ fn merge_is_refused_when_an_untracked_file_is_in_the_way() {
     let err = repo.merge_task(&task, "st-1").unwrap_err();
     assert!(matches!(err, GitError::DefaultBranchDirty { .. }), "{err}");
     assert_eq!(git(repo.root(), &["rev-parse", "main"]), main_before);
-    assert_eq!(
-        std::fs::read_to_string(repo.root().join("login.rs")).unwrap(),
-        "mine\n"
-    );
+    assert_eq!(std::fs::read_to_string(repo.root().join("login.rs")).unwrap(), "mine\n");
     assert_fsck_clean(repo.root());
 }
 
@@ -138,10 +105,7 @@ fn conflicting_branches_are_refused_and_nothing_moves() {
     let main_before = git(repo.root(), &["rev-parse", "main"]);
 
     let err = repo.merge_task(&task, "st-1").unwrap_err();
-    assert!(
-        matches!(&err, GitError::MergeConflict { files, .. } if files == &["README.md"]),
-        "{err}"
-    );
+    assert!(matches!(&err, GitError::MergeConflict { files, .. } if files == &["README.md"]), "{err}");
     assert_eq!(git(repo.root(), &["rev-parse", "main"]), main_before);
     assert_eq!(status(repo.root()), "");
     assert_fsck_clean(repo.root());
@@ -156,17 +120,11 @@ fn merge_into_a_default_branch_not_checked_out_moves_only_the_ref() {
     git(repo.root(), &["checkout", "-q", "-b", "elsewhere"]);
     let outcome = repo.merge_task(&task, "st-1").unwrap();
     assert!(matches!(outcome, MergeOutcome::FastForward { .. }));
-    assert!(
-        !repo.root().join("login.rs").exists(),
-        "the checkout of another branch is untouched"
-    );
+    assert!(!repo.root().join("login.rs").exists(), "the checkout of another branch is untouched");
     assert_eq!(status(repo.root()), "");
     assert_eq!(
         git(repo.root(), &["rev-parse", "main"]),
-        repo.branch_tip("spectask/7f3a-login")
-            .unwrap()
-            .unwrap()
-            .to_string()
+        repo.branch_tip("spectask/7f3a-login").unwrap().unwrap().to_string()
     );
     assert_fsck_clean(repo.root());
 }

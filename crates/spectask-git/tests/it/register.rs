@@ -15,13 +15,7 @@ fn register_twice_creates_branch_and_worktree_once() {
     assert_eq!(first.repo, second.repo);
 
     let worktrees = git(&root, &["worktree", "list", "--porcelain"]);
-    assert_eq!(
-        worktrees
-            .matches("branch refs/heads/helix-design-docs")
-            .count(),
-        1,
-        "{worktrees}"
-    );
+    assert_eq!(worktrees.matches("branch refs/heads/helix-design-docs").count(), 1, "{worktrees}");
     let wt = first.repo.design_docs_worktree();
     assert!(wt.ends_with(".git-worktrees/helix-design-docs"));
     assert!(worktrees.contains(wt.to_str().unwrap()), "{worktrees}");
@@ -44,11 +38,7 @@ fn absent_design_docs_branch_is_created_as_an_orphan() {
     Repo::register(&root, &RegisterOptions::default()).unwrap();
     let parents = git(&root, &["rev-list", "--parents", "helix-design-docs"]);
     assert_eq!(parents.lines().count(), 1, "one commit: {parents}");
-    assert_eq!(
-        parents.split_whitespace().count(),
-        1,
-        "with no parent: {parents}"
-    );
+    assert_eq!(parents.split_whitespace().count(), 1, "with no parent: {parents}");
     let base = crate::support::git_output(&root, &["merge-base", "main", "helix-design-docs"]);
     assert!(!base.status.success(), "no history shared with main");
     assert_fsck_clean(&root);
@@ -60,9 +50,7 @@ fn present_design_docs_branch_is_reused() {
     let root = init_repo(dir.path(), "main");
     git(&root, &["branch", "docs"]);
     let tip = git(&root, &["rev-parse", "docs"]);
-    let options = RegisterOptions {
-        design_docs_branch: "docs".to_owned(),
-    };
+    let options = RegisterOptions { design_docs_branch: "docs".to_owned() };
     let registration = Repo::register(&root, &options).unwrap();
     assert!(!registration.branch_created);
     assert!(registration.worktree_created);
@@ -79,14 +67,9 @@ fn present_design_docs_branch_is_reused() {
 fn registering_again_repairs_a_deleted_worktree() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    let repo = Repo::register(&root, &RegisterOptions::default())
-        .unwrap()
-        .repo;
+    let repo = Repo::register(&root, &RegisterOptions::default()).unwrap().repo;
     std::fs::remove_dir_all(repo.design_docs_worktree()).unwrap();
-    assert!(matches!(
-        repo.design_docs_health().unwrap(),
-        DesignDocsHealth::WorktreeBroken { .. }
-    ));
+    assert!(matches!(repo.design_docs_health().unwrap(), DesignDocsHealth::WorktreeBroken { .. }));
     let again = Repo::register(&root, &RegisterOptions::default()).unwrap();
     assert!(again.worktree_created);
     assert!(repo.design_docs_worktree().join("README.md").is_file());
@@ -100,9 +83,7 @@ fn registering_again_repairs_a_deleted_worktree() {
 fn registering_again_moves_a_leftover_directory_aside() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    let repo = Repo::register(&root, &RegisterOptions::default())
-        .unwrap()
-        .repo;
+    let repo = Repo::register(&root, &RegisterOptions::default()).unwrap().repo;
     // The admin dir vanishes (someone deleted .git/worktrees) but the directory stays, with a note.
     std::fs::remove_dir_all(root.join(".git/worktrees")).unwrap();
     std::fs::write(repo.design_docs_worktree().join("note.md"), "keep me\n").unwrap();
@@ -124,19 +105,14 @@ fn registering_again_moves_a_leftover_directory_aside() {
 fn open_of_an_unregistered_repository_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    assert!(matches!(
-        Repo::open(&root).unwrap_err(),
-        GitError::NotRegistered { .. }
-    ));
+    assert!(matches!(Repo::open(&root).unwrap_err(), GitError::NotRegistered { .. }));
 }
 
 #[test]
 fn invalid_design_docs_branch_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    let options = RegisterOptions {
-        design_docs_branch: "bad..name".to_owned(),
-    };
+    let options = RegisterOptions { design_docs_branch: "bad..name".to_owned() };
     let err = Repo::register(&root, &options).unwrap_err();
     assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
 }

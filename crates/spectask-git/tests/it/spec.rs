@@ -17,16 +17,8 @@ fn hand_off(task: &str, version: u32) -> SpecHandOff {
         progress: "# Progress\n- [ ] 1. do it\n".to_owned(),
         metadata_json: "{\"version\": 1}\n".to_owned(),
         reviews: vec![
-            ReviewDocument {
-                number: 1,
-                decision: "request_changes".to_owned(),
-                body: "more\n".to_owned(),
-            },
-            ReviewDocument {
-                number: 2,
-                decision: "approve".to_owned(),
-                body: "ok\n".to_owned(),
-            },
+            ReviewDocument { number: 1, decision: "request_changes".to_owned(), body: "more\n".to_owned() },
+            ReviewDocument { number: 2, decision: "approve".to_owned(), body: "ok\n".to_owned() },
         ],
     }
 }
@@ -39,32 +31,17 @@ fn hand_off_is_one_commit_with_every_document_and_trailers() {
     let tip = repo.hand_off_spec(&hand_off("7f3a-login", 2)).unwrap();
 
     let info = repo.commit_info(tip).unwrap();
-    assert_eq!(
-        info.parents,
-        vec![before],
-        "one commit on top of the previous tip"
-    );
-    assert!(
-        info.message.starts_with("spec(7f3a-login): version 2\n"),
-        "{}",
-        info.message
-    );
+    assert_eq!(info.parents, vec![before], "one commit on top of the previous tip");
+    assert!(info.message.starts_with("spec(7f3a-login): version 2\n"), "{}", info.message);
     assert_eq!(
         parse_trailers(&info.message),
         vec![
-            (
-                "Spec-Task".to_owned(),
-                "0190c2de-0000-7000-8000-00000000abcd".to_owned()
-            ),
+            ("Spec-Task".to_owned(), "0190c2de-0000-7000-8000-00000000abcd".to_owned()),
             ("Spec-Version".to_owned(), "2".to_owned()),
         ]
     );
-    let mut files: Vec<String> = repo
-        .changed_files(Some(before), tip)
-        .unwrap()
-        .into_iter()
-        .map(|c| c.path)
-        .collect();
+    let mut files: Vec<String> =
+        repo.changed_files(Some(before), tip).unwrap().into_iter().map(|c| c.path).collect();
     files.sort();
     let expected = [
         "design.md",
@@ -78,15 +55,9 @@ fn hand_off_is_one_commit_with_every_document_and_trailers() {
     .map(|f| format!("specs/7f3a-login/{f}"));
     assert_eq!(files, expected);
     let wt = repo.design_docs_worktree();
-    assert_eq!(
-        std::fs::read_to_string(wt.join("specs/7f3a-login/tasks.md")).unwrap(),
-        "- [ ] 1. do it\n"
-    );
+    assert_eq!(std::fs::read_to_string(wt.join("specs/7f3a-login/tasks.md")).unwrap(), "- [ ] 1. do it\n");
     assert_eq!(status(&wt), "");
-    assert_eq!(
-        git(&wt, &["log", "-1", "--format=%s"]),
-        "spec(7f3a-login): version 2"
-    );
+    assert_eq!(git(&wt, &["log", "-1", "--format=%s"]), "spec(7f3a-login): version 2");
     assert_fsck_clean(repo.root());
 }
 
@@ -95,37 +66,17 @@ fn readers_see_the_design_docs_tip() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     repo.hand_off_spec(&hand_off("7f3a-login", 1)).unwrap();
-    assert_eq!(
-        repo.read_design_doc("specs/7f3a-login/design.md")
-            .unwrap()
-            .unwrap(),
-        b"# Design\n"
-    );
-    assert_eq!(
-        repo.read_design_doc("specs/7f3a-login/missing.md").unwrap(),
-        None
-    );
+    assert_eq!(repo.read_design_doc("specs/7f3a-login/design.md").unwrap().unwrap(), b"# Design\n");
+    assert_eq!(repo.read_design_doc("specs/7f3a-login/missing.md").unwrap(), None);
     let entries = repo.list_design_docs("specs/7f3a-login").unwrap();
     let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(
         names,
-        [
-            "design.md",
-            "progress.md",
-            "requirements.md",
-            "reviews",
-            "spec-metadata.json",
-            "tasks.md"
-        ]
+        ["design.md", "progress.md", "requirements.md", "reviews", "spec-metadata.json", "tasks.md"]
     );
     assert_eq!(entries[3].kind, EntryKind::Directory);
     assert_eq!(entries[3].path, "specs/7f3a-login/reviews");
-    let root: Vec<_> = repo
-        .list_design_docs("")
-        .unwrap()
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    let root: Vec<_> = repo.list_design_docs("").unwrap().into_iter().map(|e| e.name).collect();
     assert_eq!(root, ["README.md", "specs"]);
     assert!(repo.list_design_docs("sessions").unwrap().is_empty());
     assert_fsck_clean(repo.root());
@@ -150,20 +101,9 @@ fn archive_holds_exactly_the_task_specs() {
     }
     found.sort();
     assert_eq!(found.len(), 7, "{found:?}");
-    assert!(
-        found
-            .iter()
-            .all(|(p, _)| p.starts_with("specs/7f3a-login/")),
-        "{found:?}"
-    );
-    assert!(found.contains(&(
-        "specs/7f3a-login/reviews/2-approve.md".to_owned(),
-        "ok\n".to_owned()
-    )));
-    assert_eq!(
-        repo.spec_archive(&TaskName::new("nope").unwrap()).unwrap(),
-        None
-    );
+    assert!(found.iter().all(|(p, _)| p.starts_with("specs/7f3a-login/")), "{found:?}");
+    assert!(found.contains(&("specs/7f3a-login/reviews/2-approve.md".to_owned(), "ok\n".to_owned())));
+    assert_eq!(repo.spec_archive(&TaskName::new("nope").unwrap()).unwrap(), None);
     assert_fsck_clean(repo.root());
 }
 
@@ -186,27 +126,17 @@ fn recovery_index_lists_spec_metadata_and_session_files() {
     assert_eq!(index.tip, tip);
     assert_eq!(
         index.spec_metadata,
-        [
-            "specs/7f3a-login/spec-metadata.json",
-            "specs/9b1c-other/spec-metadata.json"
-        ]
+        ["specs/7f3a-login/spec-metadata.json", "specs/9b1c-other/spec-metadata.json"]
     );
     assert_eq!(
         index.session_files,
-        [
-            "sessions/7f3a-login/coordination-log.md",
-            "sessions/7f3a-login/ws-1/conversation.md"
-        ]
+        ["sessions/7f3a-login/coordination-log.md", "sessions/7f3a-login/ws-1/conversation.md"]
     );
     assert_eq!(index.spec_files.len(), 14);
-    let metadata = repo
-        .read_file_at(index.tip, &index.spec_metadata[0])
-        .unwrap()
-        .unwrap();
+    let metadata = repo.read_file_at(index.tip, &index.spec_metadata[0]).unwrap().unwrap();
     assert_eq!(metadata, b"{\"version\": 1}\n");
     assert_eq!(
-        repo.list_design_doc_files("sessions/7f3a-login/ws-1")
-            .unwrap(),
+        repo.list_design_doc_files("sessions/7f3a-login/ws-1").unwrap(),
         ["sessions/7f3a-login/ws-1/conversation.md"]
     );
     assert_fsck_clean(repo.root());

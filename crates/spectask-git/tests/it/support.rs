@@ -56,9 +56,7 @@ pub fn assert_fsck_clean(root: &Path) {
 /// A repository (`main` branch, one commit) registered with the default options.
 pub fn registered_repo(parent: &Path) -> spectask_git::Repo {
     let root = init_repo(parent, "main");
-    spectask_git::Repo::register(&root, &spectask_git::RegisterOptions::default())
-        .unwrap()
-        .repo
+    spectask_git::Repo::register(&root, &spectask_git::RegisterOptions::default()).unwrap().repo
 }
 
 /// `git status --porcelain` in `dir` (untracked files included).

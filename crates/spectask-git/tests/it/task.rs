@@ -1,8 +1,6 @@
 //! Task branches and worktrees: creation, work-session commits, and removal that never loses work.
 
-use spectask_git::{
-    FileChange, GitError, RemoveOptions, Repo, TaskName, WorkSessionCommit, parse_trailers,
-};
+use spectask_git::{FileChange, GitError, RemoveOptions, Repo, TaskName, WorkSessionCommit, parse_trailers};
 
 use crate::support::{assert_fsck_clean, git, git_output, registered_repo, status};
 
@@ -37,18 +35,9 @@ fn task_worktree_is_created_once_from_the_default_branch() {
         git(repo.root(), &["rev-parse", "main"])
     );
     let list = git(repo.root(), &["worktree", "list", "--porcelain"]);
-    assert_eq!(
-        list.matches("branch refs/heads/spectask/7f3a-login")
-            .count(),
-        1,
-        "{list}"
-    );
+    assert_eq!(list.matches("branch refs/heads/spectask/7f3a-login").count(), 1, "{list}");
     assert!(first.path.join("README.md").is_file());
-    assert_eq!(
-        status(repo.root()),
-        "",
-        "the main checkout ignores .git-worktrees/"
-    );
+    assert_eq!(status(repo.root()), "", "the main checkout ignores .git-worktrees/");
     assert_fsck_clean(repo.root());
 }
 
@@ -56,10 +45,7 @@ fn task_worktree_is_created_once_from_the_default_branch() {
 fn invalid_task_names_are_refused() {
     for name in ["", "../x", "a/b", "-x", "x.lock", "a..b", "with space"] {
         let err = TaskName::new(name).unwrap_err();
-        assert!(
-            matches!(err, GitError::InvalidTaskName { .. }),
-            "{name}: {err}"
-        );
+        assert!(matches!(err, GitError::InvalidTaskName { .. }), "{name}: {err}");
     }
 }
 
@@ -77,52 +63,25 @@ fn work_session_commit_takes_every_change_with_trailers() {
     std::fs::create_dir_all(wt.join("target")).unwrap();
     std::fs::write(wt.join("target/junk"), "ignored\n").unwrap();
 
-    let committed = repo
-        .commit_work_session(&task, &session_commit("feat: login"))
-        .unwrap()
-        .unwrap();
-    let mut changed: Vec<_> = committed
-        .changed_files
-        .iter()
-        .map(|c| (c.path.as_str(), c.change))
-        .collect();
+    let committed = repo.commit_work_session(&task, &session_commit("feat: login")).unwrap().unwrap();
+    let mut changed: Vec<_> = committed.changed_files.iter().map(|c| (c.path.as_str(), c.change)).collect();
     changed.sort_by_key(|(path, _)| *path);
-    assert_eq!(
-        changed,
-        [
-            ("README.md", FileChange::Modified),
-            ("src/new.rs", FileChange::Added)
-        ]
-    );
+    assert_eq!(changed, [("README.md", FileChange::Modified), ("src/new.rs", FileChange::Added)]);
     let message = git(&wt, &["log", "-1", "--format=%B"]);
     assert_eq!(
         parse_trailers(&message),
-        [
-            ("Spec-Task", "st-1"),
-            ("Work-Session", "ws-1"),
-            ("Implements", "R1.1, R2")
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        [("Spec-Task", "st-1"), ("Work-Session", "ws-1"), ("Implements", "R1.1, R2")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
     );
-    assert_eq!(
-        git(&wt, &["rev-parse", "HEAD"]),
-        committed.commit.to_string()
-    );
+    assert_eq!(git(&wt, &["rev-parse", "HEAD"]), committed.commit.to_string());
     assert_eq!(status(&wt), "", "only ignored files remain");
     assert!(wt.join("target/junk").is_file());
 
     std::fs::remove_file(wt.join("src/new.rs")).unwrap();
-    let deleted = repo
-        .commit_work_session(&task, &session_commit("chore: drop"))
-        .unwrap()
-        .unwrap();
+    let deleted = repo.commit_work_session(&task, &session_commit("chore: drop")).unwrap().unwrap();
     assert_eq!(deleted.changed_files.len(), 1);
     assert_eq!(deleted.changed_files[0].change, FileChange::Deleted);
-    assert_eq!(
-        repo.commit_work_session(&task, &session_commit("nothing"))
-            .unwrap(),
-        None
-    );
+    assert_eq!(repo.commit_work_session(&task, &session_commit("nothing")).unwrap(), None);
     assert_eq!(status(&wt), "");
     assert_fsck_clean(repo.root());
 }
@@ -134,44 +93,26 @@ fn removal_refuses_unmerged_commits_and_dirty_worktrees_unless_forced() {
     let (task, wt) = task_with_worktree(&repo, "7f3a-login");
     std::fs::write(wt.join("work.txt"), "work\n").unwrap();
 
-    let err = repo
-        .remove_task(&task, false, RemoveOptions::default())
-        .unwrap_err();
-    assert!(
-        matches!(&err, GitError::UncommittedChanges { files, .. } if files == &["work.txt"]),
-        "{err}"
-    );
+    let err = repo.remove_task(&task, false, RemoveOptions::default()).unwrap_err();
+    assert!(matches!(&err, GitError::UncommittedChanges { files, .. } if files == &["work.txt"]), "{err}");
     assert!(wt.join("work.txt").is_file(), "nothing removed");
 
-    repo.commit_work_session(&task, &session_commit("work"))
-        .unwrap()
-        .unwrap();
-    let err = repo
-        .remove_task(&task, true, RemoveOptions::default())
-        .unwrap_err();
-    assert!(
-        matches!(err, GitError::UnmergedCommits { count: 1, .. }),
-        "{err}"
-    );
+    repo.commit_work_session(&task, &session_commit("work")).unwrap().unwrap();
+    let err = repo.remove_task(&task, true, RemoveOptions::default()).unwrap_err();
+    assert!(matches!(err, GitError::UnmergedCommits { count: 1, .. }), "{err}");
     assert!(err.to_string().contains("spectask/7f3a-login"), "{err}");
     assert!(wt.is_dir(), "nothing removed");
 
     // Removing the worktree but keeping the branch loses nothing and is allowed.
-    let removal = repo
-        .remove_task(&task, false, RemoveOptions::default())
-        .unwrap();
+    let removal = repo.remove_task(&task, false, RemoveOptions::default()).unwrap();
     assert!(removal.worktree_removed && !removal.branch_deleted);
     assert!(!wt.exists());
     assert!(repo.branch_tip("spectask/7f3a-login").unwrap().is_some());
     assert!(!git(repo.root(), &["worktree", "list"]).contains("7f3a-login"));
 
-    let err = repo
-        .remove_task(&task, true, RemoveOptions::default())
-        .unwrap_err();
+    let err = repo.remove_task(&task, true, RemoveOptions::default()).unwrap_err();
     assert!(matches!(err, GitError::UnmergedCommits { .. }), "{err}");
-    let forced = repo
-        .remove_task(&task, true, RemoveOptions { force: true })
-        .unwrap();
+    let forced = repo.remove_task(&task, true, RemoveOptions { force: true }).unwrap();
     assert!(forced.branch_deleted);
     assert!(repo.branch_tip("spectask/7f3a-login").unwrap().is_none());
     assert_fsck_clean(repo.root());
@@ -183,16 +124,8 @@ fn forced_removal_discards_a_dirty_worktree() {
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "7f3a-login");
     std::fs::write(wt.join("scratch.txt"), "x\n").unwrap();
-    let removal = repo
-        .remove_task(&task, true, RemoveOptions { force: true })
-        .unwrap();
-    assert_eq!(
-        removal,
-        spectask_git::TaskRemoval {
-            worktree_removed: true,
-            branch_deleted: true
-        }
-    );
+    let removal = repo.remove_task(&task, true, RemoveOptions { force: true }).unwrap();
+    assert_eq!(removal, spectask_git::TaskRemoval { worktree_removed: true, branch_deleted: true });
     assert!(!wt.exists());
     let list = git(repo.root(), &["worktree", "list", "--porcelain"]);
     assert!(!list.contains("7f3a-login"), "{list}");
@@ -205,13 +138,9 @@ fn merged_task_is_removed_without_force() {
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "7f3a-login");
     std::fs::write(wt.join("work.txt"), "work\n").unwrap();
-    repo.commit_work_session(&task, &session_commit("work"))
-        .unwrap()
-        .unwrap();
+    repo.commit_work_session(&task, &session_commit("work")).unwrap().unwrap();
     repo.merge_task(&task, "st-1").unwrap();
-    let removal = repo
-        .remove_task(&task, true, RemoveOptions::default())
-        .unwrap();
+    let removal = repo.remove_task(&task, true, RemoveOptions::default()).unwrap();
     assert!(removal.worktree_removed && removal.branch_deleted);
     assert_fsck_clean(repo.root());
 }
@@ -221,28 +150,14 @@ fn worktrees_spectask_did_not_create_are_never_removed() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let path = repo.root().join(".git-worktrees/handmade");
-    git(
-        repo.root(),
-        &[
-            "worktree",
-            "add",
-            "-q",
-            "-b",
-            "spectask/handmade",
-            path.to_str().unwrap(),
-        ],
-    );
+    git(repo.root(), &["worktree", "add", "-q", "-b", "spectask/handmade", path.to_str().unwrap()]);
     let task = TaskName::new("handmade").unwrap();
-    let err = repo
-        .remove_task(&task, true, RemoveOptions { force: true })
-        .unwrap_err();
+    let err = repo.remove_task(&task, true, RemoveOptions { force: true }).unwrap_err();
     assert!(matches!(err, GitError::NotSpectaskWorktree { .. }), "{err}");
     assert!(path.join("README.md").is_file());
     // The design-docs worktree is not a task worktree either.
     let docs = TaskName::new("helix-design-docs").unwrap();
-    let err = repo
-        .remove_task(&docs, false, RemoveOptions { force: true })
-        .unwrap_err();
+    let err = repo.remove_task(&docs, false, RemoveOptions { force: true }).unwrap_err();
     assert!(matches!(err, GitError::NotSpectaskWorktree { .. }), "{err}");
     assert!(repo.design_docs_worktree().join("README.md").is_file());
     let out = git_output(repo.root(), &["worktree", "list"]);

@@ -1,0 +1,117 @@
+//! `cargo bench -p spectask-git`: the cost of one small design-docs commit through libgit2 against
+//! spawning `git commit`, and recorded entries per second when N appends are batched per commit.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use spectask_git::{DesignDocsCommit, FileWrite, RegisterOptions, Repo, Trailer};
+
+const COMMITS: u32 = 100;
+const ENTRIES: usize = 2_000;
+const BATCHES: [usize; 4] = [1, 10, 100, 1_000];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let libgit2 = per_commit_libgit2()?;
+    let cli = per_commit_cli()?;
+    println!("one small commit through libgit2 (spectask-git): {:>8.3} ms", ms(libgit2));
+    println!("one small commit by spawning `git commit`:        {:>8.3} ms", ms(cli));
+    println!(
+        "ratio git-cli / libgit2:                          {:>8.2}x",
+        cli.as_secs_f64() / libgit2.as_secs_f64()
+    );
+    println!();
+    println!("{:>18} {:>10} {:>16}", "appends per commit", "commits", "entries per sec");
+    for batch in BATCHES {
+        let (commits, rate) = entries_per_second(batch)?;
+        println!("{batch:>18} {commits:>10} {rate:>16.0}");
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+/// A fresh registered repository with one commit on `main`.
+fn repository(dir: &Path) -> Result<Repo, Box<dyn std::error::Error>> {
+    let root = dir.join("repo");
+    std::fs::create_dir_all(&root)?;
+    git(&root, &["init", "-q", "-b", "main"])?;
+    std::fs::write(root.join("README.md"), "bench\n")?;
+    git(&root, &["add", "README.md"])?;
+    git(&root, &["commit", "-q", "-m", "initial"])?;
+    Ok(Repo::register(&root, &RegisterOptions::default())?.repo)
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<(), Box<dyn std::error::Error>> {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .status()?;
+    if !status.success() {
+        return Err(format!("git {args:?} failed in {}", dir.display()).into());
+    }
+    Ok(())
+}
+
+fn append(repo: &Repo, lines: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let writes =
+        lines.into_iter().map(|line| FileWrite::append("sessions/bench/activity-log.md", line)).collect();
+    let commit = DesignDocsCommit {
+        message: "history(bench): entries".to_owned(),
+        trailers: vec![Trailer::new("Spec-Task", "bench")?],
+        writes,
+    };
+    repo.commit_design_docs(&commit)?;
+    Ok(())
+}
+
+/// Mean time of one one-line append commit through spectask-git (lock, checks, commit, worktree).
+fn per_commit_libgit2() -> Result<Duration, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let repo = repository(dir.path())?;
+    let start = Instant::now();
+    for n in 0..COMMITS {
+        append(&repo, vec![format!("entry {n}\n")])?;
+    }
+    Ok(start.elapsed() / COMMITS)
+}
+
+/// Mean time of appending one line to the same file of the design-docs worktree and spawning
+/// `git commit -- <file>` (one process per commit, no lock, no checks).
+fn per_commit_cli() -> Result<Duration, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let repo = repository(dir.path())?;
+    let wt = repo.design_docs_worktree();
+    let path = "sessions/bench/activity-log.md";
+    let file = wt.join(path);
+    std::fs::create_dir_all(wt.join("sessions/bench"))?;
+    std::fs::write(&file, "")?;
+    git(&wt, &["add", path])?;
+    let mut contents = String::new();
+    let start = Instant::now();
+    for n in 0..COMMITS {
+        contents.push_str(&format!("entry {n}\n"));
+        std::fs::write(&file, &contents)?;
+        git(&wt, &["commit", "-q", "-m", "history(bench): entry", "--", path])?;
+    }
+    Ok(start.elapsed() / COMMITS)
+}
+
+/// Commits `ENTRIES` appended entries, `batch` per commit; returns (commits, entries per second).
+fn entries_per_second(batch: usize) -> Result<(usize, f64), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let repo = repository(dir.path())?;
+    let commits = ENTRIES.div_ceil(batch);
+    let start = Instant::now();
+    for c in 0..commits {
+        let lines = (0..batch).map(|n| format!("- {} entry {} of a work session\n", c, n)).collect();
+        append(&repo, lines)?;
+    }
+    Ok((commits, ENTRIES as f64 / start.elapsed().as_secs_f64()))
+}
