@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use spectask_planner::{Backoff, LlmPlannerConfig, PlanRequest, Provider, RepoContext, Timeouts};
 
-/// A config for `provider` at the fake server, with millisecond backoffs and short timeouts.
+/// A config for `provider` at the fake server, with millisecond backoffs and a read timeout long
+/// enough for a busy machine (the stall tests shorten it).
 pub fn test_config(provider: Provider, server_url: &str) -> LlmPlannerConfig {
     let base_url = match provider {
         Provider::OpenAi => format!("{server_url}/v1"),
@@ -20,7 +21,7 @@ pub fn test_config(provider: Provider, server_url: &str) -> LlmPlannerConfig {
     };
     let mut config = LlmPlannerConfig::new(provider, base_url, "test-model");
     config.api_key = Some("test-key".to_owned());
-    config.timeouts = Timeouts { connect: Duration::from_secs(2), read: Duration::from_millis(300) };
+    config.timeouts = Timeouts { connect: Duration::from_secs(2), read: Duration::from_secs(2) };
     config.backoff = Backoff {
         initial: Duration::from_millis(1),
         max: Duration::from_millis(5),

@@ -9,6 +9,13 @@ use crate::fixtures::{DESIGN, good_answer};
 use crate::openai::planner;
 use crate::{jwt_request, test_config};
 
+/// A planner whose read timeout (300ms) is far below the scripted stalls (3s).
+fn stall_sensitive_planner(server: &FakeServer) -> LlmPlanner {
+    let mut config = test_config(Provider::OpenAi, &server.url);
+    config.timeouts.read = Duration::from_millis(300);
+    LlmPlanner::new(config).expect("planner")
+}
+
 #[tokio::test]
 async fn a_truncated_stream_is_retried() {
     let server = FakeServer::start(vec![
@@ -47,7 +54,7 @@ async fn a_stalled_stream_times_out_is_retried_then_fails() {
     };
     let server = FakeServer::start(vec![stalled(), stalled(), stalled()]).await;
     let started = Instant::now();
-    let err = planner(&server).generate(&jwt_request()).await.expect_err("stalled");
+    let err = stall_sensitive_planner(&server).generate(&jwt_request()).await.expect_err("stalled");
 
     assert!(started.elapsed() < Duration::from_secs(3), "read timeout of 300ms not applied");
     assert_eq!(server.requests().len(), 3);
@@ -65,7 +72,7 @@ async fn a_stalled_response_head_times_out_and_is_retried() {
     slow.head_delay = Duration::from_secs(3);
     let server = FakeServer::start(vec![slow, Canned::stream(openai_stream(&good_answer(), (2, 2)))]).await;
     let started = Instant::now();
-    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
+    let draft = stall_sensitive_planner(&server).generate(&jwt_request()).await.expect("draft");
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(draft.calls[0].attempt, 2);
 }
