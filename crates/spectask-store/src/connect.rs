@@ -114,10 +114,12 @@ fn migrator(backend: Backend) -> Migrator {
         Backend::Sqlite => &[
             (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
             (2, "jobs", include_str!("../migrations/sqlite/0002_jobs.sql")),
+            (3, "queue_reason", include_str!("../migrations/sqlite/0003_queue_reason.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
             (2, "jobs", include_str!("../migrations/postgres/0002_jobs.sql")),
+            (3, "queue_reason", include_str!("../migrations/postgres/0003_queue_reason.sql")),
         ],
     };
     let migrations = files

@@ -67,13 +67,7 @@ impl WriteTx<'_> {
         .bind(millis(at))
         .execute(&mut *self.tx)
         .await?;
-        if !self.enqueued_jobs && self.backend == Backend::Postgres {
-            sqlx::query("SELECT 1 AS sent FROM pg_notify('spectask_jobs', '')")
-                .fetch_one(&mut *self.tx)
-                .await?;
-        }
-        self.enqueued_jobs = true;
-        Ok(())
+        self.wake_orchestrator().await
     }
 }
 
@@ -166,7 +160,9 @@ impl Store {
         .await?
         .rows_affected();
         // A retry or a finished job may unblock the next job of the same key.
-        w.enqueued_jobs = updated == 1;
+        if updated == 1 {
+            w.wake_orchestrator().await?;
+        }
         w.commit().await?;
         Ok(updated == 1)
     }

@@ -6,6 +6,7 @@
 //! update of a versioned record checks the version it read, so two writers cannot both move a
 //! record from the same state: the loser gets [`StoreError::Conflict`].
 
+mod admission;
 mod codec;
 mod connect;
 mod error;
@@ -20,6 +21,7 @@ pub mod testing;
 mod work_sessions;
 mod write;
 
+pub use admission::WipLimits;
 pub use connect::DatabaseUrl;
 pub use error::StoreError;
 pub use jobs::{JobOutcome, JobsSignal};

@@ -19,9 +19,10 @@ macro_rules! columns {
     () => {
         "id, short_id, slug, title, prompt, kind, status, failed_from, error, repository_id, \
          planning_agent, implementation_agent, priority, spec_version, created_by, created_at, \
-         updated_at, started_at, completed_at, version"
+         updated_at, started_at, completed_at, version, queue_reason"
     };
 }
+pub(crate) use columns;
 
 /// A change that was written, with what must happen because of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,8 +74,9 @@ impl Store {
     async fn insert_spec_task(&self, task: &SpecTask) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         sqlx::query(concat!(
-            "INSERT INTO spec_tasks (",
-            columns!(),
+            "INSERT INTO spec_tasks (id, short_id, slug, title, prompt, kind, status, failed_from, error, \
+             repository_id, planning_agent, implementation_agent, priority, spec_version, created_by, \
+             created_at, updated_at, started_at, completed_at, version",
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
              $17, $18, $19, $20)"
         ))
@@ -114,6 +116,8 @@ impl Store {
             at: task.created_at,
         })
         .await?;
+        // A new task may be admitted.
+        w.wake_orchestrator().await?;
         w.commit().await
     }
 
@@ -322,7 +326,7 @@ impl WriteTx<'_> {
     }
 }
 
-fn spec_task_from_row(row: &AnyRow) -> Result<SpecTask, StoreError> {
+pub(crate) fn spec_task_from_row(row: &AnyRow) -> Result<SpecTask, StoreError> {
     let status: SpecTaskStatus = parse(row, "status")?;
     let failure = match opt_parse::<SpecTaskStatus>(row, "failed_from")? {
         Some(from) => {

@@ -11,8 +11,8 @@ use crate::{Backend, Store, StoreError};
 pub(crate) struct WriteTx<'s> {
     pub(crate) tx: Transaction<'static, Any>,
     pub(crate) backend: Backend,
-    /// Set when the transaction enqueued jobs: committing then wakes the orchestrator.
-    pub(crate) enqueued_jobs: bool,
+    /// Set when the transaction made work for the orchestrator: committing then wakes it.
+    wakes_orchestrator: bool,
     jobs_signal: Arc<Notify>,
     _gate: Option<MutexGuard<'s, ()>>,
 }
@@ -35,7 +35,7 @@ impl Store {
         Ok(WriteTx {
             tx,
             backend: self.backend,
-            enqueued_jobs: false,
+            wakes_orchestrator: false,
             jobs_signal: self.jobs_signal.clone(),
             _gate: gate,
         })
@@ -45,9 +45,20 @@ impl Store {
 impl WriteTx<'_> {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
-        if self.enqueued_jobs {
+        if self.wakes_orchestrator {
             self.jobs_signal.notify_one();
         }
+        Ok(())
+    }
+
+    /// Wakes the orchestrator of this node once committed, and (PostgreSQL) those of other nodes.
+    pub(crate) async fn wake_orchestrator(&mut self) -> Result<(), StoreError> {
+        if !self.wakes_orchestrator && self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 AS sent FROM pg_notify('spectask_jobs', '')")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        }
+        self.wakes_orchestrator = true;
         Ok(())
     }
 }

@@ -34,6 +34,7 @@ async fn postgres() -> Fixture {
     Fixture { store, _dir: tempfile::tempdir().unwrap() }
 }
 
+mod admission;
 mod jobs;
 mod planning;
 

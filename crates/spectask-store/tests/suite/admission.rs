@@ -1,0 +1,51 @@
+//! Admission under WIP limits: priority order, visible reasons, kinds without planning.
+
+use spectask_core::{Priority, SpecTaskCommand, SpecTaskStatus, TaskKind};
+use spectask_store::{Store, WipLimits};
+
+use crate::{both_backends, new_task, repo};
+
+both_backends!(admission_respects_limits_and_priority_and_says_why_tasks_wait,);
+
+async fn admission_respects_limits_and_priority_and_says_why_tasks_wait(store: Store) {
+    let a = repo(&store, "/repos/a").await;
+    let b = repo(&store, "/repos/b").await;
+    let limits = WipLimits { global: 2, per_repository: 1, per_user: 10 };
+    let low = store
+        .create_spec_task(spectask_core::NewSpecTask { priority: Priority::Low, ..new_task(&a, "a-low") })
+        .await
+        .unwrap();
+    let urgent = store
+        .create_spec_task(spectask_core::NewSpecTask {
+            priority: Priority::Urgent,
+            ..new_task(&a, "a-urgent")
+        })
+        .await
+        .unwrap();
+    let in_b = store.create_spec_task(new_task(&b, "b")).await.unwrap();
+    let chat = store
+        .create_spec_task(spectask_core::NewSpecTask { kind: TaskKind::Interactive, ..new_task(&b, "chat") })
+        .await
+        .unwrap();
+
+    let admitted: Vec<_> = store.admit(&limits, false).await.unwrap().into_iter().map(|t| t.title).collect();
+    assert_eq!(admitted, ["a-urgent", "b", "chat"], "urgent first; one per repository; chat only queued");
+    assert_eq!(store.spec_task(urgent.id).await.unwrap().status(), SpecTaskStatus::SpecGeneration);
+    assert_eq!(store.spec_task(chat.id).await.unwrap().status(), SpecTaskStatus::ImplementationQueued);
+    assert_eq!(store.spec_task(low.id).await.unwrap().status(), SpecTaskStatus::Backlog);
+    let reason = store.queue_reason(low.id).await.unwrap().unwrap();
+    assert!(reason.contains("waiting for a free slot"), "{reason}");
+    assert_eq!(store.queue_reason(urgent.id).await.unwrap(), None);
+
+    // Implementation admission is separate and also counts slots: both are taken.
+    assert!(store.admit(&limits, true).await.unwrap().is_empty());
+    assert!(store.queue_reason(chat.id).await.unwrap().is_some());
+
+    // The urgent task finishes planning: its slot frees and the low one in repo a gets in.
+    let t = store.spec_task(urgent.id).await.unwrap();
+    store.transition_spec_task(&t, &SpecTaskCommand::Cancel).await.unwrap();
+    let admitted: Vec<_> = store.admit(&limits, true).await.unwrap().into_iter().map(|t| t.title).collect();
+    assert_eq!(admitted, ["a-low"]);
+    assert_eq!(store.queue_reason(low.id).await.unwrap(), None);
+    let _ = in_b;
+}
