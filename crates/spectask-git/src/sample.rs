@@ -42,6 +42,7 @@ pub fn init_repository(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,7 @@
 //! Integration tests of spectask-git against real repositories in temporary directories.
 #![allow(clippy::unwrap_used)]
 
+mod changes;
 mod design_docs;
 mod inspect;
 mod merge;

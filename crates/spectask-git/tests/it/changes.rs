@@ -1,0 +1,86 @@
+//! Change detection: branch tips, commits between two tips, changed files, contents at a commit, and
+//! noticing an agent's own edits to progress markers.
+
+use std::time::{Duration, Instant};
+
+use spectask_git::{ChangedFile, CommitId, DesignDocsCommit, FileChange, FileWrite, GitError};
+
+use crate::support::{assert_fsck_clean, git, registered_repo};
+
+fn put(repo: &spectask_git::Repo, path: &str, contents: &str) -> CommitId {
+    let commit = DesignDocsCommit {
+        message: format!("write {path}"),
+        trailers: vec![],
+        writes: vec![FileWrite::put(path, contents)],
+    };
+    repo.commit_design_docs(&commit).unwrap()
+}
+
+#[test]
+fn an_agent_ticking_a_marker_is_visible_as_a_new_commit_and_a_changed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let wt = repo.design_docs_worktree();
+    let ours = put(&repo, "specs/t/progress.md", "- [ ] 1. a\n- [ ] 2. b\n");
+
+    // The agent edits the worktree without committing: an uncommitted change.
+    std::fs::write(wt.join("specs/t/progress.md"), "- [x] 1. a\n- [ ] 2. b\n").unwrap();
+    assert_eq!(repo.design_docs_uncommitted().unwrap(), ["specs/t/progress.md"]);
+    // … then commits it itself: a new commit on the branch.
+    git(&wt, &["commit", "-qam", "agent: 1 done"]);
+    assert!(repo.design_docs_uncommitted().unwrap().is_empty());
+
+    let tip = repo.branch_tip("helix-design-docs").unwrap().unwrap();
+    assert_ne!(tip, ours);
+    assert!(repo.is_ancestor(ours, tip).unwrap());
+    assert!(!repo.is_ancestor(tip, ours).unwrap());
+    assert_eq!(repo.commits_between(Some(ours), tip).unwrap(), [tip]);
+    assert_eq!(
+        repo.changed_files(Some(ours), tip).unwrap(),
+        [ChangedFile { path: "specs/t/progress.md".to_owned(), change: FileChange::Modified }]
+    );
+    assert_eq!(repo.read_file_at(ours, "specs/t/progress.md").unwrap().unwrap(), b"- [ ] 1. a\n- [ ] 2. b\n");
+    assert_eq!(repo.read_file_at(tip, "specs/t/progress.md").unwrap().unwrap(), b"- [x] 1. a\n- [ ] 2. b\n");
+    assert_eq!(repo.read_file_at(tip, "specs/t/missing.md").unwrap(), None);
+    let info = repo.commit_info(tip).unwrap();
+    assert_eq!(info.parents, [ours]);
+    assert_eq!(info.message.trim(), "agent: 1 done");
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
+fn commits_between_lists_oldest_first_and_ids_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let start = repo.branch_tip("helix-design-docs").unwrap().unwrap();
+    let a = put(&repo, "a.md", "a\n");
+    let b = put(&repo, "b.md", "b\n");
+    assert_eq!(repo.commits_between(Some(start), b).unwrap(), [a, b]);
+    assert_eq!(repo.commits_between(None, b).unwrap(), [start, a, b]);
+    assert_eq!(b.to_string().parse::<CommitId>().unwrap(), b);
+    assert!(matches!("abc".parse::<CommitId>().unwrap_err(), GitError::InvalidCommitId { .. }));
+    let added = repo.changed_files(None, a).unwrap();
+    assert!(added.iter().all(|c| c.change == FileChange::Added));
+    assert_eq!(repo.branch_tip("no-such-branch").unwrap(), None);
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
+fn another_process_holding_the_lock_makes_writers_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let lock_file = repo.root().join(".git/spectask/write.lock");
+    assert!(lock_file.is_file(), "created at registration");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock_file)
+        .args(["sleep", "1"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    put(&repo, "waited.md", "x\n");
+    let waited = start.elapsed();
+    assert!(holder.wait().unwrap().success());
+    assert!(waited >= Duration::from_millis(400), "the write waited for the other process: {waited:?}");
+    assert_fsck_clean(repo.root());
+}
