@@ -12,6 +12,7 @@
 
 mod archive;
 mod changes;
+mod context;
 mod commit;
 mod design_docs;
 mod error;
@@ -27,6 +28,7 @@ mod task;
 mod worktree;
 
 pub use changes::CommitInfo;
+pub use context::RepoSnapshot;
 pub use commit::{ChangedFile, FileChange, FileWrite};
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::GitError;

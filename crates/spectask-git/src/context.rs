@@ -1,0 +1,107 @@
+//! What a planner may see of a repository: the file tree and the key files at the default branch.
+
+use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
+
+use crate::error::GitResultExt;
+use crate::{GitError, Repo};
+
+/// Files worth showing a planner in full when they exist at the top of the repository.
+const KEY_FILES: &[&str] = &[
+    "README.md",
+    "README",
+    "README.rst",
+    "README.txt",
+    "Cargo.toml",
+    "package.json",
+    "pyproject.toml",
+    "setup.py",
+    "requirements.txt",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Gemfile",
+    "composer.json",
+    "Makefile",
+    "CMakeLists.txt",
+    "tsconfig.json",
+    "deno.json",
+];
+
+/// The repository as of the tip of its default branch, bounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoSnapshot {
+    /// Paths of the files, at most `max_files` of them.
+    pub file_tree: Vec<String>,
+    /// Whether there were more files than `file_tree` holds.
+    pub truncated: bool,
+    /// The key files (README, manifests) that are UTF-8 text, each cut to `max_file_bytes`.
+    pub files: Vec<(String, String)>,
+}
+
+impl Repo {
+    /// A bounded snapshot of the default branch for planning prompts.
+    pub fn snapshot(&self, max_files: usize, max_file_bytes: usize) -> Result<RepoSnapshot, GitError> {
+        let git = self.git()?;
+        let branch = self.default_branch().to_owned();
+        let tree = git
+            .revparse_single(&format!("refs/heads/{branch}"))
+            .and_then(|o| o.peel_to_tree())
+            .op(|| format!("read the tree of branch {branch}"))?;
+        let mut snapshot = RepoSnapshot::default();
+        let walked = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() != Some(ObjectType::Blob) {
+                return TreeWalkResult::Ok;
+            }
+            if snapshot.file_tree.len() >= max_files {
+                snapshot.truncated = true;
+                return TreeWalkResult::Abort;
+            }
+            snapshot.file_tree.push(format!("{dir}{}", entry.name().unwrap_or("?")));
+            TreeWalkResult::Ok
+        });
+        // Stopping the walk early surfaces as an error from libgit2; only a real failure counts.
+        if !snapshot.truncated {
+            walked.op(|| format!("list the files of branch {branch}"))?;
+        }
+        for name in KEY_FILES {
+            let Ok(entry) = tree.get_path(std::path::Path::new(name)) else { continue };
+            let Ok(blob) = git.find_blob(entry.id()) else { continue };
+            let Ok(text) = std::str::from_utf8(blob.content()) else { continue };
+            let mut end = text.len().min(max_file_bytes);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            snapshot.files.push(((*name).to_owned(), text[..end].to_owned()));
+        }
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RegisterOptions, init_repository};
+
+    #[test]
+    fn snapshot_lists_files_and_reads_key_files_within_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<(String, String)> =
+            (0..5).map(|i| (format!("src/m{i}.rs"), "fn main() {}\n".to_owned())).collect();
+        let mut all: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+        all.push(("README.md", "# demo\nlong text here\n"));
+        all.push(("package.json", "{\"name\": \"demo\"}\n"));
+        init_repository(&dir.path().join("r"), &all, "init").unwrap();
+        let repo = Repo::register(&dir.path().join("r"), &RegisterOptions::default()).unwrap().repo;
+        let snap = repo.snapshot(100, 6).unwrap();
+        assert_eq!(snap.file_tree.len(), 7);
+        assert!(snap.file_tree.contains(&"src/m3.rs".to_owned()));
+        assert!(!snap.truncated);
+        assert_eq!(
+            snap.files,
+            vec![("README.md".into(), "# demo".into()), ("package.json".into(), "{\"name".into())]
+        );
+        let small = repo.snapshot(3, 100).unwrap();
+        assert_eq!((small.file_tree.len(), small.truncated), (3, true));
+    }
+}
