@@ -13,6 +13,9 @@ use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 
+/// How often a design-docs write is built again when the branch moved under it.
+const CONCURRENT_UPDATE_ATTEMPTS: u64 = 3;
+
 /// One commit on the design-docs branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesignDocsCommit {
@@ -53,19 +56,33 @@ impl Repo {
     /// Commits `commit` on the design-docs branch as a fast-forward of its tip, through the
     /// design-docs worktree (its files and index match the new commit afterwards), and returns the
     /// new tip — the current tip when the writes change nothing. Refuses when the branch was
-    /// rewritten, or when a written path has uncommitted changes in the worktree.
+    /// rewritten, or when a written path has uncommitted changes in the worktree. If a process
+    /// outside spectask moves the branch meanwhile, the commit is rebuilt on the new tip (3 tries).
     ///
     /// Blocks on the repository's writer lock.
     pub fn commit_design_docs(&self, commit: &DesignDocsCommit) -> Result<CommitId, GitError> {
         let _lock = self.lock()?;
         let git = self.git()?;
-        let tip = self.verify_forward_only(&git)?;
-        let worktree = self.open_design_docs_worktree()?;
         let message = commit_message(&commit.message, &commit.trailers);
-        let new_tip =
-            commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes)?.unwrap_or(tip);
-        self.record_last_written(&git, new_tip)?;
-        Ok(CommitId(new_tip))
+        let mut attempt = 1;
+        loop {
+            let tip = self.verify_forward_only(&git)?;
+            let worktree = self.open_design_docs_worktree()?;
+            match commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes) {
+                Ok(new_tip) => {
+                    let new_tip = new_tip.unwrap_or(tip);
+                    self.record_last_written(&git, new_tip)?;
+                    return Ok(CommitId(new_tip));
+                }
+                // A process outside spectask (an agent's own `git commit`) moved the branch between
+                // our read and our update; nothing was changed, so build again on the new tip.
+                Err(GitError::ConcurrentUpdate { .. }) if attempt < CONCURRENT_UPDATE_ATTEMPTS => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Checks the design-docs branch and worktree without changing anything.

@@ -66,6 +66,9 @@ impl Repo {
         if !git2::Branch::name_is_valid(branch).unwrap_or(false) || branch.starts_with("spectask/") {
             return Err(GitError::InvalidBranchName { name: branch.to_owned() });
         }
+        if info.default_branch == branch {
+            return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: info.root });
+        }
         let git = open_main(&info.root)?;
         let git_dir = git.commondir().canonicalize().map_err(io_err("canonicalize", git.commondir()))?;
         let _lock = RepoLock::acquire(&git_dir)?;

@@ -9,7 +9,9 @@ use crate::commit::{ChangedFile, commit_all, uncommitted_files};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, TaskName, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
-use crate::worktree::{RemoveOptions, WorktreeKind, ensure_worktree, remove_worktree, worktree_path};
+use crate::worktree::{
+    RemoveOptions, WorktreeKind, ensure_worktree, prune_stale, remove_worktree, worktree_path,
+};
 
 /// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +121,13 @@ impl Repo {
             tracing::info!(branch, "deleted task branch");
         }
         Ok(TaskRemoval { worktree_removed, branch_deleted })
+    }
+
+    /// Drops the metadata of worktrees whose directory is gone (like `git worktree prune`; locked
+    /// worktrees are kept). Registration and worktree creation do this too.
+    pub fn prune_worktrees(&self) -> Result<(), GitError> {
+        let _lock = self.lock()?;
+        prune_stale(&self.git()?)
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.

@@ -71,11 +71,8 @@ fn another_process_holding_the_lock_makes_writers_wait() {
     let repo = registered_repo(dir.path());
     let lock_file = repo.root().join(".git/spectask/write.lock");
     assert!(lock_file.is_file(), "created at registration");
-    let mut holder = std::process::Command::new("flock")
-        .arg(&lock_file)
-        .args(["sleep", "1"])
-        .spawn()
-        .unwrap();
+    let mut holder =
+        std::process::Command::new("flock").arg(&lock_file).args(["sleep", "1"]).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
     put(&repo, "waited.md", "x\n");

@@ -116,3 +116,30 @@ fn invalid_design_docs_branch_name_is_refused() {
     let err = Repo::register(&root, &options).unwrap_err();
     assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
 }
+
+#[test]
+fn design_docs_branch_checked_out_in_the_main_worktree_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    git(&root, &["checkout", "-q", "-b", "helix-design-docs"]);
+    let err = Repo::register(&root, &RegisterOptions::default()).unwrap_err();
+    assert!(matches!(err, GitError::BranchCheckedOutElsewhere { .. }), "{err}");
+    assert!(!root.join(".git-worktrees").exists());
+    assert_fsck_clean(&root);
+}
+
+#[test]
+fn stale_worktree_metadata_is_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    let repo = Repo::register(&root, &RegisterOptions::default()).unwrap().repo;
+    let gone = dir.path().join("gone");
+    git(&root, &["worktree", "add", "-q", "-b", "side", gone.to_str().unwrap()]);
+    std::fs::remove_dir_all(&gone).unwrap();
+    assert!(git(&root, &["worktree", "list", "--porcelain"]).contains("prunable"));
+    repo.prune_worktrees().unwrap();
+    let list = git(&root, &["worktree", "list", "--porcelain"]);
+    assert!(!list.contains("prunable") && !list.contains("gone"), "{list}");
+    assert!(list.contains("helix-design-docs"), "{list}");
+    assert_fsck_clean(&root);
+}

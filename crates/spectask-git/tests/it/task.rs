@@ -62,11 +62,19 @@ fn work_session_commit_takes_every_change_with_trailers() {
     std::fs::write(wt.join("src/new.rs"), "fn main() {}\n").unwrap();
     std::fs::create_dir_all(wt.join("target")).unwrap();
     std::fs::write(wt.join("target/junk"), "ignored\n").unwrap();
+    std::fs::write(wt.join(".env.example"), "PORT=1\n").unwrap();
 
     let committed = repo.commit_work_session(&task, &session_commit("feat: login")).unwrap().unwrap();
     let mut changed: Vec<_> = committed.changed_files.iter().map(|c| (c.path.as_str(), c.change)).collect();
     changed.sort_by_key(|(path, _)| *path);
-    assert_eq!(changed, [("README.md", FileChange::Modified), ("src/new.rs", FileChange::Added)]);
+    assert_eq!(
+        changed,
+        [
+            (".env.example", FileChange::Added),
+            ("README.md", FileChange::Modified),
+            ("src/new.rs", FileChange::Added)
+        ]
+    );
     let message = git(&wt, &["log", "-1", "--format=%B"]);
     assert_eq!(
         parse_trailers(&message),
