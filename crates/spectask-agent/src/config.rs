@@ -32,7 +32,9 @@ pub struct RuntimeConfig {
     pub stall_timeout: Duration,
     /// A line on the agent's stdout longer than this is a fault.
     pub max_line_bytes: usize,
-    /// Bound of each thread's event channel (see [`crate::instance::AgentInstance::new_thread`]).
+    /// Bound of each thread's event channel, and of `session/update` lines read from an agent but not
+    /// yet delivered to a channel. A consumer that does not drain its thread stops the agent's whole
+    /// connection (back-pressure through the pipe), which a prompt turn then reports as a stall.
     pub event_buffer: usize,
     /// Bytes of the agent's stderr kept for fault reports.
     pub stderr_tail_bytes: usize,
@@ -56,17 +58,10 @@ impl Default for RuntimeConfig {
             event_buffer: 256,
             stderr_tail_bytes: 16 * 1024,
             max_file_bytes: 4 * 1024 * 1024,
-            permission_rate: RateLimit {
-                max: 50,
-                per: Duration::from_secs(10),
-            },
-            terminal: TerminalLimits {
-                time_limit: Duration::from_secs(600),
-                output_byte_limit: 1024 * 1024,
-            },
+            permission_rate: RateLimit { max: 50, per: Duration::from_secs(10) },
+            terminal: TerminalLimits { time_limit: Duration::from_secs(600), output_byte_limit: 1024 * 1024 },
             passthrough_env: [
-                "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR",
-                "SHELL",
+                "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR", "SHELL",
             ]
             .map(str::to_owned)
             .to_vec(),

@@ -16,21 +16,13 @@ pub enum ConfinementError {
     #[error("path {0} contains `..`")]
     ParentComponent(PathBuf),
     #[error("path {path} resolves to {resolved}, outside the worktree {root}")]
-    OutsideRoot {
-        path: PathBuf,
-        resolved: PathBuf,
-        root: PathBuf,
-    },
+    OutsideRoot { path: PathBuf, resolved: PathBuf, root: PathBuf },
     #[error("path {0} is inside the git directory")]
     GitDir(PathBuf),
     #[error("path {0} is not a regular file")]
     NotAFile(PathBuf),
     #[error("file {path} has {bytes} bytes, over the limit of {limit}")]
-    TooLarge {
-        path: PathBuf,
-        bytes: u64,
-        limit: usize,
-    },
+    TooLarge { path: PathBuf, bytes: u64, limit: usize },
     #[error("cannot access {path}: {message}")]
     Io { path: PathBuf, message: String },
     #[error("unknown terminal {0:?}")]
@@ -41,9 +33,6 @@ pub enum ConfinementError {
 
 impl ConfinementError {
     pub(crate) fn io(path: &std::path::Path, error: &std::io::Error) -> Self {
-        ConfinementError::Io {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-        }
+        ConfinementError::Io { path: path.to_path_buf(), message: error.to_string() }
     }
 }

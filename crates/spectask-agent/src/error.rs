@@ -20,25 +20,15 @@ pub enum AgentError {
     #[error("profile {0:?} is not an acp agent")]
     NotAcp(String),
     #[error("cannot start agent {command:?}: {source}")]
-    Spawn {
-        command: String,
-        source: std::io::Error,
-    },
+    Spawn { command: String, source: std::io::Error },
     #[error("agent {profile:?} needs credentials: {advice}")]
     AuthRequired { profile: String, advice: String },
     #[error("agent did not answer {method} within {} ms", after.as_millis())]
-    Timeout {
-        method: &'static str,
-        after: Duration,
-    },
+    Timeout { method: &'static str, after: Duration },
     #[error("{}", fault_message(.0))]
     Fault(Fault),
     #[error("agent answered {method} with error {code}: {message}")]
-    Rejected {
-        method: &'static str,
-        code: i32,
-        message: String,
-    },
+    Rejected { method: &'static str, code: i32, message: String },
     #[error("agent does not support {0}")]
     Unsupported(&'static str),
     #[error("unknown thread {0:?}")]
@@ -51,10 +41,7 @@ fn fault_message(fault: &Fault) -> String {
     if fault.stderr_tail.is_empty() {
         format!("{} (pid {})", fault.kind, fault.pid)
     } else {
-        format!(
-            "{} (pid {}); stderr: {}",
-            fault.kind, fault.pid, fault.stderr_tail
-        )
+        format!("{} (pid {}); stderr: {}", fault.kind, fault.pid, fault.stderr_tail)
     }
 }
 

@@ -189,15 +189,9 @@ fn fill_content(event: &mut ToolCallEvent, content: &[ToolCallContent]) {
 /// The event for a `session/update`, or `None` for updates spectask does not surface (commands, modes …).
 pub(crate) fn from_update(update: &SessionUpdate) -> Option<AgentEvent> {
     Some(match update {
-        SessionUpdate::UserMessageChunk(chunk) => AgentEvent::UserMessageChunk {
-            text: chunk_text(chunk),
-        },
-        SessionUpdate::AgentMessageChunk(chunk) => AgentEvent::MessageChunk {
-            text: chunk_text(chunk),
-        },
-        SessionUpdate::AgentThoughtChunk(chunk) => AgentEvent::Thought {
-            text: chunk_text(chunk),
-        },
+        SessionUpdate::UserMessageChunk(chunk) => AgentEvent::UserMessageChunk { text: chunk_text(chunk) },
+        SessionUpdate::AgentMessageChunk(chunk) => AgentEvent::MessageChunk { text: chunk_text(chunk) },
+        SessionUpdate::AgentThoughtChunk(chunk) => AgentEvent::Thought { text: chunk_text(chunk) },
         SessionUpdate::ToolCall(call) => {
             let mut event = ToolCallEvent {
                 id: call.tool_call_id.0.to_string(),
@@ -210,9 +204,7 @@ pub(crate) fn from_update(update: &SessionUpdate) -> Option<AgentEvent> {
             fill_content(&mut event, &call.content);
             AgentEvent::ToolCall(event)
         }
-        SessionUpdate::ToolCallUpdate(update) => {
-            AgentEvent::ToolCallUpdate(tool_call_update(update))
-        }
+        SessionUpdate::ToolCallUpdate(update) => AgentEvent::ToolCallUpdate(tool_call_update(update)),
         SessionUpdate::Plan(plan) => AgentEvent::Plan {
             entries: plan
                 .entries
@@ -224,29 +216,20 @@ pub(crate) fn from_update(update: &SessionUpdate) -> Option<AgentEvent> {
                 })
                 .collect(),
         },
-        SessionUpdate::UsageUpdate(usage) => AgentEvent::Usage {
-            used: usage.used,
-            size: usage.size,
-        },
+        SessionUpdate::UsageUpdate(usage) => AgentEvent::Usage { used: usage.used, size: usage.size },
         _ => return None,
     })
 }
 
 /// A `ToolCallUpdate` (also the tool call of a permission request) as an event.
-pub(crate) fn tool_call_update(
-    update: &agent_client_protocol::v1::schema::ToolCallUpdate,
-) -> ToolCallEvent {
+pub(crate) fn tool_call_update(update: &agent_client_protocol::v1::schema::ToolCallUpdate) -> ToolCallEvent {
     let fields = &update.fields;
     let mut event = ToolCallEvent {
         id: update.tool_call_id.0.to_string(),
         title: fields.title.clone(),
         kind: fields.kind.as_ref().map(wire_name),
         status: fields.status.as_ref().map(wire_name),
-        locations: fields
-            .locations
-            .as_deref()
-            .map(locations)
-            .unwrap_or_default(),
+        locations: fields.locations.as_deref().map(locations).unwrap_or_default(),
         ..ToolCallEvent::default()
     };
     fill_content(&mut event, fields.content.as_deref().unwrap_or_default());

@@ -14,10 +14,7 @@ use tokio_util::sync::CancellationToken;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultKind {
     /// The process exited while spectask still needed it.
-    ProcessExited {
-        code: Option<i32>,
-        signal: Option<i32>,
-    },
+    ProcessExited { code: Option<i32>, signal: Option<i32> },
     /// No message from the agent for `after` during a prompt turn.
     Stalled {
         #[serde(with = "millis")]
@@ -36,10 +33,7 @@ pub enum FaultKind {
 }
 
 mod millis {
-    pub(super) fn serialize<S: serde::Serializer>(
-        d: &std::time::Duration,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u128(d.as_millis())
     }
 }
@@ -47,35 +41,25 @@ mod millis {
 impl FaultKind {
     /// Whether the work session should be marked `interrupted` (retryable) rather than `failed`.
     pub fn is_interruption(&self) -> bool {
-        matches!(
-            self,
-            FaultKind::ProcessExited { .. } | FaultKind::Stalled { .. }
-        )
+        matches!(self, FaultKind::ProcessExited { .. } | FaultKind::Stalled { .. })
     }
 
     pub(crate) fn from_exit(status: ExitStatus) -> Self {
         use std::os::unix::process::ExitStatusExt;
-        FaultKind::ProcessExited {
-            code: status.code(),
-            signal: status.signal(),
-        }
+        FaultKind::ProcessExited { code: status.code(), signal: status.signal() }
     }
 }
 
 impl std::fmt::Display for FaultKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FaultKind::ProcessExited {
-                code: Some(code), ..
-            } => write!(f, "agent exited with code {code}"),
+            FaultKind::ProcessExited { code: Some(code), .. } => write!(f, "agent exited with code {code}"),
             FaultKind::ProcessExited { signal, .. } => {
                 write!(f, "agent killed by signal {}", signal.unwrap_or(0))
             }
-            FaultKind::Stalled { after } => write!(
-                f,
-                "agent sent nothing for {} ms during a prompt",
-                after.as_millis()
-            ),
+            FaultKind::Stalled { after } => {
+                write!(f, "agent sent nothing for {} ms during a prompt", after.as_millis())
+            }
             FaultKind::Garbage { line } => {
                 write!(f, "agent wrote a non-json line to stdout: {line:?}")
             }
@@ -83,11 +67,7 @@ impl std::fmt::Display for FaultKind {
                 write!(f, "agent wrote a stdout line over {limit} bytes")
             }
             FaultKind::PermissionFlood { max, per } => {
-                write!(
-                    f,
-                    "agent sent over {max} permission requests in {} ms",
-                    per.as_millis()
-                )
+                write!(f, "agent sent over {max} permission requests in {} ms", per.as_millis())
             }
         }
     }
@@ -112,11 +92,7 @@ pub struct StderrTail {
 
 impl StderrTail {
     pub fn new(limit: usize) -> Self {
-        StderrTail {
-            limit,
-            inner: Mutex::new((VecDeque::new(), 0)),
-            closed: CancellationToken::new(),
-        }
+        StderrTail { limit, inner: Mutex::new((VecDeque::new(), 0)), closed: CancellationToken::new() }
     }
 
     pub fn push(&self, line: &str) {
@@ -148,12 +124,7 @@ impl StderrTail {
     pub async fn snapshot(&self, grace: Duration) -> String {
         let _ = tokio::time::timeout(grace, self.closed.cancelled()).await;
         let guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        guard
-            .0
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join("\n")
+        guard.0.iter().map(String::as_str).collect::<Vec<_>>().join("\n")
     }
 }
 
@@ -168,12 +139,7 @@ pub(crate) struct FaultLatch {
 
 impl FaultLatch {
     pub(crate) fn new(pid: u32, stderr: Arc<StderrTail>) -> Self {
-        FaultLatch {
-            pid,
-            kind: Arc::default(),
-            tripped: CancellationToken::new(),
-            stderr,
-        }
+        FaultLatch { pid, kind: Arc::default(), tripped: CancellationToken::new(), stderr }
     }
 
     /// Records `kind` unless a fault is already recorded, and SIGKILLs the agent's process group.
@@ -195,10 +161,7 @@ impl FaultLatch {
     }
 
     pub(crate) fn kind(&self) -> Option<FaultKind> {
-        self.kind
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.kind.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub(crate) async fn tripped(&self) {
@@ -209,11 +172,7 @@ impl FaultLatch {
     pub(crate) async fn report(&self) -> Option<Fault> {
         let kind = self.kind()?;
         let stderr_tail = self.stderr.snapshot(Duration::from_millis(300)).await;
-        Some(Fault {
-            kind,
-            pid: self.pid,
-            stderr_tail,
-        })
+        Some(Fault { kind, pid: self.pid, stderr_tail })
     }
 }
 
@@ -223,10 +182,7 @@ pub(crate) fn kill_group(pid: u32) {
 }
 
 pub(crate) fn signal_group(pid: u32, signal: rustix::process::Signal) {
-    if let Some(pid) = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-    {
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
         let _ = rustix::process::kill_process_group(pid, signal);
     }
 }

@@ -11,13 +11,13 @@ use std::time::Instant;
 use agent_client_protocol::v1::schema::{
     CreateTerminalRequest, CreateTerminalResponse, KillTerminalRequest, KillTerminalResponse,
     ReadTextFileRequest, ReadTextFileResponse, ReleaseTerminalRequest, ReleaseTerminalResponse,
-    RequestPermissionRequest, SessionId, SessionNotification, TerminalExitStatus,
-    TerminalOutputRequest, TerminalOutputResponse, WaitForTerminalExitRequest,
-    WaitForTerminalExitResponse, WriteTextFileRequest, WriteTextFileResponse,
+    RequestPermissionRequest, SessionId, SessionNotification, TerminalExitStatus, TerminalOutputRequest,
+    TerminalOutputResponse, WaitForTerminalExitRequest, WaitForTerminalExitResponse, WriteTextFileRequest,
+    WriteTextFileResponse,
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
 use agent_client_protocol::{Agent, Client, Error as AcpError};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RuntimeConfig;
@@ -40,6 +40,17 @@ pub(crate) struct Shared {
     pub(crate) latch: FaultLatch,
     pub(crate) sessions: Registry,
     permission_times: Mutex<VecDeque<Instant>>,
+    /// Credits for `session/update` lines in flight (taken by the stdout reader).
+    pub(crate) update_credits: Arc<Semaphore>,
+}
+
+/// Returns one update credit when dropped, whatever path the update handler took.
+struct Credit<'a>(&'a Semaphore);
+
+impl Drop for Credit<'_> {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
 }
 
 impl Shared {
@@ -48,6 +59,7 @@ impl Shared {
         policy: PermissionPolicy,
         broker: PermissionBroker,
         latch: FaultLatch,
+        update_credits: Arc<Semaphore>,
     ) -> Self {
         let terminals = Terminals::new(config.terminal.clone(), config.base_env());
         Shared {
@@ -58,14 +70,12 @@ impl Shared {
             latch,
             sessions: Registry::default(),
             permission_times: Mutex::new(VecDeque::new()),
+            update_credits,
         }
     }
 
     fn session(&self, id: &SessionId) -> Result<Arc<SessionEntry>, AcpError> {
-        let entry = self
-            .sessions
-            .get(&id.0)
-            .ok_or_else(|| invalid(format!("unknown session {:?}", id.0)))?;
+        let entry = self.sessions.get(&id.0).ok_or_else(|| invalid(format!("unknown session {:?}", id.0)))?;
         entry.touch();
         Ok(entry)
     }
@@ -73,15 +83,9 @@ impl Shared {
     /// Counts a permission request; over the rate limit it is a flood fault.
     fn permission_flood(&self) -> bool {
         let limit = self.config.permission_rate;
-        let mut times = self
-            .permission_times
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut times = self.permission_times.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > limit.per)
-        {
+        while times.front().is_some_and(|t| now.duration_since(*t) > limit.per) {
             times.pop_front();
         }
         times.push_back(now);
@@ -105,6 +109,7 @@ fn exit_status(info: &ExitInfo) -> TerminalExitStatus {
 }
 
 async fn on_update(shared: &Shared, notification: SessionNotification) {
+    let _credit = Credit(&shared.update_credits);
     let Some(entry) = shared.sessions.get(&notification.session_id.0) else {
         tracing::debug!(session = %notification.session_id.0, "update for an unknown session");
         return;
@@ -122,24 +127,15 @@ async fn on_permission(
 ) -> Result<(), AcpError> {
     if shared.permission_flood() {
         let rate = shared.config.permission_rate;
-        shared.latch.trip(FaultKind::PermissionFlood {
-            max: rate.max,
-            per: rate.per,
-        });
-        return responder
-            .respond_with_error(AcpError::internal_error().data("too many permission requests"));
+        shared.latch.trip(FaultKind::PermissionFlood { max: rate.max, per: rate.per });
+        return responder.respond_with_error(AcpError::internal_error().data("too many permission requests"));
     }
     let entry = match shared.session(&request.session_id) {
         Ok(entry) => entry,
         Err(error) => return responder.respond_with_error(error),
     };
     match shared.policy {
-        PermissionPolicy::Ask => {
-            shared
-                .broker
-                .hold(request, responder, entry.events.clone())
-                .await
-        }
+        PermissionPolicy::Ask => shared.broker.hold(request, responder, entry.events.clone()).await,
         PermissionPolicy::Deny => answer_by_policy(&request, responder, false, &entry.events).await,
         PermissionPolicy::Auto => {
             let allow = auto_allows(&request, &entry.root);
@@ -149,10 +145,7 @@ async fn on_permission(
     Ok(())
 }
 
-async fn on_read(
-    shared: &Shared,
-    request: ReadTextFileRequest,
-) -> Result<ReadTextFileResponse, AcpError> {
+async fn on_read(shared: &Shared, request: ReadTextFileRequest) -> Result<ReadTextFileResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
     let max = shared.config.max_file_bytes;
     match read_text_file(&entry.root, &request.path, request.line, request.limit, max).await {
@@ -164,20 +157,12 @@ async fn on_read(
     }
 }
 
-async fn on_write(
-    shared: &Shared,
-    request: WriteTextFileRequest,
-) -> Result<WriteTextFileResponse, AcpError> {
+async fn on_write(shared: &Shared, request: WriteTextFileRequest) -> Result<WriteTextFileResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
     let max = shared.config.max_file_bytes;
     match write_text_file(&entry.root, &request.path, &request.content, max).await {
         Ok(path) => {
-            entry
-                .emit(AgentEvent::FsWrite {
-                    path,
-                    bytes: request.content.len(),
-                })
-                .await;
+            entry.emit(AgentEvent::FsWrite { path, bytes: request.content.len() }).await;
             Ok(WriteTextFileResponse::new())
         }
         Err(error) => Err(fs_denied(&entry, FsOperation::Write, &request.path, &error).await),
@@ -191,13 +176,7 @@ async fn fs_denied(
     error: &ConfinementError,
 ) -> AcpError {
     let reason = error.to_string();
-    entry
-        .emit(AgentEvent::FsDenied {
-            operation,
-            path: path.to_path_buf(),
-            reason,
-        })
-        .await;
+    entry.emit(AgentEvent::FsDenied { operation, path: path.to_path_buf(), reason }).await;
     denied(error)
 }
 
@@ -206,26 +185,16 @@ async fn on_create_terminal(
     request: CreateTerminalRequest,
 ) -> Result<CreateTerminalResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
-    match shared
-        .terminals
-        .create(&request.session_id.0, &entry.root, &request)
-    {
+    match shared.terminals.create(&request.session_id.0, &entry.root, &request) {
         Ok((id, cwd, proc)) => {
             entry
-                .emit(AgentEvent::TerminalStarted {
-                    terminal_id: id.clone(),
-                    command: request.command,
-                    cwd,
-                })
+                .emit(AgentEvent::TerminalStarted { terminal_id: id.clone(), command: request.command, cwd })
                 .await;
             let (watcher, terminal_id) = (entry.clone(), id.clone());
             tokio::spawn(async move {
                 let info = proc.wait().await;
-                let event = AgentEvent::TerminalExited {
-                    terminal_id,
-                    exit_code: info.code,
-                    signal: info.signal,
-                };
+                let event =
+                    AgentEvent::TerminalExited { terminal_id, exit_code: info.code, signal: info.signal };
                 watcher.emit(event).await;
             });
             Ok(CreateTerminalResponse::new(id))
@@ -233,11 +202,7 @@ async fn on_create_terminal(
         Err(error) => {
             let reason = error.to_string();
             entry
-                .emit(AgentEvent::TerminalDenied {
-                    command: request.command,
-                    cwd: request.cwd,
-                    reason,
-                })
+                .emit(AgentEvent::TerminalDenied { command: request.command, cwd: request.cwd, reason })
                 .await;
             Err(denied(&error))
         }
@@ -250,10 +215,8 @@ fn on_wait_for_exit(
     responder: Responder<WaitForTerminalExitResponse>,
 ) -> Result<(), AcpError> {
     let found = shared.session(&request.session_id).and_then(|entry| {
-        let proc = shared
-            .terminals
-            .get(&request.session_id.0, &request.terminal_id.0)
-            .map_err(|e| denied(&e))?;
+        let proc =
+            shared.terminals.get(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))?;
         Ok((entry, proc))
     });
     let (entry, proc) = match found {
@@ -270,15 +233,9 @@ fn on_wait_for_exit(
     Ok(())
 }
 
-fn on_output(
-    shared: &Shared,
-    request: &TerminalOutputRequest,
-) -> Result<TerminalOutputResponse, AcpError> {
+fn on_output(shared: &Shared, request: &TerminalOutputRequest) -> Result<TerminalOutputResponse, AcpError> {
     shared.session(&request.session_id)?;
-    let proc = shared
-        .terminals
-        .get(&request.session_id.0, &request.terminal_id.0)
-        .map_err(|e| denied(&e))?;
+    let proc = shared.terminals.get(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))?;
     let (output, truncated, exit) = proc.output();
     let mut response = TerminalOutputResponse::new(output, truncated);
     response.exit_status = exit.as_ref().map(exit_status);
@@ -353,9 +310,7 @@ pub(crate) async fn serve(
         .on_receive_request(
             async move |request: KillTerminalRequest, responder, _cx| {
                 let result = s8.session(&request.session_id).and_then(|_| {
-                    s8.terminals
-                        .kill(&request.session_id.0, &request.terminal_id.0)
-                        .map_err(|e| denied(&e))
+                    s8.terminals.kill(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))
                 });
                 responder.respond_with_result(result.map(|()| KillTerminalResponse::new()))
             },

@@ -71,10 +71,7 @@ impl AgentInfo {
 
     /// `loadSession: true`.
     pub fn supports_load(&self) -> bool {
-        self.capabilities
-            .get("loadSession")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.capabilities.get("loadSession").and_then(Value::as_bool).unwrap_or(false)
     }
 
     /// `sessionCapabilities.resume` present.
@@ -93,16 +90,12 @@ impl AgentInfo {
         is_set: impl Fn(&str) -> bool,
     ) -> Option<&AuthMethodInfo> {
         let env_var = self.auth_methods.iter().find(|m| {
-            m.kind.as_deref() == Some("env_var")
-                && !m.vars.is_empty()
-                && m.vars.iter().all(|v| is_set(v))
+            m.kind.as_deref() == Some("env_var") && !m.vars.is_empty() && m.vars.iter().all(|v| is_set(v))
         });
         env_var.or_else(|| {
             let key_set = hint.env_any_of.iter().any(|v| is_set(v));
             self.auth_methods.iter().find(|m| {
-                key_set
-                    && m.kind.as_deref() != Some("terminal")
-                    && m.id.replace('_', "-").contains("api-key")
+                key_set && m.kind.as_deref() != Some("terminal") && m.id.replace('_', "-").contains("api-key")
             })
         })
     }
@@ -110,21 +103,13 @@ impl AgentInfo {
     /// What to tell a person whose agent demands authentication: variables from `env_var` methods,
     /// else from the profile, plus the profile's login step.
     pub fn auth_advice(&self, hint: &CredentialHint) -> String {
-        let mut vars: Vec<String> = self
-            .auth_methods
-            .iter()
-            .flat_map(|m| m.vars.iter().cloned())
-            .collect();
+        let mut vars: Vec<String> = self.auth_methods.iter().flat_map(|m| m.vars.iter().cloned()).collect();
         for var in &hint.env_any_of {
             if !vars.contains(var) {
                 vars.push(var.clone());
             }
         }
-        CredentialHint {
-            env_any_of: vars,
-            login: hint.login.clone(),
-        }
-        .advice()
+        CredentialHint { env_any_of: vars, login: hint.login.clone() }.advice()
     }
 }
 
@@ -155,9 +140,7 @@ mod tests {
             env_any_of: vec!["OPENAI_API_KEY".into()],
             login: Some("log in with `codex login`".into()),
         };
-        let method = info
-            .env_auth_method(&hint, |v| v == "OPENAI_API_KEY")
-            .unwrap();
+        let method = info.env_auth_method(&hint, |v| v == "OPENAI_API_KEY").unwrap();
         assert_eq!(method.id, "openai-api-key");
         assert!(info.env_auth_method(&hint, |_| false).is_none());
         assert_eq!(
@@ -171,16 +154,8 @@ mod tests {
         let info = AgentInfo::from_raw(&serde_json::json!({
             "authMethods": [{"id": "oauth-personal", "name": "Google"}, {"id": "gemini-api-key", "name": "key"}]
         }));
-        let hint = CredentialHint {
-            env_any_of: vec!["GEMINI_API_KEY".into()],
-            login: None,
-        };
-        assert_eq!(
-            info.env_auth_method(&hint, |v| v == "GEMINI_API_KEY")
-                .unwrap()
-                .id,
-            "gemini-api-key"
-        );
+        let hint = CredentialHint { env_any_of: vec!["GEMINI_API_KEY".into()], login: None };
+        assert_eq!(info.env_auth_method(&hint, |v| v == "GEMINI_API_KEY").unwrap().id, "gemini-api-key");
         assert_eq!(info.auth_advice(&hint), "set GEMINI_API_KEY");
     }
 }

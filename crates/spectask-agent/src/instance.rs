@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    AuthenticateRequest, CancelNotification, ClientCapabilities, FileSystemCapabilities,
-    Implementation, InitializeRequest, LoadSessionRequest, NewSessionRequest, ResumeSessionRequest,
-    SessionId,
+    AuthenticateRequest, CancelNotification, ClientCapabilities, FileSystemCapabilities, Implementation,
+    InitializeRequest, LoadSessionRequest, NewSessionRequest, ResumeSessionRequest, SessionId,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode};
-use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RuntimeConfig;
@@ -57,32 +56,21 @@ pub struct AgentInstance {
 
 impl std::fmt::Debug for AgentInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentInstance")
-            .field("profile", &self.profile.name)
-            .field("pid", &self.pid)
-            .finish()
+        f.debug_struct("AgentInstance").field("profile", &self.profile.name).field("pid", &self.pid).finish()
     }
 }
 
 impl AgentInstance {
     /// Spawns the profile's agent and runs `initialize` (and `authenticate` when an env-var method's
     /// variables are set in the agent's environment).
-    pub async fn start(
-        profile: &AgentProfile,
-        options: InstanceOptions,
-    ) -> Result<Self, AgentError> {
-        let ProfileKind::Acp {
-            command,
-            args,
-            env: profile_env,
-            ..
-        } = &profile.kind
-        else {
+    pub async fn start(profile: &AgentProfile, options: InstanceOptions) -> Result<Self, AgentError> {
+        let ProfileKind::Acp { command, args, env: profile_env, .. } = &profile.kind else {
             return Err(AgentError::NotAcp(profile.name.clone()));
         };
         let config = options.config;
         let mut env = config.base_env();
         env.extend(profile_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let update_credits = Arc::new(Semaphore::new(config.event_buffer.max(1)));
         let spec = SpawnSpec {
             command,
             args,
@@ -90,11 +78,10 @@ impl AgentInstance {
             cwd: &options.cwd,
             max_line_bytes: config.max_line_bytes,
             stderr_tail_bytes: config.stderr_tail_bytes,
+            update_credits: update_credits.clone(),
         };
-        let spawned = spawn(&spec).map_err(|source| AgentError::Spawn {
-            command: command.clone(),
-            source,
-        })?;
+        let spawned =
+            spawn(&spec).map_err(|source| AgentError::Spawn { command: command.clone(), source })?;
         let pid = spawned.pid;
         let latch = spawned.latch.clone();
         let shared = Arc::new(Shared::new(
@@ -102,16 +89,11 @@ impl AgentInstance {
             profile.permission_policy(),
             options.broker,
             latch.clone(),
+            update_credits,
         ));
         let shutdown = CancellationToken::new();
         let (cx_tx, cx_rx) = oneshot::channel();
-        let serve_task = serve(
-            shared.clone(),
-            spawned.sink,
-            spawned.stream,
-            cx_tx,
-            shutdown.clone(),
-        );
+        let serve_task = serve(shared.clone(), spawned.sink, spawned.stream, cx_tx, shutdown.clone());
         tokio::spawn(async move {
             if let Err(error) = serve_task.await {
                 tracing::debug!(pid, %error, "agent connection ended with an error");
@@ -144,16 +126,12 @@ impl AgentInstance {
         raw: Arc<std::sync::OnceLock<serde_json::Value>>,
     ) -> Result<Self, AgentError> {
         let capabilities = ClientCapabilities::new()
-            .fs(FileSystemCapabilities::new()
-                .read_text_file(true)
-                .write_text_file(true))
+            .fs(FileSystemCapabilities::new().read_text_file(true).write_text_file(true))
             .terminal(true);
         let request = InitializeRequest::new(ProtocolVersion::V1)
             .client_capabilities(capabilities)
             .client_info(Implementation::new("spectask", env!("CARGO_PKG_VERSION")));
-        let typed = self
-            .request("initialize", self.cx.send_request(request).block_task())
-            .await;
+        let typed = self.request("initialize", self.cx.send_request(request).block_task()).await;
         let typed = match typed {
             Ok(typed) => typed,
             Err(error) => {
@@ -161,10 +139,7 @@ impl AgentInstance {
                 return Err(error);
             }
         };
-        let raw = raw
-            .get()
-            .cloned()
-            .unwrap_or_else(|| serde_json::to_value(&typed).unwrap_or_default());
+        let raw = raw.get().cloned().unwrap_or_else(|| serde_json::to_value(&typed).unwrap_or_default());
         self.info = AgentInfo::from_raw(&raw);
         if self.env_auth_method_id().is_some() {
             // codex-acp wants `authenticate` even when its variable is set; failures surface at session/new.
@@ -178,20 +153,12 @@ impl AgentInstance {
         method: &'static str,
         request: impl Future<Output = Result<T, AcpError>>,
     ) -> Result<T, AgentError> {
-        call(
-            &self.shared.latch,
-            method,
-            self.shared.config.request_timeout,
-            request,
-        )
-        .await
+        call(&self.shared.latch, method, self.shared.config.request_timeout, request).await
     }
 
     fn env_auth_method_id(&self) -> Option<String> {
         let is_set = |var: &str| self.env.iter().any(|(k, v)| k == var && !v.is_empty());
-        self.info
-            .env_auth_method(&self.profile.credentials, is_set)
-            .map(|m| m.id.clone())
+        self.info.env_auth_method(&self.profile.credentials, is_set).map(|m| m.id.clone())
     }
 
     /// `authenticate` with the env-var method; `Ok(false)` when there is none to use.
@@ -199,13 +166,8 @@ impl AgentInstance {
         let Some(method) = self.env_auth_method_id() else {
             return Ok(false);
         };
-        self.request(
-            "authenticate",
-            self.cx
-                .send_request(AuthenticateRequest::new(method))
-                .block_task(),
-        )
-        .await?;
+        self.request("authenticate", self.cx.send_request(AuthenticateRequest::new(method)).block_task())
+            .await?;
         self.authenticated.store(true, Ordering::SeqCst);
         Ok(true)
     }
@@ -215,10 +177,7 @@ impl AgentInstance {
         if let Some(detail) = detail {
             advice = format!("{advice} ({detail})");
         }
-        AgentError::AuthRequired {
-            profile: self.profile.name.clone(),
-            advice,
-        }
+        AgentError::AuthRequired { profile: self.profile.name.clone(), advice }
     }
 
     /// The agent process id (also its process group id).
@@ -241,17 +200,11 @@ impl AgentInstance {
     }
 
     fn touch(&self) {
-        *self
-            .last_used
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self.last_used.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
     fn root(cwd: &Path) -> Result<PathBuf, AgentError> {
-        cwd.canonicalize().map_err(|source| AgentError::Spawn {
-            command: cwd.display().to_string(),
-            source,
-        })
+        cwd.canonicalize().map_err(|source| AgentError::Spawn { command: cwd.display().to_string(), source })
     }
 
     /// `session/new` in `cwd` (the worktree, also the confinement root); the thread's events go to
@@ -269,9 +222,7 @@ impl AgentInstance {
         let new_session = || {
             self.request(
                 "session/new",
-                self.cx
-                    .send_request(NewSessionRequest::new(root.clone()))
-                    .block_task(),
+                self.cx.send_request(NewSessionRequest::new(root.clone())).block_task(),
             )
         };
         let response = match new_session().await {
@@ -296,9 +247,7 @@ impl AgentInstance {
             other => other?,
         };
         let id = response.session_id.0.to_string();
-        self.shared
-            .sessions
-            .insert(&id, Arc::new(SessionEntry::new(root, events)));
+        self.shared.sessions.insert(&id, Arc::new(SessionEntry::new(root, events)));
         Ok(AcpSessionId(id))
     }
 
@@ -313,21 +262,14 @@ impl AgentInstance {
         self.touch();
         let root = Self::root(cwd)?;
         // Registered before the request: the replay arrives before the response.
-        self.shared.sessions.insert(
-            &session.0,
-            Arc::new(SessionEntry::new(root.clone(), events)),
-        );
+        self.shared.sessions.insert(&session.0, Arc::new(SessionEntry::new(root.clone(), events)));
         let sid = SessionId::new(session.0.clone());
         let result = if self.info.supports_load() {
             let request = LoadSessionRequest::new(sid, root);
-            self.request("session/load", self.cx.send_request(request).block_task())
-                .await
-                .map(drop)
+            self.request("session/load", self.cx.send_request(request).block_task()).await.map(drop)
         } else if self.info.supports_resume() {
             let request = ResumeSessionRequest::new(sid, root);
-            self.request("session/resume", self.cx.send_request(request).block_task())
-                .await
-                .map(drop)
+            self.request("session/resume", self.cx.send_request(request).block_task()).await.map(drop)
         } else {
             Err(AgentError::Unsupported("session/load or session/resume"))
         };
@@ -350,21 +292,22 @@ impl AgentInstance {
         let result = run_turn(&self.cx, &self.shared, session, &entry, text).await;
         self.active_prompts.fetch_sub(1, Ordering::SeqCst);
         self.touch();
+        if matches!(result, Err(AgentError::Fault(_))) {
+            // The process is gone: nothing it asked for can be answered any more.
+            for id in self.shared.sessions.ids() {
+                self.shared.broker.discard_session(&id);
+            }
+            self.shared.terminals.release_all(None);
+        }
         let stop_reason = result?;
-        entry
-            .emit(AgentEvent::TurnEnded {
-                stop_reason: stop_reason.clone(),
-            })
-            .await;
+        entry.emit(AgentEvent::TurnEnded { stop_reason: stop_reason.clone() }).await;
         Ok(stop_reason)
     }
 
     /// `session/cancel`, then every pending approval of the thread is answered `cancelled`.
     pub async fn cancel(&self, session: &AcpSessionId) -> Result<(), AgentError> {
         let notification = CancelNotification::new(SessionId::new(session.0.clone()));
-        self.cx
-            .send_notification(notification)
-            .map_err(|_| AgentError::Stopped(self.pid))?;
+        self.cx.send_notification(notification).map_err(|_| AgentError::Stopped(self.pid))?;
         self.shared.broker.cancel_session(&session.0).await;
         Ok(())
     }
@@ -388,12 +331,8 @@ impl AgentInstance {
 
     /// How long no prompt has been running; `None` while one is.
     pub fn idle_for(&self) -> Option<Duration> {
-        (self.active_prompts.load(Ordering::SeqCst) == 0).then(|| {
-            self.last_used
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .elapsed()
-        })
+        (self.active_prompts.load(Ordering::SeqCst) == 0)
+            .then(|| self.last_used.lock().unwrap_or_else(PoisonError::into_inner).elapsed())
     }
 
     pub(crate) fn hold_permit(&self, permit: OwnedSemaphorePermit) {
@@ -418,10 +357,7 @@ impl AgentInstance {
                 self.wait_exit(Duration::from_secs(2)).await;
             }
         }
-        self.permit
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        self.permit.lock().unwrap_or_else(PoisonError::into_inner).take();
     }
 
     async fn wait_exit(&self, limit: Duration) {
@@ -430,14 +366,15 @@ impl AgentInstance {
 
     async fn wait_exit_bool(&self, limit: Duration) -> bool {
         let mut exited = self.exited.clone();
-        tokio::time::timeout(limit, exited.wait_for(|e| *e))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(limit, exited.wait_for(|e| *e)).await.is_ok_and(|r| r.is_ok())
     }
 }
 
 impl Drop for AgentInstance {
     fn drop(&mut self) {
+        for id in self.shared.sessions.ids() {
+            self.shared.broker.discard_session(&id);
+        }
         if !self.stopping.swap(true, Ordering::SeqCst) {
             self.shared.terminals.release_all(None);
             if !*self.exited.borrow() {

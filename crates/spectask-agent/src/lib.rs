@@ -9,6 +9,18 @@
 //! - [`probe`]: start an agent, report what it says, try a session.
 //! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
 //!
+//! # Wiring
+//!
+//! - One [`AgentRuntime`] per server; `runtime.instance(task, &profile, &worktree)` starts or reuses
+//!   the task's agent (waiting for a slot under `max_live_instances`).
+//! - Per work session: `let (tx, rx) = instance.event_channel();` then `new_thread(&worktree, tx)`
+//!   (record the returned [`AcpSessionId`] on the Thread) or `load_thread(&id, &worktree, tx)`. Drain
+//!   `rx` in its own task while `prompt` runs; the turn ends with [`AgentEvent::TurnEnded`].
+//! - A failed call's [`AgentError::session_outcome`] says `interrupted` or `failed`; its
+//!   [`AgentError::fault`] carries the reason and the stderr tail.
+//! - Approvals: `GET /api/v1/approvals` is `runtime.broker().list()`, `POST /api/v1/approvals/{id}`
+//!   is `runtime.broker().resolve(id, option_id)`.
+//!
 //! Invariant: no unbounded buffers between an agent and spectask: stdout lines, stderr, events,
 //! terminal output and file sizes all have limits in [`RuntimeConfig`].
 

@@ -24,11 +24,7 @@ pub enum ApprovalError {
     #[error("unknown approval {0:?}")]
     UnknownApproval(String),
     #[error("approval {approval} has no option {option:?}; options: {known}")]
-    UnknownOption {
-        approval: String,
-        option: String,
-        known: String,
-    },
+    UnknownOption { approval: String, option: String, known: String },
 }
 
 /// A permission request waiting for a person, as listed by `GET /api/v1/approvals`.
@@ -55,9 +51,7 @@ pub struct PermissionBroker {
 
 impl std::fmt::Debug for PermissionBroker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PermissionBroker")
-            .field("pending", &self.list().len())
-            .finish()
+        f.debug_struct("PermissionBroker").field("pending", &self.list().len()).finish()
     }
 }
 
@@ -72,31 +66,20 @@ impl PermissionBroker {
 
     /// Pending approvals, oldest first (ids are UUIDv7).
     pub fn list(&self) -> Vec<PendingApproval> {
-        self.pending()
-            .values()
-            .map(|p| p.approval.clone())
-            .collect()
+        self.pending().values().map(|p| p.approval.clone()).collect()
     }
 
     /// Whether `session_id` has a pending approval (a waiting turn is not a stalled one).
     pub(crate) fn has_pending(&self, session_id: &str) -> bool {
-        self.pending()
-            .values()
-            .any(|p| p.approval.session_id == session_id)
+        self.pending().values().any(|p| p.approval.session_id == session_id)
     }
 
     /// Answers approval `id` with `option_id` (one of the agent's offered options).
     pub async fn resolve(&self, id: &str, option_id: &str) -> Result<(), ApprovalError> {
         let pending = {
             let mut map = self.pending();
-            let entry = map
-                .get(id)
-                .ok_or_else(|| ApprovalError::UnknownApproval(id.to_owned()))?;
-            let Some(option) = entry
-                .options
-                .iter()
-                .find(|o| o.option_id.0.as_ref() == option_id)
-            else {
+            let entry = map.get(id).ok_or_else(|| ApprovalError::UnknownApproval(id.to_owned()))?;
+            let Some(option) = entry.options.iter().find(|o| o.option_id.0.as_ref() == option_id) else {
                 return Err(ApprovalError::UnknownOption {
                     approval: id.to_owned(),
                     option: option_id.to_owned(),
@@ -133,6 +116,11 @@ impl PermissionBroker {
         }
     }
 
+    /// Drops the pending approvals of `session_id` without answering (its agent is gone).
+    pub(crate) fn discard_session(&self, session_id: &str) {
+        self.pending().retain(|_, p| p.approval.session_id != session_id);
+    }
+
     /// Holds `request` open; emits `PermissionRequested` with the approval id.
     pub(crate) async fn hold(
         &self,
@@ -152,15 +140,8 @@ impl PermissionBroker {
             tool_call: approval.tool_call.clone(),
             options: approval.options.clone(),
         });
-        self.pending().insert(
-            id,
-            Pending {
-                approval,
-                options: request.options,
-                responder,
-                events: events.clone(),
-            },
-        );
+        self.pending()
+            .insert(id, Pending { approval, options: request.options, responder, events: events.clone() });
         let _ = events.send(event).await;
     }
 }
@@ -196,9 +177,7 @@ fn outcome(decision: &Decision) -> RequestPermissionOutcome {
 }
 
 async fn answer(pending: Pending, decision: Decision, by: DecidedBy) {
-    let _ = pending
-        .responder
-        .respond(RequestPermissionResponse::new(outcome(&decision)));
+    let _ = pending.responder.respond(RequestPermissionResponse::new(outcome(&decision)));
     let event = AgentEvent::PermissionDecided {
         tool_call_id: pending.approval.tool_call.id.clone(),
         approval_id: Some(pending.approval.id.clone()),
@@ -212,15 +191,9 @@ async fn answer(pending: Pending, decision: Decision, by: DecidedBy) {
 /// fitting option the answer is `cancelled`.
 pub(crate) fn policy_decision(request: &RequestPermissionRequest, allow: bool) -> Decision {
     let preferred: &[PermissionOptionKind] = if allow {
-        &[
-            PermissionOptionKind::AllowOnce,
-            PermissionOptionKind::AllowAlways,
-        ]
+        &[PermissionOptionKind::AllowOnce, PermissionOptionKind::AllowAlways]
     } else {
-        &[
-            PermissionOptionKind::RejectOnce,
-            PermissionOptionKind::RejectAlways,
-        ]
+        &[PermissionOptionKind::RejectOnce, PermissionOptionKind::RejectAlways]
     };
     preferred
         .iter()
@@ -230,13 +203,7 @@ pub(crate) fn policy_decision(request: &RequestPermissionRequest, allow: bool) -
 
 /// The `auto` policy: allow when every location of the tool call lies inside `root`.
 pub(crate) fn auto_allows(request: &RequestPermissionRequest, root: &Path) -> bool {
-    request
-        .tool_call
-        .fields
-        .locations
-        .iter()
-        .flatten()
-        .all(|location| confine(root, &location.path).is_ok())
+    request.tool_call.fields.locations.iter().flatten().all(|location| confine(root, &location.path).is_ok())
 }
 
 /// Answers `request` right away with a policy decision and reports it.

@@ -31,9 +31,7 @@ pub struct AgentRuntime {
 
 impl std::fmt::Debug for AgentRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentRuntime")
-            .field("config", &self.inner.config)
-            .finish()
+        f.debug_struct("AgentRuntime").field("config", &self.inner.config).finish()
     }
 }
 
@@ -71,13 +69,7 @@ impl AgentRuntime {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
         }
-        let permit = self
-            .inner
-            .slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| AgentError::Stopped(0))?;
+        let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::Stopped(0))?;
         // Another caller may have started it while this one waited for a slot.
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
@@ -89,11 +81,7 @@ impl AgentRuntime {
         };
         let instance = Arc::new(AgentInstance::start(profile, options).await?);
         instance.hold_permit(permit);
-        self.inner
-            .instances
-            .lock()
-            .await
-            .insert(task, instance.clone());
+        self.inner.instances.lock().await.insert(task, instance.clone());
         Ok(instance)
     }
 
@@ -121,14 +109,7 @@ impl AgentRuntime {
 
     /// Stops every instance (graceful shutdown of the server).
     pub async fn stop_all(&self) {
-        let all: Vec<_> = self
-            .inner
-            .instances
-            .lock()
-            .await
-            .drain()
-            .map(|(_, i)| i)
-            .collect();
+        let all: Vec<_> = self.inner.instances.lock().await.drain().map(|(_, i)| i).collect();
         futures::future::join_all(all.iter().map(|i| i.shutdown())).await;
     }
 

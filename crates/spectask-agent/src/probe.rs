@@ -47,15 +47,10 @@ pub struct ProbeReport {
 }
 
 /// Starts the agent; `Err` when it cannot be started or initialized (exit non-zero then).
-pub async fn probe(
-    profile: &AgentProfile,
-    options: ProbeOptions,
-) -> Result<ProbeReport, AgentError> {
+pub async fn probe(profile: &AgentProfile, options: ProbeOptions) -> Result<ProbeReport, AgentError> {
     let dir = std::env::temp_dir().join(format!("spectask-probe-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).map_err(|source| AgentError::Spawn {
-        command: dir.display().to_string(),
-        source,
-    })?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|source| AgentError::Spawn { command: dir.display().to_string(), source })?;
     let result = probe_in(profile, options, dir.clone()).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
@@ -75,12 +70,8 @@ async fn probe_in(
     let (events, _receiver) = instance.event_channel();
     let session = match instance.new_thread(&dir, events).await {
         Ok(id) => SessionProbe::Created { session_id: id.0 },
-        Err(AgentError::AuthRequired { advice, .. }) => {
-            SessionProbe::AuthRequired { message: advice }
-        }
-        Err(error) => SessionProbe::Failed {
-            message: error.to_string(),
-        },
+        Err(AgentError::AuthRequired { advice, .. }) => SessionProbe::AuthRequired { message: advice },
+        Err(error) => SessionProbe::Failed { message: error.to_string() },
     };
     let report = ProbeReport {
         profile: profile.name.clone(),

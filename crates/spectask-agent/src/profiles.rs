@@ -88,12 +88,9 @@ impl AgentProfile {
     /// The profile's permission policy.
     pub fn permission_policy(&self) -> PermissionPolicy {
         match &self.kind {
-            ProfileKind::Acp {
-                permission_policy, ..
+            ProfileKind::Acp { permission_policy, .. } | ProfileKind::Llm { permission_policy, .. } => {
+                *permission_policy
             }
-            | ProfileKind::Llm {
-                permission_policy, ..
-            } => *permission_policy,
         }
     }
 
@@ -168,24 +165,13 @@ impl Profiles {
         let mut profiles = Self::presets();
         for (name, kind) in file.agents {
             let credentials = match (&kind, profiles.profiles.get(&name)) {
-                (
-                    ProfileKind::Llm {
-                        api_key_env: Some(var),
-                        ..
-                    },
-                    _,
-                ) => CredentialHint {
-                    env_any_of: vec![var.clone()],
-                    login: None,
-                },
+                (ProfileKind::Llm { api_key_env: Some(var), .. }, _) => {
+                    CredentialHint { env_any_of: vec![var.clone()], login: None }
+                }
                 (ProfileKind::Acp { .. }, Some(preset)) => preset.credentials.clone(),
                 _ => CredentialHint::default(),
             };
-            profiles.insert(AgentProfile {
-                name,
-                kind,
-                credentials,
-            });
+            profiles.insert(AgentProfile { name, kind, credentials });
         }
         Ok(profiles)
     }
@@ -197,12 +183,10 @@ impl Profiles {
 
     /// The profile named `name`, or an error listing the known names.
     pub fn get(&self, name: &str) -> Result<&AgentProfile, ProfileError> {
-        self.profiles
-            .get(name)
-            .ok_or_else(|| ProfileError::Unknown {
-                name: name.to_owned(),
-                known: self.names().collect::<Vec<_>>().join(", "),
-            })
+        self.profiles.get(name).ok_or_else(|| ProfileError::Unknown {
+            name: name.to_owned(),
+            known: self.names().collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// Profile names in sorted order.
@@ -216,10 +200,7 @@ impl Profiles {
         path_var: Option<&str>,
         lookup_env: impl Fn(&str) -> Option<String>,
     ) -> Vec<Availability> {
-        self.profiles
-            .values()
-            .map(|profile| availability_of(profile, path_var, &lookup_env))
-            .collect()
+        self.profiles.values().map(|profile| availability_of(profile, path_var, &lookup_env)).collect()
     }
 }
 
@@ -229,20 +210,13 @@ fn availability_of(
     lookup_env: &impl Fn(&str) -> Option<String>,
 ) -> Availability {
     let (kind, command, command_path) = match &profile.kind {
-        ProfileKind::Acp { command, .. } => (
-            "acp",
-            Some(command.clone()),
-            find_on_path(command, path_var),
-        ),
+        ProfileKind::Acp { command, .. } => ("acp", Some(command.clone()), find_on_path(command, path_var)),
         ProfileKind::Llm { .. } => ("llm", None, None),
     };
     let command_found = kind == "llm" || command_path.is_some();
     let hint = &profile.credentials;
-    let credentials_present = (!hint.env_any_of.is_empty()).then(|| {
-        hint.env_any_of
-            .iter()
-            .any(|var| lookup_env(var).is_some_and(|value| !value.is_empty()))
-    });
+    let credentials_present = (!hint.env_any_of.is_empty())
+        .then(|| hint.env_any_of.iter().any(|var| lookup_env(var).is_some_and(|value| !value.is_empty())));
     // An agent with a login step may be logged in already: missing variables do not make it unavailable.
     let credentials_ok = credentials_present.unwrap_or(true) || hint.login.is_some();
     Availability {
@@ -263,23 +237,16 @@ pub fn find_on_path(command: &str, path_var: Option<&str>) -> Option<PathBuf> {
         let path = Path::new(command);
         return is_executable(path).then(|| path.to_path_buf());
     }
-    std::env::split_paths(path_var?)
-        .map(|dir| dir.join(command))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(path_var?).map(|dir| dir.join(command)).find(|candidate| is_executable(candidate))
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 fn preset(name: &str, command: &str, args: &[&str], credentials: CredentialHint) -> AgentProfile {
-    let mut profile = AgentProfile::acp(
-        name,
-        command,
-        args.iter().map(|a| (*a).to_owned()).collect(),
-    );
+    let mut profile = AgentProfile::acp(name, command, args.iter().map(|a| (*a).to_owned()).collect());
     profile.credentials = credentials;
     profile
 }
@@ -304,29 +271,18 @@ fn presets() -> Vec<AgentProfile> {
             "codex",
             "codex-acp",
             &[],
-            creds(
-                &["OPENAI_API_KEY", "CODEX_API_KEY"],
-                Some("log in with `codex login`"),
-            ),
+            creds(&["OPENAI_API_KEY", "CODEX_API_KEY"], Some("log in with `codex login`")),
         ),
         preset(
             "gemini",
             "gemini",
             &["--acp"],
-            creds(
-                &["GEMINI_API_KEY"],
-                Some("log in with `gemini` (Google login)"),
-            ),
+            creds(&["GEMINI_API_KEY"], Some("log in with `gemini` (Google login)")),
         ),
         preset("qwen", "qwen", &["--acp"], CredentialHint::default()),
         preset("goose", "goose", &["acp"], CredentialHint::default()),
         preset("opencode", "opencode", &["acp"], CredentialHint::default()),
-        preset(
-            "scripted",
-            "spectask",
-            &["agent", "scripted"],
-            CredentialHint::default(),
-        ),
+        preset("scripted", "spectask", &["agent", "scripted"], CredentialHint::default()),
     ]
 }
 
@@ -355,17 +311,9 @@ mod tests {
         .unwrap();
         let codex = profiles.get("codex").unwrap();
         assert_eq!(codex.permission_policy(), PermissionPolicy::Ask);
-        assert!(
-            matches!(&codex.kind, ProfileKind::Acp { command, .. } if command == "/opt/codex-acp")
-        );
-        assert_eq!(
-            codex.credentials.env_any_of,
-            ["OPENAI_API_KEY", "CODEX_API_KEY"]
-        );
-        assert_eq!(
-            profiles.get("planner").unwrap().credentials.env_any_of,
-            ["PLANNER_KEY"]
-        );
+        assert!(matches!(&codex.kind, ProfileKind::Acp { command, .. } if command == "/opt/codex-acp"));
+        assert_eq!(codex.credentials.env_any_of, ["OPENAI_API_KEY", "CODEX_API_KEY"]);
+        assert_eq!(profiles.get("planner").unwrap().credentials.env_any_of, ["PLANNER_KEY"]);
         assert!(profiles.get("gemini").is_ok());
     }
 
@@ -373,10 +321,7 @@ mod tests {
     fn unknown_profile_lists_known_names() {
         let err = Profiles::presets().get("nope").unwrap_err().to_string();
         assert!(err.contains("\"nope\""), "{err}");
-        assert!(
-            err.contains("claude, codex, gemini, goose, opencode, qwen, scripted"),
-            "{err}"
-        );
+        assert!(err.contains("claude, codex, gemini, goose, opencode, qwen, scripted"), "{err}");
     }
 
     #[test]
@@ -397,14 +342,11 @@ mod tests {
         assert!(codex.command_found);
         assert_eq!(codex.credentials_present, Some(false));
         let advice = codex.credentials_advice.as_deref().unwrap();
-        assert!(
-            advice.starts_with("set OPENAI_API_KEY or CODEX_API_KEY, or log in with `codex login`")
-        );
+        assert!(advice.starts_with("set OPENAI_API_KEY or CODEX_API_KEY, or log in with `codex login`"));
         let gemini = list.iter().find(|a| a.name == "gemini").unwrap();
         assert!(!gemini.command_found && !gemini.available);
-        let with_key = Profiles::presets().availability(Some(&path), |v| {
-            (v == "CODEX_API_KEY").then(|| "k".to_owned())
-        });
+        let with_key =
+            Profiles::presets().availability(Some(&path), |v| (v == "CODEX_API_KEY").then(|| "k".to_owned()));
         let codex = with_key.iter().find(|a| a.name == "codex").unwrap();
         assert_eq!(codex.credentials_present, Some(true));
         assert!(codex.available);

@@ -26,15 +26,8 @@ pub(crate) async fn call<T>(
 }
 
 /// An error answer, unless the connection failed because the process faulted.
-pub(crate) async fn classify(
-    latch: &FaultLatch,
-    method: &'static str,
-    error: AcpError,
-) -> AgentError {
-    if tokio::time::timeout(Duration::from_millis(500), latch.tripped())
-        .await
-        .is_ok()
-    {
+pub(crate) async fn classify(latch: &FaultLatch, method: &'static str, error: AcpError) -> AgentError {
+    if tokio::time::timeout(Duration::from_millis(500), latch.tripped()).await.is_ok() {
         return fault_error(latch).await;
     }
     let message = match &error.data {
@@ -42,11 +35,7 @@ pub(crate) async fn classify(
         Some(data) => format!("{}: {data}", error.message),
         None => error.message.clone(),
     };
-    AgentError::Rejected {
-        method,
-        code: error.code.into(),
-        message,
-    }
+    AgentError::Rejected { method, code: error.code.into(), message }
 }
 
 pub(crate) async fn fault_error(latch: &FaultLatch) -> AgentError {

@@ -33,9 +33,7 @@ mod history;
 mod script;
 mod steps;
 
-pub use script::{
-    PlanItem, Rule, RunStep, Script, ScriptError, Step, ToolCallStep, pattern_matches,
-};
+pub use script::{PlanItem, Rule, RunStep, Script, ScriptError, Step, ToolCallStep, pattern_matches};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -79,9 +77,7 @@ impl AgentState {
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, ScriptedSession>> {
-        self.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -90,14 +86,9 @@ fn initialize_response(script: &Script) -> Result<serde_json::Value, AcpError> {
         .agent_capabilities(
             AgentCapabilities::new()
                 .load_session(true)
-                .session_capabilities(
-                    SessionCapabilities::new().resume(SessionResumeCapabilities::new()),
-                ),
+                .session_capabilities(SessionCapabilities::new().resume(SessionResumeCapabilities::new())),
         )
-        .agent_info(Implementation::new(
-            "spectask-scripted-agent",
-            env!("CARGO_PKG_VERSION"),
-        ));
+        .agent_info(Implementation::new("spectask-scripted-agent", env!("CARGO_PKG_VERSION")));
     let mut value = serde_json::to_value(typed).map_err(AcpError::into_internal_error)?;
     if let Some(var) = &script.auth_env {
         // The typed schema cannot express env-var auth methods (as codex-acp sends them): write raw JSON.
@@ -126,24 +117,15 @@ fn prompt_text(prompt: &[ContentBlock]) -> String {
 ///
 /// `state_dir` keeps each session's history as `<dir>/<session id>.json`, so a new process can
 /// `session/load` a session created by an earlier one.
-pub async fn run_scripted_agent(
-    script: Script,
-    state_dir: Option<PathBuf>,
-) -> Result<(), ScriptError> {
+pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> Result<(), ScriptError> {
     let state = Arc::new(AgentState {
         script,
         store: HistoryStore::new(state_dir),
         authenticated: AtomicBool::new(false),
         sessions: Mutex::new(HashMap::new()),
     });
-    let (s1, s2, s3, s4, s5, s6) = (
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-        state.clone(),
-    );
+    let (s1, s2, s3, s4, s5, s6) =
+        (state.clone(), state.clone(), state.clone(), state.clone(), state.clone(), state.clone());
     Agent
         .v1()
         .name("spectask-scripted-agent")
@@ -151,10 +133,7 @@ pub async fn run_scripted_agent(
             // Untyped, so that the raw JSON (env-var auth methods) is not re-typed by the schema.
             async move |request: UntypedMessage, responder: Responder<serde_json::Value>, _cx| {
                 if request.method() != "initialize" {
-                    return Ok(Handled::No {
-                        message: (request, responder),
-                        retry: false,
-                    });
+                    return Ok(Handled::No { message: (request, responder), retry: false });
                 }
                 responder.respond(initialize_response(&s1.script)?)?;
                 Ok(Handled::Yes)
@@ -174,9 +153,7 @@ pub async fn run_scripted_agent(
                     s2.authenticated.store(true, Ordering::SeqCst);
                     responder.respond(AuthenticateResponse::new())
                 } else {
-                    responder.respond_with_error(
-                        AcpError::internal_error().data(format!("{var} is not set")),
-                    )
+                    responder.respond_with_error(AcpError::internal_error().data(format!("{var} is not set")))
                 }
             },
             agent_client_protocol::on_receive_request!(),
@@ -189,11 +166,7 @@ pub async fn run_scripted_agent(
                 let id = uuid::Uuid::now_v7().to_string();
                 let history = History::new(request.cwd.clone());
                 s3.store.save(&id, &history);
-                let session = ScriptedSession {
-                    cwd: request.cwd,
-                    history,
-                    cancel: CancellationToken::new(),
-                };
+                let session = ScriptedSession { cwd: request.cwd, history, cancel: CancellationToken::new() };
                 s3.sessions().insert(id.clone(), session);
                 responder.respond(NewSessionResponse::new(SessionId::new(id)))
             },
@@ -213,11 +186,7 @@ pub async fn run_scripted_agent(
                 };
                 history.replay(&cx, &request.session_id)?;
                 history.cwd = request.cwd.clone();
-                let session = ScriptedSession {
-                    cwd: request.cwd,
-                    history,
-                    cancel: CancellationToken::new(),
-                };
+                let session = ScriptedSession { cwd: request.cwd, history, cancel: CancellationToken::new() };
                 s4.sessions().insert(id, session);
                 responder.respond(LoadSessionResponse::new())
             },
@@ -236,8 +205,7 @@ pub async fn run_scripted_agent(
                     let Some(session) = sessions.get_mut(&id) else {
                         drop(sessions);
                         let message = format!("unknown session {id:?}");
-                        return responder
-                            .respond_with_error(AcpError::invalid_params().data(message));
+                        return responder.respond_with_error(AcpError::invalid_params().data(message));
                     };
                     session.cancel = cancel.clone();
                     session.history.push_user(&text);

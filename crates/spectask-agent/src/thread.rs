@@ -43,26 +43,15 @@ pub(crate) struct SessionEntry {
 
 impl SessionEntry {
     pub(crate) fn new(root: PathBuf, events: mpsc::Sender<AgentEvent>) -> Self {
-        SessionEntry {
-            root,
-            events,
-            last_activity: Mutex::new(Instant::now()),
-            busy: AtomicUsize::new(0),
-        }
+        SessionEntry { root, events, last_activity: Mutex::new(Instant::now()), busy: AtomicUsize::new(0) }
     }
 
     pub(crate) fn touch(&self) {
-        *self
-            .last_activity
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        *self.last_activity.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
     pub(crate) fn quiet_for(&self) -> Duration {
-        self.last_activity
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .elapsed()
+        self.last_activity.lock().unwrap_or_else(PoisonError::into_inner).elapsed()
     }
 
     pub(crate) fn is_busy(&self) -> bool {
@@ -134,12 +123,7 @@ pub(crate) async fn run_turn(
     let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
     entry.touch();
     let prompt = vec![ContentBlock::Text(TextContent::new(text.to_owned()))];
-    let request = cx
-        .send_request(PromptRequest::new(
-            SessionId::new(session.0.clone()),
-            prompt,
-        ))
-        .block_task();
+    let request = cx.send_request(PromptRequest::new(SessionId::new(session.0.clone()), prompt)).block_task();
     tokio::pin!(request);
     loop {
         tokio::select! {

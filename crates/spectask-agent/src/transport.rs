@@ -15,7 +15,7 @@ use futures::channel::mpsc;
 use futures::stream::BoxStream;
 use futures::{Sink, SinkExt, StreamExt};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::fault::{FaultKind, FaultLatch, StderrTail, kill_group};
 
@@ -47,6 +47,8 @@ pub(crate) struct SpawnSpec<'a> {
     pub(crate) cwd: &'a Path,
     pub(crate) max_line_bytes: usize,
     pub(crate) stderr_tail_bytes: usize,
+    /// One credit per `session/update` line between the pipe and its handler (see [`read_stdout`]).
+    pub(crate) update_credits: Arc<Semaphore>,
 }
 
 pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
@@ -61,9 +63,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    let pid = child
-        .id()
-        .ok_or_else(|| io::Error::other("agent exited at once"))?;
+    let pid = child.id().ok_or_else(|| io::Error::other("agent exited at once"))?;
     let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -75,11 +75,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
     let raw_initialize = Arc::new(OnceLock::new());
     let stopping = Arc::new(AtomicBool::new(false));
 
-    tokio::spawn(read_stderr(
-        BufReader::new(stderr),
-        stderr_tail,
-        spec.stderr_tail_bytes,
-    ));
+    tokio::spawn(read_stderr(BufReader::new(stderr), stderr_tail, spec.stderr_tail_bytes));
     let (tx, rx) = mpsc::channel(INCOMING_LINES);
     tokio::spawn(read_stdout(
         BufReader::new(stdout),
@@ -87,6 +83,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
         spec.max_line_bytes,
         latch.clone(),
         raw_initialize.clone(),
+        spec.update_credits.clone(),
     ));
 
     let (exited_tx, exited) = watch::channel(false);
@@ -99,10 +96,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
         if !reaper_stopping.load(Ordering::SeqCst) {
             match status {
                 Ok(status) => reaper_latch.trip(FaultKind::from_exit(status)),
-                Err(_) => reaper_latch.trip(FaultKind::ProcessExited {
-                    code: None,
-                    signal: None,
-                }),
+                Err(_) => reaper_latch.trip(FaultKind::ProcessExited { code: None, signal: None }),
             }
         }
         let _ = exited_tx.send(true);
@@ -114,15 +108,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
         stdin.flush().await?;
         Ok::<_, io::Error>(stdin)
     });
-    Ok(Spawned {
-        pid,
-        sink: Box::pin(sink),
-        stream: rx.boxed(),
-        raw_initialize,
-        latch,
-        exited,
-        stopping,
-    })
+    Ok(Spawned { pid, sink: Box::pin(sink), stream: rx.boxed(), raw_initialize, latch, exited, stopping })
 }
 
 /// The result of reading one bounded line.
@@ -142,11 +128,7 @@ async fn read_bounded_line<R: AsyncBufRead + Unpin>(
     loop {
         let available = reader.fill_buf().await?;
         if available.is_empty() {
-            return Ok(if buf.is_empty() {
-                LineRead::Eof
-            } else {
-                LineRead::Line
-            });
+            return Ok(if buf.is_empty() { LineRead::Eof } else { LineRead::Line });
         }
         let (take, done) = match available.iter().position(|b| *b == b'\n') {
             Some(i) => (i, true),
@@ -172,15 +154,14 @@ async fn read_stdout<R: AsyncBufRead + Unpin>(
     max_line_bytes: usize,
     latch: FaultLatch,
     raw_initialize: Arc<OnceLock<serde_json::Value>>,
+    update_credits: Arc<Semaphore>,
 ) {
     let mut buf = Vec::new();
     loop {
         match read_bounded_line(&mut reader, &mut buf, max_line_bytes).await {
             Ok(LineRead::Eof) | Err(_) => return,
             Ok(LineRead::TooLong) => {
-                latch.trip(FaultKind::LineTooLong {
-                    limit: max_line_bytes,
-                });
+                latch.trip(FaultKind::LineTooLong { limit: max_line_bytes });
                 return;
             }
             Ok(LineRead::Line) => {}
@@ -196,11 +177,17 @@ async fn read_stdout<R: AsyncBufRead + Unpin>(
                 return;
             }
         };
-        if let Some(result) = value
-            .get("result")
-            .filter(|r| r.get("protocolVersion").is_some())
-        {
+        if let Some(result) = value.get("result").filter(|r| r.get("protocolVersion").is_some()) {
             let _ = raw_initialize.set(result.clone());
+        }
+        if value.get("method").and_then(serde_json::Value::as_str) == Some("session/update") {
+            // The protocol engine queues lines without bound while a handler waits, so updates are
+            // counted here: the update handler returns the credit once the event is in its thread's
+            // channel. No credit, no read: the pipe fills and the agent blocks (back-pressure).
+            match update_credits.acquire().await {
+                Ok(credit) => credit.forget(),
+                Err(_) => return,
+            }
         }
         let line = String::from_utf8_lossy(&buf).into_owned();
         // A full channel blocks here, and so the agent's writes: back-pressure, not buffering.

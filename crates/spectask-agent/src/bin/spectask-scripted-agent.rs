@@ -13,9 +13,7 @@ fn parse_args() -> Result<(PathBuf, Option<PathBuf>), String> {
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
         let value = |args: &mut dyn Iterator<Item = std::ffi::OsString>| {
-            args.next()
-                .map(PathBuf::from)
-                .ok_or_else(|| format!("missing value for {arg:?}\n{USAGE}"))
+            args.next().map(PathBuf::from).ok_or_else(|| format!("missing value for {arg:?}\n{USAGE}"))
         };
         match arg.to_str() {
             Some("--script") => script = Some(value(&mut args)?),
@@ -30,9 +28,7 @@ fn parse_args() -> Result<(PathBuf, Option<PathBuf>), String> {
 async fn main() -> ExitCode {
     let result = match parse_args() {
         Ok((script, state_dir)) => match Script::load(&script) {
-            Ok(script) => run_scripted_agent(script, state_dir)
-                .await
-                .map_err(|e| e.to_string()),
+            Ok(script) => run_scripted_agent(script, state_dir).await.map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
         },
         Err(message) => Err(message),

@@ -21,13 +21,11 @@ pub fn confine(root: &Path, path: &Path) -> Result<PathBuf, ConfinementError> {
         return Err(ConfinementError::GitDir(path.to_path_buf()));
     }
     let resolved = resolve_existing_prefix(path)?;
-    let relative = resolved
-        .strip_prefix(root)
-        .map_err(|_| ConfinementError::OutsideRoot {
-            path: path.to_path_buf(),
-            resolved: resolved.clone(),
-            root: root.to_path_buf(),
-        })?;
+    let relative = resolved.strip_prefix(root).map_err(|_| ConfinementError::OutsideRoot {
+        path: path.to_path_buf(),
+        resolved: resolved.clone(),
+        root: root.to_path_buf(),
+    })?;
     if in_git(relative) {
         return Err(ConfinementError::GitDir(path.to_path_buf()));
     }
@@ -41,10 +39,7 @@ fn resolve_existing_prefix(path: &Path) -> Result<PathBuf, ConfinementError> {
     loop {
         match existing.canonicalize() {
             Ok(canonical) => {
-                return Ok(missing
-                    .iter()
-                    .rev()
-                    .fold(canonical, |acc: PathBuf, part| acc.join(part)));
+                return Ok(missing.iter().rev().fold(canonical, |acc: PathBuf, part| acc.join(part)));
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
@@ -67,9 +62,7 @@ pub async fn read_text_file(
     max_bytes: usize,
 ) -> Result<(PathBuf, String), ConfinementError> {
     let resolved = confine(root, path)?;
-    let meta = tokio::fs::metadata(&resolved)
-        .await
-        .map_err(|e| ConfinementError::io(path, &e))?;
+    let meta = tokio::fs::metadata(&resolved).await.map_err(|e| ConfinementError::io(path, &e))?;
     if !meta.is_file() {
         return Err(ConfinementError::NotAFile(path.to_path_buf()));
     }
@@ -80,9 +73,7 @@ pub async fn read_text_file(
             limit: max_bytes,
         });
     }
-    let text = tokio::fs::read_to_string(&resolved)
-        .await
-        .map_err(|e| ConfinementError::io(path, &e))?;
+    let text = tokio::fs::read_to_string(&resolved).await.map_err(|e| ConfinementError::io(path, &e))?;
     let selected = match (line, limit) {
         (None, None) => text,
         (line, limit) => {
@@ -104,27 +95,19 @@ pub async fn write_text_file(
     let resolved = confine(root, path)?;
     if content.len() > max_bytes {
         let bytes = content.len() as u64;
-        return Err(ConfinementError::TooLarge {
-            path: path.to_path_buf(),
-            bytes,
-            limit: max_bytes,
-        });
+        return Err(ConfinementError::TooLarge { path: path.to_path_buf(), bytes, limit: max_bytes });
     }
     match tokio::fs::symlink_metadata(&resolved).await {
         Ok(meta) if !meta.is_file() => return Err(ConfinementError::NotAFile(path.to_path_buf())),
         Ok(_) => {}
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             if let Some(parent) = resolved.parent() {
-                tokio::fs::create_dir_all(parent)
-                    .await
-                    .map_err(|e| ConfinementError::io(path, &e))?;
+                tokio::fs::create_dir_all(parent).await.map_err(|e| ConfinementError::io(path, &e))?;
             }
         }
         Err(error) => return Err(ConfinementError::io(path, &error)),
     }
-    tokio::fs::write(&resolved, content)
-        .await
-        .map_err(|e| ConfinementError::io(path, &e))?;
+    tokio::fs::write(&resolved, content).await.map_err(|e| ConfinementError::io(path, &e))?;
     Ok(resolved)
 }
 
@@ -148,54 +131,24 @@ mod tests {
     fn confines_paths_to_the_root() {
         let (dir, root) = setup();
         assert!(confine(&root, &root.join("src/new/file.rs")).is_ok());
-        assert_eq!(
-            confine(&root, &root.join("in/x")).unwrap(),
-            root.join("src/x")
-        );
+        assert_eq!(confine(&root, &root.join("in/x")).unwrap(), root.join("src/x"));
         let denied = |p: PathBuf| confine(&root, &p).unwrap_err();
-        assert!(matches!(
-            denied(PathBuf::from("src/a")),
-            ConfinementError::NotAbsolute(_)
-        ));
-        assert!(matches!(
-            denied(root.join("src/../../secret")),
-            ConfinementError::ParentComponent(_)
-        ));
-        assert!(matches!(
-            denied(dir.path().join("secret")),
-            ConfinementError::OutsideRoot { .. }
-        ));
-        assert!(matches!(
-            denied(root.join("out")),
-            ConfinementError::OutsideRoot { .. }
-        ));
-        assert!(matches!(
-            denied(root.join(".git")),
-            ConfinementError::GitDir(_)
-        ));
-        assert!(matches!(
-            denied(root.join(".git/config")),
-            ConfinementError::GitDir(_)
-        ));
-        assert!(matches!(
-            denied(PathBuf::from("/etc/passwd")),
-            ConfinementError::OutsideRoot { .. }
-        ));
+        assert!(matches!(denied(PathBuf::from("src/a")), ConfinementError::NotAbsolute(_)));
+        assert!(matches!(denied(root.join("src/../../secret")), ConfinementError::ParentComponent(_)));
+        assert!(matches!(denied(dir.path().join("secret")), ConfinementError::OutsideRoot { .. }));
+        assert!(matches!(denied(root.join("out")), ConfinementError::OutsideRoot { .. }));
+        assert!(matches!(denied(root.join(".git")), ConfinementError::GitDir(_)));
+        assert!(matches!(denied(root.join(".git/config")), ConfinementError::GitDir(_)));
+        assert!(matches!(denied(PathBuf::from("/etc/passwd")), ConfinementError::OutsideRoot { .. }));
     }
 
     #[tokio::test]
     async fn reads_line_ranges_and_writes_with_parents() {
         let (_dir, root) = setup();
-        write_text_file(&root, &root.join("a/b.txt"), "1\n2\n3\n", 100)
-            .await
-            .unwrap();
-        let (_, text) = read_text_file(&root, &root.join("a/b.txt"), Some(2), Some(1), 100)
-            .await
-            .unwrap();
+        write_text_file(&root, &root.join("a/b.txt"), "1\n2\n3\n", 100).await.unwrap();
+        let (_, text) = read_text_file(&root, &root.join("a/b.txt"), Some(2), Some(1), 100).await.unwrap();
         assert_eq!(text, "2\n");
-        let err = read_text_file(&root, &root.join("a/b.txt"), None, None, 2)
-            .await
-            .unwrap_err();
+        let err = read_text_file(&root, &root.join("a/b.txt"), None, None, 2).await.unwrap_err();
         assert!(matches!(err, ConfinementError::TooLarge { .. }));
         assert!(matches!(
             read_text_file(&root, &root.join("src"), None, None, 9).await,

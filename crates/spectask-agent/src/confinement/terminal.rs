@@ -31,10 +31,7 @@ impl ExitInfo {
                 code: status.code().and_then(|c| u32::try_from(c).ok()),
                 signal: status.signal().map(signal_name),
             },
-            None => ExitInfo {
-                code: None,
-                signal: Some("unknown".to_owned()),
-            },
+            None => ExitInfo { code: None, signal: Some("unknown".to_owned()) },
         }
     }
 }
@@ -84,11 +81,7 @@ impl TerminalProc {
     /// Current output, whether it was truncated, and the exit status once the command ended.
     pub fn output(&self) -> (String, bool, Option<ExitInfo>) {
         let out = self.output.lock().unwrap_or_else(PoisonError::into_inner);
-        (
-            String::from_utf8_lossy(&out.bytes).into_owned(),
-            out.truncated,
-            self.exit.borrow().clone(),
-        )
+        (String::from_utf8_lossy(&out.bytes).into_owned(), out.truncated, self.exit.borrow().clone())
     }
 
     /// Waits for the command to end (bounded by the terminal time limit).
@@ -117,11 +110,7 @@ pub(crate) struct Terminals {
 
 impl Terminals {
     pub(crate) fn new(limits: TerminalLimits, base_env: Vec<(String, String)>) -> Self {
-        Terminals {
-            limits,
-            base_env,
-            map: Mutex::new(HashMap::new()),
-        }
+        Terminals { limits, base_env, map: Mutex::new(HashMap::new()) }
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TerminalProc>>> {
@@ -142,9 +131,7 @@ impl Terminals {
         let limit = request
             .output_byte_limit
             .and_then(|l| usize::try_from(l).ok())
-            .map_or(self.limits.output_byte_limit, |l| {
-                l.min(self.limits.output_byte_limit)
-            });
+            .map_or(self.limits.output_byte_limit, |l| l.min(self.limits.output_byte_limit));
         let mut command = tokio::process::Command::new(&request.command);
         command
             .args(&request.args)
@@ -162,28 +149,19 @@ impl Terminals {
             message: e.to_string(),
         };
         let mut child = command.spawn().map_err(spawn_error)?;
-        let pid = child
-            .id()
-            .ok_or_else(|| spawn_error(std::io::Error::other("exited at once")))?;
+        let pid = child.id().ok_or_else(|| spawn_error(std::io::Error::other("exited at once")))?;
         let (exit_tx, exit_rx) = watch::channel(None);
         let proc = Arc::new(TerminalProc {
             session: session.to_owned(),
             pid,
-            output: Mutex::new(OutputBuffer {
-                bytes: Vec::new(),
-                limit,
-                truncated: false,
-            }),
+            output: Mutex::new(OutputBuffer { bytes: Vec::new(), limit, truncated: false }),
             exit: exit_rx,
         });
-        let readers: Vec<_> = [
-            child.stdout.take().map(Pipe::Out),
-            child.stderr.take().map(Pipe::Err),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|pipe| tokio::spawn(read_into(pipe, proc.clone())))
-        .collect();
+        let readers: Vec<_> = [child.stdout.take().map(Pipe::Out), child.stderr.take().map(Pipe::Err)]
+            .into_iter()
+            .flatten()
+            .map(|pipe| tokio::spawn(read_into(pipe, proc.clone())))
+            .collect();
         let time_limit = self.limits.time_limit;
         tokio::spawn(async move {
             let status = tokio::select! {
@@ -206,11 +184,7 @@ impl Terminals {
     }
 
     /// The terminal `id` of `session`.
-    pub(crate) fn get(
-        &self,
-        session: &str,
-        id: &str,
-    ) -> Result<Arc<TerminalProc>, ConfinementError> {
+    pub(crate) fn get(&self, session: &str, id: &str) -> Result<Arc<TerminalProc>, ConfinementError> {
         self.map()
             .get(id)
             .filter(|proc| proc.session == session)
@@ -259,10 +233,7 @@ async fn read_into(pipe: Pipe, proc: Arc<TerminalProc>) {
         if n == 0 {
             break;
         }
-        proc.output
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(&buf[..n]);
+        proc.output.lock().unwrap_or_else(PoisonError::into_inner).push(&buf[..n]);
     }
 }
 
@@ -272,11 +243,7 @@ mod tests {
 
     #[test]
     fn output_truncates_from_the_start_at_a_char_boundary() {
-        let mut out = OutputBuffer {
-            bytes: Vec::new(),
-            limit: 4,
-            truncated: false,
-        };
+        let mut out = OutputBuffer { bytes: Vec::new(), limit: 4, truncated: false };
         out.push("aé€".as_bytes()); // 1 + 2 + 3 bytes
         assert!(out.truncated);
         assert_eq!(String::from_utf8(out.bytes.clone()).unwrap(), "€");

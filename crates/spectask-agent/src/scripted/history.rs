@@ -33,32 +33,19 @@ pub(super) struct History {
 
 impl History {
     pub(super) fn new(cwd: PathBuf) -> Self {
-        History {
-            cwd,
-            entries: Vec::new(),
-        }
+        History { cwd, entries: Vec::new() }
     }
 
     pub(super) fn push_user(&mut self, text: &str) {
-        self.entries.push(Entry {
-            role: Role::User,
-            text: text.to_owned(),
-        });
+        self.entries.push(Entry { role: Role::User, text: text.to_owned() });
     }
 
     pub(super) fn push_agent(&mut self, text: &str) {
-        self.entries.push(Entry {
-            role: Role::Agent,
-            text: text.to_owned(),
-        });
+        self.entries.push(Entry { role: Role::Agent, text: text.to_owned() });
     }
 
     /// Sends the whole history as `session/update` notifications (before the load response).
-    pub(super) fn replay(
-        &self,
-        cx: &ConnectionTo<Client>,
-        session_id: &SessionId,
-    ) -> Result<(), AcpError> {
+    pub(super) fn replay(&self, cx: &ConnectionTo<Client>, session_id: &SessionId) -> Result<(), AcpError> {
         for entry in &self.entries {
             let chunk = ContentChunk::new(ContentBlock::Text(TextContent::new(entry.text.clone())));
             let update = match entry.role {
@@ -84,10 +71,7 @@ impl HistoryStore {
     fn path(&self, id: &str) -> Option<PathBuf> {
         // Session ids are generated here (uuids); refuse anything that could leave the directory.
         let safe = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        self.dir
-            .as_ref()
-            .filter(|_| safe)
-            .map(|dir| dir.join(format!("{id}.json")))
+        self.dir.as_ref().filter(|_| safe).map(|dir| dir.join(format!("{id}.json")))
     }
 
     /// Best effort: a failure is logged to stderr and the session lives on in memory.
@@ -97,10 +81,7 @@ impl HistoryStore {
             .map_err(std::io::Error::other)
             .and_then(|bytes| std::fs::write(&path, bytes));
         if let Err(error) = written {
-            eprintln!(
-                "scripted agent: cannot save history {}: {error}",
-                path.display()
-            );
+            eprintln!("scripted agent: cannot save history {}: {error}", path.display());
         }
     }
 

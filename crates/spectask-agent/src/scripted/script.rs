@@ -3,9 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use agent_client_protocol::Error as AcpError;
-use agent_client_protocol::v1::schema::{
-    PlanEntryPriority, PlanEntryStatus, ToolCallStatus, ToolKind,
-};
+use agent_client_protocol::v1::schema::{PlanEntryPriority, PlanEntryStatus, ToolCallStatus, ToolKind};
 use serde::Deserialize;
 
 /// A parsed script.
@@ -102,10 +100,7 @@ pub struct RunStep {
 #[derive(Debug, thiserror::Error)]
 pub enum ScriptError {
     #[error("cannot read script {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid script {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("scripted agent connection failed: {0}")]
@@ -115,10 +110,7 @@ pub enum ScriptError {
 impl Script {
     /// Parses TOML, or JSON when the text starts with `{`.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, ScriptError> {
-        let parse_error = |message: String| ScriptError::Parse {
-            path: origin.to_path_buf(),
-            message,
-        };
+        let parse_error = |message: String| ScriptError::Parse { path: origin.to_path_buf(), message };
         if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|e| parse_error(e.to_string()))
         } else {
@@ -128,10 +120,8 @@ impl Script {
 
     /// Reads and parses a script file.
     pub fn load(path: &Path) -> Result<Self, ScriptError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ScriptError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text, path)
     }
 
@@ -208,11 +198,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(script.rules[0].steps.len(), 15);
-        let json = Script::parse(
-            r#"{"rule":[{"match":"*","steps":["hang",{"sleep":1}]}]}"#,
-            Path::new("s.json"),
-        )
-        .unwrap();
+        let json =
+            Script::parse(r#"{"rule":[{"match":"*","steps":["hang",{"sleep":1}]}]}"#, Path::new("s.json"))
+                .unwrap();
         assert_eq!(json.rules[0].steps.len(), 2);
         let err = Script::parse("[[rule]]\nmatch = 1\n", Path::new("bad.toml")).unwrap_err();
         assert!(err.to_string().contains("bad.toml"), "{err}");

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ContentBlock, ContentChunk, CreateTerminalRequest, Diff, PermissionOption,
-    PermissionOptionKind, Plan, PlanEntry, ReadTextFileRequest, ReleaseTerminalRequest,
-    RequestPermissionOutcome, RequestPermissionRequest, SessionId, SessionNotification,
-    SessionUpdate, StopReason, TerminalOutputRequest, TextContent, ToolCall, ToolCallContent,
-    ToolCallLocation, ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields, ToolKind, UsageUpdate,
-    WaitForTerminalExitRequest, WriteTextFileRequest,
+    ContentBlock, ContentChunk, CreateTerminalRequest, Diff, PermissionOption, PermissionOptionKind, Plan,
+    PlanEntry, ReadTextFileRequest, ReleaseTerminalRequest, RequestPermissionOutcome,
+    RequestPermissionRequest, SessionId, SessionNotification, SessionUpdate, StopReason,
+    TerminalOutputRequest, TextContent, ToolCall, ToolCallContent, ToolCallLocation, ToolCallStatus,
+    ToolCallUpdate, ToolCallUpdateFields, ToolKind, UsageUpdate, WaitForTerminalExitRequest,
+    WriteTextFileRequest,
 };
 use agent_client_protocol::{Client, Error as AcpError};
 use tokio_util::sync::CancellationToken;
@@ -40,19 +40,13 @@ impl Turn {
                 self.say(&format!("error: {}", describe(&error)));
             }
         }
-        let stop = if self.cancel.is_cancelled() {
-            StopReason::Cancelled
-        } else {
-            StopReason::EndTurn
-        };
+        let stop = if self.cancel.is_cancelled() { StopReason::Cancelled } else { StopReason::EndTurn };
         (stop, self.reply)
     }
 
     fn update(&self, update: SessionUpdate) {
         // A failed notification means the connection is closing; the turn ends on its own then.
-        let _ = self
-            .cx
-            .send_notification(SessionNotification::new(self.session_id.clone(), update));
+        let _ = self.cx.send_notification(SessionNotification::new(self.session_id.clone(), update));
     }
 
     fn say(&mut self, text: &str) {
@@ -62,11 +56,7 @@ impl Turn {
 
     fn resolve(&self, path: &str) -> PathBuf {
         let path = Path::new(path);
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.cwd.join(path)
-        }
+        if path.is_absolute() { path.to_path_buf() } else { self.cwd.join(path) }
     }
 
     async fn step(&mut self, step: Step) -> Result<(), AcpError> {
@@ -80,8 +70,7 @@ impl Turn {
             }
             Step::WriteFile { path, content } => {
                 let path = self.resolve(&path);
-                let request =
-                    WriteTextFileRequest::new(self.session_id.clone(), path.clone(), content);
+                let request = WriteTextFileRequest::new(self.session_id.clone(), path.clone(), content);
                 self.cx.send_request(request).block_task().await?;
                 self.say(&format!("wrote {}", path.display()));
             }
@@ -128,11 +117,7 @@ impl Turn {
     }
 
     fn tool_call(&self, call: ToolCallStep) {
-        let locations = call
-            .path
-            .iter()
-            .map(|p| ToolCallLocation::new(self.resolve(p)))
-            .collect();
+        let locations = call.path.iter().map(|p| ToolCallLocation::new(self.resolve(p))).collect();
         let start = ToolCall::new(call.id.clone(), call.title)
             .kind(call.kind)
             .status(ToolCallStatus::InProgress)
@@ -142,35 +127,19 @@ impl Turn {
             let diff = Diff::new(self.resolve(&path), call.new_text).old_text(call.old_text);
             vec![ToolCallContent::Diff(diff)]
         });
-        let fields = ToolCallUpdateFields::new()
-            .status(call.status)
-            .content(content);
-        self.update(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(
-            call.id, fields,
-        )));
+        let fields = ToolCallUpdateFields::new().status(call.status).content(content);
+        self.update(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(call.id, fields)));
     }
 
     async fn run_command(&mut self, run: RunStep) -> Result<(), AcpError> {
-        let mut request =
-            CreateTerminalRequest::new(self.session_id.clone(), run.command).args(run.args);
-        request.cwd = Some(
-            run.cwd
-                .map_or_else(|| self.cwd.clone(), |cwd| self.resolve(&cwd)),
-        );
+        let mut request = CreateTerminalRequest::new(self.session_id.clone(), run.command).args(run.args);
+        request.cwd = Some(run.cwd.map_or_else(|| self.cwd.clone(), |cwd| self.resolve(&cwd)));
         request.output_byte_limit = run.output_byte_limit;
-        let terminal = self
-            .cx
-            .send_request(request)
-            .block_task()
-            .await?
-            .terminal_id;
+        let terminal = self.cx.send_request(request).block_task().await?.terminal_id;
         let sid = self.session_id.clone();
         let waited = self
             .cx
-            .send_request(WaitForTerminalExitRequest::new(
-                sid.clone(),
-                terminal.clone(),
-            ))
+            .send_request(WaitForTerminalExitRequest::new(sid.clone(), terminal.clone()))
             .block_task()
             .await;
         let output = self
@@ -178,26 +147,19 @@ impl Turn {
             .send_request(TerminalOutputRequest::new(sid.clone(), terminal.clone()))
             .block_task()
             .await;
-        self.cx
-            .send_request(ReleaseTerminalRequest::new(sid, terminal))
-            .block_task()
-            .await?;
+        self.cx.send_request(ReleaseTerminalRequest::new(sid, terminal)).block_task().await?;
         let exit = waited?.exit_status;
         let output = output?;
         self.say(&format!(
             "exit {}: {}{}",
-            exit.exit_code
-                .map_or_else(|| exit.signal.unwrap_or_default(), |code| code.to_string()),
+            exit.exit_code.map_or_else(|| exit.signal.unwrap_or_default(), |code| code.to_string()),
             output.output,
             if output.truncated { " (truncated)" } else { "" },
         ));
         Ok(())
     }
 
-    fn ask_permission_owned(
-        &self,
-        title: String,
-    ) -> impl Future<Output = Result<String, AcpError>> + use<> {
+    fn ask_permission_owned(&self, title: String) -> impl Future<Output = Result<String, AcpError>> + use<> {
         let request = permission_request(&self.session_id, &title, None);
         let sent = self.cx.send_request(request);
         async move { Ok(outcome_name(sent.block_task().await?.outcome)) }
@@ -206,9 +168,7 @@ impl Turn {
     async fn ask_permission(&self, title: &str, path: Option<&str>) -> Result<String, AcpError> {
         let path = path.map(|p| self.resolve(p));
         let request = permission_request(&self.session_id, title, path);
-        Ok(outcome_name(
-            self.cx.send_request(request).block_task().await?.outcome,
-        ))
+        Ok(outcome_name(self.cx.send_request(request).block_task().await?.outcome))
     }
 }
 
@@ -250,19 +210,14 @@ fn text_chunk(text: &str) -> ContentChunk {
 }
 
 fn plan(items: Vec<PlanItem>) -> Plan {
-    Plan::new(
-        items
-            .into_iter()
-            .map(|i| PlanEntry::new(i.content, i.priority, i.status))
-            .collect(),
-    )
+    Plan::new(items.into_iter().map(|i| PlanEntry::new(i.content, i.priority, i.status)).collect())
 }
 
 /// A valid `session/update` line of at least `bytes` bytes.
 fn oversized_line(session_id: &SessionId, bytes: usize) -> String {
     let chunk = SessionUpdate::AgentMessageChunk(text_chunk(&"x".repeat(bytes)));
-    let params = serde_json::to_value(SessionNotification::new(session_id.clone(), chunk))
-        .unwrap_or_default();
+    let params =
+        serde_json::to_value(SessionNotification::new(session_id.clone(), chunk)).unwrap_or_default();
     serde_json::json!({"jsonrpc": "2.0", "method": "session/update", "params": params}).to_string()
 }
 

@@ -30,14 +30,7 @@ async fn missing_credentials_name_the_variable() {
 async fn present_credentials_authenticate_with_the_env_var_method() {
     let fx = Fixture::new(SCRIPT);
     let env = [("SCRIPTED_API_KEY", "dummy")];
-    let agent = fx
-        .start_with(
-            config(),
-            PermissionPolicy::Auto,
-            PermissionBroker::new(),
-            &env,
-        )
-        .await;
+    let agent = fx.start_with(config(), PermissionPolicy::Auto, PermissionBroker::new(), &env).await;
     let (tx, _rx) = agent.event_channel();
     agent.new_thread(&fx.worktree, tx).await.unwrap();
     agent.shutdown().await;
@@ -46,40 +39,18 @@ async fn present_credentials_authenticate_with_the_env_var_method() {
 #[tokio::test]
 async fn probe_reports_initialize_and_session_status() {
     let fx = Fixture::new("");
-    let report = probe(
-        &fx.profile(PermissionPolicy::Auto, &[]),
-        ProbeOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        report.agent.name.as_deref(),
-        Some("spectask-scripted-agent")
-    );
+    let report = probe(&fx.profile(PermissionPolicy::Auto, &[]), ProbeOptions::default()).await.unwrap();
+    assert_eq!(report.agent.name.as_deref(), Some("spectask-scripted-agent"));
     assert_eq!(report.agent.protocol_version, Some(1));
-    assert!(
-        matches!(report.session, SessionProbe::Created { .. }),
-        "{:?}",
-        report.session
-    );
+    assert!(matches!(report.session, SessionProbe::Created { .. }), "{:?}", report.session);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["session"]["status"], "created");
     assert_eq!(json["capabilities"]["loadSession"], true);
     crate::support::assert_gone(report.pid).await;
 
     let fx = Fixture::new(SCRIPT);
-    let report = probe(
-        &fx.profile(PermissionPolicy::Auto, &[]),
-        ProbeOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        report.session,
-        SessionProbe::AuthRequired {
-            message: "set SCRIPTED_API_KEY".to_owned()
-        }
-    );
+    let report = probe(&fx.profile(PermissionPolicy::Auto, &[]), ProbeOptions::default()).await.unwrap();
+    assert_eq!(report.session, SessionProbe::AuthRequired { message: "set SCRIPTED_API_KEY".to_owned() });
     assert_eq!(report.agent.auth_methods[0].vars, ["SCRIPTED_API_KEY"]);
     crate::support::assert_gone(report.pid).await;
 }

@@ -29,8 +29,7 @@ async fn every_escape_is_denied_and_reported() {
     let fx = Fixture::new(SCRIPT);
     std::fs::write(fx.outside().join("secret"), "top secret").unwrap();
     std::os::unix::fs::symlink(fx.outside(), fx.worktree.join("link-out")).unwrap();
-    std::os::unix::fs::symlink(fx.outside().join("secret"), fx.worktree.join("secret-link"))
-        .unwrap();
+    std::os::unix::fs::symlink(fx.outside().join("secret"), fx.worktree.join("secret-link")).unwrap();
     let agent = fx.start(config(), PermissionPolicy::Auto).await;
     let (tx, mut rx) = agent.event_channel();
     let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
@@ -40,77 +39,38 @@ async fn every_escape_is_denied_and_reported() {
     let denied: Vec<(FsOperation, String)> = events
         .iter()
         .filter_map(|e| match e {
-            AgentEvent::FsDenied {
-                operation, reason, ..
-            } => Some((*operation, reason.clone())),
+            AgentEvent::FsDenied { operation, reason, .. } => Some((*operation, reason.clone())),
             _ => None,
         })
         .collect();
     assert_eq!(denied.len(), 6, "{denied:#?}");
     assert!(denied[0].1.contains("contains `..`"), "{}", denied[0].1);
-    assert!(
-        denied[1].1.contains("outside the worktree"),
-        "{}",
-        denied[1].1
-    );
-    assert!(
-        denied[2].1.contains("outside the worktree"),
-        "{}",
-        denied[2].1
-    );
+    assert!(denied[1].1.contains("outside the worktree"), "{}", denied[1].1);
+    assert!(denied[2].1.contains("outside the worktree"), "{}", denied[2].1);
     assert_eq!(denied[3].0, FsOperation::Read);
-    assert!(
-        denied[3].1.contains("outside the worktree"),
-        "{}",
-        denied[3].1
-    );
+    assert!(denied[3].1.contains("outside the worktree"), "{}", denied[3].1);
     assert!(denied[4].1.contains("git directory") && denied[5].1.contains("git directory"));
 
-    let terminal_denied = events
-        .iter()
-        .filter(|e| matches!(e, AgentEvent::TerminalDenied { .. }))
-        .count();
+    let terminal_denied = events.iter().filter(|e| matches!(e, AgentEvent::TerminalDenied { .. })).count();
     assert_eq!(terminal_denied, 2);
 
     // The agent was told each time, and nothing leaked.
     let said = messages(&events);
-    assert_eq!(
-        said.matches("error: Invalid params: denied:").count(),
-        8,
-        "{said}"
-    );
+    assert_eq!(said.matches("error: Invalid params: denied:").count(), 8, "{said}");
     assert!(!said.contains("top secret"));
     assert!(!fx.worktree.parent().unwrap().join("escape.txt").exists());
     assert!(!fx.outside().join("abs.txt").exists() && !fx.outside().join("via-link.txt").exists());
-    assert_eq!(
-        std::fs::read_to_string(fx.worktree.join(".git/config")).unwrap(),
-        "[core]\n"
-    );
+    assert_eq!(std::fs::read_to_string(fx.worktree.join(".git/config")).unwrap(), "[core]\n");
 
     // What is inside works.
-    assert_eq!(
-        std::fs::read_to_string(fx.worktree.join("ok/inside.txt")).unwrap(),
-        "fine"
-    );
+    assert_eq!(std::fs::read_to_string(fx.worktree.join("ok/inside.txt")).unwrap(), "fine");
     assert!(said.contains("inside.txt: fine"), "{said}");
     assert!(said.contains("exit 0: hierr"), "{said}");
+    assert!(events.iter().any(|e| matches!(e, AgentEvent::FsWrite { bytes: 4, .. })));
     assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, AgentEvent::FsWrite { bytes: 4, .. }))
+        events.iter().any(|e| matches!(e, AgentEvent::TerminalStarted { command, .. } if command == "sh"))
     );
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, AgentEvent::TerminalStarted { command, .. } if command == "sh"))
-    );
-    assert!(events.iter().any(|e| matches!(
-        e,
-        AgentEvent::TerminalExited {
-            exit_code: Some(0),
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, AgentEvent::TerminalExited { exit_code: Some(0), .. })));
     agent.shutdown().await;
 }
 
@@ -126,11 +86,7 @@ async fn terminal_time_limit_kills_the_whole_group() {
     let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
     let (stop, events) = tokio::join!(agent.prompt(&id, "go"), until_turn_end(&mut rx));
     assert_eq!(stop.unwrap(), "end_turn");
-    assert!(
-        messages(&events).contains("exit SIGKILL"),
-        "{}",
-        messages(&events)
-    );
+    assert!(messages(&events).contains("exit SIGKILL"), "{}", messages(&events));
     let started = events.iter().find_map(|e| match e {
         AgentEvent::TerminalStarted { terminal_id, .. } => Some(terminal_id.clone()),
         _ => None,

@@ -34,9 +34,7 @@ async fn next_approval(broker: &PermissionBroker) -> spectask_agent::PendingAppr
 async fn ask_is_held_until_resolved_through_the_broker() {
     let fx = Fixture::new(SCRIPT);
     let broker = PermissionBroker::new();
-    let agent = fx
-        .start_with(config(), PermissionPolicy::Ask, broker.clone(), &[])
-        .await;
+    let agent = fx.start_with(config(), PermissionPolicy::Ask, broker.clone(), &[]).await;
     let (tx, mut rx) = agent.event_channel();
     let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
     let approve = async {
@@ -49,17 +47,11 @@ async fn ask_is_held_until_resolved_through_the_broker() {
         assert!(matches!(err, ApprovalError::UnknownOption { .. }), "{err}");
         broker.resolve(&pending.id, "allow").await.unwrap();
         assert!(broker.list().is_empty());
-        assert!(matches!(
-            broker.resolve(&pending.id, "allow").await,
-            Err(ApprovalError::UnknownApproval(_))
-        ));
+        assert!(matches!(broker.resolve(&pending.id, "allow").await, Err(ApprovalError::UnknownApproval(_))));
         pending.id
     };
-    let (stop, approval_id, events) = tokio::join!(
-        agent.prompt(&id, "ask me"),
-        approve,
-        until_turn_end(&mut rx)
-    );
+    let (stop, approval_id, events) =
+        tokio::join!(agent.prompt(&id, "ask me"), approve, until_turn_end(&mut rx));
     assert_eq!(stop.unwrap(), "end_turn");
     assert_eq!(messages(&events), "permission: allow|after");
     assert!(events.iter().any(
@@ -75,26 +67,19 @@ async fn ask_is_held_until_resolved_through_the_broker() {
 async fn cancel_answers_pending_approvals_with_cancelled() {
     let fx = Fixture::new(SCRIPT);
     let broker = PermissionBroker::new();
-    let agent = fx
-        .start_with(config(), PermissionPolicy::Ask, broker.clone(), &[])
-        .await;
+    let agent = fx.start_with(config(), PermissionPolicy::Ask, broker.clone(), &[]).await;
     let (tx, mut rx) = agent.event_channel();
     let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
     let cancel = async {
         next_approval(&broker).await;
         agent.cancel(&id).await.unwrap();
     };
-    let (stop, (), events) =
-        tokio::join!(agent.prompt(&id, "ask me"), cancel, until_turn_end(&mut rx));
+    let (stop, (), events) = tokio::join!(agent.prompt(&id, "ask me"), cancel, until_turn_end(&mut rx));
     assert_eq!(stop.unwrap(), "cancelled");
     assert_eq!(messages(&events), "permission: cancelled");
     assert!(events.iter().any(|e| matches!(
         e,
-        AgentEvent::PermissionDecided {
-            decision: Decision::Cancelled,
-            by: DecidedBy::SessionCancelled,
-            ..
-        }
+        AgentEvent::PermissionDecided { decision: Decision::Cancelled, by: DecidedBy::SessionCancelled, .. }
     )));
     assert!(broker.list().is_empty());
     agent.shutdown().await;
@@ -104,14 +89,8 @@ async fn cancel_answers_pending_approvals_with_cancelled() {
 async fn auto_allows_inside_the_worktree_and_deny_rejects_everything() {
     let fx = Fixture::new(SCRIPT);
     for (policy, expected) in [
-        (
-            PermissionPolicy::Auto,
-            "permission: allow|permission: reject",
-        ),
-        (
-            PermissionPolicy::Deny,
-            "permission: reject|permission: reject",
-        ),
+        (PermissionPolicy::Auto, "permission: allow|permission: reject"),
+        (PermissionPolicy::Deny, "permission: reject|permission: reject"),
     ] {
         let agent = fx.start(config(), policy).await;
         let (tx, mut rx) = agent.event_channel();
@@ -121,15 +100,7 @@ async fn auto_allows_inside_the_worktree_and_deny_rejects_everything() {
         assert_eq!(messages(&events), expected, "{policy:?}");
         let decided = events
             .iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    AgentEvent::PermissionDecided {
-                        by: DecidedBy::Policy,
-                        ..
-                    }
-                )
-            })
+            .filter(|e| matches!(e, AgentEvent::PermissionDecided { by: DecidedBy::Policy, .. }))
             .count();
         assert_eq!(decided, 2);
         agent.shutdown().await;

@@ -10,10 +10,7 @@ async fn session_is_loaded_by_id_in_a_new_process() {
     let first = fx.start(config(), PermissionPolicy::Auto).await;
     let (tx, mut rx) = first.event_channel();
     let id = first.new_thread(&fx.worktree, tx).await.unwrap();
-    let (stop, _) = tokio::join!(
-        first.prompt(&id, "remember apples"),
-        until_turn_end(&mut rx)
-    );
+    let (stop, _) = tokio::join!(first.prompt(&id, "remember apples"), until_turn_end(&mut rx));
     stop.unwrap();
     let first_pid = first.pid();
     first.shutdown().await;
@@ -29,12 +26,8 @@ async fn session_is_loaded_by_id_in_a_new_process() {
     assert_eq!(
         replay,
         [
-            AgentEvent::UserMessageChunk {
-                text: "remember apples".to_owned()
-            },
-            AgentEvent::MessageChunk {
-                text: "echo: remember apples".to_owned()
-            },
+            AgentEvent::UserMessageChunk { text: "remember apples".to_owned() },
+            AgentEvent::MessageChunk { text: "echo: remember apples".to_owned() },
         ]
     );
     let (stop, events) = tokio::join!(second.prompt(&id, "and pears"), until_turn_end(&mut rx));
@@ -43,10 +36,7 @@ async fn session_is_loaded_by_id_in_a_new_process() {
 
     let (tx, _rx) = second.event_channel();
     let unknown = spectask_agent::AcpSessionId("no-such-session".to_owned());
-    let err = second
-        .load_thread(&unknown, &fx.worktree, tx)
-        .await
-        .unwrap_err();
+    let err = second.load_thread(&unknown, &fx.worktree, tx).await.unwrap_err();
     assert!(err.to_string().contains("no-such-session"), "{err}");
     second.shutdown().await;
 }

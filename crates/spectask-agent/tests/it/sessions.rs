@@ -43,11 +43,7 @@ async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
     assert_eq!(stop_a.unwrap(), "end_turn");
     assert_eq!(stop_b.unwrap(), "end_turn");
     // Concurrent, not one after the other (200 ms + 100 ms of sleeps).
-    assert!(
-        started.elapsed() < std::time::Duration::from_millis(290),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < std::time::Duration::from_millis(290), "{:?}", started.elapsed());
 
     assert_eq!(messages(&events_a), "A1|A2");
     assert_eq!(messages(&events_b), "B1|B2");
@@ -56,23 +52,12 @@ async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
         _ => None,
     });
     let plan = plan.unwrap();
-    assert_eq!(
-        (plan[0].status.as_str(), plan[1].status.as_str()),
-        ("completed", "in_progress")
-    );
+    assert_eq!((plan[0].status.as_str(), plan[1].status.as_str()), ("completed", "in_progress"));
     assert_eq!(plan[1].priority, "high");
     assert!(
-        events_a
-            .iter()
-            .any(|e| matches!(e, AgentEvent::Thought { text } if text == "thinking about alpha"))
+        events_a.iter().any(|e| matches!(e, AgentEvent::Thought { text } if text == "thinking about alpha"))
     );
-    assert!(events_a.iter().any(|e| matches!(
-        e,
-        AgentEvent::Usage {
-            used: 10,
-            size: 100
-        }
-    )));
+    assert!(events_a.iter().any(|e| matches!(e, AgentEvent::Usage { used: 10, size: 100 })));
     let update = events_a.iter().find_map(|e| match e {
         AgentEvent::ToolCallUpdate(update) => Some(update.clone()),
         _ => None,
@@ -81,10 +66,7 @@ async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
     assert_eq!(update.status.as_deref(), Some("completed"));
     assert_eq!(update.diffs[0].path, fx.worktree.join("a.txt"));
     assert_eq!(
-        (
-            update.diffs[0].old_text.as_deref(),
-            update.diffs[0].new_text.as_str()
-        ),
+        (update.diffs[0].old_text.as_deref(), update.diffs[0].new_text.as_str()),
         (Some("old"), "new")
     );
     assert!(
@@ -108,9 +90,35 @@ async fn cancel_ends_the_turn_with_cancelled() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         agent.cancel(&id).await.unwrap();
     };
-    let (stop, (), events) =
-        tokio::join!(agent.prompt(&id, "slow"), cancel, until_turn_end(&mut rx));
+    let (stop, (), events) = tokio::join!(agent.prompt(&id, "slow"), cancel, until_turn_end(&mut rx));
     assert_eq!(stop.unwrap(), "cancelled");
     assert_eq!(messages(&events), "start");
+    agent.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_consumer_gets_every_event_in_order_through_a_small_buffer() {
+    let steps: Vec<String> = (0..60).map(|i| format!("{{ message = \"m{i}\" }}")).collect();
+    let fx = Fixture::new(&format!("[[rule]]\nmatch = \"many\"\nsteps = [{}]\n", steps.join(", ")));
+    let cfg = spectask_agent::RuntimeConfig { event_buffer: 2, ..config() };
+    let agent = fx.start(cfg, PermissionPolicy::Auto).await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let slow = async {
+        let mut events = Vec::new();
+        while let Some(event) = rx.recv().await {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            let end = matches!(event, AgentEvent::TurnEnded { .. });
+            events.push(event);
+            if end {
+                break;
+            }
+        }
+        events
+    };
+    let (stop, events) = tokio::join!(agent.prompt(&id, "many"), slow);
+    assert_eq!(stop.unwrap(), "end_turn");
+    let expected: Vec<String> = (0..60).map(|i| format!("m{i}")).collect();
+    assert_eq!(messages(&events), expected.join("|"));
     agent.shutdown().await;
 }

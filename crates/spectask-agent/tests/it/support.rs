@@ -31,17 +31,8 @@ impl Fixture {
         std::fs::create_dir_all(base.join("state")).unwrap();
         let script_path = base.join("script.toml");
         let outside = base.join("outside");
-        std::fs::write(
-            &script_path,
-            script.replace("{outside}", outside.to_str().unwrap()),
-        )
-        .unwrap();
-        Fixture {
-            dir,
-            worktree,
-            script: script_path,
-            state: base.join("state"),
-        }
+        std::fs::write(&script_path, script.replace("{outside}", outside.to_str().unwrap())).unwrap();
+        Fixture { dir, worktree, script: script_path, state: base.join("state") }
     }
 
     pub fn outside(&self) -> PathBuf {
@@ -49,21 +40,13 @@ impl Fixture {
     }
 
     pub fn profile(&self, policy: PermissionPolicy, env: &[(&str, &str)]) -> AgentProfile {
-        let args = [
-            "--script",
-            self.script.to_str().unwrap(),
-            "--state-dir",
-            self.state.to_str().unwrap(),
-        ];
+        let args = ["--script", self.script.to_str().unwrap(), "--state-dir", self.state.to_str().unwrap()];
         AgentProfile {
             name: "scripted".to_owned(),
             kind: ProfileKind::Acp {
                 command: env!("CARGO_BIN_EXE_spectask-scripted-agent").to_owned(),
                 args: args.map(str::to_owned).to_vec(),
-                env: env
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect::<BTreeMap<_, _>>(),
+                env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>(),
                 permission_policy: policy,
             },
             credentials: CredentialHint::default(),
@@ -71,8 +54,7 @@ impl Fixture {
     }
 
     pub async fn start(&self, config: RuntimeConfig, policy: PermissionPolicy) -> AgentInstance {
-        self.start_with(config, policy, PermissionBroker::new(), &[])
-            .await
+        self.start_with(config, policy, PermissionBroker::new(), &[]).await
     }
 
     pub async fn start_with(
@@ -82,14 +64,8 @@ impl Fixture {
         broker: PermissionBroker,
         env: &[(&str, &str)],
     ) -> AgentInstance {
-        let options = InstanceOptions {
-            config: Arc::new(config),
-            broker,
-            cwd: self.worktree.clone(),
-        };
-        AgentInstance::start(&self.profile(policy, env), options)
-            .await
-            .unwrap()
+        let options = InstanceOptions { config: Arc::new(config), broker, cwd: self.worktree.clone() };
+        AgentInstance::start(&self.profile(policy, env), options).await.unwrap()
     }
 }
 
@@ -143,16 +119,11 @@ fn group_members(pgid: u32) -> Vec<u32> {
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .is_some_and(|stat| {
-                    // Fields after the `(comm)`: state, ppid, pgrp.
-                    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-                    rest.split_whitespace()
-                        .nth(2)
-                        .and_then(|g| g.parse::<u32>().ok())
-                        == Some(pgid)
-                })
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
+                // Fields after the `(comm)`: state, ppid, pgrp.
+                let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+                rest.split_whitespace().nth(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
+            })
         })
         .collect()
 }
@@ -162,17 +133,11 @@ pub async fn assert_gone(pid: u32) {
     for _ in 0..100 {
         if !Path::new(&format!("/proc/{pid}")).exists() && group_members(pid).is_empty() {
             let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
-            assert!(
-                rustix::process::test_kill_process(pid).is_err(),
-                "kill(pid, 0) still succeeds"
-            );
+            assert!(rustix::process::test_kill_process(pid).is_err(), "kill(pid, 0) still succeeds");
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    panic!(
-        "agent {pid} still present: {state:?}, group {:?}",
-        group_members(pid)
-    );
+    panic!("agent {pid} still present: {state:?}, group {:?}", group_members(pid));
 }
