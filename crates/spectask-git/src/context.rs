@@ -79,6 +79,7 @@ impl Repo {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::{RegisterOptions, init_repository};

@@ -8,10 +8,11 @@
 
 use git2::{Oid, Repository};
 
-use crate::commit::{FileWrite, commit_writes, head_branch_tip};
+use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
+use crate::task::SessionCommit;
 
 /// How often a design-docs write is built again when the branch moved under it.
 const CONCURRENT_UPDATE_ATTEMPTS: u64 = 3;
@@ -83,6 +84,24 @@ impl Repo {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Commits whatever changed in the design-docs worktree outside spectask (an agent editing
+    /// `progress.md` without committing …) as one forward-only commit, so spectask's own writes are
+    /// not blocked by it. Returns `None` when nothing changed.
+    pub fn commit_design_docs_worktree(
+        &self,
+        message: &str,
+        trailers: &[Trailer],
+    ) -> Result<Option<SessionCommit>, GitError> {
+        let _lock = self.lock()?;
+        let git = self.git()?;
+        self.verify_forward_only(&git)?;
+        let worktree = self.open_design_docs_worktree()?;
+        let committed = commit_all(&worktree, self.design_docs_branch(), &commit_message(message, trailers))?;
+        let Some((id, changed_files)) = committed else { return Ok(None) };
+        self.record_last_written(&git, id)?;
+        Ok(Some(SessionCommit { commit: CommitId(id), changed_files }))
     }
 
     /// Checks the design-docs branch and worktree without changing anything.

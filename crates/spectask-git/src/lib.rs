@@ -1,19 +1,36 @@
 //! spectask's git layer: the one crate that reads and writes git repositories (PRODUCT.md §4).
 //!
 //! Start with [`inspect_repository`] (read-only checks) or [`Repo::register`], which returns the
-//! [`Repo`] handle every other operation hangs off.
+//! [`Repo`] handle every other operation hangs off ([`Repo::open`] reopens a registered repository).
 //!
-//! - Everything is synchronous (libgit2 is): async callers use `spawn_blocking`.
+//! Codemap, by file:
+//! - `repository.rs`: [`inspect_repository`]; `registration.rs`: [`Repo::register`], [`Repo::open`].
+//! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`], [`Repo::design_docs_health`],
+//!   [`Repo::accept_design_docs_rewrite`], [`Repo::commit_design_docs_worktree`].
+//! - `spec.rs`: [`Repo::hand_off_spec`]; `read.rs`: [`Repo::read_design_doc`],
+//!   [`Repo::list_design_docs`], [`Repo::recovery_index`]; `archive.rs`: [`Repo::spec_archive`].
+//! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
+//!   `merge.rs`: [`Repo::merge_task`].
+//! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
+//!   [`Repo::read_file_at`], [`Repo::commit_info`].
+//! - `commit.rs`, `worktree.rs`, `lock.rs`, `names.rs`: the machinery underneath.
+//!
+//! Invariants:
+//! - Everything is synchronous and blocking (libgit2 is): async callers use `spawn_blocking`.
 //! - Every write takes the repository's writer lock (an in-process mutex per repository plus a
 //!   `flock` on `.git/spectask/write.lock`), so concurrent callers queue instead of failing on
-//!   `index.lock`.
-//! - The design-docs branch only moves forward; branches and worktrees holding work are never
-//!   deleted without an explicit `force`, and only worktrees spectask created are removed.
+//!   `index.lock`, within one process and across processes.
+//! - Branches only move by compare-and-swap on their old tip; nothing is ever force-updated.
+//! - The design-docs branch only moves forward; a rewrite stops spectask's writes until a human
+//!   accepts it.
+//! - Branches and worktrees holding work are never deleted without an explicit `force`, and only
+//!   worktrees spectask created (marked in `.git/worktrees/<name>/spectask`) are ever removed.
+//! - The `git` program is never run.
 
 mod archive;
 mod changes;
-mod context;
 mod commit;
+mod context;
 mod design_docs;
 mod error;
 mod lock;
@@ -28,8 +45,8 @@ mod task;
 mod worktree;
 
 pub use changes::CommitInfo;
-pub use context::RepoSnapshot;
 pub use commit::{ChangedFile, FileChange, FileWrite};
+pub use context::RepoSnapshot;
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::GitError;
 pub use merge::MergeOutcome;

@@ -39,7 +39,7 @@ pub struct WorkSessionCommit {
     pub implements: Vec<String>,
 }
 
-/// What [`Repo::commit_work_session`] committed.
+/// What [`Repo::commit_work_session`] (or [`Repo::commit_design_docs_worktree`]) committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionCommit {
     pub commit: CommitId,
@@ -57,6 +57,12 @@ impl Repo {
     /// Makes sure `spectask/<task>` exists (created from the default branch's tip when absent) and is
     /// checked out at `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
     pub fn ensure_task_worktree(&self, task: &TaskName) -> Result<TaskWorktree, GitError> {
+        if task.as_str() == self.design_docs_dir_name() {
+            return Err(GitError::InvalidTaskName {
+                name: task.to_string(),
+                reason: "is the name of the design-docs worktree",
+            });
+        }
         let _lock = self.lock()?;
         let git = self.git()?;
         let branch = task.branch();

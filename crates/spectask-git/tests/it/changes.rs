@@ -81,3 +81,31 @@ fn another_process_holding_the_lock_makes_writers_wait() {
     assert!(waited >= Duration::from_millis(400), "the write waited for the other process: {waited:?}");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn uncommitted_agent_edits_in_the_design_docs_worktree_can_be_absorbed() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let wt = repo.design_docs_worktree();
+    put(&repo, "specs/t/progress.md", "- [ ] 1. a\n");
+    std::fs::write(wt.join("specs/t/progress.md"), "- [~] 1. a\n").unwrap();
+    std::fs::write(wt.join("specs/t/notes.md"), "agent notes\n").unwrap();
+    let blocked = DesignDocsCommit {
+        message: "progress".to_owned(),
+        trailers: vec![],
+        writes: vec![FileWrite::put("specs/t/progress.md", "- [x] 1. a\n")],
+    };
+    assert!(matches!(repo.commit_design_docs(&blocked).unwrap_err(), GitError::UncommittedChanges { .. }));
+
+    let trailer = spectask_git::Trailer::new("Spec-Task", "st-1").unwrap();
+    let absorbed = repo.commit_design_docs_worktree("progress(t): agent edits", &[trailer]).unwrap().unwrap();
+    let mut paths: Vec<_> = absorbed.changed_files.iter().map(|c| c.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(paths, ["specs/t/notes.md", "specs/t/progress.md"]);
+    assert_eq!(repo.design_docs_last_written().unwrap(), Some(absorbed.commit));
+    assert_eq!(repo.commit_design_docs_worktree("again", &[]).unwrap(), None);
+    let tip = repo.commit_design_docs(&blocked).unwrap();
+    assert_eq!(repo.read_file_at(tip, "specs/t/progress.md").unwrap().unwrap(), b"- [x] 1. a\n");
+    assert!(repo.design_docs_uncommitted().unwrap().is_empty());
+    assert_fsck_clean(repo.root());
+}

@@ -42,6 +42,15 @@ fn task_worktree_is_created_once_from_the_default_branch() {
 }
 
 #[test]
+fn a_task_named_like_the_design_docs_worktree_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let err = repo.ensure_task_worktree(&TaskName::new("helix-design-docs").unwrap()).unwrap_err();
+    assert!(matches!(err, GitError::InvalidTaskName { .. }), "{err}");
+    assert_eq!(repo.branch_tip("spectask/helix-design-docs").unwrap(), None);
+}
+
+#[test]
 fn invalid_task_names_are_refused() {
     for name in ["", "../x", "a/b", "-x", "x.lock", "a..b", "with space"] {
         let err = TaskName::new(name).unwrap_err();
