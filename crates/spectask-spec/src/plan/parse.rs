@@ -1,5 +1,7 @@
 //! The task-plan parser: one pass over the scanned lines, then the tree is built from ids and indentation.
 
+use std::collections::HashMap;
+
 use super::refs::{Meta, detail_meta, is_numeric_id, is_spec_kit_id, prose_depends};
 use super::{Checklist, ChecklistItem, ParseWarning, PlanTask, TaskState};
 use crate::text::{SourceLine, heading, indent, scan};
@@ -61,6 +63,8 @@ struct Builder {
     checklists: Vec<Checklist>,
     warnings: Vec<ParseWarning>,
     section: Option<Section>,
+    /// The last task with each id.
+    by_id: HashMap<String, usize>,
     /// Open tasks as (indent, index), outermost first.
     stack: Vec<(usize, usize)>,
     /// The task whose checkbox is on the previous non-blank line (for title continuations).
@@ -145,11 +149,7 @@ impl Builder {
             .as_deref()
             .and_then(|id| id.rsplit_once('.'))
             .filter(|(prefix, _)| is_numeric_id(prefix))
-            .and_then(|(prefix, _)| {
-                self.tasks
-                    .iter()
-                    .rposition(|t| t.id.as_deref() == Some(prefix))
-            })
+            .and_then(|(prefix, _)| self.by_id.get(prefix).copied())
             .or_else(|| self.stack.last().map(|&(_, i)| i));
         let mut task = PlanTask {
             index,
@@ -174,6 +174,9 @@ impl Builder {
         set_title(&mut task, title);
         if let Some(parent) = parent {
             self.tasks[parent].children.push(index);
+        }
+        if let Some(id) = &task.id {
+            self.by_id.insert(id.clone(), index);
         }
         self.tasks.push(task);
         self.stack.push((item.indent, index));

@@ -119,10 +119,20 @@ fn id_list(value: &str) -> Vec<String> {
 
 /// Ids named by "depends on T012, T013" prose anywhere in `text`.
 pub(crate) fn prose_depends(text: &str) -> Vec<String> {
-    let lower = text.to_ascii_lowercase();
+    const NEEDLE: &[u8] = b"depends on";
+    let find = |from: usize| {
+        let rest = text.get(from..)?;
+        rest.match_indices(['d', 'D'])
+            .map(|(at, _)| at)
+            .find(|&at| {
+                rest.as_bytes()[at..]
+                    .get(..NEEDLE.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+            })
+    };
     let mut ids = Vec::new();
     let mut from = 0;
-    while let Some(at) = lower[from..].find("depends on") {
+    while let Some(at) = find(from) {
         let start = from + at + "depends on".len();
         let rest = &text[start..];
         let end = rest.find([')', ']', '\n']).unwrap_or(rest.len());
