@@ -94,3 +94,33 @@ async fn terminal_time_limit_kills_the_whole_group() {
     assert!(started.is_some());
     agent.shutdown().await;
 }
+
+#[tokio::test]
+async fn agents_and_terminals_get_an_explicit_environment() {
+    let fx = Fixture::new(
+        "[[rule]]\nmatch = \"*\"\nsteps = [{ run = { command = \"sh\", args = [\"-c\", \"echo ${CARGO_MANIFEST_DIR:-absent} $PROFILE_VAR\"] } }]\n",
+    );
+    // Cargo sets CARGO_MANIFEST_DIR for this test process: it must reach neither the agent nor its terminals.
+    assert!(std::env::var("CARGO_MANIFEST_DIR").is_ok());
+    let agent = fx
+        .start_with(
+            config(),
+            PermissionPolicy::Auto,
+            spectask_agent::PermissionBroker::new(),
+            &[("PROFILE_VAR", "set")],
+        )
+        .await;
+    let environ = std::fs::read(format!("/proc/{}/environ", agent.pid())).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    let names: Vec<&str> = environ.split('\0').filter_map(|kv| kv.split_once('=').map(|(k, _)| k)).collect();
+    assert!(names.contains(&"PATH") && names.contains(&"PROFILE_VAR"), "{names:?}");
+    assert!(!names.contains(&"CARGO_MANIFEST_DIR"), "{names:?}");
+
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let (stop, events) = tokio::join!(agent.prompt(&id, "env"), until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "end_turn");
+    // The terminal gets the base environment only (not even the profile's variables).
+    assert_eq!(messages(&events), "exit 0: absent\n");
+    agent.shutdown().await;
+}
