@@ -59,7 +59,5 @@ fn main() {
     let plan = plan(20_000_000);
     measure("task plan", &plan, |t| TaskPlan::parse(t).tasks().len());
     let requirements = requirements(5_000_000);
-    measure("requirements", &requirements, |t| {
-        parse_requirements(t).summary().criteria
-    });
+    measure("requirements", &requirements, |t| parse_requirements(t).summary().criteria);
 }

@@ -52,19 +52,14 @@ pub fn parse_design(text: &str) -> DesignDoc {
             doc.title.get_or_insert_with(|| title.to_owned());
             continue;
         }
-        let end = headings[k + 1..]
-            .iter()
-            .find(|&&(_, l, _)| l <= level)
-            .map_or(lines.len(), |&(i, _, _)| i);
+        let end = headings[k + 1..].iter().find(|&&(_, l, _)| l <= level).map_or(lines.len(), |&(i, _, _)| i);
         let body = match (lines.get(at + 1), lines.get(end.saturating_sub(1))) {
             (Some(first), Some(last)) if end > at + 1 => {
                 text[first.start..last.start + last.text.len()].to_owned()
             }
             _ => String::new(),
         };
-        let end_line = lines
-            .get(end.saturating_sub(1))
-            .map_or(lines[at].number, |l| l.number);
+        let end_line = lines.get(end.saturating_sub(1)).map_or(lines[at].number, |l| l.number);
         doc.sections.push(DesignSection {
             title: title.to_owned(),
             level,
@@ -81,11 +76,8 @@ impl DesignDoc {
     /// trailing colon; shallower sections win over deeper ones.
     pub fn section(&self, name: &str) -> Option<&DesignSection> {
         let wanted = normalise(name);
-        let mut matching: Vec<&DesignSection> = self
-            .sections
-            .iter()
-            .filter(|s| normalise(&s.title) == wanted)
-            .collect();
+        let mut matching: Vec<&DesignSection> =
+            self.sections.iter().filter(|s| normalise(&s.title) == wanted).collect();
         matching.sort_by_key(|s| s.level);
         matching.first().copied()
     }
@@ -97,24 +89,14 @@ impl DesignDoc {
 
     /// The required sections (Kiro's design prompt) that are missing.
     pub fn missing_sections(&self) -> Vec<&'static str> {
-        REQUIRED_SECTIONS
-            .into_iter()
-            .filter(|name| self.section(name).is_none())
-            .collect()
+        REQUIRED_SECTIONS.into_iter().filter(|name| self.section(name).is_none()).collect()
     }
 }
 
 fn normalise(title: &str) -> String {
     let title = title.trim().trim_end_matches(':');
-    let title = title
-        .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
-        .trim();
-    title
-        .replace('&', "and")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    let title = title.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.').trim();
+    title.replace('&', "and").split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 #[cfg(test)]
@@ -127,11 +109,8 @@ mod tests {
     fn sections_have_lines_and_bodies() {
         let doc = parse_design(DESIGN);
         assert_eq!(doc.title.as_deref(), Some("Design Document: Auth"));
-        let found: Vec<_> = doc
-            .sections
-            .iter()
-            .map(|s| (s.title.as_str(), s.level, s.line, s.end_line))
-            .collect();
+        let found: Vec<_> =
+            doc.sections.iter().map(|s| (s.title.as_str(), s.level, s.line, s.end_line)).collect();
         assert_eq!(
             found,
             [
@@ -148,9 +127,6 @@ mod tests {
             Some("\n```sh\n# not a heading\n```\n### Token flow\nA then B.")
         );
         assert_eq!(doc.section_text("data models"), Some(""));
-        assert_eq!(
-            doc.missing_sections(),
-            ["Components and Interfaces", "Testing Strategy"]
-        );
+        assert_eq!(doc.missing_sections(), ["Components and Interfaces", "Testing Strategy"]);
     }
 }

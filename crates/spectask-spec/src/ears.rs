@@ -110,21 +110,13 @@ fn words(text: &str) -> Vec<Word<'_>> {
     let mut start = None;
     let mut comma = false;
     let is_word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '\'');
-    for (i, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
         match (start, is_word(c)) {
             (None, true) => start = Some(i),
             (Some(s), false) => {
                 let word = text[s..i].trim_matches(['-', '/', '\'']);
                 if !word.is_empty() {
-                    out.push(Word {
-                        text: word,
-                        start: s,
-                        end: i,
-                        after_comma: comma,
-                    });
+                    out.push(Word { text: word, start: s, end: i, after_comma: comma });
                 }
                 comma = false;
                 start = None;
@@ -142,9 +134,7 @@ fn words(text: &str) -> Vec<Word<'_>> {
 pub fn classify(text: &str) -> Ears {
     let words = words(text);
     let is = |w: &Word<'_>, k: &str| w.text.eq_ignore_ascii_case(k);
-    let shall_at: Vec<usize> = (0..words.len())
-        .filter(|&i| is(&words[i], "shall"))
-        .collect();
+    let shall_at: Vec<usize> = (0..words.len()).filter(|&i| is(&words[i], "shall")).collect();
     let vague_words = vague(&words);
     let Some(&first_shall) = shall_at.first() else {
         let pattern = EarsPattern::NonEars;
@@ -160,15 +150,12 @@ pub fn classify(text: &str) -> Ears {
     };
     let after = |k: usize| words.get(first_shall + k);
     let negated = after(1).is_some_and(|w| is(w, "not"));
-    let continues =
-        after(1).is_some_and(|w| is(w, "continue")) && after(2).is_some_and(|w| is(w, "to"));
+    let continues = after(1).is_some_and(|w| is(w, "continue")) && after(2).is_some_and(|w| is(w, "to"));
 
     let mut kinds = Vec::new();
     for (i, word) in words[..first_shall].iter().enumerate() {
         let clause_start = i == 0 || word.after_comma;
-        let kind = ["where", "while", "when", "if"]
-            .into_iter()
-            .find(|k| is(word, k));
+        let kind = ["where", "while", "when", "if"].into_iter().find(|k| is(word, k));
         if let Some(kind) = kind.filter(|_| clause_start)
             && !kinds.contains(&kind)
         {
@@ -186,30 +173,15 @@ pub fn classify(text: &str) -> Ears {
     let subject_start = if kinds.is_empty() {
         Some(0)
     } else {
-        let then = words[..first_shall]
-            .iter()
-            .rposition(|w| is(w, "then"))
-            .map(|i| i + 1);
+        let then = words[..first_shall].iter().rposition(|w| is(w, "then")).map(|i| i + 1);
         let comma = words[..=first_shall].iter().rposition(|w| w.after_comma);
         then.max(comma).filter(|&s| s > 0)
     };
     let (pattern, problem, system) = match subject_start {
         Some(s) => (pattern, None, system_name(text, &words[s..first_shall])),
-        None => (
-            EarsPattern::NonEars,
-            Some(EarsProblem::UnseparatedClause),
-            None,
-        ),
+        None => (EarsPattern::NonEars, Some(EarsProblem::UnseparatedClause), None),
     };
-    Ears {
-        pattern,
-        problem,
-        system,
-        shall_count: shall_at.len(),
-        negated,
-        continues,
-        vague_words,
-    }
+    Ears { pattern, problem, system, shall_count: shall_at.len(), negated, continues, vague_words }
 }
 
 /// The words before `shall`, as written (without emphasis or backticks around), without a leading `the`.
@@ -219,7 +191,7 @@ fn system_name(text: &str, subject: &[Word<'_>]) -> Option<String> {
         _ => subject,
     };
     let (first, last) = (subject.first()?, subject.last()?);
-    Some(text[first.start..last.end].to_owned())
+    Some(text[first.start..last.end].replace(['`', '*'], ""))
 }
 
 fn vague(words: &[Word<'_>]) -> Vec<String> {

@@ -20,11 +20,7 @@ impl DocumentKind {
     /// From the file name alone: `requirements.md` / `bugfix.md`, `design.md`, `tasks.md` /
     /// `progress.md` (any directory, any case).
     pub fn from_file_name(file_name: &str) -> Option<DocumentKind> {
-        let name = file_name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or(file_name)
-            .to_lowercase();
+        let name = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name).to_lowercase();
         if name.contains("requirement") || name.contains("bugfix") {
             Some(DocumentKind::Requirements)
         } else if name.contains("design") {
@@ -43,9 +39,7 @@ impl DocumentKind {
         let requirements = lines.iter().filter(|l| !l.hidden).any(|l| {
             let title = heading(l.text).map_or(l.text, |(_, t)| t);
             let title = crate::text::strip_emphasis(title);
-            title.len() > 12
-                && title.is_char_boundary(12)
-                && title[..12].eq_ignore_ascii_case("requirement ")
+            title.len() > 12 && title.is_char_boundary(12) && title[..12].eq_ignore_ascii_case("requirement ")
                 || contains_ignore_case(title, "acceptance criteria")
         });
         if requirements {
@@ -76,10 +70,7 @@ pub fn parse_to_json(file_name: &str, text: &str) -> Value {
 /// lists the ids (or `#index` for tasks without one) of its direct dependencies.
 pub fn plan_to_json(plan: &TaskPlan) -> Value {
     let graph = plan.dependency_graph();
-    let tasks: Vec<Value> = plan
-        .top_tasks()
-        .map(|t| task_json(plan, &graph, t))
-        .collect();
+    let tasks: Vec<Value> = plan.top_tasks().map(|t| task_json(plan, &graph, t)).collect();
     json!({
         "kind": "tasks",
         "tasks": tasks,
@@ -90,16 +81,10 @@ pub fn plan_to_json(plan: &TaskPlan) -> Value {
 }
 
 fn task_json(plan: &TaskPlan, graph: &DepGraph, task: &PlanTask) -> Value {
-    let children: Vec<Value> = task
-        .children
-        .iter()
-        .map(|&c| task_json(plan, graph, &plan.tasks()[c]))
-        .collect();
-    let depends: Vec<String> = graph
-        .depends_on(task.index)
-        .iter()
-        .map(|&d| plan.tasks()[d].label())
-        .collect();
+    let children: Vec<Value> =
+        task.children.iter().map(|&c| task_json(plan, graph, &plan.tasks()[c])).collect();
+    let depends: Vec<String> =
+        graph.depends_on(task.index).iter().map(|&d| plan.tasks()[d].label()).collect();
     json!({
         "id": task.id,
         "title": task.title,

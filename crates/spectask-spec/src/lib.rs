@@ -4,6 +4,17 @@
 //! **Architecture invariant:** this crate does no IO. It reads no files, no clock and no environment;
 //! callers pass text in and get text or data back. Edits are lossless: a parsed task plan keeps the
 //! original bytes, and ticking a task changes the marker character and nothing else.
+//!
+//! Code map:
+//! - `text`: line scanning shared by the parsers (line endings, BOM, tabs, and the hidden regions:
+//!   front matter, code fences, HTML comments).
+//! - [`plan`]: `tasks.md` / `progress.md` ([`TaskPlan`]); `plan::edit` the one-byte marker edits;
+//!   [`plan::deps`] the dependency rules and [`DepGraph`].
+//! - [`requirements`] and [`ears`]: `requirements.md`, criteria ids and EARS patterns.
+//! - [`design`]: `design.md` sections, looked up by name for agent prompts.
+//! - [`lint`]: the `file:line: level: message` rules over one document or a whole spec.
+//! - [`json`]: the `specs parse --json` shapes; [`metadata`]: `spec-metadata.json`;
+//!   [`progress`]: rendering `progress.md` and updating its Status block.
 
 pub mod design;
 pub mod ears;
@@ -19,9 +30,7 @@ pub use design::{DesignDoc, DesignSection, parse_design};
 pub use ears::{Ears, EarsPattern, EarsProblem, classify};
 pub use json::{DocumentKind, parse_to_json};
 pub use lint::{Diagnostic, Level, LintReport, SpecFiles, lint_file, lint_spec};
-pub use metadata::{
-    Agent, Approval, ApprovalDecision, ImplementationTask, SpecMetadata, SpecVersion,
-};
+pub use metadata::{Agent, Approval, ApprovalDecision, ImplementationTask, SpecMetadata, SpecVersion};
 pub use plan::deps::DepGraph;
 pub use plan::edit::set_marker;
 pub use plan::{

@@ -60,11 +60,7 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file, self.line, self.level, self.message
-        )
+        write!(f, "{}:{}: {}: {}", self.file, self.line, self.level, self.message)
     }
 }
 
@@ -99,12 +95,7 @@ impl Sink<'_> {
     }
 
     fn push(&mut self, line: u32, level: Level, message: String) {
-        self.diagnostics.push(Diagnostic {
-            file: self.file.to_owned(),
-            line,
-            level,
-            message,
-        });
+        self.diagnostics.push(Diagnostic { file: self.file.to_owned(), line, level, message });
     }
 }
 
@@ -131,49 +122,24 @@ fn lint_named(files: &SpecFiles<'_>, [req_name, design_name, tasks_name]: [&str;
     let requirements = files.requirements.map(parse_requirements);
     let plan = files.tasks.map(TaskPlan::parse);
     if let Some(doc) = &requirements {
-        requirements::lint(
-            doc,
-            &mut Sink {
-                file: req_name,
-                diagnostics: &mut report.diagnostics,
-            },
-        );
+        requirements::lint(doc, &mut Sink { file: req_name, diagnostics: &mut report.diagnostics });
     }
     if let Some(text) = files.design {
-        let mut sink = Sink {
-            file: design_name,
-            diagnostics: &mut report.diagnostics,
-        };
+        let mut sink = Sink { file: design_name, diagnostics: &mut report.diagnostics };
         for missing in parse_design(text).missing_sections() {
             sink.warning(1, format!("design has no section {missing:?}"));
         }
     }
     if let Some(plan) = &plan {
-        plan::lint(
-            plan,
-            &mut Sink {
-                file: tasks_name,
-                diagnostics: &mut report.diagnostics,
-            },
-        );
+        plan::lint(plan, &mut Sink { file: tasks_name, diagnostics: &mut report.diagnostics });
     }
     if let (Some(doc), Some(plan)) = (&requirements, &plan) {
-        let mut tasks_sink = Sink {
-            file: tasks_name,
-            diagnostics: &mut report.diagnostics,
-        };
+        let mut tasks_sink = Sink { file: tasks_name, diagnostics: &mut report.diagnostics };
         plan::unknown_references(plan, doc, &mut tasks_sink);
-        let mut req_sink = Sink {
-            file: req_name,
-            diagnostics: &mut report.diagnostics,
-        };
+        let mut req_sink = Sink { file: req_name, diagnostics: &mut report.diagnostics };
         plan::uncovered_requirements(plan, doc, &mut req_sink);
     }
-    let order = |file: &str| {
-        [req_name, design_name, tasks_name]
-            .iter()
-            .position(|n| *n == file)
-    };
+    let order = |file: &str| [req_name, design_name, tasks_name].iter().position(|n| *n == file);
     report.diagnostics.sort_by_key(|d| (order(&d.file), d.line));
     report
 }

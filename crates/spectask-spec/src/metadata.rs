@@ -114,11 +114,7 @@ impl SpecMetadata {
                 parent: task.parent.map(index),
                 optional: task.optional,
                 requirements: task.requirements.clone(),
-                depends_on: graph
-                    .depends_on(task.index)
-                    .iter()
-                    .map(|&d| index(d))
-                    .collect(),
+                depends_on: graph.depends_on(task.index).iter().map(|&d| index(d)).collect(),
             })
             .collect()
     }
@@ -133,8 +129,8 @@ impl SpecMetadata {
 
     /// Pretty JSON with a trailing newline, as committed to the design-docs branch.
     pub fn to_json(&self) -> Result<String, SpecError> {
-        let mut json = serde_json::to_string_pretty(self)
-            .map_err(|e| SpecError::InvalidMetadata(e.to_string()))?;
+        let mut json =
+            serde_json::to_string_pretty(self).map_err(|e| SpecError::InvalidMetadata(e.to_string()))?;
         json.push('\n');
         Ok(json)
     }
@@ -168,15 +164,7 @@ mod tests {
         let tasks: Vec<_> = meta
             .implementation_tasks
             .iter()
-            .map(|t| {
-                (
-                    t.index,
-                    t.id.as_deref(),
-                    t.parent,
-                    t.requirements.len(),
-                    t.depends_on.clone(),
-                )
-            })
+            .map(|t| (t.index, t.id.as_deref(), t.parent, t.requirements.len(), t.depends_on.clone()))
             .collect();
         assert_eq!(
             tasks,

@@ -101,9 +101,7 @@ pub struct PlanTask {
 impl PlanTask {
     /// The id, or `#<index>` for a task written without one.
     pub fn label(&self) -> String {
-        self.id
-            .clone()
-            .unwrap_or_else(|| format!("#{}", self.index))
+        self.id.clone().unwrap_or_else(|| format!("#{}", self.index))
     }
 
     /// Whether the id is a spec-kit id (`T012`, `T-012`).
@@ -230,11 +228,7 @@ impl TaskPlan {
     pub fn completion(&self) -> Vec<bool> {
         let mut done = vec![false; self.tasks.len()];
         for task in self.tasks.iter().rev() {
-            let mut required = task
-                .children
-                .iter()
-                .filter(|&&c| !self.tasks[c].optional)
-                .peekable();
+            let mut required = task.children.iter().filter(|&&c| !self.tasks[c].optional).peekable();
             let rolled_up = required.peek().is_some() && required.all(|&c| done[c]);
             done[task.index] = task.state == TaskState::Done || rolled_up;
         }
@@ -245,7 +239,6 @@ impl TaskPlan {
     /// [`TaskPlan::completion`]), and every prerequisite done (see [`deps`] for the rules).
     pub fn ready_tasks(&self) -> Vec<usize> {
         let done = self.completion();
-        self.dependency_graph()
-            .ready(|i| done.get(i).copied().unwrap_or(false))
+        self.dependency_graph().ready(|i| done.get(i).copied().unwrap_or(false))
     }
 }

@@ -21,15 +21,13 @@ const FIELDS: [&str; 3] = ["Current Task", "Agent Session", "Started"];
 
 impl ProgressStatus {
     fn values(&self) -> [&str; 3] {
-        [&self.current_task, &self.agent_session, &self.started]
-            .map(|v| v.as_deref().unwrap_or("none"))
+        [&self.current_task, &self.agent_session, &self.started].map(|v| v.as_deref().unwrap_or("none"))
     }
 }
 
 /// Renders a progress.md for `plan`.
 pub fn render_progress(plan: &TaskPlan, status: &ProgressStatus) -> String {
-    let mut out =
-        String::from("# Implementation Progress\n\n## Phase: Implementation\n\n### Tasks\n");
+    let mut out = String::from("# Implementation Progress\n\n## Phase: Implementation\n\n### Tasks\n");
     for task in plan.tasks() {
         let depth = std::iter::successors(task.parent, |&p| plan.tasks()[p].parent).count();
         out.push_str(&"  ".repeat(depth));
@@ -46,14 +44,8 @@ pub fn render_progress(plan: &TaskPlan, status: &ProgressStatus) -> String {
 /// The line of `text` that holds byte `offset`, without its line ending.
 fn task_line(text: &str, offset: usize) -> &str {
     let start = text[..offset].rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let start = if start == 0 && text.starts_with('\u{feff}') {
-        3
-    } else {
-        start
-    };
-    let end = text[offset..]
-        .find(['\n', '\r'])
-        .map_or(text.len(), |i| offset + i);
+    let start = if start == 0 && text.starts_with('\u{feff}') { 3 } else { start };
+    let end = text[offset..].find(['\n', '\r']).map_or(text.len(), |i| offset + i);
     &text[start..end]
 }
 
@@ -64,9 +56,8 @@ pub fn update_progress_status(text: &str, status: &ProgressStatus) -> String {
     let lines = scan(text);
     let eol = line_ending(text);
     let values = status.values();
-    let Some(block) = lines
-        .iter()
-        .position(|l| !l.hidden && heading(l.text).is_some_and(|(_, t)| t == "Status"))
+    let Some(block) =
+        lines.iter().position(|l| !l.hidden && heading(l.text).is_some_and(|(_, t)| t == "Status"))
     else {
         let mut out = text.to_owned();
         if !out.is_empty() && !out.ends_with(['\n', '\r']) {
@@ -87,10 +78,7 @@ pub fn update_progress_status(text: &str, status: &ProgressStatus) -> String {
     let mut seen = [false; 3];
     let mut insert_at = lines[block].start + lines[block].text.len();
     for line in &lines[block + 1..end] {
-        let Some(field) = FIELDS
-            .iter()
-            .position(|f| line.text.starts_with(&format!("**{f}**:")))
-        else {
+        let Some(field) = FIELDS.iter().position(|f| line.text.starts_with(&format!("**{f}**:"))) else {
             if !line.text.trim().is_empty() && seen.iter().any(|&s| s) {
                 insert_at = line.start + line.text.len();
             }
@@ -104,10 +92,8 @@ pub fn update_progress_status(text: &str, status: &ProgressStatus) -> String {
         copied = line.start + line.text.len();
         insert_at = copied;
     }
-    let missing: String = (0..3)
-        .filter(|&f| !seen[f])
-        .map(|f| format!("{eol}**{}**: {}", FIELDS[f], values[f]))
-        .collect();
+    let missing: String =
+        (0..3).filter(|&f| !seen[f]).map(|f| format!("{eol}**{}**: {}", FIELDS[f], values[f])).collect();
     if insert_at < copied {
         insert_at = copied;
     }
@@ -150,11 +136,8 @@ mod tests {
             "# Implementation Progress\n\n## Phase: Implementation\n\n### Tasks\n- [x] 1. Setup\n  - [-] 1.1 Schema\n- [ ]* 2. Docs (P)\n\n### Status\n**Current Task**: 1.1 Schema\n**Agent Session**: ses_abc123\n**Started**: 2025-10-08 10:30 UTC\n"
         );
         let reparsed = TaskPlan::parse(&progress);
-        let states: Vec<_> = reparsed
-            .tasks()
-            .iter()
-            .map(|t| (t.id.as_deref(), t.state, t.optional))
-            .collect();
+        let states: Vec<_> =
+            reparsed.tasks().iter().map(|t| (t.id.as_deref(), t.state, t.optional)).collect();
         assert_eq!(
             states,
             [

@@ -115,10 +115,7 @@ impl RequirementsDoc {
     }
 
     pub fn summary(&self) -> RequirementsSummary {
-        let mut summary = RequirementsSummary {
-            requirements: self.requirements.len(),
-            ..Default::default()
-        };
+        let mut summary = RequirementsSummary { requirements: self.requirements.len(), ..Default::default() };
         for criterion in self.criteria() {
             summary.criteria += 1;
             summary.ears.add(criterion.ears.pattern);

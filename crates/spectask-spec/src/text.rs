@@ -33,17 +33,8 @@ fn split_lines(text: &str) -> Vec<SourceLine<'_>> {
     while i < bytes.len() {
         match bytes[i] {
             b'\n' | b'\r' => {
-                lines.push(SourceLine {
-                    number,
-                    start,
-                    text: &text[start..i],
-                    hidden: false,
-                });
-                i += if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
+                lines.push(SourceLine { number, start, text: &text[start..i], hidden: false });
+                i += if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
                 start = i;
                 number = number.saturating_add(1);
             }
@@ -51,12 +42,7 @@ fn split_lines(text: &str) -> Vec<SourceLine<'_>> {
         }
     }
     if start < bytes.len() {
-        lines.push(SourceLine {
-            number,
-            start,
-            text: &text[start..],
-            hidden: false,
-        });
+        lines.push(SourceLine { number, start, text: &text[start..], hidden: false });
     }
     lines
 }
@@ -171,9 +157,7 @@ pub(crate) fn strip_emphasis(text: &str) -> &str {
 
 /// Whether `haystack` contains `needle`, ignoring ASCII case.
 pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .to_ascii_lowercase()
-        .contains(&needle.to_ascii_lowercase())
+    haystack.to_ascii_lowercase().contains(&needle.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -193,10 +177,7 @@ mod tests {
 
     #[test]
     fn fences_close_only_on_the_same_character_and_length() {
-        assert_eq!(
-            hidden("a\n````md\n```\n~~~\n````\nb"),
-            [false, true, true, true, true, false]
-        );
+        assert_eq!(hidden("a\n````md\n```\n~~~\n````\nb"), [false, true, true, true, true, false]);
         assert_eq!(hidden("~~~\n```\n~~~~ \nx"), [true, true, true, false]);
         assert_eq!(hidden("```\nnever closed\n- [ ] 1. x"), [true, true, true]);
     }
@@ -205,9 +186,7 @@ mod tests {
     fn comments_and_front_matter_are_hidden_but_a_later_rule_is_not() {
         assert_eq!(
             hidden("\n---\nk: v\n---\nx\n<!--\n- [ ] a\n-->\ny <!-- z\n-->\n---\n"),
-            [
-                false, true, true, true, false, true, true, true, false, true, false
-            ]
+            [false, true, true, true, false, true, true, true, false, true, false]
         );
     }
 

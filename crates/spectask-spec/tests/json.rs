@@ -36,10 +36,7 @@ fn task_plan_shape_is_a_tree_with_summary_and_checklists() {
 
 #[test]
 fn requirements_shape_counts_ears_patterns() {
-    let value = parse_to_json(
-        "requirements.md",
-        include_str!("fixtures/kiro_gen2_requirements.md"),
-    );
+    let value = parse_to_json("requirements.md", include_str!("fixtures/kiro_gen2_requirements.md"));
     assert_eq!(value["kind"], "requirements");
     assert_eq!(
         value["summary"],
@@ -72,25 +69,10 @@ fn design_shape_lists_sections_with_bodies() {
 
 #[test]
 fn document_kind_from_name_then_content() {
-    assert_eq!(
-        DocumentKind::detect(".kiro/specs/a/requirements.md", ""),
-        DocumentKind::Requirements
-    );
-    assert_eq!(
-        DocumentKind::detect("specs/a/progress.md", ""),
-        DocumentKind::Tasks
-    );
+    assert_eq!(DocumentKind::detect(".kiro/specs/a/requirements.md", ""), DocumentKind::Requirements);
+    assert_eq!(DocumentKind::detect("specs/a/progress.md", ""), DocumentKind::Tasks);
     assert_eq!(DocumentKind::detect("DESIGN.md", ""), DocumentKind::Design);
-    assert_eq!(
-        DocumentKind::detect("x.md", "### Requirement 1\n"),
-        DocumentKind::Requirements
-    );
-    assert_eq!(
-        DocumentKind::detect("x.md", "- [ ] 1. Task\n"),
-        DocumentKind::Tasks
-    );
-    assert_eq!(
-        DocumentKind::detect("x.md", "## Overview\n"),
-        DocumentKind::Design
-    );
+    assert_eq!(DocumentKind::detect("x.md", "### Requirement 1\n"), DocumentKind::Requirements);
+    assert_eq!(DocumentKind::detect("x.md", "- [ ] 1. Task\n"), DocumentKind::Tasks);
+    assert_eq!(DocumentKind::detect("x.md", "## Overview\n"), DocumentKind::Design);
 }

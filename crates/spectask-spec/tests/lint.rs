@@ -3,11 +3,7 @@
 use spectask_spec::{Level, LintReport, SpecFiles, lint_file, lint_spec};
 
 fn rendered(report: &LintReport) -> String {
-    report
-        .diagnostics
-        .iter()
-        .map(|d| format!("{d}\n"))
-        .collect()
+    report.diagnostics.iter().map(|d| format!("{d}\n")).collect()
 }
 
 fn check(report: &LintReport, expected: &str) {
@@ -29,10 +25,7 @@ fn clean_kiro_spec_has_no_diagnostics() {
 
 #[test]
 fn criterion_rules_name_the_criterion_and_the_offending_value() {
-    let report = lint_file(
-        "specs/x/requirements.md",
-        include_str!("fixtures/bad_requirements.md"),
-    );
+    let report = lint_file("specs/x/requirements.md", include_str!("fixtures/bad_requirements.md"));
     check(
         &report,
         r#"
@@ -101,14 +94,9 @@ tasks.md:20: warning: task 3 has no requirement reference
 
 #[test]
 fn spec_kit_markers_and_design_rules() {
-    check(
-        &lint_file("tasks.md", include_str!("fixtures/speckit_tasks.md")),
-        "",
-    );
+    check(&lint_file("tasks.md", include_str!("fixtures/speckit_tasks.md")), "");
     let mut markers = lint_file("progress.md", include_str!("fixtures/markers_tasks.md"));
-    markers
-        .diagnostics
-        .retain(|d| !d.message.contains("requirement reference"));
+    markers.diagnostics.retain(|d| !d.message.contains("requirement reference"));
     check(
         &markers,
         r#"
@@ -130,41 +118,17 @@ design.md:1: warning: design has no section "Testing Strategy"
 
 #[test]
 fn empty_documents_are_reported_and_the_kind_is_sniffed_without_a_file_name() {
-    check(
-        &lint_file(
-            "notes.md",
-            "- [ ] 1. Only a task\n  - _Requirements: 1.1_\n",
-        ),
-        "",
-    );
-    check(
-        &lint_file(
-            "notes.md",
-            "### Requirement 1\n#### Acceptance Criteria\n1. THE Api SHALL work\n",
-        ),
-        "",
-    );
-    check(
-        &lint_file("tasks.md", "# Tasks\n"),
-        "tasks.md:1: warning: no tasks found\n",
-    );
-    check(
-        &lint_file("requirements.md", ""),
-        "requirements.md:1: warning: no requirements found\n",
-    );
+    check(&lint_file("notes.md", "- [ ] 1. Only a task\n  - _Requirements: 1.1_\n"), "");
+    check(&lint_file("notes.md", "### Requirement 1\n#### Acceptance Criteria\n1. THE Api SHALL work\n"), "");
+    check(&lint_file("tasks.md", "# Tasks\n"), "tasks.md:1: warning: no tasks found\n");
+    check(&lint_file("requirements.md", ""), "requirements.md:1: warning: no requirements found\n");
 }
 
 #[test]
 fn diagnostics_display_and_serialize_for_json_output() {
     let report = lint_file("tasks.md", "- [ ] 1. A\n  - _Depends: 9_\n");
     let error = report.errors().next().map(|d| (d.to_string(), d.level));
-    assert_eq!(
-        error,
-        Some((
-            "tasks.md:1: error: task 1 depends on unknown task 9".to_owned(),
-            Level::Error
-        ))
-    );
+    assert_eq!(error, Some(("tasks.md:1: error: task 1 depends on unknown task 9".to_owned(), Level::Error)));
     let json = serde_json::to_value(&report).unwrap_or_default();
     assert_eq!(
         json,

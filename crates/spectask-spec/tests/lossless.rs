@@ -5,48 +5,21 @@ use proptest::prelude::*;
 use spectask_spec::{TaskPlan, TaskState, lint_file, parse_requirements, parse_to_json};
 
 const FIXTURES: &[(&str, &str)] = &[
-    (
-        "bad_requirements.md",
-        include_str!("fixtures/bad_requirements.md"),
-    ),
+    ("bad_requirements.md", include_str!("fixtures/bad_requirements.md")),
     ("bad_tasks.md", include_str!("fixtures/bad_tasks.md")),
     ("blocks_tasks.md", include_str!("fixtures/blocks_tasks.md")),
     ("bugfix.md", include_str!("fixtures/bugfix.md")),
-    (
-        "cc_sdd_requirements.md",
-        include_str!("fixtures/cc_sdd_requirements.md"),
-    ),
+    ("cc_sdd_requirements.md", include_str!("fixtures/cc_sdd_requirements.md")),
     ("cc_sdd_tasks.md", include_str!("fixtures/cc_sdd_tasks.md")),
-    (
-        "crlf_bom_tasks.md",
-        include_str!("fixtures/crlf_bom_tasks.md"),
-    ),
+    ("crlf_bom_tasks.md", include_str!("fixtures/crlf_bom_tasks.md")),
     ("design.md", include_str!("fixtures/design.md")),
-    (
-        "japanese_tasks.md",
-        include_str!("fixtures/japanese_tasks.md"),
-    ),
-    (
-        "kiro_gen1_requirements.md",
-        include_str!("fixtures/kiro_gen1_requirements.md"),
-    ),
-    (
-        "kiro_gen2_requirements.md",
-        include_str!("fixtures/kiro_gen2_requirements.md"),
-    ),
+    ("japanese_tasks.md", include_str!("fixtures/japanese_tasks.md")),
+    ("kiro_gen1_requirements.md", include_str!("fixtures/kiro_gen1_requirements.md")),
+    ("kiro_gen2_requirements.md", include_str!("fixtures/kiro_gen2_requirements.md")),
     ("kiro_tasks.md", include_str!("fixtures/kiro_tasks.md")),
-    (
-        "lone_cr_tasks.md",
-        include_str!("fixtures/lone_cr_tasks.md"),
-    ),
-    (
-        "markers_tasks.md",
-        include_str!("fixtures/markers_tasks.md"),
-    ),
-    (
-        "speckit_tasks.md",
-        include_str!("fixtures/speckit_tasks.md"),
-    ),
+    ("lone_cr_tasks.md", include_str!("fixtures/lone_cr_tasks.md")),
+    ("markers_tasks.md", include_str!("fixtures/markers_tasks.md")),
+    ("speckit_tasks.md", include_str!("fixtures/speckit_tasks.md")),
 ];
 
 /// Checks every invariant on one document; returns a description of the first violation.
@@ -58,9 +31,7 @@ fn invariants(text: &str) -> Result<(), String> {
     for task in plan.tasks() {
         for state in [TaskState::Pending, TaskState::InProgress, TaskState::Done] {
             let mut edited = plan.clone();
-            edited
-                .set_marker_at(task.index, state)
-                .map_err(|e| e.to_string())?;
+            edited.set_marker_at(task.index, state).map_err(|e| e.to_string())?;
             let (before, after) = (text.as_bytes(), edited.text().as_bytes());
             let known = TaskState::from_marker(task.marker).is_some();
             let changed = before.iter().zip(after).filter(|(a, b)| a != b).count();
@@ -83,10 +54,7 @@ fn invariants(text: &str) -> Result<(), String> {
                     .zip(plan.tasks())
                     .all(|(a, b)| a.id == b.id && a.parent == b.parent);
             if !same_shape {
-                return Err(format!(
-                    "task {} to {state}: the edited plan parses differently",
-                    task.label()
-                ));
+                return Err(format!("task {} to {state}: the edited plan parses differently", task.label()));
             }
         }
     }
@@ -151,22 +119,14 @@ fn document() -> impl Strategy<Value = String> {
         1 => "[ -~\t\u{e9}\u{65e5}\u{feff}\\[\\]]{0,20}",
     ];
     let ending = proptest::sample::select(&["\n", "\r\n", "\r"][..]);
-    (
-        any::<bool>(),
-        proptest::collection::vec((line, ending), 0..40),
-    )
-        .prop_map(|(bom, lines)| {
-            let mut text = if bom {
-                String::from("\u{feff}")
-            } else {
-                String::new()
-            };
-            for (line, ending) in lines {
-                text.push_str(&line);
-                text.push_str(ending);
-            }
-            text
-        })
+    (any::<bool>(), proptest::collection::vec((line, ending), 0..40)).prop_map(|(bom, lines)| {
+        let mut text = if bom { String::from("\u{feff}") } else { String::new() };
+        for (line, ending) in lines {
+            text.push_str(&line);
+            text.push_str(ending);
+        }
+        text
+    })
 }
 
 proptest! {

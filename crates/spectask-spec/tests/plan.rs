@@ -17,11 +17,8 @@ fn outline(plan: &TaskPlan) -> String {
         if task.parallel {
             flags.push_str(" par");
         }
-        let deps: Vec<String> = graph
-            .depends_on(task.index)
-            .iter()
-            .map(|&d| plan.tasks()[d].label())
-            .collect();
+        let deps: Vec<String> =
+            graph.depends_on(task.index).iter().map(|&d| plan.tasks()[d].label()).collect();
         out.push_str(&format!(
             "{}{} {} [{}]{} reqs={} deps={} | {}\n",
             "  ".repeat(depth),
@@ -43,10 +40,7 @@ fn check(text: &str, expected: &str) {
 }
 
 fn states(plan: &TaskPlan) -> Vec<(&str, TaskState)> {
-    plan.tasks()
-        .iter()
-        .map(|t| (t.id.as_deref().unwrap_or("-"), t.state))
-        .collect()
+    plan.tasks().iter().map(|t| (t.id.as_deref().unwrap_or("-"), t.state)).collect()
 }
 
 #[test]
@@ -70,23 +64,11 @@ fn kiro_nested_plan_with_details_ranges_validates_and_optional_tasks() {
     let plan = TaskPlan::parse(include_str!("fixtures/kiro_tasks.md"));
     let summary = plan.summary();
     assert_eq!(
-        (
-            summary.top_tasks,
-            summary.sub_tasks,
-            summary.done,
-            summary.in_progress,
-            summary.optional
-        ),
+        (summary.top_tasks, summary.sub_tasks, summary.done, summary.in_progress, summary.optional),
         (5, 6, 4, 2, 2)
     );
-    let details = &plan
-        .task("1")
-        .map(|t| t.details.clone())
-        .unwrap_or_default();
-    assert_eq!(
-        details,
-        &["Create `scripts/` directory and the `package.json`"]
-    );
+    let details = &plan.task("1").map(|t| t.details.clone()).unwrap_or_default();
+    assert_eq!(details, &["Create `scripts/` directory and the `package.json`"]);
     assert!(plan.checklists().is_empty() && plan.warnings().is_empty());
 }
 
@@ -106,14 +88,8 @@ fn cc_sdd_flat_layout_takes_hierarchy_from_ids() {
 ",
     );
     let plan = TaskPlan::parse(include_str!("fixtures/cc_sdd_tasks.md"));
-    assert_eq!(
-        plan.task("1.1").and_then(|t| t.boundary.as_deref()),
-        Some("ConfigLoader")
-    );
-    assert_eq!(
-        plan.task("2.3").map(|t| t.depends.clone()),
-        Some(vec!["1.3".to_owned()])
-    );
+    assert_eq!(plan.task("1.1").and_then(|t| t.boundary.as_deref()), Some("ConfigLoader"));
+    assert_eq!(plan.task("2.3").map(|t| t.depends.clone()), Some(vec!["1.3".to_owned()]));
 }
 
 #[test]
@@ -152,10 +128,7 @@ fn spec_kit_plan_skips_front_matter_comments_fences_and_reports_the_checklist() 
 ",
     );
     let plan = TaskPlan::parse(include_str!("fixtures/speckit_tasks.md"));
-    assert_eq!(
-        plan.task("T010").and_then(|t| t.story.as_deref()),
-        Some("US1")
-    );
+    assert_eq!(plan.task("T010").and_then(|t| t.story.as_deref()), Some("US1"));
     assert_eq!(
         plan.task("T001").and_then(|t| t.section.as_deref()),
         Some("Phase 1: Setup (Shared Infrastructure)")
@@ -163,27 +136,14 @@ fn spec_kit_plan_skips_front_matter_comments_fences_and_reports_the_checklist() 
     let checklists: Vec<_> = plan
         .checklists()
         .iter()
-        .map(|c| {
-            (
-                c.heading.as_str(),
-                c.line,
-                c.items
-                    .iter()
-                    .map(|i| (i.line, i.state))
-                    .collect::<Vec<_>>(),
-            )
-        })
+        .map(|c| (c.heading.as_str(), c.line, c.items.iter().map(|i| (i.line, i.state)).collect::<Vec<_>>()))
         .collect();
     assert_eq!(
         checklists,
         [(
             "Validation Checklist",
             53,
-            vec![
-                (55, TaskState::Pending),
-                (56, TaskState::Done),
-                (57, TaskState::Pending)
-            ]
+            vec![(55, TaskState::Pending), (56, TaskState::Done), (57, TaskState::Pending)]
         )]
     );
 }
@@ -222,11 +182,7 @@ fn every_bullet_and_marker_with_warnings_for_broken_ones() {
             ("7.9", Pending)
         ]
     );
-    let warnings: Vec<_> = plan
-        .warnings()
-        .iter()
-        .map(|w| (w.line, w.message.as_str()))
-        .collect();
+    let warnings: Vec<_> = plan.warnings().iter().map(|w| (w.line, w.message.as_str())).collect();
     assert_eq!(
         warnings,
         [
@@ -282,22 +238,11 @@ fn checkboxes_in_design_documents_are_a_checklist_not_a_plan() {
 
 #[test]
 fn headings_with_ids_leave_sub_tasks_at_the_top_and_ordered_bullets_keep_their_ids() {
-    let plan = TaskPlan::parse(
-        "## 1. Setup\n- [ ] 1.1 First\n- [ ] 1.2 Second\n\n1. [ ] 2.1 Ordered with an id\n",
-    );
-    let ids: Vec<(Option<&str>, Option<usize>)> = plan
-        .tasks()
-        .iter()
-        .map(|t: &PlanTask| (t.id.as_deref(), t.parent))
-        .collect();
-    assert_eq!(
-        ids,
-        [
-            (Some("1.1"), None),
-            (Some("1.2"), None),
-            (Some("2.1"), None)
-        ]
-    );
+    let plan =
+        TaskPlan::parse("## 1. Setup\n- [ ] 1.1 First\n- [ ] 1.2 Second\n\n1. [ ] 2.1 Ordered with an id\n");
+    let ids: Vec<(Option<&str>, Option<usize>)> =
+        plan.tasks().iter().map(|t: &PlanTask| (t.id.as_deref(), t.parent)).collect();
+    assert_eq!(ids, [(Some("1.1"), None), (Some("1.2"), None), (Some("2.1"), None)]);
     assert_eq!(plan.tasks()[1].section.as_deref(), Some("1. Setup"));
 }
 
@@ -306,11 +251,7 @@ fn plain_checklists_without_ids_are_tasks_indented_by_columns() {
     let plan = TaskPlan::parse(
         "- [x] Setup database schema\n    - [~] Add password hashing\n- [ ] Implement login\n",
     );
-    let tree: Vec<_> = plan
-        .tasks()
-        .iter()
-        .map(|t| (t.label(), t.parent, t.state))
-        .collect();
+    let tree: Vec<_> = plan.tasks().iter().map(|t| (t.label(), t.parent, t.state)).collect();
     assert_eq!(
         tree,
         [

@@ -7,12 +7,7 @@ use spectask_spec::{RequirementsDoc, parse_requirements};
 fn outline(doc: &RequirementsDoc) -> String {
     let mut out = String::new();
     for r in &doc.requirements {
-        out.push_str(&format!(
-            "R{} L{} {}\n",
-            r.id,
-            r.line,
-            r.title.as_deref().unwrap_or("-")
-        ));
+        out.push_str(&format!("R{} L{} {}\n", r.id, r.line, r.title.as_deref().unwrap_or("-")));
         for c in &r.criteria {
             out.push_str(&format!(
                 "  {} L{}-{} {} {} n={}\n",
@@ -53,9 +48,7 @@ R2 L25 -
     let story = doc.requirement("1").and_then(|r| r.user_story.as_deref());
     assert_eq!(
         story,
-        Some(
-            "As a developer, I want to see the latest builds, so that I know when something breaks."
-        )
+        Some("As a developer, I want to see the latest builds, so that I know when something breaks.")
     );
     let wrapped = doc.criterion("1.2").map(|c| c.text.as_str());
     assert_eq!(
@@ -86,33 +79,15 @@ R3 L37 Reporting
   3.1 L43-43 event Notifier n=1
 ",
     );
-    let glossary: Vec<_> = doc
-        .glossary
-        .iter()
-        .map(|g| (g.term.as_str(), g.line))
-        .collect();
-    assert_eq!(
-        glossary,
-        [("Issue_Manager", 9), ("Classifier", 10), ("Notifier", 11)]
-    );
-    assert_eq!(
-        doc.glossary[2].definition,
-        "posts summaries to the team channel"
-    );
+    let glossary: Vec<_> = doc.glossary.iter().map(|g| (g.term.as_str(), g.line)).collect();
+    assert_eq!(glossary, [("Issue_Manager", 9), ("Classifier", 10), ("Notifier", 11)]);
+    assert_eq!(doc.glossary[2].definition, "posts summaries to the team channel");
     assert!(doc.criterion("2.2").is_some_and(|c| c.ears.continues));
     let summary = doc.summary();
     assert_eq!((summary.requirements, summary.criteria), (3, 9));
     let ears = summary.ears;
     assert_eq!(
-        [
-            ears.ubiquitous,
-            ears.event,
-            ears.state,
-            ears.unwanted,
-            ears.optional,
-            ears.complex,
-            ears.non_ears
-        ],
+        [ears.ubiquitous, ears.event, ears.state, ears.unwanted, ears.optional, ears.complex, ears.non_ears],
         [2, 3, 1, 1, 1, 1, 0]
     );
 }

@@ -4,76 +4,29 @@ use super::*;
 
 fn check(text: &str, pattern: EarsPattern, system: Option<&str>) {
     let ears = classify(text);
-    assert_eq!(
-        (ears.pattern, ears.system.as_deref()),
-        (pattern, system),
-        "{text}"
-    );
+    assert_eq!((ears.pattern, ears.system.as_deref()), (pattern, system), "{text}");
 }
 
 #[test]
 fn strict_ears_in_every_pattern() {
     use EarsPattern::*;
-    check(
-        "THE Issue_Manager SHALL label every issue",
-        Ubiquitous,
-        Some("Issue_Manager"),
-    );
-    check(
-        "WHEN a push arrives, THE Build_Runner SHALL start a build",
-        Event,
-        Some("Build_Runner"),
-    );
-    check(
-        "WHILE offline, THE Sync_Client SHALL queue edits",
-        State,
-        Some("Sync_Client"),
-    );
-    check(
-        "IF the token is expired, THEN THE Auth_Service SHALL reject it",
-        Unwanted,
-        Some("Auth_Service"),
-    );
-    check(
-        "WHERE audit logging is enabled, THE Api SHALL record calls",
-        Optional,
-        Some("Api"),
-    );
-    check(
-        "WHILE offline, WHEN a save fails, THE Sync_Client SHALL retry",
-        Complex,
-        Some("Sync_Client"),
-    );
+    check("THE Issue_Manager SHALL label every issue", Ubiquitous, Some("Issue_Manager"));
+    check("WHEN a push arrives, THE Build_Runner SHALL start a build", Event, Some("Build_Runner"));
+    check("WHILE offline, THE Sync_Client SHALL queue edits", State, Some("Sync_Client"));
+    check("IF the token is expired, THEN THE Auth_Service SHALL reject it", Unwanted, Some("Auth_Service"));
+    check("WHERE audit logging is enabled, THE Api SHALL record calls", Optional, Some("Api"));
+    check("WHILE offline, WHEN a save fails, THE Sync_Client SHALL retry", Complex, Some("Sync_Client"));
 }
 
 #[test]
 fn kiro_first_generation_and_sentence_case() {
     use EarsPattern::*;
-    check(
-        "WHEN user clicks save AND form is valid THEN the system SHALL persist it",
-        Event,
-        Some("system"),
-    );
-    check(
-        "IF the file is missing THEN the loader SHALL report an error",
-        Unwanted,
-        Some("loader"),
-    );
-    check(
-        "When a todo is added, the Todo App shall show it",
-        Event,
-        Some("Todo App"),
-    );
-    check(
-        "when a, b and c happen, the cli shall exit",
-        Event,
-        Some("cli"),
-    );
-    check(
-        "`put_result` SHALL carry the status",
-        Ubiquitous,
-        Some("put_result"),
-    );
+    check("WHEN user clicks save AND form is valid THEN the system SHALL persist it", Event, Some("system"));
+    check("IF the file is missing THEN the loader SHALL report an error", Unwanted, Some("loader"));
+    check("When a todo is added, the Todo App shall show it", Event, Some("Todo App"));
+    check("when a, b and c happen, the cli shall exit", Event, Some("cli"));
+    check("`put_result` SHALL carry the status", Ubiquitous, Some("put_result"));
+    check("**WHEN** saved, **THE** `auth` **module** SHALL log", Event, Some("auth module"));
 }
 
 #[test]
@@ -87,16 +40,10 @@ fn negation_continuation_and_counts() {
 #[test]
 fn shapes_that_are_not_ears() {
     let ears = classify("The system must be fast");
-    assert_eq!(
-        (ears.pattern, ears.problem),
-        (EarsPattern::NonEars, Some(EarsProblem::NoShall))
-    );
+    assert_eq!((ears.pattern, ears.problem), (EarsPattern::NonEars, Some(EarsProblem::NoShall)));
     assert_eq!(ears.vague_words, ["fast"]);
     let ears = classify("WHEN the user logs in the system SHALL greet them");
-    assert_eq!(
-        (ears.pattern, ears.problem),
-        (EarsPattern::NonEars, Some(EarsProblem::UnseparatedClause))
-    );
+    assert_eq!((ears.pattern, ears.problem), (EarsPattern::NonEars, Some(EarsProblem::UnseparatedClause)));
     assert_eq!(classify("SHALL work").system, None);
 }
 

@@ -19,10 +19,7 @@ pub(super) fn lint(plan: &TaskPlan, sink: &mut Sink<'_>) {
             continue;
         };
         match first.get(id) {
-            Some(line) => sink.error(
-                task.line,
-                format!("duplicate task id {id} (first on line {line})"),
-            ),
+            Some(line) => sink.error(task.line, format!("duplicate task id {id} (first on line {line})")),
             None => {
                 first.insert(id, task.line);
             }
@@ -30,20 +27,14 @@ pub(super) fn lint(plan: &TaskPlan, sink: &mut Sink<'_>) {
     }
     for task in plan.tasks() {
         if !has_reference(plan, task) && !exempt_from_references(task) {
-            sink.warning(
-                task.line,
-                format!("task {} has no requirement reference", task.label()),
-            );
+            sink.warning(task.line, format!("task {} has no requirement reference", task.label()));
         }
         marker_mismatch(plan, task, sink);
     }
     let graph = plan.dependency_graph();
     for (index, id) in graph.unknown_dependencies() {
         let task = &plan.tasks()[*index];
-        sink.error(
-            task.line,
-            format!("task {} depends on unknown task {id}", task.label()),
-        );
+        sink.error(task.line, format!("task {} depends on unknown task {id}", task.label()));
     }
     for cycle in graph.cycles() {
         let line = cycle
@@ -57,30 +48,21 @@ pub(super) fn lint(plan: &TaskPlan, sink: &mut Sink<'_>) {
 fn has_reference(plan: &TaskPlan, task: &PlanTask) -> bool {
     !task.requirements.is_empty()
         || !task.free_references.is_empty()
-        || task
-            .children
-            .iter()
-            .any(|&c| has_reference(plan, &plan.tasks()[c]))
+        || task.children.iter().any(|&c| has_reference(plan, &plan.tasks()[c]))
 }
 
 /// Checkpoints, documentation tasks and spec-kit tasks need no requirement reference.
 fn exempt_from_references(task: &PlanTask) -> bool {
     let title = task.title.to_lowercase();
     task.is_spec_kit()
-        || ["checkpoint", "document", "docs", "readme", "changelog"]
-            .iter()
-            .any(|w| title.contains(w))
+        || ["checkpoint", "document", "docs", "readme", "changelog"].iter().any(|w| title.contains(w))
 }
 
 /// A done parent with a required child not done, or an unfinished parent whose required children are
 /// all done. Optional children are left out.
 fn marker_mismatch(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
-    let required: Vec<&PlanTask> = task
-        .children
-        .iter()
-        .map(|&c| &plan.tasks()[c])
-        .filter(|c| !c.optional)
-        .collect();
+    let required: Vec<&PlanTask> =
+        task.children.iter().map(|&c| &plan.tasks()[c]).filter(|c| !c.optional).collect();
     if required.is_empty() {
         return;
     }
@@ -88,20 +70,10 @@ fn marker_mismatch(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
     match required.iter().find(|c| c.state != TaskState::Done) {
         Some(child) if task.state == TaskState::Done => sink.warning(
             task.line,
-            format!(
-                "task {label} is done but its sub-task {} is {}",
-                child.label(),
-                child.state
-            ),
+            format!("task {label} is done but its sub-task {} is {}", child.label(), child.state),
         ),
         None if task.state != TaskState::Done => {
-            sink.warning(
-                task.line,
-                format!(
-                    "task {label} is {} but all its sub-tasks are done",
-                    task.state
-                ),
-            );
+            sink.warning(task.line, format!("task {label} is {} but all its sub-tasks are done", task.state));
         }
         _ => {}
     }
@@ -110,18 +82,8 @@ fn marker_mismatch(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
 pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
     for task in plan.tasks() {
         for reference in task.requirements.iter().filter(|r| !doc.resolves(r)) {
-            let what = if reference.contains('.') {
-                "criterion"
-            } else {
-                "requirement"
-            };
-            sink.error(
-                task.line,
-                format!(
-                    "task {} references unknown {what} {reference}",
-                    task.label()
-                ),
-            );
+            let what = if reference.contains('.') { "criterion" } else { "requirement" };
+            sink.error(task.line, format!("task {} references unknown {what} {reference}", task.label()));
         }
     }
 }

@@ -19,10 +19,7 @@ pub(super) fn lint(doc: &RequirementsDoc, sink: &mut Sink<'_>) {
         for criterion in &requirement.criteria {
             let id = &criterion.id;
             if let Some((_, first)) = seen.iter().find(|(seen_id, _)| seen_id == id) {
-                sink.error(
-                    criterion.line,
-                    format!("duplicate criterion id {id} (first on line {first})"),
-                );
+                sink.error(criterion.line, format!("duplicate criterion id {id} (first on line {first})"));
             } else {
                 seen.push((id, criterion.line));
             }
@@ -39,31 +36,20 @@ pub(super) fn lint(doc: &RequirementsDoc, sink: &mut Sink<'_>) {
             if ears.shall_count > 1 {
                 sink.error(
                     criterion.line,
-                    format!(
-                        "criterion {id} has {} shall, expected exactly one",
-                        ears.shall_count
-                    ),
+                    format!("criterion {id} has {} shall, expected exactly one", ears.shall_count),
                 );
             }
             if let Some(system) = &ears.system {
-                let known = doc
-                    .glossary
-                    .iter()
-                    .any(|g| g.term.eq_ignore_ascii_case(system));
+                let known = doc.glossary.iter().any(|g| g.term.eq_ignore_ascii_case(system));
                 if !doc.glossary.is_empty() && !known {
                     sink.warning(
                         criterion.line,
-                        format!(
-                            "criterion {id} names system {system:?} which is not in the glossary"
-                        ),
+                        format!("criterion {id} names system {system:?} which is not in the glossary"),
                     );
                 }
             }
             for word in &ears.vague_words {
-                sink.warning(
-                    criterion.line,
-                    format!("criterion {id} uses vague word {word:?}"),
-                );
+                sink.warning(criterion.line, format!("criterion {id} uses vague word {word:?}"));
             }
         }
     }

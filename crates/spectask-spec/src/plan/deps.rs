@@ -38,11 +38,8 @@ impl TaskPlan {
 
 impl DepGraph {
     pub fn of(tasks: &[PlanTask]) -> DepGraph {
-        let by_id: HashMap<&str, usize> = tasks
-            .iter()
-            .rev()
-            .filter_map(|t| Some((t.id.as_deref()?, t.index)))
-            .collect();
+        let by_id: HashMap<&str, usize> =
+            tasks.iter().rev().filter_map(|t| Some((t.id.as_deref()?, t.index))).collect();
         let mut depends = vec![Vec::new(); tasks.len()];
         let mut unknown = Vec::new();
         for task in tasks {
@@ -65,16 +62,8 @@ impl DepGraph {
             deps.sort_unstable();
             deps.dedup();
         }
-        let prerequisites = tasks
-            .iter()
-            .map(|t| prerequisites(tasks, &depends, t))
-            .collect();
-        DepGraph {
-            labels: tasks.iter().map(PlanTask::label).collect(),
-            depends,
-            prerequisites,
-            unknown,
-        }
+        let prerequisites = tasks.iter().map(|t| prerequisites(tasks, &depends, t)).collect();
+        DepGraph { labels: tasks.iter().map(PlanTask::label).collect(), depends, prerequisites, unknown }
     }
 
     /// The direct dependencies of task `index` (see the module rules).
@@ -110,8 +99,7 @@ impl DepGraph {
                 dependents[p].push(task);
             }
         }
-        let mut ready: std::collections::BTreeSet<usize> =
-            (0..n).filter(|&i| waiting[i] == 0).collect();
+        let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(next) = ready.pop_first() {
             order.push(next);
@@ -159,11 +147,7 @@ impl DepGraph {
                     1 => {
                         let from = path.iter().position(|&p| p == to).unwrap_or(0);
                         let mut cycle: Vec<usize> = path[from..].to_vec();
-                        let first = cycle
-                            .iter()
-                            .enumerate()
-                            .min_by_key(|&(_, &t)| t)
-                            .map_or(0, |(i, _)| i);
+                        let first = cycle.iter().enumerate().min_by_key(|&(_, &t)| t).map_or(0, |(i, _)| i);
                         cycle.rotate_left(first);
                         if !cycles.contains(&cycle) {
                             cycles.push(cycle);
@@ -176,8 +160,7 @@ impl DepGraph {
         cycles
             .into_iter()
             .map(|cycle| {
-                let mut labels: Vec<String> =
-                    cycle.iter().map(|&i| self.labels[i].clone()).collect();
+                let mut labels: Vec<String> = cycle.iter().map(|&i| self.labels[i].clone()).collect();
                 labels.push(self.labels[cycle[0]].clone());
                 labels
             })
@@ -197,11 +180,7 @@ fn groups(tasks: &[PlanTask]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = tasks.iter().map(|t| t.children.clone()).collect();
     let mut top: Vec<usize> = Vec::new();
     for task in tasks.iter().filter(|t| t.parent.is_none()) {
-        if spec_kit
-            && top
-                .last()
-                .is_some_and(|&prev| tasks[prev].section != task.section)
-        {
+        if spec_kit && top.last().is_some_and(|&prev| tasks[prev].section != task.section) {
             groups.push(std::mem::take(&mut top));
         }
         top.push(task.index);
@@ -266,12 +245,7 @@ fn chain_phases(tasks: &[PlanTask], depends: &mut [Vec<usize>]) {
 
 fn prerequisites(tasks: &[PlanTask], depends: &[Vec<usize>], task: &PlanTask) -> Vec<usize> {
     let mut all = depends[task.index].clone();
-    all.extend(
-        task.children
-            .iter()
-            .copied()
-            .filter(|&c| !tasks[c].optional),
-    );
+    all.extend(task.children.iter().copied().filter(|&c| !tasks[c].optional));
     let mut ancestor = task.parent;
     while let Some(a) = ancestor {
         all.extend(depends[a].iter().copied());

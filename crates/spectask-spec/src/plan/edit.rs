@@ -1,9 +1,9 @@
 //! Lossless marker edits: ticking a task rewrites its marker character and nothing else.
 //!
-//! Setting a task to the state it is already in changes nothing, so a Kiro `[-]` stays `[-]` and a
-//! spec-kit `[X]` stays `[X]`. Otherwise the marker becomes `x` (done), `~` (in progress) or ` `
-//! (pending). Known markers are one byte, so an edit changes exactly one byte; an unknown multi-byte
-//! marker (`[✓]`) is replaced as a whole character.
+//! Setting a task to the state its known marker already shows changes nothing, so a Kiro `[-]` stays
+//! `[-]` and a spec-kit `[X]` stays `[X]`. Otherwise the marker becomes `x` (done), `~` (in progress)
+//! or ` ` (pending), also for an unknown marker. Known markers are one byte, so an edit changes
+//! exactly one byte; an unknown multi-byte marker (`[✓]`) is replaced as a whole character.
 
 use super::{PlanTask, TaskPlan, TaskState};
 use crate::SpecError;
@@ -17,17 +17,13 @@ impl TaskPlan {
 
     /// Sets the marker of the task at this index (see [`PlanTask::index`]).
     pub fn set_marker_at(&mut self, index: usize, state: TaskState) -> Result<(), SpecError> {
-        let task = self
-            .tasks
-            .get_mut(index)
-            .ok_or(SpecError::UnknownTaskIndex(index))?;
+        let task = self.tasks.get_mut(index).ok_or(SpecError::UnknownTaskIndex(index))?;
         if task.state == state && TaskState::from_marker(task.marker).is_some() {
             return Ok(());
         }
         let marker = state.marker();
         let range = task.marker_offset..task.marker_offset + task.marker.len_utf8();
-        self.source
-            .replace_range(range, marker.encode_utf8(&mut [0; 4]));
+        self.source.replace_range(range, marker.encode_utf8(&mut [0; 4]));
         let shift = task.marker.len_utf8() as isize - 1;
         task.marker = marker;
         task.state = state;
@@ -42,11 +38,8 @@ impl TaskPlan {
 
     /// The index of the only task with this id.
     pub fn index_of(&self, task_id: &str) -> Result<usize, SpecError> {
-        let matches: Vec<&PlanTask> = self
-            .tasks
-            .iter()
-            .filter(|t| t.id.as_deref() == Some(task_id))
-            .collect();
+        let matches: Vec<&PlanTask> =
+            self.tasks.iter().filter(|t| t.id.as_deref() == Some(task_id)).collect();
         match matches.as_slice() {
             [] => Err(SpecError::UnknownTask(task_id.to_owned())),
             [task] => Ok(task.index),
@@ -72,14 +65,8 @@ mod tests {
     #[test]
     fn ticking_changes_one_byte_and_keeps_crlf() {
         let text = "- [ ] 1. A\r\n  - [-] 1.1 B\r\n";
-        assert_eq!(
-            set_marker(text, "1", TaskState::Done).as_deref(),
-            Ok("- [x] 1. A\r\n  - [-] 1.1 B\r\n")
-        );
-        assert_eq!(
-            set_marker(text, "1.1", TaskState::InProgress).as_deref(),
-            Ok(text)
-        );
+        assert_eq!(set_marker(text, "1", TaskState::Done).as_deref(), Ok("- [x] 1. A\r\n  - [-] 1.1 B\r\n"));
+        assert_eq!(set_marker(text, "1.1", TaskState::InProgress).as_deref(), Ok(text));
         assert_eq!(
             set_marker(text, "1.1", TaskState::Pending).as_deref(),
             Ok("- [ ] 1. A\r\n  - [ ] 1.1 B\r\n")
@@ -88,16 +75,10 @@ mod tests {
 
     #[test]
     fn unknown_and_ambiguous_ids_are_errors() {
-        assert_eq!(
-            set_marker("- [ ] 1. A\n", "2", TaskState::Done),
-            Err(SpecError::UnknownTask("2".into()))
-        );
+        assert_eq!(set_marker("- [ ] 1. A\n", "2", TaskState::Done), Err(SpecError::UnknownTask("2".into())));
         assert_eq!(
             set_marker("- [ ] 1. A\n- [ ] 1. B\n", "1", TaskState::Done),
-            Err(SpecError::AmbiguousTask {
-                id: "1".into(),
-                lines: vec![1, 2]
-            })
+            Err(SpecError::AmbiguousTask { id: "1".into(), lines: vec![1, 2] })
         );
     }
 

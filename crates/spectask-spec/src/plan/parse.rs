@@ -40,10 +40,7 @@ pub(super) fn parse(text: &str) -> Parsed {
     let spec_kit = lines.iter().any(|l| {
         !l.hidden && matches!(checkbox(l), Some(Checkbox::Item(item)) if starts_with_spec_kit_id(item.rest))
     });
-    let mut builder = Builder {
-        spec_kit,
-        ..Builder::default()
-    };
+    let mut builder = Builder { spec_kit, ..Builder::default() };
     for line in lines.iter().filter(|l| !l.hidden) {
         builder.line(line);
     }
@@ -51,9 +48,7 @@ pub(super) fn parse(text: &str) -> Parsed {
 }
 
 fn starts_with_spec_kit_id(rest: &str) -> bool {
-    rest.split_whitespace()
-        .next()
-        .is_some_and(|word| is_spec_kit_id(word.trim_matches('*')))
+    rest.split_whitespace().next().is_some_and(|word| is_spec_kit_id(word.trim_matches('*')))
 }
 
 #[derive(Default)]
@@ -85,10 +80,8 @@ impl Builder {
             Some(Checkbox::Item(item)) => self.item(item),
             Some(Checkbox::Malformed(found)) => {
                 self.just_opened = None;
-                self.warnings.push(ParseWarning {
-                    line: line.number,
-                    message: format!("malformed checkbox {found}"),
-                });
+                self.warnings
+                    .push(ParseWarning { line: line.number, message: format!("malformed checkbox {found}") });
             }
             None => self.detail(line.text),
         }
@@ -99,23 +92,14 @@ impl Builder {
         self.just_opened = None;
         let lower = title.to_ascii_lowercase();
         let outright = lower.contains("checklist");
-        let checklist_like =
-            outright || lower.contains("validation") || lower.contains("acceptance");
+        let checklist_like = outright || lower.contains("validation") || lower.contains("acceptance");
         let inherited = self
             .section
             .as_ref()
             .and_then(|s| s.checklist)
             .filter(|&(inherited_level, _)| inherited_level < level);
-        let checklist = if checklist_like {
-            Some((level, outright))
-        } else {
-            inherited
-        };
-        self.section = Some(Section {
-            title: Some(title.to_owned()),
-            line: number,
-            checklist,
-        });
+        let checklist = if checklist_like { Some((level, outright)) } else { inherited };
+        self.section = Some(Section { title: Some(title.to_owned()), line: number, checklist });
     }
 
     fn item(&mut self, item: Item<'_>) {
@@ -137,11 +121,7 @@ impl Builder {
                 message: format!("unknown marker {:?}", item.marker.to_string()),
             });
         }
-        while self
-            .stack
-            .last()
-            .is_some_and(|&(indent, _)| indent >= item.indent)
-        {
+        while self.stack.last().is_some_and(|&(indent, _)| indent >= item.indent) {
             self.stack.pop();
         }
         let index = self.tasks.len();
@@ -189,16 +169,8 @@ impl Builder {
             Some(section) => (section.title.clone().unwrap_or_default(), section.line),
             None => (String::new(), 0),
         };
-        if self
-            .checklists
-            .last()
-            .is_none_or(|c| c.line != line || c.heading != heading)
-        {
-            self.checklists.push(Checklist {
-                heading,
-                line,
-                items: Vec::new(),
-            });
+        if self.checklists.last().is_none_or(|c| c.line != line || c.heading != heading) {
+            self.checklists.push(Checklist { heading, line, items: Vec::new() });
         }
         let entry = ChecklistItem {
             text: item.rest.trim().to_owned(),
@@ -247,11 +219,7 @@ impl Builder {
     }
 
     fn finish(self) -> Parsed {
-        Parsed {
-            tasks: self.tasks,
-            checklists: self.checklists,
-            warnings: self.warnings,
-        }
+        Parsed { tasks: self.tasks, checklists: self.checklists, warnings: self.warnings }
     }
 }
 
@@ -264,10 +232,7 @@ fn set_title(task: &mut PlanTask, title: &str) {
             title = rest.trim_start();
         } else if let Some(label) = title.strip_prefix('[').and_then(|r| r.split_once(']')) {
             let (name, rest) = label;
-            if name.starts_with("US")
-                && name[2..].bytes().all(|b| b.is_ascii_digit())
-                && name.len() > 2
-            {
+            if name.starts_with("US") && name[2..].bytes().all(|b| b.is_ascii_digit()) && name.len() > 2 {
                 task.story = Some(name.to_owned());
                 title = rest.trim_start();
             } else {
@@ -298,10 +263,7 @@ fn split_id(rest: &str) -> (Option<String>, bool, &str) {
     let rest = rest.trim_start();
     let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
     let word = &rest[..end];
-    let bare = word
-        .strip_prefix("**")
-        .and_then(|w| w.strip_suffix("**"))
-        .unwrap_or(word);
+    let bare = word.strip_prefix("**").and_then(|w| w.strip_suffix("**")).unwrap_or(word);
     let bare = bare.strip_suffix(':').unwrap_or(bare);
     let (bare, star) = match bare.strip_suffix('*') {
         Some(b) => (b, true),

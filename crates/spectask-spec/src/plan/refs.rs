@@ -35,8 +35,7 @@ pub(crate) fn detail_meta(text: &str) -> Option<Meta> {
 
 fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
     let head = text.get(..word.len())?;
-    head.eq_ignore_ascii_case(word)
-        .then(|| text[word.len()..].trim_start())
+    head.eq_ignore_ascii_case(word).then(|| text[word.len()..].trim_start())
 }
 
 fn requirements(value: &str) -> Meta {
@@ -79,11 +78,7 @@ fn expand(part: &str) -> Option<Vec<String>> {
         return Some(vec![from.to_owned(), to.to_owned()]);
     }
     let dotted = |n: u32| {
-        if prefix.is_empty() {
-            n.to_string()
-        } else {
-            format!("{prefix}.{n}")
-        }
+        if prefix.is_empty() { n.to_string() } else { format!("{prefix}.{n}") }
     };
     Some((first..=last).map(dotted).collect())
 }
@@ -91,9 +86,7 @@ fn expand(part: &str) -> Option<Vec<String>> {
 /// Digits separated by single dots: `1`, `2.3`, `7.2.1`.
 pub(crate) fn is_numeric_id(text: &str) -> bool {
     !text.is_empty()
-        && text
-            .split('.')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+        && text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A spec-kit id: `T` then three or more digits, or `T-` then digits.
@@ -122,13 +115,9 @@ pub(crate) fn prose_depends(text: &str) -> Vec<String> {
     const NEEDLE: &[u8] = b"depends on";
     let find = |from: usize| {
         let rest = text.get(from..)?;
-        rest.match_indices(['d', 'D'])
-            .map(|(at, _)| at)
-            .find(|&at| {
-                rest.as_bytes()[at..]
-                    .get(..NEEDLE.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
-            })
+        rest.match_indices(['d', 'D']).map(|(at, _)| at).find(|&at| {
+            rest.as_bytes()[at..].get(..NEEDLE.len()).is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+        })
     };
     let mut ids = Vec::new();
     let mut from = 0;
@@ -157,16 +146,10 @@ mod tests {
     fn reads_every_reference_form() {
         assert_eq!(reqs("_Requirements: 1.1, 2.3_").0, ["1.1", "2.3"]);
         assert_eq!(reqs("_Requirements: 1.1,2.3").0, ["1.1", "2.3"]);
-        assert_eq!(
-            reqs("_Requirements: 1.1-1.4_").0,
-            ["1.1", "1.2", "1.3", "1.4"]
-        );
+        assert_eq!(reqs("_Requirements: 1.1-1.4_").0, ["1.1", "1.2", "1.3", "1.4"]);
         assert_eq!(reqs("_Requirements: 3.2–4_").0, ["3.2", "3.3", "3.4"]);
         assert_eq!(reqs("_Requirements: 1.3-2.2_").0, ["1.3", "2.2"]);
-        assert_eq!(
-            reqs("**Validates: Requirements 1.2, 1.3**").0,
-            ["1.2", "1.3"]
-        );
+        assert_eq!(reqs("**Validates: Requirements 1.2, 1.3**").0, ["1.2", "1.3"]);
         assert_eq!(reqs("_Requirements: 2_").0, ["2"]);
         let (ids, free) = reqs("_Requirements: 全要件の基盤となる環境構築_");
         assert!(ids.is_empty());
@@ -175,18 +158,9 @@ mod tests {
 
     #[test]
     fn reads_dependencies_and_boundaries() {
-        assert_eq!(
-            detail_meta("_Depends: 1.2, 1.3_"),
-            Some(Meta::Depends(vec!["1.2".into(), "1.3".into()]))
-        );
-        assert_eq!(
-            detail_meta("_Boundary: AuthService_"),
-            Some(Meta::Boundary("AuthService".into()))
-        );
-        assert_eq!(
-            prose_depends("Wire routes (depends on T012, T013) later"),
-            ["T012", "T013"]
-        );
+        assert_eq!(detail_meta("_Depends: 1.2, 1.3_"), Some(Meta::Depends(vec!["1.2".into(), "1.3".into()])));
+        assert_eq!(detail_meta("_Boundary: AuthService_"), Some(Meta::Boundary("AuthService".into())));
+        assert_eq!(prose_depends("Wire routes (depends on T012, T013) later"), ["T012", "T013"]);
         assert_eq!(detail_meta("Create the `scripts/` directory: done"), None);
     }
 

@@ -55,8 +55,7 @@ impl Parser {
         let (cols, bytes) = indent(line.text);
         let body = line.text[bytes..].trim_end();
         if let Some(open) = &mut self.open {
-            let new_item =
-                (list_item(body).is_some() || explicit_id(body).is_some()) && cols <= open.indent;
+            let new_item = (list_item(body).is_some() || explicit_id(body).is_some()) && cols <= open.indent;
             let note = body.starts_with("**") && cols == 0;
             if !new_item && !note && (!previous_blank || cols > open.indent) {
                 open.lines.push(body.to_owned());
@@ -128,9 +127,7 @@ impl Parser {
             self.start_requirement(number, 7, id, name);
         } else if lower.starts_with("acceptance criteria") && self.current.is_some() {
             self.in_criteria = true;
-        } else if let ("user story" | "objective", Some((index, _))) =
-            (lower.as_str(), self.current)
-        {
+        } else if let ("user story" | "objective", Some((index, _))) = (lower.as_str(), self.current) {
             self.doc.requirements[index].user_story = Some(value.to_owned());
             self.in_story = true;
         } else {
@@ -140,13 +137,7 @@ impl Parser {
     }
 
     fn start_requirement(&mut self, line: u32, level: usize, id: String, title: Option<String>) {
-        self.doc.requirements.push(Requirement {
-            id,
-            title,
-            user_story: None,
-            line,
-            criteria: Vec::new(),
-        });
+        self.doc.requirements.push(Requirement { id, title, user_story: None, line, criteria: Vec::new() });
         self.current = Some((self.doc.requirements.len() - 1, level));
         self.in_criteria = false;
         self.glossary = None;
@@ -169,16 +160,9 @@ impl Parser {
             None => body.split_once(':').filter(|_| body.starts_with("**")),
         };
         if let Some((term, definition)) = entry {
-            let definition = definition
-                .trim()
-                .trim_start_matches("**")
-                .trim_start_matches(':')
-                .trim();
+            let definition = definition.trim().trim_start_matches("**").trim_start_matches(':').trim();
             self.doc.glossary.push(GlossaryEntry {
-                term: strip_emphasis(term)
-                    .trim_end_matches(':')
-                    .trim_end_matches('*')
-                    .to_owned(),
+                term: strip_emphasis(term).trim_end_matches(':').trim_end_matches('*').to_owned(),
                 definition: definition.to_owned(),
                 line,
             });
@@ -245,16 +229,9 @@ impl Parser {
             return;
         };
         let requirement = &mut self.doc.requirements[open.requirement];
-        let text = open
-            .lines
-            .iter()
-            .map(|l| l.trim())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = open.lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
         let explicit_id = open.id.is_some();
-        let id = open
-            .id
-            .unwrap_or_else(|| format!("{}.{}", requirement.id, requirement.criteria.len() + 1));
+        let id = open.id.unwrap_or_else(|| format!("{}.{}", requirement.id, requirement.criteria.len() + 1));
         let ears = classify(&text);
         requirement.criteria.push(Criterion {
             id,
@@ -280,10 +257,7 @@ fn requirement_title(title: &str, numbered: bool) -> Option<(String, Option<Stri
         _ if numbered => title,
         _ => return None,
     };
-    let digits = rest
-        .bytes()
-        .take_while(|b| b.is_ascii_digit() || *b == b'.')
-        .count();
+    let digits = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
     let id = rest[..digits].trim_end_matches('.');
     if id.is_empty() || !id.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
         return None;
@@ -291,9 +265,7 @@ fn requirement_title(title: &str, numbered: bool) -> Option<(String, Option<Stri
     if numbered && title.len() == rest.len() && !rest[..digits].ends_with('.') {
         return None;
     }
-    let name = rest[digits..]
-        .trim_start_matches([':', '-', '–', '—', ' ', '.', '*'])
-        .trim();
+    let name = rest[digits..].trim_start_matches([':', '-', '–', '—', ' ', '.', '*']).trim();
     Some((id.to_owned(), (!name.is_empty()).then(|| name.to_owned())))
 }
 
@@ -305,9 +277,7 @@ fn list_item(body: &str) -> Option<(bool, &str)> {
     } else {
         (false, body.strip_prefix(['-', '*', '+'])?)
     };
-    after
-        .starts_with([' ', '\t'])
-        .then(|| (numbered, after.trim_start()))
+    after.starts_with([' ', '\t']).then(|| (numbered, after.trim_start()))
 }
 
 /// `2.12 WHEN …`: an explicit criterion id and the text after it.
