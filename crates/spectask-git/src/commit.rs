@@ -97,9 +97,9 @@ pub(crate) fn commit_writes(
     for write in writes {
         validate_file_path(write.path())?;
     }
-    refuse_dirty_paths(repo, writes.iter().map(FileWrite::path))?;
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     let parent_tree = parent.tree().op(|| format!("read the tree of {parent_id}"))?;
+    refuse_dirty_paths(repo, &parent_tree, writes.iter().map(FileWrite::path))?;
 
     let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for write in writes {
@@ -139,7 +139,7 @@ pub(crate) fn commit_writes(
         std::fs::write(&file, bytes).map_err(io_err("write", &file))?;
         index.add_path(Path::new(path)).op(|| format!("stage {path} in {}", wt.display()))?;
     }
-    index.write().op(|| format!("write the index of {}", wt.display()))?;
+    retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
     Ok(Some(new_id))
 }
 
@@ -166,11 +166,11 @@ pub(crate) fn commit_all(
     let tree_id = index.write_tree().op(|| format!("write the tree of {}", wt.display()))?;
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     if tree_id == parent.tree_id() {
-        index.write().op(|| format!("write the index of {}", wt.display()))?;
+        retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
         return Ok(None);
     }
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
-    index.write().op(|| format!("write the index of {}", wt.display()))?;
+    retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
     let changed = changed_files(repo, Some(parent_id), new_id)?;
     Ok(Some((new_id, changed)))
 }
@@ -220,13 +220,30 @@ pub(crate) fn move_branch(
 ) -> Result<(), GitError> {
     let reflog = format!("spectask: {}", message.lines().next().unwrap_or_default());
     let name = format!("refs/heads/{branch}");
-    match repo.reference_matching(&name, new_id, true, expected, &reflog) {
+    match retry_locked(|| repo.reference_matching(&name, new_id, true, expected, &reflog)) {
         Ok(_) => Ok(()),
         Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::NotFound => {
             Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: expected.to_string() })
         }
         Err(source) => Err(GitError::Git { op: format!("move branch {branch} to {new_id}"), source }),
     }
+}
+
+/// Runs `op` again, for up to about 1.3 s, while another git process holds a lock file it needs
+/// (`index.lock` while an agent runs `git status`, a ref's `.lock` …).
+pub(crate) fn retry_locked<T>(mut op: impl FnMut() -> Result<T, git2::Error>) -> Result<T, git2::Error> {
+    let mut delay = std::time::Duration::from_millis(5);
+    for _ in 0..8 {
+        match op() {
+            Err(e) if e.code() == git2::ErrorCode::Locked => {
+                tracing::debug!(error = %e, "a git lock file is held; retrying");
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            result => return result,
+        }
+    }
+    op()
 }
 
 /// The files that differ between `from` (or the empty tree) and `to`.
@@ -289,25 +306,40 @@ pub(crate) fn uncommitted_files(repo: &Repository) -> Result<Vec<String>, GitErr
         .collect())
 }
 
-fn refuse_dirty_paths<'a>(repo: &Repository, paths: impl Iterator<Item = &'a str>) -> Result<(), GitError> {
+/// Refuses when a file about to be written differs in the worktree from the branch tip: writing it
+/// would lose someone's uncommitted edit. The comparison is by content, so an index left stale by
+/// an interrupted earlier write (its files already match the tip) does not block later writes; the
+/// write re-stages those paths.
+fn refuse_dirty_paths<'a>(
+    repo: &Repository,
+    tip_tree: &git2::Tree<'_>,
+    paths: impl Iterator<Item = &'a str>,
+) -> Result<(), GitError> {
+    let wt = workdir(repo);
     let mut dirty = Vec::new();
     for path in paths {
-        match repo.status_file(Path::new(path)) {
-            Ok(status) if status.is_empty() || status == Status::CURRENT => {}
-            Ok(_) => dirty.push(path.to_owned()),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => {}
-            Err(source) => {
-                return Err(GitError::Git { op: format!("read the status of {path}"), source });
+        let file = wt.join(path);
+        let on_disk = match std::fs::symlink_metadata(&file) {
+            Ok(meta) if meta.is_file() => Some(std::fs::read(&file).map_err(io_err("read", &file))?),
+            Ok(_) => {
+                dirty.push(path.to_owned());
+                continue;
             }
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    || e.kind() == std::io::ErrorKind::NotADirectory =>
+            {
+                None
+            }
+            Err(e) => return Err(io_err("read", &file)(e)),
+        };
+        if on_disk != blob_at(repo, tip_tree, path)? {
+            dirty.push(path.to_owned());
         }
     }
     dirty.sort();
     dirty.dedup();
-    if dirty.is_empty() {
-        Ok(())
-    } else {
-        Err(GitError::UncommittedChanges { path: workdir(repo), files: dirty })
-    }
+    if dirty.is_empty() { Ok(()) } else { Err(GitError::UncommittedChanges { path: wt, files: dirty }) }
 }
 
 /// The working directory of `repo` (its git dir for a bare repository, which spectask never opens).

@@ -8,7 +8,7 @@
 
 use git2::{Oid, Repository};
 
-use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip};
+use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip, retry_locked};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
@@ -176,7 +176,8 @@ impl Repo {
 
     fn record_last_written(&self, git: &Repository, tip: Oid) -> Result<(), GitError> {
         let name = last_written_ref(self.design_docs_branch());
-        git.reference(&name, tip, true, "spectask: design-docs write").op(|| format!("update {name}"))?;
+        retry_locked(|| git.reference(&name, tip, true, "spectask: design-docs write"))
+            .op(|| format!("update {name}"))?;
         Ok(())
     }
 

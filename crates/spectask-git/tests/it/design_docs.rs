@@ -173,3 +173,39 @@ fn fifty_concurrent_writers_each_land_exactly_once() {
     assert_eq!(status(&wt), "");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn a_briefly_held_index_lock_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let lock = repo.root().join(".git/worktrees/helix-design-docs/index.lock");
+    std::fs::write(&lock, "").unwrap();
+    let releaser = {
+        let lock = lock.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            std::fs::remove_file(lock).unwrap();
+        })
+    };
+    write(&repo, "while git status runs", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    releaser.join().unwrap();
+    assert_eq!(status(&repo.design_docs_worktree()), "");
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
+fn a_stale_index_left_by_an_interrupted_write_heals_on_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let wt = repo.design_docs_worktree();
+    let tip = write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap().to_string();
+    // As if the index write had failed after the branch moved: files match the tip, the index lags.
+    git(&wt, &["update-ref", "refs/heads/helix-design-docs", &format!("{tip}~1")]);
+    git(&wt, &["reset", "-q", "--mixed"]);
+    git(&wt, &["update-ref", "refs/heads/helix-design-docs", &tip]);
+    assert_ne!(status(&wt), "", "the index lags behind the tip");
+    write(&repo, "second", vec![FileWrite::append("a.md", "b\n")]).unwrap();
+    assert_eq!(status(&wt), "");
+    assert_eq!(std::fs::read_to_string(wt.join("a.md")).unwrap(), "a\nb\n");
+    assert_fsck_clean(repo.root());
+}
