@@ -3,8 +3,10 @@
 //!
 //! The checklist copies each task line from the plan (marker, optional star, id and title as written),
 //! re-indented two spaces per level, so the same parser and the same one-byte marker edits work on it.
+//! Detail lines are not copied: requirement references and explicit dependencies are read from
+//! `tasks.md`, progress.md only tracks markers.
 
-use crate::plan::TaskPlan;
+use crate::plan::{PlanTask, TaskPlan};
 use crate::text::{heading, scan};
 
 /// The values of the `### Status` block. `None` is written as `none`.
@@ -25,20 +27,35 @@ impl ProgressStatus {
     }
 }
 
-/// Renders a progress.md for `plan`.
+/// Renders a progress.md for `plan`: its tasks in tree order, and the plan's section headings (as
+/// level-4 headings) when the tasks span several, so spec-kit phases survive.
 pub fn render_progress(plan: &TaskPlan, status: &ProgressStatus) -> String {
     let mut out = String::from("# Implementation Progress\n\n## Phase: Implementation\n\n### Tasks\n");
-    for task in plan.tasks() {
-        let depth = std::iter::successors(task.parent, |&p| plan.tasks()[p].parent).count();
-        out.push_str(&"  ".repeat(depth));
-        out.push_str(task_line(plan.text(), task.marker_offset).trim_start());
-        out.push('\n');
+    let sections = plan.top_tasks().map(|t| &t.section).collect::<Vec<_>>();
+    let several_sections = sections.windows(2).any(|pair| pair[0] != pair[1]);
+    let mut current_section = None;
+    for task in plan.top_tasks() {
+        if several_sections && current_section != Some(&task.section) {
+            current_section = Some(&task.section);
+            let title = task.section.as_deref().unwrap_or("Tasks");
+            out.push_str(&format!("\n#### {title}\n\n"));
+        }
+        render_task(plan, task, 0, &mut out);
     }
     out.push_str("\n### Status\n");
     for (field, value) in FIELDS.iter().zip(status.values()) {
         out.push_str(&format!("**{field}**: {value}\n"));
     }
     out
+}
+
+fn render_task(plan: &TaskPlan, task: &PlanTask, depth: usize, out: &mut String) {
+    out.push_str(&"  ".repeat(depth));
+    out.push_str(task_line(plan.text(), task.marker_offset).trim_start());
+    out.push('\n');
+    for &child in &task.children {
+        render_task(plan, &plan.tasks()[child], depth + 1, out);
+    }
 }
 
 /// The line of `text` that holds byte `offset`, without its line ending.

@@ -261,3 +261,45 @@ fn plain_checklists_without_ids_are_tasks_indented_by_columns() {
         ]
     );
 }
+
+/// progress.md keeps every task's id, marker, optional star and depth, in tree order.
+#[test]
+fn rendered_progress_reparses_to_the_same_tree_for_every_plan_fixture() {
+    fn tree(plan: &TaskPlan, task: &PlanTask, depth: usize, out: &mut Vec<String>) {
+        out.push(format!("{depth} {:?} [{}] {}", task.id, task.marker, task.optional));
+        for &child in &task.children {
+            tree(plan, &plan.tasks()[child], depth + 1, out);
+        }
+    }
+    fn shape(plan: &TaskPlan) -> Vec<String> {
+        let mut out = Vec::new();
+        for task in plan.top_tasks() {
+            tree(plan, task, 0, &mut out);
+        }
+        out
+    }
+    let fixtures = [
+        include_str!("fixtures/kiro_tasks.md"),
+        include_str!("fixtures/cc_sdd_tasks.md"),
+        include_str!("fixtures/blocks_tasks.md"),
+        include_str!("fixtures/speckit_tasks.md"),
+        include_str!("fixtures/markers_tasks.md"),
+        include_str!("fixtures/crlf_bom_tasks.md"),
+        include_str!("fixtures/japanese_tasks.md"),
+        "- [x] Setup database schema\n    - [~] Add password hashing\n- [ ] Implement login\n",
+    ];
+    for text in fixtures {
+        let plan = TaskPlan::parse(text);
+        let progress = spectask_spec::render_progress(&plan, &spectask_spec::ProgressStatus::default());
+        let reparsed = TaskPlan::parse(&progress);
+        assert_eq!(shape(&reparsed), shape(&plan), "{progress}");
+        assert!(reparsed.checklists().is_empty());
+    }
+    let spec_kit = TaskPlan::parse(include_str!("fixtures/speckit_tasks.md"));
+    let progress = TaskPlan::parse(&spectask_spec::render_progress(&spec_kit, &Default::default()));
+    let deps = |plan: &TaskPlan| {
+        let graph = plan.dependency_graph();
+        plan.tasks().iter().map(|t| graph.depends_on(t.index).len()).collect::<Vec<_>>()
+    };
+    assert_eq!(deps(&progress), deps(&spec_kit));
+}
