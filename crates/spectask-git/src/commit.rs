@@ -319,6 +319,7 @@ fn refuse_dirty_paths<'a>(
     let mut dirty = Vec::new();
     for path in paths {
         let file = wt.join(path);
+        refuse_symlinked_parents(&wt, path)?;
         let on_disk = match std::fs::symlink_metadata(&file) {
             Ok(meta) if meta.is_file() => Some(std::fs::read(&file).map_err(io_err("read", &file))?),
             Ok(_) => {
@@ -340,6 +341,27 @@ fn refuse_dirty_paths<'a>(
     dirty.sort();
     dirty.dedup();
     if dirty.is_empty() { Ok(()) } else { Err(GitError::UncommittedChanges { path: wt, files: dirty }) }
+}
+
+/// Refuses a path whose parent directories in the worktree include a symbolic link: writing
+/// through it could land outside the worktree.
+fn refuse_symlinked_parents(wt: &Path, path: &str) -> Result<(), GitError> {
+    let mut dir = wt.to_path_buf();
+    let segments: Vec<&str> = path.split('/').collect();
+    for segment in &segments[..segments.len().saturating_sub(1)] {
+        dir.push(segment);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(GitError::InvalidFilePath {
+                    path: path.to_owned(),
+                    reason: "goes through a symbolic link in the worktree",
+                });
+            }
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// The working directory of `repo` (its git dir for a bare repository, which spectask never opens).

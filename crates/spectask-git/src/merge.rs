@@ -31,7 +31,9 @@ impl Repo {
     /// When the default branch is checked out (in the main worktree or elsewhere) that checkout is
     /// updated too; the merge is refused with [`GitError::DefaultBranchDirty`] if it has local
     /// changes to tracked files, or untracked files the merge would overwrite. Conflicting branches
-    /// are refused with [`GitError::MergeConflict`]. The task branch and worktree are kept.
+    /// are refused with [`GitError::MergeConflict`]. The task branch and worktree are kept (remove
+    /// them with [`Repo::remove_task`]; not calling it keeps the branch). Only committed work is
+    /// merged: commit the task's worktree first ([`Repo::commit_work_session`]).
     pub fn merge_task(&self, task: &TaskName, spec_task: &str) -> Result<MergeOutcome, GitError> {
         let trailer = Trailer::new("Spec-Task", spec_task)?;
         let _lock = self.lock()?;

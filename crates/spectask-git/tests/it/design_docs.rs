@@ -209,3 +209,19 @@ fn a_stale_index_left_by_an_interrupted_write_heals_on_the_next_write() {
     assert_eq!(std::fs::read_to_string(wt.join("a.md")).unwrap(), "a\nb\n");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn writes_never_follow_a_symlinked_directory_out_of_the_worktree() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let wt = repo.design_docs_worktree();
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, wt.join("specs")).unwrap();
+    git(&wt, &["add", "specs"]);
+    git(&wt, &["commit", "-qm", "agent adds a symlink"]);
+    let err = write(&repo, "through the link", vec![FileWrite::put("specs/t/design.md", "x")]).unwrap_err();
+    assert!(matches!(err, GitError::InvalidFilePath { .. }), "{err}");
+    assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "nothing written outside");
+    assert_fsck_clean(repo.root());
+}
