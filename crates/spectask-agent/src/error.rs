@@ -35,6 +35,10 @@ pub enum AgentError {
     UnknownThread(String),
     #[error("agent instance {0} is stopped")]
     Stopped(u32),
+    #[error("cannot use worktree {path}: {source}")]
+    Worktree { path: std::path::PathBuf, source: std::io::Error },
+    #[error("agent runtime is shut down")]
+    RuntimeClosed,
 }
 
 fn fault_message(fault: &Fault) -> String {
@@ -58,7 +62,9 @@ impl AgentError {
     pub fn session_outcome(&self) -> SessionOutcome {
         match self {
             AgentError::Fault(fault) if fault.kind.is_interruption() => SessionOutcome::Interrupted,
-            AgentError::Timeout { .. } | AgentError::Stopped(_) => SessionOutcome::Interrupted,
+            AgentError::Timeout { .. } | AgentError::Stopped(_) | AgentError::RuntimeClosed => {
+                SessionOutcome::Interrupted
+            }
             _ => SessionOutcome::Failed,
         }
     }

@@ -204,7 +204,7 @@ impl AgentInstance {
     }
 
     fn root(cwd: &Path) -> Result<PathBuf, AgentError> {
-        cwd.canonicalize().map_err(|source| AgentError::Spawn { command: cwd.display().to_string(), source })
+        cwd.canonicalize().map_err(|source| AgentError::Worktree { path: cwd.to_path_buf(), source })
     }
 
     /// `session/new` in `cwd` (the worktree, also the confinement root); the thread's events go to

@@ -69,7 +69,7 @@ impl AgentRuntime {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
         }
-        let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::Stopped(0))?;
+        let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::RuntimeClosed)?;
         // Another caller may have started it while this one waited for a slot.
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);

@@ -49,8 +49,7 @@ pub struct ProbeReport {
 /// Starts the agent; `Err` when it cannot be started or initialized (exit non-zero then).
 pub async fn probe(profile: &AgentProfile, options: ProbeOptions) -> Result<ProbeReport, AgentError> {
     let dir = std::env::temp_dir().join(format!("spectask-probe-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)
-        .map_err(|source| AgentError::Spawn { command: dir.display().to_string(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| AgentError::Worktree { path: dir.clone(), source })?;
     let result = probe_in(profile, options, dir.clone()).await;
     let _ = std::fs::remove_dir_all(&dir);
     result

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use agent_client_protocol::Error as AcpError;
+use agent_client_protocol::{Error as AcpError, is_connection_terminated, is_incoming_transport_closed};
 
 use crate::error::AgentError;
 use crate::fault::FaultLatch;
@@ -25,10 +25,17 @@ pub(crate) async fn call<T>(
     }
 }
 
-/// An error answer, unless the connection failed because the process faulted.
+/// The agent's error answer, or, when the connection itself failed, the fault behind it (the reaper
+/// notices the exit a moment after stdout closes, hence the grace period).
 pub(crate) async fn classify(latch: &FaultLatch, method: &'static str, error: AcpError) -> AgentError {
-    if tokio::time::timeout(Duration::from_millis(500), latch.tripped()).await.is_ok() {
+    if latch.kind().is_some() {
         return fault_error(latch).await;
+    }
+    if is_incoming_transport_closed(&error) || is_connection_terminated(&error) {
+        return match tokio::time::timeout(Duration::from_secs(2), latch.tripped()).await {
+            Ok(()) => fault_error(latch).await,
+            Err(_) => AgentError::Stopped(latch.pid()),
+        };
     }
     let message = match &error.data {
         Some(serde_json::Value::String(data)) => format!("{}: {data}", error.message),

@@ -12,7 +12,7 @@ steps = [
   { plan = [{ content = "read", status = "completed" }, { content = "write", status = "in_progress", priority = "high" }] },
   { thought = "thinking about alpha" },
   { message = "A1" },
-  { sleep = 200 },
+  { sleep = 600 },
   { tool_call = { id = "t1", title = "edit a.txt", path = "a.txt", old_text = "old", new_text = "new" } },
   { usage = { used = 10, size = 100 } },
   { message = "A2" },
@@ -20,7 +20,7 @@ steps = [
 
 [[rule]]
 match = "beta"
-steps = [{ message = "B1" }, { sleep = 100 }, { message = "B2" }]
+steps = [{ message = "B1" }, { sleep = 600 }, { message = "B2" }]
 "#;
 
 #[tokio::test]
@@ -42,8 +42,8 @@ async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
     );
     assert_eq!(stop_a.unwrap(), "end_turn");
     assert_eq!(stop_b.unwrap(), "end_turn");
-    // Concurrent, not one after the other (200 ms + 100 ms of sleeps).
-    assert!(started.elapsed() < std::time::Duration::from_millis(290), "{:?}", started.elapsed());
+    // Concurrent, not one after the other (600 ms + 600 ms of sleeps).
+    assert!(started.elapsed() < std::time::Duration::from_millis(1150), "{:?}", started.elapsed());
 
     assert_eq!(messages(&events_a), "A1|A2");
     assert_eq!(messages(&events_b), "B1|B2");
