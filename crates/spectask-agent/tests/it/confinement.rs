@@ -77,7 +77,7 @@ async fn every_escape_is_denied_and_reported() {
 #[tokio::test]
 async fn terminal_time_limit_kills_the_whole_group() {
     let fx = Fixture::new(
-        "[[rule]]\nmatch = \"*\"\nsteps = [{ run = { command = \"sh\", args = [\"-c\", \"sleep 30 & sleep 30\"] } }]\n",
+        "[[rule]]\nmatch = \"*\"\nsteps = [{ run = { command = \"sh\", args = [\"-c\", \"sleep 31.4159 & sleep 30\"] } }]\n",
     );
     let mut cfg = config();
     cfg.terminal.time_limit = std::time::Duration::from_millis(300);
@@ -92,6 +92,12 @@ async fn terminal_time_limit_kills_the_whole_group() {
         _ => None,
     });
     assert!(started.is_some());
+    // The background `sleep` of the same group is gone too.
+    let background = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .any(|cmdline| cmdline == b"sleep\x0031.4159\x00");
+    assert!(!background, "background process of the terminal survived");
     agent.shutdown().await;
 }
 

@@ -106,3 +106,24 @@ async fn auto_allows_inside_the_worktree_and_deny_rejects_everything() {
         agent.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn waiting_for_a_person_or_a_command_is_not_a_stall() {
+    let fx = Fixture::new(
+        "[[rule]]\nmatch = \"ask\"\nsteps = [{ permission = { title = \"t\" } }, { run = { command = \"sleep\", args = [\"0.8\"] } }, { message = \"done\" }]\n",
+    );
+    let broker = PermissionBroker::new();
+    let cfg = spectask_agent::RuntimeConfig { stall_timeout: Duration::from_millis(300), ..config() };
+    let agent = fx.start_with(cfg, PermissionPolicy::Ask, broker.clone(), &[]).await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let approve = async {
+        let pending = next_approval(&broker).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        broker.resolve(&pending.id, "allow").await.unwrap();
+    };
+    let (stop, (), events) = tokio::join!(agent.prompt(&id, "ask"), approve, until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "end_turn");
+    assert_eq!(messages(&events), "permission: allow|exit 0: |done");
+    agent.shutdown().await;
+}
