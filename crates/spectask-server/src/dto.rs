@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use spectask_core::{
-    Priority, Repository, RepositoryId, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, Timestamp,
+    LineComment, Priority, Repository, RepositoryId, ReviewDecision, SpecDocument, SpecReview, SpecTask,
+    SpecTaskId, SpecTaskStatus, SpecVersion, TaskKind, Timestamp,
 };
 
 #[derive(Debug, Serialize)]
@@ -47,10 +48,7 @@ pub struct RepositoryRef {
 
 impl From<&Repository> for RepositoryRef {
     fn from(r: &Repository) -> Self {
-        Self {
-            id: r.id,
-            path: r.path.display().to_string(),
-        }
+        Self { id: r.id, path: r.path.display().to_string() }
     }
 }
 
@@ -76,6 +74,8 @@ pub struct SpecTaskDto {
     pub implementation_agent: Option<String>,
     pub priority: Priority,
     pub spec_version: u32,
+    /// Why the task waits to start, when it does (a WIP limit).
+    pub queue_reason: Option<String>,
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -94,15 +94,13 @@ impl SpecTaskDto {
             prompt: task.prompt.clone(),
             kind: task.kind,
             status: task.status(),
-            failure: task.state.failure().map(|f| FailureDto {
-                from: f.from,
-                reason: f.reason.clone(),
-            }),
+            failure: task.state.failure().map(|f| FailureDto { from: f.from, reason: f.reason.clone() }),
             repository: repository.into(),
             planning_agent: task.planning_agent.clone(),
             implementation_agent: task.implementation_agent.clone(),
             priority: task.priority,
             spec_version: task.spec_version,
+            queue_reason: None,
             created_by: task.created_by.clone(),
             created_at: task.created_at,
             updated_at: task.updated_at,
@@ -119,4 +117,84 @@ pub struct PageDto<T> {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// `POST /spec-tasks/{id}/approve-specs`, `/request-changes`, `/reject`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    #[serde(default)]
+    pub comments: String,
+    #[serde(default)]
+    pub line_comments: Vec<LineComment>,
+    pub reviewer: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewDto {
+    pub id: String,
+    pub version: u32,
+    pub decision: ReviewDecision,
+    pub comments: String,
+    pub line_comments: Vec<LineComment>,
+    pub reviewer: String,
+    pub created_at: Timestamp,
+}
+
+impl From<&SpecReview> for ReviewDto {
+    fn from(r: &SpecReview) -> Self {
+        Self {
+            id: r.id.to_string(),
+            version: r.version,
+            decision: r.decision,
+            comments: r.comments.clone(),
+            line_comments: r.line_comments.clone(),
+            reviewer: r.reviewer.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The answer to a review: the task as it is now and the review recorded.
+#[derive(Debug, Serialize)]
+pub struct ReviewedDto {
+    pub task: SpecTaskDto,
+    pub review: ReviewDto,
+}
+
+/// `GET /spec-tasks/{id}/documents/{doc}?version=N`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    pub version: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocumentDto {
+    pub spec_task_id: SpecTaskId,
+    pub document: SpecDocument,
+    pub file_name: &'static str,
+    pub version: u32,
+    pub content: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SpecVersionDto {
+    pub version: u32,
+    pub planner: String,
+    pub created_at: Timestamp,
+    pub usage: serde_json::Value,
+    pub lint: Vec<String>,
+}
+
+impl From<&SpecVersion> for SpecVersionDto {
+    fn from(v: &SpecVersion) -> Self {
+        Self {
+            version: v.version,
+            planner: v.planner.clone(),
+            created_at: v.created_at,
+            usage: v.usage.clone(),
+            lint: v.lint.clone(),
+        }
+    }
 }

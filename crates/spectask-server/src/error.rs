@@ -20,11 +20,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -37,11 +33,7 @@ impl ApiError {
 
     fn internal(what: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %what, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error; see the server log",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
     }
 }
 
@@ -88,9 +80,7 @@ impl From<GitError> for ApiError {
             | GitError::NotARepository { .. }
             | GitError::BareRepository { .. }
             | GitError::NoCommits { .. }
-            | GitError::NoDefaultBranch { .. } => {
-                Self::bad_request("invalid_repository", err.to_string())
-            }
+            | GitError::NoDefaultBranch { .. } => Self::bad_request("invalid_repository", err.to_string()),
             other => Self::internal(&other),
         }
     }

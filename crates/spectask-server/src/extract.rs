@@ -26,6 +26,28 @@ where
     }
 }
 
+/// An optional body: a request without a content type or with an empty body gives `None`.
+impl<S, T> axum::extract::OptionalFromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let headers = req.headers();
+        let no_type = !headers.contains_key(axum::http::header::CONTENT_TYPE);
+        let empty = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0");
+        if no_type || empty {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state).await.map(Some)
+    }
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let detail = rejection.body_text();
@@ -33,10 +55,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             status,
             "payload_too_large",
-            format!(
-                "request body is larger than {} bytes",
-                crate::MAX_BODY_BYTES
-            ),
+            format!("request body is larger than {} bytes", crate::MAX_BODY_BYTES),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
             status,

@@ -2,6 +2,7 @@
 
 mod health;
 mod spec_tasks;
+mod specs;
 
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -9,9 +10,7 @@ use axum::http::{Method, Uri};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
-        .merge(spec_tasks::router())
+    Router::new().merge(health::router()).merge(spec_tasks::router()).merge(specs::router())
 }
 
 /// Unknown paths answer in the API's error shape too.

@@ -18,16 +18,8 @@ struct Api {
 impl Api {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data")))
-            .await
-            .unwrap();
-        Self {
-            state: AppState {
-                store,
-                node: "test".into(),
-            },
-            dir,
-        }
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
+        Self { state: AppState { store, node: "test".into() }, dir }
     }
 
     /// A git repository with one commit, under the fixture's temp dir.
@@ -54,18 +46,12 @@ impl Api {
     async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
         let resp = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     async fn create(&self, body: Value) -> (StatusCode, Value) {
-        self.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body))
-            .await
+        self.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body)).await
     }
 }
 
@@ -81,10 +67,7 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 fn error(body: &Value) -> (&str, &str) {
-    (
-        body["error"]["code"].as_str().unwrap(),
-        body["error"]["message"].as_str().unwrap(),
-    )
+    (body["error"]["code"].as_str().unwrap(), body["error"]["message"].as_str().unwrap())
 }
 
 #[tokio::test]
@@ -113,9 +96,7 @@ async fn create_from_prompt_puts_the_task_in_backlog_with_a_derived_title() {
     let canonical = Path::new(&repo).canonicalize().unwrap();
     assert_eq!(task["repository"]["path"], canonical.display().to_string());
 
-    let (status, shown) = api
-        .call("GET", &format!("/api/v1/spec-tasks/{}", &short[..5]), None)
-        .await;
+    let (status, shown) = api.call("GET", &format!("/api/v1/spec-tasks/{}", &short[..5]), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(shown["id"], task["id"]);
 }
@@ -131,11 +112,7 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
     git(&empty_repo, &["init", "-q"]);
 
     let cases = [
-        (
-            json!({ "prompt": "  ", "repo": repo }),
-            "invalid_prompt",
-            "prompt is empty".to_owned(),
-        ),
+        (json!({ "prompt": "  ", "repo": repo }), "invalid_prompt", "prompt is empty".to_owned()),
         (
             json!({ "prompt": "x", "repo": "/no/such/dir" }),
             "invalid_repository",
@@ -144,21 +121,10 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
         (
             json!({ "prompt": "x", "repo": plain_dir }),
             "invalid_repository",
-            format!(
-                "{} is not a git repository",
-                plain_dir.canonicalize().unwrap().display()
-            ),
+            format!("{} is not a git repository", plain_dir.canonicalize().unwrap().display()),
         ),
-        (
-            json!({ "prompt": "x", "repo": empty_repo }),
-            "invalid_repository",
-            "has no commits".to_owned(),
-        ),
-        (
-            json!({ "prompt": "x", "repo": "relative/dir" }),
-            "invalid_repository",
-            "is relative".to_owned(),
-        ),
+        (json!({ "prompt": "x", "repo": empty_repo }), "invalid_repository", "has no commits".to_owned()),
+        (json!({ "prompt": "x", "repo": "relative/dir" }), "invalid_repository", "is relative".to_owned()),
         (
             json!({ "prompt": "x", "repo": repo, "kind": "batch" }),
             "invalid_body",
@@ -169,21 +135,14 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
             "invalid_body",
             "unknown field `colour`".to_owned(),
         ),
-        (
-            json!({ "repo": repo }),
-            "invalid_body",
-            "missing field `prompt`".to_owned(),
-        ),
+        (json!({ "repo": repo }), "invalid_body", "missing field `prompt`".to_owned()),
     ];
     for (body, code, message) in cases {
         let (status, resp) = api.create(body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {resp}");
         let (got_code, got_message) = error(&resp);
         assert_eq!(got_code, code, "{body}");
-        assert!(
-            got_message.contains(&message),
-            "{body}: {got_message:?} lacks {message:?}"
-        );
+        assert!(got_message.contains(&message), "{body}: {got_message:?} lacks {message:?}");
     }
 
     let malformed = Request::post("/api/v1/spec-tasks/from-prompt")
@@ -191,26 +150,15 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
         .body(Body::from("{\"prompt\": "))
         .unwrap();
     let (status, resp) = api.send(malformed).await;
-    assert_eq!(
-        (status, error(&resp).0),
-        (StatusCode::BAD_REQUEST, "invalid_body")
-    );
+    assert_eq!((status, error(&resp).0), (StatusCode::BAD_REQUEST, "invalid_body"));
 
-    let no_type = Request::post("/api/v1/spec-tasks/from-prompt")
-        .body(Body::from("{}"))
-        .unwrap();
+    let no_type = Request::post("/api/v1/spec-tasks/from-prompt").body(Body::from("{}")).unwrap();
     let (status, resp) = api.send(no_type).await;
-    assert_eq!(
-        (status, error(&resp).0),
-        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-    );
+    assert_eq!((status, error(&resp).0), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
 
     let huge = json!({ "prompt": "x".repeat(2 * 1024 * 1024), "repo": repo });
     let (status, resp) = api.create(huge).await;
-    assert_eq!(
-        (status, error(&resp).0),
-        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-    );
+    assert_eq!((status, error(&resp).0), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
 
     let long_prompt = json!({ "prompt": "x".repeat(100 * 1024), "repo": repo });
     let (status, resp) = api.create(long_prompt).await;
@@ -224,34 +172,18 @@ async fn unknown_and_ambiguous_ids_are_reported() {
     let repo = api.repo("app");
     let (status, resp) = api.call("GET", "/api/v1/spec-tasks/deadbeef", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        error(&resp),
-        ("not_found", "no spec task matches \"deadbeef\"")
-    );
+    assert_eq!(error(&resp), ("not_found", "no spec task matches \"deadbeef\""));
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(
-            api.create(json!({ "prompt": format!("task {i}"), "repo": repo }))
-                .await
-                .1["id"]
-                .clone(),
-        );
+        ids.push(api.create(json!({ "prompt": format!("task {i}"), "repo": repo })).await.1["id"].clone());
     }
     let prefix = &ids[0].as_str().unwrap()[..8];
-    let (status, resp) = api
-        .call("GET", &format!("/api/v1/spec-tasks/{prefix}"), None)
-        .await;
+    let (status, resp) = api.call("GET", &format!("/api/v1/spec-tasks/{prefix}"), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error(&resp).0, "ambiguous_id");
     assert!(error(&resp).1.contains("(task 0)"), "{resp}");
     let (status, resp) = api.call("GET", "/api/v1/nothing-here", None).await;
-    assert_eq!(
-        (status, error(&resp).1),
-        (
-            StatusCode::NOT_FOUND,
-            "no route for GET /api/v1/nothing-here"
-        )
-    );
+    assert_eq!((status, error(&resp).1), (StatusCode::NOT_FOUND, "no route for GET /api/v1/nothing-here"));
 }
 
 #[tokio::test]
@@ -267,10 +199,7 @@ async fn cancelling_twice_answers_409_with_the_reason() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
         error(&resp),
-        (
-            "illegal_transition",
-            "cannot cancel spec task: it is cancelled (it is finished)"
-        )
+        ("illegal_transition", "cannot cancel spec task: it is cancelled (it is finished)")
     );
 }
 
@@ -280,66 +209,24 @@ async fn listing_filters_validates_and_paginates() {
     let repo = api.repo("app");
     let other = api.repo("other");
     for i in 0..4 {
-        api.create(json!({ "prompt": format!("task {i}"), "repo": repo }))
-            .await;
+        api.create(json!({ "prompt": format!("task {i}"), "repo": repo })).await;
     }
-    let (_, in_other) = api
-        .create(json!({ "prompt": "elsewhere", "repo": other }))
-        .await;
-    api.call(
-        "POST",
-        &format!(
-            "/api/v1/spec-tasks/{}/cancel",
-            in_other["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let (_, in_other) = api.create(json!({ "prompt": "elsewhere", "repo": other })).await;
+    api.call("POST", &format!("/api/v1/spec-tasks/{}/cancel", in_other["id"].as_str().unwrap()), None).await;
 
     let (_, page) = api.call("GET", "/api/v1/spec-tasks?limit=2", None).await;
-    assert_eq!(
-        (
-            page["total"].as_i64(),
-            page["items"].as_array().unwrap().len()
-        ),
-        (Some(5), 2)
-    );
-    let (_, page) = api
-        .call("GET", "/api/v1/spec-tasks?status=cancelled", None)
-        .await;
+    assert_eq!((page["total"].as_i64(), page["items"].as_array().unwrap().len()), (Some(5), 2));
+    let (_, page) = api.call("GET", "/api/v1/spec-tasks?status=cancelled", None).await;
     assert_eq!(page["total"], 1);
     assert_eq!(page["items"][0]["title"], "elsewhere");
-    let (_, page) = api
-        .call(
-            "GET",
-            &format!("/api/v1/spec-tasks?repo={repo}&status=backlog"),
-            None,
-        )
-        .await;
+    let (_, page) = api.call("GET", &format!("/api/v1/spec-tasks?repo={repo}&status=backlog"), None).await;
     assert_eq!(page["total"], 4);
 
-    let (status, resp) = api
-        .call("GET", "/api/v1/spec-tasks?status=finished", None)
-        .await;
+    let (status, resp) = api.call("GET", "/api/v1/spec-tasks?status=finished", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        error(&resp)
-            .1
-            .starts_with("unknown spec task status \"finished\"; expected one of: backlog")
-    );
+    assert!(error(&resp).1.starts_with("unknown spec task status \"finished\"; expected one of: backlog"));
     let (status, resp) = api.call("GET", "/api/v1/spec-tasks?limit=0", None).await;
-    assert_eq!(
-        (status, error(&resp).1),
-        (StatusCode::BAD_REQUEST, "limit 0 is not between 1 and 500")
-    );
-    let (status, resp) = api
-        .call("GET", "/api/v1/spec-tasks?repo=/nowhere", None)
-        .await;
-    assert_eq!(
-        (status, error(&resp).1),
-        (
-            StatusCode::NOT_FOUND,
-            "no registered repository at /nowhere"
-        )
-    );
+    assert_eq!((status, error(&resp).1), (StatusCode::BAD_REQUEST, "limit 0 is not between 1 and 500"));
+    let (status, resp) = api.call("GET", "/api/v1/spec-tasks?repo=/nowhere", None).await;
+    assert_eq!((status, error(&resp).1), (StatusCode::NOT_FOUND, "no registered repository at /nowhere"));
 }

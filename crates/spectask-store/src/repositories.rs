@@ -71,6 +71,22 @@ impl Store {
         row.as_ref().map(repository_from_row).transpose()
     }
 
+    /// Marks (or, with `None`, clears) why spectask stopped writing to a repository.
+    pub async fn set_repository_attention(
+        &self,
+        id: RepositoryId,
+        attention: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE repositories SET attention = $1, updated_at = $2 WHERE id = $3")
+            .bind(attention)
+            .bind(millis(now()))
+            .bind(id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
         let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
                    FROM repositories ORDER BY path";

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use spectask_core::{Priority, SpecTaskStatus, TaskKind};
+use spectask_core::{Priority, SpecDocument, SpecTaskStatus, TaskKind};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// This server's name among nodes sharing a database. Default: <hostname>:<port>.
     #[arg(long, env = "SPECTASK_NODE")]
     pub node: Option<String>,
+    /// The configuration file (agent profiles, orchestrator settings). Default: <data-dir>/config.toml.
+    #[arg(long, env = "SPECTASK_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -76,12 +79,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct ClientArgs {
     /// The server's base URL.
-    #[arg(
-        long,
-        global = true,
-        env = "SPECTASK_SERVER",
-        default_value = "http://127.0.0.1:7070"
-    )]
+    #[arg(long, global = true, env = "SPECTASK_SERVER", default_value = "http://127.0.0.1:7070")]
     pub server: String,
     /// Print the API's JSON instead of a table.
     #[arg(long, global = true)]
@@ -106,6 +104,38 @@ pub enum TaskCommand {
     Show { id: String },
     /// Cancel a SpecTask: agents stop; branches and worktrees stay.
     Cancel { id: String },
+    /// Approve the spec under review: it is committed to the design-docs branch and implementation
+    /// is queued.
+    Approve {
+        id: String,
+        #[arg(long, short)]
+        comment: Option<String>,
+    },
+    /// Ask for a revised spec (a new version), saying what to change.
+    RequestChanges {
+        id: String,
+        #[arg(long, short)]
+        comment: Option<String>,
+        /// A comment on one line of one document: DOC:LINE:TEXT (DOC is requirements, design or tasks).
+        #[arg(long = "line", value_name = "DOC:LINE:TEXT")]
+        lines: Vec<String>,
+    },
+    /// Reject the spec: the task ends.
+    Reject {
+        id: String,
+        #[arg(long, short)]
+        comment: Option<String>,
+    },
+    /// Show the spec documents (the newest version unless --version).
+    Spec {
+        id: String,
+        #[arg(long, value_parser = parse_enum::<SpecDocument>)]
+        doc: Option<SpecDocument>,
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Retry a failed task from the step that failed.
+    Retry { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -15,10 +15,7 @@ impl ApiClient {
             .connect_timeout(std::time::Duration::from_secs(5))
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(Self {
-            base: server.trim_end_matches('/').to_owned(),
-            http,
-        })
+        Ok(Self { base: server.trim_end_matches('/').to_owned(), http })
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
@@ -43,19 +40,13 @@ impl ApiClient {
         }
         let response = request.send().await.map_err(|e| {
             if e.is_connect() || e.is_timeout() {
-                anyhow!(
-                    "cannot reach the spectask server at {} (is `spectask serve` running?)",
-                    self.base
-                )
+                anyhow!("cannot reach the spectask server at {} (is `spectask serve` running?)", self.base)
             } else {
                 anyhow!("request to {url} failed: {e}")
             }
         })?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .with_context(|| format!("reading the answer of {url}"))?;
+        let text = response.text().await.with_context(|| format!("reading the answer of {url}"))?;
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status.is_success() {
             return Ok(json);

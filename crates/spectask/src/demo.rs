@@ -13,22 +13,10 @@ use crate::serve::{default_data_dir, init_logging, open_store, serve_until_signa
 /// The sample repository, compiled into the binary.
 const NODEJS_TODO: &[(&str, &str)] = &[
     ("README.md", include_str!("../demo/nodejs-todo/README.md")),
-    (
-        "package.json",
-        include_str!("../demo/nodejs-todo/package.json"),
-    ),
-    (
-        "src/server.js",
-        include_str!("../demo/nodejs-todo/src/server.js"),
-    ),
-    (
-        "src/todos.js",
-        include_str!("../demo/nodejs-todo/src/todos.js"),
-    ),
-    (
-        "test/todos.test.js",
-        include_str!("../demo/nodejs-todo/test/todos.test.js"),
-    ),
+    ("package.json", include_str!("../demo/nodejs-todo/package.json")),
+    ("src/server.js", include_str!("../demo/nodejs-todo/src/server.js")),
+    ("src/todos.js", include_str!("../demo/nodejs-todo/src/todos.js")),
+    ("test/todos.test.js", include_str!("../demo/nodejs-todo/test/todos.test.js")),
 ];
 
 const SAMPLE_PROMPT: &str = "Add user authentication with JWT\n\n\
@@ -43,24 +31,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let repo_path = data_dir.join("repos/nodejs-todo");
     let sample = repo_path.clone();
     let info = tokio::task::spawn_blocking(move || {
-        spectask_git::init_repository(
-            &sample,
-            NODEJS_TODO,
-            "nodejs-todo: a small Express todo service",
-        )
+        spectask_git::init_repository(&sample, NODEJS_TODO, "nodejs-todo: a small Express todo service")
     })
     .await??;
     let store = open_store(&DatabaseUrl::sqlite_in(&data_dir)).await?;
     seed(&store, &info.root, &info.default_branch).await?;
 
-    serve_until_signal(store, args.addr, None, |addr| {
+    let config = crate::config::load(None, &data_dir)?;
+    serve_until_signal(store, args.addr, None, config, |addr| {
         println!();
         println!("spectask demo");
         println!("  data               {}", data_dir.display());
         println!("  sample repository  {}", repo_path.display());
         println!("  API                http://{addr}/api/v1/health");
         println!("  try                spectask task --server http://{addr} list");
-        println!("                     spectask task --server http://{addr} create --repo {} \"Add due dates\"", repo_path.display());
+        println!(
+            "                     spectask task --server http://{addr} create --repo {} \"Add due dates\"",
+            repo_path.display()
+        );
         println!("Ctrl-C stops the demo; run it again to continue where you left off.");
     })
     .await?;
@@ -69,9 +57,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// Registers the sample repository and creates the sample task once.
 async fn seed(store: &Store, root: &Path, default_branch: &str) -> anyhow::Result<()> {
-    let repository = store
-        .register_repository(root, default_branch, "helix-design-docs")
-        .await?;
+    let repository = store.register_repository(root, default_branch, "helix-design-docs").await?;
     let existing = store
         .list_spec_tasks(&SpecTaskFilter {
             repository_id: Some(repository.id),

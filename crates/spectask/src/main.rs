@@ -2,6 +2,7 @@
 
 mod cli;
 mod client;
+mod config;
 mod demo;
 mod output;
 mod serve;
@@ -27,9 +28,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
             cli::Command::Serve(args) => serve::run(args).await,

@@ -16,18 +16,12 @@ pub fn text(v: &Value, key: &str) -> String {
 /// "2026-11-21T06:59:45.123Z" → "2026-11-21 06:59".
 pub fn short_time(v: &Value, key: &str) -> String {
     let t = text(v, key);
-    if t.len() >= 16 {
-        t[..16].replace('T', " ")
-    } else {
-        t
-    }
+    if t.len() >= 16 { t[..16].replace('T', " ") } else { t }
 }
 
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut table = Table::new();
-    table
-        .load_style(NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_style(NOTHING).set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(header.iter().map(|h| h.to_uppercase()));
     for row in rows {
         table.add_row(row);

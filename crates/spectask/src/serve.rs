@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use spectask_orchestrator::Orchestrator;
 use spectask_server::AppState;
 use spectask_store::{DatabaseUrl, Store};
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
+use crate::config;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging("info");
@@ -23,50 +26,55 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let store = open_store(&url).await?;
     tracing::info!(database = %url.display(), data_dir = %data_dir.display(), "spectask starting");
-    serve_until_signal(store, args.addr, args.node, |_| {}).await?;
+    let config = config::load(args.config.as_deref(), &data_dir)?;
+    serve_until_signal(store, args.addr, args.node, config, |_| {}).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn init_logging(default: &str) {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
         .with_writer(std::io::stderr)
         .init();
 }
 
 pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Store> {
-    Store::open(url)
-        .await
-        .with_context(|| format!("cannot open the database {}", url.display()))
+    Store::open(url).await.with_context(|| format!("cannot open the database {}", url.display()))
 }
 
-/// Serves the API on `addr` until Ctrl-C or SIGTERM. Prints `spectask listening on http://ADDR` on
-/// stdout once ready (scripts and tests wait for that line), then calls `ready` with the address.
+/// Serves the API and runs the orchestrator until Ctrl-C or SIGTERM. Prints
+/// `spectask listening on http://ADDR` on stdout once ready (scripts and tests wait for that line),
+/// then calls `ready` with the address.
 pub async fn serve_until_signal(
     store: Store,
     addr: SocketAddr,
     node: Option<String>,
+    mut config: config::Config,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
+    // The node names the leases it takes: unique per server process on a shared database.
     let node = node.unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
+    config.orchestrator.node = node.clone();
+    let shutdown = CancellationToken::new();
+    let orchestrator = Orchestrator::new(store.clone(), config.profiles, config.orchestrator);
+    let engine = tokio::spawn(orchestrator.run(shutdown.clone()));
     println!("spectask listening on http://{addr}");
     ready(addr);
-    spectask_server::serve(
-        listener,
-        AppState {
-            store: store.clone(),
-            node,
-        },
-        shutdown_signal(),
-    )
-    .await?;
+    let stop = shutdown.clone();
+    let served = spectask_server::serve(listener, AppState { store: store.clone(), node }, async move {
+        shutdown_signal().await;
+        stop.cancel();
+    })
+    .await;
+    shutdown.cancel();
+    if let Err(err) = engine.await {
+        tracing::error!(%err, "the orchestrator ended abnormally");
+    }
     store.close().await;
+    served?;
     tracing::info!("spectask stopped");
     Ok(())
 }
@@ -76,8 +84,7 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(xdg).join("spectask"));
     }
-    let home =
-        std::env::var_os("HOME").context("neither --data-dir, XDG_DATA_HOME nor HOME is set")?;
+    let home = std::env::var_os("HOME").context("neither --data-dir, XDG_DATA_HOME nor HOME is set")?;
     Ok(PathBuf::from(home).join(".local/share/spectask"))
 }
 

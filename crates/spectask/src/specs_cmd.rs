@@ -20,10 +20,7 @@ fn lint(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let diagnostics = if path.is_dir() {
         let dirs = spec_dirs(path)?;
         if dirs.is_empty() {
-            bail!(
-                "{} holds no requirements.md, design.md or tasks.md",
-                path.display()
-            );
+            bail!("{} holds no requirements.md, design.md or tasks.md", path.display());
         }
         let mut all = Vec::new();
         for dir in dirs {
@@ -32,19 +29,10 @@ fn lint(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         all
     } else {
         let text = read(path)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        relocate(
-            lint_file(&name, &text).diagnostics,
-            path.parent().unwrap_or(Path::new("")),
-        )
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        relocate(lint_file(&name, &text).diagnostics, path.parent().unwrap_or(Path::new("")))
     };
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.level == Level::Error)
-        .count();
+    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
     if json {
         println!("{}", serde_json::to_string_pretty(&diagnostics)?);
     } else {
@@ -54,22 +42,14 @@ fn lint(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         let warnings = diagnostics.len() - errors;
         eprintln!("{errors} error(s), {warnings} warning(s)");
     }
-    Ok(if errors > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// Lints the spec in one directory as a whole (cross-document references included).
 fn lint_dir(dir: &Path) -> anyhow::Result<Vec<Diagnostic>> {
     let load = |name: &str| -> anyhow::Result<Option<String>> {
         let file = dir.join(name);
-        if file.is_file() {
-            read(&file).map(Some)
-        } else {
-            Ok(None)
-        }
+        if file.is_file() { read(&file).map(Some) } else { Ok(None) }
     };
     let requirements = load("requirements.md")?;
     let design = load("design.md")?;
@@ -124,10 +104,7 @@ fn relocate(diagnostics: Vec<Diagnostic>, dir: &Path) -> Vec<Diagnostic> {
 
 fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let text = read(file)?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let doc = parse_to_json(&name, &text);
     if json {
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -149,22 +126,13 @@ fn outline(doc: &Value) -> String {
                         Some("in_progress") => "~",
                         _ => " ",
                     };
-                    let reqs = t["requirements"].as_array().map(|r| {
-                        r.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    });
-                    let reqs = reqs
-                        .filter(|r| !r.is_empty())
-                        .map(|r| format!("  [{r}]"))
-                        .unwrap_or_default();
+                    let reqs = t["requirements"]
+                        .as_array()
+                        .map(|r| r.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "));
+                    let reqs = reqs.filter(|r| !r.is_empty()).map(|r| format!("  [{r}]")).unwrap_or_default();
                     let id = t["id"].as_str().unwrap_or("");
                     let title = t["title"].as_str().unwrap_or("");
-                    out.push_str(&format!(
-                        "{}[{mark}] {id} {title}{reqs}\n",
-                        "  ".repeat(depth)
-                    ));
+                    out.push_str(&format!("{}[{mark}] {id} {title}{reqs}\n", "  ".repeat(depth)));
                     walk(out, &t["children"], depth + 1);
                 }
             }

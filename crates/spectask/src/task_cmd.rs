@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use spectask_core::SpecDocument;
+
 use crate::cli::{CreateArgs, ListArgs, TaskArgs, TaskCommand};
 use crate::client::ApiClient;
 use crate::output::{fields, short_time, table, text};
@@ -15,17 +17,20 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
     let answer = match args.command {
         TaskCommand::Create(create) => create_task(&client, create).await?,
         TaskCommand::List(list) => return list_tasks(&client, list, json).await,
-        TaskCommand::Show { id } => {
-            client
-                .get(&format!("/spec-tasks/{}", encode(&id)), &[])
-                .await?
-        }
+        TaskCommand::Show { id } => client.get(&format!("/spec-tasks/{}", encode(&id)), &[]).await?,
         TaskCommand::Cancel { id } => {
-            client
-                .post(&format!("/spec-tasks/{}/cancel", encode(&id)), None)
-                .await?
+            client.post(&format!("/spec-tasks/{}/cancel", encode(&id)), None).await?
         }
+        TaskCommand::Retry { id } => client.post(&format!("/spec-tasks/{}/retry", encode(&id)), None).await?,
+        TaskCommand::Approve { id, comment } => review(&client, &id, "approve-specs", comment, &[]).await?,
+        TaskCommand::Reject { id, comment } => review(&client, &id, "reject", comment, &[]).await?,
+        TaskCommand::RequestChanges { id, comment, lines } => {
+            review(&client, &id, "request-changes", comment, &lines).await?
+        }
+        TaskCommand::Spec { id, doc, version } => return spec(&client, &id, doc, version, json).await,
     };
+    // A review answers with the task and the review; show the task.
+    let answer = if answer.get("review").is_some() && !json { answer["task"].clone() } else { answer };
     if json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -37,9 +42,7 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
 async fn create_task(client: &ApiClient, args: CreateArgs) -> anyhow::Result<Value> {
     // The server may run elsewhere in the file system's view (another cwd): send an absolute path.
     let repo = if args.repo.exists() {
-        args.repo
-            .canonicalize()
-            .with_context(|| format!("cannot resolve {}", args.repo.display()))?
+        args.repo.canonicalize().with_context(|| format!("cannot resolve {}", args.repo.display()))?
     } else {
         std::path::absolute(&args.repo)?
     };
@@ -53,16 +56,11 @@ async fn create_task(client: &ApiClient, args: CreateArgs) -> anyhow::Result<Val
         "implementation_agent": args.implementation_agent,
         "created_by": std::env::var("USER").ok(),
     });
-    client
-        .post("/spec-tasks/from-prompt", Some(without_nulls(body)))
-        .await
+    client.post("/spec-tasks/from-prompt", Some(without_nulls(body))).await
 }
 
 async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let mut query = vec![
-        ("limit", args.limit.to_string()),
-        ("offset", args.offset.to_string()),
-    ];
+    let mut query = vec![("limit", args.limit.to_string()), ("offset", args.offset.to_string())];
     if let Some(status) = args.status {
         query.push(("status", status.to_string()));
     }
@@ -93,13 +91,7 @@ async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::R
             ]
         })
         .collect();
-    println!(
-        "{}",
-        table(
-            &["id", "status", "kind", "priority", "title", "created"],
-            rows
-        )
-    );
+    println!("{}", table(&["id", "status", "kind", "priority", "title", "created"], rows));
     let shown = items.len() as i64;
     let total = page["total"].as_i64().unwrap_or(shown);
     if total > shown {
@@ -125,9 +117,76 @@ fn task_fields(t: &Value) -> String {
         ("planning agent", text(t, "planning_agent")),
         ("implementation agent", text(t, "implementation_agent")),
         ("spec version", text(t, "spec_version")),
+        ("waiting", text(t, "queue_reason")),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])
+}
+
+async fn review(
+    client: &ApiClient,
+    id: &str,
+    action: &str,
+    comment: Option<String>,
+    lines: &[String],
+) -> anyhow::Result<Value> {
+    let line_comments = lines.iter().map(|l| parse_line_comment(l)).collect::<anyhow::Result<Vec<_>>>()?;
+    let body = json!({
+        "comments": comment.unwrap_or_default(),
+        "line_comments": line_comments,
+        "reviewer": std::env::var("USER").ok(),
+    });
+    client.post(&format!("/spec-tasks/{}/{action}", encode(id)), Some(without_nulls(body))).await
+}
+
+/// `DOC:LINE:TEXT` → `{"document", "line", "comment"}`.
+fn parse_line_comment(text: &str) -> anyhow::Result<Value> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(doc), Some(line), Some(comment)) = (parts.next(), parts.next(), parts.next()) else {
+        anyhow::bail!("--line {text:?} is not DOC:LINE:TEXT (for example requirements:12:name the system)");
+    };
+    let document: SpecDocument = doc.trim_end_matches(".md").parse()?;
+    let line: u32 =
+        line.parse().map_err(|_| anyhow::anyhow!("--line {text:?}: {line:?} is not a line number"))?;
+    Ok(json!({ "document": document, "line": line, "comment": comment }))
+}
+
+async fn spec(
+    client: &ApiClient,
+    id: &str,
+    doc: Option<SpecDocument>,
+    version: Option<u32>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let docs = match doc {
+        Some(d) => vec![d],
+        None => SpecDocument::ALL.to_vec(),
+    };
+    let query: Vec<(&str, String)> = version.map(|v| vec![("version", v.to_string())]).unwrap_or_default();
+    let mut answers = Vec::new();
+    for d in &docs {
+        answers.push(client.get(&format!("/spec-tasks/{}/documents/{d}", encode(id)), &query).await?);
+    }
+    if json {
+        let out = if answers.len() == 1 { answers.remove(0) } else { Value::Array(answers) };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let single = answers.len() == 1;
+    for a in answers {
+        if !single {
+            println!("==> {} (version {}) <==", text(&a, "file_name"), text(&a, "version"));
+        }
+        let content = text(&a, "content");
+        print!("{content}");
+        if !content.ends_with('\n') {
+            println!();
+        }
+        if !single {
+            println!();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Drops null members so the server applies its defaults.

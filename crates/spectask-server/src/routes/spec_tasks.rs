@@ -40,10 +40,7 @@ async fn create(
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "prompt_too_large",
-            format!(
-                "prompt is {} bytes; the limit is {MAX_PROMPT_BYTES}",
-                prompt.len()
-            ),
+            format!("prompt is {} bytes; the limit is {MAX_PROMPT_BYTES}", prompt.len()),
         ));
     }
     let title = match body.title.as_deref().map(str::trim) {
@@ -65,36 +62,23 @@ async fn create(
             created_by: body.created_by.unwrap_or_else(|| "local".to_owned()),
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SpecTaskDto::new(&task, &repository)),
-    ))
+    Ok((StatusCode::CREATED, Json(SpecTaskDto::new(&task, &repository))))
 }
 
 /// Checks that `path` is a git repository with commits and records it (first use registers it).
 async fn register_repository(state: &AppState, path: &str) -> Result<Repository, ApiError> {
     if path.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_repository",
-            "repo path is empty",
-        ));
+        return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
     }
     let path = PathBuf::from(path);
     if !path.is_absolute() {
         return Err(ApiError::bad_request(
             "invalid_repository",
-            format!(
-                "repo path {} is relative; give an absolute path",
-                path.display()
-            ),
+            format!("repo path {} is relative; give an absolute path", path.display()),
         ));
     }
-    let info =
-        tokio::task::spawn_blocking(move || spectask_git::inspect_repository(&path)).await??;
-    Ok(state
-        .store
-        .register_repository(&info.root, &info.default_branch, DEFAULT_DESIGN_DOCS_BRANCH)
-        .await?)
+    let info = tokio::task::spawn_blocking(move || spectask_git::inspect_repository(&path)).await??;
+    Ok(state.store.register_repository(&info.root, &info.default_branch, DEFAULT_DESIGN_DOCS_BRANCH).await?)
 }
 
 async fn list(
@@ -116,52 +100,25 @@ async fn list(
     }
     let offset = query.offset.unwrap_or(0);
     if offset < 0 {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("offset {offset} is negative"),
-        ));
+        return Err(ApiError::bad_request("invalid_query", format!("offset {offset} is negative")));
     }
     let repository_id = match query.repo.as_deref() {
         Some(repo) => Some(find_repository(&state, repo).await?.id),
         None => None,
     };
-    let page = state
-        .store
-        .list_spec_tasks(&SpecTaskFilter {
-            status,
-            repository_id,
-            limit,
-            offset,
-        })
-        .await?;
-    let repositories: HashMap<_, _> = state
-        .store
-        .list_repositories()
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
+    let page = state.store.list_spec_tasks(&SpecTaskFilter { status, repository_id, limit, offset }).await?;
+    let repositories: HashMap<_, _> =
+        state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let items = page
         .items
         .iter()
         .map(|task| {
-            repositories
-                .get(&task.repository_id)
-                .map(|r| SpecTaskDto::new(task, r))
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "repository {} of task {}",
-                        task.repository_id, task.id
-                    ))
-                })
+            repositories.get(&task.repository_id).map(|r| SpecTaskDto::new(task, r)).ok_or_else(|| {
+                ApiError::not_found(format!("repository {} of task {}", task.repository_id, task.id))
+            })
         })
         .collect::<Result<_, _>>()?;
-    Ok(Json(PageDto {
-        items,
-        total: page.total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(Json(PageDto { items, total: page.total, limit: page.limit, offset: page.offset }))
 }
 
 /// A registered repository by id or by path (canonicalised when it exists).
@@ -183,7 +140,7 @@ async fn show(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &id).await?;
-    dto(&state, &task).await.map(Json)
+    task_dto(&state, &task).await.map(Json)
 }
 
 async fn cancel(
@@ -191,19 +148,19 @@ async fn cancel(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &id).await?;
-    let applied = state
-        .store
-        .transition_spec_task(&task, &SpecTaskCommand::Cancel)
-        .await?;
-    dto(&state, &applied.value).await.map(Json)
+    let applied = state.store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await?;
+    task_dto(&state, &applied.value).await.map(Json)
 }
 
-async fn load(state: &AppState, reference: &str) -> Result<SpecTask, ApiError> {
+pub(crate) async fn load(state: &AppState, reference: &str) -> Result<SpecTask, ApiError> {
     let id: SpecTaskId = state.store.resolve_spec_task(reference).await?;
     Ok(state.store.spec_task(id).await?)
 }
 
-async fn dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
+/// The wire form of one task, with its repository and why it waits (if it does).
+pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
-    Ok(SpecTaskDto::new(task, &repository))
+    let mut dto = SpecTaskDto::new(task, &repository);
+    dto.queue_reason = state.store.queue_reason(task.id).await?;
+    Ok(dto)
 }

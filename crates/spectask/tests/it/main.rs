@@ -1,6 +1,8 @@
 //! End-to-end tests: the real `spectask` binary, a real server process, real git repositories.
 
 mod demo;
+mod fake_llm;
+mod planning;
 mod specs;
 mod support;
 mod tasks;

@@ -54,13 +54,7 @@ impl Server {
 
     /// Runs `spectask task <args>` against this server.
     pub fn task(&self, args: &[&str]) -> Output {
-        spectask()
-            .arg("task")
-            .arg("--server")
-            .arg(&self.url)
-            .args(args)
-            .output()
-            .expect("run spectask task")
+        spectask().arg("task").arg("--server").arg(&self.url).args(args).output().expect("run spectask task")
     }
 
     pub fn stop(mut self) {
@@ -88,10 +82,7 @@ impl Drop for Server {
 pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let path = parent.join(name);
     std::fs::create_dir_all(&path).unwrap();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["commit", "-q", "--allow-empty", "-m", "init"],
-    ] {
+    for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
         let ok = Command::new("git")
             .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
             .args(args)
@@ -113,10 +104,6 @@ pub fn stderr(output: &Output) -> String {
 }
 
 pub fn json(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "command failed: {}",
-        stderr(output)
-    );
+    assert!(output.status.success(), "command failed: {}", stderr(output));
     serde_json::from_slice(&output.stdout).expect("json output")
 }

@@ -8,18 +8,10 @@ fn create_list_restart_and_cancel(database_url: Option<String>) {
     let data = dir.path().join("data");
     let server = Server::start(&data, database_url.as_deref());
 
-    let created = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "Add JWT authentication",
-    ]);
+    let created = server.task(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication"]);
     assert!(created.status.success(), "{}", stderr(&created));
     let out = stdout(&created);
-    let id_line = out
-        .lines()
-        .find(|l| l.starts_with("id "))
-        .expect("an id line");
+    let id_line = out.lines().find(|l| l.starts_with("id ")).expect("an id line");
     let id = id_line.split_whitespace().nth(1).unwrap().to_owned();
     assert_eq!(id.len(), 36, "{out}");
     assert!(out.contains("status                backlog"), "{out}");
@@ -29,10 +21,7 @@ fn create_list_restart_and_cancel(database_url: Option<String>) {
     assert_eq!(listed["items"][0]["id"], id.as_str());
     assert_eq!(listed["items"][0]["status"], "backlog");
     let table = stdout(&server.task(&["list"]));
-    assert!(
-        table.contains("Add JWT authentication") && table.contains("backlog"),
-        "{table}"
-    );
+    assert!(table.contains("Add JWT authentication") && table.contains("backlog"), "{table}");
 
     // A restart keeps everything.
     server.stop();
@@ -74,61 +63,29 @@ fn bad_input_exits_non_zero_with_a_message_naming_the_problem() {
     let plain = dir.path().join("plain");
     std::fs::create_dir_all(&plain).unwrap();
     let cases: [(&[&str], String); 5] = [
-        (
-            &["create", "--repo", repo.to_str().unwrap(), "   "],
-            "prompt is empty (HTTP 400)".into(),
-        ),
-        (
-            &["create", "--repo", "/no/such/repo", "x"],
-            "path /no/such/repo does not exist (HTTP 400)".into(),
-        ),
+        (&["create", "--repo", repo.to_str().unwrap(), "   "], "prompt is empty (HTTP 400)".into()),
+        (&["create", "--repo", "/no/such/repo", "x"], "path /no/such/repo does not exist (HTTP 400)".into()),
         (
             &["create", "--repo", plain.to_str().unwrap(), "x"],
-            format!(
-                "{} is not a git repository (HTTP 400)",
-                plain.canonicalize().unwrap().display()
-            ),
+            format!("{} is not a git repository (HTTP 400)", plain.canonicalize().unwrap().display()),
         ),
-        (
-            &["show", "0000"],
-            "no spec task matches \"0000\" (HTTP 404)".into(),
-        ),
-        (
-            &["show", "xy"],
-            "\"xy\" is not a valid spec task id: use at least 4 characters (HTTP 400)".into(),
-        ),
+        (&["show", "0000"], "no spec task matches \"0000\" (HTTP 404)".into()),
+        (&["show", "xy"], "\"xy\" is not a valid spec task id: use at least 4 characters (HTTP 400)".into()),
     ];
     for (args, message) in cases {
         let out = server.task(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
-        assert_eq!(
-            stderr(&out).trim(),
-            format!("spectask: error: {message}"),
-            "{args:?}"
-        );
+        assert_eq!(stderr(&out).trim(), format!("spectask: error: {message}"), "{args:?}");
     }
-    let bad_kind = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "batch",
-        "x",
-    ]);
-    assert_eq!(
-        bad_kind.status.code(),
-        Some(2),
-        "clap rejects it before any request"
-    );
+    let bad_kind = server.task(&["create", "--repo", repo.to_str().unwrap(), "--kind", "batch", "x"]);
+    assert_eq!(bad_kind.status.code(), Some(2), "clap rejects it before any request");
     assert!(stderr(&bad_kind).contains("expected one of: spec, interactive, coding_session"));
 }
 
 #[test]
 fn an_unreachable_server_is_named() {
-    let out = crate::support::spectask()
-        .args(["task", "--server", "http://127.0.0.1:9", "list"])
-        .output()
-        .unwrap();
+    let out =
+        crate::support::spectask().args(["task", "--server", "http://127.0.0.1:9", "list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim(),

@@ -1,0 +1,64 @@
+//! What the orchestrator needs to know: who it is, its limits and its defaults.
+
+use std::time::Duration;
+
+use spectask_store::WipLimits;
+
+#[derive(Clone, Debug)]
+pub struct OrchestratorConfig {
+    /// This node's name: the owner of the leases it takes.
+    pub node: String,
+    /// How long a claimed job stays ours without renewal; renewed every third of it.
+    pub lease: Duration,
+    /// The safety-net sweep when nothing wakes the engine.
+    pub sweep_interval: Duration,
+    /// Jobs this node runs at once.
+    pub max_concurrent_jobs: usize,
+    /// Attempts of one job before its task fails.
+    pub max_attempts: u32,
+    /// Delay before the second attempt; doubles per attempt up to `backoff_max`.
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+    pub wip: WipLimits,
+    /// The agent profile that plans a task that names none.
+    pub default_planning_agent: String,
+    /// The agent profile that implements a task that names none.
+    pub default_implementation_agent: String,
+}
+
+impl OrchestratorConfig {
+    pub fn new(node: impl Into<String>) -> Self {
+        Self {
+            node: node.into(),
+            lease: Duration::from_secs(30),
+            sweep_interval: Duration::from_secs(5),
+            max_concurrent_jobs: 16,
+            max_attempts: 3,
+            backoff_initial: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+            wip: WipLimits::default(),
+            default_planning_agent: "scripted".to_owned(),
+            default_implementation_agent: "scripted".to_owned(),
+        }
+    }
+
+    /// The delay before attempt `attempt + 1`.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.backoff_initial.saturating_mul(factor).min(self.backoff_max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let mut c = OrchestratorConfig::new("n");
+        c.backoff_initial = Duration::from_secs(1);
+        c.backoff_max = Duration::from_secs(5);
+        let delays: Vec<_> = (1..=5).map(|a| c.backoff(a).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 5, 5]);
+    }
+}

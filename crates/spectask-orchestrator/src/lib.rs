@@ -1,0 +1,21 @@
+//! The orchestrator: drives every SpecTask through its lifecycle, from durable jobs.
+//!
+//! Every effect of a transition is a job row written in the transition's own transaction (see
+//! `spectask-store`). The [`engine`] claims due jobs under a lease, runs them, renews the lease while
+//! they run and records how they ended; a failure is retried with backoff and, when attempts run
+//! out, the SpecTask fails with the reason. Wake-ups are events (an in-process signal, and
+//! `LISTEN/NOTIFY` on PostgreSQL); the periodic sweep is only a safety net for leases and timers.
+//!
+//! Codemap: `config` (limits and defaults), `engine` (claim / run / finish loop), `dispatch` (job
+//! kind → step), `planning` (run the planner, store the version), `handoff` (commit the approved
+//! spec to the design-docs branch), `repos` (git access from async code).
+
+mod config;
+mod dispatch;
+mod engine;
+mod handoff;
+mod planning;
+mod repos;
+
+pub use config::OrchestratorConfig;
+pub use engine::Orchestrator;

@@ -1,0 +1,109 @@
+//! The planning step: run the task's planning profile and store the spec version for review.
+
+use spectask_agent::profiles::{LlmProvider, ProfileKind};
+use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus};
+use spectask_planner::{
+    LlmPlanner, LlmPlannerConfig, PlanRequest, PlannerError, Provider, RepoContext, ReviewComments, SpecDraft,
+};
+use spectask_store::{NewSpecVersion, StoreError};
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::repos;
+
+/// How much of the repository a planner sees.
+const CONTEXT_FILES: usize = 400;
+const CONTEXT_FILE_BYTES: usize = 16 * 1024;
+
+pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::SpecGeneration {
+        // Cancelled or moved on while the job waited.
+        return Ok(());
+    }
+    let profile_name =
+        task.planning_agent.clone().unwrap_or_else(|| ctx.config.default_planning_agent.clone());
+    let profile = ctx.profiles.get(&profile_name).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let draft = match &profile.kind {
+        ProfileKind::Llm { provider, base_url, model, api_key_env, .. } => {
+            let provider = match provider {
+                LlmProvider::Openai => Provider::OpenAi,
+                LlmProvider::Anthropic => Provider::Anthropic,
+            };
+            let mut config = LlmPlannerConfig::new(
+                provider,
+                base_url.clone().unwrap_or_else(|| provider.default_base_url().to_owned()),
+                model.clone(),
+            );
+            if let Some(var) = api_key_env {
+                let key = std::env::var(var).map_err(|_| {
+                    JobError::Fatal(format!(
+                        "planning profile {profile_name} needs the environment variable {var}"
+                    ))
+                })?;
+                config.api_key = Some(key);
+            }
+            let planner = LlmPlanner::new(config).map_err(planner_error)?;
+            plan_with_llm(ctx, &task, &planner).await?
+        }
+        ProfileKind::Acp { .. } => {
+            return Err(JobError::Fatal(format!(
+                "planning profile {profile_name} is an acp agent; planning through an acp agent is not available yet, \
+                 choose an llm profile"
+            )));
+        }
+    };
+    let version = NewSpecVersion {
+        documents: spectask_core::SpecDocuments {
+            requirements: draft.requirements.clone(),
+            design: draft.design.clone(),
+            tasks: draft.tasks.clone(),
+        },
+        planner: profile_name,
+        usage: serde_json::to_value(&draft.calls).unwrap_or_default(),
+        lint: draft.lint.clone(),
+    };
+    match ctx.store.submit_spec_version(&task, version).await {
+        Ok(_) => Ok(()),
+        // Cancelled while the planner ran: the draft is not wanted.
+        Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn plan_with_llm(ctx: &Ctx, task: &SpecTask, planner: &LlmPlanner) -> Result<SpecDraft, JobError> {
+    if task.spec_version == 0 {
+        let repository = ctx.store.repository(task.repository_id).await?;
+        let repo = repos::open(ctx, &repository).await?;
+        let snapshot = repos::blocking(move || repo.snapshot(CONTEXT_FILES, CONTEXT_FILE_BYTES)).await?;
+        let request = PlanRequest {
+            prompt: task.prompt.clone(),
+            title: task.title.clone(),
+            repo: RepoContext { file_tree: snapshot.file_tree, files: snapshot.files },
+        };
+        return planner.generate(&request).await.map_err(planner_error);
+    }
+    let previous = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
+    let reviews = ctx.store.reviews_of(task.id).await?;
+    let review = reviews.iter().rev().find(|r| r.version == task.spec_version);
+    let comments = ReviewComments {
+        overall: review.map(|r| r.comments.clone()).unwrap_or_default(),
+        line_comments: review.map(|r| r.line_comments.clone()).unwrap_or_default(),
+    };
+    let previous = SpecDraft {
+        requirements: previous.documents.requirements,
+        design: previous.documents.design,
+        tasks: previous.documents.tasks,
+        calls: Vec::new(),
+        lint: previous.lint,
+        has_lint_errors: false,
+    };
+    planner.revise(&previous, &comments).await.map_err(planner_error)
+}
+
+fn planner_error(err: PlannerError) -> JobError {
+    match err {
+        PlannerError::InvalidConfig(_) | PlannerError::Client { .. } => JobError::Fatal(err.to_string()),
+        other => JobError::Retry(other.to_string()),
+    }
+}

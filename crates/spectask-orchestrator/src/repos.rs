@@ -1,0 +1,45 @@
+//! Git access from async code: registration on first use, run on the blocking pool.
+
+use spectask_core::Repository;
+use spectask_git::{GitError, RegisterOptions, Repo};
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+
+/// Runs a git operation on the blocking pool.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, JobError>
+where
+    F: FnOnce() -> Result<T, GitError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(git_error),
+        Err(err) => Err(JobError::Retry(format!("git operation panicked or was cancelled: {err}"))),
+    }
+}
+
+/// The repository, registered (idempotently: design-docs branch and worktree in place).
+pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, JobError> {
+    let path = repository.path.clone();
+    let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
+    let registered = blocking(move || Repo::register(&path, &options).map(|r| r.repo)).await;
+    if let Err(JobError::Fatal(reason)) = &registered {
+        let _ = ctx.store.set_repository_attention(repository.id, Some(reason)).await;
+    }
+    registered
+}
+
+/// A rewritten design-docs branch or a broken repository will not heal by retrying.
+fn git_error(err: GitError) -> JobError {
+    match err {
+        GitError::DesignDocsRewritten { .. }
+        | GitError::PathNotFound { .. }
+        | GitError::NotARepository { .. }
+        | GitError::BareRepository { .. }
+        | GitError::NoCommits { .. }
+        | GitError::NoDefaultBranch { .. }
+        | GitError::InvalidTaskName { .. }
+        | GitError::InvalidFilePath { .. } => JobError::Fatal(err.to_string()),
+        other => JobError::Retry(other.to_string()),
+    }
+}

@@ -1,0 +1,97 @@
+//! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
+//! (`[agents.<name>]`, read by the agent crate) and the orchestrator's settings (`[orchestrator]`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use spectask_agent::Profiles;
+use spectask_orchestrator::OrchestratorConfig;
+
+#[derive(Debug, Default, Deserialize)]
+struct File {
+    #[serde(default)]
+    orchestrator: OrchestratorSection,
+}
+
+/// `[orchestrator]`: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrchestratorSection {
+    default_planning_agent: Option<String>,
+    default_implementation_agent: Option<String>,
+    max_attempts: Option<u32>,
+    backoff_initial_seconds: Option<f64>,
+    lease_seconds: Option<f64>,
+    max_concurrent_jobs: Option<usize>,
+    wip_global: Option<usize>,
+    wip_per_repository: Option<usize>,
+    wip_per_user: Option<usize>,
+}
+
+/// Everything read from the configuration file.
+#[derive(Debug)]
+pub struct Config {
+    pub profiles: Profiles,
+    pub orchestrator: OrchestratorConfig,
+}
+
+/// Reads `explicit`, else `<data_dir>/config.toml` when it exists, else the defaults.
+/// The orchestrator's node name is set by the server once it knows its address.
+pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> {
+    let path: Option<PathBuf> = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(data_dir.join("config.toml")).filter(|p| p.is_file()),
+    };
+    let text = match &path {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read the config file {}", p.display()))?,
+        None => String::new(),
+    };
+    let name =
+        path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the built-in defaults".into());
+    let profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
+    let file: File =
+        toml::from_str(&text).with_context(|| format!("invalid [orchestrator] settings in {name}"))?;
+    let o = file.orchestrator;
+    let mut config = OrchestratorConfig::new("unnamed");
+    if let Some(v) = o.default_planning_agent {
+        config.default_planning_agent = v;
+    }
+    if let Some(v) = o.default_implementation_agent {
+        config.default_implementation_agent = v;
+    }
+    if let Some(v) = o.max_attempts {
+        config.max_attempts = v.max(1);
+    }
+    if let Some(v) = o.backoff_initial_seconds {
+        config.backoff_initial = seconds(v, "backoff_initial_seconds")?;
+    }
+    if let Some(v) = o.lease_seconds {
+        config.lease = seconds(v, "lease_seconds")?;
+    }
+    if let Some(v) = o.max_concurrent_jobs {
+        config.max_concurrent_jobs = v.max(1);
+    }
+    if let Some(v) = o.wip_global {
+        config.wip.global = v;
+    }
+    if let Some(v) = o.wip_per_repository {
+        config.wip.per_repository = v;
+    }
+    if let Some(v) = o.wip_per_user {
+        config.wip.per_user = v;
+    }
+    for agent in [&config.default_planning_agent, &config.default_implementation_agent] {
+        profiles
+            .get(agent)
+            .with_context(|| format!("[orchestrator] in {name} names an unknown agent profile"))?;
+    }
+    Ok(Config { profiles, orchestrator: config })
+}
+
+fn seconds(value: f64, key: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .with_context(|| format!("[orchestrator] {key} = {value} is not a duration"))
+}

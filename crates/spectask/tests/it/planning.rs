@@ -1,0 +1,122 @@
+//! The planning loop through the real binary: an `llm` planner on a fake OpenAI-compatible server,
+//! review, revision, approval and the hand-off commit on the design-docs branch.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake_llm::{FakeLlm, spec_answer};
+use crate::support::{Server, git_repo, json, stderr, stdout};
+
+fn config(llm: &FakeLlm) -> String {
+    format!(
+        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"test-model\"\n\n\
+         [orchestrator]\ndefault_planning_agent = \"fake-openai\"\n",
+        llm.base_url
+    )
+}
+
+/// Polls `task show` until the status is `want` (the orchestrator works in the background).
+pub fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let task = json(&server.task(&["show", id, "--json"]));
+        if task["status"] == want {
+            return task;
+        }
+        assert!(Instant::now() < deadline, "task {id} stayed {} (want {want}): {task}", task["status"]);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn create_review_revise_approve_and_hand_off() {
+    let llm = FakeLlm::start(vec![spec_answer("first draft"), spec_answer("second draft")]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), config(&llm)).unwrap();
+    let server = Server::start(&data, None);
+
+    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]));
+    let id = created["id"].as_str().unwrap().to_owned();
+    let task = wait_for_status(&server, &id, "spec_review");
+    assert_eq!(task["spec_version"], 1);
+    assert!(llm.request_text(0).contains("Add JWT authentication"), "the prompt carries the request");
+
+    let spec = server.task(&["spec", &id, "--doc", "requirements"]);
+    assert!(stdout(&spec).contains("first draft"), "{}", stdout(&spec));
+    assert!(stdout(&spec).contains("THE Auth_Service SHALL return a signed token"));
+
+    let changes = server.task(&[
+        "request-changes",
+        &id,
+        "--comment",
+        "tokens must expire after one hour",
+        "--line",
+        "requirements:12:name the token format",
+    ]);
+    assert!(changes.status.success(), "{}", stderr(&changes));
+    let task = wait_for_status(&server, &id, "spec_review");
+    assert_eq!(task["spec_version"], 2);
+    let revision = llm.request_text(1);
+    assert!(revision.contains("tokens must expire after one hour"), "the revision quotes the review");
+    assert!(revision.contains("first draft"), "the revision carries the previous version");
+    let v1 = json(&server.task(&["spec", &id, "--doc", "tasks", "--version", "1", "--json"]));
+    assert!(v1["content"].as_str().unwrap().contains("first draft"), "every version is kept");
+    let v2 = stdout(&server.task(&["spec", &id, "--doc", "design"]));
+    assert!(v2.contains("second draft"), "{v2}");
+
+    let approved = server.task(&["approve", &id, "--comment", "ship it"]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    let task = wait_for_status(&server, &id, "implementation_queued");
+    let handle = task["handle"].as_str().unwrap().to_owned();
+
+    // One commit on the design-docs branch holds the whole spec folder.
+    let git = |args: &[&str]| {
+        let out = Command::new("git").args(args).current_dir(&repo).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let files = git(&["ls-tree", "-r", "--name-only", "helix-design-docs"]);
+    for name in ["requirements.md", "design.md", "tasks.md", "progress.md", "spec-metadata.json"] {
+        assert!(files.contains(&format!("specs/{handle}/{name}")), "{name} missing in\n{files}");
+    }
+    assert!(files.contains(&format!("specs/{handle}/reviews/1-request-changes.md")), "{files}");
+    assert!(files.contains(&format!("specs/{handle}/reviews/2-approve.md")), "{files}");
+    let message = git(&["log", "-1", "--format=%B", "helix-design-docs"]);
+    assert!(message.contains(&format!("Spec-Task: {id}")), "{message}");
+    let metadata: Value =
+        serde_json::from_str(&git(&["show", &format!("helix-design-docs:specs/{handle}/spec-metadata.json")])).unwrap();
+    assert_eq!(metadata["implementation_tasks"].as_array().unwrap().len(), 2);
+    assert_eq!(metadata["approvals"].as_array().unwrap().len(), 2);
+    let fsck = Command::new("git").args(["fsck", "--strict"]).current_dir(&repo).output().unwrap();
+    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+    assert_eq!(llm.request_count(), 2, "one call per version: both drafts linted clean");
+}
+
+#[test]
+fn a_planner_that_keeps_failing_fails_the_task_with_the_reason_and_retry_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // Nothing listens on port 9: every call is refused.
+    std::fs::write(
+        data.join("config.toml"),
+        "[agents.down]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n\n\
+         [orchestrator]\ndefault_planning_agent = \"down\"\nmax_attempts = 2\nbackoff_initial_seconds = 0.05\n",
+    )
+    .unwrap();
+    let server = Server::start(&data, None);
+    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "x", "--json"]));
+    let id = created["id"].as_str().unwrap().to_owned();
+    let task = wait_for_status(&server, &id, "failed");
+    assert_eq!(task["failure"]["from"], "spec_generation");
+    let reason = task["failure"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("run_planner failed:") && reason.contains("127.0.0.1:9"), "{reason}");
+    let retried = json(&server.task(&["retry", &id, "--json"]));
+    assert_eq!(retried["status"], "spec_generation");
+}
