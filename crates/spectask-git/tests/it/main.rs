@@ -5,6 +5,7 @@ mod changes;
 mod design_docs;
 mod inspect;
 mod merge;
+mod processes;
 mod register;
 mod spec;
 mod support;
