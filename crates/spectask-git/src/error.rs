@@ -79,6 +79,9 @@ pub enum GitError {
     #[error("branch {branch} is already checked out in the worktree at {}", path.display())]
     BranchCheckedOutElsewhere { branch: String, path: PathBuf },
 
+    #[error("a worktree named {name} already exists at {}", path.display())]
+    WorktreeNameTaken { name: String, path: PathBuf },
+
     #[error("merging {branch} into {into} conflicts in: {}", files.join(", "))]
     MergeConflict { branch: String, into: String, files: Vec<String> },
 

@@ -53,8 +53,8 @@ pub(crate) fn ensure_worktree(
             check_head(&path, branch)?;
             return Ok(false);
         }
-        return Err(GitError::BranchCheckedOutElsewhere {
-            branch: branch.to_owned(),
+        return Err(GitError::WorktreeNameTaken {
+            name: name.to_owned(),
             path: existing.path().to_path_buf(),
         });
     }

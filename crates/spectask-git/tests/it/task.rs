@@ -181,3 +181,15 @@ fn worktrees_spectask_did_not_create_are_never_removed() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("handmade"));
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn a_worktree_name_taken_elsewhere_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let elsewhere = dir.path().join("7f3a-login");
+    git(repo.root(), &["worktree", "add", "-q", "-b", "mine", elsewhere.to_str().unwrap()]);
+    let err = repo.ensure_task_worktree(&TaskName::new("7f3a-login").unwrap()).unwrap_err();
+    assert!(matches!(err, GitError::WorktreeNameTaken { .. }), "{err}");
+    assert!(err.to_string().contains("7f3a-login"), "{err}");
+    assert_fsck_clean(repo.root());
+}
