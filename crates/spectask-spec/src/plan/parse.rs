@@ -52,22 +52,22 @@ fn starts_with_spec_kit_id(rest: &str) -> bool {
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'a> {
     spec_kit: bool,
     tasks: Vec<PlanTask>,
     checklists: Vec<Checklist>,
     warnings: Vec<ParseWarning>,
     section: Option<Section>,
     /// The last task with each id.
-    by_id: HashMap<String, usize>,
+    by_id: HashMap<&'a str, usize>,
     /// Open tasks as (indent, index), outermost first.
     stack: Vec<(usize, usize)>,
     /// The task whose checkbox is on the previous non-blank line (for title continuations).
     just_opened: Option<usize>,
 }
 
-impl Builder {
-    fn line(&mut self, line: &SourceLine<'_>) {
+impl<'a> Builder<'a> {
+    fn line(&mut self, line: &SourceLine<'a>) {
         if line.text.trim().is_empty() {
             self.just_opened = None;
             return;
@@ -102,7 +102,7 @@ impl Builder {
         self.section = Some(Section { title: Some(title.to_owned()), line: number, checklist });
     }
 
-    fn item(&mut self, item: Item<'_>) {
+    fn item(&mut self, item: Item<'a>) {
         let (id, star_after_id, title) = split_id(item.rest);
         let state = TaskState::from_marker(item.marker);
         let checklist = match self.section.as_ref().and_then(|s| s.checklist) {
@@ -126,14 +126,13 @@ impl Builder {
         }
         let index = self.tasks.len();
         let parent = id
-            .as_deref()
             .and_then(|id| id.rsplit_once('.'))
             .filter(|(prefix, _)| is_numeric_id(prefix))
             .and_then(|(prefix, _)| self.by_id.get(prefix).copied())
             .or_else(|| self.stack.last().map(|&(_, i)| i));
         let mut task = PlanTask {
             index,
-            id,
+            id: id.map(str::to_owned),
             title: String::new(),
             state: state.unwrap_or(TaskState::Pending),
             marker: item.marker,
@@ -155,8 +154,8 @@ impl Builder {
         if let Some(parent) = parent {
             self.tasks[parent].children.push(index);
         }
-        if let Some(id) = &task.id {
-            self.by_id.insert(id.clone(), index);
+        if let Some(id) = id {
+            self.by_id.insert(id, index);
         }
         self.tasks.push(task);
         self.stack.push((item.indent, index));
@@ -259,7 +258,7 @@ fn set_title(task: &mut PlanTask, title: &str) {
 
 /// Splits the task id off the text after the checkbox: `**1.**`, `1.1.`, `7.2.1`, `7.9*`, `T012`.
 /// Returns the id (normalised), whether a `*` followed it, and the rest.
-fn split_id(rest: &str) -> (Option<String>, bool, &str) {
+fn split_id(rest: &str) -> (Option<&str>, bool, &str) {
     let rest = rest.trim_start();
     let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
     let word = &rest[..end];
@@ -271,7 +270,7 @@ fn split_id(rest: &str) -> (Option<String>, bool, &str) {
     };
     let bare = bare.strip_suffix('.').unwrap_or(bare);
     if is_numeric_id(bare) || is_spec_kit_id(bare) {
-        (Some(bare.to_owned()), star, rest[end..].trim_start())
+        (Some(bare), star, rest[end..].trim_start())
     } else {
         (None, false, rest)
     }
