@@ -82,6 +82,14 @@ impl AgentInfo {
             .is_some_and(Value::is_object)
     }
 
+    /// `sessionCapabilities.close` present.
+    pub fn supports_close(&self) -> bool {
+        self.capabilities
+            .get("sessionCapabilities")
+            .and_then(|c| c.get("close"))
+            .is_some_and(Value::is_object)
+    }
+
     /// The method to `authenticate` with, given the agent's environment: an `env_var` method whose
     /// variables are all set, or an api-key method when one of the profile's variables is set.
     pub fn env_auth_method(

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    AuthenticateRequest, CancelNotification, ClientCapabilities, FileSystemCapabilities, Implementation,
-    InitializeRequest, LoadSessionRequest, NewSessionRequest, ResumeSessionRequest, SessionId,
+    AuthenticateRequest, CancelNotification, ClientCapabilities, CloseSessionRequest, FileSystemCapabilities,
+    Implementation, InitializeRequest, LoadSessionRequest, NewSessionRequest, ResumeSessionRequest,
+    SessionId,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
@@ -312,11 +313,17 @@ impl AgentInstance {
         Ok(())
     }
 
-    /// Forgets a thread: pending approvals are cancelled and its terminals released.
-    pub async fn close_thread(&self, session: &AcpSessionId) {
+    /// Forgets a thread: pending approvals are cancelled and its terminals released; then
+    /// Sends `session/close` when the agent supports it (the agent frees the session).
+    pub async fn close_thread(&self, session: &AcpSessionId) -> Result<(), AgentError> {
         self.shared.broker.cancel_session(&session.0).await;
         self.shared.terminals.release_all(Some(&session.0));
         self.shared.sessions.remove(&session.0);
+        if self.info.supports_close() {
+            let request = CloseSessionRequest::new(SessionId::new(session.0.clone()));
+            self.request("session/close", self.cx.send_request(request).block_task()).await?;
+        }
+        Ok(())
     }
 
     /// The fault that ended this instance, if any.

@@ -43,10 +43,10 @@ use std::sync::{Arc, Mutex};
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::Responder;
 use agent_client_protocol::v1::schema::{
-    AgentCapabilities, AuthenticateRequest, AuthenticateResponse, CancelNotification, ContentBlock,
-    Implementation, InitializeResponse, LoadSessionRequest, LoadSessionResponse, NewSessionRequest,
-    NewSessionResponse, PromptRequest, PromptResponse, SessionCapabilities, SessionId,
-    SessionResumeCapabilities,
+    AgentCapabilities, AuthenticateRequest, AuthenticateResponse, CancelNotification, CloseSessionRequest,
+    CloseSessionResponse, ContentBlock, Implementation, InitializeResponse, LoadSessionRequest,
+    LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest, PromptResponse,
+    SessionCapabilities, SessionCloseCapabilities, SessionId, SessionResumeCapabilities,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Handled, Stdio, UntypedMessage};
 use tokio_util::sync::CancellationToken;
@@ -84,9 +84,11 @@ impl AgentState {
 fn initialize_response(script: &Script) -> Result<serde_json::Value, AcpError> {
     let typed = InitializeResponse::new(ProtocolVersion::V1)
         .agent_capabilities(
-            AgentCapabilities::new()
-                .load_session(true)
-                .session_capabilities(SessionCapabilities::new().resume(SessionResumeCapabilities::new())),
+            AgentCapabilities::new().load_session(true).session_capabilities(
+                SessionCapabilities::new()
+                    .resume(SessionResumeCapabilities::new())
+                    .close(SessionCloseCapabilities::new()),
+            ),
         )
         .agent_info(Implementation::new("spectask-scripted-agent", env!("CARGO_PKG_VERSION")));
     let mut value = serde_json::to_value(typed).map_err(AcpError::into_internal_error)?;
@@ -124,8 +126,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
         authenticated: AtomicBool::new(false),
         sessions: Mutex::new(HashMap::new()),
     });
-    let (s1, s2, s3, s4, s5, s6) =
-        (state.clone(), state.clone(), state.clone(), state.clone(), state.clone(), state.clone());
+    let [s1, s2, s3, s4, s5, s6, s7] = [(); 7].map(|()| state.clone());
     Agent
         .v1()
         .name("spectask-scripted-agent")
@@ -234,6 +235,15 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     }
                     responder.respond(PromptResponse::new(stop_reason))
                 })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: CloseSessionRequest, responder, _cx| {
+                if let Some(session) = s7.sessions().remove(request.session_id.0.as_ref()) {
+                    session.cancel.cancel();
+                }
+                responder.respond(CloseSessionResponse::new())
             },
             agent_client_protocol::on_receive_request!(),
         )

@@ -93,6 +93,12 @@ async fn cancel_ends_the_turn_with_cancelled() {
     let (stop, (), events) = tokio::join!(agent.prompt(&id, "slow"), cancel, until_turn_end(&mut rx));
     assert_eq!(stop.unwrap(), "cancelled");
     assert_eq!(messages(&events), "start");
+
+    // A closed thread is gone on both sides.
+    assert!(agent.info().supports_close());
+    agent.close_thread(&id).await.unwrap();
+    let err = agent.prompt(&id, "slow").await.unwrap_err();
+    assert!(matches!(err, spectask_agent::AgentError::UnknownThread(_)), "{err}");
     agent.shutdown().await;
 }
 
