@@ -101,6 +101,52 @@ pub enum GitError {
     Archive { task: String, source: std::io::Error },
 }
 
+/// How a caller should treat a [`GitError`], e.g. which HTTP status to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCategory {
+    /// The caller named something that is not a usable repository, or passed an invalid task name,
+    /// path, branch name, commit id or trailer (HTTP 400).
+    InvalidInput,
+    /// The repository is not registered, or a branch does not exist (HTTP 404).
+    NotFound,
+    /// spectask refused, to protect work or history; the message says what a human must do
+    /// (HTTP 409).
+    Refused,
+    /// Something failed underneath (IO, libgit2, the lock): log it (HTTP 500).
+    Internal,
+}
+
+impl GitError {
+    pub fn category(&self) -> ErrorCategory {
+        use GitError::*;
+        match self {
+            PathNotFound { .. }
+            | NotARepository { .. }
+            | BareRepository { .. }
+            | NoCommits { .. }
+            | NoDefaultBranch { .. }
+            | InvalidTaskName { .. }
+            | InvalidFilePath { .. }
+            | InvalidCommitId { .. }
+            | InvalidTrailer { .. }
+            | InvalidBranchName { .. } => ErrorCategory::InvalidInput,
+            NotRegistered { .. } | BranchNotFound { .. } => ErrorCategory::NotFound,
+            DesignDocsRewritten { .. }
+            | UncommittedChanges { .. }
+            | DefaultBranchDirty { .. }
+            | UnmergedCommits { .. }
+            | NotSpectaskWorktree { .. }
+            | WrongBranchCheckedOut { .. }
+            | OperationInProgress { .. }
+            | BranchCheckedOutElsewhere { .. }
+            | WorktreeNameTaken { .. }
+            | MergeConflict { .. }
+            | ConcurrentUpdate { .. } => ErrorCategory::Refused,
+            Lock { .. } | Io { .. } | Git { .. } | Archive { .. } => ErrorCategory::Internal,
+        }
+    }
+}
+
 /// Attaches what spectask was doing to a raw libgit2 error.
 pub(crate) trait GitResultExt<T> {
     /// `op` says what was attempted and on what, e.g. `format!("find branch {branch}")`.

@@ -48,7 +48,7 @@ pub use changes::CommitInfo;
 pub use commit::{ChangedFile, FileChange, FileWrite};
 pub use context::RepoSnapshot;
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
-pub use error::GitError;
+pub use error::{ErrorCategory, GitError};
 pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskName, Trailer, parse_trailers};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};

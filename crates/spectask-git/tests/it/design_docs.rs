@@ -95,6 +95,7 @@ fn a_rewritten_branch_is_refused_until_accepted() {
     );
     let err = write(&repo, "third", vec![FileWrite::put("c.md", "c\n")]).unwrap_err();
     assert!(matches!(err, GitError::DesignDocsRewritten { .. }), "{err}");
+    assert_eq!(err.category(), spectask_git::ErrorCategory::Refused);
     assert!(err.to_string().contains("helix-design-docs"), "{err}");
     assert_eq!(git(&wt, &["rev-parse", "HEAD"]), rewritten_tip, "nothing was forced");
 

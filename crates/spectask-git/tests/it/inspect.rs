@@ -73,5 +73,6 @@ fn repository_without_commits_is_refused() {
     git(dir.path(), &["init", "-q", "empty"]);
     let err = inspect_repository(&dir.path().join("empty")).unwrap_err();
     assert!(matches!(err, GitError::NoCommits { .. }), "{err}");
+    assert_eq!(err.category(), spectask_git::ErrorCategory::InvalidInput);
     assert!(err.to_string().ends_with("has no commits"), "{err}");
 }
