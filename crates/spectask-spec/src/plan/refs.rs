@@ -46,7 +46,11 @@ fn requirements(value: &str) -> Meta {
         if part.is_empty() {
             continue;
         }
-        match expand(part) {
+        let bare = strip_word(part, "requirements")
+            .or_else(|| strip_word(part, "requirement"))
+            .or_else(|| strip_word(part, "req"))
+            .unwrap_or(part);
+        match expand(bare) {
             Some(expanded) => ids.extend(expanded),
             None => free.push(part.to_owned()),
         }
@@ -151,6 +155,7 @@ mod tests {
         assert_eq!(reqs("_Requirements: 1.3-2.2_").0, ["1.3", "2.2"]);
         assert_eq!(reqs("**Validates: Requirements 1.2, 1.3**").0, ["1.2", "1.3"]);
         assert_eq!(reqs("_Requirements: 2_").0, ["2"]);
+        assert_eq!(reqs("_Requirements: Requirement 1.1, Req 2.3_").0, ["1.1", "2.3"]);
         let (ids, free) = reqs("_Requirements: 全要件の基盤となる環境構築_");
         assert!(ids.is_empty());
         assert_eq!(free, ["全要件の基盤となる環境構築"]);

@@ -1,0 +1,87 @@
+//! The Markdown hazards of the spec-formats notes (§5), one small document each.
+
+use spectask_spec::{TaskPlan, TaskState, parse_requirements};
+
+fn ids(text: &str) -> Vec<String> {
+    TaskPlan::parse(text).tasks().iter().map(|t| t.label()).collect()
+}
+
+#[test]
+fn a_fence_inside_a_list_item_hides_its_checkboxes() {
+    let text =
+        "- [ ] 1. Write the parser\n    ```md\n    - [ ] 2. sample\n    ```\n  - [ ] 1.1 Real sub-task\n";
+    assert_eq!(ids(text), ["1", "1.1"]);
+}
+
+#[test]
+fn an_unclosed_fence_runs_to_the_end() {
+    assert_eq!(ids("- [ ] 1. Before\n```\n- [ ] 2. inside\n"), ["1"]);
+}
+
+#[test]
+fn a_shorter_or_other_fence_does_not_close() {
+    assert_eq!(ids("````\n```\n- [ ] 1. inside\n~~~\n````\n- [ ] 2. after\n"), ["2"]);
+}
+
+#[test]
+fn a_later_horizontal_rule_is_not_front_matter() {
+    assert_eq!(ids("# Tasks\n\n---\n- [ ] 1. Between rules\n---\n"), ["1"]);
+    assert_eq!(ids("---\ntitle: x\n---\n- [ ] 1. After front matter\n"), ["1"]);
+    assert_eq!(ids("---\n- [ ] 1. Never closed, so a rule\n"), ["1"]);
+}
+
+#[test]
+fn multi_line_comments_hide_checkboxes_and_headings() {
+    let text = "## Validation Checklist\n<!--\n## Phase 1\n- [ ] 1. hidden\n-->\n- [ ] checklist item\n";
+    let plan = TaskPlan::parse(text);
+    assert!(plan.tasks().is_empty());
+    assert_eq!(plan.checklists()[0].items.len(), 1);
+    assert_eq!(ids("- [ ] 1. A <!-- inline -->\n- [ ] 2. B\n"), ["1", "2"]);
+}
+
+#[test]
+fn labels_links_and_code_are_not_checkboxes() {
+    let text = "- [P] tasks = different files\n- [US1] story\n- [x](link)\n- `- [ ] code`\n- [ ] 1. Real `[x]` with brackets\n";
+    assert_eq!(ids(text), ["1"]);
+    assert_eq!(TaskPlan::parse(text).tasks()[0].title, "Real `[x]` with brackets");
+}
+
+#[test]
+fn four_space_nesting_and_title_continuations() {
+    let text = "- [ ] 1. Parent\n    - [x] 1.1 Child whose title\n      goes on here\n        - _Requirements: 2.1_\n    - [ ] 1.2 Second\n";
+    let plan = TaskPlan::parse(text);
+    let child = plan.task("1.1");
+    assert_eq!(child.map(|t| t.title.as_str()), Some("Child whose title goes on here"));
+    assert_eq!(child.map(|t| t.requirements.clone()), Some(vec!["2.1".to_owned()]));
+    assert_eq!(plan.task("1.2").and_then(|t| t.parent), Some(0));
+}
+
+#[test]
+fn dash_ids_bold_ids_and_trailing_dots() {
+    let plan =
+        TaskPlan::parse("- [ ] T-001 Fork style\n- [ ] **2.** Bold\n- [ ] 2.1. Dotted\n- [X] 3: Colon\n");
+    let found: Vec<_> = plan.tasks().iter().map(|t| (t.label(), t.title.as_str(), t.state)).collect();
+    assert_eq!(
+        found,
+        [
+            ("T-001".to_owned(), "Fork style", TaskState::Pending),
+            ("2".to_owned(), "Bold", TaskState::Pending),
+            ("2.1".to_owned(), "Dotted", TaskState::Pending),
+            ("3".to_owned(), "Colon", TaskState::Done)
+        ]
+    );
+}
+
+#[test]
+fn criteria_headings_at_level_three_and_trailing_sections() {
+    let text = "## Requirements\n### Requirement 1\n### Acceptance Criteria\n1. THE Api SHALL work\n\n## Open Questions\n1. Should the Api SHALL twice?\n";
+    let doc = parse_requirements(text);
+    let criteria: Vec<_> = doc.criteria().map(|c| c.id.as_str()).collect();
+    assert_eq!(criteria, ["1.1"]);
+}
+
+#[test]
+fn user_story_with_bold_outside_the_colon() {
+    let doc = parse_requirements("### Requirement 1: A\n**User Story**: As a user, I want A.\n");
+    assert_eq!(doc.requirements[0].user_story.as_deref(), Some("As a user, I want A."));
+}
