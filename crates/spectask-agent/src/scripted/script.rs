@@ -207,6 +207,14 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_script_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/demo.toml");
+        let script = Script::load(&path).unwrap();
+        assert_eq!(script.rules.len(), 2);
+        assert_eq!(script.steps_for("make a plan").len(), 6);
+    }
+
+    #[test]
     fn unmatched_prompt_echoes() {
         let steps = Script::default().steps_for("hi");
         assert!(matches!(&steps[..], [Step::Message(m)] if m == "echo: hi"));

@@ -128,3 +128,23 @@ async fn a_slow_consumer_gets_every_event_in_order_through_a_small_buffer() {
     assert_eq!(messages(&events), expected.join("|"));
     agent.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_demo_script_runs_end_to_end() {
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/demo.toml")).unwrap();
+    let fx = Fixture::new(&demo);
+    let agent = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let (stop, events) = tokio::join!(agent.prompt(&id, "implement task 1"), until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "end_turn");
+    assert_eq!(std::fs::read_to_string(fx.worktree.join("src/greeting.txt")).unwrap(), "hello\n");
+    let said = messages(&events);
+    assert!(
+        said.contains("exit 0: hello") && said.ends_with("Done: src/greeting.txt added and checked."),
+        "{said}"
+    );
+    let plans = events.iter().filter(|e| matches!(e, AgentEvent::Plan { .. })).count();
+    assert_eq!(plans, 2);
+    agent.shutdown().await;
+}
