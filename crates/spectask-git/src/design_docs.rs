@@ -12,6 +12,7 @@ use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip, retry
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
+use crate::sync::sync_lagging_paths;
 use crate::task::SessionCommit;
 
 /// How often a design-docs write is built again when the branch moved under it.
@@ -69,6 +70,7 @@ impl Repo {
         loop {
             let tip = self.verify_forward_only(&git)?;
             let worktree = self.open_design_docs_worktree()?;
+            self.sync_design_docs_worktree(&git, &worktree, tip)?;
             match commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes) {
                 Ok(new_tip) => {
                     let new_tip = new_tip.unwrap_or(tip);
@@ -96,8 +98,9 @@ impl Repo {
     ) -> Result<Option<SessionCommit>, GitError> {
         let _lock = self.lock()?;
         let git = self.git()?;
-        self.verify_forward_only(&git)?;
+        let tip = self.verify_forward_only(&git)?;
         let worktree = self.open_design_docs_worktree()?;
+        self.sync_design_docs_worktree(&git, &worktree, tip)?;
         let committed = commit_all(&worktree, self.design_docs_branch(), &commit_message(message, trailers))?;
         let Some((id, changed_files)) = committed else { return Ok(None) };
         self.record_last_written(&git, id)?;
@@ -163,6 +166,20 @@ impl Repo {
             last_written: last.to_string(),
             current: tip.to_string(),
         })
+    }
+
+    /// Brings the design-docs worktree up to `tip` where it lags behind the last tip spectask
+    /// wrote (spectask was killed between moving the branch and updating the worktree).
+    pub(crate) fn sync_design_docs_worktree(
+        &self,
+        git: &Repository,
+        worktree: &Repository,
+        tip: Oid,
+    ) -> Result<(), GitError> {
+        if let Some(last) = self.last_written(git)? {
+            sync_lagging_paths(worktree, last, tip)?;
+        }
+        Ok(())
     }
 
     fn last_written(&self, git: &Repository) -> Result<Option<Oid>, GitError> {

@@ -13,7 +13,7 @@
 //!   `merge.rs`: [`Repo::merge_task`].
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`].
-//! - `commit.rs`, `worktree.rs`, `lock.rs`, `names.rs`: the machinery underneath.
+//! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `names.rs`: the machinery underneath.
 //!
 //! Invariants:
 //! - Everything is synchronous and blocking (libgit2 is): async callers use `spawn_blocking`.
@@ -41,6 +41,7 @@ mod registration;
 mod repository;
 mod sample;
 mod spec;
+mod sync;
 mod task;
 mod worktree;
 

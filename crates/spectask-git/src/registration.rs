@@ -58,8 +58,9 @@ pub struct Repo {
 
 impl Repo {
     /// Registers the repository whose working tree is `path`; see the module docs. Idempotent:
-    /// registering again reuses the branch and worktree, repairs a stale worktree and keeps the
-    /// recorded default branch and the record of the last design-docs tip spectask wrote.
+    /// registering again reuses the branch and worktree, repairs a stale or lagging worktree and
+    /// keeps the recorded default branch and the record of the last design-docs tip spectask wrote.
+    /// Call it again at startup to repair what a crash left behind.
     pub fn register(path: &Path, options: &RegisterOptions) -> Result<Registration, GitError> {
         let info = inspect_repository(path)?;
         let branch = options.design_docs_branch.as_str();
@@ -92,6 +93,12 @@ impl Repo {
             branch,
             WorktreeKind::DesignDocs,
         )?;
+        if let Ok(tip) = repo.verify_forward_only(&git) {
+            let path = repo.design_docs_worktree();
+            let worktree =
+                Repository::open(&path).op(|| format!("open the design-docs worktree {}", path.display()))?;
+            repo.sync_design_docs_worktree(&git, &worktree, tip)?;
+        }
         tracing::info!(root = %repo.root.display(), branch, branch_created, worktree_created, "registered repository");
         Ok(Registration { repo, branch_created, worktree_created })
     }

@@ -226,3 +226,43 @@ fn writes_never_follow_a_symlinked_directory_out_of_the_worktree() {
     assert!(std::fs::read_dir(&outside).unwrap().next().is_none(), "nothing written outside");
     assert_fsck_clean(repo.root());
 }
+
+/// Leaves the worktree as a crash between moving the branch and updating the worktree would: the
+/// branch has a commit changing `a.md` that neither the worktree's files nor its index reflect.
+fn crash_after_moving_the_branch(repo: &Repo) {
+    let wt = repo.design_docs_worktree();
+    let before = git(&wt, &["rev-parse", "HEAD"]);
+    std::fs::write(wt.join("a.md"), "a\nfrom the interrupted write\n").unwrap();
+    std::fs::write(wt.join("gone.md"), "").unwrap();
+    git(&wt, &["add", "a.md", "gone.md"]);
+    git(&wt, &["commit", "-qm", "interrupted write"]);
+    git(&wt, &["checkout", &before, "--", "a.md"]);
+    git(&wt, &["rm", "-q", "--cached", "gone.md"]);
+    std::fs::remove_file(wt.join("gone.md")).unwrap();
+    assert_ne!(status(&wt), "");
+}
+
+#[test]
+fn a_worktree_left_behind_by_a_crash_catches_up_on_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    crash_after_moving_the_branch(&repo);
+    write(&repo, "next", vec![FileWrite::append("a.md", "next\n")]).unwrap();
+    let wt = repo.design_docs_worktree();
+    assert_eq!(std::fs::read_to_string(wt.join("a.md")).unwrap(), "a\nfrom the interrupted write\nnext\n");
+    assert_eq!(std::fs::read_to_string(wt.join("gone.md")).unwrap(), "");
+    assert_eq!(status(&wt), "");
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
+fn registering_again_repairs_a_worktree_left_behind_by_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    crash_after_moving_the_branch(&repo);
+    Repo::register(repo.root(), &spectask_git::RegisterOptions::default()).unwrap();
+    assert_eq!(status(&repo.design_docs_worktree()), "");
+    assert_fsck_clean(repo.root());
+}
