@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod coordination;
 pub mod event;
+pub mod history;
 pub mod ids;
 pub mod job;
 pub mod lifecycle;
@@ -18,6 +19,7 @@ pub mod work_session;
 pub use agent::{AgentInstance, AgentInstanceStatus, Session, Thread, ThreadStatus};
 pub use coordination::{CoordinationEvent, CoordinationKind};
 pub use event::{Event, EventKind};
+pub use history::{HistoryEntry, HistoryFile};
 pub use ids::{
     AgentInstanceId, IdError, RepositoryId, SessionId, ShortId, SpecReviewId, SpecTaskId, ThreadId,
     WorkSessionId, slugify,

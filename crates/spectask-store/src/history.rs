@@ -1,0 +1,137 @@
+//! Session history entries: appended durably, then committed to git by the recorder in batches.
+
+use spectask_core::{HistoryEntry, HistoryFile, SpecTaskId, Timestamp, WorkSessionId};
+use sqlx::any::AnyRow;
+
+use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
+use crate::connect::fixed_sql;
+use crate::{Store, StoreError};
+
+macro_rules! columns {
+    () => {
+        "seq, spec_task_id, work_session_id, file, content, created_at, committed_at, commit_id"
+    };
+}
+
+/// An entry to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewHistoryEntry {
+    pub spec_task_id: SpecTaskId,
+    pub work_session_id: Option<WorkSessionId>,
+    pub file: HistoryFile,
+    pub content: String,
+}
+
+impl Store {
+    /// Appends entries in one transaction; once this returns they are acknowledged (never lost).
+    /// Returns their sequence numbers. Wakes the orchestrator (whose recorder commits them).
+    pub async fn append_history(&self, entries: &[NewHistoryEntry]) -> Result<Vec<i64>, StoreError> {
+        let at = now();
+        let mut w = self.begin_write().await?;
+        let mut seqs = Vec::with_capacity(entries.len());
+        for e in entries {
+            if e.file.is_per_session() && e.work_session_id.is_none() {
+                return Err(StoreError::InvalidReference {
+                    entity: "history entry",
+                    reference: e.file.as_str().to_owned(),
+                    reason: "this file belongs to a work session; name one",
+                });
+            }
+            let row = sqlx::query(
+                "INSERT INTO history_entries (spec_task_id, work_session_id, file, content, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+            )
+            .bind(e.spec_task_id.to_string())
+            .bind(e.work_session_id.map(|id| id.to_string()))
+            .bind(e.file.as_str())
+            .bind(&e.content)
+            .bind(millis(at))
+            .fetch_one(&mut *w.tx)
+            .await?;
+            seqs.push(get(&row, "seq")?);
+        }
+        w.wake_orchestrator().await?;
+        w.commit().await?;
+        Ok(seqs)
+    }
+
+    /// Entries not yet committed to git, oldest first, at most `limit`.
+    pub async fn pending_history(&self, limit: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM history_entries WHERE committed_at IS NULL ORDER BY seq LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// The oldest uncommitted entry's time, to know when a time window closes.
+    pub async fn oldest_pending_history(&self) -> Result<Option<Timestamp>, StoreError> {
+        let row =
+            sqlx::query("SELECT MIN(created_at) AS oldest FROM history_entries WHERE committed_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        get::<Option<i64>>(&row, "oldest")?.map(crate::codec::from_millis).transpose()
+    }
+
+    /// Records that `seqs` are in design-docs commit `commit`.
+    pub async fn mark_history_committed(&self, seqs: &[i64], commit: &str) -> Result<(), StoreError> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (0..seqs.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE history_entries SET committed_at = $1, commit_id = $2 WHERE seq IN ({})",
+            placeholders.join(", ")
+        );
+        let mut w = self.begin_write().await?;
+        let mut query = sqlx::query(fixed_sql(sql)).bind(millis(now())).bind(commit.to_owned());
+        for seq in seqs {
+            query = query.bind(*seq);
+        }
+        query.execute(&mut *w.tx).await?;
+        w.commit().await
+    }
+
+    /// Every entry of one work session, in order.
+    pub async fn history_of_session(&self, id: WorkSessionId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM history_entries WHERE work_session_id = $1 ORDER BY seq"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Every entry of one SpecTask (its sessions' included), in order.
+    pub async fn history_of_task(&self, id: SpecTaskId) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM history_entries WHERE spec_task_id = $1 ORDER BY seq"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
+
+fn entry_from_row(row: &AnyRow) -> Result<HistoryEntry, StoreError> {
+    Ok(HistoryEntry {
+        seq: get(row, "seq")?,
+        spec_task_id: parse(row, "spec_task_id")?,
+        work_session_id: opt_parse(row, "work_session_id")?,
+        file: parse(row, "file")?,
+        content: get(row, "content")?,
+        created_at: time(row, "created_at")?,
+        committed_at: opt_time(row, "committed_at")?,
+        commit_id: get(row, "commit_id")?,
+    })
+}
