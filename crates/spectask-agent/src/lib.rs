@@ -6,7 +6,7 @@
 //! - [`confinement`]: the `fs/*` and `terminal/*` methods spectask serves, confined to the worktree.
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
-//! - [`probe`]: start an agent, report what it says, try a session.
+//! - [`mod@probe`]: start an agent, report what it says, try a session.
 //! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
 //!
 //! # Wiring

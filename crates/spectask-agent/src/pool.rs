@@ -21,6 +21,8 @@ struct Inner {
     /// One permit per live agent process; `Semaphore` hands permits out in FIFO order.
     slots: Arc<Semaphore>,
     instances: Mutex<HashMap<SpecTaskId, Arc<AgentInstance>>>,
+    /// Per-task start locks, present while a start is in progress.
+    starting: Mutex<HashMap<SpecTaskId, Arc<Mutex<()>>>>,
 }
 
 /// Live agent instances by SpecTask. Cheap to clone.
@@ -44,6 +46,7 @@ impl AgentRuntime {
             config: Arc::new(config),
             broker: PermissionBroker::new(),
             instances: Mutex::new(HashMap::new()),
+            starting: Mutex::new(HashMap::new()),
         });
         tokio::spawn(reap_idle(Arc::downgrade(&inner)));
         AgentRuntime { inner }
@@ -69,11 +72,26 @@ impl AgentRuntime {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
         }
-        let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::RuntimeClosed)?;
-        // Another caller may have started it while this one waited for a slot.
+        // One start per task at a time: two callers must not both start an agent for it.
+        let task_lock = self.inner.starting.lock().await.entry(task).or_default().clone();
+        let result = {
+            let _starting = task_lock.lock().await;
+            self.start(task, profile, worktree).await
+        };
+        self.inner.starting.lock().await.remove(&task);
+        result
+    }
+
+    async fn start(
+        &self,
+        task: SpecTaskId,
+        profile: &AgentProfile,
+        worktree: &Path,
+    ) -> Result<Arc<AgentInstance>, AgentError> {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
         }
+        let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::RuntimeClosed)?;
         let options = InstanceOptions {
             config: self.inner.config.clone(),
             broker: self.inner.broker.clone(),

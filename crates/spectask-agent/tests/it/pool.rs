@@ -16,8 +16,11 @@ async fn cap_queues_starts_and_reuses_instances_per_task() {
     let fx = Fixture::new("");
     let runtime = AgentRuntime::new(RuntimeConfig { max_live_instances: 1, ..config() });
     let profile = fx.profile(PermissionPolicy::Auto, &[]);
-    let first = runtime.instance(task(1), &profile, &fx.worktree).await.unwrap();
-    let again = runtime.instance(task(1), &profile, &fx.worktree).await.unwrap();
+    let (first, again) = tokio::join!(
+        runtime.instance(task(1), &profile, &fx.worktree),
+        runtime.instance(task(1), &profile, &fx.worktree),
+    );
+    let (first, again) = (first.unwrap(), again.unwrap());
     assert_eq!(first.pid(), again.pid());
 
     // A second task waits for the slot until the first task's instance stops.
