@@ -7,6 +7,7 @@ use flate2::write::GzEncoder;
 use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
 
 use crate::error::{GitError, GitResultExt};
+use crate::layout::spec_dir;
 use crate::names::TaskName;
 use crate::read::subtree;
 use crate::registration::Repo;
@@ -19,7 +20,7 @@ impl Repo {
         let tip = self.design_docs_tip(&git)?;
         let commit = git.find_commit(tip).op(|| format!("read commit {tip}"))?;
         let root = commit.tree().op(|| format!("read the tree of {tip}"))?;
-        let dir = format!("specs/{task}");
+        let dir = spec_dir(task);
         let Some(tree) = subtree(&git, &root, &dir)? else {
             return Ok(None);
         };

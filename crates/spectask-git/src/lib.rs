@@ -7,6 +7,7 @@
 //! - `repository.rs`: [`inspect_repository`]; `registration.rs`: [`Repo::register`], [`Repo::open`].
 //! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`], [`Repo::design_docs_health`],
 //!   [`Repo::accept_design_docs_rewrite`], [`Repo::commit_design_docs_worktree`].
+//! - `layout.rs`: the paths of the design-docs branch ([`spec_path`], [`session_path`] …).
 //! - `spec.rs`: [`Repo::hand_off_spec`]; `read.rs`: [`Repo::read_design_doc`],
 //!   [`Repo::list_design_docs`], [`Repo::recovery_index`]; `archive.rs`: [`Repo::spec_archive`].
 //! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
@@ -33,6 +34,7 @@ mod commit;
 mod context;
 mod design_docs;
 mod error;
+mod layout;
 mod lock;
 mod merge;
 mod names;
@@ -50,6 +52,10 @@ pub use commit::{ChangedFile, FileChange, FileWrite};
 pub use context::RepoSnapshot;
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::{ErrorCategory, GitError};
+pub use layout::{
+    SessionFile, SpecFile, coordination_log_path, implementation_complete_path, progress_update_path,
+    review_path, session_path, spec_dir, spec_path,
+};
 pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskName, Trailer, parse_trailers};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};

@@ -3,6 +3,7 @@
 use crate::commit::FileWrite;
 use crate::design_docs::DesignDocsCommit;
 use crate::error::GitError;
+use crate::layout::{SpecFile, review_path, spec_path};
 use crate::names::{CommitId, TaskName, Trailer};
 use crate::registration::Repo;
 
@@ -39,15 +40,16 @@ impl Repo {
     /// `reviews/<n>-<decision>.md` in one design-docs commit named `spec(<task>): version <n>` with
     /// the trailers `Spec-Task:` and `Spec-Version:`; returns the new tip.
     pub fn hand_off_spec(&self, spec: &SpecHandOff) -> Result<CommitId, GitError> {
-        let dir = format!("specs/{}", spec.task);
+        let task = &spec.task;
         let mut writes = vec![
-            FileWrite::put(format!("{dir}/requirements.md"), spec.requirements.as_bytes()),
-            FileWrite::put(format!("{dir}/design.md"), spec.design.as_bytes()),
-            FileWrite::put(format!("{dir}/tasks.md"), spec.tasks.as_bytes()),
-            FileWrite::put(format!("{dir}/progress.md"), spec.progress.as_bytes()),
-            FileWrite::put(format!("{dir}/spec-metadata.json"), spec.metadata_json.as_bytes()),
+            FileWrite::put(spec_path(task, SpecFile::Requirements), spec.requirements.as_bytes()),
+            FileWrite::put(spec_path(task, SpecFile::Design), spec.design.as_bytes()),
+            FileWrite::put(spec_path(task, SpecFile::Tasks), spec.tasks.as_bytes()),
+            FileWrite::put(spec_path(task, SpecFile::Progress), spec.progress.as_bytes()),
+            FileWrite::put(spec_path(task, SpecFile::Metadata), spec.metadata_json.as_bytes()),
         ];
         for review in &spec.reviews {
+            let path = review_path(task, review.number, &review.decision);
             let valid = !review.decision.is_empty()
                 && review
                     .decision
@@ -55,11 +57,10 @@ impl Repo {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
             if !valid {
                 return Err(GitError::InvalidFilePath {
-                    path: format!("{dir}/reviews/{}-{}.md", review.number, review.decision),
+                    path,
                     reason: "the review decision must be lower-case letters, digits, '-' and '_'",
                 });
             }
-            let path = format!("{dir}/reviews/{}-{}.md", review.number, review.decision);
             writes.push(FileWrite::put(path, review.body.as_bytes()));
         }
         let commit = DesignDocsCommit {

@@ -113,12 +113,16 @@ fn recovery_index_lists_spec_metadata_and_session_files() {
     let repo = registered_repo(dir.path());
     repo.hand_off_spec(&hand_off("7f3a-login", 1)).unwrap();
     repo.hand_off_spec(&hand_off("9b1c-other", 1)).unwrap();
+    let task = TaskName::new("7f3a-login").unwrap();
     let commit = spectask_git::DesignDocsCommit {
         message: "history(7f3a-login): ws-1".to_owned(),
         trailers: vec![],
         writes: vec![
-            spectask_git::FileWrite::append("sessions/7f3a-login/coordination-log.md", "x\n"),
-            spectask_git::FileWrite::append("sessions/7f3a-login/ws-1/conversation.md", "y\n"),
+            spectask_git::FileWrite::append(spectask_git::coordination_log_path(&task), "x\n"),
+            spectask_git::FileWrite::append(
+                spectask_git::session_path(&task, "ws-1", spectask_git::SessionFile::Conversation),
+                "y\n",
+            ),
         ],
     };
     let tip = repo.commit_design_docs(&commit).unwrap();

@@ -1,0 +1,87 @@
+//! Where things live on the design-docs branch (PRODUCT.md §4, seed 002's layout), so every crate
+//! builds the same paths.
+//!
+//! ```text
+//! specs/<task>/requirements.md  design.md  tasks.md  progress.md  spec-metadata.json  reviews/<n>-<decision>.md
+//! sessions/<task>/coordination-log.md  progress-updates/<name>  IMPLEMENTATION_COMPLETE.md
+//! sessions/<task>/<work-session>/conversation.md  code-changes.md  decisions.md  activity-log.md
+//! ```
+
+use crate::names::TaskName;
+
+/// The spec documents of one task, in `specs/<task>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecFile {
+    Requirements,
+    Design,
+    Tasks,
+    Progress,
+    Metadata,
+}
+
+impl SpecFile {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SpecFile::Requirements => "requirements.md",
+            SpecFile::Design => "design.md",
+            SpecFile::Tasks => "tasks.md",
+            SpecFile::Progress => "progress.md",
+            SpecFile::Metadata => "spec-metadata.json",
+        }
+    }
+}
+
+/// The history files of one work session, in `sessions/<task>/<work-session>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionFile {
+    Conversation,
+    CodeChanges,
+    Decisions,
+    ActivityLog,
+}
+
+impl SessionFile {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SessionFile::Conversation => "conversation.md",
+            SessionFile::CodeChanges => "code-changes.md",
+            SessionFile::Decisions => "decisions.md",
+            SessionFile::ActivityLog => "activity-log.md",
+        }
+    }
+}
+
+/// `specs/<task>`.
+pub fn spec_dir(task: &TaskName) -> String {
+    format!("specs/{task}")
+}
+
+/// `specs/<task>/<file>`.
+pub fn spec_path(task: &TaskName, file: SpecFile) -> String {
+    format!("specs/{task}/{}", file.file_name())
+}
+
+/// `specs/<task>/reviews/<number>-<decision>.md`.
+pub fn review_path(task: &TaskName, number: u32, decision: &str) -> String {
+    format!("specs/{task}/reviews/{number}-{decision}.md")
+}
+
+/// `sessions/<task>/<work_session>/<file>`.
+pub fn session_path(task: &TaskName, work_session: &str, file: SessionFile) -> String {
+    format!("sessions/{task}/{work_session}/{}", file.file_name())
+}
+
+/// `sessions/<task>/coordination-log.md`.
+pub fn coordination_log_path(task: &TaskName) -> String {
+    format!("sessions/{task}/coordination-log.md")
+}
+
+/// `sessions/<task>/progress-updates/<name>`.
+pub fn progress_update_path(task: &TaskName, name: &str) -> String {
+    format!("sessions/{task}/progress-updates/{name}")
+}
+
+/// `sessions/<task>/IMPLEMENTATION_COMPLETE.md`.
+pub fn implementation_complete_path(task: &TaskName) -> String {
+    format!("sessions/{task}/IMPLEMENTATION_COMPLETE.md")
+}
