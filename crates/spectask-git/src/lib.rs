@@ -3,6 +3,35 @@
 //! Start with [`inspect_repository`] (read-only checks) or [`Repo::register`], which returns the
 //! [`Repo`] handle every other operation hangs off ([`Repo::open`] reopens a registered repository).
 //!
+//! ```
+//! use spectask_git::{
+//!     FileWrite, DesignDocsCommit, MergeOutcome, RegisterOptions, Repo, TaskName, Trailer, WorkSessionCommit,
+//! };
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("repo");
+//! # spectask_git::init_repository(&path, &[("README.md", "hello\n")], "initial")?;
+//! let repo = Repo::register(&path, &RegisterOptions::default())?.repo;
+//! let task = TaskName::new("7f3a-login")?;
+//! repo.commit_design_docs(&DesignDocsCommit {
+//!     message: "history(7f3a-login): ws-1".to_owned(),
+//!     trailers: vec![Trailer::new("Spec-Task", "7f3a")?],
+//!     writes: vec![FileWrite::append(spectask_git::coordination_log_path(&task), "- started\n")],
+//! })?;
+//! let worktree = repo.ensure_task_worktree(&task)?;
+//! std::fs::write(worktree.path.join("login.rs"), "fn login() {}\n")?;
+//! let commit = WorkSessionCommit {
+//!     message: "feat: login".to_owned(),
+//!     spec_task: "7f3a".to_owned(),
+//!     work_session: "ws-1".to_owned(),
+//!     implements: vec!["R1".to_owned()],
+//! };
+//! let committed = repo.commit_work_session(&task, &commit)?.ok_or("nothing to commit")?;
+//! assert_eq!(repo.merge_task(&task, "7f3a")?, MergeOutcome::FastForward { tip: committed.commit });
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Codemap, by file:
 //! - `repository.rs`: [`inspect_repository`]; `registration.rs`: [`Repo::register`], [`Repo::open`].
 //! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`], [`Repo::design_docs_health`],
