@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! auth_env = "SCRIPTED_API_KEY"   # optional: demand `authenticate` with this env-var method first
+//! load_session = true             # default; `false` offers only `session/resume` (no replay)
 //!
 //! [[rule]]
 //! match = "*plan*"                # glob (`*`, `?`) over the whole prompt; without wildcards: substring
@@ -46,7 +47,8 @@ use agent_client_protocol::v1::schema::{
     AgentCapabilities, AuthenticateRequest, AuthenticateResponse, CancelNotification, CloseSessionRequest,
     CloseSessionResponse, ContentBlock, Implementation, InitializeResponse, LoadSessionRequest,
     LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest, PromptResponse,
-    SessionCapabilities, SessionCloseCapabilities, SessionId, SessionResumeCapabilities,
+    ResumeSessionRequest, ResumeSessionResponse, SessionCapabilities, SessionCloseCapabilities, SessionId,
+    SessionResumeCapabilities,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Handled, Stdio, UntypedMessage};
 use tokio_util::sync::CancellationToken;
@@ -76,6 +78,19 @@ impl AgentState {
         Ok(())
     }
 
+    /// Makes a session known to an earlier process (or this one) live again, in `cwd`.
+    fn reopen(&self, session_id: &SessionId, cwd: PathBuf) -> Result<History, AcpError> {
+        let id = session_id.0.to_string();
+        let known = self.sessions().get(&id).map(|s| s.history.clone());
+        let Some(mut history) = known.or_else(|| self.store.load(&id)) else {
+            return Err(AcpError::new(ErrorCode::RESOURCE_NOT_FOUND, format!("unknown session {id:?}")));
+        };
+        history.cwd = cwd.clone();
+        let session = ScriptedSession { cwd, history: history.clone(), cancel: CancellationToken::new() };
+        self.sessions().insert(id, session);
+        Ok(history)
+    }
+
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, ScriptedSession>> {
         self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -84,7 +99,7 @@ impl AgentState {
 fn initialize_response(script: &Script) -> Result<serde_json::Value, AcpError> {
     let typed = InitializeResponse::new(ProtocolVersion::V1)
         .agent_capabilities(
-            AgentCapabilities::new().load_session(true).session_capabilities(
+            AgentCapabilities::new().load_session(script.load_session).session_capabilities(
                 SessionCapabilities::new()
                     .resume(SessionResumeCapabilities::new())
                     .close(SessionCloseCapabilities::new()),
@@ -126,7 +141,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
         authenticated: AtomicBool::new(false),
         sessions: Mutex::new(HashMap::new()),
     });
-    let [s1, s2, s3, s4, s5, s6, s7] = [(); 7].map(|()| state.clone());
+    let [s1, s2, s3, s4, s5, s6, s7, s8] = [(); 8].map(|()| state.clone());
     Agent
         .v1()
         .name("spectask-scripted-agent")
@@ -178,18 +193,19 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 if let Err(error) = s4.check_auth() {
                     return responder.respond_with_error(error);
                 }
-                let id = request.session_id.0.to_string();
-                let known = s4.sessions().get(&id).map(|s| s.history.clone());
-                let Some(mut history) = known.or_else(|| s4.store.load(&id)) else {
-                    let message = format!("unknown session {id:?}");
-                    return responder
-                        .respond_with_error(AcpError::new(ErrorCode::RESOURCE_NOT_FOUND, message));
+                let history = match s4.reopen(&request.session_id, request.cwd) {
+                    Ok(history) => history,
+                    Err(error) => return responder.respond_with_error(error),
                 };
                 history.replay(&cx, &request.session_id)?;
-                history.cwd = request.cwd.clone();
-                let session = ScriptedSession { cwd: request.cwd, history, cancel: CancellationToken::new() };
-                s4.sessions().insert(id, session);
                 responder.respond(LoadSessionResponse::new())
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: ResumeSessionRequest, responder, _cx| {
+                let reopened = s8.check_auth().and_then(|()| s8.reopen(&request.session_id, request.cwd));
+                responder.respond_with_result(reopened.map(|_| ResumeSessionResponse::new()))
             },
             agent_client_protocol::on_receive_request!(),
         )

@@ -7,12 +7,15 @@ use agent_client_protocol::v1::schema::{PlanEntryPriority, PlanEntryStatus, Tool
 use serde::Deserialize;
 
 /// A parsed script.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
     /// When set, the agent advertises a `type: env_var` auth method for this variable and answers
     /// `session/new` with -32000 until `authenticate` succeeded (it needs the variable set).
     pub auth_env: Option<String>,
+    /// Advertise `loadSession` (history replay); when `false` only `session/resume` is offered.
+    #[serde(default = "yes")]
+    pub load_session: bool,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -55,6 +58,10 @@ pub struct PlanItem {
     pub status: PlanEntryStatus,
     #[serde(default = "medium")]
     pub priority: PlanEntryPriority,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn medium() -> PlanEntryPriority {
@@ -216,7 +223,7 @@ mod tests {
 
     #[test]
     fn unmatched_prompt_echoes() {
-        let steps = Script::default().steps_for("hi");
+        let steps = Script::parse("", Path::new("empty.toml")).unwrap().steps_for("hi");
         assert!(matches!(&steps[..], [Step::Message(m)] if m == "echo: hi"));
     }
 }

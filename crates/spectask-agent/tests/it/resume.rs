@@ -40,3 +40,24 @@ async fn session_is_loaded_by_id_in_a_new_process() {
     assert!(err.to_string().contains("no-such-session"), "{err}");
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn session_is_resumed_without_replay_when_load_is_not_offered() {
+    let fx = Fixture::new("load_session = false\n");
+    let first = fx.start(config(), PermissionPolicy::Auto).await;
+    assert!(!first.info().supports_load() && first.info().supports_resume());
+    let (tx, mut rx) = first.event_channel();
+    let id = first.new_thread(&fx.worktree, tx).await.unwrap();
+    let (stop, _) = tokio::join!(first.prompt(&id, "one"), until_turn_end(&mut rx));
+    stop.unwrap();
+    first.shutdown().await;
+
+    let second = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = second.event_channel();
+    second.load_thread(&id, &fx.worktree, tx).await.unwrap();
+    assert!(drain(&mut rx).await.is_empty());
+    let (stop, events) = tokio::join!(second.prompt(&id, "two"), until_turn_end(&mut rx));
+    assert_eq!(stop.unwrap(), "end_turn");
+    assert_eq!(messages(&events), "echo: two");
+    second.shutdown().await;
+}
