@@ -65,6 +65,34 @@ impl Repo {
         walk.map(|id| id.map(CommitId).op(|| format!("walk from {to}"))).collect()
     }
 
+    /// The commits of `branch` after `since` (its whole history when `None`), oldest first, with
+    /// messages and trailers: what recovery reads spec versions and reviews from, and how the
+    /// orchestrator tells spectask's commits from an agent's. Empty when the branch does not exist.
+    pub fn commit_log(&self, branch: &str, since: Option<CommitId>) -> Result<Vec<CommitInfo>, GitError> {
+        let git = self.git()?;
+        let Some(tip) = branch_tip(&git, branch)? else { return Ok(Vec::new()) };
+        let mut walk = git.revwalk().op(|| "start a revision walk".to_owned())?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .op(|| "sort a revision walk".to_owned())?;
+        walk.push(tip).op(|| format!("walk {branch}"))?;
+        if let Some(since) = since {
+            walk.hide(since.0).op(|| format!("hide {since}"))?;
+        }
+        let mut log = Vec::new();
+        for id in walk {
+            let id = id.op(|| format!("walk {branch}"))?;
+            let commit = git.find_commit(id).op(|| format!("read commit {id}"))?;
+            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+            log.push(CommitInfo {
+                id: CommitId(id),
+                parents: commit.parent_ids().map(CommitId).collect(),
+                trailers: parse_trailers(&message),
+                message,
+            });
+        }
+        Ok(log)
+    }
+
     /// Whether `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: CommitId, descendant: CommitId) -> Result<bool, GitError> {
         if ancestor == descendant {

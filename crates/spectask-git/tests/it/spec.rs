@@ -145,3 +145,25 @@ fn recovery_index_lists_spec_metadata_and_session_files() {
     );
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn commit_log_shows_every_hand_off_with_its_trailers() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let start = repo.branch_tip("helix-design-docs").unwrap();
+    let v1 = repo.hand_off_spec(&hand_off("7f3a-login", 1)).unwrap();
+    let v2 = repo
+        .hand_off_spec(&SpecHandOff { design: "# Design v2\n".to_owned(), ..hand_off("7f3a-login", 2) })
+        .unwrap();
+    let log = repo.commit_log("helix-design-docs", start).unwrap();
+    assert_eq!(log.iter().map(|c| c.id).collect::<Vec<_>>(), [v1, v2]);
+    let versions: Vec<_> = log
+        .iter()
+        .flat_map(|c| c.trailers.iter().filter(|(k, _)| k == "Spec-Version").map(|(_, v)| v.clone()))
+        .collect();
+    assert_eq!(versions, ["1", "2"]);
+    assert_eq!(repo.read_file_at(v1, "specs/7f3a-login/design.md").unwrap().unwrap(), b"# Design\n");
+    assert_eq!(repo.commit_log("helix-design-docs", None).unwrap().len(), 3);
+    assert!(repo.commit_log("no-such-branch", None).unwrap().is_empty());
+    assert_fsck_clean(repo.root());
+}
