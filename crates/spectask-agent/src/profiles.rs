@@ -258,7 +258,8 @@ fn creds(vars: &[&str], login: Option<&str>) -> CredentialHint {
     }
 }
 
-/// The built-in presets; `scripted` runs `spectask agent scripted` and needs a `--script` in its args.
+/// The built-in presets. `scripted` runs `spectask agent scripted`, which echoes every prompt unless the
+/// configuration adds `--script FILE` to its args.
 fn presets() -> Vec<AgentProfile> {
     vec![
         preset(

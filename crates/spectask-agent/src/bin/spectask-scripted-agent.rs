@@ -1,13 +1,14 @@
-//! `spectask-scripted-agent --script FILE [--state-dir DIR]`: the scripted ACP agent on stdin/stdout.
+//! `spectask-scripted-agent [--script FILE] [--state-dir DIR]`: the scripted ACP agent on stdin/stdout.
+//! Without a script every prompt is echoed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use spectask_agent::scripted::{Script, run_scripted_agent};
 
-const USAGE: &str = "usage: spectask-scripted-agent --script FILE [--state-dir DIR]";
+const USAGE: &str = "usage: spectask-scripted-agent [--script FILE] [--state-dir DIR]";
 
-fn parse_args() -> Result<(PathBuf, Option<PathBuf>), String> {
+fn parse_args() -> Result<(Option<PathBuf>, Option<PathBuf>), String> {
     let mut script = None;
     let mut state_dir = std::env::var_os("SPECTASK_SCRIPTED_STATE_DIR").map(PathBuf::from);
     let mut args = std::env::args_os().skip(1);
@@ -21,16 +22,18 @@ fn parse_args() -> Result<(PathBuf, Option<PathBuf>), String> {
             _ => return Err(format!("unknown argument {arg:?}\n{USAGE}")),
         }
     }
-    Ok((script.ok_or_else(|| USAGE.to_owned())?, state_dir))
+    Ok((script, state_dir))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let result = match parse_args() {
-        Ok((script, state_dir)) => match Script::load(&script) {
-            Ok(script) => run_scripted_agent(script, state_dir).await.map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        },
+        Ok((script, state_dir)) => {
+            match script.map_or_else(|| Ok(Script::default()), |path| Script::load(&path)) {
+                Ok(script) => run_scripted_agent(script, state_dir).await.map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            }
+        }
         Err(message) => Err(message),
     };
     match result {

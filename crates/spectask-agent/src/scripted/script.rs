@@ -114,6 +114,13 @@ pub enum ScriptError {
     Connection(AcpError),
 }
 
+/// The empty script: every prompt is echoed (what `spectask agent scripted` runs without `--script`).
+impl Default for Script {
+    fn default() -> Self {
+        Script { auth_env: None, load_session: true, rules: Vec::new() }
+    }
+}
+
 impl Script {
     /// Parses TOML, or JSON when the text starts with `{`.
     pub fn parse(text: &str, origin: &Path) -> Result<Self, ScriptError> {
@@ -223,7 +230,8 @@ mod tests {
 
     #[test]
     fn unmatched_prompt_echoes() {
-        let steps = Script::parse("", Path::new("empty.toml")).unwrap().steps_for("hi");
+        let steps = Script::default().steps_for("hi");
+        assert!(Script::parse("", Path::new("empty.toml")).unwrap().load_session);
         assert!(matches!(&steps[..], [Step::Message(m)] if m == "echo: hi"));
     }
 }

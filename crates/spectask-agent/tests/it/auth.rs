@@ -38,8 +38,10 @@ async fn present_credentials_authenticate_with_the_env_var_method() {
 
 #[tokio::test]
 async fn probe_reports_initialize_and_session_status() {
-    let fx = Fixture::new("");
-    let report = probe(&fx.profile(PermissionPolicy::Auto, &[]), ProbeOptions::default()).await.unwrap();
+    // The bare scripted agent (no script: it echoes) is what the `scripted` preset runs.
+    let bare =
+        spectask_agent::AgentProfile::acp("scripted", env!("CARGO_BIN_EXE_spectask-scripted-agent"), vec![]);
+    let report = probe(&bare, ProbeOptions::default()).await.unwrap();
     assert_eq!(report.agent.name.as_deref(), Some("spectask-scripted-agent"));
     assert_eq!(report.agent.protocol_version, Some(1));
     assert!(matches!(report.session, SessionProbe::Created { .. }), "{:?}", report.session);
