@@ -92,5 +92,5 @@ pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration
 pub use repository::{RepositoryInfo, inspect_repository};
 pub use sample::init_repository;
 pub use spec::{ReviewDocument, SpecHandOff};
-pub use task::{SessionCommit, TaskRemoval, TaskWorktree, WorkSessionCommit};
+pub use task::{SessionCommit, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit};
 pub use worktree::{RemoveOptions, WORKTREES_DIR};

@@ -10,7 +10,8 @@ use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, TaskName, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::{
-    RemoveOptions, WorktreeKind, ensure_worktree, prune_stale, remove_worktree, worktree_path,
+    RemoveOptions, WorktreeKind, ensure_worktree, marked_worktrees, prune_stale, remove_worktree,
+    worktree_path,
 };
 
 /// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
@@ -44,6 +45,14 @@ pub struct WorkSessionCommit {
 pub struct SessionCommit {
     pub commit: CommitId,
     pub changed_files: Vec<ChangedFile>,
+}
+
+/// One task worktree spectask created, as listed by [`Repo::task_worktrees`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskWorktreeEntry {
+    pub task: TaskName,
+    pub path: PathBuf,
+    pub valid: bool,
 }
 
 /// What [`Repo::remove_task`] removed.
@@ -127,6 +136,19 @@ impl Repo {
             tracing::info!(branch, "deleted task branch");
         }
         Ok(TaskRemoval { worktree_removed, branch_deleted })
+    }
+
+    /// The task worktrees spectask created, by task name, e.g. for a sweep removing those of finished
+    /// tasks. `valid` is false when the directory is gone (pruned by [`Repo::prune_worktrees`]).
+    pub fn task_worktrees(&self) -> Result<Vec<TaskWorktreeEntry>, GitError> {
+        let git = self.git()?;
+        let mut entries = Vec::new();
+        for (name, path, valid) in marked_worktrees(&git, WorktreeKind::Task)? {
+            if let Ok(task) = TaskName::new(name) {
+                entries.push(TaskWorktreeEntry { task, path, valid });
+            }
+        }
+        Ok(entries)
     }
 
     /// Drops the metadata of worktrees whose directory is gone (like `git worktree prune`; locked

@@ -145,6 +145,26 @@ pub(crate) fn prune_stale(repo: &Repository) -> Result<(), GitError> {
     Ok(())
 }
 
+/// The worktrees spectask created as `kind`: name, path, and whether the directory is still a
+/// valid worktree.
+pub(crate) fn marked_worktrees(
+    repo: &Repository,
+    kind: WorktreeKind,
+) -> Result<Vec<(String, PathBuf, bool)>, GitError> {
+    let names = repo.worktrees().op(|| "list worktrees".to_owned())?;
+    let mut found = Vec::new();
+    for name in names.iter().flatten().flatten() {
+        let marker = std::fs::read_to_string(admin_dir(repo, name).join(MARKER)).unwrap_or_default();
+        if marker.trim() != kind.as_str() {
+            continue;
+        }
+        let Ok(worktree) = repo.find_worktree(name) else { continue };
+        found.push((name.to_owned(), worktree.path().to_path_buf(), worktree.validate().is_ok()));
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Where `branch` is checked out: the main worktree or a valid linked one.
 pub(crate) fn checked_out_at(repo: &Repository, branch: &str) -> Result<Option<PathBuf>, GitError> {
     let wanted = format!("refs/heads/{branch}");

@@ -193,3 +193,23 @@ fn a_worktree_name_taken_elsewhere_is_refused() {
     assert!(err.to_string().contains("7f3a-login"), "{err}");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn task_worktrees_lists_only_spectask_task_worktrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    task_with_worktree(&repo, "b-task");
+    task_with_worktree(&repo, "a-task");
+    let handmade = repo.root().join(".git-worktrees/handmade");
+    git(repo.root(), &["worktree", "add", "-q", "-b", "handmade", handmade.to_str().unwrap()]);
+    let listed = repo.task_worktrees().unwrap();
+    let names: Vec<_> = listed.iter().map(|e| e.task.as_str()).collect();
+    assert_eq!(names, ["a-task", "b-task"]);
+    assert!(listed.iter().all(|e| e.valid));
+    std::fs::remove_dir_all(&listed[0].path).unwrap();
+    assert!(!repo.task_worktrees().unwrap()[0].valid);
+    repo.prune_worktrees().unwrap();
+    let names: Vec<_> = repo.task_worktrees().unwrap().into_iter().map(|e| e.task.to_string()).collect();
+    assert_eq!(names, ["b-task"]);
+    assert_fsck_clean(repo.root());
+}
