@@ -117,6 +117,7 @@ fn migrator(backend: Backend) -> Migrator {
             (3, "queue_reason", include_str!("../migrations/sqlite/0003_queue_reason.sql")),
             (4, "history", include_str!("../migrations/sqlite/0004_history.sql")),
             (5, "task_leases", include_str!("../migrations/sqlite/0005_task_leases.sql")),
+            (6, "recorder_leases", include_str!("../migrations/sqlite/0006_recorder_leases.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -124,6 +125,7 @@ fn migrator(backend: Backend) -> Migrator {
             (3, "queue_reason", include_str!("../migrations/postgres/0003_queue_reason.sql")),
             (4, "history", include_str!("../migrations/postgres/0004_history.sql")),
             (5, "task_leases", include_str!("../migrations/postgres/0005_task_leases.sql")),
+            (6, "recorder_leases", include_str!("../migrations/postgres/0006_recorder_leases.sql")),
         ],
     };
     let migrations = files

@@ -123,7 +123,7 @@ impl Store {
     }
 }
 
-fn entry_from_row(row: &AnyRow) -> Result<HistoryEntry, StoreError> {
+pub(crate) fn entry_from_row(row: &AnyRow) -> Result<HistoryEntry, StoreError> {
     Ok(HistoryEntry {
         seq: get(row, "seq")?,
         spec_task_id: parse(row, "spec_task_id")?,

@@ -12,6 +12,7 @@ mod connect;
 mod error;
 mod events;
 mod history;
+mod history_batches;
 mod jobs;
 mod repositories;
 mod reviews;

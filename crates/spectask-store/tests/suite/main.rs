@@ -35,6 +35,7 @@ async fn postgres() -> Fixture {
 }
 
 mod admission;
+mod history_batches;
 mod jobs;
 mod planning;
 

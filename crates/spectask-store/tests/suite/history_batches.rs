@@ -1,0 +1,61 @@
+//! What the history recorder relies on: pending entries per repository, the last marked commit and
+//! the recorder lease.
+
+use std::time::Duration;
+
+use spectask_core::HistoryFile;
+use spectask_store::{NewHistoryEntry, Store};
+
+use crate::{both_backends, new_task, repo};
+
+both_backends!(
+    pending_history_is_grouped_by_repository_and_marked_commits_are_remembered,
+    one_recorder_holds_a_repository_until_its_lease_expires_or_is_released,
+);
+
+fn entry(task: spectask_core::SpecTaskId, content: &str) -> NewHistoryEntry {
+    NewHistoryEntry {
+        spec_task_id: task,
+        work_session_id: None,
+        file: HistoryFile::CoordinationLog,
+        content: content.to_owned(),
+    }
+}
+
+async fn pending_history_is_grouped_by_repository_and_marked_commits_are_remembered(store: Store) {
+    let a = repo(&store, "/repos/a").await;
+    let b = repo(&store, "/repos/b").await;
+    let ta = store.create_spec_task(new_task(&a, "ta")).await.unwrap();
+    let tb = store.create_spec_task(new_task(&b, "tb")).await.unwrap();
+    let seqs = store.append_history(&[entry(ta.id, "a1"), entry(tb.id, "b1"), entry(ta.id, "a2")]).await.unwrap();
+    let mut repos = store.repositories_with_pending_history().await.unwrap();
+    repos.sort_by_key(|r| r.to_string());
+    let mut want = vec![a.id, b.id];
+    want.sort_by_key(|r| r.to_string());
+    assert_eq!(repos, want);
+    let pending = store.pending_history_of_repository(a.id, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|e| e.content.as_str()).collect::<Vec<_>>(), ["a1", "a2"]);
+    assert_eq!(store.pending_history_of_repository(a.id, 1).await.unwrap().len(), 1);
+    assert_eq!(store.last_history_commit(a.id).await.unwrap(), None);
+
+    store.mark_history_committed(&[seqs[0]], "c1").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store.mark_history_committed(&[seqs[2]], "c2").await.unwrap();
+    assert_eq!(store.last_history_commit(a.id).await.unwrap().as_deref(), Some("c2"));
+    assert!(store.pending_history_of_repository(a.id, 10).await.unwrap().is_empty());
+    assert_eq!(store.repositories_with_pending_history().await.unwrap(), vec![b.id]);
+}
+
+async fn one_recorder_holds_a_repository_until_its_lease_expires_or_is_released(store: Store) {
+    let a = repo(&store, "/repos/a").await;
+    let long = Duration::from_secs(30);
+    assert!(store.acquire_recorder_lease(a.id, "n1", long).await.unwrap());
+    assert!(store.acquire_recorder_lease(a.id, "n1", long).await.unwrap(), "the holder renews");
+    assert!(!store.acquire_recorder_lease(a.id, "n2", long).await.unwrap());
+    store.release_recorder_lease(a.id, "n2").await.unwrap();
+    assert!(!store.acquire_recorder_lease(a.id, "n2", long).await.unwrap(), "only the holder releases");
+    store.release_recorder_lease(a.id, "n1").await.unwrap();
+    assert!(store.acquire_recorder_lease(a.id, "n2", Duration::from_millis(1)).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(store.acquire_recorder_lease(a.id, "n1", long).await.unwrap(), "an expired lease is taken over");
+}
