@@ -85,3 +85,12 @@ fn user_story_with_bold_outside_the_colon() {
     let doc = parse_requirements("### Requirement 1: A\n**User Story**: As a user, I want A.\n");
     assert_eq!(doc.requirements[0].user_story.as_deref(), Some("As a user, I want A."));
 }
+
+#[test]
+fn a_user_story_stops_at_the_first_criterion() {
+    let doc = parse_requirements(
+        "### Requirement 1\n**User Story:** As a user,\nI want A.\n1. THE Api SHALL do A\n",
+    );
+    assert_eq!(doc.requirements[0].user_story.as_deref(), Some("As a user, I want A."));
+    assert_eq!(doc.criteria().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["1.1"]);
+}

@@ -68,6 +68,7 @@ impl Parser {
             return;
         }
         if self.in_story
+            && list_item(body).is_none()
             && let Some((index, _)) = self.current
         {
             if let Some(story) = &mut self.doc.requirements[index].user_story {
