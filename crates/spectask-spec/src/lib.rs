@@ -36,7 +36,7 @@ pub use plan::edit::set_marker;
 pub use plan::{
     Checklist, ChecklistItem, ParseWarning, PlanSummary, PlanTask, TaskPlan, TaskState, parse_plan,
 };
-pub use progress::{ProgressStatus, render_progress, update_progress_status};
+pub use progress::{ProgressStatus, read_progress_status, render_progress, update_progress_status};
 pub use requirements::{
     Criterion, GlossaryEntry, Requirement, RequirementsDoc, RequirementsSummary, parse_requirements,
 };

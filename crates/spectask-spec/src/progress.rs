@@ -1,5 +1,5 @@
-//! `progress.md`: the plan's checklist plus a `### Status` block (seed 003, "Design Doc Format"), and
-//! in-place updates of that block.
+//! `progress.md`: the plan's checklist plus a `### Status` block (seed 003, "Design Doc Format"),
+//! in-place updates of that block, and reading it back.
 //!
 //! The checklist copies each task line from the plan (marker, optional star, id and title as written),
 //! re-indented two spaces per level, so the same parser and the same one-byte marker edits work on it.
@@ -120,6 +120,26 @@ pub fn update_progress_status(text: &str, status: &ProgressStatus) -> String {
     out
 }
 
+/// Reads the Status block back (`none` and missing lines read as `None`).
+pub fn read_progress_status(text: &str) -> ProgressStatus {
+    let lines = scan(text);
+    let mut values: [Option<String>; 3] = Default::default();
+    let mut in_block = false;
+    for line in lines.iter().filter(|l| !l.hidden) {
+        if let Some((_, title)) = heading(line.text) {
+            in_block = title == "Status";
+            continue;
+        }
+        let field = FIELDS.iter().position(|f| line.text.starts_with(&format!("**{f}**:")));
+        if let (true, Some(field)) = (in_block, field) {
+            let value = line.text[FIELDS[field].len() + 5..].trim();
+            values[field] = (!value.is_empty() && value != "none").then(|| value.to_owned());
+        }
+    }
+    let [current_task, agent_session, started] = values;
+    ProgressStatus { current_task, agent_session, started }
+}
+
 /// The first line ending used in `text`, `\n` when there is none.
 fn line_ending(text: &str) -> &'static str {
     match text.find(['\n', '\r']).map(|i| &text.as_bytes()[i..]) {
@@ -163,6 +183,15 @@ mod tests {
                 (Some("2"), TaskState::Pending, true)
             ]
         );
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let plan = TaskPlan::parse("- [ ] 1. A\n");
+        let written = update_progress_status(&render_progress(&plan, &status("1. A")), &status("1. A"));
+        assert_eq!(read_progress_status(&written), status("1. A"));
+        let empty = render_progress(&plan, &ProgressStatus::default());
+        assert_eq!(read_progress_status(&empty), ProgressStatus::default());
     }
 
     #[test]
