@@ -94,3 +94,27 @@ fn a_user_story_stops_at_the_first_criterion() {
     assert_eq!(doc.requirements[0].user_story.as_deref(), Some("As a user, I want A."));
     assert_eq!(doc.criteria().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["1.1"]);
 }
+
+#[test]
+fn pathological_nesting_is_flattened_so_nothing_recurses_deeply() {
+    let mut text: String = (0..1_000).map(|i| format!("{}- [ ] step {i}\n", " ".repeat(i))).collect();
+    text.push_str(&format!("- [ ] {}\n", vec!["1"; 5_000].join(".")));
+    let plan = TaskPlan::parse(&text);
+    let depth = |mut i: usize| {
+        let mut depth = 0;
+        while let Some(p) = plan.tasks()[i].parent {
+            depth += 1;
+            i = p;
+        }
+        depth
+    };
+    assert_eq!((0..plan.tasks().len()).map(depth).max(), Some(16));
+    assert!(spectask_spec::parse_to_json("tasks.md", &text)["summary"]["sub_tasks"].as_u64() == Some(999));
+    assert!(!spectask_spec::lint_file("tasks.md", &text).diagnostics.is_empty());
+    let progress = spectask_spec::render_progress(&plan, &Default::default());
+    assert_eq!(TaskPlan::parse(&progress).tasks().len(), plan.tasks().len());
+    let chain: String = (1..=40).map(|n| format!("- [ ] {}\n", vec!["1"; n].join("."))).collect();
+    let chained = TaskPlan::parse(&chain);
+    let deepest = chained.tasks().iter().filter(|t| t.parent == Some(15)).count();
+    assert_eq!(deepest, 24);
+}

@@ -6,6 +6,9 @@ use super::refs::{Meta, detail_meta, is_numeric_id, is_spec_kit_id, prose_depend
 use super::{Checklist, ChecklistItem, ParseWarning, PlanTask, TaskState};
 use crate::text::{SourceLine, heading, indent, scan};
 
+/// Deeper nesting is flattened to this depth, so walking the tree never recurses deeply.
+const MAX_DEPTH: usize = 16;
+
 pub(super) struct Parsed {
     pub tasks: Vec<PlanTask>,
     pub checklists: Vec<Checklist>,
@@ -64,6 +67,8 @@ struct Builder<'a> {
     stack: Vec<(usize, usize)>,
     /// The task whose checkbox is on the previous non-blank line (for title continuations).
     just_opened: Option<usize>,
+    /// Each task's depth (0 for top-level tasks).
+    depths: Vec<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -125,11 +130,17 @@ impl<'a> Builder<'a> {
             self.stack.pop();
         }
         let index = self.tasks.len();
-        let parent = id
+        let mut parent = id
             .and_then(|id| id.rsplit_once('.'))
             .filter(|(prefix, _)| is_numeric_id(prefix))
             .and_then(|(prefix, _)| self.by_id.get(prefix).copied())
             .or_else(|| self.stack.last().map(|&(_, i)| i));
+        while let Some(p) = parent
+            && self.depths[p] >= MAX_DEPTH
+        {
+            parent = self.tasks[p].parent;
+        }
+        self.depths.push(parent.map_or(0, |p| self.depths[p] + 1));
         let mut task = PlanTask {
             index,
             id: id.map(str::to_owned),
