@@ -184,28 +184,12 @@ pub(crate) fn commit_tree(
     tree_id: Oid,
     message: &str,
 ) -> Result<Oid, GitError> {
-    commit_with_parents(repo, branch, &[parent_id], tree_id, message)
-}
-
-/// Like [`commit_tree`] with any number of parents; the branch must point at the first one.
-pub(crate) fn commit_with_parents(
-    repo: &Repository,
-    branch: &str,
-    parent_ids: &[Oid],
-    tree_id: Oid,
-    message: &str,
-) -> Result<Oid, GitError> {
     let sig = signature(repo)?;
     let tree = repo.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
-    let parents = parent_ids
-        .iter()
-        .map(|id| repo.find_commit(*id).op(|| format!("read commit {id}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     let new_id =
-        repo.commit(None, &sig, &sig, message, &tree, &parent_refs).op(|| format!("commit on {branch}"))?;
-    let expected = parent_ids.first().copied().unwrap_or(Oid::ZERO_SHA1);
-    move_branch(repo, branch, new_id, expected, message)?;
+        repo.commit(None, &sig, &sig, message, &tree, &[&parent]).op(|| format!("commit on {branch}"))?;
+    move_branch(repo, branch, new_id, parent_id, message)?;
     Ok(new_id)
 }
 
