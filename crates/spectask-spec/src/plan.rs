@@ -2,8 +2,9 @@
 //! part of the plan, and the source text they came from.
 //!
 //! Hierarchy comes from the task id when it has a parent prefix (`2.1` under `2`, `7.2.1` under `7.2`,
-//! wherever they are indented), otherwise from indentation. Parents and children keep their own markers
-//! as written; nothing is rolled up.
+//! wherever they are indented), otherwise from indentation; nesting deeper than 16 levels is flattened
+//! to 16. Parents and children keep their own markers as written; nothing is rolled up in the text
+//! ([`TaskPlan::completion`] rolls up for scheduling).
 
 pub mod deps;
 pub mod edit;

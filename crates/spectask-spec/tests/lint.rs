@@ -138,3 +138,14 @@ fn diagnostics_display_and_serialize_for_json_output() {
         ]})
     );
 }
+
+#[test]
+fn duplicate_criteria_and_coverage_through_dotted_requirement_ids() {
+    let requirements = "### Requirement 1\n#### Acceptance Criteria\n1.1 THE Api SHALL a\n1.1 THE Api SHALL b\n### Requirement 2.5\n#### Acceptance Criteria\n1. THE Api SHALL c\n";
+    let report = lint_spec(&SpecFiles {
+        requirements: Some(requirements),
+        design: None,
+        tasks: Some("- [ ] 1. A\n  - _Requirements: 2.5.1, 1_\n"),
+    });
+    check(&report, "requirements.md:4: error: duplicate criterion id 1.1 (first on line 3)\n");
+}

@@ -1,6 +1,6 @@
 //! Lint rules for tasks.md, alone and against requirements.md.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::Sink;
 use crate::plan::{PlanTask, TaskPlan, TaskState};
@@ -80,8 +80,10 @@ fn marker_mismatch(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
 }
 
 pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
+    let known: HashSet<&str> =
+        doc.requirements.iter().map(|r| r.id.as_str()).chain(doc.criteria().map(|c| c.id.as_str())).collect();
     for task in plan.tasks() {
-        for reference in task.requirements.iter().filter(|r| !doc.resolves(r)) {
+        for reference in task.requirements.iter().filter(|r| !known.contains(r.as_str())) {
             let what = if reference.contains('.') { "criterion" } else { "requirement" };
             sink.error(task.line, format!("task {} references unknown {what} {reference}", task.label()));
         }
@@ -89,18 +91,14 @@ pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &
 }
 
 pub(super) fn uncovered_requirements(plan: &TaskPlan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
-    for requirement in &doc.requirements {
-        let prefix = format!("{}.", requirement.id);
-        let covered = plan
-            .tasks()
-            .iter()
-            .flat_map(|t| &t.requirements)
-            .any(|r| *r == requirement.id || r.starts_with(&prefix));
-        if !covered {
-            sink.warning(
-                requirement.line,
-                format!("requirement {} is not covered by any task", requirement.id),
-            );
-        }
+    // Every dotted prefix of every reference: `2.3` covers requirement `2`.
+    let covered: HashSet<&str> = plan
+        .tasks()
+        .iter()
+        .flat_map(|t| &t.requirements)
+        .flat_map(|r| r.match_indices('.').map(|(at, _)| &r[..at]).chain(std::iter::once(r.as_str())))
+        .collect();
+    for requirement in doc.requirements.iter().filter(|r| !covered.contains(r.id.as_str())) {
+        sink.warning(requirement.line, format!("requirement {} is not covered by any task", requirement.id));
     }
 }

@@ -1,5 +1,7 @@
 //! Lint rules for requirements.md on its own.
 
+use std::collections::HashMap;
+
 use super::Sink;
 use crate::ears::EarsProblem;
 use crate::requirements::RequirementsDoc;
@@ -8,7 +10,7 @@ pub(super) fn lint(doc: &RequirementsDoc, sink: &mut Sink<'_>) {
     if doc.requirements.is_empty() {
         sink.warning(1, "no requirements found".to_owned());
     }
-    let mut seen: Vec<(&str, u32)> = Vec::new();
+    let mut seen: HashMap<&str, u32> = HashMap::new();
     for requirement in &doc.requirements {
         if requirement.criteria.is_empty() {
             sink.warning(
@@ -18,10 +20,13 @@ pub(super) fn lint(doc: &RequirementsDoc, sink: &mut Sink<'_>) {
         }
         for criterion in &requirement.criteria {
             let id = &criterion.id;
-            if let Some((_, first)) = seen.iter().find(|(seen_id, _)| seen_id == id) {
-                sink.error(criterion.line, format!("duplicate criterion id {id} (first on line {first})"));
-            } else {
-                seen.push((id, criterion.line));
+            match seen.get(id.as_str()) {
+                Some(first) => {
+                    sink.error(criterion.line, format!("duplicate criterion id {id} (first on line {first})"))
+                }
+                None => {
+                    seen.insert(id, criterion.line);
+                }
             }
             let ears = &criterion.ears;
             match ears.problem {

@@ -16,7 +16,7 @@
 //! edges: a parent waits for its non-optional children, and a child waits for everything its ancestors
 //! depend on. Cycles can only come from explicit dependencies and are an error naming the cycle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{PlanTask, TaskPlan};
 use crate::SpecError;
@@ -228,14 +228,12 @@ fn chain_phases(tasks: &[PlanTask], depends: &mut [Vec<usize>]) {
     }
     for pair in phases.windows(2) {
         let (previous, phase) = (&pair[0], &pair[1]);
-        let exits: Vec<usize> = previous
-            .iter()
-            .copied()
-            .filter(|&t| !tasks[t].optional)
-            .filter(|&t| !previous.iter().any(|&other| depends[other].contains(&t)))
-            .collect();
+        let waited_for: HashSet<usize> = previous.iter().flat_map(|&t| depends[t].iter().copied()).collect();
+        let exits: Vec<usize> =
+            previous.iter().copied().filter(|&t| !tasks[t].optional && !waited_for.contains(&t)).collect();
+        let members: HashSet<usize> = phase.iter().copied().collect();
         for &task in phase {
-            let entry = !depends[task].iter().any(|d| phase.contains(d));
+            let entry = !depends[task].iter().any(|d| members.contains(d));
             if entry && tasks[task].depends.is_empty() {
                 depends[task].extend(&exits);
             }
