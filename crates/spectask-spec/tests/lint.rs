@@ -149,3 +149,9 @@ fn duplicate_criteria_and_coverage_through_dotted_requirement_ids() {
     });
     check(&report, "requirements.md:4: error: duplicate criterion id 1.1 (first on line 3)\n");
 }
+
+#[test]
+fn only_checkpoint_and_documentation_titles_skip_the_reference_rule() {
+    let plan = "- [ ] 1. Checkpoint: all tests pass\n- [ ] 2. Document the API\n- [ ] 3. Update docs/usage.md\n- [ ] 4. Write README.md\n- [ ] 5. Implement the document parser\n- [ ] 6. Add changelog entry\n";
+    check(&lint_file("tasks.md", plan), "tasks.md:5: warning: task 5 has no requirement reference\n");
+}

@@ -51,11 +51,19 @@ fn has_reference(plan: &TaskPlan, task: &PlanTask) -> bool {
         || task.children.iter().any(|&c| has_reference(plan, &plan.tasks()[c]))
 }
 
-/// Checkpoints, documentation tasks and spec-kit tasks need no requirement reference.
+/// Checkpoints, documentation tasks and spec-kit tasks need no requirement reference. A title is a
+/// checkpoint or documentation title when it has one of the words checkpoint, docs, documentation,
+/// readme or changelog, or starts with "document".
 fn exempt_from_references(task: &PlanTask) -> bool {
     let title = task.title.to_lowercase();
+    let mut words = title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
+    let first = words.next();
     task.is_spec_kit()
-        || ["checkpoint", "document", "docs", "readme", "changelog"].iter().any(|w| title.contains(w))
+        || first == Some("document")
+        || first
+            .into_iter()
+            .chain(words)
+            .any(|w| matches!(w, "checkpoint" | "docs" | "documentation" | "readme" | "changelog"))
 }
 
 /// A done parent with a required child not done, or an unfinished parent whose required children are
