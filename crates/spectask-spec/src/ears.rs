@@ -53,6 +53,8 @@ pub enum EarsProblem {
     NoShall,
     /// A WHEN/WHILE/IF/WHERE clause with no comma or `THEN` before the system.
     UnseparatedClause,
+    /// An upper-case WHEN, WHILE, IF or WHERE after `shall`: the condition must come first.
+    LateClause,
 }
 
 /// What the classifier found in a criterion.
@@ -177,7 +179,11 @@ pub fn classify(text: &str) -> Ears {
         let comma = words[..=first_shall].iter().rposition(|w| w.after_comma);
         then.max(comma).filter(|&s| s > 0)
     };
+    let late = words[first_shall..].iter().any(|w| matches!(w.text, "WHEN" | "WHILE" | "IF" | "WHERE"));
     let (pattern, problem, system) = match subject_start {
+        Some(s) if late => {
+            (EarsPattern::NonEars, Some(EarsProblem::LateClause), system_name(text, &words[s..first_shall]))
+        }
         Some(s) => (pattern, None, system_name(text, &words[s..first_shall])),
         None => (EarsPattern::NonEars, Some(EarsProblem::UnseparatedClause), None),
     };

@@ -1,7 +1,8 @@
 //! The spec linter: errors and warnings as `file:line: level: message`.
 //!
-//! Rules for requirements.md: a criterion without `shall`, with several, not EARS-shaped, or naming no
-//! system is an error; vague words, a system missing from a non-empty glossary, and a requirement with
+//! Rules for requirements.md: a criterion without `shall`, with several, not EARS-shaped (a condition
+//! with no comma or `then` before the system, or an upper-case condition keyword after `shall`), or
+//! naming no system is an error, and so is a duplicate criterion id; vague words, a system missing from a non-empty glossary, and a requirement with
 //! no criteria are warnings. Rules for tasks.md: duplicate ids, unknown dependencies and dependency
 //! cycles are errors; broken markers and parent/child marker mismatches are warnings. A task with no
 //! requirement reference is a warning, except checkpoint and documentation tasks, parents whose

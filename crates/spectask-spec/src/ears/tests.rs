@@ -45,6 +45,9 @@ fn shapes_that_are_not_ears() {
     let ears = classify("WHEN the user logs in the system SHALL greet them");
     assert_eq!((ears.pattern, ears.problem), (EarsPattern::NonEars, Some(EarsProblem::UnseparatedClause)));
     assert_eq!(classify("SHALL work").system, None);
+    let ears = classify("THE Api SHALL retry WHEN the call fails");
+    assert_eq!((ears.pattern, ears.problem), (EarsPattern::NonEars, Some(EarsProblem::LateClause)));
+    assert_eq!(classify("THE Api SHALL retry when possible").pattern, EarsPattern::Ubiquitous);
 }
 
 #[test]

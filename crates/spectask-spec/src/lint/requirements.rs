@@ -35,6 +35,10 @@ pub(super) fn lint(doc: &RequirementsDoc, sink: &mut Sink<'_>) {
                     criterion.line,
                     format!("criterion {id} is not ears-shaped: no comma or then between its condition and the system"),
                 ),
+                Some(EarsProblem::LateClause) => sink.error(
+                    criterion.line,
+                    format!("criterion {id} is not ears-shaped: its condition comes after shall"),
+                ),
                 None if ears.system.is_none() => sink.error(criterion.line, format!("criterion {id} names no system")),
                 None => {}
             }
