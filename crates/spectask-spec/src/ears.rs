@@ -5,6 +5,9 @@
 //! none → ubiquitous, more than one kind → complex. Both strict EARS (`WHEN x, THE Sys SHALL y`) and
 //! Kiro's first form (`WHEN x THEN sys SHALL y`) are accepted. The system is the noun phrase between
 //! the clauses (ended by their last comma or `THEN`) and `shall`, without a leading `the`.
+//!
+//! A criterion is `non_ears` when it has no `shall`, when its condition has no comma or `THEN` before
+//! the system, or when an upper-case WHEN/WHILE/IF/WHERE follows `shall` (the condition comes last).
 
 use serde::Serialize;
 
