@@ -72,13 +72,18 @@ fn another_process_holding_the_lock_makes_writers_wait() {
     let lock_file = repo.root().join(".git/spectask/write.lock");
     assert!(lock_file.is_file(), "created at registration");
     let mut holder =
-        std::process::Command::new("flock").arg(&lock_file).args(["sleep", "1"]).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+        std::process::Command::new("flock").arg(&lock_file).args(["sleep", "2"]).spawn().unwrap();
+    // Wait until the other process really holds the lock.
+    let probe = std::fs::File::open(&lock_file).unwrap();
+    while probe.try_lock().is_ok() {
+        probe.unlock().unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let start = Instant::now();
     put(&repo, "waited.md", "x\n");
     let waited = start.elapsed();
     assert!(holder.wait().unwrap().success());
-    assert!(waited >= Duration::from_millis(400), "the write waited for the other process: {waited:?}");
+    assert!(waited >= Duration::from_millis(1000), "the write waited for the other process: {waited:?}");
     assert_fsck_clean(repo.root());
 }
 
