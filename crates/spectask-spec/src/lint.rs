@@ -8,17 +8,20 @@
 //! requirement reference is a warning, except checkpoint and documentation tasks, parents whose
 //! sub-tasks carry references, and spec-kit tasks (spec-kit does not reference EARS criteria). Across
 //! documents: a reference to an unknown criterion is an error, a requirement no task covers a warning.
-//! design.md alone: a missing required section is a warning.
+//! design.md alone: a missing required section is a warning; with requirements.md, a correctness
+//! property validating an unknown criterion is an error.
 
+mod design;
 mod plan;
 mod requirements;
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
-use crate::design::parse_design;
 use crate::json::DocumentKind;
 use crate::plan::TaskPlan;
-use crate::requirements::parse_requirements;
+use crate::requirements::{RequirementsDoc, parse_requirements};
 
 /// The documents of one spec; any may be missing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -100,6 +103,11 @@ impl Sink<'_> {
     }
 }
 
+/// Every requirement and criterion id of `doc`: what references may name.
+fn known_ids(doc: &RequirementsDoc) -> HashSet<&str> {
+    doc.requirements.iter().map(|r| r.id.as_str()).chain(doc.criteria().map(|c| c.id.as_str())).collect()
+}
+
 /// Lints a spec: each document alone, then the references between requirements and tasks.
 /// Diagnostics name the files `requirements.md`, `design.md` and `tasks.md`.
 pub fn lint_spec(files: &SpecFiles<'_>) -> LintReport {
@@ -126,13 +134,17 @@ fn lint_named(files: &SpecFiles<'_>, [req_name, design_name, tasks_name]: [&str;
         requirements::lint(doc, &mut Sink { file: req_name, diagnostics: &mut report.diagnostics });
     }
     if let Some(text) = files.design {
-        let mut sink = Sink { file: design_name, diagnostics: &mut report.diagnostics };
-        for missing in parse_design(text).missing_sections() {
-            sink.warning(1, format!("design has no section {missing:?}"));
-        }
+        design::lint(text, &mut Sink { file: design_name, diagnostics: &mut report.diagnostics });
     }
     if let Some(plan) = &plan {
         plan::lint(plan, &mut Sink { file: tasks_name, diagnostics: &mut report.diagnostics });
+    }
+    if let (Some(doc), Some(text)) = (&requirements, files.design) {
+        design::unknown_references(
+            text,
+            doc,
+            &mut Sink { file: design_name, diagnostics: &mut report.diagnostics },
+        );
     }
     if let (Some(doc), Some(plan)) = (&requirements, &plan) {
         let mut tasks_sink = Sink { file: tasks_name, diagnostics: &mut report.diagnostics };

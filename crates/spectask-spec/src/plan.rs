@@ -9,7 +9,7 @@
 pub mod deps;
 pub mod edit;
 mod parse;
-mod refs;
+pub(crate) mod refs;
 
 use serde::Serialize;
 

@@ -155,3 +155,14 @@ fn only_checkpoint_and_documentation_titles_skip_the_reference_rule() {
     let plan = "- [ ] 1. Checkpoint: all tests pass\n- [ ] 2. Document the API\n- [ ] 3. Update docs/usage.md\n- [ ] 4. Write README.md\n- [ ] 5. Implement the document parser\n- [ ] 6. Add changelog entry\n";
     check(&lint_file("tasks.md", plan), "tasks.md:5: warning: task 5 has no requirement reference\n");
 }
+
+#[test]
+fn design_properties_must_validate_known_criteria() {
+    let design = include_str!("fixtures/design.md").replace("Requirements 2.1**", "Requirements 2.1, 4.2**");
+    let report = lint_spec(&SpecFiles {
+        requirements: Some(include_str!("fixtures/kiro_gen2_requirements.md")),
+        design: Some(&design),
+        tasks: None,
+    });
+    check(&report, "design.md:39: error: design references unknown criterion 4.2\n");
+}

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::Sink;
+use super::{Sink, known_ids};
 use crate::plan::{PlanTask, TaskPlan, TaskState};
 use crate::requirements::RequirementsDoc;
 
@@ -88,8 +88,7 @@ fn marker_mismatch(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
 }
 
 pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
-    let known: HashSet<&str> =
-        doc.requirements.iter().map(|r| r.id.as_str()).chain(doc.criteria().map(|c| c.id.as_str())).collect();
+    let known = known_ids(doc);
     for task in plan.tasks() {
         for reference in task.requirements.iter().filter(|r| !known.contains(r.as_str())) {
             let what = if reference.contains('.') { "criterion" } else { "requirement" };
