@@ -128,6 +128,7 @@ fn invalid_paths_are_refused() {
         let err = write(&repo, "bad", vec![FileWrite::put(path, "x")]).unwrap_err();
         assert!(matches!(err, GitError::InvalidFilePath { .. }), "{path}: {err}");
     }
+    assert_fsck_clean(repo.root());
 }
 
 #[test]

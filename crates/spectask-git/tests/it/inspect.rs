@@ -1,6 +1,6 @@
 //! `inspect_repository` on real repositories: root, default branch, head, and every named refusal.
 
-use crate::support::{git, init_repo};
+use crate::support::{assert_fsck_clean, git, init_repo};
 use spectask_git::{GitError, inspect_repository};
 
 #[test]
@@ -11,6 +11,7 @@ fn inspect_reports_root_default_branch_and_head() {
     assert_eq!(info.root, root.canonicalize().unwrap());
     assert_eq!(info.default_branch, "trunk");
     assert_eq!(info.head_commit, git(&root, &["rev-parse", "HEAD"]));
+    assert_fsck_clean(&root);
 }
 
 #[test]
@@ -22,6 +23,7 @@ fn inspect_of_a_linked_worktree_reports_the_main_root() {
     let info = inspect_repository(&linked).unwrap();
     assert_eq!(info.root, root.canonicalize().unwrap());
     assert_eq!(info.default_branch, "main");
+    assert_fsck_clean(&root);
 }
 
 #[test]
@@ -30,6 +32,7 @@ fn detached_head_falls_back_to_main() {
     let root = init_repo(dir.path(), "main");
     git(&root, &["checkout", "--detach", "HEAD"]);
     assert_eq!(inspect_repository(&root).unwrap().default_branch, "main");
+    assert_fsck_clean(&root);
 }
 
 #[test]
@@ -41,6 +44,7 @@ fn detached_head_prefers_origin_head() {
     git(&root, &["symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/develop"]);
     git(&root, &["checkout", "--detach", "HEAD"]);
     assert_eq!(inspect_repository(&root).unwrap().default_branch, "develop");
+    assert_fsck_clean(&root);
 }
 
 #[test]

@@ -106,6 +106,7 @@ fn open_of_an_unregistered_repository_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
     assert!(matches!(Repo::open(&root).unwrap_err(), GitError::NotRegistered { .. }));
+    assert_fsck_clean(&root);
 }
 
 #[test]
@@ -115,6 +116,7 @@ fn invalid_design_docs_branch_name_is_refused() {
     let options = RegisterOptions { design_docs_branch: "bad..name".to_owned() };
     let err = Repo::register(&root, &options).unwrap_err();
     assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
+    assert_fsck_clean(&root);
 }
 
 #[test]

@@ -48,6 +48,7 @@ fn a_task_named_like_the_design_docs_worktree_is_refused() {
     let err = repo.ensure_task_worktree(&TaskName::new("helix-design-docs").unwrap()).unwrap_err();
     assert!(matches!(err, GitError::InvalidTaskName { .. }), "{err}");
     assert_eq!(repo.branch_tip("spectask/helix-design-docs").unwrap(), None);
+    assert_fsck_clean(repo.root());
 }
 
 #[test]
