@@ -8,6 +8,7 @@ use std::path::Path;
 use git2::{FileMode, IndexAddOption, Oid, Repository, RepositoryState, Signature, Status};
 
 use crate::error::{GitError, GitResultExt, io_err};
+use crate::index_lock::IndexLock;
 use crate::names::validate_file_path;
 
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
@@ -92,11 +93,12 @@ pub(crate) fn commit_writes(
     message: &str,
     writes: &[FileWrite],
 ) -> Result<Option<Oid>, GitError> {
-    let parent_id = checked_out_tip(repo, branch)?;
-    let wt = workdir(repo);
     for write in writes {
         validate_file_path(write.path())?;
     }
+    let index_lock = IndexLock::acquire(repo)?;
+    let parent_id = checked_out_tip(repo, branch)?;
+    let wt = workdir(repo);
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     let parent_tree = parent.tree().op(|| format!("read the tree of {parent_id}"))?;
     refuse_dirty_paths(repo, &parent_tree, writes.iter().map(FileWrite::path))?;
@@ -136,9 +138,11 @@ pub(crate) fn commit_writes(
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         }
-        std::fs::write(&file, bytes).map_err(io_err("write", &file))?;
+        crate::sync::write_atomically(repo, &file, bytes)?;
         index.add_path(Path::new(path)).op(|| format!("stage {path} in {}", wt.display()))?;
     }
+    // libgit2 takes the lock itself to write the index.
+    drop(index_lock);
     retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
     Ok(Some(new_id))
 }
@@ -150,6 +154,7 @@ pub(crate) fn commit_all(
     branch: &str,
     message: &str,
 ) -> Result<Option<(Oid, Vec<ChangedFile>)>, GitError> {
+    let index_lock = IndexLock::acquire(repo)?;
     let parent_id = checked_out_tip(repo, branch)?;
     let wt = workdir(repo);
     let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
@@ -165,12 +170,15 @@ pub(crate) fn commit_all(
     index.update_all(["*"], None).op(|| format!("stage deletions in {}", wt.display()))?;
     let tree_id = index.write_tree().op(|| format!("write the tree of {}", wt.display()))?;
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
-    if tree_id == parent.tree_id() {
-        retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
-        return Ok(None);
-    }
-    let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
+    let new_id = if tree_id == parent.tree_id() {
+        None
+    } else {
+        Some(commit_tree(repo, branch, parent_id, tree_id, message)?)
+    };
+    // libgit2 takes the lock itself to write the index.
+    drop(index_lock);
     retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
+    let Some(new_id) = new_id else { return Ok(None) };
     let changed = changed_files(repo, Some(parent_id), new_id)?;
     Ok(Some((new_id, changed)))
 }

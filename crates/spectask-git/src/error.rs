@@ -91,6 +91,13 @@ pub enum GitError {
     #[error("cannot take the spectask lock {}: {source}", path.display())]
     Lock { path: PathBuf, source: std::io::Error },
 
+    #[error(
+        "{} exists: another git process is working in that worktree, or one was killed and left it \
+         behind (remove it if no git process is running)",
+        path.display()
+    )]
+    IndexLocked { path: PathBuf },
+
     #[error("{op} {}: {source}", path.display())]
     Io { op: &'static str, path: PathBuf, source: std::io::Error },
 
@@ -141,7 +148,8 @@ impl GitError {
             | BranchCheckedOutElsewhere { .. }
             | WorktreeNameTaken { .. }
             | MergeConflict { .. }
-            | ConcurrentUpdate { .. } => ErrorCategory::Refused,
+            | ConcurrentUpdate { .. }
+            | IndexLocked { .. } => ErrorCategory::Refused,
             Lock { .. } | Io { .. } | Git { .. } | Archive { .. } => ErrorCategory::Internal,
         }
     }

@@ -43,7 +43,8 @@
 //!   `merge.rs`: [`Repo::merge_task`].
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`].
-//! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `names.rs`: the machinery underneath.
+//! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`: the machinery
+//!   underneath.
 //!
 //! Invariants:
 //! - Everything is synchronous and blocking (libgit2 is): async callers use `spawn_blocking`.
@@ -63,6 +64,7 @@ mod commit;
 mod context;
 mod design_docs;
 mod error;
+mod index_lock;
 mod layout;
 mod lock;
 mod merge;

@@ -51,7 +51,7 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
                 if let Some(dir) = file.parent() {
                     std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
                 }
-                std::fs::write(&file, bytes).map_err(io_err("write", &file))?;
+                write_atomically(repo, &file, &bytes)?;
                 index.add_path(Path::new(&path)).op(|| format!("stage {path} in {}", wt.display()))?;
             }
             None => {
@@ -72,4 +72,13 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
         tracing::info!(worktree = %wt.display(), files = synced.len(), "brought a lagging worktree up to date");
     }
     Ok(synced)
+}
+
+/// Writes a worktree file so that a crash leaves either its old or its new content, never a part:
+/// the bytes go to a temporary file in the worktree's git dir (same file system, never seen by
+/// `git status`), which is then renamed over the file.
+pub(crate) fn write_atomically(repo: &Repository, file: &Path, bytes: &[u8]) -> Result<(), GitError> {
+    let temp = repo.path().join(format!("spectask-write-{}.tmp", std::process::id()));
+    std::fs::write(&temp, bytes).map_err(io_err("write", &temp))?;
+    std::fs::rename(&temp, file).map_err(io_err("replace", file))
 }

@@ -267,3 +267,32 @@ fn registering_again_repairs_a_worktree_left_behind_by_a_crash() {
     assert_eq!(status(&repo.design_docs_worktree()), "");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn an_index_lock_held_by_another_git_is_reported_and_nothing_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let before = repo.branch_tip("helix-design-docs").unwrap();
+    let lock = repo.root().join(".git/worktrees/helix-design-docs/index.lock");
+    std::fs::write(&lock, "DIRC index being written by git").unwrap();
+    let err = write(&repo, "blocked", vec![FileWrite::put("a.md", "a\n")]).unwrap_err();
+    assert!(matches!(err, GitError::IndexLocked { .. }), "{err}");
+    assert!(err.to_string().contains("index.lock"), "{err}");
+    assert_eq!(repo.branch_tip("helix-design-docs").unwrap(), before);
+    assert!(lock.is_file(), "another process's lock is never removed");
+    std::fs::remove_file(&lock).unwrap();
+    write(&repo, "unblocked", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
+fn an_index_lock_left_by_a_killed_spectask_is_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let lock = repo.root().join(".git/worktrees/helix-design-docs/index.lock");
+    std::fs::write(&lock, "spectask\n").unwrap();
+    write(&repo, "after a crash", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    assert!(!lock.exists());
+    assert_eq!(status(&repo.design_docs_worktree()), "");
+    assert_fsck_clean(repo.root());
+}
