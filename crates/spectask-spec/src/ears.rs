@@ -25,16 +25,6 @@ pub enum EarsPattern {
 }
 
 impl EarsPattern {
-    pub const ALL: [EarsPattern; 7] = [
-        EarsPattern::Ubiquitous,
-        EarsPattern::Event,
-        EarsPattern::State,
-        EarsPattern::Unwanted,
-        EarsPattern::Optional,
-        EarsPattern::Complex,
-        EarsPattern::NonEars,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             EarsPattern::Ubiquitous => "ubiquitous",

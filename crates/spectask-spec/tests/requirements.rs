@@ -83,6 +83,7 @@ R3 L37 Reporting
     assert_eq!(glossary, [("Issue_Manager", 9), ("Classifier", 10), ("Notifier", 11)]);
     assert_eq!(doc.glossary[2].definition, "posts summaries to the team channel");
     assert!(doc.criterion("2.2").is_some_and(|c| c.ears.continues));
+    assert!(doc.resolves("1.6") && doc.resolves("3") && !doc.resolves("3.2") && !doc.resolves("4"));
     let summary = doc.summary();
     assert_eq!((summary.requirements, summary.criteria), (3, 9));
     let ears = summary.ears;
