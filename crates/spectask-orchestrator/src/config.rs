@@ -24,6 +24,8 @@ pub struct OrchestratorConfig {
     pub default_planning_agent: String,
     /// The agent profile that implements a task that names none.
     pub default_implementation_agent: String,
+    /// How long acknowledged history entries wait before the recorder commits them in a batch.
+    pub history_window: Duration,
 }
 
 impl OrchestratorConfig {
@@ -39,6 +41,7 @@ impl OrchestratorConfig {
             wip: WipLimits::default(),
             default_planning_agent: "scripted".to_owned(),
             default_implementation_agent: "scripted".to_owned(),
+            history_window: Duration::from_secs(10),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::{handoff, planning};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum JobError {
+pub enum JobError {
     /// Worth another attempt (a network or server error, a busy repository …).
     #[error("{0}")]
     Retry(String),

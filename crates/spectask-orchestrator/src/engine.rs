@@ -37,6 +37,7 @@ impl Orchestrator {
         let ctx = self.ctx;
         let signal = ctx.store.jobs_signal();
         let mut running: JoinSet<()> = JoinSet::new();
+        let recorder = tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone()));
         tracing::info!(node = %ctx.config.node, "orchestrator started");
         loop {
             if shutdown.is_cancelled() {
@@ -66,6 +67,9 @@ impl Orchestrator {
             }
         }
         while running.join_next().await.is_some() {}
+        if let Err(err) = recorder.await {
+            tracing::error!(%err, "the history recorder ended abnormally");
+        }
         tracing::info!(node = %ctx.config.node, "orchestrator stopped");
     }
 }

@@ -8,14 +8,19 @@
 //!
 //! Codemap: `config` (limits and defaults), `engine` (claim / run / finish loop), `dispatch` (job
 //! kind → step), `planning` (run the planner, store the version), `handoff` (commit the approved
-//! spec to the design-docs branch), `repos` (git access from async code).
+//! spec to the design-docs branch), `repos` (git access from async code), `recorder` (session history
+//! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format).
 
 mod config;
 mod dispatch;
 mod engine;
 mod handoff;
+mod history_text;
 mod planning;
+mod recorder;
 mod repos;
 
 pub use config::OrchestratorConfig;
+pub use dispatch::JobError;
 pub use engine::Orchestrator;
+pub use recorder::{FlushReport, HistoryCommit, flush_history};

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use spectask_core::{
-    LineComment, Priority, Repository, RepositoryId, ReviewDecision, SpecDocument, SpecReview, SpecTask,
-    SpecTaskId, SpecTaskStatus, SpecVersion, TaskKind, Timestamp,
+    HistoryEntry, HistoryFile, LineComment, Priority, Repository, RepositoryId, ReviewDecision, SpecDocument,
+    SpecReview, SpecTask, SpecTaskId, SpecTaskStatus, SpecVersion, TaskKind, Timestamp, WorkSessionId,
 };
 
 #[derive(Debug, Serialize)]
@@ -197,4 +197,113 @@ impl From<&SpecVersion> for SpecVersionDto {
             lint: v.lint.clone(),
         }
     }
+}
+
+/// `POST /api/v1/repos`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRepository {
+    /// Path of a git repository on the server's machine.
+    pub path: String,
+    /// Default `helix-design-docs`.
+    pub design_docs_branch: Option<String>,
+}
+
+/// Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
+/// branch_missing, worktree_broken, unavailable).
+#[derive(Debug, Serialize)]
+pub struct DesignDocsHealthDto {
+    pub state: &'static str,
+    pub tip: Option<String>,
+    pub last_written: Option<String>,
+    pub current: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepositoryDto {
+    pub id: RepositoryId,
+    pub path: String,
+    pub default_branch: String,
+    pub design_docs_branch: String,
+    pub design_docs_worktree: String,
+    /// Why spectask stopped writing to the repository, when it did: a human must look.
+    pub attention: Option<String>,
+    pub design_docs: DesignDocsHealthDto,
+    /// Registration only: what this registration created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_created: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree_created: Option<bool>,
+    pub created_at: Timestamp,
+}
+
+/// `POST /api/v1/work-sessions/{id}/record-history`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordHistory {
+    pub file: String,
+    pub content: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryEntryDto {
+    pub seq: i64,
+    pub file: HistoryFile,
+    pub content: String,
+    pub created_at: Timestamp,
+    pub committed: bool,
+    pub commit: Option<String>,
+}
+
+impl From<&HistoryEntry> for HistoryEntryDto {
+    fn from(e: &HistoryEntry) -> Self {
+        Self {
+            seq: e.seq,
+            file: e.file,
+            content: e.content.clone(),
+            created_at: e.created_at,
+            committed: e.committed_at.is_some(),
+            commit: e.commit_id.clone(),
+        }
+    }
+}
+
+/// A work session's recorded history: every entry in order, and the same entries by file.
+#[derive(Debug, Serialize)]
+pub struct SessionHistoryDto {
+    pub work_session_id: WorkSessionId,
+    pub spec_task_id: SpecTaskId,
+    pub entries: Vec<HistoryEntryDto>,
+    pub files: std::collections::BTreeMap<HistoryFile, Vec<HistoryEntryDto>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryCommitDto {
+    pub commit: String,
+    pub entries: usize,
+    pub seqs: Vec<i64>,
+    pub tasks: Vec<String>,
+}
+
+/// `POST /api/v1/spec-tasks/{id}/commit-progress`
+#[derive(Debug, Serialize)]
+pub struct CommitProgressDto {
+    pub spec_task_id: SpecTaskId,
+    pub commits: Vec<HistoryCommitDto>,
+    /// Entries an earlier recorder had committed without marking them; marked now.
+    pub reconciled: usize,
+    /// Entries of the task still waiting (none unless another recorder is busy).
+    pub pending: usize,
+}
+
+/// `GET /api/v1/spec-tasks/{id}/design-docs`
+#[derive(Debug, Serialize)]
+pub struct DesignDocsDto {
+    pub spec_task_id: SpecTaskId,
+    pub progress_md: Option<String>,
+    pub design_md: Option<String>,
+    /// The index (document order) of the first in-progress plan task, else of the first pending one.
+    pub current_task_index: Option<usize>,
+    pub current_task_id: Option<String>,
 }

@@ -1,6 +1,9 @@
 //! The `/api/v1` router, one module per resource.
 
+mod design_docs;
 mod health;
+mod history;
+mod repos;
 mod spec_tasks;
 mod specs;
 
@@ -11,6 +14,9 @@ use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(health::router()).merge(spec_tasks::router()).merge(specs::router())
+        .merge(repos::router())
+        .merge(history::router())
+        .merge(design_docs::router())
 }
 
 /// Unknown paths answer in the API's error shape too.

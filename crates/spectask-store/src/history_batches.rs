@@ -87,7 +87,11 @@ impl Store {
     }
 
     /// Gives up a recorder lease `owner` holds.
-    pub async fn release_recorder_lease(&self, repository: RepositoryId, owner: &str) -> Result<(), StoreError> {
+    pub async fn release_recorder_lease(
+        &self,
+        repository: RepositoryId,
+        owner: &str,
+    ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         sqlx::query("DELETE FROM recorder_leases WHERE repository_id = $1 AND owner = $2")
             .bind(repository.to_string())

@@ -50,3 +50,15 @@ async fn drop_stale_schemas(admin: &AnyPool) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Forgets that history entries were committed, as if the recorder died between its git commit and
+/// marking them: the recorder must find them in git instead of appending them again.
+pub async fn forget_history_commits(store: &crate::Store, seqs: &[i64]) -> Result<(), StoreError> {
+    for seq in seqs {
+        sqlx::query("UPDATE history_entries SET committed_at = NULL, commit_id = NULL WHERE seq = $1")
+            .bind(*seq)
+            .execute(&store.pool)
+            .await?;
+    }
+    Ok(())
+}

@@ -25,6 +25,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Create, inspect and steer SpecTasks on a running server.
     Task(TaskArgs),
+    /// Register git repositories with a running server (design-docs branch and worktree) and list
+    /// them with the health of their design-docs branch.
+    Repo(RepoArgs),
     /// Check and parse spec documents (requirements.md, design.md, tasks.md) on disk.
     #[command(subcommand)]
     Specs(SpecsCommand),
@@ -136,6 +139,27 @@ pub enum TaskCommand {
     },
     /// Retry a failed task from the step that failed.
     Retry { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct RepoArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: RepoCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Register a repository (idempotent): creates the design-docs branch and its worktree.
+    Add {
+        path: PathBuf,
+        /// The forward-only branch holding specs and history.
+        #[arg(long)]
+        design_docs_branch: Option<String>,
+    },
+    /// List registered repositories; a repository needing attention says why.
+    List,
 }
 
 #[derive(Debug, Args)]

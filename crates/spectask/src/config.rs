@@ -28,6 +28,7 @@ struct OrchestratorSection {
     wip_global: Option<usize>,
     wip_per_repository: Option<usize>,
     wip_per_user: Option<usize>,
+    history_window_seconds: Option<f64>,
 }
 
 /// Everything read from the configuration file.
@@ -82,6 +83,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     }
     if let Some(v) = o.wip_per_user {
         config.wip.per_user = v;
+    }
+    if let Some(v) = o.history_window_seconds {
+        config.history_window = seconds(v, "history_window_seconds")?;
     }
     for agent in [&config.default_planning_agent, &config.default_implementation_agent] {
         profiles

@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod demo;
 mod output;
+mod repo_cmd;
 mod serve;
 mod specs_cmd;
 mod task_cmd;
@@ -34,6 +35,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Demo(args) => demo::run(args).await,
             cli::Command::Task(args) => task_cmd::run(args).await,
+            cli::Command::Repo(args) => repo_cmd::run(args).await,
             cli::Command::Specs(command) => specs_cmd::run(command),
         }
     })

@@ -1,7 +1,7 @@
 //! SpecTasks: create from a prompt, list, show, cancel.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
@@ -18,7 +18,6 @@ use crate::{ApiError, AppState};
 
 /// Longest prompt accepted, in bytes.
 const MAX_PROMPT_BYTES: usize = 64 * 1024;
-const DEFAULT_DESIGN_DOCS_BRANCH: &str = "helix-design-docs";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,20 +64,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(SpecTaskDto::new(&task, &repository))))
 }
 
-/// Checks that `path` is a git repository with commits and records it (first use registers it).
+/// Registers the repository on first use (design-docs branch and worktree; idempotent).
 async fn register_repository(state: &AppState, path: &str) -> Result<Repository, ApiError> {
-    if path.trim().is_empty() {
-        return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
-    }
-    let path = PathBuf::from(path);
-    if !path.is_absolute() {
-        return Err(ApiError::bad_request(
-            "invalid_repository",
-            format!("repo path {} is relative; give an absolute path", path.display()),
-        ));
-    }
-    let info = tokio::task::spawn_blocking(move || spectask_git::inspect_repository(&path)).await??;
-    Ok(state.store.register_repository(&info.root, &info.default_branch, DEFAULT_DESIGN_DOCS_BRANCH).await?)
+    let (repository, _, _) = crate::routes::repos::register(state, path, None).await?;
+    Ok(repository)
 }
 
 async fn list(

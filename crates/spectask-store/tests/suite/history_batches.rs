@@ -27,7 +27,8 @@ async fn pending_history_is_grouped_by_repository_and_marked_commits_are_remembe
     let b = repo(&store, "/repos/b").await;
     let ta = store.create_spec_task(new_task(&a, "ta")).await.unwrap();
     let tb = store.create_spec_task(new_task(&b, "tb")).await.unwrap();
-    let seqs = store.append_history(&[entry(ta.id, "a1"), entry(tb.id, "b1"), entry(ta.id, "a2")]).await.unwrap();
+    let seqs =
+        store.append_history(&[entry(ta.id, "a1"), entry(tb.id, "b1"), entry(ta.id, "a2")]).await.unwrap();
     let mut repos = store.repositories_with_pending_history().await.unwrap();
     repos.sort_by_key(|r| r.to_string());
     let mut want = vec![a.id, b.id];

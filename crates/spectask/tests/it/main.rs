@@ -2,6 +2,8 @@
 
 mod demo;
 mod fake_llm;
+mod history;
+mod http;
 mod planning;
 mod specs;
 mod support;

@@ -61,6 +61,13 @@ impl Server {
         self.terminate();
     }
 
+    /// SIGKILL: the process dies at once, mid-write if it was writing.
+    pub fn kill(&self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-KILL", &pid]).status().expect("run kill");
+        assert!(status.success(), "kill -KILL {pid} failed");
+    }
+
     fn terminate(&mut self) {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();

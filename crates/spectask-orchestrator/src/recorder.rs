@@ -1,0 +1,332 @@
+//! The history recorder: commits acknowledged history entries from the database to the
+//! design-docs branch in batches — when the oldest pending entry is older than the time window, on
+//! milestones ([`flush_task`]), on request ([`flush_history`]) and on shutdown.
+//!
+//! Exactly once, across crashes and nodes: a recorder commits a repository's history only while it
+//! holds that repository's recorder lease (a row in the database, renewed before every commit), and
+//! every batch commit names the seqs it holds in a `History-Seqs` trailer. Before a batch, the
+//! recorder reads the trailers of the design-docs commits made since the last commit it marked:
+//! entries a crashed recorder committed but did not mark are marked then, never appended again.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
+use spectask_git::{
+    CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskName, Trailer,
+};
+use spectask_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::history_text::{MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs};
+
+/// Entries per commit at most.
+const BATCH_LIMIT: i64 = 500;
+/// Batches per flush at most, so one busy repository cannot hold the recorder forever.
+const MAX_BATCHES: usize = 20;
+/// How long a recorder lease lasts without renewal: the wait after a crashed holder.
+const LEASE_TTL: Duration = Duration::from_secs(10);
+/// How long a flush waits for another recorder's lease before giving up.
+const LEASE_WAIT: Duration = Duration::from_secs(20);
+
+/// One batch commit: its id, the entries it holds and the tasks they belong to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HistoryCommit {
+    pub commit: String,
+    pub seqs: Vec<i64>,
+    pub tasks: Vec<String>,
+}
+
+/// What a flush did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushReport {
+    /// New batch commits.
+    pub commits: Vec<HistoryCommit>,
+    /// Entries found already committed (by a recorder that died before marking them) and marked.
+    pub reconciled: usize,
+}
+
+/// Runs until `shutdown`, then flushes what is pending and returns.
+pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
+    let window = ctx.config.history_window;
+    let poll = (window / 2).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    let mut cursor = latest_event(&ctx.store).await;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(poll) => {}
+        }
+        for task in milestones(&ctx.store, &mut cursor).await {
+            if let Err(err) = flush_task(&ctx, task).await {
+                tracing::warn!(%task, %err, "committing session history at a milestone failed");
+            }
+        }
+        match ctx.store.oldest_pending_history().await {
+            Ok(Some(oldest)) if (chrono::Utc::now() - oldest).to_std().unwrap_or_default() >= window => {
+                flush_all(&ctx).await;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "reading pending history failed"),
+        }
+    }
+    flush_all(&ctx).await;
+}
+
+/// The seq of the newest event (0 when there is none).
+async fn latest_event(store: &Store) -> i64 {
+    let mut cursor = 0;
+    loop {
+        match store.events_after(cursor, 1000).await {
+            Ok(events) if !events.is_empty() => cursor = events.last().map_or(cursor, |e| e.seq),
+            Ok(_) => return cursor,
+            Err(err) => {
+                tracing::warn!(%err, "reading events failed");
+                return cursor;
+            }
+        }
+    }
+}
+
+/// The tasks that reached a milestone (a review, a task or work-session transition: a plan task
+/// completed, a session ended) since `cursor`, which moves past what was read.
+async fn milestones(store: &Store, cursor: &mut i64) -> Vec<SpecTaskId> {
+    let events = match store.events_after(*cursor, 500).await {
+        Ok(events) => events,
+        Err(err) => {
+            tracing::warn!(%err, "reading events failed");
+            return Vec::new();
+        }
+    };
+    *cursor = events.last().map_or(*cursor, |e| e.seq);
+    let mut tasks: Vec<SpecTaskId> = Vec::new();
+    for event in events {
+        let milestone = matches!(
+            event.kind,
+            EventKind::SpecReviewRecorded
+                | EventKind::SpecTaskTransitioned
+                | EventKind::WorkSessionTransitioned
+        );
+        if let Some(task) = event.spec_task_id.filter(|t| milestone && !tasks.contains(t)) {
+            tasks.push(task);
+        }
+    }
+    tasks
+}
+
+/// Flushes every repository with pending history, except those that need attention.
+async fn flush_all(ctx: &Ctx) {
+    let repositories = match ctx.store.repositories_with_pending_history().await {
+        Ok(repositories) => repositories,
+        Err(err) => return tracing::warn!(%err, "listing pending history failed"),
+    };
+    for id in repositories {
+        match ctx.store.repository(id).await {
+            Ok(r) if r.attention.is_some() => continue,
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(%id, %err, "reading a repository failed");
+                continue;
+            }
+        }
+        if let Err(err) = flush_history(&ctx.store, &ctx.config.node, id).await {
+            tracing::warn!(repository = %id, %err, "committing session history failed");
+        }
+    }
+}
+
+/// A milestone (a plan task completed, a session ended, a review): commits the task's repository's
+/// pending history now.
+pub(crate) async fn flush_task(ctx: &Ctx, task: SpecTaskId) -> Result<FlushReport, JobError> {
+    let task = ctx.store.spec_task(task).await?;
+    if ctx.store.pending_history_of_repository(task.repository_id, 1).await?.is_empty() {
+        return Ok(FlushReport::default());
+    }
+    flush_history(&ctx.store, &ctx.config.node, task.repository_id).await
+}
+
+/// Commits a repository's pending history now (waiting for another recorder's lease if need be).
+pub async fn flush_history(
+    store: &Store,
+    node: &str,
+    repository: RepositoryId,
+) -> Result<FlushReport, JobError> {
+    let owner =
+        format!("{node}/{}/{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let deadline = Instant::now() + LEASE_WAIT;
+    while !store.acquire_recorder_lease(repository, &owner, LEASE_TTL).await? {
+        if Instant::now() > deadline {
+            return Err(JobError::Retry(format!(
+                "the history of repository {repository} is being committed elsewhere"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let result = flush_leased(store, &owner, repository).await;
+    if let Err(err) = store.release_recorder_lease(repository, &owner).await {
+        tracing::warn!(%repository, %err, "releasing the recorder lease failed");
+    }
+    result
+}
+
+async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<FlushReport, JobError> {
+    let repository = store.repository(id).await?;
+    let path = repository.path.clone();
+    let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
+    let repo = git(store, id, move || match Repo::open(&path) {
+        Err(GitError::NotRegistered { .. }) => Repo::register(&path, &options).map(|r| r.repo),
+        other => other,
+    })
+    .await?;
+    let mut report = FlushReport::default();
+    let mut handles: HashMap<SpecTaskId, TaskName> = HashMap::new();
+    for _ in 0..MAX_BATCHES {
+        let pending = store.pending_history_of_repository(id, BATCH_LIMIT).await?;
+        if pending.is_empty() {
+            break;
+        }
+        let pending = reconcile(store, &repo, id, pending, &mut report).await?;
+        if pending.is_empty() {
+            continue;
+        }
+        for entry in &pending {
+            if !handles.contains_key(&entry.spec_task_id) {
+                let task = store.spec_task(entry.spec_task_id).await?;
+                let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+                handles.insert(task.id, name);
+            }
+        }
+        let (commit, seqs, tasks) = batch(&pending, &handles)?;
+        if !store.acquire_recorder_lease(id, owner, LEASE_TTL).await? {
+            return Err(JobError::Retry(format!("lost the recorder lease of repository {id}")));
+        }
+        let writer = repo.clone();
+        let commit_id = git(store, id, move || writer.commit_design_docs(&commit)).await?.to_string();
+        store.mark_history_committed(&seqs, &commit_id).await?;
+        tracing::debug!(repository = %id, commit = %commit_id, entries = seqs.len(), "history committed");
+        report.commits.push(HistoryCommit { commit: commit_id, seqs, tasks });
+    }
+    Ok(report)
+}
+
+/// Marks the pending entries a design-docs commit since the last marked one already holds, and
+/// returns the others.
+async fn reconcile(
+    store: &Store,
+    repo: &Repo,
+    id: RepositoryId,
+    pending: Vec<HistoryEntry>,
+    report: &mut FlushReport,
+) -> Result<Vec<HistoryEntry>, JobError> {
+    let last: Option<CommitId> = store.last_history_commit(id).await?.and_then(|c| c.parse().ok());
+    let reader = repo.clone();
+    let found: Vec<(CommitId, Vec<i64>)> = git(store, id, move || {
+        let Some(tip) = reader.branch_tip(reader.design_docs_branch())? else {
+            return Ok(Vec::new());
+        };
+        let commits = match last.map(|from| reader.commits_between(Some(from), tip)) {
+            Some(Ok(commits)) => commits,
+            // The last marked commit is gone (a rewrite a human accepted): read the whole branch.
+            Some(Err(_)) | None => reader.commits_between(None, tip)?,
+        };
+        let mut found = Vec::new();
+        for commit in commits {
+            let info = reader.commit_info(commit)?;
+            let seqs: Vec<i64> = info
+                .trailers
+                .iter()
+                .filter(|(k, _)| k == SEQS_TRAILER)
+                .flat_map(|(_, v)| parse_seqs(v))
+                .collect();
+            if !seqs.is_empty() {
+                found.push((commit, seqs));
+            }
+        }
+        Ok(found)
+    })
+    .await?;
+    let mut open: BTreeSet<i64> = pending.iter().map(|e| e.seq).collect();
+    for (commit, seqs) in found {
+        let done: Vec<i64> = seqs.into_iter().filter(|s| open.remove(s)).collect();
+        if !done.is_empty() {
+            tracing::warn!(repository = %id, %commit, entries = done.len(), "history committed by an earlier recorder; marking it");
+            store.mark_history_committed(&done, &commit.to_string()).await?;
+            report.reconciled += done.len();
+        }
+    }
+    Ok(pending.into_iter().filter(|e| open.contains(&e.seq)).collect())
+}
+
+/// One commit appending `entries` (in seq order) to their files.
+fn batch(
+    entries: &[HistoryEntry],
+    handles: &HashMap<SpecTaskId, TaskName>,
+) -> Result<(DesignDocsCommit, Vec<i64>, Vec<String>), JobError> {
+    let mut writes = Vec::with_capacity(entries.len());
+    let mut tasks: Vec<(SpecTaskId, String)> = Vec::new();
+    for entry in entries {
+        let name = handles.get(&entry.spec_task_id).ok_or_else(|| {
+            JobError::Fatal(format!("task {} of history entry {} is unknown", entry.spec_task_id, entry.seq))
+        })?;
+        if !tasks.iter().any(|(id, _)| *id == entry.spec_task_id) {
+            tasks.push((entry.spec_task_id, name.to_string()));
+        }
+        writes.push(FileWrite::append(entry_path(name, entry), entry_text(entry)));
+    }
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    let subject = match tasks.as_slice() {
+        [(_, name)] => format!("history({name}): {} entries", entries.len()),
+        _ => format!("history: {} entries of {} tasks", entries.len(), tasks.len()),
+    };
+    let trailer = |k: &str, v: String| Trailer::new(k, v).map_err(|e| JobError::Fatal(e.to_string()));
+    let mut trailers = Vec::new();
+    for (id, _) in &tasks {
+        trailers.push(trailer("Spec-Task", id.to_string())?);
+    }
+    let max = seqs.iter().max().copied().unwrap_or_default();
+    trailers.push(trailer(MAX_SEQ_TRAILER, max.to_string())?);
+    trailers.push(trailer(SEQS_TRAILER, format_seqs(&seqs))?);
+    let names = tasks.into_iter().map(|(_, name)| name).collect();
+    Ok((DesignDocsCommit { message: subject, trailers, writes }, seqs, names))
+}
+
+/// Runs git on the blocking pool; a rewritten design-docs branch marks the repository as needing
+/// attention.
+async fn git<T, F>(store: &Store, id: RepositoryId, f: F) -> Result<T, JobError>
+where
+    F: FnOnce() -> Result<T, GitError> + Send + 'static,
+    T: Send + 'static,
+{
+    match crate::repos::blocking(f).await {
+        Err(JobError::Fatal(reason)) => {
+            if let Err(err) = store.set_repository_attention(id, Some(&reason)).await {
+                tracing::warn!(repository = %id, %err, "marking the repository failed");
+            }
+            Err(JobError::Fatal(reason))
+        }
+        other => other,
+    }
+}
+
+/// When a task is done: commits `sessions/<task>/IMPLEMENTATION_COMPLETE.md` with `summary_markdown`
+/// (after the task's pending history, so the summary comes last). Returns the commit.
+#[expect(dead_code, reason = "the implementation engine calls it when a task is done")]
+pub(crate) async fn write_implementation_complete(
+    ctx: &Ctx,
+    task: &spectask_core::SpecTask,
+    summary_markdown: &str,
+) -> Result<String, JobError> {
+    flush_history(&ctx.store, &ctx.config.node, task.repository_id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = crate::repos::open(ctx, &repository).await?;
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let trailer =
+        Trailer::new("Spec-Task", task.id.to_string()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let commit = DesignDocsCommit {
+        message: format!("complete({name}): implementation complete"),
+        trailers: vec![trailer],
+        writes: vec![FileWrite::put(spectask_git::implementation_complete_path(&name), summary_markdown)],
+    };
+    Ok(git(&ctx.store, task.repository_id, move || repo.commit_design_docs(&commit)).await?.to_string())
+}

@@ -1,0 +1,91 @@
+//! A task's documents as the design-docs branch holds them: progress.md, design.md and the current
+//! plan task, and `specs/<task>/` as a tar.gz download.
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use spectask_core::SpecTask;
+use spectask_git::{GitError, Repo, SpecFile, TaskName, spec_path};
+use spectask_spec::{TaskPlan, TaskState};
+
+use crate::dto::DesignDocsDto;
+use crate::routes::spec_tasks::load;
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/spec-tasks/{id}/design-docs", get(design_docs))
+        .route("/spec-tasks/{id}/download-documents", get(download))
+}
+
+/// The task's registered repository and its `<task>` name.
+async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskName), ApiError> {
+    let repository = state.store.repository(task.repository_id).await?;
+    let name =
+        TaskName::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
+    let repo = tokio::task::spawn_blocking(move || Repo::open(&repository.path)).await??;
+    Ok((repo, name))
+}
+
+async fn design_docs(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<DesignDocsDto>, ApiError> {
+    let task = load(&state, &id).await?;
+    let (repo, name) = task_repo(&state, &task).await?;
+    let (progress, design) = tokio::task::spawn_blocking(move || {
+        let read = |file| -> Result<Option<String>, GitError> {
+            Ok(repo
+                .read_design_doc(&spec_path(&name, file))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()))
+        };
+        Ok::<_, GitError>((read(SpecFile::Progress)?, read(SpecFile::Design)?))
+    })
+    .await??;
+    let current = progress.as_deref().and_then(current_task);
+    Ok(Json(DesignDocsDto {
+        spec_task_id: task.id,
+        current_task_index: current.as_ref().map(|(index, _)| *index),
+        current_task_id: current.and_then(|(_, id)| id),
+        progress_md: progress,
+        design_md: design,
+    }))
+}
+
+/// The first in-progress plan task, else the first pending one: its index and id.
+fn current_task(progress: &str) -> Option<(usize, Option<String>)> {
+    let plan = TaskPlan::parse(progress);
+    let first = |state| plan.tasks().iter().find(|t| t.state == state);
+    first(TaskState::InProgress).or_else(|| first(TaskState::Pending)).map(|t| (t.index, t.id.clone()))
+}
+
+async fn download(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
+    let task = load(&state, &id).await?;
+    let (repo, name) = task_repo(&state, &task).await?;
+    let archive_name = name.clone();
+    let archive = tokio::task::spawn_blocking(move || repo.spec_archive(&archive_name)).await??;
+    let Some(bytes) = archive else {
+        return Err(ApiError::not_found(format!(
+            "task {} has no documents on the design-docs branch yet",
+            task.handle()
+        )));
+    };
+    let disposition = format!("attachment; filename=\"{name}-specs.tar.gz\"");
+    Ok(([(CONTENT_TYPE, "application/gzip".to_owned()), (CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_current_task_is_the_first_in_progress_else_the_first_pending() {
+        let plan = "# Tasks\n\n- [x] 1. Done\n- [ ] 2. Next\n- [~] 3. Busy\n";
+        assert_eq!(current_task(plan), Some((2, Some("3".into()))));
+        assert_eq!(current_task("- [x] 1. a\n- [ ] 2. b\n"), Some((1, Some("2".into()))));
+        assert_eq!(current_task("- [x] 1. a\n"), None);
+    }
+}

@@ -1,0 +1,128 @@
+//! Session history: record an entry (durable at once, committed to git by the recorder), read a
+//! work session's history, and force the recorder to commit a task's pending history now.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use spectask_core::{HistoryFile, WorkSession, WorkSessionId};
+use spectask_orchestrator::JobError;
+use spectask_store::NewHistoryEntry;
+
+use crate::dto::{CommitProgressDto, HistoryCommitDto, HistoryEntryDto, RecordHistory, SessionHistoryDto};
+use crate::extract::ApiJson;
+use crate::routes::spec_tasks::load;
+use crate::{ApiError, AppState};
+
+/// Largest history entry accepted, in bytes.
+const MAX_ENTRY_BYTES: usize = 256 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/work-sessions/{id}/history", get(history))
+        .route("/work-sessions/{id}/record-history", post(record))
+        .route("/spec-tasks/{id}/commit-progress", post(commit_progress))
+}
+
+async fn work_session(state: &AppState, id: &str) -> Result<WorkSession, ApiError> {
+    let id: WorkSessionId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_id", format!("work session id {id} is not a uuid")))?;
+    Ok(state.store.work_session(id).await?)
+}
+
+async fn history(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<SessionHistoryDto>, ApiError> {
+    let session = work_session(&state, &id).await?;
+    let entries = state.store.history_of_session(session.id).await?;
+    let mut files: BTreeMap<HistoryFile, Vec<HistoryEntryDto>> = BTreeMap::new();
+    for entry in &entries {
+        files.entry(entry.file).or_default().push(entry.into());
+    }
+    Ok(Json(SessionHistoryDto {
+        work_session_id: session.id,
+        spec_task_id: session.spec_task_id,
+        entries: entries.iter().map(HistoryEntryDto::from).collect(),
+        files,
+    }))
+}
+
+async fn record(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+    ApiJson(body): ApiJson<RecordHistory>,
+) -> Result<(StatusCode, Json<HistoryEntryDto>), ApiError> {
+    let file: HistoryFile =
+        body.file.parse().ok().filter(|f: &HistoryFile| f.is_per_session()).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_file",
+                format!(
+                    "history file {:?} is not one of conversation, code_changes, decisions, activity_log",
+                    body.file
+                ),
+            )
+        })?;
+    if body.content.trim().is_empty() {
+        return Err(ApiError::bad_request("invalid_content", "history content is empty"));
+    }
+    if body.content.len() > MAX_ENTRY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "content_too_large",
+            format!("history content is {} bytes; the limit is {MAX_ENTRY_BYTES}", body.content.len()),
+        ));
+    }
+    let session = work_session(&state, &id).await?;
+    let entry = NewHistoryEntry {
+        spec_task_id: session.spec_task_id,
+        work_session_id: Some(session.id),
+        file,
+        content: body.content,
+    };
+    let seq = state.store.append_history(std::slice::from_ref(&entry)).await?;
+    let recorded = state.store.history_of_session(session.id).await?;
+    let entry = recorded
+        .iter()
+        .find(|e| seq.first() == Some(&e.seq))
+        .ok_or_else(|| ApiError::not_found(format!("history entry {seq:?} of work session {id}")))?;
+    Ok((StatusCode::CREATED, Json(entry.into())))
+}
+
+async fn commit_progress(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<CommitProgressDto>, ApiError> {
+    let task = load(&state, &id).await?;
+    let report = spectask_orchestrator::flush_history(&state.store, &state.node, task.repository_id)
+        .await
+        .map_err(flush_error)?;
+    let pending =
+        state.store.history_of_task(task.id).await?.iter().filter(|e| e.committed_at.is_none()).count();
+    let commits = report
+        .commits
+        .into_iter()
+        .map(|c| HistoryCommitDto { commit: c.commit, entries: c.seqs.len(), seqs: c.seqs, tasks: c.tasks })
+        .collect();
+    Ok(Json(CommitProgressDto { spec_task_id: task.id, commits, reconciled: report.reconciled, pending }))
+}
+
+fn flush_error(err: JobError) -> ApiError {
+    match err {
+        JobError::Fatal(reason) => ApiError::new(StatusCode::CONFLICT, "needs_attention", reason),
+        JobError::Retry(reason) => {
+            tracing::warn!(%reason, "committing history on request failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "history could not be committed now; try again",
+            )
+        }
+        JobError::Interrupted => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "the server is shutting down")
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Registered repositories: register (idempotent; also on a SpecTask's first use) and list, each
+//! with the health of its design-docs branch. A rewritten branch marks the repository as needing
+//! attention, and the answer says so.
+
+use std::path::PathBuf;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use spectask_core::Repository;
+use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, RegisterOptions, Repo};
+
+use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto};
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/repos", get(list).post(register_route))
+}
+
+async fn register_route(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRepository>,
+) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
+    let (repository, registration, health) =
+        register(&state, &body.path, body.design_docs_branch.as_deref()).await?;
+    let mut dto = repository_dto(&repository, Some(&registration.repo), health);
+    dto.branch_created = Some(registration.branch_created);
+    dto.worktree_created = Some(registration.worktree_created);
+    Ok((StatusCode::OK, Json(dto)))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
+    let mut answer = Vec::new();
+    for repository in state.store.list_repositories().await? {
+        let path = repository.path.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let repo = Repo::open(&path)?;
+            let health = repo.design_docs_health()?;
+            Ok::<_, GitError>((repo, health))
+        })
+        .await?;
+        let (repo, health) = match checked {
+            Ok((repo, health)) => (Some(repo), Health::Checked(health)),
+            Err(err) => (None, Health::Unavailable(err.to_string())),
+        };
+        let repository = record_attention(&state, repository, &health).await?;
+        answer.push(repository_dto(&repository, repo.as_ref(), health));
+    }
+    Ok(Json(answer))
+}
+
+/// What the design-docs check found.
+pub(crate) enum Health {
+    Checked(DesignDocsHealth),
+    /// The repository could not be opened (moved, deleted, no longer registered in git).
+    Unavailable(String),
+}
+
+/// Registers `path` in git (branch, worktree) and in the store; idempotent. Runs git on the
+/// blocking pool.
+pub(crate) async fn register(
+    state: &AppState,
+    path: &str,
+    design_docs_branch: Option<&str>,
+) -> Result<(Repository, spectask_git::Registration, Health), ApiError> {
+    if path.trim().is_empty() {
+        return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
+    }
+    let path = PathBuf::from(path);
+    if !path.is_absolute() {
+        return Err(ApiError::bad_request(
+            "invalid_repository",
+            format!("repo path {} is relative; give an absolute path", path.display()),
+        ));
+    }
+    let branch = match design_docs_branch.map(str::trim) {
+        Some("") => return Err(ApiError::bad_request("invalid_branch", "design_docs_branch is empty")),
+        Some(branch) => branch.to_owned(),
+        None => match state.store.repository_by_path(&path.canonicalize().unwrap_or(path.clone())).await? {
+            Some(known) => known.design_docs_branch,
+            None => DEFAULT_DESIGN_DOCS_BRANCH.to_owned(),
+        },
+    };
+    let options = RegisterOptions { design_docs_branch: branch };
+    let (registration, health) = tokio::task::spawn_blocking(move || {
+        let registration = Repo::register(&path, &options)?;
+        let health = registration.repo.design_docs_health()?;
+        Ok::<_, GitError>((registration, health))
+    })
+    .await?
+    .map_err(register_error)?;
+    let repo = &registration.repo;
+    let repository = state
+        .store
+        .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
+        .await?;
+    let health = Health::Checked(health);
+    let repository = record_attention(state, repository, &health).await?;
+    Ok((repository, registration, health))
+}
+
+fn register_error(err: GitError) -> ApiError {
+    match err {
+        GitError::InvalidBranchName { .. } | GitError::BranchCheckedOutElsewhere { .. } => {
+            ApiError::bad_request("invalid_branch", err.to_string())
+        }
+        other => other.into(),
+    }
+}
+
+/// Marks the repository as needing attention when its design-docs branch does (clears the mark once
+/// it is healthy again, e.g. after a human accepted a rewrite).
+async fn record_attention(
+    state: &AppState,
+    mut repository: Repository,
+    health: &Health,
+) -> Result<Repository, ApiError> {
+    let attention = match health {
+        Health::Checked(health) => attention(&repository, health),
+        Health::Unavailable(reason) => {
+            Some(format!("repository {} is unavailable: {reason}", repository.path.display()))
+        }
+    };
+    if attention != repository.attention {
+        state.store.set_repository_attention(repository.id, attention.as_deref()).await?;
+        repository.attention = attention;
+    }
+    Ok(repository)
+}
+
+/// The message a person reads when spectask stopped writing to a repository.
+fn attention(repository: &Repository, health: &DesignDocsHealth) -> Option<String> {
+    let branch = &repository.design_docs_branch;
+    match health {
+        DesignDocsHealth::Healthy { .. } => None,
+        DesignDocsHealth::Rewritten { last_written, current } => Some(format!(
+            "design-docs branch {branch} was rewritten: its tip {current} does not descend from {last_written}, \
+             the last commit spectask wrote; spectask stopped writing to it until a human checks and accepts it"
+        )),
+        DesignDocsHealth::BranchMissing => {
+            Some(format!("design-docs branch {branch} is missing; register the repository again"))
+        }
+        DesignDocsHealth::WorktreeBroken { reason } => {
+            Some(format!("design-docs worktree of {branch} is broken: {reason}"))
+        }
+    }
+}
+
+pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, health: Health) -> RepositoryDto {
+    let empty =
+        |state| DesignDocsHealthDto { state, tip: None, last_written: None, current: None, reason: None };
+    let design_docs = match health {
+        Health::Checked(DesignDocsHealth::Healthy { tip }) => {
+            DesignDocsHealthDto { tip: Some(tip.to_string()), ..empty("healthy") }
+        }
+        Health::Checked(DesignDocsHealth::Rewritten { last_written, current }) => DesignDocsHealthDto {
+            last_written: Some(last_written.to_string()),
+            current: Some(current.to_string()),
+            ..empty("rewritten")
+        },
+        Health::Checked(DesignDocsHealth::BranchMissing) => empty("branch_missing"),
+        Health::Checked(DesignDocsHealth::WorktreeBroken { reason }) => {
+            DesignDocsHealthDto { reason: Some(reason), ..empty("worktree_broken") }
+        }
+        Health::Unavailable(reason) => DesignDocsHealthDto { reason: Some(reason), ..empty("unavailable") },
+    };
+    RepositoryDto {
+        id: repository.id,
+        path: repository.path.display().to_string(),
+        default_branch: repository.default_branch.clone(),
+        design_docs_branch: repository.design_docs_branch.clone(),
+        design_docs_worktree: repo
+            .map(|r| r.design_docs_worktree().display().to_string())
+            .unwrap_or_default(),
+        attention: repository.attention.clone(),
+        design_docs,
+        branch_created: None,
+        worktree_created: None,
+        created_at: repository.created_at,
+    }
+}

@@ -1,0 +1,88 @@
+//! `spectask repo …`: register repositories with a server and list them.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use crate::cli::{RepoArgs, RepoCommand};
+use crate::client::ApiClient;
+use crate::output::{fields, table, text};
+
+pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
+    let client = ApiClient::new(&args.client.server)?;
+    let json = args.client.json;
+    match args.command {
+        RepoCommand::Add { path, design_docs_branch } => {
+            // The server may see another cwd: send an absolute path.
+            let path = if path.exists() {
+                path.canonicalize().with_context(|| format!("cannot resolve {}", path.display()))?
+            } else {
+                std::path::absolute(&path)?
+            };
+            let mut body = json!({ "path": path });
+            if let Some(branch) = design_docs_branch {
+                body["design_docs_branch"] = json!(branch);
+            }
+            let repository = client.post("/repos", Some(body)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&repository)?);
+            } else {
+                println!("{}", repository_fields(&repository));
+            }
+            Ok(attention_code(std::slice::from_ref(&repository)))
+        }
+        RepoCommand::List => {
+            let list = client.get("/repos", &[]).await?;
+            let items = list.as_array().cloned().unwrap_or_default();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if items.is_empty() {
+                println!("no repositories");
+            } else {
+                let rows = items
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            text(r, "path"),
+                            text(r, "default_branch"),
+                            text(r, "design_docs_branch"),
+                            status(r),
+                        ]
+                    })
+                    .collect();
+                println!("{}", table(&["path", "default", "design docs", "status"], rows));
+                for r in items.iter().filter(|r| !r["attention"].is_null()) {
+                    eprintln!("needs attention: {}: {}", text(r, "path"), text(r, "attention"));
+                }
+            }
+            Ok(attention_code(&items))
+        }
+    }
+}
+
+/// `ok`, or `NEEDS ATTENTION (<state>)`.
+fn status(repository: &Value) -> String {
+    if repository["attention"].is_null() {
+        "ok".to_owned()
+    } else {
+        format!("NEEDS ATTENTION ({})", text(&repository["design_docs"], "state"))
+    }
+}
+
+fn repository_fields(r: &Value) -> String {
+    fields(&[
+        ("id", text(r, "id")),
+        ("path", text(r, "path")),
+        ("default branch", text(r, "default_branch")),
+        ("design-docs branch", text(r, "design_docs_branch")),
+        ("worktree", text(r, "design_docs_worktree")),
+        ("status", status(r)),
+        ("attention", text(r, "attention")),
+    ])
+}
+
+/// Exit 2 when a repository needs attention, so scripts notice.
+fn attention_code(repositories: &[Value]) -> ExitCode {
+    if repositories.iter().any(|r| !r["attention"].is_null()) { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
