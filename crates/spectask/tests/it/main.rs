@@ -5,6 +5,7 @@ mod fake_llm;
 mod history;
 mod http;
 mod planning;
+mod repos;
 mod specs;
 mod support;
 mod tasks;
