@@ -21,6 +21,9 @@ pub enum EventKind {
     CoordinationRecorded,
     #[serde(rename = "repository.registered")]
     RepositoryRegistered,
+    /// A running session's agent sent its plan (live progress).
+    #[serde(rename = "work_session.plan")]
+    WorkSessionPlan,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -30,6 +33,7 @@ named_enum!(EventKind, "event kind", {
     WorkSessionTransitioned => "work_session.transitioned",
     CoordinationRecorded => "coordination.recorded",
     RepositoryRegistered => "repository.registered",
+    WorkSessionPlan => "work_session.plan",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

@@ -7,19 +7,24 @@ use crate::ids::{SpecTaskId, WorkSessionId};
 use crate::lifecycle::{SpecTaskEffect, WorkSessionEffect};
 use crate::{ParseEnumError, Timestamp, named_enum};
 
-/// What a job does: one effect of a SpecTask or WorkSession transition.
+/// What a job does: one effect of a SpecTask or WorkSession transition, or a scheduling pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum JobKind {
     SpecTask(SpecTaskEffect),
     WorkSession(WorkSessionEffect),
+    /// Re-plan which of a task's sessions may run (after a spawn, a completion …).
+    AdvanceImplementation,
 }
+
+const ADVANCE: &str = "advance_implementation";
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SpecTask(e) => e.as_str(),
             Self::WorkSession(e) => e.as_str(),
+            Self::AdvanceImplementation => ADVANCE,
         }
     }
 }
@@ -33,6 +38,9 @@ impl std::fmt::Display for JobKind {
 impl std::str::FromStr for JobKind {
     type Err = ParseEnumError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == ADVANCE {
+            return Ok(Self::AdvanceImplementation);
+        }
         s.parse().map(Self::SpecTask).or_else(|_| s.parse().map(Self::WorkSession)).map_err(
             |_: ParseEnumError| ParseEnumError {
                 what: "job kind",
@@ -41,6 +49,7 @@ impl std::str::FromStr for JobKind {
                     .iter()
                     .map(|e| e.as_str())
                     .chain(WorkSessionEffect::ALL.iter().map(|e| e.as_str()))
+                    .chain([ADVANCE])
                     .collect::<Vec<_>>()
                     .join(", "),
             },
@@ -79,4 +88,27 @@ pub struct Job {
     pub lease_expires_at: Option<Timestamp>,
     pub last_error: Option<String>,
     pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_job_kind_round_trips_through_its_name_and_names_are_unique() {
+        let kinds: Vec<JobKind> = SpecTaskEffect::ALL
+            .iter()
+            .map(|e| JobKind::SpecTask(*e))
+            .chain(WorkSessionEffect::ALL.iter().map(|e| JobKind::WorkSession(*e)))
+            .chain([JobKind::AdvanceImplementation])
+            .collect();
+        let mut names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        for kind in &kinds {
+            assert_eq!(kind.as_str().parse::<JobKind>().unwrap(), *kind);
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), kinds.len());
+        assert!("nope".parse::<JobKind>().unwrap_err().to_string().contains("advance_implementation"));
+    }
 }

@@ -4,6 +4,15 @@ use std::time::Duration;
 
 use spectask_store::WipLimits;
 
+/// What one implementation work session covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Granularity {
+    /// One session per open plan task without sub-tasks.
+    PlanTask,
+    /// One session per open top-level task, its sub-tasks included.
+    TopLevel,
+}
+
 #[derive(Clone, Debug)]
 pub struct OrchestratorConfig {
     /// This node's name: the owner of the leases it takes.
@@ -26,6 +35,9 @@ pub struct OrchestratorConfig {
     pub default_implementation_agent: String,
     /// How long acknowledged history entries wait before the recorder commits them in a batch.
     pub history_window: Duration,
+    /// Work sessions of one task running at once.
+    pub max_parallel_sessions: usize,
+    pub granularity: Granularity,
 }
 
 impl OrchestratorConfig {
@@ -42,6 +54,8 @@ impl OrchestratorConfig {
             default_planning_agent: "scripted".to_owned(),
             default_implementation_agent: "scripted".to_owned(),
             history_window: Duration::from_secs(10),
+            max_parallel_sessions: 4,
+            granularity: Granularity::PlanTask,
         }
     }
 

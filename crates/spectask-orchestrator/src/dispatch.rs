@@ -1,14 +1,15 @@
 //! From a job's kind to the step that carries it out.
 
-use spectask_core::{Job, JobKind, SpecTaskEffect};
+use spectask_core::{Job, JobKind, SpecTaskEffect, WorkSessionEffect};
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::Ctx;
-use crate::{handoff, planning};
+use crate::{agents, drive, finish, handoff, planning, sessions, work};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
-    /// Worth another attempt (a network or server error, a busy repository …).
+    /// Worth another attempt (a network or server error, a busy repository, an agent that died …).
     #[error("{0}")]
     Retry(String),
     /// Will fail again (a missing profile, a rewritten design-docs branch …).
@@ -25,17 +26,35 @@ impl From<spectask_store::StoreError> for JobError {
     }
 }
 
-pub(crate) async fn run(ctx: &Ctx, job: &Job) -> Result<(), JobError> {
+pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Result<(), JobError> {
     let Some(task) = job.spec_task_id else {
         return Err(JobError::Fatal(format!("job {} names no spec task", job.id)));
     };
+    let session = || {
+        job.work_session_id.ok_or_else(|| JobError::Fatal(format!("job {} names no work session", job.id)))
+    };
     match job.kind {
-        JobKind::SpecTask(SpecTaskEffect::RunPlanner) => planning::run(ctx, task).await,
-        JobKind::SpecTask(SpecTaskEffect::CommitSpecHandoff) => handoff::run(ctx, task).await,
-        // People review; admission starts the revision when a slot is free.
-        JobKind::SpecTask(SpecTaskEffect::AwaitSpecReview | SpecTaskEffect::ScheduleRevision) => Ok(()),
-        // No agent runs for a task before implementation, so there is nothing to stop yet.
-        JobKind::SpecTask(SpecTaskEffect::StopAgents) => Ok(()),
-        other => Err(JobError::Fatal(format!("this node cannot carry out {other} yet"))),
+        JobKind::SpecTask(effect) => match effect {
+            SpecTaskEffect::RunPlanner => planning::run(ctx, task).await,
+            SpecTaskEffect::CommitSpecHandoff => handoff::run(ctx, task).await,
+            // People review; admission starts the revision when a slot is free.
+            SpecTaskEffect::AwaitSpecReview | SpecTaskEffect::ScheduleRevision => Ok(()),
+            SpecTaskEffect::StartImplementation => sessions::start_implementation(ctx, task).await,
+            SpecTaskEffect::ResumeImplementation => work::resume_implementation(ctx, task).await,
+            SpecTaskEffect::SummarizeImplementation => finish::summarize(ctx, task).await,
+            SpecTaskEffect::StartFollowUpSession => finish::follow_up(ctx, task).await,
+            SpecTaskEffect::MergeTaskBranch => finish::merge(ctx, task).await,
+            SpecTaskEffect::WriteImplementationComplete => finish::write_complete(ctx, task).await,
+            SpecTaskEffect::StopAgents => agents::stop(ctx, task).await,
+        },
+        JobKind::WorkSession(effect) => match effect {
+            WorkSessionEffect::StartThread | WorkSessionEffect::ResumeThread => {
+                drive::drive(ctx, session()?, cancel).await
+            }
+            WorkSessionEffect::CommitChanges => work::commit_changes(ctx, session()?).await,
+            // The driving step cancels the agent's turn itself when the session ends.
+            WorkSessionEffect::CancelThread => Ok(()),
+        },
+        JobKind::AdvanceImplementation => sessions::start_implementation(ctx, task).await,
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spectask_agent::Profiles;
-use spectask_core::{Job, SpecTaskCommand};
+use spectask_agent::{AgentRuntime, Profiles};
+use spectask_core::{Job, SpecTaskCommand, WorkSessionCommand};
 use spectask_store::{JobOutcome, Store, StoreError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +17,10 @@ use crate::dispatch::{self, JobError};
 pub(crate) struct Ctx {
     pub store: Store,
     pub profiles: Arc<Profiles>,
+    pub runtime: AgentRuntime,
     pub config: Arc<OrchestratorConfig>,
+    /// Serialises progress-marker edits (read-modify-write of design-docs files) on this node.
+    pub markers: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The orchestrator of one node. Several nodes may run against one PostgreSQL database.
@@ -27,8 +30,9 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
-    pub fn new(store: Store, profiles: Profiles, config: OrchestratorConfig) -> Self {
-        Self { ctx: Ctx { store, profiles: Arc::new(profiles), config: Arc::new(config) } }
+    pub fn new(store: Store, profiles: Profiles, runtime: AgentRuntime, config: OrchestratorConfig) -> Self {
+        let markers = Arc::new(tokio::sync::Mutex::new(()));
+        Self { ctx: Ctx { store, profiles: Arc::new(profiles), runtime, config: Arc::new(config), markers } }
     }
 
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so
@@ -39,12 +43,32 @@ impl Orchestrator {
         let mut running: JoinSet<()> = JoinSet::new();
         let recorder = tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone()));
         tracing::info!(node = %ctx.config.node, "orchestrator started");
+        match ctx.store.release_jobs_of(&ctx.config.node).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "took back the jobs of this node's previous run"),
+            Err(err) => tracing::warn!(%err, "cannot release this node's old jobs"),
+        }
+        let mut renewed_at = std::time::Instant::now();
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
-            if let Err(err) = ctx.store.admit(&ctx.config.wip, false).await {
-                tracing::warn!(%err, "admission failed");
+            if renewed_at.elapsed() >= ctx.config.lease / 3 {
+                renewed_at = std::time::Instant::now();
+                if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.lease * 3).await {
+                    tracing::warn!(%err, "renewing task leases failed");
+                }
+            }
+            // Admitting may free or fill slots; loop until nothing more moves.
+            loop {
+                match ctx.store.admit(&ctx.config.wip, true).await {
+                    Ok(moved) if moved.is_empty() => break,
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::warn!(%err, "admission failed");
+                        break;
+                    }
+                }
             }
             while running.len() < ctx.config.max_concurrent_jobs {
                 match ctx.store.claim_job(&ctx.config.node, ctx.config.lease).await {
@@ -66,7 +90,16 @@ impl Orchestrator {
                 () = tokio::time::sleep(nap) => {}
             }
         }
-        while running.join_next().await.is_some() {}
+        // Jobs see the cancellation and record where they stopped; then agents stop and this node's
+        // task leases are given up so another node can continue at once.
+        let drain = async { while running.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
+            running.abort_all();
+        }
+        ctx.runtime.stop_all().await;
+        if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, Duration::ZERO).await {
+            tracing::warn!(%err, "releasing task leases failed");
+        }
         if let Err(err) = recorder.await {
             tracing::error!(%err, "the history recorder ended abnormally");
         }
@@ -102,13 +135,16 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken) {
         }
     };
     tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
+    // A session's drive step handles cancellation itself (it records the interruption); other
+    // steps are simply dropped.
+    let stoppable = job.work_session_id.is_none();
     let result = tokio::select! {
-        result = dispatch::run(&ctx, &job) => result,
+        result = dispatch::run(&ctx, &job, &cancel) => result,
         () = renew => {
             tracing::warn!(job = job.id, kind = %job.kind, "lease lost; another node has the job");
             return;
         }
-        () = cancel.cancelled() => Err(JobError::Interrupted),
+        () = cancel.cancelled(), if stoppable => Err(JobError::Interrupted),
     };
     let outcome = outcome(&ctx.config, &job, result);
     match ctx.store.finish_job(&job, &node, &outcome).await {
@@ -139,10 +175,20 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
     }
 }
 
-/// A step that cannot succeed fails its SpecTask, with the reason and a retry action.
+/// A step that cannot succeed fails its work session (if it has one) and its SpecTask, with the
+/// reason and a retry action.
 async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
     let Some(id) = job.spec_task_id else { return };
-    let reason = format!("{} failed: {error}", job.kind);
+    let mut reason = format!("{} failed: {error}", job.kind);
+    if let Some(ws) = job.work_session_id {
+        if let Ok(session) = ctx.store.work_session(ws).await {
+            reason = format!("work session {} failed: {error}", session.name);
+            let fail = WorkSessionCommand::Fail { reason: error.to_owned() };
+            if let Err(err) = ctx.store.record_work_session_transition(&session, &fail).await {
+                tracing::warn!(session = %ws, %err, "cannot mark the session failed");
+            }
+        }
+    }
     match ctx.store.apply_to_spec_task(id, &SpecTaskCommand::Fail { reason }).await {
         Ok(_) | Err(StoreError::Transition(_)) => {}
         Err(err) => tracing::error!(%id, %err, "marking the task failed did not work"),

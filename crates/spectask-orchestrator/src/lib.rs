@@ -11,16 +11,26 @@
 //! spec to the design-docs branch), `repos` (git access from async code), `recorder` (session history
 //! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format).
 
+mod agents;
 mod config;
 mod dispatch;
+mod drive;
 mod engine;
+mod finish;
 mod handoff;
 mod history_text;
+mod markers;
 mod planning;
+mod prompt;
+mod record;
 mod recorder;
 mod repos;
+mod sessions;
+mod work;
 
-pub use config::OrchestratorConfig;
+pub use config::{Granularity, OrchestratorConfig};
 pub use dispatch::JobError;
 pub use engine::Orchestrator;
+pub use finish::implementation_summary;
 pub use recorder::{FlushReport, HistoryCommit, flush_history};
+pub use sessions::{SpawnRequest, spawn};

@@ -307,3 +307,54 @@ pub struct DesignDocsDto {
     pub current_task_index: Option<usize>,
     pub current_task_id: Option<String>,
 }
+
+/// A work session as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct WorkSessionDto {
+    pub id: spectask_core::WorkSessionId,
+    pub spec_task_id: SpecTaskId,
+    pub parent_id: Option<spectask_core::WorkSessionId>,
+    pub spawned_by_id: Option<spectask_core::WorkSessionId>,
+    pub name: String,
+    pub description: String,
+    pub phase: spectask_core::WorkSessionPhase,
+    pub status: spectask_core::WorkSessionStatus,
+    /// What it waits on (blocked), or why it failed or was interrupted.
+    pub state: spectask_core::WorkSessionState,
+    pub plan_task: Option<spectask_core::PlanTaskRef>,
+    pub agent_profile: Option<String>,
+    pub priority: Priority,
+    /// The agent's session id (its thread), once opened.
+    pub acp_session_id: Option<String>,
+    pub summary: Option<String>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+}
+
+/// `POST /work-sessions/{id}/spawn`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpawnBody {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub agent_profile: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+/// `POST /spec-tasks/{id}/approve-implementation`, `/request-implementation-changes`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationReviewBody {
+    #[serde(default)]
+    pub comments: String,
+    pub reviewer: Option<String>,
+}
+
+/// `POST /approvals/{id}`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    pub option_id: String,
+}

@@ -1,11 +1,13 @@
 //! The `/api/v1` router, one module per resource.
 
+mod agents;
 mod design_docs;
 mod health;
 mod history;
 mod repos;
 mod spec_tasks;
 mod specs;
+mod work_sessions;
 
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -13,10 +15,15 @@ use axum::http::{Method, Uri};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).merge(spec_tasks::router()).merge(specs::router())
+    Router::new()
+        .merge(health::router())
+        .merge(spec_tasks::router())
+        .merge(specs::router())
         .merge(repos::router())
         .merge(history::router())
         .merge(design_docs::router())
+        .merge(work_sessions::router())
+        .merge(agents::router())
 }
 
 /// Unknown paths answer in the API's error shape too.

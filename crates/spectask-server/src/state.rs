@@ -1,11 +1,17 @@
 //! The state every handler shares.
 
+use std::sync::Arc;
+
+use spectask_agent::{AgentRuntime, Profiles};
 use spectask_store::Store;
 
-/// Cheap to clone: the store is a pool handle.
+/// Cheap to clone: every field is a handle.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
     /// This server process's name among the nodes sharing a database.
     pub node: String,
+    /// The agents of this node (pending approvals live here).
+    pub runtime: AgentRuntime,
+    pub profiles: Arc<Profiles>,
 }

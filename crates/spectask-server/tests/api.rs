@@ -19,7 +19,13 @@ impl Api {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        Self { state: AppState { store, node: "test".into() }, dir }
+        let state = AppState {
+            store,
+            node: "test".into(),
+            runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
+            profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
+        };
+        Self { state, dir }
     }
 
     /// A git repository with one commit, under the fixture's temp dir.

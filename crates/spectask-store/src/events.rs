@@ -36,6 +36,22 @@ impl WriteTx<'_> {
 }
 
 impl Store {
+    /// Records an event that goes with no state change (live progress of a session, say).
+    pub async fn publish_event(
+        &self,
+        kind: EventKind,
+        spec_task_id: Option<SpecTaskId>,
+        work_session_id: Option<WorkSessionId>,
+        payload: Value,
+    ) -> Result<i64, StoreError> {
+        let mut w = self.begin_write().await?;
+        let seq = w
+            .append_event(NewEvent { kind, spec_task_id, work_session_id, payload, at: crate::codec::now() })
+            .await?;
+        w.commit().await?;
+        Ok(seq)
+    }
+
     /// Events with `seq > after`, oldest first, at most `limit`.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(

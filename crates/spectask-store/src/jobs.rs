@@ -84,7 +84,8 @@ impl Store {
     }
 
     /// Claims the oldest due job whose task (or work session) has no earlier unfinished job, leasing
-    /// it to `owner` for `lease`.
+    /// it to `owner` for `lease`. A work session's job is left to the node holding its task's lease
+    /// (where the task's agent instance lives) while that lease is fresh.
     pub async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
         let now = now();
         let lock = match self.backend {
@@ -103,6 +104,8 @@ impl Store {
                     WHERE e.id < j.id AND e.status IN ('queued', 'running') \
                       AND e.spec_task_id IS NOT DISTINCT FROM j.spec_task_id \
                       AND e.work_session_id IS NOT DISTINCT FROM j.work_session_id) \
+                  AND (j.work_session_id IS NULL OR NOT EXISTS (SELECT 1 FROM task_leases l \
+                    WHERE l.spec_task_id = j.spec_task_id AND l.owner <> $1 AND l.expires_at >= $3)) \
                 ORDER BY j.next_run_at, j.id LIMIT 1{lock}) \
              RETURNING {}",
             columns!()
@@ -165,6 +168,50 @@ impl Store {
         }
         w.commit().await?;
         Ok(updated == 1)
+    }
+
+    /// Requeues the running jobs leased to `owner` (a node that just started cannot be running any:
+    /// they belonged to its previous life, which crashed). Returns how many.
+    pub async fn release_jobs_of(&self, owner: &str) -> Result<u64, StoreError> {
+        let mut w = self.begin_write().await?;
+        let released = sqlx::query(
+            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+             WHERE lease_owner = $2 AND status = 'running'",
+        )
+        .bind(millis(now()))
+        .bind(owner)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if released > 0 {
+            w.wake_orchestrator().await?;
+        }
+        w.commit().await?;
+        Ok(released)
+    }
+
+    /// The work sessions of a task that still have an unfinished job of `kind` (queued or running).
+    pub async fn sessions_with_unfinished_job(
+        &self,
+        spec_task_id: SpecTaskId,
+        kind: JobKind,
+    ) -> Result<std::collections::HashSet<WorkSessionId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT work_session_id FROM jobs WHERE spec_task_id = $1 AND kind = $2 \
+             AND status IN ('queued', 'running') AND work_session_id IS NOT NULL",
+        )
+        .bind(spec_task_id.to_string())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| parse(r, "work_session_id")).collect()
+    }
+
+    /// Queues a scheduling pass over a task's work sessions (after a spawn, say).
+    pub async fn request_advance(&self, task: SpecTaskId) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        w.enqueue_job(JobKind::AdvanceImplementation, Some(task), None, now()).await?;
+        w.commit().await
     }
 
     /// When the next job becomes due (queued in the future, or a lease that will expire).

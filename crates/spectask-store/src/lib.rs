@@ -9,6 +9,7 @@
 mod admission;
 mod codec;
 mod connect;
+mod coordination;
 mod error;
 mod events;
 mod history;
@@ -16,19 +17,23 @@ mod history_batches;
 mod jobs;
 mod repositories;
 mod reviews;
+mod snapshot;
 mod spec_tasks;
 mod spec_versions;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod threads;
 mod work_sessions;
 mod write;
 
 pub use admission::WipLimits;
 pub use connect::DatabaseUrl;
+pub use coordination::NewCoordination;
 pub use error::StoreError;
 pub use history::NewHistoryEntry;
 pub use jobs::{JobOutcome, JobsSignal};
 pub use reviews::NewSpecReview;
+pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_tasks::{Applied, Page, SpecTaskFilter};
 pub use spec_versions::NewSpecVersion;
 pub use work_sessions::NewWorkSession;

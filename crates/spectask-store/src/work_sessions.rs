@@ -134,6 +134,39 @@ impl Store {
         rows.iter().map(work_session_from_row).collect()
     }
 
+    /// Like [`Self::transition_work_session`] for a caller that carries out the effects itself
+    /// (the step driving the session): the transition and its event are written, no job is queued.
+    pub async fn record_work_session_transition(
+        &self,
+        session: &WorkSession,
+        command: &WorkSessionCommand,
+    ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let applied = w.transition_work_session(session, command, false).await?;
+        w.commit().await?;
+        Ok(applied)
+    }
+
+    /// Stores what a session reported when it ended (its final message).
+    pub async fn set_work_session_summary(&self, id: WorkSessionId, summary: &str) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE work_sessions SET summary = $1 WHERE id = $2")
+            .bind(summary)
+            .bind(id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// What a session reported when it ended, if it did.
+    pub async fn work_session_summary(&self, id: WorkSessionId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT summary FROM work_sessions WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(|r| get::<Option<String>>(r, "summary")).transpose()?.flatten())
+    }
+
     /// Applies `command` to the work session as the caller saw it (see `transition_spec_task`).
     pub async fn transition_work_session(
         &self,
@@ -141,7 +174,7 @@ impl Store {
         command: &WorkSessionCommand,
     ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
         let mut w = self.begin_write().await?;
-        let applied = w.transition_work_session(session, command).await?;
+        let applied = w.transition_work_session(session, command, true).await?;
         w.commit().await?;
         Ok(applied)
     }
@@ -153,6 +186,7 @@ impl WriteTx<'_> {
         &mut self,
         session: &WorkSession,
         command: &WorkSessionCommand,
+        enqueue_effects: bool,
     ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
         let transition = session.state.apply(command)?;
         let now = now();
@@ -202,7 +236,7 @@ impl WriteTx<'_> {
                 at: now,
             })
             .await?;
-        for effect in &transition.effects {
+        for effect in transition.effects.iter().filter(|_| enqueue_effects) {
             self.enqueue_job(
                 JobKind::WorkSession(*effect),
                 Some(session.spec_task_id),

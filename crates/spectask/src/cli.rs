@@ -28,9 +28,35 @@ pub enum Command {
     /// Register git repositories with a running server (design-docs branch and worktree) and list
     /// them with the health of their design-docs branch.
     Repo(RepoArgs),
+    /// Agents: run the scripted ACP agent, or probe a profile.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Check and parse spec documents (requirements.md, design.md, tasks.md) on disk.
     #[command(subcommand)]
     Specs(SpecsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Run the scripted ACP agent on stdin/stdout (tests and the offline demo use it).
+    Scripted {
+        /// The script (TOML); without it every prompt is echoed.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Where sessions are kept so that a new process can load them.
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Start a profile's agent, initialize, try a session, and report.
+    Probe {
+        profile: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, env = "SPECTASK_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, env = "SPECTASK_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,14 +133,15 @@ pub enum TaskCommand {
     Show { id: String },
     /// Cancel a SpecTask: agents stop; branches and worktrees stay.
     Cancel { id: String },
-    /// Approve the spec under review: it is committed to the design-docs branch and implementation
-    /// is queued.
+    /// Approve what is under review: the spec (it is committed to the design-docs branch and
+    /// implementation is queued) or the implementation (the task is done and its branch merged).
     Approve {
         id: String,
         #[arg(long, short)]
         comment: Option<String>,
     },
-    /// Ask for a revised spec (a new version), saying what to change.
+    /// Ask for changes to what is under review: a revised spec (a new version), or more
+    /// implementation work (a follow-up session with your comments).
     RequestChanges {
         id: String,
         #[arg(long, short)]
@@ -139,6 +166,22 @@ pub enum TaskCommand {
     },
     /// Retry a failed task from the step that failed.
     Retry { id: String },
+    /// The task's work sessions as a tree (children under the session that spawned them).
+    Sessions { id: String },
+    /// Spawn a work session during implementation, as a child of another session.
+    Spawn {
+        id: String,
+        /// The parent work session's id.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// The agent profile to use (default: the task's).
+        #[arg(long)]
+        agent: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

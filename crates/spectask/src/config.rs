@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
-use spectask_agent::Profiles;
+use spectask_agent::{Profiles, RuntimeConfig};
 use spectask_orchestrator::OrchestratorConfig;
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +29,11 @@ struct OrchestratorSection {
     wip_per_repository: Option<usize>,
     wip_per_user: Option<usize>,
     history_window_seconds: Option<f64>,
+    max_parallel_sessions: Option<usize>,
+    /// `plan_task` (default) or `top_level`.
+    session_granularity: Option<String>,
+    max_live_agents: Option<usize>,
+    agent_stall_seconds: Option<f64>,
 }
 
 /// Everything read from the configuration file.
@@ -36,6 +41,7 @@ struct OrchestratorSection {
 pub struct Config {
     pub profiles: Profiles,
     pub orchestrator: OrchestratorConfig,
+    pub runtime: RuntimeConfig,
 }
 
 /// Reads `explicit`, else `<data_dir>/config.toml` when it exists, else the defaults.
@@ -52,7 +58,8 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     };
     let name =
         path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the built-in defaults".into());
-    let profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
+    let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
+    use_this_binary_for_scripted(&mut profiles);
     let file: File =
         toml::from_str(&text).with_context(|| format!("invalid [orchestrator] settings in {name}"))?;
     let o = file.orchestrator;
@@ -87,15 +94,52 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     if let Some(v) = o.history_window_seconds {
         config.history_window = seconds(v, "history_window_seconds")?;
     }
+    if let Some(v) = o.max_parallel_sessions {
+        config.max_parallel_sessions = v.max(1);
+    }
+    if let Some(v) = o.session_granularity.as_deref() {
+        config.granularity = match v {
+            "plan_task" => spectask_orchestrator::Granularity::PlanTask,
+            "top_level" => spectask_orchestrator::Granularity::TopLevel,
+            other => anyhow::bail!(
+                "[orchestrator] session_granularity = {other:?} in {name}; expected plan_task or top_level"
+            ),
+        };
+    }
+    let mut runtime = RuntimeConfig::default();
+    if let Some(v) = o.max_live_agents {
+        runtime.max_live_instances = v.max(1);
+    }
+    if let Some(v) = o.agent_stall_seconds {
+        runtime.stall_timeout = seconds(v, "agent_stall_seconds")?;
+    }
     for agent in [&config.default_planning_agent, &config.default_implementation_agent] {
         profiles
             .get(agent)
             .with_context(|| format!("[orchestrator] in {name} names an unknown agent profile"))?;
     }
-    Ok(Config { profiles, orchestrator: config })
+    Ok(Config { profiles, orchestrator: config, runtime })
 }
 
 fn seconds(value: f64, key: &str) -> anyhow::Result<Duration> {
     Duration::try_from_secs_f64(value)
         .with_context(|| format!("[orchestrator] {key} = {value} is not a duration"))
+}
+
+/// Profiles whose command is `spectask` (the `scripted` preset, and configs copying it) run this very
+/// binary, so they work without `spectask` on PATH and always match this version.
+fn use_this_binary_for_scripted(profiles: &mut Profiles) {
+    let Ok(exe) = std::env::current_exe() else { return };
+    let exe = exe.display().to_string();
+    let names: Vec<String> = profiles.names().map(str::to_owned).collect();
+    for name in names {
+        let Ok(profile) = profiles.get(&name) else { continue };
+        let mut profile = profile.clone();
+        if let spectask_agent::profiles::ProfileKind::Acp { command, .. } = &mut profile.kind {
+            if command == "spectask" {
+                *command = exe.clone();
+                profiles.insert(profile);
+            }
+        }
+    }
 }

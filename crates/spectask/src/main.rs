@@ -1,5 +1,6 @@
 //! The `spectask` binary: `main` only runs [`run`] and reports its error once.
 
+mod agent_cmd;
 mod cli;
 mod client;
 mod config;
@@ -7,6 +8,7 @@ mod demo;
 mod output;
 mod repo_cmd;
 mod serve;
+mod sessions_cmd;
 mod specs_cmd;
 mod task_cmd;
 
@@ -37,6 +39,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Task(args) => task_cmd::run(args).await,
             cli::Command::Repo(args) => repo_cmd::run(args).await,
             cli::Command::Specs(command) => specs_cmd::run(command),
+            cli::Command::Agent(command) => agent_cmd::run(command).await,
         }
     })
 }

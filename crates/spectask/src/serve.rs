@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use spectask_agent::AgentRuntime;
 use spectask_orchestrator::Orchestrator;
 use spectask_server::AppState;
 use spectask_store::{DatabaseUrl, Store};
@@ -59,12 +60,16 @@ pub async fn serve_until_signal(
     let node = node.unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
     config.orchestrator.node = node.clone();
     let shutdown = CancellationToken::new();
-    let orchestrator = Orchestrator::new(store.clone(), config.profiles, config.orchestrator);
+    let runtime = AgentRuntime::new(config.runtime.clone());
+    let orchestrator =
+        Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator);
     let engine = tokio::spawn(orchestrator.run(shutdown.clone()));
     println!("spectask listening on http://{addr}");
     ready(addr);
     let stop = shutdown.clone();
-    let served = spectask_server::serve(listener, AppState { store: store.clone(), node }, async move {
+    let state =
+        AppState { store: store.clone(), node, runtime, profiles: std::sync::Arc::new(config.profiles) };
+    let served = spectask_server::serve(listener, state, async move {
         shutdown_signal().await;
         stop.cancel();
     })

@@ -22,12 +22,16 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
             client.post(&format!("/spec-tasks/{}/cancel", encode(&id)), None).await?
         }
         TaskCommand::Retry { id } => client.post(&format!("/spec-tasks/{}/retry", encode(&id)), None).await?,
-        TaskCommand::Approve { id, comment } => review(&client, &id, "approve-specs", comment, &[]).await?,
+        TaskCommand::Approve { id, comment } => review(&client, &id, "approve", comment, &[]).await?,
         TaskCommand::Reject { id, comment } => review(&client, &id, "reject", comment, &[]).await?,
         TaskCommand::RequestChanges { id, comment, lines } => {
             review(&client, &id, "request-changes", comment, &lines).await?
         }
         TaskCommand::Spec { id, doc, version } => return spec(&client, &id, doc, version, json).await,
+        TaskCommand::Sessions { id } => return crate::sessions_cmd::sessions(&client, &id, json).await,
+        TaskCommand::Spawn { id, from, name, description, agent } => {
+            crate::sessions_cmd::spawn(&client, &id, &from, &name, description, agent).await?
+        }
     };
     // A review answers with the task and the review; show the task.
     let answer = if answer.get("review").is_some() && !json { answer["task"].clone() } else { answer };
@@ -130,6 +134,17 @@ async fn review(
     comment: Option<String>,
     lines: &[String],
 ) -> anyhow::Result<Value> {
+    // Implementation reviews have their own endpoints; the task's status says which review is open.
+    let task = client.get(&format!("/spec-tasks/{}", encode(id)), &[]).await?;
+    if task["status"] == "implementation_review" && action != "reject" {
+        let endpoint =
+            if action == "approve" { "approve-implementation" } else { "request-implementation-changes" };
+        let body = json!({ "comments": comment.unwrap_or_default(), "reviewer": std::env::var("USER").ok() });
+        return client
+            .post(&format!("/spec-tasks/{}/{endpoint}", encode(id)), Some(without_nulls(body)))
+            .await;
+    }
+    let action = if action == "approve" { "approve-specs" } else { action };
     let line_comments = lines.iter().map(|l| parse_line_comment(l)).collect::<anyhow::Result<Vec<_>>>()?;
     let body = json!({
         "comments": comment.unwrap_or_default(),
@@ -198,7 +213,7 @@ fn without_nulls(mut value: Value) -> Value {
 }
 
 /// Percent-encodes an id for use as one path segment.
-fn encode(id: &str) -> String {
+pub fn encode(id: &str) -> String {
     id.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),

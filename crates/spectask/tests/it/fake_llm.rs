@@ -34,10 +34,24 @@ pub fn spec_answer(marker: &str) -> String {
     )
 }
 
+/// A spec whose plan has two parallel tasks and a third depending on both.
+pub fn three_task_spec() -> String {
+    let base = spec_answer("three tasks");
+    let start = base.find("=== tasks.md ===").unwrap_or(base.len());
+    format!(
+        "{}=== tasks.md ===\n# Implementation Plan\n\n\
+         - [ ] 1. Add the user model (P)\n  - _Requirements: 1.1_\n\n\
+         - [ ] 2. Add the login route (P)\n  - _Requirements: 1.2_\n\n\
+         - [ ] 3. Wire login into the app\n  - _Requirements: 1.1, 1.2_\n  - _Depends: 1, 2_\n=== end ===\n",
+        &base[..start]
+    )
+}
+
 impl FakeLlm {
     /// Answers the n-th request with `answers[n]` (the last one repeats).
     pub fn start(answers: Vec<String>) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let state = (requests.clone(), Arc::new(answers));
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -72,7 +86,8 @@ async fn chat(State((requests, answers)): State<Shared>, body: axum::Json<Value>
     let answer = answers.get(n).or(answers.last()).cloned().unwrap_or_default();
     let mut sse = String::new();
     for piece in answer.as_bytes().chunks(200) {
-        let delta = json!({ "choices": [{ "index": 0, "delta": { "content": String::from_utf8_lossy(piece) } }] });
+        let delta =
+            json!({ "choices": [{ "index": 0, "delta": { "content": String::from_utf8_lossy(piece) } }] });
         sse.push_str(&format!("data: {delta}\n\n"));
     }
     let usage = json!({ "choices": [], "usage": { "prompt_tokens": 1200, "completion_tokens": 340 } });

@@ -4,6 +4,7 @@ mod demo;
 mod fake_llm;
 mod history;
 mod http;
+mod implementation;
 mod planning;
 mod repos;
 mod specs;

@@ -40,7 +40,8 @@ fn create_review_revise_approve_and_hand_off() {
     std::fs::write(data.join("config.toml"), config(&llm)).unwrap();
     let server = Server::start(&data, None);
 
-    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]));
+    let created =
+        json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]));
     let id = created["id"].as_str().unwrap().to_owned();
     let task = wait_for_status(&server, &id, "spec_review");
     assert_eq!(task["spec_version"], 1);
@@ -88,8 +89,11 @@ fn create_review_revise_approve_and_hand_off() {
     assert!(files.contains(&format!("specs/{handle}/reviews/2-approve.md")), "{files}");
     let message = git(&["log", "-1", "--format=%B", "helix-design-docs"]);
     assert!(message.contains(&format!("Spec-Task: {id}")), "{message}");
-    let metadata: Value =
-        serde_json::from_str(&git(&["show", &format!("helix-design-docs:specs/{handle}/spec-metadata.json")])).unwrap();
+    let metadata: Value = serde_json::from_str(&git(&[
+        "show",
+        &format!("helix-design-docs:specs/{handle}/spec-metadata.json"),
+    ]))
+    .unwrap();
     assert_eq!(metadata["implementation_tasks"].as_array().unwrap().len(), 2);
     assert_eq!(metadata["approvals"].as_array().unwrap().len(), 2);
     let fsck = Command::new("git").args(["fsck", "--strict"]).current_dir(&repo).output().unwrap();

@@ -1,0 +1,59 @@
+//! Agents for a task: which profile, which worktree, which live instance (on the node holding the
+//! task's lease).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use spectask_agent::{AgentInstance, AgentProfile};
+use spectask_core::{SpecTask, WorkSession};
+use spectask_git::TaskName;
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::repos;
+
+/// The profile serving a session: its own, else its task's, else the default.
+pub(crate) fn implementation_profile(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<AgentProfile, JobError> {
+    let name = session
+        .agent_profile
+        .clone()
+        .or_else(|| task.implementation_agent.clone())
+        .unwrap_or_else(|| ctx.config.default_implementation_agent.clone());
+    ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))
+}
+
+/// The task's worktree (`spectask/<task>` checked out at `.git-worktrees/<task>`), made on first use.
+pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
+}
+
+/// The task's agent instance on this node, after taking the task's lease.
+pub(crate) async fn instance(
+    ctx: &Ctx,
+    task: &SpecTask,
+    profile: &AgentProfile,
+    worktree: &std::path::Path,
+) -> Result<Arc<AgentInstance>, JobError> {
+    let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ctx.config.lease * 3).await?;
+    if !ours {
+        return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
+    }
+    ctx.runtime.instance(task.id, profile, worktree).await.map_err(|e| match e.session_outcome() {
+        spectask_agent::SessionOutcome::Interrupted => JobError::Retry(e.to_string()),
+        spectask_agent::SessionOutcome::Failed => JobError::Fatal(e.to_string()),
+    })
+}
+
+/// Stops the task's agent (the StopAgents step) and gives up its lease.
+pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(), JobError> {
+    ctx.runtime.stop(task).await;
+    ctx.store.release_task_lease(task, &ctx.config.node).await?;
+    Ok(())
+}

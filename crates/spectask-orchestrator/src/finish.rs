@@ -1,0 +1,145 @@
+//! The end of an implementation: the summary for review, follow-up sessions for requested changes,
+//! the merge (or a kept branch) and IMPLEMENTATION_COMPLETE.md.
+
+use serde_json::json;
+use spectask_core::{CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus};
+use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskName, Trailer};
+use spectask_store::NewCoordination;
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::repos;
+use crate::sessions::{SpawnRequest, advance, create_sessions};
+
+/// What was done, per session, with the files the task branch changed: the implementation summary.
+pub async fn implementation_summary(
+    store: &spectask_store::Store,
+    task: &SpecTask,
+) -> Result<String, spectask_store::StoreError> {
+    let mut out = format!(
+        "# {}\n\nSpec task `{}` ({}), spec version {}.\n\n",
+        task.title,
+        task.id,
+        task.handle(),
+        task.spec_version
+    );
+    out.push_str("## Work sessions\n\n");
+    for session in store.work_sessions_of(task.id).await? {
+        let plan = session
+            .plan_task
+            .as_ref()
+            .and_then(|p| p.id.clone())
+            .map(|i| format!("[{i}] "))
+            .unwrap_or_default();
+        out.push_str(&format!("### {plan}{} — {}\n\n", session.name, session.status()));
+        if let Some(summary) = store.work_session_summary(session.id).await?.filter(|s| !s.trim().is_empty())
+        {
+            out.push_str(&format!("{}\n\n", summary.trim()));
+        }
+        for entry in store.history_of_session(session.id).await? {
+            if entry.file == spectask_core::HistoryFile::CodeChanges && entry.content.starts_with("## Commit")
+            {
+                out.push_str(&entry.content);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The SummarizeImplementation step: the summary goes to the coordination log for the reviewer.
+pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::ImplementationReview {
+        return Ok(());
+    }
+    let sessions = ctx.store.work_sessions_of(id).await?;
+    let done = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed).count();
+    ctx.store
+        .record_coordination(NewCoordination {
+            spec_task_id: id,
+            kind: CoordinationKind::ReviewDecision,
+            from_session: None,
+            to_session: None,
+            message: format!(
+                "implementation ready for review: {done} of {} sessions completed",
+                sessions.len()
+            ),
+            data: json!({ "summary": implementation_summary(&ctx.store, &task).await? }),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The StartFollowUpSession step: a new session carrying the reviewer's comments.
+pub(crate) async fn follow_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::Implementation {
+        return Ok(());
+    }
+    create_sessions(ctx, &task).await?;
+    let comments = ctx
+        .store
+        .coordination_log(id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|e| e.kind == CoordinationKind::ReviewDecision && e.data["decision"] == "request_changes")
+        .map(|e| e.data["comments"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let request = SpawnRequest {
+        name: "Address review comments".to_owned(),
+        description: format!("The reviewer asked for changes to the implementation:\n\n{comments}"),
+        agent_profile: None,
+        priority: task.priority,
+    };
+    crate::sessions::spawn(&ctx.store, &task, None, request).await?;
+    advance(ctx, id, None).await
+}
+
+/// The MergeTaskBranch step: the task branch into the default branch (fast-forward or merge commit).
+pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let spec_task = task.id.to_string();
+    let outcome = repos::blocking(move || repo.merge_task(&name, &spec_task)).await?;
+    let message = match outcome {
+        MergeOutcome::AlreadyMerged { tip } => {
+            format!("{} already contained the task branch ({tip})", repository.default_branch)
+        }
+        MergeOutcome::FastForward { tip } => format!("{} fast-forwarded to {tip}", repository.default_branch),
+        MergeOutcome::MergeCommit { tip } => format!("merged into {} as {tip}", repository.default_branch),
+    };
+    ctx.store
+        .record_coordination(NewCoordination {
+            spec_task_id: id,
+            kind: CoordinationKind::Handoff,
+            from_session: None,
+            to_session: None,
+            message,
+            data: json!({}),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The WriteImplementationComplete step: `sessions/<task>/IMPLEMENTATION_COMPLETE.md`.
+pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    let summary = implementation_summary(&ctx.store, &task).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let path = format!("sessions/{}/IMPLEMENTATION_COMPLETE.md", task.handle());
+    let message = format!("complete({}): {}", task.handle(), task.title);
+    let task_id = task.id.to_string();
+    repos::blocking(move || {
+        repo.commit_design_docs(&DesignDocsCommit {
+            message,
+            trailers: vec![Trailer::new("Spec-Task", task_id)?],
+            writes: vec![FileWrite::put(path, summary.into_bytes())],
+        })
+        .map(drop)
+    })
+    .await
+}

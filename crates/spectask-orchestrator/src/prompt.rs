@@ -1,0 +1,156 @@
+//! The prompt of a work session, built from the spec: its plan task, the requirements it references
+//! in full, the relevant design sections, progress so far and what sibling sessions finished.
+
+use spectask_core::{SpecDocuments, SpecTask, WorkSession};
+use spectask_spec::{DesignDoc, TaskPlan, parse_design, parse_requirements};
+
+/// Bounds of each part, so one huge document cannot crowd out the rest.
+const MAX_DESIGN_BYTES: usize = 12 * 1024;
+const MAX_PROGRESS_BYTES: usize = 6 * 1024;
+
+/// What a sibling session finished, for context.
+pub(crate) struct Sibling {
+    pub name: String,
+    pub summary: String,
+}
+
+pub(crate) struct SessionPrompt<'a> {
+    pub task: &'a SpecTask,
+    pub session: &'a WorkSession,
+    /// The approved spec (absent for kinds without planning).
+    pub spec: Option<&'a SpecDocuments>,
+    pub progress: Option<&'a str>,
+    pub siblings: &'a [Sibling],
+}
+
+impl SessionPrompt<'_> {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let s = self.session;
+        out.push_str(&format!(
+            "You are working on \"{}\" in this repository (your working directory is the task's git worktree).\n\n",
+            self.task.title
+        ));
+        match &s.plan_task {
+            Some(plan_task) => {
+                let id = plan_task.id.as_deref().map(|i| format!("{i} ")).unwrap_or_default();
+                out.push_str(&format!("## Your task: {id}{}\n\n", plan_task.title));
+                if !plan_task.description.trim().is_empty() {
+                    out.push_str(&format!("{}\n\n", plan_task.description.trim()));
+                }
+            }
+            None => {
+                out.push_str(&format!("## Your task: {}\n\n", s.name));
+                let text = if s.description.trim().is_empty() { &self.task.prompt } else { &s.description };
+                out.push_str(&format!("{}\n\n", text.trim()));
+            }
+        }
+        if let Some(spec) = self.spec {
+            self.requirements(spec, &mut out);
+            self.design(spec, &mut out);
+        }
+        if let Some(progress) = self.progress.filter(|p| !p.trim().is_empty()) {
+            out.push_str("## Progress so far\n\n");
+            out.push_str(&cut(progress, MAX_PROGRESS_BYTES));
+            out.push_str("\n\n");
+        }
+        if !self.siblings.is_empty() {
+            out.push_str("## Finished by other sessions of this task\n\n");
+            for sibling in self.siblings {
+                out.push_str(&format!("- {}: {}\n", sibling.name, one_line(&sibling.summary)));
+            }
+            out.push('\n');
+        }
+        out.push_str(
+            "## How to work\n\n\
+             - Change only files inside your working directory; other sessions work beside you.\n\
+             - Do not commit: spectask commits your changes with the task's trailers when you finish.\n\
+             - When you are done, answer with a short summary: what you changed, and which tests you ran.\n",
+        );
+        out
+    }
+
+    /// The full text of every requirement the plan task references (by criterion or requirement id).
+    fn requirements(&self, spec: &SpecDocuments, out: &mut String) {
+        let Some(plan_task) = &self.session.plan_task else { return };
+        let plan = TaskPlan::parse(&spec.tasks);
+        let refs: Vec<String> = plan
+            .tasks()
+            .iter()
+            .find(|t| t.index == plan_task.index as usize)
+            .map(|t| t.requirements.clone())
+            .unwrap_or_default();
+        if refs.is_empty() {
+            return;
+        }
+        let doc = parse_requirements(&spec.requirements);
+        out.push_str("## Requirements this task implements\n\n");
+        for requirement in &doc.requirements {
+            let wanted = requirement.criteria.iter().any(|c| refs.iter().any(|r| r == &c.id))
+                || refs.iter().any(|r| r == &requirement.id);
+            if !wanted {
+                continue;
+            }
+            let title = requirement.title.as_deref().map(|t| format!(": {t}")).unwrap_or_default();
+            out.push_str(&format!("### Requirement {}{title}\n", requirement.id));
+            if let Some(story) = &requirement.user_story {
+                out.push_str(&format!("{story}\n"));
+            }
+            for c in &requirement.criteria {
+                if refs.iter().any(|r| r == &c.id || r == &requirement.id) {
+                    out.push_str(&format!("- {} {}\n", c.id, c.text.trim()));
+                }
+            }
+            out.push('\n');
+        }
+    }
+
+    /// Overview and Architecture always; other sections when they mention the task's words.
+    fn design(&self, spec: &SpecDocuments, out: &mut String) {
+        let doc: DesignDoc = parse_design(&spec.design);
+        let keywords: Vec<String> = self
+            .session
+            .plan_task
+            .as_ref()
+            .map(|p| p.title.as_str())
+            .unwrap_or(self.session.name.as_str())
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 3)
+            .map(str::to_lowercase)
+            .collect();
+        let mut text = String::new();
+        for section in &doc.sections {
+            let title = section.title.to_lowercase();
+            let always = title.contains("overview") || title.contains("architecture");
+            let body = section.body.to_lowercase();
+            if always || keywords.iter().any(|k| body.contains(k.as_str())) {
+                text.push_str(&format!("### {}\n\n{}\n\n", section.title, section.body.trim()));
+            }
+        }
+        if !text.is_empty() {
+            out.push_str("## Design (relevant sections)\n\n");
+            out.push_str(&cut(&text, MAX_DESIGN_BYTES));
+            out.push('\n');
+        }
+    }
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}\n[… cut at {max} bytes]", &text[..end])
+}
+
+fn one_line(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 200 {
+        format!("{}…", line.chars().take(200).collect::<String>())
+    } else {
+        line
+    }
+}

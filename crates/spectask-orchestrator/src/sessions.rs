@@ -1,0 +1,345 @@
+//! Work sessions of an implementation: made from the plan, blocked and unblocked by its
+//! dependencies, started up to the per-task limit, and the task submitted for review when all are done.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+use spectask_core::{
+    CoordinationKind, JobKind, PlanTaskRef, Priority, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
+    TaskKind, WorkSession, WorkSessionCommand, WorkSessionEffect, WorkSessionId, WorkSessionPhase,
+    WorkSessionStatus,
+};
+use spectask_spec::TaskPlan;
+use spectask_store::{NewCoordination, NewWorkSession, StoreError};
+
+use crate::config::Granularity;
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+
+/// The StartImplementation step: the task's sessions exist (made once), then they are scheduled.
+pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::Implementation {
+        return Ok(());
+    }
+    create_sessions(ctx, &task).await?;
+    advance(ctx, id, None).await
+}
+
+/// Makes the task's implementation sessions unless they exist: one per plan task (or per top-level
+/// task), or one session for kinds without a plan.
+pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<Vec<WorkSession>, JobError> {
+    let existing = ctx.store.work_sessions_of(task.id).await?;
+    if !existing.is_empty() {
+        return Ok(existing);
+    }
+    let units = match task.kind {
+        TaskKind::Spec => {
+            let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
+            plan_units(&TaskPlan::parse(&version.documents.tasks), ctx.config.granularity)
+        }
+        TaskKind::Interactive | TaskKind::CodingSession => {
+            vec![(task.title.clone(), task.prompt.clone(), None)]
+        }
+    };
+    if units.is_empty() {
+        return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+    }
+    let mut made = Vec::new();
+    for (name, description, plan_task) in units {
+        made.push(
+            ctx.store
+                .create_work_session(NewWorkSession {
+                    spec_task_id: task.id,
+                    parent_id: None,
+                    spawned_by_id: None,
+                    name,
+                    description,
+                    phase: WorkSessionPhase::Implementation,
+                    plan_task,
+                    agent_profile: None,
+                    agent_config: json!({}),
+                    priority: task.priority,
+                })
+                .await?,
+        );
+    }
+    Ok(made)
+}
+
+type Unit = (String, String, Option<PlanTaskRef>);
+
+/// The plan tasks that become sessions: open, not optional; leaves, or top-level tasks with their
+/// sub-tasks folded into the description.
+fn plan_units(plan: &TaskPlan, granularity: Granularity) -> Vec<Unit> {
+    let tasks = plan.tasks();
+    let chosen = tasks.iter().filter(|t| {
+        let open = t.state != spectask_spec::TaskState::Done && !t.optional;
+        match granularity {
+            Granularity::PlanTask => open && t.children.is_empty(),
+            Granularity::TopLevel => open && t.parent.is_none(),
+        }
+    });
+    chosen
+        .map(|t| {
+            let mut description = t.details.join("\n");
+            if granularity == Granularity::TopLevel {
+                for &child in &t.children {
+                    if let Some(c) = tasks.get(child) {
+                        description.push_str(&format!(
+                            "\n- [ ] {} {}",
+                            c.id.as_deref().unwrap_or(""),
+                            c.title
+                        ));
+                    }
+                }
+            }
+            let label = t.id.as_deref().map(|i| format!("{i} ")).unwrap_or_default();
+            (
+                format!("{label}{}", t.title),
+                description.trim().to_owned(),
+                Some(PlanTaskRef {
+                    index: u32::try_from(t.index).unwrap_or(u32::MAX),
+                    id: t.id.clone(),
+                    title: t.title.clone(),
+                    description: description.trim().to_owned(),
+                }),
+            )
+        })
+        .collect()
+}
+
+/// For each session, the sessions it must wait for (from the plan's dependencies; a dependency on a
+/// parent task means all of that parent's sessions).
+async fn waits(
+    ctx: &Ctx,
+    task: &SpecTask,
+    sessions: &[WorkSession],
+) -> Result<HashMap<WorkSessionId, Vec<WorkSessionId>>, JobError> {
+    let mut waits = HashMap::new();
+    if task.kind != TaskKind::Spec {
+        return Ok(waits);
+    }
+    let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
+    let plan = TaskPlan::parse(&version.documents.tasks);
+    let graph = plan.dependency_graph();
+    let by_index: HashMap<usize, WorkSessionId> =
+        sessions.iter().filter_map(|s| s.plan_task.as_ref().map(|p| (p.index as usize, s.id))).collect();
+    // The sessions covering plan task `i`: itself, or every session under it.
+    let covering = |i: usize| -> Vec<WorkSessionId> {
+        let mut out = Vec::new();
+        let mut stack = vec![i];
+        while let Some(j) = stack.pop() {
+            if let Some(id) = by_index.get(&j) {
+                out.push(*id);
+            } else if let Some(t) = plan.tasks().get(j) {
+                stack.extend(t.children.iter().copied());
+            }
+        }
+        out
+    };
+    for session in sessions {
+        let Some(plan_task) = &session.plan_task else { continue };
+        let mut deps: Vec<WorkSessionId> = Vec::new();
+        let mut index = Some(plan_task.index as usize);
+        // A task's own dependencies, and those of its ancestors.
+        while let Some(i) = index {
+            for &d in graph.depends_on(i) {
+                deps.extend(covering(d).into_iter().filter(|id| *id != session.id));
+            }
+            index = plan.tasks().get(i).and_then(|t| t.parent);
+        }
+        deps.sort();
+        deps.dedup();
+        waits.insert(session.id, deps);
+    }
+    Ok(waits)
+}
+
+/// Moves the implementation forward: blocks and unblocks by dependencies, starts sessions up to the
+/// per-task limit, and submits the task for review when every session completed. Safe to run
+/// concurrently: a lost race is a conflict, which is skipped.
+///
+/// A session counts as done once its commit step ran (its changes are on the task branch), so a
+/// dependent session never starts on, or commits, work that is not yet attributed. `finishing` is
+/// the session whose commit step is calling.
+pub(crate) async fn advance(
+    ctx: &Ctx,
+    id: SpecTaskId,
+    finishing: Option<WorkSessionId>,
+) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::Implementation {
+        return Ok(());
+    }
+    let sessions = ctx.store.work_sessions_of(id).await?;
+    let waits = waits(ctx, &task, &sessions).await?;
+    let committing = ctx
+        .store
+        .sessions_with_unfinished_job(id, JobKind::WorkSession(WorkSessionEffect::CommitChanges))
+        .await?;
+    let completed: HashSet<WorkSessionId> = sessions
+        .iter()
+        .filter(|s| s.status() == WorkSessionStatus::Completed)
+        .filter(|s| Some(s.id) == finishing || !committing.contains(&s.id))
+        .map(|s| s.id)
+        .collect();
+    let mut busy = sessions
+        .iter()
+        .filter(|s| matches!(s.status(), WorkSessionStatus::Running | WorkSessionStatus::Interrupted))
+        .count();
+    let mut ready = Vec::new();
+    for session in &sessions {
+        let unmet: Vec<WorkSessionId> = waits
+            .get(&session.id)
+            .map(|d| d.iter().filter(|d| !completed.contains(d)).copied().collect())
+            .unwrap_or_default();
+        match session.status() {
+            WorkSessionStatus::Pending if !unmet.is_empty() => {
+                let names = names_of(&sessions, &unmet);
+                let command = WorkSessionCommand::Block { waiting_on: unmet };
+                if apply(ctx, session, &command).await? {
+                    coordinate(
+                        ctx,
+                        session,
+                        CoordinationKind::SessionBlocked,
+                        format!("waiting for {names}"),
+                    )
+                    .await?;
+                }
+            }
+            WorkSessionStatus::Blocked if unmet.is_empty() => {
+                if apply(ctx, session, &WorkSessionCommand::Unblock).await? {
+                    coordinate(ctx, session, CoordinationKind::SessionUnblocked, "dependencies done".into())
+                        .await?;
+                    ready.push(session);
+                }
+            }
+            WorkSessionStatus::Pending => ready.push(session),
+            _ => {}
+        }
+    }
+    ready.sort_by_key(|s| {
+        (std::cmp::Reverse(s.priority), s.plan_task.as_ref().map(|p| p.index), s.created_at)
+    });
+    for session in ready {
+        if busy >= ctx.config.max_parallel_sessions {
+            break;
+        }
+        let current = ctx.store.work_session(session.id).await?;
+        if current.status() == WorkSessionStatus::Pending
+            && apply(ctx, &current, &WorkSessionCommand::Start).await?
+        {
+            busy += 1;
+            let what =
+                current.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| current.name.clone());
+            coordinate(ctx, &current, CoordinationKind::SessionStarted, format!("started: {what}")).await?;
+        }
+    }
+    let all = ctx.store.work_sessions_of(id).await?;
+    let finished = |s: &&WorkSession| match s.status() {
+        WorkSessionStatus::Completed => completed.contains(&s.id),
+        WorkSessionStatus::Cancelled => true,
+        _ => false,
+    };
+    if !all.is_empty()
+        && all.iter().all(|s| finished(&s))
+        && all.iter().any(|s| s.status() == WorkSessionStatus::Completed)
+    {
+        match ctx.store.transition_spec_task(&task, &SpecTaskCommand::SubmitImplementation).await {
+            Ok(_) | Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Applies a command whose effects the engine queues; false when another worker got there first.
+async fn apply(ctx: &Ctx, session: &WorkSession, command: &WorkSessionCommand) -> Result<bool, JobError> {
+    match ctx.store.transition_work_session(session, command).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub(crate) async fn coordinate(
+    ctx: &Ctx,
+    session: &WorkSession,
+    kind: CoordinationKind,
+    message: String,
+) -> Result<(), JobError> {
+    let data = json!({ "session": session.name, "plan_task": session.plan_task.as_ref().and_then(|p| p.id.clone()) });
+    ctx.store
+        .record_coordination(NewCoordination {
+            spec_task_id: session.spec_task_id,
+            kind,
+            from_session: Some(session.id),
+            to_session: None,
+            message,
+            data,
+        })
+        .await?;
+    Ok(())
+}
+
+fn names_of(sessions: &[WorkSession], ids: &[WorkSessionId]) -> String {
+    ids.iter()
+        .filter_map(|id| sessions.iter().find(|s| s.id == *id).map(|s| s.name.clone()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a spawned session is.
+#[derive(Clone, Debug)]
+pub struct SpawnRequest {
+    pub name: String,
+    pub description: String,
+    pub agent_profile: Option<String>,
+    pub priority: Priority,
+}
+
+/// Creates a child session of `parent` (or a top-level one) in a task under implementation, and
+/// schedules it.
+pub async fn spawn(
+    store: &spectask_store::Store,
+    task: &SpecTask,
+    parent: Option<&WorkSession>,
+    request: SpawnRequest,
+) -> Result<WorkSession, StoreError> {
+    if task.status() != SpecTaskStatus::Implementation {
+        return Err(StoreError::Transition(spectask_core::TransitionError::Illegal {
+            entity: "spec task",
+            command: "spawn a work session in",
+            status: task.status().as_str(),
+            hint: Some("sessions are spawned during implementation"),
+        }));
+    }
+    let session = store
+        .create_work_session(NewWorkSession {
+            spec_task_id: task.id,
+            parent_id: parent.map(|p| p.id),
+            spawned_by_id: parent.map(|p| p.id),
+            name: request.name,
+            description: request.description,
+            phase: WorkSessionPhase::Implementation,
+            plan_task: None,
+            agent_profile: request.agent_profile,
+            agent_config: json!({}),
+            priority: request.priority,
+        })
+        .await?;
+    store
+        .record_coordination(NewCoordination {
+            spec_task_id: task.id,
+            kind: CoordinationKind::SessionSpawned,
+            from_session: parent.map(|p| p.id),
+            to_session: Some(session.id),
+            message: format!("spawned: {}", session.name),
+            data: json!({ "description": session.description }),
+        })
+        .await?;
+    // Scheduling is the engine's: a job for the task wakes it.
+    store.request_advance(task.id).await?;
+    Ok(session)
+}

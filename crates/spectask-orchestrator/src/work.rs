@@ -1,0 +1,97 @@
+//! The end of a work session's turn: its changes committed to the task branch with trailers, its
+//! plan task ticked, the coordination log told, and the implementation moved forward.
+
+use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, TaskKind, WorkSessionId, WorkSessionStatus};
+use spectask_git::{TaskName, WorkSessionCommit};
+use spectask_spec::{TaskPlan, TaskState};
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::sessions::{advance, coordinate};
+use crate::{markers, record, repos};
+
+/// The CommitChanges step.
+pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), JobError> {
+    let session = ctx.store.work_session(id).await?;
+    if session.status() != WorkSessionStatus::Completed {
+        return Ok(());
+    }
+    let task = ctx.store.spec_task(session.spec_task_id).await?;
+    let implements = requirement_ids(ctx, &task, &session).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let commit = WorkSessionCommit {
+        message: format!("{}: {}", task.handle(), session.name),
+        spec_task: task.id.to_string(),
+        work_session: session.id.to_string(),
+        implements,
+    };
+    // Committing again after a crash finds nothing left to commit: the step is idempotent.
+    let committed = repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;
+    let summary = ctx.store.work_session_summary(id).await?.unwrap_or_default();
+    if let Some(c) = &committed {
+        let files: Vec<String> =
+            c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
+        record::history(
+            ctx,
+            &session,
+            HistoryFile::CodeChanges,
+            format!("## Commit {}\n\n{}\n\nReasoning: {}\n\n", c.commit, files.join("\n"), summary.trim()),
+        )
+        .await?;
+    }
+    if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
+        markers::set(ctx, &task, &plan_id, TaskState::Done).await?;
+        coordinate(ctx, &session, CoordinationKind::PlanTaskDone, format!("{plan_id} done")).await?;
+    }
+    let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
+    let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
+    coordinate(
+        ctx,
+        &session,
+        CoordinationKind::SessionCompleted,
+        format!("completed ({files} files changed) {line}"),
+    )
+    .await?;
+    advance(ctx, task.id, Some(id)).await
+}
+
+/// The requirement ids the session's plan task references (its `Implements:` trailer).
+async fn requirement_ids(
+    ctx: &Ctx,
+    task: &spectask_core::SpecTask,
+    session: &spectask_core::WorkSession,
+) -> Result<Vec<String>, JobError> {
+    let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };
+    if task.kind != TaskKind::Spec {
+        return Ok(Vec::new());
+    }
+    let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
+    let plan = TaskPlan::parse(&version.documents.tasks);
+    Ok(plan.tasks().get(plan_task.index as usize).map(|t| t.requirements.clone()).unwrap_or_default())
+}
+
+/// The ResumeImplementation step (after a retry of a failed task): failed sessions are retried,
+/// interrupted ones resumed, then scheduling continues.
+pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != spectask_core::SpecTaskStatus::Implementation {
+        return Ok(());
+    }
+    crate::sessions::create_sessions(ctx, &task).await?;
+    for session in ctx.store.work_sessions_of(id).await? {
+        let command = match session.status() {
+            WorkSessionStatus::Failed => spectask_core::WorkSessionCommand::Retry,
+            WorkSessionStatus::Interrupted => spectask_core::WorkSessionCommand::Resume,
+            _ => continue,
+        };
+        match ctx.store.transition_work_session(&session, &command).await {
+            Ok(_)
+            | Err(spectask_store::StoreError::Conflict { .. } | spectask_store::StoreError::Transition(_)) => {
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    advance(ctx, id, None).await
+}

@@ -1,0 +1,93 @@
+//! Coordination events: per-SpecTask, durable, gap-free ordered log of what sessions did and said.
+
+use serde_json::json;
+use spectask_core::{CoordinationEvent, CoordinationKind, EventKind, SpecTaskId, WorkSessionId};
+use sqlx::any::AnyRow;
+
+use crate::codec::{get, json, millis, now, opt_parse, parse, time};
+use crate::events::NewEvent;
+use crate::{Store, StoreError};
+
+/// An event to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCoordination {
+    pub spec_task_id: SpecTaskId,
+    pub kind: CoordinationKind,
+    pub from_session: Option<WorkSessionId>,
+    pub to_session: Option<WorkSessionId>,
+    pub message: String,
+    pub data: serde_json::Value,
+}
+
+impl Store {
+    /// Appends to the task's coordination log (next `seq`, no gaps) and records the outbox event.
+    pub async fn record_coordination(&self, new: NewCoordination) -> Result<CoordinationEvent, StoreError> {
+        let at = now();
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(seq), 0) AS last FROM coordination_events WHERE spec_task_id = $1",
+        )
+        .bind(new.spec_task_id.to_string())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let seq: i64 = get::<i64>(&row, "last")? + 1;
+        sqlx::query(
+            "INSERT INTO coordination_events (spec_task_id, seq, kind, from_session, to_session, message, data, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new.spec_task_id.to_string())
+        .bind(seq)
+        .bind(new.kind.as_str())
+        .bind(new.from_session.map(|id| id.to_string()))
+        .bind(new.to_session.map(|id| id.to_string()))
+        .bind(&new.message)
+        .bind(new.data.to_string())
+        .bind(millis(at))
+        .execute(&mut *w.tx)
+        .await?;
+        w.append_event(NewEvent {
+            kind: EventKind::CoordinationRecorded,
+            spec_task_id: Some(new.spec_task_id),
+            work_session_id: new.from_session,
+            payload: json!({ "seq": seq, "kind": new.kind, "message": new.message, "to_session": new.to_session }),
+            at,
+        })
+        .await?;
+        w.commit().await?;
+        Ok(CoordinationEvent {
+            spec_task_id: new.spec_task_id,
+            seq,
+            kind: new.kind,
+            from_session: new.from_session,
+            to_session: new.to_session,
+            message: new.message,
+            data: new.data,
+            at,
+        })
+    }
+
+    /// The task's coordination log, in order.
+    pub async fn coordination_log(&self, id: SpecTaskId) -> Result<Vec<CoordinationEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT spec_task_id, seq, kind, from_session, to_session, message, data, at \
+             FROM coordination_events WHERE spec_task_id = $1 ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+fn from_row(row: &AnyRow) -> Result<CoordinationEvent, StoreError> {
+    Ok(CoordinationEvent {
+        spec_task_id: parse(row, "spec_task_id")?,
+        seq: get(row, "seq")?,
+        kind: parse(row, "kind")?,
+        from_session: opt_parse(row, "from_session")?,
+        to_session: opt_parse(row, "to_session")?,
+        message: get(row, "message")?,
+        data: json(row, "data")?,
+        at: time(row, "at")?,
+    })
+}

@@ -1,0 +1,143 @@
+//! Threads (the agent-side session of a WorkSession) and task leases (which node holds a task's
+//! agent instance).
+
+use std::time::Duration;
+
+use spectask_core::{SpecTaskId, Thread, ThreadId, ThreadStatus, WorkSessionId};
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+
+use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
+use crate::{Store, StoreError};
+
+impl Store {
+    /// The thread of a work session, if one was opened.
+    pub async fn thread_of(&self, work_session: WorkSessionId) -> Result<Option<Thread>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, work_session_id, agent_instance_id, acp_session_id, status, last_activity_at, created_at \
+             FROM threads WHERE work_session_id = $1",
+        )
+        .bind(work_session.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(thread_from_row).transpose()
+    }
+
+    /// Records the agent's session id for a work session (its thread), creating the thread on first use.
+    pub async fn record_thread(
+        &self,
+        work_session: WorkSessionId,
+        acp_session_id: &str,
+        status: ThreadStatus,
+    ) -> Result<Thread, StoreError> {
+        let at = millis(now());
+        let mut w = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE threads SET acp_session_id = $1, status = $2, last_activity_at = $3 WHERE work_session_id = $4",
+        )
+        .bind(acp_session_id)
+        .bind(status.as_str())
+        .bind(at)
+        .bind(work_session.to_string())
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO threads (id, work_session_id, acp_session_id, status, last_activity_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(ThreadId::from_uuid(Uuid::now_v7()).to_string())
+            .bind(work_session.to_string())
+            .bind(acp_session_id)
+            .bind(status.as_str())
+            .bind(at)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.commit().await?;
+        self.thread_of(work_session)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { entity: "thread", reference: work_session.to_string() })
+    }
+
+    /// Takes or renews the lease on a task's agent instance for `owner`; false while another node's
+    /// lease is fresh.
+    pub async fn acquire_task_lease(
+        &self,
+        task: SpecTaskId,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = now();
+        let until = millis(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30)));
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query("SELECT owner, expires_at FROM task_leases WHERE spec_task_id = $1")
+            .bind(task.to_string())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let ours = match &row {
+            None => {
+                sqlx::query("INSERT INTO task_leases (spec_task_id, owner, expires_at) VALUES ($1, $2, $3)")
+                    .bind(task.to_string())
+                    .bind(owner)
+                    .bind(until)
+                    .execute(&mut *w.tx)
+                    .await?;
+                true
+            }
+            Some(r) => {
+                let holder: String = get(r, "owner")?;
+                let expires: i64 = get(r, "expires_at")?;
+                if holder == owner || expires < millis(now) {
+                    sqlx::query("UPDATE task_leases SET owner = $1, expires_at = $2 WHERE spec_task_id = $3")
+                        .bind(owner)
+                        .bind(until)
+                        .bind(task.to_string())
+                        .execute(&mut *w.tx)
+                        .await?;
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        w.commit().await?;
+        Ok(ours)
+    }
+
+    /// Renews every task lease `owner` holds (called while its agent instances live).
+    pub async fn renew_task_leases(&self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
+        let until = millis(now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30)));
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE task_leases SET expires_at = $1 WHERE owner = $2")
+            .bind(until)
+            .bind(owner)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Gives up the lease on a task (its agent stopped).
+    pub async fn release_task_lease(&self, task: SpecTaskId, owner: &str) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM task_leases WHERE spec_task_id = $1 AND owner = $2")
+            .bind(task.to_string())
+            .bind(owner)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+}
+
+fn thread_from_row(row: &AnyRow) -> Result<Thread, StoreError> {
+    Ok(Thread {
+        id: parse(row, "id")?,
+        work_session_id: parse(row, "work_session_id")?,
+        agent_instance_id: opt_parse(row, "agent_instance_id")?,
+        acp_session_id: get(row, "acp_session_id")?,
+        status: parse(row, "status")?,
+        last_activity_at: opt_time(row, "last_activity_at")?,
+        created_at: time(row, "created_at")?,
+    })
+}

@@ -1,0 +1,65 @@
+//! `spectask agent …`: the scripted ACP agent (for tests and the demo) and probing a profile.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use spectask_agent::scripted::{Script, run_scripted_agent};
+use spectask_agent::{ProbeOptions, RuntimeConfig, SessionProbe, probe};
+
+use crate::cli::AgentCommand;
+use crate::config;
+
+pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AgentCommand::Scripted { script, state_dir } => {
+            // Stdout carries only ACP: nothing else may print there.
+            let script = match &script {
+                Some(path) => Script::load(path)?,
+                None => Script::default(),
+            };
+            run_scripted_agent(script, state_dir).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        AgentCommand::Probe { profile, json, config: path, data_dir } => {
+            let data_dir = match data_dir {
+                Some(d) => d,
+                None => crate::serve::default_data_dir()?,
+            };
+            let config = config::load(path.as_deref(), &data_dir)?;
+            let profile = config.profiles.get(&profile)?.clone();
+            let options = ProbeOptions {
+                config: RuntimeConfig {
+                    request_timeout: std::time::Duration::from_secs(20),
+                    ..RuntimeConfig::default()
+                },
+            };
+            let report = probe(&profile, options)
+                .await
+                .with_context(|| format!("probing agent profile {}", profile.name))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let value = serde_json::to_value(&report)?;
+                println!("profile           {}", report.profile);
+                println!(
+                    "agent             {} {}",
+                    value["name"].as_str().unwrap_or("?"),
+                    value["version"].as_str().unwrap_or("")
+                );
+                println!("protocol version  {}", value["protocol_version"]);
+                println!("capabilities      {}", value["capabilities"]);
+                println!("auth methods      {}", value["auth_methods"]);
+                match &report.session {
+                    SessionProbe::Created { session_id } => {
+                        println!("session           created ({session_id})")
+                    }
+                    SessionProbe::AuthRequired { message } => {
+                        println!("session           auth_required: {message}")
+                    }
+                    SessionProbe::Failed { message } => println!("session           failed: {message}"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `spectask task sessions|spawn`: the session tree of a task and spawning work into it.
+
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use crate::client::ApiClient;
+use crate::output::text;
+use crate::task_cmd::encode;
+
+/// Prints the session tree: children under their parent, with status and plan task.
+pub async fn sessions(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let sessions = client.get(&format!("/spec-tasks/{}/work-sessions", encode(id)), &[]).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&sessions)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let all = sessions.as_array().cloned().unwrap_or_default();
+    if all.is_empty() {
+        println!("no work sessions yet");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", tree(&all));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn tree(all: &[Value]) -> String {
+    fn walk(all: &[Value], parent: &Value, depth: usize, out: &mut String) {
+        for s in all.iter().filter(|s| &s["parent_id"] == parent) {
+            let detail = match s["state"]["status"].as_str() {
+                Some("blocked") => " (waiting on other sessions)".to_owned(),
+                Some("failed" | "interrupted") => format!(" ({})", text(&s["state"], "reason")),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "{}{} {:<11} {}{detail}\n",
+                "  ".repeat(depth),
+                if depth == 0 { "-" } else { "└" },
+                text(s, "status"),
+                text(s, "name"),
+            ));
+            walk(all, &s["id"], depth + 1, out);
+        }
+    }
+    let mut out = String::new();
+    walk(all, &Value::Null, 0, &mut out);
+    out
+}
+
+pub async fn spawn(
+    client: &ApiClient,
+    task: &str,
+    from: &str,
+    name: &str,
+    description: Option<String>,
+    agent: Option<String>,
+) -> anyhow::Result<Value> {
+    let mut body = json!({ "name": name, "description": description.unwrap_or_default() });
+    if let Some(agent) = agent {
+        body["agent_profile"] = json!(agent);
+    }
+    client
+        .post(&format!("/spec-tasks/{}/work-sessions/{}/spawn", encode(task), encode(from)), Some(body))
+        .await
+}

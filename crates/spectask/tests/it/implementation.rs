@@ -1,0 +1,212 @@
+//! The implementation phase through the real binary: a scripted ACP agent works through a plan
+//! (two parallel tasks, one depending on both) plus a spawned child; review; merge.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake_llm::{FakeLlm, three_task_spec};
+use crate::planning::wait_for_status;
+use crate::support::{Server, git_repo, json, stderr};
+
+pub const CODER_SCRIPT: &str = r##"
+[[rule]]
+match = "*Your task: 1 Add the user model*"
+steps = [
+  { plan = [{ content = "write the model", status = "in_progress" }] },
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { plan = [{ content = "write the model", status = "completed" }] },
+  { message = "Added src/user.js. Ran node --test: 2 passed." },
+]
+
+[[rule]]
+match = "*Your task: 2 Add the login route*"
+steps = [
+  { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { message = "Added src/login.js." },
+]
+
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { sleep = 1500 },
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js." },
+]
+
+[[rule]]
+match = "*Your task: Security audit*"
+steps = [
+  { write_file = { path = "docs/audit.md", content = "# Audit\nNo findings.\n" } },
+  { message = "Audit written to docs/audit.md." },
+]
+"##;
+
+/// A data dir whose config plans with `llm` and implements with the scripted agent.
+pub fn setup(dir: &Path, llm: &FakeLlm, extra: &str) -> std::path::PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = dir.join("coder.toml");
+    std::fs::write(&script, CODER_SCRIPT).unwrap();
+    let config = format!(
+        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
+         [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
+         [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n{extra}",
+        llm.base_url,
+        script.display()
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    data
+}
+
+pub fn sessions(server: &Server, id: &str) -> Vec<Value> {
+    json(&server.task(&["sessions", id, "--json"])).as_array().cloned().unwrap_or_default()
+}
+
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(repo).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_plan_is_implemented_in_parallel_sessions_reviewed_and_merged() {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = setup(dir.path(), &llm, "");
+    let server = Server::start(&data, None);
+
+    let id = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_for_status(&server, &id, "spec_review");
+    assert!(server.task(&["approve", &id]).status.success());
+
+    // Session 1 finishes first; spawn a child from it while session 3 still works.
+    wait_until("session 1 completed", || {
+        sessions(&server, &id)
+            .iter()
+            .any(|s| s["name"] == "1 Add the user model" && s["status"] == "completed")
+    });
+    let first = sessions(&server, &id).into_iter().find(|s| s["name"] == "1 Add the user model").unwrap();
+    let spawned = server.task(&[
+        "spawn",
+        &id,
+        "--from",
+        first["id"].as_str().unwrap(),
+        "--name",
+        "Security audit",
+        "--description",
+        "check the login route",
+    ]);
+    assert!(spawned.status.success(), "{}", stderr(&spawned));
+
+    let task = wait_for_status(&server, &id, "implementation_review");
+    let handle = task["handle"].as_str().unwrap().to_owned();
+    let all = sessions(&server, &id);
+    assert_eq!(all.len(), 4, "{all:#?}");
+    assert!(all.iter().all(|s| s["status"] == "completed"), "{all:#?}");
+    let child = all.iter().find(|s| s["name"] == "Security audit").unwrap();
+    assert_eq!(child["parent_id"], first["id"]);
+    assert!(child["acp_session_id"].is_string(), "the thread id is recorded");
+    let tree = crate::support::stdout(&server.task(&["sessions", &id]));
+    assert!(tree.contains("  └ completed   Security audit"), "{tree}");
+
+    // Session 3 ran only after 1 and 2 completed; the log says so, in order.
+    let log: Vec<Value> =
+        serde_json::from_str(&reqwest_get(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log")))
+            .unwrap();
+    let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "gap-free and ordered");
+    let at = |kind: &str, text: &str| {
+        log.iter()
+            .find(|e| e["kind"] == kind && e["message"].as_str().unwrap_or("").contains(text))
+            .map(|e| e["seq"].as_i64().unwrap())
+            .unwrap_or_else(|| panic!("no {kind} with {text:?} in {log:#?}"))
+    };
+    let started3 = at("session_started", "Wire login into the app");
+    assert!(at("session_blocked", "waiting for 1 Add the user model, 2 Add the login route") < started3);
+    assert!(at("plan_task_done", "1 done") < started3 && at("plan_task_done", "2 done") < started3);
+    at("session_spawned", "Security audit");
+
+    // Progress markers were ticked on the design-docs branch.
+    let progress = git(&repo, &["show", &format!("helix-design-docs:specs/{handle}/progress.md")]);
+    for n in 1..=3 {
+        assert!(progress.contains(&format!("- [x] {n}.")), "task {n} not ticked:\n{progress}");
+    }
+    // Code commits on the task branch carry the trailers.
+    let log = git(&repo, &["log", "--format=%B%n--", &format!("spectask/{handle}")]);
+    assert!(log.contains(&format!("Spec-Task: {id}")), "{log}");
+    assert!(log.contains("Work-Session: "), "{log}");
+    assert!(log.contains("Implements: 1.1, 1.2"), "{log}");
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    wait_until("the branch is merged and the summary written", || {
+        Command::new("git")
+            .args([
+                "cat-file",
+                "-e",
+                &format!("helix-design-docs:sessions/{handle}/IMPLEMENTATION_COMPLETE.md"),
+            ])
+            .current_dir(&repo)
+            .status()
+            .unwrap()
+            .success()
+    });
+    let main_files = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
+    for f in ["src/user.js", "src/login.js", "src/app.js", "docs/audit.md"] {
+        assert!(main_files.contains(f), "{f} not merged into main:\n{main_files}");
+    }
+    let fsck = Command::new("git").args(["fsck", "--strict"]).current_dir(&repo).output().unwrap();
+    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+    server.stop();
+}
+
+/// A GET through curl-free std: the tests use the CLI for everything else.
+fn reqwest_get(base: &str, path: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("{base}{path}");
+        let addr = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        dechunk(&body)
+    })
+}
+
+/// Decodes a chunked HTTP body (axum answers small JSON with content-length, but be safe).
+fn dechunk(body: &str) -> String {
+    if body.trim_start().starts_with('[') || body.trim_start().starts_with('{') {
+        return body.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = &tail[n + 2..];
+    }
+    out
+}
