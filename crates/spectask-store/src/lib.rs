@@ -18,6 +18,7 @@ mod jobs;
 mod repositories;
 mod reviews;
 mod snapshot;
+mod snapshot;
 mod spec_tasks;
 mod spec_versions;
 #[cfg(feature = "test-support")]
@@ -33,6 +34,7 @@ pub use error::StoreError;
 pub use history::NewHistoryEntry;
 pub use jobs::{JobOutcome, JobsSignal};
 pub use reviews::NewSpecReview;
+pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_tasks::{Applied, Page, SpecTaskFilter};
 pub use spec_versions::NewSpecVersion;

@@ -38,6 +38,7 @@ mod admission;
 mod history_batches;
 mod jobs;
 mod planning;
+mod snapshot;
 
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
