@@ -18,7 +18,6 @@ mod jobs;
 mod repositories;
 mod reviews;
 mod snapshot;
-mod snapshot;
 mod spec_tasks;
 mod spec_versions;
 #[cfg(feature = "test-support")]
@@ -34,7 +33,6 @@ pub use error::StoreError;
 pub use history::NewHistoryEntry;
 pub use jobs::{JobOutcome, JobsSignal};
 pub use reviews::NewSpecReview;
-pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_tasks::{Applied, Page, SpecTaskFilter};
 pub use spec_versions::NewSpecVersion;
