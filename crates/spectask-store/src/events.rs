@@ -31,6 +31,7 @@ impl WriteTx<'_> {
         .bind(millis(event.at))
         .fetch_one(&mut *self.tx)
         .await?;
+        self.appended_events = true;
         get(&row, "seq")
     }
 }
@@ -78,7 +79,7 @@ impl Store {
     }
 }
 
-fn event_from_row(row: &AnyRow) -> Result<Event, StoreError> {
+pub(crate) fn event_from_row(row: &AnyRow) -> Result<Event, StoreError> {
     let payload: String = get(row, "payload")?;
     Ok(Event {
         seq: get(row, "seq")?,

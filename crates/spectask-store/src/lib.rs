@@ -12,6 +12,7 @@ mod connect;
 mod coordination;
 mod error;
 mod events;
+mod events_stream;
 mod history;
 mod history_batches;
 mod jobs;
@@ -30,6 +31,7 @@ pub use admission::WipLimits;
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;
 pub use error::StoreError;
+pub use events_stream::EventWakeups;
 pub use history::NewHistoryEntry;
 pub use jobs::{JobOutcome, JobsSignal};
 pub use reviews::NewSpecReview;
@@ -57,6 +59,8 @@ pub struct Store {
     url: DatabaseUrl,
     /// Woken after every commit that enqueued jobs (and, on PostgreSQL, by other nodes' commits).
     jobs_signal: Arc<tokio::sync::Notify>,
+    /// Woken after every commit that appended events (and, on PostgreSQL, by other nodes' commits).
+    events_feed: Arc<events_stream::EventFeed>,
     /// SQLite allows one writer at a time: writers in this process queue here instead of spinning
     /// on `SQLITE_BUSY`. PostgreSQL serialises event-writing transactions with an advisory lock.
     write_gate: Arc<tokio::sync::Mutex<()>>,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::{Any, Transaction};
 use tokio::sync::{MutexGuard, Notify};
 
+use crate::events_stream::EventFeed;
 use crate::{Backend, Store, StoreError};
 
 /// A transaction that may write state, events and jobs. Dropping it without `commit` rolls back.
@@ -14,6 +15,9 @@ pub(crate) struct WriteTx<'s> {
     /// Set when the transaction made work for the orchestrator: committing then wakes it.
     wakes_orchestrator: bool,
     jobs_signal: Arc<Notify>,
+    /// Set by `append_event`: committing then wakes the readers of the event stream.
+    pub(crate) appended_events: bool,
+    pub(crate) events_feed: Arc<EventFeed>,
     _gate: Option<MutexGuard<'s, ()>>,
 }
 
@@ -37,16 +41,22 @@ impl Store {
             backend: self.backend,
             wakes_orchestrator: false,
             jobs_signal: self.jobs_signal.clone(),
+            appended_events: false,
+            events_feed: self.events_feed.clone(),
             _gate: gate,
         })
     }
 }
 
 impl WriteTx<'_> {
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+        self.announce_events().await?;
         self.tx.commit().await?;
         if self.wakes_orchestrator {
             self.jobs_signal.notify_one();
+        }
+        if self.appended_events {
+            self.events_feed.bump();
         }
         Ok(())
     }
