@@ -9,7 +9,8 @@
 //! Codemap: `config` (limits and defaults), `engine` (claim / run / finish loop), `dispatch` (job
 //! kind → step), `planning` (run the planner, store the version), `handoff` (commit the approved
 //! spec to the design-docs branch), `repos` (git access from async code), `recorder` (session history
-//! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format).
+//! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format), `mirror` (each task's
+//! rows as `specs/<task>/state.json`) and `recover` (the database rebuilt from the branch).
 
 mod agents;
 mod config;
@@ -20,10 +21,12 @@ mod finish;
 mod handoff;
 mod history_text;
 mod markers;
+mod mirror;
 mod planning;
 mod prompt;
 mod record;
 mod recorder;
+mod recover;
 mod repos;
 mod sessions;
 mod work;
@@ -32,5 +35,7 @@ pub use config::{Granularity, OrchestratorConfig};
 pub use dispatch::JobError;
 pub use engine::Orchestrator;
 pub use finish::implementation_summary;
+pub use mirror::commit_progress;
 pub use recorder::{FlushReport, HistoryCommit, flush_history};
+pub use recover::{RecoverReport, recover};
 pub use sessions::{SpawnRequest, spawn};

@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
+use spectask_core::{HistoryEntry, RepositoryId, SpecTaskId};
 use spectask_git::{
     CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskName, Trailer,
 };
@@ -58,11 +58,7 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(poll) => {}
         }
-        for task in milestones(&ctx.store, &mut cursor).await {
-            if let Err(err) = flush_task(&ctx, task).await {
-                tracing::warn!(%task, %err, "committing session history at a milestone failed");
-            }
-        }
+        milestones(&ctx, &mut cursor).await;
         match ctx.store.oldest_pending_history().await {
             Ok(Some(oldest)) if (chrono::Utc::now() - oldest).to_std().unwrap_or_default() >= window => {
                 flush_all(&ctx).await;
@@ -71,6 +67,7 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
             Err(err) => tracing::warn!(%err, "reading pending history failed"),
         }
     }
+    milestones(&ctx, &mut cursor).await;
     flush_all(&ctx).await;
 }
 
@@ -89,30 +86,29 @@ async fn latest_event(store: &Store) -> i64 {
     }
 }
 
-/// The tasks that reached a milestone (a review, a task or work-session transition: a plan task
-/// completed, a session ended) since `cursor`, which moves past what was read.
-async fn milestones(store: &Store, cursor: &mut i64) -> Vec<SpecTaskId> {
-    let events = match store.events_after(*cursor, 500).await {
+/// For every task with events since `cursor` (created, transitioned, reviewed, a work session
+/// created or ended, coordination): commits its pending history and mirrors its state to the
+/// design-docs branch. `cursor` moves past what was read.
+async fn milestones(ctx: &Ctx, cursor: &mut i64) {
+    let events = match ctx.store.events_after(*cursor, 500).await {
         Ok(events) => events,
-        Err(err) => {
-            tracing::warn!(%err, "reading events failed");
-            return Vec::new();
-        }
+        Err(err) => return tracing::warn!(%err, "reading events failed"),
     };
     *cursor = events.last().map_or(*cursor, |e| e.seq);
     let mut tasks: Vec<SpecTaskId> = Vec::new();
-    for event in events {
-        let milestone = matches!(
-            event.kind,
-            EventKind::SpecReviewRecorded
-                | EventKind::SpecTaskTransitioned
-                | EventKind::WorkSessionTransitioned
-        );
-        if let Some(task) = event.spec_task_id.filter(|t| milestone && !tasks.contains(t)) {
+    for task in events.iter().filter_map(|e| e.spec_task_id) {
+        if !tasks.contains(&task) {
             tasks.push(task);
         }
     }
-    tasks
+    for task in tasks {
+        if let Err(err) = flush_task(ctx, task).await {
+            tracing::warn!(%task, %err, "committing session history at a milestone failed");
+        }
+        if let Err(err) = crate::mirror::mirror_task(&ctx.store, task).await {
+            tracing::warn!(%task, %err, "mirroring the task to the design-docs branch failed");
+        }
+    }
 }
 
 /// Flushes every repository with pending history, except those that need attention.
@@ -172,13 +168,7 @@ pub async fn flush_history(
 
 async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<FlushReport, JobError> {
     let repository = store.repository(id).await?;
-    let path = repository.path.clone();
-    let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
-    let repo = git(store, id, move || match Repo::open(&path) {
-        Err(GitError::NotRegistered { .. }) => Repo::register(&path, &options).map(|r| r.repo),
-        other => other,
-    })
-    .await?;
+    let repo = open_repo(store, &repository).await?;
     let mut report = FlushReport::default();
     let mut handles: HashMap<SpecTaskId, TaskName> = HashMap::new();
     for _ in 0..MAX_BATCHES {
@@ -291,9 +281,23 @@ fn batch(
     Ok((DesignDocsCommit { message: subject, trailers, writes }, seqs, names))
 }
 
+/// The registered repository (registered again when git forgot it).
+pub(crate) async fn open_repo(
+    store: &Store,
+    repository: &spectask_core::Repository,
+) -> Result<Repo, JobError> {
+    let path = repository.path.clone();
+    let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
+    git(store, repository.id, move || match Repo::open(&path) {
+        Err(GitError::NotRegistered { .. }) => Repo::register(&path, &options).map(|r| r.repo),
+        other => other,
+    })
+    .await
+}
+
 /// Runs git on the blocking pool; a rewritten design-docs branch marks the repository as needing
 /// attention.
-async fn git<T, F>(store: &Store, id: RepositoryId, f: F) -> Result<T, JobError>
+pub(crate) async fn git<T, F>(store: &Store, id: RepositoryId, f: F) -> Result<T, JobError>
 where
     F: FnOnce() -> Result<T, GitError> + Send + 'static,
     T: Send + 'static,

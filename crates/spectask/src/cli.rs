@@ -28,6 +28,9 @@ pub enum Command {
     /// Register git repositories with a running server (design-docs branch and worktree) and list
     /// them with the health of their design-docs branch.
     Repo(RepoArgs),
+    /// Rebuild, into an empty database, what a repository's design-docs branch holds: SpecTasks,
+    /// spec versions, reviews, work sessions, coordination events and session history.
+    Recover(RecoverArgs),
     /// Agents: run the scripted ACP agent, or probe a profile.
     #[command(subcommand)]
     Agent(AgentCommand),
@@ -182,6 +185,21 @@ pub enum TaskCommand {
         #[arg(long)]
         agent: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The repository whose design-docs branch to read.
+    #[arg(long)]
+    pub repo: PathBuf,
+    /// The data directory whose (empty) SQLite database to fill. Default: $XDG_DATA_HOME/spectask.
+    #[arg(long, env = "SPECTASK_DATA_DIR", conflicts_with = "database_url")]
+    pub data_dir: Option<PathBuf>,
+    /// Fill this (empty) database instead: postgres://… or sqlite://PATH.
+    #[arg(long, env = "SPECTASK_DATABASE_URL")]
+    pub database_url: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

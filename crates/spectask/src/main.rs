@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod demo;
 mod output;
+mod recover_cmd;
 mod repo_cmd;
 mod serve;
 mod sessions_cmd;
@@ -38,6 +39,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Demo(args) => demo::run(args).await,
             cli::Command::Task(args) => task_cmd::run(args).await,
             cli::Command::Repo(args) => repo_cmd::run(args).await,
+            cli::Command::Recover(args) => recover_cmd::run(args).await,
             cli::Command::Specs(command) => specs_cmd::run(command),
             cli::Command::Agent(command) => agent_cmd::run(command).await,
         }

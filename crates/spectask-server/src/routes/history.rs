@@ -1,5 +1,5 @@
 //! Session history: record an entry (durable at once, committed to git by the recorder), read a
-//! work session's history, and force the recorder to commit a task's pending history now.
+//! work session's history, and force the recorder to commit a task's pending history (and state) now.
 
 use std::collections::BTreeMap;
 
@@ -97,7 +97,7 @@ async fn commit_progress(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Json<CommitProgressDto>, ApiError> {
     let task = load(&state, &id).await?;
-    let report = spectask_orchestrator::flush_history(&state.store, &state.node, task.repository_id)
+    let report = spectask_orchestrator::commit_progress(&state.store, &state.node, task.id)
         .await
         .map_err(flush_error)?;
     let pending =

@@ -6,6 +6,7 @@ mod history;
 mod http;
 mod implementation;
 mod planning;
+mod recover;
 mod repos;
 mod specs;
 mod support;

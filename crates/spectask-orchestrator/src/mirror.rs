@@ -1,0 +1,70 @@
+//! The design-docs branch holds what the database knows about each SpecTask, so that
+//! `spectask recover` can rebuild it: at every milestone the recorder writes the task's rows as
+//! `specs/<task>/state.json` (the store's snapshot) and every spec version's documents under
+//! `specs/<task>/versions/<n>/` (taken out of the snapshot to keep it readable).
+
+use serde_json::Value;
+use spectask_core::SpecTaskId;
+use spectask_git::{DesignDocsCommit, FileWrite, TaskName, Trailer};
+use spectask_store::Store;
+
+use crate::dispatch::JobError;
+use crate::recorder::{FlushReport, flush_history, git, open_repo};
+
+/// The documents of a spec version: snapshot column and file name under `versions/<n>/`.
+pub(crate) const VERSION_FILES: [(&str, &str); 3] =
+    [("requirements", "requirements.md"), ("design", "design.md"), ("tasks", "tasks.md")];
+
+/// `specs/<task>/state.json`.
+pub(crate) fn state_path(task: &TaskName) -> String {
+    format!("specs/{task}/state.json")
+}
+
+/// `specs/<task>/versions/<n>/<file>`.
+pub(crate) fn version_path(task: &TaskName, version: i64, file: &str) -> String {
+    format!("specs/{task}/versions/{version}/{file}")
+}
+
+/// Commits the task's pending history, then its state: what "commit progress" means.
+pub async fn commit_progress(store: &Store, node: &str, task: SpecTaskId) -> Result<FlushReport, JobError> {
+    let repository = store.spec_task(task).await?.repository_id;
+    let report = flush_history(store, node, repository).await?;
+    mirror_task(store, task).await?;
+    Ok(report)
+}
+
+/// Writes the task's state and spec versions to the design-docs branch (no commit when nothing
+/// changed). Skips repositories that need attention.
+pub(crate) async fn mirror_task(store: &Store, id: SpecTaskId) -> Result<(), JobError> {
+    let task = store.spec_task(id).await?;
+    let repository = store.repository(task.repository_id).await?;
+    if repository.attention.is_some() {
+        return Ok(());
+    }
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let mut snapshot = store.export_task(id).await?;
+    // Where the repository lives and whether it needs attention are this machine's business.
+    if let Some(row) = snapshot["repositories"].get_mut(0) {
+        row["attention"] = Value::Null;
+    }
+    let mut writes = Vec::new();
+    for version in snapshot["spec_versions"].as_array_mut().into_iter().flatten() {
+        let number = version["version"].as_i64().unwrap_or_default();
+        for (column, file) in VERSION_FILES {
+            let text = version[column].take();
+            writes.push(FileWrite::put(version_path(&name, number, file), text.as_str().unwrap_or_default()));
+        }
+    }
+    let mut state = serde_json::to_string_pretty(&snapshot).map_err(|e| JobError::Fatal(e.to_string()))?;
+    state.push('\n');
+    writes.push(FileWrite::put(state_path(&name), state));
+    let trailer = Trailer::new("Spec-Task", id.to_string()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let commit = DesignDocsCommit {
+        message: format!("state({name}): {}", task.status()),
+        trailers: vec![trailer],
+        writes,
+    };
+    let repo = open_repo(store, &repository).await?;
+    git(store, repository.id, move || repo.commit_design_docs(&commit)).await?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! `spectask recover`: run a scenario, snapshot the API's answers, delete the database, recover it
+//! from the design-docs branch, and compare.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::fake_llm::{FakeLlm, spec_answer};
+use crate::http::{Api, assert_fsck_clean, open_store, work_sessions};
+use crate::planning::wait_for_status;
+use crate::support::{Server, git_repo, json, spectask, stderr};
+
+/// Everything the API answers about `tasks` and `sessions`.
+fn snapshot(api: &Api, tasks: &[String], sessions: &[String]) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("list".into(), api.get("/spec-tasks").1);
+    for id in tasks {
+        out.insert(format!("{id}/show"), api.get(&format!("/spec-tasks/{id}")).1);
+        out.insert(format!("{id}/reviews"), api.get(&format!("/spec-tasks/{id}/reviews")).1);
+        let versions = api.get(&format!("/spec-tasks/{id}/spec-versions")).1;
+        for v in versions.as_array().unwrap() {
+            for doc in ["requirements", "design", "tasks"] {
+                let path = format!("/spec-tasks/{id}/documents/{doc}?version={}", v["version"]);
+                out.insert(path.clone(), api.get(&path).1);
+            }
+        }
+        out.insert(format!("{id}/versions"), versions);
+    }
+    for session in sessions {
+        out.insert(format!("{session}/history"), api.get(&format!("/work-sessions/{session}/history")).1);
+    }
+    Value::Object(out)
+}
+
+fn recover(repo: &Path, data: &Path) -> std::process::Output {
+    spectask().args(["recover", "--json", "--repo"]).arg(repo).arg("--data-dir").arg(data).output().unwrap()
+}
+
+#[test]
+fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
+    let llm = FakeLlm::start(vec![spec_answer("a one"), spec_answer("b one"), spec_answer("a two")]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = format!(
+        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
+         [orchestrator]\ndefault_planning_agent = \"fake-openai\"\nhistory_window_seconds = 0.2\n",
+        llm.base_url
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    let server = Server::start(&data, None);
+    let create = |title: &str| {
+        let task = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), title, "--json"]));
+        task["id"].as_str().unwrap().to_owned()
+    };
+    let a = create("Add login");
+    wait_for_status(&server, &a, "spec_review");
+    let b = create("Add logout");
+    wait_for_status(&server, &b, "spec_review");
+    let changes =
+        server.task(&["request-changes", &a, "--comment", "expire tokens", "--line", "design:3:say how"]);
+    assert!(changes.status.success(), "{}", stderr(&changes));
+    let task = wait_for_status(&server, &a, "spec_review");
+    assert_eq!(task["spec_version"], 2);
+    let rejected = server.task(&["reject", &b, "--comment", "not now"]);
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+
+    let api = Api::new(&server.url);
+    let store = open_store(&api.runtime, &data);
+    let sessions = work_sessions(&api.runtime, &store, &a, 2);
+    for (i, session) in sessions.iter().enumerate() {
+        for (file, content) in
+            [("conversation", "asked"), ("decisions", "chose jwt"), ("conversation", "answered\n")]
+        {
+            let body = json!({ "file": file, "content": format!("{content} {i}") });
+            let (status, answer) = api.post(&format!("/work-sessions/{session}/record-history"), Some(body));
+            assert_eq!(status, 201, "{answer}");
+        }
+    }
+    api.runtime.block_on(store.close());
+    for id in [&a, &b] {
+        let (status, answer) = api.post(&format!("/spec-tasks/{id}/commit-progress"), None);
+        assert_eq!(status, 200, "{answer}");
+    }
+    let tasks = vec![a.clone(), b.clone()];
+    let before = snapshot(&api, &tasks, &sessions);
+    assert_eq!(before["list"]["total"], 2);
+    assert_eq!(before[format!("{a}/show")]["status"], "spec_review");
+    assert_eq!(before[format!("{b}/show")]["status"], "rejected");
+    assert_eq!(before[format!("{a}/reviews")].as_array().unwrap().len(), 1);
+    let history = &before[format!("{}/history", sessions[0])];
+    assert_eq!(history["entries"].as_array().unwrap().len(), 3, "{history}");
+    assert!(history["entries"].as_array().unwrap().iter().all(|e| e["committed"] == true), "{history}");
+    server.stop();
+
+    for name in ["spectask.db", "spectask.db-wal", "spectask.db-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    let recovered = recover(&repo, &data);
+    assert!(recovered.status.success(), "{}", stderr(&recovered));
+    let report: Value = serde_json::from_slice(&recovered.stdout).unwrap();
+    assert_eq!(report["tasks"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(
+        (report["spec_versions"].clone(), report["reviews"].clone()),
+        (json!(3), json!(2)),
+        "{report}"
+    );
+    assert_eq!((report["work_sessions"].clone(), report["history_entries"].clone()), (json!(2), json!(6)));
+
+    let server = Server::start(&data, None);
+    let api = Api::new(&server.url);
+    let after = snapshot(&api, &tasks, &sessions);
+    assert_eq!(after, before);
+    server.stop();
+
+    let again = recover(&repo, &data);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("is not empty"), "{}", stderr(&again));
+    assert_fsck_clean(&repo);
+}
