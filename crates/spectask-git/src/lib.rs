@@ -69,6 +69,7 @@ mod layout;
 mod lock;
 mod merge;
 mod names;
+mod planning;
 mod read;
 mod registration;
 mod repository;
@@ -89,6 +90,7 @@ pub use layout::{
 };
 pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskName, Trailer, parse_trailers};
+pub use planning::{PlanningFiles, SCRATCH_DIR};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};
 pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration, Repo};
 pub use repository::{RepositoryInfo, inspect_repository};

@@ -194,6 +194,11 @@ fn ensure_orphan_branch(git: &Repository, branch: &str) -> Result<bool, GitError
 
 /// Adds `/.git-worktrees/` to `<git-dir>/info/exclude` unless a line already excludes it.
 fn exclude_worktrees_dir(git_dir: &Path) -> Result<(), GitError> {
+    exclude_dir(git_dir, WORKTREES_DIR)
+}
+
+/// Adds `/<name>/` to `<git-dir>/info/exclude` unless a line already excludes it.
+pub(crate) fn exclude_dir(git_dir: &Path, name: &str) -> Result<(), GitError> {
     let info = git_dir.join("info");
     let exclude = info.join("exclude");
     let existing = match std::fs::read_to_string(&exclude) {
@@ -203,7 +208,7 @@ fn exclude_worktrees_dir(git_dir: &Path) -> Result<(), GitError> {
     };
     let already = existing.lines().any(|line| {
         let line = line.trim();
-        line.trim_start_matches('/').trim_end_matches('/') == WORKTREES_DIR
+        line.trim_start_matches('/').trim_end_matches('/') == name
     });
     if already {
         return Ok(());
@@ -212,7 +217,7 @@ fn exclude_worktrees_dir(git_dir: &Path) -> Result<(), GitError> {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str(&format!("/{WORKTREES_DIR}/\n"));
+    text.push_str(&format!("/{name}/\n"));
     std::fs::create_dir_all(&info).map_err(io_err("create directory", &info))?;
     std::fs::write(&exclude, text).map_err(io_err("write", &exclude))
 }

@@ -22,6 +22,7 @@ mod handoff;
 mod history_text;
 mod markers;
 mod mirror;
+mod plan_agent;
 mod planning;
 mod prompt;
 mod record;

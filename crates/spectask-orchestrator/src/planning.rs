@@ -47,10 +47,14 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             plan_with_llm(ctx, &task, &planner).await?
         }
         ProfileKind::Acp { .. } => {
-            return Err(JobError::Fatal(format!(
-                "planning profile {profile_name} is an acp agent; planning through an acp agent is not available yet, \
-                 choose an llm profile"
-            )));
+            let draft = crate::plan_agent::plan(ctx, &task, profile).await?;
+            let version = NewSpecVersion {
+                documents: draft.documents,
+                planner: profile_name,
+                usage: serde_json::json!([]),
+                lint: draft.lint,
+            };
+            return submit(ctx, &task, version).await;
         }
     };
     let version = NewSpecVersion {
@@ -63,7 +67,11 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         usage: serde_json::to_value(&draft.calls).unwrap_or_default(),
         lint: draft.lint.clone(),
     };
-    match ctx.store.submit_spec_version(&task, version).await {
+    submit(ctx, &task, version).await
+}
+
+async fn submit(ctx: &Ctx, task: &SpecTask, version: NewSpecVersion) -> Result<(), JobError> {
+    match ctx.store.submit_spec_version(task, version).await {
         Ok(_) => Ok(()),
         // Cancelled while the planner ran: the draft is not wanted.
         Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(()),

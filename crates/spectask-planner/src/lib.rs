@@ -51,4 +51,4 @@ mod sse;
 pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
 pub use error::PlannerError;
 pub use planner::{CallUsage, LlmPlanner, PlanRequest, SpecDraft};
-pub use prompt::{RepoContext, ReviewComments};
+pub use prompt::{RepoContext, ReviewComments, SYSTEM_RULES as SPEC_FORMAT_RULES};

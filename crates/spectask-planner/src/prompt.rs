@@ -212,7 +212,8 @@ fn push_fenced(text: &mut String, content: &str) {
 }
 
 /// The role and the rules of the three documents; the output format is appended in code.
-const SYSTEM_RULES: &str = include_str!("prompt/system_rules.md");
+/// The format rules of the three documents (shared with planning through a coding agent).
+pub const SYSTEM_RULES: &str = include_str!("prompt/system_rules.md");
 
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         spectask_git::init_repository(&sample, NODEJS_TODO, "nodejs-todo: a small Express todo service")
     })
     .await??;
+    crate::demo_agents::install(&data_dir)?;
     let store = open_store(&DatabaseUrl::sqlite_in(&data_dir)).await?;
     seed(&store, &info.root, &info.default_branch).await?;
 
@@ -44,11 +45,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("  data               {}", data_dir.display());
         println!("  sample repository  {}", repo_path.display());
         println!("  API                http://{addr}/api/v1/health");
-        println!("  try                spectask task --server http://{addr} list");
+        let server = if addr.to_string() == "127.0.0.1:7070" {
+            String::new()
+        } else {
+            format!(" --server http://{addr}")
+        };
+        println!();
+        println!("The sample task is being planned by a scripted agent (offline, no credentials). Then:");
+        println!("  spectask task{server} list                 # see it reach spec_review");
+        println!("  spectask task{server} spec <id>            # read requirements, design and tasks");
+        println!("  spectask task{server} approve <id>         # agents implement the plan in parallel");
+        println!("  spectask task{server} watch <id>           # follow the sessions live");
+        println!("  spectask task{server} sessions <id>        # the session tree");
         println!(
-            "                     spectask task --server http://{addr} create --repo {} \"Add due dates\"",
-            repo_path.display()
+            "  spectask task{server} approve <id>         # approve the implementation: merged into main"
         );
+        println!("Agents and their scripts: {}", data_dir.join("config.toml").display());
         println!("Ctrl-C stops the demo; run it again to continue where you left off.");
     })
     .await?;

@@ -5,6 +5,7 @@ mod cli;
 mod client;
 mod config;
 mod demo;
+mod demo_agents;
 mod output;
 mod recover_cmd;
 mod repo_cmd;
