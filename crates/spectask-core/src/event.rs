@@ -24,6 +24,11 @@ pub enum EventKind {
     /// A running session's agent sent its plan (live progress).
     #[serde(rename = "work_session.plan")]
     WorkSessionPlan,
+    /// Someone other than spectask (an agent, a person) changed a progress marker in `progress.md`
+    /// or `tasks.md` on the design-docs branch or in its worktree: payload `plan_task`, `state`,
+    /// `source` (`commit` with `commit`, or `worktree`).
+    #[serde(rename = "plan_progress.detected")]
+    PlanProgressDetected,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -34,6 +39,7 @@ named_enum!(EventKind, "event kind", {
     CoordinationRecorded => "coordination.recorded",
     RepositoryRegistered => "repository.registered",
     WorkSessionPlan => "work_session.plan",
+    PlanProgressDetected => "plan_progress.detected",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

@@ -2,7 +2,7 @@
 //! files' contents at a commit — e.g. to notice an agent ticking progress markers itself.
 
 use crate::commit::{ChangedFile, blob_at, changed_files, uncommitted_files};
-use crate::error::{GitError, GitResultExt};
+use crate::error::{GitError, GitResultExt, io_err};
 use crate::names::{CommitId, parse_trailers, validate_file_path};
 use crate::registration::{Repo, branch_tip};
 
@@ -110,5 +110,23 @@ impl Repo {
         let worktree = git2::Repository::open(&path)
             .op(|| format!("open the design-docs worktree {}", path.display()))?;
         uncommitted_files(&worktree)
+    }
+
+    /// The file at `path` as it is on disk in the design-docs worktree (uncommitted edits included),
+    /// `None` when absent. Never follows a symlink out of the worktree.
+    pub fn read_design_docs_worktree_file(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        validate_file_path(path)?;
+        let worktree = self.design_docs_worktree();
+        let file = worktree.join(path);
+        let real = match file.canonicalize() {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("resolve", &file)(e)),
+        };
+        let root = worktree.canonicalize().map_err(io_err("resolve", &worktree))?;
+        if file.symlink_metadata().map(|m| m.is_symlink()).unwrap_or(true) || !real.starts_with(&root) {
+            return Ok(None);
+        }
+        std::fs::read(&real).map(Some).map_err(io_err("read", &real))
     }
 }

@@ -10,7 +10,8 @@
 //! kind → step), `planning` (run the planner, store the version), `handoff` (commit the approved
 //! spec to the design-docs branch), `repos` (git access from async code), `recorder` (session history
 //! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format), `mirror` (each task's
-//! rows as `specs/<task>/state.json`) and `recover` (the database rebuilt from the branch).
+//! rows as `specs/<task>/state.json`) `recover` (the database rebuilt from the branch) and `progress_watch`
+//! (progress markers ticked by agents themselves, reported as events).
 
 mod agents;
 mod config;
@@ -24,6 +25,7 @@ mod markers;
 mod mirror;
 mod plan_agent;
 mod planning;
+mod progress_watch;
 mod prompt;
 mod record;
 mod recorder;

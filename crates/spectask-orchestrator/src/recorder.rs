@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use spectask_core::{HistoryEntry, RepositoryId, SpecTaskId};
+use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
 use spectask_git::{
     CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskName, Trailer,
 };
@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::history_text::{MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs};
+use crate::progress_watch::ProgressWatch;
 
 /// Entries per commit at most.
 const BATCH_LIMIT: i64 = 500;
@@ -28,6 +29,8 @@ const BATCH_LIMIT: i64 = 500;
 const MAX_BATCHES: usize = 20;
 /// How long a recorder lease lasts without renewal: the wait after a crashed holder.
 const LEASE_TTL: Duration = Duration::from_secs(10);
+/// How often the design-docs branches and worktrees are checked for markers changed by others.
+const PROGRESS_SCAN: Duration = Duration::from_secs(1);
 /// How long a flush waits for another recorder's lease before giving up.
 const LEASE_WAIT: Duration = Duration::from_secs(20);
 
@@ -53,10 +56,18 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
     let window = ctx.config.history_window;
     let poll = (window / 2).clamp(Duration::from_millis(100), Duration::from_secs(2));
     let mut cursor = latest_event(&ctx.store).await;
+    let mut watch = ProgressWatch::default();
+    let mut last_scan: Option<Instant> = None;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
             () = tokio::time::sleep(poll) => {}
+        }
+        if last_scan.is_none_or(|at| at.elapsed() >= PROGRESS_SCAN) {
+            last_scan = Some(Instant::now());
+            if let Err(err) = watch.scan(&ctx.store).await {
+                tracing::warn!(%err, "looking for progress markers changed outside spectask failed");
+            }
         }
         milestones(&ctx, &mut cursor).await;
         match ctx.store.oldest_pending_history().await {
@@ -96,7 +107,18 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) {
     };
     *cursor = events.last().map_or(*cursor, |e| e.seq);
     let mut tasks: Vec<SpecTaskId> = Vec::new();
-    for task in events.iter().filter_map(|e| e.spec_task_id) {
+    let changes_rows = |kind: EventKind| {
+        matches!(
+            kind,
+            EventKind::SpecTaskCreated
+                | EventKind::SpecTaskTransitioned
+                | EventKind::SpecReviewRecorded
+                | EventKind::WorkSessionCreated
+                | EventKind::WorkSessionTransitioned
+                | EventKind::CoordinationRecorded
+        )
+    };
+    for task in events.iter().filter(|e| changes_rows(e.kind)).filter_map(|e| e.spec_task_id) {
         if !tasks.contains(&task) {
             tasks.push(task);
         }

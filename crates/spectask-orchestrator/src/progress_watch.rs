@@ -1,0 +1,243 @@
+//! Progress markers someone else changed: an agent (or a person) ticking `specs/<task>/progress.md`
+//! or `tasks.md` on the design-docs branch in a commit of its own, or editing them in the worktree
+//! without committing. Each changed plan task is reported once as a `plan_progress.detected` event.
+//! Commits spectask writes carry a `Spec-Task` trailer and are not reported.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use spectask_core::{EventKind, RepositoryId};
+use spectask_git::{CommitId, GitError, Repo};
+use spectask_spec::{TaskPlan, TaskState};
+use spectask_store::Store;
+
+use crate::dispatch::JobError;
+use crate::recorder::open_repo;
+
+/// What the watch has seen: the design-docs tip per repository, and the worktree edits reported.
+#[derive(Debug, Default)]
+pub(crate) struct ProgressWatch {
+    tips: HashMap<RepositoryId, CommitId>,
+    reported_edits: HashMap<String, Vec<u8>>,
+}
+
+/// One marker change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MarkerChange {
+    /// `<task>` of `specs/<task>/…`.
+    pub task: String,
+    pub plan_task: String,
+    pub state: TaskState,
+    /// The commit that made it, `None` for an uncommitted edit.
+    pub commit: Option<CommitId>,
+}
+
+impl ProgressWatch {
+    /// Looks at every healthy repository once and records an event per marker change found.
+    pub(crate) async fn scan(&mut self, store: &Store) -> Result<usize, JobError> {
+        let mut reported = 0;
+        for repository in store.list_repositories().await? {
+            if repository.attention.is_some() {
+                continue;
+            }
+            let repo = open_repo(store, &repository).await?;
+            let since = self.tips.get(&repository.id).copied();
+            let seen = self.reported_edits.clone();
+            let (tip, changes, edits) = crate::repos::blocking(move || detect(&repo, since, &seen)).await?;
+            if let Some(tip) = tip {
+                self.tips.insert(repository.id, tip);
+            }
+            self.reported_edits.extend(edits);
+            for change in changes {
+                let Ok(task) = store.resolve_spec_task(&change.task).await else { continue };
+                let payload = json!({
+                    "plan_task": change.plan_task,
+                    "state": change.state.as_str(),
+                    "source": if change.commit.is_some() { "commit" } else { "worktree" },
+                    "commit": change.commit.map(|c| c.to_string()),
+                });
+                store.publish_event(EventKind::PlanProgressDetected, Some(task), None, payload).await?;
+                reported += 1;
+            }
+        }
+        Ok(reported)
+    }
+}
+
+type Detected = (Option<CommitId>, Vec<MarkerChange>, Vec<(String, Vec<u8>)>);
+
+/// The tip, the marker changes in commits since `since` (none on the first look) and in worktree
+/// edits not reported yet (`seen`), and those edits' contents.
+fn detect(
+    repo: &Repo,
+    since: Option<CommitId>,
+    seen: &HashMap<String, Vec<u8>>,
+) -> Result<Detected, GitError> {
+    let Some(tip) = repo.branch_tip(repo.design_docs_branch())? else {
+        return Ok((None, Vec::new(), Vec::new()));
+    };
+    let mut changes = Vec::new();
+    if let Some(since) = since.filter(|s| *s != tip) {
+        for commit in repo.commits_between(Some(since), tip)? {
+            let info = repo.commit_info(commit)?;
+            let Some(parent) = info.parents.first().copied() else { continue };
+            if info.trailers.iter().any(|(k, _)| k == "Spec-Task") {
+                continue;
+            }
+            for file in repo.changed_files(Some(parent), commit)? {
+                let Some(task) = plan_document(&file.path) else { continue };
+                let before = repo.read_file_at(parent, &file.path)?;
+                let after = repo.read_file_at(commit, &file.path)?;
+                changes.extend(marker_changes(task, before.as_deref(), after.as_deref(), Some(commit)));
+            }
+        }
+    }
+    let mut edits = Vec::new();
+    for path in repo.design_docs_uncommitted()? {
+        let Some(task) = plan_document(&path) else { continue };
+        let Some(on_disk) = repo.read_design_docs_worktree_file(&path)? else { continue };
+        if seen.get(&path) == Some(&on_disk) {
+            continue;
+        }
+        let before = match seen.get(&path) {
+            Some(reported) => Some(reported.clone()),
+            None => repo.read_file_at(tip, &path)?,
+        };
+        changes.extend(marker_changes(task, before.as_deref(), Some(&on_disk), None));
+        edits.push((path, on_disk));
+    }
+    Ok((Some(tip), changes, edits))
+}
+
+/// `<task>` when `path` is `specs/<task>/progress.md` or `specs/<task>/tasks.md`.
+fn plan_document(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("specs/")?;
+    let (task, file) = rest.split_once('/')?;
+    matches!(file, "progress.md" | "tasks.md").then_some(task)
+}
+
+/// The plan tasks whose state differs between `before` and `after`.
+fn marker_changes(
+    task: &str,
+    before: Option<&[u8]>,
+    after: Option<&[u8]>,
+    commit: Option<CommitId>,
+) -> Vec<MarkerChange> {
+    let states = |bytes: Option<&[u8]>| -> HashMap<String, TaskState> {
+        let text = String::from_utf8_lossy(bytes.unwrap_or_default());
+        TaskPlan::parse(&text).tasks().iter().map(|t| (t.label(), t.state)).collect()
+    };
+    let (before, after_text) =
+        (states(before), String::from_utf8_lossy(after.unwrap_or_default()).into_owned());
+    TaskPlan::parse(&after_text)
+        .tasks()
+        .iter()
+        .filter(|t| before.get(&t.label()).is_some_and(|state| *state != t.state))
+        .map(|t| MarkerChange { task: task.to_owned(), plan_task: t.label(), state: t.state, commit })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_changed_markers_of_plan_documents_are_reported() {
+        let before = b"- [ ] 1. Model\n- [ ] 2. Route\n- [x] 3. Docs\n";
+        let after = b"- [x] 1. Model\n- [~] 2. Route\n- [x] 3. Docs\n- [ ] 4. New\n";
+        let changes = marker_changes("7f3a-login", Some(before), Some(after), None);
+        let got: Vec<_> = changes.iter().map(|c| (c.plan_task.as_str(), c.state)).collect();
+        assert_eq!(got, [("1", TaskState::Done), ("2", TaskState::InProgress)]);
+        assert_eq!(plan_document("specs/7f3a-login/progress.md"), Some("7f3a-login"));
+        assert_eq!(plan_document("specs/7f3a-login/tasks.md"), Some("7f3a-login"));
+        assert_eq!(plan_document("specs/7f3a-login/design.md"), None);
+        assert_eq!(plan_document("sessions/7f3a-login/progress.md"), None);
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use std::process::Command;
+
+    use spectask_core::{NewSpecTask, Priority, TaskKind};
+    use spectask_git::{DesignDocsCommit, FileWrite, RegisterOptions, Trailer};
+    use spectask_store::DatabaseUrl;
+
+    use super::*;
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=agent", "-c", "user.email=agent@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn markers_an_agent_commits_or_edits_are_reported_once_and_spectask_commits_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app");
+        spectask_git::init_repository(&path, &[("README.md", "app\n")], "init").unwrap();
+        let repo = Repo::register(&path, &RegisterOptions::default()).unwrap().repo;
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
+        let repository = store
+            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
+            .await
+            .unwrap();
+        let task = store
+            .create_spec_task(NewSpecTask {
+                title: "Add login".into(),
+                prompt: "Add login".into(),
+                kind: TaskKind::Spec,
+                repository_id: repository.id,
+                planning_agent: None,
+                implementation_agent: None,
+                priority: Priority::Normal,
+                created_by: "t".into(),
+            })
+            .await
+            .unwrap();
+        let progress = format!("specs/{}/progress.md", task.handle());
+        let plan = "# Progress\n\n- [ ] 1. Model\n- [ ] 2. Route\n- [ ] 3. Docs\n";
+        let spectask_writes = |text: &str| DesignDocsCommit {
+            message: "progress".into(),
+            trailers: vec![Trailer::new("Spec-Task", task.id.to_string()).unwrap()],
+            writes: vec![FileWrite::put(progress.clone(), text)],
+        };
+        repo.commit_design_docs(&spectask_writes(plan)).unwrap();
+        let mut watch = ProgressWatch::default();
+        assert_eq!(watch.scan(&store).await.unwrap(), 0, "the first look only records the tip");
+
+        repo.commit_design_docs(&spectask_writes(&plan.replace("[ ] 3.", "[x] 3."))).unwrap();
+        let worktree = repo.design_docs_worktree();
+        let agent_text = "# Progress\n\n- [x] 1. Model\n- [ ] 2. Route\n- [x] 3. Docs\n";
+        std::fs::write(worktree.join(&progress), agent_text).unwrap();
+        git(&worktree, &["commit", "-q", "-am", "tick 1"]);
+        assert_eq!(watch.scan(&store).await.unwrap(), 1, "the agent's commit, not spectask's");
+
+        std::fs::write(worktree.join(&progress), agent_text.replace("[ ] 2.", "[~] 2.")).unwrap();
+        assert_eq!(watch.scan(&store).await.unwrap(), 1, "the uncommitted edit");
+        assert_eq!(watch.scan(&store).await.unwrap(), 0, "reported once");
+
+        let events: Vec<_> = store
+            .events_of_spec_task(task.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == EventKind::PlanProgressDetected)
+            .map(|e| {
+                (e.payload["plan_task"].clone(), e.payload["state"].clone(), e.payload["source"].clone())
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [
+                (json!("1"), json!("done"), json!("commit")),
+                (json!("2"), json!("in_progress"), json!("worktree"))
+            ]
+        );
+    }
+}
