@@ -1,10 +1,11 @@
 //! Coordination events: per-SpecTask, durable, gap-free ordered log of what sessions did and said.
 
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, EventKind, SpecTaskId, WorkSessionId};
+use spectask_core::{CoordinationEvent, CoordinationKind, EventKind, HistoryFile, SpecTaskId, WorkSessionId};
 use sqlx::any::AnyRow;
 
 use crate::codec::{get, json, millis, now, opt_parse, parse, time};
+use crate::NewHistoryEntry;
 use crate::events::NewEvent;
 use crate::{Store, StoreError};
 
@@ -45,6 +46,21 @@ impl Store {
         .bind(millis(at))
         .execute(&mut *w.tx)
         .await?;
+        // The log also goes to git: `sessions/<task>/coordination-log.md`, through the recorder.
+        let line = format!(
+            "- {} **{}**{} {}\n",
+            at.format("%Y-%m-%d %H:%M:%S"),
+            new.kind.as_str().replace('_', " "),
+            new.from_session.map(|s| format!(" `{}`", &s.to_string()[..8])).unwrap_or_default(),
+            new.message.replace('\n', " ")
+        );
+        let entry = NewHistoryEntry {
+            spec_task_id: new.spec_task_id,
+            work_session_id: None,
+            file: HistoryFile::CoordinationLog,
+            content: line,
+        };
+        w.insert_history(&entry, at).await?;
         w.append_event(NewEvent {
             kind: EventKind::CoordinationRecorded,
             spec_task_id: Some(new.spec_task_id),

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 
 use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
 use crate::connect::fixed_sql;
+use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
 macro_rules! columns {
@@ -30,27 +31,8 @@ impl Store {
         let mut w = self.begin_write().await?;
         let mut seqs = Vec::with_capacity(entries.len());
         for e in entries {
-            if e.file.is_per_session() && e.work_session_id.is_none() {
-                return Err(StoreError::InvalidReference {
-                    entity: "history entry",
-                    reference: e.file.as_str().to_owned(),
-                    reason: "this file belongs to a work session; name one",
-                });
-            }
-            let row = sqlx::query(
-                "INSERT INTO history_entries (spec_task_id, work_session_id, file, content, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-            )
-            .bind(e.spec_task_id.to_string())
-            .bind(e.work_session_id.map(|id| id.to_string()))
-            .bind(e.file.as_str())
-            .bind(&e.content)
-            .bind(millis(at))
-            .fetch_one(&mut *w.tx)
-            .await?;
-            seqs.push(get(&row, "seq")?);
+            seqs.push(w.insert_history(e, at).await?);
         }
-        w.wake_orchestrator().await?;
         w.commit().await?;
         Ok(seqs)
     }
@@ -120,6 +102,32 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_from_row).collect()
+    }
+}
+
+impl WriteTx<'_> {
+    /// Appends one entry inside a larger transaction (and wakes the recorder once committed).
+    pub(crate) async fn insert_history(&mut self, e: &NewHistoryEntry, at: Timestamp) -> Result<i64, StoreError> {
+        if e.file.is_per_session() && e.work_session_id.is_none() {
+            return Err(StoreError::InvalidReference {
+                entity: "history entry",
+                reference: e.file.as_str().to_owned(),
+                reason: "this file belongs to a work session; name one",
+            });
+        }
+        let row = sqlx::query(
+            "INSERT INTO history_entries (spec_task_id, work_session_id, file, content, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+        )
+        .bind(e.spec_task_id.to_string())
+        .bind(e.work_session_id.map(|id| id.to_string()))
+        .bind(e.file.as_str())
+        .bind(&e.content)
+        .bind(millis(at))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.wake_orchestrator().await?;
+        get(&row, "seq")
     }
 }
 
