@@ -358,3 +358,38 @@ pub struct ImplementationReviewBody {
 pub struct ApprovalBody {
     pub option_id: String,
 }
+
+/// `GET /api/v1/events` query. `after` is overridden by a `Last-Event-ID` header.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    pub after: Option<i64>,
+    /// A SpecTask reference (full or abbreviated id, or handle).
+    pub spec_task: Option<String>,
+    /// Comma-separated event kinds.
+    pub kinds: Option<String>,
+}
+
+/// One event of the outbox, as the `data` of a server-sent event.
+#[derive(Debug, Serialize)]
+pub struct EventDto {
+    pub seq: i64,
+    pub kind: spectask_core::EventKind,
+    pub spec_task_id: Option<SpecTaskId>,
+    pub work_session_id: Option<WorkSessionId>,
+    pub payload: serde_json::Value,
+    pub at: Timestamp,
+}
+
+impl From<&spectask_core::Event> for EventDto {
+    fn from(e: &spectask_core::Event) -> Self {
+        Self {
+            seq: e.seq,
+            kind: e.kind,
+            spec_task_id: e.spec_task_id,
+            work_session_id: e.work_session_id,
+            payload: e.payload.clone(),
+            at: e.at,
+        }
+    }
+}

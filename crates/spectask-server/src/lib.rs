@@ -30,7 +30,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests (event
+/// streams end at once so that draining does not wait for their clients).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -38,5 +39,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?addr, "serving the spectask API");
+    let store = state.store.clone();
+    let shutdown = async move {
+        shutdown.await;
+        store.end_event_streams();
+    };
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

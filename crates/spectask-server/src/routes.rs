@@ -2,6 +2,7 @@
 
 mod agents;
 mod design_docs;
+mod events;
 mod health;
 mod history;
 mod repos;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(design_docs::router())
         .merge(work_sessions::router())
         .merge(agents::router())
+        .merge(events::router())
 }
 
 /// Unknown paths answer in the API's error shape too.

@@ -45,7 +45,7 @@ impl EventWakeups {
     /// A commit that happened after this handle was made (or after the previous call returned) is
     /// never missed: it makes this return at once.
     pub async fn next(&mut self) -> bool {
-        if *self.0.borrow_and_update() {
+        if *self.0.borrow() {
             return false;
         }
         match self.0.changed().await {

@@ -1,0 +1,231 @@
+//! The live event stream through the real router: `Last-Event-ID` replay, filters, live delivery
+//! woken by commits (well before the safety sweep), and streams ending at shutdown.
+
+use std::path::Path;
+use std::time::Duration;
+
+use axum::body::{Body, BodyDataStream};
+use axum::http::{Request, StatusCode};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use spectask_core::{EventKind, NewSpecTask, SpecTask};
+use spectask_server::{AppState, app};
+use spectask_store::{DatabaseUrl, Store};
+use tower::ServiceExt;
+
+/// Longer than any local database round trip, shorter than the stream's 5 s safety sweep: an
+/// event that arrives within it was delivered because its commit woke the stream.
+const PATIENCE: Duration = Duration::from_secs(2);
+
+struct Fixture {
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
+        let state = AppState {
+            store,
+            node: "test".into(),
+            runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
+            profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
+        };
+        Self { state, _dir: dir }
+    }
+
+    fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    async fn task(&self, title: &str) -> SpecTask {
+        let repo = self.store().register_repository(Path::new("/srv/app"), "main", "helix-design-docs").await;
+        self.store()
+            .create_spec_task(NewSpecTask {
+                title: title.into(),
+                prompt: title.into(),
+                kind: Default::default(),
+                repository_id: repo.unwrap().id,
+                planning_agent: None,
+                implementation_agent: None,
+                priority: Default::default(),
+                created_by: "test".into(),
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn plan(&self, task: &SpecTask, done: u32) -> i64 {
+        let payload = json!({ "entries": [], "done": done, "current": null });
+        self.store().publish_event(EventKind::WorkSessionPlan, Some(task.id), None, payload).await.unwrap()
+    }
+
+    async fn open(&self, uri: &str, last_event_id: Option<i64>) -> (StatusCode, Sse) {
+        let mut req = Request::builder().uri(uri);
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let resp = app(self.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        (resp.status(), Sse { body: resp.into_body().into_data_stream(), buf: String::new() })
+    }
+}
+
+/// One server-sent event: `id`, `event` and the parsed `data`.
+#[derive(Debug)]
+struct Received {
+    id: i64,
+    event: String,
+    data: Value,
+}
+
+struct Sse {
+    body: BodyDataStream,
+    buf: String,
+}
+
+impl Sse {
+    /// The next event (keep-alive comments skipped); `None` when the stream ended.
+    async fn next(&mut self) -> Option<Received> {
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (None, String::new(), String::new());
+                for line in frame.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = Some(v.trim().parse().unwrap());
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if let Some(id) = id {
+                    return Some(Received { id, event, data: serde_json::from_str(&data).unwrap() });
+                }
+            }
+            let chunk = self.body.next().await?.unwrap();
+            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    async fn take(&mut self, n: usize) -> Vec<Received> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let event = tokio::time::timeout(PATIENCE, self.next()).await;
+            out.push(event.expect("an event within the patience").expect("the stream is open"));
+        }
+        out
+    }
+
+    /// Nothing more arrives within a short while.
+    async fn quiet(&mut self) {
+        let next = tokio::time::timeout(Duration::from_millis(300), self.next()).await;
+        assert!(next.is_err(), "unexpected event {next:?}");
+    }
+}
+
+#[tokio::test]
+async fn replay_after_last_event_id_is_exact_in_order_and_gap_free() {
+    let fx = Fixture::new().await;
+    let a = fx.task("Add login").await;
+    for done in 0..5 {
+        fx.plan(&a, done).await;
+    }
+    let all = fx.store().events_after(0, 1000).await.unwrap();
+    let mid = all[2].seq;
+
+    // The header wins over the query (a browser reconnects with the URL it first used).
+    let (status, mut sse) = fx.open("/api/v1/events?after=0", Some(mid)).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = sse.take(all.len() - 3).await;
+    let ids: Vec<i64> = got.iter().map(|e| e.id).collect();
+    let expected: Vec<i64> = all[3..].iter().map(|e| e.seq).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(ids, (mid + 1..=mid + ids.len() as i64).collect::<Vec<_>>(), "gap-free");
+    for (event, stored) in got.iter().zip(&all[3..]) {
+        assert_eq!(event.event, stored.kind.as_str());
+        assert_eq!(event.data["seq"], stored.seq);
+        assert_eq!(event.data["kind"], stored.kind.as_str());
+        assert_eq!(event.data["payload"], stored.payload);
+    }
+    sse.quiet().await;
+
+    let (_, mut from_query) = fx.open(&format!("/api/v1/events?after={}", all[4].seq), None).await;
+    assert_eq!(from_query.take(1).await[0].id, all[5].seq);
+}
+
+#[tokio::test]
+async fn a_task_filter_accepts_an_abbreviated_id_and_kinds_narrow_it() {
+    let fx = Fixture::new().await;
+    let a = fx.task("Add login").await;
+    let b = fx.task("Add logout").await;
+    let mut expected = Vec::new();
+    for done in 0..3 {
+        expected.push(fx.plan(&a, done).await);
+        fx.plan(&b, done).await;
+    }
+    let short = &a.short_id.to_string()[..6];
+    let (status, mut sse) =
+        fx.open(&format!("/api/v1/events?spec_task={short}&kinds=work_session.plan"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = sse.take(3).await;
+    assert_eq!(got.iter().map(|e| e.id).collect::<Vec<_>>(), expected);
+    assert!(got.iter().all(|e| e.data["spec_task_id"] == a.id.to_string()));
+    sse.quiet().await;
+
+    let (_, mut all_of_a) = fx.open(&format!("/api/v1/events?spec_task={}", a.id), None).await;
+    let got = all_of_a.take(4).await;
+    assert_eq!(got[0].event, "spec_task.created");
+    assert_eq!(got[1..].iter().map(|e| e.id).collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test]
+async fn a_live_event_arrives_when_committed_not_at_the_next_sweep() {
+    let fx = Fixture::new().await;
+    let a = fx.task("Add login").await;
+    let (_, mut sse) = fx.open("/api/v1/events", None).await;
+    let replayed = sse.take(2).await;
+    assert_eq!(replayed[1].event, "spec_task.created");
+    sse.quiet().await;
+    for done in 0..3 {
+        let seq = fx.plan(&a, done).await;
+        let live = sse.take(1).await;
+        assert_eq!((live[0].id, live[0].event.as_str()), (seq, "work_session.plan"));
+        assert_eq!(live[0].data["payload"]["done"], done);
+    }
+}
+
+#[tokio::test]
+async fn open_streams_end_when_the_store_ends_them() {
+    let fx = Fixture::new().await;
+    fx.task("Add login").await;
+    let (_, mut sse) = fx.open("/api/v1/events", None).await;
+    sse.take(2).await;
+    fx.store().end_event_streams();
+    let end = tokio::time::timeout(PATIENCE, sse.next()).await.expect("the stream ends");
+    assert!(end.is_none());
+}
+
+#[tokio::test]
+async fn bad_cursors_kinds_and_tasks_are_4xx_naming_the_value() {
+    let fx = Fixture::new().await;
+    let cases = [
+        ("/api/v1/events?kinds=spec_task.created,nope", None, StatusCode::BAD_REQUEST, "nope"),
+        ("/api/v1/events?after=-3", None, StatusCode::BAD_REQUEST, "-3"),
+        ("/api/v1/events?spec_task=0123abcd", None, StatusCode::NOT_FOUND, "0123abcd"),
+        ("/api/v1/events", Some("soon"), StatusCode::BAD_REQUEST, "soon"),
+    ];
+    for (uri, last_event_id, status, named) in cases {
+        let mut req = Request::builder().uri(uri);
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        let resp = app(fx.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), status, "{uri}");
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(named), "{uri}: {message}");
+    }
+}
