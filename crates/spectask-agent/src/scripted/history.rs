@@ -77,9 +77,11 @@ impl HistoryStore {
     /// Best effort: a failure is logged to stderr and the session lives on in memory.
     pub(super) fn save(&self, id: &str, history: &History) {
         let Some(path) = self.path(id) else { return };
-        let written = serde_json::to_vec(history)
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| std::fs::write(&path, bytes));
+        // The state dir is made on first use.
+        let written = serde_json::to_vec(history).map_err(std::io::Error::other).and_then(|bytes| {
+            path.parent().map_or(Ok(()), std::fs::create_dir_all)?;
+            std::fs::write(&path, bytes)
+        });
         if let Err(error) = written {
             eprintln!("scripted agent: cannot save history {}: {error}", path.display());
         }

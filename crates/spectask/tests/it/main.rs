@@ -1,13 +1,19 @@
 //! End-to-end tests: the real `spectask` binary, a real server process, real git repositories.
 
+mod agent_runtime;
+mod crash_restart;
 mod demo;
+mod failing_agent;
 mod fake_llm;
 mod history;
 mod http;
 mod implementation;
+mod nodes;
 mod planning;
 mod recover;
 mod repos;
 mod specs;
 mod support;
 mod tasks;
+mod watch;
+mod wip;

@@ -1,8 +1,9 @@
 //! Running the binary: a server process per test and CLI invocations against it.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 pub fn spectask() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_spectask"));
@@ -22,6 +23,15 @@ pub struct Server {
 impl Server {
     pub fn start(data_dir: &Path, database_url: Option<&str>) -> Self {
         let mut args = vec!["serve".to_owned()];
+        if let Some(url) = database_url {
+            args.extend(["--database-url".to_owned(), url.to_owned()]);
+        }
+        Self::spawn(&args, data_dir)
+    }
+
+    /// `spectask serve` under a fixed node name (a restarted node takes back its own jobs at once).
+    pub fn start_node(data_dir: &Path, database_url: Option<&str>, node: &str) -> Self {
+        let mut args = vec!["serve".to_owned(), "--node".to_owned(), node.to_owned()];
         if let Some(url) = database_url {
             args.extend(["--database-url".to_owned(), url.to_owned()]);
         }
@@ -66,6 +76,16 @@ impl Server {
         let pid = self.child.id().to_string();
         let status = Command::new("kill").args(["-KILL", &pid]).status().expect("run kill");
         assert!(status.success(), "kill -KILL {pid} failed");
+    }
+
+    /// SIGKILL, then reap: the server dies at once, mid-write if it was writing.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        self.child.wait().expect("reap the server");
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn terminate(&mut self) {
@@ -113,4 +133,71 @@ pub fn stderr(output: &Output) -> String {
 pub fn json(output: &Output) -> serde_json::Value {
     assert!(output.status.success(), "command failed: {}", stderr(output));
     serde_json::from_slice(&output.stdout).expect("json output")
+}
+
+/// One HTTP/1.1 request over a plain TCP connection; returns the status and the (de-chunked) body.
+/// For the few API calls the CLI does not cover.
+pub fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
+    (status, if chunked { dechunk(body) } else { body.to_owned() })
+}
+
+pub fn http_json(base: &str, path: &str) -> serde_json::Value {
+    let (status, body) = http(base, "GET", path, None);
+    assert_eq!(status, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Live processes (pid, command line) whose command line contains `needle`, this process excluded.
+pub fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return found };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if pid == std::process::id() {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+        // A zombie has an empty command line: it is dead, only not yet reaped by its parent.
+        if cmdline.contains(needle) {
+            found.push((pid, cmdline.trim().to_owned()));
+        }
+    }
+    found
+}
+
+/// The parent pid of `pid`, from /proc (None once it is gone).
+pub fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`; comm may hold spaces and parentheses, so split after the last `)`.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
 }

@@ -1,0 +1,93 @@
+//! The agent runtime through the real binary: `agent probe` of the scripted agent, an `ask`
+//! permission held open until resolved through the approvals API, and no agent process left behind.
+
+use std::time::{Duration, Instant};
+
+use crate::crash_restart::{assert_no_agent_left, setup, wait_for};
+use crate::fake_llm::FakeLlm;
+use crate::implementation::{sessions, wait_until};
+use crate::support::{Server, git_repo, http, http_json, json, spectask, stderr};
+
+#[test]
+fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = spectask().args(["agent", "probe", "scripted", "--json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["profile"], "scripted", "{report:#}");
+    assert_eq!(report["session"]["status"], "created", "{report:#}");
+    assert!(report["session"]["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{report:#}");
+    // The probed agent was shut down, not left running.
+    let pid = report["pid"].as_u64().expect("the agent's pid");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(Instant::now() < deadline, "the probed agent {pid} still runs");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const ASKING: &str = r#"
+[[rule]]
+match = "*Your task: Clean the build*"
+steps = [
+  { permission = { title = "rm -rf build", path = "build" } },
+  { write_file = { path = "cleaned.txt", content = "yes\n" } },
+  { message = "Cleaned the build directory." },
+]
+"#;
+
+#[test]
+fn an_ask_permission_waits_for_the_approvals_api_and_the_session_completes() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, script) = setup(dir.path(), &llm, ASKING, "");
+    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    let server = Server::start(&data, None);
+
+    let created = server.task(&[
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "--title",
+        "Clean the build",
+        "remove stale build output",
+        "--json",
+    ]);
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let mut pending = serde_json::Value::Null;
+    wait_until("the permission request is pending", || {
+        pending = http_json(&server.url, "/api/v1/approvals");
+        pending.as_array().is_some_and(|a| !a.is_empty())
+    });
+    let approvals = pending.as_array().unwrap();
+    assert_eq!(approvals.len(), 1, "{pending:#}");
+    let approval = &approvals[0];
+    let session = sessions(&server, &id).into_iter().next().expect("the work session");
+    assert_eq!(session["status"], "running", "the turn is held open: {session:#}");
+    assert_eq!(approval["session_id"], session["acp_session_id"], "{approval:#} {session:#}");
+    let options: Vec<&str> =
+        approval["options"].as_array().unwrap().iter().filter_map(|o| o["option_id"].as_str()).collect();
+    assert!(options.contains(&"allow"), "{approval:#}");
+
+    // An option the agent did not offer is refused; the offered one resolves it.
+    let path = format!("/api/v1/approvals/{}", approval["id"].as_str().unwrap());
+    let (status, body) = http(&server.url, "POST", &path, Some(r#"{"option_id": "maybe"}"#));
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = http(&server.url, "POST", &path, Some(r#"{"option_id": "allow"}"#));
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = http(&server.url, "POST", &path, Some(r#"{"option_id": "allow"}"#));
+    assert_eq!(status, 404, "an approval is answered once");
+
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(30));
+    assert_eq!(http_json(&server.url, "/api/v1/approvals"), serde_json::json!([]));
+    let session = sessions(&server, &id).into_iter().next().unwrap();
+    assert_eq!(session["status"], "completed", "{session:#}");
+
+    server.stop();
+    assert_no_agent_left(&script);
+}

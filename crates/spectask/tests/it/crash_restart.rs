@@ -1,0 +1,176 @@
+//! Durability through the real binary: `kill -9` of the server while work sessions run, then a
+//! restart on the same data dir under the same node name; the task completes with nothing done twice
+//! and nothing lost.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fake_llm::{FakeLlm, three_task_spec};
+use crate::implementation::{git, sessions, wait_until};
+use crate::support::{Server, git_repo, http_json, json, processes_with, stderr};
+
+/// The plan of `three_task_spec`, as session names.
+pub const PLAN: [&str; 3] = ["1 Add the user model", "2 Add the login route", "3 Wire login into the app"];
+
+/// Sessions 1 and 2 take a while, then write their file. They finish 1.5 s apart: the task's sessions
+/// share one worktree, and a session's commit takes every change in it.
+pub const SLOW_CODER: &str = r##"
+[[rule]]
+match = "*Your task: 1 Add the user model*"
+steps = [
+  { sleep = 2500 },
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { message = "Added src/user.js." },
+]
+
+[[rule]]
+match = "*Your task: 2 Add the login route*"
+steps = [
+  { sleep = 4000 },
+  { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { message = "Added src/login.js." },
+]
+
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js." },
+]
+"##;
+
+/// A data dir whose config plans with the fake LLM and implements with the scripted agent, with short
+/// leases. The agent keeps no state: a thread cut off by a crash is opened anew with the full prompt.
+/// Returns the data dir and the script's path (which names the agent processes).
+pub fn setup(dir: &Path, llm: &FakeLlm, script: &str, extra: &str) -> (PathBuf, PathBuf) {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let script_path = dir.join("coder-script.toml");
+    std::fs::write(&script_path, script).unwrap();
+    let config = format!(
+        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
+         [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
+         args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
+         [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n\
+         lease_seconds = 1.5\nbackoff_initial_seconds = 0.1\n{extra}",
+        llm.base_url,
+        script_path.display(),
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    (data, script_path)
+}
+
+/// Polls `task show` until the status is `want`, for up to `limit`.
+pub fn wait_for(server: &Server, id: &str, want: &str, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let task = json(&server.task(&["show", id, "--json"]));
+        if task["status"] == want {
+            return task;
+        }
+        assert!(Instant::now() < deadline, "task {id} stayed {} (want {want}): {task}", task["status"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Creates the three-task spec task and approves its spec; returns its id and handle.
+pub fn create_and_approve(server: &Server, repo: &Path) -> (String, String) {
+    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]));
+    let id = created["id"].as_str().unwrap().to_owned();
+    let task = wait_for(server, &id, "spec_review", Duration::from_secs(30));
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    (id, task["handle"].as_str().unwrap().to_owned())
+}
+
+/// Waits until sessions 1 and 2 run, and a little more: their agents are in the middle of a turn.
+pub fn wait_mid_session(server: &Server, id: &str) {
+    wait_until("sessions 1 and 2 are running", || {
+        let all = sessions(server, id);
+        let running = |name: &str| all.iter().any(|s| s["name"] == name && s["status"] == "running");
+        running(PLAN[0]) && running(PLAN[1])
+    });
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+/// What a completed implementation must look like after any crash: the plan's sessions exactly once,
+/// each one's commit exactly once on the task branch, every session's completion logged exactly once
+/// in a gap-free coordination log. Then approves, waits for `done` and checks the repository.
+pub fn assert_implemented_once_and_finish(server: &Server, repo: &Path, id: &str, handle: &str) {
+    let all = sessions(server, id);
+    let mut names: Vec<&str> = all.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, PLAN, "one session per plan task, none duplicated: {all:#?}");
+    assert!(all.iter().all(|s| s["status"] == "completed"), "{all:#?}");
+
+    let messages = git(repo, &["log", "--format=%B", &format!("spectask/{handle}")]);
+    let trailers: Vec<&str> = messages.lines().filter(|l| l.starts_with("Work-Session: ")).collect();
+    assert_eq!(trailers.len(), PLAN.len(), "one commit per session:\n{messages}");
+    for session in &all {
+        let trailer = format!("Work-Session: {}", session["id"].as_str().unwrap());
+        assert_eq!(trailers.iter().filter(|t| **t == trailer).count(), 1, "{trailer} in\n{messages}");
+    }
+
+    let log = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
+    let log = log.as_array().expect("a list of coordination events");
+    let seqs: Vec<i64> = log.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "gap-free and ordered: {log:#?}");
+    for session in &all {
+        let completed = log
+            .iter()
+            .filter(|e| e["kind"] == "session_completed" && e["from_session"] == session["id"])
+            .count();
+        assert_eq!(completed, 1, "completion of {} logged once: {log:#?}", session["name"]);
+    }
+    for n in 1..=PLAN.len() {
+        let done = format!("{n} done");
+        let count = log.iter().filter(|e| e["kind"] == "plan_task_done" && e["message"] == done.as_str()).count();
+        assert_eq!(count, 1, "{done:?} logged once: {log:#?}");
+    }
+
+    let approved = server.task(&["approve", id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    wait_for(server, id, "done", Duration::from_secs(30));
+    wait_until("the task branch is merged into main", || {
+        let files = git(repo, &["ls-tree", "-r", "--name-only", "main"]);
+        ["src/user.js", "src/login.js", "src/app.js"].iter().all(|f| files.contains(f))
+    });
+    let fsck = Command::new("git").args(["fsck", "--strict"]).current_dir(repo).output().unwrap();
+    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+}
+
+/// Agent processes started from `script` are all gone (an orphan must notice its client died).
+pub fn assert_no_agent_left(script: &Path) {
+    let needle = script.display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_with(&needle);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "agent processes left behind: {left:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn kill_9_during_implementation_then_restart_completes_without_duplicates() {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, script) = setup(dir.path(), &llm, SLOW_CODER, "");
+    let server = Server::start_node(&data, None, "node-1");
+    let (id, handle) = create_and_approve(&server, &repo);
+    wait_mid_session(&server, &id);
+
+    server.kill9();
+    // Same data dir, same node name: the jobs leased to the dead process are taken back at once.
+    let server = Server::start_node(&data, None, "node-1");
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    assert_implemented_once_and_finish(&server, &repo, &id, &handle);
+    server.stop();
+    assert_no_agent_left(&script);
+}

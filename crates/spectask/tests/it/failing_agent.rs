@@ -1,0 +1,79 @@
+//! A failing agent through the real binary: its session is retried, then the session and the task
+//! fail with a reason naming the fault; once the agent is fixed, `task retry` completes the task.
+
+use std::time::Duration;
+
+use crate::crash_restart::{assert_no_agent_left, setup, wait_for};
+use crate::fake_llm::FakeLlm;
+use crate::implementation::{git, sessions};
+use crate::support::{Server, git_repo, json, stderr};
+
+/// Counts its attempts in ATTEMPTS (a file outside the worktree), then dies.
+const CRASHING: &str = r#"
+[[rule]]
+match = "*Your task: Fix the parser*"
+steps = [
+  { message = "looking at the parser" },
+  { run = { command = "sh", args = ["-c", "echo attempt >> ATTEMPTS"] } },
+  { crash = 3 },
+]
+"#;
+
+const FIXED: &str = r#"
+[[rule]]
+match = "*Your task: Fix the parser*"
+steps = [
+  { write_file = { path = "parser.txt", content = "fixed\n" } },
+  { message = "Fixed the parser." },
+]
+"#;
+
+#[test]
+fn a_crashing_agent_is_retried_then_fails_the_task_and_retry_completes_it() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let attempts = dir.path().join("attempts");
+    let crashing = CRASHING.replace("ATTEMPTS", attempts.to_str().unwrap());
+    let (data, script) = setup(dir.path(), &llm, &crashing, "max_attempts = 2\n");
+    let server = Server::start(&data, None);
+
+    let created = server.task(&[
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "--title",
+        "Fix the parser",
+        "the parser drops the last token",
+        "--json",
+    ]);
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let task = wait_for(&server, &id, "failed", Duration::from_secs(30));
+    assert_eq!(task["failure"]["from"], "implementation", "{task}");
+    let reason = task["failure"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Fix the parser") && reason.contains("agent exited with code 3"),
+        "the reason names the session and the fault: {reason}"
+    );
+    let all = sessions(&server, &id);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0]["status"], "failed", "{all:#?}");
+    let tries = std::fs::read_to_string(&attempts).unwrap_or_default();
+    assert_eq!(tries.lines().count(), 2, "max_attempts = 2 runs of the session: {tries:?}");
+
+    // The agent reads its script when it starts: the next process follows the fixed one.
+    std::fs::write(&script, FIXED).unwrap();
+    let retried = server.task(&["retry", &id]);
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(30));
+    let all = sessions(&server, &id);
+    assert_eq!(all.len(), 1, "the failed session is retried, not duplicated: {all:#?}");
+    assert_eq!(all[0]["status"], "completed", "{all:#?}");
+    let handle = task["handle"].as_str().unwrap();
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", &format!("spectask/{handle}")]);
+    assert!(files.contains("parser.txt"), "{files}");
+    server.stop();
+    assert_no_agent_left(&script);
+}

@@ -1,0 +1,89 @@
+//! WIP limits under load through the real binary: 20 coding sessions over two repositories with
+//! room for three at a time (two per repository); waiting tasks say why; all of them finish.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::crash_restart::setup;
+use crate::fake_llm::FakeLlm;
+use crate::support::{Server, git_repo, json};
+
+const CODER: &str = r#"
+[[rule]]
+match = "*Your task: Job *"
+steps = [
+  { write_file = { path = "job.txt", content = "done\n" } },
+  { sleep = 300 },
+  { message = "Wrote job.txt." },
+]
+"#;
+
+const ACTIVE: [&str; 2] = ["spec_generation", "implementation"];
+
+#[test]
+fn wip_limits_hold_under_twenty_concurrent_tasks() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repos = [git_repo(dir.path(), "api"), git_repo(dir.path(), "web")];
+    let (data, _script) =
+        setup(dir.path(), &llm, CODER, "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\n");
+    let server = Server::start(&data, None);
+
+    for n in 0..20 {
+        let repo = &repos[n % 2];
+        let created = server.task(&[
+            "create",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--kind",
+            "coding_session",
+            "--title",
+            &format!("Job {n}"),
+            "write job.txt",
+        ]);
+        assert!(created.status.success(), "{}", crate::support::stderr(&created));
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (mut samples, mut most, mut reasons_seen) = (0, 0, 0);
+    loop {
+        let tasks = list(&server);
+        assert_eq!(tasks.len(), 20);
+        let active: Vec<&Value> = tasks.iter().filter(|t| ACTIVE.iter().any(|s| t["status"] == *s)).collect();
+        assert!(active.len() <= 3, "more than wip_global = 3 at work: {active:#?}");
+        let mut per_repo: HashMap<String, usize> = HashMap::new();
+        for task in &active {
+            *per_repo.entry(task["repository"].to_string()).or_default() += 1;
+        }
+        assert!(per_repo.values().all(|n| *n <= 2), "more than 2 at work in one repository: {active:#?}");
+        assert!(active.iter().all(|t| t["queue_reason"].is_null()), "admitted tasks wait no more: {active:#?}");
+        most = most.max(active.len());
+        samples += 1;
+        // Tasks waiting for a slot say why (a task queued a moment ago may not have been looked at yet).
+        for waiting in tasks.iter().filter(|t| t["status"] == "implementation_queued") {
+            if let Some(reason) = waiting["queue_reason"].as_str() {
+                assert!(reason.starts_with("waiting"), "{waiting}");
+                reasons_seen += 1;
+            }
+        }
+        if tasks.iter().all(|t| t["status"] == "implementation_review") {
+            break;
+        }
+        assert!(
+            tasks.iter().all(|t| t["status"] != "failed"),
+            "{:#?}",
+            tasks.iter().filter(|t| t["status"] == "failed").collect::<Vec<_>>()
+        );
+        assert!(Instant::now() < deadline, "not all tasks reached implementation_review: {tasks:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(most, 3, "the limit was reached, not just respected ({samples} samples)");
+    assert!(reasons_seen > 0, "no waiting task was seen with its queue_reason ({samples} samples)");
+    server.stop();
+}
+
+fn list(server: &Server) -> Vec<Value> {
+    json(&server.task(&["list", "--json", "--limit", "50"]))["items"].as_array().cloned().unwrap_or_default()
+}
