@@ -1,25 +1,60 @@
-//! `spectask demo`: the bundled sample repository and the sample task, idempotent across runs.
+//! `spectask demo`: the bundled sample repository and scripted agents run the whole loop offline.
 
 use std::process::Command;
 
+use crate::implementation::{git, sessions, wait_until};
+use crate::planning::wait_for_status;
 use crate::support::{Server, json};
 
 #[test]
-fn demo_serves_the_sample_repository_and_task_and_can_be_run_again() {
+fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let server = Server::spawn(&["demo".to_owned()], &data);
     let tasks = json(&server.task(&["list", "--json"]));
     assert_eq!(tasks["total"], 1);
+    let id = tasks["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(tasks["items"][0]["title"], "Add user authentication with JWT");
-    let repo = data.join("repos/nodejs-todo");
-    assert_eq!(tasks["items"][0]["repository"]["path"], repo.canonicalize().unwrap().display().to_string());
-    let log = Command::new("git").args(["log", "--oneline"]).current_dir(&repo).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&log.stdout).lines().count(), 1);
-    assert!(repo.join("src/todos.js").is_file());
+    let repo = data.join("repos/nodejs-todo").canonicalize().unwrap();
+    assert_eq!(tasks["items"][0]["repository"]["path"], repo.display().to_string());
+
+    // The scripted planner writes a spec that lints clean.
+    let task = wait_for_status(&server, &id, "spec_review");
+    let handle = task["handle"].as_str().unwrap().to_owned();
+    let spec = json(&server.task(&["spec", &id, "--doc", "requirements", "--json"]));
+    assert!(spec["content"].as_str().unwrap().contains("THE Auth_Service SHALL"));
+    let versions: serde_json::Value = json(&server.task(&["spec", &id, "--json"]));
+    assert_eq!(versions.as_array().unwrap().len(), 3);
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "implementation_review");
+    let all = sessions(&server, &id);
+    assert_eq!(all.len(), 3);
+    assert!(all.iter().all(|s| s["status"] == "completed"), "{all:#?}");
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    let main = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
+    for f in ["src/auth/users.js", "src/auth/tokens.js", "src/auth/routes.js", "src/auth/middleware.js"] {
+        assert!(main.contains(f), "{f} not on main:\n{main}");
+    }
+    assert!(git(&repo, &["show", "main:src/server.js"]).contains("requireToken"));
+    wait_until("the coordination log and the summary are on the design-docs branch", || {
+        ["coordination-log.md", "IMPLEMENTATION_COMPLETE.md"].iter().all(|f| {
+            Command::new("git")
+                .args(["cat-file", "-e", &format!("helix-design-docs:sessions/{handle}/{f}")])
+                .current_dir(&repo)
+                .status()
+                .unwrap()
+                .success()
+        })
+    });
+    let log = git(&repo, &["show", &format!("helix-design-docs:sessions/{handle}/coordination-log.md")]);
+    assert!(log.contains("session started") && log.contains("plan task done"), "{log}");
     server.stop();
 
+    // A second run continues with the same data: no second sample task.
     let server = Server::spawn(&["demo".to_owned()], &data);
-    assert_eq!(json(&server.task(&["list", "--json"]))["total"], 1, "the sample task is created once");
+    assert_eq!(json(&server.task(&["list", "--json"]))["total"], 1);
     server.stop();
 }
