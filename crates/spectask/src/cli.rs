@@ -171,6 +171,9 @@ pub enum TaskCommand {
     Retry { id: String },
     /// The task's work sessions as a tree (children under the session that spawned them).
     Sessions { id: String },
+    /// Follow a task live: its phase, a progress bar per work session and coordination events,
+    /// until it ends (exit 0 when done, 1 when failed, rejected or cancelled) or Ctrl-C.
+    Watch { id: String },
     /// Spawn a work session during implementation, as a child of another session.
     Spawn {
         id: String,

@@ -26,6 +26,37 @@ impl ApiClient {
         self.call(Method::POST, path, &[], body).await
     }
 
+    /// Opens a streaming GET (server-sent events, resuming after `last_event_id`). A server that
+    /// cannot be reached is `Unreachable` (worth retrying); an API error is an error.
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        last_event_id: i64,
+    ) -> anyhow::Result<Opened> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let request = self
+            .http
+            .get(&url)
+            .query(query)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .header("last-event-id", last_event_id.to_string());
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
+                return Ok(Opened::Unreachable(anyhow!("cannot reach the spectask server at {}", self.base)));
+            }
+            Err(e) => return Err(anyhow!("request to {url} failed: {e}")),
+        };
+        let status = response.status();
+        if status.is_success() {
+            return Ok(Opened::Stream(response));
+        }
+        let text = response.text().await.with_context(|| format!("reading the answer of {url}"))?;
+        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Err(api_error(status, &json, &text))
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -53,6 +84,12 @@ impl ApiClient {
         }
         Err(api_error(status, &json, &text))
     }
+}
+
+/// What opening a stream gave.
+pub enum Opened {
+    Stream(reqwest::Response),
+    Unreachable(anyhow::Error),
 }
 
 fn api_error(status: StatusCode, json: &Value, text: &str) -> anyhow::Error {

@@ -13,6 +13,7 @@ mod serve;
 mod sessions_cmd;
 mod specs_cmd;
 mod task_cmd;
+mod watch_cmd;
 
 use std::process::ExitCode;
 

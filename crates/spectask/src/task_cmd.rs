@@ -29,6 +29,7 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
         }
         TaskCommand::Spec { id, doc, version } => return spec(&client, &id, doc, version, json).await,
         TaskCommand::Sessions { id } => return crate::sessions_cmd::sessions(&client, &id, json).await,
+        TaskCommand::Watch { id } => return crate::watch_cmd::watch(&client, &id, json).await,
         TaskCommand::Spawn { id, from, name, description, agent } => {
             crate::sessions_cmd::spawn(&client, &id, &from, &name, description, agent).await?
         }

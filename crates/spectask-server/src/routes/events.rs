@@ -75,9 +75,11 @@ fn parse_kinds(list: &str) -> Result<Vec<EventKind>, ApiError> {
     list.split(',')
         .map(str::trim)
         .filter(|kind| !kind.is_empty())
-        .map(|kind| kind.parse().map_err(|e: spectask_core::ParseEnumError| {
-            ApiError::bad_request("invalid_query", e.to_string())
-        }))
+        .map(|kind| {
+            kind.parse().map_err(|e: spectask_core::ParseEnumError| {
+                ApiError::bad_request("invalid_query", e.to_string())
+            })
+        })
         .collect()
 }
 

@@ -1,0 +1,122 @@
+//! `spectask task watch ID`: a live view of one SpecTask, driven by the server's event stream
+//! (`GET /api/v1/events?spec_task=ID`), until the task ends or Ctrl-C. The task's history is
+//! replayed first; a dropped connection is resumed with `Last-Event-ID`.
+
+mod sse;
+mod view;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::client::{ApiClient, Opened};
+use crate::output::text;
+use crate::task_cmd::encode;
+use view::View;
+
+/// How long the server may stay unreachable before watching gives up.
+const GIVE_UP: Duration = Duration::from_secs(60);
+/// Pause before reconnecting.
+const RECONNECT: Duration = Duration::from_millis(500);
+/// The exit code after Ctrl-C (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
+
+/// How a watched task ended.
+struct Ended {
+    status: String,
+    reason: String,
+}
+
+/// Watches task `id`; exits 0 when it is done, 1 when it ended otherwise (failed, rejected,
+/// cancelled). With `json`, prints every event as one JSON line instead of the live view.
+pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let task = client.get(&format!("/spec-tasks/{}", encode(id)), &[]).await?;
+    let task_id = text(&task, "id");
+    let handle = text(&task, "handle");
+    let mut view = (!json).then(|| View::new(&handle));
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let mut last_seq = 0;
+    let mut unreachable_since: Option<Instant> = None;
+    let ended = 'watch: loop {
+        let query = [("spec_task", task_id.clone()), ("after", last_seq.to_string())];
+        let mut response = match client.open_stream("/events", &query, last_seq).await? {
+            Opened::Stream(response) => {
+                unreachable_since = None;
+                response
+            }
+            Opened::Unreachable(err) => {
+                let since = *unreachable_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > GIVE_UP {
+                    return Err(err.context(format!("stopped watching task {handle}")));
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(RECONNECT) => continue 'watch,
+                    _ = &mut interrupt => break 'watch None,
+                }
+            }
+        };
+        let mut parser = sse::Parser::default();
+        loop {
+            let chunk = tokio::select! {
+                chunk = response.chunk() => chunk,
+                _ = &mut interrupt => break 'watch None,
+            };
+            // The end of the body or a broken connection: resume after the last event seen.
+            let Ok(Some(chunk)) = chunk else { break };
+            for message in parser.feed(&chunk)? {
+                let event: Value = serde_json::from_str(&message.data)
+                    .with_context(|| format!("event {} is not JSON", message.id.unwrap_or_default()))?;
+                last_seq = event["seq"].as_i64().unwrap_or(last_seq);
+                match &mut view {
+                    Some(view) => view.show(&event),
+                    None => println!("{}", serde_json::to_string(&event)?),
+                }
+                if let Some(ended) = ended(client, &task_id, &event).await? {
+                    break 'watch Some(ended);
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RECONNECT) => {}
+            _ = &mut interrupt => break 'watch None,
+        }
+    };
+    if let Some(view) = &view {
+        view.finish();
+    }
+    Ok(match ended {
+        None => ExitCode::from(INTERRUPTED),
+        Some(Ended { status, .. }) if status == "done" => {
+            if !json {
+                println!("task {handle} is done");
+            }
+            ExitCode::SUCCESS
+        }
+        Some(Ended { status, reason }) => {
+            let reason = if reason.is_empty() { String::new() } else { format!(": {reason}") };
+            eprintln!("spectask: task {handle} ended {status}{reason}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// Whether `event` ended the task. A `failed` task may still be retried, so a failure seen in the
+/// replayed history ends the watch only when the task is failed now.
+async fn ended(client: &ApiClient, task_id: &str, event: &Value) -> anyhow::Result<Option<Ended>> {
+    if event["kind"] != "spec_task.transitioned" {
+        return Ok(None);
+    }
+    let status = text(&event["payload"], "to");
+    match status.as_str() {
+        "done" | "rejected" | "cancelled" => Ok(Some(Ended { status, reason: String::new() })),
+        "failed" => {
+            let task = client.get(&format!("/spec-tasks/{task_id}"), &[]).await?;
+            let still_failed = text(&task, "status") == "failed";
+            Ok(still_failed.then(|| Ended { status, reason: text(&task["failure"], "reason") }))
+        }
+        _ => Ok(None),
+    }
+}

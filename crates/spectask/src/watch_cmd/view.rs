@@ -1,0 +1,170 @@
+//! What `task watch` shows: the task's phase, one progress bar per work session (from its live
+//! plan) and coordination events as `HH:MM:SS message` lines. When stdout is not a terminal the
+//! bars become plain lines, so logs and pipes see the same story.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+use crate::output::text;
+
+/// Width of the session-name column of the bars.
+const NAME_WIDTH: usize = 32;
+
+pub struct View {
+    /// `None` when stdout is not a terminal: every change is printed as a line instead.
+    bars: Option<Bars>,
+    sessions: HashMap<String, Session>,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    phase: ProgressBar,
+}
+
+struct Session {
+    name: String,
+    /// The session's bar (terminal only).
+    bar: Option<ProgressBar>,
+}
+
+impl View {
+    pub fn new(handle: &str) -> Self {
+        let bars = std::io::stdout().is_terminal().then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+            let phase = multi.add(ProgressBar::new_spinner());
+            phase.set_style(style("{spinner} {prefix:.bold} {wide_msg}", ProgressStyle::default_spinner));
+            phase.set_prefix(handle.to_owned());
+            phase.enable_steady_tick(Duration::from_millis(120));
+            Bars { multi, phase }
+        });
+        Self { bars, sessions: HashMap::new() }
+    }
+
+    /// Shows one event of the task (the `data` of a server-sent event).
+    pub fn show(&mut self, event: &Value) {
+        let payload = &event["payload"];
+        let session_id = text(event, "work_session_id");
+        match event["kind"].as_str().unwrap_or_default() {
+            "spec_task.created" => self.phase(event, &text(payload, "status"), ""),
+            "spec_task.transitioned" => {
+                let reason = text(&payload["failure"], "reason");
+                self.phase(event, &text(payload, "to"), &reason);
+            }
+            "spec_review.recorded" => {
+                let reviewer = text(payload, "reviewer");
+                let by = if reviewer.is_empty() { String::new() } else { format!(" by {reviewer}") };
+                let (version, decision) = (text(payload, "version"), text(payload, "decision"));
+                self.line(event, &format!("review of spec v{version}: {decision}{by}"));
+            }
+            "coordination.recorded" => self.line(event, &text(payload, "message")),
+            "work_session.created" => self.session_created(&session_id, &text(payload, "name")),
+            "work_session.transitioned" => self.session_status(event, &session_id, &text(payload, "to")),
+            "work_session.plan" => self.session_plan(event, &session_id, payload),
+            _ => {}
+        }
+    }
+
+    /// Stops drawing (the bars stay on screen as they last were).
+    pub fn finish(&self) {
+        if let Some(bars) = &self.bars {
+            bars.phase.finish();
+        }
+    }
+
+    fn phase(&self, event: &Value, status: &str, reason: &str) {
+        let detail = if reason.is_empty() { String::new() } else { format!(": {reason}") };
+        if let Some(bars) = &self.bars {
+            bars.phase.set_message(format!("phase {status}{detail}"));
+        }
+        self.line(event, &format!("phase {status}{detail}"));
+    }
+
+    fn session_created(&mut self, id: &str, name: &str) {
+        let bar = self.bars.as_ref().map(|bars| {
+            let bar = bars.multi.add(ProgressBar::new(0));
+            bar.set_style(style(
+                "  {prefix} [{bar:24.cyan/blue}] {pos}/{len} {wide_msg}",
+                ProgressStyle::default_bar,
+            ));
+            bar.set_prefix(format!("{:<NAME_WIDTH$}", clip(name)));
+            bar.set_message("pending");
+            bar
+        });
+        self.sessions.insert(id.to_owned(), Session { name: name.to_owned(), bar });
+    }
+
+    fn session_status(&mut self, event: &Value, id: &str, status: &str) {
+        let name = self.name(id);
+        let Some(session) = self.sessions.get(id) else {
+            return self.line(event, &format!("session {name}: {status}"));
+        };
+        let Some(bar) = &session.bar else {
+            return self.line(event, &format!("session {name}: {status}"));
+        };
+        match status {
+            "completed" => {
+                let total = bar.length().unwrap_or(0).max(1);
+                bar.set_length(total);
+                bar.set_position(total);
+                bar.finish_with_message("done");
+            }
+            "failed" | "cancelled" => bar.abandon_with_message(status.to_owned()),
+            _ => bar.set_message(status.to_owned()),
+        }
+    }
+
+    fn session_plan(&mut self, event: &Value, id: &str, plan: &Value) {
+        let total = plan["entries"].as_array().map_or(0, Vec::len) as u64;
+        let done = plan["done"].as_u64().unwrap_or(0).min(total);
+        let current = text(plan, "current");
+        let bar = self.sessions.get(id).and_then(|s| s.bar.as_ref());
+        match bar {
+            Some(bar) => {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_message(if current.is_empty() { "running".to_owned() } else { current });
+            }
+            None => {
+                let now = if current.is_empty() { String::new() } else { format!(", now: {current}") };
+                self.line(event, &format!("session {}: {done}/{total} done{now}", self.name(id)));
+            }
+        }
+    }
+
+    fn name(&self, id: &str) -> String {
+        match self.sessions.get(id) {
+            Some(session) => session.name.clone(),
+            None => id.chars().take(8).collect(),
+        }
+    }
+
+    /// `HH:MM:SS text`, the time being the event's, in local time.
+    fn line(&self, event: &Value, message: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(&text(event, "at"))
+            .map(|at| at.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+            .unwrap_or_else(|_| "--:--:--".to_owned());
+        let line = format!("{at} {message}");
+        match &self.bars {
+            Some(bars) => bars.multi.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+}
+
+fn style(template: &str, fallback: fn() -> ProgressStyle) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| fallback()).progress_chars("=> ")
+}
+
+/// A name cut to the column width.
+fn clip(name: &str) -> String {
+    if name.chars().count() <= NAME_WIDTH {
+        return name.to_owned();
+    }
+    let mut clipped: String = name.chars().take(NAME_WIDTH - 1).collect();
+    clipped.push('…');
+    clipped
+}
