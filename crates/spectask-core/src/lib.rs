@@ -29,7 +29,7 @@ pub use lifecycle::{
     Failure, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError, WorkSessionCommand,
     WorkSessionEffect, WorkSessionState,
 };
-pub use repository::Repository;
+pub use repository::{MergePolicy, Repository};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use spec_version::{SpecDocuments, SpecVersion};

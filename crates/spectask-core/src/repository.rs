@@ -2,10 +2,25 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::Timestamp;
 use crate::ids::RepositoryId;
+use crate::{Timestamp, named_enum};
+
+/// What approving an implementation does with the task's branch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergePolicy {
+    /// Merge `spectask/<task>` into the default branch (fast-forward, else a merge commit).
+    #[default]
+    Merge,
+    /// Leave the branch as it is, for a pull request.
+    KeepBranch,
+}
+named_enum!(MergePolicy, "merge policy", {
+    Merge => "merge",
+    KeepBranch => "keep_branch",
+});
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Repository {
@@ -16,6 +31,7 @@ pub struct Repository {
     pub design_docs_branch: String,
     /// Why spectask stopped writing to the repository (for example a rewritten design-docs branch).
     pub attention: Option<String>,
+    pub merge_policy: MergePolicy,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

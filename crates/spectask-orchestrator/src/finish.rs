@@ -100,6 +100,23 @@ pub(crate) async fn follow_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
 pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
+    if repository.merge_policy == spectask_core::MergePolicy::KeepBranch {
+        let message = format!(
+            "kept branch spectask/{} for a pull request (the repository's merge policy)",
+            task.handle()
+        );
+        ctx.store
+            .record_coordination(NewCoordination {
+                spec_task_id: id,
+                kind: CoordinationKind::Handoff,
+                from_session: None,
+                to_session: None,
+                message,
+                data: json!({ "branch": format!("spectask/{}", task.handle()) }),
+            })
+            .await?;
+        return Ok(());
+    }
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let spec_task = task.id.to_string();

@@ -207,6 +207,8 @@ pub struct RegisterRepository {
     pub path: String,
     /// Default `helix-design-docs`.
     pub design_docs_branch: Option<String>,
+    /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
+    pub merge_policy: Option<spectask_core::MergePolicy>,
 }
 
 /// Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
@@ -229,6 +231,7 @@ pub struct RepositoryDto {
     pub design_docs_worktree: String,
     /// Why spectask stopped writing to the repository, when it did: a human must look.
     pub attention: Option<String>,
+    pub merge_policy: spectask_core::MergePolicy,
     pub design_docs: DesignDocsHealthDto,
     /// Registration only: what this registration created.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -119,6 +119,7 @@ fn migrator(backend: Backend) -> Migrator {
             (4, "history", include_str!("../migrations/sqlite/0004_history.sql")),
             (5, "task_leases", include_str!("../migrations/sqlite/0005_task_leases.sql")),
             (6, "recorder_leases", include_str!("../migrations/sqlite/0006_recorder_leases.sql")),
+            (10, "merge_policy", include_str!("../migrations/sqlite/0010_merge_policy.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -127,6 +128,7 @@ fn migrator(backend: Backend) -> Migrator {
             (4, "history", include_str!("../migrations/postgres/0004_history.sql")),
             (5, "task_leases", include_str!("../migrations/postgres/0005_task_leases.sql")),
             (6, "recorder_leases", include_str!("../migrations/postgres/0006_recorder_leases.sql")),
+            (10, "merge_policy", include_str!("../migrations/postgres/0010_merge_policy.sql")),
         ],
     };
     let migrations = files

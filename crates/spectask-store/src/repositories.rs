@@ -55,7 +55,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -65,7 +65,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -87,8 +87,29 @@ impl Store {
         w.commit().await
     }
 
+    /// Sets what approving an implementation does with task branches of this repository.
+    pub async fn set_merge_policy(
+        &self,
+        id: RepositoryId,
+        policy: spectask_core::MergePolicy,
+    ) -> Result<Repository, StoreError> {
+        let mut w = self.begin_write().await?;
+        let updated = sqlx::query("UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3")
+            .bind(policy.as_str())
+            .bind(millis(now()))
+            .bind(id.to_string())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        w.commit().await?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { entity: "repository", reference: id.to_string() });
+        }
+        self.repository(id).await
+    }
+
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -110,6 +131,7 @@ fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
         default_branch: get(row, "default_branch")?,
         design_docs_branch: get(row, "design_docs_branch")?,
         attention: get(row, "attention")?,
+        merge_policy: parse(row, "merge_policy")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })

@@ -221,6 +221,9 @@ pub enum RepoCommand {
         /// The forward-only branch holding specs and history.
         #[arg(long)]
         design_docs_branch: Option<String>,
+        /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
+        #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
+        merge_policy: Option<spectask_core::MergePolicy>,
     },
     /// List registered repositories; a repository needing attention says why.
     List,

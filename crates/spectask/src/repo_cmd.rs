@@ -13,7 +13,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server)?;
     let json = args.client.json;
     match args.command {
-        RepoCommand::Add { path, design_docs_branch } => {
+        RepoCommand::Add { path, design_docs_branch, merge_policy } => {
             // The server may see another cwd: send an absolute path.
             let path = if path.exists() {
                 path.canonicalize().with_context(|| format!("cannot resolve {}", path.display()))?
@@ -23,6 +23,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             let mut body = json!({ "path": path });
             if let Some(branch) = design_docs_branch {
                 body["design_docs_branch"] = json!(branch);
+            }
+            if let Some(policy) = merge_policy {
+                body["merge_policy"] = json!(policy);
             }
             let repository = client.post("/repos", Some(body)).await?;
             if json {
@@ -77,6 +80,7 @@ fn repository_fields(r: &Value) -> String {
         ("default branch", text(r, "default_branch")),
         ("design-docs branch", text(r, "design_docs_branch")),
         ("worktree", text(r, "design_docs_worktree")),
+        ("merge policy", text(r, "merge_policy")),
         ("status", status(r)),
         ("attention", text(r, "attention")),
     ])

@@ -23,8 +23,11 @@ async fn register_route(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterRepository>,
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
-    let (repository, registration, health) =
+    let (mut repository, registration, health) =
         register(&state, &body.path, body.design_docs_branch.as_deref()).await?;
+    if let Some(policy) = body.merge_policy.filter(|p| *p != repository.merge_policy) {
+        repository = state.store.set_merge_policy(repository.id, policy).await?;
+    }
     let mut dto = repository_dto(&repository, Some(&registration.repo), health);
     dto.branch_created = Some(registration.branch_created);
     dto.worktree_created = Some(registration.worktree_created);
@@ -175,6 +178,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
             .map(|r| r.design_docs_worktree().display().to_string())
             .unwrap_or_default(),
         attention: repository.attention.clone(),
+        merge_policy: repository.merge_policy,
         design_docs,
         branch_created: None,
         worktree_created: None,

@@ -67,6 +67,17 @@ impl Server {
         spectask().arg("task").arg("--server").arg(&self.url).args(args).output().expect("run spectask task")
     }
 
+    /// Runs any `spectask <args>` subcommand that talks to this server (`repo …` and the like).
+    pub fn task_like(&self, args: &[&str]) -> Output {
+        spectask()
+            .args(&args[..1])
+            .arg("--server")
+            .arg(&self.url)
+            .args(&args[1..])
+            .output()
+            .expect("run spectask")
+    }
+
     pub fn stop(mut self) {
         self.terminate();
     }
