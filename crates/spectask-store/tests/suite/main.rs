@@ -35,6 +35,7 @@ async fn postgres() -> Fixture {
 }
 
 mod admission;
+mod events_stream;
 mod history_batches;
 mod jobs;
 mod planning;

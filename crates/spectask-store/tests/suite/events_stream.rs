@@ -1,0 +1,82 @@
+//! Wake-ups for event stream readers: every commit that appends events wakes them, other nodes'
+//! commits too on PostgreSQL, and ending the streams ends their waits.
+
+use std::time::Duration;
+
+use serde_json::json;
+use spectask_core::EventKind;
+use spectask_store::{DatabaseUrl, Store};
+
+use crate::{both_backends, new_task, repo};
+
+both_backends!(
+    a_commit_that_appends_events_wakes_every_reader,
+    events_of_one_task_are_paged_after_a_cursor,
+    ending_the_streams_ends_waiting_readers,
+);
+
+/// Far shorter than any sweep a reader would fall back on.
+const PATIENCE: Duration = Duration::from_secs(2);
+
+async fn a_commit_that_appends_events_wakes_every_reader(store: Store) {
+    let mut first = store.event_wakeups();
+    let mut second = store.event_wakeups();
+    let r = repo(&store, "/repos/a").await;
+    // Made before waiting: the wake-up is kept until the reader looks.
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    assert_eq!(tokio::time::timeout(PATIENCE, first.next()).await, Ok(true));
+    let waiting = tokio::spawn(async move { tokio::time::timeout(PATIENCE, second.next()).await });
+    store.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, json!({})).await.unwrap();
+    assert_eq!(waiting.await.unwrap(), Ok(true));
+    assert_eq!(tokio::time::timeout(PATIENCE, first.next()).await, Ok(true));
+}
+
+async fn events_of_one_task_are_paged_after_a_cursor(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let a = store.create_spec_task(new_task(&r, "a")).await.unwrap();
+    let b = store.create_spec_task(new_task(&r, "b")).await.unwrap();
+    let mut of_a = Vec::new();
+    for n in 0..5 {
+        of_a.push(
+            store
+                .publish_event(EventKind::WorkSessionPlan, Some(a.id), None, json!({ "n": n }))
+                .await
+                .unwrap(),
+        );
+        store.publish_event(EventKind::WorkSessionPlan, Some(b.id), None, json!({ "n": n })).await.unwrap();
+    }
+    let page = store.events_of_spec_task_after(a.id, of_a[0], 3).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), of_a[1..4]);
+    assert!(page.iter().all(|e| e.spec_task_id == Some(a.id)));
+    let rest = store.events_of_spec_task_after(a.id, of_a[3], 3).await.unwrap();
+    assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), of_a[4..]);
+}
+
+async fn ending_the_streams_ends_waiting_readers(store: Store) {
+    let mut reader = store.event_wakeups();
+    // Wake-ups before the end (PostgreSQL's listener announces itself) are fine; the wait ends.
+    let waiting = tokio::spawn(async move { while reader.next().await {} });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    store.end_event_streams();
+    tokio::time::timeout(PATIENCE, waiting).await.expect("the reader's wait ended").unwrap();
+    assert!(!store.event_wakeups().next().await, "a reader that comes later ends at once");
+}
+
+/// Two nodes on one PostgreSQL database: a commit on one wakes the readers of the other.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_another_nodes_commit_wakes_readers() {
+    let url = DatabaseUrl::parse(&spectask_store::testing::isolated_postgres_url().await.unwrap()).unwrap();
+    let (node1, node2) = (Store::open(&url).await.unwrap(), Store::open(&url).await.unwrap());
+    let r = repo(&node2, "/repos/a").await;
+    let task = node2.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let mut reader = node1.event_wakeups();
+    // The listener connects in the background and wakes readers once it listens; then every
+    // event node 2 commits wakes this reader within the patience.
+    assert_eq!(tokio::time::timeout(PATIENCE, reader.next()).await, Ok(true));
+    for n in 0..3 {
+        let waiting = tokio::time::timeout(PATIENCE, reader.next());
+        let seq = node2.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, json!({ "n": n }));
+        let (woken, seq) = tokio::join!(waiting, seq);
+        assert_eq!(woken, Ok(true), "event {} did not wake node 1", seq.unwrap());
+    }
+}
