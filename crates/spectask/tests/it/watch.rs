@@ -1,9 +1,10 @@
 //! `spectask task watch` through the real binary: it follows the server's event stream from the
 //! task's creation to its end, in lines (stdout is a pipe here) or JSON lines.
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -128,4 +129,105 @@ fn watching_a_rejected_task_replays_it_and_exits_1_naming_the_end() {
     position(&lines, position(&lines, 0, "phase backlog"), "phase spec_review");
     assert!(lines.last().is_some_and(|l| l.ends_with("phase rejected")), "{text}");
     server.stop();
+}
+
+/// `spectask serve` on `addr` (a fixed port survives a restart); its child and base URL.
+fn serve_at(data: &std::path::Path, addr: &str) -> (Child, String) {
+    let mut child = spectask()
+        .args(["serve", "--addr", addr, "--data-dir"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn spectask serve");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("read the ready line");
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let url = line.trim().strip_prefix("spectask listening on ").expect("the ready line").to_owned();
+    (child, url)
+}
+
+fn task_at(url: &str, args: &[&str]) -> Output {
+    spectask().args(["task", "--server", url]).args(args).output().expect("run spectask task")
+}
+
+/// A process's exit status within `limit`.
+fn exit_within(child: &mut Child, limit: Duration, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The watcher's stdout lines as they come.
+fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let out = BufReader::new(child.stdout.take().expect("stdout"));
+    std::thread::spawn(move || out.lines().map_while(Result::ok).try_for_each(|l| tx.send(l)));
+    rx
+}
+
+fn wait_for_line(lines: &mpsc::Receiver<String>, seen: &mut Vec<String>, needle: &str) {
+    while !seen.iter().any(|l| l.contains(needle)) {
+        match lines.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("no line with {needle:?} in:\n{}", seen.join("\n")),
+        }
+    }
+}
+
+#[test]
+fn watch_resumes_after_a_server_restart_without_repeating_events_and_stops_on_ctrl_c() {
+    let llm = FakeLlm::start(vec![spec_answer("draft")]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = setup(dir.path(), &llm, "");
+    let (mut first, url) = serve_at(&data, "127.0.0.1:0");
+    let created = task_at(&url, &["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let (mut resumed, mut interrupted) = (start_watch_at(&url, &id), start_watch_at(&url, &id));
+    let (resumed_lines, interrupted_lines) = (lines_of(&mut resumed), lines_of(&mut interrupted));
+    let (mut seen, mut seen_by_interrupted) = (Vec::new(), Vec::new());
+    wait_for_line(&resumed_lines, &mut seen, "phase spec_review");
+    wait_for_line(&interrupted_lines, &mut seen_by_interrupted, "phase spec_review");
+
+    let pid = interrupted.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert_eq!(
+        exit_within(&mut interrupted, Duration::from_secs(10), "an interrupted watch").code(),
+        Some(130)
+    );
+
+    // SIGTERM: the server shuts down although a watcher is connected; it comes back on the same port.
+    let pid = first.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(exit_within(&mut first, Duration::from_secs(20), "the server with a watcher").success());
+    let addr = url.trim_start_matches("http://").to_owned();
+    let (mut second, url) = serve_at(&data, &addr);
+    let rejected = task_at(&url, &["reject", &id, "--comment", "not now"]);
+    assert!(rejected.status.success(), "{}", stderr(&rejected));
+
+    assert_eq!(exit_within(&mut resumed, Duration::from_secs(30), "the resumed watch").code(), Some(1));
+    seen.extend(resumed_lines.iter());
+    let count = |needle: &str| seen.iter().filter(|l| l.ends_with(needle)).count();
+    assert_eq!((count("phase spec_review"), count("phase rejected")), (1, 1), "{seen:#?}");
+    let _ = second.kill();
+    let _ = second.wait();
+}
+
+fn start_watch_at(url: &str, id: &str) -> Child {
+    spectask()
+        .args(["task", "--server", url, "watch", id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn spectask task watch")
 }
