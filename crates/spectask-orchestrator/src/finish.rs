@@ -52,6 +52,9 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     if task.status() != SpecTaskStatus::ImplementationReview {
         return Ok(());
     }
+    // Every session has ended: the idle agent would hold a slot of `max_live_agents` for as long as
+    // people take to review (a follow-up session starts a new one).
+    crate::agents::stop(ctx, id).await?;
     let sessions = ctx.store.work_sessions_of(id).await?;
     let done = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed).count();
     ctx.store

@@ -98,15 +98,21 @@ async fn list(
     let page = state.store.list_spec_tasks(&SpecTaskFilter { status, repository_id, limit, offset }).await?;
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
-    let items = page
-        .items
-        .iter()
-        .map(|task| {
-            repositories.get(&task.repository_id).map(|r| SpecTaskDto::new(task, r)).ok_or_else(|| {
-                ApiError::not_found(format!("repository {} of task {}", task.repository_id, task.id))
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for task in &page.items {
+        let repository = repositories.get(&task.repository_id).ok_or_else(|| {
+            ApiError::not_found(format!("repository {} of task {}", task.repository_id, task.id))
+        })?;
+        let mut dto = SpecTaskDto::new(task, repository);
+        // Why a task waits shows in the list too, not only in `show`.
+        if matches!(
+            task.status(),
+            SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
+        ) {
+            dto.queue_reason = state.store.queue_reason(task.id).await?;
+        }
+        items.push(dto);
+    }
     Ok(Json(PageDto { items, total: page.total, limit: page.limit, offset: page.offset }))
 }
 

@@ -11,7 +11,11 @@ use crate::support::{Server, git_repo, http, http_json, json, spectask, stderr};
 #[test]
 fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    let out = spectask().args(["agent", "probe", "scripted", "--json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = spectask()
+        .args(["agent", "probe", "scripted", "--json", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
     assert_eq!(report["profile"], "scripted", "{report:#}");

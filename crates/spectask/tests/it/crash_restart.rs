@@ -127,7 +127,8 @@ pub fn assert_implemented_once_and_finish(server: &Server, repo: &Path, id: &str
     }
     for n in 1..=PLAN.len() {
         let done = format!("{n} done");
-        let count = log.iter().filter(|e| e["kind"] == "plan_task_done" && e["message"] == done.as_str()).count();
+        let count =
+            log.iter().filter(|e| e["kind"] == "plan_task_done" && e["message"] == done.as_str()).count();
         assert_eq!(count, 1, "{done:?} logged once: {log:#?}");
     }
 

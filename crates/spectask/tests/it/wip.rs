@@ -58,7 +58,10 @@ fn wip_limits_hold_under_twenty_concurrent_tasks() {
             *per_repo.entry(task["repository"].to_string()).or_default() += 1;
         }
         assert!(per_repo.values().all(|n| *n <= 2), "more than 2 at work in one repository: {active:#?}");
-        assert!(active.iter().all(|t| t["queue_reason"].is_null()), "admitted tasks wait no more: {active:#?}");
+        assert!(
+            active.iter().all(|t| t["queue_reason"].is_null()),
+            "admitted tasks wait no more: {active:#?}"
+        );
         most = most.max(active.len());
         samples += 1;
         // Tasks waiting for a slot say why (a task queued a moment ago may not have been looked at yet).
