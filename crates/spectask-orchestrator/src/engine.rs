@@ -109,7 +109,9 @@ impl Orchestrator {
 
 /// How long to sleep when nothing wakes us: until the next job is due, at most one sweep interval.
 async fn next_nap(ctx: &Ctx) -> Duration {
-    let sweep = ctx.config.sweep_interval;
+    // Wake at least as often as task leases are renewed, or a short lease lapses while this node's
+    // agents still work (another node could then start a second agent for the task).
+    let sweep = ctx.config.sweep_interval.min(ctx.config.lease / 3);
     match ctx.store.next_job_due().await {
         Ok(Some(due)) => (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(sweep),
         Ok(None) => sweep,

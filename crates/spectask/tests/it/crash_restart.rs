@@ -46,6 +46,11 @@ steps = [
 /// leases. The agent keeps no state: a thread cut off by a crash is opened anew with the full prompt.
 /// Returns the data dir and the script's path (which names the agent processes).
 pub fn setup(dir: &Path, llm: &FakeLlm, script: &str, extra: &str) -> (PathBuf, PathBuf) {
+    setup_agent(dir, llm, script, "", extra)
+}
+
+/// `setup` with more arguments for the scripted agent.
+pub fn setup_agent(dir: &Path, llm: &FakeLlm, script: &str, agent_args: &str, extra: &str) -> (PathBuf, PathBuf) {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let script_path = dir.join("coder-script.toml");
@@ -53,7 +58,7 @@ pub fn setup(dir: &Path, llm: &FakeLlm, script: &str, extra: &str) -> (PathBuf, 
     let config = format!(
         "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
          [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
-         args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
+         args = [\"agent\", \"scripted\", \"--script\", \"{}\"{agent_args}]\n\n\
          [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n\
          lease_seconds = 1.5\nbackoff_initial_seconds = 0.1\n{extra}",
         llm.base_url,
@@ -171,6 +176,78 @@ fn kill_9_during_implementation_then_restart_completes_without_duplicates() {
     // Same data dir, same node name: the jobs leased to the dead process are taken back at once.
     let server = Server::start_node(&data, None, "node-1");
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    assert_implemented_once_and_finish(&server, &repo, &id, &handle);
+    server.stop();
+    assert_no_agent_left(&script);
+}
+
+/// Sessions write their file first and then take a while; a thread loaded after a restart only
+/// reports back (its changes are already in the worktree).
+const RESUMABLE_CODER: &str = r##"
+[[rule]]
+match = "*spectask was restarted*"
+steps = [{ message = "Resumed after the restart: my changes are in place." }]
+
+[[rule]]
+match = "*Your task: 1 Add the user model*"
+steps = [
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { sleep = 3000 },
+  { message = "Added src/user.js." },
+]
+
+[[rule]]
+match = "*Your task: 2 Add the login route*"
+steps = [
+  { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { sleep = 3000 },
+  { message = "Added src/login.js." },
+]
+
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js." },
+]
+"##;
+
+#[test]
+fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    // The agent keeps its sessions on disk, so the next agent process can `session/load` them; one
+    // session at a time, so a commit holds only its own session's changes.
+    let state = dir.path().join("agent-state");
+    let (data, script) = setup_agent(
+        dir.path(),
+        &llm,
+        RESUMABLE_CODER,
+        &format!(", \"--state-dir\", \"{}\"", state.display()),
+        "max_parallel_sessions = 1\n",
+    );
+    let server = Server::start_node(&data, None, "node-1");
+    let (id, handle) = create_and_approve(&server, &repo);
+    let worktree = repo.join(".git-worktrees").join(&handle);
+    let mut running = Value::Null;
+    wait_until("a session runs with its file written", || {
+        let all = sessions(&server, &id);
+        let Some(session) = all.into_iter().find(|s| s["status"] == "running") else { return false };
+        let file = if session["name"] == PLAN[0] { "src/user.js" } else { "src/login.js" };
+        running = session;
+        running["acp_session_id"].is_string() && worktree.join(file).is_file()
+    });
+
+    server.kill9();
+    let server = Server::start_node(&data, None, "node-1");
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let resumed = sessions(&server, &id).into_iter().find(|s| s["id"] == running["id"]).unwrap();
+    assert_eq!(resumed["acp_session_id"], running["acp_session_id"], "the same thread, loaded: {resumed:#}");
+    assert!(
+        resumed["summary"].as_str().unwrap_or_default().contains("Resumed after the restart"),
+        "the loaded thread was told to continue: {resumed:#}"
+    );
     assert_implemented_once_and_finish(&server, &repo, &id, &handle);
     server.stop();
     assert_no_agent_left(&script);
