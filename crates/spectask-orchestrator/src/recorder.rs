@@ -334,25 +334,3 @@ where
         other => other,
     }
 }
-
-/// When a task is done: commits `sessions/<task>/IMPLEMENTATION_COMPLETE.md` with `summary_markdown`
-/// (after the task's pending history, so the summary comes last). Returns the commit.
-#[expect(dead_code, reason = "the implementation engine calls it when a task is done")]
-pub(crate) async fn write_implementation_complete(
-    ctx: &Ctx,
-    task: &spectask_core::SpecTask,
-    summary_markdown: &str,
-) -> Result<String, JobError> {
-    flush_history(&ctx.store, &ctx.config.node, task.repository_id).await?;
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = crate::repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let trailer =
-        Trailer::new("Spec-Task", task.id.to_string()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let commit = DesignDocsCommit {
-        message: format!("complete({name}): implementation complete"),
-        trailers: vec![trailer],
-        writes: vec![FileWrite::put(spectask_git::implementation_complete_path(&name), summary_markdown)],
-    };
-    Ok(git(&ctx.store, task.repository_id, move || repo.commit_design_docs(&commit)).await?.to_string())
-}
