@@ -280,6 +280,20 @@ impl AgentInstance {
         result
     }
 
+    /// Sends a live thread's events to a new channel (the next turn's consumer); false when this
+    /// instance does not hold the thread (it was started again since), so it must be loaded.
+    pub fn attach_thread(&self, session: &AcpSessionId, events: mpsc::Sender<AgentEvent>) -> bool {
+        match self.shared.sessions.get(&session.0) {
+            Some(entry) => {
+                self.shared
+                    .sessions
+                    .insert(&session.0, Arc::new(SessionEntry::new(entry.root.clone(), events)));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// One prompt turn. Events stream to the thread's channel, ending with `TurnEnded`; returns the
     /// stop reason (`end_turn`, `cancelled` …). A turn with no message from the agent for
     /// `stall_timeout` (while nothing waits on spectask's side) is a stall fault.

@@ -22,7 +22,13 @@ pub(crate) fn implementation_profile(
         .agent_profile
         .clone()
         .or_else(|| task.implementation_agent.clone())
-        .unwrap_or_else(|| ctx.config.default_implementation_agent.clone());
+        .or_else(|| ctx.config.default_implementation_agent.clone())
+        .ok_or_else(|| {
+            JobError::Fatal(
+                "no implementation agent: set one on the task or [orchestrator] default_implementation_agent"
+                    .into(),
+            )
+        })?;
     ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))
 }
 

@@ -29,10 +29,10 @@ pub struct OrchestratorConfig {
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
     pub wip: WipLimits,
-    /// The agent profile that plans a task that names none.
-    pub default_planning_agent: String,
-    /// The agent profile that implements a task that names none.
-    pub default_implementation_agent: String,
+    /// The agent profile that plans a task that names none; without one such tasks wait in backlog.
+    pub default_planning_agent: Option<String>,
+    /// The agent profile that implements a task that names none; without one such tasks wait.
+    pub default_implementation_agent: Option<String>,
     /// How long acknowledged history entries wait before the recorder commits them in a batch.
     pub history_window: Duration,
     /// Work sessions of one task running at once.
@@ -51,8 +51,8 @@ impl OrchestratorConfig {
             backoff_initial: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
             wip: WipLimits::default(),
-            default_planning_agent: "scripted".to_owned(),
-            default_implementation_agent: "scripted".to_owned(),
+            default_planning_agent: None,
+            default_implementation_agent: None,
             history_window: Duration::from_secs(10),
             max_parallel_sessions: 4,
             granularity: Granularity::PlanTask,
@@ -60,6 +60,15 @@ impl OrchestratorConfig {
     }
 
     /// The delay before attempt `attempt + 1`.
+    /// What admission needs to know about defaults.
+    pub(crate) fn admission(&self) -> spectask_store::Admission {
+        spectask_store::Admission {
+            wip: self.wip,
+            default_planner: self.default_planning_agent.is_some(),
+            default_implementer: self.default_implementation_agent.is_some(),
+        }
+    }
+
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.backoff_initial.saturating_mul(factor).min(self.backoff_max)

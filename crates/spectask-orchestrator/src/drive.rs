@@ -65,6 +65,20 @@ impl From<StoreError> for TurnError {
     }
 }
 
+/// How the session's thread was opened for this drive.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opened {
+    /// A new thread: it gets the session's prompt.
+    New,
+    /// The recorded thread, loaded into a new agent process after a restart.
+    Resumed,
+    /// The recorded thread, still live in this agent process (an interactive session between turns).
+    Live,
+}
+
+const RESTARTED: &str = "spectask was restarted while you worked on this task. Continue where you left off; \
+     when you are done, answer with a short summary of what you changed and which tests you ran.";
+
 async fn run_turn(
     ctx: &Ctx,
     task: &SpecTask,
@@ -74,38 +88,70 @@ async fn run_turn(
     let profile = agents::implementation_profile(ctx, task, session)?;
     let worktree = agents::worktree(ctx, task).await?;
     let instance = agents::instance(ctx, task, &profile, &worktree).await?;
-    let (events, rx) = instance.event_channel();
-    let (acp, resumed) = open_thread(ctx, &instance, session, &worktree, events).await?;
+    let (acp, opened) = open_thread(ctx, &instance, session, &worktree).await?;
     ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
-    let text = if resumed {
-        "spectask was restarted while you worked on this task. Continue where you left off; when you are done, \
-         answer with a short summary of what you changed and which tests you ran."
-            .to_owned()
-    } else {
-        if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
-            markers::set(ctx, task, &plan_id, spectask_spec::TaskState::InProgress).await?;
+    // The main session of an interactive task stays open between turns; what it spawns does not.
+    let interactive = task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none();
+    let first = match opened {
+        Opened::New => {
+            if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
+                markers::set(ctx, task, &plan_id, spectask_spec::TaskState::InProgress).await?;
+            }
+            Some(session_prompt(ctx, task, session).await?)
         }
-        session_prompt(ctx, task, session).await?
+        Opened::Resumed => Some(RESTARTED.to_owned()),
+        Opened::Live => None,
     };
+    let mut last = String::new();
+    if let Some(text) = first {
+        last = turn(ctx, &instance, session, &acp, &text, cancel).await?;
+        if !interactive {
+            ctx.store.set_work_session_summary(session.id, last.trim()).await?;
+            ctx.store.transition_work_session(session, &WorkSessionCommand::Complete).await?;
+            return Ok(());
+        }
+    }
+    if interactive {
+        // An interactive session answers what people say, then stays open until they finish it.
+        while let Some((id, text)) = ctx.store.next_session_message(session.id).await? {
+            last = turn(ctx, &instance, session, &acp, &text, cancel).await?;
+            ctx.store.mark_message_delivered(id).await?;
+        }
+        if !last.trim().is_empty() {
+            ctx.store.set_work_session_summary(session.id, last.trim()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One prompt turn on the thread, its events recorded; returns the agent's last message.
+async fn turn(
+    ctx: &Ctx,
+    instance: &Arc<AgentInstance>,
+    session: &WorkSession,
+    acp: &AcpSessionId,
+    text: &str,
+    cancel: &CancellationToken,
+) -> Result<String, TurnError> {
+    let (events, rx) = instance.event_channel();
+    if !instance.attach_thread(acp, events) {
+        return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
+    }
     record::history(ctx, session, HistoryFile::Conversation, format!("### spectask\n\n{text}\n\n")).await?;
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let recorder = tokio::spawn(record::consume(ctx.clone(), session.clone(), rx, done_rx));
-    let turn = tokio::select! {
-        result = instance.prompt(&acp, &text) => Some(result),
+    let result = tokio::select! {
+        result = instance.prompt(acp, text) => Some(result),
         () = cancel.cancelled() => None,
     };
     let _ = done_tx.send(());
     let last_message = recorder.await.unwrap_or_default();
-    match turn {
+    match result {
         None => {
-            let _ = instance.cancel(&acp).await;
+            let _ = instance.cancel(acp).await;
             Err(TurnError::ShuttingDown)
         }
-        Some(Ok(stop)) if stop == "end_turn" => {
-            ctx.store.set_work_session_summary(session.id, last_message.trim()).await?;
-            ctx.store.transition_work_session(session, &WorkSessionCommand::Complete).await?;
-            Ok(())
-        }
+        Some(Ok(stop)) if stop == "end_turn" => Ok(last_message),
         Some(Ok(stop)) if stop == "cancelled" => {
             Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
         }
@@ -116,25 +162,31 @@ async fn run_turn(
     }
 }
 
-/// Resumes the recorded thread when the agent can load it; otherwise opens a new one.
+/// Re-attaches the recorded thread when this agent process holds it, loads it into a new process
+/// when the agent can, and otherwise opens a new one.
 async fn open_thread(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
     session: &WorkSession,
     worktree: &Path,
-    events: tokio::sync::mpsc::Sender<spectask_agent::AgentEvent>,
-) -> Result<(AcpSessionId, bool), TurnError> {
+) -> Result<(AcpSessionId, Opened), TurnError> {
+    // Events outside a turn (a load's replay) are not recorded again: drain them.
+    let (events, mut rx) = instance.event_channel();
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
     if let Some(recorded) = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id) {
         let acp = AcpSessionId(recorded);
+        if instance.attach_thread(&acp, events.clone()) {
+            return Ok((acp, Opened::Live));
+        }
         match instance.load_thread(&acp, worktree, events.clone()).await {
-            Ok(()) => return Ok((acp, true)),
+            Ok(()) => return Ok((acp, Opened::Resumed)),
             Err(err) => {
                 tracing::info!(session = %session.id, %err, "cannot resume the recorded thread; opening a new one")
             }
         }
     }
     let acp = instance.new_thread(worktree, events).await.map_err(TurnError::Agent)?;
-    Ok((acp, false))
+    Ok((acp, Opened::New))
 }
 
 async fn session_prompt(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<String, JobError> {

@@ -61,7 +61,7 @@ impl Orchestrator {
             }
             // Admitting may free or fill slots; loop until nothing more moves.
             loop {
-                match ctx.store.admit(&ctx.config.wip, true).await {
+                match ctx.store.admit(&ctx.config.admission()).await {
                     Ok(moved) if moved.is_empty() => break,
                     Ok(_) => {}
                     Err(err) => {

@@ -71,7 +71,8 @@ fn metadata(
             profile: task
                 .implementation_agent
                 .clone()
-                .unwrap_or_else(|| ctx.config.default_implementation_agent.clone()),
+                .or_else(|| ctx.config.default_implementation_agent.clone())
+                .unwrap_or_default(),
             session: None,
         },
     ];

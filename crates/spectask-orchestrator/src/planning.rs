@@ -22,7 +22,13 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         return Ok(());
     }
     let profile_name =
-        task.planning_agent.clone().unwrap_or_else(|| ctx.config.default_planning_agent.clone());
+        task.planning_agent.clone().or_else(|| ctx.config.default_planning_agent.clone()).ok_or_else(
+            || {
+                JobError::Fatal(
+                    "no planning agent: set one on the task or [orchestrator] default_planning_agent".into(),
+                )
+            },
+        )?;
     let profile = ctx.profiles.get(&profile_name).map_err(|e| JobError::Fatal(e.to_string()))?;
     let draft = match &profile.kind {
         ProfileKind::Llm { provider, base_url, model, api_key_env, .. } => {

@@ -396,3 +396,10 @@ impl From<&spectask_core::Event> for EventDto {
         }
     }
 }
+
+/// `POST /work-sessions/{id}/messages`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    pub text: String,
+}

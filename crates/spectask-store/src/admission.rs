@@ -25,15 +25,26 @@ impl Default for WipLimits {
     }
 }
 
+/// What admission decides by: the limits, and whether tasks naming no agent have a default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Admission {
+    pub wip: WipLimits,
+    /// A planning agent is configured for tasks that name none.
+    pub default_planner: bool,
+    /// An implementation agent is configured for tasks that name none.
+    pub default_implementer: bool,
+}
+
 /// Statuses that hold a WIP slot.
 const ACTIVE: [SpecTaskStatus; 2] = [SpecTaskStatus::SpecGeneration, SpecTaskStatus::Implementation];
 
 impl Store {
     /// Starts as many waiting tasks as the limits allow, highest priority then oldest first:
     /// backlog (spec kind) and spec_revision → spec_generation; backlog of the other kinds →
-    /// implementation_queued; and, when `implementation` is true, implementation_queued →
-    /// implementation. Returns the tasks moved.
-    pub async fn admit(&self, limits: &WipLimits, implementation: bool) -> Result<Vec<SpecTask>, StoreError> {
+    /// implementation_queued; implementation_queued → implementation. A task with no agent for its
+    /// next phase waits, saying so. Returns the tasks moved.
+    pub async fn admit(&self, admission: &Admission) -> Result<Vec<SpecTask>, StoreError> {
+        let limits = &admission.wip;
         let mut w = self.begin_write().await?;
         let active_rows =
             sqlx::query("SELECT repository_id, created_by FROM spec_tasks WHERE status IN ($1, $2)")
@@ -59,6 +70,27 @@ impl Store {
         let mut admitted = Vec::new();
         for row in &waiting {
             let task = spec_task_from_row(row)?;
+            let no_agent = match task.status() {
+                SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision if task.kind.has_planning() => {
+                    (task.planning_agent.is_none() && !admission.default_planner).then_some(
+                        "waiting: no planning agent (name one with --planning-agent, or set [orchestrator] \
+                         default_planning_agent)",
+                    )
+                }
+                SpecTaskStatus::ImplementationQueued => {
+                    (task.implementation_agent.is_none() && !admission.default_implementer).then_some(
+                        "waiting: no implementation agent (name one with --implementation-agent, or set \
+                         [orchestrator] default_implementation_agent)",
+                    )
+                }
+                _ => None,
+            };
+            if let Some(reason) = no_agent {
+                if task_queue_reason(row)?.as_deref() != Some(reason) {
+                    set_queue_reason(&mut w, &task, Some(reason)).await?;
+                }
+                continue;
+            }
             let command = match task.status() {
                 SpecTaskStatus::Backlog if !task.kind.has_planning() => {
                     // Queuing for implementation takes no slot yet.
@@ -70,9 +102,7 @@ impl Store {
                 SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision => {
                     SpecTaskCommand::StartSpecGeneration
                 }
-                SpecTaskStatus::ImplementationQueued if implementation => {
-                    SpecTaskCommand::StartImplementation
-                }
+                SpecTaskStatus::ImplementationQueued => SpecTaskCommand::StartImplementation,
                 _ => continue,
             };
             let repo = task.repository_id.to_string();

@@ -120,6 +120,7 @@ fn migrator(backend: Backend) -> Migrator {
             (5, "task_leases", include_str!("../migrations/sqlite/0005_task_leases.sql")),
             (6, "recorder_leases", include_str!("../migrations/sqlite/0006_recorder_leases.sql")),
             (10, "merge_policy", include_str!("../migrations/sqlite/0010_merge_policy.sql")),
+            (11, "session_messages", include_str!("../migrations/sqlite/0011_session_messages.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -129,6 +130,7 @@ fn migrator(backend: Backend) -> Migrator {
             (5, "task_leases", include_str!("../migrations/postgres/0005_task_leases.sql")),
             (6, "recorder_leases", include_str!("../migrations/postgres/0006_recorder_leases.sql")),
             (10, "merge_policy", include_str!("../migrations/postgres/0010_merge_policy.sql")),
+            (11, "session_messages", include_str!("../migrations/postgres/0011_session_messages.sql")),
         ],
     };
     let migrations = files

@@ -4,8 +4,8 @@ use serde_json::json;
 use spectask_core::{CoordinationEvent, CoordinationKind, EventKind, HistoryFile, SpecTaskId, WorkSessionId};
 use sqlx::any::AnyRow;
 
-use crate::codec::{get, json, millis, now, opt_parse, parse, time};
 use crate::NewHistoryEntry;
+use crate::codec::{get, json, millis, now, opt_parse, parse, time};
 use crate::events::NewEvent;
 use crate::{Store, StoreError};
 

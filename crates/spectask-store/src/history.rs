@@ -107,7 +107,11 @@ impl Store {
 
 impl WriteTx<'_> {
     /// Appends one entry inside a larger transaction (and wakes the recorder once committed).
-    pub(crate) async fn insert_history(&mut self, e: &NewHistoryEntry, at: Timestamp) -> Result<i64, StoreError> {
+    pub(crate) async fn insert_history(
+        &mut self,
+        e: &NewHistoryEntry,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
         if e.file.is_per_session() && e.work_session_id.is_none() {
             return Err(StoreError::InvalidReference {
                 entity: "history entry",

@@ -16,6 +16,7 @@ mod events_stream;
 mod history;
 mod history_batches;
 mod jobs;
+mod messages;
 mod repositories;
 mod reviews;
 mod snapshot;
@@ -27,7 +28,7 @@ mod threads;
 mod work_sessions;
 mod write;
 
-pub use admission::WipLimits;
+pub use admission::{Admission, WipLimits};
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;
 pub use error::StoreError;

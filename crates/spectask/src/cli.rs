@@ -169,6 +169,16 @@ pub enum TaskCommand {
     },
     /// Retry a failed task from the step that failed.
     Retry { id: String },
+    /// Say something to the running session of an interactive task.
+    Say {
+        id: String,
+        text: String,
+        /// The work session (default: the task's running session).
+        #[arg(long)]
+        session: Option<String>,
+    },
+    /// Finish an interactive task's running sessions: their work is committed and reviewed.
+    Finish { id: String },
     /// The task's work sessions as a tree (children under the session that spawned them).
     Sessions { id: String },
     /// Follow a task live: its phase, a progress bar per work session and coordination events,

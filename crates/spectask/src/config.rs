@@ -65,10 +65,10 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
     if let Some(v) = o.default_planning_agent {
-        config.default_planning_agent = v;
+        config.default_planning_agent = Some(v);
     }
     if let Some(v) = o.default_implementation_agent {
-        config.default_implementation_agent = v;
+        config.default_implementation_agent = Some(v);
     }
     if let Some(v) = o.max_attempts {
         config.max_attempts = v.max(1);
@@ -113,7 +113,8 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     if let Some(v) = o.agent_stall_seconds {
         runtime.stall_timeout = seconds(v, "agent_stall_seconds")?;
     }
-    for agent in [&config.default_planning_agent, &config.default_implementation_agent] {
+    for agent in [&config.default_planning_agent, &config.default_implementation_agent].into_iter().flatten()
+    {
         profiles
             .get(agent)
             .with_context(|| format!("[orchestrator] in {name} names an unknown agent profile"))?;

@@ -63,3 +63,40 @@ pub async fn spawn(
         .post(&format!("/spec-tasks/{}/work-sessions/{}/spawn", encode(task), encode(from)), Some(body))
         .await
 }
+
+/// The running sessions of a task, or the one named.
+async fn running(client: &ApiClient, task: &str, session: Option<String>) -> anyhow::Result<Vec<String>> {
+    if let Some(s) = session {
+        return Ok(vec![s]);
+    }
+    let sessions = client.get(&format!("/spec-tasks/{}/work-sessions", encode(task)), &[]).await?;
+    let ids: Vec<String> = sessions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["status"] == "running")
+        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        anyhow::bail!("task {task} has no running work session");
+    }
+    Ok(ids)
+}
+
+pub async fn say(
+    client: &ApiClient,
+    task: &str,
+    session: Option<String>,
+    text: &str,
+) -> anyhow::Result<Value> {
+    let id = running(client, task, session).await?.remove(0);
+    client.post(&format!("/work-sessions/{}/messages", encode(&id)), Some(json!({ "text": text }))).await
+}
+
+pub async fn finish(client: &ApiClient, task: &str) -> anyhow::Result<Value> {
+    let mut last = Value::Null;
+    for id in running(client, task, None).await? {
+        last = client.post(&format!("/work-sessions/{}/complete", encode(&id)), None).await?;
+    }
+    Ok(last)
+}

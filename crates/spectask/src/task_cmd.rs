@@ -29,11 +29,25 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
         }
         TaskCommand::Spec { id, doc, version } => return spec(&client, &id, doc, version, json).await,
         TaskCommand::Sessions { id } => return crate::sessions_cmd::sessions(&client, &id, json).await,
+        TaskCommand::Say { id, text, session } => {
+            crate::sessions_cmd::say(&client, &id, session, &text).await?
+        }
+        TaskCommand::Finish { id } => crate::sessions_cmd::finish(&client, &id).await?,
         TaskCommand::Watch { id } => return crate::watch_cmd::watch(&client, &id, json).await,
         TaskCommand::Spawn { id, from, name, description, agent } => {
             crate::sessions_cmd::spawn(&client, &id, &from, &name, description, agent).await?
         }
     };
+    if !json {
+        if let Some(id) = answer.get("message_id") {
+            println!("message {id} queued for work session {}", text(&answer, "work_session_id"));
+            return Ok(ExitCode::SUCCESS);
+        }
+        if answer.get("phase").is_some() {
+            println!("work session {} is {}", text(&answer, "name"), text(&answer, "status"));
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     // A review answers with the task and the review; show the task.
     let answer = if answer.get("review").is_some() && !json { answer["task"].clone() } else { answer };
     if json {

@@ -10,7 +10,7 @@ use spectask_core::{CoordinationEvent, CoordinationKind, SpecTaskCommand, WorkSe
 use spectask_orchestrator::SpawnRequest;
 use spectask_store::NewCoordination;
 
-use crate::dto::{ImplementationReviewBody, SpawnBody, SpecTaskDto, WorkSessionDto};
+use crate::dto::{ImplementationReviewBody, MessageBody, SpawnBody, SpecTaskDto, WorkSessionDto};
 use crate::extract::ApiJson;
 use crate::routes::spec_tasks::{load, task_dto};
 use crate::{ApiError, AppState};
@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/spec-tasks/{id}/work-sessions/{session}/spawn", post(spawn_in_task))
         .route("/work-sessions/{id}", get(show))
         .route("/work-sessions/{id}/spawn", post(spawn))
+        .route("/work-sessions/{id}/messages", post(message))
+        .route("/work-sessions/{id}/complete", post(complete))
         .route("/spec-tasks/{id}/coordination-log", get(coordination_log))
         .route("/spec-tasks/{id}/implementation-summary", get(summary))
         .route("/spec-tasks/{id}/approve-implementation", post(approve_implementation))
@@ -213,4 +215,55 @@ async fn review(
         .await?;
     let applied = state.store.transition_spec_task(&task, &command).await?;
     Ok(Json(task_dto(&state, &applied.value).await?))
+}
+
+/// Says something to an interactive session; the agent answers in its next turn.
+async fn message(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if body.text.trim().is_empty() {
+        return Err(ApiError::bad_request("invalid_message", "the message is empty"));
+    }
+    let session = load_session(&state, &id).await?;
+    interactive_and_open(&state, &session).await?;
+    let queued = state.store.queue_session_message(&session, body.text.trim()).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message_id": queued, "work_session_id": session.id }))))
+}
+
+/// Ends an interactive session: its changes are committed, and the task moves on to review when
+/// nothing else runs.
+async fn complete(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<WorkSessionDto>, ApiError> {
+    let session = load_session(&state, &id).await?;
+    interactive_and_open(&state, &session).await?;
+    let applied =
+        state.store.transition_work_session(&session, &spectask_core::WorkSessionCommand::Complete).await?;
+    Ok(Json(session_dto(&state, &applied.value).await?))
+}
+
+/// Messages and completion are for the running session of an interactive task.
+async fn interactive_and_open(state: &AppState, session: &WorkSession) -> Result<(), ApiError> {
+    let task = state.store.spec_task(session.spec_task_id).await?;
+    if task.kind != spectask_core::TaskKind::Interactive || session.parent_id.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_interactive",
+            format!(
+                "work session {} is not the main session of an interactive task; only that one takes messages",
+                session.name
+            ),
+        ));
+    }
+    if session.status() != spectask_core::WorkSessionStatus::Running {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            format!("work session {} is {}", session.name, session.status()),
+        ));
+    }
+    Ok(())
 }

@@ -1,16 +1,23 @@
 //! Admission under WIP limits: priority order, visible reasons, kinds without planning.
 
 use spectask_core::{Priority, SpecTaskCommand, SpecTaskStatus, TaskKind};
-use spectask_store::{Store, WipLimits};
+use spectask_store::{Admission, Store, WipLimits};
 
 use crate::{both_backends, new_task, repo};
 
-both_backends!(admission_respects_limits_and_priority_and_says_why_tasks_wait,);
+both_backends!(
+    admission_respects_limits_and_priority_and_says_why_tasks_wait,
+    a_task_with_no_agent_for_its_phase_waits_and_says_why,
+);
 
 async fn admission_respects_limits_and_priority_and_says_why_tasks_wait(store: Store) {
     let a = repo(&store, "/repos/a").await;
     let b = repo(&store, "/repos/b").await;
-    let limits = WipLimits { global: 2, per_repository: 1, per_user: 10 };
+    let limits = Admission {
+        wip: WipLimits { global: 2, per_repository: 1, per_user: 10 },
+        default_planner: true,
+        default_implementer: true,
+    };
     let low = store
         .create_spec_task(spectask_core::NewSpecTask { priority: Priority::Low, ..new_task(&a, "a-low") })
         .await
@@ -28,7 +35,7 @@ async fn admission_respects_limits_and_priority_and_says_why_tasks_wait(store: S
         .await
         .unwrap();
 
-    let admitted: Vec<_> = store.admit(&limits, false).await.unwrap().into_iter().map(|t| t.title).collect();
+    let admitted: Vec<_> = store.admit(&limits).await.unwrap().into_iter().map(|t| t.title).collect();
     assert_eq!(admitted, ["a-urgent", "b", "chat"], "urgent first; one per repository; chat only queued");
     assert_eq!(store.spec_task(urgent.id).await.unwrap().status(), SpecTaskStatus::SpecGeneration);
     assert_eq!(store.spec_task(chat.id).await.unwrap().status(), SpecTaskStatus::ImplementationQueued);
@@ -37,15 +44,34 @@ async fn admission_respects_limits_and_priority_and_says_why_tasks_wait(store: S
     assert!(reason.contains("waiting for a free slot"), "{reason}");
     assert_eq!(store.queue_reason(urgent.id).await.unwrap(), None);
 
-    // Implementation admission is separate and also counts slots: both are taken.
-    assert!(store.admit(&limits, true).await.unwrap().is_empty());
+    // Implementation admission counts the same slots: both are taken.
+    assert!(store.admit(&limits).await.unwrap().is_empty());
     assert!(store.queue_reason(chat.id).await.unwrap().is_some());
 
     // The urgent task finishes planning: its slot frees and the low one in repo a gets in.
     let t = store.spec_task(urgent.id).await.unwrap();
     store.transition_spec_task(&t, &SpecTaskCommand::Cancel).await.unwrap();
-    let admitted: Vec<_> = store.admit(&limits, true).await.unwrap().into_iter().map(|t| t.title).collect();
+    let admitted: Vec<_> = store.admit(&limits).await.unwrap().into_iter().map(|t| t.title).collect();
     assert_eq!(admitted, ["a-low"]);
     assert_eq!(store.queue_reason(low.id).await.unwrap(), None);
     let _ = in_b;
+}
+
+async fn a_task_with_no_agent_for_its_phase_waits_and_says_why(store: Store) {
+    let a = repo(&store, "/repos/a").await;
+    let unconfigured =
+        Admission { wip: WipLimits::default(), default_planner: false, default_implementer: false };
+    let mut new = new_task(&a, "no planner");
+    new.planning_agent = None;
+    let task = store.create_spec_task(new).await.unwrap();
+    assert!(store.admit(&unconfigured).await.unwrap().is_empty());
+    assert_eq!(store.spec_task(task.id).await.unwrap().status(), SpecTaskStatus::Backlog);
+    assert!(store.queue_reason(task.id).await.unwrap().unwrap().contains("no planning agent"));
+    let named = store.create_spec_task(new_task(&a, "named planner")).await.unwrap();
+    let moved = store.admit(&unconfigured).await.unwrap();
+    assert_eq!(
+        moved.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [named.id],
+        "a task naming its planner starts"
+    );
 }

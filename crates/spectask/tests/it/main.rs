@@ -8,6 +8,7 @@ mod fake_llm;
 mod history;
 mod http;
 mod implementation;
+mod interactive;
 mod merge_policy;
 mod nodes;
 mod planning;
