@@ -50,7 +50,13 @@ pub fn setup(dir: &Path, llm: &FakeLlm, script: &str, extra: &str) -> (PathBuf, 
 }
 
 /// `setup` with more arguments for the scripted agent.
-pub fn setup_agent(dir: &Path, llm: &FakeLlm, script: &str, agent_args: &str, extra: &str) -> (PathBuf, PathBuf) {
+pub fn setup_agent(
+    dir: &Path,
+    llm: &FakeLlm,
+    script: &str,
+    agent_args: &str,
+    extra: &str,
+) -> (PathBuf, PathBuf) {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let script_path = dir.join("coder-script.toml");
