@@ -63,12 +63,37 @@ impl Repo {
     ///
     /// Blocks on the repository's writer lock.
     pub fn commit_design_docs(&self, commit: &DesignDocsCommit) -> Result<CommitId, GitError> {
+        self.commit_design_docs_after(commit, None)
+    }
+
+    /// Like [`Repo::commit_design_docs`], but only directly on `expected`, the tip the caller based
+    /// its decision on (the history recorder checked which entries the branch already holds):
+    /// [`GitError::ConcurrentUpdate`] when the branch moved since, so the caller can look again.
+    pub fn commit_design_docs_on(
+        &self,
+        commit: &DesignDocsCommit,
+        expected: CommitId,
+    ) -> Result<CommitId, GitError> {
+        self.commit_design_docs_after(commit, Some(expected.0))
+    }
+
+    fn commit_design_docs_after(
+        &self,
+        commit: &DesignDocsCommit,
+        expected: Option<Oid>,
+    ) -> Result<CommitId, GitError> {
         let _lock = self.lock()?;
         let git = self.git()?;
         let message = commit_message(&commit.message, &commit.trailers);
         let mut attempt = 1;
         loop {
             let tip = self.verify_forward_only(&git)?;
+            if let Some(expected) = expected.filter(|e| *e != tip) {
+                return Err(GitError::ConcurrentUpdate {
+                    branch: self.design_docs_branch().to_owned(),
+                    expected: expected.to_string(),
+                });
+            }
             let worktree = self.open_design_docs_worktree()?;
             self.sync_design_docs_worktree(&git, &worktree, tip)?;
             match commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes) {

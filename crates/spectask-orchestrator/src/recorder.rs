@@ -198,7 +198,7 @@ async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<Fl
         if pending.is_empty() {
             break;
         }
-        let pending = reconcile(store, &repo, id, pending, &mut report).await?;
+        let (pending, tip) = reconcile(store, &repo, id, pending, &mut report).await?;
         if pending.is_empty() {
             continue;
         }
@@ -213,8 +213,14 @@ async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<Fl
         if !store.acquire_recorder_lease(id, owner, LEASE_TTL).await? {
             return Err(JobError::Retry(format!("lost the recorder lease of repository {id}")));
         }
+        // Only on the tip reconciled against: had another recorder (whose lease ran out mid-commit)
+        // added these entries since, they would be appended twice. The branch moved: look again.
         let writer = repo.clone();
-        let commit_id = git(store, id, move || writer.commit_design_docs(&commit)).await?.to_string();
+        let commit_id = match git(store, id, move || Ok(writer.commit_design_docs_on(&commit, tip))).await? {
+            Ok(commit_id) => commit_id.to_string(),
+            Err(GitError::ConcurrentUpdate { .. }) => continue,
+            Err(err) => return git(store, id, move || Err(err)).await,
+        };
         store.mark_history_committed(&seqs, &commit_id).await?;
         tracing::debug!(repository = %id, commit = %commit_id, entries = seqs.len(), "history committed");
         report.commits.push(HistoryCommit { commit: commit_id, seqs, tasks });
@@ -223,19 +229,22 @@ async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<Fl
 }
 
 /// Marks the pending entries a design-docs commit since the last marked one already holds, and
-/// returns the others.
+/// returns the others with the tip it looked at.
 async fn reconcile(
     store: &Store,
     repo: &Repo,
     id: RepositoryId,
     pending: Vec<HistoryEntry>,
     report: &mut FlushReport,
-) -> Result<Vec<HistoryEntry>, JobError> {
+) -> Result<(Vec<HistoryEntry>, CommitId), JobError> {
     let last: Option<CommitId> = store.last_history_commit(id).await?.and_then(|c| c.parse().ok());
     let reader = repo.clone();
-    let found: Vec<(CommitId, Vec<i64>)> = git(store, id, move || {
+    let (tip, found) = git(store, id, move || {
         let Some(tip) = reader.branch_tip(reader.design_docs_branch())? else {
-            return Ok(Vec::new());
+            return Err(GitError::BranchNotFound {
+                repo: reader.root().to_path_buf(),
+                branch: reader.design_docs_branch().to_owned(),
+            });
         };
         let commits = match last.map(|from| reader.commits_between(Some(from), tip)) {
             Some(Ok(commits)) => commits,
@@ -255,7 +264,7 @@ async fn reconcile(
                 found.push((commit, seqs));
             }
         }
-        Ok(found)
+        Ok((tip, found))
     })
     .await?;
     let mut open: BTreeSet<i64> = pending.iter().map(|e| e.seq).collect();
@@ -267,7 +276,7 @@ async fn reconcile(
             report.reconciled += done.len();
         }
     }
-    Ok(pending.into_iter().filter(|e| open.contains(&e.seq)).collect())
+    Ok((pending.into_iter().filter(|e| open.contains(&e.seq)).collect(), tip))
 }
 
 /// One commit appending `entries` (in seq order) to their files.

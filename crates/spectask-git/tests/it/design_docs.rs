@@ -296,3 +296,21 @@ fn an_index_lock_left_by_a_killed_spectask_is_cleared() {
     assert_eq!(status(&repo.design_docs_worktree()), "");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn a_write_on_an_expected_tip_is_refused_once_the_branch_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let seen = write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    let commit = |text: &str| DesignDocsCommit {
+        message: "history".to_owned(),
+        trailers: vec![Trailer::new("History-Seqs", "1-2").unwrap()],
+        writes: vec![FileWrite::append("log.md", text)],
+    };
+    let on_seen = repo.commit_design_docs_on(&commit("one\n"), seen).unwrap();
+    let err = repo.commit_design_docs_on(&commit("two\n"), seen).unwrap_err();
+    assert!(matches!(err, GitError::ConcurrentUpdate { .. }), "{err}");
+    assert_eq!(repo.branch_tip(repo.design_docs_branch()).unwrap(), Some(on_seen), "nothing was written");
+    assert_eq!(repo.read_design_doc("log.md").unwrap().unwrap(), b"one\n");
+    assert_fsck_clean(repo.root());
+}
