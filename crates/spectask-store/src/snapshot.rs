@@ -42,6 +42,7 @@ const TABLES: &[Table] = &[
             ("attention", Text),
             ("created_at", Int),
             ("updated_at", Int),
+            ("merge_policy", Text),
         ],
     },
     Table {
@@ -203,17 +204,20 @@ impl Store {
         let mut w = self.begin_write().await?;
         for table in TABLES {
             let rows = snapshot[table.name].as_array().ok_or_else(|| corrupt(table.name))?;
-            let columns: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
-            let values: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
-                table.name,
-                columns.join(", "),
-                values.join(", ")
-            );
             for row in rows {
-                let mut query = sqlx::query(fixed_sql(sql.clone()));
-                for (column, kind) in table.columns {
+                // A snapshot written before a column existed leaves it to the schema's default.
+                let present: Vec<&(&str, Kind)> =
+                    table.columns.iter().filter(|(c, _)| row.get(*c).is_some()).collect();
+                let columns: Vec<&str> = present.iter().map(|(c, _)| *c).collect();
+                let values: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING",
+                    table.name,
+                    columns.join(", "),
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(fixed_sql(sql));
+                for (column, kind) in present {
                     let value = if table.name == "repositories" && *column == "path" {
                         &Value::from(repository_path)
                     } else {

@@ -14,6 +14,10 @@ use crate::support::{Server, git_repo, json, spectask, stderr};
 fn snapshot(api: &Api, tasks: &[String], sessions: &[String]) -> Value {
     let mut out = serde_json::Map::new();
     out.insert("list".into(), api.get("/spec-tasks").1);
+    let repos = api.get("/repos").1;
+    let policies: Vec<Value> =
+        repos.as_array().unwrap().iter().map(|r| json!([r["path"], r["merge_policy"]])).collect();
+    out.insert("repos".into(), Value::from(policies));
     for id in tasks {
         out.insert(format!("{id}/show"), api.get(&format!("/spec-tasks/{id}")).1);
         out.insert(format!("{id}/reviews"), api.get(&format!("/spec-tasks/{id}/reviews")).1);
@@ -50,6 +54,12 @@ fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
     );
     std::fs::write(data.join("config.toml"), config).unwrap();
     let server = Server::start(&data, None);
+    let added = spectask()
+        .args(["repo", "--server", &server.url, "add", "--merge-policy", "keep_branch"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
     let create = |title: &str| {
         let task = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), title, "--json"]));
         task["id"].as_str().unwrap().to_owned()
@@ -86,6 +96,7 @@ fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
     let tasks = vec![a.clone(), b.clone()];
     let before = snapshot(&api, &tasks, &sessions);
     assert_eq!(before["list"]["total"], 2);
+    assert_eq!(before["repos"][0][1], "keep_branch");
     assert_eq!(before[format!("{a}/show")]["status"], "spec_review");
     assert_eq!(before[format!("{b}/show")]["status"], "rejected");
     assert_eq!(before[format!("{a}/reviews")].as_array().unwrap().len(), 1);
