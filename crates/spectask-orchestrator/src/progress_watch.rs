@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
-use spectask_core::{EventKind, RepositoryId};
+use spectask_core::{EventKind, RepositoryId, SpecTaskId};
 use spectask_git::{CommitId, GitError, Repo};
 use spectask_spec::{TaskPlan, TaskState};
 use spectask_store::Store;
@@ -56,12 +56,26 @@ impl ProgressWatch {
                     "source": if change.commit.is_some() { "commit" } else { "worktree" },
                     "commit": change.commit.map(|c| c.to_string()),
                 });
+                // Another node watching the same repository may have reported this commit already.
+                if change.commit.is_some() && already_reported(store, task, &payload).await? {
+                    continue;
+                }
                 store.publish_event(EventKind::PlanProgressDetected, Some(task), None, payload).await?;
                 reported += 1;
             }
         }
         Ok(reported)
     }
+}
+
+/// Whether an identical `plan_progress.detected` event of `task` exists.
+async fn already_reported(
+    store: &Store,
+    task: SpecTaskId,
+    payload: &serde_json::Value,
+) -> Result<bool, JobError> {
+    let events = store.events_of_spec_task(task).await?;
+    Ok(events.iter().any(|e| e.kind == EventKind::PlanProgressDetected && e.payload == *payload))
 }
 
 type Detected = (Option<CommitId>, Vec<MarkerChange>, Vec<(String, Vec<u8>)>);
@@ -210,6 +224,8 @@ mod scan_tests {
         repo.commit_design_docs(&spectask_writes(plan)).unwrap();
         let mut watch = ProgressWatch::default();
         assert_eq!(watch.scan(&store).await.unwrap(), 0, "the first look only records the tip");
+        let mut other_node = ProgressWatch::default();
+        other_node.scan(&store).await.unwrap();
 
         repo.commit_design_docs(&spectask_writes(&plan.replace("[ ] 3.", "[x] 3."))).unwrap();
         let worktree = repo.design_docs_worktree();
@@ -217,6 +233,7 @@ mod scan_tests {
         std::fs::write(worktree.join(&progress), agent_text).unwrap();
         git(&worktree, &["commit", "-q", "-am", "tick 1"]);
         assert_eq!(watch.scan(&store).await.unwrap(), 1, "the agent's commit, not spectask's");
+        assert_eq!(other_node.scan(&store).await.unwrap(), 0, "another node does not report it again");
 
         std::fs::write(worktree.join(&progress), agent_text.replace("[ ] 2.", "[~] 2.")).unwrap();
         assert_eq!(watch.scan(&store).await.unwrap(), 1, "the uncommitted edit");
