@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use spectask_core::SpecTask;
-use spectask_git::{GitError, Repo, SpecFile, TaskName, spec_path};
+use spectask_git::{GitError, RegisterOptions, Repo, SpecFile, TaskName, spec_path};
 use spectask_spec::{TaskPlan, TaskState};
 
 use crate::dto::DesignDocsDto;
@@ -25,7 +25,13 @@ async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskName)
     let repository = state.store.repository(task.repository_id).await?;
     let name =
         TaskName::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
-    let repo = tokio::task::spawn_blocking(move || Repo::open(&repository.path)).await??;
+    // A database recovered on another machine names repositories git here does not know yet.
+    let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
+    let repo = tokio::task::spawn_blocking(move || match Repo::open(&repository.path) {
+        Err(GitError::NotRegistered { .. }) => Repo::register(&repository.path, &options).map(|r| r.repo),
+        other => other,
+    })
+    .await??;
     Ok((repo, name))
 }
 
