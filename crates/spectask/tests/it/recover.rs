@@ -36,12 +36,34 @@ fn snapshot(api: &Api, tasks: &[String], sessions: &[String]) -> Value {
     Value::Object(out)
 }
 
-fn recover(repo: &Path, data: &Path) -> std::process::Output {
-    spectask().args(["recover", "--json", "--repo"]).arg(repo).arg("--data-dir").arg(data).output().unwrap()
+/// `spectask recover` into the data dir's SQLite database, or into `database_url`.
+fn recover(repo: &Path, data: &Path, database_url: Option<&str>) -> std::process::Output {
+    let mut cmd = spectask();
+    cmd.args(["recover", "--json", "--repo"]).arg(repo);
+    match database_url {
+        Some(url) => cmd.args(["--database-url", url]),
+        None => cmd.arg("--data-dir").arg(data),
+    };
+    cmd.output().unwrap()
 }
 
 #[test]
 fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
+    round_trip(None);
+}
+
+#[test]
+fn recovering_into_postgres_gives_back_the_same_answers() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    round_trip(Some(url));
+}
+
+/// The scenario runs on SQLite; its database is deleted and the branch recovered into `target`
+/// (a fresh PostgreSQL schema) or, without one, into the same data dir.
+fn round_trip(target: Option<String>) {
     let llm = FakeLlm::start(vec![spec_answer("a one"), spec_answer("b one"), spec_answer("a two")]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
@@ -108,7 +130,7 @@ fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
     for name in ["spectask.db", "spectask.db-wal", "spectask.db-shm"] {
         let _ = std::fs::remove_file(data.join(name));
     }
-    let recovered = recover(&repo, &data);
+    let recovered = recover(&repo, &data, target.as_deref());
     assert!(recovered.status.success(), "{}", stderr(&recovered));
     let report: Value = serde_json::from_slice(&recovered.stdout).unwrap();
     assert_eq!(report["tasks"].as_array().unwrap().len(), 2, "{report}");
@@ -119,13 +141,13 @@ fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
     );
     assert_eq!((report["work_sessions"].clone(), report["history_entries"].clone()), (json!(2), json!(6)));
 
-    let server = Server::start(&data, None);
+    let server = Server::start(&data, target.as_deref());
     let api = Api::new(&server.url);
     let after = snapshot(&api, &tasks, &sessions);
     assert_eq!(after, before);
     server.stop();
 
-    let again = recover(&repo, &data);
+    let again = recover(&repo, &data, target.as_deref());
     assert!(!again.status.success());
     assert!(stderr(&again).contains("is not empty"), "{}", stderr(&again));
     assert_fsck_clean(&repo);
