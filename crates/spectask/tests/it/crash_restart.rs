@@ -109,7 +109,7 @@ pub fn wait_mid_session(server: &Server, id: &str) {
 
 /// What a completed implementation must look like after any crash: the plan's sessions exactly once,
 /// each one's commit exactly once on the task branch, every session's completion logged exactly once
-/// in a gap-free coordination log. Then approves, waits for `done` and checks the repository.
+/// in a gap-free coordination log. Then approves and waits until the branch is merged.
 pub fn assert_implemented_once_and_finish(server: &Server, repo: &Path, id: &str, handle: &str) {
     let all = sessions(server, id);
     let mut names: Vec<&str> = all.iter().map(|s| s["name"].as_str().unwrap()).collect();
@@ -150,8 +150,18 @@ pub fn assert_implemented_once_and_finish(server: &Server, repo: &Path, id: &str
         let files = git(repo, &["ls-tree", "-r", "--name-only", "main"]);
         ["src/user.js", "src/login.js", "src/app.js"].iter().all(|f| files.contains(f))
     });
+}
+
+/// `git fsck --strict` is clean; run once the server stopped (fsck racing a commit being written
+/// reports the new commit as an invalid reflog entry).
+pub fn assert_fsck_clean(repo: &Path) {
     let fsck = Command::new("git").args(["fsck", "--strict"]).current_dir(repo).output().unwrap();
-    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+    assert!(
+        fsck.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
 }
 
 /// Agent processes started from `script` are all gone (an orphan must notice its client died).
@@ -184,6 +194,7 @@ fn kill_9_during_implementation_then_restart_completes_without_duplicates() {
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     assert_implemented_once_and_finish(&server, &repo, &id, &handle);
     server.stop();
+    assert_fsck_clean(&repo);
     assert_no_agent_left(&script);
 }
 
@@ -256,5 +267,6 @@ fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
     );
     assert_implemented_once_and_finish(&server, &repo, &id, &handle);
     server.stop();
+    assert_fsck_clean(&repo);
     assert_no_agent_left(&script);
 }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::crash_restart::{
-    SLOW_CODER, assert_implemented_once_and_finish, assert_no_agent_left, create_and_approve, setup,
-    wait_for, wait_mid_session,
+    SLOW_CODER, assert_fsck_clean, assert_implemented_once_and_finish, assert_no_agent_left,
+    create_and_approve, setup, wait_for, wait_mid_session,
 };
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::wait_until;
@@ -51,5 +51,6 @@ fn the_other_node_continues_a_task_after_kill_9_of_its_node() {
     }
     assert_implemented_once_and_finish(&other, &repo, &id, &handle);
     other.stop();
+    assert_fsck_clean(&repo);
     assert_no_agent_left(&script);
 }
