@@ -26,14 +26,39 @@ const ACTIVE: [&str; 2] = ["spec_generation", "implementation"];
 fn wip_limits_hold_under_twenty_concurrent_tasks() {
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
-    let repos = [git_repo(dir.path(), "api"), git_repo(dir.path(), "web")];
     let (data, _script) =
         setup(dir.path(), &llm, CODER, "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\n");
     let server = Server::start(&data, None);
+    twenty_tasks_within_the_limits(dir.path(), &[&server]);
+    server.stop();
+}
 
+/// Two nodes admitting from one PostgreSQL database stay within the limits together.
+#[test]
+fn wip_limits_hold_across_two_nodes_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _script) =
+        setup(dir.path(), &llm, CODER, "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\n");
+    let a = Server::start_node(&data, Some(&url), "node-a");
+    let b = Server::start_node(&data, Some(&url), "node-b");
+    twenty_tasks_within_the_limits(dir.path(), &[&a, &b]);
+    a.stop();
+    b.stop();
+}
+
+/// Creates 20 coding sessions over two repositories (through the servers in turn) and samples the
+/// task list until all reach implementation_review.
+fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server]) {
+    let repos = [git_repo(dir, "api"), git_repo(dir, "web")];
+    let server = servers[0];
     for n in 0..20 {
         let repo = &repos[n % 2];
-        let created = server.task(&[
+        let created = servers[n % servers.len()].task(&[
             "create",
             "--repo",
             repo.to_str().unwrap(),
@@ -84,7 +109,6 @@ fn wip_limits_hold_under_twenty_concurrent_tasks() {
     }
     assert_eq!(most, 3, "the limit was reached, not just respected ({samples} samples)");
     assert!(reasons_seen > 0, "no waiting task was seen with its queue_reason ({samples} samples)");
-    server.stop();
 }
 
 fn list(server: &Server) -> Vec<Value> {
