@@ -77,3 +77,40 @@ fn a_crashing_agent_is_retried_then_fails_the_task_and_retry_completes_it() {
     server.stop();
     assert_no_agent_left(&script);
 }
+
+/// An agent that goes silent mid-prompt, one that writes garbage: each is a typed fault naming what
+/// happened, the task fails with it, and no agent process is left behind.
+#[test]
+fn a_hanging_or_garbling_agent_fails_the_task_with_the_fault_and_is_cleaned_up() {
+    let cases = [
+        ("hang", r#""hang""#, "agent sent nothing for 500 ms during a prompt"),
+        ("garbage", r#"{ garbage = "this is not json" }, { sleep = 2000 }"#, "non-json line"),
+    ];
+    for (name, step, fault) in cases {
+        let llm = FakeLlm::start(vec![String::new()]);
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git_repo(dir.path(), "app");
+        let script = format!("[[rule]]\nmatch = \"*Your task: Misbehave*\"\nsteps = [{step}]\n");
+        let (data, script) =
+            setup(dir.path(), &llm, &script, "max_attempts = 1\nagent_stall_seconds = 0.5\n");
+        let server = Server::start(&data, None);
+        let created = server.task(&[
+            "create",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--kind",
+            "coding_session",
+            "--title",
+            "Misbehave",
+            name,
+            "--json",
+        ]);
+        let id = json(&created)["id"].as_str().unwrap().to_owned();
+        let task = wait_for(&server, &id, "failed", Duration::from_secs(30));
+        let reason = task["failure"]["reason"].as_str().unwrap();
+        assert!(reason.contains(fault), "{name}: the reason names the fault: {reason}");
+        // The agent is gone while the server still runs: its process group was cleaned up.
+        assert_no_agent_left(&script);
+        server.stop();
+    }
+}
