@@ -1,0 +1,139 @@
+//! The fixture of every scenario: a registered repository, a SQLite store in a temp dir, an agent
+//! profile running this binary as the scripted agent, and the engine started and stopped.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig};
+use spectask_core::{
+    NewSpecTask, Priority, ReviewDecision, SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskId,
+    SpecTaskStatus, TaskKind,
+};
+use spectask_git::{RegisterOptions, Repo};
+use spectask_orchestrator::{Orchestrator, OrchestratorConfig};
+use spectask_store::{DatabaseUrl, NewSpecReview, NewSpecVersion, Store, WipLimits};
+use tokio_util::sync::CancellationToken;
+
+pub(crate) struct Fixture {
+    pub(crate) store: Store,
+    repository: spectask_core::RepositoryId,
+    profiles: Profiles,
+    _dir: tempfile::TempDir,
+}
+
+pub(crate) struct Engine {
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Engine {
+    pub(crate) async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle.await.unwrap();
+    }
+}
+
+pub(crate) fn config(slots: usize, jobs: usize) -> OrchestratorConfig {
+    let mut config = OrchestratorConfig::new("bench");
+    config.wip = WipLimits { global: 10_000, per_repository: 10_000, per_user: 10_000 };
+    config.max_parallel_sessions = slots;
+    config.max_concurrent_jobs = jobs;
+    config
+}
+
+impl Fixture {
+    pub(crate) async fn new(script: &str) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app");
+        spectask_git::init_repository(&path, &[("README.md", "app\n")], "init").unwrap();
+        let repo = Repo::register(&path, &RegisterOptions::default()).unwrap().repo;
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
+        let repository = store
+            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
+            .await
+            .unwrap()
+            .id;
+        let script_path = dir.path().join("agent.toml");
+        std::fs::write(&script_path, script).unwrap();
+        let me = std::env::current_exe().unwrap().to_str().unwrap().to_owned();
+        let args = vec!["--scripted-agent".into(), "--script".into(), script_path.to_str().unwrap().into()];
+        let mut profiles = Profiles::presets();
+        profiles.insert(AgentProfile::acp("bench", me, args));
+        Fixture { store, repository, profiles, _dir: dir }
+    }
+
+    pub(crate) fn start(&self, config: OrchestratorConfig) -> Engine {
+        let runtime =
+            AgentRuntime::new(RuntimeConfig { max_live_instances: 1024, ..RuntimeConfig::default() });
+        let orchestrator = Orchestrator::new(self.store.clone(), self.profiles.clone(), runtime, config);
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(orchestrator.run(shutdown.clone()));
+        Engine { shutdown, handle }
+    }
+
+    /// A spec task waiting for review with `tasks` as its plan (planning is skipped).
+    pub(crate) async fn in_review(&self, title: &str, tasks: &str) -> SpecTask {
+        let new = NewSpecTask {
+            title: title.into(),
+            prompt: title.into(),
+            kind: TaskKind::Spec,
+            repository_id: self.repository,
+            planning_agent: None,
+            implementation_agent: Some("bench".into()),
+            priority: Priority::Normal,
+            created_by: "bench".into(),
+        };
+        let task = self.store.create_spec_task(new).await.unwrap();
+        let task = self
+            .store
+            .transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration)
+            .await
+            .unwrap()
+            .value;
+        let version = NewSpecVersion {
+            documents: SpecDocuments {
+                requirements: REQUIREMENTS.into(),
+                design: DESIGN.into(),
+                tasks: tasks.into(),
+            },
+            planner: "bench".into(),
+            usage: json!([]),
+            lint: vec![],
+        };
+        self.store.submit_spec_version(&task, version).await.unwrap().0.value
+    }
+
+    pub(crate) async fn approve(&self, task: &SpecTask) {
+        let review = NewSpecReview {
+            decision: ReviewDecision::Approve,
+            comments: String::new(),
+            line_comments: vec![],
+            reviewer: "bench".into(),
+        };
+        self.store.review_spec(task, review).await.unwrap();
+    }
+
+    /// Polls (every 100 ms, a negligible share of the CPU measured) until every task reached `status`.
+    pub(crate) async fn wait_for(&self, ids: &[SpecTaskId], status: SpecTaskStatus) {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        for &id in ids {
+            while self.store.spec_task(id).await.unwrap().status() != status {
+                self.fail_if_failed(id).await;
+                assert!(Instant::now() < deadline, "task {id} did not reach {status}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    pub(crate) async fn fail_if_failed(&self, id: SpecTaskId) {
+        let task = self.store.spec_task(id).await.unwrap();
+        if let Some(failure) = task.state.failure() {
+            panic!("task {id} failed: {}", failure.reason);
+        }
+    }
+}
+
+const REQUIREMENTS: &str = "# Requirements Document\n\n## Introduction\n\nBenchmark.\n\n## Requirements\n\n\
+    ### Requirement 1: Parts\n\n**User Story:** As a user, I want parts, so that I can benchmark.\n\n\
+    #### Acceptance Criteria\n\n1. WHEN a part is built, THE App SHALL write its file\n";
+const DESIGN: &str = "# Design Document\n\n## Overview\n\nOne file per part.\n\n## Architecture\n\nFiles.\n";

@@ -1,0 +1,301 @@
+//! `cargo bench -p spectask-orchestrator`: the real engine in-process on SQLite in a temp dir, with
+//! the real scripted ACP agent as a subprocess (this binary re-executed as `--scripted-agent`, the way
+//! `spectask agent scripted` runs it). Prints reaction latency, CPU time per work-session lifecycle,
+//! RSS with many concurrent sessions, and the makespan of a plan with dependencies against its lower
+//! bound.
+//!
+//! Sizes come from the environment, for longer runs: `BENCH_CHAIN` (sessions in the dependency chain,
+//! 100), `BENCH_TASKS` × `BENCH_SESSIONS` (spec tasks approved one after another × independent
+//! sessions each, 20 × 5), `BENCH_APPROVE_EVERY_MS` (200), `BENCH_CONCURRENT` (sessions alive at
+//! once, 200), `BENCH_IDLE_SECS` (how long their idle CPU is measured, 10), `BENCH_PLAN` (tasks of
+//! the generated plan, 30), `BENCH_SLOTS` (parallel sessions for the makespan, "2,4"), `BENCH_SEED`
+//! (1). The store, repository and worktrees live under the temp dir (`TMPDIR`).
+//!
+//! Codemap: `fixture` (repository, store, agent profile, engine), `plan` (generated plans, agent
+//! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS).
+
+#![allow(clippy::unwrap_used)]
+
+mod fixture;
+mod measure;
+mod plan;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use spectask_agent::scripted::{Script, run_scripted_agent};
+use spectask_core::{SpecTaskId, SpecTaskStatus};
+
+use crate::fixture::{Fixture, config};
+use crate::measure::{
+    children, children_cpu_ms, commits, cpu_ms, events_after, gaps, last_per_task, last_seq, latency_row,
+    ms_between, rss_kib, task_to, ws_to,
+};
+use crate::plan::{PlanTask, Step, list_schedule, longest_chain, plan_text, random_plan, script};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--scripted-agent") {
+        let script = Script::load(Path::new(&args[2])).unwrap();
+        tokio::runtime::Runtime::new().unwrap().block_on(run_scripted_agent(script, None)).unwrap();
+        return;
+    }
+    tokio::runtime::Runtime::new().unwrap().block_on(bench());
+}
+
+fn size(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+async fn bench() {
+    let chain = size("BENCH_CHAIN", 100);
+    let (tasks, per_task) = (size("BENCH_TASKS", 20), size("BENCH_SESSIONS", 5));
+    let approve_every = Duration::from_millis(size("BENCH_APPROVE_EVERY_MS", 200) as u64);
+    let concurrent = size("BENCH_CONCURRENT", 200);
+    let plan = size("BENCH_PLAN", 30);
+    let slots: Vec<usize> = std::env::var("BENCH_SLOTS")
+        .unwrap_or_else(|_| "2,4".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let seed = size("BENCH_SEED", 1) as u64;
+    let idle = Duration::from_secs(size("BENCH_IDLE_SECS", 10) as u64);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!(
+        "spectask orchestrator benchmark: SQLite and git under {} (set TMPDIR to move them), scripted ACP \
+         agent subprocess, {cores} cores\n",
+        std::env::temp_dir().display()
+    );
+
+    let started = Instant::now();
+    let chain = chain_scenario(chain).await;
+    let fan_out = fan_out_scenario(tasks, per_task, approve_every).await;
+    println!("reaction latency (outbox event timestamps, 1 ms resolution)");
+    println!("  {:<62} {:>5} {:>8} {:>8} {:>8}", "trigger → next transition", "n", "p50", "p99", "max");
+    for (name, samples) in chain.latencies.iter().chain(&fan_out.latencies) {
+        latency_row(name, samples);
+    }
+    println!("\nCPU time per work-session lifecycle (zero-delay agent; start → committed)");
+    for run in [&chain.cpu, &fan_out.cpu] {
+        println!(
+            "  {:<44} orchestrator {:>6.2} ms/session   agents {:>6.2} ms/session   ({:.1} s wall)",
+            run.label,
+            run.orchestrator_ms / run.sessions as f64,
+            run.agents_ms / run.sessions as f64,
+            run.wall.as_secs_f64()
+        );
+    }
+    rss_scenario(concurrent, idle).await;
+    println!(
+        "\nmakespan of a generated plan ({plan} tasks, random dependencies, seed {seed}; each task sleeps \
+         100–600 ms)"
+    );
+    println!(
+        "  {:>5} {:>10} {:>13} {:>11} {:>12} {:>10} {:>14} {:>14}",
+        "slots",
+        "work",
+        "longest chain",
+        "lower bound",
+        "ideal sched.",
+        "measured",
+        "measured/bound",
+        "measured/ideal"
+    );
+    for k in slots {
+        makespan_scenario(plan, k, seed).await;
+    }
+    println!("\ntotal {:.1} s", started.elapsed().as_secs_f64());
+}
+
+struct Measured {
+    latencies: Vec<(String, Vec<f64>)>,
+    cpu: CpuRun,
+}
+
+struct CpuRun {
+    label: String,
+    sessions: usize,
+    orchestrator_ms: f64,
+    agents_ms: f64,
+    wall: Duration,
+}
+
+/// One spec task whose plan is a chain: each session starts when the previous one is committed.
+async fn chain_scenario(n: usize) -> Measured {
+    let plan: Vec<PlanTask> =
+        (0..n).map(|i| PlanTask { deps: if i == 0 { vec![] } else { vec![i - 1] }, millis: 0 }).collect();
+    let f = Fixture::new(&script(&plan, Step::Finish)).await;
+    let task = f.in_review("Chain", &plan_text(&plan)).await;
+    let engine = f.start(config(4, 32));
+    let (after, cpu, children) = (last_seq(&f.store).await, cpu_ms(), children_cpu_ms());
+    let wall = Instant::now();
+    f.approve(&task).await;
+    f.wait_for(&[task.id], SpecTaskStatus::ImplementationReview).await;
+    let (cpu, wall) = (cpu_ms() - cpu, wall.elapsed());
+    engine.stop().await;
+    let events = events_after(&f.store, after).await;
+    let completed = ws_to(&events, "completed");
+    let mut latencies = vec![(
+        format!("session completed → dependent session running (chain of {n})"),
+        gaps(&completed, &ws_to(&events, "running")),
+    )];
+    latencies
+        .push(("  of which: completed → its commit step done".into(), gaps(&completed, &commits(&events))));
+    Measured {
+        latencies,
+        cpu: CpuRun {
+            label: format!("chain of {n}, one session at a time"),
+            sessions: n,
+            orchestrator_ms: cpu,
+            agents_ms: children_cpu_ms() - children,
+            wall,
+        },
+    }
+}
+
+/// Spec tasks approved one after another, each with independent sessions (4 at a time per task).
+async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Measured {
+    let plan: Vec<PlanTask> = (0..per_task).map(|_| PlanTask { deps: vec![], millis: 0 }).collect();
+    let f = Fixture::new(&script(&plan, Step::Finish)).await;
+    let mut ids = Vec::new();
+    for t in 0..tasks {
+        ids.push(f.in_review(&format!("Fan out {t}"), &plan_text(&plan)).await);
+    }
+    let engine = f.start(config(4, 64));
+    let (after, cpu, children) = (last_seq(&f.store).await, cpu_ms(), children_cpu_ms());
+    let wall = Instant::now();
+    for task in &ids {
+        f.approve(task).await;
+        tokio::time::sleep(every).await;
+    }
+    let ids: Vec<SpecTaskId> = ids.iter().map(|t| t.id).collect();
+    f.wait_for(&ids, SpecTaskStatus::ImplementationReview).await;
+    let (cpu, wall) = (cpu_ms() - cpu, wall.elapsed());
+    engine.stop().await;
+    let events = events_after(&f.store, after).await;
+    let every_ms = every.as_millis();
+    let latencies = vec![
+        (
+            format!("approval → spec handed off ({tasks} tasks, one every {every_ms} ms)"),
+            gaps(&task_to(&events, "spec_approved"), &task_to(&events, "implementation_queued")),
+        ),
+        (
+            "implementation_queued → implementation (admission)".into(),
+            gaps(&task_to(&events, "implementation_queued"), &task_to(&events, "implementation")),
+        ),
+        (
+            "implementation → first session running".into(),
+            gaps(&task_to(&events, "implementation"), &ws_to(&events, "running")),
+        ),
+        (
+            format!("session completed → its commit step done ({per_task} per task, all tasks)"),
+            gaps(&ws_to(&events, "completed"), &commits(&events)),
+        ),
+        (
+            "last session committed → implementation_review".into(),
+            gaps(&last_per_task(&commits(&events)), &task_to(&events, "implementation_review")),
+        ),
+    ];
+    Measured {
+        latencies,
+        cpu: CpuRun {
+            label: format!("{tasks} tasks × {per_task} sessions, 4 per task"),
+            sessions: tasks * per_task,
+            orchestrator_ms: cpu,
+            agents_ms: children_cpu_ms() - children,
+            wall,
+        },
+    }
+}
+
+/// One spec task with `n` independent sessions all running at once in one agent process.
+async fn rss_scenario(n: usize, idle_for: Duration) {
+    let plan: Vec<PlanTask> = (0..n).map(|_| PlanTask { deps: vec![], millis: 0 }).collect();
+    let f = Fixture::new(&script(&plan, Step::Hold)).await;
+    let task = f.in_review("Concurrent", &plan_text(&plan)).await;
+    let engine = f.start(config(n, n + 16));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let baseline = rss_kib(std::process::id());
+    let ramp = Instant::now();
+    f.approve(&task).await;
+    // A session is alive once its thread is recorded (the prompt follows at once).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let mut threads = 0;
+        for s in f.store.work_sessions_of(task.id).await.unwrap() {
+            threads += usize::from(f.store.thread_of(s.id).await.unwrap().is_some());
+        }
+        if threads == n {
+            break;
+        }
+        f.fail_if_failed(task.id).await;
+        assert!(Instant::now() < deadline, "only {threads} of {n} sessions came alive");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let ramp = ramp.elapsed();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let me = rss_kib(std::process::id());
+    let agents: Vec<u32> = children().into_iter().map(|(pid, _)| pid).collect();
+    let agents_kib: u64 = agents.iter().map(|&pid| rss_kib(pid)).sum();
+    let (idle_cpu, idle) = (cpu_ms(), Instant::now());
+    tokio::time::sleep(idle_for).await;
+    let idle_cpu = (cpu_ms() - idle_cpu) / idle.elapsed().as_secs_f64();
+    engine.stop().await;
+    let per = |kib: u64| kib as f64 / n as f64;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!("\nRSS with {n} concurrent sessions (one spec task, one agent process, {n} threads)");
+    println!(
+        "  orchestrator process  {:>7.1} MiB  (idle engine {:.1} MiB; +{:.1} KiB per session)",
+        mib(me),
+        mib(baseline),
+        per(me.saturating_sub(baseline))
+    );
+    println!(
+        "  agent processes ({})   {:>7.1} MiB  ({:.1} KiB per session)",
+        agents.len(),
+        mib(agents_kib),
+        per(agents_kib)
+    );
+    println!(
+        "  total                 {:>7.1} MiB  ({:.1} KiB per session)",
+        mib(me + agents_kib),
+        per(me + agents_kib)
+    );
+    println!("  ramp-up: approval → {n} threads open in {:.2} s", ramp.as_secs_f64());
+    println!(
+        "  orchestrator CPU while {n} sessions wait on their agent: {idle_cpu:.1} ms/s over {} s (history \
+         recorder included)",
+        idle_for.as_secs()
+    );
+}
+
+/// A generated plan with random dependencies and known task durations, run with `k` slots.
+async fn makespan_scenario(n: usize, k: usize, seed: u64) {
+    let plan = random_plan(n, seed);
+    let f = Fixture::new(&script(&plan, Step::Finish)).await;
+    let task = f.in_review("Makespan", &plan_text(&plan)).await;
+    let engine = f.start(config(k, 32));
+    let after = last_seq(&f.store).await;
+    f.approve(&task).await;
+    f.wait_for(&[task.id], SpecTaskStatus::ImplementationReview).await;
+    engine.stop().await;
+    let events = events_after(&f.store, after).await;
+    let start = ws_to(&events, "running").first().map(|(_, at)| *at).unwrap();
+    let end = task_to(&events, "implementation_review").first().map(|(_, at)| *at).unwrap();
+    let measured = ms_between(start, end);
+    let work: u64 = plan.iter().map(|t| t.millis).sum();
+    let chain = longest_chain(&plan);
+    let bound = (chain as f64).max(work as f64 / k as f64);
+    let ideal = list_schedule(&plan, k) as f64;
+    println!(
+        "  {:>5} {:>8} ms {:>10} ms {:>8.0} ms {:>9.0} ms {:>7.0} ms {:>14.2} {:>14.2}",
+        k,
+        work,
+        chain,
+        bound,
+        ideal,
+        measured,
+        measured / bound,
+        measured / ideal
+    );
+}

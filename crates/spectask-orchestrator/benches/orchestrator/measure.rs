@@ -1,0 +1,122 @@
+//! Measurements: transitions read back from the event outbox, and CPU time and RSS from the
+//! kernel (`clock_gettime`, `/proc`).
+
+use std::collections::HashMap;
+
+use spectask_core::{Event, EventKind, SpecTaskId};
+use spectask_store::Store;
+
+pub(crate) type At = (SpecTaskId, chrono::DateTime<chrono::Utc>);
+
+pub(crate) async fn last_seq(store: &Store) -> i64 {
+    events_after(store, 0).await.last().map_or(0, |e| e.seq)
+}
+
+pub(crate) async fn events_after(store: &Store, mut after: i64) -> Vec<Event> {
+    let mut all = Vec::new();
+    loop {
+        let page = store.events_after(after, 1000).await.unwrap();
+        let Some(last) = page.last() else { return all };
+        after = last.seq;
+        all.extend(page);
+    }
+}
+
+fn select(events: &[Event], kind: EventKind, pick: impl Fn(&Event) -> bool) -> Vec<At> {
+    events
+        .iter()
+        .filter(|e| e.kind == kind && pick(e))
+        .filter_map(|e| Some((e.spec_task_id?, e.at)))
+        .collect()
+}
+
+pub(crate) fn task_to(events: &[Event], status: &str) -> Vec<At> {
+    select(events, EventKind::SpecTaskTransitioned, |e| e.payload["to"] == status)
+}
+
+pub(crate) fn ws_to(events: &[Event], status: &str) -> Vec<At> {
+    select(events, EventKind::WorkSessionTransitioned, |e| e.payload["to"] == status)
+}
+
+/// The end of each session's commit step: its "session completed" coordination entry.
+pub(crate) fn commits(events: &[Event]) -> Vec<At> {
+    select(events, EventKind::CoordinationRecorded, |e| e.payload["kind"] == "session_completed")
+}
+
+pub(crate) fn last_per_task(events: &[At]) -> Vec<At> {
+    let mut last: HashMap<SpecTaskId, At> = HashMap::new();
+    for e in events {
+        last.insert(e.0, *e);
+    }
+    let mut out: Vec<At> = last.into_values().collect();
+    out.sort_by_key(|e| e.1);
+    out
+}
+
+/// For each trigger, the time until the first reaction of the same task at or after it; reactions
+/// are used once, in order.
+pub(crate) fn gaps(triggers: &[At], reactions: &[At]) -> Vec<f64> {
+    let mut used = vec![false; reactions.len()];
+    let mut out = Vec::new();
+    for (task, at) in triggers {
+        let found = reactions.iter().enumerate().find(|(i, (t, r))| !used[*i] && t == task && r >= at);
+        if let Some((i, (_, r))) = found {
+            used[i] = true;
+            out.push(ms_between(*at, *r));
+        }
+    }
+    out
+}
+
+pub(crate) fn ms_between(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> f64 {
+    (to - from).num_microseconds().unwrap_or(0) as f64 / 1000.0
+}
+
+pub(crate) fn latency_row(name: &str, samples: &[f64]) {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let at =
+        |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
+    println!("  {name:<62} {:>5} {:>5.0} ms {:>5.0} ms {:>5.0} ms", sorted.len(), at(0.5), at(0.99), at(1.0));
+}
+
+/// User + system CPU time of this process (it hosts the engine, SQLite and libgit2), in ms.
+pub(crate) fn cpu_ms() -> f64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
+}
+
+/// CPU time of this process's children, ended (reaped) and alive, in ms (clock-tick resolution).
+pub(crate) fn children_cpu_ms() -> f64 {
+    let tick = 1000.0 / rustix::param::clock_ticks_per_second() as f64;
+    let reaped = stat_fields(std::process::id()).map_or(0, |f| f[13] + f[14]);
+    let alive: u64 = children().iter().map(|(_, f)| f[11] + f[12]).sum();
+    (reaped + alive) as f64 * tick
+}
+
+/// The numeric fields of `/proc/<pid>/stat` after the command name (index 0 is the state's slot).
+fn stat_fields(pid: u32) -> Option<Vec<u64>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &text[text.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(|f| f.parse().unwrap_or(0)).collect())
+}
+
+/// Live children of this process with their stat fields.
+pub(crate) fn children() -> Vec<(u32, Vec<u64>)> {
+    let me = u64::from(std::process::id());
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, stat_fields(pid)?)))
+        .filter(|(_, f)| f.get(1) == Some(&me))
+        .collect()
+}
+
+/// Resident set size of `pid` in KiB.
+pub(crate) fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
