@@ -95,3 +95,44 @@ fn an_ask_permission_waits_for_the_approvals_api_and_the_session_completes() {
     server.stop();
     assert_no_agent_left(&script);
 }
+
+#[test]
+fn cancelling_a_task_withdraws_its_pending_approval_and_stops_the_agent() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, script) = setup(dir.path(), &llm, ASKING, "");
+    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    let server = Server::start(&data, None);
+    let created = server.task(&[
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "--title",
+        "Clean the build",
+        "remove stale build output",
+        "--json",
+    ]);
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    wait_until("the permission request is pending", || {
+        http_json(&server.url, "/api/v1/approvals").as_array().is_some_and(|a| !a.is_empty())
+    });
+
+    let cancelled = json(&server.task(&["cancel", &id, "--json"]));
+    assert_eq!(cancelled["status"], "cancelled");
+    wait_until("the approval is withdrawn", || {
+        http_json(&server.url, "/api/v1/approvals") == serde_json::json!([])
+    });
+    wait_until("the session is cancelled", || {
+        sessions(&server, &id).iter().all(|s| s["status"] == "cancelled")
+    });
+    assert_no_agent_left(&script);
+    let handle = cancelled["handle"].as_str().unwrap();
+    assert!(repo.join(".git-worktrees").join(handle).is_dir(), "cancel leaves the worktree");
+    crate::implementation::git(&repo, &["rev-parse", "--verify", &format!("spectask/{handle}")]);
+    server.stop();
+}
