@@ -180,17 +180,30 @@ pub fn assert_no_agent_left(script: &Path) {
 
 #[test]
 fn kill_9_during_implementation_then_restart_completes_without_duplicates() {
+    kill_9_and_restart(None);
+}
+
+#[test]
+fn kill_9_during_implementation_then_restart_completes_without_duplicates_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    kill_9_and_restart(Some(&url));
+}
+
+fn kill_9_and_restart(database_url: Option<&str>) {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
     let (data, script) = setup(dir.path(), &llm, SLOW_CODER, "");
-    let server = Server::start_node(&data, None, "node-1");
+    let server = Server::start_node(&data, database_url, "node-1");
     let (id, handle) = create_and_approve(&server, &repo);
     wait_mid_session(&server, &id);
 
     server.kill9();
     // Same data dir, same node name: the jobs leased to the dead process are taken back at once.
-    let server = Server::start_node(&data, None, "node-1");
+    let server = Server::start_node(&data, database_url, "node-1");
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     assert_implemented_once_and_finish(&server, &repo, &id, &handle);
     server.stop();
