@@ -59,6 +59,17 @@ impl IndexLock {
     }
 }
 
+/// Removes an `index.lock` a killed spectask left behind (one holding [`MARKER`]), so that libgit2
+/// can write the index again. Call only while holding the repository's writer lock.
+pub(crate) fn remove_stale(repo: &Repository) -> Result<(), GitError> {
+    let path = repo.path().join("index.lock");
+    if std::fs::read(&path).is_ok_and(|content| content == MARKER) {
+        tracing::warn!(path = %path.display(), "removing an index.lock left by a killed spectask");
+        std::fs::remove_file(&path).map_err(|source| GitError::Lock { path, source })?;
+    }
+    Ok(())
+}
+
 impl Drop for IndexLock {
     fn drop(&mut self) {
         if let Err(e) = std::fs::remove_file(&self.path) {

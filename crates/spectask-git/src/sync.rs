@@ -30,6 +30,9 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .collect();
     let wt = workdir(repo);
+    // Killed between moving the branch and updating the worktree, spectask may also have left its
+    // index.lock behind; nothing else writes here while the writer lock is held.
+    crate::index_lock::remove_stale(repo)?;
     let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
     let mut synced = Vec::new();
     for path in paths {

@@ -314,3 +314,19 @@ fn a_write_on_an_expected_tip_is_refused_once_the_branch_moved() {
     assert_eq!(repo.read_design_doc("log.md").unwrap().unwrap(), b"one\n");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn a_spectask_killed_after_moving_the_branch_with_the_index_locked_leaves_nothing_stuck() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    crash_after_moving_the_branch(&repo);
+    let lock = repo.root().join(".git/worktrees/helix-design-docs/index.lock");
+    std::fs::write(&lock, "spectask\n").unwrap();
+    write(&repo, "next", vec![FileWrite::append("a.md", "next\n")]).unwrap();
+    assert!(!lock.exists());
+    let wt = repo.design_docs_worktree();
+    assert_eq!(std::fs::read_to_string(wt.join("a.md")).unwrap(), "a\nfrom the interrupted write\nnext\n");
+    assert_eq!(status(&wt), "");
+    assert_fsck_clean(repo.root());
+}
