@@ -102,10 +102,11 @@ pub(crate) fn parse_seqs(value: &str) -> Vec<i64> {
     for part in value.split(',').map(str::trim) {
         match part.split_once('-') {
             Some((a, b)) => {
-                if let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) {
-                    if b >= a && b - a < 1_000_000 {
-                        seqs.extend(a..=b);
-                    }
+                if let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>())
+                    && b >= a
+                    && b - a < 1_000_000
+                {
+                    seqs.extend(a..=b);
                 }
             }
             None => seqs.extend(part.parse::<i64>().ok()),

@@ -79,11 +79,14 @@ pub async fn recover(store: &Store, path: &Path) -> Result<RecoverReport, JobErr
     Ok(report)
 }
 
+/// What [`read_branch`] found: task snapshots by `<task>`, history, and the commit of each seq.
+type Branch = (Vec<(String, Value)>, History, HashMap<i64, CommitId>);
+
 type History = Vec<(String, Option<WorkSessionId>, HistoryFile, crate::history_text::RecordedEntry)>;
 
 /// The task snapshots (with their versions' documents put back), every history entry by task,
 /// session and file, and the commit holding each history seq.
-fn read_branch(repo: &Repo) -> Result<(Vec<(String, Value)>, History, HashMap<i64, CommitId>), GitError> {
+fn read_branch(repo: &Repo) -> Result<Branch, GitError> {
     let index = repo.recovery_index()?;
     let read = |path: &str| -> Result<String, GitError> {
         Ok(String::from_utf8_lossy(&repo.read_file_at(index.tip, path)?.unwrap_or_default()).into_owned())
