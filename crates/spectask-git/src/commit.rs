@@ -154,6 +154,17 @@ pub(crate) fn commit_all(
     branch: &str,
     message: &str,
 ) -> Result<Option<(Oid, Vec<ChangedFile>)>, GitError> {
+    commit_paths(repo, branch, message, None)
+}
+
+/// Like [`commit_all`], but stages only `paths` (relative to the worktree, taken literally) when
+/// given: changes to other files stay uncommitted in the worktree.
+pub(crate) fn commit_paths(
+    repo: &Repository,
+    branch: &str,
+    message: &str,
+    paths: Option<&[String]>,
+) -> Result<Option<(Oid, Vec<ChangedFile>)>, GitError> {
     let index_lock = IndexLock::acquire(repo)?;
     let parent_id = checked_out_tip(repo, branch)?;
     let wt = workdir(repo);
@@ -164,10 +175,23 @@ pub(crate) fn commit_all(
             state: "unresolved merge conflict".to_owned(),
         });
     }
-    index
-        .add_all(["*"], IndexAddOption::DEFAULT, None)
-        .op(|| format!("stage changes in {}", wt.display()))?;
-    index.update_all(["*"], None).op(|| format!("stage deletions in {}", wt.display()))?;
+    match paths {
+        None => {
+            index
+                .add_all(["*"], IndexAddOption::DEFAULT, None)
+                .op(|| format!("stage changes in {}", wt.display()))?;
+            index.update_all(["*"], None).op(|| format!("stage deletions in {}", wt.display()))?;
+        }
+        Some(paths) => {
+            for path in paths {
+                crate::names::validate_file_path(path)?;
+            }
+            index
+                .add_all(paths.iter(), IndexAddOption::DISABLE_PATHSPEC_MATCH, None)
+                .op(|| format!("stage changes in {}", wt.display()))?;
+            index.update_all(paths.iter(), None).op(|| format!("stage deletions in {}", wt.display()))?;
+        }
+    }
     let tree_id = index.write_tree().op(|| format!("write the tree of {}", wt.display()))?;
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     let new_id = if tree_id == parent.tree_id() {

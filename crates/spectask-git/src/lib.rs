@@ -25,6 +25,7 @@
 //!     spec_task: "7f3a".to_owned(),
 //!     work_session: "ws-1".to_owned(),
 //!     implements: vec!["R1".to_owned()],
+//!     paths: None,
 //! };
 //! let committed = repo.commit_work_session(&task, &commit)?.ok_or("nothing to commit")?;
 //! assert_eq!(repo.merge_task(&task, "7f3a")?, MergeOutcome::FastForward { tip: committed.commit });

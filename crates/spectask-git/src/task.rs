@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use git2::Repository;
 
-use crate::commit::{ChangedFile, commit_all, uncommitted_files};
+use crate::commit::{ChangedFile, commit_paths, uncommitted_files};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, TaskName, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
@@ -38,6 +38,10 @@ pub struct WorkSessionCommit {
     pub work_session: String,
     /// Requirement ids, written comma-separated as the `Implements:` trailer (left out when empty).
     pub implements: Vec<String>,
+    /// The files the session changed (relative to the worktree), when known: only they are
+    /// committed, so a sibling session's work in the shared worktree is not swept in. `None`
+    /// commits every change.
+    pub paths: Option<Vec<String>>,
 }
 
 /// What [`Repo::commit_work_session`] (or [`Repo::commit_design_docs_worktree`]) committed.
@@ -107,7 +111,7 @@ impl Repo {
         let message = commit_message(&commit.message, &trailers);
         let _lock = self.lock()?;
         let worktree = self.open_task_worktree(task)?;
-        let committed = commit_all(&worktree, &task.branch(), &message)?;
+        let committed = commit_paths(&worktree, &task.branch(), &message, commit.paths.as_deref())?;
         Ok(committed.map(|(id, changed_files)| SessionCommit { commit: CommitId(id), changed_files }))
     }
 

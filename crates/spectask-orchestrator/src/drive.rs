@@ -104,7 +104,7 @@ async fn run_turn(
     };
     let mut last = String::new();
     if let Some(text) = first {
-        last = turn(ctx, &instance, session, &acp, &text, cancel).await?;
+        last = turn(ctx, &instance, session, &acp, &worktree, &text, cancel).await?;
         if !interactive {
             ctx.store.set_work_session_summary(session.id, last.trim()).await?;
             ctx.store.transition_work_session(session, &WorkSessionCommand::Complete).await?;
@@ -114,7 +114,7 @@ async fn run_turn(
     if interactive {
         // An interactive session answers what people say, then stays open until they finish it.
         while let Some((id, text)) = ctx.store.next_session_message(session.id).await? {
-            last = turn(ctx, &instance, session, &acp, &text, cancel).await?;
+            last = turn(ctx, &instance, session, &acp, &worktree, &text, cancel).await?;
             ctx.store.mark_message_delivered(id).await?;
         }
         if !last.trim().is_empty() {
@@ -130,6 +130,7 @@ async fn turn(
     instance: &Arc<AgentInstance>,
     session: &WorkSession,
     acp: &AcpSessionId,
+    worktree: &Path,
     text: &str,
     cancel: &CancellationToken,
 ) -> Result<String, TurnError> {
@@ -145,7 +146,18 @@ async fn turn(
         () = cancel.cancelled() => None,
     };
     let _ = done_tx.send(());
-    let last_message = recorder.await.unwrap_or_default();
+    let record = recorder.await.unwrap_or_default();
+    // Paths as the session's commit wants them: relative to the (canonical) worktree.
+    let root = worktree.canonicalize().unwrap_or_else(|_| worktree.to_path_buf());
+    let touched: Vec<String> = record
+        .touched
+        .iter()
+        .filter_map(|p| p.strip_prefix(&root).or_else(|_| p.strip_prefix(worktree)).ok())
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.display().to_string())
+        .collect();
+    ctx.store.add_touched_paths(session.id, &touched).await?;
+    let last_message = record.last_message;
     match result {
         None => {
             let _ = instance.cancel(acp).await;

@@ -55,6 +55,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     // Every session has ended: the idle agent would hold a slot of `max_live_agents` for as long as
     // people take to review (a follow-up session starts a new one).
     crate::agents::stop(ctx, id).await?;
+    sweep_unreported_changes(ctx, &task).await?;
     let sessions = ctx.store.work_sessions_of(id).await?;
     let done = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed).count();
     ctx.store
@@ -70,6 +71,23 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
             data: json!({ "summary": implementation_summary(&ctx.store, &task).await? }),
         })
         .await?;
+    Ok(())
+}
+
+/// Commits what is left in the task worktree once every session committed its own files: changes
+/// no session reported (made by commands an agent ran, say), so nothing is lost at the merge.
+async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let commit = spectask_git::WorkSessionCommit {
+        message: format!("{}: changes no work session reported", task.handle()),
+        spec_task: task.id.to_string(),
+        work_session: "none".to_owned(),
+        implements: Vec::new(),
+        paths: None,
+    };
+    repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;
     Ok(())
 }
 

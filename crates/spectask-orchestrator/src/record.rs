@@ -30,14 +30,21 @@ pub(crate) async fn history(
     Ok(())
 }
 
+/// What a turn left: the agent's last message (its summary) and the files it reported changing.
+#[derive(Debug, Default)]
+pub(crate) struct TurnRecord {
+    pub last_message: String,
+    pub touched: Vec<std::path::PathBuf>,
+}
+
 /// Drains a thread's events until the turn ends (or `done` fires and the channel is empty), writing
-/// history as it goes. Returns the agent's last message (its summary).
+/// history as it goes.
 pub(crate) async fn consume(
     ctx: Ctx,
     session: WorkSession,
     mut events: mpsc::Receiver<AgentEvent>,
     mut done: oneshot::Receiver<()>,
-) -> String {
+) -> TurnRecord {
     let mut recorder = Recorder {
         ctx: &ctx,
         session: &session,
@@ -45,6 +52,7 @@ pub(crate) async fn consume(
         message: String::new(),
         thought: String::new(),
         last_message: String::new(),
+        touched: Vec::new(),
     };
     loop {
         let event = tokio::select! {
@@ -67,7 +75,7 @@ pub(crate) async fn consume(
     }
     recorder.flush_message();
     recorder.flush().await;
-    recorder.last_message
+    TurnRecord { last_message: recorder.last_message, touched: recorder.touched }
 }
 
 struct Recorder<'a> {
@@ -77,6 +85,8 @@ struct Recorder<'a> {
     message: String,
     thought: String,
     last_message: String,
+    /// Files the agent wrote through spectask or showed as edits (absolute paths).
+    touched: Vec<std::path::PathBuf>,
 }
 
 impl Recorder<'_> {
@@ -90,6 +100,10 @@ impl Recorder<'_> {
             AgentEvent::UserMessageChunk { .. } | AgentEvent::Usage { .. } | AgentEvent::TurnEnded { .. } => {
             }
             AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => {
+                self.touched.extend(call.diffs.iter().map(|d| d.path.clone()));
+                if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
+                    self.touched.extend(call.locations.iter().cloned());
+                }
                 let status = call.status.as_deref().unwrap_or("");
                 let title = call.title.as_deref().unwrap_or("");
                 if !title.is_empty() || !status.is_empty() {
@@ -143,7 +157,8 @@ impl Recorder<'_> {
             }
             AgentEvent::FsRead { path } => self.activity(format!("read {}", path.display())),
             AgentEvent::FsWrite { path, bytes } => {
-                self.activity(format!("wrote {} ({bytes} bytes)", path.display()))
+                self.activity(format!("wrote {} ({bytes} bytes)", path.display()));
+                self.touched.push(path);
             }
             AgentEvent::FsDenied { operation, path, reason } => {
                 self.activity(format!("denied {operation:?} {}: {reason}", path.display()));

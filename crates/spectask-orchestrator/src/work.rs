@@ -26,6 +26,8 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         spec_task: task.id.to_string(),
         work_session: session.id.to_string(),
         implements,
+        // Only what the session reported changing; when it reported nothing, everything.
+        paths: Some(ctx.store.touched_paths(id).await?).filter(|p| !p.is_empty()),
     };
     // Committing again after a crash finds nothing left to commit: the step is idempotent.
     let committed = repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;

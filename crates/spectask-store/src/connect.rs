@@ -121,6 +121,7 @@ fn migrator(backend: Backend) -> Migrator {
             (6, "recorder_leases", include_str!("../migrations/sqlite/0006_recorder_leases.sql")),
             (10, "merge_policy", include_str!("../migrations/sqlite/0010_merge_policy.sql")),
             (11, "session_messages", include_str!("../migrations/sqlite/0011_session_messages.sql")),
+            (14, "touched_paths", include_str!("../migrations/sqlite/0014_touched_paths.sql")),
         ],
         Backend::Postgres => &[
             (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
@@ -131,6 +132,7 @@ fn migrator(backend: Backend) -> Migrator {
             (6, "recorder_leases", include_str!("../migrations/postgres/0006_recorder_leases.sql")),
             (10, "merge_policy", include_str!("../migrations/postgres/0010_merge_policy.sql")),
             (11, "session_messages", include_str!("../migrations/postgres/0011_session_messages.sql")),
+            (14, "touched_paths", include_str!("../migrations/postgres/0014_touched_paths.sql")),
         ],
     };
     let migrations = files

@@ -1,5 +1,6 @@
 //! Messages to a running work session (what a person says to an interactive session), queued
-//! durably and delivered in order by the step that drives the session.
+//! durably and delivered in order by the step that drives the session; and the files a session
+//! reported changing.
 
 use spectask_core::{JobKind, WorkSession, WorkSessionEffect, WorkSessionId};
 
@@ -54,5 +55,50 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         w.commit().await
+    }
+
+    /// Adds to the files a session reported changing (kept sorted, without duplicates).
+    pub async fn add_touched_paths(
+        &self,
+        session: WorkSessionId,
+        paths: &[String],
+    ) -> Result<(), StoreError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query("SELECT touched_paths FROM work_sessions WHERE id = $1")
+            .bind(session.to_string())
+            .fetch_one(&mut *w.tx)
+            .await?;
+        let mut all: Vec<String> = match get::<Option<String>>(&row, "touched_paths")? {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("touched paths: {e}")))?
+            }
+            None => Vec::new(),
+        };
+        all.extend(paths.iter().cloned());
+        all.sort();
+        all.dedup();
+        sqlx::query("UPDATE work_sessions SET touched_paths = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&all).unwrap_or_else(|_| "[]".to_owned()))
+            .bind(session.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// The files a session reported changing (empty when it reported none).
+    pub async fn touched_paths(&self, session: WorkSessionId) -> Result<Vec<String>, StoreError> {
+        let row = sqlx::query("SELECT touched_paths FROM work_sessions WHERE id = $1")
+            .bind(session.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row.map(|r| get::<Option<String>>(&r, "touched_paths")).transpose()?.flatten() {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("touched paths: {e}")))
+            }
+            None => Ok(Vec::new()),
+        }
     }
 }

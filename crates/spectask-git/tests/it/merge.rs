@@ -12,6 +12,7 @@ fn task_commit(repo: &Repo, task: &TaskName, file: &str, contents: &str) {
         spec_task: "st-1".to_owned(),
         work_session: "ws-1".to_owned(),
         implements: vec![],
+        paths: None,
     };
     repo.commit_work_session(task, &commit).unwrap().unwrap();
 }

@@ -10,6 +10,7 @@ fn session_commit(message: &str) -> WorkSessionCommit {
         spec_task: "st-1".to_owned(),
         work_session: "ws-1".to_owned(),
         implements: vec!["R1.1".to_owned(), "R2".to_owned()],
+        paths: None,
     }
 }
 
@@ -212,5 +213,24 @@ fn task_worktrees_lists_only_spectask_task_worktrees() {
     repo.prune_worktrees().unwrap();
     let names: Vec<_> = repo.task_worktrees().unwrap().into_iter().map(|e| e.task.to_string()).collect();
     assert_eq!(names, ["b-task"]);
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
+fn a_session_commit_limited_to_its_paths_leaves_a_siblings_changes_uncommitted() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "0badcafe-paths");
+    std::fs::create_dir_all(wt.join("src")).unwrap();
+    std::fs::write(wt.join("src/mine.rs"), "fn mine() {}\n").unwrap();
+    std::fs::write(wt.join("src/sibling.rs"), "fn sibling() {}\n").unwrap();
+    let mut commit = session_commit("mine");
+    commit.paths = Some(vec!["src/mine.rs".to_owned()]);
+    let committed = repo.commit_work_session(&task, &commit).unwrap().unwrap();
+    let files: Vec<_> = committed.changed_files.iter().map(|f| f.path.clone()).collect();
+    assert_eq!(files, ["src/mine.rs"]);
+    assert_eq!(repo.task_uncommitted(&task).unwrap(), ["src/sibling.rs"]);
+    let bad = WorkSessionCommit { paths: Some(vec!["../escape.rs".to_owned()]), ..session_commit("bad") };
+    assert!(repo.commit_work_session(&task, &bad).is_err(), "paths outside the worktree are refused");
     assert_fsck_clean(repo.root());
 }

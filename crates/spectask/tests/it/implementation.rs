@@ -16,6 +16,7 @@ pub const CODER_SCRIPT: &str = r##"
 match = "*Your task: 1 Add the user model*"
 steps = [
   { plan = [{ content = "write the model", status = "in_progress" }] },
+  { sleep = 300 },
   { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
   { plan = [{ content = "write the model", status = "completed" }] },
   { message = "Added src/user.js. Ran node --test: 2 passed." },
@@ -25,6 +26,7 @@ steps = [
 match = "*Your task: 2 Add the login route*"
 steps = [
   { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { sleep = 900 },
   { message = "Added src/login.js." },
 ]
 
@@ -151,6 +153,13 @@ fn a_plan_is_implemented_in_parallel_sessions_reviewed_and_merged() {
     assert!(log.contains(&format!("Spec-Task: {id}")), "{log}");
     assert!(log.contains("Work-Session: "), "{log}");
     assert!(log.contains("Implements: 1.1, 1.2"), "{log}");
+    // Sessions 1 and 2 ran side by side in one worktree; each commit holds only its own files.
+    for (name, file) in [("1 Add the user model", "src/user.js"), ("2 Add the login route", "src/login.js")] {
+        let session = all.iter().find(|s| s["name"] == name).unwrap();
+        let grep = format!("--grep=Work-Session: {}", session["id"].as_str().unwrap());
+        let files = git(&repo, &["log", &grep, "--name-only", "--format=", &format!("spectask/{handle}")]);
+        assert_eq!(files.trim(), file, "the commit of {name} holds exactly its own file");
+    }
 
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "done");
