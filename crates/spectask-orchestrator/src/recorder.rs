@@ -148,7 +148,8 @@ async fn flush_all(ctx: &Ctx) {
                 continue;
             }
         }
-        if let Err(err) = flush_history(&ctx.store, &ctx.config.node, id).await {
+        // A repository another recorder is committing is left to it.
+        if let Err(err) = flush_within(&ctx.store, &ctx.config.node, id, Duration::ZERO).await {
             tracing::warn!(repository = %id, %err, "committing session history failed");
         }
     }
@@ -161,7 +162,9 @@ pub(crate) async fn flush_task(ctx: &Ctx, task: SpecTaskId) -> Result<FlushRepor
     if ctx.store.pending_history_of_repository(task.repository_id, 1).await?.is_empty() {
         return Ok(FlushReport::default());
     }
-    flush_history(&ctx.store, &ctx.config.node, task.repository_id).await
+    Ok(flush_within(&ctx.store, &ctx.config.node, task.repository_id, Duration::ZERO)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Commits a repository's pending history now (waiting for another recorder's lease if need be).
@@ -170,14 +173,25 @@ pub async fn flush_history(
     node: &str,
     repository: RepositoryId,
 ) -> Result<FlushReport, JobError> {
+    flush_within(store, node, repository, LEASE_WAIT).await?.ok_or_else(|| {
+        JobError::Retry(format!("the history of repository {repository} is being committed elsewhere"))
+    })
+}
+
+/// Commits a repository's pending history, waiting at most `wait` for another recorder's lease;
+/// `None` when that recorder still holds it (it commits the entries).
+async fn flush_within(
+    store: &Store,
+    node: &str,
+    repository: RepositoryId,
+    wait: Duration,
+) -> Result<Option<FlushReport>, JobError> {
     let owner =
         format!("{node}/{}/{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
-    let deadline = Instant::now() + LEASE_WAIT;
+    let deadline = Instant::now() + wait;
     while !store.acquire_recorder_lease(repository, &owner, LEASE_TTL).await? {
-        if Instant::now() > deadline {
-            return Err(JobError::Retry(format!(
-                "the history of repository {repository} is being committed elsewhere"
-            )));
+        if Instant::now() >= deadline {
+            return Ok(None);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -185,7 +199,7 @@ pub async fn flush_history(
     if let Err(err) = store.release_recorder_lease(repository, &owner).await {
         tracing::warn!(%repository, %err, "releasing the recorder lease failed");
     }
-    result
+    result.map(Some)
 }
 
 async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<FlushReport, JobError> {
