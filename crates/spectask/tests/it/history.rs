@@ -216,3 +216,36 @@ fn a_server_killed_mid_batch_loses_and_duplicates_nothing_after_restart() {
     assert_fsck_clean(&repo);
     server.stop();
 }
+
+#[test]
+fn the_time_window_commits_history_without_being_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = data_dir(dir.path(), 0.2);
+    let server = Server::start(&data, None);
+    let (id, handle) = create_task(&server, &repo);
+    let api = Api::new(&server.url);
+    let store = open_store(&api.runtime, &data);
+    let session = work_sessions(&api.runtime, &store, &id, 1).remove(0);
+    for content in ["first", "second", "third"] {
+        let body = json!({ "file": "conversation", "content": content });
+        let (status, answer) = api.post(&format!("/work-sessions/{session}/record-history"), Some(body));
+        assert_eq!(status, 201, "{answer}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, history) = api.get(&format!("/work-sessions/{session}/history"));
+        if history["entries"].as_array().unwrap().iter().all(|e| e["committed"] == true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the window never closed: {history}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = branch_file(&repo, &format!("sessions/{handle}/{session}/conversation.md"));
+    assert_once_in_order(&text, &["first".to_owned(), "second".to_owned(), "third".to_owned()]);
+    assert!(
+        git(&repo, &["log", "--format=%s", "helix-design-docs"]).contains(&format!("history({handle}): "))
+    );
+    assert_fsck_clean(&repo);
+    server.stop();
+}
