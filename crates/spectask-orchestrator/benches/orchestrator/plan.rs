@@ -85,15 +85,33 @@ pub(crate) fn longest_chain(plan: &[PlanTask]) -> u64 {
     finish.into_iter().max().unwrap_or(0)
 }
 
-/// The makespan of the engine's own policy (ready tasks in plan order, `k` at a time) with zero
-/// overhead per session.
-pub(crate) fn list_schedule(plan: &[PlanTask], k: usize) -> u64 {
+/// Which ready task a simulated schedule starts first.
+#[derive(Clone, Copy)]
+pub(crate) enum Policy {
+    /// The engine's: plan order.
+    PlanOrder,
+    /// The one with the longest remaining chain of work after it (knowing every duration).
+    CriticalPathFirst,
+}
+
+/// The makespan of running `plan` `k` at a time under `policy`, with zero overhead per session.
+pub(crate) fn list_schedule(plan: &[PlanTask], k: usize, policy: Policy) -> u64 {
+    let mut tail: Vec<u64> = plan.iter().map(|t| t.millis).collect();
+    for i in (0..plan.len()).rev() {
+        for &d in &plan[i].deps {
+            tail[d] = tail[d].max(plan[d].millis + tail[i]);
+        }
+    }
+    let mut order: Vec<usize> = (0..plan.len()).collect();
+    if let Policy::CriticalPathFirst = policy {
+        order.sort_by_key(|&i| (std::cmp::Reverse(tail[i]), i));
+    }
     let mut done_at: Vec<Option<u64>> = vec![None; plan.len()];
     let mut started = vec![false; plan.len()];
     let mut running: Vec<(u64, usize)> = Vec::new();
     let mut now = 0;
     loop {
-        for i in 0..plan.len() {
+        for &i in &order {
             let ready = plan[i].deps.iter().all(|&d| done_at[d].is_some_and(|t| t <= now));
             if !started[i] && ready && running.len() < k {
                 started[i] = true;
