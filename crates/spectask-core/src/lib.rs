@@ -3,6 +3,8 @@
 //! This crate does no IO. It reads no clock and generates no ids: callers pass both in. Every status
 //! change of a SpecTask or a WorkSession goes through [`lifecycle`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod agent;
 pub mod coordination;
 pub mod event;

@@ -59,6 +59,8 @@
 //!   worktrees spectask created (marked in `.git/worktrees/<name>/spectask`) are ever removed.
 //! - The `git` program is never run.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod archive;
 mod changes;
 mod commit;

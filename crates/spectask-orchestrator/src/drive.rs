@@ -250,10 +250,10 @@ async fn end_with_error(ctx: &Ctx, session: &WorkSession, err: TurnError) -> Job
             (WorkSessionCommand::Interrupt { reason }, job)
         }
     };
-    if current.status() == WorkSessionStatus::Running {
-        if let Err(e) = transition(ctx, &current, &command).await {
-            tracing::warn!(session = %session.id, error = %e, "cannot record the interruption");
-        }
+    if current.status() == WorkSessionStatus::Running
+        && let Err(e) = transition(ctx, &current, &command).await
+    {
+        tracing::warn!(session = %session.id, error = %e, "cannot record the interruption");
     }
     job_error
 }

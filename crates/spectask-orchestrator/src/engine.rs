@@ -182,13 +182,13 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
 async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
     let Some(id) = job.spec_task_id else { return };
     let mut reason = format!("{} failed: {error}", job.kind);
-    if let Some(ws) = job.work_session_id {
-        if let Ok(session) = ctx.store.work_session(ws).await {
-            reason = format!("work session {} failed: {error}", session.name);
-            let fail = WorkSessionCommand::Fail { reason: error.to_owned() };
-            if let Err(err) = ctx.store.record_work_session_transition(&session, &fail).await {
-                tracing::warn!(session = %ws, %err, "cannot mark the session failed");
-            }
+    if let Some(ws) = job.work_session_id
+        && let Ok(session) = ctx.store.work_session(ws).await
+    {
+        reason = format!("work session {} failed: {error}", session.name);
+        let fail = WorkSessionCommand::Fail { reason: error.to_owned() };
+        if let Err(err) = ctx.store.record_work_session_transition(&session, &fail).await {
+            tracing::warn!(session = %ws, %err, "cannot mark the session failed");
         }
     }
     match ctx.store.apply_to_spec_task(id, &SpecTaskCommand::Fail { reason }).await {

@@ -13,6 +13,8 @@
 //! rows as `specs/<task>/state.json`) `recover` (the database rebuilt from the branch) and `progress_watch`
 //! (progress markers ticked by agents themselves, reported as events).
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod agents;
 mod config;
 mod dispatch;

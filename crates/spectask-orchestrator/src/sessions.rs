@@ -208,12 +208,12 @@ pub(crate) async fn advance(
                     .await?;
                 }
             }
-            WorkSessionStatus::Blocked if unmet.is_empty() => {
-                if apply(ctx, session, &WorkSessionCommand::Unblock).await? {
-                    coordinate(ctx, session, CoordinationKind::SessionUnblocked, "dependencies done".into())
-                        .await?;
-                    ready.push(session);
-                }
+            WorkSessionStatus::Blocked
+                if unmet.is_empty() && apply(ctx, session, &WorkSessionCommand::Unblock).await? =>
+            {
+                coordinate(ctx, session, CoordinationKind::SessionUnblocked, "dependencies done".into())
+                    .await?;
+                ready.push(session);
             }
             WorkSessionStatus::Pending => ready.push(session),
             _ => {}

@@ -36,6 +36,8 @@
 //! # }
 //! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod anthropic;
 mod client;
 mod config;

@@ -2,6 +2,8 @@
 //! values, call the store (and, for repositories, the git crate) and map the result to wire types.
 //! Wire types live only in [`dto`]; every error leaves as one JSON shape ([`ApiError`]).
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod dto;
 mod error;
 mod extract;

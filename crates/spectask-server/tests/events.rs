@@ -1,6 +1,8 @@
 //! The live event stream through the real router: `Last-Event-ID` replay, filters, live delivery
 //! woken by commits (well before the safety sweep), and streams ending at shutdown.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -16,6 +16,8 @@
 //! - [`json`]: the `specs parse --json` shapes; [`metadata`]: `spec-metadata.json`;
 //!   [`progress`]: rendering `progress.md` and updating its Status block.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod design;
 pub mod ears;
 pub mod json;

@@ -6,6 +6,8 @@
 //! update of a versioned record checks the version it read, so two writers cannot both move a
 //! record from the same state: the loser gets [`StoreError::Conflict`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod admission;
 mod codec;
 mod connect;

@@ -136,11 +136,11 @@ fn use_this_binary_for_scripted(profiles: &mut Profiles) {
     for name in names {
         let Ok(profile) = profiles.get(&name) else { continue };
         let mut profile = profile.clone();
-        if let spectask_agent::profiles::ProfileKind::Acp { command, .. } = &mut profile.kind {
-            if command == "spectask" {
-                *command = exe.clone();
-                profiles.insert(profile);
-            }
+        if let spectask_agent::profiles::ProfileKind::Acp { command, .. } = &mut profile.kind
+            && command == "spectask"
+        {
+            *command = exe.clone();
+            profiles.insert(profile);
         }
     }
 }

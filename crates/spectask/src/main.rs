@@ -1,5 +1,7 @@
 //! The `spectask` binary: `main` only runs [`run`] and reports its error once.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod agent_cmd;
 mod cli;
 mod client;

@@ -2,6 +2,8 @@
 //! its own. PostgreSQL must be reachable (SPECTASK_TEST_DATABASE_URL, default the local `test`
 //! database): an unreachable server fails these tests, it never skips them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 
 use futures::future::join_all;

@@ -1,5 +1,7 @@
 //! End-to-end tests: the real `spectask` binary, a real server process, real git repositories.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod agent_runtime;
 mod crash_restart;
 mod demo;
