@@ -35,7 +35,8 @@
 //!
 //! Codemap, by file:
 //! - `repository.rs`: [`inspect_repository`]; `registration.rs`: [`Repo::register`], [`Repo::open`].
-//! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`], [`Repo::design_docs_health`],
+//! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`] (and [`Repo::commit_design_docs_on`]
+//!   an expected tip, for the history recorder), [`Repo::design_docs_health`],
 //!   [`Repo::accept_design_docs_rewrite`], [`Repo::commit_design_docs_worktree`].
 //! - `layout.rs`: the paths of the design-docs branch ([`spec_path`], [`session_path`] …).
 //! - `spec.rs`: [`Repo::hand_off_spec`]; `read.rs`: [`Repo::read_design_doc`],
@@ -43,7 +44,8 @@
 //! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
 //!   `merge.rs`: [`Repo::merge_task`].
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
-//!   [`Repo::read_file_at`], [`Repo::commit_info`].
+//!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
+//!   [`Repo::read_design_docs_worktree_file`].
 //! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`: the machinery
 //!   underneath.
 //!
