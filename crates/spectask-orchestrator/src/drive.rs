@@ -140,7 +140,8 @@ async fn turn(
     }
     record::history(ctx, session, HistoryFile::Conversation, format!("### spectask\n\n{text}\n\n")).await?;
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let recorder = tokio::spawn(record::consume(ctx.clone(), session.clone(), rx, done_rx));
+    let recorder =
+        tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree.to_path_buf(), rx, done_rx));
     let result = tokio::select! {
         result = instance.prompt(acp, text) => Some(result),
         () = cancel.cancelled() => None,

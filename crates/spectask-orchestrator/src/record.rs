@@ -42,12 +42,15 @@ pub(crate) struct TurnRecord {
 pub(crate) async fn consume(
     ctx: Ctx,
     session: WorkSession,
+    worktree: std::path::PathBuf,
     mut events: mpsc::Receiver<AgentEvent>,
     mut done: oneshot::Receiver<()>,
 ) -> TurnRecord {
+    let root = worktree.canonicalize().unwrap_or_else(|_| worktree.clone());
     let mut recorder = Recorder {
         ctx: &ctx,
         session: &session,
+        worktree: (root, worktree),
         pending: Vec::new(),
         message: String::new(),
         thought: String::new(),
@@ -81,6 +84,8 @@ pub(crate) async fn consume(
 struct Recorder<'a> {
     ctx: &'a Ctx,
     session: &'a WorkSession,
+    /// The task's worktree, canonical and as given.
+    worktree: (std::path::PathBuf, std::path::PathBuf),
     pending: Vec<NewHistoryEntry>,
     message: String,
     thought: String,
@@ -100,10 +105,11 @@ impl Recorder<'_> {
             AgentEvent::UserMessageChunk { .. } | AgentEvent::Usage { .. } | AgentEvent::TurnEnded { .. } => {
             }
             AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => {
-                self.touched.extend(call.diffs.iter().map(|d| d.path.clone()));
+                let mut paths: Vec<std::path::PathBuf> = call.diffs.iter().map(|d| d.path.clone()).collect();
                 if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
-                    self.touched.extend(call.locations.iter().cloned());
+                    paths.extend(call.locations.iter().cloned());
                 }
+                self.touch(paths).await;
                 let status = call.status.as_deref().unwrap_or("");
                 let title = call.title.as_deref().unwrap_or("");
                 if !title.is_empty() || !status.is_empty() {
@@ -158,7 +164,7 @@ impl Recorder<'_> {
             AgentEvent::FsRead { path } => self.activity(format!("read {}", path.display())),
             AgentEvent::FsWrite { path, bytes } => {
                 self.activity(format!("wrote {} ({bytes} bytes)", path.display()));
-                self.touched.push(path);
+                self.touch(vec![path]).await;
             }
             AgentEvent::FsDenied { operation, path, reason } => {
                 self.activity(format!("denied {operation:?} {}: {reason}", path.display()));
@@ -176,6 +182,22 @@ impl Recorder<'_> {
         if self.pending.len() >= BATCH {
             self.flush().await;
         }
+    }
+
+    /// Files the agent changed are recorded at once, not at the end of the turn: after a crash the
+    /// resumed turn may change nothing, and the session's commit must still hold its files.
+    async fn touch(&mut self, paths: Vec<std::path::PathBuf>) {
+        let (root, given) = &self.worktree;
+        let relative: Vec<String> = paths
+            .iter()
+            .filter_map(|p| p.strip_prefix(root).or_else(|_| p.strip_prefix(given)).ok())
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| p.display().to_string())
+            .collect();
+        if let Err(err) = self.ctx.store.add_touched_paths(self.session.id, &relative).await {
+            tracing::warn!(%err, session = %self.session.id, "cannot record the files a session changed");
+        }
+        self.touched.extend(paths);
     }
 
     fn activity(&mut self, line: String) {

@@ -14,6 +14,8 @@ use crate::support::{Server, git_repo, http_json, json, processes_with, stderr};
 
 /// The plan of `three_task_spec`, as session names.
 pub const PLAN: [&str; 3] = ["1 Add the user model", "2 Add the login route", "3 Wire login into the app"];
+/// The file each plan task's session writes.
+const FILES: [&str; 3] = ["src/user.js", "src/login.js", "src/app.js"];
 
 /// Sessions 1 and 2 take a while, then write their file. They finish 1.5 s apart: the task's sessions
 /// share one worktree, and a session's commit takes every change in it.
@@ -123,6 +125,11 @@ pub fn assert_implemented_once_and_finish(server: &Server, repo: &Path, id: &str
     for session in &all {
         let trailer = format!("Work-Session: {}", session["id"].as_str().unwrap());
         assert_eq!(trailers.iter().filter(|t| **t == trailer).count(), 1, "{trailer} in\n{messages}");
+        // The session's commit holds its own file, not a sibling's.
+        let commit = git(repo, &["log", "--format=%H", "--grep", &trailer, &format!("spectask/{handle}")]);
+        let files = git(repo, &["show", "--name-only", "--format=", commit.trim()]);
+        let own = PLAN.iter().position(|p| session["name"] == *p).map(|i| FILES[i]).unwrap();
+        assert_eq!(files.trim(), own, "the commit of {} holds exactly its file", session["name"]);
     }
 
     let log = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
@@ -247,37 +254,44 @@ fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    // The agent keeps its sessions on disk, so the next agent process can `session/load` them; one
-    // session at a time, so a commit holds only its own session's changes.
+    // The agent keeps its sessions on disk, so the next agent process can `session/load` them.
     let state = dir.path().join("agent-state");
     let (data, script) = setup_agent(
         dir.path(),
         &llm,
         RESUMABLE_CODER,
         &format!(", \"--state-dir\", \"{}\"", state.display()),
-        "max_parallel_sessions = 1\n",
+        "",
     );
     let server = Server::start_node(&data, None, "node-1");
     let (id, handle) = create_and_approve(&server, &repo);
     let worktree = repo.join(".git-worktrees").join(&handle);
-    let mut running = Value::Null;
-    wait_until("a session runs with its file written", || {
-        let all = sessions(&server, &id);
-        let Some(session) = all.into_iter().find(|s| s["status"] == "running") else { return false };
-        let file = if session["name"] == PLAN[0] { "src/user.js" } else { "src/login.js" };
-        running = session;
-        running["acp_session_id"].is_string() && worktree.join(file).is_file()
+    let mut running = Vec::new();
+    wait_until("sessions 1 and 2 run with their files written", || {
+        running = sessions(&server, &id)
+            .into_iter()
+            .filter(|s| s["status"] == "running" && s["acp_session_id"].is_string())
+            .collect();
+        running.len() == 2 && ["src/user.js", "src/login.js"].iter().all(|f| worktree.join(f).is_file())
     });
+    // Let the server record what the agents wrote before it dies.
+    std::thread::sleep(Duration::from_millis(300));
 
     server.kill9();
     let server = Server::start_node(&data, None, "node-1");
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
-    let resumed = sessions(&server, &id).into_iter().find(|s| s["id"] == running["id"]).unwrap();
-    assert_eq!(resumed["acp_session_id"], running["acp_session_id"], "the same thread, loaded: {resumed:#}");
-    assert!(
-        resumed["summary"].as_str().unwrap_or_default().contains("Resumed after the restart"),
-        "the loaded thread was told to continue: {resumed:#}"
-    );
+    let after = sessions(&server, &id);
+    for before in &running {
+        let resumed = after.iter().find(|s| s["id"] == before["id"]).unwrap();
+        assert_eq!(
+            resumed["acp_session_id"], before["acp_session_id"],
+            "the same thread, loaded: {resumed:#}"
+        );
+        assert!(
+            resumed["summary"].as_str().unwrap_or_default().contains("Resumed after the restart"),
+            "the loaded thread was told to continue: {resumed:#}"
+        );
+    }
     assert_implemented_once_and_finish(&server, &repo, &id, &handle);
     server.stop();
     assert_fsck_clean(&repo);
