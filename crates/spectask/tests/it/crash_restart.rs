@@ -17,8 +17,8 @@ pub const PLAN: [&str; 3] = ["1 Add the user model", "2 Add the login route", "3
 /// The file each plan task's session writes.
 const FILES: [&str; 3] = ["src/user.js", "src/login.js", "src/app.js"];
 
-/// Sessions 1 and 2 take a while, then write their file. They finish 1.5 s apart: the task's sessions
-/// share one worktree, and a session's commit takes every change in it.
+/// Sessions 1 and 2 take a while, then write their file (a thread cut off by a crash is opened anew
+/// and does it all again).
 pub const SLOW_CODER: &str = r##"
 [[rule]]
 match = "*Your task: 1 Add the user model*"
