@@ -21,6 +21,8 @@ pub(crate) struct Ctx {
     pub config: Arc<OrchestratorConfig>,
     /// Serialises progress-marker edits (read-modify-write of design-docs files) on this node.
     pub markers: Arc<tokio::sync::Mutex<()>>,
+    /// Repositories this process registered already (see `repos::open`).
+    pub registered: Arc<std::sync::Mutex<std::collections::HashSet<spectask_core::RepositoryId>>>,
 }
 
 /// The orchestrator of one node. Several nodes may run against one PostgreSQL database.
@@ -32,7 +34,17 @@ pub struct Orchestrator {
 impl Orchestrator {
     pub fn new(store: Store, profiles: Profiles, runtime: AgentRuntime, config: OrchestratorConfig) -> Self {
         let markers = Arc::new(tokio::sync::Mutex::new(()));
-        Self { ctx: Ctx { store, profiles: Arc::new(profiles), runtime, config: Arc::new(config), markers } }
+        let registered = Arc::default();
+        Self {
+            ctx: Ctx {
+                store,
+                profiles: Arc::new(profiles),
+                runtime,
+                config: Arc::new(config),
+                markers,
+                registered,
+            },
+        }
     }
 
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so

@@ -18,13 +18,26 @@ where
     }
 }
 
-/// The repository, registered (idempotently: design-docs branch and worktree in place).
+/// The repository, registered (idempotently: design-docs branch and worktree in place). Registration
+/// (which also repairs stale worktrees) runs once per repository per process; later steps only open.
 pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, JobError> {
     let path = repository.path.clone();
+    let known = ctx.registered.lock().map(|r| r.contains(&repository.id)).unwrap_or(false);
+    if known {
+        return blocking(move || Repo::open(&path)).await;
+    }
     let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
     let registered = blocking(move || Repo::register(&path, &options).map(|r| r.repo)).await;
-    if let Err(JobError::Fatal(reason)) = &registered {
-        let _ = ctx.store.set_repository_attention(repository.id, Some(reason)).await;
+    match &registered {
+        Ok(_) => {
+            if let Ok(mut known) = ctx.registered.lock() {
+                known.insert(repository.id);
+            }
+        }
+        Err(JobError::Fatal(reason)) => {
+            let _ = ctx.store.set_repository_attention(repository.id, Some(reason)).await;
+        }
+        Err(_) => {}
     }
     registered
 }

@@ -219,8 +219,16 @@ pub(crate) async fn advance(
             _ => {}
         }
     }
+    // Priority first; then the session with the longest chain of sessions waiting on it, so the
+    // critical path starts early; then plan order.
+    let chains = chain_lengths(&waits);
     ready.sort_by_key(|s| {
-        (std::cmp::Reverse(s.priority), s.plan_task.as_ref().map(|p| p.index), s.created_at)
+        (
+            std::cmp::Reverse(s.priority),
+            std::cmp::Reverse(chains.get(&s.id).copied().unwrap_or(0)),
+            s.plan_task.as_ref().map(|p| p.index),
+            s.created_at,
+        )
     });
     for session in ready {
         if busy >= ctx.config.max_parallel_sessions {
@@ -252,6 +260,44 @@ pub(crate) async fn advance(
         }
     }
     Ok(())
+}
+
+/// For each session, the number of sessions on the longest chain that waits on it (0 for none).
+fn chain_lengths(waits: &HashMap<WorkSessionId, Vec<WorkSessionId>>) -> HashMap<WorkSessionId, usize> {
+    let mut dependents: HashMap<WorkSessionId, Vec<WorkSessionId>> = HashMap::new();
+    for (session, deps) in waits {
+        for dep in deps {
+            dependents.entry(*dep).or_default().push(*session);
+        }
+    }
+    fn longest(
+        id: WorkSessionId,
+        dependents: &HashMap<WorkSessionId, Vec<WorkSessionId>>,
+        memo: &mut HashMap<WorkSessionId, usize>,
+        depth: usize,
+    ) -> usize {
+        if let Some(known) = memo.get(&id) {
+            return *known;
+        }
+        // The plan's graph is acyclic (the linter refuses cycles); the depth bound guards anyway.
+        let value = if depth > 10_000 {
+            0
+        } else {
+            dependents
+                .get(&id)
+                .map(|next| {
+                    next.iter().map(|n| 1 + longest(*n, dependents, memo, depth + 1)).max().unwrap_or(0)
+                })
+                .unwrap_or(0)
+        };
+        memo.insert(id, value);
+        value
+    }
+    let mut memo = HashMap::new();
+    for id in waits.keys() {
+        longest(*id, &dependents, &mut memo, 0);
+    }
+    memo
 }
 
 /// Applies a command whose effects the engine queues; false when another worker got there first.
@@ -342,4 +388,33 @@ pub async fn spawn(
     // Scheduling is the engine's: a job for the task wakes it.
     store.request_advance(task.id).await?;
     Ok(session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u128) -> WorkSessionId {
+        WorkSessionId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn chain_lengths_count_the_longest_line_of_waiting_sessions() {
+        // 1 ← 2 ← 3 (a chain), 4 alone, 5 ← 3 too.
+        let waits: HashMap<_, _> = [
+            (id(1), vec![]),
+            (id(2), vec![id(1)]),
+            (id(3), vec![id(2), id(5)]),
+            (id(4), vec![]),
+            (id(5), vec![]),
+        ]
+        .into_iter()
+        .collect();
+        let chains = chain_lengths(&waits);
+        assert_eq!(chains[&id(1)], 2);
+        assert_eq!(chains[&id(2)], 1);
+        assert_eq!(chains[&id(3)], 0);
+        assert_eq!(chains[&id(4)], 0);
+        assert_eq!(chains[&id(5)], 1);
+    }
 }
