@@ -72,21 +72,30 @@ pub fn work_sessions(
     runtime.block_on(async {
         let mut ids = Vec::new();
         for i in 0..count {
-            let session = store
-                .create_work_session(NewWorkSession {
-                    spec_task_id: task,
-                    parent_id: None,
-                    spawned_by_id: None,
-                    name: format!("session {i}"),
-                    description: String::new(),
-                    phase: WorkSessionPhase::Implementation,
-                    plan_task: None,
-                    agent_profile: None,
-                    agent_config: serde_json::json!({}),
-                    priority: Priority::Normal,
-                })
-                .await
-                .unwrap();
+            let new = NewWorkSession {
+                spec_task_id: task,
+                parent_id: None,
+                spawned_by_id: None,
+                name: format!("session {i}"),
+                description: String::new(),
+                phase: WorkSessionPhase::Implementation,
+                plan_task: None,
+                agent_profile: None,
+                agent_config: serde_json::json!({}),
+                priority: Priority::Normal,
+            };
+            // The server writes the same SQLite file: a write may meet SQLITE_BUSY; try again.
+            let mut attempts = 0;
+            let session = loop {
+                match store.create_work_session(new.clone()).await {
+                    Ok(session) => break session,
+                    Err(err) => {
+                        attempts += 1;
+                        assert!(attempts < 50, "{err}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            };
             ids.push(session.id.to_string());
         }
         ids

@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
+use spectask_core::CoordinationKind;
+use spectask_store::NewCoordination;
 
 use crate::fake_llm::{FakeLlm, spec_answer};
 use crate::http::{Api, assert_fsck_clean, open_store, work_sessions};
@@ -21,6 +23,7 @@ fn snapshot(api: &Api, tasks: &[String], sessions: &[String]) -> Value {
     for id in tasks {
         out.insert(format!("{id}/show"), api.get(&format!("/spec-tasks/{id}")).1);
         out.insert(format!("{id}/reviews"), api.get(&format!("/spec-tasks/{id}/reviews")).1);
+        out.insert(format!("{id}/coordination"), api.get(&format!("/spec-tasks/{id}/coordination-log")).1);
         let versions = api.get(&format!("/spec-tasks/{id}/spec-versions")).1;
         for v in versions.as_array().unwrap() {
             for doc in ["requirements", "design", "tasks"] {
@@ -110,6 +113,21 @@ fn round_trip(target: Option<String>) {
             assert_eq!(status, 201, "{answer}");
         }
     }
+    let coordination = NewCoordination {
+        spec_task_id: a.parse().unwrap(),
+        kind: CoordinationKind::Handoff,
+        from_session: Some(sessions[0].parse().unwrap()),
+        to_session: Some(sessions[1].parse().unwrap()),
+        message: "session 0 hands the model to session 1".into(),
+        data: json!({ "files": ["src/user.js"] }),
+    };
+    // Two processes write this SQLite file: an upgrade to a write lock may meet SQLITE_BUSY.
+    let mut attempts = 0;
+    while let Err(err) = api.runtime.block_on(store.record_coordination(coordination.clone())) {
+        attempts += 1;
+        assert!(attempts < 50, "{err}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     api.runtime.block_on(store.close());
     for id in [&a, &b] {
         let (status, answer) = api.post(&format!("/spec-tasks/{id}/commit-progress"), None);
@@ -118,6 +136,7 @@ fn round_trip(target: Option<String>) {
     let tasks = vec![a.clone(), b.clone()];
     let before = snapshot(&api, &tasks, &sessions);
     assert_eq!(before["list"]["total"], 2);
+    assert_eq!(before[format!("{a}/coordination")].as_array().unwrap().len(), 1, "{before}");
     assert_eq!(before["repos"][0][1], "keep_branch");
     assert_eq!(before[format!("{a}/show")]["status"], "spec_review");
     assert_eq!(before[format!("{b}/show")]["status"], "rejected");
@@ -139,7 +158,8 @@ fn round_trip(target: Option<String>) {
         (json!(3), json!(2)),
         "{report}"
     );
-    assert_eq!((report["work_sessions"].clone(), report["history_entries"].clone()), (json!(2), json!(6)));
+    assert_eq!((report["work_sessions"].clone(), report["history_entries"].clone()), (json!(2), json!(7)));
+    assert_eq!(report["coordination_events"], 1, "{report}");
 
     let server = Server::start(&data, target.as_deref());
     let api = Api::new(&server.url);
