@@ -74,7 +74,7 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server]) {
     let deadline = Instant::now() + Duration::from_secs(120);
     let (mut samples, mut most, mut reasons_seen) = (0, 0, 0);
     loop {
-        let tasks = list(&server);
+        let tasks = list(server);
         assert_eq!(tasks.len(), 20);
         let active: Vec<&Value> = tasks.iter().filter(|t| ACTIVE.iter().any(|s| t["status"] == *s)).collect();
         assert!(active.len() <= 3, "more than wip_global = 3 at work: {active:#?}");
