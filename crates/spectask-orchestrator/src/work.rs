@@ -43,19 +43,27 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         )
         .await?;
     }
+    // A rerun after a crash that came after these entries were written does not log them twice.
+    let logged: Vec<CoordinationKind> = ctx
+        .store
+        .coordination_log(task.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.from_session == Some(id))
+        .map(|e| e.kind)
+        .collect();
     if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
         markers::set(ctx, &task, &plan_id, TaskState::Done).await?;
-        coordinate(ctx, &session, CoordinationKind::PlanTaskDone, format!("{plan_id} done")).await?;
+        if !logged.contains(&CoordinationKind::PlanTaskDone) {
+            coordinate(ctx, &session, CoordinationKind::PlanTaskDone, format!("{plan_id} done")).await?;
+        }
     }
-    let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
-    let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
-    coordinate(
-        ctx,
-        &session,
-        CoordinationKind::SessionCompleted,
-        format!("completed ({files} files changed) {line}"),
-    )
-    .await?;
+    if !logged.contains(&CoordinationKind::SessionCompleted) {
+        let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
+        let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
+        let message = format!("completed ({files} files changed) {line}");
+        coordinate(ctx, &session, CoordinationKind::SessionCompleted, message).await?;
+    }
     advance(ctx, task.id, Some(id)).await
 }
 
@@ -96,4 +104,87 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
         }
     }
     advance(ctx, id, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
+    use spectask_core::{NewSpecTask, Priority, TaskKind, WorkSessionCommand, WorkSessionPhase};
+    use spectask_store::{DatabaseUrl, NewWorkSession, Store};
+
+    use super::*;
+    use crate::OrchestratorConfig;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn running_the_commit_step_twice_commits_and_logs_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
+        let info =
+            spectask_git::init_repository(&dir.path().join("r"), &[("README.md", "# r\n")], "init").unwrap();
+        let repository =
+            store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await.unwrap();
+        let task = store
+            .create_spec_task(NewSpecTask {
+                title: "t".into(),
+                prompt: "t".into(),
+                kind: TaskKind::CodingSession,
+                repository_id: repository.id,
+                planning_agent: None,
+                implementation_agent: None,
+                priority: Priority::Normal,
+                created_by: "me".into(),
+            })
+            .await
+            .unwrap();
+        let session = store
+            .create_work_session(NewWorkSession {
+                spec_task_id: task.id,
+                parent_id: None,
+                spawned_by_id: None,
+                name: "s".into(),
+                description: String::new(),
+                phase: WorkSessionPhase::Implementation,
+                plan_task: None,
+                agent_profile: None,
+                agent_config: serde_json::json!({}),
+                priority: Priority::Normal,
+            })
+            .await
+            .unwrap();
+        let running =
+            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
+        let ctx = Ctx {
+            store: store.clone(),
+            profiles: Arc::new(Profiles::presets()),
+            runtime: AgentRuntime::new(RuntimeConfig::default()),
+            config: Arc::new(OrchestratorConfig::new("test")),
+            markers: Arc::default(),
+            registered: Arc::default(),
+        };
+        let worktree = crate::agents::worktree(&ctx, &task).await.unwrap();
+        std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
+
+        commit_changes(&ctx, session.id).await.unwrap();
+        commit_changes(&ctx, session.id).await.unwrap();
+
+        let completed = store
+            .coordination_log(task.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == CoordinationKind::SessionCompleted)
+            .count();
+        assert_eq!(completed, 1, "the rerun does not log the session's completion again");
+        let commits = store
+            .history_of_session(session.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.file == HistoryFile::CodeChanges)
+            .count();
+        assert_eq!(commits, 1, "the rerun finds nothing left to commit");
+    }
 }
