@@ -3,7 +3,7 @@
 
 use crate::implementation::{git, sessions, wait_until};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, stderr, stdout};
+use crate::support::{Server, git_repo, json, scripted_coder_data, stderr, stdout};
 
 const SCRIPT: &str = r##"
 [[rule]]
@@ -29,19 +29,7 @@ steps = [{ message = "Ready. What shall we do?" }]
 fn an_interactive_session_answers_messages_spawns_work_and_ends_when_finished() {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let script = dir.path().join("coder.toml");
-    std::fs::write(&script, SCRIPT).unwrap();
-    std::fs::write(
-        data.join("config.toml"),
-        format!(
-            "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
-             [orchestrator]\ndefault_implementation_agent = \"coder\"\n",
-            script.display()
-        ),
-    )
-    .unwrap();
+    let data = scripted_coder_data(dir.path(), SCRIPT);
     let server = Server::start(&data, None);
     let created = json(&server.task(&[
         "create",

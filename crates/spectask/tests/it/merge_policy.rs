@@ -2,29 +2,14 @@
 
 use crate::implementation::{git, sessions};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, stderr};
+use crate::support::{Server, git_repo, json, scripted_coder_data, stderr};
 
 #[test]
 fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let script = dir.path().join("coder.toml");
-    std::fs::write(
-        &script,
-        "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        data.join("config.toml"),
-        format!(
-            "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
-             [orchestrator]\ndefault_implementation_agent = \"coder\"\n",
-            script.display()
-        ),
-    )
-    .unwrap();
+    let script = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+    let data = scripted_coder_data(dir.path(), script);
     let server = Server::start(&data, None);
     let added =
         server.task_like(&["repo", "add", repo.to_str().unwrap(), "--merge-policy", "keep_branch", "--json"]);

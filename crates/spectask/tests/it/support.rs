@@ -212,3 +212,22 @@ pub fn parent_of(pid: u32) -> Option<u32> {
     // `pid (comm) state ppid …`; comm may hold spaces and parentheses, so split after the last `)`.
     stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// A data dir whose config implements with the scripted ACP agent following `script` (no planner:
+/// for interactive and coding-session tasks).
+pub fn scripted_coder_data(dir: &Path, script: &str) -> PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let path = dir.join("coder.toml");
+    std::fs::write(&path, script).unwrap();
+    std::fs::write(
+        data.join("config.toml"),
+        format!(
+            "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
+             [orchestrator]\ndefault_implementation_agent = \"coder\"\n",
+            path.display()
+        ),
+    )
+    .unwrap();
+    data
+}
