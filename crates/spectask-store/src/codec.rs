@@ -13,6 +13,11 @@ pub(crate) fn millis(ts: Timestamp) -> i64 {
     ts.timestamp_millis()
 }
 
+/// `now + ttl` in milliseconds: when a lease taken now expires.
+pub(crate) fn deadline(now: Timestamp, ttl: std::time::Duration) -> i64 {
+    millis(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30)))
+}
+
 pub(crate) fn from_millis(ms: i64) -> Result<Timestamp, StoreError> {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .ok_or_else(|| StoreError::corrupt(format!("timestamp {ms} is out of range")))

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use spectask_core::{HistoryEntry, RepositoryId};
 
-use crate::codec::{get, millis, now, parse};
+use crate::codec::{deadline, get, millis, now, parse};
 use crate::{Store, StoreError};
 
 impl Store {
@@ -64,7 +64,7 @@ impl Store {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = now();
-        let until = millis(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30)));
+        let until = deadline(now, ttl);
         let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO recorder_leases (repository_id, owner, expires_at) VALUES ($1, $2, $3) \

@@ -11,7 +11,7 @@ use spectask_core::{Job, JobKind, JobStatus, SpecTaskId, Timestamp, WorkSessionI
 use sqlx::any::AnyRow;
 use tokio::sync::Notify;
 
-use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
+use crate::codec::{deadline, get, millis, now, opt_parse, opt_time, parse, time};
 use crate::connect::fixed_sql;
 use crate::write::WriteTx;
 use crate::{Backend, DatabaseUrl, Store, StoreError};
@@ -110,11 +110,11 @@ impl Store {
              RETURNING {}",
             columns!()
         );
-        let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        let lease_until = deadline(now, lease);
         let mut w = self.begin_write().await?;
         let row = sqlx::query(fixed_sql(sql))
             .bind(owner)
-            .bind(millis(lease_until))
+            .bind(lease_until)
             .bind(millis(now))
             .fetch_optional(&mut *w.tx)
             .await?;
@@ -124,12 +124,12 @@ impl Store {
 
     /// Extends the lease of a job this owner holds; false when the lease was lost to another node.
     pub async fn renew_job_lease(&self, job: &Job, owner: &str, lease: Duration) -> Result<bool, StoreError> {
-        let until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+        let until = deadline(now(), lease);
         let mut w = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
         )
-        .bind(millis(until))
+        .bind(until)
         .bind(job.id)
         .bind(owner)
         .execute(&mut *w.tx)

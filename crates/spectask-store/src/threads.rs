@@ -7,7 +7,7 @@ use spectask_core::{SpecTaskId, Thread, ThreadId, ThreadStatus, WorkSessionId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
+use crate::codec::{deadline, get, millis, now, opt_parse, opt_time, parse, time};
 use crate::{Store, StoreError};
 
 impl Store {
@@ -70,45 +70,29 @@ impl Store {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = now();
-        let until = millis(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30)));
         let mut w = self.begin_write().await?;
-        let row = sqlx::query("SELECT owner, expires_at FROM task_leases WHERE spec_task_id = $1")
+        sqlx::query(
+            "INSERT INTO task_leases (spec_task_id, owner, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (spec_task_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE task_leases.owner = excluded.owner OR task_leases.expires_at < $4",
+        )
+        .bind(task.to_string())
+        .bind(owner)
+        .bind(deadline(now, ttl))
+        .bind(millis(now))
+        .execute(&mut *w.tx)
+        .await?;
+        let row = sqlx::query("SELECT owner FROM task_leases WHERE spec_task_id = $1")
             .bind(task.to_string())
-            .fetch_optional(&mut *w.tx)
+            .fetch_one(&mut *w.tx)
             .await?;
-        let ours = match &row {
-            None => {
-                sqlx::query("INSERT INTO task_leases (spec_task_id, owner, expires_at) VALUES ($1, $2, $3)")
-                    .bind(task.to_string())
-                    .bind(owner)
-                    .bind(until)
-                    .execute(&mut *w.tx)
-                    .await?;
-                true
-            }
-            Some(r) => {
-                let holder: String = get(r, "owner")?;
-                let expires: i64 = get(r, "expires_at")?;
-                if holder == owner || expires < millis(now) {
-                    sqlx::query("UPDATE task_leases SET owner = $1, expires_at = $2 WHERE spec_task_id = $3")
-                        .bind(owner)
-                        .bind(until)
-                        .bind(task.to_string())
-                        .execute(&mut *w.tx)
-                        .await?;
-                    true
-                } else {
-                    false
-                }
-            }
-        };
         w.commit().await?;
-        Ok(ours)
+        Ok(get::<String>(&row, "owner")? == owner)
     }
 
     /// Renews every task lease `owner` holds (called while its agent instances live).
     pub async fn renew_task_leases(&self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
-        let until = millis(now() + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(30)));
+        let until = deadline(now(), ttl);
         let mut w = self.begin_write().await?;
         sqlx::query("UPDATE task_leases SET expires_at = $1 WHERE owner = $2")
             .bind(until)
