@@ -1,13 +1,12 @@
 //! Opening the database: URL parsing, connection settings and the embedded migrations.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AssertSqlSafe, Executor, SqlSafeStr};
+use sqlx::migrate::Migrator;
+use sqlx::{AssertSqlSafe, Executor};
 
 use crate::{Backend, Store, StoreError};
 
@@ -109,45 +108,17 @@ impl Store {
     }
 }
 
-/// The schema migrations, embedded in the binary; one directory per backend.
-fn migrator(backend: Backend) -> Migrator {
-    let files: &[(i64, &str, &'static str)] = match backend {
-        Backend::Sqlite => &[
-            (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
-            (2, "jobs", include_str!("../migrations/sqlite/0002_jobs.sql")),
-            (3, "queue_reason", include_str!("../migrations/sqlite/0003_queue_reason.sql")),
-            (4, "history", include_str!("../migrations/sqlite/0004_history.sql")),
-            (5, "task_leases", include_str!("../migrations/sqlite/0005_task_leases.sql")),
-            (6, "recorder_leases", include_str!("../migrations/sqlite/0006_recorder_leases.sql")),
-            (10, "merge_policy", include_str!("../migrations/sqlite/0010_merge_policy.sql")),
-            (11, "session_messages", include_str!("../migrations/sqlite/0011_session_messages.sql")),
-            (14, "touched_paths", include_str!("../migrations/sqlite/0014_touched_paths.sql")),
-        ],
-        Backend::Postgres => &[
-            (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
-            (2, "jobs", include_str!("../migrations/postgres/0002_jobs.sql")),
-            (3, "queue_reason", include_str!("../migrations/postgres/0003_queue_reason.sql")),
-            (4, "history", include_str!("../migrations/postgres/0004_history.sql")),
-            (5, "task_leases", include_str!("../migrations/postgres/0005_task_leases.sql")),
-            (6, "recorder_leases", include_str!("../migrations/postgres/0006_recorder_leases.sql")),
-            (10, "merge_policy", include_str!("../migrations/postgres/0010_merge_policy.sql")),
-            (11, "session_messages", include_str!("../migrations/postgres/0011_session_messages.sql")),
-            (14, "touched_paths", include_str!("../migrations/postgres/0014_touched_paths.sql")),
-        ],
-    };
-    let migrations = files
-        .iter()
-        .map(|(version, description, sql)| {
-            Migration::new(
-                *version,
-                Cow::Borrowed(*description),
-                MigrationType::Simple,
-                sql.into_sql_str(),
-                false,
-            )
-        })
-        .collect();
-    Migrator::with_migrations(migrations)
+/// The schema migrations of each backend: every file of `migrations/<backend>/`, embedded at build
+/// time (`build.rs` rebuilds when the directory changes). `run` refuses a database on which a migration
+/// was applied that is no longer in the set, or whose text has changed since (checksums).
+static SQLITE_MIGRATIONS: Migrator = sqlx_macros::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx_macros::migrate!("migrations/postgres");
+
+fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
 }
 
 /// Runs SQL text that is assembled from fixed fragments only (never from input).
@@ -175,5 +146,30 @@ mod tests {
             err,
             "invalid database url \"mysql://root:***@h/db\": expected postgres://… or sqlite://PATH"
         );
+    }
+
+    /// Both backends have the same migrations (by number and name), and every `.sql` file of their
+    /// directories is in the embedded set.
+    #[test]
+    fn every_migration_file_is_embedded_for_both_backends() {
+        let listed = |backend: &str| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let embedded = |backend: Backend| {
+            migrator(backend)
+                .iter()
+                .map(|m| format!("{:04}_{}.sql", m.version, m.description.replace(' ', "_")))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed("sqlite"), listed("postgres"), "the backends' migration files differ");
+        assert_eq!(embedded(Backend::Sqlite), listed("sqlite"));
+        assert_eq!(embedded(Backend::Postgres), listed("postgres"));
+        assert!(embedded(Backend::Sqlite).len() >= 9);
     }
 }

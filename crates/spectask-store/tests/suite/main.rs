@@ -40,6 +40,7 @@ mod admission;
 mod events_stream;
 mod history_batches;
 mod jobs;
+mod migrations;
 mod planning;
 mod snapshot;
 
