@@ -6,9 +6,10 @@
 //! asks for `max_completion_tokens` instead of `max_tokens`, which is retried once with that name.
 
 use std::error::Error as StdError;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
+use backon::Retryable;
 use futures::StreamExt;
 use reqwest::Response;
 
@@ -158,36 +159,41 @@ impl ChatClient {
 
     /// Sends the conversation and streams the answer, retrying transient failures.
     pub async fn complete(&self, system: &str, messages: &[ChatMessage]) -> Result<Completion, PlannerError> {
-        let mut attempt = 1;
-        loop {
-            let failure = match self.attempt(system, messages).await {
-                Ok(reply) => {
-                    tracing::debug!(
-                        provider = %self.provider, url = %self.url, attempt,
-                        input_tokens = reply.input_tokens, output_tokens = reply.output_tokens,
-                        "chat call completed"
-                    );
-                    return Ok(Completion { reply, attempt });
-                }
-                Err(failure) => failure,
-            };
-            if !failure.retryable || attempt >= self.max_attempts {
-                return Err(PlannerError::Request {
-                    provider: self.provider,
-                    url: self.url.clone(),
-                    attempts: attempt,
-                    status: failure.status,
-                    reason: failure.reason,
-                    body_excerpt: failure.body_excerpt,
-                });
-            }
-            let wait = retry::delay(&self.backoff, attempt, failure.retry_after);
+        let attempts = AtomicU32::new(0);
+        let result = (|| {
+            attempts.fetch_add(1, Ordering::Relaxed);
+            self.attempt(system, messages)
+        })
+        .retry(retry::chat_call_retry(&self.backoff, self.max_attempts))
+        .when(|failure: &AttemptFailure| failure.retryable)
+        .adjust(|failure, policy| {
+            policy.map(|policy| retry::wait(&self.backoff, policy, failure.retry_after))
+        })
+        .notify(|failure, wait| {
             tracing::warn!(
-                provider = %self.provider, url = %self.url, attempt, reason = %failure.reason,
-                wait_ms = wait.as_millis() as u64, "chat call failed, retrying"
+                provider = %self.provider, url = %self.url, attempt = attempts.load(Ordering::Relaxed),
+                reason = %failure.reason, wait_ms = wait.as_millis() as u64, "chat call failed, retrying"
             );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+        })
+        .await;
+        let attempt = attempts.into_inner();
+        match result {
+            Ok(reply) => {
+                tracing::debug!(
+                    provider = %self.provider, url = %self.url, attempt,
+                    input_tokens = reply.input_tokens, output_tokens = reply.output_tokens,
+                    "chat call completed"
+                );
+                Ok(Completion { reply, attempt })
+            }
+            Err(failure) => Err(PlannerError::Request {
+                provider: self.provider,
+                url: self.url.clone(),
+                attempts: attempt,
+                status: failure.status,
+                reason: failure.reason,
+                body_excerpt: failure.body_excerpt,
+            }),
         }
     }
 

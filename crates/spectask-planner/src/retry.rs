@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use backon::ExponentialBuilder;
+
 use crate::config::Backoff;
 
 /// Statuses worth another attempt: timeouts, rate limits and server-side failures (Anthropic's
@@ -24,16 +26,23 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
 }
 
-/// The wait after the `failed_attempts`-th failure: exponential backoff with "equal jitter" (a random
-/// point in the upper half of the step), or the server's `Retry-After` when that is longer.
-pub(crate) fn delay(backoff: &Backoff, failed_attempts: u32, retry_after: Option<Duration>) -> Duration {
-    let exponent = failed_attempts.saturating_sub(1).min(20);
-    let step = backoff.initial.saturating_mul(1 << exponent).min(backoff.max);
-    let half = step / 2;
-    let jittered = half + half.mul_f64(fastrand::f64());
+/// The retry policy of one chat call: exponential backoff from `initial` with jitter (a random part
+/// up to the step again), `max_attempts` in all. [`wait`] caps each wait at `max`.
+pub(crate) fn chat_call_retry(backoff: &Backoff, max_attempts: u32) -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_jitter()
+        .with_min_delay(backoff.initial)
+        .with_max_delay(backoff.max)
+        .with_max_times(max_attempts.saturating_sub(1) as usize)
+}
+
+/// The wait before the next attempt: the policy's (capped at `max`), or the server's `Retry-After`
+/// when that is longer (capped at `max_retry_after`).
+pub(crate) fn wait(backoff: &Backoff, policy: Duration, retry_after: Option<Duration>) -> Duration {
+    let policy = policy.min(backoff.max);
     match retry_after {
-        Some(asked) => jittered.max(asked.min(backoff.max_retry_after)),
-        None => jittered,
+        Some(asked) => policy.max(asked.min(backoff.max_retry_after)),
+        None => policy,
     }
 }
 
@@ -50,25 +59,34 @@ mod tests {
         }
     }
 
+    fn waits(max_attempts: u32) -> Vec<Duration> {
+        use backon::BackoffBuilder;
+        chat_call_retry(&backoff(), max_attempts).build().map(|w| wait(&backoff(), w, None)).collect()
+    }
+
     #[test]
-    fn delays_grow_exponentially_within_jitter_and_stop_at_the_cap() {
-        for (failed, low, high) in [(1, 50, 100), (2, 100, 200), (3, 200, 400), (10, 500, 1000)] {
-            for _ in 0..50 {
-                let wait = delay(&backoff(), failed, None);
+    fn waits_grow_exponentially_with_jitter_up_to_the_cap_and_stop_after_max_attempts() {
+        for _ in 0..50 {
+            let waits = waits(6);
+            assert_eq!(waits.len(), 5, "six attempts wait five times");
+            for (wait, (low, high)) in
+                waits.iter().zip([(100, 200), (200, 400), (400, 800), (800, 1000), (1000, 1000)])
+            {
                 assert!(
-                    wait >= Duration::from_millis(low) && wait <= Duration::from_millis(high),
-                    "attempt {failed}: {wait:?}"
+                    *wait >= Duration::from_millis(low) && *wait <= Duration::from_millis(high),
+                    "{waits:?}"
                 );
             }
         }
+        assert!(waits(1).is_empty(), "one attempt never waits");
     }
 
     #[test]
     fn retry_after_wins_when_longer_but_is_capped() {
-        let asked = Some(Duration::from_secs(3));
-        assert_eq!(delay(&backoff(), 1, asked), Duration::from_secs(3));
-        let too_long = Some(Duration::from_secs(600));
-        assert_eq!(delay(&backoff(), 1, too_long), Duration::from_secs(5));
+        let policy = Duration::from_millis(150);
+        assert_eq!(wait(&backoff(), policy, Some(Duration::from_secs(3))), Duration::from_secs(3));
+        assert_eq!(wait(&backoff(), policy, Some(Duration::from_secs(600))), Duration::from_secs(5));
+        assert_eq!(wait(&backoff(), policy, Some(Duration::from_millis(10))), policy);
     }
 
     #[test]
