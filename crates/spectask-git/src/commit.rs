@@ -5,11 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use backon::BlockingRetryable;
 use git2::{FileMode, IndexAddOption, Oid, Repository, RepositoryState, Signature, Status};
 
 use crate::error::{GitError, GitResultExt, io_err};
 use crate::index_lock::IndexLock;
 use crate::names::validate_file_path;
+use crate::retry::LOCK_FILE_RETRY;
 
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,21 +247,12 @@ pub(crate) fn move_branch(
     }
 }
 
-/// Runs `op` again, for up to about 1.3 s, while another git process holds a lock file it needs
-/// (`index.lock` while an agent runs `git status`, a ref's `.lock` …).
-pub(crate) fn retry_locked<T>(mut op: impl FnMut() -> Result<T, git2::Error>) -> Result<T, git2::Error> {
-    let mut delay = std::time::Duration::from_millis(5);
-    for _ in 0..8 {
-        match op() {
-            Err(e) if e.code() == git2::ErrorCode::Locked => {
-                tracing::debug!(error = %e, "a git lock file is held; retrying");
-                std::thread::sleep(delay);
-                delay *= 2;
-            }
-            result => return result,
-        }
-    }
-    op()
+/// Runs `op` again while another git process holds a lock file it needs ([`LOCK_FILE_RETRY`]).
+pub(crate) fn retry_locked<T>(op: impl FnMut() -> Result<T, git2::Error>) -> Result<T, git2::Error> {
+    op.retry(LOCK_FILE_RETRY)
+        .when(|e| e.code() == git2::ErrorCode::Locked)
+        .notify(|e, wait| tracing::debug!(error = %e, ?wait, "a git lock file is held; retrying"))
+        .call()
 }
 
 /// The files that differ between `from` (or the empty tree) and `to`.

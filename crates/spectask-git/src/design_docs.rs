@@ -6,17 +6,24 @@
 //! write ([`GitError::DesignDocsRewritten`]) until a human calls
 //! [`Repo::accept_design_docs_rewrite`]. Nothing is ever forced.
 
+use backon::BlockingRetryable;
 use git2::{Oid, Repository};
 
 use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip, retry_locked};
 use crate::error::{GitError, GitResultExt};
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
+use crate::retry::BRANCH_MOVED_RETRY;
 use crate::sync::sync_lagging_paths;
 use crate::task::SessionCommit;
 
-/// How often a design-docs write is built again when the branch moved under it.
-const CONCURRENT_UPDATE_ATTEMPTS: u64 = 3;
+/// Why one try at a design-docs write did not land.
+enum Attempt {
+    /// A process outside spectask (an agent's own `git commit`) moved the branch between our read
+    /// and our update; nothing was changed, so the write is built again on the new tip.
+    BranchMoved(GitError),
+    Failed(GitError),
+}
 
 /// One commit on the design-docs branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,32 +92,31 @@ impl Repo {
         let _lock = self.lock()?;
         let git = self.git()?;
         let message = commit_message(&commit.message, &commit.trailers);
-        let mut attempt = 1;
-        loop {
-            let tip = self.verify_forward_only(&git)?;
+        let write = || {
+            let tip = self.verify_forward_only(&git).map_err(Attempt::Failed)?;
             if let Some(expected) = expected.filter(|e| *e != tip) {
-                return Err(GitError::ConcurrentUpdate {
+                return Err(Attempt::Failed(GitError::ConcurrentUpdate {
                     branch: self.design_docs_branch().to_owned(),
                     expected: expected.to_string(),
-                });
+                }));
             }
-            let worktree = self.open_design_docs_worktree()?;
-            self.sync_design_docs_worktree(&git, &worktree, tip)?;
+            let worktree = self.open_design_docs_worktree().map_err(Attempt::Failed)?;
+            self.sync_design_docs_worktree(&git, &worktree, tip).map_err(Attempt::Failed)?;
             match commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes) {
                 Ok(new_tip) => {
                     let new_tip = new_tip.unwrap_or(tip);
-                    self.record_last_written(&git, new_tip)?;
-                    return Ok(CommitId(new_tip));
+                    self.record_last_written(&git, new_tip).map_err(Attempt::Failed)?;
+                    Ok(CommitId(new_tip))
                 }
-                // A process outside spectask (an agent's own `git commit`) moved the branch between
-                // our read and our update; nothing was changed, so build again on the new tip.
-                Err(GitError::ConcurrentUpdate { .. }) if attempt < CONCURRENT_UPDATE_ATTEMPTS => {
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
-                }
-                Err(e) => return Err(e),
+                Err(e @ GitError::ConcurrentUpdate { .. }) => Err(Attempt::BranchMoved(e)),
+                Err(e) => Err(Attempt::Failed(e)),
             }
-        }
+        };
+        write
+            .retry(BRANCH_MOVED_RETRY)
+            .when(|e| matches!(e, Attempt::BranchMoved(_)))
+            .call()
+            .map_err(|(Attempt::BranchMoved(e) | Attempt::Failed(e))| e)
     }
 
     /// Commits whatever changed in the design-docs worktree outside spectask (an agent editing

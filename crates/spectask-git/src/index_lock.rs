@@ -10,17 +10,15 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
 
+use backon::BlockingRetryable;
 use git2::Repository;
 
 use crate::error::GitError;
+use crate::retry::INDEX_LOCK_WAIT;
 
 const MARKER: &[u8] = b"spectask\n";
-
-/// How long to wait for another git process to release `index.lock`.
-const WAIT: Duration = Duration::from_secs(2);
 
 /// A held `index.lock`; removed on drop.
 pub(crate) struct IndexLock {
@@ -28,32 +26,35 @@ pub(crate) struct IndexLock {
 }
 
 impl IndexLock {
-    /// Takes the `index.lock` of the worktree `repo`, waiting up to 2 s for a git process that holds it.
+    /// Takes the `index.lock` of the worktree `repo`, waiting ([`INDEX_LOCK_WAIT`], 2 s) for a git
+    /// process that holds it.
     pub(crate) fn acquire(repo: &Repository) -> Result<IndexLock, GitError> {
         let path = repo.path().join("index.lock");
-        let mut waited = Duration::ZERO;
-        let mut delay = Duration::from_millis(5);
+        (|| IndexLock::try_acquire(&path))
+            .retry(INDEX_LOCK_WAIT)
+            .when(|e| matches!(e, GitError::IndexLocked { .. }))
+            .call()
+    }
+
+    /// One try: takes the lock, after removing one a killed spectask left; `IndexLocked` when a git
+    /// process holds it.
+    fn try_acquire(path: &Path) -> Result<IndexLock, GitError> {
         loop {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
+            match OpenOptions::new().write(true).create_new(true).open(path) {
                 Ok(mut file) => {
-                    file.write_all(MARKER).map_err(|source| GitError::Lock { path: path.clone(), source })?;
-                    return Ok(IndexLock { path });
+                    file.write_all(MARKER)
+                        .map_err(|source| GitError::Lock { path: path.to_owned(), source })?;
+                    return Ok(IndexLock { path: path.to_owned() });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if std::fs::read(&path).is_ok_and(|content| content == MARKER) {
-                        tracing::warn!(path = %path.display(), "removing an index.lock left by a killed spectask");
-                        std::fs::remove_file(&path)
-                            .map_err(|source| GitError::Lock { path: path.clone(), source })?;
-                        continue;
+                    if !std::fs::read(path).is_ok_and(|content| content == MARKER) {
+                        return Err(GitError::IndexLocked { path: path.to_owned() });
                     }
-                    if waited >= WAIT {
-                        return Err(GitError::IndexLocked { path });
-                    }
-                    std::thread::sleep(delay);
-                    waited += delay;
-                    delay = (delay * 2).min(Duration::from_millis(200));
+                    tracing::warn!(path = %path.display(), "removing an index.lock left by a killed spectask");
+                    std::fs::remove_file(path)
+                        .map_err(|source| GitError::Lock { path: path.to_owned(), source })?;
                 }
-                Err(source) => return Err(GitError::Lock { path, source }),
+                Err(source) => return Err(GitError::Lock { path: path.to_owned(), source }),
             }
         }
     }

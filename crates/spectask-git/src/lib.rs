@@ -46,8 +46,8 @@
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
-//! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`: the machinery
-//!   underneath.
+//! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how
+//!   long to wait for another git process): the machinery underneath.
 //!
 //! Invariants:
 //! - Everything is synchronous and blocking (libgit2 is): async callers use `spawn_blocking`.
@@ -78,6 +78,7 @@ mod planning;
 mod read;
 mod registration;
 mod repository;
+mod retry;
 mod sample;
 mod spec;
 mod sync;
