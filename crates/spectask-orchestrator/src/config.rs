@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use spectask_store::WipLimits;
 
 /// What one implementation work session covers.
@@ -25,7 +26,7 @@ pub struct OrchestratorConfig {
     pub max_concurrent_jobs: usize,
     /// Attempts of one job before its task fails.
     pub max_attempts: u32,
-    /// Delay before the second attempt; doubles per attempt up to `backoff_max`.
+    /// Delay before the second attempt; doubles per attempt (plus jitter) up to `backoff_max`.
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
     pub wip: WipLimits,
@@ -59,7 +60,6 @@ impl OrchestratorConfig {
         }
     }
 
-    /// The delay before attempt `attempt + 1`.
     /// What admission needs to know about defaults.
     pub(crate) fn admission(&self) -> spectask_store::Admission {
         spectask_store::Admission {
@@ -69,9 +69,20 @@ impl OrchestratorConfig {
         }
     }
 
+    /// The retry policy of a failed job: from `backoff_initial`, doubling, jitter adding up to the
+    /// step again (so that jobs failing together do not retry together); [`Self::backoff`] caps it.
+    pub(crate) fn job_retry(&self) -> ExponentialBuilder {
+        ExponentialBuilder::new()
+            .with_jitter()
+            .with_min_delay(self.backoff_initial)
+            .with_max_delay(self.backoff_max)
+            .without_max_times()
+    }
+
+    /// The delay before attempt `attempt + 1`, at most `backoff_max`.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.backoff_initial.saturating_mul(factor).min(self.backoff_max)
+        let step = attempt.saturating_sub(1) as usize;
+        self.job_retry().build().nth(step).unwrap_or(self.backoff_max).min(self.backoff_max)
     }
 }
 
@@ -80,11 +91,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_and_is_capped() {
+    fn backoff_doubles_with_jitter_and_is_capped() {
         let mut c = OrchestratorConfig::new("n");
         c.backoff_initial = Duration::from_secs(1);
         c.backoff_max = Duration::from_secs(5);
-        let delays: Vec<_> = (1..=5).map(|a| c.backoff(a).as_secs()).collect();
-        assert_eq!(delays, [1, 2, 4, 5, 5]);
+        let mut firsts = std::collections::BTreeSet::new();
+        for _ in 0..50 {
+            let delays: Vec<_> = (1..=5).map(|a| c.backoff(a)).collect();
+            for (delay, (low, high)) in
+                delays.iter().zip([(1000, 2000), (2000, 4000), (4000, 5000), (5000, 5000), (5000, 5000)])
+            {
+                assert!(
+                    *delay >= Duration::from_millis(low) && *delay <= Duration::from_millis(high),
+                    "{delays:?}"
+                );
+            }
+            firsts.insert(delays[0]);
+        }
+        assert!(firsts.len() > 1, "no jitter: {firsts:?}");
     }
 }

@@ -11,6 +11,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use backon::{ExponentialBuilder, Retryable};
 use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
 use spectask_git::{
     CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskName, Trailer,
@@ -33,6 +34,20 @@ const LEASE_TTL: Duration = Duration::from_secs(10);
 const PROGRESS_SCAN: Duration = Duration::from_secs(1);
 /// How long a flush waits for another recorder's lease before giving up.
 const LEASE_WAIT: Duration = Duration::from_secs(20);
+/// Polling for another recorder's lease while waiting: from 50 ms, at most 1 s apart (plus jitter);
+/// the total is the caller's wait.
+const RECORDER_LEASE_WAIT: ExponentialBuilder = ExponentialBuilder::new()
+    .with_jitter()
+    .with_min_delay(Duration::from_millis(50))
+    .with_max_delay(Duration::from_secs(1))
+    .without_max_times();
+
+/// One try at the recorder lease.
+enum LeaseTry {
+    /// Another recorder holds it.
+    Held,
+    Failed(spectask_store::StoreError),
+}
 
 /// One batch commit: its id, the entries it holds and the tasks they belong to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -188,12 +203,21 @@ async fn flush_within(
 ) -> Result<Option<FlushReport>, JobError> {
     let owner =
         format!("{node}/{}/{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
-    let deadline = Instant::now() + wait;
-    while !store.acquire_recorder_lease(repository, &owner, LEASE_TTL).await? {
-        if Instant::now() >= deadline {
-            return Ok(None);
+    let lease = || async {
+        match store.acquire_recorder_lease(repository, &owner, LEASE_TTL).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(LeaseTry::Held),
+            Err(e) => Err(LeaseTry::Failed(e)),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    match lease
+        .retry(RECORDER_LEASE_WAIT.with_total_delay(Some(wait)))
+        .when(|e| matches!(e, LeaseTry::Held))
+        .await
+    {
+        Ok(()) => {}
+        Err(LeaseTry::Held) => return Ok(None),
+        Err(LeaseTry::Failed(e)) => return Err(e.into()),
     }
     let result = flush_leased(store, &owner, repository).await;
     if let Err(err) = store.release_recorder_lease(repository, &owner).await {
