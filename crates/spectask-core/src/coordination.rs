@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{SpecTaskId, WorkSessionId};
 use crate::{Timestamp, named_enum};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CoordinationKind {
     SessionStarted,
@@ -32,7 +32,7 @@ named_enum!(CoordinationKind, "coordination kind", {
     ReviewDecision => "review_decision",
 });
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CoordinationEvent {
     pub spec_task_id: SpecTaskId,
     /// Position in the task's coordination log, from 1, without gaps.
@@ -42,5 +42,6 @@ pub struct CoordinationEvent {
     pub to_session: Option<WorkSessionId>,
     pub message: String,
     pub data: serde_json::Value,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
 }

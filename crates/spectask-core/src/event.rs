@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{SpecTaskId, WorkSessionId};
 use crate::{Timestamp, named_enum};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum EventKind {
     #[serde(rename = "spec_task.created")]
     SpecTaskCreated,

@@ -6,7 +6,9 @@ use crate::ids::{SpecTaskId, WorkSessionId};
 use crate::{Timestamp, named_enum};
 
 /// The file an entry is appended to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HistoryFile {
     /// `sessions/<task>/<work-session>/conversation.md`

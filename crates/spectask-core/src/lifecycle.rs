@@ -252,7 +252,7 @@ named_enum!(SpecTaskEffect, "spec task effect", {
 // ---------------------------------------------------------------------------------------------
 
 /// A WorkSession's lifecycle state, with the detail some statuses carry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum WorkSessionState {
     Pending,

@@ -8,7 +8,7 @@ use crate::ids::RepositoryId;
 use crate::{Timestamp, named_enum};
 
 /// What approving an implementation does with the task's branch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MergePolicy {
     /// Merge `spectask/<task>` into the default branch (fast-forward, else a merge commit).

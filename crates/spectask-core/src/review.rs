@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{SpecReviewId, SpecTaskId};
 use crate::{Timestamp, named_enum};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     Approve,
@@ -19,7 +19,7 @@ named_enum!(ReviewDecision, "review decision", {
 });
 
 /// One of the three spec documents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SpecDocument {
     Requirements,
@@ -43,7 +43,7 @@ impl SpecDocument {
 }
 
 /// A comment anchored to a line of one document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineComment {
     pub document: SpecDocument,
     /// 1-based line number, or none for a comment on the whole document.

@@ -7,7 +7,7 @@ use crate::lifecycle::SpecTaskState;
 use crate::{Timestamp, named_enum};
 
 /// What kind of work a SpecTask is (seed 004's task types).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// Planning → human gate → implementation (the default).
@@ -32,7 +32,20 @@ impl TaskKind {
 }
 
 /// Scheduling priority: higher runs first when slots are scarce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -60,7 +73,7 @@ impl Priority {
 }
 
 /// The phase a SpecTask is in (PRODUCT.md §3). Changed only through [`crate::lifecycle`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SpecTaskStatus {
     Backlog,

@@ -8,7 +8,7 @@ use crate::spec_task::Priority;
 use crate::{Timestamp, named_enum};
 
 /// Whether a session plans (writes the spec) or implements (works through the plan).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkSessionPhase {
     Planning,
@@ -20,7 +20,7 @@ named_enum!(WorkSessionPhase, "work session phase", {
 });
 
 /// A WorkSession's status (PRODUCT.md §3). Changed only through [`crate::lifecycle`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkSessionStatus {
     Pending,
@@ -48,7 +48,7 @@ impl WorkSessionStatus {
 }
 
 /// The plan task (from tasks.md) a work session implements.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanTaskRef {
     /// Position in the plan, 0-based.
     pub index: u32,

@@ -1,12 +1,13 @@
 //! Extractors whose rejections speak the API's error shape.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
+use crate::error::lowercase_first;
 
 /// `axum::Json` with API errors: 400 for malformed or mistyped bodies, 413 and 415 as such.
 pub struct ApiJson<T>(pub T);
@@ -88,11 +89,27 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request("invalid_query", lowercase_first(&rejection.body_text()))
 }
 
-/// axum's messages start with a capital; ours do not.
-fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+/// `axum::extract::Path` with API errors.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    match rejection.status() {
+        StatusCode::INTERNAL_SERVER_ERROR => ApiError::internal(&rejection.body_text()),
+        _ => ApiError::bad_request("invalid_path", lowercase_first(&rejection.body_text())),
     }
 }

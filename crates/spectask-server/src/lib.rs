@@ -1,12 +1,15 @@
 //! spectask's HTTP API under `/api/v1`. Handlers are thin: they parse the request into domain
 //! values, call the store (and, for repositories, the git crate) and map the result to wire types.
-//! Wire types live only in [`dto`]; every error leaves as one JSON shape ([`ApiError`]).
+//! Wire types live only in [`dto`]; every error leaves as one JSON shape ([`ApiError`]); the
+//! OpenAPI document is generated from the handlers ([`openapi`]).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod dto;
 mod error;
 mod extract;
+pub mod openapi;
+mod params;
 mod routes;
 mod state;
 
@@ -22,11 +25,13 @@ use tower_http::trace::TraceLayer;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The whole application: API routes, JSON errors for unknown routes, body limit, request tracing.
+/// The whole application: the API, JSON errors for unknown routes and methods, body limit, request
+/// tracing. Requests outside the API reach the one fallback ([`routes::not_found`]).
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .nest("/api/v1", routes::router())
-        .fallback(routes::not_found)
+    let (api, _) = openapi::api();
+    api.fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn(error::uniform_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

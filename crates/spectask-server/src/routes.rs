@@ -1,4 +1,5 @@
-//! The `/api/v1` router, one module per resource.
+//! The `/api/v1` router, one module per resource. Every route is registered through utoipa-axum's
+//! `routes!`, so the router and the OpenAPI document come from the same `#[utoipa::path]`.
 
 mod agents;
 mod design_docs;
@@ -10,13 +11,13 @@ mod spec_tasks;
 mod specs;
 mod work_sessions;
 
-use axum::Router;
 use axum::http::{Method, Uri};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(health::router())
         .merge(spec_tasks::router())
         .merge(specs::router())
@@ -31,4 +32,13 @@ pub fn router() -> Router<AppState> {
 /// Unknown paths answer in the API's error shape too.
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("no route for {method} {}", uri.path()))
+}
+
+/// A known path with a method it does not serve: 405 in the API's error shape (axum adds `Allow`).
+pub async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
 }

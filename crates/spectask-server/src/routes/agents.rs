@@ -1,35 +1,47 @@
 //! Agent profiles with their availability, and pending permission approvals.
 
-use axum::extract::{Path as UrlPath, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use spectask_agent::ApprovalError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::dto::ApprovalBody;
-use crate::extract::ApiJson;
+use crate::dto::{AgentDto, ApprovalBody, ApprovalDto};
+use crate::extract::{ApiJson, ApiPath};
+use crate::params::ApprovalPath;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/agents", get(agents))
-        .route("/approvals", get(approvals))
-        .route("/approvals/{id}", post(resolve))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_agents))
+        .routes(routes!(list_approvals))
+        .routes(routes!(resolve_approval))
 }
 
-async fn agents(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// The configured agent profiles and whether each can run on this machine.
+#[utoipa::path(get, path = "/agents", tag = "agents",
+    responses((status = 200, description = "The profiles", body = Vec<AgentDto>)))]
+async fn list_agents(State(state): State<AppState>) -> Json<Vec<AgentDto>> {
     let path = std::env::var("PATH").ok();
     let availability = state.profiles.availability(path.as_deref(), |var| std::env::var(var).ok());
-    Json(serde_json::to_value(availability).unwrap_or_default())
+    Json(availability.into_iter().map(AgentDto::from).collect())
 }
 
-async fn approvals(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::to_value(state.runtime.broker().list()).unwrap_or_default())
+/// Permission requests of agents waiting for a person, oldest first.
+#[utoipa::path(get, path = "/approvals", tag = "agents",
+    responses((status = 200, description = "The pending approvals", body = Vec<ApprovalDto>)))]
+async fn list_approvals(State(state): State<AppState>) -> Json<Vec<ApprovalDto>> {
+    Json(state.runtime.broker().list().into_iter().map(ApprovalDto::from).collect())
 }
 
-async fn resolve(
+/// Answer a pending approval with one of its options.
+#[utoipa::path(post, path = "/approvals/{id}", tag = "agents", params(ApprovalPath),
+    request_body = ApprovalBody,
+    responses((status = 204, description = "Answered")))]
+async fn resolve_approval(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(ApprovalPath { id }): ApiPath<ApprovalPath>,
     ApiJson(body): ApiJson<ApprovalBody>,
 ) -> Result<StatusCode, ApiError> {
     match state.runtime.broker().resolve(&id, &body.option_id).await {

@@ -1,23 +1,24 @@
 //! A task's documents as the design-docs branch holds them: progress.md, design.md and the current
 //! plan task, and `specs/<task>/` as a tar.gz download.
 
-use axum::extract::{Path as UrlPath, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use spectask_core::SpecTask;
 use spectask_git::{GitError, RegisterOptions, Repo, SpecFile, TaskName, spec_path};
 use spectask_spec::{TaskPlan, TaskState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dto::DesignDocsDto;
+use crate::extract::ApiPath;
+use crate::params::TaskPath;
 use crate::routes::spec_tasks::load;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/spec-tasks/{id}/design-docs", get(design_docs))
-        .route("/spec-tasks/{id}/download-documents", get(download))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_design_docs)).routes(routes!(download_documents))
 }
 
 /// The task's registered repository and its `<task>` name.
@@ -35,9 +36,12 @@ async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskName)
     Ok((repo, name))
 }
 
-async fn design_docs(
+/// progress.md and design.md as the design-docs branch holds them, and the current plan task.
+#[utoipa::path(get, path = "/spec-tasks/{id}/design-docs", tag = "specs", params(TaskPath),
+    responses((status = 200, description = "The documents", body = DesignDocsDto)))]
+async fn get_design_docs(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<DesignDocsDto>, ApiError> {
     let task = load(&state, &id).await?;
     let (repo, name) = task_repo(&state, &task).await?;
@@ -67,7 +71,14 @@ fn current_task(progress: &str) -> Option<(usize, Option<String>)> {
     first(TaskState::InProgress).or_else(|| first(TaskState::Pending)).map(|t| (t.index, t.id.clone()))
 }
 
-async fn download(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
+/// `specs/<task>/` of the design-docs branch as a tar.gz.
+#[utoipa::path(get, path = "/spec-tasks/{id}/download-documents", tag = "specs", params(TaskPath),
+    responses((status = 200, description = "The spec folder", content_type = "application/gzip",
+        body = Vec<u8>)))]
+async fn download_documents(
+    State(state): State<AppState>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
+) -> Result<Response, ApiError> {
     let task = load(&state, &id).await?;
     let (repo, name) = task_repo(&state, &task).await?;
     let archive_name = name.clone();

@@ -7,14 +7,14 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use spectask_core::{Event, EventKind, SpecTaskId};
 use spectask_store::{EventWakeups, Store, StoreError};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dto::{EventDto, EventsQuery};
 use crate::extract::ApiQuery;
@@ -25,11 +25,18 @@ const PAGE: i64 = 200;
 /// How often a caught-up reader looks again without having been woken.
 const SWEEP: Duration = Duration::from_secs(5);
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/events", get(stream))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(events))
 }
 
-async fn stream(
+/// The live event stream (Server-Sent Events): each event's `id` is its sequence number, its
+/// `event` its kind and its `data` an `EventDto`. Replays from `Last-Event-ID` (or `after`), then
+/// follows live.
+#[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    responses((status = 200, description = "A stream of events", content_type = "text/event-stream",
+        body = EventDto)))]
+async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,

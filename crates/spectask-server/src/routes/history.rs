@@ -3,27 +3,29 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path as UrlPath, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use spectask_core::{HistoryFile, WorkSession, WorkSessionId};
 use spectask_orchestrator::JobError;
 use spectask_store::NewHistoryEntry;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dto::{CommitProgressDto, HistoryCommitDto, HistoryEntryDto, RecordHistory, SessionHistoryDto};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
+use crate::params::{SessionPath, TaskPath};
 use crate::routes::spec_tasks::load;
 use crate::{ApiError, AppState};
 
 /// Largest history entry accepted, in bytes.
 const MAX_ENTRY_BYTES: usize = 256 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/work-sessions/{id}/history", get(history))
-        .route("/work-sessions/{id}/record-history", post(record))
-        .route("/spec-tasks/{id}/commit-progress", post(commit_progress))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_history))
+        .routes(routes!(record_history))
+        .routes(routes!(commit_progress))
 }
 
 async fn work_session(state: &AppState, id: &str) -> Result<WorkSession, ApiError> {
@@ -33,9 +35,12 @@ async fn work_session(state: &AppState, id: &str) -> Result<WorkSession, ApiErro
     Ok(state.store.work_session(id).await?)
 }
 
-async fn history(
+/// A work session's recorded history (conversation, code changes, decisions, activity).
+#[utoipa::path(get, path = "/work-sessions/{id}/history", tag = "history", params(SessionPath),
+    responses((status = 200, description = "The history", body = SessionHistoryDto)))]
+async fn get_history(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
 ) -> Result<Json<SessionHistoryDto>, ApiError> {
     let session = work_session(&state, &id).await?;
     let entries = state.store.history_of_session(session.id).await?;
@@ -51,9 +56,13 @@ async fn history(
     }))
 }
 
-async fn record(
+/// Record an entry of a work session's history (durable at once, committed to git in batches).
+#[utoipa::path(post, path = "/work-sessions/{id}/record-history", tag = "history", params(SessionPath),
+    request_body = RecordHistory,
+    responses((status = 201, description = "The entry", body = HistoryEntryDto)))]
+async fn record_history(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<RecordHistory>,
 ) -> Result<(StatusCode, Json<HistoryEntryDto>), ApiError> {
     let file: HistoryFile =
@@ -92,9 +101,12 @@ async fn record(
     Ok((StatusCode::CREATED, Json(entry.into())))
 }
 
+/// Commit the task's pending history and state to the design-docs branch now.
+#[utoipa::path(post, path = "/spec-tasks/{id}/commit-progress", tag = "history", params(TaskPath),
+    responses((status = 200, description = "What was committed", body = CommitProgressDto)))]
 async fn commit_progress(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<CommitProgressDto>, ApiError> {
     let task = load(&state, &id).await?;
     let report = spectask_orchestrator::commit_progress(&state.store, &state.node, task.id)

@@ -4,22 +4,26 @@
 
 use std::path::PathBuf;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use spectask_core::Repository;
 use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, RegisterOptions, Repo};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/repos", get(list).post(register_route))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_repos, register_repo))
 }
 
-async fn register_route(
+/// Register a git repository (design-docs branch and worktree); idempotent.
+#[utoipa::path(post, path = "/repos", tag = "repos", request_body = RegisterRepository,
+    responses((status = 200, description = "The repository", body = RepositoryDto)))]
+async fn register_repo(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterRepository>,
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
@@ -34,7 +38,10 @@ async fn register_route(
     Ok((StatusCode::OK, Json(dto)))
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
+/// Registered repositories with the health of their design-docs branch.
+#[utoipa::path(get, path = "/repos", tag = "repos",
+    responses((status = 200, description = "The repositories", body = Vec<RepositoryDto>)))]
+async fn list_repos(State(state): State<AppState>) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
     let mut answer = Vec::new();
     for repository in state.store.list_repositories().await? {
         let path = repository.path.clone();

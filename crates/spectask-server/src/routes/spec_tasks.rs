@@ -3,31 +3,38 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use axum::extract::{Path as UrlPath, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use spectask_core::{
     NewSpecTask, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, derive_title,
 };
 use spectask_store::SpecTaskFilter;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dto::{CreateSpecTask, ListSpecTasks, PageDto, SpecTaskDto};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::params::TaskPath;
 use crate::{ApiError, AppState};
 
 /// Longest prompt accepted, in bytes.
 const MAX_PROMPT_BYTES: usize = 64 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/spec-tasks", get(list))
-        .route("/spec-tasks/from-prompt", post(create))
-        .route("/spec-tasks/{id}", get(show))
-        .route("/spec-tasks/{id}/cancel", post(cancel))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_spec_tasks))
+        .routes(routes!(create_spec_task))
+        .routes(routes!(get_spec_task))
+        .routes(routes!(cancel_spec_task))
 }
 
-async fn create(
+/// Create a SpecTask from a prompt against a git repository (registered on first use); it starts
+/// in `backlog`.
+#[utoipa::path(post, path = "/spec-tasks/from-prompt", tag = "spec-tasks",
+    request_body = CreateSpecTask,
+    responses((status = 201, description = "The task, in backlog", body = SpecTaskDto)))]
+async fn create_spec_task(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateSpecTask>,
 ) -> Result<(StatusCode, Json<SpecTaskDto>), ApiError> {
@@ -70,7 +77,10 @@ async fn register_repository(state: &AppState, path: &str) -> Result<Repository,
     Ok(repository)
 }
 
-async fn list(
+/// SpecTasks, newest first, one page at a time.
+#[utoipa::path(get, path = "/spec-tasks", tag = "spec-tasks", params(ListSpecTasks),
+    responses((status = 200, description = "One page of tasks", body = PageDto<SpecTaskDto>)))]
+async fn list_spec_tasks(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListSpecTasks>,
 ) -> Result<Json<PageDto<SpecTaskDto>>, ApiError> {
@@ -130,17 +140,23 @@ async fn find_repository(state: &AppState, repo: &str) -> Result<Repository, Api
         .ok_or_else(|| ApiError::not_found(format!("no registered repository at {repo}")))
 }
 
-async fn show(
+/// One SpecTask.
+#[utoipa::path(get, path = "/spec-tasks/{id}", tag = "spec-tasks", params(TaskPath),
+    responses((status = 200, description = "The task", body = SpecTaskDto)))]
+async fn get_spec_task(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &id).await?;
     task_dto(&state, &task).await.map(Json)
 }
 
-async fn cancel(
+/// Cancel a SpecTask: its agents stop; branches and worktrees stay.
+#[utoipa::path(post, path = "/spec-tasks/{id}/cancel", tag = "spec-tasks", params(TaskPath),
+    responses((status = 200, description = "The cancelled task", body = SpecTaskDto)))]
+async fn cancel_spec_task(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &id).await?;
     let applied = state.store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await?;

@@ -1,42 +1,65 @@
 //! The spec review loop: documents by version, approve / request changes / reject, regenerate.
 
-use axum::extract::{Path as UrlPath, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::State;
 use spectask_core::{ReviewDecision, SpecDocument, SpecTaskCommand, SpecTaskStatus};
 use spectask_store::NewSpecReview;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dto::{
     DocumentDto, DocumentQuery, ReviewBody, ReviewDto, ReviewedDto, SpecTaskDto, SpecVersionDto,
 };
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::params::{DocumentPath, TaskPath};
 use crate::routes::spec_tasks::{load, task_dto};
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/spec-tasks/{id}/approve-specs", post(approve))
-        .route("/spec-tasks/{id}/approve-with-handoff", post(approve))
-        .route("/spec-tasks/{id}/request-changes", post(request_changes))
-        .route("/spec-tasks/{id}/reject", post(reject))
-        .route("/spec-tasks/{id}/generate-documents", post(generate))
-        .route("/spec-tasks/{id}/retry", post(retry))
-        .route("/spec-tasks/{id}/documents/{document}", get(document))
-        .route("/spec-tasks/{id}/spec-versions", get(versions))
-        .route("/spec-tasks/{id}/reviews", get(reviews))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(approve_specs))
+        .routes(routes!(approve_with_handoff))
+        .routes(routes!(request_changes))
+        .routes(routes!(reject))
+        .routes(routes!(generate_documents))
+        .routes(routes!(retry_spec_task))
+        .routes(routes!(get_document))
+        .routes(routes!(list_spec_versions))
+        .routes(routes!(list_reviews))
 }
 
-async fn approve(
+/// Approve the spec under review: it is committed to the design-docs branch and implementation is
+/// queued.
+#[utoipa::path(post, path = "/spec-tasks/{id}/approve-specs", tag = "specs", params(TaskPath),
+    request_body(content = Option<ReviewBody>, description = "Optional comments"),
+    responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
+async fn approve_specs(
     state: State<AppState>,
-    id: UrlPath<String>,
+    id: ApiPath<TaskPath>,
     body: Option<ApiJson<ReviewBody>>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
     review(state, id, ReviewDecision::Approve, body.map(|b| b.0).unwrap_or_default()).await
 }
 
+/// The seeds' name for `approve-specs`: approve and hand the spec off through git.
+#[utoipa::path(post, path = "/spec-tasks/{id}/approve-with-handoff", tag = "specs", params(TaskPath),
+    request_body(content = Option<ReviewBody>, description = "Optional comments"),
+    responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
+async fn approve_with_handoff(
+    state: State<AppState>,
+    id: ApiPath<TaskPath>,
+    body: Option<ApiJson<ReviewBody>>,
+) -> Result<Json<ReviewedDto>, ApiError> {
+    approve_specs(state, id, body).await
+}
+
+/// Ask for a revised spec: the planner writes a new version with the comments.
+#[utoipa::path(post, path = "/spec-tasks/{id}/request-changes", tag = "specs", params(TaskPath),
+    request_body = ReviewBody,
+    responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn request_changes(
     state: State<AppState>,
-    id: UrlPath<String>,
+    id: ApiPath<TaskPath>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
     if body.comments.trim().is_empty() && body.line_comments.is_empty() {
@@ -48,9 +71,13 @@ async fn request_changes(
     review(state, id, ReviewDecision::RequestChanges, body).await
 }
 
+/// Reject the spec: the task ends as `rejected`.
+#[utoipa::path(post, path = "/spec-tasks/{id}/reject", tag = "specs", params(TaskPath),
+    request_body(content = Option<ReviewBody>, description = "Optional comments"),
+    responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn reject(
     state: State<AppState>,
-    id: UrlPath<String>,
+    id: ApiPath<TaskPath>,
     body: Option<ApiJson<ReviewBody>>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
     review(state, id, ReviewDecision::Reject, body.map(|b| b.0).unwrap_or_default()).await
@@ -58,7 +85,7 @@ async fn reject(
 
 async fn review(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
     decision: ReviewDecision,
     body: ReviewBody,
 ) -> Result<Json<ReviewedDto>, ApiError> {
@@ -84,11 +111,13 @@ async fn review(
     Ok(Json(ReviewedDto { task: task_dto(&state, &applied.value).await?, review: ReviewDto::from(&review) }))
 }
 
-/// Re-runs planning: a spec in review goes back for a new version; a task whose planning failed is
+/// Re-run planning: a spec in review goes back for a new version; a task whose planning failed is
 /// retried.
-async fn generate(
+#[utoipa::path(post, path = "/spec-tasks/{id}/generate-documents", tag = "specs", params(TaskPath),
+    responses((status = 200, description = "The task", body = SpecTaskDto)))]
+async fn generate_documents(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &id).await?;
     let command = match (task.status(), task.state.failure()) {
@@ -101,18 +130,25 @@ async fn generate(
     Ok(Json(task_dto(&state, &applied.value).await?))
 }
 
-async fn retry(
+/// Retry a failed task from the step that failed.
+#[utoipa::path(post, path = "/spec-tasks/{id}/retry", tag = "spec-tasks", params(TaskPath),
+    responses((status = 200, description = "The task", body = SpecTaskDto)))]
+async fn retry_spec_task(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &id).await?;
     let applied = state.store.transition_spec_task(&task, &SpecTaskCommand::Retry).await?;
     Ok(Json(task_dto(&state, &applied.value).await?))
 }
 
-async fn document(
+/// One spec document of a version (default the latest).
+#[utoipa::path(get, path = "/spec-tasks/{id}/documents/{document}", tag = "specs",
+    params(DocumentPath, DocumentQuery),
+    responses((status = 200, description = "The document", body = DocumentDto)))]
+async fn get_document(
     State(state): State<AppState>,
-    UrlPath((id, document)): UrlPath<(String, String)>,
+    ApiPath(DocumentPath { id, document }): ApiPath<DocumentPath>,
     ApiQuery(query): ApiQuery<DocumentQuery>,
 ) -> Result<Json<DocumentDto>, ApiError> {
     let document: SpecDocument = document
@@ -130,17 +166,23 @@ async fn document(
     }))
 }
 
-async fn versions(
+/// Every spec version of a task, oldest first.
+#[utoipa::path(get, path = "/spec-tasks/{id}/spec-versions", tag = "specs", params(TaskPath),
+    responses((status = 200, description = "The versions", body = Vec<SpecVersionDto>)))]
+async fn list_spec_versions(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<SpecVersionDto>>, ApiError> {
     let task = load(&state, &id).await?;
     Ok(Json(state.store.spec_versions(task.id).await?.iter().map(SpecVersionDto::from).collect()))
 }
 
-async fn reviews(
+/// Every review of a task's spec, oldest first.
+#[utoipa::path(get, path = "/spec-tasks/{id}/reviews", tag = "specs", params(TaskPath),
+    responses((status = 200, description = "The reviews", body = Vec<ReviewDto>)))]
+async fn list_reviews(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<ReviewDto>>, ApiError> {
     let task = load(&state, &id).await?;
     Ok(Json(state.store.reviews_of(task.id).await?.iter().map(ReviewDto::from).collect()))

@@ -1,33 +1,38 @@
 //! Work sessions: the session tree of a task, spawning, the coordination log and the
 //! implementation review.
 
-use axum::extract::{Path as UrlPath, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::json;
 use spectask_core::{CoordinationEvent, CoordinationKind, SpecTaskCommand, WorkSession};
 use spectask_orchestrator::SpawnRequest;
 use spectask_store::NewCoordination;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::dto::{ImplementationReviewBody, MessageBody, SpawnBody, SpecTaskDto, WorkSessionDto};
-use crate::extract::ApiJson;
+use crate::dto::{
+    ImplementationReviewBody, ImplementationSummaryDto, MessageBody, QueuedMessageDto, SpawnBody,
+    SpecTaskDto, WorkSessionDto,
+};
+use crate::extract::{ApiJson, ApiPath};
+use crate::params::{SessionPath, TaskPath, TaskSessionPath};
 use crate::routes::spec_tasks::{load, task_dto};
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/spec-tasks/{id}/work-sessions", get(list))
-        .route("/spec-tasks/{id}/implementation-sessions", post(create_from_plan))
-        .route("/spec-tasks/{id}/work-sessions/{session}/spawn", post(spawn_in_task))
-        .route("/work-sessions/{id}", get(show))
-        .route("/work-sessions/{id}/spawn", post(spawn))
-        .route("/work-sessions/{id}/messages", post(message))
-        .route("/work-sessions/{id}/complete", post(complete))
-        .route("/spec-tasks/{id}/coordination-log", get(coordination_log))
-        .route("/spec-tasks/{id}/implementation-summary", get(summary))
-        .route("/spec-tasks/{id}/approve-implementation", post(approve_implementation))
-        .route("/spec-tasks/{id}/request-implementation-changes", post(request_implementation_changes))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_work_sessions))
+        .routes(routes!(create_implementation_sessions))
+        .routes(routes!(spawn_in_task))
+        .routes(routes!(get_work_session))
+        .routes(routes!(spawn_work_session))
+        .routes(routes!(send_message))
+        .routes(routes!(complete_work_session))
+        .routes(routes!(get_coordination_log))
+        .routes(routes!(get_implementation_summary))
+        .routes(routes!(approve_implementation))
+        .routes(routes!(request_implementation_changes))
 }
 
 pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<WorkSessionDto, ApiError> {
@@ -53,9 +58,12 @@ pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<Wor
     })
 }
 
-async fn list(
+/// The work sessions of a task (its session tree), in creation order.
+#[utoipa::path(get, path = "/spec-tasks/{id}/work-sessions", tag = "work-sessions", params(TaskPath),
+    responses((status = 200, description = "The sessions", body = Vec<WorkSessionDto>)))]
+async fn list_work_sessions(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<WorkSessionDto>>, ApiError> {
     let task = load(&state, &id).await?;
     let mut out = Vec::new();
@@ -65,11 +73,14 @@ async fn list(
     Ok(Json(out))
 }
 
-/// Asks for the sessions of the plan to be made and scheduled now (they are otherwise made when
+/// Ask for the sessions of the plan to be made and scheduled now (they are otherwise made when
 /// implementation starts); answers 202 with the sessions that exist so far.
-async fn create_from_plan(
+#[utoipa::path(post, path = "/spec-tasks/{id}/implementation-sessions", tag = "work-sessions",
+    params(TaskPath),
+    responses((status = 202, description = "The sessions so far", body = Vec<WorkSessionDto>)))]
+async fn create_implementation_sessions(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<(StatusCode, Json<Vec<WorkSessionDto>>), ApiError> {
     let task = load(&state, &id).await?;
     if task.status() != spectask_core::SpecTaskStatus::Implementation {
@@ -87,9 +98,12 @@ async fn create_from_plan(
     Ok((StatusCode::ACCEPTED, Json(out)))
 }
 
-async fn show(
+/// One work session.
+#[utoipa::path(get, path = "/work-sessions/{id}", tag = "work-sessions", params(SessionPath),
+    responses((status = 200, description = "The session", body = WorkSessionDto)))]
+async fn get_work_session(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
 ) -> Result<Json<WorkSessionDto>, ApiError> {
     let session = load_session(&state, &id).await?;
     Ok(Json(session_dto(&state, &session).await?))
@@ -101,18 +115,26 @@ pub(crate) async fn load_session(state: &AppState, id: &str) -> Result<WorkSessi
     Ok(state.store.work_session(id).await?)
 }
 
-async fn spawn(
+/// Spawn a child session under this one (same task, same agent instance, a new thread).
+#[utoipa::path(post, path = "/work-sessions/{id}/spawn", tag = "work-sessions", params(SessionPath),
+    request_body = SpawnBody,
+    responses((status = 201, description = "The new session", body = WorkSessionDto)))]
+async fn spawn_work_session(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<SpawnBody>,
 ) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
     let parent = load_session(&state, &id).await?;
     spawn_child(&state, parent, body).await
 }
 
+/// Spawn a child session under a session of this task.
+#[utoipa::path(post, path = "/spec-tasks/{id}/work-sessions/{session}/spawn", tag = "work-sessions",
+    params(TaskSessionPath), request_body = SpawnBody,
+    responses((status = 201, description = "The new session", body = WorkSessionDto)))]
 async fn spawn_in_task(
     State(state): State<AppState>,
-    UrlPath((task, session)): UrlPath<(String, String)>,
+    ApiPath(TaskSessionPath { id: task, session }): ApiPath<TaskSessionPath>,
     ApiJson(body): ApiJson<SpawnBody>,
 ) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
     let task = load(&state, &task).await?;
@@ -149,34 +171,50 @@ async fn spawn_child(
     Ok((StatusCode::CREATED, Json(session_dto(state, &child).await?)))
 }
 
-async fn coordination_log(
+/// What the task's sessions told each other and what happened to them, in order.
+#[utoipa::path(get, path = "/spec-tasks/{id}/coordination-log", tag = "work-sessions", params(TaskPath),
+    responses((status = 200, description = "The log", body = Vec<CoordinationEvent>)))]
+async fn get_coordination_log(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<CoordinationEvent>>, ApiError> {
     let task = load(&state, &id).await?;
     Ok(Json(state.store.coordination_log(task.id).await?))
 }
 
-async fn summary(
+/// The implementation summary: what each session did, its commits and the open plan tasks.
+#[utoipa::path(get, path = "/spec-tasks/{id}/implementation-summary", tag = "work-sessions",
+    params(TaskPath),
+    responses((status = 200, description = "The summary", body = ImplementationSummaryDto)))]
+async fn get_implementation_summary(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
+) -> Result<Json<ImplementationSummaryDto>, ApiError> {
     let task = load(&state, &id).await?;
     let markdown = spectask_orchestrator::implementation_summary(&state.store, &task).await?;
-    Ok(Json(json!({ "spec_task_id": task.id, "status": task.status(), "summary": markdown })))
+    Ok(Json(ImplementationSummaryDto { spec_task_id: task.id, status: task.status(), summary: markdown }))
 }
 
+/// Approve the implementation: the task is done and its branch merged (or kept, per repository).
+#[utoipa::path(post, path = "/spec-tasks/{id}/approve-implementation", tag = "work-sessions",
+    params(TaskPath),
+    request_body(content = Option<ImplementationReviewBody>, description = "Optional comments"),
+    responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn approve_implementation(
     state: State<AppState>,
-    id: UrlPath<String>,
+    id: ApiPath<TaskPath>,
     body: Option<ApiJson<ImplementationReviewBody>>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     review(state, id, SpecTaskCommand::ApproveImplementation, body.map(|b| b.0).unwrap_or_default()).await
 }
 
+/// Ask for more implementation work: a follow-up session gets the comments.
+#[utoipa::path(post, path = "/spec-tasks/{id}/request-implementation-changes", tag = "work-sessions",
+    params(TaskPath), request_body = ImplementationReviewBody,
+    responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn request_implementation_changes(
     state: State<AppState>,
-    id: UrlPath<String>,
+    id: ApiPath<TaskPath>,
     ApiJson(body): ApiJson<ImplementationReviewBody>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     if body.comments.trim().is_empty() {
@@ -187,7 +225,7 @@ async fn request_implementation_changes(
 
 async fn review(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
     command: SpecTaskCommand,
     body: ImplementationReviewBody,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
@@ -217,26 +255,31 @@ async fn review(
     Ok(Json(task_dto(&state, &applied.value).await?))
 }
 
-/// Says something to an interactive session; the agent answers in its next turn.
-async fn message(
+/// Say something to the main session of an interactive task; the agent answers in its next turn.
+#[utoipa::path(post, path = "/work-sessions/{id}/messages", tag = "work-sessions", params(SessionPath),
+    request_body = MessageBody,
+    responses((status = 202, description = "The message is queued", body = QueuedMessageDto)))]
+async fn send_message(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<MessageBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<QueuedMessageDto>), ApiError> {
     if body.text.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_message", "the message is empty"));
     }
     let session = load_session(&state, &id).await?;
     interactive_and_open(&state, &session).await?;
     let queued = state.store.queue_session_message(&session, body.text.trim()).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "message_id": queued, "work_session_id": session.id }))))
+    Ok((StatusCode::ACCEPTED, Json(QueuedMessageDto { message_id: queued, work_session_id: session.id })))
 }
 
-/// Ends an interactive session: its changes are committed, and the task moves on to review when
-/// nothing else runs.
-async fn complete(
+/// End the main session of an interactive task: its changes are committed, and the task moves on
+/// to review when nothing else runs.
+#[utoipa::path(post, path = "/work-sessions/{id}/complete", tag = "work-sessions", params(SessionPath),
+    responses((status = 200, description = "The session", body = WorkSessionDto)))]
+async fn complete_work_session(
     State(state): State<AppState>,
-    UrlPath(id): UrlPath<String>,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
 ) -> Result<Json<WorkSessionDto>, ApiError> {
     let session = load_session(&state, &id).await?;
     interactive_and_open(&state, &session).await?;

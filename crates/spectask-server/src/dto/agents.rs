@@ -1,0 +1,95 @@
+//! Agent profiles and permission approvals on the wire.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /approvals/{id}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    /// One of the approval's `options[].option_id`.
+    pub option_id: String,
+}
+
+/// An agent profile and whether it can run on this machine.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentDto {
+    pub name: String,
+    /// `acp` or `llm`.
+    pub kind: &'static str,
+    /// The command, for ACP profiles.
+    pub command: Option<String>,
+    /// Where the command was found on PATH.
+    pub command_path: Option<String>,
+    pub command_found: bool,
+    /// `null` when spectask does not know which credentials the agent needs.
+    pub credentials_present: Option<bool>,
+    /// What to do when credentials are missing.
+    pub credentials_advice: Option<String>,
+    /// Command found and credentials not known to be missing.
+    pub available: bool,
+}
+
+impl From<spectask_agent::profiles::Availability> for AgentDto {
+    fn from(a: spectask_agent::profiles::Availability) -> Self {
+        Self {
+            name: a.name,
+            kind: a.kind,
+            command: a.command,
+            command_path: a.command_path.map(|p| p.display().to_string()),
+            command_found: a.command_found,
+            credentials_present: a.credentials_present,
+            credentials_advice: a.credentials_advice,
+            available: a.available,
+        }
+    }
+}
+
+/// One option a person may choose to answer a permission request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalOptionDto {
+    pub option_id: String,
+    pub name: String,
+    /// `allow_once`, `allow_always`, `reject_once` or `reject_always`.
+    pub kind: String,
+}
+
+/// What an agent asks permission for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalToolCallDto {
+    pub id: String,
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    /// Files the tool call touches.
+    pub locations: Vec<String>,
+}
+
+/// A permission request waiting for a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalDto {
+    pub id: String,
+    /// The agent's session (thread) that asks.
+    pub session_id: String,
+    pub tool_call: ApprovalToolCallDto,
+    pub options: Vec<ApprovalOptionDto>,
+}
+
+impl From<spectask_agent::PendingApproval> for ApprovalDto {
+    fn from(a: spectask_agent::PendingApproval) -> Self {
+        Self {
+            id: a.id,
+            session_id: a.session_id,
+            tool_call: ApprovalToolCallDto {
+                id: a.tool_call.id,
+                title: a.tool_call.title,
+                kind: a.tool_call.kind,
+                locations: a.tool_call.locations.iter().map(|p| p.display().to_string()).collect(),
+            },
+            options: a
+                .options
+                .into_iter()
+                .map(|o| ApprovalOptionDto { option_id: o.option_id, name: o.name, kind: o.kind })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Session history and the design-docs branch on the wire.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use spectask_core::{HistoryEntry, HistoryFile, SpecTaskId, Timestamp, WorkSessionId};
+use utoipa::ToSchema;
+
+/// `POST /api/v1/work-sessions/{id}/record-history`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordHistory {
+    /// `conversation`, `code_changes`, `decisions` or `activity_log`.
+    pub file: String,
+    pub content: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntryDto {
+    pub seq: i64,
+    pub file: HistoryFile,
+    pub content: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Whether the entry is on the design-docs branch yet.
+    pub committed: bool,
+    pub commit: Option<String>,
+}
+
+impl From<&HistoryEntry> for HistoryEntryDto {
+    fn from(e: &HistoryEntry) -> Self {
+        Self {
+            seq: e.seq,
+            file: e.file,
+            content: e.content.clone(),
+            created_at: e.created_at,
+            committed: e.committed_at.is_some(),
+            commit: e.commit_id.clone(),
+        }
+    }
+}
+
+/// A work session's recorded history: every entry in order, and the same entries by file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionHistoryDto {
+    pub work_session_id: WorkSessionId,
+    pub spec_task_id: SpecTaskId,
+    pub entries: Vec<HistoryEntryDto>,
+    pub files: BTreeMap<HistoryFile, Vec<HistoryEntryDto>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryCommitDto {
+    pub commit: String,
+    pub entries: usize,
+    pub seqs: Vec<i64>,
+    pub tasks: Vec<String>,
+}
+
+/// `POST /api/v1/spec-tasks/{id}/commit-progress`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitProgressDto {
+    pub spec_task_id: SpecTaskId,
+    pub commits: Vec<HistoryCommitDto>,
+    /// Entries an earlier recorder had committed without marking them; marked now.
+    pub reconciled: usize,
+    /// Entries of the task still waiting (none unless another recorder is busy).
+    pub pending: usize,
+}
+
+/// `GET /api/v1/spec-tasks/{id}/design-docs`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DesignDocsDto {
+    pub spec_task_id: SpecTaskId,
+    pub progress_md: Option<String>,
+    pub design_md: Option<String>,
+    /// The index (document order) of the first in-progress plan task, else of the first pending one.
+    pub current_task_index: Option<usize>,
+    pub current_task_id: Option<String>,
+}

@@ -1,0 +1,48 @@
+//! Registered repositories on the wire.
+
+use serde::{Deserialize, Serialize};
+use spectask_core::{MergePolicy, RepositoryId, Timestamp};
+use utoipa::ToSchema;
+
+/// `POST /api/v1/repos`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRepository {
+    /// Path of a git repository on the server's machine.
+    pub path: String,
+    /// Default `helix-design-docs`.
+    pub design_docs_branch: Option<String>,
+    /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
+    pub merge_policy: Option<MergePolicy>,
+}
+
+/// Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
+/// branch_missing, worktree_broken, unavailable).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DesignDocsHealthDto {
+    pub state: &'static str,
+    pub tip: Option<String>,
+    pub last_written: Option<String>,
+    pub current: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryDto {
+    pub id: RepositoryId,
+    pub path: String,
+    pub default_branch: String,
+    pub design_docs_branch: String,
+    pub design_docs_worktree: String,
+    /// Why spectask stopped writing to the repository, when it did: a human must look.
+    pub attention: Option<String>,
+    pub merge_policy: MergePolicy,
+    pub design_docs: DesignDocsHealthDto,
+    /// Registration only: what this registration created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch_created: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree_created: Option<bool>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}

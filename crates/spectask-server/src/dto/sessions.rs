@@ -1,0 +1,78 @@
+//! Work sessions and the implementation review on the wire.
+
+use serde::{Deserialize, Serialize};
+use spectask_core::{
+    PlanTaskRef, Priority, SpecTaskId, SpecTaskStatus, Timestamp, WorkSessionId, WorkSessionPhase,
+    WorkSessionState, WorkSessionStatus,
+};
+use utoipa::ToSchema;
+
+/// A work session as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkSessionDto {
+    pub id: WorkSessionId,
+    pub spec_task_id: SpecTaskId,
+    pub parent_id: Option<WorkSessionId>,
+    pub spawned_by_id: Option<WorkSessionId>,
+    pub name: String,
+    pub description: String,
+    pub phase: WorkSessionPhase,
+    pub status: WorkSessionStatus,
+    /// What it waits on (blocked), or why it failed or was interrupted.
+    pub state: WorkSessionState,
+    pub plan_task: Option<PlanTaskRef>,
+    pub agent_profile: Option<String>,
+    pub priority: Priority,
+    /// The agent's session id (its thread), once opened.
+    pub acp_session_id: Option<String>,
+    pub summary: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+}
+
+/// `POST /work-sessions/{id}/spawn`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpawnBody {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub agent_profile: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+/// `POST /spec-tasks/{id}/approve-implementation`, `/request-implementation-changes`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationReviewBody {
+    #[serde(default)]
+    pub comments: String,
+    pub reviewer: Option<String>,
+}
+
+/// `POST /work-sessions/{id}/messages`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    pub text: String,
+}
+
+/// A message queued for an interactive session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedMessageDto {
+    pub message_id: i64,
+    pub work_session_id: WorkSessionId,
+}
+
+/// `GET /spec-tasks/{id}/implementation-summary`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImplementationSummaryDto {
+    pub spec_task_id: SpecTaskId,
+    pub status: SpecTaskStatus,
+    /// Markdown: what each session did, its commits and the open plan tasks.
+    pub summary: String,
+}

@@ -1,0 +1,113 @@
+//! SpecTasks on the wire.
+
+use serde::{Deserialize, Serialize};
+use spectask_core::{
+    Priority, Repository, RepositoryId, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, Timestamp,
+};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /api/v1/spec-tasks/from-prompt`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSpecTask {
+    pub prompt: String,
+    /// Path of a git repository on the server's machine.
+    pub repo: String,
+    pub title: Option<String>,
+    pub kind: Option<TaskKind>,
+    pub priority: Option<Priority>,
+    pub planning_agent: Option<String>,
+    pub implementation_agent: Option<String>,
+    pub created_by: Option<String>,
+}
+
+/// `GET /api/v1/spec-tasks` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListSpecTasks {
+    /// Only tasks in this status.
+    pub status: Option<String>,
+    /// A repository path or id.
+    pub repo: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryRef {
+    pub id: RepositoryId,
+    pub path: String,
+}
+
+impl From<&Repository> for RepositoryRef {
+    fn from(r: &Repository) -> Self {
+        Self { id: r.id, path: r.path.display().to_string() }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailureDto {
+    /// The status the task failed in.
+    pub from: SpecTaskStatus,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpecTaskDto {
+    pub id: SpecTaskId,
+    pub short_id: String,
+    /// `<short id>-<slug>`: the name of the task's spec folder, branch and worktree.
+    pub handle: String,
+    pub title: String,
+    pub prompt: String,
+    pub kind: TaskKind,
+    pub status: SpecTaskStatus,
+    pub failure: Option<FailureDto>,
+    pub repository: RepositoryRef,
+    pub planning_agent: Option<String>,
+    pub implementation_agent: Option<String>,
+    pub priority: Priority,
+    pub spec_version: u32,
+    /// Why the task waits to start, when it does (a WIP limit).
+    pub queue_reason: Option<String>,
+    pub created_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+    /// Increases with every change of the task.
+    pub version: i64,
+}
+
+impl SpecTaskDto {
+    pub fn new(task: &SpecTask, repository: &Repository) -> Self {
+        Self {
+            id: task.id,
+            short_id: task.short_id.to_string(),
+            handle: task.handle(),
+            title: task.title.clone(),
+            prompt: task.prompt.clone(),
+            kind: task.kind,
+            status: task.status(),
+            failure: task.state.failure().map(|f| FailureDto { from: f.from, reason: f.reason.clone() }),
+            repository: repository.into(),
+            planning_agent: task.planning_agent.clone(),
+            implementation_agent: task.implementation_agent.clone(),
+            priority: task.priority,
+            spec_version: task.spec_version,
+            queue_reason: None,
+            created_by: task.created_by.clone(),
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+            started_at: task.started_at,
+            completed_at: task.completed_at,
+            version: task.version,
+        }
+    }
+}

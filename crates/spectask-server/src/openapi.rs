@@ -1,0 +1,91 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes: the router
+//! and the document are built together ([`api`]), so a route cannot be served undocumented.
+//! `GET /api/v1/openapi.json` serves it; `openapi.json` in this crate is a copy checked by a test,
+//! the stable input for the web app's generated TypeScript types.
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use utoipa::OpenApi as _;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ErrorBody;
+use crate::{AppState, routes};
+
+/// Where the API lives.
+pub const API_PREFIX: &str = "/api/v1";
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "spectask",
+        description = "Spec-driven development by AI agents: SpecTasks from a prompt, a reviewed spec, \
+                       parallel work sessions, everything recorded in git. Every error answers \
+                       `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "health", description = "Whether the server answers"),
+        (name = "spec-tasks", description = "SpecTasks: create, list, show, cancel, retry"),
+        (name = "specs", description = "The spec review loop and the design-docs branch"),
+        (name = "work-sessions", description = "Implementation: sessions, spawning, coordination, review"),
+        (name = "history", description = "Session history, committed to the design-docs branch"),
+        (name = "repos", description = "Registered git repositories"),
+        (name = "agents", description = "Agent profiles and permission approvals"),
+        (name = "events", description = "The live event stream"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// The `/api/v1` routes and the document describing them (paths include the prefix).
+pub fn api() -> (Router<AppState>, OpenApi) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(API_PREFIX, routes::router().routes(utoipa_axum::routes!(openapi_json)))
+        .split_for_parts();
+    add_error_responses(&mut doc);
+    (router, doc)
+}
+
+/// The document alone (what `openapi.json` holds).
+pub fn document() -> OpenApi {
+    api().1
+}
+
+/// Every operation answers errors in the one shape: a `default` response says so.
+fn add_error_responses(doc: &mut OpenApi) {
+    let error = ResponseBuilder::new()
+        .description("An error: `{\"error\": {\"code\", \"message\"}}`")
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody")))).build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation.responses.responses.entry("default".to_owned()).or_insert_with(|| error.clone().into());
+        }
+    }
+}
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+async fn openapi_json() -> Response {
+    static JSON: OnceLock<String> = OnceLock::new();
+    let json = JSON.get_or_init(|| document().to_pretty_json().unwrap_or_default());
+    ([(CONTENT_TYPE, "application/json")], json.as_str()).into_response()
+}

@@ -1,0 +1,49 @@
+//! Path parameters, shared by the handlers that extract them and the OpenAPI document that
+//! describes them.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// `{id}` of a SpecTask route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TaskPath {
+    /// A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle.
+    pub id: String,
+}
+
+/// `{id}` of a work-session route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SessionPath {
+    /// A work session id.
+    pub id: String,
+}
+
+/// `{id}/work-sessions/{session}` of a SpecTask route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TaskSessionPath {
+    /// A SpecTask reference (id, abbreviated id or handle).
+    pub id: String,
+    /// A work session id of that task.
+    pub session: String,
+}
+
+/// `{id}/documents/{document}` of a SpecTask route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DocumentPath {
+    /// A SpecTask reference (id, abbreviated id or handle).
+    pub id: String,
+    /// `requirements`, `design` or `tasks` (a `.md` suffix is allowed).
+    pub document: String,
+}
+
+/// `{id}` of an approval route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ApprovalPath {
+    /// A pending approval id.
+    pub id: String,
+}
