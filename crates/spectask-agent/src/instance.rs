@@ -23,6 +23,7 @@ use crate::events::AgentEvent;
 use crate::fault::{FaultKind, kill_group, signal_group};
 use crate::handlers::{Shared, serve};
 use crate::info::AgentInfo;
+use crate::mcp_servers::{self, McpServerSpec};
 use crate::permission::PermissionBroker;
 use crate::profiles::{AgentProfile, ProfileKind};
 use crate::rpc::call;
@@ -218,13 +219,21 @@ impl AgentInstance {
         cwd: &Path,
         events: mpsc::Sender<AgentEvent>,
     ) -> Result<AcpSessionId, AgentError> {
+        self.new_thread_with_tools(cwd, &[], events).await
+    }
+
+    /// [`Self::new_thread`] with MCP servers the agent launches for this thread (`mcpServers`).
+    pub async fn new_thread_with_tools(
+        &self,
+        cwd: &Path,
+        tools: &[McpServerSpec],
+        events: mpsc::Sender<AgentEvent>,
+    ) -> Result<AcpSessionId, AgentError> {
         self.touch();
         let root = Self::root(cwd)?;
         let new_session = || {
-            self.request(
-                "session/new",
-                self.cx.send_request(NewSessionRequest::new(root.clone())).block_task(),
-            )
+            let request = NewSessionRequest::new(root.clone()).mcp_servers(mcp_servers::to_acp(tools));
+            self.request("session/new", self.cx.send_request(request).block_task())
         };
         let response = match new_session().await {
             Err(AgentError::Rejected { code, message, .. })
@@ -260,16 +269,27 @@ impl AgentInstance {
         cwd: &Path,
         events: mpsc::Sender<AgentEvent>,
     ) -> Result<(), AgentError> {
+        self.load_thread_with_tools(session, cwd, &[], events).await
+    }
+
+    /// [`Self::load_thread`] with MCP servers the agent launches for this thread (`mcpServers`).
+    pub async fn load_thread_with_tools(
+        &self,
+        session: &AcpSessionId,
+        cwd: &Path,
+        tools: &[McpServerSpec],
+        events: mpsc::Sender<AgentEvent>,
+    ) -> Result<(), AgentError> {
         self.touch();
         let root = Self::root(cwd)?;
         // Registered before the request: the replay arrives before the response.
         self.shared.sessions.insert(&session.0, Arc::new(SessionEntry::new(root.clone(), events)));
         let sid = SessionId::new(session.0.clone());
         let result = if self.info.supports_load() {
-            let request = LoadSessionRequest::new(sid, root);
+            let request = LoadSessionRequest::new(sid, root).mcp_servers(mcp_servers::to_acp(tools));
             self.request("session/load", self.cx.send_request(request).block_task()).await.map(drop)
         } else if self.info.supports_resume() {
-            let request = ResumeSessionRequest::new(sid, root);
+            let request = ResumeSessionRequest::new(sid, root).mcp_servers(mcp_servers::to_acp(tools));
             self.request("session/resume", self.cx.send_request(request).block_task()).await.map(drop)
         } else {
             Err(AgentError::Unsupported("session/load or session/resume"))

@@ -14,7 +14,8 @@
 //! - One [`AgentRuntime`] per server; `runtime.instance(task, &profile, &worktree)` starts or reuses
 //!   the task's agent (waiting for a slot under `max_live_instances`).
 //! - Per work session: `let (tx, rx) = instance.event_channel();` then `new_thread(&worktree, tx)`
-//!   (record the returned [`AcpSessionId`] on the Thread) or `load_thread(&id, &worktree, tx)`. Drain
+//!   (record the returned [`AcpSessionId`] on the Thread) or `load_thread(&id, &worktree, tx)`; the
+//!   `…_with_tools` variants also pass [`McpServerSpec`]s the agent launches for the thread. Drain
 //!   `rx` in its own task while `prompt` runs; the turn ends with [`AgentEvent::TurnEnded`].
 //! - A failed call's [`AgentError::session_outcome`] says `interrupted` or `failed`; its
 //!   [`AgentError::fault`] carries the reason and the stderr tail.
@@ -34,6 +35,7 @@ pub mod fault;
 mod handlers;
 pub mod info;
 pub mod instance;
+pub mod mcp_servers;
 pub mod permission;
 pub mod pool;
 pub mod probe;
@@ -49,6 +51,7 @@ pub use events::AgentEvent;
 pub use fault::{Fault, FaultKind};
 pub use info::{AgentInfo, AuthMethodInfo};
 pub use instance::{AgentInstance, InstanceOptions};
+pub use mcp_servers::McpServerSpec;
 pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;
 pub use probe::{ProbeOptions, ProbeReport, SessionProbe, probe};

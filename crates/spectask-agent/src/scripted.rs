@@ -24,6 +24,11 @@
 //!   { garbage = "not json" },                              # print a raw line to stdout
 //!   { oversize = 2000000 },                                # print one valid line of this many bytes
 //!   { permission_flood = 500 },                            # send this many permission requests at once
+//!   # call a tool of an MCP server the session was given (`mcpServers`; launched on first use and
+//!   # kept for the session), reported as a tool call; `until` repeats it until the answer contains
+//!   # the text (every 200 ms, up to `timeout_ms`, default 60000)
+//!   { mcp = { tool = "send_message", arguments = { to_session = "2", text = "ready" } } },
+//!   { mcp = { server = "spectask", tool = "read_coordination", until = "ready", timeout_ms = 30000 } },
 //! ]
 //! ```
 //!
@@ -31,10 +36,13 @@
 //! decides (fs errors, permission outcomes, command output) is reported back as a message chunk.
 
 mod history;
+mod mcp;
 mod script;
 mod steps;
 
-pub use script::{PlanItem, Rule, RunStep, Script, ScriptError, Step, ToolCallStep, pattern_matches};
+pub use script::{
+    McpStep, PlanItem, Rule, RunStep, Script, ScriptError, Step, ToolCallStep, pattern_matches,
+};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -54,12 +62,15 @@ use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Handled, Stdio,
 use tokio_util::sync::CancellationToken;
 
 use self::history::{History, HistoryStore};
+use self::mcp::SessionServers;
 
 /// One session of the scripted agent.
 struct ScriptedSession {
     cwd: PathBuf,
     history: History,
     cancel: CancellationToken,
+    /// The MCP servers the client gave this session.
+    servers: SessionServers,
 }
 
 /// State shared by every handler of one scripted agent process.
@@ -79,14 +90,20 @@ impl AgentState {
     }
 
     /// Makes a session known to an earlier process (or this one) live again, in `cwd`.
-    fn reopen(&self, session_id: &SessionId, cwd: PathBuf) -> Result<History, AcpError> {
+    fn reopen(
+        &self,
+        session_id: &SessionId,
+        cwd: PathBuf,
+        servers: SessionServers,
+    ) -> Result<History, AcpError> {
         let id = session_id.0.to_string();
         let known = self.sessions().get(&id).map(|s| s.history.clone());
         let Some(mut history) = known.or_else(|| self.store.load(&id)) else {
             return Err(AcpError::new(ErrorCode::RESOURCE_NOT_FOUND, format!("unknown session {id:?}")));
         };
         history.cwd = cwd.clone();
-        let session = ScriptedSession { cwd, history: history.clone(), cancel: CancellationToken::new() };
+        let session =
+            ScriptedSession { cwd, history: history.clone(), cancel: CancellationToken::new(), servers };
         self.sessions().insert(id, session);
         Ok(history)
     }
@@ -182,7 +199,12 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 let id = uuid::Uuid::now_v7().to_string();
                 let history = History::new(request.cwd.clone());
                 s3.store.save(&id, &history);
-                let session = ScriptedSession { cwd: request.cwd, history, cancel: CancellationToken::new() };
+                let session = ScriptedSession {
+                    cwd: request.cwd,
+                    history,
+                    cancel: CancellationToken::new(),
+                    servers: SessionServers::new(&request.mcp_servers),
+                };
                 s3.sessions().insert(id.clone(), session);
                 responder.respond(NewSessionResponse::new(SessionId::new(id)))
             },
@@ -193,7 +215,8 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 if let Err(error) = s4.check_auth() {
                     return responder.respond_with_error(error);
                 }
-                let history = match s4.reopen(&request.session_id, request.cwd) {
+                let servers = SessionServers::new(&request.mcp_servers);
+                let history = match s4.reopen(&request.session_id, request.cwd, servers) {
                     Ok(history) => history,
                     Err(error) => return responder.respond_with_error(error),
                 };
@@ -204,7 +227,9 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
         )
         .on_receive_request(
             async move |request: ResumeSessionRequest, responder, _cx| {
-                let reopened = s8.check_auth().and_then(|()| s8.reopen(&request.session_id, request.cwd));
+                let servers = SessionServers::new(&request.mcp_servers);
+                let reopened =
+                    s8.check_auth().and_then(|()| s8.reopen(&request.session_id, request.cwd, servers));
                 responder.respond_with_result(reopened.map(|_| ResumeSessionResponse::new()))
             },
             agent_client_protocol::on_receive_request!(),
@@ -217,7 +242,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 let id = request.session_id.0.to_string();
                 let text = prompt_text(&request.prompt);
                 let cancel = CancellationToken::new();
-                let cwd = {
+                let (cwd, servers) = {
                     let mut sessions = s5.sessions();
                     let Some(session) = sessions.get_mut(&id) else {
                         drop(sessions);
@@ -226,13 +251,14 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     };
                     session.cancel = cancel.clone();
                     session.history.push_user(&text);
-                    session.cwd.clone()
+                    (session.cwd.clone(), session.servers.clone())
                 };
                 let turn = steps::Turn {
                     cx: cx.clone(),
                     session_id: request.session_id,
                     cwd,
                     cancel,
+                    servers,
                     reply: String::new(),
                 };
                 let steps = s5.script.steps_for(&text);

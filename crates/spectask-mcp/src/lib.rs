@@ -38,10 +38,8 @@ pub enum McpError {
 pub async fn serve_stdio(server: &str, credential: Option<String>) -> Result<(), McpError> {
     let credential = credential.filter(|c| !c.trim().is_empty()).ok_or(McpError::NoCredential)?;
     let tools = SessionTools::new(CoordinationApi::new(server, credential)?);
-    let running = tools
-        .serve(rmcp::transport::stdio())
-        .await
-        .map_err(|e| McpError::Protocol(e.to_string()))?;
+    let running =
+        tools.serve(rmcp::transport::stdio()).await.map_err(|e| McpError::Protocol(e.to_string()))?;
     running.waiting().await.map_err(|e| McpError::Protocol(e.to_string()))?;
     Ok(())
 }

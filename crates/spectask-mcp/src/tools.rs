@@ -83,14 +83,20 @@ impl SessionTools {
         that can go on in parallel (an audit, a performance pass, more tests). It works in the same \
         worktree with its own conversation, and waits for a free slot under the task's limits. \
         Returns the new session.")]
-    async fn spawn_session(&self, Parameters(p): Parameters<SpawnSession>) -> Result<CallToolResult, ErrorData> {
+    async fn spawn_session(
+        &self,
+        Parameters(p): Parameters<SpawnSession>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(answer(self.api.post("spawn", to_json(&p)).await))
     }
 
     #[tool(description = "Tell another work session of this SpecTask something. A running session \
         gets the message in its conversation at its next turn; one that has not started gets it \
         when it starts. Without to_session, the message is only logged for everyone.")]
-    async fn send_message(&self, Parameters(p): Parameters<SendMessage>) -> Result<CallToolResult, ErrorData> {
+    async fn send_message(
+        &self,
+        Parameters(p): Parameters<SendMessage>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(answer(self.api.post("messages", to_json(&p)).await))
     }
 

@@ -21,17 +21,14 @@ type Seen = Arc<Mutex<Vec<(String, String, String, Value)>>>;
 async fn fake_api(State(seen): State<Seen>, request: Request) -> Response {
     let method = request.method().to_string();
     let uri = request.uri().to_string();
-    let auth = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let auth =
+        request.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let bytes = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     seen.lock().unwrap().push((method, uri.clone(), auth, body.clone()));
     if body["to_session"] == "nobody" {
-        let error = json!({"error": {"code": "unknown_session", "message": "no session \"nobody\" in this task"}});
+        let error =
+            json!({"error": {"code": "unknown_session", "message": "no session \"nobody\" in this task"}});
         return (StatusCode::NOT_FOUND, Json(error)).into_response();
     }
     Json(json!({ "echo": uri, "body": body })).into_response()
@@ -107,7 +104,8 @@ async fn every_tool_calls_its_route_with_the_session_credential() {
         ("GET", "/api/v1/coordination/log?since=7"),
         ("GET", "/api/v1/coordination/plan-status"),
     ];
-    let expected: Vec<(String, String)> = expected.iter().map(|(m, u)| (m.to_string(), u.to_string())).collect();
+    let expected: Vec<(String, String)> =
+        expected.iter().map(|(m, u)| (m.to_string(), u.to_string())).collect();
     assert_eq!(routes, expected);
     assert!(seen.iter().all(|(_, _, auth, _)| auth == "Bearer stc_secret"), "{seen:?}");
     assert_eq!(seen[0].3, json!({"name": "Security audit", "description": "audit the auth code"}));

@@ -37,6 +37,17 @@ pub enum Command {
     /// Check and parse spec documents (requirements.md, design.md, tasks.md) on disk.
     #[command(subcommand)]
     Specs(SpecsCommand),
+    /// The MCP server of one work session on stdin/stdout: agents launch it (spectask passes it to
+    /// them in ACP `mcpServers`) to coordinate with the task's other sessions. Needs the session's
+    /// credential in SPECTASK_SESSION_TOKEN.
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The running server whose coordination API the tools call.
+    #[arg(long, env = "SPECTASK_SERVER", default_value = "http://127.0.0.1:7070")]
+    pub server: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod demo;
 mod demo_agents;
+mod mcp_cmd;
 mod output;
 mod recover_cmd;
 mod repo_cmd;
@@ -46,6 +47,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Recover(args) => recover_cmd::run(args).await,
             cli::Command::Specs(command) => specs_cmd::run(command),
             cli::Command::Agent(command) => agent_cmd::run(command).await,
+            cli::Command::Mcp(args) => mcp_cmd::run(args).await,
         }
     })
 }

@@ -6,6 +6,8 @@ use agent_client_protocol::Error as AcpError;
 use agent_client_protocol::v1::schema::{PlanEntryPriority, PlanEntryStatus, ToolCallStatus, ToolKind};
 use serde::Deserialize;
 
+pub use super::mcp::McpStep;
+
 /// A parsed script.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +50,7 @@ pub enum Step {
     Garbage(String),
     Oversize(usize),
     PermissionFlood(u32),
+    Mcp(McpStep),
 }
 
 /// A plan entry of a `plan` step.
@@ -206,12 +209,14 @@ mod tests {
               { run = { command = "echo", args = ["x"] } }, { permission = { title = "p" } },
               { usage = { used = 1, size = 2 } }, { sleep = 5 }, { crash = 2 }, "hang",
               { garbage = "g" }, { oversize = 10 }, { permission_flood = 3 },
+              { mcp = { tool = "send_message", arguments = { to_session = "2", text = "hi" } } },
+              { mcp = { server = "spectask", tool = "read_coordination", until = "hi", timeout_ms = 5 } },
             ]
             "#,
             Path::new("s.toml"),
         )
         .unwrap();
-        assert_eq!(script.rules[0].steps.len(), 15);
+        assert_eq!(script.rules[0].steps.len(), 17);
         let json =
             Script::parse(r#"{"rule":[{"match":"*","steps":["hang",{"sleep":1}]}]}"#, Path::new("s.json"))
                 .unwrap();

@@ -16,6 +16,7 @@ use agent_client_protocol::v1::schema::{
 use agent_client_protocol::{Client, Error as AcpError};
 use tokio_util::sync::CancellationToken;
 
+use super::mcp::{McpStep, SessionServers, ToolAnswer};
 use super::{PlanItem, RunStep, Step, ToolCallStep};
 
 /// One running prompt turn.
@@ -24,6 +25,7 @@ pub(super) struct Turn {
     pub(super) session_id: SessionId,
     pub(super) cwd: PathBuf,
     pub(super) cancel: CancellationToken,
+    pub(super) servers: SessionServers,
     /// Everything said as agent message chunks, recorded in the session history.
     pub(super) reply: String,
 }
@@ -107,6 +109,7 @@ impl Turn {
                 eprintln!("scripted agent: printing an oversized line on purpose");
                 raw_stdout_line(&oversized_line(&self.session_id, bytes));
             }
+            Step::Mcp(step) => self.mcp(step).await,
             Step::PermissionFlood(count) => {
                 eprintln!("scripted agent: flooding permission requests on purpose");
                 let requests = (0..count).map(|i| self.ask_permission_owned(format!("flood {i}")));
@@ -129,6 +132,46 @@ impl Turn {
         });
         let fields = ToolCallUpdateFields::new().status(call.status).content(content);
         self.update(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(call.id, fields)));
+    }
+
+    /// One MCP tool call, reported as a tool call (input, then output) and its answer said.
+    async fn mcp(&mut self, step: McpStep) {
+        let id = format!("mcp-{}", uuid::Uuid::now_v7());
+        let title = format!("{}: {}", step.server.as_deref().unwrap_or("mcp"), step.tool);
+        let input = serde_json::Value::Object(step.arguments.clone());
+        let start = ToolCall::new(id.clone(), title).kind(ToolKind::Other).status(ToolCallStatus::InProgress);
+        self.update(SessionUpdate::ToolCall(start.raw_input(input)));
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(step.timeout_ms);
+        let outcome = loop {
+            let answer = tokio::select! {
+                answer = self.servers.call(&step) => answer,
+                () = self.cancel.cancelled() => Err("cancelled".to_owned()),
+            };
+            match (answer, &step.until) {
+                (Ok(answer), Some(wanted)) if !answer.text.contains(wanted.as_str()) => {
+                    if tokio::time::Instant::now() >= deadline {
+                        break Err(format!(
+                            "{:?} not in the answer after {} ms: {}",
+                            wanted, step.timeout_ms, answer.text
+                        ));
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        () = self.cancel.cancelled() => break Err("cancelled".to_owned()),
+                    }
+                }
+                (answer, _) => break answer,
+            }
+        };
+        let (status, text) = match outcome {
+            Ok(ToolAnswer { text, is_error: false }) => (ToolCallStatus::Completed, text),
+            Ok(ToolAnswer { text, is_error: true }) => (ToolCallStatus::Failed, format!("error: {text}")),
+            Err(error) => (ToolCallStatus::Failed, format!("error: {error}")),
+        };
+        let content = vec![ToolCallContent::from(ContentBlock::Text(TextContent::new(text.clone())))];
+        let fields = ToolCallUpdateFields::new().status(status).content(content);
+        self.update(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(id, fields)));
+        self.say(&format!("{}: {text}\n", step.tool));
     }
 
     async fn run_command(&mut self, run: RunStep) -> Result<(), AcpError> {
