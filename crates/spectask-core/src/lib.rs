@@ -16,6 +16,7 @@ pub mod repository;
 pub mod review;
 pub mod spec_task;
 pub mod spec_version;
+pub mod sse;
 pub mod work_session;
 
 pub use agent::{AgentInstance, AgentInstanceStatus, Session, Thread, ThreadStatus};

@@ -5,7 +5,7 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use crate::client::{Call, Reply, StreamDecoder};
-use crate::sse::SseEvent;
+use spectask_core::sse::SseEvent;
 
 const API_VERSION: &str = "2023-06-01";
 
@@ -108,7 +108,7 @@ mod tests {
     use super::*;
 
     fn feed(decoder: &mut Decoder, event: &str, data: &str) -> Result<(), String> {
-        decoder.on_event(&SseEvent { event: Some(event.to_owned()), data: data.to_owned() })
+        decoder.on_event(&SseEvent { event: Some(event.to_owned()), data: data.to_owned(), id: None })
     }
 
     #[test]

@@ -12,10 +12,10 @@ use std::time::Duration;
 use backon::Retryable;
 use futures::StreamExt;
 use reqwest::Response;
+use spectask_core::sse::{SseEvent, SseParser};
 
 use crate::config::{Backoff, LlmPlannerConfig, Provider};
 use crate::error::PlannerError;
-use crate::sse::{SseEvent, SseParser};
 use crate::{anthropic, openai, retry};
 
 /// How many characters of a body a failure quotes.
@@ -257,7 +257,12 @@ impl ChatClient {
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|err| self.transport(status, &err, tail.clone()))?;
             push_tail(&mut tail, &String::from_utf8_lossy(&chunk));
-            for event in parser.feed(&chunk) {
+            // A server that streams one event past the parser's cap is broken, not slow: no retry.
+            let events = parser.feed(&chunk).map_err(|too_large| AttemptFailure {
+                retryable: false,
+                ..fault(too_large.to_string(), &tail)
+            })?;
+            for event in events {
                 decoder.on_event(&event).map_err(|reason| fault(reason, &tail))?;
                 if decoder.is_done() {
                     return Ok(decoder.into_reply());

@@ -8,7 +8,8 @@
 //! reviewer's [`ReviewComments`]. Every successful HTTP call is recorded in [`SpecDraft::calls`].
 //!
 //! Codemap: `config` (what to reach and the limits), `client` (one call: retries, timeouts,
-//! stream reading) over `openai` / `anthropic` (request bodies, stream decoders) and `sse`;
+//! stream reading) over `openai` / `anthropic` (request bodies, stream decoders) and
+//! `spectask_core::sse` (the event-stream parser);
 //! `retry` (backoff, `Retry-After`); `prompt` (everything said to the model); `extract` (the
 //! documents out of an answer); `lint`; `planner` (the generate / repair / revise loop).
 //!
@@ -48,7 +49,6 @@ mod openai;
 mod planner;
 mod prompt;
 mod retry;
-mod sse;
 
 pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
 pub use error::PlannerError;

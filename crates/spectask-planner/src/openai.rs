@@ -5,7 +5,7 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use crate::client::{Call, Reply, StreamDecoder};
-use crate::sse::SseEvent;
+use spectask_core::sse::SseEvent;
 
 /// The name of the answer length limit in the request body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +100,7 @@ mod tests {
     use super::*;
 
     fn feed(decoder: &mut Decoder, data: &str) -> Result<(), String> {
-        decoder.on_event(&SseEvent { event: None, data: data.to_owned() })
+        decoder.on_event(&SseEvent { event: None, data: data.to_owned(), id: None })
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use axum::body::{Body, BodyDataStream};
 use axum::http::{Request, StatusCode};
 use futures::StreamExt;
 use serde_json::{Value, json};
+use spectask_core::sse::{SseEvent, SseParser};
 use spectask_core::{EventKind, NewSpecTask, SpecTask};
 use spectask_server::{AppState, app};
 use spectask_store::{DatabaseUrl, Store};
@@ -69,7 +71,9 @@ impl Fixture {
             req = req.header("last-event-id", id.to_string());
         }
         let resp = app(self.state.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-        (resp.status(), Sse { body: resp.into_body().into_data_stream(), buf: String::new() })
+        let status = resp.status();
+        let body = resp.into_body().into_data_stream();
+        (status, Sse { body, parser: SseParser::default(), ready: VecDeque::new() })
     }
 }
 
@@ -83,31 +87,21 @@ struct Received {
 
 struct Sse {
     body: BodyDataStream,
-    buf: String,
+    parser: SseParser,
+    ready: VecDeque<SseEvent>,
 }
 
 impl Sse {
     /// The next event (keep-alive comments skipped); `None` when the stream ended.
     async fn next(&mut self) -> Option<Received> {
         loop {
-            while let Some(end) = self.buf.find("\n\n") {
-                let frame: String = self.buf.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (None, String::new(), String::new());
-                for line in frame.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = Some(v.trim().parse().unwrap());
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim());
-                    }
-                }
-                if let Some(id) = id {
-                    return Some(Received { id, event, data: serde_json::from_str(&data).unwrap() });
-                }
+            if let Some(e) = self.ready.pop_front() {
+                let id = e.id.expect("every event has an id").parse().unwrap();
+                let data = serde_json::from_str(&e.data).unwrap();
+                return Some(Received { id, event: e.event.unwrap_or_default(), data });
             }
             let chunk = self.body.next().await?.unwrap();
-            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+            self.ready.extend(self.parser.feed(&chunk).unwrap());
         }
     }
 

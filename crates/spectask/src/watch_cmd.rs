@@ -2,7 +2,6 @@
 //! (`GET /api/v1/events?spec_task=ID`), until the task ends or Ctrl-C. The task's history is
 //! replayed first; a dropped connection is resumed with `Last-Event-ID`.
 
-mod sse;
 mod view;
 
 use std::process::ExitCode;
@@ -10,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde_json::Value;
+use spectask_core::sse::SseParser;
 
 use crate::client::{ApiClient, Opened};
 use crate::output::text;
@@ -58,7 +58,7 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
                 }
             }
         };
-        let mut parser = sse::Parser::default();
+        let mut parser = SseParser::default();
         loop {
             let chunk = tokio::select! {
                 chunk = response.chunk() => chunk,

@@ -153,3 +153,19 @@ async fn a_server_refusing_max_tokens_gets_max_completion_tokens_on_the_next_att
     assert_eq!(requests[1].body["max_completion_tokens"], 4000);
     assert!(requests[1].body.get("max_tokens").is_none(), "{}", requests[1].body);
 }
+
+#[tokio::test]
+async fn an_event_past_the_stream_cap_fails_at_once_without_buffering_it() {
+    // 5 MiB of one `data:` line, in 64 KiB chunks, never ended: past the parser's 4 MiB cap.
+    let mut steps = vec![Step::Chunk("data: ".to_owned())];
+    steps.extend((0..80).map(|_| Step::Chunk("x".repeat(64 * 1024))));
+    let server = FakeServer::start(vec![Canned::stream(steps)]).await;
+    let err = planner(&server).generate(&jwt_request()).await.expect_err("oversized event");
+
+    assert_eq!(server.requests().len(), 1, "a broken stream is not retried");
+    let PlannerError::Request { attempts, reason, .. } = &err else {
+        panic!("expected a request error, got {err:?}");
+    };
+    assert_eq!(*attempts, 1);
+    assert_eq!(reason, "the event stream sent an event larger than 4194304 bytes");
+}
