@@ -16,6 +16,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod agents;
+mod code_diff;
 mod config;
 mod dispatch;
 mod drive;

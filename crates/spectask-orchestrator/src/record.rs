@@ -7,6 +7,7 @@ use spectask_core::{EventKind, HistoryFile, WorkSession};
 use spectask_store::NewHistoryEntry;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::code_diff::code_change;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 
@@ -117,14 +118,13 @@ impl Recorder<'_> {
                 }
                 for diff in &call.diffs {
                     let reasoning = std::mem::take(&mut self.thought);
-                    let mut text = format!("### {}\n\n", diff.path.display());
+                    let path = self.relative(&diff.path).unwrap_or(&diff.path).display().to_string();
+                    let mut text = format!("### {path}\n\n");
                     if !reasoning.trim().is_empty() {
                         text.push_str(&format!("Reasoning: {}\n\n", reasoning.trim()));
                     }
-                    text.push_str(&format!(
-                        "```diff\n{}```\n\n",
-                        unified(diff.old_text.as_deref(), &diff.new_text)
-                    ));
+                    text.push_str(&code_change(&path, diff.old_text.as_deref(), &diff.new_text));
+                    text.push('\n');
                     self.push(HistoryFile::CodeChanges, text);
                 }
             }
@@ -187,10 +187,9 @@ impl Recorder<'_> {
     /// Files the agent changed are recorded at once, not at the end of the turn: after a crash the
     /// resumed turn may change nothing, and the session's commit must still hold its files.
     async fn touch(&mut self, paths: Vec<std::path::PathBuf>) {
-        let (root, given) = &self.worktree;
         let relative: Vec<String> = paths
             .iter()
-            .filter_map(|p| p.strip_prefix(root).or_else(|_| p.strip_prefix(given)).ok())
+            .filter_map(|p| self.relative(p))
             .filter(|p| !p.as_os_str().is_empty())
             .map(|p| p.display().to_string())
             .collect();
@@ -198,6 +197,12 @@ impl Recorder<'_> {
             tracing::warn!(%err, session = %self.session.id, "cannot record the files a session changed");
         }
         self.touched.extend(paths);
+    }
+
+    /// `path` inside the task's worktree, relative to it.
+    fn relative<'p>(&self, path: &'p std::path::Path) -> Option<&'p std::path::Path> {
+        let (root, given) = &self.worktree;
+        path.strip_prefix(root).or_else(|_| path.strip_prefix(given)).ok()
     }
 
     fn activity(&mut self, line: String) {
@@ -236,16 +241,4 @@ impl Recorder<'_> {
             tracing::error!(%err, session = %self.session.id, lost = entries.len(), "cannot record session history");
         }
     }
-}
-
-/// A minimal line diff: removed lines then added lines (enough for a readable record).
-fn unified(old: Option<&str>, new: &str) -> String {
-    let mut out = String::new();
-    for line in old.unwrap_or("").lines() {
-        out.push_str(&format!("-{line}\n"));
-    }
-    for line in new.lines() {
-        out.push_str(&format!("+{line}\n"));
-    }
-    out
 }

@@ -14,6 +14,8 @@ const USERS: &str = include_str!("../demo/coder/users.js");
 const TOKENS: &str = include_str!("../demo/coder/tokens.js");
 const ROUTES: &str = include_str!("../demo/coder/routes.js");
 const MIDDLEWARE: &str = include_str!("../demo/coder/middleware.js");
+/// The sample app's server as the demo repository starts with it.
+const SERVER: &str = include_str!("../demo/nodejs-todo/src/server.js");
 
 /// The sample app's server once the auth routes are wired in.
 const SERVER_WITH_AUTH: &str = "const express = require('express');\n\
@@ -90,6 +92,22 @@ fn write_file(path: &str, content: &str) -> Value {
     Value::Table(step)
 }
 
+/// What a coding agent reports before writing a file: an `edit` tool call carrying the diff
+/// (`old: None` for a new file), which the history shows in `code-changes.md`; then the write.
+fn edit_file(path: &str, old: Option<&str>, new: &str) -> Vec<Value> {
+    let mut call = Table::new();
+    call.insert("id".into(), format!("edit {path}").into());
+    call.insert("title".into(), format!("Edit {path}").into());
+    call.insert("path".into(), path.into());
+    if let Some(old) = old {
+        call.insert("old_text".into(), old.into());
+    }
+    call.insert("new_text".into(), new.into());
+    let mut step = Table::new();
+    step.insert("tool_call".into(), Value::Table(call));
+    vec![Value::Table(step), write_file(path, new)]
+}
+
 fn message(text: &str) -> Value {
     let mut step = Table::new();
     step.insert("message".into(), text.into());
@@ -148,50 +166,47 @@ fn coder_script() -> String {
     script(vec![
         rule(
             "*Your task: 1 Add the user store*",
-            vec![
-                plan(&[("write src/auth/users.js", "in_progress"), ("run the tests", "pending")]),
-                sleep(800),
-                write_file("src/auth/users.js", USERS),
-                plan(&[("write src/auth/users.js", "completed"), ("run the tests", "completed")]),
-                message(
-                    "Added src/auth/users.js: register and verify with scrypt hashes. Ran node --test: passing.",
-                ),
-            ],
+            [
+                vec![plan(&[("write src/auth/users.js", "in_progress"), ("run the tests", "pending")]), sleep(800)],
+                edit_file("src/auth/users.js", None, USERS),
+                vec![
+                    plan(&[("write src/auth/users.js", "completed"), ("run the tests", "completed")]),
+                    message(
+                        "Added src/auth/users.js: register and verify with scrypt hashes. Ran node --test: passing.",
+                    ),
+                ],
+            ]
+            .concat(),
         ),
         rule(
             "*Your task: 2 Add token issuing*",
-            vec![
-                plan(&[("write src/auth/tokens.js", "in_progress")]),
-                sleep(1000),
-                write_file("src/auth/tokens.js", TOKENS),
-                plan(&[("write src/auth/tokens.js", "completed")]),
-                message("Added src/auth/tokens.js: one-hour HS256 tokens."),
-            ],
+            [
+                vec![plan(&[("write src/auth/tokens.js", "in_progress")]), sleep(1000)],
+                edit_file("src/auth/tokens.js", None, TOKENS),
+                vec![
+                    plan(&[("write src/auth/tokens.js", "completed")]),
+                    message("Added src/auth/tokens.js: one-hour HS256 tokens."),
+                ],
+            ]
+            .concat(),
         ),
         rule(
             "*Your task: 3 Add the auth routes*",
-            vec![
-                plan(&[
-                    ("routes", "in_progress"),
-                    ("middleware", "pending"),
-                    ("wire into server.js", "pending"),
-                ]),
-                sleep(700),
-                write_file("src/auth/routes.js", ROUTES),
-                plan(&[
-                    ("routes", "completed"),
-                    ("middleware", "in_progress"),
-                    ("wire into server.js", "pending"),
-                ]),
-                write_file("src/auth/middleware.js", MIDDLEWARE),
-                write_file("src/server.js", SERVER_WITH_AUTH),
-                plan(&[
-                    ("routes", "completed"),
-                    ("middleware", "completed"),
-                    ("wire into server.js", "completed"),
-                ]),
-                message("Added the auth routes and the token middleware; /todos now requires a token."),
-            ],
+            [
+                vec![
+                    plan(&[("routes", "in_progress"), ("middleware", "pending"), ("wire into server.js", "pending")]),
+                    sleep(700),
+                ],
+                edit_file("src/auth/routes.js", None, ROUTES),
+                vec![plan(&[("routes", "completed"), ("middleware", "in_progress"), ("wire into server.js", "pending")])],
+                edit_file("src/auth/middleware.js", None, MIDDLEWARE),
+                edit_file("src/server.js", Some(SERVER), SERVER_WITH_AUTH),
+                vec![
+                    plan(&[("routes", "completed"), ("middleware", "completed"), ("wire into server.js", "completed")]),
+                    message("Added the auth routes and the token middleware; /todos now requires a token."),
+                ],
+            ]
+            .concat(),
         ),
         rule("*", vec![sleep(300), message("Done: nothing else needed changing.")]),
     ])

@@ -51,6 +51,34 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     });
     let log = git(&repo, &["show", &format!("helix-design-docs:sessions/{handle}/coordination-log.md")]);
     assert!(log.contains("session started") && log.contains("plan task done"), "{log}");
+
+    // The history shows what each session changed as unified diffs with context, not whole files.
+    let code_changes = || -> String {
+        let listed = git(
+            &repo,
+            &["ls-tree", "-r", "--name-only", "helix-design-docs", &format!("sessions/{handle}/")],
+        );
+        let files = listed.lines().filter(|f| f.ends_with("/code-changes.md"));
+        files.map(|f| git(&repo, &["show", &format!("helix-design-docs:{f}")])).collect()
+    };
+    wait_until("the change of src/server.js is in the history", || {
+        code_changes().contains("### src/server.js")
+    });
+    let changes = code_changes();
+    let server_js = &changes[changes.find("### src/server.js").unwrap()..];
+    for line in [
+        "--- a/src/server.js",
+        "+++ b/src/server.js",
+        " const express = require('express');",
+        " const todos = require('./todos');",
+        "+const auth = require('./auth/routes');",
+        " if (require.main === module) {",
+    ] {
+        assert!(server_js.contains(&format!("\n{line}\n")), "no line {line:?} in:\n{server_js}");
+    }
+    assert!(server_js.contains("\n+++ b/src/server.js\n@@ -1,"), "no hunk header:\n{server_js}");
+    assert!(!server_js.contains("\n-const express"), "an unchanged line shown as removed:\n{server_js}");
+    assert!(changes.contains("--- /dev/null\n+++ b/src/auth/users.js\n"), "{changes}");
     server.stop();
 
     // A second run continues with the same data: no second sample task.
