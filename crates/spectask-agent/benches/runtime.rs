@@ -37,6 +37,7 @@ fn profile(script: &Path) -> AgentProfile {
             permission_policy: PermissionPolicy::Auto,
         },
         credentials: CredentialHint::default(),
+        requires: None,
     }
 }
 

@@ -82,6 +82,9 @@ pub struct AgentProfile {
     pub name: String,
     pub kind: ProfileKind,
     pub credentials: CredentialHint,
+    /// What the agent needs on the machine besides credentials (a runtime version, say), told to
+    /// whoever finds it unavailable or sees it fail to start.
+    pub requires: Option<String>,
 }
 
 impl AgentProfile {
@@ -105,6 +108,7 @@ impl AgentProfile {
                 permission_policy: PermissionPolicy::Auto,
             },
             credentials: CredentialHint::default(),
+            requires: None,
         }
     }
 }
@@ -135,6 +139,8 @@ pub struct Availability {
     pub credentials_advice: Option<String>,
     /// Command found and credentials not known to be missing.
     pub available: bool,
+    /// What the agent needs besides credentials (see [`AgentProfile::requires`]).
+    pub requires: Option<String>,
 }
 
 /// The set of profiles: presets overridden by the configuration file.
@@ -164,14 +170,16 @@ impl Profiles {
         let file: ProfilesFile = toml::from_str(text)?;
         let mut profiles = Self::presets();
         for (name, kind) in file.agents {
-            let credentials = match (&kind, profiles.profiles.get(&name)) {
+            let preset = profiles.profiles.get(&name).filter(|_| matches!(kind, ProfileKind::Acp { .. }));
+            let credentials = match (&kind, preset) {
                 (ProfileKind::Llm { api_key_env: Some(var), .. }, _) => {
                     CredentialHint { env_any_of: vec![var.clone()], login: None }
                 }
-                (ProfileKind::Acp { .. }, Some(preset)) => preset.credentials.clone(),
+                (_, Some(preset)) => preset.credentials.clone(),
                 _ => CredentialHint::default(),
             };
-            profiles.insert(AgentProfile { name, kind, credentials });
+            let requires = preset.and_then(|p| p.requires.clone());
+            profiles.insert(AgentProfile { name, kind, credentials, requires });
         }
         Ok(profiles)
     }
@@ -228,6 +236,7 @@ fn availability_of(
         credentials_advice: (credentials_present == Some(false)).then(|| hint.advice()),
         credentials_present,
         available: command_found && credentials_ok,
+        requires: profile.requires.clone(),
     }
 }
 
@@ -280,7 +289,10 @@ fn presets() -> Vec<AgentProfile> {
             &["--acp"],
             creds(&["GEMINI_API_KEY"], Some("log in with `gemini` (Google login)")),
         ),
-        preset("qwen", "qwen", &["--acp"], CredentialHint::default()),
+        AgentProfile {
+            requires: Some("Qwen Code needs Node.js 22 or newer; check with `node --version`".to_owned()),
+            ..preset("qwen", "qwen", &["--acp"], CredentialHint::default())
+        },
         preset("goose", "goose", &["acp"], CredentialHint::default()),
         preset("opencode", "opencode", &["acp"], CredentialHint::default()),
         preset("scripted", "spectask", &["agent", "scripted"], CredentialHint::default()),
@@ -316,6 +328,19 @@ mod tests {
         assert_eq!(codex.credentials.env_any_of, ["OPENAI_API_KEY", "CODEX_API_KEY"]);
         assert_eq!(profiles.get("planner").unwrap().credentials.env_any_of, ["PLANNER_KEY"]);
         assert!(profiles.get("gemini").is_ok());
+    }
+
+    #[test]
+    fn the_qwen_preset_says_it_needs_node_22_and_keeps_saying_it_when_configured() {
+        let needs = |profiles: &Profiles| profiles.get("qwen").unwrap().requires.clone().unwrap_or_default();
+        assert!(needs(&Profiles::presets()).contains("Node.js 22 or newer"));
+        let configured =
+            Profiles::from_toml("[agents.qwen]\nkind = \"acp\"\ncommand = \"/opt/qwen\"\n").unwrap();
+        assert!(needs(&configured).contains("Node.js 22"));
+        let availability = configured.availability(Some(""), |_| None);
+        let qwen = availability.iter().find(|a| a.name == "qwen").unwrap();
+        assert!(!qwen.available && qwen.requires.as_deref().is_some_and(|r| r.contains("Node.js 22")));
+        assert_eq!(Profiles::presets().get("codex").unwrap().requires, None);
     }
 
     #[test]

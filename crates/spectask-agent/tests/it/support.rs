@@ -50,6 +50,7 @@ impl Fixture {
                 permission_policy: policy,
             },
             credentials: CredentialHint::default(),
+            requires: None,
         }
     }
 
