@@ -34,7 +34,7 @@ pub struct SpecVersion {
     pub planner: String,
     /// Token usage of the calls that produced it, as the planner reported it.
     pub usage: serde_json::Value,
-    /// Lint diagnostics left in it (`file:line: level: message`).
+    /// Lint findings left in it (`file:line: level[CODE]: message`).
     pub lint: Vec<String>,
     pub created_at: Timestamp,
 }

@@ -76,7 +76,7 @@ async fn run_agent(
             design: files.design.as_deref(),
             tasks: files.tasks.as_deref(),
         });
-        let lint: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
+        let lint: Vec<String> = report.grouped().iter().map(ToString::to_string).collect();
         if missing.is_empty() && (!report.has_errors() || round == MAX_REPAIR_ROUNDS) {
             break Ok(AgentDraft { documents: documents(files), lint });
         }

@@ -4,12 +4,12 @@ use spectask_spec::{SpecFiles, lint_spec};
 
 use crate::extract::Documents;
 
-/// The linter's verdict on one draft, as `file:line: level: message` lines.
+/// The linter's verdict on one draft, as `file:line: level[CODE]: message` lines.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct LintOutcome {
-    /// The errors only: what a repair round quotes.
+    /// Every error occurrence: what a repair round quotes, one by one.
     pub errors: Vec<String>,
-    /// Errors and warnings, as reported with the draft.
+    /// All findings, one per kind per file (errors, warnings and notes), as reported with the draft.
     pub diagnostics: Vec<String>,
 }
 
@@ -21,6 +21,6 @@ pub(crate) fn check(documents: &Documents) -> LintOutcome {
     });
     LintOutcome {
         errors: report.errors().map(ToString::to_string).collect(),
-        diagnostics: report.diagnostics.iter().map(ToString::to_string).collect(),
+        diagnostics: report.grouped().iter().map(ToString::to_string).collect(),
     }
 }

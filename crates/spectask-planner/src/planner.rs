@@ -39,7 +39,7 @@ pub struct SpecDraft {
     pub design: String,
     pub tasks: String,
     pub calls: Vec<CallUsage>,
-    /// The linter's remaining diagnostics (errors and warnings), as `file:line: level: message`.
+    /// The linter's remaining findings, one per kind per file, as `file:line: level[CODE]: message`.
     pub lint: Vec<String>,
     /// The repair rounds ran out with errors left in `lint`: this is the best draft seen (fewest
     /// errors), and the caller decides whether to accept it.

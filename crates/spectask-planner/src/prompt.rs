@@ -87,7 +87,7 @@ pub(crate) fn repair_prompt(
             writeln!(text, "Missing documents: no section starting with {} was found.\n", names.join(", "));
     }
     if !lint_errors.is_empty() {
-        text.push_str("Lint errors (`file:line: level: message`):\n\n```text\n");
+        text.push_str("Lint errors (`file:line: level[CODE]: message`):\n\n```text\n");
         for line in lint_errors.iter().take(MAX_QUOTED_ERRORS) {
             text.push_str(line);
             text.push('\n');

@@ -87,11 +87,30 @@ impl DesignDoc {
         self.section(name).map(|s| s.body.as_str())
     }
 
-    /// The required sections (Kiro's design prompt) that are missing.
+    /// The required sections (Kiro's design prompt) that no section covers. A section covers one when
+    /// its title has one of the words real designs use for it: `Testing` or `Test Plan` covers Testing
+    /// Strategy, `Components` or `API` covers Components and Interfaces, `Error Handling Strategy` or
+    /// `Errors` covers Error Handling, and so on.
     pub fn missing_sections(&self) -> Vec<&'static str> {
-        REQUIRED_SECTIONS.into_iter().filter(|name| self.section(name).is_none()).collect()
+        let titles: Vec<String> = self.sections.iter().map(|s| normalise(&s.title)).collect();
+        REQUIRED_SECTIONS
+            .into_iter()
+            .zip(SECTION_WORDS)
+            .filter(|(_, words)| !titles.iter().any(|t| words.iter().any(|w| t.contains(w))))
+            .map(|(name, _)| name)
+            .collect()
     }
 }
+
+/// For each of [`REQUIRED_SECTIONS`], the title words that cover it.
+const SECTION_WORDS: [&[&str]; 6] = [
+    &["overview", "summary", "introduction", "purpose"],
+    &["architecture"],
+    &["component", "interface", "module", "api"],
+    &["data model", "model", "schema", "data structure", "entities", "types"],
+    &["error"],
+    &["test", "verification"],
+];
 
 fn normalise(title: &str) -> String {
     let title = title.trim().trim_end_matches(':');
@@ -128,5 +147,9 @@ mod tests {
         );
         assert_eq!(doc.section_text("data models"), Some(""));
         assert_eq!(doc.missing_sections(), ["Components and Interfaces", "Testing Strategy"]);
+        let loose = parse_design(
+            "## Summary\n## System Architecture\n## Components\n## Data Model\n## Errors\n## Test Plan\n",
+        );
+        assert_eq!(loose.missing_sections(), Vec::<&str>::new());
     }
 }

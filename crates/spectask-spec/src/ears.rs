@@ -4,10 +4,23 @@
 //! of the criterion or after a comma): WHERE → optional, WHILE → state, WHEN → event, IF → unwanted,
 //! none → ubiquitous, more than one kind → complex. Both strict EARS (`WHEN x, THE Sys SHALL y`) and
 //! Kiro's first form (`WHEN x THEN sys SHALL y`) are accepted. The system is the noun phrase between
-//! the clauses (ended by their last comma or `THEN`) and `shall`, without a leading `the`.
+//! the clauses and `shall`, without a leading `the`; the clauses end at whichever comes last of their
+//! last comma, a `THEN`, or a `the` (an upper-case `THE` first).
 //!
-//! A criterion is `non_ears` when it has no `shall`, when its condition has no comma or `THEN` before
-//! the system, or when an upper-case WHEN/WHILE/IF/WHERE follows `shall` (the condition comes last).
+//! **Is the comma after a clause required?** No. In the paper that introduced EARS (Mavin, Wilkinson,
+//! Harwood and Novak, "Easy Approach to Requirements Syntax (EARS)", RE'09) the generic syntax is
+//! `<optional preconditions> <optional trigger> the <system name> shall <system response>`, and its
+//! templates carry no comma except the unwanted-behaviour one (`IF <preconditions> <trigger>, THEN the
+//! <system name> shall …`): `WHERE <feature is included> the <system name> shall …`, `WHILE <in a
+//! specific state> the …`. It is the keywords that mark the clauses, which "always appear in the same
+//! order" (Mavin's EARS guide). The commas in Mavin's later write-ups (`While <precondition(s)>, the
+//! <system name> shall …`) are punctuation for readers, and Kiro's own first form (`WHEN … THEN … SHALL`)
+//! has none. So `WHERE x THE Y SHALL z` is an optional-feature criterion like any other, with no
+//! finding. Only when nothing at all (comma, `THEN` or `the`) separates the condition from the system
+//! can the system not be told apart, and that is at most a warning (`EarsProblem::UnseparatedClause`).
+//!
+//! A criterion is `non_ears` when it has no `shall`, when nothing separates its condition from the
+//! system, or when an upper-case WHEN/WHILE/IF/WHERE follows `shall` (the condition comes last).
 
 use serde::Serialize;
 
@@ -44,7 +57,7 @@ impl EarsPattern {
 pub enum EarsProblem {
     /// No `shall` at all.
     NoShall,
-    /// A WHEN/WHILE/IF/WHERE clause with no comma or `THEN` before the system.
+    /// A WHEN/WHILE/IF/WHERE clause with no comma, `THEN` or `the` before the system.
     UnseparatedClause,
     /// An upper-case WHEN, WHILE, IF or WHERE after `shall`: the condition must come first.
     LateClause,
@@ -170,7 +183,13 @@ pub fn classify(text: &str) -> Ears {
     } else {
         let then = words[..first_shall].iter().rposition(|w| is(w, "then")).map(|i| i + 1);
         let comma = words[..=first_shall].iter().rposition(|w| w.after_comma);
-        then.max(comma).filter(|&s| s > 0)
+        let before_shall = &words[1..first_shall];
+        let the = before_shall
+            .iter()
+            .rposition(|w| w.text == "THE")
+            .or_else(|| before_shall.iter().rposition(|w| is(w, "the")))
+            .map(|i| i + 1);
+        then.max(comma).max(the).filter(|&s| s > 0)
     };
     let late = words[first_shall..].iter().any(|w| matches!(w.text, "WHEN" | "WHILE" | "IF" | "WHERE"));
     let (pattern, problem, system) = match subject_start {
@@ -183,14 +202,14 @@ pub fn classify(text: &str) -> Ears {
     Ears { pattern, problem, system, shall_count: shall_at.len(), negated, continues, vague_words }
 }
 
-/// The words before `shall`, as written (without emphasis or backticks around), without a leading `the`.
+/// The words before `shall`, as written (without emphasis, backticks or quotes), without a leading `the`.
 fn system_name(text: &str, subject: &[Word<'_>]) -> Option<String> {
     let subject = match subject.first() {
         Some(w) if w.text.eq_ignore_ascii_case("the") => &subject[1..],
         _ => subject,
     };
     let (first, last) = (subject.first()?, subject.last()?);
-    Some(text[first.start..last.end].replace(['`', '*'], ""))
+    Some(text[first.start..last.end].replace(['`', '*', '"'], ""))
 }
 
 fn vague(words: &[Word<'_>]) -> Vec<String> {

@@ -12,7 +12,8 @@
 //!   [`plan::deps`] the dependency rules and [`DepGraph`].
 //! - [`requirements`] and [`ears`]: `requirements.md`, criteria ids and EARS patterns.
 //! - [`design`]: `design.md` sections, looked up by name for agent prompts.
-//! - [`lint`]: the `file:line: level: message` rules over one document or a whole spec.
+//! - [`feature_spec`]: spec-kit's `spec.md` (user stories, `FR-`/`SC-` items, open questions).
+//! - [`lint`]: findings with stable codes over one document, a whole spec or a spec folder.
 //! - [`json`]: the `specs parse --json` shapes; [`metadata`]: `spec-metadata.json`;
 //!   [`progress`]: rendering `progress.md` and updating its Status block.
 
@@ -20,6 +21,7 @@
 
 pub mod design;
 pub mod ears;
+pub mod feature_spec;
 pub mod json;
 pub mod lint;
 pub mod metadata;
@@ -30,13 +32,15 @@ mod text;
 
 pub use design::{DesignDoc, DesignSection, parse_design};
 pub use ears::{Ears, EarsPattern, EarsProblem, classify};
+pub use feature_spec::{FeatureSpec, parse_feature_spec};
 pub use json::{DocumentKind, parse_to_json};
-pub use lint::{Diagnostic, Level, LintReport, SpecFiles, lint_file, lint_spec};
+pub use lint::{Code, Diagnostic, Level, LintReport, SpecFiles, lint_documents, lint_file, lint_spec};
 pub use metadata::{Agent, Approval, ApprovalDecision, ImplementationTask, SpecMetadata, SpecVersion};
 pub use plan::deps::DepGraph;
 pub use plan::edit::set_marker;
 pub use plan::{
-    Checklist, ChecklistItem, ParseWarning, PlanSummary, PlanTask, TaskPlan, TaskState, parse_plan,
+    Checklist, ChecklistItem, ParseWarning, ParseWarningKind, PlanSummary, PlanTask, TaskPlan, TaskState,
+    parse_plan,
 };
 pub use progress::{ProgressStatus, read_progress_status, render_progress, update_progress_status};
 pub use requirements::{
@@ -50,6 +54,8 @@ pub enum SpecError {
     UnknownTask(String),
     #[error("no task at index {0}")]
     UnknownTaskIndex(usize),
+    #[error("task {0} is written as a heading and has no checkbox to tick")]
+    NoCheckbox(String),
     #[error("task id {id:?} is ambiguous: it appears on lines {lines:?}")]
     AmbiguousTask { id: String, lines: Vec<u32> },
     #[error("dependency cycle: {}", .0.join(" -> "))]

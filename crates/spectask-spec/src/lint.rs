@@ -1,23 +1,23 @@
-//! The spec linter: errors and warnings as `file:line: level: message`.
+//! The spec linter: findings with stable codes ([`Code`]), as `file:line: level[CODE]: message`.
 //!
-//! Rules for requirements.md: a criterion without `shall`, with several, not EARS-shaped (a condition
-//! with no comma or `then` before the system, or an upper-case condition keyword after `shall`), or
-//! naming no system is an error, and so is a duplicate criterion id; vague words, a system missing from a non-empty glossary, and a requirement with
-//! no criteria are warnings. Rules for tasks.md: duplicate ids, unknown dependencies and dependency
-//! cycles are errors; broken markers and parent/child marker mismatches are warnings. A task with no
-//! requirement reference is a warning, except checkpoint and documentation tasks, parents whose
-//! sub-tasks carry references, and spec-kit tasks (spec-kit does not reference EARS criteria). Across
-//! documents: a reference to an unknown criterion is an error, a requirement no task covers a warning.
-//! design.md alone: a missing required section is a warning; with requirements.md, a correctness
-//! property validating an unknown criterion is an error.
+//! Each document is linted alone (`requirements`, `design`, `plan`, `feature_spec`), then the
+//! references between them (`plan::unknown_references`, `design::unknown_references`,
+//! `plan::uncovered_requirements`). The report holds every occurrence; [`LintReport::grouped`] is the
+//! view people read: one finding per kind per file, with the count and the first lines.
+//!
+//! Which findings exist, and why each has its level, is the catalogue in `codes`.
 
+mod codes;
 mod design;
+mod feature_spec;
 mod plan;
+mod report;
 mod requirements;
 
-use std::collections::HashSet;
+pub use codes::Code;
+pub use report::{Diagnostic, Level, LintReport};
 
-use serde::Serialize;
+use std::collections::HashSet;
 
 use crate::json::DocumentKind;
 use crate::plan::TaskPlan;
@@ -31,75 +31,15 @@ pub struct SpecFiles<'a> {
     pub tasks: Option<&'a str>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One finding. Displays as `file:line: level: message`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    pub file: String,
-    pub line: u32,
-    pub level: Level,
-    pub message: String,
-}
-
-impl std::fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.level, self.message)
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct LintReport {
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl LintReport {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.level == Level::Error)
-    }
-
-    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.level == Level::Error)
-    }
-}
-
-/// Collects diagnostics for one file.
+/// Collects the findings about one file.
 pub(crate) struct Sink<'a> {
     file: &'a str,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
 impl Sink<'_> {
-    pub(crate) fn error(&mut self, line: u32, message: String) {
-        self.push(line, Level::Error, message);
-    }
-
-    pub(crate) fn warning(&mut self, line: u32, message: String) {
-        self.push(line, Level::Warning, message);
-    }
-
-    fn push(&mut self, line: u32, level: Level, message: String) {
-        self.diagnostics.push(Diagnostic { file: self.file.to_owned(), line, level, message });
+    pub(crate) fn report(&mut self, code: Code, line: u32, message: String) {
+        self.diagnostics.push(Diagnostic::new(self.file, line, code, message));
     }
 }
 
@@ -108,51 +48,97 @@ fn known_ids(doc: &RequirementsDoc) -> HashSet<&str> {
     doc.requirements.iter().map(|r| r.id.as_str()).chain(doc.criteria().map(|c| c.id.as_str())).collect()
 }
 
-/// Lints a spec: each document alone, then the references between requirements and tasks.
-/// Diagnostics name the files `requirements.md`, `design.md` and `tasks.md`.
+/// A short quoted form of a title for messages: at most 48 characters.
+pub(crate) fn quoted(text: &str) -> String {
+    let mut chars = text.chars();
+    let short: String = chars.by_ref().take(48).collect();
+    if chars.next().is_some() { format!("\"{}…\"", short.trim_end()) } else { format!("\"{short}\"") }
+}
+
+/// Lints a spec: each document alone, then the references between requirements, design and tasks.
+/// Findings name the files `requirements.md`, `design.md` and `tasks.md`.
 pub fn lint_spec(files: &SpecFiles<'_>) -> LintReport {
     lint_named(files, ["requirements.md", "design.md", "tasks.md"])
 }
 
-/// Lints one document on its own, choosing its kind from the file name (or its content); diagnostics
+/// Lints one document on its own, its kind chosen from the file name (or else its content); findings
 /// carry `file_name`.
 pub fn lint_file(file_name: &str, text: &str) -> LintReport {
-    let mut files = SpecFiles::default();
-    match DocumentKind::detect(file_name, text) {
-        DocumentKind::Requirements => files.requirements = Some(text),
-        DocumentKind::Design => files.design = Some(text),
-        DocumentKind::Tasks => files.tasks = Some(text),
+    lint_documents(&[(file_name, text)])
+}
+
+/// Lints the documents of one spec folder, given as (path, text); findings carry the paths. Kinds come
+/// from the paths: a Kiro or cc-sdd folder's `requirements.md` (or `bugfix.md`), `design.md` and
+/// `tasks.md` are linted together, references included; a spec-kit `spec.md` on its own; spec-kit's
+/// plan.md, research.md, data-model.md, quickstart.md, constitution.md and checklists have no rules.
+/// A single document whose name says nothing is sniffed from its content; in a folder of several,
+/// such documents (README.md, notes) are skipped.
+pub fn lint_documents(documents: &[(&str, &str)]) -> LintReport {
+    let kind_of = |&(path, text): &(&str, &str)| match documents.len() {
+        1 => Some(DocumentKind::detect(path, text)),
+        _ => DocumentKind::from_file_name(path),
+    };
+    let mut slots: [Option<(&str, &str)>; 3] = [None; 3];
+    let mut alone: Vec<(&str, &str, DocumentKind)> = Vec::new();
+    for document in documents {
+        let slot = match kind_of(document) {
+            Some(DocumentKind::Requirements) => 0,
+            Some(DocumentKind::Design) => 1,
+            Some(DocumentKind::Tasks) => 2,
+            Some(kind) => {
+                alone.push((document.0, document.1, kind));
+                continue;
+            }
+            None => continue,
+        };
+        match slots[slot] {
+            None => slots[slot] = Some(*document),
+            Some(_) => alone.push((document.0, document.1, DocumentKind::detect(document.0, document.1))),
+        }
     }
-    lint_named(&files, [file_name; 3])
+    let files = SpecFiles {
+        requirements: slots[0].map(|(_, t)| t),
+        design: slots[1].map(|(_, t)| t),
+        tasks: slots[2].map(|(_, t)| t),
+    };
+    let names = slots.map(|s| s.map_or("", |(p, _)| p));
+    let mut report = lint_named(&files, names);
+    for (path, text, kind) in alone {
+        let mut sink = Sink { file: path, diagnostics: &mut report.diagnostics };
+        match kind {
+            DocumentKind::Requirements => requirements::lint(&parse_requirements(text), &mut sink),
+            DocumentKind::Design => design::lint(text, &mut sink),
+            DocumentKind::Tasks => plan::lint(&TaskPlan::parse(text), &mut sink),
+            DocumentKind::FeatureSpec => feature_spec::lint(text, &mut sink),
+            DocumentKind::Supporting => {}
+        }
+    }
+    let order: Vec<&str> = documents.iter().map(|(p, _)| *p).collect();
+    report.normalise(&order);
+    report
 }
 
 fn lint_named(files: &SpecFiles<'_>, [req_name, design_name, tasks_name]: [&str; 3]) -> LintReport {
     let mut report = LintReport::default();
     let requirements = files.requirements.map(parse_requirements);
     let plan = files.tasks.map(TaskPlan::parse);
+    let diagnostics = &mut report.diagnostics;
     if let Some(doc) = &requirements {
-        requirements::lint(doc, &mut Sink { file: req_name, diagnostics: &mut report.diagnostics });
+        requirements::lint(doc, &mut Sink { file: req_name, diagnostics });
     }
     if let Some(text) = files.design {
-        design::lint(text, &mut Sink { file: design_name, diagnostics: &mut report.diagnostics });
+        design::lint(text, &mut Sink { file: design_name, diagnostics });
+        if let Some(doc) = &requirements {
+            design::unknown_references(text, doc, &mut Sink { file: design_name, diagnostics });
+        }
     }
     if let Some(plan) = &plan {
-        plan::lint(plan, &mut Sink { file: tasks_name, diagnostics: &mut report.diagnostics });
+        plan::lint(plan, &mut Sink { file: tasks_name, diagnostics });
+        if let Some(doc) = &requirements {
+            plan::unknown_references(plan, doc, &mut Sink { file: tasks_name, diagnostics });
+            plan::uncovered_requirements(plan, doc, &mut Sink { file: req_name, diagnostics });
+        }
     }
-    if let (Some(doc), Some(text)) = (&requirements, files.design) {
-        design::unknown_references(
-            text,
-            doc,
-            &mut Sink { file: design_name, diagnostics: &mut report.diagnostics },
-        );
-    }
-    if let (Some(doc), Some(plan)) = (&requirements, &plan) {
-        let mut tasks_sink = Sink { file: tasks_name, diagnostics: &mut report.diagnostics };
-        plan::unknown_references(plan, doc, &mut tasks_sink);
-        let mut req_sink = Sink { file: req_name, diagnostics: &mut report.diagnostics };
-        plan::uncovered_requirements(plan, doc, &mut req_sink);
-    }
-    let order = |file: &str| [req_name, design_name, tasks_name].iter().position(|n| *n == file);
-    report.diagnostics.sort_by_key(|d| (order(&d.file), d.line));
+    report.normalise(&[req_name, design_name, tasks_name]);
     report
 }

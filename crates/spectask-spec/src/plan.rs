@@ -3,11 +3,15 @@
 //!
 //! Hierarchy comes from the task id when it has a parent prefix (`2.1` under `2`, `7.2.1` under `7.2`,
 //! wherever they are indented), otherwise from indentation; nesting deeper than 16 levels is flattened
-//! to 16. Parents and children keep their own markers as written; nothing is rolled up in the text
-//! ([`TaskPlan::completion`] rolls up for scheduling).
+//! to 16. A numbered heading (`## 1. Setup`, `### Task 2: Parser`) is a task too when checkboxes under
+//! it carry its id as their prefix (`- [ ] 1.1 …`; for a `Task N` heading, any checkbox under it): it
+//! has no marker of its own, and its state is rolled up from its sub-tasks. Parents and children keep
+//! their own markers as written; nothing is rolled up in the text ([`TaskPlan::completion`] rolls up
+//! for scheduling).
 
 pub mod deps;
 pub mod edit;
+mod headings;
 mod parse;
 pub(crate) mod refs;
 
@@ -17,11 +21,12 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
-    /// `[ ]`, and any marker this crate does not know (reported as a warning).
+    /// `[ ]`, and any marker this crate does not know (reported as a warning); for a heading task, no
+    /// sub-task started.
     Pending,
-    /// `[~]`, `[-]` (Kiro) or `[/]`.
+    /// `[~]`, `[-]` (Kiro) or `[/]`; for a heading task, some sub-tasks started or done.
     InProgress,
-    /// `[x]` or `[X]`.
+    /// `[x]` or `[X]`; for a heading task, every required sub-task done.
     Done,
 }
 
@@ -69,8 +74,9 @@ pub struct PlanTask {
     pub id: Option<String>,
     pub title: String,
     pub state: TaskState,
-    /// The marker character as written (`' '`, `x`, `X`, `~`, `-`, `/`, or an unknown one).
-    pub marker: char,
+    /// The marker character as written (`' '`, `x`, `X`, `~`, `-`, `/`, or an unknown one); `None` for a
+    /// task written as a heading, which has no checkbox.
+    pub marker: Option<char>,
     /// `- [ ]* 2.2` (or `7.9*`): may be skipped.
     pub optional: bool,
     /// cc-sdd ` (P)` suffix or spec-kit `[P]` label.
@@ -94,9 +100,9 @@ pub struct PlanTask {
     pub line: u32,
     pub parent: Option<usize>,
     pub children: Vec<usize>,
-    /// Byte offset of the marker character in the source.
+    /// Byte offset of the marker character in the source (none for a heading task).
     #[serde(skip)]
-    pub(crate) marker_offset: usize,
+    pub(crate) marker_offset: Option<usize>,
 }
 
 impl PlanTask {
@@ -129,11 +135,21 @@ pub struct Checklist {
     pub items: Vec<ChecklistItem>,
 }
 
-/// Something odd but tolerated in the source (unknown or malformed marker).
+/// Something odd but tolerated in the source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ParseWarning {
     pub line: u32,
+    pub kind: ParseWarningKind,
     pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParseWarningKind {
+    /// A checkbox with a character this crate does not know (`[?]`): read as a pending task.
+    UnknownMarker,
+    /// `[]` or `[  ]`: not read as a task.
+    MalformedCheckbox,
 }
 
 /// Counts over a plan's tasks.

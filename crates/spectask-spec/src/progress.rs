@@ -51,7 +51,14 @@ pub fn render_progress(plan: &TaskPlan, status: &ProgressStatus) -> String {
 
 fn render_task(plan: &TaskPlan, task: &PlanTask, depth: usize, out: &mut String) {
     out.push_str(&"  ".repeat(depth));
-    out.push_str(task_line(plan.text(), task.marker_offset).trim_start());
+    match task.marker_offset {
+        Some(offset) => out.push_str(task_line(plan.text(), offset).trim_start()),
+        // A heading task (`## 1. Setup`) becomes a checkbox here, marked with its rolled-up state.
+        None => {
+            let id = task.id.as_deref().map(|id| format!("{id}. ")).unwrap_or_default();
+            out.push_str(&format!("- [{}] {id}{}", task.state.marker(), task.title));
+        }
+    }
     out.push('\n');
     for &child in &task.children {
         render_task(plan, &plan.tasks()[child], depth + 1, out);

@@ -1,6 +1,6 @@
-//! The linter: exact `file:line: level: message` output for single files and whole specs.
+//! The linter: exact `file:line: level[CODE]: message` output for single files and whole specs.
 
-use spectask_spec::{Level, LintReport, SpecFiles, lint_file, lint_spec};
+use spectask_spec::{Code, Level, LintReport, SpecFiles, lint_file, lint_spec};
 
 fn rendered(report: &LintReport) -> String {
     report.diagnostics.iter().map(|d| format!("{d}\n")).collect()
@@ -29,20 +29,26 @@ fn criterion_rules_name_the_criterion_and_the_offending_value() {
     check(
         &report,
         r#"
-specs/x/requirements.md:13: error: criterion 1.1 has no shall
-specs/x/requirements.md:13: warning: criterion 1.1 uses vague word "fast"
-specs/x/requirements.md:14: error: criterion 1.2 is not ears-shaped: no comma or then between its condition and the system
-specs/x/requirements.md:15: error: criterion 1.3 has 2 shall, expected exactly one
-specs/x/requirements.md:16: error: criterion 1.4 names no system
-specs/x/requirements.md:17: warning: criterion 1.5 uses vague word "user-friendly"
-specs/x/requirements.md:17: warning: criterion 1.5 uses vague word "robust"
-specs/x/requirements.md:17: warning: criterion 1.5 uses vague word "etc"
-specs/x/requirements.md:18: warning: criterion 1.6 names system "Storage" which is not in the glossary
-specs/x/requirements.md:20: warning: requirement 2 has no acceptance criteria
+specs/x/requirements.md:13: warning[R101]: criterion 1.1 has no shall
+specs/x/requirements.md:13: note[R107]: criterion 1.1 uses vague word "fast"
+specs/x/requirements.md:14: warning[R103]: criterion 1.2: no comma, then or the shows where its condition ends
+specs/x/requirements.md:15: warning[R102]: criterion 1.3 has 2 shall, expected one
+specs/x/requirements.md:16: warning[R105]: criterion 1.4 names no system
+specs/x/requirements.md:17: note[R107]: criterion 1.5 uses vague word "user-friendly"
+specs/x/requirements.md:17: note[R107]: criterion 1.5 uses vague word "robust"
+specs/x/requirements.md:17: note[R107]: criterion 1.5 uses vague word "etc"
+specs/x/requirements.md:18: warning[R106]: criterion 1.6 names system "Storage", which is not in the glossary
+specs/x/requirements.md:20: warning[R002]: requirement 2 has no acceptance criteria
 "#,
     );
-    assert!(report.has_errors());
-    assert_eq!(report.errors().count(), 4);
+    // EARS shape is style: none of it keeps a spec from being scheduled.
+    assert!(!report.has_errors());
+    let grouped: Vec<String> = report.grouped().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        grouped[1],
+        "specs/x/requirements.md:13: note[R107]: criterion 1.1 uses vague word \"fast\" (+3 more on line 17)"
+    );
+    assert_eq!((report.diagnostics.len(), grouped.len()), (10, 7));
 }
 
 #[test]
@@ -51,22 +57,21 @@ fn plan_rules_duplicates_cycles_unknown_dependencies_and_marker_mismatches() {
     check(
         &report,
         "
-tasks.md:3: warning: task 1 is done but its sub-task 1.1 is pending
-tasks.md:10: error: dependency cycle: 2.1 -> 2.2 -> 2.1
-tasks.md:13: error: task 2.2 depends on unknown task 7.7
-tasks.md:17: error: duplicate task id 2.1 (first on line 10)
-tasks.md:20: warning: task 3 has no requirement reference
+tasks.md:3: warning[T103]: task 1 is done but its sub-task 1.1 is pending
+tasks.md:10: error[T003]: dependency cycle: 2.1 -> 2.2 -> 2.1
+tasks.md:13: error[T002]: task 2.2 depends on unknown task 7.7
+tasks.md:17: error[T001]: duplicate task id 2.1 (first on line 10)
+tasks.md:20: warning[T104]: task 3 has no requirement reference
 ",
     );
 }
 
 #[test]
-fn kiro_plan_alone_warns_only_about_parent_markers() {
+fn kiro_plan_alone_warns_only_about_a_parent_ticked_too_early() {
     check(
         &lint_file("tasks.md", include_str!("fixtures/kiro_tasks.md")),
         "
-tasks.md:13: warning: task 2 is pending but all its sub-tasks are done
-tasks.md:36: warning: task 5 is done but its sub-task 5.1 is pending
+tasks.md:36: warning[T103]: task 5 is done but its sub-task 5.1 is pending
 ",
     );
 }
@@ -81,13 +86,13 @@ fn references_are_checked_against_the_requirements_and_uncovered_requirements_re
     check(
         &report,
         "
-requirements.md:25: warning: requirement 2 is not covered by any task
-tasks.md:3: warning: task 1 is done but its sub-task 1.1 is pending
-tasks.md:6: error: task 1.2 references unknown criterion 9.9
-tasks.md:10: error: dependency cycle: 2.1 -> 2.2 -> 2.1
-tasks.md:13: error: task 2.2 depends on unknown task 7.7
-tasks.md:17: error: duplicate task id 2.1 (first on line 10)
-tasks.md:20: warning: task 3 has no requirement reference
+requirements.md:25: warning[X002]: requirement 2 is not covered by any task
+tasks.md:3: warning[T103]: task 1 is done but its sub-task 1.1 is pending
+tasks.md:6: error[X001]: task 1.2 references unknown criterion 9.9
+tasks.md:10: error[T003]: dependency cycle: 2.1 -> 2.2 -> 2.1
+tasks.md:13: error[T002]: task 2.2 depends on unknown task 7.7
+tasks.md:17: error[T001]: duplicate task id 2.1 (first on line 10)
+tasks.md:20: warning[T104]: task 3 has no requirement reference
 ",
     );
 }
@@ -100,19 +105,14 @@ fn spec_kit_markers_and_design_rules() {
     check(
         &markers,
         r#"
-progress.md:9: warning: unknown marker "?"
-progress.md:10: warning: malformed checkbox []
-progress.md:11: warning: malformed checkbox with several spaces
+progress.md:9: warning[T101]: unknown marker "?"
+progress.md:10: warning[T102]: malformed checkbox []
+progress.md:11: warning[T102]: malformed checkbox with several spaces
 "#,
     );
     check(
         &lint_file("design.md", "# Design\n\n## Overview\n\n## Architecture\n"),
-        r#"
-design.md:1: warning: design has no section "Components and Interfaces"
-design.md:1: warning: design has no section "Data Models"
-design.md:1: warning: design has no section "Error Handling"
-design.md:1: warning: design has no section "Testing Strategy"
-"#,
+        "design.md:1: warning[D001]: design has no section for Components and Interfaces, Data Models, Error Handling, Testing Strategy\n",
     );
 }
 
@@ -120,21 +120,30 @@ design.md:1: warning: design has no section "Testing Strategy"
 fn empty_documents_are_reported_and_the_kind_is_sniffed_without_a_file_name() {
     check(&lint_file("notes.md", "- [ ] 1. Only a task\n  - _Requirements: 1.1_\n"), "");
     check(&lint_file("notes.md", "### Requirement 1\n#### Acceptance Criteria\n1. THE Api SHALL work\n"), "");
-    check(&lint_file("tasks.md", "# Tasks\n"), "tasks.md:1: warning: no tasks found\n");
-    check(&lint_file("requirements.md", ""), "requirements.md:1: warning: no requirements found\n");
+    check(&lint_file("tasks.md", "# Tasks\n"), "tasks.md:1: warning[T004]: no tasks found\n");
+    check(&lint_file("requirements.md", ""), "requirements.md:1: warning[R001]: no requirements found\n");
 }
 
 #[test]
 fn diagnostics_display_and_serialize_for_json_output() {
-    let report = lint_file("tasks.md", "- [ ] 1. A\n  - _Depends: 9_\n");
-    let error = report.errors().next().map(|d| (d.to_string(), d.level));
-    assert_eq!(error, Some(("tasks.md:1: error: task 1 depends on unknown task 9".to_owned(), Level::Error)));
+    let report = lint_file("tasks.md", "- [ ] 1. A\n  - _Depends: 9_\n- [ ] 2. B\n  - _Requirements: 1.1_\n");
+    let error = report.errors().next().map(|d| (d.to_string(), d.level, d.code));
+    assert_eq!(
+        error,
+        Some((
+            "tasks.md:1: error[T002]: task 1 depends on unknown task 9".to_owned(),
+            Level::Error,
+            Code::UnknownDependency
+        ))
+    );
     let json = serde_json::to_value(&report).unwrap_or_default();
     assert_eq!(
         json,
         serde_json::json!({"diagnostics": [
-            {"file": "tasks.md", "line": 1, "level": "warning", "message": "task 1 has no requirement reference"},
-            {"file": "tasks.md", "line": 1, "level": "error", "message": "task 1 depends on unknown task 9"},
+            {"file": "tasks.md", "line": 1, "level": "warning", "code": "T104", "name": "task-without-reference",
+             "message": "task 1 has no requirement reference", "count": 1, "lines": [1]},
+            {"file": "tasks.md", "line": 1, "level": "error", "code": "T002", "name": "unknown-dependency",
+             "message": "task 1 depends on unknown task 9", "count": 1, "lines": [1]},
         ]})
     );
 }
@@ -147,13 +156,13 @@ fn duplicate_criteria_and_coverage_through_dotted_requirement_ids() {
         design: None,
         tasks: Some("- [ ] 1. A\n  - _Requirements: 2.5.1, 1_\n"),
     });
-    check(&report, "requirements.md:4: error: duplicate criterion id 1.1 (first on line 3)\n");
+    check(&report, "requirements.md:4: error[R003]: duplicate criterion id 1.1 (first on line 3)\n");
 }
 
 #[test]
 fn only_checkpoint_and_documentation_titles_skip_the_reference_rule() {
-    let plan = "- [ ] 1. Checkpoint: all tests pass\n- [ ] 2. Document the API\n- [ ] 3. Update docs/usage.md\n- [ ] 4. Write README.md\n- [ ] 5. Implement the document parser\n- [ ] 6. Add changelog entry\n";
-    check(&lint_file("tasks.md", plan), "tasks.md:5: warning: task 5 has no requirement reference\n");
+    let plan = "- [ ] 1. Checkpoint: all tests pass\n- [ ] 2. Document the API\n- [ ] 3. Update docs/usage.md\n- [ ] 4. Write README.md\n- [ ] 5. Implement the document parser\n- [ ] 6. Add changelog entry\n- [ ] 7. Parse\n  - _Requirements: 1.1_\n";
+    check(&lint_file("tasks.md", plan), "tasks.md:5: warning[T104]: task 5 has no requirement reference\n");
 }
 
 #[test]
@@ -164,5 +173,5 @@ fn design_properties_must_validate_known_criteria() {
         design: Some(&design),
         tasks: None,
     });
-    check(&report, "design.md:39: error: design references unknown criterion 4.2\n");
+    check(&report, "design.md:39: error[X001]: design references unknown criterion 4.2\n");
 }

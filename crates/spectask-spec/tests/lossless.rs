@@ -20,6 +20,8 @@ const FIXTURES: &[(&str, &str)] = &[
     ("lone_cr_tasks.md", include_str!("fixtures/lone_cr_tasks.md")),
     ("markers_tasks.md", include_str!("fixtures/markers_tasks.md")),
     ("speckit_tasks.md", include_str!("fixtures/speckit_tasks.md")),
+    ("heading_tasks.md", include_str!("fixtures/heading_tasks.md")),
+    ("speckit_suffix_tasks.md", include_str!("fixtures/speckit_suffix_tasks.md")),
 ];
 
 /// Checks every invariant on one document; returns a description of the first violation.
@@ -31,15 +33,22 @@ fn invariants(text: &str) -> Result<(), String> {
     for task in plan.tasks() {
         for state in [TaskState::Pending, TaskState::InProgress, TaskState::Done] {
             let mut edited = plan.clone();
+            let Some(marker) = task.marker else {
+                // A heading task has no checkbox: the edit is refused and nothing changes.
+                if edited.set_marker_at(task.index, state).is_ok() || edited.text() != text {
+                    return Err(format!("heading task {} was edited", task.label()));
+                }
+                continue;
+            };
             edited.set_marker_at(task.index, state).map_err(|e| e.to_string())?;
             let (before, after) = (text.as_bytes(), edited.text().as_bytes());
-            let known = TaskState::from_marker(task.marker).is_some();
+            let known = TaskState::from_marker(marker).is_some();
             let changed = before.iter().zip(after).filter(|(a, b)| a != b).count();
             let expected = match (known, task.state == state) {
                 (true, true) => 0,
                 _ => 1,
             };
-            if task.marker.is_ascii() && (before.len() != after.len() || changed != expected) {
+            if marker.is_ascii() && (before.len() != after.len() || changed != expected) {
                 return Err(format!(
                     "task {} to {state}: {changed} bytes changed, expected {expected}",
                     task.label()

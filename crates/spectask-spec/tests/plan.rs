@@ -24,7 +24,7 @@ fn outline(plan: &TaskPlan) -> String {
             "  ".repeat(depth),
             task.line,
             task.label(),
-            task.marker,
+            task.marker.map_or("heading".to_owned(), String::from),
             flags,
             task.requirements.join(","),
             deps.join(","),
@@ -237,13 +237,13 @@ fn checkboxes_in_design_documents_are_a_checklist_not_a_plan() {
 }
 
 #[test]
-fn headings_with_ids_leave_sub_tasks_at_the_top_and_ordered_bullets_keep_their_ids() {
+fn headings_with_ids_are_parents_of_their_sub_tasks_and_ordered_bullets_keep_their_ids() {
     let plan =
         TaskPlan::parse("## 1. Setup\n- [ ] 1.1 First\n- [ ] 1.2 Second\n\n1. [ ] 2.1 Ordered with an id\n");
     let ids: Vec<(Option<&str>, Option<usize>)> =
         plan.tasks().iter().map(|t: &PlanTask| (t.id.as_deref(), t.parent)).collect();
-    assert_eq!(ids, [(Some("1.1"), None), (Some("1.2"), None), (Some("2.1"), None)]);
-    assert_eq!(plan.tasks()[1].section.as_deref(), Some("1. Setup"));
+    assert_eq!(ids, [(Some("1"), None), (Some("1.1"), Some(0)), (Some("1.2"), Some(0)), (Some("2.1"), None)]);
+    assert_eq!(plan.tasks()[2].section.as_deref(), Some("1. Setup"));
 }
 
 #[test]
@@ -266,7 +266,8 @@ fn plain_checklists_without_ids_are_tasks_indented_by_columns() {
 #[test]
 fn rendered_progress_reparses_to_the_same_tree_for_every_plan_fixture() {
     fn tree(plan: &TaskPlan, task: &PlanTask, depth: usize, out: &mut Vec<String>) {
-        out.push(format!("{depth} {:?} [{}] {}", task.id, task.marker, task.optional));
+        let marker = task.marker.unwrap_or(task.state.marker());
+        out.push(format!("{depth} {:?} [{marker}] {}", task.id, task.optional));
         for &child in &task.children {
             tree(plan, &plan.tasks()[child], depth + 1, out);
         }

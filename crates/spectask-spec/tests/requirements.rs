@@ -117,7 +117,7 @@ R3 L20 Todo の操作
 }
 
 #[test]
-fn bugfix_analysis_with_explicit_ids_and_continue_to() {
+fn bugfix_analysis_with_explicit_ids_continue_to_and_shall_on_a_wrapped_line() {
     let doc = check(
         include_str!("fixtures/bugfix.md"),
         "
@@ -126,8 +126,9 @@ R1 L5 Current Behavior (Defect)
 R2 L9 Expected Behavior
   2.1 L9-9 event system n=1
   2.12 L10-11 event system n=1
-R3 L15 Unchanged Behavior (Regression Prevention)
-  3.1 L15-15 event system n=1
+  2.13 L13-14 event system n=1
+R3 L18 Unchanged Behavior (Regression Prevention)
+  3.1 L18-18 event system n=1
 ",
     );
     assert!(doc.criteria().all(|c| c.explicit_id));
@@ -145,7 +146,7 @@ R4 L3 Bold heading
   4.7 L8-8 event Api n=1
 R5 L10 Numbered heading
   5.1 L14-15 state Api n=1
-  5.2 L16-17 non_ears - n=1
+  5.2 L16-17 event Api n=1
 ",
     );
 }

@@ -110,7 +110,8 @@ fn pathological_nesting_is_flattened_so_nothing_recurses_deeply() {
     };
     assert_eq!((0..plan.tasks().len()).map(depth).max(), Some(16));
     assert!(spectask_spec::parse_to_json("tasks.md", &text)["summary"]["sub_tasks"].as_u64() == Some(999));
-    assert!(!spectask_spec::lint_file("tasks.md", &text).diagnostics.is_empty());
+    let unknown = format!("{text}- [ ] 2. Last\n  - _Depends: 99_\n");
+    assert!(spectask_spec::lint_file("tasks.md", &unknown).has_errors());
     let progress = spectask_spec::render_progress(&plan, &Default::default());
     assert_eq!(TaskPlan::parse(&progress).tasks().len(), plan.tasks().len());
     let chain: String = (1..=40).map(|n| format!("- [ ] {}\n", vec!["1"; n].join("."))).collect();

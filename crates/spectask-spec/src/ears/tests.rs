@@ -42,7 +42,7 @@ fn shapes_that_are_not_ears() {
     let ears = classify("The system must be fast");
     assert_eq!((ears.pattern, ears.problem), (EarsPattern::NonEars, Some(EarsProblem::NoShall)));
     assert_eq!(ears.vague_words, ["fast"]);
-    let ears = classify("WHEN the user logs in the system SHALL greet them");
+    let ears = classify("WHEN user logs in system SHALL greet them");
     assert_eq!((ears.pattern, ears.problem), (EarsPattern::NonEars, Some(EarsProblem::UnseparatedClause)));
     assert_eq!(classify("SHALL work").system, None);
     let ears = classify("THE Api SHALL retry WHEN the call fails");
@@ -58,4 +58,19 @@ fn vague_words_respect_word_boundaries() {
         classify("THE Ui SHALL be user-friendly and/or quick").vague_words,
         ["user-friendly", "and/or", "quick"]
     );
+}
+
+#[test]
+fn clauses_need_no_comma_when_a_keyword_or_the_marks_the_system() {
+    use EarsPattern::*;
+    check("WHERE audit logging is enabled THE Audit_Log SHALL record sign-ins", Optional, Some("Audit_Log"));
+    check("WHILE the store is read-only THE Audit_Log SHALL buffer entries", State, Some("Audit_Log"));
+    check("WHEN the user logs in the system SHALL greet them", Event, Some("system"));
+    check(
+        "WHEN the user saves, edits or deletes a note the Sync_Engine SHALL queue it",
+        Event,
+        Some("Sync_Engine"),
+    );
+    check("WHEN the build fails, Build_Runner SHALL notify the owner", Event, Some("Build_Runner"));
+    check("The Api SHALL answer the call", Ubiquitous, Some("Api"));
 }

@@ -1,15 +1,20 @@
-//! Lint rules for design.md: the sections Kiro's design prompt requires, and the requirement ids named
-//! by correctness properties (`**Validates: Requirements 2.3**`).
+//! Lint rules for design.md: the sections the Kiro and cc-sdd design templates ask for, and the
+//! requirement ids named by correctness properties (`**Validates: Requirements 2.3**`).
 
-use super::{Sink, known_ids};
+use super::{Code, Sink, known_ids};
 use crate::design::parse_design;
 use crate::plan::refs::{Meta, detail_meta};
 use crate::requirements::RequirementsDoc;
 use crate::text::scan;
 
 pub(super) fn lint(text: &str, sink: &mut Sink<'_>) {
-    for missing in parse_design(text).missing_sections() {
-        sink.warning(1, format!("design has no section {missing:?}"));
+    let missing = parse_design(text).missing_sections();
+    if !missing.is_empty() {
+        sink.report(
+            Code::MissingDesignSection,
+            1,
+            format!("design has no section for {}", missing.join(", ")),
+        );
     }
 }
 
@@ -20,7 +25,11 @@ pub(super) fn unknown_references(text: &str, doc: &RequirementsDoc, sink: &mut S
         if let Some(Meta::Requirements { ids, .. }) = detail_meta(body) {
             for id in ids.iter().filter(|id| !known.contains(id.as_str())) {
                 let what = if id.contains('.') { "criterion" } else { "requirement" };
-                sink.error(line.number, format!("design references unknown {what} {id}"));
+                sink.report(
+                    Code::UnknownReference,
+                    line.number,
+                    format!("design references unknown {what} {id}"),
+                );
             }
         }
     }

@@ -2,16 +2,20 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Sink, known_ids};
-use crate::plan::{PlanTask, TaskPlan, TaskState};
+use super::{Code, Sink, known_ids, quoted};
+use crate::plan::{ParseWarningKind, PlanTask, TaskPlan, TaskState};
 use crate::requirements::RequirementsDoc;
 
 pub(super) fn lint(plan: &TaskPlan, sink: &mut Sink<'_>) {
     for warning in plan.warnings() {
-        sink.warning(warning.line, warning.message.clone());
+        let code = match warning.kind {
+            ParseWarningKind::UnknownMarker => Code::UnknownMarker,
+            ParseWarningKind::MalformedCheckbox => Code::MalformedCheckbox,
+        };
+        sink.report(code, warning.line, warning.message.clone());
     }
     if plan.tasks().is_empty() {
-        sink.warning(1, "no tasks found".to_owned());
+        sink.report(Code::NoTasks, 1, "no tasks found".to_owned());
     }
     let mut first: HashMap<&str, u32> = HashMap::new();
     for task in plan.tasks() {
@@ -19,29 +23,53 @@ pub(super) fn lint(plan: &TaskPlan, sink: &mut Sink<'_>) {
             continue;
         };
         match first.get(id) {
-            Some(line) => sink.error(task.line, format!("duplicate task id {id} (first on line {line})")),
+            Some(line) => {
+                sink.report(
+                    Code::DuplicateTaskId,
+                    task.line,
+                    format!("duplicate task id {id} (first on line {line})"),
+                );
+            }
             None => {
                 first.insert(id, task.line);
             }
         }
     }
+    // A plan that references no requirement anywhere (a hand-written list) is not asked to.
+    let references = plan.tasks().iter().any(|t| !t.requirements.is_empty() || !t.free_references.is_empty());
     for task in plan.tasks() {
-        if !has_reference(plan, task) && !exempt_from_references(task) {
-            sink.warning(task.line, format!("task {} has no requirement reference", task.label()));
+        if references && !has_reference(plan, task) && !exempt_from_references(task) {
+            sink.report(
+                Code::TaskWithoutReference,
+                task.line,
+                format!("{} has no requirement reference", name(task)),
+            );
         }
-        marker_mismatch(plan, task, sink);
+        done_parent_open_child(plan, task, sink);
     }
     let graph = plan.dependency_graph();
     for (index, id) in graph.unknown_dependencies() {
         let task = &plan.tasks()[*index];
-        sink.error(task.line, format!("task {} depends on unknown task {id}", task.label()));
+        sink.report(
+            Code::UnknownDependency,
+            task.line,
+            format!("{} depends on unknown task {id}", name(task)),
+        );
     }
     for cycle in graph.cycles() {
         let line = cycle
             .first()
             .and_then(|label| plan.tasks().iter().find(|t| t.label() == *label))
             .map_or(1, |t| t.line);
-        sink.error(line, format!("dependency cycle: {}", cycle.join(" -> ")));
+        sink.report(Code::DependencyCycle, line, format!("dependency cycle: {}", cycle.join(" -> ")));
+    }
+}
+
+/// `task 2.1`, or `task "Its title"` for a task written without an id.
+fn name(task: &PlanTask) -> String {
+    match &task.id {
+        Some(id) => format!("task {id}"),
+        None => format!("task {}", quoted(&task.title)),
     }
 }
 
@@ -66,24 +94,22 @@ fn exempt_from_references(task: &PlanTask) -> bool {
             .any(|w| matches!(w, "checkpoint" | "docs" | "documentation" | "readme" | "changelog"))
 }
 
-/// A done parent with a required child not done, or an unfinished parent whose required children are
-/// all done. Optional children are left out.
-fn marker_mismatch(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
-    let required: Vec<&PlanTask> =
-        task.children.iter().map(|&c| &plan.tasks()[c]).filter(|c| !c.optional).collect();
-    if required.is_empty() {
+/// A parent ticked done while a required (non-optional) sub-task is not. The reverse, an unticked parent
+/// whose required sub-tasks are all done, is how Kiro writes plans (it never ticks parents) and counts as
+/// done (see [`TaskPlan::completion`]): no finding.
+fn done_parent_open_child(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
+    if task.state != TaskState::Done || task.marker.is_none() {
         return;
     }
-    let label = task.label();
-    match required.iter().find(|c| c.state != TaskState::Done) {
-        Some(child) if task.state == TaskState::Done => sink.warning(
+    let open =
+        task.children.iter().map(|&c| &plan.tasks()[c]).find(|c| !c.optional && c.state != TaskState::Done);
+    if let Some(child) = open {
+        let (parent, child_name) = (name(task), name(child));
+        sink.report(
+            Code::DoneParentOpenChild,
             task.line,
-            format!("task {label} is done but its sub-task {} is {}", child.label(), child.state),
-        ),
-        None if task.state != TaskState::Done => {
-            sink.warning(task.line, format!("task {label} is {} but all its sub-tasks are done", task.state));
-        }
-        _ => {}
+            format!("{parent} is done but its sub-{child_name} is {}", child.state),
+        );
     }
 }
 
@@ -92,7 +118,11 @@ pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &
     for task in plan.tasks() {
         for reference in task.requirements.iter().filter(|r| !known.contains(r.as_str())) {
             let what = if reference.contains('.') { "criterion" } else { "requirement" };
-            sink.error(task.line, format!("task {} references unknown {what} {reference}", task.label()));
+            sink.report(
+                Code::UnknownReference,
+                task.line,
+                format!("{} references unknown {what} {reference}", name(task)),
+            );
         }
     }
 }
@@ -106,6 +136,10 @@ pub(super) fn uncovered_requirements(plan: &TaskPlan, doc: &RequirementsDoc, sin
         .flat_map(|r| r.match_indices('.').map(|(at, _)| &r[..at]).chain(std::iter::once(r.as_str())))
         .collect();
     for requirement in doc.requirements.iter().filter(|r| !covered.contains(r.id.as_str())) {
-        sink.warning(requirement.line, format!("requirement {} is not covered by any task", requirement.id));
+        sink.report(
+            Code::UncoveredRequirement,
+            requirement.line,
+            format!("requirement {} is not covered by any task", requirement.id),
+        );
     }
 }

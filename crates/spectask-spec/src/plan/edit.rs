@@ -1,4 +1,5 @@
-//! Lossless marker edits: ticking a task rewrites its marker character and nothing else.
+//! Lossless marker edits: ticking a task rewrites its marker character and nothing else. A task written
+//! as a heading has no marker to edit (`SpecError::NoCheckbox`).
 //!
 //! Setting a task to the state its known marker already shows changes nothing, so a Kiro `[-]` stays
 //! `[-]` and a spec-kit `[X]` stays `[X]`. Otherwise the marker becomes `x` (done), `~` (in progress)
@@ -18,19 +19,22 @@ impl TaskPlan {
     /// Sets the marker of the task at this index (see [`PlanTask::index`]).
     pub fn set_marker_at(&mut self, index: usize, state: TaskState) -> Result<(), SpecError> {
         let task = self.tasks.get_mut(index).ok_or(SpecError::UnknownTaskIndex(index))?;
-        if task.state == state && TaskState::from_marker(task.marker).is_some() {
+        let (Some(old), Some(offset)) = (task.marker, task.marker_offset) else {
+            return Err(SpecError::NoCheckbox(task.label()));
+        };
+        if task.state == state && TaskState::from_marker(old).is_some() {
             return Ok(());
         }
         let marker = state.marker();
-        let range = task.marker_offset..task.marker_offset + task.marker.len_utf8();
-        self.source.replace_range(range, marker.encode_utf8(&mut [0; 4]));
-        let shift = task.marker.len_utf8() as isize - 1;
-        task.marker = marker;
+        self.source.replace_range(offset..offset + old.len_utf8(), marker.encode_utf8(&mut [0; 4]));
+        let shift = old.len_utf8() as isize - 1;
+        task.marker = Some(marker);
         task.state = state;
         if shift != 0 {
-            let edited = task.marker_offset;
-            for later in self.tasks.iter_mut().filter(|t| t.marker_offset > edited) {
-                later.marker_offset = later.marker_offset.saturating_add_signed(-shift);
+            for later in self.tasks.iter_mut() {
+                if let Some(at) = later.marker_offset.as_mut().filter(|at| **at > offset) {
+                    *at = at.saturating_add_signed(-shift);
+                }
             }
         }
         Ok(())

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
+use super::headings::{HeadingTask, task_headings};
 use super::refs::{Meta, detail_meta, is_numeric_id, is_spec_kit_id, prose_depends};
-use super::{Checklist, ChecklistItem, ParseWarning, PlanTask, TaskState};
+use super::{Checklist, ChecklistItem, ParseWarning, ParseWarningKind, PlanTask, TaskState};
 use crate::text::{SourceLine, heading, indent, scan};
 
 /// Deeper nesting is flattened to this depth, so walking the tree never recurses deeply.
@@ -16,16 +17,16 @@ pub(super) struct Parsed {
 }
 
 /// A checkbox list item, before it is known to be a task or a checklist item.
-struct Item<'a> {
+pub(super) struct Item<'a> {
     line: u32,
     indent: usize,
     marker: char,
     marker_offset: usize,
     star: bool,
-    rest: &'a str,
+    pub rest: &'a str,
 }
 
-enum Checkbox<'a> {
+pub(super) enum Checkbox<'a> {
     Item(Item<'a>),
     Malformed(&'a str),
 }
@@ -43,7 +44,8 @@ pub(super) fn parse(text: &str) -> Parsed {
     let spec_kit = lines.iter().any(|l| {
         !l.hidden && matches!(checkbox(l), Some(Checkbox::Item(item)) if starts_with_spec_kit_id(item.rest))
     });
-    let mut builder = Builder { spec_kit, ..Builder::default() };
+    let task_headings = if spec_kit { HashMap::new() } else { task_headings(&lines) };
+    let mut builder = Builder { spec_kit, task_headings, ..Builder::default() };
     for line in lines.iter().filter(|l| !l.hidden) {
         builder.line(line);
     }
@@ -69,6 +71,10 @@ struct Builder<'a> {
     just_opened: Option<usize>,
     /// Each task's depth (0 for top-level tasks).
     depths: Vec<usize>,
+    /// Headings that are tasks, by line.
+    task_headings: HashMap<u32, HeadingTask<'a>>,
+    /// The heading task in force and its heading level: the parent of checkboxes under it.
+    heading_task: Option<(usize, usize)>,
 }
 
 impl<'a> Builder<'a> {
@@ -85,8 +91,11 @@ impl<'a> Builder<'a> {
             Some(Checkbox::Item(item)) => self.item(item),
             Some(Checkbox::Malformed(found)) => {
                 self.just_opened = None;
-                self.warnings
-                    .push(ParseWarning { line: line.number, message: format!("malformed checkbox {found}") });
+                self.warnings.push(ParseWarning {
+                    line: line.number,
+                    kind: ParseWarningKind::MalformedCheckbox,
+                    message: format!("malformed checkbox {found}"),
+                });
             }
             None => self.detail(line.text),
         }
@@ -95,6 +104,13 @@ impl<'a> Builder<'a> {
     fn heading(&mut self, number: u32, level: usize, title: &str) {
         self.stack.clear();
         self.just_opened = None;
+        if self.heading_task.is_some_and(|(_, task_level)| level <= task_level) {
+            self.heading_task = None;
+        }
+        if let Some(task) = self.task_headings.remove(&number) {
+            let index = self.push_task(Some(task.id), number, None, false, task.title);
+            self.heading_task = Some((index, level));
+        }
         let lower = title.to_ascii_lowercase();
         let outright = lower.contains("checklist");
         let checklist_like = outright || lower.contains("validation") || lower.contains("acceptance");
@@ -123,18 +139,36 @@ impl<'a> Builder<'a> {
         if state.is_none() {
             self.warnings.push(ParseWarning {
                 line: item.line,
-                message: format!("unknown marker {:?}", item.marker.to_string()),
+                kind: ParseWarningKind::UnknownMarker,
+                message: format!("unknown marker \"{}\"", item.marker),
             });
         }
         while self.stack.last().is_some_and(|&(indent, _)| indent >= item.indent) {
             self.stack.pop();
         }
+        let checkbox = Some((item.marker, item.marker_offset));
+        let index = self.push_task(id, item.line, checkbox, item.star || star_after_id, title);
+        self.stack.push((item.indent, index));
+        self.just_opened = Some(index);
+    }
+
+    /// Adds a task under its parent: the task its id's prefix names, else the open task it is indented
+    /// under, else the heading task in force. A heading task has no checkbox.
+    fn push_task(
+        &mut self,
+        id: Option<&'a str>,
+        line: u32,
+        checkbox: Option<(char, usize)>,
+        optional: bool,
+        title: &str,
+    ) -> usize {
         let index = self.tasks.len();
         let mut parent = id
             .and_then(|id| id.rsplit_once('.'))
             .filter(|(prefix, _)| is_numeric_id(prefix))
             .and_then(|(prefix, _)| self.by_id.get(prefix).copied())
-            .or_else(|| self.stack.last().map(|&(_, i)| i));
+            .or_else(|| self.stack.last().map(|&(_, i)| i))
+            .or_else(|| self.heading_task.map(|(i, _)| i).filter(|&h| under_heading(id, &self.tasks[h])));
         while let Some(p) = parent
             && self.depths[p] >= MAX_DEPTH
         {
@@ -145,9 +179,11 @@ impl<'a> Builder<'a> {
             index,
             id: id.map(str::to_owned),
             title: String::new(),
-            state: state.unwrap_or(TaskState::Pending),
-            marker: item.marker,
-            optional: item.star || star_after_id,
+            state: checkbox
+                .and_then(|(marker, _)| TaskState::from_marker(marker))
+                .unwrap_or(TaskState::Pending),
+            marker: checkbox.map(|(marker, _)| marker),
+            optional,
             parallel: false,
             story: None,
             requirements: Vec::new(),
@@ -156,10 +192,10 @@ impl<'a> Builder<'a> {
             boundary: None,
             details: Vec::new(),
             section: self.section.as_ref().and_then(|s| s.title.clone()),
-            line: item.line,
+            line,
             parent,
             children: Vec::new(),
-            marker_offset: item.marker_offset,
+            marker_offset: checkbox.map(|(_, offset)| offset),
         };
         set_title(&mut task, title);
         if let Some(parent) = parent {
@@ -169,8 +205,7 @@ impl<'a> Builder<'a> {
             self.by_id.insert(id, index);
         }
         self.tasks.push(task);
-        self.stack.push((item.indent, index));
-        self.just_opened = Some(index);
+        index
     }
 
     fn checklist_item(&mut self, item: &Item<'_>) {
@@ -196,7 +231,8 @@ impl<'a> Builder<'a> {
     /// A non-checkbox line: a detail of the deepest open task indented less than it, if any.
     fn detail(&mut self, text: &str) {
         let (cols, bytes) = indent(text);
-        let Some(&(_, owner)) = self.stack.iter().rev().find(|&&(indent, _)| indent < cols) else {
+        let open = self.stack.iter().rev().find(|&&(indent, _)| indent < cols).map(|&(_, i)| i);
+        let Some(owner) = open.or(self.heading_task.map(|(i, _)| i)) else {
             self.just_opened = None;
             return;
         };
@@ -228,8 +264,34 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn finish(self) -> Parsed {
+    /// Rolls heading tasks' states up from their sub-tasks (children come after their parent).
+    fn finish(mut self) -> Parsed {
+        for index in (0..self.tasks.len()).rev() {
+            if self.tasks[index].marker.is_some() {
+                continue;
+            }
+            let children: Vec<&PlanTask> =
+                self.tasks[index].children.iter().map(|&c| &self.tasks[c]).collect();
+            let required: Vec<&&PlanTask> = children.iter().filter(|c| !c.optional).collect();
+            let state = if !required.is_empty() && required.iter().all(|c| c.state == TaskState::Done) {
+                TaskState::Done
+            } else if children.iter().any(|c| c.state != TaskState::Pending) {
+                TaskState::InProgress
+            } else {
+                TaskState::Pending
+            };
+            self.tasks[index].state = state;
+        }
         Parsed { tasks: self.tasks, checklists: self.checklists, warnings: self.warnings }
+    }
+}
+
+/// Whether a task with `id` belongs under heading task `heading`: it has no id, or the heading's id
+/// is its prefix (`2.1` is not under `## 1. Setup`).
+fn under_heading(id: Option<&str>, heading: &PlanTask) -> bool {
+    match (id, heading.id.as_deref()) {
+        (Some(id), Some(parent)) => id.strip_prefix(parent).is_some_and(|rest| rest.starts_with('.')),
+        _ => true,
     }
 }
 
@@ -269,7 +331,7 @@ fn set_title(task: &mut PlanTask, title: &str) {
 
 /// Splits the task id off the text after the checkbox: `**1.**`, `1.1.`, `7.2.1`, `7.9*`, `T012`.
 /// Returns the id (normalised), whether a `*` followed it, and the rest.
-fn split_id(rest: &str) -> (Option<&str>, bool, &str) {
+pub(super) fn split_id(rest: &str) -> (Option<&str>, bool, &str) {
     let rest = rest.trim_start();
     let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
     let word = &rest[..end];
@@ -301,7 +363,7 @@ fn strip_bullet(text: &str) -> Option<&str> {
 }
 
 /// A list item whose content starts with a checkbox `[c]`.
-fn checkbox<'a>(line: &SourceLine<'a>) -> Option<Checkbox<'a>> {
+pub(super) fn checkbox<'a>(line: &SourceLine<'a>) -> Option<Checkbox<'a>> {
     let (cols, bytes) = indent(line.text);
     let content = strip_bullet(&line.text[bytes..])?;
     let boxed = content.trim_start().strip_prefix('[')?;

@@ -93,15 +93,18 @@ pub(crate) fn is_numeric_id(text: &str) -> bool {
         && text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// A spec-kit id: `T` then three or more digits, or `T-` then digits.
+/// A spec-kit id: `T` then three or more digits, or `T-` then digits; either may end in one letter
+/// (`T072b`, a task inserted after `T072` without renumbering).
 pub(crate) fn is_spec_kit_id(text: &str) -> bool {
     let Some(rest) = text.strip_prefix('T') else {
         return false;
     };
-    match rest.strip_prefix('-') {
-        Some(digits) => !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
-        None => rest.len() >= 3 && rest.bytes().all(|b| b.is_ascii_digit()),
-    }
+    let (dashed, rest) = match rest.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let digits = rest.strip_suffix(|c: char| c.is_ascii_alphabetic()).unwrap_or(rest);
+    digits.len() >= if dashed { 1 } else { 3 } && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Task ids in a list like `1.2, 1.3 and T012`.
@@ -114,7 +117,25 @@ fn id_list(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// Ids named by "depends on T012, T013" prose anywhere in `text`.
+/// The task ids a "depends on" phrase names: ids, and the words `task(s)`, `and`, `or` between them, up
+/// to the first other word. So "depends on T012, T013" and "depends on tasks 1 and 2" name tasks, and
+/// "depends on (Requirement 2.3)" or "depends on the API design" name none.
+fn prose_ids(phrase: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for word in phrase.split(|c: char| c == ',' || c == ';' || c.is_whitespace()) {
+        let word = word.trim_matches(|c: char| matches!(c, '.' | '(' | ')' | '_' | '*' | '`'));
+        if is_numeric_id(word) || is_spec_kit_id(word) {
+            ids.push(word.to_owned());
+        } else if !word.is_empty()
+            && !matches!(word.to_lowercase().as_str(), "task" | "tasks" | "and" | "or" | "&")
+        {
+            break;
+        }
+    }
+    ids
+}
+
+/// Ids named by "depends on T012, T013" prose anywhere in `text` (see `prose_ids`).
 pub(crate) fn prose_depends(text: &str) -> Vec<String> {
     const NEEDLE: &[u8] = b"depends on";
     let find = |from: usize| {
@@ -129,7 +150,7 @@ pub(crate) fn prose_depends(text: &str) -> Vec<String> {
         let start = from + at + "depends on".len();
         let rest = &text[start..];
         let end = rest.find([')', ']', '\n']).unwrap_or(rest.len());
-        ids.extend(id_list(&rest[..end]));
+        ids.extend(prose_ids(&rest[..end]));
         from = start;
     }
     ids
@@ -166,6 +187,10 @@ mod tests {
         assert_eq!(detail_meta("_Depends: 1.2, 1.3_"), Some(Meta::Depends(vec!["1.2".into(), "1.3".into()])));
         assert_eq!(detail_meta("_Boundary: AuthService_"), Some(Meta::Boundary("AuthService".into())));
         assert_eq!(prose_depends("Wire routes (depends on T012, T013) later"), ["T012", "T013"]);
+        assert_eq!(prose_depends("Depends on tasks 1.2 and 1.3."), ["1.2", "1.3"]);
+        assert_eq!(prose_depends("the mock tier depends on (Requirement 2.3)"), Vec::<String>::new());
+        assert_eq!(prose_depends("depends on the API design in 2.1"), Vec::<String>::new());
+        assert_eq!(prose_depends("depends on 1.2 being merged, not on 1.3"), ["1.2"]);
         assert_eq!(detail_meta("Create the `scripts/` directory: done"), None);
     }
 
@@ -175,5 +200,7 @@ mod tests {
         assert!(is_spec_kit_id("T-1"));
         assert!(!is_spec_kit_id("T1"));
         assert!(!is_spec_kit_id("Tests"));
+        assert!(is_spec_kit_id("T072b") && is_spec_kit_id("T-7a"));
+        assert!(!is_spec_kit_id("T07b") && !is_spec_kit_id("T072bc") && !is_spec_kit_id("T-b"));
     }
 }

@@ -176,7 +176,7 @@ impl Parser {
             None => (body, None),
         };
         if let Some((id, rest)) = explicit_id(content)
-            && (self.in_criteria || contains_ignore_case(rest, "shall"))
+            && (self.in_criteria || contains_ignore_case(rest, "shall") || starts_with_ears_keyword(rest))
         {
             let requirement = self.requirement_for(&id, line);
             self.open = Some(Open {
@@ -279,6 +279,13 @@ fn list_item(body: &str) -> Option<(bool, &str)> {
         (false, body.strip_prefix(['-', '*', '+'])?)
     };
     after.starts_with([' ', '\t']).then(|| (numbered, after.trim_start()))
+}
+
+/// Whether `text` opens with an EARS clause keyword (`WHEN`, `IF`, `WHILE`, `WHERE`, `THE`), as a
+/// hard-wrapped bugfix criterion does whose `SHALL` is on its next line.
+fn starts_with_ears_keyword(text: &str) -> bool {
+    let word = text.split_whitespace().next().unwrap_or("");
+    ["WHEN", "IF", "WHILE", "WHERE", "THE"].iter().any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// `2.12 WHEN …`: an explicit criterion id and the text after it.
