@@ -8,6 +8,7 @@ use spectask_agent::{ProbeOptions, RuntimeConfig, SessionProbe, probe};
 
 use crate::cli::AgentCommand;
 use crate::config;
+use crate::output::outln;
 
 pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -33,30 +34,31 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
                     ..RuntimeConfig::default()
                 },
             };
-            let report = probe(&profile, options)
-                .await
-                .with_context(|| format!("probing agent profile {}", profile.name))?;
+            let report = probe(&profile, options).await.with_context(|| {
+                let requires = profile.requires.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                format!("probing agent profile {}{requires}", profile.name)
+            })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 let value = serde_json::to_value(&report)?;
-                println!("profile           {}", report.profile);
-                println!(
+                outln!("profile           {}", report.profile)?;
+                outln!(
                     "agent             {} {}",
                     value["name"].as_str().unwrap_or("?"),
                     value["version"].as_str().unwrap_or("")
-                );
-                println!("protocol version  {}", value["protocol_version"]);
-                println!("capabilities      {}", value["capabilities"]);
-                println!("auth methods      {}", value["auth_methods"]);
+                )?;
+                outln!("protocol version  {}", value["protocol_version"])?;
+                outln!("capabilities      {}", value["capabilities"])?;
+                outln!("auth methods      {}", value["auth_methods"])?;
                 match &report.session {
                     SessionProbe::Created { session_id } => {
-                        println!("session           created ({session_id})")
+                        outln!("session           created ({session_id})")?
                     }
                     SessionProbe::AuthRequired { message } => {
-                        println!("session           auth_required: {message}")
+                        outln!("session           auth_required: {message}")?
                     }
-                    SessionProbe::Failed { message } => println!("session           failed: {message}"),
+                    SessionProbe::Failed { message } => outln!("session           failed: {message}")?,
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -19,7 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the API server (and, with later releases, the orchestrator and the web UI).
+    /// Run the API server and the orchestrator, which plans and implements tasks with the configured
+    /// agents.
     Serve(ServeArgs),
     /// The offline demo: a bundled sample repository and a server on the embedded defaults.
     Demo(DemoArgs),
@@ -75,10 +76,22 @@ pub enum AgentCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SpecsCommand {
-    /// Lint a spec directory (searched recursively) or one file: `file:line: level: message`.
-    /// Exits 1 when there are errors.
+    /// Lint spec directories (searched recursively; each folder's documents together) or single
+    /// files. One finding per kind per file: `file:line: level[CODE]: message (+N more on lines …)`.
+    /// Exits 1 when there is an error (the plan cannot be scheduled, or the spec contradicts itself),
+    /// or more warnings than --max-warnings; notes never fail.
     Lint {
-        path: PathBuf,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print `{"findings": […], "errors", "warnings", "notes"}`.
+        #[arg(long)]
+        json: bool,
+        /// Also exit 1 when there are more than this many warnings (findings, not occurrences).
+        #[arg(long, value_name = "N")]
+        max_warnings: Option<usize>,
+    },
+    /// List the finding codes `specs lint` reports: code, level, name and what each means.
+    Codes {
         #[arg(long)]
         json: bool,
     },

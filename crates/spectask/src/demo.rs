@@ -8,6 +8,7 @@ use spectask_core::{NewSpecTask, Priority, TaskKind};
 use spectask_store::{DatabaseUrl, SpecTaskFilter, Store};
 
 use crate::cli::DemoArgs;
+use crate::output::outln;
 use crate::serve::{default_data_dir, init_logging, open_store, serve_until_signal};
 
 /// The sample repository, compiled into the binary.
@@ -40,28 +41,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let config = crate::config::load(None, &data_dir)?;
     serve_until_signal(store, args.addr, None, config, |addr| {
-        println!();
-        println!("spectask demo");
-        println!("  data               {}", data_dir.display());
-        println!("  sample repository  {}", repo_path.display());
-        println!("  API                http://{addr}/api/v1/health");
+        outln!()?;
+        outln!("spectask demo")?;
+        outln!("  data               {}", data_dir.display())?;
+        outln!("  sample repository  {}", repo_path.display())?;
+        outln!("  API                http://{addr}/api/v1/health")?;
         let server = if addr.to_string() == "127.0.0.1:7070" {
             String::new()
         } else {
             format!(" --server http://{addr}")
         };
-        println!();
-        println!("The sample task is being planned by a scripted agent (offline, no credentials). Then:");
-        println!("  spectask task{server} list                 # see it reach spec_review");
-        println!("  spectask task{server} spec <id>            # read requirements, design and tasks");
-        println!("  spectask task{server} approve <id>         # agents implement the plan in parallel");
-        println!("  spectask task{server} watch <id>           # follow the sessions live");
-        println!("  spectask task{server} sessions <id>        # the session tree");
-        println!(
+        outln!()?;
+        outln!("The sample task is being planned by a scripted agent (offline, no credentials). Then:")?;
+        outln!("  spectask task{server} list                 # see it reach spec_review")?;
+        outln!("  spectask task{server} spec <id>            # read requirements, design and tasks")?;
+        outln!("  spectask task{server} approve <id>         # agents implement the plan in parallel")?;
+        outln!("  spectask task{server} watch <id>           # follow the sessions live")?;
+        outln!("  spectask task{server} sessions <id>        # the session tree")?;
+        outln!(
             "  spectask task{server} approve <id>         # approve the implementation: merged into main"
-        );
-        println!("Agents and their scripts: {}", data_dir.join("config.toml").display());
-        println!("Ctrl-C stops the demo; run it again to continue where you left off.");
+        )?;
+        outln!("Agents and their scripts: {}", data_dir.join("config.toml").display())?;
+        outln!("Ctrl-C stops the demo; run it again to continue where you left off.")
     })
     .await?;
     Ok(ExitCode::SUCCESS)

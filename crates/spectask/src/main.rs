@@ -22,6 +22,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::output::errln;
+
 fn main() -> ExitCode {
     // reqwest is built without a bundled TLS provider: use ring, once, before any client exists.
     // An error only means a provider is already installed.
@@ -29,11 +31,21 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader went away (`spectask … | head`): nothing is left to report to, so stop quietly,
+        // as ripgrep does. Every write to stdout goes through `output::outln!`, which returns the
+        // error instead of panicking, so this is the one place that decides.
+        Err(err) if broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("spectask: error: {err:#}");
+            errln!("spectask: error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {

@@ -37,3 +37,30 @@ pub fn fields(rows: &[(&str, String)]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// `println!` that returns the write's error instead of panicking: when the reader goes away (`| head`)
+/// the error ends the command, and `main` exits quietly on a broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` that returns the write's error instead of panicking (see [`outln`]).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr rather than panicking: there is no one left to tell.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+pub(crate) use {errln, out, outln};

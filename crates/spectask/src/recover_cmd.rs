@@ -7,6 +7,7 @@ use serde_json::json;
 use spectask_store::DatabaseUrl;
 
 use crate::cli::RecoverArgs;
+use crate::output::outln;
 use crate::serve::{default_data_dir, open_store};
 
 pub async fn run(args: RecoverArgs) -> anyhow::Result<ExitCode> {
@@ -35,9 +36,9 @@ pub async fn run(args: RecoverArgs) -> anyhow::Result<ExitCode> {
             "coordination_events": report.coordination_events,
             "history_entries": report.history_entries,
         });
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        outln!("{}", serde_json::to_string_pretty(&answer)?)?;
     } else {
-        println!(
+        outln!(
             "recovered {} tasks ({} spec versions, {} reviews, {} work sessions, {} coordination events, \
              {} history entries) from {} into {}",
             report.tasks.len(),
@@ -48,7 +49,7 @@ pub async fn run(args: RecoverArgs) -> anyhow::Result<ExitCode> {
             report.history_entries,
             report.repository.display(),
             url.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{RepoArgs, RepoCommand};
 use crate::client::ApiClient;
-use crate::output::{fields, table, text};
+use crate::output::{errln, fields, outln, table, text};
 
 pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server)?;
@@ -29,9 +29,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             }
             let repository = client.post("/repos", Some(body)).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&repository)?);
+                outln!("{}", serde_json::to_string_pretty(&repository)?)?;
             } else {
-                println!("{}", repository_fields(&repository));
+                outln!("{}", repository_fields(&repository))?;
             }
             Ok(attention_code(std::slice::from_ref(&repository)))
         }
@@ -39,9 +39,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             let list = client.get("/repos", &[]).await?;
             let items = list.as_array().cloned().unwrap_or_default();
             if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                outln!("{}", serde_json::to_string_pretty(&list)?)?;
             } else if items.is_empty() {
-                println!("no repositories");
+                outln!("no repositories")?;
             } else {
                 let rows = items
                     .iter()
@@ -54,9 +54,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
                         ]
                     })
                     .collect();
-                println!("{}", table(&["path", "default", "design docs", "status"], rows));
+                outln!("{}", table(&["path", "default", "design docs", "status"], rows))?;
                 for r in items.iter().filter(|r| !r["attention"].is_null()) {
-                    eprintln!("needs attention: {}: {}", text(r, "path"), text(r, "attention"));
+                    errln!("needs attention: {}: {}", text(r, "path"), text(r, "attention"));
                 }
             }
             Ok(attention_code(&items))

@@ -14,6 +14,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
 use crate::config;
+use crate::output::outln;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging("info");
@@ -28,7 +29,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&url).await?;
     tracing::info!(database = %url.display(), data_dir = %data_dir.display(), "spectask starting");
     let config = config::load(args.config.as_deref(), &data_dir)?;
-    serve_until_signal(store, args.addr, args.node, config, |_| {}).await?;
+    serve_until_signal(store, args.addr, args.node, config, |_| Ok(())).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -51,7 +52,7 @@ pub async fn serve_until_signal(
     addr: SocketAddr,
     node: Option<String>,
     mut config: config::Config,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(SocketAddr) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -64,8 +65,8 @@ pub async fn serve_until_signal(
     let orchestrator =
         Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator);
     let engine = tokio::spawn(orchestrator.run(shutdown.clone()));
-    println!("spectask listening on http://{addr}");
-    ready(addr);
+    // A server keeps serving when nobody reads its banner (`spectask serve | head -1`).
+    let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
     let state =
         AppState { store: store.clone(), node, runtime, profiles: std::sync::Arc::new(config.profiles) };

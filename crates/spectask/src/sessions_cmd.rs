@@ -5,22 +5,22 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use crate::client::ApiClient;
-use crate::output::text;
+use crate::output::{out, outln, text};
 use crate::task_cmd::encode;
 
 /// Prints the session tree: children under their parent, with status and plan task.
 pub async fn sessions(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let sessions = client.get(&format!("/spec-tasks/{}/work-sessions", encode(id)), &[]).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&sessions)?);
+        outln!("{}", serde_json::to_string_pretty(&sessions)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let all = sessions.as_array().cloned().unwrap_or_default();
     if all.is_empty() {
-        println!("no work sessions yet");
+        outln!("no work sessions yet")?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", tree(&all));
+    out!("{}", tree(&all))?;
     Ok(ExitCode::SUCCESS)
 }
 

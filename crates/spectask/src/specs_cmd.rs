@@ -4,82 +4,107 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use serde_json::Value;
-use spectask_spec::{Diagnostic, Level, SpecFiles, lint_file, lint_spec, parse_to_json};
+use serde_json::{Value, json};
+use spectask_spec::{
+    Code, Diagnostic, DocumentKind, Level, LintReport, lint_documents, lint_file, parse_to_json,
+};
 
 use crate::cli::SpecsCommand;
+use crate::output::{errln, out, outln};
 
 pub fn run(command: SpecsCommand) -> anyhow::Result<ExitCode> {
     match command {
-        SpecsCommand::Lint { path, json } => lint(&path, json),
+        SpecsCommand::Lint { paths, json, max_warnings } => lint(&paths, json, max_warnings),
+        SpecsCommand::Codes { json } => codes(json),
         SpecsCommand::Parse { file, json } => parse(&file, json),
     }
 }
 
-fn lint(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let diagnostics = if path.is_dir() {
-        let dirs = spec_dirs(path)?;
-        if dirs.is_empty() {
-            bail!("{} holds no requirements.md, design.md or tasks.md", path.display());
-        }
-        let mut all = Vec::new();
-        for dir in dirs {
-            all.extend(lint_dir(&dir)?);
-        }
-        all
-    } else {
-        let text = read(path)?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        relocate(lint_file(&name, &text).diagnostics, path.parent().unwrap_or(Path::new("")))
-    };
-    let errors = diagnostics.iter().filter(|d| d.level == Level::Error).count();
+/// The catalogue of finding codes.
+fn codes(json: bool) -> anyhow::Result<ExitCode> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&diagnostics)?);
+        let all: Vec<Value> = Code::ALL
+            .iter()
+            .map(|c| json!({ "code": c, "name": c.name(), "level": c.level(), "description": c.description() }))
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&all)?)?;
     } else {
-        for d in &diagnostics {
-            println!("{d}");
+        for c in Code::ALL {
+            outln!("{c}  {:<7}  {:<30}  {}", c.level().as_str(), c.name(), c.description())?;
         }
-        let warnings = diagnostics.len() - errors;
-        eprintln!("{errors} error(s), {warnings} warning(s)");
     }
-    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Lints the spec in one directory as a whole (cross-document references included).
-fn lint_dir(dir: &Path) -> anyhow::Result<Vec<Diagnostic>> {
-    let load = |name: &str| -> anyhow::Result<Option<String>> {
-        let file = dir.join(name);
-        if file.is_file() { read(&file).map(Some) } else { Ok(None) }
-    };
-    let requirements = load("requirements.md")?;
-    let design = load("design.md")?;
-    let tasks = load("tasks.md")?;
-    let report = lint_spec(&SpecFiles {
-        requirements: requirements.as_deref(),
-        design: design.as_deref(),
-        tasks: tasks.as_deref(),
-    });
-    Ok(relocate(report.diagnostics, dir))
+fn lint(paths: &[PathBuf], json: bool, max_warnings: Option<usize>) -> anyhow::Result<ExitCode> {
+    let mut findings: Vec<Diagnostic> = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let dirs = spec_dirs(path)?;
+            if dirs.is_empty() {
+                bail!(
+                    "{} holds no spec documents (requirements.md, design.md, tasks.md, spec.md …)",
+                    path.display()
+                );
+            }
+            for dir in dirs {
+                findings.extend(lint_dir(&dir)?.grouped());
+            }
+        } else {
+            let text = read(path)?;
+            findings.extend(lint_file(&path.display().to_string(), &text).grouped());
+        }
+    }
+    let count = |level| findings.iter().filter(|d| d.level == level).count();
+    let (errors, warnings, notes) = (count(Level::Error), count(Level::Warning), count(Level::Note));
+    let too_many = max_warnings.filter(|&max| warnings > max);
+    if json {
+        let answer = json!({ "findings": findings, "errors": errors, "warnings": warnings, "notes": notes });
+        outln!("{}", serde_json::to_string_pretty(&answer)?)?;
+    } else {
+        for d in &findings {
+            outln!("{d}")?;
+        }
+        errln!("{errors} error(s), {warnings} warning(s), {notes} note(s)");
+    }
+    if let Some(max) = too_many {
+        errln!("spectask: {warnings} warning(s), more than --max-warnings {max}");
+    }
+    Ok(if errors > 0 || too_many.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-/// Directories under `root` (itself included) that hold at least one of the three documents.
+/// Lints the spec in one directory as a whole (references between its documents included); the
+/// findings name the files as they are on disk.
+fn lint_dir(dir: &Path) -> anyhow::Result<LintReport> {
+    let mut documents: Vec<(String, String)> = Vec::new();
+    for entry in sorted_entries(dir)? {
+        let path = entry.path();
+        if entry.file_type()?.is_file() && spec_document(&path) {
+            documents.push((path.display().to_string(), read(&path)?));
+        }
+    }
+    let named: Vec<(&str, &str)> = documents.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    Ok(lint_documents(&named))
+}
+
+/// Directories under `root` (itself included) that hold a spec document. Hidden directories are
+/// skipped except `.kiro`, and so are `templates` (cc-sdd's and spec-kit's placeholders) and
+/// `node_modules`.
 fn spec_dirs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .with_context(|| format!("cannot read directory {}", dir.display()))?
-            .filter_map(Result::ok)
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
         let mut has_spec = false;
-        for entry in entries {
+        for entry in sorted_entries(&dir)? {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let kind = entry.file_type()?;
-            if kind.is_dir() && !name.starts_with('.') || kind.is_dir() && name == ".kiro" {
-                pending.push(entry.path());
-            } else if matches!(name.as_ref(), "requirements.md" | "design.md" | "tasks.md") {
+            if entry.file_type()?.is_dir() {
+                let skipped = name.starts_with('.') && name != ".kiro"
+                    || matches!(name.as_ref(), "templates" | "node_modules");
+                if !skipped {
+                    pending.push(entry.path());
+                }
+            } else if spec_document(&entry.path()) {
                 has_spec = true;
             }
         }
@@ -91,15 +116,19 @@ fn spec_dirs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// Diagnostics name files relative to their spec; show them where they are on disk.
-fn relocate(diagnostics: Vec<Diagnostic>, dir: &Path) -> Vec<Diagnostic> {
-    diagnostics
-        .into_iter()
-        .map(|mut d| {
-            d.file = dir.join(&d.file).display().to_string();
-            d
-        })
-        .collect()
+/// A Markdown file whose name says which spec document it is.
+fn spec_document(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"))
+        && DocumentKind::from_file_name(&path.to_string_lossy()).is_some()
+}
+
+fn sorted_entries(dir: &Path) -> anyhow::Result<Vec<std::fs::DirEntry>> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory {}", dir.display()))?
+        .filter_map(Result::ok)
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    Ok(entries)
 }
 
 fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
@@ -107,9 +136,9 @@ fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let doc = parse_to_json(&name, &text);
     if json {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        print!("{}", outline(&doc));
+        out!("{}", outline(&doc))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use spectask_core::SpecDocument;
 
 use crate::cli::{CreateArgs, ListArgs, TaskArgs, TaskCommand};
 use crate::client::ApiClient;
-use crate::output::{fields, short_time, table, text};
+use crate::output::{fields, out, outln, short_time, table, text};
 
 pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server)?;
@@ -40,20 +40,20 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
     };
     if !json {
         if let Some(id) = answer.get("message_id") {
-            println!("message {id} queued for work session {}", text(&answer, "work_session_id"));
+            outln!("message {id} queued for work session {}", text(&answer, "work_session_id"))?;
             return Ok(ExitCode::SUCCESS);
         }
         if answer.get("phase").is_some() {
-            println!("work session {} is {}", text(&answer, "name"), text(&answer, "status"));
+            outln!("work session {} is {}", text(&answer, "name"), text(&answer, "status"))?;
             return Ok(ExitCode::SUCCESS);
         }
     }
     // A review answers with the task and the review; show the task.
     let answer = if answer.get("review").is_some() && !json { answer["task"].clone() } else { answer };
     if json {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        outln!("{}", serde_json::to_string_pretty(&answer)?)?;
     } else {
-        println!("{}", task_fields(&answer));
+        outln!("{}", task_fields(&answer))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -89,12 +89,12 @@ async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::R
     }
     let page = client.get("/spec-tasks", &query).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&page)?);
+        outln!("{}", serde_json::to_string_pretty(&page)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let items = page["items"].as_array().cloned().unwrap_or_default();
     if items.is_empty() {
-        println!("no spec tasks");
+        outln!("no spec tasks")?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows = items
@@ -110,11 +110,11 @@ async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::R
             ]
         })
         .collect();
-    println!("{}", table(&["id", "status", "kind", "priority", "title", "created"], rows));
+    outln!("{}", table(&["id", "status", "kind", "priority", "title", "created"], rows))?;
     let shown = items.len() as i64;
     let total = page["total"].as_i64().unwrap_or(shown);
     if total > shown {
-        println!("({shown} of {total}; use --offset and --limit for more)");
+        outln!("({shown} of {total}; use --offset and --limit for more)")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -199,21 +199,21 @@ async fn spec(
     }
     if json {
         let out = if answers.len() == 1 { answers.remove(0) } else { Value::Array(answers) };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let single = answers.len() == 1;
     for a in answers {
         if !single {
-            println!("==> {} (version {}) <==", text(&a, "file_name"), text(&a, "version"));
+            outln!("==> {} (version {}) <==", text(&a, "file_name"), text(&a, "version"))?;
         }
         let content = text(&a, "content");
-        print!("{content}");
+        out!("{content}")?;
         if !content.ends_with('\n') {
-            println!();
+            outln!()?;
         }
         if !single {
-            println!();
+            outln!()?;
         }
     }
     Ok(ExitCode::SUCCESS)

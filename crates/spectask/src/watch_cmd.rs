@@ -12,7 +12,7 @@ use serde_json::Value;
 use spectask_core::sse::SseParser;
 
 use crate::client::{ApiClient, Opened};
-use crate::output::text;
+use crate::output::{errln, outln, text};
 use crate::task_cmd::encode;
 use view::View;
 
@@ -71,8 +71,8 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
                     .with_context(|| format!("event {} is not JSON", message.id.unwrap_or_default()))?;
                 last_seq = event["seq"].as_i64().unwrap_or(last_seq);
                 match &mut view {
-                    Some(view) => view.show(&event),
-                    None => println!("{}", serde_json::to_string(&event)?),
+                    Some(view) => view.show(&event)?,
+                    None => outln!("{}", serde_json::to_string(&event)?)?,
                 }
                 if let Some(ended) = ended(client, &task_id, &event).await? {
                     break 'watch Some(ended);
@@ -91,13 +91,13 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
         None => ExitCode::from(INTERRUPTED),
         Some(Ended { status, .. }) if status == "done" => {
             if !json {
-                println!("task {handle} is done");
+                outln!("task {handle} is done")?;
             }
             ExitCode::SUCCESS
         }
         Some(Ended { status, reason }) => {
             let reason = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-            eprintln!("spectask: task {handle} ended {status}{reason}");
+            errln!("spectask: task {handle} ended {status}{reason}");
             ExitCode::FAILURE
         }
     })

@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
-use crate::output::text;
+use crate::output::{outln, text};
 
 /// Width of the session-name column of the bars.
 const NAME_WIDTH: usize = 32;
@@ -44,27 +44,30 @@ impl View {
         Self { bars, sessions: HashMap::new() }
     }
 
-    /// Shows one event of the task (the `data` of a server-sent event).
-    pub fn show(&mut self, event: &Value) {
+    /// Shows one event of the task (the `data` of a server-sent event). Fails when stdout is gone.
+    pub fn show(&mut self, event: &Value) -> std::io::Result<()> {
         let payload = &event["payload"];
         let session_id = text(event, "work_session_id");
         match event["kind"].as_str().unwrap_or_default() {
             "spec_task.created" => self.phase(event, &text(payload, "status"), ""),
             "spec_task.transitioned" => {
                 let reason = text(&payload["failure"], "reason");
-                self.phase(event, &text(payload, "to"), &reason);
+                self.phase(event, &text(payload, "to"), &reason)
             }
             "spec_review.recorded" => {
                 let reviewer = text(payload, "reviewer");
                 let by = if reviewer.is_empty() { String::new() } else { format!(" by {reviewer}") };
                 let (version, decision) = (text(payload, "version"), text(payload, "decision"));
-                self.line(event, &format!("review of spec v{version}: {decision}{by}"));
+                self.line(event, &format!("review of spec v{version}: {decision}{by}"))
             }
             "coordination.recorded" => self.line(event, &text(payload, "message")),
-            "work_session.created" => self.session_created(&session_id, &text(payload, "name")),
+            "work_session.created" => {
+                self.session_created(&session_id, &text(payload, "name"));
+                Ok(())
+            }
             "work_session.transitioned" => self.session_status(event, &session_id, &text(payload, "to")),
             "work_session.plan" => self.session_plan(event, &session_id, payload),
-            _ => {}
+            _ => Ok(()),
         }
     }
 
@@ -75,12 +78,12 @@ impl View {
         }
     }
 
-    fn phase(&self, event: &Value, status: &str, reason: &str) {
+    fn phase(&self, event: &Value, status: &str, reason: &str) -> std::io::Result<()> {
         let detail = if reason.is_empty() { String::new() } else { format!(": {reason}") };
         if let Some(bars) = &self.bars {
             bars.phase.set_message(format!("phase {status}{detail}"));
         }
-        self.line(event, &format!("phase {status}{detail}"));
+        self.line(event, &format!("phase {status}{detail}"))
     }
 
     fn session_created(&mut self, id: &str, name: &str) {
@@ -97,7 +100,7 @@ impl View {
         self.sessions.insert(id.to_owned(), Session { name: name.to_owned(), bar });
     }
 
-    fn session_status(&mut self, event: &Value, id: &str, status: &str) {
+    fn session_status(&mut self, event: &Value, id: &str, status: &str) -> std::io::Result<()> {
         let name = self.name(id);
         let Some(session) = self.sessions.get(id) else {
             return self.line(event, &format!("session {name}: {status}"));
@@ -115,9 +118,10 @@ impl View {
             "failed" | "cancelled" => bar.abandon_with_message(status.to_owned()),
             _ => bar.set_message(status.to_owned()),
         }
+        Ok(())
     }
 
-    fn session_plan(&mut self, event: &Value, id: &str, plan: &Value) {
+    fn session_plan(&mut self, event: &Value, id: &str, plan: &Value) -> std::io::Result<()> {
         let total = plan["entries"].as_array().map_or(0, Vec::len) as u64;
         let done = plan["done"].as_u64().unwrap_or(0).min(total);
         let current = text(plan, "current");
@@ -127,10 +131,11 @@ impl View {
                 bar.set_length(total);
                 bar.set_position(done);
                 bar.set_message(if current.is_empty() { "running".to_owned() } else { current });
+                Ok(())
             }
             None => {
                 let now = if current.is_empty() { String::new() } else { format!(", now: {current}") };
-                self.line(event, &format!("session {}: {done}/{total} done{now}", self.name(id)));
+                self.line(event, &format!("session {}: {done}/{total} done{now}", self.name(id)))
             }
         }
     }
@@ -143,14 +148,14 @@ impl View {
     }
 
     /// `HH:MM:SS text`, the time being the event's, in local time.
-    fn line(&self, event: &Value, message: &str) {
+    fn line(&self, event: &Value, message: &str) -> std::io::Result<()> {
         let at = chrono::DateTime::parse_from_rfc3339(&text(event, "at"))
             .map(|at| at.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
             .unwrap_or_else(|_| "--:--:--".to_owned());
         let line = format!("{at} {message}");
         match &self.bars {
-            Some(bars) => bars.multi.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bars) => bars.multi.suspend(|| outln!("{line}")),
+            None => outln!("{line}"),
         }
     }
 }

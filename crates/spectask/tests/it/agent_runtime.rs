@@ -30,6 +30,25 @@ fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
     }
 }
 
+#[test]
+fn probing_qwen_where_it_cannot_start_says_it_needs_node_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = spectask()
+        .args(["agent", "probe", "qwen", "--data-dir"])
+        .arg(dir.path())
+        .env("PATH", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "probing agent profile qwen (Qwen Code needs Node.js 22 or newer; check with `node --version`)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
 const ASKING: &str = r#"
 [[rule]]
 match = "*Your task: Clean the build*"
