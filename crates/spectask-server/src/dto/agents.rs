@@ -28,6 +28,8 @@ pub struct AgentDto {
     pub credentials_advice: Option<String>,
     /// Command found and credentials not known to be missing.
     pub available: bool,
+    /// What the agent needs besides credentials (the `qwen` preset: Node.js 22 or newer).
+    pub requires: Option<String>,
 }
 
 impl From<spectask_agent::profiles::Availability> for AgentDto {
@@ -41,6 +43,7 @@ impl From<spectask_agent::profiles::Availability> for AgentDto {
             credentials_present: a.credentials_present,
             credentials_advice: a.credentials_advice,
             available: a.available,
+            requires: a.requires,
         }
     }
 }
