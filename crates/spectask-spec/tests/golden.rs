@@ -3,7 +3,7 @@
 //! `tests/golden/expected/<dialect>.txt`. No folder may have an error (none of them is broken), and no
 //! file more than `MAX_WARNINGS` warnings.
 //!
-//! After an intended change, `SPECTASK_BLESS=1 cargo test -p spectask-spec --test golden` rewrites the
+//! After an intended change, `SPECTASK_UPDATE_GOLDEN=1 cargo test -p spectask-spec --test golden` rewrites the
 //! expected files; review the diff.
 
 use std::fmt::Write as _;
@@ -97,7 +97,7 @@ fn warnings_in(report: &LintReport, file: &str) -> usize {
 
 #[test]
 fn realistic_specs_lint_without_false_errors_and_few_warnings() {
-    let bless = std::env::var_os("SPECTASK_BLESS").is_some();
+    let update = std::env::var_os("SPECTASK_UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for dialect in DIALECTS {
         let docs = documents(&root().join(dialect));
@@ -122,7 +122,7 @@ fn realistic_specs_lint_without_false_errors_and_few_warnings() {
             }
         }
         let expected_path = root().join("expected").join(format!("{dialect}.txt"));
-        if bless {
+        if update {
             std::fs::write(&expected_path, &actual)
                 .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
             continue;
