@@ -76,7 +76,8 @@ impl From<StoreError> for ApiError {
             | StoreError::Corrupt(_)
             | StoreError::DataDir { .. }
             | StoreError::Database(_)
-            | StoreError::Migrate(_) => Self::internal(&message),
+            | StoreError::Migrate(_)
+            | StoreError::Randomness(_) => Self::internal(&message),
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the operating system gave no random bytes for a credential: {0}")]
+    Randomness(String),
 }
 
 impl StoreError {

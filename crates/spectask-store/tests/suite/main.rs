@@ -37,6 +37,7 @@ async fn postgres() -> Fixture {
 }
 
 mod admission;
+mod coordination_tools;
 mod events_stream;
 mod history_batches;
 mod jobs;
