@@ -18,6 +18,10 @@ pub enum CoordinationKind {
     PlanTaskStarted,
     PlanTaskDone,
     ReviewDecision,
+    /// A session said something to another (or to everyone), through its coordination tools.
+    Message,
+    /// Two sessions changed the same file.
+    OverlappingEdit,
 }
 named_enum!(CoordinationKind, "coordination kind", {
     SessionStarted => "session_started",
@@ -30,6 +34,8 @@ named_enum!(CoordinationKind, "coordination kind", {
     PlanTaskStarted => "plan_task_started",
     PlanTaskDone => "plan_task_done",
     ReviewDecision => "review_decision",
+    Message => "message",
+    OverlappingEdit => "overlapping_edit",
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]

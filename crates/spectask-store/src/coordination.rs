@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use crate::NewHistoryEntry;
 use crate::codec::{get, json, millis, now, opt_parse, parse, time};
 use crate::events::NewEvent;
+use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
 /// An event to record.
@@ -23,13 +24,37 @@ pub struct NewCoordination {
 impl Store {
     /// Appends to the task's coordination log (next `seq`, no gaps) and records the outbox event.
     pub async fn record_coordination(&self, new: NewCoordination) -> Result<CoordinationEvent, StoreError> {
-        let at = now();
         let mut w = self.begin_write().await?;
+        let event = w.record_coordination(new).await?;
+        w.commit().await?;
+        Ok(event)
+    }
+
+    /// The task's coordination log, in order.
+    pub async fn coordination_log(&self, id: SpecTaskId) -> Result<Vec<CoordinationEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT spec_task_id, seq, kind, from_session, to_session, message, data, at \
+             FROM coordination_events WHERE spec_task_id = $1 ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}
+
+impl WriteTx<'_> {
+    /// The entry inside a larger transaction.
+    pub(crate) async fn record_coordination(
+        &mut self,
+        new: NewCoordination,
+    ) -> Result<CoordinationEvent, StoreError> {
+        let at = now();
         let row = sqlx::query(
             "SELECT COALESCE(MAX(seq), 0) AS last FROM coordination_events WHERE spec_task_id = $1",
         )
         .bind(new.spec_task_id.to_string())
-        .fetch_one(&mut *w.tx)
+        .fetch_one(&mut *self.tx)
         .await?;
         let seq: i64 = get::<i64>(&row, "last")? + 1;
         sqlx::query(
@@ -44,7 +69,7 @@ impl Store {
         .bind(&new.message)
         .bind(new.data.to_string())
         .bind(millis(at))
-        .execute(&mut *w.tx)
+        .execute(&mut *self.tx)
         .await?;
         // The log also goes to git: `sessions/<task>/coordination-log.md`, through the recorder.
         let line = format!(
@@ -60,8 +85,8 @@ impl Store {
             file: HistoryFile::CoordinationLog,
             content: line,
         };
-        w.insert_history(&entry, at).await?;
-        w.append_event(NewEvent {
+        self.insert_history(&entry, at).await?;
+        self.append_event(NewEvent {
             kind: EventKind::CoordinationRecorded,
             spec_task_id: Some(new.spec_task_id),
             work_session_id: new.from_session,
@@ -69,7 +94,6 @@ impl Store {
             at,
         })
         .await?;
-        w.commit().await?;
         Ok(CoordinationEvent {
             spec_task_id: new.spec_task_id,
             seq,
@@ -80,18 +104,6 @@ impl Store {
             data: new.data,
             at,
         })
-    }
-
-    /// The task's coordination log, in order.
-    pub async fn coordination_log(&self, id: SpecTaskId) -> Result<Vec<CoordinationEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT spec_task_id, seq, kind, from_session, to_session, message, data, at \
-             FROM coordination_events WHERE spec_task_id = $1 ORDER BY seq",
-        )
-        .bind(id.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(from_row).collect()
     }
 }
 

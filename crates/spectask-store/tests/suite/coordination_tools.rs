@@ -1,11 +1,112 @@
-//! What the coordination tools of work sessions store: session credentials.
+//! What the coordination tools of work sessions store: session credentials, and messages between
+//! sessions that can never be lost to a recipient completing at the same moment.
 
-use spectask_store::{SESSION_CREDENTIAL_PREFIX, Store};
+use spectask_core::{
+    CoordinationKind, HistoryFile, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionId,
+};
+use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, SESSION_CREDENTIAL_PREFIX, Store};
 
 use crate::planning::new_session;
 use crate::{both_backends, new_task, repo};
 
-both_backends!(a_session_credential_names_its_session_until_a_new_one_replaces_it);
+both_backends!(
+    a_session_credential_names_its_session_until_a_new_one_replaces_it,
+    a_message_is_logged_noted_and_queued_and_holds_the_recipients_completion,
+    a_message_and_the_recipients_completion_never_cross,
+);
+
+fn message(
+    task: SpecTaskId,
+    from: WorkSessionId,
+    to: Option<WorkSessionId>,
+    text: &str,
+) -> NewSessionMessage {
+    NewSessionMessage {
+        from,
+        to,
+        kind: CoordinationKind::Message,
+        text: text.to_owned(),
+        coordination: NewCoordination {
+            spec_task_id: task,
+            kind: CoordinationKind::Message,
+            from_session: None,
+            to_session: None,
+            message: format!("a → b: {text}"),
+            data: serde_json::json!({ "text": text }),
+        },
+        sender_note: format!("sent: {text}\n"),
+    }
+}
+
+async fn running(store: &Store, session: &WorkSession) -> WorkSession {
+    store.transition_work_session(session, &WorkSessionCommand::Start).await.unwrap().value
+}
+
+async fn a_message_is_logged_noted_and_queued_and_holds_the_recipients_completion(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let a = store.create_work_session(new_session(task.id, "a")).await.unwrap();
+    let b = running(&store, &store.create_work_session(new_session(task.id, "b")).await.unwrap()).await;
+    let sent = store.send_session_message(message(task.id, a.id, Some(b.id), "ready")).await.unwrap();
+    let MessageOutcome::Sent { event, message_id: Some(_) } = sent else { panic!("{sent:?}") };
+    assert_eq!(
+        (event.kind, event.from_session, event.to_session),
+        (CoordinationKind::Message, Some(a.id), Some(b.id))
+    );
+    let pending = store.pending_session_messages(b.id).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].from_session, pending[0].kind, pending[0].text.as_str()),
+        (Some(a.id), CoordinationKind::Message, "ready")
+    );
+    let noted = store.history_of_session(a.id).await.unwrap();
+    assert!(
+        noted.iter().any(|e| e.file == HistoryFile::Conversation && e.content == "sent: ready\n"),
+        "{noted:?}"
+    );
+    // The recipient cannot complete past a waiting message; once delivered it can.
+    assert_eq!(store.complete_work_session_unless_messages(&b).await.unwrap(), None);
+    store.mark_messages_delivered(&[pending[0].id]).await.unwrap();
+    assert!(store.pending_session_messages(b.id).await.unwrap().is_empty());
+    let done = store.complete_work_session_unless_messages(&b).await.unwrap().unwrap().value;
+    // To everyone: logged, queued for nobody. To a finished session: refused, nothing written.
+    let broadcast = store.send_session_message(message(task.id, a.id, None, "fyi")).await.unwrap();
+    assert!(matches!(broadcast, MessageOutcome::Sent { message_id: None, .. }), "{broadcast:?}");
+    let log = store.coordination_log(task.id).await.unwrap().len();
+    let refused = store.send_session_message(message(task.id, a.id, Some(done.id), "late")).await.unwrap();
+    assert_eq!(refused, MessageOutcome::RecipientFinished(done.status()));
+    assert_eq!(store.coordination_log(task.id).await.unwrap().len(), log);
+    assert!(store.pending_session_messages(done.id).await.unwrap().is_empty());
+}
+
+/// Many rounds of a message racing the recipient's completion: every message is either refused or
+/// waits for a recipient that is still running — never queued for one that completed.
+async fn a_message_and_the_recipients_completion_never_cross(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let a = store.create_work_session(new_session(task.id, "a")).await.unwrap();
+    for round in 0..12 {
+        let b = running(
+            &store,
+            &store.create_work_session(new_session(task.id, &format!("b{round}"))).await.unwrap(),
+        )
+        .await;
+        let (s1, s2, b2) = (store.clone(), store.clone(), b.clone());
+        let send =
+            tokio::spawn(
+                async move { s1.send_session_message(message(task.id, a.id, Some(b2.id), "hi")).await },
+            );
+        let complete = tokio::spawn(async move { s2.complete_work_session_unless_messages(&b).await });
+        let sent = send.await.unwrap().unwrap();
+        let completed = complete.await.unwrap().unwrap();
+        let pending = store.pending_session_messages(b2.id).await.unwrap();
+        match (&sent, &completed) {
+            (MessageOutcome::Sent { .. }, None) => assert_eq!(pending.len(), 1, "round {round}"),
+            (MessageOutcome::RecipientFinished(_), Some(_)) => assert!(pending.is_empty(), "round {round}"),
+            other => panic!("round {round}: message and completion crossed: {other:?}"),
+        }
+    }
+}
 
 async fn a_session_credential_names_its_session_until_a_new_one_replaces_it(store: Store) {
     let r = repo(&store, "/repos/a").await;
