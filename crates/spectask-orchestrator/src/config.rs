@@ -5,6 +5,8 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use spectask_store::WipLimits;
 
+use crate::coordination::CoordinationLimits;
+
 /// What one implementation work session covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Granularity {
@@ -39,6 +41,21 @@ pub struct OrchestratorConfig {
     /// Work sessions of one task running at once.
     pub max_parallel_sessions: usize,
     pub granularity: Granularity,
+    /// What work sessions' agents may do through their coordination tools.
+    pub coordination: CoordinationLimits,
+    /// How agents launch the MCP server of a session's coordination tools; `None`: no tools.
+    pub session_tools: Option<SessionToolsLaunch>,
+}
+
+/// The stdio MCP server every implementation thread is given (`spectask mcp --server URL`); the
+/// session's credential goes in its environment as `credential_env`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionToolsLaunch {
+    pub name: String,
+    /// An absolute path (ACP requires it).
+    pub command: std::path::PathBuf,
+    pub args: Vec<String>,
+    pub credential_env: String,
 }
 
 impl OrchestratorConfig {
@@ -57,6 +74,8 @@ impl OrchestratorConfig {
             history_window: Duration::from_secs(10),
             max_parallel_sessions: 4,
             granularity: Granularity::PlanTask,
+            coordination: CoordinationLimits::default(),
+            session_tools: None,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use spectask_agent::{AcpSessionId, AgentError, AgentInstance, SessionOutcome};
+use spectask_agent::{AcpSessionId, AgentError, AgentInstance, McpServerSpec, SessionOutcome};
 use spectask_core::{
     HistoryFile, SpecTask, SpecTaskStatus, ThreadStatus, WorkSession, WorkSessionCommand, WorkSessionId,
     WorkSessionStatus,
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::prompt::{SessionPrompt, Sibling};
-use crate::{agents, markers, record};
+use crate::{agents, coordination, markers, overlaps, record};
 
 /// The StartThread / ResumeThread step.
 pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationToken) -> Result<(), JobError> {
@@ -103,25 +103,38 @@ async fn run_turn(
         Opened::Live => None,
     };
     let mut last = String::new();
+    let mut prompted = first.is_some();
     if let Some(text) = first {
         last = turn(ctx, &instance, session, &acp, &worktree, &text, cancel).await?;
-        if !interactive {
-            ctx.store.set_work_session_summary(session.id, last.trim()).await?;
-            ctx.store.transition_work_session(session, &WorkSessionCommand::Complete).await?;
-            return Ok(());
-        }
     }
-    if interactive {
-        // An interactive session answers what people say, then stays open until they finish it.
-        while let Some((id, text)) = ctx.store.next_session_message(session.id).await? {
+    // Messages from people and other sessions reach the thread between turns. A session completes
+    // only when none waits (checked in the same write as the completion); an interactive session
+    // stays open until people finish it.
+    loop {
+        let pending = ctx.store.pending_session_messages(session.id).await?;
+        if let Some(message) = pending.first() {
+            let text = match message.from_session {
+                None => message.text.clone(),
+                Some(_) => {
+                    let sessions = ctx.store.work_sessions_of(task.id).await?;
+                    coordination::delivery_prompt(std::slice::from_ref(message), &sessions)
+                }
+            };
             last = turn(ctx, &instance, session, &acp, &worktree, &text, cancel).await?;
-            ctx.store.mark_message_delivered(id).await?;
+            ctx.store.mark_messages_delivered(&[message.id]).await?;
+            prompted = true;
+            continue;
         }
         if !last.trim().is_empty() {
             ctx.store.set_work_session_summary(session.id, last.trim()).await?;
         }
+        if interactive
+            || !prompted
+            || ctx.store.complete_work_session_unless_messages(session).await?.is_some()
+        {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 /// One prompt turn on the thread, its events recorded; returns the agent's last message.
@@ -158,6 +171,7 @@ async fn turn(
         .map(|p| p.display().to_string())
         .collect();
     ctx.store.add_touched_paths(session.id, &touched).await?;
+    overlaps::report(&ctx.store, session, &touched).await?;
     let last_message = record.last_message;
     match result {
         None => {
@@ -186,20 +200,34 @@ async fn open_thread(
     // Events outside a turn (a load's replay) are not recorded again: drain them.
     let (events, mut rx) = instance.event_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    if let Some(recorded) = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id) {
-        let acp = AcpSessionId(recorded);
-        if instance.attach_thread(&acp, events.clone()) {
-            return Ok((acp, Opened::Live));
-        }
-        match instance.load_thread(&acp, worktree, events.clone()).await {
+    let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
+    if let Some(acp) = recorded.as_ref().filter(|acp| instance.attach_thread(acp, events.clone())) {
+        return Ok((acp.clone(), Opened::Live));
+    }
+    // A thread opened in an agent gets the session's coordination tools, with a fresh credential.
+    let tools = session_tools(ctx, session).await?;
+    if let Some(acp) = recorded {
+        match instance.load_thread_with_tools(&acp, worktree, &tools, events.clone()).await {
             Ok(()) => return Ok((acp, Opened::Resumed)),
             Err(err) => {
                 tracing::info!(session = %session.id, %err, "cannot resume the recorded thread; opening a new one")
             }
         }
     }
-    let acp = instance.new_thread(worktree, events).await.map_err(TurnError::Agent)?;
+    let acp = instance.new_thread_with_tools(worktree, &tools, events).await.map_err(TurnError::Agent)?;
     Ok((acp, Opened::New))
+}
+
+/// The MCP server of the session's coordination tools (`spectask mcp`), when this node has one.
+async fn session_tools(ctx: &Ctx, session: &WorkSession) -> Result<Vec<McpServerSpec>, TurnError> {
+    let Some(launch) = &ctx.config.session_tools else { return Ok(Vec::new()) };
+    let credential = ctx.store.issue_session_credential(session.id).await?;
+    Ok(vec![McpServerSpec {
+        name: launch.name.clone(),
+        command: launch.command.clone(),
+        args: launch.args.clone(),
+        env: vec![(launch.credential_env.clone(), credential)],
+    }])
 }
 
 async fn session_prompt(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<String, JobError> {
@@ -223,6 +251,7 @@ async fn session_prompt(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Re
         spec: spec.as_ref(),
         progress: progress.as_deref(),
         siblings: &siblings,
+        tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),
     }
     .render())
 }

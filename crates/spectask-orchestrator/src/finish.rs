@@ -43,6 +43,7 @@ pub async fn implementation_summary(
             }
         }
     }
+    out.push_str(&crate::overlaps::review_section(&store.coordination_log(task.id).await?));
     Ok(out)
 }
 

@@ -18,6 +18,7 @@
 mod agents;
 mod code_diff;
 mod config;
+mod coordination;
 mod dispatch;
 mod drive;
 mod engine;
@@ -26,7 +27,9 @@ mod handoff;
 mod history_text;
 mod markers;
 mod mirror;
+mod overlaps;
 mod plan_agent;
+mod plan_status;
 mod planning;
 mod progress_watch;
 mod prompt;
@@ -37,11 +40,16 @@ mod repos;
 mod sessions;
 mod work;
 
-pub use config::{Granularity, OrchestratorConfig};
+pub use config::{Granularity, OrchestratorConfig, SessionToolsLaunch};
+pub use coordination::{
+    CoordinationError, CoordinationLimits, Sent, caller, log as coordination_log, report_blocked,
+    resolve as resolve_session, send, spawn_child,
+};
 pub use dispatch::JobError;
 pub use engine::Orchestrator;
 pub use finish::implementation_summary;
 pub use mirror::commit_progress;
+pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status};
 pub use recorder::{FlushReport, HistoryCommit, flush_history};
 pub use recover::{RecoverReport, recover};
 pub use sessions::{SpawnRequest, spawn};

@@ -21,6 +21,8 @@ pub(crate) struct SessionPrompt<'a> {
     pub spec: Option<&'a SpecDocuments>,
     pub progress: Option<&'a str>,
     pub siblings: &'a [Sibling],
+    /// The name of the MCP server of the session's coordination tools, when the agent has it.
+    pub tools: Option<&'a str>,
 }
 
 impl SessionPrompt<'_> {
@@ -60,6 +62,18 @@ impl SessionPrompt<'_> {
                 out.push_str(&format!("- {}: {}\n", sibling.name, one_line(&sibling.summary)));
             }
             out.push('\n');
+        }
+        if let Some(server) = self.tools {
+            out.push_str(&format!(
+                "## Coordinating with the other sessions\n\n\
+                 Your MCP server \"{server}\" has tools for this: `plan_status` and `read_coordination` \
+                 show what the task's other sessions are doing; `send_message` tells one of them something \
+                 (it reaches its conversation at its next turn; without a recipient it is logged for \
+                 everyone); `handoff` passes work to another session with a note; `report_blocked` says \
+                 you are waiting for a session or for a reason; `spawn_session` starts a child session for \
+                 work that can go on in parallel. Name a session by its plan task id (such as 2.1) or its \
+                 name. Use them when they help: spectask schedules, commits and reviews your work either way.\n\n"
+            ));
         }
         out.push_str(
             "## How to work\n\n\

@@ -2,6 +2,7 @@
 //! here describes itself to the OpenAPI document (`utoipa::ToSchema`).
 
 mod agents;
+mod coordination;
 mod events;
 mod history;
 mod repos;
@@ -10,6 +11,7 @@ mod specs;
 mod tasks;
 
 pub use agents::*;
+pub use coordination::*;
 pub use events::*;
 pub use history::*;
 pub use repos::*;

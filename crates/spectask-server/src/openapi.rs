@@ -32,6 +32,8 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "spec-tasks", description = "SpecTasks: create, list, show, cancel, retry"),
         (name = "specs", description = "The spec review loop and the design-docs branch"),
         (name = "work-sessions", description = "Implementation: sessions, spawning, coordination, review"),
+        (name = "coordination", description = "What a work session's agent calls through its MCP tools; \
+                                               authenticated by the session's credential only"),
         (name = "history", description = "Session history, committed to the design-docs branch"),
         (name = "repos", description = "Registered git repositories"),
         (name = "agents", description = "Agent profiles and permission approvals"),

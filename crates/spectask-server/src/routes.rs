@@ -2,6 +2,7 @@
 //! `routes!`, so the router and the OpenAPI document come from the same `#[utoipa::path]`.
 
 mod agents;
+mod coordination;
 mod design_docs;
 mod events;
 mod health;
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(history::router())
         .merge(design_docs::router())
         .merge(work_sessions::router())
+        .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())
 }

@@ -14,4 +14,6 @@ pub struct AppState {
     /// The agents of this node (pending approvals live here).
     pub runtime: AgentRuntime,
     pub profiles: Arc<Profiles>,
+    /// What work sessions' agents may do through their coordination tools.
+    pub coordination: spectask_orchestrator::CoordinationLimits,
 }

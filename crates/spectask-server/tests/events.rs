@@ -35,6 +35,7 @@ impl Fixture {
             node: "test".into(),
             runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
             profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
+            coordination: Default::default(),
         };
         Self { state, _dir: dir }
     }

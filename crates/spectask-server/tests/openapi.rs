@@ -20,6 +20,7 @@ async fn state(dir: &tempfile::TempDir) -> AppState {
         node: "test".into(),
         runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
         profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
+        coordination: Default::default(),
     }
 }
 

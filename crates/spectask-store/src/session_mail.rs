@@ -175,3 +175,29 @@ impl Store {
         Ok(Some(applied))
     }
 }
+
+impl Store {
+    /// Records a coordination entry unless the task's log already has one of the same kind with the
+    /// same message (checked in the same write, so two sessions noticing the same fact log it once).
+    /// `None` when it was there already.
+    pub async fn record_coordination_unless_logged(
+        &self,
+        new: NewCoordination,
+    ) -> Result<Option<CoordinationEvent>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let seen = sqlx::query(
+            "SELECT seq FROM coordination_events WHERE spec_task_id = $1 AND kind = $2 AND message = $3",
+        )
+        .bind(new.spec_task_id.to_string())
+        .bind(new.kind.as_str())
+        .bind(&new.message)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if seen.is_some() {
+            return Ok(None);
+        }
+        let event = w.record_coordination(new).await?;
+        w.commit().await?;
+        Ok(Some(event))
+    }
+}

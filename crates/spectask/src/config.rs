@@ -34,6 +34,10 @@ struct OrchestratorSection {
     session_granularity: Option<String>,
     max_live_agents: Option<usize>,
     agent_stall_seconds: Option<f64>,
+    /// Give implementation threads the MCP server of their coordination tools (default true).
+    session_tools: Option<bool>,
+    max_spawned_sessions: Option<usize>,
+    max_messages_per_session: Option<usize>,
 }
 
 /// Everything read from the configuration file.
@@ -42,6 +46,8 @@ pub struct Config {
     pub profiles: Profiles,
     pub orchestrator: OrchestratorConfig,
     pub runtime: RuntimeConfig,
+    /// Whether threads get the coordination tools (the server knows their address once it listens).
+    pub session_tools: bool,
 }
 
 /// Reads `explicit`, else `<data_dir>/config.toml` when it exists, else the defaults.
@@ -106,6 +112,13 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
             ),
         };
     }
+    if let Some(v) = o.max_spawned_sessions {
+        config.coordination.max_spawned_sessions = v;
+    }
+    if let Some(v) = o.max_messages_per_session {
+        config.coordination.max_messages_per_session = v;
+    }
+    let session_tools = o.session_tools.unwrap_or(true);
     let mut runtime = RuntimeConfig::default();
     if let Some(v) = o.max_live_agents {
         runtime.max_live_instances = v.max(1);
@@ -119,7 +132,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
             .get(agent)
             .with_context(|| format!("[orchestrator] in {name} names an unknown agent profile"))?;
     }
-    Ok(Config { profiles, orchestrator: config, runtime })
+    Ok(Config { profiles, orchestrator: config, runtime, session_tools })
 }
 
 fn seconds(value: f64, key: &str) -> anyhow::Result<Duration> {

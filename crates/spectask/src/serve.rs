@@ -60,6 +60,10 @@ pub async fn serve_until_signal(
     // The node names the leases it takes: unique per server process on a shared database.
     let node = node.unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
     config.orchestrator.node = node.clone();
+    if config.session_tools {
+        config.orchestrator.session_tools = session_tools_launch(addr);
+    }
+    let coordination = config.orchestrator.coordination;
     let shutdown = CancellationToken::new();
     let runtime = AgentRuntime::new(config.runtime.clone());
     let orchestrator =
@@ -68,8 +72,13 @@ pub async fn serve_until_signal(
     // A server keeps serving when nobody reads its banner (`spectask serve | head -1`).
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
-    let state =
-        AppState { store: store.clone(), node, runtime, profiles: std::sync::Arc::new(config.profiles) };
+    let state = AppState {
+        store: store.clone(),
+        node,
+        runtime,
+        profiles: std::sync::Arc::new(config.profiles),
+        coordination,
+    };
     let served = spectask_server::serve(listener, state, async move {
         shutdown_signal().await;
         stop.cancel();
@@ -83,6 +92,28 @@ pub async fn serve_until_signal(
     served?;
     tracing::info!("spectask stopped");
     Ok(())
+}
+
+/// Agents launch this very binary as `spectask mcp` for a session's coordination tools; it calls this
+/// server on loopback when it listens on every address.
+fn session_tools_launch(addr: SocketAddr) -> Option<spectask_orchestrator::SessionToolsLaunch> {
+    let command = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => {
+            tracing::warn!(%err, "cannot name this binary: work sessions get no coordination tools");
+            return None;
+        }
+    };
+    let mut api = addr;
+    if api.ip().is_unspecified() {
+        api.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    Some(spectask_orchestrator::SessionToolsLaunch {
+        name: spectask_mcp::SERVER_NAME.to_owned(),
+        command,
+        args: vec!["mcp".to_owned(), "--server".to_owned(), format!("http://{api}")],
+        credential_env: spectask_mcp::CREDENTIAL_ENV.to_owned(),
+    })
 }
 
 /// `$XDG_DATA_HOME/spectask`, else `~/.local/share/spectask`.

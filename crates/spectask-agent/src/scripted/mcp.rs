@@ -22,8 +22,8 @@ pub struct McpStep {
     pub tool: String,
     #[serde(default)]
     pub arguments: serde_json::Map<String, serde_json::Value>,
-    /// Call again (every 200 ms) until the result's text contains this, as an agent polling
-    /// `read_coordination` would; gives up after `timeout_ms`.
+    /// Call again (every 200 ms, a named backon policy) until the result's text contains this, as
+    /// an agent polling `read_coordination` would; gives up after about `timeout_ms`.
     pub until: Option<String>,
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,

@@ -14,10 +14,22 @@ use agent_client_protocol::v1::schema::{
     WriteTextFileRequest,
 };
 use agent_client_protocol::{Client, Error as AcpError};
+use backon::{ConstantBuilder, Retryable};
 use tokio_util::sync::CancellationToken;
 
 use super::mcp::{McpStep, SessionServers, ToolAnswer};
 use super::{PlanItem, RunStep, Step, ToolCallStep};
+
+/// How often an `mcp` step with `until` calls again.
+const MCP_UNTIL_POLL_MS: u64 = 200;
+const MCP_UNTIL_POLL: ConstantBuilder =
+    ConstantBuilder::new().with_delay(Duration::from_millis(MCP_UNTIL_POLL_MS));
+
+/// Why an `until` call is tried again (`NotYet`) or given up.
+enum Poll {
+    NotYet(String),
+    Failed(String),
+}
 
 /// One running prompt turn.
 pub(super) struct Turn {
@@ -141,27 +153,25 @@ impl Turn {
         let input = serde_json::Value::Object(step.arguments.clone());
         let start = ToolCall::new(id.clone(), title).kind(ToolKind::Other).status(ToolCallStatus::InProgress);
         self.update(SessionUpdate::ToolCall(start.raw_input(input)));
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(step.timeout_ms);
-        let outcome = loop {
-            let answer = tokio::select! {
-                answer = self.servers.call(&step) => answer,
-                () = self.cancel.cancelled() => Err("cancelled".to_owned()),
-            };
-            match (answer, &step.until) {
+        // One call, or (with `until`) calls until the answer has the text, as an agent polls.
+        let wanted = step.until.clone();
+        let call = || async {
+            match (self.servers.call(&step).await, &wanted) {
                 (Ok(answer), Some(wanted)) if !answer.text.contains(wanted.as_str()) => {
-                    if tokio::time::Instant::now() >= deadline {
-                        break Err(format!(
-                            "{:?} not in the answer after {} ms: {}",
-                            wanted, step.timeout_ms, answer.text
-                        ));
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                        () = self.cancel.cancelled() => break Err("cancelled".to_owned()),
-                    }
+                    Err(Poll::NotYet(answer.text))
                 }
-                (answer, _) => break answer,
+                (Ok(answer), _) => Ok(answer),
+                (Err(error), _) => Err(Poll::Failed(error)),
             }
+        };
+        let polls = (step.timeout_ms / MCP_UNTIL_POLL_MS).max(1) as usize;
+        let polled = call.retry(MCP_UNTIL_POLL.with_max_times(polls)).when(|e| matches!(e, Poll::NotYet(_)));
+        let outcome = tokio::select! {
+            outcome = polled => outcome.map_err(|e| match e {
+                Poll::NotYet(last) => format!("{:?} not in the answer after {} ms: {last}", step.until.clone().unwrap_or_default(), step.timeout_ms),
+                Poll::Failed(error) => error,
+            }),
+            () = self.cancel.cancelled() => Err("cancelled".to_owned()),
         };
         let (status, text) = match outcome {
             Ok(ToolAnswer { text, is_error: false }) => (ToolCallStatus::Completed, text),

@@ -48,10 +48,15 @@ steps = [
 
 /// A data dir whose config plans with `llm` and implements with the scripted agent.
 pub fn setup(dir: &Path, llm: &FakeLlm, extra: &str) -> std::path::PathBuf {
+    setup_with_script(dir, llm, CODER_SCRIPT, extra)
+}
+
+/// [`setup`] with another script for the scripted coder.
+pub fn setup_with_script(dir: &Path, llm: &FakeLlm, coder_script: &str, extra: &str) -> std::path::PathBuf {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
     let script = dir.join("coder.toml");
-    std::fs::write(&script, CODER_SCRIPT).unwrap();
+    std::fs::write(&script, coder_script).unwrap();
     let config = format!(
         "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
          [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent_runtime;
+mod coordination;
 mod crash_restart;
 mod demo;
 mod failing_agent;

@@ -14,7 +14,7 @@ use crate::planning::wait_for_status;
 use crate::support::{Server, git_repo, json, spectask, stderr, stdout};
 
 /// `spectask task watch <id> [extra]` started in the background.
-fn start_watch(server: &Server, id: &str, extra: &[&str]) -> Child {
+pub(crate) fn start_watch(server: &Server, id: &str, extra: &[&str]) -> Child {
     spectask()
         .args(["task", "--server", &server.url, "watch", id])
         .args(extra)
@@ -25,7 +25,7 @@ fn start_watch(server: &Server, id: &str, extra: &[&str]) -> Child {
 }
 
 /// Waits for a watcher to exit on its own (killing it when it does not).
-fn finished(child: Child) -> Output {
+pub(crate) fn finished(child: Child) -> Output {
     let pid = child.id().to_string();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || tx.send(child.wait_with_output()));

@@ -1,0 +1,56 @@
+//! Overlapping edits: two work sessions of a task changing the same file in the shared worktree.
+//! Noticed as each session reports its changes, logged once per pair and file as a coordination
+//! event (live, in the coordination log in git), and listed in the implementation review.
+
+use serde_json::json;
+use spectask_core::{CoordinationEvent, CoordinationKind, WorkSession};
+use spectask_store::{NewCoordination, Store, StoreError};
+
+/// Logs each file `touched` by `session` that another session of its task changed too.
+pub(crate) async fn report(
+    store: &Store,
+    session: &WorkSession,
+    touched: &[String],
+) -> Result<(), StoreError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    for other in store.work_sessions_of(session.spec_task_id).await? {
+        if other.id == session.id {
+            continue;
+        }
+        let theirs = store.touched_paths(other.id).await?;
+        for path in touched.iter().filter(|p| theirs.contains(p)) {
+            // The same words whichever session notices first: the pair in id order.
+            let (a, b) = if session.id < other.id { (session, &other) } else { (&other, session) };
+            store
+                .record_coordination_unless_logged(NewCoordination {
+                    spec_task_id: session.spec_task_id,
+                    kind: CoordinationKind::OverlappingEdit,
+                    from_session: Some(session.id),
+                    to_session: Some(other.id),
+                    message: format!("{} and {} both changed {path}", a.name, b.name),
+                    data: json!({ "path": path, "sessions": [a.id, b.id], "names": [a.name, b.name] }),
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The implementation review's section on overlapping edits (empty when there were none).
+pub(crate) fn review_section(log: &[CoordinationEvent]) -> String {
+    let lines: Vec<String> = log
+        .iter()
+        .filter(|e| e.kind == CoordinationKind::OverlappingEdit)
+        .map(|e| format!("- {}\n", e.message))
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "## Overlapping edits\n\nThese files were changed by more than one work session; check that \
+         neither undid the other's work:\n\n{}\n",
+        lines.concat()
+    )
+}
