@@ -39,6 +39,8 @@ pub enum AgentError {
     Worktree { path: std::path::PathBuf, source: std::io::Error },
     #[error("agent runtime is shut down")]
     RuntimeClosed,
+    #[error("invalid prompt: {0}")]
+    InvalidPrompt(String),
 }
 
 fn fault_message(fault: &Fault) -> String {

@@ -136,6 +136,8 @@ pub enum DecidedBy {
     User,
     /// The session was cancelled while the request was pending.
     SessionCancelled,
+    /// A person, in the editor holding the thread (see [`crate::relay`]).
+    Editor,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -28,6 +28,7 @@ use crate::events::{self, AgentEvent, FsOperation};
 use crate::fault::{FaultKind, FaultLatch};
 use crate::permission::{PermissionBroker, answer_by_policy, auto_allows};
 use crate::profiles::PermissionPolicy;
+use crate::relay::{self, Relays};
 use crate::thread::{Registry, SessionEntry};
 use crate::transport::{LineSink, LineStream};
 
@@ -39,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) terminals: Terminals,
     pub(crate) latch: FaultLatch,
     pub(crate) sessions: Registry,
+    /// Threads an editor holds (see [`crate::relay`]).
+    pub(crate) relays: Relays,
     permission_times: Mutex<VecDeque<Instant>>,
     /// Credits for `session/update` lines in flight (taken by the stdout reader).
     pub(crate) update_credits: Arc<Semaphore>,
@@ -69,6 +72,7 @@ impl Shared {
             terminals,
             latch,
             sessions: Registry::default(),
+            relays: Relays::default(),
             permission_times: Mutex::new(VecDeque::new()),
             update_credits,
         }
@@ -115,6 +119,7 @@ async fn on_update(shared: &Shared, notification: SessionNotification) {
         return;
     };
     entry.touch();
+    relay::update(shared, &notification).await;
     if let Some(event) = events::from_update(&notification.update) {
         entry.emit(event).await;
     }
@@ -133,6 +138,9 @@ async fn on_permission(
     let entry = match shared.session(&request.session_id) {
         Ok(entry) => entry,
         Err(error) => return responder.respond_with_error(error),
+    };
+    let Some((request, responder)) = relay::permission(shared, &entry, request, responder).await? else {
+        return Ok(());
     };
     match shared.policy {
         PermissionPolicy::Ask => shared.broker.hold(request, responder, entry.events.clone()).await,
@@ -279,36 +287,52 @@ pub(crate) async fn serve(
         )
         .on_receive_request(
             async move |request: ReadTextFileRequest, responder, _cx| {
+                let Some(responder) = relay::read(&s3, &request, responder).await? else { return Ok(()) };
                 responder.respond_with_result(on_read(&s3, request).await)
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: WriteTextFileRequest, responder, _cx| {
+                let Some(responder) = relay::write(&s4, &request, responder).await? else { return Ok(()) };
                 responder.respond_with_result(on_write(&s4, request).await)
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: CreateTerminalRequest, responder, _cx| {
+                let relayed = relay::create_terminal(&s5, &request, responder).await?;
+                let Some(responder) = relayed else { return Ok(()) };
                 responder.respond_with_result(on_create_terminal(&s5, request).await)
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: WaitForTerminalExitRequest, responder, _cx| {
+                let (session, terminal) = (&request.session_id, &request.terminal_id);
+                let method = "terminal/wait_for_exit";
+                let relayed = relay::terminal(&s6, session, terminal, method, &request, responder).await?;
+                let Some(responder) = relayed else { return Ok(()) };
                 on_wait_for_exit(&s6, &request, responder)
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: TerminalOutputRequest, responder, _cx| {
+                let (session, terminal) = (&request.session_id, &request.terminal_id);
+                let relayed =
+                    relay::terminal(&s7, session, terminal, "terminal/output", &request, responder).await?;
+                let Some(responder) = relayed else { return Ok(()) };
                 responder.respond_with_result(on_output(&s7, &request))
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: KillTerminalRequest, responder, _cx| {
+                let (session, terminal) = (&request.session_id, &request.terminal_id);
+                let relayed =
+                    relay::terminal(&s8, session, terminal, "terminal/kill", &request, responder).await?;
+                let Some(responder) = relayed else { return Ok(()) };
                 let result = s8.session(&request.session_id).and_then(|_| {
                     s8.terminals.kill(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))
                 });
@@ -318,6 +342,10 @@ pub(crate) async fn serve(
         )
         .on_receive_request(
             async move |request: ReleaseTerminalRequest, responder, _cx| {
+                let (session, terminal) = (&request.session_id, &request.terminal_id);
+                let method = "terminal/release";
+                let relayed = relay::terminal(&s9, session, terminal, method, &request, responder).await?;
+                let Some(responder) = relayed else { return Ok(()) };
                 let result = s9.session(&request.session_id).and_then(|_| {
                     s9.terminals
                         .release(&request.session_id.0, &request.terminal_id.0)

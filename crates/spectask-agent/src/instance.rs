@@ -26,6 +26,8 @@ use crate::info::AgentInfo;
 use crate::mcp_servers::{self, McpServerSpec};
 use crate::permission::PermissionBroker;
 use crate::profiles::{AgentProfile, ProfileKind};
+use crate::prompt::PromptContent;
+use crate::relay::EditorRelay;
 use crate::rpc::call;
 use crate::thread::{AcpSessionId, SessionEntry, run_turn};
 use crate::transport::{SpawnSpec, spawn};
@@ -318,13 +320,22 @@ impl AgentInstance {
     /// stop reason (`end_turn`, `cancelled` …). A turn with no message from the agent for
     /// `stall_timeout` (while nothing waits on spectask's side) is a stall fault.
     pub async fn prompt(&self, session: &AcpSessionId, text: &str) -> Result<String, AgentError> {
+        self.prompt_content(session, &PromptContent::text(text)).await
+    }
+
+    /// [`Self::prompt`] with content blocks (an editor's prompt: text, linked and embedded files …).
+    pub async fn prompt_content(
+        &self,
+        session: &AcpSessionId,
+        prompt: &PromptContent,
+    ) -> Result<String, AgentError> {
         let entry = self
             .shared
             .sessions
             .get(&session.0)
             .ok_or_else(|| AgentError::UnknownThread(session.0.clone()))?;
         self.active_prompts.fetch_add(1, Ordering::SeqCst);
-        let result = run_turn(&self.cx, &self.shared, session, &entry, text).await;
+        let result = run_turn(&self.cx, &self.shared, session, &entry, prompt).await;
         self.active_prompts.fetch_sub(1, Ordering::SeqCst);
         self.touch();
         if matches!(result, Err(AgentError::Fault(_))) {
@@ -353,11 +364,23 @@ impl AgentInstance {
         self.shared.broker.cancel_session(&session.0).await;
         self.shared.terminals.release_all(Some(&session.0));
         self.shared.sessions.remove(&session.0);
+        self.shared.relays.remove(&session.0);
         if self.info.supports_close() {
             let request = CloseSessionRequest::new(SessionId::new(session.0.clone()));
             self.request("session/close", self.cx.send_request(request).block_task()).await?;
         }
         Ok(())
+    }
+
+    /// Hands the thread to an editor (see [`crate::relay`]) until [`Self::unrelay_thread`]: set it before
+    /// [`Self::load_thread`] and the load's replay goes to the editor too.
+    pub fn relay_thread(&self, session: &AcpSessionId, relay: EditorRelay) {
+        self.shared.relays.insert(&session.0, relay);
+    }
+
+    /// The editor no longer holds the thread: spectask answers its requests again.
+    pub fn unrelay_thread(&self, session: &AcpSessionId) {
+        self.shared.relays.remove(&session.0);
     }
 
     /// The fault that ended this instance, if any.

@@ -5,6 +5,7 @@
 //! - [`pool`]: the [`AgentRuntime`] that starts instances on demand under a global cap and stops idle ones.
 //! - [`confinement`]: the `fs/*` and `terminal/*` methods spectask serves, confined to the worktree.
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
+//! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
 //! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
@@ -40,6 +41,8 @@ pub mod permission;
 pub mod pool;
 pub mod probe;
 pub mod profiles;
+pub mod prompt;
+pub mod relay;
 mod rpc;
 pub mod scripted;
 pub mod thread;
@@ -56,4 +59,6 @@ pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;
 pub use probe::{ProbeOptions, ProbeReport, SessionProbe, probe};
 pub use profiles::{AgentProfile, PermissionPolicy, Profiles};
+pub use prompt::PromptContent;
+pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};
 pub use thread::AcpSessionId;

@@ -146,7 +146,7 @@ impl PermissionBroker {
     }
 }
 
-fn choices(options: &[PermissionOption]) -> Vec<PermissionChoice> {
+pub(crate) fn choices(options: &[PermissionOption]) -> Vec<PermissionChoice> {
     options
         .iter()
         .map(|o| PermissionChoice {
@@ -157,7 +157,7 @@ fn choices(options: &[PermissionOption]) -> Vec<PermissionChoice> {
         .collect()
 }
 
-fn decision_for(option: &PermissionOption) -> Decision {
+pub(crate) fn decision_for(option: &PermissionOption) -> Decision {
     let option_id = option.option_id.0.to_string();
     match option.kind {
         PermissionOptionKind::AllowOnce | PermissionOptionKind::AllowAlways => {

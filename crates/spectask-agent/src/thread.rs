@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use agent_client_protocol::Agent;
 use agent_client_protocol::v1::ConnectionTo;
-use agent_client_protocol::v1::schema::{ContentBlock, PromptRequest, SessionId, TextContent};
+use agent_client_protocol::v1::schema::{PromptRequest, SessionId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -17,6 +17,7 @@ use crate::error::AgentError;
 use crate::events::{AgentEvent, wire_name};
 use crate::fault::FaultKind;
 use crate::handlers::Shared;
+use crate::prompt::PromptContent;
 use crate::rpc::{classify, fault_error};
 
 /// The agent's id of an ACP session (a thread); recorded on the Thread so it can be loaded later.
@@ -116,14 +117,14 @@ pub(crate) async fn run_turn(
     shared: &Shared,
     session: &AcpSessionId,
     entry: &SessionEntry,
-    text: &str,
+    prompt: &PromptContent,
 ) -> Result<String, AgentError> {
     let latch = &shared.latch;
     let stall = shared.config.stall_timeout;
     let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
     entry.touch();
-    let prompt = vec![ContentBlock::Text(TextContent::new(text.to_owned()))];
-    let request = cx.send_request(PromptRequest::new(SessionId::new(session.0.clone()), prompt)).block_task();
+    let request = PromptRequest::new(SessionId::new(session.0.clone()), prompt.0.clone());
+    let request = cx.send_request(request).block_task();
     tokio::pin!(request);
     loop {
         tokio::select! {

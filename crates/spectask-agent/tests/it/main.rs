@@ -7,6 +7,7 @@ mod confinement;
 mod faults;
 mod permissions;
 mod pool;
+mod relay;
 mod resume;
 mod sessions;
 mod support;
