@@ -121,6 +121,11 @@ impl Repo {
         &self.root
     }
 
+    /// The repository's (common) git directory, canonical: usually `<root>/.git`.
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
     /// The default branch recorded at the first registration.
     pub fn default_branch(&self) -> &str {
         &self.default_branch

@@ -193,8 +193,19 @@ impl Repo {
         Ok(())
     }
 
+    /// Opens the task's worktree through the main repository's record of it (its admin directory
+    /// under `.git/worktrees/`), never through the `.git` file inside the worktree: that file is
+    /// writable to the task's agent, which could point it at another repository.
     fn open_task_worktree(&self, task: &TaskName) -> Result<Repository, GitError> {
         let path = worktree_path(self.root(), task.as_str());
-        Repository::open(&path).op(|| format!("open the worktree of task {task} at {}", path.display()))
+        let what = || format!("open the worktree of task {task} at {}", path.display());
+        let admin = self.git_dir().join("worktrees").join(task.as_str());
+        let worktree = Repository::open(&admin).op(what)?;
+        // The admin directory names its worktree; anything else is not the task's worktree.
+        let same = worktree.workdir().is_some_and(|w| w.canonicalize().ok() == path.canonicalize().ok());
+        if !same {
+            return Err(GitError::NotSpectaskWorktree { path });
+        }
+        Ok(worktree)
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn ensure_worktree(
     prune_stale(repo)?;
     if let Ok(existing) = repo.find_worktree(name) {
         if same_path(existing.path(), &path) {
-            check_head(&path, branch)?;
+            check_head(repo, name, branch)?;
             return Ok(false);
         }
         return Err(GitError::WorktreeNameTaken {
@@ -192,8 +192,11 @@ pub(crate) fn checked_out_at(repo: &Repository, branch: &str) -> Result<Option<P
     Ok(None)
 }
 
-fn check_head(path: &Path, branch: &str) -> Result<(), GitError> {
-    let wt_repo = Repository::open(path).op(|| format!("open worktree {}", path.display()))?;
+/// Checks the branch checked out in worktree `name`, read through its admin directory (the `.git`
+/// file inside the worktree is writable to agents and is not trusted).
+fn check_head(repo: &Repository, name: &str, branch: &str) -> Result<(), GitError> {
+    let admin = admin_dir(repo, name);
+    let wt_repo = Repository::open(&admin).op(|| format!("open worktree {name} at {}", admin.display()))?;
     crate::commit::head_branch_tip(&wt_repo, branch).map(|_| ())
 }
 

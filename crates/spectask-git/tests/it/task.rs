@@ -234,3 +234,25 @@ fn a_session_commit_limited_to_its_paths_leaves_a_siblings_changes_uncommitted()
     assert!(repo.commit_work_session(&task, &bad).is_err(), "paths outside the worktree are refused");
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn a_rewritten_gitfile_in_the_worktree_cannot_redirect_spectasks_commit() {
+    // The worktree is writable to its agent, `.git` (the gitfile) included: an agent that points it
+    // at another repository must not make spectask commit there.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let other = crate::support::init_repo(&dir.path().join("other"), "main");
+    let other_tip = git(&other, &["rev-parse", "HEAD"]);
+    let (task, worktree) = task_with_worktree(&repo, "9c1d-redirect");
+    std::fs::write(worktree.join("feature.txt"), "feature\n").unwrap();
+    std::fs::write(worktree.join(".git"), format!("gitdir: {}\n", other.join(".git").display())).unwrap();
+
+    repo.ensure_task_worktree(&task).expect("the worktree is still the task's, as git records it");
+    let committed = repo.commit_work_session(&task, &session_commit("9c1d: feature")).unwrap();
+    assert!(committed.is_some());
+    assert_eq!(git(&other, &["rev-parse", "HEAD"]), other_tip, "the other repository is untouched");
+    assert_eq!(git(&other, &["branch", "--list"]), "* main");
+    let files = git(repo.root(), &["ls-tree", "-r", "--name-only", "spectask/9c1d-redirect"]);
+    assert!(files.lines().any(|f| f == "feature.txt"), "{files}");
+    assert!(repo.task_uncommitted(&task).unwrap().iter().all(|f| f != "feature.txt"));
+}
