@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spectask_agent::profiles::{CredentialHint, ProfileKind};
+use spectask_agent::sandbox::{Launcher, SandboxConfig};
 use spectask_agent::{
-    AgentInstance, AgentProfile, InstanceOptions, PermissionBroker, PermissionPolicy, RuntimeConfig,
+    AgentInstance, AgentProfile, InstanceOptions, PermissionBroker, RuntimeConfig, Workspace,
 };
 
 const INSTANCES: usize = 5;
@@ -27,25 +26,19 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The scripted agent, sandboxed as agents run in production.
 fn profile(script: &Path) -> AgentProfile {
-    AgentProfile {
-        name: "scripted".to_owned(),
-        kind: ProfileKind::Acp {
-            command: env!("CARGO_BIN_EXE_spectask-scripted-agent").to_owned(),
-            args: vec!["--script".to_owned(), script.to_str().unwrap().to_owned()],
-            env: BTreeMap::new(),
-            permission_policy: PermissionPolicy::Auto,
-        },
-        credentials: CredentialHint::default(),
-        requires: None,
-    }
+    let args = vec!["--script".to_owned(), script.to_str().unwrap().to_owned()];
+    AgentProfile::acp("scripted", env!("CARGO_BIN_EXE_spectask-scripted-agent"), args)
 }
 
 async fn start(profile: &AgentProfile, cwd: &Path) -> AgentInstance {
+    let launcher = Launcher { program: env!("CARGO_BIN_EXE_spectask-sandbox").into(), args: Vec::new() };
+    let sandbox = SandboxConfig { launcher: Some(launcher), ..SandboxConfig::default() };
     let options = InstanceOptions {
-        config: Arc::new(RuntimeConfig::default()),
+        config: Arc::new(RuntimeConfig { sandbox, ..RuntimeConfig::default() }),
         broker: PermissionBroker::new(),
-        cwd: cwd.to_path_buf(),
+        workspace: Workspace::worktree(cwd),
     };
     AgentInstance::start(profile, options).await.unwrap()
 }

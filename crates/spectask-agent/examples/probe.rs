@@ -1,8 +1,11 @@
 //! `cargo run -p spectask-agent --example probe -- PROFILE [CONFIG.toml]`: the probe report as JSON.
+//! Sandboxed profiles run through the `spectask-sandbox` launcher built next to the examples
+//! (`cargo build -p spectask-agent --bin spectask-sandbox`).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
+use spectask_agent::sandbox::{Launcher, SandboxConfig};
 use spectask_agent::{ProbeOptions, Profiles, RuntimeConfig, probe};
 
 #[tokio::main]
@@ -24,7 +27,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = RuntimeConfig { request_timeout: Duration::from_secs(30), ..RuntimeConfig::default() };
+    // target/<profile>/examples/probe → target/<profile>/spectask-sandbox
+    let launcher = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("spectask-sandbox")))
+        .map(|program| Launcher { program, args: Vec::new() });
+    let sandbox = SandboxConfig { launcher, ..SandboxConfig::default() };
+    let config =
+        RuntimeConfig { request_timeout: Duration::from_secs(30), sandbox, ..RuntimeConfig::default() };
     match probe(&profile, ProbeOptions { config }).await {
         Ok(report) => {
             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());

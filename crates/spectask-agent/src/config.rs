@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::sandbox::SandboxConfig;
+
 /// Limits of the terminals spectask runs for agents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TerminalLimits {
@@ -45,6 +47,8 @@ pub struct RuntimeConfig {
     /// Environment variables passed through from spectask's own environment to agents and terminals.
     /// Nothing else is inherited: profiles add their own `env`.
     pub passthrough_env: Vec<String>,
+    /// The OS sandbox: the launcher, the kernel's Landlock support and the user's opt-out.
+    pub sandbox: SandboxConfig,
 }
 
 impl Default for RuntimeConfig {
@@ -65,6 +69,7 @@ impl Default for RuntimeConfig {
             ]
             .map(str::to_owned)
             .to_vec(),
+            sandbox: SandboxConfig::default(),
         }
     }
 }

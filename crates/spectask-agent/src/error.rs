@@ -19,6 +19,8 @@ pub enum SessionOutcome {
 pub enum AgentError {
     #[error("profile {0:?} is not an acp agent")]
     NotAcp(String),
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
     #[error("cannot start agent {command:?}: {source}")]
     Spawn { command: String, source: std::io::Error },
     #[error("agent {profile:?} needs credentials: {advice}")]

@@ -68,6 +68,23 @@ pub enum AgentEvent {
     TurnEnded {
         stop_reason: String,
     },
+    /// An edit tool call names paths outside the worktree (found by [`crate::sandbox::audit`]).
+    EditOutsideWorktree(SandboxFinding),
+    /// A tool call failed with a permission error: the sandbox refused an access.
+    AccessRefused(SandboxFinding),
+}
+
+/// What the sandbox audit found in one tool call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SandboxFinding {
+    pub tool_call_id: String,
+    pub title: Option<String>,
+    pub paths: Vec<PathBuf>,
+    /// For an edit outside the worktree, what the sandbox does about it; for a refused access, the
+    /// error the agent reported.
+    pub detail: String,
+    /// The sandbox stopped it.
+    pub refused: bool,
 }
 
 /// A tool call or a patch to one (`tool_call_update` leaves unknown fields `None`/empty).

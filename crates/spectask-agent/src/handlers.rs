@@ -29,6 +29,7 @@ use crate::fault::{FaultKind, FaultLatch};
 use crate::permission::{PermissionBroker, answer_by_policy, auto_allows};
 use crate::profiles::PermissionPolicy;
 use crate::relay::{self, Relays};
+use crate::sandbox::Confinement;
 use crate::thread::{Registry, SessionEntry};
 use crate::transport::{LineSink, LineStream};
 
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     permission_times: Mutex<VecDeque<Instant>>,
     /// Credits for `session/update` lines in flight (taken by the stdout reader).
     pub(crate) update_credits: Arc<Semaphore>,
+    /// The sandbox of the agent and its terminals.
+    pub(crate) confinement: Arc<Confinement>,
 }
 
 /// Returns one update credit when dropped, whatever path the update handler took.
@@ -63,8 +66,9 @@ impl Shared {
         broker: PermissionBroker,
         latch: FaultLatch,
         update_credits: Arc<Semaphore>,
+        confinement: Arc<Confinement>,
     ) -> Self {
-        let terminals = Terminals::new(config.terminal.clone(), config.base_env());
+        let terminals = Terminals::new(config.terminal.clone(), config.base_env(), confinement.clone());
         Shared {
             config,
             policy,
@@ -75,6 +79,7 @@ impl Shared {
             relays: Relays::default(),
             permission_times: Mutex::new(VecDeque::new()),
             update_credits,
+            confinement,
         }
     }
 
@@ -120,8 +125,18 @@ async fn on_update(shared: &Shared, notification: SessionNotification) {
     };
     entry.touch();
     relay::update(shared, &notification).await;
-    if let Some(event) = events::from_update(&notification.update) {
-        entry.emit(event).await;
+    let Some(event) = events::from_update(&notification.update) else { return };
+    let findings = match &event {
+        AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => entry
+            .audit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .observe(call, &entry.root, &shared.confinement),
+        _ => Vec::new(),
+    };
+    entry.emit(event).await;
+    for finding in findings {
+        entry.emit(finding).await;
     }
 }
 

@@ -29,6 +29,7 @@ use crate::profiles::{AgentProfile, ProfileKind};
 use crate::prompt::PromptContent;
 use crate::relay::EditorRelay;
 use crate::rpc::call;
+use crate::sandbox::{Confinement, SandboxReport, Workspace};
 use crate::thread::{AcpSessionId, SessionEntry, run_turn};
 use crate::transport::{SpawnSpec, spawn};
 
@@ -37,8 +38,9 @@ use crate::transport::{SpawnSpec, spawn};
 pub struct InstanceOptions {
     pub config: Arc<RuntimeConfig>,
     pub broker: PermissionBroker,
-    /// The agent process's working directory (the task's worktree).
-    pub cwd: PathBuf,
+    /// Where the agent works: its working directory (the task's worktree), what else it may read,
+    /// and for a planning agent the only folder it may write.
+    pub workspace: Workspace,
 }
 
 /// One live agent process.
@@ -74,12 +76,27 @@ impl AgentInstance {
         let config = options.config;
         let mut env = config.base_env();
         env.extend(profile_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let settings = profile.sandbox().unwrap_or_default();
+        let confinement = Arc::new(Confinement::prepare(
+            &profile.name,
+            &settings,
+            &options.workspace,
+            &env,
+            (command, args),
+            &config.sandbox,
+        )?);
+        if !confinement.is_enforced() {
+            let warnings = confinement.report().warnings.join("; ");
+            tracing::warn!(profile = %profile.name, "agent runs without a sandbox: {warnings}");
+        }
+        env.extend(confinement.env());
+        let (program, program_args) = confinement.wrap(command, args)?;
         let update_credits = Arc::new(Semaphore::new(config.event_buffer.max(1)));
         let spec = SpawnSpec {
-            command,
-            args,
+            program: &program,
+            args: &program_args,
             env: &env,
-            cwd: &options.cwd,
+            cwd: &options.workspace.worktree,
             max_line_bytes: config.max_line_bytes,
             stderr_tail_bytes: config.stderr_tail_bytes,
             update_credits: update_credits.clone(),
@@ -94,6 +111,7 @@ impl AgentInstance {
             options.broker,
             latch.clone(),
             update_credits,
+            confinement,
         ));
         let shutdown = CancellationToken::new();
         let (cx_tx, cx_rx) = oneshot::channel();
@@ -196,6 +214,11 @@ impl AgentInstance {
     /// What the agent reported in `initialize`.
     pub fn info(&self) -> &AgentInfo {
         &self.info
+    }
+
+    /// The OS sandbox the agent (and its terminals) run in.
+    pub fn sandbox(&self) -> SandboxReport {
+        self.shared.confinement.report()
     }
 
     /// A channel with the configured bound, for [`Self::new_thread`] and [`Self::load_thread`].
@@ -307,9 +330,7 @@ impl AgentInstance {
     pub fn attach_thread(&self, session: &AcpSessionId, events: mpsc::Sender<AgentEvent>) -> bool {
         match self.shared.sessions.get(&session.0) {
             Some(entry) => {
-                self.shared
-                    .sessions
-                    .insert(&session.0, Arc::new(SessionEntry::new(entry.root.clone(), events)));
+                self.shared.sessions.insert(&session.0, Arc::new(entry.with_events(events)));
                 true
             }
             None => false,

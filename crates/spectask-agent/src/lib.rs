@@ -6,14 +6,15 @@
 //! - [`confinement`]: the `fs/*` and `terminal/*` methods spectask serves, confined to the worktree.
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
 //! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
+//! - [`sandbox`]: the Landlock sandbox every agent process and terminal runs in, and its audit.
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
 //! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
 //!
 //! # Wiring
 //!
-//! - One [`AgentRuntime`] per server; `runtime.instance(task, &profile, &worktree)` starts or reuses
-//!   the task's agent (waiting for a slot under `max_live_instances`).
+//! - One [`AgentRuntime`] per server; `runtime.instance(task, &profile, &workspace)` starts or reuses
+//!   the task's agent (waiting for a slot under `max_live_instances`) in its sandbox.
 //! - Per work session: `let (tx, rx) = instance.event_channel();` then `new_thread(&worktree, tx)`
 //!   (record the returned [`AcpSessionId`] on the Thread) or `load_thread(&id, &worktree, tx)`; the
 //!   `…_with_tools` variants also pass [`McpServerSpec`]s the agent launches for the thread. Drain
@@ -44,6 +45,7 @@ pub mod profiles;
 pub mod prompt;
 pub mod relay;
 mod rpc;
+pub mod sandbox;
 pub mod scripted;
 pub mod thread;
 mod transport;
@@ -61,4 +63,5 @@ pub use probe::{ProbeOptions, ProbeReport, SessionProbe, probe};
 pub use profiles::{AgentProfile, PermissionPolicy, Profiles};
 pub use prompt::PromptContent;
 pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};
+pub use sandbox::{SandboxConfig, SandboxMode, Workspace};
 pub use thread::AcpSessionId;

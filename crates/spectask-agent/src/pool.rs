@@ -2,7 +2,6 @@
 //! agent processes (starts beyond it wait in FIFO order), stopped when idle or on request.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use crate::error::AgentError;
 use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
 use crate::profiles::AgentProfile;
+use crate::sandbox::Workspace;
 
 struct Inner {
     config: Arc<RuntimeConfig>,
@@ -61,13 +61,13 @@ impl AgentRuntime {
         &self.inner.config
     }
 
-    /// The live instance of `task`, or a new one of `profile` in `worktree`, waiting for a free slot.
-    /// A faulted or stopped instance is replaced.
+    /// The live instance of `task`, or a new one of `profile` in `workspace`, waiting for a free
+    /// slot. A faulted or stopped instance is replaced.
     pub async fn instance(
         &self,
         task: SpecTaskId,
         profile: &AgentProfile,
-        worktree: &Path,
+        workspace: &Workspace,
     ) -> Result<Arc<AgentInstance>, AgentError> {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
@@ -76,7 +76,7 @@ impl AgentRuntime {
         let task_lock = self.inner.starting.lock().await.entry(task).or_default().clone();
         let result = {
             let _starting = task_lock.lock().await;
-            self.start(task, profile, worktree).await
+            self.start(task, profile, workspace).await
         };
         self.inner.starting.lock().await.remove(&task);
         result
@@ -86,7 +86,7 @@ impl AgentRuntime {
         &self,
         task: SpecTaskId,
         profile: &AgentProfile,
-        worktree: &Path,
+        workspace: &Workspace,
     ) -> Result<Arc<AgentInstance>, AgentError> {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
@@ -95,7 +95,7 @@ impl AgentRuntime {
         let options = InstanceOptions {
             config: self.inner.config.clone(),
             broker: self.inner.broker.clone(),
-            cwd: worktree.to_path_buf(),
+            workspace: workspace.clone(),
         };
         let instance = Arc::new(AgentInstance::start(profile, options).await?);
         instance.hold_permit(permit);

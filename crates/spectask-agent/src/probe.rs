@@ -1,5 +1,5 @@
-//! `spectask agent probe PROFILE`: start an agent, report what `initialize` said, try `session/new` in
-//! an empty temporary directory, shut the agent down.
+//! `spectask agent probe PROFILE`: start an agent (in its sandbox), report what `initialize` said and
+//! the sandbox it runs in, try `session/new` in an empty temporary directory, shut the agent down.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use crate::info::AgentInfo;
 use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
 use crate::profiles::AgentProfile;
+use crate::sandbox::SandboxReport;
 
 /// How probing is done.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +45,8 @@ pub struct ProbeReport {
     #[serde(flatten)]
     pub agent: AgentInfo,
     pub session: SessionProbe,
+    /// The OS sandbox the agent ran in (with warnings when it is off or partial).
+    pub sandbox: SandboxReport,
 }
 
 /// Starts the agent; `Err` when it cannot be started or initialized (exit non-zero then).
@@ -63,7 +66,7 @@ async fn probe_in(
     let instance_options = InstanceOptions {
         config: Arc::new(options.config),
         broker: PermissionBroker::new(),
-        cwd: dir.clone(),
+        workspace: crate::sandbox::Workspace::worktree(dir.clone()),
     };
     let instance = AgentInstance::start(profile, instance_options).await?;
     let (events, _receiver) = instance.event_channel();
@@ -77,6 +80,7 @@ async fn probe_in(
         pid: instance.pid(),
         agent: instance.info().clone(),
         session,
+        sandbox: instance.sandbox(),
     };
     instance.shutdown().await;
     Ok(report)

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::sandbox::{Network, SandboxMode, SandboxSettings};
+
+mod presets;
+
 /// How spectask answers `session/request_permission` for threads of this profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +46,22 @@ pub enum ProfileKind {
         env: BTreeMap<String, String>,
         #[serde(default)]
         permission_policy: PermissionPolicy,
+        /// The OS sandbox: `workspace-write` (default), `read-only` or `off`.
+        #[serde(default)]
+        sandbox: SandboxMode,
+        /// Readable paths besides the system and the repository (`~/` is the agent's home).
+        /// Unset: the preset's of the same name.
+        sandbox_read: Option<Vec<String>>,
+        /// Writable paths besides the workspace (the agent's own state and cache directories).
+        /// Unset: the preset's of the same name.
+        sandbox_write: Option<Vec<String>>,
+        /// `restricted` (TCP connect to `connect_ports` only) or `any`. Unset: the preset's.
+        network: Option<Network>,
+        /// Unset: the preset's.
+        connect_ports: Option<Vec<u16>>,
+        /// The agent's session mode in which it asks spectask before every edit and command; set
+        /// after `session/new` when the agent reports modes. Unset: the preset's.
+        approval_mode: Option<String>,
     },
     /// A plain LLM over HTTP (used by planners, not spawned as a process).
     Llm {
@@ -97,7 +117,46 @@ impl AgentProfile {
         }
     }
 
-    /// An ACP profile running `command args…` with no extra environment.
+    /// The sandbox of an ACP profile (`None` for an `llm` profile, which runs no process).
+    pub fn sandbox(&self) -> Option<SandboxSettings> {
+        match &self.kind {
+            ProfileKind::Acp { sandbox, sandbox_read, sandbox_write, network, connect_ports, .. } => {
+                Some(SandboxSettings {
+                    mode: *sandbox,
+                    read: sandbox_read.clone().unwrap_or_default(),
+                    write: sandbox_write.clone().unwrap_or_default(),
+                    network: network.unwrap_or_default(),
+                    connect_ports: connect_ports.clone().unwrap_or_default(),
+                })
+            }
+            ProfileKind::Llm { .. } => None,
+        }
+    }
+
+    /// What people should know before using this profile.
+    pub fn warnings(&self) -> Vec<String> {
+        match self.sandbox() {
+            Some(settings) if settings.mode == SandboxMode::Off => vec![
+                "sandbox is off: the agent runs with your full rights and can write anywhere you can"
+                    .to_owned(),
+            ],
+            Some(settings) if settings.network == Network::Any => {
+                vec!["network = \"any\": the agent may connect anywhere".to_owned()]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The session mode spectask selects so that the agent asks before every edit and command.
+    pub fn approval_mode(&self) -> Option<&str> {
+        match &self.kind {
+            ProfileKind::Acp { approval_mode, .. } => approval_mode.as_deref(),
+            ProfileKind::Llm { .. } => None,
+        }
+    }
+
+    /// An ACP profile running `command args…` with no extra environment, sandboxed
+    /// (`workspace-write`, nothing declared, no network).
     pub fn acp(name: &str, command: impl Into<String>, args: Vec<String>) -> Self {
         AgentProfile {
             name: name.to_owned(),
@@ -106,10 +165,55 @@ impl AgentProfile {
                 args,
                 env: BTreeMap::new(),
                 permission_policy: PermissionPolicy::Auto,
+                sandbox: SandboxMode::WorkspaceWrite,
+                sandbox_read: None,
+                sandbox_write: None,
+                network: None,
+                connect_ports: None,
+                approval_mode: None,
             },
             credentials: CredentialHint::default(),
             requires: None,
         }
+    }
+
+    /// This profile with the sandbox mode `mode` (for profiles built in code).
+    pub fn with_sandbox(mut self, mode: SandboxMode) -> Self {
+        if let ProfileKind::Acp { sandbox, .. } = &mut self.kind {
+            *sandbox = mode;
+        }
+        self
+    }
+
+    /// Fills what this profile leaves unset from the preset of the same name.
+    fn inherit(&mut self, preset: &AgentProfile) {
+        let (
+            ProfileKind::Acp { sandbox_read, sandbox_write, network, connect_ports, approval_mode, .. },
+            ProfileKind::Acp {
+                sandbox_read: p_read,
+                sandbox_write: p_write,
+                network: p_network,
+                connect_ports: p_ports,
+                approval_mode: p_mode,
+                ..
+            },
+        ) = (&mut self.kind, &preset.kind)
+        else {
+            return;
+        };
+        fill(sandbox_read, p_read);
+        fill(sandbox_write, p_write);
+        fill(network, p_network);
+        fill(connect_ports, p_ports);
+        fill(approval_mode, p_mode);
+        self.credentials = preset.credentials.clone();
+        self.requires.clone_from(&preset.requires);
+    }
+}
+
+fn fill<T: Clone>(slot: &mut Option<T>, preset: &Option<T>) {
+    if slot.is_none() {
+        slot.clone_from(preset);
     }
 }
 
@@ -120,6 +224,8 @@ pub enum ProfileError {
     Parse(#[from] toml::de::Error),
     #[error("unknown agent profile {name:?}; known profiles: {known}")]
     Unknown { name: String, known: String },
+    #[error("agent profile {name:?}: {message}")]
+    Invalid { name: String, message: String },
 }
 
 /// Availability of one profile on this machine, for `GET /api/v1/agents`.
@@ -141,6 +247,10 @@ pub struct Availability {
     pub available: bool,
     /// What the agent needs besides credentials (see [`AgentProfile::requires`]).
     pub requires: Option<String>,
+    /// The OS sandbox mode of an ACP profile.
+    pub sandbox: Option<SandboxMode>,
+    /// What people should know before using the profile (e.g. its sandbox is off).
+    pub warnings: Vec<String>,
 }
 
 /// The set of profiles: presets overridden by the configuration file.
@@ -159,7 +269,7 @@ impl Profiles {
     /// Only the built-in presets.
     pub fn presets() -> Self {
         let mut profiles = BTreeMap::new();
-        for profile in presets() {
+        for profile in presets::all() {
             profiles.insert(profile.name.clone(), profile);
         }
         Profiles { profiles }
@@ -170,16 +280,22 @@ impl Profiles {
         let file: ProfilesFile = toml::from_str(text)?;
         let mut profiles = Self::presets();
         for (name, kind) in file.agents {
-            let preset = profiles.profiles.get(&name).filter(|_| matches!(kind, ProfileKind::Acp { .. }));
-            let credentials = match (&kind, preset) {
-                (ProfileKind::Llm { api_key_env: Some(var), .. }, _) => {
+            let credentials = match &kind {
+                ProfileKind::Llm { api_key_env: Some(var), .. } => {
                     CredentialHint { env_any_of: vec![var.clone()], login: None }
                 }
-                (_, Some(preset)) => preset.credentials.clone(),
                 _ => CredentialHint::default(),
             };
-            let requires = preset.and_then(|p| p.requires.clone());
-            profiles.insert(AgentProfile { name, kind, credentials, requires });
+            let mut profile = AgentProfile { name, kind, credentials, requires: None };
+            if let Some(preset) = profiles.profiles.get(&profile.name) {
+                profile.inherit(preset);
+            }
+            if let Some(settings) = profile.sandbox() {
+                settings
+                    .check()
+                    .map_err(|message| ProfileError::Invalid { name: profile.name.clone(), message })?;
+            }
+            profiles.insert(profile);
         }
         Ok(profiles)
     }
@@ -237,6 +353,8 @@ fn availability_of(
         credentials_present,
         available: command_found && credentials_ok,
         requires: profile.requires.clone(),
+        sandbox: profile.sandbox().map(|s| s.mode),
+        warnings: profile.warnings(),
     }
 }
 
@@ -252,51 +370,6 @@ pub fn find_on_path(command: &str, path_var: Option<&str>) -> Option<PathBuf> {
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
-
-fn preset(name: &str, command: &str, args: &[&str], credentials: CredentialHint) -> AgentProfile {
-    let mut profile = AgentProfile::acp(name, command, args.iter().map(|a| (*a).to_owned()).collect());
-    profile.credentials = credentials;
-    profile
-}
-
-fn creds(vars: &[&str], login: Option<&str>) -> CredentialHint {
-    CredentialHint {
-        env_any_of: vars.iter().map(|v| (*v).to_owned()).collect(),
-        login: login.map(str::to_owned),
-    }
-}
-
-/// The built-in presets. `scripted` runs `spectask agent scripted`, which echoes every prompt unless the
-/// configuration adds `--script FILE` to its args.
-fn presets() -> Vec<AgentProfile> {
-    vec![
-        preset(
-            "claude",
-            "npx",
-            &["-y", "@agentclientprotocol/claude-agent-acp"],
-            creds(&["ANTHROPIC_API_KEY"], Some("log in with `claude /login`")),
-        ),
-        preset(
-            "codex",
-            "codex-acp",
-            &[],
-            creds(&["OPENAI_API_KEY", "CODEX_API_KEY"], Some("log in with `codex login`")),
-        ),
-        preset(
-            "gemini",
-            "gemini",
-            &["--acp"],
-            creds(&["GEMINI_API_KEY"], Some("log in with `gemini` (Google login)")),
-        ),
-        AgentProfile {
-            requires: Some("Qwen Code needs Node.js 22 or newer; check with `node --version`".to_owned()),
-            ..preset("qwen", "qwen", &["--acp"], CredentialHint::default())
-        },
-        preset("goose", "goose", &["acp"], CredentialHint::default()),
-        preset("opencode", "opencode", &["acp"], CredentialHint::default()),
-        preset("scripted", "spectask", &["agent", "scripted"], CredentialHint::default()),
-    ]
 }
 
 #[cfg(test)]

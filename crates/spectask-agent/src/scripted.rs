@@ -29,6 +29,8 @@
 //!   # the text (every 200 ms, up to `timeout_ms`, default 60000)
 //!   { mcp = { tool = "send_message", arguments = { to_session = "2", text = "ready" } } },
 //!   { mcp = { server = "spectask", tool = "read_coordination", until = "ready", timeout_ms = 30000 } },
+//!   { os_write = { path = "~/x", content = "x" } },        # its own system calls: see `os_steps`
+//!   { os_read = { path = "~/.ssh/id_rsa" } },
 //! ]
 //! ```
 //!
@@ -37,6 +39,7 @@
 
 mod history;
 mod mcp;
+mod os_steps;
 mod script;
 mod steps;
 

@@ -19,6 +19,7 @@ use crate::fault::FaultKind;
 use crate::handlers::Shared;
 use crate::prompt::PromptContent;
 use crate::rpc::{classify, fault_error};
+use crate::sandbox::audit::ToolCallAudit;
 
 /// The agent's id of an ACP session (a thread); recorded on the Thread so it can be loaded later.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -40,11 +41,24 @@ pub(crate) struct SessionEntry {
     last_activity: Mutex<Instant>,
     /// Client-side waits in progress (terminal waits): the agent is not stalled meanwhile.
     busy: AtomicUsize,
+    /// The thread's tool calls as the sandbox audit tracks them (kept across turns).
+    pub(crate) audit: Arc<Mutex<ToolCallAudit>>,
 }
 
 impl SessionEntry {
     pub(crate) fn new(root: PathBuf, events: mpsc::Sender<AgentEvent>) -> Self {
-        SessionEntry { root, events, last_activity: Mutex::new(Instant::now()), busy: AtomicUsize::new(0) }
+        SessionEntry {
+            root,
+            events,
+            last_activity: Mutex::new(Instant::now()),
+            busy: AtomicUsize::new(0),
+            audit: Arc::default(),
+        }
+    }
+
+    /// The same thread, its events sent to a new channel (the next turn's consumer).
+    pub(crate) fn with_events(&self, events: mpsc::Sender<AgentEvent>) -> Self {
+        SessionEntry { audit: self.audit.clone(), ..SessionEntry::new(self.root.clone(), events) }
     }
 
     pub(crate) fn touch(&self) {

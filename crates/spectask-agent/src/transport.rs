@@ -4,6 +4,7 @@
 //! The crate's own `AcpAgent` transport cannot limit line sizes or detect garbage, so the process is
 //! spawned here and fed to the connection through `Lines::new(sink, stream)`.
 
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
@@ -41,8 +42,9 @@ pub(crate) struct Spawned {
 
 /// What to run and the limits to enforce on it.
 pub(crate) struct SpawnSpec<'a> {
-    pub(crate) command: &'a str,
-    pub(crate) args: &'a [String],
+    /// The program: the agent's command, or the sandbox launcher that execs it.
+    pub(crate) program: &'a OsStr,
+    pub(crate) args: &'a [OsString],
     pub(crate) env: &'a [(String, String)],
     pub(crate) cwd: &'a Path,
     pub(crate) max_line_bytes: usize,
@@ -52,7 +54,7 @@ pub(crate) struct SpawnSpec<'a> {
 }
 
 pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
-    let mut child = tokio::process::Command::new(spec.command)
+    let mut child = tokio::process::Command::new(spec.program)
         .args(spec.args)
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))

@@ -29,6 +29,12 @@ pub enum EventKind {
     /// `source` (`commit` with `commit`, or `worktree`).
     #[serde(rename = "plan_progress.detected")]
     PlanProgressDetected,
+    /// The sandbox audit of an agent's tool calls (a session's, or the planning agent's): an edit
+    /// outside the worktree, or an access the sandbox refused. Payload `finding`
+    /// (`edit_outside_worktree` or `access_refused`), `tool_call_id`, `title`, `paths`, `detail`,
+    /// `refused`.
+    #[serde(rename = "agent.sandbox")]
+    AgentSandbox,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -40,6 +46,7 @@ named_enum!(EventKind, "event kind", {
     RepositoryRegistered => "repository.registered",
     WorkSessionPlan => "work_session.plan",
     PlanProgressDetected => "plan_progress.detected",
+    AgentSandbox => "agent.sandbox",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

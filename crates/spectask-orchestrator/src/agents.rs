@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use spectask_agent::{AgentInstance, AgentProfile};
+use spectask_agent::{AgentInstance, AgentProfile, Workspace};
 use spectask_core::{SpecTask, WorkSession};
 use spectask_git::TaskName;
 
@@ -40,18 +40,39 @@ pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobE
     Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
 }
 
+/// Where the task's agent works, for its sandbox: the worktree, with the repository (main checkout
+/// and git directory) readable; `output` is a planning agent's only writable folder.
+pub(crate) async fn workspace(
+    ctx: &Ctx,
+    task: &SpecTask,
+    worktree: PathBuf,
+    output: Option<PathBuf>,
+) -> Result<Workspace, JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    Ok(Workspace { worktree, read: vec![repo.root().to_path_buf(), repo.git_dir().to_path_buf()], output })
+}
+
+/// Files changed in the task's worktree and not committed yet.
+pub(crate) async fn uncommitted(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>, JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    repos::blocking(move || repo.task_uncommitted(&name)).await
+}
+
 /// The task's agent instance on this node, after taking the task's lease.
 pub(crate) async fn instance(
     ctx: &Ctx,
     task: &SpecTask,
     profile: &AgentProfile,
-    worktree: &std::path::Path,
+    workspace: &Workspace,
 ) -> Result<Arc<AgentInstance>, JobError> {
     let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ctx.config.lease * 3).await?;
     if !ours {
         return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
     }
-    ctx.runtime.instance(task.id, profile, worktree).await.map_err(|e| match e.session_outcome() {
+    ctx.runtime.instance(task.id, profile, workspace).await.map_err(|e| match e.session_outcome() {
         spectask_agent::SessionOutcome::Interrupted => JobError::Retry(e.to_string()),
         spectask_agent::SessionOutcome::Failed => JobError::Fatal(e.to_string()),
     })

@@ -87,7 +87,8 @@ async fn run_turn(
 ) -> Result<(), TurnError> {
     let profile = agents::implementation_profile(ctx, task, session)?;
     let worktree = agents::worktree(ctx, task).await?;
-    let instance = agents::instance(ctx, task, &profile, &worktree).await?;
+    let workspace = agents::workspace(ctx, task, worktree.clone(), None).await?;
+    let instance = agents::instance(ctx, task, &profile, &workspace).await?;
     let (acp, opened) = open_thread(ctx, &instance, session, &worktree).await?;
     ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not.
@@ -137,7 +138,9 @@ async fn run_turn(
     }
 }
 
-/// One prompt turn on the thread, its events recorded; returns the agent's last message.
+/// One prompt turn on the thread, its events recorded; returns the agent's last message. A turn in
+/// which the sandbox refused the agent and nothing changed in the worktree fails the session: its
+/// only effects were refused, and completing it would hide that.
 async fn turn(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
@@ -172,13 +175,21 @@ async fn turn(
         .collect();
     ctx.store.add_touched_paths(session.id, &touched).await?;
     overlaps::report(&ctx.store, session, &touched).await?;
-    let last_message = record.last_message;
+    let last_message = record.last_message.clone();
     match result {
         None => {
             let _ = instance.cancel(acp).await;
             Err(TurnError::ShuttingDown)
         }
-        Some(Ok(stop)) if stop == "end_turn" => Ok(last_message),
+        Some(Ok(stop)) if stop == "end_turn" => {
+            if !record.refused.is_empty() {
+                let task = ctx.store.spec_task(session.spec_task_id).await?;
+                if agents::uncommitted(ctx, &task).await?.is_empty() {
+                    return Err(TurnError::Job(JobError::Fatal(only_refused(&record.refused))));
+                }
+            }
+            Ok(last_message)
+        }
         Some(Ok(stop)) if stop == "cancelled" => {
             Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
         }
@@ -228,6 +239,24 @@ async fn session_tools(ctx: &Ctx, session: &WorkSession) -> Result<Vec<McpServer
         args: launch.args.clone(),
         env: vec![(launch.credential_env.clone(), credential)],
     }])
+}
+
+/// Why a turn whose only effects were refused fails.
+fn only_refused(refused: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut reason = format!(
+        "the sandbox refused the agent {} time(s) and nothing changed in the worktree:",
+        refused.len()
+    );
+    for line in refused.iter().take(SHOWN) {
+        reason.push(' ');
+        reason.push_str(line.trim().trim_start_matches("- sandbox: "));
+        reason.push(';');
+    }
+    if refused.len() > SHOWN {
+        reason.push_str(&format!(" and {} more", refused.len() - SHOWN));
+    }
+    reason
 }
 
 async fn session_prompt(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<String, JobError> {

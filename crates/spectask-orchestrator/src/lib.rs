@@ -11,11 +11,13 @@
 //! spec to the design-docs branch), `repos` (git access from async code), `recorder` (session history
 //! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format), `mirror` (each task's
 //! rows as `specs/<task>/state.json`) `recover` (the database rebuilt from the branch) and `progress_watch`
-//! (progress markers ticked by agents themselves, reported as events).
+//! (progress markers ticked by agents themselves, reported as events), `audit` (the sandbox's
+//! findings in an agent's tool calls, as history decisions and `agent.sandbox` events).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod agents;
+mod audit;
 mod code_diff;
 mod config;
 mod coordination;

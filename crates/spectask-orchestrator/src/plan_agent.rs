@@ -2,11 +2,12 @@
 //! the task's worktree and writes the three documents to `.spectask/spec/`; spectask lints them,
 //! asks for repairs (at most two rounds), stores the version and clears the scratch directory.
 
-use spectask_agent::{AgentProfile, SessionOutcome};
+use spectask_agent::{AgentEvent, AgentProfile, SessionOutcome, Workspace};
 use spectask_core::{SpecDocuments, SpecTask};
 use spectask_git::{PlanningFiles, TaskName};
 use spectask_spec::{SpecFiles, lint_spec};
 
+use crate::audit::{self, Finding};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::{agents, repos};
@@ -24,11 +25,13 @@ pub(crate) async fn plan(ctx: &Ctx, task: &SpecTask, profile: &AgentProfile) -> 
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let (previous, comments) = revision_input(ctx, task).await?;
-    let (worktree, _) = {
+    let (worktree, output) = {
         let (repo, name) = (repo.clone(), name.clone());
         repos::blocking(move || repo.prepare_planning_dir(&name, previous.as_ref())).await?
     };
-    let result = run_agent(ctx, task, profile, &worktree, &repo, &name, comments).await;
+    // The planning agent reads the repository and writes only the planning folder.
+    let workspace = agents::workspace(ctx, task, worktree, Some(output)).await?;
+    let result = run_agent(ctx, task, profile, &workspace, &repo, &name, comments).await;
     // The planning agent is done either way: the implementation gets its own instance.
     agents::stop(ctx, task.id).await?;
     let cleared = repos::blocking(move || repo.clear_planning_dir(&name)).await;
@@ -41,15 +44,27 @@ async fn run_agent(
     ctx: &Ctx,
     task: &SpecTask,
     profile: &AgentProfile,
-    worktree: &std::path::Path,
+    workspace: &Workspace,
     repo: &spectask_git::Repo,
     name: &TaskName,
     comments: Option<String>,
 ) -> Result<AgentDraft, JobError> {
-    let instance = agents::instance(ctx, task, profile, worktree).await?;
+    let instance = agents::instance(ctx, task, profile, workspace).await?;
+    let worktree = &workspace.worktree;
     let (events, mut rx) = instance.event_channel();
-    // The planning conversation is not recorded; drain it so the agent never blocks.
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    // The planning conversation is not recorded (drained so the agent never blocks); what the
+    // sandbox refused it is published.
+    let (audit_ctx, task_id) = (ctx.clone(), task.id);
+    let drain = tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            let (kind, finding) = match &event {
+                AgentEvent::EditOutsideWorktree(f) => (Finding::EditOutsideWorktree, f),
+                AgentEvent::AccessRefused(f) => (Finding::AccessRefused, f),
+                _ => continue,
+            };
+            audit::publish(&audit_ctx, task_id, None, kind, finding).await;
+        }
+    });
     let thread = instance.new_thread(worktree, events).await.map_err(agent_error)?;
     let mut text = first_prompt(task, comments.as_deref());
     let mut round = 0;

@@ -7,6 +7,7 @@ use spectask_core::{EventKind, HistoryFile, WorkSession};
 use spectask_store::NewHistoryEntry;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::audit::{self, Finding};
 use crate::code_diff::code_change;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -31,11 +32,13 @@ pub(crate) async fn history(
     Ok(())
 }
 
-/// What a turn left: the agent's last message (its summary) and the files it reported changing.
+/// What a turn left: the agent's last message (its summary), the files it reported changing and
+/// what the sandbox refused it (as decision lines).
 #[derive(Debug, Default)]
 pub(crate) struct TurnRecord {
     pub last_message: String,
     pub touched: Vec<std::path::PathBuf>,
+    pub refused: Vec<String>,
 }
 
 /// Drains a thread's events until the turn ends (or `done` fires and the channel is empty), writing
@@ -57,6 +60,7 @@ pub(crate) async fn consume(
         thought: String::new(),
         last_message: String::new(),
         touched: Vec::new(),
+        refused: Vec::new(),
     };
     loop {
         let event = tokio::select! {
@@ -79,7 +83,7 @@ pub(crate) async fn consume(
     }
     recorder.flush_message();
     recorder.flush().await;
-    TurnRecord { last_message: recorder.last_message, touched: recorder.touched }
+    TurnRecord { last_message: recorder.last_message, touched: recorder.touched, refused: recorder.refused }
 }
 
 struct Recorder<'a> {
@@ -93,6 +97,8 @@ struct Recorder<'a> {
     last_message: String,
     /// Files the agent wrote through spectask or showed as edits (absolute paths).
     touched: Vec<std::path::PathBuf>,
+    /// Decision lines of what the sandbox refused.
+    refused: Vec<String>,
 }
 
 impl Recorder<'_> {
@@ -178,6 +184,10 @@ impl Recorder<'_> {
             AgentEvent::TerminalDenied { command, reason, .. } => {
                 self.activity(format!("denied `{command}`: {reason}"))
             }
+            AgentEvent::EditOutsideWorktree(finding) => {
+                self.sandbox(Finding::EditOutsideWorktree, &finding).await
+            }
+            AgentEvent::AccessRefused(finding) => self.sandbox(Finding::AccessRefused, &finding).await,
         }
         if self.pending.len() >= BATCH {
             self.flush().await;
@@ -203,6 +213,17 @@ impl Recorder<'_> {
     fn relative<'p>(&self, path: &'p std::path::Path) -> Option<&'p std::path::Path> {
         let (root, given) = &self.worktree;
         path.strip_prefix(root).or_else(|_| path.strip_prefix(given)).ok()
+    }
+
+    /// A sandbox finding: a decision in the history, an event on the stream.
+    async fn sandbox(&mut self, kind: Finding, finding: &spectask_agent::events::SandboxFinding) {
+        let line = audit::decision(kind, finding);
+        if finding.refused {
+            self.refused.push(line.clone());
+        }
+        self.push(HistoryFile::Decisions, line);
+        let session = self.session;
+        audit::publish(self.ctx, session.spec_task_id, Some(session.id), kind, finding).await;
     }
 
     fn activity(&mut self, line: String) {

@@ -10,8 +10,15 @@ use crate::cli::AgentCommand;
 use crate::config;
 use crate::output::outln;
 
+fn paths(paths: &[std::path::PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
 pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
     match command {
+        AgentCommand::SandboxExec { .. } => {
+            anyhow::bail!("`agent sandbox-exec` runs before the runtime starts (see main)")
+        }
         AgentCommand::Scripted { script, state_dir } => {
             // Stdout carries only ACP: nothing else may print there.
             let script = match &script {
@@ -31,7 +38,7 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
             let options = ProbeOptions {
                 config: RuntimeConfig {
                     request_timeout: std::time::Duration::from_secs(20),
-                    ..RuntimeConfig::default()
+                    ..config.runtime
                 },
             };
             let report = probe(&profile, options).await.with_context(|| {
@@ -59,6 +66,23 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
                         outln!("session           auth_required: {message}")?
                     }
                     SessionProbe::Failed { message } => outln!("session           failed: {message}")?,
+                }
+                let sandbox = &report.sandbox;
+                let state = if sandbox.enforced { "enforced (Landlock)" } else { "NOT ENFORCED" };
+                println!("sandbox           {} {state}", sandbox.mode.as_str());
+                if sandbox.enforced {
+                    let ports = sandbox.connect_ports.as_ref().map_or_else(
+                        || "any".to_owned(),
+                        |p| p.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                    );
+                    println!("  writable        {}", paths(&sandbox.write));
+                    println!(
+                        "  tcp connect     {}",
+                        if ports.is_empty() { "none".to_owned() } else { ports }
+                    );
+                }
+                for warning in &sandbox.warnings {
+                    println!("  warning         {warning}");
                 }
             }
             Ok(ExitCode::SUCCESS)

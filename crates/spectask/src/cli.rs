@@ -62,7 +62,16 @@ pub enum AgentCommand {
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
-    /// Start a profile's agent, initialize, try a session, and report.
+    /// The sandbox launcher spectask starts agents and terminals through: applies the Landlock
+    /// policy to itself, then execs the command.
+    #[command(hide = true)]
+    SandboxExec {
+        #[arg(long)]
+        policy: String,
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Start a profile's agent, initialize, try a session, and report (with its sandbox).
     Probe {
         profile: String,
         #[arg(long)]

@@ -1,5 +1,6 @@
 //! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
-//! (`[agents.<name>]`, read by the agent crate) and the orchestrator's settings (`[orchestrator]`).
+//! (`[agents.<name>]`, read by the agent crate), the orchestrator's settings (`[orchestrator]`) and
+//! the agents' OS sandbox (`[sandbox]`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,16 @@ use spectask_orchestrator::OrchestratorConfig;
 struct File {
     #[serde(default)]
     orchestrator: OrchestratorSection,
+    #[serde(default)]
+    sandbox: SandboxSection,
+}
+
+/// `[sandbox]`: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SandboxSection {
+    /// On a kernel without Landlock, run sandboxed profiles unconfined instead of refusing them.
+    allow_without_landlock: Option<bool>,
 }
 
 /// `[orchestrator]`: every key optional.
@@ -66,8 +77,8 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
         path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the built-in defaults".into());
     let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
     use_this_binary_for_scripted(&mut profiles);
-    let file: File =
-        toml::from_str(&text).with_context(|| format!("invalid [orchestrator] settings in {name}"))?;
+    let file: File = toml::from_str(&text)
+        .with_context(|| format!("invalid [orchestrator] or [sandbox] settings in {name}"))?;
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
     if let Some(v) = o.default_planning_agent {
@@ -120,6 +131,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     }
     let session_tools = o.session_tools.unwrap_or(true);
     let mut runtime = RuntimeConfig::default();
+    // Agents and terminals start through this binary's `agent sandbox-exec`.
+    runtime.sandbox.launcher = std::env::current_exe().ok().map(spectask_agent::sandbox::Launcher::spectask);
+    runtime.sandbox.allow_without_landlock = file.sandbox.allow_without_landlock.unwrap_or(false);
     if let Some(v) = o.max_live_agents {
         runtime.max_live_instances = v.max(1);
     }

@@ -52,6 +52,10 @@ pub fn install(data_dir: &Path) -> anyhow::Result<()> {
             ]
             .map(|a| Value::String(a.to_owned()));
             t.insert("args".into(), Value::Array(args.to_vec()));
+            // The agents run sandboxed: their session store is the one path they write outside
+            // the worktree.
+            let state = Value::String(dir.join("state").display().to_string());
+            t.insert("sandbox_write".into(), Value::Array(vec![state]));
             Value::Table(t)
         };
         let mut agents = Table::new();

@@ -29,6 +29,12 @@ fn main() -> ExitCode {
     // An error only means a provider is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = cli::Cli::parse();
+    if let cli::Command::Agent(cli::AgentCommand::SandboxExec { policy, command }) = &cli.command {
+        // Before any runtime thread exists: the launcher confines its only thread, then execs.
+        let Err(message) = spectask_agent::sandbox::launcher::exec(policy, command);
+        eprintln!("spectask sandbox: {message}");
+        return ExitCode::from(spectask_agent::sandbox::launcher::EXIT_NOT_CONFINED);
+    }
     match run(cli) {
         Ok(code) => code,
         // The reader went away (`spectask … | head`): nothing is left to report to, so stop quietly,

@@ -65,6 +65,7 @@ pub async fn serve_until_signal(
     }
     let coordination = config.orchestrator.coordination;
     let shutdown = CancellationToken::new();
+    announce_sandbox(&config);
     let runtime = AgentRuntime::new(config.runtime.clone());
     let orchestrator =
         Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator);
@@ -114,6 +115,21 @@ fn session_tools_launch(addr: SocketAddr) -> Option<spectask_orchestrator::Sessi
         args: vec!["mcp".to_owned(), "--server".to_owned(), format!("http://{api}")],
         credential_env: spectask_mcp::CREDENTIAL_ENV.to_owned(),
     })
+}
+
+/// Says at start whether agents will be sandboxed, and which profiles run without it.
+fn announce_sandbox(config: &config::Config) {
+    let (complete, message) = config.runtime.sandbox.startup_message();
+    if complete {
+        tracing::info!("{message}");
+    } else {
+        tracing::warn!("{message}");
+    }
+    for profile in config.profiles.names().filter_map(|name| config.profiles.get(name).ok()) {
+        for warning in profile.warnings() {
+            tracing::warn!(profile = %profile.name, "{warning}");
+        }
+    }
 }
 
 /// `$XDG_DATA_HOME/spectask`, else `~/.local/share/spectask`.

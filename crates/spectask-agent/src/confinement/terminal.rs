@@ -15,6 +15,7 @@ use super::ConfinementError;
 use super::fs::confine;
 use crate::config::TerminalLimits;
 use crate::fault::kill_group;
+use crate::sandbox::Confinement;
 
 /// How a terminal's command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,12 +106,19 @@ impl TerminalProc {
 pub(crate) struct Terminals {
     limits: TerminalLimits,
     base_env: Vec<(String, String)>,
+    /// The agent's sandbox: terminals run in the same one.
+    confinement: Arc<Confinement>,
     map: Mutex<HashMap<String, Arc<TerminalProc>>>,
 }
 
 impl Terminals {
-    pub(crate) fn new(limits: TerminalLimits, base_env: Vec<(String, String)>) -> Self {
-        Terminals { limits, base_env, map: Mutex::new(HashMap::new()) }
+    pub(crate) fn new(
+        limits: TerminalLimits,
+        mut base_env: Vec<(String, String)>,
+        confinement: Arc<Confinement>,
+    ) -> Self {
+        base_env.extend(confinement.env());
+        Terminals { limits, base_env, confinement, map: Mutex::new(HashMap::new()) }
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TerminalProc>>> {
@@ -132,9 +140,13 @@ impl Terminals {
             .output_byte_limit
             .and_then(|l| usize::try_from(l).ok())
             .map_or(self.limits.output_byte_limit, |l| l.min(self.limits.output_byte_limit));
-        let mut command = tokio::process::Command::new(&request.command);
+        let spawn_error =
+            |message: String| ConfinementError::Spawn { command: request.command.clone(), message };
+        let (program, args) =
+            self.confinement.wrap(&request.command, &request.args).map_err(|e| spawn_error(e.to_string()))?;
+        let mut command = tokio::process::Command::new(program);
         command
-            .args(&request.args)
+            .args(args)
             .current_dir(&cwd)
             .env_clear()
             .envs(self.base_env.iter().map(|(k, v)| (k, v)))
@@ -144,12 +156,8 @@ impl Terminals {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let spawn_error = |e: std::io::Error| ConfinementError::Spawn {
-            command: request.command.clone(),
-            message: e.to_string(),
-        };
-        let mut child = command.spawn().map_err(spawn_error)?;
-        let pid = child.id().ok_or_else(|| spawn_error(std::io::Error::other("exited at once")))?;
+        let mut child = command.spawn().map_err(|e| spawn_error(e.to_string()))?;
+        let pid = child.id().ok_or_else(|| spawn_error("exited at once".to_owned()))?;
         let (exit_tx, exit_rx) = watch::channel(None);
         let proc = Arc::new(TerminalProc {
             session: session.to_owned(),

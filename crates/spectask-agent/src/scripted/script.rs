@@ -39,11 +39,22 @@ pub enum Step {
     Thought(String),
     Plan(Vec<PlanItem>),
     ToolCall(ToolCallStep),
-    WriteFile { path: String, content: String },
-    ReadFile { path: String },
+    WriteFile {
+        path: String,
+        content: String,
+    },
+    ReadFile {
+        path: String,
+    },
     Run(RunStep),
-    Permission { title: String, path: Option<String> },
-    Usage { used: u64, size: u64 },
+    Permission {
+        title: String,
+        path: Option<String>,
+    },
+    Usage {
+        used: u64,
+        size: u64,
+    },
     Sleep(u64),
     Crash(i32),
     Hang,
@@ -51,6 +62,12 @@ pub enum Step {
     Oversize(usize),
     PermissionFlood(u32),
     Mcp(McpStep),
+    /// Written with the agent's own system calls ([`super::os_steps`]).
+    OsWrite(super::os_steps::OsWriteStep),
+    /// Read with the agent's own system calls ([`super::os_steps`]).
+    OsRead {
+        path: String,
+    },
 }
 
 /// A plan entry of a `plan` step.

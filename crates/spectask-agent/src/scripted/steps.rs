@@ -58,17 +58,17 @@ impl Turn {
         (stop, self.reply)
     }
 
-    fn update(&self, update: SessionUpdate) {
+    pub(super) fn update(&self, update: SessionUpdate) {
         // A failed notification means the connection is closing; the turn ends on its own then.
         let _ = self.cx.send_notification(SessionNotification::new(self.session_id.clone(), update));
     }
 
-    fn say(&mut self, text: &str) {
+    pub(super) fn say(&mut self, text: &str) {
         self.reply.push_str(text);
         self.update(SessionUpdate::AgentMessageChunk(text_chunk(text)));
     }
 
-    fn resolve(&self, path: &str) -> PathBuf {
+    pub(super) fn resolve(&self, path: &str) -> PathBuf {
         let path = Path::new(path);
         if path.is_absolute() { path.to_path_buf() } else { self.cwd.join(path) }
     }
@@ -122,6 +122,8 @@ impl Turn {
                 raw_stdout_line(&oversized_line(&self.session_id, bytes));
             }
             Step::Mcp(step) => self.mcp(step).await,
+            Step::OsWrite(write) => self.os_write(write).await,
+            Step::OsRead { path } => self.os_read(&path).await,
             Step::PermissionFlood(count) => {
                 eprintln!("scripted agent: flooding permission requests on purpose");
                 let requests = (0..count).map(|i| self.ask_permission_owned(format!("flood {i}")));

@@ -41,7 +41,7 @@ async fn probe_reports_initialize_and_session_status() {
     // The bare scripted agent (no script: it echoes) is what the `scripted` preset runs.
     let bare =
         spectask_agent::AgentProfile::acp("scripted", env!("CARGO_BIN_EXE_spectask-scripted-agent"), vec![]);
-    let report = probe(&bare, ProbeOptions::default()).await.unwrap();
+    let report = probe(&bare, ProbeOptions { config: config() }).await.unwrap();
     assert_eq!(report.agent.name.as_deref(), Some("spectask-scripted-agent"));
     assert_eq!(report.agent.protocol_version, Some(1));
     assert!(matches!(report.session, SessionProbe::Created { .. }), "{:?}", report.session);
@@ -51,7 +51,8 @@ async fn probe_reports_initialize_and_session_status() {
     crate::support::assert_gone(report.pid).await;
 
     let fx = Fixture::new(SCRIPT);
-    let report = probe(&fx.profile(PermissionPolicy::Auto, &[]), ProbeOptions::default()).await.unwrap();
+    let report =
+        probe(&fx.profile(PermissionPolicy::Auto, &[]), ProbeOptions { config: config() }).await.unwrap();
     assert_eq!(report.session, SessionProbe::AuthRequired { message: "set SCRIPTED_API_KEY".to_owned() });
     assert_eq!(report.agent.auth_methods[0].vars, ["SCRIPTED_API_KEY"]);
     crate::support::assert_gone(report.pid).await;

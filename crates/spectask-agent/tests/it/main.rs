@@ -9,5 +9,6 @@ mod permissions;
 mod pool;
 mod relay;
 mod resume;
+mod sandbox;
 mod sessions;
 mod support;

@@ -16,15 +16,16 @@ async fn cap_queues_starts_and_reuses_instances_per_task() {
     let fx = Fixture::new("");
     let runtime = AgentRuntime::new(RuntimeConfig { max_live_instances: 1, ..config() });
     let profile = fx.profile(PermissionPolicy::Auto, &[]);
+    let workspace = fx.workspace();
     let (first, again) = tokio::join!(
-        runtime.instance(task(1), &profile, &fx.worktree),
-        runtime.instance(task(1), &profile, &fx.worktree),
+        runtime.instance(task(1), &profile, &workspace),
+        runtime.instance(task(1), &profile, &workspace),
     );
     let (first, again) = (first.unwrap(), again.unwrap());
     assert_eq!(first.pid(), again.pid());
 
     // A second task waits for the slot until the first task's instance stops.
-    let waiting = runtime.instance(task(2), &profile, &fx.worktree);
+    let waiting = runtime.instance(task(2), &profile, &workspace);
     tokio::pin!(waiting);
     assert!(tokio::time::timeout(Duration::from_millis(300), &mut waiting).await.is_err());
     runtime.stop(task(1)).await;
@@ -41,7 +42,7 @@ async fn idle_instance_is_stopped() {
     let fx = Fixture::new("");
     let runtime = AgentRuntime::new(RuntimeConfig { idle_timeout: Duration::from_millis(300), ..config() });
     let profile = fx.profile(PermissionPolicy::Auto, &[]);
-    let agent = runtime.instance(task(3), &profile, &fx.worktree).await.unwrap();
+    let agent = runtime.instance(task(3), &profile, &fx.workspace()).await.unwrap();
     let (tx, mut rx) = agent.event_channel();
     let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
     let (stop, _) = tokio::join!(agent.prompt(&id, "hi"), until_turn_end(&mut rx));

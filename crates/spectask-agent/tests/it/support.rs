@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use spectask_agent::profiles::{CredentialHint, ProfileKind};
+use spectask_agent::profiles::ProfileKind;
+use spectask_agent::sandbox::{Launcher, SandboxConfig};
 use spectask_agent::{
     AgentEvent, AgentInstance, AgentProfile, InstanceOptions, PermissionBroker, PermissionPolicy,
-    RuntimeConfig,
+    RuntimeConfig, Workspace,
 };
 use tokio::sync::mpsc;
 
@@ -39,19 +40,26 @@ impl Fixture {
         self.dir.path().canonicalize().unwrap().join("outside")
     }
 
+    /// The scripted agent, sandboxed (`workspace-write`) with its state directory declared writable.
     pub fn profile(&self, policy: PermissionPolicy, env: &[(&str, &str)]) -> AgentProfile {
         let args = ["--script", self.script.to_str().unwrap(), "--state-dir", self.state.to_str().unwrap()];
-        AgentProfile {
-            name: "scripted".to_owned(),
-            kind: ProfileKind::Acp {
-                command: env!("CARGO_BIN_EXE_spectask-scripted-agent").to_owned(),
-                args: args.map(str::to_owned).to_vec(),
-                env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>(),
-                permission_policy: policy,
-            },
-            credentials: CredentialHint::default(),
-            requires: None,
+        let mut profile = AgentProfile::acp(
+            "scripted",
+            env!("CARGO_BIN_EXE_spectask-scripted-agent"),
+            args.map(str::to_owned).to_vec(),
+        );
+        if let ProfileKind::Acp { env: profile_env, permission_policy, sandbox_write, .. } = &mut profile.kind
+        {
+            *profile_env =
+                env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>();
+            *permission_policy = policy;
+            *sandbox_write = Some(vec![self.state.display().to_string()]);
         }
+        profile
+    }
+
+    pub fn workspace(&self) -> Workspace {
+        Workspace::worktree(&self.worktree)
     }
 
     pub async fn start(&self, config: RuntimeConfig, policy: PermissionPolicy) -> AgentInstance {
@@ -65,18 +73,25 @@ impl Fixture {
         broker: PermissionBroker,
         env: &[(&str, &str)],
     ) -> AgentInstance {
-        let options = InstanceOptions { config: Arc::new(config), broker, cwd: self.worktree.clone() };
+        let options = InstanceOptions { config: Arc::new(config), broker, workspace: self.workspace() };
         AgentInstance::start(&self.profile(policy, env), options).await.unwrap()
     }
 }
 
-/// Short limits so that fault tests are fast.
+/// Short limits so that fault tests are fast; agents run in the sandbox, through this crate's launcher.
 pub fn config() -> RuntimeConfig {
     RuntimeConfig {
         request_timeout: Duration::from_secs(10),
         stall_timeout: Duration::from_secs(10),
+        sandbox: sandbox_config(),
         ..RuntimeConfig::default()
     }
+}
+
+/// The sandbox with the `spectask-sandbox` launcher of this crate.
+pub fn sandbox_config() -> SandboxConfig {
+    let launcher = Launcher { program: env!("CARGO_BIN_EXE_spectask-sandbox").into(), args: Vec::new() };
+    SandboxConfig { launcher: Some(launcher), ..SandboxConfig::default() }
 }
 
 /// Drains `rx` until `TurnEnded` (or the channel closes).

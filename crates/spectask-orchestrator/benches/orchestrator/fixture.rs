@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig};
+use spectask_agent::sandbox::Launcher;
+use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxConfig};
 use spectask_core::{
     NewSpecTask, Priority, ReviewDecision, SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskId,
     SpecTaskStatus, TaskKind,
@@ -63,8 +64,14 @@ impl Fixture {
     }
 
     pub(crate) fn start(&self, config: OrchestratorConfig) -> Engine {
-        let runtime =
-            AgentRuntime::new(RuntimeConfig { max_live_instances: 1024, ..RuntimeConfig::default() });
+        let me = std::env::current_exe().unwrap();
+        let launcher = Launcher { program: me, args: vec!["--sandbox-exec".into()] };
+        let sandbox = SandboxConfig { launcher: Some(launcher), ..SandboxConfig::default() };
+        let runtime = AgentRuntime::new(RuntimeConfig {
+            max_live_instances: 1024,
+            sandbox,
+            ..RuntimeConfig::default()
+        });
         let orchestrator = Orchestrator::new(self.store.clone(), self.profiles.clone(), runtime, config);
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(orchestrator.run(shutdown.clone()));

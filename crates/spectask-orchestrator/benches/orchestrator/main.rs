@@ -1,6 +1,7 @@
 //! `cargo bench -p spectask-orchestrator`: the real engine in-process on SQLite in a temp dir, with
 //! the real scripted ACP agent as a subprocess (this binary re-executed as `--scripted-agent`, the way
-//! `spectask agent scripted` runs it). Prints reaction latency, CPU time per work-session lifecycle,
+//! `spectask agent scripted` runs it), in the Landlock sandbox (this binary re-executed as
+//! `--sandbox-exec`, the way `spectask agent sandbox-exec` starts agents). Prints reaction latency, CPU time per work-session lifecycle,
 //! RSS with many concurrent sessions, and the makespan of a plan with dependencies against its lower
 //! bound.
 //!
@@ -35,6 +36,10 @@ use crate::plan::{PlanTask, Policy, Step, list_schedule, longest_chain, plan_tex
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--sandbox-exec") {
+        let message = spectask_agent::sandbox::launcher::run(std::env::args_os().skip(2));
+        panic!("sandbox launcher: {message}");
+    }
     if args.first().map(String::as_str) == Some("--scripted-agent") {
         let script = Script::load(Path::new(&args[2])).unwrap();
         tokio::runtime::Runtime::new().unwrap().block_on(run_scripted_agent(script, None)).unwrap();

@@ -260,7 +260,7 @@ fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
         dir.path(),
         &llm,
         RESUMABLE_CODER,
-        &format!(", \"--state-dir\", \"{}\"", state.display()),
+        &format!(", \"--state-dir\", \"{0}\"]\nsandbox_write = [\"{0}\"", state.display()),
         "",
     );
     let server = Server::start_node(&data, None, "node-1");

@@ -3,12 +3,13 @@
 
 use std::time::Duration;
 
-use crate::crash_restart::{assert_no_agent_left, setup, wait_for};
+use crate::crash_restart::{assert_no_agent_left, setup, setup_agent, wait_for};
 use crate::fake_llm::FakeLlm;
 use crate::implementation::{git, sessions};
 use crate::support::{Server, git_repo, json, stderr};
 
-/// Counts its attempts in ATTEMPTS (a file outside the worktree), then dies.
+/// Counts its attempts in ATTEMPTS (a file outside the worktree, in a directory its profile declares
+/// writable: the agent runs sandboxed), then dies.
 const CRASHING: &str = r#"
 [[rule]]
 match = "*Your task: Fix the parser*"
@@ -33,9 +34,12 @@ fn a_crashing_agent_is_retried_then_fails_the_task_and_retry_completes_it() {
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let attempts = dir.path().join("attempts");
+    let counter = dir.path().join("counter");
+    std::fs::create_dir_all(&counter).unwrap();
+    let attempts = counter.join("attempts");
     let crashing = CRASHING.replace("ATTEMPTS", attempts.to_str().unwrap());
-    let (data, script) = setup(dir.path(), &llm, &crashing, "max_attempts = 2\n");
+    let declared = format!("]\nsandbox_write = [\"{}\"", counter.display());
+    let (data, script) = setup_agent(dir.path(), &llm, &crashing, &declared, "max_attempts = 2\n");
     let server = Server::start(&data, None);
 
     let created = server.task(&[

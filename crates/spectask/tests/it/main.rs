@@ -17,6 +17,7 @@ mod nodes;
 mod planning;
 mod recover;
 mod repos;
+mod sandbox;
 mod specs;
 mod support;
 mod tasks;

@@ -1,0 +1,13 @@
+//! `spectask-sandbox --policy JSON -- COMMAND [ARGS…]`: the sandbox launcher of the agent crate's
+//! tests (the `spectask` binary has the same as `spectask agent sandbox-exec`). Confines itself with
+//! Landlock, then execs the command; exits 125 without running it when it cannot.
+
+use std::process::ExitCode;
+
+use spectask_agent::sandbox::launcher::{EXIT_NOT_CONFINED, run};
+
+fn main() -> ExitCode {
+    let message = run(std::env::args_os().skip(1));
+    eprintln!("spectask-sandbox: {message}");
+    ExitCode::from(EXIT_NOT_CONFINED)
+}
