@@ -72,6 +72,11 @@ pub enum AgentEvent {
     EditOutsideWorktree(SandboxFinding),
     /// A tool call failed with a permission error: the sandbox refused an access.
     AccessRefused(SandboxFinding),
+    /// The agent switched itself out of its approval mode; spectask switched it back.
+    ApprovalModeRestored {
+        from: String,
+        to: String,
+    },
 }
 
 /// What the sandbox audit found in one tool call.

@@ -3,7 +3,7 @@
 //! Handlers run inside the connection's dispatch loop, so none of them awaits a request to the agent;
 //! work that waits (terminal exits, pending approvals) moves its responder into a task or the broker.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -11,15 +11,16 @@ use std::time::Instant;
 use agent_client_protocol::v1::schema::{
     CreateTerminalRequest, CreateTerminalResponse, KillTerminalRequest, KillTerminalResponse,
     ReadTextFileRequest, ReadTextFileResponse, ReleaseTerminalRequest, ReleaseTerminalResponse,
-    RequestPermissionRequest, SessionId, SessionNotification, TerminalExitStatus, TerminalOutputRequest,
-    TerminalOutputResponse, WaitForTerminalExitRequest, WaitForTerminalExitResponse, WriteTextFileRequest,
-    WriteTextFileResponse,
+    RequestPermissionRequest, SessionId, SessionNotification, SessionUpdate, TerminalExitStatus,
+    TerminalOutputRequest, TerminalOutputResponse, WaitForTerminalExitRequest, WaitForTerminalExitResponse,
+    WriteTextFileRequest, WriteTextFileResponse,
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
 use agent_client_protocol::{Agent, Client, Error as AcpError};
 use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::approval::{ApprovalCheck, set_mode};
 use crate::config::RuntimeConfig;
 use crate::confinement::ConfinementError;
 use crate::confinement::fs::{read_text_file, write_text_file};
@@ -48,6 +49,10 @@ pub(crate) struct Shared {
     pub(crate) update_credits: Arc<Semaphore>,
     /// The sandbox of the agent and its terminals.
     pub(crate) confinement: Arc<Confinement>,
+    /// The profile's approval mode, kept selected in every session.
+    pub(crate) approval_mode: Option<String>,
+    /// What selecting it gave, per session.
+    pub(crate) approvals: Mutex<HashMap<String, ApprovalCheck>>,
 }
 
 /// Returns one update credit when dropped, whatever path the update handler took.
@@ -67,6 +72,7 @@ impl Shared {
         latch: FaultLatch,
         update_credits: Arc<Semaphore>,
         confinement: Arc<Confinement>,
+        approval_mode: Option<String>,
     ) -> Self {
         let terminals = Terminals::new(config.terminal.clone(), config.base_env(), confinement.clone());
         Shared {
@@ -80,6 +86,8 @@ impl Shared {
             permission_times: Mutex::new(VecDeque::new()),
             update_credits,
             confinement,
+            approval_mode,
+            approvals: Mutex::new(HashMap::new()),
         }
     }
 
@@ -117,7 +125,7 @@ fn exit_status(info: &ExitInfo) -> TerminalExitStatus {
     status
 }
 
-async fn on_update(shared: &Shared, notification: SessionNotification) {
+async fn on_update(shared: &Arc<Shared>, cx: &ConnectionTo<Agent>, notification: SessionNotification) {
     let _credit = Credit(&shared.update_credits);
     let Some(entry) = shared.sessions.get(&notification.session_id.0) else {
         tracing::debug!(session = %notification.session_id.0, "update for an unknown session");
@@ -125,6 +133,26 @@ async fn on_update(shared: &Shared, notification: SessionNotification) {
     };
     entry.touch();
     relay::update(shared, &notification).await;
+    // A thread an editor holds is the editor's to put in a mode (its user decides there).
+    let relayed = shared.relays.get(&notification.session_id.0).is_some();
+    if let (SessionUpdate::CurrentModeUpdate(update), Some(want), false) =
+        (&notification.update, &shared.approval_mode, relayed)
+        && update.current_mode_id.0.as_ref() != want.as_str()
+    {
+        // The agent left the mode in which it asks before acting: put it back (outside the
+        // dispatch loop, which must not wait for the agent).
+        let (shared, cx, session, want) =
+            (shared.clone(), cx.clone(), notification.session_id.0.to_string(), want.clone());
+        let from = update.current_mode_id.0.to_string();
+        entry.emit(AgentEvent::ApprovalModeRestored { from, to: want.clone() }).await;
+        tokio::spawn(async move {
+            let limit = shared.config.request_timeout;
+            if let Err(error) = set_mode(&cx, &shared.latch, limit, &session, &want).await {
+                tracing::warn!(%session, %error, "cannot put the agent back into its approval mode");
+            }
+        });
+        return;
+    }
     let Some(event) = events::from_update(&notification.update) else { return };
     let findings = match &event {
         AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => entry
@@ -288,8 +316,8 @@ pub(crate) async fn serve(
         .v1()
         .name("spectask")
         .on_receive_notification(
-            async move |notification: SessionNotification, _cx| {
-                on_update(&s1, notification).await;
+            async move |notification: SessionNotification, cx| {
+                on_update(&s1, &cx, notification).await;
                 Ok(())
             },
             agent_client_protocol::on_receive_notification!(),

@@ -11,12 +11,13 @@ use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
     AuthenticateRequest, CancelNotification, ClientCapabilities, CloseSessionRequest, FileSystemCapabilities,
     Implementation, InitializeRequest, LoadSessionRequest, NewSessionRequest, ResumeSessionRequest,
-    SessionId,
+    SessionId, SessionModeState,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::approval::{self, ApprovalCheck, ApprovalStatus};
 use crate::config::RuntimeConfig;
 use crate::error::AgentError;
 use crate::events::AgentEvent;
@@ -112,6 +113,7 @@ impl AgentInstance {
             latch.clone(),
             update_credits,
             confinement,
+            profile.approval_mode().map(str::to_owned),
         ));
         let shutdown = CancellationToken::new();
         let (cx_tx, cx_rx) = oneshot::channel();
@@ -283,6 +285,7 @@ impl AgentInstance {
         };
         let id = response.session_id.0.to_string();
         self.shared.sessions.insert(&id, Arc::new(SessionEntry::new(root, events)));
+        self.select_approval_mode(&id, response.modes.as_ref()).await;
         Ok(AcpSessionId(id))
     }
 
@@ -312,17 +315,46 @@ impl AgentInstance {
         let sid = SessionId::new(session.0.clone());
         let result = if self.info.supports_load() {
             let request = LoadSessionRequest::new(sid, root).mcp_servers(mcp_servers::to_acp(tools));
-            self.request("session/load", self.cx.send_request(request).block_task()).await.map(drop)
+            self.request("session/load", self.cx.send_request(request).block_task()).await.map(|r| r.modes)
         } else if self.info.supports_resume() {
             let request = ResumeSessionRequest::new(sid, root).mcp_servers(mcp_servers::to_acp(tools));
-            self.request("session/resume", self.cx.send_request(request).block_task()).await.map(drop)
+            self.request("session/resume", self.cx.send_request(request).block_task()).await.map(|r| r.modes)
         } else {
             Err(AgentError::Unsupported("session/load or session/resume"))
         };
-        if result.is_err() {
-            self.shared.sessions.remove(&session.0);
+        match result {
+            Ok(modes) => {
+                self.select_approval_mode(&session.0, modes.as_ref()).await;
+                Ok(())
+            }
+            Err(error) => {
+                self.shared.sessions.remove(&session.0);
+                Err(error)
+            }
         }
-        result
+    }
+
+    /// Selects the profile's approval mode in a new or reopened session (see [`crate::approval`]).
+    async fn select_approval_mode(&self, session: &str, modes: Option<&SessionModeState>) {
+        let limit = self.shared.config.request_timeout;
+        let want = self.profile.approval_mode();
+        let check = approval::select(&self.cx, &self.shared.latch, limit, session, want, modes).await;
+        if !check.took() && check.status != ApprovalStatus::NotConfigured {
+            tracing::warn!(
+                profile = %self.profile.name, session, status = ?check.status, detail = ?check.detail,
+                "the agent's approval mode is not the profile's: it may act without asking spectask"
+            );
+        }
+        self.shared
+            .approvals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(session.to_owned(), check);
+    }
+
+    /// What selecting the approval mode gave in `session`.
+    pub fn approval(&self, session: &AcpSessionId) -> Option<ApprovalCheck> {
+        self.shared.approvals.lock().unwrap_or_else(PoisonError::into_inner).get(&session.0).cloned()
     }
 
     /// Sends a live thread's events to a new channel (the next turn's consumer); false when this

@@ -7,6 +7,7 @@
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
 //! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
 //! - [`sandbox`]: the Landlock sandbox every agent process and terminal runs in, and its audit.
+//! - [`approval`]: the agent's own approval mode, selected so that it asks spectask first.
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
 //! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
@@ -29,6 +30,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod approval;
 pub mod config;
 pub mod confinement;
 pub mod error;
@@ -50,6 +52,7 @@ pub mod scripted;
 pub mod thread;
 mod transport;
 
+pub use approval::{ApprovalCheck, ApprovalStatus};
 pub use config::{RateLimit, RuntimeConfig, TerminalLimits};
 pub use error::{AgentError, SessionOutcome};
 pub use events::AgentEvent;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::approval::ApprovalCheck;
 use crate::config::RuntimeConfig;
 use crate::error::AgentError;
 use crate::info::AgentInfo;
@@ -47,6 +48,8 @@ pub struct ProbeReport {
     pub session: SessionProbe,
     /// The OS sandbox the agent ran in (with warnings when it is off or partial).
     pub sandbox: SandboxReport,
+    /// Whether the agent's own approval mode took spectask's policy (for a created session).
+    pub approval: Option<ApprovalCheck>,
 }
 
 /// Starts the agent; `Err` when it cannot be started or initialized (exit non-zero then).
@@ -70,8 +73,12 @@ async fn probe_in(
     };
     let instance = AgentInstance::start(profile, instance_options).await?;
     let (events, _receiver) = instance.event_channel();
+    let mut approval = None;
     let session = match instance.new_thread(&dir, events).await {
-        Ok(id) => SessionProbe::Created { session_id: id.0 },
+        Ok(id) => {
+            approval = instance.approval(&id);
+            SessionProbe::Created { session_id: id.0 }
+        }
         Err(AgentError::AuthRequired { advice, .. }) => SessionProbe::AuthRequired { message: advice },
         Err(error) => SessionProbe::Failed { message: error.to_string() },
     };
@@ -81,6 +88,7 @@ async fn probe_in(
         agent: instance.info().clone(),
         session,
         sandbox: instance.sandbox(),
+        approval,
     };
     instance.shutdown().await;
     Ok(report)

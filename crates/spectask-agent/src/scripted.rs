@@ -5,6 +5,7 @@
 //! ```toml
 //! auth_env = "SCRIPTED_API_KEY"   # optional: demand `authenticate` with this env-var method first
 //! load_session = true             # default; `false` offers only `session/resume` (no replay)
+//! modes = ["yolo", "default"]     # optional session modes (the first is current): see `modes`
 //!
 //! [[rule]]
 //! match = "*plan*"                # glob (`*`, `?`) over the whole prompt; without wildcards: substring
@@ -31,6 +32,7 @@
 //!   { mcp = { server = "spectask", tool = "read_coordination", until = "ready", timeout_ms = 30000 } },
 //!   { os_write = { path = "~/x", content = "x" } },        # its own system calls: see `os_steps`
 //!   { os_read = { path = "~/.ssh/id_rsa" } },
+//!   { switch_mode = "yolo" }, "report_mode",               # session modes: see `modes`
 //! ]
 //! ```
 //!
@@ -39,6 +41,7 @@
 
 mod history;
 mod mcp;
+mod modes;
 mod os_steps;
 mod script;
 mod steps;
@@ -59,13 +62,14 @@ use agent_client_protocol::v1::schema::{
     CloseSessionResponse, ContentBlock, Implementation, InitializeResponse, LoadSessionRequest,
     LoadSessionResponse, NewSessionRequest, NewSessionResponse, PromptRequest, PromptResponse,
     ResumeSessionRequest, ResumeSessionResponse, SessionCapabilities, SessionCloseCapabilities, SessionId,
-    SessionResumeCapabilities,
+    SessionResumeCapabilities, SetSessionModeRequest, SetSessionModeResponse,
 };
 use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Handled, Stdio, UntypedMessage};
 use tokio_util::sync::CancellationToken;
 
 use self::history::{History, HistoryStore};
 use self::mcp::SessionServers;
+use self::modes::CurrentMode;
 
 /// One session of the scripted agent.
 struct ScriptedSession {
@@ -74,6 +78,7 @@ struct ScriptedSession {
     cancel: CancellationToken,
     /// The MCP servers the client gave this session.
     servers: SessionServers,
+    mode: CurrentMode,
 }
 
 /// State shared by every handler of one scripted agent process.
@@ -105,8 +110,14 @@ impl AgentState {
             return Err(AcpError::new(ErrorCode::RESOURCE_NOT_FOUND, format!("unknown session {id:?}")));
         };
         history.cwd = cwd.clone();
-        let session =
-            ScriptedSession { cwd, history: history.clone(), cancel: CancellationToken::new(), servers };
+        let mode = CurrentMode::new(&self.script.modes);
+        let session = ScriptedSession {
+            cwd,
+            history: history.clone(),
+            cancel: CancellationToken::new(),
+            servers,
+            mode,
+        };
         self.sessions().insert(id, session);
         Ok(history)
     }
@@ -161,7 +172,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
         authenticated: AtomicBool::new(false),
         sessions: Mutex::new(HashMap::new()),
     });
-    let [s1, s2, s3, s4, s5, s6, s7, s8] = [(); 8].map(|()| state.clone());
+    let [s1, s2, s3, s4, s5, s6, s7, s8, s9] = [(); 9].map(|()| state.clone());
     Agent
         .v1()
         .name("spectask-scripted-agent")
@@ -202,14 +213,17 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 let id = uuid::Uuid::now_v7().to_string();
                 let history = History::new(request.cwd.clone());
                 s3.store.save(&id, &history);
+                let mode = CurrentMode::new(&s3.script.modes);
+                let modes = mode.state(&s3.script.modes);
                 let session = ScriptedSession {
                     cwd: request.cwd,
                     history,
                     cancel: CancellationToken::new(),
                     servers: SessionServers::new(&request.mcp_servers),
+                    mode,
                 };
                 s3.sessions().insert(id.clone(), session);
-                responder.respond(NewSessionResponse::new(SessionId::new(id)))
+                responder.respond(NewSessionResponse::new(SessionId::new(id)).modes(modes))
             },
             agent_client_protocol::on_receive_request!(),
         )
@@ -245,7 +259,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 let id = request.session_id.0.to_string();
                 let text = prompt_text(&request.prompt);
                 let cancel = CancellationToken::new();
-                let (cwd, servers) = {
+                let (cwd, servers, mode) = {
                     let mut sessions = s5.sessions();
                     let Some(session) = sessions.get_mut(&id) else {
                         drop(sessions);
@@ -254,7 +268,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     };
                     session.cancel = cancel.clone();
                     session.history.push_user(&text);
-                    (session.cwd.clone(), session.servers.clone())
+                    (session.cwd.clone(), session.servers.clone(), session.mode.clone())
                 };
                 let turn = steps::Turn {
                     cx: cx.clone(),
@@ -263,6 +277,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     cancel,
                     servers,
                     reply: String::new(),
+                    mode,
                 };
                 let steps = s5.script.steps_for(&text);
                 let state = s5.clone();
@@ -280,6 +295,24 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     }
                     responder.respond(PromptResponse::new(stop_reason))
                 })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: SetSessionModeRequest, responder, _cx| {
+                let mode = request.mode_id.0.to_string();
+                let known = s9.script.modes.contains(&mode);
+                let sessions = s9.sessions();
+                match sessions.get(request.session_id.0.as_ref()) {
+                    Some(session) if known => {
+                        session.mode.set(&mode);
+                        responder.respond(SetSessionModeResponse::new())
+                    }
+                    _ => {
+                        let message = format!("unknown session or mode {mode:?}");
+                        responder.respond_with_error(AcpError::invalid_params().data(message))
+                    }
+                }
             },
             agent_client_protocol::on_receive_request!(),
         )

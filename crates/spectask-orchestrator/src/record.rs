@@ -188,6 +188,10 @@ impl Recorder<'_> {
                 self.sandbox(Finding::EditOutsideWorktree, &finding).await
             }
             AgentEvent::AccessRefused(finding) => self.sandbox(Finding::AccessRefused, &finding).await,
+            AgentEvent::ApprovalModeRestored { from, to } => self.push(
+                HistoryFile::Decisions,
+                format!("- the agent switched itself to mode {from:?}; spectask set it back to {to:?}, its approval mode\n"),
+            ),
         }
         if self.pending.len() >= BATCH {
             self.flush().await;

@@ -239,3 +239,22 @@ async fn listing_filters_validates_and_paginates() {
     let (status, resp) = api.call("GET", "/api/v1/spec-tasks?repo=/nowhere", None).await;
     assert_eq!((status, error(&resp).1), (StatusCode::NOT_FOUND, "no registered repository at /nowhere"));
 }
+
+#[tokio::test]
+async fn agents_show_their_sandbox_and_warn_when_it_is_off() {
+    let mut api = Api::new().await;
+    let profiles = spectask_agent::Profiles::from_toml(
+        "[agents.yolo]\nkind = \"acp\"\ncommand = \"yolo-agent\"\nsandbox = \"off\"\n",
+    )
+    .unwrap();
+    api.state.profiles = std::sync::Arc::new(profiles);
+    let (status, agents) = api.call("GET", "/api/v1/agents", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let find = |name: &str| agents.as_array().unwrap().iter().find(|a| a["name"] == name).unwrap().clone();
+    let claude = find("claude");
+    assert_eq!(claude["sandbox"], "workspace-write", "{claude:#}");
+    assert_eq!(claude["warnings"], json!([]));
+    let yolo = find("yolo");
+    assert_eq!(yolo["sandbox"], "off", "{yolo:#}");
+    assert!(yolo["warnings"][0].as_str().unwrap().starts_with("sandbox is off"), "{yolo:#}");
+}

@@ -67,6 +67,16 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
                     }
                     SessionProbe::Failed { message } => outln!("session           failed: {message}")?,
                 }
+                if let Some(approval) = &report.approval {
+                    let value = serde_json::to_value(approval)?;
+                    let status = value["status"].as_str().unwrap_or("?");
+                    let mode = approval.mode.as_deref().unwrap_or("none");
+                    let current = approval.current_mode.as_deref().unwrap_or("not reported");
+                    println!("approval mode     {mode}: {status} (current mode: {current})");
+                    if let Some(detail) = &approval.detail {
+                        println!("  detail          {detail}");
+                    }
+                }
                 let sandbox = &report.sandbox;
                 let state = if sandbox.enforced { "enforced (Landlock)" } else { "NOT ENFORCED" };
                 println!("sandbox           {} {state}", sandbox.mode.as_str());

@@ -18,6 +18,9 @@ pub struct Script {
     /// Advertise `loadSession` (history replay); when `false` only `session/resume` is offered.
     #[serde(default = "yes")]
     pub load_session: bool,
+    /// Session modes offered in `session/new` (the first is current); none when empty.
+    #[serde(default)]
+    pub modes: Vec<String>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
 }
@@ -68,6 +71,10 @@ pub enum Step {
     OsRead {
         path: String,
     },
+    /// Switch to this session mode on the agent's own initiative ([`super::modes`]).
+    SwitchMode(String),
+    /// Say the current session mode.
+    ReportMode,
 }
 
 /// A plan entry of a `plan` step.
@@ -137,7 +144,7 @@ pub enum ScriptError {
 /// The empty script: every prompt is echoed (what `spectask agent scripted` runs without `--script`).
 impl Default for Script {
     fn default() -> Self {
-        Script { auth_env: None, load_session: true, rules: Vec::new() }
+        Script { auth_env: None, load_session: true, modes: Vec::new(), rules: Vec::new() }
     }
 }
 

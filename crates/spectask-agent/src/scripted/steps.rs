@@ -40,6 +40,8 @@ pub(super) struct Turn {
     pub(super) servers: SessionServers,
     /// Everything said as agent message chunks, recorded in the session history.
     pub(super) reply: String,
+    /// The session's current mode.
+    pub(super) mode: super::modes::CurrentMode,
 }
 
 impl Turn {
@@ -124,6 +126,8 @@ impl Turn {
             Step::Mcp(step) => self.mcp(step).await,
             Step::OsWrite(write) => self.os_write(write).await,
             Step::OsRead { path } => self.os_read(&path).await,
+            Step::SwitchMode(mode) => self.switch_mode(&mode),
+            Step::ReportMode => self.report_mode(),
             Step::PermissionFlood(count) => {
                 eprintln!("scripted agent: flooding permission requests on purpose");
                 let requests = (0..count).map(|i| self.ask_permission_owned(format!("flood {i}")));

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod approval;
 mod auth;
 mod confinement;
 mod faults;

@@ -30,6 +30,10 @@ pub struct AgentDto {
     pub available: bool,
     /// What the agent needs besides credentials (the `qwen` preset: Node.js 22 or newer).
     pub requires: Option<String>,
+    /// The OS sandbox of an ACP profile: `workspace-write`, `read-only` or `off`.
+    pub sandbox: Option<String>,
+    /// What people should know before using the profile (for example that its sandbox is off).
+    pub warnings: Vec<String>,
 }
 
 impl From<spectask_agent::profiles::Availability> for AgentDto {
@@ -44,6 +48,8 @@ impl From<spectask_agent::profiles::Availability> for AgentDto {
             credentials_advice: a.credentials_advice,
             available: a.available,
             requires: a.requires,
+            sandbox: a.sandbox.map(|mode| mode.as_str().to_owned()),
+            warnings: a.warnings,
         }
     }
 }

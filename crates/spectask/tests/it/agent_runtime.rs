@@ -21,6 +21,12 @@ fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
     assert_eq!(report["profile"], "scripted", "{report:#}");
     assert_eq!(report["session"]["status"], "created", "{report:#}");
     assert!(report["session"]["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{report:#}");
+    // It ran in the sandbox, through this binary's launcher, and says so.
+    assert_eq!(report["sandbox"]["mode"], "workspace-write", "{report:#}");
+    assert_eq!(report["sandbox"]["enforced"], true, "{report:#}");
+    assert_eq!(report["sandbox"]["connect_ports"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["sandbox"]["warnings"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["approval"]["status"], "not_configured", "{report:#}");
     // The probed agent was shut down, not left running.
     let pid = report["pid"].as_u64().expect("the agent's pid");
     let deadline = Instant::now() + Duration::from_secs(5);
