@@ -66,6 +66,8 @@ pub async fn serve_until_signal(
     let coordination = config.orchestrator.coordination;
     let shutdown = CancellationToken::new();
     announce_sandbox(&config);
+    // Sandboxed agents reach this server only (for the MCP server of their coordination tools).
+    config.runtime.sandbox.connect_ports.push(addr.port());
     let runtime = AgentRuntime::new(config.runtime.clone());
     let orchestrator =
         Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator);

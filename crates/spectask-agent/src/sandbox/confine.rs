@@ -24,11 +24,19 @@ pub struct SandboxConfig {
     pub allow_without_landlock: bool,
     /// What the kernel supports, detected once.
     pub landlock: LandlockSupport,
+    /// TCP ports every sandboxed agent may connect to besides its profile's: spectask's own server,
+    /// which the MCP server an agent launches for its coordination tools talks to.
+    pub connect_ports: Vec<u16>,
 }
 
 impl Default for SandboxConfig {
     fn default() -> Self {
-        SandboxConfig { launcher: None, allow_without_landlock: false, landlock: LandlockSupport::detect() }
+        SandboxConfig {
+            launcher: None,
+            allow_without_landlock: false,
+            landlock: LandlockSupport::detect(),
+            connect_ports: Vec::new(),
+        }
     }
 }
 
@@ -131,8 +139,10 @@ impl Confinement {
             }
         })?;
         let program = find_on_path(command, var("PATH"));
+        let mut settings = settings.clone();
+        settings.connect_ports.extend(&config.connect_ports);
         let policy = build(PolicyInputs {
-            settings,
+            settings: &settings,
             workspace,
             home: var("HOME").map(Path::new),
             path_var: var("PATH"),
@@ -221,6 +231,7 @@ mod tests {
             launcher: Some(Launcher::spectask("/bin/spectask")),
             allow_without_landlock: allow,
             landlock,
+            connect_ports: vec![7070],
         }
     }
 
@@ -290,6 +301,7 @@ mod tests {
         );
         let report = confinement.report();
         assert!(report.write.contains(&workspace.worktree) && report.warnings.is_empty());
+        assert_eq!(report.connect_ports, Some(vec![7070]), "spectask's own port is reachable");
         drop(confinement);
         assert!(!tmpdir.exists(), "the private temporary directory goes with the instance");
     }
