@@ -31,6 +31,9 @@ pub struct Health {
     pub database: &'static str,
     /// This server's name among the nodes sharing the database.
     pub node: String,
+    /// The newest event's sequence number: follow `GET /events?after=` this after loading the
+    /// current state.
+    pub last_event_seq: i64,
 }
 
 /// One page of a listing, with the number of all matches.

@@ -12,6 +12,7 @@ pub mod openapi;
 mod params;
 mod routes;
 mod state;
+mod ui;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -25,11 +26,12 @@ use tower_http::trace::TraceLayer;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The whole application: the API, JSON errors for unknown routes and methods, body limit, request
-/// tracing. Requests outside the API reach the one fallback ([`routes::not_found`]).
+/// The whole application: the API, the web dashboard at `/`, JSON errors for unknown API routes
+/// and methods, body limit, request tracing. Requests outside the API routes reach the one
+/// fallback ([`ui::fallback`]).
 pub fn app(state: AppState) -> Router {
     let (api, _) = openapi::api();
-    api.fallback(routes::not_found)
+    api.fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(error::uniform_errors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -86,6 +86,12 @@ async fn health_reports_the_backend() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "sqlite");
+    assert_eq!(body["last_event_seq"], 0, "a new database has no events: {body}");
+    let repo = api.repo("app");
+    let (status, _) = api.create(json!({ "prompt": "Add a health page", "repo": repo })).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, body) = api.call("GET", "/api/v1/health", None).await;
+    assert!(body["last_event_seq"].as_i64().unwrap() >= 1, "creating a task appends events: {body}");
 }
 
 #[tokio::test]

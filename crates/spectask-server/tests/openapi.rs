@@ -1,6 +1,6 @@
 //! The OpenAPI document against the router: every route is documented with its error shape, the
 //! committed `openapi.json` is the document the code generates, and axum's own rejections leave in
-//! the API's error shape.
+//! the API's error shape, while every other GET is the embedded web dashboard.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -190,4 +190,48 @@ async fn axums_own_rejections_leave_in_the_error_shape() {
         assert_eq!(body["error"]["code"], code, "{what}: {body}");
         assert!(!body["error"]["message"].as_str().unwrap().is_empty(), "{what}: {body}");
     }
+}
+
+/// The dashboard is served at `/` and at its own routes (index.html), hashed assets are cached
+/// forever, and nothing under `/api/` or a missing asset ever answers the page.
+#[tokio::test]
+async fn the_dashboard_is_served_outside_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    let page = |path: &str| {
+        let state = state.clone();
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        async move {
+            let resp = app(state).oneshot(req).await.unwrap();
+            let (status, headers) = (resp.status(), resp.headers().clone());
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+    let (status, headers, index) = page("/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    assert!(index.contains("<div id=\"root\">"), "{index}");
+    let (status, _, route) = page("/tasks/0199aaaa-0000-7000-8000-000000000001").await;
+    assert_eq!(
+        (status, route.as_str()),
+        (StatusCode::OK, index.as_str()),
+        "a client route answers index.html"
+    );
+
+    let script = index.split("src=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+    let (status, headers, _) = page(script).await;
+    assert_eq!(status, StatusCode::OK, "{script}");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+
+    for missing in ["/assets/gone-1234.js", "/api/v1/nothing", "/api/nothing", "/api"] {
+        let (status, headers, body) = page(missing).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}: {body}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{missing}");
+    }
+    let post = Request::post("/tasks").body(Body::empty()).unwrap();
+    let (status, _, body) = send(&state, post).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 }

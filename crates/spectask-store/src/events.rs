@@ -66,6 +66,14 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// The newest event's sequence number (0 when there is none): where a client that has just
+    /// loaded the current state starts following the live stream.
+    pub async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events").fetch_one(&self.pool).await?;
+        get(&row, "seq")
+    }
+
     /// Every event of one SpecTask, oldest first.
     pub async fn events_of_spec_task(&self, id: SpecTaskId) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(

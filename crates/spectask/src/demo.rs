@@ -45,6 +45,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         outln!("spectask demo")?;
         outln!("  data               {}", data_dir.display())?;
         outln!("  sample repository  {}", repo_path.display())?;
+        outln!("  dashboard          http://{addr}/")?;
         outln!("  API                http://{addr}/api/v1/health")?;
         let server = if addr.to_string() == "127.0.0.1:7070" {
             String::new()
@@ -52,7 +53,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             format!(" --server http://{addr}")
         };
         outln!()?;
-        outln!("The sample task is being planned by a scripted agent (offline, no credentials). Then:")?;
+        outln!("The sample task is being planned by a scripted agent (offline, no credentials).")?;
+        outln!("Open the dashboard in a browser, or follow it from a terminal:")?;
         outln!("  spectask task{server} list                 # see it reach spec_review")?;
         outln!("  spectask task{server} spec <id>            # read requirements, design and tasks")?;
         outln!("  spectask task{server} approve <id>         # agents implement the plan in parallel")?;

@@ -1,0 +1,29 @@
+import { NavLink, Route, Routes } from 'react-router'
+import { LiveBadge, LiveProvider } from './live/LiveProvider'
+import { Board } from './screens/Board'
+import { NotFound } from './screens/NotFound'
+
+export function App() {
+  return (
+    <LiveProvider>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">spectask</span>
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            Board
+          </NavLink>
+        </nav>
+        <LiveBadge />
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Routes>
+          <Route path="/" element={<Board />} />
+          <Route path="*" element={<NotFound />} />
+        </Routes>
+      </main>
+    </LiveProvider>
+  )
+}

@@ -1,0 +1,44 @@
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
+import { api, unwrap } from '../api/client'
+import { connectLive, type LiveStatus } from './stream'
+
+const LiveContext = createContext<LiveStatus>('connecting')
+
+/** Opens the one live connection for the whole app, starting after the newest event at load. */
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const client = useQueryClient()
+  const [status, setStatus] = useState<LiveStatus>('connecting')
+  useEffect(() => {
+    let close: (() => void) | undefined
+    let cancelled = false
+    void (async () => {
+      let after = 0
+      try {
+        after = unwrap(await api.GET('/api/v1/health')).last_event_seq
+      } catch {
+        // Without the head, replay from the start: correct, only slower.
+      }
+      if (!cancelled) close = connectLive(client, after, setStatus)
+    })()
+    return () => {
+      cancelled = true
+      close?.()
+    }
+  }, [client])
+  return <LiveContext.Provider value={status}>{children}</LiveContext.Provider>
+}
+
+export function useLiveStatus(): LiveStatus {
+  return useContext(LiveContext)
+}
+
+export function LiveBadge() {
+  const status = useLiveStatus()
+  const text = status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : 'Reconnecting…'
+  return (
+    <span className={`live-status live-${status}`} role="status" aria-live="polite">
+      <span className="dot" aria-hidden="true" /> {text}
+    </span>
+  )
+}

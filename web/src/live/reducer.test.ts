@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { KeyBatch, keysChangedBy } from './reducer'
+
+const task = '0199aaaa-0000-7000-8000-000000000001'
+const session = '0199aaaa-0000-7000-8000-000000000002'
+
+describe('keysChangedBy', () => {
+  it('a task transition refreshes the board, the fleet and that task', () => {
+    expect(keysChangedBy({ kind: 'spec_task.transitioned', spec_task_id: task, work_session_id: null })).toEqual([
+      ['spec-tasks'],
+      ['fleet'],
+      ['spec-task', task],
+    ])
+  })
+
+  it('a session plan update refreshes the fleet, its task and the session, not the board', () => {
+    const changed = keysChangedBy({ kind: 'work_session.plan', spec_task_id: task, work_session_id: session })
+    expect(changed).toContainEqual(['work-session', session])
+    expect(changed).toContainEqual(['fleet'])
+    expect(changed).not.toContainEqual(['spec-tasks'])
+  })
+
+  it('a repository registration refreshes only the repositories', () => {
+    expect(keysChangedBy({ kind: 'repository.registered', spec_task_id: null, work_session_id: null })).toEqual([
+      ['repos'],
+    ])
+  })
+})
+
+describe('KeyBatch', () => {
+  it('hands over each key once however many events named it, and drops keys a prefix covers', () => {
+    const batch = new KeyBatch()
+    for (let i = 0; i < 1000; i++) {
+      batch.add(keysChangedBy({ kind: 'work_session.plan', spec_task_id: task, work_session_id: session }))
+      batch.add([['spec-task', task, 'progress']])
+    }
+    const taken = batch.take()
+    expect(taken).toHaveLength(3)
+    expect(taken).not.toContainEqual(['spec-task', task, 'progress'])
+    expect(batch.take()).toEqual([])
+  })
+})

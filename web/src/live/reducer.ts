@@ -1,0 +1,68 @@
+// What one live event means for the query caches: the keys whose data it changed. Pure, so that
+// the stream (stream.ts) stays a thin loop and this is tested on its own.
+import type { QueryKey } from '@tanstack/react-query'
+import type { ApiEvent } from '../api/client'
+import { keys } from '../api/keys'
+
+export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'work_session_id'>): QueryKey[] {
+  const task = event.spec_task_id ?? undefined
+  const session = event.work_session_id ?? undefined
+  const out: QueryKey[] = []
+  const taskAll = () => task && out.push(keys.task(task))
+  switch (event.kind) {
+    case 'spec_task.created':
+    case 'spec_task.transitioned':
+      out.push(keys.tasks, keys.fleet)
+      taskAll()
+      break
+    case 'spec_review.recorded':
+      taskAll()
+      break
+    case 'work_session.created':
+    case 'work_session.transitioned':
+      out.push(keys.fleet, keys.approvals)
+      taskAll()
+      if (session) out.push(keys.session(session))
+      break
+    case 'work_session.plan':
+    case 'plan_progress.detected':
+      out.push(keys.fleet)
+      taskAll()
+      if (session) out.push(keys.session(session))
+      break
+    case 'coordination.recorded':
+      taskAll()
+      break
+    case 'repository.registered':
+      out.push(keys.repos)
+      break
+    case 'agent.sandbox':
+      if (session) out.push(keys.session(session))
+      break
+  }
+  return out
+}
+
+/** Collects changed keys and hands them over once per flush, each key once (no refetch storms). */
+export class KeyBatch {
+  private pending = new Map<string, QueryKey>()
+
+  add(changed: QueryKey[]): void {
+    for (const key of changed) this.pending.set(JSON.stringify(key), key)
+  }
+
+  /** The keys gathered since the last call, without those another key already covers. */
+  take(): QueryKey[] {
+    const all = [...this.pending.values()]
+    this.pending.clear()
+    return all.filter((key) => !all.some((other) => other !== key && isPrefix(other, key)))
+  }
+
+  get size(): number {
+    return this.pending.size
+  }
+}
+
+function isPrefix(prefix: QueryKey, key: QueryKey): boolean {
+  return prefix.length < key.length && prefix.every((part, i) => part === key[i])
+}

@@ -1,0 +1,83 @@
+// The one live connection: Server-Sent Events from /api/v1/events, turned into cache invalidations.
+// The browser's EventSource reconnects by itself and sends `Last-Event-ID`, so the server replays
+// what was missed; changed keys are flushed at most every FLUSH_MS (a burst of events refetches each
+// visible query once). Nothing polls.
+import type { QueryClient } from '@tanstack/react-query'
+import type { ApiEvent } from '../api/client'
+import { KeyBatch, keysChangedBy } from './reducer'
+
+const FLUSH_MS = 250
+
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting'
+
+export function connectLive(
+  client: QueryClient,
+  after: number,
+  onStatus: (status: LiveStatus) => void,
+  onEvent?: (event: ApiEvent) => void,
+): () => void {
+  const batch = new KeyBatch()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let source: EventSource | undefined
+  let lastSeq = after
+  let opened = false
+
+  const flush = () => {
+    timer = undefined
+    for (const queryKey of batch.take()) void client.invalidateQueries({ queryKey })
+  }
+  const handle = (message: MessageEvent<string>) => {
+    let event: ApiEvent
+    try {
+      event = JSON.parse(message.data) as ApiEvent
+    } catch {
+      return
+    }
+    lastSeq = Math.max(lastSeq, event.seq)
+    batch.add(keysChangedBy(event))
+    onEvent?.(event)
+    if (timer === undefined) timer = setTimeout(flush, FLUSH_MS)
+  }
+  const open = () => {
+    retry = undefined
+    const es = new EventSource(`/api/v1/events?after=${lastSeq}`)
+    source = es
+    es.onopen = () => {
+      onStatus('live')
+      // What changed between the first fetches and the subscription: refresh what is on screen once.
+      if (!opened) void client.invalidateQueries()
+      opened = true
+    }
+    es.onerror = () => {
+      onStatus('reconnecting')
+      // EventSource retries by itself (with Last-Event-ID) unless the server answered an error;
+      // then it is closed and we open a new one once, later.
+      if (es.readyState === EventSource.CLOSED && retry === undefined) retry = setTimeout(open, RETRY_MS)
+    }
+    for (const kind of Object.keys(EVENT_KINDS)) es.addEventListener(kind, handle)
+  }
+  onStatus('connecting')
+  open()
+  return () => {
+    if (timer !== undefined) clearTimeout(timer)
+    if (retry !== undefined) clearTimeout(retry)
+    source?.close()
+  }
+}
+
+const RETRY_MS = 3000
+
+/** Every event kind (arriving as its SSE `event:` name); the type makes a new kind a compile error here. */
+const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
+  'spec_task.created': true,
+  'spec_task.transitioned': true,
+  'spec_review.recorded': true,
+  'work_session.created': true,
+  'work_session.transitioned': true,
+  'coordination.recorded': true,
+  'repository.registered': true,
+  'work_session.plan': true,
+  'plan_progress.detected': true,
+  'agent.sandbox': true,
+}

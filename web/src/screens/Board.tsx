@@ -1,0 +1,108 @@
+import { useMemo, useState } from 'react'
+import { Link } from 'react-router'
+import type { SpecTask } from '../api/client'
+import { useSpecTasks } from '../api/queries'
+import { PHASES, agentAtWork, phaseOf, statusLabel, type Phase } from '../phases'
+
+/** Every SpecTask by phase, with filters by repository, state and owner. */
+export function Board() {
+  const tasks = useSpecTasks()
+  const [repo, setRepo] = useState('')
+  const [status, setStatus] = useState('')
+  const [owner, setOwner] = useState('')
+
+  const items = useMemo(() => tasks.data?.items ?? [], [tasks.data])
+  const repos = useMemo(() => [...new Set(items.map((t) => t.repository.path))].sort(), [items])
+  const owners = useMemo(() => [...new Set(items.map((t) => t.created_by))].sort(), [items])
+  const statuses = useMemo(() => [...new Set(items.map((t) => t.status))].sort(), [items])
+  const shown = items.filter(
+    (t) => (!repo || t.repository.path === repo) && (!status || t.status === status) && (!owner || t.created_by === owner),
+  )
+  const byPhase = new Map<Phase, SpecTask[]>(PHASES.map((p) => [p.phase, []]))
+  for (const task of shown) byPhase.get(phaseOf(task.status))?.push(task)
+
+  return (
+    <section aria-labelledby="board-title">
+      <div className="toolbar">
+        <h1 id="board-title">SpecTasks</h1>
+        <div className="filters" role="group" aria-label="Filters">
+          <Select label="Repository" value={repo} onChange={setRepo} options={repos} display={repoName} />
+          <Select label="State" value={status} onChange={setStatus} options={statuses} display={statusLabel} />
+          <Select label="Owner" value={owner} onChange={setOwner} options={owners} />
+        </div>
+      </div>
+      {tasks.isPending && <p role="status">Loading…</p>}
+      {tasks.isError && <p role="alert">Cannot load the tasks: {tasks.error.message}</p>}
+      <div className="board">
+        {PHASES.map(({ phase, label }) => {
+          const column = byPhase.get(phase) ?? []
+          return (
+            <section key={phase} className="column" aria-labelledby={`col-${phase}`} data-phase={phase}>
+              <h2 id={`col-${phase}`}>
+                {label} <span className="count">{column.length}</span>
+              </h2>
+              <ul>
+                {column.map((task) => (
+                  <li key={task.id}>
+                    <TaskCard task={task} />
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )
+        })}
+      </div>
+    </section>
+  )
+}
+
+function TaskCard({ task }: { task: SpecTask }) {
+  const live = agentAtWork(task.status)
+  return (
+    <article className="card" data-status={task.status}>
+      <h3>
+        <Link to={`/tasks/${task.id}`}>{task.title}</Link>
+      </h3>
+      <p className="meta">
+        <span className={`badge status-${task.status}`}>{statusLabel(task.status)}</span>
+        {live && (
+          <span className="live" title="An agent is working on it">
+            <span className="dot" aria-hidden="true" /> agent at work
+          </span>
+        )}
+      </p>
+      <p className="meta">
+        {repoName(task.repository.path)} · {task.short_id} · {task.priority} · by {task.created_by}
+      </p>
+      {task.queue_reason && <p className="queued">Queued: {task.queue_reason}</p>}
+      {task.failure && <p className="failure">Failed in {statusLabel(task.failure.from)}: {task.failure.reason}</p>}
+    </article>
+  )
+}
+
+export function repoName(path: string): string {
+  return path.split('/').filter(Boolean).pop() ?? path
+}
+
+function Select(props: {
+  label: string
+  value: string
+  onChange: (v: string) => void
+  options: string[]
+  display?: (v: string) => string
+}) {
+  const id = `filter-${props.label.toLowerCase()}`
+  return (
+    <label htmlFor={id}>
+      {props.label}{' '}
+      <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <option value="">All</option>
+        {props.options.map((o) => (
+          <option key={o} value={o}>
+            {props.display ? props.display(o) : o}
+          </option>
+        ))}
+      </select>
+    </label>
+  )
+}
