@@ -11,10 +11,12 @@ mod extract;
 pub mod openapi;
 mod params;
 mod routes;
+mod security;
 mod state;
 mod ui;
 
 pub use error::ApiError;
+pub use security::{CLIENT_HEADER, Security};
 pub use state::AppState;
 
 use std::net::SocketAddr;
@@ -26,17 +28,27 @@ use tower_http::trace::TraceLayer;
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The whole application: the API, the web dashboard at `/`, JSON errors for unknown API routes
-/// and methods, body limit, request tracing. Requests outside the API routes reach the one
-/// fallback ([`ui::fallback`]).
+/// [`app_with`] under the default [`Security`]: reached as localhost or by IP address, CORS closed.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Security::default())
+}
+
+/// The whole application: the API, the web dashboard at `/`, JSON errors for unknown API routes
+/// and methods, the browser guard ([`security`]), CORS when origins are configured, body limit,
+/// request tracing. Requests outside the API routes reach the one fallback ([`ui::fallback`]).
+pub fn app_with(state: AppState, security: Security) -> Router {
     let (api, _) = openapi::api();
-    api.fallback(ui::fallback)
+    let cors = security.cors();
+    let router = api
+        .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(error::uniform_errors))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(security), security::guard));
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests (event
@@ -44,6 +56,7 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    security: Security,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
@@ -53,5 +66,5 @@ pub async fn serve(
         shutdown.await;
         store.end_event_streams();
     };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app_with(state, security)).with_graceful_shutdown(shutdown).await
 }

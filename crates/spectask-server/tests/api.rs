@@ -52,7 +52,11 @@ impl Api {
         self.send(req.body(body).unwrap()).await
     }
 
-    async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+    async fn send(&self, mut req: Request<Body>) -> (StatusCode, Value) {
+        // As the CLI does: the browser guard refuses body-less state changes without it.
+        req.headers_mut()
+            .entry(spectask_server::CLIENT_HEADER)
+            .or_insert(header::HeaderValue::from_static("test"));
         let resp = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = resp.status();
         let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();

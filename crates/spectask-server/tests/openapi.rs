@@ -24,7 +24,11 @@ async fn state(dir: &tempfile::TempDir) -> AppState {
     }
 }
 
-async fn send(state: &AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+async fn send(state: &AppState, mut req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    // As the CLI does: the browser guard refuses body-less state changes without it.
+    req.headers_mut()
+        .entry(spectask_server::CLIENT_HEADER)
+        .or_insert(header::HeaderValue::from_static("test"));
     let resp = app(state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();

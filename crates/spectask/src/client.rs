@@ -11,7 +11,11 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(server: &str) -> anyhow::Result<Self> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        // Marks the CLI's requests as a program's (the server refuses state changes without it or JSON).
+        headers.insert(spectask_server::CLIENT_HEADER, reqwest::header::HeaderValue::from_static("cli"));
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .connect_timeout(std::time::Duration::from_secs(5))
             .build()
             .context("cannot build the HTTP client")?;

@@ -1,6 +1,6 @@
 //! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
 //! (`[agents.<name>]`, read by the agent crate), the orchestrator's settings (`[orchestrator]`) and
-//! the agents' OS sandbox (`[sandbox]`).
+//! the agents' OS sandbox (`[sandbox]`) and what browsers may do with the API (`[server]`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +16,20 @@ struct File {
     orchestrator: OrchestratorSection,
     #[serde(default)]
     sandbox: SandboxSection,
+    #[serde(default)]
+    server: ServerSection,
+}
+
+/// `[server]`: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    /// Host names the server is reached by besides localhost and IP addresses (a reverse proxy's).
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call the API (CORS); none by default.
+    #[serde(default)]
+    cors_origins: Vec<String>,
 }
 
 /// `[sandbox]`: every key optional.
@@ -59,6 +73,8 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// Whether threads get the coordination tools (the server knows their address once it listens).
     pub session_tools: bool,
+    /// Allowed host names and CORS origins.
+    pub security: spectask_server::Security,
 }
 
 /// Reads `explicit`, else `<data_dir>/config.toml` when it exists, else the defaults.
@@ -78,7 +94,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
     use_this_binary_for_scripted(&mut profiles);
     let file: File = toml::from_str(&text)
-        .with_context(|| format!("invalid [orchestrator] or [sandbox] settings in {name}"))?;
+        .with_context(|| format!("invalid [orchestrator], [sandbox] or [server] settings in {name}"))?;
+    let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
+        .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
     if let Some(v) = o.default_planning_agent {
@@ -146,7 +164,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
             .get(agent)
             .with_context(|| format!("[orchestrator] in {name} names an unknown agent profile"))?;
     }
-    Ok(Config { profiles, orchestrator: config, runtime, session_tools })
+    Ok(Config { profiles, orchestrator: config, runtime, session_tools, security })
 }
 
 fn seconds(value: f64, key: &str) -> anyhow::Result<Duration> {

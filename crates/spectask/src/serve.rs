@@ -75,6 +75,7 @@ pub async fn serve_until_signal(
     // A server keeps serving when nobody reads its banner (`spectask serve | head -1`).
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
+    let security = config.security;
     let state = AppState {
         store: store.clone(),
         node,
@@ -82,7 +83,7 @@ pub async fn serve_until_signal(
         profiles: std::sync::Arc::new(config.profiles),
         coordination,
     };
-    let served = spectask_server::serve(listener, state, async move {
+    let served = spectask_server::serve(listener, state, security, async move {
         shutdown_signal().await;
         stop.cancel();
     })

@@ -18,7 +18,10 @@ impl Api {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().unwrap();
-        Self { base: format!("{server_url}/api/v1"), runtime, http: reqwest::Client::new() }
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(spectask_server::CLIENT_HEADER, reqwest::header::HeaderValue::from_static("test"));
+        let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+        Self { base: format!("{server_url}/api/v1"), runtime, http }
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
