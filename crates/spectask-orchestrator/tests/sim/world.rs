@@ -1,0 +1,355 @@
+//! One seed's world: a git repository, a SQLite database, the engines (each its own agent runtime
+//! and node name, all on the one store), and the people — they approve specs as the
+//! scenario says, review implementations and cancel tasks — until every task has ended.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use spectask_agent::profiles::ProfileKind;
+use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxMode};
+use spectask_core::{
+    CoordinationKind, JobStatus, NewSpecTask, Priority, ReviewDecision, SpecDocuments, SpecTask,
+    SpecTaskCommand, SpecTaskId, SpecTaskStatus, TaskKind, WorkSessionStatus,
+};
+use spectask_git::{RegisterOptions, Repo};
+use spectask_orchestrator::{Orchestrator, OrchestratorConfig};
+use spectask_store::{DatabaseUrl, NewCoordination, NewSpecReview, NewSpecVersion, Store, WipLimits};
+use tokio_util::sync::CancellationToken;
+
+use crate::agent;
+use crate::check::Finding;
+use crate::scenario::Scenario;
+
+/// How long a seed may take before its tasks count as stuck.
+const DEADLINE: Duration = Duration::from_secs(120);
+/// A task in implementation with no job behind it, or a running session with none, for this long
+/// is stuck.
+const STUCK_AFTER: Duration = Duration::from_secs(6);
+const TICK: Duration = Duration::from_millis(100);
+
+pub struct World {
+    pub scenario: Scenario,
+    pub dir: tempfile::TempDir,
+    pub repo_path: PathBuf,
+    pub default_branch: String,
+    pub design_docs_branch: String,
+    /// The one store of the process: the engines', the people's (as the server's) and the checker's.
+    pub store: Store,
+    pub profiles: Profiles,
+    /// Task ids by scenario index.
+    pub tasks: Vec<SpecTaskId>,
+    /// What the run saw while it ran (liveness findings).
+    pub findings: Vec<Finding>,
+}
+
+/// A live engine: its node, the handle of its run, and what a kill must stop.
+struct Engine {
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<()>,
+    runtime: AgentRuntime,
+}
+
+impl World {
+    pub async fn new(scenario: Scenario) -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo_path = dir.path().join("app");
+        spectask_git::init_repository(&repo_path, &[("README.md", "app\n")], "init").expect("repository");
+        let repo = Repo::register(&repo_path, &RegisterOptions::default()).expect("register").repo;
+        let url = DatabaseUrl::sqlite_in(&dir.path().join("data"));
+        let store = Store::open(&url).await.expect("store");
+        let repository = store
+            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
+            .await
+            .expect("repository row");
+        let agents = dir.path().join("agents");
+        let me = std::env::current_exe().expect("this binary").display().to_string();
+        let mut profile =
+            AgentProfile::acp("sim", me, vec!["--scripted-agent".into(), agents.display().to_string()]);
+        if let ProfileKind::Acp { sandbox, .. } = &mut profile.kind {
+            // The agent is this test binary; the sandbox is tested elsewhere and would cost an exec.
+            *sandbox = SandboxMode::Off;
+        }
+        let mut profiles = Profiles::presets();
+        profiles.insert(profile);
+        let mut tasks = Vec::new();
+        for plan in &scenario.tasks {
+            let task =
+                in_review(&store, repository.id, &format!("Build {}", plan.letter), &plan.tasks_md()).await;
+            agent::write_scripts(&agents, &task.handle(), plan).expect("agent scripts");
+            tasks.push(task.id);
+        }
+        World {
+            default_branch: repo.default_branch().to_owned(),
+            design_docs_branch: repo.design_docs_branch().to_owned(),
+            scenario,
+            dir,
+            repo_path,
+
+            store,
+            profiles,
+            tasks,
+            findings: Vec::new(),
+        }
+    }
+
+    fn config(&self, engine: usize) -> OrchestratorConfig {
+        let mut config = OrchestratorConfig::new(format!("node-{engine}"));
+        config.lease = Duration::from_secs(2);
+        config.sweep_interval = Duration::from_millis(250);
+        config.max_attempts = 5;
+        config.backoff_initial = Duration::from_millis(50);
+        config.backoff_max = Duration::from_millis(500);
+        let global = self.scenario.wip_global;
+        config.wip = WipLimits { global, per_repository: global, per_user: global };
+        config.default_implementation_agent = Some("sim".into());
+        config.history_window = Duration::from_millis(200);
+        config.max_parallel_sessions = self.scenario.max_parallel_sessions;
+        config
+    }
+
+    async fn start(&self, engine: usize) -> Engine {
+        // One store per process, as `spectask serve` has: SQLite takes one writer per process.
+        let store = self.store.clone();
+        let runtime = AgentRuntime::new(RuntimeConfig {
+            max_live_instances: 16,
+            request_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(2),
+            ..RuntimeConfig::default()
+        });
+        let orchestrator =
+            Orchestrator::new(store.clone(), self.profiles.clone(), runtime.clone(), self.config(engine));
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(orchestrator.run(shutdown.clone()));
+        Engine { shutdown, handle, runtime }
+    }
+
+    /// Runs the scenario until every task has ended and no job is left, or the deadline.
+    pub async fn run(&mut self) {
+        let started = Instant::now();
+        let mut engines: Vec<Option<Engine>> = Vec::new();
+        for e in 0..self.scenario.engines {
+            engines.push(Some(self.start(e).await));
+        }
+        let mut kills = self.scenario.kills.clone().into_iter().peekable();
+        let mut restarts: Vec<(Instant, usize)> = Vec::new();
+        let mut approved: HashMap<usize, Instant> = HashMap::new();
+        let mut changes_requested: Vec<bool> = vec![false; self.tasks.len()];
+        let mut idle_since: HashMap<String, Instant> = HashMap::new();
+        loop {
+            let now = Instant::now();
+            while let Some(kill) = kills.next_if(|k| started + k.at <= now) {
+                if let Some(engine) = engines[kill.engine].take() {
+                    stop(engine, kill.abrupt).await;
+                    restarts.push((Instant::now() + kill.down_for, kill.engine));
+                }
+            }
+            for (at, e) in std::mem::take(&mut restarts) {
+                if at <= now && engines[e].is_none() {
+                    engines[e] = Some(self.start(e).await);
+                } else if engines[e].is_none() {
+                    restarts.push((at, e));
+                }
+            }
+            let mut ended = 0;
+            for (i, id) in self.tasks.clone().into_iter().enumerate() {
+                let plan = self.scenario.tasks[i].clone();
+                let task = self.store.spec_task(id).await.expect("task");
+                match task.status() {
+                    SpecTaskStatus::SpecReview if started + plan.approve_after <= now => {
+                        approve(&self.store, &task).await;
+                        approved.insert(i, now);
+                    }
+                    SpecTaskStatus::ImplementationReview => {
+                        let ask = plan.request_changes && !changes_requested[i];
+                        changes_requested[i] |= ask;
+                        review(&self.store, &task, ask).await;
+                    }
+                    status if status.is_terminal() || status == SpecTaskStatus::Failed => ended += 1,
+                    _ => {}
+                }
+                if let (Some(after), Some(at)) = (plan.cancel_after, approved.get(&i))
+                    && *at + after <= now
+                    && !task.status().is_terminal()
+                    && task.status() != SpecTaskStatus::Failed
+                {
+                    let _ = self.store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await;
+                }
+                self.watch(&task, &mut idle_since).await;
+            }
+            let unfinished = self.unfinished_jobs().await;
+            if ended == self.tasks.len() && unfinished == 0 && restarts.is_empty() && kills.peek().is_none() {
+                break;
+            }
+            if !self.findings.is_empty() {
+                // Stuck for good: nothing moves it any more; the findings say where.
+                break;
+            }
+            if now - started > DEADLINE {
+                self.findings.push(Finding::new("liveness", format!("not ended after {DEADLINE:?}")));
+                break;
+            }
+            tokio::time::sleep(TICK).await;
+        }
+        for engine in engines.into_iter().flatten() {
+            stop(engine, false).await;
+        }
+    }
+
+    /// Liveness while running: a task in implementation, or a running session, with no job behind it.
+    async fn watch(&mut self, task: &SpecTask, idle_since: &mut HashMap<String, Instant>) {
+        let jobs = self.store.jobs_of(task.id).await.expect("jobs");
+        let open = |j: &&spectask_core::Job| matches!(j.status, JobStatus::Queued | JobStatus::Running);
+        let mut idle = Vec::new();
+        for session in self.store.work_sessions_of(task.id).await.expect("sessions") {
+            if session.status() == WorkSessionStatus::Running
+                && !jobs.iter().filter(open).any(|j| j.work_session_id == Some(session.id))
+            {
+                idle.push(("running without a job", format!("session {:?} running", session.name)));
+            }
+        }
+        // A session stuck running explains a stuck task; otherwise the task's own stall is the finding.
+        if idle.is_empty()
+            && task.status() == SpecTaskStatus::Implementation
+            && !jobs.iter().any(|j| open(&j))
+        {
+            idle.push(("liveness", format!("task {} in implementation", task.handle())));
+        }
+        let now = Instant::now();
+        let prefix = format!("{}:", task.id);
+        idle_since
+            .retain(|k, _| !k.starts_with(&prefix) || idle.iter().any(|(_, i)| k.ends_with(i.as_str())));
+        for (invariant, what) in idle {
+            let since = *idle_since.entry(format!("{prefix}{what}")).or_insert(now);
+            if now - since >= STUCK_AFTER {
+                let finding =
+                    Finding::new(invariant, format!("{what} with no job behind it for {STUCK_AFTER:?}"));
+                if !self.findings.contains(&finding) {
+                    self.findings.push(finding);
+                }
+            }
+        }
+    }
+
+    async fn unfinished_jobs(&self) -> usize {
+        let mut n = 0;
+        for &id in &self.tasks {
+            let jobs = self.store.jobs_of(id).await.expect("jobs");
+            n += jobs.iter().filter(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running)).count();
+        }
+        n
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The whole state, for a failing seed: each task, its sessions and its jobs.
+    pub async fn dump(&self) -> String {
+        let mut out = String::new();
+        for &id in &self.tasks {
+            let task = self.store.spec_task(id).await.expect("task");
+            let failure = task.state.failure().map(|f| format!(" ({})", f.reason)).unwrap_or_default();
+            out.push_str(&format!("  task {} {}{failure}\n", task.handle(), task.status()));
+            for s in self.store.work_sessions_of(id).await.expect("sessions") {
+                let plan = s.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_default();
+                out.push_str(&format!("    session {:?} [{plan}] {} {}\n", s.name, s.status(), s.id));
+            }
+            for j in self.store.jobs_of(id).await.expect("jobs") {
+                let session = j.work_session_id.map(|s| s.to_string()).unwrap_or_default();
+                let error = j.last_error.as_deref().unwrap_or("");
+                out.push_str(&format!(
+                    "    job {} {} {} attempt {} {session} {error}\n",
+                    j.id, j.kind, j.status, j.attempts
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Stops an engine: gracefully, or as `kill -9` would (its steps dropped where they are, its agent
+/// processes gone with it, nothing released).
+async fn stop(engine: Engine, abrupt: bool) {
+    if abrupt {
+        engine.handle.abort();
+        let _ = engine.handle.await;
+        engine.runtime.stop_all().await;
+    } else {
+        engine.shutdown.cancel();
+        let _ = engine.handle.await;
+    }
+}
+
+/// A spec task waiting for review of its first spec version (planning is not simulated).
+async fn in_review(
+    store: &Store,
+    repository: spectask_core::RepositoryId,
+    title: &str,
+    tasks: &str,
+) -> SpecTask {
+    let new = NewSpecTask {
+        title: title.into(),
+        prompt: title.into(),
+        kind: TaskKind::Spec,
+        repository_id: repository,
+        planning_agent: None,
+        implementation_agent: Some("sim".into()),
+        priority: Priority::Normal,
+        created_by: "sim".into(),
+    };
+    let task = store.create_spec_task(new).await.expect("task");
+    let task = store
+        .transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration)
+        .await
+        .expect("generate")
+        .value;
+    let version = NewSpecVersion {
+        documents: SpecDocuments {
+            requirements: REQUIREMENTS.into(),
+            design: DESIGN.into(),
+            tasks: tasks.into(),
+        },
+        planner: "sim".into(),
+        usage: json!([]),
+        lint: vec![],
+    };
+    store.submit_spec_version(&task, version).await.expect("spec version").0.value
+}
+
+async fn approve(store: &Store, task: &SpecTask) {
+    let review = NewSpecReview {
+        decision: ReviewDecision::Approve,
+        comments: String::new(),
+        line_comments: vec![],
+        reviewer: "sim".into(),
+    };
+    store.review_spec(task, review).await.expect("spec approval");
+}
+
+/// The implementation review as the server records it: the decision in the log, then the transition.
+async fn review(store: &Store, task: &SpecTask, request_changes: bool) {
+    let (command, decision) = if request_changes {
+        (SpecTaskCommand::RequestImplementationChanges, "request_changes")
+    } else {
+        (SpecTaskCommand::ApproveImplementation, "approve")
+    };
+    store
+        .record_coordination(NewCoordination {
+            spec_task_id: task.id,
+            kind: CoordinationKind::ReviewDecision,
+            from_session: None,
+            to_session: None,
+            message: format!("implementation review: {}", decision.replace('_', " ")),
+            data: json!({ "decision": decision, "comments": "Please add a review note.", "reviewer": "sim" }),
+        })
+        .await
+        .expect("review decision");
+    store.transition_spec_task(task, &command).await.expect("review transition");
+}
+
+const REQUIREMENTS: &str = "# Requirements Document\n\n## Introduction\n\nSimulation.\n\n## Requirements\n\n\
+    ### Requirement 1: Parts\n\n**User Story:** As a user, I want parts, so that I can simulate.\n\n\
+    #### Acceptance Criteria\n\n1. WHEN a part is built, THE App SHALL write its file\n";
+const DESIGN: &str = "# Design Document\n\n## Overview\n\nOne file per part.\n\n## Architecture\n\nFiles.\n";
