@@ -2,6 +2,7 @@ import { NavLink, Route, Routes } from 'react-router'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { Board } from './screens/Board'
 import { NotFound } from './screens/NotFound'
+import { TaskPage } from './screens/TaskPage'
 
 export function App() {
   return (
@@ -21,6 +22,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         <Routes>
           <Route path="/" element={<Board />} />
+          <Route path="/tasks/:id" element={<TaskPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

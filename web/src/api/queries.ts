@@ -31,3 +31,39 @@ export function useAgents() {
     queryFn: async () => unwrap(await api.GET('/api/v1/agents')),
   })
 }
+
+export type SpecDocumentName = 'requirements' | 'design' | 'tasks'
+
+export function useDocument(id: string, document: SpecDocumentName, version: number | undefined) {
+  return useQuery({
+    queryKey: [...keys.taskPart(id, 'document'), document, version ?? 'latest'],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/api/v1/spec-tasks/{id}/documents/{document}', {
+          params: { path: { id, document }, query: version === undefined ? {} : { version } },
+        }),
+      ),
+    enabled: version === undefined || version > 0,
+  })
+}
+
+export function useSpecVersions(id: string) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'versions'),
+    queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/spec-versions', { params: { path: { id } } })),
+  })
+}
+
+export function useReviews(id: string) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'reviews'),
+    queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/reviews', { params: { path: { id } } })),
+  })
+}
+
+export function useWorkSessions(id: string) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'sessions'),
+    queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/work-sessions', { params: { path: { id } } })),
+  })
+}

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react'
 import { Link } from 'react-router'
 import type { SpecTask } from '../api/client'
 import { useSpecTasks } from '../api/queries'
+import { CreateTask } from './CreateTask'
 import { PHASES, agentAtWork, phaseOf, statusLabel, type Phase } from '../phases'
 
 /** Every SpecTask by phase, with filters by repository, state and owner. */
@@ -10,6 +11,7 @@ export function Board() {
   const [repo, setRepo] = useState('')
   const [status, setStatus] = useState('')
   const [owner, setOwner] = useState('')
+  const [creating, setCreating] = useState(false)
 
   const items = useMemo(() => tasks.data?.items ?? [], [tasks.data])
   const repos = useMemo(() => [...new Set(items.map((t) => t.repository.path))].sort(), [items])
@@ -29,8 +31,12 @@ export function Board() {
           <Select label="Repository" value={repo} onChange={setRepo} options={repos} display={repoName} />
           <Select label="State" value={status} onChange={setStatus} options={statuses} display={statusLabel} />
           <Select label="Owner" value={owner} onChange={setOwner} options={owners} />
+          <button className="primary" onClick={() => setCreating(true)}>
+            New SpecTask
+          </button>
         </div>
       </div>
+      {creating && <CreateTask onClose={() => setCreating(false)} />}
       {tasks.isPending && <p role="status">Loading…</p>}
       {tasks.isError && <p role="alert">Cannot load the tasks: {tasks.error.message}</p>}
       <div className="board">

@@ -1,0 +1,54 @@
+// Shared helpers of the browser tests: the real spectask binary in demo mode, and Debian's Chromium
+// driven by playwright-core (never a downloaded browser).
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/e2e-screenshots')
+
+/** `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. */
+export async function startDemo() {
+  const bin = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')
+  const dataDir = mkdtempSync(join(tmpdir(), 'spectask-e2e-'))
+  const child = spawn(bin, ['demo', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  })
+  let log = ''
+  child.stderr.on('data', (d) => (log += d))
+  const url = await new Promise((ok, fail) => {
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out)
+      if (m) ok(m[1])
+    })
+    child.on('exit', (code) => fail(new Error(`spectask demo exited with ${code}:\n${out}\n${log}`)))
+  })
+  return { url, dataDir, log: () => log, stop: () => child.kill('SIGTERM') }
+}
+
+export async function openBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--enable-precise-memory-info',
+    ],
+  })
+  mkdirSync(SHOTS, { recursive: true })
+  return browser
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+}

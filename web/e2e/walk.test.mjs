@@ -1,0 +1,113 @@
+// A person's walk through the dashboard against the real binary: create a SpecTask in the dialog,
+// review its spec (comment on a line, request changes), approve v2, watch the implementation and
+// approve it to merged. Screenshots of every screen go to target/e2e-screenshots/.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { openBrowser, shot, startDemo } from './browser.mjs'
+
+const LONG = 180_000
+let demo, browser, page
+
+before(async () => {
+  demo = await startDemo()
+  browser = await openBrowser()
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  page.setDefaultTimeout(LONG)
+})
+
+after(async () => {
+  await browser?.close()
+  demo?.stop()
+})
+
+async function status() {
+  return page.getByTestId('task-status').innerText()
+}
+
+async function waitForStatus(text) {
+  try {
+    await page.getByTestId('task-status').filter({ hasText: text }).waitFor()
+  } catch (err) {
+    throw new Error(`task never reached ${text} (at ${await status()}):\n${await page.locator('main').innerText()}\n${demo.log()}`, { cause: err })
+  }
+}
+
+test('create, review, revise, approve, implement and merge in the browser', { timeout: 10 * LONG }, async () => {
+  await page.goto(demo.url)
+  await page.getByText('Live', { exact: true }).waitFor()
+  await page.getByRole('button', { name: 'New SpecTask' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Create SpecTask' })
+  await dialog.getByLabel('Task description').fill('Add user authentication with JWT\n\nUsers log in; todo routes need a token.')
+  await dialog.getByRole('option', { name: /nodejs-todo/ }).waitFor({ state: 'attached' })
+  await shot(page, '01-create-dialog')
+  await dialog.getByRole('button', { name: 'Create SpecTask' }).click()
+
+  await page.getByRole('heading', { name: 'Add user authentication with JWT' }).waitFor()
+  await waitForStatus('spec review')
+  await page.getByRole('tab', { name: 'Tasks' }).click()
+  await page.locator('.line').first().waitFor()
+  await shot(page, '02-spec-review-tasks')
+  await page.getByRole('tab', { name: 'Requirements' }).click()
+  await page.locator('.ears-tag').first().waitFor()
+  await page.getByRole('button', { name: 'Comment on line 3', exact: true }).click()
+  await page.getByRole('textbox', { name: 'Your comment on line 3' }).fill('Name the token lifetime.')
+  await page.getByRole('button', { name: 'Add comment' }).click()
+  await page.getByText('Your comment: Name the token lifetime.').waitFor()
+  await shot(page, '03-line-comment')
+  await page.getByRole('button', { name: 'Request changes' }).click()
+
+  await page.getByText('v2 (latest)').waitFor({ state: 'attached' })
+  await waitForStatus('spec review')
+  await page.getByText('request changes', { exact: true }).first().waitFor()
+  await page.getByRole('button', { name: /Diff v1→v2/ }).click()
+  await shot(page, '04-spec-v2-diff')
+  await page.getByRole('button', { name: 'Approve & start implementation' }).click()
+
+  await waitForStatus('implementation review')
+  await shot(page, '05-implementation-review')
+  await page.getByRole('button', { name: 'Approve & merge' }).click()
+  await waitForStatus('done')
+  await shot(page, '06-done')
+
+  await page.getByRole('link', { name: 'Board' }).first().click()
+  const done = page.locator('[data-phase="done"]')
+  await done.getByText('Add user authentication with JWT').waitFor()
+  await shot(page, '07-board')
+  assert.ok((await done.locator('.card').count()) >= 1)
+})
+
+test('markdown from agents and people renders inert (script, onerror, javascript: links, raw HTML)', async () => {
+  const repos = await (await fetch(`${demo.url}/api/v1/repos`)).json()
+  const prompt = [
+    'XSS fixture',
+    '',
+    '<script>window.__xss = "script"</script>',
+    '<img src="x" onerror="window.__xss = \'onerror\'">',
+    'A [click me](javascript:window.__xss="link") link and ![pic](javascript:1) an image.',
+    '<a href="javascript:window.__xss=1">raw link</a> <iframe src="javascript:alert(1)"></iframe>',
+  ].join('\n\n')
+  const created = await fetch(`${demo.url}/api/v1/spec-tasks/from-prompt`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-spectask-client': 'web' },
+    body: JSON.stringify({ prompt, repo: repos[0].path, title: 'XSS fixture' }),
+  })
+  const body = await created.text()
+  assert.equal(created.status, 201, body)
+  const task = JSON.parse(body)
+  let dialogs = 0
+  page.on('dialog', (d) => {
+    dialogs++
+    void d.dismiss()
+  })
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByText('Prompt', { exact: true }).click()
+  const md = page.locator('details .markdown')
+  await md.getByRole('link', { name: 'click me' }).waitFor()
+  await page.waitForTimeout(500)
+  await shot(page, '08-xss-fixture')
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'no script ran')
+  assert.equal(dialogs, 0)
+  assert.equal(await md.locator('script, iframe, img[onerror], [onerror]').count(), 0)
+  const hrefs = await md.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))
+  assert.ok(hrefs.every((h) => !/^\s*javascript:/i.test(h)), `hrefs: ${hrefs}`)
+})

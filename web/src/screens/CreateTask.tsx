@@ -1,0 +1,153 @@
+import { useEffect, useRef, useState } from 'react'
+import { useNavigate } from 'react-router'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { api, unwrap, type Agent, type Schemas } from '../api/client'
+import { keys } from '../api/keys'
+import { useAgents, useRepos } from '../api/queries'
+
+type Priority = Schemas['Priority']
+type Kind = Schemas['TaskKind']
+
+/** The Create SpecTask dialog: prompt, repository, kind, agents with their availability, priority. */
+export function CreateTask({ onClose }: { onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null)
+  const repos = useRepos()
+  const agents = useAgents()
+  const client = useQueryClient()
+  const navigate = useNavigate()
+  const [prompt, setPrompt] = useState('')
+  const [repo, setRepo] = useState('')
+  const [kind, setKind] = useState<Kind>('spec')
+  const [planning, setPlanning] = useState('')
+  const [implementation, setImplementation] = useState('')
+  const [priority, setPriority] = useState<Priority>('normal')
+
+  useEffect(() => {
+    ref.current?.showModal()
+  }, [])
+  useEffect(() => {
+    if (!repo && repos.data?.[0]) setRepo(repos.data[0].path)
+  }, [repo, repos.data])
+
+  const create = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/api/v1/spec-tasks/from-prompt', {
+          body: {
+            prompt,
+            repo,
+            kind,
+            priority,
+            planning_agent: planning || null,
+            implementation_agent: implementation || null,
+          },
+        }),
+      ),
+    onSuccess: (task) => {
+      void client.invalidateQueries({ queryKey: keys.tasks })
+      onClose()
+      void navigate(`/tasks/${task.id}`)
+    },
+  })
+
+  return (
+    <dialog ref={ref} className="dialog" aria-labelledby="create-title" onClose={onClose}>
+      <form
+        method="dialog"
+        onSubmit={(e) => {
+          e.preventDefault()
+          create.mutate()
+        }}
+      >
+        <h2 id="create-title">Create SpecTask</h2>
+        <label>
+          Task description
+          <textarea required rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} />
+        </label>
+        <label>
+          Repository
+          <select required value={repo} onChange={(e) => setRepo(e.target.value)}>
+            {(repos.data ?? []).map((r) => (
+              <option key={r.id} value={r.path}>
+                {r.path}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset>
+          <legend>Kind</legend>
+          {(['spec', 'interactive', 'coding_session'] as Kind[]).map((k) => (
+            <label key={k} className="inline">
+              <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} /> {k.replace('_', ' ')}
+            </label>
+          ))}
+        </fieldset>
+        <AgentSelect label="Planning agent" value={planning} onChange={setPlanning} agents={agents.data ?? []} />
+        <AgentSelect
+          label="Implementation agent"
+          value={implementation}
+          onChange={setImplementation}
+          agents={agents.data ?? []}
+        />
+        <fieldset>
+          <legend>Priority</legend>
+          {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => (
+            <label key={p} className="inline">
+              <input type="radio" name="priority" value={p} checked={priority === p} onChange={() => setPriority(p)} /> {p}
+            </label>
+          ))}
+        </fieldset>
+        <p className="hint">
+          The planning agent writes a spec (requirements, design, tasks) for your review; once approved, coding agents
+          implement the plan in parallel sessions.
+        </p>
+        {create.isError && <p role="alert">{create.error.message}</p>}
+        <div className="actions">
+          <button type="button" onClick={() => ref.current?.close()}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo}>
+            Create SpecTask
+          </button>
+        </div>
+      </form>
+    </dialog>
+  )
+}
+
+function AgentSelect(props: { label: string; value: string; onChange: (v: string) => void; agents: Agent[] }) {
+  const chosen = props.agents.find((a) => a.name === props.value)
+  const id = `agent-${props.label.replace(/\s/g, '-').toLowerCase()}`
+  return (
+    <div className="field">
+      <label htmlFor={id}>{props.label}</label>
+      <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-describedby={`${id}-why`}>
+        <option value="">Default of the server</option>
+        {props.agents.map((a) => (
+          <option key={a.name} value={a.name}>
+            {a.name} — {availability(a)}
+          </option>
+        ))}
+      </select>
+      <p id={`${id}-why`} className="hint">
+        {chosen && !chosen.available ? advice(chosen) : ''}
+        {chosen?.warnings.map((w) => ` ⚠ ${w}`)}
+      </p>
+    </div>
+  )
+}
+
+function availability(a: Agent): string {
+  if (a.available) return 'available'
+  if (!a.command_found) return 'command missing'
+  if (a.credentials_present === false) return 'credentials missing'
+  return 'unavailable'
+}
+
+function advice(a: Agent): string {
+  const parts = [] as string[]
+  if (!a.command_found) parts.push(`${a.command ?? a.name} is not on PATH.`)
+  if (a.credentials_present === false && a.credentials_advice) parts.push(a.credentials_advice)
+  if (a.requires) parts.push(`Needs ${a.requires}.`)
+  return parts.join(' ')
+}

@@ -1,0 +1,269 @@
+import { useState } from 'react'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { diffLines } from 'diff'
+import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
+import { keys } from '../api/keys'
+import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
+import { Markdown } from '../components/Markdown'
+import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
+
+type LineComment = Schemas['LineComment']
+const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
+  { name: 'requirements', label: 'Requirements' },
+  { name: 'design', label: 'Design' },
+  { name: 'tasks', label: 'Tasks' },
+]
+
+/** Read a spec version, see its lint findings and EARS criteria, comment, decide. */
+export function SpecReview({ task }: { task: SpecTask }) {
+  const versions = useSpecVersions(task.id)
+  const reviews = useReviews(task.id)
+  const [doc, setDoc] = useState<SpecDocumentName>('requirements')
+  const [picked, setPicked] = useState<number | undefined>(undefined)
+  const [view, setView] = useState<'lines' | 'rendered' | 'diff'>('lines')
+  const [comments, setComments] = useState<LineComment[]>([])
+  const latest = versions.data?.at(-1)?.version ?? task.spec_version
+  const version = picked ?? latest
+  const meta = versions.data?.find((v) => v.version === version)
+  const current = useDocument(task.id, doc, version || undefined)
+  const previous = useDocument(task.id, doc, version > 1 ? version - 1 : 0)
+  const reviewable = task.status === 'spec_review' && version === latest
+
+  if (task.spec_version === 0) return <p role="status">No spec yet: the planning agent is writing it.</p>
+  const findings = findingsByLine(meta?.lint ?? [], doc)
+  const lines = current.data?.content.split('\n') ?? []
+
+  return (
+    <div className="review">
+      <aside className="review-side" aria-label="Spec version">
+        <div role="tablist" aria-label="Documents" className="doc-tabs">
+          {DOCUMENTS.map((d) => (
+            <button
+              key={d.name}
+              role="tab"
+              aria-selected={doc === d.name}
+              className={doc === d.name ? 'tab selected' : 'tab'}
+              onClick={() => setDoc(d.name)}
+            >
+              {d.label}
+            </button>
+          ))}
+        </div>
+        <label>
+          Version{' '}
+          <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
+            {(versions.data ?? []).map((v) => (
+              <option key={v.version} value={v.version}>
+                v{v.version}
+                {v.version === latest ? ' (latest)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        {meta && <Generation meta={meta} />}
+        <div role="group" aria-label="View" className="view-switch">
+          <button aria-pressed={view === 'lines'} onClick={() => setView('lines')}>Lines</button>
+          <button aria-pressed={view === 'rendered'} onClick={() => setView('rendered')}>Rendered</button>
+          <button aria-pressed={view === 'diff'} onClick={() => setView('diff')} disabled={version < 2}>
+            Diff v{version - 1}→v{version}
+          </button>
+        </div>
+      </aside>
+      <section className="review-doc" aria-label={`${doc}.md v${version}`}>
+        <h2>
+          {doc}.md <span className="count">v{version}</span>
+        </h2>
+        {current.isError && <p role="alert">{current.error.message}</p>}
+        {view === 'rendered' && current.data && <Markdown text={current.data.content} />}
+        {view === 'diff' && current.data && <Diff before={previous.data?.content ?? ''} after={current.data.content} />}
+        {view === 'lines' && (
+          <ol className="lines">
+            {lines.map((text, i) => (
+              <Line
+                key={i}
+                n={i + 1}
+                text={text}
+                ears={doc === 'requirements' ? earsPattern(text) : undefined}
+                findings={findings.get(i + 1) ?? []}
+                comments={comments.filter((c) => c.document === doc && c.line === i + 1)}
+                onComment={
+                  reviewable ? (comment) => setComments([...comments, { document: doc, line: i + 1, comment }]) : undefined
+                }
+              />
+            ))}
+          </ol>
+        )}
+      </section>
+      {reviewable && <Decision task={task} comments={comments} onDone={() => setComments([])} />}
+      <PastReviews reviews={reviews.data ?? []} />
+    </div>
+  )
+}
+
+function Generation({ meta }: { meta: Schemas['SpecVersionDto'] }) {
+  const usage = meta.usage as Record<string, unknown> | null | undefined
+  const tokens = usage && typeof usage === 'object' ? Object.entries(usage).filter(([, v]) => typeof v === 'number') : []
+  const errors = meta.lint.filter((l) => /: error\[/.test(l)).length
+  return (
+    <dl className="generation" aria-label="Generation">
+      <dt>Planner</dt>
+      <dd>{meta.planner}</dd>
+      {tokens.map(([k, v]) => (
+        <FragmentPair key={k} term={k.replace(/_/g, ' ')} value={String(v)} />
+      ))}
+      <dt>Lint</dt>
+      <dd data-testid="lint-status">
+        {meta.lint.length === 0 ? 'clean' : `${meta.lint.length} finding${meta.lint.length > 1 ? 's' : ''}, ${errors} error${errors === 1 ? '' : 's'}`}
+      </dd>
+    </dl>
+  )
+}
+
+function FragmentPair({ term, value }: { term: string; value: string }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd>{value}</dd>
+    </>
+  )
+}
+
+function Line(props: {
+  n: number
+  text: string
+  ears?: keyof typeof EARS_LABEL
+  findings: { level: string; code: string; message: string }[]
+  comments: LineComment[]
+  onComment?: (comment: string) => void
+}) {
+  const [open, setOpen] = useState(false)
+  const [draft, setDraft] = useState('')
+  return (
+    <li className={props.ears ? `line ears ears-${props.ears}` : 'line'} value={props.n} data-line={props.n}>
+      <div className="line-row">
+        <code className="line-text">{props.text || '\u00a0'}</code>
+        {props.ears && <span className="ears-tag" title={EARS_LABEL[props.ears]}>{props.ears}</span>}
+        {props.onComment && (
+          <button className="line-comment" aria-label={`Comment on line ${props.n}`} onClick={() => setOpen(!open)}>
+            +
+          </button>
+        )}
+      </div>
+      {props.findings.map((f, i) => (
+        <p key={i} className={`finding finding-${f.level}`}>
+          {f.level}[{f.code}]: {f.message}
+        </p>
+      ))}
+      {props.comments.map((c, i) => (
+        <p key={i} className="pending-comment">
+          Your comment: {c.comment}
+        </p>
+      ))}
+      {open && props.onComment && (
+        <form
+          className="comment-form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            if (!draft.trim()) return
+            props.onComment?.(draft.trim())
+            setDraft('')
+            setOpen(false)
+          }}
+        >
+          <label>
+            {`Your comment on line ${props.n}`}
+            <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={2} autoFocus />
+          </label>
+          <button type="submit">Add comment</button>
+        </form>
+      )}
+    </li>
+  )
+}
+
+function Diff({ before, after }: { before: string; after: string }) {
+  const parts = diffLines(before, after)
+  return (
+    <pre className="diff" aria-label="Changes from the previous version">
+      {parts.map((p, i) => (
+        <span key={i} className={p.added ? 'added' : p.removed ? 'removed' : undefined}>
+          {p.value
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((l) => `${p.added ? '+' : p.removed ? '-' : ' '} ${l}`)
+            .join('\n') + '\n'}
+        </span>
+      ))}
+    </pre>
+  )
+}
+
+function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineComment[]; onDone: () => void }) {
+  const client = useQueryClient()
+  const [text, setText] = useState('')
+  const decide = useMutation({
+    mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
+      const body = { comments: text, line_comments: comments, reviewer: null }
+      const params = { params: { path: { id: task.id } }, body }
+      switch (action) {
+        case 'approve-specs':
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-specs', params))
+        case 'request-changes':
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-changes', params))
+        case 'reject':
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/reject', params))
+      }
+    },
+    onSuccess: () => {
+      setText('')
+      onDone()
+      void client.invalidateQueries({ queryKey: keys.task(task.id) })
+      void client.invalidateQueries({ queryKey: keys.tasks })
+    },
+  })
+  return (
+    <section className="decision" aria-labelledby="decision-title">
+      <h2 id="decision-title">Review</h2>
+      <label>
+        Comments on the whole spec
+        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={3} />
+      </label>
+      {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
+      {decide.isError && <p role="alert">{decide.error.message}</p>}
+      <div className="actions">
+        <button className="danger" disabled={decide.isPending} onClick={() => decide.mutate('reject')}>
+          Reject
+        </button>
+        <button disabled={decide.isPending || (!text.trim() && comments.length === 0)} onClick={() => decide.mutate('request-changes')}>
+          Request changes
+        </button>
+        <button className="primary" disabled={decide.isPending} onClick={() => decide.mutate('approve-specs')}>
+          Approve &amp; start implementation
+        </button>
+      </div>
+    </section>
+  )
+}
+
+function PastReviews({ reviews }: { reviews: Schemas['ReviewDto'][] }) {
+  if (reviews.length === 0) return null
+  return (
+    <section className="past-reviews" aria-labelledby="past-reviews">
+      <h2 id="past-reviews">Reviews</h2>
+      <ul>
+        {reviews.map((r) => (
+          <li key={r.id}>
+            v{r.version} · <strong>{r.decision.replace(/_/g, ' ')}</strong> by {r.reviewer}
+            {r.comments && <>: {r.comments}</>}
+            {r.line_comments.map((c, i) => (
+              <div key={i} className="meta">
+                {c.document}
+                {c.line ? `:${c.line}` : ''} — {c.comment}
+              </div>
+            ))}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}

@@ -1,0 +1,111 @@
+import { useParams, Link } from 'react-router'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { api, unwrap, type SpecTask } from '../api/client'
+import { keys } from '../api/keys'
+import { useSpecTask } from '../api/queries'
+import { Markdown } from '../components/Markdown'
+import { statusLabel } from '../phases'
+import { SpecReview } from './SpecReview'
+import { repoName } from './Board'
+
+/** One SpecTask: its spec under review, then its sessions and the implementation review. */
+export function TaskPage() {
+  const { id = '' } = useParams()
+  const task = useSpecTask(id)
+  if (task.isPending) return <p role="status">Loading…</p>
+  if (task.isError) return <p role="alert">Cannot load the task: {task.error.message}</p>
+  const t = task.data
+  return (
+    <article aria-labelledby="task-title">
+      <p className="crumbs">
+        <Link to="/">Board</Link> / {t.short_id}
+      </p>
+      <div className="toolbar">
+        <h1 id="task-title">{t.title}</h1>
+        <TaskActions task={t} />
+      </div>
+      <p className="meta">
+        <span className={`badge status-${t.status}`} data-testid="task-status">
+          {statusLabel(t.status)}
+        </span>
+        {repoName(t.repository.path)} · {t.kind} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
+      </p>
+      {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
+      {t.failure && <p className="failure">Failed in {statusLabel(t.failure.from)}: {t.failure.reason}</p>}
+      <details>
+        <summary>Prompt</summary>
+        <Markdown text={t.prompt} />
+      </details>
+      {(t.status === 'implementation_review' || t.status === 'done') && <ImplementationReview task={t} />}
+      <h2 className="section">Specification</h2>
+      <SpecReview task={t} />
+    </article>
+  )
+}
+
+function TaskActions({ task }: { task: SpecTask }) {
+  const client = useQueryClient()
+  const act = useMutation({
+    mutationFn: async (action: 'cancel' | 'retry') => {
+      const params = { params: { path: { id: task.id } } }
+      return action === 'cancel'
+        ? unwrap(await api.POST('/api/v1/spec-tasks/{id}/cancel', params))
+        : unwrap(await api.POST('/api/v1/spec-tasks/{id}/retry', params))
+    },
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
+  })
+  const finished = ['done', 'rejected', 'cancelled'].includes(task.status)
+  return (
+    <div className="actions">
+      {act.isError && <span role="alert">{act.error.message}</span>}
+      {task.status === 'failed' && (
+        <button onClick={() => act.mutate('retry')} disabled={act.isPending}>
+          Retry
+        </button>
+      )}
+      {!finished && (
+        <button className="danger" onClick={() => act.mutate('cancel')} disabled={act.isPending}>
+          Cancel task
+        </button>
+      )}
+    </div>
+  )
+}
+
+/** The implementation's summary and the final decision: merge, or ask for changes. */
+function ImplementationReview({ task }: { task: SpecTask }) {
+  const client = useQueryClient()
+  const summary = useQuery({
+    queryKey: keys.taskPart(task.id, 'implementation-summary'),
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/spec-tasks/{id}/implementation-summary', { params: { path: { id: task.id } } })),
+  })
+  const decide = useMutation({
+    mutationFn: async (approve: boolean) => {
+      const params = { params: { path: { id: task.id } }, body: { comments: '', reviewer: null } }
+      return approve
+        ? unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
+        : unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))
+    },
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
+  })
+  return (
+    <section className="impl-review" aria-labelledby="impl-review-title">
+      <h2 id="impl-review-title" className="section">
+        Implementation review
+      </h2>
+      {summary.data && <Markdown text={summary.data.summary} />}
+      {decide.isError && <p role="alert">{decide.error.message}</p>}
+      {task.status === 'implementation_review' && (
+        <div className="actions">
+          <button onClick={() => decide.mutate(false)} disabled={decide.isPending}>
+            Request changes
+          </button>
+          <button className="primary" onClick={() => decide.mutate(true)} disabled={decide.isPending}>
+            Approve &amp; merge
+          </button>
+        </div>
+      )}
+    </section>
+  )
+}
