@@ -64,9 +64,7 @@ impl Security {
         if name.is_empty() {
             return false;
         }
-        name == "localhost"
-            || name.parse::<std::net::IpAddr>().is_ok()
-            || self.allowed_hosts.contains(&name)
+        name == "localhost" || name.parse::<std::net::IpAddr>().is_ok() || self.allowed_hosts.contains(&name)
     }
 
     /// The CORS layer for the configured origins; `None` when CORS is closed.

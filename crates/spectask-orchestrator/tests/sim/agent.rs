@@ -54,6 +54,14 @@ fn script(plan: &TaskPlan, fault: Option<AgentFault>) -> Value {
         steps.push(json!({ "message": format!("Wrote {file}.") }));
         rules.push(json!({ "match": format!("Your task: {} {}", i + 1, plan.title(i)), "steps": steps }));
     }
+    let (extra, extra_file) = plan.extra();
+    rules.push(json!({
+        "match": format!("Your task: {extra}"),
+        "steps": [
+            { "write_file": { "path": extra_file, "content": "extra\n" } },
+            { "message": format!("Wrote {extra_file}.") },
+        ],
+    }));
     let review = plan.review_file();
     rules.push(json!({
         "match": "Address review comments",

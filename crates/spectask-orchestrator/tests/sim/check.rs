@@ -77,6 +77,13 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
                 ));
             }
         }
+        let follow_ups = sessions.iter().filter(|s| s.name == "Address review comments").count();
+        if follow_ups > usize::from(plan.request_changes) {
+            out.push(Finding::new(
+                "one follow-up per review",
+                format!("{handle}: {follow_ups} follow-up sessions"),
+            ));
+        }
         for (index, n) in per_plan_task {
             if n > 1 {
                 out.push(Finding::new(
@@ -102,7 +109,9 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
                     format!("{handle}: session {:?} has {n} commits", session.name),
                 ));
             }
-            let planned = session.plan_task.is_some() && session.status() == WorkSessionStatus::Completed;
+            // Plan tasks and people's spawns write a file of their own (follow-ups may find theirs done).
+            let own_file = session.plan_task.is_some() || session.name.starts_with("Extra ");
+            let planned = own_file && session.status() == WorkSessionStatus::Completed;
             if status == SpecTaskStatus::Done && planned && n == 0 {
                 out.push(Finding::new(
                     "plan task committed",
@@ -114,6 +123,9 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
             let mut expected: Vec<String> = (0..plan.parts.len()).map(|p| plan.file(p)).collect();
             if plan.request_changes {
                 expected.push(plan.review_file());
+            }
+            if world.spawned[i] {
+                expected.push(plan.extra().1);
             }
             let missing: Vec<String> = expected.into_iter().filter(|f| !merged.contains(f)).collect();
             if !missing.is_empty() {

@@ -13,6 +13,9 @@ pub struct Scenario {
     pub wip_global: usize,
     /// Engines (nodes) sharing the one database.
     pub engines: usize,
+    /// The database is PostgreSQL (each engine its own store, as separate nodes) instead of SQLite
+    /// (one store per process, shared by its engines).
+    pub postgres: bool,
     /// Operator actions on the engines, in order.
     pub kills: Vec<Kill>,
 }
@@ -29,6 +32,8 @@ pub struct TaskPlan {
     pub request_changes: bool,
     /// Cancelled this long after its spec is approved (whatever it is doing then).
     pub cancel_after: Option<Duration>,
+    /// People spawn an extra session this long after approving the spec (if it is in implementation).
+    pub spawn_after: Option<Duration>,
     /// Agent processes of this task, in start order: the fault the k-th one commits (then healthy).
     pub agent_faults: Vec<Option<AgentFault>>,
 }
@@ -75,6 +80,7 @@ pub struct Mix {
     pub faults: bool,
     pub kills: bool,
     pub engines: usize,
+    pub postgres: bool,
 }
 
 impl Scenario {
@@ -110,6 +116,7 @@ impl Scenario {
                     request_changes: rng.u8(0..4) == 0,
                     cancel_after: (mix.faults && rng.u8(0..8) == 0)
                         .then(|| Duration::from_millis(rng.u64(0..=2_000))),
+                    spawn_after: (rng.u8(0..4) == 0).then(|| Duration::from_millis(rng.u64(0..=1_500))),
                     agent_faults,
                 }
             })
@@ -136,6 +143,7 @@ impl Scenario {
             max_parallel_sessions: rng.usize(1..=3),
             wip_global: rng.usize(1..=2),
             engines,
+            postgres: mix.postgres,
             kills,
         }
     }
@@ -180,6 +188,11 @@ impl TaskPlan {
     /// The file the agent writes for a plan task: what must be on the branch when the task is done.
     pub fn file(&self, part: usize) -> String {
         format!("src/{}/part{:03}.txt", self.letter, part + 1)
+    }
+
+    /// The name of the session people spawn, and the file it writes.
+    pub fn extra(&self) -> (String, String) {
+        (format!("Extra {}", self.letter), format!("src/{}/extra.txt", self.letter))
     }
 
     /// The file the session addressing review comments writes.

@@ -1,5 +1,5 @@
-//! One seed's world: a git repository, a SQLite database, the engines (each its own agent runtime
-//! and node name, all on the one store), and the people — they approve specs as the
+//! One seed's world: a git repository, a database (SQLite, or a fresh PostgreSQL schema), the
+//! engines (each its own agent runtime and node name), and the people — they approve specs as the
 //! scenario says, review implementations and cancel tasks — until every task has ended.
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use spectask_core::{
     SpecTaskCommand, SpecTaskId, SpecTaskStatus, TaskKind, WorkSessionStatus,
 };
 use spectask_git::{RegisterOptions, Repo};
-use spectask_orchestrator::{Orchestrator, OrchestratorConfig};
+use spectask_orchestrator::{Orchestrator, OrchestratorConfig, SpawnRequest};
 use spectask_store::{DatabaseUrl, NewCoordination, NewSpecReview, NewSpecVersion, Store, WipLimits};
 use tokio_util::sync::CancellationToken;
 
@@ -35,13 +35,17 @@ pub struct World {
     pub repo_path: PathBuf,
     pub default_branch: String,
     pub design_docs_branch: String,
-    /// The one store of the process: the engines', the people's (as the server's) and the checker's.
+    pub url: DatabaseUrl,
+    /// The people's (as the server's) and the checker's store; on SQLite the engines' too (one
+    /// writer per process), on PostgreSQL each engine opens its own, like a separate node.
     pub store: Store,
     pub profiles: Profiles,
     /// Task ids by scenario index.
     pub tasks: Vec<SpecTaskId>,
     /// What the run saw while it ran (liveness findings).
     pub findings: Vec<Finding>,
+    /// Tasks (by scenario index) in which people spawned a session.
+    pub spawned: Vec<bool>,
 }
 
 /// A live engine: its node, the handle of its run, and what a kill must stop.
@@ -49,6 +53,8 @@ struct Engine {
     shutdown: CancellationToken,
     handle: tokio::task::JoinHandle<()>,
     runtime: AgentRuntime,
+    store: Store,
+    own_store: bool,
 }
 
 impl World {
@@ -57,7 +63,12 @@ impl World {
         let repo_path = dir.path().join("app");
         spectask_git::init_repository(&repo_path, &[("README.md", "app\n")], "init").expect("repository");
         let repo = Repo::register(&repo_path, &RegisterOptions::default()).expect("register").repo;
-        let url = DatabaseUrl::sqlite_in(&dir.path().join("data"));
+        let url = if scenario.postgres {
+            let url = spectask_store::testing::isolated_postgres_url().await.expect("PostgreSQL schema");
+            DatabaseUrl::parse(&url).expect("PostgreSQL url")
+        } else {
+            DatabaseUrl::sqlite_in(&dir.path().join("data"))
+        };
         let store = Store::open(&url).await.expect("store");
         let repository = store
             .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
@@ -84,11 +95,13 @@ impl World {
             default_branch: repo.default_branch().to_owned(),
             design_docs_branch: repo.design_docs_branch().to_owned(),
             scenario,
+            url,
             dir,
             repo_path,
 
             store,
             profiles,
+            spawned: vec![false; tasks.len()],
             tasks,
             findings: Vec::new(),
         }
@@ -110,8 +123,11 @@ impl World {
     }
 
     async fn start(&self, engine: usize) -> Engine {
-        // One store per process, as `spectask serve` has: SQLite takes one writer per process.
-        let store = self.store.clone();
+        let store = if self.scenario.postgres {
+            Store::open(&self.url).await.expect("engine store")
+        } else {
+            self.store.clone()
+        };
         let runtime = AgentRuntime::new(RuntimeConfig {
             max_live_instances: 16,
             request_timeout: Duration::from_secs(10),
@@ -122,7 +138,7 @@ impl World {
             Orchestrator::new(store.clone(), self.profiles.clone(), runtime.clone(), self.config(engine));
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(orchestrator.run(shutdown.clone()));
-        Engine { shutdown, handle, runtime }
+        Engine { shutdown, handle, runtime, store, own_store: self.scenario.postgres }
     }
 
     /// Runs the scenario until every task has ended and no job is left, or the deadline.
@@ -169,6 +185,13 @@ impl World {
                     status if status.is_terminal() || status == SpecTaskStatus::Failed => ended += 1,
                     _ => {}
                 }
+                if let (Some(after), Some(at)) = (plan.spawn_after, approved.get(&i))
+                    && *at + after <= now
+                    && !self.spawned[i]
+                    && task.status() == SpecTaskStatus::Implementation
+                {
+                    self.spawned[i] = spawn(&self.store, &task, plan.extra().0).await;
+                }
                 if let (Some(after), Some(at)) = (plan.cancel_after, approved.get(&i))
                     && *at + after <= now
                     && !task.status().is_terminal()
@@ -214,7 +237,7 @@ impl World {
             && task.status() == SpecTaskStatus::Implementation
             && !jobs.iter().any(|j| open(&j))
         {
-            idle.push(("liveness", format!("task {} in implementation", task.handle())));
+            idle.push(("stalled implementation", format!("task {} in implementation", task.handle())));
         }
         let now = Instant::now();
         let prefix = format!("{}:", task.id);
@@ -280,6 +303,9 @@ async fn stop(engine: Engine, abrupt: bool) {
         engine.shutdown.cancel();
         let _ = engine.handle.await;
     }
+    if engine.own_store {
+        engine.store.close().await;
+    }
 }
 
 /// A spec task waiting for review of its first spec version (planning is not simulated).
@@ -316,6 +342,17 @@ async fn in_review(
         lint: vec![],
     };
     store.submit_spec_version(&task, version).await.expect("spec version").0.value
+}
+
+/// A session spawned by people (as `task spawn` does); false when the task moved on meanwhile.
+async fn spawn(store: &Store, task: &SpecTask, name: String) -> bool {
+    let request = SpawnRequest {
+        name,
+        description: "Write the extra file.".into(),
+        agent_profile: None,
+        priority: Priority::Normal,
+    };
+    spectask_orchestrator::spawn(store, task, None, request).await.is_ok()
 }
 
 async fn approve(store: &Store, task: &SpecTask) {
