@@ -4,7 +4,8 @@
 //! or failed with a reason — and no session is left running. Safety: WIP limits and the per-task
 //! session limit held at every point of the event log; at most one session per plan task; every
 //! session's changes committed at most once (exactly once for a completed plan task of a done task),
-//! with its trailers; every plan task's file on the default branch when its task is done; the
+//! with its trailers; every plan task's file on the default branch and its marker ticked on the
+//! design-docs branch when its task is done; session history committed exactly once; the
 //! design-docs branch only moved forward; no gaps in the event sequence; `git fsck --strict` clean.
 
 use std::collections::{BTreeSet, HashMap};
@@ -32,6 +33,7 @@ pub async fn check(world: &World) -> Vec<Finding> {
     tasks_and_files(world, &mut out).await;
     event_log(world, &mut out).await;
     design_docs_forward(world, &mut out);
+    history_once(world, &mut out).await;
     let fsck = git(world, &["fsck", "--strict", "--no-progress"]);
     if let Err(err) = fsck {
         out.push(Finding::new("git fsck", err));
@@ -84,6 +86,17 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
                 format!("{handle}: {follow_ups} follow-up sessions"),
             ));
         }
+        // A plan task without a session is that finding; its missing file and tick follow from it.
+        let covered: Vec<usize> =
+            (0..plan.parts.len()).filter(|p| per_plan_task.contains_key(&(*p as u32))).collect();
+        if status == SpecTaskStatus::Done && covered.len() < plan.parts.len() {
+            let uncovered: Vec<String> =
+                (0..plan.parts.len()).filter(|p| !covered.contains(p)).map(|p| (p + 1).to_string()).collect();
+            out.push(Finding::new(
+                "plan task without a session",
+                format!("{handle} is done but plan tasks {} never had a session", uncovered.join(", ")),
+            ));
+        }
         for (index, n) in per_plan_task {
             if n > 1 {
                 out.push(Finding::new(
@@ -120,7 +133,7 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
             }
         }
         if status == SpecTaskStatus::Done {
-            let mut expected: Vec<String> = (0..plan.parts.len()).map(|p| plan.file(p)).collect();
+            let mut expected: Vec<String> = covered.iter().map(|&p| plan.file(p)).collect();
             if plan.request_changes {
                 expected.push(plan.review_file());
             }
@@ -128,6 +141,19 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
                 expected.push(plan.extra().1);
             }
             let missing: Vec<String> = expected.into_iter().filter(|f| !merged.contains(f)).collect();
+            let tasks_md = format!("{}:specs/{handle}/tasks.md", world.design_docs_branch);
+            let ticked = git(world, &["show", &tasks_md]).unwrap_or_default();
+            let unticked: Vec<String> = covered
+                .iter()
+                .filter(|&&p| !ticked.lines().any(|l| l.starts_with(&format!("- [x] {}. ", p + 1))))
+                .map(|p| (p + 1).to_string())
+                .collect();
+            if !unticked.is_empty() {
+                out.push(Finding::new(
+                    "progress markers",
+                    format!("{handle} is done but tasks.md leaves {} unticked", unticked.join(", ")),
+                ));
+            }
             if !missing.is_empty() {
                 out.push(Finding::new(
                     "completeness",
@@ -243,6 +269,32 @@ fn task_handle(world: &World, event: &spectask_core::Event) -> String {
         .position(|t| Some(*t) == event.spec_task_id)
         .map(|i| world.scenario.tasks[i].letter);
     format!("task {}", letter.unwrap_or('?'))
+}
+
+/// Session history reaches the design-docs branch exactly once: no entry in two batch commits'
+/// `History-Seqs`, none left uncommitted after the engines stopped.
+async fn history_once(world: &World, out: &mut Vec<Finding>) {
+    let format = "--format=%(trailers:key=History-Seqs,valueonly,separator=%x2c)";
+    let log = git(world, &["log", format, &world.design_docs_branch]).unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    let mut twice = BTreeSet::new();
+    for part in log.split([',', '\n']).map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else { continue };
+        for seq in a..=b {
+            if !seen.insert(seq) {
+                twice.insert(seq);
+            }
+        }
+    }
+    if !twice.is_empty() {
+        out.push(Finding::new("history committed once", format!("entries {twice:?} are in two commits")));
+    }
+    let pending = world.store.pending_history(1000).await.expect("pending history");
+    if !pending.is_empty() && world.findings.is_empty() {
+        let seqs: Vec<i64> = pending.iter().map(|e| e.seq).collect();
+        out.push(Finding::new("history committed once", format!("entries {seqs:?} never committed")));
+    }
 }
 
 /// Every tip the design-docs branch had (its reflog) descends from the one before.

@@ -70,6 +70,13 @@ const KNOWN: &[Known] = &[
               no job left (a race: replay with SPECTASK_SIM_REPEAT)",
     },
     Known {
+        invariant: "plan task without a session",
+        seed: 12,
+        bug: "a session spawned while the task is in implementation but before its StartImplementation \
+              step ran makes create_sessions see \"sessions exist\": the plan's sessions are never made, \
+              and the task is reviewed and merged without them",
+    },
+    Known {
         invariant: "session limit",
         seed: 2,
         bug: "advance decides from a snapshot: two sessions' commit steps each start a session, past \
