@@ -15,8 +15,9 @@ use std::sync::{Arc, OnceLock};
 use futures::channel::mpsc;
 use futures::stream::BoxStream;
 use futures::{Sink, SinkExt, StreamExt};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::sync::{Semaphore, watch};
+use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 use crate::fault::{FaultKind, FaultLatch, StderrTail, kill_group};
 
@@ -77,10 +78,10 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
     let raw_initialize = Arc::new(OnceLock::new());
     let stopping = Arc::new(AtomicBool::new(false));
 
-    tokio::spawn(read_stderr(BufReader::new(stderr), stderr_tail, spec.stderr_tail_bytes));
+    tokio::spawn(read_stderr(stderr, stderr_tail, spec.stderr_tail_bytes));
     let (tx, rx) = mpsc::channel(INCOMING_LINES);
     tokio::spawn(read_stdout(
-        BufReader::new(stdout),
+        stdout,
         tx,
         spec.max_line_bytes,
         latch.clone(),
@@ -113,69 +114,35 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
     Ok(Spawned { pid, sink: Box::pin(sink), stream: rx.boxed(), raw_initialize, latch, exited, stopping })
 }
 
-/// The result of reading one bounded line.
-enum LineRead {
-    Line,
-    Eof,
-    TooLong,
-}
-
-/// Reads up to `\n` into `buf` (without it), refusing lines over `max` bytes.
-async fn read_bounded_line<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> io::Result<LineRead> {
-    buf.clear();
-    loop {
-        let available = reader.fill_buf().await?;
-        if available.is_empty() {
-            return Ok(if buf.is_empty() { LineRead::Eof } else { LineRead::Line });
-        }
-        let (take, done) = match available.iter().position(|b| *b == b'\n') {
-            Some(i) => (i, true),
-            None => (available.len(), false),
-        };
-        if buf.len() + take > max {
-            let fit = max - buf.len();
-            buf.extend_from_slice(&available[..fit]);
-            reader.consume(fit);
-            return Ok(LineRead::TooLong);
-        }
-        buf.extend_from_slice(&available[..take]);
-        reader.consume(if done { take + 1 } else { take });
-        if done {
-            return Ok(LineRead::Line);
-        }
-    }
-}
-
-async fn read_stdout<R: AsyncBufRead + Unpin>(
-    mut reader: R,
+async fn read_stdout<R: AsyncRead + Unpin>(
+    reader: R,
     mut tx: mpsc::Sender<io::Result<String>>,
     max_line_bytes: usize,
     latch: FaultLatch,
     raw_initialize: Arc<OnceLock<serde_json::Value>>,
     update_credits: Arc<Semaphore>,
 ) {
-    let mut buf = Vec::new();
-    loop {
-        match read_bounded_line(&mut reader, &mut buf, max_line_bytes).await {
-            Ok(LineRead::Eof) | Err(_) => return,
-            Ok(LineRead::TooLong) => {
+    let mut lines = FramedRead::new(reader, LinesCodec::new_with_max_length(max_line_bytes));
+    while let Some(next) = lines.next().await {
+        let line = match next {
+            Ok(line) => line,
+            Err(LinesCodecError::MaxLineLengthExceeded) => {
                 latch.trip(FaultKind::LineTooLong { limit: max_line_bytes });
                 return;
             }
-            Ok(LineRead::Line) => {}
-        }
-        if buf.iter().all(u8::is_ascii_whitespace) {
+            Err(LinesCodecError::Io(error)) if error.kind() == io::ErrorKind::InvalidData => {
+                latch.trip(FaultKind::Garbage { line: "a line that is not UTF-8".to_owned() });
+                return;
+            }
+            Err(LinesCodecError::Io(_)) => return,
+        };
+        if line.trim().is_empty() {
             continue;
         }
-        let value = match serde_json::from_slice::<serde_json::Value>(&buf) {
+        let value = match serde_json::from_str::<serde_json::Value>(&line) {
             Ok(value @ serde_json::Value::Object(_)) => value,
             _ => {
-                let line: String = String::from_utf8_lossy(&buf).chars().take(200).collect();
-                latch.trip(FaultKind::Garbage { line });
+                latch.trip(FaultKind::Garbage { line: line.chars().take(200).collect() });
                 return;
             }
         };
@@ -191,7 +158,6 @@ async fn read_stdout<R: AsyncBufRead + Unpin>(
                 Err(_) => return,
             }
         }
-        let line = String::from_utf8_lossy(&buf).into_owned();
         // A full channel blocks here, and so the agent's writes: back-pressure, not buffering.
         if tx.send(Ok(line)).await.is_err() {
             return;
@@ -199,20 +165,19 @@ async fn read_stdout<R: AsyncBufRead + Unpin>(
     }
 }
 
-async fn read_stderr<R: AsyncBufRead + Unpin>(mut reader: R, tail: Arc<StderrTail>, max: usize) {
-    let mut buf = Vec::new();
-    loop {
-        match read_bounded_line(&mut reader, &mut buf, max).await {
-            Ok(LineRead::Line) => {
-                let line = String::from_utf8_lossy(&buf);
+async fn read_stderr<R: AsyncRead + Unpin>(reader: R, tail: Arc<StderrTail>, max: usize) {
+    // A line over `max` is skipped to its end by the codec; the tail keeps only whole lines.
+    let mut lines = FramedRead::new(reader, LinesCodec::new_with_max_length(max));
+    while let Some(next) = lines.next().await {
+        match next {
+            Ok(line) => {
                 tracing::debug!(target: "spectask_agent::stderr", "{line}");
                 tail.push(&line);
             }
-            Ok(LineRead::TooLong) => {
-                // The rest of the long line arrives with the next read; keep what fits.
-                tail.push(&String::from_utf8_lossy(&buf));
+            Err(LinesCodecError::MaxLineLengthExceeded) => {
+                tail.push("[a line over the stderr limit was cut]")
             }
-            Ok(LineRead::Eof) | Err(_) => break,
+            Err(LinesCodecError::Io(_)) => break,
         }
     }
     tail.close();

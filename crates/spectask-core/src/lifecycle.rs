@@ -111,8 +111,8 @@ impl SpecTaskState {
             (S::Backlog | S::SpecRevision, C::StartSpecGeneration) => {
                 go(S::SpecGeneration, vec![E::RunPlanner])
             }
-            (S::SpecGeneration, C::SubmitSpec) => go(S::SpecReview, vec![E::AwaitSpecReview]),
-            (S::SpecReview, C::RequestChanges) => go(S::SpecRevision, vec![E::ScheduleRevision]),
+            (S::SpecGeneration, C::SubmitSpec) => go(S::SpecReview, vec![]),
+            (S::SpecReview, C::RequestChanges) => go(S::SpecRevision, vec![]),
             (S::SpecReview, C::Approve) => go(S::SpecApproved, vec![E::CommitSpecHandoff]),
             (S::SpecReview, C::Reject) => go(S::Rejected, vec![E::StopAgents]),
 
@@ -222,8 +222,6 @@ impl SpecTaskCommand {
 #[serde(rename_all = "snake_case")]
 pub enum SpecTaskEffect {
     RunPlanner,
-    AwaitSpecReview,
-    ScheduleRevision,
     CommitSpecHandoff,
     StartImplementation,
     ResumeImplementation,
@@ -235,8 +233,6 @@ pub enum SpecTaskEffect {
 }
 named_enum!(SpecTaskEffect, "spec task effect", {
     RunPlanner => "run_planner",
-    AwaitSpecReview => "await_spec_review",
-    ScheduleRevision => "schedule_revision",
     CommitSpecHandoff => "commit_spec_handoff",
     StartImplementation => "start_implementation",
     ResumeImplementation => "resume_implementation",
@@ -313,14 +309,11 @@ impl WorkSessionState {
             (S::Running, C::Interrupt { reason }) => go(S::Interrupted { reason: reason.clone() }, vec![]),
             (S::Interrupted { .. }, C::Resume) => go(S::Running, vec![E::ResumeThread]),
             (S::Failed { .. }, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
-            (S::Running, C::Fail { reason }) => {
-                go(S::Failed { reason: reason.clone() }, vec![E::CancelThread])
-            }
-            (S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => {
+            // A running session's turn is cancelled by its driving step when the session ends.
+            (S::Running | S::Pending | S::Blocked { .. } | S::Interrupted { .. }, C::Fail { reason }) => {
                 go(S::Failed { reason: reason.clone() }, vec![])
             }
             (S::Failed { .. }, C::Retry) => go(S::Pending, vec![]),
-            (S::Running, C::Cancel) => go(S::Cancelled, vec![E::CancelThread]),
             (_, C::Cancel) => go(S::Cancelled, vec![]),
             _ => Err(illegal(None)),
         }
@@ -371,12 +364,10 @@ impl WorkSessionCommand {
 pub enum WorkSessionEffect {
     StartThread,
     ResumeThread,
-    CancelThread,
     CommitChanges,
 }
 named_enum!(WorkSessionEffect, "work session effect", {
     StartThread => "start_thread",
     ResumeThread => "resume_thread",
-    CancelThread => "cancel_thread",
     CommitChanges => "commit_changes",
 });

@@ -37,8 +37,6 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
         JobKind::SpecTask(effect) => match effect {
             SpecTaskEffect::RunPlanner => planning::run(ctx, task).await,
             SpecTaskEffect::CommitSpecHandoff => handoff::run(ctx, task).await,
-            // People review; admission starts the revision when a slot is free.
-            SpecTaskEffect::AwaitSpecReview | SpecTaskEffect::ScheduleRevision => Ok(()),
             SpecTaskEffect::StartImplementation => sessions::start_implementation(ctx, task).await,
             SpecTaskEffect::ResumeImplementation => work::resume_implementation(ctx, task).await,
             SpecTaskEffect::SummarizeImplementation => finish::summarize(ctx, task).await,
@@ -52,8 +50,6 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
                 drive::drive(ctx, session()?, cancel).await
             }
             WorkSessionEffect::CommitChanges => work::commit_changes(ctx, session()?).await,
-            // The driving step cancels the agent's turn itself when the session ends.
-            WorkSessionEffect::CancelThread => Ok(()),
         },
         JobKind::AdvanceImplementation => sessions::start_implementation(ctx, task).await,
     }

@@ -56,17 +56,21 @@ impl DatabaseUrl {
     }
 }
 
-/// Hides the password of a `scheme://user:password@host` URL.
+/// Hides the password of a `scheme://user:password@host` URL. A URL that does not parse is hidden
+/// whole after its scheme: it may hold a password the parser could not find.
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Cannot fail on a URL that has a password, hence a host.
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://***"),
+            None => "***".to_owned(),
+        },
     }
 }
 
@@ -146,6 +150,19 @@ mod tests {
             err,
             "invalid database url \"mysql://root:***@h/db\": expected postgres://… or sqlite://PATH"
         );
+    }
+
+    #[test]
+    fn redacts_passwords_holding_at_signs_and_colons() {
+        let url = DatabaseUrl::parse("postgres://app:p@ss:w%40rd@db.internal:5432/prod").unwrap();
+        let shown = url.display();
+        assert_eq!(shown, "postgres://app:***@db.internal:5432/prod");
+        for secret in ["p@ss", "ss:w", "w%40rd", "w@rd"] {
+            assert!(!shown.contains(secret), "{secret} leaked in {shown}");
+        }
+        let no_password = DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/test").unwrap();
+        assert_eq!(no_password.display(), "postgres://postgres@127.0.0.1:5432/test");
+        assert_eq!(redact("postgres://u:pw@[::1"), "postgres://***", "an unparsable URL is hidden whole");
     }
 
     /// Both backends have the same migrations (by number and name), and every `.sql` file of their
