@@ -8,7 +8,7 @@
 //!
 //! `cargo test -p spectask-orchestrator --test sim` runs the CI seeds. Environment:
 //! `SEED=n` replays one seed (printing what it checks); `SPECTASK_SIM_SEEDS=n` runs n seeds from
-//! `SPECTASK_SIM_FIRST` (1); `SPECTASK_SIM_JOBS` seeds at once (3). `-- --ignored` is the long soak
+//! `SPECTASK_SIM_FIRST` (1); `SPECTASK_SIM_JOBS` seeds at once (6). `-- --ignored` is the long soak
 //! (`SPECTASK_SIM_SEEDS`, else 100000).
 //!
 //! What a seed fixes: the scenario (tasks, plans, timings, which agent start misbehaves where,
@@ -92,7 +92,7 @@ struct Known {
 }
 
 /// CI runs this many seeds by default.
-const CI_SEEDS: u64 = 40;
+const CI_SEEDS: u64 = 100;
 
 fn env(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
@@ -132,7 +132,7 @@ fn main() {
             (first..first + n).collect()
         }
     };
-    let jobs = env("SPECTASK_SIM_JOBS").unwrap_or(3).max(1) as usize;
+    let jobs = env("SPECTASK_SIM_JOBS").unwrap_or(6).max(1) as usize;
     let verbose = env("SEED").is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let started = Instant::now();

@@ -59,7 +59,7 @@ struct Engine {
 
 impl World {
     pub async fn new(scenario: Scenario) -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = tempfile::tempdir_in(base_dir()).expect("temp dir");
         let repo_path = dir.path().join("app");
         spectask_git::init_repository(&repo_path, &[("README.md", "app\n")], "init").expect("repository");
         let repo = Repo::register(&repo_path, &RegisterOptions::default()).expect("register").repo;
@@ -131,7 +131,7 @@ impl World {
         let runtime = AgentRuntime::new(RuntimeConfig {
             max_live_instances: 16,
             request_timeout: Duration::from_secs(10),
-            stall_timeout: Duration::from_secs(2),
+            stall_timeout: Duration::from_secs(3),
             ..RuntimeConfig::default()
         });
         let orchestrator =
@@ -290,6 +290,18 @@ impl World {
         }
         out
     }
+}
+
+/// Where seeds keep their repository, database and agents: `SPECTASK_SIM_DIR`, else memory
+/// (`/dev/shm`) where there is one — a seed creates thousands of small files (git objects, worktrees),
+/// which on a disk file system costs more than the rest of the run — else the temp dir.
+fn base_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SPECTASK_SIM_DIR") {
+        return dir.into();
+    }
+    let shm = Path::new("/dev/shm");
+    let writable = shm.is_dir() && tempfile::tempdir_in(shm).is_ok();
+    if writable { shm.to_path_buf() } else { std::env::temp_dir() }
 }
 
 /// Stops an engine: gracefully, or as `kill -9` would (its steps dropped where they are, its agent
