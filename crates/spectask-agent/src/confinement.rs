@@ -6,7 +6,7 @@
 pub mod fs;
 pub mod terminal;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why spectask refused an agent's file or terminal request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +31,49 @@ pub enum ConfinementError {
     Spawn { command: String, message: String },
 }
 
+/// What an agent asked for, to say what it may do instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    /// A terminal (its working directory).
+    Run,
+}
+
 impl ConfinementError {
+    /// The refusal as an agent's model should read it: the reason, then what to do instead (`root`
+    /// is the session's worktree). For example: "path /w/../x contains `..`; name a path inside the
+    /// worktree /w without `..`".
+    pub fn advice(&self, root: &Path, access: Access) -> String {
+        let inside = match access {
+            Access::Read => "read files inside it",
+            Access::Write => "write inside it",
+            Access::Run => "run commands with a working directory inside it",
+        };
+        let root = root.display();
+        let hint = match self {
+            ConfinementError::NotAbsolute(_) => format!("give an absolute path inside the worktree {root}"),
+            ConfinementError::ParentComponent(_) => {
+                format!("name a path inside the worktree {root} without `..`")
+            }
+            ConfinementError::OutsideRoot { .. } => inside.to_owned(),
+            ConfinementError::GitDir(_) => {
+                "the git directory is spectask's: it commits your changes when the session ends".to_owned()
+            }
+            ConfinementError::NotAFile(_) if access == Access::Run => {
+                format!("use a directory inside the worktree {root}")
+            }
+            ConfinementError::NotAFile(_) => "name a regular file".to_owned(),
+            ConfinementError::TooLarge { .. } if access == Access::Read => {
+                "read it in parts (line and limit)".to_owned()
+            }
+            ConfinementError::TooLarge { .. } => "write it in smaller files".to_owned(),
+            ConfinementError::Io { .. } | ConfinementError::Spawn { .. } => return self.to_string(),
+            ConfinementError::UnknownTerminal(_) => "create a terminal first".to_owned(),
+        };
+        format!("{self}; {hint}")
+    }
+
     pub(crate) fn io(path: &std::path::Path, error: &std::io::Error) -> Self {
         ConfinementError::Io { path: path.to_path_buf(), message: error.to_string() }
     }

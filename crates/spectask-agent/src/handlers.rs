@@ -16,15 +16,15 @@ use agent_client_protocol::v1::schema::{
     WriteTextFileRequest, WriteTextFileResponse,
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
-use agent_client_protocol::{Agent, Client, Error as AcpError};
+use agent_client_protocol::{Agent, Client, Error as AcpError, ErrorCode, UntypedMessage};
 use tokio::sync::{Semaphore, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::approval::{ApprovalCheck, set_mode};
 use crate::config::RuntimeConfig;
-use crate::confinement::ConfinementError;
 use crate::confinement::fs::{read_text_file, write_text_file};
 use crate::confinement::terminal::{ExitInfo, Terminals};
+use crate::confinement::{Access, ConfinementError};
 use crate::events::{self, AgentEvent, FsOperation};
 use crate::fault::{FaultKind, FaultLatch};
 use crate::permission::{PermissionBroker, answer_by_policy, auto_allows};
@@ -33,6 +33,7 @@ use crate::relay::{self, Relays};
 use crate::sandbox::Confinement;
 use crate::thread::{Registry, SessionEntry};
 use crate::transport::{LineSink, LineStream};
+use crate::unserved::Unserved;
 
 /// State shared by the handlers and the [`crate::instance::AgentInstance`] of one agent process.
 pub(crate) struct Shared {
@@ -53,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) approval_mode: Option<String>,
     /// What selecting it gave, per session.
     pub(crate) approvals: Mutex<HashMap<String, ApprovalCheck>>,
+    /// Requests of methods spectask does not serve, counted.
+    pub(crate) unserved: Unserved,
 }
 
 /// Returns one update credit when dropped, whatever path the update handler took.
@@ -88,6 +91,7 @@ impl Shared {
             confinement,
             approval_mode,
             approvals: Mutex::new(HashMap::new()),
+            unserved: Unserved::default(),
         }
     }
 
@@ -110,12 +114,20 @@ impl Shared {
     }
 }
 
+/// An `Invalid params` error whose message is the reason: agents show their model the message
+/// (often not the data), and the model can only correct what it is told.
 fn invalid(message: String) -> AcpError {
-    AcpError::invalid_params().data(message)
+    AcpError::new(ErrorCode::INVALID_PARAMS, message)
 }
 
-fn denied(error: &ConfinementError) -> AcpError {
-    AcpError::invalid_params().data(format!("denied: {error}"))
+/// A refused request, with the reason and what the agent may do instead.
+fn denied(error: &ConfinementError, root: &Path, access: Access) -> AcpError {
+    invalid(format!("denied: {}", error.advice(root, access)))
+}
+
+/// A refused request about a terminal (unknown id …), which no worktree path explains.
+fn terminal_denied(error: &ConfinementError) -> AcpError {
+    denied(error, Path::new(""), Access::Run)
 }
 
 fn exit_status(info: &ExitInfo) -> TerminalExitStatus {
@@ -176,7 +188,8 @@ async fn on_permission(
     if shared.permission_flood() {
         let rate = shared.config.permission_rate;
         shared.latch.trip(FaultKind::PermissionFlood { max: rate.max, per: rate.per });
-        return responder.respond_with_error(AcpError::internal_error().data("too many permission requests"));
+        let message = format!("too many permission requests (over {} per {:?})", rate.max, rate.per);
+        return responder.respond_with_error(AcpError::new(ErrorCode::INTERNAL_ERROR, message));
     }
     let entry = match shared.session(&request.session_id) {
         Ok(entry) => entry,
@@ -228,7 +241,11 @@ async fn fs_denied(
 ) -> AcpError {
     let reason = error.to_string();
     entry.emit(AgentEvent::FsDenied { operation, path: path.to_path_buf(), reason }).await;
-    denied(error)
+    let access = match operation {
+        FsOperation::Read => Access::Read,
+        FsOperation::Write => Access::Write,
+    };
+    denied(error, &entry.root, access)
 }
 
 async fn on_create_terminal(
@@ -255,7 +272,7 @@ async fn on_create_terminal(
             entry
                 .emit(AgentEvent::TerminalDenied { command: request.command, cwd: request.cwd, reason })
                 .await;
-            Err(denied(&error))
+            Err(denied(&error, &entry.root, Access::Run))
         }
     }
 }
@@ -266,8 +283,10 @@ fn on_wait_for_exit(
     responder: Responder<WaitForTerminalExitResponse>,
 ) -> Result<(), AcpError> {
     let found = shared.session(&request.session_id).and_then(|entry| {
-        let proc =
-            shared.terminals.get(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))?;
+        let proc = shared
+            .terminals
+            .get(&request.session_id.0, &request.terminal_id.0)
+            .map_err(|e| terminal_denied(&e))?;
         Ok((entry, proc))
     });
     let (entry, proc) = match found {
@@ -286,7 +305,10 @@ fn on_wait_for_exit(
 
 fn on_output(shared: &Shared, request: &TerminalOutputRequest) -> Result<TerminalOutputResponse, AcpError> {
     shared.session(&request.session_id)?;
-    let proc = shared.terminals.get(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))?;
+    let proc = shared
+        .terminals
+        .get(&request.session_id.0, &request.terminal_id.0)
+        .map_err(|e| terminal_denied(&e))?;
     let (output, truncated, exit) = proc.output();
     let mut response = TerminalOutputResponse::new(output, truncated);
     response.exit_status = exit.as_ref().map(exit_status);
@@ -301,7 +323,8 @@ pub(crate) async fn serve(
     cx_tx: oneshot::Sender<ConnectionTo<Agent>>,
     shutdown: CancellationToken,
 ) -> Result<(), AcpError> {
-    let (s1, s2, s3, s4, s5, s6, s7, s8, s9) = (
+    let (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10) = (
+        shared.clone(),
         shared.clone(),
         shared.clone(),
         shared.clone(),
@@ -377,7 +400,9 @@ pub(crate) async fn serve(
                     relay::terminal(&s8, session, terminal, "terminal/kill", &request, responder).await?;
                 let Some(responder) = relayed else { return Ok(()) };
                 let result = s8.session(&request.session_id).and_then(|_| {
-                    s8.terminals.kill(&request.session_id.0, &request.terminal_id.0).map_err(|e| denied(&e))
+                    s8.terminals
+                        .kill(&request.session_id.0, &request.terminal_id.0)
+                        .map_err(|e| terminal_denied(&e))
                 });
                 responder.respond_with_result(result.map(|()| KillTerminalResponse::new()))
             },
@@ -392,9 +417,16 @@ pub(crate) async fn serve(
                 let result = s9.session(&request.session_id).and_then(|_| {
                     s9.terminals
                         .release(&request.session_id.0, &request.terminal_id.0)
-                        .map_err(|e| denied(&e))
+                        .map_err(|e| terminal_denied(&e))
                 });
                 responder.respond_with_result(result.map(|()| ReleaseTerminalResponse::new()))
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        // Last: every other request (a vendor's own methods) is answered and counted.
+        .on_receive_request(
+            async move |request: UntypedMessage, responder, _cx| {
+                responder.respond_with_error(s10.unserved.answer(&request.method))
             },
             agent_client_protocol::on_receive_request!(),
         )

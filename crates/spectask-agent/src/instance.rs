@@ -357,6 +357,12 @@ impl AgentInstance {
         self.shared.approvals.lock().unwrap_or_else(PoisonError::into_inner).get(&session.0).cloned()
     }
 
+    /// Requests of methods spectask does not serve (a vendor's own), counted per method; each was
+    /// answered "method not found".
+    pub fn unserved_requests(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.unserved.counts()
+    }
+
     /// Sends a live thread's events to a new channel (the next turn's consumer); false when this
     /// instance does not hold the thread (it was started again since), so it must be loaded.
     pub fn attach_thread(&self, session: &AcpSessionId, events: mpsc::Sender<AgentEvent>) -> bool {

@@ -51,6 +51,7 @@ pub mod sandbox;
 pub mod scripted;
 pub mod thread;
 mod transport;
+mod unserved;
 
 pub use approval::{ApprovalCheck, ApprovalStatus};
 pub use config::{RateLimit, RuntimeConfig, TerminalLimits};

@@ -40,6 +40,8 @@ mod recorder;
 mod recover;
 mod repos;
 mod sessions;
+#[cfg(test)]
+mod testing;
 mod work;
 
 pub use config::{Granularity, OrchestratorConfig, SessionToolsLaunch};

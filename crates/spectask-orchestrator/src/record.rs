@@ -1,6 +1,8 @@
 //! What a session's agent streams, turned into durable history (conversation, code changes,
 //! decisions, activity) and live plan events.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 use spectask_agent::AgentEvent;
 use spectask_core::{EventKind, HistoryFile, WorkSession};
@@ -61,6 +63,7 @@ pub(crate) async fn consume(
         last_message: String::new(),
         touched: Vec::new(),
         refused: Vec::new(),
+        tool_calls: HashMap::new(),
     };
     loop {
         let event = tokio::select! {
@@ -73,8 +76,8 @@ pub(crate) async fn consume(
             }
         };
         match event {
-            Some(AgentEvent::TurnEnded { stop_reason }) => {
-                recorder.activity(format!("turn ended: {stop_reason}"));
+            Some(event @ AgentEvent::TurnEnded { .. }) => {
+                recorder.on(event).await;
                 break;
             }
             Some(event) => recorder.on(event).await,
@@ -99,6 +102,8 @@ struct Recorder<'a> {
     touched: Vec<std::path::PathBuf>,
     /// Decision lines of what the sandbox refused.
     refused: Vec<String>,
+    /// How each tool call of the turn is named in the activity log (updates often omit the title).
+    tool_calls: HashMap<String, String>,
 }
 
 impl Recorder<'_> {
@@ -109,18 +114,20 @@ impl Recorder<'_> {
         match event {
             AgentEvent::MessageChunk { text } => self.message.push_str(&text),
             AgentEvent::Thought { text } => self.thought.push_str(&text),
-            AgentEvent::UserMessageChunk { .. } | AgentEvent::Usage { .. } | AgentEvent::TurnEnded { .. } => {
-            }
+            AgentEvent::UserMessageChunk { .. } | AgentEvent::Usage { .. } => {}
+            // Recorded here whether the prompt's answer came before the last updates were drained.
+            AgentEvent::TurnEnded { stop_reason } => self.activity(format!("turn ended: {stop_reason}")),
             AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => {
                 let mut paths: Vec<std::path::PathBuf> = call.diffs.iter().map(|d| d.path.clone()).collect();
                 if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
                     paths.extend(call.locations.iter().cloned());
                 }
                 self.touch(paths).await;
-                let status = call.status.as_deref().unwrap_or("");
-                let title = call.title.as_deref().unwrap_or("");
-                if !title.is_empty() || !status.is_empty() {
-                    self.activity(format!("tool call {} {title} {status}", call.id));
+                let label = self.tool_call_label(&call);
+                if let Some(status) = call.status.as_deref().filter(|s| !s.is_empty()) {
+                    self.activity(format!("tool call {} {label}{status}", call.id));
+                } else if call.title.is_some() {
+                    self.activity(format!("tool call {} {label}", call.id).trim_end().to_owned());
                 }
                 for diff in &call.diffs {
                     let reasoning = std::mem::take(&mut self.thought);
@@ -198,6 +205,32 @@ impl Recorder<'_> {
         }
     }
 
+    /// What names a tool call in the activity log, followed by a space when not empty: its title, or
+    /// when the agent sent none, its kind and locations (an update without them keeps the name
+    /// the call had).
+    fn tool_call_label(&mut self, call: &spectask_agent::events::ToolCallEvent) -> String {
+        let title = call.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let described = match title {
+            Some(title) => Some(title.to_owned()),
+            None if call.kind.is_some() || !call.locations.is_empty() => {
+                let mut parts: Vec<String> = call.kind.iter().cloned().collect();
+                let shown =
+                    call.locations.iter().map(|p| self.relative(p).unwrap_or(p).display().to_string());
+                parts.extend(shown);
+                Some(parts.join(" "))
+            }
+            None => None,
+        };
+        let label = match described {
+            Some(label) => {
+                self.tool_calls.insert(call.id.clone(), label.clone());
+                label
+            }
+            None => self.tool_calls.get(&call.id).cloned().unwrap_or_default(),
+        };
+        if label.is_empty() { label } else { format!("{label} ") }
+    }
+
     /// Files the agent changed are recorded at once, not at the end of the turn: after a crash the
     /// resumed turn may change nothing, and the session's commit must still hold its files.
     async fn touch(&mut self, paths: Vec<std::path::PathBuf>) {
@@ -265,5 +298,78 @@ impl Recorder<'_> {
         if let Err(err) = self.ctx.store.append_history(&entries).await {
             tracing::error!(%err, session = %self.session.id, lost = entries.len(), "cannot record session history");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use spectask_agent::events::ToolCallEvent;
+
+    use super::*;
+
+    fn call(
+        id: &str,
+        title: Option<&str>,
+        kind: Option<&str>,
+        status: &str,
+        at: &[&std::path::Path],
+    ) -> ToolCallEvent {
+        ToolCallEvent {
+            id: id.to_owned(),
+            title: title.map(str::to_owned),
+            kind: kind.map(str::to_owned),
+            status: Some(status.to_owned()),
+            locations: at.iter().map(|p| p.to_path_buf()).collect(),
+            ..ToolCallEvent::default()
+        }
+    }
+
+    /// Each turn's tool calls without titles are named by kind and location, and "turn ended" is
+    /// recorded whether the consumer is told the prompt was answered before or after it drains
+    /// the last updates (`done` fires first in some rounds, the events branch in others).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn tool_calls_without_titles_and_turn_end_are_recorded_in_any_order() {
+        const TURNS: usize = 16;
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, _task, session) = crate::testing::ctx_with_session(dir.path()).await;
+        let worktree = dir.path().join("wt");
+        std::fs::create_dir_all(&worktree).unwrap();
+        let file = worktree.canonicalize().unwrap().join("src/a.rs");
+        for round in 0..TURNS {
+            let (tx, rx) = mpsc::channel(16);
+            let (done_tx, done_rx) = oneshot::channel();
+            let events = [
+                AgentEvent::ToolCall(call("e1", Some(""), Some("edit"), "pending", &[&file])),
+                AgentEvent::ToolCallUpdate(call("e1", None, None, "completed", &[])),
+                AgentEvent::ToolCall(call("x1", None, Some("execute"), "completed", &[])),
+                AgentEvent::TurnEnded { stop_reason: "end_turn".into() },
+            ];
+            for event in events {
+                tx.send(event).await.unwrap();
+            }
+            if round % 2 == 0 {
+                done_tx.send(()).unwrap();
+                consume(ctx.clone(), session.clone(), worktree.clone(), rx, done_rx).await;
+            } else {
+                let consumer =
+                    tokio::spawn(consume(ctx.clone(), session.clone(), worktree.clone(), rx, done_rx));
+                tokio::task::yield_now().await;
+                let _ = done_tx.send(());
+                consumer.await.unwrap();
+            }
+        }
+        let activity: String = ctx
+            .store
+            .history_of_session(session.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.file == HistoryFile::ActivityLog)
+            .map(|e| e.content)
+            .collect();
+        assert_eq!(activity.matches("turn ended: end_turn").count(), TURNS, "{activity}");
+        assert_eq!(activity.matches("tool call e1 edit src/a.rs pending").count(), TURNS, "{activity}");
+        assert_eq!(activity.matches("tool call e1 edit src/a.rs completed").count(), TURNS, "{activity}");
+        assert_eq!(activity.matches("tool call x1 execute completed").count(), TURNS, "{activity}");
     }
 }

@@ -108,62 +108,18 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
-    use spectask_core::{NewSpecTask, Priority, TaskKind, WorkSessionCommand, WorkSessionPhase};
-    use spectask_store::{DatabaseUrl, NewWorkSession, Store};
+    use spectask_core::WorkSessionCommand;
 
     use super::*;
-    use crate::OrchestratorConfig;
 
     #[tokio::test(flavor = "multi_thread")]
     async fn running_the_commit_step_twice_commits_and_logs_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        let info =
-            spectask_git::init_repository(&dir.path().join("r"), &[("README.md", "# r\n")], "init").unwrap();
-        let repository =
-            store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await.unwrap();
-        let task = store
-            .create_spec_task(NewSpecTask {
-                title: "t".into(),
-                prompt: "t".into(),
-                kind: TaskKind::CodingSession,
-                repository_id: repository.id,
-                planning_agent: None,
-                implementation_agent: None,
-                priority: Priority::Normal,
-                created_by: "me".into(),
-            })
-            .await
-            .unwrap();
-        let session = store
-            .create_work_session(NewWorkSession {
-                spec_task_id: task.id,
-                parent_id: None,
-                spawned_by_id: None,
-                name: "s".into(),
-                description: String::new(),
-                phase: WorkSessionPhase::Implementation,
-                plan_task: None,
-                agent_profile: None,
-                agent_config: serde_json::json!({}),
-                priority: Priority::Normal,
-            })
-            .await
-            .unwrap();
+        let (ctx, task, session) = crate::testing::ctx_with_session(dir.path()).await;
+        let store = ctx.store.clone();
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
         store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
-        let ctx = Ctx {
-            store: store.clone(),
-            profiles: Arc::new(Profiles::presets()),
-            runtime: AgentRuntime::new(RuntimeConfig::default()),
-            config: Arc::new(OrchestratorConfig::new("test")),
-            markers: Arc::default(),
-            registered: Arc::default(),
-        };
         let worktree = crate::agents::worktree(&ctx, &task).await.unwrap();
         std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
 

@@ -75,6 +75,9 @@ pub enum Step {
     SwitchMode(String),
     /// Say the current session mode.
     ReportMode,
+    /// Send a request of a method the client does not serve (as real agents send their vendor's
+    /// own, `craft/drainMidTurnQueue` …) and say the error code it got.
+    Vendor(String),
 }
 
 /// A plan entry of a `plan` step.

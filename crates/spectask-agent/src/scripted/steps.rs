@@ -13,7 +13,7 @@ use agent_client_protocol::v1::schema::{
     ToolCallUpdate, ToolCallUpdateFields, ToolKind, UsageUpdate, WaitForTerminalExitRequest,
     WriteTextFileRequest,
 };
-use agent_client_protocol::{Client, Error as AcpError};
+use agent_client_protocol::{Client, Error as AcpError, UntypedMessage};
 use backon::{ConstantBuilder, Retryable};
 use tokio_util::sync::CancellationToken;
 
@@ -128,6 +128,12 @@ impl Turn {
             Step::OsRead { path } => self.os_read(&path).await,
             Step::SwitchMode(mode) => self.switch_mode(&mode),
             Step::ReportMode => self.report_mode(),
+            Step::Vendor(method) => {
+                let request = UntypedMessage::new(&method, serde_json::json!({}))?;
+                let answer = self.cx.send_request(request).block_task().await;
+                let code = answer.err().map_or(0, |e| i32::from(e.code));
+                self.say(&format!("{method}: {code}\n"));
+            }
             Step::PermissionFlood(count) => {
                 eprintln!("scripted agent: flooding permission requests on purpose");
                 let requests = (0..count).map(|i| self.ask_permission_owned(format!("flood {i}")));

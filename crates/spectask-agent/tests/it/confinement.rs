@@ -21,6 +21,8 @@ steps = [
   { write_file = { path = "ok/inside.txt", content = "fine" } },
   { read_file = { path = "ok/inside.txt" } },
   { run = { command = "sh", args = ["-c", "printf hi; printf err >&2"] } },
+  { vendor = "craft/drainMidTurnQueue" },
+  { vendor = "craft/drainMidTurnQueue" },
 ]
 "#;
 
@@ -54,9 +56,16 @@ async fn every_escape_is_denied_and_reported() {
     let terminal_denied = events.iter().filter(|e| matches!(e, AgentEvent::TerminalDenied { .. })).count();
     assert_eq!(terminal_denied, 2);
 
-    // The agent was told each time, and nothing leaked.
+    // The agent was told each time, the reason and what to do instead in the error's message (what
+    // agents show their model), and nothing leaked.
     let said = messages(&events);
-    assert_eq!(said.matches("error: Invalid params: denied:").count(), 8, "{said}");
+    assert_eq!(said.matches("error: denied:").count(), 8, "{said}");
+    let root = fx.worktree.display();
+    assert!(said.contains(&format!("name a path inside the worktree {root} without `..`")), "{said}");
+    assert!(said.contains(&format!("outside the worktree {root}; write inside it")), "{said}");
+    assert!(said.contains(&format!("outside the worktree {root}; read files inside it")), "{said}");
+    assert!(said.contains("git directory; the git directory is spectask's"), "{said}");
+    assert!(said.contains("; run commands with a working directory inside it"), "{said}");
     assert!(!said.contains("top secret"));
     assert!(!fx.worktree.parent().unwrap().join("escape.txt").exists());
     assert!(!fx.outside().join("abs.txt").exists() && !fx.outside().join("via-link.txt").exists());
@@ -71,6 +80,10 @@ async fn every_escape_is_denied_and_reported() {
         events.iter().any(|e| matches!(e, AgentEvent::TerminalStarted { command, .. } if command == "sh"))
     );
     assert!(events.iter().any(|e| matches!(e, AgentEvent::TerminalExited { exit_code: Some(0), .. })));
+
+    // A vendor's own request is answered "method not found" and counted.
+    assert_eq!(said.matches("craft/drainMidTurnQueue: -32601").count(), 2, "{said}");
+    assert_eq!(agent.unserved_requests().get("craft/drainMidTurnQueue"), Some(&2));
     agent.shutdown().await;
 }
 
