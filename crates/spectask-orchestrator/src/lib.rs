@@ -53,7 +53,7 @@ pub use dispatch::JobError;
 pub use engine::Orchestrator;
 pub use finish::implementation_summary;
 pub use mirror::commit_progress;
-pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status};
+pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
 pub use recorder::{FlushReport, HistoryCommit, flush_history};
 pub use recover::{RecoverReport, recover};
 pub use sessions::{SpawnRequest, spawn};

@@ -59,7 +59,7 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_tasks(&TaskPlan::parse(&version.documents.tasks), &sessions)
+            plan_task_states(&TaskPlan::parse(&version.documents.tasks), &sessions)
         }
         _ => Vec::new(),
     };
@@ -77,8 +77,9 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
 }
 
 /// The plan's tasks with the state the sessions give them: done when every session on it completed,
-/// in progress while one runs, otherwise as the plan says.
-fn plan_tasks(plan: &TaskPlan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
+/// in progress while one runs, otherwise as the plan says. Also what the dashboard's progress views
+/// show.
+pub fn plan_task_states(plan: &TaskPlan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
     plan.tasks()
         .iter()
         .map(|t| {

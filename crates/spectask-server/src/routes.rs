@@ -7,6 +7,7 @@ mod design_docs;
 mod events;
 mod health;
 mod history;
+mod progress;
 mod repos;
 mod spec_tasks;
 mod specs;
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(history::router())
         .merge(design_docs::router())
         .merge(work_sessions::router())
+        .merge(progress::router())
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())

@@ -74,6 +74,25 @@ impl Store {
         get(&row, "seq")
     }
 
+    /// The newest event of `kind` for each work session of a SpecTask (a session's latest plan, say),
+    /// in one query.
+    pub async fn latest_session_events(
+        &self,
+        id: SpecTaskId,
+        kind: EventKind,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events WHERE seq IN \
+             (SELECT MAX(seq) FROM events WHERE spec_task_id = $1 AND kind = $2 \
+              AND work_session_id IS NOT NULL GROUP BY work_session_id) ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Every event of one SpecTask, oldest first.
     pub async fn events_of_spec_task(&self, id: SpecTaskId) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(

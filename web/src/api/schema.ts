@@ -21,6 +21,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents/fleet/live-progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One entry per live agent instance (a task in implementation): the current plan task, up to 3
+         *     done before it and up to 3 after it (seed 003's fleet card).
+         */
+        get: operations["get_fleet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/approvals": {
         parameters: {
             query?: never;
@@ -517,6 +537,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/multi-session-overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the multi-session dashboard shows, in one response: the task, its agent instance, the
+         *     session tree, progress and the recent coordination events.
+         */
+        get: operations["get_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/{id}/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per plan task its state, the percentage of required tasks done, the current task(s), counts per
+         *     state and each session's progress through its agent's plan.
+         */
+        get: operations["get_progress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/reject": {
         parameters: {
             query?: never;
@@ -785,6 +845,20 @@ export interface components {
             /** @description What people should know before using the profile (for example that its sandbox is off). */
             warnings: string[];
         };
+        /** @description The agent instance of a task as its sessions show it. */
+        AgentInstanceViewDto: {
+            /** @description An agent process works for the task now (a session of it runs). */
+            live: boolean;
+            /** @description The implementation profile. */
+            profile?: string | null;
+            /**
+             * Format: date-time
+             * @description Since when it works: the start of its earliest unfinished session.
+             */
+            started_at?: string | null;
+            /** @description Threads opened in it (sessions with an agent session id). */
+            threads: number;
+        };
         /** @description `POST /approvals/{id}` */
         ApprovalBody: {
             /** @description One of the approval's `options[].option_id`. */
@@ -910,6 +984,33 @@ export interface components {
             from: components["schemas"]["SpecTaskStatus"];
             reason: string;
         };
+        /** @description One live agent instance and where it is in its plan (seed 003's card). */
+        FleetAgentDto: {
+            /** @description The agent instance: one per SpecTask, so the task's id. */
+            agent_id: string;
+            current_task?: components["schemas"]["PlanTaskProgressDto"] | null;
+            /** @description Plan tasks in progress now (parallel sessions). */
+            in_progress: number;
+            /**
+             * Format: date-time
+             * @description The task's newest event.
+             */
+            last_update: string;
+            /** Format: int32 */
+            percent: number;
+            profile?: string | null;
+            repository: string;
+            task_id: components["schemas"]["SpecTaskId"];
+            task_name: string;
+            /** @description Up to 3 plan tasks after the current one. */
+            tasks_after: components["schemas"]["PlanTaskProgressDto"][];
+            /** @description Up to 3 done plan tasks before the current one, most recent last. */
+            tasks_before: components["schemas"]["PlanTaskProgressDto"][];
+        };
+        /** @description `GET /agents/fleet/live-progress` */
+        FleetDto: {
+            agents: components["schemas"]["FleetAgentDto"][];
+        };
         Health: {
             /** @description `sqlite` or `postgres`. */
             database: string;
@@ -978,6 +1079,16 @@ export interface components {
         MessageBody: {
             text: string;
         };
+        /** @description `GET /spec-tasks/{id}/multi-session-overview`: the whole dashboard of one task in one response. */
+        MultiSessionOverviewDto: {
+            agent_instance: components["schemas"]["AgentInstanceViewDto"];
+            /** @description The newest coordination events, newest last (at most 50). */
+            coordination: components["schemas"]["CoordinationEvent"][];
+            progress: components["schemas"]["ProgressDto"];
+            /** @description Every session (the tree: `parent_id`, `spawned_by_id`), in creation order. */
+            sessions: components["schemas"]["WorkSessionDto"][];
+            task: components["schemas"]["SpecTaskDto"];
+        };
         /** @description One page of a listing, with the number of all matches. */
         PageDto_SpecTaskDto: {
             items: {
@@ -1020,6 +1131,24 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        /** @description One plan task of tasks.md with the state the sessions give it. */
+        PlanTaskProgressDto: {
+            /** @description Its id in tasks.md (`2.1`, `T012`), when it has one. */
+            id?: string | null;
+            /** @description Position in the plan, 0-based. */
+            index: number;
+            /** @description May be skipped: not counted in the percentage. */
+            optional: boolean;
+            /** @description The sessions working on it. */
+            sessions: components["schemas"]["WorkSessionId"][];
+            /**
+             * Format: date-time
+             * @description When its first session started (for the current task: since when the agent is on it).
+             */
+            started_at?: string | null;
+            state: components["schemas"]["PlanTaskStateDto"];
+            title: string;
+        };
         /** @description The plan task (from tasks.md) a work session implements. */
         PlanTaskRef: {
             description: string;
@@ -1033,10 +1162,36 @@ export interface components {
             title: string;
         };
         /**
+         * @description A plan task's state as progress counts it.
+         * @enum {string}
+         */
+        PlanTaskStateDto: "pending" | "in_progress" | "done";
+        /**
          * @description Scheduling priority: higher runs first when slots are scarce.
          * @enum {string}
          */
         Priority: "low" | "normal" | "high" | "urgent";
+        /** @description Plan tasks per state; `optional` counts the optional ones whatever their state. */
+        ProgressCountsDto: {
+            done: number;
+            in_progress: number;
+            optional: number;
+            pending: number;
+        };
+        /** @description `GET /spec-tasks/{id}/progress` */
+        ProgressDto: {
+            counts: components["schemas"]["ProgressCountsDto"];
+            /** @description The plan tasks in progress. */
+            current: components["schemas"]["PlanTaskProgressDto"][];
+            /**
+             * Format: int32
+             * @description Required plan tasks done, in percent (0 without a plan).
+             */
+            percent: number;
+            sessions: components["schemas"]["SessionProgressDto"][];
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            tasks: components["schemas"]["PlanTaskProgressDto"][];
+        };
         /** @description A message queued for an interactive session. */
         QueuedMessageDto: {
             /** Format: int64 */
@@ -1116,6 +1271,22 @@ export interface components {
                 [key: string]: components["schemas"]["HistoryEntryDto"][];
             };
             spec_task_id: components["schemas"]["SpecTaskId"];
+            work_session_id: components["schemas"]["WorkSessionId"];
+        };
+        /** @description How far one session is through its agent's own plan. */
+        SessionProgressDto: {
+            /** @description The plan entry the agent is on. */
+            current_entry?: string | null;
+            name: string;
+            /**
+             * Format: int32
+             * @description 0–100: 100 once completed; else the share of its agent's plan entries completed.
+             */
+            percent: number;
+            /** @description The agent's plan entries completed and in all (0 and 0 before it sent a plan). */
+            plan_done: number;
+            plan_total: number;
+            status: components["schemas"]["WorkSessionStatus"];
             work_session_id: components["schemas"]["WorkSessionId"];
         };
         /** @description `POST /work-sessions/{id}/spawn` */
@@ -1360,6 +1531,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_fleet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The live agent instances */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -2310,6 +2510,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImplementationSummaryDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The overview */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MultiSessionOverviewDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_progress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The progress */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgressDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use crate::implementation::{git, sessions, wait_until};
 use crate::planning::wait_for_status;
-use crate::support::{Server, json};
+use crate::support::{Server, http_json, json};
 
 #[test]
 fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
@@ -31,6 +31,25 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let all = sessions(&server, &id);
     assert_eq!(all.len(), 3);
     assert!(all.iter().all(|s| s["status"] == "completed"), "{all:#?}");
+
+    // The dashboard's views: every plan task done, each session through its agent's plan.
+    let progress = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/progress"));
+    assert_eq!(progress["percent"], 100, "{progress:#}");
+    assert_eq!(progress["counts"]["done"], 3, "{progress:#}");
+    assert_eq!(progress["current"].as_array().unwrap().len(), 0, "{progress:#}");
+    for s in progress["sessions"].as_array().unwrap() {
+        assert_eq!((s["percent"].as_u64(), s["plan_done"] == s["plan_total"]), (Some(100), true), "{s:#}");
+        assert!(s["plan_total"].as_u64().unwrap() >= 1, "the scripted coder sends its plan: {s:#}");
+    }
+    let overview = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/multi-session-overview"));
+    assert_eq!(overview["task"]["status"], "implementation_review");
+    assert_eq!(overview["sessions"].as_array().unwrap().len(), 3, "{overview:#}");
+    assert_eq!(overview["agent_instance"]["live"], false, "{overview:#}");
+    assert_eq!(overview["agent_instance"]["threads"], 3, "{overview:#}");
+    assert_eq!(overview["progress"]["percent"], 100);
+    assert!(!overview["coordination"].as_array().unwrap().is_empty(), "{overview:#}");
+    let fleet = http_json(&server.url, "/api/v1/agents/fleet/live-progress");
+    assert_eq!(fleet["agents"].as_array().unwrap().len(), 0, "no task is in implementation: {fleet:#}");
 
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "done");
