@@ -115,7 +115,7 @@ pub(crate) async fn follow_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
         priority: task.priority,
     };
     crate::sessions::spawn(&ctx.store, &task, None, request).await?;
-    advance(ctx, id, None).await
+    advance(ctx, id).await
 }
 
 /// The MergeTaskBranch step: the task branch into the default branch (fast-forward or merge commit).

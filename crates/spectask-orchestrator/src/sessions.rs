@@ -5,9 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 use spectask_core::{
-    CoordinationKind, JobKind, PlanTaskRef, Priority, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
-    TaskKind, WorkSession, WorkSessionCommand, WorkSessionEffect, WorkSessionId, WorkSessionPhase,
-    WorkSessionStatus,
+    CoordinationKind, PlanTaskRef, Priority, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, WorkSession,
+    WorkSessionCommand, WorkSessionId, WorkSessionPhase, WorkSessionStatus,
 };
 use spectask_spec::TaskPlan;
 use spectask_store::{NewCoordination, NewWorkSession, StoreError};
@@ -23,7 +22,7 @@ pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<()
         return Ok(());
     }
     create_sessions(ctx, &task).await?;
-    advance(ctx, id, None).await
+    advance(ctx, id).await
 }
 
 /// Makes the task's implementation sessions unless they exist: one per plan task (or per top-level
@@ -157,37 +156,30 @@ async fn waits(
 }
 
 /// Moves the implementation forward: blocks and unblocks by dependencies, starts sessions up to the
-/// per-task limit, and submits the task for review when every session completed. Safe to run
-/// concurrently: a lost race is a conflict, which is skipped.
+/// per-task limit, and submits the task for review when every session completed.
+///
+/// One writer per task: this runs only in the task's own jobs (StartImplementation,
+/// ResumeImplementation, AdvanceImplementation, StartFollowUpSession), which the job queue runs one
+/// at a time per task, on whichever node; a session's commit step queues an AdvanceImplementation
+/// rather than deciding itself. The two decisions that must hold against every other writer (a
+/// start under the limit, the submission when all is done) are re-checked by the store inside their
+/// own write transaction.
 ///
 /// A session counts as done once its commit step ran (its changes are on the task branch), so a
-/// dependent session never starts on, or commits, work that is not yet attributed. `finishing` is
-/// the session whose commit step is calling.
-pub(crate) async fn advance(
-    ctx: &Ctx,
-    id: SpecTaskId,
-    finishing: Option<WorkSessionId>,
-) -> Result<(), JobError> {
+/// dependent session never starts on, or commits, work that is not yet attributed.
+pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != SpecTaskStatus::Implementation {
         return Ok(());
     }
     let sessions = ctx.store.work_sessions_of(id).await?;
     let waits = waits(ctx, &task, &sessions).await?;
-    let committing = ctx
-        .store
-        .sessions_with_unfinished_job(id, JobKind::WorkSession(WorkSessionEffect::CommitChanges))
-        .await?;
+    let committed = ctx.store.committed_work_sessions(id).await?;
     let completed: HashSet<WorkSessionId> = sessions
         .iter()
-        .filter(|s| s.status() == WorkSessionStatus::Completed)
-        .filter(|s| Some(s.id) == finishing || !committing.contains(&s.id))
+        .filter(|s| s.status() == WorkSessionStatus::Completed && committed.contains(&s.id))
         .map(|s| s.id)
         .collect();
-    let mut busy = sessions
-        .iter()
-        .filter(|s| matches!(s.status(), WorkSessionStatus::Running | WorkSessionStatus::Interrupted))
-        .count();
     let mut ready = Vec::new();
     for session in &sessions {
         let unmet: Vec<WorkSessionId> = waits
@@ -231,34 +223,24 @@ pub(crate) async fn advance(
         )
     });
     for session in ready {
-        if busy >= ctx.config.max_parallel_sessions {
-            break;
-        }
         let current = ctx.store.work_session(session.id).await?;
-        if current.status() == WorkSessionStatus::Pending
-            && apply(ctx, &current, &WorkSessionCommand::Start).await?
-        {
-            busy += 1;
-            let what =
-                current.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| current.name.clone());
-            coordinate(ctx, &current, CoordinationKind::SessionStarted, format!("started: {what}")).await?;
+        if current.status() != WorkSessionStatus::Pending {
+            continue;
         }
+        let started =
+            match ctx.store.start_work_session_within(&current, ctx.config.max_parallel_sessions).await {
+                Ok(Some(started)) => started,
+                // The task runs as many sessions as it may.
+                Ok(None) => break,
+                // Cancelled meanwhile.
+                Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => continue,
+                Err(err) => return Err(err.into()),
+            };
+        let what =
+            started.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| started.name.clone());
+        coordinate(ctx, &started, CoordinationKind::SessionStarted, format!("started: {what}")).await?;
     }
-    let all = ctx.store.work_sessions_of(id).await?;
-    let finished = |s: &&WorkSession| match s.status() {
-        WorkSessionStatus::Completed => completed.contains(&s.id),
-        WorkSessionStatus::Cancelled => true,
-        _ => false,
-    };
-    if !all.is_empty()
-        && all.iter().all(|s| finished(&s))
-        && all.iter().any(|s| s.status() == WorkSessionStatus::Completed)
-    {
-        match ctx.store.transition_spec_task(&task, &SpecTaskCommand::SubmitImplementation).await {
-            Ok(_) | Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
+    ctx.store.submit_implementation_when_finished(id).await?;
     Ok(())
 }
 
@@ -391,30 +373,4 @@ pub async fn spawn(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(n: u128) -> WorkSessionId {
-        WorkSessionId::from_uuid(uuid::Uuid::from_u128(n))
-    }
-
-    #[test]
-    fn chain_lengths_count_the_longest_line_of_waiting_sessions() {
-        // 1 ← 2 ← 3 (a chain), 4 alone, 5 ← 3 too.
-        let waits: HashMap<_, _> = [
-            (id(1), vec![]),
-            (id(2), vec![id(1)]),
-            (id(3), vec![id(2), id(5)]),
-            (id(4), vec![]),
-            (id(5), vec![]),
-        ]
-        .into_iter()
-        .collect();
-        let chains = chain_lengths(&waits);
-        assert_eq!(chains[&id(1)], 2);
-        assert_eq!(chains[&id(2)], 1);
-        assert_eq!(chains[&id(3)], 0);
-        assert_eq!(chains[&id(4)], 0);
-        assert_eq!(chains[&id(5)], 1);
-    }
-}
+mod tests;

@@ -1,15 +1,34 @@
-//! Unit-test fixtures: a store with one repository, a coding-session task and one work session, and
-//! the orchestrator's context over them.
+//! Unit-test fixtures: a store (SQLite in a temp dir, or a fresh PostgreSQL schema) with one
+//! repository, tasks and work sessions on it, the orchestrator's context over them, and a way to run
+//! queued jobs without the engine loop.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use serde_json::json;
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
-use spectask_core::{NewSpecTask, Priority, SpecTask, TaskKind, WorkSession, WorkSessionPhase};
-use spectask_store::{DatabaseUrl, NewWorkSession, Store};
+use spectask_core::{
+    Job, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
+    WorkSessionPhase,
+};
+use spectask_store::{DatabaseUrl, JobOutcome, NewWorkSession, Store};
+use tokio_util::sync::CancellationToken;
 
 use crate::OrchestratorConfig;
 use crate::engine::Ctx;
+
+/// The steps' context over `store`, with `config`.
+fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
+    Ctx {
+        store,
+        profiles: Arc::new(Profiles::presets()),
+        runtime: AgentRuntime::new(RuntimeConfig::default()),
+        config: Arc::new(config),
+        markers: Arc::default(),
+        registered: Arc::default(),
+    }
+}
 
 /// A context over an SQLite store in `dir`, with a task (on a fresh repository) and its session.
 pub(crate) async fn ctx_with_session(dir: &Path) -> (Ctx, SpecTask, WorkSession) {
@@ -45,13 +64,123 @@ pub(crate) async fn ctx_with_session(dir: &Path) -> (Ctx, SpecTask, WorkSession)
         })
         .await
         .unwrap();
-    let ctx = Ctx {
-        store,
-        profiles: Arc::new(Profiles::presets()),
-        runtime: AgentRuntime::new(RuntimeConfig::default()),
-        config: Arc::new(OrchestratorConfig::new("test")),
-        markers: Arc::default(),
-        registered: Arc::default(),
-    };
+    let ctx = ctx_over(store, OrchestratorConfig::new("test"));
     (ctx, task, session)
+}
+
+pub(crate) struct Fixture {
+    pub ctx: Ctx,
+    pub repository: RepositoryId,
+    _dir: tempfile::TempDir,
+}
+
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Fixture {
+    pub(crate) async fn new(backend: Backend) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => DatabaseUrl::sqlite_in(&dir.path().join("data")),
+            Backend::Postgres => {
+                let url = spectask_store::testing::isolated_postgres_url()
+                    .await
+                    .expect("PostgreSQL must be reachable for this test");
+                DatabaseUrl::parse(&url).unwrap()
+            }
+        };
+        let store = Store::open(&url).await.unwrap();
+        let info =
+            spectask_git::init_repository(&dir.path().join("r"), &[("README.md", "# r\n")], "init").unwrap();
+        let repository = store
+            .register_repository(&info.root, &info.default_branch, "helix-design-docs")
+            .await
+            .unwrap()
+            .id;
+        let mut config = OrchestratorConfig::new("test");
+        config.lease = Duration::from_secs(30);
+        let ctx = ctx_over(store, config);
+        Fixture { ctx, repository, _dir: dir }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    /// Changes the configuration the steps see.
+    pub(crate) fn configure(&mut self, change: impl FnOnce(&mut OrchestratorConfig)) {
+        let mut config = (*self.ctx.config).clone();
+        change(&mut config);
+        self.ctx.config = Arc::new(config);
+    }
+
+    /// A coding-session task moved to implementation (its StartImplementation job queued).
+    pub(crate) async fn task_in_implementation(&self) -> SpecTask {
+        let store = self.store();
+        let task = store
+            .create_spec_task(NewSpecTask {
+                title: "t".into(),
+                prompt: "do t".into(),
+                kind: TaskKind::CodingSession,
+                repository_id: self.repository,
+                planning_agent: None,
+                implementation_agent: None,
+                priority: Priority::Normal,
+                created_by: "me".into(),
+            })
+            .await
+            .unwrap();
+        store.apply_to_spec_task(task.id, &SpecTaskCommand::QueueImplementation).await.unwrap();
+        store.apply_to_spec_task(task.id, &SpecTaskCommand::StartImplementation).await.unwrap().value
+    }
+
+    /// A pending top-level session of `task`.
+    pub(crate) async fn session(&self, task: &SpecTask, name: &str) -> WorkSession {
+        self.store()
+            .create_work_session(NewWorkSession {
+                spec_task_id: task.id,
+                parent_id: None,
+                spawned_by_id: None,
+                name: name.into(),
+                description: String::new(),
+                phase: WorkSessionPhase::Implementation,
+                plan_task: None,
+                agent_profile: None,
+                agent_config: json!({}),
+                priority: Priority::Normal,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Claims the next due job, as the engine would.
+    pub(crate) async fn claim(&self) -> Option<Job> {
+        self.store().claim_job(&self.ctx.config.node, self.ctx.config.lease).await.unwrap()
+    }
+
+    /// Records a claimed job as done.
+    pub(crate) async fn finish(&self, job: &Job) {
+        assert!(self.store().finish_job(job, &self.ctx.config.node, &JobOutcome::Done).await.unwrap());
+    }
+
+    /// Runs a claimed job's step and records it done; panics when the step fails.
+    pub(crate) async fn run(&self, job: &Job) {
+        let result = crate::dispatch::run(&self.ctx, job, &CancellationToken::new()).await;
+        assert_eq!(result, Ok(()), "job {} ({}) failed", job.id, job.kind);
+        self.finish(job).await;
+    }
+
+    /// Runs due jobs one by one while `take` accepts them; returns the first job it refused (claimed,
+    /// not run) or `None` when nothing is due.
+    pub(crate) async fn run_while(&self, take: impl Fn(&Job) -> bool) -> Option<Job> {
+        while let Some(job) = self.claim().await {
+            if !take(&job) {
+                return Some(job);
+            }
+            self.run(&job).await;
+        }
+        None
+    }
 }

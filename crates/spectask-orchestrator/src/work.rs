@@ -64,7 +64,9 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         let message = format!("completed ({files} files changed) {line}");
         coordinate(ctx, &session, CoordinationKind::SessionCompleted, message).await?;
     }
-    advance(ctx, task.id, Some(id)).await
+    // Scheduling is the task's own job: queued here, decided there.
+    ctx.store.mark_work_session_committed(&session).await?;
+    Ok(())
 }
 
 /// The requirement ids the session's plan task references (its `Implements:` trailer).
@@ -103,7 +105,7 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
             Err(err) => return Err(err.into()),
         }
     }
-    advance(ctx, id, None).await
+    advance(ctx, id).await
 }
 
 #[cfg(test)]

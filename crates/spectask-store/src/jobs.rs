@@ -190,27 +190,10 @@ impl Store {
         Ok(released)
     }
 
-    /// The work sessions of a task that still have an unfinished job of `kind` (queued or running).
-    pub async fn sessions_with_unfinished_job(
-        &self,
-        spec_task_id: SpecTaskId,
-        kind: JobKind,
-    ) -> Result<std::collections::HashSet<WorkSessionId>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT DISTINCT work_session_id FROM jobs WHERE spec_task_id = $1 AND kind = $2 \
-             AND status IN ('queued', 'running') AND work_session_id IS NOT NULL",
-        )
-        .bind(spec_task_id.to_string())
-        .bind(kind.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| parse(r, "work_session_id")).collect()
-    }
-
     /// Queues a scheduling pass over a task's work sessions (after a spawn, say).
     pub async fn request_advance(&self, task: SpecTaskId) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        w.enqueue_job(JobKind::AdvanceImplementation, Some(task), None, now()).await?;
+        w.enqueue_advance(task).await?;
         w.commit().await
     }
 

@@ -22,6 +22,7 @@ mod jobs;
 mod messages;
 mod repositories;
 mod reviews;
+mod scheduling;
 mod session_mail;
 mod snapshot;
 mod spec_tasks;

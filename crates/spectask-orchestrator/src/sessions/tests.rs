@@ -1,0 +1,121 @@
+use spectask_core::{JobKind, SpecTaskEffect, WorkSessionCommand, WorkSessionEffect};
+
+use super::*;
+use crate::testing::{Backend, Fixture};
+
+fn is(kind: JobKind) -> impl Fn(&spectask_core::Job) -> bool {
+    move |job| job.kind == kind
+}
+
+const START_THREAD: JobKind = JobKind::WorkSession(WorkSessionEffect::StartThread);
+const COMMIT: JobKind = JobKind::WorkSession(WorkSessionEffect::CommitChanges);
+
+fn scheduling(job: &spectask_core::Job) -> bool {
+    matches!(
+        job.kind,
+        JobKind::AdvanceImplementation
+            | JobKind::SpecTask(SpecTaskEffect::StartImplementation | SpecTaskEffect::ResumeImplementation)
+    )
+}
+
+/// The last two sessions of a task commit at the same time (both commit steps running): the task is
+/// still submitted for review, by exactly one scheduling decision after both.
+async fn last_two_sessions_committing_together_submit_the_task(backend: Backend) {
+    let mut f = Fixture::new(backend).await;
+    f.configure(|c| c.max_parallel_sessions = 2);
+    let task = f.task_in_implementation().await;
+    let a = f.session(&task, "a").await;
+    let b = f.session(&task, "b").await;
+    // StartImplementation starts both sessions.
+    let next = f.run_while(scheduling).await.expect("the sessions' threads are queued");
+    // Their drive steps complete them (each queues its commit step).
+    for job in [Some(next), f.claim().await] {
+        let job = job.expect("a StartThread job");
+        assert!(is(START_THREAD)(&job), "{job:?}");
+        let session = f.store().work_session(job.work_session_id.unwrap()).await.unwrap();
+        f.store().transition_work_session(&session, &WorkSessionCommand::Complete).await.unwrap();
+        f.finish(&job).await;
+    }
+    // Both commit steps are claimed (two workers) before either finishes.
+    let first = f.claim().await.expect("a's commit");
+    let second = f.claim().await.expect("b's commit");
+    assert!(is(COMMIT)(&first) && is(COMMIT)(&second), "{first:?} {second:?}");
+    let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+    std::fs::write(worktree.join("a.txt"), "a\n").unwrap();
+    crate::work::commit_changes(&f.ctx, first.work_session_id.unwrap()).await.unwrap();
+    crate::work::commit_changes(&f.ctx, second.work_session_id.unwrap()).await.unwrap();
+    f.finish(&first).await;
+    f.finish(&second).await;
+    // Whatever scheduling is queued runs.
+    let left = f.run_while(scheduling).await;
+    let task = f.store().spec_task(task.id).await.unwrap();
+    let sessions = f.store().work_sessions_of(task.id).await.unwrap();
+    assert_eq!(
+        task.status(),
+        SpecTaskStatus::ImplementationReview,
+        "both sessions committed, yet the task was not submitted; sessions {:?}, next job {left:?}, jobs {:#?}",
+        sessions.iter().map(|s| (s.name.clone(), s.status())).collect::<Vec<_>>(),
+        f.store().jobs_of(task.id).await.unwrap(),
+    );
+    assert!([a.id, b.id].iter().all(|id| sessions.iter().any(|s| s.id == *id)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn last_two_sessions_committing_together_submit_the_task_on_sqlite() {
+    last_two_sessions_committing_together_submit_the_task(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn last_two_sessions_committing_together_submit_the_task_on_postgres() {
+    last_two_sessions_committing_together_submit_the_task(Backend::Postgres).await;
+}
+
+/// Scheduling passes of one task running at once (as a commit step's and a spawn's did) start no
+/// more sessions than the per-task limit.
+async fn concurrent_passes_keep_the_session_limit(backend: Backend) {
+    let mut f = Fixture::new(backend).await;
+    f.configure(|c| c.max_parallel_sessions = 2);
+    let task = f.task_in_implementation().await;
+    for name in ["a", "b", "c", "d", "e"] {
+        f.session(&task, name).await;
+    }
+    let (x, y, z) =
+        tokio::join!(advance(&f.ctx, task.id), advance(&f.ctx, task.id), advance(&f.ctx, task.id));
+    assert_eq!((x, y, z), (Ok(()), Ok(()), Ok(())));
+    let sessions = f.store().work_sessions_of(task.id).await.unwrap();
+    let running = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Running).count();
+    assert_eq!(running, 2, "{:?}", sessions.iter().map(|s| (s.name.clone(), s.status())).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_passes_keep_the_session_limit_on_sqlite() {
+    concurrent_passes_keep_the_session_limit(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_passes_keep_the_session_limit_on_postgres() {
+    concurrent_passes_keep_the_session_limit(Backend::Postgres).await;
+}
+
+#[test]
+fn chain_lengths_count_the_longest_line_of_waiting_sessions() {
+    fn id(n: u128) -> WorkSessionId {
+        WorkSessionId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+    // 1 ← 2 ← 3 (a chain), 4 alone, 5 ← 3 too.
+    let waits: HashMap<_, _> = [
+        (id(1), vec![]),
+        (id(2), vec![id(1)]),
+        (id(3), vec![id(2), id(5)]),
+        (id(4), vec![]),
+        (id(5), vec![]),
+    ]
+    .into_iter()
+    .collect();
+    let chains = chain_lengths(&waits);
+    assert_eq!(chains[&id(1)], 2);
+    assert_eq!(chains[&id(2)], 1);
+    assert_eq!(chains[&id(3)], 0);
+    assert_eq!(chains[&id(4)], 0);
+    assert_eq!(chains[&id(5)], 1);
+}

@@ -1,0 +1,127 @@
+//! The scheduling decisions of one task's implementation, each made inside one write transaction
+//! (the writer lock on SQLite, the advisory lock on PostgreSQL), so a decision is never taken on a
+//! snapshot another writer has moved on from: a session starts only under the per-task limit, and the
+//! task is submitted only when every session is finished. The orchestrator runs these from its
+//! task-keyed scheduling jobs, which the job queue runs one at a time per task across nodes.
+
+use std::collections::HashSet;
+
+use spectask_core::{
+    JobKind, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionCommand,
+    WorkSessionId, WorkSessionStatus,
+};
+
+use crate::codec::{get, millis, now, parse};
+use crate::spec_tasks::{columns, spec_task_from_row};
+use crate::write::WriteTx;
+use crate::{Store, StoreError};
+
+impl WriteTx<'_> {
+    /// Queues a scheduling pass over the task's sessions, unless one is queued and not started yet
+    /// (that one will see everything written before it runs).
+    pub(crate) async fn enqueue_advance(&mut self, task: SpecTaskId) -> Result<(), StoreError> {
+        let waiting = sqlx::query(
+            "SELECT 1 AS queued FROM jobs WHERE spec_task_id = $1 AND kind = $2 AND status = 'queued' \
+             AND attempts = 0 LIMIT 1",
+        )
+        .bind(task.to_string())
+        .bind(JobKind::AdvanceImplementation.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if waiting.is_some() {
+            return Ok(());
+        }
+        self.enqueue_job(JobKind::AdvanceImplementation, Some(task), None, now()).await
+    }
+}
+
+impl Store {
+    /// Records that a completed session's changes are on its task branch (its commit step ran) and
+    /// queues a scheduling pass for its task. Running it again changes nothing but the pass.
+    pub async fn mark_work_session_committed(&self, session: &WorkSession) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
+            .bind(millis(now()))
+            .bind(session.id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        w.enqueue_advance(session.spec_task_id).await?;
+        w.commit().await
+    }
+
+    /// The sessions of a task whose changes are committed.
+    pub async fn committed_work_sessions(
+        &self,
+        task: SpecTaskId,
+    ) -> Result<HashSet<WorkSessionId>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id FROM work_sessions WHERE spec_task_id = $1 AND committed_at IS NOT NULL")
+                .bind(task.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|r| parse(r, "id")).collect()
+    }
+
+    /// Starts a pending session (queueing its thread) when fewer than `limit` sessions of its task
+    /// are running or interrupted; `None` when the task is at its limit.
+    pub async fn start_work_session_within(
+        &self,
+        session: &WorkSession,
+        limit: usize,
+    ) -> Result<Option<WorkSession>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS busy FROM work_sessions WHERE spec_task_id = $1 \
+             AND status IN ('running', 'interrupted')",
+        )
+        .bind(session.spec_task_id.to_string())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let busy = usize::try_from(get::<i64>(&row, "busy")?).unwrap_or(usize::MAX);
+        if busy >= limit {
+            return Ok(None);
+        }
+        let started = w.transition_work_session(session, &WorkSessionCommand::Start, true).await?.value;
+        w.commit().await?;
+        Ok(Some(started))
+    }
+
+    /// Submits the task for implementation review when it is in implementation, every session is
+    /// finished (committed, or cancelled) and at least one completed; `None` otherwise.
+    pub async fn submit_implementation_when_finished(
+        &self,
+        task: SpecTaskId,
+    ) -> Result<Option<SpecTask>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM spec_tasks WHERE id = $1"))
+            .bind(task.to_string())
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { entity: "spec task", reference: task.to_string() })?;
+        let current = spec_task_from_row(&row)?;
+        if current.status() != SpecTaskStatus::Implementation {
+            return Ok(None);
+        }
+        let rows = sqlx::query("SELECT status, committed_at FROM work_sessions WHERE spec_task_id = $1")
+            .bind(task.to_string())
+            .fetch_all(&mut *w.tx)
+            .await?;
+        let mut committed = 0;
+        for row in &rows {
+            let status: WorkSessionStatus = parse(row, "status")?;
+            match status {
+                WorkSessionStatus::Completed if get::<Option<i64>>(row, "committed_at")?.is_some() => {
+                    committed += 1;
+                }
+                WorkSessionStatus::Cancelled => {}
+                _ => return Ok(None),
+            }
+        }
+        if committed == 0 {
+            return Ok(None);
+        }
+        let submitted = w.transition_spec_task(&current, &SpecTaskCommand::SubmitImplementation).await?.value;
+        w.commit().await?;
+        Ok(Some(submitted))
+    }
+}
