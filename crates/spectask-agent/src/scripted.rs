@@ -21,6 +21,7 @@
 //!   { usage = { used = 10, size = 100 } },
 //!   { sleep = 50 },                                        # milliseconds, cut short by session/cancel
 //!   { crash = 3 },                                         # exit the process with this code
+//!   { stop = "cancelled" },                                # end the turn now with this stop reason
 //!   "hang",                                                # never answer the prompt
 //!   { garbage = "not json" },                              # print a raw line to stdout
 //!   { oversize = 2000000 },                                # print one valid line of this many bytes

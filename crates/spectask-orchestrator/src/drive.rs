@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::prompt::{SessionPrompt, Sibling};
+use crate::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::{agents, coordination, markers, overlaps, record};
 
 /// The StartThread / ResumeThread step.
@@ -68,16 +68,14 @@ impl From<StoreError> for TurnError {
 /// How the session's thread was opened for this drive.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Opened {
-    /// A new thread: it gets the session's prompt.
+    /// A new thread (the recorded one, if any, could not be loaded).
     New,
     /// The recorded thread, loaded into a new agent process after a restart.
     Resumed,
-    /// The recorded thread, still live in this agent process (an interactive session between turns).
+    /// The recorded thread, still live in this agent process: an interactive session between turns,
+    /// or a session whose earlier drive stopped mid-turn (a lost job lease, a retried step).
     Live,
 }
-
-const RESTARTED: &str = "spectask was restarted while you worked on this task. Continue where you left off; \
-     when you are done, answer with a short summary of what you changed and which tests you ran.";
 
 async fn run_turn(
     ctx: &Ctx,
@@ -93,16 +91,7 @@ async fn run_turn(
     ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not.
     let interactive = task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none();
-    let first = match opened {
-        Opened::New => {
-            if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
-                markers::set(ctx, task, &plan_id, spectask_spec::TaskState::InProgress).await?;
-            }
-            Some(session_prompt(ctx, task, session).await?)
-        }
-        Opened::Resumed => Some(RESTARTED.to_owned()),
-        Opened::Live => None,
-    };
+    let first = first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?;
     let mut last = String::new();
     let mut prompted = first.is_some();
     if let Some(text) = first {
@@ -136,6 +125,49 @@ async fn run_turn(
             return Ok(());
         }
     }
+}
+
+/// What the thread is told first on this drive. A thread never prompted gets the session's prompt;
+/// one that was (resumed after a restart, reopened after a lost thread, or live after a drive that
+/// stopped mid-turn) gets the same prompt restated with what is already in the worktree, because
+/// its conversation may not hold the task. Only an interactive session already under way, live
+/// between turns, gets nothing: it waits for messages.
+async fn first_prompt(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    instance: &Arc<AgentInstance>,
+    acp: &AcpSessionId,
+    opened: Opened,
+    interactive: bool,
+) -> Result<Option<String>, TurnError> {
+    let prompted = ctx.store.session_was_prompted(session.id).await?;
+    if opened == Opened::Live && interactive && prompted {
+        return Ok(None);
+    }
+    if opened == Opened::Live {
+        // A turn of the earlier drive may still run in the agent: stop it before the next one.
+        if let Err(err) = instance.cancel(acp).await {
+            tracing::debug!(session = %session.id, %err, "no turn to cancel on the live thread");
+        }
+    }
+    let resuming = if prompted {
+        Some(resume_state(ctx, task, session).await?)
+    } else {
+        if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
+            markers::set(ctx, task, &plan_id, spectask_spec::TaskState::InProgress).await?;
+        }
+        None
+    };
+    Ok(Some(session_prompt(ctx, task, session, resuming.as_ref()).await?))
+}
+
+/// What an interrupted session already left in the worktree.
+async fn resume_state(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<Resuming, JobError> {
+    Ok(Resuming {
+        touched: ctx.store.touched_paths(session.id).await?,
+        uncommitted: agents::uncommitted(ctx, task).await?,
+    })
 }
 
 /// One prompt turn on the thread, its events recorded; returns the agent's last message. A turn in
@@ -259,7 +291,12 @@ fn only_refused(refused: &[String]) -> String {
     reason
 }
 
-async fn session_prompt(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<String, JobError> {
+async fn session_prompt(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    resuming: Option<&Resuming>,
+) -> Result<String, JobError> {
     let spec = match task.kind {
         spectask_core::TaskKind::Spec => {
             Some(ctx.store.spec_version(task.id, Some(task.spec_version)).await?.documents)
@@ -280,6 +317,7 @@ async fn session_prompt(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Re
         spec: spec.as_ref(),
         progress: progress.as_deref(),
         siblings: &siblings,
+        resuming,
         tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),
     }
     .render())

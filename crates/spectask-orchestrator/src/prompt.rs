@@ -14,6 +14,14 @@ pub(crate) struct Sibling {
     pub summary: String,
 }
 
+/// What a session resumed after an interruption already left in the worktree.
+pub(crate) struct Resuming {
+    /// The files the session reported changing.
+    pub touched: Vec<String>,
+    /// Every file changed in the worktree and not committed yet (its own and other sessions').
+    pub uncommitted: Vec<String>,
+}
+
 pub(crate) struct SessionPrompt<'a> {
     pub task: &'a SpecTask,
     pub session: &'a WorkSession,
@@ -21,6 +29,8 @@ pub(crate) struct SessionPrompt<'a> {
     pub spec: Option<&'a SpecDocuments>,
     pub progress: Option<&'a str>,
     pub siblings: &'a [Sibling],
+    /// Set when the session was interrupted and is picked up again.
+    pub resuming: Option<&'a Resuming>,
     /// The name of the MCP server of the session's coordination tools, when the agent has it.
     pub tools: Option<&'a str>,
 }
@@ -33,6 +43,9 @@ impl SessionPrompt<'_> {
             "You are working on \"{}\" in this repository (your working directory is the task's git worktree).\n\n",
             self.task.title
         ));
+        if let Some(resuming) = self.resuming {
+            resumed(resuming, &mut out);
+        }
         match &s.plan_task {
             Some(plan_task) => {
                 let id = plan_task.id.as_deref().map(|i| format!("{i} ")).unwrap_or_default();
@@ -166,5 +179,36 @@ fn one_line(text: &str) -> String {
         format!("{}…", line.chars().take(200).collect::<String>())
     } else {
         line
+    }
+}
+
+/// Bounds of the resumption's file lists.
+const MAX_RESUME_FILES: usize = 40;
+
+/// The part of a resumed session's prompt that says it was interrupted and what is already there.
+fn resumed(resuming: &Resuming, out: &mut String) {
+    out.push_str(
+        "## You are resuming this task\n\n\
+         Your work on it was interrupted (spectask or the agent restarted) before you finished, and \
+         your conversation may not hold all of it. The task is restated below in full. Look at what is \
+         already in the worktree, then do whatever is still missing.\n\n",
+    );
+    let list = |title: &str, files: &[String], out: &mut String| {
+        if files.is_empty() {
+            return;
+        }
+        out.push_str(&format!("{title}:\n"));
+        for file in files.iter().take(MAX_RESUME_FILES) {
+            out.push_str(&format!("- `{file}`\n"));
+        }
+        if files.len() > MAX_RESUME_FILES {
+            out.push_str(&format!("- … and {} more\n", files.len() - MAX_RESUME_FILES));
+        }
+        out.push('\n');
+    };
+    list("Files you changed before the interruption", &resuming.touched, out);
+    list("Uncommitted changes in the worktree (yours and other sessions')", &resuming.uncommitted, out);
+    if resuming.touched.is_empty() && resuming.uncommitted.is_empty() {
+        out.push_str("Nothing of yours is in the worktree yet.\n\n");
     }
 }

@@ -91,6 +91,19 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// Whether spectask ever prompted a work session's thread (its conversation has an entry: each
+    /// prompt is recorded before it is sent).
+    pub async fn session_was_prompted(&self, id: WorkSessionId) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS prompted FROM history_entries WHERE work_session_id = $1 AND file = $2 LIMIT 1",
+        )
+        .bind(id.to_string())
+        .bind(spectask_core::HistoryFile::Conversation.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Every entry of one SpecTask (its sessions' included), in order.
     pub async fn history_of_task(&self, id: SpecTaskId) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(concat!(

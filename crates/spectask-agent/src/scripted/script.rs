@@ -60,6 +60,8 @@ pub enum Step {
     },
     Sleep(u64),
     Crash(i32),
+    /// End the turn at once with this stop reason (`end_turn`, `cancelled`, `refusal`, …).
+    Stop(agent_client_protocol::v1::schema::StopReason),
     Hang,
     Garbage(String),
     Oversize(usize),

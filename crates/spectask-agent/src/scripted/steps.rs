@@ -51,6 +51,9 @@ impl Turn {
             if self.cancel.is_cancelled() {
                 return (StopReason::Cancelled, self.reply);
             }
+            if let Step::Stop(reason) = step {
+                return (reason, self.reply);
+            }
             if let Err(error) = self.step(step).await {
                 // Whatever the client refused is reported back in the conversation; the turn goes on.
                 self.say(&format!("error: {}", describe(&error)));
@@ -111,6 +114,8 @@ impl Turn {
                 eprintln!("scripted agent: crashing on purpose with exit code {code}");
                 std::process::exit(code);
             }
+            // Ends the turn: handled by `run` before any step runs.
+            Step::Stop(_) => {}
             Step::Hang => {
                 eprintln!("scripted agent: hanging on purpose");
                 std::future::pending::<()>().await;

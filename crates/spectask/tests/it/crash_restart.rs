@@ -222,7 +222,7 @@ fn kill_9_and_restart(database_url: Option<&str>) {
 /// reports back (its changes are already in the worktree).
 const RESUMABLE_CODER: &str = r##"
 [[rule]]
-match = "*spectask was restarted*"
+match = "*You are resuming this task*"
 steps = [{ message = "Resumed after the restart: my changes are in place." }]
 
 [[rule]]

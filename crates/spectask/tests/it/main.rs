@@ -17,6 +17,7 @@ mod nodes;
 mod planning;
 mod recover;
 mod repos;
+mod resume;
 mod sandbox;
 mod specs;
 mod support;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::crash_restart::setup;
 use crate::fake_llm::FakeLlm;
 use crate::support::{Server, git_repo, json};
+use spectask_store::{DatabaseUrl, Store};
 
 const CODER: &str = r#"
 [[rule]]
@@ -29,7 +30,7 @@ fn wip_limits_hold_under_twenty_concurrent_tasks() {
     let (data, _script) =
         setup(dir.path(), &llm, CODER, "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\n");
     let server = Server::start(&data, None);
-    twenty_tasks_within_the_limits(dir.path(), &[&server]);
+    twenty_tasks_within_the_limits(dir.path(), &[&server], &DatabaseUrl::sqlite_in(&data));
     server.stop();
 }
 
@@ -46,14 +47,14 @@ fn wip_limits_hold_across_two_nodes_on_postgres() {
         setup(dir.path(), &llm, CODER, "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\n");
     let a = Server::start_node(&data, Some(&url), "node-a");
     let b = Server::start_node(&data, Some(&url), "node-b");
-    twenty_tasks_within_the_limits(dir.path(), &[&a, &b]);
+    twenty_tasks_within_the_limits(dir.path(), &[&a, &b], &DatabaseUrl::parse(&url).unwrap());
     a.stop();
     b.stop();
 }
 
 /// Creates 20 coding sessions over two repositories (through the servers in turn) and samples the
 /// task list until all reach implementation_review.
-fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server]) {
+fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server], database: &DatabaseUrl) {
     let repos = [git_repo(dir, "api"), git_repo(dir, "web")];
     let server = servers[0];
     for n in 0..20 {
@@ -104,7 +105,11 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server]) {
             "{:#?}",
             tasks.iter().filter(|t| t["status"] == "failed").collect::<Vec<_>>()
         );
-        assert!(Instant::now() < deadline, "not all tasks reached implementation_review: {tasks:#?}");
+        assert!(
+            Instant::now() < deadline,
+            "not all tasks reached implementation_review: {tasks:#?}\n{}",
+            unfinished(database)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(most, 3, "the limit was reached, not just respected ({samples} samples)");
@@ -113,4 +118,35 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server]) {
 
 fn list(server: &Server) -> Vec<Value> {
     json(&server.task(&["list", "--json", "--limit", "50"]))["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The sessions and jobs of every task not yet in implementation_review, read from the database.
+fn unfinished(database: &DatabaseUrl) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(database).await.unwrap();
+        let mut out = String::new();
+        let page = store
+            .list_spec_tasks(&spectask_store::SpecTaskFilter {
+                status: None,
+                repository_id: None,
+                limit: 100,
+                offset: 0,
+            })
+            .await
+            .unwrap();
+        for task in page.items.iter().filter(|t| t.status().as_str() != "implementation_review") {
+            out.push_str(&format!("task {} {}\n", task.handle(), task.status()));
+            for s in store.work_sessions_of(task.id).await.unwrap() {
+                out.push_str(&format!("  session {} {:?}\n", s.name, s.state));
+            }
+            for j in store.jobs_of(task.id).await.unwrap() {
+                out.push_str(&format!(
+                    "  job {} {} {} attempts {} owner {:?} error {:?}\n",
+                    j.id, j.kind, j.status, j.attempts, j.lease_owner, j.last_error
+                ));
+            }
+        }
+        out
+    })
 }

@@ -1,0 +1,130 @@
+//! Resuming work sessions through the real binary: a session picked up again is told its task again
+//! (the agent's conversation may not hold it), whether its thread is still live in the agent process
+//! or loaded into a new one after `kill -9`.
+
+use std::time::Duration;
+
+use crate::crash_restart::{create_and_approve, setup, setup_agent, wait_for};
+use crate::fake_llm::{FakeLlm, three_task_spec};
+use crate::implementation::{git, sessions, wait_until};
+use crate::support::{Server, git_repo, json, stderr};
+
+/// The first turn ends as cancelled by the agent (spectask retries the step); only a prompt that
+/// restates the task gets the work done.
+const CANCELLING_CODER: &str = r#"
+[[rule]]
+match = "*You are resuming this task*Your task: Fix it*"
+steps = [
+  { write_file = { path = "fix.txt", content = "fixed\n" } },
+  { message = "Finished after the retry." },
+]
+
+[[rule]]
+match = "*Your task: Fix it*"
+steps = [{ stop = "cancelled" }]
+"#;
+
+/// A retried drive finds the session's thread still live in the agent process: the thread is
+/// prompted again with its task instead of being left `running` with nothing behind it.
+#[test]
+fn a_retried_session_whose_thread_is_live_is_prompted_with_its_task_again() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, _script) = setup(dir.path(), &llm, CANCELLING_CODER, "");
+    let server = Server::start(&data, None);
+    let created = server.task(&[
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "--title",
+        "Fix it",
+        "fix it",
+        "--json",
+    ]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let all = sessions(&server, &id);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(all[0]["summary"].as_str().unwrap_or_default().contains("Finished after the retry"), "{all:#?}");
+    let handle = task["handle"].as_str().unwrap();
+    let files = git(&repo, &["show", "--name-only", "--format=", &format!("spectask/{handle}")]);
+    assert_eq!(files.trim(), "fix.txt");
+    server.stop();
+}
+
+/// Session 1 writes its file only at the end of a long turn; a prompt that restates its task (a
+/// resumed thread) does it at once. A bare "continue" is echoed, changing nothing.
+const FORGETFUL_CODER: &str = r##"
+[[rule]]
+match = "*You are resuming this task*Your task: 1 Add the user model*"
+steps = [
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { message = "Resumed: added src/user.js." },
+]
+
+[[rule]]
+match = "*Your task: 1 Add the user model*"
+steps = [
+  { sleep = 60000 },
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { message = "Added src/user.js." },
+]
+
+[[rule]]
+match = "*Your task: 2 Add the login route*"
+steps = [
+  { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { message = "Added src/login.js." },
+]
+
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js." },
+]
+"##;
+
+/// `kill -9` while session 1 is mid-turn; after the restart its thread is loaded into a new agent
+/// process and told its task again, so its file reaches the task branch.
+#[test]
+fn a_session_resumed_after_kill_9_is_told_its_task_and_finishes_it() {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let state = dir.path().join("agent-state");
+    let (data, _script) = setup_agent(
+        dir.path(),
+        &llm,
+        FORGETFUL_CODER,
+        &format!(", \"--state-dir\", \"{0}\"]\nsandbox_write = [\"{0}\"", state.display()),
+        "",
+    );
+    let server = Server::start_node(&data, None, "node-1");
+    let (id, handle) = create_and_approve(&server, &repo);
+    let mut thread = String::new();
+    wait_until("session 1 runs on its thread", || {
+        let all = sessions(&server, &id);
+        let one = all.iter().find(|s| s["name"] == "1 Add the user model" && s["status"] == "running");
+        thread = one.and_then(|s| s["acp_session_id"].as_str()).unwrap_or_default().to_owned();
+        !thread.is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    server.kill9();
+
+    let server = Server::start_node(&data, None, "node-1");
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let all = sessions(&server, &id);
+    let one = all.iter().find(|s| s["name"] == "1 Add the user model").unwrap();
+    assert_eq!(one["acp_session_id"], thread.as_str(), "the same thread, loaded: {one:#}");
+    assert!(one["summary"].as_str().unwrap_or_default().contains("Resumed: added"), "{one:#}");
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", &format!("spectask/{handle}")]);
+    for file in ["src/user.js", "src/login.js", "src/app.js"] {
+        assert!(files.lines().any(|l| l == file), "{file} is on the task branch:\n{files}");
+    }
+    server.stop();
+}
