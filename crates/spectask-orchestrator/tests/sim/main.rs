@@ -40,34 +40,10 @@ use crate::world::World;
 /// passes, counted and named in the summary. Fixing a bug removes its entry; the list only shrinks.
 const KNOWN: &[Known] = &[
     Known {
-        invariant: "completeness",
-        seed: 7,
-        bug: "a session interrupted (engine stopped, agent stalled) is resumed without its task restated; \
-              the agent answers that nothing is left and its plan task is ticked done without its code",
-    },
-    Known {
-        invariant: "plan task committed",
-        seed: 7,
-        bug: "the same resume: the completed plan task's session never committed its file",
-    },
-    Known {
         invariant: "wip limit",
         seed: 7,
         bug: "requesting implementation changes moves a task from implementation_review straight back to \
               implementation, past admission: another task admitted meanwhile makes two at work",
-    },
-    Known {
-        invariant: "running without a job",
-        seed: 18,
-        bug: "a session is left running after its drive step ended without a turn (a race after a restart: \
-              replay with SPECTASK_SIM_REPEAT)",
-    },
-    Known {
-        invariant: "stalled implementation",
-        seed: 15,
-        bug: "the last sessions' commit steps finish together, each sees the other unfinished and no one \
-              schedules what they unblock: sessions stay blocked with their dependencies completed, \
-              no job left (a race: replay with SPECTASK_SIM_REPEAT)",
     },
     Known {
         invariant: "plan task without a session",
@@ -75,12 +51,6 @@ const KNOWN: &[Known] = &[
         bug: "a session spawned while the task is in implementation but before its StartImplementation \
               step ran makes create_sessions see \"sessions exist\": the plan's sessions are never made, \
               and the task is reviewed and merged without them",
-    },
-    Known {
-        invariant: "session limit",
-        seed: 2,
-        bug: "advance decides from a snapshot: two sessions' commit steps each start a session, past \
-              max_parallel_sessions (a race: replay with SPECTASK_SIM_REPEAT)",
     },
 ];
 
