@@ -2,6 +2,7 @@
 //! here describes itself to the OpenAPI document (`utoipa::ToSchema`).
 
 mod agents;
+mod auth;
 mod coordination;
 mod events;
 mod history;
@@ -12,6 +13,7 @@ mod specs;
 mod tasks;
 
 pub use agents::*;
+pub use auth::*;
 pub use coordination::*;
 pub use events::*;
 pub use history::*;

@@ -71,6 +71,7 @@ impl From<StoreError> for ApiError {
             StoreError::Ambiguous { .. } => Self::bad_request("ambiguous_id", message),
             StoreError::InvalidReference { .. } => Self::bad_request("invalid_id", message),
             StoreError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", message),
+            StoreError::InvalidInput(_) => Self::bad_request("invalid_input", message),
             StoreError::Transition(e) => e.into(),
             StoreError::InvalidUrl { .. }
             | StoreError::Corrupt(_)

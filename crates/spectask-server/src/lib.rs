@@ -5,6 +5,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod auth;
 mod dto;
 mod error;
 mod extract;
@@ -15,6 +16,7 @@ mod security;
 mod state;
 mod ui;
 
+pub use auth::{Auth, Caller, TOKEN_COOKIE};
 pub use error::ApiError;
 pub use security::{CLIENT_HEADER, Security};
 pub use state::AppState;
@@ -39,10 +41,13 @@ pub fn app(state: AppState) -> Router {
 pub fn app_with(state: AppState, security: Security) -> Router {
     let (api, _) = openapi::api();
     let cors = security.cors();
+    let authenticator =
+        std::sync::Arc::new(auth::Authenticator { store: state.store.clone(), auth: security.auth.clone() });
     let router = api
         .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(error::uniform_errors))
+        .layer(axum::middleware::from_fn_with_state(authenticator, auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(security), security::guard));
     let router = match cors {
         Some(cors) => router.layer(cors),

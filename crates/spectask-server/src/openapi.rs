@@ -29,6 +29,7 @@ pub const API_PREFIX: &str = "/api/v1";
     components(schemas(ErrorBody)),
     tags(
         (name = "health", description = "Whether the server answers"),
+        (name = "auth", description = "Logging in with an API token (the web UI's cookie) and who the caller is"),
         (name = "spec-tasks", description = "SpecTasks: create, list, show, cancel, retry"),
         (name = "specs", description = "The spec review loop and the design-docs branch"),
         (name = "work-sessions", description = "Implementation: sessions, spawning, coordination, review"),

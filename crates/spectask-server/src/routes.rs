@@ -2,6 +2,7 @@
 //! `routes!`, so the router and the OpenAPI document come from the same `#[utoipa::path]`.
 
 mod agents;
+mod auth;
 mod coordination;
 mod design_docs;
 mod events;
@@ -21,6 +22,7 @@ use crate::{ApiError, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(health::router())
+        .merge(auth::router())
         .merge(spec_tasks::router())
         .merge(specs::router())
         .merge(repos::router())

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 
 use crate::ApiError;
+use crate::auth::Auth;
 
 /// The header that marks a request as coming from a program (the CLI, `spectask mcp`, the web app's
 /// `fetch`) rather than from a form or a link: browsers send it only after a CORS preflight.
@@ -32,6 +33,8 @@ pub struct Security {
     allowed_hosts: Vec<String>,
     /// Origins (`https://app.example.com`) allowed by CORS; empty: CORS closed.
     cors_origins: Vec<HeaderValue>,
+    /// How callers are known (open for the local user by default).
+    pub(crate) auth: Auth,
 }
 
 impl Security {
@@ -54,7 +57,12 @@ impl Security {
             })
             .collect::<Result<_, _>>()?;
         let allowed_hosts = allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
-        Ok(Self { allowed_hosts, cors_origins })
+        Ok(Self { allowed_hosts, cors_origins, auth: Auth::Open })
+    }
+
+    /// The same, with callers known by `auth`.
+    pub fn with_auth(self, auth: Auth) -> Self {
+        Self { auth, ..self }
     }
 
     /// Whether a `Host` header value (`name`, `name:port`, `[v6]:port`) names this server:

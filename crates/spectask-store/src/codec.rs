@@ -9,6 +9,11 @@ use sqlx::any::AnyRow;
 
 use crate::StoreError;
 
+/// Lowercase hex digits of `bytes` (credentials, tokens and their hashes).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) fn millis(ts: Timestamp) -> i64 {
     ts.timestamp_millis()
 }

@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 use spectask_core::{WorkSession, WorkSessionId};
 
-use crate::codec::{millis, now, parse};
+use crate::codec::{hex, millis, now, parse};
 use crate::{Store, StoreError};
 
 /// Every session credential starts with this, so that one found in a log or a file is recognisable.
@@ -52,8 +52,4 @@ impl Store {
 
 fn digest(credential: &str) -> String {
     hex(&Sha256::digest(credential.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

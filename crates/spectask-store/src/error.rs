@@ -12,6 +12,9 @@ pub enum StoreError {
     InvalidReference { entity: &'static str, reference: String, reason: &'static str },
     #[error("{entity} {id} was changed by someone else since version {expected}; reload it and try again")]
     Conflict { entity: &'static str, id: String, expected: i64 },
+    /// Input the store refuses, with a message naming what is wrong (a taken user name …).
+    #[error("{0}")]
+    InvalidInput(String),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("invalid database url {url:?}: {reason}")]

@@ -30,6 +30,7 @@ mod spec_versions;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod threads;
+mod users;
 mod work_sessions;
 mod write;
 
@@ -46,6 +47,7 @@ pub use session_mail::{MessageOutcome, NewSessionMessage, PendingMessage};
 pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_tasks::{Applied, Page, SpecTaskFilter};
 pub use spec_versions::NewSpecVersion;
+pub use users::{API_TOKEN_PREFIX, LOCAL_USER, TokenKey, User, check_user_name};
 pub use work_sessions::NewWorkSession;
 
 use std::sync::Arc;

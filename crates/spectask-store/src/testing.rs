@@ -62,3 +62,10 @@ pub async fn forget_history_commits(store: &crate::Store, seqs: &[i64]) -> Resul
     }
     Ok(())
 }
+
+/// The stored hashes of every API token (what a copy of the database would show).
+pub async fn api_token_hashes(store: &crate::Store) -> Result<Vec<String>, StoreError> {
+    let rows =
+        sqlx::query("SELECT token_hash FROM api_tokens ORDER BY token_hash").fetch_all(&store.pool).await?;
+    rows.iter().map(|row| row.try_get("token_hash").map_err(StoreError::from)).collect()
+}

@@ -42,6 +42,50 @@ pub enum Command {
     /// them in ACP `mcpServers`) to coordinate with the task's other sessions. Needs the session's
     /// credential in SPECTASK_SESSION_TOKEN.
     Mcp(McpArgs),
+    /// Users of the API, written to the database directly. A server with users takes an API token
+    /// on every request; one without users serves only loopback, open for one local user.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens: created for a user, printed once, stored only as a keyed hash.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Which database to open (as `serve` does).
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The data directory (its SQLite database and its token key). Default: $XDG_DATA_HOME/spectask.
+    #[arg(long, env = "SPECTASK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use this database instead: postgres://… or sqlite://PATH (the token key stays in the data dir).
+    #[arg(long, env = "SPECTASK_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (a name of a-z, 0-9, '.', '_', '-'); then give them a token.
+    Add {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the users.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (only now; only its keyed hash is kept).
+    Create {
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +193,9 @@ pub struct ClientArgs {
     /// Print the API's JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    /// An API token (`spectask token create`), needed when the server has users.
+    #[arg(long, global = true, env = "SPECTASK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

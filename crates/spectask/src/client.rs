@@ -10,8 +10,15 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    pub fn new(server: &str) -> anyhow::Result<Self> {
+    /// `token`: an API token, sent as `Authorization: Bearer` (a server with users needs one).
+    pub fn new(server: &str, token: Option<&str>) -> anyhow::Result<Self> {
         let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .context("SPECTASK_TOKEN is not a valid header value")?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         // Marks the CLI's requests as a program's (the server refuses state changes without it or JSON).
         headers.insert(spectask_server::CLIENT_HEADER, reqwest::header::HeaderValue::from_static("cli"));
         let http = reqwest::Client::builder()

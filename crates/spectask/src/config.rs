@@ -75,6 +75,8 @@ pub struct Config {
     pub session_tools: bool,
     /// Allowed host names and CORS origins.
     pub security: spectask_server::Security,
+    /// The data directory (its token key).
+    pub data_dir: PathBuf,
 }
 
 /// Reads `explicit`, else `<data_dir>/config.toml` when it exists, else the defaults.
@@ -164,7 +166,14 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
             .get(agent)
             .with_context(|| format!("[orchestrator] in {name} names an unknown agent profile"))?;
     }
-    Ok(Config { profiles, orchestrator: config, runtime, session_tools, security })
+    Ok(Config {
+        profiles,
+        orchestrator: config,
+        runtime,
+        session_tools,
+        security,
+        data_dir: data_dir.to_path_buf(),
+    })
 }
 
 fn seconds(value: f64, key: &str) -> anyhow::Result<Duration> {

@@ -16,6 +16,7 @@ mod serve;
 mod sessions_cmd;
 mod specs_cmd;
 mod task_cmd;
+mod users_cmd;
 mod watch_cmd;
 
 use std::process::ExitCode;
@@ -66,6 +67,8 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Specs(command) => specs_cmd::run(command),
             cli::Command::Agent(command) => agent_cmd::run(command).await,
             cli::Command::Mcp(args) => mcp_cmd::run(args).await,
+            cli::Command::User(command) => users_cmd::run_user(command).await,
+            cli::Command::Token(command) => users_cmd::run_token(command).await,
         }
     })
 }

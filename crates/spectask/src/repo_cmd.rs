@@ -10,7 +10,7 @@ use crate::client::ApiClient;
 use crate::output::{errln, fields, outln, table, text};
 
 pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::new(&args.client.server)?;
+    let client = ApiClient::new(&args.client.server, args.client.token.as_deref())?;
     let json = args.client.json;
     match args.command {
         RepoCommand::Add { path, design_docs_branch, merge_policy } => {

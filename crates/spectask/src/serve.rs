@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use spectask_agent::AgentRuntime;
 use spectask_orchestrator::Orchestrator;
-use spectask_server::AppState;
+use spectask_server::{AppState, Auth};
 use spectask_store::{DatabaseUrl, Store};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -54,6 +54,7 @@ pub async fn serve_until_signal(
     mut config: config::Config,
     ready: impl FnOnce(SocketAddr) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
+    let auth = decide_auth(&store, addr, &config.data_dir).await?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let addr = listener.local_addr()?;
@@ -75,7 +76,7 @@ pub async fn serve_until_signal(
     // A server keeps serving when nobody reads its banner (`spectask serve | head -1`).
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
-    let security = config.security;
+    let security = config.security.with_auth(auth);
     let state = AppState {
         store: store.clone(),
         node,
@@ -96,6 +97,32 @@ pub async fn serve_until_signal(
     served?;
     tracing::info!("spectask stopped");
     Ok(())
+}
+
+/// Who may call. With users, every API request needs a token. Without users the server runs open
+/// for one local user, which only a loopback address allows (anyone on the network could otherwise
+/// run agents on this machine), and says so.
+async fn decide_auth(store: &Store, addr: SocketAddr, data_dir: &std::path::Path) -> anyhow::Result<Auth> {
+    let users = store.users().await.context("cannot read the users")?;
+    if !users.is_empty() {
+        tracing::info!(
+            users = users.len(),
+            "API tokens required: every request needs one of a user's tokens"
+        );
+        return Ok(Auth::Tokens(crate::users_cmd::token_key(data_dir)?));
+    }
+    if !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to serve on {addr} without users: anyone who reaches it could run agents on this \
+             machine. Add a user (`spectask user add NAME`, then `spectask token create --user NAME`), \
+             or listen on 127.0.0.1"
+        );
+    }
+    tracing::warn!(
+        "no users: the API is open, as the one local user, to every program on this machine; \
+         `spectask user add NAME` makes it require tokens"
+    );
+    Ok(Auth::Open)
 }
 
 /// Agents launch this very binary as `spectask mcp` for a session's coordination tools; it calls this

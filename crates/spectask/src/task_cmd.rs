@@ -12,7 +12,7 @@ use crate::client::ApiClient;
 use crate::output::{fields, out, outln, short_time, table, text};
 
 pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
-    let client = ApiClient::new(&args.client.server)?;
+    let client = ApiClient::new(&args.client.server, args.client.token.as_deref())?;
     let json = args.client.json;
     let answer = match args.command {
         TaskCommand::Create(create) => create_task(&client, create).await?,

@@ -44,6 +44,7 @@ mod jobs;
 mod migrations;
 mod planning;
 mod snapshot;
+mod users;
 
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {

@@ -22,5 +22,6 @@ mod sandbox;
 mod specs;
 mod support;
 mod tasks;
+mod users;
 mod watch;
 mod wip;

@@ -10,6 +10,7 @@ pub fn spectask() -> Command {
     cmd.env_remove("SPECTASK_SERVER")
         .env_remove("SPECTASK_DATABASE_URL")
         .env_remove("SPECTASK_DATA_DIR")
+        .env_remove("SPECTASK_TOKEN")
         .env("RUST_BACKTRACE", "0");
     cmd
 }

@@ -1,0 +1,163 @@
+//! Who is calling. A server with users takes an API token (`Authorization: Bearer spt_…`, or the
+//! `spectask_token` cookie the web UI gets from `POST /auth/login`) on every `/api/v1` route but the
+//! public ones and the coordination API (a session credential of its own); a server without users
+//! (loopback only, decided at start) treats every request as its one local user's. Handlers take a
+//! [`Caller`], which says whose SpecTasks they may show.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use spectask_core::SpecTask;
+use spectask_store::{LOCAL_USER, Store, TokenKey};
+
+use crate::ApiError;
+
+/// The cookie that carries the web UI's token (HttpOnly, SameSite=Strict).
+pub const TOKEN_COOKIE: &str = "spectask_token";
+
+/// Routes anyone may call: what a client needs before it has a token.
+const PUBLIC: [&str; 4] =
+    ["/api/v1/health", "/api/v1/openapi.json", "/api/v1/auth/login", "/api/v1/auth/logout"];
+
+/// The coordination API authenticates agents by their session credential itself.
+const SESSION_ROUTES: &str = "/api/v1/coordination/";
+
+/// How callers are known.
+#[derive(Clone, Debug, Default)]
+pub enum Auth {
+    /// No users: every request is the local user's, who sees everything. Only on loopback.
+    #[default]
+    Open,
+    /// Users exist: a token is required; it is checked against its keyed hash.
+    Tokens(TokenKey),
+}
+
+/// The user a request acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The user's name: what a SpecTask's `created_by` says of its owner.
+    pub name: String,
+    /// The local user of an open server sees every SpecTask.
+    pub sees_all: bool,
+}
+
+impl Caller {
+    fn local() -> Self {
+        Self { name: LOCAL_USER.to_owned(), sees_all: true }
+    }
+
+    /// Whose SpecTasks a listing may show: `None` for everyone's.
+    pub fn owner_filter(&self) -> Option<&str> {
+        (!self.sees_all).then_some(self.name.as_str())
+    }
+
+    pub fn owns(&self, task: &SpecTask) -> bool {
+        self.sees_all || task.created_by == self.name
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| unauthorized("this route needs a caller"))
+    }
+}
+
+/// What the authentication layer needs: the store and how callers are known.
+#[derive(Debug)]
+pub(crate) struct Authenticator {
+    pub(crate) store: Store,
+    pub(crate) auth: Auth,
+}
+
+impl Authenticator {
+    /// The caller a token names: `None` when it names nobody.
+    pub(crate) async fn caller_of(&self, token: &str) -> Result<Option<Caller>, ApiError> {
+        match &self.auth {
+            Auth::Open => Ok(Some(Caller::local())),
+            Auth::Tokens(key) => Ok(self
+                .store
+                .user_of_token(key, token)
+                .await?
+                .map(|user| Caller { name: user.name, sees_all: false })),
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        matches!(self.auth, Auth::Open)
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// Puts the [`Caller`] into the request, or answers 401 (`WWW-Authenticate: Bearer`).
+pub(crate) async fn authenticate(
+    State(authn): State<Arc<Authenticator>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(authn.clone());
+    let path = request.uri().path();
+    let needs_caller =
+        path.starts_with("/api/v1/") && !PUBLIC.contains(&path) && !path.starts_with(SESSION_ROUTES);
+    if !needs_caller {
+        return next.run(request).await;
+    }
+    let caller = match (&authn.auth, presented_token(request.headers())) {
+        (Auth::Open, _) => Ok(Some(Caller::local())),
+        (Auth::Tokens(_), None) => Err(unauthorized(
+            "this server needs an API token: Authorization: Bearer spt_… (create one with \
+             `spectask token create --user NAME`)",
+        )),
+        (Auth::Tokens(_), Some(token)) => authn.caller_of(token).await,
+    };
+    match caller {
+        Ok(Some(caller)) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Ok(None) => challenge(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the API token is not valid (unknown or revoked)",
+        )),
+        Err(err) => challenge(err),
+    }
+}
+
+fn challenge(err: ApiError) -> Response {
+    let unauthorized = err.status == StatusCode::UNAUTHORIZED;
+    let mut response = err.into_response();
+    if unauthorized {
+        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// The bearer token, else the web UI's cookie.
+fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    bearer.or_else(|| {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == TOKEN_COOKIE)
+            .map(|(_, value)| value.trim())
+    })
+}

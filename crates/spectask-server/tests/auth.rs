@@ -1,0 +1,168 @@
+//! Authentication through the real router, on both backends: with users, every `/api/v1` route but
+//! the public ones needs a token (bearer or the login cookie); a session credential opens only the
+//! coordination API; the login cookie is HttpOnly and SameSite=Strict.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use serde_json::{Value, json};
+use spectask_server::{AppState, Auth, CLIENT_HEADER, Security, app_with};
+use spectask_store::{DatabaseUrl, Store, TokenKey};
+use tower::ServiceExt;
+
+struct Fixture {
+    state: AppState,
+    security: Security,
+    alice: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture(postgres: bool) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = if postgres {
+        DatabaseUrl::parse(&spectask_store::testing::isolated_postgres_url().await.unwrap()).unwrap()
+    } else {
+        DatabaseUrl::sqlite_in(&dir.path().join("data"))
+    };
+    let store = Store::open(&url).await.unwrap();
+    let key = TokenKey::generate().unwrap();
+    store.add_user("alice").await.unwrap();
+    let alice = store.create_api_token(&key, "alice").await.unwrap();
+    let state = AppState {
+        store,
+        node: "test".into(),
+        runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
+        profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
+        coordination: Default::default(),
+    };
+    Fixture { state, security: Security::default().with_auth(Auth::Tokens(key)), alice, _dir: dir }
+}
+
+impl Fixture {
+    async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let resp = app_with(self.state.clone(), self.security.clone()).oneshot(req).await.unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn get(
+        &self,
+        uri: &str,
+        auth: Option<(header::HeaderName, String)>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut req = Request::get(uri);
+        if let Some((name, value)) = auth {
+            req = req.header(name, value);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+}
+
+fn bearer(token: &str) -> Option<(header::HeaderName, String)> {
+    Some((header::AUTHORIZATION, format!("Bearer {token}")))
+}
+
+async fn tokens_cookies_and_public_routes(fx: Fixture) {
+    // Public: what a client needs before it has a token.
+    for uri in ["/api/v1/health", "/api/v1/openapi.json"] {
+        assert_eq!(fx.get(uri, None).await.0, StatusCode::OK, "{uri}");
+    }
+    // Everything else: 401 with a challenge and a message saying what to do.
+    for uri in
+        ["/api/v1/spec-tasks", "/api/v1/repos", "/api/v1/events", "/api/v1/approvals", "/api/v1/auth/me"]
+    {
+        let (status, headers, body) = fx.get(uri, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}: {body}");
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert!(body["error"]["message"].as_str().unwrap().contains("spectask token create"), "{body}");
+    }
+    let post = Request::post("/api/v1/repos")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({ "path": "/tmp" }).to_string()))
+        .unwrap();
+    assert_eq!(fx.send(post).await.0, StatusCode::UNAUTHORIZED);
+    // A wrong token, a session credential, another scheme: refused.
+    for presented in ["spt_0000", "stc_0123456789abcdef", &fx.alice[..fx.alice.len() - 1]] {
+        let (status, _, body) = fx.get("/api/v1/spec-tasks", bearer(presented)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+        );
+    }
+    let basic = Some((header::AUTHORIZATION, format!("Basic {}", fx.alice)));
+    assert_eq!(fx.get("/api/v1/spec-tasks", basic).await.0, StatusCode::UNAUTHORIZED);
+
+    let (status, _, me) = fx.get("/api/v1/auth/me", bearer(&fx.alice)).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me, json!({ "name": "alice", "open": false }));
+    assert_eq!(fx.get("/api/v1/spec-tasks", bearer(&fx.alice)).await.0, StatusCode::OK);
+
+    // The web UI logs in: a bad token is refused, a good one sets the cookie, which then works alone.
+    let login = |token: &str| {
+        Request::post("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "token": token }).to_string()))
+            .unwrap()
+    };
+    let (status, headers, _) = fx.send(login("spt_nope")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!headers.contains_key(header::SET_COOKIE));
+    let (status, headers, body) = fx.send(login(&fx.alice)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "alice");
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.split("; ").any(|a| a == attribute), "{attribute} missing: {cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    assert_eq!(pair, format!("spectask_token={}", fx.alice));
+    let with_cookie = Some((header::COOKIE, format!("theme=dark; {pair}")));
+    let (status, _, me) = fx.get("/api/v1/auth/me", with_cookie).await;
+    assert_eq!((status, me["name"].as_str()), (StatusCode::OK, Some("alice")));
+    let logout =
+        Request::post("/api/v1/auth/logout").header(CLIENT_HEADER, "web").body(Body::empty()).unwrap();
+    let (status, headers, _) = fx.send(logout).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+
+    // The coordination API keeps its own credential: a user's token does not open it.
+    let (status, _, body) = fx.get("/api/v1/coordination/session", bearer(&fx.alice)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credential"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_cookies_and_public_routes_on_sqlite() {
+    tokens_cookies_and_public_routes(fixture(false).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_cookies_and_public_routes_on_postgres() {
+    tokens_cookies_and_public_routes(fixture(true).await).await;
+}
+
+#[tokio::test]
+async fn an_open_server_is_its_local_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
+    let state = AppState {
+        store,
+        node: "test".into(),
+        runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
+        profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
+        coordination: Default::default(),
+    };
+    let resp = app_with(state, Security::default())
+        .oneshot(Request::get("/api/v1/auth/me").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap()).unwrap();
+    assert_eq!(body, json!({ "name": "local", "open": true }));
+}

@@ -1,0 +1,104 @@
+//! `spectask user add|list` and `spectask token create`: users and API tokens, written to the
+//! database directly (a server that refuses to start without users needs them first). Tokens are
+//! hashed under the token key, `<data-dir>/token.key`, created on first use; servers sharing a
+//! PostgreSQL database must be given the same key file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use spectask_store::{DatabaseUrl, TokenKey};
+
+use crate::cli::{StoreArgs, TokenCommand, UserCommand};
+use crate::output::outln;
+use crate::serve::{default_data_dir, open_store};
+
+/// The token key's file in a data directory.
+pub const TOKEN_KEY_FILE: &str = "token.key";
+
+pub async fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UserCommand::Add { name, store } => {
+            let store = open(&store).await?;
+            let added = store.add_user(&name).await;
+            store.close().await;
+            let user = added?;
+            outln!(
+                "added user {}; give them a token with `spectask token create --user {}`",
+                user.name,
+                user.name
+            )?;
+        }
+        UserCommand::List { store } => {
+            let store = open(&store).await?;
+            let users = store.users().await;
+            store.close().await;
+            for user in users? {
+                outln!("{}\t{}", user.name, user.created_at.to_rfc3339())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run_token(command: TokenCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        TokenCommand::Create { user, store: args } => {
+            let key = token_key(&data_dir(&args)?)?;
+            let store = open(&args).await?;
+            let created = store.create_api_token(&key, &user).await;
+            store.close().await;
+            let token = created?;
+            outln!("{token}")?;
+            crate::output::errln!(
+                "an API token for {user}; it is shown only now. Use it as SPECTASK_TOKEN or \
+                 Authorization: Bearer, or log in to the web UI with it."
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn data_dir(args: &StoreArgs) -> anyhow::Result<PathBuf> {
+    match &args.data_dir {
+        Some(dir) => Ok(dir.clone()),
+        None => default_data_dir(),
+    }
+}
+
+async fn open(args: &StoreArgs) -> anyhow::Result<spectask_store::Store> {
+    let url = match &args.database_url {
+        Some(url) => DatabaseUrl::parse(url)?,
+        None => DatabaseUrl::sqlite_in(&data_dir(args)?),
+    };
+    open_store(&url).await
+}
+
+/// The token key of `data_dir`, created (readable by its owner only) when there is none.
+pub fn token_key(data_dir: &Path) -> anyhow::Result<TokenKey> {
+    let path = data_dir.join(TOKEN_KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            return TokenKey::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let key = TokenKey::generate()?;
+    // Written aside, then linked into place: nobody reads half a key, and of two processes creating
+    // it at once one wins and the other reads the winner's.
+    let aside = data_dir.join(format!("{TOKEN_KEY_FILE}.{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&aside).and_then(|mut file| file.write_all(key.to_hex().as_bytes()));
+    let linked = written.and_then(|()| std::fs::hard_link(&aside, &path));
+    let _ = std::fs::remove_file(&aside);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => token_key(data_dir),
+        Err(err) => Err(err).with_context(|| format!("cannot create {}", path.display())),
+    }
+}

@@ -1,0 +1,99 @@
+//! Users and tokens through the real binary, on both backends: a server without users refuses a
+//! non-loopback address; `user add` and `token create` make a token the CLI passes as SPECTASK_TOKEN,
+//! and without it the server answers 401.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{Server, git_repo, json, spectask, stderr, stdout};
+
+fn store_args(data: &std::path::Path, database_url: Option<&str>) -> Vec<String> {
+    let mut args = vec!["--data-dir".to_owned(), data.display().to_string()];
+    if let Some(url) = database_url {
+        args.extend(["--database-url".to_owned(), url.to_owned()]);
+    }
+    args
+}
+
+fn users_and_tokens(database_url: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = database_url.as_deref();
+
+    // Without users, every address but loopback is refused, at once.
+    let mut serve = spectask()
+        .args(["serve", "--addr", "0.0.0.0:0"])
+        .args(store_args(&data, url))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while serve.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = serve.kill();
+            panic!("spectask serve on 0.0.0.0 without users did not refuse to start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let refused = serve.wait_with_output().unwrap();
+    assert!(!refused.status.success());
+    assert!(stdout(&refused).is_empty(), "it listened: {}", stdout(&refused));
+    assert!(
+        stderr(&refused).contains("refusing to serve on 0.0.0.0:0 without users"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let added = spectask().args(["user", "add", "alice"]).args(store_args(&data, url)).output().unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let bad = spectask().args(["user", "add", "Alice Smith"]).args(store_args(&data, url)).output().unwrap();
+    assert!(stderr(&bad).contains("user name \"Alice Smith\" is not"), "{}", stderr(&bad));
+    let created = spectask()
+        .args(["token", "create", "--user", "alice"])
+        .args(store_args(&data, url))
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", stderr(&created));
+    let token = stdout(&created).trim().to_owned();
+    assert!(token.starts_with("spt_"), "{token}");
+    let key = std::fs::metadata(data.join("token.key")).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777, 0o600);
+
+    let server = Server::start(&data, url);
+    let anonymous = server.task(&["list"]);
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(stderr(&anonymous).contains("needs an API token") && stderr(&anonymous).contains("(HTTP 401)"));
+    let wrong =
+        spectask().args(["task", "--server", &server.url, "list"]).env("SPECTASK_TOKEN", "spt_x").output();
+    assert!(stderr(&wrong.unwrap()).contains("(HTTP 401)"));
+    let repo = git_repo(dir.path(), "app");
+    let as_alice = |args: &[&str]| {
+        spectask()
+            .arg("task")
+            .arg("--server")
+            .arg(&server.url)
+            .args(args)
+            .env("SPECTASK_TOKEN", &token)
+            .output()
+            .unwrap()
+    };
+    let made = as_alice(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let listed = json(&as_alice(&["list", "--json"]));
+    assert_eq!(listed["total"], 1, "{listed}");
+    server.stop();
+}
+
+#[test]
+fn users_and_tokens_on_sqlite() {
+    users_and_tokens(None);
+}
+
+#[test]
+fn users_and_tokens_on_postgres() {
+    let url = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .unwrap();
+    users_and_tokens(Some(url));
+}
