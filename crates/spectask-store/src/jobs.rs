@@ -38,14 +38,30 @@ pub enum JobOutcome {
     },
 }
 
-/// Wakes the orchestrator when jobs are enqueued, on this node or (PostgreSQL) any other.
+/// Wakes the orchestrator when jobs are enqueued, on this node or (PostgreSQL) any other. The
+/// PostgreSQL listener lives as long as the signal (and its clones): an engine that stops gives its
+/// connection back.
 #[derive(Clone, Debug)]
-pub struct JobsSignal(Arc<Notify>);
+pub struct JobsSignal {
+    notify: Arc<Notify>,
+    /// Held only to be dropped with the last clone.
+    _listener: Option<Arc<Listener>>,
+}
+
+/// The task listening for other nodes' jobs, stopped when dropped.
+#[derive(Debug)]
+struct Listener(tokio::task::AbortHandle);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 impl JobsSignal {
     /// Waits for the next wake-up (a wake-up that came while nobody waited is kept).
     pub async fn notified(&self) {
-        self.0.notified().await;
+        self.notify.notified().await;
     }
 }
 
@@ -75,12 +91,16 @@ impl Store {
     /// The wake-up for the orchestrator. On PostgreSQL this also listens for other nodes' jobs
     /// (`LISTEN spectask_jobs`), reconnecting after errors.
     pub fn jobs_signal(&self) -> JobsSignal {
-        if let DatabaseUrl::Postgres { url } = &self.url {
-            let url = url.clone();
-            let notify = self.jobs_signal.clone();
-            tokio::spawn(async move { listen(url, notify).await });
-        }
-        JobsSignal(self.jobs_signal.clone())
+        let listener = match &self.url {
+            DatabaseUrl::Postgres { url } => {
+                let url = url.clone();
+                let notify = self.jobs_signal.clone();
+                let task = tokio::spawn(async move { listen(url, notify).await });
+                Some(Arc::new(Listener(task.abort_handle())))
+            }
+            DatabaseUrl::Sqlite { .. } => None,
+        };
+        JobsSignal { notify: self.jobs_signal.clone(), _listener: listener }
     }
 
     /// Claims the oldest due job whose task (or work session) has no earlier unfinished job, leasing

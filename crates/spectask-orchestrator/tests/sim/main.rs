@@ -52,6 +52,12 @@ const KNOWN: &[Known] = &[
               step ran makes create_sessions see \"sessions exist\": the plan's sessions are never made, \
               and the task is reviewed and merged without them",
     },
+    Known {
+        invariant: "one follow-up per review",
+        seed: 95,
+        bug: "the StartFollowUpSession step run again (its job retried after a node stopped) spawns a \
+              second \"Address review comments\" session",
+    },
 ];
 
 struct Known {
@@ -60,6 +66,8 @@ struct Known {
     seed: u64,
     bug: &'static str,
 }
+
+static POSTGRES_TURN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// CI runs this many seeds by default.
 const CI_SEEDS: u64 = 100;
@@ -108,6 +116,11 @@ fn main() {
     let started = Instant::now();
     let results: Vec<(u64, Vec<Finding>, String)> = runtime.block_on(
         futures::stream::iter(seeds.iter().map(|&seed| async move {
+            // PostgreSQL seeds one at a time: each opens three pools on a server others share.
+            let _turn = match mix(seed).postgres {
+                true => Some(POSTGRES_TURN.acquire().await.expect("semaphore")),
+                false => None,
+            };
             let (findings, state) = run_seed(seed, verbose).await;
             (seed, findings, state)
         }))

@@ -124,7 +124,11 @@ impl World {
 
     async fn start(&self, engine: usize) -> Engine {
         let store = if self.scenario.postgres {
-            Store::open(&self.url).await.expect("engine store")
+            // A node that cannot reach its database yet tries again (a shared server may be busy).
+            let open = || Store::open(&self.url);
+            let retry =
+                backon::ExponentialBuilder::new().with_max_delay(Duration::from_secs(2)).with_max_times(8);
+            backon::Retryable::retry(open, retry).await.expect("engine store")
         } else {
             self.store.clone()
         };
