@@ -1,7 +1,7 @@
 // Shared helpers of the browser tests: the real spectask binary in demo mode, and Debian's Chromium
 // driven by playwright-core (never a downloaded browser).
 import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium } from 'playwright-core'
@@ -9,10 +9,27 @@ import { chromium } from 'playwright-core'
 const ROOT = resolve(import.meta.dirname, '../..')
 export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/e2e-screenshots')
 
-/** `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. */
-export async function startDemo() {
-  const bin = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')
+/**
+ * `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. With
+ * `askPermission`, the demo's coding agent asks a person before it runs the tests (its profile's
+ * `permission_policy = "ask"`, set in the config the demo writes on its first start).
+ */
+export async function startDemo({ askPermission = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'spectask-e2e-'))
+  if (askPermission) {
+    const first = await runDemo(dataDir)
+    await first.stop()
+    const config = join(dataDir, 'config.toml')
+    const text = readFileSync(config, 'utf8')
+    const patched = text.replace(/(\[agents\.demo-coder\]\n)/, '$1permission_policy = "ask"\n')
+    if (patched === text) throw new Error(`no [agents.demo-coder] in ${config}:\n${text}`)
+    writeFileSync(config, patched)
+  }
+  return runDemo(dataDir)
+}
+
+async function runDemo(dataDir) {
+  const bin = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')
   const child = spawn(bin, ['demo', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
@@ -28,7 +45,13 @@ export async function startDemo() {
     })
     child.on('exit', (code) => fail(new Error(`spectask demo exited with ${code}:\n${out}\n${log}`)))
   })
-  return { url, dataDir, log: () => log, stop: () => child.kill('SIGTERM') }
+  child.removeAllListeners('exit')
+  const exited = new Promise((ok) => child.on('exit', ok))
+  const stop = async () => {
+    child.kill('SIGTERM')
+    await exited
+  }
+  return { url, dataDir, log: () => log, stop }
 }
 
 export async function openBrowser() {

@@ -1,6 +1,8 @@
 // A person's walk through the dashboard against the real binary: create a SpecTask in the dialog,
 // review its spec (comment on a line, request changes), approve v2, watch the implementation and
-// approve it to merged. Screenshots of every screen go to target/e2e-screenshots/.
+// watch the sessions on the multi-session and fleet dashboards, answer the coding agent's permission
+// request in the session's transcript, and approve the implementation to merged. Screenshots of
+// every screen go to target/e2e-screenshots/.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { openBrowser, shot, startDemo } from './browser.mjs'
@@ -9,7 +11,7 @@ const LONG = 180_000
 let demo, browser, page
 
 before(async () => {
-  demo = await startDemo()
+  demo = await startDemo({ askPermission: true })
   browser = await openBrowser()
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
   page.setDefaultTimeout(LONG)
@@ -17,7 +19,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close()
-  demo?.stop()
+  await demo?.stop()
 })
 
 async function status() {
@@ -63,16 +65,42 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await shot(page, '04-spec-v2-diff')
   await page.getByRole('button', { name: 'Approve & start implementation' }).click()
 
+  // Implementation: the first two plan tasks finish, the third waits for a person's permission.
+  await waitForStatus('implementation')
+  const taskUrl = page.url()
+  await page.getByRole('tab', { name: 'Sessions' }).waitFor()
+  await page.getByTestId('plan-counts').filter({ hasText: '2/3 complete' }).waitFor()
+  await page.getByRole('list', { name: 'Session tree' }).getByText(/Add the auth routes/).waitFor()
+  await shot(page, '05-multi-session-dashboard')
+
+  await page.getByRole('link', { name: 'Fleet' }).click()
+  const current = page.locator('.fleet-card [aria-current="step"]')
+  await current.filter({ hasText: 'Add the auth routes' }).waitFor()
+  assert.equal(await page.locator('.fleet-card .plan-before').count(), 2, 'the two done plan tasks before it')
+  await shot(page, '06-fleet')
+
+  await page.goto(taskUrl)
+  await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: /Add the auth routes/ }).click()
+  const ask = page.getByRole('group', { name: /Permission: Run the tests/ })
+  await ask.waitFor()
+  await page.getByRole('list', { name: 'Transcript' }).getByText(/permission asked/).waitFor()
+  await shot(page, '07-session-permission')
+  await ask.getByRole('button', { name: 'Allow once' }).click()
+  await page.getByTestId('session-status').filter({ hasText: 'completed' }).waitFor()
+  await page.getByRole('list', { name: 'Transcript' }).getByText('permission: allow').waitFor()
+  await shot(page, '08-session-transcript')
+
+  await page.goto(taskUrl)
   await waitForStatus('implementation review')
-  await shot(page, '05-implementation-review')
+  await shot(page, '09-implementation-review')
   await page.getByRole('button', { name: 'Approve & merge' }).click()
   await waitForStatus('done')
-  await shot(page, '06-done')
+  await shot(page, '10-done')
 
   await page.getByRole('link', { name: 'Board' }).first().click()
   const done = page.locator('[data-phase="done"]')
   await done.getByText('Add user authentication with JWT').waitFor()
-  await shot(page, '07-board')
+  await shot(page, '11-board')
   assert.ok((await done.locator('.card').count()) >= 1)
 })
 
@@ -104,7 +132,7 @@ test('markdown from agents and people renders inert (script, onerror, javascript
   const md = page.locator('details .markdown')
   await md.getByRole('link', { name: 'click me' }).waitFor()
   await page.waitForTimeout(500)
-  await shot(page, '08-xss-fixture')
+  await shot(page, '12-xss-fixture')
   assert.equal(await page.evaluate(() => window.__xss), undefined, 'no script ran')
   assert.equal(dialogs, 0)
   assert.equal(await md.locator('script, iframe, img[onerror], [onerror]').count(), 0)

@@ -1,7 +1,9 @@
 import { NavLink, Route, Routes } from 'react-router'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { Board } from './screens/Board'
+import { Fleet } from './screens/Fleet'
 import { NotFound } from './screens/NotFound'
+import { SessionView } from './screens/SessionView'
 import { TaskPage } from './screens/TaskPage'
 
 export function App() {
@@ -16,6 +18,7 @@ export function App() {
           <NavLink to="/" end>
             Board
           </NavLink>
+          <NavLink to="/fleet">Fleet</NavLink>
         </nav>
         <LiveBadge />
       </header>
@@ -23,6 +26,8 @@ export function App() {
         <Routes>
           <Route path="/" element={<Board />} />
           <Route path="/tasks/:id" element={<TaskPage />} />
+          <Route path="/sessions/:id" element={<SessionView />} />
+          <Route path="/fleet" element={<Fleet />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -35,6 +35,11 @@ pub enum EventKind {
     /// `refused`.
     #[serde(rename = "agent.sandbox")]
     AgentSandbox,
+    /// A session's agent asked a person for permission (payload `approval_id`, `tool_call_id`,
+    /// `title`, `decided: false`), or the request was decided (`decision`, `by`, `decided: true`):
+    /// what a dashboard needs to show pending approvals without polling.
+    #[serde(rename = "work_session.permission")]
+    WorkSessionPermission,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -47,6 +52,7 @@ named_enum!(EventKind, "event kind", {
     WorkSessionPlan => "work_session.plan",
     PlanProgressDetected => "plan_progress.detected",
     AgentSandbox => "agent.sandbox",
+    WorkSessionPermission => "work_session.permission",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

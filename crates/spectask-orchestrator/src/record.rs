@@ -167,12 +167,34 @@ impl Recorder<'_> {
             AgentEvent::PermissionRequested(request) => {
                 let title = request.tool_call.title.as_deref().unwrap_or("a tool call");
                 self.activity(format!("permission asked: {title}"));
+                if let Some(approval_id) = &request.approval_id {
+                    // A person must answer: the transcript up to the question is recorded first.
+                    self.flush_message();
+                    self.flush().await;
+                    let payload = json!({
+                        "approval_id": approval_id,
+                        "tool_call_id": request.tool_call.id,
+                        "title": title,
+                        "decided": false,
+                    });
+                    self.permission_event(payload).await;
+                }
             }
-            AgentEvent::PermissionDecided { tool_call_id, decision, by, .. } => {
+            AgentEvent::PermissionDecided { tool_call_id, approval_id, decision, by } => {
                 self.push(
                     HistoryFile::Decisions,
                     format!("- permission for {tool_call_id}: {decision:?} (by {by:?})\n"),
                 );
+                if let Some(approval_id) = approval_id {
+                    let payload = json!({
+                        "approval_id": approval_id,
+                        "tool_call_id": tool_call_id,
+                        "decision": format!("{decision:?}"),
+                        "by": format!("{by:?}"),
+                        "decided": true,
+                    });
+                    self.permission_event(payload).await;
+                }
             }
             AgentEvent::FsRead { path } => self.activity(format!("read {}", path.display())),
             AgentEvent::FsWrite { path, bytes } => {
@@ -261,6 +283,23 @@ impl Recorder<'_> {
         self.push(HistoryFile::Decisions, line);
         let session = self.session;
         audit::publish(self.ctx, session.spec_task_id, Some(session.id), kind, finding).await;
+    }
+
+    async fn permission_event(&self, payload: serde_json::Value) {
+        let session = self.session;
+        let published = self
+            .ctx
+            .store
+            .publish_event(
+                EventKind::WorkSessionPermission,
+                Some(session.spec_task_id),
+                Some(session.id),
+                payload,
+            )
+            .await;
+        if let Err(err) = published {
+            tracing::warn!(%err, "cannot publish a permission request");
+        }
     }
 
     fn activity(&mut self, line: String) {

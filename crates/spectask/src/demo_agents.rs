@@ -133,6 +133,16 @@ fn plan(entries: &[(&str, &str)]) -> Value {
     Value::Table(step)
 }
 
+/// Asks the person for permission to run a command (answered by the profile's policy: `auto`
+/// allows it; with `permission_policy = "ask"` it waits in the dashboard's session view).
+fn permission(title: &str) -> Value {
+    let mut request = Table::new();
+    request.insert("title".into(), title.into());
+    let mut step = Table::new();
+    step.insert("permission".into(), Value::Table(request));
+    Value::Table(step)
+}
+
 fn sleep(ms: i64) -> Value {
     let mut step = Table::new();
     step.insert("sleep".into(), ms.into());
@@ -206,6 +216,7 @@ fn coder_script() -> String {
                 edit_file("src/auth/middleware.js", None, MIDDLEWARE),
                 edit_file("src/server.js", Some(SERVER), SERVER_WITH_AUTH),
                 vec![
+                    permission("Run the tests: node --test"),
                     plan(&[("routes", "completed"), ("middleware", "completed"), ("wire into server.js", "completed")]),
                     message("Added the auth routes and the token middleware; /todos now requires a token."),
                 ],

@@ -67,3 +67,39 @@ export function useWorkSessions(id: string) {
     queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/work-sessions', { params: { path: { id } } })),
   })
 }
+
+export function useOverview(id: string) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'overview'),
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/spec-tasks/{id}/multi-session-overview', { params: { path: { id } } })),
+  })
+}
+
+export function useFleet() {
+  return useQuery({
+    queryKey: keys.fleet,
+    queryFn: async () => unwrap(await api.GET('/api/v1/agents/fleet/live-progress')),
+  })
+}
+
+export function useWorkSession(id: string) {
+  return useQuery({
+    queryKey: keys.session(id),
+    queryFn: async () => unwrap(await api.GET('/api/v1/work-sessions/{id}', { params: { path: { id } } })),
+  })
+}
+
+export function useHistory(id: string) {
+  return useQuery({
+    queryKey: [...keys.session(id), 'history'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/work-sessions/{id}/history', { params: { path: { id } } })),
+  })
+}
+
+export function useApprovals() {
+  return useQuery({
+    queryKey: keys.approvals,
+    queryFn: async () => unwrap(await api.GET('/api/v1/approvals')),
+  })
+}

@@ -978,7 +978,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];

@@ -27,6 +27,15 @@ describe('keysChangedBy', () => {
   })
 })
 
+describe('permission events', () => {
+  it('refresh the pending approvals and the asking session', () => {
+    expect(keysChangedBy({ kind: 'work_session.permission', spec_task_id: task, work_session_id: session })).toEqual([
+      ['approvals'],
+      ['work-session', session],
+    ])
+  })
+})
+
 describe('KeyBatch', () => {
   it('hands over each key once however many events named it, and drops keys a prefix covers', () => {
     const batch = new KeyBatch()

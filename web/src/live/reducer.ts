@@ -39,6 +39,10 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
     case 'agent.sandbox':
       if (session) out.push(keys.session(session))
       break
+    case 'work_session.permission':
+      out.push(keys.approvals)
+      if (session) out.push(keys.session(session))
+      break
   }
   return out
 }

@@ -80,4 +80,5 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'work_session.plan': true,
   'plan_progress.detected': true,
   'agent.sandbox': true,
+  'work_session.permission': true,
 }

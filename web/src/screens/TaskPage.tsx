@@ -1,3 +1,4 @@
+import { useState } from 'react'
 import { useParams, Link } from 'react-router'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type SpecTask } from '../api/client'
@@ -5,6 +6,7 @@ import { keys } from '../api/keys'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { statusLabel } from '../phases'
+import { SessionsDashboard } from './SessionsDashboard'
 import { SpecReview } from './SpecReview'
 import { repoName } from './Board'
 
@@ -36,10 +38,46 @@ export function TaskPage() {
         <summary>Prompt</summary>
         <Markdown text={t.prompt} />
       </details>
-      {(t.status === 'implementation_review' || t.status === 'done') && <ImplementationReview task={t} />}
-      <h2 className="section">Specification</h2>
-      <SpecReview task={t} />
+      <TaskTabs task={t} />
     </article>
+  )
+}
+
+type Tab = 'sessions' | 'spec' | 'review'
+const IMPLEMENTING = ['spec_approved', 'implementation_queued', 'implementation', 'implementation_review', 'done']
+
+/** Sessions once implementation started, the spec always, the implementation review at the end. */
+function TaskTabs({ task }: { task: SpecTask }) {
+  const tabs: { tab: Tab; label: string }[] = []
+  if (IMPLEMENTING.includes(task.status)) tabs.push({ tab: 'sessions', label: 'Sessions' })
+  tabs.push({ tab: 'spec', label: 'Specification' })
+  if (task.status === 'implementation_review' || task.status === 'done') tabs.push({ tab: 'review', label: 'Implementation review' })
+  const preferred: Tab = task.status === 'implementation_review' ? 'review' : IMPLEMENTING.includes(task.status) ? 'sessions' : 'spec'
+  const [picked, setPicked] = useState<{ tab: Tab; status: string } | undefined>(undefined)
+  // A choice holds until the task moves to another phase; then the tab of the new phase opens.
+  const tab = picked && picked.status === task.status && tabs.some((t) => t.tab === picked.tab) ? picked.tab : preferred
+  return (
+    <>
+      <div role="tablist" aria-label="Task views" className="tabs">
+        {tabs.map((t) => (
+          <button
+            key={t.tab}
+            role="tab"
+            id={`tab-${t.tab}`}
+            aria-selected={tab === t.tab}
+            aria-controls="task-panel"
+            onClick={() => setPicked({ tab: t.tab, status: task.status })}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id="task-panel" aria-labelledby={`tab-${tab}`}>
+        {tab === 'sessions' && <SessionsDashboard task={task} />}
+        {tab === 'spec' && <SpecReview task={task} />}
+        {tab === 'review' && <ImplementationReview task={task} />}
+      </div>
+    </>
   )
 }
 
@@ -91,9 +129,7 @@ function ImplementationReview({ task }: { task: SpecTask }) {
   })
   return (
     <section className="impl-review" aria-labelledby="impl-review-title">
-      <h2 id="impl-review-title" className="section">
-        Implementation review
-      </h2>
+      <h2 id="impl-review-title">Implementation review</h2>
       {summary.data && <Markdown text={summary.data.summary} />}
       {decide.isError && <p role="alert">{decide.error.message}</p>}
       {task.status === 'implementation_review' && (

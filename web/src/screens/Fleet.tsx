@@ -1,0 +1,66 @@
+import { Link } from 'react-router'
+import type { Schemas } from '../api/client'
+import { useFleet } from '../api/queries'
+import { ProgressBar } from '../components/Progress'
+import { repoName } from './Board'
+
+type Agent = Schemas['FleetAgentDto']
+type Item = Schemas['PlanTaskProgressDto']
+
+/** Which plan task each live agent instance is on right now: one card per instance. */
+export function Fleet() {
+  const fleet = useFleet()
+  const agents = fleet.data?.agents ?? []
+  return (
+    <section aria-labelledby="fleet-title">
+      <h1 id="fleet-title">Fleet: agents at work</h1>
+      {fleet.isError && <p role="alert">{fleet.error.message}</p>}
+      {fleet.data && agents.length === 0 && <p role="status">No agent is implementing a task right now.</p>}
+      <ul className="fleet">
+        {agents.map((a) => (
+          <li key={a.agent_id}>
+            <AgentCard agent={a} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+function AgentCard({ agent }: { agent: Agent }) {
+  return (
+    <article className="fleet-card" aria-labelledby={`agent-${agent.agent_id}`} data-task={agent.task_id}>
+      <h2 id={`agent-${agent.agent_id}`}>
+        <Link to={`/tasks/${agent.task_id}`}>{agent.task_name}</Link>
+      </h2>
+      <p className="meta">
+        {agent.profile ?? 'default agent'} · {repoName(agent.repository)}
+        {agent.in_progress > 1 && <> · {agent.in_progress} tasks in parallel</>}
+      </p>
+      <ProgressBar percent={agent.percent} label={`${agent.task_name}: plan done`} />
+      <ol className="plan-window">
+        {agent.tasks_before.map((t) => (
+          <PlanItem key={t.index} item={t} kind="before" />
+        ))}
+        {agent.current_task && <PlanItem item={agent.current_task} kind="current" />}
+        {agent.tasks_after.map((t, i) => (
+          <PlanItem key={t.index} item={t} kind={i === 0 ? 'next' : 'after'} />
+        ))}
+      </ol>
+    </article>
+  )
+}
+
+function PlanItem({ item, kind }: { item: Item; kind: 'before' | 'current' | 'next' | 'after' }) {
+  const icon = item.state === 'done' ? '✓' : item.state === 'in_progress' ? '◉' : '□'
+  const label = item.state === 'done' ? 'done' : item.state === 'in_progress' ? 'in progress' : 'to do'
+  return (
+    <li className={`plan-item plan-${kind}`} aria-current={kind === 'current' ? 'step' : undefined} value={item.index + 1}>
+      <span aria-hidden="true" className="plan-icon">
+        {icon}
+      </span>
+      <span className="visually-hidden">{label}: </span>
+      {item.id && <span className="plan-id">{item.id}</span>} {item.title}
+    </li>
+  )
+}

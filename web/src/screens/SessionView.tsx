@@ -1,0 +1,107 @@
+import { Link, useParams } from 'react-router'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { api, unwrap, type Schemas } from '../api/client'
+import { keys } from '../api/keys'
+import { useApprovals, useHistory, useWorkSession } from '../api/queries'
+import { Markdown } from '../components/Markdown'
+import { statusLabel } from '../phases'
+
+type Entry = Schemas['HistoryEntryDto']
+type Approval = Schemas['ApprovalDto']
+
+const FILE_LABEL: Record<Entry['file'], string> = {
+  conversation: 'Conversation',
+  code_changes: 'Code change',
+  decisions: 'Decision',
+  activity_log: 'Activity',
+  coordination_log: 'Coordination',
+  progress_update: 'Progress',
+}
+
+/** One work session: its live transcript (messages, tool calls, diffs, decisions) and the
+ * permission requests of its agent that wait for an answer. */
+export function SessionView() {
+  const { id = '' } = useParams()
+  const session = useWorkSession(id)
+  const history = useHistory(id)
+  const approvals = useApprovals()
+  if (session.isPending) return <p role="status">Loading…</p>
+  if (session.isError) return <p role="alert">Cannot load the session: {session.error.message}</p>
+  const s = session.data
+  const waiting = (approvals.data ?? []).filter((a) => s.acp_session_id && a.session_id === s.acp_session_id)
+  return (
+    <article aria-labelledby="session-title">
+      <p className="crumbs">
+        <Link to="/">Board</Link> / <Link to={`/tasks/${s.spec_task_id}`}>task</Link> / session
+      </p>
+      <h1 id="session-title">{s.name}</h1>
+      <p className="meta">
+        <span className={`badge status-${s.status}`} data-testid="session-status">
+          {statusLabel(s.status)}
+        </span>
+        {s.plan_task && (
+          <>
+            plan task {s.plan_task.id ?? s.plan_task.index + 1}: {s.plan_task.title}
+          </>
+        )}
+        {s.agent_profile && <> · {s.agent_profile}</>}
+      </p>
+      {s.description && <p>{s.description}</p>}
+      {waiting.length > 0 && (
+        <section className="approvals" aria-labelledby="approvals-title">
+          <h2 id="approvals-title">Waiting for your answer</h2>
+          {waiting.map((a) => (
+            <ApprovalCard key={a.id} approval={a} />
+          ))}
+        </section>
+      )}
+      <h2>Transcript</h2>
+      {history.isError && <p role="alert">{history.error.message}</p>}
+      <ol className="transcript" aria-label="Transcript" aria-live="polite">
+        {(history.data?.entries ?? []).map((e) => (
+          <li key={e.seq} className={`entry entry-${e.file}`}>
+            <span className="badge">{FILE_LABEL[e.file]}</span>
+            {e.file === 'activity_log' ? <span className="activity">{e.content.replace(/^- /, '')}</span> : <Markdown text={e.content} />}
+          </li>
+        ))}
+      </ol>
+      {s.summary && (
+        <>
+          <h2>Summary</h2>
+          <Markdown text={s.summary} />
+        </>
+      )}
+    </article>
+  )
+}
+
+function ApprovalCard({ approval }: { approval: Approval }) {
+  const client = useQueryClient()
+  const answer = useMutation({
+    mutationFn: async (option_id: string) =>
+      unwrap(await api.POST('/api/v1/approvals/{id}', { params: { path: { id: approval.id } }, body: { option_id } })),
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.approvals }),
+  })
+  const title = approval.tool_call.title ?? approval.tool_call.kind ?? 'a tool call'
+  return (
+    <div className="approval" role="group" aria-label={`Permission: ${title}`}>
+      <p>
+        The agent asks to run <strong>{title}</strong>
+        {approval.tool_call.locations.length > 0 && <> on {approval.tool_call.locations.join(', ')}</>}.
+      </p>
+      {answer.isError && <p role="alert">{answer.error.message}</p>}
+      <div className="actions">
+        {approval.options.map((o) => (
+          <button
+            key={o.option_id}
+            className={o.kind.startsWith('allow') ? 'primary' : 'danger'}
+            disabled={answer.isPending}
+            onClick={() => answer.mutate(o.option_id)}
+          >
+            {o.name}
+          </button>
+        ))}
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,227 @@
+import { useState } from 'react'
+import { Link } from 'react-router'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { api, unwrap, type Schemas, type SpecTask, type WorkSession } from '../api/client'
+import { keys } from '../api/keys'
+import { useOverview } from '../api/queries'
+import { ProgressBar } from '../components/Progress'
+import { statusLabel } from '../phases'
+import { sessionTree } from '../sessions/tree'
+
+type Overview = Schemas['MultiSessionOverviewDto']
+type SessionProgress = Schemas['SessionProgressDto']
+
+/** The multi-session dashboard of one task: progress, agent instance, sessions, tree, timeline. */
+export function SessionsDashboard({ task }: { task: SpecTask }) {
+  const overview = useOverview(task.id)
+  const [spawnFrom, setSpawnFrom] = useState<WorkSession | undefined>(undefined)
+  if (overview.isPending) return <p role="status">Loading the sessions…</p>
+  if (overview.isError) return <p role="alert">{overview.error.message}</p>
+  const o = overview.data
+  const progressOf = new Map(o.progress.sessions.map((p) => [p.work_session_id, p]))
+  const active = o.sessions.filter((s) => s.status === 'running' || s.status === 'blocked')
+  return (
+    <section className="dashboard" aria-label="Sessions">
+      <div className="dash-cards">
+        <section className="dash-card" aria-labelledby="dash-progress">
+          <h3 id="dash-progress">Progress</h3>
+          <ProgressBar percent={o.progress.percent} label="Plan tasks done" />
+          <p data-testid="plan-counts">
+            {o.progress.counts.done}/{o.progress.tasks.length} complete · {o.progress.counts.in_progress} in progress
+          </p>
+        </section>
+        <AgentInstanceCard overview={o} />
+        <section className="dash-card" aria-labelledby="dash-active">
+          <h3 id="dash-active">Active sessions</h3>
+          {active.length === 0 && <p className="hint">None running.</p>}
+          <ul className="plain">
+            {active.map((s) => (
+              <li key={s.id}>
+                {s.status === 'blocked' ? '‖' : '▶'} <Link to={`/sessions/${s.id}`}>{s.name}</Link>{' '}
+                {s.status === 'blocked' ? '(blocked)' : `(${progressOf.get(s.id)?.percent ?? 0}%)`}
+              </li>
+            ))}
+          </ul>
+        </section>
+      </div>
+
+      <h3>Work sessions</h3>
+      <ul className="tree" aria-label="Session tree">
+        {sessionTree(o.sessions).map((row) => (
+          <li key={row.session.id} style={{ paddingLeft: `${row.depth * 1.6}em` }} data-status={row.session.status}>
+            <SessionRow
+              session={row.session}
+              progress={progressOf.get(row.session.id)}
+              spawned={row.spawned}
+              waitingOn={row.waitingOn}
+              onSpawn={task.status === 'implementation' ? () => setSpawnFrom(row.session) : undefined}
+            />
+          </li>
+        ))}
+      </ul>
+
+      <h3>Recent coordination (live)</h3>
+      <ol className="timeline" aria-label="Coordination timeline" reversed>
+        {[...o.coordination].reverse().map((e) => (
+          <li key={e.seq}>
+            <time dateTime={e.at}>{new Date(e.at).toLocaleTimeString()}</time>{' '}
+            <span className="badge">{statusLabel(e.kind)}</span> {sessionName(o, e.from_session)}
+            {e.to_session && <> → {sessionName(o, e.to_session)}</>}: {e.message}
+          </li>
+        ))}
+      </ol>
+
+      <div className="actions">
+        <a className="button" href={`/api/v1/spec-tasks/${task.id}/download-documents`}>
+          Download the specs (design-docs branch)
+        </a>
+      </div>
+      {spawnFrom && <SpawnDialog task={task} parent={spawnFrom} onClose={() => setSpawnFrom(undefined)} />}
+    </section>
+  )
+}
+
+function sessionName(o: Overview, id: string | null | undefined): string {
+  if (!id) return 'spectask'
+  return o.sessions.find((s) => s.id === id)?.name ?? id.slice(0, 8)
+}
+
+function AgentInstanceCard({ overview }: { overview: Overview }) {
+  const a = overview.agent_instance
+  return (
+    <section className="dash-card" aria-labelledby="dash-agent">
+      <h3 id="dash-agent">Agent instance</h3>
+      <p>
+        {a.live ? (
+          <span className="live">
+            <span className="dot" aria-hidden="true" /> Active
+          </span>
+        ) : (
+          'Not running'
+        )}
+      </p>
+      <p className="meta">
+        {a.profile ?? 'default agent'} · {a.threads} thread{a.threads === 1 ? '' : 's'}
+        {a.live && a.started_at && <> · up {since(a.started_at)}</>}
+      </p>
+    </section>
+  )
+}
+
+function since(at: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(at)) / 1000))
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  return m < 60 ? `${m}m` : `${Math.floor(m / 60)}h ${m % 60}m`
+}
+
+function SessionRow(props: {
+  session: WorkSession
+  progress?: SessionProgress
+  spawned: boolean
+  waitingOn: string[]
+  onSpawn?: () => void
+}) {
+  const s = props.session
+  const icon = { completed: '✓', running: '▶', blocked: '‖', failed: '✗', cancelled: '⊘', interrupted: '!', pending: '○' }[
+    s.status
+  ]
+  return (
+    <div className="tree-row">
+      <span aria-hidden="true">{icon}</span>
+      <Link to={`/sessions/${s.id}`}>{s.name}</Link>
+      <span className={`badge status-${s.status}`}>{statusLabel(s.status)}</span>
+      {s.status === 'running' && props.progress && <span>{props.progress.percent}%</span>}
+      {props.progress?.current_entry && s.status === 'running' && <span className="meta">now: {props.progress.current_entry}</span>}
+      {props.spawned && <span className="badge">spawned</span>}
+      {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
+      {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
+      {props.onSpawn && (
+        <button className="small" onClick={props.onSpawn} aria-label={`Spawn a session from ${s.name}`}>
+          Spawn…
+        </button>
+      )}
+    </div>
+  )
+}
+
+const SUGGESTIONS: { name: string; description: string }[] = [
+  { name: 'Tests', description: 'Write tests for what this session built, covering the acceptance criteria.' },
+  { name: 'Security review', description: 'Review the changes for security problems and fix what you find.' },
+  { name: 'Performance', description: 'Measure the hot paths of this change and make the slow ones faster.' },
+]
+
+function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSession; onClose: () => void }) {
+  const client = useQueryClient()
+  const [name, setName] = useState('')
+  const [description, setDescription] = useState('')
+  const [priority, setPriority] = useState<Schemas['Priority']>('normal')
+  const spawn = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST('/api/v1/spec-tasks/{id}/work-sessions/{session}/spawn', {
+          params: { path: { id: task.id, session: parent.id } },
+          body: { name, description, priority },
+        }),
+      ),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.task(task.id) })
+      onClose()
+    },
+  })
+  return (
+    <dialog open className="dialog inline-dialog" aria-labelledby="spawn-title">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          spawn.mutate()
+        }}
+      >
+        <h2 id="spawn-title">Spawn a work session</h2>
+        <p className="meta">
+          Parent session: {parent.name} · SpecTask: {task.title}
+        </p>
+        <label>
+          Session name
+          <input required value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label>
+          Description
+          <textarea rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </label>
+        <div className="actions" role="group" aria-label="Suggestions">
+          {SUGGESTIONS.map((s) => (
+            <button
+              type="button"
+              key={s.name}
+              onClick={() => {
+                setName(s.name)
+                setDescription(s.description)
+              }}
+            >
+              {s.name}
+            </button>
+          ))}
+        </div>
+        <fieldset>
+          <legend>Priority</legend>
+          {(['low', 'normal', 'high'] as const).map((p) => (
+            <label key={p} className="inline">
+              <input type="radio" name="spawn-priority" checked={priority === p} onChange={() => setPriority(p)} /> {p}
+            </label>
+          ))}
+        </fieldset>
+        <p className="hint">A new thread in the task's agent instance; it can coordinate with the other sessions.</p>
+        {spawn.isError && <p role="alert">{spawn.error.message}</p>}
+        <div className="actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={spawn.isPending || !name.trim()}>
+            Create &amp; start session
+          </button>
+        </div>
+      </form>
+    </dialog>
+  )
+}
