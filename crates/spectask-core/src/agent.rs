@@ -1,18 +1,11 @@
-//! The agent side of a SpecTask: one AgentInstance (process) per task, one Thread per WorkSession,
-//! and the Session that records each WorkSession's conversation.
+//! The agent side of a SpecTask: one AgentInstance (process) per task and one Thread per WorkSession.
+//! A WorkSession's recorded conversation is its history (entries in the store, then on the
+//! design-docs branch); it has no record of its own.
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentInstanceId, SessionId, SpecTaskId, ThreadId, WorkSessionId};
+use crate::ids::{AgentInstanceId, SpecTaskId, ThreadId, WorkSessionId};
 use crate::{Timestamp, named_enum};
-
-/// The recorded conversation of one WorkSession (1:1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Session {
-    pub id: SessionId,
-    pub work_session_id: WorkSessionId,
-    pub created_at: Timestamp,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,4 +1,5 @@
-//! Session history: what the recorder appends to files on the design-docs branch (seed 002 layout).
+//! Session history: what the recorder appends to files on the design-docs branch
+//! (layout: `spectask_git::layout`).
 
 use serde::{Deserialize, Serialize};
 

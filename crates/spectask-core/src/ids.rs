@@ -55,10 +55,6 @@ uuid_id!(
     WorkSessionId, "work session"
 );
 uuid_id!(
-    /// The recorded conversation of a WorkSession.
-    SessionId, "session"
-);
-uuid_id!(
     /// The agent-side thread (ACP session) of a WorkSession.
     ThreadId, "thread"
 );

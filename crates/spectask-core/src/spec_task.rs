@@ -6,7 +6,7 @@ use crate::ids::{RepositoryId, ShortId, SpecTaskId, slugify};
 use crate::lifecycle::SpecTaskState;
 use crate::{Timestamp, named_enum};
 
-/// What kind of work a SpecTask is (seed 004's task types).
+/// What kind of work a SpecTask is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
@@ -72,7 +72,7 @@ impl Priority {
     }
 }
 
-/// The phase a SpecTask is in (PRODUCT.md §3). Changed only through [`crate::lifecycle`].
+/// The phase a SpecTask is in. Changed only through [`crate::lifecycle`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SpecTaskStatus {

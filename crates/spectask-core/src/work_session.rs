@@ -19,7 +19,7 @@ named_enum!(WorkSessionPhase, "work session phase", {
     Implementation => "implementation",
 });
 
-/// A WorkSession's status (PRODUCT.md §3). Changed only through [`crate::lifecycle`].
+/// A WorkSession's status. Changed only through [`crate::lifecycle`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkSessionStatus {

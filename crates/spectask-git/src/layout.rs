@@ -1,4 +1,4 @@
-//! Where things live on the design-docs branch (PRODUCT.md §4, seed 002's layout), so every crate
+//! Where things live on the design-docs branch, so every crate
 //! builds the same paths.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! spectask's git layer: the one crate that reads and writes git repositories (PRODUCT.md §4).
+//! spectask's git layer: the one crate that reads and writes git repositories.
 //!
 //! Start with [`inspect_repository`] (read-only checks) or [`Repo::register`], which returns the
 //! [`Repo`] handle every other operation hangs off ([`Repo::open`] reopens a registered repository).

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use crate::error::GitError;
 
-/// The `<task>` of PRODUCT.md §4 (`7f3a-user-authentication`): the directory under `specs/` and
+/// The `<task>` of the design-docs branch layout (`7f3a-user-authentication`): the directory under `specs/` and
 /// `sessions/`, the suffix of the branch `spectask/<task>` and the name of `.git-worktrees/<task>`.
 ///
 /// ASCII letters, digits, `-`, `_` and `.`, at most 100 characters, starting with a letter or digit,

@@ -131,12 +131,6 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
-        name: "sessions",
-        filter: "work_session_id IN (SELECT id FROM work_sessions WHERE spec_task_id = $1)",
-        order: "created_at, id",
-        columns: &[("id", Text), ("work_session_id", Text), ("created_at", Int)],
-    },
-    Table {
         name: "coordination_events",
         filter: "spec_task_id = $1",
         order: "seq",

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use spectask_core::{
-    EventKind, JobKind, PlanTaskRef, Priority, SessionId, SpecTaskId, WorkSession, WorkSessionCommand,
+    EventKind, JobKind, PlanTaskRef, Priority, SpecTaskId, WorkSession, WorkSessionCommand,
     WorkSessionEffect, WorkSessionId, WorkSessionPhase, WorkSessionState, WorkSessionStatus,
 };
 use sqlx::any::AnyRow;
@@ -86,12 +86,6 @@ impl Store {
         .bind(session.version)
         .execute(&mut *w.tx)
         .await?;
-        sqlx::query("INSERT INTO sessions (id, work_session_id, created_at) VALUES ($1, $2, $3)")
-            .bind(SessionId::from_uuid(Uuid::now_v7()).to_string())
-            .bind(session.id.to_string())
-            .bind(millis(now))
-            .execute(&mut *w.tx)
-            .await?;
         w.append_event(NewEvent {
             kind: EventKind::WorkSessionCreated,
             spec_task_id: Some(session.spec_task_id),

@@ -1399,7 +1399,7 @@ export interface components {
          */
         SpecTaskId: string;
         /**
-         * @description The phase a SpecTask is in (PRODUCT.md §3). Changed only through [`crate::lifecycle`].
+         * @description The phase a SpecTask is in. Changed only through [`crate::lifecycle`].
          * @enum {string}
          */
         SpecTaskStatus: "backlog" | "spec_generation" | "spec_review" | "spec_revision" | "spec_approved" | "implementation_queued" | "implementation" | "implementation_review" | "done" | "rejected" | "cancelled" | "failed";
@@ -1416,7 +1416,7 @@ export interface components {
             version: number;
         };
         /**
-         * @description What kind of work a SpecTask is (seed 004's task types).
+         * @description What kind of work a SpecTask is.
          * @enum {string}
          */
         TaskKind: "spec" | "interactive" | "coding_session";
@@ -1567,7 +1567,7 @@ export interface components {
             status: "interrupted";
         };
         /**
-         * @description A WorkSession's status (PRODUCT.md §3). Changed only through [`crate::lifecycle`].
+         * @description A WorkSession's status. Changed only through [`crate::lifecycle`].
          * @enum {string}
          */
         WorkSessionStatus: "pending" | "blocked" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
