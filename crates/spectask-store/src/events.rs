@@ -66,6 +66,27 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// Up to `limit` events of the SpecTasks of `owner` after sequence number `after`, oldest first
+    /// (events of no task are not theirs).
+    pub async fn events_of_owner_after(
+        &self,
+        owner: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.kind, e.spec_task_id, e.work_session_id, e.payload, e.at FROM events e \
+             JOIN spec_tasks t ON t.id = e.spec_task_id WHERE t.created_by = $1 AND e.seq > $2 \
+             ORDER BY e.seq LIMIT $3",
+        )
+        .bind(owner)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// The newest event's sequence number (0 when there is none): where a client that has just
     /// loaded the current state starts following the live stream.
     pub async fn last_event_seq(&self) -> Result<i64, StoreError> {

@@ -108,6 +108,39 @@ impl Store {
         self.repository(id).await
     }
 
+    /// The repositories `user` registered or created tasks in, by path.
+    pub async fn repositories_of(&self, user: &str) -> Result<Vec<Repository>, StoreError> {
+        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, \
+                   r.created_at, r.updated_at FROM repositories r \
+                   JOIN repository_users u ON u.repository_id = r.id WHERE u.user_name = $1 ORDER BY r.path";
+        let rows = sqlx::query(sql).bind(user).fetch_all(&self.pool).await?;
+        rows.iter().map(repository_from_row).collect()
+    }
+
+    /// Records that `user` uses a repository (idempotent): it shows in their listings.
+    pub async fn grant_repository(&self, id: RepositoryId, user: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO repository_users (repository_id, user_name) VALUES ($1, $2) \
+             ON CONFLICT (repository_id, user_name) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(user)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `user` uses the repository.
+    pub async fn repository_granted(&self, id: RepositoryId, user: &str) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT 1 AS one FROM repository_users WHERE repository_id = $1 AND user_name = $2")
+                .bind(id.to_string())
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
         let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
                    FROM repositories ORDER BY path";

@@ -38,6 +38,8 @@ pub struct Applied<T, E> {
 pub struct SpecTaskFilter {
     pub status: Option<SpecTaskStatus>,
     pub repository_id: Option<RepositoryId>,
+    /// Only the SpecTasks of this user (its `created_by`).
+    pub created_by: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -136,6 +138,16 @@ impl Store {
     /// short id or of the full id), or the `<short id>-<slug>` handle. Ambiguity is an error that
     /// lists the candidates, like git's abbreviated hashes.
     pub async fn resolve_spec_task(&self, reference: &str) -> Result<SpecTaskId, StoreError> {
+        self.resolve_spec_task_of(reference, None).await
+    }
+
+    /// [`Self::resolve_spec_task`] among the SpecTasks of `owner` only (all with `None`): another
+    /// user's task is not found, and never makes a reference ambiguous.
+    pub async fn resolve_spec_task_of(
+        &self,
+        reference: &str,
+        owner: Option<&str>,
+    ) -> Result<SpecTaskId, StoreError> {
         let reference = reference.trim().to_ascii_lowercase();
         let invalid = |reason| StoreError::InvalidReference {
             entity: "spec task",
@@ -144,7 +156,11 @@ impl Store {
         };
         if let Ok(uuid) = Uuid::parse_str(&reference) {
             let id = SpecTaskId::from_uuid(uuid);
-            return self.spec_task(id).await.map(|t| t.id);
+            let task = self.spec_task(id).await?;
+            if owner.is_some_and(|owner| task.created_by != owner) {
+                return Err(StoreError::NotFound { entity: "spec task", reference });
+            }
+            return Ok(task.id);
         }
         if reference.len() < 4 {
             return Err(invalid("use at least 4 characters"));
@@ -163,14 +179,16 @@ impl Store {
             // Matches nothing: ids are never empty.
             String::new()
         };
-        let rows = sqlx::query(
+        let by_owner = if owner.is_some() { " AND created_by = $3" } else { "" };
+        let sql = format!(
             "SELECT id, short_id, title FROM spec_tasks \
-             WHERE short_id LIKE $1 OR id LIKE $2 ORDER BY created_at LIMIT 6",
-        )
-        .bind(format!("{short_prefix}%"))
-        .bind(id_prefix)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE (short_id LIKE $1 OR id LIKE $2){by_owner} ORDER BY created_at LIMIT 6"
+        );
+        let mut query = sqlx::query(fixed_sql(sql)).bind(format!("{short_prefix}%")).bind(id_prefix);
+        if let Some(owner) = owner {
+            query = query.bind(owner.to_owned());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         match rows.as_slice() {
             [] => Err(StoreError::NotFound { entity: "spec task", reference }),
             [one] => parse(one, "id"),
@@ -199,6 +217,10 @@ impl Store {
         if let Some(repository_id) = filter.repository_id {
             binds.push(repository_id.to_string());
             conditions.push(format!("repository_id = ${}", binds.len()));
+        }
+        if let Some(owner) = &filter.created_by {
+            binds.push(owner.clone());
+            conditions.push(format!("created_by = ${}", binds.len()));
         }
         let filter_sql = if conditions.is_empty() {
             String::new()

@@ -15,7 +15,7 @@ use crate::dto::DesignDocsDto;
 use crate::extract::ApiPath;
 use crate::params::TaskPath;
 use crate::routes::spec_tasks::load;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_design_docs)).routes(routes!(download_documents))
@@ -41,9 +41,10 @@ async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskName)
     responses((status = 200, description = "The documents", body = DesignDocsDto)))]
 async fn get_design_docs(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<DesignDocsDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let (repo, name) = task_repo(&state, &task).await?;
     let (progress, design) = tokio::task::spawn_blocking(move || {
         let read = |file| -> Result<Option<String>, GitError> {
@@ -77,9 +78,10 @@ fn current_task(progress: &str) -> Option<(usize, Option<String>)> {
         body = Vec<u8>)))]
 async fn download_documents(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Response, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let (repo, name) = task_repo(&state, &task).await?;
     let archive_name = name.clone();
     let archive = tokio::task::spawn_blocking(move || repo.spec_archive(&archive_name)).await??;

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{EventDto, EventsQuery};
 use crate::extract::ApiQuery;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 /// Events fetched from the database at a time (and so held per client at most).
 const PAGE: i64 = 200;
@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         body = EventDto)))]
 async fn events(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
@@ -49,7 +50,7 @@ async fn events(
         return Err(ApiError::bad_request("invalid_query", format!("after {after} is negative")));
     }
     let spec_task = match query.spec_task.as_deref() {
-        Some(reference) => Some(state.store.resolve_spec_task(reference).await?),
+        Some(reference) => Some(state.store.resolve_spec_task_of(reference, caller.owner_filter()).await?),
         None => None,
     };
     let kinds = parse_kinds(query.kinds.as_deref().unwrap_or(""))?;
@@ -58,6 +59,7 @@ async fn events(
         store: state.store,
         cursor: after,
         spec_task,
+        owner: caller.owner_filter().map(str::to_owned),
         kinds,
         pending: VecDeque::new(),
     };
@@ -101,6 +103,8 @@ struct Reader {
     /// The last seq read from the database (sent or filtered out).
     cursor: i64,
     spec_task: Option<SpecTaskId>,
+    /// Only the events of this user's SpecTasks (`None`: every event).
+    owner: Option<String>,
     /// Empty: every kind.
     kinds: Vec<EventKind>,
     /// The rest of the last page, at most `PAGE` events.
@@ -136,9 +140,10 @@ impl Reader {
     }
 
     async fn fetch(&self) -> Result<Vec<Event>, StoreError> {
-        match self.spec_task {
-            Some(id) => self.store.events_of_spec_task_after(id, self.cursor, PAGE).await,
-            None => self.store.events_after(self.cursor, PAGE).await,
+        match (self.spec_task, &self.owner) {
+            (Some(id), _) => self.store.events_of_spec_task_after(id, self.cursor, PAGE).await,
+            (None, Some(owner)) => self.store.events_of_owner_after(owner, self.cursor, PAGE).await,
+            (None, None) => self.store.events_after(self.cursor, PAGE).await,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_core::{HistoryFile, WorkSession, WorkSessionId};
+use spectask_core::HistoryFile;
 use spectask_orchestrator::JobError;
 use spectask_store::NewHistoryEntry;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +16,8 @@ use crate::dto::{CommitProgressDto, HistoryCommitDto, HistoryEntryDto, RecordHis
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{SessionPath, TaskPath};
 use crate::routes::spec_tasks::load;
-use crate::{ApiError, AppState};
+use crate::routes::work_sessions::load_session;
+use crate::{ApiError, AppState, Caller};
 
 /// Largest history entry accepted, in bytes.
 const MAX_ENTRY_BYTES: usize = 256 * 1024;
@@ -28,21 +29,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(commit_progress))
 }
 
-async fn work_session(state: &AppState, id: &str) -> Result<WorkSession, ApiError> {
-    let id: WorkSessionId = id
-        .parse()
-        .map_err(|_| ApiError::bad_request("invalid_id", format!("work session id {id} is not a uuid")))?;
-    Ok(state.store.work_session(id).await?)
-}
-
 /// A work session's recorded history (conversation, code changes, decisions, activity).
 #[utoipa::path(get, path = "/work-sessions/{id}/history", tag = "history", params(SessionPath),
     responses((status = 200, description = "The history", body = SessionHistoryDto)))]
 async fn get_history(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
 ) -> Result<Json<SessionHistoryDto>, ApiError> {
-    let session = work_session(&state, &id).await?;
+    let session = load_session(&state, &caller, &id).await?;
     let entries = state.store.history_of_session(session.id).await?;
     let mut files: BTreeMap<HistoryFile, Vec<HistoryEntryDto>> = BTreeMap::new();
     for entry in &entries {
@@ -62,6 +57,7 @@ async fn get_history(
     responses((status = 201, description = "The entry", body = HistoryEntryDto)))]
 async fn record_history(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<RecordHistory>,
 ) -> Result<(StatusCode, Json<HistoryEntryDto>), ApiError> {
@@ -85,7 +81,7 @@ async fn record_history(
             format!("history content is {} bytes; the limit is {MAX_ENTRY_BYTES}", body.content.len()),
         ));
     }
-    let session = work_session(&state, &id).await?;
+    let session = load_session(&state, &caller, &id).await?;
     let entry = NewHistoryEntry {
         spec_task_id: session.spec_task_id,
         work_session_id: Some(session.id),
@@ -106,9 +102,10 @@ async fn record_history(
     responses((status = 200, description = "What was committed", body = CommitProgressDto)))]
 async fn commit_progress(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<CommitProgressDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let report = spectask_orchestrator::commit_progress(&state.store, &state.node, task.id)
         .await
         .map_err(flush_error)?;

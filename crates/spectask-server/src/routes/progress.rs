@@ -21,7 +21,7 @@ use crate::extract::ApiPath;
 use crate::params::TaskPath;
 use crate::routes::spec_tasks::{load, task_dto};
 use crate::routes::work_sessions::session_dto;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 /// Coordination events the overview carries, newest last.
 const RECENT_COORDINATION: usize = 50;
@@ -43,9 +43,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The progress", body = ProgressDto)))]
 async fn get_progress(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<ProgressDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let sessions = state.store.work_sessions_of(task.id).await?;
     Ok(Json(progress_of(&state, &task, &sessions).await?))
 }
@@ -57,9 +58,10 @@ async fn get_progress(
     responses((status = 200, description = "The overview", body = MultiSessionOverviewDto)))]
 async fn get_overview(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<MultiSessionOverviewDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let sessions = state.store.work_sessions_of(task.id).await?;
     let progress = progress_of(&state, &task, &sessions).await?;
     let mut coordination = state.store.coordination_log(task.id).await?;
@@ -82,9 +84,10 @@ async fn get_overview(
 /// done before it and up to 3 after it (seed 003's fleet card).
 #[utoipa::path(get, path = "/agents/fleet/live-progress", tag = "agents",
     responses((status = 200, description = "The live agent instances", body = FleetDto)))]
-async fn get_fleet(State(state): State<AppState>) -> Result<Json<FleetDto>, ApiError> {
+async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json<FleetDto>, ApiError> {
     let filter = SpecTaskFilter {
         status: Some(SpecTaskStatus::Implementation),
+        created_by: caller.owner_filter().map(str::to_owned),
         limit: FLEET_MAX,
         ..Default::default()
     };

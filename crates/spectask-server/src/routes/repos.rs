@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto};
 use crate::extract::ApiJson;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_repos, register_repo))
@@ -25,10 +25,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The repository", body = RepositoryDto)))]
 async fn register_repo(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<RegisterRepository>,
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
     let (mut repository, registration, health) =
-        register(&state, &body.path, body.design_docs_branch.as_deref()).await?;
+        register(&state, &caller, &body.path, body.design_docs_branch.as_deref()).await?;
     if let Some(policy) = body.merge_policy.filter(|p| *p != repository.merge_policy) {
         repository = state.store.set_merge_policy(repository.id, policy).await?;
     }
@@ -41,9 +42,16 @@ async fn register_repo(
 /// Registered repositories with the health of their design-docs branch.
 #[utoipa::path(get, path = "/repos", tag = "repos",
     responses((status = 200, description = "The repositories", body = Vec<RepositoryDto>)))]
-async fn list_repos(State(state): State<AppState>) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
+async fn list_repos(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
+    let repositories = match caller.owner_filter() {
+        Some(user) => state.store.repositories_of(user).await?,
+        None => state.store.list_repositories().await?,
+    };
     let mut answer = Vec::new();
-    for repository in state.store.list_repositories().await? {
+    for repository in repositories {
         let path = repository.path.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let repo = Repo::open(&path)?;
@@ -68,10 +76,11 @@ pub(crate) enum Health {
     Unavailable(String),
 }
 
-/// Registers `path` in git (branch, worktree) and in the store; idempotent. Runs git on the
-/// blocking pool.
+/// Registers `path` in git (branch, worktree) and in the store for `caller`; idempotent. Runs git
+/// on the blocking pool.
 pub(crate) async fn register(
     state: &AppState,
+    caller: &Caller,
     path: &str,
     design_docs_branch: Option<&str>,
 ) -> Result<(Repository, spectask_git::Registration, Health), ApiError> {
@@ -106,6 +115,7 @@ pub(crate) async fn register(
         .store
         .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
         .await?;
+    state.store.grant_repository(repository.id, &caller.name).await?;
     let health = Health::Checked(health);
     let repository = record_attention(state, repository, &health).await?;
     Ok((repository, registration, health))

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::dto::{CreateSpecTask, ListSpecTasks, PageDto, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::TaskPath;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 /// Longest prompt accepted, in bytes.
 const MAX_PROMPT_BYTES: usize = 64 * 1024;
@@ -36,8 +36,20 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 201, description = "The task, in backlog", body = SpecTaskDto)))]
 async fn create_spec_task(
     State(state): State<AppState>,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateSpecTask>,
 ) -> Result<(StatusCode, Json<SpecTaskDto>), ApiError> {
+    // The owner is the caller; only the open server's local user may name another (scripts did).
+    let created_by = match body.created_by {
+        Some(name) if caller.sees_all => name,
+        Some(name) if name != caller.name => {
+            return Err(ApiError::bad_request(
+                "invalid_created_by",
+                format!("created_by {name:?} is not you ({}); leave it out", caller.name),
+            ));
+        }
+        _ => caller.name.clone(),
+    };
     let prompt = body.prompt.trim();
     if prompt.is_empty() {
         return Err(ApiError::bad_request("invalid_prompt", "prompt is empty"));
@@ -54,7 +66,7 @@ async fn create_spec_task(
         Some(title) => title.to_owned(),
         None => derive_title(prompt),
     };
-    let repository = register_repository(&state, &body.repo).await?;
+    let repository = register_repository(&state, &caller, &body.repo).await?;
     let task = state
         .store
         .create_spec_task(NewSpecTask {
@@ -65,15 +77,15 @@ async fn create_spec_task(
             planning_agent: body.planning_agent,
             implementation_agent: body.implementation_agent,
             priority: body.priority.unwrap_or_default(),
-            created_by: body.created_by.unwrap_or_else(|| "local".to_owned()),
+            created_by,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(SpecTaskDto::new(&task, &repository))))
 }
 
 /// Registers the repository on first use (design-docs branch and worktree; idempotent).
-async fn register_repository(state: &AppState, path: &str) -> Result<Repository, ApiError> {
-    let (repository, _, _) = crate::routes::repos::register(state, path, None).await?;
+async fn register_repository(state: &AppState, caller: &Caller, path: &str) -> Result<Repository, ApiError> {
+    let (repository, _, _) = crate::routes::repos::register(state, caller, path, None).await?;
     Ok(repository)
 }
 
@@ -82,6 +94,7 @@ async fn register_repository(state: &AppState, path: &str) -> Result<Repository,
     responses((status = 200, description = "One page of tasks", body = PageDto<SpecTaskDto>)))]
 async fn list_spec_tasks(
     State(state): State<AppState>,
+    caller: Caller,
     ApiQuery(query): ApiQuery<ListSpecTasks>,
 ) -> Result<Json<PageDto<SpecTaskDto>>, ApiError> {
     let status = query
@@ -102,10 +115,12 @@ async fn list_spec_tasks(
         return Err(ApiError::bad_request("invalid_query", format!("offset {offset} is negative")));
     }
     let repository_id = match query.repo.as_deref() {
-        Some(repo) => Some(find_repository(&state, repo).await?.id),
+        Some(repo) => Some(find_repository(&state, &caller, repo).await?.id),
         None => None,
     };
-    let page = state.store.list_spec_tasks(&SpecTaskFilter { status, repository_id, limit, offset }).await?;
+    let created_by = caller.owner_filter().map(str::to_owned);
+    let filter = SpecTaskFilter { status, repository_id, created_by, limit, offset };
+    let page = state.store.list_spec_tasks(&filter).await?;
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let mut items = Vec::with_capacity(page.items.len());
@@ -126,18 +141,21 @@ async fn list_spec_tasks(
     Ok(Json(PageDto { items, total: page.total, limit: page.limit, offset: page.offset }))
 }
 
-/// A registered repository by id or by path (canonicalised when it exists).
-async fn find_repository(state: &AppState, repo: &str) -> Result<Repository, ApiError> {
-    if let Ok(id) = repo.parse() {
-        return Ok(state.store.repository(id).await?);
+/// A registered repository the caller uses, by id or by path (canonicalised when it exists).
+async fn find_repository(state: &AppState, caller: &Caller, repo: &str) -> Result<Repository, ApiError> {
+    let not_found = || ApiError::not_found(format!("no registered repository at {repo}"));
+    let found = if let Ok(id) = repo.parse() {
+        Some(state.store.repository(id).await?)
+    } else {
+        let path = Path::new(repo);
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        state.store.repository_by_path(&canonical).await?
+    };
+    let repository = found.ok_or_else(not_found)?;
+    match caller.owner_filter() {
+        Some(user) if !state.store.repository_granted(repository.id, user).await? => Err(not_found()),
+        _ => Ok(repository),
     }
-    let path = Path::new(repo);
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    state
-        .store
-        .repository_by_path(&canonical)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no registered repository at {repo}")))
 }
 
 /// One SpecTask.
@@ -145,9 +163,10 @@ async fn find_repository(state: &AppState, repo: &str) -> Result<Repository, Api
     responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn get_spec_task(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     task_dto(&state, &task).await.map(Json)
 }
 
@@ -156,15 +175,18 @@ async fn get_spec_task(
     responses((status = 200, description = "The cancelled task", body = SpecTaskDto)))]
 async fn cancel_spec_task(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let applied = state.store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await?;
     task_dto(&state, &applied.value).await.map(Json)
 }
 
-pub(crate) async fn load(state: &AppState, reference: &str) -> Result<SpecTask, ApiError> {
-    let id: SpecTaskId = state.store.resolve_spec_task(reference).await?;
+/// The SpecTask a reference names among the caller's: another user's is not found (404, as an
+/// unknown id), never shown.
+pub(crate) async fn load(state: &AppState, caller: &Caller, reference: &str) -> Result<SpecTask, ApiError> {
+    let id: SpecTaskId = state.store.resolve_spec_task_of(reference, caller.owner_filter()).await?;
     Ok(state.store.spec_task(id).await?)
 }
 

@@ -13,7 +13,7 @@ use crate::dto::{
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{DocumentPath, TaskPath};
 use crate::routes::spec_tasks::{load, task_dto};
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,10 +35,11 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn approve_specs(
     state: State<AppState>,
+    caller: Caller,
     id: ApiPath<TaskPath>,
     body: Option<ApiJson<ReviewBody>>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
-    review(state, id, ReviewDecision::Approve, body.map(|b| b.0).unwrap_or_default()).await
+    review(state, caller, id, ReviewDecision::Approve, body.map(|b| b.0).unwrap_or_default()).await
 }
 
 /// The seeds' name for `approve-specs`: approve and hand the spec off through git.
@@ -47,10 +48,11 @@ async fn approve_specs(
     responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn approve_with_handoff(
     state: State<AppState>,
+    caller: Caller,
     id: ApiPath<TaskPath>,
     body: Option<ApiJson<ReviewBody>>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
-    approve_specs(state, id, body).await
+    approve_specs(state, caller, id, body).await
 }
 
 /// Ask for a revised spec: the planner writes a new version with the comments.
@@ -59,6 +61,7 @@ async fn approve_with_handoff(
     responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn request_changes(
     state: State<AppState>,
+    caller: Caller,
     id: ApiPath<TaskPath>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
@@ -68,7 +71,7 @@ async fn request_changes(
             "request-changes needs comments (or line comments) saying what to change",
         ));
     }
-    review(state, id, ReviewDecision::RequestChanges, body).await
+    review(state, caller, id, ReviewDecision::RequestChanges, body).await
 }
 
 /// Reject the spec: the task ends as `rejected`.
@@ -77,19 +80,21 @@ async fn request_changes(
     responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn reject(
     state: State<AppState>,
+    caller: Caller,
     id: ApiPath<TaskPath>,
     body: Option<ApiJson<ReviewBody>>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
-    review(state, id, ReviewDecision::Reject, body.map(|b| b.0).unwrap_or_default()).await
+    review(state, caller, id, ReviewDecision::Reject, body.map(|b| b.0).unwrap_or_default()).await
 }
 
 async fn review(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
     decision: ReviewDecision,
     body: ReviewBody,
 ) -> Result<Json<ReviewedDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     if let Some(bad) = body.line_comments.iter().find(|c| c.line == Some(0)) {
         return Err(ApiError::bad_request(
             "invalid_review",
@@ -117,9 +122,10 @@ async fn review(
     responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn generate_documents(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let command = match (task.status(), task.state.failure()) {
         (SpecTaskStatus::Failed, Some(f)) if f.from == SpecTaskStatus::SpecGeneration => {
             SpecTaskCommand::Retry
@@ -135,9 +141,10 @@ async fn generate_documents(
     responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn retry_spec_task(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let applied = state.store.transition_spec_task(&task, &SpecTaskCommand::Retry).await?;
     Ok(Json(task_dto(&state, &applied.value).await?))
 }
@@ -148,6 +155,7 @@ async fn retry_spec_task(
     responses((status = 200, description = "The document", body = DocumentDto)))]
 async fn get_document(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(DocumentPath { id, document }): ApiPath<DocumentPath>,
     ApiQuery(query): ApiQuery<DocumentQuery>,
 ) -> Result<Json<DocumentDto>, ApiError> {
@@ -155,7 +163,7 @@ async fn get_document(
         .trim_end_matches(".md")
         .parse()
         .map_err(|e: spectask_core::ParseEnumError| ApiError::not_found(e.to_string()))?;
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let version = state.store.spec_version(task.id, query.version).await?;
     Ok(Json(DocumentDto {
         spec_task_id: task.id,
@@ -171,9 +179,10 @@ async fn get_document(
     responses((status = 200, description = "The versions", body = Vec<SpecVersionDto>)))]
 async fn list_spec_versions(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<SpecVersionDto>>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     Ok(Json(state.store.spec_versions(task.id).await?.iter().map(SpecVersionDto::from).collect()))
 }
 
@@ -182,8 +191,9 @@ async fn list_spec_versions(
     responses((status = 200, description = "The reviews", body = Vec<ReviewDto>)))]
 async fn list_reviews(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<ReviewDto>>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     Ok(Json(state.store.reviews_of(task.id).await?.iter().map(ReviewDto::from).collect()))
 }

@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, SpecTaskCommand, WorkSession};
+use spectask_core::{CoordinationEvent, CoordinationKind, SpecTaskCommand, WorkSession, WorkSessionId};
 use spectask_orchestrator::SpawnRequest;
-use spectask_store::NewCoordination;
+use spectask_store::{NewCoordination, StoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,7 +18,7 @@ use crate::dto::{
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{SessionPath, TaskPath, TaskSessionPath};
 use crate::routes::spec_tasks::{load, task_dto};
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -63,9 +63,10 @@ pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<Wor
     responses((status = 200, description = "The sessions", body = Vec<WorkSessionDto>)))]
 async fn list_work_sessions(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<WorkSessionDto>>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let mut out = Vec::new();
     for s in state.store.work_sessions_of(task.id).await? {
         out.push(session_dto(&state, &s).await?);
@@ -80,9 +81,10 @@ async fn list_work_sessions(
     responses((status = 202, description = "The sessions so far", body = Vec<WorkSessionDto>)))]
 async fn create_implementation_sessions(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<(StatusCode, Json<Vec<WorkSessionDto>>), ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     if task.status() != spectask_core::SpecTaskStatus::Implementation {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -103,16 +105,29 @@ async fn create_implementation_sessions(
     responses((status = 200, description = "The session", body = WorkSessionDto)))]
 async fn get_work_session(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
 ) -> Result<Json<WorkSessionDto>, ApiError> {
-    let session = load_session(&state, &id).await?;
+    let session = load_session(&state, &caller, &id).await?;
     Ok(Json(session_dto(&state, &session).await?))
 }
 
-pub(crate) async fn load_session(state: &AppState, id: &str) -> Result<WorkSession, ApiError> {
-    let id =
+/// The work session `id` names, if it is the caller's (of one of their SpecTasks): another user's
+/// answers 404 exactly as an unknown id does.
+pub(crate) async fn load_session(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<WorkSession, ApiError> {
+    let id: WorkSessionId =
         id.parse().map_err(|e: spectask_core::IdError| ApiError::bad_request("invalid_id", e.to_string()))?;
-    Ok(state.store.work_session(id).await?)
+    let session = state.store.work_session(id).await?;
+    if let Some(owner) = caller.owner_filter()
+        && state.store.spec_task(session.spec_task_id).await?.created_by != owner
+    {
+        return Err(StoreError::NotFound { entity: "work session", reference: id.to_string() }.into());
+    }
+    Ok(session)
 }
 
 /// Spawn a child session under this one (same task, same agent instance, a new thread).
@@ -121,10 +136,11 @@ pub(crate) async fn load_session(state: &AppState, id: &str) -> Result<WorkSessi
     responses((status = 201, description = "The new session", body = WorkSessionDto)))]
 async fn spawn_work_session(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<SpawnBody>,
 ) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
-    let parent = load_session(&state, &id).await?;
+    let parent = load_session(&state, &caller, &id).await?;
     spawn_child(&state, parent, body).await
 }
 
@@ -134,11 +150,12 @@ async fn spawn_work_session(
     responses((status = 201, description = "The new session", body = WorkSessionDto)))]
 async fn spawn_in_task(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskSessionPath { id: task, session }): ApiPath<TaskSessionPath>,
     ApiJson(body): ApiJson<SpawnBody>,
 ) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
-    let task = load(&state, &task).await?;
-    let parent = load_session(&state, &session).await?;
+    let task = load(&state, &caller, &task).await?;
+    let parent = load_session(&state, &caller, &session).await?;
     if parent.spec_task_id != task.id {
         return Err(ApiError::not_found(format!(
             "work session {} is not part of task {}",
@@ -176,9 +193,10 @@ async fn spawn_child(
     responses((status = 200, description = "The log", body = Vec<CoordinationEvent>)))]
 async fn get_coordination_log(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<CoordinationEvent>>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     Ok(Json(state.store.coordination_log(task.id).await?))
 }
 
@@ -188,9 +206,10 @@ async fn get_coordination_log(
     responses((status = 200, description = "The summary", body = ImplementationSummaryDto)))]
 async fn get_implementation_summary(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<ImplementationSummaryDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let markdown = spectask_orchestrator::implementation_summary(&state.store, &task).await?;
     Ok(Json(ImplementationSummaryDto { spec_task_id: task.id, status: task.status(), summary: markdown }))
 }
@@ -202,10 +221,12 @@ async fn get_implementation_summary(
     responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn approve_implementation(
     state: State<AppState>,
+    caller: Caller,
     id: ApiPath<TaskPath>,
     body: Option<ApiJson<ImplementationReviewBody>>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    review(state, id, SpecTaskCommand::ApproveImplementation, body.map(|b| b.0).unwrap_or_default()).await
+    review(state, caller, id, SpecTaskCommand::ApproveImplementation, body.map(|b| b.0).unwrap_or_default())
+        .await
 }
 
 /// Ask for more implementation work: a follow-up session gets the comments.
@@ -214,22 +235,24 @@ async fn approve_implementation(
     responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn request_implementation_changes(
     state: State<AppState>,
+    caller: Caller,
     id: ApiPath<TaskPath>,
     ApiJson(body): ApiJson<ImplementationReviewBody>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     if body.comments.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_review", "request-implementation-changes needs comments"));
     }
-    review(state, id, SpecTaskCommand::RequestImplementationChanges, body).await
+    review(state, caller, id, SpecTaskCommand::RequestImplementationChanges, body).await
 }
 
 async fn review(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
     command: SpecTaskCommand,
     body: ImplementationReviewBody,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    let task = load(&state, &id).await?;
+    let task = load(&state, &caller, &id).await?;
     let decision = match command {
         SpecTaskCommand::ApproveImplementation => "approve",
         _ => "request_changes",
@@ -261,13 +284,14 @@ async fn review(
     responses((status = 202, description = "The message is queued", body = QueuedMessageDto)))]
 async fn send_message(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> Result<(StatusCode, Json<QueuedMessageDto>), ApiError> {
     if body.text.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_message", "the message is empty"));
     }
-    let session = load_session(&state, &id).await?;
+    let session = load_session(&state, &caller, &id).await?;
     interactive_and_open(&state, &session).await?;
     let queued = state.store.queue_session_message(&session, body.text.trim()).await?;
     Ok((StatusCode::ACCEPTED, Json(QueuedMessageDto { message_id: queued, work_session_id: session.id })))
@@ -279,9 +303,10 @@ async fn send_message(
     responses((status = 200, description = "The session", body = WorkSessionDto)))]
 async fn complete_work_session(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
 ) -> Result<Json<WorkSessionDto>, ApiError> {
-    let session = load_session(&state, &id).await?;
+    let session = load_session(&state, &caller, &id).await?;
     interactive_and_open(&state, &session).await?;
     let applied =
         state.store.transition_work_session(&session, &spectask_core::WorkSessionCommand::Complete).await?;

@@ -209,6 +209,7 @@ async fn listing_filters_by_status_and_repository_and_paginates(store: Store) {
             status: Some(SpecTaskStatus::Cancelled),
             limit: 10,
             offset: 0,
+            created_by: None,
         })
         .await
         .unwrap();

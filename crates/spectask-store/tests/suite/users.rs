@@ -1,11 +1,52 @@
 //! Users and API tokens: names are checked and unique, a token is shown once and kept only as its
 //! keyed hash, and it names its user only under the key it was made with.
 
-use spectask_store::{Store, StoreError, TokenKey};
+use spectask_store::{SpecTaskFilter, Store, StoreError, TokenKey};
 
-use crate::both_backends;
+use crate::{both_backends, new_task, repo};
 
-both_backends!(tokens_name_their_user_and_only_their_keyed_hash_is_stored);
+both_backends!(
+    tokens_name_their_user_and_only_their_keyed_hash_is_stored,
+    owners_see_only_their_tasks_events_and_repositories
+);
+
+async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
+    let shared = repo(&store, "/repos/shared").await;
+    let of = |owner: &str, title: &str| {
+        let mut new = new_task(&shared, title);
+        new.created_by = owner.to_owned();
+        new
+    };
+    let a = store.create_spec_task(of("alice", "Alice's")).await.unwrap();
+    let b = store.create_spec_task(of("bob", "Bob's")).await.unwrap();
+    let page =
+        |owner: &str| SpecTaskFilter { created_by: Some(owner.to_owned()), limit: 10, ..Default::default() };
+    let alices = store.list_spec_tasks(&page("alice")).await.unwrap();
+    assert_eq!((alices.total, alices.items[0].id), (1, a.id));
+    assert_eq!(
+        store.list_spec_tasks(&SpecTaskFilter { limit: 10, ..Default::default() }).await.unwrap().total,
+        2
+    );
+    // By full id, abbreviated id and handle: found for the owner, not found for the other.
+    let handle = format!("{}-{}", a.short_id, a.slug);
+    for reference in [a.id.to_string(), a.short_id.to_string()[..5].to_owned(), handle] {
+        assert_eq!(store.resolve_spec_task_of(&reference, Some("alice")).await.unwrap(), a.id);
+        let err = store.resolve_spec_task_of(&reference, Some("bob")).await.unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{reference}: {err}");
+        assert_eq!(store.resolve_spec_task_of(&reference, None).await.unwrap(), a.id);
+    }
+    let events = store.events_of_owner_after("bob", 0, 100).await.unwrap();
+    assert!(!events.is_empty() && events.iter().all(|e| e.spec_task_id == Some(b.id)), "{events:?}");
+    let after = events.last().unwrap().seq;
+    assert!(store.events_of_owner_after("bob", after, 100).await.unwrap().is_empty());
+
+    assert!(store.repositories_of("alice").await.unwrap().is_empty());
+    store.grant_repository(shared.id, "alice").await.unwrap();
+    store.grant_repository(shared.id, "alice").await.unwrap();
+    assert_eq!(store.repositories_of("alice").await.unwrap().len(), 1);
+    assert!(store.repository_granted(shared.id, "alice").await.unwrap());
+    assert!(!store.repository_granted(shared.id, "bob").await.unwrap());
+}
 
 async fn tokens_name_their_user_and_only_their_keyed_hash_is_stored(store: Store) {
     let key = TokenKey::generate().unwrap();

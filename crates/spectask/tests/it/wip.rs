@@ -130,6 +130,7 @@ fn unfinished(database: &DatabaseUrl) -> String {
             .list_spec_tasks(&spectask_store::SpecTaskFilter {
                 status: None,
                 repository_id: None,
+                created_by: None,
                 limit: 100,
                 offset: 0,
             })
