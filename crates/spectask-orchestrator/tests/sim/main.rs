@@ -7,9 +7,10 @@
 //! must hold.
 //!
 //! `cargo test -p spectask-orchestrator --test sim` runs the CI seeds. Environment:
-//! `SEED=n` replays one seed (printing what it checks); `SPECTASK_SIM_SEEDS=n` runs n seeds from
-//! `SPECTASK_SIM_FIRST` (1); `SPECTASK_SIM_JOBS` seeds at once (6). `-- --ignored` is the long soak
-//! (`SPECTASK_SIM_SEEDS`, else 100000).
+//! `SEED=n` replays one seed (printing what it checks, keeping its directory);
+//! `SPECTASK_SIM_SEEDS=n` (or `--test sim -- --seeds n`) runs n seeds from `SPECTASK_SIM_FIRST`
+//! (1); `SPECTASK_SIM_JOBS` seeds at once (6); `-- --ignored` is the long soak (100000 seeds
+//! unless a count is given); `SPECTASK_SIM_DIR` where seeds keep their files.
 //!
 //! What a seed fixes: the scenario (tasks, plans, timings, which agent start misbehaves where,
 //! when engines die, what the people decide). What it does not: the interleaving of threads —
@@ -106,7 +107,8 @@ fn main() {
         Some(seed) => vec![seed; env("SPECTASK_SIM_REPEAT").unwrap_or(1).max(1) as usize],
         None => {
             let first = env("SPECTASK_SIM_FIRST").unwrap_or(1);
-            let n = env("SPECTASK_SIM_SEEDS").unwrap_or(if soak { 100_000 } else { CI_SEEDS });
+            let flag = args.iter().position(|a| a == "--seeds").and_then(|i| args.get(i + 1)?.parse().ok());
+            let n = flag.or(env("SPECTASK_SIM_SEEDS")).unwrap_or(if soak { 100_000 } else { CI_SEEDS });
             (first..first + n).collect()
         }
     };

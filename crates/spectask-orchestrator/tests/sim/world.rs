@@ -44,6 +44,8 @@ pub struct World {
     pub tasks: Vec<SpecTaskId>,
     /// What the run saw while it ran (liveness findings).
     pub findings: Vec<Finding>,
+    /// Event seqs in the order a reader following the log (as `GET /events` does) saw them.
+    pub events_seen: Vec<i64>,
     /// Tasks (by scenario index) in which people spawned a session.
     pub spawned: Vec<bool>,
 }
@@ -101,6 +103,7 @@ impl World {
 
             store,
             profiles,
+            events_seen: Vec::new(),
             spawned: vec![false; tasks.len()],
             tasks,
             findings: Vec::new(),
@@ -205,6 +208,7 @@ impl World {
                 }
                 self.watch(&task, &mut idle_since).await;
             }
+            self.follow_events().await;
             let unfinished = self.unfinished_jobs().await;
             if ended == self.tasks.len() && unfinished == 0 && restarts.is_empty() && kills.peek().is_none() {
                 break;
@@ -221,6 +225,41 @@ impl World {
         }
         for engine in engines.into_iter().flatten() {
             stop(engine, false).await;
+        }
+        self.follow_events().await;
+        self.agents_gone().await;
+    }
+
+    /// Reads the event log from where it stopped, like a live stream's cursor.
+    async fn follow_events(&mut self) {
+        loop {
+            let cursor = self.events_seen.last().copied().unwrap_or(0);
+            let page = self.store.events_after(cursor, 1000).await.expect("events");
+            if page.is_empty() {
+                return;
+            }
+            self.events_seen.extend(page.iter().map(|e| e.seq));
+        }
+    }
+
+    /// Once every engine stopped, no agent process of this seed is left (each is stopped with its
+    /// task or its engine); any found is reported and killed.
+    async fn agents_gone(&mut self) {
+        let marker = self.dir.path().join("agents").display().to_string();
+        let mut left = agent_processes(&marker);
+        for _ in 0..50 {
+            if left.is_empty() {
+                return;
+            }
+            tokio::time::sleep(TICK).await;
+            left = agent_processes(&marker);
+        }
+        self.findings
+            .push(Finding::new("agents stopped", format!("agent processes {left:?} outlived the engines")));
+        for pid in left {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
         }
     }
 
@@ -294,6 +333,19 @@ impl World {
         }
         out
     }
+}
+
+/// Processes whose command line names this seed's agents directory (the simulated agents).
+fn agent_processes(agents: &str) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).split('\0').any(|arg| arg == agents))
+        })
+        .collect()
 }
 
 /// Where seeds keep their repository, database and agents: `SPECTASK_SIM_DIR`, else memory
