@@ -139,13 +139,21 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
         }
         if status == SpecTaskStatus::Done {
             let mut expected: Vec<String> = covered.iter().map(|&p| plan.file(p)).collect();
-            if plan.request_changes {
-                expected.push(plan.review_file());
-            }
             if world.spawned[i] {
                 expected.push(plan.extra().1);
             }
             let missing: Vec<String> = expected.into_iter().filter(|f| !merged.contains(f)).collect();
+            if plan.request_changes && !merged.contains(&plan.review_file()) {
+                let follow_ups = sessions.iter().filter(|s| s.name == "Address review comments").count();
+                out.push(Finding::new(
+                    "review addressed",
+                    format!(
+                        "{handle} is done after a change request, but {} lacks {} ({follow_ups} follow-up sessions)",
+                        world.default_branch,
+                        plan.review_file()
+                    ),
+                ));
+            }
             let tasks_md = format!("{}:specs/{handle}/tasks.md", world.design_docs_branch);
             let ticked = git(world, &["show", &tasks_md]).unwrap_or_default();
             let unticked: Vec<String> = covered

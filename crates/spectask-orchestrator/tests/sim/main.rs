@@ -54,6 +54,13 @@ const KNOWN: &[Known] = &[
               and the task is reviewed and merged without them",
     },
     Known {
+        invariant: "review addressed",
+        seed: 55,
+        bug: "seen once so far (PostgreSQL, two nodes, kills): a task whose implementation review asked \
+              for changes gets no \"Address review comments\" session and is approved and merged without \
+              them: its StartFollowUpSession step ran, the next step summarised it for review again",
+    },
+    Known {
         invariant: "one follow-up per review",
         seed: 95,
         bug: "the StartFollowUpSession step run again (its job retried after a node stopped) spawns a \
