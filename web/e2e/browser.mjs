@@ -28,9 +28,15 @@ export async function startDemo({ askPermission = false } = {}) {
   return runDemo(dataDir)
 }
 
-async function runDemo(dataDir) {
-  const bin = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')
-  const child = spawn(bin, ['demo', '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
+export const BIN = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')
+
+function runDemo(dataDir) {
+  return runSpectask('demo', dataDir)
+}
+
+/** `spectask <command> --data-dir DIR --addr 127.0.0.1:0` (demo or serve), once it listens. */
+export async function runSpectask(command, dataDir) {
+  const child = spawn(BIN, [command, '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
   })

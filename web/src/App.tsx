@@ -1,4 +1,5 @@
 import { NavLink, Route, Routes } from 'react-router'
+import { Account, AuthGate } from './auth/AuthGate'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { Board } from './screens/Board'
 import { Fleet } from './screens/Fleet'
@@ -8,29 +9,34 @@ import { TaskPage } from './screens/TaskPage'
 
 export function App() {
   return (
-    <LiveProvider>
-      <a className="skip" href="#main">
-        Skip to content
-      </a>
-      <header className="top">
-        <span className="brand">spectask</span>
-        <nav aria-label="Main">
-          <NavLink to="/" end>
-            Board
-          </NavLink>
-          <NavLink to="/fleet">Fleet</NavLink>
-        </nav>
-        <LiveBadge />
-      </header>
-      <main id="main" tabIndex={-1}>
-        <Routes>
-          <Route path="/" element={<Board />} />
-          <Route path="/tasks/:id" element={<TaskPage />} />
-          <Route path="/sessions/:id" element={<SessionView />} />
-          <Route path="/fleet" element={<Fleet />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
-      </main>
-    </LiveProvider>
+    <AuthGate>
+      {(me) => (
+        <LiveProvider>
+          <a className="skip" href="#main">
+            Skip to content
+          </a>
+          <header className="top">
+            <span className="brand">spectask</span>
+            <nav aria-label="Main">
+              <NavLink to="/" end>
+                Board
+              </NavLink>
+              <NavLink to="/fleet">Fleet</NavLink>
+            </nav>
+            <LiveBadge />
+            <Account name={me.name} open={me.open} />
+          </header>
+          <main id="main" tabIndex={-1}>
+            <Routes>
+              <Route path="/" element={<Board />} />
+              <Route path="/tasks/:id" element={<TaskPage />} />
+              <Route path="/sessions/:id" element={<SessionView />} />
+              <Route path="/fleet" element={<Fleet />} />
+              <Route path="*" element={<NotFound />} />
+            </Routes>
+          </main>
+        </LiveProvider>
+      )}
+    </AuthGate>
   )
 }
