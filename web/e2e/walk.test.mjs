@@ -100,7 +100,11 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.getByRole('link', { name: 'Board' }).first().click()
   const done = page.locator('[data-phase="done"]')
   await done.getByText('Add user authentication with JWT').waitFor()
+  await done.getByRole('progressbar', { name: /plan done/ }).and(page.locator('[aria-valuenow="100"]')).waitFor()
   await shot(page, '11-board')
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await shot(page, '11-board-dark')
+  await page.emulateMedia({ colorScheme: 'light' })
   assert.ok((await done.locator('.card').count()) >= 1)
 })
 

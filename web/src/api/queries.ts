@@ -103,3 +103,10 @@ export function useApprovals() {
     queryFn: async () => unwrap(await api.GET('/api/v1/approvals')),
   })
 }
+
+export function useProgress(id: string) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'progress'),
+    queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/progress', { params: { path: { id } } })),
+  })
+}

@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react'
 import { Link } from 'react-router'
 import type { SpecTask } from '../api/client'
-import { useSpecTasks } from '../api/queries'
+import { useProgress, useSpecTasks } from '../api/queries'
+import { ProgressBar } from '../components/Progress'
 import { CreateTask } from './CreateTask'
 import { PHASES, agentAtWork, phaseOf, statusLabel, type Phase } from '../phases'
 
@@ -80,10 +81,20 @@ function TaskCard({ task }: { task: SpecTask }) {
       <p className="meta">
         {repoName(task.repository.path)} · {task.short_id} · {task.priority} · by {task.created_by}
       </p>
+      {HAS_PLAN_PROGRESS.includes(task.status) && <CardProgress task={task} />}
       {task.queue_reason && <p className="queued">Queued: {task.queue_reason}</p>}
       {task.failure && <p className="failure">Failed in {statusLabel(task.failure.from)}: {task.failure.reason}</p>}
     </article>
   )
+}
+
+/** Statuses in which a card shows how much of the plan is done (one request per such card). */
+const HAS_PLAN_PROGRESS: SpecTask['status'][] = ['implementation', 'implementation_review', 'done']
+
+function CardProgress({ task }: { task: SpecTask }) {
+  const progress = useProgress(task.id)
+  if (!progress.data || progress.data.tasks.length === 0) return null
+  return <ProgressBar percent={progress.data.percent} label={`${task.title}: plan done`} />
 }
 
 export function repoName(path: string): string {
