@@ -23,6 +23,8 @@ pub enum ConfinementError {
     NotAFile(PathBuf),
     #[error("file {path} has {bytes} bytes, over the limit of {limit}")]
     TooLarge { path: PathBuf, bytes: u64, limit: usize },
+    #[error("file {0} does not exist")]
+    NotFound(PathBuf),
     #[error("cannot access {path}: {message}")]
     Io { path: PathBuf, message: String },
     #[error("unknown terminal {0:?}")]
@@ -64,6 +66,7 @@ impl ConfinementError {
                 format!("use a directory inside the worktree {root}")
             }
             ConfinementError::NotAFile(_) => "name a regular file".to_owned(),
+            ConfinementError::NotFound(_) => return self.to_string(),
             ConfinementError::TooLarge { .. } if access == Access::Read => {
                 "read it in parts (line and limit)".to_owned()
             }
@@ -75,6 +78,9 @@ impl ConfinementError {
     }
 
     pub(crate) fn io(path: &std::path::Path, error: &std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            return ConfinementError::NotFound(path.to_path_buf());
+        }
         ConfinementError::Io { path: path.to_path_buf(), message: error.to_string() }
     }
 }

@@ -43,6 +43,24 @@ pub enum AgentError {
     RuntimeClosed,
     #[error("invalid prompt: {0}")]
     InvalidPrompt(String),
+    #[error(
+        "agent {profile:?} cannot be held to permission_policy {policy:?}: {}; spectask starts no session \
+         in which the agent may edit or run commands without asking",
+        approval_failure(.check)
+    )]
+    ApprovalMode { profile: String, policy: crate::PermissionPolicy, check: Box<crate::ApprovalCheck> },
+}
+
+fn approval_failure(check: &crate::ApprovalCheck) -> String {
+    let mode = check.mode.as_deref().unwrap_or_default();
+    let why = match check.status {
+        crate::ApprovalStatus::NotOffered => "the agent does not offer its approval mode",
+        _ => "the agent refused to switch to its approval mode",
+    };
+    match &check.detail {
+        Some(detail) => format!("{why} {mode:?} ({detail})"),
+        None => format!("{why} {mode:?}"),
+    }
 }
 
 fn fault_message(fault: &Fault) -> String {

@@ -217,6 +217,12 @@ async fn on_read(shared: &Shared, request: ReadTextFileRequest) -> Result<ReadTe
             entry.emit(AgentEvent::FsRead { path }).await;
             Ok(ReadTextFileResponse::new(content))
         }
+        // As in Zed, a file that does not exist yet reads as empty: agents read a file before
+        // writing it (Gemini CLI cannot tell an error answer for a missing file from a failure).
+        Err(ConfinementError::NotFound(path)) => {
+            entry.emit(AgentEvent::FsRead { path }).await;
+            Ok(ReadTextFileResponse::new(String::new()))
+        }
         Err(error) => Err(fs_denied(&entry, FsOperation::Read, &request.path, &error).await),
     }
 }

@@ -26,7 +26,7 @@ use crate::handlers::{Shared, serve};
 use crate::info::AgentInfo;
 use crate::mcp_servers::{self, McpServerSpec};
 use crate::permission::PermissionBroker;
-use crate::profiles::{AgentProfile, ProfileKind};
+use crate::profiles::{AgentProfile, PermissionPolicy, ProfileKind};
 use crate::prompt::PromptContent;
 use crate::relay::EditorRelay;
 use crate::rpc::call;
@@ -77,6 +77,7 @@ impl AgentInstance {
         let config = options.config;
         let mut env = config.base_env();
         env.extend(profile_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        expand_home(&mut env);
         let settings = profile.sandbox().unwrap_or_default();
         let confinement = Arc::new(Confinement::prepare(
             &profile.name,
@@ -285,7 +286,10 @@ impl AgentInstance {
         };
         let id = response.session_id.0.to_string();
         self.shared.sessions.insert(&id, Arc::new(SessionEntry::new(root, events)));
-        self.select_approval_mode(&id, response.modes.as_ref()).await;
+        if let Err(error) = self.select_approval_mode(&id, response.modes.as_ref()).await {
+            let _ = self.close_thread(&AcpSessionId(id)).await;
+            return Err(error);
+        }
         Ok(AcpSessionId(id))
     }
 
@@ -322,34 +326,48 @@ impl AgentInstance {
         } else {
             Err(AgentError::Unsupported("session/load or session/resume"))
         };
-        match result {
-            Ok(modes) => {
-                self.select_approval_mode(&session.0, modes.as_ref()).await;
-                Ok(())
-            }
-            Err(error) => {
-                self.shared.sessions.remove(&session.0);
-                Err(error)
-            }
+        let selected = match result {
+            Ok(modes) => self.select_approval_mode(&session.0, modes.as_ref()).await,
+            Err(error) => Err(error),
+        };
+        if selected.is_err() {
+            self.shared.sessions.remove(&session.0);
         }
+        selected
     }
 
     /// Selects the profile's approval mode in a new or reopened session (see [`crate::approval`]).
-    async fn select_approval_mode(&self, session: &str, modes: Option<&SessionModeState>) {
+    /// Under a `deny` or `ask` policy, a session whose agent offers modes but not this one, or
+    /// refuses to switch, is an error: the agent could act without asking.
+    async fn select_approval_mode(
+        &self,
+        session: &str,
+        modes: Option<&SessionModeState>,
+    ) -> Result<(), AgentError> {
         let limit = self.shared.config.request_timeout;
         let want = self.profile.approval_mode();
         let check = approval::select(&self.cx, &self.shared.latch, limit, session, want, modes).await;
+        self.shared
+            .approvals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(session.to_owned(), check.clone());
+        let policy = self.profile.permission_policy();
+        let refused = matches!(check.status, ApprovalStatus::NotOffered | ApprovalStatus::Failed);
+        if refused && policy != PermissionPolicy::Auto {
+            return Err(AgentError::ApprovalMode {
+                profile: self.profile.name.clone(),
+                policy,
+                check: Box::new(check),
+            });
+        }
         if !check.took() && check.status != ApprovalStatus::NotConfigured {
             tracing::warn!(
                 profile = %self.profile.name, session, status = ?check.status, detail = ?check.detail,
                 "the agent's approval mode is not the profile's: it may act without asking spectask"
             );
         }
-        self.shared
-            .approvals
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(session.to_owned(), check);
+        Ok(())
     }
 
     /// What selecting the approval mode gave in `session`.
@@ -505,5 +523,16 @@ impl Drop for AgentInstance {
             }
         }
         self.shutdown.cancel();
+    }
+}
+
+/// A value starting with `~/` names a path in the agent's home (its `HOME`), as sandbox paths do:
+/// presets point agents' state there (`CLAUDE_CONFIG_DIR = "~/.claude"`).
+fn expand_home(env: &mut [(String, String)]) {
+    let Some(home) = env.iter().rev().find(|(k, _)| k == "HOME").map(|(_, v)| v.clone()) else { return };
+    for (_, value) in env.iter_mut() {
+        if let Some(rest) = value.strip_prefix("~/") {
+            *value = Path::new(&home).join(rest).display().to_string();
+        }
     }
 }

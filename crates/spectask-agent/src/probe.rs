@@ -80,6 +80,13 @@ async fn probe_in(
             SessionProbe::Created { session_id: id.0 }
         }
         Err(AgentError::AuthRequired { advice, .. }) => SessionProbe::AuthRequired { message: advice },
+        Err(error @ AgentError::ApprovalMode { .. }) => {
+            let message = error.to_string();
+            if let AgentError::ApprovalMode { check, .. } = error {
+                approval = Some(*check);
+            }
+            SessionProbe::Failed { message }
+        }
         Err(error) => SessionProbe::Failed { message: error.to_string() },
     };
     let report = ProbeReport {

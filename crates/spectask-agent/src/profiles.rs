@@ -185,11 +185,15 @@ impl AgentProfile {
         self
     }
 
-    /// Fills what this profile leaves unset from the preset of the same name.
+    /// Fills what this profile leaves unset from the preset of the same name (and adds the preset's
+    /// environment variables it does not set).
     fn inherit(&mut self, preset: &AgentProfile) {
         let (
-            ProfileKind::Acp { sandbox_read, sandbox_write, network, connect_ports, approval_mode, .. },
             ProfileKind::Acp {
+                env, sandbox_read, sandbox_write, network, connect_ports, approval_mode, ..
+            },
+            ProfileKind::Acp {
+                env: p_env,
                 sandbox_read: p_read,
                 sandbox_write: p_write,
                 network: p_network,
@@ -201,6 +205,10 @@ impl AgentProfile {
         else {
             return;
         };
+        // The preset's variables make the agent work (or ask before acting); the profile's win.
+        for (name, value) in p_env {
+            env.entry(name.clone()).or_insert_with(|| value.clone());
+        }
         fill(sandbox_read, p_read);
         fill(sandbox_write, p_write);
         fill(network, p_network);
@@ -222,6 +230,8 @@ fn fill<T: Clone>(slot: &mut Option<T>, preset: &Option<T>) {
 pub enum ProfileError {
     #[error("invalid agent profiles: {0}")]
     Parse(#[from] toml::de::Error),
+    #[error("invalid agent profile {name:?}: {message}")]
+    Agent { name: String, message: String },
     #[error("unknown agent profile {name:?}; known profiles: {known}")]
     Unknown { name: String, known: String },
     #[error("agent profile {name:?}: {message}")]
@@ -262,7 +272,7 @@ pub struct Profiles {
 #[derive(Deserialize)]
 struct ProfilesFile {
     #[serde(default)]
-    agents: BTreeMap<String, ProfileKind>,
+    agents: BTreeMap<String, toml::Table>,
 }
 
 impl Profiles {
@@ -279,7 +289,19 @@ impl Profiles {
     pub fn from_toml(text: &str) -> Result<Self, ProfileError> {
         let file: ProfilesFile = toml::from_str(text)?;
         let mut profiles = Self::presets();
-        for (name, kind) in file.agents {
+        for (name, mut table) in file.agents {
+            // An acp profile named like a preset may leave out the command: the preset's, with its
+            // arguments (what makes the agent work under spectask).
+            if let Some(ProfileKind::Acp { command, args, .. }) =
+                profiles.profiles.get(&name).map(|p| &p.kind)
+                && table.get("kind").and_then(toml::Value::as_str) == Some("acp")
+                && !table.contains_key("command")
+            {
+                table.insert("command".to_owned(), command.clone().into());
+                table.entry("args").or_insert_with(|| args.clone().into());
+            }
+            let kind = ProfileKind::deserialize(toml::Value::Table(table))
+                .map_err(|error| ProfileError::Agent { name: name.clone(), message: error.to_string() })?;
             let credentials = match &kind {
                 ProfileKind::Llm { api_key_env: Some(var), .. } => {
                     CredentialHint { env_any_of: vec![var.clone()], login: None }
@@ -375,6 +397,40 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_named_like_a_preset_inherits_its_command_args_and_env() {
+        let profiles = Profiles::from_toml(
+            r#"
+            [agents.codex]
+            kind = "acp"
+            env = { OPENAI_API_KEY = "k" }
+
+            [agents.claude]
+            kind = "acp"
+            command = "claude-agent-acp"
+            env = { IS_SANDBOX = "0" }
+            "#,
+        )
+        .unwrap();
+        let ProfileKind::Acp { command, args, env, .. } = &profiles.get("codex").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(command, "codex-acp");
+        assert_eq!(args, &["-c", "features.use_legacy_landlock=true"]);
+        assert_eq!(env.get("OPENAI_API_KEY").map(String::as_str), Some("k"));
+        let ProfileKind::Acp { command, args, env, .. } = &profiles.get("claude").unwrap().kind else {
+            panic!()
+        };
+        assert_eq!(
+            (command.as_str(), args.len()),
+            ("claude-agent-acp", 0),
+            "its own command, not the preset's args"
+        );
+        assert_eq!(env.get("IS_SANDBOX").map(String::as_str), Some("0"), "the profile's variables win");
+        let err = Profiles::from_toml("[agents.x]\nkind = \"acp\"\n").unwrap_err().to_string();
+        assert!(err.contains("invalid agent profile \"x\"") && err.contains("command"), "{err}");
+    }
 
     #[test]
     fn config_overrides_preset_and_keeps_its_credentials() {

@@ -60,24 +60,41 @@ const OPENCODE_ASK: &str = r#"{"permission":{"edit":"ask","bash":"ask","webfetch
 
 pub(super) fn all() -> Vec<AgentProfile> {
     vec![
-        preset(
-            "claude",
-            "npx",
-            &["-y", "@agentclientprotocol/claude-agent-acp"],
-            creds(&["ANTHROPIC_API_KEY"], Some("log in with `claude /login`")),
-            // npx needs its cache (~/.npm) and the npm configuration; Claude Code its folder.
-            Needs {
-                read: &["~/.npmrc", "~/.claude.json"],
-                write: &["~/.npm", "~/.claude"],
-                ports: &[HTTPS],
-                approval_mode: Some("default"),
-                ..Needs::default()
-            },
-        ),
+        AgentProfile {
+            requires: Some(
+                "@agentclientprotocol/claude-agent-acp needs Node.js 22 or newer; on Node.js 20 set \
+                 command = \"claude-agent-acp\" from @zed-industries/claude-agent-acp@0.23.1"
+                    .to_owned(),
+            ),
+            ..preset(
+                "claude",
+                "npx",
+                &["-y", "@agentclientprotocol/claude-agent-acp"],
+                creds(&["ANTHROPIC_API_KEY"], Some("log in with `claude /login`")),
+                // npx needs its cache (~/.npm) and the npm configuration; Claude Code its folder.
+                Needs {
+                    read: &["~/.npmrc", "~/.claude.json"],
+                    write: &["~/.npm", "~/.claude"],
+                    ports: &[HTTPS],
+                    // Claude Code refuses to start as root unless told it runs in a sandbox,
+                    // which it does; it keeps its state in ~/.claude.json, which it replaces by
+                    // renaming a file in the home directory (not writable): kept in ~/.claude;
+                    // its shell writes under /tmp unless told otherwise.
+                    env: &[
+                        ("IS_SANDBOX", "1"),
+                        ("CLAUDE_CONFIG_DIR", "~/.claude"),
+                        ("CLAUDE_CODE_TMPDIR", "~/.claude/tmp"),
+                    ],
+                    approval_mode: Some("default"),
+                },
+            )
+        },
         preset(
             "codex",
             "codex-acp",
-            &[],
+            // Codex sandboxes its commands with bubblewrap, which cannot run inside spectask's
+            // sandbox (nor where it is not installed); its Landlock sandbox nests in spectask's.
+            &["-c", "features.use_legacy_landlock=true"],
             creds(&["OPENAI_API_KEY", "CODEX_API_KEY"], Some("log in with `codex login`")),
             Needs {
                 write: &["~/.codex"],

@@ -166,7 +166,8 @@ fn holds_home(dir: &Path, home: &Option<PathBuf>) -> bool {
 
 /// The installation of the agent's program: for `<prefix>/bin/<program>` the prefix (so that
 /// `~/.nvm/versions/node/v22/bin/npx` can load `lib/node_modules`), else the program's directory;
-/// both for the path found on PATH and for the file it resolves to. Never the home directory.
+/// both for the path found on PATH and for the file it resolves to, and the `node_modules` tree it
+/// is in. Never the home directory.
 fn installation(program: &Path, home: &Option<PathBuf>) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for path in [Some(program.to_path_buf()), program.canonicalize().ok()].into_iter().flatten() {
@@ -177,6 +178,13 @@ fn installation(program: &Path, home: &Option<PathBuf>) -> Vec<PathBuf> {
         };
         if !holds_home(prefix, home) {
             found.push(prefix.to_path_buf());
+        }
+        // A package run from `node_modules` (`node_modules/.bin/x` resolves into it) loads its
+        // dependencies from anywhere in that tree: its outermost `node_modules` directory.
+        let modules =
+            path.ancestors().filter(|a| a.file_name() == Some(std::ffi::OsStr::new("node_modules")));
+        if let Some(modules) = modules.last().filter(|m| !holds_home(m, home)) {
+            found.push(modules.to_path_buf());
         }
     }
     found
@@ -277,6 +285,19 @@ mod tests {
         assert_eq!(policy.write, [d.base.join("tmp")]);
         assert!(policy.read.contains(&worktree));
         assert_eq!(policy.connect_ports, None);
+    }
+
+    #[test]
+    fn a_program_in_node_modules_reads_the_whole_tree() {
+        let d = dirs();
+        let modules = d.base.join("agents/node_modules");
+        let package = modules.join("@vendor/agent/dist");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::create_dir_all(modules.join(".bin")).unwrap();
+        std::fs::write(package.join("index.js"), "").unwrap();
+        std::os::unix::fs::symlink(package.join("index.js"), modules.join(".bin/agent")).unwrap();
+        let found = installation(&modules.join(".bin/agent"), &Some(d.base.join("home")));
+        assert_eq!(found, [modules.join(".bin"), modules.clone(), package, modules]);
     }
 
     #[test]

@@ -76,6 +76,25 @@ async fn the_approval_mode_is_selected_reported_and_restored() {
 }
 
 #[tokio::test]
+async fn under_auto_a_missing_approval_mode_is_reported_not_refused() {
+    let fx = Fixture::new(MODES);
+    let mut profile = with_mode(&fx, Some("ask-first"));
+    if let ProfileKind::Acp { permission_policy, .. } = &mut profile.kind {
+        *permission_policy = PermissionPolicy::Auto;
+    }
+    let options = InstanceOptions {
+        config: std::sync::Arc::new(config()),
+        broker: PermissionBroker::new(),
+        workspace: fx.workspace(),
+    };
+    let agent = AgentInstance::start(&profile, options).await.unwrap();
+    let (tx, _rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    assert_eq!(agent.approval(&id).unwrap().status, ApprovalStatus::NotOffered);
+    agent.shutdown().await;
+}
+
+#[tokio::test]
 async fn probe_reports_whether_the_approval_mode_took() {
     let fx = Fixture::new(MODES);
     let report = probe(&with_mode(&fx, Some("default")), ProbeOptions { config: config() }).await.unwrap();
@@ -85,7 +104,11 @@ async fn probe_reports_whether_the_approval_mode_took() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["approval"]["status"], "set", "{json:#}");
 
+    // Under the `ask` policy, a session whose agent cannot be put in its asking mode is refused.
     let report = probe(&with_mode(&fx, Some("ask-first")), ProbeOptions { config: config() }).await.unwrap();
+    let SessionProbe::Failed { message } = &report.session else { panic!("{report:?}") };
+    assert!(message.contains("cannot be held to permission_policy Ask"), "{message}");
+    assert!(message.contains("does not offer its approval mode \"ask-first\""), "{message}");
     let approval = report.approval.unwrap();
     assert_eq!(approval.status, ApprovalStatus::NotOffered);
     assert_eq!(approval.detail.as_deref(), Some("the agent offers yolo, default"));

@@ -23,6 +23,7 @@ steps = [
   { run = { command = "sh", args = ["-c", "printf hi; printf err >&2"] } },
   { vendor = "craft/drainMidTurnQueue" },
   { vendor = "craft/drainMidTurnQueue" },
+  { read_file = { path = "missing.txt" } },
 ]
 "#;
 
@@ -84,6 +85,10 @@ async fn every_escape_is_denied_and_reported() {
     // A vendor's own request is answered "method not found" and counted.
     assert_eq!(said.matches("craft/drainMidTurnQueue: -32601").count(), 2, "{said}");
     assert_eq!(agent.unserved_requests().get("craft/drainMidTurnQueue"), Some(&2));
+
+    // A file that does not exist yet reads as empty, as in Zed (agents read before creating one).
+    let missing = fx.worktree.join("missing.txt");
+    assert!(said.ends_with(&format!("read {}: ", missing.display())), "{said}");
     agent.shutdown().await;
 }
 

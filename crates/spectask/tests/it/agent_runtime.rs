@@ -76,18 +76,7 @@ fn an_ask_permission_waits_for_the_approvals_api_and_the_session_completes() {
     std::fs::write(data.join("config.toml"), config).unwrap();
     let server = Server::start(&data, None);
 
-    let created = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "--title",
-        "Clean the build",
-        "remove stale build output",
-        "--json",
-    ]);
-    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let id = server.coding_session(&repo, "Clean the build", "remove stale build output");
     let mut pending = serde_json::Value::Null;
     wait_until("the permission request is pending", || {
         pending = http_json(&server.url, "/api/v1/approvals");
@@ -131,18 +120,7 @@ fn cancelling_a_task_withdraws_its_pending_approval_and_stops_the_agent() {
     let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
     std::fs::write(data.join("config.toml"), config).unwrap();
     let server = Server::start(&data, None);
-    let created = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "--title",
-        "Clean the build",
-        "remove stale build output",
-        "--json",
-    ]);
-    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let id = server.coding_session(&repo, "Clean the build", "remove stale build output");
     wait_until("the permission request is pending", || {
         http_json(&server.url, "/api/v1/approvals").as_array().is_some_and(|a| !a.is_empty())
     });

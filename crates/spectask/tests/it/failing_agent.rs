@@ -42,18 +42,7 @@ fn a_crashing_agent_is_retried_then_fails_the_task_and_retry_completes_it() {
     let (data, script) = setup_agent(dir.path(), &llm, &crashing, &declared, "max_attempts = 2\n");
     let server = Server::start(&data, None);
 
-    let created = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "--title",
-        "Fix the parser",
-        "the parser drops the last token",
-        "--json",
-    ]);
-    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let id = server.coding_session(&repo, "Fix the parser", "the parser drops the last token");
     let task = wait_for(&server, &id, "failed", Duration::from_secs(30));
     assert_eq!(task["failure"]["from"], "implementation", "{task}");
     let reason = task["failure"]["reason"].as_str().unwrap();

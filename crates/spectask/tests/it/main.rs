@@ -15,6 +15,7 @@ mod interactive;
 mod merge_policy;
 mod nodes;
 mod planning;
+mod real_agents;
 mod recover;
 mod repos;
 mod resume;

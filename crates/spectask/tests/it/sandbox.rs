@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::crash_restart::{assert_no_agent_left, wait_for};
 use crate::implementation::sessions;
-use crate::support::{Server, git_repo, http_json, json, spectask};
+use crate::support::{Server, git_repo, http_json, spectask};
 
 /// A data dir whose `coder` profile runs the scripted agent on `script`, sandboxed (the default),
 /// with `home` as its HOME.
@@ -32,18 +32,7 @@ fn setup(dir: &Path, script: &str, home: &Path) -> (PathBuf, PathBuf) {
 }
 
 fn create(server: &Server, repo: &Path, title: &str) -> String {
-    let created = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "--title",
-        title,
-        "tidy up the repository",
-        "--json",
-    ]);
-    json(&created)["id"].as_str().unwrap().to_owned()
+    server.coding_session(repo, title, "tidy up the repository")
 }
 
 /// The `agent.sandbox` events of task `id`, replayed by `task watch --json` (it exits once the

@@ -39,9 +39,23 @@ impl Server {
         Self::spawn(&args, data_dir)
     }
 
+    /// `spectask serve` with `dir` first on its PATH (where the agents it starts are found).
+    pub fn start_with_path(data_dir: &Path, dir: &Path) -> Self {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path =
+            std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path)));
+        Self::spawn_with(&["serve".to_owned()], data_dir, &[("PATH", path.unwrap().as_os_str())])
+    }
+
     /// `spectask <args> --addr 127.0.0.1:0 --data-dir DIR`, for `serve` and `demo`.
     pub fn spawn(args: &[String], data_dir: &Path) -> Self {
+        Self::spawn_with(args, data_dir, &[])
+    }
+
+    /// [`Self::spawn`] with more environment variables.
+    pub fn spawn_with(args: &[String], data_dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let mut cmd = spectask();
+        cmd.envs(env.iter().copied());
         cmd.args(args)
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
@@ -66,6 +80,22 @@ impl Server {
     /// Runs `spectask task <args>` against this server.
     pub fn task(&self, args: &[&str]) -> Output {
         spectask().arg("task").arg("--server").arg(&self.url).args(args).output().expect("run spectask task")
+    }
+
+    /// Creates a coding-session task on `repo` through the CLI; returns its id.
+    pub fn coding_session(&self, repo: &Path, title: &str, prompt: &str) -> String {
+        let created = self.task(&[
+            "create",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--kind",
+            "coding_session",
+            "--title",
+            title,
+            prompt,
+            "--json",
+        ]);
+        json(&created)["id"].as_str().unwrap_or_else(|| panic!("{}", stderr(&created))).to_owned()
     }
 
     /// Runs any `spectask <args>` subcommand that talks to this server (`repo …` and the like).

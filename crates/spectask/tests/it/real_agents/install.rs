@@ -1,0 +1,43 @@
+//! The agents under test: `npm ci` of `tests/agents/` into a cache directory, once per lock file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// `node_modules` of the pinned agents, installed on first use (`$SPECTASK_TEST_CACHE/agents`,
+/// default `target/test-cache/agents`); panics with npm's output when installing fails.
+pub fn node_modules() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(install)
+}
+
+fn install() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = manifest.join("tests/agents");
+    let cache = std::env::var_os("SPECTASK_TEST_CACHE")
+        .map_or_else(|| manifest.join("../../target/test-cache"), PathBuf::from)
+        .join("agents");
+    let lock = std::fs::read(source.join("package-lock.json")).unwrap();
+    let installed = cache.join("installed-lock.json");
+    if std::fs::read(&installed).is_ok_and(|done| done == lock) {
+        return cache.join("node_modules");
+    }
+    std::fs::create_dir_all(&cache).unwrap();
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(source.join(file), cache.join(file)).unwrap();
+    }
+    // No install scripts: the agents need none (native parts ship as prebuilt packages).
+    let out = Command::new("npm")
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&cache)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run npm (Node.js 20 and npm are needed): {e}"));
+    assert!(
+        out.status.success(),
+        "npm ci of the interoperability agents failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&installed, lock).unwrap();
+    cache.join("node_modules")
+}
