@@ -161,6 +161,24 @@ impl Store {
         Ok(row.as_ref().map(|r| get::<Option<String>>(r, "summary")).transpose()?.flatten())
     }
 
+    /// The agent session id and summary of every work session of a task, in one query (for a
+    /// listing): `(acp_session_id, summary)` by session.
+    pub async fn work_session_details(
+        &self,
+        task: SpecTaskId,
+    ) -> Result<std::collections::HashMap<WorkSessionId, (Option<String>, Option<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT ws.id, ws.summary, th.acp_session_id FROM work_sessions ws \
+             LEFT JOIN threads th ON th.work_session_id = ws.id WHERE ws.spec_task_id = $1",
+        )
+        .bind(task.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((parse(row, "id")?, (get(row, "acp_session_id")?, get(row, "summary")?))))
+            .collect()
+    }
+
     /// Applies `command` to the work session as the caller saw it (see `transition_spec_task`).
     pub async fn transition_work_session(
         &self,

@@ -121,8 +121,22 @@ async fn list_spec_tasks(
     let created_by = caller.owner_filter().map(str::to_owned);
     let filter = SpecTaskFilter { status, repository_id, created_by, limit, offset };
     let page = state.store.list_spec_tasks(&filter).await?;
+    // A constant number of queries per page: the tasks, their count, the repositories and why the
+    // waiting ones wait.
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
+    let waiting: Vec<SpecTaskId> = page
+        .items
+        .iter()
+        .filter(|task| {
+            matches!(
+                task.status(),
+                SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
+            )
+        })
+        .map(|task| task.id)
+        .collect();
+    let mut reasons = state.store.queue_reasons(&waiting).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for task in &page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -130,12 +144,7 @@ async fn list_spec_tasks(
         })?;
         let mut dto = SpecTaskDto::new(task, repository);
         // Why a task waits shows in the list too, not only in `show`.
-        if matches!(
-            task.status(),
-            SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
-        ) {
-            dto.queue_reason = state.store.queue_reason(task.id).await?;
-        }
+        dto.queue_reason = reasons.remove(&task.id);
         items.push(dto);
     }
     Ok(Json(PageDto { items, total: page.total, limit: page.limit, offset: page.offset }))

@@ -36,8 +36,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<WorkSessionDto, ApiError> {
-    let thread = state.store.thread_of(s.id).await?;
-    Ok(WorkSessionDto {
+    let acp_session_id = state.store.thread_of(s.id).await?.and_then(|t| t.acp_session_id);
+    let summary = state.store.work_session_summary(s.id).await?;
+    Ok(session_dto_with(s, acp_session_id, summary))
+}
+
+/// The wire form of a session whose thread and summary were read already (a listing reads them
+/// for all sessions at once).
+fn session_dto_with(
+    s: &WorkSession,
+    acp_session_id: Option<String>,
+    summary: Option<String>,
+) -> WorkSessionDto {
+    WorkSessionDto {
         id: s.id,
         spec_task_id: s.spec_task_id,
         parent_id: s.parent_id,
@@ -50,12 +61,12 @@ pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<Wor
         plan_task: s.plan_task.clone(),
         agent_profile: s.agent_profile.clone(),
         priority: s.priority,
-        acp_session_id: thread.and_then(|t| t.acp_session_id),
-        summary: state.store.work_session_summary(s.id).await?,
+        acp_session_id,
+        summary,
         created_at: s.created_at,
         started_at: s.started_at,
         completed_at: s.completed_at,
-    })
+    }
 }
 
 /// The work sessions of a task (its session tree), in creation order.
@@ -67,10 +78,16 @@ async fn list_work_sessions(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<WorkSessionDto>>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    let mut out = Vec::new();
-    for s in state.store.work_sessions_of(task.id).await? {
-        out.push(session_dto(&state, &s).await?);
-    }
+    // Two queries whatever the number of sessions.
+    let mut details = state.store.work_session_details(task.id).await?;
+    let sessions = state.store.work_sessions_of(task.id).await?;
+    let out = sessions
+        .iter()
+        .map(|s| {
+            let (acp_session_id, summary) = details.remove(&s.id).unwrap_or_default();
+            session_dto_with(s, acp_session_id, summary)
+        })
+        .collect();
     Ok(Json(out))
 }
 

@@ -238,6 +238,13 @@ async fn work_sessions_move_through_their_lifecycle(store: Store) {
     };
     let first = store.create_work_session(new("first", None)).await.unwrap();
     let child = store.create_work_session(new("child", Some(first.id))).await.unwrap();
+    // A listing reads every session's thread and summary in one query.
+    store.record_thread(first.id, "acp-1", spectask_core::ThreadStatus::Active).await.unwrap();
+    store.set_work_session_summary(child.id, "done well").await.unwrap();
+    let details = store.work_session_details(task.id).await.unwrap();
+    assert_eq!(details.len(), 2);
+    assert_eq!(details[&first.id], (Some("acp-1".to_owned()), None));
+    assert_eq!(details[&child.id], (None, Some("done well".to_owned())));
     let blocked = store
         .transition_work_session(&child, &WorkSessionCommand::Block { waiting_on: vec![first.id] })
         .await
