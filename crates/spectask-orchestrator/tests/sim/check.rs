@@ -139,8 +139,23 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
         }
         if status == SpecTaskStatus::Done {
             let mut expected: Vec<String> = covered.iter().map(|&p| plan.file(p)).collect();
-            if world.spawned[i] {
+            // A spawned session left pending is its own finding (below); its file follows from it.
+            let extra_ran = sessions
+                .iter()
+                .any(|s| s.name == plan.extra().0 && s.status() == WorkSessionStatus::Completed);
+            if world.spawned[i] && extra_ran {
                 expected.push(plan.extra().1);
+            }
+            let waiting: Vec<&str> = sessions
+                .iter()
+                .filter(|s| matches!(s.status(), WorkSessionStatus::Pending | WorkSessionStatus::Blocked))
+                .map(|s| s.name.as_str())
+                .collect();
+            if !waiting.is_empty() {
+                out.push(Finding::new(
+                    "sessions left waiting",
+                    format!("{handle} is done with {waiting:?} never run"),
+                ));
             }
             let missing: Vec<String> = expected.into_iter().filter(|f| !merged.contains(f)).collect();
             if plan.request_changes && !merged.contains(&plan.review_file()) {

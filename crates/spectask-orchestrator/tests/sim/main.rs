@@ -61,6 +61,13 @@ const KNOWN: &[Known] = &[
               them: its StartFollowUpSession step ran, the next step summarised it for review again",
     },
     Known {
+        invariant: "sessions left waiting",
+        seed: 2105,
+        bug: "spawn checks the task's status on the caller's snapshot, not in the write that creates the \
+              session: a session spawned as the task is submitted for review stays pending, and the task \
+              is approved and merged without it",
+    },
+    Known {
         invariant: "one follow-up per review",
         seed: 95,
         bug: "the StartFollowUpSession step run again (its job retried after a node stopped) spawns a \
