@@ -2,6 +2,8 @@
 //! when asked): the main agent loop (a request offering the `Read`, `Write` and `Bash` tools) gets
 //! the scripted turn as `tool_use` blocks; any other request (titles, checks) gets a short text.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -13,7 +15,18 @@ use super::turn::{self, Step};
 
 /// The Messages API's routes; unknown paths (Claude Code's connectivity check) answer 200.
 pub fn router(requests: Requests) -> Router {
-    Router::new().route("/v1/messages", post(messages)).fallback(|| async { "" }).with_state(requests)
+    scripted(Arc::new(turn::next))(requests)
+}
+
+/// What the model does after n tool results, given the session's working directory.
+pub type Script = Arc<dyn Fn(usize, Option<&str>) -> Step + Send + Sync>;
+
+/// [`router`] playing another turn than the usual one.
+pub fn scripted(script: Script) -> impl FnOnce(Requests) -> Router {
+    move |requests| {
+        let route = post(messages).with_state((requests, script));
+        Router::new().route("/v1/messages", route).fallback(|| async { "" })
+    }
 }
 
 /// The text of every tool result Claude Code sent back, in order (from its last loop request).
@@ -54,11 +67,11 @@ fn working_directory(body: &Value) -> Option<String> {
     Some(line.trim().to_owned())
 }
 
-async fn messages(State(requests): State<Requests>, Json(body): Json<Value>) -> Response {
+async fn messages(State((requests, script)): State<(Requests, Script)>, Json(body): Json<Value>) -> Response {
     let index = FakeModel::record(&requests, &body);
     let results = user_blocks(&body).filter(|b| b["type"] == "tool_result").count();
     let step = match working_directory(&body) {
-        Some(cwd) if offers(&body, "Write") => turn::next(results, Some(&cwd)),
+        Some(cwd) if offers(&body, "Write") => script(results, Some(&cwd)),
         _ => Step::Answer("ok".to_owned()),
     };
     let id = format!("msg_{index}");
