@@ -59,10 +59,6 @@ uuid_id!(
     ThreadId, "thread"
 );
 uuid_id!(
-    /// The agent process serving one SpecTask.
-    AgentInstanceId, "agent instance"
-);
-uuid_id!(
     /// A human decision on one spec version.
     SpecReviewId, "spec review"
 );

@@ -19,14 +19,11 @@ pub mod spec_version;
 pub mod sse;
 pub mod work_session;
 
-pub use agent::{AgentInstance, AgentInstanceStatus, Thread, ThreadStatus};
+pub use agent::{Thread, ThreadStatus};
 pub use coordination::{CoordinationEvent, CoordinationKind};
 pub use event::{Event, EventKind};
 pub use history::{HistoryEntry, HistoryFile};
-pub use ids::{
-    AgentInstanceId, IdError, RepositoryId, ShortId, SpecReviewId, SpecTaskId, ThreadId, WorkSessionId,
-    slugify,
-};
+pub use ids::{IdError, RepositoryId, ShortId, SpecReviewId, SpecTaskId, ThreadId, WorkSessionId, slugify};
 pub use job::{Job, JobKind, JobStatus};
 pub use lifecycle::{
     Failure, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError, WorkSessionCommand,

@@ -1,6 +1,6 @@
 //! A SpecTask's rows as plain JSON, for the design-docs branch (`specs/<task>/state.json`) and for
 //! `spectask recover`, which writes them back verbatim into an empty database: the database is a
-//! cache of git. Runtime rows (jobs, leases, agent instances, threads, events) are not part of it.
+//! cache of git. Runtime rows (jobs, leases, threads, events) are not part of it.
 
 use serde_json::{Map, Value};
 use spectask_core::{HistoryFile, SpecTaskId, Timestamp, WorkSessionId};

@@ -14,7 +14,7 @@ impl Store {
     /// The thread of a work session, if one was opened.
     pub async fn thread_of(&self, work_session: WorkSessionId) -> Result<Option<Thread>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, work_session_id, agent_instance_id, acp_session_id, status, last_activity_at, created_at \
+            "SELECT id, work_session_id, acp_session_id, status, last_activity_at, created_at \
              FROM threads WHERE work_session_id = $1",
         )
         .bind(work_session.to_string())
@@ -134,7 +134,6 @@ fn thread_from_row(row: &AnyRow) -> Result<Thread, StoreError> {
     Ok(Thread {
         id: parse(row, "id")?,
         work_session_id: parse(row, "work_session_id")?,
-        agent_instance_id: opt_parse(row, "agent_instance_id")?,
         acp_session_id: get(row, "acp_session_id")?,
         status: parse(row, "status")?,
         last_activity_at: opt_time(row, "last_activity_at")?,
