@@ -7,7 +7,7 @@ use spectask_core::{SpecTaskId, Thread, ThreadId, ThreadStatus, WorkSessionId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::codec::{deadline, get, millis, now, opt_parse, opt_time, parse, time};
+use crate::codec::{deadline, get, millis, now, opt_time, parse, time};
 use crate::{Store, StoreError};
 
 impl Store {
