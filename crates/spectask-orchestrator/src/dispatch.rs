@@ -21,8 +21,23 @@ pub enum JobError {
 }
 
 impl From<spectask_store::StoreError> for JobError {
+    /// What names nothing that exists, or data that cannot be read, will not heal by retrying; a
+    /// record changed under the step (a conflict, a transition no longer legal) is worth another
+    /// attempt, which reads it again; so is the database being unreachable or busy.
     fn from(err: spectask_store::StoreError) -> Self {
-        JobError::Retry(err.to_string())
+        use spectask_store::StoreError as E;
+        match err {
+            E::NotFound { .. }
+            | E::Ambiguous { .. }
+            | E::InvalidReference { .. }
+            | E::InvalidInput(_)
+            | E::Corrupt(_)
+            | E::InvalidUrl { .. }
+            | E::Migrate(_) => JobError::Fatal(err.to_string()),
+            E::Conflict { .. } | E::Transition(_) | E::Database(_) | E::DataDir { .. } | E::Randomness(_) => {
+                JobError::Retry(err.to_string())
+            }
+        }
     }
 }
 
@@ -52,5 +67,23 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
             WorkSessionEffect::CommitChanges => work::commit_changes(ctx, session()?).await,
         },
         JobKind::AdvanceImplementation => sessions::start_implementation(ctx, task).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use spectask_store::StoreError;
+
+    use super::*;
+
+    #[test]
+    fn store_errors_that_cannot_heal_fail_the_step_and_the_rest_retry() {
+        let missing = StoreError::NotFound { entity: "work session", reference: "x".into() };
+        assert!(matches!(JobError::from(missing), JobError::Fatal(m) if m.contains("work session")));
+        assert!(matches!(JobError::from(StoreError::Corrupt("bad row".into())), JobError::Fatal(_)));
+        let conflict = StoreError::Conflict { entity: "spec task", id: "t".into(), expected: 3 };
+        assert!(matches!(JobError::from(conflict), JobError::Retry(_)));
+        let busy = StoreError::DataDir { path: "d".into(), source: std::io::Error::other("busy") };
+        assert!(matches!(JobError::from(busy), JobError::Retry(_)));
     }
 }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use spectask_agent::{AgentRuntime, Profiles};
 use spectask_core::{Job, SpecTaskCommand, WorkSessionCommand};
 use spectask_store::{JobOutcome, Store, StoreError};
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::OrchestratorConfig;
 use crate::dispatch::{self, JobError};
@@ -152,8 +153,14 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken) {
     // A session's drive step handles cancellation itself (it records the interruption); other
     // steps are simply dropped.
     let stoppable = job.work_session_id.is_none();
+    // The step runs as a task of its own, so a panic in it is caught, logged and retried like a
+    // failure rather than lost with the job left running; dropping the handle stops the step.
+    let step = {
+        let (ctx, job, cancel) = (ctx.clone(), job.clone(), cancel.clone());
+        AbortOnDropHandle::new(tokio::spawn(async move { dispatch::run(&ctx, &job, &cancel).await }))
+    };
     let result = tokio::select! {
-        result = dispatch::run(&ctx, &job, &cancel) => result,
+        joined = step => step_result(&job, joined),
         () = renew => {
             tracing::warn!(job = job.id, kind = %job.kind, "lease lost; another node has the job");
             return;
@@ -168,6 +175,25 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken) {
     }
     if let JobOutcome::Failed { error } = &outcome {
         fail_task(&ctx, &job, error).await;
+    }
+}
+
+/// What a step's task ended with: its result, or a panic turned into a failure worth another attempt
+/// (logged as the bug it is, with the job).
+fn step_result(job: &Job, joined: Result<Result<(), JobError>, JoinError>) -> Result<(), JobError> {
+    match joined {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => {
+            let payload = err.into_panic();
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            tracing::error!(job = job.id, kind = %job.kind, panic = %message, "a job's step panicked");
+            Err(JobError::Retry(format!("the step panicked: {message}")))
+        }
+        Err(_) => Err(JobError::Interrupted),
     }
 }
 
@@ -206,5 +232,46 @@ async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
     match ctx.store.apply_to_spec_task(id, &SpecTaskCommand::Fail { reason }).await {
         Ok(_) | Err(StoreError::Transition(_)) => {}
         Err(err) => tracing::error!(%id, %err, "marking the task failed did not work"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use spectask_core::{JobKind, JobStatus};
+
+    use super::*;
+
+    fn job() -> Job {
+        Job {
+            id: 7,
+            kind: JobKind::AdvanceImplementation,
+            spec_task_id: None,
+            work_session_id: None,
+            status: JobStatus::Running,
+            attempts: 1,
+            next_run_at: chrono::Utc::now(),
+            lease_owner: None,
+            lease_expires_at: None,
+            last_error: None,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_step_that_panics_fails_its_attempt_with_the_panic_message() {
+        let joined = tokio::spawn(async { panic!("boom in a step") }).await;
+        let result = step_result(&job(), joined);
+        assert_eq!(result, Err(JobError::Retry("the step panicked: boom in a step".into())));
+        let formatted = tokio::spawn(async { panic!("{} formatted", "also") }).await;
+        assert_eq!(
+            step_result(&job(), formatted),
+            Err(JobError::Retry("the step panicked: also formatted".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_step_that_ends_passes_its_result_through() {
+        let joined = tokio::spawn(async { Err(JobError::Fatal("no".into())) }).await;
+        assert_eq!(step_result(&job(), joined), Err(JobError::Fatal("no".into())));
     }
 }
