@@ -131,6 +131,11 @@ impl AgentRuntime {
         futures::future::join_all(all.iter().map(|i| i.shutdown())).await;
     }
 
+    /// The tasks whose agent instance lives in this runtime.
+    pub async fn live_tasks(&self) -> Vec<SpecTaskId> {
+        self.inner.instances.lock().await.keys().copied().collect()
+    }
+
     /// Number of instances holding a slot.
     pub async fn live_count(&self) -> usize {
         self.inner.instances.lock().await.len()

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
-use spectask_core::{SpecTask, WorkSession};
+use spectask_core::{SpecTask, SpecTaskStatus, WorkSession};
 use spectask_git::TaskName;
 
 use crate::dispatch::JobError;
@@ -83,4 +83,28 @@ pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(
     ctx.runtime.stop(task).await;
     ctx.store.release_task_lease(task, &ctx.config.node).await?;
     Ok(())
+}
+
+/// Stops this node's agents of tasks that no longer need one (in review or ended) and gives up
+/// their leases. The step that ends a task's work (summarize, StopAgents) runs on any node and
+/// stops only that node's agent; an agent living on another node is stopped here, by its own node,
+/// before it holds a slot of `max_live_agents` that sessions of other tasks wait for.
+pub(crate) async fn stop_finished(ctx: &Ctx) {
+    for id in ctx.runtime.live_tasks().await {
+        let status = match ctx.store.spec_task(id).await {
+            Ok(task) => task.status(),
+            Err(err) => {
+                tracing::warn!(task = %id, %err, "cannot read the task of a live agent");
+                continue;
+            }
+        };
+        let ended = status.is_terminal()
+            || matches!(status, SpecTaskStatus::ImplementationReview | SpecTaskStatus::Failed);
+        if ended {
+            tracing::debug!(task = %id, %status, "stopping the agent of a task that no longer needs it");
+            if let Err(err) = stop(ctx, id).await {
+                tracing::warn!(task = %id, %err, "cannot give up the lease of a stopped agent");
+            }
+        }
+    }
 }

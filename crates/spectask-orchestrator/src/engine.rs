@@ -71,6 +71,7 @@ impl Orchestrator {
                 if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.lease * 3).await {
                     tracing::warn!(%err, "renewing task leases failed");
                 }
+                crate::agents::stop_finished(&ctx).await;
             }
             // Admitting may free or fill slots; loop until nothing more moves.
             loop {

@@ -84,7 +84,12 @@ pub fn wait_for(server: &Server, id: &str, want: &str, limit: Duration) -> Value
         if task["status"] == want {
             return task;
         }
-        assert!(Instant::now() < deadline, "task {id} stayed {} (want {want}): {task}", task["status"]);
+        assert!(
+            Instant::now() < deadline,
+            "task {id} stayed {} (want {want}): {task}\nsessions: {:#?}",
+            task["status"],
+            sessions(server, id)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -34,7 +34,9 @@ fn wip_limits_hold_under_twenty_concurrent_tasks() {
     server.stop();
 }
 
-/// Two nodes admitting from one PostgreSQL database stay within the limits together.
+/// Two nodes admitting from one PostgreSQL database stay within the limits together. Each node has
+/// room for two agents: a task's agent must be stopped by the node it lives on when the task goes to
+/// review, whichever node ran that step, or the slots fill up and sessions wait for good.
 #[test]
 fn wip_limits_hold_across_two_nodes_on_postgres() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -43,8 +45,12 @@ fn wip_limits_hold_across_two_nodes_on_postgres() {
         .expect("PostgreSQL must be reachable for this test");
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
-    let (data, _script) =
-        setup(dir.path(), &llm, CODER, "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\n");
+    let (data, _script) = setup(
+        dir.path(),
+        &llm,
+        CODER,
+        "wip_global = 3\nwip_per_repository = 2\nwip_per_user = 3\nmax_live_agents = 2\n",
+    );
     let a = Server::start_node(&data, Some(&url), "node-a");
     let b = Server::start_node(&data, Some(&url), "node-b");
     twenty_tasks_within_the_limits(dir.path(), &[&a, &b], &DatabaseUrl::parse(&url).unwrap());
