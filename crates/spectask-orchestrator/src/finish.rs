@@ -2,7 +2,9 @@
 //! the merge (or a kept branch) and IMPLEMENTATION_COMPLETE.md.
 
 use serde_json::json;
-use spectask_core::{CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus};
+use spectask_core::{
+    CoordinationEvent, CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus,
+};
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskName, Trailer};
 use spectask_store::NewCoordination;
 
@@ -57,6 +59,17 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     // people take to review (a follow-up session starts a new one).
     crate::agents::stop(ctx, id).await?;
     sweep_unreported_changes(ctx, &task).await?;
+    // One entry per review round: a rerun after a crash finds this round's entry and adds none.
+    let log = ctx.store.coordination_log(id).await?;
+    let round = review_round(&log);
+    let logged = log.iter().any(|e| {
+        e.kind == CoordinationKind::ReviewDecision
+            && e.data["step"] == "summarize"
+            && e.data["round"] == round
+    });
+    if logged {
+        return Ok(());
+    }
     let sessions = ctx.store.work_sessions_of(id).await?;
     let done = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed).count();
     ctx.store
@@ -69,10 +82,23 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
                 "implementation ready for review: {done} of {} sessions completed",
                 sessions.len()
             ),
-            data: json!({ "summary": implementation_summary(&ctx.store, &task).await? }),
+            data: json!({
+                "step": "summarize",
+                "round": round,
+                "summary": implementation_summary(&ctx.store, &task).await?,
+            }),
         })
         .await?;
     Ok(())
+}
+
+/// Which implementation review the task is in (or the follow-up of): 1 + the changes requested so far.
+fn review_round(log: &[CoordinationEvent]) -> usize {
+    1 + log.iter().filter(|e| is_changes_request(e)).count()
+}
+
+fn is_changes_request(event: &CoordinationEvent) -> bool {
+    event.kind == CoordinationKind::ReviewDecision && event.data["decision"] == "request_changes"
 }
 
 /// Commits what is left in the task worktree once every session committed its own files: changes
@@ -99,24 +125,47 @@ pub(crate) async fn follow_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
         return Ok(());
     }
     create_sessions(ctx, &task).await?;
-    let comments = ctx
-        .store
-        .coordination_log(id)
-        .await?
-        .into_iter()
+    let log = ctx.store.coordination_log(id).await?;
+    let comments = log
+        .iter()
         .rev()
-        .find(|e| e.kind == CoordinationKind::ReviewDecision && e.data["decision"] == "request_changes")
+        .find(|e| is_changes_request(e))
         .map(|e| e.data["comments"].as_str().unwrap_or_default().to_owned())
         .unwrap_or_default();
-    let request = SpawnRequest {
-        name: "Address review comments".to_owned(),
-        description: format!("The reviewer asked for changes to the implementation:\n\n{comments}"),
-        agent_profile: None,
-        priority: task.priority,
+    // The follow-up of the n-th request is named for it, so a rerun after a crash finds the session
+    // it made and makes no second one.
+    let requests = review_round(&log) - 1;
+    let name = match requests {
+        0 | 1 => FOLLOW_UP.to_owned(),
+        n => format!("{FOLLOW_UP} ({n})"),
     };
-    crate::sessions::spawn(&ctx.store, &task, None, request).await?;
+    let existing =
+        ctx.store.work_sessions_of(id).await?.into_iter().find(|s| s.parent_id.is_none() && s.name == name);
+    match existing {
+        None => {
+            let request = SpawnRequest {
+                name,
+                description: format!("The reviewer asked for changes to the implementation:\n\n{comments}"),
+                agent_profile: None,
+                priority: task.priority,
+            };
+            crate::sessions::spawn(&ctx.store, &task, None, request).await?;
+        }
+        // Made before a crash: its spawn entry may be all that is missing.
+        Some(session) => {
+            let logged = log
+                .iter()
+                .any(|e| e.kind == CoordinationKind::SessionSpawned && e.to_session == Some(session.id));
+            if !logged {
+                crate::sessions::log_spawn(&ctx.store, &task, None, &session).await?;
+            }
+        }
+    }
     advance(ctx, id).await
 }
+
+/// The name of the session made for a review's requested changes.
+const FOLLOW_UP: &str = "Address review comments";
 
 /// The MergeTaskBranch step: the task branch into the default branch (fast-forward or merge commit).
 pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
@@ -128,7 +177,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             task.handle()
         );
         ctx.store
-            .record_coordination(NewCoordination {
+            .record_coordination_unless_logged(NewCoordination {
                 spec_task_id: id,
                 kind: CoordinationKind::Handoff,
                 from_session: None,
@@ -143,6 +192,16 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let spec_task = task.id.to_string();
     let outcome = repos::blocking(move || repo.merge_task(&name, &spec_task)).await?;
+    // The merge itself is idempotent; its entry is written once, even by a rerun after a crash.
+    let logged = ctx
+        .store
+        .coordination_log(id)
+        .await?
+        .into_iter()
+        .any(|e| e.kind == CoordinationKind::Handoff && e.data["step"] == "merge");
+    if logged {
+        return Ok(());
+    }
     let message = match outcome {
         MergeOutcome::AlreadyMerged { tip } => {
             format!("{} already contained the task branch ({tip})", repository.default_branch)
@@ -157,7 +216,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             from_session: None,
             to_session: None,
             message,
-            data: json!({}),
+            data: json!({ "step": "merge" }),
         })
         .await?;
     Ok(())
@@ -184,3 +243,6 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -357,6 +357,19 @@ pub async fn spawn(
             priority: request.priority,
         })
         .await?;
+    log_spawn(store, task, parent, &session).await?;
+    // Scheduling is the engine's: a job for the task wakes it.
+    store.request_advance(task.id).await?;
+    Ok(session)
+}
+
+/// The coordination entry of a spawned session.
+pub(crate) async fn log_spawn(
+    store: &spectask_store::Store,
+    task: &SpecTask,
+    parent: Option<&WorkSession>,
+    session: &WorkSession,
+) -> Result<(), StoreError> {
     store
         .record_coordination(NewCoordination {
             spec_task_id: task.id,
@@ -367,9 +380,7 @@ pub async fn spawn(
             data: json!({ "description": session.description }),
         })
         .await?;
-    // Scheduling is the engine's: a job for the task wakes it.
-    store.request_advance(task.id).await?;
-    Ok(session)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@ use std::time::Duration;
 use serde_json::json;
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
 use spectask_core::{
-    Job, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
-    WorkSessionPhase,
+    Job, JobKind, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
+    WorkSessionCommand, WorkSessionEffect, WorkSessionPhase,
 };
+use spectask_git::{DesignDocsCommit, FileWrite};
 use spectask_store::{DatabaseUrl, JobOutcome, NewWorkSession, Store};
 use tokio_util::sync::CancellationToken;
 
@@ -136,6 +137,41 @@ impl Fixture {
         store.apply_to_spec_task(task.id, &SpecTaskCommand::StartImplementation).await.unwrap().value
     }
 
+    /// A spec task whose handed-off plan (`tasks.md` and `progress.md` under `specs/<task>/` on the
+    /// design-docs branch) is `plan`.
+    pub(crate) async fn spec_task_with_plan(&self, plan: &str) -> SpecTask {
+        let task = self
+            .store()
+            .create_spec_task(NewSpecTask {
+                title: "s".into(),
+                prompt: "do s".into(),
+                kind: TaskKind::Spec,
+                repository_id: self.repository,
+                planning_agent: None,
+                implementation_agent: None,
+                priority: Priority::Normal,
+                created_by: "me".into(),
+            })
+            .await
+            .unwrap();
+        let repo = self.repo().await;
+        let writes = ["tasks.md", "progress.md"]
+            .map(|name| FileWrite::put(format!("specs/{}/{name}", task.handle()), plan.as_bytes().to_vec()));
+        repo.commit_design_docs(&DesignDocsCommit {
+            message: "spec".into(),
+            trailers: vec![],
+            writes: writes.into(),
+        })
+        .unwrap();
+        task
+    }
+
+    /// The fixture's repository, registered.
+    pub(crate) async fn repo(&self) -> spectask_git::Repo {
+        let repository = self.store().repository(self.repository).await.unwrap();
+        crate::repos::open(&self.ctx, &repository).await.unwrap()
+    }
+
     /// A pending top-level session of `task`.
     pub(crate) async fn session(&self, task: &SpecTask, name: &str) -> WorkSession {
         self.store()
@@ -172,6 +208,15 @@ impl Fixture {
         self.finish(job).await;
     }
 
+    /// Plays a claimed StartThread job as a drive that completed its session: the session completes
+    /// (its commit step queued) and the job is done.
+    pub(crate) async fn complete_drive(&self, job: &Job) {
+        assert_eq!(job.kind, JobKind::WorkSession(WorkSessionEffect::StartThread), "{job:?}");
+        let session = self.store().work_session(job.work_session_id.unwrap()).await.unwrap();
+        self.store().transition_work_session(&session, &WorkSessionCommand::Complete).await.unwrap();
+        self.finish(job).await;
+    }
+
     /// Runs due jobs one by one while `take` accepts them; returns the first job it refused (claimed,
     /// not run) or `None` when nothing is due.
     pub(crate) async fn run_while(&self, take: impl Fn(&Job) -> bool) -> Option<Job> {
@@ -183,4 +228,14 @@ impl Fixture {
         }
         None
     }
+}
+
+/// The jobs that make a task's scheduling decisions.
+pub(crate) fn scheduling(job: &Job) -> bool {
+    use spectask_core::SpecTaskEffect as E;
+    matches!(
+        job.kind,
+        JobKind::AdvanceImplementation
+            | JobKind::SpecTask(E::StartImplementation | E::ResumeImplementation | E::StartFollowUpSession)
+    )
 }

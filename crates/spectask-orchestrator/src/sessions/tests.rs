@@ -1,7 +1,7 @@
-use spectask_core::{JobKind, SpecTaskEffect, WorkSessionCommand, WorkSessionEffect};
+use spectask_core::{JobKind, WorkSessionCommand, WorkSessionEffect};
 
 use super::*;
-use crate::testing::{Backend, Fixture};
+use crate::testing::{Backend, Fixture, scheduling};
 
 fn is(kind: JobKind) -> impl Fn(&spectask_core::Job) -> bool {
     move |job| job.kind == kind
@@ -9,14 +9,6 @@ fn is(kind: JobKind) -> impl Fn(&spectask_core::Job) -> bool {
 
 const START_THREAD: JobKind = JobKind::WorkSession(WorkSessionEffect::StartThread);
 const COMMIT: JobKind = JobKind::WorkSession(WorkSessionEffect::CommitChanges);
-
-fn scheduling(job: &spectask_core::Job) -> bool {
-    matches!(
-        job.kind,
-        JobKind::AdvanceImplementation
-            | JobKind::SpecTask(SpecTaskEffect::StartImplementation | SpecTaskEffect::ResumeImplementation)
-    )
-}
 
 /// The last two sessions of a task commit at the same time (both commit steps running): the task is
 /// still submitted for review, by exactly one scheduling decision after both.
