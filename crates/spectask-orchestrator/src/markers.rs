@@ -2,7 +2,7 @@
 //! a plan task is a one-byte edit, committed as `progress(<task>): <id> done`.
 
 use spectask_core::SpecTask;
-use spectask_git::{DesignDocsCommit, FileWrite, Trailer};
+use spectask_git::{DesignDocsCommit, FileWrite, GitError, Trailer};
 use spectask_spec::{TaskState, set_marker};
 
 use crate::dispatch::JobError;
@@ -10,18 +10,24 @@ use crate::engine::Ctx;
 use crate::repos;
 
 /// Sets the marker of plan task `id` in both documents (unchanged documents are not rewritten).
+///
+/// The documents are read at the design-docs tip and the edit is committed only directly on that tip:
+/// when anyone else (another node's tick, the history recorder) moved the branch in between, the
+/// edit is made again on what they wrote, so no tick is overwritten.
 pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: TaskState) -> Result<(), JobError> {
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(());
     }
-    // Read-modify-write: edits of one task happen on this node (it holds the task's lease), so a
-    // process-wide lock keeps two sessions from overwriting each other's tick.
+    // Ticks on this node wait for each other rather than racing for the tip.
     let _guard = ctx.markers.lock().await;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     let dir = format!("specs/{}", task.handle());
     let (task_id, handle, plan_id) = (task.id.to_string(), task.handle(), id.to_owned());
-    repos::blocking(move || {
+    let tick = move || -> Result<Result<(), GitError>, GitError> {
+        let Some(tip) = repo.branch_tip(repo.design_docs_branch())? else {
+            return Ok(Ok(()));
+        };
         let mut writes = Vec::new();
         for name in ["progress.md", "tasks.md"] {
             let path = format!("{dir}/{name}");
@@ -34,22 +40,39 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: TaskState) 
             }
         }
         if writes.is_empty() {
-            return Ok(());
+            return Ok(Ok(()));
         }
         let word = match state {
             TaskState::Done => "done",
             TaskState::InProgress => "in progress",
             TaskState::Pending => "pending",
         };
-        repo.commit_design_docs(&DesignDocsCommit {
+        let commit = DesignDocsCommit {
             message: format!("progress({handle}): {plan_id} {word}"),
-            trailers: vec![Trailer::new("Spec-Task", task_id)?],
+            trailers: vec![Trailer::new("Spec-Task", task_id.clone())?],
             writes,
-        })
-        .map(drop)
-    })
-    .await
+        };
+        // Read at `tip`, written only on `tip`: the documents cannot have changed in between.
+        match repo.commit_design_docs_on(&commit, tip) {
+            Ok(_) => Ok(Ok(())),
+            Err(err @ GitError::ConcurrentUpdate { .. }) => Ok(Err(err)),
+            Err(err) => Err(err),
+        }
+    };
+    for _ in 0..MAX_TICK_ATTEMPTS {
+        let attempt = tick.clone();
+        match repos::blocking(attempt).await? {
+            Ok(()) => return Ok(()),
+            Err(moved) => tracing::debug!(%moved, "the design-docs branch moved under a tick; ticking again"),
+        }
+    }
+    Err(JobError::Retry(format!(
+        "the design-docs branch kept moving while plan task {id} was ticked ({MAX_TICK_ATTEMPTS} attempts)"
+    )))
 }
+
+/// How often a tick is made again on a branch that moved under it, before the step is retried.
+const MAX_TICK_ATTEMPTS: usize = 20;
 
 /// The task's progress.md as it is on the design-docs branch, if handed off.
 pub(crate) async fn progress(ctx: &Ctx, task: &SpecTask) -> Result<Option<String>, JobError> {
@@ -62,3 +85,6 @@ pub(crate) async fn progress(ctx: &Ctx, task: &SpecTask) -> Result<Option<String
     let bytes = repos::blocking(move || repo.read_design_doc(&path)).await?;
     Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
+
+#[cfg(test)]
+mod tests;
