@@ -29,6 +29,10 @@ macro_rules! uuid_id {
             pub const fn as_uuid(&self) -> Uuid {
                 self.0
             }
+            /// The 8 hex digits that tell this id from others created at the same time.
+            pub fn short(&self) -> ShortId {
+                ShortId::of_uuid(self.0)
+            }
         }
 
         impl fmt::Display for $name {
@@ -67,10 +71,11 @@ uuid_id!(
     RepositoryId, "repository"
 );
 
-/// The 8 lower-case hex digits that abbreviate a SpecTask id in paths, branches and tables.
+/// The 8 lower-case hex digits that abbreviate an id: a SpecTask's in paths, branches and tables, a
+/// work session's in history and coordination text.
 ///
 /// They are the last four bytes of the UUIDv7, which are random (its leading bytes are a timestamp
-/// and would collide for tasks created close together).
+/// and would collide for ids created close together).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct ShortId(String);
@@ -79,8 +84,11 @@ impl ShortId {
     pub const LEN: usize = 8;
 
     pub fn of(id: SpecTaskId) -> Self {
-        let bytes = id.as_uuid().into_bytes();
-        Self(bytes[12..].iter().map(|b| format!("{b:02x}")).collect())
+        Self::of_uuid(id.as_uuid())
+    }
+
+    fn of_uuid(uuid: Uuid) -> Self {
+        Self(uuid.into_bytes()[12..].iter().map(|b| format!("{b:02x}")).collect())
     }
 
     pub fn as_str(&self) -> &str {
@@ -124,6 +132,14 @@ mod tests {
     fn short_id_takes_the_random_tail_of_the_uuid() {
         let id: SpecTaskId = "01936f3e-8a2b-7c4d-9e5f-0123456789ab".parse().unwrap();
         assert_eq!(ShortId::of(id).as_str(), "456789ab");
+    }
+
+    #[test]
+    fn session_short_ids_differ_for_sessions_made_in_the_same_moment() {
+        let a: WorkSessionId = "01a20231-0000-7000-8000-00000000aaaa".parse().unwrap();
+        let b: WorkSessionId = "01a20231-0000-7000-8000-00000000bbbb".parse().unwrap();
+        assert_eq!(a.short().as_str(), "0000aaaa");
+        assert_ne!(a.short(), b.short());
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl WriteTx<'_> {
             "- {} **{}**{} {}\n",
             at.format("%Y-%m-%d %H:%M:%S"),
             new.kind.as_str().replace('_', " "),
-            new.from_session.map(|s| format!(" `{}`", &s.to_string()[..8])).unwrap_or_default(),
+            new.from_session.map(|s| format!(" `{}`", s.short())).unwrap_or_default(),
             new.message.replace('\n', " ")
         );
         let entry = NewHistoryEntry {

@@ -143,7 +143,11 @@ impl View {
     fn name(&self, id: &str) -> String {
         match self.sessions.get(id) {
             Some(session) => session.name.clone(),
-            None => id.chars().take(8).collect(),
+            // Its short id: the random tail, not the timestamp head every session of a minute shares.
+            None => id
+                .parse::<spectask_core::WorkSessionId>()
+                .map(|id| id.short().to_string())
+                .unwrap_or_else(|_| id.to_owned()),
         }
     }
 
