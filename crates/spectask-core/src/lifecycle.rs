@@ -158,8 +158,9 @@ fn is_resumable(status: SpecTaskStatus) -> bool {
     !status.is_terminal() && status != SpecTaskStatus::Failed
 }
 
-/// What a retry must redo when it returns a task to `status`.
-fn resume_effects(status: SpecTaskStatus) -> Vec<SpecTaskEffect> {
+/// What a retry must redo when it returns a task to `status`; also what a task rebuilt from git in
+/// `status` must redo, since nothing of its work in flight survived.
+pub fn resume_effects(status: SpecTaskStatus) -> Vec<SpecTaskEffect> {
     use SpecTaskEffect as E;
     use SpecTaskStatus as S;
     match status {

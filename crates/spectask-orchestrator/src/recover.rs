@@ -1,7 +1,8 @@
 //! `spectask recover`: rebuilds, in an empty database, what the design-docs branch holds about a
 //! repository's SpecTasks — each task's rows from `specs/<task>/state.json` with its spec versions
 //! from `specs/<task>/versions/<n>/`, and its session history from `sessions/<task>/`, marked
-//! committed in the commits whose `History-Seqs` trailers name the entries.
+//! committed in the commits whose `History-Seqs` trailers name the entries. A task caught mid-work
+//! has its interrupted work queued again, so it goes on once a server runs.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,8 @@ pub async fn recover(store: &Store, path: &Path) -> Result<RecoverReport, JobErr
     let mut tasks: HashMap<String, SpecTaskId> = HashMap::new();
     for (name, snapshot) in &snapshots {
         let id = store.import_task(snapshot, &root).await?;
+        // A task caught mid-work goes on by itself once a server runs: no manual retry.
+        store.resume_imported_task(id).await?;
         tasks.insert(name.clone(), id);
         report.tasks.push(name.clone());
         let count = |table: &str| snapshot[table].as_array().map_or(0, Vec::len);

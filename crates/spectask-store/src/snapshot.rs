@@ -128,6 +128,7 @@ const TABLES: &[Table] = &[
             ("completed_at", Int),
             ("version", Int),
             ("summary", Text),
+            ("committed_at", Int),
         ],
     },
     Table {
@@ -227,6 +228,39 @@ impl Store {
         }
         w.commit().await?;
         Ok(id)
+    }
+
+    /// Makes an imported task go on by itself: nothing of its work in flight survived (its jobs,
+    /// agents and leases were not in git), so its running sessions become interrupted, its completed
+    /// sessions count as committed (a snapshot taken before that was recorded), and what a retry from
+    /// its status would redo is queued. Returns the effects queued.
+    pub async fn resume_imported_task(
+        &self,
+        id: SpecTaskId,
+    ) -> Result<Vec<spectask_core::SpecTaskEffect>, StoreError> {
+        let task = self.spec_task(id).await?;
+        let sessions = self.work_sessions_of(id).await?;
+        let mut w = self.begin_write().await?;
+        for session in sessions.iter().filter(|s| s.status() == spectask_core::WorkSessionStatus::Running) {
+            let interrupt = spectask_core::WorkSessionCommand::Interrupt {
+                reason: "recovered from the design-docs branch while it ran".into(),
+            };
+            w.transition_work_session(session, &interrupt, false).await?;
+        }
+        sqlx::query(
+            "UPDATE work_sessions SET committed_at = COALESCE(completed_at, updated_at) \
+             WHERE spec_task_id = $1 AND status = 'completed' AND committed_at IS NULL",
+        )
+        .bind(id.to_string())
+        .execute(&mut *w.tx)
+        .await?;
+        let effects = spectask_core::lifecycle::resume_effects(task.status());
+        for effect in &effects {
+            w.enqueue_job(spectask_core::JobKind::SpecTask(*effect), Some(id), None, crate::codec::now())
+                .await?;
+        }
+        w.commit().await?;
+        Ok(effects)
     }
 
     /// Writes history entries back with their original seqs, marked committed.

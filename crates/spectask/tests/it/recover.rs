@@ -172,3 +172,37 @@ fn round_trip(target: Option<String>) {
     assert!(stderr(&again).contains("is not empty"), "{}", stderr(&again));
     assert_fsck_clean(&repo);
 }
+
+/// A task whose state was mirrored while two of its sessions ran is recovered after `kill -9` and
+/// the loss of its database: once a server runs it goes on by itself to review, with every plan
+/// task's file on its branch, and nobody has to retry it.
+#[test]
+fn a_task_recovered_mid_implementation_goes_on_by_itself() {
+    use crate::crash_restart::{SLOW_CODER, create_and_approve, setup, wait_for, wait_mid_session};
+    let llm = FakeLlm::start(vec![crate::fake_llm::three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, _script) = setup(dir.path(), &llm, SLOW_CODER, "");
+    let server = Server::start_node(&data, None, "node-1");
+    let (id, handle) = create_and_approve(&server, &repo);
+    wait_mid_session(&server, &id);
+    let api = Api::new(&server.url);
+    let (status, answer) = api.post(&format!("/spec-tasks/{id}/commit-progress"), None);
+    assert_eq!(status, 200, "{answer}");
+    server.kill9();
+    for name in ["spectask.db", "spectask.db-wal", "spectask.db-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    let recovered = recover(&repo, &data, None);
+    assert!(recovered.status.success(), "{}", stderr(&recovered));
+
+    let server = Server::start_node(&data, None, "node-1");
+    wait_for(&server, &id, "implementation_review", std::time::Duration::from_secs(90));
+    let files =
+        crate::implementation::git(&repo, &["ls-tree", "-r", "--name-only", &format!("spectask/{handle}")]);
+    for file in ["src/user.js", "src/login.js", "src/app.js"] {
+        assert!(files.lines().any(|l| l == file), "{file} is on the task branch:\n{files}");
+    }
+    server.stop();
+    assert_fsck_clean(&repo);
+}
