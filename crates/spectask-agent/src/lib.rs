@@ -5,6 +5,7 @@
 //! - [`pool`]: the [`AgentRuntime`] that starts instances on demand under a global cap and stops idle ones.
 //! - [`confinement`]: the `fs/*` and `terminal/*` methods spectask serves, confined to the worktree.
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
+//! - [`editor`]: spectask as an ACP agent for an editor (`spectask acp`): each thread a work session.
 //! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
 //! - [`sandbox`]: the Landlock sandbox every agent process and terminal runs in, and its audit.
 //! - [`approval`]: the agent's own approval mode, selected so that it asks spectask first.
@@ -33,6 +34,7 @@
 pub mod approval;
 pub mod config;
 pub mod confinement;
+pub mod editor;
 pub mod error;
 pub mod events;
 pub mod fault;

@@ -32,3 +32,15 @@ pub struct Thread {
     pub last_activity_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
+
+/// A work session opened from an editor (`spectask acp`): a thread a person started there, whose
+/// prompts come from the editor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EditorThread {
+    pub work_session_id: WorkSessionId,
+    /// The editor's name, as it introduced itself (`zed`).
+    pub client: String,
+    /// The directory the editor opened the thread in.
+    pub cwd: String,
+    pub created_at: Timestamp,
+}

@@ -89,9 +89,15 @@ async fn run_turn(
     let instance = agents::instance(ctx, task, &profile, &workspace).await?;
     let (acp, opened) = open_thread(ctx, &instance, session, &worktree).await?;
     ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
-    // The main session of an interactive task stays open between turns; what it spawns does not.
-    let interactive = task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none();
-    let first = first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?;
+    // The main session of an interactive task stays open between turns; what it spawns does not. A
+    // thread opened from an editor stays open too, and its prompts come from the editor alone.
+    let editor = ctx.store.editor_thread(session.id).await?.is_some();
+    let interactive =
+        editor || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
+    let first = match editor {
+        true => None,
+        false => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
+    };
     let mut last = String::new();
     let mut prompted = first.is_some();
     if let Some(text) = first {

@@ -23,6 +23,7 @@ mod config;
 mod coordination;
 mod dispatch;
 mod drive;
+mod editor;
 mod engine;
 mod finish;
 mod handoff;
@@ -50,6 +51,7 @@ pub use coordination::{
     resolve as resolve_session, send, spawn_child,
 };
 pub use dispatch::JobError;
+pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::Orchestrator;
 pub use finish::implementation_summary;
 pub use mirror::commit_progress;

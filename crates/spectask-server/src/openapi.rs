@@ -35,6 +35,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "work-sessions", description = "Implementation: sessions, spawning, coordination, review"),
         (name = "coordination", description = "What a work session's agent calls through its MCP tools; \
                                                authenticated by the session's credential only"),
+        (name = "editor", description = "Threads opened from an editor (`spectask acp`)"),
         (name = "history", description = "Session history, committed to the design-docs branch"),
         (name = "repos", description = "Registered git repositories"),
         (name = "agents", description = "Agent profiles and permission approvals"),

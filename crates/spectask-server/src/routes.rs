@@ -5,6 +5,7 @@ mod agents;
 mod auth;
 mod coordination;
 mod design_docs;
+mod editor;
 mod events;
 mod health;
 mod history;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(design_docs::router())
         .merge(work_sessions::router())
         .merge(progress::router())
+        .merge(editor::router())
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())

@@ -75,49 +75,7 @@ impl Store {
 
     async fn insert_spec_task(&self, task: &SpecTask) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        sqlx::query(concat!(
-            "INSERT INTO spec_tasks (id, short_id, slug, title, prompt, kind, status, failed_from, error, \
-             repository_id, planning_agent, implementation_agent, priority, spec_version, created_by, \
-             created_at, updated_at, started_at, completed_at, version",
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20)"
-        ))
-        .bind(task.id.to_string())
-        .bind(task.short_id.to_string())
-        .bind(&task.slug)
-        .bind(&task.title)
-        .bind(&task.prompt)
-        .bind(task.kind.as_str())
-        .bind(task.status().as_str())
-        .bind(task.state.failure().map(|f| f.from.as_str()))
-        .bind(task.state.failure().map(|f| f.reason.clone()))
-        .bind(task.repository_id.to_string())
-        .bind(task.planning_agent.clone())
-        .bind(task.implementation_agent.clone())
-        .bind(task.priority.rank())
-        .bind(i64::from(task.spec_version))
-        .bind(&task.created_by)
-        .bind(millis(task.created_at))
-        .bind(millis(task.updated_at))
-        .bind(task.started_at.map(millis))
-        .bind(task.completed_at.map(millis))
-        .bind(task.version)
-        .execute(&mut *w.tx)
-        .await?;
-        w.append_event(NewEvent {
-            kind: EventKind::SpecTaskCreated,
-            spec_task_id: Some(task.id),
-            work_session_id: None,
-            payload: json!({
-                "title": task.title,
-                "kind": task.kind,
-                "status": task.status(),
-                "repository_id": task.repository_id,
-                "priority": task.priority,
-            }),
-            at: task.created_at,
-        })
-        .await?;
+        write_spec_task(&mut w, task).await?;
         // A new task may be admitted.
         w.wake_orchestrator().await?;
         w.commit().await
@@ -381,4 +339,52 @@ pub(crate) fn spec_task_from_row(row: &AnyRow) -> Result<SpecTask, StoreError> {
         completed_at: opt_time(row, "completed_at")?,
         version: get(row, "version")?,
     })
+}
+
+/// Inserts a new task and its `spec_task.created` event in `w`.
+pub(crate) async fn write_spec_task(w: &mut WriteTx<'_>, task: &SpecTask) -> Result<(), StoreError> {
+    sqlx::query(concat!(
+        "INSERT INTO spec_tasks (id, short_id, slug, title, prompt, kind, status, failed_from, error, \
+         repository_id, planning_agent, implementation_agent, priority, spec_version, created_by, \
+         created_at, updated_at, started_at, completed_at, version",
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18, $19, $20)"
+    ))
+    .bind(task.id.to_string())
+    .bind(task.short_id.to_string())
+    .bind(&task.slug)
+    .bind(&task.title)
+    .bind(&task.prompt)
+    .bind(task.kind.as_str())
+    .bind(task.status().as_str())
+    .bind(task.state.failure().map(|f| f.from.as_str()))
+    .bind(task.state.failure().map(|f| f.reason.clone()))
+    .bind(task.repository_id.to_string())
+    .bind(task.planning_agent.clone())
+    .bind(task.implementation_agent.clone())
+    .bind(task.priority.rank())
+    .bind(i64::from(task.spec_version))
+    .bind(&task.created_by)
+    .bind(millis(task.created_at))
+    .bind(millis(task.updated_at))
+    .bind(task.started_at.map(millis))
+    .bind(task.completed_at.map(millis))
+    .bind(task.version)
+    .execute(&mut *w.tx)
+    .await?;
+    w.append_event(NewEvent {
+        kind: EventKind::SpecTaskCreated,
+        spec_task_id: Some(task.id),
+        work_session_id: None,
+        payload: json!({
+            "title": task.title,
+            "kind": task.kind,
+            "status": task.status(),
+            "repository_id": task.repository_id,
+            "priority": task.priority,
+        }),
+        at: task.created_at,
+    })
+    .await?;
+    Ok(())
 }

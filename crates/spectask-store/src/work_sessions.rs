@@ -38,68 +38,10 @@ pub struct NewWorkSession {
 }
 
 impl Store {
-    /// Creates a WorkSession and its Session record, and records `work_session.created`.
+    /// Creates a WorkSession and records `work_session.created`.
     pub async fn create_work_session(&self, new: NewWorkSession) -> Result<WorkSession, StoreError> {
-        let now = now();
-        let session = WorkSession {
-            id: WorkSessionId::from_uuid(Uuid::now_v7()),
-            spec_task_id: new.spec_task_id,
-            parent_id: new.parent_id,
-            spawned_by_id: new.spawned_by_id,
-            name: new.name,
-            description: new.description,
-            phase: new.phase,
-            state: WorkSessionState::Pending,
-            plan_task: new.plan_task,
-            agent_profile: new.agent_profile,
-            agent_config: new.agent_config,
-            priority: new.priority,
-            created_at: now,
-            updated_at: now,
-            started_at: None,
-            completed_at: None,
-            version: 1,
-        };
         let mut w = self.begin_write().await?;
-        sqlx::query(concat!(
-            "INSERT INTO work_sessions (",
-            columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-        ))
-        .bind(session.id.to_string())
-        .bind(session.spec_task_id.to_string())
-        .bind(session.parent_id.map(|id| id.to_string()))
-        .bind(session.spawned_by_id.map(|id| id.to_string()))
-        .bind(&session.name)
-        .bind(&session.description)
-        .bind(session.phase.as_str())
-        .bind(session.status().as_str())
-        .bind(status_detail(&session.state)?)
-        .bind(session.plan_task.as_ref().map(to_json).transpose()?)
-        .bind(session.agent_profile.clone())
-        .bind(session.agent_config.to_string())
-        .bind(session.priority.rank())
-        .bind(millis(now))
-        .bind(millis(now))
-        .bind(None::<i64>)
-        .bind(None::<i64>)
-        .bind(session.version)
-        .execute(&mut *w.tx)
-        .await?;
-        w.append_event(NewEvent {
-            kind: EventKind::WorkSessionCreated,
-            spec_task_id: Some(session.spec_task_id),
-            work_session_id: Some(session.id),
-            payload: json!({
-                "name": session.name,
-                "phase": session.phase,
-                "parent_id": session.parent_id,
-                "spawned_by_id": session.spawned_by_id,
-                "plan_task": session.plan_task,
-            }),
-            at: now,
-        })
-        .await?;
+        let session = write_work_session(&mut w, new).await?;
         w.commit().await?;
         Ok(session)
     }
@@ -319,4 +261,71 @@ fn work_session_from_row(row: &AnyRow) -> Result<WorkSession, StoreError> {
         completed_at: opt_time(row, "completed_at")?,
         version: get(row, "version")?,
     })
+}
+
+/// Inserts a new WorkSession (`pending`) and `work_session.created` in `w`.
+pub(crate) async fn write_work_session(
+    w: &mut WriteTx<'_>,
+    new: NewWorkSession,
+) -> Result<WorkSession, StoreError> {
+    let now = now();
+    let session = WorkSession {
+        id: WorkSessionId::from_uuid(Uuid::now_v7()),
+        spec_task_id: new.spec_task_id,
+        parent_id: new.parent_id,
+        spawned_by_id: new.spawned_by_id,
+        name: new.name,
+        description: new.description,
+        phase: new.phase,
+        state: WorkSessionState::Pending,
+        plan_task: new.plan_task,
+        agent_profile: new.agent_profile,
+        agent_config: new.agent_config,
+        priority: new.priority,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        completed_at: None,
+        version: 1,
+    };
+    sqlx::query(concat!(
+        "INSERT INTO work_sessions (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    ))
+    .bind(session.id.to_string())
+    .bind(session.spec_task_id.to_string())
+    .bind(session.parent_id.map(|id| id.to_string()))
+    .bind(session.spawned_by_id.map(|id| id.to_string()))
+    .bind(&session.name)
+    .bind(&session.description)
+    .bind(session.phase.as_str())
+    .bind(session.status().as_str())
+    .bind(status_detail(&session.state)?)
+    .bind(session.plan_task.as_ref().map(to_json).transpose()?)
+    .bind(session.agent_profile.clone())
+    .bind(session.agent_config.to_string())
+    .bind(session.priority.rank())
+    .bind(millis(now))
+    .bind(millis(now))
+    .bind(None::<i64>)
+    .bind(None::<i64>)
+    .bind(session.version)
+    .execute(&mut *w.tx)
+    .await?;
+    w.append_event(NewEvent {
+        kind: EventKind::WorkSessionCreated,
+        spec_task_id: Some(session.spec_task_id),
+        work_session_id: Some(session.id),
+        payload: json!({
+            "name": session.name,
+            "phase": session.phase,
+            "parent_id": session.parent_id,
+            "spawned_by_id": session.spawned_by_id,
+            "plan_task": session.plan_task,
+        }),
+        at: now,
+    })
+    .await?;
+    Ok(session)
 }

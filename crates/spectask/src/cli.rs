@@ -49,6 +49,29 @@ pub enum Command {
     /// API tokens: created for a user, printed once, stored only as a keyed hash.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// spectask as an ACP agent for an editor, on stdin/stdout: configure it in Zed's
+    /// `agent_servers`; each new thread becomes a work session of a SpecTask on the server.
+    Acp(AcpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AcpArgs {
+    /// The running server the threads' work sessions live on.
+    #[arg(long, env = "SPECTASK_SERVER", default_value = "http://127.0.0.1:7070")]
+    pub server: String,
+    /// Attach every thread to this SpecTask (id, short id or handle).
+    #[arg(long, conflicts_with = "repo")]
+    pub task: Option<String>,
+    /// Open threads for this repository (registered on first use) instead of the thread's directory.
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// The agent profile of a task made for the threads.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// An API token (`spectask token create`), needed when the server has users; set it in the
+    /// editor's `env` for the agent server, never typed into the editor.
+    #[arg(long, env = "SPECTASK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Which database to open (as `serve` does).

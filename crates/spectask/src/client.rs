@@ -103,9 +103,30 @@ pub enum Opened {
     Unreachable(anyhow::Error),
 }
 
-fn api_error(status: StatusCode, json: &Value, text: &str) -> anyhow::Error {
-    match json["error"]["message"].as_str() {
-        Some(message) => anyhow!("{message} (HTTP {})", status.as_u16()),
-        None => anyhow!("server answered HTTP {}: {}", status.as_u16(), text.trim()),
+/// An error answer of the API (callers that care about the status downcast to it).
+#[derive(Debug)]
+pub struct ApiFailure {
+    pub status: StatusCode,
+    /// The error's `message`, or the whole body when the answer has none.
+    pub message: String,
+    has_message: bool,
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.has_message {
+            true => write!(f, "{} (HTTP {})", self.message, self.status.as_u16()),
+            false => write!(f, "server answered HTTP {}: {}", self.status.as_u16(), self.message),
+        }
     }
+}
+
+impl std::error::Error for ApiFailure {}
+
+fn api_error(status: StatusCode, json: &Value, text: &str) -> anyhow::Error {
+    let failure = match json["error"]["message"].as_str() {
+        Some(message) => ApiFailure { status, message: message.to_owned(), has_message: true },
+        None => ApiFailure { status, message: text.trim().to_owned(), has_message: false },
+    };
+    anyhow::Error::new(failure)
 }

@@ -2,6 +2,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod acp_cmd;
 mod agent_cmd;
 mod cli;
 mod client;
@@ -69,6 +70,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Mcp(args) => mcp_cmd::run(args).await,
             cli::Command::User(command) => users_cmd::run_user(command).await,
             cli::Command::Token(command) => users_cmd::run_token(command).await,
+            cli::Command::Acp(args) => acp_cmd::run(args).await,
         }
     })
 }

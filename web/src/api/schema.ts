@@ -252,6 +252,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/editor/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new thread in an editor: its work session, in the named task, the task whose worktree holds
+         *     `cwd`, or a new interactive task for the registered repository holding `cwd`. The session gets
+         *     no prompt from spectask; the editor's prompts reach it as messages.
+         */
+        post: operations["open_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -1008,6 +1029,25 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /** @description `POST /editor/threads`: a new thread in an editor. */
+        EditorThreadBody: {
+            /** @description The agent profile for a task made for this thread. */
+            agent_profile?: string | null;
+            /** @description The editor's name (`zed`); `editor` when not given. */
+            client?: string | null;
+            /** @description The thread's directory (absolute): a registered repository or a task's worktree. */
+            cwd: string;
+            /**
+             * @description The task to attach to (id, short id or handle); otherwise the task whose worktree holds
+             *     `cwd`, or a new interactive task for the repository holding it.
+             */
+            task?: string | null;
+        };
+        /** @description The work session of a new editor thread and its task. */
+        EditorThreadDto: {
+            spec_task: components["schemas"]["SpecTaskDto"];
+            work_session: components["schemas"]["WorkSessionDto"];
+        };
         /** @description The body of every error response. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -1517,6 +1557,11 @@ export interface components {
             description: string;
             id: components["schemas"]["WorkSessionId"];
             name: string;
+            /**
+             * @description The editor a person opened this thread from (`zed`), when it was opened from one
+             *     (`spectask acp`).
+             */
+            opened_from_editor?: string | null;
             parent_id?: components["schemas"]["WorkSessionId"] | null;
             phase: components["schemas"]["WorkSessionPhase"];
             plan_task?: components["schemas"]["PlanTaskRef"] | null;
@@ -1999,6 +2044,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkSessionDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditorThreadBody"];
+            };
+        };
+        responses: {
+            /** @description The thread's work session and task */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorThreadDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -26,6 +26,9 @@ pub struct WorkSessionDto {
     /// The agent's session id (its thread), once opened.
     pub acp_session_id: Option<String>,
     pub summary: Option<String>,
+    /// The editor a person opened this thread from (`zed`), when it was opened from one
+    /// (`spectask acp`).
+    pub opened_from_editor: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -75,4 +78,29 @@ pub struct ImplementationSummaryDto {
     pub status: SpecTaskStatus,
     /// Markdown: what each session did, its commits and the open plan tasks.
     pub summary: String,
+}
+
+/// `POST /editor/threads`: a new thread in an editor.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditorThreadBody {
+    /// The thread's directory (absolute): a registered repository or a task's worktree.
+    pub cwd: String,
+    /// The task to attach to (id, short id or handle); otherwise the task whose worktree holds
+    /// `cwd`, or a new interactive task for the repository holding it.
+    #[serde(default)]
+    pub task: Option<String>,
+    /// The agent profile for a task made for this thread.
+    #[serde(default)]
+    pub agent_profile: Option<String>,
+    /// The editor's name (`zed`); `editor` when not given.
+    #[serde(default)]
+    pub client: Option<String>,
+}
+
+/// The work session of a new editor thread and its task.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditorThreadDto {
+    pub spec_task: super::SpecTaskDto,
+    pub work_session: WorkSessionDto,
 }

@@ -38,15 +38,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<WorkSessionDto, ApiError> {
     let acp_session_id = state.store.thread_of(s.id).await?.and_then(|t| t.acp_session_id);
     let summary = state.store.work_session_summary(s.id).await?;
-    Ok(session_dto_with(s, acp_session_id, summary))
+    let editor = state.store.editor_thread(s.id).await?.map(|t| t.client);
+    Ok(session_dto_with(s, acp_session_id, summary, editor))
 }
 
-/// The wire form of a session whose thread and summary were read already (a listing reads them
-/// for all sessions at once).
+/// The wire form of a session whose thread, summary and editor were read already (a listing reads
+/// them for all sessions at once).
 fn session_dto_with(
     s: &WorkSession,
     acp_session_id: Option<String>,
     summary: Option<String>,
+    opened_from_editor: Option<String>,
 ) -> WorkSessionDto {
     WorkSessionDto {
         id: s.id,
@@ -63,6 +65,7 @@ fn session_dto_with(
         priority: s.priority,
         acp_session_id,
         summary,
+        opened_from_editor,
         created_at: s.created_at,
         started_at: s.started_at,
         completed_at: s.completed_at,
@@ -78,14 +81,15 @@ async fn list_work_sessions(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<WorkSessionDto>>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    // Two queries whatever the number of sessions.
+    // Three queries whatever the number of sessions.
     let mut details = state.store.work_session_details(task.id).await?;
+    let mut editors = state.store.editor_clients_of(task.id).await?;
     let sessions = state.store.work_sessions_of(task.id).await?;
     let out = sessions
         .iter()
         .map(|s| {
             let (acp_session_id, summary) = details.remove(&s.id).unwrap_or_default();
-            session_dto_with(s, acp_session_id, summary)
+            session_dto_with(s, acp_session_id, summary, editors.remove(&s.id))
         })
         .collect();
     Ok(Json(out))
@@ -330,10 +334,11 @@ async fn complete_work_session(
     Ok(Json(session_dto(&state, &applied.value).await?))
 }
 
-/// Messages and completion are for the running session of an interactive task.
+/// Messages and completion are for the running session of an interactive task, and for editor threads.
 async fn interactive_and_open(state: &AppState, session: &WorkSession) -> Result<(), ApiError> {
     let task = state.store.spec_task(session.spec_task_id).await?;
-    if task.kind != spectask_core::TaskKind::Interactive || session.parent_id.is_some() {
+    let editor = state.store.editor_thread(session.id).await?.is_some();
+    if !editor && (task.kind != spectask_core::TaskKind::Interactive || session.parent_id.is_some()) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_interactive",
@@ -343,7 +348,15 @@ async fn interactive_and_open(state: &AppState, session: &WorkSession) -> Result
             ),
         ));
     }
-    if session.status() != spectask_core::WorkSessionStatus::Running {
+    // An editor thread takes prompts before it starts and after an interruption too: they wait for
+    // (and resume) its turn.
+    use spectask_core::WorkSessionStatus::{Interrupted, Pending, Running};
+    let open = match session.status() {
+        Running => true,
+        Pending | Interrupted => editor,
+        _ => false,
+    };
+    if !open {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "illegal_transition",

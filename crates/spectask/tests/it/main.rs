@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod acp;
 mod agent_runtime;
 mod coordination;
 mod crash_restart;

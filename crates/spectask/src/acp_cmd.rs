@@ -1,0 +1,102 @@
+//! `spectask acp`: spectask as an ACP agent for an editor (Zed's `agent_servers`), on stdin/stdout.
+//! stdout carries only ACP; logs go to stderr. Each thread the editor opens is a work session made
+//! through the server's API (`POST /editor/threads`); the ACP session id is the work session's id.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use spectask_agent::editor::{BackendError, BackendErrorKind, EditorBackend, EditorThread, serve_editor};
+
+use crate::cli::AcpArgs;
+use crate::client::{ApiClient, ApiFailure};
+
+pub async fn run(args: AcpArgs) -> anyhow::Result<ExitCode> {
+    crate::serve::init_logging("warn");
+    let api = ApiClient::new(&args.server, args.token.as_deref())?;
+    let repo = match &args.repo {
+        Some(path) => {
+            let path = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
+            let body = json!({ "path": path.display().to_string() });
+            api.post("/repos", Some(body)).await.context("registering --repo")?;
+            Some(path)
+        }
+        None => None,
+    };
+    let backend = ServerBackend { api, args, repo, tasks: Mutex::new(HashMap::new()) };
+    serve_editor(backend).await.map_err(|e| anyhow::anyhow!("ACP connection with the editor failed: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+struct ServerBackend {
+    api: ApiClient,
+    args: AcpArgs,
+    /// `--repo`, absolute: stands for every thread's directory.
+    repo: Option<PathBuf>,
+    /// The task each directory's threads went to: later threads there join it.
+    tasks: Mutex<HashMap<PathBuf, String>>,
+}
+
+impl ServerBackend {
+    fn task_for(&self, cwd: &PathBuf) -> Option<String> {
+        self.args.task.clone().or_else(|| self.tasks.lock().ok()?.get(cwd).cloned())
+    }
+}
+
+fn backend_error(err: anyhow::Error) -> BackendError {
+    let kind = match err.downcast_ref::<ApiFailure>() {
+        Some(f) if f.status == reqwest::StatusCode::NOT_FOUND => BackendErrorKind::NotFound,
+        Some(f) if f.status.is_client_error() => BackendErrorKind::Invalid,
+        _ => BackendErrorKind::Unavailable,
+    };
+    BackendError { kind, message: format!("spectask: {err:#}") }
+}
+
+fn thread(session: &Value, cwd: PathBuf, task_title: &str) -> EditorThread {
+    EditorThread {
+        id: session["id"].as_str().unwrap_or_default().to_owned(),
+        cwd,
+        title: format!("{} — {task_title}", session["name"].as_str().unwrap_or("thread")),
+    }
+}
+
+impl EditorBackend for ServerBackend {
+    async fn open_thread(&self, cwd: PathBuf, client: String) -> Result<EditorThread, BackendError> {
+        let dir = self.repo.clone().unwrap_or_else(|| cwd.clone());
+        let body = json!({
+            "cwd": dir.display().to_string(),
+            "task": self.task_for(&dir),
+            "agent_profile": self.args.agent,
+            "client": client,
+        });
+        let opened = self.api.post("/editor/threads", Some(body)).await.map_err(backend_error)?;
+        let task = &opened["spec_task"];
+        if let (Some(id), Ok(mut tasks)) = (task["id"].as_str(), self.tasks.lock()) {
+            tasks.insert(dir, id.to_owned());
+        }
+        Ok(thread(&opened["work_session"], cwd, task["title"].as_str().unwrap_or("")))
+    }
+
+    async fn list_threads(&self, cwd: Option<PathBuf>) -> Result<Vec<EditorThread>, BackendError> {
+        let dir = self.repo.clone().or_else(|| cwd.clone());
+        let task = match &dir {
+            Some(dir) => self.task_for(dir),
+            None => self.args.task.clone(),
+        };
+        let Some(task) = task else { return Ok(Vec::new()) };
+        let shown = self.api.get(&format!("/spec-tasks/{task}"), &[]).await.map_err(backend_error)?;
+        let title = shown["title"].as_str().unwrap_or("");
+        let sessions =
+            self.api.get(&format!("/spec-tasks/{task}/work-sessions"), &[]).await.map_err(backend_error)?;
+        let cwd = cwd.or(dir).unwrap_or_default();
+        Ok(sessions.as_array().into_iter().flatten().map(|s| thread(s, cwd.clone(), title)).collect())
+    }
+
+    async fn close_thread(&self, id: String) -> Result<(), BackendError> {
+        self.api.post(&format!("/work-sessions/{id}/complete"), None).await.map_err(backend_error)?;
+        Ok(())
+    }
+}
