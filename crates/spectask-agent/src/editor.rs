@@ -106,8 +106,7 @@ fn initialize_response() -> InitializeResponse {
 }
 
 /// Serves ACP to the editor on this process's stdin/stdout until stdin closes.
-pub async fn serve_editor<B: EditorBackend>(backend: B) -> Result<(), AcpError> {
-    let backend = Arc::new(backend);
+pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpError> {
     let state = Arc::new(EditorState::default());
     let (b1, b2, b3) = (backend.clone(), backend.clone(), backend);
     let (s1, s2) = (state.clone(), state);

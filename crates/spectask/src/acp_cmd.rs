@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde_json::{Value, json};
@@ -26,8 +26,17 @@ pub async fn run(args: AcpArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let backend = ServerBackend { api, args, repo, tasks: Mutex::new(HashMap::new()) };
-    serve_editor(backend).await.map_err(|e| anyhow::anyhow!("ACP connection with the editor failed: {e}"))?;
+    let backend = Arc::new(ServerBackend {
+        api,
+        args,
+        repo,
+        tasks: Mutex::new(HashMap::new()),
+        open: Mutex::new(Vec::new()),
+    });
+    let served = serve_editor(backend.clone()).await;
+    // The editor went away (stdin closed): its open threads stay resumable, never lost.
+    backend.interrupt_open("the editor closed").await;
+    served.map_err(|e| anyhow::anyhow!("ACP connection with the editor failed: {e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -38,9 +47,26 @@ struct ServerBackend {
     repo: Option<PathBuf>,
     /// The task each directory's threads went to: later threads there join it.
     tasks: Mutex<HashMap<PathBuf, String>>,
+    /// The threads this editor opened and has not closed.
+    open: Mutex<Vec<String>>,
 }
 
 impl ServerBackend {
+    fn open_threads(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Leaves every thread still open `interrupted` on the server.
+    async fn interrupt_open(&self, reason: &str) {
+        let open = std::mem::take(&mut *self.open_threads());
+        for id in open {
+            let body = json!({ "reason": reason });
+            if let Err(error) = self.api.post(&format!("/work-sessions/{id}/interrupt"), Some(body)).await {
+                tracing::warn!(%error, session = %id, "cannot leave the thread interrupted");
+            }
+        }
+    }
+
     fn task_for(&self, cwd: &PathBuf) -> Option<String> {
         self.args.task.clone().or_else(|| self.tasks.lock().ok()?.get(cwd).cloned())
     }
@@ -77,7 +103,9 @@ impl EditorBackend for ServerBackend {
         if let (Some(id), Ok(mut tasks)) = (task["id"].as_str(), self.tasks.lock()) {
             tasks.insert(dir, id.to_owned());
         }
-        Ok(thread(&opened["work_session"], cwd, task["title"].as_str().unwrap_or("")))
+        let opened = thread(&opened["work_session"], cwd, task["title"].as_str().unwrap_or(""));
+        self.open_threads().push(opened.id.clone());
+        Ok(opened)
     }
 
     async fn list_threads(&self, cwd: Option<PathBuf>) -> Result<Vec<EditorThread>, BackendError> {
@@ -97,6 +125,7 @@ impl EditorBackend for ServerBackend {
 
     async fn close_thread(&self, id: String) -> Result<(), BackendError> {
         self.api.post(&format!("/work-sessions/{id}/complete"), None).await.map_err(backend_error)?;
+        self.open_threads().retain(|open| *open != id);
         Ok(())
     }
 }

@@ -32,8 +32,12 @@ pub fn tree(all: &[Value]) -> String {
                 Some("failed" | "interrupted") => format!(" ({})", text(&s["state"], "reason")),
                 _ => String::new(),
             };
+            let editor = match s["opened_from_editor"].as_str() {
+                Some(client) => format!(" [from {client}]"),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "{}{} {:<11} {}{detail}\n",
+                "{}{} {:<11} {}{editor}{detail}\n",
                 "  ".repeat(depth),
                 if depth == 0 { "-" } else { "└" },
                 text(s, "status"),

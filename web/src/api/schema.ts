@@ -843,6 +843,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-sessions/{id}/interrupt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The editor holding a thread went away (Zed closed): its work session is left `interrupted`, and
+         *     the next prompt from an editor resumes it.
+         */
+        post: operations["interrupt_editor_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/work-sessions/{id}/messages": {
         parameters: {
             query?: never;
@@ -1154,6 +1174,10 @@ export interface components {
             status: components["schemas"]["SpecTaskStatus"];
             /** @description Markdown: what each session did, its commits and the open plan tasks. */
             summary: string;
+        };
+        /** @description `POST /work-sessions/{id}/interrupt`: why the editor left. */
+        InterruptBody: {
+            reason?: string;
         };
         /** @description A comment anchored to a line of one document. */
         LineComment: {
@@ -3177,6 +3201,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SessionHistoryDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    interrupt_editor_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterruptBody"];
+            };
+        };
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkSessionDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -104,3 +104,11 @@ pub struct EditorThreadDto {
     pub spec_task: super::SpecTaskDto,
     pub work_session: WorkSessionDto,
 }
+
+/// `POST /work-sessions/{id}/interrupt`: why the editor left.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptBody {
+    #[serde(default)]
+    pub reason: String,
+}

@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{
-    ImplementationReviewBody, ImplementationSummaryDto, MessageBody, QueuedMessageDto, SpawnBody,
-    SpecTaskDto, WorkSessionDto,
+    ImplementationReviewBody, ImplementationSummaryDto, InterruptBody, MessageBody, QueuedMessageDto,
+    SpawnBody, SpecTaskDto, WorkSessionDto,
 };
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{SessionPath, TaskPath, TaskSessionPath};
@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(spawn_work_session))
         .routes(routes!(send_message))
         .routes(routes!(complete_work_session))
+        .routes(routes!(interrupt_editor_thread))
         .routes(routes!(get_coordination_log))
         .routes(routes!(get_implementation_summary))
         .routes(routes!(approve_implementation))
@@ -331,6 +332,38 @@ async fn complete_work_session(
     interactive_and_open(&state, &session).await?;
     let applied =
         state.store.transition_work_session(&session, &spectask_core::WorkSessionCommand::Complete).await?;
+    Ok(Json(session_dto(&state, &applied.value).await?))
+}
+
+/// The editor holding a thread went away (Zed closed): its work session is left `interrupted`, and
+/// the next prompt from an editor resumes it.
+#[utoipa::path(post, path = "/work-sessions/{id}/interrupt", tag = "editor", params(SessionPath),
+    request_body = InterruptBody,
+    responses((status = 200, description = "The session", body = WorkSessionDto)))]
+async fn interrupt_editor_thread(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
+    ApiJson(body): ApiJson<InterruptBody>,
+) -> Result<Json<WorkSessionDto>, ApiError> {
+    let session = load_session(&state, &caller, &id).await?;
+    if state.store.editor_thread(session.id).await?.is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_editor_thread",
+            format!(
+                "work session {} was not opened from an editor; only editor threads are interrupted this way",
+                session.name
+            ),
+        ));
+    }
+    let reason = body.reason.trim();
+    let reason = if reason.is_empty() { "the editor closed" } else { reason };
+    if session.status() != spectask_core::WorkSessionStatus::Running {
+        return Ok(Json(session_dto(&state, &session).await?));
+    }
+    let command = spectask_core::WorkSessionCommand::Interrupt { reason: reason.chars().take(200).collect() };
+    let applied = state.store.transition_work_session(&session, &command).await?;
     Ok(Json(session_dto(&state, &applied.value).await?))
 }
 

@@ -196,6 +196,13 @@ fn each_editor_thread_is_a_work_session_of_one_task() {
 
     let status = zed.quit();
     assert!(status.success(), "stdin closed: spectask acp ends ({status})");
+    // Zed closing leaves its open thread interrupted (resumable); the closed one stays completed.
+    let after = sessions(&server, &task);
+    let first_after = after.iter().find(|s| s["id"] == first.as_str()).unwrap();
+    assert_eq!(first_after["status"], "interrupted", "{after:#?}");
+    assert_eq!(first_after["state"]["reason"], "the editor closed", "{after:#?}");
+    let listed = crate::support::stdout(&server.task(&["sessions", &task]));
+    assert!(listed.contains("zed thread 1 [from zed]"), "{listed}");
 
     let mut unknown = Editor::start(&server.url, &["--task", "deadbeef-nothing"], &repo);
     unknown.initialize();
