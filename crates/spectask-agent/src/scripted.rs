@@ -6,6 +6,7 @@
 //! auth_env = "SCRIPTED_API_KEY"   # optional: demand `authenticate` with this env-var method first
 //! load_session = true             # default; `false` offers only `session/resume` (no replay)
 //! modes = ["yolo", "default"]     # optional session modes (the first is current): see `modes`
+//! match_on = "conversation"       # match rules against the whole conversation, not the latest prompt
 //!
 //! [[rule]]
 //! match = "*plan*"                # glob (`*`, `?`) over the whole prompt; without wildcards: substring
@@ -37,7 +38,8 @@
 //! ]
 //! ```
 //!
-//! A prompt matching no rule is answered with `echo: <prompt>`. Every step's outcome that the client
+//! A prompt matching no rule is answered with `echo: <prompt>`. With `--state-dir` the conversation is
+//! saved as it goes (the prompt before the turn runs, the reply after every step), as real agents do. Every step's outcome that the client
 //! decides (fs errors, permission outcomes, command output) is reported back as a message chunk.
 
 mod history;
@@ -48,7 +50,7 @@ mod script;
 mod steps;
 
 pub use script::{
-    McpStep, PlanItem, Rule, RunStep, Script, ScriptError, Step, ToolCallStep, pattern_matches,
+    MatchOn, McpStep, PlanItem, Rule, RunStep, Script, ScriptError, Step, ToolCallStep, pattern_matches,
 };
 
 use std::collections::HashMap;
@@ -121,6 +123,16 @@ impl AgentState {
         };
         self.sessions().insert(id, session);
         Ok(history)
+    }
+
+    /// Records the reply of the turn that began at history entry `start` (so far or in full) and
+    /// saves the history.
+    fn save_reply(&self, id: &str, start: usize, reply: &str) {
+        let mut sessions = self.sessions();
+        if let Some(session) = sessions.get_mut(id) {
+            session.history.set_reply(start, reply);
+            self.store.save(id, &session.history);
+        }
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, ScriptedSession>> {
@@ -260,7 +272,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 let id = request.session_id.0.to_string();
                 let text = prompt_text(&request.prompt);
                 let cancel = CancellationToken::new();
-                let (cwd, servers, mode) = {
+                let (cwd, servers, mode, start, matched) = {
                     let mut sessions = s5.sessions();
                     let Some(session) = sessions.get_mut(&id) else {
                         drop(sessions);
@@ -269,8 +281,18 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     };
                     session.cancel = cancel.clone();
                     session.history.push_user(&text);
-                    (session.cwd.clone(), session.servers.clone(), session.mode.clone())
+                    // Saved before the turn runs, as real agents do: a crash mid-turn loses nothing said.
+                    s5.store.save(&id, &session.history);
+                    let matched = match s5.script.match_on {
+                        MatchOn::Prompt => text.clone(),
+                        MatchOn::Conversation => session.history.text(),
+                    };
+                    let start = session.history.len();
+                    (session.cwd.clone(), session.servers.clone(), session.mode.clone(), start, matched)
                 };
+                let saver = s5.clone();
+                let saving = id.clone();
+                let progress = Box::new(move |reply: &str| saver.save_reply(&saving, start, reply));
                 let turn = steps::Turn {
                     cx: cx.clone(),
                     session_id: request.session_id,
@@ -279,21 +301,13 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     servers,
                     reply: String::new(),
                     mode,
+                    progress,
                 };
-                let steps = s5.script.steps_for(&text);
+                let steps = s5.script.steps_for(&matched);
                 let state = s5.clone();
                 cx.spawn(async move {
                     let (stop_reason, reply) = turn.run(steps).await;
-                    let snapshot = {
-                        let mut sessions = state.sessions();
-                        sessions.get_mut(&id).map(|session| {
-                            session.history.push_agent(&reply);
-                            session.history.clone()
-                        })
-                    };
-                    if let Some(history) = snapshot {
-                        state.store.save(&id, &history);
-                    }
+                    state.save_reply(&id, start, &reply);
                     responder.respond(PromptResponse::new(stop_reason))
                 })
             },

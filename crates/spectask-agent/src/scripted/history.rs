@@ -40,8 +40,22 @@ impl History {
         self.entries.push(Entry { role: Role::User, text: text.to_owned() });
     }
 
-    pub(super) fn push_agent(&mut self, text: &str) {
-        self.entries.push(Entry { role: Role::Agent, text: text.to_owned() });
+    /// Sets what the agent said in the turn that began when the history had `start` entries (so far
+    /// or in full): saved as it goes, a turn cut off by a crash keeps what was said before it.
+    pub(super) fn set_reply(&mut self, start: usize, text: &str) {
+        self.entries.truncate(start);
+        if !text.is_empty() {
+            self.entries.push(Entry { role: Role::Agent, text: text.to_owned() });
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Everything said so far, in order, one message after another.
+    pub(super) fn text(&self) -> String {
+        self.entries.iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("\n")
     }
 
     /// Sends the whole history as `session/update` notifications (before the load response).

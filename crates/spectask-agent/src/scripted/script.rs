@@ -21,8 +21,21 @@ pub struct Script {
     /// Session modes offered in `session/new` (the first is current); none when empty.
     #[serde(default)]
     pub modes: Vec<String>,
+    /// What rules are matched against: the latest prompt (default), or the whole conversation so
+    /// far, as an agent that remembers it would (a bare "continue" then matches the task's rule again).
+    #[serde(default)]
+    pub match_on: MatchOn,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
+}
+
+/// What a script's rules are matched against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchOn {
+    #[default]
+    Prompt,
+    Conversation,
 }
 
 /// Steps to run when a prompt matches `pattern`.
@@ -149,7 +162,13 @@ pub enum ScriptError {
 /// The empty script: every prompt is echoed (what `spectask agent scripted` runs without `--script`).
 impl Default for Script {
     fn default() -> Self {
-        Script { auth_env: None, load_session: true, modes: Vec::new(), rules: Vec::new() }
+        Script {
+            auth_env: None,
+            load_session: true,
+            modes: Vec::new(),
+            match_on: MatchOn::Prompt,
+            rules: Vec::new(),
+        }
     }
 }
 

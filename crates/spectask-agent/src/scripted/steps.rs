@@ -42,6 +42,8 @@ pub(super) struct Turn {
     pub(super) reply: String,
     /// The session's current mode.
     pub(super) mode: super::modes::CurrentMode,
+    /// Called with the reply so far after each step (the agent persists as it goes).
+    pub(super) progress: Box<dyn Fn(&str) + Send + Sync>,
 }
 
 impl Turn {
@@ -58,6 +60,7 @@ impl Turn {
                 // Whatever the client refused is reported back in the conversation; the turn goes on.
                 self.say(&format!("error: {}", describe(&error)));
             }
+            (self.progress)(&self.reply);
         }
         let stop = if self.cancel.is_cancelled() { StopReason::Cancelled } else { StopReason::EndTurn };
         (stop, self.reply)

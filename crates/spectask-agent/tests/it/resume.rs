@@ -61,3 +61,59 @@ async fn session_is_resumed_without_replay_when_load_is_not_offered() {
     assert_eq!(messages(&events), "echo: two");
     second.shutdown().await;
 }
+
+/// The agent saves its conversation as it goes: a turn cut off by the agent's crash keeps the
+/// prompt and what was said before the crash, and a new process replays them.
+#[tokio::test]
+async fn a_turn_cut_off_by_a_crash_is_kept_up_to_the_crash() {
+    let fx = Fixture::new(
+        r#"
+[[rule]]
+match = "*build it*"
+steps = [{ message = "half built" }, { crash = 3 }]
+"#,
+    );
+    let first = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = first.event_channel();
+    let id = first.new_thread(&fx.worktree, tx).await.unwrap();
+    let (stop, _) = tokio::join!(first.prompt(&id, "build it"), until_turn_end(&mut rx));
+    assert!(stop.is_err(), "the agent crashed mid-turn");
+    first.shutdown().await;
+
+    let second = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = second.event_channel();
+    second.load_thread(&id, &fx.worktree, tx).await.unwrap();
+    assert_eq!(
+        drain(&mut rx).await,
+        [
+            AgentEvent::UserMessageChunk { text: "build it".to_owned() },
+            AgentEvent::MessageChunk { text: "half built".to_owned() },
+        ]
+    );
+    second.shutdown().await;
+}
+
+/// With `match_on = "conversation"` the script sees everything said so far, as an agent that
+/// remembers: a bare "continue" matches the rule of the task given earlier.
+#[tokio::test]
+async fn rules_can_match_the_whole_conversation() {
+    let fx = Fixture::new(
+        r#"
+match_on = "conversation"
+
+[[rule]]
+match = "*Your task: apples*"
+steps = [{ message = "working on apples" }]
+"#,
+    );
+    let agent = fx.start(config(), PermissionPolicy::Auto).await;
+    let (tx, mut rx) = agent.event_channel();
+    let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
+    let (stop, events) = tokio::join!(agent.prompt(&id, "Your task: apples"), until_turn_end(&mut rx));
+    stop.unwrap();
+    assert_eq!(messages(&events), "working on apples");
+    let (stop, events) = tokio::join!(agent.prompt(&id, "continue"), until_turn_end(&mut rx));
+    stop.unwrap();
+    assert_eq!(messages(&events), "working on apples");
+    agent.shutdown().await;
+}
