@@ -34,6 +34,7 @@ mod overlaps;
 mod plan_agent;
 mod plan_status;
 mod planning;
+mod progress_updates;
 mod progress_watch;
 mod prompt;
 mod record;

@@ -241,7 +241,7 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         coordinate(ctx, &started, CoordinationKind::SessionStarted, format!("started: {what}")).await?;
     }
     ctx.store.submit_implementation_when_finished(id).await?;
-    Ok(())
+    crate::progress_updates::record(ctx, &task).await
 }
 
 /// For each session, the number of sessions on the longest chain that waits on it (0 for none).

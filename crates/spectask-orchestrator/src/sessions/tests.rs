@@ -50,6 +50,21 @@ async fn last_two_sessions_committing_together_submit_the_task(backend: Backend)
         f.store().jobs_of(task.id).await.unwrap(),
     );
     assert!([a.id, b.id].iter().all(|id| sessions.iter().any(|s| s.id == *id)));
+    // Each pass that changed how the sessions stand left a progress snapshot, the last one all done.
+    let updates: Vec<_> = f
+        .store()
+        .history_of_task(task.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.file == spectask_core::HistoryFile::ProgressUpdate)
+        .collect();
+    assert!(updates.len() >= 2, "{updates:#?}");
+    assert!(updates.last().unwrap().content.starts_with("### 2 of 2 sessions done"), "{updates:#?}");
+    advance(&f.ctx, task.id).await.unwrap();
+    let again = f.store().history_of_task(task.id).await.unwrap();
+    let count = again.iter().filter(|e| e.file == spectask_core::HistoryFile::ProgressUpdate).count();
+    assert_eq!(count, updates.len(), "a pass that changed nothing writes no snapshot");
 }
 
 #[tokio::test(flavor = "multi_thread")]

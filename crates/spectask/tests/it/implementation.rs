@@ -180,6 +180,14 @@ fn a_plan_is_implemented_in_parallel_sessions_reviewed_and_merged() {
             .unwrap()
             .success()
     });
+    // Progress snapshots reached the branch, the last one with every session done.
+    let updates = git(
+        &repo,
+        &["ls-tree", "--name-only", &format!("helix-design-docs:sessions/{handle}/progress-updates")],
+    );
+    let day = updates.lines().last().expect("a progress-updates file");
+    let text = git(&repo, &["show", &format!("helix-design-docs:sessions/{handle}/progress-updates/{day}")]);
+    assert!(text.trim_end().lines().rev().any(|l| l.contains("4 of 4 sessions done")), "{text}");
     let main_files = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
     for f in ["src/user.js", "src/login.js", "src/app.js", "docs/audit.md"] {
         assert!(main_files.contains(f), "{f} not merged into main:\n{main_files}");
