@@ -31,7 +31,7 @@ use crate::permission::{PermissionBroker, answer_by_policy, auto_allows};
 use crate::profiles::PermissionPolicy;
 use crate::relay::{self, Relays};
 use crate::sandbox::Confinement;
-use crate::thread::{Registry, SessionEntry};
+use crate::thread::{Registry, ThreadEntry};
 use crate::transport::{LineSink, LineStream};
 use crate::unserved::Unserved;
 
@@ -95,7 +95,7 @@ impl Shared {
         }
     }
 
-    fn session(&self, id: &SessionId) -> Result<Arc<SessionEntry>, AcpError> {
+    fn session(&self, id: &SessionId) -> Result<Arc<ThreadEntry>, AcpError> {
         let entry = self.sessions.get(&id.0).ok_or_else(|| invalid(format!("unknown session {:?}", id.0)))?;
         entry.touch();
         Ok(entry)
@@ -240,7 +240,7 @@ async fn on_write(shared: &Shared, request: WriteTextFileRequest) -> Result<Writ
 }
 
 async fn fs_denied(
-    entry: &SessionEntry,
+    entry: &ThreadEntry,
     operation: FsOperation,
     path: &Path,
     error: &ConfinementError,

@@ -31,7 +31,7 @@ use crate::prompt::PromptContent;
 use crate::relay::EditorRelay;
 use crate::rpc::call;
 use crate::sandbox::{Confinement, SandboxReport, Workspace};
-use crate::thread::{AcpSessionId, SessionEntry, run_turn};
+use crate::thread::{AcpSessionId, ThreadEntry, run_turn};
 use crate::transport::{SpawnSpec, spawn};
 
 /// What an instance needs besides its profile.
@@ -285,7 +285,7 @@ impl AgentInstance {
             other => other?,
         };
         let id = response.session_id.0.to_string();
-        self.shared.sessions.insert(&id, Arc::new(SessionEntry::new(root, events)));
+        self.shared.sessions.insert(&id, Arc::new(ThreadEntry::new(root, events)));
         if let Err(error) = self.select_approval_mode(&id, response.modes.as_ref()).await {
             let _ = self.close_thread(&AcpSessionId(id)).await;
             return Err(error);
@@ -315,7 +315,7 @@ impl AgentInstance {
         self.touch();
         let root = Self::root(cwd)?;
         // Registered before the request: the replay arrives before the response.
-        self.shared.sessions.insert(&session.0, Arc::new(SessionEntry::new(root.clone(), events)));
+        self.shared.sessions.insert(&session.0, Arc::new(ThreadEntry::new(root.clone(), events)));
         let sid = SessionId::new(session.0.clone());
         let result = if self.info.supports_load() {
             let request = LoadSessionRequest::new(sid, root).mcp_servers(mcp_servers::to_acp(tools));

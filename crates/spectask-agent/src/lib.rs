@@ -65,7 +65,7 @@ pub use instance::{AgentInstance, InstanceOptions};
 pub use mcp_servers::McpServerSpec;
 pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;
-pub use probe::{ProbeOptions, ProbeReport, SessionProbe, probe};
+pub use probe::{AcpSessionProbe, ProbeOptions, ProbeReport, probe};
 pub use profiles::{AgentProfile, PermissionPolicy, Profiles};
 pub use prompt::PromptContent;
 pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};

@@ -25,7 +25,7 @@ pub struct ProbeOptions {
 /// The result of `session/new`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-pub enum SessionProbe {
+pub enum AcpSessionProbe {
     Created {
         session_id: String,
     },
@@ -45,7 +45,7 @@ pub struct ProbeReport {
     pub pid: u32,
     #[serde(flatten)]
     pub agent: AgentInfo,
-    pub session: SessionProbe,
+    pub session: AcpSessionProbe,
     /// The OS sandbox the agent ran in (with warnings when it is off or partial).
     pub sandbox: SandboxReport,
     /// Whether the agent's own approval mode took spectask's policy (for a created session).
@@ -77,17 +77,17 @@ async fn probe_in(
     let session = match instance.new_thread(&dir, events).await {
         Ok(id) => {
             approval = instance.approval(&id);
-            SessionProbe::Created { session_id: id.0 }
+            AcpSessionProbe::Created { session_id: id.0 }
         }
-        Err(AgentError::AuthRequired { advice, .. }) => SessionProbe::AuthRequired { message: advice },
+        Err(AgentError::AuthRequired { advice, .. }) => AcpSessionProbe::AuthRequired { message: advice },
         Err(error @ AgentError::ApprovalMode { .. }) => {
             let message = error.to_string();
             if let AgentError::ApprovalMode { check, .. } = error {
                 approval = Some(*check);
             }
-            SessionProbe::Failed { message }
+            AcpSessionProbe::Failed { message }
         }
-        Err(error) => SessionProbe::Failed { message: error.to_string() },
+        Err(error) => AcpSessionProbe::Failed { message: error.to_string() },
     };
     let report = ProbeReport {
         profile: profile.name.clone(),

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::confinement::fs::confine;
 use crate::events::{AgentEvent, DecidedBy, Decision, PermissionChoice, PermissionRequest, tool_call_update};
 use crate::handlers::Shared;
-use crate::thread::SessionEntry;
+use crate::thread::ThreadEntry;
 
 /// What the editor serves itself (the client capabilities it sent in `initialize`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,7 +140,7 @@ pub(crate) async fn update(shared: &Shared, notification: &SessionNotification) 
 /// thread counts as busy meanwhile) and answers the agent; `then` reports a success as an event.
 async fn forward<Resp>(
     relay: &EditorRelay,
-    entry: Arc<SessionEntry>,
+    entry: Arc<ThreadEntry>,
     method: &'static str,
     params: serde_json::Value,
     responder: Responder<Resp>,
@@ -179,7 +179,7 @@ fn params(request: &impl Serialize) -> Result<serde_json::Value, AcpError> {
     serde_json::to_value(request).map_err(AcpError::into_internal_error)
 }
 
-fn lookup(shared: &Shared, id: &SessionId) -> Option<(Arc<EditorRelay>, Arc<SessionEntry>)> {
+fn lookup(shared: &Shared, id: &SessionId) -> Option<(Arc<EditorRelay>, Arc<ThreadEntry>)> {
     Some((shared.relays.get(&id.0)?, shared.sessions.get(&id.0)?))
 }
 
@@ -190,7 +190,7 @@ type NotRelayed<Req, Resp> = Option<(Req, Responder<Resp>)>;
 /// went away is the answer `cancelled`.
 pub(crate) async fn permission(
     shared: &Shared,
-    entry: &Arc<SessionEntry>,
+    entry: &Arc<ThreadEntry>,
     request: RequestPermissionRequest,
     responder: Responder<RequestPermissionResponse>,
 ) -> Result<NotRelayed<RequestPermissionRequest, RequestPermissionResponse>, AcpError> {

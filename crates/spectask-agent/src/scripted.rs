@@ -71,16 +71,16 @@ use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Handled, Stdio,
 use tokio_util::sync::CancellationToken;
 
 use self::history::{History, HistoryStore};
-use self::mcp::SessionServers;
+use self::mcp::ThreadServers;
 use self::modes::CurrentMode;
 
 /// One session of the scripted agent.
-struct ScriptedSession {
+struct ScriptedThread {
     cwd: PathBuf,
     history: History,
     cancel: CancellationToken,
     /// The MCP servers the client gave this session.
-    servers: SessionServers,
+    servers: ThreadServers,
     mode: CurrentMode,
 }
 
@@ -89,7 +89,7 @@ struct AgentState {
     script: Script,
     store: HistoryStore,
     authenticated: AtomicBool,
-    sessions: Mutex<HashMap<String, ScriptedSession>>,
+    sessions: Mutex<HashMap<String, ScriptedThread>>,
 }
 
 impl AgentState {
@@ -105,7 +105,7 @@ impl AgentState {
         &self,
         session_id: &SessionId,
         cwd: PathBuf,
-        servers: SessionServers,
+        servers: ThreadServers,
     ) -> Result<History, AcpError> {
         let id = session_id.0.to_string();
         let known = self.sessions().get(&id).map(|s| s.history.clone());
@@ -114,13 +114,8 @@ impl AgentState {
         };
         history.cwd = cwd.clone();
         let mode = CurrentMode::new(&self.script.modes);
-        let session = ScriptedSession {
-            cwd,
-            history: history.clone(),
-            cancel: CancellationToken::new(),
-            servers,
-            mode,
-        };
+        let session =
+            ScriptedThread { cwd, history: history.clone(), cancel: CancellationToken::new(), servers, mode };
         self.sessions().insert(id, session);
         Ok(history)
     }
@@ -135,7 +130,7 @@ impl AgentState {
         }
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, ScriptedSession>> {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, ScriptedThread>> {
         self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -228,11 +223,11 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 s3.store.save(&id, &history);
                 let mode = CurrentMode::new(&s3.script.modes);
                 let modes = mode.state(&s3.script.modes);
-                let session = ScriptedSession {
+                let session = ScriptedThread {
                     cwd: request.cwd,
                     history,
                     cancel: CancellationToken::new(),
-                    servers: SessionServers::new(&request.mcp_servers),
+                    servers: ThreadServers::new(&request.mcp_servers),
                     mode,
                 };
                 s3.sessions().insert(id.clone(), session);
@@ -245,7 +240,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                 if let Err(error) = s4.check_auth() {
                     return responder.respond_with_error(error);
                 }
-                let servers = SessionServers::new(&request.mcp_servers);
+                let servers = ThreadServers::new(&request.mcp_servers);
                 let history = match s4.reopen(&request.session_id, request.cwd, servers) {
                     Ok(history) => history,
                     Err(error) => return responder.respond_with_error(error),
@@ -257,7 +252,7 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
         )
         .on_receive_request(
             async move |request: ResumeSessionRequest, responder, _cx| {
-                let servers = SessionServers::new(&request.mcp_servers);
+                let servers = ThreadServers::new(&request.mcp_servers);
                 let reopened =
                     s8.check_auth().and_then(|()| s8.reopen(&request.session_id, request.cwd, servers));
                 responder.respond_with_result(reopened.map(|_| ResumeSessionResponse::new()))

@@ -34,7 +34,7 @@ impl std::fmt::Display for AcpSessionId {
 
 /// What the runtime knows about one live session.
 #[derive(Debug)]
-pub(crate) struct SessionEntry {
+pub(crate) struct ThreadEntry {
     /// The canonical worktree root every fs and terminal request is confined to.
     pub(crate) root: PathBuf,
     pub(crate) events: mpsc::Sender<AgentEvent>,
@@ -45,9 +45,9 @@ pub(crate) struct SessionEntry {
     pub(crate) audit: Arc<Mutex<ToolCallAudit>>,
 }
 
-impl SessionEntry {
+impl ThreadEntry {
     pub(crate) fn new(root: PathBuf, events: mpsc::Sender<AgentEvent>) -> Self {
-        SessionEntry {
+        ThreadEntry {
             root,
             events,
             last_activity: Mutex::new(Instant::now()),
@@ -58,7 +58,7 @@ impl SessionEntry {
 
     /// The same thread, its events sent to a new channel (the next turn's consumer).
     pub(crate) fn with_events(&self, events: mpsc::Sender<AgentEvent>) -> Self {
-        SessionEntry { audit: self.audit.clone(), ..SessionEntry::new(self.root.clone(), events) }
+        ThreadEntry { audit: self.audit.clone(), ..ThreadEntry::new(self.root.clone(), events) }
     }
 
     pub(crate) fn touch(&self) {
@@ -87,7 +87,7 @@ impl SessionEntry {
     }
 }
 
-pub(crate) struct BusyGuard(Arc<SessionEntry>);
+pub(crate) struct BusyGuard(Arc<ThreadEntry>);
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
@@ -99,23 +99,23 @@ impl Drop for BusyGuard {
 /// Live sessions of one agent instance, by session id.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    map: Mutex<HashMap<String, Arc<SessionEntry>>>,
+    map: Mutex<HashMap<String, Arc<ThreadEntry>>>,
 }
 
 impl Registry {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<SessionEntry>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ThreadEntry>>> {
         self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn get(&self, id: &str) -> Option<Arc<SessionEntry>> {
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<ThreadEntry>> {
         self.map().get(id).cloned()
     }
 
-    pub(crate) fn insert(&self, id: &str, entry: Arc<SessionEntry>) {
+    pub(crate) fn insert(&self, id: &str, entry: Arc<ThreadEntry>) {
         self.map().insert(id.to_owned(), entry);
     }
 
-    pub(crate) fn remove(&self, id: &str) -> Option<Arc<SessionEntry>> {
+    pub(crate) fn remove(&self, id: &str) -> Option<Arc<ThreadEntry>> {
         self.map().remove(id)
     }
 
@@ -130,7 +130,7 @@ pub(crate) async fn run_turn(
     cx: &ConnectionTo<Agent>,
     shared: &Shared,
     session: &AcpSessionId,
-    entry: &SessionEntry,
+    entry: &ThreadEntry,
     prompt: &PromptContent,
 ) -> Result<String, AgentError> {
     let latch = &shared.latch;

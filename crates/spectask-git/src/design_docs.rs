@@ -15,7 +15,7 @@ use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::retry::BRANCH_MOVED_RETRY;
 use crate::sync::sync_lagging_paths;
-use crate::task::SessionCommit;
+use crate::task::CommittedChanges;
 
 /// Why one try at a design-docs write did not land.
 enum Attempt {
@@ -126,7 +126,7 @@ impl Repo {
         &self,
         message: &str,
         trailers: &[Trailer],
-    ) -> Result<Option<SessionCommit>, GitError> {
+    ) -> Result<Option<CommittedChanges>, GitError> {
         let _lock = self.lock()?;
         let git = self.git()?;
         let tip = self.verify_forward_only(&git)?;
@@ -135,7 +135,7 @@ impl Repo {
         let committed = commit_all(&worktree, self.design_docs_branch(), &commit_message(message, trailers))?;
         let Some((id, changed_files)) = committed else { return Ok(None) };
         self.record_last_written(&git, id)?;
-        Ok(Some(SessionCommit { commit: CommitId(id), changed_files }))
+        Ok(Some(CommittedChanges { commit: CommitId(id), changed_files }))
     }
 
     /// Checks the design-docs branch and worktree without changing anything.

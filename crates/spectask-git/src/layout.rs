@@ -33,20 +33,20 @@ impl SpecFile {
 
 /// The history files of one work session, in `sessions/<task>/<work-session>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionFile {
+pub enum HistoryFile {
     Conversation,
     CodeChanges,
     Decisions,
     ActivityLog,
 }
 
-impl SessionFile {
+impl HistoryFile {
     pub fn file_name(self) -> &'static str {
         match self {
-            SessionFile::Conversation => "conversation.md",
-            SessionFile::CodeChanges => "code-changes.md",
-            SessionFile::Decisions => "decisions.md",
-            SessionFile::ActivityLog => "activity-log.md",
+            HistoryFile::Conversation => "conversation.md",
+            HistoryFile::CodeChanges => "code-changes.md",
+            HistoryFile::Decisions => "decisions.md",
+            HistoryFile::ActivityLog => "activity-log.md",
         }
     }
 }
@@ -67,7 +67,7 @@ pub fn review_path(task: &TaskName, number: u32, decision: &str) -> String {
 }
 
 /// `sessions/<task>/<work_session>/<file>`.
-pub fn session_path(task: &TaskName, work_session: &str, file: SessionFile) -> String {
+pub fn session_path(task: &TaskName, work_session: &str, file: HistoryFile) -> String {
     format!("sessions/{task}/{work_session}/{}", file.file_name())
 }
 

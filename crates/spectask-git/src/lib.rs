@@ -91,7 +91,7 @@ pub use context::RepoSnapshot;
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::{ErrorCategory, GitError};
 pub use layout::{
-    SessionFile, SpecFile, coordination_log_path, implementation_complete_path, progress_update_path,
+    HistoryFile, SpecFile, coordination_log_path, implementation_complete_path, progress_update_path,
     review_path, session_path, spec_dir, spec_path,
 };
 pub use merge::MergeOutcome;
@@ -102,5 +102,5 @@ pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration
 pub use repository::{RepositoryInfo, inspect_repository};
 pub use sample::init_repository;
 pub use spec::{ReviewDocument, SpecHandOff};
-pub use task::{SessionCommit, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit};
+pub use task::{CommittedChanges, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit};
 pub use worktree::{RemoveOptions, WORKTREES_DIR};

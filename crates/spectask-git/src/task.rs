@@ -46,7 +46,7 @@ pub struct WorkSessionCommit {
 
 /// What [`Repo::commit_work_session`] (or [`Repo::commit_design_docs_worktree`]) committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionCommit {
+pub struct CommittedChanges {
     pub commit: CommitId,
     pub changed_files: Vec<ChangedFile>,
 }
@@ -100,7 +100,7 @@ impl Repo {
         &self,
         task: &TaskName,
         commit: &WorkSessionCommit,
-    ) -> Result<Option<SessionCommit>, GitError> {
+    ) -> Result<Option<CommittedChanges>, GitError> {
         let mut trailers = vec![
             Trailer::new("Spec-Task", &commit.spec_task)?,
             Trailer::new("Work-Session", &commit.work_session)?,
@@ -112,7 +112,7 @@ impl Repo {
         let _lock = self.lock()?;
         let worktree = self.open_task_worktree(task)?;
         let committed = commit_paths(&worktree, &task.branch(), &message, commit.paths.as_deref())?;
-        Ok(committed.map(|(id, changed_files)| SessionCommit { commit: CommitId(id), changed_files }))
+        Ok(committed.map(|(id, changed_files)| CommittedChanges { commit: CommitId(id), changed_files }))
     }
 
     /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses

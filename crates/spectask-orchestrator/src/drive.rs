@@ -161,7 +161,7 @@ async fn first_prompt(
         Some(resume_state(ctx, task, session).await?)
     } else {
         if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
-            markers::set(ctx, task, &plan_id, spectask_spec::TaskState::InProgress).await?;
+            markers::set(ctx, task, &plan_id, spectask_spec::PlanTaskState::InProgress).await?;
         }
         None
     };

@@ -4,7 +4,7 @@
 use spectask_core::{ReviewDecision, SpecReview, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus};
 use spectask_git::{ReviewDocument, SpecHandOff, TaskName};
 use spectask_spec::{
-    Agent, Approval, ApprovalDecision, ProgressStatus, SpecMetadata, SpecVersion, TaskPlan, render_progress,
+    Agent, Approval, ApprovalDecision, Plan, ProgressStatus, SpecMetadata, SpecVersion, render_progress,
 };
 use spectask_store::StoreError;
 
@@ -23,7 +23,7 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let current = versions.iter().find(|v| v.version == task.spec_version).ok_or_else(|| {
         JobError::Fatal(format!("spec version {} of task {id} is missing", task.spec_version))
     })?;
-    let plan = TaskPlan::parse(&current.documents.tasks);
+    let plan = Plan::parse(&current.documents.tasks);
     let metadata = metadata(ctx, &task, &versions, &reviews, &plan);
     let hand_off = SpecHandOff {
         task: TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?,
@@ -50,7 +50,7 @@ fn metadata(
     task: &SpecTask,
     versions: &[spectask_core::SpecVersion],
     reviews: &[SpecReview],
-    plan: &TaskPlan,
+    plan: &Plan,
 ) -> SpecMetadata {
     let mut metadata = SpecMetadata::new(task.id.to_string(), task.title.clone());
     metadata.versions = versions

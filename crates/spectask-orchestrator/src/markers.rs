@@ -3,7 +3,7 @@
 
 use spectask_core::SpecTask;
 use spectask_git::{DesignDocsCommit, FileWrite, GitError, Trailer};
-use spectask_spec::{TaskState, set_marker};
+use spectask_spec::{PlanTaskState, set_marker};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -14,7 +14,7 @@ use crate::repos;
 /// The documents are read at the design-docs tip and the edit is committed only directly on that tip:
 /// when anyone else (another node's tick, the history recorder) moved the branch in between, the
 /// edit is made again on what they wrote, so no tick is overwritten.
-pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: TaskState) -> Result<(), JobError> {
+pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskState) -> Result<(), JobError> {
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(());
     }
@@ -43,9 +43,9 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: TaskState) 
             return Ok(Ok(()));
         }
         let word = match state {
-            TaskState::Done => "done",
-            TaskState::InProgress => "in progress",
-            TaskState::Pending => "pending",
+            PlanTaskState::Done => "done",
+            PlanTaskState::InProgress => "in progress",
+            PlanTaskState::Pending => "pending",
         };
         let commit = DesignDocsCommit {
             message: format!("progress({handle}): {plan_id} {word}"),

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use spectask_core::{CoordinationKind, SpecTask, TaskKind, WorkSession, WorkSessionId, WorkSessionStatus};
-use spectask_spec::{TaskPlan, TaskState};
+use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::Store;
 
 use crate::coordination::CoordinationError;
@@ -15,7 +15,7 @@ use crate::coordination::CoordinationError;
 pub struct PlanTaskStatus {
     pub id: Option<String>,
     pub title: String,
-    pub state: TaskState,
+    pub state: PlanTaskState,
     pub optional: bool,
     /// The sessions working on it.
     pub sessions: Vec<WorkSessionId>,
@@ -59,7 +59,7 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_task_states(&TaskPlan::parse(&version.documents.tasks), &sessions)
+            plan_task_states(&Plan::parse(&version.documents.tasks), &sessions)
         }
         _ => Vec::new(),
     };
@@ -79,7 +79,7 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
 /// The plan's tasks with the state the sessions give them: done when every session on it completed,
 /// in progress while one runs, otherwise as the plan says. Also what the dashboard's progress views
 /// show.
-pub fn plan_task_states(plan: &TaskPlan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
+pub fn plan_task_states(plan: &Plan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
     plan.tasks()
         .iter()
         .map(|t| {
@@ -88,12 +88,12 @@ pub fn plan_task_states(plan: &TaskPlan, sessions: &[WorkSession]) -> Vec<PlanTa
                 .filter(|s| s.plan_task.as_ref().is_some_and(|p| p.index as usize == t.index))
                 .collect();
             let state = if !on.is_empty() && on.iter().all(|s| s.status() == WorkSessionStatus::Completed) {
-                TaskState::Done
+                PlanTaskState::Done
             } else if on
                 .iter()
                 .any(|s| matches!(s.status(), WorkSessionStatus::Running | WorkSessionStatus::Interrupted))
             {
-                TaskState::InProgress
+                PlanTaskState::InProgress
             } else {
                 t.state
             };

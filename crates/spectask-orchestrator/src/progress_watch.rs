@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::json;
 use spectask_core::{EventKind, RepositoryId, SpecTaskId};
 use spectask_git::{CommitId, GitError, Repo};
-use spectask_spec::{TaskPlan, TaskState};
+use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::Store;
 
 use crate::dispatch::JobError;
@@ -27,7 +27,7 @@ pub(crate) struct MarkerChange {
     /// `<task>` of `specs/<task>/…`.
     pub task: String,
     pub plan_task: String,
-    pub state: TaskState,
+    pub state: PlanTaskState,
     /// The commit that made it, `None` for an uncommitted edit.
     pub commit: Option<CommitId>,
 }
@@ -137,13 +137,13 @@ fn marker_changes(
     after: Option<&[u8]>,
     commit: Option<CommitId>,
 ) -> Vec<MarkerChange> {
-    let states = |bytes: Option<&[u8]>| -> HashMap<String, TaskState> {
+    let states = |bytes: Option<&[u8]>| -> HashMap<String, PlanTaskState> {
         let text = String::from_utf8_lossy(bytes.unwrap_or_default());
-        TaskPlan::parse(&text).tasks().iter().map(|t| (t.label(), t.state)).collect()
+        Plan::parse(&text).tasks().iter().map(|t| (t.label(), t.state)).collect()
     };
     let (before, after_text) =
         (states(before), String::from_utf8_lossy(after.unwrap_or_default()).into_owned());
-    TaskPlan::parse(&after_text)
+    Plan::parse(&after_text)
         .tasks()
         .iter()
         .filter(|t| before.get(&t.label()).is_some_and(|state| *state != t.state))
@@ -161,7 +161,7 @@ mod tests {
         let after = b"- [x] 1. Model\n- [~] 2. Route\n- [x] 3. Docs\n- [ ] 4. New\n";
         let changes = marker_changes("7f3a-login", Some(before), Some(after), None);
         let got: Vec<_> = changes.iter().map(|c| (c.plan_task.as_str(), c.state)).collect();
-        assert_eq!(got, [("1", TaskState::Done), ("2", TaskState::InProgress)]);
+        assert_eq!(got, [("1", PlanTaskState::Done), ("2", PlanTaskState::InProgress)]);
         assert_eq!(plan_document("specs/7f3a-login/progress.md"), Some("7f3a-login"));
         assert_eq!(plan_document("specs/7f3a-login/tasks.md"), Some("7f3a-login"));
         assert_eq!(plan_document("specs/7f3a-login/design.md"), None);

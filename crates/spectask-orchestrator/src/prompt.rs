@@ -2,7 +2,7 @@
 //! in full, the relevant design sections, progress so far and what sibling sessions finished.
 
 use spectask_core::{SpecDocuments, SpecTask, WorkSession};
-use spectask_spec::{DesignDoc, TaskPlan, parse_design, parse_requirements};
+use spectask_spec::{DesignDoc, Plan, parse_design, parse_requirements};
 
 /// Bounds of each part, so one huge document cannot crowd out the rest.
 const MAX_DESIGN_BYTES: usize = 12 * 1024;
@@ -100,7 +100,7 @@ impl SessionPrompt<'_> {
     /// The full text of every requirement the plan task references (by criterion or requirement id).
     fn requirements(&self, spec: &SpecDocuments, out: &mut String) {
         let Some(plan_task) = &self.session.plan_task else { return };
-        let plan = TaskPlan::parse(&spec.tasks);
+        let plan = Plan::parse(&spec.tasks);
         let refs: Vec<String> = plan
             .tasks()
             .iter()

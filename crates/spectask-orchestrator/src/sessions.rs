@@ -8,7 +8,7 @@ use spectask_core::{
     CoordinationKind, PlanTaskRef, Priority, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, WorkSession,
     WorkSessionCommand, WorkSessionId, WorkSessionPhase, WorkSessionStatus,
 };
-use spectask_spec::TaskPlan;
+use spectask_spec::Plan;
 use spectask_store::{NewCoordination, NewWorkSession, StoreError};
 
 use crate::config::Granularity;
@@ -35,7 +35,7 @@ pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<Vec<Wo
     let units = match task.kind {
         TaskKind::Spec => {
             let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_units(&TaskPlan::parse(&version.documents.tasks), ctx.config.granularity)
+            plan_units(&Plan::parse(&version.documents.tasks), ctx.config.granularity)
         }
         TaskKind::Interactive | TaskKind::CodingSession => {
             vec![(task.title.clone(), task.prompt.clone(), None)]
@@ -70,10 +70,10 @@ type Unit = (String, String, Option<PlanTaskRef>);
 
 /// The plan tasks that become sessions: open, not optional; leaves, or top-level tasks with their
 /// sub-tasks folded into the description.
-fn plan_units(plan: &TaskPlan, granularity: Granularity) -> Vec<Unit> {
+fn plan_units(plan: &Plan, granularity: Granularity) -> Vec<Unit> {
     let tasks = plan.tasks();
     let chosen = tasks.iter().filter(|t| {
-        let open = t.state != spectask_spec::TaskState::Done && !t.optional;
+        let open = t.state != spectask_spec::PlanTaskState::Done && !t.optional;
         match granularity {
             Granularity::PlanTask => open && t.children.is_empty(),
             Granularity::TopLevel => open && t.parent.is_none(),
@@ -120,7 +120,7 @@ async fn waits(
         return Ok(waits);
     }
     let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-    let plan = TaskPlan::parse(&version.documents.tasks);
+    let plan = Plan::parse(&version.documents.tasks);
     let graph = plan.dependency_graph();
     let by_index: HashMap<usize, WorkSessionId> =
         sessions.iter().filter_map(|s| s.plan_task.as_ref().map(|p| (p.index as usize, s.id))).collect();

@@ -3,7 +3,7 @@
 
 use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, TaskKind, WorkSessionId, WorkSessionStatus};
 use spectask_git::{TaskName, WorkSessionCommit};
-use spectask_spec::{TaskPlan, TaskState};
+use spectask_spec::{Plan, PlanTaskState};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -53,7 +53,7 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         .map(|e| e.kind)
         .collect();
     if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
-        markers::set(ctx, &task, &plan_id, TaskState::Done).await?;
+        markers::set(ctx, &task, &plan_id, PlanTaskState::Done).await?;
         if !logged.contains(&CoordinationKind::PlanTaskDone) {
             coordinate(ctx, &session, CoordinationKind::PlanTaskDone, format!("{plan_id} done")).await?;
         }
@@ -80,7 +80,7 @@ async fn requirement_ids(
         return Ok(Vec::new());
     }
     let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-    let plan = TaskPlan::parse(&version.documents.tasks);
+    let plan = Plan::parse(&version.documents.tasks);
     Ok(plan.tasks().get(plan_task.index as usize).map(|t| t.requirements.clone()).unwrap_or_default())
 }
 

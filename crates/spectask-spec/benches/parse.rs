@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use spectask_spec::{TaskPlan, parse_requirements};
+use spectask_spec::{Plan, parse_requirements};
 
 const RUNS: usize = 5;
 
@@ -57,7 +57,7 @@ fn measure(name: &str, text: &str, parse: impl Fn(&str) -> usize) {
 
 fn main() {
     let plan = plan(20_000_000);
-    measure("task plan", &plan, |t| TaskPlan::parse(t).tasks().len());
+    measure("task plan", &plan, |t| Plan::parse(t).tasks().len());
     let requirements = requirements(5_000_000);
     measure("requirements", &requirements, |t| parse_requirements(t).summary().criteria);
 }

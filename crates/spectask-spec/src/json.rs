@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::design::{DesignDoc, parse_design};
 use crate::feature_spec::{FeatureSpec, parse_feature_spec};
 use crate::plan::deps::DepGraph;
-use crate::plan::{PlanTask, TaskPlan};
+use crate::plan::{Plan, PlanTask};
 use crate::requirements::{RequirementsDoc, parse_requirements};
 use crate::text::{contains_ignore_case, heading, scan};
 
@@ -76,7 +76,7 @@ impl DocumentKind {
         });
         if requirements {
             DocumentKind::Requirements
-        } else if !TaskPlan::parse(text).tasks().is_empty() {
+        } else if !Plan::parse(text).tasks().is_empty() {
             DocumentKind::Tasks
         } else {
             DocumentKind::Design
@@ -93,7 +93,7 @@ impl DocumentKind {
 /// `feature_spec` or `supporting`).
 pub fn parse_to_json(file_name: &str, text: &str) -> Value {
     match DocumentKind::detect(file_name, text) {
-        DocumentKind::Tasks => plan_to_json(&TaskPlan::parse(text)),
+        DocumentKind::Tasks => plan_to_json(&Plan::parse(text)),
         DocumentKind::Requirements => requirements_to_json(&parse_requirements(text)),
         DocumentKind::Design => design_to_json(&parse_design(text)),
         DocumentKind::FeatureSpec => feature_spec_to_json(&parse_feature_spec(text)),
@@ -106,7 +106,7 @@ pub fn parse_to_json(file_name: &str, text: &str) -> Value {
 
 /// `{"kind":"tasks","tasks":[tree],"checklists":[…],"warnings":[…],"summary":{…}}`. A task's `depends`
 /// lists the ids (or `#index` for tasks without one) of its direct dependencies.
-pub fn plan_to_json(plan: &TaskPlan) -> Value {
+pub fn plan_to_json(plan: &Plan) -> Value {
     let graph = plan.dependency_graph();
     let tasks: Vec<Value> = plan.top_tasks().map(|t| task_json(plan, &graph, t)).collect();
     json!({
@@ -118,7 +118,7 @@ pub fn plan_to_json(plan: &TaskPlan) -> Value {
     })
 }
 
-fn task_json(plan: &TaskPlan, graph: &DepGraph, task: &PlanTask) -> Value {
+fn task_json(plan: &Plan, graph: &DepGraph, task: &PlanTask) -> Value {
     let children: Vec<Value> =
         task.children.iter().map(|&c| task_json(plan, graph, &plan.tasks()[c])).collect();
     let depends: Vec<String> =

@@ -8,7 +8,7 @@
 //! Code map:
 //! - `text`: line scanning shared by the parsers (line endings, BOM, tabs, and the hidden regions:
 //!   front matter, code fences, HTML comments).
-//! - [`plan`]: `tasks.md` / `progress.md` ([`TaskPlan`]); `plan::edit` the one-byte marker edits;
+//! - [`plan`]: `tasks.md` / `progress.md` ([`Plan`]); `plan::edit` the one-byte marker edits;
 //!   [`plan::deps`] the dependency rules and [`DepGraph`].
 //! - [`requirements`] and [`ears`]: `requirements.md`, criteria ids and EARS patterns.
 //! - [`design`]: `design.md` sections, looked up by name for agent prompts.
@@ -35,11 +35,11 @@ pub use ears::{Ears, EarsPattern, EarsProblem, classify};
 pub use feature_spec::{FeatureSpec, parse_feature_spec};
 pub use json::{DocumentKind, parse_to_json};
 pub use lint::{Code, Diagnostic, Level, LintReport, SpecFiles, lint_documents, lint_file, lint_spec};
-pub use metadata::{Agent, Approval, ApprovalDecision, ImplementationTask, SpecMetadata, SpecVersion};
+pub use metadata::{Agent, Approval, ApprovalDecision, PlanTaskEntry, SpecMetadata, SpecVersion};
 pub use plan::deps::DepGraph;
 pub use plan::edit::set_marker;
 pub use plan::{
-    Checklist, ChecklistItem, ParseWarning, ParseWarningKind, PlanSummary, PlanTask, TaskPlan, TaskState,
+    Checklist, ChecklistItem, ParseWarning, ParseWarningKind, Plan, PlanSummary, PlanTask, PlanTaskState,
     parse_plan,
 };
 pub use progress::{ProgressStatus, read_progress_status, render_progress, update_progress_status};

@@ -20,7 +20,7 @@ pub use report::{Diagnostic, Level, LintReport};
 use std::collections::HashSet;
 
 use crate::json::DocumentKind;
-use crate::plan::TaskPlan;
+use crate::plan::Plan;
 use crate::requirements::{RequirementsDoc, parse_requirements};
 
 /// The documents of one spec; any may be missing.
@@ -108,7 +108,7 @@ pub fn lint_documents(documents: &[(&str, &str)]) -> LintReport {
         match kind {
             DocumentKind::Requirements => requirements::lint(&parse_requirements(text), &mut sink),
             DocumentKind::Design => design::lint(text, &mut sink),
-            DocumentKind::Tasks => plan::lint(&TaskPlan::parse(text), &mut sink),
+            DocumentKind::Tasks => plan::lint(&Plan::parse(text), &mut sink),
             DocumentKind::FeatureSpec => feature_spec::lint(text, &mut sink),
             DocumentKind::Supporting => {}
         }
@@ -121,7 +121,7 @@ pub fn lint_documents(documents: &[(&str, &str)]) -> LintReport {
 fn lint_named(files: &SpecFiles<'_>, [req_name, design_name, tasks_name]: [&str; 3]) -> LintReport {
     let mut report = LintReport::default();
     let requirements = files.requirements.map(parse_requirements);
-    let plan = files.tasks.map(TaskPlan::parse);
+    let plan = files.tasks.map(Plan::parse);
     let diagnostics = &mut report.diagnostics;
     if let Some(doc) = &requirements {
         requirements::lint(doc, &mut Sink { file: req_name, diagnostics });

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::SpecError;
-use crate::plan::TaskPlan;
+use crate::plan::Plan;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecMetadata {
@@ -21,7 +21,7 @@ pub struct SpecMetadata {
     #[serde(default)]
     pub approvals: Vec<Approval>,
     #[serde(default)]
-    pub implementation_tasks: Vec<ImplementationTask>,
+    pub implementation_tasks: Vec<PlanTaskEntry>,
 }
 
 /// One generated version of the three documents.
@@ -72,7 +72,7 @@ pub struct Approval {
 
 /// One plan task as implementation sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ImplementationTask {
+pub struct PlanTaskEntry {
     /// Position in the plan, 0-based (the `index` of a WorkSession's plan task).
     pub index: u32,
     pub id: Option<String>,
@@ -102,12 +102,12 @@ impl SpecMetadata {
     }
 
     /// Every task of the plan in document order, with its direct dependencies.
-    pub fn implementation_tasks_from(plan: &TaskPlan) -> Vec<ImplementationTask> {
+    pub fn implementation_tasks_from(plan: &Plan) -> Vec<PlanTaskEntry> {
         let graph = plan.dependency_graph();
         let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         plan.tasks()
             .iter()
-            .map(|task| ImplementationTask {
+            .map(|task| PlanTaskEntry {
                 index: index(task.index),
                 id: task.id.clone(),
                 title: task.title.clone(),
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn builds_the_task_list_and_round_trips() {
-        let plan = TaskPlan::parse(
+        let plan = Plan::parse(
             "- [ ] 1. A\n  - [ ] 1.1 B\n    - _Requirements: 1.1, 1.2_\n  - [ ]* 1.2 C\n- [ ] 2. D\n  - _Depends: 1.1_\n",
         );
         let mut meta = SpecMetadata::new("7f3a", "User authentication");

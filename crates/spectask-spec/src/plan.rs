@@ -6,7 +6,7 @@
 //! to 16. A numbered heading (`## 1. Setup`, `### Task 2: Parser`) is a task too when checkboxes under
 //! it carry its id as their prefix (`- [ ] 1.1 …`; for a `Task N` heading, any checkbox under it): it
 //! has no marker of its own, and its state is rolled up from its sub-tasks. Parents and children keep
-//! their own markers as written; nothing is rolled up in the text ([`TaskPlan::completion`] rolls up
+//! their own markers as written; nothing is rolled up in the text ([`Plan::completion`] rolls up
 //! for scheduling).
 
 pub mod deps;
@@ -20,7 +20,7 @@ use serde::Serialize;
 /// A task's progress, read from its checkbox marker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TaskState {
+pub enum PlanTaskState {
     /// `[ ]`, and any marker this crate does not know (reported as a warning); for a heading task, no
     /// sub-task started.
     Pending,
@@ -30,13 +30,13 @@ pub enum TaskState {
     Done,
 }
 
-impl TaskState {
+impl PlanTaskState {
     /// The state a known marker character stands for.
-    pub fn from_marker(marker: char) -> Option<TaskState> {
+    pub fn from_marker(marker: char) -> Option<PlanTaskState> {
         match marker {
-            ' ' => Some(TaskState::Pending),
-            '~' | '-' | '/' => Some(TaskState::InProgress),
-            'x' | 'X' => Some(TaskState::Done),
+            ' ' => Some(PlanTaskState::Pending),
+            '~' | '-' | '/' => Some(PlanTaskState::InProgress),
+            'x' | 'X' => Some(PlanTaskState::Done),
             _ => None,
         }
     }
@@ -44,22 +44,22 @@ impl TaskState {
     /// The marker character written when a task is set to this state.
     pub fn marker(self) -> char {
         match self {
-            TaskState::Pending => ' ',
-            TaskState::InProgress => '~',
-            TaskState::Done => 'x',
+            PlanTaskState::Pending => ' ',
+            PlanTaskState::InProgress => '~',
+            PlanTaskState::Done => 'x',
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            TaskState::Pending => "pending",
-            TaskState::InProgress => "in_progress",
-            TaskState::Done => "done",
+            PlanTaskState::Pending => "pending",
+            PlanTaskState::InProgress => "in_progress",
+            PlanTaskState::Done => "done",
         }
     }
 }
 
-impl std::fmt::Display for TaskState {
+impl std::fmt::Display for PlanTaskState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -73,7 +73,7 @@ pub struct PlanTask {
     /// The id as written, without bold markers or a trailing dot: `2.1`, `7.2.1`, `0`, `T012`.
     pub id: Option<String>,
     pub title: String,
-    pub state: TaskState,
+    pub state: PlanTaskState,
     /// The marker character as written (`' '`, `x`, `X`, `~`, `-`, `/`, or an unknown one); `None` for a
     /// task written as a heading, which has no checkbox.
     pub marker: Option<char>,
@@ -121,7 +121,7 @@ impl PlanTask {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChecklistItem {
     pub text: String,
-    pub state: TaskState,
+    pub state: PlanTaskState,
     pub marker: char,
     pub line: u32,
 }
@@ -162,9 +162,9 @@ pub struct PlanSummary {
     pub optional: usize,
 }
 
-/// A parsed task plan. It owns the source text; [`TaskPlan::text`] returns it byte for byte.
+/// A parsed task plan. It owns the source text; [`Plan::text`] returns it byte for byte.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskPlan {
+pub struct Plan {
     source: String,
     tasks: Vec<PlanTask>,
     checklists: Vec<Checklist>,
@@ -173,14 +173,14 @@ pub struct TaskPlan {
 
 /// Parses a task plan. Never fails: what is not understood is left alone (and reported as a warning
 /// when it looks like a broken checkbox).
-pub fn parse_plan(text: &str) -> TaskPlan {
-    TaskPlan::parse(text)
+pub fn parse_plan(text: &str) -> Plan {
+    Plan::parse(text)
 }
 
-impl TaskPlan {
-    pub fn parse(text: &str) -> TaskPlan {
+impl Plan {
+    pub fn parse(text: &str) -> Plan {
         let parsed = parse::parse(text);
-        TaskPlan {
+        Plan {
             source: text.to_owned(),
             tasks: parsed.tasks,
             checklists: parsed.checklists,
@@ -229,9 +229,9 @@ impl TaskPlan {
                 summary.top_tasks += 1;
             }
             match task.state {
-                TaskState::Done => summary.done += 1,
-                TaskState::InProgress => summary.in_progress += 1,
-                TaskState::Pending => {}
+                PlanTaskState::Done => summary.done += 1,
+                PlanTaskState::InProgress => summary.in_progress += 1,
+                PlanTaskState::Pending => {}
             }
             if task.optional {
                 summary.optional += 1;
@@ -247,13 +247,13 @@ impl TaskPlan {
         for task in self.tasks.iter().rev() {
             let mut required = task.children.iter().filter(|&&c| !self.tasks[c].optional).peekable();
             let rolled_up = required.peek().is_some() && required.all(|&c| done[c]);
-            done[task.index] = task.state == TaskState::Done || rolled_up;
+            done[task.index] = task.state == PlanTaskState::Done || rolled_up;
         }
         done
     }
 
     /// The tasks that can start now given the plan's own markers: not done (see
-    /// [`TaskPlan::completion`]), and every prerequisite done (see [`deps`] for the rules).
+    /// [`Plan::completion`]), and every prerequisite done (see [`deps`] for the rules).
     pub fn ready_tasks(&self) -> Vec<usize> {
         let done = self.completion();
         self.dependency_graph().ready(|i| done.get(i).copied().unwrap_or(false))

@@ -6,7 +6,7 @@
 //! Detail lines are not copied: requirement references and explicit dependencies are read from
 //! `tasks.md`, progress.md only tracks markers.
 
-use crate::plan::{PlanTask, TaskPlan};
+use crate::plan::{Plan, PlanTask};
 use crate::text::{heading, scan};
 
 /// The values of the `### Status` block. `None` is written as `none`.
@@ -29,7 +29,7 @@ impl ProgressStatus {
 
 /// Renders a progress.md for `plan`: its tasks in tree order, and the plan's section headings (as
 /// level-4 headings) when the tasks span several, so spec-kit phases survive.
-pub fn render_progress(plan: &TaskPlan, status: &ProgressStatus) -> String {
+pub fn render_progress(plan: &Plan, status: &ProgressStatus) -> String {
     let mut out = String::from("# Implementation Progress\n\n## Phase: Implementation\n\n### Tasks\n");
     let sections = plan.top_tasks().map(|t| &t.section).collect::<Vec<_>>();
     let several_sections = sections.windows(2).any(|pair| pair[0] != pair[1]);
@@ -49,7 +49,7 @@ pub fn render_progress(plan: &TaskPlan, status: &ProgressStatus) -> String {
     out
 }
 
-fn render_task(plan: &TaskPlan, task: &PlanTask, depth: usize, out: &mut String) {
+fn render_task(plan: &Plan, task: &PlanTask, depth: usize, out: &mut String) {
     out.push_str(&"  ".repeat(depth));
     match task.marker_offset {
         Some(offset) => out.push_str(task_line(plan.text(), offset).trim_start()),
@@ -159,7 +159,7 @@ fn line_ending(text: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::TaskState;
+    use crate::plan::PlanTaskState;
 
     fn status(task: &str) -> ProgressStatus {
         ProgressStatus {
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn renders_the_checklist_and_status_and_stays_parseable() {
-        let plan = TaskPlan::parse(
+        let plan = Plan::parse(
             "# Tasks\n- [x] 1. Setup\n- [-] 1.1 Schema\n  - _Requirements: 1.1_\n- [ ]* 2. Docs (P)\n",
         );
         let progress = render_progress(&plan, &status("1.1 Schema"));
@@ -179,22 +179,22 @@ mod tests {
             progress,
             "# Implementation Progress\n\n## Phase: Implementation\n\n### Tasks\n- [x] 1. Setup\n  - [-] 1.1 Schema\n- [ ]* 2. Docs (P)\n\n### Status\n**Current Task**: 1.1 Schema\n**Agent Session**: ses_abc123\n**Started**: 2025-10-08 10:30 UTC\n"
         );
-        let reparsed = TaskPlan::parse(&progress);
+        let reparsed = Plan::parse(&progress);
         let states: Vec<_> =
             reparsed.tasks().iter().map(|t| (t.id.as_deref(), t.state, t.optional)).collect();
         assert_eq!(
             states,
             [
-                (Some("1"), TaskState::Done, false),
-                (Some("1.1"), TaskState::InProgress, false),
-                (Some("2"), TaskState::Pending, true)
+                (Some("1"), PlanTaskState::Done, false),
+                (Some("1.1"), PlanTaskState::InProgress, false),
+                (Some("2"), PlanTaskState::Pending, true)
             ]
         );
     }
 
     #[test]
     fn reads_back_what_it_writes() {
-        let plan = TaskPlan::parse("- [ ] 1. A\n");
+        let plan = Plan::parse("- [ ] 1. A\n");
         let written = update_progress_status(&render_progress(&plan, &status("1. A")), &status("1. A"));
         assert_eq!(read_progress_status(&written), status("1. A"));
         let empty = render_progress(&plan, &ProgressStatus::default());

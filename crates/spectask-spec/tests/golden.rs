@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use spectask_spec::{
-    DocumentKind, Level, LintReport, TaskPlan, lint_documents, lint_file, parse_design, parse_feature_spec,
+    DocumentKind, Level, LintReport, Plan, lint_documents, lint_file, parse_design, parse_feature_spec,
     parse_requirements,
 };
 
@@ -62,7 +62,7 @@ fn summary(name: &str, text: &str) -> String {
             )
         }
         DocumentKind::Tasks => {
-            let plan = TaskPlan::parse(text);
+            let plan = Plan::parse(text);
             let s = plan.summary();
             let checklist: usize = plan.checklists().iter().map(|c| c.items.len()).sum();
             let deps: usize =

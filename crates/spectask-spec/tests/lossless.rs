@@ -2,7 +2,7 @@
 //! and setting a marker changes exactly the marker byte. The same invariants as the fuzz target.
 
 use proptest::prelude::*;
-use spectask_spec::{TaskPlan, TaskState, lint_file, parse_requirements, parse_to_json};
+use spectask_spec::{Plan, PlanTaskState, lint_file, parse_requirements, parse_to_json};
 
 const FIXTURES: &[(&str, &str)] = &[
     ("bad_requirements.md", include_str!("fixtures/bad_requirements.md")),
@@ -26,12 +26,12 @@ const FIXTURES: &[(&str, &str)] = &[
 
 /// Checks every invariant on one document; returns a description of the first violation.
 fn invariants(text: &str) -> Result<(), String> {
-    let plan = TaskPlan::parse(text);
+    let plan = Plan::parse(text);
     if plan.text() != text {
         return Err("parse then write changed the text".into());
     }
     for task in plan.tasks() {
-        for state in [TaskState::Pending, TaskState::InProgress, TaskState::Done] {
+        for state in [PlanTaskState::Pending, PlanTaskState::InProgress, PlanTaskState::Done] {
             let mut edited = plan.clone();
             let Some(marker) = task.marker else {
                 // A heading task has no checkbox: the edit is refused and nothing changes.
@@ -42,7 +42,7 @@ fn invariants(text: &str) -> Result<(), String> {
             };
             edited.set_marker_at(task.index, state).map_err(|e| e.to_string())?;
             let (before, after) = (text.as_bytes(), edited.text().as_bytes());
-            let known = TaskState::from_marker(marker).is_some();
+            let known = PlanTaskState::from_marker(marker).is_some();
             let changed = before.iter().zip(after).filter(|(a, b)| a != b).count();
             let expected = match (known, task.state == state) {
                 (true, true) => 0,
@@ -54,7 +54,7 @@ fn invariants(text: &str) -> Result<(), String> {
                     task.label()
                 ));
             }
-            let reparsed = TaskPlan::parse(edited.text());
+            let reparsed = Plan::parse(edited.text());
             let same_shape = reparsed.tasks().len() == plan.tasks().len()
                 && reparsed.tasks()[task.index].state == state
                 && reparsed
@@ -84,10 +84,10 @@ fn every_fixture_round_trips_and_edits_one_byte() {
 #[test]
 fn ticking_a_crlf_bom_file_keeps_every_other_byte() {
     let text = include_str!("fixtures/crlf_bom_tasks.md");
-    let ticked = spectask_spec::set_marker(text, "2", TaskState::Done).unwrap_or_default();
+    let ticked = spectask_spec::set_marker(text, "2", PlanTaskState::Done).unwrap_or_default();
     assert_eq!(ticked, text.replace("- [ ] 2. Last", "- [x] 2. Last"));
     assert!(ticked.starts_with('\u{feff}') && ticked.contains("\r\n"));
-    let started = spectask_spec::set_marker(text, "1", TaskState::InProgress).unwrap_or_default();
+    let started = spectask_spec::set_marker(text, "1", PlanTaskState::InProgress).unwrap_or_default();
     assert_eq!(started, text.replacen("- [ ] 1.", "- [~] 1.", 1));
 }
 

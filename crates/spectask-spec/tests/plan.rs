@@ -1,11 +1,11 @@
 //! Task-plan parsing over the dialect fixtures: every task's line, id, marker, flags, references and
 //! direct dependencies, as an indented outline.
 
-use spectask_spec::{PlanTask, TaskPlan, TaskState};
+use spectask_spec::{Plan, PlanTask, PlanTaskState};
 
 /// One line per task in document order: `line id [marker] flags reqs=… deps=… | title`, indented by
 /// depth.
-fn outline(plan: &TaskPlan) -> String {
+fn outline(plan: &Plan) -> String {
     let graph = plan.dependency_graph();
     let mut out = String::new();
     for task in plan.tasks() {
@@ -35,11 +35,11 @@ fn outline(plan: &TaskPlan) -> String {
 }
 
 fn check(text: &str, expected: &str) {
-    let plan = TaskPlan::parse(text);
+    let plan = Plan::parse(text);
     assert_eq!(outline(&plan), expected.trim_start_matches('\n'));
 }
 
-fn states(plan: &TaskPlan) -> Vec<(&str, TaskState)> {
+fn states(plan: &Plan) -> Vec<(&str, PlanTaskState)> {
     plan.tasks().iter().map(|t| (t.id.as_deref().unwrap_or("-"), t.state)).collect()
 }
 
@@ -61,7 +61,7 @@ fn kiro_nested_plan_with_details_ranges_validates_and_optional_tasks() {
   37 5.1 [ ] reqs=5.2 deps= | Document the workflow inputs
 ",
     );
-    let plan = TaskPlan::parse(include_str!("fixtures/kiro_tasks.md"));
+    let plan = Plan::parse(include_str!("fixtures/kiro_tasks.md"));
     let summary = plan.summary();
     assert_eq!(
         (summary.top_tasks, summary.sub_tasks, summary.done, summary.in_progress, summary.optional),
@@ -87,7 +87,7 @@ fn cc_sdd_flat_layout_takes_hierarchy_from_ids() {
   20 2.3 [ ] reqs=3.2 deps=1.3 | Add todo completion
 ",
     );
-    let plan = TaskPlan::parse(include_str!("fixtures/cc_sdd_tasks.md"));
+    let plan = Plan::parse(include_str!("fixtures/cc_sdd_tasks.md"));
     assert_eq!(plan.task("1.1").and_then(|t| t.boundary.as_deref()), Some("ConfigLoader"));
     assert_eq!(plan.task("2.3").map(|t| t.depends.clone()), Some(vec!["1.3".to_owned()]));
 }
@@ -127,7 +127,7 @@ fn spec_kit_plan_skips_front_matter_comments_fences_and_reports_the_checklist() 
 51 T031 [ ] reqs= deps=T030 | Run quickstart.md validation
 ",
     );
-    let plan = TaskPlan::parse(include_str!("fixtures/speckit_tasks.md"));
+    let plan = Plan::parse(include_str!("fixtures/speckit_tasks.md"));
     assert_eq!(plan.task("T010").and_then(|t| t.story.as_deref()), Some("US1"));
     assert_eq!(
         plan.task("T001").and_then(|t| t.section.as_deref()),
@@ -143,7 +143,7 @@ fn spec_kit_plan_skips_front_matter_comments_fences_and_reports_the_checklist() 
         [(
             "Validation Checklist",
             53,
-            vec![(55, TaskState::Pending), (56, TaskState::Done), (57, TaskState::Pending)]
+            vec![(55, PlanTaskState::Pending), (56, PlanTaskState::Done), (57, PlanTaskState::Pending)]
         )]
     );
 }
@@ -165,8 +165,8 @@ fn every_bullet_and_marker_with_warnings_for_broken_ones() {
   22 7.9 [ ] opt reqs= deps= | Star after the id is optional
 ",
     );
-    let plan = TaskPlan::parse(include_str!("fixtures/markers_tasks.md"));
-    use TaskState::*;
+    let plan = Plan::parse(include_str!("fixtures/markers_tasks.md"));
+    use PlanTaskState::*;
     assert_eq!(
         states(&plan),
         [
@@ -220,7 +220,7 @@ fn crlf_bom_lone_cr_and_japanese_text() {
   11 2.2 [ ] reqs=1.3 deps=2.1 | トークンの検証 ⚠️
 ",
     );
-    let plan = TaskPlan::parse(include_str!("fixtures/japanese_tasks.md"));
+    let plan = Plan::parse(include_str!("fixtures/japanese_tasks.md"));
     assert_eq!(
         plan.task("1").map(|t| t.free_references.clone()),
         Some(vec!["全要件の基盤となる環境構築".to_owned()])
@@ -229,7 +229,7 @@ fn crlf_bom_lone_cr_and_japanese_text() {
 
 #[test]
 fn checkboxes_in_design_documents_are_a_checklist_not_a_plan() {
-    let plan = TaskPlan::parse(include_str!("fixtures/design.md"));
+    let plan = Plan::parse(include_str!("fixtures/design.md"));
     assert!(plan.tasks().is_empty());
     assert_eq!(plan.checklists().len(), 1);
     assert_eq!(plan.checklists()[0].heading, "Manual Testing Checklist");
@@ -239,7 +239,7 @@ fn checkboxes_in_design_documents_are_a_checklist_not_a_plan() {
 #[test]
 fn headings_with_ids_are_parents_of_their_sub_tasks_and_ordered_bullets_keep_their_ids() {
     let plan =
-        TaskPlan::parse("## 1. Setup\n- [ ] 1.1 First\n- [ ] 1.2 Second\n\n1. [ ] 2.1 Ordered with an id\n");
+        Plan::parse("## 1. Setup\n- [ ] 1.1 First\n- [ ] 1.2 Second\n\n1. [ ] 2.1 Ordered with an id\n");
     let ids: Vec<(Option<&str>, Option<usize>)> =
         plan.tasks().iter().map(|t: &PlanTask| (t.id.as_deref(), t.parent)).collect();
     assert_eq!(ids, [(Some("1"), None), (Some("1.1"), Some(0)), (Some("1.2"), Some(0)), (Some("2.1"), None)]);
@@ -248,16 +248,15 @@ fn headings_with_ids_are_parents_of_their_sub_tasks_and_ordered_bullets_keep_the
 
 #[test]
 fn plain_checklists_without_ids_are_tasks_indented_by_columns() {
-    let plan = TaskPlan::parse(
-        "- [x] Setup database schema\n    - [~] Add password hashing\n- [ ] Implement login\n",
-    );
+    let plan =
+        Plan::parse("- [x] Setup database schema\n    - [~] Add password hashing\n- [ ] Implement login\n");
     let tree: Vec<_> = plan.tasks().iter().map(|t| (t.label(), t.parent, t.state)).collect();
     assert_eq!(
         tree,
         [
-            ("#0".to_owned(), None, TaskState::Done),
-            ("#1".to_owned(), Some(0), TaskState::InProgress),
-            ("#2".to_owned(), None, TaskState::Pending)
+            ("#0".to_owned(), None, PlanTaskState::Done),
+            ("#1".to_owned(), Some(0), PlanTaskState::InProgress),
+            ("#2".to_owned(), None, PlanTaskState::Pending)
         ]
     );
 }
@@ -265,14 +264,14 @@ fn plain_checklists_without_ids_are_tasks_indented_by_columns() {
 /// progress.md keeps every task's id, marker, optional star and depth, in tree order.
 #[test]
 fn rendered_progress_reparses_to_the_same_tree_for_every_plan_fixture() {
-    fn tree(plan: &TaskPlan, task: &PlanTask, depth: usize, out: &mut Vec<String>) {
+    fn tree(plan: &Plan, task: &PlanTask, depth: usize, out: &mut Vec<String>) {
         let marker = task.marker.unwrap_or(task.state.marker());
         out.push(format!("{depth} {:?} [{marker}] {}", task.id, task.optional));
         for &child in &task.children {
             tree(plan, &plan.tasks()[child], depth + 1, out);
         }
     }
-    fn shape(plan: &TaskPlan) -> Vec<String> {
+    fn shape(plan: &Plan) -> Vec<String> {
         let mut out = Vec::new();
         for task in plan.top_tasks() {
             tree(plan, task, 0, &mut out);
@@ -290,15 +289,15 @@ fn rendered_progress_reparses_to_the_same_tree_for_every_plan_fixture() {
         "- [x] Setup database schema\n    - [~] Add password hashing\n- [ ] Implement login\n",
     ];
     for text in fixtures {
-        let plan = TaskPlan::parse(text);
+        let plan = Plan::parse(text);
         let progress = spectask_spec::render_progress(&plan, &spectask_spec::ProgressStatus::default());
-        let reparsed = TaskPlan::parse(&progress);
+        let reparsed = Plan::parse(&progress);
         assert_eq!(shape(&reparsed), shape(&plan), "{progress}");
         assert!(reparsed.checklists().is_empty());
     }
-    let spec_kit = TaskPlan::parse(include_str!("fixtures/speckit_tasks.md"));
-    let progress = TaskPlan::parse(&spectask_spec::render_progress(&spec_kit, &Default::default()));
-    let deps = |plan: &TaskPlan| {
+    let spec_kit = Plan::parse(include_str!("fixtures/speckit_tasks.md"));
+    let progress = Plan::parse(&spectask_spec::render_progress(&spec_kit, &Default::default()));
+    let deps = |plan: &Plan| {
         let graph = plan.dependency_graph();
         plan.tasks().iter().map(|t| graph.depends_on(t.index).len()).collect::<Vec<_>>()
     };

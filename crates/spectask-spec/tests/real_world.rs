@@ -2,7 +2,7 @@
 //! each with a fixture of its own.
 
 use spectask_spec::{
-    Code, DocumentKind, EarsPattern, Level, LintReport, SpecError, TaskPlan, TaskState, lint_file, lint_spec,
+    Code, DocumentKind, EarsPattern, Level, LintReport, Plan, PlanTaskState, SpecError, lint_file, lint_spec,
     parse_requirements, parse_to_json, set_marker,
 };
 
@@ -17,7 +17,7 @@ fn grouped(report: &LintReport) -> Vec<String> {
 #[test]
 fn prose_naming_a_requirement_is_not_a_dependency() {
     let text = include_str!("fixtures/prose_depends_tasks.md");
-    let plan = TaskPlan::parse(text);
+    let plan = Plan::parse(text);
     assert_eq!(plan.task("2").map(|t| t.depends.clone()), Some(vec![]));
     assert_eq!(plan.task("3").map(|t| t.depends.clone()), Some(vec!["1".to_owned(), "2".to_owned()]));
     let report = lint_file("tasks.md", text);
@@ -26,7 +26,7 @@ fn prose_naming_a_requirement_is_not_a_dependency() {
 
 #[test]
 fn spec_kit_ids_with_a_letter_suffix_are_tasks() {
-    let plan = TaskPlan::parse(include_str!("fixtures/speckit_suffix_tasks.md"));
+    let plan = Plan::parse(include_str!("fixtures/speckit_suffix_tasks.md"));
     let ids: Vec<&str> = plan.tasks().iter().filter_map(|t| t.id.as_deref()).collect();
     assert_eq!(ids, ["T071", "T072", "T072a", "T072b", "T073"]);
     assert_eq!(plan.checklists().iter().map(|c| c.items.len()).sum::<usize>(), 1);
@@ -46,8 +46,8 @@ fn spec_kit_ids_with_a_letter_suffix_are_tasks() {
 #[test]
 fn numbered_headings_over_sub_task_checkboxes_are_parents() {
     let text = include_str!("fixtures/heading_tasks.md");
-    let plan = TaskPlan::parse(text);
-    type Node<'a> = (Option<&'a str>, Vec<&'a str>, TaskState, Option<char>);
+    let plan = Plan::parse(text);
+    type Node<'a> = (Option<&'a str>, Vec<&'a str>, PlanTaskState, Option<char>);
     let tree: Vec<Node<'_>> = plan
         .top_tasks()
         .map(|t| {
@@ -58,14 +58,14 @@ fn numbered_headings_over_sub_task_checkboxes_are_parents() {
     assert_eq!(
         tree,
         [
-            (Some("1"), vec!["1.1", "1.2"], TaskState::Done, None),
-            (Some("2"), vec!["2.1", "2.2", "2.3"], TaskState::InProgress, None),
+            (Some("1"), vec!["1.1", "1.2"], PlanTaskState::Done, None),
+            (Some("2"), vec!["2.1", "2.2", "2.3"], PlanTaskState::InProgress, None),
         ]
     );
     assert_eq!(plan.task("1").map(|t| (t.line, t.title.as_str())), Some((3, "Project setup")));
     assert_eq!(plan.summary().top_tasks, 2);
-    assert_eq!(set_marker(text, "2", TaskState::Done), Err(SpecError::NoCheckbox("2".to_owned())));
-    assert!(set_marker(text, "2.2", TaskState::Done).is_ok());
+    assert_eq!(set_marker(text, "2", PlanTaskState::Done), Err(SpecError::NoCheckbox("2".to_owned())));
+    assert!(set_marker(text, "2.2", PlanTaskState::Done).is_ok());
     // The heading parent waits for its sub-tasks like any parent; 2.2 is the one task ready now.
     let ready: Vec<String> = plan.ready_tasks().iter().map(|&i| plan.tasks()[i].label()).collect();
     assert_eq!(ready, ["2.2"]);
@@ -146,7 +146,7 @@ fn unticked_parents_of_done_sub_tasks_are_kiro_style_and_optional_sub_tasks_do_n
         occurrences(&lint_file("tasks.md", text)),
         ["tasks.md:11: warning[T103]: task 2 is done but its sub-task 2.2 is pending"]
     );
-    assert!(TaskPlan::parse(text).completion()[0], "the parser counts task 1 as done");
+    assert!(Plan::parse(text).completion()[0], "the parser counts task 1 as done");
 }
 
 #[test]

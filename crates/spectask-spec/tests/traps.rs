@@ -1,9 +1,9 @@
 //! The Markdown hazards of the spec-formats notes (§5), one small document each.
 
-use spectask_spec::{TaskPlan, TaskState, parse_requirements};
+use spectask_spec::{Plan, PlanTaskState, parse_requirements};
 
 fn ids(text: &str) -> Vec<String> {
-    TaskPlan::parse(text).tasks().iter().map(|t| t.label()).collect()
+    Plan::parse(text).tasks().iter().map(|t| t.label()).collect()
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn a_later_horizontal_rule_is_not_front_matter() {
 #[test]
 fn multi_line_comments_hide_checkboxes_and_headings() {
     let text = "## Validation Checklist\n<!--\n## Phase 1\n- [ ] 1. hidden\n-->\n- [ ] checklist item\n";
-    let plan = TaskPlan::parse(text);
+    let plan = Plan::parse(text);
     assert!(plan.tasks().is_empty());
     assert_eq!(plan.checklists()[0].items.len(), 1);
     assert_eq!(ids("- [ ] 1. A <!-- inline -->\n- [ ] 2. B\n"), ["1", "2"]);
@@ -43,13 +43,13 @@ fn multi_line_comments_hide_checkboxes_and_headings() {
 fn labels_links_and_code_are_not_checkboxes() {
     let text = "- [P] tasks = different files\n- [US1] story\n- [x](link)\n- `- [ ] code`\n- [ ] 1. Real `[x]` with brackets\n";
     assert_eq!(ids(text), ["1"]);
-    assert_eq!(TaskPlan::parse(text).tasks()[0].title, "Real `[x]` with brackets");
+    assert_eq!(Plan::parse(text).tasks()[0].title, "Real `[x]` with brackets");
 }
 
 #[test]
 fn four_space_nesting_and_title_continuations() {
     let text = "- [ ] 1. Parent\n    - [x] 1.1 Child whose title\n      goes on here\n        - _Requirements: 2.1_\n    - [ ] 1.2 Second\n";
-    let plan = TaskPlan::parse(text);
+    let plan = Plan::parse(text);
     let child = plan.task("1.1");
     assert_eq!(child.map(|t| t.title.as_str()), Some("Child whose title goes on here"));
     assert_eq!(child.map(|t| t.requirements.clone()), Some(vec!["2.1".to_owned()]));
@@ -58,16 +58,15 @@ fn four_space_nesting_and_title_continuations() {
 
 #[test]
 fn dash_ids_bold_ids_and_trailing_dots() {
-    let plan =
-        TaskPlan::parse("- [ ] T-001 Fork style\n- [ ] **2.** Bold\n- [ ] 2.1. Dotted\n- [X] 3: Colon\n");
+    let plan = Plan::parse("- [ ] T-001 Fork style\n- [ ] **2.** Bold\n- [ ] 2.1. Dotted\n- [X] 3: Colon\n");
     let found: Vec<_> = plan.tasks().iter().map(|t| (t.label(), t.title.as_str(), t.state)).collect();
     assert_eq!(
         found,
         [
-            ("T-001".to_owned(), "Fork style", TaskState::Pending),
-            ("2".to_owned(), "Bold", TaskState::Pending),
-            ("2.1".to_owned(), "Dotted", TaskState::Pending),
-            ("3".to_owned(), "Colon", TaskState::Done)
+            ("T-001".to_owned(), "Fork style", PlanTaskState::Pending),
+            ("2".to_owned(), "Bold", PlanTaskState::Pending),
+            ("2.1".to_owned(), "Dotted", PlanTaskState::Pending),
+            ("3".to_owned(), "Colon", PlanTaskState::Done)
         ]
     );
 }
@@ -99,7 +98,7 @@ fn a_user_story_stops_at_the_first_criterion() {
 fn pathological_nesting_is_flattened_so_nothing_recurses_deeply() {
     let mut text: String = (0..1_000).map(|i| format!("{}- [ ] step {i}\n", " ".repeat(i))).collect();
     text.push_str(&format!("- [ ] {}\n", vec!["1"; 5_000].join(".")));
-    let plan = TaskPlan::parse(&text);
+    let plan = Plan::parse(&text);
     let depth = |mut i: usize| {
         let mut depth = 0;
         while let Some(p) = plan.tasks()[i].parent {
@@ -113,9 +112,9 @@ fn pathological_nesting_is_flattened_so_nothing_recurses_deeply() {
     let unknown = format!("{text}- [ ] 2. Last\n  - _Depends: 99_\n");
     assert!(spectask_spec::lint_file("tasks.md", &unknown).has_errors());
     let progress = spectask_spec::render_progress(&plan, &Default::default());
-    assert_eq!(TaskPlan::parse(&progress).tasks().len(), plan.tasks().len());
+    assert_eq!(Plan::parse(&progress).tasks().len(), plan.tasks().len());
     let chain: String = (1..=40).map(|n| format!("- [ ] {}\n", vec!["1"; n].join("."))).collect();
-    let chained = TaskPlan::parse(&chain);
+    let chained = Plan::parse(&chain);
     let deepest = chained.tasks().iter().filter(|t| t.parent == Some(15)).count();
     assert_eq!(deepest, 24);
 }

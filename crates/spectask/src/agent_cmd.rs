@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use spectask_agent::scripted::{Script, run_scripted_agent};
-use spectask_agent::{ProbeOptions, RuntimeConfig, SessionProbe, probe};
+use spectask_agent::{AcpSessionProbe, ProbeOptions, RuntimeConfig, probe};
 
 use crate::cli::AgentCommand;
 use crate::config;
@@ -59,13 +59,13 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
                 outln!("capabilities      {}", value["capabilities"])?;
                 outln!("auth methods      {}", value["auth_methods"])?;
                 match &report.session {
-                    SessionProbe::Created { session_id } => {
+                    AcpSessionProbe::Created { session_id } => {
                         outln!("session           created ({session_id})")?
                     }
-                    SessionProbe::AuthRequired { message } => {
+                    AcpSessionProbe::AuthRequired { message } => {
                         outln!("session           auth_required: {message}")?
                     }
-                    SessionProbe::Failed { message } => outln!("session           failed: {message}")?,
+                    AcpSessionProbe::Failed { message } => outln!("session           failed: {message}")?,
                 }
                 if let Some(approval) = &report.approval {
                     let value = serde_json::to_value(approval)?;

@@ -57,12 +57,12 @@ struct Connection {
 
 /// The MCP servers of one session, connected on first use.
 #[derive(Clone, Default)]
-pub(super) struct SessionServers {
+pub(super) struct ThreadServers {
     launches: Vec<Launch>,
     connections: Arc<Mutex<HashMap<String, Arc<Connection>>>>,
 }
 
-impl SessionServers {
+impl ThreadServers {
     /// The stdio servers among those given (agents may ignore transports they do not support).
     pub(super) fn new(given: &[McpServer]) -> Self {
         let launches = given
@@ -77,7 +77,7 @@ impl SessionServers {
                 _ => None,
             })
             .collect();
-        SessionServers { launches, connections: Arc::default() }
+        ThreadServers { launches, connections: Arc::default() }
     }
 
     /// Calls one tool; `Err` when the server cannot be launched or the call fails in MCP itself.

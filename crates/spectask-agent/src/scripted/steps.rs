@@ -17,7 +17,7 @@ use agent_client_protocol::{Client, Error as AcpError, UntypedMessage};
 use backon::{ConstantBuilder, Retryable};
 use tokio_util::sync::CancellationToken;
 
-use super::mcp::{McpStep, SessionServers, ToolAnswer};
+use super::mcp::{McpStep, ThreadServers, ToolAnswer};
 use super::{PlanItem, RunStep, Step, ToolCallStep};
 
 /// How often an `mcp` step with `until` calls again.
@@ -37,7 +37,7 @@ pub(super) struct Turn {
     pub(super) session_id: SessionId,
     pub(super) cwd: PathBuf,
     pub(super) cancel: CancellationToken,
-    pub(super) servers: SessionServers,
+    pub(super) servers: ThreadServers,
     /// Everything said as agent message chunks, recorded in the session history.
     pub(super) reply: String,
     /// The session's current mode.

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use spectask_agent::profiles::ProfileKind;
 use spectask_agent::{
-    AgentEvent, AgentInstance, ApprovalStatus, InstanceOptions, PermissionBroker, PermissionPolicy,
-    ProbeOptions, SessionProbe, probe,
+    AcpSessionProbe, AgentEvent, AgentInstance, ApprovalStatus, InstanceOptions, PermissionBroker,
+    PermissionPolicy, ProbeOptions, probe,
 };
 
 use crate::support::{Fixture, config, messages, until_turn_end};
@@ -98,7 +98,7 @@ async fn under_auto_a_missing_approval_mode_is_reported_not_refused() {
 async fn probe_reports_whether_the_approval_mode_took() {
     let fx = Fixture::new(MODES);
     let report = probe(&with_mode(&fx, Some("default")), ProbeOptions { config: config() }).await.unwrap();
-    assert!(matches!(report.session, SessionProbe::Created { .. }), "{report:?}");
+    assert!(matches!(report.session, AcpSessionProbe::Created { .. }), "{report:?}");
     let approval = report.approval.as_ref().unwrap();
     assert!(approval.took(), "{approval:?}");
     let json = serde_json::to_value(&report).unwrap();
@@ -106,7 +106,7 @@ async fn probe_reports_whether_the_approval_mode_took() {
 
     // Under the `ask` policy, a session whose agent cannot be put in its asking mode is refused.
     let report = probe(&with_mode(&fx, Some("ask-first")), ProbeOptions { config: config() }).await.unwrap();
-    let SessionProbe::Failed { message } = &report.session else { panic!("{report:?}") };
+    let AcpSessionProbe::Failed { message } = &report.session else { panic!("{report:?}") };
     assert!(message.contains("cannot be held to permission_policy Ask"), "{message}");
     assert!(message.contains("does not offer its approval mode \"ask-first\""), "{message}");
     let approval = report.approval.unwrap();

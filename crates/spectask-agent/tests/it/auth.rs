@@ -1,7 +1,7 @@
 //! Missing credentials: a typed error naming the variable, never a hang; with the variable set the
 //! env-var method is used. Also the probe report.
 
-use spectask_agent::probe::{ProbeOptions, SessionProbe, probe};
+use spectask_agent::probe::{AcpSessionProbe, ProbeOptions, probe};
 use spectask_agent::{AgentError, PermissionBroker, PermissionPolicy};
 
 use crate::support::{Fixture, config};
@@ -44,7 +44,7 @@ async fn probe_reports_initialize_and_session_status() {
     let report = probe(&bare, ProbeOptions { config: config() }).await.unwrap();
     assert_eq!(report.agent.name.as_deref(), Some("spectask-scripted-agent"));
     assert_eq!(report.agent.protocol_version, Some(1));
-    assert!(matches!(report.session, SessionProbe::Created { .. }), "{:?}", report.session);
+    assert!(matches!(report.session, AcpSessionProbe::Created { .. }), "{:?}", report.session);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["session"]["status"], "created");
     assert_eq!(json["capabilities"]["loadSession"], true);
@@ -53,7 +53,7 @@ async fn probe_reports_initialize_and_session_status() {
     let fx = Fixture::new(SCRIPT);
     let report =
         probe(&fx.profile(PermissionPolicy::Auto, &[]), ProbeOptions { config: config() }).await.unwrap();
-    assert_eq!(report.session, SessionProbe::AuthRequired { message: "set SCRIPTED_API_KEY".to_owned() });
+    assert_eq!(report.session, AcpSessionProbe::AuthRequired { message: "set SCRIPTED_API_KEY".to_owned() });
     assert_eq!(report.agent.auth_methods[0].vars, ["SCRIPTED_API_KEY"]);
     crate::support::assert_gone(report.pid).await;
 }

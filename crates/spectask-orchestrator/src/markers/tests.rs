@@ -20,7 +20,7 @@ async fn ticks_from_two_nodes_at_once_are_all_kept() {
     for i in 1..=TASKS {
         let ctx = if i % 2 == 0 { f.ctx.clone() } else { other.clone() };
         let task = task.clone();
-        ticks.spawn(async move { set(&ctx, &task, &i.to_string(), TaskState::Done).await });
+        ticks.spawn(async move { set(&ctx, &task, &i.to_string(), PlanTaskState::Done).await });
     }
     while let Some(done) = ticks.join_next().await {
         done.unwrap().unwrap();

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use spectask_agent::scripted::{Script, run_scripted_agent};
 
-use crate::scenario::{AgentFault, FaultKind, TaskPlan};
+use crate::scenario::{AgentFault, FaultKind, SpecTaskScenario};
 
 /// Where one task's scripts live.
 pub fn task_dir(agents: &Path, handle: &str) -> PathBuf {
@@ -18,7 +18,7 @@ pub fn task_dir(agents: &Path, handle: &str) -> PathBuf {
 }
 
 /// Writes the scripts of one task's agent processes.
-pub fn write_scripts(agents: &Path, handle: &str, plan: &TaskPlan) -> std::io::Result<()> {
+pub fn write_scripts(agents: &Path, handle: &str, plan: &SpecTaskScenario) -> std::io::Result<()> {
     let dir = task_dir(agents, handle);
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("default.json"), script(plan, None).to_string())?;
@@ -32,7 +32,7 @@ pub fn write_scripts(agents: &Path, handle: &str, plan: &TaskPlan) -> std::io::R
 
 /// One rule per plan task (its file, then a message), the follow-up session's rule, and what a
 /// resumed thread without its task restated answers: like a real agent with no memory of it.
-fn script(plan: &TaskPlan, fault: Option<AgentFault>) -> Value {
+fn script(plan: &SpecTaskScenario, fault: Option<AgentFault>) -> Value {
     let mut rules = Vec::new();
     for (i, part) in plan.parts.iter().enumerate() {
         let file = plan.file(i);

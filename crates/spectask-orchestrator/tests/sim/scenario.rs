@@ -6,7 +6,7 @@ use std::time::Duration;
 /// Everything a run does, decided before it starts (so a seed replays the same scenario).
 #[derive(Clone, Debug)]
 pub struct Scenario {
-    pub tasks: Vec<TaskPlan>,
+    pub tasks: Vec<SpecTaskScenario>,
     /// Work sessions of one task running at once.
     pub max_parallel_sessions: usize,
     /// Tasks in implementation at once.
@@ -22,7 +22,7 @@ pub struct Scenario {
 
 /// One spec task: its plan and how the people treat it.
 #[derive(Clone, Debug)]
-pub struct TaskPlan {
+pub struct SpecTaskScenario {
     /// `a`, `b`, …: names its files (`src/<letter>/partNNN.txt`) and plan task titles.
     pub letter: char,
     pub parts: Vec<Part>,
@@ -109,7 +109,7 @@ impl Scenario {
                 } else {
                     Vec::new()
                 };
-                TaskPlan {
+                SpecTaskScenario {
                     letter,
                     parts,
                     approve_after: Duration::from_millis(rng.u64(0..=800)),
@@ -165,7 +165,7 @@ fn random_dag(rng: &mut fastrand::Rng, n: usize) -> Vec<Part> {
         .collect()
 }
 
-impl TaskPlan {
+impl SpecTaskScenario {
     /// `tasks.md`: every task parallel, so its dependencies are exactly the listed ones.
     pub fn tasks_md(&self) -> String {
         let mut out = String::from("# Implementation Plan\n\n");

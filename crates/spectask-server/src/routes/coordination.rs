@@ -10,7 +10,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use spectask_core::{CoordinationKind, WorkSession};
 use spectask_orchestrator::{CoordinationError, PlanStatus};
-use spectask_spec::TaskState;
+use spectask_spec::PlanTaskState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -216,9 +216,9 @@ async fn tool_plan_status(
             id: t.id,
             title: t.title,
             state: match t.state {
-                TaskState::Pending => "pending",
-                TaskState::InProgress => "in_progress",
-                TaskState::Done => "done",
+                PlanTaskState::Pending => "pending",
+                PlanTaskState::InProgress => "in_progress",
+                PlanTaskState::Done => "done",
             },
             optional: t.optional,
             sessions: t.sessions,

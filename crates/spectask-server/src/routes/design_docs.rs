@@ -7,7 +7,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use spectask_core::SpecTask;
 use spectask_git::{GitError, RegisterOptions, Repo, SpecFile, TaskName, spec_path};
-use spectask_spec::{TaskPlan, TaskState};
+use spectask_spec::{Plan, PlanTaskState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -67,9 +67,11 @@ async fn get_design_docs(
 
 /// The first in-progress plan task, else the first pending one: its index and id.
 fn current_task(progress: &str) -> Option<(usize, Option<String>)> {
-    let plan = TaskPlan::parse(progress);
+    let plan = Plan::parse(progress);
     let first = |state| plan.tasks().iter().find(|t| t.state == state);
-    first(TaskState::InProgress).or_else(|| first(TaskState::Pending)).map(|t| (t.index, t.id.clone()))
+    first(PlanTaskState::InProgress)
+        .or_else(|| first(PlanTaskState::Pending))
+        .map(|t| (t.index, t.id.clone()))
 }
 
 /// `specs/<task>/` of the design-docs branch as a tar.gz.

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use spectask_core::{Event, EventKind, SpecTask, SpecTaskStatus, TaskKind, WorkSession, WorkSessionStatus};
 use spectask_orchestrator::{PlanTaskStatus, plan_task_states};
-use spectask_spec::{TaskPlan, TaskState};
+use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::SpecTaskFilter;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -129,7 +129,7 @@ async fn progress_of(
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = state.store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_task_states(&TaskPlan::parse(&version.documents.tasks), sessions)
+            plan_task_states(&Plan::parse(&version.documents.tasks), sessions)
         }
         _ => Vec::new(),
     };
@@ -153,9 +153,9 @@ fn progress(
             id: t.id.clone(),
             title: t.title.clone(),
             state: match t.state {
-                TaskState::Pending => PlanTaskStateDto::Pending,
-                TaskState::InProgress => PlanTaskStateDto::InProgress,
-                TaskState::Done => PlanTaskStateDto::Done,
+                PlanTaskState::Pending => PlanTaskStateDto::Pending,
+                PlanTaskState::InProgress => PlanTaskStateDto::InProgress,
+                PlanTaskState::Done => PlanTaskStateDto::Done,
             },
             optional: t.optional,
             sessions: t.sessions.clone(),

@@ -4,16 +4,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spectask_spec::{TaskPlan, TaskState, lint_file, parse_to_json};
+use spectask_spec::{Plan, PlanTaskState, lint_file, parse_to_json};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let plan = TaskPlan::parse(text);
+    let plan = Plan::parse(text);
     assert_eq!(plan.text(), text, "parse then write changed the text");
     for task in plan.tasks() {
-        for state in [TaskState::Pending, TaskState::InProgress, TaskState::Done] {
+        for state in [PlanTaskState::Pending, PlanTaskState::InProgress, PlanTaskState::Done] {
             let mut edited = plan.clone();
             let Some(marker) = task.marker else {
                 // A heading task has no checkbox: the edit is refused and nothing changes.
@@ -28,9 +28,9 @@ fuzz_target!(|data: &[u8]| {
             }
             assert_eq!(before.len(), after.len());
             let changed: Vec<usize> = (0..before.len()).filter(|&i| before[i] != after[i]).collect();
-            let unchanged = task.state == state && TaskState::from_marker(marker).is_some();
+            let unchanged = task.state == state && PlanTaskState::from_marker(marker).is_some();
             assert_eq!(changed.len(), usize::from(!unchanged), "task {}", task.label());
-            let reparsed = TaskPlan::parse(edited.text());
+            let reparsed = Plan::parse(edited.text());
             assert_eq!(reparsed.tasks().len(), plan.tasks().len());
             assert_eq!(reparsed.tasks()[task.index].state, state);
         }

@@ -3,10 +3,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Code, Sink, known_ids, quoted};
-use crate::plan::{ParseWarningKind, PlanTask, TaskPlan, TaskState};
+use crate::plan::{ParseWarningKind, Plan, PlanTask, PlanTaskState};
 use crate::requirements::RequirementsDoc;
 
-pub(super) fn lint(plan: &TaskPlan, sink: &mut Sink<'_>) {
+pub(super) fn lint(plan: &Plan, sink: &mut Sink<'_>) {
     for warning in plan.warnings() {
         let code = match warning.kind {
             ParseWarningKind::UnknownMarker => Code::UnknownMarker,
@@ -73,7 +73,7 @@ fn name(task: &PlanTask) -> String {
     }
 }
 
-fn has_reference(plan: &TaskPlan, task: &PlanTask) -> bool {
+fn has_reference(plan: &Plan, task: &PlanTask) -> bool {
     !task.requirements.is_empty()
         || !task.free_references.is_empty()
         || task.children.iter().any(|&c| has_reference(plan, &plan.tasks()[c]))
@@ -96,13 +96,16 @@ fn exempt_from_references(task: &PlanTask) -> bool {
 
 /// A parent ticked done while a required (non-optional) sub-task is not. The reverse, an unticked parent
 /// whose required sub-tasks are all done, is how Kiro writes plans (it never ticks parents) and counts as
-/// done (see [`TaskPlan::completion`]): no finding.
-fn done_parent_open_child(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>) {
-    if task.state != TaskState::Done || task.marker.is_none() {
+/// done (see [`Plan::completion`]): no finding.
+fn done_parent_open_child(plan: &Plan, task: &PlanTask, sink: &mut Sink<'_>) {
+    if task.state != PlanTaskState::Done || task.marker.is_none() {
         return;
     }
-    let open =
-        task.children.iter().map(|&c| &plan.tasks()[c]).find(|c| !c.optional && c.state != TaskState::Done);
+    let open = task
+        .children
+        .iter()
+        .map(|&c| &plan.tasks()[c])
+        .find(|c| !c.optional && c.state != PlanTaskState::Done);
     if let Some(child) = open {
         let (parent, child_name) = (name(task), name(child));
         sink.report(
@@ -113,7 +116,7 @@ fn done_parent_open_child(plan: &TaskPlan, task: &PlanTask, sink: &mut Sink<'_>)
     }
 }
 
-pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
+pub(super) fn unknown_references(plan: &Plan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
     let known = known_ids(doc);
     for task in plan.tasks() {
         for reference in task.requirements.iter().filter(|r| !known.contains(r.as_str())) {
@@ -127,7 +130,7 @@ pub(super) fn unknown_references(plan: &TaskPlan, doc: &RequirementsDoc, sink: &
     }
 }
 
-pub(super) fn uncovered_requirements(plan: &TaskPlan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
+pub(super) fn uncovered_requirements(plan: &Plan, doc: &RequirementsDoc, sink: &mut Sink<'_>) {
     // Every dotted prefix of every reference: `2.3` covers requirement `2`.
     let covered: HashSet<&str> = plan
         .tasks()

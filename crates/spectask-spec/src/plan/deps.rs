@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{PlanTask, TaskPlan};
+use super::{Plan, PlanTask};
 use crate::SpecError;
 
 /// Direct dependencies between the tasks of one plan, by task index.
@@ -30,7 +30,7 @@ pub struct DepGraph {
     unknown: Vec<(usize, String)>,
 }
 
-impl TaskPlan {
+impl Plan {
     pub fn dependency_graph(&self) -> DepGraph {
         DepGraph::of(self.tasks())
     }

@@ -6,23 +6,23 @@
 //! or ` ` (pending), also for an unknown marker. Known markers are one byte, so an edit changes
 //! exactly one byte; an unknown multi-byte marker (`[✓]`) is replaced as a whole character.
 
-use super::{PlanTask, TaskPlan, TaskState};
+use super::{Plan, PlanTask, PlanTaskState};
 use crate::SpecError;
 
-impl TaskPlan {
+impl Plan {
     /// Sets the marker of the task with this id. The id must name exactly one task.
-    pub fn set_marker(&mut self, task_id: &str, state: TaskState) -> Result<(), SpecError> {
+    pub fn set_marker(&mut self, task_id: &str, state: PlanTaskState) -> Result<(), SpecError> {
         let index = self.index_of(task_id)?;
         self.set_marker_at(index, state)
     }
 
     /// Sets the marker of the task at this index (see [`PlanTask::index`]).
-    pub fn set_marker_at(&mut self, index: usize, state: TaskState) -> Result<(), SpecError> {
+    pub fn set_marker_at(&mut self, index: usize, state: PlanTaskState) -> Result<(), SpecError> {
         let task = self.tasks.get_mut(index).ok_or(SpecError::UnknownTaskIndex(index))?;
         let (Some(old), Some(offset)) = (task.marker, task.marker_offset) else {
             return Err(SpecError::NoCheckbox(task.label()));
         };
-        if task.state == state && TaskState::from_marker(old).is_some() {
+        if task.state == state && PlanTaskState::from_marker(old).is_some() {
             return Ok(());
         }
         let marker = state.marker();
@@ -56,8 +56,8 @@ impl TaskPlan {
 }
 
 /// Parses `text`, sets one task's marker and returns the new text: the same bytes except the marker.
-pub fn set_marker(text: &str, task_id: &str, state: TaskState) -> Result<String, SpecError> {
-    let mut plan = TaskPlan::parse(text);
+pub fn set_marker(text: &str, task_id: &str, state: PlanTaskState) -> Result<String, SpecError> {
+    let mut plan = Plan::parse(text);
     plan.set_marker(task_id, state)?;
     Ok(plan.into_text())
 }
@@ -69,29 +69,35 @@ mod tests {
     #[test]
     fn ticking_changes_one_byte_and_keeps_crlf() {
         let text = "- [ ] 1. A\r\n  - [-] 1.1 B\r\n";
-        assert_eq!(set_marker(text, "1", TaskState::Done).as_deref(), Ok("- [x] 1. A\r\n  - [-] 1.1 B\r\n"));
-        assert_eq!(set_marker(text, "1.1", TaskState::InProgress).as_deref(), Ok(text));
         assert_eq!(
-            set_marker(text, "1.1", TaskState::Pending).as_deref(),
+            set_marker(text, "1", PlanTaskState::Done).as_deref(),
+            Ok("- [x] 1. A\r\n  - [-] 1.1 B\r\n")
+        );
+        assert_eq!(set_marker(text, "1.1", PlanTaskState::InProgress).as_deref(), Ok(text));
+        assert_eq!(
+            set_marker(text, "1.1", PlanTaskState::Pending).as_deref(),
             Ok("- [ ] 1. A\r\n  - [ ] 1.1 B\r\n")
         );
     }
 
     #[test]
     fn unknown_and_ambiguous_ids_are_errors() {
-        assert_eq!(set_marker("- [ ] 1. A\n", "2", TaskState::Done), Err(SpecError::UnknownTask("2".into())));
         assert_eq!(
-            set_marker("- [ ] 1. A\n- [ ] 1. B\n", "1", TaskState::Done),
+            set_marker("- [ ] 1. A\n", "2", PlanTaskState::Done),
+            Err(SpecError::UnknownTask("2".into()))
+        );
+        assert_eq!(
+            set_marker("- [ ] 1. A\n- [ ] 1. B\n", "1", PlanTaskState::Done),
             Err(SpecError::AmbiguousTask { id: "1".into(), lines: vec![1, 2] })
         );
     }
 
     #[test]
     fn a_multi_byte_unknown_marker_is_replaced_and_later_offsets_follow() {
-        let mut plan = TaskPlan::parse("- [✓] 1. A\n- [ ] 2. B\n");
-        assert_eq!(plan.tasks()[0].state, TaskState::Pending);
-        plan.set_marker("1", TaskState::Done).ok();
-        plan.set_marker("2", TaskState::Done).ok();
+        let mut plan = Plan::parse("- [✓] 1. A\n- [ ] 2. B\n");
+        assert_eq!(plan.tasks()[0].state, PlanTaskState::Pending);
+        plan.set_marker("1", PlanTaskState::Done).ok();
+        plan.set_marker("2", PlanTaskState::Done).ok();
         assert_eq!(plan.text(), "- [x] 1. A\n- [x] 2. B\n");
     }
 }

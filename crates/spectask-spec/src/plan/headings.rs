@@ -8,13 +8,13 @@ use crate::text::{SourceLine, heading, strip_emphasis};
 
 /// A heading that is a task: its id and title.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct HeadingTask<'a> {
+pub(super) struct HeadingPlanTask<'a> {
     pub id: &'a str,
     pub title: &'a str,
 }
 
 /// The task headings of a document, by line number.
-pub(super) fn task_headings<'a>(lines: &[SourceLine<'a>]) -> HashMap<u32, HeadingTask<'a>> {
+pub(super) fn task_headings<'a>(lines: &[SourceLine<'a>]) -> HashMap<u32, HeadingPlanTask<'a>> {
     let visible: Vec<&SourceLine<'a>> = lines.iter().filter(|l| !l.hidden).collect();
     let mut found = HashMap::new();
     for (at, line) in visible.iter().enumerate() {
@@ -39,7 +39,7 @@ pub(super) fn task_headings<'a>(lines: &[SourceLine<'a>]) -> HashMap<u32, Headin
             _ => false,
         });
         if is_task {
-            found.insert(line.number, HeadingTask { id, title });
+            found.insert(line.number, HeadingPlanTask { id, title });
         }
     }
     found

@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-use super::headings::{HeadingTask, task_headings};
+use super::headings::{HeadingPlanTask, task_headings};
 use super::refs::{Meta, detail_meta, is_numeric_id, is_spec_kit_id, prose_depends};
-use super::{Checklist, ChecklistItem, ParseWarning, ParseWarningKind, PlanTask, TaskState};
+use super::{Checklist, ChecklistItem, ParseWarning, ParseWarningKind, PlanTask, PlanTaskState};
 use crate::text::{SourceLine, heading, indent, scan};
 
 /// Deeper nesting is flattened to this depth, so walking the tree never recurses deeply.
@@ -72,7 +72,7 @@ struct Builder<'a> {
     /// Each task's depth (0 for top-level tasks).
     depths: Vec<usize>,
     /// Headings that are tasks, by line.
-    task_headings: HashMap<u32, HeadingTask<'a>>,
+    task_headings: HashMap<u32, HeadingPlanTask<'a>>,
     /// The heading task in force and its heading level: the parent of checkboxes under it.
     heading_task: Option<(usize, usize)>,
 }
@@ -125,7 +125,7 @@ impl<'a> Builder<'a> {
 
     fn item(&mut self, item: Item<'a>) {
         let (id, star_after_id, title) = split_id(item.rest);
-        let state = TaskState::from_marker(item.marker);
+        let state = PlanTaskState::from_marker(item.marker);
         let checklist = match self.section.as_ref().and_then(|s| s.checklist) {
             Some((_, true)) => true,
             Some((_, false)) => id.is_none(),
@@ -180,8 +180,8 @@ impl<'a> Builder<'a> {
             id: id.map(str::to_owned),
             title: String::new(),
             state: checkbox
-                .and_then(|(marker, _)| TaskState::from_marker(marker))
-                .unwrap_or(TaskState::Pending),
+                .and_then(|(marker, _)| PlanTaskState::from_marker(marker))
+                .unwrap_or(PlanTaskState::Pending),
             marker: checkbox.map(|(marker, _)| marker),
             optional,
             parallel: false,
@@ -219,7 +219,7 @@ impl<'a> Builder<'a> {
         }
         let entry = ChecklistItem {
             text: item.rest.trim().to_owned(),
-            state: TaskState::from_marker(item.marker).unwrap_or(TaskState::Pending),
+            state: PlanTaskState::from_marker(item.marker).unwrap_or(PlanTaskState::Pending),
             marker: item.marker,
             line: item.line,
         };
@@ -273,12 +273,12 @@ impl<'a> Builder<'a> {
             let children: Vec<&PlanTask> =
                 self.tasks[index].children.iter().map(|&c| &self.tasks[c]).collect();
             let required: Vec<&&PlanTask> = children.iter().filter(|c| !c.optional).collect();
-            let state = if !required.is_empty() && required.iter().all(|c| c.state == TaskState::Done) {
-                TaskState::Done
-            } else if children.iter().any(|c| c.state != TaskState::Pending) {
-                TaskState::InProgress
+            let state = if !required.is_empty() && required.iter().all(|c| c.state == PlanTaskState::Done) {
+                PlanTaskState::Done
+            } else if children.iter().any(|c| c.state != PlanTaskState::Pending) {
+                PlanTaskState::InProgress
             } else {
-                TaskState::Pending
+                PlanTaskState::Pending
             };
             self.tasks[index].state = state;
         }
