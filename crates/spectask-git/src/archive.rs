@@ -8,14 +8,14 @@ use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
 
 use crate::error::{GitError, GitResultExt};
 use crate::layout::spec_dir;
-use crate::names::TaskName;
+use crate::names::TaskHandle;
 use crate::read::subtree;
 use crate::registration::Repo;
 
 impl Repo {
     /// A gzip-compressed tar of every file under `specs/<task>/` at the design-docs tip, with paths
     /// `specs/<task>/…`, mode 0644 and the tip's commit time; `None` when the task has no specs.
-    pub fn spec_archive(&self, task: &TaskName) -> Result<Option<Vec<u8>>, GitError> {
+    pub fn spec_archive(&self, task: &TaskHandle) -> Result<Option<Vec<u8>>, GitError> {
         let git = self.git()?;
         let tip = self.design_docs_tip(&git)?;
         let commit = git.find_commit(tip).op(|| format!("read commit {tip}"))?;

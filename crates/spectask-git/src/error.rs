@@ -39,8 +39,8 @@ pub enum GitError {
     )]
     DesignDocsRewritten { branch: String, last_written: String, current: String },
 
-    #[error("invalid task name {name:?}: {reason}")]
-    InvalidTaskName { name: String, reason: &'static str },
+    #[error("invalid task handle {name:?}: {reason}")]
+    InvalidTaskHandle { name: String, reason: &'static str },
 
     #[error("invalid repository path {path:?}: {reason}")]
     InvalidFilePath { path: String, reason: &'static str },
@@ -111,7 +111,7 @@ pub enum GitError {
 /// How a caller should treat a [`GitError`], e.g. which HTTP status to answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCategory {
-    /// The caller named something that is not a usable repository, or passed an invalid task name,
+    /// The caller named something that is not a usable repository, or passed an invalid task handle,
     /// path, branch name, commit id or trailer (HTTP 400).
     InvalidInput,
     /// The repository is not registered, or a branch does not exist (HTTP 404).
@@ -132,7 +132,7 @@ impl GitError {
             | BareRepository { .. }
             | NoCommits { .. }
             | NoDefaultBranch { .. }
-            | InvalidTaskName { .. }
+            | InvalidTaskHandle { .. }
             | InvalidFilePath { .. }
             | InvalidCommitId { .. }
             | InvalidTrailer { .. }

@@ -7,7 +7,7 @@
 //! sessions/<task>/<work-session>/conversation.md  code-changes.md  decisions.md  activity-log.md
 //! ```
 
-use crate::names::TaskName;
+use crate::names::TaskHandle;
 
 /// The spec documents of one task, in `specs/<task>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,36 +52,36 @@ impl HistoryFile {
 }
 
 /// `specs/<task>`.
-pub fn spec_dir(task: &TaskName) -> String {
+pub fn spec_dir(task: &TaskHandle) -> String {
     format!("specs/{task}")
 }
 
 /// `specs/<task>/<file>`.
-pub fn spec_path(task: &TaskName, file: SpecFile) -> String {
+pub fn spec_path(task: &TaskHandle, file: SpecFile) -> String {
     format!("specs/{task}/{}", file.file_name())
 }
 
 /// `specs/<task>/reviews/<number>-<decision>.md`.
-pub fn review_path(task: &TaskName, number: u32, decision: &str) -> String {
+pub fn review_path(task: &TaskHandle, number: u32, decision: &str) -> String {
     format!("specs/{task}/reviews/{number}-{decision}.md")
 }
 
 /// `sessions/<task>/<work_session>/<file>`.
-pub fn session_path(task: &TaskName, work_session: &str, file: HistoryFile) -> String {
+pub fn session_path(task: &TaskHandle, work_session: &str, file: HistoryFile) -> String {
     format!("sessions/{task}/{work_session}/{}", file.file_name())
 }
 
 /// `sessions/<task>/coordination-log.md`.
-pub fn coordination_log_path(task: &TaskName) -> String {
+pub fn coordination_log_path(task: &TaskHandle) -> String {
     format!("sessions/{task}/coordination-log.md")
 }
 
 /// `sessions/<task>/progress-updates/<name>`.
-pub fn progress_update_path(task: &TaskName, name: &str) -> String {
+pub fn progress_update_path(task: &TaskHandle, name: &str) -> String {
     format!("sessions/{task}/progress-updates/{name}")
 }
 
 /// `sessions/<task>/IMPLEMENTATION_COMPLETE.md`.
-pub fn implementation_complete_path(task: &TaskName) -> String {
+pub fn implementation_complete_path(task: &TaskHandle) -> String {
     format!("sessions/{task}/IMPLEMENTATION_COMPLETE.md")
 }

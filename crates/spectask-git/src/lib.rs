@@ -5,14 +5,14 @@
 //!
 //! ```
 //! use spectask_git::{
-//!     FileWrite, DesignDocsCommit, MergeOutcome, RegisterOptions, Repo, TaskName, Trailer, WorkSessionCommit,
+//!     FileWrite, DesignDocsCommit, MergeOutcome, RegisterOptions, Repo, TaskHandle, Trailer, WorkSessionCommit,
 //! };
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let dir = tempfile::tempdir()?;
 //! # let path = dir.path().join("repo");
 //! # spectask_git::init_repository(&path, &[("README.md", "hello\n")], "initial")?;
 //! let repo = Repo::register(&path, &RegisterOptions::default())?.repo;
-//! let task = TaskName::new("7f3a-login")?;
+//! let task = TaskHandle::new("7f3a-login")?;
 //! repo.commit_design_docs(&DesignDocsCommit {
 //!     message: "history(7f3a-login): ws-1".to_owned(),
 //!     trailers: vec![Trailer::new("Spec-Task", "7f3a")?],
@@ -95,7 +95,7 @@ pub use layout::{
     review_path, session_path, spec_dir, spec_path,
 };
 pub use merge::MergeOutcome;
-pub use names::{CommitId, TaskName, Trailer, parse_trailers};
+pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
 pub use planning::{PlanningFiles, SCRATCH_DIR};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};
 pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration, Repo};

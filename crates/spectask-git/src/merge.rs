@@ -9,7 +9,7 @@ use git2::{Oid, Repository, RepositoryState, Status, StatusOptions};
 
 use crate::commit::{move_branch, signature};
 use crate::error::{GitError, GitResultExt};
-use crate::names::{CommitId, TaskName, Trailer, commit_message};
+use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::checked_out_at;
 
@@ -34,7 +34,7 @@ impl Repo {
     /// are refused with [`GitError::MergeConflict`]. The task branch and worktree are kept (remove
     /// them with [`Repo::remove_task`]; not calling it keeps the branch). Only committed work is
     /// merged: commit the task's worktree first ([`Repo::commit_work_session`]).
-    pub fn merge_task(&self, task: &TaskName, spec_task: &str) -> Result<MergeOutcome, GitError> {
+    pub fn merge_task(&self, task: &TaskHandle, spec_task: &str) -> Result<MergeOutcome, GitError> {
         let trailer = Trailer::new("Spec-Task", spec_task)?;
         let _lock = self.lock()?;
         let git = self.git()?;

@@ -1,4 +1,4 @@
-//! Validated names that end up in refs, paths and commit messages: task names, file paths inside a
+//! Validated names that end up in refs, paths and commit messages: task handles, file paths inside a
 //! branch, commit ids and trailers.
 
 use std::fmt;
@@ -6,18 +6,19 @@ use std::str::FromStr;
 
 use crate::error::GitError;
 
-/// The `<task>` of the design-docs branch layout (`7f3a-user-authentication`): the directory under `specs/` and
-/// `sessions/`, the suffix of the branch `spectask/<task>` and the name of `.git-worktrees/<task>`.
+/// A SpecTask's handle (`SpecTask::handle`, `7f3a-user-authentication`), the `<task>` of the design-docs
+/// branch layout: the directory under `specs/` and `sessions/`, the suffix of the branch
+/// `spectask/<task>` and the name of `.git-worktrees/<task>`.
 ///
 /// ASCII letters, digits, `-`, `_` and `.`, at most 100 characters, starting with a letter or digit,
 /// not ending in `.lock` or `.`, no `..`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskName(String);
+pub struct TaskHandle(String);
 
-impl TaskName {
-    pub fn new(name: impl Into<String>) -> Result<TaskName, GitError> {
+impl TaskHandle {
+    pub fn new(name: impl Into<String>) -> Result<TaskHandle, GitError> {
         let name = name.into();
-        let invalid = |reason| Err(GitError::InvalidTaskName { name: name.clone(), reason });
+        let invalid = |reason| Err(GitError::InvalidTaskHandle { name: name.clone(), reason });
         if name.is_empty() || name.len() > 100 {
             return invalid("must be 1 to 100 characters");
         }
@@ -30,7 +31,7 @@ impl TaskName {
         if name.contains("..") || name.ends_with(".lock") || name.ends_with('.') {
             return invalid("must not contain '..' nor end in '.lock' or '.'");
         }
-        Ok(TaskName(name))
+        Ok(TaskHandle(name))
     }
 
     pub fn as_str(&self) -> &str {
@@ -43,16 +44,16 @@ impl TaskName {
     }
 }
 
-impl fmt::Display for TaskName {
+impl fmt::Display for TaskHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl FromStr for TaskName {
+impl FromStr for TaskHandle {
     type Err = GitError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TaskName::new(s)
+        TaskHandle::new(s)
     }
 }
 

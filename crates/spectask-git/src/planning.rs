@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::error::io_err;
 use crate::registration::exclude_dir;
-use crate::{GitError, Repo, TaskName};
+use crate::{GitError, Repo, TaskHandle};
 
 /// The directory inside a task worktree that is never committed.
 pub const SCRATCH_DIR: &str = ".spectask";
@@ -25,7 +25,7 @@ impl Repo {
     /// revise), and returns `(worktree, directory)`.
     pub fn prepare_planning_dir(
         &self,
-        task: &TaskName,
+        task: &TaskHandle,
         previous: Option<&PlanningFiles>,
     ) -> Result<(PathBuf, PathBuf), GitError> {
         let worktree = self.ensure_task_worktree(task)?.path;
@@ -47,7 +47,7 @@ impl Repo {
     }
 
     /// What the agent left in `.spectask/spec/`.
-    pub fn read_planning_dir(&self, task: &TaskName) -> Result<PlanningFiles, GitError> {
+    pub fn read_planning_dir(&self, task: &TaskHandle) -> Result<PlanningFiles, GitError> {
         let dir = self.planning_dir(task)?;
         let read = |name: &str| -> Result<Option<String>, GitError> {
             let path = dir.join(name);
@@ -61,7 +61,7 @@ impl Repo {
     }
 
     /// Removes `.spectask/` from the task worktree.
-    pub fn clear_planning_dir(&self, task: &TaskName) -> Result<(), GitError> {
+    pub fn clear_planning_dir(&self, task: &TaskHandle) -> Result<(), GitError> {
         let scratch = self.planning_dir(task)?.parent().map(PathBuf::from).unwrap_or_default();
         match std::fs::remove_dir_all(&scratch) {
             Ok(()) => Ok(()),
@@ -70,7 +70,7 @@ impl Repo {
         }
     }
 
-    fn planning_dir(&self, task: &TaskName) -> Result<PathBuf, GitError> {
+    fn planning_dir(&self, task: &TaskHandle) -> Result<PathBuf, GitError> {
         let path = self.root().join(crate::WORKTREES_DIR).join(task.as_str());
         let canonical = path.canonicalize().op_io(&path)?;
         Ok(canonical.join(SCRATCH_DIR).join("spec"))
@@ -99,7 +99,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         init_repository(&dir.path().join("r"), &[("README.md", "# r\n")], "init").unwrap();
         let repo = Repo::register(&dir.path().join("r"), &RegisterOptions::default()).unwrap().repo;
-        let task = TaskName::new("0badcafe-demo").unwrap();
+        let task = TaskHandle::new("0badcafe-demo").unwrap();
         let previous = PlanningFiles { requirements: Some("# R v1\n".into()), design: None, tasks: None };
         let (worktree, spec) = repo.prepare_planning_dir(&task, Some(&previous)).unwrap();
         std::fs::write(spec.join("tasks.md"), "- [ ] 1. x\n").unwrap();

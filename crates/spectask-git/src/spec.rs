@@ -4,13 +4,13 @@ use crate::commit::FileWrite;
 use crate::design_docs::DesignDocsCommit;
 use crate::error::GitError;
 use crate::layout::{SpecFile, review_path, spec_path};
-use crate::names::{CommitId, TaskName, Trailer};
+use crate::names::{CommitId, TaskHandle, Trailer};
 use crate::registration::Repo;
 
 /// The documents of one spec version, as written to `specs/<task>/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecHandOff {
-    pub task: TaskName,
+    pub task: TaskHandle,
     /// The SpecTask id, written as the `Spec-Task:` trailer.
     pub spec_task: String,
     /// The spec version being handed off, named in the commit message and the `Spec-Version:` trailer.

@@ -7,7 +7,7 @@ use git2::Repository;
 
 use crate::commit::{ChangedFile, commit_paths, uncommitted_files};
 use crate::error::{GitError, GitResultExt};
-use crate::names::{CommitId, TaskName, Trailer, commit_message};
+use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::{
     RemoveOptions, WorktreeKind, ensure_worktree, marked_worktrees, prune_stale, remove_worktree,
@@ -54,7 +54,7 @@ pub struct CommittedChanges {
 /// One task worktree spectask created, as listed by [`Repo::task_worktrees`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskWorktreeEntry {
-    pub task: TaskName,
+    pub task: TaskHandle,
     pub path: PathBuf,
     pub valid: bool,
 }
@@ -69,9 +69,9 @@ pub struct TaskRemoval {
 impl Repo {
     /// Makes sure `spectask/<task>` exists (created from the default branch's tip when absent) and is
     /// checked out at `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
-    pub fn ensure_task_worktree(&self, task: &TaskName) -> Result<TaskWorktree, GitError> {
+    pub fn ensure_task_worktree(&self, task: &TaskHandle) -> Result<TaskWorktree, GitError> {
         if task.as_str() == self.design_docs_dir_name() {
-            return Err(GitError::InvalidTaskName {
+            return Err(GitError::InvalidTaskHandle {
                 name: task.to_string(),
                 reason: "is the name of the design-docs worktree",
             });
@@ -98,7 +98,7 @@ impl Repo {
     /// Returns `None` when nothing changed.
     pub fn commit_work_session(
         &self,
-        task: &TaskName,
+        task: &TaskHandle,
         commit: &WorkSessionCommit,
     ) -> Result<Option<CommittedChanges>, GitError> {
         let mut trailers = vec![
@@ -121,7 +121,7 @@ impl Repo {
     /// worktree spectask did not create is never removed, forced or not.
     pub fn remove_task(
         &self,
-        task: &TaskName,
+        task: &TaskHandle,
         delete_branch: bool,
         options: RemoveOptions,
     ) -> Result<TaskRemoval, GitError> {
@@ -148,7 +148,7 @@ impl Repo {
         let git = self.git()?;
         let mut entries = Vec::new();
         for (name, path, valid) in marked_worktrees(&git, WorktreeKind::Task)? {
-            if let Ok(task) = TaskName::new(name) {
+            if let Ok(task) = TaskHandle::new(name) {
                 entries.push(TaskWorktreeEntry { task, path, valid });
             }
         }
@@ -163,7 +163,7 @@ impl Repo {
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.
-    pub fn task_uncommitted(&self, task: &TaskName) -> Result<Vec<String>, GitError> {
+    pub fn task_uncommitted(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
         uncommitted_files(&self.open_task_worktree(task)?)
     }
 
@@ -196,7 +196,7 @@ impl Repo {
     /// Opens the task's worktree through the main repository's record of it (its admin directory
     /// under `.git/worktrees/`), never through the `.git` file inside the worktree: that file is
     /// writable to the task's agent, which could point it at another repository.
-    fn open_task_worktree(&self, task: &TaskName) -> Result<Repository, GitError> {
+    fn open_task_worktree(&self, task: &TaskHandle) -> Result<Repository, GitError> {
         let path = worktree_path(self.root(), task.as_str());
         let what = || format!("open the worktree of task {task} at {}", path.display());
         let admin = self.git_dir().join("worktrees").join(task.as_str());

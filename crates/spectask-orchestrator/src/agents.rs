@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
 use spectask_core::{SpecTask, SpecTaskStatus, WorkSession};
-use spectask_git::TaskName;
+use spectask_git::TaskHandle;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -36,7 +36,7 @@ pub(crate) fn implementation_profile(
 pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
 }
 
@@ -57,7 +57,7 @@ pub(crate) async fn workspace(
 pub(crate) async fn uncommitted(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     repos::blocking(move || repo.task_uncommitted(&name)).await
 }
 

@@ -5,7 +5,7 @@ use serde_json::json;
 use spectask_core::{
     CoordinationEvent, CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus,
 };
-use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskName, Trailer};
+use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
 use spectask_store::NewCoordination;
 
 use crate::dispatch::JobError;
@@ -106,7 +106,7 @@ fn is_changes_request(event: &CoordinationEvent) -> bool {
 async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = spectask_git::WorkSessionCommit {
         message: format!("{}: changes no work session reported", task.handle()),
         spec_task: task.id.to_string(),
@@ -189,7 +189,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         return Ok(());
     }
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let spec_task = task.id.to_string();
     let outcome = repos::blocking(move || repo.merge_task(&name, &spec_task)).await?;
     // The merge itself is idempotent; its entry is written once, even by a rerun after a crash.

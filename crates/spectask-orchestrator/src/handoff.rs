@@ -2,7 +2,7 @@
 //! branch, then the task is queued for implementation.
 
 use spectask_core::{ReviewDecision, SpecReview, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus};
-use spectask_git::{ReviewDocument, SpecHandOff, TaskName};
+use spectask_git::{ReviewDocument, SpecHandOff, TaskHandle};
 use spectask_spec::{
     Agent, Approval, ApprovalDecision, Plan, ProgressStatus, SpecMetadata, SpecVersion, render_progress,
 };
@@ -26,7 +26,7 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let plan = Plan::parse(&current.documents.tasks);
     let metadata = metadata(ctx, &task, &versions, &reviews, &plan);
     let hand_off = SpecHandOff {
-        task: TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?,
+        task: TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?,
         spec_task: task.id.to_string(),
         version: task.spec_version,
         requirements: current.documents.requirements.clone(),

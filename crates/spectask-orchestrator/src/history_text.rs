@@ -3,7 +3,7 @@
 //! seq ranges of the `History-Seqs` trailer that make committing exactly-once across crashes.
 
 use spectask_core::{HistoryEntry, HistoryFile, Timestamp};
-use spectask_git::{TaskName, coordination_log_path, progress_update_path};
+use spectask_git::{TaskHandle, coordination_log_path, progress_update_path};
 
 /// The trailer naming every history seq a commit holds, as ranges: `1-40,42,45-50`.
 pub(crate) const SEQS_TRAILER: &str = "History-Seqs";
@@ -14,7 +14,7 @@ const MARKER_START: &str = "<!-- spectask-history ";
 const MARKER_END: &str = " -->";
 
 /// The file on the design-docs branch an entry is appended to.
-pub(crate) fn entry_path(task: &TaskName, entry: &HistoryEntry) -> String {
+pub(crate) fn entry_path(task: &TaskHandle, entry: &HistoryEntry) -> String {
     match (entry.file, entry.work_session_id) {
         (HistoryFile::CoordinationLog, _) => coordination_log_path(task),
         (HistoryFile::ProgressUpdate, _) => {
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn entries_go_to_the_seed_layout() {
-        let task = TaskName::new("7f3a0b1c-login").unwrap();
+        let task = TaskHandle::new("7f3a0b1c-login").unwrap();
         let session = id::<WorkSessionId>(2);
         let code = entry(1, HistoryFile::CodeChanges, "x");
         assert_eq!(entry_path(&task, &code), format!("sessions/7f3a0b1c-login/{session}/code-changes.md"));

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use spectask_core::SpecTaskId;
-use spectask_git::{DesignDocsCommit, FileWrite, TaskName, Trailer};
+use spectask_git::{DesignDocsCommit, FileWrite, TaskHandle, Trailer};
 use spectask_store::Store;
 
 use crate::dispatch::JobError;
@@ -16,12 +16,12 @@ pub(crate) const VERSION_FILES: [(&str, &str); 3] =
     [("requirements", "requirements.md"), ("design", "design.md"), ("tasks", "tasks.md")];
 
 /// `specs/<task>/state.json`.
-pub(crate) fn state_path(task: &TaskName) -> String {
+pub(crate) fn state_path(task: &TaskHandle) -> String {
     format!("specs/{task}/state.json")
 }
 
 /// `specs/<task>/versions/<n>/<file>`.
-pub(crate) fn version_path(task: &TaskName, version: i64, file: &str) -> String {
+pub(crate) fn version_path(task: &TaskHandle, version: i64, file: &str) -> String {
     format!("specs/{task}/versions/{version}/{file}")
 }
 
@@ -41,7 +41,7 @@ pub(crate) async fn mirror_task(store: &Store, id: SpecTaskId) -> Result<(), Job
     if repository.attention.is_some() {
         return Ok(());
     }
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let mut snapshot = store.export_task(id).await?;
     // Where the repository lives and whether it needs attention are this machine's business.
     if let Some(row) = snapshot["repositories"].get_mut(0) {

@@ -4,7 +4,7 @@
 
 use spectask_agent::{AgentEvent, AgentProfile, SessionOutcome, Workspace};
 use spectask_core::{SpecDocuments, SpecTask};
-use spectask_git::{PlanningFiles, TaskName};
+use spectask_git::{PlanningFiles, TaskHandle};
 use spectask_spec::{SpecFiles, lint_spec};
 
 use crate::audit::{self, Finding};
@@ -23,7 +23,7 @@ pub(crate) struct AgentDraft {
 pub(crate) async fn plan(ctx: &Ctx, task: &SpecTask, profile: &AgentProfile) -> Result<AgentDraft, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let (previous, comments) = revision_input(ctx, task).await?;
     let (worktree, output) = {
         let (repo, name) = (repo.clone(), name.clone());
@@ -46,7 +46,7 @@ async fn run_agent(
     profile: &AgentProfile,
     workspace: &Workspace,
     repo: &spectask_git::Repo,
-    name: &TaskName,
+    name: &TaskHandle,
     comments: Option<String>,
 ) -> Result<AgentDraft, JobError> {
     let instance = agents::instance(ctx, task, profile, workspace).await?;

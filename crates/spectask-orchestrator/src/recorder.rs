@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use backon::{ExponentialBuilder, Retryable};
 use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
 use spectask_git::{
-    CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskName, Trailer,
+    CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskHandle, Trailer,
 };
 use spectask_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -230,7 +230,7 @@ async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<Fl
     let repository = store.repository(id).await?;
     let repo = open_repo(store, &repository).await?;
     let mut report = FlushReport::default();
-    let mut handles: HashMap<SpecTaskId, TaskName> = HashMap::new();
+    let mut handles: HashMap<SpecTaskId, TaskHandle> = HashMap::new();
     for _ in 0..MAX_BATCHES {
         let pending = store.pending_history_of_repository(id, BATCH_LIMIT).await?;
         if pending.is_empty() {
@@ -243,7 +243,7 @@ async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<Fl
         for entry in &pending {
             if !handles.contains_key(&entry.spec_task_id) {
                 let task = store.spec_task(entry.spec_task_id).await?;
-                let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+                let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
                 handles.insert(task.id, name);
             }
         }
@@ -320,7 +320,7 @@ async fn reconcile(
 /// One commit appending `entries` (in seq order) to their files.
 fn batch(
     entries: &[HistoryEntry],
-    handles: &HashMap<SpecTaskId, TaskName>,
+    handles: &HashMap<SpecTaskId, TaskHandle>,
 ) -> Result<(DesignDocsCommit, Vec<i64>, Vec<String>), JobError> {
     let mut writes = Vec::with_capacity(entries.len());
     let mut tasks: Vec<(SpecTaskId, String)> = Vec::new();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use spectask_core::{HistoryFile, SpecTaskId, WorkSessionId};
-use spectask_git::{CommitId, GitError, RegisterOptions, Repo, TaskName};
+use spectask_git::{CommitId, GitError, RegisterOptions, Repo, TaskHandle};
 use spectask_store::{RestoredHistoryEntry, Store};
 
 use crate::dispatch::JobError;
@@ -101,7 +101,7 @@ fn read_branch(repo: &Repo) -> Result<Branch, GitError> {
             tracing::warn!(%path, "skipping an unreadable task state");
             continue;
         };
-        let task = TaskName::new(name.clone())?;
+        let task = TaskHandle::new(name.clone())?;
         for version in snapshot["spec_versions"].as_array_mut().into_iter().flatten() {
             let number = version["version"].as_i64().unwrap_or_default();
             for (column, file) in VERSION_FILES {

@@ -51,7 +51,7 @@ fn git_error(err: GitError) -> JobError {
         | GitError::BareRepository { .. }
         | GitError::NoCommits { .. }
         | GitError::NoDefaultBranch { .. }
-        | GitError::InvalidTaskName { .. }
+        | GitError::InvalidTaskHandle { .. }
         | GitError::InvalidFilePath { .. } => JobError::Fatal(err.to_string()),
         other => JobError::Retry(other.to_string()),
     }

@@ -2,7 +2,7 @@
 //! plan task ticked, the coordination log told, and the implementation moved forward.
 
 use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, TaskKind, WorkSessionId, WorkSessionStatus};
-use spectask_git::{TaskName, WorkSessionCommit};
+use spectask_git::{TaskHandle, WorkSessionCommit};
 use spectask_spec::{Plan, PlanTaskState};
 
 use crate::dispatch::JobError;
@@ -20,7 +20,7 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     let implements = requirement_ids(ctx, &task, &session).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskName::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
         spec_task: task.id.to_string(),

@@ -1,10 +1,10 @@
 //! Merging a task branch into the default branch: fast-forward, merge commit, and refusals.
 
-use spectask_git::{GitError, MergeOutcome, Repo, TaskName, WorkSessionCommit, parse_trailers};
+use spectask_git::{GitError, MergeOutcome, Repo, TaskHandle, WorkSessionCommit, parse_trailers};
 
 use crate::support::{assert_fsck_clean, git, registered_repo, status};
 
-fn task_commit(repo: &Repo, task: &TaskName, file: &str, contents: &str) {
+fn task_commit(repo: &Repo, task: &TaskHandle, file: &str, contents: &str) {
     let wt = repo.ensure_task_worktree(task).unwrap().path;
     std::fs::write(wt.join(file), contents).unwrap();
     let commit = WorkSessionCommit {
@@ -21,7 +21,7 @@ fn task_commit(repo: &Repo, task: &TaskName, file: &str, contents: &str) {
 fn fast_forward_updates_the_main_checkout() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     task_commit(&repo, &task, "login.rs", "fn login() {}\n");
     let task_tip = repo.branch_tip("spectask/7f3a-login").unwrap().unwrap();
 
@@ -38,7 +38,7 @@ fn fast_forward_updates_the_main_checkout() {
 fn diverged_branches_get_a_merge_commit() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     task_commit(&repo, &task, "login.rs", "fn login() {}\n");
     std::fs::write(repo.root().join("other.rs"), "fn other() {}\n").unwrap();
     git(repo.root(), &["add", "other.rs"]);
@@ -66,7 +66,7 @@ fn diverged_branches_get_a_merge_commit() {
 fn merge_is_refused_when_the_default_checkout_has_local_changes() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     task_commit(&repo, &task, "login.rs", "fn login() {}\n");
     let main_before = git(repo.root(), &["rev-parse", "main"]);
     std::fs::write(repo.root().join("README.md"), "local edit\n").unwrap();
@@ -83,7 +83,7 @@ fn merge_is_refused_when_the_default_checkout_has_local_changes() {
 fn merge_is_refused_when_an_untracked_file_is_in_the_way() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     task_commit(&repo, &task, "login.rs", "fn login() {}\n");
     let main_before = git(repo.root(), &["rev-parse", "main"]);
     std::fs::write(repo.root().join("login.rs"), "mine\n").unwrap();
@@ -99,7 +99,7 @@ fn merge_is_refused_when_an_untracked_file_is_in_the_way() {
 fn conflicting_branches_are_refused_and_nothing_moves() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     task_commit(&repo, &task, "README.md", "task version\n");
     std::fs::write(repo.root().join("README.md"), "main version\n").unwrap();
     git(repo.root(), &["commit", "-qam", "main edits readme"]);
@@ -116,7 +116,7 @@ fn conflicting_branches_are_refused_and_nothing_moves() {
 fn merge_into_a_default_branch_not_checked_out_moves_only_the_ref() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     task_commit(&repo, &task, "login.rs", "fn login() {}\n");
     git(repo.root(), &["checkout", "-q", "-b", "elsewhere"]);
     let outcome = repo.merge_task(&task, "st-1").unwrap();

@@ -2,13 +2,13 @@
 
 use std::io::Read;
 
-use spectask_git::{EntryKind, ReviewDocument, SpecHandOff, TaskName, parse_trailers};
+use spectask_git::{EntryKind, ReviewDocument, SpecHandOff, TaskHandle, parse_trailers};
 
 use crate::support::{assert_fsck_clean, git, registered_repo, status};
 
 fn hand_off(task: &str, version: u32) -> SpecHandOff {
     SpecHandOff {
-        task: TaskName::new(task).unwrap(),
+        task: TaskHandle::new(task).unwrap(),
         spec_task: "0190c2de-0000-7000-8000-00000000abcd".to_owned(),
         version,
         requirements: "# Requirements\n".to_owned(),
@@ -88,7 +88,7 @@ fn archive_holds_exactly_the_task_specs() {
     let repo = registered_repo(dir.path());
     repo.hand_off_spec(&hand_off("7f3a-login", 1)).unwrap();
     repo.hand_off_spec(&hand_off("9b1c-other", 1)).unwrap();
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     let bytes = repo.spec_archive(&task).unwrap().unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
     let mut found = Vec::new();
@@ -103,7 +103,7 @@ fn archive_holds_exactly_the_task_specs() {
     assert_eq!(found.len(), 7, "{found:?}");
     assert!(found.iter().all(|(p, _)| p.starts_with("specs/7f3a-login/")), "{found:?}");
     assert!(found.contains(&("specs/7f3a-login/reviews/2-approve.md".to_owned(), "ok\n".to_owned())));
-    assert_eq!(repo.spec_archive(&TaskName::new("nope").unwrap()).unwrap(), None);
+    assert_eq!(repo.spec_archive(&TaskHandle::new("nope").unwrap()).unwrap(), None);
     assert_fsck_clean(repo.root());
 }
 
@@ -113,7 +113,7 @@ fn recovery_index_lists_spec_metadata_and_session_files() {
     let repo = registered_repo(dir.path());
     repo.hand_off_spec(&hand_off("7f3a-login", 1)).unwrap();
     repo.hand_off_spec(&hand_off("9b1c-other", 1)).unwrap();
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     let commit = spectask_git::DesignDocsCommit {
         message: "history(7f3a-login): ws-1".to_owned(),
         trailers: vec![],

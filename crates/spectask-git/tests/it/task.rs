@@ -1,6 +1,8 @@
 //! Task branches and worktrees: creation, work-session commits, and removal that never loses work.
 
-use spectask_git::{FileChange, GitError, RemoveOptions, Repo, TaskName, WorkSessionCommit, parse_trailers};
+use spectask_git::{
+    FileChange, GitError, RemoveOptions, Repo, TaskHandle, WorkSessionCommit, parse_trailers,
+};
 
 use crate::support::{assert_fsck_clean, git, git_output, registered_repo, status};
 
@@ -14,8 +16,8 @@ fn session_commit(message: &str) -> WorkSessionCommit {
     }
 }
 
-fn task_with_worktree(repo: &Repo, name: &str) -> (TaskName, std::path::PathBuf) {
-    let task = TaskName::new(name).unwrap();
+fn task_with_worktree(repo: &Repo, name: &str) -> (TaskHandle, std::path::PathBuf) {
+    let task = TaskHandle::new(name).unwrap();
     let worktree = repo.ensure_task_worktree(&task).unwrap();
     (task, worktree.path)
 }
@@ -24,7 +26,7 @@ fn task_with_worktree(repo: &Repo, name: &str) -> (TaskName, std::path::PathBuf)
 fn task_worktree_is_created_once_from_the_default_branch() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let task = TaskName::new("7f3a-login").unwrap();
+    let task = TaskHandle::new("7f3a-login").unwrap();
     let first = repo.ensure_task_worktree(&task).unwrap();
     assert!(first.branch_created && first.worktree_created);
     assert_eq!(first.branch, "spectask/7f3a-login");
@@ -46,8 +48,8 @@ fn task_worktree_is_created_once_from_the_default_branch() {
 fn a_task_named_like_the_design_docs_worktree_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let err = repo.ensure_task_worktree(&TaskName::new("helix-design-docs").unwrap()).unwrap_err();
-    assert!(matches!(err, GitError::InvalidTaskName { .. }), "{err}");
+    let err = repo.ensure_task_worktree(&TaskHandle::new("helix-design-docs").unwrap()).unwrap_err();
+    assert!(matches!(err, GitError::InvalidTaskHandle { .. }), "{err}");
     assert_eq!(repo.branch_tip("spectask/helix-design-docs").unwrap(), None);
     assert_fsck_clean(repo.root());
 }
@@ -55,8 +57,8 @@ fn a_task_named_like_the_design_docs_worktree_is_refused() {
 #[test]
 fn invalid_task_names_are_refused() {
     for name in ["", "../x", "a/b", "-x", "x.lock", "a..b", "with space"] {
-        let err = TaskName::new(name).unwrap_err();
-        assert!(matches!(err, GitError::InvalidTaskName { .. }), "{name}: {err}");
+        let err = TaskHandle::new(name).unwrap_err();
+        assert!(matches!(err, GitError::InvalidTaskHandle { .. }), "{name}: {err}");
     }
 }
 
@@ -170,12 +172,12 @@ fn worktrees_spectask_did_not_create_are_never_removed() {
     let repo = registered_repo(dir.path());
     let path = repo.root().join(".git-worktrees/handmade");
     git(repo.root(), &["worktree", "add", "-q", "-b", "spectask/handmade", path.to_str().unwrap()]);
-    let task = TaskName::new("handmade").unwrap();
+    let task = TaskHandle::new("handmade").unwrap();
     let err = repo.remove_task(&task, true, RemoveOptions { force: true }).unwrap_err();
     assert!(matches!(err, GitError::NotSpectaskWorktree { .. }), "{err}");
     assert!(path.join("README.md").is_file());
     // The design-docs worktree is not a task worktree either.
-    let docs = TaskName::new("helix-design-docs").unwrap();
+    let docs = TaskHandle::new("helix-design-docs").unwrap();
     let err = repo.remove_task(&docs, false, RemoveOptions { force: true }).unwrap_err();
     assert!(matches!(err, GitError::NotSpectaskWorktree { .. }), "{err}");
     assert!(repo.design_docs_worktree().join("README.md").is_file());
@@ -190,7 +192,7 @@ fn a_worktree_name_taken_elsewhere_is_refused() {
     let repo = registered_repo(dir.path());
     let elsewhere = dir.path().join("7f3a-login");
     git(repo.root(), &["worktree", "add", "-q", "-b", "mine", elsewhere.to_str().unwrap()]);
-    let err = repo.ensure_task_worktree(&TaskName::new("7f3a-login").unwrap()).unwrap_err();
+    let err = repo.ensure_task_worktree(&TaskHandle::new("7f3a-login").unwrap()).unwrap_err();
     assert!(matches!(err, GitError::WorktreeNameTaken { .. }), "{err}");
     assert!(err.to_string().contains("7f3a-login"), "{err}");
     assert_fsck_clean(repo.root());

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use spectask_core::SpecTask;
-use spectask_git::{GitError, RegisterOptions, Repo, SpecFile, TaskName, spec_path};
+use spectask_git::{GitError, RegisterOptions, Repo, SpecFile, TaskHandle, spec_path};
 use spectask_spec::{Plan, PlanTaskState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -22,10 +22,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The task's registered repository and its `<task>` name.
-async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskName), ApiError> {
+async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskHandle), ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
     let name =
-        TaskName::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
+        TaskHandle::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
     // A database recovered on another machine names repositories git here does not know yet.
     let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
     let repo = tokio::task::spawn_blocking(move || match Repo::open(&repository.path) {
