@@ -129,9 +129,9 @@ impl SpecTaskState {
             (S::ImplementationReview, C::ApproveImplementation) => {
                 go(S::Done, vec![E::MergeTaskBranch, E::WriteImplementationComplete, E::StopAgents])
             }
-            (S::ImplementationReview, C::RequestImplementationChanges) => {
-                go(S::Implementation, vec![E::StartFollowUpSession])
-            }
+            // Back through admission, like any task taking a WIP slot; the StartImplementation
+            // step makes the session addressing the comments.
+            (S::ImplementationReview, C::RequestImplementationChanges) => go(S::ImplementationQueued, vec![]),
 
             (S::Failed, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
             (from, C::Fail { reason }) => Ok(Transition {
@@ -227,7 +227,6 @@ pub enum SpecTaskEffect {
     StartImplementation,
     ResumeImplementation,
     SummarizeImplementation,
-    StartFollowUpSession,
     MergeTaskBranch,
     WriteImplementationComplete,
     StopAgents,
@@ -238,7 +237,6 @@ named_enum!(SpecTaskEffect, "spec task effect", {
     StartImplementation => "start_implementation",
     ResumeImplementation => "resume_implementation",
     SummarizeImplementation => "summarize_implementation",
-    StartFollowUpSession => "start_follow_up_session",
     MergeTaskBranch => "merge_task_branch",
     WriteImplementationComplete => "write_implementation_complete",
     StopAgents => "stop_agents",

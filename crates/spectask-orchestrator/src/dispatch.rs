@@ -55,7 +55,6 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
             SpecTaskEffect::StartImplementation => sessions::start_implementation(ctx, task).await,
             SpecTaskEffect::ResumeImplementation => work::resume_implementation(ctx, task).await,
             SpecTaskEffect::SummarizeImplementation => finish::summarize(ctx, task).await,
-            SpecTaskEffect::StartFollowUpSession => finish::follow_up(ctx, task).await,
             SpecTaskEffect::MergeTaskBranch => finish::merge(ctx, task).await,
             SpecTaskEffect::WriteImplementationComplete => finish::write_complete(ctx, task).await,
             SpecTaskEffect::StopAgents => agents::stop(ctx, task).await,

@@ -1,17 +1,17 @@
-//! The end of an implementation: the summary for review, follow-up sessions for requested changes,
+//! The end of an implementation: the summary for review, the sessions addressing requested changes,
 //! the merge (or a kept branch) and IMPLEMENTATION_COMPLETE.md.
 
 use serde_json::json;
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus,
+    CoordinationEvent, CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionStatus,
 };
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
-use spectask_store::NewCoordination;
+use spectask_store::{NewCoordination, NewWorkSession};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::repos;
-use crate::sessions::{SpawnRequest, advance, create_sessions};
+use crate::sessions::new_session;
 
 /// What was done, per session, with the files the task branch changed: the implementation summary.
 pub async fn implementation_summary(
@@ -118,50 +118,36 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
     Ok(())
 }
 
-/// The StartFollowUpSession step: a new session carrying the reviewer's comments.
-pub(crate) async fn follow_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
-    let task = ctx.store.spec_task(id).await?;
-    if task.status() != SpecTaskStatus::Implementation {
-        return Ok(());
-    }
-    create_sessions(ctx, &task).await?;
-    let log = ctx.store.coordination_log(id).await?;
-    let comments = log
-        .iter()
-        .rev()
-        .find(|e| is_changes_request(e))
-        .map(|e| e.data["comments"].as_str().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    // The follow-up of the n-th request is named for it, so a rerun after a crash finds the session
-    // it made and makes no second one.
-    let requests = review_round(&log) - 1;
-    let name = match requests {
+/// The sessions addressing the implementation reviews' changes requests that are not made yet: one
+/// per request, named for it ("Address review comments", then "… (2)", …), carrying its comments.
+/// A scheduling pass makes them before it decides anything, so a task whose review asked for
+/// changes is never submitted again without them, whichever of its jobs runs first after the
+/// request, and a rerun finds each by its name.
+pub(crate) async fn missing_follow_ups(
+    ctx: &Ctx,
+    task: &SpecTask,
+    existing: &[WorkSession],
+) -> Result<Vec<NewWorkSession>, JobError> {
+    let log = ctx.store.coordination_log(task.id).await?;
+    let requests = log.iter().filter(|e| is_changes_request(e));
+    Ok(requests
+        .enumerate()
+        .map(|(i, request)| (follow_up_name(i + 1), request))
+        .filter(|(name, _)| !existing.iter().any(|s| s.parent_id.is_none() && s.name == *name))
+        .map(|(name, request)| {
+            let comments = request.data["comments"].as_str().unwrap_or_default();
+            let description = format!("The reviewer asked for changes to the implementation:\n\n{comments}");
+            new_session(task, name, description, None)
+        })
+        .collect())
+}
+
+/// The session made for the n-th changes request (from 1).
+fn follow_up_name(n: usize) -> String {
+    match n {
         0 | 1 => FOLLOW_UP.to_owned(),
         n => format!("{FOLLOW_UP} ({n})"),
-    };
-    let existing =
-        ctx.store.work_sessions_of(id).await?.into_iter().find(|s| s.parent_id.is_none() && s.name == name);
-    match existing {
-        None => {
-            let request = SpawnRequest {
-                name,
-                description: format!("The reviewer asked for changes to the implementation:\n\n{comments}"),
-                agent_profile: None,
-                priority: task.priority,
-            };
-            crate::sessions::spawn(&ctx.store, &task, None, request).await?;
-        }
-        // Made before a crash: its spawn entry may be all that is missing.
-        Some(session) => {
-            let logged = log
-                .iter()
-                .any(|e| e.kind == CoordinationKind::SessionSpawned && e.to_session == Some(session.id));
-            if !logged {
-                crate::sessions::log_spawn(&ctx.store, &task, None, &session).await?;
-            }
-        }
     }
-    advance(ctx, id).await
 }
 
 /// The name of the session made for a review's requested changes.

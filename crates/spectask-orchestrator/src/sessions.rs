@@ -15,7 +15,8 @@ use crate::config::Granularity;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 
-/// The StartImplementation step: the task's sessions exist (made once), then they are scheduled.
+/// The StartImplementation step (and every scheduling pass): the sessions the implementation calls
+/// for exist, then they are scheduled.
 pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != SpecTaskStatus::Implementation {
@@ -25,48 +26,98 @@ pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<()
     advance(ctx, id).await
 }
 
-/// Makes the task's implementation sessions unless they exist: one per plan task (or per top-level
-/// task), or one session for kinds without a plan.
-pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<Vec<WorkSession>, JobError> {
+/// Makes the sessions the implementation calls for that do not exist yet: one per open plan task
+/// (or per top-level task) of a spec task, whatever else was spawned meanwhile; for kinds without a
+/// plan, one main session when the task has none (an editor's thread is one); and one per changes
+/// request of an implementation review. Each is made in a write that re-reads the task, once.
+pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let existing = ctx.store.work_sessions_of(task.id).await?;
-    if !existing.is_empty() {
-        return Ok(existing);
-    }
-    let units = match task.kind {
+    let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
             let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_units(&Plan::parse(&version.documents.tasks), ctx.config.granularity)
-        }
-        TaskKind::Interactive | TaskKind::CodingSession => {
-            vec![(task.title.clone(), task.prompt.clone(), None)]
-        }
-    };
-    if units.is_empty() {
-        return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
-    }
-    let mut made = Vec::new();
-    for (name, description, plan_task) in units {
-        made.push(
-            ctx.store
-                .create_work_session(NewWorkSession {
-                    spec_task_id: task.id,
-                    parent_id: None,
-                    spawned_by_id: None,
-                    name,
-                    description,
-                    phase: WorkSessionPhase::Implementation,
-                    plan_task,
-                    agent_profile: None,
-                    agent_config: json!({}),
-                    priority: task.priority,
+            let plan = Plan::parse(&version.documents.tasks);
+            let units = plan_units(&plan, ctx.config.granularity);
+            if units.is_empty() && existing.is_empty() {
+                return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+            }
+            let covered: Vec<usize> =
+                existing.iter().filter_map(|s| s.plan_task.as_ref().map(|p| p.index as usize)).collect();
+            units
+                .into_iter()
+                .filter(|(_, _, p)| {
+                    p.as_ref().is_none_or(|p| !covered.iter().any(|&c| related(&plan, c, p.index as usize)))
                 })
-                .await?,
-        );
+                .map(|(name, description, plan_task)| new_session(task, name, description, plan_task))
+                .collect()
+        }
+        TaskKind::Interactive | TaskKind::CodingSession if existing.is_empty() => {
+            vec![new_session(task, task.title.clone(), task.prompt.clone(), None)]
+        }
+        TaskKind::Interactive | TaskKind::CodingSession => Vec::new(),
+    };
+    if !missing.is_empty() {
+        make(ctx, task, missing, false).await?;
     }
-    Ok(made)
+    let follow_ups = crate::finish::missing_follow_ups(ctx, task, &existing).await?;
+    if !follow_ups.is_empty() {
+        make(ctx, task, follow_ups, true).await?;
+    }
+    Ok(())
+}
+
+/// Makes sessions unless they exist; a task that left implementation meanwhile gets none.
+async fn make(
+    ctx: &Ctx,
+    task: &SpecTask,
+    sessions: Vec<NewWorkSession>,
+    spawned: bool,
+) -> Result<(), JobError> {
+    match ctx.store.make_missing_work_sessions(task.id, sessions, spawned).await {
+        Ok(_) | Err(StoreError::Transition(_)) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// A top-level implementation session of `task`.
+pub(crate) fn new_session(
+    task: &SpecTask,
+    name: String,
+    description: String,
+    plan_task: Option<PlanTaskRef>,
+) -> NewWorkSession {
+    NewWorkSession {
+        spec_task_id: task.id,
+        parent_id: None,
+        spawned_by_id: None,
+        name,
+        description,
+        phase: WorkSessionPhase::Implementation,
+        plan_task,
+        agent_profile: None,
+        agent_config: json!({}),
+        priority: task.priority,
+    }
 }
 
 type Unit = (String, String, Option<PlanTaskRef>);
+
+/// Whether plan tasks `a` and `b` are one, or one holds the other: a session of either covers the
+/// other (sessions made per top-level task, or per leaf, when the granularity changed since).
+fn related(plan: &Plan, a: usize, b: usize) -> bool {
+    // Up the parent links (a tree: at most one step per plan task).
+    let holds = |outer: usize, inner: usize| {
+        let mut at = Some(inner);
+        for _ in 0..=plan.tasks().len() {
+            match at {
+                Some(i) if i == outer => return true,
+                Some(i) => at = plan.tasks().get(i).and_then(|t| t.parent),
+                None => return false,
+            }
+        }
+        false
+    };
+    holds(a, b) || holds(b, a)
+}
 
 /// The plan tasks that become sessions: open, not optional; leaves, or top-level tasks with their
 /// sub-tasks folded into the description.
@@ -159,7 +210,7 @@ async fn waits(
 /// per-task limit, and submits the task for review when every session completed.
 ///
 /// One writer per task: this runs only in the task's own jobs (StartImplementation,
-/// ResumeImplementation, AdvanceImplementation, StartFollowUpSession), which the job queue runs one
+/// ResumeImplementation, AdvanceImplementation), which the job queue runs one
 /// at a time per task, on whichever node; a session's commit step queues an AdvanceImplementation
 /// rather than deciding itself. The two decisions that must hold against every other writer (a
 /// start under the limit, the submission when all is done) are re-checked by the store inside their
@@ -328,23 +379,16 @@ pub struct SpawnRequest {
 }
 
 /// Creates a child session of `parent` (or a top-level one) in a task under implementation, and
-/// schedules it.
+/// schedules it. The task's status is checked in the write that creates the session, so a task
+/// submitted for review meanwhile refuses it rather than keeping a session that never runs.
 pub async fn spawn(
     store: &spectask_store::Store,
     task: &SpecTask,
     parent: Option<&WorkSession>,
     request: SpawnRequest,
 ) -> Result<WorkSession, StoreError> {
-    if task.status() != SpecTaskStatus::Implementation {
-        return Err(StoreError::Transition(spectask_core::TransitionError::Illegal {
-            entity: "spec task",
-            command: "spawn a work session in",
-            status: task.status().as_str(),
-            hint: Some("sessions are spawned during implementation"),
-        }));
-    }
-    let session = store
-        .create_work_session(NewWorkSession {
+    store
+        .spawn_work_session(NewWorkSession {
             spec_task_id: task.id,
             parent_id: parent.map(|p| p.id),
             spawned_by_id: parent.map(|p| p.id),
@@ -356,31 +400,7 @@ pub async fn spawn(
             agent_config: json!({}),
             priority: request.priority,
         })
-        .await?;
-    log_spawn(store, task, parent, &session).await?;
-    // Scheduling is the engine's: a job for the task wakes it.
-    store.request_advance(task.id).await?;
-    Ok(session)
-}
-
-/// The coordination entry of a spawned session.
-pub(crate) async fn log_spawn(
-    store: &spectask_store::Store,
-    task: &SpecTask,
-    parent: Option<&WorkSession>,
-    session: &WorkSession,
-) -> Result<(), StoreError> {
-    store
-        .record_coordination(NewCoordination {
-            spec_task_id: task.id,
-            kind: CoordinationKind::SessionSpawned,
-            from_session: parent.map(|p| p.id),
-            to_session: Some(session.id),
-            message: format!("spawned: {}", session.name),
-            data: json!({ "description": session.description }),
-        })
-        .await?;
-    Ok(())
+        .await
 }
 
 #[cfg(test)]

@@ -235,7 +235,6 @@ pub(crate) fn scheduling(job: &Job) -> bool {
     use spectask_core::SpecTaskEffect as E;
     matches!(
         job.kind,
-        JobKind::AdvanceImplementation
-            | JobKind::SpecTask(E::StartImplementation | E::ResumeImplementation | E::StartFollowUpSession)
+        JobKind::AdvanceImplementation | JobKind::SpecTask(E::StartImplementation | E::ResumeImplementation)
     )
 }

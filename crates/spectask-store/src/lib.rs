@@ -25,6 +25,7 @@ mod repositories;
 mod reviews;
 mod scheduling;
 mod session_mail;
+mod session_making;
 mod snapshot;
 mod spec_tasks;
 mod spec_versions;

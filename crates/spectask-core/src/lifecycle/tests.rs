@@ -55,7 +55,7 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
         (S::ImplementationQueued, C::StartImplementation) => Some(S::Implementation),
         (S::Implementation, C::SubmitImplementation) => Some(S::ImplementationReview),
         (S::ImplementationReview, C::ApproveImplementation) => Some(S::Done),
-        (S::ImplementationReview, C::RequestImplementationChanges) => Some(S::Implementation),
+        (S::ImplementationReview, C::RequestImplementationChanges) => Some(S::ImplementationQueued),
         (S::Failed, C::Retry) => Some(state.failure().unwrap().from),
         (S::Failed, C::Fail { .. }) => None,
         (_, C::Fail { .. }) => Some(S::Failed),

@@ -5,8 +5,8 @@ use spectask_store::NewCoordination;
 use super::*;
 use crate::testing::{Backend, Fixture, scheduling};
 
-/// Summarize, merge and follow-up each run twice (a rerun after a crash before the job was marked
-/// done): the log gets each entry once and the reviewer's comments get one session.
+/// Summarize, merge and the pass making the follow-up each run twice (a rerun after a crash before
+/// the job was marked done): the log gets each entry once and the reviewer's comments get one session.
 async fn finishing_steps_run_twice_do_their_work_once(backend: Backend) {
     let f = Fixture::new(backend).await;
     let task = f.task_in_implementation().await;
@@ -39,9 +39,11 @@ async fn finishing_steps_run_twice_do_their_work_once(backend: Backend) {
         })
         .await
         .unwrap();
-    f.store().transition_spec_task(&review, &SpecTaskCommand::RequestImplementationChanges).await.unwrap();
-    follow_up(&f.ctx, task.id).await.unwrap();
-    follow_up(&f.ctx, task.id).await.unwrap();
+    let queued = f.store().transition_spec_task(&review, &SpecTaskCommand::RequestImplementationChanges);
+    assert_eq!(queued.await.unwrap().value.status(), SpecTaskStatus::ImplementationQueued);
+    f.store().apply_to_spec_task(task.id, &SpecTaskCommand::StartImplementation).await.unwrap();
+    crate::sessions::start_implementation(&f.ctx, task.id).await.unwrap();
+    crate::sessions::start_implementation(&f.ctx, task.id).await.unwrap();
 
     let log = f.store().coordination_log(task.id).await.unwrap();
     let count = |kind: CoordinationKind, step: &str| {

@@ -39,41 +39,7 @@ use crate::world::World;
 
 /// Bugs the simulation found that are not fixed yet: a seed whose every finding is one of these
 /// passes, counted and named in the summary. Fixing a bug removes its entry; the list only shrinks.
-const KNOWN: &[Known] = &[
-    Known {
-        invariant: "wip limit",
-        seed: 7,
-        bug: "requesting implementation changes moves a task from implementation_review straight back to \
-              implementation, past admission: another task admitted meanwhile makes two at work",
-    },
-    Known {
-        invariant: "plan task without a session",
-        seed: 12,
-        bug: "a session spawned while the task is in implementation but before its StartImplementation \
-              step ran makes create_sessions see \"sessions exist\": the plan's sessions are never made, \
-              and the task is reviewed and merged without them",
-    },
-    Known {
-        invariant: "review addressed",
-        seed: 55,
-        bug: "seen once so far (PostgreSQL, two nodes, kills): a task whose implementation review asked \
-              for changes gets no \"Address review comments\" session and is approved and merged without \
-              them: its StartFollowUpSession step ran, the next step summarised it for review again",
-    },
-    Known {
-        invariant: "sessions left waiting",
-        seed: 2105,
-        bug: "spawn checks the task's status on the caller's snapshot, not in the write that creates the \
-              session: a session spawned as the task is submitted for review stays pending, and the task \
-              is approved and merged without it",
-    },
-    Known {
-        invariant: "one follow-up per review",
-        seed: 95,
-        bug: "the StartFollowUpSession step run again (its job retried after a node stopped) spawns a \
-              second \"Address review comments\" session",
-    },
-];
+const KNOWN: &[Known] = &[];
 
 struct Known {
     invariant: &'static str,

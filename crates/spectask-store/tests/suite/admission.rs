@@ -8,7 +8,45 @@ use crate::{both_backends, new_task, repo};
 both_backends!(
     admission_respects_limits_and_priority_and_says_why_tasks_wait,
     a_task_with_no_agent_for_its_phase_waits_and_says_why,
+    a_task_sent_back_from_review_waits_for_a_slot_like_any,
 );
+
+/// Seed 7 of the simulation: a review asking for changes moved the task straight back to
+/// implementation while another task held the only slot — two at work under a limit of one.
+async fn a_task_sent_back_from_review_waits_for_a_slot_like_any(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let limits = Admission {
+        wip: WipLimits { global: 1, per_repository: 1, per_user: 1 },
+        default_planner: true,
+        default_implementer: true,
+    };
+    let coding =
+        |title: &str| spectask_core::NewSpecTask { kind: TaskKind::CodingSession, ..new_task(&r, title) };
+    let first = store.create_spec_task(coding("first")).await.unwrap();
+    let second = store.create_spec_task(coding("second")).await.unwrap();
+    for id in [first.id, second.id] {
+        store.apply_to_spec_task(id, &SpecTaskCommand::QueueImplementation).await.unwrap();
+    }
+    assert_eq!(titles(store.admit(&limits).await.unwrap()), ["first"]);
+    // The first is submitted for review: in review it holds no slot, so the second is admitted.
+    store.apply_to_spec_task(first.id, &SpecTaskCommand::SubmitImplementation).await.unwrap();
+    assert_eq!(titles(store.admit(&limits).await.unwrap()), ["second"]);
+    let back =
+        store.apply_to_spec_task(first.id, &SpecTaskCommand::RequestImplementationChanges).await.unwrap();
+    assert_eq!(back.value.status(), SpecTaskStatus::ImplementationQueued);
+    assert!(back.effects.is_empty(), "{:?}", back.effects);
+    assert!(store.admit(&limits).await.unwrap().is_empty(), "the slot is the second's");
+    let reason = store.queue_reason(first.id).await.unwrap().unwrap_or_default();
+    assert!(reason.contains("waiting for a free slot"), "{reason}");
+    store.apply_to_spec_task(second.id, &SpecTaskCommand::Cancel).await.unwrap();
+    let admitted = store.admit(&limits).await.unwrap();
+    assert_eq!(titles(admitted.clone()), ["first"]);
+    assert_eq!(admitted[0].status(), SpecTaskStatus::Implementation);
+}
+
+fn titles(tasks: Vec<spectask_core::SpecTask>) -> Vec<String> {
+    tasks.into_iter().map(|t| t.title).collect()
+}
 
 async fn admission_respects_limits_and_priority_and_says_why_tasks_wait(store: Store) {
     let a = repo(&store, "/repos/a").await;

@@ -43,6 +43,7 @@ mod history_batches;
 mod jobs;
 mod migrations;
 mod planning;
+mod session_making;
 mod snapshot;
 mod users;
 
