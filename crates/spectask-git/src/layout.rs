@@ -31,26 +31,6 @@ impl SpecFile {
     }
 }
 
-/// The history files of one work session, in `sessions/<task>/<work-session>/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HistoryFile {
-    Conversation,
-    CodeChanges,
-    Decisions,
-    ActivityLog,
-}
-
-impl HistoryFile {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            HistoryFile::Conversation => "conversation.md",
-            HistoryFile::CodeChanges => "code-changes.md",
-            HistoryFile::Decisions => "decisions.md",
-            HistoryFile::ActivityLog => "activity-log.md",
-        }
-    }
-}
-
 /// `specs/<task>`.
 pub fn spec_dir(task: &TaskHandle) -> String {
     format!("specs/{task}")
@@ -66,9 +46,10 @@ pub fn review_path(task: &TaskHandle, number: u32, decision: &str) -> String {
     format!("specs/{task}/reviews/{number}-{decision}.md")
 }
 
-/// `sessions/<task>/<work_session>/<file>`.
-pub fn session_path(task: &TaskHandle, work_session: &str, file: HistoryFile) -> String {
-    format!("sessions/{task}/{work_session}/{}", file.file_name())
+/// `sessions/<task>/<work_session>/<file>`: a work session's history file (the names are
+/// `spectask_core::HistoryFile`'s).
+pub fn session_path(task: &TaskHandle, work_session: &str, file: &str) -> String {
+    format!("sessions/{task}/{work_session}/{file}")
 }
 
 /// `sessions/<task>/coordination-log.md`.

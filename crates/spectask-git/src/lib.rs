@@ -91,8 +91,8 @@ pub use context::RepoSnapshot;
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::{ErrorCategory, GitError};
 pub use layout::{
-    HistoryFile, SpecFile, coordination_log_path, implementation_complete_path, progress_update_path,
-    review_path, session_path, spec_dir, spec_path,
+    SpecFile, coordination_log_path, implementation_complete_path, progress_update_path, review_path,
+    session_path, spec_dir, spec_path,
 };
 pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};

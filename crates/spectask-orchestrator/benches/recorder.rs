@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use spectask_core::{HistoryFile, NewSpecTask, Priority, SpecTask, TaskKind, WorkSessionPhase};
+use spectask_core::{HistoryFile, NewSpecTask, Priority, SpecTask, TaskKind};
 use spectask_git::{RegisterOptions, Repo};
 use spectask_orchestrator::flush_history;
 use spectask_store::{DatabaseUrl, NewHistoryEntry, NewWorkSession, Store};
@@ -78,18 +78,7 @@ async fn sessions(store: &Store, task: &SpecTask) -> Result<Vec<spectask_core::W
     let mut ids = Vec::new();
     for i in 0..SESSIONS {
         let session = store
-            .create_work_session(NewWorkSession {
-                spec_task_id: task.id,
-                parent_id: None,
-                spawned_by_id: None,
-                name: format!("session {i}"),
-                description: String::new(),
-                phase: WorkSessionPhase::Implementation,
-                plan_task: None,
-                agent_profile: None,
-                agent_config: serde_json::json!({}),
-                priority: Priority::Normal,
-            })
+            .create_work_session(NewWorkSession::implementation(task.id, format!("session {i}"), ""))
             .await?;
         ids.push(session.id);
     }

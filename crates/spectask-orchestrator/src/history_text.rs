@@ -3,7 +3,7 @@
 //! seq ranges of the `History-Seqs` trailer that make committing exactly-once across crashes.
 
 use spectask_core::{HistoryEntry, HistoryFile, Timestamp};
-use spectask_git::{TaskHandle, coordination_log_path, progress_update_path};
+use spectask_git::{TaskHandle, coordination_log_path, progress_update_path, session_path};
 
 /// The trailer naming every history seq a commit holds, as ranges: `1-40,42,45-50`.
 pub(crate) const SEQS_TRAILER: &str = "History-Seqs";
@@ -20,7 +20,7 @@ pub(crate) fn entry_path(task: &TaskHandle, entry: &HistoryEntry) -> String {
         (HistoryFile::ProgressUpdate, _) => {
             progress_update_path(task, &format!("{}.md", entry.created_at.format("%Y-%m-%d")))
         }
-        (file, Some(session)) => format!("sessions/{task}/{session}/{}", file.file_name()),
+        (file, Some(session)) => session_path(task, &session.to_string(), file.file_name()),
         (file, None) => format!("sessions/{task}/{}", file.file_name()),
     }
 }

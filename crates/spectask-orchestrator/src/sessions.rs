@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 use spectask_core::{
     CoordinationKind, PlanTaskRef, Priority, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, WorkSession,
-    WorkSessionCommand, WorkSessionId, WorkSessionPhase, WorkSessionStatus,
+    WorkSessionCommand, WorkSessionId, WorkSessionStatus,
 };
 use spectask_spec::Plan;
 use spectask_store::{NewCoordination, NewWorkSession, StoreError};
@@ -86,16 +86,9 @@ pub(crate) fn new_session(
     plan_task: Option<PlanTaskRef>,
 ) -> NewWorkSession {
     NewWorkSession {
-        spec_task_id: task.id,
-        parent_id: None,
-        spawned_by_id: None,
-        name,
-        description,
-        phase: WorkSessionPhase::Implementation,
         plan_task,
-        agent_profile: None,
-        agent_config: json!({}),
         priority: task.priority,
+        ..NewWorkSession::implementation(task.id, name, description)
     }
 }
 
@@ -389,16 +382,11 @@ pub async fn spawn(
 ) -> Result<WorkSession, StoreError> {
     store
         .spawn_work_session(NewWorkSession {
-            spec_task_id: task.id,
             parent_id: parent.map(|p| p.id),
             spawned_by_id: parent.map(|p| p.id),
-            name: request.name,
-            description: request.description,
-            phase: WorkSessionPhase::Implementation,
-            plan_task: None,
             agent_profile: request.agent_profile,
-            agent_config: json!({}),
             priority: request.priority,
+            ..NewWorkSession::implementation(task.id, request.name, request.description)
         })
         .await
 }

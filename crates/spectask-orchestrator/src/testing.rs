@@ -6,11 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
 use spectask_core::{
     Job, JobKind, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
-    WorkSessionCommand, WorkSessionEffect, WorkSessionPhase,
+    WorkSessionCommand, WorkSessionEffect,
 };
 use spectask_git::{DesignDocsCommit, FileWrite};
 use spectask_store::{DatabaseUrl, JobOutcome, NewWorkSession, Store};
@@ -50,21 +49,7 @@ pub(crate) async fn ctx_with_session(dir: &Path) -> (Ctx, SpecTask, WorkSession)
         })
         .await
         .unwrap();
-    let session = store
-        .create_work_session(NewWorkSession {
-            spec_task_id: task.id,
-            parent_id: None,
-            spawned_by_id: None,
-            name: "s".into(),
-            description: String::new(),
-            phase: WorkSessionPhase::Implementation,
-            plan_task: None,
-            agent_profile: None,
-            agent_config: serde_json::json!({}),
-            priority: Priority::Normal,
-        })
-        .await
-        .unwrap();
+    let session = store.create_work_session(NewWorkSession::implementation(task.id, "s", "")).await.unwrap();
     let ctx = ctx_over(store, OrchestratorConfig::new("test"));
     (ctx, task, session)
 }
@@ -174,21 +159,7 @@ impl Fixture {
 
     /// A pending top-level session of `task`.
     pub(crate) async fn session(&self, task: &SpecTask, name: &str) -> WorkSession {
-        self.store()
-            .create_work_session(NewWorkSession {
-                spec_task_id: task.id,
-                parent_id: None,
-                spawned_by_id: None,
-                name: name.into(),
-                description: String::new(),
-                phase: WorkSessionPhase::Implementation,
-                plan_task: None,
-                agent_profile: None,
-                agent_config: json!({}),
-                priority: Priority::Normal,
-            })
-            .await
-            .unwrap()
+        self.store().create_work_session(NewWorkSession::implementation(task.id, name, "")).await.unwrap()
     }
 
     /// Claims the next due job, as the engine would.

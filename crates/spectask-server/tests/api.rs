@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -9,7 +11,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use spectask_server::{AppState, app};
-use spectask_store::{DatabaseUrl, Store};
 use tower::ServiceExt;
 
 struct Api {
@@ -20,14 +21,8 @@ struct Api {
 impl Api {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        let state = AppState {
-            store,
-            node: "test".into(),
-            runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-            profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-            coordination: Default::default(),
-        };
+        let store = support::store(dir.path(), false).await;
+        let state = support::state(store);
         Self { state, dir }
     }
 

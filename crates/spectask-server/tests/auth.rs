@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use serde_json::{Value, json};
 use spectask_server::{AppState, Auth, CLIENT_HEADER, Security, app_with};
-use spectask_store::{DatabaseUrl, Store, TokenKey};
+use spectask_store::TokenKey;
 use tower::ServiceExt;
 
 struct Fixture {
@@ -20,22 +22,11 @@ struct Fixture {
 
 async fn fixture(postgres: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let url = if postgres {
-        DatabaseUrl::parse(&spectask_store::testing::isolated_postgres_url().await.unwrap()).unwrap()
-    } else {
-        DatabaseUrl::sqlite_in(&dir.path().join("data"))
-    };
-    let store = Store::open(&url).await.unwrap();
+    let store = support::store(dir.path(), postgres).await;
     let key = TokenKey::generate().unwrap();
     store.add_user("alice").await.unwrap();
     let alice = store.create_api_token(&key, "alice").await.unwrap();
-    let state = AppState {
-        store,
-        node: "test".into(),
-        runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-        profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-        coordination: Default::default(),
-    };
+    let state = support::state(store);
     Fixture { state, security: Security::default().with_auth(Auth::Tokens(key)), alice, _dir: dir }
 }
 
@@ -149,14 +140,8 @@ async fn tokens_cookies_and_public_routes_on_postgres() {
 #[tokio::test]
 async fn an_open_server_is_its_local_users() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
-    let state = AppState {
-        store,
-        node: "test".into(),
-        runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-        profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-        coordination: Default::default(),
-    };
+    let store = support::store(dir.path(), false).await;
+    let state = support::state(store);
     let resp = app_with(state, Security::default())
         .oneshot(Request::get("/api/v1/auth/me").body(Body::empty()).unwrap())
         .await

@@ -3,15 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use spectask_core::{
-    NewSpecTask, Priority, SpecTaskCommand, TaskKind, WorkSession, WorkSessionCommand, WorkSessionPhase,
-};
+use spectask_core::{NewSpecTask, Priority, SpecTaskCommand, TaskKind, WorkSession, WorkSessionCommand};
 use spectask_orchestrator::CoordinationLimits;
 use spectask_server::{AppState, app};
-use spectask_store::{DatabaseUrl, NewWorkSession, Store};
+use spectask_store::{NewWorkSession, Store};
 use tower::ServiceExt;
 
 async fn call(
@@ -39,37 +39,20 @@ async fn call(
 }
 
 async fn session(store: &Store, task: spectask_core::SpecTaskId, name: &str) -> WorkSession {
-    store
-        .create_work_session(NewWorkSession {
-            spec_task_id: task,
-            parent_id: None,
-            spawned_by_id: None,
-            name: name.into(),
-            description: String::new(),
-            phase: WorkSessionPhase::Implementation,
-            plan_task: None,
-            agent_profile: None,
-            agent_config: json!({}),
-            priority: Priority::Normal,
-        })
-        .await
-        .unwrap()
+    store.create_work_session(NewWorkSession::implementation(task, name, "")).await.unwrap()
 }
 
 #[tokio::test]
 async fn the_coordination_api_acts_only_as_the_credentials_unfinished_session() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
+    let store = support::store(dir.path(), false).await;
     let state = AppState {
-        store: store.clone(),
-        node: "test".into(),
-        runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-        profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
         coordination: CoordinationLimits {
             max_spawned_sessions: 1,
             max_messages_per_session: 3,
             max_text_bytes: 64,
         },
+        ..support::state(store.clone())
     };
     let repo = store.register_repository(dir.path(), "main", "helix-design-docs").await.unwrap();
     let task = store

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::VecDeque;
 use std::path::Path;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use serde_json::{Value, json};
 use spectask_core::sse::{SseEvent, SseParser};
 use spectask_core::{EventKind, NewSpecTask, SpecTask};
 use spectask_server::{AppState, app};
-use spectask_store::{DatabaseUrl, Store};
+use spectask_store::Store;
 use tower::ServiceExt;
 
 /// Longer than any local database round trip, shorter than the stream's 5 s safety sweep: an
@@ -29,14 +31,8 @@ struct Fixture {
 impl Fixture {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        let state = AppState {
-            store,
-            node: "test".into(),
-            runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-            profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-            coordination: Default::default(),
-        };
+        let store = support::store(dir.path(), false).await;
+        let state = support::state(store);
         Self { state, _dir: dir }
     }
 

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,9 +13,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use spectask_core::{Priority, WorkSessionPhase};
+
 use spectask_server::{AppState, Auth, Security, app_with, openapi};
-use spectask_store::{DatabaseUrl, NewWorkSession, Store, TokenKey};
+use spectask_store::{NewWorkSession, TokenKey};
 use tower::ServiceExt;
 
 struct Fixture {
@@ -25,25 +27,14 @@ struct Fixture {
 impl Fixture {
     async fn new(postgres: bool) -> (Self, String, String) {
         let dir = tempfile::tempdir().unwrap();
-        let url = if postgres {
-            DatabaseUrl::parse(&spectask_store::testing::isolated_postgres_url().await.unwrap()).unwrap()
-        } else {
-            DatabaseUrl::sqlite_in(&dir.path().join("data"))
-        };
-        let store = Store::open(&url).await.unwrap();
+        let store = support::store(dir.path(), postgres).await;
         let key = TokenKey::generate().unwrap();
         let mut tokens = Vec::new();
         for name in ["alice", "bob"] {
             store.add_user(name).await.unwrap();
             tokens.push(store.create_api_token(&key, name).await.unwrap());
         }
-        let state = AppState {
-            store,
-            node: "test".into(),
-            runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-            profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-            coordination: Default::default(),
-        };
+        let state = support::state(store);
         let fx = Self { state, security: Security::default().with_auth(Auth::Tokens(key)), dir };
         let bob = tokens.pop().unwrap();
         let alice = tokens.pop().unwrap();
@@ -126,18 +117,7 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
     let session = fx
         .state
         .store
-        .create_work_session(NewWorkSession {
-            spec_task_id: task_id.parse().unwrap(),
-            parent_id: None,
-            spawned_by_id: None,
-            name: "secret session".into(),
-            description: String::new(),
-            phase: WorkSessionPhase::Implementation,
-            plan_task: None,
-            agent_profile: None,
-            agent_config: json!({}),
-            priority: Priority::Normal,
-        })
+        .create_work_session(NewWorkSession::implementation(task_id.parse().unwrap(), "secret session", ""))
         .await
         .unwrap();
     let session_id = session.id.to_string();

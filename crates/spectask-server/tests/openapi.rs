@@ -4,24 +4,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
 use spectask_server::{AppState, app, openapi};
-use spectask_store::{DatabaseUrl, Store};
 use tower::ServiceExt;
 
 async fn state(dir: &tempfile::TempDir) -> AppState {
-    let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-    AppState {
-        store,
-        node: "test".into(),
-        runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-        profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-        coordination: Default::default(),
-    }
+    let store = support::store(dir.path(), false).await;
+    support::state(store)
 }
 
 async fn send(state: &AppState, mut req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {

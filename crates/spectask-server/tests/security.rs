@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::path::Path;
 
 use axum::body::Body;
@@ -10,7 +12,6 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use serde_json::{Value, json};
 use spectask_core::{NewSpecTask, SpecTask};
 use spectask_server::{AppState, CLIENT_HEADER, Security, app_with};
-use spectask_store::{DatabaseUrl, Store};
 use tower::ServiceExt;
 
 struct Fixture {
@@ -22,14 +23,8 @@ struct Fixture {
 impl Fixture {
     async fn new(security: Security) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        let state = AppState {
-            store,
-            node: "test".into(),
-            runtime: spectask_agent::AgentRuntime::new(spectask_agent::RuntimeConfig::default()),
-            profiles: std::sync::Arc::new(spectask_agent::Profiles::presets()),
-            coordination: Default::default(),
-        };
+        let store = support::store(dir.path(), false).await;
+        let state = support::state(store);
         Self { state, security, _dir: dir }
     }
 

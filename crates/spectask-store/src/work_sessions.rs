@@ -37,6 +37,29 @@ pub struct NewWorkSession {
     pub priority: Priority,
 }
 
+impl NewWorkSession {
+    /// A top-level implementation session of the task: no parent, no plan task, the task's
+    /// implementation agent with no extra configuration, normal priority. Callers set what differs.
+    pub fn implementation(
+        spec_task_id: SpecTaskId,
+        name: impl Into<String>,
+        description: impl Into<String>,
+    ) -> NewWorkSession {
+        NewWorkSession {
+            spec_task_id,
+            parent_id: None,
+            spawned_by_id: None,
+            name: name.into(),
+            description: description.into(),
+            phase: WorkSessionPhase::Implementation,
+            plan_task: None,
+            agent_profile: None,
+            agent_config: serde_json::json!({}),
+            priority: Priority::Normal,
+        }
+    }
+}
+
 impl Store {
     /// Creates a WorkSession and records `work_session.created`.
     pub async fn create_work_session(&self, new: NewWorkSession) -> Result<WorkSession, StoreError> {

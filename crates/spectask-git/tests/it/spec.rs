@@ -120,7 +120,7 @@ fn recovery_index_lists_spec_metadata_and_session_files() {
         writes: vec![
             spectask_git::FileWrite::append(spectask_git::coordination_log_path(&task), "x\n"),
             spectask_git::FileWrite::append(
-                spectask_git::session_path(&task, "ws-1", spectask_git::HistoryFile::Conversation),
+                spectask_git::session_path(&task, "ws-1", "conversation.md"),
                 "y\n",
             ),
         ],

@@ -1,8 +1,8 @@
 //! Spec versions and reviews: the planning loop as the store records it.
 
 use spectask_core::{
-    JobKind, LineComment, Priority, ReviewDecision, SpecDocument, SpecDocuments, SpecTaskCommand,
-    SpecTaskEffect, SpecTaskId, SpecTaskStatus, WorkSessionPhase,
+    JobKind, LineComment, ReviewDecision, SpecDocument, SpecDocuments, SpecTaskCommand, SpecTaskEffect,
+    SpecTaskId, SpecTaskStatus,
 };
 use spectask_store::{NewSpecReview, NewSpecVersion, NewWorkSession, Store, StoreError};
 
@@ -14,18 +14,7 @@ both_backends!(
 );
 
 pub(crate) fn new_session(spec_task_id: SpecTaskId, name: &str) -> NewWorkSession {
-    NewWorkSession {
-        spec_task_id,
-        parent_id: None,
-        spawned_by_id: None,
-        name: name.into(),
-        description: String::new(),
-        phase: WorkSessionPhase::Implementation,
-        plan_task: None,
-        agent_profile: None,
-        agent_config: serde_json::json!({}),
-        priority: Priority::Normal,
-    }
+    NewWorkSession::implementation(spec_task_id, name, "")
 }
 
 fn draft(n: u32) -> NewSpecVersion {

@@ -1,7 +1,7 @@
 //! Task snapshots for the design-docs branch and `spectask recover`: what is exported is imported
 //! verbatim into an empty database, and restored history keeps its seqs.
 
-use spectask_core::{HistoryFile, ReviewDecision, SpecDocuments, SpecTaskCommand, WorkSessionPhase};
+use spectask_core::{HistoryFile, ReviewDecision, SpecDocuments, SpecTaskCommand};
 use spectask_store::{
     Backend, NewHistoryEntry, NewSpecReview, NewSpecVersion, NewWorkSession, RestoredHistoryEntry, Store,
 };
@@ -35,21 +35,7 @@ async fn an_exported_task_imports_verbatim_into_an_empty_database_with_its_histo
         reviewer: "bob".into(),
     };
     store.review_spec(&applied.value, review).await.unwrap();
-    let session = store
-        .create_work_session(NewWorkSession {
-            spec_task_id: task.id,
-            parent_id: None,
-            spawned_by_id: None,
-            name: "s".into(),
-            description: "d".into(),
-            phase: WorkSessionPhase::Implementation,
-            plan_task: None,
-            agent_profile: None,
-            agent_config: serde_json::json!({}),
-            priority: Default::default(),
-        })
-        .await
-        .unwrap();
+    let session = store.create_work_session(NewWorkSession::implementation(task.id, "s", "d")).await.unwrap();
     let entry = |content: &str| NewHistoryEntry {
         spec_task_id: task.id,
         work_session_id: Some(session.id),

@@ -1,6 +1,7 @@
 //! The agent runtime through the real binary: `agent probe` of the scripted agent, an `ask`
 //! permission held open until resolved through the approvals API, and no agent process left behind.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::crash_restart::{assert_no_agent_left, setup, wait_for};
@@ -65,15 +66,21 @@ steps = [
 ]
 "#;
 
+/// A data dir whose coder follows `ASKING` under `permission_policy = "ask"`; returns it and the script.
+fn setup_asking(dir: &Path, llm: &FakeLlm) -> (PathBuf, PathBuf) {
+    let (data, script) = setup(dir, llm, ASKING, "");
+    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    (data, script)
+}
+
 #[test]
 fn an_ask_permission_waits_for_the_approvals_api_and_the_session_completes() {
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let (data, script) = setup(dir.path(), &llm, ASKING, "");
-    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
-    let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
-    std::fs::write(data.join("config.toml"), config).unwrap();
+    let (data, script) = setup_asking(dir.path(), &llm);
     let server = Server::start(&data, None);
 
     let id = server.coding_session(&repo, "Clean the build", "remove stale build output");
@@ -115,10 +122,7 @@ fn cancelling_a_task_withdraws_its_pending_approval_and_stops_the_agent() {
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let (data, script) = setup(dir.path(), &llm, ASKING, "");
-    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
-    let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
-    std::fs::write(data.join("config.toml"), config).unwrap();
+    let (data, script) = setup_asking(dir.path(), &llm);
     let server = Server::start(&data, None);
     let id = server.coding_session(&repo, "Clean the build", "remove stale build output");
     wait_until("the permission request is pending", || {

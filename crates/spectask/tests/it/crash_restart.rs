@@ -17,9 +17,26 @@ pub const PLAN: [&str; 3] = ["1 Add the user model", "2 Add the login route", "3
 /// The file each plan task's session writes.
 const FILES: [&str; 3] = ["src/user.js", "src/login.js", "src/app.js"];
 
+/// The scripted coder's rule for plan task 3, the same in every script of these tests: it writes
+/// its file at once.
+macro_rules! wire_login_rule {
+    () => {
+        r##"
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js." },
+]
+"##
+    };
+}
+pub(crate) use wire_login_rule;
+
 /// Sessions 1 and 2 take a while, then write their file (a thread cut off by a crash is opened anew
 /// and does it all again).
-pub const SLOW_CODER: &str = r##"
+pub const SLOW_CODER: &str = concat!(
+    r##"
 [[rule]]
 match = "*Your task: 1 Add the user model*"
 steps = [
@@ -36,19 +53,30 @@ steps = [
   { message = "Added src/login.js." },
 ]
 
-[[rule]]
-match = "*Your task: 3 Wire login into the app*"
-steps = [
-  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
-  { message = "Wired login into src/app.js." },
-]
-"##;
+"##,
+    wire_login_rule!()
+);
 
 /// A data dir whose config plans with the fake LLM and implements with the scripted agent, with short
 /// leases. The agent keeps no state: a thread cut off by a crash is opened anew with the full prompt.
 /// Returns the data dir and the script's path (which names the agent processes).
 pub fn setup(dir: &Path, llm: &FakeLlm, script: &str, extra: &str) -> (PathBuf, PathBuf) {
     setup_agent(dir, llm, script, "", extra)
+}
+
+/// `setup` for an agent that keeps its sessions on disk (under `dir/agent-state`), so the next agent
+/// process can `session/load` them.
+pub fn setup_stateful(dir: &Path, llm: &FakeLlm, script: &str) -> (PathBuf, PathBuf) {
+    let state = dir.join("agent-state");
+    let args = format!(", \"--state-dir\", \"{0}\"]\nsandbox_write = [\"{0}\"", state.display());
+    setup_agent(dir, llm, script, &args, "")
+}
+
+/// `kill -9` of `server`, then a server on the same data dir under the same node name (`node-1`):
+/// the jobs leased to the dead process are taken back at once.
+pub fn kill_9_and_restart_node(server: Server, data: &Path, database_url: Option<&str>) -> Server {
+    server.kill9();
+    Server::start_node(data, database_url, "node-1")
 }
 
 /// `setup` with more arguments for the scripted agent.
@@ -213,9 +241,7 @@ fn kill_9_and_restart(database_url: Option<&str>) {
     let (id, handle) = create_and_approve(&server, &repo);
     wait_mid_session(&server, &id);
 
-    server.kill9();
-    // Same data dir, same node name: the jobs leased to the dead process are taken back at once.
-    let server = Server::start_node(&data, database_url, "node-1");
+    let server = kill_9_and_restart_node(server, &data, database_url);
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     assert_implemented_once_and_finish(&server, &repo, &id, &handle);
     server.stop();
@@ -225,7 +251,8 @@ fn kill_9_and_restart(database_url: Option<&str>) {
 
 /// Sessions write their file first and then take a while; a thread loaded after a restart only
 /// reports back (its changes are already in the worktree).
-const RESUMABLE_CODER: &str = r##"
+const RESUMABLE_CODER: &str = concat!(
+    r##"
 [[rule]]
 match = "*You are resuming this task*"
 steps = [{ message = "Resumed after the restart: my changes are in place." }]
@@ -246,28 +273,16 @@ steps = [
   { message = "Added src/login.js." },
 ]
 
-[[rule]]
-match = "*Your task: 3 Wire login into the app*"
-steps = [
-  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
-  { message = "Wired login into src/app.js." },
-]
-"##;
+"##,
+    wire_login_rule!()
+);
 
 #[test]
 fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    // The agent keeps its sessions on disk, so the next agent process can `session/load` them.
-    let state = dir.path().join("agent-state");
-    let (data, script) = setup_agent(
-        dir.path(),
-        &llm,
-        RESUMABLE_CODER,
-        &format!(", \"--state-dir\", \"{0}\"]\nsandbox_write = [\"{0}\"", state.display()),
-        "",
-    );
+    let (data, script) = setup_stateful(dir.path(), &llm, RESUMABLE_CODER);
     let server = Server::start_node(&data, None, "node-1");
     let (id, handle) = create_and_approve(&server, &repo);
     let worktree = repo.join(".git-worktrees").join(&handle);
@@ -282,8 +297,7 @@ fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
     // Let the server record what the agents wrote before it dies.
     std::thread::sleep(Duration::from_millis(300));
 
-    server.kill9();
-    let server = Server::start_node(&data, None, "node-1");
+    let server = kill_9_and_restart_node(server, &data, None);
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     let after = sessions(&server, &id);
     for before in &running {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::crash_restart::{assert_no_agent_left, setup, setup_agent, wait_for};
 use crate::fake_llm::FakeLlm;
 use crate::implementation::{git, sessions};
-use crate::support::{Server, git_repo, json, stderr};
+use crate::support::{Server, git_repo, stderr};
 
 /// Counts its attempts in ATTEMPTS (a file outside the worktree, in a directory its profile declares
 /// writable: the agent runs sandboxed), then dies.
@@ -87,18 +87,7 @@ fn a_hanging_or_garbling_agent_fails_the_task_with_the_fault_and_is_cleaned_up()
         let (data, script) =
             setup(dir.path(), &llm, &script, "max_attempts = 1\nagent_stall_seconds = 0.5\n");
         let server = Server::start(&data, None);
-        let created = server.task(&[
-            "create",
-            "--repo",
-            repo.to_str().unwrap(),
-            "--kind",
-            "coding_session",
-            "--title",
-            "Misbehave",
-            name,
-            "--json",
-        ]);
-        let id = json(&created)["id"].as_str().unwrap().to_owned();
+        let id = server.coding_session(&repo, "Misbehave", name);
         let task = wait_for(&server, &id, "failed", Duration::from_secs(30));
         let reason = task["failure"]["reason"].as_str().unwrap();
         assert!(reason.contains(fault), "{name}: the reason names the fault: {reason}");

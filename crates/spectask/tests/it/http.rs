@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use spectask_core::{Priority, SpecTaskId, WorkSessionPhase};
+use spectask_core::SpecTaskId;
 use spectask_store::{DatabaseUrl, NewWorkSession, Store};
 
 /// An HTTP client on a runtime of its own, for synchronous tests.
@@ -75,18 +75,7 @@ pub fn work_sessions(
     runtime.block_on(async {
         let mut ids = Vec::new();
         for i in 0..count {
-            let new = NewWorkSession {
-                spec_task_id: task,
-                parent_id: None,
-                spawned_by_id: None,
-                name: format!("session {i}"),
-                description: String::new(),
-                phase: WorkSessionPhase::Implementation,
-                plan_task: None,
-                agent_profile: None,
-                agent_config: serde_json::json!({}),
-                priority: Priority::Normal,
-            };
+            let new = NewWorkSession::implementation(task, format!("session {i}"), "");
             // The server writes the same SQLite file: a write may meet SQLITE_BUSY; try again.
             let mut attempts = 0;
             let session = loop {

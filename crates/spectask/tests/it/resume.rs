@@ -4,10 +4,12 @@
 
 use std::time::Duration;
 
-use crate::crash_restart::{create_and_approve, setup, setup_agent, wait_for};
+use crate::crash_restart::{
+    create_and_approve, kill_9_and_restart_node, setup, setup_stateful, wait_for, wire_login_rule,
+};
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{git, sessions, wait_until};
-use crate::support::{Server, git_repo, json, stderr};
+use crate::support::{Server, git_repo};
 
 /// The first turn ends as cancelled by the agent (spectask retries the step); only a prompt that
 /// restates the task gets the work done.
@@ -33,19 +35,7 @@ fn a_retried_session_whose_thread_is_live_is_prompted_with_its_task_again() {
     let repo = git_repo(dir.path(), "app");
     let (data, _script) = setup(dir.path(), &llm, CANCELLING_CODER, "");
     let server = Server::start(&data, None);
-    let created = server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "--title",
-        "Fix it",
-        "fix it",
-        "--json",
-    ]);
-    assert!(created.status.success(), "{}", stderr(&created));
-    let id = json(&created)["id"].as_str().unwrap().to_owned();
+    let id = server.coding_session(&repo, "Fix it", "fix it");
     let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     let all = sessions(&server, &id);
     assert_eq!(all.len(), 1, "{all:#?}");
@@ -58,7 +48,8 @@ fn a_retried_session_whose_thread_is_live_is_prompted_with_its_task_again() {
 
 /// Session 1 writes its file only at the end of a long turn; a prompt that restates its task (a
 /// resumed thread) does it at once. A bare "continue" is echoed, changing nothing.
-const FORGETFUL_CODER: &str = r##"
+const FORGETFUL_CODER: &str = concat!(
+    r##"
 [[rule]]
 match = "*You are resuming this task*Your task: 1 Add the user model*"
 steps = [
@@ -81,13 +72,9 @@ steps = [
   { message = "Added src/login.js." },
 ]
 
-[[rule]]
-match = "*Your task: 3 Wire login into the app*"
-steps = [
-  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
-  { message = "Wired login into src/app.js." },
-]
-"##;
+"##,
+    wire_login_rule!()
+);
 
 /// `kill -9` while session 1 is mid-turn; after the restart its thread is loaded into a new agent
 /// process and told its task again, so its file reaches the task branch.
@@ -96,14 +83,7 @@ fn a_session_resumed_after_kill_9_is_told_its_task_and_finishes_it() {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let state = dir.path().join("agent-state");
-    let (data, _script) = setup_agent(
-        dir.path(),
-        &llm,
-        FORGETFUL_CODER,
-        &format!(", \"--state-dir\", \"{0}\"]\nsandbox_write = [\"{0}\"", state.display()),
-        "",
-    );
+    let (data, _script) = setup_stateful(dir.path(), &llm, FORGETFUL_CODER);
     let server = Server::start_node(&data, None, "node-1");
     let (id, handle) = create_and_approve(&server, &repo);
     let mut thread = String::new();
@@ -114,9 +94,7 @@ fn a_session_resumed_after_kill_9_is_told_its_task_and_finishes_it() {
         !thread.is_empty()
     });
     std::thread::sleep(Duration::from_millis(300));
-    server.kill9();
-
-    let server = Server::start_node(&data, None, "node-1");
+    let server = kill_9_and_restart_node(server, &data, None);
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     let all = sessions(&server, &id);
     let one = all.iter().find(|s| s["name"] == "1 Add the user model").unwrap();

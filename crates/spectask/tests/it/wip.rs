@@ -65,17 +65,7 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server], da
     let server = servers[0];
     for n in 0..20 {
         let repo = &repos[n % 2];
-        let created = servers[n % servers.len()].task(&[
-            "create",
-            "--repo",
-            repo.to_str().unwrap(),
-            "--kind",
-            "coding_session",
-            "--title",
-            &format!("Job {n}"),
-            "write job.txt",
-        ]);
-        assert!(created.status.success(), "{}", crate::support::stderr(&created));
+        servers[n % servers.len()].coding_session(repo, &format!("Job {n}"), "write job.txt");
     }
 
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -1,0 +1,30 @@
+//! What every test of the router starts from: a store, and the server's state over it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
+use spectask_server::AppState;
+use spectask_store::{DatabaseUrl, Store};
+
+/// A store in a fresh PostgreSQL schema, or on SQLite under `dir/data`.
+pub async fn store(dir: &Path, postgres: bool) -> Store {
+    let url = if postgres {
+        DatabaseUrl::parse(&spectask_store::testing::isolated_postgres_url().await.unwrap()).unwrap()
+    } else {
+        DatabaseUrl::sqlite_in(&dir.join("data"))
+    };
+    Store::open(&url).await.unwrap()
+}
+
+/// The state of a server over `store` (node `test`): the preset agent profiles, no agent running, the
+/// default coordination limits.
+pub fn state(store: Store) -> AppState {
+    AppState {
+        store,
+        node: "test".into(),
+        runtime: AgentRuntime::new(RuntimeConfig::default()),
+        profiles: Arc::new(Profiles::presets()),
+        coordination: Default::default(),
+    }
+}
