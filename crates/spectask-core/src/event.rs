@@ -40,6 +40,10 @@ pub enum EventKind {
     /// what a dashboard needs to show pending approvals without polling.
     #[serde(rename = "work_session.permission")]
     WorkSessionPermission,
+    /// A SpecTask was deleted through the generic task view: cancelled (if it had not ended) and
+    /// hidden from listings. Payload `status`.
+    #[serde(rename = "spec_task.hidden")]
+    SpecTaskHidden,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -53,6 +57,7 @@ named_enum!(EventKind, "event kind", {
     PlanProgressDetected => "plan_progress.detected",
     AgentSandbox => "agent.sandbox",
     WorkSessionPermission => "work_session.permission",
+    SpecTaskHidden => "spec_task.hidden",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

@@ -26,8 +26,8 @@ pub use history::{HistoryEntry, HistoryFile};
 pub use ids::{IdError, RepositoryId, ShortId, SpecReviewId, SpecTaskId, ThreadId, WorkSessionId, slugify};
 pub use job::{Job, JobKind, JobStatus};
 pub use lifecycle::{
-    Failure, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError, WorkSessionCommand,
-    WorkSessionEffect, WorkSessionState,
+    Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
+    WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
 pub use repository::{MergePolicy, Repository};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};

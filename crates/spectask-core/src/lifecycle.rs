@@ -246,6 +246,10 @@ named_enum!(SpecTaskEffect, "spec task effect", {
 // WorkSession
 // ---------------------------------------------------------------------------------------------
 
+/// How the reason of an interruption a person asked for (a pause) begins; see
+/// [`WorkSessionState::is_paused`].
+pub const PAUSED_BY: &str = "paused by ";
+
 /// A WorkSession's lifecycle state, with the detail some statuses carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -274,6 +278,11 @@ impl WorkSessionState {
 
     pub fn is_terminal(&self) -> bool {
         self.status().is_terminal()
+    }
+
+    /// Interrupted because a person paused it: it waits for a person to resume it.
+    pub fn is_paused(&self) -> bool {
+        matches!(self, Self::Interrupted { reason } if reason.starts_with(PAUSED_BY))
     }
 
     /// Applies `command` to a work session in this state.

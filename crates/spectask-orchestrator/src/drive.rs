@@ -36,8 +36,11 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
     }
     let session = match session.status() {
         WorkSessionStatus::Running => session,
-        WorkSessionStatus::Interrupted => transition(ctx, &session, &WorkSessionCommand::Resume).await?,
-        // Pending, blocked or finished: nothing to drive.
+        // A session a person paused waits for them to resume it (a retried step leaves it alone).
+        WorkSessionStatus::Interrupted if !session.state.is_paused() => {
+            transition(ctx, &session, &WorkSessionCommand::Resume).await?
+        }
+        // Pending, blocked, paused or finished: nothing to drive.
         _ => return Ok(()),
     };
     match run_turn(ctx, &task, &session, cancel).await {

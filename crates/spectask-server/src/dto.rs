@@ -10,6 +10,7 @@ mod progress;
 mod repos;
 mod sessions;
 mod specs;
+mod task_view;
 mod tasks;
 
 pub use agents::*;
@@ -21,6 +22,7 @@ pub use progress::*;
 pub use repos::*;
 pub use sessions::*;
 pub use specs::*;
+pub use task_view::*;
 pub use tasks::*;
 
 use serde::Serialize;

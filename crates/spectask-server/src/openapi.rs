@@ -31,6 +31,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "health", description = "Whether the server answers"),
         (name = "auth", description = "Logging in with an API token (the web UI's cookie) and who the caller is"),
         (name = "spec-tasks", description = "SpecTasks: create, list, show, cancel, retry"),
+        (name = "tasks", description = "Seed 004's generic view over the same SpecTasks: tasks and their work sessions"),
         (name = "specs", description = "The spec review loop and the design-docs branch"),
         (name = "work-sessions", description = "Implementation: sessions, spawning, coordination, review"),
         (name = "coordination", description = "What a work session's agent calls through its MCP tools; \

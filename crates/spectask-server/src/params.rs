@@ -47,3 +47,11 @@ pub struct ApprovalPath {
     /// A pending approval id.
     pub id: String,
 }
+
+/// `{task_id}` of the generic task view's work-session routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TaskIdPath {
+    /// A SpecTask reference (id, abbreviated id or handle).
+    pub task_id: String,
+}

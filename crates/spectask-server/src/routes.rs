@@ -13,6 +13,7 @@ mod progress;
 mod repos;
 mod spec_tasks;
 mod specs;
+mod tasks;
 mod work_sessions;
 
 use axum::http::{Method, Uri};
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(spec_tasks::router())
         .merge(specs::router())
+        .merge(tasks::router())
         .merge(repos::router())
         .merge(history::router())
         .merge(design_docs::router())

@@ -180,11 +180,9 @@ impl Store {
             binds.push(owner.clone());
             conditions.push(format!("created_by = ${}", binds.len()));
         }
-        let filter_sql = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
-        };
+        // Deleted (hidden) tasks are in no listing.
+        conditions.push("hidden_at IS NULL".to_owned());
+        let filter_sql = format!(" WHERE {}", conditions.join(" AND "));
         let count_sql = format!("SELECT COUNT(*) AS total FROM spec_tasks{filter_sql}");
         let mut count = sqlx::query(fixed_sql(count_sql));
         for b in &binds {
@@ -233,6 +231,48 @@ impl Store {
     ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
         let task = self.spec_task(id).await?;
         self.transition_spec_task(&task, command).await
+    }
+}
+
+impl Store {
+    /// Cancels the task (unless it has ended) and hides it from every listing, in one write with
+    /// its event: what `DELETE /tasks/{id}` does. Its rows and its git history stay. Hiding a hidden
+    /// task changes nothing.
+    pub async fn hide_spec_task(&self, task: &SpecTask) -> Result<SpecTask, StoreError> {
+        let mut w = self.begin_write().await?;
+        let task = match task.state.is_terminal() {
+            true => task.clone(),
+            false => w.transition_spec_task(task, &SpecTaskCommand::Cancel).await?.value,
+        };
+        let now = now();
+        let hidden = sqlx::query("UPDATE spec_tasks SET hidden_at = $1 WHERE id = $2 AND hidden_at IS NULL")
+            .bind(millis(now))
+            .bind(task.id.to_string())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        if hidden == 1 {
+            w.append_event(NewEvent {
+                kind: EventKind::SpecTaskHidden,
+                spec_task_id: Some(task.id),
+                work_session_id: None,
+                payload: json!({ "status": task.status() }),
+                at: now,
+            })
+            .await?;
+        }
+        w.commit().await?;
+        Ok(task)
+    }
+
+    /// Whether the task was deleted (hidden) through the generic task view.
+    pub async fn spec_task_hidden(&self, id: SpecTaskId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT hidden_at FROM spec_tasks WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { entity: "spec task", reference: id.to_string() })?;
+        Ok(get::<Option<i64>>(&row, "hidden_at")?.is_some())
     }
 }
 

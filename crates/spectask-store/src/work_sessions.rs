@@ -155,6 +155,22 @@ impl Store {
         w.commit().await?;
         Ok(applied)
     }
+
+    /// A change a person asked for (pause, resume, complete, cancel). A session that ends this way
+    /// queues its task's scheduling pass in the same write, so what it blocked or held up is decided.
+    pub async fn change_work_session(
+        &self,
+        session: &WorkSession,
+        command: &WorkSessionCommand,
+    ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let applied = w.transition_work_session(session, command, true).await?;
+        if applied.value.state.is_terminal() {
+            w.enqueue_advance(session.spec_task_id).await?;
+        }
+        w.commit().await?;
+        Ok(applied)
+    }
 }
 
 impl WriteTx<'_> {

@@ -789,6 +789,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's tasks, newest first, one page at a time (deleted ones are not listed). */
+        get: operations["list_tasks"];
+        put?: never;
+        /** Create a task: a SpecTask in backlog, of the given type. */
+        post: operations["create_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task. */
+        get: operations["get_task"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a task: it is cancelled (unless it has ended) and hidden from listings; its branches,
+         *     worktree and design-docs history stay.
+         */
+        delete: operations["delete_task"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Move a task to a status a person may choose, through its lifecycle: approve (`spec_approved`)
+         *     or reject (`rejected`) the spec under review, cancel (`cancelled`), or retry a failed task (the
+         *     status its retry leads to).
+         */
+        put: operations["set_task_status"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/work-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The work sessions of a task, in creation order. */
+        get: operations["list_task_sessions"];
+        put?: never;
+        /** Add a work session to a task in implementation: a top-level session, scheduled with the others. */
+        post: operations["create_task_session"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/work-sessions/{id}": {
         parameters: {
             query?: never;
@@ -914,6 +992,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-sessions/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Move one session through its state machine as a person: pause a running session
+         *     (`interrupted`; it waits for a person to resume it, after the turn under way), resume it
+         *     (`running`), complete a running session (`completed`; its changes are committed) or cancel it
+         *     (`cancelled`). A session that ends this way lets its task's scheduling go on.
+         */
+        put: operations["set_work_session_status"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1021,6 +1121,17 @@ export interface components {
             repo: string;
             title?: string | null;
         };
+        /** @description `POST /tasks` */
+        CreateTaskBody: {
+            /** @description What to do; the name when left out. */
+            description?: string;
+            implementation_agent?: string | null;
+            name: string;
+            priority?: components["schemas"]["Priority"] | null;
+            /** @description Path of a git repository on the server's machine. */
+            repo: string;
+            task_type?: components["schemas"]["TaskKind"] | null;
+        };
         /** @description `GET /api/v1/spec-tasks/{id}/design-docs` */
         DesignDocsDto: {
             current_task_id?: string | null;
@@ -1093,7 +1204,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];
@@ -1246,6 +1357,37 @@ export interface components {
                  * @description Increases with every change of the task.
                  */
                 version: number;
+            }[];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One page of a listing, with the number of all matches. */
+        PageDto_TaskDto: {
+            items: {
+                /** Format: date-time */
+                completed_at?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /** @description The prompt it was made from. */
+                description: string;
+                id: components["schemas"]["SpecTaskId"];
+                /** @description The task's title. */
+                name: string;
+                priority: components["schemas"]["Priority"];
+                /** @description The repository it works on. */
+                repository: string;
+                /** Format: date-time */
+                started_at?: string | null;
+                status: components["schemas"]["SpecTaskStatus"];
+                task_type: components["schemas"]["TaskKind"];
+                /** Format: date-time */
+                updated_at: string;
+                /** @description Its owner. */
+                user_id: string;
             }[];
             /** Format: int64 */
             limit: number;
@@ -1479,11 +1621,43 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /** @description A SpecTask as the generic task view shows it. */
+        TaskDto: {
+            /** Format: date-time */
+            completed_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The prompt it was made from. */
+            description: string;
+            id: components["schemas"]["SpecTaskId"];
+            /** @description The task's title. */
+            name: string;
+            priority: components["schemas"]["Priority"];
+            /** @description The repository it works on. */
+            repository: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            status: components["schemas"]["SpecTaskStatus"];
+            task_type: components["schemas"]["TaskKind"];
+            /** Format: date-time */
+            updated_at: string;
+            /** @description Its owner. */
+            user_id: string;
+        };
         /**
          * @description What kind of work a SpecTask is.
          * @enum {string}
          */
         TaskKind: "spec" | "interactive" | "coding_session";
+        /** @description `PUT /tasks/{id}/status`: the status a person moves the task to. */
+        TaskStatusBody: {
+            comments?: string;
+            /**
+             * @description `spec_approved` or `rejected` (a spec in review), `cancelled`, or the status a failed
+             *     task's retry leads to.
+             */
+            status: components["schemas"]["SpecTaskStatus"];
+        };
         /** @description `POST /coordination/blocked` */
         ToolBlockedBody: {
             on_session?: string | null;
@@ -1640,6 +1814,17 @@ export interface components {
          * @enum {string}
          */
         WorkSessionStatus: "pending" | "blocked" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
+        /** @description `PUT /work-sessions/{id}/status`: the status a person moves one session to. */
+        WorkSessionStatusBody: {
+            /** @description Why (kept with a pause). */
+            reason?: string;
+            /**
+             * @description `interrupted` pauses a running session (it waits to be resumed), `running` resumes an
+             *     interrupted one, `completed` completes a running one (its changes are committed),
+             *     `cancelled` cancels it.
+             */
+            status: components["schemas"]["WorkSessionStatus"];
+        };
     };
     responses: never;
     parameters: never;
@@ -3118,6 +3303,242 @@ export interface operations {
             };
         };
     };
+    list_tasks: {
+        parameters: {
+            query?: {
+                /** @description Only tasks in this status. */
+                status?: string;
+                /** @description A repository path or id. */
+                repo?: string;
+                /** @description Page size, 1 to 500 (default 50). */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of tasks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageDto_TaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTaskBody"];
+            };
+        };
+        responses: {
+            /** @description The task */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_task_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskStatusBody"];
+            };
+        };
+        responses: {
+            /** @description The task */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_task_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask reference (id, abbreviated id or handle). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkSessionDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_task_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask reference (id, abbreviated id or handle). */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpawnBody"];
+            };
+        };
+        responses: {
+            /** @description The new session */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkSessionDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_work_session: {
         parameters: {
             query?: never;
@@ -3340,6 +3761,42 @@ export interface operations {
         responses: {
             /** @description The new session */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkSessionDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_work_session_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkSessionStatusBody"];
+            };
+        };
+        responses: {
+            /** @description The session */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
   switch (event.kind) {
     case 'spec_task.created':
     case 'spec_task.transitioned':
+    case 'spec_task.hidden':
       out.push(keys.tasks, keys.fleet)
       taskAll()
       break

@@ -81,4 +81,5 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'plan_progress.detected': true,
   'agent.sandbox': true,
   'work_session.permission': true,
+  'spec_task.hidden': true,
 }

@@ -39,6 +39,15 @@ async fn create_spec_task(
     caller: Caller,
     ApiJson(body): ApiJson<CreateSpecTask>,
 ) -> Result<(StatusCode, Json<SpecTaskDto>), ApiError> {
+    Ok((StatusCode::CREATED, Json(create(&state, &caller, body).await?)))
+}
+
+/// A new SpecTask in backlog, the caller's (also `POST /tasks`).
+pub(crate) async fn create(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateSpecTask,
+) -> Result<SpecTaskDto, ApiError> {
     // The owner is the caller; only the open server's local user may name another (scripts did).
     let created_by = match body.created_by {
         Some(name) if caller.sees_all => name,
@@ -66,7 +75,7 @@ async fn create_spec_task(
         Some(title) => title.to_owned(),
         None => derive_title(prompt),
     };
-    let repository = register_repository(&state, &caller, &body.repo).await?;
+    let repository = register_repository(state, caller, &body.repo).await?;
     let task = state
         .store
         .create_spec_task(NewSpecTask {
@@ -80,7 +89,7 @@ async fn create_spec_task(
             created_by,
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(SpecTaskDto::new(&task, &repository))))
+    Ok(SpecTaskDto::new(&task, &repository))
 }
 
 /// Registers the repository on first use (design-docs branch and worktree; idempotent).
@@ -97,6 +106,15 @@ async fn list_spec_tasks(
     caller: Caller,
     ApiQuery(query): ApiQuery<ListSpecTasks>,
 ) -> Result<Json<PageDto<SpecTaskDto>>, ApiError> {
+    page(&state, &caller, query).await.map(Json)
+}
+
+/// One page of the caller's SpecTasks (also `GET /tasks`), in a constant number of queries.
+pub(crate) async fn page(
+    state: &AppState,
+    caller: &Caller,
+    query: ListSpecTasks,
+) -> Result<PageDto<SpecTaskDto>, ApiError> {
     let status = query
         .status
         .as_deref()
@@ -115,7 +133,7 @@ async fn list_spec_tasks(
         return Err(ApiError::bad_request("invalid_query", format!("offset {offset} is negative")));
     }
     let repository_id = match query.repo.as_deref() {
-        Some(repo) => Some(find_repository(&state, &caller, repo).await?.id),
+        Some(repo) => Some(find_repository(state, caller, repo).await?.id),
         None => None,
     };
     let created_by = caller.owner_filter().map(str::to_owned);
@@ -147,7 +165,7 @@ async fn list_spec_tasks(
         dto.queue_reason = reasons.remove(&task.id);
         items.push(dto);
     }
-    Ok(Json(PageDto { items, total: page.total, limit: page.limit, offset: page.offset }))
+    Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
 }
 
 /// A registered repository the caller uses, by id or by path (canonicalised when it exists).

@@ -5,7 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, SpecTaskCommand, WorkSession, WorkSessionId};
+use spectask_core::{
+    CoordinationEvent, CoordinationKind, PAUSED_BY, SpecTask, SpecTaskCommand, WorkSession,
+    WorkSessionCommand, WorkSessionId, WorkSessionStatus,
+};
 use spectask_orchestrator::SpawnRequest;
 use spectask_store::{NewCoordination, StoreError};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{
     ImplementationReviewBody, ImplementationSummaryDto, InterruptBody, MessageBody, QueuedMessageDto,
-    SpawnBody, SpecTaskDto, WorkSessionDto,
+    SpawnBody, SpecTaskDto, WorkSessionDto, WorkSessionStatusBody,
 };
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{SessionPath, TaskPath, TaskSessionPath};
@@ -30,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_message))
         .routes(routes!(complete_work_session))
         .routes(routes!(interrupt_editor_thread))
+        .routes(routes!(set_work_session_status))
         .routes(routes!(get_coordination_log))
         .routes(routes!(get_implementation_summary))
         .routes(routes!(approve_implementation))
@@ -82,7 +86,14 @@ async fn list_work_sessions(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<WorkSessionDto>>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    // Three queries whatever the number of sessions.
+    Ok(Json(list_sessions(&state, &task).await?))
+}
+
+/// A task's sessions on the wire, in three queries whatever their number.
+pub(crate) async fn list_sessions(
+    state: &AppState,
+    task: &SpecTask,
+) -> Result<Vec<WorkSessionDto>, ApiError> {
     let mut details = state.store.work_session_details(task.id).await?;
     let mut editors = state.store.editor_clients_of(task.id).await?;
     let sessions = state.store.work_sessions_of(task.id).await?;
@@ -93,7 +104,7 @@ async fn list_work_sessions(
             session_dto_with(s, acp_session_id, summary, editors.remove(&s.id))
         })
         .collect();
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// Ask for the sessions of the plan to be made and scheduled now (they are otherwise made when
@@ -163,7 +174,8 @@ async fn spawn_work_session(
     ApiJson(body): ApiJson<SpawnBody>,
 ) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
     let parent = load_session(&state, &caller, &id).await?;
-    spawn_child(&state, parent, body).await
+    let task = state.store.spec_task(parent.spec_task_id).await?;
+    spawn_session(&state, &task, Some(parent), body).await
 }
 
 /// Spawn a child session under a session of this task.
@@ -185,12 +197,22 @@ async fn spawn_in_task(
             task.handle()
         )));
     }
-    spawn_child(&state, parent, body).await
+    spawn_session(&state, &task, Some(parent), body).await
 }
 
-async fn spawn_child(
+/// A new top-level session of a task in implementation (`POST /tasks/{task_id}/work-sessions`).
+pub(crate) async fn spawn_top_level(
     state: &AppState,
-    parent: WorkSession,
+    task: &SpecTask,
+    body: SpawnBody,
+) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
+    spawn_session(state, task, None, body).await
+}
+
+async fn spawn_session(
+    state: &AppState,
+    task: &SpecTask,
+    parent: Option<WorkSession>,
     body: SpawnBody,
 ) -> Result<(StatusCode, Json<WorkSessionDto>), ApiError> {
     if body.name.trim().is_empty() {
@@ -199,14 +221,13 @@ async fn spawn_child(
     if let Some(profile) = &body.agent_profile {
         state.profiles.get(profile).map_err(|e| ApiError::bad_request("unknown_agent", e.to_string()))?;
     }
-    let task = state.store.spec_task(parent.spec_task_id).await?;
     let request = SpawnRequest {
         name: body.name.trim().to_owned(),
         description: body.description,
         agent_profile: body.agent_profile,
-        priority: body.priority.unwrap_or(parent.priority),
+        priority: body.priority.or(parent.as_ref().map(|p| p.priority)).unwrap_or(task.priority),
     };
-    let child = spectask_orchestrator::spawn(&state.store, &task, Some(&parent), request).await?;
+    let child = spectask_orchestrator::spawn(&state.store, task, parent.as_ref(), request).await?;
     Ok((StatusCode::CREATED, Json(session_dto(state, &child).await?)))
 }
 
@@ -397,4 +418,42 @@ async fn interactive_and_open(state: &AppState, session: &WorkSession) -> Result
         ));
     }
     Ok(())
+}
+
+/// Move one session through its state machine as a person: pause a running session
+/// (`interrupted`; it waits for a person to resume it, after the turn under way), resume it
+/// (`running`), complete a running session (`completed`; its changes are committed) or cancel it
+/// (`cancelled`). A session that ends this way lets its task's scheduling go on.
+#[utoipa::path(put, path = "/work-sessions/{id}/status", tag = "work-sessions", params(SessionPath),
+    request_body = WorkSessionStatusBody,
+    responses((status = 200, description = "The session", body = WorkSessionDto)))]
+async fn set_work_session_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(SessionPath { id }): ApiPath<SessionPath>,
+    ApiJson(body): ApiJson<WorkSessionStatusBody>,
+) -> Result<Json<WorkSessionDto>, ApiError> {
+    let session = load_session(&state, &caller, &id).await?;
+    let command = match body.status {
+        WorkSessionStatus::Interrupted => {
+            let reason = match body.reason.trim() {
+                "" => format!("{PAUSED_BY}{}", caller.name),
+                why => format!("{PAUSED_BY}{}: {}", caller.name, why.chars().take(200).collect::<String>()),
+            };
+            WorkSessionCommand::Interrupt { reason }
+        }
+        WorkSessionStatus::Running => WorkSessionCommand::Resume,
+        WorkSessionStatus::Completed => WorkSessionCommand::Complete,
+        WorkSessionStatus::Cancelled => WorkSessionCommand::Cancel,
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_status",
+                format!(
+                    "a person cannot move a session to {other}; choose interrupted, running, completed or cancelled"
+                ),
+            ));
+        }
+    };
+    let applied = state.store.change_work_session(&session, &command).await?;
+    Ok(Json(session_dto(&state, &applied.value).await?))
 }

@@ -1,0 +1,84 @@
+//! A server state on a fresh database, a git repository to work on, and calls through the router.
+
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::Value;
+use spectask_core::{SpecTask, SpecTaskCommand};
+use spectask_server::{AppState, app};
+use spectask_store::Store;
+use tower::ServiceExt;
+
+pub struct Fixture {
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub async fn new(postgres: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = crate::support::state(crate::support::store(dir.path(), postgres).await);
+        Self { state, dir }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// A git repository with one commit, under the fixture's temp dir.
+    pub fn repo(&self, name: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
+            let ok = Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .current_dir(&path)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        }
+        path.display().to_string()
+    }
+
+    /// One request as the local user of an open server; the body as JSON (`Null` when it is not).
+    pub async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let (status, text) = self.call_text(method, uri, body).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn call_text(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, String) {
+        let mut req =
+            Request::builder().method(method).uri(uri).header(spectask_server::CLIENT_HEADER, "test");
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
+        let resp = app(self.state.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The stored task `id` names.
+    pub async fn task(&self, id: &Value) -> SpecTask {
+        self.store().spec_task(id.as_str().unwrap().parse().unwrap()).await.unwrap()
+    }
+
+    /// Applies lifecycle commands to a task as the orchestrator would.
+    pub async fn drive(&self, id: &Value, commands: &[SpecTaskCommand]) -> SpecTask {
+        let mut task = self.task(id).await;
+        for command in commands {
+            task = self.store().transition_spec_task(&task, command).await.unwrap().value;
+        }
+        task
+    }
+}
+
+/// `(code, message)` of an error body, which must have the one error shape.
+pub fn error(body: &Value) -> (&str, &str) {
+    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"));
+    (code, body["error"]["message"].as_str().unwrap())
+}

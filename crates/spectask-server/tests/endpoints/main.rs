@@ -1,0 +1,25 @@
+//! The endpoints added for the seeds, end to end through the real router on SQLite and PostgreSQL:
+//! each test runs a scripted scenario on a fresh database of each backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixture;
+#[path = "../support/mod.rs"]
+mod support;
+mod task_view;
+
+/// Runs a scenario on SQLite and on PostgreSQL (a fresh schema; PostgreSQL must be reachable).
+macro_rules! on_both_backends {
+    ($scenario:path, $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $sqlite() {
+            $scenario(crate::fixture::Fixture::new(false).await).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $postgres() {
+            $scenario(crate::fixture::Fixture::new(true).await).await;
+        }
+    };
+}
+pub(crate) use on_both_backends;
