@@ -1,19 +1,26 @@
 //! spectask as an ACP agent for an editor (`spectask acp`): the editor (Zed) launches it on
 //! stdin/stdout and each of its threads is a work session of a SpecTask. This module speaks ACP to
 //! the editor; everything a thread does goes through an [`EditorBackend`] (the server's API), so the
-//! ACP session id is the work session's id.
+//! ACP session id is the work session's id. A prompt is a turn the server runs on the thread
+//! ([`EditorBackend::prompt`]): its frames are relayed to the editor as they come — updates as
+//! `session/update`, requests as the same requests, whose answers go back to the server.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    AgentCapabilities, CloseSessionRequest, CloseSessionResponse, Implementation, InitializeRequest,
-    InitializeResponse, ListSessionsRequest, ListSessionsResponse, NewSessionRequest, NewSessionResponse,
-    PromptCapabilities, SessionCapabilities, SessionCloseCapabilities, SessionId, SessionInfo,
-    SessionListCapabilities,
+    AgentCapabilities, CancelNotification, CloseSessionRequest, CloseSessionResponse, Implementation,
+    InitializeRequest, InitializeResponse, ListSessionsRequest, ListSessionsResponse, NewSessionRequest,
+    NewSessionResponse, PromptCapabilities, PromptRequest, PromptResponse, SessionCapabilities,
+    SessionCloseCapabilities, SessionId, SessionInfo, SessionListCapabilities, StopReason,
 };
-use agent_client_protocol::{Agent, Error as AcpError, ErrorCode, Stdio};
+use agent_client_protocol::{Agent, Client, Error as AcpError, ErrorCode, Stdio, UntypedMessage};
+use tokio::sync::mpsc;
+
+use crate::relay::{EditorOffers, EditorRefusal};
 
 /// A work session as the editor sees its thread.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,12 +81,57 @@ pub trait EditorBackend: Send + Sync + 'static {
 
     /// The editor closed the thread: its work session ends.
     fn close_thread(&self, id: String) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Runs the editor's prompt on thread `id`: the turn's frames, in order, ending with
+    /// [`TurnFrame::End`] or [`TurnFrame::Failed`].
+    fn prompt(
+        &self,
+        id: String,
+        prompt: EditorPrompt,
+    ) -> impl Future<Output = Result<mpsc::Receiver<TurnFrame>, BackendError>> + Send;
+
+    /// The editor's answer to request `request` of the thread's running turn.
+    fn reply(
+        &self,
+        id: String,
+        request: u64,
+        answer: Result<serde_json::Value, EditorRefusal>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// The editor cancels the thread's turn.
+    fn cancel(&self, id: String) -> impl Future<Output = Result<(), BackendError>> + Send;
 }
 
-/// What the editor told spectask in `initialize`.
+/// A prompt from the editor, with what the editor serves for the thread.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EditorPrompt {
+    /// ACP content blocks, as the editor sent them.
+    pub content: Vec<serde_json::Value>,
+    pub offers: EditorOffers,
+    /// The thread's directories in the editor (its `cwd` and additional directories).
+    pub roots: Vec<PathBuf>,
+}
+
+/// One frame of a turn the server runs for the editor.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TurnFrame {
+    /// A `session/update`'s `update`, as the agent sent it.
+    Update(serde_json::Value),
+    /// A request for the editor (`session/request_permission`, `fs/…`, `terminal/…`), numbered for
+    /// its answer; its params carry the agent's session id.
+    Request { number: u64, method: String, params: serde_json::Value },
+    /// The turn ended with the agent's stop reason.
+    End(String),
+    /// The turn failed: why.
+    Failed(String),
+}
+
+/// What the editor told spectask in `initialize`, and the directories of its threads.
 #[derive(Debug, Default)]
 struct EditorState {
     client: Mutex<Option<String>>,
+    offers: Mutex<EditorOffers>,
+    roots: Mutex<HashMap<String, Vec<PathBuf>>>,
 }
 
 impl EditorState {
@@ -89,6 +141,14 @@ impl EditorState {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .unwrap_or_else(|| "editor".to_owned())
+    }
+
+    fn offers(&self) -> EditorOffers {
+        *self.offers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn roots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<PathBuf>>> {
+        self.roots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -108,8 +168,8 @@ fn initialize_response() -> InitializeResponse {
 /// Serves ACP to the editor on this process's stdin/stdout until stdin closes.
 pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpError> {
     let state = Arc::new(EditorState::default());
-    let (b1, b2, b3) = (backend.clone(), backend.clone(), backend);
-    let (s1, s2) = (state.clone(), state);
+    let (b1, b2, b3, b4, b5) = (backend.clone(), backend.clone(), backend.clone(), backend.clone(), backend);
+    let (s1, s2, s3) = (state.clone(), state.clone(), state);
     Agent
         .v1()
         .name("spectask")
@@ -117,15 +177,26 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
             async move |request: InitializeRequest, responder, _cx| {
                 let client = request.client_info.as_ref().map(|info| info.name.to_ascii_lowercase());
                 *s1.client.lock().unwrap_or_else(PoisonError::into_inner) = client;
+                let capabilities = &request.client_capabilities;
+                *s1.offers.lock().unwrap_or_else(PoisonError::into_inner) = EditorOffers {
+                    read_text_file: capabilities.fs.read_text_file,
+                    write_text_file: capabilities.fs.write_text_file,
+                    terminal: capabilities.terminal,
+                };
                 responder.respond(initialize_response())
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: NewSessionRequest, responder, cx| {
-                let (backend, client) = (b1.clone(), s2.client());
+                let (backend, state) = (b1.clone(), s2.clone());
                 cx.spawn(async move {
-                    let opened = backend.open_thread(request.cwd, client).await;
+                    let mut roots = vec![request.cwd.clone()];
+                    roots.extend(request.additional_directories.iter().cloned());
+                    let opened = backend.open_thread(request.cwd, state.client()).await;
+                    if let Ok(thread) = &opened {
+                        state.roots().insert(thread.id.clone(), roots);
+                    }
                     responder.respond_with_result(
                         opened.map(|t| NewSessionResponse::new(SessionId::new(t.id))).map_err(|e| e.to_acp()),
                     )
@@ -161,6 +232,80 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
             },
             agent_client_protocol::on_receive_request!(),
         )
+        .on_receive_request(
+            async move |request: PromptRequest, responder, cx| {
+                let (backend, state, editor) = (b4.clone(), s3.clone(), cx.clone());
+                cx.spawn(async move {
+                    let ended = prompt(&*backend, &state, &editor, request).await;
+                    responder.respond_with_result(ended.map(PromptResponse::new))
+                })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_notification(
+            async move |notification: CancelNotification, cx| {
+                let backend = b5.clone();
+                cx.spawn(async move {
+                    if let Err(error) = backend.cancel(notification.session_id.0.to_string()).await {
+                        tracing::warn!(%error, "cannot cancel the turn");
+                    }
+                    Ok(())
+                })
+            },
+            agent_client_protocol::on_receive_notification!(),
+        )
         .connect_to(Stdio::new())
         .await
+}
+
+/// Relays one prompt's turn to the editor and answers with its stop reason.
+async fn prompt<B: EditorBackend>(
+    backend: &B,
+    state: &EditorState,
+    editor: &ConnectionTo<Client>,
+    request: PromptRequest,
+) -> Result<StopReason, AcpError> {
+    let id = request.session_id.0.to_string();
+    let content = request
+        .prompt
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(AcpError::into_internal_error)?;
+    let roots = state.roots().get(&id).cloned().unwrap_or_default();
+    let turn = EditorPrompt { content, offers: state.offers(), roots };
+    let mut frames = backend.prompt(id.clone(), turn).await.map_err(|e| e.to_acp())?;
+    while let Some(frame) = frames.recv().await {
+        match frame {
+            TurnFrame::Update(update) => {
+                let params = serde_json::json!({ "sessionId": id, "update": update });
+                let notification = UntypedMessage { method: "session/update".to_owned(), params };
+                editor.send_notification(notification)?;
+            }
+            TurnFrame::Request { number, method, mut params } => {
+                // The editor knows the thread by its own session id, not the agent's.
+                params["sessionId"] = serde_json::Value::String(id.clone());
+                let sent = editor.send_request(UntypedMessage { method, params });
+                let answer = sent.block_task().await.map_err(|error| EditorRefusal {
+                    code: error.code.into(),
+                    message: error.message,
+                    data: error.data,
+                });
+                backend.reply(id.clone(), number, answer).await.map_err(|e| e.to_acp())?;
+            }
+            TurnFrame::End(stop) => return Ok(stop_reason(&stop)),
+            TurnFrame::Failed(reason) => {
+                return Err(AcpError::new(ErrorCode::INTERNAL_ERROR, format!("spectask: {reason}")));
+            }
+        }
+    }
+    Err(AcpError::new(ErrorCode::INTERNAL_ERROR, "spectask: the server stopped streaming the turn before it ended"))
+}
+
+/// The agent's stop reason as ACP names it; one spectask does not know reads as the end of the turn.
+fn stop_reason(stop: &str) -> StopReason {
+    serde_json::from_value(serde_json::Value::String(stop.to_owned())).unwrap_or_else(|_| {
+        tracing::warn!(stop, "an unknown stop reason ends the turn");
+        StopReason::EndTurn
+    })
 }

@@ -7,6 +7,7 @@
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
 //! - [`editor`]: spectask as an ACP agent for an editor (`spectask acp`): each thread a work session.
 //! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
+//! - [`editor_turns`]: editor prompts waiting for (or running) their turn, with their relay.
 //! - [`sandbox`]: the Landlock sandbox every agent process and terminal runs in, and its audit.
 //! - [`approval`]: the agent's own approval mode, selected so that it asks spectask first.
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
@@ -35,6 +36,7 @@ pub mod approval;
 pub mod config;
 pub mod confinement;
 pub mod editor;
+pub mod editor_turns;
 pub mod error;
 pub mod events;
 pub mod fault;
@@ -57,6 +59,7 @@ mod unserved;
 
 pub use approval::{ApprovalCheck, ApprovalStatus};
 pub use config::{RateLimit, RuntimeConfig, TerminalLimits};
+pub use editor_turns::{EditorTurns, HeldTurn, TurnEnd};
 pub use error::{AgentError, SessionOutcome};
 pub use events::AgentEvent;
 pub use fault::{Fault, FaultKind};

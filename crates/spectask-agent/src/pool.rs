@@ -9,6 +9,7 @@ use spectask_core::SpecTaskId;
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::config::RuntimeConfig;
+use crate::editor_turns::EditorTurns;
 use crate::error::AgentError;
 use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
@@ -23,6 +24,7 @@ struct Inner {
     instances: Mutex<HashMap<SpecTaskId, Arc<AgentInstance>>>,
     /// Per-task start locks, present while a start is in progress.
     starting: Mutex<HashMap<SpecTaskId, Arc<Mutex<()>>>>,
+    editor_turns: EditorTurns,
 }
 
 /// Live agent instances by SpecTask. Cheap to clone.
@@ -47,6 +49,7 @@ impl AgentRuntime {
             broker: PermissionBroker::new(),
             instances: Mutex::new(HashMap::new()),
             starting: Mutex::new(HashMap::new()),
+            editor_turns: EditorTurns::default(),
         });
         tokio::spawn(reap_idle(Arc::downgrade(&inner)));
         AgentRuntime { inner }
@@ -55,6 +58,11 @@ impl AgentRuntime {
     /// The approvals of every instance of this runtime (for `GET/POST /api/v1/approvals`).
     pub fn broker(&self) -> PermissionBroker {
         self.inner.broker.clone()
+    }
+
+    /// Prompts from editors waiting for, or running, their turn on this node.
+    pub fn editor_turns(&self) -> &EditorTurns {
+        &self.inner.editor_turns
     }
 
     pub fn config(&self) -> &RuntimeConfig {

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use spectask_agent::{AcpSessionId, AgentError, AgentInstance, McpServerSpec, SessionOutcome};
+use spectask_agent::{AcpSessionId, AgentError, AgentInstance, McpServerSpec, PromptContent, SessionOutcome};
 use spectask_core::{
     HistoryFile, SpecTask, SpecTaskStatus, ThreadStatus, WorkSession, WorkSessionCommand, WorkSessionId,
     WorkSessionStatus,
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::prompt::{Resuming, SessionPrompt, Sibling};
-use crate::{agents, coordination, markers, overlaps, record};
+use crate::{agents, coordination, editor_turn, markers, overlaps, record};
 
 /// The StartThread / ResumeThread step.
 pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationToken) -> Result<(), JobError> {
@@ -50,9 +50,13 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
 }
 
 /// Why a turn did not complete the session.
-enum TurnError {
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TurnError {
+    #[error(transparent)]
     Job(JobError),
+    #[error(transparent)]
     Agent(AgentError),
+    #[error("spectask stopped while the turn ran")]
     ShuttingDown,
 }
 
@@ -94,17 +98,18 @@ async fn run_turn(
     ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
-    let editor = ctx.store.editor_thread(session.id).await?.is_some();
+    let editor = ctx.store.editor_thread(session.id).await?;
     let interactive =
-        editor || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
+        editor.is_some() || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
     let first = match editor {
-        true => None,
-        false => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
+        Some(_) => None,
+        None => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
     };
     let mut last = String::new();
     let mut prompted = first.is_some();
     if let Some(text) = first {
-        last = turn(ctx, &instance, session, &acp, &worktree, &text, cancel).await?;
+        let prompt = TurnPrompt::spectask(text);
+        last = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?.last_message;
     }
     // Messages from people and other sessions reach the thread between turns. A session completes
     // only when none waits (checked in the same write as the completion); an interactive session
@@ -112,14 +117,30 @@ async fn run_turn(
     loop {
         let pending = ctx.store.pending_session_messages(session.id).await?;
         if let Some(message) = pending.first() {
-            let text = match message.from_session {
-                None => message.text.clone(),
-                Some(_) => {
-                    let sessions = ctx.store.work_sessions_of(task.id).await?;
-                    coordination::delivery_prompt(std::slice::from_ref(message), &sessions)
+            // An editor's prompt runs relayed to the editor when that editor waits on this node.
+            let held = match &editor {
+                Some(_) => ctx.runtime.editor_turns().take(message.id).await,
+                None => None,
+            };
+            let turned = match held {
+                Some(held) => editor_turn::run(ctx, &instance, session, &acp, &worktree, held, cancel).await,
+                None => {
+                    let text = match message.from_session {
+                        None => message.text.clone(),
+                        Some(_) => {
+                            let sessions = ctx.store.work_sessions_of(task.id).await?;
+                            coordination::delivery_prompt(std::slice::from_ref(message), &sessions)
+                        }
+                    };
+                    let prompt = TurnPrompt::spectask(text);
+                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|t| t.last_message)
                 }
             };
-            last = turn(ctx, &instance, session, &acp, &worktree, &text, cancel).await?;
+            // An editor heard how its turn ended: the prompt is never run again.
+            if turned.is_err() && editor.is_some() {
+                ctx.store.mark_messages_delivered(&[message.id]).await?;
+            }
+            last = turned?;
             ctx.store.mark_messages_delivered(&[message.id]).await?;
             prompted = true;
             continue;
@@ -179,29 +200,66 @@ async fn resume_state(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Resu
     })
 }
 
-/// One prompt turn on the thread, its events recorded; returns the agent's last message. A turn in
-/// which the sandbox refused the agent and nothing changed in the worktree fails the session: its
-/// only effects were refused, and completing it would hide that.
-async fn turn(
+/// What one turn says, and who says it.
+pub(crate) struct TurnPrompt {
+    pub content: PromptContent,
+    /// Who speaks, as the conversation records it (`spectask`, or the editor's name).
+    pub from: String,
+    /// An editor's turn: the editor cancels it with this, and any stop reason is its end.
+    pub editor_cancel: Option<CancellationToken>,
+}
+
+impl TurnPrompt {
+    fn spectask(text: String) -> Self {
+        TurnPrompt { content: PromptContent::text(text), from: "spectask".to_owned(), editor_cancel: None }
+    }
+}
+
+/// How a turn ended.
+pub(crate) struct Turned {
+    pub stop: String,
+    pub last_message: String,
+}
+
+/// One prompt turn on the thread, its events recorded; returns the agent's stop reason and last
+/// message. A turn in which the sandbox refused the agent and nothing changed in the worktree fails
+/// the session: its only effects were refused, and completing it would hide that. A turn spectask
+/// prompted fails on any stop but `end_turn`; an editor's turn ends however the agent stops it.
+pub(crate) async fn turn(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
     session: &WorkSession,
     acp: &AcpSessionId,
     worktree: &Path,
-    text: &str,
+    prompt: TurnPrompt,
     cancel: &CancellationToken,
-) -> Result<String, TurnError> {
+) -> Result<Turned, TurnError> {
     let (events, rx) = instance.event_channel();
     if !instance.attach_thread(acp, events) {
         return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
     }
-    record::history(ctx, session, HistoryFile::Conversation, format!("### spectask\n\n{text}\n\n")).await?;
+    let said = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
+    record::history(ctx, session, HistoryFile::Conversation, said).await?;
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let recorder =
         tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree.to_path_buf(), rx, done_rx));
-    let result = tokio::select! {
-        result = instance.prompt(acp, text) => Some(result),
-        () = cancel.cancelled() => None,
+    let editor = prompt.editor_cancel.is_some();
+    let editor_cancel = prompt.editor_cancel.unwrap_or_default();
+    let prompting = instance.prompt_content(acp, &prompt.content);
+    tokio::pin!(prompting);
+    let mut cancelling = false;
+    let result = loop {
+        tokio::select! {
+            result = &mut prompting => break Some(result),
+            () = cancel.cancelled() => break None,
+            () = editor_cancel.cancelled(), if !cancelling => {
+                // The editor cancelled: the agent stops and answers `cancelled`.
+                cancelling = true;
+                if let Err(err) = instance.cancel(acp).await {
+                    tracing::debug!(session = %session.id, %err, "cannot cancel the editor's turn");
+                }
+            }
+        }
     };
     let _ = done_tx.send(());
     let record = recorder.await.unwrap_or_default();
@@ -229,8 +287,9 @@ async fn turn(
                     return Err(TurnError::Job(JobError::Fatal(only_refused(&record.refused))));
                 }
             }
-            Ok(last_message)
+            Ok(Turned { stop, last_message })
         }
+        Some(Ok(stop)) if editor => Ok(Turned { stop, last_message }),
         Some(Ok(stop)) if stop == "cancelled" => {
             Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
         }

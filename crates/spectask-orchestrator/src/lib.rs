@@ -24,6 +24,7 @@ mod coordination;
 mod dispatch;
 mod drive;
 mod editor;
+mod editor_turn;
 mod engine;
 mod finish;
 mod handoff;

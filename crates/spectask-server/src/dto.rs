@@ -4,6 +4,7 @@
 mod agents;
 mod auth;
 mod coordination;
+mod editor;
 mod events;
 mod history;
 mod progress;
@@ -16,6 +17,7 @@ mod tasks;
 pub use agents::*;
 pub use auth::*;
 pub use coordination::*;
+pub use editor::*;
 pub use events::*;
 pub use history::*;
 pub use progress::*;

@@ -17,6 +17,8 @@ mod state;
 mod ui;
 
 pub use auth::{Auth, Caller, TOKEN_COOKIE};
+/// One line of an editor turn's stream, for the client that reads it (`spectask acp`).
+pub use dto::EditorTurnFrame;
 pub use error::ApiError;
 pub use security::{CLIENT_HEADER, Security};
 pub use state::AppState;

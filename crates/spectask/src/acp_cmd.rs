@@ -9,7 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use spectask_agent::editor::{BackendError, BackendErrorKind, EditorBackend, EditorThread, serve_editor};
+use spectask_agent::EditorRefusal;
+use spectask_agent::editor::{
+    BackendError, BackendErrorKind, EditorBackend, EditorPrompt, EditorThread, TurnFrame, serve_editor,
+};
+use spectask_server::EditorTurnFrame;
+use tokio::sync::mpsc;
 
 use crate::cli::AcpArgs;
 use crate::client::{ApiClient, ApiFailure};
@@ -127,5 +132,70 @@ impl EditorBackend for ServerBackend {
         self.api.post(&format!("/work-sessions/{id}/complete"), None).await.map_err(backend_error)?;
         self.open_threads().retain(|open| *open != id);
         Ok(())
+    }
+
+    async fn prompt(&self, id: String, prompt: EditorPrompt) -> Result<mpsc::Receiver<TurnFrame>, BackendError> {
+        let body = json!({
+            "prompt": prompt.content,
+            "offers": prompt.offers,
+            "roots": prompt.roots.iter().map(|root| root.display().to_string()).collect::<Vec<_>>(),
+        });
+        let path = format!("/work-sessions/{id}/editor/turn");
+        let response = self.api.post_streaming(&path, body).await.map_err(backend_error)?;
+        let (frames, received) = mpsc::channel(32);
+        tokio::spawn(read_turn(response, frames));
+        Ok(received)
+    }
+
+    async fn reply(
+        &self,
+        id: String,
+        request: u64,
+        answer: Result<Value, EditorRefusal>,
+    ) -> Result<(), BackendError> {
+        let body = match answer {
+            Ok(result) => json!({ "request_id": request, "result": result }),
+            Err(error) => json!({ "request_id": request, "error": error }),
+        };
+        self.api.post(&format!("/work-sessions/{id}/editor/replies"), Some(body)).await.map_err(backend_error)?;
+        Ok(())
+    }
+
+    async fn cancel(&self, id: String) -> Result<(), BackendError> {
+        self.api.post(&format!("/work-sessions/{id}/editor/cancel"), None).await.map_err(backend_error)?;
+        Ok(())
+    }
+}
+
+/// Reads a turn's stream (one JSON frame a line) into frames, until it ends or breaks.
+async fn read_turn(mut response: reqwest::Response, frames: mpsc::Sender<TurnFrame>) {
+    let mut buffer = Vec::new();
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return,
+            Err(error) => {
+                let failed = TurnFrame::Failed(format!("the turn's stream broke: {error}"));
+                drop(frames.send(failed).await);
+                return;
+            }
+        };
+        buffer.extend_from_slice(&chunk);
+        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=end).collect();
+            let frame = match serde_json::from_slice::<EditorTurnFrame>(&line) {
+                Ok(EditorTurnFrame::Queued { .. }) => continue,
+                Ok(EditorTurnFrame::Update { update }) => TurnFrame::Update(update),
+                Ok(EditorTurnFrame::Request { request_id, method, params }) => {
+                    TurnFrame::Request { number: request_id, method, params }
+                }
+                Ok(EditorTurnFrame::End { stop_reason }) => TurnFrame::End(stop_reason),
+                Ok(EditorTurnFrame::Failed { message }) => TurnFrame::Failed(message),
+                Err(error) => TurnFrame::Failed(format!("the server sent a frame spectask cannot read: {error}")),
+            };
+            if frames.send(frame).await.is_err() {
+                return;
+            }
+        }
     }
 }

@@ -68,6 +68,27 @@ impl ApiClient {
         Err(api_error(status, &json, &text))
     }
 
+    /// A POST whose answer streams (an editor's turn): the response, to be read as it comes.
+    pub async fn post_streaming(&self, path: &str, body: Value) -> anyhow::Result<reqwest::Response> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let response = self.http.post(&url).json(&body).send().await.map_err(|e| self.send_error(&url, &e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let text = response.text().await.with_context(|| format!("reading the answer of {url}"))?;
+        let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Err(api_error(status, &json, &text))
+    }
+
+    fn send_error(&self, url: &str, e: &reqwest::Error) -> anyhow::Error {
+        if e.is_connect() || e.is_timeout() {
+            anyhow!("cannot reach the spectask server at {} (is `spectask serve` running?)", self.base)
+        } else {
+            anyhow!("request to {url} failed: {e}")
+        }
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -80,13 +101,7 @@ impl ApiClient {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.map_err(|e| {
-            if e.is_connect() || e.is_timeout() {
-                anyhow!("cannot reach the spectask server at {} (is `spectask serve` running?)", self.base)
-            } else {
-                anyhow!("request to {url} failed: {e}")
-            }
-        })?;
+        let response = request.send().await.map_err(|e| self.send_error(&url, &e))?;
         let status = response.status();
         let text = response.text().await.with_context(|| format!("reading the answer of {url}"))?;
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

@@ -904,6 +904,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-sessions/{id}/editor/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The editor cancels its turn (`session/cancel`): the agent is told to stop, and the turn's stream
+         *     ends with `cancelled`; a prompt still queued never reaches the agent.
+         */
+        post: operations["editor_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-sessions/{id}/editor/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The editor's answer to a request relayed in its turn's stream. */
+        post: operations["editor_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-sessions/{id}/editor/turn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A prompt from the editor holding the thread (`session/prompt`): queued as the session's message,
+         *     run on its thread in the task's agent instance with the thread relayed to this request, recorded
+         *     like any turn. The answer streams the turn (`application/x-ndjson`, one [`EditorTurnFrame`] a
+         *     line): the agent's updates and requests in order, then how the turn ended. Closing the stream
+         *     cancels the turn.
+         */
+        post: operations["editor_turn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/work-sessions/{id}/history": {
         parameters: {
             query?: never;
@@ -1160,6 +1220,33 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /** @description `POST /work-sessions/{id}/editor/cancel`: whether a turn of the editor's was there to cancel. */
+        EditorCancelDto: {
+            cancelled: boolean;
+        };
+        /** @description A JSON-RPC error the editor answered with. */
+        EditorErrorDto: {
+            /** Format: int32 */
+            code: number;
+            data?: Record<string, never> | null;
+            message: string;
+        };
+        /** @description What an editor serves itself. */
+        EditorOffersDto: {
+            read_text_file?: boolean;
+            terminal?: boolean;
+            write_text_file?: boolean;
+        };
+        /**
+         * @description `POST /work-sessions/{id}/editor/replies`: the editor's answer to a relayed request, `result`
+         *     or `error`.
+         */
+        EditorReplyBody: {
+            error?: components["schemas"]["EditorErrorDto"] | null;
+            /** Format: int64 */
+            request_id: number;
+            result?: Record<string, never> | null;
+        };
         /** @description `POST /editor/threads`: a new thread in an editor. */
         EditorThreadBody: {
             /** @description The agent profile for a task made for this thread. */
@@ -1178,6 +1265,50 @@ export interface components {
         EditorThreadDto: {
             spec_task: components["schemas"]["SpecTaskDto"];
             work_session: components["schemas"]["WorkSessionDto"];
+        };
+        /** @description `POST /work-sessions/{id}/editor/turn`: a prompt from the editor holding the thread. */
+        EditorTurnBody: {
+            /** @description What the editor serves itself (the client capabilities it announced). */
+            offers?: components["schemas"]["EditorOffersDto"];
+            /**
+             * @description ACP content blocks, as the editor sent them (`{"type": "text", "text": …}`, `resource_link`,
+             *     `resource` …).
+             */
+            prompt: Record<string, never>[];
+            /**
+             * @description The editor's directories for the thread (absolute): files and terminals inside both these and
+             *     the worktree are served by the editor.
+             */
+            roots?: string[];
+        };
+        /**
+         * @description One line of an editor turn's stream (`application/x-ndjson`), in the thread's order: `queued`
+         *     first, then updates and requests as the agent sends them, `end` or `failed` last.
+         */
+        EditorTurnFrame: {
+            /** @enum {string} */
+            kind: "queued";
+            /** Format: int64 */
+            message_id: number;
+        } | {
+            /** @enum {string} */
+            kind: "update";
+            update: Record<string, never>;
+        } | {
+            /** @enum {string} */
+            kind: "request";
+            method: string;
+            params: Record<string, never>;
+            /** Format: int64 */
+            request_id: number;
+        } | {
+            /** @enum {string} */
+            kind: "end";
+            stop_reason: string;
+        } | {
+            /** @enum {string} */
+            kind: "failed";
+            message: string;
         };
         /** @description The body of every error response. */
         ErrorBody: {
@@ -3590,6 +3721,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkSessionDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    editor_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether a turn was there to cancel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorCancelDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    editor_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditorReplyBody"];
+            };
+        };
+        responses: {
+            /** @description The answer reached the agent */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    editor_turn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditorTurnBody"];
+            };
+        };
+        responses: {
+            /** @description The turn, one frame a line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["EditorTurnFrame"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

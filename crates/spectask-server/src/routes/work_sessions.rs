@@ -389,7 +389,7 @@ async fn interrupt_editor_thread(
 }
 
 /// Messages and completion are for the running session of an interactive task, and for editor threads.
-async fn interactive_and_open(state: &AppState, session: &WorkSession) -> Result<(), ApiError> {
+pub(crate) async fn interactive_and_open(state: &AppState, session: &WorkSession) -> Result<(), ApiError> {
     let task = state.store.spec_task(session.spec_task_id).await?;
     let editor = state.store.editor_thread(session.id).await?.is_some();
     if !editor && (task.kind != spectask_core::TaskKind::Interactive || session.parent_id.is_some()) {

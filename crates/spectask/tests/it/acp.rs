@@ -65,29 +65,64 @@ impl Editor {
         &mut self,
         method: &str,
         params: Value,
-        mut answer: impl FnMut(&str, &Value) -> Value,
+        answer: impl FnMut(&str, &Value) -> Value,
     ) -> Result<Value, Value> {
+        let id = self.start_call(method, params);
+        self.finish_call(id, answer)
+    }
+
+    /// Sends a request without waiting for its answer; returns its id.
+    pub fn start_call(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Sends a notification.
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next message from the agent (recorded in `seen` unless it answers request `id`), with the
+    /// agent's requests answered by `answer`.
+    fn next(&mut self, id: i64, answer: &mut impl FnMut(&str, &Value) -> Value) -> Option<Result<Value, Value>> {
+        let message = self
+            .lines
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("no answer to request {id}; seen so far: {:#?}", self.seen));
+        if message["id"] == id && message.get("method").is_none() {
+            return Some(match message.get("error") {
+                Some(error) => Err(error.clone()),
+                None => Ok(message["result"].clone()),
+            });
+        }
+        if let (Some(request_id), Some(m)) = (message.get("id"), message["method"].as_str()) {
+            let result = answer(m, &message["params"]);
+            let reply = json!({"jsonrpc": "2.0", "id": request_id, "result": result});
+            self.seen.push(message.clone());
+            self.send(&reply);
+        } else {
+            self.seen.push(message);
+        }
+        None
+    }
+
+    /// Waits for the answer to request `id`, answering the agent's requests with `answer`.
+    pub fn finish_call(&mut self, id: i64, mut answer: impl FnMut(&str, &Value) -> Value) -> Result<Value, Value> {
         loop {
-            let message = self
-                .lines
-                .recv_timeout(Duration::from_secs(120))
-                .unwrap_or_else(|_| panic!("no answer to {method}; seen so far: {:#?}", self.seen));
-            if message["id"] == id && message.get("method").is_none() {
-                return match message.get("error") {
-                    Some(error) => Err(error.clone()),
-                    None => Ok(message["result"].clone()),
-                };
+            if let Some(result) = self.next(id, &mut answer) {
+                return result;
             }
-            if let (Some(request_id), Some(m)) = (message.get("id"), message["method"].as_str()) {
-                let result = answer(m, &message["params"]);
-                let reply = json!({"jsonrpc": "2.0", "id": request_id, "result": result});
-                self.seen.push(message.clone());
-                self.send(&reply);
-            } else {
-                self.seen.push(message);
+        }
+    }
+
+    /// Reads the agent's messages until one in `seen` satisfies `what` (request `id` must not end first).
+    pub fn until_seen(&mut self, id: i64, what: impl Fn(&Value) -> bool) {
+        let mut answer = |m: &str, _: &Value| panic!("unexpected request {m} from the agent");
+        while !self.seen.iter().any(&what) {
+            if let Some(result) = self.next(id, &mut answer) {
+                panic!("request {id} ended first ({result:?}); seen: {:#?}", self.seen);
             }
         }
     }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod acp;
+mod acp_prompt;
 mod agent_runtime;
 mod coordination;
 mod crash_restart;

@@ -1,0 +1,142 @@
+//! Zed's prompts through `spectask acp`: each runs as a turn on the work session's thread in the
+//! task's agent instance; the agent's updates and requests reach the editor in order, the editor
+//! answers the permission request and serves the file from its buffer, `session/cancel` stops a turn,
+//! an agent that crashes mid-turn is an error naming it, and every turn is in the session's history
+//! and, once committed, on the design-docs branch.
+
+use serde_json::{Value, json};
+
+use crate::acp::Editor;
+use crate::support::{Server, git_repo, http, scripted_coder_data};
+
+const SCRIPT: &str = r#"
+[[rule]]
+match = "please work"
+steps = [
+  { thought = "thinking it over" },
+  { plan = [{ content = "read the notes", status = "in_progress" }] },
+  { message = "starting" },
+  { permission = { title = "edit notes.md" } },
+  { read_file = { path = "notes.md" } },
+  { message = "done" },
+]
+
+[[rule]]
+match = "take your time"
+steps = [{ message = "working slowly" }, { sleep = 120000 }, { message = "never said" }]
+
+[[rule]]
+match = "crash now"
+# The permission's round trip shows the message reached spectask before the crash.
+steps = [{ message = "about to crash" }, { permission = { title = "crash?" } }, { crash = 3 }]
+"#;
+
+/// Zed's answers: it allows the permission and serves the file from its (unsaved) buffer.
+fn zed_answers(method: &str, _params: &Value) -> Value {
+    match method {
+        "session/request_permission" => json!({"outcome": {"outcome": "selected", "optionId": "allow"}}),
+        "fs/read_text_file" => json!({"content": "unsaved buffer text"}),
+        other => panic!("unexpected request {other} from the agent"),
+    }
+}
+
+fn prompt(session: &str, text: &str) -> Value {
+    json!({"sessionId": session, "prompt": [{"type": "text", "text": text}]})
+}
+
+/// The `session/update`s of `session` seen so far: (kind, text).
+fn updates(seen: &[Value], session: &str) -> Vec<(String, String)> {
+    seen.iter()
+        .filter(|m| m["method"] == "session/update" && m["params"]["sessionId"] == session)
+        .map(|m| {
+            let update = &m["params"]["update"];
+            let text = update["content"]["text"].as_str().or(update["title"].as_str()).unwrap_or_default();
+            (update["sessionUpdate"].as_str().unwrap_or_default().to_owned(), text.to_owned())
+        })
+        .collect()
+}
+
+fn history(server: &Server, session: &str) -> String {
+    let (status, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{session}/history"), None);
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[test]
+fn zed_prompts_stream_the_turn_and_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let server = Server::start(&scripted_coder_data(dir.path(), SCRIPT), None);
+    let body = json!({"path": repo}).to_string();
+    let (status, answer) = http(&server.url, "POST", "/api/v1/repos", Some(&body));
+    assert!(status == 200 || status == 201, "{status}: {answer}");
+
+    let mut zed = Editor::start(&server.url, &[], &repo);
+    zed.initialize();
+    let thread = zed.new_session(&repo).expect("session/new");
+
+    // A prompt: the turn's updates come back in the agent's order, its requests are Zed's to answer.
+    let ended = zed.call_with("session/prompt", prompt(&thread, "please work"), zed_answers).expect("prompt");
+    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    let said = updates(&zed.seen, &thread);
+    let kinds: Vec<&str> = said.iter().map(|(kind, _)| kind.as_str()).collect();
+    let first = |kind: &str| kinds.iter().position(|k| *k == kind).unwrap_or(usize::MAX);
+    assert!(
+        first("agent_thought_chunk") < first("plan") && first("plan") < first("agent_message_chunk"),
+        "{said:#?}"
+    );
+    let messages: Vec<&str> =
+        said.iter().filter(|(k, _)| k == "agent_message_chunk").map(|(_, t)| t.as_str()).collect();
+    assert_eq!(messages.first(), Some(&"starting"), "{said:#?}");
+    assert_eq!(messages.last(), Some(&"done"), "{said:#?}");
+    assert!(messages.iter().any(|m| m.contains("permission: allow")), "Zed allowed it: {said:#?}");
+    assert!(messages.iter().any(|m| m.contains("unsaved buffer text")), "Zed served the file: {said:#?}");
+    let requests: Vec<&Value> = zed.seen.iter().filter(|m| m.get("id").is_some()).collect();
+    let methods: Vec<&str> = requests.iter().map(|m| m["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["session/request_permission", "fs/read_text_file"], "{requests:#?}");
+    assert!(requests.iter().all(|m| m["params"]["sessionId"] == thread.as_str()), "Zed's session id: {requests:#?}");
+
+    // Recorded like any turn: Zed's prompt and the agent's answer.
+    let recorded = history(&server, &thread);
+    assert!(recorded.contains("### zed") && recorded.contains("please work"), "{recorded}");
+    assert!(recorded.contains("done"), "{recorded}");
+
+    // session/cancel stops a turn under way; the turn answers `cancelled`.
+    let id = zed.start_call("session/prompt", prompt(&thread, "take your time"));
+    zed.until_seen(id, |m| m["params"]["update"]["content"]["text"] == "working slowly");
+    zed.notify("session/cancel", json!({"sessionId": thread}));
+    let cancelled = zed.finish_call(id, zed_answers).expect("a cancelled prompt still answers");
+    assert_eq!(cancelled["stopReason"], "cancelled", "{:#?}", zed.seen);
+    assert!(!updates(&zed.seen, &thread).iter().any(|(_, t)| t == "never said"));
+
+    // The thread goes on after a cancel.
+    zed.seen.clear();
+    let again = zed.call_with("session/prompt", prompt(&thread, "please work"), zed_answers).expect("prompt");
+    assert_eq!(again["stopReason"], "end_turn", "{:#?}", zed.seen);
+
+    // History is committed to the design-docs branch like any session's.
+    let task = {
+        let (_, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{thread}"), None);
+        serde_json::from_str::<Value>(&body).unwrap()["spec_task_id"].as_str().unwrap().to_owned()
+    };
+    let (status, committed) =
+        http(&server.url, "POST", &format!("/api/v1/spec-tasks/{task}/commit-progress"), Some("{}"));
+    assert_eq!(status, 200, "{committed}");
+    let on_branch = std::process::Command::new("git")
+        .args(["grep", "-l", "take your time", "helix-design-docs", "--", "sessions/"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(!on_branch.stdout.is_empty(), "Zed's prompts are on the design-docs branch: {committed}");
+
+    // An agent that crashes mid-turn: Zed gets an error naming it, and what was said is kept.
+    let crashed = zed.call_with("session/prompt", prompt(&thread, "crash now"), zed_answers);
+    let error = crashed.expect_err("the agent crashed");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("exited with code 3"), "the error names the crash: {error}");
+    let recorded = history(&server, &thread);
+    assert!(recorded.contains("about to crash"), "nothing said is lost: {recorded}");
+
+    assert!(zed.quit().success());
+    server.stop();
+}
