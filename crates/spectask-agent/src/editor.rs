@@ -299,7 +299,10 @@ async fn prompt<B: EditorBackend>(
             }
         }
     }
-    Err(AcpError::new(ErrorCode::INTERNAL_ERROR, "spectask: the server stopped streaming the turn before it ended"))
+    Err(AcpError::new(
+        ErrorCode::INTERNAL_ERROR,
+        "spectask: the server stopped streaming the turn before it ended",
+    ))
 }
 
 /// The agent's stop reason as ACP names it; one spectask does not know reads as the end of the turn.

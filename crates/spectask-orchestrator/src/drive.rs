@@ -99,8 +99,8 @@ async fn run_turn(
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
     let editor = ctx.store.editor_thread(session.id).await?;
-    let interactive =
-        editor.is_some() || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
+    let interactive = editor.is_some()
+        || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
     let first = match editor {
         Some(_) => None,
         None => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
@@ -133,7 +133,9 @@ async fn run_turn(
                         }
                     };
                     let prompt = TurnPrompt::spectask(text);
-                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|t| t.last_message)
+                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel)
+                        .await
+                        .map(|t| t.last_message)
                 }
             };
             // An editor heard how its turn ended: the prompt is never run again.

@@ -134,7 +134,11 @@ impl EditorBackend for ServerBackend {
         Ok(())
     }
 
-    async fn prompt(&self, id: String, prompt: EditorPrompt) -> Result<mpsc::Receiver<TurnFrame>, BackendError> {
+    async fn prompt(
+        &self,
+        id: String,
+        prompt: EditorPrompt,
+    ) -> Result<mpsc::Receiver<TurnFrame>, BackendError> {
         let body = json!({
             "prompt": prompt.content,
             "offers": prompt.offers,
@@ -157,7 +161,10 @@ impl EditorBackend for ServerBackend {
             Ok(result) => json!({ "request_id": request, "result": result }),
             Err(error) => json!({ "request_id": request, "error": error }),
         };
-        self.api.post(&format!("/work-sessions/{id}/editor/replies"), Some(body)).await.map_err(backend_error)?;
+        self.api
+            .post(&format!("/work-sessions/{id}/editor/replies"), Some(body))
+            .await
+            .map_err(backend_error)?;
         Ok(())
     }
 
@@ -191,7 +198,9 @@ async fn read_turn(mut response: reqwest::Response, frames: mpsc::Sender<TurnFra
                 }
                 Ok(EditorTurnFrame::End { stop_reason }) => TurnFrame::End(stop_reason),
                 Ok(EditorTurnFrame::Failed { message }) => TurnFrame::Failed(message),
-                Err(error) => TurnFrame::Failed(format!("the server sent a frame spectask cannot read: {error}")),
+                Err(error) => {
+                    TurnFrame::Failed(format!("the server sent a frame spectask cannot read: {error}"))
+                }
             };
             if frames.send(frame).await.is_err() {
                 return;

@@ -71,7 +71,8 @@ impl ApiClient {
     /// A POST whose answer streams (an editor's turn): the response, to be read as it comes.
     pub async fn post_streaming(&self, path: &str, body: Value) -> anyhow::Result<reqwest::Response> {
         let url = format!("{}/api/v1{path}", self.base);
-        let response = self.http.post(&url).json(&body).send().await.map_err(|e| self.send_error(&url, &e))?;
+        let response =
+            self.http.post(&url).json(&body).send().await.map_err(|e| self.send_error(&url, &e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);

@@ -103,13 +103,16 @@ async fn editor_turn(
     let session = load_session(&state, &caller, &id).await?;
     let thread = editor_thread(&state, &session).await?;
     interactive_and_open(&state, &session).await?;
-    let prompt =
-        PromptContent::from_json(body.prompt).map_err(|e| ApiError::bad_request("invalid_prompt", e.to_string()))?;
+    let prompt = PromptContent::from_json(body.prompt)
+        .map_err(|e| ApiError::bad_request("invalid_prompt", e.to_string()))?;
     let mut roots = Vec::new();
     for root in &body.roots {
         let path = PathBuf::from(root);
         if !path.is_absolute() {
-            return Err(ApiError::bad_request("invalid_roots", format!("root {root:?} is not an absolute path")));
+            return Err(ApiError::bad_request(
+                "invalid_roots",
+                format!("root {root:?} is not an absolute path"),
+            ));
         }
         roots.push(path);
     }
@@ -121,7 +124,8 @@ async fn editor_turn(
     let (frames_tx, frames) = mpsc::channel(32);
     let (ended_tx, ended) = oneshot::channel();
     let relay = EditorRelay::new(offers, roots, frames_tx);
-    let held = HeldTurn { from: thread.client, relay, cancel: CancellationToken::new(), ended: ended_tx, prompt };
+    let held =
+        HeldTurn { from: thread.client, relay, cancel: CancellationToken::new(), ended: ended_tx, prompt };
     let text = held.prompt.to_text();
     let offering = state.runtime.editor_turns().offering().await;
     let message = state.store.queue_session_message(&session, &text).await?;
@@ -221,7 +225,9 @@ async fn editor_reply(
     let answer = match (body.result, body.error) {
         (_, Some(error)) => Err(EditorRefusal { code: error.code, message: error.message, data: error.data }),
         (Some(result), None) => Ok(result),
-        (None, None) => return Err(ApiError::bad_request("invalid_reply", "the reply has neither result nor error")),
+        (None, None) => {
+            return Err(ApiError::bad_request("invalid_reply", "the reply has neither result nor error"));
+        }
     };
     if !state.runtime.editor_turns().reply(session.id, body.request_id, answer) {
         return Err(ApiError::not_found(format!(

@@ -86,7 +86,11 @@ impl Editor {
 
     /// The next message from the agent (recorded in `seen` unless it answers request `id`), with the
     /// agent's requests answered by `answer`.
-    fn next(&mut self, id: i64, answer: &mut impl FnMut(&str, &Value) -> Value) -> Option<Result<Value, Value>> {
+    fn next(
+        &mut self,
+        id: i64,
+        answer: &mut impl FnMut(&str, &Value) -> Value,
+    ) -> Option<Result<Value, Value>> {
         let message = self
             .lines
             .recv_timeout(Duration::from_secs(120))
@@ -109,7 +113,11 @@ impl Editor {
     }
 
     /// Waits for the answer to request `id`, answering the agent's requests with `answer`.
-    pub fn finish_call(&mut self, id: i64, mut answer: impl FnMut(&str, &Value) -> Value) -> Result<Value, Value> {
+    pub fn finish_call(
+        &mut self,
+        id: i64,
+        mut answer: impl FnMut(&str, &Value) -> Value,
+    ) -> Result<Value, Value> {
         loop {
             if let Some(result) = self.next(id, &mut answer) {
                 return result;

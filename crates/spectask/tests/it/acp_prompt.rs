@@ -63,10 +63,23 @@ fn history(server: &Server, session: &str) -> String {
 }
 
 #[test]
-fn zed_prompts_stream_the_turn_and_are_recorded() {
+fn zed_prompts_stream_the_turn_and_are_recorded_on_sqlite() {
+    prompts_stream_and_are_recorded(None);
+}
+
+#[test]
+fn zed_prompts_stream_the_turn_and_are_recorded_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    prompts_stream_and_are_recorded(Some(&url));
+}
+
+fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let server = Server::start(&scripted_coder_data(dir.path(), SCRIPT), None);
+    let server = Server::start(&scripted_coder_data(dir.path(), SCRIPT), database_url);
     let body = json!({"path": repo}).to_string();
     let (status, answer) = http(&server.url, "POST", "/api/v1/repos", Some(&body));
     assert!(status == 200 || status == 201, "{status}: {answer}");
@@ -94,7 +107,10 @@ fn zed_prompts_stream_the_turn_and_are_recorded() {
     let requests: Vec<&Value> = zed.seen.iter().filter(|m| m.get("id").is_some()).collect();
     let methods: Vec<&str> = requests.iter().map(|m| m["method"].as_str().unwrap()).collect();
     assert_eq!(methods, ["session/request_permission", "fs/read_text_file"], "{requests:#?}");
-    assert!(requests.iter().all(|m| m["params"]["sessionId"] == thread.as_str()), "Zed's session id: {requests:#?}");
+    assert!(
+        requests.iter().all(|m| m["params"]["sessionId"] == thread.as_str()),
+        "Zed's session id: {requests:#?}"
+    );
 
     // Recorded like any turn: Zed's prompt and the agent's answer.
     let recorded = history(&server, &thread);
