@@ -162,6 +162,27 @@ pub struct NewSpecTask {
 }
 
 impl NewSpecTask {
+    /// A task of `kind` on the repository with the configured default agents and normal priority;
+    /// callers set what differs.
+    pub fn new(
+        kind: TaskKind,
+        repository_id: RepositoryId,
+        title: impl Into<String>,
+        prompt: impl Into<String>,
+        created_by: impl Into<String>,
+    ) -> NewSpecTask {
+        NewSpecTask {
+            title: title.into(),
+            prompt: prompt.into(),
+            kind,
+            repository_id,
+            planning_agent: None,
+            implementation_agent: None,
+            priority: Priority::Normal,
+            created_by: created_by.into(),
+        }
+    }
+
     /// Builds the SpecTask in `backlog` from the generated id and the current time.
     pub fn into_spec_task(self, id: SpecTaskId, now: Timestamp) -> SpecTask {
         SpecTask {

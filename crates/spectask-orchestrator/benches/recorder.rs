@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use spectask_core::{HistoryFile, NewSpecTask, Priority, SpecTask, TaskKind};
+use spectask_core::{HistoryFile, NewSpecTask, SpecTask, TaskKind};
 use spectask_git::{RegisterOptions, Repo};
 use spectask_orchestrator::flush_history;
 use spectask_store::{DatabaseUrl, NewHistoryEntry, NewWorkSession, Store};
@@ -41,16 +41,7 @@ async fn run(batch: usize) -> Result<(usize, Duration, Duration), Error> {
     let repository =
         store.register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch()).await?;
     let task = store
-        .create_spec_task(NewSpecTask {
-            title: "Bench".into(),
-            prompt: "Bench".into(),
-            kind: TaskKind::Spec,
-            repository_id: repository.id,
-            planning_agent: None,
-            implementation_agent: None,
-            priority: Priority::Normal,
-            created_by: "bench".into(),
-        })
+        .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "Bench", "Bench", "bench"))
         .await?;
     let sessions = sessions(&store, &task).await?;
     let (mut commits, mut flushing) = (0, Duration::ZERO);

@@ -173,7 +173,7 @@ mod tests {
 mod scan_tests {
     use std::process::Command;
 
-    use spectask_core::{NewSpecTask, Priority, TaskKind};
+    use spectask_core::{NewSpecTask, TaskKind};
     use spectask_git::{DesignDocsCommit, FileWrite, RegisterOptions, Trailer};
     use spectask_store::DatabaseUrl;
 
@@ -202,16 +202,7 @@ mod scan_tests {
             .await
             .unwrap();
         let task = store
-            .create_spec_task(NewSpecTask {
-                title: "Add login".into(),
-                prompt: "Add login".into(),
-                kind: TaskKind::Spec,
-                repository_id: repository.id,
-                planning_agent: None,
-                implementation_agent: None,
-                priority: Priority::Normal,
-                created_by: "t".into(),
-            })
+            .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "Add login", "Add login", "t"))
             .await
             .unwrap();
         let progress = format!("specs/{}/progress.md", task.handle());

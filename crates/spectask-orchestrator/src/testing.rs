@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
 use spectask_core::{
-    Job, JobKind, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
+    Job, JobKind, NewSpecTask, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
     WorkSessionCommand, WorkSessionEffect,
 };
 use spectask_git::{DesignDocsCommit, FileWrite};
@@ -37,16 +37,7 @@ pub(crate) async fn ctx_with_session(dir: &Path) -> (Ctx, SpecTask, WorkSession)
     let repository =
         store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await.unwrap();
     let task = store
-        .create_spec_task(NewSpecTask {
-            title: "t".into(),
-            prompt: "t".into(),
-            kind: TaskKind::CodingSession,
-            repository_id: repository.id,
-            planning_agent: None,
-            implementation_agent: None,
-            priority: Priority::Normal,
-            created_by: "me".into(),
-        })
+        .create_spec_task(NewSpecTask::new(TaskKind::CodingSession, repository.id, "t", "t", "me"))
         .await
         .unwrap();
     let session = store.create_work_session(NewWorkSession::implementation(task.id, "s", "")).await.unwrap();
@@ -106,16 +97,7 @@ impl Fixture {
     pub(crate) async fn task_in_implementation(&self) -> SpecTask {
         let store = self.store();
         let task = store
-            .create_spec_task(NewSpecTask {
-                title: "t".into(),
-                prompt: "do t".into(),
-                kind: TaskKind::CodingSession,
-                repository_id: self.repository,
-                planning_agent: None,
-                implementation_agent: None,
-                priority: Priority::Normal,
-                created_by: "me".into(),
-            })
+            .create_spec_task(NewSpecTask::new(TaskKind::CodingSession, self.repository, "t", "do t", "me"))
             .await
             .unwrap();
         store.apply_to_spec_task(task.id, &SpecTaskCommand::QueueImplementation).await.unwrap();
@@ -127,16 +109,7 @@ impl Fixture {
     pub(crate) async fn spec_task_with_plan(&self, plan: &str) -> SpecTask {
         let task = self
             .store()
-            .create_spec_task(NewSpecTask {
-                title: "s".into(),
-                prompt: "do s".into(),
-                kind: TaskKind::Spec,
-                repository_id: self.repository,
-                planning_agent: None,
-                implementation_agent: None,
-                priority: Priority::Normal,
-                created_by: "me".into(),
-            })
+            .create_spec_task(NewSpecTask::new(TaskKind::Spec, self.repository, "s", "do s", "me"))
             .await
             .unwrap();
         let repo = self.repo().await;

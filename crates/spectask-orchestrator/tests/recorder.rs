@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use spectask_core::{HistoryFile, NewSpecTask, Priority, SpecTask, TaskKind};
+use spectask_core::{HistoryFile, NewSpecTask, SpecTask, TaskKind};
 use spectask_git::{RegisterOptions, Repo};
 use spectask_orchestrator::flush_history;
 use spectask_store::{DatabaseUrl, NewHistoryEntry, Store};
@@ -29,16 +29,7 @@ async fn fixture() -> Fixture {
         .await
         .unwrap();
     let task = store
-        .create_spec_task(NewSpecTask {
-            title: "Add login".into(),
-            prompt: "Add login".into(),
-            kind: TaskKind::Spec,
-            repository_id: repository.id,
-            planning_agent: None,
-            implementation_agent: None,
-            priority: Priority::Normal,
-            created_by: "t".into(),
-        })
+        .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "Add login", "Add login", "t"))
         .await
         .unwrap();
     Fixture { store, repo, task, _dir: dir }

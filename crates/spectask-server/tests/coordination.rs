@@ -8,7 +8,7 @@ mod support;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
-use spectask_core::{NewSpecTask, Priority, SpecTaskCommand, TaskKind, WorkSession, WorkSessionCommand};
+use spectask_core::{NewSpecTask, SpecTaskCommand, TaskKind, WorkSession, WorkSessionCommand};
 use spectask_orchestrator::CoordinationLimits;
 use spectask_server::{AppState, app};
 use spectask_store::{NewWorkSession, Store};
@@ -56,16 +56,13 @@ async fn the_coordination_api_acts_only_as_the_credentials_unfinished_session() 
     };
     let repo = store.register_repository(dir.path(), "main", "helix-design-docs").await.unwrap();
     let task = store
-        .create_spec_task(NewSpecTask {
-            title: "Add login".into(),
-            prompt: "Add login".into(),
-            kind: TaskKind::CodingSession,
-            repository_id: repo.id,
-            planning_agent: None,
-            implementation_agent: None,
-            priority: Priority::Normal,
-            created_by: "alice".into(),
-        })
+        .create_spec_task(NewSpecTask::new(
+            TaskKind::CodingSession,
+            repo.id,
+            "Add login",
+            "Add login",
+            "alice",
+        ))
         .await
         .unwrap();
     let task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;

@@ -14,7 +14,7 @@ use axum::http::{Request, StatusCode};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use spectask_core::sse::{SseEvent, SseParser};
-use spectask_core::{EventKind, NewSpecTask, SpecTask};
+use spectask_core::{EventKind, NewSpecTask, SpecTask, TaskKind};
 use spectask_server::{AppState, app};
 use spectask_store::Store;
 use tower::ServiceExt;
@@ -43,16 +43,7 @@ impl Fixture {
     async fn task(&self, title: &str) -> SpecTask {
         let repo = self.store().register_repository(Path::new("/srv/app"), "main", "helix-design-docs").await;
         self.store()
-            .create_spec_task(NewSpecTask {
-                title: title.into(),
-                prompt: title.into(),
-                kind: Default::default(),
-                repository_id: repo.unwrap().id,
-                planning_agent: None,
-                implementation_agent: None,
-                priority: Default::default(),
-                created_by: "test".into(),
-            })
+            .create_spec_task(NewSpecTask::new(TaskKind::default(), repo.unwrap().id, title, title, "test"))
             .await
             .unwrap()
     }

@@ -10,7 +10,7 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use serde_json::{Value, json};
-use spectask_core::{NewSpecTask, SpecTask};
+use spectask_core::{NewSpecTask, SpecTask, TaskKind};
 use spectask_server::{AppState, CLIENT_HEADER, Security, app_with};
 use tower::ServiceExt;
 
@@ -33,16 +33,7 @@ impl Fixture {
         let repo =
             store.register_repository(Path::new("/srv/app"), "main", "helix-design-docs").await.unwrap();
         store
-            .create_spec_task(NewSpecTask {
-                title: "t".into(),
-                prompt: "t".into(),
-                kind: Default::default(),
-                repository_id: repo.id,
-                planning_agent: None,
-                implementation_agent: None,
-                priority: Default::default(),
-                created_by: "test".into(),
-            })
+            .create_spec_task(NewSpecTask::new(TaskKind::default(), repo.id, "t", "t", "test"))
             .await
             .unwrap()
     }

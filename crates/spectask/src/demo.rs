@@ -83,14 +83,14 @@ async fn seed(store: &Store, root: &Path, default_branch: &str) -> anyhow::Resul
     if existing.total == 0 {
         store
             .create_spec_task(NewSpecTask {
-                title: spectask_core::derive_title(SAMPLE_PROMPT),
-                prompt: SAMPLE_PROMPT.to_owned(),
-                kind: TaskKind::Spec,
-                repository_id: repository.id,
-                planning_agent: None,
-                implementation_agent: None,
                 priority: Priority::High,
-                created_by: "demo".to_owned(),
+                ..NewSpecTask::new(
+                    TaskKind::Spec,
+                    repository.id,
+                    spectask_core::derive_title(SAMPLE_PROMPT),
+                    SAMPLE_PROMPT,
+                    "demo",
+                )
             })
             .await?;
     }

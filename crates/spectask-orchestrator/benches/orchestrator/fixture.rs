@@ -7,8 +7,8 @@ use serde_json::json;
 use spectask_agent::sandbox::Launcher;
 use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxConfig};
 use spectask_core::{
-    NewSpecTask, Priority, ReviewDecision, SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskId,
-    SpecTaskStatus, TaskKind,
+    NewSpecTask, ReviewDecision, SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
+    TaskKind,
 };
 use spectask_git::{RegisterOptions, Repo};
 use spectask_orchestrator::{Orchestrator, OrchestratorConfig};
@@ -81,14 +81,8 @@ impl Fixture {
     /// A spec task waiting for review with `tasks` as its plan (planning is skipped).
     pub(crate) async fn in_review(&self, title: &str, tasks: &str) -> SpecTask {
         let new = NewSpecTask {
-            title: title.into(),
-            prompt: title.into(),
-            kind: TaskKind::Spec,
-            repository_id: self.repository,
-            planning_agent: None,
             implementation_agent: Some("bench".into()),
-            priority: Priority::Normal,
-            created_by: "bench".into(),
+            ..NewSpecTask::new(TaskKind::Spec, self.repository, title, title, "bench")
         };
         let task = self.store.create_spec_task(new).await.unwrap();
         let task = self

@@ -384,14 +384,8 @@ async fn in_review(
     tasks: &str,
 ) -> SpecTask {
     let new = NewSpecTask {
-        title: title.into(),
-        prompt: title.into(),
-        kind: TaskKind::Spec,
-        repository_id: repository,
-        planning_agent: None,
         implementation_agent: Some("sim".into()),
-        priority: Priority::Normal,
-        created_by: "sim".into(),
+        ..NewSpecTask::new(TaskKind::Spec, repository, title, title, "sim")
     };
     let task = store.create_spec_task(new).await.expect("task");
     let task = store

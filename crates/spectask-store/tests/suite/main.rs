@@ -74,14 +74,9 @@ pub(crate) async fn repo(store: &Store, path: &str) -> spectask_core::Repository
 
 pub(crate) fn new_task(repository: &spectask_core::Repository, title: &str) -> NewSpecTask {
     NewSpecTask {
-        title: title.to_owned(),
-        prompt: format!("{title}, please"),
-        kind: TaskKind::Spec,
-        repository_id: repository.id,
         planning_agent: Some("planner".into()),
-        implementation_agent: None,
         priority: Priority::High,
-        created_by: "alice".into(),
+        ..NewSpecTask::new(TaskKind::Spec, repository.id, title, format!("{title}, please"), "alice")
     }
 }
 
