@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::prompt::{Resuming, SessionPrompt, Sibling};
+use crate::send_back::{AfterTurns, Verdict};
 use crate::{agents, coordination, editor_turn, markers, overlaps, record};
 
 /// The StartThread / ResumeThread step.
@@ -101,6 +102,7 @@ async fn run_turn(
     let editor = ctx.store.editor_thread(session.id).await?;
     let interactive = editor.is_some()
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
+    let mut after = AfterTurns::new(ctx.store.session_was_prompted(session.id).await?);
     let first = match editor {
         Some(_) => None,
         None => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
@@ -109,11 +111,11 @@ async fn run_turn(
     let mut prompted = first.is_some();
     if let Some(text) = first {
         let prompt = TurnPrompt::spectask(text);
-        last = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?.last_message;
+        last = after.saw(turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?);
     }
-    // Messages from people and other sessions reach the thread between turns. A session completes
-    // only when none waits (checked in the same write as the completion); an interactive session
-    // stays open until people finish it.
+    // Messages from people and other sessions reach the thread between turns, and what the last
+    // turn is sent back for. A session completes only when no message waits (checked in the same
+    // write as the completion); an interactive session stays open until people finish it.
     loop {
         let pending = ctx.store.pending_session_messages(session.id).await?;
         if let Some(message) = pending.first() {
@@ -133,9 +135,7 @@ async fn run_turn(
                         }
                     };
                     let prompt = TurnPrompt::spectask(text);
-                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel)
-                        .await
-                        .map(|t| t.last_message)
+                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|t| after.saw(t))
                 }
             };
             // An editor heard how its turn ended: the prompt is never run again.
@@ -146,6 +146,17 @@ async fn run_turn(
             ctx.store.mark_messages_delivered(&[message.id]).await?;
             prompted = true;
             continue;
+        }
+        if prompted && !interactive {
+            match after.judge(ctx, task, session, &last).await? {
+                Verdict::Complete => {}
+                Verdict::SendBack(text) => {
+                    let prompt = TurnPrompt::spectask(text);
+                    last = after.saw(turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?);
+                    continue;
+                }
+                Verdict::Flagged(summary) => last = summary,
+            }
         }
         if !last.trim().is_empty() {
             ctx.store.set_work_session_summary(session.id, last.trim()).await?;
@@ -221,6 +232,8 @@ impl TurnPrompt {
 pub(crate) struct Turned {
     pub stop: String,
     pub last_message: String,
+    /// A command ran in the turn (it may have changed files nobody reported).
+    pub ran_commands: bool,
 }
 
 /// One prompt turn on the thread, its events recorded; returns the agent's stop reason and last
@@ -277,6 +290,7 @@ pub(crate) async fn turn(
     ctx.store.add_touched_paths(session.id, &touched).await?;
     overlaps::report(&ctx.store, session, &touched).await?;
     let last_message = record.last_message.clone();
+    let ran_commands = record.ran_commands;
     match result {
         None => {
             let _ = instance.cancel(acp).await;
@@ -289,9 +303,9 @@ pub(crate) async fn turn(
                     return Err(TurnError::Job(JobError::Fatal(only_refused(&record.refused))));
                 }
             }
-            Ok(Turned { stop, last_message })
+            Ok(Turned { stop, last_message, ran_commands })
         }
-        Some(Ok(stop)) if editor => Ok(Turned { stop, last_message }),
+        Some(Ok(stop)) if editor => Ok(Turned { stop, last_message, ran_commands }),
         Some(Ok(stop)) if stop == "cancelled" => {
             Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
         }

@@ -42,6 +42,7 @@ mod record;
 mod recorder;
 mod recover;
 mod repos;
+mod send_back;
 mod sessions;
 #[cfg(test)]
 mod testing;

@@ -34,12 +34,14 @@ pub(crate) async fn history(
     Ok(())
 }
 
-/// What a turn left: the agent's last message (its summary), the files it reported changing and
-/// what the sandbox refused it (as decision lines).
+/// What a turn left: the agent's last message (its summary), the files it reported changing, whether
+/// it ran commands (which may change files unreported) and what the sandbox refused it (as
+/// decision lines).
 #[derive(Debug, Default)]
 pub(crate) struct TurnRecord {
     pub last_message: String,
     pub touched: Vec<std::path::PathBuf>,
+    pub ran_commands: bool,
     pub refused: Vec<String>,
 }
 
@@ -62,6 +64,7 @@ pub(crate) async fn consume(
         thought: String::new(),
         last_message: String::new(),
         touched: Vec::new(),
+        ran_commands: false,
         refused: Vec::new(),
         tool_calls: HashMap::new(),
     };
@@ -86,7 +89,12 @@ pub(crate) async fn consume(
     }
     recorder.flush_message();
     recorder.flush().await;
-    TurnRecord { last_message: recorder.last_message, touched: recorder.touched, refused: recorder.refused }
+    TurnRecord {
+        last_message: recorder.last_message,
+        touched: recorder.touched,
+        ran_commands: recorder.ran_commands,
+        refused: recorder.refused,
+    }
 }
 
 struct Recorder<'a> {
@@ -100,6 +108,8 @@ struct Recorder<'a> {
     last_message: String,
     /// Files the agent wrote through spectask or showed as edits (absolute paths).
     touched: Vec<std::path::PathBuf>,
+    /// A command ran: through spectask's terminal, or the agent's own (an `execute` tool call).
+    ran_commands: bool,
     /// Decision lines of what the sandbox refused.
     refused: Vec<String>,
     /// How each tool call of the turn is named in the activity log (updates often omit the title).
@@ -122,6 +132,7 @@ impl Recorder<'_> {
                 if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
                     paths.extend(call.locations.iter().cloned());
                 }
+                self.ran_commands |= call.kind.as_deref() == Some("execute");
                 self.touch(paths).await;
                 let label = self.tool_call_label(&call);
                 if let Some(status) = call.status.as_deref().filter(|s| !s.is_empty()) {
@@ -205,6 +216,7 @@ impl Recorder<'_> {
                 self.activity(format!("denied {operation:?} {}: {reason}", path.display()));
             }
             AgentEvent::TerminalStarted { command, cwd, .. } => {
+                self.ran_commands = true;
                 self.activity(format!("ran `{command}` in {}", cwd.display()));
             }
             AgentEvent::TerminalExited { exit_code, signal, .. } => {

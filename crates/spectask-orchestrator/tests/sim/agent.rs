@@ -30,7 +30,8 @@ pub fn write_scripts(agents: &Path, handle: &str, plan: &SpecTaskScenario) -> st
     Ok(())
 }
 
-/// One rule per plan task (its file, then a message), the follow-up session's rule, and what a
+/// One rule per plan task (its file, then a message; an idle agent's first answer changes nothing and
+/// a second rule does the work when told so), the follow-up session's rule, and what a
 /// resumed thread without its task restated answers: like a real agent with no memory of it.
 fn script(plan: &SpecTaskScenario, fault: Option<AgentFault>) -> Value {
     let mut rules = Vec::new();
@@ -47,11 +48,23 @@ fn script(plan: &SpecTaskScenario, fault: Option<AgentFault>) -> Value {
             Some(FaultKind::Garbage) => steps.push(json!({ "garbage": "this is not json-rpc" })),
             _ => {}
         }
-        steps.push(json!({ "write_file": { "path": file, "content": format!("{}\n", plan.title(i)) } }));
+        let write = json!({ "write_file": { "path": file, "content": format!("{}\n", plan.title(i)) } });
+        if fault == Some(FaultKind::Idle) {
+            // Told it changed nothing (the prompt names the plan task), it does the work.
+            rules.push(json!({
+                "match": format!("*You made no changes*{} {}*", i + 1, plan.title(i)),
+                "steps": [write.clone(), { "message": format!("Wrote {file} after all.") }],
+            }));
+            steps.push(json!({ "message": "Done." }));
+        } else {
+            steps.push(write);
+        }
         if fault == Some(FaultKind::Crash) {
             steps.push(json!({ "crash": 3 }));
         }
-        steps.push(json!({ "message": format!("Wrote {file}.") }));
+        if fault != Some(FaultKind::Idle) {
+            steps.push(json!({ "message": format!("Wrote {file}.") }));
+        }
         rules.push(json!({ "match": format!("Your task: {} {}", i + 1, plan.title(i)), "steps": steps }));
     }
     let (extra, extra_file) = plan.extra();

@@ -1,5 +1,5 @@
 //! Simulation of the real orchestrator under seeded scenarios: random plan DAGs, agent timings and
-//! faults (crash, hang, garbage, slow), engine kills (`kill -9` and graceful) and restarts, several
+//! faults (crash, hang, garbage, slow, idle), engine kills (`kill -9` and graceful) and restarts, several
 //! engines on one database (SQLite, or separate nodes on PostgreSQL), reviews that ask for changes,
 //! spawned sessions and cancellations. The engine, its jobs,
 //! scheduler, recorder, the store on SQLite and git on a temp repository are the real ones; the

@@ -62,6 +62,8 @@ pub enum FaultKind {
     Garbage,
     /// Takes ten times longer than planned.
     Slow,
+    /// Ends its turn having changed nothing; does the work when told so.
+    Idle,
 }
 
 /// An engine killed at a time and started again after a pause.
@@ -102,7 +104,8 @@ impl Scenario {
                                     FaultKind::Hang,
                                     FaultKind::Garbage,
                                     FaultKind::Slow,
-                                ][rng.usize(0..4)],
+                                    FaultKind::Idle,
+                                ][rng.usize(0..5)],
                             })
                         })
                         .collect()

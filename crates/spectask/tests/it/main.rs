@@ -15,6 +15,7 @@ mod http;
 mod implementation;
 mod interactive;
 mod merge_policy;
+mod no_changes;
 mod nodes;
 mod planning;
 mod real_agents;

@@ -1,0 +1,149 @@
+//! What a session's last turn is sent back to its thread for before the session may complete: the
+//! one place where checks after a turn answer the agent in the same thread. Today: a plan task's
+//! session that changed nothing is told so and asked once more; when it still changes nothing, it
+//! completes flagged (its summary says so, and with it the coordination log, the events and the
+//! implementation review) instead of counting as done silently.
+
+use spectask_core::{PlanTaskRef, SpecTask, WorkSession};
+
+use crate::agents;
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+
+/// What a session's turns on this drive did, for what is sent back.
+#[derive(Debug, Default)]
+pub(crate) struct AfterTurns {
+    /// The thread had been prompted before this drive (a resumed session): what its earlier
+    /// drives did is known only from the worktree.
+    resumed: bool,
+    /// A command ran in one of this drive's turns: it may have changed files nobody reported.
+    ran_commands: bool,
+    /// The session was asked again because it changed nothing.
+    asked_again: bool,
+}
+
+/// What the session's thread is told next, or how its summary must read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Nothing to send back: the session may complete with its summary as it is.
+    Complete,
+    /// Send this text to the thread as the next turn.
+    SendBack(String),
+    /// Complete, with this summary instead (the flag and what the agent said).
+    Flagged(String),
+}
+
+impl AfterTurns {
+    /// For a drive of a session whose thread was (`resumed`) or was not prompted before.
+    pub(crate) fn new(resumed: bool) -> AfterTurns {
+        AfterTurns { resumed, ..AfterTurns::default() }
+    }
+
+    /// Notes a finished turn; its last message.
+    pub(crate) fn saw(&mut self, turn: crate::drive::Turned) -> String {
+        self.ran_commands |= turn.ran_commands;
+        turn.last_message
+    }
+
+    /// Judges the session's turns so far; `last` is the agent's last message.
+    pub(crate) async fn judge(
+        &mut self,
+        ctx: &Ctx,
+        task: &SpecTask,
+        session: &WorkSession,
+        last: &str,
+    ) -> Result<Verdict, JobError> {
+        let Some(plan_task) = &session.plan_task else { return Ok(Verdict::Complete) };
+        if self.ran_commands || !changed_nothing(ctx, task, session, self.resumed).await? {
+            return Ok(Verdict::Complete);
+        }
+        if !self.asked_again {
+            self.asked_again = true;
+            return Ok(Verdict::SendBack(no_changes_prompt(plan_task)));
+        }
+        Ok(Verdict::Flagged(flagged_summary(plan_task, last)))
+    }
+}
+
+/// No file reported changed by the session and, for a resumed one, none changed in the task's
+/// worktree that another session did not report (an earlier drive's command would have left its
+/// changes there). A session on its first drive is judged by what it reported alone: the worktree
+/// also holds what parallel sessions are writing at that moment.
+async fn changed_nothing(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    resumed: bool,
+) -> Result<bool, JobError> {
+    if !ctx.store.touched_paths(session.id).await?.is_empty() {
+        return Ok(false);
+    }
+    if !resumed {
+        return Ok(true);
+    }
+    let mut unexplained = agents::uncommitted(ctx, task).await?;
+    if unexplained.is_empty() {
+        return Ok(true);
+    }
+    for other in ctx.store.work_sessions_of(task.id).await? {
+        if other.id != session.id {
+            let theirs = ctx.store.touched_paths(other.id).await?;
+            unexplained.retain(|path| !theirs.contains(path));
+        }
+    }
+    Ok(unexplained.is_empty())
+}
+
+fn label(plan_task: &PlanTaskRef) -> String {
+    let id = plan_task.id.as_deref().map(|i| format!("{i} ")).unwrap_or_default();
+    format!("{id}{}", plan_task.title)
+}
+
+/// The turn that tells the agent it changed nothing.
+pub(crate) fn no_changes_prompt(plan_task: &PlanTaskRef) -> String {
+    let mut out = format!(
+        "You made no changes in the worktree, yet your task calls for them: {}.\n\n",
+        label(plan_task)
+    );
+    if !plan_task.description.trim().is_empty() {
+        out.push_str(&format!("{}\n\n", plan_task.description.trim()));
+    }
+    out.push_str(
+        "Make the changes it requires now. If they are already in place, say where they are; spectask \
+         will flag this task for the reviewer if nothing changes.",
+    );
+    out
+}
+
+/// The summary of a session that changed nothing even when asked again.
+fn flagged_summary(plan_task: &PlanTaskRef, last: &str) -> String {
+    let mut out = format!(
+        "No changes: plan task {} calls for changes, and the agent made none, even when asked again.",
+        label(plan_task)
+    );
+    if !last.trim().is_empty() {
+        out.push_str(&format!("\n\nThe agent said: {}", last.trim()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_and_the_flag_name_the_plan_task() {
+        let plan_task = PlanTaskRef {
+            index: 0,
+            id: Some("1.2".into()),
+            title: "Add the login route".into(),
+            description: "POST /login".into(),
+        };
+        let prompt = no_changes_prompt(&plan_task);
+        assert!(prompt.starts_with("You made no changes"), "{prompt}");
+        assert!(prompt.contains("1.2 Add the login route") && prompt.contains("POST /login"), "{prompt}");
+        let flag = flagged_summary(&plan_task, "Nothing to do.\n");
+        assert!(flag.starts_with("No changes: plan task 1.2 Add the login route"), "{flag}");
+        assert!(flag.ends_with("The agent said: Nothing to do."), "{flag}");
+    }
+}
