@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 use spectask_core::{
     NewSpecTask, Priority, Repository, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, WorkSession,
-    WorkSessionPhase,
+    WorkSessionId, WorkSessionPhase,
 };
 use spectask_store::{EditorOpening, NewWorkSession, Store, StoreError};
 
@@ -26,6 +26,8 @@ pub struct EditorThreadRequest {
     pub created_by: String,
     /// Only this user's tasks are joined by directory (`None`: anyone's).
     pub owner: Option<String>,
+    /// The session this thread was spawned from (its parent), in the same task.
+    pub parent: Option<WorkSessionId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +88,8 @@ pub async fn open_editor_thread(
 fn new_session(request: &EditorThreadRequest, task: &SpecTask, cwd: &Path, count: usize) -> NewWorkSession {
     NewWorkSession {
         spec_task_id: task.id,
-        parent_id: None,
-        spawned_by_id: None,
+        parent_id: request.parent,
+        spawned_by_id: request.parent,
         name: format!("{} thread {}", request.client, count + 1),
         description: format!("A thread opened from {} in {}", request.client, cwd.display()),
         phase: WorkSessionPhase::Implementation,

@@ -13,6 +13,7 @@ mod sessions;
 mod specs;
 mod task_view;
 mod tasks;
+mod zed;
 
 pub use agents::*;
 pub use auth::*;
@@ -26,6 +27,7 @@ pub use sessions::*;
 pub use specs::*;
 pub use task_view::*;
 pub use tasks::*;
+pub use zed::*;
 
 use serde::Serialize;
 use utoipa::ToSchema;

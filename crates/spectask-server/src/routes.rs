@@ -15,6 +15,7 @@ mod spec_tasks;
 mod specs;
 mod tasks;
 mod work_sessions;
+mod zed;
 
 use axum::http::{Method, Uri};
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(work_sessions::router())
         .merge(progress::router())
         .merge(editor::router())
+        .merge(zed::router())
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())

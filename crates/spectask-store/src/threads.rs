@@ -23,6 +23,21 @@ impl Store {
         row.as_ref().map(thread_from_row).transpose()
     }
 
+    /// The threads of a task's work sessions, by session, in one query.
+    pub async fn threads_of_task(
+        &self,
+        task: SpecTaskId,
+    ) -> Result<std::collections::HashMap<WorkSessionId, Thread>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT th.id, th.work_session_id, th.acp_session_id, th.status, th.last_activity_at, th.created_at \
+             FROM threads th JOIN work_sessions ws ON ws.id = th.work_session_id WHERE ws.spec_task_id = $1",
+        )
+        .bind(task.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| thread_from_row(row).map(|t| (t.work_session_id, t))).collect()
+    }
+
     /// The agent (ACP) session ids of the threads of `owner`'s SpecTasks: whose a permission
     /// request is.
     pub async fn acp_sessions_of_owner(

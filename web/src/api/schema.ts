@@ -789,6 +789,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/zed-instance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's agent instance: whether it works, its profile, its threads. */
+        get: operations["get_zed_instance"];
+        put?: never;
+        post?: never;
+        /**
+         * Stop the task's agent process: its running sessions are paused (`interrupted`, resumable with
+         *     `PUT /work-sessions/{id}/status`), then the process on this node is shut down.
+         */
+        delete: operations["stop_zed_instance"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/{id}/zed-threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The threads of the task's work sessions (those opened), in creation order. */
+        get: operations["list_zed_threads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -1074,6 +1112,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-sessions/{id}/zed-thread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thread of one work session (its fields are empty before it was opened). */
+        get: operations["get_zed_thread"];
+        put?: never;
+        /**
+         * Open the session's thread: an interrupted session resumes it; a pending one is scheduled (the
+         *     task's scheduling pass starts it when its dependencies and the session limit allow).
+         */
+        post: operations["open_zed_thread"];
+        /**
+         * Close the session's thread: a running session is paused (`interrupted`, resumable); its work so
+         *     far stays in the worktree.
+         */
+        delete: operations["close_zed_thread"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zed-threads/create-session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An editor thread becomes a work session of the given task (or the task whose worktree holds
+         *     `cwd`, or a new interactive task), spawned from `parent_session` when given.
+         */
+        post: operations["create_zed_session"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zed/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What happened in an editor integration: a thread created (it becomes a work session), a
+         *     message added (queued for the session's agent), a thread closed (the session is interrupted,
+         *     resumable).
+         */
+        post: operations["post_zed_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1191,6 +1295,21 @@ export interface components {
             /** @description Path of a git repository on the server's machine. */
             repo: string;
             task_type?: components["schemas"]["TaskKind"] | null;
+        };
+        /** @description `POST /zed-threads/create-session`: an editor thread becomes a work session. */
+        CreateZedSessionBody: {
+            agent_profile?: string | null;
+            /** @description The editor's name; `zed` when not given. */
+            client?: string | null;
+            /** @description The thread's directory (absolute): a registered repository or a task's worktree. */
+            cwd: string;
+            /** @description The work session this thread was spawned from (parent and spawned-by), in the same task. */
+            parent_session?: string | null;
+            /**
+             * @description The task (id, short id or handle); otherwise the task whose worktree holds `cwd`, or a new
+             *     interactive task.
+             */
+            spec_task?: string | null;
         };
         /** @description `GET /api/v1/spec-tasks/{id}/design-docs` */
         DesignDocsDto: {
@@ -1955,6 +2074,57 @@ export interface components {
              *     `cancelled` cancels it.
              */
             status: components["schemas"]["WorkSessionStatus"];
+        };
+        /** @description `POST /zed/events`: what happened in an editor integration. */
+        ZedEventBody: {
+            agent_profile?: string | null;
+            cwd: string;
+            /** @enum {string} */
+            event_type: "thread_created";
+            spec_task?: string | null;
+        } | {
+            /** @enum {string} */
+            event_type: "message_added";
+            text: string;
+            work_session_id: string;
+        } | {
+            /** @enum {string} */
+            event_type: "thread_closed";
+            reason?: string;
+            work_session_id: string;
+        };
+        /** @description What a `POST /zed/events` did: the session it concerned, as it is now. */
+        ZedEventResultDto: {
+            /** @description `thread_created`, `message_added` or `thread_closed`. */
+            event_type: string;
+            /**
+             * Format: int64
+             * @description The queued message (message_added).
+             */
+            message_id?: number | null;
+            work_session: components["schemas"]["WorkSessionDto"];
+        };
+        /** @description `GET /spec-tasks/{id}/zed-instance`: the task's agent instance and its threads. */
+        ZedInstanceDto: {
+            agent_instance: components["schemas"]["AgentInstanceViewDto"];
+            /** @description Whether the agent process runs on the node that answered. */
+            on_this_node: boolean;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            threads: components["schemas"]["ZedThreadDto"][];
+        };
+        /** @description The thread of one work session (its conversation in the task's agent instance). */
+        ZedThreadDto: {
+            /** @description The agent's session id (ACP), once the thread was opened. */
+            acp_session_id?: string | null;
+            /** Format: date-time */
+            last_activity_at?: string | null;
+            /** @description The editor a person opened it from, when one did. */
+            opened_from_editor?: string | null;
+            /** @description `pending`, `active` or `closed`; none before the thread was opened. */
+            thread_status?: string | null;
+            work_session_id: components["schemas"]["WorkSessionId"];
+            work_session_name: string;
+            work_session_status: components["schemas"]["WorkSessionStatus"];
         };
     };
     responses: never;
@@ -3434,6 +3604,102 @@ export interface operations {
             };
         };
     };
+    get_zed_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedInstanceDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stop_zed_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance, stopped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedInstanceDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_zed_threads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The threads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedThreadDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -4035,6 +4301,168 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkSessionDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_zed_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_zed_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread, opening */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_zed_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_zed_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateZedSessionBody"];
+            };
+        };
+        responses: {
+            /** @description The session and its task */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_zed_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZedEventBody"];
+            };
+        };
+        responses: {
+            /** @description What the event did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZedEventResultDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -45,6 +45,17 @@ async fn open_thread(
     caller: Caller,
     ApiJson(body): ApiJson<EditorThreadBody>,
 ) -> Result<(StatusCode, Json<EditorThreadDto>), ApiError> {
+    Ok((StatusCode::CREATED, Json(open(&state, &caller, body, None).await?)))
+}
+
+/// The work session of a new editor thread (also `POST /zed/events` and
+/// `POST /zed-threads/create-session`), spawned from `parent` when one is given.
+pub(crate) async fn open(
+    state: &AppState,
+    caller: &Caller,
+    body: EditorThreadBody,
+    parent: Option<WorkSessionId>,
+) -> Result<EditorThreadDto, ApiError> {
     let cwd = std::path::PathBuf::from(body.cwd.trim());
     if !cwd.is_absolute() {
         return Err(ApiError::bad_request(
@@ -53,7 +64,7 @@ async fn open_thread(
         ));
     }
     let task = match body.task.as_deref() {
-        Some(reference) => Some(load(&state, &caller, reference).await?.id),
+        Some(reference) => Some(load(state, caller, reference).await?.id),
         None => None,
     };
     if let Some(profile) = &body.agent_profile {
@@ -67,6 +78,7 @@ async fn open_thread(
         client: client.chars().take(40).collect(),
         created_by: caller.name.clone(),
         owner: caller.owner_filter().map(str::to_owned),
+        parent,
     };
     let (task, session) = open_editor_thread(&state.store, request).await.map_err(|err| match err {
         EditorThreadError::Store(err) => ApiError::from(err),
@@ -78,11 +90,10 @@ async fn open_thread(
             ApiError::new(StatusCode::CONFLICT, "task_not_open", err.to_string())
         }
     })?;
-    let dto = EditorThreadDto {
-        spec_task: task_dto(&state, &task).await?,
-        work_session: session_dto(&state, &session).await?,
-    };
-    Ok((StatusCode::CREATED, Json(dto)))
+    Ok(EditorThreadDto {
+        spec_task: task_dto(state, &task).await?,
+        work_session: session_dto(state, &session).await?,
+    })
 }
 
 /// A prompt from the editor holding the thread (`session/prompt`): queued as the session's message,

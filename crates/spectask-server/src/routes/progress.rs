@@ -229,7 +229,7 @@ fn window(
 }
 
 /// The task's agent instance as its sessions show it.
-fn agent_instance(task: &SpecTask, sessions: &[WorkSession]) -> AgentInstanceViewDto {
+pub(crate) fn agent_instance(task: &SpecTask, sessions: &[WorkSession]) -> AgentInstanceViewDto {
     let unfinished =
         |s: &&WorkSession| matches!(s.status(), WorkSessionStatus::Running | WorkSessionStatus::Blocked);
     AgentInstanceViewDto {

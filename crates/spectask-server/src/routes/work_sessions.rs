@@ -331,13 +331,22 @@ async fn send_message(
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<MessageBody>,
 ) -> Result<(StatusCode, Json<QueuedMessageDto>), ApiError> {
-    if body.text.trim().is_empty() {
+    let session = load_session(&state, &caller, &id).await?;
+    let queued = queue_message(&state, &session, &body.text).await?;
+    Ok((StatusCode::ACCEPTED, Json(QueuedMessageDto { message_id: queued, work_session_id: session.id })))
+}
+
+/// Queues a person's message for an open interactive session or editor thread.
+pub(crate) async fn queue_message(
+    state: &AppState,
+    session: &WorkSession,
+    text: &str,
+) -> Result<i64, ApiError> {
+    if text.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_message", "the message is empty"));
     }
-    let session = load_session(&state, &caller, &id).await?;
-    interactive_and_open(&state, &session).await?;
-    let queued = state.store.queue_session_message(&session, body.text.trim()).await?;
-    Ok((StatusCode::ACCEPTED, Json(QueuedMessageDto { message_id: queued, work_session_id: session.id })))
+    interactive_and_open(state, session).await?;
+    Ok(state.store.queue_session_message(session, text.trim()).await?)
 }
 
 /// End the main session of an interactive task: its changes are committed, and the task moves on
@@ -368,6 +377,16 @@ async fn interrupt_editor_thread(
     ApiJson(body): ApiJson<InterruptBody>,
 ) -> Result<Json<WorkSessionDto>, ApiError> {
     let session = load_session(&state, &caller, &id).await?;
+    let session = interrupt_editor(&state, session, &body.reason).await?;
+    Ok(Json(session_dto(&state, &session).await?))
+}
+
+/// An editor thread whose editor went away: interrupted (when it ran) and resumable.
+pub(crate) async fn interrupt_editor(
+    state: &AppState,
+    session: WorkSession,
+    reason: &str,
+) -> Result<WorkSession, ApiError> {
     if state.store.editor_thread(session.id).await?.is_none() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -378,14 +397,13 @@ async fn interrupt_editor_thread(
             ),
         ));
     }
-    let reason = body.reason.trim();
+    let reason = reason.trim();
     let reason = if reason.is_empty() { "the editor closed" } else { reason };
     if session.status() != spectask_core::WorkSessionStatus::Running {
-        return Ok(Json(session_dto(&state, &session).await?));
+        return Ok(session);
     }
     let command = spectask_core::WorkSessionCommand::Interrupt { reason: reason.chars().take(200).collect() };
-    let applied = state.store.transition_work_session(&session, &command).await?;
-    Ok(Json(session_dto(&state, &applied.value).await?))
+    Ok(state.store.transition_work_session(&session, &command).await?.value)
 }
 
 /// Messages and completion are for the running session of an interactive task, and for editor threads.

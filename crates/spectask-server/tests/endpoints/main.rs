@@ -7,6 +7,7 @@ mod fixture;
 #[path = "../support/mod.rs"]
 mod support;
 mod task_view;
+mod zed;
 
 /// Runs a scenario on SQLite and on PostgreSQL (a fresh schema; PostgreSQL must be reachable).
 macro_rules! on_both_backends {
