@@ -18,6 +18,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod fixture;
+mod goals;
 mod measure;
 mod plan;
 
@@ -28,6 +29,7 @@ use spectask_agent::scripted::{Script, run_scripted_agent};
 use spectask_core::{SpecTaskId, SpecTaskStatus};
 
 use crate::fixture::{Fixture, config};
+use crate::goals::{Goal, quantile};
 use crate::measure::{
     children, children_cpu_ms, commits, cpu_ms, events_after, gaps, last_per_task, last_seq, latency_row,
     ms_between, rss_kib, task_to, ws_to,
@@ -90,7 +92,7 @@ async fn bench() {
             run.wall.as_secs_f64()
         );
     }
-    rss_scenario(concurrent, idle).await;
+    let idle_cpu = rss_scenario(concurrent, idle).await;
     println!(
         "\nmakespan of a generated plan ({plan} tasks, random dependencies, seed {seed}; each task sleeps \
          100–600 ms);\n  ideal = the engine's policy (ready sessions in plan order) with zero overhead, \
@@ -108,9 +110,44 @@ async fn bench() {
         "measured/bound",
         "measured/ideal"
     );
-    for k in slots {
-        makespan_scenario(plan, k, seed).await;
+    let mut makespans = Vec::new();
+    for &k in &slots {
+        makespans.push(makespan_scenario(plan, k, seed).await);
     }
+    let dependent = &chain.latencies[0].1;
+    let per_session = |run: &CpuRun| run.orchestrator_ms / run.sessions as f64;
+    goals::print(&[
+        Goal {
+            figure: "session completed → dependent session running, p50 / p99",
+            now: vec![quantile(dependent, 0.5), quantile(dependent, 0.99)],
+            goals: vec![5.0, 15.0],
+            unit: "ms",
+        },
+        Goal {
+            figure: "session completed → its commit step done, 5 parallel per task, p99",
+            now: vec![quantile(&fan_out.latencies[3].1, 0.99)],
+            goals: vec![30.0],
+            unit: "ms",
+        },
+        Goal {
+            figure: "orchestrator CPU per session lifecycle (chain / fan-out)",
+            now: vec![per_session(&chain.cpu), per_session(&fan_out.cpu)],
+            goals: vec![15.0, 15.0],
+            unit: "ms",
+        },
+        Goal {
+            figure: "orchestrator CPU while sessions wait on their agent",
+            now: vec![idle_cpu],
+            goals: vec![5.0],
+            unit: "ms/s",
+        },
+        Goal {
+            figure: "makespan / lower bound, generated plan, slots 2 / 4",
+            now: makespans,
+            goals: slots.iter().map(|_| 1.05).collect(),
+            unit: "",
+        },
+    ]);
     println!("\ntotal {:.1} s", started.elapsed().as_secs_f64());
 }
 
@@ -215,8 +252,9 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
     }
 }
 
-/// One spec task with `n` independent sessions all running at once in one agent process.
-async fn rss_scenario(n: usize, idle_for: Duration) {
+/// One spec task with `n` independent sessions all running at once in one agent process; returns
+/// the orchestrator's CPU while they wait, in ms per second.
+async fn rss_scenario(n: usize, idle_for: Duration) -> f64 {
     let plan: Vec<PlanTask> = (0..n).map(|_| PlanTask { deps: vec![], millis: 0 }).collect();
     let f = Fixture::new(&script(&plan, Step::Hold)).await;
     let task = f.in_review("Concurrent", &plan_text(&plan)).await;
@@ -274,10 +312,12 @@ async fn rss_scenario(n: usize, idle_for: Duration) {
          recorder included)",
         idle_for.as_secs()
     );
+    idle_cpu
 }
 
-/// A generated plan with random dependencies and known task durations, run with `k` slots.
-async fn makespan_scenario(n: usize, k: usize, seed: u64) {
+/// A generated plan with random dependencies and known task durations, run with `k` slots; returns
+/// measured / lower bound.
+async fn makespan_scenario(n: usize, k: usize, seed: u64) -> f64 {
     let plan = random_plan(n, seed);
     let f = Fixture::new(&script(&plan, Step::Finish)).await;
     let task = f.in_review("Makespan", &plan_text(&plan)).await;
@@ -307,4 +347,5 @@ async fn makespan_scenario(n: usize, k: usize, seed: u64) {
         measured / bound,
         measured / ideal
     );
+    measured / bound
 }

@@ -73,11 +73,14 @@ pub(crate) fn ms_between(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTi
 }
 
 pub(crate) fn latency_row(name: &str, samples: &[f64]) {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let at =
-        |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN);
-    println!("  {name:<62} {:>5} {:>5.0} ms {:>5.0} ms {:>5.0} ms", sorted.len(), at(0.5), at(0.99), at(1.0));
+    let at = |p: f64| crate::goals::quantile(samples, p);
+    println!(
+        "  {name:<62} {:>5} {:>5.0} ms {:>5.0} ms {:>5.0} ms",
+        samples.len(),
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
 }
 
 /// User + system CPU time of this process (it hosts the engine, SQLite and libgit2), in ms.
