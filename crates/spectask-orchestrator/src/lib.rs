@@ -27,6 +27,8 @@ mod editor;
 mod editor_turn;
 mod engine;
 mod finish;
+#[cfg(feature = "test-support")]
+pub mod fixtures;
 mod handoff;
 mod history_text;
 mod markers;

@@ -174,7 +174,7 @@ mod scan_tests {
     use std::process::Command;
 
     use spectask_core::{NewSpecTask, TaskKind};
-    use spectask_git::{DesignDocsCommit, FileWrite, RegisterOptions, Trailer};
+    use spectask_git::{DesignDocsCommit, FileWrite, Trailer};
     use spectask_store::DatabaseUrl;
 
     use super::*;
@@ -193,14 +193,8 @@ mod scan_tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn markers_an_agent_commits_or_edits_are_reported_once_and_spectask_commits_never() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app");
-        spectask_git::init_repository(&path, &[("README.md", "app\n")], "init").unwrap();
-        let repo = Repo::register(&path, &RegisterOptions::default()).unwrap().repo;
         let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        let repository = store
-            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
-            .await
-            .unwrap();
+        let (repo, repository) = crate::fixtures::registered_repository(&store, dir.path()).await.unwrap();
         let task = store
             .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "Add login", "Add login", "t"))
             .await

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use spectask_core::{HistoryFile, NewSpecTask, SpecTask, TaskKind};
-use spectask_git::{RegisterOptions, Repo};
+use spectask_git::Repo;
 use spectask_orchestrator::flush_history;
 use spectask_store::{DatabaseUrl, NewHistoryEntry, Store};
 
@@ -20,14 +20,9 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app");
-    spectask_git::init_repository(&path, &[("README.md", "app\n")], "init").unwrap();
-    let repo = Repo::register(&path, &RegisterOptions::default()).unwrap().repo;
     let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-    let repository = store
-        .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
-        .await
-        .unwrap();
+    let (repo, repository) =
+        spectask_orchestrator::fixtures::registered_repository(&store, dir.path()).await.unwrap();
     let task = store
         .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "Add login", "Add login", "t"))
         .await

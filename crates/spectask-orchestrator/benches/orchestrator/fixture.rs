@@ -3,16 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use spectask_agent::sandbox::Launcher;
 use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxConfig};
-use spectask_core::{
-    NewSpecTask, ReviewDecision, SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
-    TaskKind,
-};
-use spectask_git::{RegisterOptions, Repo};
-use spectask_orchestrator::{Orchestrator, OrchestratorConfig};
-use spectask_store::{DatabaseUrl, NewSpecReview, NewSpecVersion, Store, WipLimits};
+use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus};
+use spectask_orchestrator::{Orchestrator, OrchestratorConfig, fixtures};
+use spectask_store::{DatabaseUrl, Store, WipLimits};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) struct Fixture {
@@ -45,15 +40,8 @@ pub(crate) fn config(slots: usize, jobs: usize) -> OrchestratorConfig {
 impl Fixture {
     pub(crate) async fn new(script: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("app");
-        spectask_git::init_repository(&path, &[("README.md", "app\n")], "init").unwrap();
-        let repo = Repo::register(&path, &RegisterOptions::default()).unwrap().repo;
         let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
-        let repository = store
-            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
-            .await
-            .unwrap()
-            .id;
+        let repository = fixtures::registered_repository(&store, dir.path()).await.unwrap().1.id;
         let script_path = dir.path().join("agent.toml");
         std::fs::write(&script_path, script).unwrap();
         let me = std::env::current_exe().unwrap().to_str().unwrap().to_owned();
@@ -80,38 +68,11 @@ impl Fixture {
 
     /// A spec task waiting for review with `tasks` as its plan (planning is skipped).
     pub(crate) async fn in_review(&self, title: &str, tasks: &str) -> SpecTask {
-        let new = NewSpecTask {
-            implementation_agent: Some("bench".into()),
-            ..NewSpecTask::new(TaskKind::Spec, self.repository, title, title, "bench")
-        };
-        let task = self.store.create_spec_task(new).await.unwrap();
-        let task = self
-            .store
-            .transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration)
-            .await
-            .unwrap()
-            .value;
-        let version = NewSpecVersion {
-            documents: SpecDocuments {
-                requirements: REQUIREMENTS.into(),
-                design: DESIGN.into(),
-                tasks: tasks.into(),
-            },
-            planner: "bench".into(),
-            usage: json!([]),
-            lint: vec![],
-        };
-        self.store.submit_spec_version(&task, version).await.unwrap().0.value
+        fixtures::spec_task_in_review(&self.store, self.repository, title, tasks, "bench").await.unwrap()
     }
 
     pub(crate) async fn approve(&self, task: &SpecTask) {
-        let review = NewSpecReview {
-            decision: ReviewDecision::Approve,
-            comments: String::new(),
-            line_comments: vec![],
-            reviewer: "bench".into(),
-        };
-        self.store.review_spec(task, review).await.unwrap();
+        fixtures::approve_spec(&self.store, task, "bench").await.unwrap();
     }
 
     /// Polls (every 100 ms, a negligible share of the CPU measured) until every task reached `status`.
@@ -133,8 +94,3 @@ impl Fixture {
         }
     }
 }
-
-const REQUIREMENTS: &str = "# Requirements Document\n\n## Introduction\n\nBenchmark.\n\n## Requirements\n\n\
-    ### Requirement 1: Parts\n\n**User Story:** As a user, I want parts, so that I can benchmark.\n\n\
-    #### Acceptance Criteria\n\n1. WHEN a part is built, THE App SHALL write its file\n";
-const DESIGN: &str = "# Design Document\n\n## Overview\n\nOne file per part.\n\n## Architecture\n\nFiles.\n";

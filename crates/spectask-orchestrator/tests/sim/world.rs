@@ -10,12 +10,11 @@ use serde_json::json;
 use spectask_agent::profiles::ProfileKind;
 use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxMode};
 use spectask_core::{
-    CoordinationKind, JobStatus, NewSpecTask, Priority, ReviewDecision, SpecDocuments, SpecTask,
-    SpecTaskCommand, SpecTaskId, SpecTaskStatus, TaskKind, WorkSessionStatus,
+    CoordinationKind, JobStatus, Priority, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
+    WorkSessionStatus,
 };
-use spectask_git::{RegisterOptions, Repo};
-use spectask_orchestrator::{Orchestrator, OrchestratorConfig, SpawnRequest};
-use spectask_store::{DatabaseUrl, NewCoordination, NewSpecReview, NewSpecVersion, Store, WipLimits};
+use spectask_orchestrator::{Orchestrator, OrchestratorConfig, SpawnRequest, fixtures};
+use spectask_store::{DatabaseUrl, NewCoordination, Store, WipLimits};
 use tokio_util::sync::CancellationToken;
 
 use crate::agent;
@@ -62,9 +61,6 @@ struct Engine {
 impl World {
     pub async fn new(scenario: Scenario) -> World {
         let dir = tempfile::tempdir_in(base_dir()).expect("temp dir");
-        let repo_path = dir.path().join("app");
-        spectask_git::init_repository(&repo_path, &[("README.md", "app\n")], "init").expect("repository");
-        let repo = Repo::register(&repo_path, &RegisterOptions::default()).expect("register").repo;
         let url = if scenario.postgres {
             let url = spectask_store::testing::isolated_postgres_url().await.expect("PostgreSQL schema");
             DatabaseUrl::parse(&url).expect("PostgreSQL url")
@@ -72,10 +68,8 @@ impl World {
             DatabaseUrl::sqlite_in(&dir.path().join("data"))
         };
         let store = Store::open(&url).await.expect("store");
-        let repository = store
-            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
-            .await
-            .expect("repository row");
+        let (repo, repository) =
+            fixtures::registered_repository(&store, dir.path()).await.expect("registered repository");
         let agents = dir.path().join("agents");
         let me = std::env::current_exe().expect("this binary").display().to_string();
         let mut profile =
@@ -88,8 +82,15 @@ impl World {
         profiles.insert(profile);
         let mut tasks = Vec::new();
         for plan in &scenario.tasks {
-            let task =
-                in_review(&store, repository.id, &format!("Build {}", plan.letter), &plan.tasks_md()).await;
+            let task = fixtures::spec_task_in_review(
+                &store,
+                repository.id,
+                &format!("Build {}", plan.letter),
+                &plan.tasks_md(),
+                "sim",
+            )
+            .await
+            .expect("spec task in review");
             agent::write_scripts(&agents, &task.handle(), plan).expect("agent scripts");
             tasks.push(task.id);
         }
@@ -99,8 +100,7 @@ impl World {
             scenario,
             url,
             dir,
-            repo_path,
-
+            repo_path: repo.root().to_path_buf(),
             store,
             profiles,
             events_seen: Vec::new(),
@@ -181,7 +181,7 @@ impl World {
                 let task = self.store.spec_task(id).await.expect("task");
                 match task.status() {
                     SpecTaskStatus::SpecReview if started + plan.approve_after <= now => {
-                        approve(&self.store, &task).await;
+                        fixtures::approve_spec(&self.store, &task, "sim").await.expect("spec approval");
                         approved.insert(i, now);
                     }
                     SpecTaskStatus::ImplementationReview => {
@@ -376,36 +376,6 @@ async fn stop(engine: Engine, abrupt: bool) {
     }
 }
 
-/// A spec task waiting for review of its first spec version (planning is not simulated).
-async fn in_review(
-    store: &Store,
-    repository: spectask_core::RepositoryId,
-    title: &str,
-    tasks: &str,
-) -> SpecTask {
-    let new = NewSpecTask {
-        implementation_agent: Some("sim".into()),
-        ..NewSpecTask::new(TaskKind::Spec, repository, title, title, "sim")
-    };
-    let task = store.create_spec_task(new).await.expect("task");
-    let task = store
-        .transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration)
-        .await
-        .expect("generate")
-        .value;
-    let version = NewSpecVersion {
-        documents: SpecDocuments {
-            requirements: REQUIREMENTS.into(),
-            design: DESIGN.into(),
-            tasks: tasks.into(),
-        },
-        planner: "sim".into(),
-        usage: json!([]),
-        lint: vec![],
-    };
-    store.submit_spec_version(&task, version).await.expect("spec version").0.value
-}
-
 /// A session spawned by people (as `task spawn` does); false when the task moved on meanwhile.
 async fn spawn(store: &Store, task: &SpecTask, name: String) -> bool {
     let request = SpawnRequest {
@@ -415,16 +385,6 @@ async fn spawn(store: &Store, task: &SpecTask, name: String) -> bool {
         priority: Priority::Normal,
     };
     spectask_orchestrator::spawn(store, task, None, request).await.is_ok()
-}
-
-async fn approve(store: &Store, task: &SpecTask) {
-    let review = NewSpecReview {
-        decision: ReviewDecision::Approve,
-        comments: String::new(),
-        line_comments: vec![],
-        reviewer: "sim".into(),
-    };
-    store.review_spec(task, review).await.expect("spec approval");
 }
 
 /// The implementation review as the server records it: the decision in the log, then the transition.
@@ -447,8 +407,3 @@ async fn review(store: &Store, task: &SpecTask, request_changes: bool) {
         .expect("review decision");
     store.transition_spec_task(task, &command).await.expect("review transition");
 }
-
-const REQUIREMENTS: &str = "# Requirements Document\n\n## Introduction\n\nSimulation.\n\n## Requirements\n\n\
-    ### Requirement 1: Parts\n\n**User Story:** As a user, I want parts, so that I can simulate.\n\n\
-    #### Acceptance Criteria\n\n1. WHEN a part is built, THE App SHALL write its file\n";
-const DESIGN: &str = "# Design Document\n\n## Overview\n\nOne file per part.\n\n## Architecture\n\nFiles.\n";
