@@ -11,7 +11,7 @@ export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/
 
 /**
  * `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. With
- * `askPermission`, the demo's coding agent asks a person before it runs the tests (its profile's
+ * `askPermission`, the nodejs-todo sample's coding agent asks a person before it runs the tests (its profile's
  * `permission_policy = "ask"`, set in the config the demo writes on its first start).
  */
 export async function startDemo({ askPermission = false } = {}) {
@@ -21,8 +21,8 @@ export async function startDemo({ askPermission = false } = {}) {
     await first.stop()
     const config = join(dataDir, 'config.toml')
     const text = readFileSync(config, 'utf8')
-    const patched = text.replace(/(\[agents\.demo-coder\]\n)/, '$1permission_policy = "ask"\n')
-    if (patched === text) throw new Error(`no [agents.demo-coder] in ${config}:\n${text}`)
+    const patched = text.replace(/(\[agents\.nodejs-todo-coder\]\n)/, '$1permission_policy = "ask"\n')
+    if (patched === text) throw new Error(`no [agents.nodejs-todo-coder] in ${config}:\n${text}`)
     writeFileSync(config, patched)
   }
   return runDemo(dataDir)

@@ -39,8 +39,11 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.getByText('Live', { exact: true }).waitFor()
   await page.getByRole('button', { name: 'New SpecTask' }).click()
   const dialog = page.getByRole('dialog', { name: 'Create SpecTask' })
+  await dialog.getByRole('option', { name: /nodejs-todo \(demo/ }).waitFor({ state: 'attached' })
+  await dialog.getByLabel('Repository').selectOption({ label: 'python-api (demo: Python, FastAPI)' })
+  await dialog.getByTestId('demo-hint').filter({ hasText: 'python3 -m unittest' }).waitFor()
+  await dialog.getByLabel('Repository').selectOption({ label: 'nodejs-todo (demo: Node.js, Express)' })
   await dialog.getByLabel('Task description').fill('Add user authentication with JWT\n\nUsers log in; todo routes need a token.')
-  await dialog.getByRole('option', { name: /nodejs-todo/ }).waitFor({ state: 'attached' })
   await shot(page, '01-create-dialog')
   await dialog.getByRole('button', { name: 'Create SpecTask' }).click()
 

@@ -4,6 +4,7 @@
 mod agents;
 mod auth;
 mod coordination;
+mod demo;
 mod editor;
 mod events;
 mod history;
@@ -18,6 +19,7 @@ mod zed;
 pub use agents::*;
 pub use auth::*;
 pub use coordination::*;
+pub use demo::*;
 pub use editor::*;
 pub use events::*;
 pub use history::*;

@@ -39,6 +39,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "editor", description = "Threads opened from an editor (`spectask acp`)"),
         (name = "history", description = "Session history, committed to the design-docs branch"),
         (name = "repos", description = "Registered git repositories"),
+        (name = "demo", description = "The offline demo's sample repositories (`spectask demo`)"),
         (name = "agents", description = "Agent profiles and permission approvals"),
         (name = "events", description = "The live event stream"),
         (name = "meta", description = "This document"),

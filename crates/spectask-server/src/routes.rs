@@ -4,6 +4,7 @@
 mod agents;
 mod auth;
 mod coordination;
+mod demo;
 mod design_docs;
 mod editor;
 mod events;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(spec_tasks::router())
+        .merge(demo::router())
         .merge(specs::router())
         .merge(tasks::router())
         .merge(repos::router())

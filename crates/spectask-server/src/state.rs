@@ -1,5 +1,6 @@
 //! The state every handler shares.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use spectask_agent::{AgentRuntime, Profiles};
@@ -16,4 +17,7 @@ pub struct AppState {
     pub profiles: Arc<Profiles>,
     /// What work sessions' agents may do through their coordination tools.
     pub coordination: spectask_orchestrator::CoordinationLimits,
+    /// Where `spectask demo` creates the sample repositories people pick (`None` outside the demo:
+    /// no demo repositories are offered).
+    pub demo_repos: Option<PathBuf>,
 }

@@ -263,3 +263,53 @@ async fn agents_show_their_sandbox_and_warn_when_it_is_off() {
     assert_eq!(yolo["sandbox"], "off", "{yolo:#}");
     assert!(yolo["warnings"][0].as_str().unwrap().starts_with("sandbox is off"), "{yolo:#}");
 }
+
+#[tokio::test]
+async fn demo_repositories_are_offered_only_by_the_demo() {
+    let mut api = Api::new().await;
+    let (status, list) = api.call("GET", "/api/v1/demo-repos", None).await;
+    assert_eq!((status, list), (StatusCode::OK, json!([])));
+    let (status, body) =
+        api.call("POST", "/api/v1/spec-tasks/from-demo", Some(json!({ "demo_repo": "python-api" }))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    let repos = api.dir.path().join("repos");
+    api.state.demo_repos = Some(repos.clone());
+    let (_, list) = api.call("GET", "/api/v1/demo-repos", None).await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["nodejs-todo", "python-api", "react-dashboard", "linkedin-outreach", "helix-blog-posts"]
+    );
+    assert_eq!(list[1]["tests"], "python3 -m unittest");
+
+    let body = json!({ "demo_repo": "python-api", "prompt": "Page the items\n\nplease", "priority": "high" });
+    let (status, task) = api.call("POST", "/api/v1/spec-tasks/from-demo", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!((task["title"].as_str(), task["status"].as_str()), (Some("Page the items"), Some("backlog")));
+    assert_eq!(task["planning_agent"], "python-api-planner");
+    assert_eq!(task["implementation_agent"], "python-api-coder");
+    let root = repos.join("python-api").canonicalize().unwrap();
+    assert_eq!(task["repository"]["path"], root.display().to_string());
+    assert!(root.join("app/store.py").is_file());
+
+    // A second task on the same sample reuses its repository; the default prompt is the sample's.
+    let (status, again) =
+        api.call("POST", "/api/v1/spec-tasks/from-demo", Some(json!({ "demo_repo": "python-api" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["repository"]["id"], task["repository"]["id"]);
+    assert_eq!(again["title"], "Add pagination to the items list");
+
+    let (status, body) =
+        api.call("POST", "/api/v1/spec-tasks/from-demo", Some(json!({ "demo_repo": "cobol-bank" }))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(error(&body).1.contains("nodejs-todo, python-api"), "{body}");
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/v1/spec-tasks/from-demo",
+            Some(json!({ "demo_repo": "python-api", "prompt": " " })),
+        )
+        .await;
+    assert_eq!((status, error(&body).0), (StatusCode::BAD_REQUEST, "invalid_prompt"));
+}

@@ -22,7 +22,7 @@ pub enum Command {
     /// Run the API server and the orchestrator, which plans and implements tasks with the configured
     /// agents.
     Serve(ServeArgs),
-    /// The offline demo: a bundled sample repository and a server on the embedded defaults.
+    /// The offline demo: five bundled sample repositories, a task on each, and a server on the embedded defaults.
     Demo(DemoArgs),
     /// Create, inspect and steer SpecTasks on a running server.
     Task(TaskArgs),

@@ -29,7 +29,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&url).await?;
     tracing::info!(database = %url.display(), data_dir = %data_dir.display(), "spectask starting");
     let config = config::load(args.config.as_deref(), &data_dir)?;
-    serve_until_signal(store, args.addr, args.node, config, |_| Ok(())).await?;
+    serve_until_signal(store, args.addr, args.node, None, config, |_| Ok(())).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -46,11 +46,13 @@ pub async fn open_store(url: &DatabaseUrl) -> anyhow::Result<Store> {
 
 /// Serves the API and runs the orchestrator until Ctrl-C or SIGTERM. Prints
 /// `spectask listening on http://ADDR` on stdout once ready (scripts and tests wait for that line),
-/// then calls `ready` with the address.
+/// then calls `ready` with the address. `demo_repos` is where the demo creates the sample
+/// repositories people pick (only `spectask demo` offers them).
 pub async fn serve_until_signal(
     store: Store,
     addr: SocketAddr,
     node: Option<String>,
+    demo_repos: Option<std::path::PathBuf>,
     mut config: config::Config,
     ready: impl FnOnce(SocketAddr) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
@@ -83,6 +85,7 @@ pub async fn serve_until_signal(
         runtime,
         profiles: std::sync::Arc::new(config.profiles),
         coordination,
+        demo_repos,
     };
     let served = spectask_server::serve(listener, state, security, async move {
         shutdown_signal().await;

@@ -6,6 +6,7 @@ export const keys = {
   session: (id: string) => ['work-session', id] as const,
   agents: ['agents'] as const,
   repos: ['repos'] as const,
+  demoRepos: ['demo-repos'] as const,
   approvals: ['approvals'] as const,
   fleet: ['fleet'] as const,
 }

@@ -25,6 +25,15 @@ export function useRepos() {
   })
 }
 
+/** The demo's sample repositories (none unless the server is `spectask demo`); they never change. */
+export function useDemoRepos() {
+  return useQuery({
+    queryKey: keys.demoRepos,
+    queryFn: async () => unwrap(await api.GET('/api/v1/demo-repos')),
+    staleTime: Infinity,
+  })
+}
+
 export function useAgents() {
   return useQuery({
     queryKey: keys.agents,

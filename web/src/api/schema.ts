@@ -252,6 +252,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/demo-repos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sample repositories a SpecTask may be created on: every sample under `spectask demo`, none
+         *     under `spectask serve`.
+         */
+        get: operations["list_demo_repos"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/editor/threads": {
         parameters: {
             query?: never;
@@ -357,6 +377,26 @@ export interface paths {
         get: operations["list_spec_tasks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/from-demo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a SpecTask on a demo repository (created as a git repository on first use), planned and
+         *     implemented by that sample's scripted agents; it starts in `backlog`.
+         */
+        post: operations["create_from_demo"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1273,6 +1313,17 @@ export interface components {
         };
         /** @enum {string} */
         CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit";
+        /** @description `POST /api/v1/spec-tasks/from-demo` */
+        CreateFromDemo: {
+            /** @description A name from `GET /demo-repos`; its repository is created on first use. */
+            demo_repo: string;
+            priority?: components["schemas"]["Priority"] | null;
+            /**
+             * @description Default: the sample's demo prompt. Whatever the prompt, the sample's scripted agents plan and
+             *     implement the sample's demo change.
+             */
+            prompt?: string | null;
+        };
         /** @description `POST /api/v1/spec-tasks/from-prompt` */
         CreateSpecTask: {
             created_by?: string | null;
@@ -1310,6 +1361,18 @@ export interface components {
              *     interactive task.
              */
             spec_task?: string | null;
+        };
+        /** @description A sample repository `spectask demo` offers. */
+        DemoRepoDto: {
+            description: string;
+            /** @description The name to pass as `demo_repo` (`nodejs-todo`). */
+            name: string;
+            /** @description The prompt of the sample's demo task: its scripted agents plan and implement it offline. */
+            prompt: string;
+            /** @description Languages and frameworks. */
+            stack: string;
+            /** @description The command running the sample's own tests, when it has tests. */
+            tests?: string | null;
         };
         /** @description `GET /api/v1/spec-tasks/{id}/design-docs` */
         DesignDocsDto: {
@@ -2567,6 +2630,35 @@ export interface operations {
             };
         };
     };
+    list_demo_repos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The demo's sample repositories */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoRepoDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     open_thread: {
         parameters: {
             query?: never;
@@ -2783,6 +2875,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PageDto_SpecTaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_from_demo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFromDemo"];
+            };
+        };
+        responses: {
+            /** @description The task, in backlog */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecTaskDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -3,15 +3,23 @@ import { useNavigate } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
-import { useAgents, useRepos } from '../api/queries'
+import { useAgents, useDemoRepos, useRepos } from '../api/queries'
 
 type Priority = Schemas['Priority']
 type Kind = Schemas['TaskKind']
 
-/** The Create SpecTask dialog: prompt, repository, kind, agents with their availability, priority. */
+/** The value of the repository choice naming a demo repository. */
+const DEMO = 'demo:'
+
+/**
+ * The Create SpecTask dialog: prompt, repository (a registered one, or one of the demo's sample
+ * repositories, planned and implemented by its scripted agents), kind, agents with their
+ * availability, priority.
+ */
 export function CreateTask({ onClose }: { onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null)
   const repos = useRepos()
+  const demoRepos = useDemoRepos()
   const agents = useAgents()
   const client = useQueryClient()
   const navigate = useNavigate()
@@ -26,23 +34,30 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
     ref.current?.showModal()
   }, [])
   useEffect(() => {
-    if (!repo && repos.data?.[0]) setRepo(repos.data[0].path)
-  }, [repo, repos.data])
+    if (repo) return
+    if (demoRepos.data?.[0]) setRepo(DEMO + demoRepos.data[0].name)
+    else if (repos.data?.[0]) setRepo(repos.data[0].path)
+  }, [repo, repos.data, demoRepos.data])
+  const demo = repo.startsWith(DEMO) ? demoRepos.data?.find((d) => DEMO + d.name === repo) : undefined
 
   const create = useMutation({
     mutationFn: async () =>
-      unwrap(
-        await api.POST('/api/v1/spec-tasks/from-prompt', {
-          body: {
-            prompt,
-            repo,
-            kind,
-            priority,
-            planning_agent: planning || null,
-            implementation_agent: implementation || null,
-          },
-        }),
-      ),
+      demo
+        ? unwrap(
+            await api.POST('/api/v1/spec-tasks/from-demo', { body: { demo_repo: demo.name, prompt, priority } }),
+          )
+        : unwrap(
+            await api.POST('/api/v1/spec-tasks/from-prompt', {
+              body: {
+                prompt,
+                repo,
+                kind,
+                priority,
+                planning_agent: planning || null,
+                implementation_agent: implementation || null,
+              },
+            }),
+          ),
     onSuccess: (task) => {
       void client.invalidateQueries({ queryKey: keys.tasks })
       onClose()
@@ -67,14 +82,36 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
         <label>
           Repository
           <select required value={repo} onChange={(e) => setRepo(e.target.value)}>
-            {(repos.data ?? []).map((r) => (
-              <option key={r.id} value={r.path}>
-                {r.path}
-              </option>
-            ))}
+            {(demoRepos.data ?? []).length > 0 && (
+              <optgroup label="Demo repositories">
+                {(demoRepos.data ?? []).map((d) => (
+                  <option key={d.name} value={DEMO + d.name}>
+                    {d.name} (demo: {d.stack})
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            <optgroup label="Registered repositories">
+              {(repos.data ?? []).map((r) => (
+                <option key={r.id} value={r.path}>
+                  {r.path}
+                </option>
+              ))}
+            </optgroup>
           </select>
         </label>
-        <fieldset>
+        {demo && (
+          <p className="hint" data-testid="demo-hint">
+            {demo.name}: {demo.description}. Its scripted agents plan and implement the sample&apos;s demo change
+            offline{demo.tests ? `, and its own tests (${demo.tests}) keep passing` : ''}.{' '}
+            {prompt.trim() !== demo.prompt && (
+              <button type="button" className="link" onClick={() => setPrompt(demo.prompt)}>
+                Use the demo prompt
+              </button>
+            )}
+          </p>
+        )}
+        <fieldset disabled={!!demo}>
           <legend>Kind</legend>
           {(['spec', 'interactive', 'coding_session'] as Kind[]).map((k) => (
             <label key={k} className="inline">
@@ -82,13 +119,17 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             </label>
           ))}
         </fieldset>
-        <AgentSelect label="Planning agent" value={planning} onChange={setPlanning} agents={agents.data ?? []} />
-        <AgentSelect
-          label="Implementation agent"
-          value={implementation}
-          onChange={setImplementation}
-          agents={agents.data ?? []}
-        />
+        {!demo && (
+          <>
+            <AgentSelect label="Planning agent" value={planning} onChange={setPlanning} agents={agents.data ?? []} />
+            <AgentSelect
+              label="Implementation agent"
+              value={implementation}
+              onChange={setImplementation}
+              agents={agents.data ?? []}
+            />
+          </>
+        )}
         <fieldset>
           <legend>Priority</legend>
           {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => (

@@ -59,17 +59,7 @@ pub(crate) async fn create(
         }
         _ => caller.name.clone(),
     };
-    let prompt = body.prompt.trim();
-    if prompt.is_empty() {
-        return Err(ApiError::bad_request("invalid_prompt", "prompt is empty"));
-    }
-    if prompt.len() > MAX_PROMPT_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "prompt_too_large",
-            format!("prompt is {} bytes; the limit is {MAX_PROMPT_BYTES}", prompt.len()),
-        ));
-    }
+    let prompt = checked_prompt(&body.prompt)?;
     let title = match body.title.as_deref().map(str::trim) {
         Some("") => return Err(ApiError::bad_request("invalid_title", "title is empty")),
         Some(title) => title.to_owned(),
@@ -92,8 +82,28 @@ pub(crate) async fn create(
     Ok(SpecTaskDto::new(&task, &repository))
 }
 
+/// The prompt without surrounding whitespace, if it is not empty and not over the limit.
+pub(crate) fn checked_prompt(prompt: &str) -> Result<&str, ApiError> {
+    let prompt = prompt.trim();
+    if prompt.is_empty() {
+        return Err(ApiError::bad_request("invalid_prompt", "prompt is empty"));
+    }
+    if prompt.len() > MAX_PROMPT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "prompt_too_large",
+            format!("prompt is {} bytes; the limit is {MAX_PROMPT_BYTES}", prompt.len()),
+        ));
+    }
+    Ok(prompt)
+}
+
 /// Registers the repository on first use (design-docs branch and worktree; idempotent).
-async fn register_repository(state: &AppState, caller: &Caller, path: &str) -> Result<Repository, ApiError> {
+pub(crate) async fn register_repository(
+    state: &AppState,
+    caller: &Caller,
+    path: &str,
+) -> Result<Repository, ApiError> {
     let (repository, _, _) = crate::routes::repos::register(state, caller, path, None).await?;
     Ok(repository)
 }

@@ -26,5 +26,6 @@ pub fn state(store: Store) -> AppState {
         runtime: AgentRuntime::new(RuntimeConfig::default()),
         profiles: Arc::new(Profiles::presets()),
         coordination: Default::default(),
+        demo_repos: None,
     }
 }

@@ -1,10 +1,52 @@
-//! `spectask demo`: the bundled sample repository and scripted agents run the whole loop offline.
+//! `spectask demo`: the bundled sample repositories and their scripted agents run the whole loop
+//! offline; `POST /spec-tasks/from-demo` makes more tasks on them.
 
+use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use crate::implementation::{git, sessions, wait_until};
-use crate::planning::wait_for_status;
-use crate::support::{Server, http_json, json};
+use crate::support::{Server, http, http_json, json};
+
+const SAMPLES: [&str; 5] =
+    ["nodejs-todo", "python-api", "react-dashboard", "linkedin-outreach", "helix-blog-posts"];
+
+/// Polls `task show` until the status is `want`; generous, as five tasks plan at once.
+fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let task = json(&server.task(&["show", id, "--json"]));
+        if task["status"] == want {
+            return task;
+        }
+        assert!(Instant::now() < deadline, "task {id} stayed {} (want {want}): {task:#}", task["status"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The sample's tests, run on a checkout of `main` (node and python3 are on the test machines).
+fn run_sample_tests(repo: &Path, command: &[&str]) {
+    let checkout = tempfile::tempdir().unwrap();
+    let archive = Command::new("git").args(["archive", "main"]).current_dir(repo).output().unwrap();
+    assert!(archive.status.success());
+    let mut tar = Command::new("tar")
+        .args(["-x", "-C", checkout.path().to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(tar.stdin.as_mut().unwrap(), &archive.stdout).unwrap();
+    assert!(tar.wait().unwrap().success());
+    let out = Command::new(command[0]).args(&command[1..]).current_dir(checkout.path()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?} on main of {}:\n{}{}",
+        repo.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 #[test]
 fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
@@ -12,15 +54,31 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let data = dir.path().join("demo");
     let server = Server::spawn(&["demo".to_owned()], &data);
     let tasks = json(&server.task(&["list", "--json"]));
-    assert_eq!(tasks["total"], 1);
-    let id = tasks["items"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(tasks["items"][0]["title"], "Add user authentication with JWT");
-    let repo = data.join("repos/nodejs-todo").canonicalize().unwrap();
-    assert_eq!(tasks["items"][0]["repository"]["path"], repo.display().to_string());
+    assert_eq!(tasks["total"], 5, "{tasks:#}");
+    let items = tasks["items"].as_array().unwrap();
+    let task_of = |sample: &str| -> &Value {
+        let repo = data.join("repos").join(sample).canonicalize().unwrap();
+        items
+            .iter()
+            .find(|t| t["repository"]["path"] == repo.display().to_string())
+            .unwrap_or_else(|| panic!("no task on {sample}: {tasks:#}"))
+    };
 
-    // The scripted planner writes a spec that lints clean.
-    let task = wait_for_status(&server, &id, "spec_review");
+    // Every sample's scripted planner writes its spec, which lints clean.
+    for sample in SAMPLES {
+        let task = task_of(sample);
+        assert_eq!(task["planning_agent"], format!("{sample}-planner"), "{task:#}");
+        let id = task["id"].as_str().unwrap();
+        wait_for_status(&server, id, "spec_review");
+        let versions = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/spec-versions"));
+        assert_eq!(versions[0]["lint"], serde_json::json!([]), "{sample}: findings in {versions:#}");
+    }
+
+    let task = task_of("nodejs-todo");
+    assert_eq!(task["title"], "Add user authentication with JWT");
+    let id = task["id"].as_str().unwrap().to_owned();
     let handle = task["handle"].as_str().unwrap().to_owned();
+    let repo = data.join("repos/nodejs-todo").canonicalize().unwrap();
     let spec = json(&server.task(&["spec", &id, "--doc", "requirements", "--json"]));
     assert!(spec["content"].as_str().unwrap().contains("THE Auth_Service SHALL"));
     let versions: serde_json::Value = json(&server.task(&["spec", &id, "--json"]));
@@ -58,6 +116,7 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
         assert!(main.contains(f), "{f} not on main:\n{main}");
     }
     assert!(git(&repo, &["show", "main:src/server.js"]).contains("requireToken"));
+    run_sample_tests(&repo, &["node", "--test", "test/"]);
     wait_until("the coordination log and the summary are on the design-docs branch", || {
         ["coordination-log.md", "IMPLEMENTATION_COMPLETE.md"].iter().all(|f| {
             Command::new("git")
@@ -91,17 +150,33 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
         " const express = require('express');",
         " const todos = require('./todos');",
         "+const auth = require('./auth/routes');",
-        " if (require.main === module) {",
+        " app.use(express.json());",
     ] {
         assert!(server_js.contains(&format!("\n{line}\n")), "no line {line:?} in:\n{server_js}");
     }
     assert!(server_js.contains("\n+++ b/src/server.js\n@@ -1,"), "no hunk header:\n{server_js}");
     assert!(!server_js.contains("\n-const express"), "an unchanged line shown as removed:\n{server_js}");
     assert!(changes.contains("--- /dev/null\n+++ b/src/auth/users.js\n"), "{changes}");
+
+    // A task from the dashboard's Create dialog on another sample goes the same way; the sample's
+    // own tests pass on the merged main.
+    let body = r#"{"demo_repo": "python-api", "prompt": "Page through the items", "priority": "urgent"}"#;
+    let (status, created) = http(&server.url, "POST", "/api/v1/spec-tasks/from-demo", Some(body));
+    assert_eq!(status, 201, "{created}");
+    let created: Value = serde_json::from_str(&created).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    wait_for_status(&server, &id, "spec_review");
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "implementation_review");
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    let repo = data.join("repos/python-api").canonicalize().unwrap();
+    assert!(git(&repo, &["show", "main:app/main.py"]).contains("paginate("));
+    run_sample_tests(&repo, &["python3", "-m", "unittest"]);
     server.stop();
 
     // A second run continues with the same data: no second sample task.
     let server = Server::spawn(&["demo".to_owned()], &data);
-    assert_eq!(json(&server.task(&["list", "--json"]))["total"], 1);
+    assert_eq!(json(&server.task(&["list", "--json"]))["total"], 6);
     server.stop();
 }

@@ -1,0 +1,137 @@
+//! The offline demo's content: five sample repositories (`samples/<name>/repo`), each with the
+//! prompt of its demo task, the spec its scripted planner writes (`samples/<name>/spec`) and the
+//! changes its scripted coder makes for each plan task (`samples/<name>/changes`). `scripts`
+//! turns a sample into the scripted agents' scripts; the binary installs them, and the server
+//! creates a sample's repository when a person picks it.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod catalogue;
+pub mod scripts;
+
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+use spectask_git::{GitError, RepositoryInfo};
+
+pub use catalogue::SAMPLES;
+
+static FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/samples");
+
+/// One sample repository and its demo task.
+#[derive(Debug)]
+pub struct Sample {
+    /// The repository's directory name (`nodejs-todo`).
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Languages and frameworks, for people choosing one.
+    pub stack: &'static str,
+    /// The command that runs the sample's own tests, when it has tests.
+    pub tests: Option<&'static str>,
+    /// The demo task's prompt (its first line is the title).
+    pub prompt: &'static str,
+    /// What the scripted coder does for each plan task of the sample's spec.
+    pub changes: &'static [Change],
+}
+
+/// The scripted coder's work on one plan task.
+#[derive(Debug)]
+pub struct Change {
+    /// The plan task's id in the sample's tasks.md.
+    pub plan_task: &'static str,
+    /// Files written, relative to the repository (their content is in `changes/`).
+    pub files: &'static [&'static str],
+    /// Asks the person before finishing (answered by the coder profile's permission policy).
+    pub permission: Option<&'static str>,
+    /// What the coder says when done.
+    pub summary: &'static str,
+}
+
+/// A spec document the scripted planner writes.
+#[derive(Debug, Clone, Copy)]
+pub enum SpecDoc {
+    Requirements,
+    Design,
+    Tasks,
+}
+
+impl SpecDoc {
+    pub const ALL: [SpecDoc; 3] = [SpecDoc::Requirements, SpecDoc::Design, SpecDoc::Tasks];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            SpecDoc::Requirements => "requirements.md",
+            SpecDoc::Design => "design.md",
+            SpecDoc::Tasks => "tasks.md",
+        }
+    }
+}
+
+/// The sample named `name`.
+pub fn sample(name: &str) -> Option<&'static Sample> {
+    SAMPLES.iter().find(|s| s.name == name)
+}
+
+impl Sample {
+    /// The repository as it starts: every file of `repo/`, with its path inside the repository.
+    pub fn repository_files(&self) -> Vec<(&'static str, &'static str)> {
+        let root = format!("{}/repo/", self.name);
+        let mut files = Vec::new();
+        if let Some(dir) = FILES.get_dir(format!("{}/repo", self.name)) {
+            collect(dir, &root, &mut files);
+        }
+        files.sort();
+        files
+    }
+
+    /// A document of the spec the scripted planner writes.
+    pub fn spec(&self, doc: SpecDoc) -> &'static str {
+        text(&format!("{}/spec/{}", self.name, doc.file_name())).unwrap_or_default()
+    }
+
+    /// A file as the scripted coder leaves it.
+    pub fn changed(&self, path: &str) -> &'static str {
+        text(&format!("{}/changes/{path}", self.name)).unwrap_or_default()
+    }
+
+    /// A file as the repository starts with it, when it has it.
+    pub fn original(&self, path: &str) -> Option<&'static str> {
+        text(&format!("{}/repo/{path}", self.name))
+    }
+
+    /// The profile names of the sample's scripted agents.
+    pub fn planner_profile(&self) -> String {
+        format!("{}-planner", self.name)
+    }
+
+    pub fn coder_profile(&self) -> String {
+        format!("{}-coder", self.name)
+    }
+
+    /// Creates the sample's git repository in `<repos_dir>/<name>` on first use (an existing one
+    /// is left as it is).
+    pub fn create_repository(&self, repos_dir: &Path) -> Result<RepositoryInfo, GitError> {
+        let files = self.repository_files();
+        let message = format!("{}: {}", self.name, self.description);
+        spectask_git::init_repository(&repos_dir.join(self.name), &files, &message)
+    }
+}
+
+fn text(path: &str) -> Option<&'static str> {
+    FILES.get_file(path).and_then(|f| f.contents_utf8())
+}
+
+fn collect(dir: &'static Dir<'static>, root: &str, out: &mut Vec<(&'static str, &'static str)>) {
+    for file in dir.files() {
+        let path = file.path().to_str().unwrap_or_default();
+        if let (Some(relative), Some(content)) = (path.strip_prefix(root), file.contents_utf8()) {
+            out.push((relative, content));
+        }
+    }
+    for sub in dir.dirs() {
+        collect(sub, root, out);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+//! The scripts of a sample's scripted agents (the format of `spectask agent scripted`): a planner
+//! that writes the sample's spec whatever the prompt, and a coder that makes the sample's changes
+//! for each plan task, reporting a plan, each edit as a tool call with its diff, and a summary.
+
+use toml::{Table, Value};
+
+use crate::{Sample, SpecDoc};
+
+/// The planner: the sample's spec for a first version and for every revision.
+pub fn planner(sample: &Sample) -> String {
+    script(vec![
+        rule(
+            "*Revise the spec*",
+            spec_steps(sample, "Revised after review: the reviewer's comments are addressed.\n\n"),
+        ),
+        rule("*Write the spec*", spec_steps(sample, "")),
+    ])
+}
+
+/// The coder: one rule per plan task, and a reply for anything else (follow-ups, spawned sessions).
+pub fn coder(sample: &Sample) -> String {
+    let mut rules: Vec<Value> = sample
+        .changes
+        .iter()
+        .map(|change| {
+            let mut steps = vec![plan(change.files, 0), sleep(800)];
+            for (done, path) in change.files.iter().enumerate() {
+                if done > 0 {
+                    steps.push(plan(change.files, done));
+                }
+                steps.extend(edit_file(path, sample.original(path), sample.changed(path)));
+            }
+            if let Some(title) = change.permission {
+                steps.push(permission(title));
+            }
+            steps.push(plan(change.files, change.files.len()));
+            steps.push(message(change.summary));
+            rule(&format!("Your task: {} ", change.plan_task), steps)
+        })
+        .collect();
+    rules.push(rule("*", vec![sleep(300), message("Done: nothing else needed changing.")]));
+    script(rules)
+}
+
+fn spec_steps(sample: &Sample, introduction_note: &str) -> Vec<Value> {
+    let requirements = sample.spec(SpecDoc::Requirements).replacen(
+        "## Glossary",
+        &format!("{introduction_note}## Glossary"),
+        1,
+    );
+    vec![
+        sleep(600),
+        write_file(".spectask/spec/requirements.md", &requirements),
+        write_file(".spectask/spec/design.md", sample.spec(SpecDoc::Design)),
+        write_file(".spectask/spec/tasks.md", sample.spec(SpecDoc::Tasks)),
+        message("The spec is written to .spectask/spec/."),
+    ]
+}
+
+fn script(rules: Vec<Value>) -> String {
+    let mut root = Table::new();
+    root.insert("rule".into(), Value::Array(rules));
+    toml::to_string(&root).unwrap_or_default()
+}
+
+fn rule(pattern: &str, steps: Vec<Value>) -> Value {
+    let mut t = Table::new();
+    t.insert("match".into(), pattern.into());
+    t.insert("steps".into(), Value::Array(steps));
+    Value::Table(t)
+}
+
+fn step(name: &str, value: impl Into<Value>) -> Value {
+    let mut t = Table::new();
+    t.insert(name.into(), value.into());
+    Value::Table(t)
+}
+
+fn write_file(path: &str, content: &str) -> Value {
+    let mut file = Table::new();
+    file.insert("path".into(), path.into());
+    file.insert("content".into(), content.into());
+    step("write_file", file)
+}
+
+/// What a coding agent reports before writing a file: an `edit` tool call carrying the diff
+/// (no old text for a new file), which the history shows in `code-changes.md`; then the write.
+fn edit_file(path: &str, old: Option<&str>, new: &str) -> [Value; 2] {
+    let mut call = Table::new();
+    call.insert("id".into(), format!("edit {path}").into());
+    call.insert("title".into(), format!("Edit {path}").into());
+    call.insert("path".into(), path.into());
+    if let Some(old) = old {
+        call.insert("old_text".into(), old.into());
+    }
+    call.insert("new_text".into(), new.into());
+    [step("tool_call", call), write_file(path, new)]
+}
+
+fn message(text: &str) -> Value {
+    step("message", text)
+}
+
+/// The agent's plan: one entry per file, the first `done` completed and the next in progress.
+fn plan(files: &[&str], done: usize) -> Value {
+    let items = files
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let status = match i.cmp(&done) {
+                std::cmp::Ordering::Less => "completed",
+                std::cmp::Ordering::Equal => "in_progress",
+                std::cmp::Ordering::Greater => "pending",
+            };
+            let mut e = Table::new();
+            e.insert("content".into(), format!("write {path}").into());
+            e.insert("status".into(), status.into());
+            Value::Table(e)
+        })
+        .collect();
+    step("plan", Value::Array(items))
+}
+
+/// Asks the person for permission to run a command (answered by the profile's policy: `auto`
+/// allows it; with `permission_policy = "ask"` it waits in the dashboard's session view).
+fn permission(title: &str) -> Value {
+    let mut request = Table::new();
+    request.insert("title".into(), title.into());
+    step("permission", request)
+}
+
+fn sleep(ms: i64) -> Value {
+    step("sleep", ms)
+}

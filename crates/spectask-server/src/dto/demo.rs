@@ -1,0 +1,31 @@
+//! The offline demo's sample repositories on the wire.
+
+use serde::{Deserialize, Serialize};
+use spectask_core::Priority;
+use utoipa::ToSchema;
+
+/// A sample repository `spectask demo` offers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemoRepoDto {
+    /// The name to pass as `demo_repo` (`nodejs-todo`).
+    pub name: String,
+    pub description: String,
+    /// Languages and frameworks.
+    pub stack: String,
+    /// The command running the sample's own tests, when it has tests.
+    pub tests: Option<String>,
+    /// The prompt of the sample's demo task: its scripted agents plan and implement it offline.
+    pub prompt: String,
+}
+
+/// `POST /api/v1/spec-tasks/from-demo`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateFromDemo {
+    /// A name from `GET /demo-repos`; its repository is created on first use.
+    pub demo_repo: String,
+    /// Default: the sample's demo prompt. Whatever the prompt, the sample's scripted agents plan and
+    /// implement the sample's demo change.
+    pub prompt: Option<String>,
+    pub priority: Option<Priority>,
+}
