@@ -12,10 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    AgentCapabilities, CancelNotification, CloseSessionRequest, CloseSessionResponse, Implementation,
-    InitializeRequest, InitializeResponse, ListSessionsRequest, ListSessionsResponse, NewSessionRequest,
-    NewSessionResponse, PromptCapabilities, PromptRequest, PromptResponse, SessionCapabilities,
-    SessionCloseCapabilities, SessionId, SessionInfo, SessionListCapabilities, StopReason,
+    AgentCapabilities, CancelNotification, CloseSessionRequest, CloseSessionResponse, ContentBlock,
+    ContentChunk, Implementation, InitializeRequest, InitializeResponse, ListSessionsRequest,
+    ListSessionsResponse, LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse,
+    PromptCapabilities, PromptRequest, PromptResponse, ResumeSessionRequest, ResumeSessionResponse,
+    SessionCapabilities, SessionCloseCapabilities, SessionId, SessionInfo, SessionListCapabilities,
+    SessionNotification, SessionResumeCapabilities, SessionUpdate, StopReason, TextContent,
 };
 use agent_client_protocol::{Agent, Client, Error as AcpError, ErrorCode, Stdio, UntypedMessage};
 use tokio::sync::mpsc;
@@ -82,6 +84,10 @@ pub trait EditorBackend: Send + Sync + 'static {
     /// The editor closed the thread: its work session ends.
     fn close_thread(&self, id: String) -> impl Future<Output = Result<(), BackendError>> + Send;
 
+    /// The editor takes up thread `id` again (`session/load`, `session/resume`): its conversation as
+    /// recorded, in order.
+    fn reopen_thread(&self, id: String) -> impl Future<Output = Result<Vec<Said>, BackendError>> + Send;
+
     /// Runs the editor's prompt on thread `id`: the turn's frames, in order, ending with
     /// [`TurnFrame::End`] or [`TurnFrame::Failed`].
     fn prompt(
@@ -110,6 +116,14 @@ pub struct EditorPrompt {
     pub offers: EditorOffers,
     /// The thread's directories in the editor (its `cwd` and additional directories).
     pub roots: Vec<PathBuf>,
+}
+
+/// One recorded message of a thread's conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Said {
+    /// The agent said it (otherwise the person, or spectask, prompted it).
+    pub by_agent: bool,
+    pub text: String,
 }
 
 /// One frame of a turn the server runs for the editor.
@@ -155,10 +169,12 @@ impl EditorState {
 fn initialize_response() -> InitializeResponse {
     let sessions = SessionCapabilities::new()
         .list(SessionListCapabilities::new())
-        .close(SessionCloseCapabilities::new());
+        .close(SessionCloseCapabilities::new())
+        .resume(SessionResumeCapabilities::new());
     InitializeResponse::new(ProtocolVersion::V1)
         .agent_capabilities(
             AgentCapabilities::new()
+                .load_session(true)
                 .prompt_capabilities(PromptCapabilities::new().embedded_context(true))
                 .session_capabilities(sessions),
         )
@@ -168,8 +184,10 @@ fn initialize_response() -> InitializeResponse {
 /// Serves ACP to the editor on this process's stdin/stdout until stdin closes.
 pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpError> {
     let state = Arc::new(EditorState::default());
-    let (b1, b2, b3, b4, b5) = (backend.clone(), backend.clone(), backend.clone(), backend.clone(), backend);
-    let (s1, s2, s3) = (state.clone(), state.clone(), state);
+    let (b1, b2, b3, b4, b5) =
+        (backend.clone(), backend.clone(), backend.clone(), backend.clone(), backend.clone());
+    let (b6, b7) = (backend.clone(), backend);
+    let (s1, s2, s3, s4, s5) = (state.clone(), state.clone(), state.clone(), state.clone(), state);
     Agent
         .v1()
         .name("spectask")
@@ -242,6 +260,46 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
             },
             agent_client_protocol::on_receive_request!(),
         )
+        .on_receive_request(
+            async move |request: LoadSessionRequest, responder, cx| {
+                let (backend, state, editor) = (b6.clone(), s4.clone(), cx.clone());
+                cx.spawn(async move {
+                    let id = request.session_id.0.to_string();
+                    let mut roots = vec![request.cwd];
+                    roots.extend(request.additional_directories);
+                    let loaded = reopen(&*backend, &state, &id, roots).await.and_then(|said| {
+                        // The conversation so far, before the answer, as ACP's load wants it.
+                        for message in said {
+                            let chunk = ContentChunk::new(ContentBlock::Text(TextContent::new(message.text)));
+                            let update = match message.by_agent {
+                                true => SessionUpdate::AgentMessageChunk(chunk),
+                                false => SessionUpdate::UserMessageChunk(chunk),
+                            };
+                            editor.send_notification(SessionNotification::new(
+                                request.session_id.clone(),
+                                update,
+                            ))?;
+                        }
+                        Ok(LoadSessionResponse::new())
+                    });
+                    responder.respond_with_result(loaded)
+                })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |request: ResumeSessionRequest, responder, cx| {
+                let (backend, state) = (b7.clone(), s5.clone());
+                cx.spawn(async move {
+                    let id = request.session_id.0.to_string();
+                    let mut roots = vec![request.cwd];
+                    roots.extend(request.additional_directories);
+                    let resumed = reopen(&*backend, &state, &id, roots).await;
+                    responder.respond_with_result(resumed.map(|_| ResumeSessionResponse::new()))
+                })
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
         .on_receive_notification(
             async move |notification: CancelNotification, cx| {
                 let backend = b5.clone();
@@ -256,6 +314,18 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
         )
         .connect_to(Stdio::new())
         .await
+}
+
+/// Takes up a recorded thread in the editor's directories: its conversation.
+async fn reopen<B: EditorBackend>(
+    backend: &B,
+    state: &EditorState,
+    id: &str,
+    roots: Vec<PathBuf>,
+) -> Result<Vec<Said>, AcpError> {
+    let said = backend.reopen_thread(id.to_owned()).await.map_err(|e| e.to_acp())?;
+    state.roots().insert(id.to_owned(), roots);
+    Ok(said)
 }
 
 /// Relays one prompt's turn to the editor and answers with its stop reason.

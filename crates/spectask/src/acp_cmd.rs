@@ -11,7 +11,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use spectask_agent::EditorRefusal;
 use spectask_agent::editor::{
-    BackendError, BackendErrorKind, EditorBackend, EditorPrompt, EditorThread, TurnFrame, serve_editor,
+    BackendError, BackendErrorKind, EditorBackend, EditorPrompt, EditorThread, Said, TurnFrame, serve_editor,
 };
 use spectask_server::EditorTurnFrame;
 use tokio::sync::mpsc;
@@ -134,6 +134,23 @@ impl EditorBackend for ServerBackend {
         Ok(())
     }
 
+    async fn reopen_thread(&self, id: String) -> Result<Vec<Said>, BackendError> {
+        let session = self.api.get(&format!("/work-sessions/{id}"), &[]).await.map_err(backend_error)?;
+        if session["opened_from_editor"].is_null() {
+            let name = session["name"].as_str().unwrap_or(&id);
+            let message =
+                format!("spectask: work session {name} was not opened from an editor; open a new thread");
+            return Err(BackendError { kind: BackendErrorKind::Invalid, message });
+        }
+        let history =
+            self.api.get(&format!("/work-sessions/{id}/history"), &[]).await.map_err(backend_error)?;
+        let mut open = self.open_threads();
+        if !open.contains(&id) {
+            open.push(id);
+        }
+        Ok(conversation(&history))
+    }
+
     async fn prompt(
         &self,
         id: String,
@@ -172,6 +189,20 @@ impl EditorBackend for ServerBackend {
         self.api.post(&format!("/work-sessions/{id}/editor/cancel"), None).await.map_err(backend_error)?;
         Ok(())
     }
+}
+
+/// A session's recorded conversation (`### <who>` and what was said, an entry each) as messages.
+fn conversation(history: &Value) -> Vec<Said> {
+    let entries = history["entries"].as_array().into_iter().flatten();
+    entries
+        .filter(|entry| entry["file"] == "conversation")
+        .filter_map(|entry| {
+            let content = entry["content"].as_str()?;
+            let (who, text) = content.strip_prefix("### ")?.split_once('\n')?;
+            let text = text.trim();
+            (!text.is_empty()).then(|| Said { by_agent: who.trim() == "agent", text: text.to_owned() })
+        })
+        .collect()
 }
 
 /// Reads a turn's stream (one JSON frame a line) into frames, until it ends or breaks.

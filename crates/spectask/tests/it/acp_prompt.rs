@@ -1,8 +1,9 @@
 //! Zed's prompts through `spectask acp`: each runs as a turn on the work session's thread in the
 //! task's agent instance; the agent's updates and requests reach the editor in order, the editor
 //! answers the permission request and serves the file from its buffer, `session/cancel` stops a turn,
-//! an agent that crashes mid-turn is an error naming it, and every turn is in the session's history
-//! and, once committed, on the design-docs branch.
+//! an agent that crashes mid-turn is an error naming it, every turn is in the session's history
+//! and, once committed, on the design-docs branch, and after a server restart the thread is loaded
+//! (its conversation replayed) and goes on.
 
 use serde_json::{Value, json};
 
@@ -79,7 +80,8 @@ fn zed_prompts_stream_the_turn_and_are_recorded_on_postgres() {
 fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let server = Server::start(&scripted_coder_data(dir.path(), SCRIPT), database_url);
+    let data = scripted_coder_data(dir.path(), SCRIPT);
+    let server = Server::start(&data, database_url);
     let body = json!({"path": repo}).to_string();
     let (status, answer) = http(&server.url, "POST", "/api/v1/repos", Some(&body));
     assert!(status == 200 || status == 201, "{status}: {answer}");
@@ -153,6 +155,33 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     let recorded = history(&server, &thread);
     assert!(recorded.contains("about to crash"), "nothing said is lost: {recorded}");
 
+    assert!(zed.quit().success());
+    server.stop();
+
+    // After a server restart, a new Zed loads the thread: its conversation comes back as updates, and
+    // the thread goes on where it was.
+    let server = Server::start(&data, database_url);
+    let mut zed = Editor::start(&server.url, &[], &repo);
+    let init = zed.initialize();
+    assert_eq!(init["agentCapabilities"]["loadSession"], true, "{init}");
+    assert!(init["agentCapabilities"]["sessionCapabilities"]["resume"].is_object(), "{init}");
+    zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": []}))
+        .expect("session/load");
+    let replayed = updates(&zed.seen, &thread);
+    let said_by = |kind: &str, text: &str| replayed.iter().any(|(k, t)| k == kind && t.contains(text));
+    assert!(said_by("user_message_chunk", "please work"), "{replayed:#?}");
+    assert!(said_by("user_message_chunk", "take your time"), "{replayed:#?}");
+    assert!(said_by("agent_message_chunk", "unsaved buffer text"), "{replayed:#?}");
+    assert!(said_by("agent_message_chunk", "about to crash"), "{replayed:#?}");
+    zed.seen.clear();
+    let after =
+        zed.call_with("session/prompt", prompt(&thread, "please work"), zed_answers).expect("after load");
+    assert_eq!(after["stopReason"], "end_turn", "{:#?}", zed.seen);
+    assert!(updates(&zed.seen, &thread).iter().any(|(_, t)| t == "done"), "{:#?}", zed.seen);
+    // session/resume takes a thread up again without the replay.
+    zed.seen.clear();
+    zed.call("session/resume", json!({"sessionId": thread, "cwd": repo})).expect("session/resume");
+    assert!(updates(&zed.seen, &thread).is_empty(), "{:#?}", zed.seen);
     assert!(zed.quit().success());
     server.stop();
 }
