@@ -74,6 +74,9 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.getByRole('tab', { name: 'Sessions' }).waitFor()
   await page.getByTestId('plan-counts').filter({ hasText: '2/3 complete' }).waitFor()
   await page.getByRole('list', { name: 'Session tree' }).getByText(/Add the auth routes/).waitFor()
+  const zed = await page.getByRole('link', { name: 'Open in Zed' }).getAttribute('href')
+  assert.match(zed, /^zed:\/\/file\/.*\/nodejs-todo\/\.git-worktrees\/[0-9a-f]{8}-add-user-authentication/)
+  await page.getByRole('button', { name: 'Stop agent' }).waitFor()
   await shot(page, '05-multi-session-dashboard')
 
   await page.getByRole('link', { name: 'Fleet' }).click()

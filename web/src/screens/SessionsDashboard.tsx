@@ -30,7 +30,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
             {o.progress.counts.done}/{o.progress.tasks.length} complete · {o.progress.counts.in_progress} in progress
           </p>
         </section>
-        <AgentInstanceCard overview={o} />
+        <AgentInstanceCard task={task} overview={o} />
         <section className="dash-card" aria-labelledby="dash-active">
           <h3 id="dash-active">Active sessions</h3>
           {active.length === 0 && <p className="hint">None running.</p>}
@@ -86,8 +86,19 @@ function sessionName(o: Overview, id: string | null | undefined): string {
   return o.sessions.find((s) => s.id === id)?.name ?? id.slice(0, 8)
 }
 
-function AgentInstanceCard({ overview }: { overview: Overview }) {
+/** Where the task's code is worked on: `.git-worktrees/<handle>` in its repository (spectask-git's layout). */
+function worktreeOf(task: SpecTask): string {
+  return `${task.repository.path}/.git-worktrees/${task.handle}`
+}
+
+function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overview }) {
   const a = overview.agent_instance
+  const client = useQueryClient()
+  const stop = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.DELETE('/api/v1/spec-tasks/{id}/zed-instance', { params: { path: { id: task.id } } })),
+    onSettled: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
+  })
   return (
     <section className="dash-card" aria-labelledby="dash-agent">
       <h3 id="dash-agent">Agent instance</h3>
@@ -104,6 +115,23 @@ function AgentInstanceCard({ overview }: { overview: Overview }) {
         {a.profile ?? 'default agent'} · {a.threads} thread{a.threads === 1 ? '' : 's'}
         {a.live && a.started_at && <> · up {since(a.started_at)}</>}
       </p>
+      <p className="actions">
+        <a className="button small" href={`zed://file${worktreeOf(task)}`}>
+          Open in Zed
+        </a>
+        {a.live && (
+          <button
+            className="small danger"
+            disabled={stop.isPending}
+            onClick={() => {
+              if (window.confirm('Stop the agent? Its running sessions pause and can be resumed.')) stop.mutate()
+            }}
+          >
+            Stop agent
+          </button>
+        )}
+      </p>
+      {stop.isError && <p role="alert">{stop.error.message}</p>}
     </section>
   )
 }
@@ -134,6 +162,7 @@ function SessionRow(props: {
       {s.status === 'running' && props.progress && <span>{props.progress.percent}%</span>}
       {props.progress?.current_entry && s.status === 'running' && <span className="meta">now: {props.progress.current_entry}</span>}
       {props.spawned && <span className="badge">spawned</span>}
+      {s.opened_from_editor && <span className="badge">from {s.opened_from_editor}</span>}
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
       {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
       {props.onSpawn && (
