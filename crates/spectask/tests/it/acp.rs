@@ -174,7 +174,7 @@ match = "hello"
 steps = [{ message = "hi from the agent" }]
 "#;
 
-fn register(server: &Server, repo: &Path) {
+pub(crate) fn register(server: &Server, repo: &Path) {
     let body = json!({"path": repo}).to_string();
     let (status, answer) = http(&server.url, "POST", "/api/v1/repos", Some(&body));
     assert!(status == 200 || status == 201, "{status}: {answer}");

@@ -7,10 +7,11 @@
 
 use serde_json::{Value, json};
 
-use crate::acp::Editor;
+use crate::acp::{Editor, register};
 use crate::support::{Server, git_repo, http, scripted_coder_data};
 
-const SCRIPT: &str = r#"
+/// The scripted agent of the editor tests (also behind the TypeScript SDK's, `acp_sdk.rs`).
+pub(crate) const SCRIPT: &str = r#"
 [[rule]]
 match = "please work"
 steps = [
@@ -82,9 +83,7 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     let repo = git_repo(dir.path(), "app");
     let data = scripted_coder_data(dir.path(), SCRIPT);
     let server = Server::start(&data, database_url);
-    let body = json!({"path": repo}).to_string();
-    let (status, answer) = http(&server.url, "POST", "/api/v1/repos", Some(&body));
-    assert!(status == 200 || status == 201, "{status}: {answer}");
+    register(&server, &repo);
 
     let mut zed = Editor::start(&server.url, &[], &repo);
     zed.initialize();

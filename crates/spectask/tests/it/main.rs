@@ -4,6 +4,7 @@
 
 mod acp;
 mod acp_prompt;
+mod acp_sdk;
 mod agent_runtime;
 mod coordination;
 mod crash_restart;

@@ -1,4 +1,6 @@
-//! The agents under test: `npm ci` of `tests/agents/` into a cache directory, once per lock file.
+//! Pinned npm packages for the interoperability tests: `npm ci` of `tests/<set>/` into a cache
+//! directory, once per lock file — the agents under test (`agents`) and the TypeScript ACP SDK that
+//! plays the editor against `spectask acp` (`acp-client`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,15 +10,22 @@ use std::sync::OnceLock;
 /// default `target/test-cache/agents`); panics with npm's output when installing fails.
 pub fn node_modules() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(install)
+    DIR.get_or_init(|| install("agents"))
 }
 
-fn install() -> PathBuf {
+/// `node_modules` of the pinned TypeScript ACP SDK (`tests/acp-client/`), installed on first use
+/// (`$SPECTASK_TEST_CACHE/acp-client`); its directory holds the client script too.
+pub fn acp_client_modules() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| install("acp-client"))
+}
+
+fn install(set: &str) -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let source = manifest.join("tests/agents");
+    let source = manifest.join("tests").join(set);
     let cache = std::env::var_os("SPECTASK_TEST_CACHE")
         .map_or_else(|| manifest.join("../../target/test-cache"), PathBuf::from)
-        .join("agents");
+        .join(set);
     let lock = std::fs::read(source.join("package-lock.json")).unwrap();
     let installed = cache.join("installed-lock.json");
     if std::fs::read(&installed).is_ok_and(|done| done == lock) {
@@ -26,7 +35,7 @@ fn install() -> PathBuf {
     for file in ["package.json", "package-lock.json"] {
         std::fs::copy(source.join(file), cache.join(file)).unwrap();
     }
-    // No install scripts: the agents need none (native parts ship as prebuilt packages).
+    // No install scripts: none of these needs one (native parts ship as prebuilt packages).
     let out = Command::new("npm")
         .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(&cache)
@@ -34,7 +43,7 @@ fn install() -> PathBuf {
         .unwrap_or_else(|e| panic!("cannot run npm (Node.js 20 and npm are needed): {e}"));
     assert!(
         out.status.success(),
-        "npm ci of the interoperability agents failed:\n{}{}",
+        "npm ci of tests/{set} failed:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -7,7 +7,7 @@
 mod anthropic;
 mod escape;
 mod gemini;
-mod install;
+pub(crate) mod install;
 mod openai;
 mod policy;
 mod server;
