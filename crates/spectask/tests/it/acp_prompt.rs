@@ -1,9 +1,9 @@
 //! Zed's prompts through `spectask acp`: each runs as a turn on the work session's thread in the
-//! task's agent instance; the agent's updates and requests reach the editor in order, the editor
-//! answers the permission request and serves the file from its buffer, `session/cancel` stops a turn,
-//! an agent that crashes mid-turn is an error naming it, every turn is in the session's history
-//! and, once committed, on the design-docs branch, and after a server restart the thread is loaded
-//! (its conversation replayed) and goes on.
+//! task's agent instance, with the session's coordination tools; the agent's updates and requests
+//! reach the editor in order, the editor answers the permission request and serves the file from its
+//! buffer, `session/cancel` stops a turn, an agent that crashes mid-turn is an error naming it, every
+//! turn is in the session's history and, once committed, on the design-docs branch, and after a
+//! server restart the thread is loaded (its conversation replayed) and goes on.
 
 use serde_json::{Value, json};
 
@@ -18,6 +18,7 @@ steps = [
   { thought = "thinking it over" },
   { plan = [{ content = "read the notes", status = "in_progress" }] },
   { message = "starting" },
+  { mcp = { tool = "plan_status" } },
   { permission = { title = "edit notes.md" } },
   { read_file = { path = "notes.md" } },
   { message = "done" },
@@ -105,6 +106,10 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     assert_eq!(messages.last(), Some(&"done"), "{said:#?}");
     assert!(messages.iter().any(|m| m.contains("permission: allow")), "Zed allowed it: {said:#?}");
     assert!(messages.iter().any(|m| m.contains("unsaved buffer text")), "Zed served the file: {said:#?}");
+    // The thread has the session's coordination tools, as every work session's thread does.
+    assert!(kinds.contains(&"tool_call"), "{said:#?}");
+    let status = messages.iter().find(|m| m.starts_with("plan_status: ")).expect("plan_status answered");
+    assert!(status.contains("\"you\": true"), "the tools know the thread as its session: {status}");
     let requests: Vec<&Value> = zed.seen.iter().filter(|m| m.get("id").is_some()).collect();
     let methods: Vec<&str> = requests.iter().map(|m| m["method"].as_str().unwrap()).collect();
     assert_eq!(methods, ["session/request_permission", "fs/read_text_file"], "{requests:#?}");
