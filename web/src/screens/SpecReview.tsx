@@ -5,6 +5,7 @@ import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
 import { Markdown } from '../components/Markdown'
+import { PlanGraph } from '../components/PlanGraph'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
 
 type LineComment = Schemas['LineComment']
@@ -74,6 +75,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
           {doc}.md <span className="count">v{version}</span>
         </h2>
         {current.isError && <p role="alert">{current.error.message}</p>}
+        {doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
         {view === 'rendered' && current.data && <Markdown text={current.data.content} />}
         {view === 'diff' && current.data && <Diff before={previous.data?.content ?? ''} after={current.data.content} />}
         {view === 'lines' && (
