@@ -8,6 +8,7 @@ mod demo;
 mod design_docs;
 mod editor;
 mod events;
+mod export;
 mod health;
 mod history;
 mod progress;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(spec_tasks::router())
         .merge(demo::router())
+        .merge(export::router())
         .merge(specs::router())
         .merge(tasks::router())
         .merge(repos::router())

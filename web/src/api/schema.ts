@@ -596,6 +596,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's report as one markdown document (a download: `<handle>.md`). */
+        get: operations["export_spec_task"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/generate-documents": {
         parameters: {
             query?: never;
@@ -3281,6 +3298,38 @@ export interface operations {
                 };
                 content: {
                     "application/gzip": number[];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_spec_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": string;
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
