@@ -80,6 +80,10 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   const zed = await page.getByRole('link', { name: 'Open in Zed' }).getAttribute('href')
   assert.match(zed, /^zed:\/\/file\/.*\/nodejs-todo\/\.git-worktrees\/[0-9a-f]{8}-add-user-authentication/)
   await page.getByRole('button', { name: 'Stop agent' }).waitFor()
+  const report = await page.getByRole('link', { name: 'Export report' }).getAttribute('href')
+  const exported = await page.request.get(new URL(report, demo.url).href)
+  assert.equal(exported.status(), 200)
+  assert.match(await exported.text(), /Add user authentication with JWT/)
   await shot(page, '05-multi-session-dashboard')
 
   await page.getByRole('link', { name: 'Fleet' }).click()

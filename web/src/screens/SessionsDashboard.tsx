@@ -75,6 +75,9 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
         <a className="button" href={`/api/v1/spec-tasks/${task.id}/download-documents`}>
           Download the specs (design-docs branch)
         </a>
+        <a className="button" href={`/api/v1/spec-tasks/${task.id}/export`} download={`${task.handle}.md`}>
+          Export report
+        </a>
       </div>
       {spawnFrom && <SpawnDialog task={task} parent={spawnFrom} onClose={() => setSpawnFrom(undefined)} />}
     </section>
