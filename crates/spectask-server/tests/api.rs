@@ -28,11 +28,7 @@ impl Api {
 
     /// A git repository with one commit, under the fixture's temp dir.
     fn repo(&self, name: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::create_dir_all(&path).unwrap();
-        git(&path, &["init", "-q", "-b", "main"]);
-        git(&path, &["commit", "-q", "--allow-empty", "-m", "init"]);
-        path.display().to_string()
+        support::git_repo(self.dir.path(), name)
     }
 
     async fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {

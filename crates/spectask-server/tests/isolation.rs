@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -42,19 +41,7 @@ impl Fixture {
     }
 
     fn repo(&self, name: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::create_dir_all(&path).unwrap();
-        for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
-            let ok = Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-                .args(args)
-                .current_dir(&path)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok);
-        }
-        path.display().to_string()
+        crate::support::git_repo(self.dir.path(), name)
     }
 
     async fn call(&self, token: &str, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, String) {

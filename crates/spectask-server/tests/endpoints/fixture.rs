@@ -1,7 +1,5 @@
 //! A server state on a fresh database, a git repository to work on, and calls through the router.
 
-use std::process::Command;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
@@ -28,19 +26,7 @@ impl Fixture {
 
     /// A git repository with one commit, under the fixture's temp dir.
     pub fn repo(&self, name: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::create_dir_all(&path).unwrap();
-        for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
-            let ok = Command::new("git")
-                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-                .args(args)
-                .current_dir(&path)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "git {args:?}");
-        }
-        path.display().to_string()
+        crate::support::git_repo(self.dir.path(), name)
     }
 
     /// One request as the local user of an open server; the body as JSON (`Null` when it is not).

@@ -1,6 +1,7 @@
 //! What every test of the router starts from: a store, and the server's state over it.
 
 use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
@@ -28,4 +29,22 @@ pub fn state(store: Store) -> AppState {
         coordination: Default::default(),
         demo_repos: None,
     }
+}
+
+/// `dir/name`: a git repository with one (empty) commit on `main`; returns its path.
+#[allow(dead_code)] // not every test binary registers repositories
+pub fn git_repo(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).unwrap();
+    for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+    path.display().to_string()
 }
