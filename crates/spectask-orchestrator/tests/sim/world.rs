@@ -14,7 +14,7 @@ use spectask_core::{
     WorkSessionStatus,
 };
 use spectask_orchestrator::{Orchestrator, OrchestratorConfig, SpawnRequest, fixtures};
-use spectask_store::{DatabaseUrl, NewCoordination, Store, WipLimits};
+use spectask_store::{DatabaseUrl, NewCoordination, Store, StoreError, WipLimits};
 use tokio_util::sync::CancellationToken;
 
 use crate::agent;
@@ -178,7 +178,7 @@ impl World {
             let mut ended = 0;
             for (i, id) in self.tasks.clone().into_iter().enumerate() {
                 let plan = self.scenario.tasks[i].clone();
-                let task = self.store.spec_task(id).await.expect("task");
+                let task = busy("task", || self.store.spec_task(id)).await;
                 match task.status() {
                     SpecTaskStatus::SpecReview if started + plan.approve_after <= now => {
                         fixtures::approve_spec(&self.store, &task, "sim").await.expect("spec approval");
@@ -234,7 +234,7 @@ impl World {
     async fn follow_events(&mut self) {
         loop {
             let cursor = self.events_seen.last().copied().unwrap_or(0);
-            let page = self.store.events_after(cursor, 1000).await.expect("events");
+            let page = busy("events", || self.store.events_after(cursor, 1000)).await;
             if page.is_empty() {
                 return;
             }
@@ -265,10 +265,10 @@ impl World {
 
     /// Liveness while running: a task in implementation, or a running session, with no job behind it.
     async fn watch(&mut self, task: &SpecTask, idle_since: &mut HashMap<String, Instant>) {
-        let jobs = self.store.jobs_of(task.id).await.expect("jobs");
+        let jobs = busy("jobs", || self.store.jobs_of(task.id)).await;
         let open = |j: &&spectask_core::Job| matches!(j.status, JobStatus::Queued | JobStatus::Running);
         let mut idle = Vec::new();
-        for session in self.store.work_sessions_of(task.id).await.expect("sessions") {
+        for session in busy("sessions", || self.store.work_sessions_of(task.id)).await {
             if session.status() == WorkSessionStatus::Running
                 && !jobs.iter().filter(open).any(|j| j.work_session_id == Some(session.id))
             {
@@ -301,7 +301,7 @@ impl World {
     async fn unfinished_jobs(&self) -> usize {
         let mut n = 0;
         for &id in &self.tasks {
-            let jobs = self.store.jobs_of(id).await.expect("jobs");
+            let jobs = busy("jobs", || self.store.jobs_of(id)).await;
             n += jobs.iter().filter(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running)).count();
         }
         n
@@ -333,6 +333,20 @@ impl World {
         }
         out
     }
+}
+
+/// A read of the people's store while engines run, tried again while the database is too busy to
+/// serve it (a pool timeout on a loaded machine, say) instead of panicking the whole run; bounded.
+async fn busy<T, F, Fut>(what: &str, read: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let retry = backon::ExponentialBuilder::new().with_max_delay(Duration::from_secs(2)).with_max_times(30);
+    backon::Retryable::retry(read, retry)
+        .when(|e| matches!(e, StoreError::Database(_)))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Processes whose command line names this seed's agents directory (the simulated agents).
