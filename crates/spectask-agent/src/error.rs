@@ -41,6 +41,8 @@ pub enum AgentError {
     Worktree { path: std::path::PathBuf, source: std::io::Error },
     #[error("agent runtime is shut down")]
     RuntimeClosed,
+    #[error("cannot run the check {command:?}: {reason}")]
+    Check { command: String, reason: String },
     #[error("invalid prompt: {0}")]
     InvalidPrompt(String),
     #[error(

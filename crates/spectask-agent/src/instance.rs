@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::approval::{self, ApprovalCheck, ApprovalStatus};
 use crate::config::RuntimeConfig;
+use crate::confinement::terminal::CheckRun;
 use crate::error::AgentError;
 use crate::events::AgentEvent;
 use crate::fault::{FaultKind, kill_group, signal_group};
@@ -379,6 +380,21 @@ impl AgentInstance {
     /// answered "method not found".
     pub fn unserved_requests(&self) -> std::collections::BTreeMap<String, u64> {
         self.shared.unserved.counts()
+    }
+
+    /// Runs the repository's check command in `worktree`, inside this agent's sandbox and with its
+    /// terminals' environment (see [`crate::confinement::terminal`]), and waits for it.
+    pub async fn run_check(
+        &self,
+        worktree: &Path,
+        command: &str,
+        time_limit: Duration,
+        output_limit: usize,
+    ) -> Result<CheckRun, AgentError> {
+        let root = Self::root(worktree)?;
+        self.touch();
+        let run = self.shared.terminals.run_check(&root, command, time_limit, output_limit).await;
+        run.map_err(|e| AgentError::Check { command: command.to_owned(), reason: e.to_string() })
     }
 
     /// Sends a live thread's events to a new channel (the next turn's consumer); false when this

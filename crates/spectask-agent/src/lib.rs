@@ -59,6 +59,7 @@ mod unserved;
 
 pub use approval::{ApprovalCheck, ApprovalStatus};
 pub use config::{RateLimit, RuntimeConfig, TerminalLimits};
+pub use confinement::terminal::CheckRun;
 pub use editor_turns::{EditorTurns, HeldTurn, TurnEnd};
 pub use error::{AgentError, SessionOutcome};
 pub use events::AgentEvent;

@@ -44,6 +44,11 @@ pub enum EventKind {
     /// hidden from listings. Payload `status`.
     #[serde(rename = "spec_task.hidden")]
     SpecTaskHidden,
+    /// The repository's check ran after a session's turn: payload `command`, `passed`,
+    /// `exit_code`, `signal`, `timed_out`, `output` (its end), `round`, `rounds` and `outcome`
+    /// (`passed`, `sent_back` to the thread, or `failed` the session when no round was left).
+    #[serde(rename = "work_session.check")]
+    WorkSessionCheck,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -58,6 +63,7 @@ named_enum!(EventKind, "event kind", {
     AgentSandbox => "agent.sandbox",
     WorkSessionPermission => "work_session.permission",
     SpecTaskHidden => "spec_task.hidden",
+    WorkSessionCheck => "work_session.check",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

@@ -32,6 +32,9 @@ pub struct Repository {
     /// Why spectask stopped writing to the repository (for example a rewritten design-docs branch).
     pub attention: Option<String>,
     pub merge_policy: MergePolicy,
+    /// The repository's own check (`npm test`): run in a session's worktree after each turn that
+    /// claims completion; a failure goes back to the session's thread.
+    pub check_command: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -45,6 +45,25 @@ pub struct OrchestratorConfig {
     pub coordination: CoordinationLimits,
     /// How agents launch the MCP server of a session's coordination tools; `None`: no tools.
     pub session_tools: Option<SessionToolsLaunch>,
+    /// How a repository's check command is run and how often a failure goes back to the session.
+    pub checks: CheckLimits,
+}
+
+/// Bounds of verified completion (a repository's check command after a session's turn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckLimits {
+    /// Times a failing check goes back to the session's thread; one more failure fails the session.
+    pub rounds: u32,
+    /// A check still running after this long is killed and counts as failed.
+    pub time_limit: Duration,
+    /// Bytes of the check's output kept (its end), sent back to the agent and recorded.
+    pub output_bytes: usize,
+}
+
+impl Default for CheckLimits {
+    fn default() -> Self {
+        Self { rounds: 3, time_limit: Duration::from_secs(600), output_bytes: 8 * 1024 }
+    }
 }
 
 /// The stdio MCP server every implementation thread is given (`spectask mcp --server URL`); the
@@ -76,6 +95,7 @@ impl OrchestratorConfig {
             granularity: Granularity::PlanTask,
             coordination: CoordinationLimits::default(),
             session_tools: None,
+            checks: CheckLimits::default(),
         }
     }
 

@@ -148,7 +148,7 @@ async fn run_turn(
             continue;
         }
         if prompted && !interactive {
-            match after.judge(ctx, task, session, &last).await? {
+            match after.judge(ctx, task, session, (&instance, &worktree), &last).await? {
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
                     let prompt = TurnPrompt::spectask(text);
@@ -156,6 +156,7 @@ async fn run_turn(
                     continue;
                 }
                 Verdict::Flagged(summary) => last = summary,
+                Verdict::Fail(reason) => return Err(TurnError::Job(JobError::Fatal(reason))),
             }
         }
         if !last.trim().is_empty() {

@@ -38,11 +38,22 @@ pub async fn implementation_summary(
         {
             out.push_str(&format!("{}\n\n", summary.trim()));
         }
+        let mut checks = String::new();
         for entry in store.history_of_session(session.id).await? {
             if entry.file == spectask_core::HistoryFile::CodeChanges && entry.content.starts_with("## Commit")
             {
                 out.push_str(&entry.content);
             }
+            // The repository's check after each turn that claimed completion (its first line).
+            if entry.file == spectask_core::HistoryFile::Decisions
+                && entry.content.starts_with(crate::repo_check::DECISION_PREFIX)
+            {
+                checks.push_str(entry.content.lines().next().unwrap_or_default());
+                checks.push('\n');
+            }
+        }
+        if !checks.is_empty() {
+            out.push_str(&format!("Checks:\n\n{checks}\n"));
         }
     }
     out.push_str(&crate::overlaps::review_section(&store.coordination_log(task.id).await?));

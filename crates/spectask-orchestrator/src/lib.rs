@@ -12,7 +12,8 @@
 //! to the design-docs branch in batches, exactly once) with `history_text` (its on-branch format), `mirror` (each task's
 //! rows as `specs/<task>/state.json`) `recover` (the database rebuilt from the branch) and `progress_watch`
 //! (progress markers ticked by agents themselves, reported as events), `audit` (the sandbox's
-//! findings in an agent's tool calls, as history decisions and `agent.sandbox` events).
+//! findings in an agent's tool calls, as history decisions and `agent.sandbox` events), `send_back`
+//! (what a finished turn is sent back to its thread for: no change, a failing `repo_check`).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -43,6 +44,7 @@ mod prompt;
 mod record;
 mod recorder;
 mod recover;
+mod repo_check;
 mod repos;
 mod send_back;
 mod sessions;
@@ -50,7 +52,7 @@ mod sessions;
 mod testing;
 mod work;
 
-pub use config::{Granularity, OrchestratorConfig, SessionToolsLaunch};
+pub use config::{CheckLimits, Granularity, OrchestratorConfig, SessionToolsLaunch};
 pub use coordination::{
     CoordinationError, CoordinationLimits, Sent, caller, log as coordination_log, report_blocked,
     resolve as resolve_session, send, spawn_child,

@@ -1,14 +1,20 @@
 //! What a session's last turn is sent back to its thread for before the session may complete: the
-//! one place where checks after a turn answer the agent in the same thread. Today: a plan task's
-//! session that changed nothing is told so and asked once more; when it still changes nothing, it
-//! completes flagged (its summary says so, and with it the coordination log, the events and the
-//! implementation review) instead of counting as done silently.
+//! one place where checks after a turn answer the agent in the same thread. A plan task's session
+//! that changed nothing is told so and asked once more; when it still changes nothing, it completes
+//! flagged (its summary says so, and with it the coordination log, the events and the
+//! implementation review) instead of counting as done silently. Then the repository's own check
+//! command ([`crate::repo_check`]): a failure goes back with its output up to `check_rounds`
+//! times, and one more fails the session with it.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use spectask_agent::AgentInstance;
 use spectask_core::{PlanTaskRef, SpecTask, WorkSession};
 
-use crate::agents;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::{agents, repo_check};
 
 /// What a session's turns on this drive did, for what is sent back.
 #[derive(Debug, Default)]
@@ -20,6 +26,8 @@ pub(crate) struct AfterTurns {
     ran_commands: bool,
     /// The session was asked again because it changed nothing.
     asked_again: bool,
+    /// Times the repository's failing check was sent back on this drive.
+    checks_sent_back: u32,
 }
 
 /// What the session's thread is told next, or how its summary must read.
@@ -31,6 +39,8 @@ pub(crate) enum Verdict {
     SendBack(String),
     /// Complete, with this summary instead (the flag and what the agent said).
     Flagged(String),
+    /// No round left: the session fails with this reason.
+    Fail(String),
 }
 
 impl AfterTurns {
@@ -45,23 +55,27 @@ impl AfterTurns {
         turn.last_message
     }
 
-    /// Judges the session's turns so far; `last` is the agent's last message.
+    /// Judges the session's turns so far, in the worktree its agent `instance` works in; `last` is
+    /// the agent's last message.
     pub(crate) async fn judge(
         &mut self,
         ctx: &Ctx,
         task: &SpecTask,
         session: &WorkSession,
+        (instance, worktree): (&Arc<AgentInstance>, &Path),
         last: &str,
     ) -> Result<Verdict, JobError> {
-        let Some(plan_task) = &session.plan_task else { return Ok(Verdict::Complete) };
-        if self.ran_commands || !changed_nothing(ctx, task, session, self.resumed).await? {
-            return Ok(Verdict::Complete);
+        if let Some(plan_task) = &session.plan_task
+            && !self.ran_commands
+            && changed_nothing(ctx, task, session, self.resumed).await?
+        {
+            if !self.asked_again {
+                self.asked_again = true;
+                return Ok(Verdict::SendBack(no_changes_prompt(plan_task)));
+            }
+            return Ok(Verdict::Flagged(flagged_summary(plan_task, last)));
         }
-        if !self.asked_again {
-            self.asked_again = true;
-            return Ok(Verdict::SendBack(no_changes_prompt(plan_task)));
-        }
-        Ok(Verdict::Flagged(flagged_summary(plan_task, last)))
+        repo_check::judge(ctx, task, session, (instance, worktree), &mut self.checks_sent_back).await
     }
 }
 

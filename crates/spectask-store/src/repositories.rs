@@ -55,7 +55,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -65,7 +65,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -108,9 +108,31 @@ impl Store {
         self.repository(id).await
     }
 
+    /// Sets (or, with `None`, clears) the command that checks a session's work in this repository.
+    pub async fn set_check_command(
+        &self,
+        id: RepositoryId,
+        command: Option<&str>,
+    ) -> Result<Repository, StoreError> {
+        let mut w = self.begin_write().await?;
+        let updated =
+            sqlx::query("UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3")
+                .bind(command)
+                .bind(millis(now()))
+                .bind(id.to_string())
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+        w.commit().await?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { entity: "repository", reference: id.to_string() });
+        }
+        self.repository(id).await
+    }
+
     /// The repositories `user` registered or created tasks in, by path.
     pub async fn repositories_of(&self, user: &str) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, \
+        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.check_command, \
                    r.created_at, r.updated_at FROM repositories r \
                    JOIN repository_users u ON u.repository_id = r.id WHERE u.user_name = $1 ORDER BY r.path";
         let rows = sqlx::query(sql).bind(user).fetch_all(&self.pool).await?;
@@ -142,7 +164,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -165,6 +187,7 @@ fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
         design_docs_branch: get(row, "design_docs_branch")?,
         attention: get(row, "attention")?,
         merge_policy: parse(row, "merge_policy")?,
+        check_command: get(row, "check_command")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })

@@ -43,6 +43,7 @@ const TABLES: &[Table] = &[
             ("created_at", Int),
             ("updated_at", Int),
             ("merge_policy", Text),
+            ("check_command", Text),
         ],
     },
     Table {

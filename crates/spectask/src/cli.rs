@@ -337,6 +337,10 @@ pub enum RepoCommand {
         /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
         #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
         merge_policy: Option<spectask_core::MergePolicy>,
+        /// The repository's own check command (e.g. "npm test"), run in a session's worktree after
+        /// each turn that claims completion; a failure goes back to the agent. "" removes it.
+        #[arg(long = "check", value_name = "COMMAND")]
+        check_command: Option<String>,
     },
     /// List registered repositories; a repository needing attention says why.
     List,

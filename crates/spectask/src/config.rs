@@ -63,6 +63,9 @@ struct OrchestratorSection {
     session_tools: Option<bool>,
     max_spawned_sessions: Option<usize>,
     max_messages_per_session: Option<usize>,
+    /// Times a failing repository check goes back to the session before the session fails.
+    check_rounds: Option<u32>,
+    check_time_limit_seconds: Option<f64>,
 }
 
 /// Everything read from the configuration file.
@@ -148,6 +151,12 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     }
     if let Some(v) = o.max_messages_per_session {
         config.coordination.max_messages_per_session = v;
+    }
+    if let Some(v) = o.check_rounds {
+        config.checks.rounds = v;
+    }
+    if let Some(v) = o.check_time_limit_seconds {
+        config.checks.time_limit = seconds(v, "check_time_limit_seconds")?;
     }
     let session_tools = o.session_tools.unwrap_or(true);
     let mut runtime = RuntimeConfig::default();

@@ -13,7 +13,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server, args.client.token.as_deref())?;
     let json = args.client.json;
     match args.command {
-        RepoCommand::Add { path, design_docs_branch, merge_policy } => {
+        RepoCommand::Add { path, design_docs_branch, merge_policy, check_command } => {
             // The server may see another cwd: send an absolute path.
             let path = if path.exists() {
                 path.canonicalize().with_context(|| format!("cannot resolve {}", path.display()))?
@@ -26,6 +26,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             }
             if let Some(policy) = merge_policy {
                 body["merge_policy"] = json!(policy);
+            }
+            if let Some(command) = check_command {
+                body["check_command"] = json!(command);
             }
             let repository = client.post("/repos", Some(body)).await?;
             if json {
@@ -81,6 +84,7 @@ fn repository_fields(r: &Value) -> String {
         ("design-docs branch", text(r, "design_docs_branch")),
         ("worktree", text(r, "design_docs_worktree")),
         ("merge policy", text(r, "merge_policy")),
+        ("check", text(r, "check_command")),
         ("status", status(r)),
         ("attention", text(r, "attention")),
     ])

@@ -1534,7 +1534,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];
@@ -1801,6 +1801,12 @@ export interface components {
         };
         /** @description `POST /api/v1/repos` */
         RegisterRepository: {
+            /**
+             * @description The repository's own check command (`npm test`), run in a work session's worktree, in the
+             *     agent's sandbox, after each turn that claims completion; a failing check goes back to the
+             *     session. An empty string removes it; absent leaves it as it is.
+             */
+            check_command?: string | null;
             /** @description Default `helix-design-docs`. */
             design_docs_branch?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
@@ -1812,6 +1818,8 @@ export interface components {
             attention?: string | null;
             /** @description Registration only: what this registration created. */
             branch_created?: boolean | null;
+            /** @description The command that checks a session's work before it completes, when the repository has one. */
+            check_command?: string | null;
             /** Format: date-time */
             created_at: string;
             default_branch: string;

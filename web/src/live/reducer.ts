@@ -38,6 +38,7 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
       out.push(keys.repos)
       break
     case 'agent.sandbox':
+    case 'work_session.check':
       if (session) out.push(keys.session(session))
       break
     case 'work_session.permission':

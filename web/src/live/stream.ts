@@ -82,4 +82,5 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'agent.sandbox': true,
   'work_session.permission': true,
   'spec_task.hidden': true,
+  'work_session.check': true,
 }

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use agent_client_protocol::v1::schema::CreateTerminalRequest;
+use agent_client_protocol::v1::schema::{CreateTerminalRequest, EnvVariable};
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
@@ -69,6 +69,22 @@ impl OutputBuffer {
     }
 }
 
+/// How a check command ended, and its output (the end of it when `truncated`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckRun {
+    pub exit: ExitInfo,
+    pub output: String,
+    pub truncated: bool,
+    pub timed_out: bool,
+}
+
+impl CheckRun {
+    /// Exited with status 0.
+    pub fn passed(&self) -> bool {
+        !self.timed_out && self.exit.code == Some(0)
+    }
+}
+
 /// One running or finished command.
 #[derive(Debug)]
 pub struct TerminalProc {
@@ -76,6 +92,8 @@ pub struct TerminalProc {
     pid: u32,
     output: Mutex<OutputBuffer>,
     exit: watch::Receiver<Option<ExitInfo>>,
+    /// Killed for running past its time limit.
+    timed_out: watch::Receiver<bool>,
 }
 
 impl TerminalProc {
@@ -140,17 +158,58 @@ impl Terminals {
             .output_byte_limit
             .and_then(|l| usize::try_from(l).ok())
             .map_or(self.limits.output_byte_limit, |l| l.min(self.limits.output_byte_limit));
-        let spawn_error =
-            |message: String| ConfinementError::Spawn { command: request.command.clone(), message };
-        let (program, args) =
-            self.confinement.wrap(&request.command, &request.args).map_err(|e| spawn_error(e.to_string()))?;
-        let mut command = tokio::process::Command::new(program);
+        let proc = self.spawn(
+            session,
+            &cwd,
+            (&request.command, &request.args),
+            &request.env,
+            limit,
+            self.limits.time_limit,
+        )?;
+        let id = format!("term-{}", uuid::Uuid::now_v7());
+        self.map().insert(id.clone(), proc.clone());
+        Ok((id, cwd, proc))
+    }
+
+    /// Runs the repository's check command (`sh -c command`) in `cwd`, in the agent's sandbox and
+    /// environment, and waits for it: killed (its whole group) after `time_limit`, output kept up
+    /// to `output_limit` bytes from the end.
+    pub(crate) async fn run_check(
+        &self,
+        cwd: &Path,
+        command: &str,
+        time_limit: Duration,
+        output_limit: usize,
+    ) -> Result<CheckRun, ConfinementError> {
+        let args = ["-c".to_owned(), command.to_owned()];
+        let proc = self.spawn("", cwd, ("sh", &args), &[], output_limit, time_limit)?;
+        let exit = proc.wait().await;
+        let (output, truncated, _) = proc.output();
+        let timed_out = *proc.timed_out.borrow();
+        Ok(CheckRun { exit, output, truncated, timed_out })
+    }
+
+    /// Starts `program args` in `cwd` through the sandbox launcher, in its own process group, with
+    /// the terminals' environment plus `env`; killed after `time_limit`.
+    fn spawn(
+        &self,
+        session: &str,
+        cwd: &Path,
+        (program, args): (&str, &[String]),
+        env: &[EnvVariable],
+        limit: usize,
+        time_limit: Duration,
+    ) -> Result<Arc<TerminalProc>, ConfinementError> {
+        let spawn_error = |message: String| ConfinementError::Spawn { command: program.to_owned(), message };
+        let (wrapped, wrapped_args) =
+            self.confinement.wrap(program, args).map_err(|e| spawn_error(e.to_string()))?;
+        let mut command = tokio::process::Command::new(wrapped);
         command
-            .args(args)
-            .current_dir(&cwd)
+            .args(wrapped_args)
+            .current_dir(cwd)
             .env_clear()
             .envs(self.base_env.iter().map(|(k, v)| (k, v)))
-            .envs(request.env.iter().map(|e| (&e.name, &e.value)))
+            .envs(env.iter().map(|e| (&e.name, &e.value)))
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -159,22 +218,24 @@ impl Terminals {
         let mut child = command.spawn().map_err(|e| spawn_error(e.to_string()))?;
         let pid = child.id().ok_or_else(|| spawn_error("exited at once".to_owned()))?;
         let (exit_tx, exit_rx) = watch::channel(None);
+        let (timed_out_tx, timed_out_rx) = watch::channel(false);
         let proc = Arc::new(TerminalProc {
             session: session.to_owned(),
             pid,
             output: Mutex::new(OutputBuffer { bytes: Vec::new(), limit, truncated: false }),
             exit: exit_rx,
+            timed_out: timed_out_rx,
         });
         let readers: Vec<_> = [child.stdout.take().map(Pipe::Out), child.stderr.take().map(Pipe::Err)]
             .into_iter()
             .flatten()
             .map(|pipe| tokio::spawn(read_into(pipe, proc.clone())))
             .collect();
-        let time_limit = self.limits.time_limit;
         tokio::spawn(async move {
             let status = tokio::select! {
                 status = child.wait() => status.ok(),
                 () = tokio::time::sleep(time_limit) => {
+                    let _ = timed_out_tx.send(true);
                     kill_group(pid);
                     child.wait().await.ok()
                 }
@@ -186,9 +247,7 @@ impl Terminals {
             }
             let _ = exit_tx.send(Some(ExitInfo::from_status(status)));
         });
-        let id = format!("term-{}", uuid::Uuid::now_v7());
-        self.map().insert(id.clone(), proc.clone());
-        Ok((id, cwd, proc))
+        Ok(proc)
     }
 
     /// The terminal `id` of `session`.

@@ -14,6 +14,10 @@ pub struct RegisterRepository {
     pub design_docs_branch: Option<String>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
     pub merge_policy: Option<MergePolicy>,
+    /// The repository's own check command (`npm test`), run in a work session's worktree, in the
+    /// agent's sandbox, after each turn that claims completion; a failing check goes back to the
+    /// session. An empty string removes it; absent leaves it as it is.
+    pub check_command: Option<String>,
 }
 
 /// Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
@@ -37,6 +41,8 @@ pub struct RepositoryDto {
     /// Why spectask stopped writing to the repository, when it did: a human must look.
     pub attention: Option<String>,
     pub merge_policy: MergePolicy,
+    /// The command that checks a session's work before it completes, when the repository has one.
+    pub check_command: Option<String>,
     pub design_docs: DesignDocsHealthDto,
     /// Registration only: what this registration created.
     #[serde(skip_serializing_if = "Option::is_none")]

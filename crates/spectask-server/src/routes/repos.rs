@@ -33,6 +33,12 @@ async fn register_repo(
     if let Some(policy) = body.merge_policy.filter(|p| *p != repository.merge_policy) {
         repository = state.store.set_merge_policy(repository.id, policy).await?;
     }
+    if let Some(command) = body.check_command.as_deref().map(str::trim) {
+        let command = Some(command).filter(|c| !c.is_empty());
+        if command != repository.check_command.as_deref() {
+            repository = state.store.set_check_command(repository.id, command).await?;
+        }
+    }
     let mut dto = repository_dto(&repository, Some(&registration.repo), health);
     dto.branch_created = Some(registration.branch_created);
     dto.worktree_created = Some(registration.worktree_created);
@@ -196,6 +202,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
             .unwrap_or_default(),
         attention: repository.attention.clone(),
         merge_policy: repository.merge_policy,
+        check_command: repository.check_command.clone(),
         design_docs,
         branch_created: None,
         worktree_created: None,

@@ -6,6 +6,7 @@ mod acp;
 mod acp_prompt;
 mod acp_sdk;
 mod agent_runtime;
+mod checks;
 mod coordination;
 mod crash_restart;
 mod demo;

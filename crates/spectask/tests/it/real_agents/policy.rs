@@ -1,16 +1,17 @@
-//! A permission policy that holds against a real agent that would otherwise act on its own: under
-//! `ask` Claude Code's write waits for a person's answer through the API; under `deny` the file is
-//! never written. (spectask puts Claude Code in its `default` mode, where it asks before edits.)
+//! A permission policy that holds against real agents that would otherwise act on their own: under
+//! `ask` the agent's write waits for a person's answer through the API; under `deny` the file is
+//! never written. spectask puts each agent in the mode where it asks before edits and commands
+//! (Claude Code `default`, Codex `read-only`, Gemini CLI `default`), and checks that it took.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::anthropic;
 use super::server::FakeModel;
-use super::sessions::{CLAUDE, Started, start};
+use super::sessions::{CLAUDE, CODEX, GEMINI, Started, codex_home, start};
 use super::turn::GREETING;
-use crate::crash_restart::wait_for;
+use super::{anthropic, gemini, openai};
 use crate::implementation::{git, sessions};
 use crate::support::{http, http_json, json};
 
@@ -23,57 +24,125 @@ fn eventually<T>(what: &str, started: &Started, mut probe: impl FnMut() -> Optio
         }
         if Instant::now() > deadline {
             let task = json(&started.server.task(&["show", &started.id, "--json"]));
-            panic!("timed out waiting for {what}; task: {task:#}");
+            let sessions = sessions(&started.server, &started.id);
+            let activity = sessions.first().map(|s| started.history(s, "activity_log")).unwrap_or_default();
+            panic!("timed out waiting for {what}; task: {task:#}\nactivity:\n{activity}");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-#[test]
-fn under_ask_claude_codes_write_waits_for_the_answer_given_through_the_api() {
-    let model = FakeModel::start(anthropic::router);
-    let started = start("claude", &model, "ask", CLAUDE, |_| {});
-    let approval: Value = eventually("a pending approval", &started, || {
-        let pending = http_json(&started.server.url, "/api/v1/approvals");
-        pending.as_array().and_then(|a| a.first().cloned())
-    });
-    assert!(approval["tool_call"]["title"].as_str().unwrap_or_default().contains("Write"), "{approval:#}");
-    // Nothing is written while the question is open.
-    std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(started.written(), None, "written before the answer");
-    let allow = approval["options"].as_array().unwrap().iter().find(|o| o["kind"] == "allow_once").unwrap();
+fn pending(started: &Started) -> Vec<Value> {
+    http_json(&started.server.url, "/api/v1/approvals").as_array().cloned().unwrap_or_default()
+}
+
+/// Answers `approval` with its `allow_once` option.
+fn allow(started: &Started, approval: &Value) {
+    let options = approval["options"].as_array().unwrap();
+    let allow = options.iter().find(|o| o["kind"] == "allow_once").unwrap_or_else(|| panic!("{approval:#}"));
     let body = format!("{{\"option_id\":\"{}\"}}", allow["option_id"].as_str().unwrap());
     let id = approval["id"].as_str().unwrap();
     let (status, answer) = http(&started.server.url, "POST", &format!("/api/v1/approvals/{id}"), Some(&body));
     assert!((200..300).contains(&status), "{status} {answer}");
+}
 
-    let task = wait_for(&started.server, &started.id, "implementation_review", Duration::from_secs(300));
+/// Under `ask`: the agent's first question waits, nothing is written meanwhile; a person allows it
+/// (and whatever it asks next) through the API, and the session completes with the file.
+fn ask_holds(started: Started) {
+    let first: Value = eventually("a pending approval", &started, || pending(&started).first().cloned());
+    // Nothing is written while the question is open.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(started.written(), None, "written before the answer to {first:#}");
+    allow(&started, &first);
+    let task = eventually("the task up for review, every question allowed", &started, || {
+        pending(&started).iter().for_each(|approval| allow(&started, approval));
+        let task = json(&started.server.task(&["show", &started.id, "--json"]));
+        (task["status"] == "implementation_review").then_some(task)
+    });
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
     assert_eq!(git(&started.repo, &["show", &format!("{branch}:hello.txt")]), GREETING);
     let session = sessions(&started.server, &started.id).into_iter().next().unwrap();
     let decisions = started.history(&session, "decisions");
     assert!(
-        decisions.contains("- permission for toolu_1: Allowed") && decisions.contains("(by User)"),
+        decisions.contains("- permission for ") && decisions.contains(": Allowed (by User)"),
         "{decisions}"
     );
     started.server.stop();
 }
 
-#[test]
-fn under_deny_claude_code_leaves_the_file_untouched() {
-    let model = FakeModel::start(anthropic::router);
-    let started = start("claude", &model, "deny", CLAUDE, |_| {});
-    // The turn goes on after the refusal: the model gets to its answer.
-    let session = eventually("the refused write and the turn's end", &started, || {
+/// Under `deny`: the agent's write is refused, the turn goes on to its answer, the file is never
+/// written. Returns the session.
+fn deny_holds(started: &Started) -> Value {
+    let session = eventually("the refused write and the turn's end", started, || {
         let session = sessions(&started.server, &started.id).into_iter().next()?;
         let decisions = started.history(&session, "decisions");
         let activity = started.history(&session, "activity_log");
-        (decisions.contains("- permission for toolu_1: Rejected") && activity.contains("turn ended"))
-            .then_some(session)
+        (decisions.contains(": Rejected") && activity.contains("turn ended")).then_some(session)
     });
-    assert_eq!(started.written(), None, "{:#}", session);
+    assert_eq!(started.written(), None, "{session:#}");
+    session
+}
+
+fn start_claude(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(anthropic::router);
+    let started = start("claude", &model, policy, CLAUDE, |_| {});
+    (model, started)
+}
+
+fn start_codex(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(openai::router);
+    let started = start("codex", &model, policy, CODEX, codex_home(&model.url));
+    (model, started)
+}
+
+fn start_gemini(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(gemini::router);
+    let started = start("gemini", &model, policy, GEMINI, |_: &Path| {});
+    (model, started)
+}
+
+#[test]
+fn under_ask_claude_codes_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_claude("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_claude_code_leaves_the_file_untouched() {
+    let (model, started) = start_claude("deny");
+    deny_holds(&started);
     let results = anthropic::tool_results(&model);
     assert!(results.len() >= 2, "{results:#?}");
     assert!(!results[1].contains("File created"), "the model was told the write was refused: {results:#?}");
+    started.server.stop();
+}
+
+#[test]
+fn under_ask_codexs_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_codex("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_codex_leaves_the_file_untouched() {
+    let (model, started) = start_codex("deny");
+    deny_holds(&started);
+    let results = openai::tool_results(&model);
+    assert!(results.len() >= 2, "{results:#?}");
+    started.server.stop();
+}
+
+#[test]
+fn under_ask_gemini_clis_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_gemini("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_gemini_cli_leaves_the_file_untouched() {
+    let (model, started) = start_gemini("deny");
+    deny_holds(&started);
+    let results = gemini::tool_results(&model);
+    assert!(results.len() >= 2, "{results:#?}");
     started.server.stop();
 }

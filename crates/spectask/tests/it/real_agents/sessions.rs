@@ -25,6 +25,25 @@ use crate::support::{Server, git_repo, http_json};
 pub(super) const CLAUDE: &str = "command = \"claude-agent-acp\"\n\
      env = { HOME = \"HOME_DIR\", ANTHROPIC_BASE_URL = \"MODEL_URL\", ANTHROPIC_API_KEY = \"sk-ant-test\" }";
 
+/// Codex's profile; its model provider is in `~/.codex/config.toml` ([`codex_home`]).
+pub(super) const CODEX: &str = "env = { HOME = \"HOME_DIR\", OPENAI_API_KEY = \"sk-test\" }";
+
+/// Gemini CLI's profile.
+pub(super) const GEMINI: &str =
+    "env = { HOME = \"HOME_DIR\", GEMINI_API_KEY = \"test\", GOOGLE_GEMINI_BASE_URL = \"MODEL_URL\" }";
+
+/// Fills Codex's home: a model provider pointing at the fake OpenAI server `model_url`.
+pub(super) fn codex_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
+    let config = format!(
+        "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
+         base_url = \"{model_url}/v1\"\nenv_key = \"OPENAI_API_KEY\"\nwire_api = \"responses\"\n"
+    );
+    move |home: &Path| {
+        std::fs::create_dir_all(home.join(".codex")).unwrap();
+        std::fs::write(home.join(".codex/config.toml"), config).unwrap();
+    }
+}
+
 /// A task created on a server whose implementation agent is the profile under test.
 pub(super) struct Started {
     pub server: Server,
@@ -134,16 +153,7 @@ fn claude_code_completes_a_sandboxed_work_session() {
 #[test]
 fn codex_completes_a_sandboxed_work_session() {
     let model = FakeModel::start(openai::router);
-    let table = "env = { HOME = \"HOME_DIR\", OPENAI_API_KEY = \"sk-test\" }";
-    let run = run("codex", &model, table, |home| {
-        std::fs::create_dir_all(home.join(".codex")).unwrap();
-        let config = format!(
-            "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
-             base_url = \"{}/v1\"\nenv_key = \"OPENAI_API_KEY\"\nwire_api = \"responses\"\n",
-            model.url
-        );
-        std::fs::write(home.join(".codex/config.toml"), config).unwrap();
-    });
+    let run = run("codex", &model, CODEX, codex_home(&model.url));
     assert_completed(&run, &openai::tool_results(&model));
     run.started.server.stop();
 }
@@ -151,9 +161,7 @@ fn codex_completes_a_sandboxed_work_session() {
 #[test]
 fn gemini_cli_completes_a_sandboxed_work_session() {
     let model = FakeModel::start(gemini::router);
-    let table =
-        "env = { HOME = \"HOME_DIR\", GEMINI_API_KEY = \"test\", GOOGLE_GEMINI_BASE_URL = \"MODEL_URL\" }";
-    let run = run("gemini", &model, table, |_| {});
+    let run = run("gemini", &model, GEMINI, |_| {});
     assert_completed(&run, &gemini::tool_results(&model));
     // The write went through spectask's confinement.
     assert!(run.history("activity_log").contains("hello.txt (21 bytes)"), "{}", run.history("activity_log"));

@@ -1,0 +1,144 @@
+//! Verified completion: the repository's check command (`repo add --check`), run in the task's
+//! worktree in the agent's sandbox after a turn that claims completion. [`crate::send_back`] sends a
+//! failure back to the thread with its output a bounded number of times; then the session fails with
+//! it. Every check is a decision in the session's history and a `work_session.check` event.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+use spectask_agent::{AgentInstance, CheckRun};
+use spectask_core::{EventKind, HistoryFile, SpecTask, WorkSession};
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::record;
+use crate::send_back::Verdict;
+
+/// How every check's decision in a session's history starts (the implementation summary lists them).
+pub(crate) const DECISION_PREFIX: &str = "- check `";
+
+/// Runs the repository's check (when it has one) on what the session's turns left; `sent_back`
+/// counts the failures already sent back on this drive.
+pub(crate) async fn judge(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    (instance, worktree): (&Arc<AgentInstance>, &Path),
+    sent_back: &mut u32,
+) -> Result<Verdict, JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let Some(command) = repository.check_command.as_deref() else { return Ok(Verdict::Complete) };
+    let limits = ctx.config.checks;
+    let run = instance
+        .run_check(worktree, command, limits.time_limit, limits.output_bytes)
+        .await
+        .map_err(|e| JobError::Fatal(e.to_string()))?;
+    let round = *sent_back + 1;
+    let (verdict, outcome) = if run.passed() {
+        (Verdict::Complete, "passed")
+    } else if *sent_back < limits.rounds {
+        *sent_back += 1;
+        (Verdict::SendBack(send_back_prompt(command, &run, round, limits.rounds + 1)), "sent_back")
+    } else {
+        let reason = format!(
+            "the check `{command}` still fails after {} round(s) sent back to the agent ({}): {}",
+            limits.rounds,
+            ending(&run),
+            run.output.trim()
+        );
+        (Verdict::Fail(reason), "failed")
+    };
+    record::history(ctx, session, HistoryFile::Decisions, decision(command, &run, outcome)).await?;
+    let payload = json!({
+        "command": command,
+        "passed": run.passed(),
+        "exit_code": run.exit.code,
+        "signal": run.exit.signal,
+        "timed_out": run.timed_out,
+        "output": run.output,
+        "truncated": run.truncated,
+        "round": round,
+        "rounds": limits.rounds + 1,
+        "outcome": outcome,
+    });
+    ctx.store
+        .publish_event(EventKind::WorkSessionCheck, Some(session.spec_task_id), Some(session.id), payload)
+        .await?;
+    Ok(verdict)
+}
+
+/// How the check ended, in words: `exit 1`, `killed by SIGKILL`, `timed out`.
+fn ending(run: &CheckRun) -> String {
+    match (&run.exit.code, &run.exit.signal) {
+        _ if run.timed_out => "timed out".to_owned(),
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("killed by {signal}"),
+        (None, None) => "no exit status".to_owned(),
+    }
+}
+
+/// What the thread is told when its work fails the check.
+fn send_back_prompt(command: &str, run: &CheckRun, round: u32, rounds: u32) -> String {
+    let cut = if run.truncated { " (its end)" } else { "" };
+    format!(
+        "The repository's check `{command}` failed after your turn ({}), so this work is not complete \
+         yet. Its output{cut}:\n\n```text\n{}\n```\n\nFix what it reports, then end your turn: the check \
+         runs again (round {} of {rounds}).",
+        ending(run),
+        run.output.trim_end(),
+        round + 1
+    )
+}
+
+/// The decision line (and output) in the session's history.
+fn decision(command: &str, run: &CheckRun, outcome: &str) -> String {
+    let result = if run.passed() { "passed".to_owned() } else { format!("failed ({})", ending(run)) };
+    let what = match outcome {
+        "sent_back" => ", sent back to the agent",
+        "failed" => ", no round left: the session fails",
+        _ => "",
+    };
+    let mut line = format!("{DECISION_PREFIX}{command}`: {result}{what}\n");
+    if !run.passed() && !run.output.trim().is_empty() {
+        line.push_str(&format!("\n```text\n{}\n```\n\n", run.output.trim_end()));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use spectask_agent::confinement::terminal::ExitInfo;
+
+    use super::*;
+
+    fn run(code: Option<u32>, output: &str, timed_out: bool) -> CheckRun {
+        CheckRun {
+            exit: ExitInfo { code, signal: code.is_none().then(|| "SIGKILL".to_owned()) },
+            output: output.to_owned(),
+            truncated: false,
+            timed_out,
+        }
+    }
+
+    #[test]
+    fn a_failing_check_is_sent_back_with_its_output_and_the_round() {
+        let prompt = send_back_prompt("npm test", &run(Some(1), "1 failing\n", false), 1, 4);
+        assert!(prompt.contains("`npm test` failed after your turn (exit 1)"), "{prompt}");
+        assert!(prompt.contains("```text\n1 failing\n```"), "{prompt}");
+        assert!(prompt.ends_with("(round 2 of 4)."), "{prompt}");
+    }
+
+    #[test]
+    fn decisions_say_how_the_check_ended() {
+        assert_eq!(decision("make", &run(Some(0), "ok", false), "passed"), "- check `make`: passed\n");
+        assert_eq!(
+            decision("make", &run(None, "", true), "failed"),
+            "- check `make`: failed (timed out), no round left: the session fails\n"
+        );
+        assert_eq!(
+            decision("make", &run(Some(2), "boom\n", false), "sent_back"),
+            "- check `make`: failed (exit 2), sent back to the agent\n\n```text\nboom\n```\n\n"
+        );
+    }
+}

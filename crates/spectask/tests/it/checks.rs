@@ -1,0 +1,156 @@
+//! Verified completion through the real binary: a repository's check command (`repo add --check`)
+//! runs in the session's worktree after a turn that claims completion; a failing check goes back to
+//! the same thread with its output, and the session completes only once it passes, or fails with
+//! the output when no round is left. Every check is a decision in the history and an event.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::crash_restart::wait_for;
+use crate::implementation::{git, sessions};
+use crate::support::{Server, git_repo, http_json, json, scripted_coder_data, spectask, stderr};
+
+const CHECK: &str = "test -f fixed.txt || { echo 'fixed.txt is missing'; exit 1; }";
+
+/// The first turn writes the feature but not `fixed.txt`; told that the check failed, it adds it.
+const FIXING: &str = r#"
+[[rule]]
+match = "*check `*` failed after your turn*fixed.txt is missing*"
+steps = [
+  { write_file = { path = "fixed.txt", content = "fixed\n" } },
+  { message = "Added fixed.txt." },
+]
+
+[[rule]]
+match = "*Your task: Add a greeting*"
+steps = [
+  { write_file = { path = "greeting.txt", content = "hello\n" } },
+  { message = "Added greeting.txt." },
+]
+"#;
+
+/// Never fixes anything.
+const STUBBORN: &str = r#"
+[[rule]]
+match = "*"
+steps = [
+  { write_file = { path = "greeting.txt", content = "hello\n" } },
+  { message = "Done, I think." },
+]
+"#;
+
+fn add_repo(server: &Server, repo: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["repo", "add", repo.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let added = server.task_like(&args);
+    assert!(added.status.success(), "{}", stderr(&added));
+    json(&added)
+}
+
+/// The `work_session.check` events of task `id` (`task watch --json` replays them; it exits once
+/// the task has ended).
+fn check_events(server: &Server, id: &str) -> Vec<Value> {
+    let out = spectask().args(["task", "--server", &server.url, "watch", id, "--json"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["kind"] == "work_session.check")
+        .collect()
+}
+
+fn history(server: &Server, session: &Value, file: &str) -> String {
+    let id = session["id"].as_str().unwrap();
+    let history = http_json(&server.url, &format!("/api/v1/work-sessions/{id}/history"));
+    history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["file"] == file)
+        .filter_map(|e| e["content"].as_str())
+        .collect()
+}
+
+#[test]
+fn a_failing_check_goes_back_to_the_thread_and_the_session_completes_once_it_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = scripted_coder_data(dir.path(), FIXING);
+    let server = Server::start(&data, None);
+    // Registered without a check, then given one: `repo add` sets it on an existing repository.
+    assert!(add_repo(&server, &repo, &[])["check_command"].is_null());
+    assert_eq!(add_repo(&server, &repo, &["--check", CHECK])["check_command"], CHECK);
+
+    let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
+    let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
+    let session = sessions(&server, &id).into_iter().next().expect("the work session");
+    assert_eq!(session["status"], "completed", "{session:#}");
+
+    // The failure went back to the same thread with the check's output, and the agent fixed it.
+    let conversation = history(&server, &session, "conversation");
+    assert!(conversation.contains("fixed.txt is missing"), "{conversation}");
+    assert!(conversation.contains("Added fixed.txt."), "{conversation}");
+    let decisions = history(&server, &session, "decisions");
+    let failed = format!("- check `{CHECK}`: failed (exit 1), sent back to the agent");
+    assert!(decisions.contains(&failed), "{decisions}");
+    assert!(decisions.contains(&format!("- check `{CHECK}`: passed")), "{decisions}");
+
+    // The implementation review lists the session's checks.
+    let summary = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/implementation-summary"));
+    let summary = summary.to_string();
+    assert!(summary.contains("Checks:") && summary.contains("passed"), "{summary}");
+
+    // Both files are in the session's commit.
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(files.contains("greeting.txt") && files.contains("fixed.txt"), "{files}");
+
+    // Approved, the task ends and its events can be replayed whole.
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    wait_for(&server, &id, "done", Duration::from_secs(60));
+    let events = check_events(&server, &id);
+    let outcomes: Vec<&str> = events.iter().filter_map(|e| e["payload"]["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["sent_back", "passed"], "{events:#?}");
+    assert_eq!(events[0]["payload"]["exit_code"], 1, "{events:#?}");
+    assert!(events[0]["payload"]["output"].as_str().unwrap().contains("fixed.txt is missing"));
+    assert!(events.iter().all(|e| e["work_session_id"] == session["id"]), "{events:#?}");
+
+    // `--check ""` removes it.
+    assert!(add_repo(&server, &repo, &["--check", ""])["check_command"].is_null());
+    server.stop();
+}
+
+#[test]
+fn a_check_that_keeps_failing_fails_the_session_with_its_output_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = scripted_coder_data(dir.path(), STUBBORN);
+    let config = data.join("config.toml");
+    let extra = "check_rounds = 1\nmax_attempts = 1\n";
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + extra).unwrap();
+    let server = Server::start(&data, Some(&url));
+    add_repo(&server, &repo, &["--check", CHECK]);
+
+    let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
+    let task = wait_for(&server, &id, "failed", Duration::from_secs(90));
+    let reason = task["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&format!("the check `{CHECK}` still fails after 1 round(s)")), "{task:#}");
+    assert!(reason.contains("fixed.txt is missing"), "{task:#}");
+    let session = sessions(&server, &id).into_iter().next().expect("the work session");
+    assert_eq!(session["status"], "failed", "{session:#}");
+
+    let decisions = history(&server, &session, "decisions");
+    assert!(decisions.contains("sent back to the agent"), "{decisions}");
+    assert!(decisions.contains("no round left: the session fails"), "{decisions}");
+    assert!(decisions.contains("fixed.txt is missing"), "{decisions}");
+    let events = check_events(&server, &id);
+    let outcomes: Vec<&str> = events.iter().filter_map(|e| e["payload"]["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["sent_back", "failed"], "{events:#?}");
+    server.stop();
+}
