@@ -63,10 +63,8 @@ fn ask_holds(started: Started) {
     assert_eq!(git(&started.repo, &["show", &format!("{branch}:hello.txt")]), GREETING);
     let session = sessions(&started.server, &started.id).into_iter().next().unwrap();
     let decisions = started.history(&session, "decisions");
-    assert!(
-        decisions.contains("- permission for ") && decisions.contains(": Allowed (by User)"),
-        "{decisions}"
-    );
+    assert!(decisions.contains("- permission for ") && decisions.contains(": Allowed"), "{decisions}");
+    assert!(decisions.contains("(by User)"), "{decisions}");
     started.server.stop();
 }
 
@@ -125,10 +123,9 @@ fn under_ask_codexs_write_waits_for_the_answer_given_through_the_api() {
 
 #[test]
 fn under_deny_codex_leaves_the_file_untouched() {
-    let (model, started) = start_codex("deny");
+    // Codex ends its turn when a patch is rejected: the model is not asked again.
+    let (_model, started) = start_codex("deny");
     deny_holds(&started);
-    let results = openai::tool_results(&model);
-    assert!(results.len() >= 2, "{results:#?}");
     started.server.stop();
 }
 
