@@ -51,7 +51,7 @@ fn add_repo(server: &Server, repo: &Path, extra: &[&str]) -> Value {
 
 /// The `work_session.check` events of task `id` (`task watch --json` replays them; it exits once
 /// the task has ended).
-fn check_events(server: &Server, id: &str) -> Vec<Value> {
+pub(crate) fn check_events(server: &Server, id: &str) -> Vec<Value> {
     let out = spectask().args(["task", "--server", &server.url, "watch", id, "--json"]).output().unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -2,8 +2,6 @@
 //! when asked): the main agent loop (a request offering the `Read`, `Write` and `Bash` tools) gets
 //! the scripted turn as `tool_use` blocks; any other request (titles, checks) gets a short text.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -11,15 +9,12 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::server::{FakeModel, Requests, sse};
-use super::turn::{self, Step};
+use super::turn::{self, Script, Seen, Step};
 
 /// The Messages API's routes; unknown paths (Claude Code's connectivity check) answer 200.
 pub fn router(requests: Requests) -> Router {
-    scripted(Arc::new(turn::next))(requests)
+    scripted(turn::usual())(requests)
 }
-
-/// What the model does after n tool results, given the session's working directory.
-pub type Script = Arc<dyn Fn(usize, Option<&str>) -> Step + Send + Sync>;
 
 /// [`router`] playing another turn than the usual one.
 pub fn scripted(script: Script) -> impl FnOnce(Requests) -> Router {
@@ -44,6 +39,22 @@ pub fn tool_results(model: &FakeModel) -> Vec<String> {
 
 fn offers(body: &Value, tool: &str) -> bool {
     body["tools"].as_array().is_some_and(|tools| tools.iter().any(|t| t["name"] == tool))
+}
+
+/// Every text the user side said: prompts given as a string or as text blocks.
+pub fn user_texts(body: &Value) -> Vec<String> {
+    let messages = body["messages"].as_array().into_iter().flatten().filter(|m| m["role"] == "user");
+    let text = |m: &Value| match &m["content"] {
+        Value::String(text) => vec![text.clone()],
+        blocks => blocks
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["text"].as_str())
+            .map(str::to_owned)
+            .collect(),
+    };
+    messages.flat_map(text).collect()
 }
 
 fn user_blocks(body: &Value) -> impl Iterator<Item = &Value> {
@@ -71,7 +82,9 @@ async fn messages(State((requests, script)): State<(Requests, Script)>, Json(bod
     let index = FakeModel::record(&requests, &body);
     let results = user_blocks(&body).filter(|b| b["type"] == "tool_result").count();
     let step = match working_directory(&body) {
-        Some(cwd) if offers(&body, "Write") => script(results, Some(&cwd)),
+        Some(cwd) if offers(&body, "Write") => {
+            script(&Seen { results, cwd: Some(&cwd), said: &user_texts(&body) })
+        }
         _ => Step::Answer("ok".to_owned()),
     };
     let id = format!("msg_{index}");

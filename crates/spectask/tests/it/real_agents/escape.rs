@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::anthropic;
 use super::server::FakeModel;
 use super::sessions::{CLAUDE, start};
-use super::turn::Step;
+use super::turn::{Script, Step};
 use crate::support::json;
 
 const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY----- test fixture";
@@ -19,7 +19,7 @@ fn claude_code_allowed_everything_cannot_read_the_ssh_key_nor_write_outside_the_
     let dir = tempfile::tempdir().unwrap();
     let (home, outside) = (dir.path().join("agent-home"), dir.path().join("outside.txt"));
     let (key, escape) = (home.join(".ssh/id_rsa"), outside.clone());
-    let script: anthropic::Script = Arc::new(move |results, _cwd| match results {
+    let script: Script = Arc::new(move |seen| match seen.results {
         0 => Step::Read { path: key.display().to_string() },
         1 => Step::Write { path: escape.display().to_string(), content: "escaped\n".to_owned() },
         _ => Step::Answer("Done.".to_owned()),

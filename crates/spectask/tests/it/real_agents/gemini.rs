@@ -9,10 +9,24 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::server::{FakeModel, Requests, sse};
-use super::turn::{self, Step};
+use super::turn::{self, Script, Seen, Step};
 
 pub fn router(requests: Requests) -> Router {
-    Router::new().route("/v1beta/models/{call}", post(generate)).with_state(requests)
+    scripted(turn::usual())(requests)
+}
+
+/// [`router`] playing another turn than the usual one.
+pub fn scripted(script: Script) -> impl FnOnce(Requests) -> Router {
+    move |requests| {
+        Router::new().route("/v1beta/models/{call}", post(generate)).with_state((requests, script))
+    }
+}
+
+/// Every text the user side said.
+pub fn user_texts(body: &Value) -> Vec<String> {
+    let contents = body["contents"].as_array().into_iter().flatten().filter(|c| c["role"] == "user");
+    let parts = contents.filter_map(|c| c["parts"].as_array()).flatten();
+    parts.filter_map(|p| p["text"].as_str()).map(str::to_owned).collect()
 }
 
 fn responses(body: &Value) -> impl Iterator<Item = &Value> {
@@ -28,13 +42,14 @@ pub fn tool_results(model: &FakeModel) -> Vec<String> {
 }
 
 async fn generate(
-    State(requests): State<Requests>,
+    State((requests, script)): State<(Requests, Script)>,
     Path(call): Path<String>,
     Json(body): Json<Value>,
 ) -> Response {
     FakeModel::record(&requests, &body);
     let part = if body["tools"].is_array() {
-        match turn::next(responses(&body).count(), None) {
+        let seen = Seen { results: responses(&body).count(), cwd: None, said: &user_texts(&body) };
+        match script(&seen) {
             Step::Read { path } => {
                 json!({ "functionCall": { "name": "read_file", "args": { "file_path": path } } })
             }

@@ -9,13 +9,27 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::server::{FakeModel, Requests, sse};
-use super::turn::{self, Step};
+use super::turn::{self, Script, Seen, Step};
 
 pub fn router(requests: Requests) -> Router {
-    Router::new()
-        .route("/v1/responses", post(responses))
-        .fallback(|| async { Json(json!({ "object": "list", "data": [] })) })
-        .with_state(requests)
+    scripted(turn::usual())(requests)
+}
+
+/// [`router`] playing another turn than the usual one.
+pub fn scripted(script: Script) -> impl FnOnce(Requests) -> Router {
+    move |requests| {
+        Router::new()
+            .route("/v1/responses", post(responses))
+            .fallback(|| async { Json(json!({ "object": "list", "data": [] })) })
+            .with_state((requests, script))
+    }
+}
+
+/// Every text of the user's messages in the request's input.
+pub fn user_texts(body: &Value) -> Vec<String> {
+    let items = body["input"].as_array().into_iter().flatten().filter(|i| i["role"] == "user");
+    let content = items.filter_map(|i| i["content"].as_array()).flatten();
+    content.filter_map(|c| c["text"].as_str()).map(str::to_owned).collect()
 }
 
 fn is_output(item: &Value) -> bool {
@@ -30,11 +44,14 @@ pub fn tool_results(model: &FakeModel) -> Vec<String> {
     items.filter(|i| is_output(i)).map(|i| i["output"].as_str().unwrap_or_default().to_owned()).collect()
 }
 
-async fn responses(State(requests): State<Requests>, Json(body): Json<Value>) -> Response {
+async fn responses(
+    State((requests, script)): State<(Requests, Script)>,
+    Json(body): Json<Value>,
+) -> Response {
     let index = FakeModel::record(&requests, &body);
     let results = body["input"].as_array().into_iter().flatten().filter(|i| is_output(i)).count();
     let call = |n: usize, name: &str, kind: &str| json!({ "id": format!("fc_{index}"), "call_id": format!("call_{n}"), "name": name, "type": kind });
-    let item = match turn::next(results, None) {
+    let item = match script(&Seen { results, cwd: None, said: &user_texts(&body) }) {
         Step::Read { path } => {
             let mut item = call(results, "exec_command", "function_call");
             item["arguments"] = json!({ "cmd": format!("cat {path}") }).to_string().into();

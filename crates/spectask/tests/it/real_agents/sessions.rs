@@ -19,7 +19,7 @@ use super::turn::{ANSWER, GREETING};
 use super::{anthropic, gemini, openai};
 use crate::crash_restart::wait_for;
 use crate::implementation::{git, sessions};
-use crate::support::{Server, git_repo, http_json};
+use crate::support::{Server, git_repo, http_json, stderr};
 
 /// Claude Code's profile: the preset's `npx @agentclientprotocol/claude-agent-acp` needs Node.js 22.
 pub(super) const CLAUDE: &str = "command = \"claude-agent-acp\"\n\
@@ -90,6 +90,18 @@ pub(super) fn start(
     table: &str,
     home: impl FnOnce(&Path),
 ) -> Started {
+    start_checked(profile, model, policy, table, home, None)
+}
+
+/// [`start`] on a repository registered with `check` as its check command (`repo add --check`).
+pub(super) fn start_checked(
+    profile: &str,
+    model: &FakeModel,
+    policy: &str,
+    table: &str,
+    home: impl FnOnce(&Path),
+    check: Option<&str>,
+) -> Started {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
     std::fs::write(repo.join("README.md"), "# app\nA todo list.\n").unwrap();
@@ -109,6 +121,10 @@ pub(super) fn start(
     std::fs::write(data.join("config.toml"), config).unwrap();
     // The agents are found on PATH, as a user's are: the presets' commands and arguments apply.
     let server = Server::start_with_path(&data, &node_modules().join(".bin"));
+    if let Some(check) = check {
+        let added = server.task_like(&["repo", "add", repo.to_str().unwrap(), "--check", check]);
+        assert!(added.status.success(), "{}", stderr(&added));
+    }
     let id = server.coding_session(&repo, "Say hello", "Write hello.txt and show it");
     Started { server, repo, id, _dir: dir }
 }
