@@ -93,19 +93,7 @@ impl Store {
         id: RepositoryId,
         policy: spectask_core::MergePolicy,
     ) -> Result<Repository, StoreError> {
-        let mut w = self.begin_write().await?;
-        let updated = sqlx::query("UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3")
-            .bind(policy.as_str())
-            .bind(millis(now()))
-            .bind(id.to_string())
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
-        w.commit().await?;
-        if updated == 0 {
-            return Err(StoreError::NotFound { entity: "repository", reference: id.to_string() });
-        }
-        self.repository(id).await
+        self.update_repository(id, SettingColumn::MergePolicy, Some(policy.as_str())).await
     }
 
     /// Sets (or, with `None`, clears) the command that checks a session's work in this repository.
@@ -114,15 +102,24 @@ impl Store {
         id: RepositoryId,
         command: Option<&str>,
     ) -> Result<Repository, StoreError> {
+        self.update_repository(id, SettingColumn::CheckCommand, command).await
+    }
+
+    /// Writes one of a repository's settings and returns the repository as it now is.
+    async fn update_repository(
+        &self,
+        id: RepositoryId,
+        column: SettingColumn,
+        value: Option<&str>,
+    ) -> Result<Repository, StoreError> {
         let mut w = self.begin_write().await?;
-        let updated =
-            sqlx::query("UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3")
-                .bind(command)
-                .bind(millis(now()))
-                .bind(id.to_string())
-                .execute(&mut *w.tx)
-                .await?
-                .rows_affected();
+        let updated = sqlx::query(column.update_sql())
+            .bind(value)
+            .bind(millis(now()))
+            .bind(id.to_string())
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
         w.commit().await?;
         if updated == 0 {
             return Err(StoreError::NotFound { entity: "repository", reference: id.to_string() });
@@ -191,4 +188,21 @@ fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
+}
+
+/// The repository settings a person may change after registering it; each has its own constant
+/// statement (no column name is ever taken from input).
+#[derive(Clone, Copy)]
+enum SettingColumn {
+    MergePolicy,
+    CheckCommand,
+}
+
+impl SettingColumn {
+    fn update_sql(self) -> &'static str {
+        match self {
+            Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",
+            Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
+        }
+    }
 }

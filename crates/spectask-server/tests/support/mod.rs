@@ -1,7 +1,6 @@
 //! What every test of the router starts from: a store, and the server's state over it.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
@@ -35,16 +34,6 @@ pub fn state(store: Store) -> AppState {
 #[allow(dead_code)] // not every test binary registers repositories
 pub fn git_repo(dir: &Path, name: &str) -> String {
     let path = dir.join(name);
-    std::fs::create_dir_all(&path).unwrap();
-    for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
-        let ok = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(&path)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    }
+    spectask_git::init_repository(&path, &[], "init").unwrap();
     path.display().to_string()
 }

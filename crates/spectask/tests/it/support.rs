@@ -150,17 +150,7 @@ impl Drop for Server {
 /// A git repository with one commit.
 pub fn git_repo(parent: &Path, name: &str) -> PathBuf {
     let path = parent.join(name);
-    std::fs::create_dir_all(&path).unwrap();
-    for args in [&["init", "-q", "-b", "main"][..], &["commit", "-q", "--allow-empty", "-m", "init"]] {
-        let ok = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(&path)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
+    spectask_git::init_repository(&path, &[], "init").unwrap();
     path
 }
 
