@@ -39,6 +39,9 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
         WorkSessionStatus::Running => session,
         // A session a person paused waits for them to resume it (a retried step leaves it alone).
         WorkSessionStatus::Interrupted if !session.state.is_paused() => {
+            if !resumable(ctx, &session).await? {
+                return Ok(());
+            }
             transition(ctx, &session, &WorkSessionCommand::Resume).await?
         }
         // Pending, blocked, paused or finished: nothing to drive.
@@ -48,6 +51,16 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
         Ok(()) => Ok(()),
         Err(err) => Err(end_with_error(ctx, &session, err).await),
     }
+}
+
+/// Whether an interrupted session is taken up again by its drive: always, but for an editor thread,
+/// which only an editor's prompt takes up (the editor that held it may be gone: a retry after its
+/// agent crashed, racing the editor's exit, must not leave it running with nobody there).
+async fn resumable(ctx: &Ctx, session: &WorkSession) -> Result<bool, JobError> {
+    if ctx.store.editor_thread(session.id).await?.is_none() {
+        return Ok(true);
+    }
+    Ok(!ctx.store.pending_session_messages(session.id).await?.is_empty())
 }
 
 /// Why a turn did not complete the session.
@@ -102,7 +115,11 @@ async fn run_turn(
     let editor = ctx.store.editor_thread(session.id).await?;
     let interactive = editor.is_some()
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
-    let mut after = AfterTurns::new(ctx.store.session_was_prompted(session.id).await?);
+    let was_prompted = ctx.store.session_was_prompted(session.id).await?;
+    let mut after = AfterTurns::new(was_prompted);
+    // An editor thread of a spec task hears the spec slice with the person's first prompt, and again
+    // when its agent thread had to be opened anew (its conversation is gone).
+    let mut slice_due = editor.is_some() && (!was_prompted || opened == Opened::New);
     let first = match editor {
         Some(_) => None,
         None => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
@@ -124,8 +141,17 @@ async fn run_turn(
                 Some(_) => ctx.runtime.editor_turns().take(message.id).await,
                 None => None,
             };
+            let slice = match &editor {
+                Some(thread) if slice_due && message.from_session.is_none() => {
+                    slice_due = false;
+                    editor_turn::slice(ctx, task, session, &thread.client, &message.text).await?
+                }
+                _ => None,
+            };
             let turned = match held {
-                Some(held) => editor_turn::run(ctx, &instance, session, &acp, &worktree, held, cancel).await,
+                Some(held) => {
+                    editor_turn::run(ctx, &instance, session, (&acp, &worktree), held, slice, cancel).await
+                }
                 None => {
                     let text = match message.from_session {
                         None => message.text.clone(),
@@ -134,7 +160,7 @@ async fn run_turn(
                             coordination::delivery_prompt(std::slice::from_ref(message), &sessions)
                         }
                     };
-                    let prompt = TurnPrompt::spectask(text);
+                    let prompt = TurnPrompt { preface: slice, ..TurnPrompt::spectask(text) };
                     turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|t| after.saw(t))
                 }
             };
@@ -221,11 +247,19 @@ pub(crate) struct TurnPrompt {
     pub from: String,
     /// An editor's turn: the editor cancels it with this, and any stop reason is its end.
     pub editor_cancel: Option<CancellationToken>,
+    /// Context spectask puts before what is said (an editor thread's spec slice), recorded as said
+    /// by spectask.
+    pub preface: Option<String>,
 }
 
 impl TurnPrompt {
     fn spectask(text: String) -> Self {
-        TurnPrompt { content: PromptContent::text(text), from: "spectask".to_owned(), editor_cancel: None }
+        TurnPrompt {
+            content: PromptContent::text(text),
+            from: "spectask".to_owned(),
+            editor_cancel: None,
+            preface: None,
+        }
     }
 }
 
@@ -254,14 +288,23 @@ pub(crate) async fn turn(
     if !instance.attach_thread(acp, events) {
         return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
     }
+    // The preface and what is said are recorded apart: each entry is one speaker's.
+    if let Some(preface) = &prompt.preface {
+        let said = format!("### spectask\n\n{preface}\n\n");
+        record::history(ctx, session, HistoryFile::Conversation, said).await?;
+    }
     let said = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
     record::history(ctx, session, HistoryFile::Conversation, said).await?;
+    let content = match prompt.preface {
+        Some(preface) => prompt.content.with_preface(preface),
+        None => prompt.content,
+    };
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let recorder =
         tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree.to_path_buf(), rx, done_rx));
     let editor = prompt.editor_cancel.is_some();
     let editor_cancel = prompt.editor_cancel.unwrap_or_default();
-    let prompting = instance.prompt_content(acp, &prompt.content);
+    let prompting = instance.prompt_content(acp, &content);
     tokio::pin!(prompting);
     let mut cancelling = false;
     let result = loop {
@@ -389,13 +432,7 @@ async fn session_prompt(
         _ => None,
     };
     let progress = markers::progress(ctx, task).await?;
-    let mut siblings = Vec::new();
-    for other in ctx.store.work_sessions_of(task.id).await? {
-        if other.id != session.id && other.status() == WorkSessionStatus::Completed {
-            let summary = ctx.store.work_session_summary(other.id).await?.unwrap_or_default();
-            siblings.push(Sibling { name: other.name.clone(), summary });
-        }
-    }
+    let siblings = siblings(ctx, task, session).await?;
     Ok(SessionPrompt {
         task,
         session,
@@ -406,6 +443,22 @@ async fn session_prompt(
         tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),
     }
     .render())
+}
+
+/// What the task's other sessions finished, for a prompt's context.
+pub(crate) async fn siblings(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<Vec<Sibling>, JobError> {
+    let mut siblings = Vec::new();
+    for other in ctx.store.work_sessions_of(task.id).await? {
+        if other.id != session.id && other.status() == WorkSessionStatus::Completed {
+            let summary = ctx.store.work_session_summary(other.id).await?.unwrap_or_default();
+            siblings.push(Sibling { name: other.name.clone(), summary });
+        }
+    }
+    Ok(siblings)
 }
 
 /// Records how the session stopped and tells the engine whether to retry.

@@ -7,20 +7,24 @@ use std::path::Path;
 use std::sync::Arc;
 
 use spectask_agent::{AcpSessionId, AgentInstance, HeldTurn};
-use spectask_core::WorkSession;
+use spectask_core::{SpecTask, TaskKind, WorkSession};
 use tokio_util::sync::CancellationToken;
 
-use crate::drive::{TurnError, TurnPrompt, turn};
+use crate::dispatch::JobError;
+use crate::drive::{TurnError, TurnPrompt, siblings, turn};
 use crate::engine::Ctx;
+use crate::markers;
+use crate::prompt::EditorSlice;
 
-/// Runs the editor's turn and tells the editor how it ended; returns the agent's last message.
+/// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
+/// it ended; returns the agent's last message.
 pub(crate) async fn run(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
     session: &WorkSession,
-    acp: &AcpSessionId,
-    worktree: &Path,
+    (acp, worktree): (&AcpSessionId, &Path),
     held: HeldTurn,
+    slice: Option<String>,
     cancel: &CancellationToken,
 ) -> Result<String, TurnError> {
     let HeldTurn { prompt, from, relay, cancel: editor_cancel, ended } = held;
@@ -30,7 +34,7 @@ pub(crate) async fn run(
         return Ok(String::new());
     }
     instance.relay_thread(acp, relay);
-    let prompt = TurnPrompt { content: prompt, from, editor_cancel: Some(editor_cancel) };
+    let prompt = TurnPrompt { content: prompt, from, editor_cancel: Some(editor_cancel), preface: slice };
     let turned = turn(ctx, instance, session, acp, worktree, prompt, cancel).await;
     instance.unrelay_thread(acp);
     let end = match &turned {
@@ -41,4 +45,36 @@ pub(crate) async fn run(
         tracing::debug!(session = %session.id, "the editor left before its turn ended");
     }
     turned.map(|turned| turned.last_message)
+}
+
+/// The spec slice of an editor thread's first prompt (`request`, from the editor `client`); none
+/// for a task without a spec.
+pub(crate) async fn slice(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    client: &str,
+    request: &str,
+) -> Result<Option<String>, JobError> {
+    if task.kind != TaskKind::Spec {
+        return Ok(None);
+    }
+    let spec = ctx.store.spec_version(task.id, Some(task.spec_version)).await?.documents;
+    let parent = match session.parent_id {
+        Some(parent) => Some(ctx.store.work_session(parent).await?),
+        None => None,
+    };
+    let progress = markers::progress(ctx, task).await?;
+    let siblings = siblings(ctx, task, session).await?;
+    let slice = EditorSlice {
+        task,
+        client,
+        spec: &spec,
+        plan_task: parent.as_ref().and_then(|p| p.plan_task.as_ref()),
+        request,
+        progress: progress.as_deref(),
+        siblings: &siblings,
+        tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),
+    };
+    Ok(Some(slice.render()))
 }

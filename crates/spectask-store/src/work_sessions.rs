@@ -156,6 +156,33 @@ impl Store {
         Ok(applied)
     }
 
+    /// Interrupts session `id` if it runs, as it is when the write begins: read and changed in one
+    /// write, so a step that moved it since the caller last read it (a retried drive resuming it)
+    /// is no conflict. A session that does not run is answered as it is.
+    pub async fn interrupt_if_running(
+        &self,
+        id: WorkSessionId,
+        reason: &str,
+    ) -> Result<WorkSession, StoreError> {
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM work_sessions WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let session = row
+            .as_ref()
+            .map(work_session_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })?;
+        if session.status() != WorkSessionStatus::Running {
+            return Ok(session);
+        }
+        let command = WorkSessionCommand::Interrupt { reason: reason.to_owned() };
+        let applied = w.transition_work_session(&session, &command, true).await?;
+        w.commit().await?;
+        Ok(applied.value)
+    }
+
     /// A change a person asked for (pause, resume, complete, cancel). A session that ends this way
     /// queues its task's scheduling pass in the same write, so what it blocked or held up is decided.
     pub async fn change_work_session(

@@ -191,7 +191,9 @@ impl EditorBackend for ServerBackend {
     }
 }
 
-/// A session's recorded conversation (`### <who>` and what was said, an entry each) as messages.
+/// A session's recorded conversation (`### <who>` and what was said, an entry each) as messages:
+/// the editor's and the agent's, not what spectask told the agent (a spec slice, messages from
+/// other sessions), which the editor never showed.
 fn conversation(history: &Value) -> Vec<Said> {
     let entries = history["entries"].as_array().into_iter().flatten();
     entries
@@ -199,8 +201,9 @@ fn conversation(history: &Value) -> Vec<Said> {
         .filter_map(|entry| {
             let content = entry["content"].as_str()?;
             let (who, text) = content.strip_prefix("### ")?.split_once('\n')?;
-            let text = text.trim();
-            (!text.is_empty()).then(|| Said { by_agent: who.trim() == "agent", text: text.to_owned() })
+            let (who, text) = (who.trim(), text.trim());
+            (!text.is_empty() && who != "spectask")
+                .then(|| Said { by_agent: who == "agent", text: text.to_owned() })
         })
         .collect()
 }

@@ -398,12 +398,10 @@ pub(crate) async fn interrupt_editor(
         ));
     }
     let reason = reason.trim();
-    let reason = if reason.is_empty() { "the editor closed" } else { reason };
-    if session.status() != spectask_core::WorkSessionStatus::Running {
-        return Ok(session);
-    }
-    let command = spectask_core::WorkSessionCommand::Interrupt { reason: reason.chars().take(200).collect() };
-    Ok(state.store.transition_work_session(&session, &command).await?.value)
+    let reason: String =
+        if reason.is_empty() { "the editor closed" } else { reason }.chars().take(200).collect();
+    // Read again in the write: a retried drive may have moved the session since it was loaded.
+    Ok(state.store.interrupt_if_running(session.id, &reason).await?)
 }
 
 /// Messages and completion are for the running session of an interactive task, and for editor threads.

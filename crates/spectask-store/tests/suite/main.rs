@@ -64,6 +64,7 @@ both_backends!(
     short_ids_and_handles_resolve_and_ambiguity_lists_candidates,
     listing_filters_by_status_and_repository_and_paginates,
     work_sessions_move_through_their_lifecycle,
+    an_interrupt_read_in_its_write_holds_after_a_retry_moved_the_session,
     events_are_gap_free_and_ordered_under_concurrent_writes,
     registering_a_repository_twice_returns_the_same_record,
 );
@@ -265,6 +266,35 @@ async fn work_sessions_move_through_their_lifecycle(store: Store) {
     assert_eq!(sessions.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["first", "child"]);
     assert_eq!(sessions[1].parent_id, Some(first.id));
     assert_eq!(sessions[0].agent_config["mode"], "auto");
+}
+
+/// The race of an editor's exit with a retried drive: the editor's interrupt read the session
+/// running, then the retry interrupted it (the agent crashed) and resumed it.
+async fn an_interrupt_read_in_its_write_holds_after_a_retry_moved_the_session(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let new = NewWorkSession::implementation(task.id, "zed thread 1", "a thread");
+    let session = store.create_work_session(new).await.unwrap();
+    let seen = store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value;
+    let crashed = WorkSessionCommand::Interrupt { reason: "the agent exited with code 3".into() };
+    let crashed = store.transition_work_session(&seen, &crashed).await.unwrap().value;
+    store.transition_work_session(&crashed, &WorkSessionCommand::Resume).await.unwrap();
+    // Acting on what it read conflicts, which left the thread running with nobody there.
+    let closed = WorkSessionCommand::Interrupt { reason: "the editor closed".into() };
+    let err = store.transition_work_session(&seen, &closed).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert_eq!(store.work_session(seen.id).await.unwrap().status(), WorkSessionStatus::Running);
+    // Read in its own write, the interrupt holds, and asking again changes nothing.
+    let interrupted = store.interrupt_if_running(seen.id, "the editor closed").await.unwrap();
+    let expected = spectask_core::WorkSessionState::Interrupted { reason: "the editor closed".into() };
+    assert_eq!(interrupted.state, expected);
+    assert_eq!(store.work_session(seen.id).await.unwrap(), interrupted);
+    assert_eq!(store.interrupt_if_running(seen.id, "again").await.unwrap(), interrupted);
+    let unknown = store
+        .interrupt_if_running(spectask_core::WorkSessionId::from_uuid(uuid::Uuid::nil()), "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound { .. }), "{unknown}");
 }
 
 async fn events_are_gap_free_and_ordered_under_concurrent_writes(store: Store) {

@@ -6,6 +6,7 @@
 //! server restart the thread is loaded (its conversation replayed) and goes on.
 
 use serde_json::{Value, json};
+use spectask_core::JobStatus;
 
 use crate::acp::{Editor, register};
 use crate::support::{Server, git_repo, http, scripted_coder_data};
@@ -43,12 +44,12 @@ fn zed_answers(method: &str, _params: &Value) -> Value {
     }
 }
 
-fn prompt(session: &str, text: &str) -> Value {
+pub(crate) fn prompt(session: &str, text: &str) -> Value {
     json!({"sessionId": session, "prompt": [{"type": "text", "text": text}]})
 }
 
 /// The `session/update`s of `session` seen so far: (kind, text).
-fn updates(seen: &[Value], session: &str) -> Vec<(String, String)> {
+pub(crate) fn updates(seen: &[Value], session: &str) -> Vec<(String, String)> {
     seen.iter()
         .filter(|m| m["method"] == "session/update" && m["params"]["sessionId"] == session)
         .map(|m| {
@@ -59,10 +60,29 @@ fn updates(seen: &[Value], session: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn history(server: &Server, session: &str) -> String {
+pub(crate) fn history(server: &Server, session: &str) -> String {
     let (status, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{session}/history"), None);
     assert_eq!(status, 200, "{body}");
     body
+}
+
+/// Waits until every job of work session `id` of `task` has ended, read from the server's database.
+fn until_jobs_of_session_end(data: &std::path::Path, database_url: Option<&str>, task: &str, id: &str) {
+    use spectask_store::{DatabaseUrl, Store};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = match database_url {
+        Some(url) => DatabaseUrl::parse(url).unwrap(),
+        None => DatabaseUrl::sqlite_in(data),
+    };
+    let store = runtime.block_on(Store::open(&url)).unwrap();
+    let task = task.parse().unwrap();
+    let mut jobs = Vec::new();
+    crate::implementation::wait_until("the session's jobs end", || {
+        jobs = runtime.block_on(store.jobs_of(task)).unwrap();
+        jobs.retain(|job| job.work_session_id.is_some_and(|s| s.to_string() == id));
+        jobs.iter().all(|job| matches!(job.status, JobStatus::Done | JobStatus::Failed))
+    });
+    assert!(jobs.iter().any(|job| job.attempts > 1), "the crashed turn's job was retried: {jobs:#?}");
 }
 
 #[test]
@@ -158,6 +178,12 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     assert!(message.contains("exited with code 3"), "the error names the crash: {error}");
     let recorded = history(&server, &thread);
     assert!(recorded.contains("about to crash"), "nothing said is lost: {recorded}");
+    // The crash's retry leaves the thread interrupted (Zed may be gone by then): only Zed's next
+    // prompt takes it up again.
+    until_jobs_of_session_end(&data, database_url, &task, &thread);
+    let (_, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{thread}"), None);
+    let after_crash: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(after_crash["status"], "interrupted", "{after_crash:#}");
 
     assert!(zed.quit().success());
     server.stop();

@@ -5,6 +5,7 @@
 mod acp;
 mod acp_prompt;
 mod acp_sdk;
+mod acp_spec;
 mod agent_runtime;
 mod checks;
 mod coordination;
