@@ -1,7 +1,8 @@
 // A person's walk through the dashboard against the real binary: create a SpecTask in the dialog,
 // review its spec (comment on a line, request changes), approve v2, watch the implementation and
 // watch the sessions on the multi-session and fleet dashboards, answer the coding agent's permission
-// request in the session's transcript, and approve the implementation to merged. Screenshots of
+// request in the session's transcript, read the implementation review (criteria, commits, diff),
+// ask for changes once and approve the implementation to merged. Screenshots of
 // every screen go to target/e2e-screenshots/.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -103,9 +104,34 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.getByRole('list', { name: 'Transcript' }).getByText('permission: allow').waitFor()
   await shot(page, '08-session-transcript')
 
+  // The implementation review: each criterion with its plan tasks and commits, the commits with
+  // their trailers, the branch's diff; a changes request goes to a follow-up session, then merge.
   await page.goto(taskUrl)
   await waitForStatus('implementation review')
+  const criteria = page.getByRole('table', { name: 'Acceptance criteria and what implements them' })
+  await criteria.getByTestId('criterion-1.1').getByText('Add the user store with salted password hashes').waitFor()
+  const commitLink = /^[0-9a-f]{7}$/
+  for (const id of ['1.1', '1.2', '1.3', '2.1', '2.2']) {
+    const row = criteria.getByTestId(`criterion-${id}`)
+    assert.ok((await row.getByRole('link', { name: commitLink }).count()) >= 1, `criterion ${id} has a commit:\n${await row.innerText()}`)
+  }
+  const commits = page.getByRole('region', { name: 'Commits' })
+  assert.equal(await commits.getByRole('listitem').count(), 3, await commits.innerText())
+  await commits.getByRole('definition').filter({ hasText: /^1\.1, 1\.3$/ }).waitFor()
+  await commits.getByRole('term').filter({ hasText: 'Work-Session' }).first().waitFor()
+  const users = page.getByRole('table', { name: /^src\/auth\/users\.js, @@ -0,0 \+1,\d+ @@/ })
+  await users.getByRole('cell', { name: 'added: function register(email, password) {' }).waitFor()
+  await users.getByRole('cell', { name: 'new line 11' }).waitFor()
+  assert.match(await page.getByTestId('review-totals').innerText(), /3 commits · 7 files changed · \+\d+ −\d+/)
   await shot(page, '09-implementation-review')
+  await criteria.getByTestId('criterion-2.1').getByRole('link', { name: commitLink }).first().click()
+  assert.match(page.url(), /#commit-[0-9a-f]{40}$/)
+  assert.ok(await page.getByRole('button', { name: 'Request changes' }).isDisabled(), 'a changes request needs comments')
+  await page.getByLabel('Review comments').fill('Log failed logins too.')
+  await page.getByRole('button', { name: 'Request changes' }).click()
+  await waitForStatus('implementation review')
+  await page.getByRole('region', { name: 'Sessions and checks' }).getByRole('link', { name: 'Address review comments' }).waitFor()
+  await shot(page, '09b-implementation-review-round-2')
   await page.getByRole('button', { name: 'Approve & merge' }).click()
   await waitForStatus('done')
   await shot(page, '10-done')

@@ -1,6 +1,8 @@
 //! Change detection for the orchestrator: branch tips, commits, the files they changed and the
 //! files' contents at a commit — e.g. to notice an agent ticking progress markers itself.
 
+use git2::{Oid, Repository};
+
 use crate::commit::{ChangedFile, blob_at, changed_files, uncommitted_files};
 use crate::error::{GitError, GitResultExt, io_err};
 use crate::names::{CommitId, parse_trailers, validate_file_path};
@@ -71,26 +73,7 @@ impl Repo {
     pub fn commit_log(&self, branch: &str, since: Option<CommitId>) -> Result<Vec<CommitInfo>, GitError> {
         let git = self.git()?;
         let Some(tip) = branch_tip(&git, branch)? else { return Ok(Vec::new()) };
-        let mut walk = git.revwalk().op(|| "start a revision walk".to_owned())?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-            .op(|| "sort a revision walk".to_owned())?;
-        walk.push(tip).op(|| format!("walk {branch}"))?;
-        if let Some(since) = since {
-            walk.hide(since.0).op(|| format!("hide {since}"))?;
-        }
-        let mut log = Vec::new();
-        for id in walk {
-            let id = id.op(|| format!("walk {branch}"))?;
-            let commit = git.find_commit(id).op(|| format!("read commit {id}"))?;
-            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-            log.push(CommitInfo {
-                id: CommitId(id),
-                parents: commit.parent_ids().map(CommitId).collect(),
-                trailers: parse_trailers(&message),
-                message,
-            });
-        }
-        Ok(log)
+        log_between(&git, since.map(|c| c.0), tip)
     }
 
     /// Whether `ancestor` is `descendant` or one of its ancestors.
@@ -129,4 +112,32 @@ impl Repo {
         }
         std::fs::read(&real).map(Some).map_err(io_err("read", &real))
     }
+}
+
+/// The commits reachable from `tip` and not from `hide`, oldest first, with messages and trailers.
+pub(crate) fn log_between(
+    git: &Repository,
+    hide: Option<Oid>,
+    tip: Oid,
+) -> Result<Vec<CommitInfo>, GitError> {
+    let mut walk = git.revwalk().op(|| "start a revision walk".to_owned())?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+        .op(|| "sort a revision walk".to_owned())?;
+    walk.push(tip).op(|| format!("walk from {tip}"))?;
+    if let Some(hide) = hide {
+        walk.hide(hide).op(|| format!("hide {hide}"))?;
+    }
+    let mut log = Vec::new();
+    for id in walk {
+        let id = id.op(|| format!("walk from {tip}"))?;
+        let commit = git.find_commit(id).op(|| format!("read commit {id}"))?;
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        log.push(CommitInfo {
+            id: CommitId(id),
+            parents: commit.parent_ids().map(CommitId).collect(),
+            trailers: parse_trailers(&message),
+            message,
+        });
+    }
+    Ok(log)
 }

@@ -42,7 +42,8 @@
 //! - `spec.rs`: [`Repo::hand_off_spec`]; `read.rs`: [`Repo::read_design_doc`],
 //!   [`Repo::list_design_docs`], [`Repo::recovery_index`]; `archive.rs`: [`Repo::spec_archive`].
 //! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
-//!   `merge.rs`: [`Repo::merge_task`].
+//!   `merge.rs`: [`Repo::merge_task`]; `review.rs`: [`Repo::task_branch_review`] (the branch's
+//!   commits and diff against its base, for the implementation review).
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
@@ -79,6 +80,7 @@ mod read;
 mod registration;
 mod repository;
 mod retry;
+mod review;
 mod sample;
 mod spec;
 mod sync;
@@ -100,6 +102,7 @@ pub use planning::{PlanningFiles, SCRATCH_DIR};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};
 pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration, Repo};
 pub use repository::{RepositoryInfo, inspect_repository};
+pub use review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
 pub use sample::init_repository;
 pub use spec::{ReviewDocument, SpecHandOff};
 pub use task::{CommittedChanges, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit};

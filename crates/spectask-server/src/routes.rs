@@ -13,6 +13,7 @@ mod health;
 mod history;
 mod progress;
 mod repos;
+mod review;
 mod spec_tasks;
 mod specs;
 mod tasks;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(history::router())
         .merge(design_docs::router())
         .merge(work_sessions::router())
+        .merge(review::router())
         .merge(progress::router())
         .merge(editor::router())
         .merge(zed::router())

@@ -125,6 +125,23 @@ impl Store {
         .await?;
         rows.iter().map(event_from_row).collect()
     }
+
+    /// The events of one kind of a SpecTask (its sessions' checks, say), oldest first.
+    pub async fn events_of_spec_task_kind(
+        &self,
+        id: SpecTaskId,
+        kind: EventKind,
+    ) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events \
+             WHERE spec_task_id = $1 AND kind = $2 ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
 }
 
 pub(crate) fn event_from_row(row: &AnyRow) -> Result<Event, StoreError> {

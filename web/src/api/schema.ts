@@ -633,6 +633,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/implementation-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything the implementation review shows: the branch's diff and commits against its base,
+         *     the acceptance criteria with the plan tasks, sessions and commits implementing each, and every
+         *     session's check results.
+         */
+        get: operations["get_implementation_review"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/implementation-sessions": {
         parameters: {
             query?: never;
@@ -1304,6 +1325,24 @@ export interface components {
             locations: string[];
             title?: string | null;
         };
+        /** @description One run of the repository's check command (a `work_session.check` event). */
+        CheckResultDto: {
+            /** Format: date-time */
+            at: string;
+            command: string;
+            /** Format: int32 */
+            exit_code?: number | null;
+            /** @description `passed`, `sent_back` (the failure went back to the agent) or `failed` (no round left). */
+            outcome: string;
+            /** @description The output's end, bounded. */
+            output: string;
+            passed: boolean;
+            /** Format: int32 */
+            round: number;
+            /** Format: int32 */
+            rounds: number;
+            timed_out: boolean;
+        };
         /** @description `POST /api/v1/spec-tasks/{id}/commit-progress` */
         CommitProgressDto: {
             commits: components["schemas"]["HistoryCommitDto"][];
@@ -1379,6 +1418,20 @@ export interface components {
              */
             spec_task?: string | null;
         };
+        /** @description One acceptance criterion and what implements it. */
+        CriterionReviewDto: {
+            /** @description Commits naming it (or its requirement) in `Implements`, or made by those sessions. */
+            commits: string[];
+            /** @description `2.3`. */
+            id: string;
+            /** @description The plan tasks naming it (or its requirement). */
+            plan_tasks: components["schemas"]["ReviewPlanTaskDto"][];
+            requirement_id: string;
+            requirement_title?: string | null;
+            text: string;
+            /** @description The sessions of those plan tasks. */
+            work_session_ids: components["schemas"]["WorkSessionId"][];
+        };
         /** @description A sample repository `spectask demo` offers. */
         DemoRepoDto: {
             description: string;
@@ -1411,6 +1464,16 @@ export interface components {
             state: string;
             tip?: string | null;
         };
+        DiffLineDto: {
+            kind: components["schemas"]["DiffLineKind"];
+            /** Format: int32 */
+            new_line?: number | null;
+            /** Format: int32 */
+            old_line?: number | null;
+            text: string;
+        };
+        /** @enum {string} */
+        DiffLineKind: "context" | "added" | "removed";
         DocumentDto: {
             content: string;
             document: components["schemas"]["SpecDocument"];
@@ -1540,6 +1603,20 @@ export interface components {
             from: components["schemas"]["SpecTaskStatus"];
             reason: string;
         };
+        /** @enum {string} */
+        FileChangeDto: "added" | "modified" | "deleted";
+        FileDiffDto: {
+            additions: number;
+            binary: boolean;
+            change: components["schemas"]["FileChangeDto"];
+            deletions: number;
+            hunks: components["schemas"]["HunkDto"][];
+            /** @description The path before a rename. */
+            old_path?: string | null;
+            path: string;
+            /** @description Lines past the response's bound were left out. */
+            truncated: boolean;
+        };
         /** @description One live agent instance and where it is in its plan (seed 003's card). */
         FleetAgentDto: {
             /** @description The agent instance: one per SpecTask, so the task's id. */
@@ -1604,10 +1681,46 @@ export interface components {
          * @enum {string}
          */
         HistoryFile: "conversation" | "code_changes" | "decisions" | "activity_log" | "coordination_log" | "progress_update";
+        HunkDto: {
+            /** @description `@@ -old_start,old_lines +new_start,new_lines @@ …` */
+            header: string;
+            lines: components["schemas"]["DiffLineDto"][];
+            /** Format: int32 */
+            new_lines: number;
+            /** Format: int32 */
+            new_start: number;
+            /** Format: int32 */
+            old_lines: number;
+            /** Format: int32 */
+            old_start: number;
+        };
         /** @description `POST /spec-tasks/{id}/approve-implementation`, `/request-implementation-changes`. */
         ImplementationReviewBody: {
             comments?: string;
             reviewer?: string | null;
+        };
+        ImplementationReviewDto: {
+            /** @description The repository's default branch, which the task merges into. */
+            base_branch: string;
+            /** @description The diff's two ends; both absent while the branch does not exist yet. */
+            base_commit?: string | null;
+            /** @description The task's branch, `spectask/<handle>`. */
+            branch: string;
+            /** @description The commits after the base, oldest first. */
+            commits: components["schemas"]["ReviewCommitDto"][];
+            /** @description Every acceptance criterion of the approved spec, in document order (empty without a spec). */
+            criteria: components["schemas"]["CriterionReviewDto"][];
+            files: components["schemas"]["FileDiffDto"][];
+            /** @description Changed files not listed (past the response's bound). */
+            files_left_out: number;
+            head_commit?: string | null;
+            /** @description The default branch contains the task's commits. */
+            merged: boolean;
+            sessions: components["schemas"]["SessionReviewDto"][];
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            status: components["schemas"]["SpecTaskStatus"];
+            /** @description The implementation summary (markdown), with the files two sessions both changed. */
+            summary: string;
         };
         /** @description `GET /spec-tasks/{id}/implementation-summary` */
         ImplementationSummaryDto: {
@@ -1846,6 +1959,16 @@ export interface components {
             line_comments?: components["schemas"]["LineComment"][];
             reviewer?: string | null;
         };
+        ReviewCommitDto: {
+            id: string;
+            /** @description The criterion or requirement ids of its `Implements` trailer. */
+            implements: string[];
+            message: string;
+            /** @description The message's first line. */
+            subject: string;
+            trailers: components["schemas"]["TrailerDto"][];
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        };
         /** @enum {string} */
         ReviewDecision: "approve" | "request_changes" | "reject";
         ReviewDto: {
@@ -1861,6 +1984,12 @@ export interface components {
              * @description The spec version reviewed.
              */
             version: number;
+        };
+        ReviewPlanTaskDto: {
+            id?: string | null;
+            /** @description Position in the plan, 0-based. */
+            index: number;
+            title: string;
         };
         /** @description The answer to a review: the task as it is now and the review recorded. */
         ReviewedDto: {
@@ -1891,6 +2020,21 @@ export interface components {
             plan_total: number;
             status: components["schemas"]["WorkSessionStatus"];
             work_session_id: components["schemas"]["WorkSessionId"];
+        };
+        /** @description One work session: its outcome, commits and the repository check's results. */
+        SessionReviewDto: {
+            /** @description Every check after a turn that claimed completion, oldest first. */
+            checks: components["schemas"]["CheckResultDto"][];
+            commits: string[];
+            id: components["schemas"]["WorkSessionId"];
+            name: string;
+            /**
+             * Format: int32
+             * @description The plan task's position, when it implements one.
+             */
+            plan_task_index?: number | null;
+            status: components["schemas"]["WorkSessionStatus"];
+            summary?: string | null;
         };
         /** @description `POST /work-sessions/{id}/spawn` */
         SpawnBody: {
@@ -2074,6 +2218,10 @@ export interface components {
             session: components["schemas"]["WorkSessionDto"];
             spec_task_id: components["schemas"]["SpecTaskId"];
             task_title: string;
+        };
+        TrailerDto: {
+            key: string;
+            value: string;
         };
         WhoAmIDto: {
             /** @description The user's name (`local` on a server without users). */
@@ -3370,6 +3518,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SpecTaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_implementation_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImplementationReviewDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

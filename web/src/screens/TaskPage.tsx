@@ -1,11 +1,12 @@
 import { useState } from 'react'
 import { useParams, Link } from 'react-router'
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { statusLabel } from '../phases'
+import { ImplementationReview } from './ImplementationReview'
 import { SessionsDashboard } from './SessionsDashboard'
 import { SpecReview } from './SpecReview'
 import { repoName } from './Board'
@@ -107,41 +108,5 @@ function TaskActions({ task }: { task: SpecTask }) {
         </button>
       )}
     </div>
-  )
-}
-
-/** The implementation's summary and the final decision: merge, or ask for changes. */
-function ImplementationReview({ task }: { task: SpecTask }) {
-  const client = useQueryClient()
-  const summary = useQuery({
-    queryKey: keys.taskPart(task.id, 'implementation-summary'),
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/spec-tasks/{id}/implementation-summary', { params: { path: { id: task.id } } })),
-  })
-  const decide = useMutation({
-    mutationFn: async (approve: boolean) => {
-      const params = { params: { path: { id: task.id } }, body: { comments: '', reviewer: null } }
-      return approve
-        ? unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
-        : unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))
-    },
-    onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
-  })
-  return (
-    <section className="impl-review" aria-labelledby="impl-review-title">
-      <h2 id="impl-review-title">Implementation review</h2>
-      {summary.data && <Markdown text={summary.data.summary} />}
-      {decide.isError && <p role="alert">{decide.error.message}</p>}
-      {task.status === 'implementation_review' && (
-        <div className="actions">
-          <button onClick={() => decide.mutate(false)} disabled={decide.isPending}>
-            Request changes
-          </button>
-          <button className="primary" onClick={() => decide.mutate(true)} disabled={decide.isPending}>
-            Approve &amp; merge
-          </button>
-        </div>
-      )}
-    </section>
   )
 }

@@ -7,6 +7,7 @@ mod inspect;
 mod merge;
 mod processes;
 mod register;
+mod review;
 mod spec;
 mod support;
 mod task;

@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The task's registered repository and its `<task>` name.
-async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskHandle), ApiError> {
+pub(crate) async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo, TaskHandle), ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
     let name =
         TaskHandle::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;

@@ -5,6 +5,7 @@
 
 mod export;
 mod fixture;
+mod review;
 #[path = "../support/mod.rs"]
 mod support;
 mod task_view;
