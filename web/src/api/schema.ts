@@ -2649,12 +2649,12 @@ export interface operations {
     };
     tool_log: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only entries after this sequence number; without it, the latest 50. */
-                since: number | null;
+                since?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;

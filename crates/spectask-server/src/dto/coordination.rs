@@ -44,6 +44,7 @@ pub struct ToolHandoffBody {
 
 /// `GET /coordination/log`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ToolLogQuery {
     /// Only entries after this sequence number; without it, the latest 50.

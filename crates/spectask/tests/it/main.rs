@@ -8,6 +8,7 @@ mod acp_sdk;
 mod acp_spec;
 mod agent_runtime;
 mod checks;
+mod contract;
 mod coordination;
 mod crash_restart;
 mod demo;

@@ -1,0 +1,252 @@
+//! The contract test: every operation of the OpenAPI document the server serves, called with valid
+//! parameters during a scripted scenario through the real binary (a spec task planned by a fake
+//! LLM, revised, approved, implemented by the scripted ACP agent with a permission a person
+//! answers, sent back once from implementation review and merged; beside it the tasks the other
+//! operations need: rejected, cancelled, deleted, failed and retried, interactive, an editor's
+//! thread), each answer validated against its schema in the document. It fails when an operation
+//! of the document is never called or never answers a documented success, or when any answer does
+//! not match; a route missing from the document fails `spectask-server`'s `tests/openapi.rs`.
+
+mod document;
+mod editor;
+mod sessions;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::fake_llm::{FakeLlm, three_task_spec};
+use crate::support::{Server, git_repo};
+use document::{Contract, empty, error_code};
+
+const SCRIPT: &str = r##"
+[[rule]]
+match = "*Your task: 1 Add the user model*"
+steps = [
+  { plan = [{ content = "write the model", status = "in_progress" }] },
+  { permission = { title = "write src/user.js", path = "src/user.js" } },
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { plan = [{ content = "write the model", status = "completed" }] },
+  { message = "Added src/user.js." },
+]
+
+[[rule]]
+match = "*Your task: 2 Add the login route*"
+steps = [
+  { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { message = "Added src/login.js." },
+]
+
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js." },
+]
+
+[[rule]]
+match = "*Address review comments*"
+steps = [
+  { write_file = { path = "src/app.js", content = "// reviewed\nrequire('./user'); require('./login');\n" } },
+  { message = "Addressed the review." },
+]
+
+[[rule]]
+match = "*Keep working*"
+steps = [{ message = "working" }, { sleep = 600000 }]
+
+[[rule]]
+match = "*Crash now*"
+steps = [{ crash = 3 }]
+
+[[rule]]
+match = "please work"
+steps = [
+  { message = "starting" },
+  { permission = { title = "edit notes.md" } },
+  { message = "done" },
+]
+"##;
+
+#[test]
+fn every_operation_of_the_openapi_document_answers_as_documented_on_sqlite() {
+    every_operation_answers_as_documented(None);
+}
+
+#[test]
+fn every_operation_of_the_openapi_document_answers_as_documented_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    every_operation_answers_as_documented(Some(&url));
+}
+
+/// The operations that cannot succeed on this server, with why; each is still called and must
+/// answer in the documented error shape.
+const EXCUSED: &[(&str, &str, &str)] =
+    &[("POST", "/spec-tasks/from-demo", "only `spectask demo` serves the samples (`it::demo` creates one)")];
+
+/// A data dir: the fake LLM plans, the scripted agent implements and asks before its first write.
+fn setup(dir: &Path, llm: &FakeLlm) -> std::path::PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = dir.join("coder.toml");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let config = format!(
+        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
+         [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
+         args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\npermission_policy = \"ask\"\n\n\
+         [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n\
+         backoff_initial_seconds = 0.1\nmax_attempts = 1\n",
+        llm.base_url,
+        script.display()
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    data
+}
+
+/// Polls `GET /spec-tasks/{id}` (each answer checked too) until the task is `want`.
+pub(crate) fn wait_status(contract: &mut Contract, id: &str, want: &str) -> Value {
+    wait(contract, &format!("task {id} is {want}"), |c| {
+        let task = c.get("/spec-tasks/{id}", &[id]);
+        (task["status"] == want).then_some(task)
+    })
+}
+
+/// Calls `probe` until it answers; bounded, and prints the last answers of the task list on failure.
+pub(crate) fn wait<T>(
+    contract: &mut Contract,
+    what: &str,
+    mut probe: impl FnMut(&mut Contract) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(found) = probe(contract) {
+            return found;
+        }
+        if Instant::now() > deadline {
+            let tasks = contract.get("/spec-tasks", &[]);
+            panic!("timed out waiting until {what}; the tasks: {tasks:#}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn every_operation_answers_as_documented(database_url: Option<&str>) {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app").display().to_string();
+    let data = setup(dir.path(), &llm);
+    let server = Server::start(&data, database_url);
+    let mut c = Contract::new(&server.url);
+
+    // The server, the caller, the catalogue.
+    c.get("/health", &[]);
+    c.get("/auth/me", &[]);
+    c.expect(200, "post", "/auth/login", &[], Some(json!({"token": "local"})));
+    c.expect(204, "post", "/auth/logout", &[], None);
+    c.get("/agents", &[]);
+    c.get("/demo-repos", &[]);
+    let demo = c.call("post", "/spec-tasks/from-demo", &[], "", Some(json!({"demo_repo": "nodejs-todo"})));
+    assert!(!error_code(&demo).is_empty(), "from-demo outside the demo: {}", demo.text);
+    c.expect(200, "post", "/repos", &[], Some(json!({"path": repo})));
+    c.get("/repos", &[]);
+
+    // A spec task: planned, revised twice, approved.
+    let body = json!({"repo": repo, "prompt": "Add login", "title": "Add login", "priority": "high"});
+    let task = c.expect(201, "post", "/spec-tasks/from-prompt", &[], Some(body));
+    let id = task["id"].as_str().unwrap().to_owned();
+    c.get("/spec-tasks", &[]);
+    let page = c.call("get", "/spec-tasks", &[], "?limit=1&offset=0&status=backlog", None);
+    assert_eq!(page.status, 200, "{}", page.text);
+    c.get("/tasks", &[]);
+    c.get("/tasks/{id}", &[&id]);
+    wait_status(&mut c, &id, "spec_review");
+    c.get("/spec-tasks/{id}/spec-versions", &[&id]);
+    c.get("/spec-tasks/{id}/documents/{document}", &[&id, "requirements"]);
+    let review = json!({"comments": "Name the token's lifetime", "line_comments": []});
+    c.expect(200, "post", "/spec-tasks/{id}/request-changes", &[&id], Some(review));
+    wait(&mut c, "version 2 is in review", |c| {
+        let task = c.get("/spec-tasks/{id}", &[&id]);
+        (task["status"] == "spec_review" && task["spec_version"] == 2).then_some(())
+    });
+    c.expect(200, "post", "/spec-tasks/{id}/generate-documents", &[&id], None);
+    wait(&mut c, "version 3 is in review", |c| {
+        let task = c.get("/spec-tasks/{id}", &[&id]);
+        (task["status"] == "spec_review" && task["spec_version"] == 3).then_some(())
+    });
+    c.get("/spec-tasks/{id}/reviews", &[&id]);
+    c.expect(200, "post", "/spec-tasks/{id}/approve-specs", &[&id], empty());
+
+    // Implementation: session 1 waits for a person's answer; meanwhile every session operation.
+    sessions::while_a_session_waits(&mut c, database_url, &data, &id);
+    wait_status(&mut c, &id, "implementation_review");
+    c.get("/spec-tasks/{id}/implementation-summary", &[&id]);
+    let changes = json!({"comments": "Say it was reviewed in src/app.js"});
+    c.expect(200, "post", "/spec-tasks/{id}/request-implementation-changes", &[&id], Some(changes));
+    wait(&mut c, "the follow-up session is done", |c| {
+        let task = c.get("/spec-tasks/{id}", &[&id]);
+        let sessions = c.get("/spec-tasks/{id}/work-sessions", &[&id]);
+        let follow_up = sessions.as_array().unwrap().iter().any(|s| {
+            s["name"].as_str().unwrap_or("").starts_with("Address review comments")
+                && s["status"] == "completed"
+        });
+        (task["status"] == "implementation_review" && follow_up).then_some(())
+    });
+    c.expect(200, "post", "/spec-tasks/{id}/approve-implementation", &[&id], empty());
+    wait_status(&mut c, &id, "done");
+    c.get("/spec-tasks/{id}/export", &[&id]);
+    c.get("/spec-tasks/{id}/download-documents", &[&id]);
+    c.get("/spec-tasks/{id}/design-docs", &[&id]);
+
+    other_tasks(&mut c, &repo);
+    editor::an_editor_thread(&mut c, &repo);
+
+    let events = c.events(20);
+    assert!(events.iter().any(|e| e["kind"] == "spec_task.created"), "{events:#?}");
+    c.finish(EXCUSED);
+    server.stop();
+}
+
+/// The tasks the lifecycle's other ends need: rejected, approved with handoff and deleted,
+/// cancelled through `/tasks`, cancelled, failed and retried, interactive.
+fn other_tasks(c: &mut Contract, repo: &str) {
+    let create = |c: &mut Contract, name: &str, kind: &str| -> String {
+        let body = json!({"repo": repo, "name": name, "description": name, "task_type": kind});
+        c.expect(201, "post", "/tasks", &[], Some(body))["id"].as_str().unwrap().to_owned()
+    };
+    let rejected = create(c, "Reject me", "spec");
+    let handed_off = create(c, "Hand me off", "spec");
+    let moved = create(c, "Cancel me through tasks", "spec");
+    for id in [&rejected, &handed_off, &moved] {
+        wait_status(c, id, "spec_review");
+    }
+    c.expect(200, "post", "/spec-tasks/{id}/reject", &[&rejected], empty());
+    c.expect(200, "post", "/spec-tasks/{id}/approve-with-handoff", &[&handed_off], empty());
+    c.expect(204, "delete", "/tasks/{id}", &[&handed_off], None);
+    c.expect(200, "put", "/tasks/{id}/status", &[&moved], Some(json!({"status": "cancelled"})));
+
+    let long = create(c, "Keep working", "coding_session");
+    let session = wait(c, "the long session runs", |c| {
+        let sessions = c.get("/tasks/{task_id}/work-sessions", &[&long]);
+        sessions.as_array().unwrap().iter().find(|s| s["status"] == "running").map(|s| s["id"].clone())
+    });
+    let session = session.as_str().unwrap().to_owned();
+    sessions::pause_and_resume(c, &long, &session);
+    c.expect(200, "post", "/spec-tasks/{id}/cancel", &[&long], None);
+
+    let crashing = create(c, "Crash now", "coding_session");
+    wait_status(c, &crashing, "failed");
+    c.expect(200, "post", "/spec-tasks/{id}/retry", &[&crashing], None);
+
+    let interactive = create(c, "Talk to me", "interactive");
+    let main = wait(c, "the interactive session runs", |c| {
+        let sessions = c.get("/tasks/{task_id}/work-sessions", &[&interactive]);
+        sessions.as_array().unwrap().iter().find(|s| s["status"] == "running").map(|s| s["id"].clone())
+    });
+    let main = main.as_str().unwrap().to_owned();
+    c.expect(202, "post", "/work-sessions/{id}/messages", &[&main], Some(json!({"text": "hello"})));
+    c.expect(200, "post", "/work-sessions/{id}/complete", &[&main], None);
+}
