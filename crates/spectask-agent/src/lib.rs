@@ -24,8 +24,9 @@
 //!   `rx` in its own task while `prompt` runs; the turn ends with [`AgentEvent::TurnEnded`].
 //! - A failed call's [`AgentError::session_outcome`] says `interrupted` or `failed`; its
 //!   [`AgentError::fault`] carries the reason and the stderr tail.
-//! - Approvals: `GET /api/v1/approvals` is `runtime.broker().list()`, `POST /api/v1/approvals/{id}`
-//!   is `runtime.broker().resolve(id, option_id)`.
+//! - Approvals: a held request is an [`AgentEvent::PermissionRequested`] with its approval id
+//!   (`runtime.broker().find(id)` names its thread); `runtime.broker().resolve(id, option_id)`
+//!   answers it. The orchestrator records them in the store, where any node lists and answers them.
 //!
 //! Invariant: no unbounded buffers between an agent and spectask: stdout lines, stderr, events,
 //! terminal output and file sizes all have limits in [`RuntimeConfig`].

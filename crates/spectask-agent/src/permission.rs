@@ -69,6 +69,11 @@ impl PermissionBroker {
         self.pending().values().map(|p| p.approval.clone()).collect()
     }
 
+    /// The pending approval `id`, if it still waits.
+    pub fn find(&self, id: &str) -> Option<PendingApproval> {
+        self.pending().get(id).map(|p| p.approval.clone())
+    }
+
     /// Whether `session_id` has a pending approval (a waiting turn is not a stalled one).
     pub(crate) fn has_pending(&self, session_id: &str) -> bool {
         self.pending().values().any(|p| p.approval.session_id == session_id)

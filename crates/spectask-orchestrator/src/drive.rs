@@ -288,6 +288,10 @@ pub(crate) async fn turn(
     if !instance.attach_thread(acp, events) {
         return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
     }
+    // What an earlier turn asked and nobody answered waits for an agent that is gone.
+    if let Err(err) = ctx.store.withdraw_approvals_of_session(session.id).await {
+        tracing::warn!(%err, session = %session.id, "cannot withdraw the approvals of earlier turns");
+    }
     // The preface and what is said are recorded apart: each entry is one speaker's.
     if let Some(preface) = &prompt.preface {
         let said = format!("### spectask\n\n{preface}\n\n");

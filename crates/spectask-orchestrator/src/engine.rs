@@ -61,6 +61,10 @@ impl Orchestrator {
             Ok(n) => tracing::info!(jobs = n, "took back the jobs of this node's previous run"),
             Err(err) => tracing::warn!(%err, "cannot release this node's old jobs"),
         }
+        // The agents of this node's previous run, and what they asked, are gone.
+        if let Err(err) = ctx.store.withdraw_approvals_of_node(&ctx.config.node).await {
+            tracing::warn!(%err, "cannot withdraw the approvals of this node's previous run");
+        }
         let mut renewed_at = std::time::Instant::now();
         loop {
             if shutdown.is_cancelled() {
@@ -84,6 +88,7 @@ impl Orchestrator {
                     }
                 }
             }
+            crate::approvals::deliver(&ctx).await;
             while running.len() < ctx.config.max_concurrent_jobs {
                 match ctx.store.claim_job(&ctx.config.node, ctx.config.lease).await {
                     Ok(Some(job)) => {

@@ -182,13 +182,7 @@ impl Recorder<'_> {
                     // A person must answer: the transcript up to the question is recorded first.
                     self.flush_message();
                     self.flush().await;
-                    let payload = json!({
-                        "approval_id": approval_id,
-                        "tool_call_id": request.tool_call.id,
-                        "title": title,
-                        "decided": false,
-                    });
-                    self.permission_event(payload).await;
+                    crate::approvals::held(self.ctx, self.session, approval_id, &request).await;
                 }
             }
             AgentEvent::PermissionDecided { tool_call_id, approval_id, decision, by } => {
@@ -197,14 +191,7 @@ impl Recorder<'_> {
                     format!("- permission for {tool_call_id}: {decision:?} (by {by:?})\n"),
                 );
                 if let Some(approval_id) = approval_id {
-                    let payload = json!({
-                        "approval_id": approval_id,
-                        "tool_call_id": tool_call_id,
-                        "decision": format!("{decision:?}"),
-                        "by": format!("{by:?}"),
-                        "decided": true,
-                    });
-                    self.permission_event(payload).await;
+                    crate::approvals::decided(self.ctx, &approval_id, &decision, by).await;
                 }
             }
             AgentEvent::FsRead { path } => self.activity(format!("read {}", path.display())),
@@ -295,23 +282,6 @@ impl Recorder<'_> {
         self.push(HistoryFile::Decisions, line);
         let session = self.session;
         audit::publish(self.ctx, session.spec_task_id, Some(session.id), kind, finding).await;
-    }
-
-    async fn permission_event(&self, payload: serde_json::Value) {
-        let session = self.session;
-        let published = self
-            .ctx
-            .store
-            .publish_event(
-                EventKind::WorkSessionPermission,
-                Some(session.spec_task_id),
-                Some(session.id),
-                payload,
-            )
-            .await;
-        if let Err(err) = published {
-            tracing::warn!(%err, "cannot publish a permission request");
-        }
     }
 
     fn activity(&mut self, line: String) {

@@ -12,7 +12,7 @@ pub struct AppState {
     pub store: Store,
     /// This server process's name among the nodes sharing a database.
     pub node: String,
-    /// The agents of this node (pending approvals live here).
+    /// The agents of this node (its live instances and editor turns).
     pub runtime: AgentRuntime,
     pub profiles: Arc<Profiles>,
     /// What work sessions' agents may do through their coordination tools.

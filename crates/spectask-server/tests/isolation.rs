@@ -13,8 +13,9 @@ use axum::http::{Request, StatusCode, header};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+use spectask_core::WorkSessionCommand;
 use spectask_server::{AppState, Auth, Security, app_with, openapi};
-use spectask_store::{NewWorkSession, TokenKey};
+use spectask_store::{ApprovalOption, NewApproval, NewWorkSession, TokenKey};
 use tower::ServiceExt;
 
 struct Fixture {
@@ -108,6 +109,26 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
         .await
         .unwrap();
     let session_id = session.id.to_string();
+    // Her agent asks her a question (an approval held on some node).
+    let session =
+        fx.state.store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value;
+    let approval = NewApproval {
+        id: "01a20000-0000-7000-8000-0000000000aa".into(),
+        spec_task_id: session.spec_task_id,
+        work_session_id: session.id,
+        acp_session_id: "acp-secret".into(),
+        node: "elsewhere".into(),
+        tool_call_id: "call-1".into(),
+        title: Some("Secret approval".into()),
+        kind: None,
+        locations: Vec::new(),
+        options: vec![ApprovalOption {
+            option_id: "allow".into(),
+            name: "Allow".into(),
+            kind: "allow_once".into(),
+        }],
+    };
+    fx.state.store.hold_approval(&approval).await.unwrap();
     // Bob has a task of his own, in his own repository.
     let (status, _) = fx
         .call(
@@ -129,7 +150,7 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
-    let secrets = [task_id.as_str(), "Secret plan", "secret session", "alice-app"];
+    let secrets = [task_id.as_str(), "Secret plan", "secret session", "alice-app", "Secret approval"];
     let leaks = |text: &str| secrets.iter().find(|s| text.contains(**s)).map(|s| s.to_string());
 
     let doc = serde_json::to_value(openapi::document()).unwrap();
@@ -191,6 +212,21 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
         let (status, _) = fx.call(&alice, "GET", &format!("/api/v1/spec-tasks/{reference}"), None).await;
         assert_eq!(status, StatusCode::OK);
     }
+    // Bob cannot answer her approval: exactly what an unknown approval gets. She sees and answers it.
+    let answer = Some(json!({ "option_id": "allow" }));
+    let (status, body) =
+        fx.call(&bob, "POST", &format!("/api/v1/approvals/{}", approval.id), answer.clone()).await;
+    let unknown =
+        fx.call(&bob, "POST", "/api/v1/approvals/01a20000-0000-7000-8000-0000000000ab", answer.clone()).await;
+    assert_eq!(
+        (status, body.replace(&approval.id, "")),
+        (unknown.0, unknown.1.replace("01a20000-0000-7000-8000-0000000000ab", ""))
+    );
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, listed) = fx.call(&alice, "GET", "/api/v1/approvals", None).await;
+    assert!(listed.contains("Secret approval"), "{listed}");
+    let (status, body) = fx.call(&alice, "POST", &format!("/api/v1/approvals/{}", approval.id), answer).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // The task is still as alice left it, and she sees it all.
     let (status, body) = fx.call(&alice, "GET", &format!("/api/v1/spec-tasks/{task_id}"), None).await;
     assert_eq!(status, StatusCode::OK);

@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod admission;
+mod approvals;
 mod codec;
 mod connect;
 mod coordination;
@@ -37,6 +38,7 @@ mod work_sessions;
 mod write;
 
 pub use admission::{Admission, WipLimits};
+pub use approvals::{Approval, ApprovalOption, NewApproval};
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;
 pub use credentials::SESSION_CREDENTIAL_PREFIX;

@@ -48,7 +48,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Permission requests of agents waiting for a person, oldest first. */
+        /**
+         * Permission requests of agents waiting for a person, oldest first, on whichever node their agent
+         *     runs (the caller's SpecTasks' only; all of them for an open server's user).
+         */
         get: operations["list_approvals"];
         put?: never;
         post?: never;
@@ -67,7 +70,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Answer a pending approval with one of its options. */
+        /**
+         * Answer a pending approval with one of its options. The answer is stored, and the node whose
+         *     agent asks gives it to the agent (this one or another sharing the database).
+         */
         post: operations["resolve_approval"];
         delete?: never;
         options?: never;
@@ -1305,10 +1311,16 @@ export interface components {
         /** @description A permission request waiting for a person. */
         ApprovalDto: {
             id: string;
+            /** @description The node whose agent asks (it gives the agent the answer, wherever it was given). */
+            node: string;
             options: components["schemas"]["ApprovalOptionDto"][];
+            /** Format: date-time */
+            requested_at: string;
             /** @description The agent's session (thread) that asks. */
             session_id: string;
+            spec_task_id: components["schemas"]["SpecTaskId"];
             tool_call: components["schemas"]["ApprovalToolCallDto"];
+            work_session_id: components["schemas"]["WorkSessionId"];
         };
         /** @description One option a person may choose to answer a permission request. */
         ApprovalOptionDto: {

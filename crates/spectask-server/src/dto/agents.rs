@@ -1,6 +1,7 @@
 //! Agent profiles and permission approvals on the wire.
 
 use serde::{Deserialize, Serialize};
+use spectask_core::{SpecTaskId, Timestamp, WorkSessionId};
 use utoipa::ToSchema;
 
 /// `POST /approvals/{id}`
@@ -79,22 +80,33 @@ pub struct ApprovalDto {
     pub id: String,
     /// The agent's session (thread) that asks.
     pub session_id: String,
+    pub work_session_id: WorkSessionId,
+    pub spec_task_id: SpecTaskId,
+    /// The node whose agent asks (it gives the agent the answer, wherever it was given).
+    pub node: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub requested_at: Timestamp,
     pub tool_call: ApprovalToolCallDto,
     pub options: Vec<ApprovalOptionDto>,
 }
 
-impl From<spectask_agent::PendingApproval> for ApprovalDto {
-    fn from(a: spectask_agent::PendingApproval) -> Self {
+impl From<spectask_store::Approval> for ApprovalDto {
+    fn from(a: spectask_store::Approval) -> Self {
+        let r = a.request;
         Self {
-            id: a.id,
-            session_id: a.session_id,
+            id: r.id,
+            session_id: r.acp_session_id,
+            work_session_id: r.work_session_id,
+            spec_task_id: r.spec_task_id,
+            node: r.node,
+            requested_at: a.requested_at,
             tool_call: ApprovalToolCallDto {
-                id: a.tool_call.id,
-                title: a.tool_call.title,
-                kind: a.tool_call.kind,
-                locations: a.tool_call.locations.iter().map(|p| p.display().to_string()).collect(),
+                id: r.tool_call_id,
+                title: r.title,
+                kind: r.kind,
+                locations: r.locations,
             },
-            options: a
+            options: r
                 .options
                 .into_iter()
                 .map(|o| ApprovalOptionDto { option_id: o.option_id, name: o.name, kind: o.kind })

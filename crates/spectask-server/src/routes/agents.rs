@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_agent::{ApprovalError, PendingApproval};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,25 +27,20 @@ async fn list_agents(State(state): State<AppState>) -> Json<Vec<AgentDto>> {
     Json(availability.into_iter().map(AgentDto::from).collect())
 }
 
-/// Permission requests of agents waiting for a person, oldest first.
+/// Permission requests of agents waiting for a person, oldest first, on whichever node their agent
+/// runs (the caller's SpecTasks' only; all of them for an open server's user).
 #[utoipa::path(get, path = "/approvals", tag = "agents",
     responses((status = 200, description = "The pending approvals", body = Vec<ApprovalDto>)))]
 async fn list_approvals(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ApprovalDto>>, ApiError> {
-    Ok(Json(visible_approvals(&state, &caller).await?.into_iter().map(ApprovalDto::from).collect()))
+    let pending = state.store.pending_approvals(caller.owner_filter()).await?;
+    Ok(Json(pending.into_iter().map(ApprovalDto::from).collect()))
 }
 
-/// The pending approvals of the caller's SpecTasks' threads (all of them for an open server's user).
-async fn visible_approvals(state: &AppState, caller: &Caller) -> Result<Vec<PendingApproval>, ApiError> {
-    let pending = state.runtime.broker().list();
-    let Some(owner) = caller.owner_filter() else { return Ok(pending) };
-    let theirs = state.store.acp_sessions_of_owner(owner).await?;
-    Ok(pending.into_iter().filter(|a| theirs.contains(&a.session_id)).collect())
-}
-
-/// Answer a pending approval with one of its options.
+/// Answer a pending approval with one of its options. The answer is stored, and the node whose
+/// agent asks gives it to the agent (this one or another sharing the database).
 #[utoipa::path(post, path = "/approvals/{id}", tag = "agents", params(ApprovalPath),
     request_body = ApprovalBody,
     responses((status = 204, description = "Answered")))]
@@ -56,12 +50,17 @@ async fn resolve_approval(
     ApiPath(ApprovalPath { id }): ApiPath<ApprovalPath>,
     ApiJson(body): ApiJson<ApprovalBody>,
 ) -> Result<StatusCode, ApiError> {
-    if !visible_approvals(&state, &caller).await?.iter().any(|a| a.id == id) {
-        return Err(ApiError::not_found(ApprovalError::UnknownApproval(id).to_string()));
+    let unknown = || ApiError::not_found(format!("no pending approval {id:?}"));
+    let approval = state.store.pending_approval(&id, caller.owner_filter()).await?.ok_or_else(unknown)?;
+    if !approval.offers(&body.option_id) {
+        let known: Vec<&str> = approval.request.options.iter().map(|o| o.option_id.as_str()).collect();
+        let message =
+            format!("approval {id} has no option {:?}; options: {}", body.option_id, known.join(", "));
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_option", message));
     }
-    match state.runtime.broker().resolve(&id, &body.option_id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(err @ ApprovalError::UnknownApproval(_)) => Err(ApiError::not_found(err.to_string())),
-        Err(err) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_option", err.to_string())),
+    if state.store.answer_approval(&id, &body.option_id, &caller.name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(unknown())
     }
 }

@@ -37,6 +37,7 @@ async fn postgres() -> Fixture {
 }
 
 mod admission;
+mod approvals;
 mod coordination_tools;
 mod events_stream;
 mod history_batches;

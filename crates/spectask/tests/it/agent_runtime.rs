@@ -1,5 +1,6 @@
 //! The agent runtime through the real binary: `agent probe` of the scripted agent, an `ask`
-//! permission held open until resolved through the approvals API, and no agent process left behind.
+//! permission held open until resolved through the approvals API (on the asking node or another one
+//! sharing the database), and no agent process left behind.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::crash_restart::{assert_no_agent_left, setup, wait_for};
 use crate::fake_llm::FakeLlm;
 use crate::implementation::{sessions, wait_until};
-use crate::support::{Server, git_repo, http, http_json, json, spectask, stderr};
+use crate::support::{Server, git_repo, http, http_json, json, postgres_url, spectask, stderr};
 
 #[test]
 fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
@@ -75,6 +76,18 @@ fn setup_asking(dir: &Path, llm: &FakeLlm) -> (PathBuf, PathBuf) {
     (data, script)
 }
 
+/// Answers `approval` with `allow` through `answering`: an option the agent did not offer is refused
+/// first; answering again through `again` finds it answered.
+fn answer_once(approval: &serde_json::Value, answering: &Server, again: &Server) {
+    let path = format!("/api/v1/approvals/{}", approval["id"].as_str().unwrap());
+    let (status, body) = http(&answering.url, "POST", &path, Some(r#"{"option_id": "maybe"}"#));
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = http(&answering.url, "POST", &path, Some(r#"{"option_id": "allow"}"#));
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = http(&again.url, "POST", &path, Some(r#"{"option_id": "allow"}"#));
+    assert_eq!(status, 404, "an approval is answered once, whichever node is asked: {body}");
+}
+
 #[test]
 fn an_ask_permission_waits_for_the_approvals_api_and_the_session_completes() {
     let llm = FakeLlm::start(vec![String::new()]);
@@ -99,14 +112,7 @@ fn an_ask_permission_waits_for_the_approvals_api_and_the_session_completes() {
         approval["options"].as_array().unwrap().iter().filter_map(|o| o["option_id"].as_str()).collect();
     assert!(options.contains(&"allow"), "{approval:#}");
 
-    // An option the agent did not offer is refused; the offered one resolves it.
-    let path = format!("/api/v1/approvals/{}", approval["id"].as_str().unwrap());
-    let (status, body) = http(&server.url, "POST", &path, Some(r#"{"option_id": "maybe"}"#));
-    assert_eq!(status, 422, "{body}");
-    let (status, body) = http(&server.url, "POST", &path, Some(r#"{"option_id": "allow"}"#));
-    assert_eq!(status, 204, "{body}");
-    let (status, _) = http(&server.url, "POST", &path, Some(r#"{"option_id": "allow"}"#));
-    assert_eq!(status, 404, "an approval is answered once");
+    answer_once(approval, &server, &server);
 
     wait_for(&server, &id, "implementation_review", Duration::from_secs(30));
     assert_eq!(http_json(&server.url, "/api/v1/approvals"), serde_json::json!([]));
@@ -142,4 +148,45 @@ fn cancelling_a_task_withdraws_its_pending_approval_and_stops_the_agent() {
     assert!(repo.join(".git-worktrees").join(handle).is_dir(), "cancel leaves the worktree");
     crate::implementation::git(&repo, &["rev-parse", "--verify", &format!("spectask/{handle}")]);
     server.stop();
+}
+
+/// Two nodes on one PostgreSQL database: the approval of the agent running on one node is listed by
+/// both and answered through the other; the asking node gives its agent the answer.
+#[test]
+fn an_approval_asked_on_one_node_is_answered_through_the_other() {
+    let url = postgres_url();
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, script) = setup_asking(dir.path(), &llm);
+    let a = Server::start_node(&data, Some(&url), "node-a");
+    let b = Server::start_node(&data, Some(&url), "node-b");
+
+    let id = a.coding_session(&repo, "Clean the build", "remove stale build output");
+    let mut pending = serde_json::Value::Null;
+    wait_until("the permission request is pending on both nodes", || {
+        pending = http_json(&a.url, "/api/v1/approvals");
+        pending.as_array().is_some_and(|l| l.len() == 1) && http_json(&b.url, "/api/v1/approvals") == pending
+    });
+    let approval = &pending[0];
+    let (asking, other) = match approval["node"].as_str() {
+        Some("node-a") => (&a, &b),
+        Some("node-b") => (&b, &a),
+        _ => panic!("the approval names neither node: {pending:#}"),
+    };
+    let session = sessions(asking, &id).into_iter().next().expect("the work session");
+    assert_eq!(approval["work_session_id"], session["id"], "{approval:#} {session:#}");
+    assert_eq!(approval["session_id"], session["acp_session_id"], "{approval:#} {session:#}");
+
+    answer_once(approval, other, asking);
+
+    wait_for(other, &id, "implementation_review", Duration::from_secs(60));
+    let session = sessions(other, &id).into_iter().next().unwrap();
+    assert_eq!(session["status"], "completed", "{session:#}");
+    for node in [&a, &b] {
+        assert_eq!(http_json(&node.url, "/api/v1/approvals"), serde_json::json!([]));
+    }
+    a.stop();
+    b.stop();
+    assert_no_agent_left(&script);
 }

@@ -252,3 +252,11 @@ pub fn scripted_coder_data(dir: &Path, script: &str) -> PathBuf {
     .unwrap();
     data
 }
+
+/// A fresh schema of the test PostgreSQL database, for servers that share it.
+pub fn postgres_url() -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test")
+}

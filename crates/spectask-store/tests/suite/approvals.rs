@@ -1,0 +1,96 @@
+//! Permission approvals in the database: any node lists and answers them, each is answered once,
+//! the asking node reads the answers of the requests its agents hold, and an owner sees only the
+//! approvals of their own tasks.
+
+use spectask_core::{EventKind, WorkSession, WorkSessionCommand};
+use spectask_store::{ApprovalOption, NewApproval, Store};
+
+use crate::planning::new_session;
+use crate::{both_backends, new_task, repo};
+
+both_backends!(an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_asking_node);
+
+fn asked(id: &str, session: &WorkSession, node: &str) -> NewApproval {
+    NewApproval {
+        id: id.to_owned(),
+        spec_task_id: session.spec_task_id,
+        work_session_id: session.id,
+        acp_session_id: format!("acp-{id}"),
+        node: node.to_owned(),
+        tool_call_id: format!("call-{id}"),
+        title: Some("rm -rf build".to_owned()),
+        kind: Some("delete".to_owned()),
+        locations: vec!["/wt/build".to_owned()],
+        options: vec![
+            ApprovalOption { option_id: "allow".into(), name: "Allow".into(), kind: "allow_once".into() },
+            ApprovalOption { option_id: "reject".into(), name: "Reject".into(), kind: "reject_once".into() },
+        ],
+    }
+}
+
+async fn an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_asking_node(store: Store) {
+    let shared = repo(&store, "/repos/shared").await;
+    let mut sessions = Vec::new();
+    for owner in ["alice", "bob"] {
+        let mut new = new_task(&shared, owner);
+        new.created_by = owner.to_owned();
+        let task = store.create_spec_task(new).await.unwrap();
+        let session = store.create_work_session(new_session(task.id, owner)).await.unwrap();
+        let session =
+            store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        sessions.push(session);
+    }
+    let (alices, bobs) = (&sessions[0], &sessions[1]);
+    store.hold_approval(&asked("a1", alices, "node-a")).await.unwrap();
+    store.hold_approval(&asked("b1", bobs, "node-b")).await.unwrap();
+
+    let ids =
+        |list: Vec<spectask_store::Approval>| list.into_iter().map(|a| a.request.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.pending_approvals(None).await.unwrap()), ["a1", "b1"]);
+    assert_eq!(ids(store.pending_approvals(Some("alice")).await.unwrap()), ["a1"]);
+    let listed = store.pending_approval("a1", Some("alice")).await.unwrap().expect("alice's approval");
+    assert_eq!(listed.request, asked("a1", alices, "node-a"));
+    assert!(listed.offers("allow") && !listed.offers("maybe"));
+    assert_eq!(store.pending_approval("a1", Some("bob")).await.unwrap(), None, "not bob's");
+
+    // Answered once; the asking node reads the answer of the requests it holds.
+    assert!(store.answer_approval("a1", "allow", "alice").await.unwrap());
+    assert!(!store.answer_approval("a1", "reject", "alice").await.unwrap(), "answered once");
+    let held = ["a1".to_owned(), "b1".to_owned(), "gone".to_owned()];
+    assert_eq!(store.answers_to(&held).await.unwrap(), [("a1".to_owned(), "allow".to_owned())]);
+    assert_eq!(ids(store.pending_approvals(None).await.unwrap()), ["b1"]);
+
+    // A node that starts again withdraws what its agents left; withdrawn is not answerable.
+    store.withdraw_approvals_of_node("node-b").await.unwrap();
+    assert!(store.pending_approvals(None).await.unwrap().is_empty());
+    assert!(!store.answer_approval("b1", "allow", "bob").await.unwrap());
+    store.hold_approval(&asked("b2", bobs, "node-a")).await.unwrap();
+    store.withdraw_approvals_of_session(bobs.id).await.unwrap();
+    store.withdraw_approval("b2").await.unwrap();
+    assert!(store.pending_approvals(None).await.unwrap().is_empty());
+
+    // A request of a session no longer running is not listed.
+    store.hold_approval(&asked("a2", alices, "node-a")).await.unwrap();
+    store.transition_work_session(alices, &WorkSessionCommand::Cancel).await.unwrap();
+    assert!(store.pending_approvals(Some("alice")).await.unwrap().is_empty());
+
+    // Each change is one event of the asking session: asked, answered, asked, withdrawn, …
+    let decided: Vec<(String, bool)> = store
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::WorkSessionPermission)
+        .map(|e| (e.payload["approval_id"].as_str().unwrap().to_owned(), e.payload["decided"] == true))
+        .collect();
+    let expected = [
+        ("a1", false),
+        ("b1", false),
+        ("a1", true),
+        ("b1", true),
+        ("b2", false),
+        ("b2", true),
+        ("a2", false),
+    ];
+    assert_eq!(decided, expected.map(|(id, d)| (id.to_owned(), d)));
+}
