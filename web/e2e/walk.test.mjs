@@ -86,6 +86,16 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   assert.equal(exported.status(), 200)
   assert.match(await exported.text(), /Add user authentication with JWT/)
   await shot(page, '05-multi-session-dashboard')
+  await page.getByRole('link', { name: 'View specs in git' }).click()
+  const files = page.getByRole('navigation', { name: 'Files on the design-docs branch' })
+  const requirementsPath = /^specs\/[0-9a-f]{8}-add-user-authentication[^/]*\/requirements\.md$/
+  await files.getByRole('button', { name: 'requirements.md', exact: true }).click()
+  await page.getByRole('heading', { name: requirementsPath }).waitFor()
+  await page.getByRole('heading', { name: 'Requirement 1: Registration and login' }).waitFor()
+  assert.match(await page.getByTestId('docs-commit').innerText(), /Branch\s+helix-design-docs\s+at\s+[0-9a-f]{7}/)
+  await files.getByRole('region', { name: /^sessions\// }).getByRole('button', { name: 'coordination-log.md' }).waitFor()
+  await shot(page, '05b-specs-in-git')
+  await page.goto(taskUrl)
 
   await page.getByRole('link', { name: 'Fleet' }).click()
   const current = page.locator('.fleet-card [aria-current="step"]')

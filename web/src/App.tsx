@@ -2,6 +2,7 @@ import { NavLink, Route, Routes } from 'react-router'
 import { Account, AuthGate } from './auth/AuthGate'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { Board } from './screens/Board'
+import { DesignDocs } from './screens/DesignDocs'
 import { Fleet } from './screens/Fleet'
 import { NotFound } from './screens/NotFound'
 import { SessionView } from './screens/SessionView'
@@ -30,6 +31,7 @@ export function App() {
             <Routes>
               <Route path="/" element={<Board />} />
               <Route path="/tasks/:id" element={<TaskPage />} />
+              <Route path="/tasks/:id/design-docs" element={<DesignDocs />} />
               <Route path="/sessions/:id" element={<SessionView />} />
               <Route path="/fleet" element={<Fleet />} />
               <Route path="*" element={<NotFound />} />

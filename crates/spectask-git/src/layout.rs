@@ -46,6 +46,11 @@ pub fn review_path(task: &TaskHandle, number: u32, decision: &str) -> String {
     format!("specs/{task}/reviews/{number}-{decision}.md")
 }
 
+/// `sessions/<task>`: the task's session history, coordination log and progress updates.
+pub fn sessions_dir(task: &TaskHandle) -> String {
+    format!("sessions/{task}")
+}
+
 /// `sessions/<task>/<work_session>/<file>`: a work session's history file (the names are
 /// `spectask_core::HistoryFile`'s).
 pub fn session_path(task: &TaskHandle, work_session: &str, file: &str) -> String {

@@ -94,7 +94,7 @@ pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::{ErrorCategory, GitError};
 pub use layout::{
     SpecFile, coordination_log_path, implementation_complete_path, progress_update_path, review_path,
-    session_path, spec_dir, spec_path,
+    session_path, sessions_dir, spec_dir, spec_path,
 };
 pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
@@ -105,5 +105,7 @@ pub use repository::{RepositoryInfo, inspect_repository};
 pub use review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
 pub use sample::init_repository;
 pub use spec::{ReviewDocument, SpecHandOff};
-pub use task::{CommittedChanges, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit};
+pub use task::{
+    CommittedChanges, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit, task_worktree_path,
+};
 pub use worktree::{RemoveOptions, WORKTREES_DIR};

@@ -66,6 +66,11 @@ pub struct TaskRemoval {
     pub branch_deleted: bool,
 }
 
+/// Where the task's worktree is: `<root>/.git-worktrees/<task>` (it may not exist yet).
+pub fn task_worktree_path(root: &std::path::Path, task: &TaskHandle) -> PathBuf {
+    worktree_path(root, task.as_str())
+}
+
 impl Repo {
     /// Makes sure `spectask/<task>` exists (created from the default branch's tip when absent) and is
     /// checked out at `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.

@@ -568,6 +568,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/design-docs/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The task's files on the design-docs branch (`specs/<task>/`, then `sessions/<task>/`), all read
+         *     at one commit, with their text: what "View specs in git" shows.
+         */
+        get: operations["get_design_docs_files"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/documents/{document}": {
         parameters: {
             query?: never;
@@ -1456,6 +1476,13 @@ export interface components {
             /** @description The command running the sample's own tests, when it has tests. */
             tests?: string | null;
         };
+        DesignDocFileDto: {
+            bytes: number;
+            /** @description The text, when it is UTF-8 and not too large to show (else read it with git at `commit`). */
+            content?: string | null;
+            /** @description The path from the branch's root. */
+            path: string;
+        };
         /** @description `GET /api/v1/spec-tasks/{id}/design-docs` */
         DesignDocsDto: {
             current_task_id?: string | null;
@@ -1463,6 +1490,16 @@ export interface components {
             current_task_index?: number | null;
             design_md?: string | null;
             progress_md?: string | null;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+        };
+        /** @description `GET /api/v1/spec-tasks/{id}/design-docs/files`: the task's files on the design-docs branch. */
+        DesignDocsFilesDto: {
+            /** @description The design-docs branch (`helix-design-docs`). */
+            branch: string;
+            /** @description The commit every file was read at (the branch's tip then); absent while the branch has none. */
+            commit?: string | null;
+            /** @description `specs/<handle>/…` then `sessions/<handle>/…`, sorted. */
+            files: components["schemas"]["DesignDocFileDto"][];
             spec_task_id: components["schemas"]["SpecTaskId"];
         };
         /**
@@ -1812,6 +1849,11 @@ export interface components {
                  * @description Increases with every change of the task.
                  */
                 version: number;
+                /**
+                 * @description The task's worktree (`<repository>/.git-worktrees/<handle>`), once it exists: where its
+                 *     code is worked on and what an editor opens.
+                 */
+                worktree_path?: string | null;
             }[];
             /** Format: int64 */
             limit: number;
@@ -2092,6 +2134,11 @@ export interface components {
              * @description Increases with every change of the task.
              */
             version: number;
+            /**
+             * @description The task's worktree (`<repository>/.git-worktrees/<handle>`), once it exists: where its
+             *     code is worked on and what an editor opens.
+             */
+            worktree_path?: string | null;
         };
         /**
          * Format: uuid
@@ -3397,6 +3444,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DesignDocsDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_design_docs_files: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DesignDocsFilesDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

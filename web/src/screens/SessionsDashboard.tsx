@@ -72,9 +72,9 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
       </ol>
 
       <div className="actions">
-        <a className="button" href={`/api/v1/spec-tasks/${task.id}/download-documents`}>
-          Download the specs (design-docs branch)
-        </a>
+        <Link className="button" to={`/tasks/${task.id}/design-docs`}>
+          View specs in git
+        </Link>
         <a className="button" href={`/api/v1/spec-tasks/${task.id}/export`} download={`${task.handle}.md`}>
           Export report
         </a>
@@ -87,11 +87,6 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
 function sessionName(o: Overview, id: string | null | undefined): string {
   if (!id) return 'spectask'
   return o.sessions.find((s) => s.id === id)?.name ?? id.slice(0, 8)
-}
-
-/** Where the task's code is worked on: `.git-worktrees/<handle>` in its repository (spectask-git's layout). */
-function worktreeOf(task: SpecTask): string {
-  return `${task.repository.path}/.git-worktrees/${task.handle}`
 }
 
 function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overview }) {
@@ -119,9 +114,11 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
         {a.live && a.started_at && <> · up {since(a.started_at)}</>}
       </p>
       <p className="actions">
-        <a className="button small" href={`zed://file${worktreeOf(task)}`}>
-          Open in Zed
-        </a>
+        {task.worktree_path && (
+          <a className="button small" href={`zed://file${task.worktree_path}`}>
+            Open in Zed
+          </a>
+        )}
         {a.live && (
           <button
             className="small danger"

@@ -78,3 +78,24 @@ pub struct DesignDocsDto {
     pub current_task_index: Option<usize>,
     pub current_task_id: Option<String>,
 }
+
+/// `GET /api/v1/spec-tasks/{id}/design-docs/files`: the task's files on the design-docs branch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DesignDocsFilesDto {
+    pub spec_task_id: SpecTaskId,
+    /// The design-docs branch (`helix-design-docs`).
+    pub branch: String,
+    /// The commit every file was read at (the branch's tip then); absent while the branch has none.
+    pub commit: Option<String>,
+    /// `specs/<handle>/…` then `sessions/<handle>/…`, sorted.
+    pub files: Vec<DesignDocFileDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DesignDocFileDto {
+    /// The path from the branch's root.
+    pub path: String,
+    pub bytes: usize,
+    /// The text, when it is UTF-8 and not too large to show (else read it with git at `commit`).
+    pub content: Option<String>,
+}

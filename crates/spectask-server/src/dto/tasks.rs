@@ -66,6 +66,9 @@ pub struct SpecTaskDto {
     pub status: SpecTaskStatus,
     pub failure: Option<FailureDto>,
     pub repository: RepositoryRef,
+    /// The task's worktree (`<repository>/.git-worktrees/<handle>`), once it exists: where its
+    /// code is worked on and what an editor opens.
+    pub worktree_path: Option<String>,
     pub planning_agent: Option<String>,
     pub implementation_agent: Option<String>,
     pub priority: Priority,
@@ -97,6 +100,7 @@ impl SpecTaskDto {
             status: task.status(),
             failure: task.state.failure().map(|f| FailureDto { from: f.from, reason: f.reason.clone() }),
             repository: repository.into(),
+            worktree_path: worktree_path(task, repository),
             planning_agent: task.planning_agent.clone(),
             implementation_agent: task.implementation_agent.clone(),
             priority: task.priority,
@@ -110,4 +114,10 @@ impl SpecTaskDto {
             version: task.version,
         }
     }
+}
+
+fn worktree_path(task: &SpecTask, repository: &Repository) -> Option<String> {
+    let handle = spectask_git::TaskHandle::new(task.handle()).ok()?;
+    let path = spectask_git::task_worktree_path(&repository.path, &handle);
+    path.is_dir().then(|| path.display().to_string())
 }

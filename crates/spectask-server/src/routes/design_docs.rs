@@ -1,24 +1,30 @@
 //! A task's documents as the design-docs branch holds them: progress.md, design.md and the current
-//! plan task, and `specs/<task>/` as a tar.gz download.
+//! plan task, every file of `specs/<task>/` and `sessions/<task>/` with the commit they were read at,
+//! and `specs/<task>/` as a tar.gz download.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use spectask_core::SpecTask;
-use spectask_git::{GitError, RegisterOptions, Repo, SpecFile, TaskHandle, spec_path};
+use spectask_git::{
+    GitError, RegisterOptions, Repo, SpecFile, TaskHandle, sessions_dir, spec_dir, spec_path,
+};
 use spectask_spec::{Plan, PlanTaskState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::DesignDocsDto;
+use crate::dto::{DesignDocFileDto, DesignDocsDto, DesignDocsFilesDto};
 use crate::extract::ApiPath;
 use crate::params::TaskPath;
 use crate::routes::spec_tasks::load;
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_design_docs)).routes(routes!(download_documents))
+    OpenApiRouter::new()
+        .routes(routes!(get_design_docs))
+        .routes(routes!(get_design_docs_files))
+        .routes(routes!(download_documents))
 }
 
 /// The task's registered repository and its `<task>` name.
@@ -63,6 +69,40 @@ async fn get_design_docs(
         progress_md: progress,
         design_md: design,
     }))
+}
+
+/// Text files up to this size are shown in full; larger ones only by path and size.
+const SHOWN_BYTES: usize = 256 * 1024;
+
+/// The task's files on the design-docs branch (`specs/<task>/`, then `sessions/<task>/`), all read
+/// at one commit, with their text: what "View specs in git" shows.
+#[utoipa::path(get, path = "/spec-tasks/{id}/design-docs/files", tag = "specs", params(TaskPath),
+    responses((status = 200, description = "The files", body = DesignDocsFilesDto)))]
+async fn get_design_docs_files(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
+) -> Result<Json<DesignDocsFilesDto>, ApiError> {
+    let task = load(&state, &caller, &id).await?;
+    let (repo, name) = task_repo(&state, &task).await?;
+    let branch = repo.design_docs_branch().to_owned();
+    let read_branch = branch.clone();
+    let (commit, files) = tokio::task::spawn_blocking(move || {
+        let Some(tip) = repo.branch_tip(&read_branch)? else { return Ok((None, Vec::new())) };
+        let mut files = Vec::new();
+        for dir in [spec_dir(&name), sessions_dir(&name)] {
+            for path in repo.list_design_doc_files(&dir)? {
+                // Listed at the tip now, read at `tip`: a file added since is left for the next read.
+                let Some(bytes) = repo.read_file_at(tip, &path)? else { continue };
+                let content =
+                    (bytes.len() <= SHOWN_BYTES).then(|| String::from_utf8(bytes.clone()).ok()).flatten();
+                files.push(DesignDocFileDto { path, bytes: bytes.len(), content });
+            }
+        }
+        Ok::<_, GitError>((Some(tip.to_string()), files))
+    })
+    .await??;
+    Ok(Json(DesignDocsFilesDto { spec_task_id: task.id, branch, commit, files }))
 }
 
 /// The first in-progress plan task, else the first pending one: its index and id.

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod design_docs;
 mod export;
 mod fixture;
 mod review;

@@ -184,6 +184,7 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     sessions::while_a_session_waits(&mut c, database_url, &data, &id);
     wait_status(&mut c, &id, "implementation_review");
     c.get("/spec-tasks/{id}/implementation-summary", &[&id]);
+    c.get("/spec-tasks/{id}/implementation-review", &[&id]);
     let changes = json!({"comments": "Say it was reviewed in src/app.js"});
     c.expect(200, "post", "/spec-tasks/{id}/request-implementation-changes", &[&id], Some(changes));
     wait(&mut c, "the follow-up session is done", |c| {
@@ -200,6 +201,7 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     c.get("/spec-tasks/{id}/export", &[&id]);
     c.get("/spec-tasks/{id}/download-documents", &[&id]);
     c.get("/spec-tasks/{id}/design-docs", &[&id]);
+    c.get("/spec-tasks/{id}/design-docs/files", &[&id]);
 
     other_tasks(&mut c, &repo);
     editor::an_editor_thread(&mut c, &repo);
