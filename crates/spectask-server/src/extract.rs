@@ -1,7 +1,7 @@
 //! Extractors whose rejections speak the API's error shape.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -89,7 +89,8 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request("invalid_query", lowercase_first(&rejection.body_text()))
 }
 
-/// `axum::extract::Path` with API errors.
+/// `axum::extract::Path` with API errors; a parameter holding a control character (a `%00` names
+/// nothing, and PostgreSQL refuses NUL in text) is refused here, before any handler reads it.
 pub struct ApiPath<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiPath<T>
@@ -100,6 +101,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await
+            && let Some((name, _)) = raw.iter().find(|(_, value)| value.chars().any(char::is_control))
+        {
+            return Err(ApiError::bad_request(
+                "invalid_path",
+                format!("path parameter {name} holds a control character"),
+            ));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
             Err(rejection) => Err(path_rejection(rejection)),

@@ -99,7 +99,7 @@ fn setup(dir: &Path, llm: &FakeLlm) -> std::path::PathBuf {
          [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
          args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\npermission_policy = \"ask\"\n\n\
          [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n\
-         backoff_initial_seconds = 0.1\nmax_attempts = 1\n",
+         backoff_initial_seconds = 0.1\nmax_attempts = 3\n",
         llm.base_url,
         script.display()
     );
@@ -227,6 +227,9 @@ fn other_tasks(c: &mut Contract, repo: &str) {
     }
     c.expect(200, "post", "/spec-tasks/{id}/reject", &[&rejected], empty());
     c.expect(200, "post", "/spec-tasks/{id}/approve-with-handoff", &[&handed_off], empty());
+    // Deleted once the orchestrator has taken it on: a cancel racing its move answers 409 (a
+    // person retries it), which is not what this call is here to check.
+    wait_status(c, &handed_off, "implementation");
     c.expect(204, "delete", "/tasks/{id}", &[&handed_off], None);
     c.expect(200, "put", "/tasks/{id}/status", &[&moved], Some(json!({"status": "cancelled"})));
 
