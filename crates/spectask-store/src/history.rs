@@ -91,6 +91,30 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// Up to `limit` entries of one work session with `seq > after`, in order, of `file` only when
+    /// given: a page of its history (the last entry's `seq` is where the next page starts).
+    pub async fn history_page(
+        &self,
+        id: WorkSessionId,
+        after: i64,
+        limit: i64,
+        file: Option<HistoryFile>,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM history_entries WHERE work_session_id = $1 AND seq > $2 AND ($3 = '' OR file = $3) \
+             ORDER BY seq LIMIT $4"
+        ))
+        .bind(id.to_string())
+        .bind(after)
+        .bind(file.map_or("", HistoryFile::as_str))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
     /// The latest entry of a task-wide history file (its last progress update, say), if any.
     pub async fn last_task_history(
         &self,

@@ -142,13 +142,24 @@ impl EditorBackend for ServerBackend {
                 format!("spectask: work session {name} was not opened from an editor; open a new thread");
             return Err(BackendError { kind: BackendErrorKind::Invalid, message });
         }
-        let history =
-            self.api.get(&format!("/work-sessions/{id}/history"), &[]).await.map_err(backend_error)?;
+        // The conversation, page by page.
+        let mut said = Vec::new();
+        let mut after = 0;
+        loop {
+            let query = [("file", "conversation".to_owned()), ("after", after.to_string())];
+            let page =
+                self.api.get(&format!("/work-sessions/{id}/history"), &query).await.map_err(backend_error)?;
+            said.extend(conversation(&page));
+            match page["next_after"].as_i64() {
+                Some(next) if next > after => after = next,
+                _ => break,
+            }
+        }
         let mut open = self.open_threads();
         if !open.contains(&id) {
             open.push(id);
         }
-        Ok(conversation(&history))
+        Ok(said)
     }
 
     async fn prompt(

@@ -99,10 +99,21 @@ export function useWorkSession(id: string) {
   })
 }
 
+/** A session's whole history, read page by page after the server's cursor. */
 export function useHistory(id: string) {
   return useQuery({
     queryKey: [...keys.session(id), 'history'],
-    queryFn: async () => unwrap(await api.GET('/api/v1/work-sessions/{id}/history', { params: { path: { id } } })),
+    queryFn: async () => {
+      const path = '/api/v1/work-sessions/{id}/history' as const
+      let page = unwrap(await api.GET(path, { params: { path: { id } } }))
+      const entries = [...page.entries]
+      while (page.next_after != null) {
+        const after = page.next_after
+        page = unwrap(await api.GET(path, { params: { path: { id }, query: { after } } }))
+        entries.push(...page.entries)
+      }
+      return { ...page, entries }
+    },
   })
 }
 

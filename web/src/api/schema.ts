@@ -1113,7 +1113,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A work session's recorded history (conversation, code changes, decisions, activity). */
+        /**
+         * A page of a work session's recorded history (conversation, code changes, decisions, activity),
+         *     oldest first; `next_after` continues it.
+         */
         get: operations["get_history"];
         put?: never;
         post?: never;
@@ -2050,12 +2053,14 @@ export interface components {
             review: components["schemas"]["ReviewDto"];
             task: components["schemas"]["SpecTaskDto"];
         };
-        /** @description A work session's recorded history: every entry in order, and the same entries by file. */
+        /** @description A page of a work session's recorded history: entries in the order they were recorded, each once. */
         SessionHistoryDto: {
             entries: components["schemas"]["HistoryEntryDto"][];
-            files: {
-                [key: string]: components["schemas"]["HistoryEntryDto"][];
-            };
+            /**
+             * Format: int64
+             * @description Where the next page starts (`?after=`), when there are more entries; `null` on the last page.
+             */
+            next_after?: number | null;
             spec_task_id: components["schemas"]["SpecTaskId"];
             work_session_id: components["schemas"]["WorkSessionId"];
         };
@@ -4557,7 +4562,14 @@ export interface operations {
     };
     get_history: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Entries after this `seq` (the previous page's `next_after`; default 0, from the start). */
+                after?: number;
+                /** @description Page size, 1 to 1000 (default 500). */
+                limit?: number;
+                /** @description Only entries of this file: `conversation`, `code_changes`, `decisions` or `activity_log`. */
+                file?: string;
+            };
             header?: never;
             path: {
                 /** @description A work session id. */
@@ -4567,7 +4579,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The history */
+            /** @description A page of the history */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,10 +1,8 @@
 //! Session history and the design-docs branch on the wire.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use spectask_core::{HistoryEntry, HistoryFile, SpecTaskId, Timestamp, WorkSessionId};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// `POST /api/v1/work-sessions/{id}/record-history`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -40,13 +38,27 @@ impl From<&HistoryEntry> for HistoryEntryDto {
     }
 }
 
-/// A work session's recorded history: every entry in order, and the same entries by file.
+/// `GET /api/v1/work-sessions/{id}/history` query: a page of entries after a cursor.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Entries after this `seq` (the previous page's `next_after`; default 0, from the start).
+    pub after: Option<i64>,
+    /// Page size, 1 to 1000 (default 500).
+    pub limit: Option<i64>,
+    /// Only entries of this file: `conversation`, `code_changes`, `decisions` or `activity_log`.
+    pub file: Option<String>,
+}
+
+/// A page of a work session's recorded history: entries in the order they were recorded, each once.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionHistoryDto {
     pub work_session_id: WorkSessionId,
     pub spec_task_id: SpecTaskId,
     pub entries: Vec<HistoryEntryDto>,
-    pub files: BTreeMap<HistoryFile, Vec<HistoryEntryDto>>,
+    /// Where the next page starts (`?after=`), when there are more entries; `null` on the last page.
+    pub next_after: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

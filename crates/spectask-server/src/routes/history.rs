@@ -1,8 +1,6 @@
 //! Session history: record an entry (durable at once, committed to git by the recorder), read a
 //! work session's history, and force the recorder to commit a task's pending history (and state) now.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,8 +10,10 @@ use spectask_store::NewHistoryEntry;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{CommitProgressDto, HistoryCommitDto, HistoryEntryDto, RecordHistory, SessionHistoryDto};
-use crate::extract::{ApiJson, ApiPath};
+use crate::dto::{
+    CommitProgressDto, HistoryCommitDto, HistoryEntryDto, HistoryQuery, RecordHistory, SessionHistoryDto,
+};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{SessionPath, TaskPath};
 use crate::routes::spec_tasks::load;
 use crate::routes::work_sessions::load_session;
@@ -21,6 +21,9 @@ use crate::{ApiError, AppState, Caller};
 
 /// Largest history entry accepted, in bytes.
 const MAX_ENTRY_BYTES: usize = 256 * 1024;
+/// History entries in a page, by default and at most.
+const DEFAULT_PAGE: i64 = 500;
+const MAX_PAGE: i64 = 1000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,26 +32,45 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(commit_progress))
 }
 
-/// A work session's recorded history (conversation, code changes, decisions, activity).
-#[utoipa::path(get, path = "/work-sessions/{id}/history", tag = "history", params(SessionPath),
-    responses((status = 200, description = "The history", body = SessionHistoryDto)))]
+/// A page of a work session's recorded history (conversation, code changes, decisions, activity),
+/// oldest first; `next_after` continues it.
+#[utoipa::path(get, path = "/work-sessions/{id}/history", tag = "history", params(SessionPath, HistoryQuery),
+    responses((status = 200, description = "A page of the history", body = SessionHistoryDto)))]
 async fn get_history(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<SessionHistoryDto>, ApiError> {
-    let session = load_session(&state, &caller, &id).await?;
-    let entries = state.store.history_of_session(session.id).await?;
-    let mut files: BTreeMap<HistoryFile, Vec<HistoryEntryDto>> = BTreeMap::new();
-    for entry in &entries {
-        files.entry(entry.file).or_default().push(entry.into());
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        let message = format!("limit {limit} is not between 1 and {MAX_PAGE}");
+        return Err(ApiError::bad_request("invalid_limit", message));
     }
+    let file = query.file.as_deref().map(history_file).transpose()?;
+    let session = load_session(&state, &caller, &id).await?;
+    // One more than asked says whether another page follows.
+    let mut entries = state.store.history_page(session.id, query.after.unwrap_or(0), limit + 1, file).await?;
+    let more = entries.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(Json(SessionHistoryDto {
         work_session_id: session.id,
         spec_task_id: session.spec_task_id,
+        next_after: entries.last().filter(|_| more).map(|e| e.seq),
         entries: entries.iter().map(HistoryEntryDto::from).collect(),
-        files,
     }))
+}
+
+/// A per-session history file by name.
+fn history_file(name: &str) -> Result<HistoryFile, ApiError> {
+    name.parse().ok().filter(|f: &HistoryFile| f.is_per_session()).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_file",
+            format!(
+                "history file {name:?} is not one of conversation, code_changes, decisions, activity_log"
+            ),
+        )
+    })
 }
 
 /// Record an entry of a work session's history (durable at once, committed to git in batches).
@@ -61,16 +83,7 @@ async fn record_history(
     ApiPath(SessionPath { id }): ApiPath<SessionPath>,
     ApiJson(body): ApiJson<RecordHistory>,
 ) -> Result<(StatusCode, Json<HistoryEntryDto>), ApiError> {
-    let file: HistoryFile =
-        body.file.parse().ok().filter(|f: &HistoryFile| f.is_per_session()).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_file",
-                format!(
-                    "history file {:?} is not one of conversation, code_changes, decisions, activity_log",
-                    body.file
-                ),
-            )
-        })?;
+    let file = history_file(&body.file)?;
     if body.content.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_content", "history content is empty"));
     }
@@ -89,10 +102,11 @@ async fn record_history(
         content: body.content,
     };
     let seq = state.store.append_history(std::slice::from_ref(&entry)).await?;
-    let recorded = state.store.history_of_session(session.id).await?;
+    let after = seq.first().map_or(0, |seq| seq - 1);
+    let recorded = state.store.history_page(session.id, after, 1, None).await?;
     let entry = recorded
-        .iter()
-        .find(|e| seq.first() == Some(&e.seq))
+        .first()
+        .filter(|e| seq.first() == Some(&e.seq))
         .ok_or_else(|| ApiError::not_found(format!("history entry {seq:?} of work session {id}")))?;
     Ok((StatusCode::CREATED, Json(entry.into())))
 }

@@ -6,6 +6,7 @@
 mod design_docs;
 mod export;
 mod fixture;
+mod history;
 mod review;
 #[path = "../support/mod.rs"]
 mod support;
