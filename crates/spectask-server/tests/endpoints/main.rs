@@ -7,6 +7,7 @@ mod design_docs;
 mod export;
 mod fixture;
 mod history;
+mod recorder;
 mod review;
 #[path = "../support/mod.rs"]
 mod support;
