@@ -108,8 +108,6 @@ async fn run_turn(
     let worktree = agents::worktree(ctx, task).await?;
     let workspace = agents::workspace(ctx, task, worktree.clone(), None).await?;
     let instance = agents::instance(ctx, task, &profile, &workspace).await?;
-    let (acp, opened) = open_thread(ctx, &instance, session, &worktree).await?;
-    ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
     let editor = ctx.store.editor_thread(session.id).await?;
@@ -117,17 +115,44 @@ async fn run_turn(
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
     let was_prompted = ctx.store.session_was_prompted(session.id).await?;
     let mut after = AfterTurns::new(was_prompted);
+    let (acp, first, opened) = match live_thread(ctx, &instance, session).await? {
+        Some(acp) => {
+            ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
+            let first = match editor {
+                // An interactive session already under way waits for messages between turns.
+                Some(_) => None,
+                None if interactive && was_prompted => None,
+                None => {
+                    // A turn of the earlier drive may still run in the agent: stop it before the next.
+                    if let Err(err) = instance.cancel(&acp).await {
+                        tracing::debug!(session = %session.id, %err, "no turn to cancel on the live thread");
+                    }
+                    Some(first_prompt(ctx, task, session, was_prompted).await?)
+                }
+            };
+            (acp, first, Opened::Live)
+        }
+        None => {
+            // The first prompt is ready before a thread is opened, and a new thread is recorded
+            // with it in one write (in `turn`): a thread on record has always been told its task.
+            let first = match editor {
+                Some(_) => None,
+                None => Some(first_prompt(ctx, task, session, was_prompted).await?),
+            };
+            let (acp, opened) = open_thread(ctx, &instance, session, &worktree).await?;
+            if opened != Opened::New || first.is_none() {
+                ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
+            }
+            (acp, first, opened)
+        }
+    };
     // An editor thread of a spec task hears the spec slice with the person's first prompt, and again
     // when its agent thread had to be opened anew (its conversation is gone).
     let mut slice_due = editor.is_some() && (!was_prompted || opened == Opened::New);
-    let first = match editor {
-        Some(_) => None,
-        None => first_prompt(ctx, task, session, &instance, &acp, opened, interactive).await?,
-    };
     let mut last = String::new();
     let mut prompted = first.is_some();
     if let Some(text) = first {
-        let prompt = TurnPrompt::spectask(text);
+        let prompt = TurnPrompt { new_thread: opened == Opened::New, ..TurnPrompt::spectask(text) };
         last = after.saw(turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?);
     }
     // Messages from people and other sessions reach the thread between turns, and what the last
@@ -197,30 +222,16 @@ async fn run_turn(
     }
 }
 
-/// What the thread is told first on this drive. A thread never prompted gets the session's prompt;
-/// one that was (resumed after a restart, reopened after a lost thread, or live after a drive that
-/// stopped mid-turn) gets the same prompt restated with what is already in the worktree, because
-/// its conversation may not hold the task. Only an interactive session already under way, live
-/// between turns, gets nothing: it waits for messages.
+/// What the thread is told first on this drive. A session never prompted gets its prompt (and its
+/// plan task is marked in progress); one that was (resumed after a restart, reopened after a lost
+/// thread, or live after a drive that stopped mid-turn) gets the same prompt restated with what is
+/// already in the worktree, because its conversation may not hold the task.
 async fn first_prompt(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
-    instance: &Arc<AgentInstance>,
-    acp: &AcpSessionId,
-    opened: Opened,
-    interactive: bool,
-) -> Result<Option<String>, TurnError> {
-    let prompted = ctx.store.session_was_prompted(session.id).await?;
-    if opened == Opened::Live && interactive && prompted {
-        return Ok(None);
-    }
-    if opened == Opened::Live {
-        // A turn of the earlier drive may still run in the agent: stop it before the next one.
-        if let Err(err) = instance.cancel(acp).await {
-            tracing::debug!(session = %session.id, %err, "no turn to cancel on the live thread");
-        }
-    }
+    prompted: bool,
+) -> Result<String, TurnError> {
     let resuming = if prompted {
         Some(resume_state(ctx, task, session).await?)
     } else {
@@ -229,7 +240,7 @@ async fn first_prompt(
         }
         None
     };
-    Ok(Some(session_prompt(ctx, task, session, resuming.as_ref()).await?))
+    Ok(session_prompt(ctx, task, session, resuming.as_ref()).await?)
 }
 
 /// What an interrupted session already left in the worktree.
@@ -250,6 +261,8 @@ pub(crate) struct TurnPrompt {
     /// Context spectask puts before what is said (an editor thread's spec slice), recorded as said
     /// by spectask.
     pub preface: Option<String>,
+    /// The first prompt of a thread just opened: the thread is recorded with it, in one write.
+    pub new_thread: bool,
 }
 
 impl TurnPrompt {
@@ -259,6 +272,7 @@ impl TurnPrompt {
             from: "spectask".to_owned(),
             editor_cancel: None,
             preface: None,
+            new_thread: false,
         }
     }
 }
@@ -298,7 +312,12 @@ pub(crate) async fn turn(
         record::history(ctx, session, HistoryFile::Conversation, said).await?;
     }
     let said = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
-    record::history(ctx, session, HistoryFile::Conversation, said).await?;
+    if prompt.new_thread {
+        let said = record::entry(session, HistoryFile::Conversation, said);
+        ctx.store.record_thread_prompted(session.id, &acp.0, &said).await?;
+    } else {
+        record::history(ctx, session, HistoryFile::Conversation, said).await?;
+    }
     let content = match prompt.preface {
         Some(preface) => prompt.content.with_preface(preface),
         None => prompt.content,
@@ -364,8 +383,20 @@ pub(crate) async fn turn(
     }
 }
 
-/// Re-attaches the recorded thread when this agent process holds it, loads it into a new process
-/// when the agent can, and otherwise opens a new one.
+/// The recorded thread, when this agent process still holds it (re-attached).
+async fn live_thread(
+    ctx: &Ctx,
+    instance: &Arc<AgentInstance>,
+    session: &WorkSession,
+) -> Result<Option<AcpSessionId>, TurnError> {
+    let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
+    let (events, mut rx) = instance.event_channel();
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    Ok(recorded.filter(|acp| instance.attach_thread(acp, events)))
+}
+
+/// Loads the recorded thread into this (new) agent process when the agent can, and otherwise
+/// opens a new one.
 async fn open_thread(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
@@ -376,9 +407,6 @@ async fn open_thread(
     let (events, mut rx) = instance.event_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
-    if let Some(acp) = recorded.as_ref().filter(|acp| instance.attach_thread(acp, events.clone())) {
-        return Ok((acp.clone(), Opened::Live));
-    }
     // A thread opened in an agent gets the session's coordination tools, with a fresh credential.
     let tools = session_tools(ctx, session).await?;
     if let Some(acp) = recorded {

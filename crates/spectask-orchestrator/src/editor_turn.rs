@@ -34,7 +34,13 @@ pub(crate) async fn run(
         return Ok(String::new());
     }
     instance.relay_thread(acp, relay);
-    let prompt = TurnPrompt { content: prompt, from, editor_cancel: Some(editor_cancel), preface: slice };
+    let prompt = TurnPrompt {
+        content: prompt,
+        from,
+        editor_cancel: Some(editor_cancel),
+        preface: slice,
+        new_thread: false,
+    };
     let turned = turn(ctx, instance, session, acp, worktree, prompt, cancel).await;
     instance.unrelay_thread(acp);
     let end = match &turned {

@@ -23,15 +23,13 @@ pub(crate) async fn history(
     file: HistoryFile,
     content: String,
 ) -> Result<(), JobError> {
-    ctx.store
-        .append_history(&[NewHistoryEntry {
-            spec_task_id: session.spec_task_id,
-            work_session_id: Some(session.id),
-            file,
-            content,
-        }])
-        .await?;
+    ctx.store.append_history(&[entry(session, file, content)]).await?;
     Ok(())
+}
+
+/// One history entry of `session`.
+pub(crate) fn entry(session: &WorkSession, file: HistoryFile, content: String) -> NewHistoryEntry {
+    NewHistoryEntry { spec_task_id: session.spec_task_id, work_session_id: Some(session.id), file, content }
 }
 
 /// What a turn left: the agent's last message (its summary), the files it reported changing, whether

@@ -8,6 +8,8 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::codec::{deadline, get, millis, now, opt_time, parse, time};
+use crate::history::NewHistoryEntry;
+use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
 impl Store {
@@ -61,32 +63,29 @@ impl Store {
         acp_session_id: &str,
         status: ThreadStatus,
     ) -> Result<Thread, StoreError> {
-        let at = millis(now());
         let mut w = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE threads SET acp_session_id = $1, status = $2, last_activity_at = $3 WHERE work_session_id = $4",
-        )
-        .bind(acp_session_id)
-        .bind(status.as_str())
-        .bind(at)
-        .bind(work_session.to_string())
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            sqlx::query(
-                "INSERT INTO threads (id, work_session_id, acp_session_id, status, last_activity_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5)",
-            )
-            .bind(ThreadId::from_uuid(Uuid::now_v7()).to_string())
-            .bind(work_session.to_string())
-            .bind(acp_session_id)
-            .bind(status.as_str())
-            .bind(at)
-            .execute(&mut *w.tx)
-            .await?;
-        }
+        w.upsert_thread(work_session, acp_session_id, status).await?;
         w.commit().await?;
+        self.recorded_thread(work_session).await
+    }
+
+    /// Records a thread just opened together with what it is first told (its history entry), in
+    /// one write: a recorded thread has always been given its first prompt, so a restart that
+    /// finds one resumes it, and one cut off before its prompt is simply never recorded.
+    pub async fn record_thread_prompted(
+        &self,
+        work_session: WorkSessionId,
+        acp_session_id: &str,
+        prompt: &NewHistoryEntry,
+    ) -> Result<Thread, StoreError> {
+        let mut w = self.begin_write().await?;
+        w.upsert_thread(work_session, acp_session_id, ThreadStatus::Active).await?;
+        w.insert_history(prompt, now()).await?;
+        w.commit().await?;
+        self.recorded_thread(work_session).await
+    }
+
+    async fn recorded_thread(&self, work_session: WorkSessionId) -> Result<Thread, StoreError> {
         self.thread_of(work_session)
             .await?
             .ok_or_else(|| StoreError::NotFound { entity: "thread", reference: work_session.to_string() })
@@ -154,4 +153,40 @@ fn thread_from_row(row: &AnyRow) -> Result<Thread, StoreError> {
         last_activity_at: opt_time(row, "last_activity_at")?,
         created_at: time(row, "created_at")?,
     })
+}
+
+impl WriteTx<'_> {
+    /// Sets a work session's thread to `acp_session_id` and `status`, creating it on first use.
+    async fn upsert_thread(
+        &mut self,
+        work_session: WorkSessionId,
+        acp_session_id: &str,
+        status: ThreadStatus,
+    ) -> Result<(), StoreError> {
+        let at = millis(now());
+        let updated = sqlx::query(
+            "UPDATE threads SET acp_session_id = $1, status = $2, last_activity_at = $3 WHERE work_session_id = $4",
+        )
+        .bind(acp_session_id)
+        .bind(status.as_str())
+        .bind(at)
+        .bind(work_session.to_string())
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO threads (id, work_session_id, acp_session_id, status, last_activity_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(ThreadId::from_uuid(Uuid::now_v7()).to_string())
+            .bind(work_session.to_string())
+            .bind(acp_session_id)
+            .bind(status.as_str())
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
 }

@@ -275,6 +275,19 @@ impl World {
                 idle.push(("running without a job", format!("session {:?} running", session.name)));
             }
         }
+        // A thread on record has been told its task (the two are written together): a restart that
+        // finds a thread resumes it as one that knows its task.
+        for (id, thread) in busy("threads", || self.store.threads_of_task(task.id)).await {
+            if thread.acp_session_id.is_some()
+                && !busy("prompted", || self.store.session_was_prompted(id)).await
+            {
+                let finding =
+                    Finding::new("thread told its task", format!("session {id} has a thread never prompted"));
+                if !self.findings.contains(&finding) {
+                    self.findings.push(finding);
+                }
+            }
+        }
         // A session stuck running explains a stuck task; otherwise the task's own stall is the finding.
         if idle.is_empty()
             && task.status() == SpecTaskStatus::Implementation

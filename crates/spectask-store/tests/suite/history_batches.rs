@@ -11,6 +11,7 @@ use crate::{both_backends, new_task, repo};
 both_backends!(
     pending_history_is_grouped_by_repository_and_marked_commits_are_remembered,
     one_recorder_holds_a_repository_until_its_lease_expires_or_is_released,
+    a_new_thread_is_recorded_with_its_first_prompt,
 );
 
 fn entry(task: spectask_core::SpecTaskId, content: &str) -> NewHistoryEntry {
@@ -59,4 +60,28 @@ async fn one_recorder_holds_a_repository_until_its_lease_expires_or_is_released(
     assert!(store.acquire_recorder_lease(a.id, "n2", Duration::from_millis(1)).await.unwrap());
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert!(store.acquire_recorder_lease(a.id, "n1", long).await.unwrap(), "an expired lease is taken over");
+}
+
+async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
+    let r = repo(&store, "/repos/t").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let session = store
+        .create_work_session(spectask_store::NewWorkSession::implementation(task.id, "s", ""))
+        .await
+        .unwrap();
+    assert!(!store.session_was_prompted(session.id).await.unwrap());
+    let said = NewHistoryEntry {
+        spec_task_id: task.id,
+        work_session_id: Some(session.id),
+        file: HistoryFile::Conversation,
+        content: "### spectask\n\nYour task: s\n\n".into(),
+    };
+    let thread = store.record_thread_prompted(session.id, "acp-1", &said).await.unwrap();
+    assert_eq!(thread.acp_session_id.as_deref(), Some("acp-1"));
+    assert!(store.session_was_prompted(session.id).await.unwrap());
+    let history = store.history_of_session(session.id).await.unwrap();
+    assert_eq!(history.iter().map(|e| e.content.as_str()).collect::<Vec<_>>(), [said.content.as_str()]);
+    // A thread opened anew later (the recorded one could not be loaded) replaces the id.
+    store.record_thread_prompted(session.id, "acp-2", &said).await.unwrap();
+    assert_eq!(store.thread_of(session.id).await.unwrap().unwrap().acp_session_id.as_deref(), Some("acp-2"));
 }
