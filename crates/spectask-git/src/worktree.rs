@@ -37,8 +37,9 @@ pub(crate) fn worktree_path(root: &Path, name: &str) -> PathBuf {
 }
 
 /// Makes sure `<root>/.git-worktrees/<name>` is a worktree with `branch` checked out. Reuses a valid
-/// one, prunes stale metadata, moves a leftover directory that is not a worktree aside (to
-/// `.git-worktrees/.stale-<name>-<seconds>`, never deleting it). Returns whether it created one.
+/// one, prunes stale metadata (and the unfinished admin dir of an add cut off by a kill), moves a
+/// leftover directory that is not a worktree aside (to `.git-worktrees/.stale-<name>-<seconds>`,
+/// never deleting it). Returns whether it created one.
 pub(crate) fn ensure_worktree(
     repo: &Repository,
     root: &Path,
@@ -66,6 +67,13 @@ pub(crate) fn ensure_worktree(
     }
     if path.exists() {
         move_aside(root, name, &path)?;
+    }
+    // An admin dir git does not know as a worktree (the lookup above failed) is what an add cut off
+    // by a kill leaves: metadata only, never finished, and it would stop every later add.
+    let admin = admin_dir(repo, name);
+    if admin.exists() {
+        tracing::warn!(admin = %admin.display(), "removing the metadata of a worktree add that never finished");
+        std::fs::remove_dir_all(&admin).map_err(io_err("remove", &admin))?;
     }
     let parent = root.join(WORKTREES_DIR);
     std::fs::create_dir_all(&parent).map_err(io_err("create directory", &parent))?;

@@ -44,6 +44,25 @@ fn task_worktree_is_created_once_from_the_default_branch() {
     assert_fsck_clean(repo.root());
 }
 
+/// `kill -9` in the middle of adding a worktree leaves its admin dir (`.git/worktrees/<name>`) made
+/// but not filled in, and maybe the worktree directory: git does not know it as a worktree, and the
+/// next attempt must still create one (found by the chaos run: the task failed for good).
+#[test]
+fn a_worktree_add_cut_off_by_a_kill_is_done_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let task = TaskHandle::new("9c1d-cut").unwrap();
+    git(repo.root(), &["branch", "spectask/9c1d-cut"]);
+    std::fs::create_dir_all(repo.root().join(".git/worktrees/9c1d-cut")).unwrap();
+    std::fs::create_dir_all(repo.root().join(".git-worktrees/9c1d-cut")).unwrap();
+    let worktree = repo.ensure_task_worktree(&task).unwrap();
+    assert!(worktree.worktree_created);
+    assert_eq!(status(&worktree.path), "");
+    let list = git(repo.root(), &["worktree", "list", "--porcelain"]);
+    assert!(list.contains("branch refs/heads/spectask/9c1d-cut") && !list.contains("prunable"), "{list}");
+    assert_fsck_clean(repo.root());
+}
+
 #[test]
 fn a_task_named_like_the_design_docs_worktree_is_refused() {
     let dir = tempfile::tempdir().unwrap();
