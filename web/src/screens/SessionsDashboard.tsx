@@ -165,12 +165,37 @@ function SessionRow(props: {
       {s.opened_from_editor && <span className="badge">from {s.opened_from_editor}</span>}
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
       {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
+      {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}
+      {s.status === 'interrupted' && <ResumeButton session={s} />}
       {props.onSpawn && (
         <button className="small" onClick={props.onSpawn} aria-label={`Spawn a session from ${s.name}`}>
           Spawn…
         </button>
       )}
     </div>
+  )
+}
+
+/** An interrupted session (its agent stopped, a pause) goes on where it stopped. */
+function ResumeButton({ session }: { session: WorkSession }) {
+  const client = useQueryClient()
+  const resume = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.PUT('/api/v1/work-sessions/{id}/status', {
+          params: { path: { id: session.id } },
+          body: { status: 'running', reason: '' },
+        }),
+      ),
+    onSettled: () => void client.invalidateQueries({ queryKey: keys.task(session.spec_task_id) }),
+  })
+  return (
+    <>
+      <button className="small" disabled={resume.isPending} onClick={() => resume.mutate()} aria-label={`Resume ${session.name}`}>
+        Resume
+      </button>
+      {resume.isError && <span role="alert">{resume.error.message}</span>}
+    </>
   )
 }
 

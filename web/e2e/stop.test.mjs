@@ -1,0 +1,63 @@
+// Stopping a task's agent from the multi-session dashboard: the agent stops, its running session is
+// interrupted (paused, with who stopped it), and Resume takes it on to done.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { openBrowser, shot, startDemo } from './browser.mjs'
+
+const LONG = 180_000
+let demo, browser, page
+
+before(async () => {
+  demo = await startDemo({ askPermission: true })
+  browser = await openBrowser()
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  page.setDefaultTimeout(LONG)
+})
+
+after(async () => {
+  await browser?.close()
+  await demo?.stop()
+})
+
+const headers = { 'content-type': 'application/json', 'x-spectask-client': 'web' }
+
+test('Stop agent interrupts the running session, and Resume takes it on', { timeout: 5 * LONG }, async () => {
+  // The demo's own nodejs-todo task: its coder asks a person before it runs the tests, so a session
+  // is running (waiting for the answer) when the agent is stopped.
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, { method: 'POST', headers, body: '{}' })
+  assert.equal(approved.status, 200, await approved.text())
+
+  const tree = page.getByRole('list', { name: 'Session tree' })
+  const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
+  await routes.getByText('running', { exact: true }).waitFor()
+  await page.getByRole('link', { name: 'Fleet' }).waitFor()
+  page.once('dialog', (d) => void d.accept())
+  await page.getByRole('button', { name: 'Stop agent' }).click()
+
+  await routes.getByText('interrupted', { exact: true }).waitFor()
+  await routes.getByText(/paused by local: the agent instance was stopped/).waitFor()
+  const agent = page.getByRole('region', { name: 'Agent instance' })
+  await agent.getByText('Not running').waitFor()
+  assert.equal(await page.getByRole('button', { name: 'Stop agent' }).count(), 0)
+  await shot(page, '13-agent-stopped')
+
+  await routes.getByRole('button', { name: /^Resume .*Add the auth routes/ }).click()
+  await routes.getByText('running', { exact: true }).waitFor()
+  await agent.getByText('Active').waitFor()
+  // The resumed session asks again; answered, it finishes and the task goes to review.
+  await routes.getByRole('link', { name: /Add the auth routes/ }).click()
+  await page.getByRole('group', { name: /Permission: Run the tests/ }).getByRole('button', { name: 'Allow once' }).click()
+  await page.getByTestId('session-status').filter({ hasText: 'completed' }).waitFor()
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  try {
+    await page.getByTestId('task-status').filter({ hasText: 'implementation review' }).waitFor()
+  } catch (err) {
+    throw new Error(`the task never reached review:\n${await page.locator('main').innerText()}\n${demo.log()}`, { cause: err })
+  }
+  await shot(page, '14-resumed-to-review')
+})
