@@ -81,3 +81,25 @@ export async function openBrowser() {
 export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
 }
+
+/** How long one step of a browser test may wait (agents run in real time on a loaded machine). */
+export const LONG = 180_000
+
+/**
+ * The demo (see `startDemo`) and a page in Chromium on it, opened before the file's tests and
+ * closed after them; `ctx.demo` and `ctx.page` are set once `before` ran.
+ */
+export function demoPage(before, after, options) {
+  const ctx = {}
+  before(async () => {
+    ctx.demo = await startDemo(options)
+    ctx.browser = await openBrowser()
+    ctx.page = await ctx.browser.newPage({ viewport: { width: 1440, height: 900 } })
+    ctx.page.setDefaultTimeout(LONG)
+  })
+  after(async () => {
+    await ctx.browser?.close()
+    await ctx.demo?.stop()
+  })
+  return ctx
+}

@@ -2,26 +2,14 @@
 // interrupted (paused, with who stopped it), and Resume takes it on to done.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { openBrowser, shot, startDemo } from './browser.mjs'
+import { demoPage, LONG, shot } from './browser.mjs'
 
-const LONG = 180_000
-let demo, browser, page
-
-before(async () => {
-  demo = await startDemo({ askPermission: true })
-  browser = await openBrowser()
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-  page.setDefaultTimeout(LONG)
-})
-
-after(async () => {
-  await browser?.close()
-  await demo?.stop()
-})
+const ctx = demoPage(before, after, { askPermission: true })
 
 const headers = { 'content-type': 'application/json', 'x-spectask-client': 'web' }
 
 test('Stop agent interrupts the running session, and Resume takes it on', { timeout: 5 * LONG }, async () => {
+  const { demo, page } = ctx
   // The demo's own nodejs-todo task: its coder asks a person before it runs the tests, so a session
   // is running (waiting for the answer) when the agent is stopped.
   const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()

@@ -6,36 +6,24 @@
 // every screen go to target/e2e-screenshots/.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { openBrowser, shot, startDemo } from './browser.mjs'
+import { demoPage, LONG, shot } from './browser.mjs'
 
-const LONG = 180_000
-let demo, browser, page
-
-before(async () => {
-  demo = await startDemo({ askPermission: true })
-  browser = await openBrowser()
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
-  page.setDefaultTimeout(LONG)
-})
-
-after(async () => {
-  await browser?.close()
-  await demo?.stop()
-})
+const ctx = demoPage(before, after, { askPermission: true })
 
 async function status() {
-  return page.getByTestId('task-status').innerText()
+  return ctx.page.getByTestId('task-status').innerText()
 }
 
 async function waitForStatus(text) {
   try {
-    await page.getByTestId('task-status').filter({ hasText: text }).waitFor()
+    await ctx.page.getByTestId('task-status').filter({ hasText: text }).waitFor()
   } catch (err) {
-    throw new Error(`task never reached ${text} (at ${await status()}):\n${await page.locator('main').innerText()}\n${demo.log()}`, { cause: err })
+    throw new Error(`task never reached ${text} (at ${await status()}):\n${await ctx.page.locator('main').innerText()}\n${ctx.demo.log()}`, { cause: err })
   }
 }
 
 test('create, review, revise, approve, implement and merge in the browser', { timeout: 10 * LONG }, async () => {
+  const { demo, page } = ctx
   await page.goto(demo.url)
   await page.getByText('Live', { exact: true }).waitFor()
   await page.getByRole('button', { name: 'New SpecTask' }).click()
@@ -158,6 +146,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
 })
 
 test('markdown from agents and people renders inert (script, onerror, javascript: links, raw HTML)', async () => {
+  const { demo, page } = ctx
   const repos = await (await fetch(`${demo.url}/api/v1/repos`)).json()
   const prompt = [
     'XSS fixture',
