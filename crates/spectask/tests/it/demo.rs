@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::contract::Contract;
 use crate::implementation::{git, sessions, wait_until};
-use crate::support::{Server, http, http_json, json};
+use crate::support::{Server, http_json, json};
 
 const SAMPLES: [&str; 5] =
     ["nodejs-todo", "python-api", "react-dashboard", "linkedin-outreach", "helix-blog-posts"];
@@ -160,10 +161,14 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
 
     // A task from the dashboard's Create dialog on another sample goes the same way; the sample's
     // own tests pass on the merged main.
-    let body = r#"{"demo_repo": "python-api", "prompt": "Page through the items", "priority": "urgent"}"#;
-    let (status, created) = http(&server.url, "POST", "/api/v1/spec-tasks/from-demo", Some(body));
-    assert_eq!(status, 201, "{created}");
-    let created: Value = serde_json::from_str(&created).unwrap();
+    // Checked against the OpenAPI document, as the contract test (`it::contract`) cannot: only the
+    // demo serves the samples.
+    let mut contract = Contract::new(&server.url);
+    let offered = contract.get("/demo-repos", &[]);
+    assert_eq!(offered.as_array().unwrap().len(), SAMPLES.len(), "{offered:#}");
+    let body = serde_json::json!({"demo_repo": "python-api", "prompt": "Page through the items", "priority": "urgent"});
+    let created = contract.expect(201, "post", "/spec-tasks/from-demo", &[], Some(body));
+    contract.assert_matched();
     let id = created["id"].as_str().unwrap().to_owned();
     wait_for_status(&server, &id, "spec_review");
     assert!(server.task(&["approve", &id]).status.success());

@@ -330,6 +330,11 @@ impl Contract {
         events
     }
 
+    /// Fails with every mismatch seen so far (for a test that calls only some operations).
+    pub fn assert_matched(&self) {
+        assert!(self.mismatches.is_empty(), "answers not as documented:\n- {}", self.mismatches.join("\n- "));
+    }
+
     /// Fails with every mismatch seen, every operation never called, and every operation that never
     /// answered a documented success (unless `excused` names it with why).
     pub fn finish(self, excused: &[(&str, &str, &str)]) {

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::support::{Server, git_repo};
-use document::{Contract, empty, error_code};
+pub(crate) use document::Contract;
+use document::{empty, error_code};
 
 const SCRIPT: &str = r##"
 [[rule]]
@@ -85,8 +86,11 @@ fn every_operation_of_the_openapi_document_answers_as_documented_on_postgres() {
 
 /// The operations that cannot succeed on this server, with why; each is still called and must
 /// answer in the documented error shape.
-const EXCUSED: &[(&str, &str, &str)] =
-    &[("POST", "/spec-tasks/from-demo", "only `spectask demo` serves the samples (`it::demo` creates one)")];
+const EXCUSED: &[(&str, &str, &str)] = &[(
+    "POST",
+    "/spec-tasks/from-demo",
+    "only `spectask demo` serves the samples (`it::demo` creates one, checked against the document)",
+)];
 
 /// A data dir: the fake LLM plans, the scripted agent implements and asks before its first write.
 fn setup(dir: &Path, llm: &FakeLlm) -> std::path::PathBuf {
