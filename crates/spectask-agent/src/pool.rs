@@ -1,7 +1,7 @@
 //! The agent runtime: one [`AgentInstance`] per SpecTask, started on demand, under a global cap on live
 //! agent processes (starts beyond it wait in FIFO order), stopped when idle or on request.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -142,6 +142,24 @@ impl AgentRuntime {
     /// The tasks whose agent instance lives in this runtime.
     pub async fn live_tasks(&self) -> Vec<SpecTaskId> {
         self.inner.instances.lock().await.keys().copied().collect()
+    }
+
+    /// Requests the live instance of `task` on this node sent that spectask does not serve
+    /// (answered "method not found"), per method; `None` when no instance of it lives here.
+    pub async fn unserved_requests(&self, task: SpecTaskId) -> Option<BTreeMap<String, u64>> {
+        self.inner.instances.lock().await.get(&task).map(|instance| instance.unserved_requests())
+    }
+
+    /// [`Self::unserved_requests`] of every live instance on this node, added up per profile.
+    pub async fn unserved_requests_by_profile(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut totals: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for instance in self.inner.instances.lock().await.values() {
+            let profile = totals.entry(instance.profile().name.clone()).or_default();
+            for (method, count) in instance.unserved_requests() {
+                *profile.entry(method).or_default() += count;
+            }
+        }
+        totals
     }
 
     /// Number of instances holding a slot.

@@ -1,6 +1,7 @@
 //! `spectask agent probe PROFILE`: start an agent (in its sandbox), report what `initialize` said and
 //! the sandbox it runs in, try `session/new` in an empty temporary directory, shut the agent down.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -50,6 +51,9 @@ pub struct ProbeReport {
     pub sandbox: SandboxReport,
     /// Whether the agent's own approval mode took spectask's policy (for a created session).
     pub approval: Option<ApprovalCheck>,
+    /// Requests the agent sent that spectask does not serve (answered "method not found"), per
+    /// method: a vendor's own methods show here.
+    pub unserved_requests: BTreeMap<String, u64>,
 }
 
 /// Starts the agent; `Err` when it cannot be started or initialized (exit non-zero then).
@@ -96,6 +100,7 @@ async fn probe_in(
         session,
         sandbox: instance.sandbox(),
         approval,
+        unserved_requests: instance.unserved_requests(),
     };
     instance.shutdown().await;
     Ok(report)

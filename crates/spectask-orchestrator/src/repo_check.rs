@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use spectask_agent::{AgentInstance, CheckRun};
-use spectask_core::{EventKind, HistoryFile, SpecTask, WorkSession};
+use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -18,27 +18,29 @@ use crate::send_back::Verdict;
 /// How every check's decision in a session's history starts (the implementation summary lists them).
 pub(crate) const DECISION_PREFIX: &str = "- check `";
 
-/// Runs the repository's check (when it has one) on what the session's turns left; `sent_back`
-/// counts the failures already sent back on this drive.
+/// Runs the repository's check (when it has one) on what the session's turns left. The rounds
+/// already sent back are counted from the session's `work_session.check` events, so they add up
+/// over every drive of the session (the engine's retries, restarts, resumes); a person's retry of
+/// the failed session starts them again.
 pub(crate) async fn judge(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     (instance, worktree): (&Arc<AgentInstance>, &Path),
-    sent_back: &mut u32,
 ) -> Result<Verdict, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let Some(command) = repository.check_command.as_deref() else { return Ok(Verdict::Complete) };
     let limits = ctx.config.checks;
+    let kinds = [EventKind::WorkSessionTransitioned, EventKind::WorkSessionCheck];
+    let sent_back = rounds_sent_back(&ctx.store.events_of_work_session(task.id, session.id, &kinds).await?);
     let run = instance
         .run_check(worktree, command, limits.time_limit, limits.output_bytes)
         .await
         .map_err(|e| JobError::Fatal(e.to_string()))?;
-    let round = *sent_back + 1;
+    let round = sent_back + 1;
     let (verdict, outcome) = if run.passed() {
         (Verdict::Complete, "passed")
-    } else if *sent_back < limits.rounds {
-        *sent_back += 1;
+    } else if sent_back < limits.rounds {
         (Verdict::SendBack(send_back_prompt(command, &run, round, limits.rounds + 1)), "sent_back")
     } else {
         let reason = format!(
@@ -66,6 +68,16 @@ pub(crate) async fn judge(
         .publish_event(EventKind::WorkSessionCheck, Some(session.spec_task_id), Some(session.id), payload)
         .await?;
     Ok(verdict)
+}
+
+/// Failing checks sent back to the session since it was last retried by a person, from its
+/// transition and check events in order.
+fn rounds_sent_back(events: &[Event]) -> u32 {
+    events.iter().fold(0, |rounds, event| match event.kind {
+        EventKind::WorkSessionTransitioned if event.payload["command"]["command"] == "retry" => 0,
+        EventKind::WorkSessionCheck if event.payload["outcome"] == "sent_back" => rounds + 1,
+        _ => rounds,
+    })
 }
 
 /// How the check ended, in words: `exit 1`, `killed by SIGKILL`, `timed out`.
@@ -127,6 +139,27 @@ mod tests {
         assert!(prompt.contains("`npm test` failed after your turn (exit 1)"), "{prompt}");
         assert!(prompt.contains("```text\n1 failing\n```"), "{prompt}");
         assert!(prompt.ends_with("(round 2 of 4)."), "{prompt}");
+    }
+
+    #[test]
+    fn rounds_add_up_over_drives_until_a_person_retries_the_session() {
+        let event = |kind, payload: serde_json::Value| Event {
+            seq: 0,
+            kind,
+            spec_task_id: None,
+            work_session_id: None,
+            payload,
+            at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let check = |outcome: &str| event(EventKind::WorkSessionCheck, json!({ "outcome": outcome }));
+        let moved = |command: &str| {
+            event(EventKind::WorkSessionTransitioned, json!({ "command": { "command": command } }))
+        };
+        let interrupted = vec![check("sent_back"), moved("interrupt"), moved("resume"), check("sent_back")];
+        assert_eq!(rounds_sent_back(&interrupted), 2);
+        let retried = [interrupted, vec![check("failed"), moved("fail"), moved("retry"), check("sent_back")]];
+        assert_eq!(rounds_sent_back(&retried.concat()), 1);
+        assert_eq!(rounds_sent_back(&[check("passed")]), 0);
     }
 
     #[test]

@@ -26,8 +26,6 @@ pub(crate) struct AfterTurns {
     ran_commands: bool,
     /// The session was asked again because it changed nothing.
     asked_again: bool,
-    /// Times the repository's failing check was sent back on this drive.
-    checks_sent_back: u32,
 }
 
 /// What the session's thread is told next, or how its summary must read.
@@ -75,7 +73,7 @@ impl AfterTurns {
             }
             return Ok(Verdict::Flagged(flagged_summary(plan_task, last)));
         }
-        repo_check::judge(ctx, task, session, (instance, worktree), &mut self.checks_sent_back).await
+        repo_check::judge(ctx, task, session, (instance, worktree)).await
     }
 }
 

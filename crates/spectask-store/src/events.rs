@@ -114,6 +114,32 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// The events of `kinds` about one work session of task `task`, oldest first.
+    pub async fn events_of_work_session(
+        &self,
+        task: SpecTaskId,
+        session: WorkSessionId,
+        kinds: &[EventKind],
+    ) -> Result<Vec<Event>, StoreError> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events \
+             WHERE spec_task_id = $1 AND work_session_id = $2 AND kind IN ({}) ORDER BY seq",
+            placeholders.join(", ")
+        );
+        // Only placeholders are formatted in; every value is bound.
+        let mut query =
+            sqlx::query(crate::connect::fixed_sql(sql)).bind(task.to_string()).bind(session.to_string());
+        for kind in kinds {
+            query = query.bind(kind.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Every event of one SpecTask, oldest first.
     pub async fn events_of_spec_task(&self, id: SpecTaskId) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(

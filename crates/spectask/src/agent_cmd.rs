@@ -14,6 +14,14 @@ fn paths(paths: &[std::path::PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// Requests answered "method not found", per method: `none`, or `craft/x ×2, _y/z ×1`.
+fn unserved(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    if counts.is_empty() {
+        return "none".to_owned();
+    }
+    counts.iter().map(|(method, n)| format!("{method} ×{n}")).collect::<Vec<_>>().join(", ")
+}
+
 pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
     match command {
         AgentCommand::SandboxExec { .. } => {
@@ -77,6 +85,7 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
                         println!("  detail          {detail}");
                     }
                 }
+                outln!("unserved requests {}", unserved(&report.unserved_requests))?;
                 let sandbox = &report.sandbox;
                 let state = if sandbox.enforced { "enforced (Landlock)" } else { "NOT ENFORCED" };
                 println!("sandbox           {} {state}", sandbox.mode.as_str());

@@ -1309,6 +1309,13 @@ export interface components {
             requires?: string | null;
             /** @description The OS sandbox of an ACP profile: `workspace-write`, `read-only` or `off`. */
             sandbox?: string | null;
+            /**
+             * @description Requests this node's live agents of the profile sent that spectask does not serve (a
+             *     vendor's own methods, answered "method not found"), per method; counted while they live.
+             */
+            unserved_requests: {
+                [key: string]: number;
+            };
             /** @description What people should know before using the profile (for example that its sandbox is off). */
             warnings: string[];
         };
@@ -2411,6 +2418,13 @@ export interface components {
             on_this_node: boolean;
             spec_task_id: components["schemas"]["SpecTaskId"];
             threads: components["schemas"]["ZedThreadDto"][];
+            /**
+             * @description Requests the agent process on this node sent that spectask does not serve (a vendor's own
+             *     methods, answered "method not found"), per method; empty when it runs elsewhere.
+             */
+            unserved_requests: {
+                [key: string]: number;
+            };
         };
         /** @description The thread of one work session (its conversation in the task's agent instance). */
         ZedThreadDto: {

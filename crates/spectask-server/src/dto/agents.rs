@@ -1,5 +1,7 @@
 //! Agent profiles and permission approvals on the wire.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use spectask_core::{SpecTaskId, Timestamp, WorkSessionId};
 use utoipa::ToSchema;
@@ -35,10 +37,14 @@ pub struct AgentDto {
     pub sandbox: Option<String>,
     /// What people should know before using the profile (for example that its sandbox is off).
     pub warnings: Vec<String>,
+    /// Requests this node's live agents of the profile sent that spectask does not serve (a
+    /// vendor's own methods, answered "method not found"), per method; counted while they live.
+    pub unserved_requests: BTreeMap<String, u64>,
 }
 
-impl From<spectask_agent::profiles::Availability> for AgentDto {
-    fn from(a: spectask_agent::profiles::Availability) -> Self {
+impl AgentDto {
+    /// The profile's availability, with the unserved requests of its live agents on this node.
+    pub fn new(a: spectask_agent::profiles::Availability, unserved_requests: BTreeMap<String, u64>) -> Self {
         Self {
             name: a.name,
             kind: a.kind,
@@ -51,6 +57,7 @@ impl From<spectask_agent::profiles::Availability> for AgentDto {
             requires: a.requires,
             sandbox: a.sandbox.map(|mode| mode.as_str().to_owned()),
             warnings: a.warnings,
+            unserved_requests,
         }
     }
 }

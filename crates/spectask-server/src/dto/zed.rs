@@ -1,6 +1,8 @@
 //! The seeds' "Zed instance" and "Zed threads" on the wire: a task's agent instance and the threads
 //! of its work sessions, and what an editor integration reports.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use spectask_core::{SpecTaskId, Timestamp, WorkSessionStatus};
 use utoipa::ToSchema;
@@ -30,6 +32,9 @@ pub struct ZedInstanceDto {
     pub agent_instance: AgentInstanceViewDto,
     /// Whether the agent process runs on the node that answered.
     pub on_this_node: bool,
+    /// Requests the agent process on this node sent that spectask does not serve (a vendor's own
+    /// methods, answered "method not found"), per method; empty when it runs elsewhere.
+    pub unserved_requests: BTreeMap<String, u64>,
     pub threads: Vec<ZedThreadDto>,
 }
 

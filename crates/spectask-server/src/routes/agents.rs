@@ -24,7 +24,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn list_agents(State(state): State<AppState>) -> Json<Vec<AgentDto>> {
     let path = std::env::var("PATH").ok();
     let availability = state.profiles.availability(path.as_deref(), |var| std::env::var(var).ok());
-    Json(availability.into_iter().map(AgentDto::from).collect())
+    let mut unserved = state.runtime.unserved_requests_by_profile().await;
+    let agents = availability.into_iter().map(|a| {
+        let counts = unserved.remove(&a.name).unwrap_or_default();
+        AgentDto::new(a, counts)
+    });
+    Json(agents.collect())
 }
 
 /// Permission requests of agents waiting for a person, oldest first, on whichever node their agent

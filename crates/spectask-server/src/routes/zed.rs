@@ -63,10 +63,12 @@ async fn threads(
 
 async fn instance(state: &AppState, task: &SpecTask) -> Result<ZedInstanceDto, ApiError> {
     let sessions = state.store.work_sessions_of(task.id).await?;
+    let unserved = state.runtime.unserved_requests(task.id).await;
     Ok(ZedInstanceDto {
         spec_task_id: task.id,
         agent_instance: agent_instance(task, &sessions),
-        on_this_node: state.runtime.live_tasks().await.contains(&task.id),
+        on_this_node: unserved.is_some(),
+        unserved_requests: unserved.unwrap_or_default(),
         threads: threads(state, task, &sessions).await?,
     })
 }

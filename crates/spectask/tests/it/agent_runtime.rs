@@ -29,6 +29,7 @@ fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
     assert_eq!(report["sandbox"]["connect_ports"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["sandbox"]["warnings"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["approval"]["status"], "not_configured", "{report:#}");
+    assert_eq!(report["unserved_requests"], serde_json::json!({}), "{report:#}");
     // The probed agent was shut down, not left running.
     let pid = report["pid"].as_u64().expect("the agent's pid");
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -14,22 +14,42 @@ use crate::support::{Server, git_repo, http_json, json, scripted_coder_data, spe
 
 const CHECK: &str = "test -f fixed.txt || { echo 'fixed.txt is missing'; exit 1; }";
 
-/// The first turn writes the feature but not `fixed.txt`; told that the check failed, it adds it.
-const FIXING: &str = r#"
-[[rule]]
-match = "*check `*` failed after your turn*fixed.txt is missing*"
-steps = [
-  { write_file = { path = "fixed.txt", content = "fixed\n" } },
-  { message = "Added fixed.txt." },
-]
-
+/// The rule of the first turn: it writes the feature but not `fixed.txt`.
+macro_rules! greeting_rule {
+    () => {
+        r#"
 [[rule]]
 match = "*Your task: Add a greeting*"
 steps = [
   { write_file = { path = "greeting.txt", content = "hello\n" } },
   { message = "Added greeting.txt." },
 ]
-"#;
+"#
+    };
+}
+
+/// Told that the check failed, it adds `fixed.txt`.
+const FIXING: &str = concat!(
+    r#"
+[[rule]]
+match = "*check `*` failed after your turn*fixed.txt is missing*"
+steps = [
+  { write_file = { path = "fixed.txt", content = "fixed\n" } },
+  { message = "Added fixed.txt." },
+]
+"#,
+    greeting_rule!()
+);
+
+/// Its agent process dies when told that the check failed.
+const CRASHING: &str = concat!(
+    r#"
+[[rule]]
+match = "*check `*` failed after your turn*"
+steps = [{ crash = 3 }]
+"#,
+    greeting_rule!()
+);
 
 /// Never fixes anything.
 const STUBBORN: &str = r#"
@@ -149,6 +169,39 @@ fn a_check_that_keeps_failing_fails_the_session_with_its_output_on_postgres() {
     assert!(decisions.contains("sent back to the agent"), "{decisions}");
     assert!(decisions.contains("no round left: the session fails"), "{decisions}");
     assert!(decisions.contains("fixed.txt is missing"), "{decisions}");
+    let events = check_events(&server, &id);
+    let outcomes: Vec<&str> = events.iter().filter_map(|e| e["payload"]["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["sent_back", "failed"], "{events:#?}");
+
+    // A person's retry gives the session its rounds afresh.
+    let retried = server.task(&["retry", &id]);
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    wait_for(&server, &id, "implementation", Duration::from_secs(30));
+    let task = wait_for(&server, &id, "failed", Duration::from_secs(90));
+    // (`task watch` stops replaying at the first end, so the history tells the rounds here.)
+    let decisions = history(&server, &session, "decisions");
+    assert_eq!(decisions.matches("sent back to the agent").count(), 2, "{task:#}\n{decisions}");
+    assert_eq!(decisions.matches("no round left: the session fails").count(), 2, "{task:#}\n{decisions}");
+    server.stop();
+}
+
+#[test]
+fn the_rounds_count_over_the_orchestrators_retries_of_a_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = scripted_coder_data(dir.path(), CRASHING);
+    let config = data.join("config.toml");
+    let extra = "check_rounds = 1\nmax_attempts = 3\n";
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + extra).unwrap();
+    let server = Server::start(&data, None);
+    add_repo(&server, &repo, &["--check", CHECK]);
+
+    // The failure is sent back; the agent dies on it; the orchestrator tries the session again in
+    // a new agent process, whose turn fails the check again: no round is left.
+    let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
+    let task = wait_for(&server, &id, "failed", Duration::from_secs(120));
+    let reason = task["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&format!("the check `{CHECK}` still fails after 1 round(s)")), "{task:#}");
     let events = check_events(&server, &id);
     let outcomes: Vec<&str> = events.iter().filter_map(|e| e["payload"]["outcome"].as_str()).collect();
     assert_eq!(outcomes, ["sent_back", "failed"], "{events:#?}");

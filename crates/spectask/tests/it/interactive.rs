@@ -31,16 +31,7 @@ fn an_interactive_session_answers_messages_spawns_work_and_ends_when_finished() 
     let repo = git_repo(dir.path(), "app");
     let data = scripted_coder_data(dir.path(), SCRIPT);
     let server = Server::start(&data, None);
-    let created = json(&server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "interactive",
-        "Pair on the todo app",
-        "--json",
-    ]));
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = server.interactive(&repo, "Pair on the todo app");
     wait_for_status(&server, &id, "implementation");
     wait_until("the session answered its first prompt", || {
         sessions(&server, &id).first().is_some_and(|s| s["summary"] == "Ready. What shall we do?")

@@ -30,6 +30,7 @@ mod sandbox;
 mod specs;
 mod support;
 mod tasks;
+mod unserved;
 mod users;
 mod watch;
 mod wip;

@@ -98,6 +98,20 @@ impl Server {
         json(&created)["id"].as_str().unwrap_or_else(|| panic!("{}", stderr(&created))).to_owned()
     }
 
+    /// Creates an interactive task on `repo`; returns its id.
+    pub fn interactive(&self, repo: &Path, prompt: &str) -> String {
+        let created = self.task(&[
+            "create",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--kind",
+            "interactive",
+            prompt,
+            "--json",
+        ]);
+        json(&created)["id"].as_str().unwrap_or_else(|| panic!("{}", stderr(&created))).to_owned()
+    }
+
     /// Runs any `spectask <args>` subcommand that talks to this server (`repo …` and the like).
     pub fn task_like(&self, args: &[&str]) -> Output {
         spectask()
