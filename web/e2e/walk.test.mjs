@@ -44,7 +44,10 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await graph.getByRole('list', { name: 'Step 1' }).getByText('Add token issuing and checking').waitFor()
   await graph.getByRole('list', { name: 'Step 2' }).getByText(/Add the auth routes/).waitFor()
   await shot(page, '02-spec-review-tasks')
-  await page.getByRole('tab', { name: 'Requirements' }).click()
+  // The documents' tabs by keyboard: Home moves to Requirements, and it is the one focused.
+  await page.getByRole('tab', { name: 'Tasks' }).press('Home')
+  await page.getByRole('tab', { name: 'Requirements', selected: true }).waitFor()
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Requirements')
   await page.locator('.ears-tag').first().waitFor()
   await page.getByRole('button', { name: 'Comment on line 3', exact: true }).click()
   await page.getByRole('textbox', { name: 'Your comment on line 3' }).fill('Name the token lifetime.')

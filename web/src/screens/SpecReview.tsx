@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { diffLines } from 'diff'
 import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
+import { onTabListKey } from '../components/tabKeys'
 import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { PlanGraph } from '../components/PlanGraph'
@@ -37,12 +38,13 @@ export function SpecReview({ task }: { task: SpecTask }) {
   return (
     <div className="review">
       <aside className="review-side" aria-label="Spec version">
-        <div role="tablist" aria-label="Documents" className="doc-tabs">
+        <div role="tablist" aria-label="Documents" onKeyDown={onTabListKey} className="doc-tabs">
           {DOCUMENTS.map((d) => (
             <button
               key={d.name}
               role="tab"
               aria-selected={doc === d.name}
+              tabIndex={doc === d.name ? 0 : -1}
               className={doc === d.name ? 'tab selected' : 'tab'}
               onClick={() => setDoc(d.name)}
             >

@@ -3,6 +3,7 @@ import { useParams, Link } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
+import { onTabListKey } from '../components/tabKeys'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { statusLabel } from '../phases'
@@ -59,13 +60,14 @@ function TaskTabs({ task }: { task: SpecTask }) {
   const tab = picked && picked.status === task.status && tabs.some((t) => t.tab === picked.tab) ? picked.tab : preferred
   return (
     <>
-      <div role="tablist" aria-label="Task views" className="tabs">
+      <div role="tablist" aria-label="Task views" onKeyDown={onTabListKey} className="tabs">
         {tabs.map((t) => (
           <button
             key={t.tab}
             role="tab"
             id={`tab-${t.tab}`}
             aria-selected={tab === t.tab}
+            tabIndex={tab === t.tab ? 0 : -1}
             aria-controls="task-panel"
             onClick={() => setPicked({ tab: t.tab, status: task.status })}
           >
