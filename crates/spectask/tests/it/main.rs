@@ -7,6 +7,7 @@ mod acp_prompt;
 mod acp_sdk;
 mod acp_spec;
 mod agent_runtime;
+mod chaos;
 mod checks;
 mod contract;
 mod coordination;
