@@ -65,8 +65,8 @@ impl ThreadEntry {
         *self.last_activity.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
     }
 
-    pub(crate) fn quiet_for(&self) -> Duration {
-        self.last_activity.lock().unwrap_or_else(PoisonError::into_inner).elapsed()
+    pub(crate) fn last_activity(&self) -> Instant {
+        *self.last_activity.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn is_busy(&self) -> bool {
@@ -126,6 +126,10 @@ impl Registry {
 
 /// One prompt turn on `session`: returns the stop reason. A turn with no message from the agent for
 /// `stall_timeout` (while no approval or terminal wait is pending) trips a stall fault.
+///
+/// Nothing polls while the agent works: the turn wakes when the agent answers, or once when the
+/// thread would have been quiet for `stall_timeout`. Only while an approval or a terminal wait is
+/// pending does it look again every `tick`, so the quiet time counts from when that wait ended.
 pub(crate) async fn run_turn(
     cx: &ConnectionTo<Agent>,
     shared: &Shared,
@@ -140,6 +144,7 @@ pub(crate) async fn run_turn(
     let request = PromptRequest::new(SessionId::new(session.0.clone()), prompt.0.clone());
     let request = cx.send_request(request).block_task();
     tokio::pin!(request);
+    let mut look_at = entry.last_activity() + stall;
     loop {
         tokio::select! {
             result = &mut request => {
@@ -149,11 +154,15 @@ pub(crate) async fn run_turn(
                 };
             }
             () = latch.tripped() => return Err(fault_error(latch).await),
-            () = tokio::time::sleep(tick) => {
+            () = tokio::time::sleep_until(look_at.into()) => {
                 if entry.is_busy() || shared.broker.has_pending(&session.0) {
                     entry.touch();
-                } else if entry.quiet_for() > stall {
+                    look_at = Instant::now() + tick;
+                } else if entry.last_activity().elapsed() >= stall {
                     latch.trip(FaultKind::Stalled { after: stall });
+                    look_at = Instant::now() + stall;
+                } else {
+                    look_at = entry.last_activity() + stall;
                 }
             }
         }

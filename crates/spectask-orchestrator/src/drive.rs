@@ -483,11 +483,13 @@ pub(crate) async fn siblings(
     task: &SpecTask,
     session: &WorkSession,
 ) -> Result<Vec<Sibling>, JobError> {
+    // Every sibling's summary in one query, not one per sibling.
+    let mut details = ctx.store.work_session_details(task.id).await?;
     let mut siblings = Vec::new();
     for other in ctx.store.work_sessions_of(task.id).await? {
         if other.id != session.id && other.status() == WorkSessionStatus::Completed {
-            let summary = ctx.store.work_session_summary(other.id).await?.unwrap_or_default();
-            siblings.push(Sibling { name: other.name.clone(), summary });
+            let summary = details.remove(&other.id).and_then(|(_, summary)| summary).unwrap_or_default();
+            siblings.push(Sibling { name: other.name, summary });
         }
     }
     Ok(siblings)

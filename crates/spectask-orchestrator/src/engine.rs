@@ -1,6 +1,12 @@
 //! The engine: admit waiting tasks, claim due jobs, run them under a renewed lease, record outcomes.
+//!
+//! Leases are renewed per node, not per job: every third of the lease one write extends the leases
+//! of all the jobs this node runs (and one those of its tasks), so a node whose sessions wait on
+//! their agents makes a write every few seconds, not one per session. The renewal runs on a timer of
+//! its own, so a claim or an admission that takes long does not let leases lapse.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles};
@@ -22,6 +28,8 @@ pub(crate) struct Ctx {
     pub config: Arc<OrchestratorConfig>,
     /// Serialises progress-marker edits (read-modify-write of design-docs files) on this node.
     pub markers: Arc<tokio::sync::Mutex<()>>,
+    /// Approved plans parsed on this node (see `plans::approved`).
+    pub plans: Arc<crate::plans::Plans>,
     /// Repositories this process registered already (see `repos::open`).
     pub registered: Arc<std::sync::Mutex<std::collections::HashSet<spectask_core::RepositoryId>>>,
 }
@@ -43,6 +51,7 @@ impl Orchestrator {
                 runtime,
                 config: Arc::new(config),
                 markers,
+                plans: Arc::default(),
                 registered,
             },
         }
@@ -53,7 +62,10 @@ impl Orchestrator {
     pub async fn run(self, shutdown: CancellationToken) {
         let ctx = self.ctx;
         let signal = ctx.store.jobs_signal();
-        let mut running: JoinSet<()> = JoinSet::new();
+        let mut running: JoinSet<i64> = JoinSet::new();
+        let held = Held::default();
+        let renewing = CancellationToken::new();
+        let renewer = tokio::spawn(renew_leases(ctx.clone(), held.clone(), renewing.clone()));
         let recorder = tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone()));
         tracing::info!(node = %ctx.config.node, "orchestrator started");
         match ctx.store.release_jobs_of(&ctx.config.node).await {
@@ -70,11 +82,11 @@ impl Orchestrator {
             if shutdown.is_cancelled() {
                 break;
             }
+            while let Some(ended) = running.try_join_next() {
+                forget(&held, ended);
+            }
             if renewed_at.elapsed() >= ctx.config.lease / 3 {
                 renewed_at = std::time::Instant::now();
-                if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.lease * 3).await {
-                    tracing::warn!(%err, "renewing task leases failed");
-                }
                 crate::agents::stop_finished(&ctx).await;
             }
             // Admitting may free or fill slots; loop until nothing more moves.
@@ -92,7 +104,9 @@ impl Orchestrator {
             while running.len() < ctx.config.max_concurrent_jobs {
                 match ctx.store.claim_job(&ctx.config.node, ctx.config.lease).await {
                     Ok(Some(job)) => {
-                        running.spawn(run_job(ctx.clone(), job, shutdown.child_token()));
+                        let lost = CancellationToken::new();
+                        held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, lost.clone());
+                        running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
                     }
                     Ok(None) => break,
                     Err(err) => {
@@ -105,7 +119,7 @@ impl Orchestrator {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = signal.notified() => {}
-                Some(_) = running.join_next(), if !running.is_empty() => {}
+                Some(ended) = running.join_next(), if !running.is_empty() => forget(&held, ended),
                 () = tokio::time::sleep(nap) => {}
             }
         }
@@ -115,6 +129,10 @@ impl Orchestrator {
         if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
             running.abort_all();
         }
+        renewing.cancel();
+        if let Err(err) = renewer.await {
+            tracing::error!(%err, "the lease renewal ended abnormally");
+        }
         ctx.runtime.stop_all().await;
         if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, Duration::ZERO).await {
             tracing::warn!(%err, "releasing task leases failed");
@@ -123,6 +141,57 @@ impl Orchestrator {
             tracing::error!(%err, "the history recorder ended abnormally");
         }
         tracing::info!(node = %ctx.config.node, "orchestrator stopped");
+    }
+}
+
+/// The jobs running on this node, each with the signal that its lease was lost.
+#[derive(Clone, Debug, Default)]
+struct Held(Arc<Mutex<HashMap<i64, CancellationToken>>>);
+
+/// Drops a job that ended from those whose leases this node renews.
+fn forget(held: &Held, ended: Result<i64, JoinError>) {
+    match ended {
+        Ok(id) => {
+            held.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        }
+        // `run_job` does not panic (its step runs as a task of its own); an aborted one at shutdown
+        // needs no renewal any more.
+        Err(err) => tracing::error!(%err, "a job's runner ended abnormally"),
+    }
+}
+
+/// Every third of the lease until `stop`: extends the leases of all the jobs this node runs in one
+/// write (a job whose lease another node took over meanwhile is told, and stops), then those of the
+/// tasks whose agents live here.
+async fn renew_leases(ctx: Ctx, held: Held, stop: CancellationToken) {
+    let mut every = tokio::time::interval(ctx.config.lease / 3);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        // Only jobs claimed before the renewal's write can be missing from it because they were lost.
+        let before: Vec<(i64, CancellationToken)> = held
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(id, lost)| (*id, lost.clone()))
+            .collect();
+        match ctx.store.renew_job_leases(&ctx.config.node, ctx.config.lease).await {
+            Ok(ours) => {
+                for (id, lost) in before {
+                    if !ours.contains(&id) {
+                        lost.cancel();
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(%err, "renewing job leases failed"),
+        }
+        if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.lease * 3).await {
+            tracing::warn!(%err, "renewing task leases failed");
+        }
     }
 }
 
@@ -141,20 +210,10 @@ async fn next_nap(ctx: &Ctx) -> Duration {
     }
 }
 
-/// Runs one claimed job to an outcome, renewing its lease; gives up silently if the lease is lost.
-async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken) {
+/// Runs one claimed job to an outcome (the engine renews its lease); gives up if the lease is
+/// `lost`. Returns the job's id.
+async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: CancellationToken) -> i64 {
     let node = ctx.config.node.clone();
-    let lease = ctx.config.lease;
-    let renew = async {
-        loop {
-            tokio::time::sleep(lease / 3).await;
-            match ctx.store.renew_job_lease(&job, &node, lease).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(err) => tracing::warn!(job = job.id, %err, "renewing a lease failed"),
-            }
-        }
-    };
     tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     // A session's drive step handles cancellation itself (it records the interruption); other
     // steps are simply dropped.
@@ -167,9 +226,9 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken) {
     };
     let result = tokio::select! {
         joined = step => step_result(&job, joined),
-        () = renew => {
+        () = lost.cancelled() => {
             tracing::warn!(job = job.id, kind = %job.kind, "lease lost; another node has the job");
-            return;
+            return job.id;
         }
         () = cancel.cancelled(), if stoppable => Err(JobError::Interrupted),
     };
@@ -182,6 +241,7 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken) {
     if let JobOutcome::Failed { error } = &outcome {
         fail_task(&ctx, &job, error).await;
     }
+    job.id
 }
 
 /// What a step's task ended with: its result, or a panic turned into a failure worth another attempt

@@ -139,8 +139,8 @@ pub(crate) async fn missing_follow_ups(
     task: &SpecTask,
     existing: &[WorkSession],
 ) -> Result<Vec<NewWorkSession>, JobError> {
-    let log = ctx.store.coordination_log(task.id).await?;
-    let requests = log.iter().filter(|e| is_changes_request(e));
+    let decisions = ctx.store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await?;
+    let requests = decisions.iter().filter(|e| is_changes_request(e));
     Ok(requests
         .enumerate()
         .map(|(i, request)| (follow_up_name(i + 1), request))

@@ -39,6 +39,7 @@ mod overlaps;
 mod plan_agent;
 mod plan_status;
 mod planning;
+mod plans;
 mod progress_updates;
 mod progress_watch;
 mod prompt;

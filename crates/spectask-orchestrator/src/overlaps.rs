@@ -15,11 +15,17 @@ pub(crate) async fn report(
     if touched.is_empty() {
         return Ok(());
     }
+    // Every session's files in one query; the sessions themselves only when two overlap.
+    let touched_by = store.touched_paths_of_task(session.spec_task_id).await?;
+    let overlaps = |id| touched_by.get(&id).is_some_and(|theirs| touched.iter().any(|p| theirs.contains(p)));
+    if !touched_by.keys().any(|&id| id != session.id && overlaps(id)) {
+        return Ok(());
+    }
     for other in store.work_sessions_of(session.spec_task_id).await? {
         if other.id == session.id {
             continue;
         }
-        let theirs = store.touched_paths(other.id).await?;
+        let Some(theirs) = touched_by.get(&other.id) else { continue };
         for path in touched.iter().filter(|p| theirs.contains(p)) {
             // The same words whichever session notices first: the pair in id order.
             let (a, b) = if session.id < other.id { (session, &other) } else { (&other, session) };

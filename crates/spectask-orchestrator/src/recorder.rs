@@ -30,8 +30,11 @@ const BATCH_LIMIT: i64 = 500;
 const MAX_BATCHES: usize = 20;
 /// How long a recorder lease lasts without renewal: the wait after a crashed holder.
 const LEASE_TTL: Duration = Duration::from_secs(10);
-/// How often the design-docs branches and worktrees are checked for markers changed by others.
-const PROGRESS_SCAN: Duration = Duration::from_secs(1);
+/// Events read per milestone pass.
+const MILESTONE_PAGE: i64 = 500;
+/// How often, while nothing happens, the design-docs branches and worktrees are checked for
+/// markers a person changed (agents' changes come with events, which start a check at once).
+const IDLE_SCAN: Duration = Duration::from_secs(30);
 /// How long a flush waits for another recorder's lease before giving up.
 const LEASE_WAIT: Duration = Duration::from_secs(20);
 /// Polling for another recorder's lease while waiting: from 50 ms, at most 1 s apart (plus jitter);
@@ -67,30 +70,65 @@ pub struct FlushReport {
 }
 
 /// Runs until `shutdown`, then flushes what is pending and returns.
+///
+/// Nothing polls: the recorder wakes when events are committed (milestones, then the progress
+/// watch, at most once per `pace` so that a busy task's events are taken together), when this
+/// process appends history (to commit it once the window closes), and every [`IDLE_SCAN`] for
+/// markers a person changed while no session did anything.
 pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
     let window = ctx.config.history_window;
-    let poll = (window / 2).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    let pace = (window / 2).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    let mut events = ctx.store.event_wakeups();
+    let mut events_open = true;
     let mut cursor = latest_event(&ctx.store).await;
     let mut watch = ProgressWatch::default();
-    let mut last_scan: Option<Instant> = None;
+    // What the recorder does next and when: a pass over milestones and markers, and a look at
+    // pending history (both at once at start: a previous run may have left history pending).
+    let mut pass_at = Some(Instant::now());
+    let mut flush_at = Some(Instant::now());
+    let mut last_pass = Instant::now();
     loop {
+        let idle_pass = last_pass + IDLE_SCAN;
+        let next = pass_at.unwrap_or(idle_pass).min(flush_at.unwrap_or(idle_pass));
         tokio::select! {
             () = shutdown.cancelled() => break,
-            () = tokio::time::sleep(poll) => {}
+            open = events.next(), if events_open && pass_at.is_none() => {
+                events_open = open;
+                pass_at = Some(last_pass + pace);
+            }
+            () = ctx.store.history_appended(), if flush_at.is_none() => flush_at = Some(Instant::now() + window),
+            () = tokio::time::sleep_until(next.into()) => {}
         }
-        if last_scan.is_none_or(|at| at.elapsed() >= PROGRESS_SCAN) {
-            last_scan = Some(Instant::now());
+        let now = Instant::now();
+        if pass_at.is_some_and(|at| at <= now) || idle_pass <= now {
+            pass_at = None;
+            last_pass = now;
             if let Err(err) = watch.scan(&ctx.store).await {
                 tracing::warn!(%err, "looking for progress markers changed outside spectask failed");
             }
-        }
-        milestones(&ctx, &mut cursor).await;
-        match ctx.store.oldest_pending_history().await {
-            Ok(Some(oldest)) if (chrono::Utc::now() - oldest).to_std().unwrap_or_default() >= window => {
-                flush_all(&ctx).await;
+            if milestones(&ctx, &mut cursor).await {
+                // A full page: the rest after the pace.
+                pass_at = Some(now + pace);
             }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(%err, "reading pending history failed"),
+        }
+        if flush_at.is_some_and(|at| at <= now) {
+            flush_at = match ctx.store.oldest_pending_history().await {
+                Ok(Some(oldest)) => {
+                    let age = (chrono::Utc::now() - oldest).to_std().unwrap_or_default();
+                    if age >= window {
+                        flush_all(&ctx).await;
+                        // What was appended meanwhile (or left by a repository needing attention).
+                        Some(Instant::now() + window)
+                    } else {
+                        Some(now + (window - age))
+                    }
+                }
+                Ok(None) => None,
+                Err(err) => {
+                    tracing::warn!(%err, "reading pending history failed");
+                    Some(now + window)
+                }
+            };
         }
     }
     milestones(&ctx, &mut cursor).await;
@@ -114,12 +152,16 @@ async fn latest_event(store: &Store) -> i64 {
 
 /// For every task with events since `cursor` (created, transitioned, reviewed, a work session
 /// created or ended, coordination): commits its pending history and mirrors its state to the
-/// design-docs branch. `cursor` moves past what was read.
-async fn milestones(ctx: &Ctx, cursor: &mut i64) {
-    let events = match ctx.store.events_after(*cursor, 500).await {
+/// design-docs branch. `cursor` moves past what was read. True when more events may wait.
+async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
+    let events = match ctx.store.events_after(*cursor, MILESTONE_PAGE).await {
         Ok(events) => events,
-        Err(err) => return tracing::warn!(%err, "reading events failed"),
+        Err(err) => {
+            tracing::warn!(%err, "reading events failed");
+            return false;
+        }
     };
+    let more = events.len() as i64 == MILESTONE_PAGE;
     *cursor = events.last().map_or(*cursor, |e| e.seq);
     let mut tasks: Vec<SpecTaskId> = Vec::new();
     let changes_rows = |kind: EventKind| {
@@ -146,6 +188,7 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) {
             tracing::warn!(%task, %err, "mirroring the task to the design-docs branch failed");
         }
     }
+    more
 }
 
 /// Flushes every repository with pending history, except those that need attention.

@@ -34,8 +34,7 @@ pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<(), Jo
     let existing = ctx.store.work_sessions_of(task.id).await?;
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
-            let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-            let plan = Plan::parse(&version.documents.tasks);
+            let Some(plan) = crate::plans::approved(ctx, task).await? else { return Ok(()) };
             let units = plan_units(&plan, ctx.config.granularity);
             if units.is_empty() && existing.is_empty() {
                 return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
@@ -160,11 +159,7 @@ async fn waits(
     sessions: &[WorkSession],
 ) -> Result<HashMap<WorkSessionId, Vec<WorkSessionId>>, JobError> {
     let mut waits = HashMap::new();
-    if task.kind != TaskKind::Spec {
-        return Ok(waits);
-    }
-    let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-    let plan = Plan::parse(&version.documents.tasks);
+    let Some(plan) = crate::plans::approved(ctx, task).await? else { return Ok(waits) };
     let graph = plan.dependency_graph();
     let by_index: HashMap<usize, WorkSessionId> =
         sessions.iter().filter_map(|s| s.plan_task.as_ref().map(|p| (p.index as usize, s.id))).collect();

@@ -26,6 +26,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         runtime: AgentRuntime::new(RuntimeConfig::default()),
         config: Arc::new(config),
         markers: Arc::default(),
+        plans: Arc::default(),
         registered: Arc::default(),
     }
 }

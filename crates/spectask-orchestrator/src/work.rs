@@ -1,9 +1,9 @@
 //! The end of a work session's turn: its changes committed to the task branch with trailers, its
 //! plan task ticked, the coordination log told, and the implementation moved forward.
 
-use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, TaskKind, WorkSessionId, WorkSessionStatus};
+use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, WorkSessionId, WorkSessionStatus};
 use spectask_git::{TaskHandle, WorkSessionCommit};
-use spectask_spec::{Plan, PlanTaskState};
+use spectask_spec::PlanTaskState;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -44,14 +44,7 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         .await?;
     }
     // A rerun after a crash that came after these entries were written does not log them twice.
-    let logged: Vec<CoordinationKind> = ctx
-        .store
-        .coordination_log(task.id)
-        .await?
-        .into_iter()
-        .filter(|e| e.from_session == Some(id))
-        .map(|e| e.kind)
-        .collect();
+    let logged = ctx.store.coordination_kinds_from(task.id, id).await?;
     if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
         markers::set(ctx, &task, &plan_id, PlanTaskState::Done).await?;
         if !logged.contains(&CoordinationKind::PlanTaskDone) {
@@ -76,11 +69,7 @@ async fn requirement_ids(
     session: &spectask_core::WorkSession,
 ) -> Result<Vec<String>, JobError> {
     let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };
-    if task.kind != TaskKind::Spec {
-        return Ok(Vec::new());
-    }
-    let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
-    let plan = Plan::parse(&version.documents.tasks);
+    let Some(plan) = crate::plans::approved(ctx, task).await? else { return Ok(Vec::new()) };
     Ok(plan.tasks().get(plan_task.index as usize).map(|t| t.requirements.clone()).unwrap_or_default())
 }
 

@@ -107,6 +107,7 @@ impl Store {
             url: url.clone(),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
             jobs_signal: Arc::new(tokio::sync::Notify::new()),
+            history_signal: Arc::new(tokio::sync::Notify::new()),
             events_feed: crate::events_stream::EventFeed::new(),
         })
     }

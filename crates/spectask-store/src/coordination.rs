@@ -32,14 +32,49 @@ impl Store {
 
     /// The task's coordination log, in order.
     pub async fn coordination_log(&self, id: SpecTaskId) -> Result<Vec<CoordinationEvent>, StoreError> {
+        self.coordination_entries(id, None).await
+    }
+
+    /// The entries of one kind in the task's coordination log, in order (a scheduling pass looks
+    /// for review decisions without reading every session's entries).
+    pub async fn coordination_of_kind(
+        &self,
+        id: SpecTaskId,
+        kind: CoordinationKind,
+    ) -> Result<Vec<CoordinationEvent>, StoreError> {
+        self.coordination_entries(id, Some(kind)).await
+    }
+
+    async fn coordination_entries(
+        &self,
+        id: SpecTaskId,
+        kind: Option<CoordinationKind>,
+    ) -> Result<Vec<CoordinationEvent>, StoreError> {
+        const ALL: &str = "SELECT spec_task_id, seq, kind, from_session, to_session, message, data, at \
+             FROM coordination_events WHERE spec_task_id = $1 AND ($2 = '' OR kind = $2) ORDER BY seq";
+        let rows = sqlx::query(ALL)
+            .bind(id.to_string())
+            .bind(kind.map_or("", |k| k.as_str()))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The kinds of the entries `session` wrote in its task's coordination log, in order: what a
+    /// step rerun after a crash has logged already, without reading the whole log.
+    pub async fn coordination_kinds_from(
+        &self,
+        task: SpecTaskId,
+        session: WorkSessionId,
+    ) -> Result<Vec<CoordinationKind>, StoreError> {
         let rows = sqlx::query(
-            "SELECT spec_task_id, seq, kind, from_session, to_session, message, data, at \
-             FROM coordination_events WHERE spec_task_id = $1 ORDER BY seq",
+            "SELECT kind FROM coordination_events WHERE spec_task_id = $1 AND from_session = $2 ORDER BY seq",
         )
-        .bind(id.to_string())
+        .bind(task.to_string())
+        .bind(session.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(from_row).collect()
+        rows.iter().map(|row| parse(row, "kind")).collect()
     }
 }
 

@@ -25,7 +25,7 @@ pub struct NewHistoryEntry {
 
 impl Store {
     /// Appends entries in one transaction; once this returns they are acknowledged (never lost).
-    /// Returns their sequence numbers. Wakes the orchestrator (whose recorder commits them).
+    /// Returns their sequence numbers. Wakes this process's recorder ([`Store::history_appended`]).
     pub async fn append_history(&self, entries: &[NewHistoryEntry]) -> Result<Vec<i64>, StoreError> {
         let at = now();
         let mut w = self.begin_write().await?;
@@ -48,6 +48,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_from_row).collect()
+    }
+
+    /// Waits until this process appends history entries (a wake-up that came while nobody waited
+    /// is kept). Entries other nodes append wake their own recorders.
+    pub async fn history_appended(&self) {
+        self.history_signal.notified().await;
     }
 
     /// The oldest uncommitted entry's time, to know when a time window closes.
@@ -162,7 +168,8 @@ impl Store {
 }
 
 impl WriteTx<'_> {
-    /// Appends one entry inside a larger transaction (and wakes the recorder once committed).
+    /// Appends one entry inside a larger transaction (and wakes the recorder once committed; the
+    /// orchestrator's engine has nothing to do for it).
     pub(crate) async fn insert_history(
         &mut self,
         e: &NewHistoryEntry,
@@ -186,7 +193,7 @@ impl WriteTx<'_> {
         .bind(millis(at))
         .fetch_one(&mut *self.tx)
         .await?;
-        self.wake_orchestrator().await?;
+        self.appended_history = true;
         get(&row, "seq")
     }
 }

@@ -142,21 +142,20 @@ impl Store {
         row.as_ref().map(job_from_row).transpose()
     }
 
-    /// Extends the lease of a job this owner holds; false when the lease was lost to another node.
-    pub async fn renew_job_lease(&self, job: &Job, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+    /// Extends the lease of every running job `owner` holds, in one write; returns their ids (a job
+    /// missing from them was lost to another node, or has ended).
+    pub async fn renew_job_leases(&self, owner: &str, lease: Duration) -> Result<Vec<i64>, StoreError> {
         let until = deadline(now(), lease);
         let mut w = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+        let rows = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' RETURNING id",
         )
         .bind(until)
-        .bind(job.id)
         .bind(owner)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
+        .fetch_all(&mut *w.tx)
+        .await?;
         w.commit().await?;
-        Ok(updated == 1)
+        rows.iter().map(|row| get::<i64>(row, "id")).collect()
     }
 
     /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped).

@@ -76,6 +76,8 @@ pub struct Store {
     jobs_signal: Arc<tokio::sync::Notify>,
     /// Woken after every commit that appended events (and, on PostgreSQL, by other nodes' commits).
     events_feed: Arc<events_stream::EventFeed>,
+    /// Woken after every commit of this process that appended history entries (the recorder's).
+    history_signal: Arc<tokio::sync::Notify>,
     /// SQLite allows one writer at a time: writers in this process queue here instead of spinning
     /// on `SQLITE_BUSY`. PostgreSQL serialises event-writing transactions with an advisory lock.
     write_gate: Arc<tokio::sync::Mutex<()>>,

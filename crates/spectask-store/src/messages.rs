@@ -2,9 +2,11 @@
 //! durably and delivered in order by the step that drives the session; and the files a session
 //! reported changing.
 
-use spectask_core::{JobKind, WorkSession, WorkSessionEffect, WorkSessionId};
+use std::collections::HashMap;
 
-use crate::codec::{get, millis, now};
+use spectask_core::{JobKind, SpecTaskId, WorkSession, WorkSessionEffect, WorkSessionId};
+
+use crate::codec::{get, millis, now, parse};
 use crate::{Store, StoreError};
 
 impl Store {
@@ -100,5 +102,27 @@ impl Store {
             }
             None => Ok(Vec::new()),
         }
+    }
+
+    /// The files each session of `task` reported changing, in one query (sessions that reported
+    /// none are left out).
+    pub async fn touched_paths_of_task(
+        &self,
+        task: SpecTaskId,
+    ) -> Result<HashMap<WorkSessionId, Vec<String>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, touched_paths FROM work_sessions WHERE spec_task_id = $1 AND touched_paths IS NOT NULL",
+        )
+        .bind(task.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::new();
+        for row in &rows {
+            let text: String = get(row, "touched_paths")?;
+            let paths = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("touched paths: {e}")))?;
+            out.insert(parse(row, "id")?, paths);
+        }
+        Ok(out)
     }
 }

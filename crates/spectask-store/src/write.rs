@@ -15,6 +15,9 @@ pub(crate) struct WriteTx<'s> {
     /// Set when the transaction made work for the orchestrator: committing then wakes it.
     wakes_orchestrator: bool,
     jobs_signal: Arc<Notify>,
+    /// Set by `insert_history`: committing then wakes this process's history recorder.
+    pub(crate) appended_history: bool,
+    history_signal: Arc<Notify>,
     /// Set by `append_event`: committing then wakes the readers of the event stream.
     pub(crate) appended_events: bool,
     pub(crate) events_feed: Arc<EventFeed>,
@@ -41,6 +44,8 @@ impl Store {
             backend: self.backend,
             wakes_orchestrator: false,
             jobs_signal: self.jobs_signal.clone(),
+            appended_history: false,
+            history_signal: self.history_signal.clone(),
             appended_events: false,
             events_feed: self.events_feed.clone(),
             _gate: gate,
@@ -54,6 +59,9 @@ impl WriteTx<'_> {
         self.tx.commit().await?;
         if self.wakes_orchestrator {
             self.jobs_signal.notify_one();
+        }
+        if self.appended_history {
+            self.history_signal.notify_one();
         }
         if self.appended_events {
             self.events_feed.bump();

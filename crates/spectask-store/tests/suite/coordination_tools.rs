@@ -13,6 +13,7 @@ both_backends!(
     a_session_credential_names_its_session_until_a_new_one_replaces_it,
     a_message_is_logged_noted_and_queued_and_holds_the_recipients_completion,
     a_message_and_the_recipients_completion_never_cross,
+    a_sessions_entries_its_kinds_and_touched_files_are_read_without_the_whole_log,
 );
 
 fn message(
@@ -130,4 +131,39 @@ async fn a_session_credential_names_its_session_until_a_new_one_replaces_it(stor
             assert_eq!(store.session_of_credential(wrong).await.unwrap(), None, "{wrong:?}");
         }
     }
+}
+
+async fn a_sessions_entries_its_kinds_and_touched_files_are_read_without_the_whole_log(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let a = store.create_work_session(new_session(task.id, "a")).await.unwrap();
+    let b = store.create_work_session(new_session(task.id, "b")).await.unwrap();
+    let log = |from: Option<WorkSessionId>, kind: CoordinationKind, text: &str| NewCoordination {
+        spec_task_id: task.id,
+        kind,
+        from_session: from,
+        to_session: None,
+        message: text.to_owned(),
+        data: serde_json::json!({}),
+    };
+    for entry in [
+        log(Some(a.id), CoordinationKind::SessionStarted, "a started"),
+        log(Some(b.id), CoordinationKind::SessionStarted, "b started"),
+        log(None, CoordinationKind::ReviewDecision, "changes"),
+        log(Some(a.id), CoordinationKind::SessionCompleted, "a done"),
+    ] {
+        store.record_coordination(entry).await.unwrap();
+    }
+    assert_eq!(
+        store.coordination_kinds_from(task.id, a.id).await.unwrap(),
+        [CoordinationKind::SessionStarted, CoordinationKind::SessionCompleted]
+    );
+    let decisions = store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await.unwrap();
+    assert_eq!(decisions.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["changes"]);
+
+    assert!(store.touched_paths_of_task(task.id).await.unwrap().is_empty());
+    store.add_touched_paths(a.id, &["src/x.rs".into(), "README.md".into()]).await.unwrap();
+    let touched = store.touched_paths_of_task(task.id).await.unwrap();
+    assert_eq!(touched.len(), 1, "b reported nothing: {touched:?}");
+    assert_eq!(touched[&a.id], ["README.md", "src/x.rs"]);
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use spectask_core::HistoryFile;
-use spectask_store::{NewHistoryEntry, Store};
+use spectask_store::{Backend, NewHistoryEntry, Store};
+use tokio::time::timeout;
 
 use crate::{both_backends, new_task, repo};
 
@@ -12,6 +13,7 @@ both_backends!(
     pending_history_is_grouped_by_repository_and_marked_commits_are_remembered,
     one_recorder_holds_a_repository_until_its_lease_expires_or_is_released,
     a_new_thread_is_recorded_with_its_first_prompt,
+    appending_history_wakes_the_recorder_not_the_engine,
 );
 
 fn entry(task: spectask_core::SpecTaskId, content: &str) -> NewHistoryEntry {
@@ -84,4 +86,24 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
     // A thread opened anew later (the recorded one could not be loaded) replaces the id.
     store.record_thread_prompted(session.id, "acp-2", &said).await.unwrap();
     assert_eq!(store.thread_of(session.id).await.unwrap().unwrap().acp_session_id.as_deref(), Some("acp-2"));
+}
+
+async fn appending_history_wakes_the_recorder_not_the_engine(store: Store) {
+    let a = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&a, "t")).await.unwrap();
+    let jobs = store.jobs_signal();
+    // The new task woke the engine (to admit it); that wake-up is taken here.
+    timeout(Duration::from_secs(30), jobs.notified()).await.expect("creating a task wakes the engine");
+    let recorder = {
+        let store = store.clone();
+        tokio::spawn(async move { store.history_appended().await })
+    };
+    store.append_history(&[entry(task.id, "a1")]).await.unwrap();
+    timeout(Duration::from_secs(30), recorder).await.expect("the recorder is woken").unwrap();
+    // Nothing woke the engine since. (On PostgreSQL the other tests' jobs, on the same channel,
+    // would wake it.)
+    if store.backend() == Backend::Sqlite {
+        let woken = timeout(Duration::from_millis(200), jobs.notified()).await.is_ok();
+        assert!(!woken, "history alone gives the engine nothing to do");
+    }
 }

@@ -16,6 +16,7 @@ both_backends!(
     a_retry_waits_until_it_is_due,
     concurrent_workers_claim_each_job_exactly_once,
     enqueuing_wakes_the_waiting_orchestrator,
+    one_write_renews_the_leases_of_every_job_a_node_runs,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -44,10 +45,11 @@ async fn an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(store: S
     let second = store.claim_job("n2", LEASE).await.unwrap().expect("the expired lease is claimable");
     assert_eq!(second.id, first.id);
     assert_eq!(second.attempts, 2);
-    assert!(!store.renew_job_lease(&first, "n1", LEASE).await.unwrap(), "n1 lost its lease");
+    assert_eq!(store.renew_job_leases("n1", LEASE).await.unwrap(), Vec::<i64>::new(), "n1 lost its lease");
     assert!(!store.finish_job(&first, "n1", &JobOutcome::Done).await.unwrap());
-    assert!(store.renew_job_lease(&second, "n2", LEASE).await.unwrap());
+    assert_eq!(store.renew_job_leases("n2", LEASE).await.unwrap(), vec![second.id]);
     assert!(store.finish_job(&second, "n2", &JobOutcome::Done).await.unwrap());
+    assert_eq!(store.renew_job_leases("n2", LEASE).await.unwrap(), Vec::<i64>::new(), "a finished job");
 }
 
 async fn jobs_of_one_task_run_in_order_and_sessions_run_in_parallel(store: Store) {
@@ -126,4 +128,36 @@ async fn enqueuing_wakes_the_waiting_orchestrator(store: Store) {
     let waiter = tokio::spawn(async move { signal.notified().await });
     store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
     tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("woken").unwrap();
+}
+
+async fn one_write_renews_the_leases_of_every_job_a_node_runs(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let mut tasks = Vec::new();
+    for i in 0..3 {
+        let t = store.create_spec_task(new_task(&r, &format!("t{i}"))).await.unwrap();
+        store.transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+        tasks.push(t.id);
+    }
+    let mut mine = vec![store.claim_job("n1", LEASE).await.unwrap().unwrap().id];
+    mine.push(store.claim_job("n1", LEASE).await.unwrap().unwrap().id);
+    let theirs = store.claim_job("n2", LEASE).await.unwrap().unwrap();
+    let leases = || async {
+        let mut out = Vec::new();
+        for t in &tasks {
+            for job in store.jobs_of(*t).await.unwrap() {
+                out.push((job.id, job.lease_expires_at.unwrap()));
+            }
+        }
+        out
+    };
+    let before = leases().await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut renewed = store.renew_job_leases("n1", LEASE).await.unwrap();
+    renewed.sort_unstable();
+    mine.sort_unstable();
+    assert_eq!(renewed, mine, "both of n1's jobs, not n2's");
+    for ((id, was), (_, now)) in before.iter().zip(leases().await) {
+        assert_eq!(now > *was, mine.contains(id), "job {id}: lease {was} → {now}");
+    }
+    assert_eq!(store.renew_job_leases("n2", LEASE).await.unwrap(), vec![theirs.id]);
 }
