@@ -110,10 +110,14 @@ fn update_checkout(path: &Path, branch: &str, old: Oid, new: Oid, reflog: &str) 
     let mut options = StatusOptions::new();
     options.include_untracked(false).include_ignored(false);
     let statuses = wt.statuses(Some(&mut options)).op(|| format!("read the status of {}", path.display()))?;
+    let new_tree = wt.find_commit(new).and_then(|c| c.tree()).op(|| format!("read the tree of {new}"))?;
+    // A file already as the new tip has it is this merge's own write, left by an earlier attempt cut
+    // off between the checkout and moving the branch: not a local change.
     let files: Vec<String> = statuses
         .iter()
         .filter(|e| e.status() != Status::CURRENT)
         .map(|e| String::from_utf8_lossy(e.path_bytes()).into_owned())
+        .filter(|file| !as_in_tree(&wt, &new_tree, path, file))
         .collect();
     if !files.is_empty() {
         return Err(GitError::DefaultBranchDirty {
@@ -122,7 +126,6 @@ fn update_checkout(path: &Path, branch: &str, old: Oid, new: Oid, reflog: &str) 
             files,
         });
     }
-    let new_tree = wt.find_commit(new).and_then(|c| c.tree()).op(|| format!("read the tree of {new}"))?;
     let old_tree = wt.find_commit(old).and_then(|c| c.tree()).op(|| format!("read the tree of {old}"))?;
     let mut checkout = CheckoutBuilder::new();
     checkout.safe();
@@ -146,4 +149,15 @@ fn update_checkout(path: &Path, branch: &str, old: Oid, new: Oid, reflog: &str) 
         return Err(moved);
     }
     Ok(())
+}
+
+/// Whether `file` in the checkout at `root` is exactly as `tree` has it (both absent counts).
+fn as_in_tree(wt: &Repository, tree: &git2::Tree<'_>, root: &Path, file: &str) -> bool {
+    let on_disk = std::fs::read(root.join(file)).ok();
+    let in_tree = tree
+        .get_path(Path::new(file))
+        .ok()
+        .and_then(|entry| wt.find_blob(entry.id()).ok())
+        .map(|blob| blob.content().to_vec());
+    on_disk == in_tree
 }

@@ -79,6 +79,25 @@ fn merge_is_refused_when_the_default_checkout_has_local_changes() {
     assert_fsck_clean(repo.root());
 }
 
+/// `kill -9` between updating the main checkout and moving `main` leaves the checkout at the task's
+/// content with `main` where it was: the next attempt finishes the merge instead of taking its own
+/// writes for local changes (found by the chaos run: the task stayed done, unmerged, for good).
+#[test]
+fn a_merge_cut_off_between_checkout_and_ref_is_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    task_commit(&repo, &task, "README.md", "# readme, as the task left it\n");
+    let task_tip = repo.branch_tip("spectask/7f3a-login").unwrap().unwrap();
+    std::fs::write(repo.root().join("README.md"), "# readme, as the task left it\n").unwrap();
+
+    let outcome = repo.merge_task(&task, "st-1").unwrap();
+    assert_eq!(outcome, MergeOutcome::FastForward { tip: task_tip });
+    assert_eq!(git(repo.root(), &["rev-parse", "main"]), task_tip.to_string());
+    assert_eq!(status(repo.root()), "", "checkout matches the new tip");
+    assert_fsck_clean(repo.root());
+}
+
 #[test]
 fn merge_is_refused_when_an_untracked_file_is_in_the_way() {
     let dir = tempfile::tempdir().unwrap();
