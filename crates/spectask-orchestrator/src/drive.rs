@@ -334,6 +334,13 @@ pub(crate) async fn turn(
         tokio::select! {
             result = &mut prompting => break Some(result),
             () = cancel.cancelled() => break None,
+            () = paused(ctx, session.id), if !cancelling && !editor => {
+                // A person paused the session (on any node): the turn stops; its retry leaves it be.
+                cancelling = true;
+                if let Err(err) = instance.cancel(acp).await {
+                    tracing::debug!(session = %session.id, %err, "cannot cancel the paused session's turn");
+                }
+            }
             () = editor_cancel.cancelled(), if !cancelling => {
                 // The editor cancelled: the agent stops and answers `cancelled`.
                 cancelling = true;
@@ -380,6 +387,23 @@ pub(crate) async fn turn(
             Err(TurnError::Job(JobError::Fatal(format!("the agent ended its turn with {stop}"))))
         }
         Some(Err(err)) => Err(TurnError::Agent(err)),
+    }
+}
+
+/// Returns once a person has paused `session`, on whichever node: each commit that appended events
+/// (a pause is one; other nodes' arrive by `NOTIFY`) wakes it to read the session again.
+async fn paused(ctx: &Ctx, session: WorkSessionId) {
+    let mut wakeups = ctx.store.event_wakeups();
+    loop {
+        match ctx.store.work_session(session).await {
+            Ok(s) if s.status() == WorkSessionStatus::Interrupted && s.state.is_paused() => return,
+            Ok(_) => {}
+            Err(err) => tracing::debug!(%session, %err, "cannot read whether the session was paused"),
+        }
+        if !wakeups.next().await {
+            // The store ended its streams (shutdown): the job's own cancellation stops the turn.
+            std::future::pending::<()>().await;
+        }
     }
 }
 

@@ -1207,7 +1207,8 @@ export interface paths {
         get?: never;
         /**
          * Move one session through its state machine as a person: pause a running session
-         *     (`interrupted`; it waits for a person to resume it, after the turn under way), resume it
+         *     (`interrupted`; the turn under way stops, on whichever node runs it, and the session waits for a
+         *     person to resume it), resume it
          *     (`running`), complete a running session (`completed`; its changes are committed) or cancel it
          *     (`cancelled`). A session that ends this way lets its task's scheduling go on.
          */

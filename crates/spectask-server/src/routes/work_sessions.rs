@@ -437,7 +437,8 @@ pub(crate) async fn interactive_and_open(state: &AppState, session: &WorkSession
 }
 
 /// Move one session through its state machine as a person: pause a running session
-/// (`interrupted`; it waits for a person to resume it, after the turn under way), resume it
+/// (`interrupted`; the turn under way stops, on whichever node runs it, and the session waits for a
+/// person to resume it), resume it
 /// (`running`), complete a running session (`completed`; its changes are committed) or cancel it
 /// (`cancelled`). A session that ends this way lets its task's scheduling go on.
 #[utoipa::path(put, path = "/work-sessions/{id}/status", tag = "work-sessions", params(SessionPath),

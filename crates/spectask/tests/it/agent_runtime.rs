@@ -151,19 +151,33 @@ fn cancelling_a_task_withdraws_its_pending_approval_and_stops_the_agent() {
     server.stop();
 }
 
+/// Two nodes on one fresh PostgreSQL schema whose coder asks before cleaning, and the coding session
+/// asking it, created through the first.
+struct Nodes {
+    repo: PathBuf,
+    script: PathBuf,
+    a: Server,
+    b: Server,
+    id: String,
+}
+
+fn two_asking_nodes(dir: &Path, llm: &FakeLlm) -> Nodes {
+    let url = postgres_url();
+    let repo = git_repo(dir, "app");
+    let (data, script) = setup_asking(dir, llm);
+    let a = Server::start_node(&data, Some(&url), "node-a");
+    let b = Server::start_node(&data, Some(&url), "node-b");
+    let id = a.coding_session(&repo, "Clean the build", "remove stale build output");
+    Nodes { repo, script, a, b, id }
+}
+
 /// Two nodes on one PostgreSQL database: the approval of the agent running on one node is listed by
 /// both and answered through the other; the asking node gives its agent the answer.
 #[test]
 fn an_approval_asked_on_one_node_is_answered_through_the_other() {
-    let url = postgres_url();
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let (data, script) = setup_asking(dir.path(), &llm);
-    let a = Server::start_node(&data, Some(&url), "node-a");
-    let b = Server::start_node(&data, Some(&url), "node-b");
-
-    let id = a.coding_session(&repo, "Clean the build", "remove stale build output");
+    let Nodes { repo: _, script, a, b, id } = two_asking_nodes(dir.path(), &llm);
     let mut pending = serde_json::Value::Null;
     wait_until("the permission request is pending on both nodes", || {
         pending = http_json(&a.url, "/api/v1/approvals");
@@ -187,6 +201,57 @@ fn an_approval_asked_on_one_node_is_answered_through_the_other() {
     for node in [&a, &b] {
         assert_eq!(http_json(&node.url, "/api/v1/approvals"), serde_json::json!([]));
     }
+    a.stop();
+    b.stop();
+    assert_no_agent_left(&script);
+}
+
+/// Two nodes on one PostgreSQL database: pausing a session through the node that does not run its
+/// agent stops the turn under way there (its held permission request is cancelled, nothing is
+/// written); resuming it runs it again, and it completes once allowed.
+#[test]
+fn a_pause_through_the_other_node_stops_the_turn_under_way() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let Nodes { repo, script, a, b, id } = two_asking_nodes(dir.path(), &llm);
+    let mut pending = serde_json::Value::Null;
+    wait_until("the permission request is pending", || {
+        pending = http_json(&a.url, "/api/v1/approvals");
+        pending.as_array().is_some_and(|l| l.len() == 1)
+    });
+    let other = if pending[0]["node"] == "node-a" { &b } else { &a };
+    let session = pending[0]["work_session_id"].as_str().unwrap().to_owned();
+    let status = format!("/api/v1/work-sessions/{session}/status");
+    let (code, body) =
+        http(&other.url, "PUT", &status, Some(r#"{"status": "interrupted", "reason": "lunch"}"#));
+    assert_eq!(code, 200, "{body}");
+
+    let decisions = format!("/api/v1/work-sessions/{session}/history?file=decisions");
+    wait_until("the turn under way is cancelled on the agent's node", || {
+        http_json(&other.url, &decisions).to_string().contains("Cancelled")
+    });
+    let paused = http_json(&other.url, &format!("/api/v1/work-sessions/{session}"));
+    assert_eq!(paused["status"], "interrupted", "a retried drive leaves it paused: {paused:#}");
+    assert!(
+        !repo
+            .join(".git-worktrees")
+            .read_dir()
+            .unwrap()
+            .flatten()
+            .any(|d| d.path().join("cleaned.txt").exists())
+    );
+
+    let (code, body) = http(&other.url, "PUT", &status, Some(r#"{"status": "running"}"#));
+    assert_eq!(code, 200, "{body}");
+    let mut asked = serde_json::Value::Null;
+    wait_until("the resumed turn asks again", || {
+        asked = http_json(&other.url, "/api/v1/approvals");
+        asked.as_array().is_some_and(|l| l.len() == 1)
+    });
+    let answer = format!("/api/v1/approvals/{}", asked[0]["id"].as_str().unwrap());
+    let (code, body) = http(&other.url, "POST", &answer, Some(r#"{"option_id": "allow"}"#));
+    assert_eq!(code, 204, "{body}");
+    wait_for(other, &id, "implementation_review", Duration::from_secs(60));
     a.stop();
     b.stop();
     assert_no_agent_left(&script);
