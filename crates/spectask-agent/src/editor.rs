@@ -22,6 +22,7 @@ use agent_client_protocol::v1::schema::{
 use agent_client_protocol::{Agent, Client, Error as AcpError, ErrorCode, Stdio, UntypedMessage};
 use tokio::sync::mpsc;
 
+use crate::McpServerSpec;
 use crate::relay::{EditorOffers, EditorRefusal};
 
 /// A work session as the editor sees its thread.
@@ -68,11 +69,13 @@ impl BackendError {
 
 /// What `spectask acp` does for the editor, through the server.
 pub trait EditorBackend: Send + Sync + 'static {
-    /// A new thread in `cwd`, opened by the editor named `client`: its work session.
+    /// A new thread in `cwd`, opened by the editor named `client`, which gives its agent
+    /// `mcp_servers`: its work session.
     fn open_thread(
         &self,
         cwd: PathBuf,
         client: String,
+        mcp_servers: Vec<McpServerSpec>,
     ) -> impl Future<Output = Result<EditorThread, BackendError>> + Send;
 
     /// The threads (work sessions) of the task this editor works on, for `cwd` when given.
@@ -211,7 +214,8 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
                 cx.spawn(async move {
                     let mut roots = vec![request.cwd.clone()];
                     roots.extend(request.additional_directories.iter().cloned());
-                    let opened = backend.open_thread(request.cwd, state.client()).await;
+                    let servers = crate::mcp_servers::from_acp(request.mcp_servers);
+                    let opened = backend.open_thread(request.cwd, state.client(), servers).await;
                     if let Ok(thread) = &opened {
                         state.roots().insert(thread.id.clone(), roots);
                     }

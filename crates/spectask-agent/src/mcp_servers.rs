@@ -40,6 +40,27 @@ pub(crate) fn to_acp(servers: &[McpServerSpec]) -> Vec<McpServer> {
     servers.iter().map(McpServerSpec::to_acp).collect()
 }
 
+/// The stdio servers of an editor's `mcpServers`; an HTTP or SSE one is left out (spectask hands
+/// agents stdio servers only, which every agent supports), with a warning.
+pub(crate) fn from_acp(servers: Vec<McpServer>) -> Vec<McpServerSpec> {
+    servers
+        .into_iter()
+        .filter_map(|server| match server {
+            McpServer::Stdio(stdio) => Some(McpServerSpec {
+                name: stdio.name,
+                command: stdio.command,
+                args: stdio.args,
+                env: stdio.env.into_iter().map(|var| (var.name, var.value)).collect(),
+            }),
+            other => {
+                let json = serde_json::to_value(&other).unwrap_or_default();
+                tracing::warn!(server = %json["name"], "an editor's MCP server that is not stdio is not passed on");
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

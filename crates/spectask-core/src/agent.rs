@@ -33,6 +33,32 @@ pub struct Thread {
     pub created_at: Timestamp,
 }
 
+/// A stdio MCP server an editor gave its thread (ACP `mcpServers` in `session/new`): the thread's
+/// agent gets it beside spectask's own. Its environment may hold credentials: it is kept with the
+/// editor's mark in the database (never in git, never in an API answer) and never logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EditorMcpServer {
+    /// The name the agent shows, and prefixes its tools with.
+    pub name: String,
+    /// An absolute path.
+    pub command: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for EditorMcpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditorMcpServer")
+            .field("name", &self.name)
+            .field("command", &self.command)
+            .field("args", &self.args)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 /// A work session opened from an editor (`spectask acp`): a thread a person started there, whose
 /// prompts come from the editor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

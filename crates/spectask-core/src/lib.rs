@@ -19,7 +19,7 @@ pub mod spec_version;
 pub mod sse;
 pub mod work_session;
 
-pub use agent::{EditorThread, Thread, ThreadStatus};
+pub use agent::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
 pub use coordination::{CoordinationEvent, CoordinationKind};
 pub use event::{Event, EventKind};
 pub use history::{HistoryEntry, HistoryFile};

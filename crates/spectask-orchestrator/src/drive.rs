@@ -445,16 +445,28 @@ async fn open_thread(
     Ok((acp, Opened::New))
 }
 
-/// The MCP server of the session's coordination tools (`spectask mcp`), when this node has one.
+/// The MCP server of the session's coordination tools (`spectask mcp`), when this node has one,
+/// then those the editor gave an editor thread.
 async fn session_tools(ctx: &Ctx, session: &WorkSession) -> Result<Vec<McpServerSpec>, TurnError> {
-    let Some(launch) = &ctx.config.session_tools else { return Ok(Vec::new()) };
-    let credential = ctx.store.issue_session_credential(session.id).await?;
-    Ok(vec![McpServerSpec {
-        name: launch.name.clone(),
-        command: launch.command.clone(),
-        args: launch.args.clone(),
-        env: vec![(launch.credential_env.clone(), credential)],
-    }])
+    let mut tools = Vec::new();
+    if let Some(launch) = &ctx.config.session_tools {
+        let credential = ctx.store.issue_session_credential(session.id).await?;
+        tools.push(McpServerSpec {
+            name: launch.name.clone(),
+            command: launch.command.clone(),
+            args: launch.args.clone(),
+            env: vec![(launch.credential_env.clone(), credential)],
+        });
+    }
+    for server in ctx.store.editor_mcp_servers(session.id).await? {
+        tools.push(McpServerSpec {
+            name: server.name,
+            command: server.command.into(),
+            args: server.args,
+            env: server.env.into_iter().collect(),
+        });
+    }
+    Ok(tools)
 }
 
 /// Why a turn whose only effects were refused fails.

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use spectask_agent::EditorRefusal;
 use spectask_agent::editor::{
     BackendError, BackendErrorKind, EditorBackend, EditorPrompt, EditorThread, Said, TurnFrame, serve_editor,
 };
+use spectask_agent::{EditorRefusal, McpServerSpec};
 use spectask_server::EditorTurnFrame;
 use tokio::sync::mpsc;
 
@@ -95,13 +95,32 @@ fn thread(session: &Value, cwd: PathBuf, task_title: &str) -> EditorThread {
 }
 
 impl EditorBackend for ServerBackend {
-    async fn open_thread(&self, cwd: PathBuf, client: String) -> Result<EditorThread, BackendError> {
+    async fn open_thread(
+        &self,
+        cwd: PathBuf,
+        client: String,
+        mcp_servers: Vec<McpServerSpec>,
+    ) -> Result<EditorThread, BackendError> {
         let dir = self.repo.clone().unwrap_or_else(|| cwd.clone());
+        let servers: Vec<Value> = mcp_servers
+            .into_iter()
+            .map(|server| {
+                let env: serde_json::Map<String, Value> =
+                    server.env.into_iter().map(|(name, value)| (name, Value::String(value))).collect();
+                json!({
+                    "name": server.name,
+                    "command": server.command.display().to_string(),
+                    "args": server.args,
+                    "env": env,
+                })
+            })
+            .collect();
         let body = json!({
             "cwd": dir.display().to_string(),
             "task": self.task_for(&dir),
             "agent_profile": self.args.agent,
             "client": client,
+            "mcp_servers": servers,
         });
         let opened = self.api.post("/editor/threads", Some(body)).await.map_err(backend_error)?;
         let task = &opened["spec_task"];

@@ -290,7 +290,8 @@ export interface paths {
         /**
          * A new thread in an editor: its work session, in the named task, the task whose worktree holds
          *     `cwd`, or a new interactive task for the registered repository holding `cwd`. The session gets
-         *     no prompt from spectask; the editor's prompts reach it as messages.
+         *     no prompt from spectask; the editor's prompts reach it as messages. The editor's MCP servers
+         *     reach its agent beside spectask's coordination server.
          */
         post: operations["open_thread"];
         delete?: never;
@@ -1553,6 +1554,21 @@ export interface components {
             data?: Record<string, never> | null;
             message: string;
         };
+        /**
+         * @description A stdio MCP server an editor gave its thread (ACP `mcpServers` in `session/new`): the thread's
+         *     agent gets it beside spectask's own. Its environment may hold credentials: it is kept with the
+         *     editor's mark in the database (never in git, never in an API answer) and never logged.
+         */
+        EditorMcpServer: {
+            args?: string[];
+            /** @description An absolute path. */
+            command: string;
+            env?: {
+                [key: string]: string;
+            };
+            /** @description The name the agent shows, and prefixes its tools with. */
+            name: string;
+        };
         /** @description What an editor serves itself. */
         EditorOffersDto: {
             read_text_file?: boolean;
@@ -1577,6 +1593,11 @@ export interface components {
             client?: string | null;
             /** @description The thread's directory (absolute): a registered repository or a task's worktree. */
             cwd: string;
+            /**
+             * @description The editor's own stdio MCP servers (ACP `mcpServers`), passed on to the thread's agent beside
+             *     spectask's coordination server; their environment is never shown again.
+             */
+            mcp_servers?: components["schemas"]["EditorMcpServer"][];
             /**
              * @description The task to attach to (id, short id or handle); otherwise the task whose worktree holds
              *     `cwd`, or a new interactive task for the repository holding it.

@@ -96,6 +96,10 @@ pub struct EditorThreadBody {
     /// The editor's name (`zed`); `editor` when not given.
     #[serde(default)]
     pub client: Option<String>,
+    /// The editor's own stdio MCP servers (ACP `mcpServers`), passed on to the thread's agent beside
+    /// spectask's coordination server; their environment is never shown again.
+    #[serde(default)]
+    pub mcp_servers: Vec<spectask_core::EditorMcpServer>,
 }
 
 /// The work session of a new editor thread and its task.

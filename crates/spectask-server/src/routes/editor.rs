@@ -37,7 +37,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A new thread in an editor: its work session, in the named task, the task whose worktree holds
 /// `cwd`, or a new interactive task for the registered repository holding `cwd`. The session gets
-/// no prompt from spectask; the editor's prompts reach it as messages.
+/// no prompt from spectask; the editor's prompts reach it as messages. The editor's MCP servers
+/// reach its agent beside spectask's coordination server.
 #[utoipa::path(post, path = "/editor/threads", tag = "editor", request_body = EditorThreadBody,
     responses((status = 201, description = "The thread's work session and task", body = EditorThreadDto)))]
 async fn open_thread(
@@ -71,6 +72,14 @@ pub(crate) async fn open(
         state.profiles.get(profile).map_err(|e| ApiError::bad_request("unknown_agent", e.to_string()))?;
     }
     let client = body.client.as_deref().map(str::trim).filter(|c| !c.is_empty()).unwrap_or("editor");
+    if let Some(server) =
+        body.mcp_servers.iter().find(|s| s.name.trim().is_empty() || !PathBuf::from(&s.command).is_absolute())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_mcp_server",
+            format!("MCP server {:?}: a stdio server needs a name and an absolute command path", server.name),
+        ));
+    }
     let request = EditorThreadRequest {
         cwd,
         task,
@@ -79,6 +88,7 @@ pub(crate) async fn open(
         created_by: caller.name.clone(),
         owner: caller.owner_filter().map(str::to_owned),
         parent,
+        mcp_servers: body.mcp_servers,
     };
     let (task, session) = open_editor_thread(&state.store, request).await.map_err(|err| match err {
         EditorThreadError::Store(err) => ApiError::from(err),

@@ -196,7 +196,9 @@ async fn post_zed_event(
 ) -> Result<Json<ZedEventResultDto>, ApiError> {
     let (event_type, session, message_id) = match body {
         ZedEventBody::ThreadCreated { cwd, spec_task, agent_profile } => {
-            let body = EditorThreadBody { cwd, task: spec_task, agent_profile, client: Some("zed".into()) };
+            let client = Some("zed".into());
+            let body =
+                EditorThreadBody { cwd, task: spec_task, agent_profile, client, mcp_servers: Vec::new() };
             let opened = open(&state, &caller, body, None).await?;
             return Ok(Json(ZedEventResultDto {
                 event_type: "thread_created".into(),
@@ -252,6 +254,7 @@ async fn create_zed_session(
         task: task.map(|t| t.id.to_string()),
         agent_profile: body.agent_profile,
         client: Some(body.client.unwrap_or_else(|| "zed".into())),
+        mcp_servers: Vec::new(),
     };
     let opened = open(&state, &caller, request, parent.map(|p| p.id)).await?;
     Ok((StatusCode::CREATED, Json(opened)))

@@ -141,16 +141,27 @@ impl Editor {
 
     /// `initialize` as Zed sends it: it serves files and terminals itself.
     pub fn initialize(&mut self) -> Value {
+        let capabilities = json!({"fs": {"readTextFile": true, "writeTextFile": true}, "terminal": true});
+        self.initialize_with(capabilities)
+    }
+
+    /// `initialize` from an editor with these client capabilities.
+    pub fn initialize_with(&mut self, capabilities: Value) -> Value {
         let params = json!({
             "protocolVersion": 1,
-            "clientCapabilities": {"fs": {"readTextFile": true, "writeTextFile": true}, "terminal": true},
+            "clientCapabilities": capabilities,
             "clientInfo": {"name": "zed", "version": "0.200.0"},
         });
         self.call("initialize", params).expect("initialize")
     }
 
     pub fn new_session(&mut self, cwd: &Path) -> Result<String, Value> {
-        let params = json!({"cwd": cwd, "mcpServers": []});
+        self.new_session_with(cwd, json!([]))
+    }
+
+    /// `session/new` giving the thread the editor's own MCP servers (ACP `mcpServers`).
+    pub fn new_session_with(&mut self, cwd: &Path, mcp_servers: Value) -> Result<String, Value> {
+        let params = json!({"cwd": cwd, "mcpServers": mcp_servers});
         self.call("session/new", params).map(|r| r["sessionId"].as_str().unwrap().to_owned())
     }
 

@@ -6,6 +6,7 @@ mod acp;
 mod acp_prompt;
 mod acp_sdk;
 mod acp_spec;
+mod acp_tools;
 mod agent_runtime;
 mod chaos;
 mod checks;

@@ -1,0 +1,155 @@
+//! What a Zed thread's agent reaches besides the conversation: Zed's own MCP servers (its
+//! `mcpServers` in `session/new`) beside spectask's coordination server; terminals, which Zed
+//! serves when it advertised them; and files, which spectask serves confined to the task's worktree
+//! when Zed did not advertise them.
+
+use serde_json::{Value, json};
+
+use crate::acp::{Editor, register};
+use crate::acp_prompt::{prompt, updates};
+use crate::support::{Server, git_repo, http, scripted_coder_data};
+
+const SCRIPT: &str = r#"
+[[rule]]
+match = "use both tool servers"
+steps = [
+  { mcp = { tool = "plan_status" } },
+  { mcp = { server = "zed-tools", tool = "plan_status" } },
+  { message = "tools done" },
+]
+
+[[rule]]
+match = "run the tests"
+steps = [{ run = { command = "npm", args = ["test"] } }, { message = "ran" }]
+
+[[rule]]
+match = "edit files"
+steps = [
+  { write_file = { path = "notes.md", content = "written by the agent\n" } },
+  { read_file = { path = "notes.md" } },
+  { write_file = { path = "../../outside.md", content = "escaped\n" } },
+  { message = "edited" },
+]
+"#;
+
+/// Zed serving the terminal the agent asks for (it advertised `terminal`).
+fn zed_terminal(method: &str, _params: &Value) -> Value {
+    match method {
+        "terminal/create" => json!({"terminalId": "zed-term-1"}),
+        "terminal/wait_for_exit" => json!({"exitCode": 0}),
+        "terminal/output" => {
+            json!({"output": "3 passing (served by zed)", "truncated": false, "exitStatus": {"exitCode": 0}})
+        }
+        "terminal/release" => json!({}),
+        other => panic!("unexpected request {other} from the agent"),
+    }
+}
+
+fn agent_messages(seen: &[Value], thread: &str) -> Vec<String> {
+    updates(seen, thread)
+        .into_iter()
+        .filter(|(kind, _)| kind == "agent_message_chunk")
+        .map(|(_, t)| t)
+        .collect()
+}
+
+#[test]
+fn zed_tools_terminals_and_files_reach_the_agent_on_sqlite() {
+    tools_terminals_and_files(None);
+}
+
+#[test]
+fn zed_tools_terminals_and_files_reach_the_agent_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime
+        .block_on(spectask_store::testing::isolated_postgres_url())
+        .expect("PostgreSQL must be reachable for this test");
+    tools_terminals_and_files(Some(&url));
+}
+
+fn tools_terminals_and_files(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let server = Server::start(&scripted_coder_data(dir.path(), SCRIPT), database_url);
+    register(&server, &repo);
+
+    // Zed's own MCP server (here another `spectask mcp`, with a credential of Zed's that the
+    // server does not know) reaches the agent beside spectask's coordination server.
+    let mut zed = Editor::start(&server.url, &[], &repo);
+    zed.initialize();
+    let zed_tools = json!([{
+        "name": "zed-tools",
+        "command": env!("CARGO_BIN_EXE_spectask"),
+        "args": ["mcp", "--server", server.url],
+        "env": [{"name": "SPECTASK_SESSION_TOKEN", "value": "stc_zeds_own_secret"}],
+    }]);
+    let thread = zed.new_session_with(&repo, zed_tools).expect("session/new with Zed's MCP servers");
+    let ended = zed.call("session/prompt", prompt(&thread, "use both tool servers")).expect("prompt");
+    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    let said = agent_messages(&zed.seen, &thread);
+    let calls: Vec<&String> = said.iter().filter(|m| m.starts_with("plan_status: ")).collect();
+    assert_eq!(calls.len(), 2, "{said:#?}");
+    assert!(calls[0].contains("\"you\": true"), "spectask's server knows the thread: {said:#?}");
+    assert!(!calls[1].contains("no MCP server"), "Zed's server was given to the agent: {said:#?}");
+    assert!(calls[1].contains("invalid_credential"), "Zed's server ran with Zed's own credential: {said:#?}");
+    let (_, shown) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{thread}"), None);
+    assert!(!shown.contains("stc_zeds_own_secret"), "the server's environment is never shown: {shown}");
+
+    // A terminal: Zed advertised it, so Zed runs it and the agent reads Zed's output.
+    zed.seen.clear();
+    let ended =
+        zed.call_with("session/prompt", prompt(&thread, "run the tests"), zed_terminal).expect("prompt");
+    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    let requests: Vec<&str> =
+        zed.seen.iter().filter(|m| m.get("id").is_some()).filter_map(|m| m["method"].as_str()).collect();
+    assert_eq!(
+        requests,
+        ["terminal/create", "terminal/wait_for_exit", "terminal/output", "terminal/release"],
+        "{:#?}",
+        zed.seen
+    );
+    let create = zed.seen.iter().find(|m| m["method"] == "terminal/create").unwrap();
+    assert_eq!(create["params"]["command"], "npm", "{create}");
+    assert_eq!(create["params"]["sessionId"], thread.as_str(), "Zed's own session id: {create}");
+    let said = agent_messages(&zed.seen, &thread);
+    assert!(said.iter().any(|m| m == "exit 0: 3 passing (served by zed)"), "{said:#?}");
+    assert!(zed.quit().success());
+
+    // An editor that serves no files: spectask serves them, in the task's worktree only.
+    let mut bare = Editor::start(&server.url, &[], &repo);
+    bare.initialize_with(json!({}));
+    let thread = bare.new_session(&repo).expect("session/new");
+    let ended = bare.call("session/prompt", prompt(&thread, "edit files")).expect("prompt");
+    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", bare.seen);
+    assert!(
+        !bare.seen.iter().any(|m| m.get("id").is_some()),
+        "no request reached the editor: {:#?}",
+        bare.seen
+    );
+    let said = agent_messages(&bare.seen, &thread).concat();
+    assert!(said.contains("written by the agent"), "spectask served the read: {said}");
+    let written: Vec<_> = walk(&repo).into_iter().filter(|p| p.ends_with("notes.md")).collect();
+    assert_eq!(written.len(), 1, "one notes.md, in the task's worktree: {written:?}");
+    assert!(written[0].starts_with(repo.join(".git-worktrees")), "{written:?}");
+    assert!(!dir.path().join("outside.md").exists() && !repo.join("outside.md").exists());
+    assert!(said.contains("outside"), "the refused write is reported to the agent: {said}");
+    assert!(bare.quit().success());
+    server.stop();
+}
+
+/// Every file under `dir` (the repository's own `.git` left out).
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == ".git") {
+            continue;
+        }
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
