@@ -27,6 +27,25 @@ describe('keysChangedBy', () => {
   })
 })
 
+describe('check events', () => {
+  it('refresh the session and every view of its task that shows check status', () => {
+    expect(keysChangedBy({ kind: 'work_session.check', spec_task_id: task, work_session_id: session })).toEqual([
+      ['spec-task', task],
+      ['work-session', session],
+    ])
+  })
+
+  it('a check refreshes the implementation review (a part of the task) through the task key', () => {
+    const batch = new KeyBatch()
+    batch.add(keysChangedBy({ kind: 'work_session.check', spec_task_id: task, work_session_id: session }))
+    batch.add([['spec-task', task, 'implementation-review']])
+    expect(batch.take()).toEqual([
+      ['spec-task', task],
+      ['work-session', session],
+    ])
+  })
+})
+
 describe('permission events', () => {
   it('refresh the pending approvals and the asking session', () => {
     expect(keysChangedBy({ kind: 'work_session.permission', spec_task_id: task, work_session_id: session })).toEqual([

@@ -38,7 +38,11 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
       out.push(keys.repos)
       break
     case 'agent.sandbox':
+      if (session) out.push(keys.session(session))
+      break
     case 'work_session.check':
+      // The implementation review and the task's sessions show each session's check rounds.
+      taskAll()
       if (session) out.push(keys.session(session))
       break
     case 'work_session.permission':
