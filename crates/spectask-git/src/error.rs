@@ -85,6 +85,13 @@ pub enum GitError {
     #[error("merging {branch} into {into} conflicts in: {}", files.join(", "))]
     MergeConflict { branch: String, into: String, files: Vec<String> },
 
+    #[error(
+        "merge intent {} is damaged, so spectask cannot tell which merge was cut off; finish or undo \
+         that merge in the checkout, then remove the file",
+        path.display()
+    )]
+    InvalidMergeIntent { path: PathBuf },
+
     #[error("branch {branch} moved while spectask was updating it (expected tip {expected})")]
     ConcurrentUpdate { branch: String, expected: String },
 
@@ -149,6 +156,7 @@ impl GitError {
             | WorktreeNameTaken { .. }
             | MergeConflict { .. }
             | ConcurrentUpdate { .. }
+            | InvalidMergeIntent { .. }
             | IndexLocked { .. } => ErrorCategory::Refused,
             Lock { .. } | Io { .. } | Git { .. } | Archive { .. } => ErrorCategory::Internal,
         }

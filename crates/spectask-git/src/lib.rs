@@ -74,6 +74,7 @@ mod index_lock;
 mod layout;
 mod lock;
 mod merge;
+mod merge_intent;
 mod names;
 mod planning;
 mod read;

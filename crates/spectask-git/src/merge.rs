@@ -1,14 +1,16 @@
 //! Merging a task's branch into the default branch when the task is done: fast-forward when
 //! possible, else a merge commit; the checkout of the default branch (if any) is updated with it,
-//! and the merge is refused rather than touching local changes there.
+//! and the merge is refused rather than touching local changes there. A merge cut off while it
+//! updated that checkout is finished by the next one (`merge_intent.rs`).
 
 use std::path::Path;
 
 use git2::build::CheckoutBuilder;
 use git2::{Oid, Repository, RepositoryState, Status, StatusOptions};
 
-use crate::commit::{move_branch, signature};
+use crate::commit::{changed_files, move_branch, signature};
 use crate::error::{GitError, GitResultExt};
+use crate::merge_intent::MergeIntent;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::checked_out_at;
@@ -38,6 +40,9 @@ impl Repo {
         let trailer = Trailer::new("Spec-Task", spec_task)?;
         let _lock = self.lock()?;
         let git = self.git()?;
+        if let Some(intent) = MergeIntent::read(self.git_dir())? {
+            finish_cut_off_merge(&git, self.git_dir(), &intent)?;
+        }
         let branch = task.branch();
         let default = self.default_branch().to_owned();
         let task_tip = branch_tip(&git, &branch)?.ok_or_else(|| GitError::BranchNotFound {
@@ -58,7 +63,10 @@ impl Repo {
         };
         let reflog = format!("merge {branch}");
         match checked_out_at(&git, &default)? {
-            Some(path) => update_checkout(&path, &default, base, new_tip, &reflog)?,
+            Some(path) => {
+                let intent = MergeIntent { branch: default.clone(), old: base, new: new_tip };
+                update_checkout(&path, self.git_dir(), &intent, &reflog)?;
+            }
             None => move_branch(&git, &default, new_tip, base, &reflog)?,
         }
         tracing::info!(branch, default, %new_tip, fast_forward, "merged task branch");
@@ -99,65 +107,113 @@ fn merge_commit(
         .op(|| format!("commit the merge of {branch}"))
 }
 
-/// Moves `branch`, checked out at `path`, from `old` to `new` and updates that checkout's files and
-/// index to match; refuses when the checkout has local changes the update could lose.
-fn update_checkout(path: &Path, branch: &str, old: Oid, new: Oid, reflog: &str) -> Result<(), GitError> {
-    let wt = Repository::open(path).op(|| format!("open {}", path.display()))?;
-    if wt.state() != RepositoryState::Clean {
-        let state = format!("{:?}", wt.state()).to_lowercase();
-        return Err(GitError::OperationInProgress { path: path.to_path_buf(), state });
-    }
-    let mut options = StatusOptions::new();
-    options.include_untracked(false).include_ignored(false);
-    let statuses = wt.statuses(Some(&mut options)).op(|| format!("read the status of {}", path.display()))?;
-    let new_tree = wt.find_commit(new).and_then(|c| c.tree()).op(|| format!("read the tree of {new}"))?;
-    // A file already as the new tip has it is this merge's own write, left by an earlier attempt cut
-    // off between the checkout and moving the branch: not a local change.
-    let files: Vec<String> = statuses
-        .iter()
-        .filter(|e| e.status() != Status::CURRENT)
-        .map(|e| String::from_utf8_lossy(e.path_bytes()).into_owned())
-        .filter(|file| !as_in_tree(&wt, &new_tree, path, file))
-        .collect();
+/// Moves the branch of `intent`, checked out at `path`, from its old to its new commit and updates
+/// that checkout's files and index to match; refuses when the checkout has local changes the update
+/// could lose. The intent is on disk while the checkout's files change (see `merge_intent.rs`).
+fn update_checkout(path: &Path, git_dir: &Path, intent: &MergeIntent, reflog: &str) -> Result<(), GitError> {
+    let MergeIntent { branch, old, new } = intent;
+    let wt = open_clean_checkout(path)?;
+    let files = local_changes(&wt, path)?;
     if !files.is_empty() {
-        return Err(GitError::DefaultBranchDirty {
-            branch: branch.to_owned(),
-            path: path.to_path_buf(),
-            files,
-        });
+        return Err(dirty(branch, path, files));
     }
-    let old_tree = wt.find_commit(old).and_then(|c| c.tree()).op(|| format!("read the tree of {old}"))?;
+    let (old_tree, new_tree) = (tree_of(&wt, *old)?, tree_of(&wt, *new)?);
+    intent.write(git_dir)?;
     let mut checkout = CheckoutBuilder::new();
     checkout.safe();
     if let Err(e) = wt.checkout_tree(new_tree.as_object(), Some(&mut checkout)) {
         if e.code() == git2::ErrorCode::Conflict {
+            // Found before any file was written: nothing for a later attempt to finish.
+            MergeIntent::remove(git_dir)?;
             let files = vec![format!("untracked files in the way ({})", e.message())];
-            return Err(GitError::DefaultBranchDirty {
-                branch: branch.to_owned(),
-                path: path.to_path_buf(),
-                files,
-            });
+            return Err(dirty(branch, path, files));
         }
         return Err(GitError::Git { op: format!("check out {new} at {}", path.display()), source: e });
     }
-    if let Err(moved) = move_branch(&wt, branch, new, old, reflog) {
+    if let Err(moved) = move_branch(&wt, branch, *new, *old, reflog) {
         // Someone moved the branch meanwhile: put the checkout back as it was.
         let mut back = CheckoutBuilder::new();
         back.force();
         wt.checkout_tree(old_tree.as_object(), Some(&mut back))
             .op(|| format!("restore {}", path.display()))?;
+        MergeIntent::remove(git_dir)?;
         return Err(moved);
     }
-    Ok(())
+    MergeIntent::remove(git_dir)
 }
 
-/// Whether `file` in the checkout at `root` is exactly as `tree` has it (both absent counts).
-fn as_in_tree(wt: &Repository, tree: &git2::Tree<'_>, root: &Path, file: &str) -> bool {
-    let on_disk = std::fs::read(root.join(file)).ok();
-    let in_tree = tree
-        .get_path(Path::new(file))
-        .ok()
-        .and_then(|entry| wt.find_blob(entry.id()).ok())
-        .map(|blob| blob.content().to_vec());
-    on_disk == in_tree
+/// Finishes the merge a killed process left in `intent`: when its branch is still at the old
+/// commit, the paths the merge changes are written as the new commit has them, whatever a cut-off
+/// checkout left there (truncated, half-written, or already new), and the branch moves; a local
+/// change anywhere else is refused and the intent kept for the next attempt. A branch someone
+/// moved since makes the intent stale, and a branch at the new commit means only the removal of
+/// the intent was cut off.
+fn finish_cut_off_merge(git: &Repository, git_dir: &Path, intent: &MergeIntent) -> Result<(), GitError> {
+    let MergeIntent { branch, old, new } = intent;
+    let tip = branch_tip(git, branch)?;
+    if tip == Some(*old) {
+        if let Some(path) = checked_out_at(git, branch)? {
+            rewrite_merged_paths(&path, intent)?;
+        }
+        move_branch(git, branch, *new, *old, &format!("finish the merge into {branch} cut off by a crash"))?;
+        tracing::warn!(branch, %new, "finished a merge cut off by a crash");
+    } else if tip != Some(*new) {
+        tracing::warn!(branch, ?tip, %old, %new, "the branch moved after a merge was cut off; its intent is stale");
+    }
+    MergeIntent::remove(git_dir)
+}
+
+/// Writes every path that differs between the intent's old and new commits as the new commit has
+/// it, in the checkout at `path` and its index; refuses when a path outside them has local changes.
+fn rewrite_merged_paths(path: &Path, intent: &MergeIntent) -> Result<(), GitError> {
+    let wt = open_clean_checkout(path)?;
+    let merged: Vec<String> =
+        changed_files(&wt, Some(intent.old), intent.new)?.into_iter().map(|f| f.path).collect();
+    let outside: Vec<String> =
+        local_changes(&wt, path)?.into_iter().filter(|f| !merged.contains(f)).collect();
+    if !outside.is_empty() {
+        return Err(dirty(&intent.branch, path, outside));
+    }
+    if merged.is_empty() {
+        // No path given would mean every path to the checkout below.
+        return Ok(());
+    }
+    let mut checkout = CheckoutBuilder::new();
+    checkout.force().disable_pathspec_match(true);
+    for file in &merged {
+        checkout.path(file);
+    }
+    let new_tree = tree_of(&wt, intent.new)?;
+    wt.checkout_tree(new_tree.as_object(), Some(&mut checkout))
+        .op(|| format!("rewrite the files of {} at {}", intent.new, path.display()))
+}
+
+/// The checkout at `path`, refused while a git operation (a merge, a rebase …) is under way in it.
+fn open_clean_checkout(path: &Path) -> Result<Repository, GitError> {
+    let wt = Repository::open(path).op(|| format!("open {}", path.display()))?;
+    if wt.state() != RepositoryState::Clean {
+        let state = format!("{:?}", wt.state()).to_lowercase();
+        return Err(GitError::OperationInProgress { path: path.to_path_buf(), state });
+    }
+    Ok(wt)
+}
+
+/// The tracked files of the checkout at `path` that differ from its index or HEAD.
+fn local_changes(wt: &Repository, path: &Path) -> Result<Vec<String>, GitError> {
+    let mut options = StatusOptions::new();
+    options.include_untracked(false).include_ignored(false);
+    let statuses = wt.statuses(Some(&mut options)).op(|| format!("read the status of {}", path.display()))?;
+    Ok(statuses
+        .iter()
+        .filter(|e| e.status() != Status::CURRENT)
+        .map(|e| String::from_utf8_lossy(e.path_bytes()).into_owned())
+        .collect())
+}
+
+fn tree_of(repo: &Repository, commit: Oid) -> Result<git2::Tree<'_>, GitError> {
+    repo.find_commit(commit).and_then(|c| c.tree()).op(|| format!("read the tree of {commit}"))
+}
+
+fn dirty(branch: &str, path: &Path, files: Vec<String>) -> GitError {
+    GitError::DefaultBranchDirty { branch: branch.to_owned(), path: path.to_path_buf(), files }
 }
