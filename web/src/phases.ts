@@ -44,3 +44,10 @@ export function agentAtWork(status: SpecTaskStatus): boolean {
 export function statusLabel(status: string): string {
   return status.replace(/_/g, ' ')
 }
+
+/** A task's failure in words: where it failed and why; a done task whose merge failed says so. */
+export function failureLabel(failure: { from: SpecTaskStatus; reason: string }): string {
+  return failure.from === 'done'
+    ? `Done, but not merged: ${failure.reason}`
+    : `Failed in ${statusLabel(failure.from)}: ${failure.reason}`
+}

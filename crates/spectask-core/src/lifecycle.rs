@@ -62,7 +62,7 @@ impl SpecTaskState {
         let invalid = |detail: String| TransitionError::InvalidState { entity: "spec task", detail };
         match (status, &failure) {
             (SpecTaskStatus::Failed, None) => Err(invalid("status failed without a reason".into())),
-            (SpecTaskStatus::Failed, Some(f)) if !is_resumable(f.from) => {
+            (SpecTaskStatus::Failed, Some(f)) if !can_fail_from(f.from) => {
                 Err(invalid(format!("failed from {}, which cannot be resumed", f.from)))
             }
             (other, Some(_)) if other != SpecTaskStatus::Failed => {
@@ -103,6 +103,16 @@ impl SpecTaskState {
         let go = |to: S, effects: Vec<E>| Ok(Transition { to: Self::at(to), effects });
 
         match (self.status, command) {
+            // A done task's merge runs after approval; when it fails for good the task shows it,
+            // and a retry merges again.
+            (S::Done, C::FailMerge { reason }) => Ok(Transition {
+                to: Self {
+                    status: S::Failed,
+                    failure: Some(Failure { from: S::Done, reason: reason.clone() }),
+                },
+                effects: vec![],
+            }),
+            (_, C::FailMerge { .. }) => Err(illegal(Some("only a done task's merge can fail"))),
             (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
 
             (S::Backlog, C::StartSpecGeneration) if !kind.has_planning() => {
@@ -144,7 +154,7 @@ impl SpecTaskState {
                         entity: "spec task",
                         detail: "status failed without a reason".into(),
                     })?;
-                go(from, resume_effects(from))
+                go(from, retry_effects(from))
             }
             (_, C::Cancel) => go(S::Cancelled, vec![E::StopAgents]),
 
@@ -153,9 +163,21 @@ impl SpecTaskState {
     }
 }
 
-/// Whether a failure in this status can be retried (every non-terminal, non-failed status).
-fn is_resumable(status: SpecTaskStatus) -> bool {
-    !status.is_terminal() && status != SpecTaskStatus::Failed
+/// Whether a task can fail in this status: every non-terminal, non-failed status, and `done`,
+/// whose merge may fail.
+fn can_fail_from(status: SpecTaskStatus) -> bool {
+    status == SpecTaskStatus::Done || (!status.is_terminal() && status != SpecTaskStatus::Failed)
+}
+
+/// What a retry must redo when it returns a failed task to `status`: what the status's work left
+/// undone, and for a done task whose merge failed, the merge and what follows it.
+fn retry_effects(status: SpecTaskStatus) -> Vec<SpecTaskEffect> {
+    match status {
+        SpecTaskStatus::Done => {
+            vec![SpecTaskEffect::MergeTaskBranch, SpecTaskEffect::WriteImplementationComplete]
+        }
+        other => resume_effects(other),
+    }
 }
 
 /// What a retry must redo when it returns a task to `status`; also what a task rebuilt from git in
@@ -193,6 +215,10 @@ pub enum SpecTaskCommand {
     Fail {
         reason: String,
     },
+    /// The merge of a done task failed for good: done → failed, and a retry merges again.
+    FailMerge {
+        reason: String,
+    },
     Retry,
     Cancel,
 }
@@ -212,6 +238,7 @@ impl SpecTaskCommand {
             Self::ApproveImplementation => "approve the implementation of",
             Self::RequestImplementationChanges => "request implementation changes on",
             Self::Fail { .. } => "fail",
+            Self::FailMerge { .. } => "fail the merge of",
             Self::Retry => "retry",
             Self::Cancel => "cancel",
         }

@@ -105,7 +105,8 @@ named_enum!(SpecTaskStatus, "spec task status", {
 });
 
 impl SpecTaskStatus {
-    /// No command leaves a terminal status.
+    /// No person's command leaves a terminal status; only a done task's merge, failing for good,
+    /// makes it `failed` (`SpecTaskCommand::FailMerge`).
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Done | Self::Rejected | Self::Cancelled)
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles};
-use spectask_core::{Job, SpecTaskCommand, WorkSessionCommand};
+use spectask_core::{Job, JobKind, SpecTaskCommand, SpecTaskEffect, WorkSessionCommand};
 use spectask_store::{JobOutcome, Store, StoreError};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -282,7 +282,7 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
 }
 
 /// A step that cannot succeed fails its work session (if it has one) and its SpecTask, with the
-/// reason and a retry action.
+/// reason and a retry action (a done task's merge included).
 async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
     let Some(id) = job.spec_task_id else { return };
     let mut reason = format!("{} failed: {error}", job.kind);
@@ -295,7 +295,12 @@ async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
             tracing::warn!(session = %ws, %err, "cannot mark the session failed");
         }
     }
-    match ctx.store.apply_to_spec_task(id, &SpecTaskCommand::Fail { reason }).await {
+    // The merge runs once the task is done: its failure fails the done task, whose retry merges again.
+    let command = match job.kind {
+        JobKind::SpecTask(SpecTaskEffect::MergeTaskBranch) => SpecTaskCommand::FailMerge { reason },
+        _ => SpecTaskCommand::Fail { reason },
+    };
+    match ctx.store.apply_to_spec_task(id, &command).await {
         Ok(_) | Err(StoreError::Transition(_)) => {}
         Err(err) => tracing::error!(%id, %err, "marking the task failed did not work"),
     }
@@ -303,7 +308,7 @@ async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
 
 #[cfg(test)]
 mod tests {
-    use spectask_core::{JobKind, JobStatus};
+    use spectask_core::JobStatus;
 
     use super::*;
 

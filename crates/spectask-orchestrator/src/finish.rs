@@ -222,6 +222,10 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 /// The WriteImplementationComplete step: `sessions/<task>/IMPLEMENTATION_COMPLETE.md`.
 pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::Done {
+        // The merge failed for good: the task's retry merges again and writes this then.
+        return Ok(());
+    }
     // The task's history (its coordination log included) lands before the summary that closes it.
     crate::recorder::flush_history(&ctx.store, &ctx.config.node, task.repository_id).await?;
     let summary = implementation_summary(&ctx.store, &task).await?;

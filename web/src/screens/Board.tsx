@@ -4,7 +4,7 @@ import type { SpecTask } from '../api/client'
 import { useProgress, useSpecTasks } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { CreateTask } from './CreateTask'
-import { PHASES, agentAtWork, phaseOf, statusLabel, type Phase } from '../phases'
+import { PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
 
 /** Every SpecTask by phase, with filters by repository, state and owner. */
 export function Board() {
@@ -83,7 +83,7 @@ function TaskCard({ task }: { task: SpecTask }) {
       </p>
       {HAS_PLAN_PROGRESS.includes(task.status) && <CardProgress task={task} />}
       {task.queue_reason && <p className="queued">Queued: {task.queue_reason}</p>}
-      {task.failure && <p className="failure">Failed in {statusLabel(task.failure.from)}: {task.failure.reason}</p>}
+      {task.failure && <p className="failure">{failureLabel(task.failure)}</p>}
     </article>
   )
 }

@@ -6,7 +6,7 @@ import { keys } from '../api/keys'
 import { onTabListKey } from '../components/tabKeys'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
-import { statusLabel } from '../phases'
+import { failureLabel, statusLabel } from '../phases'
 import { ImplementationReview } from './ImplementationReview'
 import { SessionsDashboard } from './SessionsDashboard'
 import { SpecReview } from './SpecReview'
@@ -35,7 +35,7 @@ export function TaskPage() {
         {repoName(t.repository.path)} · {t.kind} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
-      {t.failure && <p className="failure">Failed in {statusLabel(t.failure.from)}: {t.failure.reason}</p>}
+      {t.failure && <p className="failure">{failureLabel(t.failure)}</p>}
       <details>
         <summary>Prompt</summary>
         <Markdown text={t.prompt} />
@@ -101,7 +101,7 @@ function TaskActions({ task }: { task: SpecTask }) {
       {act.isError && <span role="alert">{act.error.message}</span>}
       {task.status === 'failed' && (
         <button onClick={() => act.mutate('retry')} disabled={act.isPending}>
-          Retry
+          {task.failure?.from === 'done' ? 'Retry merge' : 'Retry'}
         </button>
       )}
       {!finished && (

@@ -20,16 +20,17 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
         C::ApproveImplementation,
         C::RequestImplementationChanges,
         C::Fail { reason: "boom".into() },
+        C::FailMerge { reason: "main has local changes".into() },
         C::Retry,
         C::Cancel,
     ]
 }
 
-/// Every state a SpecTask can be in: each status, and `failed` from every resumable status.
+/// Every state a SpecTask can be in: each status, and `failed` from every status it can fail in.
 fn all_spec_states() -> Vec<SpecTaskState> {
     let mut states: Vec<_> =
         SpecTaskStatus::ALL.iter().filter(|s| **s != S::Failed).map(|s| SpecTaskState::at(*s)).collect();
-    for from in SpecTaskStatus::ALL.iter().filter(|s| is_resumable(**s)) {
+    for from in SpecTaskStatus::ALL.iter().filter(|s| can_fail_from(**s)) {
         states.push(
             SpecTaskState::from_parts(S::Failed, Some(Failure { from: *from, reason: "boom".into() }))
                 .unwrap(),
@@ -43,6 +44,8 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
     use SpecTaskCommand as C;
     let planning = kind == TaskKind::Spec;
     match (state.status(), cmd) {
+        (S::Done, C::FailMerge { .. }) => Some(S::Failed),
+        (_, C::FailMerge { .. }) => None,
         (s, _) if s.is_terminal() => None,
         (S::Backlog, C::StartSpecGeneration) if planning => Some(S::SpecGeneration),
         (S::SpecRevision, C::StartSpecGeneration) => Some(S::SpecGeneration),
@@ -87,8 +90,8 @@ fn every_spec_task_state_and_command_pair_matches_the_table() {
             }
         }
     }
-    // 3 kinds × (11 plain statuses + 8 failed-from states) × 13 commands.
-    assert_eq!(pairs, 3 * 19 * 13);
+    // 3 kinds × (11 plain statuses + 9 failed-from states) × 14 commands.
+    assert_eq!(pairs, 3 * 20 * 14);
     assert!(legal > 100, "only {legal} legal pairs");
 }
 
@@ -121,6 +124,29 @@ fn fail_records_the_reason_and_retry_returns_to_where_it_failed() {
 }
 
 #[test]
+fn a_failed_merge_fails_the_done_task_and_its_retry_merges_again() {
+    let done = SpecTaskState::at(S::Done);
+    let reason = "merge_task_branch failed: main has local changes: README.md".to_owned();
+    let failed = done.apply(TaskKind::Spec, &SpecTaskCommand::FailMerge { reason: reason.clone() }).unwrap();
+    assert_eq!(failed.effects, vec![]);
+    assert_eq!(failed.to.failure(), Some(&Failure { from: S::Done, reason }));
+    let retried = failed.to.apply(TaskKind::Spec, &SpecTaskCommand::Retry).unwrap();
+    assert_eq!(retried.to, done);
+    assert_eq!(
+        retried.effects,
+        vec![SpecTaskEffect::MergeTaskBranch, SpecTaskEffect::WriteImplementationComplete]
+    );
+    let err = done.apply(TaskKind::Spec, &SpecTaskCommand::Fail { reason: "x".into() }).unwrap_err();
+    assert_eq!(err.to_string(), "cannot fail spec task: it is done (it is finished)");
+    let review = SpecTaskState::at(S::ImplementationReview);
+    let err = review.apply(TaskKind::Spec, &SpecTaskCommand::FailMerge { reason: "x".into() }).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot fail the merge of spec task: it is implementation_review (only a done task's merge can fail)"
+    );
+}
+
+#[test]
 fn cancelling_a_cancelled_task_names_the_status() {
     let cancelled = SpecTaskState::at(S::Cancelled);
     let err = cancelled.apply(TaskKind::Spec, &SpecTaskCommand::Cancel).unwrap_err();
@@ -135,7 +161,11 @@ fn stored_states_that_no_transition_produces_are_refused() {
             .is_err()
     );
     assert!(
-        SpecTaskState::from_parts(S::Failed, Some(Failure { from: S::Done, reason: "x".into() })).is_err()
+        SpecTaskState::from_parts(S::Failed, Some(Failure { from: S::Cancelled, reason: "x".into() }))
+            .is_err()
+    );
+    assert!(
+        SpecTaskState::from_parts(S::Failed, Some(Failure { from: S::Done, reason: "x".into() })).is_ok()
     );
     assert!(SpecTaskState::from_parts(S::SpecReview, None).is_ok());
 }
@@ -234,7 +264,9 @@ proptest! {
             let was_terminal = state.is_terminal();
             match state.apply(kind, cmd) {
                 Ok(t) => {
-                    prop_assert!(!was_terminal, "left terminal {:?} by {:?}", state, cmd);
+                    // Only a done task's failed merge leaves a terminal status.
+                    let merge_failed = matches!(cmd, SpecTaskCommand::FailMerge { .. });
+                    prop_assert!(!was_terminal || merge_failed, "left terminal {:?} by {:?}", state, cmd);
                     // Every reachable state is one the store can load back.
                     let reloaded = SpecTaskState::from_parts(t.to.status(), t.to.failure().cloned());
                     prop_assert_eq!(reloaded.as_ref(), Ok(&t.to));

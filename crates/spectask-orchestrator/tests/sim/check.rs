@@ -60,6 +60,10 @@ async fn tasks_and_files(world: &World, out: &mut Vec<Finding>) {
                 if reason.trim().is_empty() {
                     out.push(Finding::new("failed without a reason", handle.clone()));
                 }
+                // Nobody edits the default branch's checkout here: nothing may stop a merge.
+                if task.state.failure().is_some_and(|f| f.from == SpecTaskStatus::Done) {
+                    out.push(Finding::new("merge failed", format!("{handle}: {reason}")));
+                }
                 if plan.agent_faults.iter().all(Option::is_none) && plan.cancel_after.is_none() {
                     out.push(Finding::new("failed with no fault injected", format!("{handle}: {reason}")));
                 }

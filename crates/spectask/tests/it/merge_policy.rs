@@ -1,15 +1,19 @@
-//! The per-repository merge policy: `keep_branch` leaves the task branch for a pull request.
+//! The merge at the end of a task: the per-repository merge policy (`keep_branch` leaves the task
+//! branch for a pull request), and a merge refused for good, shown on the task until it is retried.
+
+use std::time::{Duration, Instant};
 
 use crate::implementation::{git, sessions};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, scripted_coder_data, stderr};
+use crate::support::{Server, git_repo, json, postgres_url, scripted_coder_data, stderr};
+
+const CHANGELOG_SCRIPT: &str = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
 
 #[test]
 fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let script = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
-    let data = scripted_coder_data(dir.path(), script);
+    let data = scripted_coder_data(dir.path(), CHANGELOG_SCRIPT);
     let server = Server::start(&data, None);
     let added =
         server.task_like(&["repo", "add", repo.to_str().unwrap(), "--merge-policy", "keep_branch", "--json"]);
@@ -34,5 +38,65 @@ fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
     assert_eq!(git(&repo, &["rev-parse", "main"]), main_before, "main is untouched");
     assert!(git(&repo, &["ls-tree", "-r", "--name-only", &branch]).contains("CHANGELOG.md"));
+    server.stop();
+}
+
+#[test]
+fn a_merge_refused_for_good_fails_the_done_task_until_its_retry_merges() {
+    merge_refused_then_retried(None);
+}
+
+#[test]
+fn a_merge_refused_for_good_fails_the_done_task_until_its_retry_merges_on_postgres() {
+    merge_refused_then_retried(Some(&postgres_url()));
+}
+
+/// A person's uncommitted edit in the main checkout makes the merge refuse, attempt after attempt:
+/// the done task becomes failed with the reason naming the file (and main is left alone); once the
+/// person commits nothing and undoes the edit, `task retry` merges it and the task is done again.
+fn merge_refused_then_retried(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    std::fs::write(repo.join("README.md"), "# app\n").unwrap();
+    git(&repo, &["add", "README.md"]);
+    git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "readme"]);
+    let data = scripted_coder_data(dir.path(), CHANGELOG_SCRIPT);
+    let mut config = std::fs::read_to_string(data.join("config.toml")).unwrap();
+    config.push_str("max_attempts = 2\nbackoff_initial_seconds = 0.05\n");
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    let server = Server::start(&data, database_url);
+    let created = json(&server.task(&[
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "Add a changelog",
+        "--json",
+    ]));
+    let id = created["id"].as_str().unwrap().to_owned();
+    wait_for_status(&server, &id, "implementation_review");
+    let main_before = git(&repo, &["rev-parse", "main"]);
+    std::fs::write(repo.join("README.md"), "# app, a person's edit\n").unwrap();
+
+    assert!(server.task(&["approve", &id]).status.success());
+    let failed = wait_for_status(&server, &id, "failed");
+    assert_eq!(failed["failure"]["from"], "done", "{failed}");
+    let reason = failed["failure"]["reason"].as_str().unwrap();
+    assert!(reason.contains("local changes") && reason.contains("README.md"), "{failed}");
+    assert_eq!(git(&repo, &["rev-parse", "main"]), main_before, "main did not move");
+    assert_eq!(std::fs::read_to_string(repo.join("README.md")).unwrap(), "# app, a person's edit\n");
+    git(&repo, &["checkout", "--", "README.md"]);
+    let retried = server.task(&["retry", &id]);
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    wait_for_status(&server, &id, "done");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !git(&repo, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md") {
+        let task = json(&server.task(&["show", &id, "--json"]));
+        assert!(Instant::now() < deadline, "the retried merge did not reach main: {task}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n");
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     server.stop();
 }
