@@ -68,7 +68,7 @@ pub(crate) async fn instance(
     profile: &AgentProfile,
     workspace: &Workspace,
 ) -> Result<Arc<AgentInstance>, JobError> {
-    let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ctx.config.lease * 3).await?;
+    let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ctx.config.task_lease()).await?;
     if !ours {
         return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
     }

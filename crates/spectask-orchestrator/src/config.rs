@@ -78,6 +78,12 @@ pub struct SessionToolsLaunch {
 }
 
 impl OrchestratorConfig {
+    /// How long a node's lease on a task's agent instance lasts without renewal (renewed with its
+    /// job leases, every third of `lease`).
+    pub fn task_lease(&self) -> Duration {
+        self.lease * 3
+    }
+
     pub fn new(node: impl Into<String>) -> Self {
         Self {
             node: node.into(),

@@ -189,7 +189,7 @@ async fn renew_leases(ctx: Ctx, held: Held, stop: CancellationToken) {
             }
             Err(err) => tracing::warn!(%err, "renewing job leases failed"),
         }
-        if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.lease * 3).await {
+        if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.task_lease()).await {
             tracing::warn!(%err, "renewing task leases failed");
         }
     }

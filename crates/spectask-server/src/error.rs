@@ -7,7 +7,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 use spectask_core::TransitionError;
 use spectask_git::GitError;
 use spectask_store::StoreError;
@@ -24,6 +23,18 @@ pub struct ErrorDetail {
     pub code: String,
     /// What is wrong, for a person.
     pub message: String,
+    /// With `task_on_other_node`: the node where the request must go.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<OtherNode>,
+}
+
+/// The node holding a task's agent instance, where what runs on that agent must be asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OtherNode {
+    /// Its name among the nodes sharing the database.
+    pub name: String,
+    /// Its API's base URL (`http://host:port`), when it said at its start.
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,11 +42,12 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    pub node: Option<OtherNode>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), node: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -58,8 +70,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let error = ErrorDetail { code: self.code.to_owned(), message: self.message, node: self.node };
+        (self.status, Json(ErrorBody { error })).into_response()
     }
 }
 

@@ -12,6 +12,9 @@ pub struct AppState {
     pub store: Store,
     /// This server process's name among the nodes sharing a database.
     pub node: String,
+    /// How long a task lease this node takes lasts unless renewed (its orchestrator renews it): an
+    /// editor's turn takes its task's lease here, where the turn must run.
+    pub task_lease: std::time::Duration,
     /// The agents of this node (its live instances and editor turns).
     pub runtime: AgentRuntime,
     pub profiles: Arc<Profiles>,

@@ -1,13 +1,10 @@
-//! Threads (the agent-side session of a WorkSession) and task leases (which node holds a task's
-//! agent instance).
-
-use std::time::Duration;
+//! Threads: the agent-side session of a WorkSession.
 
 use spectask_core::{SpecTaskId, Thread, ThreadId, ThreadStatus, WorkSessionId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::codec::{deadline, get, millis, now, opt_time, parse, time};
+use crate::codec::{get, millis, now, opt_time, parse, time};
 use crate::history::NewHistoryEntry;
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
@@ -89,58 +86,6 @@ impl Store {
         self.thread_of(work_session)
             .await?
             .ok_or_else(|| StoreError::NotFound { entity: "thread", reference: work_session.to_string() })
-    }
-
-    /// Takes or renews the lease on a task's agent instance for `owner`; false while another node's
-    /// lease is fresh.
-    pub async fn acquire_task_lease(
-        &self,
-        task: SpecTaskId,
-        owner: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        let now = now();
-        let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO task_leases (spec_task_id, owner, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (spec_task_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-             WHERE task_leases.owner = excluded.owner OR task_leases.expires_at < $4",
-        )
-        .bind(task.to_string())
-        .bind(owner)
-        .bind(deadline(now, ttl))
-        .bind(millis(now))
-        .execute(&mut *w.tx)
-        .await?;
-        let row = sqlx::query("SELECT owner FROM task_leases WHERE spec_task_id = $1")
-            .bind(task.to_string())
-            .fetch_one(&mut *w.tx)
-            .await?;
-        w.commit().await?;
-        Ok(get::<String>(&row, "owner")? == owner)
-    }
-
-    /// Renews every task lease `owner` holds (called while its agent instances live).
-    pub async fn renew_task_leases(&self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
-        let until = deadline(now(), ttl);
-        let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE task_leases SET expires_at = $1 WHERE owner = $2")
-            .bind(until)
-            .bind(owner)
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
-    }
-
-    /// Gives up the lease on a task (its agent stopped).
-    pub async fn release_task_lease(&self, task: SpecTaskId, owner: &str) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM task_leases WHERE spec_task_id = $1 AND owner = $2")
-            .bind(task.to_string())
-            .bind(owner)
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
     }
 }
 

@@ -32,11 +32,12 @@ pub async fn run(args: AcpArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let backend = Arc::new(ServerBackend {
-        api,
+        api: Arc::new(api),
         args,
         repo,
         tasks: Mutex::new(HashMap::new()),
         open: Mutex::new(Vec::new()),
+        turn_nodes: Mutex::new(HashMap::new()),
     });
     let served = serve_editor(backend.clone()).await;
     // The editor went away (stdin closed): its open threads stay resumable, never lost.
@@ -46,7 +47,7 @@ pub async fn run(args: AcpArgs) -> anyhow::Result<ExitCode> {
 }
 
 struct ServerBackend {
-    api: ApiClient,
+    api: Arc<ApiClient>,
     args: AcpArgs,
     /// `--repo`, absolute: stands for every thread's directory.
     repo: Option<PathBuf>,
@@ -54,6 +55,9 @@ struct ServerBackend {
     tasks: Mutex<HashMap<PathBuf, String>>,
     /// The threads this editor opened and has not closed.
     open: Mutex<Vec<String>>,
+    /// The node running each thread's turns when it is not `--server` (the node holding the thread's
+    /// task): the turn's answers and cancel go there too.
+    turn_nodes: Mutex<HashMap<String, Arc<ApiClient>>>,
 }
 
 impl ServerBackend {
@@ -70,6 +74,42 @@ impl ServerBackend {
                 tracing::warn!(%error, session = %id, "cannot leave the thread interrupted");
             }
         }
+    }
+
+    fn turn_nodes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ApiClient>>> {
+        self.turn_nodes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The server running thread `id`'s turns.
+    fn turn_node(&self, id: &str) -> Arc<ApiClient> {
+        self.turn_nodes().get(id).cloned().unwrap_or_else(|| self.api.clone())
+    }
+
+    /// Starts the thread's turn on `--server`, or, when another node holds its task, on that node.
+    async fn start_turn(&self, id: &str, body: Value) -> anyhow::Result<reqwest::Response> {
+        let path = format!("/work-sessions/{id}/editor/turn");
+        let error = match self.api.post_streaming(&path, body.clone()).await {
+            Ok(response) => {
+                self.turn_nodes().remove(id);
+                return Ok(response);
+            }
+            Err(error) => error,
+        };
+        let address = match error.downcast_ref::<ApiFailure>() {
+            Some(ApiFailure { code: Some(code), node_address: Some(address), .. })
+                if code == "task_on_other_node" =>
+            {
+                address.clone()
+            }
+            _ => return Err(error),
+        };
+        let node = Arc::new(self.api.at(&address));
+        let response = node
+            .post_streaming(&path, body)
+            .await
+            .with_context(|| format!("{error:#}; relaying the turn to {address} failed"))?;
+        self.turn_nodes().insert(id.to_owned(), node);
+        Ok(response)
     }
 
     fn task_for(&self, cwd: &PathBuf) -> Option<String> {
@@ -191,8 +231,7 @@ impl EditorBackend for ServerBackend {
             "offers": prompt.offers,
             "roots": prompt.roots.iter().map(|root| root.display().to_string()).collect::<Vec<_>>(),
         });
-        let path = format!("/work-sessions/{id}/editor/turn");
-        let response = self.api.post_streaming(&path, body).await.map_err(backend_error)?;
+        let response = self.start_turn(&id, body).await.map_err(backend_error)?;
         let (frames, received) = mpsc::channel(32);
         tokio::spawn(read_turn(response, frames));
         Ok(received)
@@ -208,7 +247,7 @@ impl EditorBackend for ServerBackend {
             Ok(result) => json!({ "request_id": request, "result": result }),
             Err(error) => json!({ "request_id": request, "error": error }),
         };
-        self.api
+        self.turn_node(&id)
             .post(&format!("/work-sessions/{id}/editor/replies"), Some(body))
             .await
             .map_err(backend_error)?;
@@ -216,7 +255,8 @@ impl EditorBackend for ServerBackend {
     }
 
     async fn cancel(&self, id: String) -> Result<(), BackendError> {
-        self.api.post(&format!("/work-sessions/{id}/editor/cancel"), None).await.map_err(backend_error)?;
+        let node = self.turn_node(&id);
+        node.post(&format!("/work-sessions/{id}/editor/cancel"), None).await.map_err(backend_error)?;
         Ok(())
     }
 }

@@ -29,6 +29,11 @@ impl ApiClient {
         Ok(Self { base: server.trim_end_matches('/').to_owned(), http })
     }
 
+    /// The same client (and token) for the server at `server`: another node sharing the database.
+    pub fn at(&self, server: &str) -> Self {
+        Self { base: server.trim_end_matches('/').to_owned(), http: self.http.clone() }
+    }
+
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> anyhow::Result<Value> {
         self.call(Method::GET, path, query, None).await
     }
@@ -125,6 +130,10 @@ pub struct ApiFailure {
     pub status: StatusCode,
     /// The error's `message`, or the whole body when the answer has none.
     pub message: String,
+    /// The error's `code`, when the answer has one.
+    pub code: Option<String>,
+    /// With `task_on_other_node`: the API address of the node the request must go to, when known.
+    pub node_address: Option<String>,
     has_message: bool,
 }
 
@@ -140,9 +149,17 @@ impl std::fmt::Display for ApiFailure {
 impl std::error::Error for ApiFailure {}
 
 fn api_error(status: StatusCode, json: &Value, text: &str) -> anyhow::Error {
-    let failure = match json["error"]["message"].as_str() {
-        Some(message) => ApiFailure { status, message: message.to_owned(), has_message: true },
-        None => ApiFailure { status, message: text.trim().to_owned(), has_message: false },
+    let error = &json["error"];
+    let (message, has_message) = match error["message"].as_str() {
+        Some(message) => (message.to_owned(), true),
+        None => (text.trim().to_owned(), false),
+    };
+    let failure = ApiFailure {
+        status,
+        message,
+        code: error["code"].as_str().map(str::to_owned),
+        node_address: error["node"]["address"].as_str().map(str::to_owned),
+        has_message,
     };
     anyhow::Error::new(failure)
 }

@@ -63,6 +63,9 @@ pub async fn serve_until_signal(
     // The node names the leases it takes: unique per server process on a shared database.
     let node = node.unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
     config.orchestrator.node = node.clone();
+    // Other nodes name this address to editors whose turns must run here (the task's lease holder).
+    store.register_node(&node, &api_address(addr)).await.context("cannot register this node")?;
+    let task_lease = config.orchestrator.task_lease();
     if config.session_tools {
         config.orchestrator.session_tools = session_tools_launch(addr);
     }
@@ -82,6 +85,7 @@ pub async fn serve_until_signal(
     let state = AppState {
         store: store.clone(),
         node,
+        task_lease,
         runtime,
         profiles: std::sync::Arc::new(config.profiles),
         coordination,
@@ -100,6 +104,15 @@ pub async fn serve_until_signal(
     served?;
     tracing::info!("spectask stopped");
     Ok(())
+}
+
+/// Where other programs reach this server's API: its listening address, or this host's name when it
+/// listens on every address.
+fn api_address(addr: SocketAddr) -> String {
+    match addr.ip().is_unspecified() {
+        true => format!("http://{}:{}", hostname(), addr.port()),
+        false => format!("http://{addr}"),
+    }
 }
 
 /// Who may call. With users, every API request needs a token. Without users the server runs open

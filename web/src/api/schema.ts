@@ -1662,6 +1662,7 @@ export interface components {
             code: string;
             /** @description What is wrong, for a person. */
             message: string;
+            node?: components["schemas"]["OtherNode"] | null;
         };
         /**
          * @description One event of the outbox, as the `data` of a server-sent event (whose `id` is `seq` and whose
@@ -1846,6 +1847,13 @@ export interface components {
             /** @description Every session (the tree: `parent_id`, `spawned_by_id`), in creation order. */
             sessions: components["schemas"]["WorkSessionDto"][];
             task: components["schemas"]["SpecTaskDto"];
+        };
+        /** @description The node holding a task's agent instance, where what runs on that agent must be asked for. */
+        OtherNode: {
+            /** @description Its API's base URL (`http://host:port`), when it said at its start. */
+            address?: string | null;
+            /** @description Its name among the nodes sharing the database. */
+            name: string;
         };
         /** @description One page of a listing, with the number of all matches. */
         PageDto_SpecTaskDto: {

@@ -13,6 +13,7 @@ use spectask_agent::{
 };
 use spectask_core::{EditorThread, WorkSession, WorkSessionId};
 use spectask_orchestrator::{EditorThreadError, EditorThreadRequest, open_editor_thread};
+use spectask_store::TaskLeaseHolder;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +22,7 @@ use utoipa_axum::routes;
 use crate::dto::{
     EditorCancelDto, EditorReplyBody, EditorThreadBody, EditorThreadDto, EditorTurnBody, EditorTurnFrame,
 };
+use crate::error::OtherNode;
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::SessionPath;
 use crate::routes::spec_tasks::{load, task_dto};
@@ -142,6 +144,13 @@ async fn editor_turn(
         write_text_file: body.offers.write_text_file,
         terminal: body.offers.terminal,
     };
+    // The turn runs where the task's agent lives: this node takes the task's lease (so the drive
+    // delivering the prompt runs here, where the turn waits), or names the node holding it.
+    if let Some(holder) =
+        state.store.take_task_lease(session.spec_task_id, &state.node, state.task_lease).await?
+    {
+        return Err(on_other_node(&session, holder));
+    }
     let (frames_tx, frames) = mpsc::channel(32);
     let (ended_tx, ended) = oneshot::channel();
     let relay = EditorRelay::new(offers, roots, frames_tx);
@@ -270,6 +279,21 @@ async fn editor_cancel(
 ) -> Result<Json<EditorCancelDto>, ApiError> {
     let session = load_session(&state, &caller, &id).await?;
     Ok(Json(EditorCancelDto { cancelled: state.runtime.editor_turns().cancel(session.id) }))
+}
+
+/// 409: the session's task's agent runs on another node, which takes its editor turns.
+fn on_other_node(session: &WorkSession, holder: TaskLeaseHolder) -> ApiError {
+    let at = match &holder.address {
+        Some(address) => format!("at {address}"),
+        None => "(its address is not recorded)".to_owned(),
+    };
+    let message = format!(
+        "the agent of work session {}'s task runs on node {} {at}: its turns run there, send the \
+         prompt to that node",
+        session.name, holder.node
+    );
+    let node = OtherNode { name: holder.node, address: holder.address };
+    ApiError { node: Some(node), ..ApiError::conflict("task_on_other_node", message) }
 }
 
 /// The session's editor mark; a session not opened from an editor has no editor turns.

@@ -23,6 +23,7 @@ pub fn state(store: Store) -> AppState {
     AppState {
         store,
         node: "test".into(),
+        task_lease: std::time::Duration::from_secs(90),
         runtime: AgentRuntime::new(RuntimeConfig::default()),
         profiles: Arc::new(Profiles::presets()),
         coordination: Default::default(),

@@ -43,6 +43,7 @@ mod events_stream;
 mod history_batches;
 mod jobs;
 mod migrations;
+mod nodes;
 mod planning;
 mod session_making;
 mod snapshot;

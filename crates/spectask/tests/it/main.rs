@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod acp;
+mod acp_nodes;
 mod acp_prompt;
 mod acp_sdk;
 mod acp_spec;

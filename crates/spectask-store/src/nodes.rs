@@ -1,0 +1,103 @@
+//! The nodes sharing the database (each one's API address) and the task leases they hold: which node
+//! holds a task's agent instance.
+
+use std::time::Duration;
+
+use spectask_core::SpecTaskId;
+
+use crate::codec::{deadline, get, millis, now};
+use crate::{Store, StoreError};
+
+/// The node holding a task's lease, and the address it serves its API on when it said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskLeaseHolder {
+    pub node: String,
+    pub address: Option<String>,
+}
+
+impl Store {
+    /// Records the address node `name` serves its API on (at its start; replaces an earlier one).
+    pub async fn register_node(&self, name: &str, address: &str) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO nodes (name, address, started_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET address = excluded.address, started_at = excluded.started_at",
+        )
+        .bind(name)
+        .bind(address)
+        .bind(millis(now()))
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await
+    }
+
+    /// Takes or renews the lease on a task's agent instance for `owner`; false while another node's
+    /// lease is fresh.
+    pub async fn acquire_task_lease(
+        &self,
+        task: SpecTaskId,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        Ok(self.take_task_lease(task, owner, ttl).await?.is_none())
+    }
+
+    /// [`Self::acquire_task_lease`], naming the node whose fresh lease kept `owner` from it (read in
+    /// the same write); `None`: the lease is `owner`'s.
+    pub async fn take_task_lease(
+        &self,
+        task: SpecTaskId,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<Option<TaskLeaseHolder>, StoreError> {
+        let now = now();
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO task_leases (spec_task_id, owner, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (spec_task_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE task_leases.owner = excluded.owner OR task_leases.expires_at < $4",
+        )
+        .bind(task.to_string())
+        .bind(owner)
+        .bind(deadline(now, ttl))
+        .bind(millis(now))
+        .execute(&mut *w.tx)
+        .await?;
+        let row = sqlx::query(
+            "SELECT l.owner, n.address FROM task_leases l LEFT JOIN nodes n ON n.name = l.owner \
+             WHERE l.spec_task_id = $1",
+        )
+        .bind(task.to_string())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        let node: String = get(&row, "owner")?;
+        if node == owner {
+            return Ok(None);
+        }
+        Ok(Some(TaskLeaseHolder { node, address: get(&row, "address")? }))
+    }
+
+    /// Renews every task lease `owner` holds (called while its agent instances live).
+    pub async fn renew_task_leases(&self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
+        let until = deadline(now(), ttl);
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE task_leases SET expires_at = $1 WHERE owner = $2")
+            .bind(until)
+            .bind(owner)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Gives up the lease on a task (its agent stopped).
+    pub async fn release_task_lease(&self, task: SpecTaskId, owner: &str) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM task_leases WHERE spec_task_id = $1 AND owner = $2")
+            .bind(task.to_string())
+            .bind(owner)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+}
