@@ -143,9 +143,7 @@ pub(crate) fn commit_writes(
         crate::sync::write_atomically(repo, &file, bytes)?;
         index.add_path(Path::new(path)).op(|| format!("stage {path} in {}", wt.display()))?;
     }
-    // libgit2 takes the lock itself to write the index.
-    drop(index_lock);
-    retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
+    index_lock.write_index(repo, &index)?;
     Ok(Some(new_id))
 }
 
@@ -201,9 +199,7 @@ pub(crate) fn commit_paths(
     } else {
         Some(commit_tree(repo, branch, parent_id, tree_id, message)?)
     };
-    // libgit2 takes the lock itself to write the index.
-    drop(index_lock);
-    retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
+    index_lock.write_index(repo, &index)?;
     let Some(new_id) = new_id else { return Ok(None) };
     let changed = changed_files(repo, Some(parent_id), new_id)?;
     Ok(Some((new_id, changed)))

@@ -7,15 +7,21 @@
 //! (`lock.rs`), so an `index.lock` holding the marker found by a writer is a leftover of a killed
 //! spectask process and is removed; any other `index.lock` belongs to a running (or crashed) git
 //! and is waited for, then reported.
+//!
+//! So that a `kill -9` never leaves an `index.lock` that looks like another git's, the lock appears
+//! with its marker in one step (a hard link to a file already holding it), and spectask writes the
+//! index itself while holding it ([`IndexLock::write_index`]: a complete copy renamed over `index`)
+//! instead of letting libgit2 take the lock and fill it.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use backon::BlockingRetryable;
-use git2::Repository;
+use git2::{Index, Repository};
 
-use crate::error::GitError;
+use crate::commit::retry_locked;
+use crate::error::{GitError, GitResultExt, io_err};
 use crate::retry::INDEX_LOCK_WAIT;
 
 const MARKER: &[u8] = b"spectask\n";
@@ -39,15 +45,23 @@ impl IndexLock {
     /// One try: takes the lock, after removing one a killed spectask left; `IndexLocked` when a git
     /// process holds it.
     fn try_acquire(path: &Path) -> Result<IndexLock, GitError> {
+        let lock_err = |source| GitError::Lock { path: path.to_owned(), source };
+        let marked = path.with_file_name(format!("spectask-index-lock-{}.tmp", std::process::id()));
+        let mut file =
+            OpenOptions::new().write(true).create(true).truncate(true).open(&marked).map_err(lock_err)?;
+        file.write_all(MARKER).map_err(lock_err)?;
+        drop(file);
         loop {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut file) => {
-                    file.write_all(MARKER)
-                        .map_err(|source| GitError::Lock { path: path.to_owned(), source })?;
+            // A link, unlike a file being filled, is there with its content or not at all.
+            let linked = std::fs::hard_link(&marked, path);
+            match linked {
+                Ok(()) => {
+                    std::fs::remove_file(&marked).map_err(lock_err)?;
                     return Ok(IndexLock { path: path.to_owned() });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     if !std::fs::read(path).is_ok_and(|content| content == MARKER) {
+                        std::fs::remove_file(&marked).map_err(lock_err)?;
                         return Err(GitError::IndexLocked { path: path.to_owned() });
                     }
                     tracing::warn!(path = %path.display(), "removing an index.lock left by a killed spectask");
@@ -58,17 +72,29 @@ impl IndexLock {
             }
         }
     }
-}
 
-/// Removes an `index.lock` a killed spectask left behind (one holding [`MARKER`]), so that libgit2
-/// can write the index again. Call only while holding the repository's writer lock.
-pub(crate) fn remove_stale(repo: &Repository) -> Result<(), GitError> {
-    let path = repo.path().join("index.lock");
-    if std::fs::read(&path).is_ok_and(|content| content == MARKER) {
-        tracing::warn!(path = %path.display(), "removing an index.lock left by a killed spectask");
-        std::fs::remove_file(&path).map_err(|source| GitError::Lock { path, source })?;
+    /// Writes `index` (of the worktree `repo`) to disk while holding the lock, then releases it: a
+    /// complete copy is written beside it and renamed over `index`, so a crash leaves the old index
+    /// or the new one, and only this lock, which the next writer recognises.
+    pub(crate) fn write_index(self, repo: &Repository, index: &Index) -> Result<(), GitError> {
+        let target = repo.path().join("index");
+        let temp = repo.path().join(format!("spectask-index-{}.tmp", std::process::id()));
+        let op = || format!("write the index of {}", repo.path().display());
+        // What a killed writer of this process id left there is half a copy at best.
+        match std::fs::remove_file(&temp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err("remove", &temp)(e)),
+            _ => {}
+        }
+        let mut copy = Index::open(&temp).op(op)?;
+        copy.clear().op(op)?;
+        for entry in index.iter() {
+            copy.add(&entry).op(op)?;
+        }
+        retry_locked(|| copy.write()).op(op)?;
+        std::fs::rename(&temp, &target).map_err(io_err("replace", &target))?;
+        drop(self);
+        Ok(())
     }
-    Ok(())
 }
 
 impl Drop for IndexLock {

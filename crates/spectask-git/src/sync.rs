@@ -5,7 +5,7 @@ use std::path::Path;
 
 use git2::{Oid, Repository};
 
-use crate::commit::{blob_at, retry_locked, workdir};
+use crate::commit::{blob_at, workdir};
 use crate::error::{GitError, GitResultExt, io_err};
 
 /// For every path that differs between `known` (a commit the worktree was in step with) and `tip`
@@ -31,8 +31,8 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
         .collect();
     let wt = workdir(repo);
     // Killed between moving the branch and updating the worktree, spectask may also have left its
-    // index.lock behind; nothing else writes here while the writer lock is held.
-    crate::index_lock::remove_stale(repo)?;
+    // index.lock behind: taking the lock clears it.
+    let index_lock = crate::index_lock::IndexLock::acquire(repo)?;
     let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
     let mut synced = Vec::new();
     for path in paths {
@@ -70,7 +70,7 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
         }
         synced.push(path);
     }
-    retry_locked(|| index.write()).op(|| format!("write the index of {}", wt.display()))?;
+    index_lock.write_index(repo, &index)?;
     if !synced.is_empty() {
         tracing::info!(worktree = %wt.display(), files = synced.len(), "brought a lagging worktree up to date");
     }

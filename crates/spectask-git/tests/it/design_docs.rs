@@ -297,6 +297,30 @@ fn an_index_lock_left_by_a_killed_spectask_is_cleared() {
     assert_fsck_clean(repo.root());
 }
 
+/// `kill -9` while spectask held the index lock and wrote the index leaves its marked lock and its
+/// half-written copies (the chaos run on SQLite once found a lock libgit2 had left half filled,
+/// which no later write would touch): the next write clears them and goes on.
+#[test]
+fn leftovers_of_a_spectask_killed_while_writing_the_index_are_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    let admin = repo.root().join(".git/worktrees/helix-design-docs");
+    let pid = std::process::id();
+    std::fs::write(admin.join("index.lock"), "spectask\n").unwrap();
+    std::fs::write(admin.join(format!("spectask-index-{pid}.tmp")), "DIRC, cut off").unwrap();
+    std::fs::write(admin.join(format!("spectask-index-lock-{pid}.tmp")), "spec").unwrap();
+    write(&repo, "next", vec![FileWrite::put("b.md", "b\n")]).unwrap();
+    let left: Vec<_> = std::fs::read_dir(&admin)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.contains("lock") || name.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(status(&repo.design_docs_worktree()), "");
+    assert_fsck_clean(repo.root());
+}
+
 #[test]
 fn a_write_on_an_expected_tip_is_refused_once_the_branch_moved() {
     let dir = tempfile::tempdir().unwrap();
