@@ -32,6 +32,15 @@ pub(crate) struct Ctx {
     pub plans: Arc<crate::plans::Plans>,
     /// Repositories this process registered already (see `repos::open`).
     pub registered: Arc<std::sync::Mutex<std::collections::HashSet<spectask_core::RepositoryId>>>,
+    /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
+    pub observer: Option<Arc<dyn EngineObserver>>,
+}
+
+/// What the engine reports as it works, for whoever measures it (`GET /metrics`).
+pub trait EngineObserver: Send + Sync + std::fmt::Debug {
+    /// This node claimed a job of `kind` `waited` after it became due: how long the orchestrator
+    /// took to react to the change that queued it (a session completed, a person approved …).
+    fn job_claimed(&self, kind: JobKind, waited: Duration);
 }
 
 /// The orchestrator of one node. Several nodes may run against one PostgreSQL database.
@@ -53,8 +62,15 @@ impl Orchestrator {
                 markers,
                 plans: Arc::default(),
                 registered,
+                observer: None,
             },
         }
+    }
+
+    /// Reports to `observer` how the engine reacts.
+    pub fn observed_by(mut self, observer: Arc<dyn EngineObserver>) -> Self {
+        self.ctx.observer = Some(observer);
+        self
     }
 
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so
@@ -104,6 +120,7 @@ impl Orchestrator {
             while running.len() < ctx.config.max_concurrent_jobs {
                 match ctx.store.claim_job(&ctx.config.node, ctx.config.lease).await {
                     Ok(Some(job)) => {
+                        observe_claim(&ctx, &job);
                         let lost = CancellationToken::new();
                         held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, lost.clone());
                         running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
@@ -141,6 +158,15 @@ impl Orchestrator {
             tracing::error!(%err, "the history recorder ended abnormally");
         }
         tracing::info!(node = %ctx.config.node, "orchestrator stopped");
+    }
+}
+
+/// Tells the observer how long `job` waited since it became due (its creation, or the retry's time).
+fn observe_claim(ctx: &Ctx, job: &Job) {
+    if let Some(observer) = &ctx.observer {
+        let due = job.next_run_at.max(job.created_at);
+        let waited = (chrono::Utc::now() - due).to_std().unwrap_or(Duration::ZERO);
+        observer.job_claimed(job.kind, waited);
     }
 }
 

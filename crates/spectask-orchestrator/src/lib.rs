@@ -61,7 +61,7 @@ pub use coordination::{
 };
 pub use dispatch::JobError;
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
-pub use engine::Orchestrator;
+pub use engine::{EngineObserver, Orchestrator};
 pub use finish::implementation_summary;
 pub use mirror::commit_progress;
 pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};

@@ -28,6 +28,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         markers: Arc::default(),
         plans: Arc::default(),
         registered: Arc::default(),
+        observer: None,
     }
 }
 

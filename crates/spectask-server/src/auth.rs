@@ -1,10 +1,12 @@
 //! Who is calling. A server with users takes an API token (`Authorization: Bearer spt_…`, or the
 //! `spectask_token` cookie the web UI gets from `POST /auth/login`) on every `/api/v1` route but the
 //! public ones and the coordination API (a session credential of its own); a server without users
-//! (loopback only, decided at start) treats every request as its one local user's. Handlers take a
+//! (loopback only, decided at start) treats every request as its one local user's until a user is
+//! added. Handlers take a
 //! [`Caller`], which says whose SpecTasks they may show.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, WWW_AUTHENTICATE};
@@ -35,6 +37,9 @@ pub enum Auth {
     Open,
     /// Users exist: a token is required; it is checked against its keyed hash.
     Tokens(TokenKey),
+    /// No users yet (on loopback): open like [`Auth::Open`] until the first user is added, then
+    /// [`Auth::Tokens`] from the next request on, without a restart.
+    OpenUntilUsers(TokenKey),
 }
 
 /// The user a request acts for.
@@ -72,16 +77,43 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// What the authentication layer needs: the store and how callers are known.
 #[derive(Debug)]
 pub(crate) struct Authenticator {
-    pub(crate) store: Store,
-    pub(crate) auth: Auth,
+    store: Store,
+    auth: Auth,
+    /// [`Auth::OpenUntilUsers`] saw a user: tokens from now on (users are never removed).
+    users_seen: AtomicBool,
 }
 
 impl Authenticator {
+    pub(crate) fn new(store: Store, auth: Auth) -> Self {
+        Self { store, auth, users_seen: AtomicBool::new(false) }
+    }
+
+    /// The key tokens are checked under; `None` while the server runs open. Nothing about tokens
+    /// is cached: each is looked up per request, so a revocation holds at once on every node.
+    async fn token_key(&self) -> Result<Option<&TokenKey>, ApiError> {
+        match &self.auth {
+            Auth::Open => Ok(None),
+            Auth::Tokens(key) => Ok(Some(key)),
+            Auth::OpenUntilUsers(key) => {
+                if self.users_seen.load(Ordering::Acquire) {
+                    return Ok(Some(key));
+                }
+                if !self.store.has_users().await? {
+                    return Ok(None);
+                }
+                if !self.users_seen.swap(true, Ordering::AcqRel) {
+                    tracing::info!("a user exists now: API tokens required from here on");
+                }
+                Ok(Some(key))
+            }
+        }
+    }
+
     /// The caller a token names: `None` when it names nobody.
     pub(crate) async fn caller_of(&self, token: &str) -> Result<Option<Caller>, ApiError> {
-        match &self.auth {
-            Auth::Open => Ok(Some(Caller::local())),
-            Auth::Tokens(key) => Ok(self
+        match self.token_key().await? {
+            None => Ok(Some(Caller::local())),
+            Some(key) => Ok(self
                 .store
                 .user_of_token(key, token)
                 .await?
@@ -89,8 +121,9 @@ impl Authenticator {
         }
     }
 
-    pub(crate) fn is_open(&self) -> bool {
-        matches!(self.auth, Auth::Open)
+    /// Whether every request is the local user's.
+    pub(crate) async fn is_open(&self) -> Result<bool, ApiError> {
+        Ok(self.token_key().await?.is_none())
     }
 }
 
@@ -111,13 +144,16 @@ pub(crate) async fn authenticate(
     if !needs_caller {
         return next.run(request).await;
     }
-    let caller = match (&authn.auth, presented_token(request.headers())) {
-        (Auth::Open, _) => Ok(Some(Caller::local())),
-        (Auth::Tokens(_), None) => Err(unauthorized(
-            "this server needs an API token: Authorization: Bearer spt_… (create one with \
-             `spectask token create --user NAME`)",
-        )),
-        (Auth::Tokens(_), Some(token)) => authn.caller_of(token).await,
+    let caller = match authn.token_key().await {
+        Err(err) => Err(err),
+        Ok(None) => Ok(Some(Caller::local())),
+        Ok(Some(_)) => match presented_token(request.headers()) {
+            None => Err(unauthorized(
+                "this server needs an API token: Authorization: Bearer spt_… (create one with \
+                 `spectask token create --user NAME`)",
+            )),
+            Some(token) => authn.caller_of(token).await,
+        },
     };
     match caller {
         Ok(Some(caller)) => {

@@ -9,6 +9,7 @@ mod auth;
 mod dto;
 mod error;
 mod extract;
+mod metrics;
 pub mod openapi;
 mod params;
 mod routes;
@@ -20,6 +21,7 @@ pub use auth::{Auth, Caller, TOKEN_COOKIE};
 /// One line of an editor turn's stream, for the client that reads it (`spectask acp`).
 pub use dto::EditorTurnFrame;
 pub use error::ApiError;
+pub use metrics::Metrics;
 pub use security::{CLIENT_HEADER, Security};
 pub use state::AppState;
 
@@ -39,12 +41,13 @@ pub fn app(state: AppState) -> Router {
 
 /// The whole application: the API, the web dashboard at `/`, JSON errors for unknown API routes
 /// and methods, the browser guard ([`security`]), CORS when origins are configured, body limit,
-/// request tracing. Requests outside the API routes reach the one fallback ([`ui::fallback`]).
+/// request tracing, latency per route ([`metrics`]). Requests outside the API routes reach the one fallback ([`ui::fallback`]).
 pub fn app_with(state: AppState, security: Security) -> Router {
     let (api, _) = openapi::api();
     let cors = security.cors();
+    let metrics = state.metrics.clone();
     let authenticator =
-        std::sync::Arc::new(auth::Authenticator { store: state.store.clone(), auth: security.auth.clone() });
+        std::sync::Arc::new(auth::Authenticator::new(state.store.clone(), security.auth.clone()));
     let router = api
         .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -55,7 +58,11 @@ pub fn app_with(state: AppState, security: Security) -> Router {
         Some(cors) => router.layer(cors),
         None => router,
     };
-    router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).layer(TraceLayer::new_for_http()).with_state(state)
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::observe_http))
+        .with_state(state)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests (event

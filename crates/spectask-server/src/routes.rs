@@ -11,6 +11,7 @@ mod events;
 mod export;
 mod health;
 mod history;
+mod metrics;
 mod progress;
 mod repos;
 mod review;
@@ -45,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())
+        .merge(metrics::router())
 }
 
 /// Unknown paths answer in the API's error shape too.

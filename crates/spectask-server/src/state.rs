@@ -6,6 +6,8 @@ use std::sync::Arc;
 use spectask_agent::{AgentRuntime, Profiles};
 use spectask_store::Store;
 
+use crate::metrics::Metrics;
+
 /// Cheap to clone: every field is a handle.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -23,4 +25,6 @@ pub struct AppState {
     /// Where `spectask demo` creates the sample repositories people pick (`None` outside the demo:
     /// no demo repositories are offered).
     pub demo_repos: Option<PathBuf>,
+    /// What `GET /metrics` reports; the orchestrator of this process reports to it too.
+    pub metrics: Arc<Metrics>,
 }

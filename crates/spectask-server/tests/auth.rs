@@ -61,9 +61,14 @@ async fn tokens_cookies_and_public_routes(fx: Fixture) {
         assert_eq!(fx.get(uri, None).await.0, StatusCode::OK, "{uri}");
     }
     // Everything else: 401 with a challenge and a message saying what to do.
-    for uri in
-        ["/api/v1/spec-tasks", "/api/v1/repos", "/api/v1/events", "/api/v1/approvals", "/api/v1/auth/me"]
-    {
+    for uri in [
+        "/api/v1/spec-tasks",
+        "/api/v1/repos",
+        "/api/v1/events",
+        "/api/v1/approvals",
+        "/api/v1/auth/me",
+        "/api/v1/metrics",
+    ] {
         let (status, headers, body) = fx.get(uri, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}: {body}");
         assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
@@ -90,6 +95,9 @@ async fn tokens_cookies_and_public_routes(fx: Fixture) {
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me, json!({ "name": "alice", "open": false }));
     assert_eq!(fx.get("/api/v1/spec-tasks", bearer(&fx.alice)).await.0, StatusCode::OK);
+    let (status, headers, _) = fx.get("/api/v1/metrics", bearer(&fx.alice)).await;
+    assert_eq!(status, StatusCode::OK, "the metrics are read like every other route");
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/openmetrics-text"));
 
     // The web UI logs in: a bad token is refused, a good one sets the cookie, which then works alone.
     let login = |token: &str| {

@@ -10,6 +10,7 @@
 
 mod admission;
 mod approvals;
+mod census;
 mod codec;
 mod connect;
 mod coordination;
@@ -40,6 +41,7 @@ mod write;
 
 pub use admission::{Admission, WipLimits};
 pub use approvals::{Approval, ApprovalOption, NewApproval};
+pub use census::Census;
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;
 pub use credentials::SESSION_CREDENTIAL_PREFIX;
@@ -54,7 +56,7 @@ pub use session_mail::{MessageOutcome, NewSessionMessage, PendingMessage};
 pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_tasks::{Applied, Page, SpecTaskFilter};
 pub use spec_versions::NewSpecVersion;
-pub use users::{API_TOKEN_PREFIX, LOCAL_USER, TokenKey, User, check_user_name};
+pub use users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
 pub use work_sessions::NewWorkSession;
 
 use std::sync::Arc;

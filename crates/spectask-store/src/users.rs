@@ -8,7 +8,7 @@ use sha2::Sha256;
 use spectask_core::Timestamp;
 use uuid::Uuid;
 
-use crate::codec::{get, hex, millis, now, time};
+use crate::codec::{get, hex, millis, now, opt_time, time};
 use crate::{Store, StoreError};
 
 /// Every API token starts with this, so that one found in a log or a file is recognisable.
@@ -134,20 +134,121 @@ impl Store {
         Ok(token)
     }
 
-    /// The user a token belongs to; `None` for anything that is not a live token.
+    /// The user a token belongs to; `None` for anything that is not a live token (unknown or
+    /// revoked). Read from the database on every call: nothing caches it, so a token revoked on one
+    /// node is refused by every node from then on.
     pub async fn user_of_token(&self, key: &TokenKey, token: &str) -> Result<Option<User>, StoreError> {
         if !token.starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
         let row = sqlx::query(
             "SELECT u.id, u.name, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1",
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(key.digest(token)?)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| user(&row)).transpose()
     }
+}
+
+/// An API token as listed: never its secret (only its keyed hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    /// Its user's name.
+    pub user: String,
+    pub created_at: Timestamp,
+    /// When it was revoked; a revoked token names nobody.
+    pub revoked_at: Option<Timestamp>,
+}
+
+macro_rules! token_columns {
+    () => {
+        "SELECT t.id, u.name, t.created_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id "
+    };
+}
+
+impl Store {
+    /// The API tokens of the user `name` (every user's when `None`), oldest first.
+    pub async fn api_tokens(&self, name: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
+        if let Some(name) = name
+            && self.user_named(name).await?.is_none()
+        {
+            return Err(StoreError::NotFound { entity: "user", reference: name.to_owned() });
+        }
+        let rows = match name {
+            Some(name) => {
+                sqlx::query(concat!(token_columns!(), "WHERE u.name = $1 ORDER BY t.created_at, t.id"))
+                    .bind(name)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query(concat!(token_columns!(), "ORDER BY u.name, t.created_at, t.id"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(api_token).collect()
+    }
+
+    /// Revokes the token `reference` names: the token itself (`spt_…`), its id or a unique prefix of
+    /// it. From the next request on no node accepts it. Revoking a revoked token changes nothing.
+    pub async fn revoke_api_token(&self, key: &TokenKey, reference: &str) -> Result<ApiToken, StoreError> {
+        let reference = reference.trim();
+        let rows = if reference.starts_with(API_TOKEN_PREFIX) {
+            sqlx::query(concat!(token_columns!(), "WHERE t.token_hash = $1"))
+                .bind(key.digest(reference)?)
+                .fetch_all(&self.pool)
+                .await?
+        } else if !reference.is_empty() && reference.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            sqlx::query(concat!(token_columns!(), "WHERE t.id LIKE $1 ORDER BY t.id"))
+                .bind(format!("{}%", reference.to_ascii_lowercase()))
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            return Err(StoreError::InvalidInput(format!(
+                "{reference:?} names no API token: give the token (spt_…) or its id from `spectask token list`"
+            )));
+        };
+        let mut found: Vec<ApiToken> = rows.iter().map(api_token).collect::<Result<_, _>>()?;
+        let token = match found.len() {
+            0 => return Err(StoreError::NotFound { entity: "API token", reference: reference.to_owned() }),
+            1 => found.remove(0),
+            _ => {
+                return Err(StoreError::Ambiguous {
+                    entity: "API token",
+                    reference: reference.to_owned(),
+                    candidates: found.into_iter().map(|t| t.id).collect(),
+                });
+            }
+        };
+        if token.revoked_at.is_some() {
+            return Ok(token);
+        }
+        let revoked_at = now();
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(millis(revoked_at))
+            .bind(&token.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(ApiToken { revoked_at: Some(revoked_at), ..token })
+    }
+
+    /// Whether any user exists (a server that started open begins to require tokens once one does).
+    pub async fn has_users(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT id FROM users LIMIT 1").fetch_optional(&self.pool).await?.is_some())
+    }
+}
+
+fn api_token(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
+    Ok(ApiToken {
+        id: get(row, "id")?,
+        user: get(row, "name")?,
+        created_at: time(row, "created_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
 }
 
 fn user(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {

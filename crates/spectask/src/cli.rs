@@ -109,6 +109,21 @@ pub enum TokenCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// List API tokens (never their secrets): id, user, created, revoked.
+    List {
+        /// Only this user's tokens.
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke an API token: every server refuses it from the next request on.
+    Revoke {
+        /// The token's id (or a unique prefix of it, from `token list`), or the token itself (spt_…).
+        token: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -75,8 +75,10 @@ pub async fn serve_until_signal(
     // Sandboxed agents reach this server only (for the MCP server of their coordination tools).
     config.runtime.sandbox.connect_ports.push(addr.port());
     let runtime = AgentRuntime::new(config.runtime.clone());
+    let metrics = std::sync::Arc::new(spectask_server::Metrics::new());
     let orchestrator =
-        Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator);
+        Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator)
+            .observed_by(metrics.clone());
     let engine = tokio::spawn(orchestrator.run(shutdown.clone()));
     // A server keeps serving when nobody reads its banner (`spectask serve | head -1`).
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
@@ -90,6 +92,7 @@ pub async fn serve_until_signal(
         profiles: std::sync::Arc::new(config.profiles),
         coordination,
         demo_repos,
+        metrics,
     };
     let served = spectask_server::serve(listener, state, security, async move {
         shutdown_signal().await;
@@ -116,8 +119,8 @@ fn api_address(addr: SocketAddr) -> String {
 }
 
 /// Who may call. With users, every API request needs a token. Without users the server runs open
-/// for one local user, which only a loopback address allows (anyone on the network could otherwise
-/// run agents on this machine), and says so.
+/// for one local user until a user is added, which only a loopback address allows (anyone on the
+/// network could otherwise run agents on this machine), and says so.
 async fn decide_auth(store: &Store, addr: SocketAddr, data_dir: &std::path::Path) -> anyhow::Result<Auth> {
     let users = store.users().await.context("cannot read the users")?;
     if !users.is_empty() {
@@ -136,9 +139,9 @@ async fn decide_auth(store: &Store, addr: SocketAddr, data_dir: &std::path::Path
     }
     tracing::warn!(
         "no users: the API is open, as the one local user, to every program on this machine; \
-         `spectask user add NAME` makes it require tokens"
+         `spectask user add NAME` makes it require tokens (from the next request on)"
     );
-    Ok(Auth::Open)
+    Ok(Auth::OpenUntilUsers(crate::users_cmd::token_key(data_dir)?))
 }
 
 /// Agents launch this very binary as `spectask mcp` for a session's coordination tools; it calls this

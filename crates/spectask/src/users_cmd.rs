@@ -1,4 +1,4 @@
-//! `spectask user add|list` and `spectask token create`: users and API tokens, written to the
+//! `spectask user add|list` and `spectask token create|list|revoke`: users and API tokens, written to the
 //! database directly (a server that refuses to start without users needs them first). Tokens are
 //! hashed under the token key, `<data-dir>/token.key`, created on first use; servers sharing a
 //! PostgreSQL database must be given the same key file.
@@ -55,6 +55,33 @@ pub async fn run_token(command: TokenCommand) -> anyhow::Result<ExitCode> {
                 "an API token for {user}; it is shown only now. Use it as SPECTASK_TOKEN or \
                  Authorization: Bearer, or log in to the web UI with it."
             );
+        }
+        TokenCommand::List { user, store: args } => {
+            let store = open(&args).await?;
+            let tokens = store.api_tokens(user.as_deref()).await;
+            store.close().await;
+            for token in tokens? {
+                let revoked = token.revoked_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+                outln!(
+                    "{}\t{}\t{}\trevoked: {revoked}",
+                    token.id,
+                    token.user,
+                    token.created_at.to_rfc3339()
+                )?;
+            }
+        }
+        TokenCommand::Revoke { token, store: args } => {
+            let key = token_key(&data_dir(&args)?)?;
+            let store = open(&args).await?;
+            let revoked = store.revoke_api_token(&key, &token).await;
+            store.close().await;
+            let revoked = revoked?;
+            let at = revoked.revoked_at.map(|at| at.to_rfc3339()).unwrap_or_default();
+            outln!(
+                "revoked API token {} of {} ({at}); no server accepts it any more",
+                revoked.id,
+                revoked.user
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -39,10 +39,10 @@ async fn login(
             "the API token is not valid (unknown or revoked)",
         )
     })?;
-    let cookie = (!authn.is_open()).then(|| {
+    let open = authn.is_open().await?;
+    let cookie = (!open).then(|| {
         format!("{TOKEN_COOKIE}={token}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Strict")
     });
-    let open = authn.is_open();
     Ok((AppendHeaders(cookie.map(|c| (SET_COOKIE, c))), Json(WhoAmIDto { name: caller.name, open })))
 }
 

@@ -4,7 +4,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::future::join_all;
-use spectask_core::{JobKind, JobStatus, SpecTaskCommand, SpecTaskEffect, WorkSessionCommand};
+use spectask_core::{
+    JobKind, JobStatus, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus, WorkSessionCommand,
+    WorkSessionStatus,
+};
 use spectask_store::{JobOutcome, Store};
 
 use crate::{both_backends, new_task, repo};
@@ -17,6 +20,7 @@ both_backends!(
     concurrent_workers_claim_each_job_exactly_once,
     enqueuing_wakes_the_waiting_orchestrator,
     one_write_renews_the_leases_of_every_job_a_node_runs,
+    the_census_counts_states_and_the_queue,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -160,4 +164,36 @@ async fn one_write_renews_the_leases_of_every_job_a_node_runs(store: Store) {
         assert_eq!(now > *was, mine.contains(id), "job {id}: lease {was} → {now}");
     }
     assert_eq!(store.renew_job_leases("n2", LEASE).await.unwrap(), vec![theirs.id]);
+}
+
+async fn the_census_counts_states_and_the_queue(store: Store) {
+    let empty = store.census().await.unwrap();
+    assert!(empty.spec_tasks.iter().all(|(_, n)| *n == 0), "{empty:?}");
+    assert_eq!(empty.spec_tasks.len(), SpecTaskStatus::ALL.len(), "every status, zero or not");
+    assert_eq!(empty.work_sessions.len(), WorkSessionStatus::ALL.len());
+    assert_eq!((empty.jobs_queued, empty.jobs_running, empty.oldest_due_job), (0, 0, None));
+
+    let r = repo(&store, "/repos/a").await;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for title in ["a", "b"] {
+        let task = store.create_spec_task(new_task(&r, title)).await.unwrap();
+        store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    }
+    store.create_spec_task(new_task(&r, "c")).await.unwrap();
+    let census = store.census().await.unwrap();
+    let count = |status| census.spec_tasks.iter().find(|(s, _)| *s == status).unwrap().1;
+    assert_eq!(count(SpecTaskStatus::SpecGeneration), 2, "{census:?}");
+    assert_eq!(count(SpecTaskStatus::Backlog), 1, "{census:?}");
+    assert_eq!((census.jobs_queued, census.jobs_running), (2, 0), "{census:?}");
+    let due = census.oldest_due_job.expect("the planner jobs are due");
+    assert!(due >= before && due <= chrono::Utc::now(), "{due}");
+
+    let job = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    let census = store.census().await.unwrap();
+    assert_eq!((census.jobs_queued, census.jobs_running), (1, 1), "{census:?}");
+    store.finish_job(&job, "n1", &JobOutcome::Done).await.unwrap();
+    let job = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    store.finish_job(&job, "n1", &JobOutcome::Done).await.unwrap();
+    let census = store.census().await.unwrap();
+    assert_eq!((census.jobs_queued, census.jobs_running, census.oldest_due_job), (0, 0, None), "{census:?}");
 }

@@ -7,7 +7,8 @@ use crate::{both_backends, new_task, repo};
 
 both_backends!(
     tokens_name_their_user_and_only_their_keyed_hash_is_stored,
-    owners_see_only_their_tasks_events_and_repositories
+    owners_see_only_their_tasks_events_and_repositories,
+    a_revoked_token_names_nobody_and_stays_listed,
 );
 
 async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
@@ -98,4 +99,49 @@ async fn tokens_name_their_user_and_only_their_keyed_hash_is_stored(store: Store
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn a_revoked_token_names_nobody_and_stays_listed(store: Store) {
+    let key = TokenKey::generate().unwrap();
+    assert!(!store.has_users().await.unwrap());
+    store.add_user("alice").await.unwrap();
+    store.add_user("bob").await.unwrap();
+    assert!(store.has_users().await.unwrap());
+    let first = store.create_api_token(&key, "alice").await.unwrap();
+    let second = store.create_api_token(&key, "alice").await.unwrap();
+    let bobs = store.create_api_token(&key, "bob").await.unwrap();
+    let listed = store.api_tokens(Some("alice")).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|t| t.user == "alice" && t.revoked_at.is_none()), "{listed:?}");
+    assert_eq!(store.api_tokens(None).await.unwrap().len(), 3);
+    let unknown = store.api_tokens(Some("carol")).await.unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound { entity: "user", .. }), "{unknown}");
+
+    // By its id: that token only.
+    let revoked = store.revoke_api_token(&key, &listed[0].id).await.unwrap();
+    assert_eq!(revoked.id, listed[0].id);
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(store.user_of_token(&key, &first).await.unwrap(), None, "revoked: names nobody");
+    assert_eq!(store.user_of_token(&key, &second).await.unwrap().unwrap().name, "alice");
+    let again = store.revoke_api_token(&key, &listed[0].id).await.unwrap();
+    assert_eq!(again.revoked_at, revoked.revoked_at, "revoking twice changes nothing");
+    let listed = store.api_tokens(Some("alice")).await.unwrap();
+    assert_eq!(listed[0].revoked_at, revoked.revoked_at, "a revoked token stays listed");
+
+    // By the secret itself.
+    let by_secret = store.revoke_api_token(&key, &bobs).await.unwrap();
+    assert_eq!((by_secret.user.as_str(), by_secret.revoked_at.is_some()), ("bob", true));
+    assert_eq!(store.user_of_token(&key, &bobs).await.unwrap(), None);
+
+    // What names no token, or more than one, says so.
+    let ambiguous = store.revoke_api_token(&key, "0").await.unwrap_err();
+    assert!(
+        matches!(ambiguous, StoreError::Ambiguous { .. }),
+        "ids made together share their first digits: {ambiguous}"
+    );
+    let missing = store.revoke_api_token(&key, "ffffffff").await.unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { entity: "API token", .. }), "{missing}");
+    let nonsense = store.revoke_api_token(&key, "alice's token").await.unwrap_err();
+    assert!(nonsense.to_string().contains("spectask token list"), "{nonsense}");
+    assert_eq!(store.user_of_token(&key, &second).await.unwrap().unwrap().name, "alice", "untouched");
 }

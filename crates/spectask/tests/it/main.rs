@@ -22,6 +22,7 @@ mod http;
 mod implementation;
 mod interactive;
 mod merge_policy;
+mod metrics;
 mod no_changes;
 mod nodes;
 mod planning;

@@ -97,3 +97,86 @@ fn users_and_tokens_on_postgres() {
         .unwrap();
     users_and_tokens(Some(url));
 }
+
+/// A server started without users (open, on loopback) requires tokens once a user is added, with
+/// no restart; a revoked token is refused at once by every node (two on PostgreSQL, sharing the
+/// database and the token key).
+fn users_added_while_serving_and_revoked_tokens(database_url: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_url.as_deref();
+    let data = dir.path().join("a");
+    let mut nodes = vec![Server::start_node(&data, url, "a")];
+    if url.is_some() {
+        let other = dir.path().join("b");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::copy(data.join("token.key"), other.join("token.key")).expect("the open server made its key");
+        nodes.push(Server::start_node(&other, url, "b"));
+    }
+    let list = |server: &Server, token: Option<&str>| {
+        let mut cmd = spectask();
+        cmd.args(["task", "--server", &server.url, "list", "--json"]);
+        if let Some(token) = token {
+            cmd.env("SPECTASK_TOKEN", token);
+        }
+        cmd.output().unwrap()
+    };
+    for node in &nodes {
+        let open = list(node, None);
+        assert!(open.status.success(), "no users yet: open on loopback: {}", stderr(&open));
+    }
+
+    let cli = |args: &[&str]| {
+        let output = spectask().args(args).args(store_args(&data, url)).output().unwrap();
+        assert!(output.status.success(), "spectask {args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    cli(&["user", "add", "alice"]);
+    let token = cli(&["token", "create", "--user", "alice"]).trim().to_owned();
+    cli(&["token", "create", "--user", "alice"]);
+    for node in &nodes {
+        let anonymous = list(node, None);
+        assert!(
+            stderr(&anonymous).contains("(HTTP 401)"),
+            "a user exists: tokens from now on: {}",
+            stderr(&anonymous)
+        );
+        let with_token = list(node, Some(&token));
+        assert!(with_token.status.success(), "alice's token, without a restart: {}", stderr(&with_token));
+    }
+
+    let listed = cli(&["token", "list", "--user", "alice"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(lines.iter().all(|l| l.contains("\talice\t") && l.ends_with("revoked: -")), "{listed}");
+    assert!(!listed.contains("spt_"), "never a secret: {listed}");
+    let first = lines[0].split('\t').next().unwrap();
+
+    let revoked = cli(&["token", "revoke", first]);
+    assert!(revoked.contains(&format!("revoked API token {first} of alice")), "{revoked}");
+    for node in &nodes {
+        let refused = list(node, Some(&token));
+        assert!(stderr(&refused).contains("(HTTP 401)"), "revoked: refused at once: {}", stderr(&refused));
+    }
+    let listed = cli(&["token", "list"]);
+    assert!(
+        listed.lines().next().is_some_and(|l| l.starts_with(first) && !l.ends_with("revoked: -")),
+        "{listed}"
+    );
+    let unknown =
+        spectask().args(["token", "revoke", "ffffffff"]).args(store_args(&data, url)).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no API token matches \"ffffffff\""), "{}", stderr(&unknown));
+    for node in nodes {
+        node.stop();
+    }
+}
+
+#[test]
+fn users_added_while_serving_and_revoked_tokens_on_sqlite() {
+    users_added_while_serving_and_revoked_tokens(None);
+}
+
+#[test]
+fn users_added_while_serving_and_revoked_tokens_on_two_postgres_nodes() {
+    users_added_while_serving_and_revoked_tokens(Some(crate::support::postgres_url()));
+}

@@ -206,6 +206,7 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     c.get("/spec-tasks/{id}/download-documents", &[&id]);
     c.get("/spec-tasks/{id}/design-docs", &[&id]);
     c.get("/spec-tasks/{id}/design-docs/files", &[&id]);
+    c.get("/metrics", &[]);
 
     other_tasks(&mut c, &repo);
     editor::an_editor_thread(&mut c, &repo);

@@ -1,0 +1,186 @@
+//! What `GET /metrics` reports, in the OpenMetrics text format Prometheus scrapes: SpecTasks and
+//! work sessions by state, the job queue, this node's live agent instances (read at each scrape,
+//! the store's in a fixed number of aggregate queries), how long the orchestrator takes to react
+//! to a change (a job claimed after it became due) and the API's latency per route template.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+use spectask_core::JobKind;
+use spectask_orchestrator::EngineObserver;
+use spectask_store::Census;
+
+/// The content type of the answer.
+pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The route label of requests no API route matched (the dashboard's files, unknown paths).
+const UNMATCHED: &str = "unmatched";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabel {
+    job: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// The process's metrics; shared by the server and the orchestrator it observes.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    spec_tasks: Family<StatusLabel, Gauge>,
+    work_sessions: Family<StatusLabel, Gauge>,
+    jobs: Family<StatusLabel, Gauge>,
+    oldest_due_job: Gauge<f64, AtomicU64>,
+    agent_instances: Gauge,
+    reactions: Histograms<JobLabel>,
+    http: Histograms<HttpLabels>,
+    /// One scrape at a time sets the gauges and encodes them.
+    scrape: tokio::sync::Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn reaction_histogram() -> Histogram {
+    // 5 ms … about 82 s.
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
+}
+
+fn http_histogram() -> Histogram {
+    // 1 ms … about 16 s.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("spectask");
+        let metrics = Self {
+            spec_tasks: Family::default(),
+            work_sessions: Family::default(),
+            jobs: Family::default(),
+            oldest_due_job: Gauge::default(),
+            agent_instances: Gauge::default(),
+            reactions: Family::new_with_constructor(reaction_histogram),
+            http: Family::new_with_constructor(http_histogram),
+            scrape: tokio::sync::Mutex::new(()),
+            registry: Registry::default(),
+        };
+        registry.register("spec_tasks", "SpecTasks by status", metrics.spec_tasks.clone());
+        registry.register("work_sessions", "Work sessions by status", metrics.work_sessions.clone());
+        registry.register("jobs", "Orchestrator jobs queued (due or not) and running", metrics.jobs.clone());
+        registry.register_with_unit(
+            "oldest_due_job_age",
+            "How long the longest-waiting due job has waited (0 when none is due)",
+            Unit::Seconds,
+            metrics.oldest_due_job.clone(),
+        );
+        registry.register(
+            "agent_instances_live",
+            "Agent processes this node runs (one per SpecTask at work here)",
+            metrics.agent_instances.clone(),
+        );
+        registry.register_with_unit(
+            "reaction",
+            "From a job becoming due (the change that queued it) to a node claiming it, per job kind",
+            Unit::Seconds,
+            metrics.reactions.clone(),
+        );
+        registry.register_with_unit(
+            "http_request_duration",
+            "API requests until the response's head, per method, route template and status",
+            Unit::Seconds,
+            metrics.http.clone(),
+        );
+        Self { registry, ..metrics }
+    }
+
+    /// The text of a scrape: the gauges set from `census` and `live_agents`, then everything encoded.
+    pub(crate) async fn render(&self, census: Census, live_agents: usize) -> Result<String, std::fmt::Error> {
+        let _one = self.scrape.lock().await;
+        for (status, n) in census.spec_tasks {
+            self.spec_tasks.get_or_create(&StatusLabel { status: status.as_str() }).set(n);
+        }
+        for (status, n) in census.work_sessions {
+            self.work_sessions.get_or_create(&StatusLabel { status: status.as_str() }).set(n);
+        }
+        self.jobs.get_or_create(&StatusLabel { status: "queued" }).set(census.jobs_queued);
+        self.jobs.get_or_create(&StatusLabel { status: "running" }).set(census.jobs_running);
+        let waited = census
+            .oldest_due_job
+            .map_or(Duration::ZERO, |due| (chrono::Utc::now() - due).to_std().unwrap_or(Duration::ZERO));
+        self.oldest_due_job.set(waited.as_secs_f64());
+        self.agent_instances.set(i64::try_from(live_agents).unwrap_or(i64::MAX));
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+
+    fn observe_request(&self, method: &Method, route: Option<&str>, status: StatusCode, took: Duration) {
+        let labels = HttpLabels {
+            method: method_label(method),
+            route: route.unwrap_or(UNMATCHED).to_owned(),
+            status: status.as_u16(),
+        };
+        self.http.get_or_create(&labels).observe(took.as_secs_f64());
+    }
+}
+
+impl EngineObserver for Metrics {
+    fn job_claimed(&self, kind: JobKind, waited: Duration) {
+        self.reactions.get_or_create(&JobLabel { job: kind.as_str() }).observe(waited.as_secs_f64());
+    }
+}
+
+/// The standard methods by name; anything else is `other` (clients choose methods, and each label
+/// value is a series kept for the process's life).
+fn method_label(method: &Method) -> &'static str {
+    let known = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+    ];
+    known.into_iter().find(|(m, _)| m == method).map_or("other", |(_, name)| name)
+}
+
+/// The layer timing every request by the route template it matched.
+pub(crate) async fn observe_http(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics.observe_request(&method, route.as_deref(), response.status(), started.elapsed());
+    response
+}
