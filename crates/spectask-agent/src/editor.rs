@@ -87,9 +87,13 @@ pub trait EditorBackend: Send + Sync + 'static {
     /// The editor closed the thread: its work session ends.
     fn close_thread(&self, id: String) -> impl Future<Output = Result<(), BackendError>> + Send;
 
-    /// The editor takes up thread `id` again (`session/load`, `session/resume`): its conversation as
-    /// recorded, in order.
-    fn reopen_thread(&self, id: String) -> impl Future<Output = Result<Vec<Said>, BackendError>> + Send;
+    /// The editor takes up thread `id` again (`session/load`, `session/resume`), giving its agent
+    /// `mcp_servers` from now on: its conversation as recorded, in order.
+    fn reopen_thread(
+        &self,
+        id: String,
+        mcp_servers: Vec<McpServerSpec>,
+    ) -> impl Future<Output = Result<Vec<Said>, BackendError>> + Send;
 
     /// Runs the editor's prompt on thread `id`: the turn's frames, in order, ending with
     /// [`TurnFrame::End`] or [`TurnFrame::Failed`].
@@ -271,7 +275,8 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
                     let id = request.session_id.0.to_string();
                     let mut roots = vec![request.cwd];
                     roots.extend(request.additional_directories);
-                    let loaded = reopen(&*backend, &state, &id, roots).await.and_then(|said| {
+                    let servers = crate::mcp_servers::from_acp(request.mcp_servers);
+                    let loaded = reopen(&*backend, &state, &id, roots, servers).await.and_then(|said| {
                         // The conversation so far, before the answer, as ACP's load wants it.
                         for message in said {
                             let chunk = ContentChunk::new(ContentBlock::Text(TextContent::new(message.text)));
@@ -298,7 +303,8 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
                     let id = request.session_id.0.to_string();
                     let mut roots = vec![request.cwd];
                     roots.extend(request.additional_directories);
-                    let resumed = reopen(&*backend, &state, &id, roots).await;
+                    let servers = crate::mcp_servers::from_acp(request.mcp_servers);
+                    let resumed = reopen(&*backend, &state, &id, roots, servers).await;
                     responder.respond_with_result(resumed.map(|_| ResumeSessionResponse::new()))
                 })
             },
@@ -320,14 +326,16 @@ pub async fn serve_editor<B: EditorBackend>(backend: Arc<B>) -> Result<(), AcpEr
         .await
 }
 
-/// Takes up a recorded thread in the editor's directories: its conversation.
+/// Takes up a recorded thread in the editor's directories, with the MCP servers it gives now: its
+/// conversation.
 async fn reopen<B: EditorBackend>(
     backend: &B,
     state: &EditorState,
     id: &str,
     roots: Vec<PathBuf>,
+    servers: Vec<McpServerSpec>,
 ) -> Result<Vec<Said>, AcpError> {
-    let said = backend.reopen_thread(id.to_owned()).await.map_err(|e| e.to_acp())?;
+    let said = backend.reopen_thread(id.to_owned(), servers).await.map_err(|e| e.to_acp())?;
     state.roots().insert(id.to_owned(), roots);
     Ok(said)
 }

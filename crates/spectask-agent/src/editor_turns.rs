@@ -3,6 +3,10 @@
 //! driving the work session takes it, runs the turn with the thread relayed to the editor
 //! ([`crate::relay`]) and reports how the turn ended. While the turn runs, the editor may cancel it,
 //! and its answers to relayed requests find their way back by the request's number.
+//!
+//! The MCP servers each editor thread's editor gives its agent are held here too, in memory only
+//! (their environment may carry the editor's credentials): the editor gives them with every prompt,
+//! so a node that restarted, or another node taking the thread, learns them from the next one.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -11,6 +15,7 @@ use spectask_core::WorkSessionId;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::McpServerSpec;
 use crate::prompt::PromptContent;
 use crate::relay::{EditorRefusal, EditorRelay};
 
@@ -39,6 +44,17 @@ struct Held {
     cancels: HashMap<WorkSessionId, CancellationToken>,
     /// Relayed requests waiting for the editor's answer, by session and request number.
     replies: HashMap<(WorkSessionId, u64), Reply>,
+    /// The MCP servers of each editor thread, by session.
+    tools: HashMap<WorkSessionId, EditorTools>,
+}
+
+/// The MCP servers an editor gives a thread's agent, and those its agent thread on this node was
+/// opened with.
+#[derive(Debug, Default)]
+struct EditorTools {
+    given: Vec<McpServerSpec>,
+    /// `None` until the agent thread is opened with them (one opened before they were known has none).
+    opened_with: Option<Vec<McpServerSpec>>,
 }
 
 /// The editor turns of this node. Offers are made under an async lock held while the message is
@@ -89,6 +105,28 @@ impl EditorTurns {
             held.cancels.remove(&session);
         }
         held.replies.retain(|(s, _), _| *s != session);
+    }
+
+    /// The MCP servers the editor gives the thread of `session` now (`mcpServers` of its
+    /// `session/new`, `session/load` or `session/resume`).
+    pub fn set_tools(&self, session: WorkSessionId, servers: Vec<McpServerSpec>) {
+        self.held().tools.entry(session).or_default().given = servers;
+    }
+
+    /// The MCP servers the editor gave the thread of `session` (none when no editor did), for its
+    /// agent thread opened now.
+    pub fn tools_to_open(&self, session: WorkSessionId) -> Vec<McpServerSpec> {
+        let mut held = self.held();
+        let Some(tools) = held.tools.get_mut(&session) else { return Vec::new() };
+        tools.opened_with = Some(tools.given.clone());
+        tools.given.clone()
+    }
+
+    /// Whether the editor gave other MCP servers than the thread's agent thread was opened with
+    /// (it must be opened again to get them).
+    pub fn tools_changed(&self, session: WorkSessionId) -> bool {
+        let held = self.held();
+        held.tools.get(&session).is_some_and(|t| t.opened_with.as_deref().unwrap_or_default() != t.given)
     }
 
     /// Cancels the session's editor turns; false when it has none.
@@ -145,5 +183,27 @@ mod tests {
         assert!(!turns.reply(session, 1, Ok(serde_json::json!({}))), "answered once");
         turns.forget(session, 7);
         assert!(!turns.cancel(session), "nothing left to cancel");
+    }
+
+    #[test]
+    fn an_editors_tools_changed_since_its_thread_was_opened_are_noticed() {
+        let turns = EditorTurns::default();
+        let session = WorkSessionId::from_uuid(uuid::Uuid::now_v7());
+        let server = |name: &str| McpServerSpec {
+            name: name.into(),
+            command: "/usr/bin/true".into(),
+            args: Vec::new(),
+            env: vec![("TOKEN".into(), "secret".into())],
+        };
+        assert!(turns.tools_to_open(session).is_empty(), "no editor gave any");
+        assert!(!turns.tools_changed(session));
+        turns.set_tools(session, vec![server("zed-tools")]);
+        assert!(turns.tools_changed(session), "its thread was opened without them");
+        assert_eq!(turns.tools_to_open(session), vec![server("zed-tools")]);
+        assert!(!turns.tools_changed(session));
+        turns.set_tools(session, vec![server("zed-tools")]);
+        assert!(!turns.tools_changed(session), "the same servers again");
+        turns.set_tools(session, vec![server("zed-more")]);
+        assert!(turns.tools_changed(session));
     }
 }

@@ -41,9 +41,19 @@ pub(crate) fn to_acp(servers: &[McpServerSpec]) -> Vec<McpServer> {
 }
 
 /// The stdio servers of an editor's `mcpServers`; an HTTP or SSE one is left out (spectask hands
-/// agents stdio servers only, which every agent supports), with a warning.
+/// agents stdio servers only, which every agent supports), with a warning naming it.
 pub(crate) fn from_acp(servers: Vec<McpServer>) -> Vec<McpServerSpec> {
-    servers
+    let (stdio, left_out) = stdio_only(servers);
+    for name in left_out {
+        tracing::warn!(server = %name, "an editor's MCP server that is not stdio is not passed on");
+    }
+    stdio
+}
+
+/// The stdio servers, and the names of the others.
+fn stdio_only(servers: Vec<McpServer>) -> (Vec<McpServerSpec>, Vec<String>) {
+    let mut left_out = Vec::new();
+    let stdio = servers
         .into_iter()
         .filter_map(|server| match server {
             McpServer::Stdio(stdio) => Some(McpServerSpec {
@@ -54,11 +64,12 @@ pub(crate) fn from_acp(servers: Vec<McpServer>) -> Vec<McpServerSpec> {
             }),
             other => {
                 let json = serde_json::to_value(&other).unwrap_or_default();
-                tracing::warn!(server = %json["name"], "an editor's MCP server that is not stdio is not passed on");
+                left_out.push(json["name"].as_str().unwrap_or_default().to_owned());
                 None
             }
         })
-        .collect()
+        .collect();
+    (stdio, left_out)
 }
 
 #[cfg(test)]
@@ -85,5 +96,24 @@ mod tests {
         );
         let debug = format!("{spec:?}");
         assert!(debug.contains("SPECTASK_SESSION_TOKEN") && !debug.contains("stc_secret"), "{debug}");
+    }
+
+    #[test]
+    fn an_editors_http_and_sse_servers_are_left_out_by_name() {
+        let servers: Vec<McpServer> = serde_json::from_value(serde_json::json!([
+            {"type": "http", "name": "docs", "url": "https://example.com/mcp", "headers": []},
+            {"name": "files", "command": "/usr/bin/files-mcp", "args": ["--ro"], "env": [{"name": "K", "value": "v"}]},
+            {"type": "sse", "name": "events", "url": "https://example.com/sse", "headers": []},
+        ]))
+        .unwrap();
+        let (stdio, left_out) = stdio_only(servers);
+        assert_eq!(left_out, ["docs", "events"]);
+        let files = McpServerSpec {
+            name: "files".into(),
+            command: "/usr/bin/files-mcp".into(),
+            args: vec!["--ro".into()],
+            env: vec![("K".into(), "v".into())],
+        };
+        assert_eq!(stdio, [files]);
     }
 }

@@ -34,8 +34,9 @@ pub struct Thread {
 }
 
 /// A stdio MCP server an editor gave its thread (ACP `mcpServers` in `session/new`): the thread's
-/// agent gets it beside spectask's own. Its environment may hold credentials: it is kept with the
-/// editor's mark in the database (never in git, never in an API answer) and never logged.
+/// agent gets it beside spectask's own. Its environment may hold credentials: it is held only in
+/// the memory of the node running the thread (never in the database or git, never in an API answer)
+/// and never logged.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EditorMcpServer {
     /// The name the agent shows, and prefixes its tools with.

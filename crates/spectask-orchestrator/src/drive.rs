@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use spectask_agent::{AcpSessionId, AgentError, AgentInstance, McpServerSpec, PromptContent, SessionOutcome};
+use spectask_agent::{AcpSessionId, AgentError, AgentInstance, PromptContent, SessionOutcome};
 use spectask_core::{
     HistoryFile, SpecTask, SpecTaskStatus, ThreadStatus, WorkSession, WorkSessionCommand, WorkSessionId,
     WorkSessionStatus,
@@ -16,7 +16,7 @@ use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::send_back::{AfterTurns, Verdict};
-use crate::{agents, coordination, editor_turn, markers, overlaps, record};
+use crate::{agents, coordination, editor_turn, markers, overlaps, record, thread_tools};
 
 /// The StartThread / ResumeThread step.
 pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationToken) -> Result<(), JobError> {
@@ -432,7 +432,7 @@ async fn open_thread(
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
     // A thread opened in an agent gets the session's coordination tools, with a fresh credential.
-    let tools = session_tools(ctx, session).await?;
+    let tools = thread_tools::session_tools(ctx, session).await?;
     if let Some(acp) = recorded {
         match instance.load_thread_with_tools(&acp, worktree, &tools, events.clone()).await {
             Ok(()) => return Ok((acp, Opened::Resumed)),
@@ -443,30 +443,6 @@ async fn open_thread(
     }
     let acp = instance.new_thread_with_tools(worktree, &tools, events).await.map_err(TurnError::Agent)?;
     Ok((acp, Opened::New))
-}
-
-/// The MCP server of the session's coordination tools (`spectask mcp`), when this node has one,
-/// then those the editor gave an editor thread.
-async fn session_tools(ctx: &Ctx, session: &WorkSession) -> Result<Vec<McpServerSpec>, TurnError> {
-    let mut tools = Vec::new();
-    if let Some(launch) = &ctx.config.session_tools {
-        let credential = ctx.store.issue_session_credential(session.id).await?;
-        tools.push(McpServerSpec {
-            name: launch.name.clone(),
-            command: launch.command.clone(),
-            args: launch.args.clone(),
-            env: vec![(launch.credential_env.clone(), credential)],
-        });
-    }
-    for server in ctx.store.editor_mcp_servers(session.id).await? {
-        tools.push(McpServerSpec {
-            name: server.name,
-            command: server.command.into(),
-            args: server.args,
-            env: server.env.into_iter().collect(),
-        });
-    }
-    Ok(tools)
 }
 
 /// Why a turn whose only effects were refused fails.

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use spectask_core::{
-    EditorMcpServer, NewSpecTask, Priority, Repository, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind,
-    WorkSession, WorkSessionId, WorkSessionPhase,
+    NewSpecTask, Priority, Repository, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, WorkSession,
+    WorkSessionId, WorkSessionPhase,
 };
 use spectask_store::{EditorOpening, NewWorkSession, Store, StoreError};
 
@@ -28,8 +28,6 @@ pub struct EditorThreadRequest {
     pub owner: Option<String>,
     /// The session this thread was spawned from (its parent), in the same task.
     pub parent: Option<WorkSessionId>,
-    /// The MCP servers the editor gave the thread, for its agent.
-    pub mcp_servers: Vec<EditorMcpServer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,11 +55,7 @@ pub async fn open_editor_thread(
         .cwd
         .canonicalize()
         .map_err(|e| EditorThreadError::BadCwd { path: request.cwd.clone(), reason: e.to_string() })?;
-    let opening = EditorOpening {
-        client: request.client.clone(),
-        cwd: cwd.display().to_string(),
-        mcp_servers: request.mcp_servers.clone(),
-    };
+    let opening = EditorOpening { client: request.client.clone(), cwd: cwd.display().to_string() };
     let task = match request.task {
         Some(id) => store.spec_task(id).await?,
         None => match task_at(store, &cwd, request.owner.as_deref()).await? {

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::dispatch::JobError;
 use crate::drive::{TurnError, TurnPrompt, siblings, turn};
 use crate::engine::Ctx;
-use crate::markers;
 use crate::prompt::EditorSlice;
+use crate::{markers, thread_tools};
 
 /// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
 /// it ended; returns the agent's last message.
@@ -32,6 +32,10 @@ pub(crate) async fn run(
         // Cancelled before its turn came: the agent never hears it.
         let _ = ended.send(Ok("cancelled".to_owned()));
         return Ok(String::new());
+    }
+    if let Err(err) = thread_tools::refresh_editor_tools(ctx, instance, session, acp, worktree).await {
+        let _ = ended.send(Err(err.to_string()));
+        return Err(err);
     }
     instance.relay_thread(acp, relay);
     let prompt = TurnPrompt {

@@ -52,6 +52,7 @@ mod send_back;
 mod sessions;
 #[cfg(test)]
 mod testing;
+mod thread_tools;
 mod work;
 
 pub use config::{CheckLimits, Granularity, OrchestratorConfig, SessionToolsLaunch};

@@ -2,25 +2,22 @@
 //! directory. A thread's work session and its mark are written together, so the orchestrator never
 //! sees an editor thread as a session of its own (which it would prompt).
 
-use spectask_core::{
-    EditorMcpServer, EditorThread, NewSpecTask, SpecTask, SpecTaskId, WorkSession, WorkSessionId,
-};
+use spectask_core::{EditorThread, NewSpecTask, SpecTask, SpecTaskId, WorkSession, WorkSessionId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::codec::{get, json, millis, now, parse, time, to_json};
+use crate::codec::{get, millis, now, parse, time};
 use crate::spec_tasks::write_spec_task;
 use crate::work_sessions::{NewWorkSession, write_work_session};
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
-/// Where a thread was opened: the editor's name (`zed`), the thread's directory and the MCP servers
-/// the editor gave it.
+/// Where a thread was opened: the editor's name (`zed`) and the thread's directory. (The MCP servers
+/// the editor gives it are never written here: their environment may hold its credentials.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EditorOpening {
     pub client: String,
     pub cwd: String,
-    pub mcp_servers: Vec<EditorMcpServer>,
 }
 
 impl Store {
@@ -85,18 +82,6 @@ impl Store {
         rows.iter().map(|row| Ok((parse(row, "work_session_id")?, get(row, "client")?))).collect()
     }
 
-    /// The MCP servers the editor gave the thread of `work_session` (none for other sessions).
-    pub async fn editor_mcp_servers(
-        &self,
-        work_session: WorkSessionId,
-    ) -> Result<Vec<EditorMcpServer>, StoreError> {
-        let row = sqlx::query("SELECT mcp_servers FROM editor_threads WHERE work_session_id = $1")
-            .bind(work_session.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map_or_else(|| Ok(Vec::new()), |row| json(&row, "mcp_servers"))
-    }
-
     /// The editor that opened a work session, when one did.
     pub async fn editor_thread(
         &self,
@@ -118,14 +103,12 @@ async fn mark(
     opening: &EditorOpening,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO editor_threads (work_session_id, client, cwd, created_at, mcp_servers) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO editor_threads (work_session_id, client, cwd, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(work_session.to_string())
     .bind(&opening.client)
     .bind(&opening.cwd)
     .bind(millis(now()))
-    .bind(to_json(&opening.mcp_servers)?)
     .execute(&mut *w.tx)
     .await?;
     Ok(())

@@ -38,6 +38,7 @@ pub async fn run(args: AcpArgs) -> anyhow::Result<ExitCode> {
         tasks: Mutex::new(HashMap::new()),
         open: Mutex::new(Vec::new()),
         turn_nodes: Mutex::new(HashMap::new()),
+        tools: Mutex::new(HashMap::new()),
     });
     let served = serve_editor(backend.clone()).await;
     // The editor went away (stdin closed): its open threads stay resumable, never lost.
@@ -58,6 +59,9 @@ struct ServerBackend {
     /// The node running each thread's turns when it is not `--server` (the node holding the thread's
     /// task): the turn's answers and cancel go there too.
     turn_nodes: Mutex<HashMap<String, Arc<ApiClient>>>,
+    /// The MCP servers the editor gives each thread's agent (as the API takes them), sent with every
+    /// prompt: the server keeps them in the memory of the node running the thread only.
+    tools: Mutex<HashMap<String, Value>>,
 }
 
 impl ServerBackend {
@@ -74,6 +78,10 @@ impl ServerBackend {
                 tracing::warn!(%error, session = %id, "cannot leave the thread interrupted");
             }
         }
+    }
+
+    fn tools(&self) -> std::sync::MutexGuard<'_, HashMap<String, Value>> {
+        self.tools.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn turn_nodes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ApiClient>>> {
@@ -142,19 +150,7 @@ impl EditorBackend for ServerBackend {
         mcp_servers: Vec<McpServerSpec>,
     ) -> Result<EditorThread, BackendError> {
         let dir = self.repo.clone().unwrap_or_else(|| cwd.clone());
-        let servers: Vec<Value> = mcp_servers
-            .into_iter()
-            .map(|server| {
-                let env: serde_json::Map<String, Value> =
-                    server.env.into_iter().map(|(name, value)| (name, Value::String(value))).collect();
-                json!({
-                    "name": server.name,
-                    "command": server.command.display().to_string(),
-                    "args": server.args,
-                    "env": env,
-                })
-            })
-            .collect();
+        let servers = api_servers(mcp_servers);
         let body = json!({
             "cwd": dir.display().to_string(),
             "task": self.task_for(&dir),
@@ -169,6 +165,7 @@ impl EditorBackend for ServerBackend {
         }
         let opened = thread(&opened["work_session"], cwd, task["title"].as_str().unwrap_or(""));
         self.open_threads().push(opened.id.clone());
+        self.tools().insert(opened.id.clone(), servers);
         Ok(opened)
     }
 
@@ -193,7 +190,11 @@ impl EditorBackend for ServerBackend {
         Ok(())
     }
 
-    async fn reopen_thread(&self, id: String) -> Result<Vec<Said>, BackendError> {
+    async fn reopen_thread(
+        &self,
+        id: String,
+        mcp_servers: Vec<McpServerSpec>,
+    ) -> Result<Vec<Said>, BackendError> {
         let session = self.api.get(&format!("/work-sessions/{id}"), &[]).await.map_err(backend_error)?;
         if session["opened_from_editor"].is_null() {
             let name = session["name"].as_str().unwrap_or(&id);
@@ -214,6 +215,7 @@ impl EditorBackend for ServerBackend {
                 _ => break,
             }
         }
+        self.tools().insert(id.clone(), api_servers(mcp_servers));
         let mut open = self.open_threads();
         if !open.contains(&id) {
             open.push(id);
@@ -230,6 +232,7 @@ impl EditorBackend for ServerBackend {
             "prompt": prompt.content,
             "offers": prompt.offers,
             "roots": prompt.roots.iter().map(|root| root.display().to_string()).collect::<Vec<_>>(),
+            "mcp_servers": self.tools().get(&id),
         });
         let response = self.start_turn(&id, body).await.map_err(backend_error)?;
         let (frames, received) = mpsc::channel(32);
@@ -259,6 +262,21 @@ impl EditorBackend for ServerBackend {
         node.post(&format!("/work-sessions/{id}/editor/cancel"), None).await.map_err(backend_error)?;
         Ok(())
     }
+}
+
+/// MCP servers as the API takes them (`EditorMcpServer`).
+fn api_servers(servers: Vec<McpServerSpec>) -> Value {
+    let servers = servers.into_iter().map(|server| {
+        let env: serde_json::Map<String, Value> =
+            server.env.into_iter().map(|(name, value)| (name, Value::String(value))).collect();
+        json!({
+            "name": server.name,
+            "command": server.command.display().to_string(),
+            "args": server.args,
+            "env": env,
+        })
+    });
+    Value::Array(servers.collect())
 }
 
 /// A session's recorded conversation (`### <who>` and what was said, an entry each) as messages:

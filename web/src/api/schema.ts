@@ -1577,8 +1577,9 @@ export interface components {
         };
         /**
          * @description A stdio MCP server an editor gave its thread (ACP `mcpServers` in `session/new`): the thread's
-         *     agent gets it beside spectask's own. Its environment may hold credentials: it is kept with the
-         *     editor's mark in the database (never in git, never in an API answer) and never logged.
+         *     agent gets it beside spectask's own. Its environment may hold credentials: it is held only in
+         *     the memory of the node running the thread (never in the database or git, never in an API answer)
+         *     and never logged.
          */
         EditorMcpServer: {
             args?: string[];
@@ -1616,7 +1617,8 @@ export interface components {
             cwd: string;
             /**
              * @description The editor's own stdio MCP servers (ACP `mcpServers`), passed on to the thread's agent beside
-             *     spectask's coordination server; their environment is never shown again.
+             *     spectask's coordination server; held in this node's memory only (the editor gives them again
+             *     with each prompt, `EditorTurnBody::mcp_servers`), their environment never shown again.
              */
             mcp_servers?: components["schemas"]["EditorMcpServer"][];
             /**
@@ -1632,6 +1634,13 @@ export interface components {
         };
         /** @description `POST /work-sessions/{id}/editor/turn`: a prompt from the editor holding the thread. */
         EditorTurnBody: {
+            /**
+             * @description The stdio MCP servers the editor gives the thread's agent from now on (`mcpServers` of its
+             *     `session/new`, `session/load` or `session/resume`; absent: those given before). Held in
+             *     the memory of the node running the thread only, never stored: their environment may hold
+             *     the editor's credentials.
+             */
+            mcp_servers?: components["schemas"]["EditorMcpServer"][] | null;
             /** @description What the editor serves itself (the client capabilities it announced). */
             offers?: components["schemas"]["EditorOffersDto"];
             /**

@@ -18,6 +18,12 @@ pub struct EditorTurnBody {
     /// the worktree are served by the editor.
     #[serde(default)]
     pub roots: Vec<String>,
+    /// The stdio MCP servers the editor gives the thread's agent from now on (`mcpServers` of its
+    /// `session/new`, `session/load` or `session/resume`; absent: those given before). Held in
+    /// the memory of the node running the thread only, never stored: their environment may hold
+    /// the editor's credentials.
+    #[serde(default)]
+    pub mcp_servers: Option<Vec<spectask_core::EditorMcpServer>>,
 }
 
 /// What an editor serves itself.

@@ -97,7 +97,8 @@ pub struct EditorThreadBody {
     #[serde(default)]
     pub client: Option<String>,
     /// The editor's own stdio MCP servers (ACP `mcpServers`), passed on to the thread's agent beside
-    /// spectask's coordination server; their environment is never shown again.
+    /// spectask's coordination server; held in this node's memory only (the editor gives them again
+    /// with each prompt, `EditorTurnBody::mcp_servers`), their environment never shown again.
     #[serde(default)]
     pub mcp_servers: Vec<spectask_core::EditorMcpServer>,
 }

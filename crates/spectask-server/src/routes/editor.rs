@@ -9,9 +9,10 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use spectask_agent::{
-    AgentRuntime, EditorOffers, EditorRefusal, EditorRelay, HeldTurn, PromptContent, RelayFrame, TurnEnd,
+    AgentRuntime, EditorOffers, EditorRefusal, EditorRelay, HeldTurn, McpServerSpec, PromptContent,
+    RelayFrame, TurnEnd,
 };
-use spectask_core::{EditorThread, WorkSession, WorkSessionId};
+use spectask_core::{EditorMcpServer, EditorThread, WorkSession, WorkSessionId};
 use spectask_orchestrator::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 use spectask_store::TaskLeaseHolder;
 use tokio::sync::{mpsc, oneshot};
@@ -74,14 +75,7 @@ pub(crate) async fn open(
         state.profiles.get(profile).map_err(|e| ApiError::bad_request("unknown_agent", e.to_string()))?;
     }
     let client = body.client.as_deref().map(str::trim).filter(|c| !c.is_empty()).unwrap_or("editor");
-    if let Some(server) =
-        body.mcp_servers.iter().find(|s| s.name.trim().is_empty() || !PathBuf::from(&s.command).is_absolute())
-    {
-        return Err(ApiError::bad_request(
-            "invalid_mcp_server",
-            format!("MCP server {:?}: a stdio server needs a name and an absolute command path", server.name),
-        ));
-    }
+    let tools = editor_tools(body.mcp_servers)?;
     let request = EditorThreadRequest {
         cwd,
         task,
@@ -90,7 +84,6 @@ pub(crate) async fn open(
         created_by: caller.name.clone(),
         owner: caller.owner_filter().map(str::to_owned),
         parent,
-        mcp_servers: body.mcp_servers,
     };
     let (task, session) = open_editor_thread(&state.store, request).await.map_err(|err| match err {
         EditorThreadError::Store(err) => ApiError::from(err),
@@ -102,6 +95,7 @@ pub(crate) async fn open(
             ApiError::new(StatusCode::CONFLICT, "task_not_open", err.to_string())
         }
     })?;
+    state.runtime.editor_turns().set_tools(session.id, tools);
     Ok(EditorThreadDto {
         spec_task: task_dto(state, &task).await?,
         work_session: session_dto(state, &session).await?,
@@ -144,12 +138,16 @@ async fn editor_turn(
         write_text_file: body.offers.write_text_file,
         terminal: body.offers.terminal,
     };
+    let tools = body.mcp_servers.map(editor_tools).transpose()?;
     // The turn runs where the task's agent lives: this node takes the task's lease (so the drive
     // delivering the prompt runs here, where the turn waits), or names the node holding it.
     if let Some(holder) =
         state.store.take_task_lease(session.spec_task_id, &state.node, state.task_lease).await?
     {
         return Err(on_other_node(&session, holder));
+    }
+    if let Some(tools) = tools {
+        state.runtime.editor_turns().set_tools(session.id, tools);
     }
     let (frames_tx, frames) = mpsc::channel(32);
     let (ended_tx, ended) = oneshot::channel();
@@ -279,6 +277,25 @@ async fn editor_cancel(
 ) -> Result<Json<EditorCancelDto>, ApiError> {
     let session = load_session(&state, &caller, &id).await?;
     Ok(Json(EditorCancelDto { cancelled: state.runtime.editor_turns().cancel(session.id) }))
+}
+
+/// The stdio MCP servers an editor gives a thread's agent, each with a name and an absolute command.
+fn editor_tools(servers: Vec<EditorMcpServer>) -> Result<Vec<McpServerSpec>, ApiError> {
+    if let Some(server) =
+        servers.iter().find(|s| s.name.trim().is_empty() || !PathBuf::from(&s.command).is_absolute())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_mcp_server",
+            format!("MCP server {:?}: a stdio server needs a name and an absolute command path", server.name),
+        ));
+    }
+    let spec = |s: EditorMcpServer| McpServerSpec {
+        name: s.name,
+        command: s.command.into(),
+        args: s.args,
+        env: s.env.into_iter().collect(),
+    };
+    Ok(servers.into_iter().map(spec).collect())
 }
 
 /// 409: the session's task's agent runs on another node, which takes its editor turns.

@@ -4,6 +4,7 @@
 
 mod acp;
 mod acp_nodes;
+mod acp_options;
 mod acp_prompt;
 mod acp_sdk;
 mod acp_spec;
