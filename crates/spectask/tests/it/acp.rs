@@ -24,7 +24,13 @@ pub struct Editor {
 
 impl Editor {
     pub fn start(server: &str, args: &[&str], cwd: &Path) -> Self {
+        Self::start_with_env(server, args, cwd, &[])
+    }
+
+    /// [`Self::start`] with environment variables (Zed's `env` of the agent server).
+    pub fn start_with_env(server: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = spectask()
+            .envs(env.iter().copied())
             .arg("acp")
             .args(["--server", server])
             .args(args)

@@ -1,13 +1,14 @@
 //! `spectask acp`'s options as Zed's settings give them: `--repo` stands for every thread's
 //! directory (and registers it), `--agent` picks the coding agent of the task made for the threads,
-//! and a thread opened inside a task's worktree joins that task.
+//! a thread opened inside a task's worktree joins that task, and on a server with users it
+//! authenticates with the token in its environment (never inside Zed).
 
 use serde_json::json;
 
 use crate::acp::Editor;
 use crate::acp_prompt::{prompt, updates};
 use crate::implementation::sessions;
-use crate::support::{Server, git_repo, postgres_url, scripted_coder_data};
+use crate::support::{Server, git_repo, postgres_url, scripted_coder_data, spectask, stderr, stdout};
 
 const SCRIPT: &str = r#"
 [[rule]]
@@ -66,6 +67,30 @@ fn repo_and_agent_options_and_a_worktree_thread(database_url: Option<&str>) {
     assert_eq!(ids, [thread.clone(), second.clone()], "both threads are the task's sessions");
     let listed = zed.call("session/list", json!({"cwd": inside})).expect("session/list");
     assert_eq!(listed["sessions"].as_array().map(Vec::len), Some(2), "{listed:#}");
+    assert!(zed.quit().success());
+
+    // A user is added: `spectask acp` needs a token, from its environment as the README's snippet
+    // sets it; without one Zed is told the server refused it.
+    let mut store = vec!["--data-dir".to_owned(), data.display().to_string()];
+    if let Some(url) = database_url {
+        store.extend(["--database-url".to_owned(), url.to_owned()]);
+    }
+    let added = spectask().args(["user", "add", "alice"]).args(&store).output().unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let created = spectask().args(["token", "create", "--user", "alice"]).args(&store).output().unwrap();
+    assert!(created.status.success(), "{}", stderr(&created));
+    let token = stdout(&created).trim().to_owned();
+    let mut anonymous = Editor::start(&server.url, &[], &repo);
+    let init = anonymous.initialize();
+    assert!(init["authMethods"].as_array().is_none_or(Vec::is_empty), "no login inside Zed: {init}");
+    let refused = anonymous.new_session(&repo).expect_err("no token");
+    assert!(refused["message"].as_str().unwrap_or_default().contains("HTTP 401"), "{refused}");
+    let mut zed =
+        Editor::start_with_env(&server.url, &["--repo", &repo_arg], &repo, &[("SPECTASK_TOKEN", &token)]);
+    zed.initialize();
+    let third = zed.new_session(&repo).expect("session/new with the token");
+    let ended = zed.call("session/prompt", prompt(&third, "hello")).expect("prompt with the token");
+    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
     assert!(zed.quit().success());
     server.stop();
 }
