@@ -53,6 +53,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
               session={row.session}
               progress={progressOf.get(row.session.id)}
               spawned={row.spawned}
+              fromEditor={row.fromEditor}
               waitingOn={row.waitingOn}
               onSpawn={task.status === 'implementation' ? () => setSpawnFrom(row.session) : undefined}
             />
@@ -147,6 +148,7 @@ function SessionRow(props: {
   session: WorkSession
   progress?: SessionProgress
   spawned: boolean
+  fromEditor?: string
   waitingOn: string[]
   onSpawn?: () => void
 }) {
@@ -162,7 +164,7 @@ function SessionRow(props: {
       {s.status === 'running' && props.progress && <span>{props.progress.percent}%</span>}
       {props.progress?.current_entry && s.status === 'running' && <span className="meta">now: {props.progress.current_entry}</span>}
       {props.spawned && <span className="badge">spawned</span>}
-      {s.opened_from_editor && <span className="badge">from {s.opened_from_editor}</span>}
+      {props.fromEditor && <span className="badge">from {props.fromEditor}</span>}
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
       {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
       {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}

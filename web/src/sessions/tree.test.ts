@@ -18,6 +18,19 @@ function session(id: string, name: string, extra: Partial<WorkSession> = {}): Wo
 }
 
 describe('sessionTree', () => {
+  it('marks the threads opened from an editor, under the session they were opened from', () => {
+    const rows = sessionTree([
+      session('a', 'Backend API'),
+      session('z', 'zed thread 1', { opened_from_editor: 'zed', parent_id: 'a', spawned_by_id: 'a' }),
+      session('y', 'zed thread 2', { opened_from_editor: 'zed' }),
+    ])
+    expect(rows.map((r) => [r.session.name, r.depth, r.fromEditor])).toEqual([
+      ['Backend API', 0, undefined],
+      ['zed thread 1', 1, 'zed'],
+      ['zed thread 2', 0, 'zed'],
+    ])
+  })
+
   it('puts children under their parent, depth first, spawned ones marked, blocked ones with what they wait on', () => {
     const rows = sessionTree([
       session('a', 'Database schema', { status: 'completed', state: { status: 'completed' } }),

@@ -9,6 +9,8 @@ export type TreeRow = {
   spawned: boolean
   /** Names of the sessions it waits for, when blocked. */
   waitingOn: string[]
+  /** The editor whose thread it is (`zed`), when it was opened from one (`spectask acp`). */
+  fromEditor?: string
 }
 
 export function sessionTree(sessions: WorkSession[]): TreeRow[] {
@@ -33,6 +35,7 @@ export function sessionTree(sessions: WorkSession[]): TreeRow[] {
       depth,
       spawned: !!s.spawned_by_id,
       waitingOn: waiting.map((id) => byId.get(id)?.name ?? id.slice(0, 8)),
+      fromEditor: s.opened_from_editor ?? undefined,
     })
     for (const c of children.get(s.id) ?? []) visit(c, depth + 1)
   }
