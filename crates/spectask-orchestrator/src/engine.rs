@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles};
-use spectask_core::{Job, JobKind, SpecTaskCommand, SpecTaskEffect, WorkSessionCommand};
-use spectask_store::{JobOutcome, Store, StoreError};
+use spectask_core::{Job, JobKind};
+use spectask_store::{JobOutcome, Store};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
@@ -264,9 +264,6 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: Cancellati
         Ok(false) => tracing::warn!(job = job.id, "lease lost before the job finished"),
         Err(err) => tracing::error!(job = job.id, %err, "recording the job's outcome failed"),
     }
-    if let JobOutcome::Failed { error } = &outcome {
-        fail_task(&ctx, &job, error).await;
-    }
     job.id
 }
 
@@ -304,31 +301,6 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
             tracing::warn!(job = job.id, kind = %job.kind, %error, "job failed for good");
             JobOutcome::Failed { error }
         }
-    }
-}
-
-/// A step that cannot succeed fails its work session (if it has one) and its SpecTask, with the
-/// reason and a retry action (a done task's merge included).
-async fn fail_task(ctx: &Ctx, job: &Job, error: &str) {
-    let Some(id) = job.spec_task_id else { return };
-    let mut reason = format!("{} failed: {error}", job.kind);
-    if let Some(ws) = job.work_session_id
-        && let Ok(session) = ctx.store.work_session(ws).await
-    {
-        reason = format!("work session {} failed: {error}", session.name);
-        let fail = WorkSessionCommand::Fail { reason: error.to_owned() };
-        if let Err(err) = ctx.store.record_work_session_transition(&session, &fail).await {
-            tracing::warn!(session = %ws, %err, "cannot mark the session failed");
-        }
-    }
-    // The merge runs once the task is done: its failure fails the done task, whose retry merges again.
-    let command = match job.kind {
-        JobKind::SpecTask(SpecTaskEffect::MergeTaskBranch) => SpecTaskCommand::FailMerge { reason },
-        _ => SpecTaskCommand::Fail { reason },
-    };
-    match ctx.store.apply_to_spec_task(id, &command).await {
-        Ok(_) | Err(StoreError::Transition(_)) => {}
-        Err(err) => tracing::error!(%id, %err, "marking the task failed did not work"),
     }
 }
 

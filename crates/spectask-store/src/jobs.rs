@@ -32,7 +32,8 @@ pub enum JobOutcome {
         error: String,
         at: Timestamp,
     },
-    /// Give up: the job is failed with this error.
+    /// Give up: the job is failed with this error, and so are its work session and its SpecTask
+    /// (in the same write).
     Failed {
         error: String,
     },
@@ -183,6 +184,9 @@ impl Store {
         .rows_affected();
         // A retry or a finished job may unblock the next job of the same key.
         if updated == 1 {
+            if let JobOutcome::Failed { error } = outcome {
+                w.fail_what_the_job_served(job, error).await?;
+            }
             w.wake_orchestrator().await?;
         }
         w.commit().await?;

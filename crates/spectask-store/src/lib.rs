@@ -21,6 +21,7 @@ mod events;
 mod events_stream;
 mod history;
 mod history_batches;
+mod job_failure;
 mod jobs;
 mod messages;
 mod nodes;

@@ -12,7 +12,6 @@ use spectask_core::{
 };
 
 use crate::codec::{get, millis, now, parse};
-use crate::spec_tasks::{columns, spec_task_from_row};
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
@@ -93,12 +92,7 @@ impl Store {
         task: SpecTaskId,
     ) -> Result<Option<SpecTask>, StoreError> {
         let mut w = self.begin_write().await?;
-        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM spec_tasks WHERE id = $1"))
-            .bind(task.to_string())
-            .fetch_optional(&mut *w.tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { entity: "spec task", reference: task.to_string() })?;
-        let current = spec_task_from_row(&row)?;
+        let current = w.spec_task(task).await?;
         if current.status() != SpecTaskStatus::Implementation {
             return Ok(None);
         }

@@ -223,14 +223,17 @@ impl Store {
         Ok(applied)
     }
 
-    /// Loads the task and applies `command` to its current state.
+    /// Applies `command` to the task's current state, read inside the write.
     pub async fn apply_to_spec_task(
         &self,
         id: SpecTaskId,
         command: &SpecTaskCommand,
     ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
-        let task = self.spec_task(id).await?;
-        self.transition_spec_task(&task, command).await
+        let mut w = self.begin_write().await?;
+        let task = w.spec_task(id).await?;
+        let applied = w.transition_spec_task(&task, command).await?;
+        w.commit().await?;
+        Ok(applied)
     }
 }
 
@@ -277,6 +280,18 @@ impl Store {
 }
 
 impl WriteTx<'_> {
+    /// The task as this write sees it: no other write comes between this read and the writes after it.
+    pub(crate) async fn spec_task(&mut self, id: SpecTaskId) -> Result<SpecTask, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM spec_tasks WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref()
+            .map(spec_task_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: "spec task", reference: id.to_string() })
+    }
+
     /// The transition inside a larger transaction: the conditional update, its event and one job per
     /// effect.
     pub(crate) async fn transition_spec_task(

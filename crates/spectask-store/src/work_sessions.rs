@@ -165,15 +165,7 @@ impl Store {
         reason: &str,
     ) -> Result<WorkSession, StoreError> {
         let mut w = self.begin_write().await?;
-        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM work_sessions WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        let session = row
-            .as_ref()
-            .map(work_session_from_row)
-            .transpose()?
-            .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })?;
+        let session = w.work_session(id).await?;
         if session.status() != WorkSessionStatus::Running {
             return Ok(session);
         }
@@ -201,6 +193,19 @@ impl Store {
 }
 
 impl WriteTx<'_> {
+    /// The session as this write sees it: no other write comes between this read and the writes
+    /// after it.
+    pub(crate) async fn work_session(&mut self, id: WorkSessionId) -> Result<WorkSession, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM work_sessions WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref()
+            .map(work_session_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })
+    }
+
     /// The transition inside a larger transaction, with its event and one job per effect.
     pub(crate) async fn transition_work_session(
         &mut self,

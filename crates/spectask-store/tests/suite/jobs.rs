@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use spectask_core::{
-    JobKind, JobStatus, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus, WorkSessionCommand,
-    WorkSessionStatus,
+    JobKind, JobStatus, NewSpecTask, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus, TaskKind,
+    WorkSessionCommand, WorkSessionStatus,
 };
 use spectask_store::{JobOutcome, Store};
 
@@ -21,6 +21,8 @@ both_backends!(
     enqueuing_wakes_the_waiting_orchestrator,
     one_write_renews_the_leases_of_every_job_a_node_runs,
     the_census_counts_states_and_the_queue,
+    a_job_failing_for_good_fails_its_session_and_task_in_the_same_write,
+    a_merge_failing_for_good_fails_the_done_task,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -98,8 +100,73 @@ async fn a_retry_waits_until_it_is_due(store: Store) {
     assert_eq!((again.id, again.attempts), (job.id, 2));
     assert_eq!(again.last_error.as_deref(), Some("planner answered 503"));
     store.finish_job(&again, "n1", &JobOutcome::Failed { error: "gave up".into() }).await.unwrap();
-    assert_eq!(store.jobs_of(task.id).await.unwrap()[0].status, JobStatus::Failed);
-    assert_eq!(store.next_job_due().await.unwrap(), None);
+    let jobs = store.jobs_of(task.id).await.unwrap();
+    assert_eq!(jobs[0].status, JobStatus::Failed);
+    // The task failed with it; what its failure queued is all that is left to do.
+    assert_eq!(
+        jobs[1..].iter().map(|j| j.kind).collect::<Vec<_>>(),
+        [JobKind::SpecTask(SpecTaskEffect::StopAgents)]
+    );
+}
+
+/// The write recording a job's failure fails its session and its task too, reading both inside
+/// it: a crash right after cannot leave the task going on with its job given up (the simulation's
+/// seed 35 once ended with a task in implementation and its sessions failed).
+async fn a_job_failing_for_good_fails_its_session_and_task_in_the_same_write(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let stale = task.clone();
+    let ws = store.create_work_session(crate::planning::new_session(task.id, "Login form")).await.unwrap();
+    store.transition_work_session(&ws, &WorkSessionCommand::Start).await.unwrap();
+    let job = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    assert_eq!(job.work_session_id, Some(ws.id));
+    // Another writer moves the task meanwhile: the failure reads it again in its own write.
+    store.transition_spec_task(&stale, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let failed = JobOutcome::Failed { error: "agent crashed".into() };
+    assert!(store.finish_job(&job, "n1", &failed).await.unwrap());
+    let session = store.work_session(ws.id).await.unwrap();
+    assert_eq!(session.state, spectask_core::WorkSessionState::Failed { reason: "agent crashed".into() });
+    let task = store.spec_task(task.id).await.unwrap();
+    let failure = task.state.failure().expect("the task failed");
+    assert_eq!(
+        (failure.from, failure.reason.as_str()),
+        (SpecTaskStatus::SpecGeneration, "work session Login form failed: agent crashed")
+    );
+}
+
+/// The merge runs once the task is done: when it fails for good the done task fails with the
+/// reason (and a retry merges again).
+async fn a_merge_failing_for_good_fails_the_done_task(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let new = NewSpecTask::new(TaskKind::CodingSession, r.id, "t", "t, please", "alice");
+    let mut task = store.create_spec_task(new).await.unwrap();
+    for command in [
+        SpecTaskCommand::QueueImplementation,
+        SpecTaskCommand::StartImplementation,
+        SpecTaskCommand::SubmitImplementation,
+        SpecTaskCommand::ApproveImplementation,
+    ] {
+        task = store.transition_spec_task(&task, &command).await.unwrap().value;
+    }
+    let merge = loop {
+        let job = store.claim_job("n1", LEASE).await.unwrap().expect("the merge job is queued");
+        if job.kind == JobKind::SpecTask(SpecTaskEffect::MergeTaskBranch) {
+            break job;
+        }
+        store.finish_job(&job, "n1", &JobOutcome::Done).await.unwrap();
+    };
+    let error = "branch main is checked out at /repos/a with local changes: README.md".to_owned();
+    assert!(store.finish_job(&merge, "n1", &JobOutcome::Failed { error: error.clone() }).await.unwrap());
+    let task = store.spec_task(task.id).await.unwrap();
+    let failure = task.state.failure().expect("the done task failed");
+    assert_eq!(failure.from, SpecTaskStatus::Done);
+    assert_eq!(failure.reason, format!("merge_task_branch failed: {error}"));
+    let retried = store.transition_spec_task(&task, &SpecTaskCommand::Retry).await.unwrap();
+    assert_eq!(retried.value.status(), SpecTaskStatus::Done);
+    assert_eq!(
+        retried.effects,
+        [SpecTaskEffect::MergeTaskBranch, SpecTaskEffect::WriteImplementationComplete]
+    );
 }
 
 async fn concurrent_workers_claim_each_job_exactly_once(store: Store) {
