@@ -6,7 +6,7 @@ use spectask_core::{
     CoordinationEvent, CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionStatus,
 };
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
-use spectask_store::{NewCoordination, NewWorkSession};
+use spectask_store::{NewCoordination, NewWorkSession, Store};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -135,11 +135,11 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
 /// changes is never submitted again without them, whichever of its jobs runs first after the
 /// request, and a rerun finds each by its name.
 pub(crate) async fn missing_follow_ups(
-    ctx: &Ctx,
+    store: &Store,
     task: &SpecTask,
     existing: &[WorkSession],
 ) -> Result<Vec<NewWorkSession>, JobError> {
-    let decisions = ctx.store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await?;
+    let decisions = store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await?;
     let requests = decisions.iter().filter(|e| is_changes_request(e));
     Ok(requests
         .enumerate()

@@ -68,4 +68,4 @@ pub use mirror::commit_progress;
 pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
 pub use recorder::{FlushReport, HistoryCommit, flush_history};
 pub use recover::{RecoverReport, recover};
-pub use sessions::{SpawnRequest, spawn};
+pub use sessions::{SpawnRequest, make_implementation_sessions, spawn};

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use spectask_core::{SpecTask, SpecTaskId, TaskKind};
 use spectask_spec::Plan;
+use spectask_store::Store;
 
 use crate::dispatch::JobError;
-use crate::engine::Ctx;
 
 /// Plans kept at most; past it the cache starts afresh (a node drives a few tasks at a time).
 const KEPT: usize = 64;
@@ -18,17 +18,21 @@ const KEPT: usize = 64;
 pub(crate) struct Plans(Mutex<HashMap<(SpecTaskId, u32), Arc<Plan>>>);
 
 /// The plan of `task`'s current spec version; `None` for kinds without a plan.
-pub(crate) async fn approved(ctx: &Ctx, task: &SpecTask) -> Result<Option<Arc<Plan>>, JobError> {
+pub(crate) async fn approved(
+    store: &Store,
+    plans: &Plans,
+    task: &SpecTask,
+) -> Result<Option<Arc<Plan>>, JobError> {
     if task.kind != TaskKind::Spec {
         return Ok(None);
     }
     let key = (task.id, task.spec_version);
-    if let Some(plan) = ctx.plans.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+    if let Some(plan) = plans.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
         return Ok(Some(plan.clone()));
     }
-    let version = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
+    let version = store.spec_version(task.id, Some(task.spec_version)).await?;
     let plan = Arc::new(Plan::parse(&version.documents.tasks));
-    let mut plans = ctx.plans.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut plans = plans.0.lock().unwrap_or_else(PoisonError::into_inner);
     if plans.len() >= KEPT {
         plans.clear();
     }

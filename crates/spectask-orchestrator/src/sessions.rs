@@ -9,7 +9,7 @@ use spectask_core::{
     WorkSessionCommand, WorkSessionId, WorkSessionStatus,
 };
 use spectask_spec::Plan;
-use spectask_store::{NewCoordination, NewWorkSession, StoreError};
+use spectask_store::{NewCoordination, NewWorkSession, Store, StoreError};
 
 use crate::config::Granularity;
 use crate::dispatch::JobError;
@@ -26,16 +26,38 @@ pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<()
     advance(ctx, id).await
 }
 
+/// [`make_sessions`] with this node's engine context.
+pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<Vec<WorkSession>, JobError> {
+    make_sessions(&ctx.store, &ctx.plans, ctx.config.granularity, task).await
+}
+
+/// Makes the sessions the implementation of `task` calls for that do not exist yet, and returns
+/// them: what the engine does when implementation starts and at every scheduling pass, for a
+/// person who asks for them now (`POST /spec-tasks/{id}/implementation-sessions`). The task's own
+/// scheduling pass then starts them. `Fatal` when an approved plan has nothing to implement.
+pub async fn make_implementation_sessions(
+    store: &Store,
+    granularity: Granularity,
+    task: &SpecTask,
+) -> Result<Vec<WorkSession>, JobError> {
+    make_sessions(store, &crate::plans::Plans::default(), granularity, task).await
+}
+
 /// Makes the sessions the implementation calls for that do not exist yet: one per open plan task
 /// (or per top-level task) of a spec task, whatever else was spawned meanwhile; for kinds without a
 /// plan, one main session when the task has none (an editor's thread is one); and one per changes
 /// request of an implementation review. Each is made in a write that re-reads the task, once.
-pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
-    let existing = ctx.store.work_sessions_of(task.id).await?;
+async fn make_sessions(
+    store: &Store,
+    plans: &crate::plans::Plans,
+    granularity: Granularity,
+    task: &SpecTask,
+) -> Result<Vec<WorkSession>, JobError> {
+    let existing = store.work_sessions_of(task.id).await?;
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
-            let Some(plan) = crate::plans::approved(ctx, task).await? else { return Ok(()) };
-            let units = plan_units(&plan, ctx.config.granularity);
+            let Some(plan) = crate::plans::approved(store, plans, task).await? else { return Ok(Vec::new()) };
+            let units = plan_units(&plan, granularity);
             if units.is_empty() && existing.is_empty() {
                 return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
             }
@@ -54,25 +76,27 @@ pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<(), Jo
         }
         TaskKind::Interactive | TaskKind::CodingSession => Vec::new(),
     };
+    let mut made = Vec::new();
     if !missing.is_empty() {
-        make(ctx, task, missing, false).await?;
+        made.extend(make(store, task, missing, false).await?);
     }
-    let follow_ups = crate::finish::missing_follow_ups(ctx, task, &existing).await?;
+    let follow_ups = crate::finish::missing_follow_ups(store, task, &existing).await?;
     if !follow_ups.is_empty() {
-        make(ctx, task, follow_ups, true).await?;
+        made.extend(make(store, task, follow_ups, true).await?);
     }
-    Ok(())
+    Ok(made)
 }
 
 /// Makes sessions unless they exist; a task that left implementation meanwhile gets none.
 async fn make(
-    ctx: &Ctx,
+    store: &Store,
     task: &SpecTask,
     sessions: Vec<NewWorkSession>,
     spawned: bool,
-) -> Result<(), JobError> {
-    match ctx.store.make_missing_work_sessions(task.id, sessions, spawned).await {
-        Ok(_) | Err(StoreError::Transition(_)) => Ok(()),
+) -> Result<Vec<WorkSession>, JobError> {
+    match store.make_missing_work_sessions(task.id, sessions, spawned).await {
+        Ok(made) => Ok(made),
+        Err(StoreError::Transition(_)) => Ok(Vec::new()),
         Err(err) => Err(err.into()),
     }
 }
@@ -159,7 +183,7 @@ async fn waits(
     sessions: &[WorkSession],
 ) -> Result<HashMap<WorkSessionId, Vec<WorkSessionId>>, JobError> {
     let mut waits = HashMap::new();
-    let Some(plan) = crate::plans::approved(ctx, task).await? else { return Ok(waits) };
+    let Some(plan) = crate::plans::approved(&ctx.store, &ctx.plans, task).await? else { return Ok(waits) };
     let graph = plan.dependency_graph();
     let by_index: HashMap<usize, WorkSessionId> =
         sessions.iter().filter_map(|s| s.plan_task.as_ref().map(|p| (p.index as usize, s.id))).collect();

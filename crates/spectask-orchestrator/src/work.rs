@@ -69,7 +69,9 @@ async fn requirement_ids(
     session: &spectask_core::WorkSession,
 ) -> Result<Vec<String>, JobError> {
     let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };
-    let Some(plan) = crate::plans::approved(ctx, task).await? else { return Ok(Vec::new()) };
+    let Some(plan) = crate::plans::approved(&ctx.store, &ctx.plans, task).await? else {
+        return Ok(Vec::new());
+    };
     Ok(plan.tasks().get(plan_task.index as usize).map(|t| t.requirements.clone()).unwrap_or_default())
 }
 

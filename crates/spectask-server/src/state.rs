@@ -22,6 +22,9 @@ pub struct AppState {
     pub profiles: Arc<Profiles>,
     /// What work sessions' agents may do through their coordination tools.
     pub coordination: spectask_orchestrator::CoordinationLimits,
+    /// What one implementation session covers (`POST implementation-sessions` makes them as the
+    /// orchestrator does).
+    pub granularity: spectask_orchestrator::Granularity,
     /// Where `spectask demo` creates the sample repositories people pick (`None` outside the demo:
     /// no demo repositories are offered).
     pub demo_repos: Option<PathBuf>,

@@ -70,6 +70,7 @@ pub async fn serve_until_signal(
         config.orchestrator.session_tools = session_tools_launch(addr);
     }
     let coordination = config.orchestrator.coordination;
+    let granularity = config.orchestrator.granularity;
     let shutdown = CancellationToken::new();
     announce_sandbox(&config);
     // Sandboxed agents reach this server only (for the MCP server of their coordination tools).
@@ -91,6 +92,7 @@ pub async fn serve_until_signal(
         runtime,
         profiles: std::sync::Arc::new(config.profiles),
         coordination,
+        granularity,
         demo_repos,
         metrics,
     };

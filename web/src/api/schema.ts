@@ -712,8 +712,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ask for the sessions of the plan to be made and scheduled now (they are otherwise made when
-         *     implementation starts); answers 202 with the sessions that exist so far.
+         * Makes the sessions the implementation calls for that do not exist yet (one per open plan task of
+         *     a spec task, the main session of another kind, one per changes request of a review), as the
+         *     orchestrator does when implementation starts, and queues the task's scheduling pass, which starts
+         *     them. Answers the sessions made now (none when all exist) and all of the task's sessions; 409
+         *     `not_in_implementation` naming the task's status, 422 `nothing_to_implement` when the approved
+         *     plan has no open task.
          */
         post: operations["create_implementation_sessions"];
         delete?: never;
@@ -1833,6 +1837,13 @@ export interface components {
             status: components["schemas"]["SpecTaskStatus"];
             /** @description The implementation summary (markdown), with the files two sessions both changed. */
             summary: string;
+        };
+        /** @description What `POST /spec-tasks/{id}/implementation-sessions` made. */
+        ImplementationSessionsDto: {
+            /** @description The sessions made by this request (none when every one the implementation calls for exists). */
+            made: components["schemas"]["WorkSessionDto"][];
+            /** @description All of the task's sessions, in creation order. */
+            sessions: components["schemas"]["WorkSessionDto"][];
         };
         /** @description `GET /spec-tasks/{id}/implementation-summary` */
         ImplementationSummaryDto: {
@@ -3774,13 +3785,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The sessions so far */
-            202: {
+            /** @description The sessions made and all sessions */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkSessionDto"][];
+                    "application/json": components["schemas"]["ImplementationSessionsDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

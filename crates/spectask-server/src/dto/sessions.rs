@@ -7,8 +7,17 @@ use spectask_core::{
 };
 use utoipa::ToSchema;
 
-/// A work session as the API shows it.
+/// What `POST /spec-tasks/{id}/implementation-sessions` made.
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ImplementationSessionsDto {
+    /// The sessions made by this request (none when every one the implementation calls for exists).
+    pub made: Vec<WorkSessionDto>,
+    /// All of the task's sessions, in creation order.
+    pub sessions: Vec<WorkSessionDto>,
+}
+
+/// A work session as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct WorkSessionDto {
     pub id: WorkSessionId,
     pub spec_task_id: SpecTaskId,

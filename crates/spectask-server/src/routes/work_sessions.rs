@@ -6,17 +6,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, PAUSED_BY, SpecTask, SpecTaskCommand, WorkSession,
+    CoordinationEvent, CoordinationKind, PAUSED_BY, SpecTask, SpecTaskCommand, SpecTaskStatus, WorkSession,
     WorkSessionCommand, WorkSessionId, WorkSessionStatus,
 };
-use spectask_orchestrator::SpawnRequest;
+use spectask_orchestrator::{JobError, SpawnRequest};
 use spectask_store::{NewCoordination, StoreError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{
-    ImplementationReviewBody, ImplementationSummaryDto, InterruptBody, MessageBody, QueuedMessageDto,
-    SpawnBody, SpecTaskDto, WorkSessionDto, WorkSessionStatusBody,
+    ImplementationReviewBody, ImplementationSessionsDto, ImplementationSummaryDto, InterruptBody,
+    MessageBody, QueuedMessageDto, SpawnBody, SpecTaskDto, WorkSessionDto, WorkSessionStatusBody,
 };
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{SessionPath, TaskPath, TaskSessionPath};
@@ -107,30 +107,50 @@ pub(crate) async fn list_sessions(
     Ok(out)
 }
 
-/// Ask for the sessions of the plan to be made and scheduled now (they are otherwise made when
-/// implementation starts); answers 202 with the sessions that exist so far.
+/// Makes the sessions the implementation calls for that do not exist yet (one per open plan task of
+/// a spec task, the main session of another kind, one per changes request of a review), as the
+/// orchestrator does when implementation starts, and queues the task's scheduling pass, which starts
+/// them. Answers the sessions made now (none when all exist) and all of the task's sessions; 409
+/// `not_in_implementation` naming the task's status, 422 `nothing_to_implement` when the approved
+/// plan has no open task.
 #[utoipa::path(post, path = "/spec-tasks/{id}/implementation-sessions", tag = "work-sessions",
     params(TaskPath),
-    responses((status = 202, description = "The sessions so far", body = Vec<WorkSessionDto>)))]
+    responses((status = 200, description = "The sessions made and all sessions", body = ImplementationSessionsDto)))]
 async fn create_implementation_sessions(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
-) -> Result<(StatusCode, Json<Vec<WorkSessionDto>>), ApiError> {
+) -> Result<Json<ImplementationSessionsDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    if task.status() != spectask_core::SpecTaskStatus::Implementation {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "illegal_transition",
+    let not_in_implementation = |task: &SpecTask| {
+        ApiError::conflict(
+            "not_in_implementation",
             format!("sessions are made during implementation; the task is {}", task.status()),
-        ));
+        )
+    };
+    if task.status() != SpecTaskStatus::Implementation {
+        return Err(not_in_implementation(&task));
+    }
+    let made =
+        match spectask_orchestrator::make_implementation_sessions(&state.store, state.granularity, &task)
+            .await
+        {
+            Ok(made) => made,
+            Err(JobError::Fatal(reason)) => {
+                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_implement", reason));
+            }
+            Err(err) => return Err(ApiError::internal(&err)),
+        };
+    // Made in writes that re-read the task: one that moved on meanwhile got none.
+    let task = state.store.spec_task(task.id).await?;
+    if task.status() != SpecTaskStatus::Implementation {
+        return Err(not_in_implementation(&task));
     }
     state.store.request_advance(task.id).await?;
-    let mut out = Vec::new();
-    for s in &state.store.work_sessions_of(task.id).await? {
-        out.push(session_dto(&state, s).await?);
-    }
-    Ok((StatusCode::ACCEPTED, Json(out)))
+    let made_ids: Vec<WorkSessionId> = made.iter().map(|s| s.id).collect();
+    let sessions = list_sessions(&state, &task).await?;
+    let made = sessions.iter().filter(|s| made_ids.contains(&s.id)).cloned().collect();
+    Ok(Json(ImplementationSessionsDto { made, sessions }))
 }
 
 /// One work session.

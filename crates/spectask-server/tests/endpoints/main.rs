@@ -7,6 +7,7 @@ mod design_docs;
 mod export;
 mod fixture;
 mod history;
+mod implementation_sessions;
 mod recorder;
 mod review;
 #[path = "../support/mod.rs"]

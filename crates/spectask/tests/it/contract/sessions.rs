@@ -51,7 +51,7 @@ pub fn while_a_session_waits(c: &mut Contract, database_url: Option<&str>, data:
     c.get("/spec-tasks/{id}/zed-threads", &[task]);
     c.get("/spec-tasks/{id}/coordination-log", &[task]);
     c.get("/tasks/{task_id}/work-sessions", &[task]);
-    c.expect(202, "post", "/spec-tasks/{id}/implementation-sessions", &[task], None);
+    c.expect(200, "post", "/spec-tasks/{id}/implementation-sessions", &[task], None);
     c.expect(200, "post", "/spec-tasks/{id}/commit-progress", &[task], None);
 
     // The waiting session.
