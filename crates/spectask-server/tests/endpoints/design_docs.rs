@@ -17,14 +17,7 @@ on_both_backends!(
 );
 
 async fn the_worktree_and_the_design_docs_files_are_shown(fx: Fixture) {
-    let repo_path = fx.repo("app");
-    let (_, task) = fx
-        .call(
-            "POST",
-            "/api/v1/spec-tasks/from-prompt",
-            Some(json!({ "prompt": "Add a login", "repo": repo_path })),
-        )
-        .await;
+    let (repo_path, task) = fx.login_task().await;
     let id = task["id"].as_str().unwrap().to_owned();
     assert_eq!(task["worktree_path"], json!(null), "no worktree before the work starts: {task}");
     let url = format!("/api/v1/spec-tasks/{id}/design-docs/files");

@@ -2,18 +2,13 @@
 
 use axum::http::StatusCode;
 use serde_json::json;
-use spectask_core::{CoordinationKind, SpecDocuments, SpecTaskCommand};
-use spectask_store::{NewCoordination, NewSpecVersion};
+use spectask_core::CoordinationKind;
+use spectask_store::NewCoordination;
 
 use crate::fixture::Fixture;
 use crate::on_both_backends;
 
 on_both_backends!(the_report_has_the_whole_task, export_on_sqlite, export_on_postgres);
-
-const REQUIREMENTS: &str = "# Requirements\n\n### Requirement 1: Login\n\n**User Story:** As a user, I want to \
-    log in, so that I see my data.\n\n#### Acceptance Criteria\n\n1. WHEN a user submits valid credentials THEN \
-    the system SHALL sign them in\n2. WHEN a password is wrong THEN the system SHALL refuse it\n";
-const TASKS: &str = "# Tasks\n\n- [ ] 1. Build the login form\n  - _Requirements: 1.1_\n";
 
 async fn the_report_has_the_whole_task(fx: Fixture) {
     let repo = fx.repo("app");
@@ -28,11 +23,7 @@ async fn the_report_has_the_whole_task(fx: Fixture) {
         "{report}"
     );
 
-    let generating = fx.drive(&task["id"], &[SpecTaskCommand::StartSpecGeneration]).await;
-    let documents =
-        SpecDocuments { requirements: REQUIREMENTS.into(), design: "# Design".into(), tasks: TASKS.into() };
-    let draft = NewSpecVersion { documents, planner: "test".into(), usage: json!({}), lint: Vec::new() };
-    fx.store().submit_spec_version(&generating, draft).await.unwrap();
+    let generating = fx.submit_login_spec(&task["id"]).await;
     fx.store()
         .record_coordination(NewCoordination {
             spec_task_id: generating.id,

@@ -3,9 +3,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::Value;
-use spectask_core::{SpecTask, SpecTaskCommand};
+use spectask_core::{SpecDocuments, SpecTask, SpecTaskCommand};
 use spectask_server::{AppState, app};
-use spectask_store::Store;
+use spectask_store::{NewSpecVersion, Store};
 use tower::ServiceExt;
 
 pub struct Fixture {
@@ -61,7 +61,43 @@ impl Fixture {
         }
         task
     }
+
+    /// `POST /spec-tasks/from-prompt` "Add a login" on a new repository `app`; returns the
+    /// repository's path and the task.
+    pub async fn login_task(&self) -> (String, Value) {
+        let repo = self.repo("app");
+        let body = serde_json::json!({ "prompt": "Add a login", "repo": repo });
+        let (status, task) = self.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{task}");
+        (repo, task)
+    }
+
+    /// Plans the task as a planner would: [`LOGIN_REQUIREMENTS`] and [`LOGIN_TASKS`] become its
+    /// spec version 1, in review.
+    pub async fn submit_login_spec(&self, id: &Value) -> SpecTask {
+        let generating = self.drive(id, &[SpecTaskCommand::StartSpecGeneration]).await;
+        let documents = SpecDocuments {
+            requirements: LOGIN_REQUIREMENTS.into(),
+            design: "# Design".into(),
+            tasks: LOGIN_TASKS.into(),
+        };
+        let draft = NewSpecVersion {
+            documents,
+            planner: "test".into(),
+            usage: serde_json::json!({}),
+            lint: Vec::new(),
+        };
+        self.store().submit_spec_version(&generating, draft).await.unwrap();
+        generating
+    }
 }
+
+/// A login feature's requirements: two criteria, 1.1 and 1.2.
+pub const LOGIN_REQUIREMENTS: &str = "# Requirements\n\n### Requirement 1: Login\n\n**User Story:** As a user, I \
+    want to log in, so that I see my data.\n\n#### Acceptance Criteria\n\n1. WHEN a user submits valid credentials \
+    THEN the system SHALL sign them in\n2. WHEN a password is wrong THEN the system SHALL refuse it\n";
+/// Its plan: one task, implementing 1.1 only.
+pub const LOGIN_TASKS: &str = "# Tasks\n\n- [ ] 1. Build the login form\n  - _Requirements: 1.1_\n";
 
 /// `(code, message)` of an error body, which must have the one error shape.
 pub fn error(body: &Value) -> (&str, &str) {

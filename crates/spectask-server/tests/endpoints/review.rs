@@ -3,29 +3,17 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use spectask_core::{EventKind, PlanTaskRef, SpecDocuments, SpecTaskCommand};
+use spectask_core::{EventKind, PlanTaskRef};
 use spectask_git::{Repo, TaskHandle, WorkSessionCommit};
-use spectask_store::{NewSpecVersion, NewWorkSession};
+use spectask_store::NewWorkSession;
 
 use crate::fixture::Fixture;
 use crate::on_both_backends;
 
 on_both_backends!(the_review_has_diff_commits_criteria_and_checks, review_on_sqlite, review_on_postgres);
 
-const REQUIREMENTS: &str = "# Requirements\n\n### Requirement 1: Login\n\n**User Story:** As a user, I want to \
-    log in, so that I see my data.\n\n#### Acceptance Criteria\n\n1. WHEN a user submits valid credentials THEN \
-    the system SHALL sign them in\n2. WHEN a password is wrong THEN the system SHALL refuse it\n";
-const TASKS: &str = "# Tasks\n\n- [ ] 1. Build the login form\n  - _Requirements: 1.1_\n";
-
 async fn the_review_has_diff_commits_criteria_and_checks(fx: Fixture) {
-    let repo_path = fx.repo("app");
-    let (_, task) = fx
-        .call(
-            "POST",
-            "/api/v1/spec-tasks/from-prompt",
-            Some(json!({ "prompt": "Add a login", "repo": repo_path })),
-        )
-        .await;
+    let (repo_path, task) = fx.login_task().await;
     let id = task["id"].as_str().unwrap().to_owned();
     let url = format!("/api/v1/spec-tasks/{id}/implementation-review");
     let (status, review) = fx.call("GET", &url, None).await;
@@ -36,12 +24,7 @@ async fn the_review_has_diff_commits_criteria_and_checks(fx: Fixture) {
     );
     assert_eq!(review["base_branch"], "main", "{review}");
 
-    let generating = fx.drive(&task["id"], &[SpecTaskCommand::StartSpecGeneration]).await;
-    let documents =
-        SpecDocuments { requirements: REQUIREMENTS.into(), design: "# Design".into(), tasks: TASKS.into() };
-    let draft = NewSpecVersion { documents, planner: "test".into(), usage: json!({}), lint: Vec::new() };
-    fx.store().submit_spec_version(&generating, draft).await.unwrap();
-    let task_id = generating.id;
+    let task_id = fx.submit_login_spec(&task["id"]).await.id;
     let mut form = NewWorkSession::implementation(task_id, "Build the login form", "");
     form.plan_task = Some(PlanTaskRef {
         index: 0,

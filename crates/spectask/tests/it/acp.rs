@@ -145,6 +145,13 @@ impl Editor {
         self.call_with(method, params, |m, _| panic!("unexpected request {m} from the agent"))
     }
 
+    /// [`Self::start`], initialized as Zed does ([`Self::initialize`]).
+    pub fn zed(server: &str, args: &[&str], cwd: &Path) -> Self {
+        let mut editor = Self::start(server, args, cwd);
+        editor.initialize();
+        editor
+    }
+
     /// `initialize` as Zed sends it: it serves files and terminals itself.
     pub fn initialize(&mut self) -> Value {
         let capabilities = json!({"fs": {"readTextFile": true, "writeTextFile": true}, "terminal": true});
@@ -264,14 +271,12 @@ fn each_editor_thread_is_a_work_session_of_one_task() {
     let listed = crate::support::stdout(&server.task(&["sessions", &task]));
     assert!(listed.contains("zed thread 1 [from zed]"), "{listed}");
 
-    let mut unknown = Editor::start(&server.url, &["--task", "deadbeef-nothing"], &repo);
-    unknown.initialize();
+    let mut unknown = Editor::zed(&server.url, &["--task", "deadbeef-nothing"], &repo);
     let refused = unknown.new_session(&repo).expect_err("an unknown task");
     assert!(refused["message"].as_str().unwrap_or_default().contains("deadbeef-nothing"), "{refused}");
     server.stop();
 
-    let mut down = Editor::start(&server_url_down(), &[], &repo);
-    down.initialize();
+    let mut down = Editor::zed(&server_url_down(), &[], &repo);
     let refused = down.new_session(&repo).expect_err("the server is down");
     assert!(
         refused["message"].as_str().unwrap_or_default().contains("cannot reach the spectask server"),

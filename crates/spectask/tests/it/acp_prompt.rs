@@ -60,6 +60,15 @@ pub(crate) fn updates(seen: &[Value], session: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The agent's messages to `thread` seen so far.
+pub(crate) fn agent_messages(seen: &[Value], thread: &str) -> Vec<String> {
+    updates(seen, thread)
+        .into_iter()
+        .filter(|(kind, _)| kind == "agent_message_chunk")
+        .map(|(_, t)| t)
+        .collect()
+}
+
 pub(crate) fn history(server: &Server, session: &str) -> String {
     let (status, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{session}/history"), None);
     assert_eq!(status, 200, "{body}");
@@ -92,10 +101,7 @@ fn zed_prompts_stream_the_turn_and_are_recorded_on_sqlite() {
 
 #[test]
 fn zed_prompts_stream_the_turn_and_are_recorded_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     prompts_stream_and_are_recorded(Some(&url));
 }
 
@@ -106,8 +112,7 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     let server = Server::start(&data, database_url);
     register(&server, &repo);
 
-    let mut zed = Editor::start(&server.url, &[], &repo);
-    zed.initialize();
+    let mut zed = Editor::zed(&server.url, &[], &repo);
     let thread = zed.new_session(&repo).expect("session/new");
 
     // A prompt: the turn's updates come back in the agent's order, its requests are Zed's to answer.

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::acp::Editor;
-use crate::acp_prompt::{history, prompt, updates};
+use crate::acp_prompt::{agent_messages, history, prompt, updates};
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{sessions, setup_with_script, wait_until};
 use crate::planning::wait_for_status;
@@ -35,19 +35,8 @@ fn a_spec_tasks_zed_thread_gets_the_spec_slice_first_on_sqlite() {
 
 #[test]
 fn a_spec_tasks_zed_thread_gets_the_spec_slice_first_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     spec_slice_comes_first(Some(&url));
-}
-
-fn agent_messages(seen: &[Value], thread: &str) -> Vec<String> {
-    updates(seen, thread)
-        .into_iter()
-        .filter(|(kind, _)| kind == "agent_message_chunk")
-        .map(|(_, t)| t)
-        .collect()
 }
 
 fn spec_slice_comes_first(database_url: Option<&str>) {
@@ -64,8 +53,7 @@ fn spec_slice_comes_first(database_url: Option<&str>) {
         sessions(&server, &task).iter().filter(|s| s["status"] == "running").count() == 2
     });
 
-    let mut zed = Editor::start(&server.url, &["--task", &task], &repo);
-    zed.initialize();
+    let mut zed = Editor::zed(&server.url, &["--task", &task], &repo);
     let thread = zed.new_session(&repo).expect("session/new on the spec task");
     let asked = "what does the spec say about the login route?";
     let ended = zed.call("session/prompt", prompt(&thread, asked)).expect("first prompt");
@@ -106,8 +94,7 @@ fn spec_slice_comes_first(database_url: Option<&str>) {
     assert!(zed.quit().success());
 
     // Loading the thread again replays what Zed showed, not the slice.
-    let mut zed = Editor::start(&server.url, &["--task", &task], &repo);
-    zed.initialize();
+    let mut zed = Editor::zed(&server.url, &["--task", &task], &repo);
     zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": []}))
         .expect("session/load");
     let replayed = updates(&zed.seen, &thread);

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::acp::{Editor, register};
-use crate::acp_prompt::{prompt, updates};
+use crate::acp_prompt::{agent_messages, prompt};
 use crate::support::{Server, git_repo, http, scripted_coder_data};
 
 const SCRIPT: &str = r#"
@@ -50,14 +50,6 @@ fn zed_terminal(method: &str, _params: &Value) -> Value {
     }
 }
 
-fn agent_messages(seen: &[Value], thread: &str) -> Vec<String> {
-    updates(seen, thread)
-        .into_iter()
-        .filter(|(kind, _)| kind == "agent_message_chunk")
-        .map(|(_, t)| t)
-        .collect()
-}
-
 #[test]
 fn zed_tools_terminals_and_files_reach_the_agent_on_sqlite() {
     tools_terminals_and_files(None);
@@ -65,10 +57,7 @@ fn zed_tools_terminals_and_files_reach_the_agent_on_sqlite() {
 
 #[test]
 fn zed_tools_terminals_and_files_reach_the_agent_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     tools_terminals_and_files(Some(&url));
 }
 
@@ -82,8 +71,7 @@ fn tools_terminals_and_files(database_url: Option<&str>) {
 
     // Zed's own MCP server (here another `spectask mcp`, with a credential of Zed's that the
     // server does not know) reaches the agent beside spectask's coordination server.
-    let mut zed = Editor::start(&server.url, &[], &repo);
-    zed.initialize();
+    let mut zed = Editor::zed(&server.url, &[], &repo);
     // An HTTP one is left out (spectask gives agents stdio servers only).
     let http_server =
         json!({"type": "http", "name": "zed-docs", "url": "http://127.0.0.1:9/mcp", "headers": []});

@@ -64,10 +64,7 @@ fn kill_9_chaos_ends_with_every_task_done_and_merged() {
 
 #[test]
 fn kill_9_chaos_ends_with_every_task_done_and_merged_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     chaos(Some(&url));
 }
 

@@ -144,10 +144,7 @@ fn a_failing_check_goes_back_to_the_thread_and_the_session_completes_once_it_pas
 
 #[test]
 fn a_check_that_keeps_failing_fails_the_session_with_its_output_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
     let data = scripted_coder_data(dir.path(), STUBBORN);

@@ -225,10 +225,7 @@ fn kill_9_during_implementation_then_restart_completes_without_duplicates() {
 
 #[test]
 fn kill_9_during_implementation_then_restart_completes_without_duplicates_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     kill_9_and_restart(Some(&url));
 }
 

@@ -13,10 +13,7 @@ use crate::support::{Server, git_repo, parent_of, processes_with};
 
 #[test]
 fn the_other_node_continues_a_task_after_kill_9_of_its_node() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");

@@ -7,15 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, spec_answer};
-use crate::support::{Server, git_repo, json, stderr, stdout};
-
-fn config(llm: &FakeLlm) -> String {
-    format!(
-        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"test-model\"\n\n\
-         [orchestrator]\ndefault_planning_agent = \"fake-openai\"\n",
-        llm.base_url
-    )
-}
+use crate::support::{Server, git_repo, json, planner_data, stderr, stdout};
 
 /// Polls `task show` until the status is `want` (the orchestrator works in the background).
 pub fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
@@ -35,9 +27,7 @@ fn create_review_revise_approve_and_hand_off() {
     let llm = FakeLlm::start(vec![spec_answer("first draft"), spec_answer("second draft")]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("config.toml"), config(&llm)).unwrap();
+    let data = planner_data(dir.path(), &llm.base_url, "");
     let server = Server::start(&data, None);
 
     let created =

@@ -10,7 +10,7 @@ use spectask_store::NewCoordination;
 use crate::fake_llm::{FakeLlm, spec_answer};
 use crate::http::{Api, assert_fsck_clean, open_store, work_sessions};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, spectask, stderr};
+use crate::support::{Server, git_repo, json, planner_data, spectask, stderr};
 
 /// Everything the API answers about `tasks` and `sessions`.
 fn snapshot(api: &Api, tasks: &[String], sessions: &[String]) -> Value {
@@ -57,10 +57,7 @@ fn recovering_from_the_design_docs_branch_gives_back_the_same_answers() {
 
 #[test]
 fn recovering_into_postgres_gives_back_the_same_answers() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     round_trip(Some(url));
 }
 
@@ -70,14 +67,7 @@ fn round_trip(target: Option<String>) {
     let llm = FakeLlm::start(vec![spec_answer("a one"), spec_answer("b one"), spec_answer("a two")]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let config = format!(
-        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
-         [orchestrator]\ndefault_planning_agent = \"fake-openai\"\nhistory_window_seconds = 0.2\n",
-        llm.base_url
-    );
-    std::fs::write(data.join("config.toml"), config).unwrap();
+    let data = planner_data(dir.path(), &llm.base_url, "history_window_seconds = 0.2\n");
     let server = Server::start(&data, None);
     let added = spectask()
         .args(["repo", "--server", &server.url, "add", "--merge-policy", "keep_branch"])

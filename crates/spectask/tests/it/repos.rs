@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::fake_llm::{FakeLlm, spec_answer};
 use crate::http::{Api, assert_fsck_clean, git, open_store, work_sessions};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, spectask, stderr, stdout};
+use crate::support::{Server, git_repo, json, planner_data, spectask, stderr, stdout};
 
 fn repo_cmd(server: &Server, args: &[&str]) -> Output {
     spectask().arg("repo").arg("--server").arg(&server.url).args(args).output().unwrap()
@@ -119,14 +119,7 @@ fn design_docs_and_the_documents_download_come_from_the_design_docs_branch() {
     let llm = FakeLlm::start(vec![spec_answer("the only draft")]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let config = format!(
-        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
-         [orchestrator]\ndefault_planning_agent = \"fake-openai\"\n",
-        llm.base_url
-    );
-    std::fs::write(data.join("config.toml"), config).unwrap();
+    let data = planner_data(dir.path(), &llm.base_url, "");
     let server = Server::start(&data, None);
     let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]));
     let id = created["id"].as_str().unwrap().to_owned();

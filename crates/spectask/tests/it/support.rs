@@ -267,6 +267,19 @@ pub fn scripted_coder_data(dir: &Path, script: &str) -> PathBuf {
     data
 }
 
+/// A data dir whose config plans with the fake OpenAI-compatible server at `llm_base_url` (profile
+/// `fake-openai`, model `m`; no coding agent), with `extra` lines appended to `[orchestrator]`.
+pub fn planner_data(dir: &Path, llm_base_url: &str, extra: &str) -> PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = format!(
+        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{llm_base_url}\"\nmodel = \"m\"\n\n\
+         [orchestrator]\ndefault_planning_agent = \"fake-openai\"\n{extra}"
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    data
+}
+
 /// A fresh schema of the test PostgreSQL database, for servers that share it.
 pub fn postgres_url() -> String {
     let runtime = tokio::runtime::Runtime::new().unwrap();

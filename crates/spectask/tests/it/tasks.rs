@@ -48,10 +48,7 @@ fn tasks_survive_a_restart_on_sqlite() {
 
 #[test]
 fn tasks_survive_a_restart_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     create_list_restart_and_cancel(Some(url));
 }
 

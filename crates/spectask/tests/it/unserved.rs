@@ -49,9 +49,6 @@ fn unserved_requests_of_a_live_agent_are_counted_in_the_api() {
 
 #[test]
 fn unserved_requests_of_a_live_agent_are_counted_in_the_api_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     counts_show_for_the_live_agent(Some(&url));
 }

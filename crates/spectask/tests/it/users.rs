@@ -91,10 +91,7 @@ fn users_and_tokens_on_sqlite() {
 
 #[test]
 fn users_and_tokens_on_postgres() {
-    let url = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .unwrap();
+    let url = crate::support::postgres_url();
     users_and_tokens(Some(url));
 }
 

@@ -39,10 +39,7 @@ fn wip_limits_hold_under_twenty_concurrent_tasks() {
 /// review, whichever node ran that step, or the slots fill up and sessions wait for good.
 #[test]
 fn wip_limits_hold_across_two_nodes_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     let llm = FakeLlm::start(vec![String::new()]);
     let dir = tempfile::tempdir().unwrap();
     let (data, _script) = setup(

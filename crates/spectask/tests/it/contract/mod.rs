@@ -77,10 +77,7 @@ fn every_operation_of_the_openapi_document_answers_as_documented_on_sqlite() {
 
 #[test]
 fn every_operation_of_the_openapi_document_answers_as_documented_on_postgres() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let url = runtime
-        .block_on(spectask_store::testing::isolated_postgres_url())
-        .expect("PostgreSQL must be reachable for this test");
+    let url = crate::support::postgres_url();
     every_operation_answers_as_documented(Some(&url));
 }
 
