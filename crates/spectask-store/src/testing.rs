@@ -69,3 +69,79 @@ pub async fn api_token_hashes(store: &crate::Store) -> Result<Vec<String>, Store
         sqlx::query("SELECT token_hash FROM api_tokens ORDER BY token_hash").fetch_all(&store.pool).await?;
     rows.iter().map(|row| row.try_get("token_hash").map_err(StoreError::from)).collect()
 }
+
+/// The statuses [`seed_spec_tasks`] deals out in turn (none needs a failure reason).
+const SEEDED_STATUSES: [&str; 6] =
+    ["done", "implementation", "spec_review", "backlog", "cancelled", "implementation_queued"];
+
+/// Rows per `INSERT` of [`seed_spec_tasks`] (21 parameters each, well under both backends' limits).
+const SEED_BATCH: usize = 500;
+
+/// Writes `count` SpecTasks of `created_by` in `repository_id` straight into `spec_tasks`, in one
+/// transaction of multi-row inserts, without events or jobs: what a benchmark lists, loaded in
+/// seconds rather than through `count` API calls. Each is created one millisecond after the one
+/// before, ending now; statuses go round [`SEEDED_STATUSES`], and waiting ones say why they wait.
+pub async fn seed_spec_tasks(
+    store: &crate::Store,
+    repository_id: spectask_core::RepositoryId,
+    created_by: &str,
+    count: usize,
+) -> Result<(), StoreError> {
+    let start = crate::codec::millis(crate::codec::now()) - i64::try_from(count).unwrap_or(i64::MAX);
+    let first_short = u32::from_be_bytes(Uuid::now_v7().into_bytes()[12..].try_into().unwrap_or_default());
+    let mut tx = store.pool.begin().await?;
+    let mut seeded = 0;
+    while seeded < count {
+        let rows = SEED_BATCH.min(count - seeded);
+        let values: Vec<String> = (0..rows)
+            .map(|row| {
+                let first = row * 21;
+                let params: Vec<String> = (first + 1..=first + 21).map(|n| format!("${n}")).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO spec_tasks (id, short_id, slug, title, prompt, kind, status, failed_from, error, \
+             repository_id, planning_agent, implementation_agent, priority, spec_version, created_by, \
+             created_at, updated_at, started_at, completed_at, version, queue_reason) VALUES {}",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(crate::connect::fixed_sql(sql));
+        for n in seeded..seeded + rows {
+            // The short id is the uuid's last 4 bytes: counting there keeps 100,000 of them apart.
+            let mut bytes = Uuid::now_v7().into_bytes();
+            let counted = first_short.wrapping_add(u32::try_from(n).unwrap_or(u32::MAX));
+            bytes[12..].copy_from_slice(&counted.to_be_bytes());
+            let id = spectask_core::SpecTaskId::from_uuid(Uuid::from_bytes(bytes));
+            let status = SEEDED_STATUSES[n % SEEDED_STATUSES.len()];
+            let created_at = start + i64::try_from(n).unwrap_or(i64::MAX);
+            let waiting = matches!(status, "backlog" | "implementation_queued");
+            insert = insert
+                .bind(id.to_string())
+                .bind(spectask_core::ShortId::of(id).to_string())
+                .bind(format!("seeded-task-{n}"))
+                .bind(format!("Seeded task {n}"))
+                .bind(format!("Seeded task {n}: add pagination to the items list of the service"))
+                .bind("spec")
+                .bind(status)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(repository_id.to_string())
+                .bind(Some("planner"))
+                .bind(Some("coder"))
+                .bind(spectask_core::Priority::Normal.rank())
+                .bind(i64::from(status != "backlog"))
+                .bind(created_by)
+                .bind(created_at)
+                .bind(created_at)
+                .bind(None::<i64>)
+                .bind(None::<i64>)
+                .bind(1_i64)
+                .bind(waiting.then_some("waiting for a free agent slot (8 tasks at work, the limit is 8)"));
+        }
+        insert.execute(&mut *tx).await?;
+        seeded += rows;
+    }
+    tx.commit().await?;
+    Ok(())
+}
