@@ -23,12 +23,12 @@ impl Repo {
     /// The tip of the local branch `branch` (`spectask/<task>`, the default branch, the design-docs
     /// branch …), `None` when it does not exist.
     pub fn branch_tip(&self, branch: &str) -> Result<Option<CommitId>, GitError> {
-        Ok(branch_tip(&self.git()?, branch)?.map(CommitId))
+        Ok(branch_tip(&*self.git()?, branch)?.map(CommitId))
     }
 
     /// The files that differ between `from` and `to`; every file of `to` when `from` is `None`.
     pub fn changed_files(&self, from: Option<CommitId>, to: CommitId) -> Result<Vec<ChangedFile>, GitError> {
-        changed_files(&self.git()?, from.map(|c| c.0), to.0)
+        changed_files(&*self.git()?, from.map(|c| c.0), to.0)
     }
 
     /// The file at `path` in commit `commit`, `None` when there is none.

@@ -124,9 +124,11 @@ pub(crate) fn commit_writes(
     }
 
     let mut update = git2::build::TreeUpdateBuilder::new();
+    let mut blobs = Vec::with_capacity(contents.len());
     for (path, bytes) in &contents {
         let blob = repo.blob(bytes).op(|| format!("write blob for {path}"))?;
         update.upsert(*path, blob, FileMode::Blob);
+        blobs.push(blob);
     }
     let tree_id = update.create_updated(repo, &parent_tree).op(|| format!("build tree on {branch}"))?;
     if tree_id == parent_tree.id() {
@@ -134,17 +136,41 @@ pub(crate) fn commit_writes(
     }
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
 
-    let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
-    for (path, bytes) in &contents {
+    let mut index = crate::handles::index(repo)?;
+    for ((path, bytes), blob) in contents.iter().zip(blobs) {
         let file = wt.join(path);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         }
         crate::sync::write_atomically(repo, &file, bytes)?;
-        index.add_path(Path::new(path)).op(|| format!("stage {path} in {}", wt.display()))?;
+        // Staged as written: the blob is known, so the file is not read and hashed again.
+        let meta = std::fs::symlink_metadata(&file).map_err(io_err("read the metadata of", &file))?;
+        index.add(&staged_entry(path, blob, &meta)).op(|| format!("stage {path} in {}", wt.display()))?;
     }
     index_lock.write_index(repo, &index)?;
     Ok(Some(new_id))
+}
+
+/// The index entry of a file just written with the contents of `blob`, its stat data as git keeps
+/// it (so `git status` finds the file clean without reading it).
+fn staged_entry(path: &str, blob: Oid, meta: &std::fs::Metadata) -> git2::IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    // The index keeps 32 bits of each; git truncates the same way.
+    let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
+    git2::IndexEntry {
+        ctime: time(meta.ctime(), meta.ctime_nsec()),
+        mtime: time(meta.mtime(), meta.mtime_nsec()),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: u32::from(FileMode::Blob),
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.len() as u32,
+        id: blob,
+        flags: 0,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
 }
 
 /// Commits every change in the worktree `repo` (added, modified, deleted, untracked but not
@@ -168,7 +194,7 @@ pub(crate) fn commit_paths(
     let index_lock = IndexLock::acquire(repo)?;
     let parent_id = checked_out_tip(repo, branch)?;
     let wt = workdir(repo);
-    let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
+    let mut index = crate::handles::index(repo)?;
     if index.has_conflicts() {
         return Err(GitError::OperationInProgress {
             path: wt,

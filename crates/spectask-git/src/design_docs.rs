@@ -11,6 +11,7 @@ use git2::{Oid, Repository};
 
 use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip, retry_locked};
 use crate::error::{GitError, GitResultExt};
+use crate::handles::with_worktree;
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::retry::BRANCH_MOVED_RETRY;
@@ -90,33 +91,38 @@ impl Repo {
         expected: Option<Oid>,
     ) -> Result<CommitId, GitError> {
         let _lock = self.lock()?;
-        let git = self.git()?;
         let message = commit_message(&commit.message, &commit.trailers);
-        let write = || {
-            let tip = self.verify_forward_only(&git).map_err(Attempt::Failed)?;
-            if let Some(expected) = expected.filter(|e| *e != tip) {
-                return Err(Attempt::Failed(GitError::ConcurrentUpdate {
-                    branch: self.design_docs_branch().to_owned(),
-                    expected: expected.to_string(),
-                }));
-            }
-            let worktree = self.open_design_docs_worktree().map_err(Attempt::Failed)?;
-            self.sync_design_docs_worktree(&git, &worktree, tip).map_err(Attempt::Failed)?;
-            match commit_writes(&worktree, self.design_docs_branch(), &message, &commit.writes) {
-                Ok(new_tip) => {
-                    let new_tip = new_tip.unwrap_or(tip);
-                    self.record_last_written(&git, new_tip).map_err(Attempt::Failed)?;
-                    Ok(CommitId(new_tip))
+        // The worktree sees the common refs, so one handle serves the checks and the commit.
+        with_worktree(&self.design_docs_worktree(), |worktree| {
+            let write = || {
+                let (tip, last) = self.verify_forward_only_from(worktree).map_err(Attempt::Failed)?;
+                if let Some(expected) = expected.filter(|e| *e != tip) {
+                    return Err(Attempt::Failed(GitError::ConcurrentUpdate {
+                        branch: self.design_docs_branch().to_owned(),
+                        expected: expected.to_string(),
+                    }));
                 }
-                Err(e @ GitError::ConcurrentUpdate { .. }) => Err(Attempt::BranchMoved(e)),
-                Err(e) => Err(Attempt::Failed(e)),
-            }
-        };
-        write
-            .retry(BRANCH_MOVED_RETRY)
-            .when(|e| matches!(e, Attempt::BranchMoved(_)))
-            .call()
-            .map_err(|(Attempt::BranchMoved(e) | Attempt::Failed(e))| e)
+                sync_lagging_paths(worktree, last, tip).map_err(Attempt::Failed)?;
+                match commit_writes(worktree, self.design_docs_branch(), &message, &commit.writes) {
+                    Ok(Some(new_tip)) => {
+                        self.record_last_written(worktree, new_tip).map_err(Attempt::Failed)?;
+                        Ok(CommitId(new_tip))
+                    }
+                    Ok(None) if tip == last => Ok(CommitId(tip)),
+                    Ok(None) => {
+                        self.record_last_written(worktree, tip).map_err(Attempt::Failed)?;
+                        Ok(CommitId(tip))
+                    }
+                    Err(e @ GitError::ConcurrentUpdate { .. }) => Err(Attempt::BranchMoved(e)),
+                    Err(e) => Err(Attempt::Failed(e)),
+                }
+            };
+            write
+                .retry(BRANCH_MOVED_RETRY)
+                .when(|e| matches!(e, Attempt::BranchMoved(_)))
+                .call()
+                .map_err(|(Attempt::BranchMoved(e) | Attempt::Failed(e))| e)
+        })
     }
 
     /// Commits whatever changed in the design-docs worktree outside spectask (an agent editing
@@ -128,14 +134,15 @@ impl Repo {
         trailers: &[Trailer],
     ) -> Result<Option<CommittedChanges>, GitError> {
         let _lock = self.lock()?;
-        let git = self.git()?;
-        let tip = self.verify_forward_only(&git)?;
-        let worktree = self.open_design_docs_worktree()?;
-        self.sync_design_docs_worktree(&git, &worktree, tip)?;
-        let committed = commit_all(&worktree, self.design_docs_branch(), &commit_message(message, trailers))?;
-        let Some((id, changed_files)) = committed else { return Ok(None) };
-        self.record_last_written(&git, id)?;
-        Ok(Some(CommittedChanges { commit: CommitId(id), changed_files }))
+        with_worktree(&self.design_docs_worktree(), |worktree| {
+            let (tip, last) = self.verify_forward_only_from(worktree)?;
+            sync_lagging_paths(worktree, last, tip)?;
+            let message = commit_message(message, trailers);
+            let committed = commit_all(worktree, self.design_docs_branch(), &message)?;
+            let Some((id, changed_files)) = committed else { return Ok(None) };
+            self.record_last_written(worktree, id)?;
+            Ok(Some(CommittedChanges { commit: CommitId(id), changed_files }))
+        })
     }
 
     /// Checks the design-docs branch and worktree without changing anything.
@@ -169,7 +176,7 @@ impl Repo {
 
     /// The last design-docs tip spectask wrote (or accepted), `None` before registration.
     pub fn design_docs_last_written(&self) -> Result<Option<CommitId>, GitError> {
-        Ok(self.last_written(&self.git()?)?.map(CommitId))
+        Ok(self.last_written(&*self.git()?)?.map(CommitId))
     }
 
     /// After a human checked a rewritten design-docs branch: takes its current tip as the new base
@@ -185,12 +192,18 @@ impl Repo {
 
     /// The design-docs tip, after checking that it descends from the last tip spectask wrote.
     pub(crate) fn verify_forward_only(&self, git: &Repository) -> Result<Oid, GitError> {
+        Ok(self.verify_forward_only_from(git)?.0)
+    }
+
+    /// The design-docs tip and the last tip spectask wrote, after checking that the first descends
+    /// from the second. `git` is the main repository or one of its worktrees (refs are shared).
+    fn verify_forward_only_from(&self, git: &Repository) -> Result<(Oid, Oid), GitError> {
         let tip = self.design_docs_tip(git)?;
         let Some(last) = self.last_written(git)? else {
             return Err(GitError::NotRegistered { path: self.root().to_path_buf() });
         };
         if tip == last || git.graph_descendant_of(tip, last).op(|| format!("compare {tip} with {last}"))? {
-            return Ok(tip);
+            return Ok((tip, last));
         }
         Err(GitError::DesignDocsRewritten {
             branch: self.design_docs_branch().to_owned(),

@@ -70,6 +70,7 @@ mod commit;
 mod context;
 mod design_docs;
 mod error;
+mod handles;
 mod index_lock;
 mod layout;
 mod lock;

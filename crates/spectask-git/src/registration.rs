@@ -11,6 +11,7 @@ use git2::{FileMode, Repository};
 use crate::commit::signature;
 use crate::design_docs::last_written_ref;
 use crate::error::{GitError, GitResultExt, io_err};
+use crate::handles::{self, Kept};
 use crate::lock::RepoLock;
 use crate::repository::{inspect_repository, open_main, root_of};
 use crate::worktree::{WORKTREES_DIR, WorktreeKind, ensure_worktree, worktree_path};
@@ -145,9 +146,9 @@ impl Repo {
         self.design_docs_branch.replace('/', "-")
     }
 
-    /// Opens the main repository.
-    pub(crate) fn git(&self) -> Result<Repository, GitError> {
-        Repository::open(&self.root).op(|| format!("open repository {}", self.root.display()))
+    /// The main repository, kept open between operations (see `handles.rs`).
+    pub(crate) fn git(&self) -> Result<Kept, GitError> {
+        handles::open(&self.root, || format!("open repository {}", self.root.display()))
     }
 
     /// Takes the per-repository writer lock (see `lock.rs`).

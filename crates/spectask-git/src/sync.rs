@@ -33,7 +33,7 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
     // Killed between moving the branch and updating the worktree, spectask may also have left its
     // index.lock behind: taking the lock clears it.
     let index_lock = crate::index_lock::IndexLock::acquire(repo)?;
-    let mut index = repo.index().op(|| format!("read the index of {}", wt.display()))?;
+    let mut index = crate::handles::index(repo)?;
     let mut synced = Vec::new();
     for path in paths {
         if synced.contains(&path) {

@@ -164,7 +164,7 @@ impl Repo {
     /// worktrees are kept). Registration and worktree creation do this too.
     pub fn prune_worktrees(&self) -> Result<(), GitError> {
         let _lock = self.lock()?;
-        prune_stale(&self.git()?)
+        prune_stale(&*self.git()?)
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.

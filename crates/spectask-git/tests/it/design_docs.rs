@@ -78,6 +78,28 @@ fn commits_added_on_top_by_others_are_accepted() {
 }
 
 #[test]
+fn what_others_commit_and_stage_between_writes_is_kept_in_the_index() {
+    // spectask keeps the design-docs worktree open between writes; the index others wrote meanwhile
+    // must be the one the next write builds on.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let wt = repo.design_docs_worktree();
+    write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    std::fs::write(wt.join("b.md"), "b\n").unwrap();
+    git(&wt, &["add", "b.md"]);
+    git(&wt, &["commit", "-qm", "agent adds b"]);
+    write(&repo, "second", vec![FileWrite::append("a.md", "more\n")]).unwrap();
+    assert_eq!(status(&wt), "", "b.md is staged as committed");
+    std::fs::write(wt.join("c.md"), "c\n").unwrap();
+    git(&wt, &["add", "c.md"]);
+    write(&repo, "third", vec![FileWrite::append("a.md", "again\n")]).unwrap();
+    assert_eq!(status(&wt), "A  c.md", "what someone staged stays staged");
+    let staged = git(&wt, &["ls-files"]);
+    assert!(["a.md", "b.md", "c.md"].iter().all(|f| staged.lines().any(|l| l == *f)), "{staged}");
+    assert_fsck_clean(repo.root());
+}
+
+#[test]
 fn a_rewritten_branch_is_refused_until_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
