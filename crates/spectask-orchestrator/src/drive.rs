@@ -390,20 +390,18 @@ pub(crate) async fn turn(
     }
 }
 
-/// Returns once a person has paused `session`, on whichever node: each commit that appended events
-/// (a pause is one; other nodes' arrive by `NOTIFY`) wakes it to read the session again.
+/// Returns once a person has paused `session`, on whichever node: each committed transition of the
+/// session (a pause is one; other nodes' arrive by `NOTIFY`) wakes it to read the session again.
 async fn paused(ctx: &Ctx, session: WorkSessionId) {
-    let mut wakeups = ctx.store.event_wakeups();
+    let mut changes = ctx.sessions.subscribe(&ctx.store, session).await;
     loop {
         match ctx.store.work_session(session).await {
             Ok(s) if s.status() == WorkSessionStatus::Interrupted && s.state.is_paused() => return,
             Ok(_) => {}
             Err(err) => tracing::debug!(%session, %err, "cannot read whether the session was paused"),
         }
-        if !wakeups.next().await {
-            // The store ended its streams (shutdown): the job's own cancellation stops the turn.
-            std::future::pending::<()>().await;
-        }
+        // At shutdown this never returns: the job's own cancellation stops the turn.
+        changes.changed().await;
     }
 }
 

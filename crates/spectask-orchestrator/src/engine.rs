@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles};
 use spectask_core::{Job, JobKind};
+use spectask_git::Repo;
 use spectask_store::{JobOutcome, Store};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -30,8 +31,10 @@ pub(crate) struct Ctx {
     pub markers: Arc<tokio::sync::Mutex<()>>,
     /// Approved plans parsed on this node (see `plans::approved`).
     pub plans: Arc<crate::plans::Plans>,
-    /// Repositories this process registered already (see `repos::open`).
-    pub registered: Arc<std::sync::Mutex<std::collections::HashSet<spectask_core::RepositoryId>>>,
+    /// Repositories this process registered already, by the path registered (see `repos::open`).
+    pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
+    /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).
+    pub sessions: Arc<crate::session_watch::SessionWatch>,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
     pub observer: Option<Arc<dyn EngineObserver>>,
 }
@@ -63,6 +66,7 @@ impl Orchestrator {
                 plans: Arc::default(),
                 registered,
                 observer: None,
+                sessions: Arc::default(),
             },
         }
     }
@@ -94,6 +98,8 @@ impl Orchestrator {
             tracing::warn!(%err, "cannot withdraw the approvals of this node's previous run");
         }
         let mut renewed_at = std::time::Instant::now();
+        let sweep = ctx.config.sweep_interval.min(ctx.config.lease / 3);
+        let mut admitted_at = std::time::Instant::now();
         loop {
             if shutdown.is_cancelled() {
                 break;
@@ -105,16 +111,11 @@ impl Orchestrator {
                 renewed_at = std::time::Instant::now();
                 crate::agents::stop_finished(&ctx).await;
             }
-            // Admitting may free or fill slots; loop until nothing more moves.
-            loop {
-                match ctx.store.admit(&ctx.config.admission()).await {
-                    Ok(moved) if moved.is_empty() => break,
-                    Ok(_) => {}
-                    Err(err) => {
-                        tracing::warn!(%err, "admission failed");
-                        break;
-                    }
-                }
+            // Admission runs when a task was created or moved since it last ran, and on the sweep
+            // (a safety net): a wake-up for a session's job leaves it alone.
+            if ctx.store.take_admission_due() || admitted_at.elapsed() >= sweep {
+                admitted_at = std::time::Instant::now();
+                admit(&ctx).await;
             }
             crate::approvals::deliver(&ctx).await;
             while running.len() < ctx.config.max_concurrent_jobs {
@@ -167,6 +168,21 @@ fn observe_claim(ctx: &Ctx, job: &Job) {
         let due = job.next_run_at.max(job.created_at);
         let waited = (chrono::Utc::now() - due).to_std().unwrap_or(Duration::ZERO);
         observer.job_claimed(job.kind, waited);
+    }
+}
+
+/// Starts as many waiting tasks as the limits allow; admitting may free or fill slots, so it goes
+/// on until nothing more moves.
+async fn admit(ctx: &Ctx) {
+    loop {
+        match ctx.store.admit(&ctx.config.admission()).await {
+            Ok(moved) if moved.is_empty() => return,
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(%err, "admission failed; trying again at the next sweep");
+                return;
+            }
+        }
     }
 }
 

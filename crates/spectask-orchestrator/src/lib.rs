@@ -49,6 +49,7 @@ mod recover;
 mod repo_check;
 mod repos;
 mod send_back;
+mod session_watch;
 mod sessions;
 #[cfg(test)]
 mod testing;

@@ -87,25 +87,33 @@ fn detect(
     since: Option<CommitId>,
     seen: &HashMap<String, Vec<u8>>,
 ) -> Result<Detected, GitError> {
-    let Some(tip) = repo.branch_tip(repo.design_docs_branch())? else {
-        return Ok((None, Vec::new(), Vec::new()));
-    };
     let mut changes = Vec::new();
-    if let Some(since) = since.filter(|s| *s != tip) {
-        for commit in repo.commits_between(Some(since), tip)? {
-            let info = repo.commit_info(commit)?;
-            let Some(parent) = info.parents.first().copied() else { continue };
-            if info.trailers.iter().any(|(k, _)| k == "Spec-Task") {
-                continue;
+    let tip = match since {
+        // The first look only learns where the branch is.
+        None => match repo.branch_tip(repo.design_docs_branch())? {
+            Some(tip) => tip,
+            None => return Ok((None, Vec::new(), Vec::new())),
+        },
+        // One walk reads the new commits with their messages (most are spectask's own).
+        Some(since) => {
+            let log = repo.commit_log(repo.design_docs_branch(), Some(since))?;
+            let tip = log.last().map_or(since, |info| info.id);
+            for info in log {
+                let Some(parent) = info.parents.first().copied() else { continue };
+                if info.trailers.iter().any(|(k, _)| k == "Spec-Task") {
+                    continue;
+                }
+                let commit = info.id;
+                for file in repo.changed_files(Some(parent), commit)? {
+                    let Some(task) = plan_document(&file.path) else { continue };
+                    let before = repo.read_file_at(parent, &file.path)?;
+                    let after = repo.read_file_at(commit, &file.path)?;
+                    changes.extend(marker_changes(task, before.as_deref(), after.as_deref(), Some(commit)));
+                }
             }
-            for file in repo.changed_files(Some(parent), commit)? {
-                let Some(task) = plan_document(&file.path) else { continue };
-                let before = repo.read_file_at(parent, &file.path)?;
-                let after = repo.read_file_at(commit, &file.path)?;
-                changes.extend(marker_changes(task, before.as_deref(), after.as_deref(), Some(commit)));
-            }
+            tip
         }
-    }
+    };
     let mut edits = Vec::new();
     for path in repo.design_docs_uncommitted()? {
         let Some(task) = plan_document(&path) else { continue };

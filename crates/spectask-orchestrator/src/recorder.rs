@@ -137,17 +137,10 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
 
 /// The seq of the newest event (0 when there is none).
 async fn latest_event(store: &Store) -> i64 {
-    let mut cursor = 0;
-    loop {
-        match store.events_after(cursor, 1000).await {
-            Ok(events) if !events.is_empty() => cursor = events.last().map_or(cursor, |e| e.seq),
-            Ok(_) => return cursor,
-            Err(err) => {
-                tracing::warn!(%err, "reading events failed");
-                return cursor;
-            }
-        }
-    }
+    store.last_event_seq().await.unwrap_or_else(|err| {
+        tracing::warn!(%err, "reading events failed");
+        0
+    })
 }
 
 /// For every task with events since `cursor` (created, transitioned, reviewed, a work session

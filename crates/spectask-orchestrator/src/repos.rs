@@ -19,19 +19,23 @@ where
 }
 
 /// The repository, registered (idempotently: design-docs branch and worktree in place). Registration
-/// (which also repairs stale worktrees) runs once per repository per process; later steps only open.
+/// (which also repairs stale worktrees) runs once per repository (and path) per process; later steps
+/// reuse what it found.
 pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, JobError> {
     let path = repository.path.clone();
-    let known = ctx.registered.lock().map(|r| r.contains(&repository.id)).unwrap_or(false);
-    if known {
-        return blocking(move || Repo::open(&path)).await;
+    let known = ctx.registered.lock().ok().and_then(|r| {
+        let (at, repo) = r.get(&repository.id)?;
+        (*at == path && repo.design_docs_branch() == repository.design_docs_branch).then(|| repo.clone())
+    });
+    if let Some(repo) = known {
+        return Ok(repo);
     }
     let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
     let registered = blocking(move || Repo::register(&path, &options).map(|r| r.repo)).await;
     match &registered {
-        Ok(_) => {
+        Ok(repo) => {
             if let Ok(mut known) = ctx.registered.lock() {
-                known.insert(repository.id);
+                known.insert(repository.id, (repository.path.clone(), repo.clone()));
             }
         }
         Err(JobError::Fatal(reason)) => {

@@ -29,6 +29,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         plans: Arc::default(),
         registered: Arc::default(),
         observer: None,
+        sessions: Arc::default(),
     }
 }
 

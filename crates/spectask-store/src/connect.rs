@@ -108,6 +108,7 @@ impl Store {
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
             jobs_signal: Arc::new(tokio::sync::Notify::new()),
             history_signal: Arc::new(tokio::sync::Notify::new()),
+            admission_due: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             events_feed: crate::events_stream::EventFeed::new(),
         })
     }

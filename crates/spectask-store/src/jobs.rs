@@ -5,6 +5,7 @@
 //! claimable again by any node.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use spectask_core::{Job, JobKind, JobStatus, SpecTaskId, Timestamp, WorkSessionId};
@@ -89,6 +90,12 @@ impl WriteTx<'_> {
 }
 
 impl Store {
+    /// Whether admission may have something to do since the last call: a SpecTask was created or
+    /// moved (on this node or, on PostgreSQL, another). Clears the mark; the caller admits next.
+    pub fn take_admission_due(&self) -> bool {
+        self.admission_due.swap(false, Ordering::AcqRel)
+    }
+
     /// The wake-up for the orchestrator. On PostgreSQL this also listens for other nodes' jobs
     /// (`LISTEN spectask_jobs`), reconnecting after errors.
     pub fn jobs_signal(&self) -> JobsSignal {
@@ -96,7 +103,8 @@ impl Store {
             DatabaseUrl::Postgres { url } => {
                 let url = url.clone();
                 let notify = self.jobs_signal.clone();
-                let task = tokio::spawn(async move { listen(url, notify).await });
+                let admission_due = self.admission_due.clone();
+                let task = tokio::spawn(async move { listen(url, notify, admission_due).await });
                 Some(Arc::new(Listener(task.abort_handle())))
             }
             DatabaseUrl::Sqlite { .. } => None,
@@ -242,18 +250,26 @@ impl Store {
     }
 }
 
-async fn listen(url: String, notify: Arc<Notify>) {
+/// Wakes this node's orchestrator for other nodes' jobs; a notification saying `admission` (a task
+/// created or moved) also marks admission due.
+async fn listen(url: String, notify: Arc<Notify>, admission_due: Arc<AtomicBool>) {
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => {
                 if let Err(err) = listener.listen("spectask_jobs").await {
                     tracing::warn!(%err, "cannot LISTEN spectask_jobs");
                 } else {
-                    // Jobs may have been enqueued while we were not listening.
+                    // Jobs may have been enqueued, and tasks moved, while we were not listening.
+                    admission_due.store(true, Ordering::Release);
                     notify.notify_one();
                     loop {
                         match listener.recv().await {
-                            Ok(_) => notify.notify_one(),
+                            Ok(notification) => {
+                                if notification.payload() == "admission" {
+                                    admission_due.store(true, Ordering::Release);
+                                }
+                                notify.notify_one();
+                            }
                             Err(err) => {
                                 tracing::warn!(%err, "job notifications interrupted");
                                 break;

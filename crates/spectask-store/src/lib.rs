@@ -83,6 +83,9 @@ pub struct Store {
     events_feed: Arc<events_stream::EventFeed>,
     /// Woken after every commit of this process that appended history entries (the recorder's).
     history_signal: Arc<tokio::sync::Notify>,
+    /// Set by every commit that created or moved a SpecTask (and, on PostgreSQL, by other nodes'
+    /// wake-ups): admission may have something to do (see [`Store::take_admission_due`]).
+    admission_due: Arc<std::sync::atomic::AtomicBool>,
     /// SQLite allows one writer at a time: writers in this process queue here instead of spinning
     /// on `SQLITE_BUSY`. PostgreSQL serialises event-writing transactions with an advisory lock.
     write_gate: Arc<tokio::sync::Mutex<()>>,

@@ -77,7 +77,7 @@ impl Store {
         let mut w = self.begin_write().await?;
         write_spec_task(&mut w, task).await?;
         // A new task may be admitted.
-        w.wake_orchestrator().await?;
+        w.moves_admission().await?;
         w.commit().await
     }
 
@@ -357,6 +357,8 @@ impl WriteTx<'_> {
         for effect in &transition.effects {
             self.enqueue_job(JobKind::SpecTask(*effect), Some(task.id), None, now).await?;
         }
+        // A task starting to wait, or leaving a WIP slot, changes what admission would do.
+        self.moves_admission().await?;
         Ok(Applied { value: next, effects: transition.effects, event_seq })
     }
 }

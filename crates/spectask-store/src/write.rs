@@ -1,6 +1,7 @@
 //! Write transactions: one writer at a time on SQLite, commit-ordered events on PostgreSQL.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::{Any, Transaction};
 use tokio::sync::{MutexGuard, Notify};
@@ -18,6 +19,9 @@ pub(crate) struct WriteTx<'s> {
     /// Set by `insert_history`: committing then wakes this process's history recorder.
     pub(crate) appended_history: bool,
     history_signal: Arc<Notify>,
+    /// Set when a SpecTask was created or moved: committing then marks admission due.
+    moves_admission: bool,
+    admission_due: Arc<AtomicBool>,
     /// Set by `append_event`: committing then wakes the readers of the event stream.
     pub(crate) appended_events: bool,
     pub(crate) events_feed: Arc<EventFeed>,
@@ -46,6 +50,8 @@ impl Store {
             jobs_signal: self.jobs_signal.clone(),
             appended_history: false,
             history_signal: self.history_signal.clone(),
+            moves_admission: false,
+            admission_due: self.admission_due.clone(),
             appended_events: false,
             events_feed: self.events_feed.clone(),
             _gate: gate,
@@ -57,6 +63,10 @@ impl WriteTx<'_> {
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
         self.announce_events().await?;
         self.tx.commit().await?;
+        if self.moves_admission {
+            // Before the wake-up, so the engine it wakes sees it.
+            self.admission_due.store(true, Ordering::Release);
+        }
         if self.wakes_orchestrator {
             self.jobs_signal.notify_one();
         }
@@ -67,6 +77,18 @@ impl WriteTx<'_> {
             self.events_feed.bump();
         }
         Ok(())
+    }
+
+    /// A SpecTask was created or moved: once committed, admission is due on this node (and, woken,
+    /// on the others).
+    pub(crate) async fn moves_admission(&mut self) -> Result<(), StoreError> {
+        if !self.moves_admission && self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 AS sent FROM pg_notify('spectask_jobs', 'admission')")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        }
+        self.moves_admission = true;
+        self.wake_orchestrator().await
     }
 
     /// Wakes the orchestrator of this node once committed, and (PostgreSQL) those of other nodes.
