@@ -31,7 +31,7 @@ pub use lifecycle::{
 };
 pub use repository::{MergePolicy, Repository};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
-pub use spec_task::{NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
+pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use spec_version::{SpecDocuments, SpecVersion};
 pub use work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
 

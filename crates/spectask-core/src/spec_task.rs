@@ -31,6 +31,26 @@ impl TaskKind {
     }
 }
 
+/// How a spec task's approved plan is implemented: the person's expectation when creating it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Complexity {
+    /// One work session implements the whole plan.
+    Simple,
+    /// One work session per plan task, in parallel as the plan's dependencies allow (the default).
+    #[default]
+    Complex,
+}
+named_enum!(Complexity, "complexity", {
+    Simple => "simple",
+    Complex => "complex",
+});
+
+impl Complexity {
+    /// The name of the one work session implementing a simple task's whole plan.
+    pub const WHOLE_PLAN_SESSION: &'static str = "Implement the whole plan";
+}
+
 /// Scheduling priority: higher runs first when slots are scarce.
 #[derive(
     Clone,
@@ -121,6 +141,7 @@ pub struct SpecTask {
     pub title: String,
     pub prompt: String,
     pub kind: TaskKind,
+    pub complexity: Complexity,
     pub state: SpecTaskState,
     pub repository_id: RepositoryId,
     pub planning_agent: Option<String>,
@@ -155,6 +176,7 @@ pub struct NewSpecTask {
     pub title: String,
     pub prompt: String,
     pub kind: TaskKind,
+    pub complexity: Complexity,
     pub repository_id: RepositoryId,
     pub planning_agent: Option<String>,
     pub implementation_agent: Option<String>,
@@ -176,6 +198,7 @@ impl NewSpecTask {
             title: title.into(),
             prompt: prompt.into(),
             kind,
+            complexity: Complexity::default(),
             repository_id,
             planning_agent: None,
             implementation_agent: None,
@@ -193,6 +216,7 @@ impl NewSpecTask {
             title: self.title,
             prompt: self.prompt,
             kind: self.kind,
+            complexity: self.complexity,
             state: SpecTaskState::backlog(),
             repository_id: self.repository_id,
             planning_agent: self.planning_agent,
@@ -257,6 +281,13 @@ mod tests {
         }
         let err = "finished".parse::<SpecTaskStatus>().unwrap_err();
         assert!(err.to_string().contains("expected one of: backlog, spec_generation"));
+    }
+
+    #[test]
+    fn complexity_defaults_to_complex_and_names_its_choices() {
+        assert_eq!(Complexity::default(), Complexity::Complex);
+        let err = "medium".parse::<Complexity>().unwrap_err();
+        assert!(err.to_string().contains("expected one of: simple, complex"), "{err}");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 
 use toml::{Table, Value};
 
-use crate::{Sample, SpecDoc};
+use spectask_core::Complexity;
+
+use crate::{Change, Sample, SpecDoc};
 
 /// The planner: the sample's spec for a first version and for every revision.
 pub fn planner(sample: &Sample) -> String {
@@ -17,29 +19,37 @@ pub fn planner(sample: &Sample) -> String {
     ])
 }
 
-/// The coder: one rule per plan task, and a reply for anything else (follow-ups, spawned sessions).
+/// The coder: one rule for the whole plan (a simple task's one session: every change in plan
+/// order), one per plan task, and a reply for anything else (follow-ups, spawned sessions).
 pub fn coder(sample: &Sample) -> String {
-    let mut rules: Vec<Value> = sample
-        .changes
-        .iter()
-        .map(|change| {
-            let mut steps = vec![plan(change.files, 0), sleep(800)];
-            for (done, path) in change.files.iter().enumerate() {
-                if done > 0 {
-                    steps.push(plan(change.files, done));
-                }
-                steps.extend(edit_file(path, sample.original(path), sample.changed(path)));
-            }
-            if let Some(title) = change.permission {
-                steps.push(permission(title));
-            }
-            steps.push(plan(change.files, change.files.len()));
-            steps.push(message(change.summary));
-            rule(&format!("Your task: {} ", change.plan_task), steps)
-        })
-        .collect();
+    let whole: Vec<Value> = sample.changes.iter().flat_map(|change| change_steps(sample, change)).collect();
+    let mut rules = vec![rule(&format!("*Your task: {}*", Complexity::WHOLE_PLAN_SESSION), whole)];
+    rules.extend(
+        sample
+            .changes
+            .iter()
+            .map(|change| rule(&format!("Your task: {} ", change.plan_task), change_steps(sample, change))),
+    );
     rules.push(rule("*", vec![sleep(300), message("Done: nothing else needed changing.")]));
     script(rules)
+}
+
+/// What the coder does for one plan task: its plan, each file's edit, the permission it asks for,
+/// and its summary.
+fn change_steps(sample: &Sample, change: &Change) -> Vec<Value> {
+    let mut steps = vec![plan(change.files, 0), sleep(800)];
+    for (done, path) in change.files.iter().enumerate() {
+        if done > 0 {
+            steps.push(plan(change.files, done));
+        }
+        steps.extend(edit_file(path, sample.original(path), sample.changed(path)));
+    }
+    if let Some(title) = change.permission {
+        steps.push(permission(title));
+    }
+    steps.push(plan(change.files, change.files.len()));
+    steps.push(message(change.summary));
+    steps
 }
 
 fn spec_steps(sample: &Sample, introduction_note: &str) -> Vec<Value> {

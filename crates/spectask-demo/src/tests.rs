@@ -30,6 +30,7 @@ fn every_sample_has_a_repository_a_clean_spec_and_a_change_per_plan_task() {
         }
         let coder = scripts::coder(sample);
         assert!(coder.contains("Your task: 1 "), "{coder}");
+        assert!(coder.contains("*Your task: Implement the whole plan*"), "{coder}");
         assert!(scripts::planner(sample).contains("tasks.md"));
     }
 }

@@ -110,6 +110,7 @@ fn new_task(request: &EditorThreadRequest, repository: &Repository, cwd: &Path) 
             cwd.display()
         ),
         kind: TaskKind::Interactive,
+        complexity: spectask_core::Complexity::default(),
         repository_id: repository.id,
         planning_agent: None,
         implementation_agent: request.agent_profile.clone(),

@@ -54,6 +54,7 @@ mod sessions;
 #[cfg(test)]
 mod testing;
 mod thread_tools;
+mod whole_plan;
 mod work;
 
 pub use config::{CheckLimits, Granularity, OrchestratorConfig, SessionToolsLaunch};

@@ -3,7 +3,7 @@
 
 use spectask_core::SpecTask;
 use spectask_git::{DesignDocsCommit, FileWrite, GitError, Trailer};
-use spectask_spec::{PlanTaskState, set_marker};
+use spectask_spec::{PlanTaskState, set_all_markers, set_marker};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -15,6 +15,27 @@ use crate::repos;
 /// when anyone else (another node's tick, the history recorder) moved the branch in between, the
 /// edit is made again on what they wrote, so no tick is overwritten.
 pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskState) -> Result<(), JobError> {
+    let plan_id = id.to_owned();
+    // A plan without this id (a spawned session's work) has nothing to tick.
+    let edit = move |text: &str| set_marker(text, &plan_id, state).ok();
+    commit(ctx, task, id, state, edit).await
+}
+
+/// Sets every marker of the plan (but optional tasks') in both documents, in one commit: what one
+/// session implementing the whole plan of a simple task finishes.
+pub(crate) async fn set_all(ctx: &Ctx, task: &SpecTask, state: PlanTaskState) -> Result<(), JobError> {
+    commit(ctx, task, "every plan task", state, move |text: &str| Some(set_all_markers(text, state))).await
+}
+
+/// Edits progress.md and tasks.md with `edit` (None: nothing to change) and commits what changed as
+/// `progress(<task>): <what> <state>`, on the tip it read.
+async fn commit(
+    ctx: &Ctx,
+    task: &SpecTask,
+    what: &str,
+    state: PlanTaskState,
+    edit: impl Fn(&str) -> Option<String> + Clone + Send + 'static,
+) -> Result<(), JobError> {
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(());
     }
@@ -23,7 +44,7 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskSta
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     let dir = format!("specs/{}", task.handle());
-    let (task_id, handle, plan_id) = (task.id.to_string(), task.handle(), id.to_owned());
+    let (task_id, handle, label) = (task.id.to_string(), task.handle(), what.to_owned());
     let tick = move || -> Result<Result<(), GitError>, GitError> {
         let Some(tip) = repo.branch_tip(repo.design_docs_branch())? else {
             return Ok(Ok(()));
@@ -33,8 +54,7 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskSta
             let path = format!("{dir}/{name}");
             let Some(bytes) = repo.read_design_doc(&path)? else { continue };
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            // A plan without this id (a spawned session's work) has nothing to tick.
-            let Ok(edited) = set_marker(&text, &plan_id, state) else { continue };
+            let Some(edited) = edit(&text) else { continue };
             if edited != text {
                 writes.push(FileWrite::put(path, edited.into_bytes()));
             }
@@ -48,7 +68,7 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskSta
             PlanTaskState::Pending => "pending",
         };
         let commit = DesignDocsCommit {
-            message: format!("progress({handle}): {plan_id} {word}"),
+            message: format!("progress({handle}): {label} {word}"),
             trailers: vec![Trailer::new("Spec-Task", task_id.clone())?],
             writes,
         };
@@ -67,7 +87,7 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskSta
         }
     }
     Err(JobError::Retry(format!(
-        "the design-docs branch kept moving while plan task {id} was ticked ({MAX_TICK_ATTEMPTS} attempts)"
+        "the design-docs branch kept moving while {what} was ticked ({MAX_TICK_ATTEMPTS} attempts)"
     )))
 }
 

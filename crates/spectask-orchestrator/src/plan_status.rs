@@ -59,7 +59,7 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_task_states(&Plan::parse(&version.documents.tasks), &sessions)
+            plan_task_states(&task, &Plan::parse(&version.documents.tasks), &sessions)
         }
         _ => Vec::new(),
     };
@@ -76,17 +76,22 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
     Ok(PlanStatus { task, you: caller.id, plan, sessions: out })
 }
 
-/// The plan's tasks with the state the sessions give them: done when every session on it completed,
-/// in progress while one runs, otherwise as the plan says. Also what the dashboard's progress views
-/// show.
-pub fn plan_task_states(plan: &Plan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
+/// The plan's tasks of `task` with the state the sessions give them: done when every session on it
+/// completed, in progress while one runs, otherwise as the plan says. A simple task's whole-plan
+/// session is on every task that is not optional. Also what the dashboard's progress views show.
+pub fn plan_task_states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
+    let whole: Vec<&WorkSession> =
+        sessions.iter().filter(|s| crate::whole_plan::is_whole_plan(task, s)).collect();
     plan.tasks()
         .iter()
         .map(|t| {
-            let on: Vec<&WorkSession> = sessions
+            let mut on: Vec<&WorkSession> = sessions
                 .iter()
                 .filter(|s| s.plan_task.as_ref().is_some_and(|p| p.index as usize == t.index))
                 .collect();
+            if on.is_empty() && !t.optional {
+                on.clone_from(&whole);
+            }
             let state = if !on.is_empty() && on.iter().all(|s| s.status() == WorkSessionStatus::Completed) {
                 PlanTaskState::Done
             } else if on

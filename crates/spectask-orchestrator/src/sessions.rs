@@ -57,19 +57,29 @@ async fn make_sessions(
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
             let Some(plan) = crate::plans::approved(store, plans, task).await? else { return Ok(Vec::new()) };
-            let units = plan_units(&plan, granularity);
-            if units.is_empty() && existing.is_empty() {
-                return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+            if crate::whole_plan::applies(task) {
+                let session = crate::whole_plan::session(task, &plan);
+                if session.is_none() && existing.is_empty() {
+                    return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+                }
+                // Made once: the store keeps one top-level session of a name without a plan task.
+                session.into_iter().collect()
+            } else {
+                let units = plan_units(&plan, granularity);
+                if units.is_empty() && existing.is_empty() {
+                    return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+                }
+                let covered: Vec<usize> =
+                    existing.iter().filter_map(|s| s.plan_task.as_ref().map(|p| p.index as usize)).collect();
+                units
+                    .into_iter()
+                    .filter(|(_, _, p)| {
+                        p.as_ref()
+                            .is_none_or(|p| !covered.iter().any(|&c| related(&plan, c, p.index as usize)))
+                    })
+                    .map(|(name, description, plan_task)| new_session(task, name, description, plan_task))
+                    .collect()
             }
-            let covered: Vec<usize> =
-                existing.iter().filter_map(|s| s.plan_task.as_ref().map(|p| p.index as usize)).collect();
-            units
-                .into_iter()
-                .filter(|(_, _, p)| {
-                    p.as_ref().is_none_or(|p| !covered.iter().any(|&c| related(&plan, c, p.index as usize)))
-                })
-                .map(|(name, description, plan_task)| new_session(task, name, description, plan_task))
-                .collect()
         }
         TaskKind::Interactive | TaskKind::CodingSession if existing.is_empty() => {
             vec![new_session(task, task.title.clone(), task.prompt.clone(), None)]

@@ -45,7 +45,12 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     }
     // A rerun after a crash that came after these entries were written does not log them twice.
     let logged = ctx.store.coordination_kinds_from(task.id, id).await?;
-    if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
+    if crate::whole_plan::is_whole_plan(&task, &session) {
+        markers::set_all(ctx, &task, PlanTaskState::Done).await?;
+        if !logged.contains(&CoordinationKind::PlanTaskDone) {
+            coordinate(ctx, &session, CoordinationKind::PlanTaskDone, "every plan task done".into()).await?;
+        }
+    } else if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
         markers::set(ctx, &task, &plan_id, PlanTaskState::Done).await?;
         if !logged.contains(&CoordinationKind::PlanTaskDone) {
             coordinate(ctx, &session, CoordinationKind::PlanTaskDone, format!("{plan_id} done")).await?;
@@ -68,10 +73,13 @@ async fn requirement_ids(
     task: &spectask_core::SpecTask,
     session: &spectask_core::WorkSession,
 ) -> Result<Vec<String>, JobError> {
-    let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };
     let Some(plan) = crate::plans::approved(&ctx.store, &ctx.plans, task).await? else {
         return Ok(Vec::new());
     };
+    if crate::whole_plan::is_whole_plan(task, session) {
+        return Ok(crate::whole_plan::requirement_ids(&plan));
+    }
+    let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };
     Ok(plan.tasks().get(plan_task.index as usize).map(|t| t.requirements.clone()).unwrap_or_default())
 }
 

@@ -37,7 +37,7 @@ pub use json::{DocumentKind, parse_to_json};
 pub use lint::{Code, Diagnostic, Level, LintReport, SpecFiles, lint_documents, lint_file, lint_spec};
 pub use metadata::{Agent, Approval, ApprovalDecision, PlanTaskEntry, SpecMetadata, SpecVersion};
 pub use plan::deps::DepGraph;
-pub use plan::edit::set_marker;
+pub use plan::edit::{set_all_markers, set_marker};
 pub use plan::{
     Checklist, ChecklistItem, ParseWarning, ParseWarningKind, Plan, PlanSummary, PlanTask, PlanTaskState,
     parse_plan,

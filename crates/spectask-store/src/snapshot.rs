@@ -72,6 +72,7 @@ const TABLES: &[Table] = &[
             ("completed_at", Int),
             ("version", Int),
             ("queue_reason", Text),
+            ("complexity", Text),
         ],
     },
     Table {

@@ -19,7 +19,7 @@ macro_rules! columns {
     () => {
         "id, short_id, slug, title, prompt, kind, status, failed_from, error, repository_id, \
          planning_agent, implementation_agent, priority, spec_version, created_by, created_at, \
-         updated_at, started_at, completed_at, version, queue_reason"
+         updated_at, started_at, completed_at, version, queue_reason, complexity"
     };
 }
 pub(crate) use columns;
@@ -381,6 +381,7 @@ pub(crate) fn spec_task_from_row(row: &AnyRow) -> Result<SpecTask, StoreError> {
         title: get(row, "title")?,
         prompt: get(row, "prompt")?,
         kind: parse(row, "kind")?,
+        complexity: parse(row, "complexity")?,
         state: SpecTaskState::from_parts(status, failure).map_err(StoreError::corrupt)?,
         repository_id: parse(row, "repository_id")?,
         planning_agent: get(row, "planning_agent")?,
@@ -403,9 +404,9 @@ pub(crate) async fn write_spec_task(w: &mut WriteTx<'_>, task: &SpecTask) -> Res
     sqlx::query(concat!(
         "INSERT INTO spec_tasks (id, short_id, slug, title, prompt, kind, status, failed_from, error, \
          repository_id, planning_agent, implementation_agent, priority, spec_version, created_by, \
-         created_at, updated_at, started_at, completed_at, version",
+         created_at, updated_at, started_at, completed_at, version, complexity",
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18, $19, $20)"
+         $17, $18, $19, $20, $21)"
     ))
     .bind(task.id.to_string())
     .bind(task.short_id.to_string())
@@ -427,6 +428,7 @@ pub(crate) async fn write_spec_task(w: &mut WriteTx<'_>, task: &SpecTask) -> Res
     .bind(task.started_at.map(millis))
     .bind(task.completed_at.map(millis))
     .bind(task.version)
+    .bind(task.complexity.as_str())
     .execute(&mut *w.tx)
     .await?;
     w.append_event(NewEvent {
@@ -436,6 +438,7 @@ pub(crate) async fn write_spec_task(w: &mut WriteTx<'_>, task: &SpecTask) -> Res
         payload: json!({
             "title": task.title,
             "kind": task.kind,
+            "complexity": task.complexity,
             "status": task.status(),
             "repository_id": task.repository_id,
             "priority": task.priority,

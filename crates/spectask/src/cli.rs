@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use spectask_core::{Priority, SpecDocument, SpecTaskStatus, TaskKind};
+use spectask_core::{Complexity, Priority, SpecDocument, SpecTaskStatus, TaskKind};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -373,6 +373,10 @@ pub struct CreateArgs {
     pub title: Option<String>,
     #[arg(long, value_parser = parse_enum::<TaskKind>)]
     pub kind: Option<TaskKind>,
+    /// How a spec task's plan is implemented: simple (one session for the whole plan) or complex
+    /// (one session per plan task, the default).
+    #[arg(long, value_parser = parse_enum::<Complexity>)]
+    pub complexity: Option<Complexity>,
     #[arg(long, value_parser = parse_enum::<Priority>)]
     pub priority: Option<Priority>,
     /// Agent profile that writes the spec.

@@ -1421,6 +1421,11 @@ export interface components {
             reconciled: number;
             spec_task_id: components["schemas"]["SpecTaskId"];
         };
+        /**
+         * @description How a spec task's approved plan is implemented: the person's expectation when creating it.
+         * @enum {string}
+         */
+        Complexity: "simple" | "complex";
         CoordinationEvent: {
             /** Format: date-time */
             at: string;
@@ -1440,6 +1445,7 @@ export interface components {
         CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit";
         /** @description `POST /api/v1/spec-tasks/from-demo` */
         CreateFromDemo: {
+            complexity?: components["schemas"]["Complexity"] | null;
             /** @description A name from `GET /demo-repos`; its repository is created on first use. */
             demo_repo: string;
             priority?: components["schemas"]["Priority"] | null;
@@ -1451,6 +1457,7 @@ export interface components {
         };
         /** @description `POST /api/v1/spec-tasks/from-prompt` */
         CreateSpecTask: {
+            complexity?: components["schemas"]["Complexity"] | null;
             created_by?: string | null;
             implementation_agent?: string | null;
             kind?: components["schemas"]["TaskKind"] | null;
@@ -1901,6 +1908,8 @@ export interface components {
             items: {
                 /** Format: date-time */
                 completed_at?: string | null;
+                /** @description `simple`: one work session implements the whole plan; `complex`: one per plan task. */
+                complexity: components["schemas"]["Complexity"];
                 /** Format: date-time */
                 created_at: string;
                 created_by: string;
@@ -2188,6 +2197,8 @@ export interface components {
         SpecTaskDto: {
             /** Format: date-time */
             completed_at?: string | null;
+            /** @description `simple`: one work session implements the whole plan; `complex`: one per plan task. */
+            complexity: components["schemas"]["Complexity"];
             /** Format: date-time */
             created_at: string;
             created_by: string;

@@ -7,14 +7,21 @@ import { useAgents, useDemoRepos, useRepos } from '../api/queries'
 
 type Priority = Schemas['Priority']
 type Kind = Schemas['TaskKind']
+type Complexity = Schemas['Complexity']
+
+/** The expected complexity choices, with what each means for the implementation. */
+const COMPLEXITIES: { value: Complexity; label: string; hint: string }[] = [
+  { value: 'simple', label: 'Simple', hint: 'one session implements the whole plan' },
+  { value: 'complex', label: 'Complex', hint: 'one session per plan task, in parallel where the plan allows' },
+]
 
 /** The value of the repository choice naming a demo repository. */
 const DEMO = 'demo:'
 
 /**
  * The Create SpecTask dialog: prompt, repository (a registered one, or one of the demo's sample
- * repositories, planned and implemented by its scripted agents), kind, agents with their
- * availability, priority.
+ * repositories, planned and implemented by its scripted agents), kind, expected complexity, agents
+ * with their availability, priority.
  */
 export function CreateTask({ onClose }: { onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null)
@@ -26,6 +33,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const [prompt, setPrompt] = useState('')
   const [repo, setRepo] = useState('')
   const [kind, setKind] = useState<Kind>('spec')
+  const [complexity, setComplexity] = useState<Complexity>('complex')
   const [planning, setPlanning] = useState('')
   const [implementation, setImplementation] = useState('')
   const [priority, setPriority] = useState<Priority>('normal')
@@ -38,13 +46,14 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
     if (demoRepos.data?.[0]) setRepo(DEMO + demoRepos.data[0].name)
     else if (repos.data?.[0]) setRepo(repos.data[0].path)
   }, [repo, repos.data, demoRepos.data])
+  const chosen = COMPLEXITIES.find((c) => c.value === complexity) ?? COMPLEXITIES[1]
   const demo = repo.startsWith(DEMO) ? demoRepos.data?.find((d) => DEMO + d.name === repo) : undefined
 
   const create = useMutation({
     mutationFn: async () =>
       demo
         ? unwrap(
-            await api.POST('/api/v1/spec-tasks/from-demo', { body: { demo_repo: demo.name, prompt, priority } }),
+            await api.POST('/api/v1/spec-tasks/from-demo', { body: { demo_repo: demo.name, prompt, priority, complexity } }),
           )
         : unwrap(
             await api.POST('/api/v1/spec-tasks/from-prompt', {
@@ -52,6 +61,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
                 prompt,
                 repo,
                 kind,
+                complexity: kind === 'spec' ? complexity : null,
                 priority,
                 planning_agent: planning || null,
                 implementation_agent: implementation || null,
@@ -118,6 +128,24 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
               <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} /> {k.replace('_', ' ')}
             </label>
           ))}
+        </fieldset>
+        <fieldset disabled={!demo && kind !== 'spec'} aria-describedby="complexity-hint">
+          <legend>Expected complexity</legend>
+          {COMPLEXITIES.map((c) => (
+            <label key={c.value} className="inline">
+              <input
+                type="radio"
+                name="complexity"
+                value={c.value}
+                checked={complexity === c.value}
+                onChange={() => setComplexity(c.value)}
+              />{' '}
+              {c.label}
+            </label>
+          ))}
+          <p id="complexity-hint" className="hint">
+            {kind === 'spec' || demo ? `${chosen.label}: ${chosen.hint}.` : 'Only a spec task has a plan to implement.'}
+          </p>
         </fieldset>
         {!demo && (
           <>

@@ -32,7 +32,7 @@ export function TaskPage() {
         <span className={`badge status-${t.status}`} data-testid="task-status">
           {statusLabel(t.status)}
         </span>
-        {repoName(t.repository.path)} · {t.kind} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
+        {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
       {t.failure && <p className="failure">{failureLabel(t.failure)}</p>}

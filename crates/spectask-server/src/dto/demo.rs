@@ -1,7 +1,7 @@
 //! The offline demo's sample repositories on the wire.
 
 use serde::{Deserialize, Serialize};
-use spectask_core::Priority;
+use spectask_core::{Complexity, Priority};
 use utoipa::ToSchema;
 
 /// A sample repository `spectask demo` offers.
@@ -28,4 +28,6 @@ pub struct CreateFromDemo {
     /// implement the sample's demo change.
     pub prompt: Option<String>,
     pub priority: Option<Priority>,
+    /// `simple`: one session implements the whole plan; `complex` (default): one per plan task.
+    pub complexity: Option<Complexity>,
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use spectask_core::{
-    Priority, Repository, RepositoryId, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, Timestamp,
+    Complexity, Priority, Repository, RepositoryId, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, Timestamp,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,6 +15,8 @@ pub struct CreateSpecTask {
     pub repo: String,
     pub title: Option<String>,
     pub kind: Option<TaskKind>,
+    /// How a spec task's plan is implemented (default `complex`: a session per plan task).
+    pub complexity: Option<Complexity>,
     pub priority: Option<Priority>,
     pub planning_agent: Option<String>,
     pub implementation_agent: Option<String>,
@@ -63,6 +65,8 @@ pub struct SpecTaskDto {
     pub title: String,
     pub prompt: String,
     pub kind: TaskKind,
+    /// `simple`: one work session implements the whole plan; `complex`: one per plan task.
+    pub complexity: Complexity,
     pub status: SpecTaskStatus,
     pub failure: Option<FailureDto>,
     pub repository: RepositoryRef,
@@ -97,6 +101,7 @@ impl SpecTaskDto {
             title: task.title.clone(),
             prompt: task.prompt.clone(),
             kind: task.kind,
+            complexity: task.complexity,
             status: task.status(),
             failure: task.state.failure().map(|f| FailureDto { from: f.from, reason: f.reason.clone() }),
             repository: repository.into(),

@@ -57,6 +57,7 @@ async fn create_from_demo(
             planning_agent: Some(sample.planner_profile()),
             implementation_agent: Some(sample.coder_profile()),
             priority: body.priority.unwrap_or_default(),
+            complexity: body.complexity.unwrap_or_default(),
             ..NewSpecTask::new(
                 TaskKind::Spec,
                 repository.id,

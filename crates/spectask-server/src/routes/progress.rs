@@ -129,7 +129,7 @@ async fn progress_of(
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = state.store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_task_states(&Plan::parse(&version.documents.tasks), sessions)
+            plan_task_states(task, &Plan::parse(&version.documents.tasks), sessions)
         }
         _ => Vec::new(),
     };

@@ -72,6 +72,7 @@ pub(crate) async fn create(
             title,
             prompt: prompt.to_owned(),
             kind: body.kind.unwrap_or_default(),
+            complexity: body.complexity.unwrap_or_default(),
             repository_id: repository.id,
             planning_agent: body.planning_agent,
             implementation_agent: body.implementation_agent,

@@ -64,6 +64,7 @@ async fn create_task(
         repo: body.repo,
         title: Some(body.name),
         kind: body.task_type,
+        complexity: None,
         priority: body.priority,
         planning_agent: None,
         implementation_agent: body.implementation_agent,

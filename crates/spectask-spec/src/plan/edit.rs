@@ -62,9 +62,31 @@ pub fn set_marker(text: &str, task_id: &str, state: PlanTaskState) -> Result<Str
     Ok(plan.into_text())
 }
 
+/// Parses `text` and sets the marker of every task that has one and is not optional (what one
+/// session implementing the whole plan finishes); headings without a checkbox stay as they are.
+pub fn set_all_markers(text: &str, state: PlanTaskState) -> String {
+    let mut plan = Plan::parse(text);
+    let indices: Vec<usize> =
+        plan.tasks.iter().filter(|t| t.marker.is_some() && !t.optional).map(|t| t.index).collect();
+    for index in indices {
+        // Every index was just read from the plan and has a marker: nothing can refuse the edit.
+        let _ = plan.set_marker_at(index, state);
+    }
+    plan.into_text()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn setting_all_markers_ticks_every_task_but_optional_ones_and_keeps_the_rest() {
+        let text = "# Tasks\n\n- [ ] 1. A\n  - [~] 1.1 B\n  - [ ]* 1.2 C\n- [x] 2. D\n\ntrailing [ ] text\n";
+        assert_eq!(
+            set_all_markers(text, PlanTaskState::Done),
+            "# Tasks\n\n- [x] 1. A\n  - [x] 1.1 B\n  - [ ]* 1.2 C\n- [x] 2. D\n\ntrailing [ ] text\n"
+        );
+    }
 
     #[test]
     fn ticking_changes_one_byte_and_keeps_crlf() {

@@ -91,6 +91,15 @@ async fn created_task_starts_in_backlog_and_records_an_event(store: Store) {
     assert_eq!(loaded.status(), SpecTaskStatus::Backlog);
     assert_eq!(loaded.slug, "add-jwt-authentication");
     assert_eq!(loaded.priority, Priority::High);
+    assert_eq!(loaded.complexity, spectask_core::Complexity::Complex, "the default");
+    let simple = store
+        .create_spec_task(NewSpecTask {
+            complexity: spectask_core::Complexity::Simple,
+            ..new_task(&r, "Fix a typo")
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.spec_task(simple.id).await.unwrap().complexity, spectask_core::Complexity::Simple);
     let events = store.events_of_spec_task(task.id).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].kind, EventKind::SpecTaskCreated);

@@ -12,7 +12,12 @@ both_backends!(an_exported_task_imports_verbatim_into_an_empty_database_with_its
 
 async fn an_exported_task_imports_verbatim_into_an_empty_database_with_its_history(store: Store) {
     let r = repo(&store, "/repos/a").await;
-    let task = store.create_spec_task(new_task(&r, "Add login")).await.unwrap();
+    // Simple, not the default: the import must carry the column, not the schema's default.
+    let new = spectask_core::NewSpecTask {
+        complexity: spectask_core::Complexity::Simple,
+        ..new_task(&r, "Add login")
+    };
+    let task = store.create_spec_task(new).await.unwrap();
     let task = store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap().value;
     let documents =
         SpecDocuments { requirements: "# R\n".into(), design: "# D\n".into(), tasks: "- [ ] 1. a\n".into() };

@@ -12,6 +12,7 @@ mod acp_tools;
 mod agent_runtime;
 mod chaos;
 mod checks;
+mod complexity;
 mod contract;
 mod coordination;
 mod crash_restart;
