@@ -107,6 +107,9 @@ impl AgentInstance {
         let spawned =
             spawn(&spec).map_err(|source| AgentError::Spawn { command: command.clone(), source })?;
         let pid = spawned.pid;
+        // Until an `AgentInstance` owns the process (its Drop kills it), a start given up here (its
+        // job cancelled or aborted) must not leave the agent running behind a detached connection.
+        let mut unowned = UnownedAgent(Some(pid));
         let latch = spawned.latch.clone();
         let shared = Arc::new(Shared::new(
             config.clone(),
@@ -126,7 +129,6 @@ impl AgentInstance {
             }
         });
         let Ok(cx) = cx_rx.await else {
-            kill_group(pid);
             return Err(AgentError::Stopped(pid));
         };
         let instance = AgentInstance {
@@ -144,6 +146,7 @@ impl AgentInstance {
             last_used: Mutex::new(Instant::now()),
             permit: Mutex::new(None),
         };
+        unowned.0 = None;
         instance.initialize(spawned.raw_initialize).await
     }
 
@@ -524,6 +527,18 @@ impl AgentInstance {
     async fn wait_exit_bool(&self, limit: Duration) -> bool {
         let mut exited = self.exited.clone();
         tokio::time::timeout(limit, exited.wait_for(|e| *e)).await.is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// An agent process no [`AgentInstance`] owns yet: its process group is killed when this drops
+/// still holding it.
+struct UnownedAgent(Option<u32>);
+
+impl Drop for UnownedAgent {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.take() {
+            kill_group(pid);
+        }
     }
 }
 
