@@ -3,7 +3,8 @@
 
 use serde_json::json;
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionStatus,
+    CoordinationEvent, CoordinationKind, HistoryFile, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession,
+    WorkSessionStatus,
 };
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
 use spectask_store::{NewCoordination, NewWorkSession, Store};
@@ -26,6 +27,10 @@ pub async fn implementation_summary(
         task.spec_version
     );
     out.push_str("## Work sessions\n\n");
+    // A constant number of queries however many sessions: summaries and history read for all.
+    let mut summaries = store.work_session_details(task.id).await?;
+    let history =
+        store.history_of_task_files(task.id, &[HistoryFile::CodeChanges, HistoryFile::Decisions]).await?;
     for session in store.work_sessions_of(task.id).await? {
         let plan = session
             .plan_task
@@ -34,18 +39,18 @@ pub async fn implementation_summary(
             .map(|i| format!("[{i}] "))
             .unwrap_or_default();
         out.push_str(&format!("### {plan}{} — {}\n\n", session.name, session.status()));
-        if let Some(summary) = store.work_session_summary(session.id).await?.filter(|s| !s.trim().is_empty())
+        if let Some(summary) =
+            summaries.remove(&session.id).and_then(|(_, summary)| summary).filter(|s| !s.trim().is_empty())
         {
             out.push_str(&format!("{}\n\n", summary.trim()));
         }
         let mut checks = String::new();
-        for entry in store.history_of_session(session.id).await? {
-            if entry.file == spectask_core::HistoryFile::CodeChanges && entry.content.starts_with("## Commit")
-            {
+        for entry in history.iter().filter(|e| e.work_session_id == Some(session.id)) {
+            if entry.file == HistoryFile::CodeChanges && entry.content.starts_with("## Commit") {
                 out.push_str(&entry.content);
             }
             // The repository's check after each turn that claimed completion (its first line).
-            if entry.file == spectask_core::HistoryFile::Decisions
+            if entry.file == HistoryFile::Decisions
                 && entry.content.starts_with(crate::repo_check::DECISION_PREFIX)
             {
                 checks.push_str(entry.content.lines().next().unwrap_or_default());

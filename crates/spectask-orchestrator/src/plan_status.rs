@@ -63,13 +63,14 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
         }
         _ => Vec::new(),
     };
+    let mut details = store.work_session_details(task.id).await?;
     let mut out = Vec::new();
     for session in sessions {
         let finished = matches!(
             session.status(),
             WorkSessionStatus::Completed | WorkSessionStatus::Cancelled | WorkSessionStatus::Failed
         );
-        let summary = store.work_session_summary(session.id).await?;
+        let summary = details.remove(&session.id).and_then(|(_, summary)| summary);
         let blocked = blocked.remove(&session.id).filter(|_| !finished);
         out.push(SessionStatus { session, blocked, summary });
     }

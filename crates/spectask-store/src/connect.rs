@@ -8,6 +8,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AssertSqlSafe, Executor};
 
+use crate::pool::CountedPool;
 use crate::{Backend, Store, StoreError};
 
 /// Where the data lives: an SQLite file (the default, under the data dir) or a PostgreSQL URL.
@@ -102,7 +103,7 @@ impl Store {
         migrator(backend).run(&pool).await?;
         tracing::debug!(database = %url.display(), "store opened");
         Ok(Store {
-            pool,
+            pool: CountedPool::new(pool),
             backend,
             url: url.clone(),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
@@ -125,6 +126,11 @@ fn migrator(backend: Backend) -> &'static Migrator {
         Backend::Sqlite => &SQLITE_MIGRATIONS,
         Backend::Postgres => &POSTGRES_MIGRATIONS,
     }
+}
+
+/// `$first, $first+1, …`: `count` placeholders for an `IN (…)` list whose values are bound.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Runs SQL text that is assembled from fixed fragments only (never from input).

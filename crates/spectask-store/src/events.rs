@@ -5,6 +5,7 @@ use spectask_core::{Event, EventKind, SpecTaskId, Timestamp, WorkSessionId};
 use sqlx::any::AnyRow;
 
 use crate::codec::{get, millis, opt_parse, parse, time};
+use crate::connect::{fixed_sql, placeholders};
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
@@ -102,15 +103,29 @@ impl Store {
         id: SpecTaskId,
         kind: EventKind,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
+        self.latest_session_events_of_tasks(&[id], kind).await
+    }
+
+    /// [`Self::latest_session_events`] of several SpecTasks in one query.
+    pub async fn latest_session_events_of_tasks(
+        &self,
+        tasks: &[SpecTaskId],
+        kind: EventKind,
+    ) -> Result<Vec<Event>, StoreError> {
+        if tasks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
             "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events WHERE seq IN \
-             (SELECT MAX(seq) FROM events WHERE spec_task_id = $1 AND kind = $2 \
+             (SELECT MAX(seq) FROM events WHERE kind = $1 AND spec_task_id IN ({}) \
               AND work_session_id IS NOT NULL GROUP BY work_session_id) ORDER BY seq",
-        )
-        .bind(id.to_string())
-        .bind(kind.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+            placeholders(2, tasks.len())
+        );
+        let mut query = sqlx::query(fixed_sql(sql)).bind(kind.as_str());
+        for task in tasks {
+            query = query.bind(task.to_string());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -131,8 +146,7 @@ impl Store {
             placeholders.join(", ")
         );
         // Only placeholders are formatted in; every value is bound.
-        let mut query =
-            sqlx::query(crate::connect::fixed_sql(sql)).bind(task.to_string()).bind(session.to_string());
+        let mut query = sqlx::query(fixed_sql(sql)).bind(task.to_string()).bind(session.to_string());
         for kind in kinds {
             query = query.bind(kind.as_str());
         }

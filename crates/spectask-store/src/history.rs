@@ -4,7 +4,7 @@ use spectask_core::{HistoryEntry, HistoryFile, SpecTaskId, Timestamp, WorkSessio
 use sqlx::any::AnyRow;
 
 use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
-use crate::connect::fixed_sql;
+use crate::connect::{fixed_sql, placeholders};
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
@@ -163,6 +163,28 @@ impl Store {
         .bind(id.to_string())
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    /// The entries of one SpecTask in the given files only, in order, in one query.
+    pub async fn history_of_task_files(
+        &self,
+        id: SpecTaskId,
+        files: &[HistoryFile],
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM history_entries WHERE spec_task_id = $1 AND file IN ({}) ORDER BY seq",
+            columns!(),
+            placeholders(2, files.len())
+        );
+        let mut query = sqlx::query(fixed_sql(sql)).bind(id.to_string());
+        for file in files {
+            query = query.bind(file.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(entry_from_row).collect()
     }
 }

@@ -25,6 +25,7 @@ mod job_failure;
 mod jobs;
 mod messages;
 mod nodes;
+mod pool;
 mod repositories;
 mod reviews;
 mod scheduling;
@@ -62,7 +63,7 @@ pub use work_sessions::NewWorkSession;
 
 use std::sync::Arc;
 
-use sqlx::AnyPool;
+use pool::CountedPool;
 
 /// Which database a store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +75,7 @@ pub enum Backend {
 /// The handle to the database. Cheap to clone; all clones share one pool.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    pool: CountedPool,
     backend: Backend,
     url: DatabaseUrl,
     /// Woken after every commit that enqueued jobs (and, on PostgreSQL, by other nodes' commits).

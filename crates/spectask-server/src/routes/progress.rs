@@ -6,8 +6,11 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
-use spectask_core::{Event, EventKind, SpecTask, SpecTaskStatus, TaskKind, WorkSession, WorkSessionStatus};
-use spectask_orchestrator::{PlanTaskStatus, plan_task_states};
+use spectask_core::{
+    Event, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, SpecVersion, TaskKind, WorkSession,
+    WorkSessionStatus,
+};
+use spectask_orchestrator::plan_task_states;
 use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::SpecTaskFilter;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +23,7 @@ use crate::dto::{
 use crate::extract::ApiPath;
 use crate::params::TaskPath;
 use crate::routes::spec_tasks::{load, task_dto};
-use crate::routes::work_sessions::session_dto;
+use crate::routes::work_sessions::sessions_dto;
 use crate::{ApiError, AppState, Caller};
 
 /// Coordination events the overview carries, newest last.
@@ -67,14 +70,10 @@ async fn get_overview(
     let mut coordination = state.store.coordination_log(task.id).await?;
     let skip = coordination.len().saturating_sub(RECENT_COORDINATION);
     coordination.drain(..skip);
-    let mut session_dtos = Vec::with_capacity(sessions.len());
-    for s in &sessions {
-        session_dtos.push(session_dto(&state, s).await?);
-    }
     Ok(Json(MultiSessionOverviewDto {
         task: task_dto(&state, &task).await?,
+        sessions: sessions_dto(&state, &task, &sessions).await?,
         agent_instance: agent_instance(&task, &sessions),
-        sessions: session_dtos,
         progress,
         coordination,
     }))
@@ -91,11 +90,26 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
         limit: FLEET_MAX,
         ..Default::default()
     };
-    let mut agents = Vec::new();
-    for task in state.store.list_spec_tasks(&filter).await?.items {
-        let sessions = state.store.work_sessions_of(task.id).await?;
-        let progress = progress_of(&state, &task, &sessions).await?;
-        let repository = state.store.repository(task.repository_id).await?;
+    // A constant number of queries however many agents run: each read covers every listed task.
+    let tasks = state.store.list_spec_tasks(&filter).await?.items;
+    let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
+    let mut sessions = by_task(state.store.work_sessions_of_tasks(&ids).await?, |s| Some(s.spec_task_id));
+    let mut plans =
+        by_task(state.store.latest_session_events_of_tasks(&ids, EventKind::WorkSessionPlan).await?, |e| {
+            e.spec_task_id
+        });
+    let versions: HashMap<_, _> =
+        state.store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
+    let repositories: HashMap<_, _> =
+        state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
+    let mut agents = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let sessions = sessions.remove(&task.id).unwrap_or_default();
+        let plans = plans.remove(&task.id).unwrap_or_default();
+        let progress = progress(&task, versions.get(&task.id), &sessions, &plans);
+        let repository = repositories.get(&task.repository_id).ok_or_else(|| {
+            ApiError::not_found(format!("repository {} of task {}", task.repository_id, task.id))
+        })?;
         let (current, before, after) = window(&progress.tasks);
         let last_update = sessions
             .iter()
@@ -121,29 +135,45 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
     Ok(Json(FleetDto { agents }))
 }
 
+/// Rows of several tasks, grouped by the task `of` names.
+fn by_task<T>(rows: Vec<T>, of: impl Fn(&T) -> Option<SpecTaskId>) -> HashMap<SpecTaskId, Vec<T>> {
+    let mut grouped: HashMap<SpecTaskId, Vec<T>> = HashMap::new();
+    for row in rows {
+        if let Some(task) = of(&row) {
+            grouped.entry(task).or_default().push(row);
+        }
+    }
+    grouped
+}
+
+/// The progress of one task, in two queries.
 async fn progress_of(
     state: &AppState,
     task: &SpecTask,
     sessions: &[WorkSession],
 ) -> Result<ProgressDto, ApiError> {
-    let plan = match task.kind {
-        TaskKind::Spec if task.spec_version > 0 => {
-            let version = state.store.spec_version(task.id, Some(task.spec_version)).await?;
+    let version = match task.spec_version {
+        0 => None,
+        version => Some(state.store.spec_version(task.id, Some(version)).await?),
+    };
+    let plans = state.store.latest_session_events(task.id, EventKind::WorkSessionPlan).await?;
+    Ok(progress(task, version.as_ref(), sessions, &plans))
+}
+
+/// The progress view from the spec version the task is at, the sessions and each session's latest
+/// plan event. Only a spec task has a plan.
+fn progress(
+    task: &SpecTask,
+    version: Option<&SpecVersion>,
+    sessions: &[WorkSession],
+    plans: &[Event],
+) -> ProgressDto {
+    let plan = match version {
+        Some(version) if task.kind == TaskKind::Spec => {
             plan_task_states(task, &Plan::parse(&version.documents.tasks), sessions)
         }
         _ => Vec::new(),
     };
-    let plans = state.store.latest_session_events(task.id, EventKind::WorkSessionPlan).await?;
-    Ok(progress(task, &plan, sessions, &plans))
-}
-
-/// The progress view from the plan's states, the sessions and each session's latest plan event.
-fn progress(
-    task: &SpecTask,
-    plan: &[PlanTaskStatus],
-    sessions: &[WorkSession],
-    plans: &[Event],
-) -> ProgressDto {
     let started: HashMap<_, _> = sessions.iter().map(|s| (s.id, s.started_at)).collect();
     let tasks: Vec<PlanTaskProgressDto> = plan
         .iter()

@@ -51,11 +51,14 @@ async fn get_implementation_review(
         .as_ref()
         .map(|g| g.commits.iter().map(|c| commit_dto(c, &sessions)).collect())
         .unwrap_or_default();
-    let mut session_views = Vec::new();
-    for session in &sessions {
-        let summary = state.store.work_session_summary(session.id).await?.filter(|s| !s.trim().is_empty());
-        session_views.push(session_dto(session, summary, &commits, &checks));
-    }
+    let mut details = state.store.work_session_details(task.id).await?;
+    let session_views = sessions
+        .iter()
+        .map(|session| {
+            let summary = details.remove(&session.id).and_then(|(_, s)| s).filter(|s| !s.trim().is_empty());
+            session_dto(session, summary, &commits, &checks)
+        })
+        .collect();
     let criteria = match task.spec_version {
         0 => Vec::new(),
         version => {

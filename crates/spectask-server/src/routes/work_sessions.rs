@@ -94,9 +94,18 @@ pub(crate) async fn list_sessions(
     state: &AppState,
     task: &SpecTask,
 ) -> Result<Vec<WorkSessionDto>, ApiError> {
+    let sessions = state.store.work_sessions_of(task.id).await?;
+    sessions_dto(state, task, &sessions).await
+}
+
+/// `sessions` of `task` on the wire, their threads, summaries and editors read in two queries.
+pub(crate) async fn sessions_dto(
+    state: &AppState,
+    task: &SpecTask,
+    sessions: &[WorkSession],
+) -> Result<Vec<WorkSessionDto>, ApiError> {
     let mut details = state.store.work_session_details(task.id).await?;
     let mut editors = state.store.editor_clients_of(task.id).await?;
-    let sessions = state.store.work_sessions_of(task.id).await?;
     let out = sessions
         .iter()
         .map(|s| {

@@ -62,6 +62,33 @@ impl Fixture {
         task
     }
 
+    /// A spec task on `repo` whose spec (`tasks`) is approved and whose implementation started;
+    /// returns its id.
+    pub async fn in_implementation(&self, repo: &str, tasks: &str) -> String {
+        let body = serde_json::json!({ "prompt": "Add a login", "repo": repo });
+        let (_, task) = self.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body)).await;
+        let generating = self.drive(&task["id"], &[SpecTaskCommand::StartSpecGeneration]).await;
+        let documents = SpecDocuments {
+            requirements: "# Requirements".into(),
+            design: "# Design".into(),
+            tasks: tasks.into(),
+        };
+        let draft = NewSpecVersion {
+            documents,
+            planner: "test".into(),
+            usage: serde_json::json!({}),
+            lint: Vec::new(),
+        };
+        self.store().submit_spec_version(&generating, draft).await.unwrap();
+        let commands = [
+            SpecTaskCommand::Approve,
+            SpecTaskCommand::QueueImplementation,
+            SpecTaskCommand::StartImplementation,
+        ];
+        self.drive(&task["id"], &commands).await;
+        task["id"].as_str().unwrap().to_owned()
+    }
+
     /// `POST /spec-tasks/from-prompt` "Add a login" on a new repository `app`; returns the
     /// repository's path and the task.
     pub async fn login_task(&self) -> (String, Value) {

@@ -3,8 +3,6 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use spectask_core::{SpecDocuments, SpecTaskCommand};
-use spectask_store::NewSpecVersion;
 
 use crate::fixture::{Fixture, error};
 use crate::on_both_backends;
@@ -17,32 +15,6 @@ on_both_backends!(
 
 const PLAN: &str = "# Tasks\n\n- [ ] 1. Build the form\n- [ ] 2. Check the password\n- [x] 3. Set up\n";
 const ALL_DONE: &str = "# Tasks\n\n- [x] 1. Build the form\n";
-
-/// A spec task whose spec (`tasks`) is approved and whose implementation started.
-async fn spec_task_in_implementation(fx: &Fixture, repo: &str, tasks: &str) -> String {
-    let (_, task) = fx
-        .call(
-            "POST",
-            "/api/v1/spec-tasks/from-prompt",
-            Some(json!({ "prompt": "Add a login", "repo": repo })),
-        )
-        .await;
-    let generating = fx.drive(&task["id"], &[SpecTaskCommand::StartSpecGeneration]).await;
-    let documents = SpecDocuments {
-        requirements: "# Requirements".into(),
-        design: "# Design".into(),
-        tasks: tasks.into(),
-    };
-    let draft = NewSpecVersion { documents, planner: "test".into(), usage: json!({}), lint: Vec::new() };
-    fx.store().submit_spec_version(&generating, draft).await.unwrap();
-    let commands = [
-        SpecTaskCommand::Approve,
-        SpecTaskCommand::QueueImplementation,
-        SpecTaskCommand::StartImplementation,
-    ];
-    fx.drive(&task["id"], &commands).await;
-    task["id"].as_str().unwrap().to_owned()
-}
 
 fn names(sessions: &Value) -> Vec<&str> {
     sessions.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect()
@@ -61,7 +33,7 @@ async fn sessions_are_made_once_or_refused_with_the_reason(fx: Fixture) {
     assert!(message.contains("the task is backlog"), "{message}");
 
     // One session per open plan task, made once; the pass that starts them is queued.
-    let id = spec_task_in_implementation(&fx, &repo, PLAN).await;
+    let id = fx.in_implementation(&repo, PLAN).await;
     let (status, body) = fx.call("POST", &url(&id), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(names(&body["made"]), ["1 Build the form", "2 Check the password"], "{body}");
@@ -74,7 +46,7 @@ async fn sessions_are_made_once_or_refused_with_the_reason(fx: Fixture) {
     assert_eq!((again["made"].as_array().unwrap().len(), names(&again["sessions"]).len()), (0, 2), "{again}");
 
     // A plan with nothing open: nothing to make, and it says so.
-    let done = spec_task_in_implementation(&fx, &repo, ALL_DONE).await;
+    let done = fx.in_implementation(&repo, ALL_DONE).await;
     let (status, body) = fx.call("POST", &url(&done), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (code, message) = error(&body);

@@ -8,6 +8,7 @@ mod export;
 mod fixture;
 mod history;
 mod implementation_sessions;
+mod queries;
 mod recorder;
 mod review;
 #[path = "../support/mod.rs"]
