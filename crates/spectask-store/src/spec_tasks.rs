@@ -223,7 +223,9 @@ impl Store {
         Ok(applied)
     }
 
-    /// Applies `command` to the task's current state, read inside the write.
+    /// Applies `command` to the task's current state, read inside the write: what a person asks
+    /// for (cancel, retry) while the orchestrator may move the task, which then is no conflict; only
+    /// a command the current state refuses fails ([`StoreError::Transition`]).
     pub async fn apply_to_spec_task(
         &self,
         id: SpecTaskId,
@@ -240,12 +242,14 @@ impl Store {
 impl Store {
     /// Cancels the task (unless it has ended) and hides it from every listing, in one write with
     /// its event: what `DELETE /tasks/{id}` does. Its rows and its git history stay. Hiding a hidden
-    /// task changes nothing.
-    pub async fn hide_spec_task(&self, task: &SpecTask) -> Result<SpecTask, StoreError> {
+    /// task changes nothing. The task is read inside the write, so the orchestrator moving it
+    /// meanwhile is no conflict.
+    pub async fn hide_spec_task(&self, id: SpecTaskId) -> Result<SpecTask, StoreError> {
         let mut w = self.begin_write().await?;
+        let task = w.spec_task(id).await?;
         let task = match task.state.is_terminal() {
-            true => task.clone(),
-            false => w.transition_spec_task(task, &SpecTaskCommand::Cancel).await?.value,
+            true => task,
+            false => w.transition_spec_task(&task, &SpecTaskCommand::Cancel).await?.value,
         };
         let now = now();
         let hidden = sqlx::query("UPDATE spec_tasks SET hidden_at = $1 WHERE id = $2 AND hidden_at IS NULL")

@@ -186,15 +186,18 @@ impl Store {
         Ok(applied.value)
     }
 
-    /// A change a person asked for (pause, resume, complete, cancel). A session that ends this way
+    /// A change a person asked for (pause, resume, complete, cancel), applied to the session as it
+    /// is when the write begins: the orchestrator moving it since the person's read is no conflict,
+    /// and only a command the session's current state refuses fails. A session that ends this way
     /// queues its task's scheduling pass in the same write, so what it blocked or held up is decided.
     pub async fn change_work_session(
         &self,
-        session: &WorkSession,
+        id: WorkSessionId,
         command: &WorkSessionCommand,
     ) -> Result<Applied<WorkSession, WorkSessionEffect>, StoreError> {
         let mut w = self.begin_write().await?;
-        let applied = w.transition_work_session(session, command, true).await?;
+        let session = w.work_session(id).await?;
+        let applied = w.transition_work_session(&session, command, true).await?;
         if applied.value.state.is_terminal() {
             w.enqueue_advance(session.spec_task_id).await?;
         }

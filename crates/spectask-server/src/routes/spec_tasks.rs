@@ -217,7 +217,7 @@ async fn cancel_spec_task(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    let applied = state.store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await?;
+    let applied = state.store.apply_to_spec_task(task.id, &SpecTaskCommand::Cancel).await?;
     task_dto(&state, &applied.value).await.map(Json)
 }
 

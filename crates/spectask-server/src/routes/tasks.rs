@@ -104,7 +104,7 @@ async fn delete_task(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<StatusCode, ApiError> {
     let task = load_visible(&state, &caller, &id).await?;
-    state.store.hide_spec_task(&task).await?;
+    state.store.hide_spec_task(task.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -150,7 +150,7 @@ async fn set_task_status(
                     ),
                 )
             })?;
-        state.store.transition_spec_task(&task, &command).await?.value
+        state.store.apply_to_spec_task(task.id, &command).await?.value
     };
     Ok(Json(task_dto(&state, &moved).await?.into()))
 }

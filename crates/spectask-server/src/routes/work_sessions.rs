@@ -500,6 +500,6 @@ async fn set_work_session_status(
             ));
         }
     };
-    let applied = state.store.change_work_session(&session, &command).await?;
+    let applied = state.store.change_work_session(session.id, &command).await?;
     Ok(Json(session_dto(&state, &applied.value).await?))
 }

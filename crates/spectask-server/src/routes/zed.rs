@@ -98,8 +98,7 @@ async fn stop_zed_instance(
     let reason = format!("{PAUSED_BY}{}: the agent instance was stopped", caller.name);
     for session in state.store.work_sessions_of(task.id).await? {
         if session.status() == WorkSessionStatus::Running {
-            let command = WorkSessionCommand::Interrupt { reason: reason.clone() };
-            state.store.change_work_session(&session, &command).await?;
+            state.store.interrupt_if_running(session.id, &reason).await?;
         }
     }
     state.runtime.stop(task.id).await;
@@ -149,7 +148,7 @@ async fn open_zed_thread(
     let session = load_session(&state, &caller, &id).await?;
     let session = match session.status() {
         WorkSessionStatus::Interrupted => {
-            state.store.change_work_session(&session, &WorkSessionCommand::Resume).await?.value
+            state.store.change_work_session(session.id, &WorkSessionCommand::Resume).await?.value
         }
         WorkSessionStatus::Pending | WorkSessionStatus::Blocked => {
             state.store.request_advance(session.spec_task_id).await?;
@@ -178,8 +177,7 @@ async fn close_zed_thread(
     let mut session = load_session(&state, &caller, &id).await?;
     if session.status() == WorkSessionStatus::Running {
         let reason = format!("{PAUSED_BY}{}: the thread was closed", caller.name);
-        let command = WorkSessionCommand::Interrupt { reason };
-        session = state.store.change_work_session(&session, &command).await?.value;
+        session = state.store.interrupt_if_running(session.id, &reason).await?;
     }
     Ok(Json(session_thread(&state, &session).await?))
 }

@@ -9,6 +9,7 @@ mod fixture;
 mod history;
 mod implementation_sessions;
 mod queries;
+mod races;
 mod recorder;
 mod review;
 #[path = "../support/mod.rs"]
