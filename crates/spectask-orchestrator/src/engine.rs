@@ -44,6 +44,9 @@ pub trait EngineObserver: Send + Sync + std::fmt::Debug {
     /// This node claimed a job of `kind` `waited` after it became due: how long the orchestrator
     /// took to react to the change that queued it (a session completed, a person approved …).
     fn job_claimed(&self, kind: JobKind, waited: Duration);
+
+    /// Admitting waiting tasks failed (a busy database, say); it is tried again shortly.
+    fn admission_failed(&self, _error: &spectask_store::StoreError) {}
 }
 
 /// The orchestrator of one node. Several nodes may run against one PostgreSQL database.
@@ -100,6 +103,8 @@ impl Orchestrator {
         let mut renewed_at = std::time::Instant::now();
         let sweep = ctx.config.sweep_interval.min(ctx.config.lease / 3);
         let mut admitted_at = std::time::Instant::now();
+        // After a failed admission: how soon it is tried again (its due mark was given back).
+        let mut admission_retry: Option<Duration> = None;
         loop {
             if shutdown.is_cancelled() {
                 break;
@@ -115,10 +120,24 @@ impl Orchestrator {
             // (a safety net): a wake-up for a session's job leaves it alone.
             if ctx.store.take_admission_due() || admitted_at.elapsed() >= sweep {
                 admitted_at = std::time::Instant::now();
-                admit(&ctx).await;
+                admission_retry = match admit(&ctx).await {
+                    Ok(()) => None,
+                    Err(err) => {
+                        ctx.store.mark_admission_due();
+                        let delay =
+                            admission_retry.map_or(ADMISSION_RETRY_FIRST, |d| d * 2).min(ADMISSION_RETRY_MAX);
+                        tracing::warn!(%err, ?delay, "admission failed; trying again shortly");
+                        if let Some(observer) = &ctx.observer {
+                            observer.admission_failed(&err);
+                        }
+                        Some(delay)
+                    }
+                };
             }
             crate::approvals::deliver(&ctx).await;
-            while running.len() < ctx.config.max_concurrent_jobs {
+            // A node told to stop claims nothing more: a job it claimed now would only be
+            // interrupted at once, and claimed again by this loop while its runner hands it back.
+            while running.len() < ctx.config.max_concurrent_jobs && !shutdown.is_cancelled() {
                 match ctx.store.claim_job(&ctx.config.node, ctx.config.lease).await {
                     Ok(Some(job)) => {
                         observe_claim(&ctx, &job);
@@ -133,7 +152,7 @@ impl Orchestrator {
                     }
                 }
             }
-            let nap = next_nap(&ctx).await;
+            let nap = next_nap(&ctx).await.min(admission_retry.unwrap_or(Duration::MAX));
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = signal.notified() => {}
@@ -171,19 +190,16 @@ fn observe_claim(ctx: &Ctx, job: &Job) {
     }
 }
 
+/// How soon a failed admission is tried again, doubling up to the most: a busy database is over in
+/// moments, and the sweep may be seconds away.
+const ADMISSION_RETRY_FIRST: Duration = Duration::from_millis(50);
+const ADMISSION_RETRY_MAX: Duration = Duration::from_secs(2);
+
 /// Starts as many waiting tasks as the limits allow; admitting may free or fill slots, so it goes
 /// on until nothing more moves.
-async fn admit(ctx: &Ctx) {
-    loop {
-        match ctx.store.admit(&ctx.config.admission()).await {
-            Ok(moved) if moved.is_empty() => return,
-            Ok(_) => {}
-            Err(err) => {
-                tracing::warn!(%err, "admission failed; trying again at the next sweep");
-                return;
-            }
-        }
-    }
+async fn admit(ctx: &Ctx) -> Result<(), spectask_store::StoreError> {
+    while !ctx.store.admit(&ctx.config.admission()).await?.is_empty() {}
+    Ok(())
 }
 
 /// The jobs running on this node, each with the signal that its lease was lost.
@@ -306,7 +322,7 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
     let now = chrono::Utc::now();
     match result {
         Ok(()) => JobOutcome::Done,
-        Err(JobError::Interrupted) => JobOutcome::Retry { error: "interrupted by shutdown".into(), at: now },
+        Err(JobError::Interrupted) => JobOutcome::Interrupted { reason: "interrupted by shutdown".into() },
         Err(JobError::Retry(error)) if job.attempts < config.max_attempts => {
             let delay = config.backoff(job.attempts);
             tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, ?delay, %error, "job failed; retrying");

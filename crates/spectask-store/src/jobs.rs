@@ -38,6 +38,11 @@ pub enum JobOutcome {
     Failed {
         error: String,
     },
+    /// The node stopped before the step ended (a graceful shutdown): the job is queued again at
+    /// once for any node, and the attempt is not counted — the step did not fail.
+    Interrupted {
+        reason: String,
+    },
 }
 
 /// Wakes the orchestrator when jobs are enqueued, on this node or (PostgreSQL) any other. The
@@ -94,6 +99,12 @@ impl Store {
     /// moved (on this node or, on PostgreSQL, another). Clears the mark; the caller admits next.
     pub fn take_admission_due(&self) -> bool {
         self.admission_due.swap(false, Ordering::AcqRel)
+    }
+
+    /// Marks admission due again: an admission that failed (a busy database, say) gives its mark back,
+    /// so the next wake-up tries again instead of the sweep.
+    pub fn mark_admission_due(&self) {
+        self.admission_due.store(true, Ordering::Release);
     }
 
     /// The wake-up for the orchestrator. On PostgreSQL this also listens for other nodes' jobs
@@ -170,15 +181,16 @@ impl Store {
     /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped).
     pub async fn finish_job(&self, job: &Job, owner: &str, outcome: &JobOutcome) -> Result<bool, StoreError> {
         let now = now();
-        let (status, next_run_at, error) = match outcome {
-            JobOutcome::Done => (JobStatus::Done, now, None),
-            JobOutcome::Retry { error, at } => (JobStatus::Queued, *at, Some(error.clone())),
-            JobOutcome::Failed { error } => (JobStatus::Failed, now, Some(error.clone())),
+        let (status, next_run_at, error, uncounted) = match outcome {
+            JobOutcome::Done => (JobStatus::Done, now, None, 0_i64),
+            JobOutcome::Retry { error, at } => (JobStatus::Queued, *at, Some(error.clone()), 0),
+            JobOutcome::Failed { error } => (JobStatus::Failed, now, Some(error.clone()), 0),
+            JobOutcome::Interrupted { reason } => (JobStatus::Queued, now, Some(reason.clone()), 1),
         };
         let mut w = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET status = $1, next_run_at = $2, last_error = $3, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = $4 \
+             lease_expires_at = NULL, updated_at = $4, attempts = attempts - $7 \
              WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
         )
         .bind(status.as_str())
@@ -187,6 +199,7 @@ impl Store {
         .bind(millis(now))
         .bind(job.id)
         .bind(owner)
+        .bind(uncounted)
         .execute(&mut *w.tx)
         .await?
         .rows_affected();

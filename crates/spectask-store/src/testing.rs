@@ -152,3 +152,28 @@ pub async fn seed_spec_tasks(
     tx.commit().await?;
     Ok(())
 }
+
+/// Makes every update of a SpecTask fail as a busy database would ("database is locked"), or stops
+/// doing so: a fault for the writes that move tasks (admission, say), injected with a trigger.
+pub async fn refuse_task_updates(store: &crate::Store, refuse: bool) -> Result<(), StoreError> {
+    let statements: &[&str] = match (store.backend, refuse) {
+        (crate::Backend::Sqlite, true) => {
+            &["CREATE TRIGGER refuse_task_updates BEFORE UPDATE ON spec_tasks \
+              BEGIN SELECT RAISE(ABORT, 'database is locked'); END"]
+        }
+        (crate::Backend::Postgres, true) => &[
+            "CREATE FUNCTION refuse_task_updates() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'database is locked'; END $$",
+            "CREATE TRIGGER refuse_task_updates BEFORE UPDATE ON spec_tasks \
+             FOR EACH ROW EXECUTE FUNCTION refuse_task_updates()",
+        ],
+        (crate::Backend::Sqlite, false) => &["DROP TRIGGER refuse_task_updates"],
+        (crate::Backend::Postgres, false) => {
+            &["DROP TRIGGER refuse_task_updates ON spec_tasks", "DROP FUNCTION refuse_task_updates()"]
+        }
+    };
+    for statement in statements {
+        sqlx::query(*statement).execute(&store.pool).await?;
+    }
+    Ok(())
+}

@@ -17,6 +17,7 @@ both_backends!(
     an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish,
     jobs_of_one_task_run_in_order_and_sessions_run_in_parallel,
     a_retry_waits_until_it_is_due,
+    an_interrupted_attempt_is_not_counted_and_is_due_at_once,
     concurrent_workers_claim_each_job_exactly_once,
     enqueuing_wakes_the_waiting_orchestrator,
     one_write_renews_the_leases_of_every_job_a_node_runs,
@@ -107,6 +108,27 @@ async fn a_retry_waits_until_it_is_due(store: Store) {
         jobs[1..].iter().map(|j| j.kind).collect::<Vec<_>>(),
         [JobKind::SpecTask(SpecTaskEffect::StopAgents)]
     );
+}
+
+/// A node stopping gracefully hands its job back: queued at once for any node, its attempt not
+/// counted (the simulation's seed 255 ended with stop_agents jobs at attempt 7, every one of them
+/// "interrupted by shutdown").
+async fn an_interrupted_attempt_is_not_counted_and_is_due_at_once(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let job = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    assert_eq!(job.attempts, 1);
+    let outcome = JobOutcome::Interrupted { reason: "interrupted by shutdown".into() };
+    assert!(store.finish_job(&job, "n1", &outcome).await.unwrap());
+    let jobs = store.jobs_of(task.id).await.unwrap();
+    assert_eq!((jobs[0].status, jobs[0].attempts), (JobStatus::Queued, 0), "{jobs:?}");
+    let again = store.claim_job("n2", LEASE).await.unwrap().expect("due at once, for another node");
+    assert_eq!((again.id, again.attempts), (job.id, 1));
+    assert_eq!(again.last_error.as_deref(), Some("interrupted by shutdown"));
+    // The lease is what the outcome is recorded under: an old owner's interruption is dropped.
+    assert!(!store.finish_job(&job, "n1", &outcome).await.unwrap());
+    assert_eq!(store.jobs_of(task.id).await.unwrap()[0].attempts, 1);
 }
 
 /// The write recording a job's failure fails its session and its task too, reading both inside
