@@ -159,7 +159,10 @@ async fn run_seed(seed: u64, verbose: bool) -> (Vec<Finding>, String) {
     let mut world = World::new(scenario).await;
     world.run().await;
     let findings = check::check(&world).await;
-    let state = format!("seed {seed} ended ({}):\n{}", world.path().display(), world.dump().await);
+    let mut state = format!("seed {seed} ended ({}):\n{}", world.path().display(), world.dump().await);
+    if let Some(stuck) = &world.stuck_state {
+        state.push_str(&format!("seed {seed} when found stuck, before its engines stopped:\n{stuck}"));
+    }
     if verbose {
         // Kept for a look: the repository, the database and the agents' scripts and state.
         let _ = world.dir.keep();

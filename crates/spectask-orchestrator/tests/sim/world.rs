@@ -47,6 +47,9 @@ pub struct World {
     pub events_seen: Vec<i64>,
     /// Tasks (by scenario index) in which people spawned a session.
     pub spawned: Vec<bool>,
+    /// The state when the run was found stuck, before the engines were stopped (stopping them
+    /// interrupts and hands back what they ran, which the final state then shows instead).
+    pub stuck_state: Option<String>,
 }
 
 /// A live engine: its node, the handle of its run, and what a kill must stop.
@@ -107,6 +110,7 @@ impl World {
             spawned: vec![false; tasks.len()],
             tasks,
             findings: Vec::new(),
+            stuck_state: None,
         }
     }
 
@@ -223,6 +227,9 @@ impl World {
             }
             tokio::time::sleep(TICK).await;
         }
+        if !self.findings.is_empty() {
+            self.stuck_state = Some(self.dump().await);
+        }
         for engine in engines.into_iter().flatten() {
             stop(engine, false).await;
         }
@@ -338,8 +345,9 @@ impl World {
             for j in self.store.jobs_of(id).await.expect("jobs") {
                 let session = j.work_session_id.map(|s| s.to_string()).unwrap_or_default();
                 let error = j.last_error.as_deref().unwrap_or("");
+                let owner = j.lease_owner.as_deref().map(|o| format!("on {o} ")).unwrap_or_default();
                 out.push_str(&format!(
-                    "    job {} {} {} attempt {} {session} {error}\n",
+                    "    job {} {} {} {owner}attempt {} {session} {error}\n",
                     j.id, j.kind, j.status, j.attempts
                 ));
             }
