@@ -1,24 +1,9 @@
 //! The implementation review's view of a task branch: its commits and hunks against its base,
 //! before and after the merge, within bounds.
 
-use spectask_git::{DiffLimits, FileChange, LineKind, Repo, TaskHandle, WorkSessionCommit};
+use spectask_git::{DiffLimits, FileChange, LineKind, TaskHandle};
 
-use crate::support::{git, registered_repo};
-
-fn session_commit(repo: &Repo, task: &TaskHandle, files: &[(&str, &str)], implements: &[&str]) {
-    let wt = repo.ensure_task_worktree(task).unwrap().path;
-    for (file, contents) in files {
-        std::fs::write(wt.join(file), contents).unwrap();
-    }
-    let commit = WorkSessionCommit {
-        message: format!("7f3a-login: write {}", files[0].0),
-        spec_task: "st-1".to_owned(),
-        work_session: "ws-1".to_owned(),
-        implements: implements.iter().map(|s| (*s).to_owned()).collect(),
-        paths: None,
-    };
-    repo.commit_work_session(task, &commit).unwrap().unwrap();
-}
+use crate::support::{commit_in_checkout, commit_in_task, git, registered_repo};
 
 #[test]
 fn the_branch_shows_its_commits_and_hunks_against_its_base_before_and_after_the_merge() {
@@ -28,17 +13,15 @@ fn the_branch_shows_its_commits_and_hunks_against_its_base_before_and_after_the_
     let start = git(repo.root(), &["rev-parse", "main"]);
     assert_eq!(repo.task_branch_review(&task, "st-1", DiffLimits::default()).unwrap(), None, "no branch yet");
 
-    session_commit(
+    commit_in_task(
         &repo,
         &task,
         &[("login.rs", "fn login() {}\n"), ("README.md", "hello\nlogin\n")],
         &["1.1"],
     );
-    session_commit(&repo, &task, &[("login.rs", "fn login() {}\nfn logout() {}\n")], &[]);
+    commit_in_task(&repo, &task, &[("login.rs", "fn login() {}\nfn logout() {}\n")], &[]);
     // The default branch moves on meanwhile: its change is not the task's.
-    std::fs::write(repo.root().join("other.rs"), "fn other() {}\n").unwrap();
-    git(repo.root(), &["add", "other.rs"]);
-    git(repo.root(), &["commit", "-qm", "meanwhile on main"]);
+    commit_in_checkout(repo.root(), "other.rs", "fn other() {}\n", "meanwhile on main");
 
     let review = repo.task_branch_review(&task, "st-1", DiffLimits::default()).unwrap().unwrap();
     assert_eq!(review.base.to_string(), start);
@@ -73,7 +56,7 @@ fn large_diffs_are_cut_at_the_limits() {
     let repo = registered_repo(dir.path());
     let task = TaskHandle::new("7f3a-big").unwrap();
     let long: String = (0..50).map(|i| format!("line {i}\n")).collect();
-    session_commit(&repo, &task, &[("a.txt", &long), ("b.txt", "b\n"), ("c.txt", "c\n")], &[]);
+    commit_in_task(&repo, &task, &[("a.txt", &long), ("b.txt", "b\n"), ("c.txt", "c\n")], &[]);
 
     let limits = DiffLimits { max_files: 2, max_lines_per_file: 10 };
     let review = repo.task_branch_review(&task, "st-1", limits).unwrap().unwrap();

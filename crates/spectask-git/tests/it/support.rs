@@ -59,6 +59,38 @@ pub fn registered_repo(parent: &Path) -> spectask_git::Repo {
     spectask_git::Repo::register(&root, &spectask_git::RegisterOptions::default()).unwrap().repo
 }
 
+/// Writes `files` in `task`'s worktree and commits them as work session `ws-1` of SpecTask `st-1`,
+/// implementing the requirements `implements`.
+pub fn commit_in_task(
+    repo: &spectask_git::Repo,
+    task: &spectask_git::TaskHandle,
+    files: &[(&str, &str)],
+    implements: &[&str],
+) {
+    let wt = repo.ensure_task_worktree(task).unwrap().path;
+    for (file, contents) in files {
+        let path = wt.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    let commit = spectask_git::WorkSessionCommit {
+        message: format!("{task}: write {}", files[0].0),
+        spec_task: "st-1".to_owned(),
+        work_session: "ws-1".to_owned(),
+        implements: implements.iter().map(|s| (*s).to_owned()).collect(),
+        paths: None,
+    };
+    repo.commit_work_session(task, &commit).unwrap().unwrap();
+}
+
+/// Writes `file` in the checkout at `root` and commits it there (someone's commit on the checked-out
+/// branch, outside spectask).
+pub fn commit_in_checkout(root: &Path, file: &str, contents: &str, message: &str) {
+    std::fs::write(root.join(file), contents).unwrap();
+    git(root, &["add", file]);
+    git(root, &["commit", "-qm", message]);
+}
+
 /// `git status --porcelain` in `dir` (untracked files included).
 pub fn status(dir: &Path) -> String {
     git(dir, &["status", "--porcelain", "--untracked-files=all"])

@@ -5,9 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::acp::{Editor, register};
-use crate::acp_prompt::{prompt, updates};
 use crate::support::{Server, git_repo, http, postgres_url, scripted_coder_data};
+use crate::zed_client::{Editor, agent_messages, prompt, register};
 
 const SCRIPT: &str = r#"
 [[rule]]
@@ -30,11 +29,7 @@ fn allow(method: &str, _params: &Value) -> Value {
 }
 
 fn said_by_agent(seen: &[Value], thread: &str) -> String {
-    updates(seen, thread)
-        .into_iter()
-        .filter(|(kind, _)| kind == "agent_message_chunk")
-        .map(|(_, t)| t)
-        .collect()
+    agent_messages(seen, thread).concat()
 }
 
 #[test]
@@ -51,8 +46,7 @@ fn a_turn_sent_to_the_node_without_the_task_is_relayed_to_the_node_holding_it() 
     let mut zed = Editor::start(&a.url, &[], &repo);
     zed.initialize();
     let thread = zed.new_session(&repo).expect("session/new");
-    let ended = zed.call_with("session/prompt", prompt(&thread, "hello"), allow).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn_with(&thread, "hello", allow);
     assert!(said_by_agent(&zed.seen, &thread).ends_with("hi from the agent"), "{:#?}", zed.seen);
     assert!(zed.quit().success());
 
@@ -80,11 +74,9 @@ fn a_turn_sent_to_the_node_without_the_task_is_relayed_to_the_node_holding_it() 
     // Zed reaching the other node: its turn is relayed to the holder, answers and cancel included.
     let mut zed = Editor::start(&other.url, &[], &repo);
     zed.initialize();
-    zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": []}))
-        .expect("session/load");
+    zed.load(&thread, &repo, json!([]));
     zed.seen.clear();
-    let ended = zed.call_with("session/prompt", prompt(&thread, "hello"), allow).expect("relayed prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn_with(&thread, "hello", allow);
     assert!(said_by_agent(&zed.seen, &thread).ends_with("hi from the agent"), "{:#?}", zed.seen);
     let asked = zed.seen.iter().filter(|m| m["method"] == "session/request_permission").count();
     assert_eq!(asked, 1, "the permission request was relayed and answered: {:#?}", zed.seen);

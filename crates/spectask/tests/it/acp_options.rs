@@ -5,10 +5,9 @@
 
 use serde_json::json;
 
-use crate::acp::Editor;
-use crate::acp_prompt::{prompt, updates};
 use crate::implementation::sessions;
 use crate::support::{Server, git_repo, postgres_url, scripted_coder_data, spectask, stderr, stdout};
+use crate::zed_client::{Editor, task_of, updates};
 
 const SCRIPT: &str = r#"
 [[rule]]
@@ -42,14 +41,10 @@ fn repo_and_agent_options_and_a_worktree_thread(database_url: Option<&str>) {
     let mut zed = Editor::start(&server.url, &["--repo", &repo_arg, "--agent", "helper"], elsewhere.path());
     zed.initialize();
     let thread = zed.new_session(elsewhere.path()).expect("session/new under --repo");
-    let ended = zed.call("session/prompt", prompt(&thread, "hello")).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn(&thread, "hello");
     let said: Vec<_> = updates(&zed.seen, &thread).into_iter().map(|(_, text)| text).collect();
     assert!(said.iter().any(|t| t == "hi from the agent"), "{said:#?}");
-    let (_, session) =
-        crate::support::http(&server.url, "GET", &format!("/api/v1/work-sessions/{thread}"), None);
-    let session: serde_json::Value = serde_json::from_str(&session).unwrap();
-    let task_id = session["spec_task_id"].as_str().unwrap().to_owned();
+    let task_id = task_of(&server, &thread);
     let task = crate::support::json(&server.task(&["show", &task_id, "--json"]));
     assert_eq!(task["implementation_agent"], "helper", "{task:#}");
     assert!(task["worktree_path"].as_str().is_some_and(|w| w.contains(".git-worktrees")), "{task:#}");
@@ -89,8 +84,7 @@ fn repo_and_agent_options_and_a_worktree_thread(database_url: Option<&str>) {
         Editor::start_with_env(&server.url, &["--repo", &repo_arg], &repo, &[("SPECTASK_TOKEN", &token)]);
     zed.initialize();
     let third = zed.new_session(&repo).expect("session/new with the token");
-    let ended = zed.call("session/prompt", prompt(&third, "hello")).expect("prompt with the token");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn(&third, "hello");
     assert!(zed.quit().success());
     server.stop();
 }

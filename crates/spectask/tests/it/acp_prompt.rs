@@ -8,8 +8,8 @@
 use serde_json::{Value, json};
 use spectask_core::JobStatus;
 
-use crate::acp::{Editor, register};
-use crate::support::{Server, git_repo, http, scripted_coder_data};
+use crate::support::{Server, http};
+use crate::zed_client::{Editor, ZedSetup, history, prompt, task_of, updates};
 
 /// The scripted agent of the editor tests (also behind the TypeScript SDK's, `acp_sdk.rs`).
 pub(crate) const SCRIPT: &str = r#"
@@ -44,37 +44,6 @@ fn zed_answers(method: &str, _params: &Value) -> Value {
     }
 }
 
-pub(crate) fn prompt(session: &str, text: &str) -> Value {
-    json!({"sessionId": session, "prompt": [{"type": "text", "text": text}]})
-}
-
-/// The `session/update`s of `session` seen so far: (kind, text).
-pub(crate) fn updates(seen: &[Value], session: &str) -> Vec<(String, String)> {
-    seen.iter()
-        .filter(|m| m["method"] == "session/update" && m["params"]["sessionId"] == session)
-        .map(|m| {
-            let update = &m["params"]["update"];
-            let text = update["content"]["text"].as_str().or(update["title"].as_str()).unwrap_or_default();
-            (update["sessionUpdate"].as_str().unwrap_or_default().to_owned(), text.to_owned())
-        })
-        .collect()
-}
-
-/// The agent's messages to `thread` seen so far.
-pub(crate) fn agent_messages(seen: &[Value], thread: &str) -> Vec<String> {
-    updates(seen, thread)
-        .into_iter()
-        .filter(|(kind, _)| kind == "agent_message_chunk")
-        .map(|(_, t)| t)
-        .collect()
-}
-
-pub(crate) fn history(server: &Server, session: &str) -> String {
-    let (status, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{session}/history"), None);
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 /// Waits until every job of work session `id` of `task` has ended, read from the server's database.
 fn until_jobs_of_session_end(data: &std::path::Path, database_url: Option<&str>, task: &str, id: &str) {
     use spectask_store::{DatabaseUrl, Store};
@@ -106,18 +75,13 @@ fn zed_prompts_stream_the_turn_and_are_recorded_on_postgres() {
 }
 
 fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let data = scripted_coder_data(dir.path(), SCRIPT);
-    let server = Server::start(&data, database_url);
-    register(&server, &repo);
+    let ZedSetup { dir: _dir, repo, data, server } = ZedSetup::start(SCRIPT, database_url);
 
     let mut zed = Editor::zed(&server.url, &[], &repo);
     let thread = zed.new_session(&repo).expect("session/new");
 
     // A prompt: the turn's updates come back in the agent's order, its requests are Zed's to answer.
-    let ended = zed.call_with("session/prompt", prompt(&thread, "please work"), zed_answers).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn_with(&thread, "please work", zed_answers);
     let said = updates(&zed.seen, &thread);
     let kinds: Vec<&str> = said.iter().map(|(kind, _)| kind.as_str()).collect();
     let first = |kind: &str| kinds.iter().position(|k| *k == kind).unwrap_or(usize::MAX);
@@ -158,14 +122,10 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
 
     // The thread goes on after a cancel.
     zed.seen.clear();
-    let again = zed.call_with("session/prompt", prompt(&thread, "please work"), zed_answers).expect("prompt");
-    assert_eq!(again["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn_with(&thread, "please work", zed_answers);
 
     // History is committed to the design-docs branch like any session's.
-    let task = {
-        let (_, body) = http(&server.url, "GET", &format!("/api/v1/work-sessions/{thread}"), None);
-        serde_json::from_str::<Value>(&body).unwrap()["spec_task_id"].as_str().unwrap().to_owned()
-    };
+    let task = task_of(&server, &thread);
     let (status, committed) =
         http(&server.url, "POST", &format!("/api/v1/spec-tasks/{task}/commit-progress"), Some("{}"));
     assert_eq!(status, 200, "{committed}");
@@ -200,8 +160,7 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     let init = zed.initialize();
     assert_eq!(init["agentCapabilities"]["loadSession"], true, "{init}");
     assert!(init["agentCapabilities"]["sessionCapabilities"]["resume"].is_object(), "{init}");
-    zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": []}))
-        .expect("session/load");
+    zed.load(&thread, &repo, json!([]));
     let replayed = updates(&zed.seen, &thread);
     let said_by = |kind: &str, text: &str| replayed.iter().any(|(k, t)| k == kind && t.contains(text));
     assert!(said_by("user_message_chunk", "please work"), "{replayed:#?}");
@@ -209,9 +168,7 @@ fn prompts_stream_and_are_recorded(database_url: Option<&str>) {
     assert!(said_by("agent_message_chunk", "unsaved buffer text"), "{replayed:#?}");
     assert!(said_by("agent_message_chunk", "about to crash"), "{replayed:#?}");
     zed.seen.clear();
-    let after =
-        zed.call_with("session/prompt", prompt(&thread, "please work"), zed_answers).expect("after load");
-    assert_eq!(after["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn_with(&thread, "please work", zed_answers);
     assert!(updates(&zed.seen, &thread).iter().any(|(_, t)| t == "done"), "{:#?}", zed.seen);
     // session/resume takes a thread up again without the replay.
     zed.seen.clear();

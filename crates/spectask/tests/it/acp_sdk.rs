@@ -7,10 +7,10 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::acp::register;
 use crate::acp_prompt::SCRIPT;
 use crate::real_agents::install::acp_client_modules;
-use crate::support::{Server, git_repo, http, scripted_coder_data};
+use crate::support::http;
+use crate::zed_client::ZedSetup;
 
 #[test]
 fn the_typescript_sdk_drives_spectask_acp_as_zed_would() {
@@ -19,10 +19,7 @@ fn the_typescript_sdk_drives_spectask_acp_as_zed_would() {
     let script = client_dir.join("zed.mjs");
     std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/acp-client/zed.mjs"), &script)
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let server = Server::start(&scripted_coder_data(dir.path(), SCRIPT), None);
-    register(&server, &repo);
+    let ZedSetup { dir: _dir, repo, server, .. } = ZedSetup::start(SCRIPT, None);
 
     let out = Command::new("node")
         .arg(&script)

@@ -5,12 +5,11 @@
 
 use serde_json::{Value, json};
 
-use crate::acp::Editor;
-use crate::acp_prompt::{agent_messages, history, prompt, updates};
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{sessions, setup_with_script, wait_until};
 use crate::planning::wait_for_status;
 use crate::support::{Server, git_repo, json};
+use crate::zed_client::{Editor, agent_messages, history, prompt, updates};
 
 /// The plan's sessions keep working (the task stays in implementation); the thread's agent says
 /// whether the spec came with the prompt.
@@ -56,8 +55,7 @@ fn spec_slice_comes_first(database_url: Option<&str>) {
     let mut zed = Editor::zed(&server.url, &["--task", &task], &repo);
     let thread = zed.new_session(&repo).expect("session/new on the spec task");
     let asked = "what does the spec say about the login route?";
-    let ended = zed.call("session/prompt", prompt(&thread, asked)).expect("first prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn(&thread, asked);
     let recorded = history(&server, &thread);
     assert_eq!(agent_messages(&zed.seen, &thread), ["the spec came with the prompt"], "{recorded}");
 
@@ -95,8 +93,7 @@ fn spec_slice_comes_first(database_url: Option<&str>) {
 
     // Loading the thread again replays what Zed showed, not the slice.
     let mut zed = Editor::zed(&server.url, &["--task", &task], &repo);
-    zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": []}))
-        .expect("session/load");
+    zed.load(&thread, &repo, json!([]));
     let replayed = updates(&zed.seen, &thread);
     assert!(replayed.iter().any(|(_, text)| text.contains(asked)), "{replayed:#?}");
     assert!(!replayed.iter().any(|(_, text)| text.contains("## Requirements")), "{replayed:#?}");

@@ -6,9 +6,8 @@
 
 use serde_json::{Value, json};
 
-use crate::acp::{Editor, register};
-use crate::acp_prompt::{agent_messages, prompt};
-use crate::support::{Server, git_repo, http, scripted_coder_data};
+use crate::support::{Server, http};
+use crate::zed_client::{Editor, ZedSetup, agent_messages};
 
 const SCRIPT: &str = r#"
 [[rule]]
@@ -62,11 +61,7 @@ fn zed_tools_terminals_and_files_reach_the_agent_on_postgres() {
 }
 
 fn tools_terminals_and_files(database_url: Option<&str>) {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let data = scripted_coder_data(dir.path(), SCRIPT);
-    let server = Server::start(&data, database_url);
-    register(&server, &repo);
+    let ZedSetup { dir, repo, data, server } = ZedSetup::start(SCRIPT, database_url);
     refuses_bad_mcp_servers(&server, &repo);
 
     // Zed's own MCP server (here another `spectask mcp`, with a credential of Zed's that the
@@ -78,8 +73,7 @@ fn tools_terminals_and_files(database_url: Option<&str>) {
     let mut zed_tools = zed_server(&server, "zed-tools", "stc_zeds_own_secret");
     zed_tools.as_array_mut().unwrap().push(http_server);
     let thread = zed.new_session_with(&repo, zed_tools.clone()).expect("session/new with Zed's MCP servers");
-    let ended = zed.call("session/prompt", prompt(&thread, "use both tool servers")).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn(&thread, "use both tool servers");
     let said = agent_messages(&zed.seen, &thread);
     let calls: Vec<&String> = said.iter().filter(|m| m.starts_with("plan_status: ")).collect();
     assert_eq!(calls.len(), 2, "{said:#?}");
@@ -91,9 +85,7 @@ fn tools_terminals_and_files(database_url: Option<&str>) {
 
     // A terminal: Zed advertised it, so Zed runs it and the agent reads Zed's output.
     zed.seen.clear();
-    let ended =
-        zed.call_with("session/prompt", prompt(&thread, "run the tests"), zed_terminal).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn_with(&thread, "run the tests", zed_terminal);
     let requests: Vec<&str> =
         zed.seen.iter().filter(|m| m.get("id").is_some()).filter_map(|m| m["method"].as_str()).collect();
     assert_eq!(
@@ -114,11 +106,9 @@ fn tools_terminals_and_files(database_url: Option<&str>) {
     let mut zed = Editor::start(&server.url, &[], &repo);
     zed.initialize();
     let zed_more = zed_server(&server, "zed-more", "stc_zeds_other_secret");
-    zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": zed_more}))
-        .expect("load");
+    zed.load(&thread, &repo, zed_more);
     zed.seen.clear();
-    let ended = zed.call("session/prompt", prompt(&thread, "use the other tool server")).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn(&thread, "use the other tool server");
     let said = agent_messages(&zed.seen, &thread);
     let called = said.iter().find(|m| m.starts_with("plan_status: ")).unwrap_or_else(|| panic!("{said:#?}"));
     assert!(called.contains("invalid_credential"), "the server given on load reached the agent: {said:#?}");
@@ -137,11 +127,9 @@ fn tools_terminals_and_files(database_url: Option<&str>) {
     let mut zed = Editor::start(&server.url, &[], &repo);
     zed.initialize();
     let zed_tools = zed_server(&server, "zed-tools", "stc_zeds_own_secret");
-    zed.call("session/load", json!({"sessionId": thread, "cwd": repo, "mcpServers": zed_tools}))
-        .expect("load");
+    zed.load(&thread, &repo, zed_tools);
     zed.seen.clear();
-    let ended = zed.call("session/prompt", prompt(&thread, "use both tool servers")).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", zed.seen);
+    zed.turn(&thread, "use both tool servers");
     let said = agent_messages(&zed.seen, &thread);
     let calls: Vec<&String> = said.iter().filter(|m| m.starts_with("plan_status: ")).collect();
     assert_eq!(calls.len(), 2, "{said:#?}");
@@ -152,8 +140,7 @@ fn tools_terminals_and_files(database_url: Option<&str>) {
     let mut bare = Editor::start(&server.url, &[], &repo);
     bare.initialize_with(json!({}));
     let thread = bare.new_session(&repo).expect("session/new");
-    let ended = bare.call("session/prompt", prompt(&thread, "edit files")).expect("prompt");
-    assert_eq!(ended["stopReason"], "end_turn", "{:#?}", bare.seen);
+    bare.turn(&thread, "edit files");
     assert!(
         !bare.seen.iter().any(|m| m.get("id").is_some()),
         "no request reached the editor: {:#?}",

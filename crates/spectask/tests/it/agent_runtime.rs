@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::crash_restart::{assert_no_agent_left, setup, wait_for};
+use crate::crash_restart::{assert_no_agent_left, setup_agent, wait_for};
 use crate::fake_llm::FakeLlm;
 use crate::implementation::{sessions, wait_until};
-use crate::support::{Server, git_repo, http, http_json, json, postgres_url, spectask, stderr};
+use crate::support::{CoderConfig, Server, git_repo, http, http_json, json, postgres_url, spectask, stderr};
 
 #[test]
 fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
@@ -70,11 +70,12 @@ steps = [
 
 /// A data dir whose coder follows `ASKING` under `permission_policy = "ask"`; returns it and the script.
 fn setup_asking(dir: &Path, llm: &FakeLlm) -> (PathBuf, PathBuf) {
-    let (data, script) = setup(dir, llm, ASKING, "");
-    let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
-    let config = config.replace("[orchestrator]", "permission_policy = \"ask\"\n\n[orchestrator]");
-    std::fs::write(data.join("config.toml"), config).unwrap();
-    (data, script)
+    setup_agent(
+        dir,
+        llm,
+        ASKING,
+        &CoderConfig { profile: "permission_policy = \"ask\"\n", ..CoderConfig::default() },
+    )
 }
 
 /// Answers `approval` with `allow` through `answering`: an option the agent did not offer is refused

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::crash_restart::wait_for;
 use crate::implementation::{git, sessions};
-use crate::support::{Server, git_repo, http_json, json, scripted_coder_data, spectask, stderr};
+use crate::support::{
+    CoderConfig, Server, coder_data, git_repo, http_json, json, scripted_coder_data, spectask, stderr,
+};
 
 const CHECK: &str = "test -f fixed.txt || { echo 'fixed.txt is missing'; exit 1; }";
 
@@ -147,10 +149,9 @@ fn a_check_that_keeps_failing_fails_the_session_with_its_output_on_postgres() {
     let url = crate::support::postgres_url();
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = scripted_coder_data(dir.path(), STUBBORN);
-    let config = data.join("config.toml");
-    let extra = "check_rounds = 1\nmax_attempts = 1\n";
-    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + extra).unwrap();
+    let config =
+        CoderConfig { orchestrator: "check_rounds = 1\nmax_attempts = 1\n", ..CoderConfig::default() };
+    let (data, _) = coder_data(dir.path(), STUBBORN, &config);
     let server = Server::start(&data, Some(&url));
     add_repo(&server, &repo, &["--check", CHECK]);
 
@@ -186,10 +187,9 @@ fn a_check_that_keeps_failing_fails_the_session_with_its_output_on_postgres() {
 fn the_rounds_count_over_the_orchestrators_retries_of_a_session() {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let data = scripted_coder_data(dir.path(), CRASHING);
-    let config = data.join("config.toml");
-    let extra = "check_rounds = 1\nmax_attempts = 3\n";
-    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + extra).unwrap();
+    let config =
+        CoderConfig { orchestrator: "check_rounds = 1\nmax_attempts = 3\n", ..CoderConfig::default() };
+    let (data, _) = coder_data(dir.path(), CRASHING, &config);
     let server = Server::start(&data, None);
     add_repo(&server, &repo, &["--check", CHECK]);
 

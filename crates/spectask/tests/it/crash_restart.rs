@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{git, sessions, wait_until};
-use crate::support::{Server, git_repo, http_json, json, processes_with, stderr};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, http_json, json, processes_with, stderr};
 
 /// The plan of `three_task_spec`, as session names.
 pub const PLAN: [&str; 3] = ["1 Add the user model", "2 Add the login route", "3 Wire login into the app"];
@@ -61,15 +61,17 @@ steps = [
 /// leases. The agent keeps no state: a thread cut off by a crash is opened anew with the full prompt.
 /// Returns the data dir and the script's path (which names the agent processes).
 pub fn setup(dir: &Path, llm: &FakeLlm, script: &str, extra: &str) -> (PathBuf, PathBuf) {
-    setup_agent(dir, llm, script, "", extra)
+    setup_agent(dir, llm, script, &CoderConfig { orchestrator: extra, ..CoderConfig::default() })
 }
 
 /// `setup` for an agent that keeps its sessions on disk (under `dir/agent-state`), so the next agent
 /// process can `session/load` them.
 pub fn setup_stateful(dir: &Path, llm: &FakeLlm, script: &str) -> (PathBuf, PathBuf) {
-    let state = dir.join("agent-state");
-    let args = format!(", \"--state-dir\", \"{0}\"]\nsandbox_write = [\"{0}\"", state.display());
-    setup_agent(dir, llm, script, &args, "")
+    let state = dir.join("agent-state").display().to_string();
+    let profile = format!("sandbox_write = [\"{state}\"]\n");
+    let config =
+        CoderConfig { agent_args: &["--state-dir", &state], profile: &profile, ..CoderConfig::default() };
+    setup_agent(dir, llm, script, &config)
 }
 
 /// `kill -9` of `server`, then a server on the same data dir under the same node name (`node-1`):
@@ -79,29 +81,11 @@ pub fn kill_9_and_restart_node(server: Server, data: &Path, database_url: Option
     Server::start_node(data, database_url, "node-1")
 }
 
-/// `setup` with more arguments for the scripted agent.
-pub fn setup_agent(
-    dir: &Path,
-    llm: &FakeLlm,
-    script: &str,
-    agent_args: &str,
-    extra: &str,
-) -> (PathBuf, PathBuf) {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let script_path = dir.join("coder-script.toml");
-    std::fs::write(&script_path, script).unwrap();
-    let config = format!(
-        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
-         [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
-         args = [\"agent\", \"scripted\", \"--script\", \"{}\"{agent_args}]\n\n\
-         [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n\
-         lease_seconds = 1.5\nbackoff_initial_seconds = 0.1\n{extra}",
-        llm.base_url,
-        script_path.display(),
-    );
-    std::fs::write(data.join("config.toml"), config).unwrap();
-    (data, script_path)
+/// `setup` as `config` says besides: the fake LLM plans, leases are short and retries quick.
+pub fn setup_agent(dir: &Path, llm: &FakeLlm, script: &str, config: &CoderConfig) -> (PathBuf, PathBuf) {
+    let orchestrator = format!("lease_seconds = 1.5\nbackoff_initial_seconds = 0.1\n{}", config.orchestrator);
+    let config = CoderConfig { planner: Some(&llm.base_url), orchestrator: &orchestrator, ..*config };
+    coder_data(dir, script, &config)
 }
 
 /// Polls `task show` until the status is `want`, for up to `limit`.

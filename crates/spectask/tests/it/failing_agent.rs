@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::crash_restart::{assert_no_agent_left, setup, setup_agent, wait_for};
 use crate::fake_llm::FakeLlm;
 use crate::implementation::{git, sessions};
-use crate::support::{Server, git_repo, stderr};
+use crate::support::{CoderConfig, Server, git_repo, stderr};
 
 /// Counts its attempts in ATTEMPTS (a file outside the worktree, in a directory its profile declares
 /// writable: the agent runs sandboxed), then dies.
@@ -38,8 +38,10 @@ fn a_crashing_agent_is_retried_then_fails_the_task_and_retry_completes_it() {
     std::fs::create_dir_all(&counter).unwrap();
     let attempts = counter.join("attempts");
     let crashing = CRASHING.replace("ATTEMPTS", attempts.to_str().unwrap());
-    let declared = format!("]\nsandbox_write = [\"{}\"", counter.display());
-    let (data, script) = setup_agent(dir.path(), &llm, &crashing, &declared, "max_attempts = 2\n");
+    let declared = format!("sandbox_write = [\"{}\"]\n", counter.display());
+    let config =
+        CoderConfig { profile: &declared, orchestrator: "max_attempts = 2\n", ..CoderConfig::default() };
+    let (data, script) = setup_agent(dir.path(), &llm, &crashing, &config);
     let server = Server::start(&data, None);
 
     let id = server.coding_session(&repo, "Fix the parser", "the parser drops the last token");

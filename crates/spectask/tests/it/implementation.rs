@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, stderr};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
 
 pub const CODER_SCRIPT: &str = r##"
 [[rule]]
@@ -53,19 +53,8 @@ pub fn setup(dir: &Path, llm: &FakeLlm, extra: &str) -> std::path::PathBuf {
 
 /// [`setup`] with another script for the scripted coder.
 pub fn setup_with_script(dir: &Path, llm: &FakeLlm, coder_script: &str, extra: &str) -> std::path::PathBuf {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let script = dir.join("coder.toml");
-    std::fs::write(&script, coder_script).unwrap();
-    let config = format!(
-        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
-         [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
-         [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n{extra}",
-        llm.base_url,
-        script.display()
-    );
-    std::fs::write(data.join("config.toml"), config).unwrap();
-    data
+    let config = CoderConfig { planner: Some(&llm.base_url), orchestrator: extra, ..CoderConfig::default() };
+    coder_data(dir, coder_script, &config).0
 }
 
 pub fn sessions(server: &Server, id: &str) -> Vec<Value> {

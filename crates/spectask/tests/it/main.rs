@@ -40,3 +40,4 @@ mod unserved;
 mod users;
 mod watch;
 mod wip;
+mod zed_client;

@@ -1,13 +1,30 @@
 //! The merge at the end of a task: the per-repository merge policy (`keep_branch` leaves the task
 //! branch for a pull request), and a merge refused for good, shown on the task until it is retried.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::implementation::{git, sessions};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, postgres_url, scripted_coder_data, stderr};
+use crate::support::{
+    CoderConfig, Server, coder_data, git_repo, json, postgres_url, scripted_coder_data, stderr,
+};
 
 const CHANGELOG_SCRIPT: &str = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+
+/// Creates the coding-session task whose agent adds `CHANGELOG.md` to `repo`; returns its id.
+fn add_a_changelog(server: &Server, repo: &Path) -> String {
+    let created = server.task(&[
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "Add a changelog",
+        "--json",
+    ]);
+    json(&created)["id"].as_str().unwrap().to_owned()
+}
 
 #[test]
 fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
@@ -21,16 +38,7 @@ fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
     assert_eq!(json(&added)["merge_policy"], "keep_branch");
 
     let main_before = git(&repo, &["rev-parse", "main"]);
-    let created = json(&server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "Add a changelog",
-        "--json",
-    ]));
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = add_a_changelog(&server, &repo);
     let task = wait_for_status(&server, &id, "implementation_review");
     assert_eq!(sessions(&server, &id).len(), 1, "a coding session has exactly one work session");
     assert!(server.task(&["approve", &id]).status.success());
@@ -60,21 +68,13 @@ fn merge_refused_then_retried(database_url: Option<&str>) {
     std::fs::write(repo.join("README.md"), "# app\n").unwrap();
     git(&repo, &["add", "README.md"]);
     git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "readme"]);
-    let data = scripted_coder_data(dir.path(), CHANGELOG_SCRIPT);
-    let mut config = std::fs::read_to_string(data.join("config.toml")).unwrap();
-    config.push_str("max_attempts = 2\nbackoff_initial_seconds = 0.05\n");
-    std::fs::write(data.join("config.toml"), config).unwrap();
+    let config = CoderConfig {
+        orchestrator: "max_attempts = 2\nbackoff_initial_seconds = 0.05\n",
+        ..CoderConfig::default()
+    };
+    let (data, _) = coder_data(dir.path(), CHANGELOG_SCRIPT, &config);
     let server = Server::start(&data, database_url);
-    let created = json(&server.task(&[
-        "create",
-        "--repo",
-        repo.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "Add a changelog",
-        "--json",
-    ]));
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = add_a_changelog(&server, &repo);
     wait_for_status(&server, &id, "implementation_review");
     let main_before = git(&repo, &["rev-parse", "main"]);
     std::fs::write(repo.join("README.md"), "# app, a person's edit\n").unwrap();

@@ -11,24 +11,15 @@ use serde_json::Value;
 
 use crate::crash_restart::{assert_no_agent_left, wait_for};
 use crate::implementation::sessions;
-use crate::support::{Server, git_repo, http_json, spectask};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, http_json, spectask};
 
 /// A data dir whose `coder` profile runs the scripted agent on `script`, sandboxed (the default),
 /// with `home` as its HOME.
 fn setup(dir: &Path, script: &str, home: &Path) -> (PathBuf, PathBuf) {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let script_path = dir.join("coder-script.toml");
-    std::fs::write(&script_path, script).unwrap();
-    let config = format!(
-        "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
-         args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\nenv = {{ HOME = \"{}\" }}\n\n\
-         [orchestrator]\ndefault_implementation_agent = \"coder\"\nmax_attempts = 1\n",
-        script_path.display(),
-        home.display()
-    );
-    std::fs::write(data.join("config.toml"), config).unwrap();
-    (data, script_path)
+    let profile = format!("env = {{ HOME = \"{}\" }}\n", home.display());
+    let config =
+        CoderConfig { profile: &profile, orchestrator: "max_attempts = 1\n", ..CoderConfig::default() };
+    coder_data(dir, script, &config)
 }
 
 fn create(server: &Server, repo: &Path, title: &str) -> String {

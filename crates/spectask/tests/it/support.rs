@@ -251,20 +251,50 @@ pub fn parent_of(pid: u32) -> Option<u32> {
 /// A data dir whose config implements with the scripted ACP agent following `script` (no planner:
 /// for interactive and coding-session tasks).
 pub fn scripted_coder_data(dir: &Path, script: &str) -> PathBuf {
+    coder_data(dir, script, &CoderConfig::default()).0
+}
+
+/// What a data dir's config says around the scripted coder (profile `coder`, the default
+/// implementation agent); the default is the scripted coder alone.
+#[derive(Default)]
+pub struct CoderConfig<'a> {
+    /// The base URL of the fake OpenAI-compatible server that plans (profile `planner`, model `m`).
+    pub planner: Option<&'a str>,
+    /// More arguments of the scripted agent.
+    pub agent_args: &'a [&'a str],
+    /// More lines of the coder's profile (`permission_policy = "ask"`).
+    pub profile: &'a str,
+    /// More lines of `[orchestrator]`.
+    pub orchestrator: &'a str,
+}
+
+/// A data dir (`dir/data`) configured as `config` says, the scripted coder following `script`
+/// (written to `dir/coder.toml`). Returns the data dir and the script's path, which names the agent
+/// processes.
+pub fn coder_data(dir: &Path, script: &str, config: &CoderConfig) -> (PathBuf, PathBuf) {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let path = dir.join("coder.toml");
-    std::fs::write(&path, script).unwrap();
-    std::fs::write(
-        data.join("config.toml"),
-        format!(
-            "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\nargs = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n\n\
-             [orchestrator]\ndefault_implementation_agent = \"coder\"\n",
-            path.display()
-        ),
-    )
-    .unwrap();
-    data
+    let script_path = dir.join("coder.toml");
+    std::fs::write(&script_path, script).unwrap();
+    let args: String = config.agent_args.iter().map(|arg| format!(", \"{arg}\"")).collect();
+    let mut text = format!(
+        "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
+         args = [\"agent\", \"scripted\", \"--script\", \"{}\"{args}]\n{}\n",
+        script_path.display(),
+        config.profile
+    );
+    if let Some(base_url) = config.planner {
+        text.push_str(&format!(
+            "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n\n"
+        ));
+    }
+    text.push_str("[orchestrator]\ndefault_implementation_agent = \"coder\"\n");
+    if config.planner.is_some() {
+        text.push_str("default_planning_agent = \"planner\"\n");
+    }
+    text.push_str(config.orchestrator);
+    std::fs::write(data.join("config.toml"), text).unwrap();
+    (data, script_path)
 }
 
 /// A data dir whose config plans with the fake OpenAI-compatible server at `llm_base_url` (profile

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
-use crate::support::{Server, git_repo};
+use crate::support::{CoderConfig, Server, coder_data, git_repo};
 pub(crate) use document::Contract;
 use document::{empty, error_code};
 
@@ -91,21 +91,13 @@ const EXCUSED: &[(&str, &str, &str)] = &[(
 
 /// A data dir: the fake LLM plans, the scripted agent implements and asks before its first write.
 fn setup(dir: &Path, llm: &FakeLlm) -> std::path::PathBuf {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let script = dir.join("coder.toml");
-    std::fs::write(&script, SCRIPT).unwrap();
-    let config = format!(
-        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n\n\
-         [agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
-         args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\npermission_policy = \"ask\"\n\n\
-         [orchestrator]\ndefault_planning_agent = \"planner\"\ndefault_implementation_agent = \"coder\"\n\
-         backoff_initial_seconds = 0.1\nmax_attempts = 3\n",
-        llm.base_url,
-        script.display()
-    );
-    std::fs::write(data.join("config.toml"), config).unwrap();
-    data
+    let config = CoderConfig {
+        planner: Some(&llm.base_url),
+        profile: "permission_policy = \"ask\"\n",
+        orchestrator: "backoff_initial_seconds = 0.1\nmax_attempts = 3\n",
+        ..CoderConfig::default()
+    };
+    coder_data(dir, SCRIPT, &config).0
 }
 
 /// Polls `GET /spec-tasks/{id}` (each answer checked too) until the task is `want`.
