@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use spectask_core::{HistoryEntry, RepositoryId};
 
-use crate::codec::{deadline, get, millis, now, parse};
+use crate::codec::{get, parse};
+use crate::leases::Lease;
 use crate::{Store, StoreError};
 
 impl Store {
@@ -63,20 +64,8 @@ impl Store {
         owner: &str,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let now = now();
-        let until = deadline(now, ttl);
         let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO recorder_leases (repository_id, owner, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (repository_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-             WHERE recorder_leases.owner = excluded.owner OR recorder_leases.expires_at < $4",
-        )
-        .bind(repository.to_string())
-        .bind(owner)
-        .bind(until)
-        .bind(millis(now))
-        .execute(&mut *w.tx)
-        .await?;
+        w.take_lease(Lease::Recorder, &repository.to_string(), owner, ttl).await?;
         let row = sqlx::query("SELECT owner FROM recorder_leases WHERE repository_id = $1")
             .bind(repository.to_string())
             .fetch_one(&mut *w.tx)
@@ -92,12 +81,6 @@ impl Store {
         repository: RepositoryId,
         owner: &str,
     ) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM recorder_leases WHERE repository_id = $1 AND owner = $2")
-            .bind(repository.to_string())
-            .bind(owner)
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
+        self.release_lease(Lease::Recorder, &repository.to_string(), owner).await
     }
 }

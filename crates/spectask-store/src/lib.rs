@@ -23,6 +23,7 @@ mod history;
 mod history_batches;
 mod job_failure;
 mod jobs;
+mod leases;
 mod messages;
 mod nodes;
 mod pool;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use spectask_core::SpecTaskId;
 
 use crate::codec::{deadline, get, millis, now};
+use crate::leases::Lease;
 use crate::{Store, StoreError};
 
 /// The node holding a task's lease, and the address it serves its API on when it said.
@@ -50,19 +51,8 @@ impl Store {
         owner: &str,
         ttl: Duration,
     ) -> Result<Option<TaskLeaseHolder>, StoreError> {
-        let now = now();
         let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO task_leases (spec_task_id, owner, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (spec_task_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
-             WHERE task_leases.owner = excluded.owner OR task_leases.expires_at < $4",
-        )
-        .bind(task.to_string())
-        .bind(owner)
-        .bind(deadline(now, ttl))
-        .bind(millis(now))
-        .execute(&mut *w.tx)
-        .await?;
+        w.take_lease(Lease::Task, &task.to_string(), owner, ttl).await?;
         let row = sqlx::query(
             "SELECT l.owner, n.address FROM task_leases l LEFT JOIN nodes n ON n.name = l.owner \
              WHERE l.spec_task_id = $1",
@@ -92,12 +82,6 @@ impl Store {
 
     /// Gives up the lease on a task (its agent stopped).
     pub async fn release_task_lease(&self, task: SpecTaskId, owner: &str) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM task_leases WHERE spec_task_id = $1 AND owner = $2")
-            .bind(task.to_string())
-            .bind(owner)
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
+        self.release_lease(Lease::Task, &task.to_string(), owner).await
     }
 }
