@@ -11,10 +11,13 @@ mod events;
 mod export;
 mod health;
 mod history;
+mod implementation;
 mod metrics;
 mod progress;
 mod repos;
 mod review;
+mod session_moves;
+mod session_spawn;
 mod spec_tasks;
 mod specs;
 mod tasks;
@@ -39,6 +42,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(history::router())
         .merge(design_docs::router())
         .merge(work_sessions::router())
+        .merge(session_spawn::router())
+        .merge(session_moves::router())
+        .merge(implementation::router())
         .merge(review::router())
         .merge(progress::router())
         .merge(editor::router())

@@ -26,8 +26,9 @@ use crate::dto::{
 use crate::error::OtherNode;
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::SessionPath;
+use crate::routes::session_moves::interactive_and_open;
 use crate::routes::spec_tasks::{load, task_dto};
-use crate::routes::work_sessions::{interactive_and_open, load_session, session_dto};
+use crate::routes::work_sessions::{load_session, session_dto};
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -15,8 +15,9 @@ use crate::dto::{
 };
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{TaskIdPath, TaskPath};
+use crate::routes::session_spawn::spawn_top_level;
 use crate::routes::spec_tasks::{create, load, page, task_dto};
-use crate::routes::work_sessions::{list_sessions, spawn_top_level};
+use crate::routes::work_sessions::list_sessions;
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -22,8 +22,9 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::params::{SessionPath, TaskPath};
 use crate::routes::editor::open;
 use crate::routes::progress::agent_instance;
+use crate::routes::session_moves::{interrupt_editor, queue_message};
 use crate::routes::spec_tasks::load;
-use crate::routes::work_sessions::{interrupt_editor, load_session, queue_message, session_dto};
+use crate::routes::work_sessions::{load_session, session_dto};
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
