@@ -1,7 +1,9 @@
 //! Permission requests of agents waiting for a person (the `ask` policy). The node whose agent asks
 //! records the request; any node lists and answers it; the asking node carries the answer to its
 //! agent (`answers_to`, read when the orchestrator wakes). Every change has its
-//! `work_session.permission` event, and an answer wakes the orchestrators of every node.
+//! `work_session.permission` event, and an answer wakes the orchestrators of every node. A decided
+//! approval (answered or withdrawn) is kept only among the newest [`DECIDED_KEPT`] of its session:
+//! each decision deletes the older ones in its write, so the table stays bounded per session.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -55,6 +57,10 @@ impl Approval {
         self.request.options.iter().any(|o| o.option_id == option_id)
     }
 }
+
+/// Decided approvals kept per work session (the newest); pending ones are never deleted. The
+/// newest are the ones the asking node may still be delivering.
+pub const DECIDED_KEPT: i64 = 20;
 
 const COLUMNS: &str = "a.id, a.spec_task_id, a.work_session_id, a.acp_session_id, a.node, a.tool_call_id, \
      a.title, a.kind, a.locations, a.options, a.requested_at";
@@ -149,6 +155,7 @@ impl Store {
         let Some(row) = row else { return Ok(false) };
         decided_event(&mut w, &row, json!({ "outcome": "answered", "option_id": option_id, "by": by }))
             .await?;
+        forget_old_decisions(&mut w, &get::<String>(&row, "work_session_id")?).await?;
         w.wake_orchestrator().await?;
         w.commit().await?;
         Ok(true)
@@ -204,11 +211,30 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
+        let mut sessions = std::collections::BTreeSet::new();
         for row in &rows {
             decided_event(&mut w, row, json!({ "outcome": "withdrawn" })).await?;
+            sessions.insert(get::<String>(row, "work_session_id")?);
+        }
+        for session in &sessions {
+            forget_old_decisions(&mut w, session).await?;
         }
         w.commit().await
     }
+}
+
+/// Deletes the decided approvals of `session` beyond its newest [`DECIDED_KEPT`].
+async fn forget_old_decisions(w: &mut WriteTx<'_>, session: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM approvals WHERE work_session_id = $1 AND status <> 'pending' AND id NOT IN \
+         (SELECT id FROM approvals WHERE work_session_id = $1 AND status <> 'pending' \
+          ORDER BY decided_at DESC, id DESC LIMIT $2)",
+    )
+    .bind(session)
+    .bind(DECIDED_KEPT)
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
 }
 
 async fn decided_event(

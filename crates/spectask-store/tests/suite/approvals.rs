@@ -8,7 +8,10 @@ use spectask_store::{ApprovalOption, NewApproval, Store};
 use crate::planning::new_session;
 use crate::{both_backends, new_task, repo};
 
-both_backends!(an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_asking_node);
+both_backends!(
+    an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_asking_node,
+    only_the_newest_decided_approvals_of_a_session_are_kept
+);
 
 fn asked(id: &str, session: &WorkSession, node: &str) -> NewApproval {
     NewApproval {
@@ -93,4 +96,47 @@ async fn an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_askin
         ("a2", false),
     ];
     assert_eq!(decided, expected.map(|(id, d)| (id.to_owned(), d)));
+}
+
+/// Every decision forgets the decided approvals of its session beyond the newest `DECIDED_KEPT`
+/// (answered or withdrawn alike); pending ones and other sessions' stay.
+async fn only_the_newest_decided_approvals_of_a_session_are_kept(store: Store) {
+    let repository = repo(&store, "/repos/app").await;
+    let task = store.create_spec_task(new_task(&repository, "alice")).await.unwrap();
+    let mut sessions = Vec::new();
+    for name in ["busy", "quiet"] {
+        let session = store.create_work_session(new_session(task.id, name)).await.unwrap();
+        sessions
+            .push(store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value);
+    }
+    let (busy, quiet) = (&sessions[0], &sessions[1]);
+    store.hold_approval(&asked("q1", quiet, "node-a")).await.unwrap();
+    store.answer_approval("q1", "allow", "alice").await.unwrap();
+    let kept = usize::try_from(spectask_store::DECIDED_KEPT).unwrap();
+    let asked_ids: Vec<String> = (1..=kept + 5).map(|n| format!("a{n:03}")).collect();
+    for id in &asked_ids {
+        store.hold_approval(&asked(id, busy, "node-a")).await.unwrap();
+        store.answer_approval(id, "allow", "alice").await.unwrap();
+    }
+    store.hold_approval(&asked("p1", busy, "node-a")).await.unwrap();
+    let answered = |answers: Vec<(String, String)>| answers.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    let mut everything = asked_ids.clone();
+    everything.extend(["q1".to_owned(), "p1".to_owned()]);
+    let mut left = answered(store.answers_to(&everything).await.unwrap());
+    left.sort();
+    let mut expected = asked_ids[5..].to_vec();
+    expected.push("q1".to_owned());
+    assert_eq!(left, expected, "the newest {kept} of the busy session, and the quiet one's");
+
+    // Withdrawals count as decisions too: 3 more push out the 3 oldest answers.
+    for id in ["w1", "w2", "w3"] {
+        store.hold_approval(&asked(id, busy, "node-a")).await.unwrap();
+        store.withdraw_approval(id).await.unwrap();
+    }
+    let mut left = answered(store.answers_to(&everything).await.unwrap());
+    left.sort();
+    assert_eq!(left, [&asked_ids[8..], &["q1".to_owned()]].concat());
+    let pending: Vec<String> =
+        store.pending_approvals(None).await.unwrap().into_iter().map(|a| a.request.id).collect();
+    assert_eq!(pending, ["p1"], "a pending approval is never forgotten");
 }
