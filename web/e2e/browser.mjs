@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import assert from 'node:assert/strict'
 import { chromium } from 'playwright-core'
+import { assertContrast } from './contrast.mjs'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/e2e-screenshots')
@@ -78,8 +80,48 @@ export async function openBrowser() {
   return browser
 }
 
-export async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+/**
+ * Screenshots of the page in the light and the dark colour scheme (`NAME.png`, `NAME-dark.png`),
+ * each checked for WCAG AA text contrast; with `wide`, also at 1920 px wide (`NAME-wide.png`,
+ * `NAME-wide-dark.png`).
+ */
+export async function shot(page, name, { wide = false } = {}) {
+  const widths = wide ? [null, 1920] : [null]
+  const viewport = page.viewportSize()
+  try {
+    for (const width of widths) {
+      if (width) {
+        await page.setViewportSize({ width, height: viewport.height })
+        await assertLineLength(page, name)
+      }
+      for (const scheme of ['light', 'dark']) {
+        await page.emulateMedia({ colorScheme: scheme })
+        const file = `${name}${width ? '-wide' : ''}${scheme === 'dark' ? '-dark' : ''}`
+        await page.screenshot({ path: join(SHOTS, `${file}.png`), fullPage: true })
+        await assertContrast(page, file)
+      }
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.setViewportSize(viewport)
+  }
+}
+
+/** On a wide screen, no line of prose is longer than about 80 characters (of its own font's 0). */
+async function assertLineLength(page, name) {
+  const long = await page.evaluate(() =>
+    [...document.querySelectorAll('.markdown, .hint, .line-text, .pending-comment')].flatMap((el) => {
+      const zero = document.createElement('span')
+      zero.textContent = '0'.repeat(80)
+      zero.style.cssText = 'position:absolute;visibility:hidden;white-space:pre'
+      el.append(zero)
+      const limit = zero.getBoundingClientRect().width
+      zero.remove()
+      const width = el.getBoundingClientRect().width
+      return width > limit * 1.05 ? [`${el.className} ${Math.round(width)}px > 80ch (${Math.round(limit)}px)`] : []
+    }),
+  )
+  assert.deepEqual(long, [], `prose lines too long at 1920 px on ${name}`)
 }
 
 /** How long one step of a browser test may wait (agents run in real time on a loaded machine). */

@@ -24,8 +24,8 @@ test('Stop agent interrupts the running session, and Resume takes it on', { time
   const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
   await routes.getByText('running', { exact: true }).waitFor()
   await page.getByRole('link', { name: 'Fleet' }).waitFor()
-  page.once('dialog', (d) => void d.accept())
   await page.getByRole('button', { name: 'Stop agent' }).click()
+  await page.getByRole('dialog', { name: 'Stop the agent?' }).getByRole('button', { name: 'Stop agent' }).click()
 
   await routes.getByText('interrupted', { exact: true }).waitFor()
   await routes.getByText(/paused by local: the agent instance was stopped/).waitFor()

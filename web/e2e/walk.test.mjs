@@ -33,7 +33,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await dialog.getByTestId('demo-hint').filter({ hasText: 'python3 -m unittest' }).waitFor()
   await dialog.getByLabel('Repository').selectOption({ label: 'nodejs-todo (demo: Node.js, Express)' })
   await dialog.getByLabel('Task description').fill('Add user authentication with JWT\n\nUsers log in; todo routes need a token.')
-  await shot(page, '01-create-dialog')
+  await shot(page, '01-create-dialog', { wide: true })
   await dialog.getByRole('button', { name: 'Create SpecTask' }).click()
 
   await page.getByRole('heading', { name: 'Add user authentication with JWT' }).waitFor()
@@ -43,7 +43,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   const graph = page.getByRole('figure', { name: 'Plan dependency graph' })
   await graph.getByRole('list', { name: 'Step 1' }).getByText('Add token issuing and checking').waitFor()
   await graph.getByRole('list', { name: 'Step 2' }).getByText(/Add the auth routes/).waitFor()
-  await shot(page, '02-spec-review-tasks')
+  await shot(page, '02-spec-review-tasks', { wide: true })
   // The documents' tabs by keyboard: Home moves to Requirements, and it is the one focused.
   await page.getByRole('tab', { name: 'Tasks' }).press('Home')
   await page.getByRole('tab', { name: 'Requirements', selected: true }).waitFor()
@@ -76,7 +76,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   const exported = await page.request.get(new URL(report, demo.url).href)
   assert.equal(exported.status(), 200)
   assert.match(await exported.text(), /Add user authentication with JWT/)
-  await shot(page, '05-multi-session-dashboard')
+  await shot(page, '05-multi-session-dashboard', { wide: true })
   await page.getByRole('link', { name: 'View specs in git' }).click()
   const files = page.getByRole('navigation', { name: 'Files on the design-docs branch' })
   const requirementsPath = /^specs\/[0-9a-f]{8}-add-user-authentication[^/]*\/requirements\.md$/
@@ -92,7 +92,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   const current = page.locator('.fleet-card [aria-current="step"]')
   await current.filter({ hasText: 'Add the auth routes' }).waitFor()
   assert.equal(await page.locator('.fleet-card .plan-before').count(), 2, 'the two done plan tasks before it')
-  await shot(page, '06-fleet')
+  await shot(page, '06-fleet', { wide: true })
 
   await page.goto(taskUrl)
   await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: /Add the auth routes/ }).click()
@@ -103,7 +103,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await ask.getByRole('button', { name: 'Allow once' }).click()
   await page.getByTestId('session-status').filter({ hasText: 'completed' }).waitFor()
   await page.getByRole('list', { name: 'Transcript' }).getByText('permission: allow').waitFor()
-  await shot(page, '08-session-transcript')
+  await shot(page, '08-session-transcript', { wide: true })
 
   // The implementation review: each criterion with its plan tasks and commits, the commits with
   // their trailers, the branch's diff; a changes request goes to a follow-up session, then merge.
@@ -124,7 +124,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await users.getByRole('cell', { name: 'added: function register(email, password) {' }).waitFor()
   await users.getByRole('cell', { name: 'new line 11' }).waitFor()
   assert.match(await page.getByTestId('review-totals').innerText(), /3 commits · 7 files changed · \+\d+ −\d+/)
-  await shot(page, '09-implementation-review')
+  await shot(page, '09-implementation-review', { wide: true })
   await criteria.getByTestId('criterion-2.1').getByRole('link', { name: commitLink }).first().click()
   assert.match(page.url(), /#commit-[0-9a-f]{40}$/)
   assert.ok(await page.getByRole('button', { name: 'Request changes' }).isDisabled(), 'a changes request needs comments')
@@ -141,10 +141,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   const done = page.locator('[data-phase="done"]')
   await done.getByText('Add user authentication with JWT').waitFor()
   await done.getByRole('progressbar', { name: /plan done/ }).and(page.locator('[aria-valuenow="100"]')).waitFor()
-  await shot(page, '11-board')
-  await page.emulateMedia({ colorScheme: 'dark' })
-  await shot(page, '11-board-dark')
-  await page.emulateMedia({ colorScheme: 'light' })
+  await shot(page, '11-board', { wide: true })
   assert.ok((await done.locator('.card').count()) >= 1)
 })
 

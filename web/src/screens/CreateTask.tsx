@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useState } from 'react'
 import { useNavigate } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useAgents, useDemoRepos, useRepos } from '../api/queries'
+import { useModal } from '../components/useModal'
 
 type Priority = Schemas['Priority']
 type Kind = Schemas['TaskKind']
@@ -24,7 +25,7 @@ const DEMO = 'demo:'
  * with their availability, priority.
  */
 export function CreateTask({ onClose }: { onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null)
+  const ref = useModal(onClose)
   const repos = useRepos()
   const demoRepos = useDemoRepos()
   const agents = useAgents()
@@ -38,9 +39,6 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const [implementation, setImplementation] = useState('')
   const [priority, setPriority] = useState<Priority>('normal')
 
-  useEffect(() => {
-    ref.current?.showModal()
-  }, [])
   useEffect(() => {
     if (repo) return
     if (demoRepos.data?.[0]) setRepo(DEMO + demoRepos.data[0].name)
@@ -70,13 +68,13 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
           ),
     onSuccess: (task) => {
       void client.invalidateQueries({ queryKey: keys.tasks })
-      onClose()
+      ref.current?.close()
       void navigate(`/tasks/${task.id}`)
     },
   })
 
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="create-title" onClose={onClose}>
+    <dialog ref={ref} className="dialog" aria-labelledby="create-title">
       <form
         method="dialog"
         onSubmit={(e) => {

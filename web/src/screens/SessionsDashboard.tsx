@@ -4,7 +4,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas, type SpecTask, type WorkSession } from '../api/client'
 import { keys } from '../api/keys'
 import { useOverview } from '../api/queries'
+import { ConfirmDialog } from '../components/ConfirmDialog'
 import { ProgressBar } from '../components/Progress'
+import { useModal } from '../components/useModal'
 import { statusLabel } from '../phases'
 import { sessionTree } from '../sessions/tree'
 
@@ -93,6 +95,7 @@ function sessionName(o: Overview, id: string | null | undefined): string {
 function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overview }) {
   const a = overview.agent_instance
   const client = useQueryClient()
+  const [confirming, setConfirming] = useState(false)
   const stop = useMutation({
     mutationFn: async () =>
       unwrap(await api.DELETE('/api/v1/spec-tasks/{id}/zed-instance', { params: { path: { id: task.id } } })),
@@ -121,17 +124,20 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
           </a>
         )}
         {a.live && (
-          <button
-            className="small danger"
-            disabled={stop.isPending}
-            onClick={() => {
-              if (window.confirm('Stop the agent? Its running sessions pause and can be resumed.')) stop.mutate()
-            }}
-          >
+          <button className="small danger" disabled={stop.isPending} onClick={() => setConfirming(true)}>
             Stop agent
           </button>
         )}
       </p>
+      {confirming && (
+        <ConfirmDialog
+          title="Stop the agent?"
+          message="Its running sessions pause and can be resumed."
+          confirm="Stop agent"
+          onConfirm={() => stop.mutate()}
+          onClose={() => setConfirming(false)}
+        />
+      )}
       {stop.isError && <p role="alert">{stop.error.message}</p>}
     </section>
   )
@@ -209,6 +215,7 @@ const SUGGESTIONS: { name: string; description: string }[] = [
 
 function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSession; onClose: () => void }) {
   const client = useQueryClient()
+  const ref = useModal(onClose)
   const [name, setName] = useState('')
   const [description, setDescription] = useState('')
   const [priority, setPriority] = useState<Schemas['Priority']>('normal')
@@ -222,11 +229,11 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
       ),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: keys.task(task.id) })
-      onClose()
+      ref.current?.close()
     },
   })
   return (
-    <dialog open className="dialog inline-dialog" aria-labelledby="spawn-title">
+    <dialog ref={ref} className="dialog" aria-labelledby="spawn-title">
       <form
         onSubmit={(e) => {
           e.preventDefault()
@@ -270,7 +277,7 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
         <p className="hint">A new thread in the task's agent instance; it can coordinate with the other sessions.</p>
         {spawn.isError && <p role="alert">{spawn.error.message}</p>}
         <div className="actions">
-          <button type="button" onClick={onClose}>
+          <button type="button" onClick={() => ref.current?.close()}>
             Cancel
           </button>
           <button type="submit" className="primary" disabled={spawn.isPending || !name.trim()}>

@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { diffLines } from 'diff'
 import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
+import { ConfirmDialog } from '../components/ConfirmDialog'
 import { onTabListKey } from '../components/tabKeys'
 import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
 import { Markdown } from '../components/Markdown'
@@ -205,6 +206,7 @@ function Diff({ before, after }: { before: string; after: string }) {
 function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineComment[]; onDone: () => void }) {
   const client = useQueryClient()
   const [text, setText] = useState('')
+  const [rejecting, setRejecting] = useState(false)
   const decide = useMutation({
     mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
       const body = { comments: text, line_comments: comments, reviewer: null }
@@ -235,7 +237,7 @@ function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineCo
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
       {decide.isError && <p role="alert">{decide.error.message}</p>}
       <div className="actions">
-        <button className="danger" disabled={decide.isPending} onClick={() => decide.mutate('reject')}>
+        <button className="danger" disabled={decide.isPending} onClick={() => setRejecting(true)}>
           Reject
         </button>
         <button disabled={decide.isPending || (!text.trim() && comments.length === 0)} onClick={() => decide.mutate('request-changes')}>
@@ -245,6 +247,15 @@ function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineCo
           Approve &amp; start implementation
         </button>
       </div>
+      {rejecting && (
+        <ConfirmDialog
+          title="Reject this SpecTask?"
+          message="A rejected task is closed for good: nothing of it is implemented."
+          confirm="Reject"
+          onConfirm={() => decide.mutate('reject')}
+          onClose={() => setRejecting(false)}
+        />
+      )}
     </section>
   )
 }

@@ -3,6 +3,7 @@ import { useParams, Link } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
+import { ConfirmDialog } from '../components/ConfirmDialog'
 import { onTabListKey } from '../components/tabKeys'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
@@ -86,6 +87,7 @@ function TaskTabs({ task }: { task: SpecTask }) {
 
 function TaskActions({ task }: { task: SpecTask }) {
   const client = useQueryClient()
+  const [cancelling, setCancelling] = useState(false)
   const act = useMutation({
     mutationFn: async (action: 'cancel' | 'retry') => {
       const params = { params: { path: { id: task.id } } }
@@ -105,9 +107,19 @@ function TaskActions({ task }: { task: SpecTask }) {
         </button>
       )}
       {!finished && (
-        <button className="danger" onClick={() => act.mutate('cancel')} disabled={act.isPending}>
+        <button className="danger" onClick={() => setCancelling(true)} disabled={act.isPending}>
           Cancel task
         </button>
+      )}
+      {cancelling && (
+        <ConfirmDialog
+          title="Cancel this SpecTask?"
+          message="Its agents stop and nothing more of it is implemented or merged; a cancelled task cannot be taken up again."
+          confirm="Cancel task"
+          dismiss="Keep the task"
+          onConfirm={() => act.mutate('cancel')}
+          onClose={() => setCancelling(false)}
+        />
       )}
     </div>
   )

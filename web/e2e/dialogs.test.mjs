@@ -1,0 +1,65 @@
+// Every modal dialog by keyboard alone: reached with Tab and opened with Enter, Tab and Shift+Tab
+// stay inside it (each stop with its focus ring), Escape closes it and the focus is back on the
+// control that opened it. The Create SpecTask dialog on the board; the Spawn session dialog and
+// the Stop agent confirmation on a task whose session waits for a person's permission.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { demoPage, shot } from './browser.mjs'
+import { escapeBackTo, tabCycle, tabTo } from './keyboard.mjs'
+
+const ctx = demoPage(before, after, { askPermission: true })
+
+const headers = { 'content-type': 'application/json', 'x-spectask-client': 'web' }
+
+test('the Create SpecTask dialog by keyboard', async () => {
+  const { demo, page } = ctx
+  await page.goto(demo.url)
+  await page.getByText('Live', { exact: true }).waitFor()
+  const opener = page.getByRole('button', { name: 'New SpecTask' })
+  await tabTo(page, opener)
+  await page.keyboard.press('Enter')
+  const dialog = page.getByRole('dialog', { name: 'Create SpecTask' })
+  await dialog.getByRole('option', { name: /nodejs-todo \(demo/ }).waitFor({ state: 'attached' })
+  const stops = await tabCycle(page, dialog)
+  assert.match(stops[0], /^textarea/, `the task description is focused first: ${stops}`)
+  assert.ok(stops.some((s) => s.startsWith('select')), `the repository choice is a stop: ${stops}`)
+  await shot(page, '01c-create-dialog-keyboard')
+  await escapeBackTo(page, dialog, opener)
+})
+
+test('the Spawn session dialog and the Stop agent confirmation by keyboard', async () => {
+  const { demo, page } = ctx
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, { method: 'POST', headers, body: '{}' })
+  assert.equal(approved.status, 200, await approved.text())
+  // The third plan task's session asks before it runs the tests, so the task stays in
+  // implementation (where sessions can be spawned) while this test runs.
+  const routes = page.getByRole('list', { name: 'Session tree' }).getByRole('listitem').filter({ hasText: 'Add the auth routes' })
+  await routes.getByText('running', { exact: true }).waitFor()
+
+  const spawn = routes.getByRole('button', { name: /^Spawn a session from/ })
+  await tabTo(page, spawn)
+  await page.keyboard.press('Enter')
+  const dialog = page.getByRole('dialog', { name: 'Spawn a work session' })
+  const stops = await tabCycle(page, dialog)
+  assert.match(stops[0], /Session name|input/, `the session name is focused first: ${stops}`)
+  await shot(page, '05d-spawn-dialog')
+  await escapeBackTo(page, dialog, spawn)
+
+  const stop = page.getByRole('button', { name: 'Stop agent' })
+  await stop.focus()
+  await page.keyboard.press('Enter')
+  const confirm = page.getByRole('dialog', { name: 'Stop the agent?' })
+  assert.deepEqual(
+    (await tabCycle(page, confirm)).map((s) => s.replace(/^button "(.*)"$/, '$1')),
+    ['Cancel', 'Stop agent'],
+    'Cancel, the safe answer, is focused first',
+  )
+  await shot(page, '05e-stop-confirmation')
+  await escapeBackTo(page, confirm, stop)
+  await page.getByRole('region', { name: 'Agent instance' }).getByText('Active').waitFor()
+})
