@@ -33,6 +33,19 @@ test('a simple task from the dialog runs one session for the whole plan', { time
   await waitForStatus('spec review')
   await page.getByRole('button', { name: 'Approve & start implementation' }).click()
   await waitForStatus('implementation review')
+  // The one session implements every plan task, so every criterion a plan task names lists it.
+  const criteria = page.getByRole('table', { name: 'Acceptance criteria and what implements them' })
+  const rows = criteria.locator('tbody tr')
+  await rows.first().waitFor()
+  let planned = 0
+  for (const row of await rows.all()) {
+    if ((await row.getByText('none names it').count()) > 0) continue
+    planned++
+    const text = await row.innerText()
+    assert.equal(await row.getByRole('link', { name: 'Implement the whole plan' }).count(), 1, `a criterion without the whole-plan session:\n${text}`)
+  }
+  assert.ok(planned > 1, `criteria named by plan tasks: ${planned}\n${await criteria.innerText()}`)
+  await shot(page, '09c-simple-task-review')
 
   await page.getByRole('tab', { name: 'Sessions' }).click()
   const tree = page.getByRole('list', { name: 'Session tree' })

@@ -168,6 +168,20 @@ impl SpecTask {
     pub fn status(&self) -> SpecTaskStatus {
         self.state.status()
     }
+
+    /// Whether the task is implemented by one session for its whole plan (a simple spec task).
+    pub fn implements_whole_plan(&self) -> bool {
+        self.kind == TaskKind::Spec && self.complexity == Complexity::Simple
+    }
+
+    /// Whether `session` is the one implementing this task's whole plan (not one spawned beside
+    /// it, nor a follow-up of the implementation review).
+    pub fn is_whole_plan_session(&self, session: &crate::WorkSession) -> bool {
+        self.implements_whole_plan()
+            && session.plan_task.is_none()
+            && session.parent_id.is_none()
+            && session.name == Complexity::WHOLE_PLAN_SESSION
+    }
 }
 
 /// What a caller supplies to create a SpecTask; the store adds id, timestamps and state.

@@ -81,8 +81,7 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
 /// completed, in progress while one runs, otherwise as the plan says. A simple task's whole-plan
 /// session is on every task that is not optional. Also what the dashboard's progress views show.
 pub fn plan_task_states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
-    let whole: Vec<&WorkSession> =
-        sessions.iter().filter(|s| crate::whole_plan::is_whole_plan(task, s)).collect();
+    let whole: Vec<&WorkSession> = sessions.iter().filter(|s| task.is_whole_plan_session(s)).collect();
     plan.tasks()
         .iter()
         .map(|t| {

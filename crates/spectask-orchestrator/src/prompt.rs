@@ -65,15 +65,13 @@ impl SessionPrompt<'_> {
             let refs = self.session.plan_task.as_ref().map(|p| plan_task_refs(spec, p)).unwrap_or_default();
             if !refs.is_empty() {
                 requirements(spec, Some(&refs), &mut out);
-            } else if crate::whole_plan::is_whole_plan(self.task, self.session) {
+            } else if self.task.is_whole_plan_session(self.session) {
                 requirements(spec, None, &mut out);
             }
             let words = match &self.session.plan_task {
                 Some(p) => p.title.as_str(),
                 // The whole plan's session lists every open task: the design sections for all of them.
-                None if crate::whole_plan::is_whole_plan(self.task, self.session) => {
-                    &self.session.description
-                }
+                None if self.task.is_whole_plan_session(self.session) => &self.session.description,
                 None => self.session.name.as_str(),
             };
             design(spec, &keywords(words), &mut out);

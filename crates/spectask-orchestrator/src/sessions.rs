@@ -57,7 +57,7 @@ async fn make_sessions(
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
             let Some(plan) = crate::plans::approved(store, plans, task).await? else { return Ok(Vec::new()) };
-            if crate::whole_plan::applies(task) {
+            if task.implements_whole_plan() {
                 let session = crate::whole_plan::session(task, &plan);
                 if session.is_none() && existing.is_empty() {
                     return Err(JobError::Fatal("the approved plan has no open task to implement".into()));

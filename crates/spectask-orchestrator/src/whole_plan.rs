@@ -1,25 +1,15 @@
 //! A simple spec task (`Complexity::Simple`) is implemented by one work session for its whole
 //! approved plan rather than one per plan task: the session is told every open plan task, its
 //! commit names every requirement the plan references, and its completion ticks every marker of
-//! the plan in one design-docs commit.
+//! the plan in one design-docs commit. Which tasks and sessions these are: `SpecTask::implements_whole_plan`
+//! and `SpecTask::is_whole_plan_session`.
 
-use spectask_core::{Complexity, SpecTask, TaskKind, WorkSession};
+use spectask_core::{Complexity, SpecTask};
 use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::NewWorkSession;
 
 /// The name of the one session implementing a simple task's plan.
 pub(crate) const NAME: &str = Complexity::WHOLE_PLAN_SESSION;
-
-/// Whether `task` is implemented by one session for the whole plan.
-pub(crate) fn applies(task: &SpecTask) -> bool {
-    task.kind == TaskKind::Spec && task.complexity == Complexity::Simple
-}
-
-/// Whether `session` is the session implementing `task`'s whole plan (not one spawned beside it,
-/// nor a follow-up of the implementation review).
-pub(crate) fn is_whole_plan(task: &SpecTask, session: &WorkSession) -> bool {
-    applies(task) && session.plan_task.is_none() && session.parent_id.is_none() && session.name == NAME
-}
 
 /// The open plan tasks (not done, not optional), in plan order, as the session's description;
 /// `None` when none is open.

@@ -45,7 +45,7 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     }
     // A rerun after a crash that came after these entries were written does not log them twice.
     let logged = ctx.store.coordination_kinds_from(task.id, id).await?;
-    if crate::whole_plan::is_whole_plan(&task, &session) {
+    if task.is_whole_plan_session(&session) {
         markers::set_all(ctx, &task, PlanTaskState::Done).await?;
         if !logged.contains(&CoordinationKind::PlanTaskDone) {
             coordinate(ctx, &session, CoordinationKind::PlanTaskDone, "every plan task done".into()).await?;
@@ -76,7 +76,7 @@ async fn requirement_ids(
     let Some(plan) = crate::plans::approved(&ctx.store, &ctx.plans, task).await? else {
         return Ok(Vec::new());
     };
-    if crate::whole_plan::is_whole_plan(task, session) {
+    if task.is_whole_plan_session(session) {
         return Ok(crate::whole_plan::requirement_ids(&plan));
     }
     let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };

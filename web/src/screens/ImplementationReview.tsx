@@ -122,6 +122,7 @@ function Criteria({ review }: { review: Review }) {
                     const check = latestCheck(s)
                     return (
                       <li key={s.id}>
+                        <Link to={`/sessions/${s.id}`}>{s.name}</Link>:{' '}
                         {check ? (
                           <span className={check.passed ? 'check-pass' : 'check-fail'}>
                             {check.passed ? '✓' : '✗'} <code>{check.command}</code> {checkLabel(check)}

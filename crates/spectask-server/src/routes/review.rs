@@ -63,7 +63,7 @@ async fn get_implementation_review(
         0 => Vec::new(),
         version => {
             let spec = state.store.spec_version(task.id, Some(version)).await?.documents;
-            criteria(&spec.requirements, &spec.tasks, &sessions, &commits)
+            criteria(&task, (&spec.requirements, &spec.tasks), &sessions, &commits)
         }
     };
     let summary = spectask_orchestrator::implementation_summary(&state.store, &task).await?;
@@ -220,11 +220,12 @@ fn check_dto(event: &Event) -> CheckResultDto {
     }
 }
 
-/// Each acceptance criterion with the plan tasks naming it (or its requirement), their sessions,
-/// and the commits implementing it: named in `Implements`, or made by one of those sessions.
+/// Each acceptance criterion with the plan tasks naming it (or its requirement), their sessions
+/// (a simple task's one session for the whole plan implements every plan task), and the commits
+/// implementing it: named in `Implements`, or made by one of those sessions.
 fn criteria(
-    requirements: &str,
-    tasks: &str,
+    task: &SpecTask,
+    (requirements, tasks): (&str, &str),
     sessions: &[WorkSession],
     commits: &[ReviewCommitDto],
 ) -> Vec<CriterionReviewDto> {
@@ -241,10 +242,9 @@ fn criteria(
                 .collect();
             let work_session_ids: Vec<WorkSessionId> = sessions
                 .iter()
-                .filter(|s| {
-                    s.plan_task
-                        .as_ref()
-                        .is_some_and(|p| plan_tasks.iter().any(|t| t.index == p.index as usize))
+                .filter(|s| match &s.plan_task {
+                    Some(p) => plan_tasks.iter().any(|t| t.index == p.index as usize),
+                    None => !plan_tasks.is_empty() && task.is_whole_plan_session(s),
                 })
                 .map(|s| s.id)
                 .collect();

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use spectask_core::{EventKind, PlanTaskRef};
+use spectask_core::{Complexity, EventKind, PlanTaskRef};
 use spectask_git::{Repo, TaskHandle, WorkSessionCommit};
 use spectask_store::NewWorkSession;
 
@@ -11,6 +11,36 @@ use crate::fixture::Fixture;
 use crate::on_both_backends;
 
 on_both_backends!(the_review_has_diff_commits_criteria_and_checks, review_on_sqlite, review_on_postgres);
+on_both_backends!(
+    a_simple_tasks_one_session_implements_every_planned_criterion,
+    simple_review_on_sqlite,
+    simple_review_on_postgres
+);
+
+/// A simple task's one session implements the whole plan: every criterion a plan task names lists
+/// it (and so its checks), though it has no plan task of its own.
+async fn a_simple_tasks_one_session_implements_every_planned_criterion(fx: Fixture) {
+    let body = json!({ "prompt": "Add a login", "repo": fx.repo("app"), "complexity": "simple" });
+    let (status, task) = fx.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let task_id = fx.submit_login_spec(&task["id"]).await.id;
+    let whole = NewWorkSession::implementation(task_id, Complexity::WHOLE_PLAN_SESSION, "");
+    let whole = fx.store().create_work_session(whole).await.unwrap();
+    let payload = json!({ "command": "npm test", "passed": true, "exit_code": 0, "signal": null,
+        "timed_out": false, "output": "", "truncated": false, "round": 1, "rounds": 4, "outcome": "passed" });
+    fx.store()
+        .publish_event(EventKind::WorkSessionCheck, Some(task_id), Some(whole.id), payload)
+        .await
+        .unwrap();
+
+    let url = format!("/api/v1/spec-tasks/{task_id}/implementation-review");
+    let (status, review) = fx.call("GET", &url, None).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    let criteria = review["criteria"].as_array().unwrap();
+    let sessions_of = |i: usize| (&criteria[i]["id"], &criteria[i]["work_session_ids"]);
+    assert_eq!(sessions_of(0), (&json!("1.1"), &json!([whole.id])), "{review}");
+    assert_eq!(sessions_of(1), (&json!("1.2"), &json!([])), "no plan task names 1.2: {review}");
+}
 
 async fn the_review_has_diff_commits_criteria_and_checks(fx: Fixture) {
     let (repo_path, task) = fx.login_task().await;
