@@ -112,6 +112,9 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   const criteria = page.getByRole('table', { name: 'Acceptance criteria and what implements them' })
   const planTasksOf = (id) => criteria.getByTestId(`criterion-${id}`).getByRole('cell').first()
   await planTasksOf('1.1').getByText('Add the user store with salted password hashes').waitFor()
+  // The demo set the sample's own tests as the repository's check: every session ran them.
+  await criteria.getByTestId('criterion-1.1').filter({ hasText: 'implemented, checks pass' }).waitFor()
+  await criteria.getByTestId('criterion-1.1').getByText('node --test test/').first().waitFor()
   const commitLink = /^[0-9a-f]{7}$/
   for (const id of ['1.1', '1.2', '1.3', '2.1', '2.2']) {
     const row = criteria.getByTestId(`criterion-${id}`)

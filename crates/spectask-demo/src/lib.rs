@@ -9,7 +9,7 @@
 mod catalogue;
 pub mod scripts;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 use spectask_git::{GitError, RepositoryInfo};
@@ -97,6 +97,16 @@ impl Sample {
     /// A file as the repository starts with it, when it has it.
     pub fn original(&self, path: &str) -> Option<&'static str> {
         text(&format!("{}/repo/{path}", self.name))
+    }
+
+    /// The repository's check command (`repo add --check`): the sample's own tests, their program
+    /// given as `locate` finds it (the path the agents' sandbox runs), when it is installed. Without
+    /// it the sample has no check and its sessions complete unchecked.
+    pub fn check_command(&self, locate: impl Fn(&str) -> Option<PathBuf>) -> Option<String> {
+        let tests = self.tests?;
+        let (program, args) = tests.split_once(' ').unwrap_or((tests, ""));
+        let path = locate(program)?;
+        Some(format!("{} {args}", path.display()).trim_end().to_owned())
     }
 
     /// The profile names of the sample's scripted agents.

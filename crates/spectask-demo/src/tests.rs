@@ -35,16 +35,21 @@ fn every_sample_has_a_repository_a_clean_spec_and_a_change_per_plan_task() {
     }
 }
 
-/// Each code sample's own tests pass before and after the coder's changes, where its toolchain is
-/// on the machine (node for the JavaScript samples, python3 for python-api).
+/// Each code sample's check (its own tests) passes as it starts and after each of the coder's
+/// changes in plan order (every session's completion is checked), where its toolchain is on the
+/// machine (node for the JavaScript samples, python3 for python-api).
 #[test]
-fn the_code_samples_tests_pass_before_and_after_the_coders_changes() {
+fn the_code_samples_checks_pass_before_and_after_each_of_the_coders_changes() {
+    let installed = |program: &str| {
+        let found = std::process::Command::new(program).arg("--version").output().is_ok();
+        found.then(|| std::path::PathBuf::from(program))
+    };
     for sample in SAMPLES.iter().filter(|s| s.tests.is_some()) {
-        let command: Vec<&str> = sample.tests.unwrap().split_whitespace().collect();
-        if std::process::Command::new(command[0]).arg("--version").output().is_err() {
-            eprintln!("{}: {} is not installed; its tests are not run", sample.name, command[0]);
+        let Some(check) = sample.check_command(installed) else {
+            eprintln!("{}: {:?} is not installed; its tests are not run", sample.name, sample.tests);
             continue;
-        }
+        };
+        let command: Vec<&str> = check.split_whitespace().collect();
         let dir = tempfile::tempdir().unwrap();
         let write = |path: &str, content: &str| {
             let file = dir.path().join(path);
@@ -62,16 +67,25 @@ fn the_code_samples_tests_pass_before_and_after_the_coders_changes() {
                 .unwrap();
             let text =
                 format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-            assert!(out.status.success(), "{} {when}: {:?} failed:\n{text}", sample.name, sample.tests);
-            text
+            assert!(out.status.success(), "{} {when}: {check} failed:\n{text}", sample.name);
+            assert!(!text.contains("Ran 0 tests") && !text.contains("# tests 0"), "{text}");
         };
         run("as it starts");
         for change in sample.changes {
             for path in change.files {
                 write(path, sample.changed(path));
             }
+            run(&format!("after plan task {}", change.plan_task));
         }
-        let after = run("after the changes");
-        assert!(!after.contains("Ran 0 tests") && !after.contains("# tests 0"), "{after}");
     }
+}
+
+#[test]
+fn a_sample_is_checked_only_when_its_tests_program_is_installed() {
+    let node = crate::sample("nodejs-todo").unwrap();
+    let locate = |p: &str| (p == "node").then(|| std::path::PathBuf::from("/usr/bin/node"));
+    assert_eq!(node.check_command(locate).as_deref(), Some("/usr/bin/node --test test/"));
+    assert_eq!(node.check_command(|_| None), None);
+    let content = crate::sample("linkedin-outreach").unwrap();
+    assert_eq!(content.check_command(|p| Some(p.into())), None);
 }

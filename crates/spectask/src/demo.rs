@@ -2,7 +2,10 @@
 //! (SQLite, no credentials, no network): one SpecTask per sample, each planned and implemented by
 //! its sample's scripted agents.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use spectask_agent::profiles::find_on_path;
 
 use spectask_core::{NewSpecTask, Priority, TaskKind};
 use spectask_demo::{SAMPLES, Sample};
@@ -43,7 +46,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             "One task per sample repository is being planned by scripted agents (offline, no credentials):"
         )?;
         for sample in &SAMPLES {
-            outln!("  {:<18} {}", sample.name, sample.prompt.lines().next().unwrap_or_default())?;
+            let check = match (sample.tests, sample.check_command(installed)) {
+                (Some(_), Some(check)) => format!(" (checked by its tests: {check})"),
+                (Some(tests), None) => {
+                    format!(" (its tests `{tests}` are not run: not installed outside a shims directory)")
+                }
+                (None, _) => String::new(),
+            };
+            outln!("  {:<18} {}{check}", sample.name, sample.prompt.lines().next().unwrap_or_default())?;
         }
         outln!("Open the dashboard in a browser, or follow them from a terminal:")?;
         outln!("  spectask task{server} list                 # see them reach spec_review")?;
@@ -61,11 +71,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Creates the sample's repository, registers it and creates its demo task, once.
+/// Creates the sample's repository, registers it with its tests as its check (when their toolchain
+/// is installed and no check is set) and creates its demo task, once.
 async fn seed(store: &Store, sample: &'static Sample, repos_dir: &std::path::Path) -> anyhow::Result<()> {
     let dir = repos_dir.to_owned();
     let info = tokio::task::spawn_blocking(move || sample.create_repository(&dir)).await??;
-    let repository = store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await?;
+    let mut repository =
+        store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await?;
+    if repository.check_command.is_none()
+        && let Some(check) = sample.check_command(installed)
+    {
+        repository = store.set_check_command(repository.id, Some(&check)).await?;
+    }
     let existing = store
         .list_spec_tasks(&SpecTaskFilter {
             repository_id: Some(repository.id),
@@ -90,4 +107,16 @@ async fn seed(store: &Store, sample: &'static Sample, repos_dir: &std::path::Pat
             .await?;
     }
     Ok(())
+}
+
+/// Where `program` is installed for the agents: the first on PATH that is not a version manager's
+/// shim (a `shims` directory: pyenv, rbenv, asdf), as a shim runs its manager from a directory the
+/// agents' sandbox does not open. The check names it by that path, since the sandbox's PATH would
+/// find the shim first.
+fn installed(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| dir.file_name().is_none_or(|name| name != "shims"))
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.to_str().is_some_and(|c| find_on_path(c, None).is_some()))
 }

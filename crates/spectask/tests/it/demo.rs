@@ -49,6 +49,20 @@ fn run_sample_tests(repo: &Path, command: &[&str]) {
     );
 }
 
+/// Every session of the task ran the sample's own tests as its repository's check (their program
+/// by its path), and the newest run of each passed (node and python3 are on the test machines, so
+/// the demo set the checks).
+fn assert_checks_passed(server: &Server, id: &str, command: &str) {
+    let review = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/implementation-review"));
+    for session in review["sessions"].as_array().unwrap() {
+        let last = session["checks"].as_array().and_then(|c| c.last());
+        let last = last.unwrap_or_else(|| panic!("{} ran no check: {review:#}", session["name"]));
+        let ran = last["command"].as_str().unwrap_or_default();
+        assert!(ran.starts_with('/') && ran.ends_with(command), "{ran} is not {command}: {review:#}");
+        assert_eq!(last["passed"], true, "{review:#}");
+    }
+}
+
 #[test]
 fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let dir = tempfile::tempdir().unwrap();
@@ -90,6 +104,7 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let all = sessions(&server, &id);
     assert_eq!(all.len(), 3);
     assert!(all.iter().all(|s| s["status"] == "completed"), "{all:#?}");
+    assert_checks_passed(&server, &id, "/node --test test/");
 
     // The dashboard's views: every plan task done, each session through its agent's plan.
     let progress = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/progress"));
@@ -173,6 +188,7 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     wait_for_status(&server, &id, "spec_review");
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "implementation_review");
+    assert_checks_passed(&server, &id, "/python3 -m unittest");
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "done");
     let repo = data.join("repos/python-api").canonicalize().unwrap();
