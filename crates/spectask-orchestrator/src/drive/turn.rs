@@ -1,0 +1,210 @@
+//! One prompt turn on a session's thread: what is said recorded, the agent's events recorded as
+//! they stream, the turn stopped by a pause, an editor's cancel or shutdown, and judged by how it
+//! ended.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use spectask_agent::{AcpSessionId, AgentError, AgentInstance, PromptContent};
+use spectask_core::{HistoryFile, WorkSession, WorkSessionId, WorkSessionStatus};
+use spectask_store::StoreError;
+use tokio_util::sync::CancellationToken;
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::{agents, overlaps, record};
+
+/// Why a turn did not complete the session.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TurnError {
+    #[error(transparent)]
+    Job(JobError),
+    #[error(transparent)]
+    Agent(AgentError),
+    #[error("spectask stopped while the turn ran")]
+    ShuttingDown,
+}
+
+impl From<JobError> for TurnError {
+    fn from(err: JobError) -> Self {
+        TurnError::Job(err)
+    }
+}
+
+impl From<StoreError> for TurnError {
+    fn from(err: StoreError) -> Self {
+        TurnError::Job(err.into())
+    }
+}
+
+/// What one turn says, and who says it.
+pub(crate) struct TurnPrompt {
+    pub content: PromptContent,
+    /// Who speaks, as the conversation records it (`spectask`, or the editor's name).
+    pub from: String,
+    /// An editor's turn: the editor cancels it with this, and any stop reason is its end.
+    pub editor_cancel: Option<CancellationToken>,
+    /// Context spectask puts before what is said (an editor thread's spec slice), recorded as said
+    /// by spectask.
+    pub preface: Option<String>,
+    /// The first prompt of a thread just opened: the thread is recorded with it, in one write.
+    pub new_thread: bool,
+}
+
+impl TurnPrompt {
+    pub(super) fn spectask(text: String) -> Self {
+        TurnPrompt {
+            content: PromptContent::text(text),
+            from: "spectask".to_owned(),
+            editor_cancel: None,
+            preface: None,
+            new_thread: false,
+        }
+    }
+}
+
+/// How a turn ended.
+pub(crate) struct Turned {
+    pub stop: String,
+    pub last_message: String,
+    /// A command ran in the turn (it may have changed files nobody reported).
+    pub ran_commands: bool,
+}
+
+/// One prompt turn on the thread, its events recorded; returns the agent's stop reason and last
+/// message. A turn in which the sandbox refused the agent and nothing changed in the worktree fails
+/// the session: its only effects were refused, and completing it would hide that. A turn spectask
+/// prompted fails on any stop but `end_turn`; an editor's turn ends however the agent stops it.
+pub(crate) async fn turn(
+    ctx: &Ctx,
+    instance: &Arc<AgentInstance>,
+    session: &WorkSession,
+    acp: &AcpSessionId,
+    worktree: &Path,
+    prompt: TurnPrompt,
+    cancel: &CancellationToken,
+) -> Result<Turned, TurnError> {
+    let (events, rx) = instance.event_channel();
+    if !instance.attach_thread(acp, events) {
+        return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
+    }
+    // What an earlier turn asked and nobody answered waits for an agent that is gone.
+    if let Err(err) = ctx.store.withdraw_approvals_of_session(session.id).await {
+        tracing::warn!(%err, session = %session.id, "cannot withdraw the approvals of earlier turns");
+    }
+    // The preface and what is said are recorded apart: each entry is one speaker's.
+    if let Some(preface) = &prompt.preface {
+        let said = format!("### spectask\n\n{preface}\n\n");
+        record::history(ctx, session, HistoryFile::Conversation, said).await?;
+    }
+    let said = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
+    if prompt.new_thread {
+        let said = record::entry(session, HistoryFile::Conversation, said);
+        ctx.store.record_thread_prompted(session.id, &acp.0, &said).await?;
+    } else {
+        record::history(ctx, session, HistoryFile::Conversation, said).await?;
+    }
+    let content = match prompt.preface {
+        Some(preface) => prompt.content.with_preface(preface),
+        None => prompt.content,
+    };
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let recorder =
+        tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree.to_path_buf(), rx, done_rx));
+    let editor = prompt.editor_cancel.is_some();
+    let editor_cancel = prompt.editor_cancel.unwrap_or_default();
+    let prompting = instance.prompt_content(acp, &content);
+    tokio::pin!(prompting);
+    let mut cancelling = false;
+    let result = loop {
+        tokio::select! {
+            result = &mut prompting => break Some(result),
+            () = cancel.cancelled() => break None,
+            () = paused(ctx, session.id), if !cancelling && !editor => {
+                // A person paused the session (on any node): the turn stops; its retry leaves it be.
+                cancelling = true;
+                if let Err(err) = instance.cancel(acp).await {
+                    tracing::debug!(session = %session.id, %err, "cannot cancel the paused session's turn");
+                }
+            }
+            () = editor_cancel.cancelled(), if !cancelling => {
+                // The editor cancelled: the agent stops and answers `cancelled`.
+                cancelling = true;
+                if let Err(err) = instance.cancel(acp).await {
+                    tracing::debug!(session = %session.id, %err, "cannot cancel the editor's turn");
+                }
+            }
+        }
+    };
+    let _ = done_tx.send(());
+    let record = recorder.await.unwrap_or_default();
+    // Paths as the session's commit wants them: relative to the (canonical) worktree.
+    let root = worktree.canonicalize().unwrap_or_else(|_| worktree.to_path_buf());
+    let touched: Vec<String> = record
+        .touched
+        .iter()
+        .filter_map(|p| p.strip_prefix(&root).or_else(|_| p.strip_prefix(worktree)).ok())
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.display().to_string())
+        .collect();
+    ctx.store.add_touched_paths(session.id, &touched).await?;
+    overlaps::report(&ctx.store, session, &touched).await?;
+    let last_message = record.last_message.clone();
+    let ran_commands = record.ran_commands;
+    match result {
+        None => {
+            let _ = instance.cancel(acp).await;
+            Err(TurnError::ShuttingDown)
+        }
+        Some(Ok(stop)) if stop == "end_turn" => {
+            if !record.refused.is_empty() {
+                let task = ctx.store.spec_task(session.spec_task_id).await?;
+                if agents::uncommitted(ctx, &task).await?.is_empty() {
+                    return Err(TurnError::Job(JobError::Fatal(only_refused(&record.refused))));
+                }
+            }
+            Ok(Turned { stop, last_message, ran_commands })
+        }
+        Some(Ok(stop)) if editor => Ok(Turned { stop, last_message, ran_commands }),
+        Some(Ok(stop)) if stop == "cancelled" => {
+            Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
+        }
+        Some(Ok(stop)) => {
+            Err(TurnError::Job(JobError::Fatal(format!("the agent ended its turn with {stop}"))))
+        }
+        Some(Err(err)) => Err(TurnError::Agent(err)),
+    }
+}
+
+/// Returns once a person has paused `session`, on whichever node: each committed transition of the
+/// session (a pause is one; other nodes' arrive by `NOTIFY`) wakes it to read the session again.
+async fn paused(ctx: &Ctx, session: WorkSessionId) {
+    let mut changes = ctx.sessions.subscribe(&ctx.store, session).await;
+    loop {
+        match ctx.store.work_session(session).await {
+            Ok(s) if s.status() == WorkSessionStatus::Interrupted && s.state.is_paused() => return,
+            Ok(_) => {}
+            Err(err) => tracing::debug!(%session, %err, "cannot read whether the session was paused"),
+        }
+        // At shutdown this never returns: the job's own cancellation stops the turn.
+        changes.changed().await;
+    }
+}
+
+/// Why a turn whose only effects were refused fails.
+fn only_refused(refused: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut reason = format!(
+        "the sandbox refused the agent {} time(s) and nothing changed in the worktree:",
+        refused.len()
+    );
+    for line in refused.iter().take(SHOWN) {
+        reason.push(' ');
+        reason.push_str(line.trim().trim_start_matches("- sandbox: "));
+        reason.push(';');
+    }
+    if refused.len() > SHOWN {
+        reason.push_str(&format!(" and {} more", refused.len() - SHOWN));
+    }
+    reason
+}
