@@ -88,14 +88,23 @@ impl Orchestrator {
         let mut running: JoinSet<i64> = JoinSet::new();
         let held = Held::default();
         let renewing = CancellationToken::new();
-        let renewer = tokio::spawn(renew_leases(ctx.clone(), held.clone(), renewing.clone()));
-        let recorder = tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone()));
+        // Dropping this future (an abort) stops what it spawned, as a killed process would.
+        let renewer =
+            AbortOnDropHandle::new(tokio::spawn(renew_leases(ctx.clone(), held.clone(), renewing.clone())));
         tracing::info!(node = %ctx.config.node, "orchestrator started");
         match ctx.store.release_jobs_of(&ctx.config.node).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "took back the jobs of this node's previous run"),
             Err(err) => tracing::warn!(%err, "cannot release this node's old jobs"),
         }
+        // Before this run's recorder starts: its first flush would find them held.
+        match ctx.store.release_recorder_leases_of(&ctx.config.node).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(leases = n, "gave up the history leases of this node's previous run"),
+            Err(err) => tracing::warn!(%err, "cannot release this node's old history leases"),
+        }
+        let recorder =
+            AbortOnDropHandle::new(tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone())));
         // The agents of this node's previous run, and what they asked, are gone.
         if let Err(err) = ctx.store.withdraw_approvals_of_node(&ctx.config.node).await {
             tracing::warn!(%err, "cannot withdraw the approvals of this node's previous run");

@@ -1,5 +1,5 @@
 //! The engine loop through its public API, on SQLite and PostgreSQL: what a node does with its jobs
-//! when it is told to stop, and with an admission that failed.
+//! when it is told to stop, with an admission that failed, and with what its previous run left.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
-use spectask_core::{JobKind, JobStatus, NewSpecTask, SpecTaskCommand, SpecTaskStatus, TaskKind};
+use spectask_core::{
+    HistoryFile, JobKind, JobStatus, NewSpecTask, SpecTaskCommand, SpecTaskStatus, TaskKind,
+};
 use spectask_orchestrator::{EngineObserver, Orchestrator, OrchestratorConfig};
-use spectask_store::{DatabaseUrl, Store, StoreError};
+use spectask_store::{DatabaseUrl, NewHistoryEntry, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 /// Tells the node to stop as soon as it claims its first job, and counts its claims.
@@ -139,6 +141,68 @@ async fn a_failed_admission_is_tried_again_without_waiting_for_the_sweep_on_sqli
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_admission_is_tried_again_without_waiting_for_the_sweep_on_postgres() {
     a_failed_admission_is_tried_again_without_waiting_for_the_sweep(true).await;
+}
+
+/// A node that starts gives up the history leases of its previous run (killed in the middle of a
+/// history commit) and commits the history they kept waiting; another node's lease stays. Before,
+/// they held every recorder off the repository until they expired: the simulation's seed 319 (two
+/// abrupt kills on PostgreSQL) ended with 35 history entries never committed.
+async fn a_node_takes_back_the_history_leases_of_its_previous_run(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path(), postgres).await;
+    let mut pending = Vec::new();
+    for (sub, holder) in [("ours", "n1/4242/1"), ("theirs", "n10/4242/1")] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        let (_repo, repository) =
+            spectask_orchestrator::fixtures::registered_repository(&store, &dir.path().join(sub))
+                .await
+                .unwrap();
+        let task = store
+            .create_spec_task(NewSpecTask::new(TaskKind::CodingSession, repository.id, sub, sub, "me"))
+            .await
+            .unwrap();
+        store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await.unwrap();
+        let entry = NewHistoryEntry {
+            spec_task_id: task.id,
+            work_session_id: None,
+            file: HistoryFile::CoordinationLog,
+            content: format!("<{sub}>"),
+        };
+        pending.push(store.append_history(&[entry]).await.unwrap()[0]);
+        assert!(
+            store.acquire_recorder_lease(repository.id, holder, Duration::from_secs(3600)).await.unwrap()
+        );
+    }
+    let mut config = OrchestratorConfig::new("n1");
+    config.history_window = Duration::from_millis(50);
+    let runtime = AgentRuntime::new(RuntimeConfig::default());
+    let shutdown = CancellationToken::new();
+    let node = tokio::spawn(
+        Orchestrator::new(store.clone(), Profiles::presets(), runtime, config).run(shutdown.clone()),
+    );
+    let committed = async {
+        loop {
+            let left: Vec<i64> = store.pending_history(10).await.unwrap().iter().map(|e| e.seq).collect();
+            if !left.contains(&pending[0]) {
+                return left;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let left = tokio::time::timeout(Duration::from_secs(60), committed).await;
+    shutdown.cancel();
+    node.await.unwrap();
+    assert_eq!(left, Ok(vec![pending[1]]), "ours committed, theirs left to their node");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_takes_back_the_history_leases_of_its_previous_run_on_sqlite() {
+    a_node_takes_back_the_history_leases_of_its_previous_run(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_takes_back_the_history_leases_of_its_previous_run_on_postgres() {
+    a_node_takes_back_the_history_leases_of_its_previous_run(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -83,4 +83,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.release_lease(Lease::Recorder, &repository.to_string(), owner).await
     }
+
+    /// Gives up the recorder leases of `node`'s previous run (owners `<node>/…`): a node that just
+    /// started cannot be committing history yet, so they belong to a run that was killed mid-commit,
+    /// and would keep every recorder off those repositories until they expire. Returns how many.
+    pub async fn release_recorder_leases_of(&self, node: &str) -> Result<u64, StoreError> {
+        let prefix = format!("{node}/");
+        let mut w = self.begin_write().await?;
+        let released = sqlx::query(
+            "DELETE FROM recorder_leases WHERE substr(owner, 1, length(CAST($1 AS TEXT))) = CAST($1 AS TEXT)",
+        )
+        .bind(prefix)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.commit().await?;
+        Ok(released)
+    }
 }
