@@ -26,6 +26,58 @@ use crate::retry::INDEX_LOCK_WAIT;
 
 const MARKER: &[u8] = b"spectask\n";
 
+/// The files a spectask process writes beside a worktree's index, named by its process id: the
+/// marked lock it links into place, and the index copy it renames over `index`.
+fn marked_lock_name(pid: u32) -> String {
+    format!("spectask-index-lock-{pid}.tmp")
+}
+
+fn index_copy_name(pid: u32) -> String {
+    format!("spectask-index-{pid}.tmp")
+}
+
+/// The process id a file of [`marked_lock_name`] or [`index_copy_name`] was written by.
+fn writer_of(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_suffix(".tmp")?.strip_prefix("spectask-index-")?;
+    rest.strip_prefix("lock-").unwrap_or(rest).parse().ok()
+}
+
+/// Removes what spectask processes that are gone (killed while writing an index) left in the git
+/// directory `git_dir` and its worktrees' admin directories: a process only clears its own process
+/// id's files, so these would stay for good. Files of a live process id are left, and nothing is
+/// removed where process ids cannot be checked (no `/proc`). Returns how many were removed.
+pub(crate) fn sweep_stale(git_dir: &Path) -> usize {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return 0;
+    }
+    let mut dirs = vec![git_dir.to_path_buf()];
+    if let Ok(worktrees) = std::fs::read_dir(git_dir.join("worktrees")) {
+        dirs.extend(worktrees.filter_map(Result::ok).map(|e| e.path()));
+    }
+    let mut removed = 0;
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(writer_of) else { continue };
+            if proc.join(pid.to_string()).exists() {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove a stale index file")
+                }
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(git_dir = %git_dir.display(), removed, "removed index files left by killed spectask processes");
+    }
+    removed
+}
+
 /// A held `index.lock`; removed on drop.
 pub(crate) struct IndexLock {
     path: PathBuf,
@@ -46,7 +98,7 @@ impl IndexLock {
     /// process holds it.
     fn try_acquire(path: &Path) -> Result<IndexLock, GitError> {
         let lock_err = |source| GitError::Lock { path: path.to_owned(), source };
-        let marked = path.with_file_name(format!("spectask-index-lock-{}.tmp", std::process::id()));
+        let marked = path.with_file_name(marked_lock_name(std::process::id()));
         let mut file =
             OpenOptions::new().write(true).create(true).truncate(true).open(&marked).map_err(lock_err)?;
         file.write_all(MARKER).map_err(lock_err)?;
@@ -78,7 +130,7 @@ impl IndexLock {
     /// or the new one, and only this lock, which the next writer recognises.
     pub(crate) fn write_index(self, repo: &Repository, index: &Index) -> Result<(), GitError> {
         let target = repo.path().join("index");
-        let temp = repo.path().join(format!("spectask-index-{}.tmp", std::process::id()));
+        let temp = repo.path().join(index_copy_name(std::process::id()));
         let op = || format!("write the index of {}", repo.path().display());
         // What a killed writer of this process id left there is half a copy at best.
         match std::fs::remove_file(&temp) {
@@ -102,5 +154,19 @@ impl Drop for IndexLock {
         if let Err(e) = std::fs::remove_file(&self.path) {
             tracing::warn!(path = %self.path.display(), error = %e, "could not remove index.lock");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_of_a_leftover_is_read_from_its_name() {
+        assert_eq!(writer_of(&marked_lock_name(41)), Some(41));
+        assert_eq!(writer_of(&index_copy_name(42)), Some(42));
+        assert_eq!(writer_of("spectask-index-x.tmp"), None);
+        assert_eq!(writer_of("index.lock"), None);
+        assert_eq!(writer_of("spectask-index-7"), None);
     }
 }

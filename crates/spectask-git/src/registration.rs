@@ -74,6 +74,7 @@ impl Repo {
         let git = open_main(&info.root)?;
         let git_dir = git.commondir().canonicalize().map_err(io_err("canonicalize", git.commondir()))?;
         let _lock = RepoLock::acquire(&git_dir)?;
+        crate::index_lock::sweep_stale(&git_dir);
 
         let config_path = git_dir.join("spectask").join("config");
         let recorded = read_config(&config_path)?;

@@ -343,6 +343,42 @@ fn leftovers_of_a_spectask_killed_while_writing_the_index_are_cleared() {
     assert_fsck_clean(repo.root());
 }
 
+/// What processes killed while writing an index left under their own process ids is never touched
+/// by the next write of another process: registering the repository (each process does at startup)
+/// sweeps the files of process ids that are gone, and leaves those of live ones.
+#[test]
+fn index_files_left_by_killed_spectask_processes_are_swept_at_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let id = child.id();
+        child.wait().unwrap();
+        id
+    };
+    let live = std::process::id();
+    let admin = repo.root().join(".git/worktrees/helix-design-docs");
+    let git_dir = repo.root().join(".git");
+    let stale = [
+        admin.join(format!("spectask-index-{dead}.tmp")),
+        admin.join(format!("spectask-index-lock-{dead}.tmp")),
+        git_dir.join(format!("spectask-index-{dead}.tmp")),
+    ];
+    let kept = [admin.join(format!("spectask-index-{live}.tmp")), admin.join("spectask-index-x.tmp")];
+    for file in stale.iter().chain(&kept) {
+        std::fs::write(file, "DIRC, cut off").unwrap();
+    }
+    Repo::register(repo.root(), &spectask_git::RegisterOptions::default()).unwrap();
+    for file in &stale {
+        assert!(!file.exists(), "{} left", file.display());
+    }
+    for file in &kept {
+        assert!(file.exists(), "{} removed", file.display());
+    }
+    write(&repo, "after the sweep", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    assert_fsck_clean(repo.root());
+}
+
 #[test]
 fn a_write_on_an_expected_tip_is_refused_once_the_branch_moved() {
     let dir = tempfile::tempdir().unwrap();
