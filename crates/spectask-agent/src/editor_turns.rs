@@ -113,6 +113,16 @@ impl EditorTurns {
         self.held().tools.entry(session).or_default().given = servers;
     }
 
+    /// The sessions whose editors gave their threads MCP servers on this node.
+    pub fn editor_threads(&self) -> Vec<WorkSessionId> {
+        self.held().tools.keys().copied().collect()
+    }
+
+    /// The editor thread of `session` ended: the MCP servers its editor gave are forgotten.
+    pub fn forget_tools(&self, session: WorkSessionId) {
+        self.held().tools.remove(&session);
+    }
+
     /// The MCP servers the editor gave the thread of `session` (none when no editor did), for its
     /// agent thread opened now.
     pub fn tools_to_open(&self, session: WorkSessionId) -> Vec<McpServerSpec> {
@@ -205,5 +215,9 @@ mod tests {
         assert!(!turns.tools_changed(session), "the same servers again");
         turns.set_tools(session, vec![server("zed-more")]);
         assert!(turns.tools_changed(session));
+        assert_eq!(turns.editor_threads(), [session]);
+        turns.forget_tools(session);
+        assert!(turns.editor_threads().is_empty(), "forgotten with their credentials");
+        assert!(turns.tools_to_open(session).is_empty());
     }
 }

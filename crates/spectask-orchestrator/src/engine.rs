@@ -124,6 +124,7 @@ impl Orchestrator {
             if renewed_at.elapsed() >= ctx.config.lease / 3 {
                 renewed_at = std::time::Instant::now();
                 crate::agents::stop_finished(&ctx).await;
+                crate::thread_tools::forget_ended(&ctx.store, ctx.runtime.editor_turns()).await;
             }
             // Admission runs when a task was created or moved since it last ran, and on the sweep
             // (a safety net): a wake-up for a session's job leaves it alone.

@@ -96,7 +96,14 @@ pub(crate) async fn open(
             ApiError::new(StatusCode::CONFLICT, "task_not_open", err.to_string())
         }
     })?;
-    state.runtime.editor_turns().set_tools(session.id, tools);
+    // The thread's agent runs on the node holding the task's lease, as every editor turn does: this
+    // node takes it when it is free, so the thread opens where its editor is connected, and keeps the
+    // editor's servers for it. Held by another node, the thread is opened there and the editor's
+    // turns, relayed to it, bring their servers.
+    let holder = state.store.take_task_lease(task.id, &state.node, state.task_lease).await?;
+    if holder.is_none() {
+        state.runtime.editor_turns().set_tools(session.id, tools);
+    }
     Ok(EditorThreadDto {
         spec_task: task_dto(state, &task).await?,
         work_session: session_dto(state, &session).await?,

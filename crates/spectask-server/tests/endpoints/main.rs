@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod design_docs;
+mod editor_threads;
 mod export;
 mod fixture;
 mod history;
