@@ -1,7 +1,7 @@
 //! The engine: admit waiting tasks, claim due jobs, run them under a renewed lease, record outcomes.
 //!
 //! Leases are renewed per node, not per job: every third of the lease one write extends the leases
-//! of all the jobs this node runs (and one those of its tasks), so a node whose sessions wait on
+//! of all the jobs this node's runners hold (and one those of its tasks), so a node whose sessions wait on
 //! their agents makes a write every few seconds, not one per session. The renewal runs on a timer of
 //! its own, so a claim or an admission that takes long does not let leases lapse.
 
@@ -247,7 +247,8 @@ async fn renew_leases(ctx: Ctx, held: Held, stop: CancellationToken) {
             .iter()
             .map(|(id, lost)| (*id, lost.clone()))
             .collect();
-        match ctx.store.renew_job_leases(&ctx.config.node, ctx.config.lease).await {
+        let ids: Vec<i64> = before.iter().map(|(id, _)| *id).collect();
+        match ctx.store.renew_job_leases(&ctx.config.node, &ids, ctx.config.lease).await {
             Ok(ours) => {
                 for (id, lost) in before {
                     if !ours.contains(&id) {
@@ -301,10 +302,17 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: Cancellati
         () = cancel.cancelled(), if stoppable => Err(JobError::Interrupted),
     };
     let outcome = outcome(&ctx.config, &job, result);
-    match ctx.store.finish_job(&job, &node, &outcome).await {
+    // A busy database is tried again a few times; if the outcome still cannot be recorded, the job is
+    // given up here: no longer renewed, its lease lapses and it is claimed again (by any node).
+    let record = || ctx.store.finish_job(&job, &node, &outcome);
+    let retry =
+        backon::ExponentialBuilder::new().with_min_delay(Duration::from_millis(100)).with_max_times(3);
+    match backon::Retryable::retry(record, retry).await {
         Ok(true) => {}
         Ok(false) => tracing::warn!(job = job.id, "lease lost before the job finished"),
-        Err(err) => tracing::error!(job = job.id, %err, "recording the job's outcome failed"),
+        Err(err) => {
+            tracing::error!(job = job.id, %err, "recording the job's outcome failed; its lease will lapse")
+        }
     }
     job.id
 }

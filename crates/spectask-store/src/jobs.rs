@@ -162,18 +162,32 @@ impl Store {
         row.as_ref().map(job_from_row).transpose()
     }
 
-    /// Extends the lease of every running job `owner` holds, in one write; returns their ids (a job
-    /// missing from them was lost to another node, or has ended).
-    pub async fn renew_job_leases(&self, owner: &str, lease: Duration) -> Result<Vec<i64>, StoreError> {
+    /// Extends the leases of `jobs`, those of them that `owner` still runs, in one write; returns their
+    /// ids (one missing was lost to another node, or has ended). Only the jobs a node's runners hold:
+    /// one whose outcome could not be recorded must lapse and be claimed again, not stay running
+    /// with its lease renewed by a node that no longer runs it.
+    pub async fn renew_job_leases(
+        &self,
+        owner: &str,
+        jobs: &[i64],
+        lease: Duration,
+    ) -> Result<Vec<i64>, StoreError> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
         let until = deadline(now(), lease);
+        let ids: Vec<String> = (0..jobs.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' \
+             AND id IN ({}) RETURNING id",
+            ids.join(", ")
+        );
+        let mut query = sqlx::query(fixed_sql(sql)).bind(until).bind(owner);
+        for id in jobs {
+            query = query.bind(*id);
+        }
         let mut w = self.begin_write().await?;
-        let rows = sqlx::query(
-            "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' RETURNING id",
-        )
-        .bind(until)
-        .bind(owner)
-        .fetch_all(&mut *w.tx)
-        .await?;
+        let rows = query.fetch_all(&mut *w.tx).await?;
         w.commit().await?;
         rows.iter().map(|row| get::<i64>(row, "id")).collect()
     }
