@@ -145,31 +145,6 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Why each of `ids` waits, for those that do: one query for a whole page of a listing.
-    pub async fn queue_reasons(
-        &self,
-        ids: &[spectask_core::SpecTaskId],
-    ) -> Result<std::collections::HashMap<spectask_core::SpecTaskId, String>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, queue_reason FROM spec_tasks WHERE queue_reason IS NOT NULL AND id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(crate::connect::fixed_sql(sql));
-        for id in ids {
-            query = query.bind(id.to_string());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| Ok((crate::codec::parse(row, "id")?, crate::codec::get(row, "queue_reason")?)))
-            .collect()
-    }
-}
-
 fn task_queue_reason(row: &sqlx::any::AnyRow) -> Result<Option<String>, StoreError> {
     crate::codec::get(row, "queue_reason")
 }

@@ -166,6 +166,16 @@ impl Store {
     }
 
     pub async fn list_spec_tasks(&self, filter: &SpecTaskFilter) -> Result<Page<SpecTask>, StoreError> {
+        let page = self.list_spec_tasks_waiting(filter).await?;
+        let items = page.items.into_iter().map(|(task, _)| task).collect();
+        Ok(Page { items, total: page.total, limit: page.limit, offset: page.offset })
+    }
+
+    /// [`Self::list_spec_tasks`] with why each task waits, if it does, read in the same query.
+    pub async fn list_spec_tasks_waiting(
+        &self,
+        filter: &SpecTaskFilter,
+    ) -> Result<Page<(SpecTask, Option<String>)>, StoreError> {
         let mut conditions = Vec::new();
         let mut binds = Vec::new();
         if let Some(status) = filter.status {
@@ -202,7 +212,10 @@ impl Store {
         }
         let rows = list.bind(filter.limit).bind(filter.offset).fetch_all(&self.pool).await?;
         Ok(Page {
-            items: rows.iter().map(spec_task_from_row).collect::<Result<_, _>>()?,
+            items: rows
+                .iter()
+                .map(|row| Ok((spec_task_from_row(row)?, get(row, "queue_reason")?)))
+                .collect::<Result<_, StoreError>>()?,
             total,
             limit: filter.limit,
             offset: filter.offset,

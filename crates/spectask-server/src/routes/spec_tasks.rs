@@ -149,31 +149,24 @@ pub(crate) async fn page(
     };
     let created_by = caller.owner_filter().map(str::to_owned);
     let filter = SpecTaskFilter { status, repository_id, created_by, limit, offset };
-    let page = state.store.list_spec_tasks(&filter).await?;
-    // A constant number of queries per page: the tasks, their count, the repositories and why the
-    // waiting ones wait.
+    // A constant number of queries per page: the tasks with why the waiting ones wait, their
+    // count and the repositories.
+    let page = state.store.list_spec_tasks_waiting(&filter).await?;
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
-    let waiting: Vec<SpecTaskId> = page
-        .items
-        .iter()
-        .filter(|task| {
-            matches!(
-                task.status(),
-                SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
-            )
-        })
-        .map(|task| task.id)
-        .collect();
-    let mut reasons = state.store.queue_reasons(&waiting).await?;
     let mut items = Vec::with_capacity(page.items.len());
-    for task in &page.items {
+    for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
             ApiError::not_found(format!("repository {} of task {}", task.repository_id, task.id))
         })?;
-        let mut dto = SpecTaskDto::new(task, repository);
-        // Why a task waits shows in the list too, not only in `show`.
-        dto.queue_reason = reasons.remove(&task.id);
+        let mut dto = SpecTaskDto::new(&task, repository);
+        // Why a task waits shows in the list too, not only in `show` (a task that ended while it
+        // waited keeps its last reason in the row).
+        let waits = matches!(
+            task.status(),
+            SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
+        );
+        dto.queue_reason = queue_reason.filter(|_| waits);
         items.push(dto);
     }
     Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
