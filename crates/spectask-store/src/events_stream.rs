@@ -1,9 +1,11 @@
 //! Wake-ups for readers of the event outbox (the live event stream).
 //!
 //! Every commit that appended events bumps a `watch` channel; on PostgreSQL the commit also sends a
-//! `NOTIFY spectask_events` that one listener task per store (started on first use) turns into the
-//! same bump, so events committed by other nodes wake this node's readers too. A wake-up carries no
-//! data: readers fetch `events_after` their own cursor, in pages, so a slow reader only lags.
+//! `NOTIFY spectask_events` naming the store that sent it, which one listener task per store
+//! (started on first use) turns into the same bump unless the store named is its own (that commit
+//! has bumped already), so events committed by other nodes wake this node's readers too. A wake-up
+//! carries no data: readers fetch `events_after` their own cursor, in pages, so a slow reader only
+//! lags.
 
 use std::sync::{Arc, OnceLock};
 
@@ -22,11 +24,14 @@ pub(crate) struct EventFeed {
     ended: watch::Sender<bool>,
     /// Set when the PostgreSQL listener task has been started.
     listener: OnceLock<()>,
+    /// What this store's notifications carry, so that its listener knows them for its own.
+    sender: String,
 }
 
 impl EventFeed {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(Self { ended: watch::Sender::new(false), listener: OnceLock::new() })
+        let sender = uuid::Uuid::now_v7().simple().to_string();
+        Arc::new(Self { ended: watch::Sender::new(false), listener: OnceLock::new(), sender })
     }
 
     /// Wakes every reader (the value is left as it is); called after each commit that appended events.
@@ -60,7 +65,8 @@ impl WriteTx<'_> {
     /// notification is delivered when, and only if, the transaction commits.
     pub(crate) async fn announce_events(&mut self) -> Result<(), StoreError> {
         if self.appended_events && self.backend == Backend::Postgres {
-            sqlx::query("SELECT 1 AS sent FROM pg_notify('spectask_events', '')")
+            sqlx::query("SELECT 1 AS sent FROM pg_notify('spectask_events', $1)")
+                .bind(self.events_feed.sender.as_str())
                 .fetch_one(&mut *self.tx)
                 .await?;
         }
@@ -117,6 +123,8 @@ async fn listen(url: String, feed: Arc<EventFeed>) {
                     feed.bump();
                     loop {
                         match listener.recv().await {
+                            // This store's own commits bumped when they committed.
+                            Ok(notification) if notification.payload() == feed.sender => {}
                             Ok(_) => feed.bump(),
                             Err(err) => {
                                 tracing::warn!(%err, "lost the {CHANNEL} listener; reconnecting");

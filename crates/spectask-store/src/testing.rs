@@ -28,27 +28,55 @@ pub async fn isolated_postgres_url() -> Result<String, StoreError> {
     Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
 }
 
+/// Creates a fresh database `d_<uuidv7>` on the tests' server and returns its URL: for tests that
+/// must not hear other tests' notifications (`NOTIFY` reaches every schema of a database).
+///
+/// Databases of earlier runs older than an hour are dropped on the way (their names carry the time).
+pub async fn isolated_postgres_database_url() -> Result<String, StoreError> {
+    sqlx::any::install_default_drivers();
+    let base = postgres_base_url();
+    let admin = AnyPool::connect(&base).await?;
+    let stale =
+        stale_names(&admin, "SELECT datname::text AS name FROM pg_database WHERE datname LIKE 'd\\_%'");
+    for name in stale.await? {
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&admin)
+            .await?;
+    }
+    let database = format!("d_{}", Uuid::now_v7().simple());
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await?;
+    admin.close().await;
+    let mut url = url::Url::parse(&base)
+        .map_err(|e| StoreError::InvalidUrl { url: base.clone(), reason: e.to_string() })?;
+    url.set_path(&database);
+    Ok(url.to_string())
+}
+
 async fn drop_stale_schemas(admin: &AnyPool) -> Result<(), StoreError> {
-    let rows = sqlx::query("SELECT nspname::text AS nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")
-        .fetch_all(admin)
-        .await?;
+    let stale =
+        stale_names(admin, "SELECT nspname::text AS name FROM pg_namespace WHERE nspname LIKE 't\\_%'");
+    for name in stale.await? {
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE"))).execute(admin).await?;
+    }
+    Ok(())
+}
+
+/// The names `query` lists (as `name`, each a letter, `_` and a UUIDv7) made over an hour ago.
+async fn stale_names(admin: &AnyPool, query: &'static str) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(query).fetch_all(admin).await?;
     let cutoff = SystemTime::now() - Duration::from_secs(3600);
+    let mut stale = Vec::new();
     for row in rows {
-        let name: String = row.try_get("nspname")?;
-        let Ok(uuid) = Uuid::parse_str(&name[2..]) else {
-            continue;
-        };
-        let Some(ts) = uuid.get_timestamp() else {
+        let name: String = row.try_get("name")?;
+        let Some(ts) = Uuid::parse_str(&name[2..]).ok().and_then(|uuid| uuid.get_timestamp()) else {
             continue;
         };
         let (secs, _) = ts.to_unix();
         if UNIX_EPOCH + Duration::from_secs(secs) < cutoff {
-            sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                .execute(admin)
-                .await?;
+            stale.push(name);
         }
     }
-    Ok(())
+    Ok(stale)
 }
 
 /// Forgets that history entries were committed, as if the recorder died between its git commit and

@@ -47,10 +47,37 @@ pub fn state(store: Store) -> AppState {
     support::state(store)
 }
 
+/// The name of the server runtime's threads (see [`cpu_ms`]).
+pub const SERVER_THREADS: &str = "bench-server";
+
 /// The runtime servers run on: two workers, apart from the clients' runtime, as if they were two
 /// processes.
 pub fn server_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(SERVER_THREADS)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// CPU time (user + system) this process's live threads have used, in ms (clock-tick resolution):
+/// those whose name starts with `prefix`, or all of them.
+pub fn cpu_ms(prefix: Option<&str>) -> f64 {
+    let tick = 1000.0 / 100.0; // USER_HZ
+    let mut ticks = 0;
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        if prefix.is_some_and(|prefix| !stat[open + 1..close].starts_with(prefix)) {
+            continue;
+        }
+        // After the name: state, then fields 4..; utime and stime are fields 14 and 15.
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        ticks += fields.get(11).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        ticks += fields.get(12).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    }
+    ticks as f64 * tick
 }
 
 /// Serves the whole spectask application (`spectask_server::serve`, what `spectask serve` runs) on a

@@ -5,7 +5,8 @@
 //! `BENCH_PROGRESS` (10) plan-progress events, then cancelled, one write every `BENCH_EVERY_MS`
 //! (20). The latency of an event at a client runs from the start of the write that appends it (its
 //! commit included) to the client having parsed it; prints p50, p99 and the largest (goal: p99 ≤
-//! 10 ms).
+//! 10 ms), and the CPU time used during the scenario by the server runtime's threads and by the
+//! whole process (clients, scenario and SQLite's threads included), per event delivered.
 //!
 //! Servers run on a two-worker runtime of their own, the clients and the scenario on this thread's
 //! runtime.
@@ -59,6 +60,7 @@ fn main() {
             let last = tx.subscribe();
             let handles: Vec<_> =
                 readers.into_iter().map(|reader| tokio::spawn(reader.read_until(last.clone()))).collect();
+            let cpu_before = (common::cpu_ms(Some(common::SERVER_THREADS)), common::cpu_ms(None));
             let written = scenario(&store, repository.id, tasks, progress, every).await;
             let final_seq = store.last_event_seq().await.unwrap();
             tx.send(final_seq).unwrap();
@@ -71,6 +73,8 @@ fn main() {
                     }
                 }
             }
+            let server_cpu = common::cpu_ms(Some(common::SERVER_THREADS)) - cpu_before.0;
+            let process_cpu = common::cpu_ms(None) - cpu_before.1;
             latencies.sort();
             let expected = written.len() * clients;
             assert_eq!(latencies.len(), expected, "every client received every timed event");
@@ -81,6 +85,13 @@ fn main() {
                 latencies.len(),
                 quantile_ms(&latencies, 0.5),
                 quantile_ms(&latencies, 1.0),
+            );
+            let per_delivery = |ms: f64| ms * 1000.0 / latencies.len() as f64;
+            println!(
+                "{backend}: CPU during the scenario: server threads {server_cpu:.0} ms ({:.1} µs per delivery), \
+                 whole process {process_cpu:.0} ms ({:.1} µs per delivery)",
+                per_delivery(server_cpu),
+                per_delivery(process_cpu),
             );
         });
         drop(servers);

@@ -62,6 +62,7 @@ async fn events(
         owner: caller.owner_filter().map(str::to_owned),
         kinds,
         pending: VecDeque::new(),
+        caught_up: false,
     };
     let events = futures::stream::unfold(reader, |mut reader| async move {
         let event = reader.next().await?;
@@ -109,6 +110,8 @@ struct Reader {
     kinds: Vec<EventKind>,
     /// The rest of the last page, at most `PAGE` events.
     pending: VecDeque<Event>,
+    /// The last page was short: nothing more until the next wake-up.
+    caught_up: bool,
 }
 
 impl Reader {
@@ -119,6 +122,13 @@ impl Reader {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
+            if self.caught_up {
+                // Wait for a commit that appended events, or sweep.
+                if let Ok(false) = tokio::time::timeout(SWEEP, self.wakeups.next()).await {
+                    return None;
+                }
+                self.caught_up = false;
+            }
             let page = match self.fetch().await {
                 Ok(page) => page,
                 Err(err) => {
@@ -126,15 +136,12 @@ impl Reader {
                     return None;
                 }
             };
+            // A short page is the end of the outbox as of this read: no empty read to confirm it.
+            self.caught_up = (page.len() as i64) < PAGE;
             if let Some(last) = page.last() {
                 self.cursor = last.seq;
                 let kinds = &self.kinds;
                 self.pending.extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
-                continue;
-            }
-            // Caught up: wait for a commit that appended events, or sweep.
-            if let Ok(false) = tokio::time::timeout(SWEEP, self.wakeups.next()).await {
-                return None;
             }
         }
     }

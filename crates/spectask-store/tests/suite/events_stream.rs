@@ -80,3 +80,26 @@ async fn on_postgres_another_nodes_commit_wakes_readers() {
         assert_eq!(woken, Ok(true), "event {} did not wake node 1", seq.unwrap());
     }
 }
+
+/// A node's own commit wakes its readers once, when it commits: its `NOTIFY` (which its listener
+/// receives like any other) does not wake them a second time. In a database of its own, where no
+/// other test's notifications arrive.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_a_nodes_own_notify_does_not_wake_it_again() {
+    let url = spectask_store::testing::isolated_postgres_database_url().await.unwrap();
+    let url = DatabaseUrl::parse(&url).unwrap();
+    let node = Store::open(&url).await.unwrap();
+    let r = repo(&node, "/repos/a").await;
+    let task = node.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let mut reader = node.event_wakeups();
+    // The listener wakes readers once it listens (and the commits above may add one wake-up).
+    assert_eq!(tokio::time::timeout(PATIENCE, reader.next()).await, Ok(true));
+    let quiet = Duration::from_millis(500);
+    while tokio::time::timeout(quiet, reader.next()).await.is_ok() {}
+    for n in 0..3 {
+        node.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, json!({ "n": n })).await.unwrap();
+        assert_eq!(tokio::time::timeout(PATIENCE, reader.next()).await, Ok(true), "the commit wakes");
+        let again = tokio::time::timeout(quiet, reader.next()).await;
+        assert!(again.is_err(), "event {n}: woken again by the node's own NOTIFY");
+    }
+}
