@@ -1,5 +1,7 @@
-//! The live event stream through the real router: `Last-Event-ID` replay, filters, live delivery
-//! woken by commits (well before the safety sweep), and streams ending at shutdown.
+//! The live event stream through the real router, on SQLite and PostgreSQL: `Last-Event-ID`
+//! replay from within the node's event tail and from before it, filters, live delivery woken by
+//! commits (well before the safety sweep), a slow client holding nobody up and losing nothing, and
+//! streams ending at shutdown.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,12 +30,39 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+/// The event tail's ring in tests that move past it: a handful of events.
+const RING: usize = 4;
+
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(false).await } )+ }
+        mod on_postgres { $( #[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(true).await } )+ }
+    };
+}
+
+both_backends!(
+    replay_after_last_event_id_is_exact_in_order_and_gap_free,
+    reconnecting_within_the_ring_and_before_it_gives_every_event_once,
+    a_slow_client_holds_nobody_up_and_loses_nothing,
+    a_task_filter_accepts_an_abbreviated_id_and_kinds_narrow_it,
+    a_live_event_arrives_when_committed_not_at_the_next_sweep,
+    open_streams_end_when_the_store_ends_them,
+    bad_cursors_kinds_and_tasks_are_4xx_naming_the_value,
+);
+
 impl Fixture {
-    async fn new() -> Self {
+    async fn new(postgres: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = support::store(dir.path(), false).await;
+        let store = support::store(dir.path(), postgres).await;
         let state = support::state(store);
         Self { state, _dir: dir }
+    }
+
+    /// A fixture whose event tail holds only `RING` events.
+    async fn with_small_ring(postgres: bool) -> Self {
+        let fx = Self::new(postgres).await;
+        spectask_store::testing::start_event_tail(fx.store(), RING).await.unwrap();
+        fx
     }
 
     fn store(&self) -> &Store {
@@ -109,9 +138,8 @@ impl Sse {
     }
 }
 
-#[tokio::test]
-async fn replay_after_last_event_id_is_exact_in_order_and_gap_free() {
-    let fx = Fixture::new().await;
+async fn replay_after_last_event_id_is_exact_in_order_and_gap_free(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
     let a = fx.task("Add login").await;
     for done in 0..5 {
         fx.plan(&a, done).await;
@@ -139,9 +167,57 @@ async fn replay_after_last_event_id_is_exact_in_order_and_gap_free() {
     assert_eq!(from_query.take(1).await[0].id, all[5].seq);
 }
 
-#[tokio::test]
-async fn a_task_filter_accepts_an_abbreviated_id_and_kinds_narrow_it() {
-    let fx = Fixture::new().await;
+/// A client reading a few events at a time, dropping its connection and coming back with the last
+/// id it got: once from before the event tail's ring, once from within it.
+async fn reconnecting_within_the_ring_and_before_it_gives_every_event_once(postgres: bool) {
+    let fx = Fixture::with_small_ring(postgres).await;
+    let a = fx.task("Add login").await;
+    let start = fx.store().last_event_seq().await.unwrap();
+    let (_, mut sse) = fx.open(&format!("/api/v1/events?after={start}"), None).await;
+    let mut written = Vec::new();
+    for done in 0..3 * RING as u32 {
+        written.push(fx.plan(&a, done).await);
+    }
+    let mut received: Vec<i64> = sse.take(2).await.iter().map(|e| e.id).collect();
+    // The ring holds the last `RING` events: the second one is long gone from it.
+    for (reads, place) in [(7, "before the ring"), (written.len() - 9, "within the ring")] {
+        drop(sse);
+        let last = *received.last().unwrap();
+        let (status, reopened) = fx.open(&format!("/api/v1/events?after={start}"), Some(last)).await;
+        assert_eq!(status, StatusCode::OK, "{place}");
+        sse = reopened;
+        received.extend(sse.take(reads).await.iter().map(|e| e.id));
+    }
+    assert_eq!(received, written, "every event once, in order");
+    let live = fx.plan(&a, 99).await;
+    assert_eq!(sse.take(1).await[0].id, live);
+    sse.quiet().await;
+}
+
+/// A client that reads nothing while the ring moves on many times over: the others get every
+/// event as it comes, and it gets every one of them (from the store) once it reads again.
+async fn a_slow_client_holds_nobody_up_and_loses_nothing(postgres: bool) {
+    let fx = Fixture::with_small_ring(postgres).await;
+    let a = fx.task("Add login").await;
+    let start = fx.store().last_event_seq().await.unwrap();
+    let uri = format!("/api/v1/events?after={start}");
+    let (_, mut slow) = fx.open(&uri, None).await;
+    let (_, mut fast) = fx.open(&uri, None).await;
+    let mut written = Vec::new();
+    for done in 0..5 * RING as u32 {
+        let seq = fx.plan(&a, done).await;
+        assert_eq!(fast.take(1).await[0].id, seq, "the fast client gets each event as it comes");
+        written.push(seq);
+    }
+    let caught_up: Vec<i64> = slow.take(written.len()).await.iter().map(|e| e.id).collect();
+    assert_eq!(caught_up, written, "the slow client lost nothing");
+    let live = fx.plan(&a, 99).await;
+    assert_eq!(slow.take(1).await[0].id, live);
+    assert_eq!(fast.take(1).await[0].id, live);
+}
+
+async fn a_task_filter_accepts_an_abbreviated_id_and_kinds_narrow_it(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
     let a = fx.task("Add login").await;
     let b = fx.task("Add logout").await;
     let mut expected = Vec::new();
@@ -164,9 +240,8 @@ async fn a_task_filter_accepts_an_abbreviated_id_and_kinds_narrow_it() {
     assert_eq!(got[1..].iter().map(|e| e.id).collect::<Vec<_>>(), expected);
 }
 
-#[tokio::test]
-async fn a_live_event_arrives_when_committed_not_at_the_next_sweep() {
-    let fx = Fixture::new().await;
+async fn a_live_event_arrives_when_committed_not_at_the_next_sweep(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
     let a = fx.task("Add login").await;
     let (_, mut sse) = fx.open("/api/v1/events", None).await;
     let replayed = sse.take(2).await;
@@ -180,9 +255,8 @@ async fn a_live_event_arrives_when_committed_not_at_the_next_sweep() {
     }
 }
 
-#[tokio::test]
-async fn open_streams_end_when_the_store_ends_them() {
-    let fx = Fixture::new().await;
+async fn open_streams_end_when_the_store_ends_them(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
     fx.task("Add login").await;
     let (_, mut sse) = fx.open("/api/v1/events", None).await;
     sse.take(2).await;
@@ -191,9 +265,8 @@ async fn open_streams_end_when_the_store_ends_them() {
     assert!(end.is_none());
 }
 
-#[tokio::test]
-async fn bad_cursors_kinds_and_tasks_are_4xx_naming_the_value() {
-    let fx = Fixture::new().await;
+async fn bad_cursors_kinds_and_tasks_are_4xx_naming_the_value(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
     let cases = [
         ("/api/v1/events?kinds=spec_task.created,nope", None, StatusCode::BAD_REQUEST, "nope"),
         ("/api/v1/events?after=-3", None, StatusCode::BAD_REQUEST, "-3"),

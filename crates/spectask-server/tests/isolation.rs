@@ -63,11 +63,11 @@ impl Fixture {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// What the event stream sends `token` from the start until `until` appears (or 10 s pass).
-    async fn stream(&self, token: &str, until: &str) -> String {
+    /// What the event stream sends `token` after event `after` until `until` appears (or 10 s pass).
+    async fn stream(&self, token: &str, after: i64, until: &str) -> String {
         let req = Request::get("/api/v1/events")
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header("last-event-id", "0")
+            .header("last-event-id", after.to_string())
             .body(Body::empty())
             .unwrap();
         let resp = app_with(self.state.clone(), self.security.clone()).oneshot(req).await.unwrap();
@@ -240,10 +240,10 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
     assert_eq!(status, StatusCode::OK);
 
     // The event stream: bob's own events arrive, none of alice's.
-    let bobs = fx.stream(&bob, "Bob's").await;
+    let bobs = fx.stream(&bob, 0, "Bob's").await;
     assert!(bobs.contains("Bob's"), "bob's stream lacks his own task: {bobs}");
     assert!(leaks(&bobs).is_none(), "bob's stream shows {:?}", leaks(&bobs));
-    let alices = fx.stream(&alice, "Secret plan").await;
+    let alices = fx.stream(&alice, 0, "Secret plan").await;
     assert!(alices.contains(&task_id) && !alices.contains("Bob's"), "{alices}");
 }
 
@@ -255,4 +255,37 @@ async fn neither_user_sees_the_others_anything_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn neither_user_sees_the_others_anything_on_postgres() {
     neither_user_sees_the_others_anything(true).await;
+}
+
+/// Both users' events pass through the node's one event tail: each stream is given its user's own
+/// events from it, never the other's.
+async fn the_event_tail_gives_each_user_only_their_own_events(postgres: bool) {
+    let (fx, alice, bob) = Fixture::new(postgres).await;
+    // Started before the writes: the ring holds every event that follows.
+    let start = fx.state.store.last_event_seq().await.unwrap();
+    spectask_store::testing::start_event_tail(&fx.state.store, 64).await.unwrap();
+    let (alice_repo, bob_repo) = (fx.repo("alice-app"), fx.repo("bob-app"));
+    for n in 0..3 {
+        for (token, prompt, repo) in [(&alice, "Secret plan", &alice_repo), (&bob, "Bob's", &bob_repo)] {
+            let body = Some(json!({ "prompt": format!("{prompt} {n}"), "repo": repo }));
+            let (status, created) = fx.call(token, "POST", "/api/v1/spec-tasks/from-prompt", body).await;
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+        }
+    }
+    let bobs = fx.stream(&bob, start, "Bob's 2").await;
+    assert!(bobs.contains("Bob's 0") && bobs.contains("Bob's 2"), "bob's stream lacks his own tasks: {bobs}");
+    assert!(!bobs.contains("Secret") && !bobs.contains("alice-app"), "bob's stream shows alice's: {bobs}");
+    let alices = fx.stream(&alice, start, "Secret plan 2").await;
+    assert!(alices.contains("Secret plan 0"), "alice's stream lacks her own tasks: {alices}");
+    assert!(!alices.contains("Bob's") && !alices.contains("bob-app"), "alice's stream shows bob's: {alices}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_event_tail_gives_each_user_only_their_own_events_on_sqlite() {
+    the_event_tail_gives_each_user_only_their_own_events(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_event_tail_gives_each_user_only_their_own_events_on_postgres() {
+    the_event_tail_gives_each_user_only_their_own_events(true).await;
 }

@@ -26,12 +26,19 @@ pub(crate) struct EventFeed {
     listener: OnceLock<()>,
     /// What this store's notifications carry, so that its listener knows them for its own.
     sender: String,
+    /// The node's event tail, started by its first reader.
+    pub(crate) tail: tokio::sync::OnceCell<crate::EventTail>,
 }
 
 impl EventFeed {
     pub(crate) fn new() -> Arc<Self> {
         let sender = uuid::Uuid::now_v7().simple().to_string();
-        Arc::new(Self { ended: watch::Sender::new(false), listener: OnceLock::new(), sender })
+        Arc::new(Self {
+            ended: watch::Sender::new(false),
+            listener: OnceLock::new(),
+            sender,
+            tail: tokio::sync::OnceCell::new(),
+        })
     }
 
     /// Wakes every reader (the value is left as it is); called after each commit that appended events.

@@ -79,6 +79,12 @@ async fn stale_names(admin: &AnyPool, query: &'static str) -> Result<Vec<String>
     Ok(stale)
 }
 
+/// Starts the store's event tail with a ring of `capacity` events, so that a test can move past it
+/// with a few writes. Call it before anything reads the event stream (a started tail is kept).
+pub async fn start_event_tail(store: &crate::Store, capacity: usize) -> Result<crate::EventTail, StoreError> {
+    store.event_tail_holding(capacity).await
+}
+
 /// Forgets that history entries were committed, as if the recorder died between its git commit and
 /// marking them: the recorder must find them in git instead of appending them again.
 pub async fn forget_history_commits(store: &crate::Store, seqs: &[i64]) -> Result<(), StoreError> {

@@ -1,29 +1,26 @@
 //! `GET /events`: the event outbox as Server-Sent Events, replayed from `Last-Event-ID`, then live.
 //!
-//! A reader keeps its own cursor and fetches pages of events after it whenever the store says a
-//! commit appended events (a periodic sweep is only a safety net). Memory per client is one page:
-//! a slow client is not buffered for, it lags and catches up from the database.
+//! Each client follows the node's event tail (`Store::follow_events`): one reader per node reads the
+//! outbox when a commit appended events and keeps the newest events in a ring; clients take theirs
+//! from it, within their scope (their own SpecTasks, one task, or every event on a server without
+//! users), and read the store only while their cursor is older than the ring. Memory per client is
+//! one page: a slow client is not buffered for, it lags and catches up from the database.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use spectask_core::{Event, EventKind, SpecTaskId};
-use spectask_store::{EventWakeups, Store, StoreError};
+use spectask_core::{Event, EventKind};
+use spectask_store::{EventFollower, EventScope};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{EventDto, EventsQuery};
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState, Caller};
-
-/// Events fetched from the database at a time (and so held per client at most).
-const PAGE: i64 = 200;
-/// How often a caught-up reader looks again without having been woken.
-const SWEEP: Duration = Duration::from_secs(5);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(events))
@@ -49,21 +46,16 @@ async fn events(
     if after < 0 {
         return Err(ApiError::bad_request("invalid_query", format!("after {after} is negative")));
     }
-    let spec_task = match query.spec_task.as_deref() {
-        Some(reference) => Some(state.store.resolve_spec_task_of(reference, caller.owner_filter()).await?),
-        None => None,
+    let scope = match (query.spec_task.as_deref(), caller.owner_filter()) {
+        (Some(reference), owner) => {
+            EventScope::SpecTask(state.store.resolve_spec_task_of(reference, owner).await?)
+        }
+        (None, Some(owner)) => EventScope::OwnedBy(owner.to_owned()),
+        (None, None) => EventScope::All,
     };
     let kinds = parse_kinds(query.kinds.as_deref().unwrap_or(""))?;
-    let reader = Reader {
-        wakeups: state.store.event_wakeups(),
-        store: state.store,
-        cursor: after,
-        spec_task,
-        owner: caller.owner_filter().map(str::to_owned),
-        kinds,
-        pending: VecDeque::new(),
-        caught_up: false,
-    };
+    let reader =
+        Reader { follower: state.store.follow_events(scope, after).await?, kinds, pending: VecDeque::new() };
     let events = futures::stream::unfold(reader, |mut reader| async move {
         let event = reader.next().await?;
         Some((sse_event(&event), reader))
@@ -99,58 +91,33 @@ fn sse_event(event: &Event) -> Result<SseEvent, axum::Error> {
 
 /// One client's position in the outbox.
 struct Reader {
-    store: Store,
-    wakeups: EventWakeups,
-    /// The last seq read from the database (sent or filtered out).
-    cursor: i64,
-    spec_task: Option<SpecTaskId>,
-    /// Only the events of this user's SpecTasks (`None`: every event).
-    owner: Option<String>,
+    follower: EventFollower,
     /// Empty: every kind.
     kinds: Vec<EventKind>,
-    /// The rest of the last page, at most `PAGE` events.
-    pending: VecDeque<Event>,
-    /// The last page was short: nothing more until the next wake-up.
-    caught_up: bool,
+    /// The rest of the last page.
+    pending: VecDeque<Arc<Event>>,
 }
 
 impl Reader {
     /// The next event to send, waiting for one; `None` ends the stream (shutdown or a database
     /// error: the client reconnects with `Last-Event-ID`).
-    async fn next(&mut self) -> Option<Event> {
+    async fn next(&mut self) -> Option<Arc<Event>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
-            if self.caught_up {
-                // Wait for a commit that appended events, or sweep.
-                if let Ok(false) = tokio::time::timeout(SWEEP, self.wakeups.next()).await {
-                    return None;
+            match self.follower.next_page().await {
+                Ok(Some(page)) => {
+                    let kinds = &self.kinds;
+                    self.pending
+                        .extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
                 }
-                self.caught_up = false;
-            }
-            let page = match self.fetch().await {
-                Ok(page) => page,
+                Ok(None) => return None,
                 Err(err) => {
-                    tracing::warn!(%err, cursor = self.cursor, "reading events for a stream failed");
+                    tracing::warn!(%err, "reading events for a stream failed");
                     return None;
                 }
-            };
-            // A short page is the end of the outbox as of this read: no empty read to confirm it.
-            self.caught_up = (page.len() as i64) < PAGE;
-            if let Some(last) = page.last() {
-                self.cursor = last.seq;
-                let kinds = &self.kinds;
-                self.pending.extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
             }
-        }
-    }
-
-    async fn fetch(&self) -> Result<Vec<Event>, StoreError> {
-        match (self.spec_task, &self.owner) {
-            (Some(id), _) => self.store.events_of_spec_task_after(id, self.cursor, PAGE).await,
-            (None, Some(owner)) => self.store.events_of_owner_after(owner, self.cursor, PAGE).await,
-            (None, None) => self.store.events_after(self.cursor, PAGE).await,
         }
     }
 }

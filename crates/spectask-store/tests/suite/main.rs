@@ -40,6 +40,7 @@ mod admission;
 mod approvals;
 mod coordination_tools;
 mod events_stream;
+mod events_tail;
 mod history_batches;
 mod jobs;
 mod migrations;
