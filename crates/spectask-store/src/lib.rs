@@ -35,6 +35,7 @@ mod scheduling;
 mod session_mail;
 mod session_making;
 mod snapshot;
+mod spec_task_listing;
 mod spec_tasks;
 mod spec_versions;
 #[cfg(feature = "test-support")]
@@ -61,7 +62,8 @@ pub use nodes::TaskLeaseHolder;
 pub use reviews::NewSpecReview;
 pub use session_mail::{MessageOutcome, NewSessionMessage, PendingMessage};
 pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
-pub use spec_tasks::{Applied, Page, SpecTaskFilter};
+pub use spec_task_listing::{Page, SpecTaskFilter};
+pub use spec_tasks::Applied;
 pub use spec_versions::NewSpecVersion;
 pub use users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
 pub use work_sessions::NewWorkSession;

@@ -1,10 +1,10 @@
-//! SpecTasks: creation, lookup by full or abbreviated id, listing, and lifecycle transitions.
+//! SpecTasks: creation, lookup by full or abbreviated id, and lifecycle transitions (listing:
+//! `spec_task_listing.rs`).
 
-use serde::Serialize;
 use serde_json::json;
 use spectask_core::{
-    EventKind, Failure, JobKind, NewSpecTask, Priority, RepositoryId, SpecTask, SpecTaskCommand,
-    SpecTaskEffect, SpecTaskId, SpecTaskState, SpecTaskStatus,
+    EventKind, Failure, JobKind, NewSpecTask, Priority, SpecTask, SpecTaskCommand, SpecTaskEffect,
+    SpecTaskId, SpecTaskState, SpecTaskStatus,
 };
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -31,26 +31,6 @@ pub struct Applied<T, E> {
     pub effects: Vec<E>,
     /// The sequence number of the event that records the change.
     pub event_seq: i64,
-}
-
-/// Which SpecTasks to list. Newest first.
-#[derive(Clone, Debug, Default)]
-pub struct SpecTaskFilter {
-    pub status: Option<SpecTaskStatus>,
-    pub repository_id: Option<RepositoryId>,
-    /// Only the SpecTasks of this user (its `created_by`).
-    pub created_by: Option<String>,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// One page of a listing, with the total number of matches.
-#[derive(Clone, Debug, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 impl Store {
@@ -163,63 +143,6 @@ impl Store {
                     .collect::<Result<_, StoreError>>()?,
             }),
         }
-    }
-
-    pub async fn list_spec_tasks(&self, filter: &SpecTaskFilter) -> Result<Page<SpecTask>, StoreError> {
-        let page = self.list_spec_tasks_waiting(filter).await?;
-        let items = page.items.into_iter().map(|(task, _)| task).collect();
-        Ok(Page { items, total: page.total, limit: page.limit, offset: page.offset })
-    }
-
-    /// [`Self::list_spec_tasks`] with why each task waits, if it does, read in the same query.
-    pub async fn list_spec_tasks_waiting(
-        &self,
-        filter: &SpecTaskFilter,
-    ) -> Result<Page<(SpecTask, Option<String>)>, StoreError> {
-        let mut conditions = Vec::new();
-        let mut binds = Vec::new();
-        if let Some(status) = filter.status {
-            binds.push(status.as_str().to_owned());
-            conditions.push(format!("status = ${}", binds.len()));
-        }
-        if let Some(repository_id) = filter.repository_id {
-            binds.push(repository_id.to_string());
-            conditions.push(format!("repository_id = ${}", binds.len()));
-        }
-        if let Some(owner) = &filter.created_by {
-            binds.push(owner.clone());
-            conditions.push(format!("created_by = ${}", binds.len()));
-        }
-        // Deleted (hidden) tasks are in no listing.
-        conditions.push("hidden_at IS NULL".to_owned());
-        let filter_sql = format!(" WHERE {}", conditions.join(" AND "));
-        let count_sql = format!("SELECT COUNT(*) AS total FROM spec_tasks{filter_sql}");
-        let mut count = sqlx::query(fixed_sql(count_sql));
-        for b in &binds {
-            count = count.bind(b.clone());
-        }
-        let total: i64 = get(&count.fetch_one(&self.pool).await?, "total")?;
-
-        let list_sql = format!(
-            "SELECT {} FROM spec_tasks{filter_sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
-            columns!(),
-            binds.len() + 1,
-            binds.len() + 2
-        );
-        let mut list = sqlx::query(fixed_sql(list_sql));
-        for b in &binds {
-            list = list.bind(b.clone());
-        }
-        let rows = list.bind(filter.limit).bind(filter.offset).fetch_all(&self.pool).await?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(|row| Ok((spec_task_from_row(row)?, get(row, "queue_reason")?)))
-                .collect::<Result<_, StoreError>>()?,
-            total,
-            limit: filter.limit,
-            offset: filter.offset,
-        })
     }
 
     /// Applies `command` to the task as the caller saw it. Fails with [`StoreError::Conflict`] when

@@ -211,3 +211,23 @@ pub async fn refuse_task_updates(store: &crate::Store, refuse: bool) -> Result<(
     }
     Ok(())
 }
+
+pub use crate::spec_task_listing::ListingPlans;
+
+/// How the database runs the SpecTask listing's count and page queries for `filter`.
+pub async fn listing_plans(
+    store: &crate::Store,
+    filter: &crate::SpecTaskFilter,
+) -> Result<ListingPlans, StoreError> {
+    store.listing_plans(filter).await
+}
+
+/// Brings PostgreSQL's statistics and visibility map of `spec_tasks` up to date (`VACUUM ANALYZE`,
+/// what autovacuum does in time), so that its planner chooses as it will on a database in use.
+/// Nothing on SQLite, whose planner spectask leaves without statistics.
+pub async fn vacuum_spec_tasks(store: &crate::Store) -> Result<(), StoreError> {
+    if store.backend() == crate::Backend::Postgres {
+        sqlx::query("VACUUM ANALYZE spec_tasks").execute(&store.pool).await?;
+    }
+    Ok(())
+}

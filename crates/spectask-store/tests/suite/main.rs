@@ -43,6 +43,7 @@ mod events_stream;
 mod events_tail;
 mod history_batches;
 mod jobs;
+mod listing;
 mod migrations;
 mod nodes;
 mod planning;
