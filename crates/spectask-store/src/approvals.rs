@@ -2,8 +2,10 @@
 //! records the request; any node lists and answers it; the asking node carries the answer to its
 //! agent (`answers_to`, read when the orchestrator wakes). Every change has its
 //! `work_session.permission` event, and an answer wakes the orchestrators of every node. A decided
-//! approval (answered or withdrawn) is kept only among the newest [`DECIDED_KEPT`] of its session:
-//! each decision deletes the older ones in its write, so the table stays bounded per session.
+//! approval (answered or withdrawn) is kept only among the newest [`DECIDED_KEPT`] of its session,
+//! and for at most [`DECIDED_MAX_AGE`]: each decision deletes, in its write, the older ones of its
+//! session and those of any session decided longer ago, so the table stays bounded per session and
+//! over the sessions that decide nothing any more.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -61,6 +63,11 @@ impl Approval {
 /// Decided approvals kept per work session (the newest); pending ones are never deleted. The
 /// newest are the ones the asking node may still be delivering.
 pub const DECIDED_KEPT: i64 = 20;
+
+/// How long a decided approval is kept at most. The asking node reads an answer when the answer
+/// wakes it, within moments; a node that has not read it an hour later has long lost its task
+/// leases (90 s without renewal by default), and its agents' requests with them.
+pub const DECIDED_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 const COLUMNS: &str = "a.id, a.spec_task_id, a.work_session_id, a.acp_session_id, a.node, a.tool_call_id, \
      a.title, a.kind, a.locations, a.options, a.requested_at";
@@ -223,7 +230,8 @@ impl Store {
     }
 }
 
-/// Deletes the decided approvals of `session` beyond its newest [`DECIDED_KEPT`].
+/// Deletes the decided approvals of `session` beyond its newest [`DECIDED_KEPT`], and those of
+/// every session decided more than [`DECIDED_MAX_AGE`] ago.
 async fn forget_old_decisions(w: &mut WriteTx<'_>, session: &str) -> Result<(), StoreError> {
     sqlx::query(
         "DELETE FROM approvals WHERE work_session_id = $1 AND status <> 'pending' AND id NOT IN \
@@ -234,6 +242,11 @@ async fn forget_old_decisions(w: &mut WriteTx<'_>, session: &str) -> Result<(), 
     .bind(DECIDED_KEPT)
     .execute(&mut *w.tx)
     .await?;
+    let max_age = i64::try_from(DECIDED_MAX_AGE.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query("DELETE FROM approvals WHERE decided_at IS NOT NULL AND decided_at < $1")
+        .bind(millis(now()).saturating_sub(max_age))
+        .execute(&mut *w.tx)
+        .await?;
     Ok(())
 }
 

@@ -46,7 +46,7 @@ mod work_sessions;
 mod write;
 
 pub use admission::{Admission, WipLimits};
-pub use approvals::{Approval, ApprovalOption, DECIDED_KEPT, NewApproval};
+pub use approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MAX_AGE, NewApproval};
 pub use census::Census;
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;

@@ -231,3 +231,19 @@ pub async fn vacuum_spec_tasks(store: &crate::Store) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+/// Moves the decisions on the approvals of `session` back by `by`, as if they were made that long
+/// ago.
+pub async fn backdate_approval_decisions(
+    store: &crate::Store,
+    session: spectask_core::WorkSessionId,
+    by: Duration,
+) -> Result<(), StoreError> {
+    let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query("UPDATE approvals SET decided_at = decided_at - $1 WHERE work_session_id = $2 AND decided_at IS NOT NULL")
+        .bind(by)
+        .bind(session.to_string())
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}

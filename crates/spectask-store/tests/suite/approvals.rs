@@ -10,7 +10,8 @@ use crate::{both_backends, new_task, repo};
 
 both_backends!(
     an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_asking_node,
-    only_the_newest_decided_approvals_of_a_session_are_kept
+    only_the_newest_decided_approvals_of_a_session_are_kept,
+    decided_approvals_older_than_the_longest_kept_are_forgotten_in_any_session,
 );
 
 fn asked(id: &str, session: &WorkSession, node: &str) -> NewApproval {
@@ -139,4 +140,47 @@ async fn only_the_newest_decided_approvals_of_a_session_are_kept(store: Store) {
     let pending: Vec<String> =
         store.pending_approvals(None).await.unwrap().into_iter().map(|a| a.request.id).collect();
     assert_eq!(pending, ["p1"], "a pending approval is never forgotten");
+}
+
+/// Every decision also forgets the decided approvals of any session decided more than
+/// `DECIDED_MAX_AGE` ago, though that session decides nothing more; younger ones and pending ones
+/// stay.
+async fn decided_approvals_older_than_the_longest_kept_are_forgotten_in_any_session(store: Store) {
+    use spectask_store::DECIDED_MAX_AGE;
+    use spectask_store::testing::backdate_approval_decisions;
+    use std::time::Duration;
+
+    let repository = repo(&store, "/repos/app").await;
+    let task = store.create_spec_task(new_task(&repository, "alice")).await.unwrap();
+    let mut sessions = Vec::new();
+    for name in ["old", "recent", "deciding"] {
+        let session = store.create_work_session(new_session(task.id, name)).await.unwrap();
+        sessions
+            .push(store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value);
+    }
+    let (old, recent, deciding) = (&sessions[0], &sessions[1], &sessions[2]);
+    for (id, session) in [("o1", old), ("o2", old), ("r1", recent)] {
+        store.hold_approval(&asked(id, session, "node-a")).await.unwrap();
+        store.answer_approval(id, "allow", "alice").await.unwrap();
+    }
+    store.hold_approval(&asked("o3", old, "node-a")).await.unwrap();
+    store.withdraw_approval("o3").await.unwrap();
+    store.hold_approval(&asked("op", old, "node-a")).await.unwrap();
+    let minute = Duration::from_secs(60);
+    backdate_approval_decisions(&store, old.id, DECIDED_MAX_AGE + minute).await.unwrap();
+    backdate_approval_decisions(&store, recent.id, DECIDED_MAX_AGE - minute).await.unwrap();
+
+    let everything = ["o1", "o2", "r1", "d1"].map(str::to_owned);
+    let answered = |answers: Vec<(String, String)>| answers.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(answered(store.answers_to(&everything).await.unwrap()), ["o1", "o2", "r1"]);
+
+    store.hold_approval(&asked("d1", deciding, "node-a")).await.unwrap();
+    store.answer_approval("d1", "allow", "alice").await.unwrap();
+    let mut left = answered(store.answers_to(&everything).await.unwrap());
+    left.sort();
+    assert_eq!(left, ["d1", "r1"], "the old session's answers are forgotten, the recent one's kept");
+    assert!(!store.answer_approval("o3", "allow", "alice").await.unwrap(), "the withdrawn one is gone");
+    let pending: Vec<String> =
+        store.pending_approvals(None).await.unwrap().into_iter().map(|a| a.request.id).collect();
+    assert_eq!(pending, ["op"], "a pending approval is never forgotten, however old its session's decisions");
 }
