@@ -28,28 +28,85 @@ pub async fn isolated_postgres_url() -> Result<String, StoreError> {
     Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
 }
 
-/// Creates a fresh database `d_<uuidv7>` on the tests' server and returns its URL: for tests that
-/// must not hear other tests' notifications (`NOTIFY` reaches every schema of a database).
-///
-/// Databases of earlier runs older than an hour are dropped on the way (their names carry the time).
-pub async fn isolated_postgres_database_url() -> Result<String, StoreError> {
+/// A database of its own on the tests' server, dropped when this is dropped (a panicking test's
+/// too): for tests that must not hear other tests' notifications (`NOTIFY` reaches every schema of
+/// a database). Databases a killed test run left behind are dropped by a later run once they are
+/// an hour old (their names carry the time).
+#[derive(Debug)]
+pub struct IsolatedDatabase {
+    /// The database's URL.
+    pub url: String,
+    name: String,
+}
+
+/// Creates a fresh database `d_<uuidv7>` on the tests' server.
+pub async fn isolated_postgres_database() -> Result<IsolatedDatabase, StoreError> {
     sqlx::any::install_default_drivers();
     let base = postgres_base_url();
     let admin = AnyPool::connect(&base).await?;
     let stale =
         stale_names(&admin, "SELECT datname::text AS name FROM pg_database WHERE datname LIKE 'd\\_%'");
     for name in stale.await? {
-        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&admin)
-            .await?;
+        drop_database(&admin, &name).await?;
     }
-    let database = format!("d_{}", Uuid::now_v7().simple());
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&admin).await?;
+    let name = format!("d_{}", Uuid::now_v7().simple());
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await?;
     admin.close().await;
     let mut url = url::Url::parse(&base)
         .map_err(|e| StoreError::InvalidUrl { url: base.clone(), reason: e.to_string() })?;
-    url.set_path(&database);
-    Ok(url.to_string())
+    url.set_path(&name);
+    Ok(IsolatedDatabase { url: url.to_string(), name })
+}
+
+impl IsolatedDatabase {
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Whether the tests' server has a database named `name`.
+pub async fn postgres_database_exists(name: &str) -> Result<bool, StoreError> {
+    let admin = AnyPool::connect(&postgres_base_url()).await?;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_one(&admin)
+        .await?;
+    admin.close().await;
+    Ok(row.try_get::<i64, _>("n")? == 1)
+}
+
+impl Drop for IsolatedDatabase {
+    /// Drops the database, closing the connections still open to it (`WITH (FORCE)`), on a thread
+    /// and runtime of its own: `Drop` cannot wait on the test's runtime.
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime
+                .block_on(async {
+                    let admin = AnyPool::connect(&postgres_base_url()).await?;
+                    drop_database(&admin, &name).await?;
+                    admin.close().await;
+                    Ok::<_, StoreError>(())
+                })
+                .map_err(|e| e.to_string())
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => eprintln!("test database {} was not dropped: {err}", self.name),
+            Err(_) => eprintln!("test database {} was not dropped: the dropping thread panicked", self.name),
+        }
+    }
+}
+
+async fn drop_database(admin: &AnyPool, name: &str) -> Result<(), StoreError> {
+    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(admin).await?;
+    Ok(())
 }
 
 async fn drop_stale_schemas(admin: &AnyPool) -> Result<(), StoreError> {

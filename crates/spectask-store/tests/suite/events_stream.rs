@@ -86,8 +86,8 @@ async fn on_postgres_another_nodes_commit_wakes_readers() {
 /// other test's notifications arrive.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_postgres_a_nodes_own_notify_does_not_wake_it_again() {
-    let url = spectask_store::testing::isolated_postgres_database_url().await.unwrap();
-    let url = DatabaseUrl::parse(&url).unwrap();
+    let database = spectask_store::testing::isolated_postgres_database().await.unwrap();
+    let url = DatabaseUrl::parse(&database.url).unwrap();
     let node = Store::open(&url).await.unwrap();
     let r = repo(&node, "/repos/a").await;
     let task = node.create_spec_task(new_task(&r, "t")).await.unwrap();
@@ -102,4 +102,19 @@ async fn on_postgres_a_nodes_own_notify_does_not_wake_it_again() {
         let again = tokio::time::timeout(quiet, reader.next()).await;
         assert!(again.is_err(), "event {n}: woken again by the node's own NOTIFY");
     }
+}
+
+/// A database of a test's own is dropped with its guard, though a store (and its listener) still
+/// has connections open to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_postgres_an_isolated_database_is_dropped_with_its_guard() {
+    use spectask_store::testing::{isolated_postgres_database, postgres_database_exists};
+    let database = isolated_postgres_database().await.unwrap();
+    let name = database.name().to_owned();
+    let node = Store::open(&DatabaseUrl::parse(&database.url).unwrap()).await.unwrap();
+    let mut reader = node.event_wakeups();
+    assert_eq!(tokio::time::timeout(PATIENCE, reader.next()).await, Ok(true), "the listener listens");
+    assert!(postgres_database_exists(&name).await.unwrap());
+    drop(database);
+    assert!(!postgres_database_exists(&name).await.unwrap(), "{name} is left behind");
 }
