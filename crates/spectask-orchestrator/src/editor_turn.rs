@@ -74,8 +74,9 @@ pub(crate) async fn slice(
         Some(parent) => Some(ctx.store.work_session(parent).await?),
         None => None,
     };
-    let progress = markers::progress(ctx, task).await?;
-    let siblings = siblings(ctx, task, session).await?;
+    let sessions = ctx.store.work_sessions_of(task.id).await?;
+    let progress = markers::progress(ctx, task, &sessions).await?;
+    let siblings = siblings(ctx, task, session, sessions).await?;
     let slice = EditorSlice {
         task,
         client,

@@ -27,8 +27,8 @@ pub(crate) struct Ctx {
     pub profiles: Arc<Profiles>,
     pub runtime: AgentRuntime,
     pub config: Arc<OrchestratorConfig>,
-    /// Serialises progress-marker edits (read-modify-write of design-docs files) on this node.
-    pub markers: Arc<tokio::sync::Mutex<()>>,
+    /// This node's progress-marker ticks: one writer, ticks waiting meanwhile committed together.
+    pub markers: Arc<crate::markers::Ticker>,
     /// Approved plans parsed on this node (see `plans::approved`).
     pub plans: Arc<crate::plans::Plans>,
     /// Repositories this process registered already, by the path registered (see `repos::open`).
@@ -57,7 +57,7 @@ pub struct Orchestrator {
 
 impl Orchestrator {
     pub fn new(store: Store, profiles: Profiles, runtime: AgentRuntime, config: OrchestratorConfig) -> Self {
-        let markers = Arc::new(tokio::sync::Mutex::new(()));
+        let markers = Arc::default();
         let registered = Arc::default();
         Self {
             ctx: Ctx {

@@ -107,12 +107,10 @@ impl Fixture {
         store.apply_to_spec_task(task.id, &SpecTaskCommand::StartImplementation).await.unwrap().value
     }
 
-    /// A spec task whose handed-off plan (`tasks.md` and `progress.md` under `specs/<task>/` on the
-    /// design-docs branch) is `plan`.
+    /// A spec task whose plan (its spec version's, and handed off: `tasks.md` and `progress.md`
+    /// under `specs/<task>/` on the design-docs branch) is `plan`.
     pub(crate) async fn spec_task_with_plan(&self, plan: &str) -> SpecTask {
-        let task = self
-            .store()
-            .create_spec_task(NewSpecTask::new(TaskKind::Spec, self.repository, "s", "do s", "me"))
+        let task = crate::fixtures::spec_task_in_review(self.store(), self.repository, "s", plan, "me")
             .await
             .unwrap();
         let repo = self.repo().await;

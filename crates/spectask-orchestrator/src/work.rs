@@ -45,15 +45,16 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     }
     // A rerun after a crash that came after these entries were written does not log them twice.
     let logged = ctx.store.coordination_kinds_from(task.id, id).await?;
-    if task.is_whole_plan_session(&session) {
-        markers::set_all(ctx, &task, PlanTaskState::Done).await?;
-        if !logged.contains(&CoordinationKind::PlanTaskDone) {
-            coordinate(ctx, &session, CoordinationKind::PlanTaskDone, "every plan task done".into()).await?;
-        }
-    } else if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
-        markers::set(ctx, &task, &plan_id, PlanTaskState::Done).await?;
-        if !logged.contains(&CoordinationKind::PlanTaskDone) {
-            coordinate(ctx, &session, CoordinationKind::PlanTaskDone, format!("{plan_id} done")).await?;
+    let whole_plan = task.is_whole_plan_session(&session);
+    let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !whole_plan);
+    if !logged.contains(&CoordinationKind::PlanTaskDone) {
+        let done = match &plan_id {
+            _ if whole_plan => Some("every plan task done".to_owned()),
+            Some(plan_id) => Some(format!("{plan_id} done")),
+            None => None,
+        };
+        if let Some(done) = done {
+            coordinate(ctx, &session, CoordinationKind::PlanTaskDone, done).await?;
         }
     }
     if !logged.contains(&CoordinationKind::SessionCompleted) {
@@ -62,8 +63,16 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         let message = format!("completed ({files} files changed) {line}");
         coordinate(ctx, &session, CoordinationKind::SessionCompleted, message).await?;
     }
-    // Scheduling is the task's own job: queued here, decided there.
+    // Scheduling is the task's own job: queued here, decided there, while the plan task is ticked.
+    // The tick is not on the way to the sessions this one unblocks (their prompts mark completed
+    // sessions' plan tasks done themselves, `markers::progress`); the step ends only once it is
+    // committed, and a rerun ticks again (an unchanged document is not rewritten).
     ctx.store.mark_work_session_committed(&session).await?;
+    if whole_plan {
+        markers::set_all(ctx, &task, PlanTaskState::Done).await?;
+    } else if let Some(plan_id) = &plan_id {
+        markers::set(ctx, &task, plan_id, PlanTaskState::Done).await?;
+    }
     Ok(())
 }
 
@@ -143,5 +152,49 @@ mod tests {
             .filter(|e| e.file == HistoryFile::CodeChanges)
             .count();
         assert_eq!(commits, 1, "the rerun finds nothing left to commit");
+    }
+
+    /// The commit step queues the task's scheduling pass before its plan task's tick is committed:
+    /// a tick waiting for the node's design-docs writer does not hold back the sessions it unblocks,
+    /// and the step still ends only once the tick is committed.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_scheduling_pass_is_queued_before_the_tick_is_committed() {
+        let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
+        let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+        let plan_task = spectask_core::PlanTaskRef {
+            index: 0,
+            id: Some("1".into()),
+            title: "One".into(),
+            description: String::new(),
+        };
+        let new = spectask_store::NewWorkSession {
+            plan_task: Some(plan_task),
+            ..spectask_store::NewWorkSession::implementation(task.id, "one", "")
+        };
+        let store = f.store().clone();
+        let session = store.create_work_session(new).await.unwrap();
+        let running =
+            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
+        let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+        std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
+
+        let writer = f.ctx.markers.hold_writer().await;
+        let ctx = f.ctx.clone();
+        let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });
+        f.ctx.markers.until_waiting(1).await;
+        let committed = store.committed_work_sessions(task.id).await.unwrap();
+        assert!(committed.contains(&session.id), "the session is marked committed while its tick waits");
+        let jobs = store.jobs_of(task.id).await.unwrap();
+        assert!(
+            jobs.iter().any(|j| j.kind == spectask_core::JobKind::AdvanceImplementation),
+            "the scheduling pass is queued while the tick waits: {jobs:#?}"
+        );
+        assert!(!step.is_finished(), "the step waits for its tick");
+        drop(writer);
+        step.await.unwrap().unwrap();
+        let repo = f.repo().await;
+        let tasks = repo.read_design_doc(&format!("specs/{}/tasks.md", task.handle())).unwrap().unwrap();
+        assert!(String::from_utf8(tasks).unwrap().contains("- [x] 1. One"), "the plan task is ticked");
     }
 }

@@ -51,8 +51,9 @@ async fn session_prompt(
         }
         _ => None,
     };
-    let progress = markers::progress(ctx, task).await?;
-    let siblings = siblings(ctx, task, session).await?;
+    let sessions = ctx.store.work_sessions_of(task.id).await?;
+    let progress = markers::progress(ctx, task, &sessions).await?;
+    let siblings = siblings(ctx, task, session, sessions).await?;
     Ok(SessionPrompt {
         task,
         session,
@@ -65,16 +66,17 @@ async fn session_prompt(
     .render())
 }
 
-/// What the task's other sessions finished, for a prompt's context.
+/// What the task's other sessions (of `sessions`, the task's) finished, for a prompt's context.
 pub(crate) async fn siblings(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
+    sessions: Vec<WorkSession>,
 ) -> Result<Vec<Sibling>, JobError> {
     // Every sibling's summary in one query, not one per sibling.
     let mut details = ctx.store.work_session_details(task.id).await?;
     let mut siblings = Vec::new();
-    for other in ctx.store.work_sessions_of(task.id).await? {
+    for other in sessions {
         if other.id != session.id && other.status() == WorkSessionStatus::Completed {
             let summary = details.remove(&other.id).and_then(|(_, summary)| summary).unwrap_or_default();
             siblings.push(Sibling { name: other.name, summary });

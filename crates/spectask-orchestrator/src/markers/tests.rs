@@ -32,3 +32,61 @@ async fn ticks_from_two_nodes_at_once_are_all_kept() {
         assert_eq!(text.matches("- [x]").count(), TASKS, "every tick is in {name}:\n{text}");
     }
 }
+
+/// Ticks made while the node's writer is busy (another tick being committed) wait for it and are
+/// then committed together, in one commit naming each of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn ticks_waiting_for_the_writer_share_one_commit() {
+    let f = Fixture::new(Backend::Sqlite).await;
+    let plan: String = std::iter::once("# Implementation Plan\n\n".to_owned())
+        .chain((1..=TASKS).map(|i| format!("- [ ] {i}. Task {i}\n")))
+        .collect();
+    let task = f.spec_task_with_plan(&plan).await;
+    let repo = f.repo().await;
+    let before = repo.branch_tip(repo.design_docs_branch()).unwrap();
+    let writer = f.ctx.markers.hold_writer().await;
+    let mut ticks = tokio::task::JoinSet::new();
+    for i in 1..=TASKS {
+        let (ctx, task) = (f.ctx.clone(), task.clone());
+        ticks.spawn(async move { set(&ctx, &task, &i.to_string(), PlanTaskState::Done).await });
+    }
+    f.ctx.markers.until_waiting(TASKS).await;
+    drop(writer);
+    while let Some(done) = ticks.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let log = repo.commit_log(repo.design_docs_branch(), before).unwrap();
+    assert_eq!(log.len(), 1, "one commit for the {TASKS} ticks: {log:#?}");
+    for i in 1..=TASKS {
+        assert!(log[0].message.contains(&format!(" {i} done")), "tick {i} named: {}", log[0].message);
+    }
+    let text = repo.read_design_doc(&format!("specs/{}/tasks.md", task.handle())).unwrap().unwrap();
+    assert_eq!(String::from_utf8(text).unwrap().matches("- [x]").count(), TASKS);
+}
+
+/// A prompt's progress marks the plan tasks of completed sessions done, before their ticks are
+/// committed (the commit step queues the scheduling pass first).
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_marks_completed_sessions_done_before_their_tick() {
+    use spectask_core::{PlanTaskRef, WorkSessionCommand};
+    let f = Fixture::new(Backend::Sqlite).await;
+    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+    let store = f.store();
+    for (index, id) in [(0, "1"), (1, "2")] {
+        let plan_task =
+            PlanTaskRef { index, id: Some(id.into()), title: id.into(), description: String::new() };
+        let new = spectask_store::NewWorkSession {
+            plan_task: Some(plan_task),
+            ..spectask_store::NewWorkSession::implementation(task.id, id, "")
+        };
+        let session = store.create_work_session(new).await.unwrap();
+        let running =
+            store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        if id == "1" {
+            store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap();
+        }
+    }
+    let sessions = store.work_sessions_of(task.id).await.unwrap();
+    let text = progress(&f.ctx, &task, &sessions).await.unwrap().unwrap();
+    assert!(text.contains("- [x] 1. One") && text.contains("- [ ] 2. Two"), "{text}");
+}
