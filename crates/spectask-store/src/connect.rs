@@ -1,12 +1,13 @@
 //! Opening the database: URL parsing, connection settings and the embedded migrations.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::{AssertSqlSafe, Executor};
+use sqlx::{AssertSqlSafe, ConnectOptions, Executor};
 
 use crate::pool::CountedPool;
 use crate::{Backend, Store, StoreError};
@@ -81,6 +82,11 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and migrates the schema.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        Self::open_logged(url, true).await
+    }
+
+    /// [`Store::open`], with sqlx's statement log (`sqlx::query` events) on or off.
+    pub(crate) async fn open_logged(url: &DatabaseUrl, logged: bool) -> Result<Self, StoreError> {
         install_default_drivers();
         let backend = url.backend();
         let (connect_url, options) = match url {
@@ -99,7 +105,11 @@ impl Store {
             }
             DatabaseUrl::Postgres { url } => (url.clone(), AnyPoolOptions::new().max_connections(10)),
         };
-        let pool = options.acquire_timeout(Duration::from_secs(15)).connect(&connect_url).await?;
+        let mut connect = AnyConnectOptions::from_str(&connect_url)?;
+        if !logged {
+            connect = connect.disable_statement_logging();
+        }
+        let pool = options.acquire_timeout(Duration::from_secs(15)).connect_with(connect).await?;
         migrator(backend).run(&pool).await?;
         tracing::debug!(database = %url.display(), "store opened");
         Ok(Store {

@@ -161,6 +161,13 @@ pub fn round_trips(store: &crate::Store) -> u64 {
     store.pool.round_trips()
 }
 
+/// Another store on the same database, to watch what an engine on `url` does without taking part in
+/// its figures: its round trips are its own, and its statements are not logged (the `sqlx::query`
+/// events a benchmark counts).
+pub async fn observer(url: &crate::DatabaseUrl) -> Result<crate::Store, StoreError> {
+    crate::Store::open_logged(url, false).await
+}
+
 /// The stored hashes of every API token (what a copy of the database would show).
 pub async fn api_token_hashes(store: &crate::Store) -> Result<Vec<String>, StoreError> {
     let rows =

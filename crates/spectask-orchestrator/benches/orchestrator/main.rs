@@ -1,7 +1,8 @@
 //! `cargo bench -p spectask-orchestrator`: the real engine in-process on SQLite in a temp dir, with
 //! the real scripted ACP agent as a subprocess (this binary re-executed as `--scripted-agent`, the way
 //! `spectask agent scripted` runs it), in the Landlock sandbox (this binary re-executed as
-//! `--sandbox-exec`, the way `spectask agent sandbox-exec` starts agents). Prints reaction latency, CPU time per work-session lifecycle,
+//! `--sandbox-exec`, the way `spectask agent sandbox-exec` starts agents; unconfined where the kernel, or
+//! valgrind, offers no Landlock). Prints reaction latency, CPU time per work-session lifecycle,
 //! RSS with many concurrent sessions, and the makespan of a plan with dependencies against its lower
 //! bound.
 //!
@@ -10,10 +11,15 @@
 //! sessions each, 20 × 5), `BENCH_APPROVE_EVERY_MS` (200), `BENCH_CONCURRENT` (sessions alive at
 //! once, 200), `BENCH_IDLE_SECS` (how long their idle CPU is measured, 10), `BENCH_PLAN` (tasks of
 //! the generated plan, 30), `BENCH_SLOTS` (parallel sessions for the makespan, "2,4"), `BENCH_SEED`
-//! (1). The store, repository and worktrees live under the temp dir (`TMPDIR`).
+//! (1). The store, repository and worktrees live under the temp dir (`TMPDIR`). `BENCH_SCENARIOS`
+//! runs some of them only (`chain,fan-out,rss,makespan`, all by default): `BENCH_SCENARIOS=chain
+//! BENCH_CHAIN=10` under `valgrind --tool=callgrind`, and again with 30, gives the instructions per
+//! session whatever the machine's load. `BENCH_STATEMENTS=1` (or `full`) prints the statements per
+//! session by kind (`statements`).
 //!
 //! Codemap: `fixture` (repository, store, agent profile, engine), `plan` (generated plans, agent
-//! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS).
+//! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS), `statements` (store round
+//! trips and statements per session).
 
 #![allow(clippy::unwrap_used)]
 
@@ -21,12 +27,15 @@ mod fixture;
 mod goals;
 mod measure;
 mod plan;
+mod statements;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use spectask_agent::scripted::{Script, run_scripted_agent};
 use spectask_core::{SpecTaskId, SpecTaskStatus};
+use spectask_store::testing::round_trips;
 
 use crate::fixture::{Fixture, config};
 use crate::goals::{Goal, quantile};
@@ -50,11 +59,17 @@ fn main() {
     tokio::runtime::Runtime::new().unwrap().block_on(bench());
 }
 
+/// Whether `BENCH_SCENARIOS` (a comma-separated list; all when unset) names `scenario`.
+fn wanted(scenario: &str) -> bool {
+    std::env::var("BENCH_SCENARIOS").map_or(true, |list| list.split(',').any(|s| s.trim() == scenario))
+}
+
 fn size(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 async fn bench() {
+    let counting = statements::install();
     let chain = size("BENCH_CHAIN", 100);
     let (tasks, per_task) = (size("BENCH_TASKS", 20), size("BENCH_SESSIONS", 5));
     let approve_every = Duration::from_millis(size("BENCH_APPROVE_EVERY_MS", 200) as u64);
@@ -75,24 +90,36 @@ async fn bench() {
     );
 
     let started = Instant::now();
-    let chain = chain_scenario(chain).await;
-    let fan_out = fan_out_scenario(tasks, per_task, approve_every).await;
+    let chain = if wanted("chain") { chain_scenario(chain).await } else { Measured::skipped(2) };
+    let fan_out = if wanted("fan-out") {
+        fan_out_scenario(tasks, per_task, approve_every).await
+    } else {
+        Measured::skipped(5)
+    };
     println!("reaction latency (outbox event timestamps, 1 ms resolution)");
     println!("  {:<62} {:>5} {:>8} {:>8} {:>8}", "trigger → next transition", "n", "p50", "p99", "max");
-    for (name, samples) in chain.latencies.iter().chain(&fan_out.latencies) {
+    for (name, samples) in chain.latencies.iter().chain(&fan_out.latencies).filter(|(n, _)| !n.is_empty()) {
         latency_row(name, samples);
     }
-    println!("\nCPU time per work-session lifecycle (zero-delay agent; start → committed)");
-    for run in [&chain.cpu, &fan_out.cpu] {
+    println!(
+        "\nCPU time and store round trips per work-session lifecycle (zero-delay agent; start → committed)"
+    );
+    for run in [&chain.cpu, &fan_out.cpu].into_iter().filter(|run| run.sessions > 0) {
         println!(
-            "  {:<44} orchestrator {:>6.2} ms/session   agents {:>6.2} ms/session   ({:.1} s wall)",
+            "  {:<44} orchestrator {:>6.2} ms/session   agents {:>6.2} ms/session   ({:.1} s wall)   \
+             {:.1} round trips/session",
             run.label,
             run.orchestrator_ms / run.sessions as f64,
             run.agents_ms / run.sessions as f64,
-            run.wall.as_secs_f64()
+            run.wall.as_secs_f64(),
+            run.round_trips as f64 / run.sessions as f64
         );
+        statements::print(&run.statements, run.sessions);
     }
-    let idle_cpu = rss_scenario(concurrent, idle).await;
+    if counting {
+        println!("  (statements counted: the CPU above includes formatting them)");
+    }
+    let idle_cpu = if wanted("rss") { rss_scenario(concurrent, idle).await } else { f64::NAN };
     println!(
         "\nmakespan of a generated plan ({plan} tasks, random dependencies, seed {seed}; each task sleeps \
          100–600 ms);\n  ideal = the engine's policy (ready sessions in plan order) with zero overhead, \
@@ -111,7 +138,7 @@ async fn bench() {
         "measured/ideal"
     );
     let mut makespans = Vec::new();
-    for &k in &slots {
+    for &k in slots.iter().filter(|_| wanted("makespan")) {
         makespans.push(makespan_scenario(plan, k, seed).await);
     }
     let dependent = &chain.latencies[0].1;
@@ -156,12 +183,34 @@ struct Measured {
     cpu: CpuRun,
 }
 
+impl Measured {
+    /// A scenario not run: `rows` latency rows without name (not printed) or samples.
+    fn skipped(rows: usize) -> Measured {
+        Measured {
+            latencies: (0..rows).map(|_| (String::new(), Vec::new())).collect(),
+            cpu: CpuRun {
+                label: String::new(),
+                sessions: 0,
+                orchestrator_ms: f64::NAN,
+                agents_ms: f64::NAN,
+                wall: Duration::ZERO,
+                round_trips: 0,
+                statements: HashMap::new(),
+            },
+        }
+    }
+}
+
 struct CpuRun {
     label: String,
     sessions: usize,
     orchestrator_ms: f64,
     agents_ms: f64,
     wall: Duration,
+    /// The engine's store round trips over the run (`spectask_store::testing::round_trips`).
+    round_trips: u64,
+    /// Statements by kind, when counted (`statements`).
+    statements: HashMap<String, u64>,
 }
 
 /// One spec task whose plan is a chain: each session starts when the previous one is committed.
@@ -172,10 +221,12 @@ async fn chain_scenario(n: usize) -> Measured {
     let task = f.in_review("Chain", &plan_text(&plan)).await;
     let engine = f.start(config(4, 32));
     let (after, cpu, children) = (last_seq(&f.store).await, cpu_ms(), children_cpu_ms());
-    let wall = Instant::now();
+    let (wall, trips) = (Instant::now(), round_trips(&f.store));
+    statements::start();
     f.approve(&task).await;
     f.wait_for(&[task.id], SpecTaskStatus::ImplementationReview).await;
-    let (cpu, wall) = (cpu_ms() - cpu, wall.elapsed());
+    let (cpu, wall, trips) = (cpu_ms() - cpu, wall.elapsed(), round_trips(&f.store) - trips);
+    let counted = statements::stop();
     engine.stop().await;
     let events = events_after(&f.store, after).await;
     let completed = ws_to(&events, "completed");
@@ -193,6 +244,8 @@ async fn chain_scenario(n: usize) -> Measured {
             orchestrator_ms: cpu,
             agents_ms: children_cpu_ms() - children,
             wall,
+            round_trips: trips,
+            statements: counted,
         },
     }
 }
@@ -207,14 +260,16 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
     }
     let engine = f.start(config(4, 64));
     let (after, cpu, children) = (last_seq(&f.store).await, cpu_ms(), children_cpu_ms());
-    let wall = Instant::now();
+    let (wall, trips) = (Instant::now(), round_trips(&f.store));
+    statements::start();
     for task in &ids {
         f.approve(task).await;
         tokio::time::sleep(every).await;
     }
     let ids: Vec<SpecTaskId> = ids.iter().map(|t| t.id).collect();
     f.wait_for(&ids, SpecTaskStatus::ImplementationReview).await;
-    let (cpu, wall) = (cpu_ms() - cpu, wall.elapsed());
+    let (cpu, wall, trips) = (cpu_ms() - cpu, wall.elapsed(), round_trips(&f.store) - trips);
+    let counted = statements::stop();
     engine.stop().await;
     let events = events_after(&f.store, after).await;
     let every_ms = every.as_millis();
@@ -248,6 +303,8 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
             orchestrator_ms: cpu,
             agents_ms: children_cpu_ms() - children,
             wall,
+            round_trips: trips,
+            statements: counted,
         },
     }
 }

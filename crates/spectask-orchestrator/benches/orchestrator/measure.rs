@@ -83,19 +83,23 @@ pub(crate) fn latency_row(name: &str, samples: &[f64]) {
     );
 }
 
-/// User + system CPU time of this process (it hosts the engine, SQLite and libgit2), in ms.
+/// User + system CPU time of this process (it hosts the engine, SQLite and libgit2), in ms, as the
+/// kernel accounts it (`/proc/self/stat`). Not `clock_gettime`: rustix reaches it through the vDSO,
+/// which it cannot parse under valgrind (`BENCH_SCENARIOS` documents the callgrind runs).
 pub(crate) fn cpu_ms() -> f64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
+    stat_fields(std::process::id()).map_or(0.0, |f| (f[11] + f[12]) as f64 * TICK_MS)
 }
 
 /// CPU time of this process's children, ended (reaped) and alive, in ms (clock-tick resolution).
 pub(crate) fn children_cpu_ms() -> f64 {
-    let tick = 1000.0 / rustix::param::clock_ticks_per_second() as f64;
     let reaped = stat_fields(std::process::id()).map_or(0, |f| f[13] + f[14]);
     let alive: u64 = children().iter().map(|(_, f)| f[11] + f[12]).sum();
-    (reaped + alive) as f64 * tick
+    (reaped + alive) as f64 * TICK_MS
 }
+
+/// One clock tick of `/proc`'s times in ms: Linux counts them in `USER_HZ`, 100 on every
+/// architecture it exports to user space alike (a fixed ABI, not the kernel's `HZ`).
+const TICK_MS: f64 = 10.0;
 
 /// The numeric fields of `/proc/<pid>/stat` after the command name (index 0 is the state's slot).
 fn stat_fields(pid: u32) -> Option<Vec<u64>> {
