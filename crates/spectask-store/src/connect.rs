@@ -5,7 +5,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
+use spectask_core::SpecTaskId;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AssertSqlSafe, ConnectOptions, Executor};
 
@@ -141,6 +142,29 @@ fn migrator(backend: Backend) -> &'static Migrator {
 /// `$first, $first+1, …`: `count` placeholders for an `IN (…)` list whose values are bound.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The rows of a query over several SpecTasks at once: `sql` is given the placeholders of the
+/// `IN (…)` list that names them (`$n` from after the `leading` values, which are bound first) and
+/// returns the whole statement. No tasks, no query.
+pub(crate) async fn fetch_of_tasks(
+    pool: &CountedPool,
+    tasks: &[SpecTaskId],
+    leading: &[&str],
+    sql: impl FnOnce(&str) -> String,
+) -> Result<Vec<AnyRow>, StoreError> {
+    if tasks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = sql(&placeholders(leading.len() + 1, tasks.len()));
+    let mut query = sqlx::query(fixed_sql(sql));
+    for value in leading {
+        query = query.bind(*value);
+    }
+    for task in tasks {
+        query = query.bind(task.to_string());
+    }
+    Ok(query.fetch_all(pool).await?)
 }
 
 /// Runs SQL text that is assembled from fixed fragments only (never from input).

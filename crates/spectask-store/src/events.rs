@@ -5,7 +5,7 @@ use spectask_core::{Event, EventKind, SpecTaskId, Timestamp, WorkSessionId};
 use sqlx::any::AnyRow;
 
 use crate::codec::{get, millis, opt_parse, parse, time};
-use crate::connect::{fixed_sql, placeholders};
+use crate::connect::{fetch_of_tasks, fixed_sql, placeholders};
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
@@ -112,20 +112,14 @@ impl Store {
         tasks: &[SpecTaskId],
         kind: EventKind,
     ) -> Result<Vec<Event>, StoreError> {
-        if tasks.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events WHERE seq IN \
-             (SELECT MAX(seq) FROM events WHERE kind = $1 AND spec_task_id IN ({}) \
-              AND work_session_id IS NOT NULL GROUP BY work_session_id) ORDER BY seq",
-            placeholders(2, tasks.len())
-        );
-        let mut query = sqlx::query(fixed_sql(sql)).bind(kind.as_str());
-        for task in tasks {
-            query = query.bind(task.to_string());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = fetch_of_tasks(&self.pool, tasks, &[kind.as_str()], |ids| {
+            format!(
+                "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events WHERE seq IN \
+                 (SELECT MAX(seq) FROM events WHERE kind = $1 AND spec_task_id IN ({ids}) \
+                  AND work_session_id IS NOT NULL GROUP BY work_session_id) ORDER BY seq"
+            )
+        })
+        .await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -139,11 +133,10 @@ impl Store {
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "SELECT seq, kind, spec_task_id, work_session_id, payload, at FROM events \
              WHERE spec_task_id = $1 AND work_session_id = $2 AND kind IN ({}) ORDER BY seq",
-            placeholders.join(", ")
+            placeholders(3, kinds.len())
         );
         // Only placeholders are formatted in; every value is bound.
         let mut query = sqlx::query(fixed_sql(sql)).bind(task.to_string()).bind(session.to_string());

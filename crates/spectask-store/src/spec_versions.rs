@@ -6,7 +6,7 @@ use spectask_core::{SpecDocuments, SpecTask, SpecTaskCommand, SpecTaskEffect, Sp
 use sqlx::any::AnyRow;
 
 use crate::codec::{get, json, millis, now, parse, time, to_json};
-use crate::connect::{fixed_sql, placeholders};
+use crate::connect::fetch_of_tasks;
 use crate::spec_tasks::Applied;
 use crate::{Store, StoreError};
 
@@ -109,20 +109,14 @@ impl Store {
 
     /// The version of its spec each of `tasks` is at (those with one), in one query.
     pub async fn current_spec_versions(&self, tasks: &[SpecTaskId]) -> Result<Vec<SpecVersion>, StoreError> {
-        if tasks.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {} FROM spec_versions WHERE spec_task_id IN ({}) AND version = \
-             (SELECT t.spec_version FROM spec_tasks t WHERE t.id = spec_versions.spec_task_id)",
-            columns!(),
-            placeholders(1, tasks.len())
-        );
-        let mut query = sqlx::query(fixed_sql(sql));
-        for task in tasks {
-            query = query.bind(task.to_string());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
+            format!(
+                "SELECT {} FROM spec_versions WHERE spec_task_id IN ({ids}) AND version = \
+                 (SELECT t.spec_version FROM spec_tasks t WHERE t.id = spec_versions.spec_task_id)",
+                columns!()
+            )
+        })
+        .await?;
         rows.iter().map(version_from_row).collect()
     }
 

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::codec::{get, json, millis, now, opt_parse, opt_time, parse, time, to_json};
-use crate::connect::{fixed_sql, placeholders};
+use crate::connect::fetch_of_tasks;
 use crate::events::NewEvent;
 use crate::spec_tasks::Applied;
 use crate::write::WriteTx;
@@ -88,19 +88,13 @@ impl Store {
 
     /// The work sessions of several SpecTasks in one query, by task, each task's in creation order.
     pub async fn work_sessions_of_tasks(&self, tasks: &[SpecTaskId]) -> Result<Vec<WorkSession>, StoreError> {
-        if tasks.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {} FROM work_sessions WHERE spec_task_id IN ({}) ORDER BY spec_task_id, created_at, id",
-            columns!(),
-            placeholders(1, tasks.len())
-        );
-        let mut query = sqlx::query(fixed_sql(sql));
-        for task in tasks {
-            query = query.bind(task.to_string());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
+            format!(
+                "SELECT {} FROM work_sessions WHERE spec_task_id IN ({ids}) ORDER BY spec_task_id, created_at, id",
+                columns!()
+            )
+        })
+        .await?;
         rows.iter().map(work_session_from_row).collect()
     }
 
