@@ -1,7 +1,7 @@
 //! The live event stream through the real router, on SQLite and PostgreSQL: `Last-Event-ID`
 //! replay from within the node's event tail and from before it, filters, live delivery woken by
-//! commits (well before the safety sweep), a slow client holding nobody up and losing nothing, and
-//! streams ending at shutdown.
+//! commits (well before the safety sweep), a slow client holding nobody up and losing nothing,
+//! streams ending at shutdown, and the frames on the wire.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -48,6 +48,7 @@ both_backends!(
     a_live_event_arrives_when_committed_not_at_the_next_sweep,
     open_streams_end_when_the_store_ends_them,
     bad_cursors_kinds_and_tasks_are_4xx_naming_the_value,
+    events_waiting_for_a_client_leave_as_frames_in_one_write,
 );
 
 impl Fixture {
@@ -285,4 +286,40 @@ async fn bad_cursors_kinds_and_tasks_are_4xx_naming_the_value(postgres: bool) {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(named), "{uri}: {message}");
     }
+}
+
+/// The stream's headers, and its frames byte for byte: `id`, `event` and `data` (the `EventDto`
+/// as JSON on one line); events already waiting for a client leave in one write.
+async fn events_waiting_for_a_client_leave_as_frames_in_one_write(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
+    let a = fx.task("Add login").await;
+    let start = fx.store().last_event_seq().await.unwrap();
+    for done in 0..3 {
+        fx.plan(&a, done).await;
+    }
+    let req = Request::builder().uri(format!("/api/v1/events?after={start}")).body(Body::empty()).unwrap();
+    let resp = app(fx.state.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    assert_eq!(resp.headers()["cache-control"], "no-cache");
+    let mut body = resp.into_body().into_data_stream();
+    let chunk = tokio::time::timeout(PATIENCE, body.next()).await.expect("within the patience");
+    let chunk = String::from_utf8(chunk.expect("the stream is open").unwrap().to_vec()).unwrap();
+    let stored = fx.store().events_after(start, 10).await.unwrap();
+    let expected: String = stored
+        .iter()
+        .map(|e| {
+            let data = json!({
+                "seq": e.seq,
+                "kind": e.kind.as_str(),
+                "spec_task_id": e.spec_task_id,
+                "work_session_id": e.work_session_id,
+                "payload": e.payload,
+                "at": e.at,
+            });
+            format!("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.kind.as_str(), data)
+        })
+        .collect();
+    assert_eq!(stored.len(), 3);
+    assert_eq!(chunk, expected, "the three events in one chunk");
 }

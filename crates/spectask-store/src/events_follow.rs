@@ -11,7 +11,7 @@ use std::sync::Arc;
 use spectask_core::Event;
 use tokio::sync::watch;
 
-use crate::events_tail::{EventScope, EventTail, TailHead, TailRead};
+use crate::events_tail::{EventScope, EventTail, SharedEvent, TailHead, TailRead};
 use crate::{Store, StoreError};
 
 /// Events handed to a reader at a time.
@@ -52,7 +52,8 @@ impl Store {
 
 impl EventFollower {
     /// The next events, waiting for some; `None` once the store ended its event streams.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<Arc<Event>>>, StoreError> {
+    /// Events from the ring are shared with the node's other readers ([`SharedEvent::wire_with`]).
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Arc<SharedEvent>>>, StoreError> {
         loop {
             // Seen before reading the ring: an append after this wakes the wait below.
             if self.head.borrow_and_update().ended {
@@ -77,7 +78,7 @@ impl EventFollower {
                         self.cursor = self.cursor.max(floor);
                     }
                     if !page.is_empty() {
-                        return Ok(Some(page.into_iter().map(Arc::new).collect()));
+                        return Ok(Some(page.into_iter().map(|e| Arc::new(SharedEvent::new(e))).collect()));
                     }
                     continue;
                 }

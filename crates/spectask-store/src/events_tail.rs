@@ -6,10 +6,15 @@
 //! the events after the newest it holds, in pages, each with the owner of its SpecTask, and appends
 //! them to a ring of at most `capacity` events. Readers take what follows their cursor from the
 //! ring ([`EventFollower`](crate::EventFollower)); a cursor older than the ring reads the store.
+//! Readers share each event of the ring ([`SharedEvent`]) with the form it takes on the wire, made
+//! by the first reader that sends it: a node encodes an event once, not once per client.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use spectask_core::{Event, SpecTaskId};
 use tokio::sync::watch;
@@ -46,10 +51,38 @@ impl EventScope {
     }
 }
 
+/// An event as the readers of a node share it: with a slot for its form on the wire (the live
+/// stream's frame), made by the first reader that sends it and handed to every other.
+#[derive(Debug)]
+pub struct SharedEvent {
+    event: Event,
+    wire: OnceLock<Bytes>,
+}
+
+impl SharedEvent {
+    pub(crate) fn new(event: Event) -> Self {
+        Self { event, wire: OnceLock::new() }
+    }
+
+    /// The event on the wire: `encode`d by the first caller, the same bytes for every caller after
+    /// (there is one wire form: the live stream's).
+    pub fn wire_with(&self, encode: impl FnOnce(&Event) -> Bytes) -> Bytes {
+        self.wire.get_or_init(|| encode(&self.event)).clone()
+    }
+}
+
+impl Deref for SharedEvent {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        &self.event
+    }
+}
+
 /// An event in the ring, with the owner of its SpecTask (`None`: an event of no task).
 #[derive(Debug)]
 struct TailEvent {
-    event: Arc<Event>,
+    event: Arc<SharedEvent>,
     owner: Option<String>,
 }
 
@@ -81,7 +114,7 @@ impl Ring {
 pub(crate) enum TailRead {
     /// The events in scope after the cursor (at most the limit asked for), and the cursor to read
     /// on from: the newest event looked at, in scope or not.
-    Events { events: Vec<Arc<Event>>, through: i64 },
+    Events { events: Vec<Arc<SharedEvent>>, through: i64 },
     /// The ring no longer holds every event after the cursor: read the store from the cursor; once
     /// a read finds no more, the reader is past `floor` and may read the ring again.
     Behind { floor: i64 },
@@ -114,7 +147,7 @@ impl EventTail {
         let mut through = after.max(ring.newest);
         for entry in ring.events.range(start..).filter(|e| scope.holds(e)) {
             if events.len() == limit {
-                through = events.last().map_or(through, |e: &Arc<Event>| e.seq);
+                through = events.last().map_or(through, |e: &Arc<SharedEvent>| e.seq);
                 break;
             }
             events.push(entry.event.clone());
@@ -184,7 +217,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let event = Arc::new(crate::events::event_from_row(row)?);
+                let event = Arc::new(SharedEvent::new(crate::events::event_from_row(row)?));
                 Ok(TailEvent { event, owner: get(row, "owner")? })
             })
             .collect()

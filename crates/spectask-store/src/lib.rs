@@ -55,7 +55,7 @@ pub use editor_threads::EditorOpening;
 pub use error::StoreError;
 pub use events_follow::EventFollower;
 pub use events_stream::EventWakeups;
-pub use events_tail::{EventScope, EventTail};
+pub use events_tail::{EventScope, EventTail, SharedEvent};
 pub use history::NewHistoryEntry;
 pub use jobs::{JobOutcome, JobsSignal};
 pub use nodes::TaskLeaseHolder;

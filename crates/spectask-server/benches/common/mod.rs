@@ -92,12 +92,15 @@ pub fn serve_spectask(runtime: &tokio::runtime::Runtime, state: AppState) -> Soc
 }
 
 /// An HTTP client for plain-HTTP loopback servers, keeping up to `connections` connections open.
+/// Bounded in connecting and in silence on an open connection, not in a response's whole length:
+/// an event stream lasts the whole scenario (and the server's keep-alive comes every 15 s).
 pub fn client(connections: usize) -> reqwest::Client {
     // reqwest is built without a rustls crypto provider; an error only means one is installed.
     let _already_installed = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
-        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
         .build()
         .unwrap()
 }

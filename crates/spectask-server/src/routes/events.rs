@@ -5,16 +5,23 @@
 //! from it, within their scope (their own SpecTasks, one task, or every event on a server without
 //! users), and read the store only while their cursor is older than the ring. Memory per client is
 //! one page: a slow client is not buffered for, it lags and catches up from the database.
+//!
+//! An event's frame (`id`, `event`, `data` lines) is made once per node: the first client to send
+//! an event of the ring encodes it ([`SharedEvent::wire_with`]) and every other sends the same
+//! bytes. What a client has waiting leaves in one write; an idle stream gets a comment line every
+//! [`KEEP_ALIVE`].
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use spectask_core::{Event, EventKind};
-use spectask_store::{EventFollower, EventScope};
+use spectask_store::{EventFollower, EventScope, SharedEvent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -56,12 +63,20 @@ async fn events(
     let kinds = parse_kinds(query.kinds.as_deref().unwrap_or(""))?;
     let reader =
         Reader { follower: state.store.follow_events(scope, after).await?, kinds, pending: VecDeque::new() };
-    let events = futures::stream::unfold(reader, |mut reader| async move {
-        let event = reader.next().await?;
-        Some((sse_event(&event), reader))
+    let chunks = futures::stream::unfold(reader, |mut reader| async move {
+        let chunk = reader.next_chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), reader))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    let mut response = Body::from_stream(chunks).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
+
+/// How long a stream stays silent before it sends a comment line, so that proxies and clients
+/// see it alive.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 fn parse_last_event_id(value: &str) -> Result<i64, ApiError> {
     value.trim().parse::<i64>().ok().filter(|seq| *seq >= 0).ok_or_else(|| {
@@ -85,8 +100,25 @@ fn parse_kinds(list: &str) -> Result<Vec<EventKind>, ApiError> {
         .collect()
 }
 
-fn sse_event(event: &Event) -> Result<SseEvent, axum::Error> {
-    SseEvent::default().id(event.seq.to_string()).event(event.kind.as_str()).json_data(EventDto::from(event))
+/// An event as one Server-Sent Events frame: `id` its seq, `event` its kind, `data` its
+/// `EventDto` as JSON on one line.
+fn sse_frame(event: &Event) -> Bytes {
+    let data = match serde_json::to_vec(&EventDto::from(event)) {
+        Ok(data) => data,
+        Err(err) => {
+            // Not reached: an EventDto is plain JSON.
+            tracing::error!(%err, seq = event.seq, "an event cannot be encoded; it is not sent");
+            return Bytes::new();
+        }
+    };
+    let (seq, kind) = (event.seq.to_string(), event.kind.as_str());
+    let mut frame = Vec::with_capacity(data.len() + seq.len() + kind.len() + 24);
+    let parts: [&[u8]; 7] =
+        [b"id: ", seq.as_bytes(), b"\nevent: ", kind.as_bytes(), b"\ndata: ", &data, b"\n\n"];
+    for part in parts {
+        frame.extend_from_slice(part);
+    }
+    Bytes::from(frame)
 }
 
 /// One client's position in the outbox.
@@ -95,29 +127,46 @@ struct Reader {
     /// Empty: every kind.
     kinds: Vec<EventKind>,
     /// The rest of the last page.
-    pending: VecDeque<Arc<Event>>,
+    pending: VecDeque<Arc<SharedEvent>>,
 }
 
 impl Reader {
-    /// The next event to send, waiting for one; `None` ends the stream (shutdown or a database
+    /// What to send next: the frames of every event waiting (in one chunk), or a keep-alive
+    /// comment after [`KEEP_ALIVE`] without one; `None` ends the stream (shutdown or a database
     /// error: the client reconnects with `Last-Event-ID`).
-    async fn next(&mut self) -> Option<Arc<Event>> {
-        loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(event);
-            }
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        // Waiting is cancel-safe: the follower moves its cursor only with a page it hands over.
+        match tokio::time::timeout(KEEP_ALIVE, self.wait()).await {
+            Err(_) => return Some(Bytes::from_static(b":\n\n")),
+            Ok(false) => return None,
+            Ok(true) => {}
+        }
+        let mut frames = self.pending.drain(..).map(|event| event.wire_with(sse_frame));
+        let first = frames.next()?;
+        let Some(second) = frames.next() else { return Some(first) };
+        let mut chunk = Vec::with_capacity(first.len() * (2 + frames.len()));
+        for frame in [first, second].into_iter().chain(frames) {
+            chunk.extend_from_slice(&frame);
+        }
+        Some(Bytes::from(chunk))
+    }
+
+    /// Waits until an event of the client's kinds is pending; `false` when the stream ends.
+    async fn wait(&mut self) -> bool {
+        while self.pending.is_empty() {
             match self.follower.next_page().await {
                 Ok(Some(page)) => {
                     let kinds = &self.kinds;
                     self.pending
                         .extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
                 }
-                Ok(None) => return None,
+                Ok(None) => return false,
                 Err(err) => {
                     tracing::warn!(%err, "reading events for a stream failed");
-                    return None;
+                    return false;
                 }
             }
         }
+        true
     }
 }

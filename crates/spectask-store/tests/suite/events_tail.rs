@@ -1,7 +1,9 @@
 //! The event tail and its followers: a follower reads the ring while its cursor is within it and
 //! the store while it is older, in order, with no gap and no event twice; a slow follower lags
-//! without holding anyone up and loses nothing; a follower sees only its scope.
+//! without holding anyone up and loses nothing; a follower sees only its scope; an event of the
+//! ring is encoded for the wire once, whatever the number of followers sending it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
@@ -16,6 +18,7 @@ both_backends!(
     a_slow_follower_lags_behind_the_ring_and_loses_nothing,
     a_follower_sees_only_its_scope_in_the_ring_and_behind_it,
     followers_end_when_the_store_ends_its_streams,
+    followers_of_a_node_share_each_events_wire_form,
 );
 
 /// The ring the tests start: a handful of events, so that a few writes move it on.
@@ -139,4 +142,42 @@ async fn followers_end_when_the_store_ends_its_streams(store: Store) {
     assert!(ended.unwrap(), "the follower ends");
     let later = store.follow_events(EventScope::All, 0).await.unwrap().next_page().await.unwrap();
     assert!(later.is_none(), "a follower that comes later ends at once");
+}
+
+/// Followers of one node given the same event of the ring share its wire form: the first to ask
+/// encodes it, every other gets the same bytes.
+async fn followers_of_a_node_share_each_events_wire_form(store: Store) {
+    start_event_tail(&store, 64).await.unwrap();
+    let task = owned_task(&store, "alice", "t").await;
+    let start = store.last_event_seq().await.unwrap();
+    let mut followers = Vec::new();
+    for _ in 0..5 {
+        followers.push(store.follow_events(EventScope::All, start).await.unwrap());
+    }
+    let mut written = Vec::new();
+    for n in 0..3 {
+        written.push(plan(&store, task.id, n).await);
+    }
+    let encoded = AtomicUsize::new(0);
+    let encode = |event: &spectask_core::Event| {
+        encoded.fetch_add(1, Ordering::Relaxed);
+        bytes::Bytes::from(format!("frame {}", event.seq))
+    };
+    let mut wires = Vec::new();
+    for follower in &mut followers {
+        let mut given = Vec::new();
+        while given.len() < written.len() {
+            let page =
+                tokio::time::timeout(PATIENCE, follower.next_page()).await.expect("within the patience");
+            given.extend(page.unwrap().expect("the stream is open"));
+        }
+        assert_eq!(given.iter().map(|e| e.seq).collect::<Vec<_>>(), written);
+        wires.push(given.iter().map(|e| e.wire_with(encode)).collect::<Vec<_>>());
+    }
+    assert_eq!(encoded.load(Ordering::Relaxed), written.len(), "each event encoded once for 5 followers");
+    for wire in &wires {
+        for (frame, first) in wire.iter().zip(&wires[0]) {
+            assert_eq!(frame.as_ptr(), first.as_ptr(), "the same bytes, not a copy");
+        }
+    }
 }
