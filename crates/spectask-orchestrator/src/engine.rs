@@ -110,10 +110,13 @@ impl Orchestrator {
             tracing::warn!(%err, "cannot withdraw the approvals of this node's previous run");
         }
         let mut renewed_at = std::time::Instant::now();
+        // Wake at least as often as task leases are renewed, or a short lease lapses while this
+        // node's agents still work (another node could then start a second agent for the task).
         let sweep = ctx.config.sweep_interval.min(ctx.config.lease / 3);
         let mut admitted_at = std::time::Instant::now();
         // After a failed admission: how soon it is tried again (its due mark was given back).
         let mut admission_retry: Option<Duration> = None;
+        let mut claims = Claims::default();
         loop {
             if shutdown.is_cancelled() {
                 break;
@@ -147,27 +150,27 @@ impl Orchestrator {
             crate::approvals::deliver(&ctx).await;
             // A node told to stop claims nothing more: a job it claimed now would only be
             // interrupted at once, and claimed again by this loop while its runner hands it back.
-            while running.len() < ctx.config.max_concurrent_jobs && !shutdown.is_cancelled() {
-                match ctx.store.claim_job(&ctx.config.node, ctx.config.lease).await {
-                    Ok(Some(job)) => {
-                        observe_claim(&ctx, &job);
-                        let lost = CancellationToken::new();
-                        held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, lost.clone());
-                        running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
-                    }
-                    Ok(None) => break,
-                    Err(err) => {
-                        tracing::warn!(%err, "claiming a job failed");
-                        break;
-                    }
+            if claims.due && !shutdown.is_cancelled() {
+                let free = ctx.config.max_concurrent_jobs.saturating_sub(running.len());
+                for job in claims.claim(&ctx, free).await {
+                    observe_claim(&ctx, &job);
+                    let lost = CancellationToken::new();
+                    held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, lost.clone());
+                    running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
                 }
             }
-            let nap = next_nap(&ctx).await.min(admission_retry.unwrap_or(Duration::MAX));
+            let nap = claims.nap(sweep).min(admission_retry.unwrap_or(Duration::MAX));
+            // Claimable jobs come with a wake-up (a job queued or ended, here or, by NOTIFY, on
+            // another node), with time (a retry's, a lapsed lease's), or, when every slot was
+            // filled, with a slot freed.
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = signal.notified() => {}
-                Some(ended) = running.join_next(), if !running.is_empty() => forget(&held, ended),
-                () = tokio::time::sleep(nap) => {}
+                () = signal.notified() => claims.due = true,
+                Some(ended) = running.join_next(), if !running.is_empty() => {
+                    forget(&held, ended);
+                    claims.due |= claims.filled;
+                }
+                () = tokio::time::sleep(nap) => claims.due = true,
             }
         }
         // Jobs see the cancellation and record where they stopped; then agents stop and this node's
@@ -200,8 +203,8 @@ fn observe_claim(ctx: &Ctx, job: &Job) {
     }
 }
 
-/// How soon a failed admission is tried again, doubling up to the most: a busy database is over in
-/// moments, and the sweep may be seconds away.
+/// How soon a failed admission (or claim) is tried again, doubling up to the most: a busy database
+/// is over in moments, and the sweep may be seconds away.
 const ADMISSION_RETRY_FIRST: Duration = Duration::from_millis(50);
 const ADMISSION_RETRY_MAX: Duration = Duration::from_secs(2);
 
@@ -264,18 +267,57 @@ async fn renew_leases(ctx: Ctx, held: Held, stop: CancellationToken) {
     }
 }
 
-/// How long to sleep when nothing wakes us: until the next job is due, at most one sweep interval.
-async fn next_nap(ctx: &Ctx) -> Duration {
-    // Wake at least as often as task leases are renewed, or a short lease lapses while this node's
-    // agents still work (another node could then start a second agent for the task).
-    let sweep = ctx.config.sweep_interval.min(ctx.config.lease / 3);
-    match ctx.store.next_job_due().await {
-        Ok(Some(due)) => (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(sweep),
-        Ok(None) => sweep,
-        Err(err) => {
-            tracing::warn!(%err, "reading the next due job failed");
-            sweep
+/// The engine's claiming: whether jobs may be claimable, and when the queue next comes due.
+struct Claims {
+    /// Claim at the next turn of the loop: woken, a nap ran out, or a slot freed after a claim
+    /// that filled them all.
+    due: bool,
+    /// The last claim took as many jobs as there were free slots: more may be waiting.
+    filled: bool,
+    /// When a job may next become claimable without a wake-up (`Claimed::next_due`).
+    next_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// After a failed claim: how soon it is tried again.
+    retry: Option<Duration>,
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Claims { due: true, filled: false, next_due: None, retry: None }
+    }
+}
+
+impl Claims {
+    /// Claims up to `free` jobs in one write, which also says when to look again.
+    async fn claim(&mut self, ctx: &Ctx, free: usize) -> Vec<Job> {
+        if free == 0 {
+            // A slot freed is the next chance.
+            self.filled = true;
+            return Vec::new();
         }
+        match ctx.store.claim_jobs(&ctx.config.node, ctx.config.lease, free).await {
+            Ok(claimed) => {
+                self.due = false;
+                self.filled = claimed.jobs.len() == free;
+                self.next_due = claimed.next_due;
+                self.retry = None;
+                claimed.jobs
+            }
+            Err(err) => {
+                // Still due: tried again shortly (a busy database is over in moments).
+                let delay = self.retry.map_or(ADMISSION_RETRY_FIRST, |d| d * 2).min(ADMISSION_RETRY_MAX);
+                tracing::warn!(%err, ?delay, "claiming jobs failed; trying again shortly");
+                self.retry = Some(delay);
+                Vec::new()
+            }
+        }
+    }
+
+    /// How long to sleep when nothing wakes us: until the queue next comes due, or a failed claim is
+    /// tried again, at most `sweep`.
+    fn nap(&self, sweep: Duration) -> Duration {
+        let due =
+            self.next_due.map_or(sweep, |due| (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO));
+        due.min(sweep).min(self.retry.unwrap_or(Duration::MAX))
     }
 }
 

@@ -52,7 +52,8 @@ async fn store(dir: &std::path::Path, postgres: bool) -> Store {
 /// A node told to stop while it claims jobs claims no more: before, its loop went on claiming until
 /// its runner slots were full, each job interrupted at once and handed back, then claimed again —
 /// the simulation's seed 255 ended with two stop_agents jobs at attempt 7, all "interrupted by
-/// shutdown". The job it did claim is either done or handed back with its attempt uncounted.
+/// shutdown". One write claims the three jobs (the node is told to stop at the first it reports);
+/// none is claimed again, and each is either done or handed back with its attempt uncounted.
 async fn a_node_told_to_stop_claims_no_more_jobs(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path(), postgres).await;
@@ -80,11 +81,10 @@ async fn a_node_told_to_stop_claims_no_more_jobs(postgres: bool) {
         jobs.extend(store.jobs_of(*task).await.unwrap());
     }
     let state = format!("{jobs:#?}");
-    assert_eq!(observer.claims.load(Ordering::SeqCst), 1, "claims after the stop:\n{state}");
+    assert_eq!(observer.claims.load(Ordering::SeqCst), 3, "claims after the stop:\n{state}");
     let done = jobs.iter().filter(|j| j.status == JobStatus::Done).count();
     let untouched = jobs.iter().filter(|j| j.status == JobStatus::Queued && j.attempts == 0).count();
     assert_eq!((done, untouched, jobs.len()), (done, 3 - done, 3), "{state}");
-    assert!(done <= 1, "{state}");
 }
 
 /// An admission that fails (SQLite's "database is locked" under another writer) keeps its due mark

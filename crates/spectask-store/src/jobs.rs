@@ -24,6 +24,25 @@ macro_rules! columns {
     };
 }
 
+/// What a claim took, and when to look again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claimed {
+    /// The jobs claimed, oldest due first.
+    pub jobs: Vec<Job>,
+    /// The earliest moment after the claim at which a job may become claimable without anyone waking
+    /// the engine: a queued job's time to come, a running job's lease to lapse (its node died), or
+    /// another node's task lease to lapse (the task's session jobs wait for it). `None`: only a
+    /// wake-up brings work. Due jobs left unclaimed are not in it: each waits for an earlier job of its
+    /// key, whose end wakes the engine (or whose own time or lease is in it).
+    pub next_due: Option<Timestamp>,
+}
+
+/// `$1`: now, `$2`: the claiming node. See [`Claimed::next_due`].
+const NEXT_DUE: &str = "SELECT MIN(due) AS due FROM ( \
+        SELECT next_run_at AS due FROM jobs WHERE status = 'queued' AND next_run_at > $1 \
+        UNION ALL SELECT lease_expires_at + 1 AS due FROM jobs WHERE status = 'running' AND lease_expires_at >= $1 \
+        UNION ALL SELECT expires_at + 1 AS due FROM task_leases WHERE owner <> $2 AND expires_at >= $1) d";
+
 /// How a job attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -92,6 +111,20 @@ impl WriteTx<'_> {
         .await?;
         self.wake_orchestrator().await
     }
+
+    /// Whether a queued job of `job`'s key comes after it (its end makes that one claimable).
+    async fn job_waits_behind(&mut self, job: &Job) -> Result<bool, StoreError> {
+        let behind = sqlx::query(
+            "SELECT 1 AS waiting FROM jobs WHERE id > $1 AND status = 'queued' \
+             AND spec_task_id IS NOT DISTINCT FROM $2 AND work_session_id IS NOT DISTINCT FROM $3 LIMIT 1",
+        )
+        .bind(job.id)
+        .bind(job.spec_task_id.map(|id| id.to_string()))
+        .bind(job.work_session_id.map(|id| id.to_string()))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(behind.is_some())
+    }
 }
 
 impl Store {
@@ -124,20 +157,30 @@ impl Store {
     }
 
     /// Claims the oldest due job whose task (or work session) has no earlier unfinished job, leasing
-    /// it to `owner` for `lease`. A work session's job is left to the node holding its task's lease
-    /// (where the task's agent instance lives) while that lease is fresh.
+    /// it to `owner` for `lease` ([`Store::claim_jobs`] with a limit of one).
     pub async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+        Ok(self.claim_jobs(owner, lease, 1).await?.jobs.into_iter().next())
+    }
+
+    /// Claims up to `limit` due jobs, oldest first, each one whose task (or work session) has no
+    /// earlier unfinished job, leasing them to `owner` for `lease`; in the same write, reads when
+    /// the next job may become claimable without a wake-up (see [`Claimed::next_due`]). A work
+    /// session's job is left to the node holding its task's lease (where the task's agent instance
+    /// lives) while that lease is fresh.
+    ///
+    /// Jobs of one key are never claimed together: the statement sees the queue as it stood before
+    /// it, where every job but a key's first has an earlier unfinished one.
+    pub async fn claim_jobs(
+        &self,
+        owner: &str,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Claimed, StoreError> {
         let now = now();
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
         // A job is due when queued and its time has come, or running with an expired lease. It may
         // start only when no earlier job of the same task-or-session key is still unfinished.
-        let sql = format!(
-            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
-             attempts = attempts + 1, updated_at = $3 \
-             WHERE id = (SELECT j.id FROM jobs j \
+        let due = format!(
+            "SELECT j.id FROM jobs j \
                 WHERE ((j.status = 'queued' AND j.next_run_at <= $3) \
                     OR (j.status = 'running' AND j.lease_expires_at < $3)) \
                   AND NOT EXISTS (SELECT 1 FROM jobs e \
@@ -146,20 +189,34 @@ impl Store {
                       AND e.work_session_id IS NOT DISTINCT FROM j.work_session_id) \
                   AND (j.work_session_id IS NULL OR NOT EXISTS (SELECT 1 FROM task_leases l \
                     WHERE l.spec_task_id = j.spec_task_id AND l.owner <> $1 AND l.expires_at >= $3)) \
-                ORDER BY j.next_run_at, j.id LIMIT 1{lock}) \
-             RETURNING {}",
+                ORDER BY j.next_run_at, j.id LIMIT {}",
+            limit.max(1)
+        );
+        // PostgreSQL: the picked rows locked and skipped by concurrent claims, and the pick made once
+        // (an `ARRAY` sub-select is an init plan; an `IN` one may run again per row).
+        let picked = match self.backend {
+            Backend::Postgres => format!("id = ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"),
+            Backend::Sqlite => format!("id IN ({due})"),
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1, updated_at = $3 WHERE {picked} RETURNING {}",
             columns!()
         );
         let lease_until = deadline(now, lease);
         let mut w = self.begin_write().await?;
-        let row = sqlx::query(fixed_sql(sql))
+        let rows = sqlx::query(fixed_sql(sql))
             .bind(owner)
             .bind(lease_until)
             .bind(millis(now))
-            .fetch_optional(&mut *w.tx)
+            .fetch_all(&mut *w.tx)
             .await?;
+        let next = sqlx::query(NEXT_DUE).bind(millis(now)).bind(owner).fetch_one(&mut *w.tx).await?;
         w.commit().await?;
-        row.as_ref().map(job_from_row).transpose()
+        let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<Job>, StoreError>>()?;
+        jobs.sort_by_key(|j| (j.next_run_at, j.id));
+        let next_due = get::<Option<i64>>(&next, "due")?.map(crate::codec::from_millis).transpose()?;
+        Ok(Claimed { jobs, next_due })
     }
 
     /// Extends the leases of `jobs`, those of them that `owner` still runs, in one write; returns their
@@ -217,12 +274,18 @@ impl Store {
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
-        // A retry or a finished job may unblock the next job of the same key.
         if updated == 1 {
             if let JobOutcome::Failed { error } = outcome {
                 w.fail_what_the_job_served(job, error).await?;
             }
-            w.wake_orchestrator().await?;
+            // Engines look again when the job itself is claimable again (an interruption, a retry's
+            // new time), or when a job of its key waited for it; a job that ended with nothing behind
+            // it changes no claim (what it queued woke them already; the slot it frees, its own
+            // engine sees).
+            let again = !matches!(outcome, JobOutcome::Done | JobOutcome::Failed { .. });
+            if again || w.job_waits_behind(job).await? {
+                w.wake_orchestrator().await?;
+            }
         }
         w.commit().await?;
         Ok(updated == 1)
@@ -255,14 +318,10 @@ impl Store {
         w.commit().await
     }
 
-    /// When the next job becomes due (queued in the future, or a lease that will expire).
-    pub async fn next_job_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        let row = sqlx::query(
-            "SELECT MIN(CASE WHEN status = 'queued' THEN next_run_at ELSE lease_expires_at END) AS due \
-             FROM jobs WHERE status IN ('queued', 'running')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+    /// When the next job may become claimable for `owner` without a wake-up (see
+    /// [`Claimed::next_due`]).
+    pub async fn next_job_due(&self, owner: &str) -> Result<Option<Timestamp>, StoreError> {
+        let row = sqlx::query(NEXT_DUE).bind(millis(now())).bind(owner).fetch_one(&self.pool).await?;
         get::<Option<i64>>(&row, "due")?.map(crate::codec::from_millis).transpose()
     }
 

@@ -10,7 +10,7 @@ use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
 /// Which lease: its table and key column.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lease {
     /// `task_leases`, by `spec_task_id`: the node holding a task's agent instance.
     Task,
@@ -61,7 +61,11 @@ impl Store {
         let (table, key_column) = lease.table_and_key();
         let sql = format!("DELETE FROM {table} WHERE {key_column} = $1 AND owner = $2");
         let mut w = self.begin_write().await?;
-        sqlx::query(fixed_sql(sql)).bind(key).bind(owner).execute(&mut *w.tx).await?;
+        let released = sqlx::query(fixed_sql(sql)).bind(key).bind(owner).execute(&mut *w.tx).await?;
+        // A task's session jobs wait for its lease (`claim_jobs`): other nodes look again at once.
+        if lease == Lease::Task && released.rows_affected() > 0 {
+            w.wake_orchestrator().await?;
+        }
         w.commit().await
     }
 }

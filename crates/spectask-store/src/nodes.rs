@@ -68,15 +68,20 @@ impl Store {
         Ok(Some(TaskLeaseHolder { node, address: get(&row, "address")? }))
     }
 
-    /// Renews every task lease `owner` holds (called while its agent instances live).
+    /// Renews every task lease `owner` holds (called while its agent instances live); a zero `ttl`
+    /// gives them up (a node stopping), and wakes the other nodes for the tasks' session jobs, which
+    /// waited for the leases (`claim_jobs`).
     pub async fn renew_task_leases(&self, owner: &str, ttl: Duration) -> Result<(), StoreError> {
         let until = deadline(now(), ttl);
         let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE task_leases SET expires_at = $1 WHERE owner = $2")
+        let renewed = sqlx::query("UPDATE task_leases SET expires_at = $1 WHERE owner = $2")
             .bind(until)
             .bind(owner)
             .execute(&mut *w.tx)
             .await?;
+        if ttl.is_zero() && renewed.rows_affected() > 0 {
+            w.wake_orchestrator().await?;
+        }
         w.commit().await
     }
 

@@ -19,6 +19,8 @@ both_backends!(
     a_retry_waits_until_it_is_due,
     an_interrupted_attempt_is_not_counted_and_is_due_at_once,
     concurrent_workers_claim_each_job_exactly_once,
+    one_claim_takes_several_jobs_but_never_two_of_one_key,
+    a_job_waiting_for_another_nodes_task_lease_is_due_when_the_lease_lapses,
     enqueuing_wakes_the_waiting_orchestrator,
     one_write_renews_the_leases_of_the_jobs_a_node_holds,
     the_census_counts_states_and_the_queue,
@@ -104,7 +106,7 @@ async fn a_retry_waits_until_it_is_due(store: Store) {
     let outcome = JobOutcome::Retry { error: "planner answered 503".into(), at };
     assert!(store.finish_job(&job, "n1", &outcome).await.unwrap());
     assert_eq!(store.claim_job("n1", LEASE).await.unwrap(), None, "not due yet");
-    let due = store.next_job_due().await.unwrap().unwrap();
+    let due = store.next_job_due("n1").await.unwrap().unwrap();
     assert!((due - at).num_milliseconds().abs() <= 1, "{due} vs {at}");
     let until_due = (at - chrono::Utc::now()).to_std().unwrap_or_default();
     tokio::time::sleep(until_due + Duration::from_millis(50)).await;
@@ -223,6 +225,58 @@ async fn concurrent_workers_claim_each_job_exactly_once(store: Store) {
     let all: Vec<i64> = join_all(workers).await.into_iter().flat_map(|r| r.unwrap()).collect();
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!((all.len(), unique.len()), (20, 20), "{all:?}");
+}
+
+/// A claim takes every due job it may in one write, oldest first, and says when to look again: a due
+/// job waiting for an earlier job of its key is not "due" then (the earlier job's end wakes the engine;
+/// counting it made the engine's nap zero, and it claimed nothing in a loop until that job ended).
+async fn one_claim_takes_several_jobs_but_never_two_of_one_key(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let mut tasks = Vec::new();
+    for i in 0..3 {
+        let t = store.create_spec_task(new_task(&r, &format!("t{i}"))).await.unwrap();
+        tasks
+            .push(store.transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration).await.unwrap().value);
+    }
+    // The first task's stop_agents waits for its run_planner.
+    store.transition_spec_task(&tasks[0], &SpecTaskCommand::Cancel).await.unwrap();
+    let before = chrono::Utc::now();
+    let claimed = store.claim_jobs("n1", LEASE, 10).await.unwrap();
+    let taken: Vec<_> = claimed.jobs.iter().map(|j| (j.spec_task_id.unwrap(), j.kind)).collect();
+    let run_planner = JobKind::SpecTask(SpecTaskEffect::RunPlanner);
+    assert_eq!(taken, tasks.iter().map(|t| (t.id, run_planner)).collect::<Vec<_>>(), "oldest first");
+    assert!(
+        claimed.jobs.iter().all(|j| j.status == JobStatus::Running && j.lease_owner.as_deref() == Some("n1"))
+    );
+    let next = store.claim_jobs("n1", LEASE, 10).await.unwrap();
+    assert!(next.jobs.is_empty(), "stop_agents waits: {:?}", next.jobs);
+    // Next due: the running jobs' leases lapsing, not the waiting stop_agents (due since before).
+    let due = next.next_due.expect("the running jobs' leases");
+    assert!(due > before + chrono::Duration::seconds(20), "{due} vs {before}");
+    assert_eq!(store.next_job_due("n1").await.unwrap(), Some(due));
+    // Its run_planner ended: stop_agents is claimable, and a limit of one takes one.
+    store.finish_job(&claimed.jobs[0], "n1", &JobOutcome::Done).await.unwrap();
+    let stop = store.claim_jobs("n2", LEASE, 1).await.unwrap();
+    assert_eq!(stop.jobs.len(), 1);
+    assert_eq!(stop.jobs[0].kind, JobKind::SpecTask(SpecTaskEffect::StopAgents));
+}
+
+/// A session's job waits while another node holds its task's lease; the claim says when that lease
+/// lapses, so a node whose holder died takes the job over then, without being woken.
+async fn a_job_waiting_for_another_nodes_task_lease_is_due_when_the_lease_lapses(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let ws = store.create_work_session(crate::planning::new_session(task.id, "a")).await.unwrap();
+    store.transition_work_session(&ws, &WorkSessionCommand::Start).await.unwrap();
+    let ttl = Duration::from_secs(5);
+    assert!(store.acquire_task_lease(task.id, "n2", ttl).await.unwrap());
+    let lapses = chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap();
+    let claimed = store.claim_jobs("n1", LEASE, 10).await.unwrap();
+    assert!(claimed.jobs.is_empty(), "n2 holds the task");
+    let due = claimed.next_due.expect("the lease's end");
+    assert!((due - lapses).num_milliseconds().abs() <= 1_000, "{due} vs {lapses}");
+    let theirs = store.claim_jobs("n2", LEASE, 10).await.unwrap();
+    assert_eq!(theirs.jobs.iter().map(|j| j.work_session_id).collect::<Vec<_>>(), [Some(ws.id)]);
 }
 
 async fn enqueuing_wakes_the_waiting_orchestrator(store: Store) {
