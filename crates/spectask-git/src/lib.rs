@@ -71,6 +71,7 @@ mod context;
 mod design_docs;
 mod error;
 mod handles;
+mod health;
 mod index_lock;
 mod layout;
 mod lock;

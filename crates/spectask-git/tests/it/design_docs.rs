@@ -412,3 +412,39 @@ fn a_spectask_killed_after_moving_the_branch_with_the_index_locked_leaves_nothin
     assert_eq!(status(&wt), "");
     assert_fsck_clean(repo.root());
 }
+
+/// The kept health (what `GET /repos` lists) is read from git once, then again only after a file it
+/// was read from changed: a spectask write, a rewind outside spectask, refs packed, the worktree
+/// removed; each time it is what a fresh read says.
+#[test]
+fn the_kept_health_is_read_again_only_when_what_it_was_read_from_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (path, wt) = (repo.root().to_path_buf(), repo.design_docs_worktree());
+    let kept = || Repo::kept_design_docs_health(&path).unwrap().1;
+    let reads = || Repo::design_docs_health_reads(&path);
+    assert_eq!((kept(), reads()), (repo.design_docs_health().unwrap(), 1));
+    assert_eq!(
+        (kept(), kept(), reads()),
+        (repo.design_docs_health().unwrap(), repo.design_docs_health().unwrap(), 1),
+        "unchanged: kept"
+    );
+
+    write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    let tip = write(&repo, "second", vec![FileWrite::put("b.md", "b\n")]).unwrap();
+    assert_eq!(kept(), DesignDocsHealth::Healthy { tip });
+    assert_eq!((kept(), reads()), (DesignDocsHealth::Healthy { tip }, 2));
+
+    git(&wt, &["reset", "-q", "--hard", "HEAD~1"]);
+    assert!(matches!(kept(), DesignDocsHealth::Rewritten { last_written, .. } if last_written == tip));
+    assert_eq!(reads(), 3);
+    git(repo.root(), &["pack-refs", "--all"]);
+    assert!(matches!(kept(), DesignDocsHealth::Rewritten { last_written, .. } if last_written == tip));
+    assert_eq!(reads(), 4, "packed refs are read again");
+
+    repo.accept_design_docs_rewrite().unwrap();
+    assert!(!kept().needs_attention());
+    std::fs::remove_dir_all(&wt).unwrap();
+    assert!(matches!(kept(), DesignDocsHealth::WorktreeBroken { .. }));
+    assert_eq!((kept(), reads()), (repo.design_docs_health().unwrap(), 6));
+}

@@ -1,6 +1,7 @@
 //! Registered repositories: register (idempotent; also on a SpecTask's first use) and list, each
 //! with the health of its design-docs branch. A rewritten branch marks the repository as needing
-//! attention, and the answer says so.
+//! attention, and the answer says so. A listing reads git only for the repositories whose
+//! design-docs files changed since the last one.
 
 use std::path::PathBuf;
 
@@ -56,15 +57,15 @@ async fn list_repos(
         Some(user) => state.store.repositories_of(user).await?,
         None => state.store.list_repositories().await?,
     };
+    // Git is read only for repositories whose design-docs files changed since the last listing
+    // (`Repo::kept_design_docs_health`), all on one trip to the blocking pool.
+    let paths: Vec<PathBuf> = repositories.iter().map(|r| r.path.clone()).collect();
+    let checked = tokio::task::spawn_blocking(move || {
+        paths.iter().map(|path| Repo::kept_design_docs_health(path)).collect::<Vec<_>>()
+    })
+    .await?;
     let mut answer = Vec::new();
-    for repository in repositories {
-        let path = repository.path.clone();
-        let checked = tokio::task::spawn_blocking(move || {
-            let repo = Repo::open(&path)?;
-            let health = repo.design_docs_health()?;
-            Ok::<_, GitError>((repo, health))
-        })
-        .await?;
+    for (repository, checked) in repositories.into_iter().zip(checked) {
         let (repo, health) = match checked {
             Ok((repo, health)) => (Some(repo), Health::Checked(health)),
             Err(err) => (None, Health::Unavailable(err.to_string())),

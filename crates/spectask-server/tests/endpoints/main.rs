@@ -12,6 +12,7 @@ mod implementation_sessions;
 mod queries;
 mod races;
 mod recorder;
+mod repos;
 mod review;
 #[path = "../support/mod.rs"]
 mod support;
