@@ -5,9 +5,10 @@
 //! (started on first use) turns into the same bump unless the store named is its own (that commit
 //! has bumped already), so events committed by other nodes wake this node's readers too. A wake-up
 //! carries no data: readers fetch `events_after` their own cursor, in pages, so a slow reader only
-//! lags.
+//! lags. The listener ends with the store's event streams ([`Store::close`] ends them) or once every
+//! clone of the store is gone: it holds a connection of its own, outside the pool.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, Weak};
 
 use spectask_core::{Event, SpecTaskId};
 use tokio::sync::watch;
@@ -22,8 +23,8 @@ const CHANNEL: &str = "spectask_events";
 pub(crate) struct EventFeed {
     /// `true` once the store ends its event streams (server shutdown).
     ended: watch::Sender<bool>,
-    /// Set when the PostgreSQL listener task has been started.
-    listener: OnceLock<()>,
+    /// The PostgreSQL listener task, once started.
+    listener: Mutex<Listener>,
     /// What this store's notifications carry, so that its listener knows them for its own.
     sender: String,
     /// The node's event tail, started by its first reader.
@@ -35,7 +36,7 @@ impl EventFeed {
         let sender = uuid::Uuid::now_v7().simple().to_string();
         Arc::new(Self {
             ended: watch::Sender::new(false),
-            listener: OnceLock::new(),
+            listener: Mutex::new(Listener::NotStarted),
             sender,
             tail: tokio::sync::OnceCell::new(),
         })
@@ -45,6 +46,15 @@ impl EventFeed {
     pub(crate) fn bump(&self) {
         self.ended.send_modify(|_| {});
     }
+}
+
+/// The life of a store's PostgreSQL listener task.
+#[derive(Debug)]
+enum Listener {
+    NotStarted,
+    Running(tokio::task::JoinHandle<()>),
+    /// Ended with the event streams; never started again.
+    Stopped,
 }
 
 /// Wakes a reader when events may have been committed since its last wake-up.
@@ -85,19 +95,35 @@ impl Store {
     /// Wake-ups for a reader of the outbox. On PostgreSQL the first call starts the store's one
     /// listener for other nodes' events (`LISTEN spectask_events`, reconnecting after errors).
     pub fn event_wakeups(&self) -> EventWakeups {
+        let wakeups = self.events_feed.ended.subscribe();
         if let DatabaseUrl::Postgres { url } = &self.url {
-            self.events_feed.listener.get_or_init(|| {
-                let url = url.clone();
-                let feed = self.events_feed.clone();
-                tokio::spawn(async move { listen(url, feed).await });
-            });
+            let mut listener = self.events_feed.listener.lock().unwrap_or_else(|e| e.into_inner());
+            if matches!(*listener, Listener::NotStarted) && !*wakeups.borrow() {
+                let (url, feed) = (url.clone(), Arc::downgrade(&self.events_feed));
+                let (sender, ended) = (self.events_feed.sender.clone(), wakeups.clone());
+                *listener = Listener::Running(tokio::spawn(listen(url, feed, sender, ended)));
+            }
         }
-        EventWakeups(self.events_feed.ended.subscribe())
+        EventWakeups(wakeups)
     }
 
-    /// Ends every event stream of this store (readers' `next` returns `false`), for shutdown.
+    /// Ends every event stream of this store (readers' `next` returns `false`) and its listener
+    /// for other nodes' events, for shutdown.
     pub fn end_event_streams(&self) {
         self.events_feed.ended.send_replace(true);
+    }
+
+    /// Ends the event streams and waits until the listener has let go of its connection.
+    pub(crate) async fn stop_listening(&self) {
+        self.end_event_streams();
+        let running = {
+            let mut listener = self.events_feed.listener.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *listener, Listener::Stopped)
+        };
+        if let Listener::Running(handle) = running {
+            // It returns as soon as it sees the end; a panic in it has nothing left to release.
+            let _ = handle.await;
+        }
     }
 
     /// The events of one SpecTask with `seq > after`, oldest first, at most `limit`.
@@ -120,29 +146,61 @@ impl Store {
     }
 }
 
-async fn listen(url: String, feed: Arc<EventFeed>) {
+/// The listener: turns other stores' notifications into wake-ups of this store's readers,
+/// reconnecting after errors, until `ended` says the streams ended or the store is gone.
+async fn listen(url: String, feed: Weak<EventFeed>, sender: String, mut ended: watch::Receiver<bool>) {
+    let bump = || feed.upgrade().map(|feed| feed.bump()).is_some();
     loop {
-        match sqlx::postgres::PgListener::connect(&url).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
-                Err(err) => tracing::warn!(%err, "cannot LISTEN {CHANNEL}"),
-                Ok(()) => {
-                    // Events may have been committed while nobody listened.
-                    feed.bump();
-                    loop {
-                        match listener.recv().await {
-                            // This store's own commits bumped when they committed.
-                            Ok(notification) if notification.payload() == feed.sender => {}
-                            Ok(_) => feed.bump(),
-                            Err(err) => {
-                                tracing::warn!(%err, "lost the {CHANNEL} listener; reconnecting");
-                                break;
-                            }
-                        }
-                    }
-                }
-            },
-            Err(err) => tracing::warn!(%err, "cannot connect the {CHANNEL} listener"),
+        let listening = tokio::select! {
+            listening = listen_once(&url, &sender, bump) => listening,
+            () = streams_end(&mut ended) => return,
+        };
+        if !listening {
+            return;
         }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = streams_end(&mut ended) => return,
+        }
+    }
+}
+
+/// One connection's worth of listening; `false` once the store is gone, `true` to reconnect.
+async fn listen_once(url: &str, sender: &str, bump: impl Fn() -> bool) -> bool {
+    let mut listener = match sqlx::postgres::PgListener::connect(url).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            tracing::warn!(%err, "cannot connect the {CHANNEL} listener");
+            return true;
+        }
+    };
+    if let Err(err) = listener.listen(CHANNEL).await {
+        tracing::warn!(%err, "cannot LISTEN {CHANNEL}");
+        return true;
+    }
+    // Events may have been committed while nobody listened.
+    if !bump() {
+        return false;
+    }
+    loop {
+        match listener.recv().await {
+            // This store's own commits bumped when they committed.
+            Ok(notification) if notification.payload() == sender => {}
+            Ok(_) if !bump() => return false,
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(%err, "lost the {CHANNEL} listener; reconnecting");
+                return true;
+            }
+        }
+    }
+}
+
+/// Returns once the streams have ended, or once their sender (the store) is gone.
+async fn streams_end(ended: &mut watch::Receiver<bool>) {
+    while !*ended.borrow_and_update() {
+        if ended.changed().await.is_err() {
+            return;
+        }
     }
 }

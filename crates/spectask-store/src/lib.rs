@@ -104,8 +104,11 @@ impl Store {
         self.backend
     }
 
-    /// Closes the pool, waiting for connections in use to be returned.
+    /// Closes the store: ends its event streams, stops its listener for other nodes' events (which
+    /// has a connection of its own) and closes the pool, waiting for connections in use to be
+    /// returned. Every clone of the store is closed with it.
     pub async fn close(&self) {
+        self.stop_listening().await;
         self.pool.close().await;
     }
 }
