@@ -60,9 +60,13 @@ impl ApiClient {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
-                return Ok(Opened::Unreachable(anyhow!("cannot reach the spectask server at {}", self.base)));
+                let cause = cause(&e);
+                return Ok(Opened::Unreachable(anyhow!(
+                    "cannot reach the spectask server at {}: {cause}",
+                    self.base
+                )));
             }
-            Err(e) => return Err(anyhow!("request to {url} failed: {e}")),
+            Err(e) => return Err(anyhow!("request to {url} failed: {}", cause(&e))),
         };
         let status = response.status();
         if status.is_success() {
@@ -88,10 +92,14 @@ impl ApiClient {
     }
 
     fn send_error(&self, url: &str, e: &reqwest::Error) -> anyhow::Error {
+        let cause = cause(e);
         if e.is_connect() || e.is_timeout() {
-            anyhow!("cannot reach the spectask server at {} (is `spectask serve` running?)", self.base)
+            anyhow!(
+                "cannot reach the spectask server at {}: {cause} (is `spectask serve` running?)",
+                self.base
+            )
         } else {
-            anyhow!("request to {url} failed: {e}")
+            anyhow!("request to {url} failed: {cause}")
         }
     }
 
@@ -116,6 +124,20 @@ impl ApiClient {
         }
         Err(api_error(status, &json, &text))
     }
+}
+
+/// What went wrong under a request error, as the system said it: reqwest's own message
+/// ("error sending request for url …") names no cause; the innermost error does. An I/O error is
+/// named by its kind ("connection refused"), without the OS's error number.
+fn cause(e: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = e;
+    while let Some(next) = innermost.source() {
+        if let Some(io) = next.downcast_ref::<std::io::Error>() {
+            return io.kind().to_string();
+        }
+        innermost = next;
+    }
+    innermost.to_string()
 }
 
 /// What opening a stream gave.

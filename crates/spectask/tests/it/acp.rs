@@ -31,7 +31,7 @@ fn each_editor_thread_is_a_work_session_of_one_task() {
     let second = zed.new_session(&repo).expect("second thread");
     assert_ne!(first, second);
     let task = task_of(&server, &first);
-    let shown = crate::support::json(&server.task(&["show", &task, "--json"]));
+    let shown = server.task_json(&["show", &task, "--json"]);
     assert_eq!(shown["kind"], "interactive", "{shown}");
     let all = sessions(&server, &task);
     let ids: Vec<&str> = all.iter().map(|s| s["id"].as_str().unwrap()).collect();

@@ -45,7 +45,7 @@ fn repo_and_agent_options_and_a_worktree_thread(database_url: Option<&str>) {
     let said: Vec<_> = updates(&zed.seen, &thread).into_iter().map(|(_, text)| text).collect();
     assert!(said.iter().any(|t| t == "hi from the agent"), "{said:#?}");
     let task_id = task_of(&server, &thread);
-    let task = crate::support::json(&server.task(&["show", &task_id, "--json"]));
+    let task = server.task_json(&["show", &task_id, "--json"]);
     assert_eq!(task["implementation_agent"], "helper", "{task:#}");
     assert!(task["worktree_path"].as_str().is_some_and(|w| w.contains(".git-worktrees")), "{task:#}");
     assert!(zed.quit().success());

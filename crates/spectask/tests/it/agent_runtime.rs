@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::crash_restart::{assert_no_agent_left, setup_agent, wait_for};
 use crate::fake_llm::FakeLlm;
 use crate::implementation::{sessions, wait_until};
-use crate::support::{CoderConfig, Server, git_repo, http, http_json, json, postgres_url, spectask, stderr};
+use crate::support::{CoderConfig, Server, git_repo, http, http_json, postgres_url, spectask, stderr};
 
 #[test]
 fn probe_of_the_scripted_agent_reports_a_created_session_and_exits_0() {
@@ -137,7 +137,7 @@ fn cancelling_a_task_withdraws_its_pending_approval_and_stops_the_agent() {
         http_json(&server.url, "/api/v1/approvals").as_array().is_some_and(|a| !a.is_empty())
     });
 
-    let cancelled = json(&server.task(&["cancel", &id, "--json"]));
+    let cancelled = server.task_json(&["cancel", &id, "--json"]);
     assert_eq!(cancelled["status"], "cancelled");
     wait_until("the approval is withdrawn", || {
         http_json(&server.url, "/api/v1/approvals") == serde_json::json!([])

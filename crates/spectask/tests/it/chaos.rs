@@ -242,7 +242,7 @@ fn create(server: &Server, sample: &Sample, repo: &Path) -> String {
 }
 
 fn status(server: &Server, id: &str) -> String {
-    json(&server.task(&["show", id, "--json"]))["status"].as_str().unwrap_or_default().to_owned()
+    server.task_json(&["show", id, "--json"])["status"].as_str().unwrap_or_default().to_owned()
 }
 
 /// `kill -9` of one live agent process, chosen at random; false when none runs.
@@ -256,7 +256,7 @@ fn kill_an_agent(agents: &Path, rng: &mut fastrand::Rng) -> bool {
 fn state(server: &Server, tasks: &[ChaosTask]) -> String {
     let mut out = String::new();
     for task in tasks.iter().filter(|t| !t.id.is_empty()) {
-        let shown: Value = json(&server.task(&["show", &task.id, "--json"]));
+        let shown: Value = server.task_json(&["show", &task.id, "--json"]);
         out.push_str(&format!("task {} on {}: {shown:#}\n", task.id, task.repo.display()));
         for session in sessions(server, &task.id) {
             out.push_str(&format!("  session {session:#}\n"));
@@ -274,7 +274,7 @@ fn assert_sessions_and_commits_once(server: &Server, task: &ChaosTask, everythin
     names.dedup();
     assert_eq!(names.len(), count, "a session duplicated in task {}:\n{everything}", task.id);
     assert!(all.iter().all(|s| s["status"] == "completed"), "task {}:\n{everything}", task.id);
-    let shown = json(&server.task(&["show", &task.id, "--json"]));
+    let shown = server.task_json(&["show", &task.id, "--json"]);
     let branch = format!("spectask/{}", shown["handle"].as_str().unwrap());
     let messages = git(&task.repo, &["log", "--format=%B", &branch]);
     for session in &all {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::crash_restart::{setup, wait_for};
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{git, sessions};
-use crate::support::{Server, git_repo, http_json, json, postgres_url, stderr};
+use crate::support::{Server, git_repo, http_json, postgres_url, stderr};
 
 /// Matches only a prompt listing all three plan tasks, in order, under the whole plan's heading.
 const WHOLE_PLAN_CODER: &str = r#"
@@ -42,7 +42,7 @@ fn simple_task(database_url: Option<&str>) {
     let (data, _script) = setup(dir.path(), &llm, WHOLE_PLAN_CODER, "");
     let server = Server::start(&data, database_url);
     let args = ["create", "--repo", repo.to_str().unwrap(), "Add login", "--complexity", "simple", "--json"];
-    let created = json(&server.task(&args));
+    let created = server.task_json(&args);
     assert_eq!(created["complexity"], "simple", "{created:#}");
     let id = created["id"].as_str().unwrap().to_owned();
     let handle = created["handle"].as_str().unwrap().to_owned();

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{sessions, setup_with_script};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, http, http_json, json, stdout};
+use crate::support::{Server, git_repo, http, http_json, stdout};
 use crate::watch::{finished, start_watch};
 
 const READY: &str = "Authentication endpoints ready for integration";
@@ -82,7 +82,7 @@ fn agents_spawn_message_report_blocked_and_hand_off_through_mcp() {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
     let server = Server::start(&setup_with_script(dir.path(), &llm, SCRIPT, ""), None);
-    let id = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]))["id"]
+    let id = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"])["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{git, sessions, wait_until};
-use crate::support::{CoderConfig, Server, coder_data, git_repo, http_json, json, processes_with, stderr};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, http_json, processes_with, stderr};
 
 /// The plan of `three_task_spec`, as session names.
 pub const PLAN: [&str; 3] = ["1 Add the user model", "2 Add the login route", "3 Wire login into the app"];
@@ -92,7 +92,7 @@ pub fn setup_agent(dir: &Path, llm: &FakeLlm, script: &str, config: &CoderConfig
 pub fn wait_for(server: &Server, id: &str, want: &str, limit: Duration) -> Value {
     let deadline = Instant::now() + limit;
     loop {
-        let task = json(&server.task(&["show", id, "--json"]));
+        let task = server.task_json(&["show", id, "--json"]);
         if task["status"] == want {
             return task;
         }
@@ -108,7 +108,7 @@ pub fn wait_for(server: &Server, id: &str, want: &str, limit: Duration) -> Value
 
 /// Creates the three-task spec task and approves its spec; returns its id and handle.
 pub fn create_and_approve(server: &Server, repo: &Path) -> (String, String) {
-    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]));
+    let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
     let id = created["id"].as_str().unwrap().to_owned();
     let task = wait_for(server, &id, "spec_review", Duration::from_secs(30));
     let approved = server.task(&["approve", &id]);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::contract::Contract;
 use crate::implementation::{git, sessions, wait_until};
-use crate::support::{Server, http_json, json};
+use crate::support::{Server, http_json};
 
 const SAMPLES: [&str; 5] =
     ["nodejs-todo", "python-api", "react-dashboard", "linkedin-outreach", "helix-blog-posts"];
@@ -18,7 +18,7 @@ const SAMPLES: [&str; 5] =
 fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let task = json(&server.task(&["show", id, "--json"]));
+        let task = server.task_json(&["show", id, "--json"]);
         if task["status"] == want {
             return task;
         }
@@ -68,7 +68,7 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let server = Server::spawn(&["demo".to_owned()], &data);
-    let tasks = json(&server.task(&["list", "--json"]));
+    let tasks = server.task_json(&["list", "--json"]);
     assert_eq!(tasks["total"], 5, "{tasks:#}");
     let items = tasks["items"].as_array().unwrap();
     let task_of = |sample: &str| -> &Value {
@@ -94,9 +94,9 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let id = task["id"].as_str().unwrap().to_owned();
     let handle = task["handle"].as_str().unwrap().to_owned();
     let repo = data.join("repos/nodejs-todo").canonicalize().unwrap();
-    let spec = json(&server.task(&["spec", &id, "--doc", "requirements", "--json"]));
+    let spec = server.task_json(&["spec", &id, "--doc", "requirements", "--json"]);
     assert!(spec["content"].as_str().unwrap().contains("THE Auth_Service SHALL"));
-    let versions: serde_json::Value = json(&server.task(&["spec", &id, "--json"]));
+    let versions: serde_json::Value = server.task_json(&["spec", &id, "--json"]);
     assert_eq!(versions.as_array().unwrap().len(), 3);
 
     assert!(server.task(&["approve", &id]).status.success());
@@ -198,6 +198,6 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
 
     // A second run continues with the same data: no second sample task.
     let server = Server::spawn(&["demo".to_owned()], &data);
-    assert_eq!(json(&server.task(&["list", "--json"]))["total"], 6);
+    assert_eq!(server.task_json(&["list", "--json"])["total"], 6);
     server.stop();
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::http::{Api, assert_fsck_clean, call, git, open_store, work_sessions};
-use crate::support::{Server, git_repo, json};
+use crate::support::{Server, git_repo};
 
 const FILES: [(&str, &str); 4] = [
     ("conversation", "conversation.md"),
@@ -27,7 +27,7 @@ fn data_dir(parent: &Path, window: f64) -> std::path::PathBuf {
 }
 
 fn create_task(server: &Server, repo: &Path) -> (String, String) {
-    let task = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Record history", "--json"]));
+    let task = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Record history", "--json"]);
     (task["id"].as_str().unwrap().to_owned(), task["handle"].as_str().unwrap().to_owned())
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::planning::wait_for_status;
-use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, stderr};
 
 pub const CODER_SCRIPT: &str = r##"
 [[rule]]
@@ -58,7 +58,7 @@ pub fn setup_with_script(dir: &Path, llm: &FakeLlm, coder_script: &str, extra: &
 }
 
 pub fn sessions(server: &Server, id: &str) -> Vec<Value> {
-    json(&server.task(&["sessions", id, "--json"])).as_array().cloned().unwrap_or_default()
+    server.task_json(&["sessions", id, "--json"]).as_array().cloned().unwrap_or_default()
 }
 
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
@@ -83,7 +83,7 @@ fn a_plan_is_implemented_in_parallel_sessions_reviewed_and_merged() {
     let data = setup(dir.path(), &llm, "");
     let server = Server::start(&data, None);
 
-    let id = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]))["id"]
+    let id = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"])["id"]
         .as_str()
         .unwrap()
         .to_owned();

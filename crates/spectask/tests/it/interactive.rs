@@ -3,7 +3,7 @@
 
 use crate::implementation::{git, sessions, wait_until};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, scripted_coder_data, stderr, stdout};
+use crate::support::{Server, git_repo, scripted_coder_data, stderr, stdout};
 
 const SCRIPT: &str = r##"
 [[rule]]
@@ -59,7 +59,7 @@ fn an_interactive_session_answers_messages_spawns_work_and_ends_when_finished() 
     wait_until("the spawned session completed", || {
         sessions(&server, &id).iter().any(|s| s["name"] == "Write the docs" && s["status"] == "completed")
     });
-    assert_eq!(json(&server.task(&["show", &id, "--json"]))["status"], "implementation", "still open");
+    assert_eq!(server.task_json(&["show", &id, "--json"])["status"], "implementation", "still open");
 
     let finished = server.task(&["finish", &id]);
     assert!(finished.status.success(), "{}", stderr(&finished));

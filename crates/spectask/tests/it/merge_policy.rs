@@ -92,7 +92,7 @@ fn merge_refused_then_retried(database_url: Option<&str>) {
     wait_for_status(&server, &id, "done");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !git(&repo, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md") {
-        let task = json(&server.task(&["show", &id, "--json"]));
+        let task = server.task_json(&["show", &id, "--json"]);
         assert!(Instant::now() < deadline, "the retried merge did not reach main: {task}");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, spec_answer};
-use crate::support::{Server, git_repo, json, planner_data, stderr, stdout};
+use crate::support::{Server, git_repo, planner_data, stderr, stdout};
 
 /// Polls `task show` until the status is `want` (the orchestrator works in the background).
 pub fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let task = json(&server.task(&["show", id, "--json"]));
+        let task = server.task_json(&["show", id, "--json"]);
         if task["status"] == want {
             return task;
         }
@@ -31,7 +31,7 @@ fn create_review_revise_approve_and_hand_off() {
     let server = Server::start(&data, None);
 
     let created =
-        json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]));
+        server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]);
     let id = created["id"].as_str().unwrap().to_owned();
     let task = wait_for_status(&server, &id, "spec_review");
     assert_eq!(task["spec_version"], 1);
@@ -55,7 +55,7 @@ fn create_review_revise_approve_and_hand_off() {
     let revision = llm.request_text(1);
     assert!(revision.contains("tokens must expire after one hour"), "the revision quotes the review");
     assert!(revision.contains("first draft"), "the revision carries the previous version");
-    let v1 = json(&server.task(&["spec", &id, "--doc", "tasks", "--version", "1", "--json"]));
+    let v1 = server.task_json(&["spec", &id, "--doc", "tasks", "--version", "1", "--json"]);
     assert!(v1["content"].as_str().unwrap().contains("first draft"), "every version is kept");
     let v2 = stdout(&server.task(&["spec", &id, "--doc", "design"]));
     assert!(v2.contains("second draft"), "{v2}");
@@ -105,12 +105,12 @@ fn a_planner_that_keeps_failing_fails_the_task_with_the_reason_and_retry_recover
     )
     .unwrap();
     let server = Server::start(&data, None);
-    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "x", "--json"]));
+    let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "x", "--json"]);
     let id = created["id"].as_str().unwrap().to_owned();
     let task = wait_for_status(&server, &id, "failed");
     assert_eq!(task["failure"]["from"], "spec_generation");
     let reason = task["failure"]["reason"].as_str().unwrap();
     assert!(reason.starts_with("run_planner failed:") && reason.contains("127.0.0.1:9"), "{reason}");
-    let retried = json(&server.task(&["retry", &id, "--json"]));
+    let retried = server.task_json(&["retry", &id, "--json"]);
     assert_eq!(retried["status"], "spec_generation");
 }

@@ -10,7 +10,7 @@ use spectask_store::NewCoordination;
 use crate::fake_llm::{FakeLlm, spec_answer};
 use crate::http::{Api, assert_fsck_clean, open_store, work_sessions};
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, planner_data, spectask, stderr};
+use crate::support::{Server, git_repo, planner_data, spectask, stderr};
 
 /// Everything the API answers about `tasks` and `sessions`.
 fn snapshot(api: &Api, tasks: &[String], sessions: &[String]) -> Value {
@@ -76,7 +76,7 @@ fn round_trip(target: Option<String>) {
         .unwrap();
     assert!(added.status.success(), "{}", stderr(&added));
     let create = |title: &str| {
-        let task = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), title, "--json"]));
+        let task = server.task_json(&["create", "--repo", repo.to_str().unwrap(), title, "--json"]);
         task["id"].as_str().unwrap().to_owned()
     };
     let a = create("Add login");

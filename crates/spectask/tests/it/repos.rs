@@ -70,7 +70,7 @@ fn a_rewritten_design_docs_branch_needs_attention_in_the_api_and_cli() {
     let repo = git_repo(dir.path(), "app");
     let data = dir.path().join("data");
     let server = Server::start(&data, None);
-    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]));
+    let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
     let id = created["id"].as_str().unwrap();
     // Someone rewrites the design-docs branch: its tip no longer descends from spectask's last write.
     let worktree = repo.join(".git-worktrees/helix-design-docs");
@@ -121,7 +121,7 @@ fn design_docs_and_the_documents_download_come_from_the_design_docs_branch() {
     let repo = git_repo(dir.path(), "app");
     let data = planner_data(dir.path(), &llm.base_url, "");
     let server = Server::start(&data, None);
-    let created = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]));
+    let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
     let id = created["id"].as_str().unwrap().to_owned();
     let api = Api::new(&server.url);
     let (status, answer) = api.get("/spec-tasks/00000000-0000-7000-8000-000000000000/download-documents");

@@ -152,7 +152,7 @@ fn every_command_stops_quietly_when_its_reader_goes_away() {
     let repo = git_repo(dir.path(), "app");
     let server = Server::start(&dir.path().join("data"), None);
     let created =
-        json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]));
+        server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add JWT authentication", "--json"]);
     let id = created["id"].as_str().unwrap().to_owned();
     let url = server.url.clone();
     let commands: Vec<Vec<String>> = vec![

@@ -1,8 +1,10 @@
 //! Running the binary: a server process per test and CLI invocations against it.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub fn spectask() -> Command {
@@ -15,10 +17,41 @@ pub fn spectask() -> Command {
     cmd
 }
 
-/// A `spectask serve` process on a free port; stopped (SIGTERM, then reaped) on drop.
+/// A `spectask serve` process on a free port; stopped (SIGTERM, then reaped) on drop. Its log
+/// (stderr) is kept, the last [`LOG_KEPT`] lines of it, and printed when the test fails.
 pub struct Server {
     child: Child,
     pub url: String,
+    log: ServerLog,
+}
+
+/// How many of a server's last log lines a failing test prints.
+const LOG_KEPT: usize = 200;
+
+/// The last lines a server wrote to stderr.
+#[derive(Clone, Default)]
+struct ServerLog(Arc<Mutex<VecDeque<String>>>);
+
+impl ServerLog {
+    /// Keeps reading `stderr` until the server closes it.
+    fn follow(&self, stderr: impl Read + Send + 'static) {
+        let lines = self.0.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
+                if lines.len() == LOG_KEPT {
+                    lines.pop_front();
+                }
+                lines.push_back(line);
+            }
+        });
+    }
+
+    fn text(&self) -> String {
+        let lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        lines.iter().map(|line| format!("  | {line}\n")).collect()
+    }
 }
 
 impl Server {
@@ -60,9 +93,13 @@ impl Server {
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
+            // Its log is read as text (printed when a test fails), not shown on a terminal.
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn spectask serve");
+        let log = ServerLog::default();
+        log.follow(child.stderr.take().expect("stderr"));
         let stdout = child.stdout.take().expect("stdout");
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
@@ -72,14 +109,31 @@ impl Server {
         let url = line
             .trim()
             .strip_prefix("spectask listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}; the server's log:\n{}", log.text()))
             .to_owned();
-        Self { child, url }
+        Self { child, url, log }
     }
 
     /// Runs `spectask task <args>` against this server.
     pub fn task(&self, args: &[&str]) -> Output {
         spectask().arg("task").arg("--server").arg(&self.url).args(args).output().expect("run spectask task")
+    }
+
+    /// Runs `spectask task <args>` (a `--json` one) and parses what it printed. A failure names the
+    /// command, its exit status and error; the server's last log lines (where an internal error's
+    /// cause is) follow it, printed when the failing test drops the server.
+    pub fn task_json(&self, args: &[&str]) -> serde_json::Value {
+        let output = self.task(args);
+        assert!(
+            output.status.success(),
+            "`spectask task {}` failed ({}): {}",
+            args.join(" "),
+            output.status,
+            stderr(&output).trim()
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("`spectask task {}` printed no JSON ({e}): {}", args.join(" "), stdout(&output))
+        })
     }
 
     /// Creates a coding-session task on `repo` through the CLI; returns its id.
@@ -154,6 +208,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the server at {} wrote last:\n{}", self.url, self.log.text());
+        }
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();

@@ -1,6 +1,6 @@
 //! `spectask task create|list|show|cancel` against a running server, on both backends.
 
-use crate::support::{Server, git_repo, json, stderr, stdout};
+use crate::support::{Server, git_repo, stderr, stdout};
 
 fn create_list_restart_and_cancel(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
@@ -16,7 +16,7 @@ fn create_list_restart_and_cancel(database_url: Option<String>) {
     assert_eq!(id.len(), 36, "{out}");
     assert!(out.contains("status                backlog"), "{out}");
 
-    let listed = json(&server.task(&["list", "--json"]));
+    let listed = server.task_json(&["list", "--json"]);
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["items"][0]["id"], id.as_str());
     assert_eq!(listed["items"][0]["status"], "backlog");
@@ -26,11 +26,11 @@ fn create_list_restart_and_cancel(database_url: Option<String>) {
     // A restart keeps everything.
     server.stop();
     let server = Server::start(&data, database_url.as_deref());
-    let shown = json(&server.task(&["show", &id[id.len() - 8..id.len() - 3], "--json"]));
+    let shown = server.task_json(&["show", &id[id.len() - 8..id.len() - 3], "--json"]);
     assert_eq!(shown["id"], id.as_str());
     assert_eq!(shown["title"], "Add JWT authentication");
 
-    let cancelled = json(&server.task(&["cancel", &id, "--json"]));
+    let cancelled = server.task_json(&["cancel", &id, "--json"]);
     assert_eq!(cancelled["status"], "cancelled");
     let again = server.task(&["cancel", &id]);
     assert_eq!(again.status.code(), Some(1));
@@ -86,6 +86,8 @@ fn an_unreachable_server_is_named() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim(),
-        "spectask: error: cannot reach the spectask server at http://127.0.0.1:9 (is `spectask serve` running?)"
+        "spectask: error: cannot reach the spectask server at http://127.0.0.1:9: connection refused \
+         (is `spectask serve` running?)",
+        "the error names the cause"
     );
 }

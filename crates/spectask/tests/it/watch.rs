@@ -39,7 +39,7 @@ pub(crate) fn finished(child: Child) -> Output {
 }
 
 fn create(server: &Server, repo: &std::path::Path) -> String {
-    let task = json(&server.task(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]));
+    let task = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
     task["id"].as_str().unwrap().to_owned()
 }
 

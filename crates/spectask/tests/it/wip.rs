@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::crash_restart::setup;
 use crate::fake_llm::FakeLlm;
-use crate::support::{Server, git_repo, json};
+use crate::support::{Server, git_repo};
 use spectask_store::{DatabaseUrl, Store};
 
 const CODER: &str = r#"
@@ -110,7 +110,7 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server], da
 }
 
 fn list(server: &Server) -> Vec<Value> {
-    json(&server.task(&["list", "--json", "--limit", "50"]))["items"].as_array().cloned().unwrap_or_default()
+    server.task_json(&["list", "--json", "--limit", "50"])["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// The sessions and jobs of every task not yet in implementation_review, read from the database.
