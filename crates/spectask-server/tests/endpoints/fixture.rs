@@ -67,19 +67,7 @@ impl Fixture {
     pub async fn in_implementation(&self, repo: &str, tasks: &str) -> String {
         let body = serde_json::json!({ "prompt": "Add a login", "repo": repo });
         let (_, task) = self.call("POST", "/api/v1/spec-tasks/from-prompt", Some(body)).await;
-        let generating = self.drive(&task["id"], &[SpecTaskCommand::StartSpecGeneration]).await;
-        let documents = SpecDocuments {
-            requirements: "# Requirements".into(),
-            design: "# Design".into(),
-            tasks: tasks.into(),
-        };
-        let draft = NewSpecVersion {
-            documents,
-            planner: "test".into(),
-            usage: serde_json::json!({}),
-            lint: Vec::new(),
-        };
-        self.store().submit_spec_version(&generating, draft).await.unwrap();
+        self.submit_spec(&task["id"], "# Requirements", tasks).await;
         let commands = [
             SpecTaskCommand::Approve,
             SpecTaskCommand::QueueImplementation,
@@ -102,11 +90,17 @@ impl Fixture {
     /// Plans the task as a planner would: [`LOGIN_REQUIREMENTS`] and [`LOGIN_TASKS`] become its
     /// spec version 1, in review.
     pub async fn submit_login_spec(&self, id: &Value) -> SpecTask {
+        self.submit_spec(id, LOGIN_REQUIREMENTS, LOGIN_TASKS).await
+    }
+
+    /// Plans the task as a planner would: `requirements` and `tasks` become its next spec version,
+    /// in review.
+    pub async fn submit_spec(&self, id: &Value, requirements: &str, tasks: &str) -> SpecTask {
         let generating = self.drive(id, &[SpecTaskCommand::StartSpecGeneration]).await;
         let documents = SpecDocuments {
-            requirements: LOGIN_REQUIREMENTS.into(),
+            requirements: requirements.into(),
             design: "# Design".into(),
-            tasks: LOGIN_TASKS.into(),
+            tasks: tasks.into(),
         };
         let draft = NewSpecVersion {
             documents,
