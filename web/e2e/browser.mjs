@@ -145,3 +145,27 @@ export function demoPage(before, after, options) {
   })
   return ctx
 }
+
+/** What the web app sends with a state-changing request. */
+export const WEB_HEADERS = { 'content-type': 'application/json', 'x-spectask-client': 'web' }
+
+/**
+ * On a demo started with `askPermission`: opens the demo's nodejs-todo task, approves its spec and
+ * waits until the session of "Add the auth routes" runs. Its coder asks a person before it runs the
+ * tests, so the task stays in implementation, that session running, until someone answers. Returns
+ * the task and that session's row in the session tree.
+ */
+export async function todoTaskWithARunningSession({ demo, page }) {
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+  const approve = { method: 'POST', headers: WEB_HEADERS, body: '{}' }
+  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, approve)
+  assert.equal(approved.status, 200, await approved.text())
+  const tree = page.getByRole('list', { name: 'Session tree' })
+  const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
+  await routes.getByText('running', { exact: true }).waitFor()
+  return { task, routes }
+}

@@ -4,12 +4,10 @@
 // the Stop agent confirmation on a task whose session waits for a person's permission.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, shot } from './browser.mjs'
+import { demoPage, shot, todoTaskWithARunningSession } from './browser.mjs'
 import { escapeBackTo, tabCycle, tabTo } from './keyboard.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
-
-const headers = { 'content-type': 'application/json', 'x-spectask-client': 'web' }
 
 test('the Create SpecTask dialog by keyboard', async () => {
   const { demo, page } = ctx
@@ -28,18 +26,10 @@ test('the Create SpecTask dialog by keyboard', async () => {
 })
 
 test('the Spawn session dialog and the Stop agent confirmation by keyboard', async () => {
-  const { demo, page } = ctx
-  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
-  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
-  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
-  await page.goto(`${demo.url}/tasks/${task.id}`)
-  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
-  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, { method: 'POST', headers, body: '{}' })
-  assert.equal(approved.status, 200, await approved.text())
+  const { page } = ctx
   // The third plan task's session asks before it runs the tests, so the task stays in
   // implementation (where sessions can be spawned) while this test runs.
-  const routes = page.getByRole('list', { name: 'Session tree' }).getByRole('listitem').filter({ hasText: 'Add the auth routes' })
-  await routes.getByText('running', { exact: true }).waitFor()
+  const { routes } = await todoTaskWithARunningSession(ctx)
 
   const spawn = routes.getByRole('button', { name: /^Spawn a session from/ })
   await tabTo(page, spawn)

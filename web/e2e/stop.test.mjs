@@ -2,27 +2,15 @@
 // interrupted (paused, with who stopped it), and Resume takes it on to done.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, LONG, shot } from './browser.mjs'
+import { demoPage, LONG, shot, todoTaskWithARunningSession } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
-
-const headers = { 'content-type': 'application/json', 'x-spectask-client': 'web' }
 
 test('Stop agent interrupts the running session, and Resume takes it on', { timeout: 5 * LONG }, async () => {
   const { demo, page } = ctx
   // The demo's own nodejs-todo task: its coder asks a person before it runs the tests, so a session
   // is running (waiting for the answer) when the agent is stopped.
-  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
-  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
-  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
-  await page.goto(`${demo.url}/tasks/${task.id}`)
-  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
-  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, { method: 'POST', headers, body: '{}' })
-  assert.equal(approved.status, 200, await approved.text())
-
-  const tree = page.getByRole('list', { name: 'Session tree' })
-  const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
-  await routes.getByText('running', { exact: true }).waitFor()
+  const { task, routes } = await todoTaskWithARunningSession(ctx)
   await page.getByRole('link', { name: 'Fleet' }).waitFor()
   await page.getByRole('button', { name: 'Stop agent' }).click()
   await page.getByRole('dialog', { name: 'Stop the agent?' }).getByRole('button', { name: 'Stop agent' }).click()

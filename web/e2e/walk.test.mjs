@@ -6,7 +6,7 @@
 // every screen go to target/e2e-screenshots/.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, LONG, shot } from './browser.mjs'
+import { demoPage, LONG, shot, WEB_HEADERS } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
 
@@ -162,7 +162,7 @@ test('markdown from agents and people renders inert (script, onerror, javascript
   ].join('\n\n')
   const created = await fetch(`${demo.url}/api/v1/spec-tasks/from-prompt`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-spectask-client': 'web' },
+    headers: WEB_HEADERS,
     body: JSON.stringify({ prompt, repo: repos[0].path, title: 'XSS fixture' }),
   })
   const body = await created.text()
