@@ -81,8 +81,6 @@ uuid_id!(
 pub struct ShortId(String);
 
 impl ShortId {
-    pub const LEN: usize = 8;
-
     pub fn of(id: SpecTaskId) -> Self {
         Self::of_uuid(id.as_uuid())
     }

@@ -119,10 +119,6 @@ impl SpecMetadata {
             .collect()
     }
 
-    pub fn latest_version(&self) -> Option<u32> {
-        self.versions.iter().map(|v| v.version).max()
-    }
-
     pub fn from_json(text: &str) -> Result<SpecMetadata, SpecError> {
         serde_json::from_str(text).map_err(|e| SpecError::InvalidMetadata(e.to_string()))
     }

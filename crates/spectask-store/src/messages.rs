@@ -1,6 +1,6 @@
 //! Messages to a running work session (what a person says to an interactive session), queued
-//! durably and delivered in order by the step that drives the session; and the files a session
-//! reported changing.
+//! durably with the job that delivers them (read and marked delivered, with the sessions' own
+//! messages, in `session_mail.rs`); and the files a session reported changing.
 
 use std::collections::HashMap;
 
@@ -31,32 +31,6 @@ impl Store {
         .await?;
         w.commit().await?;
         get(&row, "id")
-    }
-
-    /// The oldest undelivered message of a session.
-    pub async fn next_session_message(
-        &self,
-        session: WorkSessionId,
-    ) -> Result<Option<(i64, String)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, text FROM session_messages WHERE work_session_id = $1 AND delivered_at IS NULL \
-             ORDER BY id LIMIT 1",
-        )
-        .bind(session.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((get(&r, "id")?, get(&r, "text")?))).transpose()
-    }
-
-    /// Marks a message delivered (its turn ended).
-    pub async fn mark_message_delivered(&self, id: i64) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE session_messages SET delivered_at = $1 WHERE id = $2")
-            .bind(millis(now()))
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
-        w.commit().await
     }
 
     /// Adds to the files a session reported changing (kept sorted, without duplicates).

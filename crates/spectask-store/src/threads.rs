@@ -37,22 +37,6 @@ impl Store {
         rows.iter().map(|row| thread_from_row(row).map(|t| (t.work_session_id, t))).collect()
     }
 
-    /// The agent (ACP) session ids of the threads of `owner`'s SpecTasks: whose a permission
-    /// request is.
-    pub async fn acp_sessions_of_owner(
-        &self,
-        owner: &str,
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT th.acp_session_id FROM threads th JOIN work_sessions ws ON ws.id = th.work_session_id \
-             JOIN spec_tasks t ON t.id = ws.spec_task_id WHERE t.created_by = $1 AND th.acp_session_id IS NOT NULL",
-        )
-        .bind(owner)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|row| get(row, "acp_session_id")).collect()
-    }
-
     /// Records the agent's session id for a work session (its thread), creating the thread on first use.
     pub async fn record_thread(
         &self,

@@ -44,10 +44,6 @@ impl LandlockSupport {
         }
     }
 
-    pub fn is_available(&self) -> bool {
-        matches!(self, LandlockSupport::Available { .. })
-    }
-
     /// What this kernel's ABI cannot enforce of what spectask asks for.
     pub fn gaps(&self) -> Vec<&'static str> {
         let LandlockSupport::Available { abi } = self else { return Vec::new() };
