@@ -9,13 +9,13 @@ use spectask_store::NewHistoryEntry;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 
-/// Appends a snapshot of the task's sessions unless the last one says the same.
-pub(crate) async fn record(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
-    let sessions = ctx.store.work_sessions_of(task.id).await?;
+/// Appends a snapshot of the task's sessions (as the scheduling pass left them) unless the last one
+/// says the same.
+pub(crate) async fn record(ctx: &Ctx, task: &SpecTask, sessions: &[WorkSession]) -> Result<(), JobError> {
     if sessions.is_empty() {
         return Ok(());
     }
-    let text = snapshot(&sessions);
+    let text = snapshot(sessions);
     let last = ctx.store.last_task_history(task.id, HistoryFile::ProgressUpdate).await?;
     if last.is_some_and(|entry| entry.content == text) {
         return Ok(());

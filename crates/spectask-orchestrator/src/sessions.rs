@@ -16,14 +16,17 @@ use crate::dispatch::JobError;
 use crate::engine::Ctx;
 
 /// The StartImplementation step (and every scheduling pass): the sessions the implementation calls
-/// for exist, then they are scheduled.
+/// for exist, then they are scheduled. The task and its sessions are read once for both (again only
+/// when sessions were made).
 pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != SpecTaskStatus::Implementation {
         return Ok(());
     }
-    create_sessions(ctx, &task).await?;
-    advance(ctx, id).await
+    let existing = ctx.store.work_sessions_of(id).await?;
+    let made = make_missing(&ctx.store, &ctx.plans, ctx.config.granularity, &task, &existing).await?;
+    let sessions = if made.is_empty() { existing } else { ctx.store.work_sessions_of(id).await? };
+    schedule(ctx, &task, sessions).await
 }
 
 /// [`make_sessions`] with this node's engine context.
@@ -54,6 +57,17 @@ async fn make_sessions(
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
     let existing = store.work_sessions_of(task.id).await?;
+    make_missing(store, plans, granularity, task, &existing).await
+}
+
+/// [`make_sessions`] knowing the sessions that exist.
+async fn make_missing(
+    store: &Store,
+    plans: &crate::plans::Plans,
+    granularity: Granularity,
+    task: &SpecTask,
+    existing: &[WorkSession],
+) -> Result<Vec<WorkSession>, JobError> {
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
             let Some(plan) = crate::plans::approved(store, plans, task).await? else { return Ok(Vec::new()) };
@@ -90,7 +104,7 @@ async fn make_sessions(
     if !missing.is_empty() {
         made.extend(make(store, task, missing, false).await?);
     }
-    let follow_ups = crate::finish::missing_follow_ups(store, task, &existing).await?;
+    let follow_ups = crate::finish::missing_follow_ups(store, task, existing).await?;
     if !follow_ups.is_empty() {
         made.extend(make(store, task, follow_ups, true).await?);
     }
@@ -246,7 +260,16 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         return Ok(());
     }
     let sessions = ctx.store.work_sessions_of(id).await?;
-    let waits = waits(ctx, &task, &sessions).await?;
+    schedule(ctx, &task, sessions).await
+}
+
+/// [`advance`] with the task and its sessions as this step read them. Each session this pass moves
+/// is replaced by what its write returned, so the pass reads none of them again; what another
+/// writer moved meanwhile makes that write a conflict (the session is read again and started if
+/// still pending) or queues a pass of its own (a session ended by a person or committed).
+async fn schedule(ctx: &Ctx, task: &SpecTask, mut sessions: Vec<WorkSession>) -> Result<(), JobError> {
+    let id = task.id;
+    let waits = waits(ctx, task, &sessions).await?;
     let committed = ctx.store.committed_work_sessions(id).await?;
     let completed: HashSet<WorkSessionId> = sessions
         .iter()
@@ -254,7 +277,8 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         .map(|s| s.id)
         .collect();
     let mut ready = Vec::new();
-    for session in &sessions {
+    for i in 0..sessions.len() {
+        let session = &sessions[i];
         let unmet: Vec<WorkSessionId> = waits
             .get(&session.id)
             .map(|d| d.iter().filter(|d| !completed.contains(d)).copied().collect())
@@ -263,31 +287,29 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             WorkSessionStatus::Pending if !unmet.is_empty() => {
                 let names = names_of(&sessions, &unmet);
                 let command = WorkSessionCommand::Block { waiting_on: unmet };
-                if apply(ctx, session, &command).await? {
-                    coordinate(
-                        ctx,
-                        session,
-                        CoordinationKind::SessionBlocked,
-                        format!("waiting for {names}"),
-                    )
-                    .await?;
+                if let Some(blocked) = apply(ctx, session, &command).await? {
+                    let message = format!("waiting for {names}");
+                    coordinate(ctx, &blocked, CoordinationKind::SessionBlocked, message).await?;
+                    sessions[i] = blocked;
                 }
             }
-            WorkSessionStatus::Blocked
-                if unmet.is_empty() && apply(ctx, session, &WorkSessionCommand::Unblock).await? =>
-            {
-                coordinate(ctx, session, CoordinationKind::SessionUnblocked, "dependencies done".into())
-                    .await?;
-                ready.push(session);
+            WorkSessionStatus::Blocked if unmet.is_empty() => {
+                if let Some(unblocked) = apply(ctx, session, &WorkSessionCommand::Unblock).await? {
+                    let message = "dependencies done".to_owned();
+                    coordinate(ctx, &unblocked, CoordinationKind::SessionUnblocked, message).await?;
+                    sessions[i] = unblocked;
+                    ready.push(i);
+                }
             }
-            WorkSessionStatus::Pending => ready.push(session),
+            WorkSessionStatus::Pending => ready.push(i),
             _ => {}
         }
     }
     // Priority first; then the session with the longest chain of sessions waiting on it, so the
     // critical path starts early; then plan order.
     let chains = chain_lengths(&waits);
-    ready.sort_by_key(|s| {
+    ready.sort_by_key(|&i| {
+        let s = &sessions[i];
         (
             std::cmp::Reverse(s.priority),
             std::cmp::Reverse(chains.get(&s.id).copied().unwrap_or(0)),
@@ -295,26 +317,70 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             s.created_at,
         )
     });
-    for session in ready {
-        let current = ctx.store.work_session(session.id).await?;
-        if current.status() != WorkSessionStatus::Pending {
-            continue;
+    // The store counts them again in the write that starts one; a pass that sees the task at its
+    // limit leaves the start to the pass a session's end queues.
+    let busy =
+        |s: &&WorkSession| matches!(s.status(), WorkSessionStatus::Running | WorkSessionStatus::Interrupted);
+    let mut running = sessions.iter().filter(busy).count();
+    for i in ready {
+        if running >= ctx.config.max_parallel_sessions {
+            break;
         }
-        let started =
-            match ctx.store.start_work_session_within(&current, ctx.config.max_parallel_sessions).await {
-                Ok(Some(started)) => started,
-                // The task runs as many sessions as it may.
-                Ok(None) => break,
-                // Cancelled meanwhile.
-                Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => continue,
-                Err(err) => return Err(err.into()),
-            };
+        let started = match start(ctx, &sessions[i]).await? {
+            Start::Started(started) => started,
+            // The task runs as many sessions as it may.
+            Start::Full => break,
+            // Moved meanwhile (cancelled, paused, started by another writer).
+            Start::Moved => continue,
+        };
         let what =
             started.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| started.name.clone());
         coordinate(ctx, &started, CoordinationKind::SessionStarted, format!("started: {what}")).await?;
+        sessions[i] = *started;
+        running += 1;
     }
-    ctx.store.submit_implementation_when_finished(id).await?;
-    crate::progress_updates::record(ctx, &task).await
+    // The store decides the submission again in its own write; a pass that sees a session
+    // unfinished leaves it to the pass its end queues.
+    let finished = |s: &WorkSession| match s.status() {
+        WorkSessionStatus::Completed => committed.contains(&s.id),
+        WorkSessionStatus::Cancelled => true,
+        _ => false,
+    };
+    if sessions.iter().all(finished) && !committed.is_empty() {
+        ctx.store.submit_implementation_when_finished(id).await?;
+    }
+    crate::progress_updates::record(ctx, task, &sessions).await
+}
+
+/// How starting a pending session went.
+enum Start {
+    Started(Box<WorkSession>),
+    /// The task runs as many sessions as it may.
+    Full,
+    /// The session is no longer pending.
+    Moved,
+}
+
+/// Starts `session` under the per-task limit; a session another writer touched since this pass read
+/// it is read again and started if it is still pending.
+async fn start(ctx: &Ctx, session: &WorkSession) -> Result<Start, JobError> {
+    let limit = ctx.config.max_parallel_sessions;
+    let mut current = session.clone();
+    for _ in 0..2 {
+        match ctx.store.start_work_session_within(&current, limit).await {
+            Ok(Some(started)) => return Ok(Start::Started(Box::new(started))),
+            Ok(None) => return Ok(Start::Full),
+            Err(StoreError::Conflict { .. }) => {
+                current = ctx.store.work_session(session.id).await?;
+                if current.status() != WorkSessionStatus::Pending {
+                    return Ok(Start::Moved);
+                }
+            }
+            Err(StoreError::Transition(_)) => return Ok(Start::Moved),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(Start::Moved)
 }
 
 /// For each session, the number of sessions on the longest chain that waits on it (0 for none).
@@ -355,11 +421,16 @@ fn chain_lengths(waits: &HashMap<WorkSessionId, Vec<WorkSessionId>>) -> HashMap<
     memo
 }
 
-/// Applies a command whose effects the engine queues; false when another worker got there first.
-async fn apply(ctx: &Ctx, session: &WorkSession, command: &WorkSessionCommand) -> Result<bool, JobError> {
+/// Applies a command whose effects the engine queues, returning the session it made; `None` when
+/// another worker got there first.
+async fn apply(
+    ctx: &Ctx,
+    session: &WorkSession,
+    command: &WorkSessionCommand,
+) -> Result<Option<WorkSession>, JobError> {
     match ctx.store.transition_work_session(session, command).await {
-        Ok(_) => Ok(true),
-        Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(false),
+        Ok(applied) => Ok(Some(applied.value)),
+        Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(None),
         Err(err) => Err(err.into()),
     }
 }
