@@ -88,10 +88,23 @@ pub(crate) fn longest_chain(plan: &[PlanTask]) -> u64 {
 /// Which ready task a simulated schedule starts first.
 #[derive(Clone, Copy)]
 pub(crate) enum Policy {
-    /// The engine's: plan order.
-    PlanOrder,
+    /// The engine's (`sessions::schedule`): the one with the most tasks on the longest chain waiting
+    /// on it, then plan order (it knows no durations).
+    Depth,
     /// The one with the longest remaining chain of work after it (knowing every duration).
     CriticalPathFirst,
+}
+
+/// For each task, the number of tasks on the longest chain that waits on it (0 for none).
+fn depths(plan: &[PlanTask]) -> Vec<usize> {
+    let mut depth = vec![0usize; plan.len()];
+    // Dependencies come earlier in the plan, so a task's dependents are all settled before it.
+    for i in (0..plan.len()).rev() {
+        for &d in &plan[i].deps {
+            depth[d] = depth[d].max(1 + depth[i]);
+        }
+    }
+    depth
 }
 
 /// The makespan of running `plan` `k` at a time under `policy`, with zero overhead per session.
@@ -103,8 +116,12 @@ pub(crate) fn list_schedule(plan: &[PlanTask], k: usize, policy: Policy) -> u64 
         }
     }
     let mut order: Vec<usize> = (0..plan.len()).collect();
-    if let Policy::CriticalPathFirst = policy {
-        order.sort_by_key(|&i| (std::cmp::Reverse(tail[i]), i));
+    match policy {
+        Policy::Depth => {
+            let depth = depths(plan);
+            order.sort_by_key(|&i| (std::cmp::Reverse(depth[i]), i));
+        }
+        Policy::CriticalPathFirst => order.sort_by_key(|&i| (std::cmp::Reverse(tail[i]), i)),
     }
     let mut done_at: Vec<Option<u64>> = vec![None; plan.len()];
     let mut started = vec![false; plan.len()];
