@@ -39,6 +39,8 @@ pub(crate) fn entry(session: &WorkSession, file: HistoryFile, content: String) -
 pub(crate) struct TurnRecord {
     pub last_message: String,
     pub touched: Vec<std::path::PathBuf>,
+    /// Every file in `touched` was stored as the session's as it was seen (none is left to store).
+    pub touched_stored: bool,
     pub ran_commands: bool,
     pub refused: Vec<String>,
 }
@@ -62,6 +64,7 @@ pub(crate) async fn consume(
         thought: String::new(),
         last_message: String::new(),
         touched: Vec::new(),
+        touched_stored: true,
         ran_commands: false,
         refused: Vec::new(),
         tool_calls: HashMap::new(),
@@ -90,6 +93,7 @@ pub(crate) async fn consume(
     TurnRecord {
         last_message: recorder.last_message,
         touched: recorder.touched,
+        touched_stored: recorder.touched_stored,
         ran_commands: recorder.ran_commands,
         refused: recorder.refused,
     }
@@ -106,6 +110,8 @@ struct Recorder<'a> {
     last_message: String,
     /// Files the agent wrote through spectask or showed as edits (absolute paths).
     touched: Vec<std::path::PathBuf>,
+    /// No write of `touched` failed.
+    touched_stored: bool,
     /// A command ran: through spectask's terminal, or the agent's own (an `execute` tool call).
     ran_commands: bool,
     /// Decision lines of what the sandbox refused.
@@ -251,16 +257,19 @@ impl Recorder<'_> {
     }
 
     /// Files the agent changed are recorded at once, not at the end of the turn: after a crash the
-    /// resumed turn may change nothing, and the session's commit must still hold its files.
+    /// resumed turn may change nothing, and the session's commit must still hold its files. A file
+    /// the turn already recorded (its write, then its tool call's update) is not written again.
     async fn touch(&mut self, paths: Vec<std::path::PathBuf>) {
         let relative: Vec<String> = paths
             .iter()
+            .filter(|p| !self.touched.contains(p))
             .filter_map(|p| self.relative(p))
             .filter(|p| !p.as_os_str().is_empty())
             .map(|p| p.display().to_string())
             .collect();
         if let Err(err) = self.ctx.store.add_touched_paths(self.session.id, &relative).await {
             tracing::warn!(%err, session = %self.session.id, "cannot record the files a session changed");
+            self.touched_stored = false;
         }
         self.touched.extend(paths);
     }

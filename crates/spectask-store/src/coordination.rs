@@ -85,27 +85,23 @@ impl WriteTx<'_> {
         new: NewCoordination,
     ) -> Result<CoordinationEvent, StoreError> {
         let at = now();
+        // The task's next number, taken in the insert itself (this write is the only writer: SQLite's
+        // one, PostgreSQL's advisory lock).
         let row = sqlx::query(
-            "SELECT COALESCE(MAX(seq), 0) AS last FROM coordination_events WHERE spec_task_id = $1",
-        )
-        .bind(new.spec_task_id.to_string())
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let seq: i64 = get::<i64>(&row, "last")? + 1;
-        sqlx::query(
             "INSERT INTO coordination_events (spec_task_id, seq, kind, from_session, to_session, message, data, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7 FROM coordination_events \
+             WHERE spec_task_id = $1 RETURNING seq",
         )
         .bind(new.spec_task_id.to_string())
-        .bind(seq)
         .bind(new.kind.as_str())
         .bind(new.from_session.map(|id| id.to_string()))
         .bind(new.to_session.map(|id| id.to_string()))
         .bind(&new.message)
         .bind(new.data.to_string())
         .bind(millis(at))
-        .execute(&mut *self.tx)
+        .fetch_one(&mut *self.tx)
         .await?;
+        let seq: i64 = get(&row, "seq")?;
         // The log also goes to git: `sessions/<task>/coordination-log.md`, through the recorder.
         let line = format!(
             "- {} **{}**{} {}\n",

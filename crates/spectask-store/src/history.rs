@@ -14,6 +14,9 @@ macro_rules! columns {
     };
 }
 
+/// History rows per `INSERT` (5 parameters each: well under both backends' limits).
+const HISTORY_ROWS_PER_INSERT: usize = 200;
+
 /// An entry to append.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewHistoryEntry {
@@ -30,8 +33,8 @@ impl Store {
         let at = now();
         let mut w = self.begin_write().await?;
         let mut seqs = Vec::with_capacity(entries.len());
-        for e in entries {
-            seqs.push(w.insert_history(e, at).await?);
+        for chunk in entries.chunks(HISTORY_ROWS_PER_INSERT) {
+            seqs.extend(w.insert_history_rows(chunk, at).await?);
         }
         w.commit().await?;
         Ok(seqs)
@@ -197,26 +200,57 @@ impl WriteTx<'_> {
         e: &NewHistoryEntry,
         at: Timestamp,
     ) -> Result<i64, StoreError> {
-        if e.file.is_per_session() && e.work_session_id.is_none() {
+        let seqs = self.insert_history_rows(std::slice::from_ref(e), at).await?;
+        seqs.first().copied().ok_or_else(|| StoreError::corrupt("an insert returned no sequence number"))
+    }
+
+    /// Appends `entries` in one statement (at most [`HISTORY_ROWS_PER_INSERT`]); returns their
+    /// sequence numbers in order.
+    async fn insert_history_rows(
+        &mut self,
+        entries: &[NewHistoryEntry],
+        at: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        if let Some(e) = entries.iter().find(|e| e.file.is_per_session() && e.work_session_id.is_none()) {
             return Err(StoreError::InvalidReference {
                 entity: "history entry",
                 reference: e.file.as_str().to_owned(),
                 reason: "this file belongs to a work session; name one",
             });
         }
-        let row = sqlx::query(
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<String> =
+            (0..entries.len()).map(|i| format!("({})", placeholders(i * 5 + 1, 5))).collect();
+        let sql = format!(
             "INSERT INTO history_entries (spec_task_id, work_session_id, file, content, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-        )
-        .bind(e.spec_task_id.to_string())
-        .bind(e.work_session_id.map(|id| id.to_string()))
-        .bind(e.file.as_str())
-        .bind(&e.content)
-        .bind(millis(at))
-        .fetch_one(&mut *self.tx)
-        .await?;
+             VALUES {} RETURNING seq",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(fixed_sql(sql));
+        for e in entries {
+            query = query
+                .bind(e.spec_task_id.to_string())
+                .bind(e.work_session_id.map(|id| id.to_string()))
+                .bind(e.file.as_str())
+                .bind(&e.content)
+                .bind(millis(at));
+        }
+        let returned = query.fetch_all(&mut *self.tx).await?;
         self.appended_history = true;
-        get(&row, "seq")
+        // The rows get their sequence numbers in the order listed; RETURNING's own order is not
+        // promised, so they are put in order here.
+        let mut seqs = returned.iter().map(|row| get::<i64>(row, "seq")).collect::<Result<Vec<_>, _>>()?;
+        seqs.sort_unstable();
+        if seqs.len() != entries.len() {
+            return Err(StoreError::corrupt(format!(
+                "{} history rows inserted, {} returned",
+                entries.len(),
+                seqs.len()
+            )));
+        }
+        Ok(seqs)
     }
 }
 

@@ -147,7 +147,10 @@ pub(crate) async fn turn(
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.display().to_string())
         .collect();
-    ctx.store.add_touched_paths(session.id, &touched).await?;
+    // Stored as they were seen; again here only when one of those writes failed.
+    if !record.touched_stored {
+        ctx.store.add_touched_paths(session.id, &touched).await?;
+    }
     overlaps::report(&ctx.store, session, &touched).await?;
     let last_message = record.last_message.clone();
     let ran_commands = record.ran_commands;

@@ -14,6 +14,7 @@ both_backends!(
     one_recorder_holds_a_repository_until_its_lease_expires_or_is_released,
     a_new_thread_is_recorded_with_its_first_prompt,
     appending_history_wakes_the_recorder_not_the_engine,
+    many_entries_appended_at_once_keep_their_order_and_sequence_numbers,
 );
 
 fn entry(task: spectask_core::SpecTaskId, content: &str) -> NewHistoryEntry {
@@ -106,4 +107,22 @@ async fn appending_history_wakes_the_recorder_not_the_engine(store: Store) {
         let woken = timeout(Duration::from_millis(200), jobs.notified()).await.is_ok();
         assert!(!woken, "history alone gives the engine nothing to do");
     }
+}
+
+/// Entries appended together are inserted a few hundred per statement: each gets the sequence number
+/// of its place in the list, across statements, and reads back in that order.
+async fn many_entries_appended_at_once_keep_their_order_and_sequence_numbers(store: Store) {
+    let a = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&a, "t")).await.unwrap();
+    let first = store.append_history(&[entry(task.id, "before")]).await.unwrap()[0];
+    let entries: Vec<NewHistoryEntry> = (0..450).map(|i| entry(task.id, &format!("e{i}"))).collect();
+    let seqs = store.append_history(&entries).await.unwrap();
+    assert_eq!(seqs.len(), 450);
+    assert!(seqs[0] > first && seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let read = store.pending_history_of_repository(a.id, 1000).await.unwrap();
+    let contents: Vec<&str> = read.iter().map(|e| e.content.as_str()).collect();
+    let want: Vec<String> =
+        std::iter::once("before".to_owned()).chain((0..450).map(|i| format!("e{i}"))).collect();
+    assert_eq!(contents, want);
+    assert_eq!(read.iter().skip(1).map(|e| e.seq).collect::<Vec<_>>(), seqs);
 }
