@@ -285,18 +285,19 @@ async fn schedule(ctx: &Ctx, task: &SpecTask, mut sessions: Vec<WorkSession>) ->
             .unwrap_or_default();
         match session.status() {
             WorkSessionStatus::Pending if !unmet.is_empty() => {
-                let names = names_of(&sessions, &unmet);
+                let log = entry(
+                    session,
+                    CoordinationKind::SessionBlocked,
+                    format!("waiting for {}", names_of(&sessions, &unmet)),
+                );
                 let command = WorkSessionCommand::Block { waiting_on: unmet };
-                if let Some(blocked) = apply(ctx, session, &command).await? {
-                    let message = format!("waiting for {names}");
-                    coordinate(ctx, &blocked, CoordinationKind::SessionBlocked, message).await?;
+                if let Some(blocked) = apply(ctx, session, &command, log).await? {
                     sessions[i] = blocked;
                 }
             }
             WorkSessionStatus::Blocked if unmet.is_empty() => {
-                if let Some(unblocked) = apply(ctx, session, &WorkSessionCommand::Unblock).await? {
-                    let message = "dependencies done".to_owned();
-                    coordinate(ctx, &unblocked, CoordinationKind::SessionUnblocked, message).await?;
+                let log = entry(session, CoordinationKind::SessionUnblocked, "dependencies done".to_owned());
+                if let Some(unblocked) = apply(ctx, session, &WorkSessionCommand::Unblock, log).await? {
                     sessions[i] = unblocked;
                     ready.push(i);
                 }
@@ -333,9 +334,6 @@ async fn schedule(ctx: &Ctx, task: &SpecTask, mut sessions: Vec<WorkSession>) ->
             // Moved meanwhile (cancelled, paused, started by another writer).
             Start::Moved => continue,
         };
-        let what =
-            started.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| started.name.clone());
-        coordinate(ctx, &started, CoordinationKind::SessionStarted, format!("started: {what}")).await?;
         sessions[i] = *started;
         running += 1;
     }
@@ -361,13 +359,15 @@ enum Start {
     Moved,
 }
 
-/// Starts `session` under the per-task limit; a session another writer touched since this pass read
-/// it is read again and started if it is still pending.
+/// Starts `session` under the per-task limit, logging it in the same write; a session another writer
+/// touched since this pass read it is read again and started if it is still pending.
 async fn start(ctx: &Ctx, session: &WorkSession) -> Result<Start, JobError> {
     let limit = ctx.config.max_parallel_sessions;
+    let what = session.plan_task.as_ref().map(|p| p.title.clone()).unwrap_or_else(|| session.name.clone());
+    let log = entry(session, CoordinationKind::SessionStarted, format!("started: {what}"));
     let mut current = session.clone();
     for _ in 0..2 {
-        match ctx.store.start_work_session_within(&current, limit).await {
+        match ctx.store.start_work_session_within(&current, limit, log.clone()).await {
             Ok(Some(started)) => return Ok(Start::Started(Box::new(started))),
             Ok(None) => return Ok(Start::Full),
             Err(StoreError::Conflict { .. }) => {
@@ -421,15 +421,16 @@ fn chain_lengths(waits: &HashMap<WorkSessionId, Vec<WorkSessionId>>) -> HashMap<
     memo
 }
 
-/// Applies a command whose effects the engine queues, returning the session it made; `None` when
-/// another worker got there first.
+/// Applies a command whose effects the engine queues, with its coordination entry in the same write,
+/// returning the session it made; `None` when another worker got there first.
 async fn apply(
     ctx: &Ctx,
     session: &WorkSession,
     command: &WorkSessionCommand,
+    log: NewCoordination,
 ) -> Result<Option<WorkSession>, JobError> {
-    match ctx.store.transition_work_session(session, command).await {
-        Ok(applied) => Ok(Some(applied.value)),
+    match ctx.store.schedule_work_session(session, command, log).await {
+        Ok(moved) => Ok(Some(moved)),
         Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(None),
         Err(err) => Err(err.into()),
     }
@@ -441,18 +442,21 @@ pub(crate) async fn coordinate(
     kind: CoordinationKind,
     message: String,
 ) -> Result<(), JobError> {
-    let data = json!({ "session": session.name, "plan_task": session.plan_task.as_ref().and_then(|p| p.id.clone()) });
-    ctx.store
-        .record_coordination(NewCoordination {
-            spec_task_id: session.spec_task_id,
-            kind,
-            from_session: Some(session.id),
-            to_session: None,
-            message,
-            data,
-        })
-        .await?;
+    ctx.store.record_coordination(entry(session, kind, message)).await?;
     Ok(())
+}
+
+/// The coordination entry `session` makes: what happened to it, with its name and plan task.
+fn entry(session: &WorkSession, kind: CoordinationKind, message: String) -> NewCoordination {
+    let data = json!({ "session": session.name, "plan_task": session.plan_task.as_ref().and_then(|p| p.id.clone()) });
+    NewCoordination {
+        spec_task_id: session.spec_task_id,
+        kind,
+        from_session: Some(session.id),
+        to_session: None,
+        message,
+        data,
+    }
 }
 
 fn names_of(sessions: &[WorkSession], ids: &[WorkSessionId]) -> String {

@@ -13,7 +13,7 @@ use spectask_core::{
 
 use crate::codec::{get, millis, now, parse};
 use crate::write::WriteTx;
-use crate::{Store, StoreError};
+use crate::{NewCoordination, Store, StoreError};
 
 impl WriteTx<'_> {
     /// Queues a scheduling pass over the task's sessions, unless one is queued and not started yet
@@ -61,12 +61,29 @@ impl Store {
         rows.iter().map(|r| parse(r, "id")).collect()
     }
 
+    /// Applies a scheduling command (block, unblock) to the session as the pass saw it and appends
+    /// `log` to the task's coordination log, in one write.
+    pub async fn schedule_work_session(
+        &self,
+        session: &WorkSession,
+        command: &WorkSessionCommand,
+        log: NewCoordination,
+    ) -> Result<WorkSession, StoreError> {
+        let mut w = self.begin_write().await?;
+        let applied = w.transition_work_session(session, command, true).await?;
+        w.record_coordination(log).await?;
+        w.commit().await?;
+        Ok(applied.value)
+    }
+
     /// Starts a pending session (queueing its thread) when fewer than `limit` sessions of its task
-    /// are running or interrupted; `None` when the task is at its limit.
+    /// are running or interrupted, appending `log` to the task's coordination log in the same write;
+    /// `None` when the task is at its limit.
     pub async fn start_work_session_within(
         &self,
         session: &WorkSession,
         limit: usize,
+        log: NewCoordination,
     ) -> Result<Option<WorkSession>, StoreError> {
         let mut w = self.begin_write().await?;
         let row = sqlx::query(
@@ -81,6 +98,7 @@ impl Store {
             return Ok(None);
         }
         let started = w.transition_work_session(session, &WorkSessionCommand::Start, true).await?.value;
+        w.record_coordination(log).await?;
         w.commit().await?;
         Ok(Some(started))
     }
