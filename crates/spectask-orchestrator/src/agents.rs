@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
-use spectask_core::{SpecTask, SpecTaskStatus, WorkSession};
+use spectask_core::{Repository, SpecTask, SpecTaskStatus, WorkSession};
 use spectask_git::TaskHandle;
 
 use crate::dispatch::JobError;
@@ -32,10 +32,21 @@ pub(crate) fn implementation_profile(
     ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))
 }
 
-/// The task's worktree (`spectask/<task>` checked out at `.git-worktrees/<task>`), made on first use.
+/// The task's worktree, its repository read here (what tests set up).
+#[cfg(test)]
 pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    worktree_in(ctx, &repository, task).await
+}
+
+/// The task's worktree (`spectask/<task>` checked out at `.git-worktrees/<task>`) in its
+/// `repository` as the step read it, made on first use.
+pub(crate) async fn worktree_in(
+    ctx: &Ctx,
+    repository: &Repository,
+    task: &SpecTask,
+) -> Result<PathBuf, JobError> {
+    let repo = repos::open(ctx, repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
 }
@@ -49,7 +60,17 @@ pub(crate) async fn workspace(
     output: Option<PathBuf>,
 ) -> Result<Workspace, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    workspace_in(ctx, &repository, worktree, output).await
+}
+
+/// [`workspace`] in the task's `repository`, as the step read it.
+pub(crate) async fn workspace_in(
+    ctx: &Ctx,
+    repository: &Repository,
+    worktree: PathBuf,
+    output: Option<PathBuf>,
+) -> Result<Workspace, JobError> {
+    let repo = repos::open(ctx, repository).await?;
     Ok(Workspace { worktree, read: vec![repo.root().to_path_buf(), repo.git_dir().to_path_buf()], output })
 }
 

@@ -10,7 +10,7 @@ mod first_prompt;
 mod thread;
 mod turn;
 
-use spectask_agent::SessionOutcome;
+use spectask_agent::{AcpSessionId, SessionOutcome};
 use spectask_core::{
     SpecTask, SpecTaskStatus, ThreadStatus, WorkSession, WorkSessionCommand, WorkSessionId, WorkSessionStatus,
 };
@@ -77,8 +77,10 @@ async fn run_turn(
     cancel: &CancellationToken,
 ) -> Result<(), TurnError> {
     let profile = agents::implementation_profile(ctx, task, session)?;
-    let worktree = agents::worktree(ctx, task).await?;
-    let workspace = agents::workspace(ctx, task, worktree.clone(), None).await?;
+    // The repository and the session's recorded thread, read once for the whole drive.
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let worktree = agents::worktree_in(ctx, &repository, task).await?;
+    let workspace = agents::workspace_in(ctx, &repository, worktree.clone(), None).await?;
     let instance = agents::instance(ctx, task, &profile, &workspace).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
@@ -87,7 +89,8 @@ async fn run_turn(
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
     let was_prompted = ctx.store.session_was_prompted(session.id).await?;
     let mut after = AfterTurns::new(was_prompted);
-    let (acp, first, opened) = match live_thread(ctx, &instance, session).await? {
+    let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
+    let (acp, first, opened) = match live_thread(&instance, recorded.as_ref()) {
         Some(acp) => {
             ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
             let first = match editor {
@@ -111,7 +114,7 @@ async fn run_turn(
                 Some(_) => None,
                 None => Some(first_prompt(ctx, task, session, was_prompted).await?),
             };
-            let (acp, opened) = open_thread(ctx, &instance, session, &worktree).await?;
+            let (acp, opened) = open_thread(ctx, &instance, session, &worktree, recorded).await?;
             if opened != Opened::New || first.is_none() {
                 ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
             }

@@ -23,30 +23,28 @@ pub(super) enum Opened {
     Live,
 }
 
-/// The recorded thread, when this agent process still holds it (re-attached).
-pub(super) async fn live_thread(
-    ctx: &Ctx,
+/// The `recorded` thread, when this agent process still holds it (re-attached).
+pub(super) fn live_thread(
     instance: &Arc<AgentInstance>,
-    session: &WorkSession,
-) -> Result<Option<AcpSessionId>, TurnError> {
-    let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
+    recorded: Option<&AcpSessionId>,
+) -> Option<AcpSessionId> {
     let (events, mut rx) = instance.event_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    Ok(recorded.filter(|acp| instance.attach_thread(acp, events)))
+    recorded.filter(|acp| instance.attach_thread(acp, events)).cloned()
 }
 
-/// Loads the recorded thread into this (new) agent process when the agent can, and otherwise
+/// Loads the `recorded` thread into this (new) agent process when the agent can, and otherwise
 /// opens a new one.
 pub(super) async fn open_thread(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
     session: &WorkSession,
     worktree: &Path,
+    recorded: Option<AcpSessionId>,
 ) -> Result<(AcpSessionId, Opened), TurnError> {
     // Events outside a turn (a load's replay) are not recorded again: drain them.
     let (events, mut rx) = instance.event_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
     // A thread opened in an agent gets the session's coordination tools, with a fresh credential.
     let tools = thread_tools::session_tools(ctx, session).await?;
     if let Some(acp) = recorded {
