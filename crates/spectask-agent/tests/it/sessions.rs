@@ -86,11 +86,22 @@ async fn cancel_ends_the_turn_with_cancelled() {
     let agent = fx.start(config(), PermissionPolicy::Auto).await;
     let (tx, mut rx) = agent.event_channel();
     let id = agent.new_thread(&fx.worktree, tx).await.unwrap();
-    let cancel = async {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Cancelled once the agent has said "start" (an event, not a time: a loaded machine may take
+    // longer than any fixed wait to get there), while it sleeps.
+    let cancel_after_start = async {
+        let mut events = Vec::new();
+        while let Some(event) = rx.recv().await {
+            let started = matches!(&event, AgentEvent::MessageChunk { text } if text == "start");
+            events.push(event);
+            if started {
+                break;
+            }
+        }
         agent.cancel(&id).await.unwrap();
+        events.extend(until_turn_end(&mut rx).await);
+        events
     };
-    let (stop, (), events) = tokio::join!(agent.prompt(&id, "slow"), cancel, until_turn_end(&mut rx));
+    let (stop, events) = tokio::join!(agent.prompt(&id, "slow"), cancel_after_start);
     assert_eq!(stop.unwrap(), "cancelled");
     assert_eq!(messages(&events), "start");
 

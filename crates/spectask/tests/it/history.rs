@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -159,11 +161,15 @@ fn a_server_killed_mid_batch_loses_and_duplicates_nothing_after_restart() {
     let sessions = work_sessions(&api.runtime, &store, &id, 4);
 
     // Four sessions record as fast as they can while batches commit every 50 ms; the server is
-    // killed (SIGKILL) in the middle. Only answered entries count as acknowledged.
+    // killed (SIGKILL) in the middle, once each has had a few entries answered (counted, not
+    // timed: under load the first answers can take seconds). Only answered entries count as
+    // acknowledged.
+    let answered: Arc<Vec<AtomicUsize>> = Arc::new(sessions.iter().map(|_| AtomicUsize::new(0)).collect());
     let acknowledged: Vec<Vec<String>> = api.runtime.block_on(async {
         let mut set = tokio::task::JoinSet::new();
         for (s, session) in sessions.iter().enumerate() {
             let (http, base, session) = (api.http.clone(), api.base.clone(), session.clone());
+            let answered = answered.clone();
             set.spawn(async move {
                 let mut acked = Vec::new();
                 for e in 0.. {
@@ -174,14 +180,21 @@ fn a_server_killed_mid_batch_loses_and_duplicates_nothing_after_restart() {
                         .send()
                         .await;
                     match request {
-                        Ok(r) if r.status().as_u16() == 201 => acked.push(content),
+                        Ok(r) if r.status().as_u16() == 201 => {
+                            acked.push(content);
+                            answered[s].fetch_add(1, Ordering::Relaxed);
+                        }
                         _ => break,
                     }
                 }
                 (s, acked)
             });
         }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while answered.iter().any(|n| n.load(Ordering::Relaxed) <= 3) {
+            assert!(Instant::now() < deadline, "the sessions' entries were not answered: {answered:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         server.kill();
         let mut acked = vec![Vec::new(); sessions.len()];
         while let Some(done) = set.join_next().await {
