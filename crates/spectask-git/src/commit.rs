@@ -103,7 +103,8 @@ pub(crate) fn commit_writes(
     let wt = workdir(repo);
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     let parent_tree = parent.tree().op(|| format!("read the tree of {parent_id}"))?;
-    refuse_dirty_paths(repo, &parent_tree, writes.iter().map(FileWrite::path))?;
+    let mut index = crate::handles::index(repo)?;
+    crate::dirty::refuse_dirty_paths(repo, &index, &parent_tree, writes.iter().map(FileWrite::path))?;
 
     let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for write in writes {
@@ -124,20 +125,29 @@ pub(crate) fn commit_writes(
     }
 
     let mut update = git2::build::TreeUpdateBuilder::new();
-    let mut blobs = Vec::with_capacity(contents.len());
+    let mut changed = Vec::with_capacity(contents.len());
+    let mut restage = Vec::new();
     for (path, bytes) in &contents {
-        let blob = repo.blob(bytes).op(|| format!("write blob for {path}"))?;
-        update.upsert(*path, blob, FileMode::Blob);
-        blobs.push(blob);
+        // A file written with what it already holds (on the tip, and on disk as checked above)
+        // needs no object or file write; only an index entry left stale is staged again.
+        let blob = Oid::hash_object(git2::ObjectType::Blob, bytes).op(|| format!("hash {path}"))?;
+        if crate::dirty::tree_entry_id(&parent_tree, path) == Some(blob) {
+            if index.get_path(Path::new(path), 0).is_none_or(|entry| entry.id != blob) {
+                restage.push((*path, blob));
+            }
+            continue;
+        }
+        let written = repo.blob(bytes).op(|| format!("write blob for {path}"))?;
+        update.upsert(*path, written, FileMode::Blob);
+        changed.push((*path, bytes, written));
     }
-    let tree_id = update.create_updated(repo, &parent_tree).op(|| format!("build tree on {branch}"))?;
-    if tree_id == parent_tree.id() {
+    if changed.is_empty() {
         return Ok(None);
     }
+    let tree_id = update.create_updated(repo, &parent_tree).op(|| format!("build tree on {branch}"))?;
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
 
-    let mut index = crate::handles::index(repo)?;
-    for ((path, bytes), blob) in contents.iter().zip(blobs) {
+    for (path, bytes, blob) in changed {
         let file = wt.join(path);
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
@@ -147,13 +157,18 @@ pub(crate) fn commit_writes(
         let meta = std::fs::symlink_metadata(&file).map_err(io_err("read the metadata of", &file))?;
         index.add(&staged_entry(path, blob, &meta)).op(|| format!("stage {path} in {}", wt.display()))?;
     }
-    index_lock.write_index(repo, &index)?;
+    for (path, blob) in restage {
+        let file = wt.join(path);
+        let meta = std::fs::symlink_metadata(&file).map_err(io_err("read the metadata of", &file))?;
+        index.add(&staged_entry(path, blob, &meta)).op(|| format!("stage {path} in {}", wt.display()))?;
+    }
+    index_lock.write_index(repo, &mut index)?;
     Ok(Some(new_id))
 }
 
 /// The index entry of a file just written with the contents of `blob`, its stat data as git keeps
 /// it (so `git status` finds the file clean without reading it).
-fn staged_entry(path: &str, blob: Oid, meta: &std::fs::Metadata) -> git2::IndexEntry {
+pub(crate) fn staged_entry(path: &str, blob: Oid, meta: &std::fs::Metadata) -> git2::IndexEntry {
     use std::os::unix::fs::MetadataExt;
     // The index keeps 32 bits of each; git truncates the same way.
     let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
@@ -225,7 +240,7 @@ pub(crate) fn commit_paths(
     } else {
         Some(commit_tree(repo, branch, parent_id, tree_id, message)?)
     };
-    index_lock.write_index(repo, &index)?;
+    index_lock.write_index(repo, &mut index)?;
     let Some(new_id) = new_id else { return Ok(None) };
     let changed = changed_files(repo, Some(parent_id), new_id)?;
     Ok(Some((new_id, changed)))
@@ -335,64 +350,6 @@ pub(crate) fn uncommitted_files(repo: &Repository) -> Result<Vec<String>, GitErr
         .filter(|entry| entry.status() != Status::CURRENT && !entry.status().contains(Status::IGNORED))
         .map(|entry| String::from_utf8_lossy(entry.path_bytes()).into_owned())
         .collect())
-}
-
-/// Refuses when a file about to be written differs in the worktree from the branch tip: writing it
-/// would lose someone's uncommitted edit. The comparison is by content, so an index left stale by
-/// an interrupted earlier write (its files already match the tip) does not block later writes; the
-/// write re-stages those paths.
-fn refuse_dirty_paths<'a>(
-    repo: &Repository,
-    tip_tree: &git2::Tree<'_>,
-    paths: impl Iterator<Item = &'a str>,
-) -> Result<(), GitError> {
-    let wt = workdir(repo);
-    let mut dirty = Vec::new();
-    for path in paths {
-        let file = wt.join(path);
-        refuse_symlinked_parents(&wt, path)?;
-        let on_disk = match std::fs::symlink_metadata(&file) {
-            Ok(meta) if meta.is_file() => Some(std::fs::read(&file).map_err(io_err("read", &file))?),
-            Ok(_) => {
-                dirty.push(path.to_owned());
-                continue;
-            }
-            Err(e)
-                if e.kind() == std::io::ErrorKind::NotFound
-                    || e.kind() == std::io::ErrorKind::NotADirectory =>
-            {
-                None
-            }
-            Err(e) => return Err(io_err("read", &file)(e)),
-        };
-        if on_disk != blob_at(repo, tip_tree, path)? {
-            dirty.push(path.to_owned());
-        }
-    }
-    dirty.sort();
-    dirty.dedup();
-    if dirty.is_empty() { Ok(()) } else { Err(GitError::UncommittedChanges { path: wt, files: dirty }) }
-}
-
-/// Refuses a path whose parent directories in the worktree include a symbolic link: writing
-/// through it could land outside the worktree.
-fn refuse_symlinked_parents(wt: &Path, path: &str) -> Result<(), GitError> {
-    let mut dir = wt.to_path_buf();
-    let segments: Vec<&str> = path.split('/').collect();
-    for segment in &segments[..segments.len().saturating_sub(1)] {
-        dir.push(segment);
-        match std::fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(GitError::InvalidFilePath {
-                    path: path.to_owned(),
-                    reason: "goes through a symbolic link in the worktree",
-                });
-            }
-            Ok(_) => {}
-            Err(_) => return Ok(()),
-        }
-    }
-    Ok(())
 }
 
 /// The working directory of `repo` (its git dir for a bare repository, which spectask never opens).

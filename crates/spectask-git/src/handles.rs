@@ -5,7 +5,7 @@
 //! ever use one handle (a second user meanwhile opens its own). What others change on disk is still
 //! seen: libgit2 reads refs and loose objects from disk on every lookup, refreshes its pack list on a
 //! miss and its configuration when the files change, and [`index`] re-reads an index whose file
-//! changed.
+//! another process replaced.
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -14,7 +14,7 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 
 use git2::Repository;
 
-use crate::error::{GitError, GitResultExt};
+use crate::error::{GitError, GitResultExt, io_err};
 
 /// Open repositories by the path they were opened from; one per repository and design-docs
 /// worktree the process used (a handful).
@@ -81,11 +81,49 @@ pub(crate) fn with_worktree<T>(
     result
 }
 
-/// The index of the worktree `repo`, re-read from disk when another process changed it since this
-/// handle last read or wrote it.
+/// The index of the worktree `repo` for a write under its `index.lock`, up to date with the index
+/// file on disk.
+///
+/// The handle's index is bound to this process's copy file beside `index` (the index's second name,
+/// a hard link): [`crate::index_lock::IndexLock::write_index`] writes it there and renames it over
+/// `index`, so writing never copies entries into another index, and a handle whose copy is still
+/// the index file has nothing to read again. When another process replaced `index` (an agent's
+/// `git add`), the copy is linked to the new file and read from it.
 pub(crate) fn index(repo: &Repository) -> Result<git2::Index, GitError> {
     let describe = || format!("read the index of {}", crate::commit::workdir(repo).display());
+    let target = repo.path().join("index");
+    let copy = crate::index_lock::index_copy_path(repo);
     let mut index = repo.index().op(describe)?;
+    let bound = index.path() == Some(copy.as_path());
+    if !bound || !same_file(&target, &copy) {
+        link_copy(&target, &copy)?;
+    }
+    if !bound {
+        index = git2::Index::open(&copy).op(describe)?;
+        repo.set_index(&mut index).op(describe)?;
+    }
+    // Read again only when the file changed since this handle read or wrote it.
     index.read(false).op(describe)?;
     Ok(index)
+}
+
+/// Whether `a` and `b` are names of one file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Makes `copy` a second name of the index file `target` (no copy when there is no index yet).
+fn link_copy(target: &Path, copy: &Path) -> Result<(), GitError> {
+    match std::fs::remove_file(copy) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err("remove", copy)(e)),
+        _ => {}
+    }
+    match std::fs::hard_link(target, copy) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("link the index to", copy)(e)),
+        _ => Ok(()),
+    }
 }

@@ -38,7 +38,8 @@ fn index_copy_name(pid: u32) -> String {
 
 /// The process id a file of [`marked_lock_name`] or [`index_copy_name`] was written by.
 fn writer_of(file_name: &str) -> Option<u32> {
-    let rest = file_name.strip_suffix(".tmp")?.strip_prefix("spectask-index-")?;
+    let name = file_name.strip_suffix(".lock").unwrap_or(file_name);
+    let rest = name.strip_suffix(".tmp")?.strip_prefix("spectask-index-")?;
     rest.strip_prefix("lock-").unwrap_or(rest).parse().ok()
 }
 
@@ -125,28 +126,44 @@ impl IndexLock {
         }
     }
 
-    /// Writes `index` (of the worktree `repo`) to disk while holding the lock, then releases it: a
-    /// complete copy is written beside it and renamed over `index`, so a crash leaves the old index
-    /// or the new one, and only this lock, which the next writer recognises.
-    pub(crate) fn write_index(self, repo: &Repository, index: &Index) -> Result<(), GitError> {
+    /// Writes `index` (of the worktree `repo`, bound to its copy by [`crate::handles::index`]) to
+    /// disk while holding the lock, then releases it: the complete index is written to the copy and
+    /// renamed over `index`, so a crash leaves the old index or the new one, and only this lock,
+    /// which the next writer recognises. The copy stays as the new index's second name.
+    pub(crate) fn write_index(self, repo: &Repository, index: &mut Index) -> Result<(), GitError> {
         let target = repo.path().join("index");
-        let temp = repo.path().join(index_copy_name(std::process::id()));
+        let copy = index_copy_path(repo);
         let op = || format!("write the index of {}", repo.path().display());
-        // What a killed writer of this process id left there is half a copy at best.
-        match std::fs::remove_file(&temp) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err("remove", &temp)(e)),
+        if index.path() != Some(copy.as_path()) {
+            return Err(GitError::Git {
+                op: op(),
+                source: git2::Error::from_str("the index is not bound to spectask's copy"),
+            });
+        }
+        // libgit2 writes the copy through `<copy>.lock`; one left by a killed process of this
+        // process id is half a copy at best, and no other writer of this copy exists (this process
+        // holds the repository's writer lock).
+        let copy_lock = copy.with_file_name(format!("{}.lock", index_copy_name(std::process::id())));
+        match std::fs::remove_file(&copy_lock) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io_err("remove", &copy_lock)(e));
+            }
             _ => {}
         }
-        let mut copy = Index::open(&temp).op(op)?;
-        copy.clear().op(op)?;
-        for entry in index.iter() {
-            copy.add(&entry).op(op)?;
+        retry_locked(|| index.write()).op(op)?;
+        std::fs::rename(&copy, &target).map_err(io_err("replace", &target))?;
+        // Without its second name the handle reads the index again next time; nothing is lost.
+        if let Err(e) = std::fs::hard_link(&target, &copy) {
+            tracing::debug!(path = %copy.display(), error = %e, "could not link the index copy");
         }
-        retry_locked(|| copy.write()).op(op)?;
-        std::fs::rename(&temp, &target).map_err(io_err("replace", &target))?;
         drop(self);
         Ok(())
     }
+}
+
+/// This process's copy of the worktree `repo`'s index (see [`crate::handles::index`]).
+pub(crate) fn index_copy_path(repo: &Repository) -> PathBuf {
+    repo.path().join(index_copy_name(std::process::id()))
 }
 
 impl Drop for IndexLock {
@@ -165,6 +182,7 @@ mod tests {
     fn the_writer_of_a_leftover_is_read_from_its_name() {
         assert_eq!(writer_of(&marked_lock_name(41)), Some(41));
         assert_eq!(writer_of(&index_copy_name(42)), Some(42));
+        assert_eq!(writer_of(&format!("{}.lock", index_copy_name(43))), Some(43));
         assert_eq!(writer_of("spectask-index-x.tmp"), None);
         assert_eq!(writer_of("index.lock"), None);
         assert_eq!(writer_of("spectask-index-7"), None);

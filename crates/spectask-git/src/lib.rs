@@ -69,6 +69,7 @@ mod changes;
 mod commit;
 mod context;
 mod design_docs;
+mod dirty;
 mod error;
 mod handles;
 mod health;

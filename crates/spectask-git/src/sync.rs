@@ -70,7 +70,7 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
         }
         synced.push(path);
     }
-    index_lock.write_index(repo, &index)?;
+    index_lock.write_index(repo, &mut index)?;
     if !synced.is_empty() {
         tracing::info!(worktree = %wt.display(), files = synced.len(), "brought a lagging worktree up to date");
     }
