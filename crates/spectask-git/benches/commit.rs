@@ -2,15 +2,17 @@
 //! spawning `git commit`, and recorded entries per second when N appends are batched per commit.
 //!
 //! Environment: `BENCH_COMMITS` (commits timed per figure, 100); `BENCH_FILES` (other files already
-//! on the design-docs branch, so in its index, 0); `BENCH_ONLY=libgit2` (only the libgit2 figure,
-//! e.g. under `valgrind --tool=callgrind`: the instructions of N commits minus those of M, divided
-//! by N - M, are one commit's, whatever the machine's load).
+//! on the design-docs branch, so in its index, and in a task's worktree, 0); `BENCH_ONLY=libgit2`
+//! or `BENCH_ONLY=task` (only that figure, e.g. under `valgrind --tool=callgrind`: the instructions
+//! of N commits minus those of M, divided by N - M, are one commit's, whatever the machine's load).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use spectask_git::{DesignDocsCommit, FileWrite, RegisterOptions, Repo, Trailer};
+use spectask_git::{
+    DesignDocsCommit, FileWrite, RegisterOptions, Repo, TaskHandle, Trailer, WorkSessionCommit,
+};
 
 const ENTRIES: usize = 2_000;
 const BATCHES: [usize; 4] = [1, 10, 100, 1_000];
@@ -23,7 +25,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (commits, files) = (size("BENCH_COMMITS", 100), size("BENCH_FILES", 0));
     let libgit2 = per_commit_libgit2(commits, files)?;
     println!("one small commit through libgit2 (spectask-git), {files} other files: {:>8.3} ms", ms(libgit2));
-    if std::env::var("BENCH_ONLY").is_ok_and(|only| only == "libgit2") {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "libgit2" {
+        return Ok(());
+    }
+    let task = per_task_commit(commits, files)?;
+    println!("one work-session commit in a task's worktree, {files} other files:   {:>8.3} ms", ms(task));
+    if only == "task" {
         return Ok(());
     }
     let cli = per_commit_cli(commits, files)?;
@@ -100,6 +108,37 @@ fn per_commit_libgit2(commits: u32, files: u32) -> Result<Duration, Box<dyn std:
     let start = Instant::now();
     for n in 0..commits {
         append(&repo, vec![format!("entry {n}\n")])?;
+    }
+    Ok(start.elapsed() / commits.max(1))
+}
+
+/// Mean time of one work-session commit (one changed file, trailers) in a task's worktree, whose
+/// branch holds `files` other files.
+fn per_task_commit(commits: u32, files: u32) -> Result<Duration, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let repo = repository(dir.path(), 0)?;
+    let task = TaskHandle::new("bench-task")?;
+    let wt = repo.ensure_task_worktree(&task)?.path;
+    std::fs::create_dir_all(wt.join("src"))?;
+    let commit = |paths: Option<Vec<String>>| WorkSessionCommit {
+        message: "bench-task: a session".to_owned(),
+        spec_task: "bench".to_owned(),
+        work_session: "bench".to_owned(),
+        implements: vec!["1.1".to_owned()],
+        paths,
+    };
+    if files > 0 {
+        for n in 0..files {
+            let dir = wt.join(format!("src/part-{}", n / 8));
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join(format!("file-{}.txt", n % 8)), format!("file {n}\n"))?;
+        }
+        repo.commit_work_session(&task, &commit(None))?;
+    }
+    let start = Instant::now();
+    for n in 0..commits {
+        std::fs::write(wt.join("src/changed.txt"), format!("change {n}\n"))?;
+        repo.commit_work_session(&task, &commit(Some(vec!["src/changed.txt".to_owned()])))?;
     }
     Ok(start.elapsed() / commits.max(1))
 }

@@ -93,7 +93,8 @@ impl Repo {
         let _lock = self.lock()?;
         let message = commit_message(&commit.message, &commit.trailers);
         // The worktree sees the common refs, so one handle serves the checks and the commit.
-        with_worktree(&self.design_docs_worktree(), |worktree| {
+        let what = || self.design_docs_what();
+        with_worktree(&self.design_docs_worktree(), what, |worktree| {
             let write = || {
                 let (tip, last) = self.verify_forward_only_from(worktree).map_err(Attempt::Failed)?;
                 if let Some(expected) = expected.filter(|e| *e != tip) {
@@ -134,7 +135,8 @@ impl Repo {
         trailers: &[Trailer],
     ) -> Result<Option<CommittedChanges>, GitError> {
         let _lock = self.lock()?;
-        with_worktree(&self.design_docs_worktree(), |worktree| {
+        let what = || self.design_docs_what();
+        with_worktree(&self.design_docs_worktree(), what, |worktree| {
             let (tip, last) = self.verify_forward_only_from(worktree)?;
             sync_lagging_paths(worktree, last, tip)?;
             let message = commit_message(message, trailers);
@@ -240,6 +242,10 @@ impl Repo {
         retry_locked(|| git.reference(&name, tip, true, "spectask: design-docs write"))
             .op(|| format!("update {name}"))?;
         Ok(())
+    }
+
+    fn design_docs_what(&self) -> String {
+        format!("open the design-docs worktree {}", self.design_docs_worktree().display())
     }
 
     fn open_design_docs_worktree(&self) -> Result<Repository, GitError> {

@@ -1,5 +1,6 @@
 //! Open repositories kept between operations, so each one does not open the repository again,
-//! parse its configuration and (for the design-docs worktree) read its whole index.
+//! parse its configuration and (for the design-docs worktree and task worktrees, whose commits
+//! run here) read its whole index.
 //!
 //! A handle is taken out of the registry while it is used and put back afterwards, so no two threads
 //! ever use one handle (a second user meanwhile opens its own). What others change on disk is still
@@ -67,18 +68,35 @@ pub(crate) fn open(path: &Path, what: impl FnOnce() -> String) -> Result<Kept, G
     Ok(Kept { repo: Some(repo), path: path.to_path_buf() })
 }
 
-/// Runs `write` on the worktree at `path`, kept open while writes succeed: a write that fails drops
-/// the handle, and the next one opens the worktree afresh.
+/// Runs `write` on the worktree at `path` (a worktree's directory, or its admin directory under
+/// `.git/worktrees/`), kept open while writes succeed: a write that fails drops the handle, and the
+/// next one opens the worktree afresh. `what` names it in errors.
 pub(crate) fn with_worktree<T>(
     path: &Path,
+    what: impl FnOnce() -> String,
     write: impl FnOnce(&Repository) -> Result<T, GitError>,
 ) -> Result<T, GitError> {
-    let worktree = open(path, || format!("open the design-docs worktree {}", path.display()))?;
+    let kept = registry().lock().unwrap_or_else(PoisonError::into_inner).remove(path);
+    let repo = match kept {
+        Some(repo) => repo,
+        None => {
+            let repo = Repository::open(path).op(what)?;
+            // Bound before anything loads the index from `index` only to drop it again.
+            bind_index(&repo)?;
+            repo
+        }
+    };
+    let worktree = Kept { repo: Some(repo), path: path.to_path_buf() };
     let result = write(&worktree);
     if result.is_err() {
         worktree.discard();
     }
     result
+}
+
+/// Drops the handle kept for `path`, if any: its worktree was removed, or made anew.
+pub(crate) fn forget(path: &Path) {
+    registry().lock().unwrap_or_else(PoisonError::into_inner).remove(path);
 }
 
 /// The index of the worktree `repo` for a write under its `index.lock`, up to date with the index
@@ -94,16 +112,23 @@ pub(crate) fn index(repo: &Repository) -> Result<git2::Index, GitError> {
     let target = repo.path().join("index");
     let copy = crate::index_lock::index_copy_path(repo);
     let mut index = repo.index().op(describe)?;
-    let bound = index.path() == Some(copy.as_path());
-    if !bound || !same_file(&target, &copy) {
+    if index.path() != Some(copy.as_path()) {
+        index = bind_index(repo)?;
+    } else if !same_file(&target, &copy) {
         link_copy(&target, &copy)?;
-    }
-    if !bound {
-        index = git2::Index::open(&copy).op(describe)?;
-        repo.set_index(&mut index).op(describe)?;
     }
     // Read again only when the file changed since this handle read or wrote it.
     index.read(false).op(describe)?;
+    Ok(index)
+}
+
+/// Makes the index of the worktree `repo` the one bound to this process's copy (see [`index`]).
+fn bind_index(repo: &Repository) -> Result<git2::Index, GitError> {
+    let describe = || format!("read the index of {}", crate::commit::workdir(repo).display());
+    let copy = crate::index_lock::index_copy_path(repo);
+    link_copy(&repo.path().join("index"), &copy)?;
+    let mut index = git2::Index::open(&copy).op(describe)?;
+    repo.set_index(&mut index).op(describe)?;
     Ok(index)
 }
 

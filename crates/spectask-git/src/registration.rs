@@ -95,11 +95,16 @@ impl Repo {
             branch,
             WorktreeKind::DesignDocs,
         )?;
+        let path = repo.design_docs_worktree();
+        if worktree_created {
+            // A handle kept for an earlier worktree at this path is not this one's.
+            handles::forget(&path);
+        }
         if let Ok(tip) = repo.verify_forward_only(&git) {
-            let path = repo.design_docs_worktree();
-            let worktree =
-                Repository::open(&path).op(|| format!("open the design-docs worktree {}", path.display()))?;
-            repo.sync_design_docs_worktree(&git, &worktree, tip)?;
+            let what = || format!("open the design-docs worktree {}", path.display());
+            handles::with_worktree(&path, what, |worktree| {
+                repo.sync_design_docs_worktree(&git, worktree, tip)
+            })?;
         }
         tracing::info!(root = %repo.root.display(), branch, branch_created, worktree_created, "registered repository");
         Ok(Registration { repo, branch_created, worktree_created })

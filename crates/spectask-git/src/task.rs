@@ -7,6 +7,7 @@ use git2::Repository;
 
 use crate::commit::{ChangedFile, commit_paths, uncommitted_files};
 use crate::error::{GitError, GitResultExt};
+use crate::handles::{forget, with_worktree};
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::{
@@ -94,6 +95,10 @@ impl Repo {
         };
         let worktree_created =
             ensure_worktree(&git, self.root(), task.as_str(), &branch, WorktreeKind::Task)?;
+        if worktree_created {
+            // A handle kept for an earlier worktree of this name is not this one's.
+            forget(&self.task_worktree_dirs(task).1);
+        }
         let path = worktree_path(self.root(), task.as_str());
         Ok(TaskWorktree { branch, path, branch_created, worktree_created })
     }
@@ -115,8 +120,13 @@ impl Repo {
         }
         let message = commit_message(&commit.message, &trailers);
         let _lock = self.lock()?;
-        let worktree = self.open_task_worktree(task)?;
-        let committed = commit_paths(&worktree, &task.branch(), &message, commit.paths.as_deref())?;
+        // Kept open between the task's commits, like the design-docs worktree.
+        let (path, admin) = self.task_worktree_dirs(task);
+        let what = || format!("open the worktree of task {task} at {}", path.display());
+        let committed = with_worktree(&admin, what, |worktree| {
+            check_task_worktree(worktree, &path)?;
+            commit_paths(worktree, &task.branch(), &message, commit.paths.as_deref())
+        })?;
         Ok(committed.map(|(id, changed_files)| CommittedChanges { commit: CommitId(id), changed_files }))
     }
 
@@ -138,6 +148,7 @@ impl Repo {
         }
         let worktree_removed =
             remove_worktree(&git, self.root(), task.as_str(), WorktreeKind::Task, options.force)?;
+        forget(&self.task_worktree_dirs(task).1);
         let mut branch_deleted = false;
         if delete_branch && let Ok(mut found) = git.find_branch(&branch, git2::BranchType::Local) {
             found.delete().op(|| format!("delete branch {branch}"))?;
@@ -202,15 +213,25 @@ impl Repo {
     /// under `.git/worktrees/`), never through the `.git` file inside the worktree: that file is
     /// writable to the task's agent, which could point it at another repository.
     fn open_task_worktree(&self, task: &TaskHandle) -> Result<Repository, GitError> {
-        let path = worktree_path(self.root(), task.as_str());
+        let (path, admin) = self.task_worktree_dirs(task);
         let what = || format!("open the worktree of task {task} at {}", path.display());
-        let admin = self.git_dir().join("worktrees").join(task.as_str());
         let worktree = Repository::open(&admin).op(what)?;
-        // The admin directory names its worktree; anything else is not the task's worktree.
-        let same = worktree.workdir().is_some_and(|w| w.canonicalize().ok() == path.canonicalize().ok());
-        if !same {
-            return Err(GitError::NotSpectaskWorktree { path });
-        }
+        check_task_worktree(&worktree, &path)?;
         Ok(worktree)
     }
+
+    /// The task's worktree and its admin directory.
+    fn task_worktree_dirs(&self, task: &TaskHandle) -> (PathBuf, PathBuf) {
+        (worktree_path(self.root(), task.as_str()), self.git_dir().join("worktrees").join(task.as_str()))
+    }
+}
+
+/// Refuses a worktree opened through a task's admin directory that names another directory than the
+/// task's worktree at `path`.
+fn check_task_worktree(worktree: &Repository, path: &std::path::Path) -> Result<(), GitError> {
+    let same = worktree.workdir().is_some_and(|w| w.canonicalize().ok() == path.canonicalize().ok());
+    if !same {
+        return Err(GitError::NotSpectaskWorktree { path: path.to_path_buf() });
+    }
+    Ok(())
 }

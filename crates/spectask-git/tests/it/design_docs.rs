@@ -395,6 +395,9 @@ fn index_files_left_by_killed_spectask_processes_are_swept_at_registration() {
     ];
     let kept = [admin.join(format!("spectask-index-{live}.tmp")), admin.join("spectask-index-x.tmp")];
     for file in stale.iter().chain(&kept) {
+        // Written the way spectask writes them, as new files: this process's copy is the index's
+        // second name (see `handles::index`), never written in place.
+        let _ = std::fs::remove_file(file);
         std::fs::write(file, "DIRC, cut off").unwrap();
     }
     Repo::register(repo.root(), &spectask_git::RegisterOptions::default()).unwrap();

@@ -277,3 +277,35 @@ fn a_rewritten_gitfile_in_the_worktree_cannot_redirect_spectasks_commit() {
     assert!(files.lines().any(|f| f == "feature.txt"), "{files}");
     assert!(repo.task_uncommitted(&task).unwrap().iter().all(|f| f != "feature.txt"));
 }
+
+/// spectask keeps a task's worktree open between its commits: the index an agent wrote meanwhile
+/// is the one the next commit builds on, and a worktree removed and made again under the same name
+/// is committed to as the new one.
+#[test]
+fn a_task_worktree_kept_open_between_commits_follows_removal_and_staging() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "5e2b-kept");
+    std::fs::write(wt.join("one.txt"), "1\n").unwrap();
+    repo.commit_work_session(&task, &session_commit("one")).unwrap().unwrap();
+    std::fs::write(wt.join("staged.txt"), "s\n").unwrap();
+    git(&wt, &["add", "staged.txt"]);
+    std::fs::write(wt.join("two.txt"), "2\n").unwrap();
+    let only_two = WorkSessionCommit { paths: Some(vec!["two.txt".to_owned()]), ..session_commit("two") };
+    repo.commit_work_session(&task, &only_two).unwrap().unwrap();
+    // The commit is of the index as the agent left it (a stale handle would have dropped the entry
+    // and left the file untracked).
+    let files = git(repo.root(), &["ls-tree", "-r", "--name-only", "spectask/5e2b-kept"]);
+    assert!(files.lines().any(|f| f == "staged.txt"), "{files}");
+    assert_eq!(status(&wt), "");
+
+    repo.remove_task(&task, true, RemoveOptions { force: true }).unwrap();
+    let (task, wt) = task_with_worktree(&repo, "5e2b-kept");
+    std::fs::write(wt.join("three.txt"), "3\n").unwrap();
+    repo.commit_work_session(&task, &session_commit("three")).unwrap().unwrap();
+    let files = git(repo.root(), &["ls-tree", "-r", "--name-only", "spectask/5e2b-kept"]);
+    assert!(files.lines().any(|f| f == "three.txt"), "{files}");
+    assert!(!files.lines().any(|f| f == "one.txt"), "the new branch starts afresh: {files}");
+    assert_eq!(status(&wt), "");
+    assert_fsck_clean(repo.root());
+}
