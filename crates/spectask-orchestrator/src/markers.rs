@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
-use spectask_spec::{PlanTaskState, set_all_markers, set_marker};
+use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_marker};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -82,18 +82,19 @@ pub(crate) async fn progress(
     Ok(bytes.map(|b| with_completed(String::from_utf8_lossy(&b).into_owned(), task, sessions)))
 }
 
-/// `text` with the plan task of every completed session marked done.
+/// `text` with the plan task of every completed session marked done: parsed once, whatever the
+/// number of sessions (a prompt's cost must not grow with the plan's progress).
 fn with_completed(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
-    let completed = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed);
-    completed.fold(text, |text, session| {
+    let mut plan = Plan::parse(&text);
+    for session in sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed) {
         if task.is_whole_plan_session(session) {
-            return set_all_markers(&text, PlanTaskState::Done);
+            plan.set_all_markers(PlanTaskState::Done);
+        } else if let Some(id) = session.plan_task.as_ref().and_then(|p| p.id.as_deref()) {
+            // A plan task the document no longer names (or names twice) keeps its text, as before.
+            let _ = plan.set_marker(id, PlanTaskState::Done);
         }
-        match session.plan_task.as_ref().and_then(|p| p.id.as_deref()) {
-            Some(id) => set_marker(&text, id, PlanTaskState::Done).unwrap_or(text),
-            None => text,
-        }
-    })
+    }
+    plan.into_text()
 }
 
 #[cfg(test)]

@@ -70,9 +70,10 @@ async fn ticks_waiting_for_the_writer_share_one_commit() {
 async fn progress_marks_completed_sessions_done_before_their_tick() {
     use spectask_core::{PlanTaskRef, WorkSessionCommand};
     let f = Fixture::new(Backend::Sqlite).await;
-    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+    let task =
+        f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n- [ ] 3. Three\n").await;
     let store = f.store();
-    for (index, id) in [(0, "1"), (1, "2")] {
+    for (index, id) in [(0, "1"), (1, "2"), (2, "3")] {
         let plan_task =
             PlanTaskRef { index, id: Some(id.into()), title: id.into(), description: String::new() };
         let new = spectask_store::NewWorkSession {
@@ -82,11 +83,14 @@ async fn progress_marks_completed_sessions_done_before_their_tick() {
         let session = store.create_work_session(new).await.unwrap();
         let running =
             store.transition_work_session(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        if id == "1" {
+        if id != "2" {
             store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap();
         }
     }
     let sessions = store.work_sessions_of(task.id).await.unwrap();
     let text = progress(&f.ctx, &task, &sessions).await.unwrap().unwrap();
-    assert!(text.contains("- [x] 1. One") && text.contains("- [ ] 2. Two"), "{text}");
+    assert!(
+        text.contains("- [x] 1. One") && text.contains("- [ ] 2. Two") && text.contains("- [x] 3. Three"),
+        "{text}"
+    );
 }

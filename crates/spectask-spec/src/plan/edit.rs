@@ -40,6 +40,17 @@ impl Plan {
         Ok(())
     }
 
+    /// Sets the marker of every task that has one and is not optional (what one session
+    /// implementing the whole plan finishes); headings without a checkbox stay as they are.
+    pub fn set_all_markers(&mut self, state: PlanTaskState) {
+        let indices: Vec<usize> =
+            self.tasks.iter().filter(|t| t.marker.is_some() && !t.optional).map(|t| t.index).collect();
+        for index in indices {
+            // Every index was just read from the plan and has a marker: nothing can refuse the edit.
+            let _ = self.set_marker_at(index, state);
+        }
+    }
+
     /// The index of the only task with this id.
     pub fn index_of(&self, task_id: &str) -> Result<usize, SpecError> {
         let matches: Vec<&PlanTask> =
@@ -66,12 +77,7 @@ pub fn set_marker(text: &str, task_id: &str, state: PlanTaskState) -> Result<Str
 /// session implementing the whole plan finishes); headings without a checkbox stay as they are.
 pub fn set_all_markers(text: &str, state: PlanTaskState) -> String {
     let mut plan = Plan::parse(text);
-    let indices: Vec<usize> =
-        plan.tasks.iter().filter(|t| t.marker.is_some() && !t.optional).map(|t| t.index).collect();
-    for index in indices {
-        // Every index was just read from the plan and has a marker: nothing can refuse the edit.
-        let _ = plan.set_marker_at(index, state);
-    }
+    plan.set_all_markers(state);
     plan.into_text()
 }
 
