@@ -10,7 +10,7 @@ use spectask_core::{RepositoryId, SpecTask, SpecTaskStatus};
 use crate::codec::get;
 use crate::connect::fixed_sql;
 use crate::spec_tasks::{columns, spec_task_from_row};
-use crate::{Backend, Store, StoreError};
+use crate::{Store, StoreError};
 
 /// Which SpecTasks to list. Newest first.
 #[derive(Clone, Debug, Default)]
@@ -70,6 +70,7 @@ impl ListingSql {
 
 /// How the database runs a listing's two queries (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on
 /// PostgreSQL), one line per plan step.
+#[cfg(feature = "test-support")]
 #[derive(Clone, Debug)]
 pub struct ListingPlans {
     pub count: Vec<String>,
@@ -111,11 +112,12 @@ impl Store {
     }
 
     /// The plans of the listing's queries for `filter` (what the tests hold to its indexes).
+    #[cfg(feature = "test-support")]
     pub(crate) async fn listing_plans(&self, filter: &SpecTaskFilter) -> Result<ListingPlans, StoreError> {
         let sql = ListingSql::of(filter);
         let (explain, column) = match self.backend {
-            Backend::Sqlite => ("EXPLAIN QUERY PLAN", "detail"),
-            Backend::Postgres => ("EXPLAIN", "QUERY PLAN"),
+            crate::Backend::Sqlite => ("EXPLAIN QUERY PLAN", "detail"),
+            crate::Backend::Postgres => ("EXPLAIN", "QUERY PLAN"),
         };
         let mut plans = Vec::new();
         for (query, paged) in [(sql.count, false), (sql.page, true)] {
