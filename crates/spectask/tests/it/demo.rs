@@ -127,6 +127,10 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
 
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "done");
+    // A task is done before its branch is merged (the merge is the done task's next step).
+    wait_until("the task branch is merged into main", || {
+        git(&repo, &["ls-tree", "-r", "--name-only", "main"]).contains("src/auth/users.js")
+    });
     let main = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
     for f in ["src/auth/users.js", "src/auth/tokens.js", "src/auth/routes.js", "src/auth/middleware.js"] {
         assert!(main.contains(f), "{f} not on main:\n{main}");
@@ -192,7 +196,12 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "done");
     let repo = data.join("repos/python-api").canonicalize().unwrap();
-    assert!(git(&repo, &["show", "main:app/main.py"]).contains("paginate("));
+    wait_until("the task branch is merged into main", || {
+        git(&repo, &["show", "main:app/main.py"]).contains("paginate(")
+    });
+    // The check's byproducts (Python's bytecode cache) are ignored, not merged as unreported changes.
+    let main = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!main.contains("__pycache__"), "the check's bytecode cache is on main:\n{main}");
     run_sample_tests(&repo, &["python3", "-m", "unittest"]);
     server.stop();
 
