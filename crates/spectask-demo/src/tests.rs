@@ -59,9 +59,28 @@ fn the_code_samples_checks_pass_before_and_after_each_of_the_coders_changes() {
         for (path, content) in sample.repository_files() {
             write(path, content);
         }
-        let run = |when: &str| {
+        // The sample as a repository, so that what its check leaves behind shows as untracked: a
+        // check's byproducts (Python's __pycache__) would otherwise be committed into the user's
+        // main branch as changes no work session reported.
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        git(&["init", "-q"]);
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "sample"]);
+        let mut written: Vec<&str> = Vec::new();
+        let run = |when: &str, written: &[&str]| {
             let out = std::process::Command::new(command[0])
                 .args(&command[1..])
+                // As spectask runs a check: in the agent's environment, which does not carry this.
+                .env_remove("PYTHONDONTWRITEBYTECODE")
                 .current_dir(dir.path())
                 .output()
                 .unwrap();
@@ -69,13 +88,21 @@ fn the_code_samples_checks_pass_before_and_after_each_of_the_coders_changes() {
                 format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             assert!(out.status.success(), "{} {when}: {check} failed:\n{text}", sample.name);
             assert!(!text.contains("Ran 0 tests") && !text.contains("# tests 0"), "{text}");
+            let status = git(&["status", "--porcelain", "--untracked-files=all"]);
+            let left: Vec<&str> = status
+                .lines()
+                .filter_map(|line| line.strip_prefix("?? "))
+                .filter(|path| !written.contains(path))
+                .collect();
+            assert!(left.is_empty(), "{} {when}: {check} left untracked files: {left:?}", sample.name);
         };
-        run("as it starts");
+        run("as it starts", &written);
         for change in sample.changes {
             for path in change.files {
                 write(path, sample.changed(path));
+                written.push(path);
             }
-            run(&format!("after plan task {}", change.plan_task));
+            run(&format!("after plan task {}", change.plan_task), &written);
         }
     }
 }
