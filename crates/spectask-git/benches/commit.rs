@@ -23,17 +23,20 @@ fn size(name: &str, default: u32) -> u32 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (commits, files) = (size("BENCH_COMMITS", 100), size("BENCH_FILES", 0));
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let print_task = |task| {
+        println!("one work-session commit in a task's worktree, {files} other files:   {:>8.3} ms", ms(task));
+    };
+    if only == "task" {
+        print_task(per_task_commit(commits, files)?);
+        return Ok(());
+    }
     let libgit2 = per_commit_libgit2(commits, files)?;
     println!("one small commit through libgit2 (spectask-git), {files} other files: {:>8.3} ms", ms(libgit2));
-    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     if only == "libgit2" {
         return Ok(());
     }
-    let task = per_task_commit(commits, files)?;
-    println!("one work-session commit in a task's worktree, {files} other files:   {:>8.3} ms", ms(task));
-    if only == "task" {
-        return Ok(());
-    }
+    print_task(per_task_commit(commits, files)?);
     let cli = per_commit_cli(commits, files)?;
     println!("one small commit by spawning `git commit`, same repository:   {:>8.3} ms", ms(cli));
     let ratio = cli.as_secs_f64() / libgit2.as_secs_f64();

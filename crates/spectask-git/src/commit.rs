@@ -218,19 +218,16 @@ pub(crate) fn commit_paths(
     }
     match paths {
         None => {
+            // `add_all` stages deletions too (a tracked file gone from the worktree is removed).
             index
                 .add_all(["*"], IndexAddOption::DEFAULT, None)
                 .op(|| format!("stage changes in {}", wt.display()))?;
-            index.update_all(["*"], None).op(|| format!("stage deletions in {}", wt.display()))?;
         }
         Some(paths) => {
             for path in paths {
                 crate::names::validate_file_path(path)?;
             }
-            index
-                .add_all(paths.iter(), IndexAddOption::DISABLE_PATHSPEC_MATCH, None)
-                .op(|| format!("stage changes in {}", wt.display()))?;
-            index.update_all(paths.iter(), None).op(|| format!("stage deletions in {}", wt.display()))?;
+            stage_paths(repo, &mut index, paths)?;
         }
     }
     let tree_id = index.write_tree().op(|| format!("write the tree of {}", wt.display()))?;
@@ -244,6 +241,33 @@ pub(crate) fn commit_paths(
     let Some(new_id) = new_id else { return Ok(None) };
     let changed = changed_files(repo, Some(parent_id), new_id)?;
     Ok(Some((new_id, changed)))
+}
+
+/// Stages what changed at `paths` (taken literally; a directory stands for the files under it) as
+/// `git add --all -- <paths>` does: modified and new files that are not ignored are added, tracked
+/// files gone from the worktree removed. Only those paths are compared with the worktree, where
+/// `Index::add_all` would stat every file of the worktree to find them.
+fn stage_paths(repo: &Repository, index: &mut git2::Index, paths: &[String]) -> Result<(), GitError> {
+    let wt = workdir(repo);
+    let mut options = git2::DiffOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(true).include_typechange(true);
+    options.disable_pathspec_match(true);
+    for path in paths {
+        options.pathspec(path);
+    }
+    let diff = repo
+        .diff_index_to_workdir(Some(index), Some(&mut options))
+        .op(|| format!("compare the index of {} with its files", wt.display()))?;
+    let changed: Vec<(std::path::PathBuf, bool)> = diff
+        .deltas()
+        .filter_map(|delta| Some((delta.new_file().path()?.to_path_buf(), delta.new_file().exists())))
+        .collect();
+    drop(diff);
+    for (path, exists) in changed {
+        let staged = if exists { index.add_path(&path) } else { index.remove_path(&path) };
+        staged.op(|| format!("stage {} in {}", path.display(), wt.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes a commit of `tree_id` on `parent_id` and moves `branch` to it, only if the branch still

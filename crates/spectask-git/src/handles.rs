@@ -58,8 +58,23 @@ impl Kept {
     }
 }
 
+/// Sets libgit2's process-wide options once, before the first repository is opened (only this
+/// crate uses libgit2 in the process).
+///
+/// Strict object creation is off: with it, libgit2 reads back from disk every object a new object
+/// names (each entry of a tree written from an index, a commit's tree and parents, a blob staged
+/// by id, a ref's target) to check that it exists. spectask-git only names objects it wrote or
+/// read from the repository earlier in the same operation, under the repository's writer lock, and
+/// writes an object before anything naming it (so a crash never leaves a ref or tree pointing at
+/// a missing object): the check would find what the operation already knows.
+pub(crate) fn configure_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| git2::opts::strict_object_creation(false));
+}
+
 /// The repository at `path`, opened once per process; `what` names it in errors.
 pub(crate) fn open(path: &Path, what: impl FnOnce() -> String) -> Result<Kept, GitError> {
+    configure_libgit2();
     let kept = registry().lock().unwrap_or_else(PoisonError::into_inner).remove(path);
     let repo = match kept {
         Some(repo) => repo,
@@ -76,6 +91,7 @@ pub(crate) fn with_worktree<T>(
     what: impl FnOnce() -> String,
     write: impl FnOnce(&Repository) -> Result<T, GitError>,
 ) -> Result<T, GitError> {
+    configure_libgit2();
     let kept = registry().lock().unwrap_or_else(PoisonError::into_inner).remove(path);
     let repo = match kept {
         Some(repo) => repo,

@@ -152,6 +152,9 @@ fn finish_cut_off_merge(git: &Repository, git_dir: &Path, intent: &MergeIntent) 
     let MergeIntent { branch, old, new } = intent;
     let tip = branch_tip(git, branch)?;
     if tip == Some(*old) {
+        // The intent is fsynced, the merge's objects are not: after a power loss the new commit may
+        // be missing, and the branch must never point at a missing object.
+        git.find_commit(*new).op(|| format!("read the merged commit {new}"))?;
         if let Some(path) = checked_out_at(git, branch)? {
             rewrite_merged_paths(&path, intent)?;
         }

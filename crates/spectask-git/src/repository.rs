@@ -40,6 +40,7 @@ pub fn inspect_repository(path: &Path) -> Result<RepositoryInfo, GitError> {
 
 /// Opens the main repository of the working tree at `path`, following a linked worktree to its main one.
 pub(crate) fn open_main(path: &Path) -> Result<Repository, GitError> {
+    crate::handles::configure_libgit2();
     if !path.exists() {
         return Err(GitError::PathNotFound { path: path.to_path_buf() });
     }

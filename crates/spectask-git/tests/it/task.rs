@@ -256,6 +256,38 @@ fn a_session_commit_limited_to_its_paths_leaves_a_siblings_changes_uncommitted()
     assert_fsck_clean(repo.root());
 }
 
+/// Limited to paths, a commit takes them as `git add --all -- <paths>` would: a deleted tracked
+/// file is removed, a directory stands for the files under it, an ignored new file stays out.
+#[test]
+fn a_session_commit_limited_to_its_paths_takes_deletions_and_directories_and_skips_ignored_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "0badcafe-paths");
+    std::fs::create_dir_all(wt.join("src/part")).unwrap();
+    std::fs::write(wt.join(".gitignore"), "*.log\n").unwrap();
+    std::fs::write(wt.join("gone.txt"), "soon gone\n").unwrap();
+    repo.commit_work_session(&task, &session_commit("base")).unwrap().unwrap();
+    std::fs::remove_file(wt.join("gone.txt")).unwrap();
+    std::fs::write(wt.join("src/part/a.rs"), "a\n").unwrap();
+    std::fs::write(wt.join("src/part/b.rs"), "b\n").unwrap();
+    std::fs::write(wt.join("src/part/trace.log"), "noise\n").unwrap();
+    std::fs::write(wt.join("other.txt"), "not mine\n").unwrap();
+    let mut commit = session_commit("mine");
+    commit.paths = Some(vec!["gone.txt".to_owned(), "src/part".to_owned(), "src/part/trace.log".to_owned()]);
+    let committed = repo.commit_work_session(&task, &commit).unwrap().unwrap();
+    let files: Vec<_> = committed.changed_files.iter().map(|f| (f.path.as_str(), f.change)).collect();
+    assert_eq!(
+        files,
+        [
+            ("gone.txt", FileChange::Deleted),
+            ("src/part/a.rs", FileChange::Added),
+            ("src/part/b.rs", FileChange::Added)
+        ]
+    );
+    assert_eq!(repo.task_uncommitted(&task).unwrap(), ["other.txt"]);
+    assert_fsck_clean(repo.root());
+}
+
 #[test]
 fn a_rewritten_gitfile_in_the_worktree_cannot_redirect_spectasks_commit() {
     // The worktree is writable to its agent, `.git` (the gitfile) included: an agent that points it
