@@ -12,7 +12,7 @@ use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::{
     RemoveOptions, WorktreeKind, ensure_worktree, marked_worktrees, prune_stale, remove_worktree,
-    worktree_path,
+    worktree_in_place, worktree_path,
 };
 
 /// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
@@ -82,9 +82,20 @@ impl Repo {
                 reason: "is the name of the design-docs worktree",
             });
         }
+        let branch = task.branch();
+        let path = worktree_path(self.root(), task.as_str());
+        // Looked at first without the writer lock: a task's worktree is made once and every later
+        // call (each session of the task) finds it in place; anything else is looked at again, and
+        // made, under the lock.
+        let in_place = |git: &Repository| {
+            branch_tip(git, &branch).is_ok_and(|tip| tip.is_some())
+                && worktree_in_place(git, self.root(), task.as_str(), &branch)
+        };
+        if in_place(&*self.git()?) {
+            return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
+        }
         let _lock = self.lock()?;
         let git = self.git()?;
-        let branch = task.branch();
         let branch_created = if branch_tip(&git, &branch)?.is_none() {
             let base = self.default_tip(&git)?;
             let commit = git.find_commit(base).op(|| format!("read commit {base}"))?;
@@ -99,7 +110,6 @@ impl Repo {
             // A handle kept for an earlier worktree of this name is not this one's.
             forget(&self.task_worktree_dirs(task).1);
         }
-        let path = worktree_path(self.root(), task.as_str());
         Ok(TaskWorktree { branch, path, branch_created, worktree_created })
     }
 

@@ -90,6 +90,16 @@ pub(crate) fn ensure_worktree(
     Ok(true)
 }
 
+/// Whether `<root>/.git-worktrees/<name>` is already a valid worktree with `branch` checked out, as
+/// [`ensure_worktree`] would leave it; read only, so without the writer lock (a worktree being made
+/// or removed meanwhile is not whole, and is not taken).
+pub(crate) fn worktree_in_place(repo: &Repository, root: &Path, name: &str, branch: &str) -> bool {
+    let Ok(existing) = repo.find_worktree(name) else { return false };
+    same_path(existing.path(), &worktree_path(root, name))
+        && existing.validate().is_ok()
+        && check_head(repo, name, branch).is_ok()
+}
+
 /// Whether to remove a worktree that still holds uncommitted or untracked files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RemoveOptions {

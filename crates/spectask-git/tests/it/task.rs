@@ -44,6 +44,24 @@ fn task_worktree_is_created_once_from_the_default_branch() {
     assert_fsck_clean(repo.root());
 }
 
+/// A worktree found in place is taken as it is; one whose directory was removed, or which has
+/// another branch checked out, is not: the first is made again, the second refused.
+#[test]
+fn a_task_worktree_not_in_place_is_made_again_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let task = TaskHandle::new("4e5f-gone").unwrap();
+    let first = repo.ensure_task_worktree(&task).unwrap();
+    std::fs::remove_dir_all(&first.path).unwrap();
+    let again = repo.ensure_task_worktree(&task).unwrap();
+    assert!(again.worktree_created && !again.branch_created);
+    assert_eq!(status(&again.path), "");
+    git(&again.path, &["checkout", "-q", "-b", "elsewhere"]);
+    let refused = repo.ensure_task_worktree(&task).unwrap_err();
+    assert!(matches!(refused, GitError::WrongBranchCheckedOut { .. }), "{refused:?}");
+    assert_fsck_clean(repo.root());
+}
+
 /// `kill -9` in the middle of adding a worktree leaves its admin dir (`.git/worktrees/<name>`) made
 /// but not filled in, and maybe the worktree directory: git does not know it as a worktree, and the
 /// next attempt must still create one (found by the chaos run: the task failed for good).
