@@ -11,6 +11,7 @@ use git2::{FileMode, IndexAddOption, Oid, Repository, RepositoryState, Signature
 use crate::error::{GitError, GitResultExt, io_err};
 use crate::index_lock::IndexLock;
 use crate::names::validate_file_path;
+use crate::objects::LooseObjects;
 use crate::retry::LOCK_FILE_RETRY;
 
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
@@ -124,7 +125,7 @@ pub(crate) fn commit_writes(
         }
     }
 
-    let mut update = git2::build::TreeUpdateBuilder::new();
+    let objects = LooseObjects::of(repo);
     let mut changed = Vec::with_capacity(contents.len());
     let mut restage = Vec::new();
     for (path, bytes) in &contents {
@@ -137,14 +138,14 @@ pub(crate) fn commit_writes(
             }
             continue;
         }
-        let written = repo.blob(bytes).op(|| format!("write blob for {path}"))?;
-        update.upsert(*path, written, FileMode::Blob);
-        changed.push((*path, bytes, written));
+        objects.write_hashed(blob, git2::ObjectType::Blob, bytes)?;
+        changed.push((*path, bytes, blob));
     }
     if changed.is_empty() {
         return Ok(None);
     }
-    let tree_id = update.create_updated(repo, &parent_tree).op(|| format!("build tree on {branch}"))?;
+    let files: Vec<(&str, Oid)> = changed.iter().map(|(path, _, blob)| (*path, *blob)).collect();
+    let tree_id = objects.write_updated_tree(repo, Some(&parent_tree), &files)?;
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
 
     for (path, bytes, blob) in changed {
@@ -279,11 +280,7 @@ pub(crate) fn commit_tree(
     tree_id: Oid,
     message: &str,
 ) -> Result<Oid, GitError> {
-    let sig = signature(repo)?;
-    let tree = repo.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
-    let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
-    let new_id =
-        repo.commit(None, &sig, &sig, message, &tree, &[&parent]).op(|| format!("commit on {branch}"))?;
+    let new_id = LooseObjects::of(repo).write_commit(tree_id, parent_id, &signature(repo)?, message)?;
     move_branch(repo, branch, new_id, parent_id, message)?;
     Ok(new_id)
 }

@@ -47,8 +47,9 @@
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
-//! - `commit.rs`, `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how
-//!   long to wait for another git process): the machinery underneath.
+//! - `commit.rs`, `objects.rs` (a commit's blobs, trees and commit object written as loose files),
+//!   `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how long to wait
+//!   for another git process): the machinery underneath.
 //!
 //! Invariants:
 //! - Everything is synchronous and blocking (libgit2 is): async callers use `spawn_blocking`.
@@ -79,6 +80,7 @@ mod lock;
 mod merge;
 mod merge_intent;
 mod names;
+mod objects;
 mod planning;
 mod read;
 mod registration;
