@@ -67,15 +67,19 @@ pub(crate) fn signature(repo: &Repository) -> Result<Signature<'static>, GitErro
 /// returns the branch tip.
 pub(crate) fn checked_out_tip(repo: &Repository, branch: &str) -> Result<Oid, GitError> {
     let tip = head_branch_tip(repo, branch)?;
-    if repo.state() != RepositoryState::Clean {
-        let state = format!("{:?}", repo.state()).to_lowercase();
-        return Err(GitError::OperationInProgress { path: workdir(repo), state });
-    }
+    refuse_operation_in_progress(repo)?;
     Ok(tip)
 }
 
 /// Checks that the worktree `repo` has `branch` checked out; returns the branch tip.
 pub(crate) fn head_branch_tip(repo: &Repository, branch: &str) -> Result<Oid, GitError> {
+    let head = head_naming(repo, branch)?;
+    let tip = head.resolve().ok().and_then(|r| r.target());
+    tip.ok_or_else(|| GitError::BranchNotFound { repo: workdir(repo), branch: branch.to_owned() })
+}
+
+/// The HEAD of the worktree `repo`, checked to name `branch`.
+fn head_naming<'r>(repo: &'r Repository, branch: &str) -> Result<git2::Reference<'r>, GitError> {
     let path = workdir(repo);
     let head = repo.find_reference("HEAD").op(|| format!("read HEAD of {}", path.display()))?;
     let target = head.symbolic_target().ok().flatten().unwrap_or("a detached HEAD");
@@ -83,16 +87,25 @@ pub(crate) fn head_branch_tip(repo: &Repository, branch: &str) -> Result<Oid, Gi
         let actual = target.strip_prefix("refs/heads/").unwrap_or(target).to_owned();
         return Err(GitError::WrongBranchCheckedOut { path, expected: branch.to_owned(), actual });
     }
-    let tip = head.resolve().ok().and_then(|r| r.target());
-    tip.ok_or_else(|| GitError::BranchNotFound { repo: path, branch: branch.to_owned() })
+    Ok(head)
 }
 
-/// Commits `writes` on top of the tip of `branch`, which `repo` (a worktree) has checked out, then
-/// brings the worktree's files and index up to date. Refuses when a written path has uncommitted
-/// changes in the worktree. Returns `None`, committing nothing, when the writes change nothing.
+fn refuse_operation_in_progress(repo: &Repository) -> Result<(), GitError> {
+    if repo.state() != RepositoryState::Clean {
+        let state = format!("{:?}", repo.state()).to_lowercase();
+        return Err(GitError::OperationInProgress { path: workdir(repo), state });
+    }
+    Ok(())
+}
+
+/// Commits `writes` on top of `parent_id`, the tip of `branch` as the caller read it (the branch
+/// moves only if it is still there), which `repo` (a worktree) has checked out, then brings the
+/// worktree's files and index up to date. Refuses when a written path has uncommitted changes in
+/// the worktree. Returns `None`, committing nothing, when the writes change nothing.
 pub(crate) fn commit_writes(
     repo: &Repository,
     branch: &str,
+    parent_id: Oid,
     message: &str,
     writes: &[FileWrite],
 ) -> Result<Option<Oid>, GitError> {
@@ -100,7 +113,8 @@ pub(crate) fn commit_writes(
         validate_file_path(write.path())?;
     }
     let index_lock = IndexLock::acquire(repo)?;
-    let parent_id = checked_out_tip(repo, branch)?;
+    head_naming(repo, branch)?;
+    refuse_operation_in_progress(repo)?;
     let wt = workdir(repo);
     let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
     let parent_tree = parent.tree().op(|| format!("read the tree of {parent_id}"))?;

@@ -9,7 +9,7 @@
 use backon::BlockingRetryable;
 use git2::{Oid, Repository};
 
-use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip, retry_locked};
+use crate::commit::{FileWrite, commit_all, commit_writes, head_branch_tip};
 use crate::error::{GitError, GitResultExt};
 use crate::handles::with_worktree;
 use crate::names::{CommitId, Trailer, commit_message};
@@ -104,7 +104,7 @@ impl Repo {
                     }));
                 }
                 sync_lagging_paths(worktree, last, tip).map_err(Attempt::Failed)?;
-                match commit_writes(worktree, self.design_docs_branch(), &message, &commit.writes) {
+                match commit_writes(worktree, self.design_docs_branch(), tip, &message, &commit.writes) {
                     Ok(Some(new_tip)) => {
                         self.record_last_written(worktree, new_tip).map_err(Attempt::Failed)?;
                         Ok(CommitId(new_tip))
@@ -239,9 +239,7 @@ impl Repo {
 
     fn record_last_written(&self, git: &Repository, tip: Oid) -> Result<(), GitError> {
         let name = last_written_ref(self.design_docs_branch());
-        retry_locked(|| git.reference(&name, tip, true, "spectask: design-docs write"))
-            .op(|| format!("update {name}"))?;
-        Ok(())
+        crate::refs::write_spectask_ref(git, &name, tip, "spectask: design-docs write")
     }
 
     fn design_docs_what(&self) -> String {

@@ -129,12 +129,16 @@ pub(crate) fn index(repo: &Repository) -> Result<git2::Index, GitError> {
     let copy = crate::index_lock::index_copy_path(repo);
     let mut index = repo.index().op(describe)?;
     if index.path() != Some(copy.as_path()) {
-        index = bind_index(repo)?;
-    } else if !same_file(&target, &copy) {
-        link_copy(&target, &copy)?;
+        return bind_index(repo);
     }
-    // Read again only when the file changed since this handle read or wrote it.
-    index.read(false).op(describe)?;
+    // The copy still being the index file means nobody replaced it since this handle read or wrote
+    // it (git and libgit2 write an index only by renaming a new file over it): what the handle
+    // holds is what the file holds, with nothing to compare.
+    if !same_file(&target, &copy) {
+        link_copy(&target, &copy)?;
+        // Read again only when the file changed since this handle read or wrote it.
+        index.read(false).op(describe)?;
+    }
     Ok(index)
 }
 

@@ -48,6 +48,7 @@
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
 //! - `commit.rs`, `objects.rs` (a commit's blobs, trees and commit object written as loose files),
+//!   `refs.rs` (spectask's own refs written as loose ref files),
 //!   `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how long to wait
 //!   for another git process): the machinery underneath.
 //!
@@ -83,6 +84,7 @@ mod names;
 mod objects;
 mod planning;
 mod read;
+mod refs;
 mod registration;
 mod repository;
 mod retry;

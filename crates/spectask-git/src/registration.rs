@@ -174,7 +174,11 @@ impl Repo {
 /// The tip of the local branch `branch`, `None` when it does not exist.
 pub(crate) fn branch_tip(git: &Repository, branch: &str) -> Result<Option<git2::Oid>, GitError> {
     match git.find_reference(&format!("refs/heads/{branch}")) {
-        Ok(reference) => Ok(reference.resolve().ok().and_then(|r| r.target())),
+        // A direct reference holds its target: resolving it would read it again.
+        Ok(reference) => match reference.target() {
+            Some(tip) => Ok(Some(tip)),
+            None => Ok(reference.resolve().ok().and_then(|r| r.target())),
+        },
         Err(e) if e.code() == git2::ErrorCode::NotFound || e.code() == git2::ErrorCode::InvalidSpec => {
             Ok(None)
         }

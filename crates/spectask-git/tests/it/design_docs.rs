@@ -480,3 +480,27 @@ fn the_kept_health_is_read_again_only_when_what_it_was_read_from_changed() {
     assert!(matches!(kept(), DesignDocsHealth::WorktreeBroken { .. }));
     assert_eq!((kept(), reads()), (repo.design_docs_health().unwrap(), 6));
 }
+
+/// The record of the last tip spectask wrote follows every write whether git packed it, and a
+/// reflog someone made for it goes on being written; the design-docs branch keeps its reflog.
+#[test]
+fn the_last_written_record_follows_writes_packed_or_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let record = "refs/spectask/last-written/helix-design-docs";
+    git(repo.root(), &["pack-refs", "--all", "--prune"]);
+    assert!(!repo.root().join(".git").join(record).exists(), "packed");
+    let first = write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
+    assert_eq!(git(repo.root(), &["rev-parse", record]), first.to_string());
+    let log = repo.root().join(".git/logs").join(record);
+    std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+    std::fs::write(&log, "").unwrap();
+    let second = write(&repo, "second", vec![FileWrite::put("b.md", "b\n")]).unwrap();
+    assert_eq!(git(repo.root(), &["rev-parse", record]), second.to_string());
+    let logged = git(repo.root(), &["reflog", "show", "--format=%H", record]);
+    assert_eq!(logged, second.to_string());
+    let branch_log = git(repo.root(), &["reflog", "show", "--format=%H %gs", "helix-design-docs"]);
+    assert!(branch_log.starts_with(&format!("{second} spectask: second")), "{branch_log}");
+    assert_eq!(repo.design_docs_last_written().unwrap(), Some(second));
+    assert_fsck_clean(repo.root());
+}
