@@ -12,6 +12,7 @@ use crate::error::{GitError, GitResultExt, io_err};
 use crate::index_lock::IndexLock;
 use crate::names::validate_file_path;
 use crate::objects::LooseObjects;
+use crate::refs::{RefLogging, move_checked_out_branch};
 use crate::retry::LOCK_FILE_RETRY;
 
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
@@ -57,10 +58,30 @@ pub struct ChangedFile {
 
 /// The committer of spectask's commits: the repository's configured identity, else `spectask`.
 pub(crate) fn signature(repo: &Repository) -> Result<Signature<'static>, GitError> {
-    match repo.signature() {
-        Ok(sig) => Ok(sig.to_owned()),
-        Err(_) => Signature::now("spectask", "spectask@localhost").op(|| "make a signature".to_owned()),
-    }
+    Ok(committer(repo)?.0)
+}
+
+/// The committer of spectask's commits and how its branch moves are logged, from one snapshot of
+/// the repository's configuration: the configured identity (else `spectask` for the commit and
+/// `unknown` for the reflog, as libgit2 names it), and `core.logAllRefUpdates` (unset means true
+/// in a repository with a worktree; only `false` stops a branch's reflog).
+pub(crate) fn committer(repo: &Repository) -> Result<(Signature<'static>, RefLogging<'static>), GitError> {
+    let config = repo.config().and_then(|mut c| c.snapshot()).op(|| "read the configuration".to_owned())?;
+    let configured = config.get_string("user.name").ok().zip(config.get_string("user.email").ok());
+    let configured = configured.and_then(|(name, email)| Signature::now(&name, &email).ok());
+    let make = |name, email| Signature::now(name, email).op(|| "make a signature".to_owned());
+    let committer = match &configured {
+        Some(sig) => sig.clone(),
+        None => make("spectask", "spectask@localhost")?,
+    };
+    let who = match configured {
+        Some(sig) => sig,
+        None => make("unknown", "unknown")?,
+    };
+    let key = "core.logAllRefUpdates";
+    let always = config.get_string(key).is_ok_and(|v| v.eq_ignore_ascii_case("always"));
+    let branch_log = always || config.get_bool(key).unwrap_or(true);
+    Ok((committer, RefLogging { who, branch_log }))
 }
 
 /// Checks that the worktree `repo` has `branch` checked out and no merge, rebase … in progress;
@@ -286,7 +307,8 @@ fn stage_paths(repo: &Repository, index: &mut git2::Index, paths: &[String]) -> 
 }
 
 /// Writes a commit of `tree_id` on `parent_id` and moves `branch` to it, only if the branch still
-/// points at `parent_id`.
+/// points at `parent_id`; `repo` is a worktree whose HEAD names `branch` (both callers check it
+/// under the worktree's index lock), so HEAD's reflog gets the move too.
 pub(crate) fn commit_tree(
     repo: &Repository,
     branch: &str,
@@ -294,8 +316,10 @@ pub(crate) fn commit_tree(
     tree_id: Oid,
     message: &str,
 ) -> Result<Oid, GitError> {
-    let new_id = LooseObjects::of(repo).write_commit(tree_id, parent_id, &signature(repo)?, message)?;
-    move_branch(repo, branch, new_id, parent_id, message)?;
+    let (signature, logging) = committer(repo)?;
+    let new_id = LooseObjects::of(repo).write_commit(tree_id, parent_id, &signature, message)?;
+    let reflog = format!("spectask: {}", message.lines().next().unwrap_or_default());
+    move_checked_out_branch(repo, branch, new_id, parent_id, &logging, &reflog)?;
     Ok(new_id)
 }
 

@@ -48,7 +48,7 @@
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
 //! - `commit.rs`, `objects.rs` (a commit's blobs, trees and commit object written as loose files),
-//!   `refs.rs` (spectask's own refs written as loose ref files),
+//!   `refs.rs` (a commit's branch move with its reflogs, and spectask's own refs, as loose ref files),
 //!   `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how long to wait
 //!   for another git process): the machinery underneath.
 //!

@@ -168,7 +168,7 @@ fn sort_key(name: &[u8], mode: i32) -> impl Iterator<Item = u8> + '_ {
 }
 
 /// `<header><name> <<email>> <seconds> <±hhmm>\n`, as libgit2's `git_signature__writebuf`.
-fn write_signature(out: &mut Vec<u8>, header: &str, signature: &Signature<'_>) {
+pub(crate) fn write_signature(out: &mut Vec<u8>, header: &str, signature: &Signature<'_>) {
     let when = signature.when();
     let offset = when.offset_minutes();
     let sign = if offset < 0 || when.sign() == '-' { '-' } else { '+' };

@@ -1,23 +1,36 @@
-//! Writing spectask's own records under `refs/spectask/` (the last design-docs tip it wrote) as
-//! loose ref files, the way git's files backend writes them: `<ref>.lock` created exclusively,
-//! filled, renamed over the ref.
+//! Moving the branches spectask commits on, and writing its own records under `refs/spectask/`,
+//! as loose ref files the way git's files backend writes them: `<ref>.lock` created exclusively,
+//! the old value compared under it, the reflogs appended, the new value renamed over the ref.
 //!
-//! Through libgit2, each such write also stat'ed the ref several times, read it, looked for its
-//! reflog and made a signature for it (reading the configuration again): the ref is written on
-//! every design-docs commit. Nothing is lost by writing it directly: the ref is only spectask's,
-//! written under the repository's writer lock; git keeps no reflog for refs outside `refs/heads/`,
-//! `refs/remotes/` and `refs/notes/` unless one exists (then libgit2 writes the ref, reflog and all);
-//! a loose ref takes precedence over a packed one of the same name, as for git; and the rename makes
-//! the new id appear whole, after the objects it names were written.
+//! Through libgit2, each such write also stat'ed the ref several times, read it three times, read
+//! HEAD twice and made a signature for its reflog (a snapshot of the whole configuration), on every
+//! commit. Here the commit's own signature and configuration snapshot serve the reflog, which gets
+//! the same lines libgit2 writes: the branch's (as `core.logAllRefUpdates` says: unless it is
+//! false) and HEAD's of the worktree committing, whose HEAD names the branch. The old value is
+//! compared under the lock, so the move stays a compare-and-swap against git processes too; the
+//! rename makes the new value appear whole, after the objects it names were written; a loose ref
+//! takes precedence over a packed one of the same name, as for git.
+//!
+//! spectask's records (`refs/spectask/…`) are written under the repository's writer lock and get no
+//! reflog, as git keeps none for refs outside `refs/heads/`, `refs/remotes/` and `refs/notes/`
+//! unless one exists (then libgit2 writes the record, reflog and all).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use backon::BlockingRetryable;
-use git2::{Oid, Repository};
+use git2::{Oid, Repository, Signature};
 
 use crate::commit::retry_locked;
 use crate::error::{GitError, GitResultExt, io_err};
 use crate::retry::LOCK_FILE_RETRY;
+
+/// Who a reflog line names and whether the branch's reflog is written, read from one snapshot of
+/// the configuration with the committer's signature.
+pub(crate) struct RefLogging<'a> {
+    pub(crate) who: Signature<'a>,
+    pub(crate) branch_log: bool,
+}
 
 /// Points the ref `name` (`refs/spectask/…`) of the repository of `git` at `id`.
 pub(crate) fn write_spectask_ref(
@@ -31,27 +44,130 @@ pub(crate) fn write_spectask_ref(
         retry_locked(|| git.reference(name, id, true, reflog)).op(|| format!("update {name}"))?;
         return Ok(());
     }
-    let path = common.join(name);
-    let lock = common.join(format!("{name}.lock"));
-    let create = || {
-        std::fs::OpenOptions::new().write(true).create_new(true).open(&lock).or_else(|e| {
-            let dir = lock.parent().filter(|_| e.kind() == std::io::ErrorKind::NotFound);
-            let Some(dir) = dir else { return Err(e) };
-            std::fs::create_dir_all(dir)?;
-            std::fs::OpenOptions::new().write(true).create_new(true).open(&lock)
-        })
-    };
-    // Another git process holding `<ref>.lock` (a `git pack-refs`) is waited for.
-    let mut file = create
-        .retry(LOCK_FILE_RETRY)
-        .when(|e| e.kind() == std::io::ErrorKind::AlreadyExists)
-        .call()
-        .map_err(io_err("create", &lock))?;
-    let written = file.write_all(format!("{id}\n").as_bytes()).map_err(io_err("write", &lock));
-    drop(file);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&lock, &path).map_err(io_err("replace", &path))) {
-        let _ = std::fs::remove_file(&lock);
-        return Err(e);
+    RefLock::acquire(common, name)?.commit(id)
+}
+
+/// Moves `refs/heads/<branch>` from `expected` to `new`, only if it is still at `expected`
+/// ([`GitError::ConcurrentUpdate`] when not); `repo` is a worktree whose HEAD names the branch
+/// (the caller checked it). Its reflog and HEAD's get `message`.
+pub(crate) fn move_checked_out_branch(
+    repo: &Repository,
+    branch: &str,
+    new: Oid,
+    expected: Oid,
+    logging: &RefLogging<'_>,
+    message: &str,
+) -> Result<(), GitError> {
+    let name = format!("refs/heads/{branch}");
+    let common = repo.commondir();
+    let lock = RefLock::acquire(common, &name)?;
+    if current_value(common, &name)? != Some(expected) {
+        return Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: expected.to_string() });
     }
-    Ok(())
+    if logging.branch_log {
+        let line = reflog_line(expected, new, &logging.who, message);
+        append_reflog(&common.join("logs").join(&name), &line)?;
+        append_reflog(&repo.path().join("logs").join("HEAD"), &line)?;
+    }
+    lock.commit(new)
+}
+
+/// `<old> <new> <name> <<email>> <seconds> <±hhmm>\t<message>\n`, as libgit2 serialises a reflog
+/// entry (newlines in the message made spaces, trailing whitespace dropped).
+fn reflog_line(old: Oid, new: Oid, who: &Signature<'_>, message: &str) -> Vec<u8> {
+    let mut line = format!("{old} {new}").into_bytes();
+    crate::objects::write_signature(&mut line, " ", who);
+    line.pop();
+    line.push(b'\t');
+    line.extend_from_slice(message.replace('\n', " ").trim_end().as_bytes());
+    line.push(b'\n');
+    line
+}
+
+fn append_reflog(path: &Path, line: &[u8]) -> Result<(), GitError> {
+    let open = || std::fs::OpenOptions::new().append(true).create(true).open(path);
+    let mut file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+            }
+            open()
+        }
+        opened => opened,
+    }
+    .map_err(io_err("open", path))?;
+    file.write_all(line).map_err(io_err("append to", path))
+}
+
+/// The id the ref `name` holds: its loose file, else its line in `packed-refs`; `None` when it does
+/// not exist or is symbolic.
+fn current_value(common: &Path, name: &str) -> Result<Option<Oid>, GitError> {
+    let path = common.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => return Ok(Oid::from_str(text.trim_end()).ok()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err("read", &path)(e)),
+        Err(_) => {}
+    }
+    let packed = common.join("packed-refs");
+    let text = match std::fs::read_to_string(&packed) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("read", &packed)(e)),
+    };
+    let line = text.lines().filter(|l| !l.starts_with(['#', '^'])).find_map(|l| {
+        let (id, ref_name) = l.split_once(' ')?;
+        (ref_name == name).then_some(id)
+    });
+    Ok(line.and_then(|id| Oid::from_str(id).ok()))
+}
+
+/// A held `<ref>.lock`: removed on drop unless committed.
+struct RefLock {
+    file: Option<std::fs::File>,
+    lock: PathBuf,
+    target: PathBuf,
+}
+
+impl RefLock {
+    /// Creates `<ref>.lock` exclusively, waiting ([`LOCK_FILE_RETRY`]) for a git process holding it.
+    fn acquire(common: &Path, name: &str) -> Result<RefLock, GitError> {
+        let lock = common.join(format!("{name}.lock"));
+        let create = || {
+            std::fs::OpenOptions::new().write(true).create_new(true).open(&lock).or_else(|e| {
+                let dir = lock.parent().filter(|_| e.kind() == std::io::ErrorKind::NotFound);
+                let Some(dir) = dir else { return Err(e) };
+                std::fs::create_dir_all(dir)?;
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&lock)
+            })
+        };
+        let file = create
+            .retry(LOCK_FILE_RETRY)
+            .when(|e| e.kind() == std::io::ErrorKind::AlreadyExists)
+            .call()
+            .map_err(|source| GitError::Lock { path: lock.clone(), source })?;
+        Ok(RefLock { file: Some(file), lock, target: common.join(name) })
+    }
+
+    /// Writes `id` into the lock and renames it over the ref.
+    fn commit(mut self, id: Oid) -> Result<(), GitError> {
+        if let Some(mut file) = self.file.take() {
+            file.write_all(format!("{id}\n").as_bytes()).map_err(io_err("write", &self.lock))?;
+        }
+        std::fs::rename(&self.lock, &self.target).map_err(io_err("replace", &self.target))?;
+        self.lock = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for RefLock {
+    fn drop(&mut self) {
+        // Committed: renamed away (its path cleared). Otherwise the move was refused or failed.
+        if self.lock.as_os_str().is_empty() {
+            return;
+        }
+        drop(self.file.take());
+        if let Err(e) = std::fs::remove_file(&self.lock) {
+            tracing::warn!(path = %self.lock.display(), error = %e, "could not remove a ref lock");
+        }
+    }
 }

@@ -482,12 +482,15 @@ fn the_kept_health_is_read_again_only_when_what_it_was_read_from_changed() {
 }
 
 /// The record of the last tip spectask wrote follows every write whether git packed it, and a
-/// reflog someone made for it goes on being written; the design-docs branch keeps its reflog.
+/// reflog someone made for it goes on being written; the design-docs branch (packed too) moves and
+/// keeps its reflog and HEAD's, unless `core.logAllRefUpdates` is false.
 #[test]
 fn the_last_written_record_follows_writes_packed_or_logged() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let record = "refs/spectask/last-written/helix-design-docs";
+    git(repo.root(), &["config", "user.name", "Spec Writer"]);
+    git(repo.root(), &["config", "user.email", "writer@example.com"]);
     git(repo.root(), &["pack-refs", "--all", "--prune"]);
     assert!(!repo.root().join(".git").join(record).exists(), "packed");
     let first = write(&repo, "first", vec![FileWrite::put("a.md", "a\n")]).unwrap();
@@ -499,8 +502,19 @@ fn the_last_written_record_follows_writes_packed_or_logged() {
     assert_eq!(git(repo.root(), &["rev-parse", record]), second.to_string());
     let logged = git(repo.root(), &["reflog", "show", "--format=%H", record]);
     assert_eq!(logged, second.to_string());
-    let branch_log = git(repo.root(), &["reflog", "show", "--format=%H %gs", "helix-design-docs"]);
-    assert!(branch_log.starts_with(&format!("{second} spectask: second")), "{branch_log}");
+    // The branch and the worktree's HEAD log the move as git would, committer and all.
+    let entry = format!("{second} spectask: second Spec Writer <writer@example.com>");
+    for (dir, reference) in
+        [(repo.root().to_path_buf(), "helix-design-docs"), (repo.design_docs_worktree(), "HEAD")]
+    {
+        let logged = git(&dir, &["reflog", "show", "--format=%H %gs %gn <%ge>", reference]);
+        assert!(logged.starts_with(&entry), "{reference}: {logged}");
+    }
     assert_eq!(repo.design_docs_last_written().unwrap(), Some(second));
+    git(repo.root(), &["config", "core.logAllRefUpdates", "false"]);
+    let third = write(&repo, "third", vec![FileWrite::put("c.md", "c\n")]).unwrap();
+    assert_eq!(git(repo.root(), &["rev-parse", "helix-design-docs"]), third.to_string());
+    let logged = git(repo.root(), &["reflog", "show", "--format=%H", "helix-design-docs"]);
+    assert_eq!(logged.lines().next(), Some(second.to_string().as_str()), "no entry when logging is off");
     assert_fsck_clean(repo.root());
 }
