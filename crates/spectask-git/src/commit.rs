@@ -111,8 +111,17 @@ fn head_naming<'r>(repo: &'r Repository, branch: &str) -> Result<git2::Reference
     Ok(head)
 }
 
+/// Refuses when a merge, rebase, cherry-pick, revert or bisect is under way in `repo`. The git dir
+/// is listed once for the files that say so (libgit2's `state` looks for each in turn) and
+/// `state` names the operation only when one is there.
 fn refuse_operation_in_progress(repo: &Repository) -> Result<(), GitError> {
-    if repo.state() != RepositoryState::Clean {
+    const MARKS: [&str; 6] =
+        ["rebase-merge", "rebase-apply", "MERGE_HEAD", "REVERT_HEAD", "CHERRY_PICK_HEAD", "BISECT_LOG"];
+    let dir = repo.path();
+    let entries = std::fs::read_dir(dir).map_err(io_err("list", dir))?;
+    let marked =
+        entries.filter_map(Result::ok).any(|e| e.file_name().to_str().is_some_and(|n| MARKS.contains(&n)));
+    if marked && repo.state() != RepositoryState::Clean {
         let state = format!("{:?}", repo.state()).to_lowercase();
         return Err(GitError::OperationInProgress { path: workdir(repo), state });
     }
@@ -185,9 +194,6 @@ pub(crate) fn commit_writes(
 
     for (path, bytes, blob) in changed {
         let file = wt.join(path);
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
-        }
         crate::sync::write_atomically(repo, &file, bytes)?;
         // Staged as written: the blob is known, so the file is not read and hashed again.
         let meta = std::fs::symlink_metadata(&file).map_err(io_err("read the metadata of", &file))?;

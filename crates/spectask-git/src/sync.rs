@@ -51,9 +51,6 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
         }
         match at_tip {
             Some(bytes) => {
-                if let Some(dir) = file.parent() {
-                    std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
-                }
                 write_atomically(repo, &file, &bytes)?;
                 index.add_path(Path::new(&path)).op(|| format!("stage {path} in {}", wt.display()))?;
             }
@@ -79,9 +76,17 @@ pub(crate) fn sync_lagging_paths(repo: &Repository, known: Oid, tip: Oid) -> Res
 
 /// Writes a worktree file so that a crash leaves either its old or its new content, never a part:
 /// the bytes go to a temporary file in the worktree's git dir (same file system, never seen by
-/// `git status`), which is then renamed over the file.
+/// `git status`), which is then renamed over the file. Its directories are made when missing.
 pub(crate) fn write_atomically(repo: &Repository, file: &Path, bytes: &[u8]) -> Result<(), GitError> {
     let temp = repo.path().join(format!("spectask-write-{}.tmp", std::process::id()));
     std::fs::write(&temp, bytes).map_err(io_err("write", &temp))?;
-    std::fs::rename(&temp, file).map_err(io_err("replace", file))
+    match std::fs::rename(&temp, file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.parent().is_some() => {
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+            }
+            std::fs::rename(&temp, file).map_err(io_err("replace", file))
+        }
+        renamed => renamed.map_err(io_err("replace", file)),
+    }
 }

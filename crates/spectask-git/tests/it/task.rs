@@ -359,3 +359,39 @@ fn a_task_worktree_kept_open_between_commits_follows_removal_and_staging() {
     assert_eq!(status(&wt), "");
     assert_fsck_clean(repo.root());
 }
+
+/// A merge (or rebase …) someone left under way in a worktree stops spectask's commits there, in a
+/// task's worktree and the design-docs one alike, until it is finished.
+#[test]
+fn a_merge_under_way_in_a_worktree_stops_commits_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "6a7b-merging");
+    let tip = git(repo.root(), &["rev-parse", "main"]);
+    let marks = [
+        repo.root().join(".git/worktrees/6a7b-merging/MERGE_HEAD"),
+        repo.root().join(".git/worktrees/helix-design-docs/MERGE_HEAD"),
+    ];
+    for mark in &marks {
+        std::fs::write(mark, format!("{tip}\n")).unwrap();
+    }
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let refused = repo.commit_work_session(&task, &session_commit("a")).unwrap_err();
+    assert!(
+        matches!(&refused, GitError::OperationInProgress { state, .. } if state == "merge"),
+        "{refused:?}"
+    );
+    let docs = spectask_git::DesignDocsCommit {
+        message: "docs".to_owned(),
+        trailers: Vec::new(),
+        writes: vec![spectask_git::FileWrite::put("a.md", "a\n")],
+    };
+    let refused = repo.commit_design_docs(&docs).unwrap_err();
+    assert!(matches!(refused, GitError::OperationInProgress { .. }), "{refused:?}");
+    for mark in &marks {
+        std::fs::remove_file(mark).unwrap();
+    }
+    repo.commit_work_session(&task, &session_commit("a")).unwrap().unwrap();
+    repo.commit_design_docs(&docs).unwrap();
+    assert_fsck_clean(repo.root());
+}
