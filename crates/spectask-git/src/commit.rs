@@ -11,6 +11,7 @@ use git2::{FileMode, IndexAddOption, Oid, Repository, RepositoryState, Signature
 use crate::error::{GitError, GitResultExt, io_err};
 use crate::index_lock::IndexLock;
 use crate::names::validate_file_path;
+use crate::object_cache;
 use crate::objects::LooseObjects;
 use crate::refs::{RefLogging, move_checked_out_branch};
 use crate::retry::LOCK_FILE_RETRY;
@@ -146,10 +147,11 @@ pub(crate) fn commit_writes(
     head_naming(repo, branch)?;
     refuse_operation_in_progress(repo)?;
     let wt = workdir(repo);
-    let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
-    let parent_tree = parent.tree().op(|| format!("read the tree of {parent_id}"))?;
+    // The tip, its trees and files, through the cache of the objects this process wrote or read.
+    let parent_tree = object_cache::commit_tree(repo, parent_id)?;
+    let at_tip = |path: &str| object_cache::file_at(repo, parent_tree, path);
     let mut index = crate::handles::index(repo)?;
-    crate::dirty::refuse_dirty_paths(repo, &index, &parent_tree, writes.iter().map(FileWrite::path))?;
+    crate::dirty::refuse_dirty_paths(repo, &index, at_tip, writes.iter().map(FileWrite::path))?;
 
     let mut contents: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for write in writes {
@@ -159,8 +161,8 @@ pub(crate) fn commit_writes(
             }
             FileWrite::Append { path, contents: bytes } => {
                 if !contents.contains_key(path.as_str()) {
-                    let existing = blob_at(repo, &parent_tree, path)?.unwrap_or_default();
-                    contents.insert(path, existing);
+                    let existing = object_cache::file_contents(repo, parent_tree, path)?;
+                    contents.insert(path, existing.map(|bytes| bytes.to_vec()).unwrap_or_default());
                 }
                 if let Some(file) = contents.get_mut(path.as_str()) {
                     file.extend_from_slice(bytes);
@@ -176,7 +178,7 @@ pub(crate) fn commit_writes(
         // A file written with what it already holds (on the tip, and on disk as checked above)
         // needs no object or file write; only an index entry left stale is staged again.
         let blob = Oid::hash_object(git2::ObjectType::Blob, bytes).op(|| format!("hash {path}"))?;
-        if crate::dirty::tree_entry_id(&parent_tree, path) == Some(blob) {
+        if at_tip(path)? == Some(blob) {
             if index.get_path(Path::new(path), 0).is_none_or(|entry| entry.id != blob) {
                 restage.push((*path, blob));
             }
@@ -189,7 +191,7 @@ pub(crate) fn commit_writes(
         return Ok(None);
     }
     let files: Vec<(&str, Oid)> = changed.iter().map(|(path, _, blob)| (*path, *blob)).collect();
-    let tree_id = objects.write_updated_tree(repo, Some(&parent_tree), &files)?;
+    let tree_id = objects.write_updated_tree(repo, Some(parent_tree), &files)?;
     let new_id = commit_tree(repo, branch, parent_id, tree_id, message)?;
 
     for (path, bytes, blob) in changed {

@@ -13,11 +13,12 @@ use crate::error::{GitError, GitResultExt, io_err};
 /// would lose someone's uncommitted edit. A file whose index entry holds the tip's blob and still
 /// matches the file's stat data, as git itself decides, is not read; any other is compared by
 /// content, so an index left stale by an interrupted earlier write (its files already match the
-/// tip) does not block later writes; the write re-stages those paths.
+/// tip) does not block later writes; the write re-stages those paths. `at_tip` gives the blob of a
+/// path at the tip.
 pub(crate) fn refuse_dirty_paths<'a>(
     repo: &Repository,
     index: &git2::Index,
-    tip_tree: &git2::Tree<'_>,
+    at_tip: impl Fn(&str) -> Result<Option<Oid>, GitError>,
     paths: impl Iterator<Item = &'a str>,
 ) -> Result<(), GitError> {
     let wt = workdir(repo);
@@ -26,7 +27,7 @@ pub(crate) fn refuse_dirty_paths<'a>(
     for path in paths {
         let file = wt.join(path);
         refuse_symlinked_parents(&wt, path)?;
-        let at_tip = tree_entry_id(tip_tree, path);
+        let at_tip = at_tip(path)?;
         let on_disk = match std::fs::symlink_metadata(&file) {
             Ok(meta) if meta.is_file() => {
                 let staged = index.get_path(Path::new(path), 0);
@@ -58,12 +59,6 @@ pub(crate) fn refuse_dirty_paths<'a>(
     dirty.sort();
     dirty.dedup();
     if dirty.is_empty() { Ok(()) } else { Err(GitError::UncommittedChanges { path: wt, files: dirty }) }
-}
-
-/// The blob at `path` in `tree`, `None` when there is no file there.
-pub(crate) fn tree_entry_id(tree: &git2::Tree<'_>, path: &str) -> Option<Oid> {
-    let entry = tree.get_path(Path::new(path)).ok()?;
-    (entry.kind() == Some(git2::ObjectType::Blob)).then(|| entry.id())
 }
 
 /// When the worktree's index file was last written, `(seconds, nanoseconds)`.

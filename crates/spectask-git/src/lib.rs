@@ -48,6 +48,7 @@
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
 //! - `commit.rs`, `objects.rs` (a commit's blobs, trees and commit object written as loose files),
+//!   `object_cache.rs` (the objects a design-docs commit wrote or read, kept parsed by id),
 //!   `refs.rs` (a commit's branch move with its reflogs, and spectask's own refs, as loose ref files),
 //!   `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how long to wait
 //!   for another git process): the machinery underneath.
@@ -81,6 +82,7 @@ mod lock;
 mod merge;
 mod merge_intent;
 mod names;
+mod object_cache;
 mod objects;
 mod planning;
 mod read;

@@ -19,15 +19,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use git2::{ObjectType, Oid, Repository, Signature, Tree};
+use git2::{ObjectType, Oid, Repository, Signature};
 
 use crate::error::{GitError, GitResultExt, io_err};
+use crate::object_cache::{self, TREE_MODE, TreeEntry};
 
 /// Objects up to this size (header included) are written uncompressed: one filesystem block.
 const STORED_MAX: usize = 4096;
-
-/// The mode git writes for a directory in a tree (`40000`, without a leading zero).
-const TREE_MODE: i32 = 0o040000;
 
 /// The loose object directory of a repository (its common git dir's `objects/`).
 pub(crate) struct LooseObjects {
@@ -77,6 +75,9 @@ impl LooseObjects {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
+        if kind == ObjectType::Blob {
+            object_cache::keep_blob(id, data);
+        }
         Ok(())
     }
 
@@ -101,7 +102,9 @@ impl LooseObjects {
         }
         text.push(b'\n');
         text.extend_from_slice(message.as_bytes());
-        self.write(ObjectType::Commit, &text)
+        let id = self.write(ObjectType::Commit, &text)?;
+        object_cache::keep_commit(id, tree);
+        Ok(id)
     }
 
     /// Writes the trees of `base` (the root tree, `None` for none) with each `(path, blob)` of
@@ -110,12 +113,13 @@ impl LooseObjects {
     pub(crate) fn write_updated_tree(
         &self,
         repo: &Repository,
-        base: Option<&Tree<'_>>,
+        base: Option<Oid>,
         files: &[(&str, Oid)],
     ) -> Result<Oid, GitError> {
-        let mut entries: Vec<(Vec<u8>, i32, Oid)> = base
-            .map(|tree| tree.iter().map(|e| (e.name_bytes().to_vec(), e.filemode_raw(), e.id())).collect())
-            .unwrap_or_default();
+        let mut entries = match base {
+            Some(id) => object_cache::tree(repo, id)?.as_ref().clone(),
+            None => Vec::new(),
+        };
         let mut dirs: Vec<(&str, Vec<(&str, Oid)>)> = Vec::new();
         for (path, blob) in files {
             match path.split_once('/') {
@@ -127,10 +131,9 @@ impl LooseObjects {
             }
         }
         for (dir, under) in dirs {
-            let existing = entries.iter().find(|(name, _, _)| name.as_slice() == dir.as_bytes());
-            let subtree = match existing {
+            let subtree = match entries.iter().find(|e| e.name == dir.as_bytes()) {
                 None => None,
-                Some((_, TREE_MODE, id)) => Some(repo.find_tree(*id).op(|| format!("read tree {id}"))?),
+                Some(TreeEntry { mode: TREE_MODE, id, .. }) => Some(*id),
                 Some(_) => {
                     return Err(GitError::Git {
                         op: format!("write the tree of {dir}/"),
@@ -138,27 +141,30 @@ impl LooseObjects {
                     });
                 }
             };
-            let id = self.write_updated_tree(repo, subtree.as_ref(), &under)?;
+            let id = self.write_updated_tree(repo, subtree, &under)?;
             set_entry(&mut entries, dir.as_bytes(), TREE_MODE, id);
         }
         // git's order: by name, a directory's name compared as if it ended with '/'.
-        entries.sort_by(|(a, a_mode, _), (b, b_mode, _)| sort_key(a, *a_mode).cmp(sort_key(b, *b_mode)));
-        let mut data = Vec::with_capacity(entries.iter().map(|(name, _, _)| name.len() + 28).sum());
-        for (name, mode, id) in &entries {
+        entries.sort_by(|a, b| sort_key(&a.name, a.mode).cmp(sort_key(&b.name, b.mode)));
+        let mut data = Vec::with_capacity(entries.iter().map(|e| e.name.len() + 28).sum());
+        for TreeEntry { name, mode, id } in &entries {
             data.extend_from_slice(format!("{mode:o} ").as_bytes());
             data.extend_from_slice(name);
             data.push(0);
             data.extend_from_slice(id.as_bytes());
         }
-        self.write(ObjectType::Tree, &data)
+        let id = self.write(ObjectType::Tree, &data)?;
+        object_cache::keep_tree(id, std::sync::Arc::new(entries));
+        Ok(id)
     }
 }
 
 /// Sets the entry `name` of a tree being built (replacing one of that name, whatever its kind).
-fn set_entry(entries: &mut Vec<(Vec<u8>, i32, Oid)>, name: &[u8], mode: i32, id: Oid) {
-    match entries.iter_mut().find(|(existing, _, _)| existing.as_slice() == name) {
-        Some(entry) => *entry = (name.to_vec(), mode, id),
-        None => entries.push((name.to_vec(), mode, id)),
+fn set_entry(entries: &mut Vec<TreeEntry>, name: &[u8], mode: i32, id: Oid) {
+    let entry = TreeEntry { name: name.to_vec(), mode, id };
+    match entries.iter_mut().find(|existing| existing.name == name) {
+        Some(existing) => *existing = entry,
+        None => entries.push(entry),
     }
 }
 
@@ -267,7 +273,7 @@ mod tests {
         let base = repo.find_tree(root.write().unwrap()).unwrap();
         let files =
             [("b/new.md", blob("n")), ("top.md", blob("t")), ("b/deep/x.md", blob("x")), ("b.md", blob("m"))];
-        let ours = objects.write_updated_tree(&repo, Some(&base), &files).unwrap();
+        let ours = objects.write_updated_tree(&repo, Some(base.id()), &files).unwrap();
         let mut update = git2::build::TreeUpdateBuilder::new();
         for (path, id) in files {
             update.upsert(path, id, git2::FileMode::Blob);
