@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::process_record::ProcessRecord;
 use crate::sandbox::SandboxConfig;
 
 /// Limits of the terminals spectask runs for agents.
@@ -49,6 +50,9 @@ pub struct RuntimeConfig {
     pub passthrough_env: Vec<String>,
     /// The OS sandbox: the launcher, the kernel's Landlock support and the user's opt-out.
     pub sandbox: SandboxConfig,
+    /// Where the process groups of agents and terminals are recorded, so that the next run on the
+    /// same data dir stops those a crash left running; `None` records nothing.
+    pub process_record: Option<ProcessRecord>,
 }
 
 impl Default for RuntimeConfig {
@@ -70,6 +74,7 @@ impl Default for RuntimeConfig {
             .map(str::to_owned)
             .to_vec(),
             sandbox: SandboxConfig::default(),
+            process_record: None,
         }
     }
 }

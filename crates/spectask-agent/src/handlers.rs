@@ -77,7 +77,12 @@ impl Shared {
         confinement: Arc<Confinement>,
         approval_mode: Option<String>,
     ) -> Self {
-        let terminals = Terminals::new(config.terminal.clone(), config.base_env(), confinement.clone());
+        let terminals = Terminals::new(
+            config.terminal.clone(),
+            config.base_env(),
+            confinement.clone(),
+            config.process_record.clone(),
+        );
         Shared {
             config,
             policy,

@@ -102,6 +102,7 @@ impl AgentInstance {
             max_line_bytes: config.max_line_bytes,
             stderr_tail_bytes: config.stderr_tail_bytes,
             update_credits: update_credits.clone(),
+            record: config.process_record.as_ref(),
         };
         let spawned =
             spawn(&spec).map_err(|source| AgentError::Spawn { command: command.clone(), source })?;

@@ -11,6 +11,7 @@
 //! - [`sandbox`]: the Landlock sandbox every agent process and terminal runs in, and its audit.
 //! - [`approval`]: the agent's own approval mode, selected so that it asks spectask first.
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
+//! - [`process_record`]: the process groups a node started, so that its next run stops what a crash left.
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
 //! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
 //!
@@ -48,6 +49,7 @@ pub mod mcp_servers;
 pub mod permission;
 pub mod pool;
 pub mod probe;
+pub mod process_record;
 pub mod profiles;
 pub mod prompt;
 pub mod relay;
@@ -71,6 +73,7 @@ pub use mcp_servers::McpServerSpec;
 pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;
 pub use probe::{AcpSessionProbe, ProbeOptions, ProbeReport, probe};
+pub use process_record::ProcessRecord;
 pub use profiles::{AgentProfile, PermissionPolicy, Profiles};
 pub use prompt::PromptContent;
 pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};

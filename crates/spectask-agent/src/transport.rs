@@ -20,6 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 use crate::fault::{FaultKind, FaultLatch, StderrTail, kill_group};
+use crate::process_record::ProcessRecord;
 
 /// Lines in flight from the agent's stdout to the protocol engine.
 const INCOMING_LINES: usize = 64;
@@ -52,6 +53,8 @@ pub(crate) struct SpawnSpec<'a> {
     pub(crate) stderr_tail_bytes: usize,
     /// One credit per `session/update` line between the pipe and its handler (see [`read_stdout`]).
     pub(crate) update_credits: Arc<Semaphore>,
+    /// Where the agent's process group is recorded while it runs.
+    pub(crate) record: Option<&'a ProcessRecord>,
 }
 
 pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
@@ -67,6 +70,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().ok_or_else(|| io::Error::other("agent exited at once"))?;
+    let recorded = spec.record.and_then(|record| record.started(pid));
     let (Some(stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -96,6 +100,7 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
         let status = child.wait().await;
         // Whatever the agent left behind in its group (npx → node …) goes with it.
         kill_group(pid);
+        drop(recorded);
         if !reaper_stopping.load(Ordering::SeqCst) {
             match status {
                 Ok(status) => reaper_latch.trip(FaultKind::from_exit(status)),

@@ -162,6 +162,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut runtime = RuntimeConfig::default();
     // Agents and terminals start through this binary's `agent sandbox-exec`.
     runtime.sandbox.launcher = std::env::current_exe().ok().map(spectask_agent::sandbox::Launcher::spectask);
+    runtime.process_record = Some(spectask_agent::ProcessRecord::in_data_dir(data_dir));
     runtime.sandbox.allow_without_landlock = file.sandbox.allow_without_landlock.unwrap_or(false);
     if let Some(v) = o.max_live_agents {
         runtime.max_live_instances = v.max(1);

@@ -73,6 +73,7 @@ pub async fn serve_until_signal(
     let granularity = config.orchestrator.granularity;
     let shutdown = CancellationToken::new();
     announce_sandbox(&config);
+    stop_orphans(&config.runtime).await;
     // Sandboxed agents reach this server only (for the MCP server of their coordination tools).
     config.runtime.sandbox.connect_ports.push(addr.port());
     let runtime = AgentRuntime::new(config.runtime.clone());
@@ -81,6 +82,7 @@ pub async fn serve_until_signal(
         Orchestrator::new(store.clone(), config.profiles.clone(), runtime.clone(), config.orchestrator)
             .observed_by(metrics.clone());
     let engine = tokio::spawn(orchestrator.run(shutdown.clone()));
+    let stop_signal = shutdown_signal();
     // A server keeps serving when nobody reads its banner (`spectask serve | head -1`).
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
@@ -97,7 +99,7 @@ pub async fn serve_until_signal(
         metrics,
     };
     let served = spectask_server::serve(listener, state, security, async move {
-        shutdown_signal().await;
+        stop_signal.await;
         stop.cancel();
     })
     .await;
@@ -109,6 +111,18 @@ pub async fn serve_until_signal(
     served?;
     tracing::info!("spectask stopped");
     Ok(())
+}
+
+/// Kills the agents and terminals an earlier run on this data dir started and left running when it
+/// died (`kill -9`, a crash), before this run starts its own.
+async fn stop_orphans(runtime: &spectask_agent::RuntimeConfig) {
+    let Some(record) = runtime.process_record.clone() else { return };
+    match tokio::task::spawn_blocking(move || record.stop_orphans()).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(killed)) => tracing::warn!(killed, "stopped the agent processes a previous run left running"),
+        Ok(Err(err)) => tracing::warn!(%err, "cannot stop the agent processes a previous run left running"),
+        Err(err) => tracing::error!(%err, "the look for agent processes a previous run left running failed"),
+    }
 }
 
 /// Where other programs reach this server's API: its listening address, or this host's name when it
@@ -200,27 +214,31 @@ fn hostname() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+/// Resolves on Ctrl-C or SIGTERM, listened for from this call on: made before the banner, a signal
+/// that follows the banner at once still stops the server gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &'static str| {
+        let stream = signal(kind);
+        async move {
+            match stream {
+                Ok(mut stream) => {
+                    stream.recv().await;
+                }
+                Err(err) => {
+                    tracing::error!(%err, "cannot listen for {name}");
+                    std::future::pending::<()>().await;
+                }
+            }
         }
     };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+    let (interrupt, terminate) =
+        (listen(SignalKind::interrupt(), "Ctrl-C"), listen(SignalKind::terminate(), "SIGTERM"));
+    async move {
+        tokio::select! {
+            () = interrupt => {}
+            () = terminate => {}
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -15,6 +15,7 @@ use super::ConfinementError;
 use super::fs::confine;
 use crate::config::TerminalLimits;
 use crate::fault::kill_group;
+use crate::process_record::ProcessRecord;
 use crate::sandbox::Confinement;
 
 /// How a terminal's command ended.
@@ -126,6 +127,8 @@ pub(crate) struct Terminals {
     base_env: Vec<(String, String)>,
     /// The agent's sandbox: terminals run in the same one.
     confinement: Arc<Confinement>,
+    /// Where each command's process group is recorded while it runs.
+    record: Option<ProcessRecord>,
     map: Mutex<HashMap<String, Arc<TerminalProc>>>,
 }
 
@@ -134,9 +137,10 @@ impl Terminals {
         limits: TerminalLimits,
         mut base_env: Vec<(String, String)>,
         confinement: Arc<Confinement>,
+        record: Option<ProcessRecord>,
     ) -> Self {
         base_env.extend(confinement.env());
-        Terminals { limits, base_env, confinement, map: Mutex::new(HashMap::new()) }
+        Terminals { limits, base_env, confinement, record, map: Mutex::new(HashMap::new()) }
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TerminalProc>>> {
@@ -217,6 +221,7 @@ impl Terminals {
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(|e| spawn_error(e.to_string()))?;
         let pid = child.id().ok_or_else(|| spawn_error("exited at once".to_owned()))?;
+        let recorded = self.record.as_ref().and_then(|record| record.started(pid));
         let (exit_tx, exit_rx) = watch::channel(None);
         let (timed_out_tx, timed_out_rx) = watch::channel(false);
         let proc = Arc::new(TerminalProc {
@@ -242,6 +247,7 @@ impl Terminals {
             };
             // Whatever the command left behind in its group goes too (and releases the pipes).
             kill_group(pid);
+            drop(recorded);
             for reader in readers {
                 let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
             }

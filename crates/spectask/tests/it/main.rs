@@ -27,6 +27,7 @@ mod merge_policy;
 mod metrics;
 mod no_changes;
 mod nodes;
+mod orphans;
 mod planning;
 mod real_agents;
 mod recover;

@@ -17,12 +17,14 @@ pub fn spectask() -> Command {
     cmd
 }
 
-/// A `spectask serve` process on a free port; stopped (SIGTERM, then reaped) on drop. Its log
+/// A `spectask serve` process on a free port; killed (if still running) and reaped on drop, and then
+/// the agents it left running are stopped, as a node started again on its data dir would. Its log
 /// (stderr) is kept, the last [`LOG_KEPT`] lines of it, and printed when the test fails.
 pub struct Server {
     child: Child,
     pub url: String,
     log: ServerLog,
+    data_dir: PathBuf,
 }
 
 /// How many of a server's last log lines a failing test prints.
@@ -111,7 +113,7 @@ impl Server {
             .strip_prefix("spectask listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}; the server's log:\n{}", log.text()))
             .to_owned();
-        Self { child, url, log }
+        Self { child, url, log, data_dir: data_dir.to_path_buf() }
     }
 
     /// Runs `spectask task <args>` against this server.
@@ -215,6 +217,8 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        // What a killed server leaves (agents that do not notice their client died) dies with it.
+        let _ = spectask_agent::ProcessRecord::in_data_dir(&self.data_dir).stop_orphans();
     }
 }
 
