@@ -1,5 +1,6 @@
-//! Writing the objects of a design-docs commit (its blobs, the trees above them, the commit) as
-//! loose object files, the way git writes them, instead of through libgit2's object database.
+//! Writing the objects of spectask's commits (a design-docs commit's blobs and the trees above
+//! them, every commit object) as loose object files, the way git writes them, instead of through
+//! libgit2's object database.
 //!
 //! libgit2 first looks for every object it is asked to write (a loose file's `utime`, then a rescan
 //! of the pack directory when it is not found — always, for a new object), and starts a zlib stream
@@ -7,7 +8,8 @@
 //! written to a temporary file in its fan-out directory that is then renamed to its name: the same
 //! file git would write, found by every reader (libgit2's included, which looks for loose objects
 //! on disk at each lookup). An object that exists already is written again with the same bytes,
-//! which changes nothing; the `rename` makes it appear whole or not at all, so a crash leaves at
+//! which changes nothing (ids are hashed with libgit2's collision-detecting SHA-1, which refuses
+//! content made to collide); the `rename` makes it appear whole or not at all, so a crash leaves at
 //! most a temporary file (`tmp_obj_…`, which `git gc` prunes). Objects are written before anything
 //! names them, so no tree, commit or ref ever names a missing one.
 //!

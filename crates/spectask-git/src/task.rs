@@ -87,13 +87,13 @@ impl Repo {
         // Looked at first without the writer lock: a task's worktree is made once and every later
         // call (each session of the task) finds it in place; anything else is looked at again, and
         // made, under the lock.
-        let in_place = |git: &Repository| {
-            branch_tip(git, &branch).is_ok_and(|tip| tip.is_some())
-                && worktree_in_place(git, self.root(), task.as_str(), &branch)
-        };
-        if in_place(&*self.git()?) {
+        let git = self.git()?;
+        if branch_tip(&git, &branch)?.is_some()
+            && worktree_in_place(&git, self.root(), task.as_str(), &branch)
+        {
             return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
         }
+        drop(git);
         let _lock = self.lock()?;
         let git = self.git()?;
         let branch_created = if branch_tip(&git, &branch)?.is_none() {
