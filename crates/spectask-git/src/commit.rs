@@ -275,15 +275,15 @@ pub(crate) fn commit_paths(
         }
     }
     let tree_id = index.write_tree().op(|| format!("write the tree of {}", wt.display()))?;
-    let parent = repo.find_commit(parent_id).op(|| format!("read commit {parent_id}"))?;
-    let new_id = if tree_id == parent.tree_id() {
+    let parent_tree = object_cache::commit_tree(repo, parent_id)?;
+    let new_id = if tree_id == parent_tree {
         None
     } else {
         Some(commit_tree(repo, branch, parent_id, tree_id, message)?)
     };
     index_lock.write_index(repo, &mut index)?;
     let Some(new_id) = new_id else { return Ok(None) };
-    let changed = changed_files(repo, Some(parent_id), new_id)?;
+    let changed = changed_between(repo, Some(parent_tree), tree_id)?;
     Ok(Some((new_id, changed)))
 }
 
@@ -365,8 +365,13 @@ pub(crate) fn changed_files(
     from: Option<Oid>,
     to: Oid,
 ) -> Result<Vec<ChangedFile>, GitError> {
-    let tree_of =
-        |id: Oid| repo.find_commit(id).and_then(|c| c.tree()).op(|| format!("read the tree of {id}"));
+    let tree_of = |id: Oid| repo.find_commit(id).map(|c| c.tree_id()).op(|| format!("read commit {id}"));
+    changed_between(repo, from.map(tree_of).transpose()?, tree_of(to)?)
+}
+
+/// The files that differ between the trees `from` (or the empty tree) and `to`.
+fn changed_between(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Vec<ChangedFile>, GitError> {
+    let tree_of = |id: Oid| repo.find_tree(id).op(|| format!("read tree {id}"));
     let old = from.map(tree_of).transpose()?;
     let new = tree_of(to)?;
     let diff = repo.diff_tree_to_tree(old.as_ref(), Some(&new), None).op(|| format!("diff {to}"))?;

@@ -1,6 +1,6 @@
-//! The commits, trees and blobs a design-docs commit reads, kept parsed in memory by id: the ones
-//! this process wrote (each commit reads back what the one before it wrote: its commit, the trees
-//! on its paths, an appended file's blob) and the ones it read through libgit2.
+//! The commits, trees and blobs spectask's commits read, kept parsed in memory by id: the ones this
+//! process wrote (each commit reads back what the one before it wrote: its commit, the trees on its
+//! paths, an appended file's blob) and the ones it read through libgit2.
 //!
 //! An object's id is the hash of its content, so what is kept under an id is that object's content
 //! in any repository, and stays right for good; an id is only ever looked up here after it was
