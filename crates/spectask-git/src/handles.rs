@@ -85,7 +85,8 @@ pub(crate) fn open(path: &Path, what: impl FnOnce() -> String) -> Result<Kept, G
 
 /// Runs `write` on the worktree at `path` (a worktree's directory, or its admin directory under
 /// `.git/worktrees/`), kept open while writes succeed: a write that fails drops the handle, and the
-/// next one opens the worktree afresh. `what` names it in errors.
+/// next one opens the worktree afresh. `what` names it in errors. Callers hold the repository's
+/// writer lock, so a worktree's handle is used by one writer at a time ([`index`] relies on it).
 pub(crate) fn with_worktree<T>(
     path: &Path,
     what: impl FnOnce() -> String,
@@ -132,8 +133,10 @@ pub(crate) fn index(repo: &Repository) -> Result<git2::Index, GitError> {
         return bind_index(repo);
     }
     // The copy still being the index file means nobody replaced it since this handle read or wrote
-    // it (git and libgit2 write an index only by renaming a new file over it): what the handle
-    // holds is what the file holds, with nothing to compare.
+    // it (git and libgit2 write an index only by renaming a new file over it, another spectask
+    // process through a copy of its own, and this process through this handle only: a worktree's
+    // handle is used under the repository's writer lock, one at a time, see `with_worktree`): what
+    // the handle holds is what the file holds, with nothing to compare.
     if !same_file(&target, &copy) {
         link_copy(&target, &copy)?;
         // Read again only when the file changed since this handle read or wrote it.
