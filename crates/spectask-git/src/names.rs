@@ -93,11 +93,26 @@ pub(crate) fn validate_file_path(path: &str) -> Result<(), GitError> {
         if segment.is_empty() || segment == "." || segment == ".." {
             return invalid("must be relative with no empty, '.' or '..' segments");
         }
-        if segment.eq_ignore_ascii_case(".git") {
-            return invalid("must not contain a '.git' segment");
+        if names_dot_git(segment) {
+            return invalid(
+                "must not contain a '.git' segment (or a spelling of it NTFS or HFS+ reads as one)",
+            );
         }
     }
     Ok(())
+}
+
+/// Whether a path segment is `.git` as git's `fsck` and checkout see it: in any case, with the
+/// code points HFS+ ignores left out (`is_hfs_dotgit`), or as NTFS reads it — up to a stream
+/// name's `:`, trailing dots and spaces dropped, or its short name `git~1` (`is_ntfs_dotgit`).
+/// libgit2 refuses such a tree entry; spectask writes its trees itself, so it must refuse too.
+fn names_dot_git(segment: &str) -> bool {
+    let hfs_ignorable = |c: &char| matches!(c, '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{206a}'..='\u{206f}' | '\u{feff}');
+    let hfs: String = segment.chars().filter(|c| !hfs_ignorable(c)).collect();
+    let ntfs = segment.split(':').next().unwrap_or(segment).trim_end_matches(['.', ' ']);
+    hfs.eq_ignore_ascii_case(".git")
+        || ntfs.eq_ignore_ascii_case(".git")
+        || ntfs.eq_ignore_ascii_case("git~1")
 }
 
 /// A `Key: value` line at the end of a commit message, e.g. `Spec-Task: 7f3a…`.

@@ -5,16 +5,9 @@ use std::sync::Arc;
 
 use spectask_git::{DesignDocsCommit, DesignDocsHealth, FileWrite, GitError, Repo, Trailer, parse_trailers};
 
-use crate::support::{assert_fsck_clean, git, git_output, registered_repo, status};
-
-fn write(repo: &Repo, message: &str, writes: Vec<FileWrite>) -> Result<spectask_git::CommitId, GitError> {
-    let commit = DesignDocsCommit {
-        message: message.to_owned(),
-        trailers: vec![Trailer::new("Spec-Task", "task-1").unwrap()],
-        writes,
-    };
-    repo.commit_design_docs(&commit)
-}
+use crate::support::{
+    assert_fsck_clean, git, git_output, registered_repo, status, write_design_docs as write,
+};
 
 #[test]
 fn writes_are_fast_forward_commits_reflected_in_the_worktree() {

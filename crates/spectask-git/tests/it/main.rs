@@ -11,3 +11,4 @@ mod review;
 mod spec;
 mod support;
 mod task;
+mod written_objects;

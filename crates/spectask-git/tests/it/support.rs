@@ -95,3 +95,17 @@ pub fn commit_in_checkout(root: &Path, file: &str, contents: &str, message: &str
 pub fn status(dir: &Path) -> String {
     git(dir, &["status", "--porcelain", "--untracked-files=all"])
 }
+
+/// Commits `writes` on the design-docs branch of `repo` with a `Spec-Task` trailer.
+pub fn write_design_docs(
+    repo: &spectask_git::Repo,
+    message: &str,
+    writes: Vec<spectask_git::FileWrite>,
+) -> Result<spectask_git::CommitId, spectask_git::GitError> {
+    let commit = spectask_git::DesignDocsCommit {
+        message: message.to_owned(),
+        trailers: vec![spectask_git::Trailer::new("Spec-Task", "task-1").unwrap()],
+        writes,
+    };
+    repo.commit_design_docs(&commit)
+}
