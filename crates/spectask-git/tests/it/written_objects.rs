@@ -112,3 +112,26 @@ fn hfs_and_ntfs_spellings_of_dot_git_are_refused() {
     }
     assert_fsck_clean(repo.root());
 }
+
+#[test]
+fn a_file_written_over_a_directory_or_under_a_file_is_refused_and_nothing_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let wt = repo.design_docs_worktree();
+    write(&repo, "first", vec![FileWrite::put("docs/a.md", "a\n"), FileWrite::put("b.md", "b\n")]).unwrap();
+    let before = git(repo.root(), &["rev-parse", "helix-design-docs"]);
+    for writes in [
+        vec![FileWrite::put("docs", "x\n")],
+        vec![FileWrite::append("docs", "x\n")],
+        vec![FileWrite::put("b.md/c.md", "c\n")],
+        vec![FileWrite::put("new", "n\n"), FileWrite::put("new/inner.md", "i\n")],
+    ] {
+        let written = write(&repo, "clash", writes.clone());
+        assert!(written.is_err(), "{writes:?}: {written:?}");
+        assert_eq!(git(repo.root(), &["rev-parse", "helix-design-docs"]), before, "{writes:?}");
+        assert_eq!(status(&wt), "", "{writes:?}");
+    }
+    write(&repo, "after", vec![FileWrite::put("docs/b.md", "b\n")]).unwrap();
+    assert_eq!(status(&wt), "");
+    assert_fsck_clean(repo.root());
+}
