@@ -219,7 +219,7 @@ fn zlib_stored(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&(!len).to_le_bytes());
         out.extend_from_slice(block);
     }
-    out.extend_from_slice(&adler32(data).to_be_bytes());
+    out.extend_from_slice(&adler2::adler32_slice(data).to_be_bytes());
     out
 }
 
@@ -229,23 +229,6 @@ fn zlib_deflated(data: &[u8]) -> Result<Vec<u8>, GitError> {
     let deflate_err = |source| GitError::Io { op: "deflate an object for", path: PathBuf::new(), source };
     encoder.write_all(data).map_err(deflate_err)?;
     encoder.finish().map_err(deflate_err)
-}
-
-/// The Adler-32 checksum zlib ends a stream with.
-fn adler32(data: &[u8]) -> u32 {
-    const MOD: u32 = 65_521;
-    // The most bytes summed before `b` could overflow 32 bits.
-    const RUN: usize = 5_552;
-    let (mut a, mut b) = (1u32, 0u32);
-    for run in data.chunks(RUN) {
-        for byte in run {
-            a += u32::from(*byte);
-            b += a;
-        }
-        a %= MOD;
-        b %= MOD;
-    }
-    (b << 16) | a
 }
 
 #[cfg(test)]
@@ -299,23 +282,6 @@ mod tests {
 
     fn sig(offset: i32) -> Signature<'static> {
         Signature::new("A Person", "person@example.com", &git2::Time::new(1_700_000_000, offset)).unwrap()
-    }
-
-    #[test]
-    fn adler32_is_zlibs() {
-        assert_eq!(adler32(b""), 1);
-        assert_eq!(adler32(b"Wikipedia"), 0x11e6_0398);
-        let long = vec![0xffu8; 100_000];
-        assert_eq!(adler32(&long), adler32_slow(&long));
-    }
-
-    fn adler32_slow(data: &[u8]) -> u32 {
-        let (mut a, mut b) = (1u64, 0u64);
-        for byte in data {
-            a = (a + u64::from(*byte)) % 65_521;
-            b = (b + a) % 65_521;
-        }
-        ((b << 16) | a) as u32
     }
 
     #[test]
