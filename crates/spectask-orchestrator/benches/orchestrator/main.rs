@@ -11,7 +11,8 @@
 //! sessions each, 20 × 5), `BENCH_APPROVE_EVERY_MS` (200), `BENCH_CONCURRENT` (sessions alive at
 //! once, 200), `BENCH_IDLE_SECS` (how long their idle CPU is measured, 10), `BENCH_PLAN` (tasks of
 //! the generated plan, 30), `BENCH_SLOTS` (parallel sessions for the makespan, "2,4"), `BENCH_SEED`
-//! (1). The store, repository and worktrees live under the temp dir (`TMPDIR`). `BENCH_SCENARIOS`
+//! (1), `BENCH_THINK_MS` (how long the chain's agent works on each session, 0: its CPU per session must
+//! not grow with it). The store, repository and worktrees live under the temp dir (`TMPDIR`). `BENCH_SCENARIOS`
 //! runs some of them only (`chain,fan-out,rss,makespan`, all by default): `BENCH_SCENARIOS=chain
 //! BENCH_CHAIN=10` under `valgrind --tool=callgrind`, and again with 30, gives the instructions per
 //! session whatever the machine's load. `BENCH_STATEMENTS=1` (or `full`) prints the statements per
@@ -41,7 +42,7 @@ use crate::fixture::{Fixture, config};
 use crate::goals::{Goal, quantile};
 use crate::measure::{
     children, children_cpu_ms, commits, cpu_ms, events_after, gaps, last_per_task, last_seq, latency_row,
-    ms_between, rss_kib, task_to, ws_to,
+    ms_between, rss_kib, running_spans, task_to, ws_to,
 };
 use crate::plan::{PlanTask, Policy, Step, list_schedule, longest_chain, plan_text, random_plan, script};
 
@@ -71,6 +72,7 @@ fn size(name: &str, default: usize) -> usize {
 async fn bench() {
     let counting = statements::install();
     let chain = size("BENCH_CHAIN", 100);
+    let think = size("BENCH_THINK_MS", 0) as u64;
     let (tasks, per_task) = (size("BENCH_TASKS", 20), size("BENCH_SESSIONS", 5));
     let approve_every = Duration::from_millis(size("BENCH_APPROVE_EVERY_MS", 200) as u64);
     let concurrent = size("BENCH_CONCURRENT", 200);
@@ -90,7 +92,7 @@ async fn bench() {
     );
 
     let started = Instant::now();
-    let chain = if wanted("chain") { chain_scenario(chain).await } else { Measured::skipped(2) };
+    let chain = if wanted("chain") { chain_scenario(chain, think).await } else { Measured::skipped(2) };
     let fan_out = if wanted("fan-out") {
         fan_out_scenario(tasks, per_task, approve_every).await
     } else {
@@ -215,9 +217,9 @@ struct CpuRun {
 }
 
 /// One spec task whose plan is a chain: each session starts when the previous one is committed.
-async fn chain_scenario(n: usize) -> Measured {
+async fn chain_scenario(n: usize, think: u64) -> Measured {
     let plan: Vec<PlanTask> =
-        (0..n).map(|i| PlanTask { deps: if i == 0 { vec![] } else { vec![i - 1] }, millis: 0 }).collect();
+        (0..n).map(|i| PlanTask { deps: if i == 0 { vec![] } else { vec![i - 1] }, millis: think }).collect();
     let f = Fixture::new(&script(&plan, Step::Finish)).await;
     let task = f.in_review("Chain", &plan_text(&plan)).await;
     let engine = f.start(config(4, 32));
@@ -240,7 +242,7 @@ async fn chain_scenario(n: usize) -> Measured {
     Measured {
         latencies,
         cpu: CpuRun {
-            label: format!("chain of {n}, one session at a time"),
+            label: format!("chain of {n}, one session at a time, {think} ms each"),
             sessions: n,
             orchestrator_ms: cpu,
             agents_ms: children_cpu_ms() - children,
@@ -417,6 +419,17 @@ async fn makespan_scenario(n: usize, k: usize, seed: u64) -> f64 {
         measured,
         measured / bound,
         measured / ideal
+    );
+    // Where the slots' time went: running beyond the agent's work, and no session running at all
+    // (beyond what the ideal schedule leaves idle).
+    let running: f64 = running_spans(&events).iter().sum();
+    let per_session = |ms: f64| ms / n as f64;
+    println!(
+        "        per session: {:.1} ms running beyond the agent's work, {:.1} ms of a slot idle ({:.1} ms in \
+         the ideal)",
+        per_session(running - work as f64),
+        per_session(k as f64 * measured - running),
+        per_session(k as f64 * ideal - work as f64)
     );
     measured / bound
 }

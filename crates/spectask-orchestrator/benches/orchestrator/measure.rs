@@ -68,6 +68,24 @@ pub(crate) fn gaps(triggers: &[At], reactions: &[At]) -> Vec<f64> {
     out
 }
 
+/// Each session's time from its first `running` to its `completed`, in ms.
+pub(crate) fn running_spans(events: &[Event]) -> Vec<f64> {
+    let status = |e: &Event, to: &str| e.kind == EventKind::WorkSessionTransitioned && e.payload["to"] == to;
+    let mut started: HashMap<spectask_core::WorkSessionId, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    let mut spans = Vec::new();
+    for e in events {
+        let Some(session) = e.work_session_id else { continue };
+        if status(e, "running") {
+            started.entry(session).or_insert(e.at);
+        } else if status(e, "completed")
+            && let Some(at) = started.get(&session)
+        {
+            spans.push(ms_between(*at, e.at));
+        }
+    }
+    spans
+}
+
 pub(crate) fn ms_between(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> f64 {
     (to - from).num_microseconds().unwrap_or(0) as f64 / 1000.0
 }
