@@ -85,7 +85,7 @@ impl Orchestrator {
     pub async fn run(self, shutdown: CancellationToken) {
         let ctx = self.ctx;
         let signal = ctx.store.jobs_signal();
-        let mut running: JoinSet<i64> = JoinSet::new();
+        let mut running: JoinSet<(i64, u32)> = JoinSet::new();
         let held = Held::default();
         let renewing = CancellationToken::new();
         // Dropping this future (an abort) stops what it spawned, as a killed process would.
@@ -155,7 +155,13 @@ impl Orchestrator {
                 for job in claims.claim(&ctx, free).await {
                     observe_claim(&ctx, &job);
                     let lost = CancellationToken::new();
-                    held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, lost.clone());
+                    let run = (job.attempts, lost.clone());
+                    // This node's own earlier run of the job, if its lease lapsed, lost it now.
+                    if let Some((_, earlier)) =
+                        held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, run)
+                    {
+                        earlier.cancel();
+                    }
                     running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
                 }
             }
@@ -215,15 +221,19 @@ async fn admit(ctx: &Ctx) -> Result<(), spectask_store::StoreError> {
     Ok(())
 }
 
-/// The jobs running on this node, each with the signal that its lease was lost.
+/// The jobs running on this node, each with its attempt (which names the run: a job whose lease
+/// lapsed may be claimed again by this very node) and the signal that its lease was lost.
 #[derive(Clone, Debug, Default)]
-struct Held(Arc<Mutex<HashMap<i64, CancellationToken>>>);
+struct Held(Arc<Mutex<HashMap<i64, (u32, CancellationToken)>>>);
 
-/// Drops a job that ended from those whose leases this node renews.
-fn forget(held: &Held, ended: Result<i64, JoinError>) {
+/// Drops a run that ended from those whose leases this node renews (not a later run of its job).
+fn forget(held: &Held, ended: Result<(i64, u32), JoinError>) {
     match ended {
-        Ok(id) => {
-            held.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        Ok((id, attempt)) => {
+            let mut held = held.0.lock().unwrap_or_else(PoisonError::into_inner);
+            if held.get(&id).is_some_and(|(held_attempt, _)| *held_attempt == attempt) {
+                held.remove(&id);
+            }
         }
         // `run_job` does not panic (its step runs as a task of its own); an aborted one at shutdown
         // needs no renewal any more.
@@ -243,17 +253,17 @@ async fn renew_leases(ctx: Ctx, held: Held, stop: CancellationToken) {
             _ = every.tick() => {}
         }
         // Only jobs claimed before the renewal's write can be missing from it because they were lost.
-        let before: Vec<(i64, CancellationToken)> = held
+        let before: Vec<(i64, u32, CancellationToken)> = held
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|(id, lost)| (*id, lost.clone()))
+            .map(|(id, (attempt, lost))| (*id, *attempt, lost.clone()))
             .collect();
-        let ids: Vec<i64> = before.iter().map(|(id, _)| *id).collect();
-        match ctx.store.renew_job_leases(&ctx.config.node, &ids, ctx.config.lease).await {
+        let runs: Vec<(i64, u32)> = before.iter().map(|(id, attempt, _)| (*id, *attempt)).collect();
+        match ctx.store.renew_job_leases(&ctx.config.node, &runs, ctx.config.lease).await {
             Ok(ours) => {
-                for (id, lost) in before {
+                for (id, _, lost) in before {
                     if !ours.contains(&id) {
                         lost.cancel();
                     }
@@ -322,8 +332,8 @@ impl Claims {
 }
 
 /// Runs one claimed job to an outcome (the engine renews its lease); gives up if the lease is
-/// `lost`. Returns the job's id.
-async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: CancellationToken) -> i64 {
+/// `lost`. Returns the job's id and attempt.
+async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: CancellationToken) -> (i64, u32) {
     let node = ctx.config.node.clone();
     tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     // A session's drive step handles cancellation itself (it records the interruption); other
@@ -339,7 +349,7 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: Cancellati
         joined = step => step_result(&job, joined),
         () = lost.cancelled() => {
             tracing::warn!(job = job.id, kind = %job.kind, "lease lost; another node has the job");
-            return job.id;
+            return (job.id, job.attempts);
         }
         () = cancel.cancelled(), if stoppable => Err(JobError::Interrupted),
     };
@@ -356,7 +366,7 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: Cancellati
             tracing::error!(job = job.id, %err, "recording the job's outcome failed; its lease will lapse")
         }
     }
-    job.id
+    (job.id, job.attempts)
 }
 
 /// What a step's task ended with: its result, or a panic turned into a failure worth another attempt

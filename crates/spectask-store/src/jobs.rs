@@ -219,29 +219,31 @@ impl Store {
         Ok(Claimed { jobs, next_due })
     }
 
-    /// Extends the leases of `jobs`, those of them that `owner` still runs, in one write; returns their
-    /// ids (one missing was lost to another node, or has ended). Only the jobs a node's runners hold:
-    /// one whose outcome could not be recorded must lapse and be claimed again, not stay running
-    /// with its lease renewed by a node that no longer runs it.
+    /// Extends the leases of `jobs` (id and attempt: a run is its claim), those of them that `owner`
+    /// still runs, in one write; returns their ids (one missing was lost to another node or to a new
+    /// claim of this node's own after its lease lapsed, or has ended). Only the jobs a node's runners
+    /// hold: one whose outcome could not be recorded must lapse and be claimed again, not stay
+    /// running with its lease renewed by a node that no longer runs it.
     pub async fn renew_job_leases(
         &self,
         owner: &str,
-        jobs: &[i64],
+        jobs: &[(i64, u32)],
         lease: Duration,
     ) -> Result<Vec<i64>, StoreError> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
         let until = deadline(now(), lease);
-        let ids: Vec<String> = (0..jobs.len()).map(|i| format!("${}", i + 3)).collect();
+        let runs: Vec<String> =
+            (0..jobs.len()).map(|i| format!("(id = ${} AND attempts = ${})", 2 * i + 3, 2 * i + 4)).collect();
         let sql = format!(
             "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' \
-             AND id IN ({}) RETURNING id",
-            ids.join(", ")
+             AND ({}) RETURNING id",
+            runs.join(" OR ")
         );
         let mut query = sqlx::query(fixed_sql(sql)).bind(until).bind(owner);
-        for id in jobs {
-            query = query.bind(*id);
+        for (id, attempts) in jobs {
+            query = query.bind(*id).bind(i64::from(*attempts));
         }
         let mut w = self.begin_write().await?;
         let rows = query.fetch_all(&mut *w.tx).await?;
@@ -249,7 +251,8 @@ impl Store {
         rows.iter().map(|row| get::<i64>(row, "id")).collect()
     }
 
-    /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped).
+    /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped), to
+    /// another node or to a later claim of the same node (the attempt names the run).
     pub async fn finish_job(&self, job: &Job, owner: &str, outcome: &JobOutcome) -> Result<bool, StoreError> {
         let now = now();
         let (status, next_run_at, error, uncounted) = match outcome {
@@ -262,7 +265,7 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE jobs SET status = $1, next_run_at = $2, last_error = $3, lease_owner = NULL, \
              lease_expires_at = NULL, updated_at = $4, attempts = attempts - $7 \
-             WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+             WHERE id = $5 AND lease_owner = $6 AND status = 'running' AND attempts = $8",
         )
         .bind(status.as_str())
         .bind(millis(next_run_at))
@@ -271,6 +274,7 @@ impl Store {
         .bind(job.id)
         .bind(owner)
         .bind(uncounted)
+        .bind(i64::from(job.attempts))
         .execute(&mut *w.tx)
         .await?
         .rows_affected();

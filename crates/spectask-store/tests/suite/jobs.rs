@@ -15,6 +15,7 @@ use crate::{both_backends, new_task, repo};
 both_backends!(
     a_transition_enqueues_its_effects_as_jobs,
     an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish,
+    an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run,
     jobs_of_one_task_run_in_order_and_sessions_run_in_parallel,
     a_retry_waits_until_it_is_due,
     an_interrupted_attempt_is_not_counted_and_is_due_at_once,
@@ -45,6 +46,27 @@ async fn a_transition_enqueues_its_effects_as_jobs(store: Store) {
     assert_eq!(jobs[0].status, JobStatus::Done);
 }
 
+/// A node whose run of a job was too slow to renew its lease (a starved process) may claim the job
+/// again itself: the earlier run is then the one that lost it — not renewed, its outcome dropped —
+/// though it has the same owner. (The chaos run saw two drives of one session on one node, the new
+/// one cancelling the old one's turn and the old one's outcome recorded over the new one's.)
+async fn an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let first = store.claim_job("n1", Duration::from_millis(1)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = store.claim_job("n1", LEASE).await.unwrap().expect("the expired lease is claimable");
+    assert_eq!((second.id, second.attempts), (first.id, 2));
+    let held = [(first.id, first.attempts), (second.id, second.attempts)];
+    assert_eq!(store.renew_job_leases("n1", &held[..1], LEASE).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(store.renew_job_leases("n1", &held, LEASE).await.unwrap(), vec![second.id]);
+    let failed = JobOutcome::Failed { error: "the earlier run's".into() };
+    assert!(!store.finish_job(&first, "n1", &failed).await.unwrap(), "the earlier run's outcome is dropped");
+    assert!(store.finish_job(&second, "n1", &JobOutcome::Done).await.unwrap());
+    assert_eq!(store.jobs_of(task.id).await.unwrap()[0].status, JobStatus::Done);
+}
+
 async fn an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(store: Store) {
     let r = repo(&store, "/repos/a").await;
     let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
@@ -55,15 +77,18 @@ async fn an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(store: S
     assert_eq!(second.id, first.id);
     assert_eq!(second.attempts, 2);
     assert_eq!(
-        store.renew_job_leases("n1", &[first.id], LEASE).await.unwrap(),
+        store.renew_job_leases("n1", &[(first.id, first.attempts)], LEASE).await.unwrap(),
         Vec::<i64>::new(),
         "n1 lost its lease"
     );
     assert!(!store.finish_job(&first, "n1", &JobOutcome::Done).await.unwrap());
-    assert_eq!(store.renew_job_leases("n2", &[second.id], LEASE).await.unwrap(), vec![second.id]);
+    assert_eq!(
+        store.renew_job_leases("n2", &[(second.id, second.attempts)], LEASE).await.unwrap(),
+        vec![second.id]
+    );
     assert!(store.finish_job(&second, "n2", &JobOutcome::Done).await.unwrap());
     assert_eq!(
-        store.renew_job_leases("n2", &[second.id], LEASE).await.unwrap(),
+        store.renew_job_leases("n2", &[(second.id, second.attempts)], LEASE).await.unwrap(),
         Vec::<i64>::new(),
         "a finished job"
     );
@@ -315,7 +340,7 @@ async fn one_write_renews_the_leases_of_the_jobs_a_node_holds(store: Store) {
     };
     let before = leases().await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let held = [mine[0], mine[1], theirs.id];
+    let held = [(mine[0], 1), (mine[1], 1), (theirs.id, 1)];
     let mut renewed = store.renew_job_leases("n1", &held, LEASE).await.unwrap();
     renewed.sort_unstable();
     mine.sort_unstable();
@@ -323,7 +348,7 @@ async fn one_write_renews_the_leases_of_the_jobs_a_node_holds(store: Store) {
     for ((id, was), (_, now)) in before.iter().zip(leases().await) {
         assert_eq!(now > *was, mine.contains(id), "job {id}: lease {was} → {now}");
     }
-    assert_eq!(store.renew_job_leases("n2", &[theirs.id], LEASE).await.unwrap(), vec![theirs.id]);
+    assert_eq!(store.renew_job_leases("n2", &[(theirs.id, 1)], LEASE).await.unwrap(), vec![theirs.id]);
     assert_eq!(store.renew_job_leases("n1", &[], LEASE).await.unwrap(), Vec::<i64>::new());
 }
 
