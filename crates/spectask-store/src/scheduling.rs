@@ -32,22 +32,6 @@ impl WriteTx<'_> {
         }
         self.enqueue_job(JobKind::AdvanceImplementation, Some(task), None, now()).await
     }
-
-    /// Queues a scheduling pass (as [`WriteTx::enqueue_advance`]) when a session of the task is
-    /// pending: ready, and waiting for a slot that a session ending in this write frees. The pass
-    /// starts it while the ending session's commit step runs, instead of after it.
-    pub(crate) async fn enqueue_advance_for_pending(&mut self, task: SpecTaskId) -> Result<(), StoreError> {
-        let pending = sqlx::query(
-            "SELECT 1 AS pending FROM work_sessions WHERE spec_task_id = $1 AND status = 'pending' LIMIT 1",
-        )
-        .bind(task.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        if pending.is_some() {
-            self.enqueue_advance(task).await?;
-        }
-        Ok(())
-    }
 }
 
 impl Store {

@@ -155,9 +155,7 @@ impl Store {
     }
 
     /// Completes a running session unless messages wait for it (`None`: deliver them first). The
-    /// check and the transition are one write, so a message cannot arrive in between unseen. A
-    /// session of the task waiting for a slot gets a scheduling pass in the same write: the slot is
-    /// free now, before this session's commit step (its dependents still wait for that step).
+    /// check and the transition are one write, so a message cannot arrive in between unseen.
     pub async fn complete_work_session_unless_messages(
         &self,
         session: &WorkSession,
@@ -173,7 +171,6 @@ impl Store {
             return Ok(None);
         }
         let applied = w.transition_work_session(session, &WorkSessionCommand::Complete, true).await?;
-        w.enqueue_advance_for_pending(session.spec_task_id).await?;
         w.commit().await?;
         Ok(Some(applied))
     }

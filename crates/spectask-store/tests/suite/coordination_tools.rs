@@ -2,7 +2,7 @@
 //! sessions that can never be lost to a recipient completing at the same moment.
 
 use spectask_core::{
-    CoordinationKind, HistoryFile, JobKind, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionId,
+    CoordinationKind, HistoryFile, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionId,
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, SESSION_CREDENTIAL_PREFIX, Store};
 
@@ -13,7 +13,6 @@ both_backends!(
     a_session_credential_names_its_session_until_a_new_one_replaces_it,
     a_message_is_logged_noted_and_queued_and_holds_the_recipients_completion,
     a_message_and_the_recipients_completion_never_cross,
-    a_completion_queues_a_scheduling_pass_only_while_a_session_waits_for_a_slot,
     a_sessions_entries_its_kinds_and_touched_files_are_read_without_the_whole_log,
 );
 
@@ -79,25 +78,6 @@ async fn a_message_is_logged_noted_and_queued_and_holds_the_recipients_completio
     assert_eq!(refused, MessageOutcome::RecipientFinished(done.status()));
     assert_eq!(store.coordination_log(task.id).await.unwrap().len(), log);
     assert!(store.pending_session_messages(done.id).await.unwrap().is_empty());
-}
-
-/// The slot a completing session frees goes to a pending session at once (a pass queued with the
-/// completion), not after the completed one's commit step; with nobody waiting, no pass is queued.
-async fn a_completion_queues_a_scheduling_pass_only_while_a_session_waits_for_a_slot(store: Store) {
-    let r = repo(&store, "/repos/a").await;
-    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
-    let passes = || async {
-        let jobs = store.jobs_of(task.id).await.unwrap();
-        jobs.iter().filter(|j| j.kind == JobKind::AdvanceImplementation).count()
-    };
-    let a = running(&store, &store.create_work_session(new_session(task.id, "a")).await.unwrap()).await;
-    store.complete_work_session_unless_messages(&a).await.unwrap().unwrap();
-    assert_eq!(passes().await, 0, "no session waits for the slot a freed");
-    let b = running(&store, &store.create_work_session(new_session(task.id, "b")).await.unwrap()).await;
-    let waiting = store.create_work_session(new_session(task.id, "c")).await.unwrap();
-    assert_eq!(passes().await, 0);
-    store.complete_work_session_unless_messages(&b).await.unwrap().unwrap();
-    assert_eq!(passes().await, 1, "{} waits for the slot b freed", waiting.name);
 }
 
 /// Many rounds of a message racing the recipient's completion: every message is either refused or
