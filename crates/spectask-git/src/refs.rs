@@ -1,5 +1,6 @@
 //! Moving the branches spectask commits on, and writing its own records under `refs/spectask/`,
-//! as loose ref files the way git's files backend writes them: `<ref>.lock` created exclusively,
+//! as loose ref files the way git's files backend writes them: `<ref>.lock` created exclusively
+//! (already holding the new value, and recognisable as spectask's after a crash: see [`RefLock`]),
 //! the old value compared under it, the reflogs appended, the new value renamed over the ref.
 //!
 //! Through libgit2, each such write also stat'ed the ref several times, read it three times, read
@@ -44,7 +45,7 @@ pub(crate) fn write_spectask_ref(
         retry_locked(|| git.reference(name, id, true, reflog)).op(|| format!("update {name}"))?;
         return Ok(());
     }
-    RefLock::acquire(common, name)?.commit(id)
+    RefLock::acquire(common, name, id)?.commit()
 }
 
 /// Moves `refs/heads/<branch>` from `expected` to `new`, only if it is still at `expected`
@@ -60,7 +61,7 @@ pub(crate) fn move_checked_out_branch(
 ) -> Result<(), GitError> {
     let name = format!("refs/heads/{branch}");
     let common = repo.commondir();
-    let lock = RefLock::acquire(common, &name)?;
+    let lock = RefLock::acquire(common, &name, new)?;
     if current_value(common, &name)? != Some(expected) {
         return Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: expected.to_string() });
     }
@@ -69,7 +70,7 @@ pub(crate) fn move_checked_out_branch(
         append_reflog(&common.join("logs").join(&name), &line)?;
         append_reflog(&repo.path().join("logs").join("HEAD"), &line)?;
     }
-    lock.commit(new)
+    lock.commit()
 }
 
 /// `<old> <new> <name> <<email>> <seconds> <±hhmm>\t<message>\n`, as libgit2 serialises a reflog
@@ -122,52 +123,103 @@ fn current_value(common: &Path, name: &str) -> Result<Option<Oid>, GitError> {
 }
 
 /// A held `<ref>.lock`: removed on drop unless committed.
+///
+/// The lock appears holding the new value, as a second name of a file spectask wrote first: its
+/// twin, `<common>/spectask/ref-lock/<ref>`. spectask only moves refs while holding the
+/// repository's writer lock (`lock.rs`), so a `<ref>.lock` found by a writer that is the same file
+/// as its twin was left by a killed spectask process and is removed; any other belongs to a git
+/// process and is waited for, then reported. Git never reads a lock's content, and the twin never
+/// outlives a move but by a crash: the next move removes it before writing its own.
 struct RefLock {
-    file: Option<std::fs::File>,
     lock: PathBuf,
+    twin: PathBuf,
     target: PathBuf,
 }
 
 impl RefLock {
-    /// Creates `<ref>.lock` exclusively, waiting ([`LOCK_FILE_RETRY`]) for a git process holding it.
-    fn acquire(common: &Path, name: &str) -> Result<RefLock, GitError> {
+    /// Creates `<ref>.lock` holding `id` exclusively, waiting ([`LOCK_FILE_RETRY`]) for a git
+    /// process holding it, after removing one a killed spectask left.
+    fn acquire(common: &Path, name: &str, id: Oid) -> Result<RefLock, GitError> {
         let lock = common.join(format!("{name}.lock"));
-        let create = || {
-            std::fs::OpenOptions::new().write(true).create_new(true).open(&lock).or_else(|e| {
-                let dir = lock.parent().filter(|_| e.kind() == std::io::ErrorKind::NotFound);
+        let twin = common.join("spectask").join("ref-lock").join(name);
+        let lock_err = |source| GitError::Lock { path: lock.clone(), source };
+        write_twin(&twin, &lock, id).map_err(lock_err)?;
+        let mut held = RefLock { lock, twin, target: common.join(name) };
+        let link = || {
+            std::fs::hard_link(&held.twin, &held.lock).or_else(|e| {
+                let dir = held.lock.parent().filter(|_| e.kind() == std::io::ErrorKind::NotFound);
                 let Some(dir) = dir else { return Err(e) };
                 std::fs::create_dir_all(dir)?;
-                std::fs::OpenOptions::new().write(true).create_new(true).open(&lock)
+                std::fs::hard_link(&held.twin, &held.lock)
             })
         };
-        let file = create
-            .retry(LOCK_FILE_RETRY)
-            .when(|e| e.kind() == std::io::ErrorKind::AlreadyExists)
-            .call()
-            .map_err(|source| GitError::Lock { path: lock.clone(), source })?;
-        Ok(RefLock { file: Some(file), lock, target: common.join(name) })
+        let linked =
+            link.retry(LOCK_FILE_RETRY).when(|e| e.kind() == std::io::ErrorKind::AlreadyExists).call();
+        if let Err(source) = linked {
+            // Not this process's lock: only the twin is removed (on drop).
+            let lock = std::mem::take(&mut held.lock);
+            return Err(GitError::Lock { path: lock, source });
+        }
+        Ok(held)
     }
 
-    /// Writes `id` into the lock and renames it over the ref.
-    fn commit(mut self, id: Oid) -> Result<(), GitError> {
-        if let Some(mut file) = self.file.take() {
-            file.write_all(format!("{id}\n").as_bytes()).map_err(io_err("write", &self.lock))?;
-        }
+    /// Renames the lock, holding the new value, over the ref.
+    fn commit(mut self) -> Result<(), GitError> {
         std::fs::rename(&self.lock, &self.target).map_err(io_err("replace", &self.target))?;
         self.lock = PathBuf::new();
         Ok(())
     }
 }
 
+/// Writes `<id>\n` to a new file at `twin`. One found there was left by a crash: either still the
+/// same file as `lock` (killed before the rename), and then that lock is a leftover too and both are
+/// removed, or a second name of the ref itself (killed after it), which is unlinked, never written
+/// through.
+fn write_twin(twin: &Path, lock: &Path, id: Oid) -> std::io::Result<()> {
+    let create = || std::fs::OpenOptions::new().write(true).create_new(true).open(twin);
+    let mut file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if same_file(twin, lock) {
+                tracing::warn!(path = %lock.display(), "removing a ref lock left by a killed spectask");
+                std::fs::remove_file(lock)?;
+            }
+            std::fs::remove_file(twin)?;
+            create()?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = twin.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            create()?
+        }
+        opened => opened?,
+    };
+    file.write_all(format!("{id}\n").as_bytes())
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+fn remove_if_there(path: &Path) {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!(path = %path.display(), error = %e, "could not remove a ref lock")
+        }
+        _ => {}
+    }
+}
+
 impl Drop for RefLock {
     fn drop(&mut self) {
         // Committed: renamed away (its path cleared). Otherwise the move was refused or failed.
-        if self.lock.as_os_str().is_empty() {
-            return;
+        if !self.lock.as_os_str().is_empty() {
+            remove_if_there(&self.lock);
         }
-        drop(self.file.take());
-        if let Err(e) = std::fs::remove_file(&self.lock) {
-            tracing::warn!(path = %self.lock.display(), error = %e, "could not remove a ref lock");
-        }
+        remove_if_there(&self.twin);
     }
 }

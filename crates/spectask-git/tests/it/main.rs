@@ -6,6 +6,7 @@ mod design_docs;
 mod inspect;
 mod merge;
 mod processes;
+mod ref_locks;
 mod register;
 mod review;
 mod spec;
