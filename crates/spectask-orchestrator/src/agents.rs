@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
-use spectask_core::{Repository, SpecTask, SpecTaskStatus, WorkSession};
-use spectask_git::TaskHandle;
+use spectask_core::{SpecTask, SpecTaskStatus, WorkSession};
+use spectask_git::{Repo, TaskHandle};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -32,21 +32,17 @@ pub(crate) fn implementation_profile(
     ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))
 }
 
-/// The task's worktree, its repository read here (what tests set up).
+/// The task's worktree, opened by its repository's id (what tests set up).
 #[cfg(test)]
 pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobError> {
-    let repository = ctx.store.repository(task.repository_id).await?;
-    worktree_in(ctx, &repository, task).await
+    let repo = repos::open_id(ctx, task.repository_id).await?;
+    worktree_in(&repo, task).await
 }
 
 /// The task's worktree (`spectask/<task>` checked out at `.git-worktrees/<task>`) in its
-/// `repository` as the step read it, made on first use.
-pub(crate) async fn worktree_in(
-    ctx: &Ctx,
-    repository: &Repository,
-    task: &SpecTask,
-) -> Result<PathBuf, JobError> {
-    let repo = repos::open(ctx, repository).await?;
+/// repository `repo`, made on first use.
+pub(crate) async fn worktree_in(repo: &Repo, task: &SpecTask) -> Result<PathBuf, JobError> {
+    let repo = repo.clone();
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
 }
@@ -59,25 +55,18 @@ pub(crate) async fn workspace(
     worktree: PathBuf,
     output: Option<PathBuf>,
 ) -> Result<Workspace, JobError> {
-    let repository = ctx.store.repository(task.repository_id).await?;
-    workspace_in(ctx, &repository, worktree, output).await
+    let repo = repos::open_id(ctx, task.repository_id).await?;
+    Ok(workspace_in(&repo, worktree, output))
 }
 
-/// [`workspace`] in the task's `repository`, as the step read it.
-pub(crate) async fn workspace_in(
-    ctx: &Ctx,
-    repository: &Repository,
-    worktree: PathBuf,
-    output: Option<PathBuf>,
-) -> Result<Workspace, JobError> {
-    let repo = repos::open(ctx, repository).await?;
-    Ok(Workspace { worktree, read: vec![repo.root().to_path_buf(), repo.git_dir().to_path_buf()], output })
+/// [`workspace`] in the task's repository `repo`.
+pub(crate) fn workspace_in(repo: &Repo, worktree: PathBuf, output: Option<PathBuf>) -> Workspace {
+    Workspace { worktree, read: vec![repo.root().to_path_buf(), repo.git_dir().to_path_buf()], output }
 }
 
 /// Files changed in the task's worktree and not committed yet.
 pub(crate) async fn uncommitted(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>, JobError> {
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     repos::blocking(move || repo.task_uncommitted(&name)).await
 }

@@ -77,10 +77,10 @@ async fn run_turn(
     cancel: &CancellationToken,
 ) -> Result<(), TurnError> {
     let profile = agents::implementation_profile(ctx, task, session)?;
-    // The repository and the session's recorded thread, read once for the whole drive.
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let worktree = agents::worktree_in(ctx, &repository, task).await?;
-    let workspace = agents::workspace_in(ctx, &repository, worktree.clone(), None).await?;
+    // The repository, opened once for the whole drive (by its id: the drive needs only git).
+    let repo = crate::repos::open_id(ctx, task.repository_id).await?;
+    let worktree = agents::worktree_in(&repo, task).await?;
+    let workspace = agents::workspace_in(&repo, worktree.clone(), None);
     let instance = agents::instance(ctx, task, &profile, &workspace).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.

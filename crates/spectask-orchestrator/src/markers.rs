@@ -46,15 +46,14 @@ async fn tick(
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(());
     }
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let word = match state {
         PlanTaskState::Done => "done",
         PlanTaskState::InProgress => "in progress",
         PlanTaskState::Pending => "pending",
     };
     let tick = Tick {
-        repository: repository.id,
+        repository: task.repository_id,
         repo,
         task_id: task.id.to_string(),
         handle: task.handle(),
@@ -75,8 +74,7 @@ pub(crate) async fn progress(
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(None);
     }
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let path = format!("specs/{}/progress.md", task.handle());
     let bytes = repos::blocking(move || repo.read_design_doc(&path)).await?;
     Ok(bytes.map(|b| with_completed(String::from_utf8_lossy(&b).into_owned(), task, sessions)))

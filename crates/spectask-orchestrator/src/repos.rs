@@ -1,6 +1,6 @@
 //! Git access from async code: registration on first use, run on the blocking pool.
 
-use spectask_core::Repository;
+use spectask_core::{Repository, RepositoryId};
 use spectask_git::{GitError, RegisterOptions, Repo};
 
 use crate::dispatch::JobError;
@@ -44,6 +44,19 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
         Err(_) => {}
     }
     registered
+}
+
+/// The repository of `id`, registered: from what this process registered already when it did (a
+/// repository's path and design-docs branch never change once registered), otherwise read and
+/// registered now. For the steps that need only git, not the row's other fields (its check command,
+/// its merge policy), which would otherwise read it once per step.
+pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {
+    let known = ctx.registered.lock().ok().and_then(|r| r.get(&id).map(|(_, repo)| repo.clone()));
+    if let Some(repo) = known {
+        return Ok(repo);
+    }
+    let repository = ctx.store.repository(id).await?;
+    open(ctx, &repository).await
 }
 
 /// A rewritten design-docs branch or a broken repository will not heal by retrying.

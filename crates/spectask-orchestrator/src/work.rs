@@ -18,8 +18,7 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     }
     let task = ctx.store.spec_task(session.spec_task_id).await?;
     let implements = requirement_ids(ctx, &task, &session).await?;
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
