@@ -332,7 +332,8 @@ pub(crate) fn commit_tree(
 }
 
 /// Moves `branch` from `expected` to `new_id`, failing with [`GitError::ConcurrentUpdate`] if it
-/// moved meanwhile.
+/// moved meanwhile: as spectask's commits move their branch (`refs.rs`), so a `kill -9` leaves a
+/// lock the next move recognises, not one libgit2 made that stops every later move.
 pub(crate) fn move_branch(
     repo: &Repository,
     branch: &str,
@@ -340,15 +341,9 @@ pub(crate) fn move_branch(
     expected: Oid,
     message: &str,
 ) -> Result<(), GitError> {
+    let (_, logging) = committer(repo)?;
     let reflog = format!("spectask: {}", message.lines().next().unwrap_or_default());
-    let name = format!("refs/heads/{branch}");
-    match retry_locked(|| repo.reference_matching(&name, new_id, true, expected, &reflog)) {
-        Ok(_) => Ok(()),
-        Err(e) if e.code() == git2::ErrorCode::Modified || e.code() == git2::ErrorCode::NotFound => {
-            Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: expected.to_string() })
-        }
-        Err(source) => Err(GitError::Git { op: format!("move branch {branch} to {new_id}"), source }),
-    }
+    crate::refs::move_branch(repo, branch, new_id, expected, &logging, &reflog)
 }
 
 /// Runs `op` again while another git process holds a lock file it needs ([`LOCK_FILE_RETRY`]).

@@ -131,6 +131,14 @@ impl IndexLock {
     /// renamed over `index`, so a crash leaves the old index or the new one, and only this lock,
     /// which the next writer recognises. The copy stays as the new index's second name.
     pub(crate) fn write_index(self, repo: &Repository, index: &mut Index) -> Result<(), GitError> {
+        self.publish(repo, index)?;
+        drop(self);
+        Ok(())
+    }
+
+    /// Writes `index` to disk as [`IndexLock::write_index`] does, keeping the lock: for a merge,
+    /// which writes the checkout's index again if it must put the checkout back.
+    pub(crate) fn publish(&self, repo: &Repository, index: &mut Index) -> Result<(), GitError> {
         let target = repo.path().join("index");
         let copy = index_copy_path(repo);
         let op = || format!("write the index of {}", repo.path().display());
@@ -156,7 +164,6 @@ impl IndexLock {
         if let Err(e) = std::fs::hard_link(&target, &copy) {
             tracing::debug!(path = %copy.display(), error = %e, "could not link the index copy");
         }
-        drop(self);
         Ok(())
     }
 }

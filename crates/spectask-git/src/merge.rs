@@ -3,13 +3,14 @@
 //! and the merge is refused rather than touching local changes there. A merge cut off while it
 //! updated that checkout is finished by the next one (`merge_intent.rs`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::build::CheckoutBuilder;
 use git2::{Oid, Repository, RepositoryState, Status, StatusOptions};
 
 use crate::commit::{changed_files, move_branch, signature};
 use crate::error::{GitError, GitResultExt};
+use crate::index_lock::{IndexLock, index_copy_path};
 use crate::merge_intent::MergeIntent;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
@@ -113,6 +114,7 @@ fn merge_commit(
 fn update_checkout(path: &Path, git_dir: &Path, intent: &MergeIntent, reflog: &str) -> Result<(), GitError> {
     let MergeIntent { branch, old, new } = intent;
     let wt = open_clean_checkout(path)?;
+    let mut held = HeldIndex::take(&wt)?;
     let files = local_changes(&wt, path)?;
     if !files.is_empty() {
         return Err(dirty(branch, path, files));
@@ -130,12 +132,14 @@ fn update_checkout(path: &Path, git_dir: &Path, intent: &MergeIntent, reflog: &s
         }
         return Err(GitError::Git { op: format!("check out {new} at {}", path.display()), source: e });
     }
+    held.publish(&wt)?;
     if let Err(moved) = move_branch(&wt, branch, *new, *old, reflog) {
         // Someone moved the branch meanwhile: put the checkout back as it was.
         let mut back = CheckoutBuilder::new();
         back.force();
         wt.checkout_tree(old_tree.as_object(), Some(&mut back))
             .op(|| format!("restore {}", path.display()))?;
+        held.publish(&wt)?;
         MergeIntent::remove(git_dir)?;
         return Err(moved);
     }
@@ -170,6 +174,7 @@ fn finish_cut_off_merge(git: &Repository, git_dir: &Path, intent: &MergeIntent) 
 /// it, in the checkout at `path` and its index; refuses when a path outside them has local changes.
 fn rewrite_merged_paths(path: &Path, intent: &MergeIntent) -> Result<(), GitError> {
     let wt = open_clean_checkout(path)?;
+    let mut held = HeldIndex::take(&wt)?;
     let merged: Vec<String> =
         changed_files(&wt, Some(intent.old), intent.new)?.into_iter().map(|f| f.path).collect();
     let outside: Vec<String> =
@@ -188,7 +193,44 @@ fn rewrite_merged_paths(path: &Path, intent: &MergeIntent) -> Result<(), GitErro
     }
     let new_tree = tree_of(&wt, intent.new)?;
     wt.checkout_tree(new_tree.as_object(), Some(&mut checkout))
-        .op(|| format!("rewrite the files of {} at {}", intent.new, path.display()))
+        .op(|| format!("rewrite the files of {} at {}", intent.new, path.display()))?;
+    held.publish(&wt)
+}
+
+/// The index of a default branch's checkout while a merge writes it: its `index.lock` taken before
+/// anything is read (marked as spectask's, so a `kill -9` leaves a lock the next merge clears, see
+/// `index_lock.rs`; a git process's lock refuses the merge before a file is written), and the index
+/// bound to this process's copy, which libgit2's checkout writes and [`HeldIndex::publish`] renames
+/// over `index`. The checkout's handle is not kept, so neither is the copy.
+struct HeldIndex {
+    lock: IndexLock,
+    index: git2::Index,
+    copy: PathBuf,
+}
+
+impl HeldIndex {
+    fn take(wt: &Repository) -> Result<HeldIndex, GitError> {
+        let lock = IndexLock::acquire(wt)?;
+        let index = crate::handles::index(wt)?;
+        Ok(HeldIndex { lock, index, copy: index_copy_path(wt) })
+    }
+
+    /// The index libgit2 wrote to the copy becomes the checkout's `index`; the lock stays held.
+    fn publish(&mut self, wt: &Repository) -> Result<(), GitError> {
+        self.lock.publish(wt, &mut self.index)
+    }
+}
+
+impl Drop for HeldIndex {
+    fn drop(&mut self) {
+        // Before the lock goes (its field is dropped after this).
+        match std::fs::remove_file(&self.copy) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(path = %self.copy.display(), error = %e, "could not remove an index copy");
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The checkout at `path`, refused while a git operation (a merge, a rebase …) is under way in it.

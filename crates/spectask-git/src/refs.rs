@@ -59,6 +59,40 @@ pub(crate) fn move_checked_out_branch(
     logging: &RefLogging<'_>,
     message: &str,
 ) -> Result<(), GitError> {
+    move_ref(repo, branch, new, expected, logging, message, true)
+}
+
+/// Moves `refs/heads/<branch>` of the repository of `repo` from `expected` to `new` as
+/// [`move_checked_out_branch`] does, for a branch that may be checked out nowhere (a merge's default
+/// branch): HEAD's reflog of `repo` gets the line only when that HEAD names the branch, as libgit2
+/// and git log it.
+pub(crate) fn move_branch(
+    repo: &Repository,
+    branch: &str,
+    new: Oid,
+    expected: Oid,
+    logging: &RefLogging<'_>,
+    message: &str,
+) -> Result<(), GitError> {
+    let name = format!("refs/heads/{branch}");
+    let head = repo.find_reference("HEAD").op(|| format!("read HEAD of {}", repo.path().display()))?;
+    let head_names_it = head.symbolic_target().ok().flatten() == Some(name.as_str());
+    move_ref(repo, branch, new, expected, logging, message, head_names_it)
+}
+
+/// HEAD's reflog is appended without `HEAD.lock`, under the branch's lock only, as git itself logs
+/// HEAD when it moves the branch HEAD names directly: each line is one `O_APPEND` write, so a
+/// concurrent git appending to it (a checkout, which also needs the `index.lock` spectask holds
+/// around its commits) cannot interleave bytes with it, and no lock is left for a crash to strand.
+fn move_ref(
+    repo: &Repository,
+    branch: &str,
+    new: Oid,
+    expected: Oid,
+    logging: &RefLogging<'_>,
+    message: &str,
+    log_head: bool,
+) -> Result<(), GitError> {
     let name = format!("refs/heads/{branch}");
     let common = repo.commondir();
     let lock = RefLock::acquire(common, &name, new)?;
@@ -68,7 +102,9 @@ pub(crate) fn move_checked_out_branch(
     if logging.branch_log {
         let line = reflog_line(expected, new, &logging.who, message);
         append_reflog(&common.join("logs").join(&name), &line)?;
-        append_reflog(&repo.path().join("logs").join("HEAD"), &line)?;
+        if log_head {
+            append_reflog(&repo.path().join("logs").join("HEAD"), &line)?;
+        }
     }
     lock.commit()
 }

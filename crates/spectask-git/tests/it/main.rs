@@ -5,6 +5,7 @@ mod changes;
 mod design_docs;
 mod inspect;
 mod merge;
+mod merge_locks;
 mod processes;
 mod ref_locks;
 mod register;
