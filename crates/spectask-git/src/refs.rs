@@ -59,7 +59,7 @@ pub(crate) fn move_checked_out_branch(
     logging: &RefLogging<'_>,
     message: &str,
 ) -> Result<(), GitError> {
-    move_ref(repo, branch, new, expected, logging, message, true)
+    move_ref(repo, branch, new, Some(expected), logging, message, true)
 }
 
 /// Moves `refs/heads/<branch>` of the repository of `repo` from `expected` to `new` as
@@ -77,7 +77,21 @@ pub(crate) fn move_branch(
     let name = format!("refs/heads/{branch}");
     let head = repo.find_reference("HEAD").op(|| format!("read HEAD of {}", repo.path().display()))?;
     let head_names_it = head.symbolic_target().ok().flatten() == Some(name.as_str());
-    move_ref(repo, branch, new, expected, logging, message, head_names_it)
+    move_ref(repo, branch, new, Some(expected), logging, message, head_names_it)
+}
+
+/// Creates `refs/heads/<branch>` at `at`, only if no such branch exists (loose or packed;
+/// [`GitError::ConcurrentUpdate`] when one does), with its reflog's first line; as branches move
+/// here, so a `kill -9` leaves no lock that stops every later try (a task's branch, the
+/// design-docs branch).
+pub(crate) fn create_branch(
+    repo: &Repository,
+    branch: &str,
+    at: Oid,
+    logging: &RefLogging<'_>,
+    message: &str,
+) -> Result<(), GitError> {
+    move_ref(repo, branch, at, None, logging, message, false)
 }
 
 /// HEAD's reflog is appended without `HEAD.lock`, under the branch's lock only, as git itself logs
@@ -88,7 +102,7 @@ fn move_ref(
     repo: &Repository,
     branch: &str,
     new: Oid,
-    expected: Oid,
+    expected: Option<Oid>,
     logging: &RefLogging<'_>,
     message: &str,
     log_head: bool,
@@ -96,11 +110,12 @@ fn move_ref(
     let name = format!("refs/heads/{branch}");
     let common = repo.commondir();
     let lock = RefLock::acquire(common, &name, new)?;
-    if current_value(common, &name)? != Some(expected) {
-        return Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: expected.to_string() });
+    if current_value(common, &name)? != expected {
+        let expected = expected.map_or_else(|| "no branch".to_owned(), |id| id.to_string());
+        return Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected });
     }
     if logging.branch_log {
-        let line = reflog_line(expected, new, &logging.who, message);
+        let line = reflog_line(expected.unwrap_or(Oid::ZERO_SHA1), new, &logging.who, message);
         append_reflog(&common.join("logs").join(&name), &line)?;
         if log_head {
             append_reflog(&repo.path().join("logs").join("HEAD"), &line)?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{FileMode, Repository};
 
-use crate::commit::signature;
+use crate::commit::committer;
 use crate::design_docs::last_written_ref;
 use crate::error::{GitError, GitResultExt, io_err};
 use crate::handles::{self, Kept};
@@ -86,7 +86,7 @@ impl Repo {
         let tip = repo.design_docs_tip(&git)?;
         let record = last_written_ref(branch);
         if git.find_reference(&record).is_err() {
-            git.reference(&record, tip, false, "spectask: register").op(|| format!("create {record}"))?;
+            crate::refs::write_spectask_ref(&git, &record, tip, "spectask: register")?;
         }
         let worktree_created = ensure_worktree(
             &git,
@@ -198,12 +198,11 @@ fn ensure_orphan_branch(git: &Repository, branch: &str) -> Result<bool, GitError
         .op(|| "build the design-docs tree".to_owned())?;
     let tree_id = builder.write().op(|| "write the design-docs tree".to_owned())?;
     let tree = git.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
-    let sig = signature(git)?;
+    let (sig, logging) = committer(git)?;
     let message = format!("design-docs: start {branch}\n");
     let commit =
         git.commit(None, &sig, &sig, &message, &tree, &[]).op(|| format!("create branch {branch}"))?;
-    git.reference(&format!("refs/heads/{branch}"), commit, false, "spectask: create design-docs branch")
-        .op(|| format!("create branch {branch}"))?;
+    crate::refs::create_branch(git, branch, commit, &logging, "spectask: create design-docs branch")?;
     tracing::info!(branch, "created orphan design-docs branch");
     Ok(true)
 }
@@ -248,9 +247,23 @@ fn read_config(path: &Path) -> Result<Option<(String, String)>, GitError> {
     Ok(get("spectask.defaultBranch").zip(get("spectask.designDocsBranch")))
 }
 
+/// Writes the two settings into `.git/spectask/config`, unless it already holds them. Only spectask
+/// writes that file, under the repository's writer lock (held here), so a `config.lock` beside it
+/// is what a `kill -9` left in the middle of libgit2's write, and is removed: it would stop every
+/// later registration, and with it the server's start.
 fn write_config(path: &Path, repo: &Repo) -> Result<(), GitError> {
+    let wanted = (repo.default_branch.clone(), repo.design_docs_branch.clone());
+    if read_config(path)?.as_ref() == Some(&wanted) {
+        return Ok(());
+    }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+    }
+    let lock = path.with_file_name("config.lock");
+    match std::fs::remove_file(&lock) {
+        Ok(()) => tracing::warn!(path = %lock.display(), "removed a config.lock left by a killed spectask"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("remove", &lock)(e)),
     }
     let mut config = git2::Config::open(path).op(|| format!("open {}", path.display()))?;
     config

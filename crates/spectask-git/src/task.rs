@@ -98,8 +98,9 @@ impl Repo {
         let git = self.git()?;
         let branch_created = if branch_tip(&git, &branch)?.is_none() {
             let base = self.default_tip(&git)?;
-            let commit = git.find_commit(base).op(|| format!("read commit {base}"))?;
-            git.branch(&branch, &commit, false).op(|| format!("create branch {branch}"))?;
+            let (_, logging) = crate::commit::committer(&git)?;
+            let message = format!("branch: Created from {}", self.default_branch());
+            crate::refs::create_branch(&git, &branch, base, &logging, &message)?;
             true
         } else {
             false
