@@ -37,6 +37,32 @@ pub struct ProcessRecord {
 #[derive(Debug)]
 pub(crate) struct RecordedGroup(PathBuf);
 
+/// The process group of a spawned agent or terminal, held by the task that waits for its leader:
+/// killed whole, then forgotten (its record removed), when that task ends — by the leader's exit,
+/// or by being dropped with the runtime while the process still runs. tokio's `kill_on_drop`
+/// kills only the leader: what else the group holds (`codex-acp`, which its npm launcher `node`
+/// runs with `spawnSync`) would live on with init as its parent, and with its record gone.
+#[derive(Debug)]
+pub(crate) struct LiveGroup {
+    pid: u32,
+    recorded: Option<RecordedGroup>,
+}
+
+impl LiveGroup {
+    pub(crate) fn new(pid: u32, recorded: Option<RecordedGroup>) -> Self {
+        LiveGroup { pid, recorded }
+    }
+}
+
+impl Drop for LiveGroup {
+    fn drop(&mut self) {
+        // The leader is not reaped yet, or only just (by the task holding this): its pid still
+        // names the group.
+        crate::fault::kill_group(self.pid);
+        drop(self.recorded.take());
+    }
+}
+
 impl Drop for RecordedGroup {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);

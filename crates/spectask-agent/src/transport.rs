@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 
 use crate::fault::{FaultKind, FaultLatch, StderrTail, kill_group};
-use crate::process_record::ProcessRecord;
+use crate::process_record::{LiveGroup, ProcessRecord};
 
 /// Lines in flight from the agent's stdout to the protocol engine.
 const INCOMING_LINES: usize = 64;
@@ -96,11 +96,12 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<Spawned> {
     let (exited_tx, exited) = watch::channel(false);
     let reaper_latch = latch.clone();
     let reaper_stopping = stopping.clone();
+    // Killed whole if this task is dropped with the agent running (the runtime ending) too.
+    let group = LiveGroup::new(pid, recorded);
     tokio::spawn(async move {
         let status = child.wait().await;
         // Whatever the agent left behind in its group (npx → node …) goes with it.
-        kill_group(pid);
-        drop(recorded);
+        drop(group);
         if !reaper_stopping.load(Ordering::SeqCst) {
             match status {
                 Ok(status) => reaper_latch.trip(FaultKind::from_exit(status)),

@@ -15,7 +15,7 @@ use super::ConfinementError;
 use super::fs::confine;
 use crate::config::TerminalLimits;
 use crate::fault::kill_group;
-use crate::process_record::ProcessRecord;
+use crate::process_record::{LiveGroup, ProcessRecord};
 use crate::sandbox::Confinement;
 
 /// How a terminal's command ended.
@@ -236,6 +236,8 @@ impl Terminals {
             .flatten()
             .map(|pipe| tokio::spawn(read_into(pipe, proc.clone())))
             .collect();
+        // Killed whole if this task is dropped with the command running (the runtime ending) too.
+        let group = LiveGroup::new(pid, recorded);
         tokio::spawn(async move {
             let status = tokio::select! {
                 status = child.wait() => status.ok(),
@@ -246,8 +248,7 @@ impl Terminals {
                 }
             };
             // Whatever the command left behind in its group goes too (and releases the pipes).
-            kill_group(pid);
-            drop(recorded);
+            drop(group);
             for reader in readers {
                 let _ = tokio::time::timeout(Duration::from_secs(1), reader).await;
             }

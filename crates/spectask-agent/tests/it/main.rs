@@ -13,3 +13,4 @@ mod resume;
 mod sandbox;
 mod sessions;
 mod support;
+mod teardown;
