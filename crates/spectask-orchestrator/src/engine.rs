@@ -35,6 +35,8 @@ pub(crate) struct Ctx {
     pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
     /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).
     pub sessions: Arc<crate::session_watch::SessionWatch>,
+    /// Requests to this node's recorder to record everything now (see `recorder::RecorderHandle`).
+    pub recorder: crate::recorder::RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
     pub observer: Option<Arc<dyn EngineObserver>>,
 }
@@ -70,8 +72,14 @@ impl Orchestrator {
                 registered,
                 observer: None,
                 sessions: Arc::default(),
+                recorder: crate::recorder::RecorderHandle::default(),
             },
         }
+    }
+
+    /// Asks this orchestrator's history recorder, once it runs, to record everything now.
+    pub fn recorder(&self) -> crate::recorder::RecorderHandle {
+        self.ctx.recorder.clone()
     }
 
     /// Reports to `observer` how the engine reacts.

@@ -68,6 +68,6 @@ pub use engine::{EngineObserver, Orchestrator};
 pub use finish::implementation_summary;
 pub use mirror::commit_progress;
 pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
-pub use recorder::{FlushReport, HistoryCommit, flush_history};
+pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use recover::{RecoverReport, recover};
 pub use sessions::{SpawnRequest, make_implementation_sessions, spawn};

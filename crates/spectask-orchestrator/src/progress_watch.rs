@@ -33,8 +33,11 @@ pub(crate) struct MarkerChange {
 }
 
 impl ProgressWatch {
-    /// Looks at every healthy repository once and records an event per marker change found.
-    pub(crate) async fn scan(&mut self, store: &Store) -> Result<usize, JobError> {
+    /// Looks at every healthy repository once and records an event per marker change found: in
+    /// the commits made since the last look (none when the tip did not move), and, when `worktrees`,
+    /// in uncommitted edits of the design-docs worktree (a scan of the whole worktree, which the
+    /// recorder makes only every so often, never per pass).
+    pub(crate) async fn scan(&mut self, store: &Store, worktrees: bool) -> Result<usize, JobError> {
         let mut reported = 0;
         for repository in store.list_repositories().await? {
             if repository.attention.is_some() {
@@ -43,7 +46,8 @@ impl ProgressWatch {
             let repo = open_repo(store, &repository).await?;
             let since = self.tips.get(&repository.id).copied();
             let seen = self.reported_edits.clone();
-            let (tip, changes, edits) = crate::repos::blocking(move || detect(&repo, since, &seen)).await?;
+            let (tip, changes, edits) =
+                crate::repos::blocking(move || detect(&repo, since, worktrees.then_some(&seen))).await?;
             if let Some(tip) = tip {
                 self.tips.insert(repository.id, tip);
             }
@@ -80,12 +84,12 @@ async fn already_reported(
 
 type Detected = (Option<CommitId>, Vec<MarkerChange>, Vec<(String, Vec<u8>)>);
 
-/// The tip, the marker changes in commits since `since` (none on the first look) and in worktree
-/// edits not reported yet (`seen`), and those edits' contents.
+/// The tip, the marker changes in commits since `since` (none on the first look) and, when `seen`
+/// is given, in worktree edits not reported yet (`seen`), and those edits' contents.
 fn detect(
     repo: &Repo,
     since: Option<CommitId>,
-    seen: &HashMap<String, Vec<u8>>,
+    seen: Option<&HashMap<String, Vec<u8>>>,
 ) -> Result<Detected, GitError> {
     let mut changes = Vec::new();
     let tip = match since {
@@ -94,7 +98,9 @@ fn detect(
             Some(tip) => tip,
             None => return Ok((None, Vec::new(), Vec::new())),
         },
-        // One walk reads the new commits with their messages (most are spectask's own).
+        // One walk reads the new commits with their messages (most are spectask's own); none when
+        // the tip did not move.
+        Some(since) if repo.branch_tip(repo.design_docs_branch())? == Some(since) => since,
         Some(since) => {
             let log = repo.commit_log(repo.design_docs_branch(), Some(since))?;
             let tip = log.last().map_or(since, |info| info.id);
@@ -115,6 +121,7 @@ fn detect(
         }
     };
     let mut edits = Vec::new();
+    let Some(seen) = seen else { return Ok((Some(tip), changes, edits)) };
     for path in repo.design_docs_uncommitted()? {
         let Some(task) = plan_document(&path) else { continue };
         let Some(on_disk) = repo.read_design_docs_worktree_file(&path)? else { continue };
@@ -216,21 +223,21 @@ mod scan_tests {
         };
         repo.commit_design_docs(&spectask_writes(plan)).unwrap();
         let mut watch = ProgressWatch::default();
-        assert_eq!(watch.scan(&store).await.unwrap(), 0, "the first look only records the tip");
+        assert_eq!(watch.scan(&store, true).await.unwrap(), 0, "the first look only records the tip");
         let mut other_node = ProgressWatch::default();
-        other_node.scan(&store).await.unwrap();
+        other_node.scan(&store, true).await.unwrap();
 
         repo.commit_design_docs(&spectask_writes(&plan.replace("[ ] 3.", "[x] 3."))).unwrap();
         let worktree = repo.design_docs_worktree();
         let agent_text = "# Progress\n\n- [x] 1. Model\n- [ ] 2. Route\n- [x] 3. Docs\n";
         std::fs::write(worktree.join(&progress), agent_text).unwrap();
         git(&worktree, &["commit", "-q", "-am", "tick 1"]);
-        assert_eq!(watch.scan(&store).await.unwrap(), 1, "the agent's commit, not spectask's");
-        assert_eq!(other_node.scan(&store).await.unwrap(), 0, "another node does not report it again");
+        assert_eq!(watch.scan(&store, true).await.unwrap(), 1, "the agent's commit, not spectask's");
+        assert_eq!(other_node.scan(&store, true).await.unwrap(), 0, "another node does not report it again");
 
         std::fs::write(worktree.join(&progress), agent_text.replace("[ ] 2.", "[~] 2.")).unwrap();
-        assert_eq!(watch.scan(&store).await.unwrap(), 1, "the uncommitted edit");
-        assert_eq!(watch.scan(&store).await.unwrap(), 0, "reported once");
+        assert_eq!(watch.scan(&store, true).await.unwrap(), 1, "the uncommitted edit");
+        assert_eq!(watch.scan(&store, true).await.unwrap(), 0, "reported once");
 
         let events: Vec<_> = store
             .events_of_spec_task(task.id)

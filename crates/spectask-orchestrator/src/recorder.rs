@@ -9,6 +9,8 @@
 //! entries a crashed recorder committed but did not mark are marked then, never appended again.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -17,6 +19,7 @@ use spectask_git::{
     CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskHandle, Trailer,
 };
 use spectask_store::Store;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
@@ -32,8 +35,9 @@ const MAX_BATCHES: usize = 20;
 const LEASE_TTL: Duration = Duration::from_secs(10);
 /// Events read per milestone pass.
 const MILESTONE_PAGE: i64 = 500;
-/// How often, while nothing happens, the design-docs branches and worktrees are checked for
-/// markers a person changed (agents' changes come with events, which start a check at once).
+/// How often, while nothing happens, the design-docs branches are checked for markers a person
+/// changed (agents' changes come with events, which start a check at once), and how often at most
+/// the design-docs worktrees are scanned for uncommitted edits of markers.
 const IDLE_SCAN: Duration = Duration::from_secs(30);
 /// How long a flush waits for another recorder's lease before giving up.
 const LEASE_WAIT: Duration = Duration::from_secs(20);
@@ -69,6 +73,43 @@ pub struct FlushReport {
     pub reconciled: usize,
 }
 
+/// Asks this node's running recorder to record everything now — every milestone not passed yet
+/// and every repository's pending history, whatever its window — and waits until it has (a
+/// benchmark's figure then counts all the recording its sessions caused, not what the window happened
+/// to leave for later). Waits for as long as no recorder runs.
+#[derive(Clone, Debug)]
+pub struct RecorderHandle(Arc<FlushRequests>);
+
+#[derive(Debug)]
+struct FlushRequests {
+    /// Requests made so far; the recorder answers every one made before its flush started.
+    asked: AtomicU64,
+    wake: Notify,
+    /// The requests answered so far.
+    done: watch::Sender<u64>,
+}
+
+impl Default for RecorderHandle {
+    fn default() -> Self {
+        RecorderHandle(Arc::new(FlushRequests {
+            asked: AtomicU64::new(0),
+            wake: Notify::new(),
+            done: watch::channel(0).0,
+        }))
+    }
+}
+
+impl RecorderHandle {
+    /// Records everything now and returns once that is done.
+    pub async fn flush(&self) {
+        let ticket = self.0.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0.wake.notify_one();
+        let mut done = self.0.done.subscribe();
+        // The sender lives in `self`: it never closes while we wait.
+        let _ = done.wait_for(|answered| *answered >= ticket).await;
+    }
+}
+
 /// Runs until `shutdown`, then flushes what is pending and returns.
 ///
 /// Nothing polls: the recorder wakes when events are committed (milestones, then the progress
@@ -87,11 +128,22 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
     let mut pass_at = Some(Instant::now());
     let mut flush_at = Some(Instant::now());
     let mut last_pass = Instant::now();
+    // When the design-docs worktrees are next scanned for markers a person edited without
+    // committing: at most every IDLE_SCAN, however many passes the sessions cause.
+    let mut worktrees_at = Instant::now();
+    let requests = ctx.recorder.0.clone();
     loop {
         let idle_pass = last_pass + IDLE_SCAN;
         let next = pass_at.unwrap_or(idle_pass).min(flush_at.unwrap_or(idle_pass));
         tokio::select! {
             () = shutdown.cancelled() => break,
+            () = requests.wake.notified() => {
+                let asked = requests.asked.load(Ordering::SeqCst);
+                while milestones(&ctx, &mut cursor).await {}
+                flush_all(&ctx).await;
+                requests.done.send_replace(asked);
+                continue;
+            }
             open = events.next(), if events_open && pass_at.is_none() => {
                 events_open = open;
                 pass_at = Some(last_pass + pace);
@@ -103,7 +155,11 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
         if pass_at.is_some_and(|at| at <= now) || idle_pass <= now {
             pass_at = None;
             last_pass = now;
-            if let Err(err) = watch.scan(&ctx.store).await {
+            let worktrees = worktrees_at <= now;
+            if worktrees {
+                worktrees_at = now + IDLE_SCAN;
+            }
+            if let Err(err) = watch.scan(&ctx.store, worktrees).await {
                 tracing::warn!(%err, "looking for progress markers changed outside spectask failed");
             }
             if milestones(&ctx, &mut cursor).await {

@@ -30,6 +30,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         registered: Arc::default(),
         observer: None,
         sessions: Arc::default(),
+        recorder: crate::recorder::RecorderHandle::default(),
     }
 }
 

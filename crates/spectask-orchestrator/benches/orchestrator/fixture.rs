@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use spectask_agent::sandbox::Launcher;
 use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxConfig};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus};
-use spectask_orchestrator::{Orchestrator, OrchestratorConfig, fixtures};
+use spectask_orchestrator::{Orchestrator, OrchestratorConfig, RecorderHandle, fixtures};
 use spectask_store::{DatabaseUrl, Store, WipLimits};
 use tokio_util::sync::CancellationToken;
 
@@ -22,9 +22,16 @@ pub(crate) struct Fixture {
 pub(crate) struct Engine {
     shutdown: CancellationToken,
     handle: tokio::task::JoinHandle<()>,
+    recorder: RecorderHandle,
 }
 
 impl Engine {
+    /// Has the recorder commit everything the run left to record (history still in its window, the
+    /// last milestones), so that a figure counts all the recording its sessions caused.
+    pub(crate) async fn flush_recorder(&self) {
+        self.recorder.flush().await;
+    }
+
     pub(crate) async fn stop(self) {
         self.shutdown.cancel();
         self.handle.await.unwrap();
@@ -71,8 +78,9 @@ impl Fixture {
         });
         let orchestrator = Orchestrator::new(self.store.clone(), self.profiles.clone(), runtime, config);
         let shutdown = CancellationToken::new();
+        let recorder = orchestrator.recorder();
         let handle = tokio::spawn(orchestrator.run(shutdown.clone()));
-        Engine { shutdown, handle }
+        Engine { shutdown, handle, recorder }
     }
 
     /// A spec task waiting for review with `tasks` as its plan (planning is skipped).

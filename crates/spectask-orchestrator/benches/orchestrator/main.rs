@@ -104,7 +104,8 @@ async fn bench() {
         latency_row(name, samples);
     }
     println!(
-        "\nCPU time and store round trips per work-session lifecycle (zero-delay agent; start → committed)"
+        "\nCPU time and store round trips per work-session lifecycle (start → committed, and the recorder \
+         flushed: all their history and state on the design-docs branch)"
     );
     for run in [&chain.cpu, &fan_out.cpu].into_iter().filter(|run| run.sessions > 0) {
         println!(
@@ -228,6 +229,7 @@ async fn chain_scenario(n: usize, think: u64) -> Measured {
     statements::start();
     f.approve(&task).await;
     f.wait_for(&[task.id], SpecTaskStatus::ImplementationReview).await;
+    engine.flush_recorder().await;
     let (cpu, wall, trips) = (cpu_ms() - cpu, wall.elapsed(), round_trips(&f.store) - trips);
     let counted = statements::stop();
     engine.stop().await;
@@ -271,6 +273,7 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
     }
     let ids: Vec<SpecTaskId> = ids.iter().map(|t| t.id).collect();
     f.wait_for(&ids, SpecTaskStatus::ImplementationReview).await;
+    engine.flush_recorder().await;
     let (cpu, wall, trips) = (cpu_ms() - cpu, wall.elapsed(), round_trips(&f.store) - trips);
     let counted = statements::stop();
     engine.stop().await;
