@@ -27,8 +27,6 @@ pub(crate) struct Ctx {
     pub profiles: Arc<Profiles>,
     pub runtime: AgentRuntime,
     pub config: Arc<OrchestratorConfig>,
-    /// This node's progress-marker ticks: one writer, ticks waiting meanwhile committed together.
-    pub markers: Arc<crate::markers::Ticker>,
     /// Approved plans parsed on this node (see `plans::approved`).
     pub plans: Arc<crate::plans::Plans>,
     /// Repositories this process registered already, by the path registered (see `repos::open`).
@@ -59,7 +57,6 @@ pub struct Orchestrator {
 
 impl Orchestrator {
     pub fn new(store: Store, profiles: Profiles, runtime: AgentRuntime, config: OrchestratorConfig) -> Self {
-        let markers = Arc::default();
         let registered = Arc::default();
         Self {
             ctx: Ctx {
@@ -67,7 +64,6 @@ impl Orchestrator {
                 profiles: Arc::new(profiles),
                 runtime,
                 config: Arc::new(config),
-                markers,
                 plans: Arc::default(),
                 registered,
                 observer: None,

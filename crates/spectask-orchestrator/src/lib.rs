@@ -23,6 +23,7 @@ mod audit;
 mod code_diff;
 mod config;
 mod coordination;
+mod design_docs_writer;
 mod dispatch;
 mod drive;
 mod editor;

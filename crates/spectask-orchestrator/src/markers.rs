@@ -1,20 +1,20 @@
 //! Progress markers in `specs/<task>/progress.md` and `tasks.md` on the design-docs branch: ticking
-//! a plan task is a one-byte edit, committed as `progress(<task>): <id> done`. The ticks of one
-//! node waiting at the same time share one commit (`group.rs`).
+//! a plan task is a one-byte edit, committed as `progress(<task>): <id> done` by the node's
+//! design-docs writer, with whatever else waits for it (`design_docs_writer.rs`).
 
 use std::sync::Arc;
 
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
+use spectask_git::{FileWrite, GitError, Trailer};
 use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_marker};
 
+use crate::design_docs_writer::{self, AtTip, Contribution, Staged};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::repos;
 
-mod group;
-
-pub(crate) use group::Ticker;
-use group::{Edit, Tick};
+/// An edit of one document: `None` when it has nothing to change.
+type Edit = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Sets the marker of plan task `id` in both documents (unchanged documents are not rewritten).
 ///
@@ -34,8 +34,13 @@ pub(crate) async fn set_all(ctx: &Ctx, task: &SpecTask, state: PlanTaskState) ->
         .await
 }
 
-/// Edits progress.md and tasks.md with `edit` and commits what changed, with the ticks of this node
-/// waiting at the same time, as `progress(<task>): <what> <state>`.
+/// Edits progress.md and tasks.md with `edit` and commits what changed, with whatever else waits
+/// for the node's design-docs writer, as `progress(<task>): <what> <state>`.
+///
+/// The documents are read at the tip the commit goes on (with the edits of the parts before this
+/// one in it) and the commit is made only directly on that tip: when anyone else (another node's
+/// tick, a person's commit) moved the branch in between, the edit is made again on what they
+/// wrote, so no tick is overwritten.
 async fn tick(
     ctx: &Ctx,
     task: &SpecTask,
@@ -46,21 +51,39 @@ async fn tick(
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(());
     }
-    let repo = repos::open_id(ctx, task.repository_id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
     let word = match state {
         PlanTaskState::Done => "done",
         PlanTaskState::InProgress => "in progress",
         PlanTaskState::Pending => "pending",
     };
-    let tick = Tick {
-        repository: task.repository_id,
-        repo,
-        task_id: task.id.to_string(),
-        handle: task.handle(),
-        label: format!("{what} {word}"),
-        edit,
-    };
-    ctx.markers.tick(tick).await
+    let subject = format!("progress({}): {what} {word}", task.handle());
+    let (handle, task_id) = (task.handle(), task.id.to_string());
+    let part = Box::new(move |staged: &Staged<'_>| -> Result<AtTip, GitError> {
+        let writes = edited_documents(staged, &handle, &edit)?;
+        if writes.is_empty() {
+            return Ok(AtTip::Nothing);
+        }
+        let trailers = vec![Trailer::new("Spec-Task", task_id.clone())?];
+        Ok(AtTip::Write(Contribution { subject: subject.clone(), trailers, writes }))
+    });
+    design_docs_writer::write(&ctx.config.node, &repo, part).await.map(drop)
+}
+
+/// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied;
+/// only the documents that change.
+fn edited_documents(staged: &Staged<'_>, handle: &str, edit: &Edit) -> Result<Vec<FileWrite>, GitError> {
+    let mut writes = Vec::new();
+    for name in ["progress.md", "tasks.md"] {
+        let path = format!("specs/{handle}/{name}");
+        let Some(bytes) = staged.read(&path)? else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(edited) = edit(&text).filter(|edited| *edited != text) {
+            writes.push(FileWrite::put(path, edited.into_bytes()));
+        }
+    }
+    Ok(writes)
 }
 
 /// The task's progress.md as it is on the design-docs branch, if handed off, with the plan tasks of
@@ -74,7 +97,8 @@ pub(crate) async fn progress(
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(None);
     }
-    let repo = repos::open_id(ctx, task.repository_id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
     let path = format!("specs/{}/progress.md", task.handle());
     let bytes = repos::blocking(move || repo.read_design_doc(&path)).await?;
     Ok(bytes.map(|b| with_completed(String::from_utf8_lossy(&b).into_owned(), task, sessions)))

@@ -60,7 +60,7 @@ pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobErro
 }
 
 /// A rewritten design-docs branch or a broken repository will not heal by retrying.
-fn git_error(err: GitError) -> JobError {
+pub(crate) fn git_error(err: GitError) -> JobError {
     match err {
         GitError::DesignDocsRewritten { .. }
         | GitError::PathNotFound { .. }

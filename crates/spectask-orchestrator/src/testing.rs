@@ -25,7 +25,6 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         profiles: Arc::new(Profiles::presets()),
         runtime: AgentRuntime::new(RuntimeConfig::default()),
         config: Arc::new(config),
-        markers: Arc::default(),
         plans: Arc::default(),
         registered: Arc::default(),
         observer: None,

@@ -18,7 +18,8 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     }
     let task = ctx.store.spec_task(session.spec_task_id).await?;
     let implements = requirement_ids(ctx, &task, &session).await?;
-    let repo = repos::open_id(ctx, task.repository_id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
@@ -178,10 +179,11 @@ mod tests {
         let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
         std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
 
-        let writer = f.ctx.markers.hold_writer().await;
+        let node_writer = crate::design_docs_writer::of(&f.ctx.config.node, &f.repo().await);
+        let writer = node_writer.hold().await;
         let ctx = f.ctx.clone();
         let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });
-        f.ctx.markers.until_waiting(1).await;
+        node_writer.until_waiting(1).await;
         let committed = store.committed_work_sessions(task.id).await.unwrap();
         assert!(committed.contains(&session.id), "the session is marked committed while its tick waits");
         let jobs = store.jobs_of(task.id).await.unwrap();

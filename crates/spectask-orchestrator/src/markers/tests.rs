@@ -14,8 +14,9 @@ async fn ticks_from_two_nodes_at_once_are_all_kept() {
         .chain((1..=TASKS).map(|i| format!("- [ ] {i}. Task {i}\n")))
         .collect();
     let task = f.spec_task_with_plan(&plan).await;
+    // Another node: its own design-docs writer.
     let mut other = f.ctx.clone();
-    other.markers = Arc::default();
+    other.config = Arc::new(crate::OrchestratorConfig::new("another node"));
     let mut ticks = tokio::task::JoinSet::new();
     for i in 1..=TASKS {
         let ctx = if i % 2 == 0 { f.ctx.clone() } else { other.clone() };
@@ -44,13 +45,14 @@ async fn ticks_waiting_for_the_writer_share_one_commit() {
     let task = f.spec_task_with_plan(&plan).await;
     let repo = f.repo().await;
     let before = repo.branch_tip(repo.design_docs_branch()).unwrap();
-    let writer = f.ctx.markers.hold_writer().await;
+    let node_writer = crate::design_docs_writer::of(&f.ctx.config.node, &repo);
+    let writer = node_writer.hold().await;
     let mut ticks = tokio::task::JoinSet::new();
     for i in 1..=TASKS {
         let (ctx, task) = (f.ctx.clone(), task.clone());
         ticks.spawn(async move { set(&ctx, &task, &i.to_string(), PlanTaskState::Done).await });
     }
-    f.ctx.markers.until_waiting(TASKS).await;
+    node_writer.until_waiting(TASKS).await;
     drop(writer);
     while let Some(done) = ticks.join_next().await {
         done.unwrap().unwrap();

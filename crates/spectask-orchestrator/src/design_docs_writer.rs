@@ -1,0 +1,215 @@
+//! One design-docs writer per node and repository: what this node commits to a repository's
+//! design-docs branch is handed to it as parts, and every part waiting while one commit is being
+//! made goes into the next one, so nobody on this node retries on a tip another writer of the same
+//! node just moved. The progress ticks go through it; the recorder's history batches and task
+//! states, and the implementation's closing summary, still commit on their own (to follow).
+//!
+//! Each part is made at the tip its commit goes on (a tick edits the documents as they are there,
+//! with the edits of the parts before it in the same commit), and the commit is made only directly
+//! on that tip. When someone else moves the branch in between — another node (several servers on
+//! PostgreSQL), an agent's or a person's own `git commit` — every part is made again on the new tip.
+//!
+//! The first part to get the writer takes every waiting part with it (its own included) and answers
+//! each; a part answered meanwhile returns that answer. A writer dropped half-way (its job
+//! cancelled) leaves the parts it took unanswered, and their callers retry.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, Trailer};
+use tokio::sync::oneshot;
+
+use crate::dispatch::JobError;
+
+/// How often the parts are made again on a branch someone else moved under them, before their
+/// callers are told to retry.
+const MAX_ATTEMPTS: usize = 20;
+
+/// What one part adds to a commit.
+#[derive(Debug)]
+pub(crate) struct Contribution {
+    /// Its subject, e.g. `progress(7f3a-login): 1.2 done`; a commit of several joins them with `; `.
+    pub subject: String,
+    pub trailers: Vec<Trailer>,
+    pub writes: Vec<FileWrite>,
+}
+
+/// What a part makes of the tip the next commit goes on.
+#[derive(Debug)]
+pub(crate) enum AtTip {
+    Write(Contribution),
+    /// It has nothing to change there.
+    Nothing,
+}
+
+/// The tip a commit goes on, with what the parts before this one write (`Put`s), so that two
+/// parts editing the same file both count.
+pub(crate) struct Staged<'a> {
+    pub repo: &'a Repo,
+    pub tip: CommitId,
+    puts: &'a BTreeMap<String, Vec<u8>>,
+}
+
+impl Staged<'_> {
+    /// The file as the commit being made holds it so far (`None` when absent).
+    pub(crate) fn read(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        match self.puts.get(path) {
+            Some(bytes) => Ok(Some(bytes.clone())),
+            None => self.repo.read_file_at(self.tip, path),
+        }
+    }
+}
+
+/// One part of a commit: made (again) at whatever tip the commit goes on.
+pub(crate) type Part = Box<dyn Fn(&Staged<'_>) -> Result<AtTip, GitError> + Send + Sync>;
+
+/// How a part ended: the commit holding it (the tip it was made at, when it changed nothing).
+type Answer = Result<CommitId, JobError>;
+
+struct Waiting {
+    part: Part,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// This node's parts waiting for their commit to one repository, and the one writer committing.
+#[derive(Default)]
+pub(crate) struct Writer {
+    waiting: Mutex<Vec<Waiting>>,
+    writer: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+/// The writers of this process, by node and repository root.
+type Writers = HashMap<(String, PathBuf), Arc<Writer>>;
+
+static WRITERS: LazyLock<Mutex<Writers>> = LazyLock::new(Mutex::default);
+
+/// The writer of `node` to `repo`'s design-docs branch.
+pub(crate) fn of(node: &str, repo: &Repo) -> Arc<Writer> {
+    let key = (node.to_owned(), repo.root().to_path_buf());
+    WRITERS.lock().unwrap_or_else(PoisonError::into_inner).entry(key).or_default().clone()
+}
+
+/// Commits `part` with whatever else waits for `node`'s writer to `repo`.
+pub(crate) async fn write(node: &str, repo: &Repo, part: Part) -> Answer {
+    of(node, repo).write(repo, part).await
+}
+
+impl Writer {
+    /// Commits `part`, together with whatever else waits, once it is this writer's turn.
+    pub(crate) async fn write(&self, repo: &Repo, part: Part) -> Answer {
+        let (answer, mut answered) = oneshot::channel();
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner).push(Waiting { part, answer });
+        let writer = self.writer.lock().await;
+        match answered.try_recv() {
+            Ok(result) => return result,
+            Err(oneshot::error::TryRecvError::Closed) => return Err(unanswered()),
+            Err(oneshot::error::TryRecvError::Empty) => {}
+        }
+        let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
+        let (parts, answers): (Vec<Part>, Vec<_>) = batch.into_iter().map(|w| (w.part, w.answer)).unzip();
+        let repo = repo.clone();
+        let results = match crate::repos::blocking(move || Ok(commit(&repo, &parts))).await {
+            Ok(results) => results,
+            Err(err) => answers.iter().map(|_| Err(err.clone())).collect(),
+        };
+        for (answer, result) in answers.into_iter().zip(results) {
+            // A part whose caller was dropped meanwhile no longer listens.
+            let _ = answer.send(result);
+        }
+        drop(writer);
+        answered.await.unwrap_or_else(|_| Err(unanswered()))
+    }
+}
+
+fn unanswered() -> JobError {
+    JobError::Retry("the writer committing this design-docs write stopped before it was committed".into())
+}
+
+/// Commits `parts` in one design-docs commit on the current tip (none when they change nothing),
+/// made again on the new tip when someone else moves the branch meanwhile; one answer per part.
+fn commit(repo: &Repo, parts: &[Part]) -> Vec<Answer> {
+    let every = |result: Answer| parts.iter().map(|_| result.clone()).collect();
+    for _ in 0..MAX_ATTEMPTS {
+        match commit_on_tip(repo, parts) {
+            Ok(Ok(answers)) => return answers.into_iter().map(Ok).collect(),
+            Ok(Err(moved)) => {
+                tracing::debug!(%moved, "the design-docs branch moved under a write; writing again")
+            }
+            Err(err) => return every(Err(crate::repos::git_error(err))),
+        }
+    }
+    every(Err(JobError::Retry(format!(
+        "the design-docs branch kept moving while this node wrote to it ({MAX_ATTEMPTS} attempts)"
+    ))))
+}
+
+/// One try: `Ok(Err(_))` when the branch moved between the read and the commit.
+fn commit_on_tip(repo: &Repo, parts: &[Part]) -> Result<Result<Vec<CommitId>, GitError>, GitError> {
+    let Some(tip) = repo.branch_tip(repo.design_docs_branch())? else {
+        return Err(GitError::BranchNotFound {
+            repo: repo.root().to_path_buf(),
+            branch: repo.design_docs_branch().to_owned(),
+        });
+    };
+    let mut puts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let (mut subjects, mut trailers, mut writes) = (Vec::new(), Vec::<Trailer>::new(), Vec::new());
+    let mut answers = Vec::with_capacity(parts.len());
+    for part in parts {
+        let made = part(&Staged { repo, tip, puts: &puts })?;
+        let contribution = match made {
+            AtTip::Write(contribution) if !contribution.writes.is_empty() => contribution,
+            AtTip::Write(_) | AtTip::Nothing => {
+                answers.push(Some(tip));
+                continue;
+            }
+        };
+        for write in &contribution.writes {
+            if let FileWrite::Put { path, contents } = write {
+                puts.insert(path.clone(), contents.clone());
+            }
+        }
+        subjects.push(contribution.subject);
+        for trailer in contribution.trailers {
+            if !trailers.contains(&trailer) {
+                trailers.push(trailer);
+            }
+        }
+        writes.extend(contribution.writes);
+        // Answered with the commit once it is made.
+        answers.push(None);
+    }
+    let at = if writes.is_empty() {
+        tip
+    } else {
+        let commit = DesignDocsCommit { message: subjects.join("; "), trailers, writes };
+        // Made at `tip`, written only on `tip`: nothing the parts read can have changed in between.
+        match repo.commit_design_docs_on(&commit, tip) {
+            Ok(id) => id,
+            Err(err @ GitError::ConcurrentUpdate { .. }) => return Ok(Err(err)),
+            Err(err) => return Err(err),
+        }
+    };
+    Ok(Ok(answers.into_iter().map(|a| a.unwrap_or(at)).collect()))
+}
+
+#[cfg(test)]
+impl Writer {
+    /// Holds the writer, as a commit being made does.
+    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writer.lock().await
+    }
+
+    /// Returns once `n` parts wait for the writer.
+    pub(crate) async fn until_waiting(&self, n: usize) {
+        while self.waiting.lock().unwrap_or_else(PoisonError::into_inner).len() < n {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+}
