@@ -3,8 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+use std::io::Read;
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
@@ -203,6 +206,108 @@ async fn a_node_takes_back_the_history_leases_of_its_previous_run_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_takes_back_the_history_leases_of_its_previous_run_on_postgres() {
     a_node_takes_back_the_history_leases_of_its_previous_run(true).await;
+}
+
+/// Accepts the next connection to the fake model, waiting up to 120 s.
+async fn next_connection(connections: &Arc<Mutex<Receiver<TcpStream>>>) -> TcpStream {
+    let connections = connections.clone();
+    let next = move || connections.lock().unwrap().recv_timeout(Duration::from_secs(120));
+    tokio::task::spawn_blocking(next).await.unwrap().expect("a connection to the model")
+}
+
+/// Whether the peer closed `stream` (after reading what it sent), waiting up to 60 s.
+async fn closed_by_peer(stream: TcpStream) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let mut stream = stream;
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+            }
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// A node whose lease on a running job lapsed under it (renewals too late, as on a loaded machine)
+/// claims the job again and ends its own earlier run: one run of a job at a time, the later one
+/// (the full chaos run's seed 1795419305, where both runs went on; the store's side is
+/// `jobs::an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run`). The job is a task's
+/// planning, waiting on a model that answers nothing: the earlier run's request is dropped (its
+/// connection closed) when the node claims the job again, and the later run's waits on.
+async fn a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run(postgres: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path(), postgres).await;
+    let (_repo, repository) =
+        spectask_orchestrator::fixtures::registered_repository(&store, dir.path()).await.unwrap();
+    let model = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/v1", model.local_addr().unwrap());
+    let (accepted, connections) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in model.incoming() {
+            if stream.map(|s| accepted.send(s)).is_err() {
+                return;
+            }
+        }
+    });
+    let connections = Arc::new(Mutex::new(connections));
+    let profiles = Profiles::from_toml(&format!(
+        "[agents.planner]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{base_url}\"\nmodel = \"m\"\n"
+    ))
+    .unwrap();
+    let mut config = OrchestratorConfig::new("n1");
+    config.default_planning_agent = Some("planner".to_owned());
+    // Renewed once an hour: only the test makes the lease lapse.
+    config.lease = Duration::from_secs(3 * 3600);
+    config.sweep_interval = Duration::from_millis(200);
+    let task = store
+        .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "t", "plan it", "me"))
+        .await
+        .unwrap();
+    let runtime = AgentRuntime::new(RuntimeConfig::default());
+    let shutdown = CancellationToken::new();
+    let node =
+        tokio::spawn(Orchestrator::new(store.clone(), profiles, runtime, config).run(shutdown.clone()));
+
+    let earlier = next_connection(&connections).await;
+    let running = store.jobs_of(task.id).await.unwrap();
+    assert_eq!(spectask_store::testing::lapse_job_leases(&store).await.unwrap(), 1, "{running:#?}");
+    let later = next_connection(&connections).await;
+    let earlier_ended = closed_by_peer(earlier).await;
+
+    let jobs = store.jobs_of(task.id).await.unwrap();
+    // The later run's request is still waiting: what it sent is there, and no end after it.
+    later.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 4096];
+    let later_waits = loop {
+        match (&later).read(&mut buf) {
+            Ok(0) => break false,
+            Ok(_) => continue,
+            Err(e) => break e.kind() == std::io::ErrorKind::WouldBlock,
+        }
+    };
+    shutdown.cancel();
+    drop(later);
+    node.await.unwrap();
+    assert!(earlier_ended, "the earlier run's request went on: {jobs:#?}");
+    assert!(later_waits, "{jobs:#?}");
+    let planning: Vec<_> = jobs.iter().filter(|j| j.status == JobStatus::Running).collect();
+    assert_eq!(planning.len(), 1, "{jobs:#?}");
+    assert_eq!((planning[0].attempts, planning[0].lease_owner.as_deref()), (2, Some("n1")), "{jobs:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run_on_sqlite() {
+    a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run_on_postgres() {
+    a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
