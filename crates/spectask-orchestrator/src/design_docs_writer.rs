@@ -1,8 +1,9 @@
 //! One design-docs writer per node and repository: what this node commits to a repository's
 //! design-docs branch is handed to it as parts, and every part waiting while one commit is being
 //! made goes into the next one, so nobody on this node retries on a tip another writer of the same
-//! node just moved. The progress ticks go through it; the recorder's history batches and task
-//! states, and the implementation's closing summary, still commit on their own (to follow).
+//! node just moved. The progress ticks and the task states (`mirror.rs`) go through it; the
+//! recorder's history batches and the implementation's closing summary still commit on their own
+//! (to follow).
 //!
 //! Each part is made at the tip its commit goes on (a tick edits the documents as they are there,
 //! with the edits of the parts before it in the same commit), and the commit is made only directly

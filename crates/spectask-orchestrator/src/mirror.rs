@@ -5,11 +5,12 @@
 
 use serde_json::Value;
 use spectask_core::SpecTaskId;
-use spectask_git::{DesignDocsCommit, FileWrite, TaskHandle, Trailer};
+use spectask_git::{FileWrite, GitError, TaskHandle, Trailer};
 use spectask_store::Store;
 
+use crate::design_docs_writer::{self, AtTip, Contribution, Staged};
 use crate::dispatch::JobError;
-use crate::recorder::{FlushReport, flush_history, git, open_repo};
+use crate::recorder::{FlushReport, flush_history, open_repo};
 
 /// The documents of a spec version: snapshot column and file name under `versions/<n>/`.
 pub(crate) const VERSION_FILES: [(&str, &str); 3] =
@@ -29,13 +30,13 @@ pub(crate) fn version_path(task: &TaskHandle, version: i64, file: &str) -> Strin
 pub async fn commit_progress(store: &Store, node: &str, task: SpecTaskId) -> Result<FlushReport, JobError> {
     let repository = store.spec_task(task).await?.repository_id;
     let report = flush_history(store, node, repository).await?;
-    mirror_task(store, task).await?;
+    mirror_task(store, node, task).await?;
     Ok(report)
 }
 
-/// Writes the task's state and spec versions to the design-docs branch (no commit when nothing
-/// changed). Skips repositories that need attention.
-pub(crate) async fn mirror_task(store: &Store, id: SpecTaskId) -> Result<(), JobError> {
+/// Writes the task's state and spec versions to the design-docs branch through `node`'s design-docs
+/// writer (no commit when nothing changed). Skips repositories that need attention.
+pub(crate) async fn mirror_task(store: &Store, node: &str, id: SpecTaskId) -> Result<(), JobError> {
     let task = store.spec_task(id).await?;
     let repository = store.repository(task.repository_id).await?;
     if repository.attention.is_some() {
@@ -59,12 +60,20 @@ pub(crate) async fn mirror_task(store: &Store, id: SpecTaskId) -> Result<(), Job
     state.push('\n');
     writes.push(FileWrite::put(state_path(&name), state));
     let trailer = Trailer::new("Spec-Task", id.to_string()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let commit = DesignDocsCommit {
-        message: format!("state({name}): {}", task.status()),
-        trailers: vec![trailer],
-        writes,
-    };
+    let subject = format!("state({name}): {}", task.status());
+    let part = Box::new(move |_: &Staged<'_>| -> Result<AtTip, GitError> {
+        let (subject, trailers, writes) = (subject.clone(), vec![trailer.clone()], writes.clone());
+        Ok(AtTip::Write(Contribution { subject, trailers, writes }))
+    });
     let repo = open_repo(store, &repository).await?;
-    git(store, repository.id, move || repo.commit_design_docs(&commit)).await?;
-    Ok(())
+    match design_docs_writer::write(node, &repo, part).await {
+        Err(JobError::Fatal(reason)) => {
+            // A rewritten branch: the repository needs attention, as `recorder::git` marks it.
+            if let Err(err) = store.set_repository_attention(repository.id, Some(&reason)).await {
+                tracing::warn!(repository = %repository.id, %err, "marking the repository failed");
+            }
+            Err(JobError::Fatal(reason))
+        }
+        other => other.map(drop),
+    }
 }

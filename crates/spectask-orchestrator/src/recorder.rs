@@ -233,7 +233,7 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
         if let Err(err) = flush_task(ctx, task).await {
             tracing::warn!(%task, %err, "committing session history at a milestone failed");
         }
-        if let Err(err) = crate::mirror::mirror_task(&ctx.store, task).await {
+        if let Err(err) = crate::mirror::mirror_task(&ctx.store, &ctx.config.node, task).await {
             tracing::warn!(%task, %err, "mirroring the task to the design-docs branch failed");
         }
     }
