@@ -436,18 +436,8 @@ async fn apply(
     }
 }
 
-pub(crate) async fn coordinate(
-    ctx: &Ctx,
-    session: &WorkSession,
-    kind: CoordinationKind,
-    message: String,
-) -> Result<(), JobError> {
-    ctx.store.record_coordination(entry(session, kind, message)).await?;
-    Ok(())
-}
-
 /// The coordination entry `session` makes: what happened to it, with its name and plan task.
-fn entry(session: &WorkSession, kind: CoordinationKind, message: String) -> NewCoordination {
+pub(crate) fn entry(session: &WorkSession, kind: CoordinationKind, message: String) -> NewCoordination {
     let data = json!({ "session": session.name, "plan_task": session.plan_task.as_ref().and_then(|p| p.id.clone()) });
     NewCoordination {
         spec_task_id: session.spec_task_id,

@@ -4,10 +4,11 @@
 use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, WorkSessionId, WorkSessionStatus};
 use spectask_git::{TaskHandle, WorkSessionCommit};
 use spectask_spec::PlanTaskState;
+use spectask_store::CommitRecord;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::sessions::{advance, coordinate};
+use crate::sessions::{advance, entry};
 use crate::{markers, record, repos};
 
 /// The CommitChanges step.
@@ -32,42 +33,37 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     // Committing again after a crash finds nothing left to commit: the step is idempotent.
     let committed = repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;
     let summary = ctx.store.work_session_summary(id).await?.unwrap_or_default();
-    if let Some(c) = &committed {
+    let history = committed.as_ref().map(|c| {
         let files: Vec<String> =
             c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
-        record::history(
-            ctx,
+        record::entry(
             &session,
             HistoryFile::CodeChanges,
             format!("## Commit {}\n\n{}\n\nReasoning: {}\n\n", c.commit, files.join("\n"), summary.trim()),
         )
-        .await?;
-    }
-    // A rerun after a crash that came after these entries were written does not log them twice.
-    let logged = ctx.store.coordination_kinds_from(task.id, id).await?;
+    });
     let whole_plan = task.is_whole_plan_session(&session);
     let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !whole_plan);
-    if !logged.contains(&CoordinationKind::PlanTaskDone) {
-        let done = match &plan_id {
-            _ if whole_plan => Some("every plan task done".to_owned()),
-            Some(plan_id) => Some(format!("{plan_id} done")),
-            None => None,
-        };
-        if let Some(done) = done {
-            coordinate(ctx, &session, CoordinationKind::PlanTaskDone, done).await?;
-        }
+    let mut coordination = Vec::new();
+    let done = match &plan_id {
+        _ if whole_plan => Some("every plan task done".to_owned()),
+        Some(plan_id) => Some(format!("{plan_id} done")),
+        None => None,
+    };
+    if let Some(done) = done {
+        coordination.push(entry(&session, CoordinationKind::PlanTaskDone, done));
     }
-    if !logged.contains(&CoordinationKind::SessionCompleted) {
-        let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
-        let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
-        let message = format!("completed ({files} files changed) {line}");
-        coordinate(ctx, &session, CoordinationKind::SessionCompleted, message).await?;
-    }
-    // Scheduling is the task's own job: queued here, decided there, while the plan task is ticked.
-    // The tick is not on the way to the sessions this one unblocks (their prompts mark completed
-    // sessions' plan tasks done themselves, `markers::progress`); the step ends only once it is
-    // committed, and a rerun ticks again (an unchanged document is not rewritten).
-    ctx.store.mark_work_session_committed(&session).await?;
+    let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
+    let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
+    let message = format!("completed ({files} files changed) {line}");
+    coordination.push(entry(&session, CoordinationKind::SessionCompleted, message));
+    // The commit's history, the coordination entries (a rerun after a crash that came after they
+    // were written does not log them twice), the committed mark and the task's scheduling pass: one
+    // write. Scheduling is the task's own job: queued here, decided there, while the plan task is
+    // ticked. The tick is not on the way to the sessions this one unblocks (their prompts mark
+    // completed sessions' plan tasks done themselves, `markers::progress`); the step ends only once
+    // it is committed, and a rerun ticks again (an unchanged document is not rewritten).
+    ctx.store.record_work_session_committed(&session, CommitRecord { history, coordination }).await?;
     if whole_plan {
         markers::set_all(ctx, &task, PlanTaskState::Done).await?;
     } else if let Some(plan_id) = &plan_id {

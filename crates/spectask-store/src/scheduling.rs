@@ -7,13 +7,23 @@
 use std::collections::HashSet;
 
 use spectask_core::{
-    JobKind, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionCommand,
-    WorkSessionId, WorkSessionStatus,
+    CoordinationKind, JobKind, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession,
+    WorkSessionCommand, WorkSessionId, WorkSessionStatus,
 };
 
 use crate::codec::{get, millis, now, parse};
 use crate::write::WriteTx;
-use crate::{NewCoordination, Store, StoreError};
+use crate::{NewCoordination, NewHistoryEntry, Store, StoreError};
+
+/// What a session's commit step records once its changes are on the task branch, in one write.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CommitRecord {
+    /// The history entry of its commit; `None` when it found nothing left to commit.
+    pub history: Option<NewHistoryEntry>,
+    /// Its coordination entries, each written unless the session logged one of its kind already
+    /// (a rerun after a crash).
+    pub coordination: Vec<NewCoordination>,
+}
 
 impl WriteTx<'_> {
     /// Queues a scheduling pass over the task's sessions, unless one is queued and not started yet
@@ -39,6 +49,41 @@ impl Store {
     /// queues a scheduling pass for its task. Running it again changes nothing but the pass.
     pub async fn mark_work_session_committed(&self, session: &WorkSession) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
+            .bind(millis(now()))
+            .bind(session.id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        w.enqueue_advance(session.spec_task_id).await?;
+        w.commit().await
+    }
+
+    /// The commit step's record in one write: the history of its commit, its coordination entries
+    /// (those of a kind the session logged already left out, checked in the write), the session's
+    /// committed mark and its task's scheduling pass (see [`Store::mark_work_session_committed`]).
+    pub async fn record_work_session_committed(
+        &self,
+        session: &WorkSession,
+        record: CommitRecord,
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        if let Some(entry) = &record.history {
+            w.insert_history(entry, now()).await?;
+        }
+        if !record.coordination.is_empty() {
+            let rows = sqlx::query(
+                "SELECT kind FROM coordination_events WHERE spec_task_id = $1 AND from_session = $2",
+            )
+            .bind(session.spec_task_id.to_string())
+            .bind(session.id.to_string())
+            .fetch_all(&mut *w.tx)
+            .await?;
+            let logged =
+                rows.iter().map(|row| parse(row, "kind")).collect::<Result<Vec<CoordinationKind>, _>>()?;
+            for entry in record.coordination.into_iter().filter(|e| !logged.contains(&e.kind)) {
+                w.record_coordination(entry).await?;
+            }
+        }
         sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
             .bind(millis(now()))
             .bind(session.id.to_string())
