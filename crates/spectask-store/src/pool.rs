@@ -31,6 +31,15 @@ impl CountedPool {
         self.pool.begin().await
     }
 
+    /// Begins a transaction with `statement` (SQLite's `BEGIN IMMEDIATE`, say).
+    pub(crate) async fn begin_with(
+        &self,
+        statement: &'static str,
+    ) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.count();
+        self.pool.begin_with(statement).await
+    }
+
     pub(crate) async fn close(&self) {
         self.pool.close().await;
     }

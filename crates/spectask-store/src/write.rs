@@ -34,12 +34,20 @@ impl Store {
     /// On PostgreSQL it takes a transaction-scoped advisory lock first, so event sequence numbers
     /// become visible in the order they were assigned: a reader that has seen event N has seen every
     /// event before it (the live event stream and its `Last-Event-ID` replay rely on this).
+    ///
+    /// On SQLite it begins `IMMEDIATE`, taking the database's write lock at once: a deferred
+    /// transaction that read first and then writes fails at once with "database is locked" when a
+    /// write outside this process's gate (an autocommit statement, another process) committed in
+    /// between, where an immediate one waits for it (`busy_timeout`) and then sees it.
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let gate = match self.backend {
             Backend::Sqlite => Some(self.write_gate.lock().await),
             Backend::Postgres => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(7070)").fetch_one(&mut *tx).await?;
         }
