@@ -26,6 +26,17 @@ pub struct CommitRecord {
 }
 
 impl WriteTx<'_> {
+    /// Marks `session`'s changes as on its task branch (once: a rerun keeps the first time) and
+    /// queues its task's scheduling pass.
+    async fn mark_committed(&mut self, session: &WorkSession) -> Result<(), StoreError> {
+        sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
+            .bind(millis(now()))
+            .bind(session.id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        self.enqueue_advance(session.spec_task_id).await
+    }
+
     /// Queues a scheduling pass over the task's sessions, unless one is queued and not started yet
     /// (that one will see everything written before it runs).
     pub(crate) async fn enqueue_advance(&mut self, task: SpecTaskId) -> Result<(), StoreError> {
@@ -49,12 +60,7 @@ impl Store {
     /// queues a scheduling pass for its task. Running it again changes nothing but the pass.
     pub async fn mark_work_session_committed(&self, session: &WorkSession) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
-            .bind(millis(now()))
-            .bind(session.id.to_string())
-            .execute(&mut *w.tx)
-            .await?;
-        w.enqueue_advance(session.spec_task_id).await?;
+        w.mark_committed(session).await?;
         w.commit().await
     }
 
@@ -84,12 +90,7 @@ impl Store {
                 w.record_coordination(entry).await?;
             }
         }
-        sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
-            .bind(millis(now()))
-            .bind(session.id.to_string())
-            .execute(&mut *w.tx)
-            .await?;
-        w.enqueue_advance(session.spec_task_id).await?;
+        w.mark_committed(session).await?;
         w.commit().await
     }
 
