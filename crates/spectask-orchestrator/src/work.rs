@@ -8,7 +8,7 @@ use spectask_store::CommitRecord;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::sessions::{advance, entry};
+use crate::sessions::{self, advance, entry};
 use crate::{markers, record, repos};
 
 /// The CommitChanges step.
@@ -58,12 +58,14 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     let message = format!("completed ({files} files changed) {line}");
     coordination.push(entry(&session, CoordinationKind::SessionCompleted, message));
     // The commit's history, the coordination entries (a rerun after a crash that came after they
-    // were written does not log them twice), the committed mark and the task's scheduling pass: one
-    // write. Scheduling is the task's own job: queued here, decided there, while the plan task is
-    // ticked. The tick is not on the way to the sessions this one unblocks (their prompts mark
-    // completed sessions' plan tasks done themselves, `markers::progress`); the step ends only once
-    // it is committed, and a rerun ticks again (an unchanged document is not rewritten).
-    ctx.store.record_work_session_committed(&session, CommitRecord { history, coordination }).await?;
+    // were written does not log them twice), the committed mark and the task's scheduling, decided
+    // on the sessions as that write reads them: one write, which starts the sessions this commit
+    // unblocks. The plan task is ticked after it: the tick is not on the way to those sessions (their
+    // prompts mark completed sessions' plan tasks done themselves, `markers::progress`); the step
+    // ends only once it is committed, and a rerun ticks again (an unchanged document is not rewritten).
+    let decider = sessions::decider(ctx, &task).await?;
+    let record = CommitRecord { history, coordination };
+    ctx.store.record_work_session_committed(&session, record, &|view| decider.decide(view)).await?;
     if whole_plan {
         markers::set_all(ctx, &task, PlanTaskState::Done).await?;
     } else if let Some(plan_id) = &plan_id {
@@ -114,7 +116,7 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
 
 #[cfg(test)]
 mod tests {
-    use spectask_core::WorkSessionCommand;
+    use spectask_core::{SpecTaskCommand, WorkSessionCommand};
 
     use super::*;
 
@@ -150,25 +152,35 @@ mod tests {
         assert_eq!(commits, 1, "the rerun finds nothing left to commit");
     }
 
-    /// The commit step queues the task's scheduling pass before its plan task's tick is committed:
-    /// a tick waiting for the node's design-docs writer does not hold back the sessions it unblocks,
+    /// The commit step's write schedules the task before its plan task's tick is committed: a tick
+    /// waiting for the node's design-docs writer does not hold back the sessions the commit unblocks,
     /// and the step still ends only once the tick is committed.
     #[tokio::test(flavor = "multi_thread")]
-    async fn the_scheduling_pass_is_queued_before_the_tick_is_committed() {
+    async fn the_sessions_a_commit_unblocks_start_before_the_tick_is_committed() {
         let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
-        let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
-        let plan_task = spectask_core::PlanTaskRef {
-            index: 0,
-            id: Some("1".into()),
-            title: "One".into(),
+        let task = f
+            .spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n  - _Depends: 1_\n")
+            .await;
+        let plan_task = |index: u32, title: &str| spectask_core::PlanTaskRef {
+            index,
+            id: Some((index + 1).to_string()),
+            title: title.into(),
             description: String::new(),
         };
-        let new = spectask_store::NewWorkSession {
-            plan_task: Some(plan_task),
-            ..spectask_store::NewWorkSession::implementation(task.id, "one", "")
+        let new = |index: u32, title: &str| spectask_store::NewWorkSession {
+            plan_task: Some(plan_task(index, title)),
+            ..spectask_store::NewWorkSession::implementation(task.id, title.to_lowercase(), "")
         };
         let store = f.store().clone();
-        let session = store.create_work_session(new).await.unwrap();
+        for command in [
+            SpecTaskCommand::Approve,
+            SpecTaskCommand::QueueImplementation,
+            SpecTaskCommand::StartImplementation,
+        ] {
+            store.apply_to_spec_task(task.id, &command).await.unwrap();
+        }
+        let session = store.create_work_session(new(0, "One")).await.unwrap();
+        let two = store.create_work_session(new(1, "Two")).await.unwrap();
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
         store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
@@ -180,12 +192,18 @@ mod tests {
         let ctx = f.ctx.clone();
         let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });
         node_writer.until_waiting(1).await;
-        let committed = store.committed_work_sessions(task.id).await.unwrap();
-        assert!(committed.contains(&session.id), "the session is marked committed while its tick waits");
+        let two = store.work_session(two.id).await.unwrap();
+        assert_eq!(
+            two.status(),
+            WorkSessionStatus::Running,
+            "the unblocked session started while the tick waits"
+        );
         let jobs = store.jobs_of(task.id).await.unwrap();
         assert!(
-            jobs.iter().any(|j| j.kind == spectask_core::JobKind::AdvanceImplementation),
-            "the scheduling pass is queued while the tick waits: {jobs:#?}"
+            jobs.iter().any(|j| j.kind
+                == spectask_core::JobKind::WorkSession(spectask_core::WorkSessionEffect::StartThread)
+                && j.work_session_id == Some(two.id)),
+            "its thread is queued while the tick waits: {jobs:#?}"
         );
         assert!(!step.is_finished(), "the step waits for its tick");
         drop(writer);

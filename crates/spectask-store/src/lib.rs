@@ -60,7 +60,7 @@ pub use history::NewHistoryEntry;
 pub use jobs::{Claimed, JobOutcome, JobsSignal};
 pub use nodes::TaskLeaseHolder;
 pub use reviews::NewSpecReview;
-pub use scheduling::CommitRecord;
+pub use scheduling::{CommitRecord, Decide, Schedule, Scheduled, SchedulingView, SessionMove};
 pub use session_mail::{MessageOutcome, NewSessionMessage, PendingMessage};
 pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_task_listing::{Page, SpecTaskFilter};

@@ -1,14 +1,16 @@
-//! The scheduling decisions of one task's implementation, each made inside one write transaction
-//! (the writer lock on SQLite, the advisory lock on PostgreSQL), so a decision is never taken on a
-//! snapshot another writer has moved on from: a session starts only under the per-task limit, and the
-//! task is submitted only when every session is finished. The orchestrator runs these from its
-//! task-keyed scheduling jobs, which the job queue runs one at a time per task across nodes.
+//! The scheduling of one task's implementation, decided and written inside one write transaction
+//! (the writer lock on SQLite, the advisory lock on PostgreSQL): the decision is taken on the task's
+//! sessions as that write reads them, so it is never taken on a snapshot another writer has moved on
+//! from, and two decisions for one task are never made at once, on whichever node. The store owns the
+//! write and the rules every decision must keep (the task submitted only when every session is
+//! finished); what to decide (which sessions wait, which start, in what order) is the caller's pure
+//! function of what the write read (the orchestrator's, from the approved plan).
 
 use std::collections::HashSet;
 
 use spectask_core::{
-    CoordinationKind, JobKind, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession,
-    WorkSessionCommand, WorkSessionId, WorkSessionStatus,
+    HistoryFile, JobKind, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionCommand,
+    WorkSessionId, WorkSessionStatus,
 };
 
 use crate::codec::{get, millis, now, parse};
@@ -25,16 +27,56 @@ pub struct CommitRecord {
     pub coordination: Vec<NewCoordination>,
 }
 
+/// A task in implementation as a scheduling decision sees it: read in the write that carries the
+/// decision out.
+#[derive(Debug)]
+pub struct SchedulingView<'a> {
+    /// The task's sessions, in creation order.
+    pub sessions: &'a [WorkSession],
+    /// The sessions whose changes are on the task branch (their commit step ran).
+    pub committed: &'a HashSet<WorkSessionId>,
+}
+
+/// What a scheduling decision asks of its write.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schedule {
+    /// Moves of sessions (block, unblock, start), applied in order, each with its coordination entry.
+    pub moves: Vec<SessionMove>,
+    /// A progress snapshot of the sessions as the moves leave them, appended to the task's progress
+    /// updates unless the last one says the same.
+    pub progress: Option<String>,
+}
+
+/// One move of a scheduling decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionMove {
+    pub session: WorkSessionId,
+    pub command: WorkSessionCommand,
+    /// Its line in the coordination log.
+    pub log: NewCoordination,
+}
+
+/// A scheduling decision: a pure function of what its write read.
+pub type Decide<'a> = &'a (dyn Fn(&SchedulingView<'_>) -> Schedule + Send + Sync);
+
+/// What a scheduling write did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scheduled {
+    /// The task's sessions as the write left them (empty when the task is not in implementation).
+    pub sessions: Vec<WorkSession>,
+    /// The task was submitted for implementation review.
+    pub submitted: bool,
+}
+
 impl WriteTx<'_> {
-    /// Marks `session`'s changes as on its task branch (once: a rerun keeps the first time) and
-    /// queues its task's scheduling pass.
+    /// Marks `session`'s changes as on its task branch (once: a rerun keeps the first time).
     async fn mark_committed(&mut self, session: &WorkSession) -> Result<(), StoreError> {
         sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
             .bind(millis(now()))
             .bind(session.id.to_string())
             .execute(&mut *self.tx)
             .await?;
-        self.enqueue_advance(session.spec_task_id).await
+        Ok(())
     }
 
     /// Queues a scheduling pass over the task's sessions, unless one is queued and not started yet
@@ -53,25 +95,79 @@ impl WriteTx<'_> {
         }
         self.enqueue_job(JobKind::AdvanceImplementation, Some(task), None, now()).await
     }
+
+    /// Decides the task's scheduling with `decide` on its sessions as this write reads them and
+    /// carries the decision out: the moves with their coordination entries, the task submitted for
+    /// review when every session is finished (committed, or cancelled) and at least one completed,
+    /// and the progress snapshot. A task not in implementation is left alone.
+    async fn schedule(&mut self, task: SpecTaskId, decide: Decide<'_>) -> Result<Scheduled, StoreError> {
+        let task = self.spec_task(task).await?;
+        if task.status() != SpecTaskStatus::Implementation {
+            return Ok(Scheduled::default());
+        }
+        let (mut sessions, committed) = self.work_sessions_with_commits(task.id).await?;
+        let schedule = decide(&SchedulingView { sessions: &sessions, committed: &committed });
+        for step in schedule.moves {
+            let Some(at) = sessions.iter().position(|s| s.id == step.session) else {
+                return Err(StoreError::NotFound {
+                    entity: "work session",
+                    reference: step.session.to_string(),
+                });
+            };
+            sessions[at] = self.transition_work_session(&sessions[at], &step.command, true).await?.value;
+            self.record_coordination(step.log).await?;
+        }
+        let finished = |s: &WorkSession| match s.status() {
+            WorkSessionStatus::Completed => committed.contains(&s.id),
+            WorkSessionStatus::Cancelled => true,
+            _ => false,
+        };
+        let submitted = !committed.is_empty() && sessions.iter().all(finished);
+        if submitted {
+            self.transition_spec_task(&task, &SpecTaskCommand::SubmitImplementation).await?;
+        }
+        if let Some(progress) = schedule.progress {
+            self.append_progress_update(task.id, progress).await?;
+        }
+        Ok(Scheduled { sessions, submitted })
+    }
+
+    /// Appends a progress snapshot of the task unless its last one says the same.
+    async fn append_progress_update(&mut self, task: SpecTaskId, content: String) -> Result<(), StoreError> {
+        let last = sqlx::query(
+            "SELECT content FROM history_entries WHERE spec_task_id = $1 AND file = $2 \
+             AND work_session_id IS NULL ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(task.to_string())
+        .bind(HistoryFile::ProgressUpdate.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if let Some(row) = last
+            && get::<String>(&row, "content")? == content
+        {
+            return Ok(());
+        }
+        let entry = NewHistoryEntry {
+            spec_task_id: task,
+            work_session_id: None,
+            file: HistoryFile::ProgressUpdate,
+            content,
+        };
+        self.insert_history(&entry, now()).await.map(drop)
+    }
 }
 
 impl Store {
-    /// Records that a completed session's changes are on its task branch (its commit step ran) and
-    /// queues a scheduling pass for its task. Running it again changes nothing but the pass.
-    pub async fn mark_work_session_committed(&self, session: &WorkSession) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        w.mark_committed(session).await?;
-        w.commit().await
-    }
-
     /// The commit step's record in one write: the history of its commit, its coordination entries
     /// (those of a kind the session logged already left out, checked in the write), the session's
-    /// committed mark and its task's scheduling pass (see [`Store::mark_work_session_committed`]).
+    /// committed mark, and its task's scheduling decided by `decide` on what the write reads (the
+    /// sessions the commit unblocks start in it). Running it again changes nothing but the decision.
     pub async fn record_work_session_committed(
         &self,
         session: &WorkSession,
         record: CommitRecord,
-    ) -> Result<(), StoreError> {
+        decide: Decide<'_>,
+    ) -> Result<Scheduled, StoreError> {
         let mut w = self.begin_write().await?;
         if let Some(entry) = &record.history {
             w.insert_history(entry, now()).await?;
@@ -84,102 +180,30 @@ impl Store {
             .bind(session.id.to_string())
             .fetch_all(&mut *w.tx)
             .await?;
-            let logged =
-                rows.iter().map(|row| parse(row, "kind")).collect::<Result<Vec<CoordinationKind>, _>>()?;
+            let logged = rows
+                .iter()
+                .map(|row| parse(row, "kind"))
+                .collect::<Result<Vec<spectask_core::CoordinationKind>, _>>()?;
             for entry in record.coordination.into_iter().filter(|e| !logged.contains(&e.kind)) {
                 w.record_coordination(entry).await?;
             }
         }
         w.mark_committed(session).await?;
-        w.commit().await
+        let scheduled = w.schedule(session.spec_task_id, decide).await?;
+        w.commit().await?;
+        Ok(scheduled)
     }
 
-    /// The sessions of a task whose changes are committed.
-    pub async fn committed_work_sessions(
+    /// A scheduling pass over the task's sessions, decided by `decide` on what the write reads and
+    /// carried out in the same write (see the module's documentation).
+    pub async fn schedule_implementation(
         &self,
         task: SpecTaskId,
-    ) -> Result<HashSet<WorkSessionId>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id FROM work_sessions WHERE spec_task_id = $1 AND committed_at IS NOT NULL")
-                .bind(task.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(|r| parse(r, "id")).collect()
-    }
-
-    /// Applies a scheduling command (block, unblock) to the session as the pass saw it and appends
-    /// `log` to the task's coordination log, in one write.
-    pub async fn schedule_work_session(
-        &self,
-        session: &WorkSession,
-        command: &WorkSessionCommand,
-        log: NewCoordination,
-    ) -> Result<WorkSession, StoreError> {
+        decide: Decide<'_>,
+    ) -> Result<Scheduled, StoreError> {
         let mut w = self.begin_write().await?;
-        let applied = w.transition_work_session(session, command, true).await?;
-        w.record_coordination(log).await?;
+        let scheduled = w.schedule(task, decide).await?;
         w.commit().await?;
-        Ok(applied.value)
-    }
-
-    /// Starts a pending session (queueing its thread) when fewer than `limit` sessions of its task
-    /// are running or interrupted, appending `log` to the task's coordination log in the same write;
-    /// `None` when the task is at its limit.
-    pub async fn start_work_session_within(
-        &self,
-        session: &WorkSession,
-        limit: usize,
-        log: NewCoordination,
-    ) -> Result<Option<WorkSession>, StoreError> {
-        let mut w = self.begin_write().await?;
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS busy FROM work_sessions WHERE spec_task_id = $1 \
-             AND status IN ('running', 'interrupted')",
-        )
-        .bind(session.spec_task_id.to_string())
-        .fetch_one(&mut *w.tx)
-        .await?;
-        let busy = usize::try_from(get::<i64>(&row, "busy")?).unwrap_or(usize::MAX);
-        if busy >= limit {
-            return Ok(None);
-        }
-        let started = w.transition_work_session(session, &WorkSessionCommand::Start, true).await?.value;
-        w.record_coordination(log).await?;
-        w.commit().await?;
-        Ok(Some(started))
-    }
-
-    /// Submits the task for implementation review when it is in implementation, every session is
-    /// finished (committed, or cancelled) and at least one completed; `None` otherwise.
-    pub async fn submit_implementation_when_finished(
-        &self,
-        task: SpecTaskId,
-    ) -> Result<Option<SpecTask>, StoreError> {
-        let mut w = self.begin_write().await?;
-        let current = w.spec_task(task).await?;
-        if current.status() != SpecTaskStatus::Implementation {
-            return Ok(None);
-        }
-        let rows = sqlx::query("SELECT status, committed_at FROM work_sessions WHERE spec_task_id = $1")
-            .bind(task.to_string())
-            .fetch_all(&mut *w.tx)
-            .await?;
-        let mut committed = 0;
-        for row in &rows {
-            let status: WorkSessionStatus = parse(row, "status")?;
-            match status {
-                WorkSessionStatus::Completed if get::<Option<i64>>(row, "committed_at")?.is_some() => {
-                    committed += 1;
-                }
-                WorkSessionStatus::Cancelled => {}
-                _ => return Ok(None),
-            }
-        }
-        if committed == 0 {
-            return Ok(None);
-        }
-        let submitted = w.transition_spec_task(&current, &SpecTaskCommand::SubmitImplementation).await?.value;
-        w.commit().await?;
-        Ok(Some(submitted))
+        Ok(scheduled)
     }
 }

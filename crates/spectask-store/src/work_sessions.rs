@@ -1,5 +1,7 @@
 //! WorkSessions (with their 1:1 Session record) and their lifecycle transitions.
 
+use std::collections::HashSet;
+
 use serde_json::json;
 use spectask_core::{
     EventKind, JobKind, PlanTaskRef, Priority, SpecTaskId, WorkSession, WorkSessionCommand,
@@ -212,6 +214,32 @@ impl WriteTx<'_> {
             .map(work_session_from_row)
             .transpose()?
             .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })
+    }
+
+    /// The sessions of a task in creation order, with those whose changes are on the task branch (their
+    /// commit step ran), as this write sees them: what a scheduling decision is taken on.
+    pub(crate) async fn work_sessions_with_commits(
+        &mut self,
+        task: SpecTaskId,
+    ) -> Result<(Vec<WorkSession>, HashSet<WorkSessionId>), StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            ", committed_at FROM work_sessions WHERE spec_task_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(task.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut committed = HashSet::new();
+        let mut sessions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let session = work_session_from_row(row)?;
+            if get::<Option<i64>>(row, "committed_at")?.is_some() {
+                committed.insert(session.id);
+            }
+            sessions.push(session);
+        }
+        Ok((sessions, committed))
     }
 
     /// The transition inside a larger transaction, with its event and one job per effect.

@@ -88,7 +88,7 @@ pub(crate) fn longest_chain(plan: &[PlanTask]) -> u64 {
 /// Which ready task a simulated schedule starts first.
 #[derive(Clone, Copy)]
 pub(crate) enum Policy {
-    /// The engine's (`sessions::schedule`): the one with the most tasks on the longest chain waiting
+    /// The engine's (`sessions::decide`): the one with the most tasks on the longest chain waiting
     /// on it, then plan order (it knows no durations).
     Depth,
     /// The one with the longest remaining chain of work after it (knowing every duration).

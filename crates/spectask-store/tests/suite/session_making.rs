@@ -38,9 +38,13 @@ async fn a_spawn_into_a_task_submitted_meanwhile_is_refused_and_leaves_nothing(s
     let main = store.create_work_session(new_session(task.id, "main")).await.unwrap();
     let running = store.transition_work_session(&main, &WorkSessionCommand::Start).await.unwrap().value;
     store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap();
-    store.mark_work_session_committed(&main).await.unwrap();
-    let submitted = store.submit_implementation_when_finished(task.id).await.unwrap().expect("submitted");
-    assert_eq!(submitted.status(), SpecTaskStatus::ImplementationReview);
+    let nothing = |_: &spectask_store::SchedulingView<'_>| spectask_store::Schedule::default();
+    let scheduled = store
+        .record_work_session_committed(&main, spectask_store::CommitRecord::default(), &nothing)
+        .await
+        .unwrap();
+    assert!(scheduled.submitted, "its one session committed: {scheduled:#?}");
+    assert_eq!(store.spec_task(task.id).await.unwrap().status(), SpecTaskStatus::ImplementationReview);
 
     let refused = store.spawn_work_session(new_session(task.id, "late")).await;
     assert!(matches!(refused, Err(StoreError::Transition(_))), "{refused:?}");
