@@ -28,6 +28,11 @@ use crate::{agents, coordination, editor_turn};
 /// The StartThread / ResumeThread step.
 pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationToken) -> Result<(), JobError> {
     let session = ctx.store.work_session(id).await?;
+    if session.status() == WorkSessionStatus::Completed {
+        // A drive cut off after it completed the session (a crash, a lost lease, a failed commit)
+        // commits it now, whatever the task's status: the task waits for that commit.
+        return crate::work::commit_changes(ctx, id).await;
+    }
     let task = ctx.store.spec_task(session.spec_task_id).await?;
     if task.status() != SpecTaskStatus::Implementation {
         // The task moved on: a cancelled task cancels its sessions; otherwise the session waits to be
@@ -55,9 +60,19 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
         _ => return Ok(()),
     };
     match run_turn(ctx, &task, &session, cancel).await {
-        Ok(()) => Ok(()),
+        // The drive commits what the session it completed changed: no other job comes in between.
+        Ok(Some(Completed { session, summary })) => {
+            crate::work::commit_completed(ctx, &task, &session, &summary).await
+        }
+        Ok(None) => Ok(()),
         Err(err) => Err(end_with_error(ctx, &session, err).await),
     }
+}
+
+/// A session its drive completed, with what it reported last.
+struct Completed {
+    session: WorkSession,
+    summary: String,
 }
 
 /// Whether an interrupted session is taken up again by its drive: always, but for an editor thread,
@@ -70,12 +85,14 @@ async fn resumable(ctx: &Ctx, session: &WorkSession) -> Result<bool, JobError> {
     Ok(!ctx.store.pending_session_messages(session.id).await?.is_empty())
 }
 
+/// The session's turns until it completes (`Some`), or until it waits for people between turns (an
+/// interactive session, an editor's thread) or has nothing to be told (`None`).
 async fn run_turn(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     cancel: &CancellationToken,
-) -> Result<(), TurnError> {
+) -> Result<Option<Completed>, TurnError> {
     let profile = agents::implementation_profile(ctx, task, session)?;
     // The repository, opened once for the whole drive (by its id: the drive needs only git).
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
@@ -125,6 +142,7 @@ async fn run_turn(
     // when its agent thread had to be opened anew (its conversation is gone).
     let mut slice_due = editor.is_some() && (!was_prompted || opened == Opened::New);
     let mut last = String::new();
+    let (first, mut tick) = first.map_or((None, None), |f| (Some(f.text), Some(f.tick)));
     let mut prompted = first.is_some();
     if let Some(text) = first {
         let prompt = TurnPrompt { new_thread: opened == Opened::New, ..TurnPrompt::spectask(text) };
@@ -185,14 +203,20 @@ async fn run_turn(
                 Verdict::Fail(reason) => return Err(TurnError::Job(JobError::Fatal(reason))),
             }
         }
-        if !last.trim().is_empty() {
-            ctx.store.set_work_session_summary(session.id, last.trim()).await?;
+        let summary = Some(last.trim()).filter(|s| !s.is_empty());
+        if interactive || !prompted {
+            if let Some(summary) = summary {
+                ctx.store.set_work_session_summary(session.id, summary).await?;
+            }
+            return Ok(None);
         }
-        if interactive
-            || !prompted
-            || ctx.store.complete_work_session_unless_messages(session).await?.is_some()
-        {
-            return Ok(());
+        // The session's "in progress" tick is committed before its completion is recorded.
+        if let Some(tick) = tick.take() {
+            tick.committed().await?;
+        }
+        if let Some(done) = ctx.store.complete_work_session_unless_messages(session, summary).await? {
+            let summary = summary.unwrap_or_default().to_owned();
+            return Ok(Some(Completed { session: done.value, summary }));
         }
     }
 }

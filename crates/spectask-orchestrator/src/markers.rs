@@ -22,6 +22,17 @@ type Edit = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// when anyone else (another node's tick, the history recorder) moved the branch in between, the
 /// edit is made again on what they wrote, so no tick is overwritten.
 pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskState) -> Result<(), JobError> {
+    start(ctx, task, id, state).await?.committed().await
+}
+
+/// [`set`], handed to the node's design-docs writer now (behind every part handed to it before, so
+/// a later tick of the same task lands after it) and committed in the background.
+pub(crate) async fn start(
+    ctx: &Ctx,
+    task: &SpecTask,
+    id: &str,
+    state: PlanTaskState,
+) -> Result<Tick, JobError> {
     let plan_id = id.to_owned();
     // A plan without this id (a spawned session's work) has nothing to tick.
     tick(ctx, task, id, state, Arc::new(move |text: &str| set_marker(text, &plan_id, state).ok())).await
@@ -30,12 +41,34 @@ pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskSta
 /// Sets every marker of the plan (but optional tasks') in both documents, in one commit: what one
 /// session implementing the whole plan of a simple task finishes.
 pub(crate) async fn set_all(ctx: &Ctx, task: &SpecTask, state: PlanTaskState) -> Result<(), JobError> {
-    tick(ctx, task, "every plan task", state, Arc::new(move |text: &str| Some(set_all_markers(text, state))))
-        .await
+    let edit: Edit = Arc::new(move |text: &str| Some(set_all_markers(text, state)));
+    tick(ctx, task, "every plan task", state, edit).await?.committed().await
 }
 
-/// Edits progress.md and tasks.md with `edit` and commits what changed, with whatever else waits
-/// for the node's design-docs writer, as `progress(<task>): <what> <state>`.
+/// A tick handed to the node's design-docs writer.
+#[must_use = "a tick is committed in the background; wait for it with `committed`"]
+pub(crate) struct Tick(Option<tokio::task::JoinHandle<Result<spectask_git::CommitId, JobError>>>);
+
+impl Tick {
+    /// No tick: nothing to mark.
+    pub(crate) fn none() -> Tick {
+        Tick(None)
+    }
+
+    /// Returns once the tick is committed (at once for a task without markers).
+    pub(crate) async fn committed(self) -> Result<(), JobError> {
+        match self.0 {
+            None => Ok(()),
+            Some(handle) => match handle.await {
+                Ok(answer) => answer.map(drop),
+                Err(err) => Err(JobError::Retry(format!("a progress tick's commit stopped: {err}"))),
+            },
+        }
+    }
+}
+
+/// Edits progress.md and tasks.md with `edit` and hands what changes to the node's design-docs
+/// writer, to be committed with whatever else waits for it as `progress(<task>): <what> <state>`.
 ///
 /// The documents are read at the tip the commit goes on (with the edits of the parts before this
 /// one in it) and the commit is made only directly on that tip: when anyone else (another node's
@@ -47,12 +80,11 @@ async fn tick(
     what: &str,
     state: PlanTaskState,
     edit: Edit,
-) -> Result<(), JobError> {
+) -> Result<Tick, JobError> {
     if task.kind != spectask_core::TaskKind::Spec {
-        return Ok(());
+        return Ok(Tick(None));
     }
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let word = match state {
         PlanTaskState::Done => "done",
         PlanTaskState::InProgress => "in progress",
@@ -68,7 +100,7 @@ async fn tick(
         let trailers = vec![Trailer::new("Spec-Task", task_id.clone())?];
         Ok(AtTip::Write(Contribution { subject: subject.clone(), trailers, writes }))
     });
-    design_docs_writer::write(&ctx.config.node, &repo, part).await.map(drop)
+    Ok(Tick(Some(design_docs_writer::write_in_background(&ctx.config.node, &repo, part))))
 }
 
 /// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied;
@@ -97,23 +129,40 @@ pub(crate) async fn progress(
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(None);
     }
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let path = format!("specs/{}/progress.md", task.handle());
     let bytes = repos::blocking(move || repo.read_design_doc(&path)).await?;
     Ok(bytes.map(|b| with_completed(String::from_utf8_lossy(&b).into_owned(), task, sessions)))
 }
 
-/// `text` with the plan task of every completed session marked done: parsed once, whatever the
-/// number of sessions (a prompt's cost must not grow with the plan's progress).
+/// `text` with the plan task of every completed session marked done, and that of every running one
+/// in progress where the document still has it pending (its tick may not be committed yet): parsed
+/// once, whatever the number of sessions (a prompt's cost must not grow with the plan's progress).
 fn with_completed(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
     let mut plan = Plan::parse(&text);
-    for session in sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed) {
-        if task.is_whole_plan_session(session) {
-            plan.set_all_markers(PlanTaskState::Done);
-        } else if let Some(id) = session.plan_task.as_ref().and_then(|p| p.id.as_deref()) {
+    for session in sessions {
+        let plan_id = session.plan_task.as_ref().and_then(|p| p.id.as_deref());
+        match session.status() {
+            WorkSessionStatus::Completed if task.is_whole_plan_session(session) => {
+                plan.set_all_markers(PlanTaskState::Done);
+            }
             // A plan task the document no longer names (or names twice) keeps its text, as before.
-            let _ = plan.set_marker(id, PlanTaskState::Done);
+            WorkSessionStatus::Completed => {
+                if let Some(id) = plan_id {
+                    let _ = plan.set_marker(id, PlanTaskState::Done);
+                }
+            }
+            WorkSessionStatus::Running => {
+                let pending = |id: &str| {
+                    plan.tasks()
+                        .iter()
+                        .any(|t| t.id.as_deref() == Some(id) && t.state == PlanTaskState::Pending)
+                };
+                if let Some(id) = plan_id.filter(|id| pending(id)) {
+                    let _ = plan.set_marker(id, PlanTaskState::InProgress);
+                }
+            }
+            _ => {}
         }
     }
     plan.into_text()

@@ -1,7 +1,9 @@
 //! The end of a work session's turn: its changes committed to the task branch with trailers, its
 //! plan task ticked, the coordination log told, and the implementation moved forward.
 
-use spectask_core::{CoordinationKind, HistoryFile, SpecTaskId, WorkSessionId, WorkSessionStatus};
+use spectask_core::{
+    CoordinationKind, HistoryFile, SpecTask, SpecTaskId, WorkSession, WorkSessionId, WorkSessionStatus,
+};
 use spectask_git::{TaskHandle, WorkSessionCommit};
 use spectask_spec::PlanTaskState;
 use spectask_store::CommitRecord;
@@ -11,16 +13,35 @@ use crate::engine::Ctx;
 use crate::sessions::{self, advance, entry};
 use crate::{markers, record, repos};
 
-/// The CommitChanges step.
+/// The CommitChanges step (a session a person completed), and the drive of a session found completed
+/// (its earlier drive was cut off after completing it): its changes committed unless they already
+/// are, then its plan task ticked (again: a tick that changes nothing writes nothing).
 pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), JobError> {
     let session = ctx.store.work_session(id).await?;
     if session.status() != WorkSessionStatus::Completed {
         return Ok(());
     }
     let task = ctx.store.spec_task(session.spec_task_id).await?;
-    let implements = requirement_ids(ctx, &task, &session).await?;
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
+    if ctx.store.work_session_committed(id).await? {
+        // Not again: what is uncommitted in the worktree now is other sessions' work.
+        return tick_done(ctx, &task, &session).await;
+    }
+    let summary = ctx.store.work_session_summary(id).await?.unwrap_or_default();
+    commit_completed(ctx, &task, &session, &summary).await
+}
+
+/// Commits what a just completed `session` changed to the task branch with its trailers; records
+/// the commit, the coordination entries and the committed mark with the task's scheduling in one
+/// write (which starts what the commit unblocks); then ticks its plan task. `summary` is what the
+/// session reported last.
+pub(crate) async fn commit_completed(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    summary: &str,
+) -> Result<(), JobError> {
+    let implements = requirement_ids(ctx, task, session).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
@@ -28,21 +49,20 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         work_session: session.id.to_string(),
         implements,
         // Only what the session reported changing; when it reported nothing, everything.
-        paths: Some(ctx.store.touched_paths(id).await?).filter(|p| !p.is_empty()),
+        paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
     };
-    // Committing again after a crash finds nothing left to commit: the step is idempotent.
+    // Committing again after a crash before the record finds nothing left to commit.
     let committed = repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;
-    let summary = ctx.store.work_session_summary(id).await?.unwrap_or_default();
     let history = committed.as_ref().map(|c| {
         let files: Vec<String> =
             c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
         record::entry(
-            &session,
+            session,
             HistoryFile::CodeChanges,
             format!("## Commit {}\n\n{}\n\nReasoning: {}\n\n", c.commit, files.join("\n"), summary.trim()),
         )
     });
-    let whole_plan = task.is_whole_plan_session(&session);
+    let whole_plan = task.is_whole_plan_session(session);
     let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !whole_plan);
     let mut coordination = Vec::new();
     let done = match &plan_id {
@@ -51,27 +71,33 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         None => None,
     };
     if let Some(done) = done {
-        coordination.push(entry(&session, CoordinationKind::PlanTaskDone, done));
+        coordination.push(entry(session, CoordinationKind::PlanTaskDone, done));
     }
     let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
     let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
     let message = format!("completed ({files} files changed) {line}");
-    coordination.push(entry(&session, CoordinationKind::SessionCompleted, message));
+    coordination.push(entry(session, CoordinationKind::SessionCompleted, message));
     // The commit's history, the coordination entries (a rerun after a crash that came after they
     // were written does not log them twice), the committed mark and the task's scheduling, decided
     // on the sessions as that write reads them: one write, which starts the sessions this commit
     // unblocks. The plan task is ticked after it: the tick is not on the way to those sessions (their
     // prompts mark completed sessions' plan tasks done themselves, `markers::progress`); the step
     // ends only once it is committed, and a rerun ticks again (an unchanged document is not rewritten).
-    let decider = sessions::decider(ctx, &task).await?;
+    let decider = sessions::decider(ctx, task).await?;
     let record = CommitRecord { history, coordination };
-    ctx.store.record_work_session_committed(&session, record, &|view| decider.decide(view)).await?;
-    if whole_plan {
-        markers::set_all(ctx, &task, PlanTaskState::Done).await?;
-    } else if let Some(plan_id) = &plan_id {
-        markers::set(ctx, &task, plan_id, PlanTaskState::Done).await?;
+    ctx.store.record_work_session_committed(session, record, &|view| decider.decide(view)).await?;
+    tick_done(ctx, task, session).await
+}
+
+/// Ticks the plan task `session` implemented (every plan task, for a whole-plan session) done.
+async fn tick_done(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<(), JobError> {
+    if task.is_whole_plan_session(session) {
+        markers::set_all(ctx, task, PlanTaskState::Done).await
+    } else if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.as_deref()) {
+        markers::set(ctx, task, plan_id, PlanTaskState::Done).await
+    } else {
+        Ok(())
     }
-    Ok(())
 }
 
 /// The requirement ids the session's plan task references (its `Implements:` trailer).
@@ -91,7 +117,8 @@ async fn requirement_ids(
 }
 
 /// The ResumeImplementation step (after a retry of a failed task): failed sessions are retried,
-/// interrupted ones resumed, then scheduling continues.
+/// interrupted ones resumed, completed ones whose commit never got through (it failed the task)
+/// committed, then scheduling continues.
 pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != spectask_core::SpecTaskStatus::Implementation {
@@ -102,6 +129,10 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
         let command = match session.status() {
             WorkSessionStatus::Failed => spectask_core::WorkSessionCommand::Retry,
             WorkSessionStatus::Interrupted => spectask_core::WorkSessionCommand::Resume,
+            WorkSessionStatus::Completed if !ctx.store.work_session_committed(session.id).await? => {
+                commit_changes(ctx, session.id).await?;
+                continue;
+            }
             _ => continue,
         };
         match ctx.store.transition_work_session(&session, &command).await {
@@ -150,6 +181,38 @@ mod tests {
             .filter(|e| e.file == HistoryFile::CodeChanges)
             .count();
         assert_eq!(commits, 1, "the rerun finds nothing left to commit");
+        // A sibling's work in progress is not taken for this session's by a later rerun (this one
+        // reported no paths: its commit takes everything).
+        std::fs::write(worktree.join("sibling.txt"), "half done\n").unwrap();
+        commit_changes(&ctx, session.id).await.unwrap();
+        let uncommitted = crate::agents::uncommitted(&ctx, &task).await.unwrap();
+        assert!(uncommitted.iter().any(|p| p.contains("sibling.txt")), "{uncommitted:?}");
+    }
+
+    /// A drive that finds its session completed (its earlier run was cut off between the completion
+    /// and the commit, which the drive makes itself) commits it, once.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_drive_that_finds_its_session_completed_commits_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, task, session) = crate::testing::ctx_with_session(dir.path()).await;
+        let store = ctx.store.clone();
+        let running =
+            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        store.complete_work_session_unless_messages(&running, Some("wrote it")).await.unwrap().unwrap();
+        let worktree = crate::agents::worktree(&ctx, &task).await.unwrap();
+        std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
+        let jobs = store.jobs_of(task.id).await.unwrap();
+        assert!(jobs.is_empty() || jobs.iter().all(|j| j.work_session_id.is_none()), "{jobs:#?}");
+
+        let cancel = tokio_util::sync::CancellationToken::new();
+        crate::drive::drive(&ctx, session.id, &cancel).await.unwrap();
+
+        assert!(store.work_session_committed(session.id).await.unwrap());
+        let log = store.coordination_log(task.id).await.unwrap();
+        let completed: Vec<_> = log.iter().filter(|e| e.kind == CoordinationKind::SessionCompleted).collect();
+        assert_eq!(completed.len(), 1, "{log:#?}");
+        assert!(completed[0].message.contains("(1 files changed) wrote it"), "{}", completed[0].message);
+        assert!(crate::agents::uncommitted(&ctx, &task).await.unwrap().is_empty());
     }
 
     /// The commit step's write schedules the task before its plan task's tick is committed: a tick

@@ -154,11 +154,15 @@ impl Store {
         w.commit().await
     }
 
-    /// Completes a running session unless messages wait for it (`None`: deliver them first). The
-    /// check and the transition are one write, so a message cannot arrive in between unseen.
+    /// Completes a running session unless messages wait for it (`None`: deliver them first), with
+    /// `summary` (what it reported last) stored in the same write. The check and the transition are
+    /// one write, so a message cannot arrive in between unseen. For the step driving the session,
+    /// which commits its changes itself next (no CommitChanges job is queued; a drive cut off before
+    /// its commit finds the session completed when it runs again, and commits then).
     pub async fn complete_work_session_unless_messages(
         &self,
         session: &WorkSession,
+        summary: Option<&str>,
     ) -> Result<Option<Applied<WorkSession, WorkSessionEffect>>, StoreError> {
         let mut w = self.begin_write().await?;
         let row = sqlx::query(
@@ -170,7 +174,14 @@ impl Store {
         if get::<i64>(&row, "waiting")? > 0 {
             return Ok(None);
         }
-        let applied = w.transition_work_session(session, &WorkSessionCommand::Complete, true).await?;
+        if let Some(summary) = summary {
+            sqlx::query("UPDATE work_sessions SET summary = $1 WHERE id = $2")
+                .bind(summary)
+                .bind(session.id.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        let applied = w.transition_work_session(session, &WorkSessionCommand::Complete, false).await?;
         w.commit().await?;
         Ok(Some(applied))
     }

@@ -133,6 +133,17 @@ impl Store {
         Ok(row.as_ref().map(|r| get::<Option<String>>(r, "summary")).transpose()?.flatten())
     }
 
+    /// Whether the session's changes are on its task branch (its commit step recorded them).
+    pub async fn work_session_committed(&self, id: WorkSessionId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT committed_at FROM work_sessions WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let row =
+            row.ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })?;
+        Ok(get::<Option<i64>>(&row, "committed_at")?.is_some())
+    }
+
     /// The agent session id and summary of every work session of a task, in one query (for a
     /// listing): `(acp_session_id, summary)` by session.
     pub async fn work_session_details(

@@ -10,6 +10,14 @@ use crate::engine::Ctx;
 use crate::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::{agents, markers};
 
+/// What the thread is told first on this drive, and the tick that marks its plan task in progress.
+pub(super) struct FirstPrompt {
+    pub text: String,
+    /// Committed in the background while the thread is prompted: the drive waits for it before it
+    /// completes the session, so the "done" tick always lands after it.
+    pub tick: markers::Tick,
+}
+
 /// What the thread is told first on this drive. A session never prompted gets its prompt (and its
 /// plan task is marked in progress); one that was (resumed after a restart, reopened after a lost
 /// thread, or live after a drive that stopped mid-turn) gets the same prompt restated with what is
@@ -19,16 +27,17 @@ pub(super) async fn first_prompt(
     task: &SpecTask,
     session: &WorkSession,
     prompted: bool,
-) -> Result<String, TurnError> {
-    let resuming = if prompted {
-        Some(resume_state(ctx, task, session).await?)
-    } else {
-        if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.clone()) {
-            markers::set(ctx, task, &plan_id, spectask_spec::PlanTaskState::InProgress).await?;
+) -> Result<FirstPrompt, TurnError> {
+    let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !prompted);
+    let tick = match plan_id {
+        Some(plan_id) => {
+            markers::start(ctx, task, &plan_id, spectask_spec::PlanTaskState::InProgress).await?
         }
-        None
+        None => markers::Tick::none(),
     };
-    Ok(session_prompt(ctx, task, session, resuming.as_ref()).await?)
+    let resuming = if prompted { Some(resume_state(ctx, task, session).await?) } else { None };
+    let text = session_prompt(ctx, task, session, resuming.as_ref()).await?;
+    Ok(FirstPrompt { text, tick })
 }
 
 /// What an interrupted session already left in the worktree.

@@ -66,8 +66,9 @@ async fn ticks_waiting_for_the_writer_share_one_commit() {
     assert_eq!(String::from_utf8(text).unwrap().matches("- [x]").count(), TASKS);
 }
 
-/// A prompt's progress marks the plan tasks of completed sessions done, before their ticks are
-/// committed (the commit step queues the scheduling pass first).
+/// A prompt's progress marks the plan tasks of completed sessions done and those of running ones in
+/// progress, before their ticks are committed (a commit's write starts what it unblocks before its
+/// tick; a session's "in progress" tick is committed in the background while it is prompted).
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_marks_completed_sessions_done_before_their_tick() {
     use spectask_core::{PlanTaskRef, WorkSessionCommand};
@@ -92,7 +93,40 @@ async fn progress_marks_completed_sessions_done_before_their_tick() {
     let sessions = store.work_sessions_of(task.id).await.unwrap();
     let text = progress(&f.ctx, &task, &sessions).await.unwrap().unwrap();
     assert!(
-        text.contains("- [x] 1. One") && text.contains("- [ ] 2. Two") && text.contains("- [x] 3. Three"),
+        text.contains("- [x] 1. One") && text.contains("- [~] 2. Two") && text.contains("- [x] 3. Three"),
         "{text}"
     );
+}
+
+/// A tick started in the background (a session's "in progress" at its first prompt) stays behind a
+/// later tick of the same plan task (its "done"): handed to the writer at once, it is committed first,
+/// whether or not its commit had begun when the later one came.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_background_tick_is_committed_before_a_later_one() {
+    let f = Fixture::new(Backend::Sqlite).await;
+    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+    let repo = f.repo().await;
+    let node_writer = crate::design_docs_writer::of(&f.ctx.config.node, &repo);
+    for held in [true, false] {
+        let id = if held { "1" } else { "2" };
+        let writer = held.then(|| node_writer.hold());
+        let writer = match writer {
+            Some(hold) => Some(hold.await),
+            None => None,
+        };
+        let started = start(&f.ctx, &task, id, PlanTaskState::InProgress).await.unwrap();
+        let (ctx, later_task) = (f.ctx.clone(), task.clone());
+        let later = tokio::spawn(async move { set(&ctx, &later_task, id, PlanTaskState::Done).await });
+        drop(writer);
+        later.await.unwrap().unwrap();
+        started.committed().await.unwrap();
+        for name in ["tasks.md", "progress.md"] {
+            let text = repo.read_design_doc(&format!("specs/{}/{name}", task.handle())).unwrap().unwrap();
+            let text = String::from_utf8(text).unwrap();
+            assert!(
+                text.contains(&format!("- [x] {id}.")),
+                "plan task {id} ends done in {name} (held: {held}):\n{text}"
+            );
+        }
+    }
 }

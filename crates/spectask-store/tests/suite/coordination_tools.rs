@@ -2,7 +2,8 @@
 //! sessions that can never be lost to a recipient completing at the same moment.
 
 use spectask_core::{
-    CoordinationKind, HistoryFile, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionId,
+    CoordinationKind, HistoryFile, JobKind, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionEffect,
+    WorkSessionId,
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, SESSION_CREDENTIAL_PREFIX, Store};
 
@@ -66,10 +67,18 @@ async fn a_message_is_logged_noted_and_queued_and_holds_the_recipients_completio
         "{noted:?}"
     );
     // The recipient cannot complete past a waiting message; once delivered it can.
-    assert_eq!(store.complete_work_session_unless_messages(&b).await.unwrap(), None);
+    assert_eq!(store.complete_work_session_unless_messages(&b, None).await.unwrap(), None);
     store.mark_messages_delivered(&[pending[0].id]).await.unwrap();
     assert!(store.pending_session_messages(b.id).await.unwrap().is_empty());
-    let done = store.complete_work_session_unless_messages(&b).await.unwrap().unwrap().value;
+    let done =
+        store.complete_work_session_unless_messages(&b, Some("all done")).await.unwrap().unwrap().value;
+    // Its summary is stored with it; its commit is the driving step's own, not a job.
+    assert_eq!(store.work_session_summary(b.id).await.unwrap().as_deref(), Some("all done"));
+    let jobs = store.jobs_of(task.id).await.unwrap();
+    assert!(
+        !jobs.iter().any(|j| j.kind == JobKind::WorkSession(WorkSessionEffect::CommitChanges)),
+        "{jobs:#?}"
+    );
     // To everyone: logged, queued for nobody. To a finished session: refused, nothing written.
     let broadcast = store.send_session_message(message(task.id, a.id, None, "fyi")).await.unwrap();
     assert!(matches!(broadcast, MessageOutcome::Sent { message_id: None, .. }), "{broadcast:?}");
@@ -97,7 +106,7 @@ async fn a_message_and_the_recipients_completion_never_cross(store: Store) {
             tokio::spawn(
                 async move { s1.send_session_message(message(task.id, a.id, Some(b2.id), "hi")).await },
             );
-        let complete = tokio::spawn(async move { s2.complete_work_session_unless_messages(&b).await });
+        let complete = tokio::spawn(async move { s2.complete_work_session_unless_messages(&b, None).await });
         let sent = send.await.unwrap().unwrap();
         let completed = complete.await.unwrap().unwrap();
         let pending = store.pending_session_messages(b2.id).await.unwrap();
