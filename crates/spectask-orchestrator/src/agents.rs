@@ -78,10 +78,26 @@ pub(crate) async fn instance(
     profile: &AgentProfile,
     workspace: &Workspace,
 ) -> Result<Arc<AgentInstance>, JobError> {
+    lease(ctx, task).await?;
+    leased_instance(ctx, task, profile, workspace).await
+}
+
+/// Takes (or renews) the task's lease for this node: its agent instance lives here.
+pub(crate) async fn lease(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ctx.config.task_lease()).await?;
     if !ours {
         return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
     }
+    Ok(())
+}
+
+/// The task's agent instance on this node, whose lease this node took ([`lease`]).
+pub(crate) async fn leased_instance(
+    ctx: &Ctx,
+    task: &SpecTask,
+    profile: &AgentProfile,
+    workspace: &Workspace,
+) -> Result<Arc<AgentInstance>, JobError> {
     ctx.runtime.instance(task.id, profile, workspace).await.map_err(|e| match e.session_outcome() {
         spectask_agent::SessionOutcome::Interrupted => JobError::Retry(e.to_string()),
         spectask_agent::SessionOutcome::Failed => JobError::Fatal(e.to_string()),

@@ -96,17 +96,25 @@ async fn run_turn(
     let profile = agents::implementation_profile(ctx, task, session)?;
     // The repository, opened once for the whole drive (by its id: the drive needs only git).
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
-    let worktree = agents::worktree_in(&repo, task).await?;
+    // Apart from each other, so at once: the worktree (git), the task's lease (a write) and what is
+    // known of the session's thread (a read).
+    let (worktree, leased, facts) = tokio::join!(
+        agents::worktree_in(&repo, task),
+        agents::lease(ctx, task),
+        ctx.store.thread_facts(session.id)
+    );
+    let (worktree, facts) = (worktree?, facts?);
+    leased?;
     let workspace = agents::workspace_in(&repo, worktree.clone(), None);
-    let instance = agents::instance(ctx, task, &profile, &workspace).await?;
+    let instance = agents::leased_instance(ctx, task, &profile, &workspace).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
-    let editor = ctx.store.editor_thread(session.id).await?;
+    let editor = facts.editor;
     let interactive = editor.is_some()
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
-    let was_prompted = ctx.store.session_was_prompted(session.id).await?;
+    let was_prompted = facts.prompted;
     let mut after = AfterTurns::new(was_prompted);
-    let recorded = ctx.store.thread_of(session.id).await?.and_then(|t| t.acp_session_id).map(AcpSessionId);
+    let recorded = facts.acp_session_id.map(AcpSessionId);
     let (acp, first, opened) = match live_thread(&instance, recorded.as_ref()) {
         Some(acp) => {
             ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use spectask_agent::{AcpSessionId, AgentInstance, HeldTurn};
-use spectask_core::{SpecTask, TaskKind, WorkSession};
+use spectask_core::{SpecTask, WorkSession};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
@@ -66,17 +66,17 @@ pub(crate) async fn slice(
     client: &str,
     request: &str,
 ) -> Result<Option<String>, JobError> {
-    if task.kind != TaskKind::Spec {
-        return Ok(None);
-    }
-    let spec = ctx.store.spec_version(task.id, Some(task.spec_version)).await?.documents;
+    let Some(spec) = crate::plans::documents(&ctx.store, &ctx.plans, task).await? else { return Ok(None) };
     let parent = match session.parent_id {
         Some(parent) => Some(ctx.store.work_session(parent).await?),
         None => None,
     };
-    let sessions = ctx.store.work_sessions_of(task.id).await?;
-    let progress = markers::progress(ctx, task, &sessions).await?;
-    let siblings = siblings(ctx, task, session, sessions).await?;
+    let sessions = ctx.store.work_sessions_with_summaries(task.id).await?;
+    let siblings = siblings(session, &sessions);
+    let sessions: Vec<WorkSession> = sessions.into_iter().map(|(s, _)| s).collect();
+    let progress = markers::progress_document(ctx, task)
+        .await?
+        .map(|text| markers::as_sessions_stand(text, task, &sessions));
     let slice = EditorSlice {
         task,
         client,

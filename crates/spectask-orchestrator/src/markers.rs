@@ -118,27 +118,24 @@ fn edited_documents(staged: &Staged<'_>, handle: &str, edit: &Edit) -> Result<Ve
     Ok(writes)
 }
 
-/// The task's progress.md as it is on the design-docs branch, if handed off, with the plan tasks of
-/// its completed `sessions` (the task's sessions) marked done: a session's commit step queues the
-/// scheduling pass before its tick is committed, so a dependent session may start first.
-pub(crate) async fn progress(
-    ctx: &Ctx,
-    task: &SpecTask,
-    sessions: &[WorkSession],
-) -> Result<Option<String>, JobError> {
+/// The task's progress.md as it is on the design-docs branch, if handed off (for a prompt's progress,
+/// after [`as_sessions_stand`]).
+pub(crate) async fn progress_document(ctx: &Ctx, task: &SpecTask) -> Result<Option<String>, JobError> {
     if task.kind != spectask_core::TaskKind::Spec {
         return Ok(None);
     }
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let path = format!("specs/{}/progress.md", task.handle());
     let bytes = repos::blocking(move || repo.read_design_doc(&path)).await?;
-    Ok(bytes.map(|b| with_completed(String::from_utf8_lossy(&b).into_owned(), task, sessions)))
+    Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
-/// `text` with the plan task of every completed session marked done, and that of every running one
-/// in progress where the document still has it pending (its tick may not be committed yet): parsed
-/// once, whatever the number of sessions (a prompt's cost must not grow with the plan's progress).
-fn with_completed(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
+/// The progress document `text` with the plan task of every completed session of `sessions` (the
+/// task's) marked done, and that of every running one in progress where the document still has it
+/// pending: a session's commit starts what it unblocks before its tick is committed, and a session's
+/// "in progress" tick is committed while it is prompted. Parsed once, whatever the number of
+/// sessions (a prompt's cost must not grow with the plan's progress).
+pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
     let mut plan = Plan::parse(&text);
     for session in sessions {
         let plan_id = session.plan_task.as_ref().and_then(|p| p.id.as_deref());

@@ -66,6 +66,7 @@ pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_task_listing::{Page, SpecTaskFilter};
 pub use spec_tasks::Applied;
 pub use spec_versions::NewSpecVersion;
+pub use threads::ThreadFacts;
 pub use users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
 pub use work_sessions::NewWorkSession;
 

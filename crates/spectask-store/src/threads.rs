@@ -1,6 +1,6 @@
 //! Threads: the agent-side session of a WorkSession.
 
-use spectask_core::{SpecTaskId, Thread, ThreadId, ThreadStatus, WorkSessionId};
+use spectask_core::{EditorThread, HistoryFile, SpecTaskId, Thread, ThreadId, ThreadStatus, WorkSessionId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
@@ -9,7 +9,53 @@ use crate::history::NewHistoryEntry;
 use crate::write::WriteTx;
 use crate::{Store, StoreError};
 
+/// What the step driving a work session needs to know of its thread, read in one query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadFacts {
+    /// The editor thread the session is, when an editor opened it.
+    pub editor: Option<EditorThread>,
+    /// spectask prompted the session's thread before (its conversation has an entry: each prompt is
+    /// recorded before it is sent).
+    pub prompted: bool,
+    /// The agent's id of the session's recorded thread, if one was opened.
+    pub acp_session_id: Option<String>,
+}
+
 impl Store {
+    /// [`ThreadFacts`] of a work session: its editor thread, whether it was prompted and its recorded
+    /// thread's id.
+    pub async fn thread_facts(&self, work_session: WorkSessionId) -> Result<ThreadFacts, StoreError> {
+        let row = sqlx::query(
+            "SELECT e.client AS client, e.cwd AS cwd, e.created_at AS editor_created_at, \
+             t.acp_session_id AS acp_session_id, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM history_entries \
+             WHERE work_session_id = $1 AND file = $2 LIMIT 1) p) AS prompted \
+             FROM work_sessions ws LEFT JOIN editor_threads e ON e.work_session_id = ws.id \
+             LEFT JOIN threads t ON t.work_session_id = ws.id WHERE ws.id = $1",
+        )
+        .bind(work_session.to_string())
+        .bind(HistoryFile::Conversation.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let row = row.ok_or_else(|| StoreError::NotFound {
+            entity: "work session",
+            reference: work_session.to_string(),
+        })?;
+        let editor = match get::<Option<String>>(&row, "client")? {
+            Some(client) => Some(EditorThread {
+                work_session_id: work_session,
+                client,
+                cwd: get(&row, "cwd")?,
+                created_at: time(&row, "editor_created_at")?,
+            }),
+            None => None,
+        };
+        Ok(ThreadFacts {
+            editor,
+            prompted: get::<i64>(&row, "prompted")? > 0,
+            acp_session_id: get(&row, "acp_session_id")?,
+        })
+    }
+
     /// The thread of a work session, if one was opened.
     pub async fn thread_of(&self, work_session: WorkSessionId) -> Result<Option<Thread>, StoreError> {
         let row = sqlx::query(

@@ -100,6 +100,23 @@ impl Store {
         rows.iter().map(work_session_from_row).collect()
     }
 
+    /// The work sessions of one SpecTask in creation order, each with what it reported when it ended
+    /// (its summary), in one query.
+    pub async fn work_sessions_with_summaries(
+        &self,
+        spec_task_id: SpecTaskId,
+    ) -> Result<Vec<(WorkSession, Option<String>)>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            ", summary FROM work_sessions WHERE spec_task_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(spec_task_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((work_session_from_row(row)?, get(row, "summary")?))).collect()
+    }
+
     /// Like [`Self::transition_work_session`] for a caller that carries out the effects itself
     /// (the step driving the session): the transition and its event are written, no job is queued.
     pub async fn record_work_session_transition(

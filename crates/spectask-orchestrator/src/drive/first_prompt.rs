@@ -54,19 +54,18 @@ async fn session_prompt(
     session: &WorkSession,
     resuming: Option<&Resuming>,
 ) -> Result<String, JobError> {
-    let spec = match task.kind {
-        spectask_core::TaskKind::Spec => {
-            Some(ctx.store.spec_version(task.id, Some(task.spec_version)).await?.documents)
-        }
-        _ => None,
-    };
-    let sessions = ctx.store.work_sessions_of(task.id).await?;
-    let progress = markers::progress(ctx, task, &sessions).await?;
-    let siblings = siblings(ctx, task, session, sessions).await?;
+    let spec = crate::plans::documents(&ctx.store, &ctx.plans, task).await?;
+    // The sessions (a read) and the progress document (git), at once.
+    let (sessions, progress) =
+        tokio::join!(ctx.store.work_sessions_with_summaries(task.id), markers::progress_document(ctx, task));
+    let sessions = sessions?;
+    let siblings = siblings(session, &sessions);
+    let sessions: Vec<WorkSession> = sessions.into_iter().map(|(s, _)| s).collect();
+    let progress = progress?.map(|text| markers::as_sessions_stand(text, task, &sessions));
     Ok(SessionPrompt {
         task,
         session,
-        spec: spec.as_ref(),
+        spec: spec.as_deref(),
         progress: progress.as_deref(),
         siblings: &siblings,
         resuming,
@@ -75,21 +74,15 @@ async fn session_prompt(
     .render())
 }
 
-/// What the task's other sessions (of `sessions`, the task's) finished, for a prompt's context.
-pub(crate) async fn siblings(
-    ctx: &Ctx,
-    task: &SpecTask,
-    session: &WorkSession,
-    sessions: Vec<WorkSession>,
-) -> Result<Vec<Sibling>, JobError> {
-    // Every sibling's summary in one query, not one per sibling.
-    let mut details = ctx.store.work_session_details(task.id).await?;
-    let mut siblings = Vec::new();
-    for other in sessions {
-        if other.id != session.id && other.status() == WorkSessionStatus::Completed {
-            let summary = details.remove(&other.id).and_then(|(_, summary)| summary).unwrap_or_default();
-            siblings.push(Sibling { name: other.name, summary });
-        }
-    }
-    Ok(siblings)
+/// What the task's other sessions (`sessions`, the task's with their summaries) finished, for a
+/// prompt's context.
+pub(crate) fn siblings(session: &WorkSession, sessions: &[(WorkSession, Option<String>)]) -> Vec<Sibling> {
+    sessions
+        .iter()
+        .filter(|(other, _)| other.id != session.id && other.status() == WorkSessionStatus::Completed)
+        .map(|(other, summary)| Sibling {
+            name: other.name.clone(),
+            summary: summary.clone().unwrap_or_default(),
+        })
+        .collect()
 }

@@ -91,7 +91,8 @@ async fn progress_marks_completed_sessions_done_before_their_tick() {
         }
     }
     let sessions = store.work_sessions_of(task.id).await.unwrap();
-    let text = progress(&f.ctx, &task, &sessions).await.unwrap().unwrap();
+    let document = progress_document(&f.ctx, &task).await.unwrap().unwrap();
+    let text = as_sessions_stand(document, &task, &sessions);
     assert!(
         text.contains("- [x] 1. One") && text.contains("- [~] 2. Two") && text.contains("- [x] 3. Three"),
         "{text}"

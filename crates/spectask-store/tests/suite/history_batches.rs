@@ -73,6 +73,8 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
         .await
         .unwrap();
     assert!(!store.session_was_prompted(session.id).await.unwrap());
+    let facts = store.thread_facts(session.id).await.unwrap();
+    assert_eq!(facts, spectask_store::ThreadFacts { editor: None, prompted: false, acp_session_id: None });
     let said = NewHistoryEntry {
         spec_task_id: task.id,
         work_session_id: Some(session.id),
@@ -87,6 +89,19 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
     // A thread opened anew later (the recorded one could not be loaded) replaces the id.
     store.record_thread_prompted(session.id, "acp-2", &said).await.unwrap();
     assert_eq!(store.thread_of(session.id).await.unwrap().unwrap().acp_session_id.as_deref(), Some("acp-2"));
+    let facts = store.thread_facts(session.id).await.unwrap();
+    assert_eq!((facts.editor, facts.prompted, facts.acp_session_id.as_deref()), (None, true, Some("acp-2")));
+    // An editor's thread is known as one.
+    let opening = spectask_store::EditorOpening { client: "zed".into(), cwd: "/w".into() };
+    let editor = store
+        .create_editor_session(spectask_store::NewWorkSession::implementation(task.id, "e", ""), &opening)
+        .await
+        .unwrap();
+    let facts = store.thread_facts(editor.id).await.unwrap();
+    let held = facts.editor.clone().expect("an editor thread");
+    assert_eq!((held.work_session_id, held.client.as_str(), held.cwd.as_str()), (editor.id, "zed", "/w"));
+    assert_eq!(Some(held), store.editor_thread(editor.id).await.unwrap());
+    assert!(!facts.prompted && facts.acp_session_id.is_none(), "{facts:?}");
 }
 
 async fn appending_history_wakes_the_recorder_not_the_engine(store: Store) {
