@@ -102,33 +102,11 @@ pub(crate) async fn write(node: &str, repo: &Repo, part: Part) -> Answer {
     of(node, repo).write(repo, part).await
 }
 
-/// Hands `part` to `node`'s writer to `repo` now, behind every part handed to it before, and commits
-/// it in the background; the handle answers once it is committed. Dropping the handle leaves the
-/// part to be committed all the same.
-pub(crate) fn write_in_background(node: &str, repo: &Repo, part: Part) -> tokio::task::JoinHandle<Answer> {
-    let writer = of(node, repo);
-    let answered = writer.enqueue(part);
-    let repo = repo.clone();
-    tokio::spawn(async move { writer.commit_waiting(&repo, answered).await })
-}
-
 impl Writer {
     /// Commits `part`, together with whatever else waits, once it is this writer's turn.
     pub(crate) async fn write(&self, repo: &Repo, part: Part) -> Answer {
-        let answered = self.enqueue(part);
-        self.commit_waiting(repo, answered).await
-    }
-
-    /// Puts `part` behind the parts waiting; returns where its answer comes.
-    fn enqueue(&self, part: Part) -> oneshot::Receiver<Answer> {
-        let (answer, answered) = oneshot::channel();
+        let (answer, mut answered) = oneshot::channel();
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner).push(Waiting { part, answer });
-        answered
-    }
-
-    /// Waits for this writer's turn and commits every part waiting then (unless the part `answered`
-    /// listens for was committed meanwhile); returns that part's answer.
-    async fn commit_waiting(&self, repo: &Repo, mut answered: oneshot::Receiver<Answer>) -> Answer {
         let writer = self.writer.lock().await;
         match answered.try_recv() {
             Ok(result) => return result,

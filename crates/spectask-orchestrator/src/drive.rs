@@ -150,7 +150,6 @@ async fn run_turn(
     // when its agent thread had to be opened anew (its conversation is gone).
     let mut slice_due = editor.is_some() && (!was_prompted || opened == Opened::New);
     let mut last = String::new();
-    let (first, mut tick) = first.map_or((None, None), |f| (Some(f.text), Some(f.tick)));
     let mut prompted = first.is_some();
     if let Some(text) = first {
         let prompt = TurnPrompt { new_thread: opened == Opened::New, ..TurnPrompt::spectask(text) };
@@ -217,10 +216,6 @@ async fn run_turn(
                 ctx.store.set_work_session_summary(session.id, summary).await?;
             }
             return Ok(None);
-        }
-        // The session's "in progress" tick is committed before its completion is recorded.
-        if let Some(tick) = tick.take() {
-            tick.committed().await?;
         }
         if let Some(done) = ctx.store.complete_work_session_unless_messages(session, summary).await? {
             let summary = summary.unwrap_or_default().to_owned();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 use spectask_git::{FileWrite, GitError, Trailer};
-use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_marker};
+use spectask_spec::{Plan, PlanTaskState, set_all_markers};
 
 use crate::design_docs_writer::{self, AtTip, Contribution, Staged};
 use crate::dispatch::JobError;
@@ -16,81 +16,72 @@ use crate::repos;
 /// An edit of one document: `None` when it has nothing to change.
 type Edit = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// Sets the marker of plan task `id` in both documents (unchanged documents are not rewritten).
+/// Sets the markers of plan tasks (`(id, state)`, in order) in both documents, in one commit: a
+/// session's "done" with the "in progress" of the sessions its commit started. A plan without one of
+/// the ids (a spawned session's work) has nothing to tick for it; unchanged documents are not
+/// rewritten.
 ///
 /// The documents are read at the design-docs tip and the edit is committed only directly on that tip:
 /// when anyone else (another node's tick, the history recorder) moved the branch in between, the
 /// edit is made again on what they wrote, so no tick is overwritten.
-pub(crate) async fn set(ctx: &Ctx, task: &SpecTask, id: &str, state: PlanTaskState) -> Result<(), JobError> {
-    start(ctx, task, id, state).await?.committed().await
-}
-
-/// [`set`], handed to the node's design-docs writer now (behind every part handed to it before, so
-/// a later tick of the same task lands after it) and committed in the background.
-pub(crate) async fn start(
+pub(crate) async fn set_each(
     ctx: &Ctx,
     task: &SpecTask,
-    id: &str,
-    state: PlanTaskState,
-) -> Result<Tick, JobError> {
-    let plan_id = id.to_owned();
-    // A plan without this id (a spawned session's work) has nothing to tick.
-    tick(ctx, task, id, state, Arc::new(move |text: &str| set_marker(text, &plan_id, state).ok())).await
+    marks: Vec<(String, PlanTaskState)>,
+) -> Result<(), JobError> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let what: Vec<String> = marks.iter().map(|(id, state)| format!("{id} {}", word(*state))).collect();
+    let edit: Edit = Arc::new(move |text: &str| {
+        let mut plan = Plan::parse(text);
+        let mut changed = false;
+        for (id, state) in &marks {
+            changed |= plan.set_marker(id, *state).is_ok();
+        }
+        changed.then(|| plan.into_text())
+    });
+    tick(ctx, task, what.join(", "), edit).await
+}
+
+/// The marks of the plan tasks of `started` sessions, in progress (sessions without a plan task,
+/// spawned ones, have none).
+pub(crate) fn in_progress(started: &[WorkSession]) -> Vec<(String, PlanTaskState)> {
+    started
+        .iter()
+        .filter_map(|s| s.plan_task.as_ref().and_then(|p| p.id.clone()))
+        .map(|id| (id, PlanTaskState::InProgress))
+        .collect()
 }
 
 /// Sets every marker of the plan (but optional tasks') in both documents, in one commit: what one
 /// session implementing the whole plan of a simple task finishes.
 pub(crate) async fn set_all(ctx: &Ctx, task: &SpecTask, state: PlanTaskState) -> Result<(), JobError> {
     let edit: Edit = Arc::new(move |text: &str| Some(set_all_markers(text, state)));
-    tick(ctx, task, "every plan task", state, edit).await?.committed().await
+    tick(ctx, task, format!("every plan task {}", word(state)), edit).await
 }
 
-/// A tick handed to the node's design-docs writer.
-#[must_use = "a tick is committed in the background; wait for it with `committed`"]
-pub(crate) struct Tick(Option<tokio::task::JoinHandle<Result<spectask_git::CommitId, JobError>>>);
-
-impl Tick {
-    /// No tick: nothing to mark.
-    pub(crate) fn none() -> Tick {
-        Tick(None)
-    }
-
-    /// Returns once the tick is committed (at once for a task without markers).
-    pub(crate) async fn committed(self) -> Result<(), JobError> {
-        match self.0 {
-            None => Ok(()),
-            Some(handle) => match handle.await {
-                Ok(answer) => answer.map(drop),
-                Err(err) => Err(JobError::Retry(format!("a progress tick's commit stopped: {err}"))),
-            },
-        }
+fn word(state: PlanTaskState) -> &'static str {
+    match state {
+        PlanTaskState::Done => "done",
+        PlanTaskState::InProgress => "in progress",
+        PlanTaskState::Pending => "pending",
     }
 }
 
-/// Edits progress.md and tasks.md with `edit` and hands what changes to the node's design-docs
-/// writer, to be committed with whatever else waits for it as `progress(<task>): <what> <state>`.
+/// Edits progress.md and tasks.md with `edit` and commits what changed, with whatever else waits
+/// for the node's design-docs writer, as `progress(<task>): <what>`.
 ///
 /// The documents are read at the tip the commit goes on (with the edits of the parts before this
 /// one in it) and the commit is made only directly on that tip: when anyone else (another node's
 /// tick, a person's commit) moved the branch in between, the edit is made again on what they
 /// wrote, so no tick is overwritten.
-async fn tick(
-    ctx: &Ctx,
-    task: &SpecTask,
-    what: &str,
-    state: PlanTaskState,
-    edit: Edit,
-) -> Result<Tick, JobError> {
+async fn tick(ctx: &Ctx, task: &SpecTask, what: String, edit: Edit) -> Result<(), JobError> {
     if task.kind != spectask_core::TaskKind::Spec {
-        return Ok(Tick(None));
+        return Ok(());
     }
     let repo = repos::open_id(ctx, task.repository_id).await?;
-    let word = match state {
-        PlanTaskState::Done => "done",
-        PlanTaskState::InProgress => "in progress",
-        PlanTaskState::Pending => "pending",
-    };
-    let subject = format!("progress({}): {what} {word}", task.handle());
+    let subject = format!("progress({}): {what}", task.handle());
     let (handle, task_id) = (task.handle(), task.id.to_string());
     let part = Box::new(move |staged: &Staged<'_>| -> Result<AtTip, GitError> {
         let writes = edited_documents(staged, &handle, &edit)?;
@@ -100,7 +91,7 @@ async fn tick(
         let trailers = vec![Trailer::new("Spec-Task", task_id.clone())?];
         Ok(AtTip::Write(Contribution { subject: subject.clone(), trailers, writes }))
     });
-    Ok(Tick(Some(design_docs_writer::write_in_background(&ctx.config.node, &repo, part))))
+    design_docs_writer::write(&ctx.config.node, &repo, part).await.map(drop)
 }
 
 /// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied;

@@ -211,11 +211,12 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 }
 
 /// The task's scheduling, decided on its sessions as the store's write reads them and carried out in
-/// that write.
+/// that write; then the plan tasks of the sessions it started are ticked in progress.
 async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let decider = decider(ctx, task).await?;
-    ctx.store.schedule_implementation(task.id, &|view| decider.decide(view)).await?;
-    Ok(())
+    let scheduled = ctx.store.schedule_implementation(task.id, &|view| decider.decide(view)).await?;
+    // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
+    crate::markers::set_each(ctx, task, crate::markers::in_progress(&scheduled.started)).await
 }
 
 /// How this node decides the scheduling of `task`: by its approved plan, under the per-task limit.

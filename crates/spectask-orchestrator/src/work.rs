@@ -24,7 +24,7 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     let task = ctx.store.spec_task(session.spec_task_id).await?;
     if ctx.store.work_session_committed(id).await? {
         // Not again: what is uncommitted in the worktree now is other sessions' work.
-        return tick_done(ctx, &task, &session).await;
+        return tick_done(ctx, &task, &session, &[]).await;
     }
     let summary = ctx.store.work_session_summary(id).await?.unwrap_or_default();
     commit_completed(ctx, &task, &session, &summary).await
@@ -85,19 +85,25 @@ pub(crate) async fn commit_completed(
     // ends only once it is committed, and a rerun ticks again (an unchanged document is not rewritten).
     let decider = sessions::decider(ctx, task).await?;
     let record = CommitRecord { history, coordination };
-    ctx.store.record_work_session_committed(session, record, &|view| decider.decide(view)).await?;
-    tick_done(ctx, task, session).await
+    let scheduled =
+        ctx.store.record_work_session_committed(session, record, &|view| decider.decide(view)).await?;
+    tick_done(ctx, task, session, &scheduled.started).await
 }
 
-/// Ticks the plan task `session` implemented (every plan task, for a whole-plan session) done.
-async fn tick_done(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<(), JobError> {
+/// Ticks the plan task `session` implemented done (every plan task, for a whole-plan session), and
+/// those of the sessions its commit `started` in progress, in one commit.
+async fn tick_done(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    started: &[WorkSession],
+) -> Result<(), JobError> {
     if task.is_whole_plan_session(session) {
-        markers::set_all(ctx, task, PlanTaskState::Done).await
-    } else if let Some(plan_id) = session.plan_task.as_ref().and_then(|p| p.id.as_deref()) {
-        markers::set(ctx, task, plan_id, PlanTaskState::Done).await
-    } else {
-        Ok(())
+        markers::set_all(ctx, task, PlanTaskState::Done).await?;
+        return markers::set_each(ctx, task, markers::in_progress(started)).await;
     }
+    let done = session.plan_task.as_ref().and_then(|p| p.id.clone()).map(|id| (id, PlanTaskState::Done));
+    markers::set_each(ctx, task, done.into_iter().chain(markers::in_progress(started)).collect()).await
 }
 
 /// The requirement ids the session's plan task references (its `Implements:` trailer).
@@ -273,6 +279,12 @@ mod tests {
         step.await.unwrap().unwrap();
         let repo = f.repo().await;
         let tasks = repo.read_design_doc(&format!("specs/{}/tasks.md", task.handle())).unwrap().unwrap();
-        assert!(String::from_utf8(tasks).unwrap().contains("- [x] 1. One"), "the plan task is ticked");
+        let tasks = String::from_utf8(tasks).unwrap();
+        assert!(tasks.contains("- [x] 1. One"), "the plan task is ticked:\n{tasks}");
+        assert!(tasks.contains("- [~] 2. Two"), "the started session's plan task is in progress:\n{tasks}");
+        let log = repo.commit_log(repo.design_docs_branch(), None).unwrap();
+        let ticks: Vec<&str> =
+            log.iter().map(|c| c.message.as_str()).filter(|m| m.starts_with("progress(")).collect();
+        assert!(ticks.iter().any(|m| m.contains("1 done, 2 in progress")), "in one commit: {ticks:#?}");
     }
 }

@@ -64,6 +64,8 @@ pub type Decide<'a> = &'a (dyn Fn(&SchedulingView<'_>) -> Schedule + Send + Sync
 pub struct Scheduled {
     /// The task's sessions as the write left them (empty when the task is not in implementation).
     pub sessions: Vec<WorkSession>,
+    /// The sessions the write started, as it left them.
+    pub started: Vec<WorkSession>,
     /// The task was submitted for implementation review.
     pub submitted: bool,
 }
@@ -107,6 +109,7 @@ impl WriteTx<'_> {
         }
         let (mut sessions, committed) = self.work_sessions_with_commits(task.id).await?;
         let schedule = decide(&SchedulingView { sessions: &sessions, committed: &committed });
+        let mut started = Vec::new();
         for step in schedule.moves {
             let Some(at) = sessions.iter().position(|s| s.id == step.session) else {
                 return Err(StoreError::NotFound {
@@ -116,6 +119,9 @@ impl WriteTx<'_> {
             };
             sessions[at] = self.transition_work_session(&sessions[at], &step.command, true).await?.value;
             self.record_coordination(step.log).await?;
+            if step.command == WorkSessionCommand::Start {
+                started.push(sessions[at].clone());
+            }
         }
         let finished = |s: &WorkSession| match s.status() {
             WorkSessionStatus::Completed => committed.contains(&s.id),
@@ -129,7 +135,7 @@ impl WriteTx<'_> {
         if let Some(progress) = schedule.progress {
             self.append_progress_update(task.id, progress).await?;
         }
-        Ok(Scheduled { sessions, submitted })
+        Ok(Scheduled { sessions, started, submitted })
     }
 
     /// Appends a progress snapshot of the task unless its last one says the same.

@@ -10,34 +10,19 @@ use crate::engine::Ctx;
 use crate::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::{agents, markers};
 
-/// What the thread is told first on this drive, and the tick that marks its plan task in progress.
-pub(super) struct FirstPrompt {
-    pub text: String,
-    /// Committed in the background while the thread is prompted: the drive waits for it before it
-    /// completes the session, so the "done" tick always lands after it.
-    pub tick: markers::Tick,
-}
-
-/// What the thread is told first on this drive. A session never prompted gets its prompt (and its
-/// plan task is marked in progress); one that was (resumed after a restart, reopened after a lost
-/// thread, or live after a drive that stopped mid-turn) gets the same prompt restated with what is
-/// already in the worktree, because its conversation may not hold the task.
+/// What the thread is told first on this drive. A session never prompted gets its prompt; one that
+/// was (resumed after a restart, reopened after a lost thread, or live after a drive that stopped
+/// mid-turn) gets the same prompt restated with what is already in the worktree, because its
+/// conversation may not hold the task. (Its plan task was ticked in progress by the scheduling that
+/// started it.)
 pub(super) async fn first_prompt(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     prompted: bool,
-) -> Result<FirstPrompt, TurnError> {
-    let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !prompted);
-    let tick = match plan_id {
-        Some(plan_id) => {
-            markers::start(ctx, task, &plan_id, spectask_spec::PlanTaskState::InProgress).await?
-        }
-        None => markers::Tick::none(),
-    };
+) -> Result<String, TurnError> {
     let resuming = if prompted { Some(resume_state(ctx, task, session).await?) } else { None };
-    let text = session_prompt(ctx, task, session, resuming.as_ref()).await?;
-    Ok(FirstPrompt { text, tick })
+    Ok(session_prompt(ctx, task, session, resuming.as_ref()).await?)
 }
 
 /// What an interrupted session already left in the worktree.

@@ -21,7 +21,7 @@ async fn ticks_from_two_nodes_at_once_are_all_kept() {
     for i in 1..=TASKS {
         let ctx = if i % 2 == 0 { f.ctx.clone() } else { other.clone() };
         let task = task.clone();
-        ticks.spawn(async move { set(&ctx, &task, &i.to_string(), PlanTaskState::Done).await });
+        ticks.spawn(async move { set_each(&ctx, &task, vec![(i.to_string(), PlanTaskState::Done)]).await });
     }
     while let Some(done) = ticks.join_next().await {
         done.unwrap().unwrap();
@@ -50,7 +50,7 @@ async fn ticks_waiting_for_the_writer_share_one_commit() {
     let mut ticks = tokio::task::JoinSet::new();
     for i in 1..=TASKS {
         let (ctx, task) = (f.ctx.clone(), task.clone());
-        ticks.spawn(async move { set(&ctx, &task, &i.to_string(), PlanTaskState::Done).await });
+        ticks.spawn(async move { set_each(&ctx, &task, vec![(i.to_string(), PlanTaskState::Done)]).await });
     }
     node_writer.until_waiting(TASKS).await;
     drop(writer);
@@ -99,35 +99,39 @@ async fn progress_marks_completed_sessions_done_before_their_tick() {
     );
 }
 
-/// A tick started in the background (a session's "in progress" at its first prompt) stays behind a
-/// later tick of the same plan task (its "done"): handed to the writer at once, it is committed first,
-/// whether or not its commit had begun when the later one came.
+/// Several marks go in one commit (a session's "done" with the "in progress" of the sessions its
+/// commit started), an id the plan does not name is passed over, and a mark already set changes
+/// nothing: no commit.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_background_tick_is_committed_before_a_later_one() {
+async fn marks_of_several_plan_tasks_are_one_commit() {
     let f = Fixture::new(Backend::Sqlite).await;
-    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+    let task =
+        f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n- [ ] 3. Three\n").await;
     let repo = f.repo().await;
-    let node_writer = crate::design_docs_writer::of(&f.ctx.config.node, &repo);
-    for held in [true, false] {
-        let id = if held { "1" } else { "2" };
-        let writer = held.then(|| node_writer.hold());
-        let writer = match writer {
-            Some(hold) => Some(hold.await),
-            None => None,
-        };
-        let started = start(&f.ctx, &task, id, PlanTaskState::InProgress).await.unwrap();
-        let (ctx, later_task) = (f.ctx.clone(), task.clone());
-        let later = tokio::spawn(async move { set(&ctx, &later_task, id, PlanTaskState::Done).await });
-        drop(writer);
-        later.await.unwrap().unwrap();
-        started.committed().await.unwrap();
-        for name in ["tasks.md", "progress.md"] {
-            let text = repo.read_design_doc(&format!("specs/{}/{name}", task.handle())).unwrap().unwrap();
-            let text = String::from_utf8(text).unwrap();
-            assert!(
-                text.contains(&format!("- [x] {id}.")),
-                "plan task {id} ends done in {name} (held: {held}):\n{text}"
-            );
-        }
+    let before = repo.branch_tip(repo.design_docs_branch()).unwrap();
+    let marks = vec![
+        ("1".to_owned(), PlanTaskState::Done),
+        ("spawned".to_owned(), PlanTaskState::InProgress),
+        ("2".to_owned(), PlanTaskState::InProgress),
+        ("3".to_owned(), PlanTaskState::InProgress),
+    ];
+    set_each(&f.ctx, &task, marks.clone()).await.unwrap();
+    let log = repo.commit_log(repo.design_docs_branch(), before).unwrap();
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert!(
+        log[0].message.contains("1 done") && log[0].message.contains("3 in progress"),
+        "{}",
+        log[0].message
+    );
+    for name in ["tasks.md", "progress.md"] {
+        let text = repo.read_design_doc(&format!("specs/{}/{name}", task.handle())).unwrap().unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("- [x] 1. One") && text.contains("- [~] 2. Two") && text.contains("- [~] 3. Three"),
+            "{name}:\n{text}"
+        );
     }
+    let tip = repo.branch_tip(repo.design_docs_branch()).unwrap();
+    set_each(&f.ctx, &task, marks).await.unwrap();
+    assert_eq!(repo.branch_tip(repo.design_docs_branch()).unwrap(), tip, "nothing to change: no commit");
 }
