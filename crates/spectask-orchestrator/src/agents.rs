@@ -1,11 +1,13 @@
 //! Agents for a task: which profile, which worktree, which live instance (on the node holding the
 //! task's lease).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
-use spectask_core::{SpecTask, SpecTaskStatus, WorkSession};
+use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, WorkSession};
 use spectask_git::{Repo, TaskHandle};
 
 use crate::dispatch::JobError;
@@ -82,13 +84,72 @@ pub(crate) async fn instance(
     leased_instance(ctx, task, profile, workspace).await
 }
 
-/// Takes (or renews) the task's lease for this node: its agent instance lives here.
+/// Starts the task's agent instance on this node in the background, unless it lives already: the
+/// first sessions' drives find it started (or starting) instead of each waiting for the agent's
+/// start after its session was scheduled. Failures are left to those drives, which report them.
+pub(crate) fn warm_up(ctx: &Ctx, task: &SpecTask) {
+    let Some(name) =
+        task.implementation_agent.clone().or_else(|| ctx.config.default_implementation_agent.clone())
+    else {
+        return;
+    };
+    let (ctx, task) = (ctx.clone(), task.clone());
+    tokio::spawn(async move {
+        let started = async {
+            let profile = ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))?;
+            let repo = repos::open_id(&ctx, task.repository_id).await?;
+            let worktree = worktree_in(&repo, &task).await?;
+            instance(&ctx, &task, &profile, &workspace_in(&repo, worktree, None)).await
+        };
+        if let Err(err) = started.await {
+            tracing::debug!(task = %task.id, %err, "the agent was not started ahead of the first sessions");
+        }
+    });
+}
+
+/// Takes (or renews) the task's lease for this node: its agent instance lives here. A lease this node
+/// took less than half its length ago is held still (no other node can have it before it lapses), and
+/// is not written again.
 pub(crate) async fn lease(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
-    let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ctx.config.task_lease()).await?;
+    let ttl = ctx.config.task_lease();
+    if ctx.leases.fresh(task.id, ttl / 2) {
+        return Ok(());
+    }
+    let asked = Instant::now();
+    let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ttl).await?;
     if !ours {
+        ctx.leases.forget(task.id);
         return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
     }
+    ctx.leases.took(task.id, asked + ttl);
     Ok(())
+}
+
+/// The task leases this node took, each with the moment it surely holds until (taken before the
+/// write that took it, plus its length; the engine's renewals only lengthen it).
+#[derive(Debug, Default)]
+pub(crate) struct HeldLeases(Mutex<HashMap<SpecTaskId, Instant>>);
+
+impl HeldLeases {
+    /// Whether this node holds the task's lease for at least `left` more.
+    fn fresh(&self, task: SpecTaskId, left: Duration) -> bool {
+        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        held.get(&task).is_some_and(|until| *until > Instant::now() + left)
+    }
+
+    fn took(&self, task: SpecTaskId, until: Instant) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(task, until);
+    }
+
+    /// The lease is given up (or was found another node's).
+    pub(crate) fn forget(&self, task: SpecTaskId) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&task);
+    }
+
+    /// Every lease is given up (the node stops).
+    pub(crate) fn forget_all(&self) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
 }
 
 /// The task's agent instance on this node, whose lease this node took ([`lease`]).
@@ -107,6 +168,7 @@ pub(crate) async fn leased_instance(
 /// Stops the task's agent (the StopAgents step) and gives up its lease.
 pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(), JobError> {
     ctx.runtime.stop(task).await;
+    ctx.leases.forget(task);
     ctx.store.release_task_lease(task, &ctx.config.node).await?;
     Ok(())
 }
@@ -132,5 +194,36 @@ pub(crate) async fn stop_finished(ctx: &Ctx) {
                 tracing::warn!(task = %id, %err, "cannot give up the lease of a stopped agent");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Backend, Fixture};
+
+    /// A drive takes the task's lease with a write only when this node's lease has less than half its
+    /// length left: not at every session. A lease another node holds is never taken, and a lease given
+    /// up is taken again.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_held_lease_is_not_written_again_at_every_drive() {
+        let f = Fixture::new(Backend::Sqlite).await;
+        let task = f.task_in_implementation().await;
+        let trips = || spectask_store::testing::round_trips(f.store());
+        let before = trips();
+        lease(&f.ctx, &task).await.unwrap();
+        assert_eq!(trips() - before, 1, "the first drive takes the lease");
+        let before = trips();
+        lease(&f.ctx, &task).await.unwrap();
+        lease(&f.ctx, &task).await.unwrap();
+        assert_eq!(trips() - before, 0, "a fresh lease of this node is not written again");
+        f.ctx.leases.forget(task.id);
+        f.store().release_task_lease(task.id, &f.ctx.config.node).await.unwrap();
+        assert!(
+            f.store().acquire_task_lease(task.id, "another node", f.ctx.config.task_lease()).await.unwrap()
+        );
+        let refused = lease(&f.ctx, &task).await;
+        assert!(matches!(refused, Err(JobError::Retry(ref m)) if m.contains("another node")), "{refused:?}");
+        assert!(!f.ctx.leases.fresh(task.id, Duration::ZERO), "a refused lease is not held");
     }
 }

@@ -133,13 +133,17 @@ async fn run_turn(
             (acp, first, Opened::Live)
         }
         None => {
-            // The first prompt is ready before a thread is opened, and a new thread is recorded
+            // The first prompt is made while the thread is opened, and a new thread is recorded
             // with it in one write (in `turn`): a thread on record has always been told its task.
-            let first = match editor {
-                Some(_) => None,
-                None => Some(first_prompt(ctx, task, session, was_prompted).await?),
+            let prompt = async {
+                match editor {
+                    Some(_) => Ok(None),
+                    None => first_prompt(ctx, task, session, was_prompted).await.map(Some),
+                }
             };
-            let (acp, opened) = open_thread(ctx, &instance, session, &worktree, recorded).await?;
+            let (first, thread) =
+                tokio::join!(prompt, open_thread(ctx, &instance, session, &worktree, recorded));
+            let (first, (acp, opened)) = (first?, thread?);
             if opened != Opened::New || first.is_none() {
                 ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
             }

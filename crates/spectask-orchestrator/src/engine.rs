@@ -37,6 +37,11 @@ pub(crate) struct Ctx {
     pub recorder: crate::recorder::RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
     pub observer: Option<Arc<dyn EngineObserver>>,
+    /// Where steps hand the jobs they claimed for this node; `None` when no engine runs them (a
+    /// step run on its own, in tests), and steps then claim nothing.
+    pub handed: Option<Arc<crate::handed::HandedJobs>>,
+    /// The task leases this node took (see `agents::lease`).
+    pub leases: Arc<crate::agents::HeldLeases>,
 }
 
 /// What the engine reports as it works, for whoever measures it (`GET /metrics`).
@@ -67,6 +72,8 @@ impl Orchestrator {
                 plans: Arc::default(),
                 registered,
                 observer: None,
+                handed: None,
+                leases: Arc::default(),
                 sessions: Arc::default(),
                 recorder: crate::recorder::RecorderHandle::default(),
             },
@@ -87,7 +94,8 @@ impl Orchestrator {
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so
     /// another node (or this one after a restart) takes them up at once.
     pub async fn run(self, shutdown: CancellationToken) {
-        let ctx = self.ctx;
+        let handed = Arc::new(crate::handed::HandedJobs::default());
+        let ctx = Ctx { handed: Some(handed.clone()), ..self.ctx };
         let signal = ctx.store.jobs_signal();
         let mut running: JoinSet<(i64, u32)> = JoinSet::new();
         let held = Held::default();
@@ -152,21 +160,17 @@ impl Orchestrator {
                 };
             }
             crate::approvals::deliver(&ctx).await;
+            // What steps claimed for this node runs at once, whatever the free slots (a thread
+            // that a scheduling write started); even while stopping, its run hands it back.
+            for job in handed.take() {
+                launch(&ctx, &held, &mut running, job, &shutdown);
+            }
             // A node told to stop claims nothing more: a job it claimed now would only be
             // interrupted at once, and claimed again by this loop while its runner hands it back.
             if claims.due && !shutdown.is_cancelled() {
                 let free = ctx.config.max_concurrent_jobs.saturating_sub(running.len());
                 for job in claims.claim(&ctx, free).await {
-                    observe_claim(&ctx, &job);
-                    let lost = CancellationToken::new();
-                    let run = (job.attempts, lost.clone());
-                    // This node's own earlier run of the job, if its lease lapsed, lost it now.
-                    if let Some((_, earlier)) =
-                        held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, run)
-                    {
-                        earlier.cancel();
-                    }
-                    running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
+                    launch(&ctx, &held, &mut running, job, &shutdown);
                 }
             }
             let nap = claims.nap(sweep).min(admission_retry.unwrap_or(Duration::MAX));
@@ -176,6 +180,7 @@ impl Orchestrator {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = signal.notified() => claims.due = true,
+                () = handed.arrived() => {}
                 Some(ended) = running.join_next(), if !running.is_empty() => {
                     forget(&held, ended);
                     claims.due |= claims.filled;
@@ -194,6 +199,7 @@ impl Orchestrator {
             tracing::error!(%err, "the lease renewal ended abnormally");
         }
         ctx.runtime.stop_all().await;
+        ctx.leases.forget_all();
         if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, Duration::ZERO).await {
             tracing::warn!(%err, "releasing task leases failed");
         }
@@ -202,6 +208,18 @@ impl Orchestrator {
         }
         tracing::info!(node = %ctx.config.node, "orchestrator stopped");
     }
+}
+
+/// Runs a job claimed for this node, its lease renewed while it runs.
+fn launch(ctx: &Ctx, held: &Held, running: &mut JoinSet<(i64, u32)>, job: Job, shutdown: &CancellationToken) {
+    observe_claim(ctx, &job);
+    let lost = CancellationToken::new();
+    let run = (job.attempts, lost.clone());
+    // This node's own earlier run of the job, if its lease lapsed, lost it now.
+    if let Some((_, earlier)) = held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, run) {
+        earlier.cancel();
+    }
+    running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
 }
 
 /// Tells the observer how long `job` waited since it became due (its creation, or the retry's time).

@@ -32,6 +32,7 @@ mod engine;
 mod finish;
 #[cfg(feature = "test-support")]
 pub mod fixtures;
+mod handed;
 mod handoff;
 mod history_text;
 mod markers;

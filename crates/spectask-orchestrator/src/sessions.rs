@@ -25,6 +25,16 @@ pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<()
     schedule(ctx, &task).await
 }
 
+/// The StartImplementation step: the task's agent is started while its sessions are made and
+/// scheduled ([`start_implementation`]).
+pub(crate) async fn begin_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() == SpecTaskStatus::Implementation {
+        crate::agents::warm_up(ctx, &task);
+    }
+    start_implementation(ctx, id).await
+}
+
 /// [`make_sessions`] with this node's engine context.
 pub(crate) async fn create_sessions(ctx: &Ctx, task: &SpecTask) -> Result<Vec<WorkSession>, JobError> {
     make_sessions(&ctx.store, &ctx.plans, ctx.config.granularity, task).await
@@ -214,7 +224,9 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 /// that write; then the plan tasks of the sessions it started are ticked in progress.
 async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let decider = decider(ctx, task).await?;
-    let scheduled = ctx.store.schedule_implementation(task.id, &|view| decider.decide(view)).await?;
+    let claim = crate::handed::claim(ctx);
+    let scheduled = ctx.store.schedule_implementation(task.id, &|view| decider.decide(view), claim).await?;
+    crate::handed::hand(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
     crate::markers::set_each(ctx, task, crate::markers::in_progress(&scheduled.started)).await
 }

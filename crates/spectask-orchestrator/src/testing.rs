@@ -28,6 +28,8 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         plans: Arc::default(),
         registered: Arc::default(),
         observer: None,
+        handed: None,
+        leases: Arc::default(),
         sessions: Arc::default(),
         recorder: crate::recorder::RecorderHandle::default(),
     }

@@ -85,8 +85,11 @@ pub(crate) async fn commit_completed(
     // ends only once it is committed, and a rerun ticks again (an unchanged document is not rewritten).
     let decider = sessions::decider(ctx, task).await?;
     let record = CommitRecord { history, coordination };
+    // The threads it starts are claimed for this node in that write and handed to its engine.
+    let claim = crate::handed::claim(ctx);
     let scheduled =
-        ctx.store.record_work_session_committed(session, record, &|view| decider.decide(view)).await?;
+        ctx.store.record_work_session_committed(session, record, &|view| decider.decide(view), claim).await?;
+    crate::handed::hand(ctx, &scheduled);
     tick_done(ctx, task, session, &scheduled.started).await
 }
 

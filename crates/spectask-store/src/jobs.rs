@@ -43,6 +43,13 @@ const NEXT_DUE: &str = "SELECT MIN(due) AS due FROM ( \
         UNION ALL SELECT lease_expires_at + 1 AS due FROM jobs WHERE status = 'running' AND lease_expires_at >= $1 \
         UNION ALL SELECT expires_at + 1 AS due FROM task_leases WHERE owner <> $2 AND expires_at >= $1) d";
 
+/// A claim made in the write that queues a job: for `owner` (a node), under a lease of `lease`.
+#[derive(Clone, Copy, Debug)]
+pub struct JobClaim<'a> {
+    pub owner: &'a str,
+    pub lease: Duration,
+}
+
 /// How a job attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -110,6 +117,51 @@ impl WriteTx<'_> {
         .execute(&mut *self.tx)
         .await?;
         self.wake_orchestrator().await
+    }
+
+    /// Queues a job of `kind` already claimed by `claim.owner` (its first attempt, under a lease of
+    /// `claim.lease`) when a claim could take it now: nothing of its key comes before it and no other
+    /// node holds its task's lease. Otherwise it is queued for any claim. Returns the job when claimed:
+    /// its claimer runs it without waiting for a claim of its own, and no engine is woken for it.
+    pub(crate) async fn enqueue_claimed_job(
+        &mut self,
+        kind: JobKind,
+        spec_task_id: SpecTaskId,
+        work_session_id: Option<WorkSessionId>,
+        claim: &JobClaim<'_>,
+    ) -> Result<Option<Job>, StoreError> {
+        let now = now();
+        let (task, session) = (spec_task_id.to_string(), work_session_id.map(|id| id.to_string()));
+        let held_elsewhere = sqlx::query(
+            "SELECT 1 AS held FROM jobs WHERE status IN ('queued', 'running') AND spec_task_id = $1 \
+             AND work_session_id IS NOT DISTINCT FROM $2 \
+             UNION ALL SELECT 1 AS held FROM task_leases WHERE spec_task_id = $1 AND owner <> $3 AND expires_at >= $4",
+        )
+        .bind(&task)
+        .bind(&session)
+        .bind(claim.owner)
+        .bind(millis(now))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if held_elsewhere.is_some() {
+            self.enqueue_job(kind, Some(spec_task_id), work_session_id, now).await?;
+            return Ok(None);
+        }
+        let row = sqlx::query(concat!(
+            "INSERT INTO jobs (kind, spec_task_id, work_session_id, status, attempts, next_run_at, lease_owner, \
+             lease_expires_at, created_at, updated_at) VALUES ($1, $2, $3, 'running', 1, $4, $5, $6, $4, $4) \
+             RETURNING ",
+            columns!()
+        ))
+        .bind(kind.as_str())
+        .bind(&task)
+        .bind(&session)
+        .bind(millis(now))
+        .bind(claim.owner)
+        .bind(deadline(now, claim.lease))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        job_from_row(&row).map(Some)
     }
 
     /// Whether a queued job of `job`'s key comes after it (its end makes that one claimable).

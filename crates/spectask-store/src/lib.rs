@@ -57,7 +57,7 @@ pub use events_follow::EventFollower;
 pub use events_stream::EventWakeups;
 pub use events_tail::{EventScope, EventTail, SharedEvent};
 pub use history::NewHistoryEntry;
-pub use jobs::{Claimed, JobOutcome, JobsSignal};
+pub use jobs::{Claimed, JobClaim, JobOutcome, JobsSignal};
 pub use nodes::TaskLeaseHolder;
 pub use reviews::NewSpecReview;
 pub use scheduling::{CommitRecord, Decide, Schedule, Scheduled, SchedulingView, SessionMove};

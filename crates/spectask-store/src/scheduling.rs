@@ -9,13 +9,13 @@
 use std::collections::HashSet;
 
 use spectask_core::{
-    HistoryFile, JobKind, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionCommand,
+    HistoryFile, Job, JobKind, SpecTaskCommand, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionCommand,
     WorkSessionId, WorkSessionStatus,
 };
 
 use crate::codec::{get, millis, now, parse};
 use crate::write::WriteTx;
-use crate::{NewCoordination, NewHistoryEntry, Store, StoreError};
+use crate::{JobClaim, NewCoordination, NewHistoryEntry, Store, StoreError};
 
 /// What a session's commit step records once its changes are on the task branch, in one write.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -66,6 +66,8 @@ pub struct Scheduled {
     pub sessions: Vec<WorkSession>,
     /// The sessions the write started, as it left them.
     pub started: Vec<WorkSession>,
+    /// The jobs of those sessions the write claimed for the caller's node (see [`JobClaim`]).
+    pub claimed: Vec<Job>,
     /// The task was submitted for implementation review.
     pub submitted: bool,
 }
@@ -102,14 +104,19 @@ impl WriteTx<'_> {
     /// carries the decision out: the moves with their coordination entries, the task submitted for
     /// review when every session is finished (committed, or cancelled) and at least one completed,
     /// and the progress snapshot. A task not in implementation is left alone.
-    async fn schedule(&mut self, task: SpecTaskId, decide: Decide<'_>) -> Result<Scheduled, StoreError> {
+    async fn schedule(
+        &mut self,
+        task: SpecTaskId,
+        decide: Decide<'_>,
+        claim: Option<&JobClaim<'_>>,
+    ) -> Result<Scheduled, StoreError> {
         let task = self.spec_task(task).await?;
         if task.status() != SpecTaskStatus::Implementation {
             return Ok(Scheduled::default());
         }
         let (mut sessions, committed) = self.work_sessions_with_commits(task.id).await?;
         let schedule = decide(&SchedulingView { sessions: &sessions, committed: &committed });
-        let mut started = Vec::new();
+        let (mut started, mut claimed) = (Vec::new(), Vec::new());
         for step in schedule.moves {
             let Some(at) = sessions.iter().position(|s| s.id == step.session) else {
                 return Err(StoreError::NotFound {
@@ -117,7 +124,15 @@ impl WriteTx<'_> {
                     reference: step.session.to_string(),
                 });
             };
-            sessions[at] = self.transition_work_session(&sessions[at], &step.command, true).await?.value;
+            let applied = self.transition_work_session(&sessions[at], &step.command, claim.is_none()).await?;
+            if let Some(claim) = claim {
+                for effect in &applied.effects {
+                    let kind = JobKind::WorkSession(*effect);
+                    let job = self.enqueue_claimed_job(kind, task.id, Some(step.session), claim).await?;
+                    claimed.extend(job);
+                }
+            }
+            sessions[at] = applied.value;
             self.record_coordination(step.log).await?;
             if step.command == WorkSessionCommand::Start {
                 started.push(sessions[at].clone());
@@ -135,7 +150,7 @@ impl WriteTx<'_> {
         if let Some(progress) = schedule.progress {
             self.append_progress_update(task.id, progress).await?;
         }
-        Ok(Scheduled { sessions, started, submitted })
+        Ok(Scheduled { sessions, started, claimed, submitted })
     }
 
     /// Appends a progress snapshot of the task unless its last one says the same.
@@ -167,12 +182,14 @@ impl Store {
     /// The commit step's record in one write: the history of its commit, its coordination entries
     /// (those of a kind the session logged already left out, checked in the write), the session's
     /// committed mark, and its task's scheduling decided by `decide` on what the write reads (the
-    /// sessions the commit unblocks start in it). Running it again changes nothing but the decision.
+    /// sessions the commit unblocks start in it, their threads' jobs claimed by `claim` when given).
+    /// Running it again changes nothing but the decision.
     pub async fn record_work_session_committed(
         &self,
         session: &WorkSession,
         record: CommitRecord,
         decide: Decide<'_>,
+        claim: Option<JobClaim<'_>>,
     ) -> Result<Scheduled, StoreError> {
         let mut w = self.begin_write().await?;
         if let Some(entry) = &record.history {
@@ -195,20 +212,22 @@ impl Store {
             }
         }
         w.mark_committed(session).await?;
-        let scheduled = w.schedule(session.spec_task_id, decide).await?;
+        let scheduled = w.schedule(session.spec_task_id, decide, claim.as_ref()).await?;
         w.commit().await?;
         Ok(scheduled)
     }
 
     /// A scheduling pass over the task's sessions, decided by `decide` on what the write reads and
-    /// carried out in the same write (see the module's documentation).
+    /// carried out in the same write (see the module's documentation); the threads it starts are
+    /// claimed by `claim` when given.
     pub async fn schedule_implementation(
         &self,
         task: SpecTaskId,
         decide: Decide<'_>,
+        claim: Option<JobClaim<'_>>,
     ) -> Result<Scheduled, StoreError> {
         let mut w = self.begin_write().await?;
-        let scheduled = w.schedule(task, decide).await?;
+        let scheduled = w.schedule(task, decide, claim.as_ref()).await?;
         w.commit().await?;
         Ok(scheduled)
     }

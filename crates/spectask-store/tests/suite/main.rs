@@ -48,6 +48,7 @@ mod listing;
 mod migrations;
 mod nodes;
 mod planning;
+mod scheduling;
 mod session_making;
 mod snapshot;
 mod users;

@@ -14,7 +14,8 @@ both_backends!(
     missing_sessions_are_made_once_per_plan_task_and_per_name,
 );
 
-async fn in_implementation(store: &Store) -> SpecTask {
+/// A coding-session task in implementation.
+pub(crate) async fn in_implementation(store: &Store) -> SpecTask {
     let r = repo(store, "/repos/a").await;
     let task = store
         .create_spec_task(spectask_core::NewSpecTask { kind: TaskKind::CodingSession, ..new_task(&r, "t") })
@@ -40,7 +41,7 @@ async fn a_spawn_into_a_task_submitted_meanwhile_is_refused_and_leaves_nothing(s
     store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap();
     let nothing = |_: &spectask_store::SchedulingView<'_>| spectask_store::Schedule::default();
     let scheduled = store
-        .record_work_session_committed(&main, spectask_store::CommitRecord::default(), &nothing)
+        .record_work_session_committed(&main, spectask_store::CommitRecord::default(), &nothing, None)
         .await
         .unwrap();
     assert!(scheduled.submitted, "its one session committed: {scheduled:#?}");

@@ -1,0 +1,54 @@
+//! Jobs a step claimed for this node in the write that queued them (the threads a scheduling
+//! decision starts: a commit step's, `Store::record_work_session_committed`, or a pass's,
+//! `Store::schedule_implementation`), handed to the engine, which runs them as it runs the jobs it
+//! claims: no wake-up and no claim of its own in between. The write claims only what a claim of this
+//! node could take then (nothing of the job's key before it, no other node holding the task's lease).
+//! A job handed to an engine that stops before it runs it is leased to this node like any job it
+//! claimed: the next start of the node takes it back, or its lease lapses for another node.
+
+use std::sync::{Mutex, PoisonError};
+
+use spectask_core::Job;
+use spectask_store::{JobClaim, Scheduled};
+use tokio::sync::Notify;
+
+use crate::engine::Ctx;
+
+/// The claim a scheduling write makes for this node: none when no engine runs what it would claim.
+pub(crate) fn claim(ctx: &Ctx) -> Option<JobClaim<'_>> {
+    ctx.handed.as_ref().map(|_| JobClaim { owner: &ctx.config.node, lease: ctx.config.lease })
+}
+
+/// Hands what a scheduling write claimed to this node's engine.
+pub(crate) fn hand(ctx: &Ctx, scheduled: &Scheduled) {
+    if let Some(handed) = &ctx.handed {
+        handed.hand(scheduled.claimed.clone());
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct HandedJobs {
+    jobs: Mutex<Vec<Job>>,
+    arrived: Notify,
+}
+
+impl HandedJobs {
+    /// Hands claimed jobs to the engine.
+    pub(crate) fn hand(&self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner).extend(jobs);
+        self.arrived.notify_one();
+    }
+
+    /// The jobs handed since the last take.
+    pub(crate) fn take(&self) -> Vec<Job> {
+        std::mem::take(&mut *self.jobs.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Returns once jobs were handed (a hand while nobody waited is kept).
+    pub(crate) async fn arrived(&self) {
+        self.arrived.notified().await;
+    }
+}
