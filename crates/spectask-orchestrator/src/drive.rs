@@ -61,18 +61,20 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
     };
     match run_turn(ctx, &task, &session, cancel).await {
         // The drive commits what the session it completed changed: no other job comes in between.
-        Ok(Some(Completed { session, summary })) => {
-            crate::work::commit_completed(ctx, &task, &session, &summary).await
+        Ok(Some(Completed { session, summary, started })) => {
+            crate::work::commit_completed(ctx, &task, &session, &summary, started).await
         }
         Ok(None) => Ok(()),
         Err(err) => Err(end_with_error(ctx, &session, err).await),
     }
 }
 
-/// A session its drive completed, with what it reported last.
+/// A session its drive completed, with what it reported last and the sessions its completion
+/// started (in the slot it left).
 struct Completed {
     session: WorkSession,
     summary: String,
+    started: Vec<WorkSession>,
 }
 
 /// Whether an interrupted session is taken up again by its drive: always, but for an editor thread,
@@ -221,9 +223,16 @@ async fn run_turn(
             }
             return Ok(None);
         }
-        if let Some(done) = ctx.store.complete_work_session_unless_messages(session, summary).await? {
+        // The slot it leaves is taken in the same write by a session that does not wait for it.
+        let decider = crate::sessions::decider(ctx, task).await?;
+        let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
+        let scheduling = crate::handed::scheduling(ctx, &decide);
+        if let Some(done) =
+            ctx.store.complete_work_session_unless_messages(session, summary, Some(scheduling)).await?
+        {
+            crate::handed::hand(ctx, &done.scheduled);
             let summary = summary.unwrap_or_default().to_owned();
-            return Ok(Some(Completed { session: done.value, summary }));
+            return Ok(Some(Completed { session: done.session, summary, started: done.scheduled.started }));
         }
     }
 }

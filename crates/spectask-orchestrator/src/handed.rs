@@ -9,14 +9,16 @@
 use std::sync::{Mutex, PoisonError};
 
 use spectask_core::Job;
-use spectask_store::{JobClaim, Scheduled};
+use spectask_store::{Decide, JobClaim, Scheduled, Scheduling};
 use tokio::sync::Notify;
 
 use crate::engine::Ctx;
 
-/// The claim a scheduling write makes for this node: none when no engine runs what it would claim.
-pub(crate) fn claim(ctx: &Ctx) -> Option<JobClaim<'_>> {
-    ctx.handed.as_ref().map(|_| JobClaim { owner: &ctx.config.node, lease: ctx.config.lease })
+/// How a scheduling write of this node schedules with `decide`: claiming the threads it starts for
+/// this node, unless no engine runs what it would claim.
+pub(crate) fn scheduling<'a>(ctx: &'a Ctx, decide: Decide<'a>) -> Scheduling<'a> {
+    let claim = ctx.handed.as_ref().map(|_| JobClaim { owner: &ctx.config.node, lease: ctx.config.lease });
+    Scheduling { decide, claim }
 }
 
 /// Hands what a scheduling write claimed to this node's engine.

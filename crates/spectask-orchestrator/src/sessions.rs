@@ -224,8 +224,9 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 /// that write; then the plan tasks of the sessions it started are ticked in progress.
 async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let decider = decider(ctx, task).await?;
-    let claim = crate::handed::claim(ctx);
-    let scheduled = ctx.store.schedule_implementation(task.id, &|view| decider.decide(view), claim).await?;
+    let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
+    let scheduled =
+        ctx.store.schedule_implementation(task.id, crate::handed::scheduling(ctx, &decide)).await?;
     crate::handed::hand(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
     crate::markers::set_each(ctx, task, crate::markers::in_progress(&scheduled.started)).await

@@ -27,18 +27,20 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
         return tick_done(ctx, &task, &session, &[]).await;
     }
     let summary = ctx.store.work_session_summary(id).await?.unwrap_or_default();
-    commit_completed(ctx, &task, &session, &summary).await
+    commit_completed(ctx, &task, &session, &summary, Vec::new()).await
 }
 
 /// Commits what a just completed `session` changed to the task branch with its trailers; records
 /// the commit, the coordination entries and the committed mark with the task's scheduling in one
-/// write (which starts what the commit unblocks); then ticks its plan task. `summary` is what the
-/// session reported last.
+/// write (which starts what the commit unblocks); then ticks its plan task done and those of the
+/// sessions started since (`started`: by its completion, in the slot it left) and by that write in
+/// progress. `summary` is what the session reported last.
 pub(crate) async fn commit_completed(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     summary: &str,
+    mut started: Vec<WorkSession>,
 ) -> Result<(), JobError> {
     let implements = requirement_ids(ctx, task, session).await?;
     let repo = repos::open_id(ctx, task.repository_id).await?;
@@ -86,11 +88,12 @@ pub(crate) async fn commit_completed(
     let decider = sessions::decider(ctx, task).await?;
     let record = CommitRecord { history, coordination };
     // The threads it starts are claimed for this node in that write and handed to its engine.
-    let claim = crate::handed::claim(ctx);
-    let scheduled =
-        ctx.store.record_work_session_committed(session, record, &|view| decider.decide(view), claim).await?;
+    let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
+    let scheduling = crate::handed::scheduling(ctx, &decide);
+    let scheduled = ctx.store.record_work_session_committed(session, record, scheduling).await?;
     crate::handed::hand(ctx, &scheduled);
-    tick_done(ctx, task, session, &scheduled.started).await
+    started.extend(scheduled.started);
+    tick_done(ctx, task, session, &started).await
 }
 
 /// Ticks the plan task `session` implemented done (every plan task, for a whole-plan session), and
@@ -207,7 +210,7 @@ mod tests {
         let store = ctx.store.clone();
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        store.complete_work_session_unless_messages(&running, Some("wrote it")).await.unwrap().unwrap();
+        store.complete_work_session_unless_messages(&running, Some("wrote it"), None).await.unwrap().unwrap();
         let worktree = crate::agents::worktree(&ctx, &task).await.unwrap();
         std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
         let jobs = store.jobs_of(task.id).await.unwrap();

@@ -59,6 +59,20 @@ pub struct SessionMove {
 /// A scheduling decision: a pure function of what its write read.
 pub type Decide<'a> = &'a (dyn Fn(&SchedulingView<'_>) -> Schedule + Send + Sync);
 
+/// How a write schedules its task: the decision, and the claim it makes of the threads it starts
+/// (see [`JobClaim`]; none: they are queued for any node's claim).
+#[derive(Clone, Copy)]
+pub struct Scheduling<'a> {
+    pub decide: Decide<'a>,
+    pub claim: Option<JobClaim<'a>>,
+}
+
+impl std::fmt::Debug for Scheduling<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduling").field("claim", &self.claim).finish_non_exhaustive()
+    }
+}
+
 /// What a scheduling write did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Scheduled {
@@ -83,6 +97,17 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Whether a session of the task is pending (ready to start, or about to be blocked).
+    pub(crate) async fn pending_sessions(&mut self, task: SpecTaskId) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS pending FROM work_sessions WHERE spec_task_id = $1 AND status = 'pending' LIMIT 1",
+        )
+        .bind(task.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Queues a scheduling pass over the task's sessions, unless one is queued and not started yet
     /// (that one will see everything written before it runs).
     pub(crate) async fn enqueue_advance(&mut self, task: SpecTaskId) -> Result<(), StoreError> {
@@ -104,12 +129,12 @@ impl WriteTx<'_> {
     /// carries the decision out: the moves with their coordination entries, the task submitted for
     /// review when every session is finished (committed, or cancelled) and at least one completed,
     /// and the progress snapshot. A task not in implementation is left alone.
-    async fn schedule(
+    pub(crate) async fn schedule(
         &mut self,
         task: SpecTaskId,
-        decide: Decide<'_>,
-        claim: Option<&JobClaim<'_>>,
+        scheduling: Scheduling<'_>,
     ) -> Result<Scheduled, StoreError> {
+        let Scheduling { decide, claim } = scheduling;
         let task = self.spec_task(task).await?;
         if task.status() != SpecTaskStatus::Implementation {
             return Ok(Scheduled::default());
@@ -125,7 +150,7 @@ impl WriteTx<'_> {
                 });
             };
             let applied = self.transition_work_session(&sessions[at], &step.command, claim.is_none()).await?;
-            if let Some(claim) = claim {
+            if let Some(claim) = &claim {
                 for effect in &applied.effects {
                     let kind = JobKind::WorkSession(*effect);
                     let job = self.enqueue_claimed_job(kind, task.id, Some(step.session), claim).await?;
@@ -181,15 +206,13 @@ impl WriteTx<'_> {
 impl Store {
     /// The commit step's record in one write: the history of its commit, its coordination entries
     /// (those of a kind the session logged already left out, checked in the write), the session's
-    /// committed mark, and its task's scheduling decided by `decide` on what the write reads (the
-    /// sessions the commit unblocks start in it, their threads' jobs claimed by `claim` when given).
-    /// Running it again changes nothing but the decision.
+    /// committed mark, and its task's scheduling decided on what the write reads (the sessions the
+    /// commit unblocks start in it). Running it again changes nothing but the decision.
     pub async fn record_work_session_committed(
         &self,
         session: &WorkSession,
         record: CommitRecord,
-        decide: Decide<'_>,
-        claim: Option<JobClaim<'_>>,
+        scheduling: Scheduling<'_>,
     ) -> Result<Scheduled, StoreError> {
         let mut w = self.begin_write().await?;
         if let Some(entry) = &record.history {
@@ -212,22 +235,20 @@ impl Store {
             }
         }
         w.mark_committed(session).await?;
-        let scheduled = w.schedule(session.spec_task_id, decide, claim.as_ref()).await?;
+        let scheduled = w.schedule(session.spec_task_id, scheduling).await?;
         w.commit().await?;
         Ok(scheduled)
     }
 
-    /// A scheduling pass over the task's sessions, decided by `decide` on what the write reads and
-    /// carried out in the same write (see the module's documentation); the threads it starts are
-    /// claimed by `claim` when given.
+    /// A scheduling pass over the task's sessions, decided on what the write reads and carried out
+    /// in the same write (see the module's documentation).
     pub async fn schedule_implementation(
         &self,
         task: SpecTaskId,
-        decide: Decide<'_>,
-        claim: Option<JobClaim<'_>>,
+        scheduling: Scheduling<'_>,
     ) -> Result<Scheduled, StoreError> {
         let mut w = self.begin_write().await?;
-        let scheduled = w.schedule(task, decide, claim.as_ref()).await?;
+        let scheduled = w.schedule(task, scheduling).await?;
         w.commit().await?;
         Ok(scheduled)
     }

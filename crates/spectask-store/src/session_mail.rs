@@ -11,7 +11,7 @@ use spectask_core::{
 };
 
 use crate::codec::{get, millis, now, opt_parse, parse};
-use crate::{Applied, NewCoordination, NewHistoryEntry, Store, StoreError};
+use crate::{NewCoordination, NewHistoryEntry, Scheduled, Scheduling, Store, StoreError};
 
 /// A message to send.
 #[derive(Clone, Debug)]
@@ -159,11 +159,16 @@ impl Store {
     /// one write, so a message cannot arrive in between unseen. For the step driving the session,
     /// which commits its changes itself next (no CommitChanges job is queued; a drive cut off before
     /// its commit finds the session completed when it runs again, and commits then).
+    ///
+    /// The slot the session leaves is taken in the same write: when a session of its task is pending
+    /// (ready, or waiting for its dependencies), the task is scheduled with `scheduling`. What waits
+    /// for this session still waits for its commit.
     pub async fn complete_work_session_unless_messages(
         &self,
         session: &WorkSession,
         summary: Option<&str>,
-    ) -> Result<Option<Applied<WorkSession, WorkSessionEffect>>, StoreError> {
+        scheduling: Option<Scheduling<'_>>,
+    ) -> Result<Option<Completion>, StoreError> {
         let mut w = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT COUNT(*) AS waiting FROM session_messages WHERE work_session_id = $1 AND delivered_at IS NULL",
@@ -181,10 +186,23 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        let applied = w.transition_work_session(session, &WorkSessionCommand::Complete, false).await?;
+        let completed = w.transition_work_session(session, &WorkSessionCommand::Complete, false).await?.value;
+        let scheduled = match scheduling {
+            Some(scheduling) if w.pending_sessions(session.spec_task_id).await? => {
+                w.schedule(session.spec_task_id, scheduling).await?
+            }
+            _ => Scheduled::default(),
+        };
         w.commit().await?;
-        Ok(Some(applied))
+        Ok(Some(Completion { session: completed, scheduled }))
     }
+}
+
+/// A session completed by its drive, and what the write scheduled in the slot it left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub session: WorkSession,
+    pub scheduled: Scheduled,
 }
 
 impl Store {

@@ -33,23 +33,31 @@ impl Decider {
 /// chain of sessions waiting on it (so the critical path starts early), then plan order.
 ///
 /// A session counts as done once its commit step ran (its changes are on the task branch), so a
-/// dependent session never starts on, or commits, work that is not yet attributed.
+/// dependent session never starts on, or commits, work that is not yet attributed. A session whose
+/// only unmet dependencies are completed sessions waiting for their commit competes for the slots as
+/// if ready, and a slot it wins is kept for it: a session completing (which frees its slot before its
+/// commit) does not give that slot to a session that would rank below its own dependents.
 pub(crate) fn decide(plan: Option<&Plan>, limit: usize, view: &SchedulingView<'_>) -> Schedule {
     let sessions = view.sessions;
     let waits = plan.map(|plan| waits(plan, sessions)).unwrap_or_default();
-    let done: HashSet<WorkSessionId> = sessions
-        .iter()
-        .filter(|s| s.status() == WorkSessionStatus::Completed && view.committed.contains(&s.id))
-        .map(|s| s.id)
-        .collect();
+    let completed = |s: &&WorkSession| s.status() == WorkSessionStatus::Completed;
+    let done: HashSet<WorkSessionId> =
+        sessions.iter().filter(completed).filter(|s| view.committed.contains(&s.id)).map(|s| s.id).collect();
+    let committing: HashSet<WorkSessionId> =
+        sessions.iter().filter(completed).filter(|s| !view.committed.contains(&s.id)).map(|s| s.id).collect();
     let mut after: Vec<WorkSession> = sessions.to_vec();
     let mut moves = Vec::new();
-    let mut ready = Vec::new();
+    // Sessions ready to start, and (`false`) those ready once the commits under way are recorded.
+    let mut ready: Vec<(usize, bool)> = Vec::new();
     for (i, session) in sessions.iter().enumerate() {
         let unmet: Vec<WorkSessionId> = waits
             .get(&session.id)
             .map(|d| d.iter().filter(|d| !done.contains(d)).copied().collect())
             .unwrap_or_default();
+        let soon = !unmet.is_empty() && unmet.iter().all(|d| committing.contains(d));
+        if soon && matches!(session.status(), WorkSessionStatus::Pending | WorkSessionStatus::Blocked) {
+            ready.push((i, false));
+        }
         match session.status() {
             WorkSessionStatus::Pending if !unmet.is_empty() => {
                 let message = format!("waiting for {}", names_of(sessions, &unmet));
@@ -64,14 +72,14 @@ pub(crate) fn decide(plan: Option<&Plan>, limit: usize, view: &SchedulingView<'_
                     CoordinationKind::SessionUnblocked,
                     message,
                 ));
-                ready.push(i);
+                ready.push((i, true));
             }
-            WorkSessionStatus::Pending => ready.push(i),
+            WorkSessionStatus::Pending if unmet.is_empty() => ready.push((i, true)),
             _ => {}
         }
     }
     let chains = chain_lengths(&waits);
-    ready.sort_by_key(|&i| {
+    ready.sort_by_key(|&(i, _)| {
         let s = &sessions[i];
         (
             std::cmp::Reverse(s.priority),
@@ -83,7 +91,10 @@ pub(crate) fn decide(plan: Option<&Plan>, limit: usize, view: &SchedulingView<'_
     let busy =
         |s: &&WorkSession| matches!(s.status(), WorkSessionStatus::Running | WorkSessionStatus::Interrupted);
     let running = sessions.iter().filter(busy).count();
-    for i in ready.into_iter().take(limit.saturating_sub(running)) {
+    for (i, now) in ready.into_iter().take(limit.saturating_sub(running)) {
+        if !now {
+            continue;
+        }
         let what =
             sessions[i].plan_task.as_ref().map_or_else(|| sessions[i].name.clone(), |p| p.title.clone());
         let message = format!("started: {what}");
@@ -290,5 +301,29 @@ mod tests {
         assert_eq!(moves(&decide(Some(&plan), 2, &view)), [("s4".into(), "unblock"), ("s4".into(), "start")]);
         // The interrupted session holds its slot: at a limit of one, s4 is unblocked but waits.
         assert_eq!(moves(&decide(Some(&plan), 1, &view)), [("s4".into(), "unblock")]);
+    }
+
+    /// A completion frees its slot before its commit: a ready session that ranks below the completed
+    /// session's dependents does not take it; one that ranks above, or a second free slot, does.
+    #[test]
+    fn a_slot_is_kept_for_the_dependents_of_a_session_whose_commit_is_under_way() {
+        let plan = Plan::parse(PLAN);
+        let task = SpecTaskId::from_uuid(uuid::Uuid::from_u128(99));
+        let mut sessions: Vec<WorkSession> = (0..5).map(|i| session(task, i, WorkSessionState::Pending)).collect();
+        let (one, two) = (sessions[0].id, sessions[1].id);
+        sessions[0].state = WorkSessionState::Completed;
+        sessions[1].state = WorkSessionState::Completed;
+        sessions[3].state = WorkSessionState::Blocked { waiting_on: vec![one, two] };
+        sessions[4].state = WorkSessionState::Blocked { waiting_on: vec![sessions[3].id] };
+        // 1 completed, its commit under way; 2 committed. s4 (a chain of one behind it) will be ready
+        // when 1's commit is recorded; s3 (nothing behind it) is ready now.
+        let committed: HashSet<WorkSessionId> = [two].into();
+        let view = SchedulingView { sessions: &sessions, committed: &committed };
+        assert_eq!(moves(&decide(Some(&plan), 1, &view)), Vec::<(String, &str)>::new(), "the slot waits for s4");
+        assert_eq!(moves(&decide(Some(&plan), 2, &view)), [("s3".into(), "start")]);
+        // Once 1's commit is recorded, s4 takes the slot.
+        let both: HashSet<WorkSessionId> = [one, two].into();
+        let view = SchedulingView { sessions: &sessions, committed: &both };
+        assert_eq!(moves(&decide(Some(&plan), 1, &view)), [("s4".into(), "unblock"), ("s4".into(), "start")]);
     }
 }

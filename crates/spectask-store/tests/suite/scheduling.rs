@@ -7,7 +7,9 @@ use spectask_core::{
     CoordinationKind, JobKind, JobStatus, SpecTask, SpecTaskStatus, WorkSession, WorkSessionCommand,
     WorkSessionEffect, WorkSessionStatus,
 };
-use spectask_store::{CommitRecord, JobClaim, NewCoordination, Schedule, SchedulingView, SessionMove, Store};
+use spectask_store::{
+    CommitRecord, JobClaim, NewCoordination, Schedule, Scheduling, SchedulingView, SessionMove, Store,
+};
 
 use crate::both_backends;
 use crate::planning::new_session;
@@ -16,6 +18,7 @@ use crate::session_making::in_implementation;
 both_backends!(
     a_commits_write_claims_the_threads_it_starts_for_its_node,
     a_thread_is_left_queued_when_another_node_holds_the_task,
+    a_completion_starts_a_pending_session_in_the_slot_it_leaves,
 );
 
 const START_THREAD: JobKind = JobKind::WorkSession(WorkSessionEffect::StartThread);
@@ -57,7 +60,11 @@ async fn a_commits_write_claims_the_threads_it_starts_for_its_node(store: Store)
     let (a, b) = finished_and_pending(&store, &task).await;
     let claim = JobClaim { owner: "node-1", lease: LEASE };
     let scheduled = store
-        .record_work_session_committed(&a, CommitRecord::default(), &start_pending, Some(claim))
+        .record_work_session_committed(
+            &a,
+            CommitRecord::default(),
+            Scheduling { decide: &start_pending, claim: Some(claim) },
+        )
         .await
         .unwrap();
     assert_eq!(scheduled.started.iter().map(|s| s.id).collect::<Vec<_>>(), [b.id]);
@@ -84,7 +91,11 @@ async fn a_commits_write_claims_the_threads_it_starts_for_its_node(store: Store)
     let b = store.work_session(b.id).await.unwrap();
     store.record_work_session_transition(&b, &WorkSessionCommand::Complete).await.unwrap();
     let scheduled = store
-        .record_work_session_committed(&b, CommitRecord::default(), &start_pending, Some(claim))
+        .record_work_session_committed(
+            &b,
+            CommitRecord::default(),
+            Scheduling { decide: &start_pending, claim: Some(claim) },
+        )
         .await
         .unwrap();
     assert!(scheduled.submitted && scheduled.claimed.is_empty(), "{scheduled:#?}");
@@ -100,7 +111,11 @@ async fn a_thread_is_left_queued_when_another_node_holds_the_task(store: Store) 
     assert!(store.acquire_task_lease(task.id, "node-2", LEASE).await.unwrap());
     let claim = JobClaim { owner: "node-1", lease: LEASE };
     let scheduled = store
-        .record_work_session_committed(&a, CommitRecord::default(), &start_pending, Some(claim))
+        .record_work_session_committed(
+            &a,
+            CommitRecord::default(),
+            Scheduling { decide: &start_pending, claim: Some(claim) },
+        )
         .await
         .unwrap();
     assert_eq!(scheduled.started.len(), 1);
@@ -110,4 +125,25 @@ async fn a_thread_is_left_queued_when_another_node_holds_the_task(store: Store) 
     assert_eq!(thread.map(|j| j.status), Some(JobStatus::Queued), "{jobs:#?}");
     let taken = store.claim_jobs("node-2", LEASE, 10).await.unwrap().jobs;
     assert!(taken.iter().any(|j| j.work_session_id == Some(b.id)), "the lease holder claims it: {taken:#?}");
+}
+
+async fn a_completion_starts_a_pending_session_in_the_slot_it_leaves(store: Store) {
+    let task = in_implementation(&store).await;
+    let a = store.create_work_session(new_session(task.id, "a")).await.unwrap();
+    let a = store.record_work_session_transition(&a, &WorkSessionCommand::Start).await.unwrap().value;
+    let b = store.create_work_session(new_session(task.id, "b")).await.unwrap();
+    let scheduling =
+        Scheduling { decide: &start_pending, claim: Some(JobClaim { owner: "node-1", lease: LEASE }) };
+    let done =
+        store.complete_work_session_unless_messages(&a, Some("did a"), Some(scheduling)).await.unwrap();
+    let done = done.expect("no message waits");
+    assert_eq!(done.session.status(), WorkSessionStatus::Completed);
+    assert_eq!(done.scheduled.started.iter().map(|s| s.id).collect::<Vec<_>>(), [b.id]);
+    assert_eq!(done.scheduled.claimed.iter().map(|j| j.work_session_id).collect::<Vec<_>>(), [Some(b.id)]);
+    assert!(!done.scheduled.submitted, "a is not committed yet");
+    // With nothing pending, a completion decides nothing.
+    let b = store.work_session(b.id).await.unwrap();
+    let done =
+        store.complete_work_session_unless_messages(&b, None, Some(scheduling)).await.unwrap().unwrap();
+    assert_eq!(done.scheduled, spectask_store::Scheduled::default());
 }

@@ -41,7 +41,11 @@ async fn a_spawn_into_a_task_submitted_meanwhile_is_refused_and_leaves_nothing(s
     store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap();
     let nothing = |_: &spectask_store::SchedulingView<'_>| spectask_store::Schedule::default();
     let scheduled = store
-        .record_work_session_committed(&main, spectask_store::CommitRecord::default(), &nothing, None)
+        .record_work_session_committed(
+            &main,
+            spectask_store::CommitRecord::default(),
+            spectask_store::Scheduling { decide: &nothing, claim: None },
+        )
         .await
         .unwrap();
     assert!(scheduled.submitted, "its one session committed: {scheduled:#?}");
