@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, WorkSession};
 use spectask_git::{Repo, TaskHandle};
+use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -86,14 +87,15 @@ pub(crate) async fn instance(
 
 /// Starts the task's agent instance on this node in the background, unless it lives already: the
 /// first sessions' drives find it started (or starting) instead of each waiting for the agent's
-/// start after its session was scheduled. Failures are left to those drives, which report them.
-pub(crate) fn warm_up(ctx: &Ctx, task: &SpecTask) {
+/// start after its session was scheduled. Failures are left to those drives, which report them. The
+/// start is given up when `stop` is cancelled (the node stops).
+pub(crate) fn warm_up(ctx: &Ctx, task: &SpecTask, stop: &CancellationToken) {
     let Some(name) =
         task.implementation_agent.clone().or_else(|| ctx.config.default_implementation_agent.clone())
     else {
         return;
     };
-    let (ctx, task) = (ctx.clone(), task.clone());
+    let (ctx, task, stop) = (ctx.clone(), task.clone(), stop.clone());
     tokio::spawn(async move {
         let started = async {
             let profile = ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))?;
@@ -101,7 +103,11 @@ pub(crate) fn warm_up(ctx: &Ctx, task: &SpecTask) {
             let worktree = worktree_in(&repo, &task).await?;
             instance(&ctx, &task, &profile, &workspace_in(&repo, worktree, None)).await
         };
-        if let Err(err) = started.await {
+        let started = tokio::select! {
+            started = started => started,
+            () = stop.cancelled() => return,
+        };
+        if let Err(err) = started {
             tracing::debug!(task = %task.id, %err, "the agent was not started ahead of the first sessions");
         }
     });

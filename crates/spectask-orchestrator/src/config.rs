@@ -24,7 +24,8 @@ pub struct OrchestratorConfig {
     pub lease: Duration,
     /// The safety-net sweep when nothing wakes the engine.
     pub sweep_interval: Duration,
-    /// Jobs this node runs at once.
+    /// Jobs this node claims while it runs this many at once. The threads a scheduling write starts
+    /// and claims for this node (`handed.rs`) run whatever the count: the sessions' limits bound them.
     pub max_concurrent_jobs: usize,
     /// Attempts of one job before its task fails.
     pub max_attempts: u32,

@@ -52,7 +52,7 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
         JobKind::SpecTask(effect) => match effect {
             SpecTaskEffect::RunPlanner => planning::run(ctx, task).await,
             SpecTaskEffect::CommitSpecHandoff => handoff::run(ctx, task).await,
-            SpecTaskEffect::StartImplementation => sessions::begin_implementation(ctx, task).await,
+            SpecTaskEffect::StartImplementation => sessions::begin_implementation(ctx, task, cancel).await,
             SpecTaskEffect::ResumeImplementation => work::resume_implementation(ctx, task).await,
             SpecTaskEffect::SummarizeImplementation => finish::summarize(ctx, task).await,
             SpecTaskEffect::MergeTaskBranch => finish::merge(ctx, task).await,

@@ -194,6 +194,13 @@ impl Orchestrator {
         if tokio::time::timeout(Duration::from_secs(10), drain).await.is_err() {
             running.abort_all();
         }
+        // What steps claimed for this node while it stopped is handed back for any node at once.
+        for job in handed.take() {
+            let back = JobOutcome::Interrupted { reason: "interrupted by shutdown".into() };
+            if let Err(err) = ctx.store.finish_job(&job, &ctx.config.node, &back).await {
+                tracing::warn!(job = job.id, %err, "cannot hand back a job claimed while stopping; its lease will lapse");
+            }
+        }
         renewing.cancel();
         if let Err(err) = renewer.await {
             tracing::error!(%err, "the lease renewal ended abnormally");

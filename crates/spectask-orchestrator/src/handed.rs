@@ -1,6 +1,7 @@
 //! Jobs a step claimed for this node in the write that queued them (the threads a scheduling
-//! decision starts: a commit step's, `Store::record_work_session_committed`, or a pass's,
-//! `Store::schedule_implementation`), handed to the engine, which runs them as it runs the jobs it
+//! decision starts: a pass's, `Store::schedule_implementation`; a commit step's,
+//! `record_work_session_committed`; a drive's completion, `complete_work_session_unless_messages`),
+//! handed to the engine, which runs them as it runs the jobs it
 //! claims: no wake-up and no claim of its own in between. The write claims only what a claim of this
 //! node could take then (nothing of the job's key before it, no other node holding the task's lease).
 //! A job handed to an engine that stops before it runs it is leased to this node like any job it

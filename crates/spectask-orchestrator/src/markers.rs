@@ -17,9 +17,9 @@ use crate::repos;
 type Edit = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Sets the markers of plan tasks (`(id, state)`, in order) in both documents, in one commit: a
-/// session's "done" with the "in progress" of the sessions its commit started. A plan without one of
-/// the ids (a spawned session's work) has nothing to tick for it; unchanged documents are not
-/// rewritten.
+/// session's "done" with the "in progress" of the sessions its commit started ("in progress" only
+/// where the plan task is still pending). A plan without one of the ids (a spawned session's work)
+/// has nothing to tick for it; unchanged documents are not rewritten.
 ///
 /// The documents are read at the design-docs tip and the edit is committed only directly on that tip:
 /// when anyone else (another node's tick, the history recorder) moved the branch in between, the
@@ -37,7 +37,11 @@ pub(crate) async fn set_each(
         let mut plan = Plan::parse(text);
         let mut changed = false;
         for (id, state) in &marks {
-            changed |= plan.set_marker(id, *state).is_ok();
+            // "In progress" marks a plan task still pending only: it never undoes a "done" that a
+            // quick session's commit ticked first, nor a person's edit.
+            if *state != PlanTaskState::InProgress || pending(&plan, id) {
+                changed |= plan.set_marker(id, *state).is_ok();
+            }
         }
         changed.then(|| plan.into_text())
     });
@@ -123,8 +127,8 @@ pub(crate) async fn progress_document(ctx: &Ctx, task: &SpecTask) -> Result<Opti
 
 /// The progress document `text` with the plan task of every completed session of `sessions` (the
 /// task's) marked done, and that of every running one in progress where the document still has it
-/// pending: a session's commit starts what it unblocks before its tick is committed, and a session's
-/// "in progress" tick is committed while it is prompted. Parsed once, whatever the number of
+/// pending: a scheduling write starts sessions before the tick that marks them in progress, and a
+/// commit's write before the tick that marks its own plan task done. Parsed once, whatever the number of
 /// sessions (a prompt's cost must not grow with the plan's progress).
 pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
     let mut plan = Plan::parse(&text);
@@ -141,12 +145,7 @@ pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkS
                 }
             }
             WorkSessionStatus::Running => {
-                let pending = |id: &str| {
-                    plan.tasks()
-                        .iter()
-                        .any(|t| t.id.as_deref() == Some(id) && t.state == PlanTaskState::Pending)
-                };
-                if let Some(id) = plan_id.filter(|id| pending(id)) {
+                if let Some(id) = plan_id.filter(|id| pending(&plan, id)) {
                     let _ = plan.set_marker(id, PlanTaskState::InProgress);
                 }
             }
@@ -154,6 +153,11 @@ pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkS
         }
     }
     plan.into_text()
+}
+
+/// Whether the plan has plan task `id` still pending.
+fn pending(plan: &Plan, id: &str) -> bool {
+    plan.tasks().iter().any(|t| t.id.as_deref() == Some(id) && t.state == PlanTaskState::Pending)
 }
 
 #[cfg(test)]

@@ -27,10 +27,14 @@ pub(crate) async fn start_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<()
 
 /// The StartImplementation step: the task's agent is started while its sessions are made and
 /// scheduled ([`start_implementation`]).
-pub(crate) async fn begin_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+pub(crate) async fn begin_implementation(
+    ctx: &Ctx,
+    id: SpecTaskId,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() == SpecTaskStatus::Implementation {
-        crate::agents::warm_up(ctx, &task);
+        crate::agents::warm_up(ctx, &task, stop);
     }
     start_implementation(ctx, id).await
 }
@@ -208,10 +212,11 @@ fn plan_units(plan: &Plan, granularity: Granularity) -> Vec<Unit> {
 /// Moves the implementation forward: blocks and unblocks by dependencies, starts sessions up to the
 /// per-task limit, and submits the task for review when every session is finished.
 ///
-/// One writer per task: every scheduling decision (this pass, and the one a session's commit step
-/// makes in the write that records its commit) is taken inside the store's write transaction that
-/// carries it out, on the sessions as that write reads them (`decide`), so no two decisions for a
-/// task are ever made at once, on whichever node, and none on a snapshot another writer moved on from.
+/// One writer per task: every scheduling decision (this pass, and those a session's completion and
+/// its commit step make in the writes that record them) is taken inside the store's write transaction
+/// that carries it out, on the sessions as that write reads them (`decide`), so no two decisions for
+/// a task are ever made at once, on whichever node, and none on a snapshot another writer moved on
+/// from.
 pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != SpecTaskStatus::Implementation {

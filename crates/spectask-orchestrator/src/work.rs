@@ -83,7 +83,7 @@ pub(crate) async fn commit_completed(
     // were written does not log them twice), the committed mark and the task's scheduling, decided
     // on the sessions as that write reads them: one write, which starts the sessions this commit
     // unblocks. The plan task is ticked after it: the tick is not on the way to those sessions (their
-    // prompts mark completed sessions' plan tasks done themselves, `markers::progress`); the step
+    // prompts mark completed sessions' plan tasks done themselves, `markers::as_sessions_stand`); the step
     // ends only once it is committed, and a rerun ticks again (an unchanged document is not rewritten).
     let decider = sessions::decider(ctx, task).await?;
     let record = CommitRecord { history, coordination };
@@ -130,7 +130,7 @@ async fn requirement_ids(
 
 /// The ResumeImplementation step (after a retry of a failed task): failed sessions are retried,
 /// interrupted ones resumed, completed ones whose commit never got through (it failed the task)
-/// committed, then scheduling continues.
+/// have their commit step queued, then scheduling continues.
 pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != spectask_core::SpecTaskStatus::Implementation {
@@ -141,8 +141,9 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
         let command = match session.status() {
             WorkSessionStatus::Failed => spectask_core::WorkSessionCommand::Retry,
             WorkSessionStatus::Interrupted => spectask_core::WorkSessionCommand::Resume,
+            // Its commit runs on the session's own key, never beside a retry of its drive.
             WorkSessionStatus::Completed if !ctx.store.work_session_committed(session.id).await? => {
-                commit_changes(ctx, session.id).await?;
+                ctx.store.request_commit(&session).await?;
                 continue;
             }
             _ => continue,
@@ -199,6 +200,33 @@ mod tests {
         commit_changes(&ctx, session.id).await.unwrap();
         let uncommitted = crate::agents::uncommitted(&ctx, &task).await.unwrap();
         assert!(uncommitted.iter().any(|p| p.contains("sibling.txt")), "{uncommitted:?}");
+    }
+
+    /// A retried task's completed session whose commit never got through is committed by a step on
+    /// the session's own key (never beside a retry of its drive), not by the task's step.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_retried_task_queues_the_commit_of_a_completed_session() {
+        let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
+        let task = f.task_in_implementation().await;
+        let session = f.session(&task, "s").await;
+        let store = f.store().clone();
+        let running =
+            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        store.complete_work_session_unless_messages(&running, None, None).await.unwrap().unwrap();
+        let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+        std::fs::write(worktree.join("s.txt"), "s\n").unwrap();
+
+        resume_implementation(&f.ctx, task.id).await.unwrap();
+        resume_implementation(&f.ctx, task.id).await.unwrap();
+
+        assert!(!store.work_session_committed(session.id).await.unwrap(), "not committed by the task's step");
+        let commit = spectask_core::JobKind::WorkSession(spectask_core::WorkSessionEffect::CommitChanges);
+        let jobs = store.jobs_of(task.id).await.unwrap();
+        let queued: Vec<_> =
+            jobs.iter().filter(|j| j.kind == commit && j.work_session_id == Some(session.id)).collect();
+        assert_eq!(queued.len(), 1, "queued once: {jobs:#?}");
+        f.run_while(|j| j.kind == commit || crate::testing::scheduling(j)).await;
+        assert!(store.work_session_committed(session.id).await.unwrap());
     }
 
     /// A drive that finds its session completed (its earlier run was cut off between the completion

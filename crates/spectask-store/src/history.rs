@@ -124,25 +124,6 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
-    /// The latest entry of a task-wide history file (its last progress update, say), if any.
-    pub async fn last_task_history(
-        &self,
-        id: SpecTaskId,
-        file: spectask_core::HistoryFile,
-    ) -> Result<Option<HistoryEntry>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM history_entries WHERE spec_task_id = $1 AND file = $2 AND work_session_id IS NULL \
-             ORDER BY seq DESC LIMIT 1"
-        ))
-        .bind(id.to_string())
-        .bind(file.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(entry_from_row).transpose()
-    }
-
     /// Whether spectask ever prompted a work session's thread (its conversation has an entry: each
     /// prompt is recorded before it is sent).
     pub async fn session_was_prompted(&self, id: WorkSessionId) -> Result<bool, StoreError> {

@@ -367,6 +367,25 @@ impl Store {
         Ok(released)
     }
 
+    /// Queues the commit step of a completed work session (whose commit failed its task, on the
+    /// task's retry), on the session's own key: after whatever of the session is queued or running,
+    /// never beside it. Nothing is queued when such a step waits already.
+    pub async fn request_commit(&self, session: &spectask_core::WorkSession) -> Result<(), StoreError> {
+        let kind = JobKind::WorkSession(spectask_core::WorkSessionEffect::CommitChanges);
+        let mut w = self.begin_write().await?;
+        let waiting = sqlx::query(
+            "SELECT 1 AS queued FROM jobs WHERE work_session_id = $1 AND kind = $2 AND status = 'queued' LIMIT 1",
+        )
+        .bind(session.id.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if waiting.is_none() {
+            w.enqueue_job(kind, Some(session.spec_task_id), Some(session.id), now()).await?;
+        }
+        w.commit().await
+    }
+
     /// Queues a scheduling pass over a task's work sessions (after a spawn, say).
     pub async fn request_advance(&self, task: SpecTaskId) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;

@@ -67,8 +67,9 @@ async fn ticks_waiting_for_the_writer_share_one_commit() {
 }
 
 /// A prompt's progress marks the plan tasks of completed sessions done and those of running ones in
-/// progress, before their ticks are committed (a commit's write starts what it unblocks before its
-/// tick; a session's "in progress" tick is committed in the background while it is prompted).
+/// progress, before their ticks are committed (a scheduling write starts sessions before the tick
+/// that marks them in progress, and a commit's write before the tick that marks its own plan task
+/// done).
 #[tokio::test(flavor = "multi_thread")]
 async fn progress_marks_completed_sessions_done_before_their_tick() {
     use spectask_core::{PlanTaskRef, WorkSessionCommand};
@@ -134,4 +135,9 @@ async fn marks_of_several_plan_tasks_are_one_commit() {
     let tip = repo.branch_tip(repo.design_docs_branch()).unwrap();
     set_each(&f.ctx, &task, marks).await.unwrap();
     assert_eq!(repo.branch_tip(repo.design_docs_branch()).unwrap(), tip, "nothing to change: no commit");
+    // A late "in progress" (ticked after a quick session's "done") leaves the "done" as it is.
+    set_each(&f.ctx, &task, vec![("3".to_owned(), PlanTaskState::Done)]).await.unwrap();
+    let tip = repo.branch_tip(repo.design_docs_branch()).unwrap();
+    set_each(&f.ctx, &task, vec![("3".to_owned(), PlanTaskState::InProgress)]).await.unwrap();
+    assert_eq!(repo.branch_tip(repo.design_docs_branch()).unwrap(), tip, "a done task is not set back");
 }

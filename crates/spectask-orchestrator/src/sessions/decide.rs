@@ -309,7 +309,8 @@ mod tests {
     fn a_slot_is_kept_for_the_dependents_of_a_session_whose_commit_is_under_way() {
         let plan = Plan::parse(PLAN);
         let task = SpecTaskId::from_uuid(uuid::Uuid::from_u128(99));
-        let mut sessions: Vec<WorkSession> = (0..5).map(|i| session(task, i, WorkSessionState::Pending)).collect();
+        let mut sessions: Vec<WorkSession> =
+            (0..5).map(|i| session(task, i, WorkSessionState::Pending)).collect();
         let (one, two) = (sessions[0].id, sessions[1].id);
         sessions[0].state = WorkSessionState::Completed;
         sessions[1].state = WorkSessionState::Completed;
@@ -319,7 +320,11 @@ mod tests {
         // when 1's commit is recorded; s3 (nothing behind it) is ready now.
         let committed: HashSet<WorkSessionId> = [two].into();
         let view = SchedulingView { sessions: &sessions, committed: &committed };
-        assert_eq!(moves(&decide(Some(&plan), 1, &view)), Vec::<(String, &str)>::new(), "the slot waits for s4");
+        assert_eq!(
+            moves(&decide(Some(&plan), 1, &view)),
+            Vec::<(String, &str)>::new(),
+            "the slot waits for s4"
+        );
         assert_eq!(moves(&decide(Some(&plan), 2, &view)), [("s3".into(), "start")]);
         // Once 1's commit is recorded, s4 takes the slot.
         let both: HashSet<WorkSessionId> = [one, two].into();

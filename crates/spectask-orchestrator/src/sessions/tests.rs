@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use spectask_core::{JobKind, WorkSessionCommand, WorkSessionEffect, WorkSessionId, WorkSessionStatus};
+use spectask_core::{JobKind, WorkSessionEffect, WorkSessionId, WorkSessionStatus};
 
 use super::decide::chain_lengths;
 use super::*;
@@ -13,8 +13,8 @@ fn is(kind: JobKind) -> impl Fn(&spectask_core::Job) -> bool {
 const START_THREAD: JobKind = JobKind::WorkSession(WorkSessionEffect::StartThread);
 const COMMIT: JobKind = JobKind::WorkSession(WorkSessionEffect::CommitChanges);
 
-/// The last two sessions of a task commit at the same time (both commit steps running): the task is
-/// still submitted for review, by exactly one scheduling decision after both.
+/// The last two sessions of a task commit at the same time (their drives each commit what they
+/// completed): the task is still submitted for review, by the one of the two writes that comes last.
 async fn last_two_sessions_committing_together_submit_the_task(backend: Backend) {
     let mut f = Fixture::new(backend).await;
     f.configure(|c| c.max_parallel_sessions = 2);
@@ -23,25 +23,29 @@ async fn last_two_sessions_committing_together_submit_the_task(backend: Backend)
     let b = f.session(&task, "b").await;
     // StartImplementation starts both sessions.
     let next = f.run_while(scheduling).await.expect("the sessions' threads are queued");
-    // Their drive steps complete them (each queues its commit step).
+    let mut completed = Vec::new();
     for job in [Some(next), f.claim().await] {
         let job = job.expect("a StartThread job");
         assert!(is(START_THREAD)(&job), "{job:?}");
         let session = f.store().work_session(job.work_session_id.unwrap()).await.unwrap();
-        f.store().transition_work_session(&session, &WorkSessionCommand::Complete).await.unwrap();
+        // As the drive completes it: no commit step is queued, the drive commits next.
+        let done = f.store().complete_work_session_unless_messages(&session, None, None).await.unwrap();
+        completed.push(done.expect("no message waits").session);
         f.finish(&job).await;
     }
-    // Both commit steps are claimed (two workers) before either finishes.
-    let first = f.claim().await.expect("a's commit");
-    let second = f.claim().await.expect("b's commit");
-    assert!(is(COMMIT)(&first) && is(COMMIT)(&second), "{first:?} {second:?}");
+    assert!(
+        !f.store().jobs_of(task.id).await.unwrap().iter().any(is(COMMIT)),
+        "the drives commit themselves"
+    );
     let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
     std::fs::write(worktree.join("a.txt"), "a\n").unwrap();
-    crate::work::commit_changes(&f.ctx, first.work_session_id.unwrap()).await.unwrap();
-    crate::work::commit_changes(&f.ctx, second.work_session_id.unwrap()).await.unwrap();
-    f.finish(&first).await;
-    f.finish(&second).await;
-    // Whatever scheduling is queued runs.
+    // Both drives commit at once.
+    let (first, second) = tokio::join!(
+        crate::work::commit_completed(&f.ctx, &task, &completed[0], "", Vec::new()),
+        crate::work::commit_completed(&f.ctx, &task, &completed[1], "", Vec::new())
+    );
+    assert_eq!((first, second), (Ok(()), Ok(())));
+    // Nothing else needs to run.
     let left = f.run_while(scheduling).await;
     let task = f.store().spec_task(task.id).await.unwrap();
     let sessions = f.store().work_sessions_of(task.id).await.unwrap();
@@ -53,7 +57,7 @@ async fn last_two_sessions_committing_together_submit_the_task(backend: Backend)
         f.store().jobs_of(task.id).await.unwrap(),
     );
     assert!([a.id, b.id].iter().all(|id| sessions.iter().any(|s| s.id == *id)));
-    // Each pass that changed how the sessions stand left a progress snapshot, the last one all done.
+    // Each write that changed how the sessions stand left a progress snapshot, the last one all done.
     let updates: Vec<_> = f
         .store()
         .history_of_task(task.id)
