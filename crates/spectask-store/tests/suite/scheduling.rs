@@ -55,18 +55,17 @@ fn start_pending(view: &SchedulingView<'_>) -> Schedule {
     Schedule { moves, progress: Some("### snapshot".into()) }
 }
 
+/// Records `session`'s commit, starting every pending session and claiming their threads for node-1.
+async fn commit_for_node_1(store: &Store, session: &WorkSession) -> spectask_store::Scheduled {
+    let scheduling =
+        Scheduling { decide: &start_pending, claim: Some(JobClaim { owner: "node-1", lease: LEASE }) };
+    store.record_work_session_committed(session, CommitRecord::default(), scheduling).await.unwrap()
+}
+
 async fn a_commits_write_claims_the_threads_it_starts_for_its_node(store: Store) {
     let task = in_implementation(&store).await;
     let (a, b) = finished_and_pending(&store, &task).await;
-    let claim = JobClaim { owner: "node-1", lease: LEASE };
-    let scheduled = store
-        .record_work_session_committed(
-            &a,
-            CommitRecord::default(),
-            Scheduling { decide: &start_pending, claim: Some(claim) },
-        )
-        .await
-        .unwrap();
+    let scheduled = commit_for_node_1(&store, &a).await;
     assert_eq!(scheduled.started.iter().map(|s| s.id).collect::<Vec<_>>(), [b.id]);
     assert!(!scheduled.submitted, "b runs");
     let [claimed] = scheduled.claimed.as_slice() else { panic!("one claimed job: {scheduled:#?}") };
@@ -90,14 +89,7 @@ async fn a_commits_write_claims_the_threads_it_starts_for_its_node(store: Store)
     // Both committed: a pass submits the task, and starts and claims nothing.
     let b = store.work_session(b.id).await.unwrap();
     store.record_work_session_transition(&b, &WorkSessionCommand::Complete).await.unwrap();
-    let scheduled = store
-        .record_work_session_committed(
-            &b,
-            CommitRecord::default(),
-            Scheduling { decide: &start_pending, claim: Some(claim) },
-        )
-        .await
-        .unwrap();
+    let scheduled = commit_for_node_1(&store, &b).await;
     assert!(scheduled.submitted && scheduled.claimed.is_empty(), "{scheduled:#?}");
     assert_eq!(store.spec_task(task.id).await.unwrap().status(), SpecTaskStatus::ImplementationReview);
     let snapshots = store.history_of_task(task.id).await.unwrap();
@@ -109,15 +101,7 @@ async fn a_thread_is_left_queued_when_another_node_holds_the_task(store: Store) 
     let task = in_implementation(&store).await;
     let (a, b) = finished_and_pending(&store, &task).await;
     assert!(store.acquire_task_lease(task.id, "node-2", LEASE).await.unwrap());
-    let claim = JobClaim { owner: "node-1", lease: LEASE };
-    let scheduled = store
-        .record_work_session_committed(
-            &a,
-            CommitRecord::default(),
-            Scheduling { decide: &start_pending, claim: Some(claim) },
-        )
-        .await
-        .unwrap();
+    let scheduled = commit_for_node_1(&store, &a).await;
     assert_eq!(scheduled.started.len(), 1);
     assert!(scheduled.claimed.is_empty(), "{scheduled:#?}");
     let jobs = store.jobs_of(task.id).await.unwrap();
