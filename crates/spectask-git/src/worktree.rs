@@ -214,7 +214,8 @@ pub(crate) fn checked_out_at(repo: &Repository, branch: &str) -> Result<Option<P
 /// file inside the worktree is writable to agents and is not trusted).
 fn check_head(repo: &Repository, name: &str, branch: &str) -> Result<(), GitError> {
     let admin = admin_dir(repo, name);
-    let wt_repo = Repository::open(&admin).op(|| format!("open worktree {name} at {}", admin.display()))?;
+    // The handle the task's commits keep (HEAD is read from disk on every lookup).
+    let wt_repo = crate::handles::open(&admin, || format!("open worktree {name} at {}", admin.display()))?;
     crate::commit::head_branch_tip(&wt_repo, branch).map(|_| ())
 }
 

@@ -61,7 +61,7 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
         },
         JobKind::WorkSession(effect) => match effect {
             WorkSessionEffect::StartThread | WorkSessionEffect::ResumeThread => {
-                drive::drive(ctx, session()?, cancel).await
+                drive::drive(ctx, task, session()?, cancel).await
             }
             WorkSessionEffect::CommitChanges => work::commit_changes(ctx, session()?).await,
         },

@@ -10,30 +10,41 @@ mod first_prompt;
 mod thread;
 mod turn;
 
-use spectask_agent::{AcpSessionId, SessionOutcome};
+use spectask_agent::SessionOutcome;
 use spectask_core::{
-    SpecTask, SpecTaskStatus, ThreadStatus, WorkSession, WorkSessionCommand, WorkSessionId, WorkSessionStatus,
+    SpecTask, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionCommand, WorkSessionId, WorkSessionStatus,
 };
+use spectask_store::{PendingMessage, ThreadFacts};
 use tokio_util::sync::CancellationToken;
 
-use self::first_prompt::first_prompt;
 pub(crate) use self::first_prompt::siblings;
-use self::thread::{Opened, live_thread, open_thread};
+use self::thread::{DrivenThread, Opened, open};
 pub(crate) use self::turn::{TurnError, TurnPrompt, Turned, turn};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::send_back::{AfterTurns, Verdict};
-use crate::{agents, coordination, editor_turn};
+use crate::{coordination, editor_turn};
 
-/// The StartThread / ResumeThread step.
-pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationToken) -> Result<(), JobError> {
-    let session = ctx.store.work_session(id).await?;
+/// The StartThread / ResumeThread step of session `id` of spec task `task`.
+pub(crate) async fn drive(
+    ctx: &Ctx,
+    task: SpecTaskId,
+    id: WorkSessionId,
+    cancel: &CancellationToken,
+) -> Result<(), JobError> {
+    // Apart from each other, so at once: the session, its task and what is known of its thread.
+    let (session, task, facts) =
+        tokio::join!(ctx.store.work_session(id), ctx.store.spec_task(task), ctx.store.thread_facts(id));
+    let session = session?;
     if session.status() == WorkSessionStatus::Completed {
         // A drive cut off after it completed the session (a crash, a lost lease, a failed commit)
         // commits it now, whatever the task's status: the task waits for that commit.
         return crate::work::commit_changes(ctx, id).await;
     }
-    let task = ctx.store.spec_task(session.spec_task_id).await?;
+    let task = task?;
+    if task.id != session.spec_task_id {
+        return Err(JobError::Fatal(format!("session {id} is not of task {}", task.handle())));
+    }
     if task.status() != SpecTaskStatus::Implementation {
         // The task moved on: a cancelled task cancels its sessions; otherwise the session waits to be
         // resumed when the task returns to implementation.
@@ -59,7 +70,7 @@ pub(crate) async fn drive(ctx: &Ctx, id: WorkSessionId, cancel: &CancellationTok
         // Pending, blocked, paused or finished: nothing to drive.
         _ => return Ok(()),
     };
-    match run_turn(ctx, &task, &session, cancel).await {
+    match run_turn(ctx, &task, &session, facts?, cancel).await {
         // The drive commits what the session it completed changed: no other job comes in between.
         Ok(Some(Completed { session, summary, started })) => {
             crate::work::commit_completed(ctx, &task, &session, &summary, started).await
@@ -93,79 +104,42 @@ async fn run_turn(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
+    facts: ThreadFacts,
     cancel: &CancellationToken,
 ) -> Result<Option<Completed>, TurnError> {
-    let profile = agents::implementation_profile(ctx, task, session)?;
-    // The repository, opened once for the whole drive (by its id: the drive needs only git).
-    let repo = crate::repos::open_id(ctx, task.repository_id).await?;
-    // Apart from each other, so at once: the worktree (git), the task's lease (a write) and what is
-    // known of the session's thread (a read).
-    let (worktree, leased, facts) = tokio::join!(
-        agents::worktree_in(&repo, task),
-        agents::lease(ctx, task),
-        ctx.store.thread_facts(session.id)
-    );
-    let (worktree, facts) = (worktree?, facts?);
-    leased?;
-    let workspace = agents::workspace_in(&repo, worktree.clone(), None);
-    let instance = agents::leased_instance(ctx, task, &profile, &workspace).await?;
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
-    let editor = facts.editor;
+    let editor = facts.editor.clone();
     let interactive = editor.is_some()
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
     let was_prompted = facts.prompted;
     let mut after = AfterTurns::new(was_prompted);
-    let recorded = facts.acp_session_id.map(AcpSessionId);
-    let (acp, first, opened) = match live_thread(&instance, recorded.as_ref()) {
-        Some(acp) => {
-            ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
-            let first = match editor {
-                // An interactive session already under way waits for messages between turns.
-                Some(_) => None,
-                None if interactive && was_prompted => None,
-                None => {
-                    // A turn of the earlier drive may still run in the agent: stop it before the next.
-                    if let Err(err) = instance.cancel(&acp).await {
-                        tracing::debug!(session = %session.id, %err, "no turn to cancel on the live thread");
-                    }
-                    Some(first_prompt(ctx, task, session, was_prompted).await?)
-                }
-            };
-            (acp, first, Opened::Live)
-        }
-        None => {
-            // The first prompt is made while the thread is opened, and a new thread is recorded
-            // with it in one write (in `turn`): a thread on record has always been told its task.
-            let prompt = async {
-                match editor {
-                    Some(_) => Ok(None),
-                    None => first_prompt(ctx, task, session, was_prompted).await.map(Some),
-                }
-            };
-            let (first, thread) =
-                tokio::join!(prompt, open_thread(ctx, &instance, session, &worktree, recorded));
-            let (first, (acp, opened)) = (first?, thread?);
-            if opened != Opened::New || first.is_none() {
-                ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
-            }
-            (acp, first, opened)
-        }
-    };
+    let DrivenThread { instance, worktree, acp, first, opened } =
+        open(ctx, task, session, facts, interactive).await?;
     // An editor thread of a spec task hears the spec slice with the person's first prompt, and again
     // when its agent thread had to be opened anew (its conversation is gone).
     let mut slice_due = editor.is_some() && (!was_prompted || opened == Opened::New);
     let mut last = String::new();
     let mut prompted = first.is_some();
+    // The messages that waited as the last turn ended (none read yet).
+    let mut waiting = None;
     if let Some(text) = first {
-        let prompt = TurnPrompt { new_thread: opened == Opened::New, ..TurnPrompt::spectask(text) };
-        last = after.saw(turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?);
+        let new_thread = opened == Opened::New;
+        let prompt = TurnPrompt { new_thread, prompted_before: was_prompted, ..TurnPrompt::spectask(text) };
+        last = heard(
+            &mut after,
+            &mut waiting,
+            turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?,
+        );
     }
     // Messages from people and other sessions reach the thread between turns, and what the last
     // turn is sent back for. A session completes only when no message waits (checked in the same
     // write as the completion); an interactive session stays open until people finish it.
     loop {
-        let pending = ctx.store.pending_session_messages(session.id).await?;
+        let pending = match waiting.take() {
+            Some(waiting) => waiting,
+            None => ctx.store.pending_session_messages(session.id).await?,
+        };
         if let Some(message) = pending.first() {
             // An editor's prompt runs relayed to the editor when that editor waits on this node.
             let held = match &editor {
@@ -209,7 +183,8 @@ async fn run_turn(
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
                     let prompt = TurnPrompt::spectask(text);
-                    last = after.saw(turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?);
+                    let turned = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?;
+                    last = heard(&mut after, &mut waiting, turned);
                     continue;
                 }
                 Verdict::Flagged(summary) => last = summary,
@@ -235,6 +210,13 @@ async fn run_turn(
             return Ok(Some(Completed { session: done.session, summary, started: done.scheduled.started }));
         }
     }
+}
+
+/// Notes a finished turn of spectask's prompt: what it did, for what is sent back, and the messages
+/// that waited as it ended; returns its last message.
+fn heard(after: &mut AfterTurns, waiting: &mut Option<Vec<PendingMessage>>, mut turned: Turned) -> String {
+    *waiting = Some(std::mem::take(&mut turned.waiting));
+    after.saw(turned)
 }
 
 /// Records how the session stopped and tells the engine whether to retry.

@@ -44,6 +44,7 @@ pub(crate) async fn run(
         editor_cancel: Some(editor_cancel),
         preface: slice,
         new_thread: false,
+        prompted_before: true,
     };
     let turned = turn(ctx, instance, session, acp, worktree, prompt, cancel).await;
     instance.unrelay_thread(acp);

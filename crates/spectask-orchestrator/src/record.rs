@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use serde_json::json;
 use spectask_agent::AgentEvent;
-use spectask_core::{EventKind, HistoryFile, WorkSession};
-use spectask_store::NewHistoryEntry;
+use spectask_core::{EventKind, HistoryFile, WorkSession, WorkSessionId};
+use spectask_store::{NewHistoryEntry, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, Finding};
@@ -27,6 +27,16 @@ pub(crate) async fn history(
     Ok(())
 }
 
+/// Appends a turn's history `entries` of `session`; a failure is logged (the turn's outcome stands).
+pub(crate) async fn append(ctx: &Ctx, session: WorkSessionId, entries: Vec<NewHistoryEntry>) {
+    if entries.is_empty() {
+        return;
+    }
+    if let Err(err) = ctx.store.append_history(&entries).await {
+        tracing::error!(%err, %session, lost = entries.len(), "cannot record session history");
+    }
+}
+
 /// One history entry of `session`.
 pub(crate) fn entry(session: &WorkSession, file: HistoryFile, content: String) -> NewHistoryEntry {
     NewHistoryEntry { spec_task_id: session.spec_task_id, work_session_id: Some(session.id), file, content }
@@ -43,17 +53,46 @@ pub(crate) struct TurnRecord {
     pub touched_stored: bool,
     pub ran_commands: bool,
     pub refused: Vec<String>,
+    /// The turn's last history entries, not appended yet ([`append`] appends them).
+    pub rest: Vec<NewHistoryEntry>,
 }
 
-/// Drains a thread's events until the turn ends (or `done` fires and the channel is empty), writing
-/// history as it goes.
+/// What spectask said to open a turn: recorded before anything the agent answers, while the agent
+/// already hears it.
+#[derive(Debug)]
+pub(crate) enum Said {
+    /// Entries of the session's conversation (none: nothing to record).
+    Entries(Vec<NewHistoryEntry>),
+    /// The first prompt of a thread just opened, recorded with the thread in one write: a thread on
+    /// record has always been told its task.
+    NewThread { acp: String, said: Vec<NewHistoryEntry> },
+}
+
+impl Said {
+    async fn record(self, ctx: &Ctx, session: &WorkSession) -> Result<(), StoreError> {
+        match self {
+            Said::Entries(entries) if entries.is_empty() => Ok(()),
+            Said::Entries(entries) => ctx.store.append_history(&entries).await.map(drop),
+            Said::NewThread { acp, said } => ctx.store.record_thread_prompted(session.id, &acp, &said).await,
+        }
+    }
+}
+
+/// Records what was `said` (a failure is sent on `said_failed`), then drains the thread's events
+/// until the turn ends (or `done` fires and the channel is empty), writing history as it goes; the
+/// last entries are left to the caller to append (`rest`), beside its own reads.
 pub(crate) async fn consume(
     ctx: Ctx,
     session: WorkSession,
     worktree: std::path::PathBuf,
+    (said, said_failed): (Said, oneshot::Sender<StoreError>),
     mut events: mpsc::Receiver<AgentEvent>,
     mut done: oneshot::Receiver<()>,
 ) -> TurnRecord {
+    if let Err(err) = said.record(&ctx, &session).await {
+        // The turn is stopped; what the agent still sends is drained (and recorded) below.
+        let _ = said_failed.send(err);
+    }
     let root = worktree.canonicalize().unwrap_or_else(|_| worktree.clone());
     let mut recorder = Recorder {
         ctx: &ctx,
@@ -89,13 +128,13 @@ pub(crate) async fn consume(
         }
     }
     recorder.flush_message();
-    recorder.flush().await;
     TurnRecord {
         last_message: recorder.last_message,
         touched: recorder.touched,
         touched_stored: recorder.touched_stored,
         ran_commands: recorder.ran_commands,
         refused: recorder.refused,
+        rest: recorder.pending,
     }
 }
 
@@ -319,13 +358,7 @@ impl Recorder<'_> {
     }
 
     async fn flush(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let entries = std::mem::take(&mut self.pending);
-        if let Err(err) = self.ctx.store.append_history(&entries).await {
-            tracing::error!(%err, session = %self.session.id, lost = entries.len(), "cannot record session history");
-        }
+        append(self.ctx, self.session.id, std::mem::take(&mut self.pending)).await;
     }
 }
 
@@ -377,13 +410,16 @@ mod tests {
             }
             if round % 2 == 0 {
                 done_tx.send(()).unwrap();
-                consume(ctx.clone(), session.clone(), worktree.clone(), rx, done_rx).await;
+                let said = (Said::Entries(Vec::new()), oneshot::channel().0);
+                let record = consume(ctx.clone(), session.clone(), worktree.clone(), said, rx, done_rx).await;
+                append(&ctx, session.id, record.rest).await;
             } else {
+                let said = (Said::Entries(Vec::new()), oneshot::channel().0);
                 let consumer =
-                    tokio::spawn(consume(ctx.clone(), session.clone(), worktree.clone(), rx, done_rx));
+                    tokio::spawn(consume(ctx.clone(), session.clone(), worktree.clone(), said, rx, done_rx));
                 tokio::task::yield_now().await;
                 let _ = done_tx.send(());
-                consumer.await.unwrap();
+                append(&ctx, session.id, consumer.await.unwrap().rest).await;
             }
         }
         let activity: String = ctx

@@ -24,6 +24,8 @@ pub(crate) struct AfterTurns {
     resumed: bool,
     /// A command ran in one of this drive's turns: it may have changed files nobody reported.
     ran_commands: bool,
+    /// One of this drive's turns reported changing files.
+    touched: bool,
     /// The session was asked again because it changed nothing.
     asked_again: bool,
 }
@@ -50,6 +52,7 @@ impl AfterTurns {
     /// Notes a finished turn; its last message.
     pub(crate) fn saw(&mut self, turn: crate::drive::Turned) -> String {
         self.ran_commands |= turn.ran_commands;
+        self.touched |= turn.touched;
         turn.last_message
     }
 
@@ -65,6 +68,7 @@ impl AfterTurns {
     ) -> Result<Verdict, JobError> {
         if let Some(plan_task) = &session.plan_task
             && !self.ran_commands
+            && !self.touched
             && changed_nothing(ctx, task, session, self.resumed).await?
         {
             if !self.asked_again {

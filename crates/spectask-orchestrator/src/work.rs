@@ -245,7 +245,7 @@ mod tests {
         assert!(jobs.is_empty() || jobs.iter().all(|j| j.work_session_id.is_none()), "{jobs:#?}");
 
         let cancel = tokio_util::sync::CancellationToken::new();
-        crate::drive::drive(&ctx, session.id, &cancel).await.unwrap();
+        crate::drive::drive(&ctx, task.id, session.id, &cancel).await.unwrap();
 
         assert!(store.work_session_committed(session.id).await.unwrap());
         let log = store.coordination_log(task.id).await.unwrap();

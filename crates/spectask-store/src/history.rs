@@ -187,7 +187,7 @@ impl WriteTx<'_> {
 
     /// Appends `entries` in one statement (at most [`HISTORY_ROWS_PER_INSERT`]); returns their
     /// sequence numbers in order.
-    async fn insert_history_rows(
+    pub(crate) async fn insert_history_rows(
         &mut self,
         entries: &[NewHistoryEntry],
         at: Timestamp,

@@ -15,7 +15,7 @@ pub struct ThreadFacts {
     /// The editor thread the session is, when an editor opened it.
     pub editor: Option<EditorThread>,
     /// spectask prompted the session's thread before (its conversation has an entry: each prompt is
-    /// recorded before it is sent).
+    /// recorded as it is sent, before anything its turn records).
     pub prompted: bool,
     /// The agent's id of the session's recorded thread, if one was opened.
     pub acp_session_id: Option<String>,
@@ -96,20 +96,19 @@ impl Store {
         self.recorded_thread(work_session).await
     }
 
-    /// Records a thread just opened together with what it is first told (its history entry), in
+    /// Records a thread just opened together with what it is first told (its history entries), in
     /// one write: a recorded thread has always been given its first prompt, so a restart that
     /// finds one resumes it, and one cut off before its prompt is simply never recorded.
     pub async fn record_thread_prompted(
         &self,
         work_session: WorkSessionId,
         acp_session_id: &str,
-        prompt: &NewHistoryEntry,
-    ) -> Result<Thread, StoreError> {
+        prompt: &[NewHistoryEntry],
+    ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         w.upsert_thread(work_session, acp_session_id, ThreadStatus::Active).await?;
-        w.insert_history(prompt, now()).await?;
-        w.commit().await?;
-        self.recorded_thread(work_session).await
+        w.insert_history_rows(prompt, now()).await?;
+        w.commit().await
     }
 
     async fn recorded_thread(&self, work_session: WorkSessionId) -> Result<Thread, StoreError> {

@@ -1,15 +1,101 @@
 //! The session's thread in the task's agent instance: the recorded one still live in this agent
-//! process, loaded again into a new process, or a new one.
+//! process, loaded again into a new process, or a new one; and what it is told first on this drive.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spectask_agent::{AcpSessionId, AgentInstance};
-use spectask_core::WorkSession;
+use spectask_core::{SpecTask, ThreadStatus, WorkSession};
+use spectask_store::ThreadFacts;
 
 use super::TurnError;
+use super::first_prompt::first_prompt;
 use crate::engine::Ctx;
-use crate::thread_tools;
+use crate::{agents, thread_tools};
+
+/// The session's thread, opened for a drive, in the worktree its agent works in.
+pub(super) struct DrivenThread {
+    pub(super) instance: Arc<AgentInstance>,
+    pub(super) worktree: PathBuf,
+    pub(super) acp: AcpSessionId,
+    /// What the thread is told first (none: it waits for messages).
+    pub(super) first: Option<String>,
+    pub(super) opened: Opened,
+}
+
+/// Opens the thread of `session` (known by `facts`) for a drive. A session never prompted, outside an
+/// editor, gets a new thread, and its first prompt is made meanwhile: the drive's usual case, with
+/// nothing of the agent's on the way to the prompt but the thread's opening.
+pub(super) async fn open(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    facts: ThreadFacts,
+    interactive: bool,
+) -> Result<DrivenThread, TurnError> {
+    let fresh = facts.editor.is_none() && !facts.prompted && facts.acp_session_id.is_none();
+    if fresh {
+        let opening = async {
+            let (instance, worktree) = agent(ctx, task, session).await?;
+            let (acp, opened) = open_thread(ctx, &instance, session, &worktree, None).await?;
+            Ok::<_, TurnError>((instance, worktree, acp, opened))
+        };
+        let (first, opening) = tokio::join!(first_prompt(ctx, task, session, false), opening);
+        let (first, (instance, worktree, acp, opened)) = (first?, opening?);
+        return Ok(DrivenThread { instance, worktree, acp, first: Some(first), opened });
+    }
+    let (instance, worktree) = agent(ctx, task, session).await?;
+    let was_prompted = facts.prompted;
+    let recorded = facts.acp_session_id.map(AcpSessionId);
+    if let Some(acp) = live_thread(&instance, recorded.as_ref()) {
+        ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
+        let first = match facts.editor {
+            // An interactive session already under way waits for messages between turns.
+            Some(_) => None,
+            None if interactive && was_prompted => None,
+            None => {
+                // A turn of the earlier drive may still run in the agent: stop it before the next.
+                if let Err(err) = instance.cancel(&acp).await {
+                    tracing::debug!(session = %session.id, %err, "no turn to cancel on the live thread");
+                }
+                Some(first_prompt(ctx, task, session, was_prompted).await?)
+            }
+        };
+        return Ok(DrivenThread { instance, worktree, acp, first, opened: Opened::Live });
+    }
+    // The first prompt is made while the thread is opened, and a new thread is recorded with it in
+    // one write (in `turn`): a thread on record has always been told its task.
+    let prompt = async {
+        match facts.editor {
+            Some(_) => Ok(None),
+            None => first_prompt(ctx, task, session, was_prompted).await.map(Some),
+        }
+    };
+    let (first, thread) = tokio::join!(prompt, open_thread(ctx, &instance, session, &worktree, recorded));
+    let (first, (acp, opened)) = (first?, thread?);
+    if opened != Opened::New || first.is_none() {
+        ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
+    }
+    Ok(DrivenThread { instance, worktree, acp, first, opened })
+}
+
+/// The task's agent instance on this node and the worktree it works in, the task's lease taken.
+async fn agent(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<(Arc<AgentInstance>, PathBuf), TurnError> {
+    let profile = agents::implementation_profile(ctx, task, session)?;
+    // The repository by its id: the drive needs only git.
+    let repo = crate::repos::open_id(ctx, task.repository_id).await?;
+    // Apart from each other, so at once: the worktree (git) and the task's lease (a write, when due).
+    let (worktree, leased) = tokio::join!(agents::worktree_in(&repo, task), agents::lease(ctx, task));
+    let worktree = worktree?;
+    leased?;
+    let workspace = agents::workspace_in(&repo, worktree.clone(), None);
+    let instance = agents::leased_instance(ctx, task, &profile, &workspace).await?;
+    Ok((instance, worktree))
+}
 
 /// How the session's thread was opened for this drive.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,10 +110,7 @@ pub(super) enum Opened {
 }
 
 /// The `recorded` thread, when this agent process still holds it (re-attached).
-pub(super) fn live_thread(
-    instance: &Arc<AgentInstance>,
-    recorded: Option<&AcpSessionId>,
-) -> Option<AcpSessionId> {
+fn live_thread(instance: &Arc<AgentInstance>, recorded: Option<&AcpSessionId>) -> Option<AcpSessionId> {
     let (events, mut rx) = instance.event_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
     recorded.filter(|acp| instance.attach_thread(acp, events)).cloned()
@@ -35,7 +118,7 @@ pub(super) fn live_thread(
 
 /// Loads the `recorded` thread into this (new) agent process when the agent can, and otherwise
 /// opens a new one.
-pub(super) async fn open_thread(
+async fn open_thread(
     ctx: &Ctx,
     instance: &Arc<AgentInstance>,
     session: &WorkSession,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use spectask_agent::{AcpSessionId, AgentError, AgentInstance, PromptContent};
 use spectask_core::{HistoryFile, WorkSession, WorkSessionId, WorkSessionStatus};
-use spectask_store::StoreError;
+use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
@@ -49,6 +49,8 @@ pub(crate) struct TurnPrompt {
     pub preface: Option<String>,
     /// The first prompt of a thread just opened: the thread is recorded with it, in one write.
     pub new_thread: bool,
+    /// The session's threads were prompted before (approvals of their turns may wait unanswered).
+    pub prompted_before: bool,
 }
 
 impl TurnPrompt {
@@ -59,6 +61,7 @@ impl TurnPrompt {
             editor_cancel: None,
             preface: None,
             new_thread: false,
+            prompted_before: true,
         }
     }
 }
@@ -69,6 +72,10 @@ pub(crate) struct Turned {
     pub last_message: String,
     /// A command ran in the turn (it may have changed files nobody reported).
     pub ran_commands: bool,
+    /// The turn reported changing files.
+    pub touched: bool,
+    /// The messages waiting for the session as the turn ended.
+    pub waiting: Vec<PendingMessage>,
 }
 
 /// One prompt turn on the thread, its events recorded; returns the agent's stop reason and last
@@ -88,38 +95,47 @@ pub(crate) async fn turn(
     if !instance.attach_thread(acp, events) {
         return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
     }
-    // What an earlier turn asked and nobody answered waits for an agent that is gone.
-    if let Err(err) = ctx.store.withdraw_approvals_of_session(session.id).await {
+    // What an earlier turn asked and nobody answered waits for an agent that is gone (before the
+    // prompt: what this turn asks must not be withdrawn).
+    if prompt.prompted_before
+        && let Err(err) = ctx.store.withdraw_approvals_of_session(session.id).await
+    {
         tracing::warn!(%err, session = %session.id, "cannot withdraw the approvals of earlier turns");
     }
-    // The preface and what is said are recorded apart: each entry is one speaker's.
-    if let Some(preface) = &prompt.preface {
-        let said = format!("### spectask\n\n{preface}\n\n");
-        record::history(ctx, session, HistoryFile::Conversation, said).await?;
-    }
-    let said = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
-    if prompt.new_thread {
-        let said = record::entry(session, HistoryFile::Conversation, said);
-        ctx.store.record_thread_prompted(session.id, &acp.0, &said).await?;
-    } else {
-        record::history(ctx, session, HistoryFile::Conversation, said).await?;
-    }
+    let said = said(session, acp, &prompt);
     let content = match prompt.preface {
         Some(preface) => prompt.content.with_preface(preface),
         None => prompt.content,
     };
+    // What is said is recorded by the turn's recorder, first, while the agent already hears it: a
+    // failure to record it stops the turn.
+    let (said_failed_tx, mut said_failed) = tokio::sync::oneshot::channel();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let worktree_path = worktree.to_path_buf();
+    let said = (said, said_failed_tx);
     let recorder =
-        tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree.to_path_buf(), rx, done_rx));
+        tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree_path, said, rx, done_rx));
     let editor = prompt.editor_cancel.is_some();
     let editor_cancel = prompt.editor_cancel.unwrap_or_default();
     let prompting = instance.prompt_content(acp, &content);
     tokio::pin!(prompting);
     let mut cancelling = false;
+    let mut said_heard = false;
+    let mut unrecorded = None;
     let result = loop {
         tokio::select! {
             result = &mut prompting => break Some(result),
             () = cancel.cancelled() => break None,
+            failed = &mut said_failed, if !said_heard => {
+                said_heard = true;
+                if let Ok(err) = failed {
+                    unrecorded = Some(err);
+                    cancelling = true;
+                    if let Err(err) = instance.cancel(acp).await {
+                        tracing::debug!(session = %session.id, %err, "cannot cancel a turn whose prompt was not recorded");
+                    }
+                }
+            }
             () = paused(ctx, session.id), if !cancelling && !editor => {
                 // A person paused the session (on any node): the turn stops; its retry leaves it be.
                 cancelling = true;
@@ -137,7 +153,11 @@ pub(crate) async fn turn(
         }
     };
     let _ = done_tx.send(());
-    let record = recorder.await.unwrap_or_default();
+    let mut record = recorder.await.unwrap_or_default();
+    if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
+        record::append(ctx, session.id, std::mem::take(&mut record.rest)).await;
+        return Err(err.into());
+    }
     // Paths as the session's commit wants them: relative to the (canonical) worktree.
     let root = worktree.canonicalize().unwrap_or_else(|_| worktree.to_path_buf());
     let touched: Vec<String> = record
@@ -147,13 +167,23 @@ pub(crate) async fn turn(
         .filter(|p| !p.as_os_str().is_empty())
         .map(|p| p.display().to_string())
         .collect();
+    // Apart from each other, so at once: the turn's last history entries (a write), overlapping edits
+    // (a read, and a write when there are some) and the messages that wait for the session (a read).
+    let rest = std::mem::take(&mut record.rest);
+    let (_, reported, waiting) = tokio::join!(
+        record::append(ctx, session.id, rest),
+        overlaps::report(&ctx.store, session, &touched),
+        ctx.store.pending_session_messages(session.id)
+    );
     // Stored as they were seen; again here only when one of those writes failed.
     if !record.touched_stored {
         ctx.store.add_touched_paths(session.id, &touched).await?;
     }
-    overlaps::report(&ctx.store, session, &touched).await?;
+    reported?;
+    let waiting = waiting?;
     let last_message = record.last_message.clone();
     let ran_commands = record.ran_commands;
+    let ended = |stop| Turned { stop, last_message, ran_commands, touched: !touched.is_empty(), waiting };
     match result {
         None => {
             let _ = instance.cancel(acp).await;
@@ -166,9 +196,9 @@ pub(crate) async fn turn(
                     return Err(TurnError::Job(JobError::Fatal(only_refused(&record.refused))));
                 }
             }
-            Ok(Turned { stop, last_message, ran_commands })
+            Ok(ended(stop))
         }
-        Some(Ok(stop)) if editor => Ok(Turned { stop, last_message, ran_commands }),
+        Some(Ok(stop)) if editor => Ok(ended(stop)),
         Some(Ok(stop)) if stop == "cancelled" => {
             Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
         }
@@ -176,6 +206,23 @@ pub(crate) async fn turn(
             Err(TurnError::Job(JobError::Fatal(format!("the agent ended its turn with {stop}"))))
         }
         Some(Err(err)) => Err(TurnError::Agent(err)),
+    }
+}
+
+/// What spectask says to open the turn (the preface and what is said apart: each entry is one
+/// speaker's), with the thread when it is a new thread's first prompt.
+fn said(session: &WorkSession, acp: &AcpSessionId, prompt: &TurnPrompt) -> record::Said {
+    let mut said = Vec::new();
+    if let Some(preface) = &prompt.preface {
+        let preface = format!("### spectask\n\n{preface}\n\n");
+        said.push(record::entry(session, HistoryFile::Conversation, preface));
+    }
+    let text = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
+    said.push(record::entry(session, HistoryFile::Conversation, text));
+    if prompt.new_thread {
+        record::Said::NewThread { acp: acp.0.clone(), said }
+    } else {
+        record::Said::Entries(said)
     }
 }
 

@@ -81,13 +81,14 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
         file: HistoryFile::Conversation,
         content: "### spectask\n\nYour task: s\n\n".into(),
     };
-    let thread = store.record_thread_prompted(session.id, "acp-1", &said).await.unwrap();
+    store.record_thread_prompted(session.id, "acp-1", std::slice::from_ref(&said)).await.unwrap();
+    let thread = store.thread_of(session.id).await.unwrap().unwrap();
     assert_eq!(thread.acp_session_id.as_deref(), Some("acp-1"));
     assert!(store.session_was_prompted(session.id).await.unwrap());
     let history = store.history_of_session(session.id).await.unwrap();
     assert_eq!(history.iter().map(|e| e.content.as_str()).collect::<Vec<_>>(), [said.content.as_str()]);
     // A thread opened anew later (the recorded one could not be loaded) replaces the id.
-    store.record_thread_prompted(session.id, "acp-2", &said).await.unwrap();
+    store.record_thread_prompted(session.id, "acp-2", std::slice::from_ref(&said)).await.unwrap();
     assert_eq!(store.thread_of(session.id).await.unwrap().unwrap().acp_session_id.as_deref(), Some("acp-2"));
     let facts = store.thread_facts(session.id).await.unwrap();
     assert_eq!((facts.editor, facts.prompted, facts.acp_session_id.as_deref()), (None, true, Some("acp-2")));
