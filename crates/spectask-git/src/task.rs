@@ -11,8 +11,8 @@ use crate::handles::{forget, with_worktree};
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, branch_tip};
 use crate::worktree::{
-    RemoveOptions, WorktreeKind, ensure_worktree, marked_worktrees, prune_stale, remove_worktree,
-    worktree_in_place, worktree_path,
+    RemoveOptions, WorktreeKind, ensure_worktree, forget_in_place, known_in_place, marked_worktrees,
+    prune_stale, remember_in_place, remove_worktree, worktree_in_place, worktree_path,
 };
 
 /// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
@@ -82,6 +82,9 @@ impl Repo {
                 reason: "is the name of the design-docs worktree",
             });
         }
+        if let Some(known) = self.known_task_worktree(task) {
+            return Ok(known);
+        }
         let branch = task.branch();
         let path = worktree_path(self.root(), task.as_str());
         // Looked at first without the writer lock: a task's worktree is made once and every later
@@ -91,6 +94,7 @@ impl Repo {
         if branch_tip(&git, &branch)?.is_some()
             && worktree_in_place(&git, self.root(), task.as_str(), &branch)
         {
+            remember_in_place(&path);
             return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
         }
         drop(git);
@@ -111,7 +115,22 @@ impl Repo {
             // A handle kept for an earlier worktree of this name is not this one's.
             forget(&self.task_worktree_dirs(task).1);
         }
+        remember_in_place(&path);
         Ok(TaskWorktree { branch, path, branch_created, worktree_created })
+    }
+
+    /// The task's worktree when this process found it in place before and it still is (three file
+    /// checks, no git): what [`Repo::ensure_task_worktree`] answers then, cheap enough for an async
+    /// caller to ask first.
+    pub fn known_task_worktree(&self, task: &TaskHandle) -> Option<TaskWorktree> {
+        let (path, admin) = self.task_worktree_dirs(task);
+        let branch = task.branch();
+        known_in_place(&path, &admin, &branch).then_some(TaskWorktree {
+            branch,
+            path,
+            branch_created: false,
+            worktree_created: false,
+        })
     }
 
     /// Commits every change in the task's worktree — added, modified, deleted, and untracked files
@@ -157,9 +176,11 @@ impl Repo {
         if delete_branch && !options.force {
             self.refuse_unmerged(&git, &branch)?;
         }
+        let (path, admin) = self.task_worktree_dirs(task);
+        forget_in_place(&path);
         let worktree_removed =
             remove_worktree(&git, self.root(), task.as_str(), WorktreeKind::Task, options.force)?;
-        forget(&self.task_worktree_dirs(task).1);
+        forget(&admin);
         let mut branch_deleted = false;
         if delete_branch && let Ok(mut found) = git.find_branch(&branch, git2::BranchType::Local) {
             found.delete().op(|| format!("delete branch {branch}"))?;

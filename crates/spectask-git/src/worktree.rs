@@ -1,7 +1,9 @@
 //! spectask's worktrees under `<root>/.git-worktrees/`: creating them idempotently (repairing stale
 //! ones), marking the ones spectask created, and removing only those, only when nothing would be lost.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use git2::{Repository, WorktreeAddOptions, WorktreePruneOptions};
@@ -29,6 +31,34 @@ impl WorktreeKind {
             WorktreeKind::Task => "task",
         }
     }
+}
+
+/// Task worktrees this process found in place or made, by path: each later look at one (every drive
+/// of a task's sessions) is three file checks instead of libgit2's (its `.git` file and its admin
+/// dir's `gitdir`, which removing it takes away, and the admin dir's `HEAD`, which must still name its
+/// branch). Forgotten when spectask removes it.
+static IN_PLACE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+
+fn in_place() -> std::sync::MutexGuard<'static, HashSet<PathBuf>> {
+    IN_PLACE.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether the worktree at `path` (admin dir `admin`) was found in place before and still is, with
+/// `branch` checked out.
+pub(crate) fn known_in_place(path: &Path, admin: &Path, branch: &str) -> bool {
+    in_place().contains(path)
+        && path.join(".git").is_file()
+        && admin.join("gitdir").is_file()
+        && std::fs::read_to_string(admin.join("HEAD"))
+            .is_ok_and(|head| head.trim_end() == format!("ref: refs/heads/{branch}"))
+}
+
+pub(crate) fn remember_in_place(path: &Path) {
+    in_place().insert(path.to_path_buf());
+}
+
+pub(crate) fn forget_in_place(path: &Path) {
+    in_place().remove(path);
 }
 
 /// `<root>/.git-worktrees/<name>`.

@@ -395,3 +395,33 @@ fn a_merge_under_way_in_a_worktree_stops_commits_there() {
     repo.commit_design_docs(&docs).unwrap();
     assert_fsck_clean(repo.root());
 }
+
+/// A worktree this process found in place is known again by a look at its files, never by a stale
+/// memory: not once spectask removed it, nor once its directory is gone or another branch is checked
+/// out in it.
+#[test]
+fn a_worktree_known_in_place_is_looked_at_again_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let task = TaskHandle::new("5a6b-known").unwrap();
+    assert!(repo.known_task_worktree(&task).is_none(), "never looked at");
+    let made = repo.ensure_task_worktree(&task).unwrap();
+    let known = repo.known_task_worktree(&task).unwrap();
+    assert_eq!((known.path.as_path(), known.branch.as_str()), (made.path.as_path(), "spectask/5a6b-known"));
+    assert!(!known.worktree_created && !known.branch_created);
+
+    git(&made.path, &["checkout", "-q", "-b", "elsewhere"]);
+    assert!(repo.known_task_worktree(&task).is_none(), "another branch is checked out");
+    git(&made.path, &["checkout", "-q", "spectask/5a6b-known"]);
+    assert!(repo.known_task_worktree(&task).is_some());
+
+    std::fs::remove_dir_all(&made.path).unwrap();
+    assert!(repo.known_task_worktree(&task).is_none(), "its directory is gone");
+    let again = repo.ensure_task_worktree(&task).unwrap();
+    assert!(again.worktree_created);
+    assert!(repo.known_task_worktree(&task).is_some());
+
+    repo.remove_task(&task, false, RemoveOptions::default()).unwrap();
+    assert!(repo.known_task_worktree(&task).is_none(), "spectask removed it");
+    assert_fsck_clean(repo.root());
+}
