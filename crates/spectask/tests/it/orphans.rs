@@ -45,10 +45,15 @@ fn a_node_started_again_stops_the_agents_its_killed_run_left() {
     let server = Server::start_node(&data, None, "node-1");
     server.coding_session(&repo, "Wait", "Wait for a long time.");
     let deadline = Instant::now() + Duration::from_secs(60);
+    // Read until two reads agree: a process caught between its fork and its exec still shows its
+    // parent's command line (the marked `sh` forking `sleep`), and is gone from the list a moment later.
     let first = loop {
         let running = lingering(&marker);
         if !running.is_empty() {
-            break running;
+            std::thread::sleep(Duration::from_millis(100));
+            if lingering(&marker) == running {
+                break running;
+            }
         }
         assert!(Instant::now() < deadline, "the agent never started its child");
         std::thread::sleep(Duration::from_millis(50));
