@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::crash_restart::setup;
 use crate::fake_llm::FakeLlm;
-use crate::support::{Server, git_repo};
+use crate::support::{Server, git_repo, http, http_json};
 use spectask_store::{DatabaseUrl, Store};
 
 const CODER: &str = r#"
@@ -55,18 +55,27 @@ fn wip_limits_hold_across_two_nodes_on_postgres() {
     b.stop();
 }
 
-/// Creates 20 coding sessions over two repositories (through the servers in turn) and samples the
-/// task list until all reach implementation_review.
+/// Creates 20 coding sessions over two repositories (through the servers in turn, all at once) and
+/// samples the task list until all reach implementation_review.
+///
+/// The requests go out together, so the tasks arrive faster than any three of them can finish (each
+/// agent turn sleeps 300 ms): a queue forms whatever the machine's load, and the sampler (HTTP, no
+/// process per sample) sees it. Creating them one CLI process after another let a loaded machine
+/// finish tasks as fast as they came, and the waiting tasks were never seen.
 fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server], database: &DatabaseUrl) {
     let repos = [git_repo(dir, "api"), git_repo(dir, "web")];
     let server = servers[0];
-    for n in 0..20 {
-        let repo = &repos[n % 2];
-        servers[n % servers.len()].coding_session(repo, &format!("Job {n}"), "write job.txt");
-    }
+    std::thread::scope(|scope| {
+        for n in 0..20 {
+            let (url, repo) = (&servers[n % servers.len()].url, &repos[n % 2]);
+            scope.spawn(move || create(url, repo, &format!("Job {n}")));
+        }
+    });
 
     let deadline = Instant::now() + Duration::from_secs(120);
     let (mut samples, mut most, mut reasons_seen) = (0, 0, 0);
+    // What each sample saw, for a failure: tasks at work, queued, queued with their reason.
+    let mut seen: Vec<(usize, usize, usize)> = Vec::new();
     loop {
         let tasks = list(server);
         assert_eq!(tasks.len(), 20);
@@ -84,12 +93,16 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server], da
         most = most.max(active.len());
         samples += 1;
         // Tasks waiting for a slot say why (a task queued a moment ago may not have been looked at yet).
-        for waiting in tasks.iter().filter(|t| t["status"] == "implementation_queued") {
+        let queued: Vec<&Value> = tasks.iter().filter(|t| t["status"] == "implementation_queued").collect();
+        let mut reasons = 0;
+        for waiting in &queued {
             if let Some(reason) = waiting["queue_reason"].as_str() {
                 assert!(reason.starts_with("waiting"), "{waiting}");
-                reasons_seen += 1;
+                reasons += 1;
             }
         }
+        reasons_seen += reasons;
+        seen.push((active.len(), queued.len(), reasons));
         if tasks.iter().all(|t| t["status"] == "implementation_review") {
             break;
         }
@@ -103,14 +116,27 @@ fn twenty_tasks_within_the_limits(dir: &std::path::Path, servers: &[&Server], da
             "not all tasks reached implementation_review: {tasks:#?}\n{}",
             unfinished(database)
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(most, 3, "the limit was reached, not just respected ({samples} samples)");
-    assert!(reasons_seen > 0, "no waiting task was seen with its queue_reason ({samples} samples)");
+    let timeline = format!("{samples} samples of (at work, queued, queued saying why): {seen:?}");
+    assert_eq!(most, 3, "the limit was reached, not just respected; {timeline}");
+    assert!(reasons_seen > 0, "no waiting task was seen with its queue_reason; {timeline}");
+}
+
+/// Creates a coding session on `repo` through the API of the server at `url`.
+fn create(url: &str, repo: &std::path::Path, title: &str) {
+    let body = serde_json::json!({
+        "prompt": "write job.txt",
+        "repo": repo.canonicalize().unwrap(),
+        "title": title,
+        "kind": "coding_session",
+    });
+    let (status, answer) = http(url, "POST", "/api/v1/spec-tasks/from-prompt", Some(&body.to_string()));
+    assert!((200..300).contains(&status), "creating {title}: {status} {answer}");
 }
 
 fn list(server: &Server) -> Vec<Value> {
-    server.task_json(&["list", "--json", "--limit", "50"])["items"].as_array().cloned().unwrap_or_default()
+    http_json(&server.url, "/api/v1/spec-tasks?limit=50")["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// The sessions and jobs of every task not yet in implementation_review, read from the database.
