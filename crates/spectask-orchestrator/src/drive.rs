@@ -166,7 +166,11 @@ async fn run_turn(
                         }
                     };
                     let prompt = TurnPrompt { preface: slice, ..TurnPrompt::spectask(text) };
-                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|t| after.saw(t))
+                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|mut turned| {
+                        // What waited as the turn ended, but the message it heard (marked below).
+                        turned.waiting.retain(|waiting| waiting.id != message.id);
+                        heard(&mut after, &mut waiting, turned)
+                    })
                 }
             };
             // An editor heard how its turn ended: the prompt is never run again.
