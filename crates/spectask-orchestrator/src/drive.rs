@@ -216,8 +216,8 @@ async fn run_turn(
     }
 }
 
-/// Notes a finished turn of spectask's prompt: what it did, for what is sent back, and the messages
-/// that waited as it ended; returns its last message.
+/// Notes a finished turn (spectask's prompt or a message): what it did, for what is sent back, and
+/// the messages that waited as it ended; returns its last message.
 fn heard(after: &mut AfterTurns, waiting: &mut Option<Vec<PendingMessage>>, mut turned: Turned) -> String {
     *waiting = Some(std::mem::take(&mut turned.waiting));
     after.saw(turned)
