@@ -1,12 +1,11 @@
 //! Change detection for the orchestrator: branch tips, commits, the files they changed and the
 //! files' contents at a commit — e.g. to notice an agent ticking progress markers itself.
 
-use git2::{Oid, Repository};
-
-use crate::commit::{ChangedFile, blob_at, changed_files, uncommitted_files};
-use crate::error::{GitError, GitResultExt, io_err};
+use crate::cmd::{Git, text};
+use crate::commit::{ChangedFile, changed_files, uncommitted_files};
+use crate::error::{GitError, io_err};
 use crate::names::{CommitId, parse_trailers, validate_file_path};
-use crate::registration::{Repo, branch_tip};
+use crate::registration::Repo;
 
 /// One commit, as the orchestrator needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,57 +22,59 @@ impl Repo {
     /// The tip of the local branch `branch` (`spectask/<task>`, the default branch, the design-docs
     /// branch …), `None` when it does not exist.
     pub fn branch_tip(&self, branch: &str) -> Result<Option<CommitId>, GitError> {
-        Ok(branch_tip(&*self.git()?, branch)?.map(CommitId))
+        self.tip_of(branch)
     }
 
     /// The files that differ between `from` and `to`; every file of `to` when `from` is `None`.
     pub fn changed_files(&self, from: Option<CommitId>, to: CommitId) -> Result<Vec<ChangedFile>, GitError> {
-        changed_files(&*self.git()?, from.map(|c| c.0), to.0)
+        match from {
+            Some(from) => changed_files(&self.main_git(), Some(from), to),
+            // Against the empty tree: every file of `to`.
+            None => {
+                let out = self.main_git().reading().run(&[
+                    "ls-tree",
+                    "-r",
+                    "-z",
+                    "--name-only",
+                    &to.to_string(),
+                ])?;
+                Ok(crate::cmd::nul_fields(&out)
+                    .map(|path| ChangedFile { path: text(path), change: crate::commit::FileChange::Added })
+                    .collect())
+            }
+        }
     }
 
     /// The file at `path` in commit `commit`, `None` when there is none.
     pub fn read_file_at(&self, commit: CommitId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         validate_file_path(path)?;
-        let git = self.git()?;
-        let tree =
-            git.find_commit(commit.0).and_then(|c| c.tree()).op(|| format!("read the tree of {commit}"))?;
-        blob_at(&git, &tree, path)
+        let mut files = read_blobs(&self.main_git(), &[format!("{commit}:{path}")])?;
+        Ok(files.pop().flatten())
     }
 
     /// The commit `commit`: parents, message and trailers.
     pub fn commit_info(&self, commit: CommitId) -> Result<CommitInfo, GitError> {
-        let git = self.git()?;
-        let found = git.find_commit(commit.0).op(|| format!("read commit {commit}"))?;
-        let message = String::from_utf8_lossy(found.message_bytes()).into_owned();
-        Ok(CommitInfo {
-            id: commit,
-            parents: found.parent_ids().map(CommitId).collect(),
-            trailers: parse_trailers(&message),
-            message,
-        })
+        let mut log = log(&self.main_git(), &["-1", "--no-walk", &commit.to_string()])?;
+        log.pop().ok_or_else(|| GitError::InvalidCommitId { value: commit.to_string() })
     }
 
     /// The commits reachable from `to` but not from `from` (all of `to`'s history when `None`),
     /// oldest first.
     pub fn commits_between(&self, from: Option<CommitId>, to: CommitId) -> Result<Vec<CommitId>, GitError> {
-        let git = self.git()?;
-        let mut walk = git.revwalk().op(|| "start a revision walk".to_owned())?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-            .op(|| "sort a revision walk".to_owned())?;
-        walk.push(to.0).op(|| format!("walk from {to}"))?;
-        if let Some(from) = from {
-            walk.hide(from.0).op(|| format!("hide {from}"))?;
-        }
-        walk.map(|id| id.map(CommitId).op(|| format!("walk from {to}"))).collect()
+        let mut args =
+            vec!["rev-list".to_owned(), "--topo-order".to_owned(), "--reverse".to_owned(), to.to_string()];
+        args.extend(from.map(|from| format!("^{from}")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.main_git().reading().run(&args)?;
+        out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(CommitId::from_git).collect()
     }
 
     /// The commits of `branch` after `since` (its whole history when `None`), oldest first, with
     /// messages and trailers: what recovery reads spec versions and reviews from, and how the
     /// orchestrator tells spectask's commits from an agent's. Empty when the branch does not exist.
     pub fn commit_log(&self, branch: &str, since: Option<CommitId>) -> Result<Vec<CommitInfo>, GitError> {
-        let git = self.git()?;
-        let Some(tip) = branch_tip(&git, branch)? else { return Ok(Vec::new()) };
-        log_between(&git, since.map(|c| c.0), tip)
+        let Some(tip) = self.tip_of(branch)? else { return Ok(Vec::new()) };
+        log_between(&self.main_git(), since, tip)
     }
 
     /// Whether `ancestor` is `descendant` or one of its ancestors.
@@ -81,18 +82,14 @@ impl Repo {
         if ancestor == descendant {
             return Ok(true);
         }
-        let git = self.git()?;
-        git.graph_descendant_of(descendant.0, ancestor.0)
-            .op(|| format!("compare {descendant} with {ancestor}"))
+        let (a, d) = (ancestor.to_string(), descendant.to_string());
+        self.main_git().reading().yes_no(&["merge-base", "--is-ancestor", &a, &d])
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the design-docs worktree, e.g. an
     /// agent editing `progress.md` without committing.
     pub fn design_docs_uncommitted(&self) -> Result<Vec<String>, GitError> {
-        let path = self.design_docs_worktree();
-        let worktree = git2::Repository::open(&path)
-            .op(|| format!("open the design-docs worktree {}", path.display()))?;
-        uncommitted_files(&worktree)
+        uncommitted_files(&self.design_docs_checkout().git)
     }
 
     /// The file at `path` as it is on disk in the design-docs worktree (uncommitted edits included),
@@ -116,28 +113,68 @@ impl Repo {
 
 /// The commits reachable from `tip` and not from `hide`, oldest first, with messages and trailers.
 pub(crate) fn log_between(
-    git: &Repository,
-    hide: Option<Oid>,
-    tip: Oid,
+    git: &Git,
+    hide: Option<CommitId>,
+    tip: CommitId,
 ) -> Result<Vec<CommitInfo>, GitError> {
-    let mut walk = git.revwalk().op(|| "start a revision walk".to_owned())?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-        .op(|| "sort a revision walk".to_owned())?;
-    walk.push(tip).op(|| format!("walk from {tip}"))?;
-    if let Some(hide) = hide {
-        walk.hide(hide).op(|| format!("hide {hide}"))?;
-    }
+    let mut args = vec!["--topo-order".to_owned(), "--reverse".to_owned(), tip.to_string()];
+    args.extend(hide.map(|hide| format!("^{hide}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    log(git, &args)
+}
+
+/// `git log` of `args`, each commit with its parents and its whole message.
+fn log(git: &Git, args: &[&str]) -> Result<Vec<CommitInfo>, GitError> {
+    let mut full = vec!["log", "--no-show-signature", "--no-color", "-z", "--format=%H%n%P%n%B"];
+    full.extend_from_slice(args);
+    let out = git.reading().run(&full)?;
     let mut log = Vec::new();
-    for id in walk {
-        let id = id.op(|| format!("walk from {tip}"))?;
-        let commit = git.find_commit(id).op(|| format!("read commit {id}"))?;
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        log.push(CommitInfo {
-            id: CommitId(id),
-            parents: commit.parent_ids().map(CommitId).collect(),
-            trailers: parse_trailers(&message),
-            message,
-        });
+    for record in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        let mut lines = record.splitn(3, '\n');
+        let id = CommitId::from_git(lines.next().unwrap_or_default().as_bytes())?;
+        let parents = lines
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|p| CommitId::from_git(p.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let message = lines.next().unwrap_or_default().to_owned();
+        log.push(CommitInfo { id, parents, trailers: parse_trailers(&message), message });
     }
     Ok(log)
+}
+
+/// The blobs named by `specs` (`<commit>:<path>`, one per line), each `None` when there is no
+/// file there, through one `git cat-file --batch`.
+pub(crate) fn read_blobs(git: &Git, specs: &[String]) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut input = Vec::new();
+    for spec in specs {
+        input.extend_from_slice(spec.as_bytes());
+        input.push(b'\n');
+    }
+    let out = git.reading().run_with_input(&["cat-file", "--batch"], Some(&input))?;
+    let mut rest = out.as_slice();
+    let mut blobs = Vec::with_capacity(specs.len());
+    for _ in specs {
+        let Some(end) = rest.iter().position(|b| *b == b'\n') else { break };
+        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
+        rest = &rest[end + 1..];
+        let mut parts = header.rsplitn(3, ' ');
+        let (size, kind) = (parts.next(), parts.next());
+        match (kind, size.and_then(|s| s.parse::<usize>().ok())) {
+            (Some(kind), Some(size)) if rest.len() > size => {
+                let content = rest[..size].to_vec();
+                rest = &rest[size + 1..];
+                blobs.push((kind == "blob").then_some(content));
+            }
+            // `<spec> missing` (or ambiguous): nothing there.
+            _ => blobs.push(None),
+        }
+    }
+    blobs.resize(specs.len(), None);
+    Ok(blobs)
 }

@@ -1,8 +1,7 @@
 //! What a planner may see of a repository: the file tree and the key files at the default branch.
 
-use git2::{ObjectType, TreeWalkMode, TreeWalkResult};
-
-use crate::error::GitResultExt;
+use crate::changes::read_blobs;
+use crate::read::ls_tree;
 use crate::{GitError, Repo};
 
 /// Files worth showing a planner in full when they exist at the top of the repository.
@@ -42,32 +41,22 @@ pub struct RepoSnapshot {
 impl Repo {
     /// A bounded snapshot of the default branch for planning prompts.
     pub fn snapshot(&self, max_files: usize, max_file_bytes: usize) -> Result<RepoSnapshot, GitError> {
-        let git = self.git()?;
-        let branch = self.default_branch().to_owned();
-        let tree = git
-            .revparse_single(&format!("refs/heads/{branch}"))
-            .and_then(|o| o.peel_to_tree())
-            .op(|| format!("read the tree of branch {branch}"))?;
+        let git = self.main_git();
+        let tip = self.default_tip()?;
         let mut snapshot = RepoSnapshot::default();
-        let walked = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            if entry.kind() != Some(ObjectType::Blob) {
-                return TreeWalkResult::Ok;
+        for (kind, path) in ls_tree(&git, tip, "", true)? {
+            if kind != "blob" {
+                continue;
             }
             if snapshot.file_tree.len() >= max_files {
                 snapshot.truncated = true;
-                return TreeWalkResult::Abort;
+                break;
             }
-            snapshot.file_tree.push(format!("{dir}{}", entry.name().unwrap_or("?")));
-            TreeWalkResult::Ok
-        });
-        // Stopping the walk early surfaces as an error from libgit2; only a real failure counts.
-        if !snapshot.truncated {
-            walked.op(|| format!("list the files of branch {branch}"))?;
+            snapshot.file_tree.push(path);
         }
-        for name in KEY_FILES {
-            let Ok(entry) = tree.get_path(std::path::Path::new(name)) else { continue };
-            let Ok(blob) = git.find_blob(entry.id()) else { continue };
-            let Ok(text) = std::str::from_utf8(blob.content()) else { continue };
+        let specs: Vec<String> = KEY_FILES.iter().map(|name| format!("{tip}:{name}")).collect();
+        for (name, blob) in KEY_FILES.iter().zip(read_blobs(&git, &specs)?) {
+            let Some(Ok(text)) = blob.map(String::from_utf8) else { continue };
             let mut end = text.len().min(max_file_bytes);
             while !text.is_char_boundary(end) {
                 end -= 1;

@@ -15,6 +15,12 @@ pub enum GitError {
     #[error("{} is not a git repository", path.display())]
     NotARepository { path: PathBuf },
 
+    #[error("{} is inside the repository {}: register the repository's root", path.display(), root.display())]
+    InsideRepository { path: PathBuf, root: PathBuf },
+
+    #[error("{} cannot be used: {reason}", path.display())]
+    UnusableRepository { path: PathBuf, reason: String },
+
     #[error("{} is a bare repository; spectask needs a working tree", path.display())]
     BareRepository { path: PathBuf },
 
@@ -85,12 +91,8 @@ pub enum GitError {
     #[error("merging {branch} into {into} conflicts in: {}", files.join(", "))]
     MergeConflict { branch: String, into: String, files: Vec<String> },
 
-    #[error(
-        "merge intent {} is damaged, so spectask cannot tell which merge was cut off; finish or undo \
-         that merge in the checkout, then remove the file",
-        path.display()
-    )]
-    InvalidMergeIntent { path: PathBuf },
+    #[error("the repository's {hook} hook refused the commit: {message}")]
+    HookRejected { hook: String, message: String },
 
     #[error("branch {branch} moved while spectask was updating it (expected tip {expected})")]
     ConcurrentUpdate { branch: String, expected: String },
@@ -108,11 +110,11 @@ pub enum GitError {
     #[error("{op} {}: {source}", path.display())]
     Io { op: &'static str, path: PathBuf, source: std::io::Error },
 
-    #[error("{op}: {source}")]
-    Git { op: String, source: git2::Error },
+    #[error("{op} failed ({status}): {message}")]
+    Command { op: String, status: String, message: String },
 
-    #[error("building the archive of {task}: {source}")]
-    Archive { task: String, source: std::io::Error },
+    #[error("cannot run {op}: {source} (is git installed and on the PATH?)")]
+    Spawn { op: String, source: std::io::Error },
 }
 
 /// How a caller should treat a [`GitError`], e.g. which HTTP status to answer with.
@@ -126,7 +128,7 @@ pub enum ErrorCategory {
     /// spectask refused, to protect work or history; the message says what a human must do
     /// (HTTP 409).
     Refused,
-    /// Something failed underneath (IO, libgit2, the lock): log it (HTTP 500).
+    /// Something failed underneath (IO, the git program, the lock): log it (HTTP 500).
     Internal,
 }
 
@@ -136,6 +138,8 @@ impl GitError {
         match self {
             PathNotFound { .. }
             | NotARepository { .. }
+            | InsideRepository { .. }
+            | UnusableRepository { .. }
             | BareRepository { .. }
             | NoCommits { .. }
             | NoDefaultBranch { .. }
@@ -156,22 +160,31 @@ impl GitError {
             | WorktreeNameTaken { .. }
             | MergeConflict { .. }
             | ConcurrentUpdate { .. }
-            | InvalidMergeIntent { .. }
+            | HookRejected { .. }
             | IndexLocked { .. } => ErrorCategory::Refused,
-            Lock { .. } | Io { .. } | Git { .. } | Archive { .. } => ErrorCategory::Internal,
+            Lock { .. } | Io { .. } | Command { .. } | Spawn { .. } => ErrorCategory::Internal,
         }
     }
 }
 
-/// Attaches what spectask was doing to a raw libgit2 error.
-pub(crate) trait GitResultExt<T> {
-    /// `op` says what was attempted and on what, e.g. `format!("find branch {branch}")`.
-    fn op(self, op: impl FnOnce() -> String) -> Result<T, GitError>;
-}
+impl GitError {
+    /// Whether git failed because another git process holds a lock file it needs (an agent's
+    /// `git status` holding `index.lock`): worth trying again shortly.
+    pub(crate) fn is_lock_held(&self) -> bool {
+        matches!(self, GitError::Command { message, .. }
+            if message.contains(".lock': File exists") || message.contains("cannot lock ref"))
+    }
 
-impl<T> GitResultExt<T> for Result<T, git2::Error> {
-    fn op(self, op: impl FnOnce() -> String) -> Result<T, GitError> {
-        self.map_err(|source| GitError::Git { op: op(), source })
+    /// A lock file still held after waiting, as [`GitError::IndexLocked`] naming it; any other
+    /// error as it is.
+    pub(crate) fn lock_held_named(self) -> GitError {
+        if let GitError::Command { message, .. } = &self
+            && let Some((_, rest)) = message.split_once("Unable to create '")
+            && let Some((path, _)) = rest.split_once("': File exists")
+        {
+            return GitError::IndexLocked { path: PathBuf::from(path) };
+        }
+        self
     }
 }
 

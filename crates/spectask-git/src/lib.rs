@@ -34,6 +34,7 @@
 //! ```
 //!
 //! Codemap, by file:
+//! - `cmd.rs`: running the `git` program; every read and write goes through it.
 //! - `repository.rs`: [`inspect_repository`]; `registration.rs`: [`Repo::register`], [`Repo::open`].
 //! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`] (and [`Repo::commit_design_docs_on`]
 //!   an expected tip, for the history recorder), [`Repo::design_docs_health`],
@@ -43,57 +44,50 @@
 //!   [`Repo::list_design_docs`], [`Repo::recovery_index`]; `archive.rs`: [`Repo::spec_archive`].
 //! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
 //!   `merge.rs`: [`Repo::merge_task`]; `review.rs`: [`Repo::task_branch_review`] (the branch's
-//!   commits and diff against its base, for the implementation review).
+//!   commits and diff against its base, for the implementation review; `diff_parse.rs` reads
+//!   git's diff output).
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
-//! - `commit.rs`, `objects.rs` (a commit's blobs, trees and commit object written as loose files),
-//!   `object_cache.rs` (the objects a design-docs commit wrote or read, kept parsed by id),
-//!   `refs.rs` (a commit's branch move with its reflogs, and spectask's own refs, as loose ref files),
-//!   `sync.rs`, `worktree.rs`, `lock.rs`, `index_lock.rs`, `names.rs`, `retry.rs` (how long to wait
-//!   for another git process): the machinery underneath.
+//! - `commit.rs` (staging and committing in a worktree), `worktree.rs` (`git worktree`),
+//!   `lock.rs`, `names.rs`, `retry.rs`: the machinery underneath.
 //!
 //! Invariants:
-//! - Everything is synchronous and blocking (libgit2 is): async callers use `spawn_blocking`.
-//! - Every write takes the repository's writer lock (an in-process mutex per repository plus a
-//!   `flock` on `.git/spectask/write.lock`), so concurrent callers queue instead of failing on
-//!   `index.lock`, within one process and across processes.
+//! - Everything that reads or writes a repository runs the `git` program: no on-disk format is
+//!   written here, and git's own locks, hooks, filters and settings apply. Synchronous and
+//!   blocking: async callers use `spawn_blocking`.
+//! - Every write takes the repository's writer lock (a `flock` on `.git/spectask/write.lock`), so
+//!   spectask's writers queue instead of failing on each other's `index.lock`.
 //! - Branches only move by compare-and-swap on their old tip; nothing is ever force-updated.
 //! - The design-docs branch only moves forward; a rewrite stops spectask's writes until a human
 //!   accepts it.
 //! - Branches and worktrees holding work are never deleted without an explicit `force`, and only
 //!   worktrees spectask created (marked in `.git/worktrees/<name>/spectask`) are ever removed.
-//! - The `git` program is never run.
+//! - A task's worktree is named to git by its admin directory, never by the `.git` file its agent
+//!   can write.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod archive;
 mod changes;
+mod cmd;
 mod commit;
 mod context;
 mod design_docs;
-mod dirty;
+mod diff_parse;
 mod error;
-mod handles;
-mod health;
-mod index_lock;
 mod layout;
 mod lock;
 mod merge;
-mod merge_intent;
 mod names;
-mod object_cache;
-mod objects;
 mod planning;
 mod read;
-mod refs;
 mod registration;
 mod repository;
 mod retry;
 mod review;
 mod sample;
 mod spec;
-mod sync;
 mod task;
 mod worktree;
 

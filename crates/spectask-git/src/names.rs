@@ -57,25 +57,52 @@ impl FromStr for TaskHandle {
     }
 }
 
-/// The id of a commit (40 lower-case hex digits when displayed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CommitId(pub(crate) git2::Oid);
+/// The id of a commit: 40 lower-case hex digits in a SHA-1 repository, 64 in a SHA-256 one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommitId {
+    hex: [u8; 64],
+    len: u8,
+}
+
+impl CommitId {
+    /// The id as git prints it.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.hex[..usize::from(self.len)]).unwrap_or_default()
+    }
+
+    /// Parses an id from git's output (full hex, either object format).
+    pub(crate) fn from_git(bytes: &[u8]) -> Result<CommitId, GitError> {
+        let trimmed = bytes.trim_ascii();
+        let valid = matches!(trimmed.len(), 40 | 64)
+            && trimmed.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+        if !valid {
+            return Err(GitError::InvalidCommitId { value: String::from_utf8_lossy(trimmed).into_owned() });
+        }
+        let mut hex = [0u8; 64];
+        hex[..trimmed.len()].copy_from_slice(trimmed);
+        Ok(CommitId { hex, len: trimmed.len() as u8 })
+    }
+}
+
+impl fmt::Debug for CommitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CommitId({})", self.as_str())
+    }
+}
 
 impl fmt::Display for CommitId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        f.write_str(self.as_str())
     }
 }
 
 impl FromStr for CommitId {
     type Err = GitError;
-    /// Parses a full hex commit id; abbreviations are refused.
+    /// Parses a full hex commit id (40 or 64 digits, any case); abbreviations are refused.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let invalid = || GitError::InvalidCommitId { value: s.to_owned() };
-        if s.len() != 40 {
-            return Err(invalid());
-        }
-        git2::Oid::from_str(s).map(CommitId).map_err(|_| invalid())
+        CommitId::from_git(s.to_ascii_lowercase().as_bytes())
+            .map_err(|_| GitError::InvalidCommitId { value: s.to_owned() })
     }
 }
 

@@ -29,8 +29,7 @@ impl Repo {
         previous: Option<&PlanningFiles>,
     ) -> Result<(PathBuf, PathBuf), GitError> {
         let worktree = self.ensure_task_worktree(task)?.path;
-        let git = self.git()?;
-        exclude_dir(git.path(), SCRATCH_DIR)?;
+        exclude_dir(self.git_dir(), SCRATCH_DIR)?;
         let dir = worktree.join(SCRATCH_DIR).join("spec");
         self.clear_planning_dir(task)?;
         std::fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;

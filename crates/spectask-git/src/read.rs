@@ -1,12 +1,9 @@
 //! Reading the design-docs branch at its tip: one file, one directory, and the index of everything
 //! `spectask recover` needs to rebuild the database.
 
-use std::path::Path;
-
-use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
-
-use crate::commit::blob_at;
-use crate::error::{GitError, GitResultExt};
+use crate::changes::read_blobs;
+use crate::cmd::{Git, nul_fields, text};
+use crate::error::GitError;
 use crate::names::{CommitId, validate_file_path};
 use crate::registration::Repo;
 
@@ -44,30 +41,25 @@ impl Repo {
     /// The file at `path` at the design-docs tip, `None` when there is none.
     pub fn read_design_doc(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         validate_file_path(path)?;
-        let git = self.git()?;
-        let tree = self.design_docs_tree(&git)?;
-        blob_at(&git, &tree, path)
+        let spec = format!("refs/heads/{}:{path}", self.design_docs_branch());
+        let mut files = read_blobs(&self.main_git(), &[spec])?;
+        Ok(files.pop().flatten())
     }
 
     /// The entries of directory `dir` (`""` for the root) at the design-docs tip, sorted by name;
     /// empty when there is no such directory.
     pub fn list_design_docs(&self, dir: &str) -> Result<Vec<DocEntry>, GitError> {
-        let git = self.git()?;
-        let root = self.design_docs_tree(&git)?;
-        let Some(tree) = subtree(&git, &root, dir)? else {
-            return Ok(Vec::new());
-        };
-        let prefix = if dir.is_empty() { String::new() } else { format!("{}/", dir.trim_end_matches('/')) };
-        let mut entries: Vec<DocEntry> = tree
-            .iter()
-            .filter_map(|entry| {
-                let kind = match entry.kind() {
-                    Some(ObjectType::Blob) => EntryKind::File,
-                    Some(ObjectType::Tree) => EntryKind::Directory,
+        let tip = self.design_docs_tip()?;
+        let mut entries: Vec<DocEntry> = ls_tree(&self.main_git(), tip, dir, false)?
+            .into_iter()
+            .filter_map(|(kind, path)| {
+                let kind = match kind.as_str() {
+                    "blob" => EntryKind::File,
+                    "tree" => EntryKind::Directory,
                     _ => return None,
                 };
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                Some(DocEntry { path: format!("{prefix}{name}"), name, kind })
+                let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                Some(DocEntry { name, path, kind })
             })
             .collect();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -76,70 +68,65 @@ impl Repo {
 
     /// Every file under `dir` (recursively) at the design-docs tip, sorted.
     pub fn list_design_doc_files(&self, dir: &str) -> Result<Vec<String>, GitError> {
-        let git = self.git()?;
-        let root = self.design_docs_tree(&git)?;
-        files_under(&git, &root, dir)
+        files_under(&self.main_git(), self.design_docs_tip()?, dir)
     }
 
     /// The paths `spectask recover` reads, all at one tip.
     pub fn recovery_index(&self) -> Result<RecoveryIndex, GitError> {
-        let git = self.git()?;
-        let tip = self.design_docs_tip(&git)?;
-        let root = git.find_commit(tip).and_then(|c| c.tree()).op(|| format!("read the tree of {tip}"))?;
-        let spec_files = files_under(&git, &root, "specs")?;
+        let git = self.main_git();
+        let tip = self.design_docs_tip()?;
+        let spec_files = files_under(&git, tip, "specs")?;
         let spec_metadata = spec_files
             .iter()
             .filter(|p| p.split('/').count() == 3 && p.ends_with("/spec-metadata.json"))
             .cloned()
             .collect();
-        let session_files = files_under(&git, &root, "sessions")?;
-        Ok(RecoveryIndex { tip: CommitId(tip), spec_metadata, spec_files, session_files })
-    }
-
-    pub(crate) fn design_docs_tree<'r>(&self, git: &'r Repository) -> Result<git2::Tree<'r>, GitError> {
-        let tip = self.design_docs_tip(git)?;
-        git.find_commit(tip).and_then(|c| c.tree()).op(|| format!("read the tree of {tip}"))
+        let session_files = files_under(&git, tip, "sessions")?;
+        Ok(RecoveryIndex { tip, spec_metadata, spec_files, session_files })
     }
 }
 
-/// The tree at `dir` (`""` for `root` itself), `None` when absent or not a directory.
-pub(crate) fn subtree<'r>(
-    git: &'r Repository,
-    root: &git2::Tree<'r>,
+/// The entries under `dir` (`""` for the root) of `commit`'s tree: `(type, full path)`, only the
+/// files when `recursive` (every level), else the directory's own entries.
+pub(crate) fn ls_tree(
+    git: &Git,
+    commit: CommitId,
     dir: &str,
-) -> Result<Option<git2::Tree<'r>>, GitError> {
+    recursive: bool,
+) -> Result<Vec<(String, String)>, GitError> {
     let dir = dir.trim_end_matches('/');
-    if dir.is_empty() {
-        return Ok(Some(root.clone()));
+    if !dir.is_empty() {
+        validate_file_path(dir)?;
     }
-    validate_file_path(dir)?;
-    let entry = match root.get_path(Path::new(dir)) {
-        Ok(entry) => entry,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(GitError::Git { op: format!("look up {dir}"), source });
-        }
-    };
-    if entry.kind() != Some(ObjectType::Tree) {
-        return Ok(None);
+    let commit = commit.to_string();
+    let mut args = vec!["ls-tree", "-z", "--full-tree"];
+    if recursive {
+        args.push("-r");
     }
-    git.find_tree(entry.id()).map(Some).op(|| format!("read directory {dir}"))
+    args.push(&commit);
+    let pattern = format!("{dir}/");
+    if !dir.is_empty() {
+        args.extend(["--", pattern.as_str()]);
+    }
+    let out = git.reading().run(&args)?;
+    Ok(nul_fields(&out)
+        .filter_map(|entry| {
+            // `<mode> SP <type> SP <object> TAB <path>`
+            let entry = text(entry);
+            let (meta, path) = entry.split_once('\t')?;
+            let kind = meta.split(' ').nth(1)?.to_owned();
+            Some((kind, path.to_owned()))
+        })
+        .collect())
 }
 
-/// Every file under `dir` of `root`, as full paths, sorted.
-fn files_under(git: &Repository, root: &git2::Tree<'_>, dir: &str) -> Result<Vec<String>, GitError> {
-    let Some(tree) = subtree(git, root, dir)? else {
-        return Ok(Vec::new());
-    };
-    let prefix = if dir.is_empty() { String::new() } else { format!("{}/", dir.trim_end_matches('/')) };
-    let mut files = Vec::new();
-    tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
-        if entry.kind() == Some(ObjectType::Blob) {
-            files.push(format!("{prefix}{parent}{}", String::from_utf8_lossy(entry.name_bytes())));
-        }
-        TreeWalkResult::Ok
-    })
-    .op(|| format!("walk {dir}"))?;
+/// Every file under `dir` of `commit`, as full paths, sorted.
+pub(crate) fn files_under(git: &Git, commit: CommitId, dir: &str) -> Result<Vec<String>, GitError> {
+    let mut files: Vec<String> = ls_tree(git, commit, dir, true)?
+        .into_iter()
+        .filter(|(kind, _)| kind == "blob")
+        .map(|(_, path)| path)
+        .collect();
     files.sort();
     Ok(files)
 }

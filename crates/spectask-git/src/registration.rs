@@ -1,20 +1,20 @@
 //! Registering a repository with spectask and the [`Repo`] handle every other operation hangs off.
 //!
 //! Registration records the default branch and the design-docs branch in `.git/spectask/config`
-//! (git-config format), creates the design-docs branch as an orphan when absent, checks it out at
-//! `.git-worktrees/<design-docs-branch>` and excludes `.git-worktrees/` in `.git/info/exclude`.
+//! (git-config format, written by `git config`), creates the design-docs branch as an orphan when
+//! absent, checks it out at `.git-worktrees/<design-docs-branch>` and excludes `.git-worktrees/`
+//! in `.git/info/exclude`.
 
 use std::path::{Path, PathBuf};
 
-use git2::{FileMode, Repository};
-
-use crate::commit::committer;
+use crate::cmd::Git;
+use crate::commit::{Worktree, run_with_identity};
 use crate::design_docs::last_written_ref;
-use crate::error::{GitError, GitResultExt, io_err};
-use crate::handles::{self, Kept};
+use crate::error::{GitError, io_err};
 use crate::lock::RepoLock;
-use crate::repository::{inspect_repository, open_main, root_of};
-use crate::worktree::{WORKTREES_DIR, WorktreeKind, ensure_worktree, worktree_path};
+use crate::names::CommitId;
+use crate::repository::{inspect_repository, locate};
+use crate::worktree::{Start, WORKTREES_DIR, WorktreeKind, admin_dir, ensure_worktree, worktree_path};
 
 /// The design-docs branch unless configured otherwise.
 pub const DEFAULT_DESIGN_DOCS_BRANCH: &str = "helix-design-docs";
@@ -48,7 +48,7 @@ pub struct Registration {
 }
 
 /// A repository registered with spectask. Plain data: cheap to clone and to send between threads;
-/// each operation opens the repository afresh.
+/// each operation runs git afresh.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repo {
     root: PathBuf,
@@ -59,68 +59,61 @@ pub struct Repo {
 
 impl Repo {
     /// Registers the repository whose working tree is `path`; see the module docs. Idempotent:
-    /// registering again reuses the branch and worktree, repairs a stale or lagging worktree and
-    /// keeps the recorded default branch and the record of the last design-docs tip spectask wrote.
-    /// Call it again at startup to repair what a crash left behind.
+    /// registering again reuses the branch and worktree, repairs a stale worktree and keeps the
+    /// recorded default branch and the record of the last design-docs tip spectask wrote. Call it
+    /// again at startup to repair what a crash left behind.
     pub fn register(path: &Path, options: &RegisterOptions) -> Result<Registration, GitError> {
         let info = inspect_repository(path)?;
+        let location = locate(&info.root)?;
+        let main = Git::at(&location.root);
         let branch = options.design_docs_branch.as_str();
-        if !git2::Branch::name_is_valid(branch).unwrap_or(false) || branch.starts_with("spectask/") {
+        let valid = main.yes_no(&["check-ref-format", &format!("refs/heads/{branch}")])?;
+        if !valid || branch.starts_with("spectask/") {
             return Err(GitError::InvalidBranchName { name: branch.to_owned() });
         }
         if info.default_branch == branch {
             return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: info.root });
         }
-        let git = open_main(&info.root)?;
-        let git_dir = git.commondir().canonicalize().map_err(io_err("canonicalize", git.commondir()))?;
-        let _lock = RepoLock::acquire(&git_dir)?;
-        crate::index_lock::sweep_stale(&git_dir);
-
-        let config_path = git_dir.join("spectask").join("config");
-        let recorded = read_config(&config_path)?;
+        let _lock = RepoLock::acquire(&location.git_dir)?;
+        let config_path = location.git_dir.join("spectask").join("config");
+        let recorded = read_config(&main, &config_path)?;
         let default_branch = recorded.map(|(default, _)| default).unwrap_or(info.default_branch);
-        let repo = Repo { root: info.root, git_dir, default_branch, design_docs_branch: branch.to_owned() };
-        write_config(&config_path, &repo)?;
-        exclude_worktrees_dir(&repo.git_dir)?;
-        let branch_created = ensure_orphan_branch(&git, branch)?;
-        let tip = repo.design_docs_tip(&git)?;
+        let repo = Repo {
+            root: location.root,
+            git_dir: location.git_dir,
+            default_branch,
+            design_docs_branch: branch.to_owned(),
+        };
+        write_config(&main, &config_path, &repo)?;
+        exclude_dir(&repo.git_dir, WORKTREES_DIR)?;
+        let branch_created = repo.ensure_orphan_branch(&main)?;
         let record = last_written_ref(branch);
-        if git.find_reference(&record).is_err() {
-            crate::refs::write_spectask_ref(&git, &record, tip, "spectask: register")?;
+        if repo.ref_tip(&record)?.is_none() {
+            let tip = repo.design_docs_tip()?.to_string();
+            main.run(&["update-ref", "-m", "spectask: register", &record, &tip, ""])?;
         }
         let worktree_created = ensure_worktree(
-            &git,
+            &main,
             &repo.root,
+            &repo.git_dir,
             &repo.design_docs_dir_name(),
             branch,
             WorktreeKind::DesignDocs,
+            Start::Branch,
         )?;
-        let path = repo.design_docs_worktree();
-        if worktree_created {
-            // A handle kept for an earlier worktree at this path is not this one's.
-            handles::forget(&path);
-        }
-        if let Ok(tip) = repo.verify_forward_only(&git) {
-            let what = || format!("open the design-docs worktree {}", path.display());
-            handles::with_worktree(&path, what, |worktree| {
-                repo.sync_design_docs_worktree(&git, worktree, tip)
-            })?;
-        }
         tracing::info!(root = %repo.root.display(), branch, branch_created, worktree_created, "registered repository");
         Ok(Registration { repo, branch_created, worktree_created })
     }
 
     /// Opens a repository registered earlier, from its root (or a linked worktree of it).
     pub fn open(path: &Path) -> Result<Repo, GitError> {
-        let git = open_main(path)?;
-        let root = root_of(&git)?;
-        let git_dir = git.commondir().canonicalize().map_err(io_err("canonicalize", git.commondir()))?;
-        let Some((default_branch, design_docs_branch)) =
-            read_config(&git_dir.join("spectask").join("config"))?
-        else {
-            return Err(GitError::NotRegistered { path: root });
+        let location = locate(path)?;
+        let main = Git::at(&location.root);
+        let config = location.git_dir.join("spectask").join("config");
+        let Some((default_branch, design_docs_branch)) = read_config(&main, &config)? else {
+            return Err(GitError::NotRegistered { path: location.root });
         };
-        Ok(Repo { root, git_dir, default_branch, design_docs_branch })
+        Ok(Repo { root: location.root, git_dir: location.git_dir, default_branch, design_docs_branch })
     }
 
     /// Canonical root of the main working tree.
@@ -152,9 +145,15 @@ impl Repo {
         self.design_docs_branch.replace('/', "-")
     }
 
-    /// The main repository, kept open between operations (see `handles.rs`).
-    pub(crate) fn git(&self) -> Result<Kept, GitError> {
-        handles::open(&self.root, || format!("open repository {}", self.root.display()))
+    /// git in the main working tree.
+    pub(crate) fn main_git(&self) -> Git {
+        Git::at(&self.root)
+    }
+
+    /// The design-docs worktree, named by its admin dir.
+    pub(crate) fn design_docs_checkout(&self) -> Worktree {
+        let name = self.design_docs_dir_name();
+        Worktree::linked(admin_dir(&self.git_dir, &name), worktree_path(&self.root, &name))
     }
 
     /// Takes the per-repository writer lock (see `lock.rs`).
@@ -162,54 +161,60 @@ impl Repo {
         RepoLock::acquire(&self.git_dir)
     }
 
+    /// The commit `name` (a full ref name) points at, `None` when it does not exist.
+    pub(crate) fn ref_tip(&self, name: &str) -> Result<Option<CommitId>, GitError> {
+        let out = self
+            .main_git()
+            .reading()
+            .output(&["rev-parse", "-q", "--verify", &format!("{name}^{{commit}}")], None)?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        CommitId::from_git(&out.stdout).map(Some)
+    }
+
+    /// The tip of the local branch `branch`, `None` when it does not exist.
+    pub(crate) fn tip_of(&self, branch: &str) -> Result<Option<CommitId>, GitError> {
+        self.ref_tip(&format!("refs/heads/{branch}"))
+    }
+
     /// The current tip of the design-docs branch.
-    pub(crate) fn design_docs_tip(&self, git: &Repository) -> Result<git2::Oid, GitError> {
-        branch_tip(git, &self.design_docs_branch)?.ok_or_else(|| GitError::BranchNotFound {
+    pub(crate) fn design_docs_tip(&self) -> Result<CommitId, GitError> {
+        self.tip_of(&self.design_docs_branch)?.ok_or_else(|| GitError::BranchNotFound {
             repo: self.root.clone(),
             branch: self.design_docs_branch.clone(),
         })
     }
-}
 
-/// The tip of the local branch `branch`, `None` when it does not exist.
-pub(crate) fn branch_tip(git: &Repository, branch: &str) -> Result<Option<git2::Oid>, GitError> {
-    match git.find_reference(&format!("refs/heads/{branch}")) {
-        // A direct reference holds its target: resolving it would read it again.
-        Ok(reference) => match reference.target() {
-            Some(tip) => Ok(Some(tip)),
-            None => Ok(reference.resolve().ok().and_then(|r| r.target())),
-        },
-        Err(e) if e.code() == git2::ErrorCode::NotFound || e.code() == git2::ErrorCode::InvalidSpec => {
-            Ok(None)
+    /// Creates the design-docs branch as an orphan branch with one commit (a README) unless it
+    /// exists, through git's plumbing: the branch is created only if it is still absent.
+    fn ensure_orphan_branch(&self, main: &Git) -> Result<bool, GitError> {
+        let branch = &self.design_docs_branch;
+        if self.tip_of(branch)?.is_some() {
+            return Ok(false);
         }
-        Err(source) => Err(GitError::Git { op: format!("find branch {branch}"), source }),
+        let blob = main.run_with_input(&["hash-object", "-w", "--stdin"], Some(README.as_bytes()))?;
+        let entry = format!("100644 blob {}\tREADME.md\n", String::from_utf8_lossy(&blob).trim());
+        let tree = main.run_with_input(&["mktree"], Some(entry.as_bytes()))?;
+        let tree = String::from_utf8_lossy(&tree).trim().to_owned();
+        let message = format!("design-docs: start {branch}");
+        let mut args = vec!["commit-tree", tree.as_str(), "-m", message.as_str()];
+        if signing(main)? {
+            args.push("-S");
+        }
+        let commit = CommitId::from_git(&run_with_identity(main, &args, None)?)?.to_string();
+        let full = format!("refs/heads/{branch}");
+        main.run(&["update-ref", "-m", "spectask: create design-docs branch", &full, &commit, ""])?;
+        tracing::info!(branch, "created orphan design-docs branch");
+        Ok(true)
     }
 }
 
-/// Creates `branch` as an orphan branch with one commit (a README) unless it exists.
-fn ensure_orphan_branch(git: &Repository, branch: &str) -> Result<bool, GitError> {
-    if branch_tip(git, branch)?.is_some() {
-        return Ok(false);
-    }
-    let blob = git.blob(README.as_bytes()).op(|| "write the design-docs readme".to_owned())?;
-    let mut builder = git.treebuilder(None).op(|| "build the design-docs tree".to_owned())?;
-    builder
-        .insert("README.md", blob, FileMode::Blob.into())
-        .op(|| "build the design-docs tree".to_owned())?;
-    let tree_id = builder.write().op(|| "write the design-docs tree".to_owned())?;
-    let tree = git.find_tree(tree_id).op(|| format!("read tree {tree_id}"))?;
-    let (sig, logging) = committer(git)?;
-    let message = format!("design-docs: start {branch}\n");
-    let commit =
-        git.commit(None, &sig, &sig, &message, &tree, &[]).op(|| format!("create branch {branch}"))?;
-    crate::refs::create_branch(git, branch, commit, &logging, "spectask: create design-docs branch")?;
-    tracing::info!(branch, "created orphan design-docs branch");
-    Ok(true)
-}
-
-/// Adds `/.git-worktrees/` to `<git-dir>/info/exclude` unless a line already excludes it.
-fn exclude_worktrees_dir(git_dir: &Path) -> Result<(), GitError> {
-    exclude_dir(git_dir, WORKTREES_DIR)
+/// Whether the repository's configuration asks for signed commits (`commit.gpgSign`), which
+/// `git commit` honours by itself and `git commit-tree` only when told.
+pub(crate) fn signing(git: &Git) -> Result<bool, GitError> {
+    let out = git.reading().output(&["config", "--type=bool", "--get", "commit.gpgSign"], None)?;
+    Ok(out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "true")
 }
 
 /// Adds `/<name>/` to `<git-dir>/info/exclude` unless a line already excludes it.
@@ -238,38 +243,34 @@ pub(crate) fn exclude_dir(git_dir: &Path, name: &str) -> Result<(), GitError> {
 }
 
 /// `(default branch, design-docs branch)` from `.git/spectask/config`, `None` when unregistered.
-fn read_config(path: &Path) -> Result<Option<(String, String)>, GitError> {
+fn read_config(git: &Git, path: &Path) -> Result<Option<(String, String)>, GitError> {
     if !path.is_file() {
         return Ok(None);
     }
-    let config = git2::Config::open(path).op(|| format!("read {}", path.display()))?;
-    let get = |key| config.get_string(key).ok();
-    Ok(get("spectask.defaultBranch").zip(get("spectask.designDocsBranch")))
+    let file = path.to_string_lossy().into_owned();
+    let out =
+        git.reading().output(&["config", "--file", &file, "--null", "--get-regexp", "^spectask\\."], None)?;
+    let (mut default, mut design_docs) = (None, None);
+    for entry in crate::cmd::nul_fields(&out.stdout) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((key, value)) = entry.split_once('\n') else { continue };
+        match key {
+            "spectask.defaultbranch" => default = Some(value.to_owned()),
+            "spectask.designdocsbranch" => design_docs = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+    Ok(default.zip(design_docs))
 }
 
-/// Writes the two settings into `.git/spectask/config`, unless it already holds them. Only spectask
-/// writes that file, under the repository's writer lock (held here), so a `config.lock` beside it
-/// is what a `kill -9` left in the middle of libgit2's write, and is removed: it would stop every
-/// later registration, and with it the server's start.
-fn write_config(path: &Path, repo: &Repo) -> Result<(), GitError> {
+/// Writes the two settings into `.git/spectask/config`, unless it already holds them.
+fn write_config(git: &Git, path: &Path, repo: &Repo) -> Result<(), GitError> {
     let wanted = (repo.default_branch.clone(), repo.design_docs_branch.clone());
-    if read_config(path)?.as_ref() == Some(&wanted) {
+    if read_config(git, path)?.as_ref() == Some(&wanted) {
         return Ok(());
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
-    }
-    let lock = path.with_file_name("config.lock");
-    match std::fs::remove_file(&lock) {
-        Ok(()) => tracing::warn!(path = %lock.display(), "removed a config.lock left by a killed spectask"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_err("remove", &lock)(e)),
-    }
-    let mut config = git2::Config::open(path).op(|| format!("open {}", path.display()))?;
-    config
-        .set_str("spectask.defaultBranch", &repo.default_branch)
-        .op(|| format!("write {}", path.display()))?;
-    config
-        .set_str("spectask.designDocsBranch", &repo.design_docs_branch)
-        .op(|| format!("write {}", path.display()))
+    let file = path.to_string_lossy().into_owned();
+    git.run(&["config", "--file", &file, "spectask.defaultBranch", &repo.default_branch])?;
+    git.run(&["config", "--file", &file, "spectask.designDocsBranch", &repo.design_docs_branch])?;
+    Ok(())
 }

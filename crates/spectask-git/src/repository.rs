@@ -1,10 +1,11 @@
-//! Opening a repository and learning what spectask needs about it: its root, default branch and head.
+//! Finding a repository and learning what spectask needs about it: its root, its common git
+//! directory, its default branch and head. git itself answers, so every format git reads
+//! (reftable, SHA-256, a separate git dir) is read; what git refuses is refused with git's reason.
 
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, Repository, RepositoryOpenFlags};
-
-use crate::error::{GitError, GitResultExt, io_err};
+use crate::cmd::{Git, nul_fields};
+use crate::error::{GitError, io_err};
 
 /// What [`inspect_repository`] learns about a repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,72 +18,118 @@ pub struct RepositoryInfo {
     pub head_commit: String,
 }
 
+/// Where a repository is: its main working tree and its common git directory, both canonical.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Location {
+    pub(crate) root: PathBuf,
+    pub(crate) git_dir: PathBuf,
+}
+
 /// Checks that `path` is the working tree of a non-bare git repository with at least one commit.
 ///
 /// `path` must be the root of a working tree (the main one or a linked worktree, which resolves to
-/// the main one); parent directories are not searched, so a directory that merely sits inside some
-/// other repository is reported as not a repository.
+/// the main one): a directory inside a repository is refused, naming the repository's root.
 pub fn inspect_repository(path: &Path) -> Result<RepositoryInfo, GitError> {
-    let repo = open_main(path)?;
-    let root = root_of(&repo)?;
-    let head_commit = match repo.head() {
-        Ok(head) => head.peel_to_commit().op(|| format!("resolve HEAD of {}", root.display()))?.id(),
-        Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {
-            return Err(GitError::NoCommits { path: root });
-        }
-        Err(source) => {
-            return Err(GitError::Git { op: format!("read HEAD of {}", root.display()), source });
-        }
-    };
-    let default_branch = default_branch(&repo, &root)?;
-    Ok(RepositoryInfo { root, default_branch, head_commit: head_commit.to_string() })
+    let location = locate(path)?;
+    let git = Git::at(&location.root).reading();
+    let head = git.output(&["rev-parse", "-q", "--verify", "HEAD^{commit}"], None)?;
+    if !head.status.success() {
+        return Err(GitError::NoCommits { path: location.root });
+    }
+    let head_commit = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    let default_branch = default_branch(&git, &location.root)?;
+    Ok(RepositoryInfo { root: location.root, default_branch, head_commit })
 }
 
-/// Opens the main repository of the working tree at `path`, following a linked worktree to its main one.
-pub(crate) fn open_main(path: &Path) -> Result<Repository, GitError> {
-    crate::handles::configure_libgit2();
+/// The main working tree and common git directory of the working tree at `path`.
+pub(crate) fn locate(path: &Path) -> Result<Location, GitError> {
     if !path.exists() {
         return Err(GitError::PathNotFound { path: path.to_path_buf() });
     }
-    let repo =
-        Repository::open_ext(path, RepositoryOpenFlags::NO_SEARCH, std::iter::empty::<&std::ffi::OsStr>())
-            .map_err(|_| GitError::NotARepository { path: path.to_path_buf() })?;
-    if repo.is_bare() {
+    let git = Git::at(path).reading();
+    let args = [
+        "rev-parse",
+        "--path-format=absolute",
+        "--git-common-dir",
+        "--git-dir",
+        "--is-bare-repository",
+        "--is-inside-work-tree",
+    ];
+    let output = git.output(&args, None)?;
+    if !output.status.success() {
+        return Err(refusal(path, &String::from_utf8_lossy(&output.stderr)));
+    }
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut lines = text.lines();
+    let (common, own, bare, inside) = (lines.next(), lines.next(), lines.next(), lines.next());
+    let (Some(common), Some(own)) = (common, own) else {
+        return Err(GitError::NotARepository { path: path.to_path_buf() });
+    };
+    if bare == Some("true") {
         return Err(GitError::BareRepository { path: path.to_path_buf() });
     }
-    if !repo.is_worktree() {
-        return Ok(repo);
+    if inside != Some("true") {
+        return Err(GitError::NotARepository { path: path.to_path_buf() });
     }
-    let common = repo.commondir().to_path_buf();
-    let main = Repository::open(&common).op(|| format!("open main repository {}", common.display()))?;
-    if main.is_bare() {
-        return Err(GitError::BareRepository { path: common });
+    let git_dir = canonical(Path::new(common))?;
+    let top =
+        canonical(Path::new(&git.text(&["rev-parse", "--path-format=absolute", "--show-toplevel"])?))?;
+    if top != canonical(path)? {
+        return Err(GitError::InsideRepository { path: path.to_path_buf(), root: top });
     }
-    Ok(main)
+    let root = if canonical(Path::new(own))? == git_dir { top } else { main_worktree(&git, &git_dir)? };
+    Ok(Location { root, git_dir })
 }
 
-/// Canonical root of the main working tree of `repo`.
-pub(crate) fn root_of(repo: &Repository) -> Result<PathBuf, GitError> {
-    let workdir =
-        repo.workdir().ok_or_else(|| GitError::BareRepository { path: repo.path().to_path_buf() })?;
-    workdir.canonicalize().map_err(io_err("canonicalize", workdir))
+/// The main working tree of a repository seen from one of its linked worktrees.
+fn main_worktree(git: &Git, git_dir: &Path) -> Result<PathBuf, GitError> {
+    let out = git.run(&["worktree", "list", "--porcelain", "-z"])?;
+    let first = nul_fields(&out).next().map(|f| String::from_utf8_lossy(f).into_owned());
+    match first.as_deref().and_then(|f| f.strip_prefix("worktree ")) {
+        Some(main) if !nul_fields(&out).any(|f| f == b"bare") => canonical(Path::new(main)),
+        _ => Err(GitError::BareRepository { path: git_dir.to_path_buf() }),
+    }
 }
 
-fn default_branch(repo: &Repository, root: &Path) -> Result<String, GitError> {
-    let head = repo.find_reference("HEAD").op(|| format!("read HEAD of {}", root.display()))?;
-    if let Some(branch) = head.symbolic_target().ok().flatten().and_then(|t| t.strip_prefix("refs/heads/")) {
+/// The error for a path git would not open, from git's own reason.
+fn refusal(path: &Path, stderr: &str) -> GitError {
+    let path = path.to_path_buf();
+    if stderr.contains("not a git repository") {
+        return GitError::NotARepository { path };
+    }
+    if stderr.contains("dubious ownership") {
+        let reason = format!(
+            "it is owned by another user, and git refuses such a repository until it is marked safe \
+             (git config --global --add safe.directory {})",
+            path.display()
+        );
+        return GitError::UnusableRepository { path, reason };
+    }
+    let reason = stderr.lines().find(|l| l.starts_with("fatal:")).unwrap_or(stderr).trim();
+    let reason = reason.trim_start_matches("fatal:").trim().to_owned();
+    GitError::UnusableRepository { path, reason: format!("git refuses it: {reason}") }
+}
+
+fn default_branch(git: &Git, root: &Path) -> Result<String, GitError> {
+    let symbolic = |name: &str| -> Result<Option<String>, GitError> {
+        let out = git.output(&["symbolic-ref", "-q", name], None)?;
+        Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
+    };
+    if let Some(branch) = symbolic("HEAD")?.as_deref().and_then(|r| r.strip_prefix("refs/heads/")) {
         return Ok(branch.to_owned());
     }
-    if let Ok(origin_head) = repo.find_reference("refs/remotes/origin/HEAD")
-        && let Some(branch) =
-            origin_head.symbolic_target().ok().flatten().and_then(|t| t.strip_prefix("refs/remotes/origin/"))
-    {
+    let origin = symbolic("refs/remotes/origin/HEAD")?;
+    if let Some(branch) = origin.as_deref().and_then(|r| r.strip_prefix("refs/remotes/origin/")) {
         return Ok(branch.to_owned());
     }
     for candidate in ["main", "master"] {
-        if repo.find_branch(candidate, git2::BranchType::Local).is_ok() {
+        if git.yes_no(&["rev-parse", "-q", "--verify", &format!("refs/heads/{candidate}")])? {
             return Ok(candidate.to_owned());
         }
     }
     Err(GitError::NoDefaultBranch { path: root.to_path_buf() })
+}
+
+pub(crate) fn canonical(path: &Path) -> Result<PathBuf, GitError> {
+    path.canonicalize().map_err(io_err("canonicalize", path))
 }

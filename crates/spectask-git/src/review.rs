@@ -1,13 +1,12 @@
 //! A task branch against its base, as the implementation review shows it: the commits the task
 //! added (with their trailers) and the diff of its files, hunk by hunk, within bounds.
 
-use git2::{Diff, DiffFindOptions, DiffOptions, Oid, Patch, Repository};
-
 use crate::changes::{CommitInfo, log_between};
 use crate::commit::FileChange;
-use crate::error::{GitError, GitResultExt};
-use crate::names::{CommitId, TaskHandle, parse_trailers};
-use crate::registration::{Repo, branch_tip};
+use crate::diff_parse::parse_diff;
+use crate::error::GitError;
+use crate::names::{CommitId, TaskHandle};
+use crate::registration::Repo;
 
 /// How much of a diff [`Repo::task_branch_review`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,134 +90,39 @@ impl Repo {
         spec_task: &str,
         limits: DiffLimits,
     ) -> Result<Option<BranchReview>, GitError> {
-        let git = self.git()?;
-        let Some(head) = branch_tip(&git, &task.branch())? else { return Ok(None) };
-        let default = self.default_tip(&git)?;
-        let contained = head == default
-            || git.graph_descendant_of(default, head).op(|| format!("compare {default} with {head}"))?;
+        let git = self.main_git().reading();
+        let Some(head) = self.tip_of(&task.branch())? else { return Ok(None) };
+        let default = self.default_tip()?;
+        let contained = self.is_ancestor(head, default)?;
         let base = if contained {
-            below_task_commits(&git, head, spec_task)?
+            below_task_commits(self, head, spec_task)?
         } else {
-            git.merge_base(default, head).op(|| format!("find the merge base of {default} and {head}"))?
+            let (d, h) = (default.to_string(), head.to_string());
+            CommitId::from_git(&git.run(&["merge-base", &d, &h])?)?
         };
         let commits = log_between(&git, Some(base), head)?;
-        let diff = tree_diff(&git, base, head)?;
-        let total = diff.deltas().len();
-        let mut files = Vec::new();
-        for index in 0..total.min(limits.max_files) {
-            files.push(file_diff(&diff, index, limits.max_lines_per_file)?);
-        }
+        let (b, h) = (base.to_string(), head.to_string());
+        let summary = git.run(&["diff", "--raw", "--numstat", "-z", "-M", "--no-color", &b, &h])?;
+        let patch =
+            git.run(&["diff", "-p", "-M", "--no-color", "--no-ext-diff", "--no-textconv", "-U3", &b, &h])?;
+        let (files, files_left_out) = parse_diff(&summary, &patch, limits);
         Ok(Some(BranchReview {
-            base: CommitId(base),
-            head: CommitId(head),
+            base,
+            head,
             merged: contained && !commits.is_empty(),
             commits,
             files,
-            files_left_out: total.saturating_sub(limits.max_files),
+            files_left_out,
         }))
     }
 }
 
 /// Follows first parents from `head` past the commits naming `spec_task` in their trailers.
-fn below_task_commits(git: &Repository, head: Oid, spec_task: &str) -> Result<Oid, GitError> {
-    let mut at = git.find_commit(head).op(|| format!("read commit {head}"))?;
+fn below_task_commits(repo: &Repo, head: CommitId, spec_task: &str) -> Result<CommitId, GitError> {
+    let mut at = repo.commit_info(head)?;
     loop {
-        let message = String::from_utf8_lossy(at.message_bytes()).into_owned();
-        let ours = parse_trailers(&message).iter().any(|(k, v)| k == "Spec-Task" && v == spec_task);
-        if !ours || at.parent_count() == 0 {
-            return Ok(at.id());
-        }
-        let id = at.id();
-        at = at.parent(0).op(|| format!("read the parent of {id}"))?;
+        let ours = at.trailers.iter().any(|(k, v)| k == "Spec-Task" && v == spec_task);
+        let Some(parent) = at.parents.first().copied().filter(|_| ours) else { return Ok(at.id) };
+        at = repo.commit_info(parent)?;
     }
-}
-
-fn tree_diff(git: &Repository, base: Oid, head: Oid) -> Result<Diff<'_>, GitError> {
-    let tree_of =
-        |id: Oid| git.find_commit(id).and_then(|c| c.tree()).op(|| format!("read the tree of {id}"));
-    let (old, new) = (tree_of(base)?, tree_of(head)?);
-    let mut options = DiffOptions::new();
-    options.context_lines(3);
-    let mut diff = git
-        .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options))
-        .op(|| format!("diff {base}..{head}"))?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true)))
-        .op(|| format!("find renames in {base}..{head}"))?;
-    Ok(diff)
-}
-
-fn file_diff(diff: &Diff<'_>, index: usize, max_lines: usize) -> Result<FileDiff, GitError> {
-    let delta = diff.get_delta(index).ok_or_else(|| GitError::Git {
-        op: format!("read file {index} of a diff"),
-        source: git2::Error::from_str("no such delta"),
-    })?;
-    let path_of =
-        |file: git2::DiffFile<'_>| file.path_bytes().map(|p| String::from_utf8_lossy(p).into_owned());
-    let (old_path, new_path) = (path_of(delta.old_file()), path_of(delta.new_file()));
-    let change = match delta.status() {
-        git2::Delta::Added => FileChange::Added,
-        git2::Delta::Deleted => FileChange::Deleted,
-        _ => FileChange::Modified,
-    };
-    let path = match change {
-        FileChange::Deleted => old_path.clone(),
-        _ => new_path.clone(),
-    }
-    .unwrap_or_default();
-    let renamed = delta.status() == git2::Delta::Renamed;
-    let mut file = FileDiff {
-        old_path: old_path.filter(|_| renamed),
-        path,
-        change,
-        binary: delta.flags().is_binary(),
-        additions: 0,
-        deletions: 0,
-        hunks: Vec::new(),
-        truncated: false,
-    };
-    let Some(patch) = Patch::from_diff(diff, index).op(|| format!("diff {}", file.path))? else {
-        return Ok(file);
-    };
-    file.binary |= patch.delta().flags().is_binary();
-    let (_, additions, deletions) = patch.line_stats().op(|| format!("count the lines of {}", file.path))?;
-    (file.additions, file.deletions) = (additions, deletions);
-    let mut budget = max_lines;
-    for h in 0..patch.num_hunks() {
-        let (hunk, count) = patch.hunk(h).op(|| format!("read a hunk of {}", file.path))?;
-        let mut lines = Vec::new();
-        for l in 0..count {
-            if budget == 0 {
-                file.truncated = true;
-                break;
-            }
-            let line = patch.line_in_hunk(h, l).op(|| format!("read a line of {}", file.path))?;
-            let kind = match line.origin() {
-                '+' => LineKind::Added,
-                '-' => LineKind::Removed,
-                ' ' => LineKind::Context,
-                // "\ No newline at end of file" and the like.
-                _ => continue,
-            };
-            budget -= 1;
-            let text = String::from_utf8_lossy(line.content());
-            lines.push(DiffLine {
-                kind,
-                old_line: line.old_lineno(),
-                new_line: line.new_lineno(),
-                text: text.trim_end_matches(['\n', '\r']).to_owned(),
-            });
-        }
-        file.hunks.push(Hunk {
-            header: String::from_utf8_lossy(hunk.header()).trim_end().to_owned(),
-            old_start: hunk.old_start(),
-            old_lines: hunk.old_lines(),
-            new_start: hunk.new_start(),
-            new_lines: hunk.new_lines(),
-            lines,
-        });
-        if file.truncated {
-            break;
-        }
-    }
-    Ok(file)
 }

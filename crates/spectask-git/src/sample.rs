@@ -2,10 +2,9 @@
 
 use std::path::Path;
 
-use git2::{IndexAddOption, Repository, RepositoryInitOptions};
-
-use crate::commit::signature;
-use crate::error::{GitResultExt, io_err};
+use crate::cmd::Git;
+use crate::commit::run_with_identity;
+use crate::error::io_err;
 use crate::{GitError, RepositoryInfo, inspect_repository};
 
 /// Creates a repository at `path` on branch `main` holding `files` (relative path → content) in one
@@ -25,19 +24,11 @@ pub fn init_repository(
         }
         std::fs::write(&file, content).map_err(io_err("write", &file))?;
     }
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head("main");
-    let repo = Repository::init_opts(path, &options).op(|| format!("init repository {}", path.display()))?;
-    let mut index = repo.index().op(|| "open the index".to_owned())?;
-    index
-        .add_all(["*"], IndexAddOption::DEFAULT, None)
-        .op(|| format!("add the files of {}", path.display()))?;
-    index.write().op(|| "write the index".to_owned())?;
-    let tree_id = index.write_tree().op(|| "write the tree".to_owned())?;
-    let tree = repo.find_tree(tree_id).op(|| "find the tree".to_owned())?;
-    let author = signature(&repo)?;
-    repo.commit(Some("HEAD"), &author, &author, message, &tree, &[])
-        .op(|| format!("commit in {}", path.display()))?;
+    std::fs::create_dir_all(path).map_err(io_err("create directory", path))?;
+    let git = Git::at(path);
+    git.run(&["init", "--quiet", "--initial-branch=main"])?;
+    git.run(&["add", "--all"])?;
+    run_with_identity(&git, &["commit", "--quiet", "--allow-empty", "--no-verify", "-m", message], None)?;
     inspect_repository(path)
 }
 
@@ -53,10 +44,9 @@ mod tests {
         let info =
             init_repository(&path, &[("README.md", "# sample\n"), ("src/app.js", "//\n")], "init").unwrap();
         assert_eq!(info.default_branch, "main");
-        let repo = Repository::open(&path).unwrap();
-        let head = repo.head().unwrap().peel_to_commit().unwrap();
-        assert_eq!(head.message().unwrap(), "init");
-        assert!(head.tree().unwrap().get_path(Path::new("src/app.js")).is_ok());
+        let git = Git::at(&path);
+        assert_eq!(git.text(&["log", "-1", "--format=%B"]).unwrap(), "init");
+        assert_eq!(git.text(&["show", "HEAD:src/app.js"]).unwrap(), "//");
         let again = init_repository(&path, &[], "ignored").unwrap();
         assert_eq!(again.head_commit, info.head_commit);
     }

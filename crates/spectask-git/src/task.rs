@@ -3,16 +3,13 @@
 
 use std::path::PathBuf;
 
-use git2::Repository;
-
-use crate::commit::{ChangedFile, commit_paths, uncommitted_files};
-use crate::error::{GitError, GitResultExt};
-use crate::handles::{forget, with_worktree};
+use crate::commit::{ChangedFile, Hooks, Worktree, uncommitted_files};
+use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
-use crate::registration::{Repo, branch_tip};
+use crate::registration::Repo;
 use crate::worktree::{
-    RemoveOptions, WorktreeKind, ensure_worktree, forget_in_place, known_in_place, marked_worktrees,
-    prune_stale, remember_in_place, remove_worktree, worktree_in_place, worktree_path,
+    RemoveOptions, Start, WorktreeKind, admin_dir, ensure_worktree, marked_worktrees, remove_worktree,
+    worktree_path,
 };
 
 /// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
@@ -82,59 +79,36 @@ impl Repo {
                 reason: "is the name of the design-docs worktree",
             });
         }
-        if let Some(known) = self.known_task_worktree(task) {
-            return Ok(known);
-        }
         let branch = task.branch();
         let path = worktree_path(self.root(), task.as_str());
+        let main = self.main_git();
         // Looked at first without the writer lock: a task's worktree is made once and every later
-        // call (each session of the task) finds it in place; anything else is looked at again, and
-        // made, under the lock.
-        let git = self.git()?;
-        if branch_tip(&git, &branch)?.is_some()
-            && worktree_in_place(&git, self.root(), task.as_str(), &branch)
+        // call (each session of the task) finds it in place.
+        if let Some(found) = crate::worktree::in_place(&main, &path)?
+            && found.branch.as_deref() == Some(format!("refs/heads/{branch}").as_str())
         {
-            remember_in_place(&path);
             return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
         }
-        drop(git);
         let _lock = self.lock()?;
-        let git = self.git()?;
-        let branch_created = if branch_tip(&git, &branch)?.is_none() {
-            let base = self.default_tip(&git)?;
-            let (_, logging) = crate::commit::committer(&git)?;
-            let message = format!("branch: Created from {}", self.default_branch());
-            crate::refs::create_branch(&git, &branch, base, &logging, &message)?;
-            true
-        } else {
-            false
-        };
-        let worktree_created =
-            ensure_worktree(&git, self.root(), task.as_str(), &branch, WorktreeKind::Task)?;
-        if worktree_created {
-            // A handle kept for an earlier worktree of this name is not this one's.
-            forget(&self.task_worktree_dirs(task).1);
-        }
-        remember_in_place(&path);
+        let branch_created = self.tip_of(&branch)?.is_none();
+        let base = self.default_tip()?.to_string();
+        let start = if branch_created { Start::NewBranch { from: &base } } else { Start::Branch };
+        let worktree_created = ensure_worktree(
+            &main,
+            self.root(),
+            self.git_dir(),
+            task.as_str(),
+            &branch,
+            WorktreeKind::Task,
+            start,
+        )?;
         Ok(TaskWorktree { branch, path, branch_created, worktree_created })
     }
 
-    /// The task's worktree when this process found it in place before and it still is (three file
-    /// checks, no git): what [`Repo::ensure_task_worktree`] answers then, cheap enough for an async
-    /// caller to ask first.
-    pub fn known_task_worktree(&self, task: &TaskHandle) -> Option<TaskWorktree> {
-        let (path, admin) = self.task_worktree_dirs(task);
-        let branch = task.branch();
-        known_in_place(&path, &admin, &branch).then_some(TaskWorktree {
-            branch,
-            path,
-            branch_created: false,
-            worktree_created: false,
-        })
-    }
-
     /// Commits every change in the task's worktree — added, modified, deleted, and untracked files
-    /// that are not ignored — with the trailers `Spec-Task:`, `Work-Session:` and `Implements:`.
+    /// that are not ignored — with the trailers `Spec-Task:`, `Work-Session:` and `Implements:`,
+    /// through `git commit` after the repository's `pre-commit` and `commit-msg` hooks (a refusal
+    /// is [`GitError::HookRejected`], with the hook's output, and commits nothing).
     /// Returns `None` when nothing changed.
     pub fn commit_work_session(
         &self,
@@ -150,14 +124,10 @@ impl Repo {
         }
         let message = commit_message(&commit.message, &trailers);
         let _lock = self.lock()?;
-        // Kept open between the task's commits, like the design-docs worktree.
-        let (path, admin) = self.task_worktree_dirs(task);
-        let what = || format!("open the worktree of task {task} at {}", path.display());
-        let committed = with_worktree(&admin, what, |worktree| {
-            check_task_worktree(worktree, &path)?;
-            commit_paths(worktree, &task.branch(), &message, commit.paths.as_deref())
-        })?;
-        Ok(committed.map(|(id, changed_files)| CommittedChanges { commit: CommitId(id), changed_files }))
+        let worktree = self.task_checkout(task)?;
+        worktree.check_branch(&task.branch())?;
+        let committed = worktree.commit_changes(&message, commit.paths.as_deref(), Hooks::Run)?;
+        Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
     /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses
@@ -171,19 +141,23 @@ impl Repo {
         options: RemoveOptions,
     ) -> Result<TaskRemoval, GitError> {
         let _lock = self.lock()?;
-        let git = self.git()?;
         let branch = task.branch();
         if delete_branch && !options.force {
-            self.refuse_unmerged(&git, &branch)?;
+            self.refuse_unmerged(&branch)?;
         }
-        let (path, admin) = self.task_worktree_dirs(task);
-        forget_in_place(&path);
-        let worktree_removed =
-            remove_worktree(&git, self.root(), task.as_str(), WorktreeKind::Task, options.force)?;
-        forget(&admin);
+        let main = self.main_git();
+        let worktree_removed = remove_worktree(
+            &main,
+            self.root(),
+            self.git_dir(),
+            task.as_str(),
+            WorktreeKind::Task,
+            options.force,
+        )?;
         let mut branch_deleted = false;
-        if delete_branch && let Ok(mut found) = git.find_branch(&branch, git2::BranchType::Local) {
-            found.delete().op(|| format!("delete branch {branch}"))?;
+        if delete_branch && let Some(tip) = self.tip_of(&branch)? {
+            let full = format!("refs/heads/{branch}");
+            main.run(&["update-ref", "-m", "spectask: remove task", "-d", &full, &tip.to_string()])?;
             branch_deleted = true;
             tracing::info!(branch, "deleted task branch");
         }
@@ -193,9 +167,10 @@ impl Repo {
     /// The task worktrees spectask created, by task name, e.g. for a sweep removing those of finished
     /// tasks. `valid` is false when the directory is gone (pruned by [`Repo::prune_worktrees`]).
     pub fn task_worktrees(&self) -> Result<Vec<TaskWorktreeEntry>, GitError> {
-        let git = self.git()?;
         let mut entries = Vec::new();
-        for (name, path, valid) in marked_worktrees(&git, WorktreeKind::Task)? {
+        for (name, path, valid) in
+            marked_worktrees(&self.main_git(), self.root(), self.git_dir(), WorktreeKind::Task)?
+        {
             if let Ok(task) = TaskHandle::new(name) {
                 entries.push(TaskWorktreeEntry { task, path, valid });
             }
@@ -203,34 +178,34 @@ impl Repo {
         Ok(entries)
     }
 
-    /// Drops the metadata of worktrees whose directory is gone (like `git worktree prune`; locked
-    /// worktrees are kept). Registration and worktree creation do this too.
+    /// Drops the metadata of worktrees whose directory is gone (`git worktree prune`; locked
+    /// worktrees are kept).
     pub fn prune_worktrees(&self) -> Result<(), GitError> {
         let _lock = self.lock()?;
-        prune_stale(&*self.git()?)
+        self.main_git().run(&["worktree", "prune"])?;
+        Ok(())
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.
     pub fn task_uncommitted(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
-        uncommitted_files(&self.open_task_worktree(task)?)
+        uncommitted_files(&self.task_checkout(task)?.git)
     }
 
     /// The tip of the default branch.
-    pub(crate) fn default_tip(&self, git: &Repository) -> Result<git2::Oid, GitError> {
-        branch_tip(git, self.default_branch())?.ok_or_else(|| GitError::BranchNotFound {
+    pub(crate) fn default_tip(&self) -> Result<CommitId, GitError> {
+        self.tip_of(self.default_branch())?.ok_or_else(|| GitError::BranchNotFound {
             repo: self.root().to_path_buf(),
             branch: self.default_branch().to_owned(),
         })
     }
 
-    fn refuse_unmerged(&self, git: &Repository, branch: &str) -> Result<(), GitError> {
-        let Some(tip) = branch_tip(git, branch)? else {
+    fn refuse_unmerged(&self, branch: &str) -> Result<(), GitError> {
+        let Some(tip) = self.tip_of(branch)? else {
             return Ok(());
         };
-        let base = self.default_tip(git)?;
-        let (ahead, _) = git
-            .graph_ahead_behind(tip, base)
-            .op(|| format!("compare {branch} with {}", self.default_branch()))?;
+        let range = format!("{}..{tip}", self.default_tip()?);
+        let count = self.main_git().reading().text(&["rev-list", "--count", &range])?;
+        let ahead: usize = count.parse().unwrap_or(0);
         if ahead > 0 {
             return Err(GitError::UnmergedCommits {
                 branch: branch.to_owned(),
@@ -241,29 +216,18 @@ impl Repo {
         Ok(())
     }
 
-    /// Opens the task's worktree through the main repository's record of it (its admin directory
-    /// under `.git/worktrees/`), never through the `.git` file inside the worktree: that file is
-    /// writable to the task's agent, which could point it at another repository.
-    fn open_task_worktree(&self, task: &TaskHandle) -> Result<Repository, GitError> {
-        let (path, admin) = self.task_worktree_dirs(task);
-        let what = || format!("open the worktree of task {task} at {}", path.display());
-        let worktree = Repository::open(&admin).op(what)?;
-        check_task_worktree(&worktree, &path)?;
-        Ok(worktree)
+    /// The task's worktree, named by the main repository's record of it (its admin directory under
+    /// `.git/worktrees/`), never by the `.git` file inside the worktree: that file is writable to
+    /// the task's agent, which could point it at another repository. Refused when the record names
+    /// another directory.
+    fn task_checkout(&self, task: &TaskHandle) -> Result<Worktree, GitError> {
+        let path = worktree_path(self.root(), task.as_str());
+        let admin = admin_dir(self.git_dir(), task.as_str());
+        let recorded = std::fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
+        let recorded = std::path::Path::new(recorded.trim()).parent().map(PathBuf::from);
+        if !recorded.is_some_and(|dir| crate::worktree::same_path(&dir, &path)) {
+            return Err(GitError::NotSpectaskWorktree { path });
+        }
+        Ok(Worktree::linked(admin, path))
     }
-
-    /// The task's worktree and its admin directory.
-    fn task_worktree_dirs(&self, task: &TaskHandle) -> (PathBuf, PathBuf) {
-        (worktree_path(self.root(), task.as_str()), self.git_dir().join("worktrees").join(task.as_str()))
-    }
-}
-
-/// Refuses a worktree opened through a task's admin directory that names another directory than the
-/// task's worktree at `path`.
-fn check_task_worktree(worktree: &Repository, path: &std::path::Path) -> Result<(), GitError> {
-    let same = worktree.workdir().is_some_and(|w| w.canonicalize().ok() == path.canonicalize().ok());
-    if !same {
-        return Err(GitError::NotSpectaskWorktree { path: path.to_path_buf() });
-    }
-    Ok(())
 }

@@ -1,20 +1,18 @@
-//! spectask's worktrees under `<root>/.git-worktrees/`: creating them idempotently (repairing stale
-//! ones), marking the ones spectask created, and removing only those, only when nothing would be lost.
+//! spectask's worktrees under `<root>/.git-worktrees/`, made and removed by `git worktree`:
+//! created idempotently (repairing stale ones), marked as spectask's, and removed only when they
+//! are spectask's and nothing would be lost.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use git2::{Repository, WorktreeAddOptions, WorktreePruneOptions};
-
-use crate::commit::uncommitted_files;
-use crate::error::{GitError, GitResultExt, io_err};
+use crate::cmd::Git;
+use crate::error::{GitError, io_err};
 
 /// The directory, relative to the repository root, that holds every spectask worktree.
 pub const WORKTREES_DIR: &str = ".git-worktrees";
 
-/// The file in a worktree's admin dir (`.git/worktrees/<name>/`) saying spectask created it.
+/// The file in a worktree's admin dir (`.git/worktrees/<name>/`) saying spectask created it. git
+/// leaves files it does not know there alone, and removes them with the worktree.
 const MARKER: &str = "spectask";
 
 /// What a spectask worktree is for; written into its marker file.
@@ -33,32 +31,45 @@ impl WorktreeKind {
     }
 }
 
-/// Task worktrees this process found in place or made, by path: each later look at one (every drive
-/// of a task's sessions) is three file checks instead of libgit2's (its `.git` file and its admin
-/// dir's `gitdir`, which removing it takes away, and the admin dir's `HEAD`, which must still name its
-/// branch). Forgotten when spectask removes it.
-static IN_PLACE: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
-
-fn in_place() -> std::sync::MutexGuard<'static, HashSet<PathBuf>> {
-    IN_PLACE.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
+/// One worktree as `git worktree list --porcelain` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Listed {
+    pub(crate) path: PathBuf,
+    /// The full ref checked out (`refs/heads/…`), `None` when detached or bare.
+    pub(crate) branch: Option<String>,
+    pub(crate) bare: bool,
+    pub(crate) prunable: bool,
 }
 
-/// Whether the worktree at `path` (admin dir `admin`) was found in place before and still is, with
-/// `branch` checked out.
-pub(crate) fn known_in_place(path: &Path, admin: &Path, branch: &str) -> bool {
-    in_place().contains(path)
-        && path.join(".git").is_file()
-        && admin.join("gitdir").is_file()
-        && std::fs::read_to_string(admin.join("HEAD"))
-            .is_ok_and(|head| head.trim_end() == format!("ref: refs/heads/{branch}"))
-}
-
-pub(crate) fn remember_in_place(path: &Path) {
-    in_place().insert(path.to_path_buf());
-}
-
-pub(crate) fn forget_in_place(path: &Path) {
-    in_place().remove(path);
+/// Every worktree of the repository, the main one first. `main` runs in the main working tree,
+/// which stands for the first entry: git lists a separate git dir there instead.
+pub(crate) fn list(main: &Git) -> Result<Vec<Listed>, GitError> {
+    let out = main.reading().run(&["worktree", "list", "--porcelain", "-z"])?;
+    let mut all = Vec::new();
+    let mut current: Option<Listed> = None;
+    for field in out.split(|b| *b == 0) {
+        let field = String::from_utf8_lossy(field);
+        if field.is_empty() {
+            all.extend(current.take());
+            continue;
+        }
+        let (key, value) = field.split_once(' ').unwrap_or((&field, ""));
+        match key {
+            "worktree" => {
+                all.extend(current.take());
+                current = Some(Listed { path: PathBuf::from(value), ..Listed::default() });
+            }
+            "branch" => current.iter_mut().for_each(|w| w.branch = Some(value.to_owned())),
+            "bare" => current.iter_mut().for_each(|w| w.bare = true),
+            "prunable" => current.iter_mut().for_each(|w| w.prunable = true),
+            _ => {}
+        }
+    }
+    all.extend(current);
+    if let Some(first) = all.first_mut().filter(|w| !w.bare) {
+        first.path = main.dir().to_path_buf();
+    }
+    Ok(all)
 }
 
 /// `<root>/.git-worktrees/<name>`.
@@ -66,68 +77,92 @@ pub(crate) fn worktree_path(root: &Path, name: &str) -> PathBuf {
     root.join(WORKTREES_DIR).join(name)
 }
 
+/// `<git-dir>/worktrees/<name>`: where git keeps a linked worktree's HEAD, index and state.
+pub(crate) fn admin_dir(git_dir: &Path, name: &str) -> PathBuf {
+    git_dir.join("worktrees").join(name)
+}
+
+/// Where a new worktree starts: on a branch that exists, or on a new branch from a commit.
+pub(crate) enum Start<'a> {
+    Branch,
+    NewBranch { from: &'a str },
+}
+
 /// Makes sure `<root>/.git-worktrees/<name>` is a worktree with `branch` checked out. Reuses a valid
-/// one, prunes stale metadata (and the unfinished admin dir of an add cut off by a kill), moves a
-/// leftover directory that is not a worktree aside (to `.git-worktrees/.stale-<name>-<seconds>`,
-/// never deleting it). Returns whether it created one.
+/// one, prunes stale ones, moves a leftover directory that is not a worktree aside (to
+/// `.git-worktrees/.stale-<name>-<seconds>`, never deleting it). Returns whether it created one.
 pub(crate) fn ensure_worktree(
-    repo: &Repository,
+    main: &Git,
     root: &Path,
+    git_dir: &Path,
     name: &str,
     branch: &str,
     kind: WorktreeKind,
+    start: Start<'_>,
 ) -> Result<bool, GitError> {
     let path = worktree_path(root, name);
-    prune_stale(repo)?;
-    if let Ok(existing) = repo.find_worktree(name) {
-        if same_path(existing.path(), &path) {
-            check_head(repo, name, branch)?;
-            return Ok(false);
-        }
-        return Err(GitError::WorktreeNameTaken {
-            name: name.to_owned(),
-            path: existing.path().to_path_buf(),
+    let full = format!("refs/heads/{branch}");
+    if let Some(found) = in_place(main, &path)? {
+        return match found.branch {
+            Some(b) if b == full => Ok(false),
+            other => Err(GitError::WrongBranchCheckedOut {
+                path,
+                expected: branch.to_owned(),
+                actual: other.map_or("a detached HEAD".to_owned(), |b| short(&b).to_owned()),
+            }),
+        };
+    }
+    main.run(&["worktree", "prune"])?;
+    let worktrees = list(main)?;
+    if let Some(elsewhere) = worktrees.iter().find(|w| w.branch.as_deref() == Some(full.as_str())) {
+        return Err(GitError::BranchCheckedOutElsewhere {
+            branch: branch.to_owned(),
+            path: elsewhere.path.clone(),
         });
     }
-    if let Some(elsewhere) = checked_out_at(repo, branch)? {
-        if same_path(&elsewhere, &path) {
-            return Ok(false);
-        }
-        return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: elsewhere });
+    let admin = admin_dir(git_dir, name);
+    if admin.exists() {
+        // Still there after a prune: git knows it as another worktree of that name.
+        let taken = worktrees.iter().find(|w| w.path.file_name() == Some(name.as_ref()) && w.path != path);
+        let at = taken.map_or_else(|| admin.clone(), |w| w.path.clone());
+        return Err(GitError::WorktreeNameTaken { name: name.to_owned(), path: at });
     }
     if path.exists() {
         move_aside(root, name, &path)?;
     }
-    // An admin dir git does not know as a worktree (the lookup above failed) is what an add cut off
-    // by a kill leaves: metadata only, never finished, and it would stop every later add.
-    let admin = admin_dir(repo, name);
-    if admin.exists() {
-        tracing::warn!(admin = %admin.display(), "removing the metadata of a worktree add that never finished");
-        std::fs::remove_dir_all(&admin).map_err(io_err("remove", &admin))?;
-    }
     let parent = root.join(WORKTREES_DIR);
     std::fs::create_dir_all(&parent).map_err(io_err("create directory", &parent))?;
-    let reference = repo
-        .find_reference(&format!("refs/heads/{branch}"))
-        .map_err(|_| GitError::BranchNotFound { repo: root.to_path_buf(), branch: branch.to_owned() })?;
-    let mut options = WorktreeAddOptions::new();
-    options.reference(Some(&reference));
-    repo.worktree(name, &path, Some(&options))
-        .op(|| format!("add worktree {} for {branch}", path.display()))?;
-    let marker = admin_dir(repo, name).join(MARKER);
+    let path_arg = path.to_string_lossy().into_owned();
+    match start {
+        Start::Branch => main.run(&["worktree", "add", "--quiet", &path_arg, branch])?,
+        Start::NewBranch { from } => {
+            main.run(&["worktree", "add", "--quiet", "--no-track", "-b", branch, &path_arg, from])?
+        }
+    };
+    if !admin.is_dir() {
+        return Err(GitError::WorktreeNameTaken { name: name.to_owned(), path });
+    }
+    if kind == WorktreeKind::DesignDocs {
+        // A sparse main checkout hands its cone to the worktrees made from it; the design-docs
+        // branch is spectask's own and is checked out whole.
+        let worktree = Git::worktree(&admin, &path);
+        let sparse = worktree.output(&["config", "--bool", "core.sparseCheckout"], None)?;
+        if String::from_utf8_lossy(&sparse.stdout).trim() == "true" {
+            worktree.run(&["sparse-checkout", "disable"])?;
+        }
+    }
+    let marker = admin.join(MARKER);
     std::fs::write(&marker, format!("{}\n", kind.as_str())).map_err(io_err("write", &marker))?;
     tracing::info!(worktree = %path.display(), branch, "created worktree");
     Ok(true)
 }
 
-/// Whether `<root>/.git-worktrees/<name>` is already a valid worktree with `branch` checked out, as
-/// [`ensure_worktree`] would leave it; read only, so without the writer lock (a worktree being made
-/// or removed meanwhile is not whole, and is not taken).
-pub(crate) fn worktree_in_place(repo: &Repository, root: &Path, name: &str, branch: &str) -> bool {
-    let Ok(existing) = repo.find_worktree(name) else { return false };
-    same_path(existing.path(), &worktree_path(root, name))
-        && existing.validate().is_ok()
-        && check_head(repo, name, branch).is_ok()
+/// The worktree at `path` as git lists it, when it is a valid one.
+pub(crate) fn in_place(main: &Git, path: &Path) -> Result<Option<Listed>, GitError> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    Ok(list(main)?.into_iter().find(|w| !w.prunable && same_path(&w.path, path)))
 }
 
 /// Whether to remove a worktree that still holds uncommitted or untracked files.
@@ -142,118 +177,83 @@ pub struct RemoveOptions {
 /// Removes the worktree `name` (directory and metadata) if spectask created it as a `kind` worktree.
 /// Returns `false` when there is no such worktree.
 pub(crate) fn remove_worktree(
-    repo: &Repository,
+    main: &Git,
     root: &Path,
+    git_dir: &Path,
     name: &str,
     kind: WorktreeKind,
     force: bool,
 ) -> Result<bool, GitError> {
     let path = worktree_path(root, name);
-    let Ok(worktree) = repo.find_worktree(name) else {
+    let admin = admin_dir(git_dir, name);
+    let listed = list(main)?.into_iter().find(|w| same_path(&w.path, &path));
+    let Some(listed) = listed else {
         if path.exists() {
             return Err(GitError::NotSpectaskWorktree { path });
         }
         return Ok(false);
     };
-    let marker = std::fs::read_to_string(admin_dir(repo, name).join(MARKER)).unwrap_or_default();
-    let marked = marker.trim() == kind.as_str();
-    if !marked || !same_path(worktree.path(), &path) {
-        return Err(GitError::NotSpectaskWorktree { path: worktree.path().to_path_buf() });
+    if marker(&admin) != Some(kind) {
+        return Err(GitError::NotSpectaskWorktree { path: listed.path });
     }
-    if worktree.validate().is_ok() && !force {
-        let wt_repo = Repository::open(&path).op(|| format!("open worktree {}", path.display()))?;
-        let files = uncommitted_files(&wt_repo)?;
+    if !listed.prunable && !force {
+        let files = crate::commit::uncommitted_files(&Git::worktree(&admin, &path))?;
         if !files.is_empty() {
             return Err(GitError::UncommittedChanges { path, files });
         }
     }
-    let mut options = WorktreePruneOptions::new();
-    options.valid(true).locked(force).working_tree(true);
-    worktree.prune(Some(&mut options)).op(|| format!("remove worktree {}", path.display()))?;
-    if path.exists() {
-        std::fs::remove_dir_all(&path).map_err(io_err("remove", &path))?;
+    if listed.prunable {
+        main.run(&["worktree", "prune"])?;
+    } else {
+        // Checked above (or forced): untracked files that are ignored go with the worktree.
+        let path_arg = path.to_string_lossy().into_owned();
+        main.run(&["worktree", "remove", "--force", "--force", &path_arg])?;
     }
     tracing::info!(worktree = %path.display(), "removed worktree");
     Ok(true)
 }
 
-/// Drops the metadata of worktrees whose directory is gone (what `git worktree prune` does); locked
-/// worktrees are left alone.
-pub(crate) fn prune_stale(repo: &Repository) -> Result<(), GitError> {
-    let names = repo.worktrees().op(|| "list worktrees".to_owned())?;
-    for name in names.iter().flatten().flatten() {
-        let Ok(worktree) = repo.find_worktree(name) else {
-            continue;
-        };
-        if worktree.is_prunable(None).unwrap_or(false) {
-            worktree.prune(None).op(|| format!("prune stale worktree {name}"))?;
-            tracing::info!(worktree = name, "pruned stale worktree metadata");
-        }
-    }
-    Ok(())
-}
-
 /// The worktrees spectask created as `kind`: name, path, and whether the directory is still a
 /// valid worktree.
 pub(crate) fn marked_worktrees(
-    repo: &Repository,
+    main: &Git,
+    root: &Path,
+    git_dir: &Path,
     kind: WorktreeKind,
 ) -> Result<Vec<(String, PathBuf, bool)>, GitError> {
-    let names = repo.worktrees().op(|| "list worktrees".to_owned())?;
     let mut found = Vec::new();
-    for name in names.iter().flatten().flatten() {
-        let marker = std::fs::read_to_string(admin_dir(repo, name).join(MARKER)).unwrap_or_default();
-        if marker.trim() != kind.as_str() {
+    for listed in list(main)? {
+        let in_dir = listed.path.parent().is_some_and(|p| same_path(p, &root.join(WORKTREES_DIR)));
+        let Some(name) = listed.path.file_name().and_then(|n| n.to_str()).filter(|_| in_dir) else {
             continue;
+        };
+        if marker(&admin_dir(git_dir, name)) == Some(kind) {
+            found.push((name.to_owned(), listed.path.clone(), !listed.prunable));
         }
-        let Ok(worktree) = repo.find_worktree(name) else { continue };
-        found.push((name.to_owned(), worktree.path().to_path_buf(), worktree.validate().is_ok()));
     }
     found.sort();
     Ok(found)
 }
 
+fn marker(admin: &Path) -> Option<WorktreeKind> {
+    match std::fs::read_to_string(admin.join(MARKER)).ok()?.trim() {
+        "design-docs" => Some(WorktreeKind::DesignDocs),
+        "task" => Some(WorktreeKind::Task),
+        _ => None,
+    }
+}
+
 /// Where `branch` is checked out: the main worktree or a valid linked one.
-pub(crate) fn checked_out_at(repo: &Repository, branch: &str) -> Result<Option<PathBuf>, GitError> {
-    let wanted = format!("refs/heads/{branch}");
-    let main_head = repo.find_reference("HEAD").op(|| "read HEAD".to_owned())?;
-    if main_head.symbolic_target().ok().flatten() == Some(wanted.as_str()) {
-        return Ok(Some(crate::commit::workdir(repo)));
-    }
-    let names = repo.worktrees().op(|| "list worktrees".to_owned())?;
-    for name in names.iter().flatten().flatten() {
-        let Ok(worktree) = repo.find_worktree(name) else {
-            continue;
-        };
-        if worktree.validate().is_err() {
-            continue;
-        }
-        let Ok(wt_repo) = Repository::open_from_worktree(&worktree) else {
-            continue;
-        };
-        if let Ok(head) = wt_repo.find_reference("HEAD")
-            && head.symbolic_target().ok().flatten() == Some(wanted.as_str())
-        {
-            return Ok(Some(worktree.path().to_path_buf()));
-        }
-    }
-    Ok(None)
+pub(crate) fn checked_out_at(main: &Git, branch: &str) -> Result<Option<PathBuf>, GitError> {
+    let full = format!("refs/heads/{branch}");
+    Ok(list(main)?.into_iter().find(|w| !w.prunable && w.branch.as_deref() == Some(&full)).map(|w| w.path))
 }
 
-/// Checks the branch checked out in worktree `name`, read through its admin directory (the `.git`
-/// file inside the worktree is writable to agents and is not trusted).
-fn check_head(repo: &Repository, name: &str, branch: &str) -> Result<(), GitError> {
-    let admin = admin_dir(repo, name);
-    // The handle the task's commits keep (HEAD is read from disk on every lookup).
-    let wt_repo = crate::handles::open(&admin, || format!("open worktree {name} at {}", admin.display()))?;
-    crate::commit::head_branch_tip(&wt_repo, branch).map(|_| ())
+fn short(full: &str) -> &str {
+    full.strip_prefix("refs/heads/").unwrap_or(full)
 }
 
-fn admin_dir(repo: &Repository, name: &str) -> PathBuf {
-    repo.commondir().join("worktrees").join(name)
-}
-
-fn same_path(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     canonical(a) == canonical(b)
 }

@@ -46,10 +46,6 @@ pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobE
 /// repository `repo`, made on first use.
 pub(crate) async fn worktree_in(repo: &Repo, task: &SpecTask) -> Result<PathBuf, JobError> {
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    // Found in place by this process before (every drive but a task's first): no git, no thread hop.
-    if let Some(known) = repo.known_task_worktree(&name) {
-        return Ok(known.path);
-    }
     let repo = repo.clone();
     Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
 }

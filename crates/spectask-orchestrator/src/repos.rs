@@ -59,12 +59,16 @@ pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobErro
     open(ctx, &repository).await
 }
 
-/// A rewritten design-docs branch or a broken repository will not heal by retrying.
+/// A rewritten design-docs branch, a broken repository or a commit its hooks refuse will not heal
+/// by retrying.
 pub(crate) fn git_error(err: GitError) -> JobError {
     match err {
         GitError::DesignDocsRewritten { .. }
         | GitError::PathNotFound { .. }
         | GitError::NotARepository { .. }
+        | GitError::InsideRepository { .. }
+        | GitError::UnusableRepository { .. }
+        | GitError::HookRejected { .. }
         | GitError::BareRepository { .. }
         | GitError::NoCommits { .. }
         | GitError::NoDefaultBranch { .. }

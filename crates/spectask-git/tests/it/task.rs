@@ -396,32 +396,30 @@ fn a_merge_under_way_in_a_worktree_stops_commits_there() {
     assert_fsck_clean(repo.root());
 }
 
-/// A worktree this process found in place is known again by a look at its files, never by a stale
-/// memory: not once spectask removed it, nor once its directory is gone or another branch is checked
-/// out in it.
+/// A task's worktree is looked at again at each use: another branch checked out in it is
+/// refused, and a worktree whose directory is gone is made again.
 #[test]
-fn a_worktree_known_in_place_is_looked_at_again_each_time() {
+fn a_task_worktree_is_looked_at_again_each_time() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let task = TaskHandle::new("5a6b-known").unwrap();
-    assert!(repo.known_task_worktree(&task).is_none(), "never looked at");
     let made = repo.ensure_task_worktree(&task).unwrap();
-    let known = repo.known_task_worktree(&task).unwrap();
-    assert_eq!((known.path.as_path(), known.branch.as_str()), (made.path.as_path(), "spectask/5a6b-known"));
-    assert!(!known.worktree_created && !known.branch_created);
+    assert!(made.worktree_created && made.branch_created);
+    let again = repo.ensure_task_worktree(&task).unwrap();
+    assert_eq!((again.path.as_path(), again.branch.as_str()), (made.path.as_path(), "spectask/5a6b-known"));
+    assert!(!again.worktree_created && !again.branch_created);
 
     git(&made.path, &["checkout", "-q", "-b", "elsewhere"]);
-    assert!(repo.known_task_worktree(&task).is_none(), "another branch is checked out");
+    let refused = repo.ensure_task_worktree(&task).unwrap_err();
+    assert!(matches!(refused, GitError::WrongBranchCheckedOut { .. }), "{refused:?}");
     git(&made.path, &["checkout", "-q", "spectask/5a6b-known"]);
-    assert!(repo.known_task_worktree(&task).is_some());
+    assert!(!repo.ensure_task_worktree(&task).unwrap().worktree_created);
 
     std::fs::remove_dir_all(&made.path).unwrap();
-    assert!(repo.known_task_worktree(&task).is_none(), "its directory is gone");
     let again = repo.ensure_task_worktree(&task).unwrap();
-    assert!(again.worktree_created);
-    assert!(repo.known_task_worktree(&task).is_some());
+    assert!(again.worktree_created && !again.branch_created);
 
     repo.remove_task(&task, false, RemoveOptions::default()).unwrap();
-    assert!(repo.known_task_worktree(&task).is_none(), "spectask removed it");
+    assert!(!made.path.exists(), "spectask removed it");
     assert_fsck_clean(repo.root());
 }

@@ -57,11 +57,12 @@ async fn list_repos(
         Some(user) => state.store.repositories_of(user).await?,
         None => state.store.list_repositories().await?,
     };
-    // Git is read only for repositories whose design-docs files changed since the last listing
-    // (`Repo::kept_design_docs_health`), all on one trip to the blocking pool.
+    // Each repository's design-docs health as git says it now, all on one trip to the blocking pool.
     let paths: Vec<PathBuf> = repositories.iter().map(|r| r.path.clone()).collect();
     let checked = tokio::task::spawn_blocking(move || {
-        paths.iter().map(|path| Repo::kept_design_docs_health(path)).collect::<Vec<_>>()
+        let health =
+            |path: &PathBuf| Repo::open(path).and_then(|repo| Ok((repo.design_docs_health()?, repo)));
+        paths.iter().map(|path| health(path).map(|(health, repo)| (repo, health))).collect::<Vec<_>>()
     })
     .await?;
     let mut answer = Vec::new();

@@ -59,9 +59,9 @@ fn a_merge_refused_for_good_fails_the_done_task_until_its_retry_merges_on_postgr
     merge_refused_then_retried(Some(&postgres_url()));
 }
 
-/// A person's uncommitted edit in the main checkout makes the merge refuse, attempt after attempt:
-/// the done task becomes failed with the reason naming the file (and main is left alone); once the
-/// person commits nothing and undoes the edit, `task retry` merges it and the task is done again.
+/// A person's file in the main checkout where the merge writes one makes the merge refuse, attempt
+/// after attempt: the done task becomes failed with the reason naming the file (and main is left
+/// alone); once the person moves the file away, `task retry` merges it and the task is done again.
 fn merge_refused_then_retried(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
@@ -77,16 +77,16 @@ fn merge_refused_then_retried(database_url: Option<&str>) {
     let id = add_a_changelog(&server, &repo);
     wait_for_status(&server, &id, "implementation_review");
     let main_before = git(&repo, &["rev-parse", "main"]);
-    std::fs::write(repo.join("README.md"), "# app, a person's edit\n").unwrap();
+    std::fs::write(repo.join("CHANGELOG.md"), "a person's own changelog\n").unwrap();
 
     assert!(server.task(&["approve", &id]).status.success());
     let failed = wait_for_status(&server, &id, "failed");
     assert_eq!(failed["failure"]["from"], "done", "{failed}");
     let reason = failed["failure"]["reason"].as_str().unwrap();
-    assert!(reason.contains("local changes") && reason.contains("README.md"), "{failed}");
+    assert!(reason.contains("local changes") && reason.contains("CHANGELOG.md"), "{failed}");
     assert_eq!(git(&repo, &["rev-parse", "main"]), main_before, "main did not move");
-    assert_eq!(std::fs::read_to_string(repo.join("README.md")).unwrap(), "# app, a person's edit\n");
-    git(&repo, &["checkout", "--", "README.md"]);
+    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "a person's own changelog\n");
+    std::fs::remove_file(repo.join("CHANGELOG.md")).unwrap();
     let retried = server.task(&["retry", &id]);
     assert!(retried.status.success(), "{}", stderr(&retried));
     wait_for_status(&server, &id, "done");
