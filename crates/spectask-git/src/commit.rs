@@ -177,6 +177,22 @@ impl Worktree {
         Ok(Some((id, files)))
     }
 
+    /// Stages what changed (at `paths` only when given) as [`Worktree::commit_changes`] would, and
+    /// runs the repository's `pre-commit` hook on it: its output when it refuses. Commits nothing.
+    pub(crate) fn pre_commit(&self, paths: Option<&[String]>) -> Result<Option<String>, GitError> {
+        let entries = status_entries(&self.git, paths)?;
+        if entries.is_empty() || entries.iter().any(|(xy, _)| is_unmerged(xy)) {
+            return Ok(None);
+        }
+        let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
+        self.stage(paths.map(|_| changed.as_slice()))?;
+        match self.run_hook("pre-commit", &[]) {
+            Ok(()) => Ok(None),
+            Err(GitError::HookRejected { message, .. }) => Ok(Some(message)),
+            Err(other) => Err(other),
+        }
+    }
+
     /// `git add --all`, of `paths` only when given.
     fn stage(&self, paths: Option<&[String]>) -> Result<(), GitError> {
         match paths {

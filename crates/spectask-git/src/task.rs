@@ -130,6 +130,21 @@ impl Repo {
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
+    /// What the repository's `pre-commit` hook says of the work in the task's worktree (only at
+    /// `paths` when given), staged as [`Repo::commit_work_session`] would stage it: `Some` with the
+    /// hook's output when it refuses, `None` when it passes, is absent, or nothing changed.
+    /// Commits nothing; lets a refusal go back to the agent before its session completes.
+    pub fn pre_commit_refusal(
+        &self,
+        task: &TaskHandle,
+        paths: Option<&[String]>,
+    ) -> Result<Option<String>, GitError> {
+        let _lock = self.lock()?;
+        let worktree = self.task_checkout(task)?;
+        worktree.check_branch(&task.branch())?;
+        worktree.pre_commit(paths)
+    }
+
     /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses
     /// when the worktree has uncommitted or untracked files ([`GitError::UncommittedChanges`]) or the
     /// branch has commits not merged into the default branch ([`GitError::UnmergedCommits`]). A

@@ -29,14 +29,25 @@ pub(crate) async fn judge(
     (instance, worktree): (&Arc<AgentInstance>, &Path),
 ) -> Result<Verdict, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
-    let Some(command) = repository.check_command.as_deref() else { return Ok(Verdict::Complete) };
     let limits = ctx.config.checks;
+    let refused = pre_commit_refusal(ctx, task, session).await?;
+    let (command, run) = match (refused, repository.check_command.as_deref()) {
+        (Some(output), _) => {
+            let exit = spectask_agent::confinement::terminal::ExitInfo { code: Some(1), signal: None };
+            (PRE_COMMIT.to_owned(), CheckRun { exit, output, truncated: false, timed_out: false })
+        }
+        (None, None) => return Ok(Verdict::Complete),
+        (None, Some(command)) => {
+            let run = instance
+                .run_check(worktree, command, limits.time_limit, limits.output_bytes)
+                .await
+                .map_err(|e| JobError::Fatal(e.to_string()))?;
+            (command.to_owned(), run)
+        }
+    };
+    let command = command.as_str();
     let kinds = [EventKind::WorkSessionTransitioned, EventKind::WorkSessionCheck];
     let sent_back = rounds_sent_back(&ctx.store.events_of_work_session(task.id, session.id, &kinds).await?);
-    let run = instance
-        .run_check(worktree, command, limits.time_limit, limits.output_bytes)
-        .await
-        .map_err(|e| JobError::Fatal(e.to_string()))?;
     let round = sent_back + 1;
     let (verdict, outcome) = if run.passed() {
         (Verdict::Complete, "passed")
@@ -68,6 +79,23 @@ pub(crate) async fn judge(
         .publish_event(EventKind::WorkSessionCheck, Some(session.spec_task_id), Some(session.id), payload)
         .await?;
     Ok(verdict)
+}
+
+/// How a refusal of the repository's `pre-commit` hook is named, as a check.
+const PRE_COMMIT: &str = "git hook run pre-commit";
+
+/// What the repository's `pre-commit` hook says of the session's work, staged as its commit will
+/// be: its output when it refuses. Checked before the session completes, so a refusal goes back
+/// to the agent like a failing check rather than failing the commit afterwards.
+async fn pre_commit_refusal(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<Option<String>, JobError> {
+    let repo = crate::repos::open_id(ctx, task.repository_id).await?;
+    let name = spectask_git::TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let paths = Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty());
+    crate::repos::blocking(move || repo.pre_commit_refusal(&name, paths.as_deref())).await
 }
 
 /// Failing checks sent back to the session since it was last retried by a person, from its

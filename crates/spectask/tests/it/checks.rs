@@ -94,6 +94,49 @@ fn history(server: &Server, session: &Value, file: &str) -> String {
         .collect()
 }
 
+/// The repository's `pre-commit` hook refuses work without `fixed.txt` staged.
+const PRE_COMMIT_HOOK: &str = "#!/bin/sh\n\
+git diff --cached --name-only | grep -qx fixed.txt || { echo 'pre-commit: fixed.txt is missing'; exit 1; }\n";
+
+/// A repository's `pre-commit` hook is judged like a check before the session completes: its
+/// refusal goes back to the thread with the hook's output, and the work is committed, hook and
+/// all, once it passes.
+#[test]
+fn a_refusing_pre_commit_hook_goes_back_to_the_thread_like_a_failing_check() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let hook = repo.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, PRE_COMMIT_HOOK).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = scripted_coder_data(dir.path(), FIXING);
+    let server = Server::start(&data, None);
+    add_repo(&server, &repo, &[]);
+
+    let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
+    let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
+    let session = sessions(&server, &id).into_iter().next().expect("the work session");
+    assert_eq!(session["status"], "completed", "{session:#}");
+    let conversation = history(&server, &session, "conversation");
+    assert!(conversation.contains("pre-commit: fixed.txt is missing"), "{conversation}");
+    let decisions = history(&server, &session, "decisions");
+    assert!(
+        decisions.contains("- check `git hook run pre-commit`: failed (exit 1), sent back"),
+        "{decisions}"
+    );
+
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(files.contains("greeting.txt") && files.contains("fixed.txt"), "{files}");
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    wait_for(&server, &id, "done", Duration::from_secs(60));
+    let events = check_events(&server, &id);
+    let outcomes: Vec<&str> = events.iter().filter_map(|e| e["payload"]["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["sent_back"], "the hook passed, and no check command is set: {events:#?}");
+    server.stop();
+}
+
 #[test]
 fn a_failing_check_goes_back_to_the_thread_and_the_session_completes_once_it_passes() {
     let dir = tempfile::tempdir().unwrap();
