@@ -48,12 +48,14 @@ pub(crate) struct Git {
     worktree: Option<(PathBuf, PathBuf)>,
     /// Reads only: git does not refresh the index on the side (`GIT_OPTIONAL_LOCKS=0`).
     read_only: bool,
+    /// An index of spectask's own instead of the worktree's (`GIT_INDEX_FILE`).
+    index: Option<PathBuf>,
 }
 
 impl Git {
     /// git in `dir`, finding its repository as git does (a main working tree, or a trusted one).
     pub(crate) fn at(dir: &Path) -> Git {
-        Git { cwd: dir.to_path_buf(), worktree: None, read_only: false }
+        Git { cwd: dir.to_path_buf(), worktree: None, read_only: false, index: None }
     }
 
     /// git in the linked worktree at `work_tree`, whose admin directory is `admin`
@@ -63,6 +65,7 @@ impl Git {
             cwd: work_tree.to_path_buf(),
             worktree: Some((admin.to_path_buf(), work_tree.to_path_buf())),
             read_only: false,
+            index: None,
         }
     }
 
@@ -70,6 +73,12 @@ impl Git {
     /// does not write the index behind an agent's back).
     pub(crate) fn reading(&self) -> Git {
         Git { read_only: true, ..self.clone() }
+    }
+
+    /// The same place with `index` as its index: what is staged there leaves the worktree's own
+    /// index as it was.
+    pub(crate) fn with_index(&self, index: &Path) -> Git {
+        Git { index: Some(index.to_path_buf()), ..self.clone() }
     }
 
     /// The directory git runs in.
@@ -94,6 +103,9 @@ impl Git {
         }
         if let Some((admin, work_tree)) = &self.worktree {
             command.env("GIT_DIR", admin).env("GIT_WORK_TREE", work_tree);
+        }
+        if let Some(index) = &self.index {
+            command.env("GIT_INDEX_FILE", index);
         }
         command.args(args);
         command

@@ -177,20 +177,50 @@ impl Worktree {
         Ok(Some((id, files)))
     }
 
-    /// Stages what changed (at `paths` only when given) as [`Worktree::commit_changes`] would, and
-    /// runs the repository's `pre-commit` hook on it: its output when it refuses. Commits nothing.
+    /// Runs the repository's `pre-commit` hook, when it has one, on what changed (at `paths` only
+    /// when given) staged on the branch's tip in an index of its own, so the worktree's index is
+    /// left as it was (sibling sessions commit from it): the hook's output when it refuses.
     pub(crate) fn pre_commit(&self, paths: Option<&[String]>) -> Result<Option<String>, GitError> {
+        if !self.has_hook("pre-commit")? {
+            return Ok(None);
+        }
         let entries = status_entries(&self.git, paths)?;
         if entries.is_empty() || entries.iter().any(|(xy, _)| is_unmerged(xy)) {
             return Ok(None);
         }
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
-        self.stage(paths.map(|_| changed.as_slice()))?;
-        match self.run_hook("pre-commit", &[]) {
+        let index = self.admin.join("SPECTASK_HOOK_INDEX");
+        let _ = std::fs::remove_file(&index);
+        let own =
+            Worktree { git: self.git.with_index(&index), path: self.path.clone(), admin: self.admin.clone() };
+        let verdict =
+            own.git.run(&["read-tree", "HEAD"]).and_then(|_| own.stage(paths.map(|_| changed.as_slice())));
+        let verdict = verdict.and_then(|()| match own.run_hook("pre-commit", &[]) {
             Ok(()) => Ok(None),
             Err(GitError::HookRejected { message, .. }) => Ok(Some(message)),
             Err(other) => Err(other),
-        }
+        });
+        let _ = std::fs::remove_file(&index);
+        verdict
+    }
+
+    /// Whether the repository has an executable `hook` (in `core.hooksPath` when set).
+    fn has_hook(&self, hook: &str) -> Result<bool, GitError> {
+        let configured = self.git.reading().output(&["config", "--path", "--get", "core.hooksPath"], None)?;
+        let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
+        let dir = if configured.is_empty() {
+            PathBuf::from(self.git.reading().text(&[
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-path",
+                "hooks",
+            ])?)
+        } else {
+            self.path.join(configured)
+        };
+        use std::os::unix::fs::PermissionsExt;
+        Ok(std::fs::metadata(dir.join(hook))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
     }
 
     /// `git add --all`, of `paths` only when given.
