@@ -91,6 +91,9 @@ pub enum GitError {
     #[error("merging {branch} into {into} conflicts in: {}", files.join(", "))]
     MergeConflict { branch: String, into: String, files: Vec<String> },
 
+    #[error("remote {}: {}", redact(url), redact(message))]
+    Remote { url: String, message: String },
+
     #[error("the repository's {hook} hook refused the commit: {message}")]
     HookRejected { hook: String, message: String },
 
@@ -147,7 +150,8 @@ impl GitError {
             | InvalidFilePath { .. }
             | InvalidCommitId { .. }
             | InvalidTrailer { .. }
-            | InvalidBranchName { .. } => ErrorCategory::InvalidInput,
+            | InvalidBranchName { .. }
+            | Remote { .. } => ErrorCategory::InvalidInput,
             NotRegistered { .. } | BranchNotFound { .. } => ErrorCategory::NotFound,
             DesignDocsRewritten { .. }
             | UncommittedChanges { .. }
@@ -186,6 +190,28 @@ impl GitError {
         }
         self
     }
+}
+
+/// `text` with the user and password of every URL in it left out (`https://***@host/…`): a URL
+/// may carry credentials, and errors are shown and logged.
+pub(crate) fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(user_end) => {
+                out.push_str("***");
+                out.push_str(&tail[user_end..end]);
+            }
+            None => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Attaches the failing operation and path to an IO error.

@@ -49,6 +49,7 @@
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
+//! - `remote.rs`: [`clone_repository`], [`Repo::fetch`], [`Repo::push`]: repositories by URL.
 //! - `commit.rs` (staging and committing in a worktree), `worktree.rs` (`git worktree`),
 //!   `lock.rs`, `names.rs`, `retry.rs`: the machinery underneath.
 //!
@@ -83,6 +84,7 @@ mod names;
 mod planning;
 mod read;
 mod registration;
+mod remote;
 mod repository;
 mod retry;
 mod review;
@@ -105,6 +107,7 @@ pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
 pub use planning::{PlanningFiles, SCRATCH_DIR};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};
 pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration, Repo};
+pub use remote::{CLONE_REMOTE, clone_repository, is_remote_url};
 pub use repository::{RepositoryInfo, inspect_repository};
 pub use review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
 pub use sample::init_repository;

@@ -58,7 +58,7 @@ impl Repo {
         };
         let main = self.main_git();
         match checked_out_at(&main, &default)? {
-            Some(path) => update_checkout(&path, &default, new_tip)?,
+            Some(path) => fast_forward_checkout(&path, &default, new_tip)?,
             None => {
                 let (full, new, old) =
                     (format!("refs/heads/{default}"), new_tip.to_string(), base.to_string());
@@ -113,8 +113,9 @@ impl Repo {
     }
 }
 
-/// Fast-forwards the checkout at `path`, where `branch` is checked out, to `new`.
-fn update_checkout(path: &Path, branch: &str, new: CommitId) -> Result<(), GitError> {
+/// Fast-forwards the checkout at `path`, where `branch` is checked out, to `new`, as a person's
+/// `git merge --ff-only` would: refused when a local change is in the way.
+pub(crate) fn fast_forward_checkout(path: &Path, branch: &str, new: CommitId) -> Result<(), GitError> {
     let git = Git::at(path);
     let new_hex = new.to_string();
     let args = ["merge", "--ff-only", "--quiet", "--no-edit", &new_hex];

@@ -55,6 +55,9 @@ pub struct Repo {
     git_dir: PathBuf,
     default_branch: String,
     design_docs_branch: String,
+    /// The remote spectask fetches from and pushes to (`origin` of a repository registered by
+    /// URL); `None` for a repository registered by path, whose remotes are its owner's.
+    remote: Option<String>,
 }
 
 impl Repo {
@@ -77,12 +80,14 @@ impl Repo {
         let _lock = RepoLock::acquire(&location.git_dir)?;
         let config_path = location.git_dir.join("spectask").join("config");
         let recorded = read_config(&main, &config_path)?;
-        let default_branch = recorded.map(|(default, _)| default).unwrap_or(info.default_branch);
+        let remote = recorded.as_ref().and_then(|r| r.remote.clone());
+        let default_branch = recorded.map(|r| r.default_branch).unwrap_or(info.default_branch);
         let repo = Repo {
             root: location.root,
             git_dir: location.git_dir,
             default_branch,
             design_docs_branch: branch.to_owned(),
+            remote,
         };
         write_config(&main, &config_path, &repo)?;
         exclude_dir(&repo.git_dir, WORKTREES_DIR)?;
@@ -110,10 +115,16 @@ impl Repo {
         let location = locate(path)?;
         let main = Git::at(&location.root);
         let config = location.git_dir.join("spectask").join("config");
-        let Some((default_branch, design_docs_branch)) = read_config(&main, &config)? else {
+        let Some(recorded) = read_config(&main, &config)? else {
             return Err(GitError::NotRegistered { path: location.root });
         };
-        Ok(Repo { root: location.root, git_dir: location.git_dir, default_branch, design_docs_branch })
+        Ok(Repo {
+            root: location.root,
+            git_dir: location.git_dir,
+            default_branch: recorded.default_branch,
+            design_docs_branch: recorded.design_docs_branch,
+            remote: recorded.remote,
+        })
     }
 
     /// Canonical root of the main working tree.
@@ -134,6 +145,21 @@ impl Repo {
     /// The forward-only branch holding specs and session history.
     pub fn design_docs_branch(&self) -> &str {
         &self.design_docs_branch
+    }
+
+    /// The remote spectask fetches from and pushes to, when the repository was registered by URL.
+    pub fn remote(&self) -> Option<&str> {
+        self.remote.as_deref()
+    }
+
+    /// Records `remote` as the one spectask fetches from and pushes to (see [`Repo::remote`]).
+    pub fn track_remote(mut self, remote: &str) -> Result<Repo, GitError> {
+        let _lock = self.lock()?;
+        let config = self.git_dir.join("spectask").join("config");
+        let file = config.to_string_lossy().into_owned();
+        self.main_git().run(&["config", "--file", &file, "spectask.remote", remote])?;
+        self.remote = Some(remote.to_owned());
+        Ok(self)
     }
 
     /// `<root>/.git-worktrees/<design-docs branch, '/' replaced by '-'>`.
@@ -242,31 +268,47 @@ pub(crate) fn exclude_dir(git_dir: &Path, name: &str) -> Result<(), GitError> {
     std::fs::write(&exclude, text).map_err(io_err("write", &exclude))
 }
 
-/// `(default branch, design-docs branch)` from `.git/spectask/config`, `None` when unregistered.
-fn read_config(git: &Git, path: &Path) -> Result<Option<(String, String)>, GitError> {
+/// What `.git/spectask/config` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Recorded {
+    default_branch: String,
+    design_docs_branch: String,
+    remote: Option<String>,
+}
+
+/// What `.git/spectask/config` records, `None` when unregistered.
+fn read_config(git: &Git, path: &Path) -> Result<Option<Recorded>, GitError> {
     if !path.is_file() {
         return Ok(None);
     }
     let file = path.to_string_lossy().into_owned();
     let out =
         git.reading().output(&["config", "--file", &file, "--null", "--get-regexp", "^spectask\\."], None)?;
-    let (mut default, mut design_docs) = (None, None);
+    let (mut default, mut design_docs, mut remote) = (None, None, None);
     for entry in crate::cmd::nul_fields(&out.stdout) {
         let entry = String::from_utf8_lossy(entry);
         let Some((key, value)) = entry.split_once('\n') else { continue };
         match key {
             "spectask.defaultbranch" => default = Some(value.to_owned()),
             "spectask.designdocsbranch" => design_docs = Some(value.to_owned()),
+            "spectask.remote" => remote = Some(value.to_owned()),
             _ => {}
         }
     }
-    Ok(default.zip(design_docs))
+    Ok(default.zip(design_docs).map(|(default_branch, design_docs_branch)| Recorded {
+        default_branch,
+        design_docs_branch,
+        remote,
+    }))
 }
 
-/// Writes the two settings into `.git/spectask/config`, unless it already holds them.
+/// Writes the two branches into `.git/spectask/config`, unless it already holds them.
 fn write_config(git: &Git, path: &Path, repo: &Repo) -> Result<(), GitError> {
-    let wanted = (repo.default_branch.clone(), repo.design_docs_branch.clone());
-    if read_config(git, path)?.as_ref() == Some(&wanted) {
+    let recorded = read_config(git, path)?;
+    let same = recorded.is_some_and(|r| {
+        r.default_branch == repo.default_branch && r.design_docs_branch == repo.design_docs_branch
+    });
+    if same {
         return Ok(());
     }
     let file = path.to_string_lossy().into_owned();

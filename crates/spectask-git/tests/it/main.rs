@@ -7,6 +7,7 @@ mod inspect;
 mod merge;
 mod processes;
 mod register;
+mod remote;
 mod review;
 mod shapes;
 mod spec;

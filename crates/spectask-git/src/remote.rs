@@ -1,0 +1,142 @@
+//! Repositories by URL: cloned by `git clone`, fetched before spectask bases work on them, and
+//! pushed after it. Credentials are git's own (credential helpers, the SSH agent, `GIT_ASKPASS`):
+//! spectask never sees or stores them, and git never prompts on a terminal.
+
+use std::path::Path;
+
+use crate::cmd::Git;
+use crate::error::GitError;
+use crate::merge::fast_forward_checkout;
+use crate::registration::Repo;
+use crate::repository::{RepositoryInfo, inspect_repository};
+use crate::worktree::checked_out_at;
+
+/// The remote a clone spectask made fetches from and pushes to.
+pub const CLONE_REMOTE: &str = "origin";
+
+/// Whether `location` names a remote repository (`https://…`, `ssh://…`, `git://…`, `file://…`,
+/// or scp-like `user@host:path`) rather than a path on this machine.
+pub fn is_remote_url(location: &str) -> bool {
+    let location = location.trim();
+    if ["https://", "http://", "ssh://", "git://", "file://"].iter().any(|s| location.starts_with(s)) {
+        return true;
+    }
+    // `user@host:path`: a colon before any slash, after a user and host.
+    match location.split_once(':') {
+        Some((before, _)) => before.contains('@') && !before.contains('/') && !location.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Clones `url` to `dest` (its default branch checked out) and inspects the clone. A clone of the
+/// same URL already at `dest` is reused as it is; anything else there is refused.
+pub fn clone_repository(url: &str, dest: &Path) -> Result<RepositoryInfo, GitError> {
+    if !is_remote_url(url) {
+        return Err(GitError::Remote { url: url.to_owned(), message: "is not a repository URL".to_owned() });
+    }
+    if dest.exists() && std::fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        let existing = Git::at(dest).reading().output(&["remote", "get-url", CLONE_REMOTE], None)?;
+        if existing.status.success() && String::from_utf8_lossy(&existing.stdout).trim() == url {
+            return inspect_repository(dest);
+        }
+        return Err(GitError::Remote {
+            url: url.to_owned(),
+            message: format!("{} already exists and is not a clone of it", dest.display()),
+        });
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(crate::error::io_err("create directory", parent))?;
+    }
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    let dest_arg = dest.to_string_lossy().into_owned();
+    let args = ["clone", "--quiet", "--origin", CLONE_REMOTE, "--", url, dest_arg.as_str()];
+    Git::at(parent).run(&args).map_err(|e| remote_error(url, e))?;
+    inspect_repository(dest)
+}
+
+impl Repo {
+    /// The URL of [`Repo::remote`], `None` for a repository registered by path.
+    pub fn remote_url(&self) -> Result<Option<String>, GitError> {
+        let Some(remote) = self.remote() else { return Ok(None) };
+        let url = self.main_git().reading().text(&["remote", "get-url", remote])?;
+        Ok(Some(url))
+    }
+
+    /// Fetches the remote (when the repository has one) and fast-forwards the default branch to
+    /// the remote's, so that work starts from what the team has. A default branch that has
+    /// commits the remote lacks (a merge not yet pushed) is left as it is. Returns whether the
+    /// default branch moved.
+    pub fn fetch(&self) -> Result<bool, GitError> {
+        let Some(remote) = self.remote() else { return Ok(false) };
+        let _lock = self.lock()?;
+        let main = self.main_git();
+        let url = self.remote_url()?.unwrap_or_default();
+        main.run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;
+        let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
+        let (Some(theirs), Some(ours)) = (self.ref_tip(&tracking)?, self.tip_of(self.default_branch())?)
+        else {
+            return Ok(false);
+        };
+        if theirs == ours || !self.is_ancestor(ours, theirs)? {
+            return Ok(false);
+        }
+        match checked_out_at(&main, self.default_branch())? {
+            Some(path) => fast_forward_checkout(&path, self.default_branch(), theirs)?,
+            None => {
+                let (full, new, old) =
+                    (format!("refs/heads/{}", self.default_branch()), theirs.to_string(), ours.to_string());
+                main.run(&["update-ref", "-m", "spectask: fetch", &full, &new, &old])?;
+            }
+        }
+        tracing::info!(root = %self.root().display(), %theirs, "fast-forwarded the default branch to the remote's");
+        Ok(true)
+    }
+
+    /// Pushes `branches` to the remote (when the repository has one), each to the branch of the
+    /// same name, never forced: a push the remote refuses (it moved meanwhile, a protected branch)
+    /// is [`GitError::Remote`] with git's reason, and nothing local is lost.
+    pub fn push(&self, branches: &[&str]) -> Result<(), GitError> {
+        let Some(remote) = self.remote() else { return Ok(()) };
+        if branches.is_empty() {
+            return Ok(());
+        }
+        let specs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}:refs/heads/{b}")).collect();
+        let mut args = vec!["push", "--quiet", "--porcelain", remote];
+        args.extend(specs.iter().map(String::as_str));
+        let url = self.remote_url()?.unwrap_or_default();
+        self.main_git().run(&args).map_err(|e| remote_error(&url, e))?;
+        Ok(())
+    }
+}
+
+/// A failed fetch, push or clone, named by its URL with git's reason.
+fn remote_error(url: &str, error: GitError) -> GitError {
+    match error {
+        GitError::Command { message, .. } => GitError::Remote { url: url.to_owned(), message },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_told_from_paths() {
+        for url in
+            ["https://github.com/a/b.git", "git@github.com:a/b.git", "ssh://git@host/a", "file:///srv/a.git"]
+        {
+            assert!(is_remote_url(url), "{url}");
+        }
+        for path in ["/home/me/src/app", "relative/dir", "./a:b", "/srv/with:colon", "C"] {
+            assert!(!is_remote_url(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_urls_are_left_out_of_messages() {
+        let redacted = crate::error::redact("fatal: unable to access 'https://me:t0ken@host/a.git/': 403");
+        assert_eq!(redacted, "fatal: unable to access 'https://***@host/a.git/': 403");
+        assert_eq!(crate::error::redact("file:///srv/a.git"), "file:///srv/a.git");
+    }
+}

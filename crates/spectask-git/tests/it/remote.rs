@@ -1,0 +1,102 @@
+//! Repositories by URL: cloned, fetched before work starts, pushed after it, never forced.
+
+use std::path::{Path, PathBuf};
+
+use spectask_git::{GitError, MergeOutcome, RegisterOptions, Repo, TaskHandle, clone_repository};
+
+use crate::support::{assert_fsck_clean, commit_in_task, git, init_repo, status};
+
+/// A bare repository `upstream.git` under `parent` holding one commit on `main`, and its URL.
+fn upstream(parent: &Path) -> (PathBuf, String) {
+    let source = init_repo(&parent.join("source"), "main");
+    let bare = parent.join("upstream.git");
+    git(parent, &["clone", "-q", "--bare", source.to_str().unwrap(), bare.to_str().unwrap()]);
+    let url = format!("file://{}", bare.display());
+    (bare, url)
+}
+
+/// Someone else's commit of `file` pushed to the upstream's `main`.
+fn push_elsewhere(parent: &Path, url: &str, file: &str) -> String {
+    let other = parent.join(format!("other-{file}"));
+    git(parent, &["clone", "-q", url, other.to_str().unwrap()]);
+    std::fs::write(other.join(file), "theirs\n").unwrap();
+    git(&other, &["add", file]);
+    git(&other, &["commit", "-qm", &format!("add {file}")]);
+    git(&other, &["push", "-q", "origin", "main"]);
+    git(&other, &["rev-parse", "HEAD"])
+}
+
+fn registered_clone(parent: &Path, url: &str) -> Repo {
+    let dest = parent.join("clones").join("app");
+    let info = clone_repository(url, &dest).unwrap();
+    assert_eq!(info.default_branch, "main");
+    let repo = Repo::register(&dest, &RegisterOptions::default()).unwrap().repo;
+    repo.track_remote("origin").unwrap()
+}
+
+#[test]
+fn a_clone_is_fetched_before_work_and_its_work_pushed_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let repo = registered_clone(dir.path(), &url);
+    assert_eq!(Repo::open(repo.root()).unwrap().remote(), Some("origin"), "the remote is recorded");
+    assert_eq!(repo.remote_url().unwrap().as_deref(), Some(url.as_str()));
+
+    let theirs = push_elsewhere(dir.path(), &url, "theirs.txt");
+    assert!(repo.fetch().unwrap(), "main moved to the remote's");
+    assert_eq!(repo.branch_tip("main").unwrap().unwrap().to_string(), theirs);
+    assert!(repo.root().join("theirs.txt").is_file(), "the checkout follows");
+    assert!(!repo.fetch().unwrap(), "nothing new");
+
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    commit_in_task(&repo, &task, &[("login.rs", "fn login() {}\n")], &["R1"]);
+    assert!(matches!(repo.merge_task(&task, "st-1").unwrap(), MergeOutcome::FastForward { .. }));
+    repo.push(&["main", &task.branch(), repo.design_docs_branch()]).unwrap();
+    for branch in ["main", "spectask/7f3a-login", "helix-design-docs"] {
+        let local = git(repo.root(), &["rev-parse", branch]);
+        assert_eq!(git(&bare, &["rev-parse", branch]), local, "{branch} on the remote");
+    }
+    assert_eq!(status(repo.root()), "");
+    assert_fsck_clean(repo.root());
+    assert_fsck_clean(&bare);
+}
+
+#[test]
+fn a_push_the_remote_refuses_is_reported_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let repo = registered_clone(dir.path(), &url);
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    commit_in_task(&repo, &task, &[("login.rs", "fn login() {}\n")], &[]);
+    repo.merge_task(&task, "st-1").unwrap();
+    let theirs = push_elsewhere(dir.path(), &url, "theirs.txt");
+
+    let err = repo.push(&["main"]).unwrap_err();
+    assert!(matches!(&err, GitError::Remote { message, .. } if message.contains("rejected")), "{err}");
+    assert_eq!(git(&bare, &["rev-parse", "main"]), theirs, "the remote keeps its own history");
+    let ours = git(repo.root(), &["rev-parse", "main"]);
+    assert!(git(repo.root(), &["log", "--format=%H", "main"]).contains(&ours), "our merge is kept");
+    assert!(!repo.fetch().unwrap(), "a default branch with unpushed work is not moved by a fetch");
+    assert_eq!(git(repo.root(), &["rev-parse", "main"]), ours);
+}
+
+#[test]
+fn a_bad_url_or_a_taken_destination_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("file://{}/nowhere.git", dir.path().display());
+    let err = clone_repository(&missing, &dir.path().join("a")).unwrap_err();
+    assert!(matches!(err, GitError::Remote { .. }), "{err}");
+    assert!(err.to_string().contains("nowhere.git"), "{err}");
+
+    let (_, url) = upstream(dir.path());
+    let taken = dir.path().join("taken");
+    std::fs::create_dir_all(&taken).unwrap();
+    std::fs::write(taken.join("mine.txt"), "mine\n").unwrap();
+    let err = clone_repository(&url, &taken).unwrap_err();
+    assert!(err.to_string().contains("not a clone of it"), "{err}");
+    assert_eq!(std::fs::read_to_string(taken.join("mine.txt")).unwrap(), "mine\n");
+
+    let dest = dir.path().join("again");
+    let first = clone_repository(&url, &dest).unwrap();
+    assert_eq!(clone_repository(&url, &dest).unwrap(), first, "the same clone is reused");
+}
