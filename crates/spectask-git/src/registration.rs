@@ -56,8 +56,9 @@ pub struct Repo {
     default_branch: String,
     design_docs_branch: String,
     /// The remote spectask fetches from and pushes to (`origin` of a repository registered by
-    /// URL); `None` for a repository registered by path, whose remotes are its owner's.
-    remote: Option<String>,
+    /// URL), and its URL as recorded then; `None` for a repository registered by path, whose
+    /// remotes are its owner's.
+    remote: Option<(String, String)>,
 }
 
 impl Repo {
@@ -81,6 +82,7 @@ impl Repo {
         let config_path = location.git_dir.join("spectask").join("config");
         let recorded = read_config(&main, &config_path)?;
         let remote = recorded.as_ref().and_then(|r| r.remote.clone());
+
         let default_branch = recorded.map(|r| r.default_branch).unwrap_or(info.default_branch);
         let repo = Repo {
             root: location.root,
@@ -149,16 +151,25 @@ impl Repo {
 
     /// The remote spectask fetches from and pushes to, when the repository was registered by URL.
     pub fn remote(&self) -> Option<&str> {
-        self.remote.as_deref()
+        self.remote.as_ref().map(|(name, _)| name.as_str())
     }
 
-    /// Records `remote` as the one spectask fetches from and pushes to (see [`Repo::remote`]).
+    /// The URL of [`Repo::remote`] as recorded when it was tracked.
+    pub fn remote_url(&self) -> Option<&str> {
+        self.remote.as_ref().map(|(_, url)| url.as_str())
+    }
+
+    /// Records `remote` (and its URL) as the one spectask fetches from and pushes to (see
+    /// [`Repo::remote`]).
     pub fn track_remote(mut self, remote: &str) -> Result<Repo, GitError> {
         let _lock = self.lock()?;
+        let main = self.main_git();
+        let url = main.reading().text(&["remote", "get-url", remote])?;
         let config = self.git_dir.join("spectask").join("config");
         let file = config.to_string_lossy().into_owned();
-        self.main_git().run(&["config", "--file", &file, "spectask.remote", remote])?;
-        self.remote = Some(remote.to_owned());
+        main.run(&["config", "--file", &file, "spectask.remote", remote])?;
+        main.run(&["config", "--file", &file, "spectask.remoteUrl", &url])?;
+        self.remote = Some((remote.to_owned(), url));
         Ok(self)
     }
 
@@ -273,7 +284,8 @@ pub(crate) fn exclude_dir(git_dir: &Path, name: &str) -> Result<(), GitError> {
 struct Recorded {
     default_branch: String,
     design_docs_branch: String,
-    remote: Option<String>,
+    /// The remote's name and URL.
+    remote: Option<(String, String)>,
 }
 
 /// What `.git/spectask/config` records, `None` when unregistered.
@@ -284,7 +296,7 @@ fn read_config(git: &Git, path: &Path) -> Result<Option<Recorded>, GitError> {
     let file = path.to_string_lossy().into_owned();
     let out =
         git.reading().output(&["config", "--file", &file, "--null", "--get-regexp", "^spectask\\."], None)?;
-    let (mut default, mut design_docs, mut remote) = (None, None, None);
+    let (mut default, mut design_docs, mut remote, mut url) = (None, None, None, None);
     for entry in crate::cmd::nul_fields(&out.stdout) {
         let entry = String::from_utf8_lossy(entry);
         let Some((key, value)) = entry.split_once('\n') else { continue };
@@ -292,13 +304,14 @@ fn read_config(git: &Git, path: &Path) -> Result<Option<Recorded>, GitError> {
             "spectask.defaultbranch" => default = Some(value.to_owned()),
             "spectask.designdocsbranch" => design_docs = Some(value.to_owned()),
             "spectask.remote" => remote = Some(value.to_owned()),
+            "spectask.remoteurl" => url = Some(value.to_owned()),
             _ => {}
         }
     }
     Ok(default.zip(design_docs).map(|(default_branch, design_docs_branch)| Recorded {
         default_branch,
         design_docs_branch,
-        remote,
+        remote: remote.zip(url),
     }))
 }
 

@@ -55,13 +55,6 @@ pub fn clone_repository(url: &str, dest: &Path) -> Result<RepositoryInfo, GitErr
 }
 
 impl Repo {
-    /// The URL of [`Repo::remote`], `None` for a repository registered by path.
-    pub fn remote_url(&self) -> Result<Option<String>, GitError> {
-        let Some(remote) = self.remote() else { return Ok(None) };
-        let url = self.main_git().reading().text(&["remote", "get-url", remote])?;
-        Ok(Some(url))
-    }
-
     /// Fetches the remote (when the repository has one) and fast-forwards the default branch to
     /// the remote's, so that work starts from what the team has. A default branch that has
     /// commits the remote lacks (a merge not yet pushed) is left as it is. Returns whether the
@@ -70,7 +63,7 @@ impl Repo {
         let Some(remote) = self.remote() else { return Ok(false) };
         let _lock = self.lock()?;
         let main = self.main_git();
-        let url = self.remote_url()?.unwrap_or_default();
+        let url = self.remote_url().unwrap_or_default().to_owned();
         main.run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;
         let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
         let (Some(theirs), Some(ours)) = (self.ref_tip(&tracking)?, self.tip_of(self.default_branch())?)
@@ -103,7 +96,7 @@ impl Repo {
         let specs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}:refs/heads/{b}")).collect();
         let mut args = vec!["push", "--quiet", "--porcelain", remote];
         args.extend(specs.iter().map(String::as_str));
-        let url = self.remote_url()?.unwrap_or_default();
+        let url = self.remote_url().unwrap_or_default().to_owned();
         self.main_git().run(&args).map_err(|e| remote_error(&url, e))?;
         Ok(())
     }

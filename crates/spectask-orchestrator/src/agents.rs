@@ -47,7 +47,15 @@ pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobE
 pub(crate) async fn worktree_in(repo: &Repo, task: &SpecTask) -> Result<PathBuf, JobError> {
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let repo = repo.clone();
-    Ok(repos::blocking(move || repo.ensure_task_worktree(&name)).await?.path)
+    Ok(repos::blocking(move || {
+        // A repository registered by URL: a new task branch starts from what the team has now.
+        if repo.remote().is_some() && repo.branch_tip(&name.branch())?.is_none() {
+            repo.fetch()?;
+        }
+        repo.ensure_task_worktree(&name)
+    })
+    .await?
+    .path)
 }
 
 /// Where the task's agent works, for its sandbox: the worktree, with the repository (main checkout

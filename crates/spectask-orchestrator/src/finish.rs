@@ -178,6 +178,9 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             "kept branch spectask/{} for a pull request (the repository's merge policy)",
             task.handle()
         );
+        let repo = repos::open(ctx, &repository).await?;
+        let branches = vec![format!("spectask/{}", task.handle()), repo.design_docs_branch().to_owned()];
+        repos::push(&repo, branches).await?;
         ctx.store
             .record_coordination_unless_logged(NewCoordination {
                 spec_task_id: id,
@@ -193,7 +196,16 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let spec_task = task.id.to_string();
-    let outcome = repos::blocking(move || repo.merge_task(&name, &spec_task)).await?;
+    let merging = repo.clone();
+    let outcome = repos::blocking(move || merging.merge_task(&name, &spec_task)).await?;
+    // A repository registered by URL: the merge, the task's branch and its history reach the
+    // remote (a rerun after a refused push merges nothing again and pushes again).
+    let branches = vec![
+        repository.default_branch.clone(),
+        format!("spectask/{}", task.handle()),
+        repo.design_docs_branch().to_owned(),
+    ];
+    repos::push(&repo, branches).await?;
     // The merge itself is idempotent; its entry is written once, even by a rerun after a crash.
     let logged = ctx
         .store
@@ -239,15 +251,19 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
     let path = format!("sessions/{}/IMPLEMENTATION_COMPLETE.md", task.handle());
     let message = format!("complete({}): {}", task.handle(), task.title);
     let task_id = task.id.to_string();
+    let writing = repo.clone();
     repos::blocking(move || {
-        repo.commit_design_docs(&DesignDocsCommit {
-            message,
-            trailers: vec![Trailer::new("Spec-Task", task_id)?],
-            writes: vec![FileWrite::put(path, summary.into_bytes())],
-        })
-        .map(drop)
+        writing
+            .commit_design_docs(&DesignDocsCommit {
+                message,
+                trailers: vec![Trailer::new("Spec-Task", task_id)?],
+                writes: vec![FileWrite::put(path, summary.into_bytes())],
+            })
+            .map(drop)
     })
-    .await
+    .await?;
+    // A repository registered by URL: the task's closing history reaches the remote too.
+    repos::push(&repo, vec![repo.design_docs_branch().to_owned()]).await
 }
 
 #[cfg(test)]

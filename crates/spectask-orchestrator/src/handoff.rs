@@ -37,7 +37,11 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         reviews: reviews.iter().enumerate().map(|(i, r)| review_document(i, r)).collect(),
     };
     let repo = repos::open(ctx, &repository).await?;
+    // A repository registered by URL: implement on what the team has now, and share the spec.
+    repos::fetch(&repo).await?;
+    let pushed = repo.clone();
     let commit = repos::blocking(move || repo.hand_off_spec(&hand_off)).await?;
+    repos::push(&pushed, vec![pushed.design_docs_branch().to_owned()]).await?;
     tracing::info!(task = %task.handle(), %commit, version = task.spec_version, "spec handed off");
     match ctx.store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await {
         Ok(_) | Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(()),

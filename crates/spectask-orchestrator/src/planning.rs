@@ -30,6 +30,8 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             },
         )?;
     let profile = ctx.profiles.get(&profile_name).map_err(|e| JobError::Fatal(e.to_string()))?;
+    // A repository registered by URL: plan on what the team has now.
+    crate::repos::fetch(&crate::repos::open_id(ctx, task.repository_id).await?).await?;
     let draft = match &profile.kind {
         ProfileKind::Llm { provider, base_url, model, api_key_env, .. } => {
             let provider = match provider {

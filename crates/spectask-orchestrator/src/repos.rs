@@ -59,6 +59,32 @@ pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobErro
     open(ctx, &repository).await
 }
 
+/// Brings a repository registered by URL up to date with its remote before work is based on it
+/// (planning, implementation); nothing for a repository registered by path.
+pub(crate) async fn fetch(repo: &Repo) -> Result<(), JobError> {
+    if repo.remote().is_none() {
+        return Ok(());
+    }
+    let repo = repo.clone();
+    blocking(move || repo.fetch()).await?;
+    Ok(())
+}
+
+/// Pushes `branches` of a repository registered by URL to its remote (never forced); nothing for
+/// a repository registered by path. A push that fails is retried by the step, then fails the task
+/// with the remote's reason: the work stays on the local branches.
+pub(crate) async fn push(repo: &Repo, branches: Vec<String>) -> Result<(), JobError> {
+    if repo.remote().is_none() {
+        return Ok(());
+    }
+    let repo = repo.clone();
+    blocking(move || {
+        let names: Vec<&str> = branches.iter().map(String::as_str).collect();
+        repo.push(&names)
+    })
+    .await
+}
+
 /// A rewritten design-docs branch, a broken repository or a commit its hooks refuse will not heal
 /// by retrying.
 pub(crate) fn git_error(err: GitError) -> JobError {

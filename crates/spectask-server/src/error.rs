@@ -111,6 +111,9 @@ impl From<GitError> for ApiError {
         match err {
             GitError::PathNotFound { .. }
             | GitError::NotARepository { .. }
+            | GitError::InsideRepository { .. }
+            | GitError::UnusableRepository { .. }
+            | GitError::Remote { .. }
             | GitError::BareRepository { .. }
             | GitError::NoCommits { .. }
             | GitError::NoDefaultBranch { .. } => Self::bad_request("invalid_repository", err.to_string()),

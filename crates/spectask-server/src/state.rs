@@ -28,6 +28,9 @@ pub struct AppState {
     /// Where `spectask demo` creates the sample repositories people pick (`None` outside the demo:
     /// no demo repositories are offered).
     pub demo_repos: Option<PathBuf>,
+    /// Where repositories registered by URL are cloned (`<data-dir>/clones/<name>`); `None`: a
+    /// registration by URL must name the path to clone to.
+    pub clones_dir: Option<PathBuf>,
     /// What `GET /metrics` reports; the orchestrator of this process reports to it too.
     pub metrics: Arc<Metrics>,
 }

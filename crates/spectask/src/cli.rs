@@ -343,9 +343,15 @@ pub struct RepoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RepoCommand {
-    /// Register a repository (idempotent): creates the design-docs branch and its worktree.
+    /// Register a repository (idempotent): creates the design-docs branch and its worktree. A URL
+    /// (https://…, ssh://…, git@host:…, file://…) is cloned into the server's data dir (or --into);
+    /// spectask then fetches it before planning and implementation and pushes its work there.
     Add {
-        path: PathBuf,
+        /// A repository's path on the server's machine, or its URL.
+        location: String,
+        /// With a URL: the absolute path to clone it to.
+        #[arg(long, value_name = "PATH")]
+        into: Option<PathBuf>,
         /// The forward-only branch holding specs and history.
         #[arg(long)]
         design_docs_branch: Option<String>,

@@ -13,14 +13,26 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server, args.client.token.as_deref())?;
     let json = args.client.json;
     match args.command {
-        RepoCommand::Add { path, design_docs_branch, merge_policy, check_command } => {
-            // The server may see another cwd: send an absolute path.
-            let path = if path.exists() {
-                path.canonicalize().with_context(|| format!("cannot resolve {}", path.display()))?
+        RepoCommand::Add { location, into, design_docs_branch, merge_policy, check_command } => {
+            let mut body = if spectask_git::is_remote_url(&location) {
+                let mut body = json!({ "url": location.trim() });
+                if let Some(into) = into {
+                    body["path"] = json!(std::path::absolute(&into)?);
+                }
+                body
             } else {
-                std::path::absolute(&path)?
+                if into.is_some() {
+                    anyhow::bail!("--into is where a URL is cloned to; {location} is not a URL");
+                }
+                // The server may see another cwd: send an absolute path.
+                let path = std::path::PathBuf::from(&location);
+                let path = if path.exists() {
+                    path.canonicalize().with_context(|| format!("cannot resolve {}", path.display()))?
+                } else {
+                    std::path::absolute(&path)?
+                };
+                json!({ "path": path })
             };
-            let mut body = json!({ "path": path });
             if let Some(branch) = design_docs_branch {
                 body["design_docs_branch"] = json!(branch);
             }
@@ -80,6 +92,7 @@ fn repository_fields(r: &Value) -> String {
     fields(&[
         ("id", text(r, "id")),
         ("path", text(r, "path")),
+        ("remote", text(r, "remote_url")),
         ("default branch", text(r, "default_branch")),
         ("design-docs branch", text(r, "design_docs_branch")),
         ("worktree", text(r, "design_docs_worktree")),

@@ -96,6 +96,7 @@ pub async fn serve_until_signal(
         coordination,
         granularity,
         demo_repos,
+        clones_dir: Some(config.data_dir.join("clones")),
         metrics,
     };
     let served = spectask_server::serve(listener, state, security, async move {

@@ -2067,8 +2067,17 @@ export interface components {
             /** @description Default `helix-design-docs`. */
             design_docs_branch?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
-            /** @description Path of a git repository on the server's machine. */
-            path: string;
+            /**
+             * @description Path of a git repository on the server's machine; with `url`, where to clone it (default
+             *     `<data-dir>/clones/<name>`).
+             */
+            path?: string | null;
+            /**
+             * @description A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
+             *     fetches it before planning and implementation, and pushes its work there. Credentials are
+             *     git's own (credential helpers, the SSH agent), never given to spectask.
+             */
+            url?: string | null;
         };
         RepositoryDto: {
             /** @description Why spectask stopped writing to the repository, when it did: a human must look. */
@@ -2086,6 +2095,8 @@ export interface components {
             id: components["schemas"]["RepositoryId"];
             merge_policy: components["schemas"]["MergePolicy"];
             path: string;
+            /** @description The URL spectask fetches from and pushes to, for a repository registered by URL. */
+            remote_url?: string | null;
             worktree_created?: boolean | null;
         };
         /**

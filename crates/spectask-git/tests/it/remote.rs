@@ -40,7 +40,8 @@ fn a_clone_is_fetched_before_work_and_its_work_pushed_after() {
     let (bare, url) = upstream(dir.path());
     let repo = registered_clone(dir.path(), &url);
     assert_eq!(Repo::open(repo.root()).unwrap().remote(), Some("origin"), "the remote is recorded");
-    assert_eq!(repo.remote_url().unwrap().as_deref(), Some(url.as_str()));
+    assert_eq!(repo.remote_url(), Some(url.as_str()));
+    assert_eq!(Repo::open(repo.root()).unwrap().remote_url(), Some(url.as_str()));
 
     let theirs = push_elsewhere(dir.path(), &url, "theirs.txt");
     assert!(repo.fetch().unwrap(), "main moved to the remote's");

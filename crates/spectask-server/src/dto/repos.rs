@@ -8,8 +8,13 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRepository {
-    /// Path of a git repository on the server's machine.
-    pub path: String,
+    /// Path of a git repository on the server's machine; with `url`, where to clone it (default
+    /// `<data-dir>/clones/<name>`).
+    pub path: Option<String>,
+    /// A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
+    /// fetches it before planning and implementation, and pushes its work there. Credentials are
+    /// git's own (credential helpers, the SSH agent), never given to spectask.
+    pub url: Option<String>,
     /// Default `helix-design-docs`.
     pub design_docs_branch: Option<String>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
@@ -37,6 +42,8 @@ pub struct RepositoryDto {
     pub path: String,
     pub default_branch: String,
     pub design_docs_branch: String,
+    /// The URL spectask fetches from and pushes to, for a repository registered by URL.
+    pub remote_url: Option<String>,
     pub design_docs_worktree: String,
     /// Why spectask stopped writing to the repository, when it did: a human must look.
     pub attention: Option<String>,

@@ -3,7 +3,7 @@
 //! attention, and the answer says so. A listing reads git only for the repositories whose
 //! design-docs files changed since the last one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use axum::Json;
 use axum::extract::State;
@@ -29,8 +29,22 @@ async fn register_repo(
     caller: Caller,
     ApiJson(body): ApiJson<RegisterRepository>,
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
-    let (mut repository, registration, health) =
-        register(&state, &caller, &body.path, body.design_docs_branch.as_deref()).await?;
+    let url = body.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    let path = match url {
+        Some(url) => clone(&state, url, body.path.as_deref()).await?,
+        None => body.path.clone().ok_or_else(|| {
+            ApiError::bad_request("invalid_repository", "give the repository's path, or its url")
+        })?,
+    };
+    let (mut repository, mut registration, health) =
+        register(&state, &caller, &path, body.design_docs_branch.as_deref()).await?;
+    if url.is_some() {
+        let repo = registration.repo.clone();
+        registration.repo =
+            tokio::task::spawn_blocking(move || repo.track_remote(spectask_git::CLONE_REMOTE))
+                .await?
+                .map_err(ApiError::from)?;
+    }
     if let Some(policy) = body.merge_policy.filter(|p| *p != repository.merge_policy) {
         repository = state.store.set_merge_policy(repository.id, policy).await?;
     }
@@ -44,6 +58,51 @@ async fn register_repo(
     dto.branch_created = Some(registration.branch_created);
     dto.worktree_created = Some(registration.worktree_created);
     Ok((StatusCode::OK, Json(dto)))
+}
+
+/// Clones `url` to `path` (default `<clones dir>/<name>`, named after the URL's last segment) on
+/// the blocking pool, and returns where the clone is. A clone of the same URL there is reused.
+async fn clone(state: &AppState, url: &str, path: Option<&str>) -> Result<String, ApiError> {
+    if !spectask_git::is_remote_url(url) {
+        return Err(ApiError::bad_request(
+            "invalid_repository",
+            format!("{url} is not a repository URL (https://…, ssh://…, git@host:…, file://…)"),
+        ));
+    }
+    let dest = match (path.map(str::trim).filter(|p| !p.is_empty()), &state.clones_dir) {
+        (Some(path), _) if !Path::new(path).is_absolute() => {
+            return Err(ApiError::bad_request(
+                "invalid_repository",
+                format!("clone path {path} is relative; give an absolute path"),
+            ));
+        }
+        (Some(path), _) => PathBuf::from(path),
+        (None, Some(dir)) => dir.join(clone_name(url)),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "invalid_repository",
+                "give the path to clone the repository to",
+            ));
+        }
+    };
+    let (url, at) = (url.to_owned(), dest.clone());
+    tokio::task::spawn_blocking(move || spectask_git::clone_repository(&url, &at))
+        .await?
+        .map_err(ApiError::from)?;
+    Ok(dest.display().to_string())
+}
+
+/// A directory name for a clone of `url`: its last path segment without `.git`, in letters,
+/// digits, `-`, `_` and `.`.
+fn clone_name(url: &str) -> String {
+    let last = url.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or_default();
+    let name: String = last
+        .trim_end_matches(".git")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    let name = name.trim_matches(['.', '-']);
+    if name.is_empty() { "repository".to_owned() } else { name.to_owned() }
 }
 
 /// Registered repositories with the health of their design-docs branch.
@@ -199,6 +258,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         path: repository.path.display().to_string(),
         default_branch: repository.default_branch.clone(),
         design_docs_branch: repository.design_docs_branch.clone(),
+        remote_url: repo.and_then(|r| r.remote_url()).map(str::to_owned),
         design_docs_worktree: repo
             .map(|r| r.design_docs_worktree().display().to_string())
             .unwrap_or_default(),

@@ -28,6 +28,7 @@ pub fn state(store: Store) -> AppState {
         profiles: Arc::new(Profiles::presets()),
         coordination: Default::default(),
         demo_repos: None,
+        clones_dir: None,
         granularity: spectask_orchestrator::Granularity::PlanTask,
         metrics: Default::default(),
     }

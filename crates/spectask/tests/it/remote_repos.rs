@@ -1,0 +1,94 @@
+//! A repository registered by URL, served over smart HTTP by `git http-backend` on loopback:
+//! spectask clones it, starts the task from what the remote has, and pushes the merge, the task
+//! branch and the design-docs history back.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::git_http::GitHttp;
+use crate::implementation::git;
+use crate::planning::wait_for_status;
+use crate::support::{Server, git_repo, json, scripted_coder_data, stderr};
+
+const CHANGELOG: &str = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+
+/// `<dir>/remote/upstream.git`: a bare repository with one commit on `main`, open to pushes.
+fn upstream(dir: &Path) -> std::path::PathBuf {
+    let source = git_repo(dir, "source");
+    let bare = dir.join("remote").join("upstream.git");
+    git(dir, &["clone", "-q", "--bare", source.to_str().unwrap(), bare.to_str().unwrap()]);
+    git(&bare, &["config", "http.receivepack", "true"]);
+    bare
+}
+
+#[test]
+fn a_task_on_a_repository_by_url_is_pushed_back_to_its_remote() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = upstream(dir.path());
+    let http = GitHttp::serve(&dir.path().join("remote"));
+    let url = format!("{}/upstream.git", http.base);
+    let data = scripted_coder_data(dir.path(), CHANGELOG);
+    let server = Server::start(&data, None);
+
+    let added = server.task_like(&["repo", "add", &url, "--json"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let added = json(&added);
+    assert_eq!(added["remote_url"], url.as_str(), "{added}");
+    let clone = std::path::PathBuf::from(added["path"].as_str().unwrap());
+    assert!(clone.starts_with(data.canonicalize().unwrap().join("clones")), "{}", clone.display());
+
+    // Someone pushes to the remote after the clone: the task starts from their commit.
+    let other = dir.path().join("other");
+    git(dir.path(), &["clone", "-q", &url, other.to_str().unwrap()]);
+    std::fs::write(other.join("theirs.txt"), "theirs\n").unwrap();
+    git(&other, &["add", "theirs.txt"]);
+    git(&other, &["-c", "user.name=o", "-c", "user.email=o@example.com", "commit", "-qm", "theirs"]);
+    git(&other, &["push", "-q", "origin", "main"]);
+    let theirs = git(&other, &["rev-parse", "HEAD"]).trim().to_owned();
+
+    let created = server.task(&[
+        "create",
+        "--repo",
+        clone.to_str().unwrap(),
+        "--kind",
+        "coding_session",
+        "Add a changelog",
+        "--json",
+    ]);
+    let id = json(&created)["id"].as_str().unwrap_or_else(|| panic!("{}", stderr(&created))).to_owned();
+    let task = wait_for_status(&server, &id, "implementation_review");
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    let base = git(&clone, &["merge-base", &branch, &theirs]).trim().to_owned();
+    assert_eq!(base, theirs, "the task branch starts from the remote's newest commit");
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    // The merge, then the task's closing history (IMPLEMENTATION_COMPLETE.md) reach the remote.
+    let complete = format!("sessions/{}/IMPLEMENTATION_COMPLETE.md", task["handle"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let pushed = git(&bare, &["ls-tree", "--name-only", "main"]);
+        let history = files_on(&bare, "helix-design-docs");
+        if pushed.contains("CHANGELOG.md") && pushed.contains("theirs.txt") && history.contains(&complete) {
+            break;
+        }
+        let state = server.task_json(&["show", &id, "--json"]);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not pushed: main {pushed}\nhistory {history}\n{state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(git(&bare, &["rev-parse", &branch]), git(&clone, &["rev-parse", &branch]), "the task branch");
+    server.stop();
+}
+
+/// The files of `branch` in `repo`, empty while the branch does not exist.
+fn files_on(repo: &Path, branch: &str) -> String {
+    let out = std::process::Command::new("git")
+        .args(["ls-tree", "-r", "--name-only", branch])
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
