@@ -179,11 +179,46 @@ pub(crate) async fn leased_instance(
     })
 }
 
-/// Stops the task's agent (the StopAgents step) and gives up its lease.
+/// Stops the task's agent and gives up its lease (the StopAgents step); a task that ended (done,
+/// cancelled, rejected) also has its worktree removed.
+pub(crate) async fn stop_and_clean(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    stop(ctx, id).await?;
+    let task = ctx.store.spec_task(id).await?;
+    if task.status().is_terminal() {
+        remove_worktree(ctx, &task).await?;
+    }
+    Ok(())
+}
+
+/// Stops the task's agent and gives up its lease.
 pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(), JobError> {
     ctx.runtime.stop(task).await;
     ctx.leases.forget(task);
     ctx.store.release_task_lease(task, &ctx.config.node).await?;
+    Ok(())
+}
+
+/// Removes the worktree of a task that ended; its branch is kept (merged, or for a pull request,
+/// or as the record of a cancelled task's work). A worktree holding uncommitted work is left in
+/// place, and said so in the log: nothing is lost.
+async fn remove_worktree(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
+    let repo = repos::open_id(ctx, task.repository_id).await?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let removed = tokio::task::spawn_blocking(move || {
+        repo.remove_task(&name, false, spectask_git::RemoveOptions::default())
+    })
+    .await
+    .map_err(|e| JobError::Retry(format!("git operation panicked or was cancelled: {e}")))?;
+    match removed {
+        Ok(removal) if removal.worktree_removed => {
+            tracing::info!(task = %task.handle(), "removed the worktree of a task that ended");
+        }
+        Ok(_) => {}
+        Err(err @ spectask_git::GitError::UncommittedChanges { .. }) => {
+            tracing::warn!(task = %task.handle(), %err, "kept the worktree of a task that ended");
+        }
+        Err(err) => return Err(repos::git_error(err)),
+    }
     Ok(())
 }
 

@@ -57,7 +57,7 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
             SpecTaskEffect::SummarizeImplementation => finish::summarize(ctx, task).await,
             SpecTaskEffect::MergeTaskBranch => finish::merge(ctx, task).await,
             SpecTaskEffect::WriteImplementationComplete => finish::write_complete(ctx, task).await,
-            SpecTaskEffect::StopAgents => agents::stop(ctx, task).await,
+            SpecTaskEffect::StopAgents => agents::stop_and_clean(ctx, task).await,
         },
         JobKind::WorkSession(effect) => match effect {
             WorkSessionEffect::StartThread | WorkSessionEffect::ResumeThread => {

@@ -46,6 +46,19 @@ fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
     assert_eq!(git(&repo, &["rev-parse", "main"]), main_before, "main is untouched");
     assert!(git(&repo, &["ls-tree", "-r", "--name-only", &branch]).contains("CHANGELOG.md"));
+    // The task ended: its worktree is removed, its branch kept.
+    let worktree = Path::new(task["worktree_path"].as_str().unwrap()).to_path_buf();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while worktree.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the worktree of a done task stays: {}",
+            git(&repo, &["worktree", "list"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!git(&repo, &["worktree", "list"]).contains(task["handle"].as_str().unwrap()));
+    assert!(!git(&repo, &["rev-parse", &branch]).is_empty(), "the branch is kept");
     server.stop();
 }
 
