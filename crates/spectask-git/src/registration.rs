@@ -29,11 +29,14 @@ This branch is written by spectask and only ever moves forward: never rebase, re
 pub struct RegisterOptions {
     /// The forward-only branch holding specs and session history; default `helix-design-docs`.
     pub design_docs_branch: String,
+    /// The branch tasks start from and merge into. `None` keeps the one recorded at the first
+    /// registration, or takes the branch HEAD names then.
+    pub default_branch: Option<String>,
 }
 
 impl Default for RegisterOptions {
     fn default() -> Self {
-        RegisterOptions { design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned() }
+        RegisterOptions { design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned(), default_branch: None }
     }
 }
 
@@ -82,8 +85,25 @@ impl Repo {
         let config_path = location.git_dir.join("spectask").join("config");
         let recorded = read_config(&main, &config_path)?;
         let remote = recorded.as_ref().and_then(|r| r.remote.clone());
+        if let Some(chosen) = options.default_branch.as_deref() {
+            let exists =
+                main.yes_no(&["rev-parse", "-q", "--verify", &format!("refs/heads/{chosen}^{{commit}}")])?;
+            if !exists {
+                return Err(GitError::BranchNotFound {
+                    repo: location.root.clone(),
+                    branch: chosen.to_owned(),
+                });
+            }
+            if chosen == branch || chosen.starts_with("spectask/") {
+                return Err(GitError::InvalidBranchName { name: chosen.to_owned() });
+            }
+        }
 
-        let default_branch = recorded.map(|r| r.default_branch).unwrap_or(info.default_branch);
+        let default_branch = options
+            .default_branch
+            .clone()
+            .or(recorded.map(|r| r.default_branch))
+            .unwrap_or(info.default_branch);
         let repo = Repo {
             root: location.root,
             git_dir: location.git_dir,

@@ -25,12 +25,16 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
     let path = repository.path.clone();
     let known = ctx.registered.lock().ok().and_then(|r| {
         let (at, repo) = r.get(&repository.id)?;
-        (*at == path && repo.design_docs_branch() == repository.design_docs_branch).then(|| repo.clone())
+        let same = *at == path
+            && repo.design_docs_branch() == repository.design_docs_branch
+            && repo.default_branch() == repository.default_branch;
+        same.then(|| repo.clone())
     });
     if let Some(repo) = known {
         return Ok(repo);
     }
-    let options = RegisterOptions { design_docs_branch: repository.design_docs_branch.clone() };
+    let options =
+        RegisterOptions { design_docs_branch: repository.design_docs_branch.clone(), default_branch: None };
     let registered = blocking(move || Repo::register(&path, &options).map(|r| r.repo)).await;
     match &registered {
         Ok(repo) => {
@@ -47,7 +51,8 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
 }
 
 /// The repository of `id`, registered: from what this process registered already when it did (a
-/// repository's path and design-docs branch never change once registered), otherwise read and
+/// repository's path and design-docs branch never change once registered; a default branch
+/// changed since is taken up by the next [`open`] of its row), otherwise read and
 /// registered now. For the steps that need only git, not the row's other fields (its check command,
 /// its merge policy), which would otherwise read it once per step.
 pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {

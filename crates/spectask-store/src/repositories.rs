@@ -105,6 +105,12 @@ impl Store {
         self.update_repository(id, SettingColumn::CheckCommand, command).await
     }
 
+    /// Records the branch the repository's tasks start from and merge into (chosen at
+    /// registration, or changed since).
+    pub async fn set_default_branch(&self, id: RepositoryId, branch: &str) -> Result<Repository, StoreError> {
+        self.update_repository(id, SettingColumn::DefaultBranch, Some(branch)).await
+    }
+
     /// Writes one of a repository's settings and returns the repository as it now is.
     async fn update_repository(
         &self,
@@ -196,6 +202,7 @@ fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
 enum SettingColumn {
     MergePolicy,
     CheckCommand,
+    DefaultBranch,
 }
 
 impl SettingColumn {
@@ -203,6 +210,9 @@ impl SettingColumn {
         match self {
             Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",
             Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
+            Self::DefaultBranch => {
+                "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"
+            }
         }
     }
 }

@@ -355,6 +355,10 @@ pub enum RepoCommand {
         /// The forward-only branch holding specs and history.
         #[arg(long)]
         design_docs_branch: Option<String>,
+        /// The branch tasks start from and merge into (default: the one checked out at the first
+        /// registration); again with another to change it.
+        #[arg(long)]
+        default_branch: Option<String>,
         /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
         #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
         merge_policy: Option<spectask_core::MergePolicy>,

@@ -13,7 +13,14 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server, args.client.token.as_deref())?;
     let json = args.client.json;
     match args.command {
-        RepoCommand::Add { location, into, design_docs_branch, merge_policy, check_command } => {
+        RepoCommand::Add {
+            location,
+            into,
+            design_docs_branch,
+            default_branch,
+            merge_policy,
+            check_command,
+        } => {
             let mut body = if spectask_git::is_remote_url(&location) {
                 let mut body = json!({ "url": location.trim() });
                 if let Some(into) = into {
@@ -35,6 +42,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             };
             if let Some(branch) = design_docs_branch {
                 body["design_docs_branch"] = json!(branch);
+            }
+            if let Some(branch) = default_branch {
+                body["default_branch"] = json!(branch);
             }
             if let Some(policy) = merge_policy {
                 body["merge_policy"] = json!(policy);

@@ -2064,6 +2064,11 @@ export interface components {
              *     session. An empty string removes it; absent leaves it as it is.
              */
             check_command?: string | null;
+            /**
+             * @description The branch tasks start from and merge into: chosen at registration (default: the branch
+             *     checked out then), changed by registering again with another.
+             */
+            default_branch?: string | null;
             /** @description Default `helix-design-docs`. */
             design_docs_branch?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;

@@ -1,8 +1,8 @@
 //! Registration: orphan branch, worktree, exclude entry, idempotence and stale-worktree repair.
 
-use spectask_git::{DesignDocsHealth, GitError, RegisterOptions, Repo};
+use spectask_git::{DesignDocsHealth, GitError, RegisterOptions, Repo, TaskHandle};
 
-use crate::support::{assert_fsck_clean, git, init_repo, status};
+use crate::support::{assert_fsck_clean, commit_in_task, git, init_repo, status};
 
 #[test]
 fn register_twice_creates_branch_and_worktree_once() {
@@ -50,7 +50,7 @@ fn present_design_docs_branch_is_reused() {
     let root = init_repo(dir.path(), "main");
     git(&root, &["branch", "docs"]);
     let tip = git(&root, &["rev-parse", "docs"]);
-    let options = RegisterOptions { design_docs_branch: "docs".to_owned() };
+    let options = RegisterOptions { design_docs_branch: "docs".to_owned(), default_branch: None };
     let registration = Repo::register(&root, &options).unwrap();
     assert!(!registration.branch_created);
     assert!(registration.worktree_created);
@@ -113,7 +113,7 @@ fn open_of_an_unregistered_repository_is_refused() {
 fn invalid_design_docs_branch_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    let options = RegisterOptions { design_docs_branch: "bad..name".to_owned() };
+    let options = RegisterOptions { design_docs_branch: "bad..name".to_owned(), default_branch: None };
     let err = Repo::register(&root, &options).unwrap_err();
     assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
     assert_fsck_clean(&root);
@@ -143,5 +143,33 @@ fn stale_worktree_metadata_is_pruned() {
     let list = git(&root, &["worktree", "list", "--porcelain"]);
     assert!(!list.contains("prunable") && !list.contains("gone"), "{list}");
     assert!(list.contains("helix-design-docs"), "{list}");
+    assert_fsck_clean(&root);
+}
+
+/// The default branch is chosen at registration, kept by later registrations that name none, and
+/// changed by one that names another; a branch that does not exist is refused, naming it.
+#[test]
+fn the_default_branch_is_chosen_and_changed_at_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    git(&root, &["branch", "develop"]);
+    let chosen = RegisterOptions { default_branch: Some("develop".to_owned()), ..RegisterOptions::default() };
+    assert_eq!(Repo::register(&root, &chosen).unwrap().repo.default_branch(), "develop");
+    assert_eq!(Repo::register(&root, &RegisterOptions::default()).unwrap().repo.default_branch(), "develop");
+    assert_eq!(Repo::open(&root).unwrap().default_branch(), "develop");
+
+    let task = TaskHandle::new("7f3a-on-develop").unwrap();
+    let repo = Repo::open(&root).unwrap();
+    commit_in_task(&repo, &task, &[("feature.txt", "f\n")], &[]);
+    repo.merge_task(&task, "st-1").unwrap();
+    assert!(git(&root, &["ls-tree", "--name-only", "develop"]).contains("feature.txt"));
+    assert!(!git(&root, &["ls-tree", "--name-only", "main"]).contains("feature.txt"), "main untouched");
+
+    let back = RegisterOptions { default_branch: Some("main".to_owned()), ..RegisterOptions::default() };
+    assert_eq!(Repo::register(&root, &back).unwrap().repo.default_branch(), "main");
+    let missing = RegisterOptions { default_branch: Some("nope".to_owned()), ..RegisterOptions::default() };
+    let err = Repo::register(&root, &missing).unwrap_err();
+    assert!(matches!(&err, GitError::BranchNotFound { branch, .. } if branch == "nope"), "{err}");
+    assert_eq!(Repo::open(&root).unwrap().default_branch(), "main", "a refused change changes nothing");
     assert_fsck_clean(&root);
 }

@@ -17,6 +17,9 @@ pub struct RegisterRepository {
     pub url: Option<String>,
     /// Default `helix-design-docs`.
     pub design_docs_branch: Option<String>,
+    /// The branch tasks start from and merge into: chosen at registration (default: the branch
+    /// checked out then), changed by registering again with another.
+    pub default_branch: Option<String>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
     pub merge_policy: Option<MergePolicy>,
     /// The repository's own check command (`npm test`), run in a work session's worktree, in the

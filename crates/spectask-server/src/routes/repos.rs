@@ -37,7 +37,8 @@ async fn register_repo(
         })?,
     };
     let (mut repository, mut registration, health) =
-        register(&state, &caller, &path, body.design_docs_branch.as_deref()).await?;
+        register(&state, &caller, &path, body.design_docs_branch.as_deref(), body.default_branch.as_deref())
+            .await?;
     if url.is_some() {
         let repo = registration.repo.clone();
         registration.repo =
@@ -150,6 +151,7 @@ pub(crate) async fn register(
     caller: &Caller,
     path: &str,
     design_docs_branch: Option<&str>,
+    default_branch: Option<&str>,
 ) -> Result<(Repository, spectask_git::Registration, Health), ApiError> {
     if path.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
@@ -169,7 +171,11 @@ pub(crate) async fn register(
             None => DEFAULT_DESIGN_DOCS_BRANCH.to_owned(),
         },
     };
-    let options = RegisterOptions { design_docs_branch: branch };
+    let default_branch = match default_branch.map(str::trim) {
+        Some("") => return Err(ApiError::bad_request("invalid_branch", "default_branch is empty")),
+        other => other.map(str::to_owned),
+    };
+    let options = RegisterOptions { design_docs_branch: branch, default_branch };
     let (registration, health) = tokio::task::spawn_blocking(move || {
         let registration = Repo::register(&path, &options)?;
         let health = registration.repo.design_docs_health()?;
@@ -178,10 +184,13 @@ pub(crate) async fn register(
     .await?
     .map_err(register_error)?;
     let repo = &registration.repo;
-    let repository = state
+    let mut repository = state
         .store
         .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
         .await?;
+    if repository.default_branch != repo.default_branch() {
+        repository = state.store.set_default_branch(repository.id, repo.default_branch()).await?;
+    }
     state.store.grant_repository(repository.id, &caller.name).await?;
     let health = Health::Checked(health);
     let repository = record_attention(state, repository, &health).await?;
@@ -190,9 +199,9 @@ pub(crate) async fn register(
 
 fn register_error(err: GitError) -> ApiError {
     match err {
-        GitError::InvalidBranchName { .. } | GitError::BranchCheckedOutElsewhere { .. } => {
-            ApiError::bad_request("invalid_branch", err.to_string())
-        }
+        GitError::InvalidBranchName { .. }
+        | GitError::BranchCheckedOutElsewhere { .. }
+        | GitError::BranchNotFound { .. } => ApiError::bad_request("invalid_branch", err.to_string()),
         other => other.into(),
     }
 }

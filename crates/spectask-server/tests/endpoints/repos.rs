@@ -36,3 +36,32 @@ async fn listing_repositories_follows_their_design_docs(fx: Fixture) {
     assert_eq!(after[moved]["design_docs"]["tip"], tip.to_string(), "{after}");
     assert_eq!(after[moved]["design_docs"]["state"], "healthy");
 }
+
+on_both_backends!(
+    the_default_branch_is_chosen_and_changed,
+    default_branch_on_sqlite,
+    default_branch_on_postgres
+);
+
+/// `default_branch` at registration chooses the branch tasks start from and merge into; a second
+/// registration naming another changes it; a branch that does not exist is refused, naming it.
+async fn the_default_branch_is_chosen_and_changed(fx: Fixture) {
+    let path = fx.repo("app");
+    let made =
+        std::process::Command::new("git").args(["branch", "develop"]).current_dir(&path).status().unwrap();
+    assert!(made.success());
+    let register = |branch: &str| json!({ "path": path, "default_branch": branch });
+    let (status, body) = fx.call("POST", "/api/v1/repos", Some(register("develop"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["default_branch"], "develop", "{body}");
+    let (_, again) = fx.call("POST", "/api/v1/repos", Some(json!({ "path": path }))).await;
+    assert_eq!(again["default_branch"], "develop", "kept: {again}");
+
+    let (status, refused) = fx.call("POST", "/api/v1/repos", Some(register("nope"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.to_string().contains("nope"), "{refused}");
+    let (_, changed) = fx.call("POST", "/api/v1/repos", Some(register("main"))).await;
+    assert_eq!(changed["default_branch"], "main", "{changed}");
+    let (_, listed) = fx.call("GET", "/api/v1/repos", None).await;
+    assert_eq!(listed[0]["default_branch"], "main", "{listed}");
+}
