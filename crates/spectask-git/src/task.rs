@@ -102,6 +102,14 @@ impl Repo {
             WorktreeKind::Task,
             start,
         )?;
+        if worktree_created && path.join(".gitmodules").is_file() {
+            // The agent sees the submodules' files, as in a clone made with --recurse-submodules.
+            let worktree = self.task_checkout(task)?;
+            let init = ["submodule", "update", "--init", "--recursive", "--quiet"];
+            if let Err(err) = worktree.git.run(&init) {
+                tracing::warn!(task = %task, %err, "could not check out the submodules of a task worktree");
+            }
+        }
         Ok(TaskWorktree { branch, path, branch_created, worktree_created })
     }
 
@@ -199,6 +207,31 @@ impl Repo {
         let _lock = self.lock()?;
         self.main_git().run(&["worktree", "prune"])?;
         Ok(())
+    }
+
+    /// The submodules of the task's worktree holding changes of their own (edited or untracked
+    /// files inside them), which a commit of the task's branch cannot hold: they are reported,
+    /// not dropped. Empty when the repository has no submodules.
+    pub fn submodules_with_changes(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
+        let worktree = self.task_checkout(task)?;
+        if !worktree.path.join(".gitmodules").is_file() {
+            return Ok(Vec::new());
+        }
+        let args = ["status", "--porcelain=v2", "-z", "--ignore-submodules=none", "--untracked-files=no"];
+        let out = worktree.git.reading().run(&args)?;
+        Ok(crate::cmd::nul_fields(&out)
+            .filter_map(|entry| {
+                // `1 <XY> <sub> <mH> <mI> <mW> <hH> <hI> <path>`: `<sub>` is `S<c><m><u>` for a
+                // submodule, `m` and `u` marking changes inside it.
+                let entry = String::from_utf8_lossy(entry);
+                let fields: Vec<&str> = entry.splitn(9, ' ').collect();
+                let sub = fields.get(2)?.as_bytes();
+                let inside = fields.first() == Some(&"1")
+                    && sub.first() == Some(&b'S')
+                    && (sub.get(2) == Some(&b'M') || sub.get(3) == Some(&b'U'));
+                inside.then(|| fields.get(8).map(|p| (*p).to_owned())).flatten()
+            })
+            .collect())
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.

@@ -54,16 +54,40 @@ pub(crate) async fn commit_completed(
         paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
     };
     // Committing again after a crash before the record finds nothing left to commit.
-    let committed = repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;
-    let history = committed.as_ref().map(|c| {
-        let files: Vec<String> =
-            c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
-        record::entry(
-            session,
-            HistoryFile::CodeChanges,
-            format!("## Commit {}\n\n{}\n\nReasoning: {}\n\n", c.commit, files.join("\n"), summary.trim()),
-        )
-    });
+    let (committed, submodules) = repos::blocking(move || {
+        let committed = repo.commit_work_session(&name, &commit)?;
+        Ok((committed, repo.submodules_with_changes(&name)?))
+    })
+    .await?;
+    // Changes inside a submodule belong to its own repository: reported, never dropped silently.
+    let left_out = match submodules.as_slice() {
+        [] => String::new(),
+        paths => {
+            let listed: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+            format!(
+                "Not committed: changes inside the submodule(s) {}, which belong to their own \
+                 repositories (commit them there).\n\n",
+                listed.join(", ")
+            )
+        }
+    };
+    let history = match &committed {
+        Some(c) => {
+            let files: Vec<String> =
+                c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
+            let text = format!(
+                "## Commit {}\n\n{}\n\n{left_out}Reasoning: {}\n\n",
+                c.commit,
+                files.join("\n"),
+                summary.trim()
+            );
+            Some(record::entry(session, HistoryFile::CodeChanges, text))
+        }
+        None if !left_out.is_empty() => {
+            Some(record::entry(session, HistoryFile::CodeChanges, format!("## Commit (none)\n\n{left_out}")))
+        }
+        None => None,
+    };
     let whole_plan = task.is_whole_plan_session(session);
     let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !whole_plan);
     let mut coordination = Vec::new();

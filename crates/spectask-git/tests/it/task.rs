@@ -423,3 +423,30 @@ fn a_task_worktree_is_looked_at_again_each_time() {
     assert!(!made.path.exists(), "spectask removed it");
     assert_fsck_clean(repo.root());
 }
+
+/// A task's worktree has its submodules checked out; changes an agent makes inside one cannot be
+/// committed on the task's branch and are reported, while its other work is committed.
+#[test]
+fn changes_inside_a_submodule_are_reported_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = crate::support::init_repo(&dir.path().join("lib"), "main");
+    let repo = registered_repo(dir.path());
+    let url = library.to_str().unwrap();
+    git(repo.root(), &["-c", "protocol.file.allow=always", "submodule", "add", "-q", url, "vendor/lib"]);
+    git(repo.root(), &["commit", "-qm", "add the library"]);
+    let task = TaskHandle::new("5d6e-sub").unwrap();
+    let wt = repo.ensure_task_worktree(&task).unwrap().path;
+    // spectask's own checkout of the submodule is refused for a local path (git allows the file
+    // transport for submodules only when the user's configuration says so): done here as a
+    // user would.
+    git(&wt, &["-c", "protocol.file.allow=always", "submodule", "update", "--init", "-q"]);
+    assert!(wt.join("vendor/lib/README.md").is_file(), "the submodule is checked out");
+    assert!(repo.submodules_with_changes(&task).unwrap().is_empty());
+
+    std::fs::write(wt.join("vendor/lib/README.md"), "patched\n").unwrap();
+    std::fs::write(wt.join("app.txt"), "app\n").unwrap();
+    let committed = repo.commit_work_session(&task, &session_commit("app and a patched library")).unwrap();
+    let files: Vec<String> = committed.unwrap().changed_files.into_iter().map(|f| f.path).collect();
+    assert_eq!(files, ["app.txt"]);
+    assert_eq!(repo.submodules_with_changes(&task).unwrap(), ["vendor/lib"]);
+}
