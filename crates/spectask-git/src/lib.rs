@@ -43,7 +43,7 @@
 //! - `spec.rs`: [`Repo::hand_off_spec`]; `read.rs`: [`Repo::read_design_doc`],
 //!   [`Repo::list_design_docs`], [`Repo::recovery_index`]; `archive.rs`: [`Repo::spec_archive`].
 //! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
-//!   `merge.rs`: [`Repo::merge_task`]; `review.rs`: [`Repo::task_branch_review`] (the branch's
+//!   `integrate.rs`: [`Repo::integrate_default_branch`]; `merge.rs`: [`Repo::merge_task`]; `review.rs`: [`Repo::task_branch_review`] (the branch's
 //!   commits and diff against its base, for the implementation review; `diff_parse.rs` reads
 //!   git's diff output).
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
@@ -77,6 +77,7 @@ mod context;
 mod design_docs;
 mod diff_parse;
 mod error;
+mod integrate;
 mod layout;
 mod lock;
 mod merge;
@@ -98,6 +99,7 @@ pub use commit::{ChangedFile, FileChange, FileWrite};
 pub use context::RepoSnapshot;
 pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
 pub use error::{ErrorCategory, GitError};
+pub use integrate::Integration;
 pub use layout::{
     SpecFile, coordination_log_path, implementation_complete_path, progress_update_path, review_path,
     session_path, sessions_dir, spec_dir, spec_path,

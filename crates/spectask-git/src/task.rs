@@ -268,7 +268,7 @@ impl Repo {
     /// `.git/worktrees/`), never by the `.git` file inside the worktree: that file is writable to
     /// the task's agent, which could point it at another repository. Refused when the record names
     /// another directory.
-    fn task_checkout(&self, task: &TaskHandle) -> Result<Worktree, GitError> {
+    pub(crate) fn task_checkout(&self, task: &TaskHandle) -> Result<Worktree, GitError> {
         let path = worktree_path(self.root(), task.as_str());
         let admin = admin_dir(self.git_dir(), task.as_str());
         let recorded = std::fs::read_to_string(admin.join("gitdir")).unwrap_or_default();

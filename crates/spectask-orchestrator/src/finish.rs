@@ -75,6 +75,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     // people take to review (a follow-up session starts a new one).
     crate::agents::stop(ctx, id).await?;
     sweep_unreported_changes(ctx, &task).await?;
+    integrate_default_branch(ctx, &task).await?;
     // One entry per review round: a rerun after a crash finds this round's entry and adds none.
     let log = ctx.store.coordination_log(id).await?;
     let round = review_round(&log);
@@ -115,6 +116,44 @@ fn review_round(log: &[CoordinationEvent]) -> usize {
 
 fn is_changes_request(event: &CoordinationEvent) -> bool {
     event.kind == CoordinationKind::ReviewDecision && event.data["decision"] == "request_changes"
+}
+
+/// Brings the task branch up to date with the default branch before review (see
+/// `Repo::integrate_default_branch`), and says in the coordination log what that did: the review
+/// then shows the work as it will land. A conflict is named there; the merge at approval reports
+/// it again.
+async fn integrate_default_branch(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    // A repository registered by URL: up to date with what the team has now.
+    repos::fetch(&repo).await?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let outcome = repos::blocking(move || repo.integrate_default_branch(&name)).await?;
+    let (message, data) = match outcome {
+        spectask_git::Integration::UpToDate => return Ok(()),
+        spectask_git::Integration::Merged { commit } => (
+            format!("{} moved: merged into the task branch as {commit}", repository.default_branch),
+            json!({ "step": "integrate", "commit": commit.to_string() }),
+        ),
+        spectask_git::Integration::Conflicts { files } => (
+            format!(
+                "{} moved, and merging it into the task branch conflicts in: {}",
+                repository.default_branch,
+                files.join(", ")
+            ),
+            json!({ "step": "integrate", "conflicts": files }),
+        ),
+    };
+    let entry = NewCoordination {
+        spec_task_id: task.id,
+        kind: CoordinationKind::Handoff,
+        from_session: None,
+        to_session: None,
+        message,
+        data,
+    };
+    ctx.store.record_coordination_unless_logged(entry).await?;
+    Ok(())
 }
 
 /// Commits what is left in the task worktree once every session committed its own files: changes

@@ -169,3 +169,34 @@ fn merge_into_a_default_branch_not_checked_out_moves_only_the_ref() {
     assert_eq!(m.main_tip(), m.task_tip().to_string());
     assert_fsck_clean(m.root());
 }
+
+/// Before review, the task branch takes in what moved on main: a clean merge makes the final merge
+/// a fast-forward; a conflicting one is undone, names the files and leaves everything as it was.
+#[test]
+fn the_task_branch_is_brought_up_to_date_with_main_before_review() {
+    let m = Merging::with_login();
+    assert_eq!(m.repo.integrate_default_branch(&m.task).unwrap(), spectask_git::Integration::UpToDate);
+    m.commit_on_main("other.rs", "fn other() {}\n", "meanwhile on main");
+    let spectask_git::Integration::Merged { commit } = m.repo.integrate_default_branch(&m.task).unwrap()
+    else {
+        panic!("expected a merge commit");
+    };
+    assert_eq!(m.task_tip(), commit);
+    assert_eq!(m.repo.commit_info(commit).unwrap().parents.len(), 2);
+    let wt = m.repo.ensure_task_worktree(&m.task).unwrap().path;
+    assert!(wt.join("other.rs").is_file() && wt.join("login.rs").is_file());
+    assert_eq!(status(&wt), "");
+    assert_eq!(m.merge().unwrap(), MergeOutcome::FastForward { tip: commit });
+
+    let conflicting = Merging::new();
+    conflicting.task_commit("README.md", "task version\n");
+    conflicting.commit_on_main("README.md", "main version\n", "main edits the readme");
+    let before = conflicting.task_tip();
+    let outcome = conflicting.repo.integrate_default_branch(&conflicting.task).unwrap();
+    assert_eq!(outcome, spectask_git::Integration::Conflicts { files: vec!["README.md".to_owned()] });
+    let wt = conflicting.repo.ensure_task_worktree(&conflicting.task).unwrap().path;
+    assert_eq!(conflicting.task_tip(), before, "nothing moved");
+    assert_eq!(status(&wt), "", "the merge was undone");
+    assert_eq!(std::fs::read_to_string(wt.join("README.md")).unwrap(), "task version\n");
+    assert_fsck_clean(conflicting.root());
+}

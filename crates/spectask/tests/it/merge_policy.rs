@@ -113,3 +113,60 @@ fn merge_refused_then_retried(database_url: Option<&str>) {
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     server.stop();
 }
+
+/// Told what the reviewer asked, it adds the notes.
+const CHANGELOG_THEN_NOTES: &str = "[[rule]]\nmatch = \"*reviewer asked for changes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+
+/// When main moved while a task was at work, the task branch takes it in before the (next)
+/// review: the reviewer sees the work as it will land, and the merge at approval is a
+/// fast-forward.
+#[test]
+fn main_moved_during_the_task_is_merged_into_its_branch_before_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = scripted_coder_data(dir.path(), CHANGELOG_THEN_NOTES);
+    let server = Server::start(&data, None);
+    let id = add_a_changelog(&server, &repo);
+    let task = wait_for_status(&server, &id, "implementation_review");
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+
+    // Someone commits on main while the task waits for review; the reviewer asks for more.
+    std::fs::write(repo.join("theirs.txt"), "theirs\n").unwrap();
+    git(&repo, &["add", "theirs.txt"]);
+    git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "theirs"]);
+    let theirs = git(&repo, &["rev-parse", "main"]).trim().to_owned();
+    let asked = server.task(&["request-changes", &id, "-c", "add notes"]);
+    assert!(asked.status.success(), "{}", stderr(&asked));
+    let reviewed = wait_for_status(&server, &id, "implementation_review");
+    assert!(reviewed["version"].as_u64() > task["version"].as_u64());
+    let contains = |commit: &str| {
+        std::process::Command::new("git")
+            .args(["merge-base", "--is-ancestor", commit, &branch])
+            .current_dir(&repo)
+            .status()
+            .unwrap()
+            .success()
+    };
+    // The review's summary is made, and main taken in, by the step the review starts with.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !contains(&theirs) {
+        let state = server.task_json(&["show", &id, "--json"]);
+        assert!(Instant::now() < deadline, "the task branch did not take main in: {state}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(
+        files.contains("theirs.txt") && files.contains("NOTES.md") && files.contains("CHANGELOG.md"),
+        "{files}"
+    );
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while git(&repo, &["rev-parse", "main"]) != git(&repo, &["rev-parse", &branch]) {
+        let state = server.task_json(&["show", &id, "--json"]);
+        assert!(Instant::now() < deadline, "main was not fast-forwarded to the task branch: {state}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.stop();
+}
