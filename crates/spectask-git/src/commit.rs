@@ -92,12 +92,33 @@ impl Worktree {
         refuse_operation_in_progress(&self.admin, &self.path)
     }
 
-    /// Commits `writes` on the checked-out branch: each file is written in the worktree (an append
-    /// to what is there), staged and committed. Refuses when a written path has uncommitted
-    /// changes; returns `None`, committing nothing, when the writes change nothing. A failed
-    /// commit puts the files back as they were.
+    /// The uncommitted changes (at `paths` only when given), after checking that `branch` is
+    /// checked out and no merge, rebase … is under way: one `git status`.
+    fn changes_on(&self, branch: &str, paths: Option<&[String]>) -> Result<Vec<(String, String)>, GitError> {
+        if paths.is_some_and(<[String]>::is_empty) {
+            self.check_branch(branch)?;
+            return Ok(Vec::new());
+        }
+        let status = status_entries(&self.git, paths)?;
+        if status.branch.as_deref() != Some(branch) {
+            let actual = status.branch.unwrap_or_else(|| "a detached HEAD".to_owned());
+            return Err(GitError::WrongBranchCheckedOut {
+                path: self.path.clone(),
+                expected: branch.to_owned(),
+                actual,
+            });
+        }
+        refuse_operation_in_progress(&self.admin, &self.path)?;
+        Ok(status.entries)
+    }
+
+    /// Commits `writes` on `branch`, which must be checked out: each file is written in the
+    /// worktree (an append to what is there), staged and committed. Refuses when a written path
+    /// has uncommitted changes; returns `None`, committing nothing, when the writes change nothing.
+    /// A failed commit puts the files back as they were.
     pub(crate) fn commit_writes(
         &self,
+        branch: &str,
         message: &str,
         writes: &[FileWrite],
     ) -> Result<Option<CommitId>, GitError> {
@@ -107,7 +128,7 @@ impl Worktree {
         let mut paths: Vec<String> = writes.iter().map(|w| w.path().to_owned()).collect();
         paths.sort();
         paths.dedup();
-        let dirty = status(&self.git, Some(&paths))?;
+        let dirty: Vec<String> = self.changes_on(branch, Some(&paths))?.into_iter().map(|(_, p)| p).collect();
         if !dirty.is_empty() {
             return Err(GitError::UncommittedChanges { path: self.path.clone(), files: dirty });
         }
@@ -138,8 +159,16 @@ impl Worktree {
             return Ok(None);
         }
         let staged: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
-        let committed =
-            self.stage(Some(&staged)).and_then(|()| self.commit(message, Hooks::Skip, Some(&staged)));
+        let committed = self
+            .stage(Some(&staged))
+            .and_then(|()| self.commit(message, Hooks::Skip, Some(&staged)))
+            .and_then(|committed| {
+                if !committed {
+                    return Ok(None);
+                }
+                let head = self.git.reading().run(&["rev-parse", "--verify", "HEAD"])?;
+                CommitId::from_git(&head).map(Some)
+            });
         if committed.is_err() {
             self.restore(&written);
         }
@@ -150,6 +179,7 @@ impl Worktree {
     /// only at `paths` when given. Returns `None` when nothing changed.
     pub(crate) fn commit_changes(
         &self,
+        branch: &str,
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks,
@@ -159,7 +189,7 @@ impl Worktree {
                 validate_file_path(path)?;
             }
         }
-        let entries = status_entries(&self.git, paths)?;
+        let entries = self.changes_on(branch, paths)?;
         if entries.iter().any(|(xy, _)| is_unmerged(xy)) {
             return Err(GitError::OperationInProgress {
                 path: self.path.clone(),
@@ -172,19 +202,24 @@ impl Worktree {
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
         self.stage(paths.map(|_| changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
-        let Some(id) = self.commit(message, hooks, None)? else { return Ok(None) };
-        let files = changed_files(&self.git, None, id)?;
-        Ok(Some((id, files)))
+        if !self.commit(message, hooks, None)? {
+            return Ok(None);
+        }
+        self.head_commit().map(Some)
     }
 
     /// Runs the repository's `pre-commit` hook, when it has one, on what changed (at `paths` only
     /// when given) staged on the branch's tip in an index of its own, so the worktree's index is
     /// left as it was (sibling sessions commit from it): the hook's output when it refuses.
-    pub(crate) fn pre_commit(&self, paths: Option<&[String]>) -> Result<Option<String>, GitError> {
-        if !self.has_hook("pre-commit")? {
+    pub(crate) fn pre_commit(
+        &self,
+        branch: &str,
+        paths: Option<&[String]>,
+    ) -> Result<Option<String>, GitError> {
+        if self.present_hooks(&["pre-commit"])?.is_empty() {
             return Ok(None);
         }
-        let entries = status_entries(&self.git, paths)?;
+        let entries = self.changes_on(branch, paths)?;
         if entries.is_empty() || entries.iter().any(|(xy, _)| is_unmerged(xy)) {
             return Ok(None);
         }
@@ -204,23 +239,24 @@ impl Worktree {
         verdict
     }
 
-    /// Whether the repository has an executable `hook` (in `core.hooksPath` when set).
-    fn has_hook(&self, hook: &str) -> Result<bool, GitError> {
+    /// The repository's hooks among `hooks` that exist and are executable (in `core.hooksPath`
+    /// when set, else the common git dir's `hooks`): one look at the configuration for all.
+    fn present_hooks<'h>(&self, hooks: &[&'h str]) -> Result<Vec<&'h str>, GitError> {
         let configured = self.git.reading().output(&["config", "--path", "--get", "core.hooksPath"], None)?;
         let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
         let dir = if configured.is_empty() {
-            PathBuf::from(self.git.reading().text(&[
-                "rev-parse",
-                "--path-format=absolute",
-                "--git-path",
-                "hooks",
-            ])?)
+            // `<git-dir>/worktrees/<name>` for a linked worktree: hooks are the common dir's.
+            let common = self.admin.parent().and_then(Path::parent).unwrap_or(&self.admin);
+            common.join("hooks")
         } else {
             self.path.join(configured)
         };
         use std::os::unix::fs::PermissionsExt;
-        Ok(std::fs::metadata(dir.join(hook))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        let executable = |hook: &str| {
+            std::fs::metadata(dir.join(hook))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        Ok(hooks.iter().copied().filter(|hook| executable(hook)).collect())
     }
 
     /// `git add --all`, of `paths` only when given.
@@ -237,20 +273,17 @@ impl Worktree {
     }
 
     /// Commits what is staged (at `only` when given: what someone else staged stays staged);
-    /// `None` when nothing is. With [`Hooks::Run`] the repository's `pre-commit` and `commit-msg`
+    /// `false` when nothing is. With [`Hooks::Run`] the repository's `pre-commit` and `commit-msg`
     /// hooks run first, each refusal a [`GitError::HookRejected`].
-    fn commit(
-        &self,
-        message: &str,
-        hooks: Hooks,
-        only: Option<&[String]>,
-    ) -> Result<Option<CommitId>, GitError> {
+    fn commit(&self, message: &str, hooks: Hooks, only: Option<&[String]>) -> Result<bool, GitError> {
         let message_file = self.admin.join("SPECTASK_COMMIT_MSG");
         std::fs::write(&message_file, message).map_err(io_err("write", &message_file))?;
         let file_arg = message_file.to_string_lossy().into_owned();
         if hooks == Hooks::Run {
-            self.run_hook("pre-commit", &[])?;
-            self.run_hook("commit-msg", &[&file_arg])?;
+            for hook in self.present_hooks(&["pre-commit", "commit-msg"])? {
+                let args: &[&str] = if hook == "commit-msg" { &[&file_arg] } else { &[] };
+                self.run_hook(hook, args)?;
+            }
         }
         let mut args = vec!["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "--file", &file_arg];
         let list = only.map(nul_list);
@@ -260,11 +293,20 @@ impl Worktree {
         let committed = run_with_identity(&self.git, &args, list.as_deref());
         let _ = std::fs::remove_file(&message_file);
         match committed {
-            Err(GitError::Command { message, .. }) if nothing_to_commit(&message) => return Ok(None),
+            Err(GitError::Command { message, .. }) if nothing_to_commit(&message) => return Ok(false),
             other => other?,
         };
-        let head = self.git.reading().run(&["rev-parse", "--verify", "HEAD"])?;
-        Ok(Some(CommitId::from_git(&head)?))
+        Ok(true)
+    }
+
+    /// The commit HEAD names now, and the files it changed against its first parent: one
+    /// `git diff-tree`, which prints the commit's id first.
+    fn head_commit(&self) -> Result<(CommitId, Vec<ChangedFile>), GitError> {
+        let args = ["diff-tree", "-r", "-z", "--no-renames", "--name-status", "--root", "HEAD"];
+        let out = self.git.reading().run(&args)?;
+        let mut fields = nul_fields(&out);
+        let id = CommitId::from_git(fields.next().unwrap_or_default())?;
+        Ok((id, name_status(fields)))
     }
 
     fn run_hook(&self, hook: &str, args: &[&str]) -> Result<(), GitError> {
@@ -373,7 +415,7 @@ fn nothing_to_commit(message: &str) -> bool {
 /// The uncommitted changes in a worktree: modified, staged, deleted and untracked files (ignored
 /// files are not changes), at `paths` only when given.
 pub(crate) fn status(git: &Git, paths: Option<&[String]>) -> Result<Vec<String>, GitError> {
-    Ok(status_entries(git, paths)?.into_iter().map(|(_, path)| path).collect())
+    Ok(status_entries(git, paths)?.entries.into_iter().map(|(_, path)| path).collect())
 }
 
 /// Every uncommitted change in the worktree.
@@ -381,18 +423,47 @@ pub(crate) fn uncommitted_files(git: &Git) -> Result<Vec<String>, GitError> {
     status(git, None)
 }
 
-/// `git status --porcelain` entries: the two status letters and the path.
-fn status_entries(git: &Git, paths: Option<&[String]>) -> Result<Vec<(String, String)>, GitError> {
-    let mut args = vec!["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"];
+/// What `git status` says of a worktree: the branch checked out (`None` when HEAD is detached),
+/// and each uncommitted change's two status letters and path (at `paths` only when given; `??`
+/// for an untracked file). One `git status --porcelain=v2 --branch`.
+struct Status {
+    branch: Option<String>,
+    entries: Vec<(String, String)>,
+}
+
+fn status_entries(git: &Git, paths: Option<&[String]>) -> Result<Status, GitError> {
+    let mut args =
+        vec!["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--no-renames"];
     if let Some(paths) = paths {
-        if paths.is_empty() {
-            return Ok(Vec::new());
-        }
         args.push("--");
         args.extend(paths.iter().map(String::as_str));
     }
     let out = git.reading().run(&args)?;
-    Ok(nul_fields(&out).filter(|f| f.len() > 3).map(|f| (text(&f[..2]), text(&f[3..]))).collect())
+    let mut status = Status { branch: None, entries: Vec::new() };
+    let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let Some(field) = fields.next() {
+        let line = text(field);
+        if let Some(head) = line.strip_prefix("# branch.head ") {
+            status.branch = (head != "(detached)").then(|| head.to_owned());
+            continue;
+        }
+        // `1 <XY> <sub> <mH> <mI> <mW> <hH> <hI> <path>`, `2 …` (a rename, its old path next),
+        // `u <XY> <sub> <m1> <m2> <m3> <mW> <h1> <h2> <h3> <path>`, `? <path>`.
+        let entry = match line.split_at_checked(1) {
+            Some(("1", _)) => line.splitn(9, ' ').collect::<Vec<_>>(),
+            Some(("2", _)) => {
+                fields.next();
+                line.splitn(10, ' ').collect()
+            }
+            Some(("u", _)) => line.splitn(11, ' ').collect(),
+            Some(("?", rest)) => vec!["?", "??", rest.trim_start()],
+            _ => continue,
+        };
+        if let (Some(xy), Some(path)) = (entry.get(1), entry.last()) {
+            status.entries.push(((*xy).to_owned(), (*path).to_owned()));
+        }
+    }
+    Ok(status)
 }
 
 fn is_unmerged(xy: &str) -> bool {
@@ -432,7 +503,11 @@ pub(crate) fn changed_files(
         None => args.extend(["--root", to.as_str()]),
     }
     let out = git.reading().run(&args)?;
-    let mut fields = nul_fields(&out);
+    Ok(name_status(nul_fields(&out)))
+}
+
+/// `--name-status -z` pairs (status, path) as changed files.
+fn name_status<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> Vec<ChangedFile> {
     let mut files = Vec::new();
     while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
         let change = match status.first() {
@@ -442,7 +517,7 @@ pub(crate) fn changed_files(
         };
         files.push(ChangedFile { path: text(path), change });
     }
-    Ok(files)
+    files
 }
 
 /// `paths` as a NUL-separated list, for `--pathspec-from-file=- --pathspec-file-nul`.

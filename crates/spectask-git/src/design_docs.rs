@@ -8,6 +8,7 @@
 
 use crate::commit::{FileWrite, Hooks};
 use crate::error::GitError;
+use crate::lock::LockScope;
 use crate::names::{CommitId, Trailer, commit_message};
 use crate::registration::Repo;
 use crate::task::CommittedChanges;
@@ -77,7 +78,7 @@ impl Repo {
         commit: &DesignDocsCommit,
         expected: Option<CommitId>,
     ) -> Result<CommitId, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::DesignDocs)?;
         let message = commit_message(&commit.message, &commit.trailers);
         let worktree = self.design_docs_checkout();
         let (tip, last) = self.verify_forward_only_tips()?;
@@ -87,8 +88,8 @@ impl Repo {
                 expected: expected.to_string(),
             });
         }
-        worktree.check_branch(self.design_docs_branch())?;
-        let new_tip = worktree.commit_writes(&message, &commit.writes)?.unwrap_or(tip);
+        let new_tip =
+            worktree.commit_writes(self.design_docs_branch(), &message, &commit.writes)?.unwrap_or(tip);
         if new_tip != last {
             self.record_last_written(new_tip)?;
         }
@@ -103,12 +104,11 @@ impl Repo {
         message: &str,
         trailers: &[Trailer],
     ) -> Result<Option<CommittedChanges>, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::DesignDocs)?;
         self.verify_forward_only_tips()?;
         let worktree = self.design_docs_checkout();
-        worktree.check_branch(self.design_docs_branch())?;
         let message = commit_message(message, trailers);
-        let committed = worktree.commit_changes(&message, None, Hooks::Skip)?;
+        let committed = worktree.commit_changes(self.design_docs_branch(), &message, None, Hooks::Skip)?;
         let Some((id, changed_files)) = committed else { return Ok(None) };
         self.record_last_written(id)?;
         Ok(Some(CommittedChanges { commit: id, changed_files }))
@@ -145,7 +145,7 @@ impl Repo {
     /// After a human checked a rewritten design-docs branch: takes its current tip as the new base
     /// of forward-only checking and returns it.
     pub fn accept_design_docs_rewrite(&self) -> Result<CommitId, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::DesignDocs)?;
         let tip = self.design_docs_tip()?;
         self.record_last_written(tip)?;
         tracing::warn!(branch = self.design_docs_branch(), %tip, "accepted rewritten design-docs history");
@@ -155,8 +155,12 @@ impl Repo {
     /// The design-docs tip and the last tip spectask wrote, after checking that the first descends
     /// from the second.
     fn verify_forward_only_tips(&self) -> Result<(CommitId, CommitId), GitError> {
-        let tip = self.design_docs_tip()?;
-        let Some(last) = self.design_docs_last_written()? else {
+        let (tip, last) = self.design_docs_refs()?;
+        let tip = tip.ok_or_else(|| GitError::BranchNotFound {
+            repo: self.root().to_path_buf(),
+            branch: self.design_docs_branch().to_owned(),
+        })?;
+        let Some(last) = last else {
             return Err(GitError::NotRegistered { path: self.root().to_path_buf() });
         };
         if tip == last || self.is_ancestor(last, tip)? {
@@ -167,6 +171,25 @@ impl Repo {
             last_written: last.to_string(),
             current: tip.to_string(),
         })
+    }
+
+    /// The design-docs tip and the last tip spectask wrote, read together (`None` for a ref that
+    /// does not exist).
+    fn design_docs_refs(&self) -> Result<(Option<CommitId>, Option<CommitId>), GitError> {
+        let branch = format!("refs/heads/{}", self.design_docs_branch());
+        let record = last_written_ref(self.design_docs_branch());
+        let args = ["for-each-ref", "--format=%(refname) %(objectname)", &branch, &record];
+        let out = self.main_git().reading().run(&args)?;
+        let (mut tip, mut last) = (None, None);
+        for line in String::from_utf8_lossy(&out).lines() {
+            // A pattern also matches the refs below it: only the exact names count.
+            match line.split_once(' ') {
+                Some((name, id)) if name == branch => tip = Some(id.parse()?),
+                Some((name, id)) if name == record => last = Some(id.parse()?),
+                _ => {}
+            }
+        }
+        Ok((tip, last))
     }
 
     fn record_last_written(&self, tip: CommitId) -> Result<(), GitError> {

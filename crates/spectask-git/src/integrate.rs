@@ -5,6 +5,7 @@
 
 use crate::commit::run_with_identity;
 use crate::error::GitError;
+use crate::lock::LockScope;
 use crate::names::{CommitId, TaskHandle};
 use crate::registration::Repo;
 
@@ -24,7 +25,7 @@ impl Repo {
     /// uncommitted work), unless the branch already contains it; see the module docs. The merge
     /// commit is spectask's bookkeeping: the repository's commit hooks are not run for it.
     pub fn integrate_default_branch(&self, task: &TaskHandle) -> Result<Integration, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Task(task))?;
         let branch = task.branch();
         let worktree = self.task_checkout(task)?;
         worktree.check_branch(&branch)?;

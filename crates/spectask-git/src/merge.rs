@@ -11,6 +11,7 @@ use std::path::Path;
 use crate::cmd::{Git, nul_fields, text};
 use crate::commit::run_with_identity;
 use crate::error::GitError;
+use crate::lock::LockScope;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::{Repo, signing};
 use crate::worktree::checked_out_at;
@@ -38,7 +39,7 @@ impl Repo {
     /// commit the task's worktree first ([`Repo::commit_work_session`]).
     pub fn merge_task(&self, task: &TaskHandle, spec_task: &str) -> Result<MergeOutcome, GitError> {
         let trailer = Trailer::new("Spec-Task", spec_task)?;
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::DefaultBranch)?;
         let branch = task.branch();
         let default = self.default_branch().to_owned();
         let task_tip = self.tip_of(&branch)?.ok_or_else(|| GitError::BranchNotFound {

@@ -11,7 +11,7 @@ use crate::cmd::Git;
 use crate::commit::{Worktree, run_with_identity};
 use crate::design_docs::last_written_ref;
 use crate::error::{GitError, io_err};
-use crate::lock::RepoLock;
+use crate::lock::{LockScope, RepoLock};
 use crate::names::CommitId;
 use crate::repository::{inspect_repository, locate};
 use crate::worktree::{Start, WORKTREES_DIR, WorktreeKind, admin_dir, ensure_worktree, worktree_path};
@@ -81,7 +81,8 @@ impl Repo {
         if info.default_branch == branch {
             return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: info.root });
         }
-        let _lock = RepoLock::acquire(&location.git_dir)?;
+        let _lock = RepoLock::acquire(&location.git_dir, LockScope::Repository)?;
+        let _design_docs = RepoLock::acquire(&location.git_dir, LockScope::DesignDocs)?;
         let config_path = location.git_dir.join("spectask").join("config");
         let recorded = read_config(&main, &config_path)?;
         let remote = recorded.as_ref().and_then(|r| r.remote.clone());
@@ -182,7 +183,7 @@ impl Repo {
     /// Records `remote` (and its URL) as the one spectask fetches from and pushes to (see
     /// [`Repo::remote`]).
     pub fn track_remote(mut self, remote: &str) -> Result<Repo, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Repository)?;
         let main = self.main_git();
         let url = main.reading().text(&["remote", "get-url", remote])?;
         let config = self.git_dir.join("spectask").join("config");
@@ -213,9 +214,9 @@ impl Repo {
         Worktree::linked(admin_dir(&self.git_dir, &name), worktree_path(&self.root, &name))
     }
 
-    /// Takes the per-repository writer lock (see `lock.rs`).
-    pub(crate) fn lock(&self) -> Result<RepoLock, GitError> {
-        RepoLock::acquire(&self.git_dir)
+    /// Takes the writer lock of `scope` (see `lock.rs`).
+    pub(crate) fn lock(&self, scope: LockScope<'_>) -> Result<RepoLock, GitError> {
+        RepoLock::acquire(&self.git_dir, scope)
     }
 
     /// The commit `name` (a full ref name) points at, `None` when it does not exist.

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::cmd::Git;
 use crate::error::GitError;
+use crate::lock::LockScope;
 use crate::merge::fast_forward_checkout;
 use crate::registration::Repo;
 use crate::repository::{RepositoryInfo, inspect_repository};
@@ -61,7 +62,7 @@ impl Repo {
     /// default branch moved.
     pub fn fetch(&self) -> Result<bool, GitError> {
         let Some(remote) = self.remote() else { return Ok(false) };
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::DefaultBranch)?;
         let main = self.main_git();
         let url = self.remote_url().unwrap_or_default().to_owned();
         main.run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;

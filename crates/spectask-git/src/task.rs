@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::commit::{ChangedFile, Hooks, Worktree, uncommitted_files};
 use crate::error::GitError;
+use crate::lock::LockScope;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::registration::Repo;
 use crate::worktree::{
@@ -89,7 +90,7 @@ impl Repo {
         {
             return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
         }
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Task(task))?;
         let branch_created = self.tip_of(&branch)?.is_none();
         let base = self.default_tip()?.to_string();
         let start = if branch_created { Start::NewBranch { from: &base } } else { Start::Branch };
@@ -131,10 +132,10 @@ impl Repo {
             trailers.push(Trailer::new("Implements", commit.implements.join(", "))?);
         }
         let message = commit_message(&commit.message, &trailers);
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
-        worktree.check_branch(&task.branch())?;
-        let committed = worktree.commit_changes(&message, commit.paths.as_deref(), Hooks::Run)?;
+        let committed =
+            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), Hooks::Run)?;
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
@@ -147,10 +148,9 @@ impl Repo {
         task: &TaskHandle,
         paths: Option<&[String]>,
     ) -> Result<Option<String>, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
-        worktree.check_branch(&task.branch())?;
-        worktree.pre_commit(paths)
+        worktree.pre_commit(&task.branch(), paths)
     }
 
     /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses
@@ -163,7 +163,7 @@ impl Repo {
         delete_branch: bool,
         options: RemoveOptions,
     ) -> Result<TaskRemoval, GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Task(task))?;
         let branch = task.branch();
         if delete_branch && !options.force {
             self.refuse_unmerged(&branch)?;
@@ -204,7 +204,7 @@ impl Repo {
     /// Drops the metadata of worktrees whose directory is gone (`git worktree prune`; locked
     /// worktrees are kept).
     pub fn prune_worktrees(&self) -> Result<(), GitError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock(LockScope::Repository)?;
         self.main_git().run(&["worktree", "prune"])?;
         Ok(())
     }

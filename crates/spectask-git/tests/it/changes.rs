@@ -69,7 +69,7 @@ fn commits_between_lists_oldest_first_and_ids_round_trip() {
 fn another_process_holding_the_lock_makes_writers_wait() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
-    let lock_file = repo.root().join(".git/spectask/write.lock");
+    let lock_file = repo.root().join(".git/spectask/locks/design-docs.lock");
     assert!(lock_file.is_file(), "created at registration");
     let mut holder =
         std::process::Command::new("flock").arg(&lock_file).args(["sleep", "2"]).spawn().unwrap();
@@ -84,6 +84,19 @@ fn another_process_holding_the_lock_makes_writers_wait() {
     let waited = start.elapsed();
     assert!(holder.wait().unwrap().success());
     assert!(waited >= Duration::from_millis(1000), "the write waited for the other process: {waited:?}");
+
+    // A task's commit does not queue behind the design-docs writer: it lands while the lock is held.
+    let mut holder =
+        std::process::Command::new("flock").arg(&lock_file).args(["sleep", "60"]).spawn().unwrap();
+    while probe.try_lock().is_ok() {
+        probe.unlock().unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let task = spectask_git::TaskHandle::new("4c5d-beside").unwrap();
+    crate::support::commit_in_task(&repo, &task, &[("beside.txt", "b\n")], &[]);
+    assert!(holder.try_wait().unwrap().is_none(), "committed while the design-docs lock was held");
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     assert_fsck_clean(repo.root());
 }
 

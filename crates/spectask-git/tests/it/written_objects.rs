@@ -18,7 +18,9 @@ fn leftovers(dir: &std::path::Path) -> Vec<String> {
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type().unwrap().is_dir() {
             found.extend(leftovers(&entry.path()));
-        } else if name.starts_with("tmp_") || (name.ends_with(".lock") && name != "write.lock") {
+        } else if name.starts_with("tmp_")
+            || (name.ends_with(".lock") && !entry.path().to_string_lossy().contains("/spectask/locks/"))
+        {
             found.push(entry.path().display().to_string());
         }
     }
