@@ -57,8 +57,9 @@
 //! - Everything that reads or writes a repository runs the `git` program: no on-disk format is
 //!   written here, and git's own locks, hooks, filters and settings apply. Synchronous and
 //!   blocking: async callers use `spawn_blocking`.
-//! - Every write takes the repository's writer lock (a `flock` on `.git/spectask/write.lock`), so
-//!   spectask's writers queue instead of failing on each other's `index.lock`.
+//! - Every write takes the writer lock of what it writes through (`lock.rs`: a `flock` per
+//!   worktree under `.git/spectask/locks/`), so spectask's writers to one worktree queue instead
+//!   of failing on each other's `index.lock`.
 //! - Branches only move by compare-and-swap on their old tip; nothing is ever force-updated.
 //! - The design-docs branch only moves forward; a rewrite stops spectask's writes until a human
 //!   accepts it.
@@ -108,7 +109,7 @@ pub use merge::MergeOutcome;
 pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
 pub use planning::{PlanningFiles, SCRATCH_DIR};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};
-pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, RegisterOptions, Registration, Repo};
+pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, HookPolicy, RegisterOptions, Registration, Repo};
 pub use remote::{CLONE_REMOTE, clone_repository, is_remote_url};
 pub use repository::{RepositoryInfo, inspect_repository};
 pub use review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};

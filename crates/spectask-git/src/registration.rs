@@ -32,11 +32,38 @@ pub struct RegisterOptions {
     /// The branch tasks start from and merge into. `None` keeps the one recorded at the first
     /// registration, or takes the branch HEAD names then.
     pub default_branch: Option<String>,
+    /// Whether work sessions' commits run the repository's `pre-commit` and `commit-msg` hooks.
+    /// `None` keeps the recorded policy ([`HookPolicy::Run`] at first).
+    pub hooks: Option<HookPolicy>,
+}
+
+/// Whether a task's commits run the repository's commit hooks (spectask's own design-docs
+/// commits never do).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HookPolicy {
+    /// `pre-commit` is judged like a check before a session completes, and both hooks run at
+    /// its commit.
+    #[default]
+    Run,
+    Skip,
+}
+
+impl HookPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookPolicy::Run => "run",
+            HookPolicy::Skip => "skip",
+        }
+    }
 }
 
 impl Default for RegisterOptions {
     fn default() -> Self {
-        RegisterOptions { design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned(), default_branch: None }
+        RegisterOptions {
+            design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned(),
+            default_branch: None,
+            hooks: None,
+        }
     }
 }
 
@@ -62,6 +89,7 @@ pub struct Repo {
     /// URL), and its URL as recorded then; `None` for a repository registered by path, whose
     /// remotes are its owner's.
     remote: Option<(String, String)>,
+    hooks: HookPolicy,
 }
 
 impl Repo {
@@ -86,6 +114,7 @@ impl Repo {
         let config_path = location.git_dir.join("spectask").join("config");
         let recorded = read_config(&main, &config_path)?;
         let remote = recorded.as_ref().and_then(|r| r.remote.clone());
+        let hooks = options.hooks.or(recorded.as_ref().map(|r| r.hooks)).unwrap_or_default();
         if let Some(chosen) = options.default_branch.as_deref() {
             let exists =
                 main.yes_no(&["rev-parse", "-q", "--verify", &format!("refs/heads/{chosen}^{{commit}}")])?;
@@ -111,6 +140,7 @@ impl Repo {
             default_branch,
             design_docs_branch: branch.to_owned(),
             remote,
+            hooks,
         };
         write_config(&main, &config_path, &repo)?;
         exclude_dir(&repo.git_dir, WORKTREES_DIR)?;
@@ -147,6 +177,7 @@ impl Repo {
             default_branch: recorded.default_branch,
             design_docs_branch: recorded.design_docs_branch,
             remote: recorded.remote,
+            hooks: recorded.hooks,
         })
     }
 
@@ -173,6 +204,11 @@ impl Repo {
     /// The remote spectask fetches from and pushes to, when the repository was registered by URL.
     pub fn remote(&self) -> Option<&str> {
         self.remote.as_ref().map(|(name, _)| name.as_str())
+    }
+
+    /// Whether work sessions' commits run the repository's commit hooks.
+    pub fn hooks(&self) -> HookPolicy {
+        self.hooks
     }
 
     /// The URL of [`Repo::remote`] as recorded when it was tracked.
@@ -307,6 +343,7 @@ struct Recorded {
     design_docs_branch: String,
     /// The remote's name and URL.
     remote: Option<(String, String)>,
+    hooks: HookPolicy,
 }
 
 /// What `.git/spectask/config` records, `None` when unregistered.
@@ -318,6 +355,7 @@ fn read_config(git: &Git, path: &Path) -> Result<Option<Recorded>, GitError> {
     let out =
         git.reading().output(&["config", "--file", &file, "--null", "--get-regexp", "^spectask\\."], None)?;
     let (mut default, mut design_docs, mut remote, mut url) = (None, None, None, None);
+    let mut hooks = HookPolicy::Run;
     for entry in crate::cmd::nul_fields(&out.stdout) {
         let entry = String::from_utf8_lossy(entry);
         let Some((key, value)) = entry.split_once('\n') else { continue };
@@ -326,6 +364,7 @@ fn read_config(git: &Git, path: &Path) -> Result<Option<Recorded>, GitError> {
             "spectask.designdocsbranch" => design_docs = Some(value.to_owned()),
             "spectask.remote" => remote = Some(value.to_owned()),
             "spectask.remoteurl" => url = Some(value.to_owned()),
+            "spectask.hooks" if value == "skip" => hooks = HookPolicy::Skip,
             _ => {}
         }
     }
@@ -333,14 +372,18 @@ fn read_config(git: &Git, path: &Path) -> Result<Option<Recorded>, GitError> {
         default_branch,
         design_docs_branch,
         remote: remote.zip(url),
+        hooks,
     }))
 }
 
-/// Writes the two branches into `.git/spectask/config`, unless it already holds them.
+/// Writes the branches and the hook policy into `.git/spectask/config`, unless it already holds
+/// them.
 fn write_config(git: &Git, path: &Path, repo: &Repo) -> Result<(), GitError> {
     let recorded = read_config(git, path)?;
     let same = recorded.is_some_and(|r| {
-        r.default_branch == repo.default_branch && r.design_docs_branch == repo.design_docs_branch
+        r.default_branch == repo.default_branch
+            && r.design_docs_branch == repo.design_docs_branch
+            && r.hooks == repo.hooks
     });
     if same {
         return Ok(());
@@ -348,5 +391,6 @@ fn write_config(git: &Git, path: &Path, repo: &Repo) -> Result<(), GitError> {
     let file = path.to_string_lossy().into_owned();
     git.run(&["config", "--file", &file, "spectask.defaultBranch", &repo.default_branch])?;
     git.run(&["config", "--file", &file, "spectask.designDocsBranch", &repo.design_docs_branch])?;
+    git.run(&["config", "--file", &file, "spectask.hooks", repo.hooks.as_str()])?;
     Ok(())
 }

@@ -134,8 +134,11 @@ impl Repo {
         let message = commit_message(&commit.message, &trailers);
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
-        let committed =
-            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), Hooks::Run)?;
+        let hooks = match self.hooks() {
+            crate::registration::HookPolicy::Run => Hooks::Run,
+            crate::registration::HookPolicy::Skip => Hooks::Skip,
+        };
+        let committed = worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks)?;
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
@@ -150,6 +153,9 @@ impl Repo {
     ) -> Result<Option<String>, GitError> {
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
+        if self.hooks() == crate::registration::HookPolicy::Skip {
+            return Ok(None);
+        }
         worktree.pre_commit(&task.branch(), paths)
     }
 

@@ -448,8 +448,11 @@ pub(crate) async fn open_repo(
     repository: &spectask_core::Repository,
 ) -> Result<Repo, JobError> {
     let path = repository.path.clone();
-    let options =
-        RegisterOptions { design_docs_branch: repository.design_docs_branch.clone(), default_branch: None };
+    let options = RegisterOptions {
+        design_docs_branch: repository.design_docs_branch.clone(),
+        default_branch: None,
+        hooks: None,
+    };
     git(store, repository.id, move || match Repo::open(&path) {
         Err(GitError::NotRegistered { .. }) => Repo::register(&path, &options).map(|r| r.repo),
         other => other,

@@ -33,8 +33,11 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
     if let Some(repo) = known {
         return Ok(repo);
     }
-    let options =
-        RegisterOptions { design_docs_branch: repository.design_docs_branch.clone(), default_branch: None };
+    let options = RegisterOptions {
+        design_docs_branch: repository.design_docs_branch.clone(),
+        default_branch: None,
+        hooks: None,
+    };
     let registered = blocking(move || Repo::register(&path, &options).map(|r| r.repo)).await;
     match &registered {
         Ok(repo) => {

@@ -359,6 +359,10 @@ pub enum RepoCommand {
         /// registration); again with another to change it.
         #[arg(long)]
         default_branch: Option<String>,
+        /// Whether tasks' commits run the repository's pre-commit and commit-msg hooks: run (the
+        /// default; a refusing pre-commit goes back to the agent) or skip.
+        #[arg(long, value_parser = ["run", "skip"])]
+        hooks: Option<String>,
         /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
         #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
         merge_policy: Option<spectask_core::MergePolicy>,

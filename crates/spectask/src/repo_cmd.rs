@@ -18,6 +18,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             into,
             design_docs_branch,
             default_branch,
+            hooks,
             merge_policy,
             check_command,
         } => {
@@ -45,6 +46,9 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             }
             if let Some(branch) = default_branch {
                 body["default_branch"] = json!(branch);
+            }
+            if let Some(hooks) = hooks {
+                body["hooks"] = json!(hooks);
             }
             if let Some(policy) = merge_policy {
                 body["merge_policy"] = json!(policy);
@@ -107,6 +111,7 @@ fn repository_fields(r: &Value) -> String {
         ("design-docs branch", text(r, "design_docs_branch")),
         ("worktree", text(r, "design_docs_worktree")),
         ("merge policy", text(r, "merge_policy")),
+        ("hooks", text(r, "hooks")),
         ("check", text(r, "check_command")),
         ("status", status(r)),
         ("attention", text(r, "attention")),

@@ -1804,6 +1804,12 @@ export interface components {
          * @enum {string}
          */
         HistoryFile: "conversation" | "code_changes" | "decisions" | "activity_log" | "coordination_log" | "progress_update";
+        /**
+         * @description Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (`run`, the
+         *     default: a refusing `pre-commit` goes back to the agent like a failing check), or not (`skip`).
+         * @enum {string}
+         */
+        HookPolicyDto: "run" | "skip";
         HunkDto: {
             /** @description `@@ -old_start,old_lines +new_start,new_lines @@ …` */
             header: string;
@@ -2071,6 +2077,7 @@ export interface components {
             default_branch?: string | null;
             /** @description Default `helix-design-docs`. */
             design_docs_branch?: string | null;
+            hooks?: components["schemas"]["HookPolicyDto"] | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             /**
              * @description Path of a git repository on the server's machine; with `url`, where to clone it (default
@@ -2097,6 +2104,7 @@ export interface components {
             design_docs: components["schemas"]["DesignDocsHealthDto"];
             design_docs_branch: string;
             design_docs_worktree: string;
+            hooks: components["schemas"]["HookPolicyDto"];
             id: components["schemas"]["RepositoryId"];
             merge_policy: components["schemas"]["MergePolicy"];
             path: string;

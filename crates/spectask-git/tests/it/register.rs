@@ -50,7 +50,8 @@ fn present_design_docs_branch_is_reused() {
     let root = init_repo(dir.path(), "main");
     git(&root, &["branch", "docs"]);
     let tip = git(&root, &["rev-parse", "docs"]);
-    let options = RegisterOptions { design_docs_branch: "docs".to_owned(), default_branch: None };
+    let options =
+        RegisterOptions { design_docs_branch: "docs".to_owned(), default_branch: None, hooks: None };
     let registration = Repo::register(&root, &options).unwrap();
     assert!(!registration.branch_created);
     assert!(registration.worktree_created);
@@ -113,7 +114,8 @@ fn open_of_an_unregistered_repository_is_refused() {
 fn invalid_design_docs_branch_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    let options = RegisterOptions { design_docs_branch: "bad..name".to_owned(), default_branch: None };
+    let options =
+        RegisterOptions { design_docs_branch: "bad..name".to_owned(), default_branch: None, hooks: None };
     let err = Repo::register(&root, &options).unwrap_err();
     assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
     assert_fsck_clean(&root);
@@ -172,4 +174,20 @@ fn the_default_branch_is_chosen_and_changed_at_registration() {
     assert!(matches!(&err, GitError::BranchNotFound { branch, .. } if branch == "nope"), "{err}");
     assert_eq!(Repo::open(&root).unwrap().default_branch(), "main", "a refused change changes nothing");
     assert_fsck_clean(&root);
+}
+
+#[test]
+fn the_hook_policy_is_recorded_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "main");
+    let skip = RegisterOptions { hooks: Some(spectask_git::HookPolicy::Skip), ..RegisterOptions::default() };
+    assert_eq!(Repo::register(&root, &skip).unwrap().repo.hooks(), spectask_git::HookPolicy::Skip);
+    assert_eq!(
+        Repo::register(&root, &RegisterOptions::default()).unwrap().repo.hooks(),
+        spectask_git::HookPolicy::Skip
+    );
+    assert_eq!(Repo::open(&root).unwrap().hooks(), spectask_git::HookPolicy::Skip);
+    let run = RegisterOptions { hooks: Some(spectask_git::HookPolicy::Run), ..RegisterOptions::default() };
+    assert_eq!(Repo::register(&root, &run).unwrap().repo.hooks(), spectask_git::HookPolicy::Run);
+    assert_eq!(Repo::open(&root).unwrap().hooks(), spectask_git::HookPolicy::Run);
 }

@@ -4,6 +4,33 @@ use serde::{Deserialize, Serialize};
 use spectask_core::{MergePolicy, RepositoryId, Timestamp};
 use utoipa::ToSchema;
 
+/// Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (`run`, the
+/// default: a refusing `pre-commit` goes back to the agent like a failing check), or not (`skip`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HookPolicyDto {
+    Run,
+    Skip,
+}
+
+impl From<spectask_git::HookPolicy> for HookPolicyDto {
+    fn from(policy: spectask_git::HookPolicy) -> Self {
+        match policy {
+            spectask_git::HookPolicy::Run => Self::Run,
+            spectask_git::HookPolicy::Skip => Self::Skip,
+        }
+    }
+}
+
+impl From<HookPolicyDto> for spectask_git::HookPolicy {
+    fn from(policy: HookPolicyDto) -> Self {
+        match policy {
+            HookPolicyDto::Run => Self::Run,
+            HookPolicyDto::Skip => Self::Skip,
+        }
+    }
+}
+
 /// `POST /api/v1/repos`
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +47,8 @@ pub struct RegisterRepository {
     /// The branch tasks start from and merge into: chosen at registration (default: the branch
     /// checked out then), changed by registering again with another.
     pub default_branch: Option<String>,
+    /// Whether tasks' commits run the repository's hooks; absent leaves it as it is (`run` at first).
+    pub hooks: Option<HookPolicyDto>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
     pub merge_policy: Option<MergePolicy>,
     /// The repository's own check command (`npm test`), run in a work session's worktree, in the
@@ -51,6 +80,7 @@ pub struct RepositoryDto {
     /// Why spectask stopped writing to the repository, when it did: a human must look.
     pub attention: Option<String>,
     pub merge_policy: MergePolicy,
+    pub hooks: HookPolicyDto,
     /// The command that checks a session's work before it completes, when the repository has one.
     pub check_command: Option<String>,
     pub design_docs: DesignDocsHealthDto,

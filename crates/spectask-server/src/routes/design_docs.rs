@@ -33,8 +33,11 @@ pub(crate) async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo
     let name =
         TaskHandle::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
     // A database recovered on another machine names repositories git here does not know yet.
-    let options =
-        RegisterOptions { design_docs_branch: repository.design_docs_branch.clone(), default_branch: None };
+    let options = RegisterOptions {
+        design_docs_branch: repository.design_docs_branch.clone(),
+        default_branch: None,
+        hooks: None,
+    };
     let repo = tokio::task::spawn_blocking(move || match Repo::open(&repository.path) {
         Err(GitError::NotRegistered { .. }) => Repo::register(&repository.path, &options).map(|r| r.repo),
         other => other,

@@ -13,7 +13,7 @@ use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, Regis
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto};
+use crate::dto::{DesignDocsHealthDto, HookPolicyDto, RegisterRepository, RepositoryDto};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState, Caller};
 
@@ -36,9 +36,15 @@ async fn register_repo(
             ApiError::bad_request("invalid_repository", "give the repository's path, or its url")
         })?,
     };
-    let (mut repository, mut registration, health) =
-        register(&state, &caller, &path, body.design_docs_branch.as_deref(), body.default_branch.as_deref())
-            .await?;
+    let (mut repository, mut registration, health) = register(
+        &state,
+        &caller,
+        &path,
+        body.design_docs_branch.as_deref(),
+        body.default_branch.as_deref(),
+        body.hooks.map(Into::into),
+    )
+    .await?;
     if url.is_some() {
         let repo = registration.repo.clone();
         registration.repo =
@@ -152,6 +158,7 @@ pub(crate) async fn register(
     path: &str,
     design_docs_branch: Option<&str>,
     default_branch: Option<&str>,
+    hooks: Option<spectask_git::HookPolicy>,
 ) -> Result<(Repository, spectask_git::Registration, Health), ApiError> {
     if path.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
@@ -175,7 +182,7 @@ pub(crate) async fn register(
         Some("") => return Err(ApiError::bad_request("invalid_branch", "default_branch is empty")),
         other => other.map(str::to_owned),
     };
-    let options = RegisterOptions { design_docs_branch: branch, default_branch };
+    let options = RegisterOptions { design_docs_branch: branch, default_branch, hooks };
     let (registration, health) = tokio::task::spawn_blocking(move || {
         let registration = Repo::register(&path, &options)?;
         let health = registration.repo.design_docs_health()?;
@@ -273,6 +280,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
             .unwrap_or_default(),
         attention: repository.attention.clone(),
         merge_policy: repository.merge_policy,
+        hooks: repo.map(|r| r.hooks().into()).unwrap_or(HookPolicyDto::Run),
         check_command: repository.check_command.clone(),
         design_docs,
         branch_created: None,

@@ -105,7 +105,7 @@ pub(crate) async fn register_repository(
     caller: &Caller,
     path: &str,
 ) -> Result<Repository, ApiError> {
-    let (repository, _, _) = crate::routes::repos::register(state, caller, path, None, None).await?;
+    let (repository, _, _) = crate::routes::repos::register(state, caller, path, None, None, None).await?;
     Ok(repository)
 }
 

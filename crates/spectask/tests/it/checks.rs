@@ -137,6 +137,34 @@ fn a_refusing_pre_commit_hook_goes_back_to_the_thread_like_a_failing_check() {
     server.stop();
 }
 
+/// A repository whose hooks are skipped (`repo add --hooks skip`): the refusing hook is never run,
+/// and the work is committed as the agent left it.
+#[test]
+fn a_repository_may_skip_its_hooks_for_tasks() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let hook = repo.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, PRE_COMMIT_HOOK).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = scripted_coder_data(dir.path(), FIXING);
+    let server = Server::start(&data, None);
+    assert_eq!(add_repo(&server, &repo, &["--hooks", "skip"])["hooks"], "skip");
+    assert_eq!(add_repo(&server, &repo, &[])["hooks"], "skip", "kept when not named");
+
+    let config = std::fs::read_to_string(repo.join(".git/spectask/config")).unwrap();
+    assert!(config.contains("hooks = skip"), "{config}");
+    let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
+    let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(files.contains("greeting.txt") && !files.contains("fixed.txt"), "{files}");
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for(&server, &id, "done", Duration::from_secs(60));
+    assert!(check_events(&server, &id).is_empty(), "nothing was judged");
+    server.stop();
+}
+
 #[test]
 fn a_failing_check_goes_back_to_the_thread_and_the_session_completes_once_it_passes() {
     let dir = tempfile::tempdir().unwrap();
