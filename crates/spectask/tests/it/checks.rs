@@ -98,19 +98,25 @@ fn history(server: &Server, session: &Value, file: &str) -> String {
 const PRE_COMMIT_HOOK: &str = "#!/bin/sh\n\
 git diff --cached --name-only | grep -qx fixed.txt || { echo 'pre-commit: fixed.txt is missing'; exit 1; }\n";
 
+/// A repository `app` under `dir` whose `pre-commit` hook is [`PRE_COMMIT_HOOK`], and a server whose
+/// coder follows [`FIXING`].
+fn with_refusing_hook(dir: &Path) -> (std::path::PathBuf, Server) {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = git_repo(dir, "app");
+    let hook = repo.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, PRE_COMMIT_HOOK).unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = scripted_coder_data(dir, FIXING);
+    (repo, Server::start(&data, None))
+}
+
 /// A repository's `pre-commit` hook is judged like a check before the session completes: its
 /// refusal goes back to the thread with the hook's output, and the work is committed, hook and
 /// all, once it passes.
 #[test]
 fn a_refusing_pre_commit_hook_goes_back_to_the_thread_like_a_failing_check() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let hook = repo.join(".git/hooks/pre-commit");
-    std::fs::write(&hook, PRE_COMMIT_HOOK).unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let data = scripted_coder_data(dir.path(), FIXING);
-    let server = Server::start(&data, None);
+    let (repo, server) = with_refusing_hook(dir.path());
     add_repo(&server, &repo, &[]);
 
     let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
@@ -141,14 +147,8 @@ fn a_refusing_pre_commit_hook_goes_back_to_the_thread_like_a_failing_check() {
 /// and the work is committed as the agent left it.
 #[test]
 fn a_repository_may_skip_its_hooks_for_tasks() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let hook = repo.join(".git/hooks/pre-commit");
-    std::fs::write(&hook, PRE_COMMIT_HOOK).unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let data = scripted_coder_data(dir.path(), FIXING);
-    let server = Server::start(&data, None);
+    let (repo, server) = with_refusing_hook(dir.path());
     assert_eq!(add_repo(&server, &repo, &["--hooks", "skip"])["hooks"], "skip");
     assert_eq!(add_repo(&server, &repo, &[])["hooks"], "skip", "kept when not named");
 

@@ -46,16 +46,7 @@ fn a_task_on_a_repository_by_url_is_pushed_back_to_its_remote() {
     git(&other, &["push", "-q", "origin", "main"]);
     let theirs = git(&other, &["rev-parse", "HEAD"]).trim().to_owned();
 
-    let created = server.task(&[
-        "create",
-        "--repo",
-        clone.to_str().unwrap(),
-        "--kind",
-        "coding_session",
-        "Add a changelog",
-        "--json",
-    ]);
-    let id = json(&created)["id"].as_str().unwrap_or_else(|| panic!("{}", stderr(&created))).to_owned();
+    let id = server.coding_session(&clone, "Add a changelog", "Add a changelog");
     let task = wait_for_status(&server, &id, "implementation_review");
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
     let base = git(&clone, &["merge-base", &branch, &theirs]).trim().to_owned();
