@@ -123,6 +123,12 @@ pub(crate) fn log_between(
     log(git, &args)
 }
 
+/// At most `count` commits from `from` along first parents, newest first.
+pub(crate) fn first_parents(git: &Git, from: CommitId, count: usize) -> Result<Vec<CommitInfo>, GitError> {
+    let (from, count) = (from.to_string(), format!("--max-count={count}"));
+    log(git, &["--first-parent", &count, &from])
+}
+
 /// `git log` of `args`, each commit with its parents and its whole message.
 fn log(git: &Git, args: &[&str]) -> Result<Vec<CommitInfo>, GitError> {
     let mut full = vec!["log", "--no-show-signature", "--no-color", "-z", "--format=%H%n%P%n%B"];

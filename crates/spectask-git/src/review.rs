@@ -1,7 +1,7 @@
 //! A task branch against its base, as the implementation review shows it: the commits the task
 //! added (with their trailers) and the diff of its files, hunk by hunk, within bounds.
 
-use crate::changes::{CommitInfo, log_between};
+use crate::changes::{CommitInfo, first_parents, log_between};
 use crate::commit::FileChange;
 use crate::diff_parse::parse_diff;
 use crate::error::GitError;
@@ -117,12 +117,23 @@ impl Repo {
     }
 }
 
-/// Follows first parents from `head` past the commits naming `spec_task` in their trailers.
+/// Follows first parents from `head` past the commits naming `spec_task` in their trailers: one
+/// `git log --first-parent` a page at a time.
 fn below_task_commits(repo: &Repo, head: CommitId, spec_task: &str) -> Result<CommitId, GitError> {
-    let mut at = repo.commit_info(head)?;
+    const PAGE: usize = 256;
+    let git = repo.main_git();
+    let mut from = head;
     loop {
-        let ours = at.trailers.iter().any(|(k, v)| k == "Spec-Task" && v == spec_task);
-        let Some(parent) = at.parents.first().copied().filter(|_| ours) else { return Ok(at.id) };
-        at = repo.commit_info(parent)?;
+        let page = first_parents(&git, from, PAGE)?;
+        for commit in &page {
+            let ours = commit.trailers.iter().any(|(k, v)| k == "Spec-Task" && v == spec_task);
+            if !ours || commit.parents.is_empty() {
+                return Ok(commit.id);
+            }
+        }
+        match page.last().and_then(|c| c.parents.first()) {
+            Some(parent) if page.len() == PAGE => from = *parent,
+            _ => return Ok(page.last().map_or(head, |c| c.id)),
+        }
     }
 }
