@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use backon::BlockingRetryable;
+
 use crate::cmd::Git;
 use crate::error::{GitError, io_err};
 
@@ -44,7 +46,14 @@ pub(crate) struct Listed {
 /// Every worktree of the repository, the main one first. `main` runs in the main working tree,
 /// which stands for the first entry: git lists a separate git dir there instead.
 pub(crate) fn list(main: &Git) -> Result<Vec<Listed>, GitError> {
-    let out = main.reading().run(&["worktree", "list", "--porcelain", "-z"])?;
+    let listing = || main.reading().run(&["worktree", "list", "--porcelain", "-z"]);
+    // `git worktree add` makes a worktree's admin directory file by file (`locked` first, removed
+    // when done; `commondir`, `gitdir`, `HEAD`): a listing in between fails to read one of them.
+    // Listed again.
+    let out = listing
+        .retry(crate::retry::LOCK_FILE_RETRY)
+        .when(|e| matches!(e, GitError::Command { message, .. } if is_half_made(message)))
+        .call()?;
     let mut all = Vec::new();
     let mut current: Option<Listed> = None;
     for field in out.split(|b| *b == 0) {
@@ -269,4 +278,43 @@ fn move_aside(root: &Path, name: &str, path: &Path) -> Result<(), GitError> {
     std::fs::rename(path, &aside).map_err(io_err("move aside", path))?;
     tracing::warn!(from = %path.display(), to = %aside.display(), "moved a stale non-worktree directory aside");
     Ok(())
+}
+
+/// Whether git failed on a worktree admin file that `git worktree add` is still writing.
+fn is_half_made(message: &str) -> bool {
+    message.contains("failed to read") && message.contains("worktrees/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing that meets a worktree `git worktree add` is still making (its `locked` marker
+    /// there, then gone) is made again rather than failing its caller.
+    #[test]
+    fn a_listing_waits_out_a_worktree_being_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        crate::init_repository(&root, &[("README.md", "# r\n")], "init").unwrap();
+        let main = Git::at(&root);
+        main.run(&["worktree", "add", "-q", "--detach", "../other"]).unwrap();
+        // Unreadable for now (a directory where git expects a file), readable once removed.
+        let marker = root.join(".git/worktrees/other/locked");
+        std::fs::create_dir(&marker).unwrap();
+        let remover = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::fs::remove_dir(&marker).unwrap();
+        });
+        let listed = list(&main).unwrap();
+        remover.join().unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+    }
+
+    /// Both half-made shapes git reports are recognised, and nothing else.
+    #[test]
+    fn half_made_worktrees_are_told_from_other_failures() {
+        assert!(is_half_made("fatal: failed to read '.git/worktrees/x/locked': Is a directory"));
+        assert!(is_half_made("fatal: failed to read .git/worktrees/x/commondir: Success"));
+        assert!(!is_half_made("fatal: not a git repository"));
+    }
 }
