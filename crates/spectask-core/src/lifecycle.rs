@@ -142,6 +142,9 @@ impl SpecTaskState {
             // Back through admission, like any task taking a WIP slot; the StartImplementation
             // step makes the session addressing the comments.
             (S::ImplementationReview, C::RequestImplementationChanges) => go(S::ImplementationQueued, vec![]),
+            // The default branch moved and merging it conflicts: the task's agent resolves it in a
+            // session of its own before the person reviews (through admission, likewise).
+            (S::ImplementationReview, C::ResolveConflicts) => go(S::ImplementationQueued, vec![]),
 
             (S::Failed, C::Fail { .. }) => Err(illegal(Some("it has already failed"))),
             (from, C::Fail { reason }) => Ok(Transition {
@@ -212,6 +215,9 @@ pub enum SpecTaskCommand {
     SubmitImplementation,
     ApproveImplementation,
     RequestImplementationChanges,
+    /// Merging the default branch into the task branch conflicts: implementation_review →
+    /// implementation_queued, for a session resolving it.
+    ResolveConflicts,
     Fail {
         reason: String,
     },
@@ -237,6 +243,7 @@ impl SpecTaskCommand {
             Self::SubmitImplementation => "submit the implementation of",
             Self::ApproveImplementation => "approve the implementation of",
             Self::RequestImplementationChanges => "request implementation changes on",
+            Self::ResolveConflicts => "send merge conflicts back to",
             Self::Fail { .. } => "fail",
             Self::FailMerge { .. } => "fail the merge of",
             Self::Retry => "retry",

@@ -75,6 +75,12 @@ impl Worktree {
     /// Refuses unless `branch` is checked out here and no merge, rebase, cherry-pick, revert or
     /// bisect is under way.
     pub(crate) fn check_branch(&self, branch: &str) -> Result<(), GitError> {
+        self.check_head(branch)?;
+        refuse_operation_in_progress(&self.admin, &self.path)
+    }
+
+    /// Refuses unless `branch` is checked out here.
+    fn check_head(&self, branch: &str) -> Result<(), GitError> {
         let out = self.git.reading().output(&["symbolic-ref", "-q", "HEAD"], None)?;
         let head = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         if head.strip_prefix("refs/heads/") != Some(branch) {
@@ -89,7 +95,7 @@ impl Worktree {
                 actual,
             });
         }
-        refuse_operation_in_progress(&self.admin, &self.path)
+        Ok(())
     }
 
     /// The uncommitted changes (at `paths` only when given), after checking that `branch` is
@@ -208,6 +214,22 @@ impl Worktree {
         self.head_commit().map(Some)
     }
 
+    /// Concludes the merge under way on `branch` as its merge commit: every change staged (the
+    /// conflicts as whoever edited the files resolved them), committed with `message`.
+    pub(crate) fn conclude_merge(
+        &self,
+        branch: &str,
+        message: &str,
+        hooks: Hooks,
+    ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
+        self.check_head(branch)?;
+        self.stage(None)?;
+        if !self.commit(message, hooks, None)? {
+            return Ok(None);
+        }
+        self.head_commit().map(Some)
+    }
+
     /// Runs the repository's `pre-commit` hook, when it has one, on what changed (at `paths` only
     /// when given) staged on the branch's tip in an index of its own, so the worktree's index is
     /// left as it was (sibling sessions commit from it): the hook's output when it refuses.
@@ -216,7 +238,8 @@ impl Worktree {
         branch: &str,
         paths: Option<&[String]>,
     ) -> Result<Option<String>, GitError> {
-        if self.present_hooks(&["pre-commit"])?.is_empty() {
+        // A merge under way is concluded whole, and its hooks run then (see `conclude_merge`).
+        if self.present_hooks(&["pre-commit"])?.is_empty() || crate::integrate::merge_under_way(&self.admin) {
             return Ok(None);
         }
         let entries = self.changes_on(branch, paths)?;
@@ -302,7 +325,16 @@ impl Worktree {
     /// The commit HEAD names now, and the files it changed against its first parent: one
     /// `git diff-tree`, which prints the commit's id first.
     fn head_commit(&self) -> Result<(CommitId, Vec<ChangedFile>), GitError> {
-        let args = ["diff-tree", "-r", "-z", "--no-renames", "--name-status", "--root", "HEAD"];
+        let args = [
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-status",
+            "--diff-merges=first-parent",
+            "--root",
+            "HEAD",
+        ];
         let out = self.git.reading().run(&args)?;
         let mut fields = nul_fields(&out);
         let id = CommitId::from_git(fields.next().unwrap_or_default())?;

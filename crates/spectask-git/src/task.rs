@@ -71,8 +71,9 @@ pub fn task_worktree_path(root: &std::path::Path, task: &TaskHandle) -> PathBuf 
 }
 
 impl Repo {
-    /// Makes sure `spectask/<task>` exists (created from the default branch's tip when absent) and is
-    /// checked out at `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
+    /// Makes sure `spectask/<task>` exists (created from the remote's copy of it when the repository
+    /// has a remote that holds one, else from the default branch's tip) and is checked out at
+    /// `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
     pub fn ensure_task_worktree(&self, task: &TaskHandle) -> Result<TaskWorktree, GitError> {
         if task.as_str() == self.design_docs_dir_name() {
             return Err(GitError::InvalidTaskHandle {
@@ -92,7 +93,16 @@ impl Repo {
         }
         let _lock = self.lock(LockScope::Task(task))?;
         let branch_created = self.tip_of(&branch)?.is_none();
-        let base = self.default_tip()?.to_string();
+        // Work another node pushed (a repository registered by URL, as last fetched) carries on
+        // here; otherwise the branch starts from the default branch.
+        let pushed = match self.remote() {
+            Some(remote) => self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))?,
+            None => None,
+        };
+        let base = match pushed {
+            Some(tip) => tip.to_string(),
+            None => self.default_tip()?.to_string(),
+        };
         let start = if branch_created { Start::NewBranch { from: &base } } else { Start::Branch };
         let worktree_created = ensure_worktree(
             &main,
@@ -117,8 +127,9 @@ impl Repo {
     /// Commits every change in the task's worktree — added, modified, deleted, and untracked files
     /// that are not ignored — with the trailers `Spec-Task:`, `Work-Session:` and `Implements:`,
     /// through `git commit` after the repository's `pre-commit` and `commit-msg` hooks (a refusal
-    /// is [`GitError::HookRejected`], with the hook's output, and commits nothing).
-    /// Returns `None` when nothing changed.
+    /// is [`GitError::HookRejected`], with the hook's output, and commits nothing). With a merge
+    /// of the default branch under way, concludes it with every change. Returns `None` when
+    /// nothing changed.
     pub fn commit_work_session(
         &self,
         task: &TaskHandle,
@@ -138,7 +149,12 @@ impl Repo {
             crate::registration::HookPolicy::Run => Hooks::Run,
             crate::registration::HookPolicy::Skip => Hooks::Skip,
         };
-        let committed = worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks)?;
+        let committed = if self.integration_under_way(&worktree)? {
+            // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
+            worktree.conclude_merge(&task.branch(), &message, hooks)?
+        } else {
+            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks)?
+        };
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 

@@ -75,7 +75,9 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     // people take to review (a follow-up session starts a new one).
     crate::agents::stop(ctx, id).await?;
     sweep_unreported_changes(ctx, &task).await?;
-    integrate_default_branch(ctx, &task).await?;
+    if integrate::before_review(ctx, &task).await? == integrate::Review::SentBack {
+        return Ok(());
+    }
     // One entry per review round: a rerun after a crash finds this round's entry and adds none.
     let log = ctx.store.coordination_log(id).await?;
     let round = review_round(&log);
@@ -118,44 +120,6 @@ fn is_changes_request(event: &CoordinationEvent) -> bool {
     event.kind == CoordinationKind::ReviewDecision && event.data["decision"] == "request_changes"
 }
 
-/// Brings the task branch up to date with the default branch before review (see
-/// `Repo::integrate_default_branch`), and says in the coordination log what that did: the review
-/// then shows the work as it will land. A conflict is named there; the merge at approval reports
-/// it again.
-async fn integrate_default_branch(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
-    let repository = ctx.store.repository(task.repository_id).await?;
-    let repo = repos::open(ctx, &repository).await?;
-    // A repository registered by URL: up to date with what the team has now.
-    repos::fetch(&repo).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let outcome = repos::blocking(move || repo.integrate_default_branch(&name)).await?;
-    let (message, data) = match outcome {
-        spectask_git::Integration::UpToDate => return Ok(()),
-        spectask_git::Integration::Merged { commit } => (
-            format!("{} moved: merged into the task branch as {commit}", repository.default_branch),
-            json!({ "step": "integrate", "commit": commit.to_string() }),
-        ),
-        spectask_git::Integration::Conflicts { files } => (
-            format!(
-                "{} moved, and merging it into the task branch conflicts in: {}",
-                repository.default_branch,
-                files.join(", ")
-            ),
-            json!({ "step": "integrate", "conflicts": files }),
-        ),
-    };
-    let entry = NewCoordination {
-        spec_task_id: task.id,
-        kind: CoordinationKind::Handoff,
-        from_session: None,
-        to_session: None,
-        message,
-        data,
-    };
-    ctx.store.record_coordination_unless_logged(entry).await?;
-    Ok(())
-}
-
 /// Commits what is left in the task worktree once every session committed its own files: changes
 /// no session reported (made by commands an agent ran, say), so nothing is lost at the merge.
 async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
@@ -173,8 +137,8 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
     Ok(())
 }
 
-/// The sessions addressing the implementation reviews' changes requests that are not made yet: one
-/// per request, named for it ("Address review comments", then "… (2)", …), carrying its comments.
+/// The sessions addressing the implementation reviews' changes requests that are not made yet (and
+/// those resolving merge conflicts sent back, `integrate::missing_sessions`): one per request, named for it ("Address review comments", then "… (2)", …), carrying its comments.
 /// A scheduling pass makes them before it decides anything, so a task whose review asked for
 /// changes is never submitted again without them, whichever of its jobs runs first after the
 /// request, and a rerun finds each by its name.
@@ -185,6 +149,7 @@ pub(crate) async fn missing_follow_ups(
 ) -> Result<Vec<NewWorkSession>, JobError> {
     let decisions = store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await?;
     let requests = decisions.iter().filter(|e| is_changes_request(e));
+    let conflicts = integrate::missing_sessions(task, &decisions, existing);
     Ok(requests
         .enumerate()
         .map(|(i, request)| (follow_up_name(i + 1), request))
@@ -194,6 +159,7 @@ pub(crate) async fn missing_follow_ups(
             let description = format!("The reviewer asked for changes to the implementation:\n\n{comments}");
             new_session(task, name, description, None)
         })
+        .chain(conflicts)
         .collect())
 }
 
@@ -305,5 +271,6 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
     repos::push(&repo, vec![repo.design_docs_branch().to_owned()]).await
 }
 
+pub(crate) mod integrate;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,9 @@
 //! Verified completion: the repository's check command (`repo add --check`), run in the task's
 //! worktree in the agent's sandbox after a turn that claims completion. [`crate::send_back`] sends a
 //! failure back to the thread with its output a bounded number of times; then the session fails with
-//! it. Every check is a decision in the session's history and a `work_session.check` event.
+//! it. Every check is a decision in the session's history and a `work_session.check` event. Two
+//! checks come before the command and stand in for it when they refuse: no conflict markers left
+//! in a merge under way, and the repository's `pre-commit` hook.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -30,11 +32,14 @@ pub(crate) async fn judge(
 ) -> Result<Verdict, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let limits = ctx.config.checks;
-    let refused = pre_commit_refusal(ctx, task, session).await?;
+    let refused = match crate::finish::integrate::unresolved(ctx, task).await?.as_slice() {
+        [] => pre_commit_refusal(ctx, task, session).await?.map(|output| (PRE_COMMIT, output)),
+        files => Some((CONFLICT_MARKERS, format!("conflict markers remain in: {}", files.join(", ")))),
+    };
     let (command, run) = match (refused, repository.check_command.as_deref()) {
-        (Some(output), _) => {
+        (Some((label, output)), _) => {
             let exit = spectask_agent::confinement::terminal::ExitInfo { code: Some(1), signal: None };
-            (PRE_COMMIT.to_owned(), CheckRun { exit, output, truncated: false, timed_out: false })
+            (label.to_owned(), CheckRun { exit, output, truncated: false, timed_out: false })
         }
         (None, None) => return Ok(Verdict::Complete),
         (None, Some(command)) => {
@@ -83,6 +88,9 @@ pub(crate) async fn judge(
 
 /// How a refusal of the repository's `pre-commit` hook is named, as a check.
 const PRE_COMMIT: &str = "git hook run pre-commit";
+
+/// How files of a merge under way that still hold conflict markers are named, as a check.
+const CONFLICT_MARKERS: &str = "no conflict markers left";
 
 /// What the repository's `pre-commit` hook says of the session's work, staged as its commit will
 /// be: its output when it refuses. Checked before the session completes, so a refusal goes back

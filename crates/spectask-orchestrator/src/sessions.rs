@@ -59,7 +59,8 @@ pub async fn make_implementation_sessions(
 /// Makes the sessions the implementation calls for that do not exist yet: one per open plan task
 /// (or per top-level task) of a spec task, whatever else was spawned meanwhile; for kinds without a
 /// plan, one main session when the task has none (an editor's thread is one); and one per changes
-/// request of an implementation review. Each is made in a write that re-reads the task, once.
+/// request of an implementation review, and one per merge of the default branch sent back with
+/// conflicts. Each is made in a write that re-reads the task, once.
 async fn make_sessions(
     store: &Store,
     plans: &crate::plans::Plans,

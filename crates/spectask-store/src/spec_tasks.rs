@@ -13,7 +13,7 @@ use crate::codec::{get, millis, now, opt_parse, opt_time, parse, time};
 use crate::connect::fixed_sql;
 use crate::events::NewEvent;
 use crate::write::WriteTx;
-use crate::{Store, StoreError};
+use crate::{NewCoordination, Store, StoreError};
 
 macro_rules! columns {
     () => {
@@ -155,6 +155,22 @@ impl Store {
     ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
         let mut w = self.begin_write().await?;
         let applied = w.transition_spec_task(task, command).await?;
+        w.commit().await?;
+        Ok(applied)
+    }
+
+    /// [`Store::transition_spec_task`] and the coordination entry saying why, in one write: the
+    /// orchestrator sending a task back (merge conflicts for its agent) is logged exactly when it
+    /// happens.
+    pub async fn transition_spec_task_logged(
+        &self,
+        task: &SpecTask,
+        command: &SpecTaskCommand,
+        entry: NewCoordination,
+    ) -> Result<Applied<SpecTask, SpecTaskEffect>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let applied = w.transition_spec_task(task, command).await?;
+        w.record_coordination(entry).await?;
         w.commit().await?;
         Ok(applied)
     }

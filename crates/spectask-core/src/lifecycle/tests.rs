@@ -19,6 +19,7 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
         C::SubmitImplementation,
         C::ApproveImplementation,
         C::RequestImplementationChanges,
+        C::ResolveConflicts,
         C::Fail { reason: "boom".into() },
         C::FailMerge { reason: "main has local changes".into() },
         C::Retry,
@@ -59,6 +60,7 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
         (S::Implementation, C::SubmitImplementation) => Some(S::ImplementationReview),
         (S::ImplementationReview, C::ApproveImplementation) => Some(S::Done),
         (S::ImplementationReview, C::RequestImplementationChanges) => Some(S::ImplementationQueued),
+        (S::ImplementationReview, C::ResolveConflicts) => Some(S::ImplementationQueued),
         (S::Failed, C::Retry) => Some(state.failure().unwrap().from),
         (S::Failed, C::Fail { .. }) => None,
         (_, C::Fail { .. }) => Some(S::Failed),
@@ -90,8 +92,8 @@ fn every_spec_task_state_and_command_pair_matches_the_table() {
             }
         }
     }
-    // 3 kinds × (11 plain statuses + 9 failed-from states) × 14 commands.
-    assert_eq!(pairs, 3 * 20 * 14);
+    // 3 kinds × (11 plain statuses + 9 failed-from states) × 15 commands.
+    assert_eq!(pairs, 3 * 20 * 15);
     assert!(legal > 100, "only {legal} legal pairs");
 }
 

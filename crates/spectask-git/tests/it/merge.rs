@@ -200,3 +200,43 @@ fn the_task_branch_is_brought_up_to_date_with_main_before_review() {
     assert_eq!(std::fs::read_to_string(wt.join("README.md")).unwrap(), "task version\n");
     assert_fsck_clean(conflicting.root());
 }
+
+/// A conflicting merge of main is left under way for the agent: the files hold git's markers, the
+/// merge is idempotent to begin again, and the session's commit after the agent resolved them
+/// concludes it as a merge commit with both sides, which then lands as a fast-forward.
+#[test]
+fn a_conflicting_integration_is_left_for_the_agent_and_its_commit_concludes_it() {
+    let m = Merging::new();
+    m.task_commit("README.md", "task version\n");
+    m.commit_on_main("README.md", "main version\n", "main edits the readme");
+    let main_tip = m.main_tip();
+    let conflicts = spectask_git::Integration::Conflicts { files: vec!["README.md".to_owned()] };
+    assert_eq!(m.repo.begin_integration(&m.task).unwrap(), conflicts);
+    assert_eq!(m.repo.begin_integration(&m.task).unwrap(), conflicts, "begun again, it stays as it is");
+    let wt = m.repo.ensure_task_worktree(&m.task).unwrap().path;
+    let marked = std::fs::read_to_string(wt.join("README.md")).unwrap();
+    assert!(marked.contains("<<<<<<< ") && marked.contains("main version"), "{marked}");
+    assert_eq!(m.repo.unresolved_conflicts(&m.task).unwrap(), vec!["README.md".to_owned()]);
+
+    // The agent resolves the file (it cannot stage: its sandbox keeps it out of .git).
+    std::fs::write(wt.join("README.md"), "task version\nmain version\n").unwrap();
+    assert!(m.repo.unresolved_conflicts(&m.task).unwrap().is_empty());
+    assert_eq!(m.repo.pre_commit_refusal(&m.task, None).unwrap(), None);
+    let commit = spectask_git::WorkSessionCommit {
+        message: "7f3a-login: Resolve merge conflicts".to_owned(),
+        spec_task: "st-1".to_owned(),
+        work_session: "ws-9".to_owned(),
+        implements: Vec::new(),
+        paths: Some(vec!["README.md".to_owned()]),
+    };
+    let committed = m.repo.commit_work_session(&m.task, &commit).unwrap().expect("a merge commit");
+    let info = m.repo.commit_info(committed.commit).unwrap();
+    assert_eq!(info.parents.len(), 2, "{info:?}");
+    assert_eq!(info.parents[1].to_string(), main_tip);
+    assert_eq!(status(&wt), "");
+    assert!(m.repo.unresolved_conflicts(&m.task).unwrap().is_empty());
+    assert_eq!(m.repo.integrate_default_branch(&m.task).unwrap(), spectask_git::Integration::UpToDate);
+    assert_eq!(m.merge().unwrap(), MergeOutcome::FastForward { tip: committed.commit });
+    assert_eq!(m.read("README.md"), "task version\nmain version\n");
+    assert_fsck_clean(m.root());
+}

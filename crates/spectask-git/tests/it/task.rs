@@ -361,13 +361,15 @@ fn a_task_worktree_kept_open_between_commits_follows_removal_and_staging() {
 }
 
 /// A merge (or rebase …) someone left under way in a worktree stops spectask's commits there, in a
-/// task's worktree and the design-docs one alike, until it is finished.
+/// task's worktree and the design-docs one alike, until it is finished. (A merge of the default
+/// branch in a task's worktree is spectask's own integration, which the next commit concludes.)
 #[test]
 fn a_merge_under_way_in_a_worktree_stops_commits_there() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "6a7b-merging");
-    let tip = git(repo.root(), &["rev-parse", "main"]);
+    // A commit that is not on the default branch: someone's side work being merged.
+    let tip = git(repo.root(), &["commit-tree", "main^{tree}", "-p", "main", "-m", "side"]);
     let marks = [
         repo.root().join(".git/worktrees/6a7b-merging/MERGE_HEAD"),
         repo.root().join(".git/worktrees/helix-design-docs/MERGE_HEAD"),

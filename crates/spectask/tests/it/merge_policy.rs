@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::implementation::{git, sessions};
+use crate::implementation::{git, sessions, wait_until};
 use crate::planning::wait_for_status;
 use crate::support::{
     CoderConfig, Server, coder_data, git_repo, json, postgres_url, scripted_coder_data, stderr,
@@ -123,20 +123,10 @@ const CHANGELOG_THEN_NOTES: &str = "[[rule]]\nmatch = \"*reviewer asked for chan
 #[test]
 fn main_moved_during_the_task_is_merged_into_its_branch_before_review() {
     let dir = tempfile::tempdir().unwrap();
-    let repo = git_repo(dir.path(), "app");
-    let data = scripted_coder_data(dir.path(), CHANGELOG_THEN_NOTES);
-    let server = Server::start(&data, None);
-    let id = add_a_changelog(&server, &repo);
-    let task = wait_for_status(&server, &id, "implementation_review");
+    let (repo, server, id, task) = changelog_in_review(dir.path(), CHANGELOG_THEN_NOTES);
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
-
     // Someone commits on main while the task waits for review; the reviewer asks for more.
-    std::fs::write(repo.join("theirs.txt"), "theirs\n").unwrap();
-    git(&repo, &["add", "theirs.txt"]);
-    git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "theirs"]);
-    let theirs = git(&repo, &["rev-parse", "main"]).trim().to_owned();
-    let asked = server.task(&["request-changes", &id, "-c", "add notes"]);
-    assert!(asked.status.success(), "{}", stderr(&asked));
+    let theirs = main_moves_and_notes_are_asked(&server, &repo, &id, "theirs.txt", "theirs\n");
     let reviewed = wait_for_status(&server, &id, "implementation_review");
     assert!(reviewed["version"].as_u64() > task["version"].as_u64());
     let contains = |commit: &str| {
@@ -169,4 +159,97 @@ fn main_moved_during_the_task_is_merged_into_its_branch_before_review() {
         std::thread::sleep(Duration::from_millis(50));
     }
     server.stop();
+}
+
+/// The agent first leaves markers in (the check refuses that), then resolves the conflict.
+const CHANGELOG_NOTES_AND_CONFLICTS: &str = "[[rule]]\nmatch = \"*check `no conflict markers left` failed*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n# Their changes\\n\" } },\n  { message = \"Kept both.\" },\n]\n\n[[rule]]\nmatch = \"*Resolve merge conflicts*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"<<<<<<< HEAD\\n# Changes\\n=======\\n# Their changes\\n>>>>>>> main\\n\" } },\n  { message = \"Looked at it.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+
+/// When main moved and merging it conflicts, the person is not handed the conflict: the task goes
+/// back to its agent with a session naming the files, the merge under way in its worktree; markers
+/// left behind fail that session's check; the resolution is the merge commit the review shows, and
+/// approval fast-forwards main to it.
+#[test]
+fn a_conflict_with_a_moved_main_goes_back_to_the_agent_which_resolves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, server, id, task) = changelog_in_review(dir.path(), CHANGELOG_NOTES_AND_CONFLICTS);
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    // Someone adds their own changelog on main; the reviewer asks for more.
+    let theirs = main_moves_and_notes_are_asked(&server, &repo, &id, "CHANGELOG.md", "# Their changes\n");
+
+    let resolved =
+        |s: &serde_json::Value| s["name"] == "Resolve merge conflicts" && s["status"] == "completed";
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let state = server.task_json(&["show", &id, "--json"]);
+        let all = sessions(&server, &id);
+        if state["status"] == "implementation_review" && all.iter().any(resolved) {
+            break;
+        }
+        assert!(
+            state["status"] != "failed" && Instant::now() < deadline,
+            "the conflict did not go back to the agent and come back resolved: {state}\n{all:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let session = sessions(&server, &id).into_iter().find(|s| resolved(s)).unwrap();
+    assert!(session["description"].as_str().unwrap_or_default().contains("`CHANGELOG.md`"), "{session}");
+    // The branch holds main and the agent's resolution, as a merge commit.
+    let contains_theirs = std::process::Command::new("git")
+        .args(["merge-base", "--is-ancestor", &theirs, &branch])
+        .current_dir(&repo)
+        .status()
+        .unwrap()
+        .success();
+    assert!(contains_theirs, "{}", git(&repo, &["log", "--oneline", "--graph", &branch]));
+    let show = |rev: &str| git(&repo, &["show", &format!("{rev}:CHANGELOG.md")]);
+    assert_eq!(show(&branch), "# Changes\n# Their changes\n");
+    assert!(git(&repo, &["ls-tree", "--name-only", &branch]).contains("NOTES.md"));
+    let parents = git(&repo, &["rev-list", "--parents", "-n1", &branch]);
+    assert_eq!(parents.split_whitespace().count(), 3, "a merge commit: {parents}");
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    wait_until("main is fast-forwarded to the task branch", || {
+        git(&repo, &["rev-parse", "main"]) == git(&repo, &["rev-parse", &branch])
+    });
+    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n# Their changes\n");
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    // Read once the task is done (the watch ends there).
+    let checks: Vec<serde_json::Value> = crate::checks::check_events(&server, &id)
+        .into_iter()
+        .filter(|e| e["payload"]["command"] == "no conflict markers left")
+        .collect();
+    let outcomes: Vec<&str> = checks.iter().filter_map(|e| e["payload"]["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["sent_back"], "markers left behind went back once: {checks:#?}");
+    assert!(checks[0]["payload"]["output"].as_str().unwrap().contains("CHANGELOG.md"), "{checks:#?}");
+
+    server.stop();
+}
+
+/// A repository in `dir` whose coding-session task (agent run by `script`) added a changelog and
+/// waits for review: the repository, the server, the task's id and the task.
+fn changelog_in_review(dir: &Path, script: &str) -> (std::path::PathBuf, Server, String, serde_json::Value) {
+    let repo = git_repo(dir, "app");
+    let data = scripted_coder_data(dir, script);
+    let server = Server::start(&data, None);
+    let id = add_a_changelog(&server, &repo);
+    let task = wait_for_status(&server, &id, "implementation_review");
+    (repo, server, id, task)
+}
+
+/// Someone commits `file` on main while the task waits for review, then the reviewer asks for
+/// notes: main's new tip.
+fn main_moves_and_notes_are_asked(
+    server: &Server,
+    repo: &Path,
+    id: &str,
+    file: &str,
+    contents: &str,
+) -> String {
+    std::fs::write(repo.join(file), contents).unwrap();
+    git(repo, &["add", file]);
+    git(repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "someone's commit"]);
+    let asked = server.task(&["request-changes", id, "-c", "add notes"]);
+    assert!(asked.status.success(), "{}", stderr(&asked));
+    git(repo, &["rev-parse", "main"]).trim().to_owned()
 }
