@@ -35,6 +35,9 @@ pub struct Repository {
     /// The repository's own check (`npm test`): run in a session's worktree after each turn that
     /// claims completion; a failure goes back to the session's thread.
     pub check_command: Option<String>,
+    /// The URL it was registered by (`https://…`, `git@…`, `file://…`): each node works on a
+    /// clone of its own, and `path` is the registering node's. `None` for a path on this machine.
+    pub remote_url: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -55,7 +55,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -65,7 +65,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -105,6 +105,12 @@ impl Store {
         self.update_repository(id, SettingColumn::CheckCommand, command).await
     }
 
+    /// Records the URL the repository was registered by (cloned from): every node works on a
+    /// clone of its own of it.
+    pub async fn set_remote_url(&self, id: RepositoryId, url: &str) -> Result<Repository, StoreError> {
+        self.update_repository(id, SettingColumn::RemoteUrl, Some(url)).await
+    }
+
     /// Records the branch the repository's tasks start from and merge into (chosen at
     /// registration, or changed since).
     pub async fn set_default_branch(&self, id: RepositoryId, branch: &str) -> Result<Repository, StoreError> {
@@ -135,7 +141,7 @@ impl Store {
 
     /// The repositories `user` registered or created tasks in, by path.
     pub async fn repositories_of(&self, user: &str) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.check_command, \
+        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.check_command, r.remote_url, \
                    r.created_at, r.updated_at FROM repositories r \
                    JOIN repository_users u ON u.repository_id = r.id WHERE u.user_name = $1 ORDER BY r.path";
         let rows = sqlx::query(sql).bind(user).fetch_all(&self.pool).await?;
@@ -167,7 +173,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -191,6 +197,7 @@ fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
         attention: get(row, "attention")?,
         merge_policy: parse(row, "merge_policy")?,
         check_command: get(row, "check_command")?,
+        remote_url: get(row, "remote_url")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
@@ -203,6 +210,7 @@ enum SettingColumn {
     MergePolicy,
     CheckCommand,
     DefaultBranch,
+    RemoteUrl,
 }
 
 impl SettingColumn {
@@ -213,6 +221,7 @@ impl SettingColumn {
             Self::DefaultBranch => {
                 "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"
             }
+            Self::RemoteUrl => "UPDATE repositories SET remote_url = $1, updated_at = $2 WHERE id = $3",
         }
     }
 }

@@ -44,6 +44,7 @@ const TABLES: &[Table] = &[
             ("updated_at", Int),
             ("merge_policy", Text),
             ("check_command", Text),
+            ("remote_url", Text),
         ],
     },
     Table {

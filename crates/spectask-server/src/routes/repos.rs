@@ -45,12 +45,16 @@ async fn register_repo(
         body.hooks.map(Into::into),
     )
     .await?;
-    if url.is_some() {
+    if let Some(url) = url {
         let repo = registration.repo.clone();
         registration.repo =
             tokio::task::spawn_blocking(move || repo.track_remote(spectask_git::CLONE_REMOTE))
                 .await?
                 .map_err(ApiError::from)?;
+        // Other nodes clone it from there into their own data dirs.
+        if repository.remote_url.as_deref() != Some(url) {
+            repository = state.store.set_remote_url(repository.id, url).await?;
+        }
     }
     if let Some(policy) = body.merge_policy.filter(|p| *p != repository.merge_policy) {
         repository = state.store.set_merge_policy(repository.id, policy).await?;
@@ -274,7 +278,10 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         path: repository.path.display().to_string(),
         default_branch: repository.default_branch.clone(),
         design_docs_branch: repository.design_docs_branch.clone(),
-        remote_url: repo.and_then(|r| r.remote_url()).map(str::to_owned),
+        remote_url: repository
+            .remote_url
+            .clone()
+            .or_else(|| repo.and_then(|r| r.remote_url()).map(str::to_owned)),
         design_docs_worktree: repo
             .map(|r| r.design_docs_worktree().display().to_string())
             .unwrap_or_default(),
