@@ -1,7 +1,8 @@
 //! Git access from async code: registration on first use, run on the blocking pool.
 
-use spectask_core::{Repository, RepositoryId};
+use spectask_core::{CoordinationKind, Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, Repo};
+use spectask_store::NewCoordination;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -91,6 +92,31 @@ pub(crate) async fn push(repo: &Repo, branches: Vec<String>) -> Result<(), JobEr
         repo.push(&names)
     })
     .await
+}
+
+/// Pushes the task's branch after one of its sessions committed, for a repository registered by
+/// URL: the work is on the remote as soon as it is committed, and another node can carry the task
+/// on from there. A push that fails does not fail the session: it is said once in the task's
+/// coordination log, and the next commit's push, or the merge's, carries the work.
+pub(crate) async fn push_task_work(ctx: &Ctx, task: &SpecTask, repo: &Repo) -> Result<(), JobError> {
+    let branch = format!("spectask/{}", task.handle());
+    match push(repo, vec![branch.clone()]).await {
+        Ok(()) => Ok(()),
+        Err(JobError::Fatal(reason) | JobError::Retry(reason)) => {
+            tracing::warn!(task = %task.id, %reason, "could not push the task branch; the next push carries its work");
+            let entry = NewCoordination {
+                spec_task_id: task.id,
+                kind: CoordinationKind::Handoff,
+                from_session: None,
+                to_session: None,
+                message: format!("could not push {branch} (the next commit's push retries): {reason}"),
+                data: serde_json::json!({ "step": "push", "branch": branch, "error": reason }),
+            };
+            ctx.store.record_coordination_unless_logged(entry).await?;
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// A rewritten design-docs branch, a broken repository or a commit its hooks refuse will not heal

@@ -54,11 +54,15 @@ pub(crate) async fn commit_completed(
         paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
     };
     // Committing again after a crash before the record finds nothing left to commit.
+    let committing = repo.clone();
     let (committed, submodules) = repos::blocking(move || {
-        let committed = repo.commit_work_session(&name, &commit)?;
-        Ok((committed, repo.submodules_with_changes(&name)?))
+        let committed = committing.commit_work_session(&name, &commit)?;
+        Ok((committed, committing.submodules_with_changes(&name)?))
     })
     .await?;
+    if committed.is_some() && repo.remote().is_some() {
+        repos::push_task_work(ctx, task, &repo).await?;
+    }
     // Changes inside a submodule belong to its own repository: reported, never dropped silently.
     let left_out = match submodules.as_slice() {
         [] => String::new(),

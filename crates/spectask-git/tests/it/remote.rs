@@ -101,3 +101,27 @@ fn a_bad_url_or_a_taken_destination_is_refused_with_the_reason() {
     let first = clone_repository(&url, &dest).unwrap();
     assert_eq!(clone_repository(&url, &dest).unwrap(), first, "the same clone is reused");
 }
+
+/// A task's work moves between nodes through the remote: what one clone committed and pushed on
+/// the task branch is where another clone, which never saw the first one's disk, carries on.
+#[test]
+fn a_task_branch_pushed_by_one_clone_is_carried_on_by_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_bare, url) = upstream(dir.path());
+    let first = registered_clone(&dir.path().join("node-a"), &url);
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    commit_in_task(&first, &task, &[("login.rs", "fn login() {}\n")], &["R1"]);
+    first.push(&[&task.branch()]).unwrap();
+    let pushed = first.branch_tip(&task.branch()).unwrap().unwrap();
+
+    let second = registered_clone(&dir.path().join("node-b"), &url);
+    second.fetch().unwrap();
+    let made = second.ensure_task_worktree(&task).unwrap();
+    assert!(made.branch_created && made.worktree_created);
+    assert_eq!(second.branch_tip(&task.branch()).unwrap(), Some(pushed), "carried on from the push");
+    assert_eq!(std::fs::read_to_string(made.path.join("login.rs")).unwrap(), "fn login() {}\n");
+    commit_in_task(&second, &task, &[("logout.rs", "fn logout() {}\n")], &["R2"]);
+    second.push(&[&task.branch()]).unwrap();
+    assert_eq!(status(&made.path), "");
+    assert_fsck_clean(second.root());
+}

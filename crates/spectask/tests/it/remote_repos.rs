@@ -1,6 +1,6 @@
 //! A repository registered by URL, served over smart HTTP by `git http-backend` on loopback:
-//! spectask clones it, starts the task from what the remote has, and pushes the merge, the task
-//! branch and the design-docs history back.
+//! spectask clones it, starts the task from what the remote has, pushes the task branch as its
+//! sessions commit, and pushes the merge and the design-docs history back.
 
 use std::path::Path;
 use std::time::Duration;
@@ -51,6 +51,10 @@ fn a_task_on_a_repository_by_url_is_pushed_back_to_its_remote() {
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
     let base = git(&clone, &["merge-base", &branch, &theirs]).trim().to_owned();
     assert_eq!(base, theirs, "the task branch starts from the remote's newest commit");
+    // The session's commit is on the remote before anyone approves: another node could carry on.
+    let committed = git(&clone, &["rev-parse", &branch]);
+    assert!(git(&bare, &["ls-tree", "--name-only", &branch]).contains("CHANGELOG.md"));
+    assert_eq!(git(&bare, &["rev-parse", &branch]), committed, "the task branch is pushed as it grows");
 
     assert!(server.task(&["approve", &id]).status.success());
     wait_for_status(&server, &id, "done");
