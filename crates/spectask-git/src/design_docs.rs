@@ -55,7 +55,8 @@ impl Repo {
     /// are written there, staged and committed by git, so the worktree matches the new commit),
     /// and returns the new tip — the current tip when the writes change nothing. Refuses when the
     /// branch was rewritten, or when a written path has uncommitted changes in the worktree.
-    /// Bookkeeping commits: the repository's commit hooks are not run.
+    /// Bookkeeping commits: the repository's commit hooks are not run. With a remote, the branch
+    /// is brought level with the remote's before and pushed after (`sync.rs`).
     ///
     /// Blocks on the repository's writer lock.
     pub fn commit_design_docs(&self, commit: &DesignDocsCommit) -> Result<CommitId, GitError> {
@@ -79,6 +80,7 @@ impl Repo {
         expected: Option<CommitId>,
     ) -> Result<CommitId, GitError> {
         let _lock = self.lock(LockScope::DesignDocs)?;
+        self.catch_up_with_remote();
         let message = commit_message(&commit.message, &commit.trailers);
         let worktree = self.design_docs_checkout();
         let (tip, last) = self.verify_forward_only_tips()?;
@@ -93,7 +95,31 @@ impl Repo {
         if new_tip != last {
             self.record_last_written(new_tip)?;
         }
-        Ok(new_tip)
+        Ok(self.publish_to_remote().unwrap_or(new_tip))
+    }
+
+    /// With a remote: the design-docs branch brought level with the remote's before a write. A
+    /// remote out of reach does not stop the write: the next write's push carries it.
+    fn catch_up_with_remote(&self) {
+        if self.remote().is_none() {
+            return;
+        }
+        if let Err(error) = self.catch_up_design_docs() {
+            tracing::warn!(%error, "could not catch up with the remote's design-docs branch; writing on ours");
+        }
+    }
+
+    /// With a remote: the design-docs branch pushed after a write, and its tip then (`None` without
+    /// a remote, or when the push failed: the next write's push carries this one).
+    fn publish_to_remote(&self) -> Option<CommitId> {
+        self.remote()?;
+        match self.publish_design_docs() {
+            Ok(tip) => Some(tip),
+            Err(error) => {
+                tracing::warn!(%error, "could not push the design-docs branch; the next write pushes it");
+                None
+            }
+        }
     }
 
     /// Commits whatever changed in the design-docs worktree outside spectask (an agent editing
@@ -111,6 +137,7 @@ impl Repo {
         let committed = worktree.commit_changes(self.design_docs_branch(), &message, None, Hooks::Skip)?;
         let Some((id, changed_files)) = committed else { return Ok(None) };
         self.record_last_written(id)?;
+        let id = self.publish_to_remote().unwrap_or(id);
         Ok(Some(CommittedChanges { commit: id, changed_files }))
     }
 
@@ -192,7 +219,7 @@ impl Repo {
         Ok((tip, last))
     }
 
-    fn record_last_written(&self, tip: CommitId) -> Result<(), GitError> {
+    pub(crate) fn record_last_written(&self, tip: CommitId) -> Result<(), GitError> {
         let name = last_written_ref(self.design_docs_branch());
         let tip = tip.to_string();
         self.main_git().run(&["update-ref", "-m", "spectask: design-docs write", &name, &tip])?;

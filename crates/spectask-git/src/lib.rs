@@ -49,7 +49,9 @@
 //! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`].
-//! - `remote.rs`: [`clone_repository`], [`Repo::fetch`], [`Repo::push`]: repositories by URL.
+//! - `remote.rs`: [`clone_repository`], [`clone_registered`], [`Repo::fetch`], [`Repo::push`]: repositories by URL;
+//!   `sync.rs`: the design-docs and task branches kept level with the remote's, for nodes that
+//!   share no disk.
 //! - `commit.rs` (staging and committing in a worktree), `worktree.rs` (`git worktree`),
 //!   `lock.rs`, `names.rs`, `retry.rs`: the machinery underneath.
 //!
@@ -92,6 +94,7 @@ mod retry;
 mod review;
 mod sample;
 mod spec;
+mod sync;
 mod task;
 mod worktree;
 
@@ -110,7 +113,7 @@ pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
 pub use planning::{PlanningFiles, SCRATCH_DIR};
 pub use read::{DocEntry, EntryKind, RecoveryIndex};
 pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, HookPolicy, RegisterOptions, Registration, Repo};
-pub use remote::{CLONE_REMOTE, clone_repository, is_remote_url};
+pub use remote::{CLONE_REMOTE, clone_registered, clone_repository, is_remote_url};
 pub use repository::{RepositoryInfo, inspect_repository};
 pub use review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
 pub use sample::init_repository;

@@ -41,6 +41,8 @@ impl Repo {
         let trailer = Trailer::new("Spec-Task", spec_task)?;
         let _lock = self.lock(LockScope::DefaultBranch)?;
         let branch = task.branch();
+        // The work another node pushed, when this clone has not taken the task up itself.
+        self.catch_up_task_branch(&branch)?;
         let default = self.default_branch().to_owned();
         let task_tip = self.tip_of(&branch)?.ok_or_else(|| GitError::BranchNotFound {
             repo: self.root().to_path_buf(),

@@ -217,7 +217,7 @@ impl Repo {
     }
 
     /// Records `remote` (and its URL) as the one spectask fetches from and pushes to (see
-    /// [`Repo::remote`]).
+    /// [`Repo::remote`]), and pushes the design-docs branch there.
     pub fn track_remote(mut self, remote: &str) -> Result<Repo, GitError> {
         let _lock = self.lock(LockScope::Repository)?;
         let main = self.main_git();
@@ -227,6 +227,11 @@ impl Repo {
         main.run(&["config", "--file", &file, "spectask.remote", remote])?;
         main.run(&["config", "--file", &file, "spectask.remoteUrl", &url])?;
         self.remote = Some((remote.to_owned(), url));
+        // The design-docs branch goes on the remote at once: a clone made elsewhere starts from it.
+        let _design_docs = self.lock(LockScope::DesignDocs)?;
+        if let Err(error) = self.catch_up_design_docs().and_then(|()| self.publish_design_docs()) {
+            tracing::warn!(%error, "could not push the design-docs branch; its next write pushes it");
+        }
         Ok(self)
     }
 
@@ -280,12 +285,27 @@ impl Repo {
         })
     }
 
-    /// Creates the design-docs branch as an orphan branch with one commit (a README) unless it
-    /// exists, through git's plumbing: the branch is created only if it is still absent.
+    /// Creates the design-docs branch unless it exists: from the remote's (a clone's `origin`)
+    /// when it has one, so every clone of a repository shares one history; otherwise as an orphan
+    /// branch with one commit (a README), through git's plumbing. Created only if still absent.
     fn ensure_orphan_branch(&self, main: &Git) -> Result<bool, GitError> {
         let branch = &self.design_docs_branch;
         if self.tip_of(branch)?.is_some() {
             return Ok(false);
+        }
+        let remote = self.remote().unwrap_or(crate::remote::CLONE_REMOTE);
+        if let Some(theirs) = self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))? {
+            let (full, theirs) = (format!("refs/heads/{branch}"), theirs.to_string());
+            main.run(&[
+                "update-ref",
+                "-m",
+                "spectask: design-docs branch from the remote's",
+                &full,
+                &theirs,
+                "",
+            ])?;
+            tracing::info!(branch, remote, "created the design-docs branch from the remote's");
+            return Ok(true);
         }
         let blob = main.run_with_input(&["hash-object", "-w", "--stdin"], Some(README.as_bytes()))?;
         let entry = format!("100644 blob {}\tREADME.md\n", String::from_utf8_lossy(&blob).trim());

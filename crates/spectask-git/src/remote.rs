@@ -8,7 +8,7 @@ use crate::cmd::Git;
 use crate::error::GitError;
 use crate::lock::LockScope;
 use crate::merge::fast_forward_checkout;
-use crate::registration::Repo;
+use crate::registration::{RegisterOptions, Repo};
 use crate::repository::{RepositoryInfo, inspect_repository};
 use crate::worktree::checked_out_at;
 
@@ -53,6 +53,28 @@ pub fn clone_repository(url: &str, dest: &Path) -> Result<RepositoryInfo, GitErr
     let args = ["clone", "--quiet", "--origin", CLONE_REMOTE, "--", url, dest_arg.as_str()];
     Git::at(parent).run(&args).map_err(|e| remote_error(url, e))?;
     inspect_repository(dest)
+}
+
+/// This machine's clone of a repository registered by URL on another node: cloned to `dest`
+/// (reused when there), its default branch made from the remote's when the clone lacks it, and
+/// registered with `options` as the first node registered it, tracking the remote. Once that is
+/// done, opening it again runs one git command.
+pub fn clone_registered(url: &str, dest: &Path, options: &RegisterOptions) -> Result<Repo, GitError> {
+    if let Ok(repo) = Repo::open(dest)
+        && repo.remote_url() == Some(url)
+    {
+        return Ok(repo);
+    }
+    clone_repository(url, dest)?;
+    if let Some(branch) = options.default_branch.as_deref() {
+        let git = Git::at(dest);
+        let local = format!("refs/heads/{branch}");
+        if !git.yes_no(&["rev-parse", "-q", "--verify", &local])? {
+            let theirs = format!("refs/remotes/{CLONE_REMOTE}/{branch}");
+            git.run(&["branch", "--quiet", "--track", branch, &theirs])?;
+        }
+    }
+    Repo::register(dest, options)?.repo.track_remote(CLONE_REMOTE)
 }
 
 impl Repo {
@@ -104,7 +126,7 @@ impl Repo {
 }
 
 /// A failed fetch, push or clone, named by its URL with git's reason.
-fn remote_error(url: &str, error: GitError) -> GitError {
+pub(crate) fn remote_error(url: &str, error: GitError) -> GitError {
     match error {
         GitError::Command { message, .. } => GitError::Remote { url: url.to_owned(), message },
         other => other,

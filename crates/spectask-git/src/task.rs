@@ -71,8 +71,8 @@ pub fn task_worktree_path(root: &std::path::Path, task: &TaskHandle) -> PathBuf 
 }
 
 impl Repo {
-    /// Makes sure `spectask/<task>` exists (created from the remote's copy of it when the repository
-    /// has a remote that holds one, else from the default branch's tip) and is checked out at
+    /// Makes sure `spectask/<task>` exists (at least at the remote's copy of it when the repository
+    /// has a remote that holds one, else created from the default branch's tip) and is checked out at
     /// `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
     pub fn ensure_task_worktree(&self, task: &TaskHandle) -> Result<TaskWorktree, GitError> {
         if task.as_str() == self.design_docs_dir_name() {
@@ -94,16 +94,13 @@ impl Repo {
         let _lock = self.lock(LockScope::Task(task))?;
         let branch_created = self.tip_of(&branch)?.is_none();
         // Work another node pushed (a repository registered by URL, as last fetched) carries on
-        // here; otherwise the branch starts from the default branch.
-        let pushed = match self.remote() {
-            Some(remote) => self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))?,
-            None => None,
+        // here: the branch is created from, or fast-forwarded to, the remote's.
+        self.catch_up_task_branch(&branch)?;
+        let base = self.default_tip()?.to_string();
+        let start = match self.tip_of(&branch)? {
+            None => Start::NewBranch { from: &base },
+            Some(_) => Start::Branch,
         };
-        let base = match pushed {
-            Some(tip) => tip.to_string(),
-            None => self.default_tip()?.to_string(),
-        };
-        let start = if branch_created { Start::NewBranch { from: &base } } else { Start::Branch };
         let worktree_created = ensure_worktree(
             &main,
             self.root(),

@@ -80,16 +80,23 @@ pub(crate) async fn fetch(repo: &Repo) -> Result<(), JobError> {
 }
 
 /// Pushes `branches` of a repository registered by URL to its remote (never forced); nothing for
-/// a repository registered by path. A push that fails is retried by the step, then fails the task
-/// with the remote's reason: the work stays on the local branches.
+/// a repository registered by path. The design-docs branch is first brought level with the
+/// remote's, which other nodes write too. A push that fails is retried by the step, then fails
+/// the task with the remote's reason: the work stays on the local branches.
 pub(crate) async fn push(repo: &Repo, branches: Vec<String>) -> Result<(), JobError> {
     if repo.remote().is_none() {
         return Ok(());
     }
     let repo = repo.clone();
     blocking(move || {
-        let names: Vec<&str> = branches.iter().map(String::as_str).collect();
-        repo.push(&names)
+        let design_docs = branches.iter().any(|b| b == repo.design_docs_branch());
+        let names: Vec<&str> =
+            branches.iter().map(String::as_str).filter(|b| *b != repo.design_docs_branch()).collect();
+        repo.push(&names)?;
+        if design_docs {
+            repo.push_design_docs()?;
+        }
+        Ok(())
     })
     .await
 }

@@ -125,3 +125,75 @@ fn a_task_branch_pushed_by_one_clone_is_carried_on_by_another() {
     assert_eq!(status(&made.path), "");
     assert_fsck_clean(second.root());
 }
+
+/// The design-docs branch is one history across clones that share no disk: each write starts from
+/// the remote's and is pushed after; a write made while the remote was out of reach is replayed
+/// on top of what the other clone pushed meanwhile, and nothing is forced or lost.
+#[test]
+fn the_design_docs_branch_is_shared_through_the_remote() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let first = registered_clone(&dir.path().join("node-a"), &url);
+    let dd = first.design_docs_branch().to_owned();
+    assert_eq!(git(&bare, &["rev-parse", &dd]), git(first.root(), &["rev-parse", &dd]), "pushed at once");
+    let second = registered_clone(&dir.path().join("node-b"), &url);
+    assert_eq!(
+        git(second.root(), &["rev-parse", &dd]),
+        git(first.root(), &["rev-parse", &dd]),
+        "one history"
+    );
+
+    let write = |repo: &Repo, path: &str| {
+        let commit = spectask_git::DesignDocsCommit {
+            message: format!("write {path}"),
+            trailers: Vec::new(),
+            writes: vec![spectask_git::FileWrite::put(path, format!("{path}\n"))],
+        };
+        repo.commit_design_docs(&commit).unwrap()
+    };
+    write(&first, "specs/a/one.md");
+    let tip = write(&second, "specs/b/two.md");
+    assert_eq!(git(&bare, &["rev-parse", &dd]), tip.to_string(), "the second clone's write is on top");
+    let files = git(&bare, &["ls-tree", "-r", "--name-only", &dd]);
+    assert!(files.contains("specs/a/one.md") && files.contains("specs/b/two.md"), "{files}");
+
+    // The first clone writes while the remote is out of reach; the second writes meanwhile.
+    let moved = dir.path().join("moved.git");
+    std::fs::rename(&bare, &moved).unwrap();
+    let unpushed = write(&first, "specs/a/three.md");
+    std::fs::rename(&moved, &bare).unwrap();
+    write(&second, "specs/b/four.md");
+    assert_ne!(git(&bare, &["rev-parse", &dd]), unpushed.to_string());
+    // Its next write replays the unpushed one on the remote's and pushes both.
+    let tip = write(&first, "specs/a/five.md");
+    assert_eq!(git(&bare, &["rev-parse", &dd]), tip.to_string());
+    let files = git(&bare, &["ls-tree", "-r", "--name-only", &dd]);
+    for file in ["specs/a/one.md", "specs/b/two.md", "specs/a/three.md", "specs/b/four.md", "specs/a/five.md"]
+    {
+        assert!(files.contains(file), "{file} in {files}");
+    }
+    assert!(first.design_docs_health().unwrap() == spectask_git::DesignDocsHealth::Healthy { tip });
+    assert_eq!(status(&first.design_docs_worktree()), "");
+    assert_fsck_clean(&bare);
+}
+
+/// A node that never saw the registering node's disk makes its own clone, registered as the first
+/// node registered it: the same default branch (made from the remote's), design-docs history and
+/// remote; opening it again reuses it.
+#[test]
+fn another_node_clones_and_registers_the_repository_as_the_first_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    git(&bare, &["branch", "trunk", "main"]);
+    let options = RegisterOptions { default_branch: Some("trunk".to_owned()), ..RegisterOptions::default() };
+    let dest = dir.path().join("clones").join("node-b");
+    let repo = spectask_git::clone_registered(&url, &dest, &options).unwrap();
+    assert_eq!(repo.default_branch(), "trunk");
+    assert_eq!(repo.remote_url(), Some(url.as_str()));
+    let dd = repo.design_docs_branch().to_owned();
+    assert_eq!(git(&bare, &["rev-parse", &dd]), git(repo.root(), &["rev-parse", &dd]));
+    let again = spectask_git::clone_registered(&url, &dest, &options).unwrap();
+    assert_eq!(again.root(), repo.root());
+    let other = spectask_git::clone_registered("file:///elsewhere.git", &dest, &options).unwrap_err();
+    assert!(matches!(other, GitError::Remote { .. }), "{other}");
+}
