@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use spectask_core::{HistoryFile, NewSpecTask, SpecTask, TaskKind};
 use spectask_git::{RegisterOptions, Repo};
-use spectask_orchestrator::flush_history;
+use spectask_orchestrator::{Node, flush_history};
 use spectask_store::{DatabaseUrl, NewHistoryEntry, NewWorkSession, Store};
 
 const ENTRIES: usize = 2_000;
@@ -58,8 +58,11 @@ async fn run(batch: usize) -> Result<(usize, Duration, Duration), Error> {
             .collect();
         store.append_history(&entries).await?;
         let flush = Instant::now();
-        commits +=
-            flush_history(&store, "bench", repository.id).await.map_err(|e| e.to_string())?.commits.len();
+        commits += flush_history(&store, &Node::named("bench"), repository.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .commits
+            .len();
         flushing += flush.elapsed();
     }
     Ok((commits, flushing, start.elapsed()))

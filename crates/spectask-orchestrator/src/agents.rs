@@ -48,9 +48,16 @@ pub(crate) async fn worktree_in(repo: &Repo, task: &SpecTask) -> Result<PathBuf,
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let repo = repo.clone();
     Ok(repos::blocking(move || {
-        // A repository registered by URL: a new task branch starts from what the team has now.
-        if repo.remote().is_some() && repo.branch_tip(&name.branch())?.is_none() {
-            repo.fetch()?;
+        // A repository registered by URL: a new task branch starts from what the team has now,
+        // and a task another node worked on carries on from what it pushed. Out of reach, the
+        // remote does not stop a task this node has the branch of.
+        if repo.remote().is_some()
+            && let Err(error) = repo.fetch()
+        {
+            if repo.branch_tip(&name.branch())?.is_none() {
+                return Err(error);
+            }
+            tracing::warn!(task = %name, %error, "could not fetch; the task goes on from its local branch");
         }
         repo.ensure_task_worktree(&name)
     })

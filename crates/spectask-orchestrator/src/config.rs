@@ -1,5 +1,6 @@
 //! What the orchestrator needs to know: who it is, its limits and its defaults.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -48,6 +49,25 @@ pub struct OrchestratorConfig {
     pub session_tools: Option<SessionToolsLaunch>,
     /// How a repository's check command is run and how often a failure goes back to the session.
     pub checks: CheckLimits,
+    /// Where this node clones a repository registered by URL whose registered path is not a clone
+    /// of it here (another node's disk): `<clones_dir>/<repository id>`. `None`: such a
+    /// repository is worked on at its registered path only.
+    pub clones_dir: Option<PathBuf>,
+}
+
+/// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
+/// where it clones repositories registered on another node's disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub clones_dir: Option<PathBuf>,
+}
+
+impl Node {
+    /// A node that works on repositories at their registered paths only.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self { name: name.into(), clones_dir: None }
+    }
 }
 
 /// Bounds of verified completion (a repository's check command after a session's turn).
@@ -103,7 +123,13 @@ impl OrchestratorConfig {
             coordination: CoordinationLimits::default(),
             session_tools: None,
             checks: CheckLimits::default(),
+            clones_dir: None,
         }
+    }
+
+    /// This node, for its git work.
+    pub fn here(&self) -> Node {
+        Node { name: self.node.clone(), clones_dir: self.clones_dir.clone() }
     }
 
     /// What admission needs to know about defaults.

@@ -121,10 +121,12 @@ fn is_changes_request(event: &CoordinationEvent) -> bool {
 }
 
 /// Commits what is left in the task worktree once every session committed its own files: changes
-/// no session reported (made by commands an agent ran, say), so nothing is lost at the merge.
+/// no session reported (made by commands an agent ran, say), so nothing is lost at the merge. The
+/// worktree is made first on a node that has none (the sessions ran on another, which pushed).
 async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
+    crate::agents::worktree_in(&repo, task).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = spectask_git::WorkSessionCommit {
         message: format!("{}: changes no work session reported", task.handle()),
@@ -133,7 +135,10 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
         implements: Vec::new(),
         paths: None,
     };
-    repos::blocking(move || repo.commit_work_session(&name, &commit)).await?;
+    let committing = repo.clone();
+    if repos::blocking(move || committing.commit_work_session(&name, &commit)).await?.is_some() {
+        repos::push_task_work(ctx, task, &repo).await?;
+    }
     Ok(())
 }
 
@@ -178,6 +183,8 @@ const FOLLOW_UP: &str = "Address review comments";
 pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
+    // Fetched, and the task branch here holds what any node pushed of it.
+    crate::agents::worktree_in(&repos::open(ctx, &repository).await?, &task).await?;
     if repository.merge_policy == spectask_core::MergePolicy::KeepBranch {
         let message = format!(
             "kept branch spectask/{} for a pull request (the repository's merge policy)",
@@ -249,7 +256,7 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
         return Ok(());
     }
     // The task's history (its coordination log included) lands before the summary that closes it.
-    crate::recorder::flush_history(&ctx.store, &ctx.config.node, task.repository_id).await?;
+    crate::recorder::flush_history(&ctx.store, &ctx.config.here(), task.repository_id).await?;
     let summary = implementation_summary(&ctx.store, &task).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;

@@ -59,7 +59,7 @@ mod thread_tools;
 mod whole_plan;
 mod work;
 
-pub use config::{CheckLimits, Granularity, OrchestratorConfig, SessionToolsLaunch};
+pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
 pub use coordination::{
     CoordinationError, CoordinationLimits, Sent, caller, log as coordination_log, report_blocked,
     resolve as resolve_session, send, spawn_child,
@@ -72,4 +72,5 @@ pub use mirror::commit_progress;
 pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
 pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use recover::{RecoverReport, recover};
+pub use repos::{Opening, local_repo};
 pub use sessions::{SpawnRequest, make_implementation_sessions, spawn};

@@ -8,6 +8,7 @@ use spectask_core::SpecTaskId;
 use spectask_git::{FileWrite, GitError, TaskHandle, Trailer};
 use spectask_store::Store;
 
+use crate::config::Node;
 use crate::design_docs_writer::{self, AtTip, Contribution, Staged};
 use crate::dispatch::JobError;
 use crate::recorder::{FlushReport, flush_history, open_repo};
@@ -27,7 +28,7 @@ pub(crate) fn version_path(task: &TaskHandle, version: i64, file: &str) -> Strin
 }
 
 /// Commits the task's pending history, then its state: what "commit progress" means.
-pub async fn commit_progress(store: &Store, node: &str, task: SpecTaskId) -> Result<FlushReport, JobError> {
+pub async fn commit_progress(store: &Store, node: &Node, task: SpecTaskId) -> Result<FlushReport, JobError> {
     let repository = store.spec_task(task).await?.repository_id;
     let report = flush_history(store, node, repository).await?;
     mirror_task(store, node, task).await?;
@@ -36,7 +37,7 @@ pub async fn commit_progress(store: &Store, node: &str, task: SpecTaskId) -> Res
 
 /// Writes the task's state and spec versions to the design-docs branch through `node`'s design-docs
 /// writer (no commit when nothing changed). Skips repositories that need attention.
-pub(crate) async fn mirror_task(store: &Store, node: &str, id: SpecTaskId) -> Result<(), JobError> {
+pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> Result<(), JobError> {
     let task = store.spec_task(id).await?;
     let repository = store.repository(task.repository_id).await?;
     if repository.attention.is_some() {
@@ -65,8 +66,8 @@ pub(crate) async fn mirror_task(store: &Store, node: &str, id: SpecTaskId) -> Re
         let (subject, trailers, writes) = (subject.clone(), vec![trailer.clone()], writes.clone());
         Ok(AtTip::Write(Contribution { subject, trailers, writes }))
     });
-    let repo = open_repo(store, &repository).await?;
-    match design_docs_writer::write(node, &repo, part).await {
+    let repo = open_repo(store, node.clones_dir.as_deref(), &repository).await?;
+    match design_docs_writer::write(&node.name, &repo, part).await {
         Err(JobError::Fatal(reason)) => {
             // A rewritten branch: the repository needs attention, as `recorder::git` marks it.
             if let Err(err) = store.set_repository_attention(repository.id, Some(&reason)).await {

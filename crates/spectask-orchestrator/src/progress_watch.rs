@@ -37,13 +37,18 @@ impl ProgressWatch {
     /// the commits made since the last look (none when the tip did not move), and, when `worktrees`,
     /// in uncommitted edits of the design-docs worktree (a scan of the whole worktree, which the
     /// recorder makes only every so often, never per pass).
-    pub(crate) async fn scan(&mut self, store: &Store, worktrees: bool) -> Result<usize, JobError> {
+    pub(crate) async fn scan(
+        &mut self,
+        store: &Store,
+        clones_dir: Option<&std::path::Path>,
+        worktrees: bool,
+    ) -> Result<usize, JobError> {
         let mut reported = 0;
         for repository in store.list_repositories().await? {
             if repository.attention.is_some() {
                 continue;
             }
-            let repo = open_repo(store, &repository).await?;
+            let repo = open_repo(store, clones_dir, &repository).await?;
             let since = self.tips.get(&repository.id).copied();
             let seen = self.reported_edits.clone();
             let (tip, changes, edits) =
@@ -223,21 +228,25 @@ mod scan_tests {
         };
         repo.commit_design_docs(&spectask_writes(plan)).unwrap();
         let mut watch = ProgressWatch::default();
-        assert_eq!(watch.scan(&store, true).await.unwrap(), 0, "the first look only records the tip");
+        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 0, "the first look only records the tip");
         let mut other_node = ProgressWatch::default();
-        other_node.scan(&store, true).await.unwrap();
+        other_node.scan(&store, None, true).await.unwrap();
 
         repo.commit_design_docs(&spectask_writes(&plan.replace("[ ] 3.", "[x] 3."))).unwrap();
         let worktree = repo.design_docs_worktree();
         let agent_text = "# Progress\n\n- [x] 1. Model\n- [ ] 2. Route\n- [x] 3. Docs\n";
         std::fs::write(worktree.join(&progress), agent_text).unwrap();
         git(&worktree, &["commit", "-q", "-am", "tick 1"]);
-        assert_eq!(watch.scan(&store, true).await.unwrap(), 1, "the agent's commit, not spectask's");
-        assert_eq!(other_node.scan(&store, true).await.unwrap(), 0, "another node does not report it again");
+        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 1, "the agent's commit, not spectask's");
+        assert_eq!(
+            other_node.scan(&store, None, true).await.unwrap(),
+            0,
+            "another node does not report it again"
+        );
 
         std::fs::write(worktree.join(&progress), agent_text.replace("[ ] 2.", "[~] 2.")).unwrap();
-        assert_eq!(watch.scan(&store, true).await.unwrap(), 1, "the uncommitted edit");
-        assert_eq!(watch.scan(&store, true).await.unwrap(), 0, "reported once");
+        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 1, "the uncommitted edit");
+        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 0, "reported once");
 
         let events: Vec<_> = store
             .events_of_spec_task(task.id)

@@ -9,23 +9,24 @@
 //! entries a crashed recorder committed but did not mark are marked then, never appended again.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
-use spectask_git::{
-    CommitId, DesignDocsCommit, FileWrite, GitError, RegisterOptions, Repo, TaskHandle, Trailer,
-};
+use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, TaskHandle, Trailer};
 use spectask_store::Store;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Node;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::history_text::{MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs};
 use crate::progress_watch::ProgressWatch;
+use crate::repos::{Opening, local_repo};
 
 /// Entries per commit at most.
 const BATCH_LIMIT: i64 = 500;
@@ -159,7 +160,7 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
             if worktrees {
                 worktrees_at = now + IDLE_SCAN;
             }
-            if let Err(err) = watch.scan(&ctx.store, worktrees).await {
+            if let Err(err) = watch.scan(&ctx.store, ctx.config.clones_dir.as_deref(), worktrees).await {
                 tracing::warn!(%err, "looking for progress markers changed outside spectask failed");
             }
             if milestones(&ctx, &mut cursor).await {
@@ -233,7 +234,7 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
         if let Err(err) = flush_task(ctx, task).await {
             tracing::warn!(%task, %err, "committing session history at a milestone failed");
         }
-        if let Err(err) = crate::mirror::mirror_task(&ctx.store, &ctx.config.node, task).await {
+        if let Err(err) = crate::mirror::mirror_task(&ctx.store, &ctx.config.here(), task).await {
             tracing::warn!(%task, %err, "mirroring the task to the design-docs branch failed");
         }
     }
@@ -256,7 +257,7 @@ async fn flush_all(ctx: &Ctx) {
             }
         }
         // A repository another recorder is committing is left to it.
-        if let Err(err) = flush_within(&ctx.store, &ctx.config.node, id, Duration::ZERO).await {
+        if let Err(err) = flush_within(&ctx.store, &ctx.config.here(), id, Duration::ZERO).await {
             tracing::warn!(repository = %id, %err, "committing session history failed");
         }
     }
@@ -269,7 +270,7 @@ pub(crate) async fn flush_task(ctx: &Ctx, task: SpecTaskId) -> Result<FlushRepor
     if ctx.store.pending_history_of_repository(task.repository_id, 1).await?.is_empty() {
         return Ok(FlushReport::default());
     }
-    Ok(flush_within(&ctx.store, &ctx.config.node, task.repository_id, Duration::ZERO)
+    Ok(flush_within(&ctx.store, &ctx.config.here(), task.repository_id, Duration::ZERO)
         .await?
         .unwrap_or_default())
 }
@@ -277,7 +278,7 @@ pub(crate) async fn flush_task(ctx: &Ctx, task: SpecTaskId) -> Result<FlushRepor
 /// Commits a repository's pending history now (waiting for another recorder's lease if need be).
 pub async fn flush_history(
     store: &Store,
-    node: &str,
+    node: &Node,
     repository: RepositoryId,
 ) -> Result<FlushReport, JobError> {
     flush_within(store, node, repository, LEASE_WAIT).await?.ok_or_else(|| {
@@ -289,12 +290,16 @@ pub async fn flush_history(
 /// `None` when that recorder still holds it (it commits the entries).
 async fn flush_within(
     store: &Store,
-    node: &str,
+    node: &Node,
     repository: RepositoryId,
     wait: Duration,
 ) -> Result<Option<FlushReport>, JobError> {
-    let owner =
-        format!("{node}/{}/{}", std::process::id(), chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let owner = format!(
+        "{}/{}/{}",
+        node.name,
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
     let lease = || async {
         match store.acquire_recorder_lease(repository, &owner, LEASE_TTL).await {
             Ok(true) => Ok(()),
@@ -311,16 +316,21 @@ async fn flush_within(
         Err(LeaseTry::Held) => return Ok(None),
         Err(LeaseTry::Failed(e)) => return Err(e.into()),
     }
-    let result = flush_leased(store, &owner, repository).await;
+    let result = flush_leased(store, &owner, node.clones_dir.as_deref(), repository).await;
     if let Err(err) = store.release_recorder_lease(repository, &owner).await {
         tracing::warn!(%repository, %err, "releasing the recorder lease failed");
     }
     result.map(Some)
 }
 
-async fn flush_leased(store: &Store, owner: &str, id: RepositoryId) -> Result<FlushReport, JobError> {
+async fn flush_leased(
+    store: &Store,
+    owner: &str,
+    clones_dir: Option<&Path>,
+    id: RepositoryId,
+) -> Result<FlushReport, JobError> {
     let repository = store.repository(id).await?;
-    let repo = open_repo(store, &repository).await?;
+    let repo = open_repo(store, clones_dir, &repository).await?;
     let mut report = FlushReport::default();
     let mut handles: HashMap<SpecTaskId, TaskHandle> = HashMap::new();
     for _ in 0..MAX_BATCHES {
@@ -442,22 +452,15 @@ fn batch(
     Ok((DesignDocsCommit { message: subject, trailers, writes }, seqs, names))
 }
 
-/// The registered repository (registered again when git forgot it).
+/// This node's copy of the repository (registered again when git forgot it; see
+/// [`crate::repos::local_repo`]).
 pub(crate) async fn open_repo(
     store: &Store,
+    clones_dir: Option<&Path>,
     repository: &spectask_core::Repository,
 ) -> Result<Repo, JobError> {
-    let path = repository.path.clone();
-    let options = RegisterOptions {
-        design_docs_branch: repository.design_docs_branch.clone(),
-        default_branch: None,
-        hooks: None,
-    };
-    git(store, repository.id, move || match Repo::open(&path) {
-        Err(GitError::NotRegistered { .. }) => Repo::register(&path, &options).map(|r| r.repo),
-        other => other,
-    })
-    .await
+    let (row, clones_dir) = (repository.clone(), clones_dir.map(Path::to_path_buf));
+    git(store, repository.id, move || local_repo(&row, clones_dir.as_deref(), Opening::Open)).await
 }
 
 /// Runs git on the blocking pool; a rewritten design-docs branch marks the repository as needing

@@ -1,5 +1,7 @@
 //! Git access from async code: registration on first use, run on the blocking pool.
 
+use std::path::Path;
+
 use spectask_core::{CoordinationKind, Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, Repo};
 use spectask_store::NewCoordination;
@@ -34,12 +36,8 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
     if let Some(repo) = known {
         return Ok(repo);
     }
-    let options = RegisterOptions {
-        design_docs_branch: repository.design_docs_branch.clone(),
-        default_branch: None,
-        hooks: None,
-    };
-    let registered = blocking(move || Repo::register(&path, &options).map(|r| r.repo)).await;
+    let (row, clones_dir) = (repository.clone(), ctx.config.clones_dir.clone());
+    let registered = blocking(move || local_repo(&row, clones_dir.as_deref(), Opening::Register)).await;
     match &registered {
         Ok(repo) => {
             if let Ok(mut known) = ctx.registered.lock() {
@@ -52,6 +50,47 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
         Err(_) => {}
     }
     registered
+}
+
+/// How [`local_repo`] opens a repository at its registered path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opening {
+    /// Registered again: stale worktrees repaired (once per process, at first use).
+    Register,
+    /// Opened as registered; registered only when git forgot it.
+    Open,
+}
+
+/// This node's copy of `repository`, registered (blocking): the registered path, unless the
+/// repository was registered by URL and that path is not a clone of it here (another node's
+/// disk, which this node cannot see): then this node's own clone, `<clones_dir>/<id>`, made now
+/// when absent, registered as the first node registered it.
+pub fn local_repo(
+    repository: &Repository,
+    clones_dir: Option<&Path>,
+    opening: Opening,
+) -> Result<Repo, GitError> {
+    let options = RegisterOptions {
+        design_docs_branch: repository.design_docs_branch.clone(),
+        default_branch: None,
+        hooks: None,
+    };
+    let opened = Repo::open(&repository.path);
+    if let (Some(url), Some(dir)) = (repository.remote_url.as_deref(), clones_dir) {
+        let registered_here = matches!(&opened, Ok(repo) if repo.remote_url() == Some(url));
+        if !registered_here {
+            let options =
+                RegisterOptions { default_branch: Some(repository.default_branch.clone()), ..options };
+            return spectask_git::clone_registered(url, &dir.join(repository.id.to_string()), &options);
+        }
+    }
+    match (opening, opened) {
+        (Opening::Open, Ok(repo)) => Ok(repo),
+        (Opening::Open, Err(GitError::NotRegistered { .. })) | (Opening::Register, _) => {
+            Repo::register(&repository.path, &options).map(|r| r.repo)
+        }
+        (Opening::Open, Err(error)) => Err(error),
+    }
 }
 
 /// The repository of `id`, registered: from what this process registered already when it did (a

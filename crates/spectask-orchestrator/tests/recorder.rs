@@ -8,7 +8,7 @@ use std::process::Command;
 
 use spectask_core::{HistoryFile, NewSpecTask, SpecTask, TaskKind};
 use spectask_git::Repo;
-use spectask_orchestrator::flush_history;
+use spectask_orchestrator::{Node, flush_history};
 use spectask_store::{DatabaseUrl, NewHistoryEntry, Store};
 
 struct Fixture {
@@ -68,7 +68,7 @@ fn assert_fsck_clean(path: &Path) {
 async fn a_flush_commits_pending_entries_in_one_commit_with_seq_trailers() {
     let f = fixture().await;
     let seqs = record(&f, 0..5).await;
-    let report = flush_history(&f.store, "n1", f.task.repository_id).await.unwrap();
+    let report = flush_history(&f.store, &Node::named("n1"), f.task.repository_id).await.unwrap();
     assert_eq!(report.commits.len(), 1);
     assert_eq!(report.commits[0].seqs, seqs);
     assert_eq!(report.commits[0].tasks, [f.task.handle()]);
@@ -83,7 +83,7 @@ async fn a_flush_commits_pending_entries_in_one_commit_with_seq_trailers() {
     assert_eq!(trailer("History-Seq"), Some(seqs[4].to_string()));
     assert_eq!(trailer("History-Seqs"), Some(format!("{}-{}", seqs[0], seqs[4])));
     assert_each_once_in_order(&log(&f), 5);
-    let again = flush_history(&f.store, "n1", f.task.repository_id).await.unwrap();
+    let again = flush_history(&f.store, &Node::named("n1"), f.task.repository_id).await.unwrap();
     assert!(again.commits.is_empty(), "nothing is pending");
     let history = f.store.history_of_task(f.task.id).await.unwrap();
     assert!(history.iter().all(|e| e.commit_id.as_deref() == Some(report.commits[0].commit.as_str())));
@@ -94,11 +94,11 @@ async fn a_flush_commits_pending_entries_in_one_commit_with_seq_trailers() {
 async fn entries_committed_but_not_marked_before_a_crash_are_never_appended_again() {
     let f = fixture().await;
     let first = record(&f, 0..4).await;
-    let committed = flush_history(&f.store, "n1", f.task.repository_id).await.unwrap();
+    let committed = flush_history(&f.store, &Node::named("n1"), f.task.repository_id).await.unwrap();
     // The recorder died after its git commit, before marking the entries.
     spectask_store::testing::forget_history_commits(&f.store, &first).await.unwrap();
     record(&f, 4..7).await;
-    let report = flush_history(&f.store, "n2", f.task.repository_id).await.unwrap();
+    let report = flush_history(&f.store, &Node::named("n2"), f.task.repository_id).await.unwrap();
     assert_eq!(report.reconciled, 4, "the earlier commit is found by its trailer");
     assert_eq!(report.commits.len(), 1);
     assert_eq!(report.commits[0].seqs.len(), 3, "only the new entries are appended");
@@ -120,13 +120,15 @@ async fn concurrent_recorders_on_two_nodes_commit_each_entry_once() {
         for node in ["n1", "n2"] {
             let store = f.store.clone();
             let repository = f.task.repository_id;
-            handles.push(tokio::spawn(async move { flush_history(&store, node, repository).await }));
+            handles.push(tokio::spawn(
+                async move { flush_history(&store, &Node::named(node), repository).await },
+            ));
         }
     }
     for handle in handles {
         handle.await.unwrap().unwrap();
     }
-    flush_history(&f.store, "n1", f.task.repository_id).await.unwrap();
+    flush_history(&f.store, &Node::named("n1"), f.task.repository_id).await.unwrap();
     assert_each_once_in_order(&log(&f), 60);
     assert_fsck_clean(f.repo.root());
 }

@@ -34,3 +34,11 @@ pub struct AppState {
     /// What `GET /metrics` reports; the orchestrator of this process reports to it too.
     pub metrics: Arc<Metrics>,
 }
+
+impl AppState {
+    /// This node, for its git work: its name, and where it clones repositories registered on
+    /// another node's disk.
+    pub fn here(&self) -> spectask_orchestrator::Node {
+        spectask_orchestrator::Node { name: self.node.clone(), clones_dir: self.clones_dir.clone() }
+    }
+}

@@ -63,6 +63,9 @@ pub async fn serve_until_signal(
     // The node names the leases it takes: unique per server process on a shared database.
     let node = node.unwrap_or_else(|| format!("{}:{}", hostname(), addr.port()));
     config.orchestrator.node = node.clone();
+    // Repositories registered by URL are cloned here, by this node's API and its orchestrator.
+    let clones_dir = config.data_dir.join("clones");
+    config.orchestrator.clones_dir = Some(clones_dir.clone());
     // Other nodes name this address to editors whose turns must run here (the task's lease holder).
     store.register_node(&node, &api_address(addr)).await.context("cannot register this node")?;
     let task_lease = config.orchestrator.task_lease();
@@ -96,7 +99,7 @@ pub async fn serve_until_signal(
         coordination,
         granularity,
         demo_repos,
-        clones_dir: Some(config.data_dir.join("clones")),
+        clones_dir: Some(clones_dir),
         metrics,
     };
     let served = spectask_server::serve(listener, state, security, async move {

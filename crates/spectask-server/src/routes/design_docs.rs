@@ -7,9 +7,8 @@ use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use spectask_core::SpecTask;
-use spectask_git::{
-    GitError, RegisterOptions, Repo, SpecFile, TaskHandle, sessions_dir, spec_dir, spec_path,
-};
+use spectask_git::{GitError, Repo, SpecFile, TaskHandle, sessions_dir, spec_dir, spec_path};
+use spectask_orchestrator::Opening;
 use spectask_spec::{Plan, PlanTaskState};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,15 +31,11 @@ pub(crate) async fn task_repo(state: &AppState, task: &SpecTask) -> Result<(Repo
     let repository = state.store.repository(task.repository_id).await?;
     let name =
         TaskHandle::new(task.handle()).map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
-    // A database recovered on another machine names repositories git here does not know yet.
-    let options = RegisterOptions {
-        design_docs_branch: repository.design_docs_branch.clone(),
-        default_branch: None,
-        hooks: None,
-    };
-    let repo = tokio::task::spawn_blocking(move || match Repo::open(&repository.path) {
-        Err(GitError::NotRegistered { .. }) => Repo::register(&repository.path, &options).map(|r| r.repo),
-        other => other,
+    // A database recovered on another machine names repositories git here does not know yet; a
+    // repository registered by URL on another node is read from this node's clone.
+    let clones_dir = state.clones_dir.clone();
+    let repo = tokio::task::spawn_blocking(move || {
+        spectask_orchestrator::local_repo(&repository, clones_dir.as_deref(), Opening::Open)
     })
     .await??;
     Ok((repo, name))

@@ -120,7 +120,7 @@ async fn commit_progress(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<CommitProgressDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    let report = spectask_orchestrator::commit_progress(&state.store, &state.node, task.id)
+    let report = spectask_orchestrator::commit_progress(&state.store, &state.here(), task.id)
         .await
         .map_err(flush_error)?;
     let pending =

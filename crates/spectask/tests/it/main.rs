@@ -32,6 +32,7 @@ mod orphans;
 mod planning;
 mod real_agents;
 mod recover;
+mod remote_nodes;
 mod remote_repos;
 mod repos;
 mod resume;

@@ -13,7 +13,7 @@ use crate::support::{Server, git_repo, json, scripted_coder_data, stderr};
 const CHANGELOG: &str = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
 
 /// `<dir>/remote/upstream.git`: a bare repository with one commit on `main`, open to pushes.
-fn upstream(dir: &Path) -> std::path::PathBuf {
+pub fn upstream(dir: &Path) -> std::path::PathBuf {
     let source = git_repo(dir, "source");
     let bare = dir.join("remote").join("upstream.git");
     git(dir, &["clone", "-q", "--bare", source.to_str().unwrap(), bare.to_str().unwrap()]);
@@ -79,7 +79,7 @@ fn a_task_on_a_repository_by_url_is_pushed_back_to_its_remote() {
 }
 
 /// The files of `branch` in `repo`, empty while the branch does not exist.
-fn files_on(repo: &Path, branch: &str) -> String {
+pub fn files_on(repo: &Path, branch: &str) -> String {
     let out = std::process::Command::new("git")
         .args(["ls-tree", "-r", "--name-only", branch])
         .current_dir(repo)

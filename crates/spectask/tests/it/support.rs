@@ -9,12 +9,30 @@ use std::time::Duration;
 
 pub fn spectask() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_spectask"));
+    spectask_env(&mut cmd);
+    cmd
+}
+
+/// `spectask` in a mount namespace of its own where `hidden` is an empty directory (a tmpfs
+/// mounted over it): a process on a machine that does not share that disk. Needs root, as the
+/// test suite runs.
+pub fn spectask_hiding(hidden: &Path) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o size=1m spectask-hidden "$0" && exec "$@""#)
+        .arg(hidden)
+        .arg(env!("CARGO_BIN_EXE_spectask"));
+    spectask_env(&mut cmd);
+    cmd
+}
+
+/// What every spectask process of the tests runs with: nothing from the caller's environment.
+fn spectask_env(cmd: &mut Command) {
     cmd.env_remove("SPECTASK_SERVER")
         .env_remove("SPECTASK_DATABASE_URL")
         .env_remove("SPECTASK_DATA_DIR")
         .env_remove("SPECTASK_TOKEN")
         .env("RUST_BACKTRACE", "0");
-    cmd
 }
 
 /// A `spectask serve` process on a free port; killed (if still running) and reaped on drop, and then
@@ -87,9 +105,20 @@ impl Server {
         Self::spawn_with(args, data_dir, &[])
     }
 
+    /// `spectask serve` under a node name on a machine that does not see `hidden` (see
+    /// [`spectask_hiding`]): its process id is the server's.
+    pub fn start_node_hiding(data_dir: &Path, database_url: &str, node: &str, hidden: &Path) -> Self {
+        let args = ["serve", "--node", node, "--database-url", database_url].map(str::to_owned);
+        Self::launch(spectask_hiding(hidden), &args, data_dir, &[])
+    }
+
     /// [`Self::spawn`] with more environment variables.
     pub fn spawn_with(args: &[String], data_dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Self {
-        let mut cmd = spectask();
+        Self::launch(spectask(), args, data_dir, env)
+    }
+
+    /// `cmd <args> --addr 127.0.0.1:0 --data-dir DIR` with more environment variables.
+    fn launch(mut cmd: Command, args: &[String], data_dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> Self {
         cmd.envs(env.iter().copied());
         cmd.args(args)
             .args(["--addr", "127.0.0.1:0", "--data-dir"])
