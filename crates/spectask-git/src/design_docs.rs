@@ -54,7 +54,8 @@ impl Repo {
     /// Commits `commit` on the design-docs branch, through the design-docs worktree (the files
     /// are written there, staged and committed by git, so the worktree matches the new commit),
     /// and returns the new tip — the current tip when the writes change nothing. Refuses when the
-    /// branch was rewritten, or when a written path has uncommitted changes in the worktree.
+    /// branch was rewritten. Uncommitted changes at a written path (an agent's edit, or a write a
+    /// crash cut off before its commit) are committed first, as they are.
     /// Bookkeeping commits: the repository's commit hooks are not run. With a remote, the branch
     /// is brought level with the remote's before and pushed after (`sync.rs`).
     ///
@@ -83,7 +84,20 @@ impl Repo {
         self.catch_up_with_remote();
         let message = commit_message(&commit.message, &commit.trailers);
         let worktree = self.design_docs_checkout();
-        let (tip, last) = self.verify_forward_only_tips()?;
+        let (mut tip, mut last) = self.verify_forward_only_tips()?;
+        // What is uncommitted at the paths written (an agent's edit, or a write a crash cut off
+        // before its commit) is committed first, as found, so the write goes on top of it.
+        let mut paths: Vec<String> = commit.writes.iter().map(|w| w.path().to_owned()).collect();
+        paths.sort();
+        paths.dedup();
+        let found = "design-docs: changes found in the worktree";
+        if let Some((id, _)) =
+            worktree.commit_changes(self.design_docs_branch(), found, Some(&paths), Hooks::Skip)?
+        {
+            tracing::info!(branch = self.design_docs_branch(), commit = %id, "committed changes found in the design-docs worktree");
+            self.record_last_written(id)?;
+            (tip, last) = (id, id);
+        }
         if let Some(expected) = expected.filter(|e| *e != tip) {
             return Err(GitError::ConcurrentUpdate {
                 branch: self.design_docs_branch().to_owned(),

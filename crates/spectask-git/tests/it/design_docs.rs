@@ -120,18 +120,27 @@ fn a_rewritten_branch_is_refused_until_accepted() {
     assert_fsck_clean(repo.root());
 }
 
+/// An uncommitted edit of a file a write touches (an agent's, or a write a crash cut off before
+/// its commit) is committed first, as found, and the write goes on top: nothing is lost, and the
+/// write is not blocked. Edits of other files stay as they are.
 #[test]
-fn uncommitted_edits_to_a_written_file_are_not_overwritten() {
+fn uncommitted_edits_to_a_written_file_are_committed_first() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let wt = repo.design_docs_worktree();
     write(&repo, "first", vec![FileWrite::put("progress.md", "- [ ] 1\n")]).unwrap();
     std::fs::write(wt.join("progress.md"), "- [~] 1\n").unwrap();
-    let err = write(&repo, "second", vec![FileWrite::append("progress.md", "- [ ] 2\n")]).unwrap_err();
-    assert!(matches!(&err, GitError::UncommittedChanges { files, .. } if files == &["progress.md"]), "{err}");
-    assert_eq!(std::fs::read_to_string(wt.join("progress.md")).unwrap(), "- [~] 1\n");
-    // Other files can still be written.
-    write(&repo, "third", vec![FileWrite::put("other.md", "x\n")]).unwrap();
+    std::fs::write(wt.join("notes.md"), "agent notes\n").unwrap();
+    let tip = write(&repo, "second", vec![FileWrite::append("progress.md", "- [ ] 2\n")]).unwrap();
+    assert_eq!(repo.read_file_at(tip, "progress.md").unwrap().unwrap(), b"- [~] 1\n- [ ] 2\n");
+    let found = git(&wt, &["show", "HEAD~1:progress.md"]);
+    assert_eq!(found.trim(), "- [~] 1", "the edit as found, in a commit of its own");
+    assert_eq!(
+        git(&wt, &["log", "-1", "--format=%s", "HEAD~1"]).trim(),
+        "design-docs: changes found in the worktree"
+    );
+    assert_eq!(git(&wt, &["status", "--porcelain"]).trim(), "?? notes.md", "other edits stay");
+    assert!(!repo.design_docs_health().unwrap().needs_attention());
     assert_fsck_clean(repo.root());
 }
 
@@ -146,13 +155,9 @@ fn an_edit_of_the_same_size_right_after_a_write_is_not_overwritten() {
         let path = format!("progress-{round}.md");
         write(&repo, "tick", vec![FileWrite::put(path.as_str(), "- [ ] 1\n")]).unwrap();
         std::fs::write(wt.join(&path), "- [x] 1\n").unwrap();
-        let err =
-            write(&repo, "tick again", vec![FileWrite::append(path.as_str(), "- [ ] 2\n")]).unwrap_err();
-        assert!(
-            matches!(&err, GitError::UncommittedChanges { files, .. } if files == &[path.as_str()]),
-            "{err}"
-        );
-        assert_eq!(std::fs::read_to_string(wt.join(&path)).unwrap(), "- [x] 1\n");
+        let tip = write(&repo, "tick again", vec![FileWrite::append(path.as_str(), "- [ ] 2\n")]).unwrap();
+        let written = repo.read_file_at(tip, &path).unwrap().unwrap();
+        assert_eq!(written, b"- [x] 1\n- [ ] 2\n", "the edit is seen and kept");
     }
     assert_fsck_clean(repo.root());
 }
