@@ -49,6 +49,10 @@ pub enum EventKind {
     /// (`passed`, `sent_back` to the thread, or `failed` the session when no round was left).
     #[serde(rename = "work_session.check")]
     WorkSessionCheck,
+    /// A repository's settings were changed: payload `repository_id`, `by` (the user) and
+    /// `changes`, each changed setting's `from` and `to`.
+    #[serde(rename = "repository.settings_changed")]
+    RepositorySettingsChanged,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -64,6 +68,7 @@ named_enum!(EventKind, "event kind", {
     WorkSessionPermission => "work_session.permission",
     SpecTaskHidden => "spec_task.hidden",
     WorkSessionCheck => "work_session.check",
+    RepositorySettingsChanged => "repository.settings_changed",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

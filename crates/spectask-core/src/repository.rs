@@ -38,6 +38,9 @@ pub struct Repository {
     /// The URL it was registered by (`https://…`, `git@…`, `file://…`): each node works on a
     /// clone of its own, and `path` is the registering node's. `None` for a path on this machine.
     pub remote_url: Option<String>,
+    /// The user who registered it: they, and the members they add, change its settings. `None`
+    /// for a repository registered before owners existed and never used by a user since.
+    pub owner: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

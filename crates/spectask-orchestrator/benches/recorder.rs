@@ -38,8 +38,9 @@ async fn run(batch: usize) -> Result<(usize, Duration, Duration), Error> {
     spectask_git::init_repository(&path, &[("README.md", "app\n")], "init")?;
     let repo = Repo::register(&path, &RegisterOptions::default())?.repo;
     let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await?;
-    let repository =
-        store.register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch()).await?;
+    let repository = store
+        .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch(), Some("local"))
+        .await?;
     let task = store
         .create_spec_task(NewSpecTask::new(TaskKind::Spec, repository.id, "Bench", "Bench", "bench"))
         .await?;

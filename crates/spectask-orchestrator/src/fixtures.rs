@@ -19,8 +19,9 @@ pub async fn registered_repository(store: &Store, dir: &Path) -> Result<(Repo, R
     let path = dir.join("app");
     spectask_git::init_repository(&path, &[("README.md", "app\n")], "init")?;
     let repo = Repo::register(&path, &RegisterOptions::default())?.repo;
-    let repository =
-        store.register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch()).await?;
+    let repository = store
+        .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch(), Some("local"))
+        .await?;
     Ok((repo, repository))
 }
 

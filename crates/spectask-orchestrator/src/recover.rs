@@ -59,7 +59,10 @@ pub async fn recover(store: &Store, path: &Path) -> Result<RecoverReport, JobErr
         report.coordination_events += count("coordination_events");
     }
     if snapshots.is_empty() {
-        store.register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch()).await?;
+        // Whoever registers it first on this server owns it.
+        store
+            .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch(), None)
+            .await?;
     }
     let mut entries: Vec<RestoredHistoryEntry> = history
         .into_iter()

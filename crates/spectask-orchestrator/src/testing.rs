@@ -39,8 +39,10 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
 pub(crate) async fn ctx_with_session(dir: &Path) -> (Ctx, SpecTask, WorkSession) {
     let store = Store::open(&DatabaseUrl::sqlite_in(&dir.join("data"))).await.unwrap();
     let info = spectask_git::init_repository(&dir.join("r"), &[("README.md", "# r\n")], "init").unwrap();
-    let repository =
-        store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await.unwrap();
+    let repository = store
+        .register_repository(&info.root, &info.default_branch, "helix-design-docs", Some("local"))
+        .await
+        .unwrap();
     let task = store
         .create_spec_task(NewSpecTask::new(TaskKind::CodingSession, repository.id, "t", "t", "me"))
         .await
@@ -77,7 +79,7 @@ impl Fixture {
         let info =
             spectask_git::init_repository(&dir.path().join("r"), &[("README.md", "# r\n")], "init").unwrap();
         let repository = store
-            .register_repository(&info.root, &info.default_branch, "helix-design-docs")
+            .register_repository(&info.root, &info.default_branch, "helix-design-docs", Some("local"))
             .await
             .unwrap()
             .id;

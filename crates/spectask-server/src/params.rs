@@ -55,3 +55,21 @@ pub struct TaskIdPath {
     /// A SpecTask reference (id, abbreviated id or handle).
     pub task_id: String,
 }
+
+/// `{id}` of a repository route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RepoPath {
+    /// The repository's id.
+    pub id: spectask_core::RepositoryId,
+}
+
+/// `{id}` and `{user}` of a repository member route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RepoMemberPath {
+    /// The repository's id.
+    pub id: spectask_core::RepositoryId,
+    /// The member's user name.
+    pub user: String,
+}

@@ -14,6 +14,8 @@ mod history;
 mod implementation;
 mod metrics;
 mod progress;
+mod repo_access;
+mod repo_settings;
 mod repos;
 mod review;
 mod session_moves;
@@ -39,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(specs::router())
         .merge(tasks::router())
         .merge(repos::router())
+        .merge(repo_settings::router())
         .merge(history::router())
         .merge(design_docs::router())
         .merge(work_sessions::router())

@@ -54,7 +54,8 @@ async fn the_coordination_api_acts_only_as_the_credentials_unfinished_session() 
         },
         ..support::state(store.clone())
     };
-    let repo = store.register_repository(dir.path(), "main", "helix-design-docs").await.unwrap();
+    let repo =
+        store.register_repository(dir.path(), "main", "helix-design-docs", Some("local")).await.unwrap();
     let task = store
         .create_spec_task(NewSpecTask::new(
             TaskKind::CodingSession,

@@ -71,7 +71,10 @@ impl Fixture {
     }
 
     async fn task(&self, title: &str) -> SpecTask {
-        let repo = self.store().register_repository(Path::new("/srv/app"), "main", "helix-design-docs").await;
+        let repo = self
+            .store()
+            .register_repository(Path::new("/srv/app"), "main", "helix-design-docs", Some("local"))
+            .await;
         self.store()
             .create_spec_task(NewSpecTask::new(TaskKind::default(), repo.unwrap().id, title, title, "test"))
             .await

@@ -30,8 +30,10 @@ impl Fixture {
 
     async fn task(&self) -> SpecTask {
         let store = &self.state.store;
-        let repo =
-            store.register_repository(Path::new("/srv/app"), "main", "helix-design-docs").await.unwrap();
+        let repo = store
+            .register_repository(Path::new("/srv/app"), "main", "helix-design-docs", Some("local"))
+            .await
+            .unwrap();
         store
             .create_spec_task(NewSpecTask::new(TaskKind::default(), repo.id, "t", "t", "test"))
             .await

@@ -12,12 +12,15 @@ use crate::events::NewEvent;
 use crate::{Store, StoreError};
 
 impl Store {
-    /// Records a repository, or returns the existing record for the same canonical path.
+    /// Records a repository owned by `owner` (who becomes its first member; `None`: the first user
+    /// to register it claims it), or returns the existing record for the same canonical path
+    /// unchanged.
     pub async fn register_repository(
         &self,
         path: &Path,
         default_branch: &str,
         design_docs_branch: &str,
+        owner: Option<&str>,
     ) -> Result<Repository, StoreError> {
         if let Some(existing) = self.repository_by_path(path).await? {
             return Ok(existing);
@@ -26,23 +29,36 @@ impl Store {
         let id = RepositoryId::from_uuid(Uuid::now_v7());
         let mut w = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO repositories (id, path, default_branch, design_docs_branch, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (path) DO NOTHING",
+            "INSERT INTO repositories (id, path, default_branch, design_docs_branch, owner, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (path) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(path_text(path)?)
         .bind(default_branch)
         .bind(design_docs_branch)
+        .bind(owner)
         .bind(millis(now))
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
+        if let (1, Some(owner)) = (inserted, owner) {
+            sqlx::query("INSERT INTO repository_users (repository_id, user_name) VALUES ($1, $2)")
+                .bind(id.to_string())
+                .bind(owner)
+                .execute(&mut *w.tx)
+                .await?;
+        }
         if inserted == 1 {
             w.append_event(NewEvent {
                 kind: EventKind::RepositoryRegistered,
                 spec_task_id: None,
                 work_session_id: None,
-                payload: json!({ "repository_id": id, "path": path, "default_branch": default_branch }),
+                payload: json!({
+                    "repository_id": id,
+                    "path": path,
+                    "default_branch": default_branch,
+                    "owner": owner,
+                }),
                 at: now,
             })
             .await?;
@@ -55,7 +71,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -65,7 +81,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -87,22 +103,55 @@ impl Store {
         w.commit().await
     }
 
-    /// Sets what approving an implementation does with task branches of this repository.
-    pub async fn set_merge_policy(
+    /// Changes the repository's settings as `change` says, in one write with one
+    /// [`EventKind::RepositorySettingsChanged`] event naming `by` and each setting's old and new
+    /// value (none when nothing changed). Returns the repository as it now is.
+    pub async fn change_repository_settings(
         &self,
         id: RepositoryId,
-        policy: spectask_core::MergePolicy,
+        by: &str,
+        change: &SettingsChange,
     ) -> Result<Repository, StoreError> {
-        self.update_repository(id, SettingColumn::MergePolicy, Some(policy.as_str())).await
-    }
-
-    /// Sets (or, with `None`, clears) the command that checks a session's work in this repository.
-    pub async fn set_check_command(
-        &self,
-        id: RepositoryId,
-        command: Option<&str>,
-    ) -> Result<Repository, StoreError> {
-        self.update_repository(id, SettingColumn::CheckCommand, command).await
+        let before = self.repository(id).await?;
+        let mut updates: Vec<(SettingColumn, Option<String>, Option<String>)> = Vec::new();
+        if let Some(command) = change.check_command.clone().filter(|c| *c != before.check_command) {
+            updates.push((SettingColumn::CheckCommand, before.check_command.clone(), command));
+        }
+        if let Some(policy) = change.merge_policy.filter(|p| *p != before.merge_policy) {
+            let (from, to) = (before.merge_policy.as_str().to_owned(), policy.as_str().to_owned());
+            updates.push((SettingColumn::MergePolicy, Some(from), Some(to)));
+        }
+        if let Some(branch) = change.default_branch.clone().filter(|b| *b != before.default_branch) {
+            updates.push((SettingColumn::DefaultBranch, Some(before.default_branch.clone()), Some(branch)));
+        }
+        if updates.is_empty() && change.hooks.is_none() {
+            return Ok(before);
+        }
+        let at = now();
+        let mut w = self.begin_write().await?;
+        let mut changes = serde_json::Map::new();
+        if let Some((from, to)) = &change.hooks {
+            changes.insert("hooks".to_owned(), json!({ "from": from, "to": to }));
+        }
+        for (column, from, to) in updates {
+            sqlx::query(column.update_sql())
+                .bind(to.as_deref())
+                .bind(millis(at))
+                .bind(id.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+            changes.insert(column.name().to_owned(), json!({ "from": from, "to": to }));
+        }
+        w.append_event(NewEvent {
+            kind: EventKind::RepositorySettingsChanged,
+            spec_task_id: None,
+            work_session_id: None,
+            payload: json!({ "repository_id": id, "by": by, "changes": changes }),
+            at,
+        })
+        .await?;
+        w.commit().await?;
+        self.repository(id).await
     }
 
     /// Records the URL the repository was registered by (cloned from): every node works on a
@@ -139,41 +188,8 @@ impl Store {
         self.repository(id).await
     }
 
-    /// The repositories `user` registered or created tasks in, by path.
-    pub async fn repositories_of(&self, user: &str) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.check_command, r.remote_url, \
-                   r.created_at, r.updated_at FROM repositories r \
-                   JOIN repository_users u ON u.repository_id = r.id WHERE u.user_name = $1 ORDER BY r.path";
-        let rows = sqlx::query(sql).bind(user).fetch_all(&self.pool).await?;
-        rows.iter().map(repository_from_row).collect()
-    }
-
-    /// Records that `user` uses a repository (idempotent): it shows in their listings.
-    pub async fn grant_repository(&self, id: RepositoryId, user: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO repository_users (repository_id, user_name) VALUES ($1, $2) \
-             ON CONFLICT (repository_id, user_name) DO NOTHING",
-        )
-        .bind(id.to_string())
-        .bind(user)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Whether `user` uses the repository.
-    pub async fn repository_granted(&self, id: RepositoryId, user: &str) -> Result<bool, StoreError> {
-        let row =
-            sqlx::query("SELECT 1 AS one FROM repository_users WHERE repository_id = $1 AND user_name = $2")
-                .bind(id.to_string())
-                .bind(user)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some())
-    }
-
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -188,7 +204,7 @@ fn path_text(path: &Path) -> Result<&str, StoreError> {
     })
 }
 
-fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
+pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
     Ok(Repository {
         id: parse(row, "id")?,
         path: get::<String>(row, "path")?.into(),
@@ -198,9 +214,28 @@ fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError> {
         merge_policy: parse(row, "merge_policy")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
+        owner: get(row, "owner")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
+}
+
+/// A change of a repository's settings; `None` leaves a setting as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    /// `Some(None)` removes the check command.
+    pub check_command: Option<Option<String>>,
+    pub merge_policy: Option<spectask_core::MergePolicy>,
+    pub default_branch: Option<String>,
+    /// The hook policy lives in the repository's git config; its change (`from`, `to`) is recorded
+    /// in the same event.
+    pub hooks: Option<(String, String)>,
+}
+
+impl SettingsChange {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// The repository settings a person may change after registering it; each has its own constant
@@ -214,6 +249,16 @@ enum SettingColumn {
 }
 
 impl SettingColumn {
+    /// The setting's name in the API and in events.
+    fn name(self) -> &'static str {
+        match self {
+            Self::MergePolicy => "merge_policy",
+            Self::CheckCommand => "check_command",
+            Self::DefaultBranch => "default_branch",
+            Self::RemoteUrl => "remote_url",
+        }
+    }
+
     fn update_sql(self) -> &'static str {
         match self {
             Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",

@@ -45,6 +45,7 @@ const TABLES: &[Table] = &[
             ("merge_policy", Text),
             ("check_command", Text),
             ("remote_url", Text),
+            ("owner", Text),
         ],
     },
     Table {

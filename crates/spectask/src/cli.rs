@@ -343,9 +343,11 @@ pub struct RepoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RepoCommand {
-    /// Register a repository (idempotent): creates the design-docs branch and its worktree. A URL
+    /// Register a repository, as its owner: creates the design-docs branch and its worktree. A URL
     /// (https://…, ssh://…, git@host:…, file://…) is cloned into the server's data dir (or --into);
     /// spectask then fetches it before planning and implementation and pushes its work there.
+    /// Registering again changes nothing (`repo set` changes settings); another user's repository
+    /// is refused, naming its owner.
     Add {
         /// A repository's path on the server's machine, or its URL.
         location: String,
@@ -355,24 +357,65 @@ pub enum RepoCommand {
         /// The forward-only branch holding specs and history.
         #[arg(long)]
         design_docs_branch: Option<String>,
-        /// The branch tasks start from and merge into (default: the one checked out at the first
-        /// registration); again with another to change it.
-        #[arg(long)]
-        default_branch: Option<String>,
-        /// Whether tasks' commits run the repository's pre-commit and commit-msg hooks: run (the
-        /// default; a refusing pre-commit goes back to the agent) or skip.
-        #[arg(long, value_parser = ["run", "skip"])]
-        hooks: Option<String>,
-        /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
-        #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
-        merge_policy: Option<spectask_core::MergePolicy>,
-        /// The repository's own check command (e.g. "npm test"), run in a session's worktree after
-        /// each turn that claims completion; a failure goes back to the agent. "" removes it.
-        #[arg(long = "check", value_name = "COMMAND")]
-        check_command: Option<String>,
+        #[command(flatten)]
+        settings: RepoSettingsArgs,
     },
     /// List registered repositories; a repository needing attention says why.
     List,
+    /// Change a repository's settings (its owner or a member); each change is recorded with who
+    /// made it.
+    Set {
+        /// The repository: its id or its path.
+        repo: String,
+        #[command(flatten)]
+        settings: RepoSettingsArgs,
+    },
+    /// Who may use a repository and change its settings: its owner and the members they add.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+}
+
+/// A repository's settings, chosen at `repo add` and changed by `repo set`.
+#[derive(Debug, Args)]
+pub struct RepoSettingsArgs {
+    /// The branch tasks start from and merge into (at `repo add`: the one checked out now).
+    #[arg(long)]
+    pub default_branch: Option<String>,
+    /// Whether tasks' commits run the repository's pre-commit and commit-msg hooks: run (the
+    /// default; a refusing pre-commit goes back to the agent) or skip.
+    #[arg(long, value_parser = ["run", "skip"])]
+    pub hooks: Option<String>,
+    /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
+    #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
+    pub merge_policy: Option<spectask_core::MergePolicy>,
+    /// The repository's own check command (e.g. "npm test"), run in a session's worktree after
+    /// each turn that claims completion; a failure goes back to the agent. With `repo set`, ""
+    /// removes it.
+    #[arg(long = "check", value_name = "COMMAND")]
+    pub check_command: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// List the repository's owner and members.
+    List {
+        /// The repository: its id or its path.
+        repo: String,
+    },
+    /// Add a user of this server as a member (the owner only).
+    Add {
+        /// The repository: its id or its path.
+        repo: String,
+        user: String,
+    },
+    /// Remove a member (the owner only).
+    Remove {
+        /// The repository: its id or its path.
+        repo: String,
+        user: String,
+    },
 }
 
 #[derive(Debug, Args)]

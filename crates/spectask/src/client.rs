@@ -42,6 +42,14 @@ impl ApiClient {
         self.call(Method::POST, path, &[], body).await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(Method::PATCH, path, &[], Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Value> {
+        self.call(Method::DELETE, path, &[], None).await
+    }
+
     /// Opens a streaming GET (server-sent events, resuming after `last_event_id`). A server that
     /// cannot be reached is `Unreachable` (worth retrying); an API error is an error.
     pub async fn open_stream(

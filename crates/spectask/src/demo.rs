@@ -9,7 +9,7 @@ use spectask_agent::profiles::find_on_path;
 
 use spectask_core::{NewSpecTask, Priority, TaskKind};
 use spectask_demo::{SAMPLES, Sample};
-use spectask_store::{DatabaseUrl, SpecTaskFilter, Store};
+use spectask_store::{DatabaseUrl, SettingsChange, SpecTaskFilter, Store};
 
 use crate::cli::DemoArgs;
 use crate::output::outln;
@@ -76,12 +76,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 async fn seed(store: &Store, sample: &'static Sample, repos_dir: &std::path::Path) -> anyhow::Result<()> {
     let dir = repos_dir.to_owned();
     let info = tokio::task::spawn_blocking(move || sample.create_repository(&dir)).await??;
-    let mut repository =
-        store.register_repository(&info.root, &info.default_branch, "helix-design-docs").await?;
+    let mut repository = store
+        .register_repository(&info.root, &info.default_branch, "helix-design-docs", Some("local"))
+        .await?;
     if repository.check_command.is_none()
         && let Some(check) = sample.check_command(installed)
     {
-        repository = store.set_check_command(repository.id, Some(&check)).await?;
+        let change = SettingsChange { check_command: Some(Some(check)), ..SettingsChange::default() };
+        repository = store.change_repository_settings(repository.id, "local", &change).await?;
     }
     let existing = store
         .list_spec_tasks(&SpecTaskFilter {

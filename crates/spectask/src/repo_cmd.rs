@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::cli::{RepoArgs, RepoCommand};
+use crate::cli::{MemberCommand, RepoArgs, RepoCommand, RepoSettingsArgs};
 use crate::client::ApiClient;
 use crate::output::{errln, fields, outln, table, text};
 
@@ -13,15 +13,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
     let client = ApiClient::new(&args.client.server, args.client.token.as_deref())?;
     let json = args.client.json;
     match args.command {
-        RepoCommand::Add {
-            location,
-            into,
-            design_docs_branch,
-            default_branch,
-            hooks,
-            merge_policy,
-            check_command,
-        } => {
+        RepoCommand::Add { location, into, design_docs_branch, settings } => {
             let mut body = if spectask_git::is_remote_url(&location) {
                 let mut body = json!({ "url": location.trim() });
                 if let Some(into) = into {
@@ -44,17 +36,8 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             if let Some(branch) = design_docs_branch {
                 body["design_docs_branch"] = json!(branch);
             }
-            if let Some(branch) = default_branch {
-                body["default_branch"] = json!(branch);
-            }
-            if let Some(hooks) = hooks {
-                body["hooks"] = json!(hooks);
-            }
-            if let Some(policy) = merge_policy {
-                body["merge_policy"] = json!(policy);
-            }
-            if let Some(command) = check_command {
-                body["check_command"] = json!(command);
+            if let (Some(body), Value::Object(settings)) = (body.as_object_mut(), settings_body(settings)) {
+                body.extend(settings);
             }
             let repository = client.post("/repos", Some(body)).await?;
             if json {
@@ -90,7 +73,71 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(attention_code(&items))
         }
+        RepoCommand::Set { repo, settings } => {
+            let id = repository_id(&client, &repo).await?;
+            let body = settings_body(settings);
+            if body.as_object().is_none_or(serde_json::Map::is_empty) {
+                anyhow::bail!(
+                    "name a setting to change: --default-branch, --hooks, --merge-policy or --check"
+                );
+            }
+            let repository = client.patch(&format!("/repos/{id}"), body).await?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&repository)?)?;
+            } else {
+                outln!("{}", repository_fields(&repository))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RepoCommand::Member { command } => {
+            let members = match command {
+                MemberCommand::List { repo } => {
+                    let id = repository_id(&client, &repo).await?;
+                    client.get(&format!("/repos/{id}/members"), &[]).await?
+                }
+                MemberCommand::Add { repo, user } => {
+                    let id = repository_id(&client, &repo).await?;
+                    client.post(&format!("/repos/{id}/members"), Some(json!({ "user": user }))).await?
+                }
+                MemberCommand::Remove { repo, user } => {
+                    let id = repository_id(&client, &repo).await?;
+                    client.delete(&format!("/repos/{id}/members/{user}")).await?
+                }
+            };
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&members)?)?;
+            } else {
+                let names: Vec<&str> =
+                    members["members"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                outln!("{}", fields(&[("owner", text(&members, "owner")), ("members", names.join(", "))]))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// The settings given, as the API names them (those not given left out).
+fn settings_body(settings: RepoSettingsArgs) -> Value {
+    let given = [
+        ("default_branch", json!(settings.default_branch)),
+        ("hooks", json!(settings.hooks)),
+        ("merge_policy", json!(settings.merge_policy)),
+        ("check_command", json!(settings.check_command)),
+    ];
+    Value::Object(given.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// The id of the repository `repo` names (its id or its path) among the caller's repositories.
+async fn repository_id(client: &ApiClient, repo: &str) -> anyhow::Result<String> {
+    let path = std::path::Path::new(repo);
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let list = client.get("/repos", &[]).await?;
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| std::path::Path::new(&text(r, "path")) == path || text(r, "id") == repo)
+        .map(|r| text(r, "id"))
+        .with_context(|| format!("no repository of yours at {}", path.display()))
 }
 
 /// `ok`, or `NEEDS ATTENTION (<state>)`.

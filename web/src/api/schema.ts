@@ -386,9 +386,65 @@ export interface paths {
         /** Registered repositories with the health of their design-docs branch. */
         get: operations["list_repos"];
         put?: never;
-        /** Register a git repository (design-docs branch and worktree); idempotent. */
+        /**
+         * Register a git repository (design-docs branch and worktree) as its owner. Registering again is
+         *     harmless for its members and changes nothing: settings change through `PATCH /repos/{id}`.
+         *     Another user's repository is refused, naming its owner to ask.
+         */
         post: operations["register_repo"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repos/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a repository's settings (its owner or a member). */
+        patch: operations["update_repo"];
+        trace?: never;
+    };
+    "/api/v1/repos/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who may use a repository: its owner and members. */
+        get: operations["list_members"];
+        put?: never;
+        /** Add a member (the owner only): they create tasks in the repository and change its settings. */
+        post: operations["add_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/repos/{id}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a member (the owner only; the owner stays). */
+        delete: operations["remove_member"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1316,6 +1372,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `POST /api/v1/repos/{id}/members` */
+        AddRepositoryMember: {
+            /** @description A user of this server (`spectask user add`). */
+            user: string;
+        };
         /** @description An agent profile and whether it can run on this machine. */
         AgentDto: {
             /** @description Command found and credentials not known to be missing. */
@@ -1720,7 +1781,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];
@@ -2067,13 +2128,10 @@ export interface components {
             /**
              * @description The repository's own check command (`npm test`), run in a work session's worktree, in the
              *     agent's sandbox, after each turn that claims completion; a failing check goes back to the
-             *     session. An empty string removes it; absent leaves it as it is.
+             *     session.
              */
             check_command?: string | null;
-            /**
-             * @description The branch tasks start from and merge into: chosen at registration (default: the branch
-             *     checked out then), changed by registering again with another.
-             */
+            /** @description The branch tasks start from and merge into (default: the branch checked out now). */
             default_branch?: string | null;
             /** @description Default `helix-design-docs`. */
             design_docs_branch?: string | null;
@@ -2107,6 +2165,8 @@ export interface components {
             hooks: components["schemas"]["HookPolicyDto"];
             id: components["schemas"]["RepositoryId"];
             merge_policy: components["schemas"]["MergePolicy"];
+            /** @description Who registered it: they and the members they add change its settings. */
+            owner?: string | null;
             path: string;
             /** @description The URL spectask fetches from and pushes to, for a repository registered by URL. */
             remote_url?: string | null;
@@ -2117,6 +2177,13 @@ export interface components {
          * @description A registered git repository.
          */
         RepositoryId: string;
+        /** @description Who may use a repository and change its settings. */
+        RepositoryMembersDto: {
+            /** @description Every member, the owner among them, by name. */
+            members: string[];
+            /** @description Who registered it; `None` for a repository no user registered yet (the first one to owns it). */
+            owner?: string | null;
+        };
         RepositoryRef: {
             id: components["schemas"]["RepositoryId"];
             path: string;
@@ -2399,6 +2466,18 @@ export interface components {
         TrailerDto: {
             key: string;
             value: string;
+        };
+        /**
+         * @description `PATCH /api/v1/repos/{id}`: the settings to change, by the repository's owner or a member;
+         *     absent ones are left as they are. Recorded as a `repository.settings_changed` event naming who.
+         */
+        UpdateRepository: {
+            /** @description An empty string removes the check command. */
+            check_command?: string | null;
+            /** @description The branch tasks start from and merge into; it must exist. */
+            default_branch?: string | null;
+            hooks?: components["schemas"]["HookPolicyDto"] | null;
+            merge_policy?: components["schemas"]["MergePolicy"] | null;
         };
         WhoAmIDto: {
             /** @description The user's name (`local` on a server without users). */
@@ -3224,6 +3303,162 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RepositoryDto"];
+                };
+            };
+            /** @description Registered by another user */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Registered already, with other settings */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_repo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRepository"];
+            };
+        };
+        responses: {
+            /** @description The repository as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its owner and members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryMembersDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddRepositoryMember"];
+            };
+        };
+        responses: {
+            /** @description Its owner and members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryMembersDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+                /** @description The member's user name. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Its owner and members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryMembersDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

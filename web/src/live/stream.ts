@@ -77,6 +77,7 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'work_session.transitioned': true,
   'coordination.recorded': true,
   'repository.registered': true,
+  'repository.settings_changed': true,
   'work_session.plan': true,
   'plan_progress.detected': true,
   'agent.sandbox': true,

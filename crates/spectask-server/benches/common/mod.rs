@@ -39,7 +39,10 @@ pub async fn store(dir: &Path, postgres: bool) -> (Store, DatabaseUrl) {
 
 /// A repository row to hang tasks on (no git repository behind it: listings do not read git).
 pub async fn repository(store: &Store) -> Repository {
-    store.register_repository(Path::new("/srv/bench-app"), "main", "helix-design-docs").await.unwrap()
+    store
+        .register_repository(Path::new("/srv/bench-app"), "main", "helix-design-docs", Some("local"))
+        .await
+        .unwrap()
 }
 
 /// The server's state over `store`, as the router's tests have it (no users, no agent running).

@@ -44,17 +44,48 @@ pub struct RegisterRepository {
     pub url: Option<String>,
     /// Default `helix-design-docs`.
     pub design_docs_branch: Option<String>,
-    /// The branch tasks start from and merge into: chosen at registration (default: the branch
-    /// checked out then), changed by registering again with another.
+    /// The branch tasks start from and merge into (default: the branch checked out now).
     pub default_branch: Option<String>,
-    /// Whether tasks' commits run the repository's hooks; absent leaves it as it is (`run` at first).
+    /// Whether tasks' commits run the repository's hooks (default `run`).
     pub hooks: Option<HookPolicyDto>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
     pub merge_policy: Option<MergePolicy>,
     /// The repository's own check command (`npm test`), run in a work session's worktree, in the
     /// agent's sandbox, after each turn that claims completion; a failing check goes back to the
-    /// session. An empty string removes it; absent leaves it as it is.
+    /// session.
     pub check_command: Option<String>,
+}
+
+/// `PATCH /api/v1/repos/{id}`: the settings to change, by the repository's owner or a member;
+/// absent ones are left as they are. Recorded as a `repository.settings_changed` event naming who.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRepository {
+    /// The branch tasks start from and merge into; it must exist.
+    #[schema(min_length = 1)]
+    pub default_branch: Option<String>,
+    pub hooks: Option<HookPolicyDto>,
+    pub merge_policy: Option<MergePolicy>,
+    /// An empty string removes the check command.
+    pub check_command: Option<String>,
+}
+
+/// `POST /api/v1/repos/{id}/members`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddRepositoryMember {
+    /// A user of this server (`spectask user add`).
+    #[schema(min_length = 1)]
+    pub user: String,
+}
+
+/// Who may use a repository and change its settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryMembersDto {
+    /// Who registered it; `None` for a repository no user registered yet (the first one to owns it).
+    pub owner: Option<String>,
+    /// Every member, the owner among them, by name.
+    pub members: Vec<String>,
 }
 
 /// Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
@@ -83,6 +114,8 @@ pub struct RepositoryDto {
     pub hooks: HookPolicyDto,
     /// The command that checks a session's work before it completes, when the repository has one.
     pub check_command: Option<String>,
+    /// Who registered it: they and the members they add change its settings.
+    pub owner: Option<String>,
     pub design_docs: DesignDocsHealthDto,
     /// Registration only: what this registration created.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -13,6 +13,8 @@ use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, Regis
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use spectask_store::SettingsChange;
+
 use crate::dto::{DesignDocsHealthDto, HookPolicyDto, RegisterRepository, RepositoryDto};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState, Caller};
@@ -21,9 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_repos, register_repo))
 }
 
-/// Register a git repository (design-docs branch and worktree); idempotent.
+/// Register a git repository (design-docs branch and worktree) as its owner. Registering again is
+/// harmless for its members and changes nothing: settings change through `PATCH /repos/{id}`.
+/// Another user's repository is refused, naming its owner to ask.
 #[utoipa::path(post, path = "/repos", tag = "repos", request_body = RegisterRepository,
-    responses((status = 200, description = "The repository", body = RepositoryDto)))]
+    responses((status = 200, description = "The repository", body = RepositoryDto),
+        (status = 403, description = "Registered by another user", body = crate::error::ErrorBody),
+        (status = 409, description = "Registered already, with other settings", body = crate::error::ErrorBody)))]
 async fn register_repo(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,15 +42,13 @@ async fn register_repo(
             ApiError::bad_request("invalid_repository", "give the repository's path, or its url")
         })?,
     };
-    let (mut repository, mut registration, health) = register(
-        &state,
-        &caller,
-        &path,
-        body.design_docs_branch.as_deref(),
-        body.default_branch.as_deref(),
-        body.hooks.map(Into::into),
-    )
-    .await?;
+    let wanted = Wanted {
+        design_docs_branch: body.design_docs_branch.as_deref(),
+        default_branch: body.default_branch.as_deref(),
+        hooks: body.hooks.map(Into::into),
+    };
+    let registered = register(&state, &caller, &path, &wanted).await?;
+    let Registered { mut repository, mut registration, health, created } = registered;
     if let Some(url) = url {
         let repo = registration.repo.clone();
         registration.repo =
@@ -56,19 +60,56 @@ async fn register_repo(
             repository = state.store.set_remote_url(repository.id, url).await?;
         }
     }
-    if let Some(policy) = body.merge_policy.filter(|p| *p != repository.merge_policy) {
-        repository = state.store.set_merge_policy(repository.id, policy).await?;
-    }
-    if let Some(command) = body.check_command.as_deref().map(str::trim) {
-        let command = Some(command).filter(|c| !c.is_empty());
-        if command != repository.check_command.as_deref() {
-            repository = state.store.set_check_command(repository.id, command).await?;
-        }
+    let settings = SettingsChange {
+        check_command: body.check_command.as_deref().map(check_command),
+        merge_policy: body.merge_policy,
+        ..SettingsChange::default()
+    };
+    if created {
+        repository = state.store.change_repository_settings(repository.id, &caller.name, &settings).await?;
+    } else {
+        refuse_other_settings(&repository, &settings)?;
     }
     let mut dto = repository_dto(&repository, Some(&registration.repo), health);
     dto.branch_created = Some(registration.branch_created);
     dto.worktree_created = Some(registration.worktree_created);
     Ok((StatusCode::OK, Json(dto)))
+}
+
+/// A check command as given: an empty one is none.
+pub(crate) fn check_command(command: &str) -> Option<String> {
+    Some(command.trim()).filter(|c| !c.is_empty()).map(str::to_owned)
+}
+
+/// Registering again changes no setting: a registration naming another value is refused, naming
+/// the update that changes it.
+fn refuse_other_settings(repository: &Repository, settings: &SettingsChange) -> Result<(), ApiError> {
+    let mut differing = Vec::new();
+    if settings.check_command.as_ref().is_some_and(|c| *c != repository.check_command) {
+        differing.push("check_command");
+    }
+    if settings.merge_policy.is_some_and(|p| p != repository.merge_policy) {
+        differing.push("merge_policy");
+    }
+    if differing.is_empty() {
+        return Ok(());
+    }
+    Err(settings_need_update(repository, &differing))
+}
+
+/// The refusal of a second registration that names other settings.
+fn settings_need_update(repository: &Repository, differing: &[&str]) -> ApiError {
+    ApiError::conflict(
+        "registered_already",
+        format!(
+            "repository {} is registered already, with another {}; change its settings with \
+             `spectask repo set {}` (PATCH /api/v1/repos/{})",
+            repository.path.display(),
+            differing.join(" and "),
+            repository.id,
+            repository.id
+        ),
+    )
 }
 
 /// Clones `url` to `path` (default `<clones dir>/<name>`, named after the URL's last segment) on
@@ -154,16 +195,33 @@ pub(crate) enum Health {
     Unavailable(String),
 }
 
-/// Registers `path` in git (branch, worktree) and in the store for `caller`; idempotent. Runs git
-/// on the blocking pool.
+/// What a registration asks of git; `None` leaves each as it is (or as git finds it, at first).
+#[derive(Default)]
+pub(crate) struct Wanted<'a> {
+    pub design_docs_branch: Option<&'a str>,
+    pub default_branch: Option<&'a str>,
+    pub hooks: Option<spectask_git::HookPolicy>,
+}
+
+/// What [`register`] did.
+pub(crate) struct Registered {
+    pub repository: Repository,
+    pub registration: spectask_git::Registration,
+    pub health: Health,
+    /// Whether this registration made the repository (its caller owns it).
+    pub created: bool,
+}
+
+/// Registers `path` in git (branch, worktree) and in the store, owned by `caller` when it is new;
+/// idempotent for its members (and repairs what a crash left). Another user's repository is
+/// refused before git is touched, as is a registration naming other branches or hooks than the
+/// repository has. Runs git on the blocking pool.
 pub(crate) async fn register(
     state: &AppState,
     caller: &Caller,
     path: &str,
-    design_docs_branch: Option<&str>,
-    default_branch: Option<&str>,
-    hooks: Option<spectask_git::HookPolicy>,
-) -> Result<(Repository, spectask_git::Registration, Health), ApiError> {
+    wanted: &Wanted<'_>,
+) -> Result<Registered, ApiError> {
     if path.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
     }
@@ -174,19 +232,41 @@ pub(crate) async fn register(
             format!("repo path {} is relative; give an absolute path", path.display()),
         ));
     }
-    let branch = match design_docs_branch.map(str::trim) {
-        Some("") => return Err(ApiError::bad_request("invalid_branch", "design_docs_branch is empty")),
-        Some(branch) => branch.to_owned(),
-        None => match state.store.repository_by_path(&path.canonicalize().unwrap_or(path.clone())).await? {
-            Some(known) => known.design_docs_branch,
-            None => DEFAULT_DESIGN_DOCS_BRANCH.to_owned(),
+    let blank = |name: &str, value: Option<&str>| match value.map(str::trim) {
+        Some("") => Err(ApiError::bad_request("invalid_branch", format!("{name} is empty"))),
+        other => Ok(other.map(str::to_owned)),
+    };
+    let design_docs_branch = blank("design_docs_branch", wanted.design_docs_branch)?;
+    let default_branch = blank("default_branch", wanted.default_branch)?;
+    let known = state.store.repository_by_path(&path.canonicalize().unwrap_or(path.clone())).await?;
+    if let Some(known) = &known {
+        crate::routes::repo_access::admit(state, caller, known).await?;
+        let mut differing = Vec::new();
+        if design_docs_branch.as_ref().is_some_and(|b| *b != known.design_docs_branch) {
+            differing.push("design_docs_branch");
+        }
+        if default_branch.as_ref().is_some_and(|b| *b != known.default_branch) {
+            differing.push("default_branch");
+        }
+        if let Some(hooks) = wanted.hooks {
+            let at = known.path.clone();
+            let current = tokio::task::spawn_blocking(move || Repo::open(&at).map(|r| r.hooks())).await?;
+            if current.is_ok_and(|current| current != hooks) {
+                differing.push("hooks");
+            }
+        }
+        if !differing.is_empty() {
+            return Err(settings_need_update(known, &differing));
+        }
+    }
+    let options = RegisterOptions {
+        design_docs_branch: match (&known, design_docs_branch) {
+            (Some(known), _) => known.design_docs_branch.clone(),
+            (None, branch) => branch.unwrap_or_else(|| DEFAULT_DESIGN_DOCS_BRANCH.to_owned()),
         },
+        default_branch: if known.is_some() { None } else { default_branch },
+        hooks: if known.is_some() { None } else { wanted.hooks },
     };
-    let default_branch = match default_branch.map(str::trim) {
-        Some("") => return Err(ApiError::bad_request("invalid_branch", "default_branch is empty")),
-        other => other.map(str::to_owned),
-    };
-    let options = RegisterOptions { design_docs_branch: branch, default_branch, hooks };
     let (registration, health) = tokio::task::spawn_blocking(move || {
         let registration = Repo::register(&path, &options)?;
         let health = registration.repo.design_docs_health()?;
@@ -197,15 +277,24 @@ pub(crate) async fn register(
     let repo = &registration.repo;
     let mut repository = state
         .store
-        .register_repository(repo.root(), repo.default_branch(), repo.design_docs_branch())
+        .register_repository(
+            repo.root(),
+            repo.default_branch(),
+            repo.design_docs_branch(),
+            Some(&caller.name),
+        )
         .await?;
+    let created = known.is_none() && repository.owner.as_deref() == Some(caller.name.as_str());
+    if !created {
+        // Registered meanwhile by someone else, or known by another path to the same root.
+        crate::routes::repo_access::admit(state, caller, &repository).await?;
+    }
     if repository.default_branch != repo.default_branch() {
         repository = state.store.set_default_branch(repository.id, repo.default_branch()).await?;
     }
-    state.store.grant_repository(repository.id, &caller.name).await?;
     let health = Health::Checked(health);
     let repository = record_attention(state, repository, &health).await?;
-    Ok((repository, registration, health))
+    Ok(Registered { repository, registration, health, created })
 }
 
 fn register_error(err: GitError) -> ApiError {
@@ -289,6 +378,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         merge_policy: repository.merge_policy,
         hooks: repo.map(|r| r.hooks().into()).unwrap_or(HookPolicyDto::Run),
         check_command: repository.check_command.clone(),
+        owner: repository.owner.clone(),
         design_docs,
         branch_created: None,
         worktree_created: None,

@@ -105,8 +105,8 @@ pub(crate) async fn register_repository(
     caller: &Caller,
     path: &str,
 ) -> Result<Repository, ApiError> {
-    let (repository, _, _) = crate::routes::repos::register(state, caller, path, None, None, None).await?;
-    Ok(repository)
+    let wanted = crate::routes::repos::Wanted::default();
+    Ok(crate::routes::repos::register(state, caller, path, &wanted).await?.repository)
 }
 
 /// SpecTasks, newest first, one page at a time.

@@ -44,7 +44,8 @@ on_both_backends!(
 );
 
 /// `default_branch` at registration chooses the branch tasks start from and merge into; a second
-/// registration naming another changes it; a branch that does not exist is refused, naming it.
+/// registration naming another is refused, naming the update that changes it; the update changes
+/// it, and refuses a branch that does not exist, naming it.
 async fn the_default_branch_is_chosen_and_changed(fx: Fixture) {
     let path = fx.repo("app");
     let made =
@@ -57,10 +58,17 @@ async fn the_default_branch_is_chosen_and_changed(fx: Fixture) {
     let (_, again) = fx.call("POST", "/api/v1/repos", Some(json!({ "path": path }))).await;
     assert_eq!(again["default_branch"], "develop", "kept: {again}");
 
-    let (status, refused) = fx.call("POST", "/api/v1/repos", Some(register("nope"))).await;
+    let (status, refused) = fx.call("POST", "/api/v1/repos", Some(register("main"))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["code"], "registered_already", "{refused}");
+    assert!(refused.to_string().contains("spectask repo set"), "{refused}");
+
+    let update = format!("/api/v1/repos/{}", body["id"].as_str().unwrap());
+    let (status, refused) = fx.call("PATCH", &update, Some(json!({ "default_branch": "nope" }))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert!(refused.to_string().contains("nope"), "{refused}");
-    let (_, changed) = fx.call("POST", "/api/v1/repos", Some(register("main"))).await;
+    let (status, changed) = fx.call("PATCH", &update, Some(json!({ "default_branch": "main" }))).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(changed["default_branch"], "main", "{changed}");
     let (_, listed) = fx.call("GET", "/api/v1/repos", None).await;
     assert_eq!(listed[0]["default_branch"], "main", "{listed}");

@@ -48,6 +48,7 @@ mod listing;
 mod migrations;
 mod nodes;
 mod planning;
+mod repository_owners;
 mod scheduling;
 mod session_making;
 mod snapshot;
@@ -76,7 +77,7 @@ both_backends!(
 );
 
 pub(crate) async fn repo(store: &Store, path: &str) -> spectask_core::Repository {
-    store.register_repository(Path::new(path), "main", "helix-design-docs").await.unwrap()
+    store.register_repository(Path::new(path), "main", "helix-design-docs", Some("local")).await.unwrap()
 }
 
 pub(crate) fn new_task(repository: &spectask_core::Repository, title: &str) -> NewSpecTask {

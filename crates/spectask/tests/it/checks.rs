@@ -71,6 +71,15 @@ fn add_repo(server: &Server, repo: &Path, extra: &[&str]) -> Value {
     json(&added)
 }
 
+/// `spectask repo set <repo> <extra> --json`.
+fn set_repo(server: &Server, repo: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["repo", "set", repo.to_str().unwrap(), "--json"];
+    args.extend_from_slice(extra);
+    let set = server.task_like(&args);
+    assert!(set.status.success(), "{}", stderr(&set));
+    json(&set)
+}
+
 /// The `work_session.check` events of task `id` (`task watch --json` replays them; it exits once
 /// the task has ended).
 pub(crate) fn check_events(server: &Server, id: &str) -> Vec<Value> {
@@ -171,9 +180,9 @@ fn a_failing_check_goes_back_to_the_thread_and_the_session_completes_once_it_pas
     let repo = git_repo(dir.path(), "app");
     let data = scripted_coder_data(dir.path(), FIXING);
     let server = Server::start(&data, None);
-    // Registered without a check, then given one: `repo add` sets it on an existing repository.
+    // Registered without a check, then given one: `repo set` changes an existing repository.
     assert!(add_repo(&server, &repo, &[])["check_command"].is_null());
-    assert_eq!(add_repo(&server, &repo, &["--check", CHECK])["check_command"], CHECK);
+    assert_eq!(set_repo(&server, &repo, &["--check", CHECK])["check_command"], CHECK);
 
     let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
     let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
@@ -211,7 +220,7 @@ fn a_failing_check_goes_back_to_the_thread_and_the_session_completes_once_it_pas
     assert!(events.iter().all(|e| e["work_session_id"] == session["id"]), "{events:#?}");
 
     // `--check ""` removes it.
-    assert!(add_repo(&server, &repo, &["--check", ""])["check_command"].is_null());
+    assert!(set_repo(&server, &repo, &["--check", ""])["check_command"].is_null());
     server.stop();
 }
 

@@ -34,6 +34,7 @@ mod real_agents;
 mod recover;
 mod remote_nodes;
 mod remote_repos;
+mod repo_owners;
 mod repos;
 mod resume;
 mod sandbox;

@@ -1,0 +1,57 @@
+//! Who may use a repository: its owner (who registered it) and the members the owner adds. They
+//! create tasks in it and change its settings; to anyone else it is not there, except when they
+//! name its path to register it, which is refused naming the owner to ask.
+
+use spectask_core::{Repository, RepositoryId};
+
+use crate::{ApiError, AppState, Caller};
+use spectask_store::LOCAL_USER;
+
+/// Lets `caller` use `repository`: a member, the local user of an open server, or the first user
+/// to register a repository nobody owns, or one the local user registered while the server had
+/// no users (who then owns it). Anyone else is refused, naming the owner and how they add members.
+pub(crate) async fn admit(
+    state: &AppState,
+    caller: &Caller,
+    repository: &Repository,
+) -> Result<(), ApiError> {
+    if caller.owner_filter().is_none() || state.store.repository_granted(repository.id, &caller.name).await? {
+        return Ok(());
+    }
+    if state.store.claim_repository(repository.id, &caller.name, LOCAL_USER).await? {
+        return Ok(());
+    }
+    let owner = repository.owner.as_deref().unwrap_or("another user");
+    Err(ApiError::forbidden(
+        "not_a_member",
+        format!(
+            "repository {} is registered by {owner}; ask them to add you: `spectask repo member add {} {}`",
+            repository.path.display(),
+            repository.id,
+            caller.name
+        ),
+    ))
+}
+
+/// The repository `id` when `caller` may use it; to anyone else it is unknown.
+pub(crate) async fn member_repository(
+    state: &AppState,
+    caller: &Caller,
+    id: RepositoryId,
+) -> Result<Repository, ApiError> {
+    let unknown = || ApiError::not_found(format!("no registered repository {id}"));
+    let repository = match state.store.repository(id).await {
+        Ok(repository) => repository,
+        Err(spectask_store::StoreError::NotFound { .. }) => return Err(unknown()),
+        Err(other) => return Err(other.into()),
+    };
+    match caller.owner_filter() {
+        Some(user) if !state.store.repository_granted(id, user).await? => Err(unknown()),
+        _ => Ok(repository),
+    }
+}
+
+/// Whether `caller` owns the repository (the local user of an open server owns them all).
+pub(crate) fn owns(caller: &Caller, repository: &Repository) -> bool {
+    caller.owner_filter().is_none() || repository.owner.as_deref() == Some(caller.name.as_str())
+}

@@ -1,0 +1,93 @@
+//! A repository's owner and members, and its settings changed with who changed them.
+
+use std::path::Path;
+
+use serde_json::json;
+use spectask_core::{EventKind, MergePolicy};
+use spectask_store::{SettingsChange, Store};
+
+use crate::both_backends;
+
+both_backends!(
+    the_registering_user_owns_a_repository_and_adds_members,
+    a_settings_change_is_one_event_naming_who_and_what,
+);
+
+async fn the_registering_user_owns_a_repository_and_adds_members(store: Store) {
+    let path = Path::new("/repos/owned");
+    let repository =
+        store.register_repository(path, "main", "helix-design-docs", Some("alice")).await.unwrap();
+    assert_eq!(repository.owner.as_deref(), Some("alice"));
+    assert_eq!(store.repository_members(repository.id).await.unwrap(), ["alice"]);
+    // Registering again (by anyone) changes nothing of it.
+    let again = store.register_repository(path, "trunk", "other", Some("bob")).await.unwrap();
+    assert_eq!((again.owner.as_deref(), again.default_branch.as_str()), (Some("alice"), "main"));
+
+    store.grant_repository(repository.id, "bob").await.unwrap();
+    assert_eq!(store.repository_members(repository.id).await.unwrap(), ["alice", "bob"]);
+    assert!(!store.remove_repository_member(repository.id, "alice").await.unwrap(), "the owner stays");
+    assert!(store.remove_repository_member(repository.id, "bob").await.unwrap());
+    assert!(!store.remove_repository_member(repository.id, "bob").await.unwrap());
+    assert!(!store.repository_granted(repository.id, "bob").await.unwrap());
+    assert!(
+        !store.claim_repository(repository.id, "bob", "local").await.unwrap(),
+        "an owned one is not claimed"
+    );
+
+    // A repository nobody owns (rebuilt from its design-docs branch) goes to the first claimant.
+    let unowned =
+        store.register_repository(Path::new("/repos/found"), "main", "helix-design-docs", None).await;
+    let unowned = unowned.unwrap();
+    assert_eq!(unowned.owner, None);
+    assert!(store.repository_members(unowned.id).await.unwrap().is_empty());
+    assert!(store.claim_repository(unowned.id, "carol", "local").await.unwrap());
+    assert!(!store.claim_repository(unowned.id, "dave", "local").await.unwrap());
+    // One the open server's user registered goes to the first user who registers it.
+    let open =
+        store.register_repository(Path::new("/repos/open"), "main", "helix-design-docs", Some("local"));
+    let open = open.await.unwrap();
+    assert!(!store.claim_repository(open.id, "local", "local").await.unwrap());
+    assert!(store.claim_repository(open.id, "erin", "local").await.unwrap());
+    assert!(!store.claim_repository(open.id, "frank", "local").await.unwrap());
+    assert_eq!(store.repository(unowned.id).await.unwrap().owner.as_deref(), Some("carol"));
+    assert_eq!(store.repository_members(unowned.id).await.unwrap(), ["carol"]);
+}
+
+async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
+    let path = Path::new("/repos/settings");
+    let repository =
+        store.register_repository(path, "main", "helix-design-docs", Some("alice")).await.unwrap();
+    let last = |events: Vec<spectask_core::Event>| {
+        events.into_iter().filter(|e| e.kind == EventKind::RepositorySettingsChanged).collect::<Vec<_>>()
+    };
+    let change = SettingsChange {
+        check_command: Some(Some("npm test".to_owned())),
+        merge_policy: Some(MergePolicy::KeepBranch),
+        default_branch: Some("main".to_owned()),
+        hooks: None,
+    };
+    let changed = store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
+    assert_eq!(changed.check_command.as_deref(), Some("npm test"));
+    assert_eq!(changed.merge_policy, MergePolicy::KeepBranch);
+    let events = last(store.events_after(0, 1000).await.unwrap());
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].payload["by"], "bob");
+    assert_eq!(
+        events[0].payload["changes"],
+        json!({
+            "check_command": { "from": null, "to": "npm test" },
+            "merge_policy": { "from": "merge", "to": "keep_branch" },
+        }),
+        "the unchanged default branch is not named"
+    );
+    // The same change again changes nothing and records nothing; removing the check does.
+    store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
+    assert_eq!(last(store.events_after(0, 1000).await.unwrap()).len(), 1);
+    let remove = SettingsChange { check_command: Some(None), ..SettingsChange::default() };
+    assert_eq!(
+        store.change_repository_settings(repository.id, "alice", &remove).await.unwrap().check_command,
+        None
+    );
+    let events = last(store.events_after(0, 1000).await.unwrap());
+    assert_eq!(events[1].payload["changes"]["check_command"], json!({ "from": "npm test", "to": null }));
+}
