@@ -64,6 +64,19 @@ impl Caller {
     pub fn owns(&self, task: &SpecTask) -> bool {
         self.sees_all || task.created_by == self.name
     }
+
+    /// Who is recorded as having done something (reviewed, answered, changed a setting): the
+    /// authenticated user, never a name a request gives; on a server without users, the name of
+    /// the operating-system user running it.
+    pub fn signature(&self) -> String {
+        if !self.sees_all {
+            return self.name.clone();
+        }
+        ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|var| std::env::var(var).ok().filter(|name| !name.trim().is_empty()))
+            .unwrap_or_else(|| LOCAL_USER.to_owned())
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

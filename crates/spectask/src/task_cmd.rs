@@ -156,7 +156,7 @@ async fn review(
     if task["status"] == "implementation_review" && action != "reject" {
         let endpoint =
             if action == "approve" { "approve-implementation" } else { "request-implementation-changes" };
-        let body = json!({ "comments": comment.unwrap_or_default(), "reviewer": std::env::var("USER").ok() });
+        let body = json!({ "comments": comment.unwrap_or_default() });
         return client
             .post(&format!("/spec-tasks/{}/{endpoint}", encode(id)), Some(without_nulls(body)))
             .await;
@@ -166,7 +166,6 @@ async fn review(
     let body = json!({
         "comments": comment.unwrap_or_default(),
         "line_comments": line_comments,
-        "reviewer": std::env::var("USER").ok(),
     });
     client.post(&format!("/spec-tasks/{}/{action}", encode(id)), Some(without_nulls(body))).await
 }

@@ -1887,7 +1887,6 @@ export interface components {
         /** @description `POST /spec-tasks/{id}/approve-implementation`, `/request-implementation-changes`. */
         ImplementationReviewBody: {
             comments?: string;
-            reviewer?: string | null;
         };
         ImplementationReviewDto: {
             /** @description The repository's default branch, which the task merges into. */
@@ -2192,7 +2191,6 @@ export interface components {
         ReviewBody: {
             comments?: string;
             line_comments?: components["schemas"]["LineComment"][];
-            reviewer?: string | null;
         };
         ReviewCommitDto: {
             id: string;

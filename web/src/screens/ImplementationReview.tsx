@@ -216,7 +216,7 @@ function Decision({ task }: { task: SpecTask }) {
   const [comments, setComments] = useState('')
   const decide = useMutation({
     mutationFn: async (approve: boolean) => {
-      const params = { params: { path: { id: task.id } }, body: { comments, reviewer: null } }
+      const params = { params: { path: { id: task.id } }, body: { comments } }
       return approve
         ? unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
         : unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))

@@ -209,7 +209,7 @@ function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineCo
   const [rejecting, setRejecting] = useState(false)
   const decide = useMutation({
     mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
-      const body = { comments: text, line_comments: comments, reviewer: null }
+      const body = { comments: text, line_comments: comments }
       const params = { params: { path: { id: task.id } }, body }
       switch (action) {
         case 'approve-specs':

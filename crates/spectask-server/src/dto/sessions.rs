@@ -63,7 +63,6 @@ pub struct SpawnBody {
 pub struct ImplementationReviewBody {
     #[serde(default)]
     pub comments: String,
-    pub reviewer: Option<String>,
 }
 
 /// `POST /work-sessions/{id}/messages`

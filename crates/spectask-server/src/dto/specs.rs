@@ -16,7 +16,6 @@ pub struct ReviewBody {
     pub comments: String,
     #[serde(default)]
     pub line_comments: Vec<LineComment>,
-    pub reviewer: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -63,7 +63,7 @@ async fn resolve_approval(
             format!("approval {id} has no option {:?}; options: {}", body.option_id, known.join(", "));
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_option", message));
     }
-    if state.store.answer_approval(&id, &body.option_id, &caller.name).await? {
+    if state.store.answer_approval(&id, &body.option_id, &caller.signature()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(unknown())

@@ -105,7 +105,7 @@ async fn review(
             data: json!({
                 "decision": decision,
                 "comments": body.comments.trim(),
-                "reviewer": body.reviewer.unwrap_or_else(|| "local".into()),
+                "reviewer": caller.signature(),
             }),
         })
         .await?;

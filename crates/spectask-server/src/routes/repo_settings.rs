@@ -67,7 +67,7 @@ async fn update_repo(
         hooks: (before != after)
             .then(|| (hook_policy_name(before).to_owned(), hook_policy_name(after).to_owned())),
     };
-    let repository = state.store.change_repository_settings(id, &caller.name, &change).await?;
+    let repository = state.store.change_repository_settings(id, &caller.signature(), &change).await?;
     Ok(Json(repository_dto(&repository, Some(&registration.repo), Health::Checked(health))))
 }
 

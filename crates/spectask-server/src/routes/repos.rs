@@ -66,7 +66,8 @@ async fn register_repo(
         ..SettingsChange::default()
     };
     if created {
-        repository = state.store.change_repository_settings(repository.id, &caller.name, &settings).await?;
+        repository =
+            state.store.change_repository_settings(repository.id, &caller.signature(), &settings).await?;
     } else {
         refuse_other_settings(&repository, &settings)?;
     }

@@ -109,7 +109,7 @@ async fn review(
                 decision,
                 comments: body.comments.trim().to_owned(),
                 line_comments: body.line_comments,
-                reviewer: body.reviewer.unwrap_or_else(|| "local".to_owned()),
+                reviewer: caller.signature(),
             },
         )
         .await?;

@@ -133,7 +133,7 @@ async fn set_task_status(
             decision,
             comments: body.comments.trim().to_owned(),
             line_comments: Vec::new(),
-            reviewer: caller.name.clone(),
+            reviewer: caller.signature(),
         };
         state.store.review_spec(&task, review).await?.0.value
     } else {

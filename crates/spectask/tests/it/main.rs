@@ -38,6 +38,7 @@ mod repo_owners;
 mod repos;
 mod resume;
 mod sandbox;
+mod signatures;
 mod specs;
 mod support;
 mod tasks;

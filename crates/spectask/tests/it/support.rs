@@ -274,12 +274,24 @@ pub fn json(output: &Output) -> serde_json::Value {
 /// One HTTP/1.1 request over a plain TCP connection; returns the status and the (de-chunked) body.
 /// For the few API calls the CLI does not cover.
 pub fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    http_as(base, None, method, path, body)
+}
+
+/// [`http`] with the API token `token`, when given.
+pub fn http_as(
+    base: &str,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, String) {
     let addr = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(addr).expect("connect to the server");
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let body = body.unwrap_or("");
+    let authorization = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{authorization}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
