@@ -40,7 +40,8 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The whole application: the API, the web dashboard at `/`, JSON errors for unknown API routes
-/// and methods, the browser guard ([`security`]), CORS when origins are configured, body limit,
+/// and methods, the browser guard ([`security`]), CORS when origins are configured, the security
+/// headers on every answer ([`security::headers`]), body limit,
 /// request tracing, latency per route ([`metrics`]). Requests outside the API routes reach the one fallback ([`ui::fallback`]).
 pub fn app_with(state: AppState, security: Security) -> Router {
     let (api, _) = openapi::api();
@@ -59,6 +60,7 @@ pub fn app_with(state: AppState, security: Security) -> Router {
         None => router,
     };
     router
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::observe_http))

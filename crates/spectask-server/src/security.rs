@@ -8,12 +8,18 @@
 //!   `<img>` or a `fetch` without preflight cannot (they send no JSON content type and no custom
 //!   header), whatever cookies the browser attaches;
 //! - CORS is closed unless origins are configured: without `Access-Control-Allow-Origin` a page of
-//!   another origin can neither read an answer nor pass a preflight.
+//!   another origin can neither read an answer nor pass a preflight;
+//! - every answer carries [`headers`]: no page may frame the dashboard (clickjacking on Approve or
+//!   Reject), no answer is sniffed as another type, no referrer leaves, and a Content-Security-Policy
+//!   (the dashboard page sets its own, [`DASHBOARD_CSP`]; everything else gets [`API_CSP`]).
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use axum::http::header::{
+    AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -25,6 +31,15 @@ use crate::auth::Auth;
 /// The header that marks a request as coming from a program (the CLI, `spectask mcp`, the web app's
 /// `fetch`) rather than from a form or a link: browsers send it only after a CORS preflight.
 pub const CLIENT_HEADER: &str = "x-spectask-client";
+
+/// The policy of the dashboard's HTML page: its own scripts, styles and API only (React's `style`
+/// props go through the CSSOM, which `style-src` does not block), never framed.
+pub(crate) const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of every other answer (JSON, assets, errors): nothing may load from it or frame it.
+pub(crate) const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Which names the server answers to and which origins may call it from a browser.
 #[derive(Debug, Clone, Default)]
@@ -142,6 +157,23 @@ pub(crate) async fn guard(State(security): State<Arc<Security>>, request: Reques
         .into_response();
     }
     next.run(request).await
+}
+
+/// Adds the browser protections to every answer, unless the route set that header itself:
+/// `X-Frame-Options: DENY`, [`API_CSP`], `X-Content-Type-Options: nosniff`,
+/// `Referrer-Policy: no-referrer`.
+pub(crate) async fn headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (X_FRAME_OPTIONS, "DENY"),
+        (CONTENT_SECURITY_POLICY, API_CSP),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// A JSON content type, the client header or an `Authorization` header: none of them can be sent

@@ -2,13 +2,15 @@
 //! reach here as a page: an unknown API path answers the JSON 404. A GET for anything else is a
 //! file of the build, or `index.html` for the dashboard's own routes (`/tasks/…`), so that a
 //! reload or a shared link works. Content-hashed assets may be cached forever; the index page is
-//! revalidated, so a new binary's UI is picked up at once.
+//! revalidated, so a new binary's UI is picked up at once. HTML pages carry the dashboard's
+//! Content-Security-Policy; the other security headers come from [`crate::security::headers`].
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
+use crate::security::DASHBOARD_CSP;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
@@ -33,13 +35,16 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
 
 fn file(asset: spectask_web::Asset) -> Response {
     let cache = if asset.immutable { IMMUTABLE } else { REVALIDATE };
-    (
+    let mut response = (
         [
             (CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
             (CACHE_CONTROL, HeaderValue::from_static(cache)),
-            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         ],
         asset.bytes,
     )
-        .into_response()
+        .into_response();
+    if asset.content_type.starts_with("text/html") {
+        response.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(DASHBOARD_CSP));
+    }
+    response
 }

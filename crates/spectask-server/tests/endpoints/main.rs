@@ -7,6 +7,7 @@ mod design_docs;
 mod editor_threads;
 mod export;
 mod fixture;
+mod headers;
 mod history;
 mod implementation_sessions;
 mod queries;
