@@ -1,5 +1,6 @@
-//! Who is calling. A server with users takes an API token (`Authorization: Bearer spt_…`, or the
-//! `spectask_token` cookie the web UI gets from `POST /auth/login`) on every `/api/v1` route but the
+//! Who is calling. A server with users takes an API token (`Authorization: Bearer spt_…`) or a
+//! login session (the `spectask_session` cookie the web UI gets from `POST /auth/login`, which
+//! holds a session secret, never the token) on every `/api/v1` route but the
 //! public ones and the coordination API (a session credential of its own); a server without users
 //! (loopback only, decided at start) treats every request as its one local user's until a user is
 //! added. Handlers take a
@@ -19,8 +20,20 @@ use spectask_store::{LOCAL_USER, Store, TokenKey};
 
 use crate::ApiError;
 
-/// The cookie that carries the web UI's token (HttpOnly, SameSite=Strict).
-pub const TOKEN_COOKIE: &str = "spectask_token";
+/// The cookie that carries the web UI's login session (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "spectask_session";
+
+/// What a request presented to say who it is: checked again, as it was, by whatever outlives the
+/// request (an event stream).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Credential {
+    /// The server was open: nothing was presented.
+    Open,
+    /// An API token (`Authorization: Bearer`).
+    Token(String),
+    /// A login session's secret (the cookie).
+    Session(String),
+}
 
 /// Routes anyone may call: what a client needs before it has a token.
 const PUBLIC: [&str; 4] =
@@ -124,14 +137,37 @@ impl Authenticator {
 
     /// The caller a token names: `None` when it names nobody.
     pub(crate) async fn caller_of(&self, token: &str) -> Result<Option<Caller>, ApiError> {
-        match self.token_key().await? {
-            None => Ok(Some(Caller::local())),
-            Some(key) => Ok(self
-                .store
-                .user_of_token(key, token)
-                .await?
-                .map(|user| Caller { name: user.name, sees_all: false })),
+        self.caller_of_credential(&Credential::Token(token.to_owned())).await
+    }
+
+    /// The caller a credential names now: `None` when it names nobody (unknown, revoked, expired,
+    /// logged out, or nothing presented to a server that has users now).
+    pub(crate) async fn caller_of_credential(
+        &self,
+        credential: &Credential,
+    ) -> Result<Option<Caller>, ApiError> {
+        let Some(key) = self.token_key().await? else { return Ok(Some(Caller::local())) };
+        let user = match credential {
+            Credential::Open => None,
+            Credential::Token(token) => self.store.user_of_token(key, token).await?,
+            Credential::Session(secret) => self.store.user_of_login_session(key, secret).await?,
+        };
+        Ok(user.map(|user| Caller { name: user.name, sees_all: false }))
+    }
+
+    /// Opens a login session for the user of `token`: its secret, `None` when the token names
+    /// nobody or the server is open (no session needed).
+    pub(crate) async fn open_session(&self, token: &str) -> Result<Option<String>, ApiError> {
+        let Some(key) = self.token_key().await? else { return Ok(None) };
+        Ok(self.store.open_login_session(key, token).await?)
+    }
+
+    /// Ends the login session whose secret is `secret`.
+    pub(crate) async fn close_session(&self, secret: &str) -> Result<(), ApiError> {
+        if let Some(key) = self.token_key().await? {
+            self.store.close_login_session(key, secret).await?;
         }
+        Ok(())
     }
 
     /// Whether every request is the local user's.
@@ -157,26 +193,32 @@ pub(crate) async fn authenticate(
     if !needs_caller {
         return next.run(request).await;
     }
-    let caller = match authn.token_key().await {
-        Err(err) => Err(err),
-        Ok(None) => Ok(Some(Caller::local())),
-        Ok(Some(_)) => match presented_token(request.headers()) {
-            None => Err(unauthorized(
-                "this server needs an API token: Authorization: Bearer spt_… (create one with \
-                 `spectask token create --user NAME`)",
-            )),
-            Some(token) => authn.caller_of(token).await,
+    let credential = match authn.token_key().await {
+        Err(err) => return challenge(err),
+        Ok(None) => Credential::Open,
+        Ok(Some(_)) => match presented(request.headers()) {
+            None => {
+                return challenge(unauthorized(
+                    "this server needs an API token: Authorization: Bearer spt_… (create one with \
+                     `spectask token create --user NAME`)",
+                ));
+            }
+            Some(credential) => credential,
         },
     };
-    match caller {
+    match authn.caller_of_credential(&credential).await {
         Ok(Some(caller)) => {
             request.extensions_mut().insert(caller);
+            request.extensions_mut().insert(credential);
             next.run(request).await
         }
         Ok(None) => challenge(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
-            "the API token is not valid (unknown or revoked)",
+            match credential {
+                Credential::Session(_) => "the login has ended (logged out, expired, or its token revoked)",
+                _ => "the API token is not valid (unknown or revoked)",
+            },
         )),
         Err(err) => challenge(err),
     }
@@ -191,22 +233,30 @@ fn challenge(err: ApiError) -> Response {
     response
 }
 
-/// The bearer token, else the web UI's cookie.
-fn presented_token(headers: &HeaderMap) -> Option<&str> {
+/// The bearer token (the scheme's name in any case), else the web UI's login session cookie.
+fn presented(headers: &HeaderMap) -> Option<Credential> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|v| !v.is_empty());
-    bearer.or_else(|| {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == TOKEN_COOKIE)
-            .map(|(_, value)| value.trim())
-    })
+    match bearer {
+        Some(token) => Some(Credential::Token(token.to_owned())),
+        None => session_cookie(headers).map(|secret| Credential::Session(secret.to_owned())),
+    }
+}
+
+/// The login session secret the browser sent, if any.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
 }

@@ -17,7 +17,7 @@ mod security;
 mod state;
 mod ui;
 
-pub use auth::{Auth, Caller, TOKEN_COOKIE};
+pub use auth::{Auth, Caller, SESSION_COOKIE};
 /// One line of an editor turn's stream, for the client that reads it (`spectask acp`).
 pub use dto::EditorTurnFrame;
 pub use error::ApiError;

@@ -17,6 +17,7 @@ struct Fixture {
     state: AppState,
     security: Security,
     alice: String,
+    key: TokenKey,
     _dir: tempfile::TempDir,
 }
 
@@ -27,7 +28,8 @@ async fn fixture(postgres: bool) -> Fixture {
     store.add_user("alice").await.unwrap();
     let alice = store.create_api_token(&key, "alice").await.unwrap();
     let state = support::state(store);
-    Fixture { state, security: Security::default().with_auth(Auth::Tokens(key)), alice, _dir: dir }
+    let security = Security::default().with_auth(Auth::Tokens(key.clone()));
+    Fixture { state, security, alice, key, _dir: dir }
 }
 
 impl Fixture {
@@ -116,16 +118,44 @@ async fn tokens_cookies_and_public_routes(fx: Fixture) {
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.split("; ").any(|a| a == attribute), "{attribute} missing: {cookie}");
     }
+    assert!(!cookie.split("; ").any(|a| a == "Secure"), "plain HTTP: {cookie}");
+    // The cookie holds a login session, never the token.
     let pair = cookie.split(';').next().unwrap().to_owned();
-    assert_eq!(pair, format!("spectask_token={}", fx.alice));
-    let with_cookie = Some((header::COOKIE, format!("theme=dark; {pair}")));
-    let (status, _, me) = fx.get("/api/v1/auth/me", with_cookie).await;
+    assert!(pair.starts_with("spectask_session=sps_") && !pair.contains(&fx.alice), "{pair}");
+    let with_cookie = || Some((header::COOKIE, format!("theme=dark; {pair}")));
+    let (status, _, me) = fx.get("/api/v1/auth/me", with_cookie()).await;
     assert_eq!((status, me["name"].as_str()), (StatusCode::OK, Some("alice")));
-    let logout =
-        Request::post("/api/v1/auth/logout").header(CLIENT_HEADER, "web").body(Body::empty()).unwrap();
+    let (status, _, sessions) = fx.get("/api/v1/auth/sessions", with_cookie()).await;
+    assert_eq!((status, sessions.as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{sessions}");
+    // Logging out ends it on the server: a copy of the cookie no longer works.
+    let logout = Request::post("/api/v1/auth/logout")
+        .header(CLIENT_HEADER, "web")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, _) = fx.send(logout).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    let (status, _, refused) = fx.get("/api/v1/auth/me", with_cookie()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{refused}");
+    assert!(refused.to_string().contains("login has ended"), "{refused}");
+
+    // Behind a TLS proxy the cookie is Secure; revoking the token ends the sessions it opened.
+    let tls_login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(json!({ "token": fx.alice }).to_string()))
+        .unwrap();
+    let (_, headers, _) = fx.send(tls_login).await;
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.split("; ").any(|a| a == "Secure"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let with_cookie = || Some((header::COOKIE, pair.clone()));
+    assert_eq!(fx.get("/api/v1/auth/me", with_cookie()).await.0, StatusCode::OK);
+    let lower = Some((header::AUTHORIZATION, format!("bearer {}", fx.alice)));
+    assert_eq!(fx.get("/api/v1/auth/me", lower).await.0, StatusCode::OK, "the scheme in any case");
+    fx.state.store.revoke_api_token(&fx.key, &fx.alice).await.unwrap();
+    assert_eq!(fx.get("/api/v1/auth/me", with_cookie()).await.0, StatusCode::UNAUTHORIZED);
 
     // The coordination API keeps its own credential: a user's token does not open it.
     let (status, _, body) = fx.get("/api/v1/coordination/session", bearer(&fx.alice)).await;

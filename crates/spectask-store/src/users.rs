@@ -51,7 +51,7 @@ impl TokenKey {
         hex(&self.0)
     }
 
-    fn digest(&self, token: &str) -> Result<String, StoreError> {
+    pub(crate) fn digest(&self, token: &str) -> Result<String, StoreError> {
         // HMAC takes keys of any length; the error cannot happen with 32 bytes.
         let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .map_err(|e| StoreError::corrupt(format!("token key: {e}")))?;
@@ -104,14 +104,14 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| user(&row)).transpose()
+        row.map(|row| user_from_row(&row)).transpose()
     }
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         let rows =
             sqlx::query("SELECT id, name, created_at FROM users ORDER BY name").fetch_all(&self.pool).await?;
-        rows.iter().map(user).collect()
+        rows.iter().map(user_from_row).collect()
     }
 
     /// A new API token for the user `name` (which must exist). Returned once; only its keyed hash
@@ -148,7 +148,7 @@ impl Store {
         .bind(key.digest(token)?)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| user(&row)).transpose()
+        row.map(|row| user_from_row(&row)).transpose()
     }
 }
 
@@ -251,6 +251,6 @@ fn api_token(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
     })
 }
 
-fn user(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     Ok(User { id: get(row, "id")?, name: get(row, "name")?, created_at: time(row, "created_at")? })
 }

@@ -91,9 +91,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Log in with an API token: the answer sets the `spectask_token` cookie (HttpOnly,
-         *     SameSite=Strict) that authenticates the browser's later requests. A server without users answers
-         *     as its local user and sets no cookie.
+         * Log in with an API token: the answer sets the `spectask_session` cookie (HttpOnly,
+         *     SameSite=Strict; `Secure` behind a TLS proxy) holding a new login session, which authenticates
+         *     the browser's later requests for 7 days, until logout, or until the token is revoked. A server
+         *     without users answers as its local user and sets no cookie.
          */
         post: operations["login"];
         delete?: never;
@@ -111,7 +112,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out: the cookie is cleared. */
+        /**
+         * Log out: the login session ends on the server (a copy of the cookie no longer works) and the
+         *     cookie is cleared.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -131,6 +135,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's live login sessions, oldest first (none on a server without users). */
+        get: operations["list_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the caller's login sessions (a browser left logged in elsewhere). */
+        delete: operations["revoke_session"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1943,6 +1981,16 @@ export interface components {
             /** @description An API token (`spt_…`, from `spectask token create --user NAME`). */
             token: string;
         };
+        /** @description A live login session of the caller (never its secret). */
+        LoginSessionDto: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            /** @description The API token it was opened with: revoking it ends the session. */
+            token_id: string;
+        };
         /**
          * @description What approving an implementation does with the task's branch.
          * @enum {string}
@@ -2795,7 +2843,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The cookie is cleared */
+            /** @description The login session ended; the cookie is cleared */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2830,6 +2878,65 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WhoAmIDto"];
                 };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's login sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginSessionDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id (from `GET /auth/sessions`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description An error: `{"error": {"code", "message"}}` */
             default: {

@@ -17,3 +17,15 @@ pub struct WhoAmIDto {
     /// Whether the server runs open: no users, one local user who sees everything.
     pub open: bool,
 }
+
+/// A live login session of the caller (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginSessionDto {
+    pub id: String,
+    /// The API token it was opened with: revoking it ends the session.
+    pub token_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: spectask_core::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: spectask_core::Timestamp,
+}

@@ -1,57 +1,94 @@
-//! The web UI's login: a token becomes an HttpOnly, SameSite=Strict cookie (a script in the page
-//! cannot read it, another site cannot send it), and who the caller is.
+//! The web UI's login: an API token is traded for a login session whose random secret goes in an
+//! HttpOnly, SameSite=Strict cookie (a script in the page cannot read it, another site cannot send
+//! it, and it is not the token: logging out ends it for good). Who the caller is, and their live
+//! sessions, each revocable.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::Extension;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::response::{AppendHeaders, IntoResponse};
+use serde::Deserialize;
+use spectask_store::LOGIN_SESSION_TTL;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Authenticator, Caller, TOKEN_COOKIE};
-use crate::dto::{LoginBody, WhoAmIDto};
-use crate::extract::ApiJson;
+use crate::auth::{Authenticator, Caller, SESSION_COOKIE, session_cookie};
+use crate::dto::{LoginBody, LoginSessionDto, WhoAmIDto};
+use crate::extract::{ApiJson, ApiPath};
 use crate::{ApiError, AppState};
 
-/// How long the login cookie lives, in seconds (30 days; the token itself does not expire).
-const COOKIE_MAX_AGE: u32 = 30 * 24 * 3600;
-
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(whoami))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(whoami))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
 }
 
-/// Log in with an API token: the answer sets the `spectask_token` cookie (HttpOnly,
-/// SameSite=Strict) that authenticates the browser's later requests. A server without users answers
-/// as its local user and sets no cookie.
+/// Log in with an API token: the answer sets the `spectask_session` cookie (HttpOnly,
+/// SameSite=Strict; `Secure` behind a TLS proxy) holding a new login session, which authenticates
+/// the browser's later requests for 7 days, until logout, or until the token is revoked. A server
+/// without users answers as its local user and sets no cookie.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, description = "Logged in; the cookie is set", body = WhoAmIDto)))]
 async fn login(
     Extension(authn): Extension<Arc<Authenticator>>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let token = body.token.trim();
-    let caller = authn.caller_of(token).await?.ok_or_else(|| {
+    let refused = || {
         ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
             "invalid_token",
             "the API token is not valid (unknown or revoked)",
         )
-    })?;
+    };
+    let caller = authn.caller_of(token).await?.ok_or_else(refused)?;
     let open = authn.is_open().await?;
-    let cookie = (!open).then(|| {
-        format!("{TOKEN_COOKIE}={token}; Path=/; Max-Age={COOKIE_MAX_AGE}; HttpOnly; SameSite=Strict")
-    });
+    let cookie = match open {
+        true => None,
+        false => {
+            let secret = authn.open_session(token).await?.ok_or_else(refused)?;
+            let max_age = LOGIN_SESSION_TTL.as_secs();
+            Some(format!(
+                "{SESSION_COOKIE}={secret}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+                secure(&headers)
+            ))
+        }
+    };
     Ok((AppendHeaders(cookie.map(|c| (SET_COOKIE, c))), Json(WhoAmIDto { name: caller.name, open })))
 }
 
-/// Log out: the cookie is cleared.
+/// Log out: the login session ends on the server (a copy of the cookie no longer works) and the
+/// cookie is cleared.
 #[utoipa::path(post, path = "/auth/logout", tag = "auth",
-    responses((status = 204, description = "The cookie is cleared")))]
-async fn logout() -> impl IntoResponse {
-    let clear = format!("{TOKEN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
-    (axum::http::StatusCode::NO_CONTENT, [(SET_COOKIE, clear)])
+    responses((status = 204, description = "The login session ended; the cookie is cleared")))]
+async fn logout(
+    Extension(authn): Extension<Arc<Authenticator>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(secret) = session_cookie(&headers) {
+        authn.close_session(secret).await?;
+    }
+    let clear =
+        format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}", secure(&headers));
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]))
+}
+
+/// `; Secure` when the request reached us over TLS (a proxy in front says so).
+fn secure(headers: &HeaderMap) -> &'static str {
+    let tls = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    if tls { "; Secure" } else { "" }
 }
 
 /// Who the request acts for.
@@ -59,4 +96,52 @@ async fn logout() -> impl IntoResponse {
     responses((status = 200, description = "The caller", body = WhoAmIDto)))]
 async fn whoami(caller: Caller) -> Json<WhoAmIDto> {
     Json(WhoAmIDto { name: caller.name, open: caller.sees_all })
+}
+
+/// The caller's live login sessions, oldest first (none on a server without users).
+#[utoipa::path(get, path = "/auth/sessions", tag = "auth",
+    responses((status = 200, description = "The caller's login sessions", body = Vec<LoginSessionDto>)))]
+async fn list_sessions(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<LoginSessionDto>>, ApiError> {
+    let Some(user) = caller.owner_filter() else { return Ok(Json(Vec::new())) };
+    let sessions = state.store.login_sessions_of(user).await?;
+    Ok(Json(
+        sessions
+            .into_iter()
+            .map(|s| LoginSessionDto {
+                id: s.id,
+                token_id: s.token_id,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+    ))
+}
+
+/// `{id}` of a login session.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct LoginSessionPath {
+    /// The session's id (from `GET /auth/sessions`).
+    id: String,
+}
+
+/// End one of the caller's login sessions (a browser left logged in elsewhere).
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "auth", params(LoginSessionPath),
+    responses((status = 204, description = "The session ended")))]
+async fn revoke_session(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    caller: Caller,
+    ApiPath(LoginSessionPath { id }): ApiPath<LoginSessionPath>,
+) -> Result<StatusCode, ApiError> {
+    let ended = match caller.owner_filter() {
+        Some(user) => state.store.revoke_login_session(user, &id).await?,
+        None => false,
+    };
+    if !ended {
+        return Err(ApiError::not_found(format!("no login session {id} of yours")));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
