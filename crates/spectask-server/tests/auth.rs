@@ -189,3 +189,87 @@ async fn an_open_server_is_its_local_users() {
         serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap()).unwrap();
     assert_eq!(body, json!({ "name": "local", "open": true }));
 }
+
+/// Reads the stream until its `end` event and returns that event's reason; fails after `within`.
+async fn end_reason(body: axum::body::BodyDataStream, within: std::time::Duration) -> String {
+    use futures::StreamExt;
+    let mut body = body;
+    let mut parser = spectask_core::sse::SseParser::default();
+    let read = async {
+        while let Some(chunk) = body.next().await {
+            for event in parser.feed(&chunk.unwrap()).unwrap() {
+                if event.event.as_deref() == Some("end") {
+                    let data: Value = serde_json::from_str(&event.data).unwrap();
+                    return data["reason"].as_str().unwrap().to_owned();
+                }
+            }
+        }
+        panic!("the stream closed without an end event");
+    };
+    tokio::time::timeout(within, read).await.expect("the stream ended within the bound")
+}
+
+/// The body of `GET /api/v1/events` opened with `auth`, after checking it opened.
+async fn open_stream(
+    state: &AppState,
+    security: &Security,
+    auth: Option<(header::HeaderName, String)>,
+) -> axum::body::BodyDataStream {
+    let mut req = Request::get("/api/v1/events");
+    if let Some((name, value)) = auth {
+        req = req.header(name, value);
+    }
+    let resp =
+        app_with(state.clone(), security.clone()).oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.into_body().into_data_stream()
+}
+
+/// A stream opened with a token ends, saying why, once the token is revoked; one opened with a
+/// login ends at logout.
+async fn streams_end_when_their_credential_does(fx: Fixture) {
+    let bound = std::time::Duration::from_secs(20);
+    let stream = open_stream(&fx.state, &fx.security, bearer(&fx.alice)).await;
+    fx.state.store.revoke_api_token(&fx.key, &fx.alice).await.unwrap();
+    assert_eq!(end_reason(stream, bound).await, "the API token was revoked");
+
+    let token = fx.state.store.create_api_token(&fx.key, "alice").await.unwrap();
+    let login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({ "token": token }).to_string()))
+        .unwrap();
+    let (_, headers, _) = fx.send(login).await;
+    let pair = headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let stream = open_stream(&fx.state, &fx.security, Some((header::COOKIE, pair.clone()))).await;
+    let logout = Request::post("/api/v1/auth/logout")
+        .header(CLIENT_HEADER, "web")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(fx.send(logout).await.0, StatusCode::NO_CONTENT);
+    assert!(end_reason(stream, bound).await.contains("login has ended"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_end_when_their_credential_does_on_sqlite() {
+    streams_end_when_their_credential_does(fixture(false).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streams_end_when_their_credential_does_on_postgres() {
+    streams_end_when_their_credential_does(fixture(true).await).await;
+}
+
+/// An anonymous stream of a server without users ends once the first user is added: it never
+/// carries that user's events.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anonymous_stream_ends_when_the_first_user_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::store(dir.path(), false).await;
+    let state = support::state(store.clone());
+    let security = Security::default().with_auth(Auth::OpenUntilUsers(TokenKey::generate().unwrap()));
+    let stream = open_stream(&state, &security, None).await;
+    store.add_user("alice").await.unwrap();
+    let reason = end_reason(stream, std::time::Duration::from_secs(20)).await;
+    assert!(reason.contains("requires API tokens"), "{reason}");
+}

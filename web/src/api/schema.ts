@@ -348,7 +348,8 @@ export interface paths {
         /**
          * The live event stream (Server-Sent Events): each event's `id` is its sequence number, its
          *     `event` its kind and its `data` an `EventDto`. Replays from `Last-Event-ID` (or `after`), then
-         *     follows live.
+         *     follows live. When the credential it was opened with stops naming the caller, a last event
+         *     `end` (`data: {"reason": …}`) closes it.
          */
         get: operations["events"];
         put?: never;

@@ -10,14 +10,19 @@
 //! an event of the ring encodes it ([`SharedEvent::wire_with`]) and every other sends the same
 //! bytes. What a client has waiting leaves in one write; an idle stream gets a comment line every
 //! [`KEEP_ALIVE`].
+//!
+//! A stream lives longer than the request that opened it, so the credential it was opened with is
+//! checked again every [`RECHECK`], whether events flow or not: once it names nobody (a revoked
+//! token, an ended login, or an anonymous stream of a server that has users now) the stream sends
+//! an `end` event saying why and closes.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use spectask_core::{Event, EventKind};
@@ -25,6 +30,7 @@ use spectask_store::{EventFollower, EventScope, SharedEvent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::{Authenticator, Credential};
 use crate::dto::{EventDto, EventsQuery};
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState, Caller};
@@ -35,7 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The live event stream (Server-Sent Events): each event's `id` is its sequence number, its
 /// `event` its kind and its `data` an `EventDto`. Replays from `Last-Event-ID` (or `after`), then
-/// follows live.
+/// follows live. When the credential it was opened with stops naming the caller, a last event
+/// `end` (`data: {"reason": …}`) closes it.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
     responses((status = 200, description = "A stream of events", content_type = "text/event-stream",
@@ -43,6 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn events(
     State(state): State<AppState>,
     caller: Caller,
+    Extension(authn): Extension<Arc<Authenticator>>,
+    Extension(credential): Extension<Credential>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
@@ -61,8 +70,15 @@ async fn events(
         (None, None) => EventScope::All,
     };
     let kinds = parse_kinds(query.kinds.as_deref().unwrap_or(""))?;
-    let reader =
-        Reader { follower: state.store.follow_events(scope, after).await?, kinds, pending: VecDeque::new() };
+    let access = Access { authn, credential, caller, checked: Instant::now() };
+    let reader = Reader {
+        follower: state.store.follow_events(scope, after).await?,
+        kinds,
+        pending: VecDeque::new(),
+        access,
+        sent: Instant::now(),
+        ended: false,
+    };
     let chunks = futures::stream::unfold(reader, |mut reader| async move {
         let chunk = reader.next_chunk().await?;
         Some((Ok::<_, Infallible>(chunk), reader))
@@ -77,6 +93,47 @@ async fn events(
 /// How long a stream stays silent before it sends a comment line, so that proxies and clients
 /// see it alive.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How often a stream's credential is checked again.
+const RECHECK: Duration = Duration::from_secs(2);
+
+/// Who a stream was opened for, and with what.
+struct Access {
+    authn: Arc<Authenticator>,
+    credential: Credential,
+    caller: Caller,
+    checked: Instant,
+}
+
+impl Access {
+    /// Why the stream must end, when its credential no longer names its caller; checked at most
+    /// every [`RECHECK`], and before every chunk of an anonymous stream (cheap, and nothing of the
+    /// first user's may reach it). A failed check (the database unreachable a moment) lets it go on.
+    async fn revoked(&mut self) -> Option<&'static str> {
+        if self.credential != Credential::Open && self.checked.elapsed() < RECHECK {
+            return None;
+        }
+        self.checked = Instant::now();
+        match self.authn.caller_of_credential(&self.credential).await {
+            Ok(Some(caller)) if caller == self.caller => None,
+            Ok(Some(_)) | Ok(None) => Some(match self.credential {
+                Credential::Open => "the server requires API tokens now: reconnect with one",
+                Credential::Token(_) => "the API token was revoked",
+                Credential::Session(_) => "the login has ended (logged out, expired, or its token revoked)",
+            }),
+            Err(err) => {
+                tracing::warn!(error = %err.message, "checking an event stream's credential failed");
+                None
+            }
+        }
+    }
+}
+
+/// The last frame of a stream whose access ended.
+fn end_frame(reason: &str) -> Bytes {
+    let data = serde_json::json!({ "reason": reason }).to_string();
+    Bytes::from(format!("event: end\ndata: {data}\n\n"))
+}
 
 fn parse_last_event_id(value: &str) -> Result<i64, ApiError> {
     value.trim().parse::<i64>().ok().filter(|seq| *seq >= 0).ok_or_else(|| {
@@ -128,19 +185,40 @@ struct Reader {
     kinds: Vec<EventKind>,
     /// The rest of the last page.
     pending: VecDeque<Arc<SharedEvent>>,
+    access: Access,
+    /// When the last chunk left.
+    sent: Instant,
+    /// The `end` event was sent: nothing follows.
+    ended: bool,
 }
 
 impl Reader {
     /// What to send next: the frames of every event waiting (in one chunk), or a keep-alive
-    /// comment after [`KEEP_ALIVE`] without one; `None` ends the stream (shutdown or a database
-    /// error: the client reconnects with `Last-Event-ID`).
+    /// comment after [`KEEP_ALIVE`] without one, or the `end` event once the stream's access
+    /// ended; `None` ends the stream (after `end`, at shutdown or on a database error: the client
+    /// reconnects with `Last-Event-ID`).
     async fn next_chunk(&mut self) -> Option<Bytes> {
-        // Waiting is cancel-safe: the follower moves its cursor only with a page it hands over.
-        match tokio::time::timeout(KEEP_ALIVE, self.wait()).await {
-            Err(_) => return Some(Bytes::from_static(b":\n\n")),
-            Ok(false) => return None,
-            Ok(true) => {}
+        if self.ended {
+            return None;
         }
+        loop {
+            // Waiting is cancel-safe: the follower moves its cursor only with a page it hands over.
+            let waited = tokio::time::timeout(RECHECK, self.wait()).await;
+            if let Some(reason) = self.access.revoked().await {
+                self.ended = true;
+                return Some(end_frame(reason));
+            }
+            match waited {
+                Err(_) if self.sent.elapsed() >= KEEP_ALIVE => {
+                    self.sent = Instant::now();
+                    return Some(Bytes::from_static(b":\n\n"));
+                }
+                Err(_) => continue,
+                Ok(false) => return None,
+                Ok(true) => break,
+            }
+        }
+        self.sent = Instant::now();
         let mut frames = self.pending.drain(..).map(|event| event.wire_with(sse_frame));
         let first = frames.next()?;
         let Some(second) = frames.next() else { return Some(first) };
