@@ -62,7 +62,10 @@ pub fn app_with(state: AppState, security: Security) -> Router {
     router
         .layer(axum::middleware::from_fn(security::headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // The path only, never the query string: a credential put there must not reach the log.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::observe_http))
         .with_state(state)
 }

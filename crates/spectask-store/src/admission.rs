@@ -107,7 +107,8 @@ impl Store {
             };
             let repo = task.repository_id.to_string();
             let reason = if global >= limits.global {
-                Some(format!("waiting for a free slot: {global} of {} tasks are at work", limits.global))
+                // The server's count is every user's: only the limit is said.
+                Some(format!("waiting for a free slot: the server's {} task slots are taken", limits.global))
             } else if per_repo.get(&repo).copied().unwrap_or(0) >= limits.per_repository {
                 Some(format!(
                     "waiting for a free slot in this repository ({} tasks at work)",

@@ -59,6 +59,17 @@ impl DatabaseUrl {
     }
 }
 
+/// Creates the database file readable and writable by its owner only (0600), when it does not
+/// exist yet: it holds every user's work. SQLite gives its journal files the same mode.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::DataDir { path: path.display().to_string(), source }),
+    }
+}
+
 /// Hides the password of a `scheme://user:password@host` URL. A URL that does not parse is hidden
 /// whole after its scheme: it may hold a password the parser could not find.
 fn redact(url: &str) -> String {
@@ -96,6 +107,7 @@ impl Store {
                     std::fs::create_dir_all(dir)
                         .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
                 }
+                create_private(path)?;
                 let options = AnyPoolOptions::new().max_connections(4).after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute(SQLITE_PRAGMAS).await?;

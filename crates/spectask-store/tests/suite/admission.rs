@@ -38,6 +38,7 @@ async fn a_task_sent_back_from_review_waits_for_a_slot_like_any(store: Store) {
     assert!(store.admit(&limits).await.unwrap().is_empty(), "the slot is the second's");
     let reason = store.queue_reason(first.id).await.unwrap().unwrap_or_default();
     assert!(reason.contains("waiting for a free slot"), "{reason}");
+    assert!(!reason.contains("1 of"), "other users' tasks are not counted in it: {reason}");
     store.apply_to_spec_task(second.id, &SpecTaskCommand::Cancel).await.unwrap();
     let admitted = store.admit(&limits).await.unwrap();
     assert_eq!(titles(admitted.clone()), ["first"]);

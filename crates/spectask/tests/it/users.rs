@@ -58,6 +58,11 @@ fn users_and_tokens(database_url: Option<String>) {
     assert!(token.starts_with("spt_"), "{token}");
     let key = std::fs::metadata(data.join("token.key")).unwrap();
     assert_eq!(std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777, 0o600);
+    if url.is_none() {
+        // The database holds every user's work: its owner's alone.
+        let db = std::fs::metadata(data.join("spectask.db")).unwrap();
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&db.permissions()) & 0o777, 0o600);
+    }
 
     let server = Server::start(&data, url);
     let anonymous = server.task(&["list"]);
