@@ -274,7 +274,7 @@ pub(crate) async fn register(
         Ok::<_, GitError>((registration, health))
     })
     .await?
-    .map_err(register_error)?;
+    .map_err(|err| register_error(caller, err))?;
     let repo = &registration.repo;
     let mut repository = state
         .store
@@ -298,7 +298,33 @@ pub(crate) async fn register(
     Ok(Registered { repository, registration, health, created })
 }
 
-fn register_error(err: GitError) -> ApiError {
+/// What a refused registration tells the caller. A user of a server with users learns only that
+/// the path is no repository this server can use, never whether it exists or what it holds: the
+/// server's filesystem is not theirs to probe (the detail goes to the server's log).
+fn register_error(caller: &Caller, err: GitError) -> ApiError {
+    let hidden = matches!(
+        err,
+        GitError::PathNotFound { .. }
+            | GitError::NotARepository { .. }
+            | GitError::InsideRepository { .. }
+            | GitError::UnusableRepository { .. }
+    );
+    if hidden && let Some(user) = caller.owner_filter() {
+        tracing::info!(user, error = %err, "refused a repository registration");
+        let path = match &err {
+            GitError::PathNotFound { path }
+            | GitError::NotARepository { path }
+            | GitError::InsideRepository { path, .. }
+            | GitError::UnusableRepository { path, .. } => path.display().to_string(),
+            _ => String::new(),
+        };
+        return ApiError::bad_request(
+            "invalid_repository",
+            format!(
+                "{path} is not a git repository this server can use (the root of a non-bare repository with commits, readable by the server)"
+            ),
+        );
+    }
     match err {
         GitError::InvalidBranchName { .. }
         | GitError::BranchCheckedOutElsewhere { .. }

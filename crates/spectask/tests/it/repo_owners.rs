@@ -77,6 +77,14 @@ fn another_user_cannot_change_what_runs_in_the_owners_tasks() {
     refused(&as_user(&server, &bob, &["repo", "member", "add", &id, "bob"]), "no repository of yours");
     let create = ["task", "create", "--repo", path, "--kind", "coding_session", "Add a greeting"];
     refused(&as_user(&server, &bob, &create), "registered by alice");
+    // Nor probe the server's disk: a missing path and a plain directory are refused alike.
+    let plain = dir.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    for path in [plain.to_str().unwrap(), "/nonexistent/spectask-probe"] {
+        let probe = as_user(&server, &bob, &["repo", "add", path]);
+        refused(&probe, "is not a git repository this server can use");
+        assert!(!stderr(&probe).contains("does not exist"), "{}", stderr(&probe));
+    }
     let listed = json(&as_user(&server, &alice, &["repo", "list", "--json"]));
     assert_eq!(listed[0]["check_command"], ALICES_CHECK, "{listed}");
     assert_eq!(listed[0]["merge_policy"], "merge", "{listed}");
