@@ -85,5 +85,7 @@ pub async fn serve(
         shutdown.await;
         store.end_event_streams();
     };
-    axum::serve(listener, app_with(state, security)).with_graceful_shutdown(shutdown).await
+    // The peer's address marks a request that came over the network (see `security::guard`).
+    let app = app_with(state, security).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

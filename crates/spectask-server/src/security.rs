@@ -15,7 +15,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
     AUTHORIZATION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HOST, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
@@ -122,15 +124,20 @@ fn host_name(host: &str) -> &str {
     }
 }
 
-/// Refuses requests whose `Host` names another server (403 `host_not_allowed`), and state-changing
-/// requests that a page of another origin could send without a preflight (403 `cross_site_request`).
-/// A request without `Host` (no browser sends one) passes the first check.
+/// Refuses requests whose `Host` names another server (403 `host_not_allowed`) or that came over
+/// the network naming none (400 `host_required`; HTTP/1.1 requires it), and state-changing requests
+/// that a page of another origin could send without a preflight (403 `cross_site_request`).
 pub(crate) async fn guard(State(security): State<Arc<Security>>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(HOST)
         .map(|v| v.to_str().unwrap_or_default().to_owned())
         .or_else(|| request.uri().authority().map(|a| a.as_str().to_owned()));
+    let from_network = request.extensions().get::<ConnectInfo<SocketAddr>>().is_some();
+    if host.is_none() && from_network {
+        return ApiError::bad_request("host_required", "the request names no Host; send the Host header")
+            .into_response();
+    }
     if let Some(host) = host
         && !security.host_allowed(&host)
     {

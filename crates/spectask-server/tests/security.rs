@@ -187,3 +187,31 @@ async fn json_bodies_pass_without_the_header() {
     // Past the guard: the handler itself answers about the path.
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_repository"), "{body}");
 }
+
+/// Over a real connection, a request naming no `Host` (HTTP/1.0 allows it, no browser sends it) is
+/// refused; the same request naming its host is served.
+#[tokio::test]
+async fn a_request_over_the_network_without_host_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fx = Fixture::new(Security::default()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server =
+        tokio::spawn(spectask_server::serve(listener, fx.state.clone(), fx.security.clone(), async {
+            let _ = stopped.await;
+        }));
+    let ask = |request: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        answer
+    };
+    let without = ask("GET /api/v1/health HTTP/1.0\r\n\r\n".to_owned()).await;
+    assert!(without.starts_with("HTTP/1.0 400") && without.contains("host_required"), "{without}");
+    let with = ask(format!("GET /api/v1/health HTTP/1.0\r\nHost: {addr}\r\n\r\n")).await;
+    assert!(with.starts_with("HTTP/1.0 200"), "{with}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
