@@ -1,7 +1,7 @@
 //! Change detection: branch tips, commits between two tips, changed files, contents at a commit, and
 //! noticing an agent's own edits to progress markers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use spectask_git::{ChangedFile, CommitId, DesignDocsCommit, FileChange, FileWrite, GitError};
 
@@ -71,19 +71,35 @@ fn another_process_holding_the_lock_makes_writers_wait() {
     let repo = registered_repo(dir.path());
     let lock_file = repo.root().join(".git/spectask/locks/design-docs.lock");
     assert!(lock_file.is_file(), "created at registration");
-    let mut holder =
-        std::process::Command::new("flock").arg(&lock_file).args(["sleep", "2"]).spawn().unwrap();
+    // The other process holds the lock until its standard input closes.
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock_file)
+        .arg("cat")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     // Wait until the other process really holds the lock.
     let probe = std::fs::File::open(&lock_file).unwrap();
     while probe.try_lock().is_ok() {
         probe.unlock().unwrap();
         std::thread::sleep(Duration::from_millis(10));
     }
-    let start = Instant::now();
-    put(&repo, "waited.md", "x\n");
-    let waited = start.elapsed();
+    let (done, written) = std::sync::mpsc::channel();
+    let writer = {
+        let repo = repo.clone();
+        std::thread::spawn(move || {
+            put(&repo, "waited.md", "x\n");
+            done.send(()).unwrap();
+        })
+    };
+    assert!(
+        written.recv_timeout(Duration::from_millis(500)).is_err(),
+        "the write waits while the other process holds the lock"
+    );
+    drop(holder.stdin.take());
+    written.recv_timeout(Duration::from_secs(60)).expect("the write goes on once the lock is released");
+    writer.join().unwrap();
     assert!(holder.wait().unwrap().success());
-    assert!(waited >= Duration::from_millis(1000), "the write waited for the other process: {waited:?}");
 
     // A task's commit does not queue behind the design-docs writer: it lands while the lock is held.
     let mut holder =
