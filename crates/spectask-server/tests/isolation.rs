@@ -102,6 +102,7 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
     let task: Value = serde_json::from_str(&created).unwrap();
     assert_eq!(task["created_by"], "alice");
     let task_id = task["id"].as_str().unwrap().to_owned();
+    let repo_id = task["repository"]["id"].as_str().unwrap().to_owned();
     let session = fx
         .state
         .store
@@ -166,16 +167,30 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
         if public.contains(&path.as_str()) || path.starts_with("/api/v1/coordination/") {
             continue;
         }
-        for method in ["get", "post", "put", "delete"] {
+        for method in ["get", "post", "put", "patch", "delete"] {
             if item.get(method).is_none() {
                 continue;
             }
             let by_session = path.starts_with("/api/v1/work-sessions/");
+            // A repository's routes name it by its own id.
+            let by_repo = path.starts_with("/api/v1/repos/");
             let fill = |task: &str, session: &str| {
-                path.replace("{id}", if by_session { session } else { task })
+                let id = if by_session {
+                    session.to_owned()
+                } else if by_repo {
+                    if task == task_id {
+                        repo_id.clone()
+                    } else {
+                        "01a20000-0000-7000-8000-000000000002".to_owned()
+                    }
+                } else {
+                    task.to_owned()
+                };
+                path.replace("{id}", &id)
                     .replace("{session}", session)
                     .replace("{task_id}", task)
                     .replace("{document}", "requirements")
+                    .replace("{user}", "alice")
             };
             let uri = fill(&task_id, &session_id);
             let has_id = uri != *path;
@@ -184,7 +199,7 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
             let shown = if status.is_success() {
                 body.clone()
             } else {
-                body.replace(&task_id, "").replace(&session_id, "")
+                body.replace(&task_id, "").replace(&session_id, "").replace(&repo_id, "")
             };
             assert!(leaks(&shown).is_none(), "{method} {uri} shows bob {:?}: {body}", leaks(&shown));
             if has_id && !path.starts_with("/api/v1/approvals/") {
@@ -194,7 +209,10 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
                 let (unknown_status, unknown_body) = fx
                     .call(&bob, &method.to_uppercase(), &fill(none_task, none_session), Some(json!({})))
                     .await;
-                let unknown_body = unknown_body.replace(none_task, "").replace(none_session, "");
+                let unknown_body = unknown_body
+                    .replace(none_task, "")
+                    .replace(none_session, "")
+                    .replace("01a20000-0000-7000-8000-000000000002", "");
                 assert_eq!((status, shown), (unknown_status, unknown_body), "{method} {uri} as bob");
                 if method == "get" {
                     assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri} as bob: {body}");
