@@ -39,9 +39,11 @@ pub struct Thread {
 /// and never logged.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EditorMcpServer {
-    /// The name the agent shows, and prefixes its tools with.
+    /// The name the agent shows, and prefixes its tools with: not blank.
+    #[schema(pattern = r"\S")]
     pub name: String,
     /// An absolute path.
+    #[schema(pattern = r"^/")]
     pub command: String,
     #[serde(default)]
     pub args: Vec<String>,

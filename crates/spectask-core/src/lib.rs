@@ -11,6 +11,7 @@ pub mod event;
 pub mod history;
 pub mod ids;
 pub mod job;
+pub mod json_number;
 pub mod lifecycle;
 pub mod repository;
 pub mod review;

@@ -47,6 +47,8 @@ impl SpecDocument {
 pub struct LineComment {
     pub document: SpecDocument,
     /// 1-based line number, or none for a comment on the whole document.
+    #[serde(default, deserialize_with = "crate::json_number::optional_integral")]
+    #[schema(minimum = 1)]
     pub line: Option<u32>,
     pub comment: String,
 }

@@ -113,9 +113,11 @@ impl From<TransitionError> for ApiError {
 impl From<GitError> for ApiError {
     fn from(err: GitError) -> Self {
         match err {
-            GitError::PathNotFound { .. }
-            | GitError::NotARepository { .. }
-            | GitError::InsideRepository { .. }
+            // What a request names is not there: as for an unknown id.
+            GitError::PathNotFound { .. } | GitError::NotARepository { .. } => {
+                Self::new(StatusCode::NOT_FOUND, "repository_not_found", err.to_string())
+            }
+            GitError::InsideRepository { .. }
             | GitError::UnusableRepository { .. }
             | GitError::Remote { .. }
             | GitError::BareRepository { .. }

@@ -27,7 +27,8 @@ where
     }
 }
 
-/// An optional body: a request without a content type or with an empty body gives `None`.
+/// An optional body: a request without a content type, with an empty body or with the JSON
+/// `null` gives `None`.
 impl<S, T> axum::extract::OptionalFromRequest<S> for ApiJson<T>
 where
     T: DeserializeOwned,
@@ -45,7 +46,10 @@ where
         if no_type || empty {
             return Ok(None);
         }
-        <Self as FromRequest<S>>::from_request(req, state).await.map(Some)
+        match <axum::Json<Option<T>> as FromRequest<S>>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(value.map(Self)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi as _;
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -53,12 +54,44 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .nest(API_PREFIX, routes::router().routes(utoipa_axum::routes!(openapi_json)))
         .split_for_parts();
     add_error_responses(&mut doc);
+    add_alternatives(&mut doc);
     (router, doc)
 }
 
 /// The document alone (what `openapi.json` holds).
 pub fn document() -> OpenApi {
     api().1
+}
+
+/// The bodies that need one field or another, which the derive cannot say: a repository's path
+/// or URL; changes asked for in comments (not blank) or line comments (at least one).
+fn add_alternatives(doc: &mut OpenApi) {
+    let required = |field: &str| {
+        let text = ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"\S"));
+        Schema::Object(ObjectBuilder::new().property(field, text).required(field).build())
+    };
+    alternatives(doc, "RegisterRepository", vec![required("path"), required("url")]);
+    let comments = ObjectBuilder::new()
+        .property("comments", ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"\S")))
+        .required("comments")
+        .build();
+    let line_comments = ObjectBuilder::new()
+        .property(
+            "line_comments",
+            ArrayBuilder::new().items(RefOr::Ref(Ref::from_schema_name("LineComment"))).min_items(Some(1)),
+        )
+        .required("line_comments")
+        .build();
+    alternatives(doc, "ChangesRequestBody", vec![Schema::Object(comments), Schema::Object(line_comments)]);
+}
+
+/// Makes the component schema `name` also require one of `any`.
+fn alternatives(doc: &mut OpenApi, name: &str, any: Vec<Schema>) {
+    let Some(components) = doc.components.as_mut() else { return };
+    let Some(original) = components.schemas.remove(name) else { return };
+    let any = any.into_iter().fold(AnyOfBuilder::new(), |builder, schema| builder.item(schema)).build();
+    let all = AllOfBuilder::new().item(original).item(Schema::AnyOf(any)).build();
+    components.schemas.insert(name.to_owned(), RefOr::T(Schema::AllOf(all)));
 }
 
 /// Every operation answers errors in the one shape: a `default` response says so.

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 #[into_params(parameter_in = Path)]
 pub struct TaskPath {
     /// A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle.
+    #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub id: String,
 }
 
@@ -17,6 +18,7 @@ pub struct TaskPath {
 #[into_params(parameter_in = Path)]
 pub struct SessionPath {
     /// A work session id.
+    #[param(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     pub id: String,
 }
 
@@ -25,8 +27,10 @@ pub struct SessionPath {
 #[into_params(parameter_in = Path)]
 pub struct TaskSessionPath {
     /// A SpecTask reference (id, abbreviated id or handle).
+    #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub id: String,
     /// A work session id of that task.
+    #[param(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     pub session: String,
 }
 
@@ -35,8 +39,10 @@ pub struct TaskSessionPath {
 #[into_params(parameter_in = Path)]
 pub struct DocumentPath {
     /// A SpecTask reference (id, abbreviated id or handle).
+    #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub id: String,
     /// `requirements`, `design` or `tasks` (a `.md` suffix is allowed).
+    #[param(pattern = r"^(requirements|design|tasks)(\.md)?$")]
     pub document: String,
 }
 
@@ -45,6 +51,7 @@ pub struct DocumentPath {
 #[into_params(parameter_in = Path)]
 pub struct ApprovalPath {
     /// A pending approval id.
+    #[param(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     pub id: String,
 }
 
@@ -53,6 +60,7 @@ pub struct ApprovalPath {
 #[into_params(parameter_in = Path)]
 pub struct TaskIdPath {
     /// A SpecTask reference (id, abbreviated id or handle).
+    #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub task_id: String,
 }
 
@@ -71,5 +79,6 @@ pub struct RepoMemberPath {
     /// The repository's id.
     pub id: spectask_core::RepositoryId,
     /// The member's user name.
+    #[param(pattern = r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     pub user: String,
 }

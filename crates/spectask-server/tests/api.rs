@@ -121,18 +121,22 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
     std::fs::create_dir_all(&empty_repo).unwrap();
     git(&empty_repo, &["init", "-q"]);
 
-    let cases = [
-        (json!({ "prompt": "  ", "repo": repo }), "invalid_prompt", "prompt is empty".to_owned()),
+    // What a body names and is not there answers 404, as an unknown id does.
+    for (path, message) in [
+        ("/no/such/dir".to_owned(), "path /no/such/dir does not exist".to_owned()),
         (
-            json!({ "prompt": "x", "repo": "/no/such/dir" }),
-            "invalid_repository",
-            "path /no/such/dir does not exist".to_owned(),
-        ),
-        (
-            json!({ "prompt": "x", "repo": plain_dir }),
-            "invalid_repository",
+            plain_dir.display().to_string(),
             format!("{} is not a git repository", plain_dir.canonicalize().unwrap().display()),
         ),
+    ] {
+        let (status, resp) = api.create(json!({ "prompt": "x", "repo": path })).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path} -> {resp}");
+        let (got_code, got_message) = error(&resp);
+        assert_eq!(got_code, "repository_not_found", "{path}");
+        assert!(got_message.contains(&message), "{path}: {got_message:?} lacks {message:?}");
+    }
+    let cases = [
+        (json!({ "prompt": "  ", "repo": repo }), "invalid_prompt", "prompt is empty".to_owned()),
         (json!({ "prompt": "x", "repo": empty_repo }), "invalid_repository", "has no commits".to_owned()),
         (json!({ "prompt": "x", "repo": "relative/dir" }), "invalid_repository", "is relative".to_owned()),
         (

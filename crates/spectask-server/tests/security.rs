@@ -185,7 +185,7 @@ async fn json_bodies_pass_without_the_header() {
         .unwrap();
     let (status, _, body) = fx.send(req).await;
     // Past the guard: the handler itself answers about the path.
-    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_repository"), "{body}");
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "repository_not_found"), "{body}");
 }
 
 /// Over a real connection, a request naming no `Host` (HTTP/1.0 allows it, no browser sends it) is

@@ -125,8 +125,16 @@ impl ServerBackend {
     }
 }
 
+/// What the editor is told of a refused request. A directory, repository or agent profile the
+/// editor's own parameters name and spectask cannot find (404 in the API) is an invalid parameter
+/// to the editor; anything else spectask cannot find is a missing resource.
 fn backend_error(err: anyhow::Error) -> BackendError {
+    let names_a_parameter =
+        ["cwd_outside_repositories", "invalid_cwd", "repository_not_found", "unknown_agent"];
     let kind = match err.downcast_ref::<ApiFailure>() {
+        Some(f) if f.code.as_deref().is_some_and(|code| names_a_parameter.contains(&code)) => {
+            BackendErrorKind::Invalid
+        }
         Some(f) if f.status == reqwest::StatusCode::NOT_FOUND => BackendErrorKind::NotFound,
         Some(f) if f.status.is_client_error() => BackendErrorKind::Invalid,
         _ => BackendErrorKind::Unavailable,

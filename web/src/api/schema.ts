@@ -1494,6 +1494,14 @@ export interface components {
             locations: string[];
             title?: string | null;
         };
+        ChangesRequestBody: {
+            comments?: string;
+            line_comments?: components["schemas"]["LineComment"][];
+        } & ({
+            comments: string;
+        } | {
+            line_comments: components["schemas"]["LineComment"][];
+        });
         /** @description One run of the repository's check command (a `work_session.check` event). */
         CheckResultDto: {
             /** Format: date-time */
@@ -1563,9 +1571,11 @@ export interface components {
             kind?: components["schemas"]["TaskKind"] | null;
             planning_agent?: string | null;
             priority?: components["schemas"]["Priority"] | null;
+            /** @description What to do: not blank. */
             prompt: string;
-            /** @description Path of a git repository on the server's machine. */
+            /** @description Path of a git repository on the server's machine (absolute). */
             repo: string;
+            /** @description Not blank; the prompt's first line when left out. */
             title?: string | null;
         };
         /** @description `POST /tasks` */
@@ -1573,9 +1583,10 @@ export interface components {
             /** @description What to do; the name when left out. */
             description?: string;
             implementation_agent?: string | null;
+            /** @description Not blank. */
             name: string;
             priority?: components["schemas"]["Priority"] | null;
-            /** @description Path of a git repository on the server's machine. */
+            /** @description Path of a git repository on the server's machine (absolute). */
             repo: string;
             task_type?: components["schemas"]["TaskKind"] | null;
         };
@@ -1699,7 +1710,7 @@ export interface components {
             env?: {
                 [key: string]: string;
             };
-            /** @description The name the agent shows, and prefixes its tools with. */
+            /** @description The name the agent shows, and prefixes its tools with: not blank. */
             name: string;
         };
         /** @description What an editor serves itself. */
@@ -1923,6 +1934,11 @@ export interface components {
             /** Format: int32 */
             old_start: number;
         };
+        /** @description `POST /spec-tasks/{id}/request-implementation-changes`: what to change. */
+        ImplementationChangesBody: {
+            /** @description What the follow-up session should do: not blank. */
+            comments: string;
+        };
         /** @description `POST /spec-tasks/{id}/approve-implementation`, `/request-implementation-changes`. */
         ImplementationReviewBody: {
             comments?: string;
@@ -1999,6 +2015,7 @@ export interface components {
         MergePolicy: "merge" | "keep_branch";
         /** @description `POST /work-sessions/{id}/messages` */
         MessageBody: {
+            /** @description Not blank. */
             text: string;
         };
         /** @description `GET /spec-tasks/{id}/multi-session-overview`: the whole dashboard of one task in one response. */
@@ -2167,11 +2184,11 @@ export interface components {
         };
         /** @description `POST /api/v1/work-sessions/{id}/record-history` */
         RecordHistory: {
+            /** @description Not blank. */
             content: string;
             /** @description `conversation`, `code_changes`, `decisions` or `activity_log`. */
             file: string;
         };
-        /** @description `POST /api/v1/repos` */
         RegisterRepository: {
             /**
              * @description The repository's own check command (`npm test`), run in a work session's worktree, in the
@@ -2181,13 +2198,16 @@ export interface components {
             check_command?: string | null;
             /** @description The branch tasks start from and merge into (default: the branch checked out now). */
             default_branch?: string | null;
-            /** @description Default `helix-design-docs`. */
+            /**
+             * @description Default `helix-design-docs`. A branch name of letters, digits, `_`, `.` and `-`, in `/`-separated
+             *     parts.
+             */
             design_docs_branch?: string | null;
             hooks?: components["schemas"]["HookPolicyDto"] | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             /**
              * @description Path of a git repository on the server's machine; with `url`, where to clone it (default
-             *     `<data-dir>/clones/<name>`).
+             *     `<data-dir>/clones/<name>`). Absolute.
              */
             path?: string | null;
             /**
@@ -2196,7 +2216,11 @@ export interface components {
              *     git's own (credential helpers, the SSH agent), never given to spectask.
              */
             url?: string | null;
-        };
+        } & ({
+            path: string;
+        } | {
+            url: string;
+        });
         RepositoryDto: {
             /** @description Why spectask stopped writing to the repository, when it did: a human must look. */
             attention?: string | null;
@@ -3246,7 +3270,7 @@ export interface operations {
             };
             header?: {
                 /** @description Resume after this event */
-                "Last-Event-ID"?: number | null;
+                "Last-Event-ID"?: number;
             };
             path?: never;
             cookie?: never;
@@ -3582,7 +3606,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only tasks in this status. */
-                status?: string;
+                status?: components["schemas"]["SpecTaskStatus"];
                 /** @description A repository path or id. */
                 repo?: string;
                 /** @description Page size, 1 to 500 (default 50). */
@@ -4326,7 +4350,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ReviewBody"];
+                "application/json": components["schemas"]["ChangesRequestBody"];
             };
         };
         responses: {
@@ -4362,7 +4386,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ImplementationReviewBody"];
+                "application/json": components["schemas"]["ImplementationChangesBody"];
             };
         };
         responses: {
@@ -4652,7 +4676,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only tasks in this status. */
-                status?: string;
+                status?: components["schemas"]["SpecTaskStatus"];
                 /** @description A repository path or id. */
                 repo?: string;
                 /** @description Page size, 1 to 500 (default 50). */

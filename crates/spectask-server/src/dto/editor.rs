@@ -69,6 +69,7 @@ pub enum EditorTurnFrame {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditorReplyBody {
+    #[serde(deserialize_with = "spectask_core::json_number::integral")]
     pub request_id: u64,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
@@ -81,6 +82,7 @@ pub struct EditorReplyBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditorErrorDto {
+    #[serde(deserialize_with = "spectask_core::json_number::integral")]
     pub code: i32,
     pub message: String,
     #[serde(default)]

@@ -10,10 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Replay events after this sequence number.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// A SpecTask reference (full or abbreviated id, or handle).
+    #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub spec_task: Option<String>,
     /// Comma-separated event kinds.
+    #[param(
+        pattern = r"^((spec_task\.created|spec_task\.transitioned|spec_review\.recorded|work_session\.created|work_session\.transitioned|coordination\.recorded|repository\.registered|repository\.settings_changed|work_session\.plan|plan_progress\.detected|agent\.sandbox|work_session\.permission|spec_task\.hidden|work_session\.check))?(,(spec_task\.created|spec_task\.transitioned|spec_review\.recorded|work_session\.created|work_session\.transitioned|coordination\.recorded|repository\.registered|repository\.settings_changed|work_session\.plan|plan_progress\.detected|agent\.sandbox|work_session\.permission|spec_task\.hidden|work_session\.check))*$"
+    )]
     pub kinds: Option<String>,
 }
 

@@ -9,7 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 #[serde(deny_unknown_fields)]
 pub struct RecordHistory {
     /// `conversation`, `code_changes`, `decisions` or `activity_log`.
+    #[schema(pattern = r"^(conversation|code_changes|decisions|activity_log)$")]
     pub file: String,
+    /// Not blank.
+    #[schema(pattern = r"\S")]
     pub content: String,
 }
 
@@ -44,10 +47,13 @@ impl From<&HistoryEntry> for HistoryEntryDto {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Entries after this `seq` (the previous page's `next_after`; default 0, from the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 500).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// Only entries of this file: `conversation`, `code_changes`, `decisions` or `activity_log`.
+    #[param(pattern = r"^(conversation|code_changes|decisions|activity_log)$")]
     pub file: Option<String>,
 }
 

@@ -36,15 +36,20 @@ impl From<HookPolicyDto> for spectask_git::HookPolicy {
 #[serde(deny_unknown_fields)]
 pub struct RegisterRepository {
     /// Path of a git repository on the server's machine; with `url`, where to clone it (default
-    /// `<data-dir>/clones/<name>`).
+    /// `<data-dir>/clones/<name>`). Absolute.
+    #[schema(pattern = r"^(/|$)")]
     pub path: Option<String>,
     /// A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
     /// fetches it before planning and implementation, and pushes its work there. Credentials are
     /// git's own (credential helpers, the SSH agent), never given to spectask.
+    #[schema(pattern = r"^\s*((https?|ssh|git|file)://|[^:/]*@[^:/]*:)")]
     pub url: Option<String>,
-    /// Default `helix-design-docs`.
+    /// Default `helix-design-docs`. A branch name of letters, digits, `_`, `.` and `-`, in `/`-separated
+    /// parts.
+    #[schema(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")]
     pub design_docs_branch: Option<String>,
     /// The branch tasks start from and merge into (default: the branch checked out now).
+    #[schema(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")]
     pub default_branch: Option<String>,
     /// Whether tasks' commits run the repository's hooks (default `run`).
     pub hooks: Option<HookPolicyDto>,
@@ -62,7 +67,7 @@ pub struct RegisterRepository {
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepository {
     /// The branch tasks start from and merge into; it must exist.
-    #[schema(min_length = 1)]
+    #[schema(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")]
     pub default_branch: Option<String>,
     pub hooks: Option<HookPolicyDto>,
     pub merge_policy: Option<MergePolicy>,
@@ -75,7 +80,7 @@ pub struct UpdateRepository {
 #[serde(deny_unknown_fields)]
 pub struct AddRepositoryMember {
     /// A user of this server (`spectask user add`).
-    #[schema(min_length = 1)]
+    #[schema(pattern = r"^\s*[a-z0-9][a-z0-9._-]{0,63}\s*$")]
     pub user: String,
 }
 

@@ -65,10 +65,21 @@ pub struct ImplementationReviewBody {
     pub comments: String,
 }
 
+/// `POST /spec-tasks/{id}/request-implementation-changes`: what to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationChangesBody {
+    /// What the follow-up session should do: not blank.
+    #[schema(pattern = r"\S")]
+    pub comments: String,
+}
+
 /// `POST /work-sessions/{id}/messages`
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
+    /// Not blank.
+    #[schema(pattern = r"\S")]
     pub text: String,
 }
 
@@ -93,10 +104,12 @@ pub struct ImplementationSummaryDto {
 #[serde(deny_unknown_fields)]
 pub struct EditorThreadBody {
     /// The thread's directory (absolute): a registered repository or a task's worktree.
+    #[schema(pattern = r"^/")]
     pub cwd: String,
     /// The task to attach to (id, short id or handle); otherwise the task whose worktree holds
     /// `cwd`, or a new interactive task for the repository holding it.
     #[serde(default)]
+    #[schema(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub task: Option<String>,
     /// The agent profile for a task made for this thread.
     #[serde(default)]

@@ -18,6 +18,17 @@ pub struct ReviewBody {
     pub line_comments: Vec<LineComment>,
 }
 
+/// `POST /spec-tasks/{id}/request-changes`: what to change, in comments (not blank) or line
+/// comments (at least one), or both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesRequestBody {
+    #[serde(default)]
+    pub comments: String,
+    #[serde(default)]
+    pub line_comments: Vec<LineComment>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewDto {
     pub id: String,

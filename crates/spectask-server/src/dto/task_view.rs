@@ -55,11 +55,14 @@ impl From<SpecTaskDto> for TaskDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskBody {
+    /// Not blank.
+    #[schema(pattern = r"\S")]
     pub name: String,
     /// What to do; the name when left out.
     #[serde(default)]
     pub description: String,
-    /// Path of a git repository on the server's machine.
+    /// Path of a git repository on the server's machine (absolute).
+    #[schema(pattern = r"^/")]
     pub repo: String,
     pub task_type: Option<TaskKind>,
     pub priority: Option<Priority>,

@@ -10,9 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSpecTask {
+    /// What to do: not blank.
+    #[schema(pattern = r"\S")]
     pub prompt: String,
-    /// Path of a git repository on the server's machine.
+    /// Path of a git repository on the server's machine (absolute).
+    #[schema(pattern = r"^/")]
     pub repo: String,
+    /// Not blank; the prompt's first line when left out.
+    #[schema(pattern = r"\S")]
     pub title: Option<String>,
     pub kind: Option<TaskKind>,
     /// How a spec task's plan is implemented (default `complex`: a session per plan task).
@@ -29,11 +34,15 @@ pub struct CreateSpecTask {
 #[into_params(parameter_in = Query)]
 pub struct ListSpecTasks {
     /// Only tasks in this status.
+    #[param(value_type = Option<SpecTaskStatus>)]
     pub status: Option<String>,
     /// A repository path or id.
+    #[param(pattern = r"^[^\x00-\x1f\x7f]*$")]
     pub repo: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

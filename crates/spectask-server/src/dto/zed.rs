@@ -43,11 +43,14 @@ pub struct ZedInstanceDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateZedSessionBody {
     /// The thread's directory (absolute): a registered repository or a task's worktree.
+    #[schema(pattern = r"^/")]
     pub cwd: String,
     /// The task (id, short id or handle); otherwise the task whose worktree holds `cwd`, or a new
     /// interactive task.
+    #[schema(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub spec_task: Option<String>,
     /// The work session this thread was spawned from (parent and spawned-by), in the same task.
+    #[schema(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     pub parent_session: Option<String>,
     pub agent_profile: Option<String>,
     /// The editor's name; `zed` when not given.
@@ -59,11 +62,23 @@ pub struct CreateZedSessionBody {
 #[serde(tag = "event_type", rename_all = "snake_case")]
 pub enum ZedEventBody {
     /// A thread was created in the editor: it becomes a work session.
-    ThreadCreated { cwd: String, spec_task: Option<String>, agent_profile: Option<String> },
+    ThreadCreated {
+        #[schema(pattern = r"^/")]
+        cwd: String,
+        #[schema(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
+        spec_task: Option<String>,
+        agent_profile: Option<String>,
+    },
     /// A person wrote in a thread: the message reaches its session's agent in its next turn.
-    MessageAdded { work_session_id: String, text: String },
+    MessageAdded {
+        #[schema(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
+        work_session_id: String,
+        #[schema(pattern = r"\S")]
+        text: String,
+    },
     /// The thread was closed: its session is left interrupted and resumable.
     ThreadClosed {
+        #[schema(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
         work_session_id: String,
         #[serde(default)]
         reason: String,

@@ -125,6 +125,7 @@ async fn list_sessions(
 #[into_params(parameter_in = Path)]
 struct LoginSessionPath {
     /// The session's id (from `GET /auth/sessions`).
+    #[param(pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")]
     id: String,
 }
 

@@ -73,7 +73,10 @@ pub(crate) async fn open(
         None => None,
     };
     if let Some(profile) = &body.agent_profile {
-        state.profiles.get(profile).map_err(|e| ApiError::bad_request("unknown_agent", e.to_string()))?;
+        state
+            .profiles
+            .get(profile)
+            .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "unknown_agent", e.to_string()))?;
     }
     let client = body.client.as_deref().map(str::trim).filter(|c| !c.is_empty()).unwrap_or("editor");
     let tools = editor_tools(body.mcp_servers)?;
@@ -89,9 +92,12 @@ pub(crate) async fn open(
     let (task, session) = open_editor_thread(&state.store, request).await.map_err(|err| match err {
         EditorThreadError::Store(err) => ApiError::from(err),
         EditorThreadError::OutsideRepositories(_) => {
-            ApiError::bad_request("cwd_outside_repositories", err.to_string())
+            ApiError::new(StatusCode::NOT_FOUND, "cwd_outside_repositories", err.to_string())
         }
-        EditorThreadError::BadCwd { .. } => ApiError::bad_request("invalid_cwd", err.to_string()),
+        // A directory that is not there (or not readable): as for anything named that is not there.
+        EditorThreadError::BadCwd { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "invalid_cwd", err.to_string())
+        }
         EditorThreadError::TaskNotOpen { .. } => {
             ApiError::new(StatusCode::CONFLICT, "task_not_open", err.to_string())
         }

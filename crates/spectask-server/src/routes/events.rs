@@ -44,7 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// follows live. When the credential it was opened with stops naming the caller, a last event
 /// `end` (`data: {"reason": …}`) closes it.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery,
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+        ("Last-Event-ID" = Option<u64>, Header, nullable = false, minimum = 0, description = "Resume after this event")),
     responses((status = 200, description = "A stream of events", content_type = "text/event-stream",
         body = EventDto)))]
 async fn events(
@@ -55,13 +55,13 @@ async fn events(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Response, ApiError> {
+    if let Some(after) = query.after.filter(|after| *after < 0) {
+        return Err(ApiError::bad_request("invalid_query", format!("after {after} is negative")));
+    }
     let after = match headers.get("last-event-id") {
         Some(value) => parse_last_event_id(value.to_str().unwrap_or(""))?,
         None => query.after.unwrap_or(0),
     };
-    if after < 0 {
-        return Err(ApiError::bad_request("invalid_query", format!("after {after} is negative")));
-    }
     let scope = match (query.spec_task.as_deref(), caller.owner_filter()) {
         (Some(reference), owner) => {
             EventScope::SpecTask(state.store.resolve_spec_task_of(reference, owner).await?)

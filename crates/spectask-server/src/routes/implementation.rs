@@ -9,7 +9,9 @@ use spectask_store::NewCoordination;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{ImplementationReviewBody, ImplementationSummaryDto, SpecTaskDto};
+use crate::dto::{
+    ImplementationChangesBody, ImplementationReviewBody, ImplementationSummaryDto, SpecTaskDto,
+};
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::TaskPath;
 use crate::routes::spec_tasks::{load, task_dto};
@@ -66,17 +68,18 @@ async fn approve_implementation(
 
 /// Ask for more implementation work: a follow-up session gets the comments.
 #[utoipa::path(post, path = "/spec-tasks/{id}/request-implementation-changes", tag = "work-sessions",
-    params(TaskPath), request_body = ImplementationReviewBody,
+    params(TaskPath), request_body = ImplementationChangesBody,
     responses((status = 200, description = "The task", body = SpecTaskDto)))]
 async fn request_implementation_changes(
     state: State<AppState>,
     caller: Caller,
     id: ApiPath<TaskPath>,
-    ApiJson(body): ApiJson<ImplementationReviewBody>,
+    ApiJson(body): ApiJson<ImplementationChangesBody>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     if body.comments.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_review", "request-implementation-changes needs comments"));
     }
+    let body = ImplementationReviewBody { comments: body.comments };
     review(state, caller, id, SpecTaskCommand::RequestImplementationChanges, body).await
 }
 

@@ -54,8 +54,11 @@ async fn update_repo(
     })
     .await?
     .map_err(|err| match err {
-        spectask_git::GitError::BranchNotFound { .. } | spectask_git::GitError::InvalidBranchName { .. } => {
-            ApiError::bad_request("invalid_branch", err.to_string())
+        spectask_git::GitError::BranchNotFound { .. } => {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "branch_not_found", err.to_string())
+        }
+        spectask_git::GitError::InvalidBranchName { .. } => {
+            ApiError::conflict("invalid_branch", err.to_string())
         }
         other => other.into(),
     })?;

@@ -139,9 +139,15 @@ async fn clone(state: &AppState, url: &str, path: Option<&str>) -> Result<String
         }
     };
     let (url, at) = (url.to_owned(), dest.clone());
-    tokio::task::spawn_blocking(move || spectask_git::clone_repository(&url, &at))
-        .await?
-        .map_err(ApiError::from)?;
+    // A URL that cannot be cloned names no repository this server can reach: as for a path.
+    tokio::task::spawn_blocking(move || spectask_git::clone_repository(&url, &at)).await?.map_err(|err| {
+        match err {
+            GitError::Remote { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "repository_not_found", err.to_string())
+            }
+            other => ApiError::from(other),
+        }
+    })?;
     Ok(dest.display().to_string())
 }
 
@@ -318,17 +324,22 @@ fn register_error(caller: &Caller, err: GitError) -> ApiError {
             | GitError::UnusableRepository { path, .. } => path.display().to_string(),
             _ => String::new(),
         };
-        return ApiError::bad_request(
-            "invalid_repository",
+        return ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "repository_not_found",
             format!(
                 "{path} is not a git repository this server can use (the root of a non-bare repository with commits, readable by the server)"
             ),
         );
     }
     match err {
-        GitError::InvalidBranchName { .. }
-        | GitError::BranchCheckedOutElsewhere { .. }
-        | GitError::BranchNotFound { .. } => ApiError::bad_request("invalid_branch", err.to_string()),
+        // A name the document allows that spectask keeps for itself or that is the other branch.
+        GitError::InvalidBranchName { .. } | GitError::BranchCheckedOutElsewhere { .. } => {
+            ApiError::conflict("invalid_branch", err.to_string())
+        }
+        GitError::BranchNotFound { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "branch_not_found", err.to_string())
+        }
         other => other.into(),
     }
 }

@@ -76,7 +76,10 @@ async fn spawn_session(
         return Err(ApiError::bad_request("invalid_session", "a spawned session needs a name"));
     }
     if let Some(profile) = &body.agent_profile {
-        state.profiles.get(profile).map_err(|e| ApiError::bad_request("unknown_agent", e.to_string()))?;
+        state
+            .profiles
+            .get(profile)
+            .map_err(|e| ApiError::new(axum::http::StatusCode::NOT_FOUND, "unknown_agent", e.to_string()))?;
     }
     let request = SpawnRequest {
         name: body.name.trim().to_owned(),

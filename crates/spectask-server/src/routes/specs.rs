@@ -8,7 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{
-    DocumentDto, DocumentQuery, ReviewBody, ReviewDto, ReviewedDto, SpecTaskDto, SpecVersionDto,
+    ChangesRequestBody, DocumentDto, DocumentQuery, ReviewBody, ReviewDto, ReviewedDto, SpecTaskDto,
+    SpecVersionDto,
 };
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{DocumentPath, TaskPath};
@@ -57,13 +58,13 @@ async fn approve_with_handoff(
 
 /// Ask for a revised spec: the planner writes a new version with the comments.
 #[utoipa::path(post, path = "/spec-tasks/{id}/request-changes", tag = "specs", params(TaskPath),
-    request_body = ReviewBody,
+    request_body = ChangesRequestBody,
     responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
 async fn request_changes(
     state: State<AppState>,
     caller: Caller,
     id: ApiPath<TaskPath>,
-    ApiJson(body): ApiJson<ReviewBody>,
+    ApiJson(body): ApiJson<ChangesRequestBody>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
     if body.comments.trim().is_empty() && body.line_comments.is_empty() {
         return Err(ApiError::bad_request(
@@ -71,6 +72,7 @@ async fn request_changes(
             "request-changes needs comments (or line comments) saying what to change",
         ));
     }
+    let body = ReviewBody { comments: body.comments, line_comments: body.line_comments };
     review(state, caller, id, ReviewDecision::RequestChanges, body).await
 }
 

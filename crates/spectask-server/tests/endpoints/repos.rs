@@ -45,7 +45,7 @@ on_both_backends!(
 
 /// `default_branch` at registration chooses the branch tasks start from and merge into; a second
 /// registration naming another is refused, naming the update that changes it; the update changes
-/// it, and refuses a branch that does not exist, naming it.
+/// it, and answers 404 for a branch that does not exist, naming it.
 async fn the_default_branch_is_chosen_and_changed(fx: Fixture) {
     let path = fx.repo("app");
     let made =
@@ -65,7 +65,10 @@ async fn the_default_branch_is_chosen_and_changed(fx: Fixture) {
 
     let update = format!("/api/v1/repos/{}", body["id"].as_str().unwrap());
     let (status, refused) = fx.call("PATCH", &update, Some(json!({ "default_branch": "nope" }))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("branch_not_found"))
+    );
     assert!(refused.to_string().contains("nope"), "{refused}");
     let (status, changed) = fx.call("PATCH", &update, Some(json!({ "default_branch": "main" }))).await;
     assert_eq!(status, StatusCode::OK, "{changed}");

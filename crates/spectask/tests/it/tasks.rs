@@ -61,10 +61,10 @@ fn bad_input_exits_non_zero_with_a_message_naming_the_problem() {
     std::fs::create_dir_all(&plain).unwrap();
     let cases: [(&[&str], String); 5] = [
         (&["create", "--repo", repo.to_str().unwrap(), "   "], "prompt is empty (HTTP 400)".into()),
-        (&["create", "--repo", "/no/such/repo", "x"], "path /no/such/repo does not exist (HTTP 400)".into()),
+        (&["create", "--repo", "/no/such/repo", "x"], "path /no/such/repo does not exist (HTTP 404)".into()),
         (
             &["create", "--repo", plain.to_str().unwrap(), "x"],
-            format!("{} is not a git repository (HTTP 400)", plain.canonicalize().unwrap().display()),
+            format!("{} is not a git repository (HTTP 404)", plain.canonicalize().unwrap().display()),
         ),
         (&["show", "0000"], "no spec task matches \"0000\" (HTTP 404)".into()),
         (&["show", "xy"], "\"xy\" is not a valid spec task id: use at least 4 characters (HTTP 400)".into()),
