@@ -22,6 +22,21 @@ named_enum!(MergePolicy, "merge policy", {
     KeepBranch => "keep_branch",
 });
 
+/// What becomes of a task's branch once the task ended (its worktree is removed either way).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskBranchPolicy {
+    /// Kept, as the record of the task's work.
+    #[default]
+    Keep,
+    /// Deleted once the default branch holds it (a merged task's), here and on the remote.
+    DeleteMerged,
+}
+named_enum!(TaskBranchPolicy, "task branch policy", {
+    Keep => "keep",
+    DeleteMerged => "delete_merged",
+});
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Repository {
     pub id: RepositoryId,
@@ -32,6 +47,8 @@ pub struct Repository {
     /// Why spectask stopped writing to the repository (for example a rewritten design-docs branch).
     pub attention: Option<String>,
     pub merge_policy: MergePolicy,
+    /// What becomes of a task's branch once the task ended.
+    pub task_branches: TaskBranchPolicy,
     /// The repository's own check (`npm test`): run in a session's worktree after each turn that
     /// claims completion; a failure goes back to the session's thread.
     pub check_command: Option<String>,

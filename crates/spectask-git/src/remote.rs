@@ -125,6 +125,21 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// Deletes `branch` on the remote (when the repository has one); one the remote does not have
+    /// is no error.
+    pub fn delete_remote_branch(&self, branch: &str) -> Result<(), GitError> {
+        let Some(remote) = self.remote() else { return Ok(()) };
+        let url = self.remote_url().unwrap_or_default().to_owned();
+        let spec = format!(":refs/heads/{branch}");
+        match self.main_git().run(&["push", "--quiet", "--porcelain", remote, &spec]) {
+            Ok(_) => Ok(()),
+            Err(GitError::Command { message, .. }) if message.contains("remote ref does not exist") => Ok(()),
+            Err(error) => Err(remote_error(&url, error)),
+        }
+    }
+}
+
 /// A failed fetch, push or clone, named by its URL with git's reason.
 pub(crate) fn remote_error(url: &str, error: GitError) -> GitError {
     match error {

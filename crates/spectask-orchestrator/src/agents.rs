@@ -205,24 +205,43 @@ pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(
     Ok(())
 }
 
-/// Removes the worktree of a task that ended; its branch is kept (merged, or for a pull request,
-/// or as the record of a cancelled task's work). A worktree holding uncommitted work is left in
-/// place, and said so in the log: nothing is lost.
+/// Removes the worktree of a task that ended. Its branch is kept (merged, for a pull request, or as
+/// the record of a cancelled task's work), unless the repository's policy deletes merged ones and
+/// the default branch holds it: then it goes, here and on the remote. A worktree holding
+/// uncommitted work, or a branch with commits the default branch lacks, is left in place, and said
+/// so in the log: nothing is lost.
 async fn remove_worktree(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
-    let repo = repos::open_id(ctx, task.repository_id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let delete_branch = repository.task_branches == spectask_core::TaskBranchPolicy::DeleteMerged
+        && repository.merge_policy == spectask_core::MergePolicy::Merge
+        && task.status() == spectask_core::SpecTaskStatus::Done;
+    let removing = repo.clone();
     let removed = tokio::task::spawn_blocking(move || {
-        repo.remove_task(&name, false, spectask_git::RemoveOptions::default())
+        let removal = removing.remove_task(&name, delete_branch, spectask_git::RemoveOptions::default())?;
+        // Also after a rerun whose first try deleted the local branch only.
+        if delete_branch && removing.branch_tip(&name.branch())?.is_none() {
+            removing.delete_remote_branch(&name.branch())?;
+        }
+        Ok::<_, spectask_git::GitError>(removal)
     })
     .await
     .map_err(|e| JobError::Retry(format!("git operation panicked or was cancelled: {e}")))?;
     match removed {
-        Ok(removal) if removal.worktree_removed => {
-            tracing::info!(task = %task.handle(), "removed the worktree of a task that ended");
+        Ok(removal) => {
+            if removal.worktree_removed {
+                tracing::info!(task = %task.handle(), "removed the worktree of a task that ended");
+            }
+            if removal.branch_deleted {
+                tracing::info!(task = %task.handle(), "deleted the merged branch of a task that ended");
+            }
         }
-        Ok(_) => {}
-        Err(err @ spectask_git::GitError::UncommittedChanges { .. }) => {
-            tracing::warn!(task = %task.handle(), %err, "kept the worktree of a task that ended");
+        Err(
+            err @ (spectask_git::GitError::UncommittedChanges { .. }
+            | spectask_git::GitError::UnmergedCommits { .. }),
+        ) => {
+            tracing::warn!(task = %task.handle(), %err, "kept the worktree and branch of a task that ended");
         }
         Err(err) => return Err(repos::git_error(err)),
     }

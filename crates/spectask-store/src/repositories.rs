@@ -71,7 +71,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -81,7 +81,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -120,6 +120,10 @@ impl Store {
         if let Some(policy) = change.merge_policy.filter(|p| *p != before.merge_policy) {
             let (from, to) = (before.merge_policy.as_str().to_owned(), policy.as_str().to_owned());
             updates.push((SettingColumn::MergePolicy, Some(from), Some(to)));
+        }
+        if let Some(policy) = change.task_branches.filter(|p| *p != before.task_branches) {
+            let (from, to) = (before.task_branches.as_str().to_owned(), policy.as_str().to_owned());
+            updates.push((SettingColumn::TaskBranches, Some(from), Some(to)));
         }
         if let Some(branch) = change.default_branch.clone().filter(|b| *b != before.default_branch) {
             updates.push((SettingColumn::DefaultBranch, Some(before.default_branch.clone()), Some(branch)));
@@ -189,7 +193,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -212,6 +216,7 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         design_docs_branch: get(row, "design_docs_branch")?,
         attention: get(row, "attention")?,
         merge_policy: parse(row, "merge_policy")?,
+        task_branches: parse(row, "task_branches")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
         owner: get(row, "owner")?,
@@ -226,6 +231,7 @@ pub struct SettingsChange {
     /// `Some(None)` removes the check command.
     pub check_command: Option<Option<String>>,
     pub merge_policy: Option<spectask_core::MergePolicy>,
+    pub task_branches: Option<spectask_core::TaskBranchPolicy>,
     pub default_branch: Option<String>,
     /// The hook policy lives in the repository's git config; its change (`from`, `to`) is recorded
     /// in the same event.
@@ -243,6 +249,7 @@ impl SettingsChange {
 #[derive(Clone, Copy)]
 enum SettingColumn {
     MergePolicy,
+    TaskBranches,
     CheckCommand,
     DefaultBranch,
     RemoteUrl,
@@ -253,6 +260,7 @@ impl SettingColumn {
     fn name(self) -> &'static str {
         match self {
             Self::MergePolicy => "merge_policy",
+            Self::TaskBranches => "task_branches",
             Self::CheckCommand => "check_command",
             Self::DefaultBranch => "default_branch",
             Self::RemoteUrl => "remote_url",
@@ -262,6 +270,7 @@ impl SettingColumn {
     fn update_sql(self) -> &'static str {
         match self {
             Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",
+            Self::TaskBranches => "UPDATE repositories SET task_branches = $1, updated_at = $2 WHERE id = $3",
             Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
             Self::DefaultBranch => {
                 "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"

@@ -46,6 +46,7 @@ const TABLES: &[Table] = &[
             ("check_command", Text),
             ("remote_url", Text),
             ("owner", Text),
+            ("task_branches", Text),
         ],
     },
     Table {

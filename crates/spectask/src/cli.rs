@@ -390,6 +390,10 @@ pub struct RepoSettingsArgs {
     /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
     #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
     pub merge_policy: Option<spectask_core::MergePolicy>,
+    /// What becomes of a task's branch once the task ended: keep (the default) or delete_merged
+    /// (deleted, here and on the remote, once the default branch holds it).
+    #[arg(long, value_parser = parse_enum::<spectask_core::TaskBranchPolicy>)]
+    pub task_branches: Option<spectask_core::TaskBranchPolicy>,
     /// The repository's own check command (e.g. "npm test"), run in a session's worktree after
     /// each turn that claims completion; a failure goes back to the agent. With `repo set`, ""
     /// removes it.

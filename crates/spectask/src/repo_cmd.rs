@@ -78,7 +78,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             let body = settings_body(settings);
             if body.as_object().is_none_or(serde_json::Map::is_empty) {
                 anyhow::bail!(
-                    "name a setting to change: --default-branch, --hooks, --merge-policy or --check"
+                    "name a setting to change: --default-branch, --hooks, --merge-policy, --task-branches or --check"
                 );
             }
             let repository = client.patch(&format!("/repos/{id}"), body).await?;
@@ -122,6 +122,7 @@ fn settings_body(settings: RepoSettingsArgs) -> Value {
         ("default_branch", json!(settings.default_branch)),
         ("hooks", json!(settings.hooks)),
         ("merge_policy", json!(settings.merge_policy)),
+        ("task_branches", json!(settings.task_branches)),
         ("check_command", json!(settings.check_command)),
     ];
     Value::Object(given.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect())
@@ -158,6 +159,7 @@ fn repository_fields(r: &Value) -> String {
         ("design-docs branch", text(r, "design_docs_branch")),
         ("worktree", text(r, "design_docs_worktree")),
         ("merge policy", text(r, "merge_policy")),
+        ("task branches", text(r, "task_branches")),
         ("hooks", text(r, "hooks")),
         ("check", text(r, "check_command")),
         ("status", status(r)),

@@ -2210,6 +2210,7 @@ export interface components {
              *     `<data-dir>/clones/<name>`). Absolute.
              */
             path?: string | null;
+            task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
             /**
              * @description A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
              *     fetches it before planning and implementation, and pushes its work there. Credentials are
@@ -2242,6 +2243,8 @@ export interface components {
             path: string;
             /** @description The URL spectask fetches from and pushes to, for a repository registered by URL. */
             remote_url?: string | null;
+            /** @description What becomes of a task's branch once the task ended: `keep` or `delete_merged`. */
+            task_branches: components["schemas"]["TaskBranchPolicy"];
             worktree_created?: boolean | null;
         };
         /**
@@ -2418,6 +2421,11 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /**
+         * @description What becomes of a task's branch once the task ended (its worktree is removed either way).
+         * @enum {string}
+         */
+        TaskBranchPolicy: "keep" | "delete_merged";
         /** @description A SpecTask as the generic task view shows it. */
         TaskDto: {
             /** Format: date-time */
@@ -2549,6 +2557,7 @@ export interface components {
             default_branch?: string | null;
             hooks?: components["schemas"]["HookPolicyDto"] | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
+            task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
         };
         WhoAmIDto: {
             /** @description The user's name (`local` on a server without users). */

@@ -1,7 +1,7 @@
 //! Registered repositories on the wire.
 
 use serde::{Deserialize, Serialize};
-use spectask_core::{MergePolicy, RepositoryId, Timestamp};
+use spectask_core::{MergePolicy, RepositoryId, TaskBranchPolicy, Timestamp};
 use utoipa::ToSchema;
 
 /// Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (`run`, the
@@ -55,6 +55,8 @@ pub struct RegisterRepository {
     pub hooks: Option<HookPolicyDto>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
     pub merge_policy: Option<MergePolicy>,
+    /// `keep` (the default) or `delete_merged`: what becomes of a task's branch once it ended.
+    pub task_branches: Option<TaskBranchPolicy>,
     /// The repository's own check command (`npm test`), run in a work session's worktree, in the
     /// agent's sandbox, after each turn that claims completion; a failing check goes back to the
     /// session.
@@ -71,6 +73,7 @@ pub struct UpdateRepository {
     pub default_branch: Option<String>,
     pub hooks: Option<HookPolicyDto>,
     pub merge_policy: Option<MergePolicy>,
+    pub task_branches: Option<TaskBranchPolicy>,
     /// An empty string removes the check command.
     pub check_command: Option<String>,
 }
@@ -116,6 +119,8 @@ pub struct RepositoryDto {
     /// Why spectask stopped writing to the repository, when it did: a human must look.
     pub attention: Option<String>,
     pub merge_policy: MergePolicy,
+    /// What becomes of a task's branch once the task ended: `keep` or `delete_merged`.
+    pub task_branches: TaskBranchPolicy,
     pub hooks: HookPolicyDto,
     /// The command that checks a session's work before it completes, when the repository has one.
     pub check_command: Option<String>,

@@ -66,6 +66,7 @@ async fn update_repo(
     let change = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
         merge_policy: body.merge_policy,
+        task_branches: body.task_branches,
         default_branch: Some(registration.repo.default_branch().to_owned()),
         hooks: (before != after)
             .then(|| (hook_policy_name(before).to_owned(), hook_policy_name(after).to_owned())),

@@ -63,6 +63,7 @@ async fn register_repo(
     let settings = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
         merge_policy: body.merge_policy,
+        task_branches: body.task_branches,
         ..SettingsChange::default()
     };
     if created {
@@ -91,6 +92,9 @@ fn refuse_other_settings(repository: &Repository, settings: &SettingsChange) -> 
     }
     if settings.merge_policy.is_some_and(|p| p != repository.merge_policy) {
         differing.push("merge_policy");
+    }
+    if settings.task_branches.is_some_and(|p| p != repository.task_branches) {
+        differing.push("task_branches");
     }
     if differing.is_empty() {
         return Ok(());
@@ -414,6 +418,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
             .unwrap_or_default(),
         attention: repository.attention.clone(),
         merge_policy: repository.merge_policy,
+        task_branches: repository.task_branches,
         hooks: repo.map(|r| r.hooks().into()).unwrap_or(HookPolicyDto::Run),
         check_command: repository.check_command.clone(),
         owner: repository.owner.clone(),

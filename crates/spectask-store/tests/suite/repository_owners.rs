@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use spectask_core::{EventKind, MergePolicy};
+use spectask_core::{EventKind, MergePolicy, TaskBranchPolicy};
 use spectask_store::{SettingsChange, Store};
 
 use crate::both_backends;
@@ -63,12 +63,14 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
     let change = SettingsChange {
         check_command: Some(Some("npm test".to_owned())),
         merge_policy: Some(MergePolicy::KeepBranch),
+        task_branches: Some(TaskBranchPolicy::DeleteMerged),
         default_branch: Some("main".to_owned()),
         hooks: None,
     };
     let changed = store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
     assert_eq!(changed.check_command.as_deref(), Some("npm test"));
     assert_eq!(changed.merge_policy, MergePolicy::KeepBranch);
+    assert_eq!(changed.task_branches, TaskBranchPolicy::DeleteMerged);
     let events = last(store.events_after(0, 1000).await.unwrap());
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].payload["by"], "bob");
@@ -77,6 +79,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
         json!({
             "check_command": { "from": null, "to": "npm test" },
             "merge_policy": { "from": "merge", "to": "keep_branch" },
+            "task_branches": { "from": "keep", "to": "delete_merged" },
         }),
         "the unchanged default branch is not named"
     );

@@ -87,3 +87,40 @@ pub fn files_on(repo: &Path, branch: &str) -> String {
         .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A repository whose merged task branches are deleted (`--task-branches delete_merged`): once the
+/// task is done and merged, its branch is gone from the clone and from the remote; the work stays
+/// on `main`.
+#[test]
+fn a_merged_task_branch_is_deleted_here_and_on_the_remote_by_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = upstream(dir.path());
+    let http = GitHttp::serve(&dir.path().join("remote"));
+    let url = format!("{}/upstream.git", http.base);
+    let data = scripted_coder_data(dir.path(), CHANGELOG);
+    let server = Server::start(&data, None);
+    let added = server.task_like(&["repo", "add", &url, "--task-branches", "delete_merged", "--json"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let added = json(&added);
+    assert_eq!(added["task_branches"], "delete_merged", "{added}");
+    let clone = std::path::PathBuf::from(added["path"].as_str().unwrap());
+
+    let id = server.coding_session(&clone, "Add a changelog", "Add a changelog");
+    let task = wait_for_status(&server, &id, "implementation_review");
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    assert!(!git(&bare, &["rev-parse", &branch]).is_empty(), "pushed while at work");
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let here = git(&clone, &["branch", "--list", &branch]);
+        let there = git(&bare, &["branch", "--list", &branch]);
+        if here.trim().is_empty() && there.trim().is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still there: here {here:?}, on the remote {there:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(git(&bare, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md"), "the work is on main");
+    server.stop();
+}
