@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::implementation::git;
 use crate::support::{Server, git_repo, json, scripted_coder_data, spectask, stderr, stdout};
 
-const GREETING: &str = r#"
+pub const GREETING: &str = r#"
 [[rule]]
 match = "*Your task: Add a greeting*"
 steps = [
@@ -23,7 +23,7 @@ const ALICES_CHECK: &str = "test -f greeting.txt";
 const BOBS_CHECK: &str = "echo pwned > pwned.txt; true";
 
 /// `spectask <args>` against `server` as the user whose token is `token`.
-fn as_user(server: &Server, token: &str, args: &[&str]) -> Output {
+pub fn as_user(server: &Server, token: &str, args: &[&str]) -> Output {
     spectask()
         .args(&args[..1])
         .arg("--server")
@@ -35,7 +35,7 @@ fn as_user(server: &Server, token: &str, args: &[&str]) -> Output {
 }
 
 /// Adds `name` to the server's users and returns a token of theirs.
-fn user(data: &Path, name: &str) -> String {
+pub fn user(data: &Path, name: &str) -> String {
     let added = spectask().args(["user", "add", name, "--data-dir"]).arg(data).output().unwrap();
     assert!(added.status.success(), "{}", stderr(&added));
     let token =
@@ -90,28 +90,10 @@ fn another_user_cannot_change_what_runs_in_the_owners_tasks() {
     assert_eq!(listed[0]["merge_policy"], "merge", "{listed}");
 
     // Her task runs her check only, and lands on main without anything of bob's.
-    let created = as_user(
-        &server,
-        &alice,
-        &[
-            "task",
-            "create",
-            "--repo",
-            path,
-            "--kind",
-            "coding_session",
-            "--title",
-            "Add a greeting",
-            "Add a greeting",
-            "--json",
-        ],
-    );
-    assert!(created.status.success(), "{}", stderr(&created));
-    let task = json(&created)["id"].as_str().unwrap().to_owned();
-    let show = |id: &str| json(&as_user(&server, &alice, &["task", "show", id, "--json"]));
-    wait_until_status(&show, &task, "implementation_review");
+    let task = greeting_task(&server, &alice, path);
+    wait_as(&server, &alice, &task, "implementation_review");
     assert!(as_user(&server, &alice, &["task", "approve", &task]).status.success());
-    wait_until_status(&show, &task, "done");
+    wait_as(&server, &alice, &task, "done");
     let ran: Vec<String> = check_events_as(&server, &alice, &task);
     assert_eq!(ran, [ALICES_CHECK], "only her check ran");
     let files = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
@@ -134,10 +116,19 @@ fn another_user_cannot_change_what_runs_in_the_owners_tasks() {
     server.stop();
 }
 
-fn wait_until_status(show: &dyn Fn(&str) -> serde_json::Value, id: &str, want: &str) {
+/// Creates the greeting coding session in the repository at `path` as the user of `token`; its id.
+pub fn greeting_task(server: &Server, token: &str, path: &str) -> String {
+    let args = ["task", "create", "--repo", path, "--kind", "coding_session", "--title", "Add a greeting"];
+    let created = as_user(server, token, &[&args[..], &["Add a greeting", "--json"]].concat());
+    assert!(created.status.success(), "{}", stderr(&created));
+    json(&created)["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits, as the user of `token`, until task `id` is `want`.
+pub fn wait_as(server: &Server, token: &str, id: &str, want: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let task = show(id);
+        let task = json(&as_user(server, token, &["task", "show", id, "--json"]));
         if task["status"] == want {
             return;
         }

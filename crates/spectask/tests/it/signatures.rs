@@ -5,16 +5,8 @@ use std::ffi::OsStr;
 use std::time::Duration;
 
 use crate::crash_restart::wait_for;
-use crate::support::{Server, git_repo, http_as, json, scripted_coder_data, spectask, stderr, stdout};
-
-const GREETING: &str = r#"
-[[rule]]
-match = "*Your task: Add a greeting*"
-steps = [
-  { write_file = { path = "greeting.txt", content = "hello\n" } },
-  { message = "Added greeting.txt." },
-]
-"#;
+use crate::repo_owners::{GREETING, greeting_task, user, wait_as};
+use crate::support::{Server, git_repo, http_as, scripted_coder_data};
 
 /// The reviewer of the task's implementation review decisions, in order.
 fn reviewers(server: &Server, token: Option<&str>, id: &str) -> Vec<String> {
@@ -44,30 +36,9 @@ fn a_review_is_signed_by_who_made_it_never_by_a_name_in_the_request() {
     assert_eq!(reviewers(&server, None, &open), ["ops-person"]);
 
     // With users: the token's user; a `reviewer` in the request is refused as an unknown field.
-    let added = spectask().args(["user", "add", "alice", "--data-dir"]).arg(&data).output().unwrap();
-    assert!(added.status.success(), "{}", stderr(&added));
-    let token =
-        spectask().args(["token", "create", "--user", "alice", "--data-dir"]).arg(&data).output().unwrap();
-    let token = stdout(&token).trim().to_owned();
-    let create = spectask()
-        .args(["task", "--server", &server.url, "create", "--repo", repo.to_str().unwrap()])
-        .args(["--kind", "coding_session", "--title", "Add a greeting", "Add a greeting", "--json"])
-        .env("SPECTASK_TOKEN", &token)
-        .output()
-        .unwrap();
-    assert!(create.status.success(), "{}", stderr(&create));
-    let id = json(&create)["id"].as_str().unwrap().to_owned();
-    let show = |id: &str| {
-        let (status, body) =
-            http_as(&server.url, Some(&token), "GET", &format!("/api/v1/spec-tasks/{id}"), None);
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str::<serde_json::Value>(&body).unwrap()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while show(&id)["status"] != "implementation_review" {
-        assert!(std::time::Instant::now() < deadline, "{}", show(&id));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let token = user(&data, "alice");
+    let id = greeting_task(&server, &token, repo.to_str().unwrap());
+    wait_as(&server, &token, &id, "implementation_review");
     let approve = format!("/api/v1/spec-tasks/{id}/approve-implementation");
     let forged = r#"{"comments": "fine", "reviewer": "bob"}"#;
     let (status, body) = http_as(&server.url, Some(&token), "POST", &approve, Some(forged));
