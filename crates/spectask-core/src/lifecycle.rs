@@ -113,6 +113,9 @@ impl SpecTaskState {
                 effects: vec![],
             }),
             (_, C::FailMerge { .. }) => Err(illegal(Some("only a done task's merge can fail"))),
+            // The default branch moved after the approval and merging it conflicts: the task's
+            // agent resolves it, and the person reviews the result again.
+            (S::Done, C::ResolveConflicts) => go(S::ImplementationQueued, vec![]),
             (s, _) if s.is_terminal() => Err(illegal(Some("it is finished"))),
 
             (S::Backlog, C::StartSpecGeneration) if !kind.has_planning() => {
@@ -215,8 +218,9 @@ pub enum SpecTaskCommand {
     SubmitImplementation,
     ApproveImplementation,
     RequestImplementationChanges,
-    /// Merging the default branch into the task branch conflicts: implementation_review →
-    /// implementation_queued, for a session resolving it.
+    /// Merging the default branch into the task branch conflicts: implementation_review (before the
+    /// review) or done (at the merge after approval) → implementation_queued, for a session
+    /// resolving it.
     ResolveConflicts,
     Fail {
         reason: String,

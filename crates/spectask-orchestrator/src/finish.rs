@@ -209,7 +209,18 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let spec_task = task.id.to_string();
     let merging = repo.clone();
-    let outcome = repos::blocking(move || merging.merge_task(&name, &spec_task)).await?;
+    let merged = repos::blocking(move || match merging.merge_task(&name, &spec_task) {
+        Err(spectask_git::GitError::MergeConflict { files, .. }) => Ok(Err(files)),
+        other => other.map(Ok),
+    })
+    .await?;
+    let outcome = match merged {
+        Ok(outcome) => outcome,
+        Err(files) => {
+            // The default branch moved after the review: the agent resolves it, not the person.
+            return integrate::send_back(ctx, &task, &repo, &files, integrate::When::AtMerge).await;
+        }
+    };
     // A repository registered by URL: the merge, the task's branch and its history reach the
     // remote (a rerun after a refused push merges nothing again and pushes again).
     let branches = vec![

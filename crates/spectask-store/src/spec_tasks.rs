@@ -271,6 +271,9 @@ impl WriteTx<'_> {
         }
         if status.is_terminal() {
             next.completed_at = Some(now);
+        } else if task.status().is_terminal() && status != SpecTaskStatus::Failed {
+            // A done task whose merge conflicted went back to work.
+            next.completed_at = None;
         }
         let updated = sqlx::query(
             "UPDATE spec_tasks SET status = $1, failed_from = $2, error = $3, updated_at = $4, \

@@ -47,6 +47,7 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
     match (state.status(), cmd) {
         (S::Done, C::FailMerge { .. }) => Some(S::Failed),
         (_, C::FailMerge { .. }) => None,
+        (S::Done, C::ResolveConflicts) => Some(S::ImplementationQueued),
         (s, _) if s.is_terminal() => None,
         (S::Backlog, C::StartSpecGeneration) if planning => Some(S::SpecGeneration),
         (S::SpecRevision, C::StartSpecGeneration) => Some(S::SpecGeneration),
@@ -266,8 +267,9 @@ proptest! {
             let was_terminal = state.is_terminal();
             match state.apply(kind, cmd) {
                 Ok(t) => {
-                    // Only a done task's failed merge leaves a terminal status.
-                    let merge_failed = matches!(cmd, SpecTaskCommand::FailMerge { .. });
+                    // Only a done task's merge (failed, or conflicting) leaves a terminal status.
+                    let merge_failed = matches!(cmd, SpecTaskCommand::FailMerge { .. })
+                        || (state.status() == S::Done && *cmd == SpecTaskCommand::ResolveConflicts);
                     prop_assert!(!was_terminal || merge_failed, "left terminal {:?} by {:?}", state, cmd);
                     // Every reachable state is one the store can load back.
                     let reloaded = SpecTaskState::from_parts(t.to.status(), t.to.failure().cloned());

@@ -51,32 +51,64 @@ pub(crate) async fn before_review(ctx: &Ctx, task: &SpecTask) -> Result<Review, 
             Ok(Review::Ready)
         }
         Integration::Conflicts { files } => {
-            let tip = repos::blocking(move || repo.branch_tip(repo.default_branch())).await?;
-            let onto = tip.map(|t| t.to_string()).unwrap_or_default();
-            // A decision of the review's own: it cannot go on until the agent resolved this.
-            let entry = NewCoordination {
-                spec_task_id: task.id,
-                kind: CoordinationKind::ReviewDecision,
-                from_session: None,
-                to_session: None,
-                message: format!(
-                    "{default} moved (to {}), and merging it into the task branch conflicts in: {}; \
-                     sent back to the agent to resolve",
-                    onto.get(..10).unwrap_or(&onto),
-                    files.join(", ")
-                ),
-                data: json!({
-                    "decision": RESOLVE_DECISION,
-                    "step": "integrate",
-                    "conflicts": files,
-                    "onto": onto,
-                    "default_branch": default,
-                }),
-            };
-            ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::ResolveConflicts, entry).await?;
+            send_back(ctx, task, &repo, &files, When::BeforeReview).await?;
             Ok(Review::SentBack)
         }
     }
+}
+
+/// When merging the default branch conflicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    /// Bringing the task branch up to date before the person's review.
+    BeforeReview,
+    /// Merging the approved task branch: the default branch moved after the review.
+    AtMerge,
+}
+
+/// Sends a task whose branch conflicts with the default branch in `files` back to implementation,
+/// with a review decision naming them, from which [`missing_sessions`] makes the agent's session.
+pub(crate) async fn send_back(
+    ctx: &Ctx,
+    task: &SpecTask,
+    repo: &Repo,
+    files: &[String],
+    when: When,
+) -> Result<(), JobError> {
+    let default = repo.default_branch().to_owned();
+    let reading = repo.clone();
+    let tip = repos::blocking(move || reading.branch_tip(reading.default_branch())).await?;
+    let onto = tip.map(|t| t.to_string()).unwrap_or_default();
+    let short = onto.get(..10).unwrap_or(&onto);
+    let message = match when {
+        When::BeforeReview => format!(
+            "{default} moved (to {short}), and merging it into the task branch conflicts in: {}; \
+             sent back to the agent to resolve",
+            files.join(", ")
+        ),
+        When::AtMerge => format!(
+            "approved, but {default} moved (to {short}) after the review, and merging it conflicts \
+             in: {}; sent back to the agent to resolve, then to review again",
+            files.join(", ")
+        ),
+    };
+    // A decision of the review's own: it cannot go on until the agent resolved this.
+    let entry = NewCoordination {
+        spec_task_id: task.id,
+        kind: CoordinationKind::ReviewDecision,
+        from_session: None,
+        to_session: None,
+        message,
+        data: json!({
+            "decision": RESOLVE_DECISION,
+            "step": match when { When::BeforeReview => "integrate", When::AtMerge => "merge" },
+            "conflicts": files,
+            "onto": onto,
+            "default_branch": default,
+        }),
+    };
+    ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::ResolveConflicts, entry).await?;
+    Ok(())
 }
 
 /// The sessions resolving the conflicts [`before_review`] sent back that are not made yet, from the

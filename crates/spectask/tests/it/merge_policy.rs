@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::implementation::{git, sessions, wait_until};
 use crate::planning::wait_for_status;
 use crate::support::{
-    CoderConfig, Server, coder_data, git_repo, json, postgres_url, scripted_coder_data, stderr,
+    CoderConfig, Server, coder_data, git_repo, http_json, json, postgres_url, scripted_coder_data, stderr,
 };
 
 const CHANGELOG_SCRIPT: &str = "[[rule]]\nmatch = \"*Your task: Add a changelog*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
@@ -223,6 +223,55 @@ fn a_conflict_with_a_moved_main_goes_back_to_the_agent_which_resolves_it() {
     assert_eq!(outcomes, ["sent_back"], "markers left behind went back once: {checks:#?}");
     assert!(checks[0]["payload"]["output"].as_str().unwrap().contains("CHANGELOG.md"), "{checks:#?}");
 
+    server.stop();
+}
+
+/// When main moves after the review and the approved branch no longer merges cleanly, the task is
+/// not failed: it goes back to its agent, which resolves the conflict, and the person reviews the
+/// result again before main takes it.
+#[test]
+fn a_conflict_after_approval_goes_back_to_the_agent_and_to_review_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, server, id, task) = changelog_in_review(dir.path(), CHANGELOG_NOTES_AND_CONFLICTS);
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    // Someone adds their own changelog on main while the task waits; the person then approves.
+    std::fs::write(repo.join("CHANGELOG.md"), "# Their changes\n").unwrap();
+    git(&repo, &["add", "CHANGELOG.md"]);
+    git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "someone's commit"]);
+    let theirs = git(&repo, &["rev-parse", "main"]).trim().to_owned();
+    assert!(server.task(&["approve", &id]).status.success());
+
+    let resolved =
+        |s: &serde_json::Value| s["name"] == "Resolve merge conflicts" && s["status"] == "completed";
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let state = server.task_json(&["show", &id, "--json"]);
+        let all = sessions(&server, &id);
+        if state["status"] == "implementation_review" && all.iter().any(resolved) {
+            assert!(state["completed_at"].is_null(), "back at work, not completed: {state}");
+            break;
+        }
+        assert!(
+            state["status"] != "failed" && Instant::now() < deadline,
+            "the conflict at the merge did not go back to the agent: {state}\n{all:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Main was left as its owner made it; the log says why the approval did not land.
+    assert_eq!(git(&repo, &["rev-parse", "main"]).trim(), theirs);
+    let log = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
+    let entry = log.as_array().unwrap().iter().find(|e| e["data"]["step"] == "merge").cloned();
+    let entry = entry.unwrap_or_else(|| panic!("no entry for the conflicting merge: {log:#}"));
+    let message = entry["message"].as_str().unwrap();
+    assert!(message.contains("after the review") && message.contains("CHANGELOG.md"), "{entry}");
+
+    assert!(server.task(&["approve", &id]).status.success());
+    wait_for_status(&server, &id, "done");
+    wait_until("main is fast-forwarded to the task branch", || {
+        git(&repo, &["rev-parse", "main"]) == git(&repo, &["rev-parse", &branch])
+    });
+    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n# Their changes\n");
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     server.stop();
 }
 
