@@ -176,22 +176,7 @@ fn a_conflict_with_a_moved_main_goes_back_to_the_agent_which_resolves_it() {
     // Someone adds their own changelog on main; the reviewer asks for more.
     let theirs = main_moves_and_notes_are_asked(&server, &repo, &id, "CHANGELOG.md", "# Their changes\n");
 
-    let resolved =
-        |s: &serde_json::Value| s["name"] == "Resolve merge conflicts" && s["status"] == "completed";
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let state = server.task_json(&["show", &id, "--json"]);
-        let all = sessions(&server, &id);
-        if state["status"] == "implementation_review" && all.iter().any(resolved) {
-            break;
-        }
-        assert!(
-            state["status"] != "failed" && Instant::now() < deadline,
-            "the conflict did not go back to the agent and come back resolved: {state}\n{all:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let session = sessions(&server, &id).into_iter().find(|s| resolved(s)).unwrap();
+    let (_, session) = back_in_review_resolved(&server, &id);
     assert!(session["description"].as_str().unwrap_or_default().contains("`CHANGELOG.md`"), "{session}");
     // The branch holds main and the agent's resolution, as a merge commit.
     let contains_theirs = std::process::Command::new("git")
@@ -241,22 +226,8 @@ fn a_conflict_after_approval_goes_back_to_the_agent_and_to_review_again() {
     let theirs = git(&repo, &["rev-parse", "main"]).trim().to_owned();
     assert!(server.task(&["approve", &id]).status.success());
 
-    let resolved =
-        |s: &serde_json::Value| s["name"] == "Resolve merge conflicts" && s["status"] == "completed";
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let state = server.task_json(&["show", &id, "--json"]);
-        let all = sessions(&server, &id);
-        if state["status"] == "implementation_review" && all.iter().any(resolved) {
-            assert!(state["completed_at"].is_null(), "back at work, not completed: {state}");
-            break;
-        }
-        assert!(
-            state["status"] != "failed" && Instant::now() < deadline,
-            "the conflict at the merge did not go back to the agent: {state}\n{all:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (state, _) = back_in_review_resolved(&server, &id);
+    assert!(state["completed_at"].is_null(), "back at work, not completed: {state}");
     // Main was left as its owner made it; the log says why the approval did not land.
     assert_eq!(git(&repo, &["rev-parse", "main"]).trim(), theirs);
     let log = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
@@ -273,6 +244,28 @@ fn a_conflict_after_approval_goes_back_to_the_agent_and_to_review_again() {
     assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n# Their changes\n");
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     server.stop();
+}
+
+/// Waits until the task is in implementation review again with a completed "Resolve merge
+/// conflicts" session: the task and that session.
+fn back_in_review_resolved(server: &Server, id: &str) -> (serde_json::Value, serde_json::Value) {
+    let resolved =
+        |s: &serde_json::Value| s["name"] == "Resolve merge conflicts" && s["status"] == "completed";
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let state = server.task_json(&["show", id, "--json"]);
+        let all = sessions(server, id);
+        if state["status"] == "implementation_review" {
+            if let Some(session) = all.iter().find(|s| resolved(s)) {
+                return (state, session.clone());
+            }
+        }
+        assert!(
+            state["status"] != "failed" && Instant::now() < deadline,
+            "the conflict did not go back to the agent and come back resolved: {state}\n{all:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A repository in `dir` whose coding-session task (agent run by `script`) added a changelog and
