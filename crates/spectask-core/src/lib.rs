@@ -30,7 +30,7 @@ pub use lifecycle::{
     Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
-pub use repository::{MergePolicy, Repository, TaskBranchPolicy};
+pub use repository::{HookPolicy, MergePolicy, Repository, TaskBranchPolicy};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use spec_version::{SpecDocuments, SpecVersion};

@@ -37,6 +37,22 @@ named_enum!(TaskBranchPolicy, "task branch policy", {
     DeleteMerged => "delete_merged",
 });
 
+/// Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (spectask's
+/// own design-docs commits never do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HookPolicy {
+    /// A refusing `pre-commit` goes back to the agent like a failing check; both hooks run at the
+    /// session's commit.
+    #[default]
+    Run,
+    Skip,
+}
+named_enum!(HookPolicy, "hook policy", {
+    Run => "run",
+    Skip => "skip",
+});
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Repository {
     pub id: RepositoryId,
@@ -49,6 +65,8 @@ pub struct Repository {
     pub merge_policy: MergePolicy,
     /// What becomes of a task's branch once the task ended.
     pub task_branches: TaskBranchPolicy,
+    /// Whether tasks' commits run the repository's commit hooks, on every node's clone alike.
+    pub hooks: HookPolicy,
     /// The repository's own check (`npm test`): run in a session's worktree after each turn that
     /// claims completion; a failure goes back to the session's thread.
     pub check_command: Option<String>,

@@ -63,6 +63,9 @@ pub fn clone_registered(url: &str, dest: &Path, options: &RegisterOptions) -> Re
     if let Ok(repo) = Repo::open(dest)
         && repo.remote_url() == Some(url)
     {
+        if options.hooks.is_some_and(|hooks| hooks != repo.hooks()) {
+            return Ok(Repo::register(dest, options)?.repo);
+        }
         return Ok(repo);
     }
     clone_repository(url, dest)?;

@@ -72,5 +72,5 @@ pub use mirror::commit_progress;
 pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
 pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use recover::{RecoverReport, recover};
-pub use repos::{Opening, local_repo};
+pub use repos::{Opening, git_hooks, local_repo};
 pub use sessions::{SpawnRequest, make_implementation_sessions, spawn};

@@ -30,7 +30,8 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
         let (at, repo) = r.get(&repository.id)?;
         let same = *at == path
             && repo.design_docs_branch() == repository.design_docs_branch
-            && repo.default_branch() == repository.default_branch;
+            && repo.default_branch() == repository.default_branch
+            && repo.hooks() == git_hooks(repository.hooks);
         same.then(|| repo.clone())
     });
     if let Some(repo) = known {
@@ -73,7 +74,8 @@ pub fn local_repo(
     let options = RegisterOptions {
         design_docs_branch: repository.design_docs_branch.clone(),
         default_branch: None,
-        hooks: None,
+        // The store's policy, recorded in this node's clone as in every other's.
+        hooks: Some(git_hooks(repository.hooks)),
     };
     let opened = Repo::open(&repository.path);
     if let (Some(url), Some(dir)) = (repository.remote_url.as_deref(), clones_dir) {
@@ -85,11 +87,20 @@ pub fn local_repo(
         }
     }
     match (opening, opened) {
-        (Opening::Open, Ok(repo)) => Ok(repo),
-        (Opening::Open, Err(GitError::NotRegistered { .. })) | (Opening::Register, _) => {
+        (Opening::Open, Ok(repo)) if repo.hooks() == git_hooks(repository.hooks) => Ok(repo),
+        // Registered again also when the policy changed since this clone recorded it.
+        (Opening::Open, Ok(_) | Err(GitError::NotRegistered { .. })) | (Opening::Register, _) => {
             Repo::register(&repository.path, &options).map(|r| r.repo)
         }
         (Opening::Open, Err(error)) => Err(error),
+    }
+}
+
+/// The repository's hook policy as git commits apply it.
+pub fn git_hooks(policy: spectask_core::HookPolicy) -> spectask_git::HookPolicy {
+    match policy {
+        spectask_core::HookPolicy::Run => spectask_git::HookPolicy::Run,
+        spectask_core::HookPolicy::Skip => spectask_git::HookPolicy::Skip,
     }
 }
 

@@ -71,7 +71,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -81,7 +81,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -125,18 +125,19 @@ impl Store {
             let (from, to) = (before.task_branches.as_str().to_owned(), policy.as_str().to_owned());
             updates.push((SettingColumn::TaskBranches, Some(from), Some(to)));
         }
+        if let Some(policy) = change.hooks.filter(|p| *p != before.hooks) {
+            let (from, to) = (before.hooks.as_str().to_owned(), policy.as_str().to_owned());
+            updates.push((SettingColumn::Hooks, Some(from), Some(to)));
+        }
         if let Some(branch) = change.default_branch.clone().filter(|b| *b != before.default_branch) {
             updates.push((SettingColumn::DefaultBranch, Some(before.default_branch.clone()), Some(branch)));
         }
-        if updates.is_empty() && change.hooks.is_none() {
+        if updates.is_empty() {
             return Ok(before);
         }
         let at = now();
         let mut w = self.begin_write().await?;
         let mut changes = serde_json::Map::new();
-        if let Some((from, to)) = &change.hooks {
-            changes.insert("hooks".to_owned(), json!({ "from": from, "to": to }));
-        }
         for (column, from, to) in updates {
             sqlx::query(column.update_sql())
                 .bind(to.as_deref())
@@ -193,7 +194,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -217,6 +218,7 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         attention: get(row, "attention")?,
         merge_policy: parse(row, "merge_policy")?,
         task_branches: parse(row, "task_branches")?,
+        hooks: parse(row, "hooks")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
         owner: get(row, "owner")?,
@@ -233,9 +235,7 @@ pub struct SettingsChange {
     pub merge_policy: Option<spectask_core::MergePolicy>,
     pub task_branches: Option<spectask_core::TaskBranchPolicy>,
     pub default_branch: Option<String>,
-    /// The hook policy lives in the repository's git config; its change (`from`, `to`) is recorded
-    /// in the same event.
-    pub hooks: Option<(String, String)>,
+    pub hooks: Option<spectask_core::HookPolicy>,
 }
 
 impl SettingsChange {
@@ -250,6 +250,7 @@ impl SettingsChange {
 enum SettingColumn {
     MergePolicy,
     TaskBranches,
+    Hooks,
     CheckCommand,
     DefaultBranch,
     RemoteUrl,
@@ -261,6 +262,7 @@ impl SettingColumn {
         match self {
             Self::MergePolicy => "merge_policy",
             Self::TaskBranches => "task_branches",
+            Self::Hooks => "hooks",
             Self::CheckCommand => "check_command",
             Self::DefaultBranch => "default_branch",
             Self::RemoteUrl => "remote_url",
@@ -271,6 +273,7 @@ impl SettingColumn {
         match self {
             Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",
             Self::TaskBranches => "UPDATE repositories SET task_branches = $1, updated_at = $2 WHERE id = $3",
+            Self::Hooks => "UPDATE repositories SET hooks = $1, updated_at = $2 WHERE id = $3",
             Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
             Self::DefaultBranch => {
                 "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"

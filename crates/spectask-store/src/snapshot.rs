@@ -47,6 +47,7 @@ const TABLES: &[Table] = &[
             ("remote_url", Text),
             ("owner", Text),
             ("task_branches", Text),
+            ("hooks", Text),
         ],
     },
     Table {

@@ -1916,11 +1916,11 @@ export interface components {
          */
         HistoryFile: "conversation" | "code_changes" | "decisions" | "activity_log" | "coordination_log" | "progress_update";
         /**
-         * @description Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (`run`, the
-         *     default: a refusing `pre-commit` goes back to the agent like a failing check), or not (`skip`).
+         * @description Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (spectask's
+         *     own design-docs commits never do).
          * @enum {string}
          */
-        HookPolicyDto: "run" | "skip";
+        HookPolicy: "run" | "skip";
         HunkDto: {
             /** @description `@@ -old_start,old_lines +new_start,new_lines @@ …` */
             header: string;
@@ -2203,7 +2203,7 @@ export interface components {
              *     parts.
              */
             design_docs_branch?: string | null;
-            hooks?: components["schemas"]["HookPolicyDto"] | null;
+            hooks?: components["schemas"]["HookPolicy"] | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             /**
              * @description Path of a git repository on the server's machine; with `url`, where to clone it (default
@@ -2235,7 +2235,11 @@ export interface components {
             design_docs: components["schemas"]["DesignDocsHealthDto"];
             design_docs_branch: string;
             design_docs_worktree: string;
-            hooks: components["schemas"]["HookPolicyDto"];
+            /**
+             * @description Whether tasks' commits run the repository's `pre-commit` and `commit-msg` hooks (`run`: a
+             *     refusing `pre-commit` goes back to the agent like a failing check) or not (`skip`).
+             */
+            hooks: components["schemas"]["HookPolicy"];
             id: components["schemas"]["RepositoryId"];
             merge_policy: components["schemas"]["MergePolicy"];
             /** @description Who registered it: they and the members they add change its settings. */
@@ -2555,7 +2559,7 @@ export interface components {
             check_command?: string | null;
             /** @description The branch tasks start from and merge into; it must exist. */
             default_branch?: string | null;
-            hooks?: components["schemas"]["HookPolicyDto"] | null;
+            hooks?: components["schemas"]["HookPolicy"] | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
         };

@@ -1,35 +1,8 @@
 //! Registered repositories on the wire.
 
 use serde::{Deserialize, Serialize};
-use spectask_core::{MergePolicy, RepositoryId, TaskBranchPolicy, Timestamp};
+use spectask_core::{HookPolicy, MergePolicy, RepositoryId, TaskBranchPolicy, Timestamp};
 use utoipa::ToSchema;
-
-/// Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (`run`, the
-/// default: a refusing `pre-commit` goes back to the agent like a failing check), or not (`skip`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HookPolicyDto {
-    Run,
-    Skip,
-}
-
-impl From<spectask_git::HookPolicy> for HookPolicyDto {
-    fn from(policy: spectask_git::HookPolicy) -> Self {
-        match policy {
-            spectask_git::HookPolicy::Run => Self::Run,
-            spectask_git::HookPolicy::Skip => Self::Skip,
-        }
-    }
-}
-
-impl From<HookPolicyDto> for spectask_git::HookPolicy {
-    fn from(policy: HookPolicyDto) -> Self {
-        match policy {
-            HookPolicyDto::Run => Self::Run,
-            HookPolicyDto::Skip => Self::Skip,
-        }
-    }
-}
 
 /// `POST /api/v1/repos`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,7 +25,7 @@ pub struct RegisterRepository {
     #[schema(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")]
     pub default_branch: Option<String>,
     /// Whether tasks' commits run the repository's hooks (default `run`).
-    pub hooks: Option<HookPolicyDto>,
+    pub hooks: Option<HookPolicy>,
     /// `merge` (the default) or `keep_branch`: what approving an implementation does with its branch.
     pub merge_policy: Option<MergePolicy>,
     /// `keep` (the default) or `delete_merged`: what becomes of a task's branch once it ended.
@@ -71,7 +44,7 @@ pub struct UpdateRepository {
     /// The branch tasks start from and merge into; it must exist.
     #[schema(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")]
     pub default_branch: Option<String>,
-    pub hooks: Option<HookPolicyDto>,
+    pub hooks: Option<HookPolicy>,
     pub merge_policy: Option<MergePolicy>,
     pub task_branches: Option<TaskBranchPolicy>,
     /// An empty string removes the check command.
@@ -121,7 +94,9 @@ pub struct RepositoryDto {
     pub merge_policy: MergePolicy,
     /// What becomes of a task's branch once the task ended: `keep` or `delete_merged`.
     pub task_branches: TaskBranchPolicy,
-    pub hooks: HookPolicyDto,
+    /// Whether tasks' commits run the repository's `pre-commit` and `commit-msg` hooks (`run`: a
+    /// refusing `pre-commit` goes back to the agent like a failing check) or not (`skip`).
+    pub hooks: HookPolicy,
     /// The command that checks a session's work before it completes, when the repository has one.
     pub check_command: Option<String>,
     /// Who registered it: they and the members they add change its settings.

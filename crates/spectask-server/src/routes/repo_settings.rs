@@ -42,15 +42,14 @@ async fn update_repo(
     let options = RegisterOptions {
         design_docs_branch: repository.design_docs_branch.clone(),
         default_branch: default_branch.clone(),
-        hooks: body.hooks.map(Into::into),
+        hooks: Some(spectask_orchestrator::git_hooks(body.hooks.unwrap_or(repository.hooks))),
     };
     let (row, clones_dir) = (repository.clone(), state.clones_dir.clone());
-    let (before, registration, health) = tokio::task::spawn_blocking(move || {
+    let (registration, health) = tokio::task::spawn_blocking(move || {
         let here = spectask_orchestrator::local_repo(&row, clones_dir.as_deref(), Opening::Open)?;
-        let before = here.hooks();
         let registration = Repo::register(here.root(), &options)?;
         let health = registration.repo.design_docs_health()?;
-        Ok::<_, spectask_git::GitError>((before, registration, health))
+        Ok::<_, spectask_git::GitError>((registration, health))
     })
     .await?
     .map_err(|err| match err {
@@ -62,14 +61,12 @@ async fn update_repo(
         }
         other => other.into(),
     })?;
-    let after = registration.repo.hooks();
     let change = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
         default_branch: Some(registration.repo.default_branch().to_owned()),
-        hooks: (before != after)
-            .then(|| (hook_policy_name(before).to_owned(), hook_policy_name(after).to_owned())),
+        hooks: body.hooks,
     };
     let repository = state.store.change_repository_settings(id, &caller.signature(), &change).await?;
     Ok(Json(repository_dto(&repository, Some(&registration.repo), Health::Checked(health))))
@@ -130,14 +127,6 @@ async fn remove_member(
     }
     let members = state.store.repository_members(id).await?;
     Ok(Json(RepositoryMembersDto { owner: repository.owner, members }))
-}
-
-/// A hook policy as the API names it.
-fn hook_policy_name(policy: spectask_git::HookPolicy) -> &'static str {
-    match policy {
-        spectask_git::HookPolicy::Run => "run",
-        spectask_git::HookPolicy::Skip => "skip",
-    }
 }
 
 fn only_the_owner(caller: &Caller, repository: &spectask_core::Repository) -> Result<(), ApiError> {

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use spectask_store::SettingsChange;
 
-use crate::dto::{DesignDocsHealthDto, HookPolicyDto, RegisterRepository, RepositoryDto};
+use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState, Caller};
 
@@ -45,7 +45,7 @@ async fn register_repo(
     let wanted = Wanted {
         design_docs_branch: body.design_docs_branch.as_deref(),
         default_branch: body.default_branch.as_deref(),
-        hooks: body.hooks.map(Into::into),
+        hooks: body.hooks,
     };
     let registered = register(&state, &caller, &path, &wanted).await?;
     let Registered { mut repository, mut registration, health, created } = registered;
@@ -64,6 +64,7 @@ async fn register_repo(
         check_command: body.check_command.as_deref().map(check_command),
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
+        hooks: body.hooks,
         ..SettingsChange::default()
     };
     if created {
@@ -95,6 +96,9 @@ fn refuse_other_settings(repository: &Repository, settings: &SettingsChange) -> 
     }
     if settings.task_branches.is_some_and(|p| p != repository.task_branches) {
         differing.push("task_branches");
+    }
+    if settings.hooks.is_some_and(|p| p != repository.hooks) {
+        differing.push("hooks");
     }
     if differing.is_empty() {
         return Ok(());
@@ -211,7 +215,7 @@ pub(crate) enum Health {
 pub(crate) struct Wanted<'a> {
     pub design_docs_branch: Option<&'a str>,
     pub default_branch: Option<&'a str>,
-    pub hooks: Option<spectask_git::HookPolicy>,
+    pub hooks: Option<spectask_core::HookPolicy>,
 }
 
 /// What [`register`] did.
@@ -259,12 +263,8 @@ pub(crate) async fn register(
         if default_branch.as_ref().is_some_and(|b| *b != known.default_branch) {
             differing.push("default_branch");
         }
-        if let Some(hooks) = wanted.hooks {
-            let at = known.path.clone();
-            let current = tokio::task::spawn_blocking(move || Repo::open(&at).map(|r| r.hooks())).await?;
-            if current.is_ok_and(|current| current != hooks) {
-                differing.push("hooks");
-            }
+        if wanted.hooks.is_some_and(|hooks| hooks != known.hooks) {
+            differing.push("hooks");
         }
         if !differing.is_empty() {
             return Err(settings_need_update(known, &differing));
@@ -276,7 +276,10 @@ pub(crate) async fn register(
             (None, branch) => branch.unwrap_or_else(|| DEFAULT_DESIGN_DOCS_BRANCH.to_owned()),
         },
         default_branch: if known.is_some() { None } else { default_branch },
-        hooks: if known.is_some() { None } else { wanted.hooks },
+        hooks: match &known {
+            Some(known) => Some(spectask_orchestrator::git_hooks(known.hooks)),
+            None => wanted.hooks.map(spectask_orchestrator::git_hooks),
+        },
     };
     let (registration, health) = tokio::task::spawn_blocking(move || {
         let registration = Repo::register(&path, &options)?;
@@ -419,7 +422,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         attention: repository.attention.clone(),
         merge_policy: repository.merge_policy,
         task_branches: repository.task_branches,
-        hooks: repo.map(|r| r.hooks().into()).unwrap_or(HookPolicyDto::Run),
+        hooks: repository.hooks,
         check_command: repository.check_command.clone(),
         owner: repository.owner.clone(),
         design_docs,

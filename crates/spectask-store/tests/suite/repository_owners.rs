@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use spectask_core::{EventKind, MergePolicy, TaskBranchPolicy};
+use spectask_core::{EventKind, HookPolicy, MergePolicy, TaskBranchPolicy};
 use spectask_store::{SettingsChange, Store};
 
 use crate::both_backends;
@@ -65,12 +65,13 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
         merge_policy: Some(MergePolicy::KeepBranch),
         task_branches: Some(TaskBranchPolicy::DeleteMerged),
         default_branch: Some("main".to_owned()),
-        hooks: None,
+        hooks: Some(HookPolicy::Skip),
     };
     let changed = store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
     assert_eq!(changed.check_command.as_deref(), Some("npm test"));
     assert_eq!(changed.merge_policy, MergePolicy::KeepBranch);
     assert_eq!(changed.task_branches, TaskBranchPolicy::DeleteMerged);
+    assert_eq!(changed.hooks, HookPolicy::Skip);
     let events = last(store.events_after(0, 1000).await.unwrap());
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].payload["by"], "bob");
@@ -80,6 +81,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
             "check_command": { "from": null, "to": "npm test" },
             "merge_policy": { "from": "merge", "to": "keep_branch" },
             "task_branches": { "from": "keep", "to": "delete_merged" },
+            "hooks": { "from": "run", "to": "skip" },
         }),
         "the unchanged default branch is not named"
     );

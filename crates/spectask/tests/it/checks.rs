@@ -153,16 +153,20 @@ fn a_refusing_pre_commit_hook_goes_back_to_the_thread_like_a_failing_check() {
 }
 
 /// A repository whose hooks are skipped (`repo add --hooks skip`): the refusing hook is never run,
-/// and the work is committed as the agent left it.
+/// and the work is committed as the agent left it. The policy is the store's, which every node
+/// records in its own clone: a clone that recorded otherwise (another node's, or one set before)
+/// follows it once a node opens it.
 #[test]
 fn a_repository_may_skip_its_hooks_for_tasks() {
     let dir = tempfile::tempdir().unwrap();
     let (repo, server) = with_refusing_hook(dir.path());
     assert_eq!(add_repo(&server, &repo, &["--hooks", "skip"])["hooks"], "skip");
     assert_eq!(add_repo(&server, &repo, &[])["hooks"], "skip", "kept when not named");
-
-    let config = std::fs::read_to_string(repo.join(".git/spectask/config")).unwrap();
-    assert!(config.contains("hooks = skip"), "{config}");
+    server.stop();
+    let config = repo.join(".git/spectask/config");
+    assert!(std::fs::read_to_string(&config).unwrap().contains("hooks = skip"));
+    git(&repo, &["config", "--file", config.to_str().unwrap(), "spectask.hooks", "run"]);
+    let server = Server::start(&dir.path().join("data"), None);
     let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
     let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());

@@ -255,10 +255,10 @@ fn back_in_review_resolved(server: &Server, id: &str) -> (serde_json::Value, ser
     loop {
         let state = server.task_json(&["show", id, "--json"]);
         let all = sessions(server, id);
-        if state["status"] == "implementation_review" {
-            if let Some(session) = all.iter().find(|s| resolved(s)) {
-                return (state, session.clone());
-            }
+        if state["status"] == "implementation_review"
+            && let Some(session) = all.iter().find(|s| resolved(s))
+        {
+            return (state, session.clone());
         }
         assert!(
             state["status"] != "failed" && Instant::now() < deadline,
