@@ -21,6 +21,7 @@ export function phaseOf(status: SpecTaskStatus): Phase {
       return 'planning'
     case 'spec_review':
     case 'implementation_review':
+    case 'pull_request':
       return 'review'
     case 'spec_approved':
     case 'implementation_queued':

@@ -53,6 +53,10 @@ pub enum EventKind {
     /// `changes`, each changed setting's `from` and `to`.
     #[serde(rename = "repository.settings_changed")]
     RepositorySettingsChanged,
+    /// A task's pull request was opened or read with news (its state, its head, a reading that
+    /// failed): payload the `TaskPullRequest`.
+    #[serde(rename = "pull_request.updated")]
+    PullRequestUpdated,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -69,6 +73,7 @@ named_enum!(EventKind, "event kind", {
     SpecTaskHidden => "spec_task.hidden",
     WorkSessionCheck => "work_session.check",
     RepositorySettingsChanged => "repository.settings_changed",
+    PullRequestUpdated => "pull_request.updated",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

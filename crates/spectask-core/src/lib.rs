@@ -13,6 +13,7 @@ pub mod ids;
 pub mod job;
 pub mod json_number;
 pub mod lifecycle;
+pub mod pull_request;
 pub mod repository;
 pub mod review;
 pub mod spec_task;
@@ -30,6 +31,7 @@ pub use lifecycle::{
     Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
+pub use pull_request::{PullRequestState, TaskPullRequest};
 pub use repository::{HookPolicy, MergePolicy, Repository, TaskBranchPolicy};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};

@@ -142,6 +142,15 @@ impl SpecTaskState {
             (S::ImplementationReview, C::ApproveImplementation) => {
                 go(S::Done, vec![E::MergeTaskBranch, E::WriteImplementationComplete, E::StopAgents])
             }
+            // Approved where the repository hands off through its forge.
+            (S::ImplementationReview, C::OpenPullRequest) => {
+                go(S::PullRequest, vec![E::OpenPullRequest, E::StopAgents])
+            }
+            (S::PullRequest, C::PullRequestMerged) => {
+                go(S::Done, vec![E::TakeUpMerge, E::WriteImplementationComplete, E::StopAgents])
+            }
+            // Closed unmerged by someone on the forge: the person decides again.
+            (S::PullRequest, C::PullRequestClosed) => go(S::ImplementationReview, vec![]),
             // Back through admission, like any task taking a WIP slot; the StartImplementation
             // step makes the session addressing the comments.
             (S::ImplementationReview, C::RequestImplementationChanges) => go(S::ImplementationQueued, vec![]),
@@ -196,6 +205,7 @@ pub fn resume_effects(status: SpecTaskStatus) -> Vec<SpecTaskEffect> {
         S::SpecApproved => vec![E::CommitSpecHandoff],
         S::Implementation => vec![E::ResumeImplementation],
         S::ImplementationReview => vec![E::SummarizeImplementation],
+        S::PullRequest => vec![E::OpenPullRequest],
         _ => vec![],
     }
 }
@@ -218,6 +228,13 @@ pub enum SpecTaskCommand {
     SubmitImplementation,
     ApproveImplementation,
     RequestImplementationChanges,
+    /// The implementation is approved where the repository's merge policy is a pull request:
+    /// implementation_review → pull_request.
+    OpenPullRequest,
+    /// The forge says the task's pull request merged: pull_request → done.
+    PullRequestMerged,
+    /// The task's pull request was closed without merging: pull_request → implementation_review.
+    PullRequestClosed,
     /// Merging the default branch into the task branch conflicts: implementation_review (before the
     /// review) or done (at the merge after approval) → implementation_queued, for a session
     /// resolving it.
@@ -248,6 +265,9 @@ impl SpecTaskCommand {
             Self::ApproveImplementation => "approve the implementation of",
             Self::RequestImplementationChanges => "request implementation changes on",
             Self::ResolveConflicts => "send merge conflicts back to",
+            Self::OpenPullRequest => "open a pull request for",
+            Self::PullRequestMerged => "record the merged pull request of",
+            Self::PullRequestClosed => "record the closed pull request of",
             Self::Fail { .. } => "fail",
             Self::FailMerge { .. } => "fail the merge of",
             Self::Retry => "retry",
@@ -266,6 +286,10 @@ pub enum SpecTaskEffect {
     ResumeImplementation,
     SummarizeImplementation,
     MergeTaskBranch,
+    /// Opens (or finds) the task's pull request on the repository's forge.
+    OpenPullRequest,
+    /// The forge merged the task's pull request: the clone takes up the remote's default branch.
+    TakeUpMerge,
     WriteImplementationComplete,
     StopAgents,
 }
@@ -276,6 +300,8 @@ named_enum!(SpecTaskEffect, "spec task effect", {
     ResumeImplementation => "resume_implementation",
     SummarizeImplementation => "summarize_implementation",
     MergeTaskBranch => "merge_task_branch",
+    OpenPullRequest => "open_pull_request",
+    TakeUpMerge => "take_up_merge",
     WriteImplementationComplete => "write_implementation_complete",
     StopAgents => "stop_agents",
 });

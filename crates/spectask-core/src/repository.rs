@@ -16,10 +16,14 @@ pub enum MergePolicy {
     Merge,
     /// Leave the branch as it is, for a pull request.
     KeepBranch,
+    /// Push the branch and open a pull request on the repository's forge; the task is done when
+    /// the forge merges it.
+    PullRequest,
 }
 named_enum!(MergePolicy, "merge policy", {
     Merge => "merge",
     KeepBranch => "keep_branch",
+    PullRequest => "pull_request",
 });
 
 /// What becomes of a task's branch once the task ended (its worktree is removed either way).

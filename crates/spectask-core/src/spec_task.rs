@@ -104,6 +104,9 @@ pub enum SpecTaskStatus {
     ImplementationQueued,
     Implementation,
     ImplementationReview,
+    /// Approved and handed off as a pull request on the repository's forge: done when the forge
+    /// says it merged.
+    PullRequest,
     Done,
     Rejected,
     Cancelled,
@@ -118,6 +121,7 @@ named_enum!(SpecTaskStatus, "spec task status", {
     ImplementationQueued => "implementation_queued",
     Implementation => "implementation",
     ImplementationReview => "implementation_review",
+    PullRequest => "pull_request",
     Done => "done",
     Rejected => "rejected",
     Cancelled => "cancelled",

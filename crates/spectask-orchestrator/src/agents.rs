@@ -215,7 +215,7 @@ async fn remove_worktree(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let delete_branch = repository.task_branches == spectask_core::TaskBranchPolicy::DeleteMerged
-        && repository.merge_policy == spectask_core::MergePolicy::Merge
+        && repository.merge_policy != spectask_core::MergePolicy::KeepBranch
         && task.status() == spectask_core::SpecTaskStatus::Done;
     let removing = repo.clone();
     let removed = tokio::task::spawn_blocking(move || {

@@ -53,6 +53,9 @@ pub struct OrchestratorConfig {
     /// of it here (another node's disk): `<clones_dir>/<repository id>`. `None`: such a
     /// repository is worked on at its registered path only.
     pub clones_dir: Option<PathBuf>,
+    /// The forge connections of the configuration: where repositories with the `pull_request`
+    /// merge policy open their tasks' pull requests.
+    pub forges: spectask_forge::Forges,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -124,6 +127,7 @@ impl OrchestratorConfig {
             session_tools: None,
             checks: CheckLimits::default(),
             clones_dir: None,
+            forges: spectask_forge::Forges::default(),
         }
     }
 

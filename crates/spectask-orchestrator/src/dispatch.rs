@@ -4,7 +4,7 @@ use spectask_core::{Job, JobKind, SpecTaskEffect, WorkSessionEffect};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Ctx;
-use crate::{agents, drive, finish, handoff, planning, sessions, work};
+use crate::{agents, drive, finish, handoff, planning, pull_requests, sessions, work};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +56,8 @@ pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Res
             SpecTaskEffect::ResumeImplementation => work::resume_implementation(ctx, task).await,
             SpecTaskEffect::SummarizeImplementation => finish::summarize(ctx, task).await,
             SpecTaskEffect::MergeTaskBranch => finish::merge(ctx, task).await,
+            SpecTaskEffect::OpenPullRequest => pull_requests::open(ctx, task).await,
+            SpecTaskEffect::TakeUpMerge => pull_requests::take_up_merge(ctx, task).await,
             SpecTaskEffect::WriteImplementationComplete => finish::write_complete(ctx, task).await,
             SpecTaskEffect::StopAgents => agents::stop_and_clean(ctx, task).await,
         },

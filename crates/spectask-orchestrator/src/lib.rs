@@ -44,6 +44,7 @@ mod planning;
 mod plans;
 mod progress_updates;
 mod progress_watch;
+mod pull_requests;
 mod prompt;
 mod record;
 mod recorder;

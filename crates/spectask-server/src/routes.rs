@@ -9,6 +9,7 @@ mod design_docs;
 mod editor;
 mod events;
 mod export;
+mod forges;
 mod health;
 mod history;
 mod implementation;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tasks::router())
         .merge(repos::router())
         .merge(repo_settings::router())
+        .merge(forges::router())
         .merge(history::router())
         .merge(design_docs::router())
         .merge(work_sessions::router())

@@ -33,6 +33,8 @@ pub struct AppState {
     pub clones_dir: Option<PathBuf>,
     /// What `GET /metrics` reports; the orchestrator of this process reports to it too.
     pub metrics: Arc<Metrics>,
+    /// The forge connections of the configuration (where pull requests are opened).
+    pub forges: spectask_forge::Forges,
 }
 
 impl AppState {

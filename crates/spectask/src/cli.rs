@@ -29,6 +29,9 @@ pub enum Command {
     /// Register git repositories with a running server (design-docs branch and worktree) and list
     /// them with the health of their design-docs branch.
     Repo(RepoArgs),
+    /// The forge connections of the server's configuration ([forges.<name>]): what their tokens
+    /// may do.
+    Forge(ForgeArgs),
     /// Rebuild, into an empty database, what a repository's design-docs branch holds: SpecTasks,
     /// spec versions, reviews, work sessions, coordination events and session history.
     Recover(RecoverArgs),
@@ -334,6 +337,22 @@ pub struct RecoverArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ForgeArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(subcommand)]
+    pub command: ForgeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ForgeCommand {
+    /// Check each connection's token now: the user it acts as, its scopes and those it lacks, and
+    /// whether it may push to each of your repositories on that forge. Exit code 1 when a token
+    /// is refused, lacks a scope or cannot push somewhere.
+    Check,
+}
+
+#[derive(Debug, Args)]
 pub struct RepoArgs {
     #[command(flatten)]
     pub client: ClientArgs,
@@ -387,7 +406,9 @@ pub struct RepoSettingsArgs {
     /// default; a refusing pre-commit goes back to the agent) or skip.
     #[arg(long, value_parser = ["run", "skip"])]
     pub hooks: Option<String>,
-    /// What approving an implementation does: merge (default) or keep_branch (for a pull request).
+    /// What approving an implementation does: merge (default), keep_branch (left for a person's
+    /// pull request) or pull_request (pushed and opened as a pull request on the forge its URL
+    /// names; done when the forge merges it).
     #[arg(long, value_parser = parse_enum::<spectask_core::MergePolicy>)]
     pub merge_policy: Option<spectask_core::MergePolicy>,
     /// What becomes of a task's branch once the task ended: keep (the default) or delete_merged

@@ -1,6 +1,7 @@
 //! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
-//! (`[agents.<name>]`, read by the agent crate), the orchestrator's settings (`[orchestrator]`) and
-//! the agents' OS sandbox (`[sandbox]`) and what browsers may do with the API (`[server]`).
+//! (`[agents.<name>]`, read by the agent crate), the forge connections (`[forges.<name>]`, read by
+//! the forge crate), the orchestrator's settings (`[orchestrator]`), the agents' OS sandbox
+//! (`[sandbox]`) and what browsers may do with the API (`[server]`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use spectask_agent::{Profiles, RuntimeConfig};
 use spectask_orchestrator::OrchestratorConfig;
 
+/// The tables read here; `[agents.*]` and `[forges.*]` are read by their own crates.
 #[derive(Debug, Default, Deserialize)]
 struct File {
     #[serde(default)]
@@ -104,6 +106,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
         .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
+    config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
     if let Some(v) = o.default_planning_agent {
         config.default_planning_agent = Some(v);
     }

@@ -9,6 +9,7 @@ mod client;
 mod config;
 mod demo;
 mod demo_agents;
+mod forge_cmd;
 mod mcp_cmd;
 mod output;
 mod recover_cmd;
@@ -64,6 +65,7 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             cli::Command::Demo(args) => demo::run(args).await,
             cli::Command::Task(args) => task_cmd::run(args).await,
             cli::Command::Repo(args) => repo_cmd::run(args).await,
+            cli::Command::Forge(args) => forge_cmd::run(args).await,
             cli::Command::Recover(args) => recover_cmd::run(args).await,
             cli::Command::Specs(command) => specs_cmd::run(command),
             cli::Command::Agent(command) => agent_cmd::run(command).await,

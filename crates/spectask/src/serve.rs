@@ -74,6 +74,7 @@ pub async fn serve_until_signal(
     }
     let coordination = config.orchestrator.coordination;
     let granularity = config.orchestrator.granularity;
+    let forges = config.orchestrator.forges.clone();
     let shutdown = CancellationToken::new();
     announce_sandbox(&config);
     stop_orphans(&config.runtime).await;
@@ -101,6 +102,7 @@ pub async fn serve_until_signal(
         demo_repos,
         clones_dir: Some(clones_dir),
         metrics,
+        forges,
     };
     let served = spectask_server::serve(listener, state, security, async move {
         stop_signal.await;

@@ -139,9 +139,29 @@ fn task_fields(t: &Value) -> String {
         ("implementation agent", text(t, "implementation_agent")),
         ("spec version", text(t, "spec_version")),
         ("waiting", text(t, "queue_reason")),
+        ("pull request", pull_request(&t["pull_request"])),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])
+}
+
+/// A task's pull request in one line: number, state and link, and how old that reading is.
+fn pull_request(pr: &Value) -> String {
+    if pr.is_null() {
+        return String::new();
+    }
+    let failed = match pr["check_error"].as_str() {
+        Some(error) => format!("; last reading failed: {error}"),
+        None => String::new(),
+    };
+    format!(
+        "#{} {} on {} ({}) as of {}{failed}",
+        text(pr, "number"),
+        text(pr, "state"),
+        text(pr, "forge"),
+        text(pr, "url"),
+        short_time(pr, "checked_at")
+    )
 }
 
 async fn review(

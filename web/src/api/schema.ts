@@ -360,6 +360,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/forges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check every forge connection's token: its user, scopes, and access to the caller's repositories. */
+        get: operations["check_forges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -572,7 +589,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve the implementation: the task is done and its branch merged (or kept, per repository). */
+        /**
+         * Approve the implementation: the task is done and its branch merged (or kept, per repository);
+         *     where the repository's merge policy is `pull_request`, its pull request is opened and the task
+         *     waits in `pull_request` until the forge merges it.
+         */
         post: operations["approve_implementation"];
         delete?: never;
         options?: never;
@@ -1831,7 +1852,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed" | "pull_request.updated";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];
@@ -1877,6 +1898,35 @@ export interface components {
         /** @description `GET /agents/fleet/live-progress` */
         FleetDto: {
             agents: components["schemas"]["FleetAgentDto"][];
+        };
+        /** @description A forge connection, checked now. */
+        ForgeCheckDto: {
+            api_url: string;
+            /** @description Why the token could not be checked (refused, the forge unreachable). */
+            error?: string | null;
+            /** @description The host repositories' remote URLs name. */
+            host: string;
+            /** @description `github`. */
+            kind: string;
+            /** @description The user the token acts as; `None` when the check failed (see `error`). */
+            login?: string | null;
+            /** @description Scopes a classic token lacks for opening pull requests. */
+            missing_scopes: string[];
+            /** @description Its name in the configuration (`[forges.<name>]`). */
+            name: string;
+            /** @description The caller's repositories registered by a URL on this forge, and what the token may do there. */
+            repositories: components["schemas"]["ForgeRepositoryDto"][];
+            /** @description A classic token's scopes; `None` for a fine-grained token or when the check failed. */
+            scopes?: string[] | null;
+        };
+        /** @description What a connection's token may do in one repository. */
+        ForgeRepositoryDto: {
+            error?: string | null;
+            /** @description `owner/name` on the forge. */
+            forge_repository: string;
+            /** @description Whether the token may push and open pull requests there; `None` when it could not be read. */
+            push?: boolean | null;
+            repository_id: components["schemas"]["RepositoryId"];
         };
         Health: {
             /** @description `sqlite` or `postgres`. */
@@ -2012,7 +2062,7 @@ export interface components {
          * @description What approving an implementation does with the task's branch.
          * @enum {string}
          */
-        MergePolicy: "merge" | "keep_branch";
+        MergePolicy: "merge" | "keep_branch" | "pull_request";
         /** @description `POST /work-sessions/{id}/messages` */
         MessageBody: {
             /** @description Not blank. */
@@ -2054,6 +2104,7 @@ export interface components {
                 planning_agent?: string | null;
                 priority: components["schemas"]["Priority"];
                 prompt: string;
+                pull_request?: components["schemas"]["TaskPullRequest"] | null;
                 /** @description Why the task waits to start, when it does (a WIP limit). */
                 queue_reason?: string | null;
                 repository: components["schemas"]["RepositoryRef"];
@@ -2176,6 +2227,11 @@ export interface components {
             spec_task_id: components["schemas"]["SpecTaskId"];
             tasks: components["schemas"]["PlanTaskProgressDto"][];
         };
+        /**
+         * @description Where a pull request stands, as the forge last said.
+         * @enum {string}
+         */
+        PullRequestState: "open" | "closed" | "merged";
         /** @description A message queued for an interactive session. */
         QueuedMessageDto: {
             /** Format: int64 */
@@ -2380,6 +2436,7 @@ export interface components {
             planning_agent?: string | null;
             priority: components["schemas"]["Priority"];
             prompt: string;
+            pull_request?: components["schemas"]["TaskPullRequest"] | null;
             /** @description Why the task waits to start, when it does (a WIP limit). */
             queue_reason?: string | null;
             repository: components["schemas"]["RepositoryRef"];
@@ -2412,7 +2469,7 @@ export interface components {
          * @description The phase a SpecTask is in. Changed only through [`crate::lifecycle`].
          * @enum {string}
          */
-        SpecTaskStatus: "backlog" | "spec_generation" | "spec_review" | "spec_revision" | "spec_approved" | "implementation_queued" | "implementation" | "implementation_review" | "done" | "rejected" | "cancelled" | "failed";
+        SpecTaskStatus: "backlog" | "spec_generation" | "spec_review" | "spec_revision" | "spec_approved" | "implementation_queued" | "implementation" | "implementation_review" | "pull_request" | "done" | "rejected" | "cancelled" | "failed";
         SpecVersionDto: {
             /** Format: date-time */
             created_at: string;
@@ -2458,6 +2515,33 @@ export interface components {
          * @enum {string}
          */
         TaskKind: "spec" | "interactive" | "coding_session";
+        /** @description A task's pull request as last read from its forge. Read facts carry the time they were read. */
+        TaskPullRequest: {
+            /**
+             * @description Why the last reading failed (the forge down, rate limited, refusing), when it did: the
+             *     state above is then as of `checked_at`'s last success.
+             */
+            check_error?: string | null;
+            /**
+             * Format: date-time
+             * @description When the forge was last asked about it.
+             */
+            checked_at: string;
+            /** @description The forge connection's name in the configuration. */
+            forge: string;
+            /** @description The commit its head branch pointed at when last read. */
+            head_sha: string;
+            /** Format: int64 */
+            number: number;
+            /** Format: date-time */
+            opened_at: string;
+            /** @description `owner/name` on the forge. */
+            repository: string;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            state: components["schemas"]["PullRequestState"];
+            /** @description Its page on the forge. */
+            url: string;
+        };
         /** @description `PUT /tasks/{id}/status`: the status a person moves the task to. */
         TaskStatusBody: {
             comments?: string;
@@ -3297,6 +3381,35 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": components["schemas"]["EventDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_forges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connections, checked now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForgeCheckDto"][];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -20,6 +20,13 @@ describe('keysChangedBy', () => {
     expect(changed).not.toContainEqual(['spec-tasks'])
   })
 
+  it('a pull request reading refreshes the board and that task, whose card and page show it', () => {
+    expect(keysChangedBy({ kind: 'pull_request.updated', spec_task_id: task, work_session_id: null })).toEqual([
+      ['spec-tasks'],
+      ['spec-task', task],
+    ])
+  })
+
   it('a repository registration refreshes only the repositories', () => {
     expect(keysChangedBy({ kind: 'repository.registered', spec_task_id: null, work_session_id: null })).toEqual([
       ['repos'],

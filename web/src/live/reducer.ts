@@ -34,6 +34,11 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
     case 'coordination.recorded':
       taskAll()
       break
+    case 'pull_request.updated':
+      // The board's card and the task page show the pull request and its state.
+      out.push(keys.tasks)
+      taskAll()
+      break
     case 'repository.registered':
       out.push(keys.repos)
       break

@@ -78,6 +78,7 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'coordination.recorded': true,
   'repository.registered': true,
   'repository.settings_changed': true,
+  'pull_request.updated': true,
   'work_session.plan': true,
   'plan_progress.detected': true,
   'agent.sandbox': true,

@@ -83,13 +83,18 @@ function TaskCard({ task }: { task: SpecTask }) {
       </p>
       {HAS_PLAN_PROGRESS.includes(task.status) && <CardProgress task={task} />}
       {task.queue_reason && <p className="queued">Queued: {task.queue_reason}</p>}
+      {task.pull_request && (
+        <p className="pull-request">
+          PR #{task.pull_request.number}: {task.pull_request.state}
+        </p>
+      )}
       {task.failure && <p className="failure">{failureLabel(task.failure)}</p>}
     </article>
   )
 }
 
 /** Statuses in which a card shows how much of the plan is done (one request per such card). */
-const HAS_PLAN_PROGRESS: SpecTask['status'][] = ['implementation', 'implementation_review', 'done']
+const HAS_PLAN_PROGRESS: SpecTask['status'][] = ['implementation', 'implementation_review', 'pull_request', 'done']
 
 function CardProgress({ task }: { task: SpecTask }) {
   const progress = useProgress(task.id)

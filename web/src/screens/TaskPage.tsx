@@ -36,6 +36,7 @@ export function TaskPage() {
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
+      {t.pull_request && <PullRequestLine pr={t.pull_request} />}
       {t.failure && <p className="failure">{failureLabel(t.failure)}</p>}
       <details>
         <summary>Prompt</summary>
@@ -46,15 +47,31 @@ export function TaskPage() {
   )
 }
 
+/** The task's pull request: a link, its state on the forge, and how old that reading is. */
+export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request']> }) {
+  return (
+    <p className="pull-request" data-testid="pull-request">
+      <a href={pr.url} target="_blank" rel="noreferrer">
+        Pull request #{pr.number}
+      </a>{' '}
+      on {pr.forge} ({pr.repository}): <span className={`badge pr-${pr.state}`}>{pr.state}</span>{' '}
+      <span className="muted" title={pr.checked_at}>
+        as of {new Date(pr.checked_at).toLocaleString()}
+      </span>
+      {pr.check_error && <span className="failure"> · last reading failed: {pr.check_error}</span>}
+    </p>
+  )
+}
+
 type Tab = 'sessions' | 'spec' | 'review'
-const IMPLEMENTING = ['spec_approved', 'implementation_queued', 'implementation', 'implementation_review', 'done']
+const IMPLEMENTING = ['spec_approved', 'implementation_queued', 'implementation', 'implementation_review', 'pull_request', 'done']
 
 /** Sessions once implementation started, the spec always, the implementation review at the end. */
 function TaskTabs({ task }: { task: SpecTask }) {
   const tabs: { tab: Tab; label: string }[] = []
   if (IMPLEMENTING.includes(task.status)) tabs.push({ tab: 'sessions', label: 'Sessions' })
   tabs.push({ tab: 'spec', label: 'Specification' })
-  if (task.status === 'implementation_review' || task.status === 'done') tabs.push({ tab: 'review', label: 'Implementation review' })
+  if (task.status === 'implementation_review' || task.status === 'pull_request' || task.status === 'done') tabs.push({ tab: 'review', label: 'Implementation review' })
   const preferred: Tab = task.status === 'implementation_review' ? 'review' : IMPLEMENTING.includes(task.status) ? 'sessions' : 'spec'
   const [picked, setPicked] = useState<{ tab: Tab; status: string } | undefined>(undefined)
   // A choice holds until the task moves to another phase; then the tab of the new phase opens.

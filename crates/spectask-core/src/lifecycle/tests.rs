@@ -20,6 +20,9 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
         C::ApproveImplementation,
         C::RequestImplementationChanges,
         C::ResolveConflicts,
+        C::OpenPullRequest,
+        C::PullRequestMerged,
+        C::PullRequestClosed,
         C::Fail { reason: "boom".into() },
         C::FailMerge { reason: "main has local changes".into() },
         C::Retry,
@@ -62,6 +65,9 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
         (S::ImplementationReview, C::ApproveImplementation) => Some(S::Done),
         (S::ImplementationReview, C::RequestImplementationChanges) => Some(S::ImplementationQueued),
         (S::ImplementationReview, C::ResolveConflicts) => Some(S::ImplementationQueued),
+        (S::ImplementationReview, C::OpenPullRequest) => Some(S::PullRequest),
+        (S::PullRequest, C::PullRequestMerged) => Some(S::Done),
+        (S::PullRequest, C::PullRequestClosed) => Some(S::ImplementationReview),
         (S::Failed, C::Retry) => Some(state.failure().unwrap().from),
         (S::Failed, C::Fail { .. }) => None,
         (_, C::Fail { .. }) => Some(S::Failed),
@@ -93,8 +99,8 @@ fn every_spec_task_state_and_command_pair_matches_the_table() {
             }
         }
     }
-    // 3 kinds × (11 plain statuses + 9 failed-from states) × 15 commands.
-    assert_eq!(pairs, 3 * 20 * 15);
+    // 3 kinds × (12 plain statuses + 10 failed-from states) × 18 commands.
+    assert_eq!(pairs, 3 * 22 * 18);
     assert!(legal > 100, "only {legal} legal pairs");
 }
 

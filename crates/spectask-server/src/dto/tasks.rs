@@ -88,6 +88,8 @@ pub struct SpecTaskDto {
     pub spec_version: u32,
     /// Why the task waits to start, when it does (a WIP limit).
     pub queue_reason: Option<String>,
+    /// The task's pull request on its repository's forge, as last read, once it has one.
+    pub pull_request: Option<spectask_core::TaskPullRequest>,
     pub created_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -120,6 +122,7 @@ impl SpecTaskDto {
             priority: task.priority,
             spec_version: task.spec_version,
             queue_reason: None,
+            pull_request: None,
             created_by: task.created_by.clone(),
             created_at: task.created_at,
             updated_at: task.updated_at,

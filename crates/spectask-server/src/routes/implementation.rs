@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, SpecTaskCommand};
+use spectask_core::{CoordinationEvent, CoordinationKind, MergePolicy, SpecTaskCommand};
 use spectask_store::NewCoordination;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,7 +51,9 @@ async fn get_implementation_summary(
     Ok(Json(ImplementationSummaryDto { spec_task_id: task.id, status: task.status(), summary: markdown }))
 }
 
-/// Approve the implementation: the task is done and its branch merged (or kept, per repository).
+/// Approve the implementation: the task is done and its branch merged (or kept, per repository);
+/// where the repository's merge policy is `pull_request`, its pull request is opened and the task
+/// waits in `pull_request` until the forge merges it.
 #[utoipa::path(post, path = "/spec-tasks/{id}/approve-implementation", tag = "work-sessions",
     params(TaskPath),
     request_body(content = Option<ImplementationReviewBody>, description = "Optional comments"),
@@ -94,6 +96,19 @@ async fn review(
     let decision = match command {
         SpecTaskCommand::ApproveImplementation => "approve",
         _ => "request_changes",
+    };
+    // Approved where the repository hands off through its forge: a pull request, not a merge.
+    let command = match command {
+        SpecTaskCommand::ApproveImplementation => {
+            let repository = state.store.repository(task.repository_id).await?;
+            if repository.merge_policy == MergePolicy::PullRequest {
+                crate::routes::repos::forge_of(&state, &repository)?;
+                SpecTaskCommand::OpenPullRequest
+            } else {
+                command
+            }
+        }
+        other => other,
     };
     // Check first, so a refused review leaves no trace in the log.
     task.state.apply(task.kind, &command)?;

@@ -34,6 +34,9 @@ async fn update_repo(
     ApiJson(body): ApiJson<UpdateRepository>,
 ) -> Result<Json<RepositoryDto>, ApiError> {
     let repository = member_repository(&state, &caller, id).await?;
+    if body.merge_policy == Some(spectask_core::MergePolicy::PullRequest) {
+        crate::routes::repos::forge_of(&state, &repository)?;
+    }
     let default_branch = match body.default_branch.as_deref().map(str::trim) {
         Some("") => return Err(ApiError::bad_request("invalid_branch", "default_branch is empty")),
         other => other.map(str::to_owned),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_core::Repository;
+use spectask_core::{MergePolicy, Repository};
 use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, RegisterOptions, Repo};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,6 +36,10 @@ async fn register_repo(
     ApiJson(body): ApiJson<RegisterRepository>,
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
     let url = body.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    if body.merge_policy == Some(MergePolicy::PullRequest) {
+        // Refused before anything is cloned or registered.
+        forge_for_url(&state, url)?;
+    }
     let path = match url {
         Some(url) => clone(&state, url, body.path.as_deref()).await?,
         None => body.path.clone().ok_or_else(|| {
@@ -429,5 +433,38 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         branch_created: None,
         worktree_created: None,
         created_at: repository.created_at,
+    }
+}
+
+/// The forge connection a repository with the `pull_request` merge policy opens its pull
+/// requests on: the one whose host its remote URL names. Refused, naming what is missing, for a
+/// repository registered by path or one no connection covers.
+pub(crate) fn forge_of<'a>(
+    state: &'a AppState,
+    repository: &Repository,
+) -> Result<&'a spectask_forge::Forge, ApiError> {
+    forge_for_url(state, repository.remote_url.as_deref())
+}
+
+/// [`forge_of`] for a repository's remote URL (`None`: registered by path).
+pub(crate) fn forge_for_url<'a>(
+    state: &'a AppState,
+    url: Option<&str>,
+) -> Result<&'a spectask_forge::Forge, ApiError> {
+    let Some(url) = url else {
+        return Err(ApiError::conflict(
+            "no_forge",
+            "merge_policy pull_request needs a repository registered by URL (repo add <url>)",
+        ));
+    };
+    match state.forges.for_remote(url) {
+        Some((forge, _)) => Ok(forge),
+        None => Err(ApiError::conflict(
+            "no_forge",
+            format!(
+                "merge_policy pull_request: no forge connection names the host of {url}; add a \
+                 [forges.<name>] table with its host to the server's configuration"
+            ),
+        )),
     }
 }

@@ -31,6 +31,7 @@ pub fn state(store: Store) -> AppState {
         clones_dir: None,
         granularity: spectask_orchestrator::Granularity::PlanTask,
         metrics: Default::default(),
+        forges: Default::default(),
     }
 }
 

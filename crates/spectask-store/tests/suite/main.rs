@@ -48,6 +48,7 @@ mod listing;
 mod migrations;
 mod nodes;
 mod planning;
+mod pull_requests;
 mod repository_owners;
 mod scheduling;
 mod session_making;

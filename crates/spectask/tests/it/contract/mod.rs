@@ -159,6 +159,8 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     assert!(!error_code(&demo).is_empty(), "from-demo outside the demo: {}", demo.text);
     let registered = c.expect(200, "post", "/repos", &[], Some(json!({"path": repo})));
     c.get("/repos", &[]);
+    // No forge connection is configured: an empty list, in the documented shape.
+    assert_eq!(c.get("/forges", &[]), json!([]));
     let repo_id = registered["id"].as_str().unwrap().to_owned();
     c.expect(200, "patch", "/repos/{id}", &[&repo_id], Some(json!({"merge_policy": "merge"})));
     c.get("/repos/{id}/members", &[&repo_id]);

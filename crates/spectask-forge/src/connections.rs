@@ -1,0 +1,211 @@
+//! The forge connections of the configuration file: `[forges.<name>]`.
+//!
+//! ```toml
+//! [forges.github]
+//! kind = "github"                      # the only kind so far
+//! host = "github.com"                  # the host repositories' remote URLs name (default per kind)
+//! api_url = "https://api.github.com"   # default per kind; Enterprise: https://<host>/api/v3
+//! token_env = "GITHUB_TOKEN"           # or token_file = "/path/to/token"
+//! poll_seconds = 60                    # how often open pull requests are read
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::ForgeError;
+use crate::remote_url::{ForgeRepo, parse_remote};
+
+/// Which API a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForgeKind {
+    GitHub,
+}
+
+impl ForgeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GitHub => "github",
+        }
+    }
+}
+
+/// One connection, its token read.
+#[derive(Clone)]
+pub struct Forge {
+    /// Its name in the configuration (`[forges.<name>]`).
+    pub name: String,
+    pub kind: ForgeKind,
+    /// The host (and port) repositories' remote URLs name, lower case.
+    pub host: String,
+    pub api_url: url::Url,
+    /// How often an open pull request is read.
+    pub poll_interval: Duration,
+    pub(crate) token: String,
+}
+
+impl std::fmt::Debug for Forge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forge")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("host", &self.host)
+            .field("api_url", &self.api_url.as_str())
+            .field("poll_interval", &self.poll_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every connection of the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Forges {
+    forges: Vec<Forge>,
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(default)]
+    forges: BTreeMap<String, Section>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Section {
+    kind: String,
+    host: Option<String>,
+    api_url: Option<String>,
+    token_env: Option<String>,
+    token_file: Option<PathBuf>,
+    poll_seconds: Option<f64>,
+}
+
+impl Forges {
+    /// The `[forges.*]` tables of a configuration file's text (other tables are not read), each
+    /// token read now: from the environment variable `token_env` names, or the file `token_file`
+    /// names.
+    pub fn from_toml(text: &str) -> Result<Self, ForgeError> {
+        let file: File = toml::from_str(text).map_err(|e| ForgeError::Config {
+            forge: "*".into(),
+            message: e.message().to_owned(),
+        })?;
+        let mut forges = Vec::new();
+        for (name, section) in file.forges {
+            forges.push(connection(&name, section, |var| std::env::var(var).ok())?);
+        }
+        for (i, forge) in forges.iter().enumerate() {
+            if let Some(other) = forges[..i].iter().find(|f| f.host == forge.host) {
+                return Err(ForgeError::Config {
+                    forge: forge.name.clone(),
+                    message: format!("host {} is also [forges.{}]'s", forge.host, other.name),
+                });
+            }
+        }
+        Ok(Self { forges })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forges.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Forge> {
+        self.forges.iter()
+    }
+
+    pub fn named(&self, name: &str) -> Option<&Forge> {
+        self.forges.iter().find(|f| f.name == name)
+    }
+
+    /// The connection whose host a remote URL names, and the repository it names there.
+    pub fn for_remote(&self, url: &str) -> Option<(&Forge, ForgeRepo)> {
+        let (host, repo) = parse_remote(url)?;
+        self.forges.iter().find(|f| f.host == host).map(|f| (f, repo))
+    }
+}
+
+fn connection(
+    name: &str,
+    section: Section,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Forge, ForgeError> {
+    let config = |message: String| ForgeError::Config { forge: name.to_owned(), message };
+    let kind = match section.kind.as_str() {
+        "github" => ForgeKind::GitHub,
+        "gitlab" | "forgejo" | "gitea" => {
+            return Err(config(format!("kind = {:?} is not supported yet; only \"github\" is", section.kind)));
+        }
+        other => return Err(config(format!("kind = {other:?} is unknown; expected \"github\""))),
+    };
+    let host = section.host.unwrap_or_else(|| "github.com".to_owned()).trim().to_ascii_lowercase();
+    let api_url = section.api_url.unwrap_or_else(|| match host.as_str() {
+        "github.com" => "https://api.github.com".to_owned(),
+        // GitHub Enterprise Server.
+        other => format!("https://{other}/api/v3"),
+    });
+    let api_url = url::Url::parse(&api_url).map_err(|e| config(format!("api_url = {api_url:?}: {e}")))?;
+    let token = match (section.token_env, section.token_file) {
+        (Some(var), None) => env(&var)
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| config(format!("token_env names {var}, which is not set or empty")))?,
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|e| config(format!("token_file {}: {e}", path.display())))?,
+        (Some(_), Some(_)) => return Err(config("give token_env or token_file, not both".into())),
+        (None, None) => return Err(config("give token_env or token_file: the token's source".into())),
+    };
+    let poll = section.poll_seconds.unwrap_or(60.0);
+    let poll_interval = Duration::try_from_secs_f64(poll)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| config(format!("poll_seconds = {poll} is not a positive duration")))?;
+    Ok(Forge { name: name.to_owned(), kind, host, api_url, poll_interval, token: token.trim().to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Vec<Forge>, String> {
+        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+        let env = |var: &str| (var == "GH").then(|| "secret-token\n".to_owned());
+        file.forges.into_iter().map(|(n, s)| connection(&n, s, env).map_err(|e| e.to_string())).collect()
+    }
+
+    #[test]
+    fn a_github_connection_takes_its_defaults_and_its_token() {
+        let forges = read("[forges.gh]\nkind = \"github\"\ntoken_env = \"GH\"\n").unwrap();
+        let gh = &forges[0];
+        assert_eq!((gh.host.as_str(), gh.api_url.as_str()), ("github.com", "https://api.github.com/"));
+        assert_eq!(gh.token, "secret-token");
+        assert_eq!(gh.poll_interval, Duration::from_secs(60));
+        assert!(!format!("{gh:?}").contains("secret"), "the token is never shown");
+        let enterprise = read("[forges.e]\nkind = \"github\"\nhost = \"GHE.example\"\ntoken_env = \"GH\"\n");
+        assert_eq!(enterprise.unwrap()[0].api_url.as_str(), "https://ghe.example/api/v3");
+    }
+
+    #[test]
+    fn a_connection_that_cannot_work_is_refused_naming_what_is_wrong() {
+        let cases = [
+            ("kind = \"gitlab\"\ntoken_env = \"GH\"", "not supported yet"),
+            ("kind = \"gitbucket\"\ntoken_env = \"GH\"", "unknown"),
+            ("kind = \"github\"\ntoken_env = \"NOPE\"", "NOPE, which is not set"),
+            ("kind = \"github\"", "give token_env or token_file"),
+            ("kind = \"github\"\ntoken_env = \"GH\"\ntoken_file = \"/x\"", "not both"),
+            ("kind = \"github\"\ntoken_file = \"/nonexistent/token\"", "/nonexistent/token"),
+            ("kind = \"github\"\ntoken_env = \"GH\"\npoll_seconds = 0", "poll_seconds"),
+            ("kind = \"github\"\ntoken_env = \"GH\"\ntoken = \"x\"", "unknown field"),
+        ];
+        for (body, expected) in cases {
+            let err = read(&format!("[forges.f]\n{body}\n")).unwrap_err();
+            assert!(err.contains(expected), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_remote_url_finds_the_connection_of_its_host() {
+        let forges = Forges { forges: read("[forges.gh]\nkind = \"github\"\ntoken_env = \"GH\"\n").unwrap() };
+        let (forge, repo) = forges.for_remote("git@github.com:acme/app.git").unwrap();
+        assert_eq!((forge.name.as_str(), repo.to_string().as_str()), ("gh", "acme/app"));
+        assert!(forges.for_remote("https://gitlab.com/acme/app.git").is_none());
+    }
+}

@@ -1,0 +1,29 @@
+//! What can go wrong with a forge, in words a person can act on. A token never appears in one.
+
+/// A forge's refusal or failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// The configuration names something that cannot work (a missing token, an unknown kind).
+    #[error("[forges.{forge}]: {message}")]
+    Config { forge: String, message: String },
+    #[error("{forge} refused the token (HTTP 401): {message}")]
+    Unauthorized { forge: String, message: String },
+    #[error("{forge}: {what} is not visible to the token's user, or does not exist (HTTP 404)")]
+    NotFound { forge: String, what: String },
+    /// The forge understood and said no (a missing permission, a branch protection, a validation).
+    #[error("{forge} refused to {what} (HTTP {status}): {message}")]
+    Refused { forge: String, what: String, status: u16, message: String },
+    /// Over the rate limit: worth another try after the reset.
+    #[error("{forge} is rate limiting the token (HTTP {status}); try again later")]
+    RateLimited { forge: String, status: u16 },
+    /// Unreachable, failing (HTTP 5xx), or answering what cannot be read: worth another try.
+    #[error("{forge} is unreachable or failing: {message}")]
+    Unavailable { forge: String, message: String },
+}
+
+impl ForgeError {
+    /// Whether trying again later may succeed without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::Unavailable { .. })
+    }
+}

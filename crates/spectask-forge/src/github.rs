@@ -1,0 +1,168 @@
+//! GitHub's REST API through `octocrab`: the token's user and scopes, a repository's access, and
+//! the pull requests tasks hand off through.
+
+use octocrab::Octocrab;
+use octocrab::models::IssueState;
+use octocrab::params::State;
+
+use crate::connections::Forge;
+use crate::error::ForgeError;
+use crate::remote_url::ForgeRepo;
+use crate::{NewPullRequest, PullRequest, PullRequestState, RepoAccess, TokenReport};
+
+/// The scope a classic token needs to open pull requests in private and public repositories.
+const NEEDED_SCOPES: &[&str] = &["repo"];
+
+/// A client of one GitHub connection.
+#[derive(Clone)]
+pub struct GitHub {
+    forge: String,
+    client: Octocrab,
+}
+
+impl std::fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHub").field("forge", &self.forge).finish_non_exhaustive()
+    }
+}
+
+impl GitHub {
+    pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
+        let config = |message: String| ForgeError::Config { forge: forge.name.clone(), message };
+        let client = Octocrab::builder()
+            .base_uri(forge.api_url.as_str())
+            .map_err(|e| config(format!("api_url {}: {e}", forge.api_url)))?
+            .personal_token(forge.token.clone())
+            .build()
+            .map_err(|e| config(format!("cannot make its client: {e}")))?;
+        Ok(Self { forge: forge.name.clone(), client })
+    }
+
+    /// The token's user, and for a classic token its scopes and those it lacks.
+    pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
+        let response = self.client._get("/user").await.map_err(|e| self.error("read the token's user", e))?;
+        let scopes = response
+            .headers()
+            .get("x-oauth-scopes")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
+        let body = self.client.body_to_string(response).await.map_err(|e| self.error("read the token's user", e))?;
+        let user: octocrab::models::Author =
+            serde_json::from_str(&body).map_err(|e| self.unreadable("the token's user", &e))?;
+        let missing = match &scopes {
+            Some(scopes) => NEEDED_SCOPES
+                .iter()
+                .filter(|needed| !scopes.iter().any(|s| s == *needed))
+                .map(|s| (*s).to_owned())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(TokenReport { login: user.login, scopes, missing })
+    }
+
+    /// Whether the token sees the repository and may push to it.
+    pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
+        let what = format!("read {repo}");
+        let found = self.client.repos(&repo.owner, &repo.name).get().await.map_err(|e| self.error(&what, e))?;
+        Ok(RepoAccess {
+            default_branch: found.default_branch.unwrap_or_default(),
+            push: found.permissions.is_some_and(|p| p.push || p.admin || p.maintain),
+        })
+    }
+
+    /// The newest pull request from `head` (a branch of `repo`) into `base`, open or not.
+    pub async fn find_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        head: &str,
+        base: &str,
+    ) -> Result<Option<PullRequest>, ForgeError> {
+        let what = format!("list the pull requests of {repo}");
+        let page = self
+            .client
+            .pulls(&repo.owner, &repo.name)
+            .list()
+            .state(State::All)
+            .head(format!("{}:{head}", repo.owner))
+            .base(base)
+            .per_page(100)
+            .send()
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        let newest = page.items.into_iter().filter(|p| p.head.ref_field == head).max_by_key(|p| p.number);
+        Ok(newest.map(pull_request))
+    }
+
+    pub async fn open_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        new: &NewPullRequest,
+    ) -> Result<PullRequest, ForgeError> {
+        let what = format!("open a pull request from {} into {} in {repo}", new.head, new.base);
+        let opened = self
+            .client
+            .pulls(&repo.owner, &repo.name)
+            .create(&new.title, &new.head, &new.base)
+            .body(&new.body)
+            .draft(new.draft)
+            .send()
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        Ok(pull_request(opened))
+    }
+
+    pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
+        let what = format!("pull request #{number} of {repo}");
+        let found = self.client.pulls(&repo.owner, &repo.name).get(number).await.map_err(|e| self.error(&what, e))?;
+        Ok(pull_request(found))
+    }
+
+    /// A failed request in words: `what` names what was asked.
+    fn error(&self, what: &str, error: octocrab::Error) -> ForgeError {
+        let forge = self.forge.clone();
+        match error {
+            octocrab::Error::GitHub { source, .. } => {
+                let status = source.status_code.as_u16();
+                let message = source.message.clone();
+                let detail = source
+                    .errors
+                    .iter()
+                    .flatten()
+                    .filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+                    .collect::<Vec<_>>();
+                let message = if detail.is_empty() { message } else { format!("{message}: {}", detail.join("; ")) };
+                let rate_limited = (status == 403 || status == 429)
+                    && (source.rate_limit_reset.is_some() || message.to_ascii_lowercase().contains("rate limit"));
+                match status {
+                    401 => ForgeError::Unauthorized { forge, message },
+                    404 => ForgeError::NotFound { forge, what: what.to_owned() },
+                    _ if rate_limited => ForgeError::RateLimited { forge, status },
+                    500.. => ForgeError::Unavailable { forge, message: format!("HTTP {status}: {message}") },
+                    _ => ForgeError::Refused { forge, what: what.to_owned(), status, message },
+                }
+            }
+            other => ForgeError::Unavailable { forge, message: format!("{what}: {other}") },
+        }
+    }
+
+    fn unreadable(&self, what: &str, error: &serde_json::Error) -> ForgeError {
+        ForgeError::Unavailable { forge: self.forge.clone(), message: format!("cannot read {what}: {error}") }
+    }
+}
+
+fn pull_request(found: octocrab::models::pulls::PullRequest) -> PullRequest {
+    let state = if found.merged_at.is_some() || found.merged == Some(true) {
+        PullRequestState::Merged
+    } else if found.state == Some(IssueState::Closed) {
+        PullRequestState::Closed
+    } else {
+        PullRequestState::Open
+    };
+    PullRequest {
+        number: found.number,
+        url: found.html_url.map(|u| u.to_string()).unwrap_or_default(),
+        state,
+        head_sha: found.head.sha,
+        draft: found.draft.unwrap_or(false),
+    }
+}

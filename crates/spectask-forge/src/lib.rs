@@ -1,0 +1,137 @@
+//! Forges: the GitHub (GitLab, Forgejo to come) connections the configuration names, and what a
+//! task hands off through them — its pull request.
+//!
+//! A connection (`[forges.<name>]`, [`Forges::from_toml`]) names the host its repositories' remote
+//! URLs carry, the API's base URL and where its token is read from (an environment variable or a
+//! file; the token is never logged, stored or returned). A repository registered by URL belongs
+//! to the connection whose host its URL names ([`Forges::for_remote`]). [`ForgeClient`] makes the
+//! requests: through `octocrab` for GitHub, whose typed answers the fake forge of the tests holds
+//! to GitHub's published OpenAPI description.
+
+mod connections;
+mod error;
+mod github;
+mod remote_url;
+
+pub use connections::{Forge, ForgeKind, Forges};
+pub use error::ForgeError;
+pub use github::GitHub;
+pub use remote_url::{ForgeRepo, parse_remote};
+
+/// A pull request as the forge reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub number: u64,
+    /// Its page on the forge.
+    pub url: String,
+    pub state: PullRequestState,
+    /// The commit its head branch points at.
+    pub head_sha: String,
+    pub draft: bool,
+}
+
+/// Where a pull request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullRequestState {
+    Open,
+    /// Closed without merging.
+    Closed,
+    Merged,
+}
+
+impl PullRequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::Merged => "merged",
+        }
+    }
+}
+
+/// What a new pull request says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPullRequest {
+    pub title: String,
+    pub body: String,
+    /// The branch holding the work, in the same repository.
+    pub head: String,
+    /// The branch it merges into.
+    pub base: String,
+    pub draft: bool,
+}
+
+/// What a connection's token may do: `spectask forge check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenReport {
+    /// The user the token acts as.
+    pub login: String,
+    /// A classic token's scopes; `None` for a fine-grained token, whose permissions GitHub does not
+    /// list.
+    pub scopes: Option<Vec<String>>,
+    /// Scopes a classic token lacks for what spectask does (opening pull requests: `repo`).
+    pub missing: Vec<String>,
+}
+
+/// What the token may do in one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoAccess {
+    pub default_branch: String,
+    /// Whether the token may push (and so open pull requests).
+    pub push: bool,
+}
+
+/// A connection's client: the requests spectask makes of a forge.
+#[derive(Debug, Clone)]
+pub enum ForgeClient {
+    GitHub(GitHub),
+}
+
+impl ForgeClient {
+    /// The client of `forge`.
+    pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
+        match forge.kind {
+            ForgeKind::GitHub => Ok(Self::GitHub(GitHub::new(forge)?)),
+        }
+    }
+
+    pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.token_report().await,
+        }
+    }
+
+    pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.repo_access(repo).await,
+        }
+    }
+
+    /// The newest pull request from `head` into `base`, in any state.
+    pub async fn find_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        head: &str,
+        base: &str,
+    ) -> Result<Option<PullRequest>, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.find_pull_request(repo, head, base).await,
+        }
+    }
+
+    pub async fn open_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        new: &NewPullRequest,
+    ) -> Result<PullRequest, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.open_pull_request(repo, new).await,
+        }
+    }
+
+    pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.pull_request(repo, number).await,
+        }
+    }
+}

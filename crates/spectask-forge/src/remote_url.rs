@@ -1,0 +1,77 @@
+//! A repository's remote URL read as a forge sees it: the host, and the owner and name.
+
+/// A repository on a forge: `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ForgeRepo {
+    pub owner: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ForgeRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// The host (with its port, when the URL names one) and the `owner/name` of a remote URL:
+/// `https://github.com/o/r(.git)`, `ssh://git@github.com/o/r.git`, `git@github.com:o/r.git`.
+/// `None` for a URL of another shape (a local path, `file://`, a path of more than two parts).
+pub fn parse_remote(url: &str) -> Option<(String, ForgeRepo)> {
+    let url = url.trim();
+    let (host, path) = if let Ok(parsed) = url::Url::parse(url)
+        && matches!(parsed.scheme(), "https" | "http" | "ssh" | "git")
+    {
+        let host = parsed.host_str()?.to_owned();
+        let host = match (parsed.scheme(), parsed.port()) {
+            ("http" | "https", Some(port)) => format!("{host}:{port}"),
+            _ => host,
+        };
+        (host, parsed.path().to_owned())
+    } else {
+        // scp-like: `[user@]host:path`.
+        let (authority, path) = url.split_once(':')?;
+        if path.starts_with("//") || authority.contains('/') {
+            return None;
+        }
+        let host = authority.rsplit('@').next()?.to_owned();
+        (host, path.to_owned())
+    };
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let (owner, name) = path.split_once('/')?;
+    if owner.is_empty() || name.is_empty() || name.contains('/') || host.is_empty() {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), ForgeRepo { owner: owner.to_owned(), name: name.to_owned() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(owner: &str, name: &str) -> ForgeRepo {
+        ForgeRepo { owner: owner.into(), name: name.into() }
+    }
+
+    #[test]
+    fn remote_urls_of_every_shape_name_host_and_repository() {
+        let cases = [
+            ("https://github.com/acme/app.git", "github.com"),
+            ("https://github.com/acme/app", "github.com"),
+            ("http://127.0.0.1:8123/acme/app.git", "127.0.0.1:8123"),
+            ("ssh://git@GitHub.com/acme/app.git", "github.com"),
+            ("git@github.com:acme/app.git", "github.com"),
+            ("https://token@github.com/acme/app/", "github.com"),
+        ];
+        for (url, host) in cases {
+            assert_eq!(parse_remote(url), Some((host.to_owned(), repo("acme", "app"))), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_no_forge_repository_names_give_none() {
+        for url in ["file:///srv/app.git", "/srv/app", "https://github.com/acme", "https://h/a/b/c.git", ""] {
+            assert_eq!(parse_remote(url), None, "{url}");
+        }
+    }
+}

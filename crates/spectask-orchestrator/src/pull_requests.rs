@@ -1,0 +1,226 @@
+//! Hand-off through the forge, for a repository whose merge policy is `pull_request`.
+//!
+//! Approval moves the task to `pull_request` with the OpenPullRequest step ([`open`]): the task
+//! branch and the design-docs branch are pushed, and the task's pull request is opened on the
+//! forge the repository's remote URL names (or found: a rerun, or one a person opened, is taken
+//! up rather than doubled). Then [`watch`] reads each open pull request every `poll_seconds` of
+//! its forge, on whichever node claims the reading first: merged → the task is done and its clone
+//! takes up the remote's default branch ([`take_up_merge`]); closed without merging → back to
+//! implementation review, where the person approves again (a new pull request) or cancels. A
+//! forge that is down, rate limiting or refusing is recorded on the pull request with the time,
+//! and read again later: it never moves the task.
+
+use std::time::Duration;
+
+use serde_json::json;
+use spectask_core::{
+    CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
+    TaskPullRequest,
+};
+use spectask_forge::{Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
+use spectask_store::{NewCoordination, PullRequestReading};
+use tokio_util::sync::CancellationToken;
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::repos;
+
+/// The OpenPullRequest step.
+pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::PullRequest {
+        return Ok(());
+    }
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let (forge, forge_repo) = forge_of(ctx, &repository)?;
+    let repo = repos::open(ctx, &repository).await?;
+    // Fetched, and the task branch here holds what any node pushed of it.
+    crate::agents::worktree_in(&repo, &task).await?;
+    let branch = format!("spectask/{}", task.handle());
+    repos::push(&repo, vec![branch.clone(), repo.design_docs_branch().to_owned()]).await?;
+
+    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let base = repository.default_branch.clone();
+    let found = client.find_pull_request(&forge_repo, &branch, &base).await.map_err(forge_error)?;
+    // An open or merged one is this task's hand-off already; a closed one was turned down.
+    let (pull_request, opened) = match found.filter(|p| p.state != spectask_forge::PullRequestState::Closed) {
+        Some(found) => (found, false),
+        None => {
+            let new = NewPullRequest {
+                title: task.title.clone(),
+                body: body(ctx, &task, forge, &forge_repo, repo.design_docs_branch()).await?,
+                head: branch.clone(),
+                base: base.clone(),
+                draft: false,
+            };
+            (client.open_pull_request(&forge_repo, &new).await.map_err(forge_error)?, true)
+        }
+    };
+    let now = chrono::Utc::now();
+    let record = TaskPullRequest {
+        spec_task_id: task.id,
+        forge: forge.name.clone(),
+        repository: forge_repo.to_string(),
+        number: pull_request.number,
+        url: pull_request.url.clone(),
+        state: state(pull_request.state),
+        head_sha: pull_request.head_sha.clone(),
+        opened_at: now,
+        checked_at: now,
+        check_error: None,
+    };
+    ctx.store.record_pull_request(&record, first_reading(forge)).await?;
+    let verb = if opened { "opened" } else { "took up" };
+    ctx.store
+        .record_coordination_unless_logged(NewCoordination {
+            spec_task_id: task.id,
+            kind: CoordinationKind::Handoff,
+            from_session: None,
+            to_session: None,
+            message: format!(
+                "{verb} pull request #{} on {} ({branch} into {base}): {}",
+                pull_request.number, forge.name, pull_request.url
+            ),
+            data: json!({ "step": "pull_request", "number": pull_request.number, "url": pull_request.url }),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The TakeUpMerge step: the forge merged the task's pull request; this node's clone takes up
+/// the remote's default branch, so the next task starts from it.
+pub(crate) async fn take_up_merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let task = ctx.store.spec_task(id).await?;
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    repos::fetch(&repo).await
+}
+
+/// Reads the open pull requests due, on every forge, until `shutdown`; see the module docs.
+pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
+    let Some(shortest) = ctx.config.forges.iter().map(|f| f.poll_interval).min() else { return };
+    let tick = (shortest / 2).clamp(Duration::from_millis(100), Duration::from_secs(15));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(tick) => {}
+        }
+        for forge in ctx.config.forges.iter() {
+            let due = match ctx.store.claim_pull_request_checks(&forge.name, forge.poll_interval).await {
+                Ok(due) => due,
+                Err(err) => {
+                    tracing::warn!(forge = forge.name, %err, "cannot claim pull request readings");
+                    continue;
+                }
+            };
+            for pull_request in due {
+                if let Err(err) = read(&ctx, forge, &pull_request).await {
+                    tracing::warn!(task = %pull_request.spec_task_id, %err, "reading a pull request failed");
+                }
+            }
+        }
+    }
+}
+
+/// Reads one pull request and moves its task when the forge says it merged or closed.
+async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Result<(), JobError> {
+    let Some((owner, name)) = pull_request.repository.split_once('/') else {
+        return Err(JobError::Fatal(format!("pull request of {} names no owner", pull_request.repository)));
+    };
+    let repo = ForgeRepo { owner: owner.to_owned(), name: name.to_owned() };
+    let reading = match ForgeClient::new(forge) {
+        Ok(client) => match client.pull_request(&repo, pull_request.number).await {
+            Ok(found) => PullRequestReading::Read { state: state(found.state), head_sha: found.head_sha },
+            Err(err) => PullRequestReading::Failed { error: err.to_string() },
+        },
+        Err(err) => PullRequestReading::Failed { error: err.to_string() },
+    };
+    let task_id = pull_request.spec_task_id;
+    let Some(now) = ctx.store.record_pull_request_reading(task_id, pull_request.number, &reading).await? else {
+        return Ok(());
+    };
+    let (command, message) = match now.state {
+        PullRequestState::Open => return Ok(()),
+        PullRequestState::Merged => (
+            SpecTaskCommand::PullRequestMerged,
+            format!("pull request #{} merged on {}: done", now.number, now.forge),
+        ),
+        PullRequestState::Closed => (
+            SpecTaskCommand::PullRequestClosed,
+            format!(
+                "pull request #{} was closed on {} without merging: back to implementation review \
+                 (approve again to open a new one, or cancel)",
+                now.number, now.forge
+            ),
+        ),
+    };
+    let task = ctx.store.spec_task(task_id).await?;
+    if task.status() != SpecTaskStatus::PullRequest {
+        return Ok(());
+    }
+    let entry = NewCoordination {
+        spec_task_id: task_id,
+        kind: CoordinationKind::Handoff,
+        from_session: None,
+        to_session: None,
+        message,
+        data: json!({ "step": "pull_request", "number": now.number, "state": now.state }),
+    };
+    ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
+    Ok(())
+}
+
+/// The forge connection the repository's remote URL names, and the repository there.
+fn forge_of<'a>(ctx: &'a Ctx, repository: &Repository) -> Result<(&'a Forge, ForgeRepo), JobError> {
+    let url = repository.remote_url.as_deref().ok_or_else(|| {
+        JobError::Fatal(format!(
+            "repository {} was registered by path: a pull request needs one registered by URL",
+            repository.path.display()
+        ))
+    })?;
+    ctx.config.forges.for_remote(url).ok_or_else(|| {
+        JobError::Fatal(format!(
+            "no forge connection names the host of {url}: add a [forges.<name>] table with its host \
+             to the configuration"
+        ))
+    })
+}
+
+/// What the pull request says: the task, its implementation summary, where its spec and history
+/// are, and the `Spec-Task` trailer.
+async fn body(
+    ctx: &Ctx,
+    task: &SpecTask,
+    forge: &Forge,
+    repo: &ForgeRepo,
+    design_docs: &str,
+) -> Result<String, JobError> {
+    let summary = crate::finish::implementation_summary(&ctx.store, task).await?;
+    // The summary's own title line is the pull request's title.
+    let summary = summary.split_once('\n').map_or("", |(_, rest)| rest).trim();
+    let base = format!("https://{}/{repo}/tree/{design_docs}", forge.host);
+    Ok(format!(
+        "{summary}\n\n---\n\nThe spec: [{design_docs}/specs/{handle}]({base}/specs/{handle}) · the history: \
+         [{design_docs}/sessions/{handle}]({base}/sessions/{handle})\n\nSpec-Task: {id}\n",
+        handle = task.handle(),
+        id = task.id,
+    ))
+}
+
+/// When a pull request opened now is first read: soon, so a quick merge is seen quickly.
+fn first_reading(forge: &Forge) -> Duration {
+    forge.poll_interval.min(Duration::from_secs(5))
+}
+
+fn state(state: spectask_forge::PullRequestState) -> PullRequestState {
+    match state {
+        spectask_forge::PullRequestState::Open => PullRequestState::Open,
+        spectask_forge::PullRequestState::Closed => PullRequestState::Closed,
+        spectask_forge::PullRequestState::Merged => PullRequestState::Merged,
+    }
+}
+
+/// A forge's failure as the step's: worth another try when it may pass by itself.
+fn forge_error(err: ForgeError) -> JobError {
+    if err.is_transient() { JobError::Retry(err.to_string()) } else { JobError::Fatal(err.to_string()) }
+}

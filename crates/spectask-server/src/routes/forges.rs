@@ -1,0 +1,113 @@
+//! The forge connections of the server's configuration and what their tokens may do: what
+//! `spectask forge check` shows. A token itself is never part of an answer.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use spectask_core::RepositoryId;
+use spectask_forge::{Forge, ForgeClient};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::{ApiError, AppState, Caller};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(check_forges))
+}
+
+/// A forge connection, checked now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForgeCheckDto {
+    /// Its name in the configuration (`[forges.<name>]`).
+    pub name: String,
+    /// `github`.
+    pub kind: &'static str,
+    /// The host repositories' remote URLs name.
+    pub host: String,
+    pub api_url: String,
+    /// The user the token acts as; `None` when the check failed (see `error`).
+    pub login: Option<String>,
+    /// A classic token's scopes; `None` for a fine-grained token or when the check failed.
+    pub scopes: Option<Vec<String>>,
+    /// Scopes a classic token lacks for opening pull requests.
+    pub missing_scopes: Vec<String>,
+    /// Why the token could not be checked (refused, the forge unreachable).
+    pub error: Option<String>,
+    /// The caller's repositories registered by a URL on this forge, and what the token may do there.
+    pub repositories: Vec<ForgeRepositoryDto>,
+}
+
+/// What a connection's token may do in one repository.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForgeRepositoryDto {
+    pub repository_id: RepositoryId,
+    /// `owner/name` on the forge.
+    pub forge_repository: String,
+    /// Whether the token may push and open pull requests there; `None` when it could not be read.
+    pub push: Option<bool>,
+    pub error: Option<String>,
+}
+
+/// Check every forge connection's token: its user, scopes, and access to the caller's repositories.
+#[utoipa::path(get, path = "/forges", tag = "repos",
+    responses((status = 200, description = "The connections, checked now", body = Vec<ForgeCheckDto>)))]
+async fn check_forges(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ForgeCheckDto>>, ApiError> {
+    let repositories = match caller.owner_filter() {
+        Some(user) => state.store.repositories_of(user).await?,
+        None => state.store.list_repositories().await?,
+    };
+    let mut answer = Vec::new();
+    for forge in state.forges.iter() {
+        let mut dto = ForgeCheckDto {
+            name: forge.name.clone(),
+            kind: forge.kind.as_str(),
+            host: forge.host.clone(),
+            api_url: forge.api_url.to_string(),
+            login: None,
+            scopes: None,
+            missing_scopes: Vec::new(),
+            error: None,
+            repositories: Vec::new(),
+        };
+        match check(forge, &mut dto, &repositories).await {
+            Ok(()) => {}
+            Err(err) => dto.error = Some(err.to_string()),
+        }
+        answer.push(dto);
+    }
+    Ok(Json(answer))
+}
+
+async fn check(
+    forge: &Forge,
+    dto: &mut ForgeCheckDto,
+    repositories: &[spectask_core::Repository],
+) -> Result<(), spectask_forge::ForgeError> {
+    let client = ForgeClient::new(forge)?;
+    let report = client.token_report().await?;
+    dto.login = Some(report.login);
+    dto.scopes = report.scopes;
+    dto.missing_scopes = report.missing;
+    for repository in repositories {
+        let Some(url) = repository.remote_url.as_deref() else { continue };
+        let Some((_, forge_repo)) = spectask_forge::parse_remote(url).filter(|(host, _)| *host == forge.host)
+        else {
+            continue;
+        };
+        let (push, error) = match client.repo_access(&forge_repo).await {
+            Ok(access) => (Some(access.push), None),
+            Err(err) => (None, Some(err.to_string())),
+        };
+        dto.repositories.push(ForgeRepositoryDto {
+            repository_id: repository.id,
+            forge_repository: forge_repo.to_string(),
+            push,
+            error,
+        });
+    }
+    Ok(())
+}

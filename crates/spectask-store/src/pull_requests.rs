@@ -1,0 +1,183 @@
+//! Tasks' pull requests, as last read from their forges. The forge is the source of truth: a row
+//! is a dated reading of it, replaced by the next. Which node reads an open pull request next is
+//! decided by a compare-and-swap on `next_check_at` ([`Store::claim_pull_request_checks`]).
+
+use std::time::Duration;
+
+use serde_json::json;
+use spectask_core::{EventKind, PullRequestState, SpecTaskId, TaskPullRequest, Timestamp};
+use sqlx::any::AnyRow;
+
+use crate::codec::{deadline, get, millis, now, parse, time};
+use crate::events::NewEvent;
+use crate::{Store, StoreError};
+
+macro_rules! columns {
+    () => {
+        "spec_task_id, forge, repository, number, url, state, head_sha, opened_at, checked_at, \
+         check_error, next_check_at"
+    };
+}
+
+/// What a reading of the forge found: the pull request's state and head, or why it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullRequestReading {
+    Read { state: PullRequestState, head_sha: String },
+    Failed { error: String },
+}
+
+impl Store {
+    /// Records the task's pull request as just opened (or found), replacing any earlier one, with
+    /// its first reading due after `poll`; one `pull_request.updated` event.
+    pub async fn record_pull_request(
+        &self,
+        pull_request: &TaskPullRequest,
+        poll: Duration,
+    ) -> Result<(), StoreError> {
+        let at = now();
+        let mut w = self.begin_write().await?;
+        sqlx::query("DELETE FROM pull_requests WHERE spec_task_id = $1")
+            .bind(pull_request.spec_task_id.to_string())
+            .execute(&mut *w.tx)
+            .await?;
+        sqlx::query(concat!(
+            "INSERT INTO pull_requests (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(pull_request.spec_task_id.to_string())
+        .bind(&pull_request.forge)
+        .bind(&pull_request.repository)
+        .bind(i64::try_from(pull_request.number).unwrap_or(i64::MAX))
+        .bind(&pull_request.url)
+        .bind(pull_request.state.as_str())
+        .bind(&pull_request.head_sha)
+        .bind(millis(pull_request.opened_at))
+        .bind(millis(pull_request.checked_at))
+        .bind(pull_request.check_error.as_deref())
+        .bind(deadline(at, poll))
+        .execute(&mut *w.tx)
+        .await?;
+        w.append_event(updated_event(pull_request, at)).await?;
+        w.commit().await
+    }
+
+    /// The task's pull request, when it has one.
+    pub async fn pull_request_of(&self, task: SpecTaskId) -> Result<Option<TaskPullRequest>, StoreError> {
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM pull_requests WHERE spec_task_id = $1"))
+            .bind(task.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(pull_request_from_row).transpose()
+    }
+
+    /// The open pull requests of `forge` whose tasks wait for them and that are due for a
+    /// reading, each claimed for this caller by moving its next
+    /// reading `poll` ahead (another node's claim of the same row finds it moved and skips it).
+    pub async fn claim_pull_request_checks(
+        &self,
+        forge: &str,
+        poll: Duration,
+    ) -> Result<Vec<TaskPullRequest>, StoreError> {
+        let at = now();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM pull_requests WHERE forge = $1 AND state = 'open' AND next_check_at <= $2 \
+             AND spec_task_id IN (SELECT id FROM spec_tasks WHERE status = 'pull_request') \
+             ORDER BY next_check_at LIMIT 50"
+        ))
+        .bind(forge)
+        .bind(millis(at))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for row in &rows {
+            let due: i64 = get(row, "next_check_at")?;
+            let task: String = get(row, "spec_task_id")?;
+            let won = sqlx::query(
+                "UPDATE pull_requests SET next_check_at = $1 WHERE spec_task_id = $2 AND next_check_at = $3",
+            )
+            .bind(deadline(at, poll))
+            .bind(&task)
+            .bind(due)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if won == 1 {
+                claimed.push(pull_request_from_row(row)?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Records a reading of the task's pull request `number` (a newer one replaced it meanwhile:
+    /// nothing). A reading that changes what is shown (state, head, error) is one
+    /// `pull_request.updated` event; returns the pull request as it now is.
+    pub async fn record_pull_request_reading(
+        &self,
+        task: SpecTaskId,
+        number: u64,
+        reading: &PullRequestReading,
+    ) -> Result<Option<TaskPullRequest>, StoreError> {
+        let Some(before) = self.pull_request_of(task).await?.filter(|p| p.number == number) else {
+            return Ok(None);
+        };
+        let at = now();
+        let mut after = before.clone();
+        match reading {
+            PullRequestReading::Read { state, head_sha } => {
+                after.state = *state;
+                after.head_sha = head_sha.clone();
+                after.check_error = None;
+                after.checked_at = at;
+            }
+            PullRequestReading::Failed { error } => after.check_error = Some(error.clone()),
+        }
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE pull_requests SET state = $1, head_sha = $2, checked_at = $3, check_error = $4 \
+             WHERE spec_task_id = $5 AND number = $6",
+        )
+        .bind(after.state.as_str())
+        .bind(&after.head_sha)
+        .bind(millis(after.checked_at))
+        .bind(after.check_error.as_deref())
+        .bind(task.to_string())
+        .bind(i64::try_from(number).unwrap_or(i64::MAX))
+        .execute(&mut *w.tx)
+        .await?;
+        let news = (after.state, &after.head_sha, &after.check_error)
+            != (before.state, &before.head_sha, &before.check_error);
+        if news {
+            w.append_event(updated_event(&after, at)).await?;
+        }
+        w.commit().await?;
+        Ok(Some(after))
+    }
+}
+
+fn updated_event(pull_request: &TaskPullRequest, at: Timestamp) -> NewEvent {
+    NewEvent {
+        kind: EventKind::PullRequestUpdated,
+        spec_task_id: Some(pull_request.spec_task_id),
+        work_session_id: None,
+        payload: json!(pull_request),
+        at,
+    }
+}
+
+fn pull_request_from_row(row: &AnyRow) -> Result<TaskPullRequest, StoreError> {
+    Ok(TaskPullRequest {
+        spec_task_id: parse(row, "spec_task_id")?,
+        forge: get(row, "forge")?,
+        repository: get(row, "repository")?,
+        number: u64::try_from(get::<i64>(row, "number")?).unwrap_or_default(),
+        url: get(row, "url")?,
+        state: parse(row, "state")?,
+        head_sha: get(row, "head_sha")?,
+        opened_at: time(row, "opened_at")?,
+        checked_at: time(row, "checked_at")?,
+        check_error: get(row, "check_error")?,
+    })
+}

@@ -1,0 +1,71 @@
+//! Tasks' pull requests: recorded with an event, read by one node at a time, readings recorded
+//! with their time and an event only when they bring news.
+
+use std::path::Path;
+use std::time::Duration;
+
+use spectask_core::{
+    EventKind, NewSpecTask, PullRequestState, SpecTaskCommand, SpecTaskStatus, TaskKind, TaskPullRequest,
+};
+use spectask_store::{PullRequestReading, Store};
+
+use crate::both_backends;
+
+both_backends!(a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recorded);
+
+async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recorded(store: Store) {
+    let repo = store.register_repository(Path::new("/repos/pr"), "main", "helix-design-docs", None).await;
+    let repo = repo.unwrap();
+    let task = store
+        .create_spec_task(NewSpecTask::new(TaskKind::CodingSession, repo.id, "Add x", "Add x", "alice"))
+        .await
+        .unwrap();
+    let mut task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
+    for command in [
+        SpecTaskCommand::StartImplementation,
+        SpecTaskCommand::SubmitImplementation,
+        SpecTaskCommand::OpenPullRequest,
+    ] {
+        task = store.transition_spec_task(&task, &command).await.unwrap().value;
+    }
+    assert_eq!(task.status(), SpecTaskStatus::PullRequest);
+    let now = chrono::Utc::now();
+    let opened = TaskPullRequest {
+        spec_task_id: task.id,
+        forge: "gh".into(),
+        repository: "acme/app".into(),
+        number: 7,
+        url: "https://github.com/acme/app/pull/7".into(),
+        state: PullRequestState::Open,
+        head_sha: "a".repeat(40),
+        opened_at: now,
+        checked_at: now,
+        check_error: None,
+    };
+    let before = store.last_event_seq().await.unwrap();
+    store.record_pull_request(&opened, Duration::ZERO).await.unwrap();
+    assert_eq!(store.pull_request_of(task.id).await.unwrap().unwrap().number, 7);
+
+    // Due at once: the first claim takes it, a second (another node) finds nothing due.
+    let first = store.claim_pull_request_checks("gh", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(store.claim_pull_request_checks("gh", Duration::from_secs(60)).await.unwrap().is_empty());
+    assert!(store.claim_pull_request_checks("other", Duration::ZERO).await.unwrap().is_empty());
+
+    // A failed reading keeps the state, says why; the same reading again is no news.
+    let failed = PullRequestReading::Failed { error: "gh is unreachable".into() };
+    let after = store.record_pull_request_reading(task.id, 7, &failed).await.unwrap().unwrap();
+    assert_eq!((after.state, after.check_error.as_deref()), (PullRequestState::Open, Some("gh is unreachable")));
+    store.record_pull_request_reading(task.id, 7, &failed).await.unwrap();
+    let merged = PullRequestReading::Read { state: PullRequestState::Merged, head_sha: "b".repeat(40) };
+    let after = store.record_pull_request_reading(task.id, 7, &merged).await.unwrap().unwrap();
+    assert_eq!((after.state, after.check_error), (PullRequestState::Merged, None));
+    // A reading of a pull request the task no longer has changes nothing.
+    assert!(store.record_pull_request_reading(task.id, 6, &merged).await.unwrap().is_none());
+
+    let events = store.events_after(before, 100).await.unwrap();
+    let updates: Vec<_> = events.iter().filter(|e| e.kind == EventKind::PullRequestUpdated).collect();
+    let states: Vec<_> = updates.iter().map(|e| e.payload["state"].as_str().unwrap_or_default()).collect();
+    assert_eq!(states, ["open", "open", "merged"], "opened, failed once, merged: {updates:#?}");
+    assert_eq!(updates[1].payload["check_error"], "gh is unreachable");
+}
