@@ -132,7 +132,8 @@ pub(crate) fn validate_file_path(path: &str) -> Result<(), GitError> {
 /// Whether a path segment is `.git` as git's `fsck` and checkout see it: in any case, with the
 /// code points HFS+ ignores left out (`is_hfs_dotgit`), or as NTFS reads it — up to a stream
 /// name's `:`, trailing dots and spaces dropped, or its short name `git~1` (`is_ntfs_dotgit`).
-/// libgit2 refuses such a tree entry; spectask writes its trees itself, so it must refuse too.
+/// git refuses such a path in a tree (`fsck`) and at checkout; spectask refuses it before asking git
+/// to write a file there, so the error names the path and the rule.
 fn names_dot_git(segment: &str) -> bool {
     let hfs_ignorable = |c: &char| matches!(c, '\u{200c}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{206a}'..='\u{206f}' | '\u{feff}');
     let hfs: String = segment.chars().filter(|c| !hfs_ignorable(c)).collect();
