@@ -149,6 +149,8 @@ impl SpecTaskState {
             (S::PullRequest, C::PullRequestMerged) => {
                 go(S::Done, vec![E::TakeUpMerge, E::WriteImplementationComplete, E::StopAgents])
             }
+            // A reviewer on the forge asked for changes: the agent addresses them (through admission).
+            (S::PullRequest, C::PullRequestChangesRequested) => go(S::ImplementationQueued, vec![]),
             // Closed unmerged by someone on the forge: the person decides again.
             (S::PullRequest, C::PullRequestClosed) => go(S::ImplementationReview, vec![]),
             // Back through admission, like any task taking a WIP slot; the StartImplementation
@@ -235,6 +237,9 @@ pub enum SpecTaskCommand {
     PullRequestMerged,
     /// The task's pull request was closed without merging: pull_request → implementation_review.
     PullRequestClosed,
+    /// A reviewer asked for changes on the task's pull request: pull_request →
+    /// implementation_queued, for a session addressing them.
+    PullRequestChangesRequested,
     /// Merging the default branch into the task branch conflicts: implementation_review (before the
     /// review) or done (at the merge after approval) → implementation_queued, for a session
     /// resolving it.
@@ -268,6 +273,7 @@ impl SpecTaskCommand {
             Self::OpenPullRequest => "open a pull request for",
             Self::PullRequestMerged => "record the merged pull request of",
             Self::PullRequestClosed => "record the closed pull request of",
+            Self::PullRequestChangesRequested => "send the pull request's review back to",
             Self::Fail { .. } => "fail",
             Self::FailMerge { .. } => "fail the merge of",
             Self::Retry => "retry",

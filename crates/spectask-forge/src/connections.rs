@@ -86,10 +86,8 @@ impl Forges {
     /// token read now: from the environment variable `token_env` names, or the file `token_file`
     /// names.
     pub fn from_toml(text: &str) -> Result<Self, ForgeError> {
-        let file: File = toml::from_str(text).map_err(|e| ForgeError::Config {
-            forge: "*".into(),
-            message: e.message().to_owned(),
-        })?;
+        let file: File = toml::from_str(text)
+            .map_err(|e| ForgeError::Config { forge: "*".into(), message: e.message().to_owned() })?;
         let mut forges = Vec::new();
         for (name, section) in file.forges {
             forges.push(connection(&name, section, |var| std::env::var(var).ok())?);
@@ -133,7 +131,10 @@ fn connection(
     let kind = match section.kind.as_str() {
         "github" => ForgeKind::GitHub,
         "gitlab" | "forgejo" | "gitea" => {
-            return Err(config(format!("kind = {:?} is not supported yet; only \"github\" is", section.kind)));
+            return Err(config(format!(
+                "kind = {:?} is not supported yet; only \"github\" is",
+                section.kind
+            )));
         }
         other => return Err(config(format!("kind = {other:?} is unknown; expected \"github\""))),
     };

@@ -3,12 +3,13 @@
 
 use octocrab::Octocrab;
 use octocrab::models::IssueState;
+use octocrab::models::pulls::ReviewState;
 use octocrab::params::State;
 
 use crate::connections::Forge;
 use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
-use crate::{NewPullRequest, PullRequest, PullRequestState, RepoAccess, TokenReport};
+use crate::{Feedback, FeedbackKind, NewPullRequest, PullRequest, PullRequestState, RepoAccess, TokenReport};
 
 /// The scope a classic token needs to open pull requests in private and public repositories.
 const NEEDED_SCOPES: &[&str] = &["repo"];
@@ -41,12 +42,12 @@ impl GitHub {
     /// The token's user, and for a classic token its scopes and those it lacks.
     pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
         let response = self.client._get("/user").await.map_err(|e| self.error("read the token's user", e))?;
-        let scopes = response
-            .headers()
-            .get("x-oauth-scopes")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
-        let body = self.client.body_to_string(response).await.map_err(|e| self.error("read the token's user", e))?;
+        let scopes =
+            response.headers().get("x-oauth-scopes").and_then(|v| v.to_str().ok()).map(|v| {
+                v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>()
+            });
+        let body =
+            self.client.body_to_string(response).await.map_err(|e| self.error("read the token's user", e))?;
         let user: octocrab::models::Author =
             serde_json::from_str(&body).map_err(|e| self.unreadable("the token's user", &e))?;
         let missing = match &scopes {
@@ -63,7 +64,8 @@ impl GitHub {
     /// Whether the token sees the repository and may push to it.
     pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
         let what = format!("read {repo}");
-        let found = self.client.repos(&repo.owner, &repo.name).get().await.map_err(|e| self.error(&what, e))?;
+        let found =
+            self.client.repos(&repo.owner, &repo.name).get().await.map_err(|e| self.error(&what, e))?;
         Ok(RepoAccess {
             default_branch: found.default_branch.unwrap_or_default(),
             push: found.permissions.is_some_and(|p| p.push || p.admin || p.maintain),
@@ -113,8 +115,47 @@ impl GitHub {
 
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
         let what = format!("pull request #{number} of {repo}");
-        let found = self.client.pulls(&repo.owner, &repo.name).get(number).await.map_err(|e| self.error(&what, e))?;
+        let found =
+            self.client.pulls(&repo.owner, &repo.name).get(number).await.map_err(|e| self.error(&what, e))?;
         Ok(pull_request(found))
+    }
+
+    /// Every review (but those still pending) and line comment of pull request `number`.
+    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
+        let pulls = self.client.pulls(&repo.owner, &repo.name);
+        let what = format!("the reviews of pull request #{number} of {repo}");
+        let reviews =
+            pulls.list_reviews(number).per_page(100).send().await.map_err(|e| self.error(&what, e))?;
+        let what = format!("the line comments of pull request #{number} of {repo}");
+        let comments =
+            pulls.list_comments(Some(number)).per_page(100).send().await.map_err(|e| self.error(&what, e))?;
+        let login = |user: Option<octocrab::models::Author>| user.map(|u| u.login).unwrap_or_default();
+        let reviews =
+            reviews.items.into_iter().filter(|r| r.state != Some(ReviewState::Pending)).map(|r| Feedback {
+                id: r.id.0,
+                kind: FeedbackKind::Review {
+                    changes_requested: r.state == Some(ReviewState::ChangesRequested),
+                },
+                author: login(r.user),
+                body: r.body.unwrap_or_default(),
+            });
+        let comments = comments.items.into_iter().map(|c| Feedback {
+            id: c.id.0,
+            kind: FeedbackKind::LineComment { path: c.path, line: c.line.or(c.original_line) },
+            author: login(c.user),
+            body: c.body,
+        });
+        Ok(reviews.chain(comments).collect())
+    }
+
+    pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {
+        let what = format!("comment on pull request #{number} of {repo}");
+        self.client
+            .issues(&repo.owner, &repo.name)
+            .create_comment(number, body)
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        Ok(())
     }
 
     /// A failed request in words: `what` names what was asked.
@@ -130,9 +171,11 @@ impl GitHub {
                     .flatten()
                     .filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_owned))
                     .collect::<Vec<_>>();
-                let message = if detail.is_empty() { message } else { format!("{message}: {}", detail.join("; ")) };
+                let message =
+                    if detail.is_empty() { message } else { format!("{message}: {}", detail.join("; ")) };
                 let rate_limited = (status == 403 || status == 429)
-                    && (source.rate_limit_reset.is_some() || message.to_ascii_lowercase().contains("rate limit"));
+                    && (source.rate_limit_reset.is_some()
+                        || message.to_ascii_lowercase().contains("rate limit"));
                 match status {
                     401 => ForgeError::Unauthorized { forge, message },
                     404 => ForgeError::NotFound { forge, what: what.to_owned() },

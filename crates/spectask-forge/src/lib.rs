@@ -49,6 +49,25 @@ impl PullRequestState {
     }
 }
 
+/// What a person said on a pull request: a review, or a comment on a line of its diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feedback {
+    /// The forge's id, increasing within each kind (reviews apart from line comments).
+    pub id: u64,
+    pub kind: FeedbackKind,
+    /// Who said it (their login).
+    pub author: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedbackKind {
+    /// A review: its verdict.
+    Review { changes_requested: bool },
+    /// A comment on a line of the diff (`line` absent for one on a whole file).
+    LineComment { path: String, line: Option<u64> },
+}
+
 /// What a new pull request says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPullRequest {
@@ -132,6 +151,20 @@ impl ForgeClient {
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
         match self {
             Self::GitHub(github) => github.pull_request(repo, number).await,
+        }
+    }
+
+    /// Every review and line comment of the pull request, oldest first within each kind.
+    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.feedback(repo, number).await,
+        }
+    }
+
+    /// Says `body` on the pull request's conversation.
+    pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {
+        match self {
+            Self::GitHub(github) => github.comment(repo, number, body).await,
         }
     }
 }

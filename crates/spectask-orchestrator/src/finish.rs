@@ -86,9 +86,16 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
             && e.data["step"] == "summarize"
             && e.data["round"] == round
     });
-    if logged {
-        return Ok(());
+    if !logged {
+        record_summary(ctx, &task, round).await?;
     }
+    // Changes a reviewer asked on the task's pull request go back to it, not to a second review.
+    crate::pull_requests::return_fix(ctx, &task, &log).await
+}
+
+/// Logs the implementation summary of review round `round` for the reviewer.
+async fn record_summary(ctx: &Ctx, task: &SpecTask, round: usize) -> Result<(), JobError> {
+    let id = task.id;
     let sessions = ctx.store.work_sessions_of(id).await?;
     let done = sessions.iter().filter(|s| s.status() == WorkSessionStatus::Completed).count();
     ctx.store
@@ -104,7 +111,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
             data: json!({
                 "step": "summarize",
                 "round": round,
-                "summary": implementation_summary(&ctx.store, &task).await?,
+                "summary": implementation_summary(&ctx.store, task).await?,
             }),
         })
         .await?;

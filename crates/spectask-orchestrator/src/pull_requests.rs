@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use spectask_core::{
-    CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
-    TaskPullRequest,
+    CoordinationEvent, CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId,
+    SpecTaskStatus, TaskPullRequest,
 };
-use spectask_forge::{Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
+use spectask_forge::{Feedback, FeedbackKind, Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
 use spectask_store::{NewCoordination, PullRequestReading};
 use tokio_util::sync::CancellationToken;
 
@@ -56,6 +56,17 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             (client.open_pull_request(&forge_repo, &new).await.map_err(forge_error)?, true)
         }
     };
+    // A fix pushed to a pull request a reviewer asked changes on is answered there, once: the
+    // hand-off entry logged below is the last of its step from then on.
+    let log = ctx.store.coordination_of_kind(task.id, CoordinationKind::Handoff).await?;
+    let fixing =
+        log.iter().rev().find(|e| e.data["step"] == "pull_request").is_some_and(|e| e.data["fix"] == true);
+    if !opened && fixing {
+        let short = pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha);
+        let said =
+            format!("Pushed {short} with the changes asked in review (spec task `{}`).", task.handle());
+        client.comment(&forge_repo, pull_request.number, &said).await.map_err(forge_error)?;
+    }
     let now = chrono::Utc::now();
     let record = TaskPullRequest {
         spec_task_id: task.id,
@@ -78,8 +89,11 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             from_session: None,
             to_session: None,
             message: format!(
-                "{verb} pull request #{} on {} ({branch} into {base}): {}",
-                pull_request.number, forge.name, pull_request.url
+                "{verb} pull request #{} on {} ({branch} into {base}, at {}): {}",
+                pull_request.number,
+                forge.name,
+                pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha),
+                pull_request.url
             ),
             data: json!({ "step": "pull_request", "number": pull_request.number, "url": pull_request.url }),
         })
@@ -136,11 +150,12 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
         Err(err) => PullRequestReading::Failed { error: err.to_string() },
     };
     let task_id = pull_request.spec_task_id;
-    let Some(now) = ctx.store.record_pull_request_reading(task_id, pull_request.number, &reading).await? else {
+    let Some(now) = ctx.store.record_pull_request_reading(task_id, pull_request.number, &reading).await?
+    else {
         return Ok(());
     };
     let (command, message) = match now.state {
-        PullRequestState::Open => return Ok(()),
+        PullRequestState::Open => return send_feedback_back(ctx, forge, &repo, &now).await,
         PullRequestState::Merged => (
             SpecTaskCommand::PullRequestMerged,
             format!("pull request #{} merged on {}: done", now.number, now.forge),
@@ -169,6 +184,122 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
     Ok(())
 }
+
+/// Sends what reviewers asked on an open pull request back to the task's agent: a review
+/// requesting changes, or a comment on a line, newer than what was sent back before and not the
+/// token's own. Its session ("Address review comments") gets each with its file and line.
+async fn send_feedback_back(
+    ctx: &Ctx,
+    forge: &Forge,
+    repo: &ForgeRepo,
+    pull_request: &TaskPullRequest,
+) -> Result<(), JobError> {
+    let task_id = pull_request.spec_task_id;
+    let (reviews_seen, comments_seen) = ctx.store.pull_request_feedback_seen(task_id).await?;
+    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let feedback = client.feedback(repo, pull_request.number).await.map_err(forge_error)?;
+    let is_new = |f: &&Feedback| match f.kind {
+        FeedbackKind::Review { .. } => f.id > reviews_seen,
+        FeedbackKind::LineComment { .. } => f.id > comments_seen,
+    };
+    let asks = |f: &&Feedback| {
+        matches!(f.kind, FeedbackKind::Review { changes_requested: true } | FeedbackKind::LineComment { .. })
+    };
+    if !feedback.iter().filter(is_new).any(|f| asks(&f)) {
+        return Ok(());
+    }
+    // spectask's own comments (as the token's user) are not a reviewer's.
+    let own = client.token_report().await.map_err(forge_error)?.login;
+    let new: Vec<&Feedback> = feedback.iter().filter(is_new).filter(|f| f.author != own).collect();
+    if !new.iter().any(asks) {
+        return Ok(());
+    }
+    let seen = feedback.iter().fold((reviews_seen, comments_seen), |(reviews, comments), f| match f.kind {
+        FeedbackKind::Review { .. } => (reviews.max(f.id), comments),
+        FeedbackKind::LineComment { .. } => (reviews, comments.max(f.id)),
+    });
+    let mut authors: Vec<&str> = new.iter().map(|f| f.author.as_str()).collect();
+    authors.dedup();
+    let items: Vec<String> = new.iter().filter_map(|f| feedback_line(f)).collect();
+    let comments = format!(
+        "On pull request #{} ({}):\n\n{}\n\nYour changes are pushed to the same pull request.",
+        pull_request.number,
+        pull_request.url,
+        items.join("\n")
+    );
+    let task = ctx.store.spec_task(task_id).await?;
+    if task.status() != SpecTaskStatus::PullRequest {
+        return Ok(());
+    }
+    let entry = NewCoordination {
+        spec_task_id: task_id,
+        kind: CoordinationKind::ReviewDecision,
+        from_session: None,
+        to_session: None,
+        message: format!(
+            "changes requested on pull request #{} by {}: sent to the agent",
+            pull_request.number,
+            authors.join(", ")
+        ),
+        data: json!({
+            "decision": "request_changes",
+            "comments": comments,
+            "reviewer": authors.join(", "),
+            "source": PULL_REQUEST_SOURCE,
+            "number": pull_request.number,
+        }),
+    };
+    ctx.store.send_pull_request_feedback_back(&task, pull_request.number, seen, entry).await?;
+    Ok(())
+}
+
+/// Returns a task in implementation review to its pull request when the changes it addressed came
+/// from a reviewer there (the last review decision is one [`send_feedback_back`] logged): the fix
+/// is pushed to the same pull request by the OpenPullRequest step.
+pub(crate) async fn return_fix(
+    ctx: &Ctx,
+    task: &SpecTask,
+    log: &[CoordinationEvent],
+) -> Result<(), JobError> {
+    let last = log.iter().rev().find(|e| {
+        e.kind == CoordinationKind::ReviewDecision
+            && matches!(e.data["decision"].as_str(), Some("request_changes" | "approve"))
+    });
+    let Some(number) =
+        last.filter(|e| e.data["source"] == PULL_REQUEST_SOURCE).map(|e| e.data["number"].clone())
+    else {
+        return Ok(());
+    };
+    let entry = NewCoordination {
+        spec_task_id: task.id,
+        kind: CoordinationKind::Handoff,
+        from_session: None,
+        to_session: None,
+        message: format!("the changes asked on pull request #{number} are made: pushing them to it"),
+        data: json!({ "step": "pull_request", "number": number, "fix": true }),
+    };
+    ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::OpenPullRequest, entry).await?;
+    Ok(())
+}
+
+/// One piece of feedback as the agent reads it; `None` for a review that says nothing.
+fn feedback_line(feedback: &Feedback) -> Option<String> {
+    let body = feedback.body.trim();
+    match &feedback.kind {
+        FeedbackKind::LineComment { path, line } => {
+            let at = line.map(|l| format!("{path}:{l}")).unwrap_or_else(|| path.clone());
+            Some(format!("- `{at}` ({}): {body}", feedback.author))
+        }
+        FeedbackKind::Review { changes_requested } if *changes_requested || !body.is_empty() => {
+            let verdict = if *changes_requested { "requested changes" } else { "commented" };
+            Some(format!("- {} {verdict}: {body}", feedback.author))
+        }
+        FeedbackKind::Review { .. } => None,
+    }
+}
+
+/// What a review decision sent back from a pull request carries as its `source`.
+pub(crate) const PULL_REQUEST_SOURCE: &str = "pull_request";
 
 /// The forge connection the repository's remote URL names, and the repository there.
 fn forge_of<'a>(ctx: &'a Ctx, repository: &Repository) -> Result<(&'a Forge, ForgeRepo), JobError> {

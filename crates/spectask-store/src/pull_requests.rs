@@ -5,12 +5,14 @@
 use std::time::Duration;
 
 use serde_json::json;
-use spectask_core::{EventKind, PullRequestState, SpecTaskId, TaskPullRequest, Timestamp};
+use spectask_core::{
+    EventKind, PullRequestState, SpecTask, SpecTaskCommand, SpecTaskId, TaskPullRequest, Timestamp,
+};
 use sqlx::any::AnyRow;
 
 use crate::codec::{deadline, get, millis, now, parse, time};
 use crate::events::NewEvent;
-use crate::{Store, StoreError};
+use crate::{NewCoordination, Store, StoreError};
 
 macro_rules! columns {
     () => {
@@ -28,7 +30,8 @@ pub enum PullRequestReading {
 
 impl Store {
     /// Records the task's pull request as just opened (or found), replacing any earlier one, with
-    /// its first reading due after `poll`; one `pull_request.updated` event.
+    /// its first reading due after `poll`; one `pull_request.updated` event. The feedback already
+    /// sent back stays seen when it is the same pull request (a fix pushed to it).
     pub async fn record_pull_request(
         &self,
         pull_request: &TaskPullRequest,
@@ -36,14 +39,19 @@ impl Store {
     ) -> Result<(), StoreError> {
         let at = now();
         let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM pull_requests WHERE spec_task_id = $1")
-            .bind(pull_request.spec_task_id.to_string())
-            .execute(&mut *w.tx)
-            .await?;
         sqlx::query(concat!(
             "INSERT INTO pull_requests (",
             columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (spec_task_id) DO UPDATE SET \
+               reviews_seen = CASE WHEN pull_requests.number = excluded.number \
+                 THEN pull_requests.reviews_seen ELSE 0 END, \
+               comments_seen = CASE WHEN pull_requests.number = excluded.number \
+                 THEN pull_requests.comments_seen ELSE 0 END, \
+               forge = excluded.forge, repository = excluded.repository, number = excluded.number, \
+               url = excluded.url, state = excluded.state, head_sha = excluded.head_sha, \
+               opened_at = excluded.opened_at, checked_at = excluded.checked_at, \
+               check_error = excluded.check_error, next_check_at = excluded.next_check_at"
         ))
         .bind(pull_request.spec_task_id.to_string())
         .bind(&pull_request.forge)
@@ -154,6 +162,47 @@ impl Store {
         }
         w.commit().await?;
         Ok(Some(after))
+    }
+}
+
+impl Store {
+    /// The newest review and line comment ids of the task's pull request already sent back.
+    pub async fn pull_request_feedback_seen(&self, task: SpecTaskId) -> Result<(u64, u64), StoreError> {
+        let row =
+            sqlx::query("SELECT reviews_seen, comments_seen FROM pull_requests WHERE spec_task_id = $1")
+                .bind(task.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else { return Ok((0, 0)) };
+        let seen = |column| get::<i64>(&row, column).map(|v| u64::try_from(v).unwrap_or_default());
+        Ok((seen("reviews_seen")?, seen("comments_seen")?))
+    }
+
+    /// A reviewer asked for changes on the task's pull request `number`: in one write, the
+    /// feedback up to `seen` (reviews, line comments) is marked sent back, the task goes back to
+    /// work (`command`) and `entry` is logged. A task no longer waiting on its pull request is left
+    /// alone (the transition refuses).
+    pub async fn send_pull_request_feedback_back(
+        &self,
+        task: &SpecTask,
+        number: u64,
+        seen: (u64, u64),
+        entry: NewCoordination,
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE pull_requests SET reviews_seen = $1, comments_seen = $2 \
+             WHERE spec_task_id = $3 AND number = $4",
+        )
+        .bind(i64::try_from(seen.0).unwrap_or(i64::MAX))
+        .bind(i64::try_from(seen.1).unwrap_or(i64::MAX))
+        .bind(task.id.to_string())
+        .bind(i64::try_from(number).unwrap_or(i64::MAX))
+        .execute(&mut *w.tx)
+        .await?;
+        w.transition_spec_task(task, &SpecTaskCommand::PullRequestChangesRequested).await?;
+        w.record_coordination(entry).await?;
+        w.commit().await
     }
 }
 

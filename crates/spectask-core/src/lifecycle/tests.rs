@@ -23,6 +23,7 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
         C::OpenPullRequest,
         C::PullRequestMerged,
         C::PullRequestClosed,
+        C::PullRequestChangesRequested,
         C::Fail { reason: "boom".into() },
         C::FailMerge { reason: "main has local changes".into() },
         C::Retry,
@@ -68,6 +69,7 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
         (S::ImplementationReview, C::OpenPullRequest) => Some(S::PullRequest),
         (S::PullRequest, C::PullRequestMerged) => Some(S::Done),
         (S::PullRequest, C::PullRequestClosed) => Some(S::ImplementationReview),
+        (S::PullRequest, C::PullRequestChangesRequested) => Some(S::ImplementationQueued),
         (S::Failed, C::Retry) => Some(state.failure().unwrap().from),
         (S::Failed, C::Fail { .. }) => None,
         (_, C::Fail { .. }) => Some(S::Failed),
@@ -99,8 +101,8 @@ fn every_spec_task_state_and_command_pair_matches_the_table() {
             }
         }
     }
-    // 3 kinds × (12 plain statuses + 10 failed-from states) × 18 commands.
-    assert_eq!(pairs, 3 * 22 * 18);
+    // 3 kinds × (12 plain statuses + 10 failed-from states) × 19 commands.
+    assert_eq!(pairs, 3 * 22 * 19);
     assert!(legal > 100, "only {legal} legal pairs");
 }
 

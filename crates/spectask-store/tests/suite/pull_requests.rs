@@ -20,7 +20,8 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
         .create_spec_task(NewSpecTask::new(TaskKind::CodingSession, repo.id, "Add x", "Add x", "alice"))
         .await
         .unwrap();
-    let mut task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
+    let mut task =
+        store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
     for command in [
         SpecTaskCommand::StartImplementation,
         SpecTaskCommand::SubmitImplementation,
@@ -55,7 +56,10 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
     // A failed reading keeps the state, says why; the same reading again is no news.
     let failed = PullRequestReading::Failed { error: "gh is unreachable".into() };
     let after = store.record_pull_request_reading(task.id, 7, &failed).await.unwrap().unwrap();
-    assert_eq!((after.state, after.check_error.as_deref()), (PullRequestState::Open, Some("gh is unreachable")));
+    assert_eq!(
+        (after.state, after.check_error.as_deref()),
+        (PullRequestState::Open, Some("gh is unreachable"))
+    );
     store.record_pull_request_reading(task.id, 7, &failed).await.unwrap();
     let merged = PullRequestReading::Read { state: PullRequestState::Merged, head_sha: "b".repeat(40) };
     let after = store.record_pull_request_reading(task.id, 7, &merged).await.unwrap().unwrap();

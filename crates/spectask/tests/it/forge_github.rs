@@ -1,0 +1,285 @@
+//! Hand-off as a GitHub pull request, against the fake GitHub that holds every request and
+//! answer to GitHub's OpenAPI description, with the repository served over smart HTTP by
+//! `git http-backend`: approval opens the pull request; a person merging it on the forge makes
+//! the task done; closing it unmerged sends the task back to review; a token that cannot push,
+//! or a repository no forge connection covers, is refused with what is wrong named.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::fake_github::{FakeGitHub, fake_github};
+use crate::git_http::GitHttp;
+use crate::implementation::git;
+use crate::planning::wait_for_status;
+use crate::support::{Server, git_repo, json, scripted_coder_data, stderr};
+
+const CHANGELOG: &str = "[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+
+/// A repository `owner/name` on the fake GitHub, backed by a bare repository served over smart
+/// HTTP, and a server configured with a forge connection to it whose token has `grant`.
+struct OnGitHub {
+    repo: String,
+    bare: PathBuf,
+    url: String,
+    token: String,
+    server: Server,
+    fake: &'static FakeGitHub,
+    _http: GitHttp,
+}
+
+impl OnGitHub {
+    fn start(dir: &Path, name: &str, grant: &str) -> Self {
+        let fake = fake_github();
+        let source = git_repo(dir, "source");
+        let bare = dir.join("remote").join("acme").join(format!("{name}.git"));
+        git(dir, &["clone", "-q", "--bare", source.to_str().unwrap(), bare.to_str().unwrap()]);
+        git(&bare, &["config", "http.receivepack", "true"]);
+        let http = GitHttp::serve(&dir.join("remote"));
+        let url = format!("{}/acme/{name}.git", http.base);
+        let repo = format!("acme/{name}");
+        // Tokens are per test: the fake is shared by the test process.
+        let token = format!("ghp_{}_{}", name, std::process::id());
+        fake.add_repo("acme", name, &bare);
+        fake.add_token(&token, "spectask-bot", &["repo", "read:org"], &repo, grant);
+
+        let data = scripted_coder_data(dir, CHANGELOG);
+        let token_file = dir.join("github-token");
+        std::fs::write(&token_file, format!("{token}\n")).unwrap();
+        let host = http.base.trim_start_matches("http://");
+        let forge = format!(
+            "\n[forges.fake]\nkind = \"github\"\nhost = \"{host}\"\napi_url = \"{}\"\ntoken_file = \"{}\"\n\
+             poll_seconds = 0.2\n",
+            fake.api,
+            token_file.display()
+        );
+        let config = data.join("config.toml");
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str(&forge);
+        std::fs::write(&config, text).unwrap();
+        let server = Server::start(&data, None);
+        Self { repo, bare, url, token, server, fake, _http: http }
+    }
+
+    /// `repo add URL --merge-policy pull_request --json`, which must succeed; the clone's path.
+    fn add(&self) -> PathBuf {
+        let args = ["repo", "add", self.url.as_str(), "--merge-policy", "pull_request", "--json"];
+        let added = self.server.task_like(&args);
+        assert!(added.status.success(), "{}", stderr(&added));
+        let added = json(&added);
+        assert_eq!(added["merge_policy"], "pull_request", "{added}");
+        PathBuf::from(added["path"].as_str().unwrap())
+    }
+
+    /// A coding-session task in `clone`, approved once in review: its id and handle.
+    fn approved_task(&self, clone: &Path, title: &str) -> (String, String) {
+        let id = self.server.coding_session(clone, title, title);
+        let task = wait_for_status(&self.server, &id, "implementation_review");
+        let approved = self.server.task(&["approve", &id]);
+        assert!(approved.status.success(), "{}", stderr(&approved));
+        (id, task["handle"].as_str().unwrap().to_owned())
+    }
+
+    /// Waits until the task's `pull_request` satisfies `done`; the task.
+    fn wait_for_pr(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let task = self.server.task_json(&["show", id, "--json"]);
+            if done(&task) {
+                return task;
+            }
+            assert!(
+                Instant::now() < deadline && task["status"] != "failed",
+                "{what}: {task:#}\nrequests: {:#?}",
+                self.fake.requests()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn an_approved_task_becomes_a_pull_request_and_is_done_when_the_forge_merges_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "app", "write");
+    let clone = gh.add();
+
+    // What the token may do, as `forge check` says it.
+    let check = gh.server.task_like(&["forge", "check"]);
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{said}{}", stderr(&check));
+    assert!(said.contains("spectask-bot") && said.contains("acme/app: may push"), "{said}");
+
+    let (id, handle) = gh.approved_task(&clone, "Add a changelog");
+    let branch = format!("spectask/{handle}");
+    let task = gh.wait_for_pr(&id, "the pull request was not opened", |t| {
+        t["status"] == "pull_request" && t["pull_request"]["number"].is_u64()
+    });
+    let number = task["pull_request"]["number"].as_u64().unwrap();
+    let pulls = gh.fake.pulls(&gh.repo, &gh.token);
+    let pr = pulls.iter().find(|p| p["number"] == number).unwrap_or_else(|| panic!("{pulls:#?}"));
+    assert_eq!(
+        (pr["head"]["ref"].as_str(), pr["base"]["ref"].as_str()),
+        (Some(branch.as_str()), Some("main"))
+    );
+    assert_eq!(pr["title"], "Add a changelog");
+    let body = pr["body"].as_str().unwrap_or_default();
+    assert!(body.contains(&format!("Spec-Task: {id}")) && body.contains("CHANGELOG.md"), "{body}");
+    assert!(body.contains(&format!("helix-design-docs/specs/{handle}")), "{body}");
+    // The work is on the remote, and main is not: the forge merges, not spectask.
+    assert!(git(&gh.bare, &["ls-tree", "--name-only", &branch]).contains("CHANGELOG.md"));
+    assert!(!git(&gh.bare, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md"));
+    assert_eq!(task["pull_request"]["state"], "open");
+    let shown = gh.server.task(&["show", &id]);
+    assert!(String::from_utf8_lossy(&shown.stdout).contains(&format!("#{number} open on fake")));
+
+    // A person merges it on the forge: the task is done, and the clone takes up the merge.
+    gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/pulls/{number}/merge", gh.repo),
+        json!({"login": "alice"}),
+    );
+    let done = gh.wait_for_pr(&id, "the merge was not taken up", |t| t["status"] == "done");
+    assert_eq!(done["pull_request"]["state"], "merged", "{done:#}");
+    assert!(git(&gh.bare, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md"));
+    crate::implementation::wait_until("the clone's main takes up the forge's merge", || {
+        git(&clone, &["rev-parse", "main"]) == git(&gh.bare, &["rev-parse", "main"])
+    });
+    let log = crate::support::http_json(&gh.server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
+    let said: Vec<&str> = log.as_array().unwrap().iter().filter_map(|e| e["message"].as_str()).collect();
+    assert!(
+        said.iter().any(|m| m.starts_with(&format!("opened pull request #{number} on fake"))),
+        "{said:#?}"
+    );
+    assert!(said.iter().any(|m| m.contains(&format!("pull request #{number} merged on fake"))), "{said:#?}");
+
+    // Every request went through Prism, which refuses one breaking GitHub's description before
+    // the fake sees it (the flow above would have failed); none the fake saw was refused.
+    let requests = gh.fake.requests();
+    let ours = format!("/repos/{}/", gh.repo);
+    let refused: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with(&ours)))
+        .filter(|r| r["status"].as_u64().is_none_or(|s| s >= 400))
+        .collect();
+    assert!(refused.is_empty(), "requests the fake refused: {refused:#?}");
+    gh.server.stop();
+}
+
+/// A reviewer asks for changes on the pull request, with a comment on a line: the task's agent
+/// gets them (file, line, text) in a session of its own, its fix is pushed to the same pull
+/// request and said there, and the task waits on the pull request again, without a second review.
+#[test]
+fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "reviewed", "write");
+    let clone = gh.add();
+    let (id, handle) = gh.approved_task(&clone, "Add a changelog");
+    let branch = format!("spectask/{handle}");
+    let task =
+        gh.wait_for_pr(&id, "the pull request was not opened", |t| t["pull_request"]["number"].is_u64());
+    let number = task["pull_request"]["number"].as_u64().unwrap();
+    let first_head = git(&gh.bare, &["rev-parse", &branch]);
+    let review = json!({
+        "login": "alice",
+        "state": "CHANGES_REQUESTED",
+        "body": "Almost.",
+        "comments": [{ "path": "CHANGELOG.md", "line": 1, "body": "List what changed." }],
+    });
+    gh.fake.admin("POST", &format!("/_fake/repos/{}/pulls/{number}/reviews", gh.repo), review);
+
+    // The fix lands on the same pull request, and the task waits on it again.
+    let back = gh.wait_for_pr(&id, "the review did not come back as a fix", |t| {
+        t["status"] == "pull_request"
+            && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != first_head.trim())
+    });
+    assert_eq!(back["pull_request"]["number"], number, "the same pull request: {back:#}");
+    let sessions = crate::implementation::sessions(&gh.server, &id);
+    let fix = sessions
+        .iter()
+        .find(|s| s["name"] == "Address review comments")
+        .unwrap_or_else(|| panic!("{sessions:#?}"));
+    let asked = fix["description"].as_str().unwrap_or_default();
+    assert!(
+        asked.contains("`CHANGELOG.md:1` (alice): List what changed.")
+            && asked.contains("alice requested changes: Almost."),
+        "{asked}"
+    );
+    assert_eq!(
+        git(&gh.bare, &["show", &format!("{branch}:CHANGELOG.md")]),
+        "# Changes\n\n- Added a changelog.\n"
+    );
+    let conversation = format!("/_fake/repos/{}/pulls/{number}/conversation", gh.repo);
+    crate::implementation::wait_until("the fix is said on the pull request", || {
+        gh.fake
+            .admin("GET", &conversation, Value::Null)
+            .to_string()
+            .contains("with the changes asked in review")
+    });
+
+    // Nothing new on the forge: the same review is not sent back twice.
+    std::thread::sleep(Duration::from_secs(1));
+    let still = gh.server.task_json(&["show", &id, "--json"]);
+    assert_eq!(still["status"], "pull_request", "{still:#}");
+    assert_eq!(crate::implementation::sessions(&gh.server, &id).len(), sessions.len());
+    gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/pulls/{number}/merge", gh.repo),
+        json!({"login": "alice"}),
+    );
+    gh.wait_for_pr(&id, "the merge was not taken up", |t| t["status"] == "done");
+    gh.server.stop();
+}
+
+#[test]
+fn a_pull_request_closed_unmerged_sends_the_task_back_to_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "closing", "write");
+    let clone = gh.add();
+    let (id, _) = gh.approved_task(&clone, "Add a changelog");
+    let task =
+        gh.wait_for_pr(&id, "the pull request was not opened", |t| t["pull_request"]["number"].is_u64());
+    let number = task["pull_request"]["number"].as_u64().unwrap();
+    gh.fake.admin("POST", &format!("/_fake/repos/{}/pulls/{number}/close", gh.repo), json!({"login": "bob"}));
+    let back = gh.wait_for_pr(&id, "the close was not taken up", |t| t["status"] == "implementation_review");
+    assert_eq!(back["pull_request"]["state"], "closed", "{back:#}");
+
+    // Approved again: a new pull request, not the closed one reopened.
+    assert!(gh.server.task(&["approve", &id]).status.success());
+    let again = gh.wait_for_pr(&id, "no new pull request", |t| {
+        t["pull_request"]["number"].as_u64().is_some_and(|n| n != number) && t["status"] == "pull_request"
+    });
+    assert_eq!(again["pull_request"]["state"], "open");
+    gh.server.stop();
+}
+
+#[test]
+fn a_token_that_cannot_push_and_a_repository_without_forge_are_refused_naming_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "readonly", "read");
+    // A repository registered by path has no forge: refused before anything is registered.
+    let local = git_repo(dir.path(), "local");
+    let refused =
+        gh.server.task_like(&["repo", "add", local.to_str().unwrap(), "--merge-policy", "pull_request"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("needs a repository registered by URL"), "{}", stderr(&refused));
+    assert!(gh.server.task_like(&["repo", "list", "--json"]).stdout.starts_with(b"[]"), "nothing registered");
+
+    let clone = gh.add();
+    let check = gh.server.task_like(&["forge", "check"]);
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(!check.status.success() && said.contains("acme/readonly: may NOT push"), "{said}");
+
+    // Approved anyway: the forge refuses the pull request, and the task says so and keeps its work.
+    let (id, handle) = gh.approved_task(&clone, "Add a changelog");
+    let failed = wait_for_status(&gh.server, &id, "failed");
+    let reason = failed["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("refused to open a pull request") || reason.contains("not visible"),
+        "{failed:#}"
+    );
+    assert_eq!(failed["failure"]["from"], "pull_request");
+    assert!(git(&clone, &["ls-tree", "--name-only", &format!("spectask/{handle}")]).contains("CHANGELOG.md"));
+    gh.server.stop();
+}

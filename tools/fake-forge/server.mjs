@@ -1,0 +1,341 @@
+// A stateful fake of GitHub's REST API: repositories backed by bare git repositories, tokens with
+// scopes and grants, pull requests merged and closed with real git work, reviews and comments.
+// Its answers are built from GitHub's own description (lib/description.mjs) with this state laid
+// over them; Prism, in front (start.mjs), validates every request and answer.
+//
+// The admin API under /_fake/ (reached directly, not through Prism) sets up state and acts as a
+// person on the forge: merging, closing, reviewing.
+import { createServer } from 'node:http'
+import { answer } from './lib/description.mjs'
+import { merge, tip } from './lib/git.mjs'
+
+const WEB = 'https://github.invalid'
+const state = { repos: new Map(), tokens: new Map(), requests: [], nextId: 1000 }
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+const nextId = () => state.nextId++
+
+class Refusal extends Error {
+  constructor(status, body) {
+    super(body.message)
+    this.status = status
+    this.body = body
+  }
+}
+const refuse = (status, message, extra = {}) => {
+  throw new Refusal(status, { message, documentation_url: 'https://docs.github.com/rest', ...extra })
+}
+
+function user(login) {
+  const out = answer('GET', '/users/{username}', 200)
+  return { ...pick(out, SIMPLE_USER), login, id: idOf(login), html_url: `${WEB}/${login}`, type: 'User' }
+}
+const SIMPLE_USER = ['login', 'id', 'node_id', 'avatar_url', 'gravatar_id', 'url', 'html_url', 'followers_url', 'following_url', 'gists_url', 'starred_url', 'subscriptions_url', 'organizations_url', 'repos_url', 'events_url', 'received_events_url', 'type', 'site_admin']
+const pick = (object, keys) => Object.fromEntries(keys.filter((k) => k in object).map((k) => [k, object[k]]))
+const idOf = (text) => [...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100000, 7) + 1
+
+// ---- authentication
+
+function caller(req, repo, need) {
+  const header = req.headers.authorization ?? ''
+  const token = state.tokens.get(header.replace(/^(Bearer|token)\s+/i, '').trim())
+  if (!token) refuse(401, 'Bad credentials')
+  if (!repo) return token
+  const grant = token.grants[repo.key]
+  if (!grant) refuse(404, 'Not Found')
+  const rank = { read: 1, write: 2, admin: 3 }
+  if (need && rank[grant] < rank[need]) {
+    refuse(403, `Resource not accessible by personal access token (needs ${need} on ${repo.key})`)
+  }
+  return token
+}
+
+function repoOf(owner, name) {
+  const repo = state.repos.get(`${owner}/${name}`)
+  if (!repo) refuse(404, 'Not Found')
+  return repo
+}
+
+// ---- objects
+
+function repository(repo, token) {
+  const out = answer('GET', '/repos/{owner}/{repo}', 200)
+  const rank = { read: 1, write: 2, admin: 3 }[token?.grants[repo.key]] ?? 0
+  return {
+    ...out,
+    id: idOf(repo.key),
+    name: repo.name,
+    full_name: repo.key,
+    owner: user(repo.owner),
+    private: false,
+    html_url: `${WEB}/${repo.key}`,
+    default_branch: repo.defaultBranch,
+    permissions: { admin: rank >= 3, maintain: rank >= 3, push: rank >= 2, triage: rank >= 2, pull: rank >= 1 },
+  }
+}
+
+function pullRequest(repo, pr) {
+  const out = answer('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', 200)
+  const headSha = tip(repo.gitDir, pr.head) ?? pr.headSha
+  const baseSha = tip(repo.gitDir, pr.base)
+  const url = `${WEB}/${repo.key}/pull/${pr.number}`
+  const side = (ref, sha) => ({ ...out.head, label: `${repo.owner}:${ref}`, ref, sha, user: user(repo.owner), repo: repository(repo) })
+  return {
+    ...out,
+    id: pr.id,
+    number: pr.number,
+    state: pr.state,
+    locked: false,
+    title: pr.title,
+    body: pr.body,
+    user: user(pr.author),
+    draft: pr.draft,
+    html_url: url,
+    created_at: pr.createdAt,
+    updated_at: pr.updatedAt,
+    closed_at: pr.closedAt,
+    merged_at: pr.mergedAt,
+    merged: Boolean(pr.mergedAt),
+    merged_by: pr.mergedBy ? user(pr.mergedBy) : null,
+    merge_commit_sha: pr.mergeCommit,
+    mergeable: pr.state === 'open' ? true : null,
+    mergeable_state: 'clean',
+    head: side(pr.head, headSha),
+    base: side(pr.base, baseSha),
+    comments: pr.issueComments.length,
+    review_comments: pr.lineComments.length,
+    labels: [],
+    requested_reviewers: [],
+    requested_teams: [],
+    assignees: [],
+    assignee: null,
+    milestone: null,
+    auto_merge: null,
+  }
+}
+
+function simple(repo, pr) {
+  const full = pullRequest(repo, pr)
+  const template = answer('GET', '/repos/{owner}/{repo}/pulls', 200)[0]
+  return Object.fromEntries(Object.keys(template).map((k) => [k, k in full ? full[k] : template[k]]))
+}
+
+function review(repo, pr, r) {
+  const out = answer('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}', 200)
+  return { ...out, id: r.id, user: user(r.login), body: r.body, state: r.state, submitted_at: r.at, commit_id: r.commit, html_url: `${WEB}/${repo.key}/pull/${pr.number}#pullrequestreview-${r.id}`, pull_request_url: `${WEB}/${repo.key}/pull/${pr.number}` }
+}
+
+function lineComment(repo, pr, c) {
+  const out = answer('GET', '/repos/{owner}/{repo}/pulls/comments/{comment_id}', 200)
+  const comment = { ...out, id: c.id, pull_request_review_id: c.review ?? null, user: user(c.login), body: c.body, path: c.path, line: c.line, original_line: c.line, start_line: null, original_start_line: null, commit_id: c.commit, original_commit_id: c.commit, created_at: c.at, updated_at: c.at, html_url: `${WEB}/${repo.key}/pull/${pr.number}#discussion_r${c.id}` }
+  // An optional integer: absent, not null, on a comment that answers none.
+  if (c.replyTo) comment.in_reply_to_id = c.replyTo
+  else delete comment.in_reply_to_id
+  return comment
+}
+
+function issueComment(repo, pr, c) {
+  const out = answer('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 200)
+  return { ...out, id: c.id, user: user(c.login), body: c.body, created_at: c.at, updated_at: c.at, html_url: `${WEB}/${repo.key}/pull/${pr.number}#issuecomment-${c.id}` }
+}
+
+// ---- the API
+
+function pullOf(repo, number) {
+  const pr = repo.pulls.find((p) => p.number === Number(number))
+  if (!pr) refuse(404, 'Not Found')
+  return pr
+}
+
+function mergePull(repo, pr, login, method = 'merge') {
+  if (pr.state !== 'open') refuse(405, 'Pull Request is not mergeable')
+  if (repo.protected.has(pr.base)) refuse(405, `Protected branch ${pr.base}: merging is blocked`)
+  const commit = merge(repo.gitDir, pr.base, pr.head, method, `Merge pull request #${pr.number} from ${repo.owner}/${pr.head}\n\n${pr.title}`)
+  if (!commit) refuse(405, 'Pull Request is not mergeable')
+  Object.assign(pr, { state: 'closed', mergedAt: now(), closedAt: now(), updatedAt: now(), mergedBy: login, mergeCommit: commit, headSha: tip(repo.gitDir, pr.head) })
+  return commit
+}
+
+const routes = [
+  ['GET', '/user', ({ req }) => {
+    const token = caller(req)
+    const out = answer('GET', '/user', 200)
+    return { body: { ...out, login: token.login, id: idOf(token.login), html_url: `${WEB}/${token.login}` }, headers: { 'x-oauth-scopes': token.scopes.join(', ') } }
+  }],
+  ['GET', '/repos/:owner/:repo', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    return { body: repository(repo, caller(req, repo)) }
+  }],
+  ['GET', '/repos/:owner/:repo/pulls', ({ req, p, query }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const wanted = query.get('state') ?? 'open'
+    const head = query.get('head')
+    const base = query.get('base')
+    const list = repo.pulls
+      .filter((pr) => wanted === 'all' || pr.state === wanted)
+      .filter((pr) => !head || `${repo.owner}:${pr.head}` === head)
+      .filter((pr) => !base || pr.base === base)
+      .sort((a, b) => b.number - a.number)
+    return { body: list.map((pr) => simple(repo, pr)) }
+  }],
+  ['POST', '/repos/:owner/:repo/pulls', ({ req, p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    const token = caller(req, repo, 'write')
+    const head = String(body.head ?? '').replace(/^[^:]+:/, '')
+    const invalid = (message) => refuse(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message }], status: '422' })
+    if (!tip(repo.gitDir, head)) invalid(`head ${head} does not exist`)
+    if (!tip(repo.gitDir, body.base)) invalid(`base ${body.base} does not exist`)
+    if (repo.pulls.some((pr) => pr.state === 'open' && pr.head === head && pr.base === body.base)) {
+      invalid(`A pull request already exists for ${repo.owner}:${head}.`)
+    }
+    const pr = { id: nextId(), number: repo.nextNumber++, state: 'open', title: body.title, body: body.body ?? null, draft: Boolean(body.draft), head, base: body.base, author: token.login, createdAt: now(), updatedAt: now(), closedAt: null, mergedAt: null, mergedBy: null, mergeCommit: null, reviews: [], lineComments: [], issueComments: [] }
+    repo.pulls.push(pr)
+    return { status: 201, body: pullRequest(repo, pr) }
+  }],
+  ['GET', '/repos/:owner/:repo/pulls/:number', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    return { body: pullRequest(repo, pullOf(repo, p.number)) }
+  }],
+  ['PATCH', '/repos/:owner/:repo/pulls/:number', ({ req, p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo, 'write')
+    const pr = pullOf(repo, p.number)
+    if (body.title !== undefined) pr.title = body.title
+    if (body.body !== undefined) pr.body = body.body
+    if (body.state === 'closed' && pr.state === 'open') Object.assign(pr, { state: 'closed', closedAt: now() })
+    if (body.state === 'open' && pr.state === 'closed' && !pr.mergedAt) Object.assign(pr, { state: 'open', closedAt: null })
+    pr.updatedAt = now()
+    return { body: pullRequest(repo, pr) }
+  }],
+  ['PUT', '/repos/:owner/:repo/pulls/:number/merge', ({ req, p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    const token = caller(req, repo, 'write')
+    const pr = pullOf(repo, p.number)
+    if (body.sha && body.sha !== tip(repo.gitDir, pr.head)) refuse(409, 'Head branch was modified. Review and try the merge again.')
+    const sha = mergePull(repo, pr, token.login, body.merge_method ?? 'merge')
+    return { body: { sha, merged: true, message: 'Pull Request successfully merged' } }
+  }],
+  ['GET', '/repos/:owner/:repo/pulls/:number/reviews', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const pr = pullOf(repo, p.number)
+    return { body: pr.reviews.map((r) => review(repo, pr, r)) }
+  }],
+  ['GET', '/repos/:owner/:repo/pulls/:number/comments', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const pr = pullOf(repo, p.number)
+    return { body: pr.lineComments.map((c) => lineComment(repo, pr, c)) }
+  }],
+  ['GET', '/repos/:owner/:repo/issues/:number/comments', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const pr = pullOf(repo, p.number)
+    return { body: pr.issueComments.map((c) => issueComment(repo, pr, c)) }
+  }],
+  ['POST', '/repos/:owner/:repo/issues/:number/comments', ({ req, p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    const token = caller(req, repo, 'write')
+    const pr = pullOf(repo, p.number)
+    const c = { id: nextId(), login: token.login, body: body.body, at: now() }
+    pr.issueComments.push(c)
+    return { status: 201, body: issueComment(repo, pr, c) }
+  }],
+]
+
+// ---- the admin API: set-up, and a person's doings on the forge
+
+const admin = [
+  ['POST', '/_fake/repos', ({ body }) => {
+    for (const key of ['owner', 'name', 'git_dir']) if (!body[key]) refuse(400, `${key} is missing`)
+    const key = `${body.owner}/${body.name}`
+    state.repos.set(key, { key, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], nextNumber: 1, protected: new Set() })
+    return { status: 201, body: { key } }
+  }],
+  ['POST', '/_fake/tokens', ({ body }) => {
+    for (const key of ['token', 'login']) if (!body[key]) refuse(400, `${key} is missing`)
+    state.tokens.set(body.token, { login: body.login, scopes: body.scopes ?? [], grants: body.grants ?? {} })
+    return { status: 201, body: { login: body.login } }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/protect', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    if (body.merge_blocked === false) repo.protected.delete(body.branch)
+    else repo.protected.add(body.branch)
+    return { body: { protected: [...repo.protected] } }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/pulls/:number/merge', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    return { body: { sha: mergePull(repo, pullOf(repo, p.number), body.login ?? 'someone', body.method) } }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/pulls/:number/close', ({ p }) => {
+    const pr = pullOf(repoOf(p.owner, p.repo), p.number)
+    Object.assign(pr, { state: 'closed', closedAt: now(), updatedAt: now() })
+    return { body: { state: pr.state } }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/pulls/:number/reviews', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    const pr = pullOf(repo, p.number)
+    if (!['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED'].includes(body.state)) refuse(400, `state ${body.state} is not a review state`)
+    const commit = tip(repo.gitDir, pr.head)
+    const r = { id: nextId(), login: body.login ?? 'reviewer', body: body.body ?? '', state: body.state, at: now(), commit }
+    pr.reviews.push(r)
+    for (const c of body.comments ?? []) {
+      pr.lineComments.push({ id: nextId(), review: r.id, login: r.login, body: c.body, path: c.path, line: c.line ?? null, commit, at: now(), replyTo: null })
+    }
+    return { status: 201, body: { id: r.id } }
+  }],
+  ['GET', '/_fake/repos/:owner/:repo/pulls/:number/conversation', ({ p }) => {
+    const pr = pullOf(repoOf(p.owner, p.repo), p.number)
+    return { body: pr.issueComments.map((c) => ({ login: c.login, body: c.body })) }
+  }],
+  ['GET', '/_fake/requests', () => ({ body: state.requests })],
+]
+
+// ---- serving
+
+function match(table, method, path) {
+  for (const [m, pattern, handler] of table) {
+    if (m !== method) continue
+    const names = []
+    const regex = new RegExp('^' + pattern.replace(/:(\w+)/g, (_, n) => (names.push(n), '([^/]+)')) + '$')
+    const found = path.match(regex)
+    if (found) return { handler, p: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(found[i + 1])])) }
+  }
+  return null
+}
+
+export function serve(port = 0) {
+  const server = createServer((req, res) => {
+    let raw = ''
+    req.on('data', (chunk) => (raw += chunk))
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://fake')
+      const isAdmin = url.pathname.startsWith('/_fake/')
+      let status = 500
+      let body
+      let headers = {}
+      try {
+        const found = match(isAdmin ? admin : routes, req.method, url.pathname)
+        if (!found) refuse(404, 'Not Found')
+        const parsed = raw ? JSON.parse(raw) : {}
+        const out = found.handler({ req, p: found.p, query: url.searchParams, body: parsed })
+        status = out.status ?? 200
+        body = out.body
+        headers = out.headers ?? {}
+      } catch (error) {
+        if (error instanceof Refusal) {
+          status = error.status
+          body = error.body
+        } else {
+          status = isAdmin ? 400 : 500
+          body = { message: String(error?.stack ?? error) }
+        }
+      }
+      if (!isAdmin) state.requests.push({ method: req.method, path: url.pathname, query: url.search, status })
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+      res.end(JSON.stringify(body))
+    })
+  })
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)))
+}
