@@ -133,6 +133,43 @@ function lineComment(repo, pr, c) {
   return comment
 }
 
+function checkRun(repo, run) {
+  const out = answer('GET', '/repos/{owner}/{repo}/check-runs/{check_run_id}', 200)
+  const done = run.status === 'completed'
+  return {
+    ...out,
+    id: run.id,
+    head_sha: run.sha,
+    name: run.name,
+    status: run.status,
+    conclusion: done ? run.conclusion : null,
+    started_at: run.at,
+    completed_at: done ? run.at : null,
+    html_url: `${WEB}/${repo.key}/runs/${run.id}`,
+    details_url: run.detailsUrl ?? `${WEB}/${repo.key}/runs/${run.id}`,
+    output: { ...out.output, title: run.title ?? run.name, summary: run.summary ?? '', text: null, annotations_count: 0 },
+    pull_requests: [],
+  }
+}
+
+function combinedStatus(repo, sha) {
+  const out = answer('GET', '/repos/{owner}/{repo}/commits/{ref}/status', 200)
+  const template = out.statuses[0]
+  const statuses = repo.statuses.filter((s) => s.sha === sha)
+  // The newest status per context counts, as on GitHub.
+  const latest = [...new Map(statuses.map((s) => [s.context, s])).values()]
+  const states = latest.map((s) => s.state)
+  const state = states.some((s) => s === 'failure' || s === 'error') ? 'failure' : states.some((s) => s === 'pending') || !states.length ? 'pending' : 'success'
+  return {
+    ...out,
+    state,
+    sha,
+    total_count: latest.length,
+    statuses: latest.map((s) => ({ ...template, id: s.id, state: s.state, context: s.context, description: s.description ?? null, target_url: s.targetUrl ?? null, created_at: s.at, updated_at: s.at })),
+    repository: { ...out.repository, name: repo.name, full_name: repo.key, owner: user(repo.owner) },
+  }
+}
+
 function issueComment(repo, pr, c) {
   const out = answer('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 200)
   return { ...out, id: c.id, user: user(c.login), body: c.body, created_at: c.at, updated_at: c.at, html_url: `${WEB}/${repo.key}/pull/${pr.number}#issuecomment-${c.id}` }
@@ -228,6 +265,18 @@ const routes = [
     const pr = pullOf(repo, p.number)
     return { body: pr.lineComments.map((c) => lineComment(repo, pr, c)) }
   }],
+  ['GET', '/repos/:owner/:repo/commits/:ref/check-runs', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const sha = tip(repo.gitDir, p.ref) ?? p.ref
+    const runs = repo.checkRuns.filter((r) => r.sha === sha)
+    return { body: { total_count: runs.length, check_runs: runs.map((r) => checkRun(repo, r)) } }
+  }],
+  ['GET', '/repos/:owner/:repo/commits/:ref/status', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    return { body: combinedStatus(repo, tip(repo.gitDir, p.ref) ?? p.ref) }
+  }],
   ['GET', '/repos/:owner/:repo/issues/:number/comments', ({ req, p }) => {
     const repo = repoOf(p.owner, p.repo)
     caller(req, repo)
@@ -250,7 +299,7 @@ const admin = [
   ['POST', '/_fake/repos', ({ body }) => {
     for (const key of ['owner', 'name', 'git_dir']) if (!body[key]) refuse(400, `${key} is missing`)
     const key = `${body.owner}/${body.name}`
-    state.repos.set(key, { key, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], nextNumber: 1, protected: new Set() })
+    state.repos.set(key, { key, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], nextNumber: 1, protected: new Set(), checkRuns: [], statuses: [] })
     return { status: 201, body: { key } }
   }],
   ['POST', '/_fake/tokens', ({ body }) => {
@@ -284,6 +333,23 @@ const admin = [
       pr.lineComments.push({ id: nextId(), review: r.id, login: r.login, body: c.body, path: c.path, line: c.line ?? null, commit, at: now(), replyTo: null })
     }
     return { status: 201, body: { id: r.id } }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/check-runs', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    for (const key of ['head_sha', 'name']) if (!body[key]) refuse(400, `${key} is missing`)
+    const status = body.status ?? 'completed'
+    if (!['queued', 'in_progress', 'completed'].includes(status)) refuse(400, `status ${status} is not a check run status`)
+    const run = { id: nextId(), sha: body.head_sha, name: body.name, status, conclusion: body.conclusion ?? 'success', summary: body.summary, title: body.title, detailsUrl: body.details_url, at: now() }
+    // A run of the same name on the same commit is replaced (a re-run).
+    repo.checkRuns = repo.checkRuns.filter((r) => !(r.sha === run.sha && r.name === run.name))
+    repo.checkRuns.push(run)
+    return { status: 201, body: { id: run.id } }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/statuses/:sha', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    if (!['pending', 'success', 'failure', 'error'].includes(body.state)) refuse(400, `state ${body.state} is not a status state`)
+    repo.statuses.push({ id: nextId(), sha: p.sha, state: body.state, context: body.context ?? 'default', description: body.description, targetUrl: body.target_url, at: now() })
+    return { status: 201, body: {} }
   }],
   ['GET', '/_fake/repos/:owner/:repo/pulls/:number/conversation', ({ p }) => {
     const pr = pullOf(repoOf(p.owner, p.repo), p.number)

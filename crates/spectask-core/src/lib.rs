@@ -31,7 +31,7 @@ pub use lifecycle::{
     Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
-pub use pull_request::{PullRequestState, TaskPullRequest};
+pub use pull_request::{CheckState, PullRequestCheck, PullRequestState, TaskPullRequest};
 pub use repository::{HookPolicy, MergePolicy, Repository, TaskBranchPolicy};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};

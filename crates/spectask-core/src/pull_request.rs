@@ -20,6 +20,26 @@ named_enum!(PullRequestState, "pull request state", {
     Merged => "merged",
 });
 
+/// Where one check of a pull request's head stands (a check run, or a commit status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    Pending,
+    Passed,
+    Failed,
+}
+
+/// One check of a pull request's head, as the forge last said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PullRequestCheck {
+    pub name: String,
+    pub state: CheckState,
+    /// Where its details are.
+    pub url: Option<String>,
+    /// What it said.
+    pub summary: String,
+}
+
 /// A task's pull request as last read from its forge. Read facts carry the time they were read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TaskPullRequest {
@@ -42,4 +62,6 @@ pub struct TaskPullRequest {
     /// Why the last reading failed (the forge down, rate limited, refusing), when it did: the
     /// state above is then as of `checked_at`'s last success.
     pub check_error: Option<String>,
+    /// The checks of its head (CI), as last read.
+    pub checks: Vec<PullRequestCheck>,
 }

@@ -2,14 +2,17 @@
 //! the pull requests tasks hand off through.
 
 use octocrab::Octocrab;
-use octocrab::models::IssueState;
 use octocrab::models::pulls::ReviewState;
+use octocrab::models::{IssueState, StatusState};
 use octocrab::params::State;
 
 use crate::connections::Forge;
 use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
-use crate::{Feedback, FeedbackKind, NewPullRequest, PullRequest, PullRequestState, RepoAccess, TokenReport};
+use crate::{
+    Check, CheckState, Feedback, FeedbackKind, NewPullRequest, PullRequest, PullRequestState, RepoAccess,
+    TokenReport,
+};
 
 /// The scope a classic token needs to open pull requests in private and public repositories.
 const NEEDED_SCOPES: &[&str] = &["repo"];
@@ -146,6 +149,43 @@ impl GitHub {
             body: c.body,
         });
         Ok(reviews.chain(comments).collect())
+    }
+
+    pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
+        let what = format!("the checks of {sha} in {repo}");
+        let runs = self
+            .client
+            .checks(&repo.owner, &repo.name)
+            .list_check_runs_for_git_ref(octocrab::params::repos::Commitish(sha.to_owned()))
+            .per_page(100)
+            .send()
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        // octocrab's own call names branches and tags only; a commit's is the same typed answer.
+        let route = format!("/repos/{}/{}/commits/{sha}/status", repo.owner, repo.name);
+        let statuses: octocrab::models::CombinedStatus =
+            self.client.get(route, None::<&()>).await.map_err(|e| self.error(&what, e))?;
+        let runs = runs.check_runs.into_iter().map(|run| Check {
+            state: match run.conclusion.as_deref() {
+                None => CheckState::Pending,
+                Some("success" | "neutral" | "skipped") => CheckState::Passed,
+                Some(_) => CheckState::Failed,
+            },
+            url: run.details_url.or(run.html_url),
+            summary: run.output.summary.or(run.output.title).unwrap_or_default(),
+            name: run.name,
+        });
+        let statuses = statuses.statuses.into_iter().map(|status| Check {
+            name: status.context.unwrap_or_else(|| "status".to_owned()),
+            state: match status.state {
+                StatusState::Success => CheckState::Passed,
+                StatusState::Pending => CheckState::Pending,
+                _ => CheckState::Failed,
+            },
+            url: status.target_url,
+            summary: status.description.unwrap_or_default(),
+        });
+        Ok(runs.chain(statuses).collect())
     }
 
     pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {

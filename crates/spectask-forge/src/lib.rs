@@ -68,6 +68,34 @@ pub enum FeedbackKind {
     LineComment { path: String, line: Option<u64> },
 }
 
+/// One check of a commit as the forge reports it: a check run, or a commit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
+    pub state: CheckState,
+    /// Where its details are, when the forge says.
+    pub url: Option<String>,
+    /// What it said (a run's output summary, a status's description).
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckState {
+    Pending,
+    Passed,
+    Failed,
+}
+
+impl CheckState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// What a new pull request says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPullRequest {
@@ -158,6 +186,13 @@ impl ForgeClient {
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
         match self {
             Self::GitHub(github) => github.feedback(repo, number).await,
+        }
+    }
+
+    /// The checks of commit `sha`: its check runs and its commit statuses (the newest per context).
+    pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.checks(repo, sha).await,
         }
     }
 

@@ -14,10 +14,14 @@ use std::time::Duration;
 
 use serde_json::json;
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId,
-    SpecTaskStatus, TaskPullRequest,
+    CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
+    TaskPullRequest,
 };
-use spectask_forge::{Feedback, FeedbackKind, Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
+use spectask_forge::{Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
+
+mod feedback;
+
+pub(crate) use feedback::return_fix;
 use spectask_store::{NewCoordination, PullRequestReading};
 use tokio_util::sync::CancellationToken;
 
@@ -79,6 +83,7 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         opened_at: now,
         checked_at: now,
         check_error: None,
+        checks: Vec::new(),
     };
     ctx.store.record_pull_request(&record, first_reading(forge)).await?;
     let verb = if opened { "opened" } else { "took up" };
@@ -144,7 +149,14 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     let repo = ForgeRepo { owner: owner.to_owned(), name: name.to_owned() };
     let reading = match ForgeClient::new(forge) {
         Ok(client) => match client.pull_request(&repo, pull_request.number).await {
-            Ok(found) => PullRequestReading::Read { state: state(found.state), head_sha: found.head_sha },
+            Ok(found) => match client.checks(&repo, &found.head_sha).await {
+                Ok(checks) => PullRequestReading::Read {
+                    state: state(found.state),
+                    head_sha: found.head_sha,
+                    checks: checks.into_iter().map(feedback::check).collect(),
+                },
+                Err(err) => PullRequestReading::Failed { error: err.to_string() },
+            },
             Err(err) => PullRequestReading::Failed { error: err.to_string() },
         },
         Err(err) => PullRequestReading::Failed { error: err.to_string() },
@@ -155,7 +167,7 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
         return Ok(());
     };
     let (command, message) = match now.state {
-        PullRequestState::Open => return send_feedback_back(ctx, forge, &repo, &now).await,
+        PullRequestState::Open => return feedback::send_back(ctx, forge, &repo, &now).await,
         PullRequestState::Merged => (
             SpecTaskCommand::PullRequestMerged,
             format!("pull request #{} merged on {}: done", now.number, now.forge),
@@ -184,122 +196,6 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
     Ok(())
 }
-
-/// Sends what reviewers asked on an open pull request back to the task's agent: a review
-/// requesting changes, or a comment on a line, newer than what was sent back before and not the
-/// token's own. Its session ("Address review comments") gets each with its file and line.
-async fn send_feedback_back(
-    ctx: &Ctx,
-    forge: &Forge,
-    repo: &ForgeRepo,
-    pull_request: &TaskPullRequest,
-) -> Result<(), JobError> {
-    let task_id = pull_request.spec_task_id;
-    let (reviews_seen, comments_seen) = ctx.store.pull_request_feedback_seen(task_id).await?;
-    let client = ForgeClient::new(forge).map_err(forge_error)?;
-    let feedback = client.feedback(repo, pull_request.number).await.map_err(forge_error)?;
-    let is_new = |f: &&Feedback| match f.kind {
-        FeedbackKind::Review { .. } => f.id > reviews_seen,
-        FeedbackKind::LineComment { .. } => f.id > comments_seen,
-    };
-    let asks = |f: &&Feedback| {
-        matches!(f.kind, FeedbackKind::Review { changes_requested: true } | FeedbackKind::LineComment { .. })
-    };
-    if !feedback.iter().filter(is_new).any(|f| asks(&f)) {
-        return Ok(());
-    }
-    // spectask's own comments (as the token's user) are not a reviewer's.
-    let own = client.token_report().await.map_err(forge_error)?.login;
-    let new: Vec<&Feedback> = feedback.iter().filter(is_new).filter(|f| f.author != own).collect();
-    if !new.iter().any(asks) {
-        return Ok(());
-    }
-    let seen = feedback.iter().fold((reviews_seen, comments_seen), |(reviews, comments), f| match f.kind {
-        FeedbackKind::Review { .. } => (reviews.max(f.id), comments),
-        FeedbackKind::LineComment { .. } => (reviews, comments.max(f.id)),
-    });
-    let mut authors: Vec<&str> = new.iter().map(|f| f.author.as_str()).collect();
-    authors.dedup();
-    let items: Vec<String> = new.iter().filter_map(|f| feedback_line(f)).collect();
-    let comments = format!(
-        "On pull request #{} ({}):\n\n{}\n\nYour changes are pushed to the same pull request.",
-        pull_request.number,
-        pull_request.url,
-        items.join("\n")
-    );
-    let task = ctx.store.spec_task(task_id).await?;
-    if task.status() != SpecTaskStatus::PullRequest {
-        return Ok(());
-    }
-    let entry = NewCoordination {
-        spec_task_id: task_id,
-        kind: CoordinationKind::ReviewDecision,
-        from_session: None,
-        to_session: None,
-        message: format!(
-            "changes requested on pull request #{} by {}: sent to the agent",
-            pull_request.number,
-            authors.join(", ")
-        ),
-        data: json!({
-            "decision": "request_changes",
-            "comments": comments,
-            "reviewer": authors.join(", "),
-            "source": PULL_REQUEST_SOURCE,
-            "number": pull_request.number,
-        }),
-    };
-    ctx.store.send_pull_request_feedback_back(&task, pull_request.number, seen, entry).await?;
-    Ok(())
-}
-
-/// Returns a task in implementation review to its pull request when the changes it addressed came
-/// from a reviewer there (the last review decision is one [`send_feedback_back`] logged): the fix
-/// is pushed to the same pull request by the OpenPullRequest step.
-pub(crate) async fn return_fix(
-    ctx: &Ctx,
-    task: &SpecTask,
-    log: &[CoordinationEvent],
-) -> Result<(), JobError> {
-    let last = log.iter().rev().find(|e| {
-        e.kind == CoordinationKind::ReviewDecision
-            && matches!(e.data["decision"].as_str(), Some("request_changes" | "approve"))
-    });
-    let Some(number) =
-        last.filter(|e| e.data["source"] == PULL_REQUEST_SOURCE).map(|e| e.data["number"].clone())
-    else {
-        return Ok(());
-    };
-    let entry = NewCoordination {
-        spec_task_id: task.id,
-        kind: CoordinationKind::Handoff,
-        from_session: None,
-        to_session: None,
-        message: format!("the changes asked on pull request #{number} are made: pushing them to it"),
-        data: json!({ "step": "pull_request", "number": number, "fix": true }),
-    };
-    ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::OpenPullRequest, entry).await?;
-    Ok(())
-}
-
-/// One piece of feedback as the agent reads it; `None` for a review that says nothing.
-fn feedback_line(feedback: &Feedback) -> Option<String> {
-    let body = feedback.body.trim();
-    match &feedback.kind {
-        FeedbackKind::LineComment { path, line } => {
-            let at = line.map(|l| format!("{path}:{l}")).unwrap_or_else(|| path.clone());
-            Some(format!("- `{at}` ({}): {body}", feedback.author))
-        }
-        FeedbackKind::Review { changes_requested } if *changes_requested || !body.is_empty() => {
-            let verdict = if *changes_requested { "requested changes" } else { "commented" };
-            Some(format!("- {} {verdict}: {body}", feedback.author))
-        }
-        FeedbackKind::Review { .. } => None,
-    }
-}
-
-/// What a review decision sent back from a pull request carries as its `source`.
-pub(crate) const PULL_REQUEST_SOURCE: &str = "pull_request";
 
 /// The forge connection the repository's remote URL names, and the repository there.
 fn forge_of<'a>(ctx: &'a Ctx, repository: &Repository) -> Result<(&'a Forge, ForgeRepo), JobError> {
@@ -352,6 +248,6 @@ fn state(state: spectask_forge::PullRequestState) -> PullRequestState {
 }
 
 /// A forge's failure as the step's: worth another try when it may pass by itself.
-fn forge_error(err: ForgeError) -> JobError {
+pub(super) fn forge_error(err: ForgeError) -> JobError {
     if err.is_transient() { JobError::Retry(err.to_string()) } else { JobError::Fatal(err.to_string()) }
 }

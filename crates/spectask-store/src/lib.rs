@@ -63,7 +63,7 @@ pub use history::NewHistoryEntry;
 pub use jobs::{Claimed, JobClaim, JobOutcome, JobsSignal};
 pub use login_sessions::{LOGIN_SESSION_PREFIX, LOGIN_SESSION_TTL, LoginSession};
 pub use nodes::TaskLeaseHolder;
-pub use pull_requests::PullRequestReading;
+pub use pull_requests::{FeedbackSeen, PullRequestReading};
 pub use repositories::SettingsChange;
 pub use reviews::NewSpecReview;
 pub use scheduling::{CommitRecord, Decide, Schedule, Scheduled, Scheduling, SchedulingView, SessionMove};

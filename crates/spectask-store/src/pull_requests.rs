@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use spectask_core::{
-    EventKind, PullRequestState, SpecTask, SpecTaskCommand, SpecTaskId, TaskPullRequest, Timestamp,
+    EventKind, PullRequestCheck, PullRequestState, SpecTask, SpecTaskCommand, SpecTaskId, TaskPullRequest,
+    Timestamp,
 };
 use sqlx::any::AnyRow;
 
@@ -17,14 +18,14 @@ use crate::{NewCoordination, Store, StoreError};
 macro_rules! columns {
     () => {
         "spec_task_id, forge, repository, number, url, state, head_sha, opened_at, checked_at, \
-         check_error, next_check_at"
+         check_error, next_check_at, checks"
     };
 }
 
 /// What a reading of the forge found: the pull request's state and head, or why it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PullRequestReading {
-    Read { state: PullRequestState, head_sha: String },
+    Read { state: PullRequestState, head_sha: String, checks: Vec<PullRequestCheck> },
     Failed { error: String },
 }
 
@@ -42,12 +43,17 @@ impl Store {
         sqlx::query(concat!(
             "INSERT INTO pull_requests (",
             columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (spec_task_id) DO UPDATE SET \
                reviews_seen = CASE WHEN pull_requests.number = excluded.number \
                  THEN pull_requests.reviews_seen ELSE 0 END, \
                comments_seen = CASE WHEN pull_requests.number = excluded.number \
                  THEN pull_requests.comments_seen ELSE 0 END, \
+               check_rounds = CASE WHEN pull_requests.number = excluded.number \
+                 THEN pull_requests.check_rounds ELSE 0 END, \
+               checks_sent_for = CASE WHEN pull_requests.number = excluded.number \
+                 THEN pull_requests.checks_sent_for ELSE NULL END, \
+               checks = excluded.checks, \
                forge = excluded.forge, repository = excluded.repository, number = excluded.number, \
                url = excluded.url, state = excluded.state, head_sha = excluded.head_sha, \
                opened_at = excluded.opened_at, checked_at = excluded.checked_at, \
@@ -64,6 +70,7 @@ impl Store {
         .bind(millis(pull_request.checked_at))
         .bind(pull_request.check_error.as_deref())
         .bind(deadline(at, poll))
+        .bind(checks_json(&pull_request.checks)?)
         .execute(&mut *w.tx)
         .await?;
         w.append_event(updated_event(pull_request, at)).await?;
@@ -134,9 +141,10 @@ impl Store {
         let at = now();
         let mut after = before.clone();
         match reading {
-            PullRequestReading::Read { state, head_sha } => {
+            PullRequestReading::Read { state, head_sha, checks } => {
                 after.state = *state;
                 after.head_sha = head_sha.clone();
+                after.checks = checks.clone();
                 after.check_error = None;
                 after.checked_at = at;
             }
@@ -144,8 +152,8 @@ impl Store {
         }
         let mut w = self.begin_write().await?;
         sqlx::query(
-            "UPDATE pull_requests SET state = $1, head_sha = $2, checked_at = $3, check_error = $4 \
-             WHERE spec_task_id = $5 AND number = $6",
+            "UPDATE pull_requests SET state = $1, head_sha = $2, checked_at = $3, check_error = $4, \
+             checks = $7 WHERE spec_task_id = $5 AND number = $6",
         )
         .bind(after.state.as_str())
         .bind(&after.head_sha)
@@ -153,10 +161,11 @@ impl Store {
         .bind(after.check_error.as_deref())
         .bind(task.to_string())
         .bind(i64::try_from(number).unwrap_or(i64::MAX))
+        .bind(checks_json(&after.checks)?)
         .execute(&mut *w.tx)
         .await?;
-        let news = (after.state, &after.head_sha, &after.check_error)
-            != (before.state, &before.head_sha, &before.check_error);
+        let news = (after.state, &after.head_sha, &after.check_error, &after.checks)
+            != (before.state, &before.head_sha, &before.check_error, &before.checks);
         if news {
             w.append_event(updated_event(&after, at)).await?;
         }
@@ -166,44 +175,96 @@ impl Store {
 }
 
 impl Store {
-    /// The newest review and line comment ids of the task's pull request already sent back.
-    pub async fn pull_request_feedback_seen(&self, task: SpecTaskId) -> Result<(u64, u64), StoreError> {
-        let row =
-            sqlx::query("SELECT reviews_seen, comments_seen FROM pull_requests WHERE spec_task_id = $1")
-                .bind(task.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(row) = row else { return Ok((0, 0)) };
-        let seen = |column| get::<i64>(&row, column).map(|v| u64::try_from(v).unwrap_or_default());
-        Ok((seen("reviews_seen")?, seen("comments_seen")?))
+    /// What of the task's pull request already went back to its agent.
+    pub async fn pull_request_feedback_seen(&self, task: SpecTaskId) -> Result<FeedbackSeen, StoreError> {
+        let row = sqlx::query(
+            "SELECT reviews_seen, comments_seen, checks_sent_for, check_rounds FROM pull_requests \
+             WHERE spec_task_id = $1",
+        )
+        .bind(task.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(FeedbackSeen::default()) };
+        let count = |column| get::<i64>(&row, column).map(|v| u64::try_from(v).unwrap_or_default());
+        Ok(FeedbackSeen {
+            reviews: count("reviews_seen")?,
+            comments: count("comments_seen")?,
+            checks_for: get(&row, "checks_sent_for")?,
+            check_rounds: count("check_rounds")?,
+        })
     }
 
-    /// A reviewer asked for changes on the task's pull request `number`: in one write, the
-    /// feedback up to `seen` (reviews, line comments) is marked sent back, the task goes back to
+    /// Marks what of the task's pull request `number` went back (or, for checks past their
+    /// rounds, was given up on), without moving the task; `entry` is logged in the same write.
+    pub async fn mark_pull_request_feedback(
+        &self,
+        task: SpecTaskId,
+        number: u64,
+        seen: &FeedbackSeen,
+        entry: NewCoordination,
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        mark_seen(&mut w, task, number, seen).await?;
+        w.record_coordination(entry).await?;
+        w.commit().await
+    }
+
+    /// A reviewer (or a failing check) asked for changes on the task's pull request `number`: in
+    /// one write, the feedback `seen` says is marked sent back, the task goes back to
     /// work (`command`) and `entry` is logged. A task no longer waiting on its pull request is left
     /// alone (the transition refuses).
     pub async fn send_pull_request_feedback_back(
         &self,
         task: &SpecTask,
         number: u64,
-        seen: (u64, u64),
+        seen: &FeedbackSeen,
         entry: NewCoordination,
     ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE pull_requests SET reviews_seen = $1, comments_seen = $2 \
-             WHERE spec_task_id = $3 AND number = $4",
-        )
-        .bind(i64::try_from(seen.0).unwrap_or(i64::MAX))
-        .bind(i64::try_from(seen.1).unwrap_or(i64::MAX))
-        .bind(task.id.to_string())
-        .bind(i64::try_from(number).unwrap_or(i64::MAX))
-        .execute(&mut *w.tx)
-        .await?;
+        mark_seen(&mut w, task.id, number, seen).await?;
         w.transition_spec_task(task, &SpecTaskCommand::PullRequestChangesRequested).await?;
         w.record_coordination(entry).await?;
         w.commit().await
     }
+}
+
+/// What of a pull request went back to the task's agent already.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedbackSeen {
+    /// The newest review id sent back.
+    pub reviews: u64,
+    /// The newest line comment id sent back.
+    pub comments: u64,
+    /// The head whose failing checks went back (or were given up on).
+    pub checks_for: Option<String>,
+    /// How many times failing checks went back.
+    pub check_rounds: u64,
+}
+
+async fn mark_seen(
+    w: &mut crate::write::WriteTx<'_>,
+    task: SpecTaskId,
+    number: u64,
+    seen: &FeedbackSeen,
+) -> Result<(), StoreError> {
+    let big = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE pull_requests SET reviews_seen = $1, comments_seen = $2, checks_sent_for = $3, \
+         check_rounds = $4 WHERE spec_task_id = $5 AND number = $6",
+    )
+    .bind(big(seen.reviews))
+    .bind(big(seen.comments))
+    .bind(seen.checks_for.as_deref())
+    .bind(big(seen.check_rounds))
+    .bind(task.to_string())
+    .bind(big(number))
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
+fn checks_json(checks: &[PullRequestCheck]) -> Result<String, StoreError> {
+    serde_json::to_string(checks).map_err(|e| StoreError::corrupt(format!("pull request checks: {e}")))
 }
 
 fn updated_event(pull_request: &TaskPullRequest, at: Timestamp) -> NewEvent {
@@ -228,5 +289,7 @@ fn pull_request_from_row(row: &AnyRow) -> Result<TaskPullRequest, StoreError> {
         opened_at: time(row, "opened_at")?,
         checked_at: time(row, "checked_at")?,
         check_error: get(row, "check_error")?,
+        checks: serde_json::from_str(&get::<String>(row, "checks")?)
+            .map_err(|e| StoreError::corrupt(format!("column checks: {e}")))?,
     })
 }

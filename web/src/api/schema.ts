@@ -1541,6 +1541,11 @@ export interface components {
             rounds: number;
             timed_out: boolean;
         };
+        /**
+         * @description Where one check of a pull request's head stands (a check run, or a commit status).
+         * @enum {string}
+         */
+        CheckState: "pending" | "passed" | "failed";
         /** @description `POST /api/v1/spec-tasks/{id}/commit-progress` */
         CommitProgressDto: {
             commits: components["schemas"]["HistoryCommitDto"][];
@@ -2227,6 +2232,15 @@ export interface components {
             spec_task_id: components["schemas"]["SpecTaskId"];
             tasks: components["schemas"]["PlanTaskProgressDto"][];
         };
+        /** @description One check of a pull request's head, as the forge last said. */
+        PullRequestCheck: {
+            name: string;
+            state: components["schemas"]["CheckState"];
+            /** @description What it said. */
+            summary: string;
+            /** @description Where its details are. */
+            url?: string | null;
+        };
         /**
          * @description Where a pull request stands, as the forge last said.
          * @enum {string}
@@ -2527,6 +2541,8 @@ export interface components {
              * @description When the forge was last asked about it.
              */
             checked_at: string;
+            /** @description The checks of its head (CI), as last read. */
+            checks: components["schemas"]["PullRequestCheck"][];
             /** @description The forge connection's name in the configuration. */
             forge: string;
             /** @description The commit its head branch pointed at when last read. */

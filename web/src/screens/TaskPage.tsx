@@ -59,6 +59,23 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         as of {new Date(pr.checked_at).toLocaleString()}
       </span>
       {pr.check_error && <span className="failure"> · last reading failed: {pr.check_error}</span>}
+      {pr.checks.length > 0 && (
+        <span className="checks">
+          {' · checks: '}
+          {pr.checks.map((c) => (
+            <span key={c.name} className={`badge check-${c.state}`} title={c.summary}>
+              {c.url ? (
+                <a href={c.url} target="_blank" rel="noreferrer">
+                  {c.name}
+                </a>
+              ) : (
+                c.name
+              )}
+              : {c.state}
+            </span>
+          ))}
+        </span>
+      )}
     </p>
   )
 }

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use spectask_core::{
-    EventKind, NewSpecTask, PullRequestState, SpecTaskCommand, SpecTaskStatus, TaskKind, TaskPullRequest,
+    CheckState, EventKind, NewSpecTask, PullRequestCheck, PullRequestState, SpecTaskCommand, SpecTaskStatus,
+    TaskKind, TaskPullRequest,
 };
 use spectask_store::{PullRequestReading, Store};
 
@@ -42,6 +43,7 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
         opened_at: now,
         checked_at: now,
         check_error: None,
+        checks: Vec::new(),
     };
     let before = store.last_event_seq().await.unwrap();
     store.record_pull_request(&opened, Duration::ZERO).await.unwrap();
@@ -61,9 +63,17 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
         (PullRequestState::Open, Some("gh is unreachable"))
     );
     store.record_pull_request_reading(task.id, 7, &failed).await.unwrap();
-    let merged = PullRequestReading::Read { state: PullRequestState::Merged, head_sha: "b".repeat(40) };
+    let checks = vec![PullRequestCheck {
+        name: "test".into(),
+        state: CheckState::Passed,
+        url: None,
+        summary: "ok".into(),
+    }];
+    let merged =
+        PullRequestReading::Read { state: PullRequestState::Merged, head_sha: "b".repeat(40), checks };
     let after = store.record_pull_request_reading(task.id, 7, &merged).await.unwrap().unwrap();
     assert_eq!((after.state, after.check_error), (PullRequestState::Merged, None));
+    assert_eq!(store.pull_request_of(task.id).await.unwrap().unwrap().checks[0].name, "test", "checks kept");
     // A reading of a pull request the task no longer has changes nothing.
     assert!(store.record_pull_request_reading(task.id, 6, &merged).await.unwrap().is_none());
 

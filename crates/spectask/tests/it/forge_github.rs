@@ -13,9 +13,9 @@ use crate::fake_github::{FakeGitHub, fake_github};
 use crate::git_http::GitHttp;
 use crate::implementation::git;
 use crate::planning::wait_for_status;
-use crate::support::{Server, git_repo, json, scripted_coder_data, stderr};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
 
-const CHANGELOG: &str = "[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
 
 /// A repository `owner/name` on the fake GitHub, backed by a bare repository served over smart
 /// HTTP, and a server configured with a forge connection to it whose token has `grant`.
@@ -31,6 +31,11 @@ struct OnGitHub {
 
 impl OnGitHub {
     fn start(dir: &Path, name: &str, grant: &str) -> Self {
+        Self::start_with(dir, name, grant, "")
+    }
+
+    /// [`OnGitHub::start`] with `orchestrator` lines in the configuration's `[orchestrator]`.
+    fn start_with(dir: &Path, name: &str, grant: &str, orchestrator: &str) -> Self {
         let fake = fake_github();
         let source = git_repo(dir, "source");
         let bare = dir.join("remote").join("acme").join(format!("{name}.git"));
@@ -44,7 +49,8 @@ impl OnGitHub {
         fake.add_repo("acme", name, &bare);
         fake.add_token(&token, "spectask-bot", &["repo", "read:org"], &repo, grant);
 
-        let data = scripted_coder_data(dir, CHANGELOG);
+        let config = CoderConfig { orchestrator, ..CoderConfig::default() };
+        let (data, _) = coder_data(dir, CHANGELOG, &config);
         let token_file = dir.join("github-token");
         std::fs::write(&token_file, format!("{token}\n")).unwrap();
         let host = http.base.trim_start_matches("http://");
@@ -79,6 +85,14 @@ impl OnGitHub {
         let approved = self.server.task(&["approve", &id]);
         assert!(approved.status.success(), "{}", stderr(&approved));
         (id, task["handle"].as_str().unwrap().to_owned())
+    }
+
+    /// A task approved in `clone` whose pull request is open: its id, branch and pull request number.
+    fn opened(&self, clone: &Path, title: &str) -> (String, String, u64) {
+        let (id, handle) = self.approved_task(clone, title);
+        let task = self
+            .wait_for_pr(&id, "the pull request was not opened", |t| t["pull_request"]["number"].is_u64());
+        (id, format!("spectask/{handle}"), task["pull_request"]["number"].as_u64().unwrap_or_default())
     }
 
     /// Waits until the task's `pull_request` satisfies `done`; the task.
@@ -175,11 +189,7 @@ fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() 
     let dir = tempfile::tempdir().unwrap();
     let gh = OnGitHub::start(dir.path(), "reviewed", "write");
     let clone = gh.add();
-    let (id, handle) = gh.approved_task(&clone, "Add a changelog");
-    let branch = format!("spectask/{handle}");
-    let task =
-        gh.wait_for_pr(&id, "the pull request was not opened", |t| t["pull_request"]["number"].is_u64());
-    let number = task["pull_request"]["number"].as_u64().unwrap();
+    let (id, branch, number) = gh.opened(&clone, "Add a changelog");
     let first_head = git(&gh.bare, &["rev-parse", &branch]);
     let review = json!({
         "login": "alice",
@@ -232,15 +242,65 @@ fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() 
     gh.server.stop();
 }
 
+/// A failing check on the pull request's head goes back to the agent like a reviewer's comment;
+/// its fix is pushed to the same pull request; the task shows the checks of its head. Past the
+/// configured rounds, failing checks leave the task waiting on its pull request for a person.
+#[test]
+fn failing_checks_go_to_the_agent_until_their_rounds_run_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start_with(dir.path(), "checked", "write", "check_rounds = 1\n");
+    let clone = gh.add();
+    let (id, branch, _) = gh.opened(&clone, "Add a changelog");
+    let first_head = git(&gh.bare, &["rev-parse", &branch]).trim().to_owned();
+    let run = |sha: &str, conclusion: &str| {
+        let body = json!({ "head_sha": sha, "name": "test", "conclusion": conclusion, "summary": "1 test failed: greeting" });
+        gh.fake.admin("POST", &format!("/_fake/repos/{}/check-runs", gh.repo), body);
+    };
+    run(&first_head, "failure");
+
+    let fixed = gh.wait_for_pr(&id, "the failing check did not come back as a fix", |t| {
+        t["status"] == "pull_request"
+            && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != first_head)
+    });
+    assert!(git(&gh.bare, &["ls-tree", "--name-only", &branch]).contains("FIXED.md"));
+    let sessions = crate::implementation::sessions(&gh.server, &id);
+    let fix = sessions
+        .iter()
+        .find(|s| s["name"] == "Address review comments")
+        .unwrap_or_else(|| panic!("{sessions:#?}"));
+    assert!(
+        fix["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("check `test` failed: 1 test failed: greeting")
+    );
+    let new_head = fixed["pull_request"]["head_sha"].as_str().unwrap().to_owned();
+
+    // Passing on the new head: the task shows it.
+    run(&new_head, "success");
+    let green = gh.wait_for_pr(&id, "the passing check was not read", |t| {
+        t["pull_request"]["checks"].as_array().is_some_and(|c| c.iter().any(|c| c["state"] == "passed"))
+    });
+    assert_eq!(green["pull_request"]["checks"][0]["name"], "test", "{green:#}");
+
+    // Failing again after its one round: the task waits on its pull request for a person.
+    run(&new_head, "failure");
+    let log_path = format!("/api/v1/spec-tasks/{id}/coordination-log");
+    crate::implementation::wait_until("the log says the checks keep failing", || {
+        crate::support::http_json(&gh.server.url, &log_path).to_string().contains("still fail after 1 rounds")
+    });
+    let waiting = gh.server.task_json(&["show", &id, "--json"]);
+    assert_eq!(waiting["status"], "pull_request", "{waiting:#}");
+    assert_eq!(crate::implementation::sessions(&gh.server, &id).len(), sessions.len(), "no second fix");
+    gh.server.stop();
+}
+
 #[test]
 fn a_pull_request_closed_unmerged_sends_the_task_back_to_review() {
     let dir = tempfile::tempdir().unwrap();
     let gh = OnGitHub::start(dir.path(), "closing", "write");
     let clone = gh.add();
-    let (id, _) = gh.approved_task(&clone, "Add a changelog");
-    let task =
-        gh.wait_for_pr(&id, "the pull request was not opened", |t| t["pull_request"]["number"].is_u64());
-    let number = task["pull_request"]["number"].as_u64().unwrap();
+    let (id, _, number) = gh.opened(&clone, "Add a changelog");
     gh.fake.admin("POST", &format!("/_fake/repos/{}/pulls/{number}/close", gh.repo), json!({"login": "bob"}));
     let back = gh.wait_for_pr(&id, "the close was not taken up", |t| t["status"] == "implementation_review");
     assert_eq!(back["pull_request"]["state"], "closed", "{back:#}");
