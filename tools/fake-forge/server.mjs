@@ -7,7 +7,7 @@
 // person on the forge: merging, closing, reviewing.
 import { createServer } from 'node:http'
 import { answer } from './lib/description.mjs'
-import { merge, tip } from './lib/git.mjs'
+import { isAncestor, merge, tip } from './lib/git.mjs'
 
 const WEB = 'https://github.invalid'
 const state = { repos: new Map(), tokens: new Map(), requests: [], nextId: 1000 }
@@ -222,6 +222,9 @@ const routes = [
     const invalid = (message) => refuse(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message }], status: '422' })
     if (!tip(repo.gitDir, head)) invalid(`head ${head} does not exist`)
     if (!tip(repo.gitDir, body.base)) invalid(`base ${body.base} does not exist`)
+    if (tip(repo.gitDir, head) === tip(repo.gitDir, body.base) || isAncestor(repo.gitDir, head, body.base)) {
+      invalid(`No commits between ${body.base} and ${head}`)
+    }
     if (repo.pulls.some((pr) => pr.state === 'open' && pr.head === head && pr.base === body.base)) {
       invalid(`A pull request already exists for ${repo.owner}:${head}.`)
     }

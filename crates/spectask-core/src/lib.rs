@@ -32,7 +32,7 @@ pub use lifecycle::{
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
 pub use pull_request::{CheckState, PullRequestCheck, PullRequestState, TaskPullRequest};
-pub use repository::{HookPolicy, MergePolicy, Repository, TaskBranchPolicy};
+pub use repository::{HookPolicy, MergePolicy, PullRequestMerge, Repository, TaskBranchPolicy};
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use spec_version::{SpecDocuments, SpecVersion};

@@ -41,6 +41,27 @@ named_enum!(TaskBranchPolicy, "task branch policy", {
     DeleteMerged => "delete_merged",
 });
 
+/// Who merges a task's pull request (merge policy `pull_request`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PullRequestMerge {
+    /// People, on the forge.
+    #[default]
+    People,
+    /// spectask, once every check of its head passed, by a merge commit.
+    Merge,
+    /// spectask, as one squashed commit.
+    Squash,
+    /// spectask, rebasing its commits onto the base branch.
+    Rebase,
+}
+named_enum!(PullRequestMerge, "pull request merge", {
+    People => "people",
+    Merge => "merge",
+    Squash => "squash",
+    Rebase => "rebase",
+});
+
 /// Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (spectask's
 /// own design-docs commits never do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -71,6 +92,8 @@ pub struct Repository {
     pub task_branches: TaskBranchPolicy,
     /// Whether tasks' commits run the repository's commit hooks, on every node's clone alike.
     pub hooks: HookPolicy,
+    /// Who merges a task's pull request.
+    pub pull_request_merge: PullRequestMerge,
     /// The repository's own check (`npm test`): run in a session's worktree after each turn that
     /// claims completion; a failure goes back to the session's thread.
     pub check_command: Option<String>,

@@ -10,8 +10,8 @@ use crate::connections::Forge;
 use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
 use crate::{
-    Check, CheckState, Feedback, FeedbackKind, NewPullRequest, PullRequest, PullRequestState, RepoAccess,
-    TokenReport,
+    Check, CheckState, Feedback, FeedbackKind, MergeMethod, NewPullRequest, PullRequest, PullRequestState,
+    RepoAccess, TokenReport,
 };
 
 /// The scope a classic token needs to open pull requests in private and public repositories.
@@ -186,6 +186,30 @@ impl GitHub {
             summary: status.description.unwrap_or_default(),
         });
         Ok(runs.chain(statuses).collect())
+    }
+
+    pub async fn merge_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        number: u64,
+        method: MergeMethod,
+        sha: &str,
+    ) -> Result<(), ForgeError> {
+        let what = format!("merge pull request #{number} of {repo}");
+        let method = match method {
+            MergeMethod::Merge => octocrab::params::pulls::MergeMethod::Merge,
+            MergeMethod::Squash => octocrab::params::pulls::MergeMethod::Squash,
+            MergeMethod::Rebase => octocrab::params::pulls::MergeMethod::Rebase,
+        };
+        self.client
+            .pulls(&repo.owner, &repo.name)
+            .merge(number)
+            .method(method)
+            .sha(sha)
+            .send()
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        Ok(())
     }
 
     pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {

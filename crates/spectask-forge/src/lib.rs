@@ -96,6 +96,14 @@ impl CheckState {
     }
 }
 
+/// How a forge merges a pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeMethod {
+    Merge,
+    Squash,
+    Rebase,
+}
+
 /// What a new pull request says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPullRequest {
@@ -193,6 +201,20 @@ impl ForgeClient {
     pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
         match self {
             Self::GitHub(github) => github.checks(repo, sha).await,
+        }
+    }
+
+    /// Merges the pull request by `method` (`merge`, `squash` or `rebase`) if its head is still
+    /// `sha`; the forge refuses one that protection, a conflict or a moved head stops.
+    pub async fn merge_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        number: u64,
+        method: MergeMethod,
+        sha: &str,
+    ) -> Result<(), ForgeError> {
+        match self {
+            Self::GitHub(github) => github.merge_pull_request(repo, number, method, sha).await,
         }
     }
 

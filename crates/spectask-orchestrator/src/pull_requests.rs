@@ -20,6 +20,7 @@ use spectask_core::{
 use spectask_forge::{Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
 
 mod feedback;
+mod merging;
 
 pub(crate) use feedback::return_fix;
 use spectask_store::{NewCoordination, PullRequestReading};
@@ -167,7 +168,12 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
         return Ok(());
     };
     let (command, message) = match now.state {
-        PullRequestState::Open => return feedback::send_back(ctx, forge, &repo, &now).await,
+        PullRequestState::Open => {
+            if !feedback::send_back(ctx, forge, &repo, &now).await? {
+                merging::when_green(ctx, forge, &repo, &now).await?;
+            }
+            return Ok(());
+        }
         PullRequestState::Merged => (
             SpecTaskCommand::PullRequestMerged,
             format!("pull request #{} merged on {}: done", now.number, now.forge),

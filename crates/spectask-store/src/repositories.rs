@@ -71,7 +71,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -81,7 +81,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -128,6 +128,10 @@ impl Store {
         if let Some(policy) = change.hooks.filter(|p| *p != before.hooks) {
             let (from, to) = (before.hooks.as_str().to_owned(), policy.as_str().to_owned());
             updates.push((SettingColumn::Hooks, Some(from), Some(to)));
+        }
+        if let Some(merge) = change.pull_request_merge.filter(|m| *m != before.pull_request_merge) {
+            let (from, to) = (before.pull_request_merge.as_str().to_owned(), merge.as_str().to_owned());
+            updates.push((SettingColumn::PullRequestMerge, Some(from), Some(to)));
         }
         if let Some(branch) = change.default_branch.clone().filter(|b| *b != before.default_branch) {
             updates.push((SettingColumn::DefaultBranch, Some(before.default_branch.clone()), Some(branch)));
@@ -194,7 +198,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -219,6 +223,7 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         merge_policy: parse(row, "merge_policy")?,
         task_branches: parse(row, "task_branches")?,
         hooks: parse(row, "hooks")?,
+        pull_request_merge: parse(row, "pull_request_merge")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
         owner: get(row, "owner")?,
@@ -236,6 +241,7 @@ pub struct SettingsChange {
     pub task_branches: Option<spectask_core::TaskBranchPolicy>,
     pub default_branch: Option<String>,
     pub hooks: Option<spectask_core::HookPolicy>,
+    pub pull_request_merge: Option<spectask_core::PullRequestMerge>,
 }
 
 impl SettingsChange {
@@ -251,6 +257,7 @@ enum SettingColumn {
     MergePolicy,
     TaskBranches,
     Hooks,
+    PullRequestMerge,
     CheckCommand,
     DefaultBranch,
     RemoteUrl,
@@ -263,6 +270,7 @@ impl SettingColumn {
             Self::MergePolicy => "merge_policy",
             Self::TaskBranches => "task_branches",
             Self::Hooks => "hooks",
+            Self::PullRequestMerge => "pull_request_merge",
             Self::CheckCommand => "check_command",
             Self::DefaultBranch => "default_branch",
             Self::RemoteUrl => "remote_url",
@@ -274,6 +282,9 @@ impl SettingColumn {
             Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",
             Self::TaskBranches => "UPDATE repositories SET task_branches = $1, updated_at = $2 WHERE id = $3",
             Self::Hooks => "UPDATE repositories SET hooks = $1, updated_at = $2 WHERE id = $3",
+            Self::PullRequestMerge => {
+                "UPDATE repositories SET pull_request_merge = $1, updated_at = $2 WHERE id = $3"
+            }
             Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
             Self::DefaultBranch => {
                 "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"

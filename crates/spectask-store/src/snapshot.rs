@@ -48,6 +48,7 @@ const TABLES: &[Table] = &[
             ("owner", Text),
             ("task_branches", Text),
             ("hooks", Text),
+            ("pull_request_merge", Text),
         ],
     },
     Table {

@@ -415,6 +415,10 @@ pub struct RepoSettingsArgs {
     /// (deleted, here and on the remote, once the default branch holds it).
     #[arg(long, value_parser = parse_enum::<spectask_core::TaskBranchPolicy>)]
     pub task_branches: Option<spectask_core::TaskBranchPolicy>,
+    /// With --merge-policy pull_request, who merges it: people (the default), or spectask once its
+    /// checks pass, by merge, squash or rebase.
+    #[arg(long, value_parser = parse_enum::<spectask_core::PullRequestMerge>)]
+    pub pull_request_merge: Option<spectask_core::PullRequestMerge>,
     /// The repository's own check command (e.g. "npm test"), run in a session's worktree after
     /// each turn that claims completion; a failure goes back to the agent. With `repo set`, ""
     /// removes it.

@@ -78,7 +78,8 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             let body = settings_body(settings);
             if body.as_object().is_none_or(serde_json::Map::is_empty) {
                 anyhow::bail!(
-                    "name a setting to change: --default-branch, --hooks, --merge-policy, --task-branches or --check"
+                    "name a setting to change: --default-branch, --hooks, --merge-policy, --task-branches, \
+                     --pull-request-merge or --check"
                 );
             }
             let repository = client.patch(&format!("/repos/{id}"), body).await?;
@@ -123,6 +124,7 @@ fn settings_body(settings: RepoSettingsArgs) -> Value {
         ("hooks", json!(settings.hooks)),
         ("merge_policy", json!(settings.merge_policy)),
         ("task_branches", json!(settings.task_branches)),
+        ("pull_request_merge", json!(settings.pull_request_merge)),
         ("check_command", json!(settings.check_command)),
     ];
     Value::Object(given.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect())
@@ -150,6 +152,11 @@ fn status(repository: &Value) -> String {
     }
 }
 
+/// Who merges a task's pull request, shown only where the merge policy opens one.
+fn pull_request_merge(r: &Value) -> String {
+    if r["merge_policy"] == "pull_request" { text(r, "pull_request_merge") } else { String::new() }
+}
+
 fn repository_fields(r: &Value) -> String {
     fields(&[
         ("id", text(r, "id")),
@@ -160,6 +167,7 @@ fn repository_fields(r: &Value) -> String {
         ("worktree", text(r, "design_docs_worktree")),
         ("merge policy", text(r, "merge_policy")),
         ("task branches", text(r, "task_branches")),
+        ("pull request merge", pull_request_merge(r)),
         ("hooks", text(r, "hooks")),
         ("check", text(r, "check_command")),
         ("status", status(r)),

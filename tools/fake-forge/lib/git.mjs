@@ -19,6 +19,16 @@ export function tip(gitDir, branch) {
   }
 }
 
+/** Whether branch `older` is in the history of branch `newer` (nothing of it to merge). */
+export function isAncestor(gitDir, older, newer) {
+  try {
+    git(gitDir, ['merge-base', '--is-ancestor', `refs/heads/${older}`, `refs/heads/${newer}`])
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Merges `head` into `base` as GitHub does: a two-parent merge commit (`merge`), or one commit
  * with the merged tree (`squash`). Returns the new tip of `base`, or null when the branches

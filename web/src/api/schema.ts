@@ -2242,6 +2242,11 @@ export interface components {
             url?: string | null;
         };
         /**
+         * @description Who merges a task's pull request (merge policy `pull_request`).
+         * @enum {string}
+         */
+        PullRequestMerge: "people" | "merge" | "squash" | "rebase";
+        /**
          * @description Where a pull request stands, as the forge last said.
          * @enum {string}
          */
@@ -2280,6 +2285,7 @@ export interface components {
              *     `<data-dir>/clones/<name>`). Absolute.
              */
             path?: string | null;
+            pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
             /**
              * @description A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
@@ -2315,6 +2321,8 @@ export interface components {
             /** @description Who registered it: they and the members they add change its settings. */
             owner?: string | null;
             path: string;
+            /** @description Who merges a task's pull request: `people`, or spectask by `merge`, `squash` or `rebase`. */
+            pull_request_merge: components["schemas"]["PullRequestMerge"];
             /** @description The URL spectask fetches from and pushes to, for a repository registered by URL. */
             remote_url?: string | null;
             /** @description What becomes of a task's branch once the task ended: `keep` or `delete_merged`. */
@@ -2661,6 +2669,7 @@ export interface components {
             default_branch?: string | null;
             hooks?: components["schemas"]["HookPolicy"] | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
+            pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
         };
         WhoAmIDto: {

@@ -35,12 +35,13 @@ pub(super) fn check(check: spectask_forge::Check) -> PullRequestCheck {
 }
 
 /// Sends what is new on an open pull request back to the task's agent; see the module docs.
+/// Whether the task went back to work.
 pub(super) async fn send_back(
     ctx: &Ctx,
     forge: &Forge,
     repo: &ForgeRepo,
     pull_request: &TaskPullRequest,
-) -> Result<(), JobError> {
+) -> Result<bool, JobError> {
     let task_id = pull_request.spec_task_id;
     let before = ctx.store.pull_request_feedback_seen(task_id).await?;
     let mut seen = before.clone();
@@ -100,15 +101,15 @@ pub(super) async fn send_back(
                 data: json!({ "step": "pull_request", "number": pull_request.number, "checks": names }),
             };
             ctx.store.mark_pull_request_feedback(task_id, pull_request.number, &seen, entry).await?;
-            return Ok(());
+            return Ok(false);
         }
     }
     if items.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let task = ctx.store.spec_task(task_id).await?;
     if task.status() != SpecTaskStatus::PullRequest {
-        return Ok(());
+        return Ok(false);
     }
     let comments = format!(
         "On pull request #{} ({}):\n\n{}\n\nYour changes are pushed to the same pull request.",
@@ -135,7 +136,7 @@ pub(super) async fn send_back(
         }),
     };
     ctx.store.send_pull_request_feedback_back(&task, pull_request.number, &seen, entry).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Whether a piece of feedback asks for a change: a review requesting changes, or a line comment.

@@ -1,7 +1,7 @@
 //! Registered repositories on the wire.
 
 use serde::{Deserialize, Serialize};
-use spectask_core::{HookPolicy, MergePolicy, RepositoryId, TaskBranchPolicy, Timestamp};
+use spectask_core::{HookPolicy, MergePolicy, PullRequestMerge, RepositoryId, TaskBranchPolicy, Timestamp};
 use utoipa::ToSchema;
 
 /// `POST /api/v1/repos`
@@ -30,6 +30,9 @@ pub struct RegisterRepository {
     pub merge_policy: Option<MergePolicy>,
     /// `keep` (the default) or `delete_merged`: what becomes of a task's branch once it ended.
     pub task_branches: Option<TaskBranchPolicy>,
+    /// With merge policy `pull_request`: `people` merge it (the default), or spectask once its
+    /// checks pass, by `merge`, `squash` or `rebase`.
+    pub pull_request_merge: Option<PullRequestMerge>,
     /// The repository's own check command (`npm test`), run in a work session's worktree, in the
     /// agent's sandbox, after each turn that claims completion; a failing check goes back to the
     /// session.
@@ -47,6 +50,7 @@ pub struct UpdateRepository {
     pub hooks: Option<HookPolicy>,
     pub merge_policy: Option<MergePolicy>,
     pub task_branches: Option<TaskBranchPolicy>,
+    pub pull_request_merge: Option<PullRequestMerge>,
     /// An empty string removes the check command.
     pub check_command: Option<String>,
 }
@@ -97,6 +101,8 @@ pub struct RepositoryDto {
     /// Whether tasks' commits run the repository's `pre-commit` and `commit-msg` hooks (`run`: a
     /// refusing `pre-commit` goes back to the agent like a failing check) or not (`skip`).
     pub hooks: HookPolicy,
+    /// Who merges a task's pull request: `people`, or spectask by `merge`, `squash` or `rebase`.
+    pub pull_request_merge: PullRequestMerge,
     /// The command that checks a session's work before it completes, when the repository has one.
     pub check_command: Option<String>,
     /// Who registered it: they and the members they add change its settings.

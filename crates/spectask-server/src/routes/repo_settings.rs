@@ -68,6 +68,7 @@ async fn update_repo(
         check_command: body.check_command.as_deref().map(check_command),
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
+        pull_request_merge: body.pull_request_merge,
         default_branch: Some(registration.repo.default_branch().to_owned()),
         hooks: body.hooks,
     };

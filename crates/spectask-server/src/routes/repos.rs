@@ -69,6 +69,7 @@ async fn register_repo(
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
         hooks: body.hooks,
+        pull_request_merge: body.pull_request_merge,
         ..SettingsChange::default()
     };
     if created {
@@ -103,6 +104,9 @@ fn refuse_other_settings(repository: &Repository, settings: &SettingsChange) -> 
     }
     if settings.hooks.is_some_and(|p| p != repository.hooks) {
         differing.push("hooks");
+    }
+    if settings.pull_request_merge.is_some_and(|p| p != repository.pull_request_merge) {
+        differing.push("pull_request_merge");
     }
     if differing.is_empty() {
         return Ok(());
@@ -427,6 +431,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         merge_policy: repository.merge_policy,
         task_branches: repository.task_branches,
         hooks: repository.hooks,
+        pull_request_merge: repository.pull_request_merge,
         check_command: repository.check_command.clone(),
         owner: repository.owner.clone(),
         design_docs,

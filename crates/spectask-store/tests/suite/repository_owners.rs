@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use spectask_core::{EventKind, HookPolicy, MergePolicy, TaskBranchPolicy};
+use spectask_core::{EventKind, HookPolicy, MergePolicy, PullRequestMerge, TaskBranchPolicy};
 use spectask_store::{SettingsChange, Store};
 
 use crate::both_backends;
@@ -66,12 +66,14 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
         task_branches: Some(TaskBranchPolicy::DeleteMerged),
         default_branch: Some("main".to_owned()),
         hooks: Some(HookPolicy::Skip),
+        pull_request_merge: Some(PullRequestMerge::Squash),
     };
     let changed = store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
     assert_eq!(changed.check_command.as_deref(), Some("npm test"));
     assert_eq!(changed.merge_policy, MergePolicy::KeepBranch);
     assert_eq!(changed.task_branches, TaskBranchPolicy::DeleteMerged);
     assert_eq!(changed.hooks, HookPolicy::Skip);
+    assert_eq!(changed.pull_request_merge, PullRequestMerge::Squash);
     let events = last(store.events_after(0, 1000).await.unwrap());
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].payload["by"], "bob");
@@ -82,6 +84,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
             "merge_policy": { "from": "merge", "to": "keep_branch" },
             "task_branches": { "from": "keep", "to": "delete_merged" },
             "hooks": { "from": "run", "to": "skip" },
+            "pull_request_merge": { "from": "people", "to": "squash" },
         }),
         "the unchanged default branch is not named"
     );

@@ -15,7 +15,7 @@ use crate::implementation::git;
 use crate::planning::wait_for_status;
 use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
 
-const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add notes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
 
 /// A repository `owner/name` on the fake GitHub, backed by a bare repository served over smart
 /// HTTP, and a server configured with a forge connection to it whose token has `grant`.
@@ -70,7 +70,13 @@ impl OnGitHub {
 
     /// `repo add URL --merge-policy pull_request --json`, which must succeed; the clone's path.
     fn add(&self) -> PathBuf {
-        let args = ["repo", "add", self.url.as_str(), "--merge-policy", "pull_request", "--json"];
+        self.add_with(&[])
+    }
+
+    /// [`OnGitHub::add`] with more `repo add` arguments.
+    fn add_with(&self, extra: &[&str]) -> PathBuf {
+        let mut args = vec!["repo", "add", self.url.as_str(), "--merge-policy", "pull_request", "--json"];
+        args.extend_from_slice(extra);
         let added = self.server.task_like(&args);
         assert!(added.status.success(), "{}", stderr(&added));
         let added = json(&added);
@@ -292,6 +298,57 @@ fn failing_checks_go_to_the_agent_until_their_rounds_run_out() {
     let waiting = gh.server.task_json(&["show", &id, "--json"]);
     assert_eq!(waiting["status"], "pull_request", "{waiting:#}");
     assert_eq!(crate::implementation::sessions(&gh.server, &id).len(), sessions.len(), "no second fix");
+    gh.server.stop();
+}
+
+/// A repository that lets spectask merge (`--pull-request-merge squash`): a pull request is merged
+/// once its head has checks and all passed, as one commit; a head without checks waits; a merge
+/// the forge refuses (a protected branch) is said once and left to people.
+#[test]
+fn spectask_merges_a_green_pull_request_where_the_repository_lets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "automerge", "write");
+    let clone = gh.add_with(&["--pull-request-merge", "squash"]);
+    let passed = |sha: &str| {
+        let body = json!({ "head_sha": sha, "name": "test", "conclusion": "success" });
+        gh.fake.admin("POST", &format!("/_fake/repos/{}/check-runs", gh.repo), body);
+    };
+    let log = |id: &str| {
+        crate::support::http_json(&gh.server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"))
+            .to_string()
+    };
+
+    // Protected: refused once, said, and left to people.
+    gh.fake.admin("POST", &format!("/_fake/repos/{}/protect", gh.repo), json!({"branch": "main"}));
+    let (first, branch, number) = gh.opened(&clone, "Add a changelog");
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        gh.server.task_json(&["show", &first, "--json"])["status"],
+        "pull_request",
+        "no checks: it waits"
+    );
+    passed(git(&gh.bare, &["rev-parse", &branch]).trim());
+    crate::implementation::wait_until("the refused merge is said", || log(&first).contains("was refused"));
+    assert_eq!(gh.server.task_json(&["show", &first, "--json"])["status"], "pull_request");
+    gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/protect", gh.repo),
+        json!({"branch": "main", "merge_blocked": false}),
+    );
+    gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/pulls/{number}/merge", gh.repo),
+        json!({"login": "alice"}),
+    );
+    gh.wait_for_pr(&first, "the person's merge was not taken up", |t| t["status"] == "done");
+
+    // Unprotected: green, so spectask squashes it in.
+    let (second, branch, _) = gh.opened(&clone, "Add notes");
+    passed(git(&gh.bare, &["rev-parse", &branch]).trim());
+    gh.wait_for_pr(&second, "spectask did not merge the green pull request", |t| t["status"] == "done");
+    let parents = git(&gh.bare, &["rev-list", "--parents", "-n1", "main"]);
+    assert_eq!(parents.split_whitespace().count(), 2, "one squashed commit: {parents}");
+    assert!(log(&second).contains("by squash once its checks passed"), "{}", log(&second));
     gh.server.stop();
 }
 
