@@ -133,6 +133,41 @@ function lineComment(repo, pr, c) {
   return comment
 }
 
+function issueObject(repo, issue) {
+  const out = answer('GET', '/repos/{owner}/{repo}/issues/{issue_number}', 200)
+  const object = {
+    ...out,
+    id: issue.id,
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state,
+    state_reason: issue.state === 'closed' ? 'completed' : null,
+    user: user(issue.author),
+    labels: [],
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    locked: false,
+    comments: issue.issueComments.length,
+    html_url: `${WEB}/${repo.key}/issues/${issue.number}`,
+    created_at: issue.createdAt,
+    updated_at: issue.updatedAt,
+    closed_at: issue.closedAt,
+    closed_by: null,
+  }
+  // Only a pull request's issue carries `pull_request`.
+  delete object.pull_request
+  return object
+}
+
+/** An issue, or a pull request seen as an issue (GitHub numbers both alike). */
+function threadOf(repo, number) {
+  const found = repo.issues.find((i) => i.number === Number(number)) ?? repo.pulls.find((p) => p.number === Number(number))
+  if (!found) refuse(404, 'Not Found')
+  return found
+}
+
 function checkRun(repo, run) {
   const out = answer('GET', '/repos/{owner}/{repo}/check-runs/{check_run_id}', 200)
   const done = run.status === 'completed'
@@ -172,7 +207,7 @@ function combinedStatus(repo, sha) {
 
 function issueComment(repo, pr, c) {
   const out = answer('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 200)
-  return { ...out, id: c.id, user: user(c.login), body: c.body, created_at: c.at, updated_at: c.at, html_url: `${WEB}/${repo.key}/pull/${pr.number}#issuecomment-${c.id}` }
+  return { ...out, id: c.id, user: user(c.login), body: c.body, created_at: c.at, updated_at: c.at, html_url: `${WEB}/${repo.key}/issues/${pr.number}#issuecomment-${c.id}` }
 }
 
 // ---- the API
@@ -280,16 +315,37 @@ const routes = [
     caller(req, repo)
     return { body: combinedStatus(repo, tip(repo.gitDir, p.ref) ?? p.ref) }
   }],
+  ['GET', '/repos/:owner/:repo/issues/:number', ({ req, p }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const issue = repo.issues.find((i) => i.number === Number(p.number))
+    if (issue) return { body: issueObject(repo, issue) }
+    const pr = pullOf(repo, p.number)
+    const asIssue = issueObject(repo, { ...pr, body: pr.body, issueComments: pr.issueComments })
+    asIssue.pull_request = { url: `https://api.github.invalid/repos/${repo.key}/pulls/${pr.number}`, html_url: `${WEB}/${repo.key}/pull/${pr.number}`, diff_url: null, patch_url: null }
+    return { body: asIssue }
+  }],
+  ['PATCH', '/repos/:owner/:repo/issues/:number', ({ req, p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo, 'write')
+    const issue = repo.issues.find((i) => i.number === Number(p.number))
+    if (!issue) refuse(404, 'Not Found')
+    if (body.state === 'closed' && issue.state === 'open') Object.assign(issue, { state: 'closed', closedAt: now() })
+    if (body.state === 'open') Object.assign(issue, { state: 'open', closedAt: null })
+    if (body.title !== undefined) issue.title = body.title
+    issue.updatedAt = now()
+    return { body: issueObject(repo, issue) }
+  }],
   ['GET', '/repos/:owner/:repo/issues/:number/comments', ({ req, p }) => {
     const repo = repoOf(p.owner, p.repo)
     caller(req, repo)
-    const pr = pullOf(repo, p.number)
+    const pr = threadOf(repo, p.number)
     return { body: pr.issueComments.map((c) => issueComment(repo, pr, c)) }
   }],
   ['POST', '/repos/:owner/:repo/issues/:number/comments', ({ req, p, body }) => {
     const repo = repoOf(p.owner, p.repo)
     const token = caller(req, repo, 'write')
-    const pr = pullOf(repo, p.number)
+    const pr = threadOf(repo, p.number)
     const c = { id: nextId(), login: token.login, body: body.body, at: now() }
     pr.issueComments.push(c)
     return { status: 201, body: issueComment(repo, pr, c) }
@@ -302,7 +358,7 @@ const admin = [
   ['POST', '/_fake/repos', ({ body }) => {
     for (const key of ['owner', 'name', 'git_dir']) if (!body[key]) refuse(400, `${key} is missing`)
     const key = `${body.owner}/${body.name}`
-    state.repos.set(key, { key, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], nextNumber: 1, protected: new Set(), checkRuns: [], statuses: [] })
+    state.repos.set(key, { key, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], issues: [], nextNumber: 1, protected: new Set(), checkRuns: [], statuses: [] })
     return { status: 201, body: { key } }
   }],
   ['POST', '/_fake/tokens', ({ body }) => {
@@ -353,6 +409,18 @@ const admin = [
     if (!['pending', 'success', 'failure', 'error'].includes(body.state)) refuse(400, `state ${body.state} is not a status state`)
     repo.statuses.push({ id: nextId(), sha: p.sha, state: body.state, context: body.context ?? 'default', description: body.description, targetUrl: body.target_url, at: now() })
     return { status: 201, body: {} }
+  }],
+  ['POST', '/_fake/repos/:owner/:repo/issues', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    if (!body.title) refuse(400, 'title is missing')
+    const issue = { id: nextId(), number: repo.nextNumber++, title: body.title, body: body.body ?? null, state: 'open', author: body.login ?? 'someone', createdAt: now(), updatedAt: now(), closedAt: null, issueComments: [] }
+    repo.issues.push(issue)
+    return { status: 201, body: { number: issue.number, url: `${WEB}/${repo.key}/issues/${issue.number}` } }
+  }],
+  ['GET', '/_fake/repos/:owner/:repo/issues/:number', ({ p }) => {
+    const issue = repoOf(p.owner, p.repo).issues.find((i) => i.number === Number(p.number))
+    if (!issue) refuse(404, 'Not Found')
+    return { body: { state: issue.state, comments: issue.issueComments.map((c) => ({ login: c.login, body: c.body })) } }
   }],
   ['GET', '/_fake/repos/:owner/:repo/pulls/:number/conversation', ({ p }) => {
     const pr = pullOf(repoOf(p.owner, p.repo), p.number)

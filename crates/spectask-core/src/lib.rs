@@ -10,6 +10,7 @@ pub mod coordination;
 pub mod event;
 pub mod history;
 pub mod ids;
+pub mod issue;
 pub mod job;
 pub mod json_number;
 pub mod lifecycle;
@@ -26,6 +27,7 @@ pub use coordination::{CoordinationEvent, CoordinationKind};
 pub use event::{Event, EventKind};
 pub use history::{HistoryEntry, HistoryFile};
 pub use ids::{IdError, RepositoryId, ShortId, SpecReviewId, SpecTaskId, ThreadId, WorkSessionId, slugify};
+pub use issue::TaskIssue;
 pub use job::{Job, JobKind, JobStatus};
 pub use lifecycle::{
     Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,

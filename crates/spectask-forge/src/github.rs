@@ -10,8 +10,8 @@ use crate::connections::Forge;
 use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
 use crate::{
-    Check, CheckState, Feedback, FeedbackKind, MergeMethod, NewPullRequest, PullRequest, PullRequestState,
-    RepoAccess, TokenReport,
+    Check, CheckState, Feedback, FeedbackKind, Issue, MergeMethod, NewPullRequest, PullRequest,
+    PullRequestState, RepoAccess, TokenReport,
 };
 
 /// The scope a classic token needs to open pull requests in private and public repositories.
@@ -206,6 +206,36 @@ impl GitHub {
             .merge(number)
             .method(method)
             .sha(sha)
+            .send()
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        Ok(())
+    }
+
+    pub async fn issue(&self, repo: &ForgeRepo, number: u64) -> Result<Issue, ForgeError> {
+        let what = format!("issue #{number} of {repo}");
+        let found = self
+            .client
+            .issues(&repo.owner, &repo.name)
+            .get(number)
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        Ok(Issue {
+            number: found.number,
+            title: found.title,
+            body: found.body.unwrap_or_default(),
+            url: found.html_url.to_string(),
+            open: found.state == IssueState::Open,
+            is_pull_request: found.pull_request.is_some(),
+        })
+    }
+
+    pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
+        let what = format!("close issue #{number} of {repo}");
+        self.client
+            .issues(&repo.owner, &repo.name)
+            .update(number)
+            .state(IssueState::Closed)
             .send()
             .await
             .map_err(|e| self.error(&what, e))?;

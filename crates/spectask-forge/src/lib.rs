@@ -16,7 +16,7 @@ mod remote_url;
 pub use connections::{Forge, ForgeKind, Forges};
 pub use error::ForgeError;
 pub use github::GitHub;
-pub use remote_url::{ForgeRepo, parse_remote};
+pub use remote_url::{ForgeRepo, parse_issue_url, parse_remote};
 
 /// A pull request as the forge reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +94,18 @@ impl CheckState {
             Self::Failed => "failed",
         }
     }
+}
+
+/// An issue as the forge reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub url: String,
+    pub open: bool,
+    /// Whether it is a pull request (GitHub numbers both alike).
+    pub is_pull_request: bool,
 }
 
 /// How a forge merges a pull request.
@@ -218,7 +230,19 @@ impl ForgeClient {
         }
     }
 
-    /// Says `body` on the pull request's conversation.
+    pub async fn issue(&self, repo: &ForgeRepo, number: u64) -> Result<Issue, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.issue(repo, number).await,
+        }
+    }
+
+    pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
+        match self {
+            Self::GitHub(github) => github.close_issue(repo, number).await,
+        }
+    }
+
+    /// Says `body` on the conversation of issue or pull request `number`.
     pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {
         match self {
             Self::GitHub(github) => github.comment(repo, number, body).await,

@@ -45,6 +45,23 @@ pub fn parse_remote(url: &str) -> Option<(String, ForgeRepo)> {
     Some((host.to_ascii_lowercase(), ForgeRepo { owner: owner.to_owned(), name: name.to_owned() }))
 }
 
+/// The host, repository and number of an issue's page: `https://github.com/o/r/issues/7`.
+pub fn parse_issue_url(url: &str) -> Option<(String, ForgeRepo, u64)> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return None;
+    }
+    let host = match parsed.port() {
+        Some(port) => format!("{}:{port}", parsed.host_str()?),
+        None => parsed.host_str()?.to_owned(),
+    };
+    let parts: Vec<&str> = parsed.path().trim_matches('/').split('/').collect();
+    let [owner, name, "issues", number] = parts.as_slice() else { return None };
+    let number = number.parse().ok()?;
+    let repo = ForgeRepo { owner: (*owner).to_owned(), name: (*name).to_owned() };
+    Some((host.to_ascii_lowercase(), repo, number))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +82,19 @@ mod tests {
         ];
         for (url, host) in cases {
             assert_eq!(parse_remote(url), Some((host.to_owned(), repo("acme", "app"))), "{url}");
+        }
+    }
+
+    #[test]
+    fn an_issue_page_names_host_repository_and_number() {
+        let found = parse_issue_url("https://github.com/acme/app/issues/42");
+        assert_eq!(found, Some(("github.com".to_owned(), repo("acme", "app"), 42)));
+        for url in [
+            "https://github.com/acme/app/pull/42",
+            "https://github.com/acme/issues/4",
+            "ssh://h/a/b/issues/1",
+        ] {
+            assert_eq!(parse_issue_url(url), None, "{url}");
         }
     }
 

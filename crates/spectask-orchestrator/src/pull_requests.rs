@@ -108,12 +108,37 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 }
 
 /// The TakeUpMerge step: the forge merged the task's pull request; this node's clone takes up
-/// the remote's default branch, so the next task starts from it.
+/// the remote's default branch, so the next task starts from it, and the issue the task was
+/// imported from is closed, saying where it was done.
 pub(crate) async fn take_up_merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    repos::fetch(&repo).await
+    repos::fetch(&repo).await?;
+    close_issue(ctx, &task).await
+}
+
+/// Closes the task's issue, once, telling it which pull request did the work.
+async fn close_issue(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
+    let Some(issue) = ctx.store.issue_of(task.id).await?.filter(|i| !i.closed) else { return Ok(()) };
+    let Some(forge) = ctx.config.forges.named(&issue.forge) else {
+        return Err(JobError::Fatal(format!(
+            "the issue of task {} is on forge {}, which the configuration no longer names",
+            task.handle(),
+            issue.forge
+        )));
+    };
+    let Some((owner, name)) = issue.repository.split_once('/') else { return Ok(()) };
+    let repo = ForgeRepo { owner: owner.to_owned(), name: name.to_owned() };
+    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let done = match ctx.store.pull_request_of(task.id).await? {
+        Some(pr) => format!("Done in {} (spec task `{}`).", pr.url, task.handle()),
+        None => format!("Done (spec task `{}`).", task.handle()),
+    };
+    client.comment(&repo, issue.number, &done).await.map_err(forge_error)?;
+    client.close_issue(&repo, issue.number).await.map_err(forge_error)?;
+    ctx.store.mark_issue_closed(task.id).await?;
+    Ok(())
 }
 
 /// Reads the open pull requests due, on every forge, until `shutdown`; see the module docs.
@@ -232,9 +257,16 @@ async fn body(
     // The summary's own title line is the pull request's title.
     let summary = summary.split_once('\n').map_or("", |(_, rest)| rest).trim();
     let base = format!("https://{}/{repo}/tree/{design_docs}", forge.host);
+    // The issue it was imported from, closed by the forge when this merges (spectask closes it too).
+    let closes = match ctx.store.issue_of(task.id).await? {
+        Some(issue) if issue.forge == forge.name && issue.repository == repo.to_string() => {
+            format!("Closes #{}\n\n", issue.number)
+        }
+        _ => String::new(),
+    };
     Ok(format!(
-        "{summary}\n\n---\n\nThe spec: [{design_docs}/specs/{handle}]({base}/specs/{handle}) · the history: \
-         [{design_docs}/sessions/{handle}]({base}/sessions/{handle})\n\nSpec-Task: {id}\n",
+        "{summary}\n\n---\n\n{closes}The spec: [{design_docs}/specs/{handle}]({base}/specs/{handle}) · the \
+         history: [{design_docs}/sessions/{handle}]({base}/sessions/{handle})\n\nSpec-Task: {id}\n",
         handle = task.handle(),
         id = task.id,
     ))

@@ -13,6 +13,7 @@ mod forges;
 mod health;
 mod history;
 mod implementation;
+mod issues;
 mod metrics;
 mod progress;
 mod repo_access;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(spec_tasks::router())
+        .merge(issues::router())
         .merge(demo::router())
         .merge(export::router())
         .merge(specs::router())

@@ -41,6 +41,7 @@ mod snapshot;
 mod spec_task_listing;
 mod spec_tasks;
 mod spec_versions;
+mod task_issues;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod threads;
@@ -73,6 +74,7 @@ pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_task_listing::{Page, SpecTaskFilter};
 pub use spec_tasks::Applied;
 pub use spec_versions::NewSpecVersion;
+pub use task_issues::NewTaskIssue;
 pub use threads::ThreadFacts;
 pub use users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
 pub use work_sessions::NewWorkSession;

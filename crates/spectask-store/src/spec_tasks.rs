@@ -36,12 +36,21 @@ pub struct Applied<T, E> {
 impl Store {
     /// Creates a SpecTask in `backlog` and records `spec_task.created`.
     pub async fn create_spec_task(&self, new: NewSpecTask) -> Result<SpecTask, StoreError> {
+        self.create_spec_task_linked(new, None).await
+    }
+
+    /// [`Store::create_spec_task`], linked to the forge issue it comes from in the same write.
+    pub(crate) async fn create_spec_task_linked(
+        &self,
+        new: NewSpecTask,
+        issue: Option<&crate::task_issues::NewTaskIssue>,
+    ) -> Result<SpecTask, StoreError> {
         // The short id is 32 random bits; on the rare collision, draw another id.
         let mut attempts = 0;
         loop {
             attempts += 1;
             let task = new.clone().into_spec_task(SpecTaskId::from_uuid(Uuid::now_v7()), now());
-            match self.insert_spec_task(&task).await {
+            match self.insert_spec_task(&task, issue).await {
                 Err(StoreError::Database(sqlx::Error::Database(e)))
                     if e.is_unique_violation() && attempts < 5 =>
                 {
@@ -53,9 +62,16 @@ impl Store {
         }
     }
 
-    async fn insert_spec_task(&self, task: &SpecTask) -> Result<(), StoreError> {
+    async fn insert_spec_task(
+        &self,
+        task: &SpecTask,
+        issue: Option<&crate::task_issues::NewTaskIssue>,
+    ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         write_spec_task(&mut w, task).await?;
+        if let Some(issue) = issue {
+            crate::task_issues::write_issue(&mut w, task.id, issue).await?;
+        }
         // A new task may be admitted.
         w.moves_admission().await?;
         w.commit().await

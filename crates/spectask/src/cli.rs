@@ -251,6 +251,18 @@ pub struct TaskArgs {
 pub enum TaskCommand {
     /// Create a SpecTask from a prompt against a git repository.
     Create(CreateArgs),
+    /// Make a SpecTask of a forge issue (https://github.com/<owner>/<name>/issues/<n>) in your
+    /// repository registered by its URL: the issue is told, and closed when the task's pull
+    /// request merges.
+    Import {
+        url: String,
+        #[arg(long, value_parser = parse_enum::<TaskKind>)]
+        kind: Option<TaskKind>,
+        #[arg(long, value_parser = parse_enum::<Complexity>)]
+        complexity: Option<Complexity>,
+        #[arg(long, value_parser = parse_enum::<Priority>)]
+        priority: Option<Priority>,
+    },
     /// List SpecTasks, newest first.
     List(ListArgs),
     /// Show one SpecTask (full id, abbreviated id or <short-id>-<slug>).

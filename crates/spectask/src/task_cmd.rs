@@ -16,6 +16,18 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
     let json = args.client.json;
     let answer = match args.command {
         TaskCommand::Create(create) => create_task(&client, create).await?,
+        TaskCommand::Import { url, kind, complexity, priority } => {
+            let body = json!({ "url": url, "kind": kind, "complexity": complexity, "priority": priority });
+            let body = Value::Object(
+                body.as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            );
+            client.post("/spec-tasks/import", Some(body)).await?
+        }
         TaskCommand::List(list) => return list_tasks(&client, list, json).await,
         TaskCommand::Show { id } => client.get(&format!("/spec-tasks/{}", encode(&id)), &[]).await?,
         TaskCommand::Cancel { id } => {
@@ -139,10 +151,20 @@ fn task_fields(t: &Value) -> String {
         ("implementation agent", text(t, "implementation_agent")),
         ("spec version", text(t, "spec_version")),
         ("waiting", text(t, "queue_reason")),
+        ("issue", issue(&t["issue"])),
         ("pull request", pull_request(&t["pull_request"])),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])
+}
+
+/// The issue a task was imported from, in one line.
+fn issue(issue: &Value) -> String {
+    if issue.is_null() {
+        return String::new();
+    }
+    let closed = if issue["closed"] == true { ", closed" } else { "" };
+    format!("#{} {} ({}{closed})", text(issue, "number"), text(issue, "title"), text(issue, "url"))
 }
 
 /// A task's pull request in one line: number, state and link, and how old that reading is.

@@ -44,7 +44,7 @@ function complete(value, schema, depth) {
   if (Array.isArray(value)) return value.map((item) => complete(item, schema.items, depth + 1))
   if (typeof value !== 'object') return value
   for (const key of schema.required ?? []) {
-    if (!(key in value)) value[key] = build(schema.properties?.[key] ?? {}, depth + 1)
+    if (!(key in value)) value[key] = build(schema.properties?.[key] ?? {}, depth + 1, key)
   }
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
     if (key in value) value[key] = complete(value[key], property, depth + 1)
@@ -53,12 +53,12 @@ function complete(value, schema, depth) {
 }
 
 /** A value of `schema` holding every required property. */
-export function build(schema, depth) {
+export function build(schema, depth, key = '') {
   schema = resolve(schema)
   if (!schema || depth > 12) return null
   if (schema.allOf) return Object.assign({}, ...schema.allOf.map((s) => build(s, depth + 1)))
   const options = schema.anyOf || schema.oneOf
-  if (options) return build(options.find((s) => resolve(s).type !== 'null') ?? options[0], depth + 1)
+  if (options) return build(options.find((s) => resolve(s).type !== 'null') ?? options[0], depth + 1, key)
   if (schema.nullable) return null
   if (schema.enum) return schema.enum[0]
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type
@@ -66,7 +66,7 @@ export function build(schema, depth) {
   switch (type) {
     case 'object': {
       const out = {}
-      for (const key of schema.required ?? []) out[key] = build(schema.properties?.[key] ?? {}, depth + 1)
+      for (const name of schema.required ?? []) out[name] = build(schema.properties?.[name] ?? {}, depth + 1, name)
       return out
     }
     case 'array':
@@ -80,6 +80,8 @@ export function build(schema, depth) {
       if (schema.format === 'date-time') return '2026-01-01T00:00:00Z'
       if (schema.format === 'uri' || schema.format === 'url') return 'https://github.com/'
       if (schema.format === 'email') return 'someone@example.com'
+      // GitHub's *_url strings are URLs clients parse, whether or not the schema says so.
+      if (key === 'url' || key.endsWith('_url')) return 'https://api.github.invalid/'
       return 'x'
     default:
       return schema.properties ? build({ ...schema, type: 'object' }, depth) : null

@@ -563,6 +563,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a SpecTask of a forge issue: its title and text become the task's, in the caller's
+         *     repository registered by a URL of the issue's repository; the issue is told, and closed when
+         *     the task's pull request merges.
+         */
+        post: operations["import_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}": {
         parameters: {
             query?: never;
@@ -2035,6 +2056,14 @@ export interface components {
             /** @description Markdown: what each session did, its commits and the open plan tasks. */
             summary: string;
         };
+        /** @description `POST /api/v1/spec-tasks/import` */
+        ImportIssue: {
+            complexity?: components["schemas"]["Complexity"] | null;
+            kind?: components["schemas"]["TaskKind"] | null;
+            priority?: components["schemas"]["Priority"] | null;
+            /** @description The issue's page: `https://github.com/<owner>/<name>/issues/<number>`. */
+            url: string;
+        };
         /** @description `POST /work-sessions/{id}/interrupt`: why the editor left. */
         InterruptBody: {
             reason?: string;
@@ -2105,6 +2134,7 @@ export interface components {
                 handle: string;
                 id: components["schemas"]["SpecTaskId"];
                 implementation_agent?: string | null;
+                issue?: components["schemas"]["TaskIssue"] | null;
                 kind: components["schemas"]["TaskKind"];
                 planning_agent?: string | null;
                 priority: components["schemas"]["Priority"];
@@ -2454,6 +2484,7 @@ export interface components {
             handle: string;
             id: components["schemas"]["SpecTaskId"];
             implementation_agent?: string | null;
+            issue?: components["schemas"]["TaskIssue"] | null;
             kind: components["schemas"]["TaskKind"];
             planning_agent?: string | null;
             priority: components["schemas"]["Priority"];
@@ -2531,6 +2562,24 @@ export interface components {
             updated_at: string;
             /** @description Its owner. */
             user_id: string;
+        };
+        /**
+         * @description A task's issue on its repository's forge: where the work was asked for. spectask comments on
+         *     it when it takes it up and closes it when the task's pull request merges.
+         */
+        TaskIssue: {
+            /** @description Whether spectask closed it (its task's pull request merged). */
+            closed: boolean;
+            /** @description The forge connection's name in the configuration. */
+            forge: string;
+            /** Format: int64 */
+            number: number;
+            /** @description `owner/name` on the forge. */
+            repository: string;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            title: string;
+            /** @description Its page on the forge. */
+            url: string;
         };
         /**
          * @description What kind of work a SpecTask is.
@@ -3843,6 +3892,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SpecTaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportIssue"];
+            };
+        };
+        responses: {
+            /** @description The task, in backlog */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecTaskDto"];
+                };
+            };
+            /** @description Not an issue's page */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such issue, or no repository of it registered */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No forge connection names its host */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The forge refused */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The forge is down or rate limiting */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

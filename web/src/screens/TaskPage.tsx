@@ -36,6 +36,16 @@ export function TaskPage() {
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
+      {t.issue && (
+        <p className="pull-request" data-testid="issue">
+          From issue{' '}
+          <a href={t.issue.url} target="_blank" rel="noreferrer">
+            #{t.issue.number} {t.issue.title}
+          </a>{' '}
+          on {t.issue.forge}
+          {t.issue.closed ? ' (closed by spectask)' : ''}
+        </p>
+      )}
       {t.pull_request && <PullRequestLine pr={t.pull_request} />}
       {t.failure && <p className="failure">{failureLabel(t.failure)}</p>}
       <details>

@@ -90,6 +90,8 @@ pub struct SpecTaskDto {
     pub queue_reason: Option<String>,
     /// The task's pull request on its repository's forge, as last read, once it has one.
     pub pull_request: Option<spectask_core::TaskPullRequest>,
+    /// The forge issue the task was imported from, when it was.
+    pub issue: Option<spectask_core::TaskIssue>,
     pub created_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -123,6 +125,7 @@ impl SpecTaskDto {
             spec_version: task.spec_version,
             queue_reason: None,
             pull_request: None,
+            issue: None,
             created_by: task.created_by.clone(),
             created_at: task.created_at,
             updated_at: task.updated_at,

@@ -227,5 +227,6 @@ pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTa
     let mut dto = SpecTaskDto::new(task, &repository);
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;
+    dto.issue = state.store.issue_of(task.id).await?;
     Ok(dto)
 }

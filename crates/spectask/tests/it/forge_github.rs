@@ -352,6 +352,70 @@ fn spectask_merges_a_green_pull_request_where_the_repository_lets_it() {
     gh.server.stop();
 }
 
+/// An issue taken up as a task: its title and text are the task's, the issue hears of it, the
+/// pull request closes it, and spectask closes it with where it was done once that merges.
+#[test]
+fn an_issue_imported_as_a_task_is_closed_when_its_pull_request_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "issues", "write");
+    // Not yet registered: refused, naming what to do.
+    let filed = gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/issues", gh.repo),
+        json!({ "login": "carol", "title": "Add a changelog", "body": "We need one." }),
+    );
+    let number = filed["number"].as_u64().unwrap();
+    let issue_url = format!(
+        "https://{}/{}/issues/{number}",
+        gh.url.trim_start_matches("http://").split('/').next().unwrap(),
+        gh.repo
+    );
+    let early = gh.server.task(&["import", &issue_url, "--kind", "coding_session"]);
+    assert!(
+        !early.status.success() && stderr(&early).contains("repo add its URL first"),
+        "{}",
+        stderr(&early)
+    );
+
+    let clone = gh.add();
+    let imported = gh.server.task(&["import", &issue_url, "--kind", "coding_session", "--json"]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let task = json(&imported);
+    let id = task["id"].as_str().unwrap().to_owned();
+    assert_eq!(task["title"], "Add a changelog");
+    assert!(task["prompt"].as_str().unwrap().contains("We need one."), "{task:#}");
+    assert_eq!(
+        (task["issue"]["number"].as_u64(), task["issue"]["closed"].as_bool()),
+        (Some(number), Some(false))
+    );
+    let issue = |gh: &OnGitHub| {
+        gh.fake.admin("GET", &format!("/_fake/repos/{}/issues/{number}", gh.repo), Value::Null)
+    };
+    assert!(issue(&gh)["comments"].to_string().contains("took this up as task"), "{}", issue(&gh));
+    let _ = clone;
+
+    wait_for_status(&gh.server, &id, "implementation_review");
+    assert!(gh.server.task(&["approve", &id]).status.success());
+    let opened = gh.wait_for_pr(&id, "no pull request", |t| t["pull_request"]["number"].is_u64());
+    let pr_number = opened["pull_request"]["number"].as_u64().unwrap();
+    let pulls = gh.fake.pulls(&gh.repo, &gh.token);
+    let pr = pulls.iter().find(|p| p["number"] == pr_number).unwrap();
+    assert!(pr["body"].as_str().unwrap_or_default().contains(&format!("Closes #{number}")), "{pr:#}");
+    gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/pulls/{pr_number}/merge", gh.repo),
+        json!({"login": "alice"}),
+    );
+    let done = gh.wait_for_pr(&id, "the merge was not taken up", |t| {
+        t["status"] == "done" && t["issue"]["closed"] == true
+    });
+    assert_eq!(done["issue"]["number"], number);
+    let closed = issue(&gh);
+    assert_eq!(closed["state"], "closed", "{closed}");
+    assert!(closed["comments"].to_string().contains("Done in"), "{closed}");
+    gh.server.stop();
+}
+
 #[test]
 fn a_pull_request_closed_unmerged_sends_the_task_back_to_review() {
     let dir = tempfile::tempdir().unwrap();

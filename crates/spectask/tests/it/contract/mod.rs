@@ -100,6 +100,11 @@ const EXCUSED: &[(&str, &str, &str)] = &[
         "a member is a user, and this server runs without users (`it::repo_owners`)",
     ),
     ("DELETE", "/auth/sessions/{id}", "a login session needs users; `spectask-server`'s auth tests end one"),
+    (
+        "POST",
+        "/spec-tasks/import",
+        "an issue needs a forge; `it::forge_github` imports one through the fake GitHub",
+    ),
 ];
 
 /// A data dir: the fake LLM plans, the scripted agent implements and asks before its first write.
@@ -159,8 +164,11 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     assert!(!error_code(&demo).is_empty(), "from-demo outside the demo: {}", demo.text);
     let registered = c.expect(200, "post", "/repos", &[], Some(json!({"path": repo})));
     c.get("/repos", &[]);
-    // No forge connection is configured: an empty list, in the documented shape.
+    // No forge connection is configured: an empty list, in the documented shape, and an issue
+    // cannot be imported.
     assert_eq!(c.get("/forges", &[]), json!([]));
+    let issue = json!({"url": "https://github.com/acme/app/issues/1"});
+    c.expect(409, "post", "/spec-tasks/import", &[], Some(issue));
     let repo_id = registered["id"].as_str().unwrap().to_owned();
     c.expect(200, "patch", "/repos/{id}", &[&repo_id], Some(json!({"merge_policy": "merge"})));
     c.get("/repos/{id}/members", &[&repo_id]);

@@ -1,0 +1,125 @@
+//! SpecTasks taken up from forge issues: `POST /spec-tasks/import` with an issue's URL makes a
+//! task of it in the caller's repository registered by a URL of the same forge repository, says so
+//! on the issue, and links the two; the task's pull request then closes it when it merges.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use spectask_core::{Complexity, NewSpecTask, Priority, TaskKind};
+use spectask_forge::{ForgeClient, ForgeError};
+use spectask_store::NewTaskIssue;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::dto::SpecTaskDto;
+use crate::extract::ApiJson;
+use crate::routes::spec_tasks::task_dto;
+use crate::{ApiError, AppState, Caller};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_issue))
+}
+
+/// `POST /api/v1/spec-tasks/import`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportIssue {
+    /// The issue's page: `https://github.com/<owner>/<name>/issues/<number>`.
+    #[schema(pattern = r"^\s*https?://")]
+    pub url: String,
+    pub kind: Option<TaskKind>,
+    pub complexity: Option<Complexity>,
+    pub priority: Option<Priority>,
+}
+
+/// Make a SpecTask of a forge issue: its title and text become the task's, in the caller's
+/// repository registered by a URL of the issue's repository; the issue is told, and closed when
+/// the task's pull request merges.
+#[utoipa::path(post, path = "/spec-tasks/import", tag = "spec-tasks", request_body = ImportIssue,
+    responses((status = 201, description = "The task, in backlog", body = SpecTaskDto),
+        (status = 400, description = "Not an issue's page", body = crate::error::ErrorBody),
+        (status = 404, description = "No such issue, or no repository of it registered", body = crate::error::ErrorBody),
+        (status = 409, description = "No forge connection names its host", body = crate::error::ErrorBody),
+        (status = 502, description = "The forge refused", body = crate::error::ErrorBody),
+        (status = 503, description = "The forge is down or rate limiting", body = crate::error::ErrorBody)))]
+async fn import_issue(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ImportIssue>,
+) -> Result<(StatusCode, Json<SpecTaskDto>), ApiError> {
+    let url = body.url.trim();
+    let Some((host, forge_repo, number)) = spectask_forge::parse_issue_url(url) else {
+        return Err(ApiError::bad_request(
+            "invalid_issue_url",
+            format!("{url} is no issue's page (https://<host>/<owner>/<name>/issues/<number>)"),
+        ));
+    };
+    let Some(forge) = state.forges.iter().find(|f| f.host == host) else {
+        return Err(ApiError::conflict(
+            "no_forge",
+            format!("no forge connection names {host}: add a [forges.<name>] table with its host"),
+        ));
+    };
+    let repositories = match caller.owner_filter() {
+        Some(user) => state.store.repositories_of(user).await?,
+        None => state.store.list_repositories().await?,
+    };
+    let same = |url: &str| spectask_forge::parse_remote(url) == Some((host.clone(), forge_repo.clone()));
+    let Some(repository) = repositories.into_iter().find(|r| r.remote_url.as_deref().is_some_and(same))
+    else {
+        return Err(ApiError::not_found(format!(
+            "none of your repositories is registered by a URL of {forge_repo} on {host}: repo add its URL first"
+        )));
+    };
+    let client = ForgeClient::new(forge).map_err(forge_api_error)?;
+    let issue = client.issue(&forge_repo, number).await.map_err(forge_api_error)?;
+    if issue.is_pull_request {
+        return Err(ApiError::bad_request(
+            "invalid_issue_url",
+            format!("{url} is a pull request, not an issue"),
+        ));
+    }
+    let prompt = format!("{}\n\n{}\n\nFrom {}", issue.title, issue.body.trim(), issue.url);
+    let prompt = crate::routes::spec_tasks::checked_prompt(&prompt)?.to_owned();
+    let new = NewSpecTask {
+        title: issue.title.clone(),
+        prompt,
+        kind: body.kind.unwrap_or_default(),
+        complexity: body.complexity.unwrap_or_default(),
+        repository_id: repository.id,
+        planning_agent: None,
+        implementation_agent: None,
+        priority: body.priority.unwrap_or_default(),
+        created_by: caller.name.clone(),
+    };
+    let link = NewTaskIssue {
+        forge: forge.name.clone(),
+        repository: forge_repo.to_string(),
+        number,
+        url: issue.url.clone(),
+        title: issue.title.clone(),
+    };
+    let task = state.store.create_spec_task_from_issue(new, &link).await?;
+    // The task stands whether or not the issue hears of it.
+    let said = format!("spectask took this up as task `{}`.", task.handle());
+    if let Err(err) = client.comment(&forge_repo, number, &said).await {
+        tracing::warn!(task = %task.id, %err, "cannot comment on the issue a task was imported from");
+    }
+    Ok((StatusCode::CREATED, Json(task_dto(&state, &task).await?)))
+}
+
+/// A forge's refusal in the API's error shape: what it does not show is 404, what it refuses 502,
+/// and what is down or rate limiting 503.
+pub(crate) fn forge_api_error(err: ForgeError) -> ApiError {
+    match &err {
+        ForgeError::NotFound { .. } => ApiError::not_found(err.to_string()),
+        ForgeError::RateLimited { .. } | ForgeError::Unavailable { .. } => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "forge_unavailable", err.to_string())
+        }
+        ForgeError::Config { .. } | ForgeError::Unauthorized { .. } | ForgeError::Refused { .. } => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "forge_refused", err.to_string())
+        }
+    }
+}
