@@ -188,7 +188,10 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
         Err(err) => PullRequestReading::Failed { error: err.to_string() },
     };
     let task_id = pull_request.spec_task_id;
-    let Some(now) = ctx.store.record_pull_request_reading(task_id, pull_request.number, &reading).await?
+    let Some(now) = ctx
+        .store
+        .record_pull_request_reading(task_id, pull_request.number, &reading, forge.poll_interval)
+        .await?
     else {
         return Ok(());
     };

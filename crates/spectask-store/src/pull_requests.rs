@@ -9,11 +9,15 @@ use spectask_core::{
     EventKind, PullRequestCheck, PullRequestState, SpecTask, SpecTaskCommand, SpecTaskId, TaskPullRequest,
     Timestamp,
 };
+use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::codec::{deadline, get, millis, now, parse, time};
 use crate::events::NewEvent;
 use crate::{NewCoordination, Store, StoreError};
+
+/// The longest a failed reading puts the next one off.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 macro_rules! columns {
     () => {
@@ -128,12 +132,14 @@ impl Store {
 
     /// Records a reading of the task's pull request `number` (a newer one replaced it meanwhile:
     /// nothing). A reading that changes what is shown (state, head, error) is one
-    /// `pull_request.updated` event; returns the pull request as it now is.
+    /// `pull_request.updated` event; returns the pull request as it now is. A failed reading
+    /// puts the next one off: `poll` doubled for each failure in a row, up to [`MAX_BACKOFF`].
     pub async fn record_pull_request_reading(
         &self,
         task: SpecTaskId,
         number: u64,
         reading: &PullRequestReading,
+        poll: Duration,
     ) -> Result<Option<TaskPullRequest>, StoreError> {
         let Some(before) = self.pull_request_of(task).await?.filter(|p| p.number == number) else {
             return Ok(None);
@@ -151,9 +157,22 @@ impl Store {
             PullRequestReading::Failed { error } => after.check_error = Some(error.clone()),
         }
         let mut w = self.begin_write().await?;
+        let failures: i64 = sqlx::query("SELECT failures FROM pull_requests WHERE spec_task_id = $1")
+            .bind(task.to_string())
+            .fetch_one(&mut *w.tx)
+            .await
+            .and_then(|row| row.try_get("failures"))?;
+        let (failures, next) = match reading {
+            PullRequestReading::Read { .. } => (0, None),
+            PullRequestReading::Failed { .. } => {
+                let factor = 1u32 << failures.clamp(0, 16);
+                (failures + 1, Some(deadline(at, poll.saturating_mul(factor).min(MAX_BACKOFF))))
+            }
+        };
         sqlx::query(
             "UPDATE pull_requests SET state = $1, head_sha = $2, checked_at = $3, check_error = $4, \
-             checks = $7 WHERE spec_task_id = $5 AND number = $6",
+             checks = $7, failures = $8, next_check_at = COALESCE($9, next_check_at) \
+             WHERE spec_task_id = $5 AND number = $6",
         )
         .bind(after.state.as_str())
         .bind(&after.head_sha)
@@ -162,6 +181,8 @@ impl Store {
         .bind(task.to_string())
         .bind(i64::try_from(number).unwrap_or(i64::MAX))
         .bind(checks_json(&after.checks)?)
+        .bind(failures)
+        .bind(next)
         .execute(&mut *w.tx)
         .await?;
         let news = (after.state, &after.head_sha, &after.check_error, &after.checks)

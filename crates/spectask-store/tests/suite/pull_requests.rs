@@ -57,12 +57,22 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
 
     // A failed reading keeps the state, says why; the same reading again is no news.
     let failed = PullRequestReading::Failed { error: "gh is unreachable".into() };
-    let after = store.record_pull_request_reading(task.id, 7, &failed).await.unwrap().unwrap();
+    let after = store
+        .record_pull_request_reading(task.id, 7, &failed, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (after.state, after.check_error.as_deref()),
         (PullRequestState::Open, Some("gh is unreachable"))
     );
-    store.record_pull_request_reading(task.id, 7, &failed).await.unwrap();
+    store.record_pull_request_reading(task.id, 7, &failed, Duration::from_secs(60)).await.unwrap();
+    // A failed reading puts the next one off (the poll, doubled per failure in a row).
+    store.record_pull_request(&opened, Duration::ZERO).await.unwrap();
+    let later = PullRequestReading::Failed { error: "gh is unreachable".into() };
+    store.record_pull_request_reading(task.id, 7, &later, Duration::from_secs(3600)).await.unwrap();
+    assert!(store.claim_pull_request_checks("gh", Duration::ZERO).await.unwrap().is_empty(), "put off");
+
     let checks = vec![PullRequestCheck {
         name: "test".into(),
         state: CheckState::Passed,
@@ -71,15 +81,26 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
     }];
     let merged =
         PullRequestReading::Read { state: PullRequestState::Merged, head_sha: "b".repeat(40), checks };
-    let after = store.record_pull_request_reading(task.id, 7, &merged).await.unwrap().unwrap();
+    let after = store
+        .record_pull_request_reading(task.id, 7, &merged, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((after.state, after.check_error), (PullRequestState::Merged, None));
     assert_eq!(store.pull_request_of(task.id).await.unwrap().unwrap().checks[0].name, "test", "checks kept");
     // A reading of a pull request the task no longer has changes nothing.
-    assert!(store.record_pull_request_reading(task.id, 6, &merged).await.unwrap().is_none());
+    assert!(
+        store
+            .record_pull_request_reading(task.id, 6, &merged, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let events = store.events_after(before, 100).await.unwrap();
     let updates: Vec<_> = events.iter().filter(|e| e.kind == EventKind::PullRequestUpdated).collect();
     let states: Vec<_> = updates.iter().map(|e| e.payload["state"].as_str().unwrap_or_default()).collect();
-    assert_eq!(states, ["open", "open", "merged"], "opened, failed once, merged: {updates:#?}");
+    let said = "opened, failed, opened again, failed, merged";
+    assert_eq!(states, ["open", "open", "open", "open", "merged"], "{said}: {updates:#?}");
     assert_eq!(updates[1].payload["check_error"], "gh is unreachable");
 }
