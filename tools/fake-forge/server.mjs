@@ -144,7 +144,7 @@ function issueObject(repo, issue) {
     state: issue.state,
     state_reason: issue.state === 'closed' ? 'completed' : null,
     user: user(issue.author),
-    labels: [],
+    labels: (issue.labels ?? []).map((name) => ({ id: idOf(name), node_id: `L_${idOf(name)}`, url: `https://api.github.invalid/repos/${repo.key}/labels/${encodeURIComponent(name)}`, name, description: null, color: 'ededed', default: false })),
     assignee: null,
     assignees: [],
     milestone: null,
@@ -315,6 +315,17 @@ const routes = [
     caller(req, repo)
     return { body: combinedStatus(repo, tip(repo.gitDir, p.ref) ?? p.ref) }
   }],
+  ['GET', '/repos/:owner/:repo/issues', ({ req, p, query }) => {
+    const repo = repoOf(p.owner, p.repo)
+    caller(req, repo)
+    const wanted = query.get('state') ?? 'open'
+    const labels = (query.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean)
+    const list = repo.issues
+      .filter((i) => wanted === 'all' || i.state === wanted)
+      .filter((i) => labels.every((l) => (i.labels ?? []).includes(l)))
+      .sort((a, b) => b.number - a.number)
+    return { body: list.map((i) => issueObject(repo, i)) }
+  }],
   ['GET', '/repos/:owner/:repo/issues/:number', ({ req, p }) => {
     const repo = repoOf(p.owner, p.repo)
     caller(req, repo)
@@ -413,7 +424,7 @@ const admin = [
   ['POST', '/_fake/repos/:owner/:repo/issues', ({ p, body }) => {
     const repo = repoOf(p.owner, p.repo)
     if (!body.title) refuse(400, 'title is missing')
-    const issue = { id: nextId(), number: repo.nextNumber++, title: body.title, body: body.body ?? null, state: 'open', author: body.login ?? 'someone', createdAt: now(), updatedAt: now(), closedAt: null, issueComments: [] }
+    const issue = { id: nextId(), number: repo.nextNumber++, title: body.title, body: body.body ?? null, state: 'open', author: body.login ?? 'someone', labels: body.labels ?? [], createdAt: now(), updatedAt: now(), closedAt: null, issueComments: [] }
     repo.issues.push(issue)
     return { status: 201, body: { number: issue.number, url: `${WEB}/${repo.key}/issues/${issue.number}` } }
   }],

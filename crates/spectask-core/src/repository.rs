@@ -94,6 +94,8 @@ pub struct Repository {
     pub hooks: HookPolicy,
     /// Who merges a task's pull request.
     pub pull_request_merge: PullRequestMerge,
+    /// Open issues carrying this label on the repository's forge become tasks.
+    pub issue_label: Option<String>,
     /// The repository's own check (`npm test`): run in a session's worktree after each turn that
     /// claims completion; a failure goes back to the session's thread.
     pub check_command: Option<String>,

@@ -220,14 +220,23 @@ impl GitHub {
             .get(number)
             .await
             .map_err(|e| self.error(&what, e))?;
-        Ok(Issue {
-            number: found.number,
-            title: found.title,
-            body: found.body.unwrap_or_default(),
-            url: found.html_url.to_string(),
-            open: found.state == IssueState::Open,
-            is_pull_request: found.pull_request.is_some(),
-        })
+        Ok(issue(found))
+    }
+
+    pub async fn labelled_issues(&self, repo: &ForgeRepo, label: &str) -> Result<Vec<Issue>, ForgeError> {
+        let what = format!("the issues labelled {label:?} of {repo}");
+        let labels = [label.to_owned()];
+        let page = self
+            .client
+            .issues(&repo.owner, &repo.name)
+            .list()
+            .labels(&labels)
+            .state(State::Open)
+            .per_page(100)
+            .send()
+            .await
+            .map_err(|e| self.error(&what, e))?;
+        Ok(page.items.into_iter().filter(|i| i.pull_request.is_none()).map(issue).collect())
     }
 
     pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
@@ -301,5 +310,16 @@ fn pull_request(found: octocrab::models::pulls::PullRequest) -> PullRequest {
         state,
         head_sha: found.head.sha,
         draft: found.draft.unwrap_or(false),
+    }
+}
+
+fn issue(found: octocrab::models::issues::Issue) -> Issue {
+    Issue {
+        number: found.number,
+        title: found.title,
+        body: found.body.unwrap_or_default(),
+        url: found.html_url.to_string(),
+        open: found.state == IssueState::Open,
+        is_pull_request: found.pull_request.is_some(),
     }
 }

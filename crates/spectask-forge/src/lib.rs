@@ -236,6 +236,13 @@ impl ForgeClient {
         }
     }
 
+    /// The open issues (not pull requests) of `repo` carrying `label`, newest first.
+    pub async fn labelled_issues(&self, repo: &ForgeRepo, label: &str) -> Result<Vec<Issue>, ForgeError> {
+        match self {
+            Self::GitHub(github) => github.labelled_issues(repo, label).await,
+        }
+    }
+
     pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
         match self {
             Self::GitHub(github) => github.close_issue(repo, number).await,

@@ -145,12 +145,20 @@ async fn close_issue(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
 pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
     let Some(shortest) = ctx.config.forges.iter().map(|f| f.poll_interval).min() else { return };
     let tick = (shortest / 2).clamp(Duration::from_millis(100), Duration::from_secs(15));
+    // When each forge's labelled issues were last read by this node.
+    let mut synced: std::collections::HashMap<String, std::time::Instant> = Default::default();
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(tick) => {}
         }
         for forge in ctx.config.forges.iter() {
+            if synced.get(&forge.name).is_none_or(|at| at.elapsed() >= forge.poll_interval) {
+                synced.insert(forge.name.clone(), std::time::Instant::now());
+                if let Err(err) = crate::issues::sync_labelled(&ctx.store, forge).await {
+                    tracing::warn!(forge = forge.name, %err, "cannot take up labelled issues");
+                }
+            }
             let due = match ctx.store.claim_pull_request_checks(&forge.name, forge.poll_interval).await {
                 Ok(due) => due,
                 Err(err) => {

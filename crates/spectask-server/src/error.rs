@@ -88,6 +88,7 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidReference { .. } => Self::bad_request("invalid_id", message),
             StoreError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", message),
             StoreError::InvalidInput(_) => Self::bad_request("invalid_input", message),
+            StoreError::Taken(_) => Self::new(StatusCode::CONFLICT, "taken_up_already", message),
             StoreError::Transition(e) => e.into(),
             StoreError::InvalidUrl { .. }
             | StoreError::Corrupt(_)

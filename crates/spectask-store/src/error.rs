@@ -29,6 +29,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the operating system gave no random bytes for a credential: {0}")]
     Randomness(String),
+    /// Something that may be had once is had already (a forge issue taken up as a task).
+    #[error("{0} is taken up already")]
+    Taken(String),
 }
 
 impl StoreError {

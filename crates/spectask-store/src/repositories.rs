@@ -71,7 +71,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, issue_label, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -81,7 +81,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, issue_label, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -132,6 +132,9 @@ impl Store {
         if let Some(merge) = change.pull_request_merge.filter(|m| *m != before.pull_request_merge) {
             let (from, to) = (before.pull_request_merge.as_str().to_owned(), merge.as_str().to_owned());
             updates.push((SettingColumn::PullRequestMerge, Some(from), Some(to)));
+        }
+        if let Some(label) = change.issue_label.clone().filter(|l| *l != before.issue_label) {
+            updates.push((SettingColumn::IssueLabel, before.issue_label.clone(), label));
         }
         if let Some(branch) = change.default_branch.clone().filter(|b| *b != before.default_branch) {
             updates.push((SettingColumn::DefaultBranch, Some(before.default_branch.clone()), Some(branch)));
@@ -198,7 +201,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, issue_label, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -224,6 +227,7 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         task_branches: parse(row, "task_branches")?,
         hooks: parse(row, "hooks")?,
         pull_request_merge: parse(row, "pull_request_merge")?,
+        issue_label: get(row, "issue_label")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
         owner: get(row, "owner")?,
@@ -242,6 +246,8 @@ pub struct SettingsChange {
     pub default_branch: Option<String>,
     pub hooks: Option<spectask_core::HookPolicy>,
     pub pull_request_merge: Option<spectask_core::PullRequestMerge>,
+    /// `Some(None)` stops taking up labelled issues.
+    pub issue_label: Option<Option<String>>,
 }
 
 impl SettingsChange {
@@ -258,6 +264,7 @@ enum SettingColumn {
     TaskBranches,
     Hooks,
     PullRequestMerge,
+    IssueLabel,
     CheckCommand,
     DefaultBranch,
     RemoteUrl,
@@ -271,6 +278,7 @@ impl SettingColumn {
             Self::TaskBranches => "task_branches",
             Self::Hooks => "hooks",
             Self::PullRequestMerge => "pull_request_merge",
+            Self::IssueLabel => "issue_label",
             Self::CheckCommand => "check_command",
             Self::DefaultBranch => "default_branch",
             Self::RemoteUrl => "remote_url",
@@ -285,6 +293,7 @@ impl SettingColumn {
             Self::PullRequestMerge => {
                 "UPDATE repositories SET pull_request_merge = $1, updated_at = $2 WHERE id = $3"
             }
+            Self::IssueLabel => "UPDATE repositories SET issue_label = $1, updated_at = $2 WHERE id = $3",
             Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
             Self::DefaultBranch => {
                 "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"

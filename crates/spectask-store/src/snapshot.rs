@@ -49,6 +49,7 @@ const TABLES: &[Table] = &[
             ("task_branches", Text),
             ("hooks", Text),
             ("pull_request_merge", Text),
+            ("issue_label", Text),
         ],
     },
     Table {

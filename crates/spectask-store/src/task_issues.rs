@@ -38,6 +38,24 @@ impl Store {
         row.as_ref().map(issue_from_row).transpose()
     }
 
+    /// Whether issue `number` of `repository` on `forge` is a task's already.
+    pub async fn issue_taken_up(
+        &self,
+        forge: &str,
+        repository: &str,
+        number: u64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS found FROM task_issues WHERE forge = $1 AND repository = $2 AND number = $3",
+        )
+        .bind(forge)
+        .bind(repository)
+        .bind(i64::try_from(number).unwrap_or(i64::MAX))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// Records that spectask closed the task's issue.
     pub async fn mark_issue_closed(&self, task: SpecTaskId) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
@@ -55,9 +73,9 @@ pub(crate) async fn write_issue(
     task: SpecTaskId,
     issue: &NewTaskIssue,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO task_issues (spec_task_id, forge, repository, number, url, title) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (forge, repository, number) DO NOTHING",
     )
     .bind(task.to_string())
     .bind(&issue.forge)
@@ -66,7 +84,14 @@ pub(crate) async fn write_issue(
     .bind(&issue.url)
     .bind(&issue.title)
     .execute(&mut *w.tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::Taken(format!(
+            "issue #{} of {} on {}",
+            issue.number, issue.repository, issue.forge
+        )));
+    }
     Ok(())
 }
 

@@ -431,6 +431,10 @@ pub struct RepoSettingsArgs {
     /// checks pass, by merge, squash or rebase.
     #[arg(long, value_parser = parse_enum::<spectask_core::PullRequestMerge>)]
     pub pull_request_merge: Option<spectask_core::PullRequestMerge>,
+    /// Open issues carrying this label on the repository's forge become tasks (with `repo set`,
+    /// "" stops it).
+    #[arg(long, value_name = "LABEL")]
+    pub issue_label: Option<String>,
     /// The repository's own check command (e.g. "npm test"), run in a session's worktree after
     /// each turn that claims completion; a failure goes back to the agent. With `repo set`, ""
     /// removes it.

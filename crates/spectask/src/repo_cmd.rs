@@ -79,7 +79,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             if body.as_object().is_none_or(serde_json::Map::is_empty) {
                 anyhow::bail!(
                     "name a setting to change: --default-branch, --hooks, --merge-policy, --task-branches, \
-                     --pull-request-merge or --check"
+                     --pull-request-merge, --issue-label or --check"
                 );
             }
             let repository = client.patch(&format!("/repos/{id}"), body).await?;
@@ -125,6 +125,7 @@ fn settings_body(settings: RepoSettingsArgs) -> Value {
         ("merge_policy", json!(settings.merge_policy)),
         ("task_branches", json!(settings.task_branches)),
         ("pull_request_merge", json!(settings.pull_request_merge)),
+        ("issue_label", json!(settings.issue_label)),
         ("check_command", json!(settings.check_command)),
     ];
     Value::Object(given.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect())
@@ -168,6 +169,7 @@ fn repository_fields(r: &Value) -> String {
         ("merge policy", text(r, "merge_policy")),
         ("task branches", text(r, "task_branches")),
         ("pull request merge", pull_request_merge(r)),
+        ("issue label", text(r, "issue_label")),
         ("hooks", text(r, "hooks")),
         ("check", text(r, "check_command")),
         ("status", status(r)),

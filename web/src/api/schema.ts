@@ -2309,6 +2309,11 @@ export interface components {
              */
             design_docs_branch?: string | null;
             hooks?: components["schemas"]["HookPolicy"] | null;
+            /**
+             * @description Open issues carrying this label on the repository's forge become tasks (a repository
+             *     registered by URL on a host a forge connection names).
+             */
+            issue_label?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             /**
              * @description Path of a git repository on the server's machine; with `url`, where to clone it (default
@@ -2347,6 +2352,8 @@ export interface components {
              */
             hooks: components["schemas"]["HookPolicy"];
             id: components["schemas"]["RepositoryId"];
+            /** @description The label whose open issues on the forge become tasks, when one is set. */
+            issue_label?: string | null;
             merge_policy: components["schemas"]["MergePolicy"];
             /** @description Who registered it: they and the members they add change its settings. */
             owner?: string | null;
@@ -2717,6 +2724,8 @@ export interface components {
             /** @description The branch tasks start from and merge into; it must exist. */
             default_branch?: string | null;
             hooks?: components["schemas"]["HookPolicy"] | null;
+            /** @description An empty string stops taking up labelled issues. */
+            issue_label?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;

@@ -33,6 +33,9 @@ pub struct RegisterRepository {
     /// With merge policy `pull_request`: `people` merge it (the default), or spectask once its
     /// checks pass, by `merge`, `squash` or `rebase`.
     pub pull_request_merge: Option<PullRequestMerge>,
+    /// Open issues carrying this label on the repository's forge become tasks (a repository
+    /// registered by URL on a host a forge connection names).
+    pub issue_label: Option<String>,
     /// The repository's own check command (`npm test`), run in a work session's worktree, in the
     /// agent's sandbox, after each turn that claims completion; a failing check goes back to the
     /// session.
@@ -51,6 +54,8 @@ pub struct UpdateRepository {
     pub merge_policy: Option<MergePolicy>,
     pub task_branches: Option<TaskBranchPolicy>,
     pub pull_request_merge: Option<PullRequestMerge>,
+    /// An empty string stops taking up labelled issues.
+    pub issue_label: Option<String>,
     /// An empty string removes the check command.
     pub check_command: Option<String>,
 }
@@ -103,6 +108,8 @@ pub struct RepositoryDto {
     pub hooks: HookPolicy,
     /// Who merges a task's pull request: `people`, or spectask by `merge`, `squash` or `rebase`.
     pub pull_request_merge: PullRequestMerge,
+    /// The label whose open issues on the forge become tasks, when one is set.
+    pub issue_label: Option<String>,
     /// The command that checks a session's work before it completes, when the repository has one.
     pub check_command: Option<String>,
     /// Who registered it: they and the members they add change its settings.

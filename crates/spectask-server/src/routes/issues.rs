@@ -6,9 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use spectask_core::{Complexity, NewSpecTask, Priority, TaskKind};
+use spectask_core::{Complexity, Priority, TaskKind};
 use spectask_forge::{ForgeClient, ForgeError};
-use spectask_store::NewTaskIssue;
+use spectask_orchestrator::{TakeUp, take_up};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -81,32 +81,13 @@ async fn import_issue(
             format!("{url} is a pull request, not an issue"),
         ));
     }
-    let prompt = format!("{}\n\n{}\n\nFrom {}", issue.title, issue.body.trim(), issue.url);
-    let prompt = crate::routes::spec_tasks::checked_prompt(&prompt)?.to_owned();
-    let new = NewSpecTask {
-        title: issue.title.clone(),
-        prompt,
-        kind: body.kind.unwrap_or_default(),
-        complexity: body.complexity.unwrap_or_default(),
-        repository_id: repository.id,
-        planning_agent: None,
-        implementation_agent: None,
-        priority: body.priority.unwrap_or_default(),
+    let how = TakeUp {
+        kind: body.kind,
+        complexity: body.complexity,
+        priority: body.priority,
         created_by: caller.name.clone(),
     };
-    let link = NewTaskIssue {
-        forge: forge.name.clone(),
-        repository: forge_repo.to_string(),
-        number,
-        url: issue.url.clone(),
-        title: issue.title.clone(),
-    };
-    let task = state.store.create_spec_task_from_issue(new, &link).await?;
-    // The task stands whether or not the issue hears of it.
-    let said = format!("spectask took this up as task `{}`.", task.handle());
-    if let Err(err) = client.comment(&forge_repo, number, &said).await {
-        tracing::warn!(task = %task.id, %err, "cannot comment on the issue a task was imported from");
-    }
+    let task = take_up(&state.store, forge, &client, &repository, &forge_repo, &issue, &how).await?;
     Ok((StatusCode::CREATED, Json(task_dto(&state, &task).await?)))
 }
 

@@ -34,7 +34,8 @@ async fn update_repo(
     ApiJson(body): ApiJson<UpdateRepository>,
 ) -> Result<Json<RepositoryDto>, ApiError> {
     let repository = member_repository(&state, &caller, id).await?;
-    if body.merge_policy == Some(spectask_core::MergePolicy::PullRequest) {
+    let label = body.issue_label.as_deref().and_then(check_command);
+    if body.merge_policy == Some(spectask_core::MergePolicy::PullRequest) || label.is_some() {
         crate::routes::repos::forge_of(&state, &repository)?;
     }
     let default_branch = match body.default_branch.as_deref().map(str::trim) {
@@ -66,6 +67,7 @@ async fn update_repo(
     })?;
     let change = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
+        issue_label: body.issue_label.as_deref().map(check_command),
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
         pull_request_merge: body.pull_request_merge,

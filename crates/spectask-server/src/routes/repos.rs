@@ -36,7 +36,8 @@ async fn register_repo(
     ApiJson(body): ApiJson<RegisterRepository>,
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
     let url = body.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
-    if body.merge_policy == Some(MergePolicy::PullRequest) {
+    let label = body.issue_label.as_deref().and_then(check_command);
+    if body.merge_policy == Some(MergePolicy::PullRequest) || label.is_some() {
         // Refused before anything is cloned or registered.
         forge_for_url(&state, url)?;
     }
@@ -66,6 +67,7 @@ async fn register_repo(
     }
     let settings = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
+        issue_label: body.issue_label.as_deref().map(check_command),
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
         hooks: body.hooks,
@@ -85,6 +87,7 @@ async fn register_repo(
 }
 
 /// A check command as given: an empty one is none.
+/// A text setting as given: trimmed, and `None` (removed) when blank.
 pub(crate) fn check_command(command: &str) -> Option<String> {
     Some(command.trim()).filter(|c| !c.is_empty()).map(str::to_owned)
 }
@@ -104,6 +107,9 @@ fn refuse_other_settings(repository: &Repository, settings: &SettingsChange) -> 
     }
     if settings.hooks.is_some_and(|p| p != repository.hooks) {
         differing.push("hooks");
+    }
+    if settings.issue_label.as_ref().is_some_and(|l| *l != repository.issue_label) {
+        differing.push("issue_label");
     }
     if settings.pull_request_merge.is_some_and(|p| p != repository.pull_request_merge) {
         differing.push("pull_request_merge");
@@ -432,6 +438,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         task_branches: repository.task_branches,
         hooks: repository.hooks,
         pull_request_merge: repository.pull_request_merge,
+        issue_label: repository.issue_label.clone(),
         check_command: repository.check_command.clone(),
         owner: repository.owner.clone(),
         design_docs,
@@ -459,7 +466,7 @@ pub(crate) fn forge_for_url<'a>(
     let Some(url) = url else {
         return Err(ApiError::conflict(
             "no_forge",
-            "merge_policy pull_request needs a repository registered by URL (repo add <url>)",
+            "merge_policy pull_request and issue_label need a repository registered by URL (repo add <url>)",
         ));
     };
     match state.forges.for_remote(url) {
@@ -467,8 +474,8 @@ pub(crate) fn forge_for_url<'a>(
         None => Err(ApiError::conflict(
             "no_forge",
             format!(
-                "merge_policy pull_request: no forge connection names the host of {url}; add a \
-                 [forges.<name>] table with its host to the server's configuration"
+                "merge_policy pull_request and issue_label: no forge connection names the host of {url}; \
+                 add a [forges.<name>] table with its host to the server's configuration"
             ),
         )),
     }

@@ -67,6 +67,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
         default_branch: Some("main".to_owned()),
         hooks: Some(HookPolicy::Skip),
         pull_request_merge: Some(PullRequestMerge::Squash),
+        issue_label: Some(Some("spectask".to_owned())),
     };
     let changed = store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
     assert_eq!(changed.check_command.as_deref(), Some("npm test"));
@@ -85,6 +86,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
             "task_branches": { "from": "keep", "to": "delete_merged" },
             "hooks": { "from": "run", "to": "skip" },
             "pull_request_merge": { "from": "people", "to": "squash" },
+            "issue_label": { "from": null, "to": "spectask" },
         }),
         "the unchanged default branch is not named"
     );

@@ -416,6 +416,39 @@ fn an_issue_imported_as_a_task_is_closed_when_its_pull_request_merges() {
     gh.server.stop();
 }
 
+/// A repository taking up labelled issues (`--issue-label spectask`): an open issue carrying the
+/// label becomes one task (however often it is read), told on the issue; one without it does not.
+#[test]
+fn open_issues_carrying_the_repositorys_label_become_tasks_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnGitHub::start(dir.path(), "labelled", "write");
+    let file = |title: &str, labels: &[&str]| {
+        let body = json!({ "login": "carol", "title": title, "body": "Please.", "labels": labels });
+        gh.fake.admin("POST", &format!("/_fake/repos/{}/issues", gh.repo), body)["number"].as_u64().unwrap()
+    };
+    let wanted = file("Add a changelog", &["spectask", "docs"]);
+    file("Not for spectask", &["docs"]);
+    gh.add_with(&["--issue-label", "spectask"]);
+
+    let listed = || gh.server.task_json(&["list", "--json"]);
+    crate::implementation::wait_until("the labelled issue becomes a task", || {
+        listed()["items"].as_array().is_some_and(|items| !items.is_empty())
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let items = listed()["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "one task, for the labelled issue only: {items:#?}");
+    let id = items[0]["id"].as_str().unwrap();
+    let task = gh.server.task_json(&["show", id, "--json"]);
+    assert_eq!(
+        (task["title"].as_str(), task["issue"]["number"].as_u64()),
+        (Some("Add a changelog"), Some(wanted))
+    );
+    let issue = gh.fake.admin("GET", &format!("/_fake/repos/{}/issues/{wanted}", gh.repo), Value::Null);
+    let comments = issue["comments"].to_string();
+    assert_eq!(comments.matches("took this up").count(), 1, "{comments}");
+    gh.server.stop();
+}
+
 #[test]
 fn a_pull_request_closed_unmerged_sends_the_task_back_to_review() {
     let dir = tempfile::tempdir().unwrap();
@@ -444,7 +477,7 @@ fn a_token_that_cannot_push_and_a_repository_without_forge_are_refused_naming_wh
     let refused =
         gh.server.task_like(&["repo", "add", local.to_str().unwrap(), "--merge-policy", "pull_request"]);
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("needs a repository registered by URL"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("need a repository registered by URL"), "{}", stderr(&refused));
     assert!(gh.server.task_like(&["repo", "list", "--json"]).stdout.starts_with(b"[]"), "nothing registered");
 
     let clone = gh.add();
