@@ -71,6 +71,15 @@ fn simple_task(database_url: Option<&str>) {
         assert!(files.lines().any(|l| l == file), "{file} in\n{files}");
     }
 
+    // The plan is ticked by the commit step after the write that ends the implementation (the
+    // tick is on no session's way): the review may open a moment before it lands.
+    let ticked = || {
+        ["tasks.md", "progress.md"].iter().all(|name| {
+            let text = git(&repo, &["show", &format!("helix-design-docs:specs/{handle}/{name}")]);
+            text.matches("- [x]").count() == 3
+        })
+    };
+    crate::implementation::wait_until("every plan task is ticked on the design-docs branch", ticked);
     for name in ["tasks.md", "progress.md"] {
         let text = git(&repo, &["show", &format!("helix-design-docs:specs/{handle}/{name}")]);
         assert_eq!(text.matches("- [x]").count(), 3, "every marker ticked in {name}:\n{text}");
