@@ -7,6 +7,8 @@
 //! api_url = "https://api.github.com"   # default per kind; Enterprise: https://<host>/api/v3
 //! token_env = "GITHUB_TOKEN"           # or token_file = "/path/to/token"
 //! poll_seconds = 60                    # how often open pull requests are read
+//! webhook_secret_env = "GITHUB_WEBHOOK_SECRET"   # optional (or webhook_secret_file): deliveries
+//!                                                # to /api/v1/forges/<name>/webhook make readings due
 //! ```
 
 use std::collections::BTreeMap;
@@ -44,6 +46,8 @@ pub struct Forge {
     /// How often an open pull request is read.
     pub poll_interval: Duration,
     pub(crate) token: String,
+    /// The secret webhook deliveries are signed with; `None`: webhooks are off.
+    pub(crate) webhook_secret: Option<String>,
 }
 
 impl std::fmt::Debug for Forge {
@@ -79,6 +83,9 @@ struct Section {
     token_env: Option<String>,
     token_file: Option<PathBuf>,
     poll_seconds: Option<f64>,
+    /// Where the webhook secret is read from, when the forge delivers webhooks.
+    webhook_secret_env: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
 }
 
 impl Forges {
@@ -159,7 +166,31 @@ fn connection(
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| config(format!("poll_seconds = {poll} is not a positive duration")))?;
-    Ok(Forge { name: name.to_owned(), kind, host, api_url, poll_interval, token: token.trim().to_owned() })
+    let webhook_secret = match (section.webhook_secret_env, section.webhook_secret_file) {
+        (Some(var), None) => {
+            Some(env(&var).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).ok_or_else(|| {
+                config(format!("webhook_secret_env names {var}, which is not set or empty"))
+            })?)
+        }
+        (None, Some(path)) => Some(
+            std::fs::read_to_string(&path)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| config(format!("webhook_secret_file {}: {e}", path.display())))?,
+        ),
+        (Some(_), Some(_)) => {
+            return Err(config("give webhook_secret_env or webhook_secret_file, not both".into()));
+        }
+        (None, None) => None,
+    };
+    Ok(Forge {
+        name: name.to_owned(),
+        kind,
+        host,
+        api_url,
+        poll_interval,
+        token: token.trim().to_owned(),
+        webhook_secret,
+    })
 }
 
 #[cfg(test)]

@@ -12,11 +12,13 @@ mod connections;
 mod error;
 mod github;
 mod remote_url;
+mod webhook;
 
 pub use connections::{Forge, ForgeKind, Forges};
 pub use error::ForgeError;
 pub use github::GitHub;
 pub use remote_url::{ForgeRepo, parse_issue_url, parse_remote};
+pub use webhook::{WebhookError, webhook_repository};
 
 /// A pull request as the forge reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

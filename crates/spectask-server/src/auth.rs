@@ -42,6 +42,13 @@ const PUBLIC: [&str; 4] =
 /// The coordination API authenticates agents by their session credential itself.
 const SESSION_ROUTES: &str = "/api/v1/coordination/";
 
+/// A forge's webhook deliveries carry the forge's signature, not an API token (`routes/forges.rs`).
+fn is_webhook(path: &str) -> bool {
+    path.strip_prefix("/api/v1/forges/")
+        .and_then(|rest| rest.strip_suffix("/webhook"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
 /// How callers are known.
 #[derive(Clone, Debug, Default)]
 pub enum Auth {
@@ -188,8 +195,10 @@ pub(crate) async fn authenticate(
 ) -> Response {
     request.extensions_mut().insert(authn.clone());
     let path = request.uri().path();
-    let needs_caller =
-        path.starts_with("/api/v1/") && !PUBLIC.contains(&path) && !path.starts_with(SESSION_ROUTES);
+    let needs_caller = path.starts_with("/api/v1/")
+        && !PUBLIC.contains(&path)
+        && !path.starts_with(SESSION_ROUTES)
+        && !is_webhook(path);
     if !needs_caller {
         return next.run(request).await;
     }

@@ -196,6 +196,24 @@ impl Store {
 }
 
 impl Store {
+    /// Makes every open pull request of `repository` (`owner/name`) on `forge` due for a reading
+    /// now (a webhook said something changed there); how many.
+    pub async fn pull_requests_due_now(&self, forge: &str, repository: &str) -> Result<u64, StoreError> {
+        let mut w = self.begin_write().await?;
+        let due = sqlx::query(
+            "UPDATE pull_requests SET next_check_at = $1 \
+             WHERE forge = $2 AND repository = $3 AND state = 'open'",
+        )
+        .bind(millis(now()))
+        .bind(forge)
+        .bind(repository)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        w.commit().await?;
+        Ok(due)
+    }
+
     /// What of the task's pull request already went back to its agent.
     pub async fn pull_request_feedback_seen(&self, task: SpecTaskId) -> Result<FeedbackSeen, StoreError> {
         let row = sqlx::query(

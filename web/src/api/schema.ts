@@ -377,6 +377,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/forges/{name}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A forge's webhook delivery (GitHub: `X-Hub-Signature-256` over the body with the connection's
+         *     `webhook_secret_env`). Needs no API token: the signature is the credential. It only makes the
+         *     repository's open pull requests due for a reading now; what they say is read from the forge.
+         */
+        post: operations["forge_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -2730,6 +2751,14 @@ export interface components {
             pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
         };
+        /** @description What a webhook delivery did. */
+        WebhookAnswer: {
+            /**
+             * Format: int64
+             * @description How many of the repository's open pull requests are now due for a reading.
+             */
+            due: number;
+        };
         WhoAmIDto: {
             /** @description The user's name (`local` on a server without users). */
             name: string;
@@ -3493,6 +3522,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForgeCheckDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forge_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The forge connection's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** @description The forge's event, as it sends it */
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Taken */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAnswer"];
+                };
+            };
+            /** @description Unsigned, or not signed with the secret */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection, or webhooks off for it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

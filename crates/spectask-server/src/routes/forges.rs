@@ -13,7 +13,46 @@ use utoipa_axum::routes;
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(check_forges))
+    OpenApiRouter::new().routes(routes!(check_forges)).routes(routes!(forge_webhook))
+}
+
+/// What a webhook delivery did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAnswer {
+    /// How many of the repository's open pull requests are now due for a reading.
+    pub due: u64,
+}
+
+/// A forge's webhook delivery (GitHub: `X-Hub-Signature-256` over the body with the connection's
+/// `webhook_secret_env`). Needs no API token: the signature is the credential. It only makes the
+/// repository's open pull requests due for a reading now; what they say is read from the forge.
+#[utoipa::path(post, path = "/forges/{name}/webhook", tag = "repos",
+    params(("name" = String, Path, description = "The forge connection's name")),
+    request_body(content = Object, description = "The forge's event, as it sends it"),
+    responses((status = 202, description = "Taken", body = WebhookAnswer),
+        (status = 401, description = "Unsigned, or not signed with the secret", body = crate::error::ErrorBody),
+        (status = 404, description = "No such connection, or webhooks off for it", body = crate::error::ErrorBody)))]
+async fn forge_webhook(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(axum::http::StatusCode, Json<WebhookAnswer>), ApiError> {
+    let Some(forge) = state.forges.named(&name) else {
+        return Err(ApiError::not_found(format!("no forge connection named {name:?}")));
+    };
+    let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    forge.verify_webhook(&body, signature).map_err(|err| match err {
+        spectask_forge::WebhookError::Off(_) => ApiError::not_found(err.to_string()),
+        _ => ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "bad_signature", err.to_string()),
+    })?;
+    let payload: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("the delivery is not JSON: {e}")))?;
+    let due = match spectask_forge::webhook_repository(&payload) {
+        Some(repo) => state.store.pull_requests_due_now(&forge.name, &repo.to_string()).await?,
+        None => 0,
+    };
+    Ok((axum::http::StatusCode::ACCEPTED, Json(WebhookAnswer { due })))
 }
 
 /// A forge connection, checked now.

@@ -36,6 +36,11 @@ impl OnGitHub {
 
     /// [`OnGitHub::start`] with `orchestrator` lines in the configuration's `[orchestrator]`.
     fn start_with(dir: &Path, name: &str, grant: &str, orchestrator: &str) -> Self {
+        Self::start_configured(dir, name, grant, orchestrator, "poll_seconds = 0.2\n")
+    }
+
+    /// [`OnGitHub::start_with`] with `forge` lines in the connection's `[forges.fake]`.
+    fn start_configured(dir: &Path, name: &str, grant: &str, orchestrator: &str, forge: &str) -> Self {
         let fake = fake_github();
         let source = git_repo(dir, "source");
         let bare = dir.join("remote").join("acme").join(format!("{name}.git"));
@@ -55,8 +60,7 @@ impl OnGitHub {
         std::fs::write(&token_file, format!("{token}\n")).unwrap();
         let host = http.base.trim_start_matches("http://");
         let forge = format!(
-            "\n[forges.fake]\nkind = \"github\"\nhost = \"{host}\"\napi_url = \"{}\"\ntoken_file = \"{}\"\n\
-             poll_seconds = 0.2\n",
+            "\n[forges.fake]\nkind = \"github\"\nhost = \"{host}\"\napi_url = \"{}\"\ntoken_file = \"{}\"\n{forge}",
             fake.api,
             token_file.display()
         );
@@ -446,6 +450,56 @@ fn open_issues_carrying_the_repositorys_label_become_tasks_once() {
     let issue = gh.fake.admin("GET", &format!("/_fake/repos/{}/issues/{wanted}", gh.repo), Value::Null);
     let comments = issue["comments"].to_string();
     assert_eq!(comments.matches("took this up").count(), 1, "{comments}");
+    gh.server.stop();
+}
+
+/// A signed webhook delivery makes a pull request read at once, where the poll would wait an
+/// hour; an unsigned or wrongly signed one is refused, and changes nothing.
+#[test]
+fn a_signed_webhook_delivery_has_the_pull_request_read_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("webhook-secret");
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let lines = format!("poll_seconds = 3600\nwebhook_secret_file = \"{}\"\n", secret.display());
+    let gh = OnGitHub::start_configured(dir.path(), "hooked", "write", "", &lines);
+    let clone = gh.add();
+    let (id, _, number) = gh.opened(&clone, "Add a changelog");
+    gh.fake.admin(
+        "POST",
+        &format!("/_fake/repos/{}/pulls/{number}/merge", gh.repo),
+        json!({"login": "alice"}),
+    );
+
+    let body =
+        json!({ "action": "closed", "number": number, "repository": { "full_name": gh.repo } }).to_string();
+    let deliver = |signature: Option<String>| {
+        let addr = gh.server.url.trim_start_matches("http://").to_owned();
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let signed = signature.map(|s| format!("X-Hub-Signature-256: {s}\r\n")).unwrap_or_default();
+        let request = format!(
+            "POST /api/v1/forges/fake/webhook HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             X-GitHub-Event: pull_request\r\n{signed}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+        answer
+    };
+    let refused = deliver(Some("sha256=00".to_owned()));
+    assert!(refused.starts_with("HTTP/1.1 401") && refused.contains("bad_signature"), "{refused}");
+    assert!(deliver(None).starts_with("HTTP/1.1 401"));
+
+    let signature = {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(body.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    };
+    let taken = deliver(Some(signature));
+    assert!(taken.starts_with("HTTP/1.1 202") && taken.contains("\"due\":1"), "{taken}");
+    gh.wait_for_pr(&id, "the delivery did not have the merge read", |t| t["status"] == "done");
     gh.server.stop();
 }
 

@@ -105,6 +105,11 @@ const EXCUSED: &[(&str, &str, &str)] = &[
         "/spec-tasks/import",
         "an issue needs a forge; `it::forge_github` imports one through the fake GitHub",
     ),
+    (
+        "POST",
+        "/forges/{name}/webhook",
+        "a delivery needs a forge with a webhook secret; `it::forge_github` delivers signed ones",
+    ),
 ];
 
 /// A data dir: the fake LLM plans, the scripted agent implements and asks before its first write.
@@ -169,6 +174,13 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     assert_eq!(c.get("/forges", &[]), json!([]));
     let issue = json!({"url": "https://github.com/acme/app/issues/1"});
     c.expect(409, "post", "/spec-tasks/import", &[], Some(issue));
+    c.expect(
+        404,
+        "post",
+        "/forges/{name}/webhook",
+        &["github"],
+        Some(json!({"zen": "Keep it logically awesome."})),
+    );
     let repo_id = registered["id"].as_str().unwrap().to_owned();
     c.expect(200, "patch", "/repos/{id}", &[&repo_id], Some(json!({"merge_policy": "merge"})));
     c.get("/repos/{id}/members", &[&repo_id]);
