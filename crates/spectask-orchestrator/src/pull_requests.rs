@@ -89,20 +89,18 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     ctx.store.record_pull_request(&record, first_reading(forge)).await?;
     let verb = if opened { "opened" } else { "took up" };
     ctx.store
-        .record_coordination_unless_logged(NewCoordination {
-            spec_task_id: task.id,
-            kind: CoordinationKind::Handoff,
-            from_session: None,
-            to_session: None,
-            message: format!(
+        .record_coordination_unless_logged(handoff(
+            task.id,
+            pull_request.number,
+            format!(
                 "{verb} pull request #{} on {} ({branch} into {base}, at {}): {}",
                 pull_request.number,
                 forge.name,
                 pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha),
                 pull_request.url
             ),
-            data: json!({ "step": "pull_request", "number": pull_request.number, "url": pull_request.url }),
-        })
+            json!({ "url": pull_request.url }),
+        ))
         .await?;
     Ok(())
 }
@@ -227,16 +225,26 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     if task.status() != SpecTaskStatus::PullRequest {
         return Ok(());
     }
-    let entry = NewCoordination {
-        spec_task_id: task_id,
+    let entry = handoff(task_id, now.number, message, json!({ "state": now.state }));
+    ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
+    Ok(())
+}
+
+/// A hand-off entry of the task's pull request `number`: `step` `pull_request`, its number, and
+/// `data`'s fields.
+fn handoff(task: SpecTaskId, number: u64, message: String, data: serde_json::Value) -> NewCoordination {
+    let mut fields = json!({ "step": "pull_request", "number": number });
+    if let (Some(fields), serde_json::Value::Object(more)) = (fields.as_object_mut(), data) {
+        fields.extend(more);
+    }
+    NewCoordination {
+        spec_task_id: task,
         kind: CoordinationKind::Handoff,
         from_session: None,
         to_session: None,
         message,
-        data: json!({ "step": "pull_request", "number": now.number, "state": now.state }),
-    };
-    ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
-    Ok(())
+        data: fields,
+    }
 }
 
 /// The forge connection the repository's remote URL names, and the repository there.

@@ -88,18 +88,12 @@ pub(super) async fn send_back(
         } else if items.is_empty() {
             // Past its rounds: a person decides; said once per head.
             let names: Vec<&str> = failing.iter().map(|c| c.name.as_str()).collect();
-            let entry = NewCoordination {
-                spec_task_id: task_id,
-                kind: CoordinationKind::Handoff,
-                from_session: None,
-                to_session: None,
-                message: format!(
-                    "checks of pull request #{} still fail after {rounds} rounds ({}): waiting for a person",
-                    pull_request.number,
-                    names.join(", ")
-                ),
-                data: json!({ "step": "pull_request", "number": pull_request.number, "checks": names }),
-            };
+            let message = format!(
+                "checks of pull request #{} still fail after {rounds} rounds ({}): waiting for a person",
+                pull_request.number,
+                names.join(", ")
+            );
+            let entry = super::handoff(task_id, pull_request.number, message, json!({ "checks": names }));
             ctx.store.mark_pull_request_feedback(task_id, pull_request.number, &seen, entry).await?;
             return Ok(false);
         }
@@ -164,14 +158,9 @@ pub(crate) async fn return_fix(
     else {
         return Ok(());
     };
-    let entry = NewCoordination {
-        spec_task_id: task.id,
-        kind: CoordinationKind::Handoff,
-        from_session: None,
-        to_session: None,
-        message: format!("the changes asked on pull request #{number} are made: pushing them to it"),
-        data: json!({ "step": "pull_request", "number": number, "fix": true }),
-    };
+    let Some(number) = number.as_u64() else { return Ok(()) };
+    let message = format!("the changes asked on pull request #{number} are made: pushing them to it");
+    let entry = super::handoff(task.id, number, message, json!({ "fix": true }));
     ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::OpenPullRequest, entry).await?;
     Ok(())
 }

@@ -8,7 +8,6 @@
 use serde_json::json;
 use spectask_core::{CheckState, CoordinationKind, PullRequestMerge, SpecTaskStatus, TaskPullRequest};
 use spectask_forge::{Forge, ForgeClient, ForgeRepo, MergeMethod};
-use spectask_store::NewCoordination;
 
 use super::forge_error;
 use crate::dispatch::JobError;
@@ -54,14 +53,12 @@ pub(super) async fn when_green(
         Err(err) => format!("{refused}: {err}; left to people"),
     };
     ctx.store
-        .record_coordination_unless_logged(NewCoordination {
-            spec_task_id: task.id,
-            kind: CoordinationKind::Handoff,
-            from_session: None,
-            to_session: None,
+        .record_coordination_unless_logged(super::handoff(
+            task.id,
+            pull_request.number,
             message,
-            data: json!({ "step": "pull_request", "number": pull_request.number, "merge": repository.pull_request_merge }),
-        })
+            json!({ "merge": repository.pull_request_merge }),
+        ))
         .await?;
     Ok(())
 }
