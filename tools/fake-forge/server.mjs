@@ -453,6 +453,9 @@ function match(table, method, path) {
   return null
 }
 
+/** The API paths the fake serves, as `METHOD /path/:param` patterns. */
+export const SERVED = routes.map(([method, pattern]) => `${method} ${pattern}`)
+
 export function serve(port = 0) {
   const server = createServer((req, res) => {
     let raw = ''

@@ -4,8 +4,11 @@
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
-import { serve } from './server.mjs'
-import { DESCRIPTION_PATH } from './lib/description.mjs'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SERVED, serve } from './server.mjs'
+import { writeServedDescription } from './lib/description.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -22,7 +25,10 @@ const fake = await serve(0)
 const admin = `http://127.0.0.1:${fake.address().port}`
 const port = await freePort()
 const prismCli = require.resolve('@stoplight/prism-cli/dist/index.js')
-const prism = spawn(process.execPath, [prismCli, 'proxy', '--errors', '-h', '127.0.0.1', '-p', String(port), DESCRIPTION_PATH, admin], {
+// GitHub's description of the operations served; the rest would only slow Prism's start.
+const described = join(mkdtempSync(join(tmpdir(), 'fake-forge-')), 'github.json')
+writeServedDescription(SERVED, described)
+const prism = spawn(process.execPath, [prismCli, 'proxy', '--errors', '-h', '127.0.0.1', '-p', String(port), described, admin], {
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 const stop = (code) => {
