@@ -27,7 +27,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct ImportIssue {
     /// The issue's page: `https://github.com/<owner>/<name>/issues/<number>`.
-    #[schema(pattern = r"^\s*https?://")]
+    #[schema(
+        pattern = r"^\s*https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/issues/[0-9]{1,18}/?\s*$"
+    )]
     pub url: String,
     pub kind: Option<TaskKind>,
     pub complexity: Option<Complexity>,
