@@ -95,10 +95,7 @@ async fn check_forges(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ForgeCheckDto>>, ApiError> {
-    let repositories = match caller.owner_filter() {
-        Some(user) => state.store.repositories_of(user).await?,
-        None => state.store.list_repositories().await?,
-    };
+    let repositories = crate::routes::repo_access::callers_repositories(&state, &caller).await?;
     let mut answer = Vec::new();
     for forge in state.forges.iter() {
         let mut dto = ForgeCheckDto {

@@ -55,3 +55,15 @@ pub(crate) async fn member_repository(
 pub(crate) fn owns(caller: &Caller, repository: &Repository) -> bool {
     caller.owner_filter().is_none() || repository.owner.as_deref() == Some(caller.name.as_str())
 }
+
+/// The repositories the caller may use: their own and those they are a member of; every one on a
+/// server without users.
+pub(crate) async fn callers_repositories(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<Repository>, ApiError> {
+    Ok(match caller.owner_filter() {
+        Some(user) => state.store.repositories_of(user).await?,
+        None => state.store.list_repositories().await?,
+    })
+}

@@ -193,10 +193,7 @@ async fn list_repos(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
-    let repositories = match caller.owner_filter() {
-        Some(user) => state.store.repositories_of(user).await?,
-        None => state.store.list_repositories().await?,
-    };
+    let repositories = crate::routes::repo_access::callers_repositories(&state, &caller).await?;
     // Each repository's design-docs health as git says it now, all on one trip to the blocking pool.
     let paths: Vec<PathBuf> = repositories.iter().map(|r| r.path.clone()).collect();
     let checked = tokio::task::spawn_blocking(move || {

@@ -192,12 +192,7 @@ fn a_conflict_with_a_moved_main_goes_back_to_the_agent_which_resolves_it() {
     let parents = git(&repo, &["rev-list", "--parents", "-n1", &branch]);
     assert_eq!(parents.split_whitespace().count(), 3, "a merge commit: {parents}");
 
-    assert!(server.task(&["approve", &id]).status.success());
-    wait_for_status(&server, &id, "done");
-    wait_until("main is fast-forwarded to the task branch", || {
-        git(&repo, &["rev-parse", "main"]) == git(&repo, &["rev-parse", &branch])
-    });
-    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n# Their changes\n");
+    approved_lands_resolved(&server, &repo, &id, &branch);
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     // Read once the task is done (the watch ends there).
     let checks: Vec<serde_json::Value> = crate::checks::check_events(&server, &id)
@@ -236,14 +231,20 @@ fn a_conflict_after_approval_goes_back_to_the_agent_and_to_review_again() {
     let message = entry["message"].as_str().unwrap();
     assert!(message.contains("after the review") && message.contains("CHANGELOG.md"), "{entry}");
 
-    assert!(server.task(&["approve", &id]).status.success());
-    wait_for_status(&server, &id, "done");
-    wait_until("main is fast-forwarded to the task branch", || {
-        git(&repo, &["rev-parse", "main"]) == git(&repo, &["rev-parse", &branch])
-    });
-    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n# Their changes\n");
+    approved_lands_resolved(&server, &repo, &id, &branch);
     assert_eq!(git(&repo, &["status", "--porcelain"]), "");
     server.stop();
+}
+
+/// Approves the task and waits until main is fast-forwarded to its branch, which holds both
+/// changelogs as the agent resolved them.
+fn approved_lands_resolved(server: &Server, repo: &Path, id: &str, branch: &str) {
+    assert!(server.task(&["approve", id]).status.success());
+    wait_for_status(server, id, "done");
+    wait_until("main is fast-forwarded to the task branch", || {
+        git(repo, &["rev-parse", "main"]) == git(repo, &["rev-parse", branch])
+    });
+    assert_eq!(std::fs::read_to_string(repo.join("CHANGELOG.md")).unwrap(), "# Changes\n# Their changes\n");
 }
 
 /// Waits until the task is in implementation review again with a completed "Resolve merge
