@@ -2,9 +2,9 @@
 //!
 //! ```toml
 //! [forges.github]
-//! kind = "github"                      # the only kind so far
+//! kind = "github"                      # github, gitlab, or forgejo (gitea is an alias)
 //! host = "github.com"                  # the host repositories' remote URLs name (default per kind)
-//! api_url = "https://api.github.com"   # default per kind; Enterprise: https://<host>/api/v3
+//! api_url = "https://api.github.com"   # default per kind, from the host (see `default_api_url`)
 //! token_env = "GITHUB_TOKEN"           # or token_file = "/path/to/token"
 //! poll_seconds = 60                    # how often open pull requests are read
 //! webhook_secret_env = "GITHUB_WEBHOOK_SECRET"   # optional (or webhook_secret_file): deliveries
@@ -24,12 +24,37 @@ use crate::remote_url::{ForgeRepo, parse_remote};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForgeKind {
     GitHub,
+    GitLab,
+    /// Forgejo, and Gitea, whose API Forgejo's still is.
+    Forgejo,
 }
 
 impl ForgeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::GitHub => "github",
+            Self::GitLab => "gitlab",
+            Self::Forgejo => "forgejo",
+        }
+    }
+
+    /// The host of the kind's public service.
+    fn default_host(self) -> &'static str {
+        match self {
+            Self::GitHub => "github.com",
+            Self::GitLab => "gitlab.com",
+            Self::Forgejo => "codeberg.org",
+        }
+    }
+
+    /// Where the REST API of a service at `host` is: GitHub's own, or GitHub Enterprise Server's
+    /// `/api/v3`; GitLab's `/api/v4`; Forgejo's `/api/v1`.
+    fn default_api_url(self, host: &str) -> String {
+        match (self, host) {
+            (Self::GitHub, "github.com") => "https://api.github.com".to_owned(),
+            (Self::GitHub, _) => format!("https://{host}/api/v3"),
+            (Self::GitLab, _) => format!("https://{host}/api/v4"),
+            (Self::Forgejo, _) => format!("https://{host}/api/v1"),
         }
     }
 }
@@ -137,20 +162,16 @@ fn connection(
     let config = |message: String| ForgeError::Config { forge: name.to_owned(), message };
     let kind = match section.kind.as_str() {
         "github" => ForgeKind::GitHub,
-        "gitlab" | "forgejo" | "gitea" => {
+        "gitlab" => ForgeKind::GitLab,
+        "forgejo" | "gitea" => ForgeKind::Forgejo,
+        other => {
             return Err(config(format!(
-                "kind = {:?} is not supported yet; only \"github\" is",
-                section.kind
+                "kind = {other:?} is unknown; expected \"github\", \"gitlab\" or \"forgejo\""
             )));
         }
-        other => return Err(config(format!("kind = {other:?} is unknown; expected \"github\""))),
     };
-    let host = section.host.unwrap_or_else(|| "github.com".to_owned()).trim().to_ascii_lowercase();
-    let api_url = section.api_url.unwrap_or_else(|| match host.as_str() {
-        "github.com" => "https://api.github.com".to_owned(),
-        // GitHub Enterprise Server.
-        other => format!("https://{other}/api/v3"),
-    });
+    let host = section.host.unwrap_or_else(|| kind.default_host().to_owned()).trim().to_ascii_lowercase();
+    let api_url = section.api_url.unwrap_or_else(|| kind.default_api_url(&host));
     let api_url = url::Url::parse(&api_url).map_err(|e| config(format!("api_url = {api_url:?}: {e}")))?;
     let token = match (section.token_env, section.token_file) {
         (Some(var), None) => env(&var)
@@ -216,9 +237,23 @@ mod tests {
     }
 
     #[test]
+    fn gitlab_and_forgejo_connections_take_their_own_defaults() {
+        let cases = [
+            ("gitlab", None, "gitlab.com", "https://gitlab.com/api/v4"),
+            ("gitlab", Some("git.corp.example"), "git.corp.example", "https://git.corp.example/api/v4"),
+            ("forgejo", None, "codeberg.org", "https://codeberg.org/api/v1"),
+            ("gitea", Some("gitea.example"), "gitea.example", "https://gitea.example/api/v1"),
+        ];
+        for (kind, host, want_host, want_api) in cases {
+            let host = host.map(|h| format!("host = \"{h}\"\n")).unwrap_or_default();
+            let found = read(&format!("[forges.f]\nkind = \"{kind}\"\n{host}token_env = \"GH\"\n")).unwrap();
+            assert_eq!((found[0].host.as_str(), found[0].api_url.as_str()), (want_host, want_api), "{kind}");
+        }
+    }
+
+    #[test]
     fn a_connection_that_cannot_work_is_refused_naming_what_is_wrong() {
         let cases = [
-            ("kind = \"gitlab\"\ntoken_env = \"GH\"", "not supported yet"),
             ("kind = \"gitbucket\"\ntoken_env = \"GH\"", "unknown"),
             ("kind = \"github\"\ntoken_env = \"NOPE\"", "NOPE, which is not set"),
             ("kind = \"github\"", "give token_env or token_file"),

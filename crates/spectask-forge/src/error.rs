@@ -11,8 +11,8 @@ pub enum ForgeError {
     #[error("{forge}: {what} is not visible to the token's user, or does not exist (HTTP 404)")]
     NotFound { forge: String, what: String },
     /// The forge understood and said no (a missing permission, a branch protection, a validation).
-    #[error("{forge} refused to {what} (HTTP {status}): {message}")]
-    Refused { forge: String, what: String, status: u16, message: String },
+    #[error("{forge} refused to {what}{}: {message}", http_status(.status))]
+    Refused { forge: String, what: String, status: Option<u16>, message: String },
     /// Over the rate limit: worth another try after the reset.
     #[error("{forge} is rate limiting the token (HTTP {status}); try again later")]
     RateLimited { forge: String, status: u16 },
@@ -26,4 +26,9 @@ impl ForgeError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Unavailable { .. })
     }
+}
+
+/// ` (HTTP 405)`, or nothing when the client did not say which status the forge gave.
+fn http_status(status: &Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
 }

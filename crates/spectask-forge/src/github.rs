@@ -251,8 +251,23 @@ impl GitHub {
         Ok(())
     }
 
-    pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {
-        let what = format!("comment on pull request #{number} of {repo}");
+    /// GitHub numbers issues and pull requests alike: one conversation API serves both.
+    pub async fn comment_on_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        number: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        self.comment_on_issue(repo, number, body).await
+    }
+
+    pub async fn comment_on_issue(
+        &self,
+        repo: &ForgeRepo,
+        number: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        let what = format!("comment on #{number} of {repo}");
         self.client
             .issues(&repo.owner, &repo.name)
             .create_comment(number, body)
@@ -284,7 +299,7 @@ impl GitHub {
                     404 => ForgeError::NotFound { forge, what: what.to_owned() },
                     _ if rate_limited => ForgeError::RateLimited { forge, status },
                     500.. => ForgeError::Unavailable { forge, message: format!("HTTP {status}: {message}") },
-                    _ => ForgeError::Refused { forge, what: what.to_owned(), status, message },
+                    _ => ForgeError::Refused { forge, what: what.to_owned(), status: Some(status), message },
                 }
             }
             other => ForgeError::Unavailable { forge, message: format!("{what}: {other}") },

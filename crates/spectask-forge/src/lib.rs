@@ -1,22 +1,27 @@
-//! Forges: the GitHub (GitLab, Forgejo to come) connections the configuration names, and what a
-//! task hands off through them — its pull request.
+//! Forges: the GitHub, GitLab and Forgejo connections the configuration names, and what a task
+//! hands off through them — its pull request (a merge request on GitLab).
 //!
 //! A connection (`[forges.<name>]`, [`Forges::from_toml`]) names the host its repositories' remote
 //! URLs carry, the API's base URL and where its token is read from (an environment variable or a
 //! file; the token is never logged, stored or returned). A repository registered by URL belongs
 //! to the connection whose host its URL names ([`Forges::for_remote`]). [`ForgeClient`] makes the
-//! requests: through `octocrab` for GitHub, whose typed answers the fake forge of the tests holds
-//! to GitHub's published OpenAPI description.
+//! requests: through `octocrab` for GitHub and `forgejo-api` for Forgejo, both typed from the
+//! forge's published API description (which the fake forge of the tests holds its answers to),
+//! and for GitLab through typed requests written from its REST documentation (see `gitlab`).
 
 mod connections;
 mod error;
+mod forgejo;
 mod github;
+mod gitlab;
 mod remote_url;
 mod webhook;
 
 pub use connections::{Forge, ForgeKind, Forges};
 pub use error::ForgeError;
+pub use forgejo::Forgejo;
 pub use github::GitHub;
+pub use gitlab::GitLab;
 pub use remote_url::{ForgeRepo, parse_issue_url, parse_remote};
 pub use webhook::{WebhookError, webhook_repository};
 
@@ -135,10 +140,10 @@ pub struct NewPullRequest {
 pub struct TokenReport {
     /// The user the token acts as.
     pub login: String,
-    /// A classic token's scopes; `None` for a fine-grained token, whose permissions GitHub does not
-    /// list.
+    /// The token's scopes; `None` where the forge does not list them (a GitHub fine-grained token,
+    /// Forgejo).
     pub scopes: Option<Vec<String>>,
-    /// Scopes a classic token lacks for what spectask does (opening pull requests: `repo`).
+    /// Scopes the token lacks for what spectask does (GitHub: `repo`; GitLab: `api`).
     pub missing: Vec<String>,
 }
 
@@ -154,6 +159,19 @@ pub struct RepoAccess {
 #[derive(Debug, Clone)]
 pub enum ForgeClient {
     GitHub(GitHub),
+    GitLab(GitLab),
+    Forgejo(Forgejo),
+}
+
+/// Calls the same method on whichever forge's client `$client` is.
+macro_rules! each_forge {
+    ($client:expr, $forge:ident => $call:expr) => {
+        match $client {
+            ForgeClient::GitHub($forge) => $call,
+            ForgeClient::GitLab($forge) => $call,
+            ForgeClient::Forgejo($forge) => $call,
+        }
+    };
 }
 
 impl ForgeClient {
@@ -161,19 +179,17 @@ impl ForgeClient {
     pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
         match forge.kind {
             ForgeKind::GitHub => Ok(Self::GitHub(GitHub::new(forge)?)),
+            ForgeKind::GitLab => Ok(Self::GitLab(GitLab::new(forge)?)),
+            ForgeKind::Forgejo => Ok(Self::Forgejo(Forgejo::new(forge)?)),
         }
     }
 
     pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.token_report().await,
-        }
+        each_forge!(self, forge => forge.token_report().await)
     }
 
     pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.repo_access(repo).await,
-        }
+        each_forge!(self, forge => forge.repo_access(repo).await)
     }
 
     /// The newest pull request from `head` into `base`, in any state.
@@ -183,9 +199,7 @@ impl ForgeClient {
         head: &str,
         base: &str,
     ) -> Result<Option<PullRequest>, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.find_pull_request(repo, head, base).await,
-        }
+        each_forge!(self, forge => forge.find_pull_request(repo, head, base).await)
     }
 
     pub async fn open_pull_request(
@@ -193,29 +207,22 @@ impl ForgeClient {
         repo: &ForgeRepo,
         new: &NewPullRequest,
     ) -> Result<PullRequest, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.open_pull_request(repo, new).await,
-        }
+        each_forge!(self, forge => forge.open_pull_request(repo, new).await)
     }
 
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.pull_request(repo, number).await,
-        }
+        each_forge!(self, forge => forge.pull_request(repo, number).await)
     }
 
     /// Every review and line comment of the pull request, oldest first within each kind.
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.feedback(repo, number).await,
-        }
+        each_forge!(self, forge => forge.feedback(repo, number).await)
     }
 
-    /// The checks of commit `sha`: its check runs and its commit statuses (the newest per context).
+    /// The checks of commit `sha`: its check runs, commit statuses or pipeline jobs, the newest of
+    /// each name.
     pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.checks(repo, sha).await,
-        }
+        each_forge!(self, forge => forge.checks(repo, sha).await)
     }
 
     /// Merges the pull request by `method` (`merge`, `squash` or `rebase`) if its head is still
@@ -227,34 +234,40 @@ impl ForgeClient {
         method: MergeMethod,
         sha: &str,
     ) -> Result<(), ForgeError> {
-        match self {
-            Self::GitHub(github) => github.merge_pull_request(repo, number, method, sha).await,
-        }
+        each_forge!(self, forge => forge.merge_pull_request(repo, number, method, sha).await)
     }
 
     pub async fn issue(&self, repo: &ForgeRepo, number: u64) -> Result<Issue, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.issue(repo, number).await,
-        }
+        each_forge!(self, forge => forge.issue(repo, number).await)
     }
 
     /// The open issues (not pull requests) of `repo` carrying `label`, newest first.
     pub async fn labelled_issues(&self, repo: &ForgeRepo, label: &str) -> Result<Vec<Issue>, ForgeError> {
-        match self {
-            Self::GitHub(github) => github.labelled_issues(repo, label).await,
-        }
+        each_forge!(self, forge => forge.labelled_issues(repo, label).await)
     }
 
     pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
-        match self {
-            Self::GitHub(github) => github.close_issue(repo, number).await,
-        }
+        each_forge!(self, forge => forge.close_issue(repo, number).await)
     }
 
-    /// Says `body` on the conversation of issue or pull request `number`.
-    pub async fn comment(&self, repo: &ForgeRepo, number: u64, body: &str) -> Result<(), ForgeError> {
-        match self {
-            Self::GitHub(github) => github.comment(repo, number, body).await,
-        }
+    /// Says `body` on the conversation of issue `number`.
+    pub async fn comment_on_issue(
+        &self,
+        repo: &ForgeRepo,
+        number: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        each_forge!(self, forge => forge.comment_on_issue(repo, number, body).await)
+    }
+
+    /// Says `body` on the conversation of pull request `number` (GitLab numbers merge requests
+    /// apart from issues).
+    pub async fn comment_on_pull_request(
+        &self,
+        repo: &ForgeRepo,
+        number: u64,
+        body: &str,
+    ) -> Result<(), ForgeError> {
+        each_forge!(self, forge => forge.comment_on_pull_request(repo, number, body).await)
     }
 }

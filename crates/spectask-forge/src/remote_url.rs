@@ -3,6 +3,7 @@
 /// A repository on a forge: `owner/name`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ForgeRepo {
+    /// A user or an organisation; on GitLab a group, which may nest (`group/subgroup`).
     pub owner: String,
     pub name: String,
 }
@@ -14,8 +15,9 @@ impl std::fmt::Display for ForgeRepo {
 }
 
 /// The host (with its port, when the URL names one) and the `owner/name` of a remote URL:
-/// `https://github.com/o/r(.git)`, `ssh://git@github.com/o/r.git`, `git@github.com:o/r.git`.
-/// `None` for a URL of another shape (a local path, `file://`, a path of more than two parts).
+/// `https://github.com/o/r(.git)`, `ssh://git@github.com/o/r.git`, `git@github.com:o/r.git`; the
+/// owner of `https://gitlab.com/group/sub/r.git` is `group/sub`. `None` for a URL of another shape
+/// (a local path, `file://`, a path of one part).
 pub fn parse_remote(url: &str) -> Option<(String, ForgeRepo)> {
     let url = url.trim();
     let (host, path) = if let Ok(parsed) = url::Url::parse(url)
@@ -38,14 +40,15 @@ pub fn parse_remote(url: &str) -> Option<(String, ForgeRepo)> {
     };
     let path = path.trim_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
-    let (owner, name) = path.split_once('/')?;
-    if owner.is_empty() || name.is_empty() || name.contains('/') || host.is_empty() {
+    let (owner, name) = path.rsplit_once('/')?;
+    if owner.split('/').any(str::is_empty) || name.is_empty() || host.is_empty() {
         return None;
     }
     Some((host.to_ascii_lowercase(), ForgeRepo { owner: owner.to_owned(), name: name.to_owned() }))
 }
 
-/// The host, repository and number of an issue's page: `https://github.com/o/r/issues/7`.
+/// The host, repository and number of an issue's page: `https://github.com/o/r/issues/7`, or
+/// GitLab's `https://gitlab.com/group/sub/r/-/issues/7`.
 pub fn parse_issue_url(url: &str) -> Option<(String, ForgeRepo, u64)> {
     let parsed = url::Url::parse(url.trim()).ok()?;
     if !matches!(parsed.scheme(), "https" | "http") {
@@ -56,9 +59,14 @@ pub fn parse_issue_url(url: &str) -> Option<(String, ForgeRepo, u64)> {
         None => parsed.host_str()?.to_owned(),
     };
     let parts: Vec<&str> = parsed.path().trim_matches('/').split('/').collect();
-    let [owner, name, "issues", number] = parts.as_slice() else { return None };
+    let [path @ .., "issues", number] = parts.as_slice() else { return None };
+    let path = path.strip_suffix(&["-"]).unwrap_or(path);
+    let [owner @ .., name] = path else { return None };
+    if owner.is_empty() || owner.iter().chain([name]).any(|part| part.is_empty() || *part == "-") {
+        return None;
+    }
     let number = number.parse().ok()?;
-    let repo = ForgeRepo { owner: (*owner).to_owned(), name: (*name).to_owned() };
+    let repo = ForgeRepo { owner: owner.join("/"), name: (*name).to_owned() };
     Some((host.to_ascii_lowercase(), repo, number))
 }
 
@@ -83,15 +91,21 @@ mod tests {
         for (url, host) in cases {
             assert_eq!(parse_remote(url), Some((host.to_owned(), repo("acme", "app"))), "{url}");
         }
+        let nested = parse_remote("git@gitlab.com:acme/web/app.git");
+        assert_eq!(nested, Some(("gitlab.com".to_owned(), repo("acme/web", "app"))));
     }
 
     #[test]
     fn an_issue_page_names_host_repository_and_number() {
         let found = parse_issue_url("https://github.com/acme/app/issues/42");
         assert_eq!(found, Some(("github.com".to_owned(), repo("acme", "app"), 42)));
+        let found = parse_issue_url("https://gitlab.com/acme/web/app/-/issues/7");
+        assert_eq!(found, Some(("gitlab.com".to_owned(), repo("acme/web", "app"), 7)));
         for url in [
             "https://github.com/acme/app/pull/42",
             "https://github.com/acme/issues/4",
+            "https://gitlab.com/acme/app/-/merge_requests/4",
+            "https://gitlab.com/-/issues/4",
             "ssh://h/a/b/issues/1",
         ] {
             assert_eq!(parse_issue_url(url), None, "{url}");
@@ -100,7 +114,7 @@ mod tests {
 
     #[test]
     fn urls_no_forge_repository_names_give_none() {
-        for url in ["file:///srv/app.git", "/srv/app", "https://github.com/acme", "https://h/a/b/c.git", ""] {
+        for url in ["file:///srv/app.git", "/srv/app", "https://github.com/acme", "https://h/a//c.git", ""] {
             assert_eq!(parse_remote(url), None, "{url}");
         }
     }

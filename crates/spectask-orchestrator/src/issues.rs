@@ -48,7 +48,7 @@ pub async fn take_up(
     };
     let task = store.create_spec_task_from_issue(new, &link).await?;
     let said = format!("spectask took this up as task `{}`.", task.handle());
-    if let Err(err) = client.comment(forge_repo, issue.number, &said).await {
+    if let Err(err) = client.comment_on_issue(forge_repo, issue.number, &said).await {
         tracing::warn!(task = %task.id, %err, "cannot comment on the issue a task was taken up from");
     }
     Ok(task)

@@ -70,7 +70,7 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         let short = pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha);
         let said =
             format!("Pushed {short} with the changes asked in review (spec task `{}`).", task.handle());
-        client.comment(&forge_repo, pull_request.number, &said).await.map_err(forge_error)?;
+        client.comment_on_pull_request(&forge_repo, pull_request.number, &said).await.map_err(forge_error)?;
     }
     let now = chrono::Utc::now();
     let record = TaskPullRequest {
@@ -133,7 +133,7 @@ async fn close_issue(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         Some(pr) => format!("Done in {} (spec task `{}`).", pr.url, task.handle()),
         None => format!("Done (spec task `{}`).", task.handle()),
     };
-    client.comment(&repo, issue.number, &done).await.map_err(forge_error)?;
+    client.comment_on_issue(&repo, issue.number, &done).await.map_err(forge_error)?;
     client.close_issue(&repo, issue.number).await.map_err(forge_error)?;
     ctx.store.mark_issue_closed(task.id).await?;
     Ok(())

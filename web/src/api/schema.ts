@@ -387,8 +387,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * A forge's webhook delivery (GitHub: `X-Hub-Signature-256` over the body with the connection's
-         *     `webhook_secret_env`). Needs no API token: the signature is the credential. It only makes the
+         * A forge's webhook delivery, proved with the connection's `webhook_secret_env`: GitHub's
+         *     `X-Hub-Signature-256` or Forgejo's `X-Forgejo-Signature` over the body, GitLab's
+         *     `X-Gitlab-Token`. Needs no API token: the proof is the credential. It only makes the
          *     repository's open pull requests due for a reading now; what they say is read from the forge.
          */
         post: operations["forge_webhook"];
@@ -1953,17 +1954,20 @@ export interface components {
             error?: string | null;
             /** @description The host repositories' remote URLs name. */
             host: string;
-            /** @description `github`. */
+            /** @description `github`, `gitlab` or `forgejo`. */
             kind: string;
             /** @description The user the token acts as; `None` when the check failed (see `error`). */
             login?: string | null;
-            /** @description Scopes a classic token lacks for opening pull requests. */
+            /** @description Scopes the token lacks for opening pull requests. */
             missing_scopes: string[];
             /** @description Its name in the configuration (`[forges.<name>]`). */
             name: string;
             /** @description The caller's repositories registered by a URL on this forge, and what the token may do there. */
             repositories: components["schemas"]["ForgeRepositoryDto"][];
-            /** @description A classic token's scopes; `None` for a fine-grained token or when the check failed. */
+            /**
+             * @description The token's scopes (a GitHub classic token's, a GitLab token's); `None` where the forge
+             *     does not list them (a GitHub fine-grained token, Forgejo) or when the check failed.
+             */
             scopes?: string[] | null;
         };
         /** @description What a connection's token may do in one repository. */

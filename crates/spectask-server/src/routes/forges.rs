@@ -23,8 +23,9 @@ pub struct WebhookAnswer {
     pub due: u64,
 }
 
-/// A forge's webhook delivery (GitHub: `X-Hub-Signature-256` over the body with the connection's
-/// `webhook_secret_env`). Needs no API token: the signature is the credential. It only makes the
+/// A forge's webhook delivery, proved with the connection's `webhook_secret_env`: GitHub's
+/// `X-Hub-Signature-256` or Forgejo's `X-Forgejo-Signature` over the body, GitLab's
+/// `X-Gitlab-Token`. Needs no API token: the proof is the credential. It only makes the
 /// repository's open pull requests due for a reading now; what they say is read from the forge.
 #[utoipa::path(post, path = "/forges/{name}/webhook", tag = "repos",
     params(("name" = String, Path, description = "The forge connection's name")),
@@ -41,7 +42,8 @@ async fn forge_webhook(
     let Some(forge) = state.forges.named(&name) else {
         return Err(ApiError::not_found(format!("no forge connection named {name:?}")));
     };
-    let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    let signature =
+        forge.webhook_headers().iter().find_map(|name| headers.get(*name)).and_then(|v| v.to_str().ok());
     forge.verify_webhook(&body, signature).map_err(|err| match err {
         spectask_forge::WebhookError::Off(_) => ApiError::not_found(err.to_string()),
         _ => ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "bad_signature", err.to_string()),
@@ -60,16 +62,17 @@ async fn forge_webhook(
 pub struct ForgeCheckDto {
     /// Its name in the configuration (`[forges.<name>]`).
     pub name: String,
-    /// `github`.
+    /// `github`, `gitlab` or `forgejo`.
     pub kind: &'static str,
     /// The host repositories' remote URLs name.
     pub host: String,
     pub api_url: String,
     /// The user the token acts as; `None` when the check failed (see `error`).
     pub login: Option<String>,
-    /// A classic token's scopes; `None` for a fine-grained token or when the check failed.
+    /// The token's scopes (a GitHub classic token's, a GitLab token's); `None` where the forge
+    /// does not list them (a GitHub fine-grained token, Forgejo) or when the check failed.
     pub scopes: Option<Vec<String>>,
-    /// Scopes a classic token lacks for opening pull requests.
+    /// Scopes the token lacks for opening pull requests.
     pub missing_scopes: Vec<String>,
     /// Why the token could not be checked (refused, the forge unreachable).
     pub error: Option<String>,
