@@ -1,6 +1,7 @@
-// The fake's self-test: every route spectask uses, through Prism, on a real bare repository; a
-// refusal where GitHub refuses. Any answer breaking GitHub's description comes back from Prism as
-// a 500 with `sl-violations`, and fails here with the violations printed.
+// The fake's self-test: every route spectask uses, on a real bare repository per forge; a
+// refusal where the forge refuses. GitHub's and Forgejo's go through Prism: an answer breaking the
+// forge's description comes back as a 500 with `sl-violations`, and fails here with the
+// violations printed.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,10 +21,15 @@ git(work, 'add', 'b.txt')
 git(work, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'second')
 const bare = join(dir, 'app.git')
 git(dir, 'clone', '-q', '--bare', work, bare)
+const bareOf = (name) => {
+  const path = join(dir, `${name}.git`)
+  git(dir, 'clone', '-q', '--bare', work, path)
+  return path
+}
 
 const launcher = spawn(process.execPath, [new URL('./start.mjs', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] })
 const line = await new Promise((resolve) => createInterface({ input: launcher.stdout }).once('line', resolve))
-const { api, admin } = JSON.parse(line)
+const { api, admin, gitlab, forgejo } = JSON.parse(line)
 let failures = 0
 const check = (what, ok, detail) => {
   if (!ok) failures++
@@ -32,18 +38,19 @@ const check = (what, ok, detail) => {
 async function call(base, method, path, body, token = 'write-token') {
   const res = await fetch(base + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/vnd.github+json' },
+    headers: { authorization: `${base === forgejo ? 'token' : 'Bearer'} ${token}`, 'content-type': 'application/json', accept: 'application/json' },
     body: body ? JSON.stringify(body) : undefined,
   })
   const text = await res.text()
   const violations = res.headers.get('sl-violations')
   return { status: res.status, body: text ? JSON.parse(text) : null, violations, headers: res.headers }
 }
-const expect = async (what, method, path, body, status, token) => {
-  const r = await call(api, method, path, body, token)
+const expectOn = (base) => async (what, method, path, body, status, token) => {
+  const r = await call(base, method, path, body, token)
   check(`${what} → ${status}`, r.status === status && !r.violations, `${r.status} ${r.violations ?? JSON.stringify(r.body).slice(0, 400)}`)
   return r
 }
+const expect = expectOn(api)
 
 try {
   await call(admin, 'POST', '/_fake/repos', { owner: 'acme', name: 'app', git_dir: bare })
@@ -94,6 +101,56 @@ try {
   const merged = await expect('read merged', 'GET', `/repos/acme/app/pulls/${number}`, null, 200)
   check('merged, in git too', merged.body?.merged === true && git(bare, 'ls-tree', '--name-only', 'main').includes('b.txt'), JSON.stringify(merged.body?.merged))
   await expect('closing it', 'PATCH', `/repos/acme/app/pulls/${number}`, { state: 'closed' }, 200)
+
+  // GitLab (no description to hold it to): the same story in GitLab's shapes.
+  const onGitLab = expectOn(gitlab)
+  await call(admin, 'POST', '/_fake/repos', { forge: 'gitlab', owner: 'acme', name: 'lab', git_dir: bareOf('lab') })
+  await call(admin, 'POST', '/_fake/tokens', { token: 'lab-token', login: 'bot', scopes: ['api'], grants: { 'acme/lab': 'write' } })
+  const p = '/api/v4/projects/acme%2Flab'
+  const scopes = await onGitLab('the token\'s scopes', 'GET', '/api/v4/personal_access_tokens/self', null, 200, 'lab-token')
+  check('the api scope', scopes.body?.scopes?.includes('api'), JSON.stringify(scopes.body))
+  const project = await onGitLab('the project', 'GET', p, null, 200, 'lab-token')
+  check('Developer access', project.body?.permissions?.project_access?.access_level === 30, JSON.stringify(project.body?.permissions))
+  await onGitLab('another forge\'s repository', 'GET', '/api/v4/projects/acme%2Fapp', null, 404, 'lab-token')
+  const labIssue = await call(admin, 'POST', '/_fake/repos/acme/lab/issues', { title: 'Add c', labels: ['spectask'] })
+  const mr = await onGitLab('a merge request', 'POST', `${p}/merge_requests`, { source_branch: 'feature', target_branch: 'main', title: 'Draft: Add b' }, 201, 'lab-token')
+  check('numbered apart from issues, a draft', mr.body?.iid === 1 && labIssue.body?.number === 1 && mr.body.draft === true, JSON.stringify([mr.body?.iid, labIssue.body]))
+  await onGitLab('a second one for the same branch', 'POST', `${p}/merge_requests`, { source_branch: 'feature', target_branch: 'main', title: 't' }, 409, 'lab-token')
+  await call(admin, 'POST', '/_fake/repos/acme/lab/pulls/1/reviews', { login: 'alice', state: 'CHANGES_REQUESTED', body: 'please', comments: [{ path: 'b.txt', line: 1, body: 'say more' }] })
+  const reviewers = await onGitLab('reviewers', 'GET', `${p}/merge_requests/1/reviewers`, null, 200, 'lab-token')
+  check('alice requested changes', reviewers.body?.[0]?.state === 'requested_changes', JSON.stringify(reviewers.body))
+  const notes = await onGitLab('notes', 'GET', `${p}/merge_requests/1/notes?sort=asc`, null, 200, 'lab-token')
+  check('a note and a diff note', notes.body?.length === 2 && notes.body[1].type === 'DiffNote' && notes.body[1].position.new_line === 1, JSON.stringify(notes.body))
+  const labHead = git(bareOf('lab-head'), 'rev-parse', 'feature')
+  await call(admin, 'POST', '/_fake/repos/acme/lab/check-runs', { head_sha: labHead, name: 'test', conclusion: 'failure' })
+  const statuses = await onGitLab('commit statuses', 'GET', `${p}/repository/commits/${labHead}/statuses`, null, 200, 'lab-token')
+  check('a failed job', statuses.body?.[0]?.status === 'failed', JSON.stringify(statuses.body))
+  await onGitLab('a merge of a moved head', 'PUT', `${p}/merge_requests/1/merge`, { sha: 'abc' }, 409, 'lab-token')
+  const mergedMr = await onGitLab('a merge', 'PUT', `${p}/merge_requests/1/merge`, { sha: labHead }, 200, 'lab-token')
+  check('merged', mergedMr.body?.state === 'merged', mergedMr.body?.state)
+  await onGitLab('closing the issue', 'PUT', `${p}/issues/1`, { state_event: 'close' }, 200, 'lab-token')
+
+  // Forgejo, through Prism with Forgejo's own description.
+  const onForgejo = expectOn(forgejo)
+  await call(admin, 'POST', '/_fake/repos', { forge: 'forgejo', owner: 'acme', name: 'jo', git_dir: bareOf('jo') })
+  await call(admin, 'POST', '/_fake/tokens', { token: 'jo-token', login: 'bot', scopes: [], grants: { 'acme/jo': 'write' } })
+  const r = '/api/v1/repos/acme/jo'
+  await onForgejo('the token\'s user', 'GET', '/api/v1/user', null, 200, 'jo-token')
+  await onForgejo('the repository', 'GET', r, null, 200, 'jo-token')
+  await onForgejo('no pull request yet', 'GET', `${r}/pulls/main/feature`, null, 404, 'jo-token')
+  await onForgejo('a request breaking the description', 'POST', `${r}/pulls`, { head: 'feature', base: 'main', title: 5 }, 422, 'jo-token')
+  const pull = await onForgejo('a pull request', 'POST', `${r}/pulls`, { head: 'feature', base: 'main', title: 'WIP: Add b', body: 'x' }, 201, 'jo-token')
+  check('a draft', pull.body?.draft === true && pull.body.number === 1, JSON.stringify(pull.body))
+  await onForgejo('found by base and head', 'GET', `${r}/pulls/main/feature`, null, 200, 'jo-token')
+  await call(admin, 'POST', '/_fake/repos/acme/jo/pulls/1/reviews', { login: 'alice', state: 'CHANGES_REQUESTED', body: 'please', comments: [{ path: 'b.txt', line: 1, body: 'say more' }] })
+  const joReviews = await onForgejo('reviews', 'GET', `${r}/pulls/1/reviews`, null, 200, 'jo-token')
+  check('a review requesting changes', joReviews.body?.[0]?.state === 'REQUEST_CHANGES', JSON.stringify(joReviews.body))
+  await onForgejo('its line comments', 'GET', `${r}/pulls/1/reviews/${joReviews.body?.[0]?.id}/comments`, null, 200, 'jo-token')
+  await onForgejo('the combined status', 'GET', `${r}/commits/feature/status`, null, 200, 'jo-token')
+  await onForgejo('a comment', 'POST', `${r}/issues/1/comments`, { body: 'Pushed abc' }, 201, 'jo-token')
+  await onForgejo('a merge', 'POST', `${r}/pulls/1/merge`, { Do: 'squash' }, 200, 'jo-token')
+  const joMerged = await onForgejo('read merged', 'GET', `${r}/pulls/1`, null, 200, 'jo-token')
+  check('merged', joMerged.body?.merged === true, JSON.stringify(joMerged.body?.merged))
 } finally {
   launcher.kill('SIGTERM')
 }

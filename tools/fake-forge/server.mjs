@@ -1,13 +1,17 @@
 // A stateful fake of GitHub's REST API: repositories backed by bare git repositories, tokens with
 // scopes and grants, pull requests merged and closed with real git work, reviews and comments.
 // Its answers are built from GitHub's own description (lib/description.mjs) with this state laid
-// over them; Prism, in front (start.mjs), validates every request and answer.
+// over them; Prism, in front (start.mjs), validates every request and answer. GitLab's API
+// (lib/gitlab.mjs, under /api/v4) and Forgejo's (lib/forgejo.mjs, under /api/v1) serve the same
+// state in their own shapes, each to the repositories registered for it.
 //
 // The admin API under /_fake/ (reached directly, not through Prism) sets up state and acts as a
 // person on the forge: merging, closing, reviewing.
 import { createServer } from 'node:http'
 import { answer } from './lib/description.mjs'
 import { isAncestor, merge, tip } from './lib/git.mjs'
+import { gitlabRoutes } from './lib/gitlab.mjs'
+import { forgejoRoutes } from './lib/forgejo.mjs'
 
 const WEB = 'https://github.invalid'
 const state = { repos: new Map(), tokens: new Map(), requests: [], nextId: 1000 }
@@ -36,7 +40,8 @@ const idOf = (text) => [...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1
 // ---- authentication
 
 function caller(req, repo, need) {
-  const header = req.headers.authorization ?? ''
+  // GitLab's PRIVATE-TOKEN, or an Authorization header (Bearer; Forgejo's and GitHub's `token`).
+  const header = req.headers['private-token'] ?? req.headers.authorization ?? ''
   const token = state.tokens.get(header.replace(/^(Bearer|token)\s+/i, '').trim())
   if (!token) refuse(401, 'Bad credentials')
   if (!repo) return token
@@ -49,9 +54,10 @@ function caller(req, repo, need) {
   return token
 }
 
-function repoOf(owner, name) {
+/** The repository `owner/name`; one of another forge's is not found on `forge` (any when absent). */
+function repoOf(owner, name, forge) {
   const repo = state.repos.get(`${owner}/${name}`)
-  if (!repo) refuse(404, 'Not Found')
+  if (!repo || (forge && repo.forge !== forge)) refuse(404, 'Not Found')
   return repo
 }
 
@@ -234,11 +240,11 @@ const routes = [
     return { body: { ...out, login: token.login, id: idOf(token.login), html_url: `${WEB}/${token.login}` }, headers: { 'x-oauth-scopes': token.scopes.join(', ') } }
   }],
   ['GET', '/repos/:owner/:repo', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     return { body: repository(repo, caller(req, repo)) }
   }],
   ['GET', '/repos/:owner/:repo/pulls', ({ req, p, query }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const wanted = query.get('state') ?? 'open'
     const head = query.get('head')
@@ -251,7 +257,7 @@ const routes = [
     return { body: list.map((pr) => simple(repo, pr)) }
   }],
   ['POST', '/repos/:owner/:repo/pulls', ({ req, p, body }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     const token = caller(req, repo, 'write')
     const head = String(body.head ?? '').replace(/^[^:]+:/, '')
     const invalid = (message) => refuse(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message }], status: '422' })
@@ -268,12 +274,12 @@ const routes = [
     return { status: 201, body: pullRequest(repo, pr) }
   }],
   ['GET', '/repos/:owner/:repo/pulls/:number', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     return { body: pullRequest(repo, pullOf(repo, p.number)) }
   }],
   ['PATCH', '/repos/:owner/:repo/pulls/:number', ({ req, p, body }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo, 'write')
     const pr = pullOf(repo, p.number)
     if (body.title !== undefined) pr.title = body.title
@@ -284,7 +290,7 @@ const routes = [
     return { body: pullRequest(repo, pr) }
   }],
   ['PUT', '/repos/:owner/:repo/pulls/:number/merge', ({ req, p, body }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     const token = caller(req, repo, 'write')
     const pr = pullOf(repo, p.number)
     if (body.sha && body.sha !== tip(repo.gitDir, pr.head)) refuse(409, 'Head branch was modified. Review and try the merge again.')
@@ -292,31 +298,31 @@ const routes = [
     return { body: { sha, merged: true, message: 'Pull Request successfully merged' } }
   }],
   ['GET', '/repos/:owner/:repo/pulls/:number/reviews', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = pullOf(repo, p.number)
     return { body: pr.reviews.map((r) => review(repo, pr, r)) }
   }],
   ['GET', '/repos/:owner/:repo/pulls/:number/comments', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = pullOf(repo, p.number)
     return { body: pr.lineComments.map((c) => lineComment(repo, pr, c)) }
   }],
   ['GET', '/repos/:owner/:repo/commits/:ref/check-runs', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const sha = tip(repo.gitDir, p.ref) ?? p.ref
     const runs = repo.checkRuns.filter((r) => r.sha === sha)
     return { body: { total_count: runs.length, check_runs: runs.map((r) => checkRun(repo, r)) } }
   }],
   ['GET', '/repos/:owner/:repo/commits/:ref/status', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     return { body: combinedStatus(repo, tip(repo.gitDir, p.ref) ?? p.ref) }
   }],
   ['GET', '/repos/:owner/:repo/issues', ({ req, p, query }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const wanted = query.get('state') ?? 'open'
     const labels = (query.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean)
@@ -327,7 +333,7 @@ const routes = [
     return { body: list.map((i) => issueObject(repo, i)) }
   }],
   ['GET', '/repos/:owner/:repo/issues/:number', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const issue = repo.issues.find((i) => i.number === Number(p.number))
     if (issue) return { body: issueObject(repo, issue) }
@@ -337,7 +343,7 @@ const routes = [
     return { body: asIssue }
   }],
   ['PATCH', '/repos/:owner/:repo/issues/:number', ({ req, p, body }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo, 'write')
     const issue = repo.issues.find((i) => i.number === Number(p.number))
     if (!issue) refuse(404, 'Not Found')
@@ -348,13 +354,13 @@ const routes = [
     return { body: issueObject(repo, issue) }
   }],
   ['GET', '/repos/:owner/:repo/issues/:number/comments', ({ req, p }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = threadOf(repo, p.number)
     return { body: pr.issueComments.map((c) => issueComment(repo, pr, c)) }
   }],
   ['POST', '/repos/:owner/:repo/issues/:number/comments', ({ req, p, body }) => {
-    const repo = repoOf(p.owner, p.repo)
+    const repo = repoOf(p.owner, p.repo, 'github')
     const token = caller(req, repo, 'write')
     const pr = threadOf(repo, p.number)
     const c = { id: nextId(), login: token.login, body: body.body, at: now() }
@@ -369,7 +375,10 @@ const admin = [
   ['POST', '/_fake/repos', ({ body }) => {
     for (const key of ['owner', 'name', 'git_dir']) if (!body[key]) refuse(400, `${key} is missing`)
     const key = `${body.owner}/${body.name}`
-    state.repos.set(key, { key, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], issues: [], nextNumber: 1, protected: new Set(), checkRuns: [], statuses: [] })
+    const forge = body.forge ?? 'github'
+    if (!['github', 'gitlab', 'forgejo'].includes(forge)) refuse(400, `forge ${forge} is not github, gitlab or forgejo`)
+    // GitLab numbers issues apart from merge requests (nextIssue); the others number both alike.
+    state.repos.set(key, { key, forge, owner: body.owner, name: body.name, gitDir: body.git_dir, defaultBranch: body.default_branch ?? 'main', pulls: [], issues: [], nextNumber: 1, nextIssue: 1, protected: new Set(), checkRuns: [], statuses: [] })
     return { status: 201, body: { key } }
   }],
   ['POST', '/_fake/tokens', ({ body }) => {
@@ -424,9 +433,10 @@ const admin = [
   ['POST', '/_fake/repos/:owner/:repo/issues', ({ p, body }) => {
     const repo = repoOf(p.owner, p.repo)
     if (!body.title) refuse(400, 'title is missing')
-    const issue = { id: nextId(), number: repo.nextNumber++, title: body.title, body: body.body ?? null, state: 'open', author: body.login ?? 'someone', labels: body.labels ?? [], createdAt: now(), updatedAt: now(), closedAt: null, issueComments: [] }
+    const number = repo.forge === 'gitlab' ? repo.nextIssue++ : repo.nextNumber++
+    const issue = { id: nextId(), number, title: body.title, body: body.body ?? null, state: 'open', author: body.login ?? 'someone', labels: body.labels ?? [], createdAt: now(), updatedAt: now(), closedAt: null, issueComments: [] }
     repo.issues.push(issue)
-    return { status: 201, body: { number: issue.number, url: `${WEB}/${repo.key}/issues/${issue.number}` } }
+    return { status: 201, body: { number: issue.number } }
   }],
   ['GET', '/_fake/repos/:owner/:repo/issues/:number', ({ p }) => {
     const issue = repoOf(p.owner, p.repo).issues.find((i) => i.number === Number(p.number))
@@ -456,6 +466,23 @@ function match(table, method, path) {
 /** The API paths the fake serves, as `METHOD /path/:param` patterns. */
 export const SERVED = routes.map(([method, pattern]) => `${method} ${pattern}`)
 
+// What the other forges' routes share with GitHub's: the state, and the forge's own doings.
+const shared = { state, refuse, caller, repoOf, pullOf, mergePull, now, nextId, idOf, tip, isAncestor }
+const gitlab = gitlabRoutes(shared)
+const forgejo = forgejoRoutes(shared)
+/** Forgejo's paths, as `METHOD /api/v1/path/:param` patterns (for start.mjs to cut its description). */
+export const SERVED_FORGEJO = forgejo.map(([method, pattern]) => `${method} ${pattern}`)
+
+/** The table serving `path`, and how its refusals read. */
+function api(path) {
+  if (path.startsWith('/_fake/')) return { table: admin, reshape: (s, b) => b }
+  // GitLab's errors: {"message": "404 Project Not Found"}.
+  if (path.startsWith('/api/v4/')) return { table: gitlab, reshape: (s, b) => ({ message: `${s} ${b.message}` }) }
+  // Forgejo's: {"message": …, "url": …}.
+  if (path.startsWith('/api/v1/')) return { table: forgejo, reshape: (s, b) => ({ message: b.message, url: 'https://forgejo.org/docs/latest/' }) }
+  return { table: routes, reshape: (s, b) => b }
+}
+
 export function serve(port = 0) {
   const server = createServer((req, res) => {
     let raw = ''
@@ -463,11 +490,12 @@ export function serve(port = 0) {
     req.on('end', () => {
       const url = new URL(req.url, 'http://fake')
       const isAdmin = url.pathname.startsWith('/_fake/')
+      const { table, reshape } = api(url.pathname)
       let status = 500
       let body
       let headers = {}
       try {
-        const found = match(isAdmin ? admin : routes, req.method, url.pathname)
+        const found = match(table, req.method, url.pathname)
         if (!found) refuse(404, 'Not Found')
         const parsed = raw ? JSON.parse(raw) : {}
         const out = found.handler({ req, p: found.p, query: url.searchParams, body: parsed })
@@ -477,15 +505,17 @@ export function serve(port = 0) {
       } catch (error) {
         if (error instanceof Refusal) {
           status = error.status
-          body = error.body
+          body = reshape(error.status, error.body)
         } else {
           status = isAdmin ? 400 : 500
           body = { message: String(error?.stack ?? error) }
         }
       }
       if (!isAdmin) state.requests.push({ method: req.method, path: url.pathname, query: url.search, status })
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
-      res.end(JSON.stringify(body))
+      // An answer without a body (Forgejo's merge) says no content type: Prism would read it as JSON.
+      const type = body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }
+      res.writeHead(status, { ...type, ...headers })
+      res.end(body === undefined ? '' : JSON.stringify(body))
     })
   })
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)))

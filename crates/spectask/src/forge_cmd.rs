@@ -36,7 +36,10 @@ pub async fn run(args: ForgeArgs) -> anyhow::Result<ExitCode> {
 fn forge_fields(forge: &Value) -> String {
     let scopes = match forge["scopes"].as_array() {
         Some(scopes) => scopes.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
-        None if forge["error"].is_null() => "not listed (a fine-grained token)".to_owned(),
+        None if forge["error"].is_null() && forge["kind"] == "github" => {
+            "not listed (a fine-grained token)".to_owned()
+        }
+        None if forge["error"].is_null() => "not listed by this forge".to_owned(),
         None => String::new(),
     };
     let missing: Vec<&str> =

@@ -14,16 +14,29 @@ const description = JSON.parse(readFileSync(DESCRIPTION_PATH, 'utf8'))
  * a request to anything else is Prism's own 404.
  */
 export function writeServedDescription(served, file) {
+  writeFileSync(file, JSON.stringify(cutDescription(description, served)))
+}
+
+/**
+ * `whole` (an OpenAPI or Swagger description) with only the operations `served` names; a served
+ * path carries the description's `basePath` (Swagger 2) in front, and so do the paths of the cut
+ * description, which has none: Prism's proxy matches a request's whole path against them.
+ */
+export function cutDescription(whole, served) {
+  const base = whole.basePath && whole.basePath !== '/' ? whole.basePath : ''
+  served = served.map((s) => s.replace(' ' + base + '/', ' /'))
   const shape = (path) => path.replace(/\{[^}]+\}|:[A-Za-z_]+/g, '*')
   const wanted = new Set(served.map((s) => s.toLowerCase().replace(/ .*/, '') + ' ' + shape(s.replace(/^\S+ /, ''))))
   const paths = {}
-  for (const [path, item] of Object.entries(description.paths)) {
+  for (const [path, item] of Object.entries(whole.paths)) {
     const kept = Object.fromEntries(
       Object.entries(item).filter(([method]) => wanted.has(`${method} ${shape(path)}`) || method === 'parameters'),
     )
-    if (Object.keys(kept).some((k) => k !== 'parameters')) paths[path] = kept
+    if (Object.keys(kept).some((k) => k !== 'parameters')) paths[base + path] = kept
   }
-  writeFileSync(file, JSON.stringify({ ...description, paths }))
+  const cut = { ...whole, paths }
+  delete cut.basePath
+  return cut
 }
 
 function resolve(node) {

@@ -4,129 +4,19 @@
 //! the task done; closing it unmerged sends the task back to review; a token that cannot push,
 //! or a repository no forge connection covers, is refused with what is wrong named.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::fake_github::{FakeGitHub, fake_github};
-use crate::git_http::GitHttp;
+use crate::forge_setup::OnForge;
 use crate::implementation::git;
 use crate::planning::wait_for_status;
-use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
-
-const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add notes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
-
-/// A repository `owner/name` on the fake GitHub, backed by a bare repository served over smart
-/// HTTP, and a server configured with a forge connection to it whose token has `grant`.
-struct OnGitHub {
-    repo: String,
-    bare: PathBuf,
-    url: String,
-    token: String,
-    server: Server,
-    fake: &'static FakeGitHub,
-    _http: GitHttp,
-}
-
-impl OnGitHub {
-    fn start(dir: &Path, name: &str, grant: &str) -> Self {
-        Self::start_with(dir, name, grant, "")
-    }
-
-    /// [`OnGitHub::start`] with `orchestrator` lines in the configuration's `[orchestrator]`.
-    fn start_with(dir: &Path, name: &str, grant: &str, orchestrator: &str) -> Self {
-        Self::start_configured(dir, name, grant, orchestrator, "poll_seconds = 0.2\n")
-    }
-
-    /// [`OnGitHub::start_with`] with `forge` lines in the connection's `[forges.fake]`.
-    fn start_configured(dir: &Path, name: &str, grant: &str, orchestrator: &str, forge: &str) -> Self {
-        let fake = fake_github();
-        let source = git_repo(dir, "source");
-        let bare = dir.join("remote").join("acme").join(format!("{name}.git"));
-        git(dir, &["clone", "-q", "--bare", source.to_str().unwrap(), bare.to_str().unwrap()]);
-        git(&bare, &["config", "http.receivepack", "true"]);
-        let http = GitHttp::serve(&dir.join("remote"));
-        let url = format!("{}/acme/{name}.git", http.base);
-        let repo = format!("acme/{name}");
-        // Tokens are per test: the fake is shared by the test process.
-        let token = format!("ghp_{}_{}", name, std::process::id());
-        fake.add_repo("acme", name, &bare);
-        fake.add_token(&token, "spectask-bot", &["repo", "read:org"], &repo, grant);
-
-        let config = CoderConfig { orchestrator, ..CoderConfig::default() };
-        let (data, _) = coder_data(dir, CHANGELOG, &config);
-        let token_file = dir.join("github-token");
-        std::fs::write(&token_file, format!("{token}\n")).unwrap();
-        let host = http.base.trim_start_matches("http://");
-        let forge = format!(
-            "\n[forges.fake]\nkind = \"github\"\nhost = \"{host}\"\napi_url = \"{}\"\ntoken_file = \"{}\"\n{forge}",
-            fake.api,
-            token_file.display()
-        );
-        let config = data.join("config.toml");
-        let mut text = std::fs::read_to_string(&config).unwrap();
-        text.push_str(&forge);
-        std::fs::write(&config, text).unwrap();
-        let server = Server::start(&data, None);
-        Self { repo, bare, url, token, server, fake, _http: http }
-    }
-
-    /// `repo add URL --merge-policy pull_request --json`, which must succeed; the clone's path.
-    fn add(&self) -> PathBuf {
-        self.add_with(&[])
-    }
-
-    /// [`OnGitHub::add`] with more `repo add` arguments.
-    fn add_with(&self, extra: &[&str]) -> PathBuf {
-        let mut args = vec!["repo", "add", self.url.as_str(), "--merge-policy", "pull_request", "--json"];
-        args.extend_from_slice(extra);
-        let added = self.server.task_like(&args);
-        assert!(added.status.success(), "{}", stderr(&added));
-        let added = json(&added);
-        assert_eq!(added["merge_policy"], "pull_request", "{added}");
-        PathBuf::from(added["path"].as_str().unwrap())
-    }
-
-    /// A coding-session task in `clone`, approved once in review: its id and handle.
-    fn approved_task(&self, clone: &Path, title: &str) -> (String, String) {
-        let id = self.server.coding_session(clone, title, title);
-        let task = wait_for_status(&self.server, &id, "implementation_review");
-        let approved = self.server.task(&["approve", &id]);
-        assert!(approved.status.success(), "{}", stderr(&approved));
-        (id, task["handle"].as_str().unwrap().to_owned())
-    }
-
-    /// A task approved in `clone` whose pull request is open: its id, branch and pull request number.
-    fn opened(&self, clone: &Path, title: &str) -> (String, String, u64) {
-        let (id, handle) = self.approved_task(clone, title);
-        let task = self
-            .wait_for_pr(&id, "the pull request was not opened", |t| t["pull_request"]["number"].is_u64());
-        (id, format!("spectask/{handle}"), task["pull_request"]["number"].as_u64().unwrap_or_default())
-    }
-
-    /// Waits until the task's `pull_request` satisfies `done`; the task.
-    fn wait_for_pr(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let task = self.server.task_json(&["show", id, "--json"]);
-            if done(&task) {
-                return task;
-            }
-            assert!(
-                Instant::now() < deadline && task["status"] != "failed",
-                "{what}: {task:#}\nrequests: {:#?}",
-                self.fake.requests()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
+use crate::support::{git_repo, json, stderr};
 
 #[test]
 fn an_approved_task_becomes_a_pull_request_and_is_done_when_the_forge_merges_it() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "app", "write");
+    let gh = OnForge::start("github", dir.path(), "app", "write");
     let clone = gh.add();
 
     // What the token may do, as `forge check` says it.
@@ -197,7 +87,7 @@ fn an_approved_task_becomes_a_pull_request_and_is_done_when_the_forge_merges_it(
 #[test]
 fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "reviewed", "write");
+    let gh = OnForge::start("github", dir.path(), "reviewed", "write");
     let clone = gh.add();
     let (id, branch, number) = gh.opened(&clone, "Add a changelog");
     let first_head = git(&gh.bare, &["rev-parse", &branch]);
@@ -258,7 +148,7 @@ fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() 
 #[test]
 fn failing_checks_go_to_the_agent_until_their_rounds_run_out() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start_with(dir.path(), "checked", "write", "check_rounds = 1\n");
+    let gh = OnForge::start_with("github", dir.path(), "checked", "write", "check_rounds = 1\n");
     let clone = gh.add();
     let (id, branch, _) = gh.opened(&clone, "Add a changelog");
     let first_head = git(&gh.bare, &["rev-parse", &branch]).trim().to_owned();
@@ -311,7 +201,7 @@ fn failing_checks_go_to_the_agent_until_their_rounds_run_out() {
 #[test]
 fn spectask_merges_a_green_pull_request_where_the_repository_lets_it() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "automerge", "write");
+    let gh = OnForge::start("github", dir.path(), "automerge", "write");
     let clone = gh.add_with(&["--pull-request-merge", "squash"]);
     let passed = |sha: &str| {
         let body = json!({ "head_sha": sha, "name": "test", "conclusion": "success" });
@@ -361,7 +251,7 @@ fn spectask_merges_a_green_pull_request_where_the_repository_lets_it() {
 #[test]
 fn an_issue_imported_as_a_task_is_closed_when_its_pull_request_merges() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "issues", "write");
+    let gh = OnForge::start("github", dir.path(), "issues", "write");
     // Not yet registered: refused, naming what to do.
     let filed = gh.fake.admin(
         "POST",
@@ -369,11 +259,7 @@ fn an_issue_imported_as_a_task_is_closed_when_its_pull_request_merges() {
         json!({ "login": "carol", "title": "Add a changelog", "body": "We need one." }),
     );
     let number = filed["number"].as_u64().unwrap();
-    let issue_url = format!(
-        "https://{}/{}/issues/{number}",
-        gh.url.trim_start_matches("http://").split('/').next().unwrap(),
-        gh.repo
-    );
+    let issue_url = gh.issue_url(number);
     let early = gh.server.task(&["import", &issue_url, "--kind", "coding_session"]);
     assert!(
         !early.status.success() && stderr(&early).contains("repo add its URL first"),
@@ -392,7 +278,7 @@ fn an_issue_imported_as_a_task_is_closed_when_its_pull_request_merges() {
         (task["issue"]["number"].as_u64(), task["issue"]["closed"].as_bool()),
         (Some(number), Some(false))
     );
-    let issue = |gh: &OnGitHub| {
+    let issue = |gh: &OnForge| {
         gh.fake.admin("GET", &format!("/_fake/repos/{}/issues/{number}", gh.repo), Value::Null)
     };
     assert!(issue(&gh)["comments"].to_string().contains("took this up as task"), "{}", issue(&gh));
@@ -425,7 +311,7 @@ fn an_issue_imported_as_a_task_is_closed_when_its_pull_request_merges() {
 #[test]
 fn open_issues_carrying_the_repositorys_label_become_tasks_once() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "labelled", "write");
+    let gh = OnForge::start("github", dir.path(), "labelled", "write");
     let file = |title: &str, labels: &[&str]| {
         let body = json!({ "login": "carol", "title": title, "body": "Please.", "labels": labels });
         gh.fake.admin("POST", &format!("/_fake/repos/{}/issues", gh.repo), body)["number"].as_u64().unwrap()
@@ -461,7 +347,7 @@ fn a_signed_webhook_delivery_has_the_pull_request_read_at_once() {
     let secret = dir.path().join("webhook-secret");
     std::fs::write(&secret, "s3cret\n").unwrap();
     let lines = format!("poll_seconds = 3600\nwebhook_secret_file = \"{}\"\n", secret.display());
-    let gh = OnGitHub::start_configured(dir.path(), "hooked", "write", "", &lines);
+    let gh = OnForge::start_configured("github", dir.path(), "hooked", "write", "", &lines);
     let clone = gh.add();
     let (id, _, number) = gh.opened(&clone, "Add a changelog");
     gh.fake.admin(
@@ -506,7 +392,7 @@ fn a_signed_webhook_delivery_has_the_pull_request_read_at_once() {
 #[test]
 fn a_pull_request_closed_unmerged_sends_the_task_back_to_review() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "closing", "write");
+    let gh = OnForge::start("github", dir.path(), "closing", "write");
     let clone = gh.add();
     let (id, _, number) = gh.opened(&clone, "Add a changelog");
     gh.fake.admin("POST", &format!("/_fake/repos/{}/pulls/{number}/close", gh.repo), json!({"login": "bob"}));
@@ -525,7 +411,7 @@ fn a_pull_request_closed_unmerged_sends_the_task_back_to_review() {
 #[test]
 fn a_token_that_cannot_push_and_a_repository_without_forge_are_refused_naming_why() {
     let dir = tempfile::tempdir().unwrap();
-    let gh = OnGitHub::start(dir.path(), "readonly", "read");
+    let gh = OnForge::start("github", dir.path(), "readonly", "read");
     // A repository registered by path has no forge: refused before anything is registered.
     let local = git_repo(dir.path(), "local");
     let refused =
