@@ -45,6 +45,14 @@ pub enum GitError {
     )]
     DesignDocsRewritten { branch: String, last_written: String, current: String },
 
+    #[error(
+        "{branch} on the remote has commits this clone's lacks (its tip {theirs}): someone rewrote it \
+         (a force-push) or pushed to it meanwhile; spectask's work is kept on its own {branch} at \
+         {ours}. Bring the two together by hand (merge them, or reset the remote's to spectask's), \
+         then retry the task"
+    )]
+    RemoteBranchDiverged { branch: String, ours: String, theirs: String },
+
     #[error("invalid task handle {name:?}: {reason}")]
     InvalidTaskHandle { name: String, reason: &'static str },
 
@@ -154,6 +162,7 @@ impl GitError {
             | Remote { .. } => ErrorCategory::InvalidInput,
             NotRegistered { .. } | BranchNotFound { .. } => ErrorCategory::NotFound,
             DesignDocsRewritten { .. }
+            | RemoteBranchDiverged { .. }
             | UncommittedChanges { .. }
             | DefaultBranchDirty { .. }
             | UnmergedCommits { .. }

@@ -112,12 +112,26 @@ impl Repo {
     }
 
     /// Pushes `branches` to the remote (when the repository has one), each to the branch of the
-    /// same name, never forced: a push the remote refuses (it moved meanwhile, a protected branch)
-    /// is [`GitError::Remote`] with git's reason, and nothing local is lost.
+    /// same name, never forced: a branch whose remote one (as last fetched) has commits it lacks
+    /// is [`GitError::RemoteBranchDiverged`]; a push the remote refuses (it moved meanwhile, a
+    /// protected branch) is [`GitError::Remote`] with git's reason. Nothing local is lost.
     pub fn push(&self, branches: &[&str]) -> Result<(), GitError> {
         let Some(remote) = self.remote() else { return Ok(()) };
         if branches.is_empty() {
             return Ok(());
+        }
+        for branch in branches {
+            let theirs = self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))?;
+            if let (Some(theirs), Some(ours)) = (theirs, self.tip_of(branch)?)
+                && theirs != ours
+                && !self.is_ancestor(theirs, ours)?
+            {
+                return Err(GitError::RemoteBranchDiverged {
+                    branch: (*branch).to_owned(),
+                    ours: ours.to_string(),
+                    theirs: theirs.to_string(),
+                });
+            }
         }
         let specs: Vec<String> = branches.iter().map(|b| format!("refs/heads/{b}:refs/heads/{b}")).collect();
         let mut args = vec!["push", "--quiet", "--porcelain", remote];

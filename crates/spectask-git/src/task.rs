@@ -89,6 +89,11 @@ impl Repo {
         if let Some(found) = crate::worktree::in_place(&main, &path)?
             && found.branch.as_deref() == Some(format!("refs/heads/{branch}").as_str())
         {
+            // Commits a person pushed onto the task's branch (as last fetched) are built on.
+            if self.remote().is_some() {
+                let _lock = self.lock(LockScope::Task(task))?;
+                self.catch_up_task_branch(&branch)?;
+            }
             return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
         }
         let _lock = self.lock(LockScope::Task(task))?;

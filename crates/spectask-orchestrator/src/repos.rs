@@ -176,11 +176,12 @@ pub(crate) async fn push_task_work(ctx: &Ctx, task: &SpecTask, repo: &Repo) -> R
     }
 }
 
-/// A rewritten design-docs branch, a broken repository or a commit its hooks refuse will not heal
-/// by retrying.
+/// A rewritten design-docs branch, a remote branch that went its own way, a broken repository or
+/// a commit its hooks refuse will not heal by retrying.
 pub(crate) fn git_error(err: GitError) -> JobError {
     match err {
         GitError::DesignDocsRewritten { .. }
+        | GitError::RemoteBranchDiverged { .. }
         | GitError::PathNotFound { .. }
         | GitError::NotARepository { .. }
         | GitError::InsideRepository { .. }

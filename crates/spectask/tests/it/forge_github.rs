@@ -437,3 +437,65 @@ fn a_token_that_cannot_push_and_a_repository_without_forge_are_refused_naming_wh
     assert!(git(&clone, &["ls-tree", "--name-only", &format!("spectask/{handle}")]).contains("CHANGELOG.md"));
     gh.server.stop();
 }
+
+/// A person pushes a commit of their own onto the pull request's branch: the agent's fix builds
+/// on it. Then someone force-pushes the branch: the next fix cannot be pushed, and the task says
+/// so and keeps its work.
+#[test]
+fn commits_a_person_pushes_to_the_branch_are_built_on_and_a_rewrite_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnForge::start("github", dir.path(), "pushed", "write");
+    let clone = gh.add();
+    let (id, branch, number) = gh.opened(&clone, "Add a changelog");
+
+    let first_head = git(&gh.bare, &["rev-parse", &branch]).trim().to_owned();
+    // A person's commit on the branch, pushed from their own clone.
+    let theirs = dir.path().join("theirs");
+    git(dir.path(), &["clone", "-q", "-b", &branch, gh.bare.to_str().unwrap(), theirs.to_str().unwrap()]);
+    std::fs::write(theirs.join("PERSON.md"), "a person's note\n").unwrap();
+    git(&theirs, &["add", "PERSON.md"]);
+    git(&theirs, &["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "-qm", "A note"]);
+    git(&theirs, &["push", "-q", "origin", &branch]);
+    let person_head = git(&gh.bare, &["rev-parse", &branch]).trim().to_owned();
+
+    let review = json!({
+        "login": "alice",
+        "state": "CHANGES_REQUESTED",
+        "body": "Almost.",
+        "comments": [{ "path": "CHANGELOG.md", "line": 1, "body": "List what changed." }],
+    });
+    gh.act("POST", &format!("/pulls/{number}/reviews"), review.clone());
+    let fixed = gh.wait_for_pr(&id, "the fix was not pushed onto the person's commit", |t| {
+        t["status"] == "pull_request"
+            && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != person_head && h != first_head)
+    });
+    let head = fixed["pull_request"]["head_sha"].as_str().unwrap();
+    let history = git(&gh.bare, &["log", "--format=%H %s", head]);
+    assert!(history.contains(&person_head), "built on theirs: {history}");
+    assert!(git(&gh.bare, &["ls-tree", "--name-only", &branch]).contains("PERSON.md"));
+
+    // The branch rewritten on the remote: spectask's next fix cannot go there.
+    git(&theirs, &["reset", "-q", "--hard", "HEAD~1"]);
+    std::fs::write(theirs.join("OTHER.md"), "rewritten\n").unwrap();
+    git(&theirs, &["add", "OTHER.md"]);
+    git(&theirs, &["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "-qm", "Other"]);
+    git(&theirs, &["push", "-q", "--force", "origin", &branch]);
+    gh.act("POST", &format!("/pulls/{number}/reviews"), review);
+    let stopped = wait_for_status(&gh.server, &id, "failed");
+    let reason = stopped["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&branch) && reason.contains("rewrote it") && reason.contains("kept"),
+        "{stopped:#}"
+    );
+
+    // As the reason says: the remote's reset to spectask's, and the task retried, the fix goes on.
+    let ours = git(&clone, &["rev-parse", &branch]).trim().to_owned();
+    git(&clone, &["push", "-q", "--force", "origin", &branch]);
+    let retried = gh.server.task(&["retry", &id]);
+    assert!(retried.status.success(), "{}", stderr(&retried));
+    let back = gh.wait_for_pr(&id, "the retried task did not return to its pull request", |t| {
+        t["status"] == "pull_request" && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != ours)
+    });
+    assert_eq!(back["pull_request"]["number"], number, "{back:#}");
+    gh.server.stop();
+}
