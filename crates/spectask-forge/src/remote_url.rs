@@ -8,6 +8,20 @@ pub struct ForgeRepo {
     pub name: String,
 }
 
+impl std::str::FromStr for ForgeRepo {
+    type Err = String;
+
+    /// `owner/name`, the owner perhaps nested (`group/sub/name`).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.rsplit_once('/') {
+            Some((owner, name)) if !name.is_empty() && !owner.split('/').any(str::is_empty) => {
+                Ok(Self { owner: owner.to_owned(), name: name.to_owned() })
+            }
+            _ => Err(format!("{text:?} is no owner/name")),
+        }
+    }
+}
+
 impl std::fmt::Display for ForgeRepo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.owner, self.name)
@@ -109,6 +123,16 @@ mod tests {
             "ssh://h/a/b/issues/1",
         ] {
             assert_eq!(parse_issue_url(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_repository_reads_back_from_what_it_shows() {
+        for shown in ["acme/app", "acme/web/app"] {
+            assert_eq!(shown.parse::<ForgeRepo>().map(|r| r.to_string()), Ok(shown.to_owned()));
+        }
+        for bad in ["app", "acme/", "/app", "acme//app"] {
+            assert!(bad.parse::<ForgeRepo>().is_err(), "{bad}");
         }
     }
 

@@ -126,8 +126,7 @@ async fn close_issue(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
             issue.forge
         )));
     };
-    let Some((owner, name)) = issue.repository.split_once('/') else { return Ok(()) };
-    let repo = ForgeRepo { owner: owner.to_owned(), name: name.to_owned() };
+    let Ok(repo) = issue.repository.parse::<ForgeRepo>() else { return Ok(()) };
     let client = ForgeClient::new(forge).map_err(forge_error)?;
     let done = match ctx.store.pull_request_of(task.id).await? {
         Some(pr) => format!("Done in {} (spec task `{}`).", pr.url, task.handle()),
@@ -175,10 +174,7 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
 
 /// Reads one pull request and moves its task when the forge says it merged or closed.
 async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Result<(), JobError> {
-    let Some((owner, name)) = pull_request.repository.split_once('/') else {
-        return Err(JobError::Fatal(format!("pull request of {} names no owner", pull_request.repository)));
-    };
-    let repo = ForgeRepo { owner: owner.to_owned(), name: name.to_owned() };
+    let repo: ForgeRepo = pull_request.repository.parse().map_err(JobError::Fatal)?;
     let reading = match ForgeClient::new(forge) {
         Ok(client) => match client.pull_request(&repo, pull_request.number).await {
             Ok(found) => match client.checks(&repo, &found.head_sha).await {

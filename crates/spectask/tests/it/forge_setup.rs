@@ -14,9 +14,9 @@ use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
 /// The scripted agent's answers: a changelog first, then what a review or a failing check asks.
 pub const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add notes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
 
-/// A repository `acme/<name>` on the fake forge of `kind` (`github`, `gitlab`, `forgejo`), backed
-/// by a bare repository served over smart HTTP, and a server configured with a forge connection to
-/// it whose token has `grant`.
+/// A repository `acme/<name>` on the fake forge of `kind` (`github`, `gitlab`, `forgejo`; on GitLab
+/// in a subgroup, `acme/web/<name>`), backed by a bare repository served over smart HTTP, and a
+/// server configured with a forge connection to it whose token has `grant`.
 pub struct OnForge {
     pub kind: &'static str,
     pub repo: String,
@@ -49,15 +49,17 @@ impl OnForge {
     ) -> Self {
         let fake = fake_forge();
         let source = git_repo(dir, "source");
-        let bare = dir.join("remote").join("acme").join(format!("{name}.git"));
+        // GitLab's groups nest: its repository is in a subgroup.
+        let owner = if kind == "gitlab" { "acme/web" } else { "acme" };
+        let bare = dir.join("remote").join(owner).join(format!("{name}.git"));
         git(dir, &["clone", "-q", "--bare", source.to_str().unwrap(), bare.to_str().unwrap()]);
         git(&bare, &["config", "http.receivepack", "true"]);
         let http = GitHttp::serve(&dir.join("remote"));
-        let url = format!("{}/acme/{name}.git", http.base);
-        let repo = format!("acme/{name}");
+        let url = format!("{}/{owner}/{name}.git", http.base);
+        let repo = format!("{owner}/{name}");
         // Tokens are per test: the fake is shared by the test process.
         let token = format!("ghp_{}_{}", name, std::process::id());
-        fake.add_repo(kind, "acme", name, &bare);
+        fake.add_repo(kind, owner, name, &bare);
         let scopes: &[&str] = match kind {
             "gitlab" => &["api", "read_user"],
             _ => &["repo", "read:org"],
@@ -93,9 +95,12 @@ impl OnForge {
         format!("https://{host}/{}/{issues}/{number}", self.repo)
     }
 
-    /// An admin call on this repository: `POST /_fake/repos/acme/<name><path>`.
+    /// An admin call on this repository: `/_fake/repos/<owner>/<name><path>`, a nested owner
+    /// encoded as one segment.
     pub fn act(&self, method: &str, path: &str, body: Value) -> Value {
-        self.fake.admin(method, &format!("/_fake/repos/{}{path}", self.repo), body)
+        let (owner, name) = self.repo.rsplit_once('/').unwrap();
+        let owner = owner.replace('/', "%2F");
+        self.fake.admin(method, &format!("/_fake/repos/{owner}/{name}{path}"), body)
     }
 
     /// `repo add URL --merge-policy pull_request --json`, which must succeed; the clone's path.
