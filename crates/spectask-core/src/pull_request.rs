@@ -40,6 +40,24 @@ pub struct PullRequestCheck {
     pub summary: String,
 }
 
+/// What a reviewer last said of a pull request as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewVerdict {
+    Approved,
+    ChangesRequested,
+    /// Reviewed without approving or asking for changes.
+    Commented,
+}
+
+/// A reviewer's latest verdict on a pull request, as the forge last said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PullRequestReview {
+    /// The reviewer's login on the forge.
+    pub author: String,
+    pub verdict: ReviewVerdict,
+}
+
 /// A task's pull request as last read from its forge. Read facts carry the time they were read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TaskPullRequest {
@@ -64,4 +82,6 @@ pub struct TaskPullRequest {
     pub check_error: Option<String>,
     /// The checks of its head (CI), as last read.
     pub checks: Vec<PullRequestCheck>,
+    /// Each reviewer's latest verdict, as last read.
+    pub reviews: Vec<PullRequestReview>,
 }

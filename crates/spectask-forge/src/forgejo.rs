@@ -17,7 +17,7 @@ use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
 use crate::{
     Check, CheckState, Feedback, FeedbackKind, Issue, MergeMethod, NewPullRequest, PullRequest,
-    PullRequestState, RepoAccess, TokenReport,
+    PullRequestFeedback, PullRequestState, RepoAccess, Reviewer, TokenReport, Verdict,
 };
 
 /// Forgejo's largest page by default.
@@ -121,7 +121,7 @@ impl Forgejo {
     }
 
     /// Every submitted review of pull request `number`, and the line comments each carries.
-    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
+    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
         let what = format!("the reviews of pull request #{number} of {repo}");
         let (_, reviews) = self
             .client
@@ -131,12 +131,19 @@ impl Forgejo {
             .map_err(|e| self.error(&what, e))?;
         let mut found = Vec::new();
         let mut comments = Vec::new();
+        let mut verdicts = Vec::new();
         for review in reviews {
             let state = review.state.as_deref().unwrap_or_default();
             let (Some(id), false) = (review.id, matches!(state, "PENDING" | "REQUEST_REVIEW")) else {
                 continue;
             };
             let author = review.user.and_then(|u| u.login).unwrap_or_default();
+            let verdict = match state {
+                "APPROVED" => Verdict::Approved,
+                "REQUEST_CHANGES" => Verdict::ChangesRequested,
+                _ => Verdict::Commented,
+            };
+            verdicts.push((author.clone(), verdict));
             found.push(Feedback {
                 id: unsigned(id),
                 kind: FeedbackKind::Review { changes_requested: state == "REQUEST_CHANGES" },
@@ -166,7 +173,7 @@ impl Forgejo {
         }
         comments.sort_by_key(|c| c.id);
         found.extend(comments);
-        Ok(found)
+        Ok(PullRequestFeedback { items: found, reviewers: Reviewer::latest(verdicts) })
     }
 
     /// The commit statuses of `sha`, the newest of each context (Forgejo combines them so).

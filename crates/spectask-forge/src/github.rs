@@ -11,7 +11,7 @@ use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
 use crate::{
     Check, CheckState, Feedback, FeedbackKind, Issue, MergeMethod, NewPullRequest, PullRequest,
-    PullRequestState, RepoAccess, TokenReport,
+    PullRequestFeedback, PullRequestState, RepoAccess, Reviewer, TokenReport, Verdict,
 };
 
 /// The scope a classic token needs to open pull requests in private and public repositories.
@@ -124,7 +124,7 @@ impl GitHub {
     }
 
     /// Every review (but those still pending) and line comment of pull request `number`.
-    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
+    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
         let pulls = self.client.pulls(&repo.owner, &repo.name);
         let what = format!("the reviews of pull request #{number} of {repo}");
         let reviews =
@@ -133,6 +133,15 @@ impl GitHub {
         let comments =
             pulls.list_comments(Some(number)).per_page(100).send().await.map_err(|e| self.error(&what, e))?;
         let login = |user: Option<octocrab::models::Author>| user.map(|u| u.login).unwrap_or_default();
+        let reviewers = Reviewer::latest(reviews.items.iter().filter_map(|r| {
+            let verdict = match r.state? {
+                ReviewState::Approved => Verdict::Approved,
+                ReviewState::ChangesRequested => Verdict::ChangesRequested,
+                ReviewState::Commented => Verdict::Commented,
+                _ => return None,
+            };
+            Some((r.user.as_ref()?.login.clone(), verdict))
+        }));
         let reviews =
             reviews.items.into_iter().filter(|r| r.state != Some(ReviewState::Pending)).map(|r| Feedback {
                 id: r.id.0,
@@ -148,7 +157,7 @@ impl GitHub {
             author: login(c.user),
             body: c.body,
         });
-        Ok(reviews.chain(comments).collect())
+        Ok(PullRequestFeedback { items: reviews.chain(comments).collect(), reviewers })
     }
 
     pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {

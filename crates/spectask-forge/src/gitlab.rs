@@ -20,13 +20,13 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use self::answers::{CommitStatus, ErrorBody, MergeRequest, Note, Project, Reviewer, TokenSelf, User};
+use self::answers::{CommitStatus, ErrorBody, MergeRequest, Note, Project, TokenSelf, User};
 use crate::connections::Forge;
 use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
 use crate::{
     Check, CheckState, Feedback, FeedbackKind, Issue, MergeMethod, NewPullRequest, PullRequest,
-    PullRequestState, RepoAccess, TokenReport,
+    PullRequestFeedback, PullRequestState, RepoAccess, Reviewer, TokenReport, Verdict,
 };
 
 /// The scope a token needs to push, open and merge merge requests, and comment.
@@ -145,21 +145,31 @@ impl GitLab {
     /// The people's notes on merge request `number`: a note on the diff is a line comment; any
     /// other is a review, asking for changes when its author is a reviewer in the state
     /// `requested_changes`.
-    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
+    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
         let iid = number.to_string();
         let what = format!("the reviewers of merge request !{number} of {repo}");
         let request = self.project(Method::GET, repo, &["merge_requests", &iid, "reviewers"]);
-        let reviewers: Vec<Reviewer> = self.send(request, &what).await?;
+        let reviewers: Vec<answers::Reviewer> = self.send(request, &what).await?;
+        let reviewers = Reviewer::latest(reviewers.into_iter().filter_map(|r| {
+            let verdict = match r.state.as_deref()? {
+                "approved" => Verdict::Approved,
+                "requested_changes" => Verdict::ChangesRequested,
+                "reviewed" => Verdict::Commented,
+                _ => return None,
+            };
+            Some((r.user.username, verdict))
+        }));
         let asking: Vec<String> = reviewers
-            .into_iter()
-            .filter(|r| r.state.as_deref() == Some("requested_changes"))
-            .map(|r| r.user.username)
+            .iter()
+            .filter(|r| r.verdict == Verdict::ChangesRequested)
+            .map(|r| r.login.clone())
             .collect();
         let what = format!("the notes of merge request !{number} of {repo}");
         let query = [("sort", "asc"), ("order_by", "created_at"), ("per_page", PER_PAGE)];
         let request = self.project(Method::GET, repo, &["merge_requests", &iid, "notes"]).query(&query);
         let notes: Vec<Note> = self.send(request, &what).await?;
-        Ok(notes.into_iter().filter(|n| !n.system).map(|note| feedback(note, &asking)).collect())
+        let items = notes.into_iter().filter(|n| !n.system).map(|note| feedback(note, &asking)).collect();
+        Ok(PullRequestFeedback { items, reviewers })
     }
 
     /// The commit statuses of `sha` (pipeline jobs and external checks), the newest of each name.

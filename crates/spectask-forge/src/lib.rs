@@ -56,6 +56,45 @@ impl PullRequestState {
     }
 }
 
+/// What people said on a pull request: every review and line comment, and where each reviewer
+/// stands now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullRequestFeedback {
+    pub items: Vec<Feedback>,
+    /// Each reviewer's latest verdict.
+    pub reviewers: Vec<Reviewer>,
+}
+
+/// A reviewer's latest verdict on a pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewer {
+    pub login: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Approved,
+    ChangesRequested,
+    /// Reviewed without approving or asking for changes.
+    Commented,
+}
+
+impl Reviewer {
+    /// The latest verdict of each login among `verdicts`, given oldest first, in the order each
+    /// reviewer first appears.
+    pub fn latest(verdicts: impl IntoIterator<Item = (String, Verdict)>) -> Vec<Reviewer> {
+        let mut reviewers: Vec<Reviewer> = Vec::new();
+        for (login, verdict) in verdicts {
+            match reviewers.iter_mut().find(|r| r.login == login) {
+                Some(reviewer) => reviewer.verdict = verdict,
+                None => reviewers.push(Reviewer { login, verdict }),
+            }
+        }
+        reviewers
+    }
+}
+
 /// What a person said on a pull request: a review, or a comment on a line of its diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feedback {
@@ -214,8 +253,9 @@ impl ForgeClient {
         each_forge!(self, forge => forge.pull_request(repo, number).await)
     }
 
-    /// Every review and line comment of the pull request, oldest first within each kind.
-    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<Vec<Feedback>, ForgeError> {
+    /// Every review and line comment of the pull request, oldest first within each kind, and each
+    /// reviewer's latest verdict.
+    pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
         each_forge!(self, forge => forge.feedback(repo, number).await)
     }
 

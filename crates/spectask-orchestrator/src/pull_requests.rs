@@ -85,6 +85,7 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         checked_at: now,
         check_error: None,
         checks: Vec::new(),
+        reviews: Vec::new(),
     };
     ctx.store.record_pull_request(&record, first_reading(forge)).await?;
     let verb = if opened { "opened" } else { "took up" };
@@ -175,19 +176,9 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
 /// Reads one pull request and moves its task when the forge says it merged or closed.
 async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Result<(), JobError> {
     let repo: ForgeRepo = pull_request.repository.parse().map_err(JobError::Fatal)?;
-    let reading = match ForgeClient::new(forge) {
-        Ok(client) => match client.pull_request(&repo, pull_request.number).await {
-            Ok(found) => match client.checks(&repo, &found.head_sha).await {
-                Ok(checks) => PullRequestReading::Read {
-                    state: state(found.state),
-                    head_sha: found.head_sha,
-                    checks: checks.into_iter().map(feedback::check).collect(),
-                },
-                Err(err) => PullRequestReading::Failed { error: err.to_string() },
-            },
-            Err(err) => PullRequestReading::Failed { error: err.to_string() },
-        },
-        Err(err) => PullRequestReading::Failed { error: err.to_string() },
+    let (reading, said) = match reading(forge, &repo, pull_request.number).await {
+        Ok((reading, said)) => (reading, Some(said)),
+        Err(err) => (PullRequestReading::Failed { error: err.to_string() }, None),
     };
     let task_id = pull_request.spec_task_id;
     let Some(now) = ctx
@@ -199,7 +190,10 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     };
     let (command, message) = match now.state {
         PullRequestState::Open => {
-            if !feedback::send_back(ctx, forge, &repo, &now).await? {
+            // A failed reading moves nothing.
+            if let Some(said) = said
+                && !feedback::send_back(ctx, forge, &now, &said.items).await?
+            {
                 merging::when_green(ctx, forge, &repo, &now).await?;
             }
             return Ok(());
@@ -224,6 +218,26 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     let entry = handoff(task_id, now.number, message, json!({ "state": now.state }));
     ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
     Ok(())
+}
+
+/// The forge's word on pull request `number`: its state, head, the head's checks and the
+/// reviewers' verdicts; and what people said on it.
+async fn reading(
+    forge: &Forge,
+    repo: &ForgeRepo,
+    number: u64,
+) -> Result<(PullRequestReading, spectask_forge::PullRequestFeedback), ForgeError> {
+    let client = ForgeClient::new(forge)?;
+    let found = client.pull_request(repo, number).await?;
+    let checks = client.checks(repo, &found.head_sha).await?;
+    let said = client.feedback(repo, number).await?;
+    let reading = PullRequestReading::Read {
+        state: state(found.state),
+        head_sha: found.head_sha,
+        checks: checks.into_iter().map(feedback::check).collect(),
+        reviews: said.reviewers.iter().map(feedback::review).collect(),
+    };
+    Ok((reading, said))
 }
 
 /// A hand-off entry of the task's pull request `number`: `step` `pull_request`, its number, and

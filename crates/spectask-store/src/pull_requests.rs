@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use spectask_core::{
-    EventKind, PullRequestCheck, PullRequestState, SpecTask, SpecTaskCommand, SpecTaskId, TaskPullRequest,
-    Timestamp,
+    EventKind, PullRequestCheck, PullRequestReview, PullRequestState, SpecTask, SpecTaskCommand, SpecTaskId,
+    TaskPullRequest, Timestamp,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -22,21 +22,30 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 macro_rules! columns {
     () => {
         "spec_task_id, forge, repository, number, url, state, head_sha, opened_at, checked_at, \
-         check_error, next_check_at, checks"
+         check_error, next_check_at, checks, reviews"
     };
 }
 
-/// What a reading of the forge found: the pull request's state and head, or why it failed.
+/// What a reading of the forge found: the pull request's state, head, checks and reviewers'
+/// verdicts, or why it failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PullRequestReading {
-    Read { state: PullRequestState, head_sha: String, checks: Vec<PullRequestCheck> },
-    Failed { error: String },
+    Read {
+        state: PullRequestState,
+        head_sha: String,
+        checks: Vec<PullRequestCheck>,
+        reviews: Vec<PullRequestReview>,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 impl Store {
     /// Records the task's pull request as just opened (or found), replacing any earlier one, with
     /// its first reading due after `poll`; one `pull_request.updated` event. The feedback already
-    /// sent back stays seen when it is the same pull request (a fix pushed to it).
+    /// sent back stays seen, and the reviewers' verdicts stay, when it is the same pull request (a
+    /// fix pushed to it).
     pub async fn record_pull_request(
         &self,
         pull_request: &TaskPullRequest,
@@ -47,7 +56,7 @@ impl Store {
         sqlx::query(concat!(
             "INSERT INTO pull_requests (",
             columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (spec_task_id) DO UPDATE SET \
                reviews_seen = CASE WHEN pull_requests.number = excluded.number \
                  THEN pull_requests.reviews_seen ELSE 0 END, \
@@ -58,6 +67,8 @@ impl Store {
                checks_sent_for = CASE WHEN pull_requests.number = excluded.number \
                  THEN pull_requests.checks_sent_for ELSE NULL END, \
                checks = excluded.checks, \
+               reviews = CASE WHEN pull_requests.number = excluded.number \
+                 THEN pull_requests.reviews ELSE excluded.reviews END, \
                forge = excluded.forge, repository = excluded.repository, number = excluded.number, \
                url = excluded.url, state = excluded.state, head_sha = excluded.head_sha, \
                opened_at = excluded.opened_at, checked_at = excluded.checked_at, \
@@ -75,6 +86,7 @@ impl Store {
         .bind(pull_request.check_error.as_deref())
         .bind(deadline(at, poll))
         .bind(checks_json(&pull_request.checks)?)
+        .bind(reviews_json(&pull_request.reviews)?)
         .execute(&mut *w.tx)
         .await?;
         w.append_event(updated_event(pull_request, at)).await?;
@@ -147,10 +159,11 @@ impl Store {
         let at = now();
         let mut after = before.clone();
         match reading {
-            PullRequestReading::Read { state, head_sha, checks } => {
+            PullRequestReading::Read { state, head_sha, checks, reviews } => {
                 after.state = *state;
                 after.head_sha = head_sha.clone();
                 after.checks = checks.clone();
+                after.reviews = reviews.clone();
                 after.check_error = None;
                 after.checked_at = at;
             }
@@ -171,7 +184,7 @@ impl Store {
         };
         sqlx::query(
             "UPDATE pull_requests SET state = $1, head_sha = $2, checked_at = $3, check_error = $4, \
-             checks = $7, failures = $8, next_check_at = COALESCE($9, next_check_at) \
+             checks = $7, failures = $8, next_check_at = COALESCE($9, next_check_at), reviews = $10 \
              WHERE spec_task_id = $5 AND number = $6",
         )
         .bind(after.state.as_str())
@@ -183,10 +196,11 @@ impl Store {
         .bind(checks_json(&after.checks)?)
         .bind(failures)
         .bind(next)
+        .bind(reviews_json(&after.reviews)?)
         .execute(&mut *w.tx)
         .await?;
-        let news = (after.state, &after.head_sha, &after.check_error, &after.checks)
-            != (before.state, &before.head_sha, &before.check_error, &before.checks);
+        let news = (after.state, &after.head_sha, &after.check_error, &after.checks, &after.reviews)
+            != (before.state, &before.head_sha, &before.check_error, &before.checks, &before.reviews);
         if news {
             w.append_event(updated_event(&after, at)).await?;
         }
@@ -302,6 +316,10 @@ async fn mark_seen(
     Ok(())
 }
 
+fn reviews_json(reviews: &[PullRequestReview]) -> Result<String, StoreError> {
+    serde_json::to_string(reviews).map_err(|e| StoreError::corrupt(format!("pull request reviews: {e}")))
+}
+
 fn checks_json(checks: &[PullRequestCheck]) -> Result<String, StoreError> {
     serde_json::to_string(checks).map_err(|e| StoreError::corrupt(format!("pull request checks: {e}")))
 }
@@ -330,5 +348,7 @@ fn pull_request_from_row(row: &AnyRow) -> Result<TaskPullRequest, StoreError> {
         check_error: get(row, "check_error")?,
         checks: serde_json::from_str(&get::<String>(row, "checks")?)
             .map_err(|e| StoreError::corrupt(format!("column checks: {e}")))?,
+        reviews: serde_json::from_str(&get::<String>(row, "reviews")?)
+            .map_err(|e| StoreError::corrupt(format!("column reviews: {e}")))?,
     })
 }

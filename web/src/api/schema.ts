@@ -2301,6 +2301,12 @@ export interface components {
          * @enum {string}
          */
         PullRequestMerge: "people" | "merge" | "squash" | "rebase";
+        /** @description A reviewer's latest verdict on a pull request, as the forge last said. */
+        PullRequestReview: {
+            /** @description The reviewer's login on the forge. */
+            author: string;
+            verdict: components["schemas"]["ReviewVerdict"];
+        };
         /**
          * @description Where a pull request stands, as the forge last said.
          * @enum {string}
@@ -2444,6 +2450,11 @@ export interface components {
             index: number;
             title: string;
         };
+        /**
+         * @description What a reviewer last said of a pull request as a whole.
+         * @enum {string}
+         */
+        ReviewVerdict: "approved" | "changes_requested" | "commented";
         /** @description The answer to a review: the task as it is now and the review recorded. */
         ReviewedDto: {
             review: components["schemas"]["ReviewDto"];
@@ -2642,6 +2653,8 @@ export interface components {
             opened_at: string;
             /** @description `owner/name` on the forge. */
             repository: string;
+            /** @description Each reviewer's latest verdict, as last read. */
+            reviews: components["schemas"]["PullRequestReview"][];
             spec_task_id: components["schemas"]["SpecTaskId"];
             state: components["schemas"]["PullRequestState"];
             /** @description Its page on the forge. */

@@ -57,7 +57,14 @@ export function TaskPage() {
   )
 }
 
-/** The task's pull request: a link, its state on the forge, and how old that reading is. */
+const VERDICTS: Record<NonNullable<SpecTask['pull_request']>['reviews'][number]['verdict'], string> = {
+  approved: 'approved',
+  changes_requested: 'changes requested',
+  commented: 'commented',
+}
+
+/** The task's pull request: a link, its state on the forge, how old that reading is, each
+ * reviewer's verdict and the checks of its head. */
 export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request']> }) {
   return (
     <p className="pull-request" data-testid="pull-request">
@@ -69,6 +76,16 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         as of {new Date(pr.checked_at).toLocaleString()}
       </span>
       {pr.check_error && <span className="failure"> · last reading failed: {pr.check_error}</span>}
+      {pr.reviews.length > 0 && (
+        <span className="reviews" data-testid="pull-request-reviews">
+          {' · reviews: '}
+          {pr.reviews.map((r) => (
+            <span key={r.author} className={`badge review-${r.verdict}`}>
+              {r.author}: {VERDICTS[r.verdict]}
+            </span>
+          ))}
+        </span>
+      )}
       {pr.checks.length > 0 && (
         <span className="checks">
           {' · checks: '}

@@ -7,10 +7,10 @@
 
 use serde_json::json;
 use spectask_core::{
-    CheckState, CoordinationEvent, CoordinationKind, PullRequestCheck, SpecTask, SpecTaskCommand,
-    SpecTaskStatus, TaskPullRequest,
+    CheckState, CoordinationEvent, CoordinationKind, PullRequestCheck, PullRequestReview, ReviewVerdict,
+    SpecTask, SpecTaskCommand, SpecTaskStatus, TaskPullRequest,
 };
-use spectask_forge::{Feedback, FeedbackKind, Forge, ForgeClient, ForgeRepo};
+use spectask_forge::{Feedback, FeedbackKind, Forge, ForgeClient, Verdict};
 use spectask_store::NewCoordination;
 
 use super::forge_error;
@@ -34,13 +34,25 @@ pub(super) fn check(check: spectask_forge::Check) -> PullRequestCheck {
     }
 }
 
-/// Sends what is new on an open pull request back to the task's agent; see the module docs.
-/// Whether the task went back to work.
+/// A reviewer's verdict as the forge crate read it, as the task shows it.
+pub(super) fn review(reviewer: &spectask_forge::Reviewer) -> PullRequestReview {
+    PullRequestReview {
+        author: reviewer.login.clone(),
+        verdict: match reviewer.verdict {
+            Verdict::Approved => ReviewVerdict::Approved,
+            Verdict::ChangesRequested => ReviewVerdict::ChangesRequested,
+            Verdict::Commented => ReviewVerdict::Commented,
+        },
+    }
+}
+
+/// Sends what is new on an open pull request (`feedback`, as just read) back to the task's agent;
+/// see the module docs. Whether the task went back to work.
 pub(super) async fn send_back(
     ctx: &Ctx,
     forge: &Forge,
-    repo: &ForgeRepo,
     pull_request: &TaskPullRequest,
+    feedback: &[Feedback],
 ) -> Result<bool, JobError> {
     let task_id = pull_request.spec_task_id;
     let before = ctx.store.pull_request_feedback_seen(task_id).await?;
@@ -49,7 +61,6 @@ pub(super) async fn send_back(
     let mut authors: Vec<String> = Vec::new();
 
     let client = ForgeClient::new(forge).map_err(forge_error)?;
-    let feedback = client.feedback(repo, pull_request.number).await.map_err(forge_error)?;
     let is_new = |f: &&Feedback| match f.kind {
         FeedbackKind::Review { .. } => f.id > before.reviews,
         FeedbackKind::LineComment { .. } => f.id > before.comments,
@@ -66,7 +77,7 @@ pub(super) async fn send_back(
                 }
             }
         }
-        for f in &feedback {
+        for f in feedback {
             match f.kind {
                 FeedbackKind::Review { .. } => seen.reviews = seen.reviews.max(f.id),
                 FeedbackKind::LineComment { .. } => seen.comments = seen.comments.max(f.id),

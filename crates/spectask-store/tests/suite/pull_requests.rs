@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use spectask_core::{
-    CheckState, EventKind, NewSpecTask, PullRequestCheck, PullRequestState, SpecTaskCommand, SpecTaskStatus,
-    TaskKind, TaskPullRequest,
+    CheckState, EventKind, NewSpecTask, PullRequestCheck, PullRequestReview, PullRequestState, ReviewVerdict,
+    SpecTaskCommand, SpecTaskStatus, TaskKind, TaskPullRequest,
 };
 use spectask_store::{PullRequestReading, Store};
 
@@ -44,6 +44,7 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
         checked_at: now,
         check_error: None,
         checks: Vec::new(),
+        reviews: Vec::new(),
     };
     let before = store.last_event_seq().await.unwrap();
     store.record_pull_request(&opened, Duration::ZERO).await.unwrap();
@@ -79,15 +80,25 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
         url: None,
         summary: "ok".into(),
     }];
-    let merged =
-        PullRequestReading::Read { state: PullRequestState::Merged, head_sha: "b".repeat(40), checks };
+    let reviews = vec![PullRequestReview { author: "alice".into(), verdict: ReviewVerdict::Approved }];
+    let merged = PullRequestReading::Read {
+        state: PullRequestState::Merged,
+        head_sha: "b".repeat(40),
+        checks,
+        reviews,
+    };
     let after = store
         .record_pull_request_reading(task.id, 7, &merged, Duration::from_secs(60))
         .await
         .unwrap()
         .unwrap();
     assert_eq!((after.state, after.check_error), (PullRequestState::Merged, None));
-    assert_eq!(store.pull_request_of(task.id).await.unwrap().unwrap().checks[0].name, "test", "checks kept");
+    let kept = store.pull_request_of(task.id).await.unwrap().unwrap();
+    assert_eq!(kept.checks[0].name, "test", "checks kept");
+    assert_eq!(
+        (kept.reviews[0].author.as_str(), kept.reviews[0].verdict),
+        ("alice", ReviewVerdict::Approved)
+    );
     // A reading of a pull request the task no longer has changes nothing.
     assert!(
         store

@@ -105,6 +105,11 @@ fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() 
             && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != first_head.trim())
     });
     assert_eq!(back["pull_request"]["number"], number, "the same pull request: {back:#}");
+    assert_eq!(
+        back["pull_request"]["reviews"],
+        json!([{ "author": "alice", "verdict": "changes_requested" }]),
+        "{back:#}"
+    );
     let sessions = crate::implementation::sessions(&gh.server, &id);
     let fix = sessions
         .iter()

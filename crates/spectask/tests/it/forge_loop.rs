@@ -77,6 +77,12 @@ fn whole_loop(kind: &'static str) {
             && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != first_head)
     });
     assert_eq!(fixed["pull_request"]["number"], number, "the same request: {fixed:#}");
+    // Where the reviewer stands, as the forge says it.
+    assert_eq!(
+        fixed["pull_request"]["reviews"],
+        json!([{ "author": "alice", "verdict": "changes_requested" }]),
+        "{fixed:#}"
+    );
     let asked: Vec<String> = sessions(&forge.server, &id)
         .iter()
         .filter(|s| s["name"] == "Address review comments")
