@@ -29,6 +29,13 @@ pub enum AgentError {
     Timeout { method: &'static str, after: Duration },
     #[error("{}", fault_message(.0))]
     Fault(Fault),
+    /// The agent exited with an error before it answered `initialize`: it will do the same on every
+    /// start, so the start is not tried again.
+    #[error(
+        "agent {profile:?} exited before it answered initialize, and would again on every start: {}",
+        fault_message(.fault)
+    )]
+    StartFailed { profile: String, fault: Fault },
     #[error("agent answered {method} with error {code}: {message}")]
     Rejected { method: &'static str, code: i32, message: String },
     #[error("agent does not support {0}")]
@@ -77,7 +84,7 @@ impl AgentError {
     /// The fault behind this error, if it is one.
     pub fn fault(&self) -> Option<&Fault> {
         match self {
-            AgentError::Fault(fault) => Some(fault),
+            AgentError::Fault(fault) | AgentError::StartFailed { fault, .. } => Some(fault),
             _ => None,
         }
     }

@@ -20,7 +20,7 @@ use crate::config::RuntimeConfig;
 use crate::confinement::terminal::CheckRun;
 use crate::error::AgentError;
 use crate::events::AgentEvent;
-use crate::fault::{FaultKind, kill_group, signal_group};
+use crate::fault::{Fault, FaultKind, kill_group, signal_group};
 use crate::handlers::{Shared, serve};
 use crate::info::AgentInfo;
 use crate::permission::PermissionBroker;
@@ -163,6 +163,14 @@ impl AgentInstance {
         let typed = self.request("initialize", self.cx.send_request(request).block_task()).await;
         let typed = match typed {
             Ok(typed) => typed,
+            // Exited with an error code before answering: a missing file, a refused path, a bad
+            // flag — the same on every start. A signal (the OOM killer, a stop) may not recur.
+            Err(AgentError::Fault(
+                fault @ Fault { kind: FaultKind::ProcessExited { code: Some(1..), signal: None }, .. },
+            )) => {
+                self.shutdown().await;
+                return Err(AgentError::StartFailed { profile: self.profile.name.clone(), fault });
+            }
             Err(error) => {
                 self.shutdown().await;
                 return Err(error);

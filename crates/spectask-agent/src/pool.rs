@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use spectask_core::SpecTaskId;
 use tokio::sync::{Mutex, Semaphore};
@@ -11,6 +11,7 @@ use tokio::sync::{Mutex, Semaphore};
 use crate::config::RuntimeConfig;
 use crate::editor_turns::EditorTurns;
 use crate::error::AgentError;
+use crate::fault::Fault;
 use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
 use crate::profiles::AgentProfile;
@@ -24,7 +25,19 @@ struct Inner {
     instances: Mutex<HashMap<SpecTaskId, Arc<AgentInstance>>>,
     /// Per-task start locks, present while a start is in progress.
     starting: Mutex<HashMap<SpecTaskId, Arc<Mutex<()>>>>,
+    /// A start that failed for good ([`AgentError::StartFailed`]) just now, per task: the next
+    /// caller for the same profile gets it instead of starting the agent again.
+    failed_starts: Mutex<HashMap<SpecTaskId, FailedStart>>,
     editor_turns: EditorTurns,
+}
+
+/// How long a start that failed for good is answered for without trying again.
+const FAILED_START_HELD: Duration = Duration::from_secs(60);
+
+struct FailedStart {
+    profile: String,
+    fault: Fault,
+    at: Instant,
 }
 
 /// Live agent instances by SpecTask. Cheap to clone.
@@ -49,6 +62,7 @@ impl AgentRuntime {
             broker: PermissionBroker::new(),
             instances: Mutex::new(HashMap::new()),
             starting: Mutex::new(HashMap::new()),
+            failed_starts: Mutex::new(HashMap::new()),
             editor_turns: EditorTurns::default(),
         });
         tokio::spawn(reap_idle(Arc::downgrade(&inner)));
@@ -99,13 +113,27 @@ impl AgentRuntime {
         if let Some(live) = self.live_instance(task).await {
             return Ok(live);
         }
+        // A start that failed for good a moment ago (the warm-up before a session's drive) is
+        // answered once more as it was, not tried again.
+        let failed = self.inner.failed_starts.lock().await.remove(&task);
+        if let Some(failed) = failed.filter(|f| f.profile == profile.name && f.at.elapsed() < FAILED_START_HELD) {
+            return Err(AgentError::StartFailed { profile: failed.profile, fault: failed.fault });
+        }
         let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::RuntimeClosed)?;
         let options = InstanceOptions {
             config: self.inner.config.clone(),
             broker: self.inner.broker.clone(),
             workspace: workspace.clone(),
         };
-        let instance = Arc::new(AgentInstance::start(profile, options).await?);
+        let instance = match AgentInstance::start(profile, options).await {
+            Ok(instance) => Arc::new(instance),
+            Err(AgentError::StartFailed { profile, fault }) => {
+                let held = FailedStart { profile: profile.clone(), fault: fault.clone(), at: Instant::now() };
+                self.inner.failed_starts.lock().await.insert(task, held);
+                return Err(AgentError::StartFailed { profile, fault });
+            }
+            Err(other) => return Err(other),
+        };
         instance.hold_permit(permit);
         self.inner.instances.lock().await.insert(task, instance.clone());
         Ok(instance)

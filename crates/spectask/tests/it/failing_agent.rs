@@ -98,3 +98,39 @@ fn a_hanging_or_garbling_agent_fails_the_task_with_the_fault_and_is_cleaned_up()
         server.stop();
     }
 }
+
+/// An agent that exits with an error before it answers `initialize` (here: its entry script is
+/// missing, as when a package is not installed) would do the same on every start: it is started
+/// once, and the task fails at once with the agent's own error.
+#[test]
+fn an_agent_that_cannot_start_is_not_started_again_and_the_task_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let counter = dir.path().join("counter");
+    std::fs::create_dir_all(&counter).unwrap();
+    let starts = counter.join("starts");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let script = format!(
+        "echo start >> {}; echo \"Error: Cannot find module '/opt/agent/cli.js'\" >&2; exit 1",
+        starts.display()
+    );
+    let config = format!(
+        "[agents.coder]\nkind = \"acp\"\ncommand = \"sh\"\nargs = [\"-c\", {script:?}]\nsandbox_write = [{:?}]\n\n\
+         [orchestrator]\ndefault_implementation_agent = \"coder\"\n",
+        counter.display().to_string()
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    let server = Server::start(&data, None);
+
+    let id = server.coding_session(&repo, "Fix the parser", "the parser drops the last token");
+    let task = wait_for(&server, &id, "failed", Duration::from_secs(60));
+    let reason = task["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("exited before it answered initialize") && reason.contains("Cannot find module"),
+        "the reason is the agent's own error: {task:#}"
+    );
+    let started = std::fs::read_to_string(&starts).unwrap_or_default();
+    assert_eq!(started.lines().count(), 1, "started once, not retried: {started:?}");
+    server.stop();
+}
