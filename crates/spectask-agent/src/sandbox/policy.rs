@@ -111,7 +111,11 @@ pub fn build(inputs: PolicyInputs<'_>) -> Result<Policy, SandboxError> {
     if let Some(program) = inputs.program {
         read.extend(installation(program, &home));
     }
-    read.extend(inputs.args.iter().map(PathBuf::from).filter(|p| p.is_absolute() && p.is_file()));
+    // A file an argument names (an agent's entry script), and the package it is part of.
+    for file in inputs.args.iter().map(PathBuf::from).filter(|p| p.is_absolute() && p.is_file()) {
+        read.extend(package_of(&file, &home));
+        read.push(file);
+    }
     let mut write = declared(&inputs.settings.write, home.as_deref())?;
     for dir in &write {
         std::fs::create_dir_all(dir).map_err(|source| SandboxError::Io {
@@ -190,9 +194,74 @@ fn installation(program: &Path, home: &Option<PathBuf>) -> Vec<PathBuf> {
     found
 }
 
+/// The package a file belongs to, which the program that runs it loads more of: the outermost
+/// `node_modules` it is in, the Python virtual environment (the folder holding `pyvenv.cfg`), or
+/// else the nearest folder with a `package.json` or `pyproject.toml`. Never the home directory or
+/// a folder holding it.
+fn package_of(file: &Path, home: &Option<PathBuf>) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for path in [Some(file.to_path_buf()), file.canonicalize().ok()].into_iter().flatten() {
+        let modules =
+            path.ancestors().filter(|a| a.file_name() == Some(std::ffi::OsStr::new("node_modules")));
+        let venv = path.ancestors().skip(1).find(|a| a.join("pyvenv.cfg").is_file());
+        let project = || {
+            path.ancestors()
+                .skip(1)
+                .find(|a| a.join("package.json").is_file() || a.join("pyproject.toml").is_file())
+        };
+        let package = modules.last().or(venv).or_else(project);
+        if let Some(package) = package.filter(|p| !holds_home(p, home)) {
+            found.push(package.to_path_buf());
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_argument_inside_a_package_makes_the_package_readable() {
+        let d = dirs();
+        let home = d.base.join("home");
+        let modules = d.base.join("opt/agents/node_modules");
+        let venv = d.base.join("venv");
+        let checkout = home.join("src/agent");
+        for dir in
+            [modules.join("@acme/agent/dist"), venv.join("lib/site-packages/agent"), checkout.join("dist")]
+        {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let files = [
+            modules.join("@acme/agent/dist/cli.js"),
+            venv.join("lib/site-packages/agent/__main__.py"),
+            checkout.join("dist/cli.js"),
+            home.join("loose.js"),
+        ];
+        for file in &files {
+            std::fs::write(file, "").unwrap();
+        }
+        std::fs::write(venv.join("pyvenv.cfg"), "").unwrap();
+        std::fs::write(checkout.join("package.json"), "{}").unwrap();
+        std::fs::write(home.join("package.json"), "{}").unwrap();
+        let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let workspace = Workspace { worktree: d.base.join("repo"), read: Vec::new(), output: None };
+        let policy = build(PolicyInputs {
+            settings: &SandboxSettings::default(),
+            workspace: &workspace,
+            home: Some(&home),
+            path_var: None,
+            program: None,
+            args: &args,
+            tmp: &d.base.join("tmp"),
+        })
+        .unwrap();
+        for readable in [&modules, &venv, &checkout, &files[3]] {
+            assert!(policy.read.contains(readable), "{} in {:#?}", readable.display(), policy.read);
+        }
+        assert!(!policy.read.contains(&home), "never the home: {:#?}", policy.read);
+    }
 
     struct Dirs {
         _dir: tempfile::TempDir,

@@ -142,3 +142,52 @@ fn refusals_next_to_real_changes_are_recorded_and_the_changes_are_committed() {
     server.stop();
     assert_no_agent_left(&script);
 }
+
+/// A profile whose command runs an entry script inside the agent's own package folder (an agent
+/// installed in a `node_modules` of its own, outside PATH): the whole package is readable in the
+/// sandbox, not just the script, so the script loads what lies beside it, and the session completes.
+#[test]
+fn an_agent_run_from_its_own_package_folder_loads_the_rest_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let package = dir.path().join("opt/node_modules/acme-agent");
+    std::fs::create_dir_all(package.join("lib")).unwrap();
+    std::fs::write(
+        package.join("lib/settings.sh"),
+        format!(
+            "SCRIPT={}\nSPECTASK={}\n",
+            package.join("lib/script.toml").display(),
+            env!("CARGO_BIN_EXE_spectask")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        package.join("lib/script.toml"),
+        "[[rule]]\nmatch = \"*Your task: Tidy up*\"\nsteps = [\n  { write_file = { path = \"TIDY.md\", content = \"tidy\\n\" } },\n  { message = \"Tidied up.\" },\n]\n",
+    )
+    .unwrap();
+    let entry = package.join("cli.sh");
+    std::fs::write(
+        &entry,
+        ". \"$(dirname \"$0\")/lib/settings.sh\"\nexec \"$SPECTASK\" agent scripted --script \"$SCRIPT\"\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = format!(
+        "[agents.coder]\nkind = \"acp\"\ncommand = \"sh\"\nargs = [{:?}]\nsandbox_read = [{:?}]\n\n\
+         [orchestrator]\ndefault_implementation_agent = \"coder\"\nmax_attempts = 1\n",
+        entry.display().to_string(),
+        Path::new(env!("CARGO_BIN_EXE_spectask")).parent().unwrap().display().to_string()
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+    let server = Server::start(&data, None);
+
+    let id = create(&server, &repo, "Tidy up");
+    let task = wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let all = sessions(&server, &id);
+    assert_eq!(all[0]["status"], "completed", "{task:#}\n{all:#?}");
+    let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
+    assert!(crate::implementation::git(&repo, &["ls-tree", "--name-only", &branch]).contains("TIDY.md"));
+    server.stop();
+}
