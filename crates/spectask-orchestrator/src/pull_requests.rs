@@ -103,6 +103,14 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             json!({ "url": pull_request.url }),
         ))
         .await?;
+    // Merged already (a reading merged it while this step waited its turn): the watch reads only
+    // open pull requests, so the merge is taken up here.
+    if record.state == PullRequestState::Merged {
+        let task = ctx.store.spec_task(task.id).await?;
+        let message = format!("pull request #{} merged on {}: done", record.number, record.forge);
+        let entry = handoff(task.id, record.number, message, json!({ "state": record.state }));
+        ctx.store.transition_spec_task_logged(&task, &SpecTaskCommand::PullRequestMerged, entry).await?;
+    }
     Ok(())
 }
 
