@@ -116,7 +116,9 @@ impl AgentRuntime {
         // A start that failed for good a moment ago (the warm-up before a session's drive) is
         // answered once more as it was, not tried again.
         let failed = self.inner.failed_starts.lock().await.remove(&task);
-        if let Some(failed) = failed.filter(|f| f.profile == profile.name && f.at.elapsed() < FAILED_START_HELD) {
+        if let Some(failed) =
+            failed.filter(|f| f.profile == profile.name && f.at.elapsed() < FAILED_START_HELD)
+        {
             return Err(AgentError::StartFailed { profile: failed.profile, fault: failed.fault });
         }
         let permit = self.inner.slots.clone().acquire_owned().await.map_err(|_| AgentError::RuntimeClosed)?;
