@@ -2,6 +2,28 @@
 //! values, call the store (and, for repositories, the git crate) and map the result to wire types.
 //! Wire types live only in [`dto`]; every error leaves as one JSON shape ([`ApiError`]); the
 //! OpenAPI document is generated from the handlers ([`openapi`]).
+//!
+//! Codemap, by file (each file's own docs say more):
+//! - The router: `app` here; `openapi` builds the router and the OpenAPI document together (every
+//!   route registered from its handler's `#[utoipa::path]`); `state` (what handlers share).
+//! - Every request: `security` (the browser guard: `Host`, state changes that carry JSON or an
+//!   `Authorization` or `X-Spectask-Client` header, CORS only when configured), `auth` (the
+//!   `Caller` from an API token or a login cookie; a server without users runs open for its local
+//!   user), `error` (one error shape; `uniform_errors` rewrites axum's own), `extract` and `params`
+//!   (extractors and path parameters), `dto` (every wire type, one file per resource).
+//! - Ownership is checked in one place per kind: `routes::spec_tasks::load` (the caller's tasks
+//!   only), `routes::work_sessions::load_session`, `routes::repo_access::admit` (owner and
+//!   members, before git is touched); listings, approvals and the event stream filter by owner in
+//!   SQL.
+//! - Routes: `spec_tasks`, `specs` (the spec review), `work_sessions`, `session_spawn`,
+//!   `session_moves` (a person's moves of one session), `implementation`, `review` (the
+//!   implementation review in one response), `progress` (the dashboard's read views),
+//!   `design_docs`, `export`, `history`, `repos`, `repo_settings`, `repo_access`, `agents` (profiles
+//!   and approvals), `coordination` (the API behind `spectask mcp`, session credentials only),
+//!   `editor` and `zed` (editor threads and turns), `events` (SSE from the node's event tail),
+//!   `issues`, `forges`, `demo`, `tasks` (the generic `/tasks` view), `auth`, `health`, `metrics`.
+//! - `metrics` (the gauges set at each scrape, request timings per route template, the engine's
+//!   reaction times), `ui` (the embedded dashboard as the router's fallback).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

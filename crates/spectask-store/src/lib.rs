@@ -5,6 +5,31 @@
 //! Every state change is written with its [`spectask_core::Event`] in one transaction, and every
 //! update of a versioned record checks the version it read, so two writers cannot both move a
 //! record from the same state: the loser gets [`StoreError::Conflict`].
+//!
+//! Codemap, by file (each file's own docs say more):
+//! - Writing: `write` (write transactions: one writer at a time on SQLite, an advisory lock on
+//!   PostgreSQL so event seqs become visible in commit order), `connect` (URLs, settings, the
+//!   migrations of `migrations/{sqlite,postgres}/`), `pool` (round trips counted for tests),
+//!   `codec` (columns to domain values).
+//! - Records: `spec_tasks` (transitions), `spec_task_listing` (a page and its count in two
+//!   queries), `work_sessions`, `threads`, `spec_versions`, `reviews`, `repositories`,
+//!   `repository_members`, `snapshot` (a task's rows as JSON, for `state.json`).
+//! - The engine's queue: `jobs` (queued with transitions, claimed under a lease, renewed, finished),
+//!   `job_failure` (a job failed for good fails its session and task in the same write),
+//!   `admission` (which queued tasks start, under WIP limits), `leases` (task and recorder
+//!   leases), `nodes` (each node's API address), `scheduling` and `session_making` (the caller's
+//!   pure decision written in the transaction that reads the sessions), `census` (`GET /metrics`).
+//! - Events: `events` (appended with each change), `events_stream` (wake-ups after a commit,
+//!   `NOTIFY` between nodes), `events_tail` (one reader per node, the newest events in a ring),
+//!   `events_follow` (one client's cursor and scope).
+//! - Sessions' traffic: `history` and `history_batches` (entries, then the recorder's batches),
+//!   `coordination` (the per-task log), `messages` and `session_mail` (to and between sessions),
+//!   `credentials` (session credentials, as hashes), `editor_threads`, `approvals` (permission
+//!   requests any node lists and answers).
+//! - People and forges: `users` (users and API tokens, HMAC-SHA256 under a `TokenKey`),
+//!   `login_sessions` (the dashboard's logins), `pull_requests` (the forge's last reading),
+//!   `task_issues`.
+//! - `testing` (feature `test-support`): fresh PostgreSQL schemas, bulk task seeding, round trips.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
