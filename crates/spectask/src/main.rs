@@ -9,11 +9,12 @@
 //! `client` (the HTTP client every `task …`, `repo …` and `forge …` command uses), `task_cmd`,
 //! `sessions_cmd`, `watch_cmd` (`task watch` from the event stream), `repo_cmd`, `forge_cmd`,
 //! `specs_cmd`, `recover_cmd`, `users_cmd` (users and tokens written to the database directly; it
-//! owns the token key file), `acp_cmd` (the ACP agent an editor launches: one `POST /editor/threads`
-//! per thread, one streamed `POST /work-sessions/{id}/editor/turn` per prompt, sent on to the node a
-//! 409 `task_on_other_node` names), `mcp_cmd` (a session's MCP server), `agent_cmd` (the scripted
-//! agent and `agent probe`; `agent sandbox-exec` runs in `main`, before any runtime thread), `config` (`config.toml`), `output` (tables and
-//! fields). `tests/it/` drives this binary against real servers, repositories and both databases.
+//! owns the token key file), `acp_cmd` (the ACP agent an editor launches: one
+//! `POST /editor/threads` per thread, one streamed `POST /work-sessions/{id}/editor/turn` per
+//! prompt, sent on to the node a 409 `task_on_other_node` names), `mcp_cmd` (a session's MCP
+//! server), `agent_cmd` (the scripted agent and `agent probe`; `agent sandbox-exec` runs in `main`,
+//! before any runtime thread), `config` (`config.toml`), `output` (tables and fields). `tests/it/`
+//! drives this binary against real servers, repositories and both databases.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
