@@ -31,6 +31,9 @@ pub enum ConfinementError {
     UnknownTerminal(String),
     #[error("cannot start {command:?}: {message}")]
     Spawn { command: String, message: String },
+    /// The permission policy refused it (the reason says what the agent may do instead).
+    #[error("{0}")]
+    Policy(String),
 }
 
 /// What an agent asked for, to say what it may do instead.
@@ -71,7 +74,9 @@ impl ConfinementError {
                 "read it in parts (line and limit)".to_owned()
             }
             ConfinementError::TooLarge { .. } => "write it in smaller files".to_owned(),
-            ConfinementError::Io { .. } | ConfinementError::Spawn { .. } => return self.to_string(),
+            ConfinementError::Io { .. } | ConfinementError::Spawn { .. } | ConfinementError::Policy(_) => {
+                return self.to_string();
+            }
             ConfinementError::UnknownTerminal(_) => "create a terminal first".to_owned(),
         };
         format!("{self}; {hint}")

@@ -72,12 +72,16 @@ fn approval_failure(check: &crate::ApprovalCheck) -> String {
     }
 }
 
+/// The fault, its stderr, and what the sandbox may have refused there with the key to allow it.
 fn fault_message(fault: &Fault) -> String {
     if fault.stderr_tail.is_empty() {
-        format!("{} (pid {})", fault.kind, fault.pid)
-    } else {
-        format!("{} (pid {}); stderr: {}", fault.kind, fault.pid, fault.stderr_tail)
+        return format!("{} (pid {})", fault.kind, fault.pid);
     }
+    let mut message = format!("{} (pid {}); stderr: {}", fault.kind, fault.pid, fault.stderr_tail);
+    if let Some(advice) = crate::sandbox::diagnose::advice(&fault.stderr_tail) {
+        message.push_str(&format!("; {advice}"));
+    }
+    message
 }
 
 impl AgentError {

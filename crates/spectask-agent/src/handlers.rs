@@ -25,12 +25,13 @@ use crate::config::RuntimeConfig;
 use crate::confinement::fs::{read_text_file, write_text_file};
 use crate::confinement::terminal::{ExitInfo, Terminals};
 use crate::confinement::{Access, ConfinementError};
-use crate::events::{self, AgentEvent, FsOperation};
+use crate::events::{self, AgentEvent, Decision, FsOperation};
 use crate::fault::{FaultKind, FaultLatch};
 use crate::permission::{PermissionBroker, answer_by_policy, auto_allows};
 use crate::profiles::PermissionPolicy;
 use crate::relay::{self, Relays};
 use crate::sandbox::Confinement;
+use crate::served::{self, Served, Verdict};
 use crate::thread::{Registry, ThreadEntry};
 use crate::transport::{LineSink, LineStream};
 use crate::unserved::Unserved;
@@ -204,14 +205,45 @@ async fn on_permission(
         return Ok(());
     };
     match shared.policy {
-        PermissionPolicy::Ask => shared.broker.hold(request, responder, entry.events.clone()).await,
-        PermissionPolicy::Deny => answer_by_policy(&request, responder, false, &entry.events).await,
+        PermissionPolicy::Ask => {
+            shared.broker.hold(request, responder, entry.events.clone(), entry.grants.clone()).await;
+        }
+        PermissionPolicy::Deny => {
+            answer_by_policy(&request, responder, false, &entry.events, &entry.grants).await;
+        }
         PermissionPolicy::Auto => {
             let allow = auto_allows(&request, &entry.root);
-            answer_by_policy(&request, responder, allow, &entry.events).await;
+            answer_by_policy(&request, responder, allow, &entry.events, &entry.grants).await;
         }
     }
     Ok(())
+}
+
+/// Whether the permission policy lets spectask carry out `action` for the thread; `Err` holds the
+/// reason for the agent's model. Under `ask` it waits for a person's answer (the pending approval
+/// keeps the turn from counting as stalled), so it must not run in the dispatch loop.
+async fn policy_allows(
+    shared: &Shared,
+    entry: &ThreadEntry,
+    session: &str,
+    action: Served<'_>,
+) -> Result<(), String> {
+    let verdict = {
+        let mut grants = entry.grants.lock().unwrap_or_else(PoisonError::into_inner);
+        served::verdict(shared.policy, &mut grants, action)
+    };
+    match verdict {
+        Verdict::Serve => Ok(()),
+        Verdict::Refuse(reason) => Err(reason),
+        Verdict::Ask => {
+            let tool_call = action.tool_call(&entry.root);
+            let answer = shared.broker.hold_served(session, tool_call, entry.events.clone()).await;
+            match answer.await {
+                Ok(Decision::Allowed { .. }) => Ok(()),
+                Ok(_) | Err(_) => Err(served::refused_by_person(action)),
+            }
+        }
+    }
 }
 
 async fn on_read(shared: &Shared, request: ReadTextFileRequest) -> Result<ReadTextFileResponse, AcpError> {
@@ -232,8 +264,26 @@ async fn on_read(shared: &Shared, request: ReadTextFileRequest) -> Result<ReadTe
     }
 }
 
-async fn on_write(shared: &Shared, request: WriteTextFileRequest) -> Result<WriteTextFileResponse, AcpError> {
+/// A write: under `ask` it may wait for a person, so it runs outside the dispatch loop.
+fn on_write(
+    shared: &Arc<Shared>,
+    request: WriteTextFileRequest,
+    responder: Responder<WriteTextFileResponse>,
+) -> Result<(), AcpError> {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let _ = responder.respond_with_result(write(&shared, request).await);
+    });
+    Ok(())
+}
+
+async fn write(shared: &Shared, request: WriteTextFileRequest) -> Result<WriteTextFileResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
+    let session = request.session_id.0.to_string();
+    if let Err(reason) = policy_allows(shared, &entry, &session, Served::Write(&request.path)).await {
+        let error = ConfinementError::Policy(reason);
+        return Err(fs_denied(&entry, FsOperation::Write, &request.path, &error).await);
+    }
     let max = shared.config.max_file_bytes;
     match write_text_file(&entry.root, &request.path, &request.content, max).await {
         Ok(path) => {
@@ -259,11 +309,40 @@ async fn fs_denied(
     denied(error, &entry.root, access)
 }
 
-async fn on_create_terminal(
+/// A terminal: under `ask` it may wait for a person, so it runs outside the dispatch loop.
+fn on_create_terminal(
+    shared: &Arc<Shared>,
+    request: CreateTerminalRequest,
+    responder: Responder<CreateTerminalResponse>,
+) -> Result<(), AcpError> {
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let _ = responder.respond_with_result(create_terminal(&shared, request).await);
+    });
+    Ok(())
+}
+
+async fn create_terminal(
     shared: &Shared,
     request: CreateTerminalRequest,
 ) -> Result<CreateTerminalResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
+    let line = std::iter::once(request.command.as_str())
+        .chain(request.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let session = request.session_id.0.to_string();
+    if let Err(reason) = policy_allows(shared, &entry, &session, Served::Run(&line)).await {
+        let error = ConfinementError::Policy(reason);
+        entry
+            .emit(AgentEvent::TerminalDenied {
+                command: request.command,
+                cwd: request.cwd,
+                reason: error.to_string(),
+            })
+            .await;
+        return Err(denied(&error, &entry.root, Access::Run));
+    }
     match shared.terminals.create(&request.session_id.0, &entry.root, &request) {
         Ok((id, cwd, proc)) => {
             entry
@@ -372,7 +451,7 @@ pub(crate) async fn serve(
         .on_receive_request(
             async move |request: WriteTextFileRequest, responder, _cx| {
                 let Some(responder) = relay::write(&s4, &request, responder).await? else { return Ok(()) };
-                responder.respond_with_result(on_write(&s4, request).await)
+                on_write(&s4, request, responder)
             },
             agent_client_protocol::on_receive_request!(),
         )
@@ -380,7 +459,7 @@ pub(crate) async fn serve(
             async move |request: CreateTerminalRequest, responder, _cx| {
                 let relayed = relay::create_terminal(&s5, &request, responder).await?;
                 let Some(responder) = relayed else { return Ok(()) };
-                responder.respond_with_result(on_create_terminal(&s5, request).await)
+                on_create_terminal(&s5, request, responder)
             },
             agent_client_protocol::on_receive_request!(),
         )

@@ -24,11 +24,11 @@ use crate::fault::{Fault, FaultKind, kill_group, signal_group};
 use crate::handlers::{Shared, serve};
 use crate::info::AgentInfo;
 use crate::permission::PermissionBroker;
-use crate::profiles::{AgentProfile, ProfileKind};
+use crate::profiles::{AgentProfile, PermissionPolicy, ProfileKind};
 use crate::prompt::PromptContent;
 use crate::relay::EditorRelay;
 use crate::rpc::call;
-use crate::sandbox::{Confinement, SandboxReport, Workspace};
+use crate::sandbox::{Confinement, SandboxMode, SandboxReport, Workspace};
 use crate::thread::{AcpSessionId, run_turn};
 use crate::transport::{SpawnSpec, spawn};
 
@@ -78,7 +78,16 @@ impl AgentInstance {
         let mut env = config.base_env();
         env.extend(profile_env.iter().map(|(k, v)| (k.clone(), v.clone())));
         expand_home(&mut env);
-        let settings = profile.sandbox().unwrap_or_default();
+        let mut settings = profile.sandbox().unwrap_or_default();
+        let (args, loopback) = with_loopback_port(args)?;
+        let args = &args;
+        settings.connect_ports.extend(loopback);
+        // Under `deny` the kernel holds the agent's own writes too: the worktree is read-only.
+        if profile.permission_policy() == PermissionPolicy::Deny
+            && settings.mode == SandboxMode::WorkspaceWrite
+        {
+            settings.mode = SandboxMode::ReadOnly;
+        }
         let confinement = Arc::new(Confinement::prepare(
             &profile.name,
             &settings,
@@ -191,6 +200,19 @@ impl AgentInstance {
         request: impl Future<Output = Result<T, AcpError>>,
     ) -> Result<T, AgentError> {
         call(&self.shared.latch, method, self.shared.config.request_timeout, request).await
+    }
+
+    /// `message`, followed by what the sandbox may have refused the agent according to its error
+    /// output so far, and the profile key that would allow it.
+    pub(crate) async fn with_sandbox_advice(&self, message: String) -> String {
+        if !self.shared.confinement.is_enforced() {
+            return message;
+        }
+        let stderr = self.shared.latch.stderr.snapshot(Duration::from_millis(100)).await;
+        match crate::sandbox::diagnose::advice(&stderr) {
+            Some(advice) => format!("{message}; {advice}"),
+            None => message,
+        }
     }
 
     fn env_auth_method_id(&self) -> Option<String> {
@@ -436,4 +458,22 @@ fn expand_home(env: &mut [(String, String)]) {
             *value = Path::new(&home).join(rest).display().to_string();
         }
     }
+}
+
+/// The placeholder in a profile's arguments for a loopback port chosen at each start.
+pub const LOOPBACK_PORT: &str = "{loopback_port}";
+
+/// `args` with [`LOOPBACK_PORT`] replaced by a free port on 127.0.0.1, which the sandbox then lets
+/// the agent connect to: for an agent that talks to a server of its own (OpenCode's ACP layer
+/// serves its own HTTP API), which Landlock can allow by port only, not by address.
+fn with_loopback_port(args: &[String]) -> Result<(Vec<String>, Option<u16>), AgentError> {
+    if !args.iter().any(|a| a.contains(LOOPBACK_PORT)) {
+        return Ok((args.to_vec(), None));
+    }
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .map_err(|source| AgentError::Spawn { command: "a free loopback port".to_owned(), source })?
+        .port();
+    let filled = args.iter().map(|a| a.replace(LOOPBACK_PORT, &port.to_string())).collect();
+    Ok((filled, Some(port)))
 }

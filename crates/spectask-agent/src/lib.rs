@@ -5,6 +5,7 @@
 //! - [`pool`]: the [`AgentRuntime`] that starts instances on demand under a global cap and stops idle ones.
 //! - [`confinement`]: the `fs/*` and `terminal/*` methods spectask serves, confined to the worktree.
 //! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
+//! - `served`: the permission policy applied to the writes and commands spectask serves.
 //! - [`editor`]: spectask as an ACP agent for an editor (`spectask acp`): each thread a work session.
 //! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
 //! - [`editor_turns`]: editor prompts waiting for (or running) their turn, with their relay.
@@ -56,6 +57,7 @@ pub mod relay;
 mod rpc;
 pub mod sandbox;
 pub mod scripted;
+mod served;
 pub mod thread;
 mod transport;
 mod unserved;
@@ -78,4 +80,5 @@ pub use profiles::{AgentProfile, PermissionPolicy, Profiles};
 pub use prompt::PromptContent;
 pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};
 pub use sandbox::{SandboxConfig, SandboxMode, Workspace};
+pub use served::Enforcement;
 pub use thread::AcpSessionId;

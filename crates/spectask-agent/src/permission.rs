@@ -1,5 +1,6 @@
 //! `session/request_permission`: answered by policy, or held open as a pending approval in the
-//! [`PermissionBroker`] until a person resolves it (or the session is cancelled).
+//! [`PermissionBroker`] until a person resolves it (or the session is cancelled). The broker also
+//! holds the writes and commands spectask would serve under `ask` ([`crate::served`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,12 +12,13 @@ use agent_client_protocol::v1::schema::{
     RequestPermissionResponse, SelectedPermissionOutcome,
 };
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::confinement::fs::confine;
 use crate::events::{
     AgentEvent, DecidedBy, Decision, PermissionChoice, ToolCallEvent, tool_call_update, wire_name,
 };
+use crate::served::Grants;
 
 /// Errors of the approval API.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,8 +41,23 @@ pub struct PendingApproval {
 struct Pending {
     approval: PendingApproval,
     options: Vec<PermissionOption>,
-    responder: Responder<RequestPermissionResponse>,
+    reply: Reply,
     events: mpsc::Sender<AgentEvent>,
+}
+
+/// The agent's request held for a person.
+struct AgentReply {
+    request: RequestPermissionRequest,
+    responder: Responder<RequestPermissionResponse>,
+    grants: Arc<Mutex<Grants>>,
+}
+
+/// Where a person's answer goes.
+enum Reply {
+    /// The agent's own request; an allowed one is recorded in the thread's grants.
+    Agent(Box<AgentReply>),
+    /// A write or command spectask holds for the agent until a person decides.
+    Served(oneshot::Sender<Decision>),
 }
 
 /// Pending approvals of every agent instance; cheap to clone (shared state).
@@ -97,9 +114,13 @@ impl PermissionBroker {
                 });
             };
             let decision = decision_for(option);
-            map.remove(id).map(|p| (p, decision))
+            let kind = option.kind;
+            map.remove(id).map(|p| (p, decision, kind))
         };
-        if let Some((pending, decision)) = pending {
+        if let Some((pending, decision, kind)) = pending {
+            if let Reply::Agent(reply) = &pending.reply {
+                reply.grants.lock().unwrap_or_else(PoisonError::into_inner).record(&reply.request, &kind);
+            }
             answer(pending, decision, DecidedBy::User).await;
         }
         Ok(())
@@ -126,27 +147,62 @@ impl PermissionBroker {
         self.pending().retain(|_, p| p.approval.session_id != session_id);
     }
 
-    /// Holds `request` open; emits `PermissionRequested` with the approval id.
+    /// Holds `request` open; emits `PermissionRequested` with the approval id. An allowed answer
+    /// is recorded in `grants`.
     pub(crate) async fn hold(
         &self,
         request: RequestPermissionRequest,
         responder: Responder<RequestPermissionResponse>,
         events: mpsc::Sender<AgentEvent>,
+        grants: Arc<Mutex<Grants>>,
+    ) {
+        let session_id = request.session_id.0.to_string();
+        let tool_call = tool_call_update(&request.tool_call);
+        let options = request.options.clone();
+        let reply = Reply::Agent(Box::new(AgentReply { request, responder, grants }));
+        self.insert(session_id, tool_call, options, reply, events).await;
+    }
+
+    /// Holds a write or command spectask would serve (`tool_call` describes it) until a person
+    /// answers; the answer arrives on the returned channel (dropped: the session is gone).
+    pub(crate) async fn hold_served(
+        &self,
+        session_id: &str,
+        tool_call: ToolCallEvent,
+        events: mpsc::Sender<AgentEvent>,
+    ) -> oneshot::Receiver<Decision> {
+        let (tx, rx) = oneshot::channel();
+        let options = crate::served::choices()
+            .into_iter()
+            .map(|c| {
+                let kind = if c.kind == "allow_once" {
+                    PermissionOptionKind::AllowOnce
+                } else {
+                    PermissionOptionKind::RejectOnce
+                };
+                PermissionOption::new(c.option_id, c.name, kind)
+            })
+            .collect();
+        self.insert(session_id.to_owned(), tool_call, options, Reply::Served(tx), events).await;
+        rx
+    }
+
+    async fn insert(
+        &self,
+        session_id: String,
+        tool_call: ToolCallEvent,
+        options: Vec<PermissionOption>,
+        reply: Reply,
+        events: mpsc::Sender<AgentEvent>,
     ) {
         let id = uuid::Uuid::now_v7().to_string();
-        let approval = PendingApproval {
-            id: id.clone(),
-            session_id: request.session_id.0.to_string(),
-            tool_call: tool_call_update(&request.tool_call),
-            options: choices(&request.options),
-        };
+        let approval = PendingApproval { id: id.clone(), session_id, tool_call, options: choices(&options) };
         let event = AgentEvent::PermissionRequested(crate::events::PermissionRequest {
             approval_id: Some(id.clone()),
             tool_call: approval.tool_call.clone(),
             options: approval.options.clone(),
         });
-        self.pending()
-            .insert(id, Pending { approval, options: request.options, responder, events: events.clone() });
+        self.pending().insert(id, Pending { approval, options, reply, events: events.clone() });
         let _ = events.send(event).await;
     }
 }
@@ -182,7 +238,14 @@ fn outcome(decision: &Decision) -> RequestPermissionOutcome {
 }
 
 async fn answer(pending: Pending, decision: Decision, by: DecidedBy) {
-    let _ = pending.responder.respond(RequestPermissionResponse::new(outcome(&decision)));
+    match pending.reply {
+        Reply::Agent(reply) => {
+            let _ = reply.responder.respond(RequestPermissionResponse::new(outcome(&decision)));
+        }
+        Reply::Served(tx) => {
+            let _ = tx.send(decision.clone());
+        }
+    }
     let event = AgentEvent::PermissionDecided {
         tool_call_id: pending.approval.tool_call.id.clone(),
         approval_id: Some(pending.approval.id.clone()),
@@ -211,14 +274,21 @@ pub(crate) fn auto_allows(request: &RequestPermissionRequest, root: &Path) -> bo
     request.tool_call.fields.locations.iter().flatten().all(|location| confine(root, &location.path).is_ok())
 }
 
-/// Answers `request` right away with a policy decision and reports it.
+/// Answers `request` right away with a policy decision and reports it; an allowed tool call is
+/// recorded in `grants`.
 pub(crate) async fn answer_by_policy(
     request: &RequestPermissionRequest,
     responder: Responder<RequestPermissionResponse>,
     allow: bool,
     events: &mpsc::Sender<AgentEvent>,
+    grants: &Mutex<Grants>,
 ) {
     let decision = policy_decision(request, allow);
+    if let Decision::Allowed { option_id } = &decision
+        && let Some(option) = request.options.iter().find(|o| o.option_id.0.as_ref() == option_id.as_str())
+    {
+        grants.lock().unwrap_or_else(PoisonError::into_inner).record(request, &option.kind);
+    }
     let _ = responder.respond(RequestPermissionResponse::new(outcome(&decision)));
     let event = AgentEvent::PermissionDecided {
         tool_call_id: request.tool_call.tool_call_id.0.to_string(),

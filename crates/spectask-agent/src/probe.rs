@@ -15,6 +15,7 @@ use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
 use crate::profiles::AgentProfile;
 use crate::sandbox::SandboxReport;
+use crate::served::Enforcement;
 
 /// How probing is done.
 #[derive(Clone, Debug, Default)]
@@ -51,6 +52,8 @@ pub struct ProbeReport {
     pub sandbox: SandboxReport,
     /// Whether the agent's own approval mode took spectask's policy (for a created session).
     pub approval: Option<ApprovalCheck>,
+    /// How the profile's permission policy holds for this agent.
+    pub enforcement: Enforcement,
     /// Requests the agent sent that spectask does not serve (answered "method not found"), per
     /// method: a vendor's own methods show here.
     pub unserved_requests: BTreeMap<String, u64>,
@@ -93,13 +96,16 @@ async fn probe_in(
         }
         Err(error) => AcpSessionProbe::Failed { message: error.to_string() },
     };
+    let sandbox = instance.sandbox();
+    let enforcement = Enforcement::describe(profile.permission_policy(), &sandbox, approval.as_ref());
     let report = ProbeReport {
         profile: profile.name.clone(),
         pid: instance.pid(),
         agent: instance.info().clone(),
         session,
-        sandbox: instance.sandbox(),
+        sandbox,
         approval,
+        enforcement,
         unserved_requests: instance.unserved_requests(),
     };
     instance.shutdown().await;

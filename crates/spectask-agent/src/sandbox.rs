@@ -9,12 +9,14 @@
 //! - [`launcher`]: the launcher's command line, and its side of it (`spectask agent sandbox-exec`).
 //! - [`audit`]: what the agent's tool calls show: edits outside the worktree, refused accesses.
 //! - [`confine`]: the sandbox one agent instance runs in, decided from all of the above.
+//! - [`diagnose`]: what the sandbox may have refused a failed agent, and the key that allows it.
 //!
 //! Invariant: an agent of a sandboxed profile runs confined or not at all, unless the user opted
 //! out (`[sandbox] allow_without_landlock`) for a kernel without Landlock, which is then logged.
 
 pub mod audit;
 pub mod confine;
+pub mod diagnose;
 pub mod kernel;
 pub mod launcher;
 pub mod policy;

@@ -20,6 +20,7 @@ use crate::handlers::Shared;
 use crate::prompt::PromptContent;
 use crate::rpc::{classify, fault_error};
 use crate::sandbox::audit::ToolCallAudit;
+use crate::served::Grants;
 
 /// The agent's id of an ACP session (a thread); recorded on the Thread so it can be loaded later.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -43,6 +44,9 @@ pub(crate) struct ThreadEntry {
     busy: AtomicUsize,
     /// The thread's tool calls as the sandbox audit tracks them (kept across turns).
     pub(crate) audit: Arc<Mutex<ToolCallAudit>>,
+    /// What was allowed in the thread, which its writes and commands may carry out (kept across
+    /// turns).
+    pub(crate) grants: Arc<Mutex<Grants>>,
 }
 
 impl ThreadEntry {
@@ -53,12 +57,17 @@ impl ThreadEntry {
             last_activity: Mutex::new(Instant::now()),
             busy: AtomicUsize::new(0),
             audit: Arc::default(),
+            grants: Arc::default(),
         }
     }
 
     /// The same thread, its events sent to a new channel (the next turn's consumer).
     pub(crate) fn with_events(&self, events: mpsc::Sender<AgentEvent>) -> Self {
-        ThreadEntry { audit: self.audit.clone(), ..ThreadEntry::new(self.root.clone(), events) }
+        ThreadEntry {
+            audit: self.audit.clone(),
+            grants: self.grants.clone(),
+            ..ThreadEntry::new(self.root.clone(), events)
+        }
     }
 
     pub(crate) fn touch(&self) {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 use spectask_agent::AgentEvent;
+use spectask_agent::events::{DecidedBy, Decision, FsOperation};
 use spectask_core::{EventKind, HistoryFile, WorkSession, WorkSessionId};
 use spectask_store::{NewHistoryEntry, StoreError};
 use tokio::sync::{mpsc, oneshot};
@@ -43,8 +44,8 @@ pub(crate) fn entry(session: &WorkSession, file: HistoryFile, content: String) -
 }
 
 /// What a turn left: the agent's last message (its summary), the files it reported changing, whether
-/// it ran commands (which may change files unreported) and what the sandbox refused it (as
-/// decision lines).
+/// it ran commands (which may change files unreported) and what was refused it (by the sandbox,
+/// the permission policy or a person, one line each).
 #[derive(Debug, Default)]
 pub(crate) struct TurnRecord {
     pub last_message: String,
@@ -153,7 +154,7 @@ struct Recorder<'a> {
     touched_stored: bool,
     /// A command ran: through spectask's terminal, or the agent's own (an `execute` tool call).
     ran_commands: bool,
-    /// Decision lines of what the sandbox refused.
+    /// Lines naming what was refused the agent: by the sandbox, the permission policy or a person.
     refused: Vec<String>,
     /// How each tool call of the turn is named in the activity log (updates often omit the title).
     tool_calls: HashMap<String, String>,
@@ -229,10 +230,11 @@ impl Recorder<'_> {
                 }
             }
             AgentEvent::PermissionDecided { tool_call_id, approval_id, decision, by } => {
-                self.push(
-                    HistoryFile::Decisions,
-                    format!("- permission for {tool_call_id}: {decision:?} (by {by:?})\n"),
-                );
+                let line = format!("- permission for {tool_call_id}: {decision:?} (by {by:?})\n");
+                if refuses(&decision, by) {
+                    self.refused.push(line.clone());
+                }
+                self.push(HistoryFile::Decisions, line);
                 if let Some(approval_id) = approval_id {
                     crate::approvals::decided(self.ctx, &approval_id, &decision, by).await;
                 }
@@ -243,6 +245,9 @@ impl Recorder<'_> {
                 self.touch(vec![path]).await;
             }
             AgentEvent::FsDenied { operation, path, reason } => {
+                if operation == FsOperation::Write {
+                    self.refused.push(format!("- write of {} refused: {reason}\n", path.display()));
+                }
                 self.activity(format!("denied {operation:?} {}: {reason}", path.display()));
             }
             AgentEvent::TerminalStarted { command, cwd, .. } => {
@@ -253,6 +258,7 @@ impl Recorder<'_> {
                 self.activity(format!("command exited: code {exit_code:?} signal {signal:?}"));
             }
             AgentEvent::TerminalDenied { command, reason, .. } => {
+                self.refused.push(format!("- command `{command}` refused: {reason}\n"));
                 self.activity(format!("denied `{command}`: {reason}"))
             }
             AgentEvent::EditOutsideWorktree(finding) => {
@@ -359,6 +365,15 @@ impl Recorder<'_> {
 
     async fn flush(&mut self) {
         append(self.ctx, self.session.id, std::mem::take(&mut self.pending)).await;
+    }
+}
+
+/// Whether a permission answer refused the agent something (a cancelled turn's is no refusal).
+fn refuses(decision: &Decision, by: DecidedBy) -> bool {
+    match decision {
+        Decision::Allowed { .. } => false,
+        Decision::Rejected { .. } => true,
+        Decision::Cancelled => by == DecidedBy::Policy,
     }
 }
 

@@ -66,6 +66,12 @@ impl AgentInstance {
                     Err(other) => return Err(other),
                 }
             }
+            Err(AgentError::Rejected { method, code, message }) => {
+                // An agent refused something by the sandbox often fails here with a vague message
+                // (OpenCode: "service failure"); its error output names what was refused.
+                let message = self.with_sandbox_advice(message).await;
+                return Err(AgentError::Rejected { method, code, message });
+            }
             other => other?,
         };
         let id = response.session_id.0.to_string();

@@ -145,7 +145,9 @@ pub(super) fn all() -> Vec<AgentProfile> {
         preset(
             "opencode",
             "opencode",
-            &["acp"],
+            // Its ACP layer talks to an HTTP server of its own on loopback: on a port spectask
+            // chooses at each start, the only extra port the sandbox opens for it.
+            &["acp", "--port", crate::instance::LOOPBACK_PORT],
             CredentialHint::default(),
             Needs {
                 write: &[

@@ -250,9 +250,11 @@ fn permission_request(
     title: &str,
     path: Option<PathBuf>,
 ) -> RequestPermissionRequest {
+    // With a path it is an edit of that file, as agents ask before they write; else a command.
+    let kind = if path.is_some() { ToolKind::Edit } else { ToolKind::Execute };
     let fields = ToolCallUpdateFields::new()
         .title(title.to_owned())
-        .kind(ToolKind::Execute)
+        .kind(kind)
         .locations(path.map(|p| vec![ToolCallLocation::new(p)]));
     let tool_call = ToolCallUpdate::new(format!("permission-{}", uuid::Uuid::now_v7()), fields);
     let options = vec![

@@ -79,8 +79,9 @@ pub(crate) struct Turned {
 }
 
 /// One prompt turn on the thread, its events recorded; returns the agent's stop reason and last
-/// message. A turn in which the sandbox refused the agent and nothing changed in the worktree fails
-/// the session: its only effects were refused, and completing it would hide that. A turn spectask
+/// message. A turn in which the agent was refused something (by the sandbox, the permission policy
+/// or a person) and nothing changed in the worktree fails the session: its only effects were
+/// refused, and completing it would hide that. A turn spectask
 /// prompted fails on any stop but `end_turn`; an editor's turn ends however the agent stops it.
 pub(crate) async fn turn(
     ctx: &Ctx,
@@ -245,12 +246,13 @@ async fn paused(ctx: &Ctx, session: WorkSessionId) {
 fn only_refused(refused: &[String]) -> String {
     const SHOWN: usize = 5;
     let mut reason = format!(
-        "the sandbox refused the agent {} time(s) and nothing changed in the worktree:",
+        "the agent was refused {} time(s) (by the sandbox, the permission policy or a person) and \
+         nothing changed in the worktree:",
         refused.len()
     );
     for line in refused.iter().take(SHOWN) {
         reason.push(' ');
-        reason.push_str(line.trim().trim_start_matches("- sandbox: "));
+        reason.push_str(line.trim().trim_start_matches("- "));
         reason.push(';');
     }
     if refused.len() > SHOWN {

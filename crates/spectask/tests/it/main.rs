@@ -34,6 +34,7 @@ mod no_changes;
 mod nodes;
 mod orphans;
 mod planning;
+mod policy;
 mod real_agents;
 mod recover;
 mod remote_nodes;

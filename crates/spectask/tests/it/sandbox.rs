@@ -73,7 +73,7 @@ fn a_session_whose_only_effects_were_refused_fails_and_every_refusal_is_recorded
 
     let task = wait_for(&server, &id, "failed", Duration::from_secs(60));
     let reason = task["failure"]["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("the sandbox refused the agent"), "{task:#}");
+    assert!(reason.contains("the agent was refused"), "{task:#}");
     assert!(reason.contains(&format!("{}", repo.join("README.md").display())), "{reason}");
 
     // Nothing left the worktree.

@@ -42,7 +42,7 @@ fn claude_code_allowed_everything_cannot_read_the_ssh_key_nor_write_outside_the_
         std::thread::sleep(Duration::from_millis(200));
     };
     let reason = task["failure"]["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("the sandbox refused the agent"), "{task:#}");
+    assert!(reason.contains("the agent was refused"), "{task:#}");
     let results = anthropic::tool_results(&model);
     assert_eq!(results.len(), 2, "{results:#?}");
     for result in &results {
