@@ -14,20 +14,48 @@ export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/
 /**
  * `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. With
  * `askPermission`, the nodejs-todo sample's coding agent asks a person before it runs the tests (its profile's
- * `permission_policy = "ask"`, set in the config the demo writes on its first start).
+ * `permission_policy = "ask"`, set in the config the demo writes on its first start). Under `ask` every
+ * file it writes waits for a person too: a stand-in person allows those edits through the API, so the
+ * tests meet only the question about the command.
  */
 export async function startDemo({ askPermission = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'spectask-e2e-'))
-  if (askPermission) {
-    const first = await runDemo(dataDir)
-    await first.stop()
-    const config = join(dataDir, 'config.toml')
-    const text = readFileSync(config, 'utf8')
-    const patched = text.replace(/(\[agents\.nodejs-todo-coder\]\n)/, '$1permission_policy = "ask"\n')
-    if (patched === text) throw new Error(`no [agents.nodejs-todo-coder] in ${config}:\n${text}`)
-    writeFileSync(config, patched)
+  if (!askPermission) return runDemo(dataDir)
+  const first = await runDemo(dataDir)
+  await first.stop()
+  const config = join(dataDir, 'config.toml')
+  const text = readFileSync(config, 'utf8')
+  const patched = text.replace(/(\[agents\.nodejs-todo-coder\]\n)/, '$1permission_policy = "ask"\n')
+  if (patched === text) throw new Error(`no [agents.nodejs-todo-coder] in ${config}:\n${text}`)
+  writeFileSync(config, patched)
+  const demo = await runDemo(dataDir)
+  const edits = allowEdits(demo.url)
+  return { ...demo, stop: async () => { edits.stop(); await demo.stop() } }
+}
+
+/** Allows every pending approval of a file edit, every 200 ms, until stopped. */
+function allowEdits(url) {
+  let stopped = false
+  const tick = async () => {
+    if (stopped) return
+    try {
+      const pending = await (await fetch(`${url}/api/v1/approvals`)).json()
+      for (const approval of pending) {
+        if (approval.tool_call.kind !== 'edit') continue
+        const allow = approval.options.find((o) => o.kind === 'allow_once')
+        await fetch(`${url}/api/v1/approvals/${approval.id}`, {
+          method: 'POST',
+          headers: WEB_HEADERS,
+          body: JSON.stringify({ option_id: allow.option_id }),
+        })
+      }
+    } catch {
+      // The server is starting or stopping: the next tick tries again.
+    }
+    if (!stopped) timer = setTimeout(tick, 200)
   }
-  return runDemo(dataDir)
+  let timer = setTimeout(tick, 200)
+  return { stop: () => { stopped = true; clearTimeout(timer) } }
 }
 
 export const BIN = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')

@@ -98,7 +98,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: /Add the auth routes/ }).click()
   const ask = page.getByRole('group', { name: /Permission: Run the tests/ })
   await ask.waitFor()
-  await page.getByRole('list', { name: 'Transcript' }).getByText(/permission asked/).waitFor()
+  await page.getByRole('list', { name: 'Transcript' }).getByText(/permission asked: Run the tests/).waitFor()
   await shot(page, '07-session-permission')
   await ask.getByRole('button', { name: 'Allow once' }).click()
   await page.getByTestId('session-status').filter({ hasText: 'completed' }).waitFor()
