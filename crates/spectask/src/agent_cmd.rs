@@ -103,6 +103,14 @@ pub async fn run(command: AgentCommand) -> anyhow::Result<ExitCode> {
                 for warning in &sandbox.warnings {
                     println!("  warning         {warning}");
                 }
+                let enforcement = &report.enforcement;
+                println!(
+                    "permission policy {}",
+                    serde_json::to_value(enforcement.policy)?.as_str().unwrap_or("?")
+                );
+                println!("  served writes   {}", enforcement.served);
+                println!("  kernel          {}", enforcement.kernel);
+                println!("  agent's mode    {}", enforcement.agent_mode);
             }
             Ok(ExitCode::SUCCESS)
         }

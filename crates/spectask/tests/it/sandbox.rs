@@ -191,3 +191,47 @@ fn an_agent_run_from_its_own_package_folder_loads_the_rest_of_it() {
     assert!(crate::implementation::git(&repo, &["ls-tree", "--name-only", &branch]).contains("TIDY.md"));
     server.stop();
 }
+
+/// Reads a file and connects to a port the sandbox does not allow, printing each error as Node.js
+/// does, then exits before it answers `initialize`.
+const REFUSED_AGENT: &str = r#"
+const fs = require('fs'), net = require('net');
+try { fs.readFileSync(process.env.SECRET) } catch (e) { console.error(String(e)) }
+const socket = net.connect(Number(process.env.PORT), '127.0.0.1');
+socket.on('error', (e) => { console.error(String(e)); process.exit(1) });
+socket.on('connect', () => { console.error('connected'); process.exit(2) });
+"#;
+
+#[test]
+fn an_agent_refused_a_path_and_a_port_is_told_both_and_the_keys_that_allow_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(base.join("agent")).unwrap();
+    std::fs::create_dir_all(base.join("private")).unwrap();
+    let agent = base.join("agent/agent.js");
+    std::fs::write(&agent, REFUSED_AGENT).unwrap();
+    let secret = base.join("private/secret.txt");
+    std::fs::write(&secret, "s3cret").unwrap();
+    // A port that listens, so that only the sandbox can refuse the connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let data = base.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let config = format!(
+        "[agents.refused]\nkind = \"acp\"\ncommand = \"node\"\nargs = [\"{}\"]\n\
+         env = {{ SECRET = \"{}\", PORT = \"{port}\" }}\n",
+        agent.display(),
+        secret.display()
+    );
+    std::fs::write(data.join("config.toml"), config).unwrap();
+
+    let out = spectask().args(["agent", "probe", "refused", "--data-dir"]).arg(&data).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let read = format!("sandbox_read = [\"{}\"]", secret.display());
+    assert!(stderr.contains(&read), "the refused path and its key: {stderr}");
+    let connect = format!("connect_ports = [{port}]");
+    assert!(stderr.contains(&connect) && stderr.contains("network = \"any\""), "the port: {stderr}");
+    assert!(!stderr.contains("connected"), "{stderr}");
+    drop(listener);
+}
