@@ -62,7 +62,7 @@ const ASKING: &str = r#"
 [[rule]]
 match = "*Your task: Clean the build*"
 steps = [
-  { permission = { title = "rm -rf build", path = "build" } },
+  { permission = { title = "write cleaned.txt", path = "cleaned.txt" } },
   { write_file = { path = "cleaned.txt", content = "yes\n" } },
   { message = "Cleaned the build directory." },
 ]

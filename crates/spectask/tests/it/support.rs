@@ -419,3 +419,43 @@ pub fn postgres_url() -> String {
         .block_on(spectask_store::testing::isolated_postgres_url())
         .expect("PostgreSQL must be reachable for this test")
 }
+
+/// A stand-in person who allows, through the API, every write spectask holds for an agent under
+/// `permission_policy = "ask"` (its approvals' tool calls are spectask's own, `spectask-…`), so a
+/// test meets only the questions the agent asks itself. Stops when dropped.
+pub struct AllowServedWrites {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AllowServedWrites {
+    pub fn start(url: &str) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, url) = (stop.clone(), url.to_owned());
+        let thread = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let (status, body) = http(&url, "GET", "/api/v1/approvals", None);
+                let pending: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                for approval in pending.as_array().filter(|_| status == 200).into_iter().flatten() {
+                    let served =
+                        approval["tool_call"]["id"].as_str().is_some_and(|id| id.starts_with("spectask-"));
+                    if let (true, Some(id)) = (served, approval["id"].as_str()) {
+                        let path = format!("/api/v1/approvals/{id}");
+                        http(&url, "POST", &path, Some(r#"{"option_id":"allow"}"#));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        AllowServedWrites { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for AllowServedWrites {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

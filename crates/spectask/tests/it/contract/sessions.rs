@@ -39,7 +39,7 @@ pub fn while_a_session_waits(c: &mut Contract, database_url: Option<&str>, data:
     let first = session_in(c, task, "1 Add the user model", "running");
     let approval = wait(c, "the permission request is pending", |c| {
         let approvals = c.get("/approvals", &[]);
-        approvals.as_array().unwrap().first().cloned()
+        approvals.as_array().unwrap().iter().find(|a| a["tool_call"]["title"] == "write src/user.js").cloned()
     });
 
     // The task's views while its agent is live.
