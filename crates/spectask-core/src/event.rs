@@ -57,6 +57,9 @@ pub enum EventKind {
     /// failed): payload the `TaskPullRequest`.
     #[serde(rename = "pull_request.updated")]
     PullRequestUpdated,
+    /// A person set a task's prerequisites: payload `prerequisites` (ids), `hold_before`, `by`.
+    #[serde(rename = "spec_task.prerequisites_changed")]
+    SpecTaskPrerequisitesChanged,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -74,6 +77,7 @@ named_enum!(EventKind, "event kind", {
     WorkSessionCheck => "work_session.check",
     RepositorySettingsChanged => "repository.settings_changed",
     PullRequestUpdated => "pull_request.updated",
+    SpecTaskPrerequisitesChanged => "spec_task.prerequisites_changed",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

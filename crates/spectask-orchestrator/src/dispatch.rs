@@ -34,6 +34,7 @@ impl From<spectask_store::StoreError> for JobError {
             | E::Corrupt(_)
             | E::InvalidUrl { .. }
             | E::Taken(_)
+            | E::Refused { .. }
             | E::Migrate(_) => JobError::Fatal(err.to_string()),
             E::Conflict { .. } | E::Transition(_) | E::Database(_) | E::DataDir { .. } | E::Randomness(_) => {
                 JobError::Retry(err.to_string())

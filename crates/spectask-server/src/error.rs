@@ -89,6 +89,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", message),
             StoreError::InvalidInput(_) => Self::bad_request("invalid_input", message),
             StoreError::Taken(_) => Self::new(StatusCode::CONFLICT, "taken_up_already", message),
+            StoreError::Refused { code, .. } => Self::new(StatusCode::CONFLICT, code, message),
             StoreError::Transition(e) => e.into(),
             StoreError::InvalidUrl { .. }
             | StoreError::Corrupt(_)

@@ -2,10 +2,13 @@
 //!
 //! Runs in one write transaction (the writer lock on SQLite, the event advisory lock on PostgreSQL),
 //! so nodes sharing a database cannot admit past a limit together. A task that must wait gets its
-//! `queue_reason` set, so people see why; admitted tasks have it cleared.
+//! `queue_reason` set, so people see why; admitted tasks have it cleared. A task whose
+//! prerequisites are not all done waits too, read in the same transaction, so no node starts it
+//! early.
 
 use std::collections::HashMap;
 
+use spectask_core::prerequisite;
 use spectask_core::{SpecTask, SpecTaskCommand, SpecTaskStatus};
 
 use crate::spec_tasks::spec_task_from_row;
@@ -67,9 +70,21 @@ impl Store {
         ))
         .fetch_all(&mut *w.tx)
         .await?;
+        let prerequisites = crate::prerequisites::of_waiting(&mut w).await?;
         let mut admitted = Vec::new();
         for row in &waiting {
             let task = spec_task_from_row(row)?;
+            // Prerequisites first: a task they hold takes no slot and needs no agent yet.
+            let held = prerequisites
+                .get(&task.id)
+                .filter(|p| prerequisite::holds(p.hold_before, task.status()))
+                .and_then(|p| prerequisite::waiting_reason(&p.tasks));
+            if let Some(reason) = held {
+                if task_queue_reason(row)?.as_deref() != Some(reason.as_str()) {
+                    set_queue_reason(&mut w, &task, Some(&reason)).await?;
+                }
+                continue;
+            }
             let no_agent = match task.status() {
                 SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision if task.kind.has_planning() => {
                     (task.planning_agent.is_none() && !admission.default_planner).then_some(

@@ -29,6 +29,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the operating system gave no random bytes for a credential: {0}")]
     Randomness(String),
+    /// A change the records' state refuses (prerequisites once implementation started, a cycle);
+    /// `code` names it in the API's error.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// Something that may be had once is had already (a forge issue taken up as a task).
     #[error("{0} is taken up already")]
     Taken(String),

@@ -16,7 +16,7 @@
 //!   `repository_members`, `snapshot` (a task's rows as JSON, for `state.json`).
 //! - The engine's queue: `jobs` (queued with transitions, claimed under a lease, renewed, finished),
 //!   `job_failure` (a job failed for good fails its session and task in the same write),
-//!   `admission` (which queued tasks start, under WIP limits), `leases` (task and recorder
+//!   `admission` (which queued tasks start, under WIP limits and their `prerequisites`), `leases` (task and recorder
 //!   leases), `nodes` (each node's API address), `scheduling` and `session_making` (the caller's
 //!   pure decision written in the transaction that reads the sessions), `census` (`GET /metrics`).
 //! - Events: `events` (appended with each change), `events_stream` (wake-ups after a commit,
@@ -55,6 +55,7 @@ mod login_sessions;
 mod messages;
 mod nodes;
 mod pool;
+mod prerequisites;
 mod pull_requests;
 mod repositories;
 mod repository_members;
@@ -89,6 +90,7 @@ pub use history::NewHistoryEntry;
 pub use jobs::{Claimed, JobClaim, JobOutcome, JobsSignal};
 pub use login_sessions::{LOGIN_SESSION_PREFIX, LOGIN_SESSION_TTL, LoginSession};
 pub use nodes::TaskLeaseHolder;
+pub use prerequisites::{Prerequisites, PrerequisitesView};
 pub use pull_requests::{FeedbackSeen, PullRequestReading};
 pub use repositories::SettingsChange;
 pub use reviews::NewSpecReview;

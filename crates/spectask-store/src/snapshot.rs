@@ -82,6 +82,12 @@ const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "spec_task_prerequisites",
+        filter: "spec_task_id = $1",
+        order: "prerequisite_id",
+        columns: &[("spec_task_id", Text), ("prerequisite_id", Text), ("hold_before", Text)],
+    },
+    Table {
         name: "spec_versions",
         filter: "spec_task_id = $1",
         order: "version",

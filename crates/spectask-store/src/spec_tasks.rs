@@ -36,21 +36,33 @@ pub struct Applied<T, E> {
 impl Store {
     /// Creates a SpecTask in `backlog` and records `spec_task.created`.
     pub async fn create_spec_task(&self, new: NewSpecTask) -> Result<SpecTask, StoreError> {
-        self.create_spec_task_linked(new, None).await
+        self.create_spec_task_linked(new, None, None).await
     }
 
-    /// [`Store::create_spec_task`], linked to the forge issue it comes from in the same write.
+    /// [`Store::create_spec_task`] waiting for `prerequisites`, written in the same transaction (so
+    /// no admission sees the task without them).
+    pub async fn create_spec_task_after(
+        &self,
+        new: NewSpecTask,
+        prerequisites: &crate::Prerequisites,
+    ) -> Result<SpecTask, StoreError> {
+        self.create_spec_task_linked(new, None, Some(prerequisites)).await
+    }
+
+    /// [`Store::create_spec_task`], linked to the forge issue it comes from and waiting for its
+    /// prerequisites, in the same write.
     pub(crate) async fn create_spec_task_linked(
         &self,
         new: NewSpecTask,
         issue: Option<&crate::task_issues::NewTaskIssue>,
+        prerequisites: Option<&crate::Prerequisites>,
     ) -> Result<SpecTask, StoreError> {
         // The short id is 32 random bits; on the rare collision, draw another id.
         let mut attempts = 0;
         loop {
             attempts += 1;
             let task = new.clone().into_spec_task(SpecTaskId::from_uuid(Uuid::now_v7()), now());
-            match self.insert_spec_task(&task, issue).await {
+            match self.insert_spec_task(&task, issue, prerequisites).await {
                 Err(StoreError::Database(sqlx::Error::Database(e)))
                     if e.is_unique_violation() && attempts < 5 =>
                 {
@@ -66,11 +78,15 @@ impl Store {
         &self,
         task: &SpecTask,
         issue: Option<&crate::task_issues::NewTaskIssue>,
+        prerequisites: Option<&crate::Prerequisites>,
     ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         write_spec_task(&mut w, task).await?;
         if let Some(issue) = issue {
             crate::task_issues::write_issue(&mut w, task.id, issue).await?;
+        }
+        if let Some(prerequisites) = prerequisites.filter(|p| !p.tasks.is_empty()) {
+            crate::prerequisites::write(&mut w, task.id, prerequisites).await?;
         }
         // A new task may be admitted.
         w.moves_admission().await?;

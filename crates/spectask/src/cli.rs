@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use spectask_core::{Complexity, Priority, SpecDocument, SpecTaskStatus, TaskKind};
+use spectask_core::{Complexity, HoldBefore, Priority, SpecDocument, SpecTaskStatus, TaskKind};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -302,6 +302,16 @@ pub enum TaskCommand {
     },
     /// Retry a failed task from the step that failed.
     Retry { id: String },
+    /// Set the tasks a task waits for, replacing what it waited for (none: waits for nothing);
+    /// only before its implementation starts.
+    After {
+        id: String,
+        /// The tasks it waits for.
+        prerequisites: Vec<String>,
+        /// The phase they hold it before: implementation (the default) or planning.
+        #[arg(long, value_parser = parse_enum::<HoldBefore>)]
+        hold_before: Option<HoldBefore>,
+    },
     /// Say something to the running session of an interactive task.
     Say {
         id: String,
@@ -487,6 +497,13 @@ pub struct CreateArgs {
     /// Agent profile that implements the plan.
     #[arg(long)]
     pub implementation_agent: Option<String>,
+    /// A task this one waits for (repeat for several: it starts once every one is done).
+    #[arg(long = "after", value_name = "ID")]
+    pub after: Vec<String>,
+    /// The phase `--after` holds the task before: implementation (the default; it is planned
+    /// meanwhile) or planning.
+    #[arg(long, value_parser = parse_enum::<HoldBefore>)]
+    pub hold_before: Option<HoldBefore>,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,10 @@ impl ApiClient {
         self.call(Method::POST, path, &[], body).await
     }
 
+    pub async fn put(&self, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        self.call(Method::PUT, path, &[], body).await
+    }
+
     pub async fn patch(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         self.call(Method::PATCH, path, &[], Some(body)).await
     }

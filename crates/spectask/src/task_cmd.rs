@@ -34,6 +34,10 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
             client.post(&format!("/spec-tasks/{}/cancel", encode(&id)), None).await?
         }
         TaskCommand::Retry { id } => client.post(&format!("/spec-tasks/{}/retry", encode(&id)), None).await?,
+        TaskCommand::After { id, prerequisites, hold_before } => {
+            let body = without_nulls(json!({ "depends_on": prerequisites, "hold_before": hold_before }));
+            client.put(&format!("/spec-tasks/{}/prerequisites", encode(&id)), Some(body)).await?
+        }
         TaskCommand::Approve { id, comment } => review(&client, &id, "approve", comment, &[]).await?,
         TaskCommand::Reject { id, comment } => review(&client, &id, "reject", comment, &[]).await?,
         TaskCommand::RequestChanges { id, comment, lines } => {
@@ -87,6 +91,8 @@ async fn create_task(client: &ApiClient, args: CreateArgs) -> anyhow::Result<Val
         "planning_agent": args.planning_agent,
         "implementation_agent": args.implementation_agent,
         "created_by": std::env::var("USER").ok(),
+        "depends_on": (!args.after.is_empty()).then_some(&args.after),
+        "hold_before": args.hold_before,
     });
     client.post("/spec-tasks/from-prompt", Some(without_nulls(body))).await
 }
@@ -151,11 +157,26 @@ fn task_fields(t: &Value) -> String {
         ("implementation agent", text(t, "implementation_agent")),
         ("spec version", text(t, "spec_version")),
         ("waiting", text(t, "queue_reason")),
+        ("after", prerequisites(&t["prerequisites"])),
         ("issue", issue(&t["issue"])),
         ("pull request", pull_request(&t["pull_request"])),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])
+}
+
+/// The tasks a task waits for, in one line: `3f2a9c1d "Add accounts" (done), …, before implementation`.
+fn prerequisites(p: &Value) -> String {
+    let tasks: Vec<String> = p["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| format!("{} {:?} ({})", text(t, "short_id"), text(t, "title"), text(t, "status")))
+        .collect();
+    if tasks.is_empty() {
+        return String::new();
+    }
+    format!("{}, before {}", tasks.join(", "), text(p, "hold_before"))
 }
 
 /// The issue a task was imported from, in one line.

@@ -922,6 +922,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/prerequisites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a SpecTask's prerequisites: it starts (its implementation, or its planning with
+         *     `hold_before = planning`) only once every one is done. Refused once its implementation has
+         *     started, and when they would make a cycle (409).
+         */
+        put: operations["set_prerequisites"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/progress": {
         parameters: {
             query?: never;
@@ -1636,6 +1657,12 @@ export interface components {
         CreateSpecTask: {
             complexity?: components["schemas"]["Complexity"] | null;
             created_by?: string | null;
+            /**
+             * @description Tasks this one waits for (ids, abbreviated ids or handles of your tasks): it starts only
+             *     once every one of them is done.
+             */
+            depends_on?: string[] | null;
+            hold_before?: components["schemas"]["HoldBefore"] | null;
             implementation_agent?: string | null;
             kind?: components["schemas"]["TaskKind"] | null;
             planning_agent?: string | null;
@@ -1900,7 +1927,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed" | "pull_request.updated";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed" | "pull_request.updated" | "spec_task.prerequisites_changed";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];
@@ -2016,6 +2043,11 @@ export interface components {
          * @enum {string}
          */
         HistoryFile: "conversation" | "code_changes" | "decisions" | "activity_log" | "coordination_log" | "progress_update";
+        /**
+         * @description The phase a task's prerequisites hold it before.
+         * @enum {string}
+         */
+        HoldBefore: "implementation" | "planning";
         /**
          * @description Whether a task's commits run the repository's `pre-commit` and `commit-msg` hooks (spectask's
          *     own design-docs commits never do).
@@ -2162,6 +2194,7 @@ export interface components {
                 issue?: components["schemas"]["TaskIssue"] | null;
                 kind: components["schemas"]["TaskKind"];
                 planning_agent?: string | null;
+                prerequisites?: components["schemas"]["PrerequisitesDto"] | null;
                 priority: components["schemas"]["Priority"];
                 prompt: string;
                 pull_request?: components["schemas"]["TaskPullRequest"] | null;
@@ -2261,6 +2294,18 @@ export interface components {
          * @enum {string}
          */
         PlanTaskStateDto: "pending" | "in_progress" | "done";
+        /** @description One task another waits for. */
+        PrerequisiteDto: {
+            id: components["schemas"]["SpecTaskId"];
+            short_id: string;
+            status: components["schemas"]["SpecTaskStatus"];
+            title: string;
+        };
+        /** @description A task's prerequisites: what it waits for before `hold_before`. */
+        PrerequisitesDto: {
+            hold_before: components["schemas"]["HoldBefore"];
+            tasks: components["schemas"]["PrerequisiteDto"][];
+        };
         /**
          * @description Scheduling priority: higher runs first when slots are scarce.
          * @enum {string}
@@ -2502,6 +2547,12 @@ export interface components {
             status: components["schemas"]["WorkSessionStatus"];
             summary?: string | null;
         };
+        /** @description `PUT /api/v1/spec-tasks/{id}/prerequisites` body: the task's prerequisites, replaced. */
+        SetPrerequisites: {
+            /** @description Tasks this one waits for (ids, abbreviated ids or handles of your tasks); empty: none. */
+            depends_on: string[];
+            hold_before?: components["schemas"]["HoldBefore"] | null;
+        };
         /** @description `POST /work-sessions/{id}/spawn` */
         SpawnBody: {
             agent_profile?: string | null;
@@ -2530,6 +2581,7 @@ export interface components {
             issue?: components["schemas"]["TaskIssue"] | null;
             kind: components["schemas"]["TaskKind"];
             planning_agent?: string | null;
+            prerequisites?: components["schemas"]["PrerequisitesDto"] | null;
             priority: components["schemas"]["Priority"];
             prompt: string;
             pull_request?: components["schemas"]["TaskPullRequest"] | null;
@@ -4644,6 +4696,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MultiSessionOverviewDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_prerequisites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPrerequisites"];
+            };
+        };
+        responses: {
+            /** @description The task with its prerequisites */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecTaskDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use spectask_core::{
-    Complexity, Priority, Repository, RepositoryId, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, Timestamp,
+    Complexity, HoldBefore, Priority, Repository, RepositoryId, SpecTask, SpecTaskId, SpecTaskStatus,
+    TaskKind, Timestamp,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,6 +27,56 @@ pub struct CreateSpecTask {
     pub planning_agent: Option<String>,
     pub implementation_agent: Option<String>,
     pub created_by: Option<String>,
+    /// Tasks this one waits for (ids, abbreviated ids or handles of your tasks): it starts only
+    /// once every one of them is done.
+    #[schema(max_items = 50)]
+    pub depends_on: Option<Vec<String>>,
+    /// The phase `depends_on` holds the task before (default `implementation`: it is planned
+    /// meanwhile).
+    pub hold_before: Option<HoldBefore>,
+}
+
+/// `PUT /api/v1/spec-tasks/{id}/prerequisites` body: the task's prerequisites, replaced.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPrerequisites {
+    /// Tasks this one waits for (ids, abbreviated ids or handles of your tasks); empty: none.
+    #[schema(max_items = 50)]
+    pub depends_on: Vec<String>,
+    /// The phase they hold the task before (default `implementation`).
+    pub hold_before: Option<HoldBefore>,
+}
+
+/// A task's prerequisites: what it waits for before `hold_before`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrerequisitesDto {
+    pub hold_before: HoldBefore,
+    pub tasks: Vec<PrerequisiteDto>,
+}
+
+/// One task another waits for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrerequisiteDto {
+    pub id: SpecTaskId,
+    pub short_id: String,
+    pub title: String,
+    pub status: SpecTaskStatus,
+}
+
+impl From<spectask_store::PrerequisitesView> for PrerequisitesDto {
+    fn from(view: spectask_store::PrerequisitesView) -> Self {
+        let tasks = view
+            .tasks
+            .into_iter()
+            .map(|p| PrerequisiteDto {
+                id: p.id,
+                short_id: p.id.short().to_string(),
+                title: p.title,
+                status: p.status,
+            })
+            .collect();
+        PrerequisitesDto { hold_before: view.hold_before, tasks }
+    }
 }
 
 /// `GET /api/v1/spec-tasks` query.
@@ -92,6 +143,9 @@ pub struct SpecTaskDto {
     pub pull_request: Option<spectask_core::TaskPullRequest>,
     /// The forge issue the task was imported from, when it was.
     pub issue: Option<spectask_core::TaskIssue>,
+    /// What the task waits for (in the task's own view; null in listings, whose `queue_reason`
+    /// says what a waiting task waits for).
+    pub prerequisites: Option<PrerequisitesDto>,
     pub created_by: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -126,6 +180,7 @@ impl SpecTaskDto {
             queue_reason: None,
             pull_request: None,
             issue: None,
+            prerequisites: None,
             created_by: task.created_by.clone(),
             created_at: task.created_at,
             updated_at: task.updated_at,

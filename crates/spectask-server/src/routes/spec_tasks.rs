@@ -9,11 +9,11 @@ use axum::http::StatusCode;
 use spectask_core::{
     NewSpecTask, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, derive_title,
 };
-use spectask_store::SpecTaskFilter;
+use spectask_store::{Prerequisites, SpecTaskFilter};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{CreateSpecTask, ListSpecTasks, PageDto, SpecTaskDto};
+use crate::dto::{CreateSpecTask, ListSpecTasks, PageDto, SetPrerequisites, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::TaskPath;
 use crate::{ApiError, AppState, Caller};
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_spec_task))
         .routes(routes!(get_spec_task))
         .routes(routes!(cancel_spec_task))
+        .routes(routes!(set_prerequisites))
 }
 
 /// Create a SpecTask from a prompt against a git repository (registered on first use); it starts
@@ -65,22 +66,61 @@ pub(crate) async fn create(
         Some(title) => title.to_owned(),
         None => derive_title(prompt),
     };
+    let prerequisites = Prerequisites {
+        tasks: resolve_all(state, caller, body.depends_on.as_deref().unwrap_or_default()).await?,
+        hold_before: body.hold_before.unwrap_or_default(),
+    };
     let repository = register_repository(state, caller, &body.repo).await?;
-    let task = state
-        .store
-        .create_spec_task(NewSpecTask {
-            title,
-            prompt: prompt.to_owned(),
-            kind: body.kind.unwrap_or_default(),
-            complexity: body.complexity.unwrap_or_default(),
-            repository_id: repository.id,
-            planning_agent: body.planning_agent,
-            implementation_agent: body.implementation_agent,
-            priority: body.priority.unwrap_or_default(),
-            created_by,
-        })
-        .await?;
-    Ok(SpecTaskDto::new(&task, &repository))
+    let new = NewSpecTask {
+        title,
+        prompt: prompt.to_owned(),
+        kind: body.kind.unwrap_or_default(),
+        complexity: body.complexity.unwrap_or_default(),
+        repository_id: repository.id,
+        planning_agent: body.planning_agent,
+        implementation_agent: body.implementation_agent,
+        priority: body.priority.unwrap_or_default(),
+        created_by,
+    };
+    let task = state.store.create_spec_task_after(new, &prerequisites).await?;
+    let mut dto = SpecTaskDto::new(&task, &repository);
+    dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
+    Ok(dto)
+}
+
+/// The tasks `references` name among the caller's (another user's is not found, as an unknown id).
+async fn resolve_all(
+    state: &AppState,
+    caller: &Caller,
+    references: &[String],
+) -> Result<Vec<SpecTaskId>, ApiError> {
+    let mut ids = Vec::with_capacity(references.len());
+    for reference in references {
+        ids.push(state.store.resolve_spec_task_of(reference, caller.owner_filter()).await?);
+    }
+    Ok(ids)
+}
+
+/// Replace a SpecTask's prerequisites: it starts (its implementation, or its planning with
+/// `hold_before = planning`) only once every one is done. Refused once its implementation has
+/// started, and when they would make a cycle (409).
+#[utoipa::path(put, path = "/spec-tasks/{id}/prerequisites", tag = "spec-tasks", params(TaskPath),
+    request_body = SetPrerequisites,
+    responses((status = 200, description = "The task with its prerequisites", body = SpecTaskDto)))]
+async fn set_prerequisites(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
+    ApiJson(body): ApiJson<SetPrerequisites>,
+) -> Result<Json<SpecTaskDto>, ApiError> {
+    let task = load(&state, &caller, &id).await?;
+    let wanted = Prerequisites {
+        tasks: resolve_all(&state, &caller, &body.depends_on).await?,
+        hold_before: body.hold_before.unwrap_or_default(),
+    };
+    state.store.set_prerequisites(task.id, &wanted, &caller.name).await?;
+    let task = state.store.spec_task(task.id).await?;
+    task_dto(&state, &task).await.map(Json)
 }
 
 /// The prompt without surrounding whitespace, if it is not empty and not over the limit.
@@ -228,5 +268,6 @@ pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTa
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;
     dto.issue = state.store.issue_of(task.id).await?;
+    dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
     Ok(dto)
 }

@@ -70,6 +70,8 @@ async fn create_task(
         planning_agent: None,
         implementation_agent: body.implementation_agent,
         created_by: None,
+        depends_on: None,
+        hold_before: None,
     };
     Ok((StatusCode::CREATED, Json(create(&state, &caller, request).await?.into())))
 }

@@ -35,6 +35,7 @@ mod nodes;
 mod orphans;
 mod planning;
 mod policy;
+mod prerequisites;
 mod real_agents;
 mod recover;
 mod remote_nodes;

@@ -156,6 +156,8 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     let repo = git_repo(dir.path(), "app").display().to_string();
     let data = setup(dir.path(), &llm);
     let server = Server::start(&data, database_url);
+    // Under `ask` the sessions' unasked writes wait for a person too: this one allows them.
+    let _writes = crate::support::AllowServedWrites::start(&server.url);
     let mut c = Contract::new(&server.url);
 
     // The server, the caller, the catalogue.
@@ -197,6 +199,8 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     let task = c.expect(201, "post", "/spec-tasks/from-prompt", &[], Some(body));
     let id = task["id"].as_str().unwrap().to_owned();
     c.get("/spec-tasks", &[]);
+    let none = json!({"depends_on": [], "hold_before": "implementation"});
+    c.expect(200, "put", "/spec-tasks/{id}/prerequisites", &[&id], Some(none));
     let page = c.call("get", "/spec-tasks", &[], "?limit=1&offset=0&status=backlog", None);
     assert_eq!(page.status, 200, "{}", page.text);
     c.get("/tasks", &[]);
