@@ -164,6 +164,8 @@ export async function todoTaskWithARunningSession({ demo, page }) {
   const approve = { method: 'POST', headers: WEB_HEADERS, body: '{}' }
   const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, approve)
   assert.equal(approved.status, 200, await approved.text())
+  // The page stays on the spec it opened on; it announces the implementation, and the Sessions view is a click away.
+  await page.getByRole('tab', { name: 'Sessions' }).click()
   const tree = page.getByRole('list', { name: 'Session tree' })
   const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
   await routes.getByText('running', { exact: true }).waitFor()

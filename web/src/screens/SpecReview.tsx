@@ -7,10 +7,13 @@ import { ConfirmDialog } from '../components/ConfirmDialog'
 import { onTabListKey } from '../components/tabKeys'
 import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
 import { Markdown } from '../components/Markdown'
+import { useDraft } from '../drafts/useDraft'
 import { PlanGraph } from '../components/PlanGraph'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
 
 type LineComment = Schemas['LineComment']
+type ReviewDraft = { text: string; comments: LineComment[] }
+const NO_REVIEW: ReviewDraft = { text: '', comments: [] }
 const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
   { name: 'requirements', label: 'Requirements' },
   { name: 'design', label: 'Design' },
@@ -24,8 +27,11 @@ export function SpecReview({ task }: { task: SpecTask }) {
   const [doc, setDoc] = useState<SpecDocumentName>('requirements')
   const [picked, setPicked] = useState<number | undefined>(undefined)
   const [view, setView] = useState<'lines' | 'rendered' | 'diff'>('lines')
-  const [comments, setComments] = useState<LineComment[]>([])
   const latest = versions.data?.at(-1)?.version ?? task.spec_version
+  // The review of the latest version as typed so far (line comments, the whole-spec comment).
+  const [draft, setDraft, discard] = useDraft(`spec-review:${task.id}:v${latest}`, NO_REVIEW, (d) => !d.text.trim() && d.comments.length === 0)
+  const comments = draft.comments
+  const setComments = (c: LineComment[]) => setDraft({ ...draft, comments: c })
   const version = picked ?? latest
   const meta = versions.data?.find((v) => v.version === version)
   const current = useDocument(task.id, doc, version || undefined)
@@ -99,7 +105,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
           </ol>
         )}
       </section>
-      {reviewable && <Decision task={task} comments={comments} onDone={() => setComments([])} />}
+      {reviewable && <Decision task={task} comments={comments} text={draft.text} onText={(text) => setDraft({ ...draft, text })} onDone={discard} />}
       <PastReviews reviews={reviews.data ?? []} />
     </div>
   )
@@ -203,9 +209,9 @@ function Diff({ before, after }: { before: string; after: string }) {
   )
 }
 
-function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineComment[]; onDone: () => void }) {
+function Decision(props: { task: SpecTask; comments: LineComment[]; text: string; onText: (text: string) => void; onDone: () => void }) {
+  const { task, comments, text, onDone } = props
   const client = useQueryClient()
-  const [text, setText] = useState('')
   const [rejecting, setRejecting] = useState(false)
   const decide = useMutation({
     mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
@@ -221,7 +227,6 @@ function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineCo
       }
     },
     onSuccess: () => {
-      setText('')
       onDone()
       void client.invalidateQueries({ queryKey: keys.task(task.id) })
       void client.invalidateQueries({ queryKey: keys.tasks })
@@ -232,7 +237,7 @@ function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineCo
       <h2 id="decision-title">Review</h2>
       <label>
         Comments on the whole spec
-        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={3} />
+        <textarea value={text} onChange={(e) => props.onText(e.target.value)} rows={3} />
       </label>
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
       {decide.isError && <p role="alert">{decide.error.message}</p>}
