@@ -8,6 +8,7 @@ import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { failureLabel, statusLabel } from '../phases'
 import { TaskTabs } from './TaskTabs'
+import { shownTitle } from '../titles'
 import { repoName } from './Board'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
@@ -23,7 +24,7 @@ export function TaskPage() {
         <Link to="/">Board</Link> / {t.short_id}
       </p>
       <div className="toolbar">
-        <h1 id="task-title">{t.title}</h1>
+        <h1 id="task-title">{shownTitle(t)}</h1>
         <TaskActions task={t} />
       </div>
       <p className="meta">
