@@ -1,0 +1,77 @@
+// The spec review's rough edges, on the demo's nodejs-todo task: a first version offers no diff;
+// a pending line comment is edited and removed, "+" opens no second form, Escape closes it; after a
+// revision the diff button shows its state, falls back when a first version is chosen, and an
+// unchanged document says so.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { demoPage, shot } from './browser.mjs'
+
+const ctx = demoPage(before, after)
+
+/** Runs `steps`; on failure, says what the page showed. */
+async function explained(steps) {
+  try {
+    await steps()
+  } catch (err) {
+    err.message += `\nat ${ctx.page.url()}\n${await ctx.page.locator('main').innerText()}\n${ctx.demo.log()}`
+    throw err
+  }
+}
+
+const forms = () => ctx.page.getByRole('textbox', { name: /^Your comment on line/ })
+
+test('line comments: one form, edited, removed, closed by Escape; no diff of a first version', () =>
+  explained(async () => {
+    const { demo, page } = ctx
+    const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+    const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+    assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
+    ctx.task = task
+    await page.goto(`${demo.url}/tasks/${task.id}`)
+    await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+    await page.getByText('v1 (latest)').waitFor({ state: 'attached' })
+    await page.getByRole('button', { name: 'Rendered' }).waitFor()
+    assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'a first version has no diff')
+
+    await page.getByRole('button', { name: 'Comment on line 3', exact: true }).click()
+    await forms().fill('Name the token lifetime')
+    await page.getByRole('button', { name: 'Comment on line 5', exact: true }).click()
+    assert.equal(await forms().count(), 1, 'one comment form at a time')
+    await page.getByText('Your comment: Name the token lifetime').waitFor()
+    await page.getByRole('button', { name: 'Comment on line 5', exact: true }).click()
+    assert.equal(await forms().count(), 1, '"+" again opens no second form')
+    await forms().press('Escape')
+    await forms().waitFor({ state: 'detached' })
+
+    await page.getByRole('button', { name: 'Edit the comment on line 3' }).click()
+    assert.equal(await forms().inputValue(), 'Name the token lifetime', 'the form edits the pending comment')
+    await forms().fill('Name the token lifetime, in minutes.')
+    await page.getByRole('button', { name: 'Save comment' }).click()
+    await page.getByText('Your comment: Name the token lifetime, in minutes.').waitFor()
+    assert.equal(await page.getByText(/^Your comment:/).count(), 1, 'edited in place, not added')
+    await shot(page, '18-line-comment-pending')
+    await page.getByRole('button', { name: 'Remove the comment on line 3' }).click()
+    assert.equal(await page.getByText(/^Your comment:/).count(), 0, 'removed')
+  }))
+
+test('the diff after a revision: its state, its fallback on v1 and the note on an unchanged document', () =>
+  explained(async () => {
+    const { page } = ctx
+    await page.getByLabel('Comments on the whole spec').fill('Say how long a token lives.')
+    await page.getByRole('button', { name: 'Request changes' }).click()
+    await page.getByText('v2 (latest)').waitFor({ state: 'attached' })
+    const diff = page.getByRole('button', { name: 'Diff v1→v2' })
+    await diff.click()
+    assert.equal(await diff.getAttribute('aria-pressed'), 'true')
+    assert.ok(await diff.isEnabled(), 'the pressed diff button is enabled')
+    await page.getByLabel('Changes from the previous version').locator('.added').first().waitFor()
+    await page.getByRole('tab', { name: 'Design' }).click()
+    await page.getByText('No changes since design.md v1.').waitFor()
+    await shot(page, '19-spec-diff-no-changes')
+    await page.getByLabel('Version').selectOption('1')
+    await page.getByRole('button', { name: 'Lines', pressed: true }).waitFor()
+    assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'v1 has no diff')
+    await page.getByLabel('Version').selectOption('2')
+    await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
+    await page.getByText('No changes since design.md v1.').waitFor()
+  }))
