@@ -7,7 +7,7 @@ import { repoName } from './Board'
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
 
-/** Which plan task each live agent instance is on right now: one card per instance. */
+/** Which plan tasks each live agent instance is on right now (each one highlighted): one card per instance. */
 export function Fleet() {
   const fleet = useFleet()
   const agents = fleet.data?.agents ?? []
@@ -44,7 +44,7 @@ function AgentCard({ agent }: { agent: Agent }) {
         ))}
         {agent.current_task && <PlanItem item={agent.current_task} kind="current" />}
         {agent.tasks_after.map((t, i) => (
-          <PlanItem key={t.index} item={t} kind={i === 0 ? 'next' : 'after'} />
+          <PlanItem key={t.index} item={t} kind={t.state === 'in_progress' ? 'current' : i === 0 ? 'next' : 'after'} />
         ))}
       </ol>
     </article>

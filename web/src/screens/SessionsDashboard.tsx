@@ -10,6 +10,7 @@ import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 import { statusLabel } from '../phases'
+import { planCounts } from '../sessions/progress'
 import { sessionTree } from '../sessions/tree'
 
 type Overview = Schemas['MultiSessionOverviewDto']
@@ -24,14 +25,15 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
   const o = overview.data
   const progressOf = new Map(o.progress.sessions.map((p) => [p.work_session_id, p]))
   const active = o.sessions.filter((s) => s.status === 'running' || s.status === 'blocked')
+  const counts = planCounts(o.progress, o.sessions)
   return (
     <section className="dashboard" aria-label="Sessions">
       <div className="dash-cards">
         <section className="dash-card" aria-labelledby="dash-progress">
           <h3 id="dash-progress">Progress</h3>
-          <ProgressBar percent={o.progress.percent} label="Plan tasks done" />
+          <ProgressBar percent={counts.percent} label="Plan tasks done" />
           <p data-testid="plan-counts">
-            {o.progress.counts.done}/{o.progress.tasks.length} complete · {o.progress.counts.in_progress} in progress
+            {counts.done}/{counts.total} complete · {counts.inProgress} in progress
           </p>
         </section>
         <AgentInstanceCard task={task} overview={o} />
