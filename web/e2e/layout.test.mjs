@@ -32,12 +32,12 @@ async function createTask(prompt) {
   return JSON.parse(body)
 }
 
-/** Where `locator` sticks out of `box` (in px), and whether it scrolls sideways. */
+/** How far `locator` sticks out of the right edge of its enclosing `box` (px), and whether the box scrolls sideways. */
 function overflow(locator, box) {
   return locator.evaluate((el, boxSelector) => {
-    const outer = el.closest(boxSelector).getBoundingClientRect()
-    const inner = el.getBoundingClientRect()
-    return { right: Math.round(inner.right - outer.right), scrolls: el.closest(boxSelector).scrollWidth > el.closest(boxSelector).clientWidth }
+    const outer = el.closest(boxSelector)
+    const right = Math.max(0, Math.round(el.getBoundingClientRect().right - outer.getBoundingClientRect().right))
+    return { right, scrolls: outer.scrollWidth > outer.clientWidth }
   }, box)
 }
 

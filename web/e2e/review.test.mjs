@@ -18,6 +18,7 @@ async function explained(steps) {
   }
 }
 
+const version = () => ctx.page.getByRole('complementary', { name: 'Spec version' }).getByRole('combobox')
 const forms = () => ctx.page.getByRole('textbox', { name: /^Your comment on line/ })
 
 test('line comments: one form, edited, removed, closed by Escape; no diff of a first version', () =>
@@ -68,10 +69,10 @@ test('the diff after a revision: its state, its fallback on v1 and the note on a
     await page.getByRole('tab', { name: 'Design' }).click()
     await page.getByText('No changes since design.md v1.').waitFor()
     await shot(page, '19-spec-diff-no-changes')
-    await page.getByLabel('Version').selectOption('1')
+    await version().selectOption('1')
     await page.getByRole('button', { name: 'Lines', pressed: true }).waitFor()
     assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'v1 has no diff')
-    await page.getByLabel('Version').selectOption('2')
+    await version().selectOption('2')
     await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
     await page.getByText('No changes since design.md v1.').waitFor()
   }))
