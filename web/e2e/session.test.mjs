@@ -34,7 +34,7 @@ test('a spawned session names its task and parent, renders its description, fold
     const crumbs = page.getByRole('navigation', { name: 'Breadcrumbs' })
     await crumbs.getByRole('link', { name: new RegExp(task.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).waitFor()
     await page.getByTestId('session-parent').getByRole('link', { name: /Add the auth routes/ }).waitFor()
-    assert.match(await page.getByTestId('session-parent').innerText(), /^Spawned from /)
+    assert.match(await page.getByTestId('session-parent').innerText(), /^Spawned from\s/)
     await page.locator('article > .markdown strong').filter({ hasText: 'every' }).waitFor()
     const context = page.getByRole('list', { name: 'Transcript' }).locator('details').first()
     await context.getByText('The task as the agent was given it').waitFor()
