@@ -61,11 +61,12 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const setPlanning = (v: string) => edit({ planning: v })
   const setImplementation = (v: string) => edit({ implementation: v })
 
+  // The first repository once the lists load, unless the person (or their draft) chose one.
   useEffect(() => {
     if (repo) return
     if (demoRepos.data?.[0]) setRepo(DEMO + demoRepos.data[0].name)
     else if (repos.data?.[0]) setRepo(repos.data[0].path)
-  })
+  }, [repo, repos.data, demoRepos.data])
   const chosen = COMPLEXITIES.find((c) => c.value === complexity) ?? COMPLEXITIES[1]
   const demo = repo.startsWith(DEMO) ? demoRepos.data?.find((d) => DEMO + d.name === repo) : undefined
 
