@@ -19,17 +19,22 @@ async function explained(steps) {
 }
 
 const version = () => ctx.page.getByRole('complementary', { name: 'Spec version' }).getByRole('combobox')
+/** The demo's nodejs-todo task, in spec review, on its Specification view. */
+async function openTodoTask() {
+  const { demo, page } = ctx
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+}
+
 const forms = () => ctx.page.getByRole('textbox', { name: /^Your comment on line/ })
 
 test('line comments: one form, edited, removed, closed by Escape; no diff of a first version', () =>
   explained(async () => {
-    const { demo, page } = ctx
-    const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
-    const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
-    assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
-    ctx.task = task
-    await page.goto(`${demo.url}/tasks/${task.id}`)
-    await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+    const { page } = ctx
+    await openTodoTask()
     await page.getByText('v1 (latest)').waitFor({ state: 'attached' })
     await page.getByRole('button', { name: 'Rendered' }).waitFor()
     assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'a first version has no diff')
@@ -58,6 +63,7 @@ test('line comments: one form, edited, removed, closed by Escape; no diff of a f
 test('the diff after a revision: its state, its fallback on v1 and the note on an unchanged document', () =>
   explained(async () => {
     const { page } = ctx
+    await openTodoTask()
     await page.getByLabel('Comments on the whole spec').fill('Say how long a token lives.')
     await page.getByRole('button', { name: 'Request changes' }).click()
     await page.getByText('v2 (latest)').waitFor({ state: 'attached' })

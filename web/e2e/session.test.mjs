@@ -30,7 +30,7 @@ test('a spawned session names its task and parent, renders its description, fold
     await dialog.waitFor({ state: 'hidden' })
     await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: 'Security review' }).click()
 
-    await page.getByRole('heading', { name: 'Security review' }).waitFor()
+    await page.getByRole('heading', { level: 1, name: 'Security review' }).waitFor()
     const crumbs = page.getByRole('navigation', { name: 'Breadcrumbs' })
     await crumbs.getByRole('link', { name: new RegExp(task.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).waitFor()
     await page.getByTestId('session-parent').getByRole('link', { name: /Add the auth routes/ }).waitFor()
