@@ -171,3 +171,11 @@ export async function todoTaskWithARunningSession({ demo, page }) {
   await routes.getByText('running', { exact: true }).waitFor()
   return { task, routes }
 }
+
+/** Whether the whole of `locator` is on screen as the page is scrolled now (without scrolling to it). */
+export function onScreen(locator) {
+  return locator.evaluate((el) => {
+    const r = el.getBoundingClientRect()
+    return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.height > 0
+  })
+}

@@ -1,10 +1,11 @@
 // What a person types is theirs: the live stream never takes it away. A typed task description
 // survives Escape and a reload (the draft every dialog and review form keeps); the Spawn dialog
 // keeps its text, its focus and its place while the task behind it moves to implementation
-// review, which is announced instead of switching the view; the review comments survive a reload.
+// review, which is announced instead of switching the view; there Approve & merge is in reach
+// without scrolling, and the review comments survive a reload.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, LONG, shot, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
+import { demoPage, LONG, onScreen, shot, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
 
@@ -82,6 +83,8 @@ test('the Spawn dialog keeps its text, focus and place while the task moves to r
     await page.getByRole('button', { name: 'open it' }).click()
     await page.getByRole('tab', { name: 'Implementation review', selected: true }).waitFor()
     assert.match(page.url(), /[?&]tab=review\b/)
+    await page.getByRole('region', { name: 'Commits' }).waitFor()
+    assert.ok(await onScreen(page.getByRole('button', { name: 'Approve & merge' })), 'Approve & merge is in reach without scrolling')
     await page.getByLabel('Review comments').fill('Name the log file.')
     await page.reload()
     await page.getByRole('tab', { name: 'Implementation review', selected: true }).waitFor()

@@ -1,10 +1,11 @@
-// The spec review's rough edges, on the demo's nodejs-todo task: a first version offers no diff;
+// The spec review's rough edges, on the demo's nodejs-todo task: the decision stays in reach at the
+// foot of the screen; a first version offers no diff;
 // a pending line comment is edited and removed, "+" opens no second form, Escape closes it; after a
 // revision the diff button shows its state, falls back when a first version is chosen, and an
 // unchanged document says so.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, shot } from './browser.mjs'
+import { demoPage, onScreen, shot } from './browser.mjs'
 
 const ctx = demoPage(before, after)
 
@@ -37,6 +38,8 @@ test('line comments: one form, edited, removed, closed by Escape; no diff of a f
     await openTodoTask()
     await page.getByText('v1 (latest)').waitFor({ state: 'attached' })
     await page.getByRole('button', { name: 'Rendered' }).waitFor()
+    await page.locator('.line').last().waitFor()
+    assert.ok(await onScreen(page.getByRole('button', { name: 'Approve & start implementation' })), 'the decision is in reach at the top of a long spec')
     assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'a first version has no diff')
 
     await page.getByRole('button', { name: 'Comment on line 3', exact: true }).click()

@@ -227,11 +227,11 @@ function Decision({ task }: { task: SpecTask }) {
     },
   })
   return (
-    <div className="decision">
+    <div className="decision in-reach">
       <label>
         Review comments
         <textarea
-          rows={3}
+          rows={2}
           value={comments}
           onChange={(e) => setComments(e.target.value)}
           placeholder="What should change (sent to a follow-up session when you request changes)"

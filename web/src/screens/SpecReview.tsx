@@ -43,87 +43,90 @@ export function SpecReview({ task }: { task: SpecTask }) {
   const lines = current.data?.content.split('\n') ?? []
 
   return (
-    <div className="review">
-      <aside className="review-side" aria-label="Spec version">
-        <div role="tablist" aria-label="Documents" onKeyDown={onTabListKey} className="doc-tabs">
-          {DOCUMENTS.map((d) => (
-            <button
-              key={d.name}
-              role="tab"
-              aria-selected={doc === d.name}
-              tabIndex={doc === d.name ? 0 : -1}
-              className={doc === d.name ? 'tab selected' : 'tab'}
-              onClick={() => setDoc(d.name)}
-            >
-              {d.label}
-            </button>
-          ))}
-        </div>
-        <label>
-          Version{' '}
-          <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
-            {(versions.data ?? []).map((v) => (
-              <option key={v.version} value={v.version}>
-                v{v.version}
-                {v.version === latest ? ' (latest)' : ''}
-              </option>
+    <>
+      <div className="review">
+        <aside className="review-side" aria-label="Spec version">
+          <div role="tablist" aria-label="Documents" onKeyDown={onTabListKey} className="doc-tabs">
+            {DOCUMENTS.map((d) => (
+              <button
+                key={d.name}
+                role="tab"
+                aria-selected={doc === d.name}
+                tabIndex={doc === d.name ? 0 : -1}
+                className={doc === d.name ? 'tab selected' : 'tab'}
+                onClick={() => setDoc(d.name)}
+              >
+                {d.label}
+              </button>
             ))}
-          </select>
-        </label>
-        {meta && <Generation meta={meta} />}
-        <div role="group" aria-label="View" className="view-switch">
-          <button aria-pressed={shown === 'lines'} onClick={() => setView('lines')}>Lines</button>
-          <button aria-pressed={shown === 'rendered'} onClick={() => setView('rendered')}>Rendered</button>
-          {version > 1 && (
-            <button aria-pressed={shown === 'diff'} onClick={() => setView('diff')}>
-              Diff v{version - 1}→v{version}
-            </button>
+          </div>
+          <label>
+            Version{' '}
+            <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
+              {(versions.data ?? []).map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                  {v.version === latest ? ' (latest)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          {meta && <Generation meta={meta} />}
+          <div role="group" aria-label="View" className="view-switch">
+            <button aria-pressed={shown === 'lines'} onClick={() => setView('lines')}>Lines</button>
+            <button aria-pressed={shown === 'rendered'} onClick={() => setView('rendered')}>Rendered</button>
+            {version > 1 && (
+              <button aria-pressed={shown === 'diff'} onClick={() => setView('diff')}>
+                Diff v{version - 1}→v{version}
+              </button>
+            )}
+          </div>
+        </aside>
+        <section className="review-doc" aria-label={`${doc}.md v${version}`}>
+          <h2>
+            {doc}.md <span className="count">v{version}</span>
+          </h2>
+          {current.isError && <p role="alert">{current.error.message}</p>}
+          {doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
+          {shown === 'rendered' && current.data && <Markdown text={current.data.content} />}
+          {shown === 'diff' &&
+            (current.data && previous.data ? (
+              <Diff before={previous.data.content} after={current.data.content} from={`${doc}.md v${version - 1}`} />
+            ) : (
+              <p role="status">Loading v{version - 1}…</p>
+            ))}
+          {shown === 'lines' && (
+            <ol className="lines">
+              {lines.map((text, i) => (
+                <Line
+                  key={i}
+                  n={i + 1}
+                  text={text}
+                  ears={doc === 'requirements' ? earsPattern(text) : undefined}
+                  findings={findings.get(i + 1) ?? []}
+                  comment={commentOn(draft, doc, i + 1)}
+                  form={draft.form?.document === doc && draft.form.line === i + 1 ? draft.form.text : undefined}
+                  edit={
+                    reviewable
+                      ? {
+                          open: () => setDraft(openForm(draft, doc, i + 1)),
+                          type: (text) => setDraft(typeInForm(draft, text)),
+                          save: () => setDraft(saveForm(draft)),
+                          close: () => setDraft(closeForm(draft)),
+                          remove: () => setDraft(removeComment(draft, doc, i + 1)),
+                        }
+                      : undefined
+                  }
+                />
+              ))}
+            </ol>
           )}
-        </div>
-      </aside>
-      <section className="review-doc" aria-label={`${doc}.md v${version}`}>
-        <h2>
-          {doc}.md <span className="count">v{version}</span>
-        </h2>
-        {current.isError && <p role="alert">{current.error.message}</p>}
-        {doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
-        {shown === 'rendered' && current.data && <Markdown text={current.data.content} />}
-        {shown === 'diff' &&
-          (current.data && previous.data ? (
-            <Diff before={previous.data.content} after={current.data.content} from={`${doc}.md v${version - 1}`} />
-          ) : (
-            <p role="status">Loading v{version - 1}…</p>
-          ))}
-        {shown === 'lines' && (
-          <ol className="lines">
-            {lines.map((text, i) => (
-              <Line
-                key={i}
-                n={i + 1}
-                text={text}
-                ears={doc === 'requirements' ? earsPattern(text) : undefined}
-                findings={findings.get(i + 1) ?? []}
-                comment={commentOn(draft, doc, i + 1)}
-                form={draft.form?.document === doc && draft.form.line === i + 1 ? draft.form.text : undefined}
-                edit={
-                  reviewable
-                    ? {
-                        open: () => setDraft(openForm(draft, doc, i + 1)),
-                        type: (text) => setDraft(typeInForm(draft, text)),
-                        save: () => setDraft(saveForm(draft)),
-                        close: () => setDraft(closeForm(draft)),
-                        remove: () => setDraft(removeComment(draft, doc, i + 1)),
-                      }
-                    : undefined
-                }
-              />
-            ))}
-          </ol>
-        )}
-      </section>
+        </section>
+      </div>
+      {/* Outside the grid, so that it can stay in reach at the foot of the screen. */}
       {reviewable && <Decision task={task} comments={comments} text={draft.text} onText={(text) => setDraft({ ...draft, text })} onDone={discard} />}
       <PastReviews reviews={reviews.data ?? []} />
-    </div>
+    </>
   )
 }
 
@@ -281,11 +284,11 @@ function Decision(props: { task: SpecTask; comments: LineComment[]; text: string
     },
   })
   return (
-    <section className="decision" aria-labelledby="decision-title">
+    <section className="decision in-reach" aria-labelledby="decision-title">
       <h2 id="decision-title">Review</h2>
       <label>
         Comments on the whole spec
-        <textarea value={text} onChange={(e) => props.onText(e.target.value)} rows={3} />
+        <textarea value={text} onChange={(e) => props.onText(e.target.value)} rows={2} />
       </label>
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
       {decide.isError && <p role="alert">{decide.error.message}</p>}
