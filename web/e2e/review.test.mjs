@@ -2,7 +2,7 @@
 // foot of the screen; a first version offers no diff;
 // a pending line comment is edited and removed, "+" opens no second form, Escape closes it; after a
 // revision the diff button shows its state, falls back when a first version is chosen, and an
-// unchanged document says so.
+// unchanged document says so; the document, version and view read are in the URL.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { demoPage, onScreen, shot } from './browser.mjs'
@@ -81,6 +81,12 @@ test('the diff after a revision: its state, its fallback on v1 and the note on a
     await version().selectOption('1')
     await page.getByRole('button', { name: 'Lines', pressed: true }).waitFor()
     assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'v1 has no diff')
+    // The document, version and view read are in the URL: a reload shows the same.
+    const url = new URL(page.url())
+    assert.deepEqual([url.searchParams.get('doc'), url.searchParams.get('version')], ['design', '1'], page.url())
+    await page.reload()
+    await page.getByRole('tab', { name: 'Design', selected: true }).waitFor()
+    assert.equal(await version().inputValue(), '1')
     await version().selectOption('2')
     await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
     await page.getByText('No changes since design.md v1.').waitFor()

@@ -1,4 +1,5 @@
 import { useRef, useState } from 'react'
+import { useSearchParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { diffLines } from 'diff'
 import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
@@ -13,6 +14,8 @@ import { PlanGraph } from '../components/PlanGraph'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
 
 type LineComment = Schemas['LineComment']
+const VIEWS = ['lines', 'rendered', 'diff'] as const
+type View = (typeof VIEWS)[number]
 const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
   { name: 'requirements', label: 'Requirements' },
   { name: 'design', label: 'Design' },
@@ -23,9 +26,22 @@ const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
 export function SpecReview({ task }: { task: SpecTask }) {
   const versions = useSpecVersions(task.id)
   const reviews = useReviews(task.id)
-  const [doc, setDoc] = useState<SpecDocumentName>('requirements')
-  const [picked, setPicked] = useState<number | undefined>(undefined)
-  const [view, setView] = useState<'lines' | 'rendered' | 'diff'>('lines')
+  // The document, version and view read are in the URL (?doc=, ?version=, ?view=), to reload and share.
+  const [params, setParams] = useSearchParams()
+  const doc = DOCUMENTS.find((d) => d.name === params.get('doc'))?.name ?? 'requirements'
+  const picked = Number(params.get('version')) || undefined
+  const view = VIEWS.find((v) => v === params.get('view')) ?? 'lines'
+  const setParam = (name: string, value: string) =>
+    setParams(
+      (p) => {
+        p.set(name, value)
+        return p
+      },
+      { replace: true },
+    )
+  const setDoc = (name: SpecDocumentName) => setParam('doc', name)
+  const setPicked = (v: number) => setParam('version', String(v))
+  const setView = (v: View) => setParam('view', v)
   const latest = versions.data?.at(-1)?.version ?? task.spec_version
   // The review of the latest version as typed so far (line comments, the whole-spec comment).
   const [draft, setDraft, discard] = useDraft(`spec-review:${task.id}:v${latest}`, NO_REVIEW, isBlank)
