@@ -71,7 +71,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.getByRole('button', { name: 'open it' }).click()
   await page.getByRole('tab', { name: 'Sessions', selected: true }).waitFor()
   const taskUrl = page.url()
-  assert.match(taskUrl, /\?tab=sessions$/)
+  assert.match(taskUrl, /[?&]tab=sessions\b/)
   await page.getByTestId('plan-counts').filter({ hasText: '2/3 complete' }).waitFor()
   await page.getByRole('list', { name: 'Session tree' }).getByText(/Add the auth routes/).waitFor()
   const zed = await page.getByRole('link', { name: 'Open in Zed' }).getAttribute('href')
