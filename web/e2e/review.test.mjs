@@ -61,6 +61,15 @@ test('line comments: one form, edited, removed, closed by Escape; no diff of a f
     await shot(page, '18-line-comment-pending')
     await page.getByRole('button', { name: 'Remove the comment on line 3' }).click()
     assert.equal(await page.getByText(/^Your comment:/).count(), 0, 'removed')
+
+    // An open form and its text are part of the review's draft: a reload (or any live update) keeps them.
+    await page.getByRole('button', { name: 'Comment on line 7', exact: true }).click()
+    await forms().fill('Half a thought')
+    await page.reload()
+    await forms().waitFor()
+    assert.equal(await forms().inputValue(), 'Half a thought', 'the open form survives a reload')
+    await forms().press('Escape')
+    await forms().waitFor({ state: 'detached' })
   }))
 
 test('the diff after a revision: its state, its fallback on v1 and the note on an unchanged document', () =>
@@ -72,7 +81,7 @@ test('the diff after a revision: its state, its fallback on v1 and the note on a
     await page.getByText('v2 (latest)').waitFor({ state: 'attached' })
     const diff = page.getByRole('button', { name: 'Diff v1→v2' })
     await diff.click()
-    assert.equal(await diff.getAttribute('aria-pressed'), 'true')
+    await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
     assert.ok(await diff.isEnabled(), 'the pressed diff button is enabled')
     await page.getByLabel('Changes from the previous version').locator('.added').first().waitFor()
     await page.getByRole('tab', { name: 'Design' }).click()
