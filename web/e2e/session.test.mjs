@@ -1,6 +1,7 @@
 // The session page names where a session comes from (its task and the session it was spawned
-// from), renders its description and folds the task context of its first message; the Progress
-// card counts only what runs, so a stopped agent's session is not "in progress".
+// from), renders its description, folds the task context of its first message and colours the
+// diffs of its transcript; the Progress card counts only what runs, so a stopped agent's session
+// is not "in progress".
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { demoPage, LONG, shot, todoTaskWithARunningSession } from './browser.mjs'
@@ -17,7 +18,7 @@ async function explained(steps) {
   }
 }
 
-test('a spawned session names its task and parent, renders its description, folds the first message', { timeout: 3 * LONG }, () =>
+test('a spawned session names its task and parent, renders its description, folds the first message; diffs are coloured', { timeout: 3 * LONG }, () =>
   explained(async () => {
     const { page } = ctx
     const { task, routes } = await todoTaskWithARunningSession(ctx)
@@ -40,6 +41,14 @@ test('a spawned session names its task and parent, renders its description, fold
     await context.getByText('The task as the agent was given it').waitFor()
     assert.equal(await context.evaluate((d) => d.open), false, 'the first message is folded')
     await shot(page, '21-spawned-session')
+
+    // The parent's code changes: each diff's added and removed lines are coloured, as in the review.
+    await page.getByTestId('session-parent').getByRole('link').click()
+    const added = page.locator('.transcript .language-diff .diff-added').first()
+    await added.waitFor()
+    const colour = await added.evaluate((el) => getComputedStyle(el).backgroundColor)
+    assert.notEqual(colour, 'rgba(0, 0, 0, 0)', 'an added line has a background')
+    await shot(page, '22-transcript-diff')
   }))
 
 test('after Stop agent the Progress card counts no plan task in progress', { timeout: 3 * LONG }, () =>
