@@ -192,8 +192,18 @@ export async function todoTaskWithARunningSession({ demo, page }) {
   const approve = { method: 'POST', headers: WEB_HEADERS, body: '{}' }
   const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, approve)
   assert.equal(approved.status, 200, await approved.text())
+  // The page stays on the spec it opened on; it announces the implementation, and the Sessions view is a click away.
+  await page.getByRole('tab', { name: 'Sessions' }).click()
   const tree = page.getByRole('list', { name: 'Session tree' })
   const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
   await routes.getByText('running', { exact: true }).waitFor()
   return { task, routes }
+}
+
+/** Whether the whole of `locator` is on screen as the page is scrolled now (without scrolling to it). */
+export function onScreen(locator) {
+  return locator.evaluate((el) => {
+    const r = el.getBoundingClientRect()
+    return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.height > 0
+  })
 }

@@ -33,6 +33,7 @@ test('a simple task from the dialog runs one session for the whole plan', { time
   await waitForStatus('spec review')
   await page.getByRole('button', { name: 'Approve & start implementation' }).click()
   await waitForStatus('implementation review')
+  await page.getByRole('tab', { name: 'Implementation review' }).click()
   // The one session implements every plan task, so every criterion a plan task names lists it.
   const criteria = page.getByRole('table', { name: 'Acceptance criteria and what implements them' })
   const rows = criteria.locator('tbody tr')

@@ -65,8 +65,13 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
 
   // Implementation: the first two plan tasks finish, the third waits for a person's permission.
   await waitForStatus('implementation')
+  // The phase change is announced, not acted on: the spec stays on screen until the person opens the sessions.
+  await page.getByRole('tab', { name: 'Specification', selected: true }).waitFor()
+  await page.getByText('Implementation has started').waitFor()
+  await page.getByRole('button', { name: 'open it' }).click()
+  await page.getByRole('tab', { name: 'Sessions', selected: true }).waitFor()
   const taskUrl = page.url()
-  await page.getByRole('tab', { name: 'Sessions' }).waitFor()
+  assert.match(taskUrl, /[?&]tab=sessions\b/)
   await page.getByTestId('plan-counts').filter({ hasText: '2/3 complete' }).waitFor()
   await page.getByRole('list', { name: 'Session tree' }).getByText(/Add the auth routes/).waitFor()
   const zed = await page.getByRole('link', { name: 'Open in Zed' }).getAttribute('href')
@@ -109,6 +114,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   // their trailers, the branch's diff; a changes request goes to a follow-up session, then merge.
   await page.goto(taskUrl)
   await waitForStatus('implementation review')
+  await page.getByRole('tab', { name: 'Implementation review' }).click()
   const criteria = page.getByRole('table', { name: 'Acceptance criteria and what implements them' })
   const planTasksOf = (id) => criteria.getByTestId(`criterion-${id}`).getByRole('cell').first()
   await planTasksOf('1.1').getByText('Add the user store with salted password hashes').waitFor()

@@ -1,16 +1,20 @@
-// The board's columns: a SpecTask's status grouped into the phases people think in.
+// The board's columns: a SpecTask's status grouped into the phases people think in; the tasks that
+// ended short of done (failed, rejected, cancelled) have a place of their own.
 import type { SpecTaskStatus } from './api/client'
 
-export type Phase = 'backlog' | 'planning' | 'review' | 'implementation' | 'done' | 'failed'
+export type Phase = 'backlog' | 'planning' | 'review' | 'implementation' | 'done' | 'ended'
 
+/** The board's columns, in the order work moves through them. */
 export const PHASES: { phase: Phase; label: string }[] = [
   { phase: 'backlog', label: 'Backlog' },
   { phase: 'planning', label: 'Planning' },
   { phase: 'review', label: 'Review' },
   { phase: 'implementation', label: 'Implementation' },
   { phase: 'done', label: 'Done' },
-  { phase: 'failed', label: 'Failed' },
 ]
+
+/** Tasks that stopped short of done, shown apart from the columns (each with its own status). */
+export const ENDED = { phase: 'ended' as Phase, label: 'Failed, rejected or cancelled' }
 
 export function phaseOf(status: SpecTaskStatus): Phase {
   switch (status) {
@@ -32,7 +36,7 @@ export function phaseOf(status: SpecTaskStatus): Phase {
     case 'failed':
     case 'rejected':
     case 'cancelled':
-      return 'failed'
+      return 'ended'
   }
 }
 

@@ -92,10 +92,11 @@ export function useFleet() {
   })
 }
 
-export function useWorkSession(id: string) {
+export function useWorkSession(id: string, enabled = true) {
   return useQuery({
     queryKey: keys.session(id),
     queryFn: async () => unwrap(await api.GET('/api/v1/work-sessions/{id}', { params: { path: { id } } })),
+    enabled,
   })
 }
 

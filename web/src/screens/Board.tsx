@@ -1,17 +1,29 @@
 import { useMemo, useState } from 'react'
-import { Link } from 'react-router'
+import { Link, useSearchParams } from 'react-router'
 import type { SpecTask } from '../api/client'
 import { useProgress, useSpecTasks } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { CreateTask } from './CreateTask'
-import { PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
+import { shownTitle } from '../titles'
+import { ENDED, PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
 
-/** Every SpecTask by phase, with filters by repository, state and owner. */
+/** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
+const FILTERS = ['repo', 'state', 'owner'] as const
+
+/** Every SpecTask by phase, with filters by repository, state and owner; the ended ones apart. */
 export function Board() {
   const tasks = useSpecTasks()
-  const [repo, setRepo] = useState('')
-  const [status, setStatus] = useState('')
-  const [owner, setOwner] = useState('')
+  const [params, setParams] = useSearchParams()
+  const [repo, status, owner] = FILTERS.map((f) => params.get(f) ?? '')
+  const filter = (name: (typeof FILTERS)[number]) => (value: string) =>
+    setParams(
+      (p) => {
+        if (value) p.set(name, value)
+        else p.delete(name)
+        return p
+      },
+      { replace: true },
+    )
   const [creating, setCreating] = useState(false)
 
   const items = useMemo(() => tasks.data?.items ?? [], [tasks.data])
@@ -21,17 +33,18 @@ export function Board() {
   const shown = items.filter(
     (t) => (!repo || t.repository.path === repo) && (!status || t.status === status) && (!owner || t.created_by === owner),
   )
-  const byPhase = new Map<Phase, SpecTask[]>(PHASES.map((p) => [p.phase, []]))
+  const byPhase = new Map<Phase, SpecTask[]>([...PHASES, ENDED].map((p) => [p.phase, []]))
   for (const task of shown) byPhase.get(phaseOf(task.status))?.push(task)
+  const ended = byPhase.get(ENDED.phase) ?? []
 
   return (
     <section aria-labelledby="board-title">
       <div className="toolbar">
         <h1 id="board-title">SpecTasks</h1>
         <div className="filters" role="group" aria-label="Filters">
-          <Select label="Repository" value={repo} onChange={setRepo} options={repos} display={repoName} />
-          <Select label="State" value={status} onChange={setStatus} options={statuses} display={statusLabel} />
-          <Select label="Owner" value={owner} onChange={setOwner} options={owners} />
+          <Select label="Repository" value={repo} onChange={filter('repo')} options={repos} display={repoName} />
+          <Select label="State" value={status} onChange={filter('state')} options={statuses} display={statusLabel} />
+          <Select label="Owner" value={owner} onChange={filter('owner')} options={owners} />
           <button className="primary" onClick={() => setCreating(true)}>
             New SpecTask
           </button>
@@ -41,24 +54,32 @@ export function Board() {
       {tasks.isPending && <p role="status">Loading…</p>}
       {tasks.isError && <p role="alert">Cannot load the tasks: {tasks.error.message}</p>}
       <div className="board">
-        {PHASES.map(({ phase, label }) => {
-          const column = byPhase.get(phase) ?? []
-          return (
-            <section key={phase} className="column" aria-labelledby={`col-${phase}`} data-phase={phase}>
-              <h2 id={`col-${phase}`}>
-                {label} <span className="count">{column.length}</span>
-              </h2>
-              <ul>
-                {column.map((task) => (
-                  <li key={task.id}>
-                    <TaskCard task={task} />
-                  </li>
-                ))}
-              </ul>
-            </section>
-          )
-        })}
+        {PHASES.map(({ phase, label }) => (
+          <Column key={phase} phase={phase} label={label} tasks={byPhase.get(phase) ?? []} />
+        ))}
       </div>
+      {ended.length > 0 && (
+        <div className="board-ended">
+          <Column phase={ENDED.phase} label={ENDED.label} tasks={ended} />
+        </div>
+      )}
+    </section>
+  )
+}
+
+function Column({ phase, label, tasks }: { phase: Phase; label: string; tasks: SpecTask[] }) {
+  return (
+    <section className="column" aria-labelledby={`col-${phase}`} data-phase={phase}>
+      <h2 id={`col-${phase}`}>
+        {label} <span className="count">{tasks.length}</span>
+      </h2>
+      <ul>
+        {tasks.map((task) => (
+          <li key={task.id}>
+            <TaskCard task={task} />
+          </li>
+        ))}
+      </ul>
     </section>
   )
 }
@@ -68,7 +89,7 @@ function TaskCard({ task }: { task: SpecTask }) {
   return (
     <article className="card" data-status={task.status}>
       <h3>
-        <Link to={`/tasks/${task.id}`}>{task.title}</Link>
+        <Link to={`/tasks/${task.id}`}>{shownTitle(task)}</Link>
       </h3>
       <p className="meta">
         <span className={`badge status-${task.status}`}>{statusLabel(task.status)}</span>

@@ -1,10 +1,12 @@
-import { useEffect, useState } from 'react'
+import { useEffect } from 'react'
 import { useNavigate } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useAgents, useDemoRepos, useRepos } from '../api/queries'
 import { useModal } from '../components/useModal'
+import { DraftActions } from '../drafts/DraftActions'
+import { useDraft } from '../drafts/useDraft'
 
 type Priority = Schemas['Priority']
 type Kind = Schemas['TaskKind']
@@ -19,6 +21,26 @@ const COMPLEXITIES: { value: Complexity; label: string; hint: string }[] = [
 /** The value of the repository choice naming a demo repository. */
 const DEMO = 'demo:'
 
+/** The dialog's fields, kept as a draft (see drafts/) once a task description is typed. */
+type CreateDraft = {
+  prompt: string
+  repo: string
+  kind: Kind
+  complexity: Complexity
+  planning: string
+  implementation: string
+  priority: Priority
+}
+const NO_TASK: CreateDraft = {
+  prompt: '',
+  repo: '',
+  kind: 'spec',
+  complexity: 'complex',
+  planning: '',
+  implementation: '',
+  priority: 'normal',
+}
+
 /**
  * The Create SpecTask dialog: prompt, repository (a registered one, or one of the demo's sample
  * repositories, planned and implemented by its scripted agents), kind, expected complexity, agents
@@ -31,14 +53,15 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const agents = useAgents()
   const client = useQueryClient()
   const navigate = useNavigate()
-  const [prompt, setPrompt] = useState('')
-  const [repo, setRepo] = useState('')
-  const [kind, setKind] = useState<Kind>('spec')
-  const [complexity, setComplexity] = useState<Complexity>('complex')
-  const [planning, setPlanning] = useState('')
-  const [implementation, setImplementation] = useState('')
-  const [priority, setPriority] = useState<Priority>('normal')
+  const [draft, setDraft, discard] = useDraft('create', NO_TASK, (d) => !d.prompt.trim())
+  const { prompt, repo, kind, complexity, planning, implementation, priority } = draft
+  const edit = (change: Partial<CreateDraft>) => setDraft({ ...draft, ...change })
+  const setPrompt = (v: string) => edit({ prompt: v })
+  const setRepo = (v: string) => edit({ repo: v })
+  const setPlanning = (v: string) => edit({ planning: v })
+  const setImplementation = (v: string) => edit({ implementation: v })
 
+  // The first repository once the lists load, unless the person (or their draft) chose one.
   useEffect(() => {
     if (repo) return
     if (demoRepos.data?.[0]) setRepo(DEMO + demoRepos.data[0].name)
@@ -67,6 +90,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             }),
           ),
     onSuccess: (task) => {
+      discard()
       void client.invalidateQueries({ queryKey: keys.tasks })
       ref.current?.close()
       void navigate(`/tasks/${task.id}`)
@@ -123,7 +147,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
           <legend>Kind</legend>
           {(['spec', 'interactive', 'coding_session'] as Kind[]).map((k) => (
             <label key={k} className="inline">
-              <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} /> {k.replace('_', ' ')}
+              <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => edit({ kind: k })} /> {k.replace('_', ' ')}
             </label>
           ))}
         </fieldset>
@@ -136,7 +160,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
                 name="complexity"
                 value={c.value}
                 checked={complexity === c.value}
-                onChange={() => setComplexity(c.value)}
+                onChange={() => edit({ complexity: c.value })}
               />{' '}
               {c.label}
             </label>
@@ -160,7 +184,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
           <legend>Priority</legend>
           {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => (
             <label key={p} className="inline">
-              <input type="radio" name="priority" value={p} checked={priority === p} onChange={() => setPriority(p)} /> {p}
+              <input type="radio" name="priority" value={p} checked={priority === p} onChange={() => edit({ priority: p })} /> {p}
             </label>
           ))}
         </fieldset>
@@ -169,14 +193,11 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
           implement the plan in parallel sessions.
         </p>
         {create.isError && <p role="alert">{create.error.message}</p>}
-        <div className="actions">
-          <button type="button" onClick={() => ref.current?.close()}>
-            Cancel
-          </button>
+        <DraftActions draft={!!prompt.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
           <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo}>
             Create SpecTask
           </button>
-        </div>
+        </DraftActions>
       </form>
     </dialog>
   )

@@ -7,7 +7,7 @@ import { repoName } from './Board'
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
 
-/** Which plan task each live agent instance is on right now: one card per instance. */
+/** Which plan tasks each live agent instance is on right now (each one highlighted): one card per instance. */
 export function Fleet() {
   const fleet = useFleet()
   const agents = fleet.data?.agents ?? []
@@ -28,6 +28,7 @@ export function Fleet() {
 }
 
 function AgentCard({ agent }: { agent: Agent }) {
+  const kinds = kindsAfter(agent.tasks_after)
   return (
     <article className="fleet-card" aria-labelledby={`agent-${agent.agent_id}`} data-task={agent.task_id}>
       <h2 id={`agent-${agent.agent_id}`}>
@@ -44,14 +45,25 @@ function AgentCard({ agent }: { agent: Agent }) {
         ))}
         {agent.current_task && <PlanItem item={agent.current_task} kind="current" />}
         {agent.tasks_after.map((t, i) => (
-          <PlanItem key={t.index} item={t} kind={i === 0 ? 'next' : 'after'} />
+          <PlanItem key={t.index} item={t} kind={kinds[i]} />
         ))}
       </ol>
     </article>
   )
 }
 
-function PlanItem({ item, kind }: { item: Item; kind: 'before' | 'current' | 'next' | 'after' }) {
+type Kind = 'before' | 'current' | 'next' | 'after'
+
+/**
+ * How the plan tasks after the agent's current one are shown: highlighted too while in progress
+ * (plan tasks run in parallel), the first of the others as next, the rest after it.
+ */
+export function kindsAfter(items: Pick<Item, 'state'>[]): Kind[] {
+  const next = items.findIndex((t) => t.state !== 'in_progress')
+  return items.map((t, i) => (t.state === 'in_progress' ? 'current' : i === next ? 'next' : 'after'))
+}
+
+function PlanItem({ item, kind }: { item: Item; kind: Kind }) {
   const icon = item.state === 'done' ? '✓' : item.state === 'in_progress' ? '◉' : '□'
   const label = item.state === 'done' ? 'done' : item.state === 'in_progress' ? 'in progress' : 'to do'
   return (

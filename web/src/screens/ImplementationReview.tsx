@@ -1,10 +1,10 @@
-import { useState } from 'react'
 import { Link } from 'react-router'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
 import { FileDiffView } from '../components/FileDiff'
 import { Markdown } from '../components/Markdown'
+import { useDraft } from '../drafts/useDraft'
 import { statusLabel } from '../phases'
 import {
   checkLabel,
@@ -213,7 +213,7 @@ function Sessions({ sessions }: { sessions: SessionReview[] }) {
 
 function Decision({ task }: { task: SpecTask }) {
   const client = useQueryClient()
-  const [comments, setComments] = useState('')
+  const [comments, setComments, discard] = useDraft(`implementation-review:${task.id}`, '', (c) => !c.trim())
   const decide = useMutation({
     mutationFn: async (approve: boolean) => {
       const params = { params: { path: { id: task.id } }, body: { comments } }
@@ -221,14 +221,17 @@ function Decision({ task }: { task: SpecTask }) {
         ? unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
         : unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))
     },
-    onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
+    onSuccess: () => {
+      discard()
+      void client.invalidateQueries({ queryKey: keys.task(task.id) })
+    },
   })
   return (
-    <div className="decision">
+    <div className="decision in-reach">
       <label>
         Review comments
         <textarea
-          rows={3}
+          rows={2}
           value={comments}
           onChange={(e) => setComments(e.target.value)}
           placeholder="What should change (sent to a follow-up session when you request changes)"

@@ -2,12 +2,14 @@ import { Link, useParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
-import { useApprovals, useHistory, useWorkSession } from '../api/queries'
+import { useApprovals, useHistory, useSpecTask, useWorkSession } from '../api/queries'
+import { shownTitle } from '../titles'
 import { Markdown } from '../components/Markdown'
 import { statusLabel } from '../phases'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
+type WorkSession = Schemas['WorkSessionDto']
 
 const FILE_LABEL: Record<Entry['file'], string> = {
   conversation: 'Conversation',
@@ -28,12 +30,11 @@ export function SessionView() {
   if (session.isPending) return <p role="status">Loading…</p>
   if (session.isError) return <p role="alert">Cannot load the session: {session.error.message}</p>
   const s = session.data
+  const firstMessage = history.data?.entries.find((e) => e.file === 'conversation')?.seq
   const waiting = (approvals.data ?? []).filter((a) => s.acp_session_id && a.session_id === s.acp_session_id)
   return (
     <article aria-labelledby="session-title">
-      <p className="crumbs">
-        <Link to="/">Board</Link> / <Link to={`/tasks/${s.spec_task_id}`}>task</Link> / session
-      </p>
+      <SessionCrumbs session={s} />
       <h1 id="session-title">{s.name}</h1>
       <p className="meta">
         <span className={`badge status-${s.status}`} data-testid="session-status">
@@ -46,7 +47,8 @@ export function SessionView() {
         )}
         {s.agent_profile && <> · {s.agent_profile}</>}
       </p>
-      {s.description && <p>{s.description}</p>}
+      <ParentLine session={s} />
+      {s.description && <Markdown text={s.description} />}
       {waiting.length > 0 && (
         <section className="approvals" aria-labelledby="approvals-title">
           <h2 id="approvals-title">Waiting for your answer</h2>
@@ -61,7 +63,16 @@ export function SessionView() {
         {(history.data?.entries ?? []).map((e) => (
           <li key={e.seq} className={`entry entry-${e.file}`}>
             <span className="badge">{FILE_LABEL[e.file]}</span>
-            {e.file === 'activity_log' ? <span className="activity">{e.content.replace(/^- /, '')}</span> : <Markdown text={e.content} />}
+            {e.file === 'activity_log' ? (
+              <span className="activity">{e.content.replace(/^- /, '')}</span>
+            ) : e.seq === firstMessage ? (
+              <details>
+                <summary>The task as the agent was given it</summary>
+                <Markdown text={e.content} />
+              </details>
+            ) : (
+              <Markdown text={e.content} />
+            )}
           </li>
         ))}
       </ol>
@@ -72,6 +83,30 @@ export function SessionView() {
         </>
       )}
     </article>
+  )
+}
+
+/** Board / the task (by its id and title) / the session's name. */
+function SessionCrumbs({ session }: { session: WorkSession }) {
+  const task = useSpecTask(session.spec_task_id)
+  return (
+    <nav className="crumbs" aria-label="Breadcrumbs">
+      <Link to="/">Board</Link> / <Link to={`/tasks/${session.spec_task_id}`}>{task.data ? `${task.data.short_id} ${shownTitle(task.data)}` : 'task'}</Link> /{' '}
+      {session.name}
+    </nav>
+  )
+}
+
+/** The session it was spawned from, or the one it is a part of, by name. */
+function ParentLine({ session }: { session: WorkSession }) {
+  const parentId = session.spawned_by_id ?? session.parent_id
+  const parent = useWorkSession(parentId ?? '', !!parentId)
+  if (!parentId) return null
+  const name = parent.data?.name ?? parentId.slice(0, 8)
+  return (
+    <p className="meta" data-testid="session-parent">
+      {session.spawned_by_id ? 'Spawned from' : 'Part of'} <Link to={`/sessions/${parentId}`}>{name}</Link>
+    </p>
   )
 }
 

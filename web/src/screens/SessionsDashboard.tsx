@@ -7,7 +7,10 @@ import { useOverview } from '../api/queries'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { ProgressBar } from '../components/Progress'
 import { useModal } from '../components/useModal'
+import { DraftActions } from '../drafts/DraftActions'
+import { useDraft } from '../drafts/useDraft'
 import { statusLabel } from '../phases'
+import { planCounts } from '../sessions/progress'
 import { sessionTree } from '../sessions/tree'
 
 type Overview = Schemas['MultiSessionOverviewDto']
@@ -22,14 +25,15 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
   const o = overview.data
   const progressOf = new Map(o.progress.sessions.map((p) => [p.work_session_id, p]))
   const active = o.sessions.filter((s) => s.status === 'running' || s.status === 'blocked')
+  const counts = planCounts(o.progress, o.sessions)
   return (
     <section className="dashboard" aria-label="Sessions">
       <div className="dash-cards">
         <section className="dash-card" aria-labelledby="dash-progress">
           <h3 id="dash-progress">Progress</h3>
-          <ProgressBar percent={o.progress.percent} label="Plan tasks done" />
+          <ProgressBar percent={counts.percent} label="Plan tasks done" />
           <p data-testid="plan-counts">
-            {o.progress.counts.done}/{o.progress.tasks.length} complete · {o.progress.counts.in_progress} in progress
+            {counts.done}/{counts.total} complete · {counts.inProgress} in progress
           </p>
         </section>
         <AgentInstanceCard task={task} overview={o} />
@@ -213,12 +217,15 @@ const SUGGESTIONS: { name: string; description: string }[] = [
   { name: 'Performance', description: 'Measure the hot paths of this change and make the slow ones faster.' },
 ]
 
+type SpawnDraft = { name: string; description: string; priority: Schemas['Priority'] }
+const NO_SPAWN: SpawnDraft = { name: '', description: '', priority: 'normal' }
+
+/** A new session from `parent`; what is typed is a draft kept until it is sent or discarded. */
 function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSession; onClose: () => void }) {
   const client = useQueryClient()
   const ref = useModal(onClose)
-  const [name, setName] = useState('')
-  const [description, setDescription] = useState('')
-  const [priority, setPriority] = useState<Schemas['Priority']>('normal')
+  const [draft, setDraft, discard] = useDraft(`spawn:${task.id}:${parent.id}`, NO_SPAWN, (d) => !d.name.trim() && !d.description.trim())
+  const { name, description, priority } = draft
   const spawn = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -228,6 +235,7 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
         }),
       ),
     onSuccess: () => {
+      discard()
       void client.invalidateQueries({ queryKey: keys.task(task.id) })
       ref.current?.close()
     },
@@ -246,22 +254,15 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
         </p>
         <label>
           Session name
-          <input required value={name} onChange={(e) => setName(e.target.value)} />
+          <input required value={name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} />
         </label>
         <label>
           Description
-          <textarea rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />
+          <textarea rows={3} value={description} onChange={(e) => setDraft({ ...draft, description: e.target.value })} />
         </label>
         <div className="actions" role="group" aria-label="Suggestions">
           {SUGGESTIONS.map((s) => (
-            <button
-              type="button"
-              key={s.name}
-              onClick={() => {
-                setName(s.name)
-                setDescription(s.description)
-              }}
-            >
+            <button type="button" key={s.name} onClick={() => setDraft({ ...draft, name: s.name, description: s.description })}>
               {s.name}
             </button>
           ))}
@@ -270,20 +271,17 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
           <legend>Priority</legend>
           {(['low', 'normal', 'high'] as const).map((p) => (
             <label key={p} className="inline">
-              <input type="radio" name="spawn-priority" checked={priority === p} onChange={() => setPriority(p)} /> {p}
+              <input type="radio" name="spawn-priority" checked={priority === p} onChange={() => setDraft({ ...draft, priority: p })} /> {p}
             </label>
           ))}
         </fieldset>
         <p className="hint">A new thread in the task's agent instance; it can coordinate with the other sessions.</p>
         {spawn.isError && <p role="alert">{spawn.error.message}</p>}
-        <div className="actions">
-          <button type="button" onClick={() => ref.current?.close()}>
-            Cancel
-          </button>
+        <DraftActions draft={!!name.trim() || !!description.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
           <button type="submit" className="primary" disabled={spawn.isPending || !name.trim()}>
             Create &amp; start session
           </button>
-        </div>
+        </DraftActions>
       </form>
     </dialog>
   )

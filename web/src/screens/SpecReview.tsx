@@ -1,4 +1,5 @@
-import { useState } from 'react'
+import { useRef, useState } from 'react'
+import { useSearchParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { diffLines } from 'diff'
 import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
@@ -7,10 +8,14 @@ import { ConfirmDialog } from '../components/ConfirmDialog'
 import { onTabListKey } from '../components/tabKeys'
 import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
 import { Markdown } from '../components/Markdown'
+import { useDraft } from '../drafts/useDraft'
+import { NO_REVIEW, closeForm, commentOn, isBlank, openForm, removeComment, saveForm, typeInForm } from '../review/lineComments'
 import { PlanGraph } from '../components/PlanGraph'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
 
 type LineComment = Schemas['LineComment']
+const VIEWS = ['lines', 'rendered', 'diff'] as const
+type View = (typeof VIEWS)[number]
 const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
   { name: 'requirements', label: 'Requirements' },
   { name: 'design', label: 'Design' },
@@ -21,87 +26,123 @@ const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
 export function SpecReview({ task }: { task: SpecTask }) {
   const versions = useSpecVersions(task.id)
   const reviews = useReviews(task.id)
-  const [doc, setDoc] = useState<SpecDocumentName>('requirements')
-  const [picked, setPicked] = useState<number | undefined>(undefined)
-  const [view, setView] = useState<'lines' | 'rendered' | 'diff'>('lines')
-  const [comments, setComments] = useState<LineComment[]>([])
+  // The document, version and view read are in the URL (?doc=, ?version=, ?view=), to reload and share.
+  const [params, setParams] = useSearchParams()
+  const doc = DOCUMENTS.find((d) => d.name === params.get('doc'))?.name ?? 'requirements'
+  const picked = Number(params.get('version')) || undefined
+  const view = VIEWS.find((v) => v === params.get('view')) ?? 'lines'
+  const setParam = (name: string, value: string) =>
+    setParams(
+      (p) => {
+        p.set(name, value)
+        return p
+      },
+      { replace: true },
+    )
+  const setDoc = (name: SpecDocumentName) => setParam('doc', name)
+  const setPicked = (v: number) => setParam('version', String(v))
+  const setView = (v: View) => setParam('view', v)
   const latest = versions.data?.at(-1)?.version ?? task.spec_version
+  // The review of the latest version as typed so far (line comments, the whole-spec comment).
+  const [draft, setDraft, discard] = useDraft(`spec-review:${task.id}:v${latest}`, NO_REVIEW, isBlank)
+  const comments = draft.comments
   const version = picked ?? latest
   const meta = versions.data?.find((v) => v.version === version)
   const current = useDocument(task.id, doc, version || undefined)
   const previous = useDocument(task.id, doc, version > 1 ? version - 1 : 0)
   const reviewable = task.status === 'spec_review' && version === latest
+  // A first version has nothing to compare with: its view falls back to the lines.
+  const shown = view === 'diff' && version < 2 ? 'lines' : view
 
   if (task.spec_version === 0) return <p role="status">No spec yet: the planning agent is writing it.</p>
   const findings = findingsByLine(meta?.lint ?? [], doc)
   const lines = current.data?.content.split('\n') ?? []
 
   return (
-    <div className="review">
-      <aside className="review-side" aria-label="Spec version">
-        <div role="tablist" aria-label="Documents" onKeyDown={onTabListKey} className="doc-tabs">
-          {DOCUMENTS.map((d) => (
-            <button
-              key={d.name}
-              role="tab"
-              aria-selected={doc === d.name}
-              tabIndex={doc === d.name ? 0 : -1}
-              className={doc === d.name ? 'tab selected' : 'tab'}
-              onClick={() => setDoc(d.name)}
-            >
-              {d.label}
-            </button>
-          ))}
-        </div>
-        <label>
-          Version{' '}
-          <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
-            {(versions.data ?? []).map((v) => (
-              <option key={v.version} value={v.version}>
-                v{v.version}
-                {v.version === latest ? ' (latest)' : ''}
-              </option>
+    <>
+      <div className="review">
+        <aside className="review-side" aria-label="Spec version">
+          <div role="tablist" aria-label="Documents" onKeyDown={onTabListKey} className="doc-tabs">
+            {DOCUMENTS.map((d) => (
+              <button
+                key={d.name}
+                role="tab"
+                aria-selected={doc === d.name}
+                tabIndex={doc === d.name ? 0 : -1}
+                className={doc === d.name ? 'tab selected' : 'tab'}
+                onClick={() => setDoc(d.name)}
+              >
+                {d.label}
+              </button>
             ))}
-          </select>
-        </label>
-        {meta && <Generation meta={meta} />}
-        <div role="group" aria-label="View" className="view-switch">
-          <button aria-pressed={view === 'lines'} onClick={() => setView('lines')}>Lines</button>
-          <button aria-pressed={view === 'rendered'} onClick={() => setView('rendered')}>Rendered</button>
-          <button aria-pressed={view === 'diff'} onClick={() => setView('diff')} disabled={version < 2}>
-            Diff v{version - 1}→v{version}
-          </button>
-        </div>
-      </aside>
-      <section className="review-doc" aria-label={`${doc}.md v${version}`}>
-        <h2>
-          {doc}.md <span className="count">v{version}</span>
-        </h2>
-        {current.isError && <p role="alert">{current.error.message}</p>}
-        {doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
-        {view === 'rendered' && current.data && <Markdown text={current.data.content} />}
-        {view === 'diff' && current.data && <Diff before={previous.data?.content ?? ''} after={current.data.content} />}
-        {view === 'lines' && (
-          <ol className="lines">
-            {lines.map((text, i) => (
-              <Line
-                key={i}
-                n={i + 1}
-                text={text}
-                ears={doc === 'requirements' ? earsPattern(text) : undefined}
-                findings={findings.get(i + 1) ?? []}
-                comments={comments.filter((c) => c.document === doc && c.line === i + 1)}
-                onComment={
-                  reviewable ? (comment) => setComments([...comments, { document: doc, line: i + 1, comment }]) : undefined
-                }
-              />
+          </div>
+          <label>
+            Version{' '}
+            <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
+              {(versions.data ?? []).map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                  {v.version === latest ? ' (latest)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          {meta && <Generation meta={meta} />}
+          <div role="group" aria-label="View" className="view-switch">
+            <button aria-pressed={shown === 'lines'} onClick={() => setView('lines')}>Lines</button>
+            <button aria-pressed={shown === 'rendered'} onClick={() => setView('rendered')}>Rendered</button>
+            {version > 1 && (
+              <button aria-pressed={shown === 'diff'} onClick={() => setView('diff')}>
+                Diff v{version - 1}→v{version}
+              </button>
+            )}
+          </div>
+        </aside>
+        <section className="review-doc" aria-label={`${doc}.md v${version}`}>
+          <h2>
+            {doc}.md <span className="count">v{version}</span>
+          </h2>
+          {current.isError && <p role="alert">{current.error.message}</p>}
+          {doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
+          {shown === 'rendered' && current.data && <Markdown text={current.data.content} />}
+          {shown === 'diff' &&
+            (current.data && previous.data ? (
+              <Diff before={previous.data.content} after={current.data.content} from={`${doc}.md v${version - 1}`} />
+            ) : (
+              <p role="status">Loading v{version - 1}…</p>
             ))}
-          </ol>
-        )}
-      </section>
-      {reviewable && <Decision task={task} comments={comments} onDone={() => setComments([])} />}
+          {shown === 'lines' && (
+            <ol className="lines">
+              {lines.map((text, i) => (
+                <Line
+                  key={i}
+                  n={i + 1}
+                  text={text}
+                  ears={doc === 'requirements' ? earsPattern(text) : undefined}
+                  findings={findings.get(i + 1) ?? []}
+                  comment={commentOn(draft, doc, i + 1)}
+                  form={draft.form?.document === doc && draft.form.line === i + 1 ? draft.form.text : undefined}
+                  edit={
+                    reviewable
+                      ? {
+                          open: () => setDraft(openForm(draft, doc, i + 1)),
+                          type: (text) => setDraft(typeInForm(draft, text)),
+                          save: () => setDraft(saveForm(draft)),
+                          close: () => setDraft(closeForm(draft)),
+                          remove: () => setDraft(removeComment(draft, doc, i + 1)),
+                        }
+                      : undefined
+                  }
+                />
+              ))}
+            </ol>
+          )}
+        </section>
+      </div>
+      {/* Outside the grid, so that it can stay in reach at the foot of the screen. */}
+      {reviewable && <Decision task={task} comments={comments} text={draft.text} onText={(text) => setDraft({ ...draft, text })} onDone={discard} />}
       <PastReviews reviews={reviews.data ?? []} />
-    </div>
+    </>
   )
 }
 
@@ -133,23 +174,33 @@ function FragmentPair({ term, value }: { term: string; value: string }) {
   )
 }
 
+/** What a person can do to a line's comment while the spec is under review. */
+type LineEdit = { open: () => void; type: (text: string) => void; save: () => void; close: () => void; remove: () => void }
+
 function Line(props: {
   n: number
   text: string
   ears?: keyof typeof EARS_LABEL
   findings: { level: string; code: string; message: string }[]
-  comments: LineComment[]
-  onComment?: (comment: string) => void
+  /** The line's pending comment. */
+  comment?: string
+  /** The text of the comment form, when it is open on this line. */
+  form?: string
+  edit?: LineEdit
 }) {
-  const [open, setOpen] = useState(false)
-  const [draft, setDraft] = useState('')
+  const { edit, comment, form, n } = props
+  const input = useRef<HTMLTextAreaElement>(null)
   return (
-    <li className={props.ears ? `line ears ears-${props.ears}` : 'line'} value={props.n} data-line={props.n}>
+    <li className={props.ears ? `line ears ears-${props.ears}` : 'line'} value={n} data-line={n}>
       <div className="line-row">
         <code className="line-text">{props.text || '\u00a0'}</code>
         {props.ears && <span className="ears-tag" title={EARS_LABEL[props.ears]}>{props.ears}</span>}
-        {props.onComment && (
-          <button className="line-comment" aria-label={`Comment on line ${props.n}`} onClick={() => setOpen(!open)}>
+        {edit && (
+          <button
+            className="line-comment"
+            aria-label={`Comment on line ${n}`}
+            onClick={() => (form === undefined ? edit.open() : input.current?.focus())}
+          >
             +
           </button>
         )}
@@ -159,35 +210,57 @@ function Line(props: {
           {f.level}[{f.code}]: {f.message}
         </p>
       ))}
-      {props.comments.map((c, i) => (
-        <p key={i} className="pending-comment">
-          Your comment: {c.comment}
+      {comment !== undefined && form === undefined && (
+        <p className="pending-comment">
+          <span>Your comment: {comment}</span>
+          {edit && (
+            <>
+              <button type="button" className="link" aria-label={`Edit the comment on line ${n}`} onClick={edit.open}>
+                Edit
+              </button>
+              <button type="button" className="link" aria-label={`Remove the comment on line ${n}`} onClick={edit.remove}>
+                Remove
+              </button>
+            </>
+          )}
         </p>
-      ))}
-      {open && props.onComment && (
+      )}
+      {form !== undefined && edit && (
         <form
           className="comment-form"
           onSubmit={(e) => {
             e.preventDefault()
-            if (!draft.trim()) return
-            props.onComment?.(draft.trim())
-            setDraft('')
-            setOpen(false)
+            edit.save()
           }}
         >
           <label>
-            {`Your comment on line ${props.n}`}
-            <textarea value={draft} onChange={(e) => setDraft(e.target.value)} rows={2} autoFocus />
+            {`Your comment on line ${n}`}
+            <textarea
+              ref={input}
+              value={form}
+              onChange={(e) => edit.type(e.target.value)}
+              onKeyDown={(e) => e.key === 'Escape' && edit.close()}
+              rows={2}
+              autoFocus
+            />
           </label>
-          <button type="submit">Add comment</button>
+          <div className="actions">
+            <button type="submit" disabled={!form.trim() && comment === undefined}>
+              {comment === undefined ? 'Add comment' : 'Save comment'}
+            </button>
+            <button type="button" onClick={edit.close}>
+              Cancel
+            </button>
+          </div>
         </form>
       )}
     </li>
   )
 }
 
-function Diff({ before, after }: { before: string; after: string }) {
+function Diff({ before, after, from }: { before: string; after: string; from: string }) {
   const parts = diffLines(before, after)
+  if (!parts.some((p) => p.added || p.removed)) return <p className="hint">No changes since {from}.</p>
   return (
     <pre className="diff" aria-label="Changes from the previous version">
       {parts.map((p, i) => (
@@ -203,9 +276,9 @@ function Diff({ before, after }: { before: string; after: string }) {
   )
 }
 
-function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineComment[]; onDone: () => void }) {
+function Decision(props: { task: SpecTask; comments: LineComment[]; text: string; onText: (text: string) => void; onDone: () => void }) {
+  const { task, comments, text, onDone } = props
   const client = useQueryClient()
-  const [text, setText] = useState('')
   const [rejecting, setRejecting] = useState(false)
   const decide = useMutation({
     mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
@@ -221,18 +294,17 @@ function Decision({ task, comments, onDone }: { task: SpecTask; comments: LineCo
       }
     },
     onSuccess: () => {
-      setText('')
       onDone()
       void client.invalidateQueries({ queryKey: keys.task(task.id) })
       void client.invalidateQueries({ queryKey: keys.tasks })
     },
   })
   return (
-    <section className="decision" aria-labelledby="decision-title">
+    <section className="decision in-reach" aria-labelledby="decision-title">
       <h2 id="decision-title">Review</h2>
       <label>
         Comments on the whole spec
-        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={3} />
+        <textarea value={text} onChange={(e) => props.onText(e.target.value)} rows={2} />
       </label>
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
       {decide.isError && <p role="alert">{decide.error.message}</p>}

@@ -4,13 +4,11 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
 import { ConfirmDialog } from '../components/ConfirmDialog'
-import { onTabListKey } from '../components/tabKeys'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { failureLabel, statusLabel } from '../phases'
-import { ImplementationReview } from './ImplementationReview'
-import { SessionsDashboard } from './SessionsDashboard'
-import { SpecReview } from './SpecReview'
+import { TaskTabs } from './TaskTabs'
+import { shownTitle } from '../titles'
 import { repoName } from './Board'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
@@ -26,7 +24,7 @@ export function TaskPage() {
         <Link to="/">Board</Link> / {t.short_id}
       </p>
       <div className="toolbar">
-        <h1 id="task-title">{t.title}</h1>
+        <h1 id="task-title">{shownTitle(t)}</h1>
         <TaskActions task={t} />
       </div>
       <p className="meta">
@@ -52,7 +50,7 @@ export function TaskPage() {
         <summary>Prompt</summary>
         <Markdown text={t.prompt} />
       </details>
-      <TaskTabs task={t} />
+      <TaskTabs key={t.id} task={t} />
     </article>
   )
 }
@@ -104,45 +102,6 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         </span>
       )}
     </p>
-  )
-}
-
-type Tab = 'sessions' | 'spec' | 'review'
-const IMPLEMENTING = ['spec_approved', 'implementation_queued', 'implementation', 'implementation_review', 'pull_request', 'done']
-
-/** Sessions once implementation started, the spec always, the implementation review at the end. */
-function TaskTabs({ task }: { task: SpecTask }) {
-  const tabs: { tab: Tab; label: string }[] = []
-  if (IMPLEMENTING.includes(task.status)) tabs.push({ tab: 'sessions', label: 'Sessions' })
-  tabs.push({ tab: 'spec', label: 'Specification' })
-  if (task.status === 'implementation_review' || task.status === 'pull_request' || task.status === 'done') tabs.push({ tab: 'review', label: 'Implementation review' })
-  const preferred: Tab = task.status === 'implementation_review' ? 'review' : IMPLEMENTING.includes(task.status) ? 'sessions' : 'spec'
-  const [picked, setPicked] = useState<{ tab: Tab; status: string } | undefined>(undefined)
-  // A choice holds until the task moves to another phase; then the tab of the new phase opens.
-  const tab = picked && picked.status === task.status && tabs.some((t) => t.tab === picked.tab) ? picked.tab : preferred
-  return (
-    <>
-      <div role="tablist" aria-label="Task views" onKeyDown={onTabListKey} className="tabs">
-        {tabs.map((t) => (
-          <button
-            key={t.tab}
-            role="tab"
-            id={`tab-${t.tab}`}
-            aria-selected={tab === t.tab}
-            tabIndex={tab === t.tab ? 0 : -1}
-            aria-controls="task-panel"
-            onClick={() => setPicked({ tab: t.tab, status: task.status })}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id="task-panel" aria-labelledby={`tab-${tab}`}>
-        {tab === 'sessions' && <SessionsDashboard task={task} />}
-        {tab === 'spec' && <SpecReview task={task} />}
-        {tab === 'review' && <ImplementationReview task={task} />}
-      </div>
-    </>
   )
 }
 

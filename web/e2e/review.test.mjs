@@ -1,0 +1,102 @@
+// The spec review's rough edges, on the demo's nodejs-todo task: the decision stays in reach at the
+// foot of the screen; a first version offers no diff;
+// a pending line comment is edited and removed, "+" opens no second form, Escape closes it; after a
+// revision the diff button shows its state, falls back when a first version is chosen, and an
+// unchanged document says so; the document, version and view read are in the URL.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { demoPage, onScreen, shot } from './browser.mjs'
+
+const ctx = demoPage(before, after)
+
+/** Runs `steps`; on failure, says what the page showed. */
+async function explained(steps) {
+  try {
+    await steps()
+  } catch (err) {
+    err.message += `\nat ${ctx.page.url()}\n${await ctx.page.locator('main').innerText()}\n${ctx.demo.log()}`
+    throw err
+  }
+}
+
+const version = () => ctx.page.getByRole('complementary', { name: 'Spec version' }).getByRole('combobox')
+/** The demo's nodejs-todo task, in spec review, on its Specification view. */
+async function openTodoTask() {
+  const { demo, page } = ctx
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, `no nodejs-todo task: ${JSON.stringify(tasks)}`)
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+}
+
+const forms = () => ctx.page.getByRole('textbox', { name: /^Your comment on line/ })
+
+test('line comments: one form, edited, removed, closed by Escape; no diff of a first version', () =>
+  explained(async () => {
+    const { page } = ctx
+    await openTodoTask()
+    await page.getByText('v1 (latest)').waitFor({ state: 'attached' })
+    await page.getByRole('button', { name: 'Rendered' }).waitFor()
+    await page.locator('.line').last().waitFor()
+    assert.ok(await onScreen(page.getByRole('button', { name: 'Approve & start implementation' })), 'the decision is in reach at the top of a long spec')
+    assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'a first version has no diff')
+
+    await page.getByRole('button', { name: 'Comment on line 3', exact: true }).click()
+    await forms().fill('Name the token lifetime')
+    await page.getByRole('button', { name: 'Comment on line 5', exact: true }).click()
+    assert.equal(await forms().count(), 1, 'one comment form at a time')
+    await page.getByText('Your comment: Name the token lifetime').waitFor()
+    await page.getByRole('button', { name: 'Comment on line 5', exact: true }).click()
+    assert.equal(await forms().count(), 1, '"+" again opens no second form')
+    await forms().press('Escape')
+    await forms().waitFor({ state: 'detached' })
+
+    await page.getByRole('button', { name: 'Edit the comment on line 3' }).click()
+    assert.equal(await forms().inputValue(), 'Name the token lifetime', 'the form edits the pending comment')
+    await forms().fill('Name the token lifetime, in minutes.')
+    await page.getByRole('button', { name: 'Save comment' }).click()
+    await page.getByText('Your comment: Name the token lifetime, in minutes.').waitFor()
+    assert.equal(await page.getByText(/^Your comment:/).count(), 1, 'edited in place, not added')
+    await shot(page, '18-line-comment-pending')
+    await page.getByRole('button', { name: 'Remove the comment on line 3' }).click()
+    assert.equal(await page.getByText(/^Your comment:/).count(), 0, 'removed')
+
+    // An open form and its text are part of the review's draft: a reload (or any live update) keeps them.
+    await page.getByRole('button', { name: 'Comment on line 7', exact: true }).click()
+    await forms().fill('Half a thought')
+    await page.reload()
+    await forms().waitFor()
+    assert.equal(await forms().inputValue(), 'Half a thought', 'the open form survives a reload')
+    await forms().press('Escape')
+    await forms().waitFor({ state: 'detached' })
+  }))
+
+test('the diff after a revision: its state, its fallback on v1 and the note on an unchanged document', () =>
+  explained(async () => {
+    const { page } = ctx
+    await openTodoTask()
+    await page.getByLabel('Comments on the whole spec').fill('Say how long a token lives.')
+    await page.getByRole('button', { name: 'Request changes' }).click()
+    await page.getByText('v2 (latest)').waitFor({ state: 'attached' })
+    const diff = page.getByRole('button', { name: 'Diff v1→v2' })
+    await diff.click()
+    await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
+    assert.ok(await diff.isEnabled(), 'the pressed diff button is enabled')
+    await page.getByLabel('Changes from the previous version').locator('.added').first().waitFor()
+    await page.getByRole('tab', { name: 'Design' }).click()
+    await page.getByText('No changes since design.md v1.').waitFor()
+    await shot(page, '19-spec-diff-no-changes')
+    await version().selectOption('1')
+    await page.getByRole('button', { name: 'Lines', pressed: true }).waitFor()
+    assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'v1 has no diff')
+    // The document, version and view read are in the URL: a reload shows the same.
+    const url = new URL(page.url())
+    assert.deepEqual([url.searchParams.get('doc'), url.searchParams.get('version')], ['design', '1'], page.url())
+    await page.reload()
+    await page.getByRole('tab', { name: 'Design', selected: true }).waitFor()
+    assert.equal(await version().inputValue(), '1')
+    await version().selectOption('2')
+    await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
+    await page.getByText('No changes since design.md v1.').waitFor()
+  }))
