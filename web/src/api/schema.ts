@@ -1646,6 +1646,9 @@ export interface components {
             complexity?: components["schemas"]["Complexity"] | null;
             /** @description A name from `GET /demo-repos`; its repository is created on first use. */
             demo_repo: string;
+            /** @description Tasks this one waits for (ids, abbreviated ids or handles of your tasks). */
+            depends_on?: string[] | null;
+            hold_before?: components["schemas"]["HoldBefore"] | null;
             priority?: components["schemas"]["Priority"] | null;
             /**
              * @description Default: the sample's demo prompt. Whatever the prompt, the sample's scripted agents plan and

@@ -19,6 +19,11 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
     case 'spec_review.recorded':
       taskAll()
       break
+    case 'spec_task.prerequisites_changed':
+      // The board says what a task waits for; its page lists its prerequisites.
+      out.push(keys.tasks)
+      taskAll()
+      break
     case 'work_session.created':
     case 'work_session.transitioned':
       out.push(keys.fleet, keys.approvals)

@@ -85,4 +85,5 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'work_session.permission': true,
   'spec_task.hidden': true,
   'work_session.check': true,
+  'spec_task.prerequisites_changed': true,
 }

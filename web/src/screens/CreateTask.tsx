@@ -3,12 +3,15 @@ import { useNavigate } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
-import { useAgents, useDemoRepos, useRepos } from '../api/queries'
+import { useAgents, useDemoRepos, useRepos, useSpecTasks } from '../api/queries'
 import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 
 type Priority = Schemas['Priority']
+
+/** Statuses of tasks that will not be done: nothing can wait for them. */
+const ENDED: Schemas['SpecTaskStatus'][] = ['failed', 'rejected', 'cancelled', 'done']
 type Kind = Schemas['TaskKind']
 type Complexity = Schemas['Complexity']
 
@@ -30,6 +33,9 @@ type CreateDraft = {
   planning: string
   implementation: string
   priority: Priority
+  /** Tasks the new one waits for (ids). */
+  after: string[]
+  holdBefore: 'implementation' | 'planning'
 }
 const NO_TASK: CreateDraft = {
   prompt: '',
@@ -39,6 +45,8 @@ const NO_TASK: CreateDraft = {
   planning: '',
   implementation: '',
   priority: 'normal',
+  after: [],
+  holdBefore: 'implementation',
 }
 
 /**
@@ -55,6 +63,11 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const navigate = useNavigate()
   const [draft, setDraft, discard] = useDraft('create', NO_TASK, (d) => !d.prompt.trim())
   const { prompt, repo, kind, complexity, planning, implementation, priority } = draft
+  // A draft kept before these fields existed has none.
+  const after = draft.after ?? []
+  const holdBefore = draft.holdBefore ?? 'implementation'
+  const tasks = useSpecTasks()
+  const open = (tasks.data?.items ?? []).filter((t) => !ENDED.includes(t.status))
   const edit = (change: Partial<CreateDraft>) => setDraft({ ...draft, ...change })
   const setPrompt = (v: string) => edit({ prompt: v })
   const setRepo = (v: string) => edit({ repo: v })
@@ -74,7 +87,9 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
     mutationFn: async () =>
       demo
         ? unwrap(
-            await api.POST('/api/v1/spec-tasks/from-demo', { body: { demo_repo: demo.name, prompt, priority, complexity } }),
+            await api.POST('/api/v1/spec-tasks/from-demo', {
+              body: { demo_repo: demo.name, prompt, priority, complexity, depends_on: after, hold_before: holdBefore },
+            }),
           )
         : unwrap(
             await api.POST('/api/v1/spec-tasks/from-prompt', {
@@ -86,6 +101,8 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
                 priority,
                 planning_agent: planning || null,
                 implementation_agent: implementation || null,
+                depends_on: after,
+                hold_before: holdBefore,
               },
             }),
           ),
@@ -179,6 +196,46 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
               agents={agents.data ?? []}
             />
           </>
+        )}
+        {open.length > 0 && (
+          <fieldset>
+            <legend>Wait for</legend>
+            <label>
+              Tasks that must be done first
+              <select
+                multiple
+                value={after}
+                onChange={(e) => edit({ after: Array.from(e.target.selectedOptions, (o) => o.value) })}
+                aria-describedby="after-hint"
+              >
+                {open.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.short_id} {t.title} ({t.status.replaceAll('_', ' ')})
+                  </option>
+                ))}
+              </select>
+            </label>
+            {after.length > 0 &&
+              (['implementation', 'planning'] as const).map((phase) => (
+                <label key={phase} className="inline">
+                  <input
+                    type="radio"
+                    name="hold-before"
+                    value={phase}
+                    checked={holdBefore === phase}
+                    onChange={() => edit({ holdBefore: phase })}
+                  />{' '}
+                  hold {phase}
+                </label>
+              ))}
+            <p id="after-hint" className="hint">
+              {after.length === 0
+                ? 'Optional: the new task starts once every task chosen here is done.'
+                : holdBefore === 'implementation'
+                  ? 'It is planned meanwhile; its implementation waits until they are done.'
+                  : 'Nothing starts, not even its planning, until they are done.'}
+            </p>
+          </fieldset>
         )}
         <fieldset>
           <legend>Priority</legend>

@@ -34,6 +34,7 @@ export function TaskPage() {
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
+      <Prerequisites task={t} />
       {t.issue && (
         <p className="pull-request" data-testid="issue">
           From issue{' '}
@@ -142,5 +143,25 @@ function TaskActions({ task }: { task: SpecTask }) {
         />
       )}
     </div>
+  )
+}
+
+/** The tasks this one waits for, each with its status, and the phase they hold it before. */
+function Prerequisites({ task }: { task: SpecTask }) {
+  const prerequisites = task.prerequisites
+  if (!prerequisites || prerequisites.tasks.length === 0) return null
+  return (
+    <section aria-label="Prerequisites" className="prerequisites" data-testid="prerequisites">
+      Waits for, before {prerequisites.hold_before}:{' '}
+      {prerequisites.tasks.map((p, i) => (
+        <span key={p.id}>
+          {i > 0 && ', '}
+          <Link to={`/tasks/${p.id}`}>
+            {p.short_id} {p.title}
+          </Link>{' '}
+          <span className={`badge status-${p.status}`}>{statusLabel(p.status)}</span>
+        </span>
+      ))}
+    </section>
   )
 }

@@ -1,7 +1,7 @@
 //! The offline demo's sample repositories on the wire.
 
 use serde::{Deserialize, Serialize};
-use spectask_core::{Complexity, Priority};
+use spectask_core::{Complexity, HoldBefore, Priority};
 use utoipa::ToSchema;
 
 /// A sample repository `spectask demo` offers.
@@ -30,4 +30,9 @@ pub struct CreateFromDemo {
     pub priority: Option<Priority>,
     /// `simple`: one session implements the whole plan; `complex` (default): one per plan task.
     pub complexity: Option<Complexity>,
+    /// Tasks this one waits for (ids, abbreviated ids or handles of your tasks).
+    #[schema(max_items = 50)]
+    pub depends_on: Option<Vec<String>>,
+    /// The phase `depends_on` holds the task before (default `implementation`).
+    pub hold_before: Option<HoldBefore>,
 }

@@ -6,12 +6,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use spectask_core::{NewSpecTask, TaskKind, derive_title};
 use spectask_demo::{SAMPLES, Sample};
+use spectask_store::Prerequisites;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{CreateFromDemo, DemoRepoDto, SpecTaskDto};
 use crate::extract::ApiJson;
-use crate::routes::spec_tasks::{checked_prompt, register_repository};
+use crate::routes::spec_tasks::{checked_prompt, register_repository, resolve_all};
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -49,25 +50,23 @@ async fn create_from_demo(
         ))
     })?;
     let prompt = checked_prompt(body.prompt.as_deref().unwrap_or(sample.prompt))?.to_owned();
+    let prerequisites = Prerequisites {
+        tasks: resolve_all(&state, &caller, body.depends_on.as_deref().unwrap_or_default()).await?,
+        hold_before: body.hold_before.unwrap_or_default(),
+    };
     let info = tokio::task::spawn_blocking(move || sample.create_repository(&repos_dir)).await??;
     let repository = register_repository(&state, &caller, &info.root.display().to_string()).await?;
-    let task = state
-        .store
-        .create_spec_task(NewSpecTask {
-            planning_agent: Some(sample.planner_profile()),
-            implementation_agent: Some(sample.coder_profile()),
-            priority: body.priority.unwrap_or_default(),
-            complexity: body.complexity.unwrap_or_default(),
-            ..NewSpecTask::new(
-                TaskKind::Spec,
-                repository.id,
-                derive_title(&prompt),
-                prompt,
-                caller.name.clone(),
-            )
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(SpecTaskDto::new(&task, &repository))))
+    let new = NewSpecTask {
+        planning_agent: Some(sample.planner_profile()),
+        implementation_agent: Some(sample.coder_profile()),
+        priority: body.priority.unwrap_or_default(),
+        complexity: body.complexity.unwrap_or_default(),
+        ..NewSpecTask::new(TaskKind::Spec, repository.id, derive_title(&prompt), prompt, caller.name.clone())
+    };
+    let task = state.store.create_spec_task_after(new, &prerequisites).await?;
+    let mut dto = SpecTaskDto::new(&task, &repository);
+    dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
+    Ok((StatusCode::CREATED, Json(dto)))
 }
 
 fn dto(sample: &Sample) -> DemoRepoDto {

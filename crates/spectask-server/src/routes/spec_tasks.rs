@@ -89,7 +89,7 @@ pub(crate) async fn create(
 }
 
 /// The tasks `references` name among the caller's (another user's is not found, as an unknown id).
-async fn resolve_all(
+pub(crate) async fn resolve_all(
     state: &AppState,
     caller: &Caller,
     references: &[String],
