@@ -64,7 +64,7 @@ pub fn app(state: AppState) -> Router {
 /// The whole application: the API, the web dashboard at `/`, JSON errors for unknown API routes
 /// and methods, the browser guard ([`security`]), CORS when origins are configured, the security
 /// headers on every answer ([`security::headers`]), body limit,
-/// request tracing, latency per route ([`metrics`]). Requests outside the API routes reach the one fallback ([`ui::fallback`]).
+/// request tracing, latency per route ([`metrics`]), gzip where the client accepts it. Requests outside the API routes reach the one fallback ([`ui::fallback`]).
 pub fn app_with(state: AppState, security: Security) -> Router {
     let (api, _) = openapi::api();
     let cors = security.cors();
@@ -89,6 +89,9 @@ pub fn app_with(state: AppState, security: Security) -> Router {
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
         }))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::observe_http))
+        // gzip for a client that accepts it: the dashboard's bundle, JSON answers. Event streams
+        // and small answers are left alone (tower-http's default predicate).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
