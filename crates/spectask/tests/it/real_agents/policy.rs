@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::server::FakeModel;
-use super::sessions::{CLAUDE, CODEX, GEMINI, Started, codex_home, start};
+use super::sessions::{CLAUDE, CODEX, GEMINI, OPENCODE, Started, codex_home, opencode_home, start};
 use super::turn::GREETING;
 use super::{anthropic, gemini, openai};
 use crate::implementation::{git, sessions};
@@ -93,6 +93,12 @@ fn start_codex(policy: &str) -> (FakeModel, Started) {
     (model, started)
 }
 
+fn start_opencode(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(anthropic::router);
+    let started = start("opencode", &model, policy, OPENCODE, opencode_home(&model.url));
+    (model, started)
+}
+
 fn start_gemini(policy: &str) -> (FakeModel, Started) {
     let model = FakeModel::start(gemini::router);
     let started = start("gemini", &model, policy, GEMINI, |_: &Path| {});
@@ -141,5 +147,21 @@ fn under_deny_gemini_cli_leaves_the_file_untouched() {
     deny_holds(&started);
     let results = gemini::tool_results(&model);
     assert!(results.len() >= 2, "{results:#?}");
+    started.server.stop();
+}
+
+#[test]
+fn under_ask_opencodes_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_opencode("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_opencode_leaves_the_file_untouched() {
+    // OpenCode ends its turn when a permission is rejected: the model is not asked again.
+    let (model, started) = start_opencode("deny");
+    deny_holds(&started);
+    let results = anthropic::tool_results(&model);
+    assert!(!results.iter().any(|r| r.contains("Wrote file successfully")), "{results:#?}");
     started.server.stop();
 }

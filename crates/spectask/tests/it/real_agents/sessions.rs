@@ -32,6 +32,35 @@ pub(super) const CODEX: &str = "env = { HOME = \"HOME_DIR\", OPENAI_API_KEY = \"
 pub(super) const GEMINI: &str =
     "env = { HOME = \"HOME_DIR\", GEMINI_API_KEY = \"test\", GOOGLE_GEMINI_BASE_URL = \"MODEL_URL\" }";
 
+/// OpenCode's profile; its model provider is in `~/.config/opencode/opencode.json`
+/// ([`opencode_home`]), which OpenCode merges with the preset's `OPENCODE_CONFIG_CONTENT` (its
+/// permissions). No fetch of the models catalogue: the fake's model is defined in the config.
+pub(super) const OPENCODE: &str = "env = { HOME = \"HOME_DIR\", OPENCODE_DISABLE_MODELS_FETCH = \"1\" }";
+
+/// Fills OpenCode's home: a provider speaking the Anthropic Messages API (`@ai-sdk/anthropic`,
+/// bundled in OpenCode) at the fake `model_url`, with its one model.
+pub(super) fn opencode_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
+    let config = serde_json::json!({
+        "$schema": "https://opencode.ai/config.json",
+        "model": "fake/fake-model",
+        "small_model": "fake/fake-model",
+        "autoupdate": false,
+        "share": "disabled",
+        "provider": { "fake": {
+            "npm": "@ai-sdk/anthropic",
+            "name": "Fake",
+            "options": { "baseURL": format!("{model_url}/v1"), "apiKey": "sk-ant-test" },
+            "models": { "fake-model": {
+                "name": "Fake model", "tool_call": true, "limit": { "context": 200_000, "output": 8192 }
+            } }
+        } }
+    });
+    move |home: &Path| {
+        std::fs::create_dir_all(home.join(".config/opencode")).unwrap();
+        std::fs::write(home.join(".config/opencode/opencode.json"), config.to_string()).unwrap();
+    }
+}
+
 /// Fills Codex's home: a model provider pointing at the fake OpenAI server `model_url`.
 pub(super) fn codex_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
     let config = format!(
@@ -181,5 +210,13 @@ fn gemini_cli_completes_a_sandboxed_work_session() {
     assert_completed(&run, &gemini::tool_results(&model));
     // The write went through spectask's confinement.
     assert!(run.history("activity_log").contains("hello.txt (21 bytes)"), "{}", run.history("activity_log"));
+    run.started.server.stop();
+}
+
+#[test]
+fn opencode_completes_a_sandboxed_work_session() {
+    let model = FakeModel::start(anthropic::router);
+    let run = run("opencode", &model, OPENCODE, opencode_home(&model.url));
+    assert_completed(&run, &anthropic::tool_results(&model));
     run.started.server.stop();
 }
