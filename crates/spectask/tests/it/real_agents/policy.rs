@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::server::FakeModel;
-use super::sessions::{
-    CLAUDE, CODEX, GEMINI, OPENCODE, Started, codex_home, opencode_home, qwen, qwen_home, start,
-};
+use super::sessions::{CLAUDE, CODEX, GEMINI, Started, codex_home, opencode, qwen, qwen_home, start};
 use super::turn::GREETING;
 use super::{anthropic, chat, gemini, openai};
 use crate::implementation::{git, sessions};
@@ -97,7 +95,7 @@ fn start_codex(policy: &str) -> (FakeModel, Started) {
 
 fn start_opencode(policy: &str) -> (FakeModel, Started) {
     let model = FakeModel::start(anthropic::router);
-    let started = start("opencode", &model, policy, OPENCODE, opencode_home(&model.url));
+    let started = start("opencode", &model, policy, &opencode(&model.url), |_| {});
     (model, started)
 }
 

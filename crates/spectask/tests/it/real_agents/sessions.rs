@@ -37,19 +37,18 @@ pub(super) const CODEX: &str = "env = { HOME = \"HOME_DIR\", OPENAI_API_KEY = \"
 pub(super) const GEMINI: &str =
     "env = { HOME = \"HOME_DIR\", GEMINI_API_KEY = \"test\", GOOGLE_GEMINI_BASE_URL = \"MODEL_URL\" }";
 
-/// OpenCode's profile; its model provider is in `~/.config/opencode/opencode.json`
-/// ([`opencode_home`]), which OpenCode merges with the preset's `OPENCODE_CONFIG_CONTENT` (its
-/// permissions). No fetch of the models catalogue: the fake's model is defined in the config.
-pub(super) const OPENCODE: &str = "env = { HOME = \"HOME_DIR\", OPENCODE_DISABLE_MODELS_FETCH = \"1\" }";
+/// OpenCode's profile: its model provider in `OPENCODE_CONFIG_CONTENT` ([`opencode`]), which
+/// OpenCode composes with the preset's `OPENCODE_PERMISSION` (ask before edits and commands). No
+/// fetch of the models catalogue: the fake's model is defined in the config.
+pub(super) const OPENCODE: &str = "env = { HOME = \"HOME_DIR\", OPENCODE_DISABLE_MODELS_FETCH = \"1\", \
+     OPENCODE_CONFIG_CONTENT = 'PROVIDER_JSON' }";
 
-/// Fills OpenCode's home: a provider speaking the Anthropic Messages API (`@ai-sdk/anthropic`,
-/// bundled in OpenCode) at the fake `model_url`, with its one model.
-pub(super) fn opencode_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
+/// [`OPENCODE`] with its provider: the Anthropic Messages API (`@ai-sdk/anthropic`, bundled in
+/// OpenCode) at the fake `model_url`, with its one model.
+pub(super) fn opencode(model_url: &str) -> String {
     let config = serde_json::json!({
-        "$schema": "https://opencode.ai/config.json",
         "model": "fake/fake-model",
         "small_model": "fake/fake-model",
-        "autoupdate": false,
         "share": "disabled",
         "provider": { "fake": {
             "npm": "@ai-sdk/anthropic",
@@ -60,10 +59,7 @@ pub(super) fn opencode_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
             } }
         } }
     });
-    move |home: &Path| {
-        std::fs::create_dir_all(home.join(".config/opencode")).unwrap();
-        std::fs::write(home.join(".config/opencode/opencode.json"), config.to_string()).unwrap();
-    }
+    OPENCODE.replace("PROVIDER_JSON", &config.to_string())
 }
 
 /// Qwen Code's profile: Node.js 22 first on its `PATH` (the machine's is 20), the fake OpenAI
@@ -245,7 +241,7 @@ fn gemini_cli_completes_a_sandboxed_work_session() {
 #[test]
 fn opencode_completes_a_sandboxed_work_session() {
     let model = FakeModel::start(anthropic::router);
-    let run = run("opencode", &model, OPENCODE, opencode_home(&model.url));
+    let run = run("opencode", &model, &opencode(&model.url), |_| {});
     assert_completed(&run, &anthropic::tool_results(&model));
     run.started.server.stop();
 }
