@@ -187,3 +187,33 @@ fn under_deny_qwen_code_leaves_the_file_untouched() {
     assert!(!results.iter().any(|r| r.contains("Successfully created")), "{results:#?}");
     started.server.stop();
 }
+
+/// Under `deny`, OpenCode set by its profile to ask nothing (`OPENCODE_PERMISSION` allowing
+/// everything, in place of the preset's) writes with its own system calls: the kernel refuses the
+/// write (the worktree is read-only for the agent), the refusal reaches the model, nothing is
+/// written, and the session does not complete as if it had worked.
+#[test]
+fn under_deny_opencode_asking_nothing_is_refused_by_the_kernel() {
+    let model = FakeModel::start(anthropic::router);
+    let table = opencode(&model.url).replace(
+        "OPENCODE_DISABLE_MODELS_FETCH = \"1\"",
+        "OPENCODE_DISABLE_MODELS_FETCH = \"1\", OPENCODE_PERMISSION = '{\"edit\":\"allow\",\"bash\":\"allow\"}'",
+    );
+    let started = start("opencode", &model, "deny", &table, |_| {});
+    let task = eventually("the task to fail", &started, || {
+        let task = json(&started.server.task(&["show", &started.id, "--json"]));
+        matches!(task["status"].as_str(), Some("failed" | "implementation_review")).then_some(task)
+    });
+    let session = sessions(&started.server, &started.id).into_iter().next().unwrap();
+    let activity = started.history(&session, "activity_log");
+    assert_eq!(task["status"], "failed", "{task:#}\n{session:#}\n{activity}");
+    let reason = task["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("the agent was refused") && reason.contains("hello.txt"), "{task:#}");
+    let results = anthropic::tool_results(&model);
+    assert!(
+        results.len() >= 2 && results[1].contains("PermissionDenied"),
+        "the model was told: {results:#?}"
+    );
+    assert_eq!(started.written(), None, "{task:#}");
+    started.server.stop();
+}
