@@ -243,6 +243,15 @@ fn opencode_completes_a_sandboxed_work_session() {
     let model = FakeModel::start(anthropic::router);
     let run = run("opencode", &model, &opencode(&model.url), |_| {});
     assert_completed(&run, &anthropic::tool_results(&model));
+    // The session's coordination tools (`spectask mcp`, started by the agent from spectask's own
+    // binary, which lives outside the system folders here) reached OpenCode.
+    let logs = run.started.repo.parent().unwrap().join("home/.local/share/opencode/log");
+    let log: String = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{}: {e}", logs.display()))
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert!(log.contains("message=loop") && !log.contains("\"server unavailable\" key=spectask"), "{log}");
     run.started.server.stop();
 }
 
