@@ -54,9 +54,12 @@ fn creds(vars: &[&str], login: Option<&str>) -> CredentialHint {
     }
 }
 
-/// OpenCode's permission configuration, as its `OPENCODE_CONFIG_CONTENT` override: ask for edits,
-/// shell commands and fetches (the answers come from spectask's policy).
-const OPENCODE_ASK: &str = r#"{"permission":{"edit":"ask","bash":"ask","webfetch":"ask"}}"#;
+/// OpenCode's permission configuration, as its `OPENCODE_PERMISSION` override: ask for edits,
+/// shell commands and fetches (the answers come from spectask's policy). OpenCode merges it over
+/// the `permission` of every configuration it loads (global, project, `OPENCODE_CONFIG_CONTENT`), so
+/// a profile that configures OpenCode through `OPENCODE_CONFIG_CONTENT` (a provider, a model) keeps
+/// it, and a repository's `opencode.json` cannot turn the questions off.
+const OPENCODE_ASK: &str = r#"{"edit":"ask","bash":"ask","webfetch":"ask"}"#;
 
 pub(super) fn all() -> Vec<AgentProfile> {
     vec![
@@ -157,7 +160,8 @@ pub(super) fn all() -> Vec<AgentProfile> {
                     "~/.cache/opencode",
                 ],
                 ports: &[HTTPS],
-                env: &[("OPENCODE_CONFIG_CONTENT", OPENCODE_ASK)],
+                // No self-update: its installation is read-only in the sandbox.
+                env: &[("OPENCODE_PERMISSION", OPENCODE_ASK), ("OPENCODE_DISABLE_AUTOUPDATE", "1")],
                 ..Needs::default()
             },
         ),

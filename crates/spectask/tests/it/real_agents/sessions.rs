@@ -7,16 +7,21 @@
 //! - Codex (`@zed-industries/codex-acp`) runs commands and applies patches itself, in its own
 //!   Landlock sandbox nested in spectask's.
 //! - Gemini CLI reads and writes through ACP's `fs` methods, so through spectask's confinement.
+//! - OpenCode (`opencode-ai`, a native binary) reads, writes and runs itself, asking spectask before
+//!   the write and the command; its ACP layer talks to its own server on a loopback port spectask
+//!   picks and opens.
+//! - Qwen Code (`@qwen-code/qwen-code`, on Node.js 22 from the registry) asks spectask before the
+//!   write and the command.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::install::node_modules;
+use super::install::{node_modules, node22_bin};
 use super::server::FakeModel;
 use super::turn::{ANSWER, GREETING};
-use super::{anthropic, gemini, openai};
+use super::{anthropic, chat, gemini, openai};
 use crate::crash_restart::wait_for;
 use crate::implementation::{git, sessions};
 use crate::support::{Server, git_repo, http_json, stderr};
@@ -31,6 +36,55 @@ pub(super) const CODEX: &str = "env = { HOME = \"HOME_DIR\", OPENAI_API_KEY = \"
 /// Gemini CLI's profile.
 pub(super) const GEMINI: &str =
     "env = { HOME = \"HOME_DIR\", GEMINI_API_KEY = \"test\", GOOGLE_GEMINI_BASE_URL = \"MODEL_URL\" }";
+
+/// OpenCode's profile: its model provider in `OPENCODE_CONFIG_CONTENT` ([`opencode`]), which
+/// OpenCode composes with the preset's `OPENCODE_PERMISSION` (ask before edits and commands). No
+/// fetch of the models catalogue: the fake's model is defined in the config.
+pub(super) const OPENCODE: &str = "env = { HOME = \"HOME_DIR\", OPENCODE_DISABLE_MODELS_FETCH = \"1\", \
+     OPENCODE_CONFIG_CONTENT = 'PROVIDER_JSON' }";
+
+/// [`OPENCODE`] with its provider: the Anthropic Messages API (`@ai-sdk/anthropic`, bundled in
+/// OpenCode) at the fake `model_url`, with its one model.
+pub(super) fn opencode(model_url: &str) -> String {
+    let config = serde_json::json!({
+        "model": "fake/fake-model",
+        "small_model": "fake/fake-model",
+        "share": "disabled",
+        "provider": { "fake": {
+            "npm": "@ai-sdk/anthropic",
+            "name": "Fake",
+            "options": { "baseURL": format!("{model_url}/v1"), "apiKey": "sk-ant-test" },
+            "models": { "fake-model": {
+                "name": "Fake model", "tool_call": true, "limit": { "context": 200_000, "output": 8192 }
+            } }
+        } }
+    });
+    OPENCODE.replace("PROVIDER_JSON", &config.to_string())
+}
+
+/// Qwen Code's profile: Node.js 22 first on its `PATH` (the machine's is 20), the fake OpenAI
+/// Chat Completions server as its model.
+pub(super) fn qwen() -> String {
+    let path = std::env::join_paths([node22_bin(), node_modules().join(".bin")]).unwrap();
+    let path = format!("{}:{}", path.to_str().unwrap(), std::env::var("PATH").unwrap_or_default());
+    format!(
+        "env = {{ HOME = \"HOME_DIR\", PATH = \"{path}\", OPENAI_BASE_URL = \"MODEL_URL/v1\", \
+         OPENAI_API_KEY = \"sk-test\", OPENAI_MODEL = \"fake-model\" }}"
+    )
+}
+
+/// Fills Qwen Code's home: its OpenAI-compatible authentication chosen, no update check, no usage
+/// statistics.
+pub(super) fn qwen_home(home: &Path) {
+    let settings = serde_json::json!({
+        "security": { "auth": { "selectedType": "openai" } },
+        "general": { "disableAutoUpdate": true, "disableUpdateNag": true },
+        "privacy": { "usageStatisticsEnabled": false },
+        "telemetry": { "enabled": false },
+    });
+    std::fs::create_dir_all(home.join(".qwen")).unwrap();
+    std::fs::write(home.join(".qwen/settings.json"), settings.to_string()).unwrap();
+}
 
 /// Fills Codex's home: a model provider pointing at the fake OpenAI server `model_url`.
 pub(super) fn codex_home(model_url: &str) -> impl FnOnce(&Path) + use<> {
@@ -181,5 +235,30 @@ fn gemini_cli_completes_a_sandboxed_work_session() {
     assert_completed(&run, &gemini::tool_results(&model));
     // The write went through spectask's confinement.
     assert!(run.history("activity_log").contains("hello.txt (21 bytes)"), "{}", run.history("activity_log"));
+    run.started.server.stop();
+}
+
+#[test]
+fn opencode_completes_a_sandboxed_work_session() {
+    let model = FakeModel::start(anthropic::router);
+    let run = run("opencode", &model, &opencode(&model.url), |_| {});
+    assert_completed(&run, &anthropic::tool_results(&model));
+    // The session's coordination tools (`spectask mcp`, started by the agent from spectask's own
+    // binary, which lives outside the system folders here) reached OpenCode.
+    let logs = run.started.repo.parent().unwrap().join("home/.local/share/opencode/log");
+    let log: String = std::fs::read_dir(&logs)
+        .unwrap_or_else(|e| panic!("{}: {e}", logs.display()))
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert!(log.contains("message=loop") && !log.contains("\"server unavailable\" key=spectask"), "{log}");
+    run.started.server.stop();
+}
+
+#[test]
+fn qwen_code_completes_a_sandboxed_work_session() {
+    let model = FakeModel::start(chat::router);
+    let run = run("qwen", &model, &qwen(), qwen_home);
+    assert_completed(&run, &chat::tool_results(&model));
     run.started.server.stop();
 }
