@@ -46,8 +46,12 @@ pub async fn implementation_summary(
         }
         let mut checks = String::new();
         for entry in history.iter().filter(|e| e.work_session_id == Some(session.id)) {
-            if entry.file == HistoryFile::CodeChanges && entry.content.starts_with("## Commit") {
-                out.push_str(&entry.content);
+            // A commit belongs under its session's heading.
+            if let Some(commit) =
+                entry.content.strip_prefix("## Commit").filter(|_| entry.file == HistoryFile::CodeChanges)
+            {
+                out.push_str("#### Commit");
+                out.push_str(commit);
             }
             // The repository's check after each turn that claimed completion (its first line).
             if entry.file == HistoryFile::Decisions

@@ -17,6 +17,8 @@ pub struct PlanTaskStatus {
     pub title: String,
     pub state: PlanTaskState,
     pub optional: bool,
+    /// The requirement and criterion ids it names.
+    pub requirements: Vec<String>,
     /// The sessions working on it.
     pub sessions: Vec<WorkSessionId>,
 }
@@ -107,6 +109,7 @@ pub fn plan_task_states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession]) 
                 title: t.title.clone(),
                 state,
                 optional: t.optional,
+                requirements: t.requirements.clone(),
                 sessions: on.iter().map(|s| s.id).collect(),
             }
         })

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use spectask_core::{CoordinationEvent, SpecTask};
+use spectask_orchestrator::{PlanTaskStatus, plan_task_states};
 use spectask_spec::{Plan, RequirementsDoc, parse_requirements};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,11 +38,16 @@ async fn export_spec_task(
     let repository = state.store.repository(task.repository_id).await?;
     let summary = spectask_orchestrator::implementation_summary(&state.store, &task).await?;
     let log = state.store.coordination_log(task.id).await?;
-    let criteria = spec.as_ref().map(|s| (parse_requirements(&s.requirements), Plan::parse(&s.tasks)));
+    // Each plan task's state as its sessions give it (the approved tasks.md has every box open).
+    let sessions = state.store.work_sessions_of(task.id).await?;
+    let criteria = spec.as_ref().map(|s| {
+        let plan = Plan::parse(&s.tasks);
+        (parse_requirements(&s.requirements), plan_task_states(&task, &plan, &sessions))
+    });
     let mut out = header(&task, &repository.path.display().to_string());
     out.push_str(&acceptance(criteria.as_ref()));
-    // The summary's own title repeats ours: its sections follow.
-    let body = summary.split_once("## ").map(|(_, rest)| format!("## {rest}")).unwrap_or_default();
+    // The summary's own title repeats ours: its sections (the headings at line starts) follow.
+    let body = summary.split_once("\n## ").map(|(_, rest)| format!("## {rest}")).unwrap_or_default();
     out.push_str(&body);
     out.push_str(&timeline(&log));
     let disposition = format!("attachment; filename=\"{}.md\"", task.handle());
@@ -74,7 +80,7 @@ fn header(task: &SpecTask, repository: &str) -> String {
 }
 
 /// Each acceptance criterion with the plan tasks naming it (or its requirement).
-fn acceptance(spec: Option<&(RequirementsDoc, Plan)>) -> String {
+fn acceptance(spec: Option<&(RequirementsDoc, Vec<PlanTaskStatus>)>) -> String {
     let mut out = String::from("## Acceptance criteria\n\n");
     let Some((requirements, plan)) = spec else {
         out.push_str("No spec (this task was not planned).\n\n");
@@ -85,7 +91,6 @@ fn acceptance(spec: Option<&(RequirementsDoc, Plan)>) -> String {
         for criterion in &requirement.criteria {
             any = true;
             let implementing: Vec<String> = plan
-                .tasks()
                 .iter()
                 .filter(|t| t.requirements.iter().any(|r| *r == criterion.id || *r == requirement.id))
                 .map(|t| format!("{} {} ({})", t.id.as_deref().unwrap_or("-"), t.title, t.state))

@@ -183,6 +183,21 @@ fn a_plan_is_implemented_in_parallel_sessions_reviewed_and_merged() {
     }
     let fsck = Command::new("git").args(["fsck", "--strict"]).current_dir(&repo).output().unwrap();
     assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+
+    // The exported report says what the records say: every plan task done, each commit under
+    // its own session's heading.
+    let (status, report) =
+        crate::support::http(&server.url, "GET", &format!("/api/v1/spec-tasks/{id}/export"), None);
+    assert_eq!(status, 200, "{report}");
+    assert!(!report.contains("(pending)") && report.contains("1 Add the user model (done)"), "{report}");
+    let sections: Vec<&str> = report.split("\n### ").skip(1).collect();
+    for name in ["1 Add the user model", "2 Add the login route", "3 Wire login into the app"] {
+        let section =
+            sections.iter().find(|s| s.contains(name)).unwrap_or_else(|| panic!("no {name}: {report}"));
+        let section = section.split("\n## ").next().unwrap_or_default();
+        assert!(section.contains("\n#### Commit "), "the commit of {name} is under its heading:\n{section}");
+    }
+    assert!(!report.contains("\n## Commit"), "{report}");
     server.stop();
 }
 
