@@ -170,7 +170,7 @@ impl Recorder<'_> {
             AgentEvent::Thought { text } => self.thought.push_str(&text),
             AgentEvent::UserMessageChunk { .. } | AgentEvent::Usage { .. } => {}
             // Recorded here whether the prompt's answer came before the last updates were drained.
-            AgentEvent::TurnEnded { stop_reason } => self.activity(format!("turn ended: {stop_reason}")),
+            AgentEvent::TurnEnded { stop_reason, .. } => self.activity(format!("turn ended: {stop_reason}")),
             AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => {
                 let mut paths: Vec<std::path::PathBuf> = call.diffs.iter().map(|d| d.path.clone()).collect();
                 if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
@@ -418,7 +418,7 @@ mod tests {
                 AgentEvent::ToolCall(call("e1", Some(""), Some("edit"), "pending", &[&file])),
                 AgentEvent::ToolCallUpdate(call("e1", None, None, "completed", &[])),
                 AgentEvent::ToolCall(call("x1", None, Some("execute"), "completed", &[])),
-                AgentEvent::TurnEnded { stop_reason: "end_turn".into() },
+                AgentEvent::TurnEnded { stop_reason: "end_turn".into(), usage: None },
             ];
             for event in events {
                 tx.send(event).await.unwrap();
