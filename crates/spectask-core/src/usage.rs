@@ -16,7 +16,7 @@ pub struct TokenCounts {
 }
 
 impl TokenCounts {
-    pub fn add(self, other: TokenCounts) -> TokenCounts {
+    pub fn plus(self, other: TokenCounts) -> TokenCounts {
         TokenCounts {
             input_tokens: self.input_tokens.saturating_add(other.input_tokens),
             output_tokens: self.output_tokens.saturating_add(other.output_tokens),
@@ -136,7 +136,7 @@ impl UsageTotals {
         let mut tokens = TokenCounts::default();
         let mut cost: Option<Option<Money>> = None;
         for part in parts.into_iter().filter(|p| !p.is_empty()) {
-            tokens = tokens.add(part.tokens);
+            tokens = tokens.plus(part.tokens);
             cost = Some(match (cost, part.cost()) {
                 (None, this) => this,
                 (Some(Some(sum)), Some(this)) if sum.currency == this.currency => {
