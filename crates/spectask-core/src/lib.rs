@@ -41,7 +41,7 @@ pub use repository::{HookPolicy, MergePolicy, PullRequestMerge, Repository, Task
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use spec_version::{SpecDocuments, SpecVersion};
-pub use usage::{ContextFill, Money, Price, TokenCounts, UsagePart, UsageTotals};
+pub use usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
 pub use work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
 
 /// Every timestamp in the domain: UTC with millisecond precision as stored.

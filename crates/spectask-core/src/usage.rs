@@ -88,6 +88,55 @@ impl Price {
     }
 }
 
+/// Prices per model (`[prices."<model>"]` in the configuration over [`PriceTable::defaults`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriceTable(std::collections::BTreeMap<String, Price>);
+
+impl Default for PriceTable {
+    fn default() -> Self {
+        PriceTable::defaults()
+    }
+}
+
+impl PriceTable {
+    /// The vendors' public list prices in USD per million tokens (late 2025) of a few common
+    /// models, standard tier; docs/configuration.md says where each comes from.
+    pub fn defaults() -> PriceTable {
+        let usd = |input, output, cached| Price {
+            input_per_million: input,
+            output_per_million: output,
+            cached_input_per_million: Some(cached),
+            currency: usd(),
+        };
+        let table = [
+            ("claude-opus-4-1", usd(15.0, 75.0, 1.5)),
+            ("claude-sonnet-4-5", usd(3.0, 15.0, 0.3)),
+            ("claude-haiku-4-5", usd(1.0, 5.0, 0.1)),
+            ("gpt-5", usd(1.25, 10.0, 0.125)),
+            ("gpt-5-mini", usd(0.25, 2.0, 0.025)),
+            ("gpt-5-codex", usd(1.25, 10.0, 0.125)),
+            ("gemini-2.5-pro", usd(1.25, 10.0, 0.125)),
+            ("gemini-2.5-flash", usd(0.3, 2.5, 0.03)),
+        ];
+        PriceTable(table.into_iter().map(|(m, p)| (m.to_owned(), p)).collect())
+    }
+
+    /// The table with `prices` added, each replacing a default of the same model.
+    pub fn with(mut self, prices: impl IntoIterator<Item = (String, Price)>) -> PriceTable {
+        self.0.extend(prices);
+        self
+    }
+
+    pub fn get(&self, model: &str) -> Option<&Price> {
+        self.0.get(model)
+    }
+
+    /// What `tokens` of `model` cost; unknown without a model or a price for it.
+    pub fn cost(&self, model: Option<&str>, tokens: TokenCounts) -> Option<Money> {
+        model.and_then(|m| self.get(m)).map(|p| p.cost(tokens))
+    }
+}
+
 /// One part of a roll-up: a session (its turns, and the cost its agent reported) or the planner
 /// calls of a task.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -131,6 +180,19 @@ impl UsageTotals {
         UsageTotals { tokens: part.tokens, cost: part.cost(), context: part.context }
     }
 
+    /// In one line for people: `1200 input tokens (300 cached), 350 output, cost 0.0123 USD`; the
+    /// cost says `unknown` when tokens could not be priced.
+    pub fn describe(&self) -> String {
+        let t = self.tokens;
+        let cached =
+            if t.cached_tokens > 0 { format!(" ({} cached)", t.cached_tokens) } else { String::new() };
+        let cost = match &self.cost {
+            Some(m) => format!("{:.4} {}", m.amount(), m.currency),
+            None => "unknown".to_owned(),
+        };
+        format!("{} input tokens{cached}, {} output, cost {cost}", t.input_tokens, t.output_tokens)
+    }
+
     /// The sum of `parts` (the context fill is a session's own and is not summed).
     pub fn sum<'a>(parts: impl IntoIterator<Item = &'a UsagePart>) -> UsageTotals {
         let mut tokens = TokenCounts::default();
@@ -170,6 +232,16 @@ mod tests {
     }
 
     #[test]
+    fn a_model_without_a_price_has_no_cost() {
+        let tokens = TokenCounts { input_tokens: 10, output_tokens: 10, cached_tokens: 0 };
+        let table = PriceTable::defaults().with([("local".to_owned(), price())]);
+        assert!(table.cost(Some("local"), tokens).is_some());
+        assert!(table.cost(Some("gpt-5"), tokens).is_some());
+        assert_eq!(table.cost(Some("unheard-of"), tokens), None);
+        assert_eq!(table.cost(None, tokens), None);
+    }
+
+    #[test]
     fn a_reported_cost_wins_and_an_unpriced_entry_makes_it_unknown() {
         let priced = Money { micros: 10, currency: "USD".into() };
         let part = UsagePart { priced: Some(priced.clone()), unpriced: 1, ..UsagePart::default() };
@@ -197,5 +269,6 @@ mod tests {
         };
         assert_eq!(UsageTotals::sum([&a, &credits]).cost, None);
         assert_eq!(UsageTotals::sum([&UsagePart::default()]), UsageTotals::default());
+        assert_eq!(sum.describe(), "20 input tokens, 10 output, cost 0.0001 USD");
     }
 }
