@@ -153,6 +153,7 @@ fn task_fields(t: &Value) -> String {
         ("waiting", text(t, "queue_reason")),
         ("issue", issue(&t["issue"])),
         ("pull request", pull_request(&t["pull_request"])),
+        ("usage", crate::usage_text::usage(&t["usage"])),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])
