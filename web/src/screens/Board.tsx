@@ -5,6 +5,7 @@ import { useProgress, useSpecTasks } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { CreateTask } from './CreateTask'
 import { PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
+import { usageLabel } from '../usage'
 
 /** Every SpecTask by phase, with filters by repository, state and owner. */
 export function Board() {
@@ -89,6 +90,11 @@ function TaskCard({ task }: { task: SpecTask }) {
         </p>
       )}
       {task.failure && <p className="failure">{failureLabel(task.failure)}</p>}
+      {usageLabel(task.usage) && (
+        <p className="meta usage" data-testid="task-usage">
+          {usageLabel(task.usage)}
+        </p>
+      )}
     </article>
   )
 }

@@ -4,6 +4,7 @@ import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useApprovals, useHistory, useWorkSession } from '../api/queries'
 import { Markdown } from '../components/Markdown'
+import { usageLabel } from '../usage'
 import { statusLabel } from '../phases'
 
 type Entry = Schemas['HistoryEntryDto']
@@ -46,6 +47,11 @@ export function SessionView() {
         )}
         {s.agent_profile && <> · {s.agent_profile}</>}
       </p>
+      {usageLabel(s.usage) && (
+        <p className="meta usage" data-testid="session-usage">
+          Used: {usageLabel(s.usage)}
+        </p>
+      )}
       {s.description && <p>{s.description}</p>}
       {waiting.length > 0 && (
         <section className="approvals" aria-labelledby="approvals-title">

@@ -10,6 +10,7 @@ import { Markdown } from '../components/Markdown'
 import { failureLabel, statusLabel } from '../phases'
 import { ImplementationReview } from './ImplementationReview'
 import { SessionsDashboard } from './SessionsDashboard'
+import { usageLabel } from '../usage'
 import { SpecReview } from './SpecReview'
 import { repoName } from './Board'
 
@@ -36,6 +37,11 @@ export function TaskPage() {
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
+      {usageLabel(t.usage) && (
+        <p className="meta usage" data-testid="task-usage">
+          Used: {usageLabel(t.usage)}
+        </p>
+      )}
       {t.issue && (
         <p className="pull-request" data-testid="issue">
           From issue{' '}
