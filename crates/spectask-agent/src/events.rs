@@ -27,9 +27,11 @@ pub enum AgentEvent {
     Plan {
         entries: Vec<PlanEntryEvent>,
     },
+    /// The thread's context window fill, and the cost the agent reports for it so far (cumulative).
     Usage {
         used: u64,
         size: u64,
+        cost: Option<ReportedCost>,
     },
     PermissionRequested(PermissionRequest),
     PermissionDecided {
@@ -67,6 +69,8 @@ pub enum AgentEvent {
     },
     TurnEnded {
         stop_reason: String,
+        /// The tokens the turn used, when the agent reported them with its answer.
+        usage: Option<TurnUsage>,
     },
     /// An edit tool call names paths outside the worktree (found by [`crate::sandbox::audit`]).
     EditOutsideWorktree(SandboxFinding),
@@ -77,6 +81,33 @@ pub enum AgentEvent {
         from: String,
         to: String,
     },
+}
+
+/// A thread's cumulative cost as its agent reports it (`usage_update.cost`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportedCost {
+    pub amount: f64,
+    /// An ISO 4217 code, or another unit such as `credits`.
+    pub currency: String,
+}
+
+/// The tokens one turn used (ACP's `PromptResponse.usage`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TurnUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Input tokens read from the cache, 0 when not reported.
+    pub cached_tokens: u64,
+}
+
+impl TurnUsage {
+    pub(crate) fn of(usage: &agent_client_protocol::v1::schema::Usage) -> Self {
+        TurnUsage {
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cached_tokens: usage.cached_read_tokens.unwrap_or(0),
+        }
+    }
 }
 
 /// What the sandbox audit found in one tool call.
@@ -240,7 +271,15 @@ pub(crate) fn from_update(update: &SessionUpdate) -> Option<AgentEvent> {
                 })
                 .collect(),
         },
-        SessionUpdate::UsageUpdate(usage) => AgentEvent::Usage { used: usage.used, size: usage.size },
+        SessionUpdate::UsageUpdate(usage) => AgentEvent::Usage {
+            used: usage.used,
+            size: usage.size,
+            cost: usage
+                .cost
+                .as_ref()
+                .filter(|c| c.amount.is_finite() && c.amount >= 0.0)
+                .map(|c| ReportedCost { amount: c.amount, currency: c.currency.clone() }),
+        },
         _ => return None,
     })
 }

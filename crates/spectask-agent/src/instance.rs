@@ -333,8 +333,8 @@ impl AgentInstance {
             }
             self.shared.terminals.release_all(None);
         }
-        let stop_reason = result?;
-        entry.emit(AgentEvent::TurnEnded { stop_reason: stop_reason.clone() }).await;
+        let (stop_reason, usage) = result?;
+        entry.emit(AgentEvent::TurnEnded { stop_reason: stop_reason.clone(), usage }).await;
         Ok(stop_reason)
     }
 

@@ -67,7 +67,7 @@ pub use config::{RateLimit, RuntimeConfig, TerminalLimits};
 pub use confinement::terminal::CheckRun;
 pub use editor_turns::{EditorTurns, HeldTurn, TurnEnd};
 pub use error::{AgentError, SessionOutcome};
-pub use events::AgentEvent;
+pub use events::{AgentEvent, ReportedCost, TurnUsage};
 pub use fault::{Fault, FaultKind};
 pub use info::{AgentInfo, AuthMethodInfo};
 pub use instance::{AgentInstance, InstanceOptions};

@@ -64,6 +64,10 @@ pub enum ProfileKind {
         /// The agent's session mode in which it asks spectask before every edit and command; set
         /// after `session/new` when the agent reports modes. Unset: the preset's.
         approval_mode: Option<String>,
+        /// The model the agent is set to use, for pricing its tokens (`[prices."<model>"]`) when
+        /// it reports no cost itself. Unset: such costs stay unknown.
+        #[serde(default)]
+        model: Option<String>,
     },
     /// A plain LLM over HTTP (used by planners, not spawned as a process).
     Llm {
@@ -157,6 +161,14 @@ impl AgentProfile {
         }
     }
 
+    /// The model the profile names (an `llm` profile's, or what an ACP profile declares).
+    pub fn model(&self) -> Option<&str> {
+        match &self.kind {
+            ProfileKind::Acp { model, .. } => model.as_deref(),
+            ProfileKind::Llm { model, .. } => Some(model),
+        }
+    }
+
     /// An ACP profile running `command args…` with no extra environment, sandboxed
     /// (`workspace-write`, nothing declared, no network).
     pub fn acp(name: &str, command: impl Into<String>, args: Vec<String>) -> Self {
@@ -173,6 +185,7 @@ impl AgentProfile {
                 network: None,
                 connect_ports: None,
                 approval_mode: None,
+                model: None,
             },
             credentials: CredentialHint::default(),
             requires: None,

@@ -19,7 +19,9 @@
 //!   { read_file = { path = "a.txt" } },
 //!   { run = { command = "echo", args = ["hi"] } },         # terminal/create, wait_for_exit, output, release
 //!   { permission = { title = "rm -rf", path = "/etc" } },
-//!   { usage = { used = 10, size = 100 } },
+//!   { usage = { used = 10, size = 100 } },                 # context fill (usage_update)
+//!   # the turn's tokens (summed into its PromptResponse.usage) and the thread's cost so far
+//!   { usage = { used = 10, size = 100, input = 1200, output = 300, cached = 200, cost = 0.01, currency = "USD" } },
 //!   { sleep = 50 },                                        # milliseconds, cut short by session/cancel
 //!   { crash = 3 },                                         # exit the process with this code
 //!   { stop = "cancelled" },                                # end the turn now with this stop reason
@@ -297,13 +299,14 @@ pub async fn run_scripted_agent(script: Script, state_dir: Option<PathBuf>) -> R
                     reply: String::new(),
                     mode,
                     progress,
+                    usage: None,
                 };
                 let steps = s5.script.steps_for(&matched);
                 let state = s5.clone();
                 cx.spawn(async move {
-                    let (stop_reason, reply) = turn.run(steps).await;
+                    let (stop_reason, reply, usage) = turn.run(steps).await;
                     state.save_reply(&id, start, &reply);
-                    responder.respond(PromptResponse::new(stop_reason))
+                    responder.respond(PromptResponse::new(stop_reason).usage(usage))
                 })
             },
             agent_client_protocol::on_receive_request!(),

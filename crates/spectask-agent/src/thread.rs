@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::error::AgentError;
-use crate::events::{AgentEvent, wire_name};
+use crate::events::{AgentEvent, TurnUsage, wire_name};
 use crate::fault::FaultKind;
 use crate::handlers::Shared;
 use crate::prompt::PromptContent;
@@ -145,7 +145,7 @@ pub(crate) async fn run_turn(
     session: &AcpSessionId,
     entry: &ThreadEntry,
     prompt: &PromptContent,
-) -> Result<String, AgentError> {
+) -> Result<(String, Option<TurnUsage>), AgentError> {
     let latch = &shared.latch;
     let stall = shared.config.stall_timeout;
     let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
@@ -158,7 +158,9 @@ pub(crate) async fn run_turn(
         tokio::select! {
             result = &mut request => {
                 return match result {
-                    Ok(response) => Ok(wire_name(&response.stop_reason)),
+                    Ok(response) => {
+                        Ok((wire_name(&response.stop_reason), response.usage.as_ref().map(TurnUsage::of)))
+                    }
                     Err(error) => Err(classify(latch, "session/prompt", error).await),
                 };
             }

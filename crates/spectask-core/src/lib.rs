@@ -21,6 +21,7 @@ pub mod review;
 pub mod spec_task;
 pub mod spec_version;
 pub mod sse;
+pub mod usage;
 pub mod work_session;
 
 pub use agent::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
@@ -42,6 +43,7 @@ pub use repository::{HookPolicy, MergePolicy, PullRequestMerge, Repository, Task
 pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
 pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
 pub use spec_version::{SpecDocuments, SpecVersion};
+pub use usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
 pub use work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
 
 /// Every timestamp in the domain: UTC with millisecond precision as stored.

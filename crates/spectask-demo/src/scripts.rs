@@ -1,6 +1,7 @@
 //! The scripts of a sample's scripted agents (the format of `spectask agent scripted`): a planner
 //! that writes the sample's spec whatever the prompt, and a coder that makes the sample's changes
-//! for each plan task, reporting a plan, each edit as a tool call with its diff, and a summary.
+//! for each plan task, reporting a plan, each edit as a tool call with its diff, its usage and a
+//! summary.
 
 use toml::{Table, Value};
 
@@ -48,8 +49,26 @@ fn change_steps(sample: &Sample, change: &Change) -> Vec<Value> {
         steps.push(permission(title));
     }
     steps.push(plan(change.files, change.files.len()));
+    steps.push(usage(sample, change));
     steps.push(message(change.summary));
     steps
+}
+
+/// What the turn used, as a real agent reports it: tokens growing with the files it wrote, half the
+/// input from the cache, and the context fill. It reports no cost: the demo's profiles name a model,
+/// priced by the built-in price table.
+fn usage(sample: &Sample, change: &Change) -> Value {
+    let written: usize = change.files.iter().map(|path| sample.changed(path).len()).sum();
+    let input = 6_000 + 4 * written as i64;
+    let output = 400 + written as i64 / 3;
+    let cached = input / 2;
+    let mut u = Table::new();
+    u.insert("used".into(), (input + output).into());
+    u.insert("size".into(), 200_000.into());
+    u.insert("input".into(), input.into());
+    u.insert("output".into(), output.into());
+    u.insert("cached".into(), cached.into());
+    step("usage", u)
 }
 
 fn spec_steps(sample: &Sample, introduction_note: &str) -> Vec<Value> {

@@ -56,6 +56,8 @@ pub struct OrchestratorConfig {
     /// The forge connections of the configuration: where repositories with the `pull_request`
     /// merge policy open their tasks' pull requests.
     pub forges: spectask_forge::Forges,
+    /// Prices per model, for the tokens of agents that report no cost themselves.
+    pub prices: spectask_core::PriceTable,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -128,6 +130,7 @@ impl OrchestratorConfig {
             checks: CheckLimits::default(),
             clones_dir: None,
             forges: spectask_forge::Forges::default(),
+            prices: spectask_core::PriceTable::defaults(),
         }
     }
 

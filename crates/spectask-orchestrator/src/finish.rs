@@ -3,8 +3,8 @@
 
 use serde_json::json;
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, HistoryFile, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession,
-    WorkSessionStatus,
+    CoordinationEvent, CoordinationKind, HistoryFile, SpecTask, SpecTaskId, SpecTaskStatus, UsageTotals,
+    WorkSession, WorkSessionStatus,
 };
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
 use spectask_store::{NewCoordination, NewWorkSession, Store};
@@ -31,6 +31,7 @@ pub async fn implementation_summary(
     let mut summaries = store.work_session_details(task.id).await?;
     let history =
         store.history_of_task_files(task.id, &[HistoryFile::CodeChanges, HistoryFile::Decisions]).await?;
+    let usage = store.task_usage(task.id).await?;
     for session in store.work_sessions_of(task.id).await? {
         let plan = session
             .plan_task
@@ -64,6 +65,16 @@ pub async fn implementation_summary(
         if !checks.is_empty() {
             out.push_str(&format!("Checks:\n\n{checks}\n"));
         }
+        if let Some(part) = usage.sessions.get(&session.id).filter(|p| !p.is_empty()) {
+            out.push_str(&format!("Usage: {}.\n\n", UsageTotals::of_part(part).describe()));
+        }
+    }
+    let totals = usage.totals();
+    if !totals.tokens.is_zero() || totals.cost.is_some() {
+        out.push_str(&format!(
+            "## Usage\n\nThe task's sessions and planner calls: {}.\n\n",
+            totals.describe()
+        ));
     }
     out.push_str(&crate::overlaps::review_section(&store.coordination_log(task.id).await?));
     Ok(out)

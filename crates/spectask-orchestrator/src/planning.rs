@@ -1,11 +1,11 @@
 //! The planning step: run the task's planning profile and store the spec version for review.
 
 use spectask_agent::profiles::{LlmProvider, ProfileKind};
-use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus};
+use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, TokenCounts};
 use spectask_planner::{
     LlmPlanner, LlmPlannerConfig, PlanRequest, PlannerError, Provider, RepoContext, ReviewComments, SpecDraft,
 };
-use spectask_store::{NewSpecVersion, StoreError};
+use spectask_store::{NewSpecVersion, NewUsage, StoreError};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -75,11 +75,34 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         usage: serde_json::to_value(&draft.calls).unwrap_or_default(),
         lint: draft.lint.clone(),
     };
-    submit(ctx, &task, version).await
+    let ledger: Vec<NewUsage> = draft.calls.iter().map(|call| planner_usage(ctx, &task, call)).collect();
+    submit_with_usage(ctx, &task, version, &ledger).await
+}
+
+/// One planner call's entry in the ledger, priced by the price table.
+fn planner_usage(ctx: &Ctx, task: &SpecTask, call: &spectask_planner::CallUsage) -> NewUsage {
+    let tokens =
+        TokenCounts { input_tokens: call.input_tokens, output_tokens: call.output_tokens, cached_tokens: 0 };
+    NewUsage {
+        spec_task_id: task.id,
+        work_session_id: None,
+        model: Some(call.model.clone()),
+        tokens,
+        cost: ctx.config.prices.cost(Some(&call.model), tokens),
+    }
 }
 
 async fn submit(ctx: &Ctx, task: &SpecTask, version: NewSpecVersion) -> Result<(), JobError> {
-    match ctx.store.submit_spec_version(task, version).await {
+    submit_with_usage(ctx, task, version, &[]).await
+}
+
+async fn submit_with_usage(
+    ctx: &Ctx,
+    task: &SpecTask,
+    version: NewSpecVersion,
+    usage: &[NewUsage],
+) -> Result<(), JobError> {
+    match ctx.store.submit_spec_version_with_usage(task, version, usage).await {
         Ok(_) => Ok(()),
         // Cancelled while the planner ran: the draft is not wanted.
         Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(()),

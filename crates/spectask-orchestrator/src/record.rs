@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use serde_json::json;
 use spectask_agent::AgentEvent;
 use spectask_agent::events::{DecidedBy, Decision, FsOperation};
-use spectask_core::{EventKind, HistoryFile, WorkSession, WorkSessionId};
-use spectask_store::{NewHistoryEntry, StoreError};
+use spectask_agent::{ReportedCost, TurnUsage};
+use spectask_core::{ContextFill, EventKind, HistoryFile, Money, TokenCounts, WorkSession, WorkSessionId};
+use spectask_store::{NewHistoryEntry, NewUsage, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, Finding};
@@ -38,6 +39,34 @@ pub(crate) async fn append(ctx: &Ctx, session: WorkSessionId, entries: Vec<NewHi
     }
 }
 
+/// Appends a turn's last history `entries` of `session` with the tokens the turn used, priced by
+/// the price table when the agent's `model` is known, in one write; a failure is logged.
+pub(crate) async fn append_turn_end(
+    ctx: &Ctx,
+    session: &WorkSession,
+    model: Option<&str>,
+    entries: Vec<NewHistoryEntry>,
+    usage: Option<TurnUsage>,
+) {
+    let usage = usage.map(|u| {
+        let tokens = TokenCounts {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            cached_tokens: u.cached_tokens,
+        };
+        NewUsage {
+            spec_task_id: session.spec_task_id,
+            work_session_id: Some(session.id),
+            model: model.map(str::to_owned),
+            tokens,
+            cost: ctx.config.prices.cost(model, tokens),
+        }
+    });
+    if let Err(err) = ctx.store.append_turn_end(&entries, usage.as_ref()).await {
+        tracing::error!(%err, session = %session.id, lost = entries.len(), "cannot record the turn's end");
+    }
+}
+
 /// One history entry of `session`.
 pub(crate) fn entry(session: &WorkSession, file: HistoryFile, content: String) -> NewHistoryEntry {
     NewHistoryEntry { spec_task_id: session.spec_task_id, work_session_id: Some(session.id), file, content }
@@ -56,6 +85,8 @@ pub(crate) struct TurnRecord {
     pub refused: Vec<String>,
     /// The turn's last history entries, not appended yet ([`append`] appends them).
     pub rest: Vec<NewHistoryEntry>,
+    /// The tokens the turn used, when the agent reported them with its end.
+    pub usage: Option<TurnUsage>,
 }
 
 /// What spectask said to open a turn: recorded before anything the agent answers, while the agent
@@ -108,6 +139,7 @@ pub(crate) async fn consume(
         ran_commands: false,
         refused: Vec::new(),
         tool_calls: HashMap::new(),
+        usage: None,
     };
     loop {
         let event = tokio::select! {
@@ -136,6 +168,7 @@ pub(crate) async fn consume(
         ran_commands: recorder.ran_commands,
         refused: recorder.refused,
         rest: recorder.pending,
+        usage: recorder.usage,
     }
 }
 
@@ -158,6 +191,7 @@ struct Recorder<'a> {
     refused: Vec<String>,
     /// How each tool call of the turn is named in the activity log (updates often omit the title).
     tool_calls: HashMap<String, String>,
+    usage: Option<TurnUsage>,
 }
 
 impl Recorder<'_> {
@@ -168,9 +202,15 @@ impl Recorder<'_> {
         match event {
             AgentEvent::MessageChunk { text } => self.message.push_str(&text),
             AgentEvent::Thought { text } => self.thought.push_str(&text),
-            AgentEvent::UserMessageChunk { .. } | AgentEvent::Usage { .. } => {}
-            // Recorded here whether the prompt's answer came before the last updates were drained.
-            AgentEvent::TurnEnded { stop_reason } => self.activity(format!("turn ended: {stop_reason}")),
+            AgentEvent::UserMessageChunk { .. } => {}
+            AgentEvent::Usage { used, size, cost } => self.thread_usage(ContextFill { used, size }, cost).await,
+            // Recorded here whether the prompt's answer came before the last updates were drained;
+            // left with its tokens for the turn's last write (never flushed alone).
+            AgentEvent::TurnEnded { stop_reason, usage } => {
+                self.usage = usage;
+                self.activity(format!("turn ended: {stop_reason}"));
+                return;
+            }
             AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => {
                 let mut paths: Vec<std::path::PathBuf> = call.diffs.iter().map(|d| d.path.clone()).collect();
                 if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
@@ -336,6 +376,21 @@ impl Recorder<'_> {
         audit::publish(self.ctx, session.spec_task_id, Some(session.id), kind, finding).await;
     }
 
+    /// The thread's context fill and cumulative cost as its agent reports them: recorded at once
+    /// (each report replaces the last, so a report seen twice counts once).
+    async fn thread_usage(&mut self, context: ContextFill, cost: Option<ReportedCost>) {
+        let cost = cost.map(|c| Money::from_amount(c.amount, &c.currency));
+        let session = self.session;
+        let recorded = self
+            .ctx
+            .store
+            .record_thread_usage(session.spec_task_id, session.id, context, cost.as_ref())
+            .await;
+        if let Err(err) = recorded {
+            tracing::warn!(%err, session = %session.id, "cannot record the thread's usage");
+        }
+    }
+
     fn activity(&mut self, line: String) {
         let at = chrono::Utc::now().format("%H:%M:%S");
         self.push(HistoryFile::ActivityLog, format!("- {at} {line}\n"));
@@ -418,7 +473,7 @@ mod tests {
                 AgentEvent::ToolCall(call("e1", Some(""), Some("edit"), "pending", &[&file])),
                 AgentEvent::ToolCallUpdate(call("e1", None, None, "completed", &[])),
                 AgentEvent::ToolCall(call("x1", None, Some("execute"), "completed", &[])),
-                AgentEvent::TurnEnded { stop_reason: "end_turn".into() },
+                AgentEvent::TurnEnded { stop_reason: "end_turn".into(), usage: None },
             ];
             for event in events {
                 tx.send(event).await.unwrap();

@@ -15,6 +15,7 @@ mod sessions;
 mod specs;
 mod task_view;
 mod tasks;
+mod usage;
 mod zed;
 
 pub use agents::*;
@@ -31,6 +32,7 @@ pub use sessions::*;
 pub use specs::*;
 pub use task_view::*;
 pub use tasks::*;
+pub use usage::*;
 pub use zed::*;
 
 use serde::Serialize;

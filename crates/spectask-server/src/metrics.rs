@@ -12,13 +12,14 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 use spectask_core::JobKind;
 use spectask_orchestrator::EngineObserver;
-use spectask_store::Census;
+use spectask_store::{Census, UsageCensus};
 
 /// The content type of the answer.
 pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -43,6 +44,21 @@ struct HttpLabels {
     status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    repository: String,
+    user: String,
+    /// `input`, `output` or `cached`.
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CostLabels {
+    repository: String,
+    user: String,
+    currency: String,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The process's metrics; shared by the server and the orchestrator it observes.
@@ -54,6 +70,8 @@ pub struct Metrics {
     jobs: Family<StatusLabel, Gauge>,
     oldest_due_job: Gauge<f64, AtomicU64>,
     agent_instances: Gauge,
+    tokens: Family<TokenLabels, Counter>,
+    cost: Family<CostLabels, Counter<f64, AtomicU64>>,
     reactions: Histograms<JobLabel>,
     http: Histograms<HttpLabels>,
     /// One scrape at a time sets the gauges and encodes them.
@@ -85,6 +103,8 @@ impl Metrics {
             jobs: Family::default(),
             oldest_due_job: Gauge::default(),
             agent_instances: Gauge::default(),
+            tokens: Family::default(),
+            cost: Family::default(),
             reactions: Family::new_with_constructor(reaction_histogram),
             http: Family::new_with_constructor(http_histogram),
             scrape: tokio::sync::Mutex::new(()),
@@ -104,6 +124,16 @@ impl Metrics {
             "Agent processes this node runs (one per SpecTask at work here)",
             metrics.agent_instances.clone(),
         );
+        registry.register(
+            "tokens",
+            "Tokens agents and planners used, per repository, user and kind (input, output, cached)",
+            metrics.tokens.clone(),
+        );
+        registry.register(
+            "cost",
+            "What agents and planners cost as reported or priced, per repository, user and currency",
+            metrics.cost.clone(),
+        );
         registry.register_with_unit(
             "reaction",
             "From a job becoming due (the change that queued it) to a node claiming it, per job kind",
@@ -119,9 +149,34 @@ impl Metrics {
         Self { registry, ..metrics }
     }
 
-    /// The text of a scrape: the gauges set from `census` and `live_agents`, then everything encoded.
-    pub(crate) async fn render(&self, census: Census, live_agents: usize) -> Result<String, std::fmt::Error> {
+    /// The text of a scrape: the gauges set from `census` and `live_agents`, the counters brought
+    /// up to the ledger's totals in `usage` (which only grow), then everything encoded.
+    pub(crate) async fn render(
+        &self,
+        census: Census,
+        usage: UsageCensus,
+        live_agents: usize,
+    ) -> Result<String, std::fmt::Error> {
         let _one = self.scrape.lock().await;
+        for (repository, user, tokens) in usage.tokens {
+            let kinds = [
+                ("input", tokens.input_tokens),
+                ("output", tokens.output_tokens),
+                ("cached", tokens.cached_tokens),
+            ];
+            for (kind, total) in kinds {
+                let labels = TokenLabels { repository: repository.clone(), user: user.clone(), kind };
+                let counter = self.tokens.get_or_create(&labels);
+                counter.inc_by(total.saturating_sub(counter.get()));
+            }
+        }
+        for (repository, user, currency, micros) in usage.costs {
+            let counter = self.cost.get_or_create(&CostLabels { repository, user, currency });
+            let total = micros as f64 / 1_000_000.0;
+            if total > counter.get() {
+                counter.inc_by(total - counter.get());
+            }
+        }
         for (status, n) in census.spec_tasks {
             self.spec_tasks.get_or_create(&StatusLabel { status: status.as_str() }).set(n);
         }

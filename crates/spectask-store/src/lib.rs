@@ -71,6 +71,7 @@ mod task_issues;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod threads;
+mod usage;
 mod users;
 mod work_sessions;
 mod write;
@@ -103,6 +104,7 @@ pub use spec_tasks::Applied;
 pub use spec_versions::NewSpecVersion;
 pub use task_issues::NewTaskIssue;
 pub use threads::ThreadFacts;
+pub use usage::{NewUsage, TaskUsage, UsageCensus};
 pub use users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
 pub use work_sessions::NewWorkSession;
 

@@ -32,7 +32,21 @@ impl Store {
         task: &SpecTask,
         new: NewSpecVersion,
     ) -> Result<(Applied<SpecTask, SpecTaskEffect>, SpecVersion), StoreError> {
+        self.submit_spec_version_with_usage(task, new, &[]).await
+    }
+
+    /// [`Self::submit_spec_version`] with the planner calls' ledger entries, in the same write: a
+    /// version is on record with its tokens or not at all.
+    pub async fn submit_spec_version_with_usage(
+        &self,
+        task: &SpecTask,
+        new: NewSpecVersion,
+        usage: &[crate::NewUsage],
+    ) -> Result<(Applied<SpecTask, SpecTaskEffect>, SpecVersion), StoreError> {
         let mut w = self.begin_write().await?;
+        for entry in usage {
+            w.insert_usage(entry).await?;
+        }
         let mut applied = w.transition_spec_task(task, &SpecTaskCommand::SubmitSpec).await?;
         let version = SpecVersion {
             spec_task_id: task.id,

@@ -20,6 +20,9 @@ struct File {
     sandbox: SandboxSection,
     #[serde(default)]
     server: ServerSection,
+    /// `[prices."<model>"]`: per million tokens, over the built-in defaults.
+    #[serde(default)]
+    prices: std::collections::BTreeMap<String, spectask_core::Price>,
 }
 
 /// `[server]`: every key optional.
@@ -100,13 +103,15 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
         path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "the built-in defaults".into());
     let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
     use_this_binary_for_scripted(&mut profiles);
-    let file: File = toml::from_str(&text)
-        .with_context(|| format!("invalid [orchestrator], [sandbox] or [server] settings in {name}"))?;
+    let file: File = toml::from_str(&text).with_context(|| {
+        format!("invalid [orchestrator], [sandbox], [server] or [prices] settings in {name}")
+    })?;
     let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
         .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
+    config.prices = spectask_core::PriceTable::defaults().with(file.prices);
     if let Some(v) = o.default_planning_agent {
         config.default_planning_agent = Some(v);
     }
@@ -209,5 +214,25 @@ fn use_this_binary_for_scripted(profiles: &mut Profiles) {
             *command = exe.clone();
             profiles.insert(profile);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_in_the_file_override_and_extend_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = "[prices.\"gpt-5\"]\ninput_per_million = 2.0\noutput_per_million = 8.0\n\n\
+                    [prices.local]\ninput_per_million = 0.5\noutput_per_million = 1.5\n\
+                    cached_input_per_million = 0.1\ncurrency = \"EUR\"\n";
+        std::fs::write(&path, text).unwrap();
+        let config = load(Some(&path), dir.path()).unwrap();
+        let prices = &config.orchestrator.prices;
+        assert_eq!(prices.get("gpt-5").map(|p| p.input_per_million), Some(2.0));
+        assert_eq!(prices.get("local").map(|p| p.currency.as_str()), Some("EUR"));
+        assert!(prices.get("claude-sonnet-4-5").is_some(), "the defaults stay");
     }
 }

@@ -57,6 +57,8 @@ fn agent(dir: &Path, script: &Path) -> Value {
     ]
     .map(|a| Value::String(a.to_owned()));
     t.insert("args".into(), Value::Array(args.to_vec()));
+    // The model whose built-in price turns the scripted tokens into money.
+    t.insert("model".into(), "claude-sonnet-4-5".into());
     // The agents run sandboxed: their session store is the one path they write outside the worktree.
     let state = Value::String(dir.join("state").display().to_string());
     t.insert("sandbox_write".into(), Value::Array(vec![state]));

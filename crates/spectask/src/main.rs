@@ -34,6 +34,7 @@ mod serve;
 mod sessions_cmd;
 mod specs_cmd;
 mod task_cmd;
+mod usage_text;
 mod users_cmd;
 mod watch_cmd;
 

@@ -36,8 +36,12 @@ pub fn tree(all: &[Value]) -> String {
                 Some(client) => format!(" [from {client}]"),
                 None => String::new(),
             };
+            let usage = match crate::usage_text::usage(&s["usage"]) {
+                u if u.is_empty() => u,
+                u => format!(" [{u}]"),
+            };
             out.push_str(&format!(
-                "{}{} {:<11} {}{editor}{detail}\n",
+                "{}{} {:<11} {}{editor}{detail}{usage}\n",
                 "  ".repeat(depth),
                 if depth == 0 { "-" } else { "└" },
                 text(s, "status"),

@@ -160,6 +160,7 @@ fn task_fields(t: &Value) -> String {
         ("after", prerequisites(&t["prerequisites"])),
         ("issue", issue(&t["issue"])),
         ("pull request", pull_request(&t["pull_request"])),
+        ("usage", crate::usage_text::usage(&t["usage"])),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])

@@ -86,6 +86,14 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
     };
     if let Some(view) = &view {
         view.finish();
+        // What the task used, once it ended.
+        if ended.is_some() {
+            let task = client.get(&format!("/spec-tasks/{task_id}"), &[]).await?;
+            let usage = crate::usage_text::usage(&task["usage"]);
+            if !usage.is_empty() {
+                outln!("usage: {usage}")?;
+            }
+        }
     }
     Ok(match ended {
         None => ExitCode::from(INTERRUPTED),

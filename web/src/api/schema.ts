@@ -1624,6 +1624,12 @@ export interface components {
          * @enum {string}
          */
         Complexity: "simple" | "complex";
+        ContextDto: {
+            /** Format: int64 */
+            size: number;
+            /** Format: int64 */
+            used: number;
+        };
         CoordinationEvent: {
             /** Format: date-time */
             at: string;
@@ -1641,6 +1647,12 @@ export interface components {
         };
         /** @enum {string} */
         CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit";
+        CostDto: {
+            /** Format: double */
+            amount: number;
+            /** @description An ISO 4217 code (`USD`), or the unit the agent reports (`credits`). */
+            currency: string;
+        };
         /** @description `POST /api/v1/spec-tasks/from-demo` */
         CreateFromDemo: {
             complexity?: components["schemas"]["Complexity"] | null;
@@ -1972,6 +1984,8 @@ export interface components {
             tasks_after: components["schemas"]["PlanTaskProgressDto"][];
             /** @description Up to 3 done plan tasks before the current one, most recent last. */
             tasks_before: components["schemas"]["PlanTaskProgressDto"][];
+            /** @description What the task has used so far: tokens and cost of its sessions and planner calls. */
+            usage: components["schemas"]["UsageDto"];
         };
         /** @description `GET /agents/fleet/live-progress` */
         FleetDto: {
@@ -2213,6 +2227,8 @@ export interface components {
                 title: string;
                 /** Format: date-time */
                 updated_at: string;
+                /** @description Tokens and cost of all the task's sessions and planner calls. */
+                usage: components["schemas"]["UsageDto"];
                 /**
                  * Format: int64
                  * @description Increases with every change of the task.
@@ -2600,6 +2616,8 @@ export interface components {
             title: string;
             /** Format: date-time */
             updated_at: string;
+            /** @description Tokens and cost of all the task's sessions and planner calls. */
+            usage: components["schemas"]["UsageDto"];
             /**
              * Format: int64
              * @description Increases with every change of the task.
@@ -2823,6 +2841,23 @@ export interface components {
             pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
         };
+        /**
+         * @description What a session or a task used: tokens summed over its turns (and, for a task, its planner
+         *     calls), what they cost, and a session's context window fill.
+         */
+        UsageDto: {
+            /**
+             * Format: int64
+             * @description Input tokens read from the model's cache (counted among `input_tokens`).
+             */
+            cached_tokens: number;
+            context?: components["schemas"]["ContextDto"] | null;
+            cost?: components["schemas"]["CostDto"] | null;
+            /** Format: int64 */
+            input_tokens: number;
+            /** Format: int64 */
+            output_tokens: number;
+        };
         /** @description What a webhook delivery did. */
         WebhookAnswer: {
             /**
@@ -2866,6 +2901,8 @@ export interface components {
             state: components["schemas"]["WorkSessionState"];
             status: components["schemas"]["WorkSessionStatus"];
             summary?: string | null;
+            /** @description Tokens, cost and context fill of the session's thread. */
+            usage: components["schemas"]["UsageDto"];
         };
         /**
          * Format: uuid

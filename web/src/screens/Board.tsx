@@ -6,6 +6,7 @@ import { ProgressBar } from '../components/Progress'
 import { CreateTask } from './CreateTask'
 import { shownTitle } from '../titles'
 import { ENDED, PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
+import { usageLabel } from '../usage'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -110,6 +111,11 @@ function TaskCard({ task }: { task: SpecTask }) {
         </p>
       )}
       {task.failure && <p className="failure">{failureLabel(task.failure)}</p>}
+      {usageLabel(task.usage) && (
+        <p className="meta usage" data-testid="task-usage">
+          {usageLabel(task.usage)}
+        </p>
+      )}
     </article>
   )
 }

@@ -3,6 +3,7 @@ import type { Schemas } from '../api/client'
 import { useFleet } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { repoName } from './Board'
+import { usageLabel } from '../usage'
 
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
@@ -38,6 +39,7 @@ function AgentCard({ agent }: { agent: Agent }) {
         {agent.profile ?? 'default agent'} · {repoName(agent.repository)}
         {agent.in_progress > 1 && <> · {agent.in_progress} tasks in parallel</>}
       </p>
+      {usageLabel(agent.usage) && <p className="meta usage">{usageLabel(agent.usage)}</p>}
       <ProgressBar percent={agent.percent} label={`${agent.task_name}: plan done`} />
       <ol className="plan-window">
         {agent.tasks_before.map((t) => (

@@ -5,6 +5,7 @@ import { keys } from '../api/keys'
 import { useApprovals, useHistory, useSpecTask, useWorkSession } from '../api/queries'
 import { shownTitle } from '../titles'
 import { Markdown } from '../components/Markdown'
+import { usageLabel } from '../usage'
 import { statusLabel } from '../phases'
 
 type Entry = Schemas['HistoryEntryDto']
@@ -47,6 +48,11 @@ export function SessionView() {
         )}
         {s.agent_profile && <> · {s.agent_profile}</>}
       </p>
+      {usageLabel(s.usage) && (
+        <p className="meta usage" data-testid="session-usage">
+          Used: {usageLabel(s.usage)}
+        </p>
+      )}
       <ParentLine session={s} />
       {s.description && <Markdown text={s.description} />}
       {waiting.length > 0 && (

@@ -12,6 +12,7 @@ import { useDraft } from '../drafts/useDraft'
 import { statusLabel } from '../phases'
 import { planCounts } from '../sessions/progress'
 import { sessionTree } from '../sessions/tree'
+import { usageLabel } from '../usage'
 
 type Overview = Schemas['MultiSessionOverviewDto']
 type SessionProgress = Schemas['SessionProgressDto']
@@ -178,6 +179,11 @@ function SessionRow(props: {
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
       {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
       {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}
+      {usageLabel(s.usage) && (
+        <span className="meta usage" data-testid="session-usage">
+          {usageLabel(s.usage)}
+        </span>
+      )}
       {s.status === 'interrupted' && <ResumeButton session={s} />}
       {props.onSpawn && (
         <button className="small" onClick={props.onSpawn} aria-label={`Spawn a session from ${s.name}`}>

@@ -9,6 +9,7 @@ import { Markdown } from '../components/Markdown'
 import { failureLabel, statusLabel } from '../phases'
 import { TaskTabs } from './TaskTabs'
 import { shownTitle } from '../titles'
+import { usageLabel } from '../usage'
 import { repoName } from './Board'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
@@ -34,6 +35,11 @@ export function TaskPage() {
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
+      {usageLabel(t.usage) && (
+        <p className="meta usage" data-testid="task-usage">
+          Used: {usageLabel(t.usage)}
+        </p>
+      )}
       <Prerequisites task={t} />
       {t.issue && (
         <p className="pull-request" data-testid="issue">

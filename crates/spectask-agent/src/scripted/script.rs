@@ -67,9 +67,19 @@ pub enum Step {
         title: String,
         path: Option<String>,
     },
+    /// A `usage_update` (context fill, and the thread's cumulative cost when `cost` is set); the
+    /// tokens are the turn's, reported with its answer.
     Usage {
         used: u64,
         size: u64,
+        #[serde(default)]
+        input: u64,
+        #[serde(default)]
+        output: u64,
+        #[serde(default)]
+        cached: u64,
+        cost: Option<f64>,
+        currency: Option<String>,
     },
     Sleep(u64),
     Crash(i32),

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ContentBlock, ContentChunk, CreateTerminalRequest, Diff, PermissionOption, PermissionOptionKind, Plan,
-    PlanEntry, ReadTextFileRequest, ReleaseTerminalRequest, RequestPermissionOutcome,
+    ContentBlock, ContentChunk, Cost, CreateTerminalRequest, Diff, PermissionOption, PermissionOptionKind,
+    Plan, PlanEntry, ReadTextFileRequest, ReleaseTerminalRequest, RequestPermissionOutcome,
     RequestPermissionRequest, SessionId, SessionNotification, SessionUpdate, StopReason,
     TerminalOutputRequest, TextContent, ToolCall, ToolCallContent, ToolCallLocation, ToolCallStatus,
-    ToolCallUpdate, ToolCallUpdateFields, ToolKind, UsageUpdate, WaitForTerminalExitRequest,
+    ToolCallUpdate, ToolCallUpdateFields, ToolKind, Usage, UsageUpdate, WaitForTerminalExitRequest,
     WriteTextFileRequest,
 };
 use agent_client_protocol::{Client, Error as AcpError, UntypedMessage};
@@ -44,17 +44,19 @@ pub(super) struct Turn {
     pub(super) mode: super::modes::CurrentMode,
     /// Called with the reply so far after each step (the agent persists as it goes).
     pub(super) progress: Box<dyn Fn(&str) + Send + Sync>,
+    /// The tokens the turn's `usage` steps reported, answered with the turn.
+    pub(super) usage: Option<Usage>,
 }
 
 impl Turn {
-    /// Runs the steps; returns the stop reason and the agent's reply text.
-    pub(super) async fn run(mut self, steps: Vec<Step>) -> (StopReason, String) {
+    /// Runs the steps; returns the stop reason, the agent's reply text and the turn's tokens.
+    pub(super) async fn run(mut self, steps: Vec<Step>) -> (StopReason, String, Option<Usage>) {
         for step in steps {
             if self.cancel.is_cancelled() {
-                return (StopReason::Cancelled, self.reply);
+                return (StopReason::Cancelled, self.reply, self.usage);
             }
             if let Step::Stop(reason) = step {
-                return (reason, self.reply);
+                return (reason, self.reply, self.usage);
             }
             if let Err(error) = self.step(step).await {
                 // Whatever the client refused is reported back in the conversation; the turn goes on.
@@ -63,7 +65,18 @@ impl Turn {
             (self.progress)(&self.reply);
         }
         let stop = if self.cancel.is_cancelled() { StopReason::Cancelled } else { StopReason::EndTurn };
-        (stop, self.reply)
+        (stop, self.reply, self.usage)
+    }
+
+    /// Adds tokens to the turn's usage.
+    fn count(&mut self, input: u64, output: u64, cached: u64) {
+        let usage = self.usage.get_or_insert_with(|| Usage::new(0, 0, 0));
+        usage.input_tokens += input;
+        usage.output_tokens += output;
+        usage.total_tokens += input + output;
+        if cached > 0 {
+            usage.cached_read_tokens = Some(usage.cached_read_tokens.unwrap_or(0) + cached);
+        }
     }
 
     pub(super) fn update(&self, update: SessionUpdate) {
@@ -87,8 +100,13 @@ impl Turn {
             Step::Thought(text) => self.update(SessionUpdate::AgentThoughtChunk(text_chunk(&text))),
             Step::Plan(items) => self.update(SessionUpdate::Plan(plan(items))),
             Step::ToolCall(call) => self.tool_call(call),
-            Step::Usage { used, size } => {
-                self.update(SessionUpdate::UsageUpdate(UsageUpdate::new(used, size)))
+            Step::Usage { used, size, input, output, cached, cost, currency } => {
+                let currency = currency.unwrap_or_else(|| "USD".to_owned());
+                let cost = cost.map(|amount| Cost::new(amount, currency));
+                self.update(SessionUpdate::UsageUpdate(UsageUpdate::new(used, size).cost(cost)));
+                if input + output + cached > 0 {
+                    self.count(input, output, cached);
+                }
             }
             Step::WriteFile { path, content } => {
                 let path = self.resolve(&path);

@@ -15,6 +15,8 @@ steps = [
   { sleep = 600 },
   { tool_call = { id = "t1", title = "edit a.txt", path = "a.txt", old_text = "old", new_text = "new" } },
   { usage = { used = 10, size = 100 } },
+  { usage = { used = 40, size = 100, input = 1000, output = 200, cached = 300, cost = 0.25, currency = "EUR" } },
+  { usage = { used = 50, size = 100, input = 500, output = 100 } },
   { message = "A2" },
 ]
 
@@ -57,7 +59,7 @@ async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
     assert!(
         events_a.iter().any(|e| matches!(e, AgentEvent::Thought { text } if text == "thinking about alpha"))
     );
-    assert!(events_a.iter().any(|e| matches!(e, AgentEvent::Usage { used: 10, size: 100 })));
+    assert!(events_a.iter().any(|e| matches!(e, AgentEvent::Usage { used: 10, size: 100, .. })));
     let update = events_a.iter().find_map(|e| match e {
         AgentEvent::ToolCallUpdate(update) => Some(update.clone()),
         _ => None,
@@ -70,8 +72,18 @@ async fn two_threads_prompt_concurrently_with_updates_routed_by_session() {
         (Some("old"), "new")
     );
     assert!(
-        matches!(events_a.last(), Some(AgentEvent::TurnEnded { stop_reason }) if stop_reason == "end_turn")
+        matches!(events_a.last(), Some(AgentEvent::TurnEnded { stop_reason, .. }) if stop_reason == "end_turn")
     );
+    // The thread's cost as reported, and the turn's tokens summed into its answer.
+    let cost = events_a.iter().find_map(|e| match e {
+        AgentEvent::Usage { cost: Some(cost), .. } => Some(cost.clone()),
+        _ => None,
+    });
+    assert_eq!(cost.map(|c| (c.amount, c.currency)), Some((0.25, "EUR".to_owned())));
+    let Some(AgentEvent::TurnEnded { usage, .. }) = events_a.last() else { panic!("{events_a:?}") };
+    let usage = usage.expect("the turn's tokens");
+    assert_eq!((usage.input_tokens, usage.output_tokens, usage.cached_tokens), (1500, 300, 300));
+    assert!(matches!(events_b.last(), Some(AgentEvent::TurnEnded { usage: None, .. })), "{events_b:?}");
 
     let pid = agent.pid();
     agent.shutdown().await;

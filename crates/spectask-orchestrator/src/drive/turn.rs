@@ -156,7 +156,8 @@ pub(crate) async fn turn(
     let _ = done_tx.send(());
     let mut record = recorder.await.unwrap_or_default();
     if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
-        record::append(ctx, session.id, std::mem::take(&mut record.rest)).await;
+        let rest = std::mem::take(&mut record.rest);
+        record::append_turn_end(ctx, session, instance.profile().model(), rest, record.usage).await;
         return Err(err.into());
     }
     // Paths as the session's commit wants them: relative to the (canonical) worktree.
@@ -171,8 +172,9 @@ pub(crate) async fn turn(
     // Apart from each other, so at once: the turn's last history entries (a write), overlapping edits
     // (a read, and a write when there are some) and the messages that wait for the session (a read).
     let rest = std::mem::take(&mut record.rest);
+    let model = instance.profile().model();
     let (_, reported, waiting) = tokio::join!(
-        record::append(ctx, session.id, rest),
+        record::append_turn_end(ctx, session, model, rest, record.usage),
         overlaps::report(&ctx.store, session, &touched),
         ctx.store.pending_session_messages(session.id)
     );

@@ -118,6 +118,8 @@ pub struct FleetAgentDto {
     /// The task's newest event.
     #[schema(value_type = String, format = DateTime)]
     pub last_update: Timestamp,
+    /// What the task has used so far: tokens and cost of its sessions and planner calls.
+    pub usage: super::UsageDto,
 }
 
 /// `GET /agents/fleet/live-progress`

@@ -44,6 +44,8 @@ pub struct WorkSessionDto {
     pub started_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
+    /// Tokens, cost and context fill of the session's thread.
+    pub usage: super::UsageDto,
 }
 
 /// `POST /work-sessions/{id}/spawn`

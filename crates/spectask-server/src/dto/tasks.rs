@@ -157,6 +157,8 @@ pub struct SpecTaskDto {
     pub completed_at: Option<Timestamp>,
     /// Increases with every change of the task.
     pub version: i64,
+    /// Tokens and cost of all the task's sessions and planner calls.
+    pub usage: super::UsageDto,
 }
 
 impl SpecTaskDto {
@@ -187,6 +189,7 @@ impl SpecTaskDto {
             started_at: task.started_at,
             completed_at: task.completed_at,
             version: task.version,
+            usage: super::UsageDto::default(),
         }
     }
 }

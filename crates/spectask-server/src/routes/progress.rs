@@ -102,6 +102,7 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
         state.store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
+    let mut usage = state.store.usage_of_tasks(&ids).await?;
     let mut agents = Vec::with_capacity(tasks.len());
     for task in tasks {
         let sessions = sessions.remove(&task.id).unwrap_or_default();
@@ -130,6 +131,7 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
             tasks_after: after,
             percent: progress.percent,
             last_update,
+            usage: usage.remove(&task.id).map(|u| (&u.totals()).into()).unwrap_or_default(),
         });
     }
     Ok(Json(FleetDto { agents }))

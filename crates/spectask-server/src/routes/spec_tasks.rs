@@ -160,7 +160,8 @@ async fn list_spec_tasks(
     page(&state, &caller, query).await.map(Json)
 }
 
-/// One page of the caller's SpecTasks (also `GET /tasks`), in a constant number of queries.
+/// One page of the caller's SpecTasks (also `GET /tasks`), in a constant number of queries (their
+/// usage in two, whatever the page's size).
 pub(crate) async fn page(
     state: &AppState,
     caller: &Caller,
@@ -194,6 +195,8 @@ pub(crate) async fn page(
     let page = state.store.list_spec_tasks_waiting(&filter).await?;
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
+    let ids: Vec<_> = page.items.iter().map(|(task, _)| task.id).collect();
+    let mut usage = state.store.usage_of_tasks(&ids).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -207,6 +210,7 @@ pub(crate) async fn page(
             SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
         );
         dto.queue_reason = queue_reason.filter(|_| waits);
+        dto.usage = usage.remove(&task.id).map(|u| (&u.totals()).into()).unwrap_or_default();
         items.push(dto);
     }
     Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
@@ -269,5 +273,6 @@ pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTa
     dto.pull_request = state.store.pull_request_of(task.id).await?;
     dto.issue = state.store.issue_of(task.id).await?;
     dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
+    dto.usage = (&state.store.task_usage(task.id).await?.totals()).into();
     Ok(dto)
 }

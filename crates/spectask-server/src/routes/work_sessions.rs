@@ -10,7 +10,7 @@ use spectask_store::StoreError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{ImplementationSessionsDto, WorkSessionDto};
+use crate::dto::{ImplementationSessionsDto, UsageDto, WorkSessionDto};
 use crate::extract::ApiPath;
 use crate::params::{SessionPath, TaskPath};
 use crate::routes::spec_tasks::load;
@@ -27,7 +27,8 @@ pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<Wor
     let acp_session_id = state.store.thread_of(s.id).await?.and_then(|t| t.acp_session_id);
     let summary = state.store.work_session_summary(s.id).await?;
     let editor = state.store.editor_thread(s.id).await?.map(|t| t.client);
-    Ok(session_dto_with(s, acp_session_id, summary, editor))
+    let usage = state.store.task_usage(s.spec_task_id).await?.sessions.remove(&s.id).unwrap_or_default();
+    Ok(session_dto_with(s, acp_session_id, summary, editor, (&usage).into()))
 }
 
 /// The wire form of a session whose thread, summary and editor were read already (a listing reads
@@ -37,6 +38,7 @@ fn session_dto_with(
     acp_session_id: Option<String>,
     summary: Option<String>,
     opened_from_editor: Option<String>,
+    usage: UsageDto,
 ) -> WorkSessionDto {
     WorkSessionDto {
         id: s.id,
@@ -57,6 +59,7 @@ fn session_dto_with(
         created_at: s.created_at,
         started_at: s.started_at,
         completed_at: s.completed_at,
+        usage,
     }
 }
 
@@ -81,7 +84,8 @@ pub(crate) async fn list_sessions(
     sessions_dto(state, task, &sessions).await
 }
 
-/// `sessions` of `task` on the wire, their threads, summaries and editors read in two queries.
+/// `sessions` of `task` on the wire, their threads, summaries, editors and usage read in four
+/// queries.
 pub(crate) async fn sessions_dto(
     state: &AppState,
     task: &SpecTask,
@@ -89,11 +93,13 @@ pub(crate) async fn sessions_dto(
 ) -> Result<Vec<WorkSessionDto>, ApiError> {
     let mut details = state.store.work_session_details(task.id).await?;
     let mut editors = state.store.editor_clients_of(task.id).await?;
+    let mut usage = state.store.task_usage(task.id).await?.sessions;
     let out = sessions
         .iter()
         .map(|s| {
             let (acp_session_id, summary) = details.remove(&s.id).unwrap_or_default();
-            session_dto_with(s, acp_session_id, summary, editors.remove(&s.id))
+            let usage = usage.remove(&s.id).map(|u| (&u).into()).unwrap_or_default();
+            session_dto_with(s, acp_session_id, summary, editors.remove(&s.id), usage)
         })
         .collect();
     Ok(out)

@@ -53,6 +53,7 @@ mod repository_owners;
 mod scheduling;
 mod session_making;
 mod snapshot;
+mod usage;
 mod users;
 
 macro_rules! both_backends {

@@ -49,6 +49,7 @@ mod specs;
 mod support;
 mod tasks;
 mod unserved;
+mod usage;
 mod users;
 mod watch;
 mod wip;

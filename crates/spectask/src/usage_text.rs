@@ -1,0 +1,59 @@
+//! A task's or session's usage (the API's `usage` object) in one line for people.
+
+use serde_json::Value;
+
+/// `1,200 in (300 cached), 350 out, 0.0123 USD, context 40%`; the cost says `cost unknown` when
+/// tokens were used but nobody could price them; empty when nothing was used.
+pub fn usage(u: &Value) -> String {
+    let count = |key: &str| u[key].as_u64().unwrap_or(0);
+    let (input, output, cached) = (count("input_tokens"), count("output_tokens"), count("cached_tokens"));
+    let mut parts = Vec::new();
+    if input + output > 0 {
+        let cached = if cached > 0 { format!(" ({} cached)", grouped(cached)) } else { String::new() };
+        parts.push(format!("{} in{cached}, {} out", grouped(input), grouped(output)));
+    }
+    match (u["cost"]["amount"].as_f64(), u["cost"]["currency"].as_str()) {
+        (Some(amount), Some(currency)) => parts.push(format!("{amount:.4} {currency}")),
+        _ if input + output > 0 => parts.push("cost unknown".to_owned()),
+        _ => {}
+    }
+    if let (Some(used), Some(size)) = (u["context"]["used"].as_u64(), u["context"]["size"].as_u64())
+        && size > 0
+    {
+        parts.push(format!("context {}% of {}", used * 100 / size, grouped(size)));
+    }
+    parts.join(", ")
+}
+
+/// `1234567` → `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn says_tokens_cost_and_context_and_never_guesses_a_cost() {
+        let u = json!({"input_tokens": 1200, "output_tokens": 350, "cached_tokens": 300,
+            "cost": {"amount": 0.0123, "currency": "USD"}, "context": {"used": 40, "size": 100}});
+        assert_eq!(usage(&u), "1,200 in (300 cached), 350 out, 0.0123 USD, context 40% of 100");
+        let u =
+            json!({"input_tokens": 5, "output_tokens": 1, "cached_tokens": 0, "cost": null, "context": null});
+        assert_eq!(usage(&u), "5 in, 1 out, cost unknown");
+        let u =
+            json!({"input_tokens": 0, "output_tokens": 0, "cached_tokens": 0, "cost": null, "context": null});
+        assert_eq!(usage(&u), "");
+    }
+}
