@@ -160,6 +160,36 @@ const TABLES: &[Table] = &[
             ("at", Int),
         ],
     },
+    Table {
+        name: "usage_entries",
+        filter: "spec_task_id = $1",
+        order: "at, id",
+        columns: &[
+            ("id", Text),
+            ("spec_task_id", Text),
+            ("work_session_id", Text),
+            ("model", Text),
+            ("input_tokens", Int),
+            ("output_tokens", Int),
+            ("cached_tokens", Int),
+            ("cost_micros", Int),
+            ("currency", Text),
+            ("at", Int),
+        ],
+    },
+    Table {
+        name: "session_usage",
+        filter: "spec_task_id = $1",
+        order: "work_session_id",
+        columns: &[
+            ("work_session_id", Text),
+            ("spec_task_id", Text),
+            ("context_used", Int),
+            ("context_size", Int),
+            ("cost_micros", Int),
+            ("currency", Text),
+        ],
+    },
 ];
 
 /// A history entry read back from the design-docs branch, with its original seq.
@@ -212,7 +242,11 @@ impl Store {
             .ok_or_else(|| corrupt("no spec task"))?;
         let mut w = self.begin_write().await?;
         for table in TABLES {
-            let rows = snapshot[table.name].as_array().ok_or_else(|| corrupt(table.name))?;
+            // A snapshot written before a table existed has none of its rows.
+            let rows = match snapshot.get(table.name) {
+                None if !matches!(table.name, "repositories" | "spec_tasks") => continue,
+                rows => rows.and_then(Value::as_array).ok_or_else(|| corrupt(table.name))?,
+            };
             for row in rows {
                 // A snapshot written before a column existed leaves it to the schema's default.
                 let present: Vec<&(&str, Kind)> =

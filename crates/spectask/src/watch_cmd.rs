@@ -91,7 +91,9 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
             let task = client.get(&format!("/spec-tasks/{task_id}"), &[]).await?;
             let usage = crate::usage_text::usage(&task["usage"]);
             if !usage.is_empty() {
-                outln!("usage: {usage}")?;
+                // Timed like every line of the view above it.
+                let now = chrono::Local::now().format("%H:%M:%S");
+                outln!("{now} usage: {usage}")?;
             }
         }
     }

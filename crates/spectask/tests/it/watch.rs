@@ -127,7 +127,9 @@ fn watching_a_rejected_task_replays_it_and_exits_1_naming_the_end() {
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     position(&lines, position(&lines, 0, "phase backlog"), "phase spec_review");
-    assert!(lines.last().is_some_and(|l| l.ends_with("phase rejected")), "{text}");
+    // The last phase, then what the task used (the planner's tokens).
+    let [.., phase, used] = lines.as_slice() else { panic!("{text}") };
+    assert!(phase.ends_with("phase rejected") && used.contains(" usage: "), "{text}");
     server.stop();
 }
 
