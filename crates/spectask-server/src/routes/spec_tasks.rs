@@ -96,7 +96,14 @@ pub(crate) async fn resolve_all(
 ) -> Result<Vec<SpecTaskId>, ApiError> {
     let mut ids = Vec::with_capacity(references.len());
     for reference in references {
-        ids.push(state.store.resolve_spec_task_of(reference, caller.owner_filter()).await?);
+        // A reference that cannot name a task names none: 404, as one that names nobody's.
+        let id = match state.store.resolve_spec_task_of(reference, caller.owner_filter()).await {
+            Err(spectask_store::StoreError::InvalidReference { .. }) => {
+                return Err(ApiError::not_found(format!("no spec task matches {reference:?}")));
+            }
+            id => id?,
+        };
+        ids.push(id);
     }
     Ok(ids)
 }
