@@ -79,10 +79,11 @@ export function SpecReview({ task }: { task: SpecTask }) {
           <label>
             Version{' '}
             <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
-              {(versions.data ?? []).map((v) => (
-                <option key={v.version} value={v.version}>
-                  v{v.version}
-                  {v.version === latest ? ' (latest)' : ''}
+              {/* Until the versions load, the one in the URL (or the task's latest) is the only choice. */}
+              {(versions.data?.map((v) => v.version) ?? [version]).map((v) => (
+                <option key={v} value={v}>
+                  v{v}
+                  {v === latest ? ' (latest)' : ''}
                 </option>
               ))}
             </select>
