@@ -60,6 +60,15 @@ pub enum EventKind {
     /// A person set a task's prerequisites: payload `prerequisites` (ids), `hold_before`, `by`.
     #[serde(rename = "spec_task.prerequisites_changed")]
     SpecTaskPrerequisitesChanged,
+    /// A task's spending crossed a line of its budget, or a person changed the budget: payload
+    /// `level` (`warning` at 80%, `reached` at 100%, `raised` by a person), `spent` and `budget`
+    /// (each `tokens` and `cost_micros`), and `by` for a change.
+    #[serde(rename = "spec_task.budget")]
+    SpecTaskBudget,
+    /// A running session's agent went silent (`stalled: true`, `last_activity_at`,
+    /// `silent_seconds`, `policy`: `notify`, `interrupt` or `fail`) or spoke again (`stalled: false`).
+    #[serde(rename = "work_session.stalled")]
+    WorkSessionStalled,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -78,6 +87,8 @@ named_enum!(EventKind, "event kind", {
     RepositorySettingsChanged => "repository.settings_changed",
     PullRequestUpdated => "pull_request.updated",
     SpecTaskPrerequisitesChanged => "spec_task.prerequisites_changed",
+    SpecTaskBudget => "spec_task.budget",
+    WorkSessionStalled => "work_session.stalled",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

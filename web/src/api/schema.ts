@@ -1942,7 +1942,7 @@ export interface components {
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed" | "pull_request.updated" | "spec_task.prerequisites_changed";
+        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed" | "pull_request.updated" | "spec_task.prerequisites_changed" | "spec_task.budget" | "work_session.stalled";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];

@@ -20,9 +20,16 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
       taskAll()
       break
     case 'spec_task.prerequisites_changed':
-      // The board says what a task waits for; its page lists its prerequisites.
+    case 'spec_task.budget':
+      // The board says what a task waits for (or that its budget paused it); its page says why.
       out.push(keys.tasks)
       taskAll()
+      break
+    case 'work_session.stalled':
+      // A stalled session is marked on the fleet, its task's page and its own page.
+      out.push(keys.fleet)
+      taskAll()
+      if (session) out.push(keys.session(session))
       break
     case 'work_session.created':
     case 'work_session.transitioned':

@@ -86,4 +86,6 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'spec_task.hidden': true,
   'work_session.check': true,
   'spec_task.prerequisites_changed': true,
+  'spec_task.budget': true,
+  'work_session.stalled': true,
 }
