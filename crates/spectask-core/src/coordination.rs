@@ -22,6 +22,8 @@ pub enum CoordinationKind {
     Message,
     /// Two sessions changed the same file.
     OverlappingEdit,
+    /// The task's spending crossed 80% or 100% of its budget, or a person changed the budget.
+    Budget,
 }
 named_enum!(CoordinationKind, "coordination kind", {
     SessionStarted => "session_started",
@@ -36,6 +38,7 @@ named_enum!(CoordinationKind, "coordination kind", {
     ReviewDecision => "review_decision",
     Message => "message",
     OverlappingEdit => "overlapping_edit",
+    Budget => "budget",
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]

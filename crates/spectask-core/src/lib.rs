@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod agent;
+pub mod budget;
 pub mod coordination;
 pub mod event;
 pub mod history;
@@ -25,6 +26,7 @@ pub mod usage;
 pub mod work_session;
 
 pub use agent::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
+pub use budget::{BUDGET_PAUSE, Budget, BudgetLevel, BudgetUse};
 pub use coordination::{CoordinationEvent, CoordinationKind};
 pub use event::{Event, EventKind};
 pub use history::{HistoryEntry, HistoryFile};

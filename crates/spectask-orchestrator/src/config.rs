@@ -58,6 +58,8 @@ pub struct OrchestratorConfig {
     pub forges: spectask_forge::Forges,
     /// Prices per model, for the tokens of agents that report no cost themselves.
     pub prices: spectask_core::PriceTable,
+    /// The budget of a task created without its own (`[budget]` in the configuration).
+    pub default_budget: spectask_core::Budget,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -131,6 +133,7 @@ impl OrchestratorConfig {
             clones_dir: None,
             forges: spectask_forge::Forges::default(),
             prices: spectask_core::PriceTable::defaults(),
+            default_budget: spectask_core::Budget::default(),
         }
     }
 

@@ -70,7 +70,12 @@ pub(crate) async fn drive(
         // Pending, blocked, paused or finished: nothing to drive.
         _ => return Ok(()),
     };
-    match run_turn(ctx, &task, &session, facts?, cancel).await {
+    let facts = facts?;
+    // A task that spent its budget prompts no agent: the session waits for a person.
+    if facts.editor.is_none() && crate::budget::pause_if_spent(ctx, &session).await? {
+        return Ok(());
+    }
+    match run_turn(ctx, &task, &session, facts, cancel).await {
         // The drive commits what the session it completed changed: no other job comes in between.
         Ok(Some(Completed { session, summary, started })) => {
             crate::work::commit_completed(ctx, &task, &session, &summary, started).await
@@ -158,6 +163,9 @@ async fn run_turn(
                     editor_turn::run(ctx, &instance, session, (&acp, &worktree), held, slice, cancel).await
                 }
                 None => {
+                    if editor.is_none() && crate::budget::pause_if_spent(ctx, session).await? {
+                        return Ok(None);
+                    }
                     let text = match message.from_session {
                         None => message.text.clone(),
                         Some(_) => {
@@ -186,6 +194,9 @@ async fn run_turn(
             match after.judge(ctx, task, session, (&instance, &worktree), &last).await? {
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
+                    if crate::budget::pause_if_spent(ctx, session).await? {
+                        return Ok(None);
+                    }
                     let prompt = TurnPrompt::spectask(text);
                     let turned = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?;
                     last = heard(&mut after, &mut waiting, turned);

@@ -55,6 +55,7 @@
 mod agents;
 mod approvals;
 mod audit;
+mod budget;
 mod code_diff;
 mod config;
 mod coordination;

@@ -3,6 +3,7 @@
 
 mod agents;
 mod auth;
+mod budget;
 mod coordination;
 mod demo;
 mod editor;
@@ -20,6 +21,7 @@ mod zed;
 
 pub use agents::*;
 pub use auth::*;
+pub use budget::*;
 pub use coordination::*;
 pub use demo::*;
 pub use editor::*;

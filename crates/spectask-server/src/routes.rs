@@ -3,6 +3,7 @@
 
 mod agents;
 mod auth;
+mod budget;
 mod coordination;
 mod demo;
 mod design_docs;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(spec_tasks::router())
+        .merge(budget::router())
         .merge(issues::router())
         .merge(demo::router())
         .merge(export::router())

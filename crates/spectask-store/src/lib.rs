@@ -35,6 +35,7 @@
 
 mod admission;
 mod approvals;
+mod budgets;
 mod census;
 mod codec;
 mod connect;
@@ -78,6 +79,7 @@ mod write;
 
 pub use admission::{Admission, WipLimits};
 pub use approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MAX_AGE, NewApproval};
+pub use budgets::{BudgetCrossing, BudgetStanding, TaskBudget};
 pub use census::Census;
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;

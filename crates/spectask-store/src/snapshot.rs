@@ -190,6 +190,25 @@ const TABLES: &[Table] = &[
             ("currency", Text),
         ],
     },
+    Table {
+        name: "task_budgets",
+        filter: "spec_task_id = $1",
+        order: "spec_task_id",
+        columns: &[
+            ("spec_task_id", Text),
+            ("tokens", Int),
+            ("cost_micros", Int),
+            ("currency", Text),
+            ("set_by", Text),
+            ("set_at", Int),
+        ],
+    },
+    Table {
+        name: "budget_alerts",
+        filter: "spec_task_id = $1",
+        order: "level",
+        columns: &[("spec_task_id", Text), ("level", Text), ("at", Int)],
+    },
 ];
 
 /// A history entry read back from the design-docs branch, with its original seq.

@@ -36,7 +36,7 @@ pub struct Applied<T, E> {
 impl Store {
     /// Creates a SpecTask in `backlog` and records `spec_task.created`.
     pub async fn create_spec_task(&self, new: NewSpecTask) -> Result<SpecTask, StoreError> {
-        self.create_spec_task_linked(new, None, None).await
+        self.create_spec_task_linked(new, None, None, None).await
     }
 
     /// [`Store::create_spec_task`] waiting for `prerequisites`, written in the same transaction (so
@@ -45,8 +45,9 @@ impl Store {
         &self,
         new: NewSpecTask,
         prerequisites: &crate::Prerequisites,
+        budget: Option<&spectask_core::Budget>,
     ) -> Result<SpecTask, StoreError> {
-        self.create_spec_task_linked(new, None, Some(prerequisites)).await
+        self.create_spec_task_linked(new, None, Some(prerequisites), budget).await
     }
 
     /// [`Store::create_spec_task`], linked to the forge issue it comes from and waiting for its
@@ -56,13 +57,14 @@ impl Store {
         new: NewSpecTask,
         issue: Option<&crate::task_issues::NewTaskIssue>,
         prerequisites: Option<&crate::Prerequisites>,
+        budget: Option<&spectask_core::Budget>,
     ) -> Result<SpecTask, StoreError> {
         // The short id is 32 random bits; on the rare collision, draw another id.
         let mut attempts = 0;
         loop {
             attempts += 1;
             let task = new.clone().into_spec_task(SpecTaskId::from_uuid(Uuid::now_v7()), now());
-            match self.insert_spec_task(&task, issue, prerequisites).await {
+            match self.insert_spec_task(&task, issue, prerequisites, budget).await {
                 Err(StoreError::Database(sqlx::Error::Database(e)))
                     if e.is_unique_violation() && attempts < 5 =>
                 {
@@ -79,9 +81,13 @@ impl Store {
         task: &SpecTask,
         issue: Option<&crate::task_issues::NewTaskIssue>,
         prerequisites: Option<&crate::Prerequisites>,
+        budget: Option<&spectask_core::Budget>,
     ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         write_spec_task(&mut w, task).await?;
+        if let Some(budget) = budget {
+            crate::budgets::write_budget(&mut w, task.id, budget, &task.created_by, task.created_at).await?;
+        }
         if let Some(issue) = issue {
             crate::task_issues::write_issue(&mut w, task.id, issue).await?;
         }

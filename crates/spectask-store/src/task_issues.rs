@@ -23,7 +23,7 @@ impl Store {
         new: NewSpecTask,
         issue: &NewTaskIssue,
     ) -> Result<SpecTask, StoreError> {
-        self.create_spec_task_linked(new, Some(issue), None).await
+        self.create_spec_task_linked(new, Some(issue), None, None).await
     }
 
     /// The issue the task was imported from, when it was.

@@ -312,6 +312,13 @@ pub enum TaskCommand {
         #[arg(long, value_parser = parse_enum::<HoldBefore>)]
         hold_before: Option<HoldBefore>,
     },
+    /// Set a task's budget (tokens, money or both; neither: no limit). A task that reached its
+    /// budget goes on once it is back under the new one.
+    Budget {
+        id: String,
+        #[command(flatten)]
+        budget: BudgetArgs,
+    },
     /// Say something to the running session of an interactive task.
     Say {
         id: String,
@@ -504,6 +511,32 @@ pub struct CreateArgs {
     /// meanwhile) or planning.
     #[arg(long, value_parser = parse_enum::<HoldBefore>)]
     pub hold_before: Option<HoldBefore>,
+    /// The task's budget (default: the configuration's `[budget]`).
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+}
+
+/// A task's budget: when it is reached, the task's sessions pause until a person raises it.
+#[derive(Debug, Args)]
+pub struct BudgetArgs {
+    /// Tokens (input and output together) the task may use.
+    #[arg(long = "budget-tokens", value_name = "N")]
+    pub tokens: Option<u64>,
+    /// Money the task may spend, in --currency.
+    #[arg(long = "budget-cost", value_name = "AMOUNT")]
+    pub cost: Option<f64>,
+    /// The currency of --budget-cost (default USD).
+    #[arg(long, requires = "cost")]
+    pub currency: Option<String>,
+}
+
+impl BudgetArgs {
+    /// The API's budget object; `None` when no limit was given.
+    pub fn body(&self) -> Option<serde_json::Value> {
+        (self.tokens.is_some() || self.cost.is_some()).then(
+            || serde_json::json!({ "tokens": self.tokens, "cost": self.cost, "currency": self.currency }),
+        )
+    }
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,34 @@ struct File {
     /// `[prices."<model>"]`: per million tokens, over the built-in defaults.
     #[serde(default)]
     prices: std::collections::BTreeMap<String, spectask_core::Price>,
+    #[serde(default)]
+    budget: BudgetSection,
+}
+
+/// `[budget]`: the budget of a task created without its own; none by default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetSection {
+    /// Tokens (input and output together) a task may use.
+    task_tokens: Option<u64>,
+    /// Money a task may spend, in `currency`.
+    task_cost: Option<f64>,
+    /// The currency of `task_cost` (default `USD`): the one the price table and agents report.
+    currency: Option<String>,
+}
+
+impl BudgetSection {
+    fn budget(&self, name: &str) -> anyhow::Result<spectask_core::Budget> {
+        let currency = self.currency.as_deref().unwrap_or("USD");
+        let cost = match self.task_cost {
+            Some(c) if !c.is_finite() || c < 0.0 => {
+                anyhow::bail!("[budget] task_cost = {c} in {name}: a budget is an amount of at least 0")
+            }
+            Some(c) => Some(spectask_core::Money::from_amount(c, currency)),
+            None => None,
+        };
+        Ok(spectask_core::Budget { tokens: self.task_tokens, cost })
+    }
 }
 
 /// `[server]`: every key optional.
@@ -104,7 +132,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
     use_this_binary_for_scripted(&mut profiles);
     let file: File = toml::from_str(&text).with_context(|| {
-        format!("invalid [orchestrator], [sandbox], [server] or [prices] settings in {name}")
+        format!("invalid [orchestrator], [sandbox], [server], [prices] or [budget] settings in {name}")
     })?;
     let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
         .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
@@ -112,6 +140,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut config = OrchestratorConfig::new("unnamed");
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
     config.prices = spectask_core::PriceTable::defaults().with(file.prices);
+    config.default_budget = file.budget.budget(&name)?;
     if let Some(v) = o.default_planning_agent {
         config.default_planning_agent = Some(v);
     }

@@ -38,6 +38,10 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
             let body = without_nulls(json!({ "depends_on": prerequisites, "hold_before": hold_before }));
             client.put(&format!("/spec-tasks/{}/prerequisites", encode(&id)), Some(body)).await?
         }
+        TaskCommand::Budget { id, budget } => {
+            let body = without_nulls(budget.body().unwrap_or_else(|| json!({})));
+            client.put(&format!("/spec-tasks/{}/budget", encode(&id)), Some(body)).await?
+        }
         TaskCommand::Approve { id, comment } => review(&client, &id, "approve", comment, &[]).await?,
         TaskCommand::Reject { id, comment } => review(&client, &id, "reject", comment, &[]).await?,
         TaskCommand::RequestChanges { id, comment, lines } => {
@@ -93,6 +97,7 @@ async fn create_task(client: &ApiClient, args: CreateArgs) -> anyhow::Result<Val
         "created_by": std::env::var("USER").ok(),
         "depends_on": (!args.after.is_empty()).then_some(&args.after),
         "hold_before": args.hold_before,
+        "budget": args.budget.body().map(without_nulls),
     });
     client.post("/spec-tasks/from-prompt", Some(without_nulls(body))).await
 }
@@ -161,6 +166,7 @@ fn task_fields(t: &Value) -> String {
         ("issue", issue(&t["issue"])),
         ("pull request", pull_request(&t["pull_request"])),
         ("usage", crate::usage_text::usage(&t["usage"])),
+        ("budget", crate::usage_text::budget(&t["budget"])),
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])

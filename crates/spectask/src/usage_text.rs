@@ -25,6 +25,29 @@ pub fn usage(u: &Value) -> String {
     parts.join(", ")
 }
 
+/// A task's budget in one line: `40% of 100,000 tokens`, `paused: budget reached (105% of 5.00 USD)`;
+/// empty when the task has none.
+pub fn budget(b: &Value) -> String {
+    let tokens = b["tokens"].as_u64().map(|t| format!("{} tokens", grouped(t)));
+    let cost = match (b["cost"]["amount"].as_f64(), b["cost"]["currency"].as_str()) {
+        (Some(amount), Some(currency)) => Some(format!("{amount:.2} {currency}")),
+        _ => None,
+    };
+    let limit = match (tokens, cost) {
+        (Some(t), Some(c)) => format!("{t} or {c}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => return String::new(),
+    };
+    let share = (b["share"].as_f64().unwrap_or(0.0) * 100.0).round();
+    let set = match b["set_by"].as_str() {
+        Some(by) => format!(", set by {by}"),
+        None => ", the default".to_owned(),
+    };
+    let unknown = if b["cost_unknown"] == true { "; cost unknown, tokens counted" } else { "" };
+    let line = format!("{share}% of {limit}{set}{unknown}");
+    if b["paused"] == true { format!("paused: budget reached ({line})") } else { line }
+}
+
 /// `1234567` → `1,234,567`.
 fn grouped(n: u64) -> String {
     let digits = n.to_string();

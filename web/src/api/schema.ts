@@ -681,6 +681,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a SpecTask's budget (tokens, money or both; both left out: no limit). The change is
+         *     recorded in the task's coordination log; when the task is back under its budget, the sessions
+         *     the budget paused resume.
+         */
+        put: operations["set_budget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/cancel": {
         parameters: {
             query?: never;
@@ -1579,6 +1600,58 @@ export interface components {
             locations: string[];
             title?: string | null;
         };
+        /**
+         * @description A task's budget: tokens (input and output together), money, or both; a limit left out does
+         *     not stop anything. Both left out: no budget.
+         */
+        BudgetBody: {
+            /**
+             * Format: double
+             * @description Money the task may spend, in `currency`.
+             */
+            cost?: number | null;
+            /** @description The currency of `cost` (default `USD`). */
+            currency?: string | null;
+            /**
+             * Format: int64
+             * @description Tokens the task may use.
+             */
+            tokens?: number | null;
+        };
+        /** @description Where a task stands against its budget. */
+        BudgetDto: {
+            cost?: components["schemas"]["CostDto"] | null;
+            /**
+             * @description A money limit is set but the spending's cost is unknown (an unpriced model, another
+             *     currency): only tokens are counted.
+             */
+            cost_unknown: boolean;
+            level: components["schemas"]["BudgetLevel"];
+            /** @description The task's sessions pause before their next turn: the budget is reached. */
+            paused: boolean;
+            /** @description Who set the budget; `null`: the configuration's default holds. */
+            set_by?: string | null;
+            /**
+             * Format: double
+             * @description The larger of the tokens' and the money's share of their limits (1 is the whole budget).
+             */
+            share: number;
+            /**
+             * Format: int64
+             * @description Tokens used so far (input and output).
+             */
+            spent_tokens: number;
+            /**
+             * Format: int64
+             * @description Tokens the task may use (input and output together); `null`: not limited.
+             */
+            tokens?: number | null;
+        };
+        /**
+         * @description Where a task stands against its budget.
+         * @enum {string}
+         */
+        BudgetLevel: "within" | "warning" | "reached";
         ChangesRequestBody: {
             comments?: string;
             line_comments?: components["schemas"]["LineComment"][];
@@ -1646,7 +1719,7 @@ export interface components {
             to_session?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit";
+        CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit" | "budget";
         CostDto: {
             /** Format: double */
             amount: number;
@@ -1670,6 +1743,7 @@ export interface components {
         };
         /** @description `POST /api/v1/spec-tasks/from-prompt` */
         CreateSpecTask: {
+            budget?: components["schemas"]["BudgetBody"] | null;
             complexity?: components["schemas"]["Complexity"] | null;
             created_by?: string | null;
             /**
@@ -2196,6 +2270,8 @@ export interface components {
         /** @description One page of a listing, with the number of all matches. */
         PageDto_SpecTaskDto: {
             items: {
+                /** @description Where the task stands against its budget (its own, else the configuration's default). */
+                budget: components["schemas"]["BudgetDto"];
                 /** Format: date-time */
                 completed_at?: string | null;
                 /** @description `simple`: one work session implements the whole plan; `complex`: one per plan task. */
@@ -2585,6 +2661,8 @@ export interface components {
          */
         SpecDocument: "requirements" | "design" | "tasks";
         SpecTaskDto: {
+            /** @description Where the task stands against its budget (its own, else the configuration's default). */
+            budget: components["schemas"]["BudgetDto"];
             /** Format: date-time */
             completed_at?: string | null;
             /** @description `simple`: one work session implements the whole plan; `complex`: one per plan task. */
@@ -4315,6 +4393,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewedDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetBody"];
+            };
+        };
+        responses: {
+            /** @description The task with its budget */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecTaskDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

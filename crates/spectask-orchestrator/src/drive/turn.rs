@@ -184,6 +184,10 @@ pub(crate) async fn turn(
     }
     reported?;
     let waiting = waiting?;
+    // The lines of its budget this turn took the task over are told now, whatever comes next.
+    if let Err(err) = crate::budget::weigh(ctx, session.spec_task_id).await {
+        tracing::warn!(session = %session.id, %err, "cannot weigh the task's spending against its budget");
+    }
     let last_message = record.last_message.clone();
     let ran_commands = record.ran_commands;
     let ended = |stop| Turned { stop, last_message, ran_commands, touched: !touched.is_empty(), waiting };

@@ -34,6 +34,8 @@ pub struct CreateSpecTask {
     /// The phase `depends_on` holds the task before (default `implementation`: it is planned
     /// meanwhile).
     pub hold_before: Option<HoldBefore>,
+    /// The task's budget; left out: the configuration's default (`[budget]`).
+    pub budget: Option<super::BudgetBody>,
 }
 
 /// `PUT /api/v1/spec-tasks/{id}/prerequisites` body: the task's prerequisites, replaced.
@@ -159,10 +161,13 @@ pub struct SpecTaskDto {
     pub version: i64,
     /// Tokens and cost of all the task's sessions and planner calls.
     pub usage: super::UsageDto,
+    /// Where the task stands against its budget (its own, else the configuration's default).
+    pub budget: super::BudgetDto,
 }
 
 impl SpecTaskDto {
-    pub fn new(task: &SpecTask, repository: &Repository) -> Self {
+    /// The task's wire form with what the task row says; the callers add what other rows say.
+    pub fn new(task: &SpecTask, repository: &Repository, budget: super::BudgetDto) -> Self {
         Self {
             id: task.id,
             short_id: task.short_id.to_string(),
@@ -190,6 +195,7 @@ impl SpecTaskDto {
             completed_at: task.completed_at,
             version: task.version,
             usage: super::UsageDto::default(),
+            budget,
         }
     }
 }

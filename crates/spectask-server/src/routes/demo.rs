@@ -63,10 +63,8 @@ async fn create_from_demo(
         complexity: body.complexity.unwrap_or_default(),
         ..NewSpecTask::new(TaskKind::Spec, repository.id, derive_title(&prompt), prompt, caller.name.clone())
     };
-    let task = state.store.create_spec_task_after(new, &prerequisites).await?;
-    let mut dto = SpecTaskDto::new(&task, &repository);
-    dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
-    Ok((StatusCode::CREATED, Json(dto)))
+    let task = state.store.create_spec_task_after(new, &prerequisites, None).await?;
+    Ok((StatusCode::CREATED, Json(super::spec_tasks::task_dto(&state, &task).await?)))
 }
 
 fn dto(sample: &Sample) -> DemoRepoDto {

@@ -161,7 +161,22 @@ async fn set_work_session_status(
             };
             WorkSessionCommand::Interrupt { reason }
         }
-        WorkSessionStatus::Running => WorkSessionCommand::Resume,
+        WorkSessionStatus::Running => {
+            let standing = state.store.budget_standing(session.spec_task_id, &state.default_budget).await?;
+            if standing.used.level() == spectask_core::BudgetLevel::Reached {
+                return Err(ApiError::conflict(
+                    "budget_reached",
+                    format!(
+                        "the task reached its budget of {} (spent {}): raise it (PUT /api/v1/spec-tasks/{}/budget) \
+                         or cancel the task",
+                        standing.budget.describe(),
+                        standing.spent.describe(),
+                        session.spec_task_id
+                    ),
+                ));
+            }
+            WorkSessionCommand::Resume
+        }
         WorkSessionStatus::Completed => WorkSessionCommand::Complete,
         WorkSessionStatus::Cancelled => WorkSessionCommand::Cancel,
         other => {

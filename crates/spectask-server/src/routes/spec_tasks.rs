@@ -70,6 +70,7 @@ pub(crate) async fn create(
         tasks: resolve_all(state, caller, body.depends_on.as_deref().unwrap_or_default()).await?,
         hold_before: body.hold_before.unwrap_or_default(),
     };
+    let budget = body.budget.as_ref().map(crate::dto::BudgetBody::budget).transpose()?;
     let repository = register_repository(state, caller, &body.repo).await?;
     let new = NewSpecTask {
         title,
@@ -82,10 +83,8 @@ pub(crate) async fn create(
         priority: body.priority.unwrap_or_default(),
         created_by,
     };
-    let task = state.store.create_spec_task_after(new, &prerequisites).await?;
-    let mut dto = SpecTaskDto::new(&task, &repository);
-    dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
-    Ok(dto)
+    let task = state.store.create_spec_task_after(new, &prerequisites, budget.as_ref()).await?;
+    task_dto(state, &task).await
 }
 
 /// The tasks `references` name among the caller's (another user's is not found, as an unknown id).
@@ -203,13 +202,16 @@ pub(crate) async fn page(
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let ids: Vec<_> = page.items.iter().map(|(task, _)| task.id).collect();
-    let mut usage = state.store.usage_of_tasks(&ids).await?;
+    let mut standings = state.store.budget_standings(&ids, &state.default_budget).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
             ApiError::not_found(format!("repository {} of task {}", task.repository_id, task.id))
         })?;
-        let mut dto = SpecTaskDto::new(&task, repository);
+        let standing = standings
+            .remove(&task.id)
+            .ok_or_else(|| ApiError::not_found(format!("the budget of task {}", task.id)))?;
+        let mut dto = SpecTaskDto::new(&task, repository, (&standing).into());
         // Why a task waits shows in the list too, not only in `show` (a task that ended while it
         // waited keeps its last reason in the row).
         let waits = matches!(
@@ -217,7 +219,7 @@ pub(crate) async fn page(
             SpecTaskStatus::Backlog | SpecTaskStatus::SpecRevision | SpecTaskStatus::ImplementationQueued
         );
         dto.queue_reason = queue_reason.filter(|_| waits);
-        dto.usage = usage.remove(&task.id).map(|u| (&u.totals()).into()).unwrap_or_default();
+        dto.usage = (&standing.spent).into();
         items.push(dto);
     }
     Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
@@ -275,11 +277,12 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, reference: &str) -> 
 /// The wire form of one task, with its repository and why it waits (if it does).
 pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
-    let mut dto = SpecTaskDto::new(task, &repository);
+    let standing = state.store.budget_standing(task.id, &state.default_budget).await?;
+    let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;
     dto.issue = state.store.issue_of(task.id).await?;
     dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
-    dto.usage = (&state.store.task_usage(task.id).await?.totals()).into();
+    dto.usage = (&standing.spent).into();
     Ok(dto)
 }

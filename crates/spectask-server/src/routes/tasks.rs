@@ -72,6 +72,7 @@ async fn create_task(
         created_by: None,
         depends_on: None,
         hold_before: None,
+        budget: None,
     };
     Ok((StatusCode::CREATED, Json(create(&state, &caller, request).await?.into())))
 }

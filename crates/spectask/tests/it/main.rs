@@ -10,6 +10,7 @@ mod acp_sdk;
 mod acp_spec;
 mod acp_tools;
 mod agent_runtime;
+mod budget;
 mod chaos;
 mod checks;
 mod complexity;

@@ -1,0 +1,95 @@
+//! Budgets on the wire: what a person asks for (at create, or later) and where a task stands.
+
+use serde::{Deserialize, Serialize};
+use spectask_core::{Budget, BudgetLevel, Money};
+use spectask_store::BudgetStanding;
+use utoipa::ToSchema;
+
+use super::CostDto;
+use crate::ApiError;
+
+/// A task's budget: tokens (input and output together), money, or both; a limit left out does
+/// not stop anything. Both left out: no budget.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetBody {
+    /// Tokens the task may use.
+    pub tokens: Option<u64>,
+    /// Money the task may spend, in `currency`.
+    #[schema(minimum = 0)]
+    pub cost: Option<f64>,
+    /// The currency of `cost` (default `USD`).
+    #[schema(max_length = 16)]
+    pub currency: Option<String>,
+}
+
+impl BudgetBody {
+    /// The budget asked for, or a clear error naming what is wrong.
+    pub fn budget(&self) -> Result<Budget, ApiError> {
+        let currency = match self.currency.as_deref().map(str::trim) {
+            None => "USD",
+            Some(c) if !c.is_empty() && c.len() <= 16 && c.chars().all(|ch| ch.is_ascii_alphanumeric()) => c,
+            Some(c) => {
+                return Err(ApiError::bad_request(
+                    "invalid_budget",
+                    format!("currency {c:?} is not a currency code (letters and digits, at most 16)"),
+                ));
+            }
+        };
+        let cost = match self.cost {
+            Some(c) if !c.is_finite() || !(0.0..=1e12).contains(&c) => {
+                return Err(ApiError::bad_request(
+                    "invalid_budget",
+                    format!("cost {c} is not an amount between 0 and 1e12"),
+                ));
+            }
+            Some(c) => Some(Money::from_amount(c, currency)),
+            None => None,
+        };
+        if self.tokens.is_some_and(|t| t > i64::MAX as u64) {
+            return Err(ApiError::bad_request("invalid_budget", "tokens is too large"));
+        }
+        Ok(Budget { tokens: self.tokens, cost })
+    }
+}
+
+/// Where a task stands against its budget.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct BudgetDto {
+    /// Tokens the task may use (input and output together); `null`: not limited.
+    pub tokens: Option<u64>,
+    /// Money the task may spend; `null`: not limited.
+    pub cost: Option<CostDto>,
+    /// Who set the budget; `null`: the configuration's default holds.
+    pub set_by: Option<String>,
+    /// Tokens used so far (input and output).
+    pub spent_tokens: u64,
+    /// The larger of the tokens' and the money's share of their limits (1 is the whole budget).
+    pub share: f64,
+    pub level: BudgetLevel,
+    /// The task's sessions pause before their next turn: the budget is reached.
+    pub paused: bool,
+    /// A money limit is set but the spending's cost is unknown (an unpriced model, another
+    /// currency): only tokens are counted.
+    pub cost_unknown: bool,
+}
+
+impl From<&BudgetStanding> for BudgetDto {
+    fn from(s: &BudgetStanding) -> Self {
+        let level = s.used.level();
+        BudgetDto {
+            tokens: s.budget.tokens,
+            cost: s
+                .budget
+                .cost
+                .as_ref()
+                .map(|m| CostDto { amount: m.amount(), currency: m.currency.clone() }),
+            set_by: s.own.as_ref().map(|o| o.set_by.clone()),
+            spent_tokens: s.spent.tokens.input_tokens.saturating_add(s.spent.tokens.output_tokens),
+            share: if s.used.share.is_finite() { s.used.share } else { 1.0 },
+            level,
+            paused: level == BudgetLevel::Reached && !s.budget.is_unlimited(),
+            cost_unknown: s.used.cost_unknown,
+        }
+    }
+}
