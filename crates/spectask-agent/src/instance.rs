@@ -371,6 +371,17 @@ impl AgentInstance {
         self.shared.relays.remove(&session.0);
     }
 
+    /// How long the agent has said nothing on `session`'s thread (no message, no tool call, no
+    /// plan); `None` while spectask or a person has it wait (an approval, a terminal wait), and for
+    /// a thread this instance does not have.
+    pub fn silent_for(&self, session: &AcpSessionId) -> Option<Duration> {
+        let entry = self.shared.sessions.get(&session.0)?;
+        if entry.is_busy() || self.shared.broker.has_pending(&session.0) {
+            return None;
+        }
+        Some(entry.last_activity().elapsed())
+    }
+
     /// The fault that ended this instance, if any.
     pub fn fault(&self) -> Option<FaultKind> {
         self.shared.latch.kind()

@@ -76,7 +76,7 @@ pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;
 pub use probe::{AcpSessionProbe, ProbeOptions, ProbeReport, probe};
 pub use process_record::ProcessRecord;
-pub use profiles::{AgentProfile, PermissionPolicy, Profiles};
+pub use profiles::{AgentProfile, PermissionPolicy, Profiles, StallPolicy};
 pub use prompt::PromptContent;
 pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};
 pub use sandbox::{SandboxConfig, SandboxMode, Workspace};

@@ -27,6 +27,30 @@ pub enum PermissionPolicy {
     Ask,
 }
 
+/// What spectask does when a session's agent has been silent for the stall time (`stall_after_seconds`):
+/// the session is marked stalled in every case; the mark goes when the agent speaks again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StallPolicy {
+    /// Mark it and tell a person; the turn goes on.
+    #[default]
+    Notify,
+    /// Cancel the turn and prompt the thread again.
+    Interrupt,
+    /// Cancel the turn and fail the session with the reason.
+    Fail,
+}
+
+impl StallPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StallPolicy::Notify => "notify",
+            StallPolicy::Interrupt => "interrupt",
+            StallPolicy::Fail => "fail",
+        }
+    }
+}
+
 /// The HTTP provider of an `llm` profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +92,9 @@ pub enum ProfileKind {
         /// it reports no cost itself. Unset: such costs stay unknown.
         #[serde(default)]
         model: Option<String>,
+        /// What spectask does when the agent goes silent: `notify` (default), `interrupt` or `fail`.
+        #[serde(default)]
+        on_stall: StallPolicy,
     },
     /// A plain LLM over HTTP (used by planners, not spawned as a process).
     Llm {
@@ -161,6 +188,14 @@ impl AgentProfile {
         }
     }
 
+    /// What spectask does when the agent goes silent (an `llm` profile runs no session).
+    pub fn on_stall(&self) -> StallPolicy {
+        match &self.kind {
+            ProfileKind::Acp { on_stall, .. } => *on_stall,
+            ProfileKind::Llm { .. } => StallPolicy::Notify,
+        }
+    }
+
     /// The model the profile names (an `llm` profile's, or what an ACP profile declares).
     pub fn model(&self) -> Option<&str> {
         match &self.kind {
@@ -186,6 +221,7 @@ impl AgentProfile {
                 connect_ports: None,
                 approval_mode: None,
                 model: None,
+                on_stall: StallPolicy::Notify,
             },
             credentials: CredentialHint::default(),
             requires: None,

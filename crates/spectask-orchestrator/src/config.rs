@@ -60,6 +60,9 @@ pub struct OrchestratorConfig {
     pub prices: spectask_core::PriceTable,
     /// The budget of a task created without its own (`[budget]` in the configuration).
     pub default_budget: spectask_core::Budget,
+    /// A running session whose agent says nothing for this long is marked stalled (and its
+    /// profile's `on_stall` applies).
+    pub stall_after: Duration,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -134,6 +137,7 @@ impl OrchestratorConfig {
             forges: spectask_forge::Forges::default(),
             prices: spectask_core::PriceTable::defaults(),
             default_budget: spectask_core::Budget::default(),
+            stall_after: Duration::from_secs(300),
         }
     }
 

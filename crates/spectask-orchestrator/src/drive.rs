@@ -7,6 +7,7 @@
 //! its events recorded.
 
 mod first_prompt;
+mod stall;
 mod thread;
 mod turn;
 

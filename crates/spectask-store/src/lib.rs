@@ -68,6 +68,7 @@ mod snapshot;
 mod spec_task_listing;
 mod spec_tasks;
 mod spec_versions;
+mod stalls;
 mod task_issues;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -104,6 +105,7 @@ pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
 pub use spec_task_listing::{Page, SpecTaskFilter};
 pub use spec_tasks::Applied;
 pub use spec_versions::NewSpecVersion;
+pub use stalls::SessionStall;
 pub use task_issues::NewTaskIssue;
 pub use threads::ThreadFacts;
 pub use usage::{NewUsage, TaskUsage, UsageCensus};

@@ -311,6 +311,10 @@ impl WriteTx<'_> {
                 expected: session.version,
             });
         }
+        if next.status() != WorkSessionStatus::Running {
+            // A stall is of a running session's agent: it ends with the running.
+            crate::stalls::end_stall(self, session.id).await?;
+        }
         let event_seq = self
             .append_event(NewEvent {
                 kind: EventKind::WorkSessionTransitioned,

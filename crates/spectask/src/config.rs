@@ -92,6 +92,8 @@ struct OrchestratorSection {
     session_granularity: Option<String>,
     max_live_agents: Option<usize>,
     agent_stall_seconds: Option<f64>,
+    /// A running session whose agent says nothing this long is marked stalled (default 300).
+    stall_after_seconds: Option<f64>,
     /// Give implementation threads the MCP server of their coordination tools (default true).
     session_tools: Option<bool>,
     max_spawned_sessions: Option<usize>,
@@ -191,6 +193,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     }
     if let Some(v) = o.check_rounds {
         config.checks.rounds = v;
+    }
+    if let Some(v) = o.stall_after_seconds {
+        config.stall_after = seconds(v, "stall_after_seconds")?;
     }
     if let Some(v) = o.check_time_limit_seconds {
         config.checks.time_limit = seconds(v, "check_time_limit_seconds")?;

@@ -2040,6 +2040,8 @@ export interface components {
         FleetAgentDto: {
             /** @description The agent instance: one per SpecTask, so the task's id. */
             agent_id: string;
+            /** @description Where the task stands against its budget (paused when reached). */
+            budget: components["schemas"]["BudgetDto"];
             current_task?: components["schemas"]["PlanTaskProgressDto"] | null;
             /** @description Plan tasks in progress now (parallel sessions). */
             in_progress: number;
@@ -2052,6 +2054,8 @@ export interface components {
             percent: number;
             profile?: string | null;
             repository: string;
+            /** @description Its sessions whose agents went silent (stalled), by session name. */
+            stalled: components["schemas"]["StalledSessionDto"][];
             task_id: components["schemas"]["SpecTaskId"];
             task_name: string;
             /** @description Up to 3 plan tasks after the current one. */
@@ -2729,6 +2733,27 @@ export interface components {
             /** Format: int32 */
             version: number;
         };
+        /** @description A running session whose agent went silent. */
+        StallDto: {
+            /**
+             * Format: date-time
+             * @description When its agent last said or did something.
+             */
+            last_activity_at: string;
+            /** @description What spectask does about it (the profile's `on_stall`): `notify`, `interrupt` or `fail`. */
+            policy: string;
+            /**
+             * Format: date-time
+             * @description When spectask marked it stalled.
+             */
+            since: string;
+        };
+        /** @description A session of a fleet card whose agent went silent. */
+        StalledSessionDto: {
+            name: string;
+            stall: components["schemas"]["StallDto"];
+            work_session_id: components["schemas"]["WorkSessionId"];
+        };
         /**
          * @description What becomes of a task's branch once the task ended (its worktree is removed either way).
          * @enum {string}
@@ -2973,6 +2998,7 @@ export interface components {
             priority: components["schemas"]["Priority"];
             spawned_by_id?: components["schemas"]["WorkSessionId"] | null;
             spec_task_id: components["schemas"]["SpecTaskId"];
+            stall?: components["schemas"]["StallDto"] | null;
             /** Format: date-time */
             started_at?: string | null;
             /** @description What it waits on (blocked), or why it failed or was interrupted. */

@@ -10,6 +10,7 @@ use spectask_core::{HistoryFile, WorkSession, WorkSessionId, WorkSessionStatus};
 use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
+use super::stall::{StallAction, StallWatch};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::{agents, overlaps, record};
@@ -123,6 +124,8 @@ pub(crate) async fn turn(
     let mut cancelling = false;
     let mut said_heard = false;
     let mut unrecorded = None;
+    let mut stall = StallWatch::new(ctx.config.stall_after, instance.profile().on_stall());
+    let mut stalled_out = None;
     let result = loop {
         tokio::select! {
             result = &mut prompting => break Some(result),
@@ -144,6 +147,16 @@ pub(crate) async fn turn(
                     tracing::debug!(session = %session.id, %err, "cannot cancel the paused session's turn");
                 }
             }
+            () = stall.due(), if !cancelling && !editor => {
+                // The agent went silent: marked, and the turn stopped when the profile says so.
+                if let Some(action) = stall.look(ctx, instance, acp, session).await {
+                    cancelling = true;
+                    stalled_out = Some(action);
+                    if let Err(err) = instance.cancel(acp).await {
+                        tracing::debug!(session = %session.id, %err, "cannot cancel the stalled turn");
+                    }
+                }
+            }
             () = editor_cancel.cancelled(), if !cancelling => {
                 // The editor cancelled: the agent stops and answers `cancelled`.
                 cancelling = true;
@@ -154,6 +167,7 @@ pub(crate) async fn turn(
         }
     };
     let _ = done_tx.send(());
+    stall.end(ctx, session).await;
     let mut record = recorder.await.unwrap_or_default();
     if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
         let rest = std::mem::take(&mut record.rest);
@@ -191,28 +205,42 @@ pub(crate) async fn turn(
     let last_message = record.last_message.clone();
     let ran_commands = record.ran_commands;
     let ended = |stop| Turned { stop, last_message, ran_commands, touched: !touched.is_empty(), waiting };
-    match result {
-        None => {
+    match (result, stalled_out) {
+        (None, _) => {
             let _ = instance.cancel(acp).await;
             Err(TurnError::ShuttingDown)
         }
-        Some(Ok(stop)) if stop == "end_turn" => {
-            if !record.refused.is_empty() {
+        (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Job(JobError::Retry(reason))),
+        (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::Fatal(reason))),
+        (Some(result), None) => judge(ctx, session, result, editor, &record.refused, ended).await,
+    }
+}
+
+/// How a turn that ran to its end is judged by its stop reason.
+async fn judge(
+    ctx: &Ctx,
+    session: &WorkSession,
+    result: Result<String, AgentError>,
+    editor: bool,
+    refused: &[String],
+    ended: impl FnOnce(String) -> Turned,
+) -> Result<Turned, TurnError> {
+    match result {
+        Ok(stop) if stop == "end_turn" => {
+            if !refused.is_empty() {
                 let task = ctx.store.spec_task(session.spec_task_id).await?;
                 if agents::uncommitted(ctx, &task).await?.is_empty() {
-                    return Err(TurnError::Job(JobError::Fatal(only_refused(&record.refused))));
+                    return Err(TurnError::Job(JobError::Fatal(only_refused(refused))));
                 }
             }
             Ok(ended(stop))
         }
-        Some(Ok(stop)) if editor => Ok(ended(stop)),
-        Some(Ok(stop)) if stop == "cancelled" => {
+        Ok(stop) if editor => Ok(ended(stop)),
+        Ok(stop) if stop == "cancelled" => {
             Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
         }
-        Some(Ok(stop)) => {
-            Err(TurnError::Job(JobError::Fatal(format!("the agent ended its turn with {stop}"))))
-        }
-        Some(Err(err)) => Err(TurnError::Agent(err)),
+        Ok(stop) => Err(TurnError::Job(JobError::Fatal(format!("the agent ended its turn with {stop}")))),
+        Err(err) => Err(TurnError::Agent(err)),
     }
 }
 

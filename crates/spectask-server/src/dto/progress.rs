@@ -120,6 +120,18 @@ pub struct FleetAgentDto {
     pub last_update: Timestamp,
     /// What the task has used so far: tokens and cost of its sessions and planner calls.
     pub usage: super::UsageDto,
+    /// Its sessions whose agents went silent (stalled), by session name.
+    pub stalled: Vec<StalledSessionDto>,
+    /// Where the task stands against its budget (paused when reached).
+    pub budget: super::BudgetDto,
+}
+
+/// A session of a fleet card whose agent went silent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StalledSessionDto {
+    pub work_session_id: spectask_core::WorkSessionId,
+    pub name: String,
+    pub stall: super::StallDto,
 }
 
 /// `GET /agents/fleet/live-progress`

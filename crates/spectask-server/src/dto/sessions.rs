@@ -46,6 +46,8 @@ pub struct WorkSessionDto {
     pub completed_at: Option<Timestamp>,
     /// Tokens, cost and context fill of the session's thread.
     pub usage: super::UsageDto,
+    /// Set while the session's agent has been silent for the stall time (`stall_after_seconds`).
+    pub stall: Option<StallDto>,
 }
 
 /// `POST /work-sessions/{id}/spawn`
@@ -139,4 +141,23 @@ pub struct EditorThreadDto {
 pub struct InterruptBody {
     #[serde(default)]
     pub reason: String,
+}
+
+/// A running session whose agent went silent.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StallDto {
+    /// When spectask marked it stalled.
+    #[schema(value_type = String, format = DateTime)]
+    pub since: Timestamp,
+    /// When its agent last said or did something.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_activity_at: Timestamp,
+    /// What spectask does about it (the profile's `on_stall`): `notify`, `interrupt` or `fail`.
+    pub policy: String,
+}
+
+impl From<&spectask_store::SessionStall> for StallDto {
+    fn from(s: &spectask_store::SessionStall) -> Self {
+        StallDto { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy.clone() }
+    }
 }

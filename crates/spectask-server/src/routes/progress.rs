@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{
     AgentInstanceViewDto, FleetAgentDto, FleetDto, MultiSessionOverviewDto, PlanTaskProgressDto,
-    PlanTaskStateDto, ProgressCountsDto, ProgressDto, SessionProgressDto,
+    PlanTaskStateDto, ProgressCountsDto, ProgressDto, SessionProgressDto, StalledSessionDto,
 };
 use crate::extract::ApiPath;
 use crate::params::TaskPath;
@@ -102,7 +102,8 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
         state.store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
-    let mut usage = state.store.usage_of_tasks(&ids).await?;
+    let mut standings = state.store.budget_standings(&ids, &state.default_budget).await?;
+    let mut stalls = state.store.session_stalls(&ids).await?;
     let mut agents = Vec::with_capacity(tasks.len());
     for task in tasks {
         let sessions = sessions.remove(&task.id).unwrap_or_default();
@@ -119,6 +120,20 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
             .chain([task.updated_at])
             .max()
             .unwrap_or(task.updated_at);
+        let standing = standings
+            .remove(&task.id)
+            .ok_or_else(|| ApiError::not_found(format!("the budget of task {}", task.id)))?;
+        let stalled = sessions
+            .iter()
+            .filter_map(|s| {
+                let stall = stalls.remove(&s.id)?;
+                Some(StalledSessionDto {
+                    work_session_id: s.id,
+                    name: s.name.clone(),
+                    stall: (&stall).into(),
+                })
+            })
+            .collect();
         agents.push(FleetAgentDto {
             agent_id: task.id.to_string(),
             profile: task.implementation_agent.clone(),
@@ -131,7 +146,9 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
             tasks_after: after,
             percent: progress.percent,
             last_update,
-            usage: usage.remove(&task.id).map(|u| (&u.totals()).into()).unwrap_or_default(),
+            usage: (&standing.spent).into(),
+            stalled,
+            budget: (&standing).into(),
         });
     }
     Ok(Json(FleetDto { agents }))

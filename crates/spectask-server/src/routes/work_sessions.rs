@@ -28,7 +28,8 @@ pub(crate) async fn session_dto(state: &AppState, s: &WorkSession) -> Result<Wor
     let summary = state.store.work_session_summary(s.id).await?;
     let editor = state.store.editor_thread(s.id).await?.map(|t| t.client);
     let usage = state.store.task_usage(s.spec_task_id).await?.sessions.remove(&s.id).unwrap_or_default();
-    Ok(session_dto_with(s, acp_session_id, summary, editor, (&usage).into()))
+    let stall = state.store.session_stalls(&[s.spec_task_id]).await?.remove(&s.id);
+    Ok(session_dto_with(s, acp_session_id, summary, editor, (&usage).into(), stall.as_ref().map(Into::into)))
 }
 
 /// The wire form of a session whose thread, summary and editor were read already (a listing reads
@@ -39,6 +40,7 @@ fn session_dto_with(
     summary: Option<String>,
     opened_from_editor: Option<String>,
     usage: UsageDto,
+    stall: Option<crate::dto::StallDto>,
 ) -> WorkSessionDto {
     WorkSessionDto {
         id: s.id,
@@ -60,6 +62,7 @@ fn session_dto_with(
         started_at: s.started_at,
         completed_at: s.completed_at,
         usage,
+        stall,
     }
 }
 
@@ -84,8 +87,8 @@ pub(crate) async fn list_sessions(
     sessions_dto(state, task, &sessions).await
 }
 
-/// `sessions` of `task` on the wire, their threads, summaries, editors and usage read in four
-/// queries.
+/// `sessions` of `task` on the wire, their threads, summaries, editors, usage and stalls read in
+/// five queries.
 pub(crate) async fn sessions_dto(
     state: &AppState,
     task: &SpecTask,
@@ -94,12 +97,14 @@ pub(crate) async fn sessions_dto(
     let mut details = state.store.work_session_details(task.id).await?;
     let mut editors = state.store.editor_clients_of(task.id).await?;
     let mut usage = state.store.task_usage(task.id).await?.sessions;
+    let mut stalls = state.store.session_stalls(&[task.id]).await?;
     let out = sessions
         .iter()
         .map(|s| {
             let (acp_session_id, summary) = details.remove(&s.id).unwrap_or_default();
             let usage = usage.remove(&s.id).map(|u| (&u).into()).unwrap_or_default();
-            session_dto_with(s, acp_session_id, summary, editors.remove(&s.id), usage)
+            let stall = stalls.remove(&s.id).as_ref().map(Into::into);
+            session_dto_with(s, acp_session_id, summary, editors.remove(&s.id), usage, stall)
         })
         .collect();
     Ok(out)

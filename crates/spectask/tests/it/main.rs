@@ -47,6 +47,7 @@ mod resume;
 mod sandbox;
 mod signatures;
 mod specs;
+mod stalls;
 mod support;
 mod tasks;
 mod unserved;
