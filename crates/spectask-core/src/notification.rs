@@ -50,8 +50,8 @@ pub struct Notification {
     pub kind: NotificationKind,
     pub spec_task_id: SpecTaskId,
     pub task_title: String,
-    /// The user who owns the task (`None` on a server without users).
-    pub owner: Option<String>,
+    /// The user who created the task: the one told.
+    pub owner: String,
     /// One line for a person.
     pub text: String,
     /// The task's page on the dashboard.
@@ -89,7 +89,7 @@ pub fn kind_of(event: &Event) -> Option<NotificationKind> {
 }
 
 /// The notification `event` makes for the task titled `task_title` owned by `owner`, if any.
-pub fn notification_of(event: &Event, task_title: &str, owner: Option<&str>) -> Option<Notification> {
+pub fn notification_of(event: &Event, task_title: &str, owner: &str) -> Option<Notification> {
     let kind = kind_of(event)?;
     let spec_task_id = event.spec_task_id?;
     Some(Notification {
@@ -97,7 +97,7 @@ pub fn notification_of(event: &Event, task_title: &str, owner: Option<&str>) -> 
         kind,
         spec_task_id,
         task_title: task_title.to_owned(),
-        owner: owner.map(str::to_owned),
+        owner: owner.to_owned(),
         text: text(kind, task_title, &event.payload),
         path: format!("/tasks/{spec_task_id}"),
         at: event.at,
@@ -177,13 +177,13 @@ mod tests {
     #[test]
     fn a_notification_names_its_task_and_page() {
         let e = event(EventKind::SpecTaskBudget, json!({"level": "reached"}));
-        let n = notification_of(&e, "Add login", Some("ana")).unwrap();
+        let n = notification_of(&e, "Add login", "ana").unwrap();
         assert_eq!(n.id, 7);
-        assert_eq!(n.owner.as_deref(), Some("ana"));
+        assert_eq!(n.owner, "ana");
         assert_eq!(n.text, "“Add login” reached its budget");
         assert_eq!(n.path, format!("/tasks/{}", n.spec_task_id));
         let mut no_task = e.clone();
         no_task.spec_task_id = None;
-        assert_eq!(notification_of(&no_task, "x", None), None);
+        assert_eq!(notification_of(&no_task, "x", "ana"), None);
     }
 }
