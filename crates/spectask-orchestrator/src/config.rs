@@ -58,6 +58,8 @@ pub struct OrchestratorConfig {
     pub forges: spectask_forge::Forges,
     /// Prices per model, for the tokens of agents that report no cost themselves.
     pub prices: spectask_core::PriceTable,
+    /// Where notifications go besides the store, and how their deliveries are retried.
+    pub notifications: crate::notify::NotifyConfig,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -131,6 +133,7 @@ impl OrchestratorConfig {
             clones_dir: None,
             forges: spectask_forge::Forges::default(),
             prices: spectask_core::PriceTable::defaults(),
+            notifications: crate::notify::NotifyConfig::default(),
         }
     }
 

@@ -102,17 +102,26 @@ pub enum AttemptNext {
     Failed,
 }
 
+/// Where [`Store::record_notifications`] left the cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotificationsRead {
+    /// The last event read (every node's followers share it).
+    pub cursor: i64,
+    /// A full page was read: more events may follow at once.
+    pub more: bool,
+}
+
 /// Events read per write by [`Store::record_notifications`].
 const PAGE: i64 = 200;
 
 impl Store {
     /// Records the notifications of the events after the cursor, up to a page of events, each
     /// with a pending delivery to every webhook `route` names for it, and moves the cursor past
-    /// them in the same write. Returns the events read: a full page means more may follow.
+    /// them in the same write.
     pub async fn record_notifications(
         &self,
         route: impl Fn(&Notification) -> Vec<String>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<NotificationsRead, StoreError> {
         let mut w = self.begin_write().await?;
         let row =
             sqlx::query("SELECT seq FROM notification_cursor WHERE id = 1").fetch_one(&mut *w.tx).await?;
@@ -170,14 +179,7 @@ impl Store {
                 .await?;
         }
         w.commit().await?;
-        Ok(read)
-    }
-
-    /// The sequence number the notification follower has read up to.
-    pub async fn notification_cursor(&self) -> Result<i64, StoreError> {
-        let row =
-            sqlx::query("SELECT seq FROM notification_cursor WHERE id = 1").fetch_one(&self.pool).await?;
-        get(&row, "seq")
+        Ok(NotificationsRead { cursor: last, more: read as i64 == PAGE })
     }
 
     /// Claims up to `limit` due deliveries for `node` for `lease`: pending, due, and not held by a
