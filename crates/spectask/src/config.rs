@@ -1,7 +1,8 @@
 //! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
 //! (`[agents.<name>]`, read by the agent crate), the forge connections (`[forges.<name>]`, read by
 //! the forge crate), the orchestrator's settings (`[orchestrator]`), the agents' OS sandbox
-//! (`[sandbox]`) and what browsers may do with the API (`[server]`).
+//! (`[sandbox]`), what browsers may do with the API (`[server]`) and where notifications go
+//! (`[notifications]`, `[[webhooks]]`, read in `notify_config`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +24,11 @@ struct File {
     /// `[prices."<model>"]`: per million tokens, over the built-in defaults.
     #[serde(default)]
     prices: std::collections::BTreeMap<String, spectask_core::Price>,
+    #[serde(default)]
+    notifications: crate::notify_config::NotificationsSection,
+    /// `[[webhooks]]`: where notifications are sent.
+    #[serde(default)]
+    webhooks: Vec<crate::notify_config::WebhookSection>,
 }
 
 /// `[server]`: every key optional.
@@ -104,7 +110,10 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
     use_this_binary_for_scripted(&mut profiles);
     let file: File = toml::from_str(&text).with_context(|| {
-        format!("invalid [orchestrator], [sandbox], [server] or [prices] settings in {name}")
+        format!(
+            "invalid [orchestrator], [sandbox], [server], [prices], [notifications] or [[webhooks]] \
+             settings in {name}"
+        )
     })?;
     let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
         .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
@@ -112,6 +121,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut config = OrchestratorConfig::new("unnamed");
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
     config.prices = spectask_core::PriceTable::defaults().with(file.prices);
+    config.notifications =
+        crate::notify_config::read(file.notifications, file.webhooks, &|var| std::env::var(var).ok())
+            .with_context(|| format!("in {name}"))?;
     if let Some(v) = o.default_planning_agent {
         config.default_planning_agent = Some(v);
     }
