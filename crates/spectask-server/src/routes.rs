@@ -15,6 +15,7 @@ mod history;
 mod implementation;
 mod issues;
 mod metrics;
+mod notifications;
 mod progress;
 mod repo_access;
 mod repo_settings;
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())
+        .merge(notifications::router())
         .merge(metrics::router())
 }
 
