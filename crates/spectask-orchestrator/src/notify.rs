@@ -46,10 +46,11 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
     let mut sending = JoinSet::new();
     loop {
         cursor = follow(&ctx.store, &config, cursor).await;
-        if !config.webhooks.is_empty() {
-            claim(&ctx, &config, &http, &mut sending).await;
-        }
-        let nap = nap(&ctx, &config).await;
+        let nap = if config.webhooks.is_empty() {
+            ctx.config.sweep_interval
+        } else {
+            deliver_due(&ctx, &config, &http, &mut sending).await
+        };
         tokio::select! {
             () = shutdown.cancelled() => return,
             woke = wakeups.next() => if !woke { return },
@@ -83,38 +84,45 @@ async fn follow(store: &Store, config: &NotifyConfig, mut known: Option<i64>) ->
     }
 }
 
-/// Claims the due deliveries this node has room for and sends each in a task of its own.
-async fn claim(ctx: &Ctx, config: &Arc<NotifyConfig>, http: &reqwest::Client, sending: &mut JoinSet<()>) {
+/// Claims the due deliveries this node has room for and sends each in a task of its own (a write
+/// only when one is due); returns how long to wait for the next, at most a sweep.
+async fn deliver_due(
+    ctx: &Ctx,
+    config: &Arc<NotifyConfig>,
+    http: &reqwest::Client,
+    sending: &mut JoinSet<()>,
+) -> Duration {
+    let sweep = ctx.config.sweep_interval;
     let free = SENDING.saturating_sub(sending.len());
     if free == 0 {
-        return;
+        // A send that ends wakes the loop.
+        return sweep;
     }
-    let lease = config.timeout + LEASE_MARGIN;
-    match ctx.store.claim_deliveries(&ctx.config.node, lease, free).await {
-        Ok(due) => {
-            for delivery in due {
-                let (store, node) = (ctx.store.clone(), ctx.config.node.clone());
-                sending.spawn(deliver(store, node, config.clone(), http.clone(), delivery));
+    let Some(due) = next_due(&ctx.store).await else { return sweep };
+    if due <= chrono::Utc::now() {
+        let lease = config.timeout + LEASE_MARGIN;
+        match ctx.store.claim_deliveries(&ctx.config.node, lease, free).await {
+            Ok(claimed) => {
+                for delivery in claimed {
+                    let (store, node) = (ctx.store.clone(), ctx.config.node.clone());
+                    sending.spawn(deliver(store, node, config.clone(), http.clone(), delivery));
+                }
             }
+            Err(err) => tracing::warn!(%err, "claiming notification deliveries failed"),
         }
-        Err(err) => tracing::warn!(%err, "claiming notification deliveries failed"),
+    }
+    match next_due(&ctx.store).await {
+        Some(due) => (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).clamp(MIN_NAP, sweep),
+        None => sweep,
     }
 }
 
-/// Until the next delivery is due, at most a sweep.
-async fn nap(ctx: &Ctx, config: &NotifyConfig) -> Duration {
-    let sweep = ctx.config.sweep_interval;
-    if config.webhooks.is_empty() {
-        return sweep;
-    }
-    match ctx.store.next_delivery_due().await {
-        Ok(Some(due)) => (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).clamp(MIN_NAP, sweep),
-        Ok(None) => sweep,
-        Err(err) => {
-            tracing::warn!(%err, "reading the next due delivery failed");
-            sweep
-        }
-    }
+/// When the next pending delivery is due, if one is pending (`None` after an error, logged).
+async fn next_due(store: &Store) -> Option<chrono::DateTime<chrono::Utc>> {
+    store.next_delivery_due().await.unwrap_or_else(|err| {
+        tracing::warn!(%err, "reading the next due delivery failed");
+        None
+    })
 }
 
 /// One attempt of `delivery`, recorded with what follows it.
