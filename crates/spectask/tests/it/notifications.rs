@@ -106,15 +106,22 @@ async fn receive(
 
 #[test]
 fn a_webhook_gets_each_notification_once_after_failing_twice() {
-    notifications_reach_webhooks(None);
+    notifications_reach_webhooks(None, &[]);
 }
 
 #[test]
 fn a_webhook_gets_each_notification_once_after_failing_twice_on_postgres() {
-    notifications_reach_webhooks(Some(&crate::support::postgres_url()));
+    notifications_reach_webhooks(Some(&crate::support::postgres_url()), &[]);
 }
 
-fn notifications_reach_webhooks(database_url: Option<&str>) {
+/// Two nodes follow the outbox and deliver: still once each.
+#[test]
+fn a_webhook_gets_each_notification_once_from_two_nodes_on_postgres() {
+    notifications_reach_webhooks(Some(&crate::support::postgres_url()), &["node-a", "node-b"]);
+}
+
+/// The flow on one server, or on the named nodes sharing `database_url` (tasks made through the first).
+fn notifications_reach_webhooks(database_url: Option<&str>, nodes: &[&str]) {
     let receiver = Receiver::start();
     let llm = FakeLlm::start(vec![spec_answer("notify")]);
     let dir = tempfile::tempdir().unwrap();
@@ -134,7 +141,11 @@ fn notifications_reach_webhooks(database_url: Option<&str>) {
     let config_path = data.join("config.toml");
     let text = std::fs::read_to_string(&config_path).unwrap();
     std::fs::write(&config_path, text + &hooks).unwrap();
-    let server = Server::start(&data, database_url);
+    let mut servers: Vec<Server> = nodes.iter().map(|n| Server::start_node(&data, database_url, n)).collect();
+    if servers.is_empty() {
+        servers.push(Server::start(&data, database_url));
+    }
+    let server = &servers[0];
     // Under `ask`, spectask's own writes for an agent wait for a person too: allowed at once.
     let _allow = AllowServedWrites::start(&server.url);
 
@@ -142,17 +153,17 @@ fn notifications_reach_webhooks(database_url: Option<&str>) {
     let spec_repo = git_repo(dir.path(), "app");
     let created = server.task_json(&["create", "--repo", spec_repo.to_str().unwrap(), "Add login", "--json"]);
     let spec_task = created["id"].as_str().unwrap().to_owned();
-    wait_for(&server, &spec_task, "spec_review", Duration::from_secs(60));
+    wait_for(server, &spec_task, "spec_review", Duration::from_secs(60));
     // Permission waiting, then implementation ready.
     let clean = server.coding_session(&git_repo(dir.path(), "clean"), "Clean the build", "remove output");
-    allow_the_pending_approval(&server);
-    wait_for(&server, &clean, "implementation_review", Duration::from_secs(60));
+    allow_the_pending_approval(server);
+    wait_for(server, &clean, "implementation_review", Duration::from_secs(60));
     // Check failed, session failed, task failed.
     let greet_repo = git_repo(dir.path(), "greet");
     let added = server.task_like(&["repo", "add", greet_repo.to_str().unwrap(), "--check", CHECK, "--json"]);
     assert!(added.status.success(), "{}", stderr(&added));
     let greet = server.coding_session(&greet_repo, "Add a greeting", "add greeting.txt");
-    wait_for(&server, &greet, "failed", Duration::from_secs(90));
+    wait_for(server, &greet, "failed", Duration::from_secs(90));
     // Budget and stall: their emitters are not on this branch; their events are published here.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let url = match database_url {
@@ -169,7 +180,7 @@ fn notifications_reach_webhooks(database_url: Option<&str>) {
         runtime.block_on(store.publish_event(kind, Some(id), None, payload)).unwrap();
     }
 
-    let listed = wait_until_delivered(&server, &receiver);
+    let listed = wait_until_delivered(server, &receiver);
     let kinds: BTreeSet<&str> = listed.iter().filter_map(|n| n["kind"].as_str()).collect();
     assert_eq!(kinds, KINDS.into_iter().collect(), "{listed:#?}");
     let seen = receiver.seen.lock().unwrap();
@@ -204,7 +215,9 @@ fn notifications_reach_webhooks(database_url: Option<&str>) {
     // The budget's `raised` level tells nobody.
     assert_eq!(listed.iter().filter(|n| n["kind"] == "budget").count(), 1, "{listed:#?}");
     drop(seen);
-    server.stop();
+    for server in servers {
+        server.stop();
+    }
 }
 
 /// Allows the permission request the agent asks itself (not one for spectask's own writes).
