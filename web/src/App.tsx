@@ -1,7 +1,7 @@
 import { NavLink, Route, Routes } from 'react-router'
 import { Account, AuthGate } from './auth/AuthGate'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
-import { NotifyToggle } from './notify/NotifyToggle'
+import { NotificationsMenu } from './notify/NotificationsMenu'
 import { Board } from './screens/Board'
 import { DesignDocs } from './screens/DesignDocs'
 import { Fleet } from './screens/Fleet'
@@ -26,7 +26,7 @@ export function App() {
               <NavLink to="/fleet">Fleet</NavLink>
             </nav>
             <LiveBadge />
-            <NotifyToggle />
+            <NotificationsMenu />
             <Account name={me.name} open={me.open} />
           </header>
           <main id="main" tabIndex={-1}>
