@@ -56,10 +56,11 @@ const KINDS: [&str; 8] = [
 const FAILURES: u32 = 2;
 
 /// What the receiver saw: attempts per (webhook path, notification id), and the bodies it took.
-#[derive(Default)]
 struct Seen {
     attempts: HashMap<(String, i64), u32>,
     taken: Vec<(String, i64, Value)>,
+    /// While false, every attempt is answered 500.
+    accepting: bool,
 }
 
 /// A webhook receiver on loopback answering 500 to the first two attempts of each delivery.
@@ -73,7 +74,8 @@ impl Receiver {
     fn start() -> Self {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let seen = Arc::new(Mutex::new(Seen::default()));
+        let seen =
+            Arc::new(Mutex::new(Seen { attempts: HashMap::new(), taken: Vec::new(), accepting: true }));
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let app = Router::new().route("/{hook}", post(receive)).with_state(seen.clone());
@@ -96,7 +98,7 @@ async fn receive(
     let mut seen = seen.lock().unwrap();
     let attempts = seen.attempts.entry((hook.clone(), id)).or_default();
     *attempts += 1;
-    if *attempts <= FAILURES {
+    if *attempts <= FAILURES || !seen.accepting {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
     let body = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -118,6 +120,51 @@ fn a_webhook_gets_each_notification_once_after_failing_twice_on_postgres() {
 #[test]
 fn a_webhook_gets_each_notification_once_from_two_nodes_on_postgres() {
     notifications_reach_webhooks(Some(&crate::support::postgres_url()), &["node-a", "node-b"]);
+}
+
+/// A node killed while a delivery is being retried: restarted, it records nothing twice and the
+/// delivery goes on to be taken once.
+#[test]
+fn a_delivery_retried_across_a_kill_9_is_taken_once() {
+    let receiver = Receiver::start();
+    receiver.seen.lock().unwrap().accepting = false;
+    let llm = FakeLlm::start(vec![spec_answer("kill")]);
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _script) = setup_agent(dir.path(), &llm, SCRIPT, &CoderConfig::default());
+    let hooks = format!(
+        "\n[notifications]\nmax_attempts = 1000\nbackoff_initial_seconds = 0.05\nbackoff_max_seconds = 0.2\n\
+         timeout_seconds = 1\n\n[[webhooks]]\nname = \"json\"\nurl = \"{}/json\"\n",
+        receiver.base_url
+    );
+    let config_path = data.join("config.toml");
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(&config_path, text + &hooks).unwrap();
+    let server = Server::start_node(&data, None, "node-a");
+    let repo = git_repo(dir.path(), "app");
+    let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    wait_for(&server, &id, "spec_review", Duration::from_secs(60));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.seen.lock().unwrap().attempts.values().sum::<u32>() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the webhook was not tried: {:#}",
+            http_json(&server.url, "/api/v1/notifications")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill9();
+    receiver.seen.lock().unwrap().accepting = true;
+    let server = Server::start_node(&data, None, "node-a");
+    let listed = wait_until_delivered_kinds(&server, &receiver, &["spec_ready"]);
+    assert_eq!(listed.len(), 1, "recorded once: {listed:#?}");
+    let seen = receiver.seen.lock().unwrap();
+    let taken: Vec<i64> = seen.taken.iter().map(|(_, i, _)| *i).collect();
+    assert_eq!(taken, [listed[0]["id"].as_i64().unwrap()], "taken once");
+    let attempts = listed[0]["deliveries"][0]["attempts"].as_u64().unwrap();
+    assert!(attempts > 3, "the attempts before the kill are kept: {listed:#?}");
+    drop(seen);
+    server.stop();
 }
 
 /// The flow on one server, or on the named nodes sharing `database_url` (tasks made through the first).
@@ -180,7 +227,7 @@ fn notifications_reach_webhooks(database_url: Option<&str>, nodes: &[&str]) {
         runtime.block_on(store.publish_event(kind, Some(id), None, payload)).unwrap();
     }
 
-    let listed = wait_until_delivered(server, &receiver);
+    let listed = wait_until_delivered_kinds(server, &receiver, &KINDS);
     let kinds: BTreeSet<&str> = listed.iter().filter_map(|n| n["kind"].as_str()).collect();
     assert_eq!(kinds, KINDS.into_iter().collect(), "{listed:#?}");
     let seen = receiver.seen.lock().unwrap();
@@ -245,19 +292,19 @@ fn allow_the_pending_approval(server: &Server) {
     }
 }
 
-/// The listed notifications once every kind came and every delivery was taken.
-fn wait_until_delivered(server: &Server, receiver: &Receiver) -> Vec<Value> {
+/// The listed notifications once each of `kinds` came and every delivery was taken.
+fn wait_until_delivered_kinds(server: &Server, receiver: &Receiver, kinds: &[&str]) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let listed = http_json(&server.url, "/api/v1/notifications");
         let listed = listed.as_array().cloned().unwrap_or_default();
-        let kinds: BTreeSet<&str> = listed.iter().filter_map(|n| n["kind"].as_str()).collect();
+        let came: BTreeSet<&str> = listed.iter().filter_map(|n| n["kind"].as_str()).collect();
         let delivered = listed.iter().all(|n| {
             n["deliveries"]
                 .as_array()
                 .is_some_and(|d| !d.is_empty() && d.iter().all(|d| d["status"] == "delivered"))
         });
-        if delivered && KINDS.iter().all(|k| kinds.contains(k)) {
+        if delivered && kinds.iter().all(|k| came.contains(k)) {
             return listed;
         }
         if Instant::now() >= deadline {
