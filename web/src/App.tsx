@@ -1,6 +1,7 @@
 import { NavLink, Route, Routes } from 'react-router'
 import { Account, AuthGate } from './auth/AuthGate'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
+import { NotificationsMenu } from './notify/NotificationsMenu'
 import { Board } from './screens/Board'
 import { DesignDocs } from './screens/DesignDocs'
 import { Fleet } from './screens/Fleet'
@@ -12,7 +13,7 @@ export function App() {
   return (
     <AuthGate>
       {(me) => (
-        <LiveProvider>
+        <LiveProvider me={me}>
           <a className="skip" href="#main">
             Skip to content
           </a>
@@ -25,6 +26,7 @@ export function App() {
               <NavLink to="/fleet">Fleet</NavLink>
             </nav>
             <LiveBadge />
+            <NotificationsMenu />
             <Account name={me.name} open={me.open} />
           </header>
           <main id="main" tabIndex={-1}>

@@ -15,6 +15,7 @@ pub mod issue;
 pub mod job;
 pub mod json_number;
 pub mod lifecycle;
+pub mod notification;
 pub mod prerequisite;
 pub mod pull_request;
 pub mod repository;
@@ -37,6 +38,7 @@ pub use lifecycle::{
     Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
+pub use notification::{Notification, NotificationKind};
 pub use prerequisite::{HoldBefore, Prerequisite};
 pub use pull_request::{
     CheckState, PullRequestCheck, PullRequestReview, PullRequestState, ReviewVerdict, TaskPullRequest,

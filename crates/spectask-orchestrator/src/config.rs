@@ -63,6 +63,8 @@ pub struct OrchestratorConfig {
     /// A running session whose agent says nothing for this long is marked stalled (and its
     /// profile's `on_stall` applies).
     pub stall_after: Duration,
+    /// Where notifications go besides the store, and how their deliveries are retried.
+    pub notifications: crate::notify::NotifyConfig,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -138,6 +140,7 @@ impl OrchestratorConfig {
             prices: spectask_core::PriceTable::defaults(),
             default_budget: spectask_core::Budget::default(),
             stall_after: Duration::from_secs(300),
+            notifications: crate::notify::NotifyConfig::default(),
         }
     }
 

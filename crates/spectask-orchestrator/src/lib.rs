@@ -47,6 +47,8 @@
 //!   `specs/<task>/state.json`), `recover` (the database rebuilt from the branch),
 //!   `progress_watch` (markers ticked by agents, reported as events), `repos` (git from async code:
 //!   the blocking pool, and `local_repo`, this node's copy of a repository).
+//! - Notifications: `notify` (the notifications of the outbox's events recorded once for all
+//!   nodes, and delivered to the configured webhooks with retries, beside the engine).
 //! - Tests: `fixtures` (feature `test-support`, for benchmarks, the simulation and tests),
 //!   `testing` (unit-test fixtures).
 
@@ -74,6 +76,7 @@ mod history_text;
 mod issues;
 mod markers;
 mod mirror;
+mod notify;
 mod overlaps;
 mod plan_agent;
 mod plan_status;
@@ -108,6 +111,7 @@ pub use engine::{EngineObserver, Orchestrator};
 pub use finish::implementation_summary;
 pub use issues::{TakeUp, take_up};
 pub use mirror::commit_progress;
+pub use notify::{NotifyConfig, Webhook, WebhookFormat};
 pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
 pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use recover::{RecoverReport, recover};

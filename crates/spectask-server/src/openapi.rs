@@ -43,6 +43,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "demo", description = "The offline demo's sample repositories (`spectask demo`)"),
         (name = "agents", description = "Agent profiles and permission approvals"),
         (name = "events", description = "The live event stream"),
+        (name = "notifications", description = "What people were told about their tasks, and the webhook deliveries"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -16,6 +16,7 @@ mod history;
 mod implementation;
 mod issues;
 mod metrics;
+mod notifications;
 mod progress;
 mod repo_access;
 mod repo_settings;
@@ -61,6 +62,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())
+        .merge(notifications::router())
         .merge(metrics::router())
 }
 

@@ -130,6 +130,8 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
         }],
     };
     fx.state.store.hold_approval(&approval).await.unwrap();
+    // Her approval is a notification for her (an orchestrator's follower would record it).
+    fx.state.store.record_notifications(|_| vec!["hook".to_owned()]).await.unwrap();
     // Bob has a task of his own, in his own repository.
     let (status, _) = fx
         .call(
@@ -243,6 +245,8 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, listed) = fx.call(&alice, "GET", "/api/v1/approvals", None).await;
     assert!(listed.contains("Secret approval"), "{listed}");
+    let (_, told) = fx.call(&alice, "GET", "/api/v1/notifications", None).await;
+    assert!(told.contains("\"kind\":\"permission_waiting\"") && told.contains("Secret approval"), "{told}");
     let (status, body) = fx.call(&alice, "POST", &format!("/api/v1/approvals/{}", approval.id), answer).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     // The task is still as alice left it, and she sees it all.

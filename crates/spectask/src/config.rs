@@ -1,7 +1,8 @@
 //! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
 //! (`[agents.<name>]`, read by the agent crate), the forge connections (`[forges.<name>]`, read by
 //! the forge crate), the orchestrator's settings (`[orchestrator]`), the agents' OS sandbox
-//! (`[sandbox]`) and what browsers may do with the API (`[server]`).
+//! (`[sandbox]`), what browsers may do with the API (`[server]`) and where notifications go
+//! (`[notifications]`, `[[webhooks]]`, read in `notify_config`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +26,11 @@ struct File {
     prices: std::collections::BTreeMap<String, spectask_core::Price>,
     #[serde(default)]
     budget: BudgetSection,
+    #[serde(default)]
+    notifications: crate::notify_config::NotificationsSection,
+    /// `[[webhooks]]`: where notifications are sent.
+    #[serde(default)]
+    webhooks: Vec<crate::notify_config::WebhookSection>,
 }
 
 /// `[budget]`: the budget of a task created without its own; none by default.
@@ -134,7 +140,10 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut profiles = Profiles::from_toml(&text).with_context(|| format!("in {name}"))?;
     use_this_binary_for_scripted(&mut profiles);
     let file: File = toml::from_str(&text).with_context(|| {
-        format!("invalid [orchestrator], [sandbox], [server], [prices] or [budget] settings in {name}")
+        format!(
+            "invalid [orchestrator], [sandbox], [server], [prices], [budget], [notifications] or [[webhooks]] \
+             settings in {name}"
+        )
     })?;
     let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
         .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
@@ -143,6 +152,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
     config.prices = spectask_core::PriceTable::defaults().with(file.prices);
     config.default_budget = file.budget.budget(&name)?;
+    config.notifications =
+        crate::notify_config::read(file.notifications, file.webhooks, &|var| std::env::var(var).ok())
+            .with_context(|| format!("in {name}"))?;
     if let Some(v) = o.default_planning_agent {
         config.default_planning_agent = Some(v);
     }

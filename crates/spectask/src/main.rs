@@ -27,6 +27,7 @@ mod demo;
 mod demo_agents;
 mod forge_cmd;
 mod mcp_cmd;
+mod notify_config;
 mod output;
 mod recover_cmd;
 mod repo_cmd;

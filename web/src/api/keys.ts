@@ -9,4 +9,5 @@ export const keys = {
   demoRepos: ['demo-repos'] as const,
   approvals: ['approvals'] as const,
   fleet: ['fleet'] as const,
+  notifications: ['notifications'] as const,
 }

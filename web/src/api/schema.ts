@@ -437,6 +437,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The newest notifications (at most 100) of the caller's SpecTasks (everyone's for an open
+         *     server's user), newest first, each with its webhook deliveries.
+         */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1804,6 +1824,31 @@ export interface components {
             /** @description The sessions of those plan tasks. */
             work_session_ids: components["schemas"]["WorkSessionId"][];
         };
+        /** @description A notification's delivery to one webhook. */
+        DeliveryDto: {
+            /** Format: int32 */
+            attempts: number;
+            /** @description Why the last attempt failed, when it did. */
+            last_error?: string | null;
+            /**
+             * Format: int32
+             * @description The last attempt's HTTP status, when the webhook answered.
+             */
+            last_http_status?: number | null;
+            /**
+             * Format: date-time
+             * @description When a pending delivery is tried next.
+             */
+            next_attempt_at?: string | null;
+            status: components["schemas"]["DeliveryStatusDto"];
+            /** @description The webhook's name in the configuration. */
+            webhook: string;
+        };
+        /**
+         * @description `pending` (to be tried), `delivered`, or `failed` (no attempt left).
+         * @enum {string}
+         */
+        DeliveryStatusDto: "pending" | "delivered" | "failed";
         /** @description A sample repository `spectask demo` offers. */
         DemoRepoDto: {
             description: string;
@@ -2264,6 +2309,32 @@ export interface components {
             sessions: components["schemas"]["WorkSessionDto"][];
             task: components["schemas"]["SpecTaskDto"];
         };
+        /** @description One notification of a task of the caller's, with its webhook deliveries. */
+        NotificationDto: {
+            /** Format: date-time */
+            at: string;
+            /** @description One per configured webhook it goes to (none without webhooks). */
+            deliveries: components["schemas"]["DeliveryDto"][];
+            /**
+             * Format: int64
+             * @description The event's sequence number: one notification per event.
+             */
+            id: number;
+            kind: components["schemas"]["NotificationKind"];
+            /** @description The task's owner: the one told. */
+            owner: string;
+            /** @description The task's page on the dashboard. */
+            path: string;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            task_title: string;
+            /** @description One line for a person. */
+            text: string;
+        };
+        /**
+         * @description Why a person is told.
+         * @enum {string}
+         */
+        NotificationKind: "spec_ready" | "implementation_ready" | "permission_waiting" | "budget" | "stalled" | "check_failed" | "session_failed" | "failed";
         /** @description The node holding a task's agent instance, where what runs on that agent must be asked for. */
         OtherNode: {
             /** @description Its API's base URL (`http://host:port`), when it said at its start. */
@@ -3848,6 +3919,35 @@ export interface operations {
                 };
                 content: {
                     "application/openmetrics-text": string;
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notifications, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationDto"][];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

@@ -1,14 +1,19 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { api, unwrap } from '../api/client'
+import { notifyOf } from '../notify/browser'
 import { connectLive, type LiveStatus } from './stream'
 
 const LiveContext = createContext<LiveStatus>('connecting')
 
-/** Opens the one live connection for the whole app, starting after the newest event at load. */
-export function LiveProvider({ children }: { children: ReactNode }) {
+/**
+ * Opens the one live connection for the whole app, starting after the newest event at load; its
+ * events raise `me`'s browser notifications when they are on.
+ */
+export function LiveProvider({ children, me }: { children: ReactNode; me: { name: string; open: boolean } }) {
   const client = useQueryClient()
   const [status, setStatus] = useState<LiveStatus>('connecting')
+  const { name, open } = me
   useEffect(() => {
     let close: (() => void) | undefined
     let cancelled = false
@@ -19,13 +24,13 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       } catch {
         // Without the head, replay from the start: correct, only slower.
       }
-      if (!cancelled) close = connectLive(client, after, setStatus)
+      if (!cancelled) close = connectLive(client, after, setStatus, (event) => void notifyOf(event, { name, open }))
     })()
     return () => {
       cancelled = true
       close?.()
     }
-  }, [client])
+  }, [client, name, open])
   return <LiveContext.Provider value={status}>{children}</LiveContext.Provider>
 }
 

@@ -47,6 +47,7 @@ mod jobs;
 mod listing;
 mod migrations;
 mod nodes;
+mod notifications;
 mod planning;
 mod pull_requests;
 mod repository_owners;

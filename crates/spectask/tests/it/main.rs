@@ -33,6 +33,7 @@ mod merge_policy;
 mod metrics;
 mod no_changes;
 mod nodes;
+mod notifications;
 mod orphans;
 mod planning;
 mod policy;

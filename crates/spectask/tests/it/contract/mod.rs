@@ -249,6 +249,14 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     other_tasks(&mut c, &repo);
     editor::an_editor_thread(&mut c, &repo);
 
+    // The spec in review told its owner at least (no webhook is configured: no deliveries).
+    wait(&mut c, "the spec-ready notification is recorded", |c| {
+        let told = c.get("/notifications", &[]);
+        told.as_array()?
+            .iter()
+            .any(|n| n["kind"] == "spec_ready" && n["spec_task_id"] == id.as_str())
+            .then_some(())
+    });
     let events = c.events(20);
     assert!(events.iter().any(|e| e["kind"] == "spec_task.created"), "{events:#?}");
     c.finish(EXCUSED);

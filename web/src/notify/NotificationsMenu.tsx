@@ -1,0 +1,60 @@
+import { useState } from 'react'
+import { useQuery } from '@tanstack/react-query'
+import { Link } from 'react-router'
+import { api, unwrap, type Schemas } from '../api/client'
+import { keys } from '../api/keys'
+import { NotifyToggle } from './NotifyToggle'
+
+/** Notifications shown in the menu. */
+const SHOWN = 10
+
+/** The header's notifications menu: the browser-notification switch and the recent notifications. */
+export function NotificationsMenu() {
+  const [open, setOpen] = useState(false)
+  return (
+    <details className="notifications-menu" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Notifications</summary>
+      <div className="notifications-panel">
+        <NotifyToggle />
+        {open && <Recent />}
+      </div>
+    </details>
+  )
+}
+
+/** The newest notifications of the person's tasks, read each time the menu opens. */
+function Recent() {
+  const listed = useQuery({
+    queryKey: keys.notifications,
+    queryFn: async () => unwrap(await api.GET('/api/v1/notifications')),
+    staleTime: 0,
+  })
+  if (listed.isPending) return <p role="status">Loading…</p>
+  if (listed.isError) return <p role="alert">{listed.error.message}</p>
+  if (listed.data.length === 0) return <p className="hint">Nothing yet.</p>
+  return (
+    <ul className="notifications-list">
+      {listed.data.slice(0, SHOWN).map((n) => (
+        <li key={n.id}>
+          <Link to={n.path}>{n.text}</Link>{' '}
+          <time dateTime={n.at}>{new Date(n.at).toLocaleString()}</time>
+          <Deliveries deliveries={n.deliveries} />
+        </li>
+      ))}
+    </ul>
+  )
+}
+
+/** A webhook delivery that is not (yet) delivered is named with its state. */
+function Deliveries({ deliveries }: { deliveries: Schemas['DeliveryDto'][] }) {
+  const notDelivered = deliveries.filter((d) => d.status !== 'delivered')
+  if (notDelivered.length === 0) return null
+  return (
+    <span className="hint">
+      {' '}
+      {notDelivered
+        .map((d) => `${d.webhook}: ${d.status}${d.last_error ? ` (${d.last_error})` : ''}`)
+        .join(', ')}
+    </span>
+  )
+}
