@@ -3,7 +3,7 @@
 
 use spectask_spec::{SpecFiles, lint_spec, parse_plan};
 
-use crate::{SAMPLES, SpecDoc, scripts};
+use crate::{Pace, SAMPLES, SpecDoc, scripts};
 
 #[test]
 fn every_sample_has_a_repository_a_clean_spec_and_a_change_per_plan_task() {
@@ -28,10 +28,14 @@ fn every_sample_has_a_repository_a_clean_spec_and_a_change_per_plan_task() {
                 assert!(!sample.changed(path).is_empty(), "{}: changes/{path} is missing", sample.name);
             }
         }
-        let coder = scripts::coder(sample);
+        let coder = scripts::coder(sample, Pace::Fast);
         assert!(coder.contains("Your task: 1 "), "{coder}");
         assert!(coder.contains("*Your task: Implement the whole plan*"), "{coder}");
-        assert!(scripts::planner(sample).contains("tasks.md"));
+        assert!(scripts::planner(sample, Pace::Fast).contains("tasks.md"));
+        for pace in [Pace::Human, Pace::Brisk] {
+            assert!(scripts::coder(sample, pace).contains("Your task: 1 "));
+            assert!(scripts::planner(sample, pace).contains("tasks.md"));
+        }
     }
 }
 
