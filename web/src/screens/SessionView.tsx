@@ -7,6 +7,7 @@ import { shownTitle } from '../titles'
 import { Markdown } from '../components/Markdown'
 import { usageLabel } from '../usage'
 import { statusLabel } from '../phases'
+import { SessionControls } from './SessionControls'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -54,6 +55,7 @@ export function SessionView() {
         </p>
       )}
       <ParentLine session={s} />
+      <SessionControls session={s} />
       {s.description && <Markdown text={s.description} />}
       {waiting.length > 0 && (
         <section className="approvals" aria-labelledby="approvals-title">

@@ -11,6 +11,7 @@ import { TaskTabs } from './TaskTabs'
 import { shownTitle } from '../titles'
 import { usageLabel } from '../usage'
 import { repoName } from './Board'
+import { ScriptedNotice } from '../components/ScriptedNotice'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -34,6 +35,7 @@ export function TaskPage() {
         </span>
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
+      <ScriptedNotice />
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
       {usageLabel(t.usage) && (
         <p className="meta usage" data-testid="task-usage">
