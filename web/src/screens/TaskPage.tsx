@@ -12,6 +12,7 @@ import { shownTitle } from '../titles'
 import { usageLabel } from '../usage'
 import { repoName } from './Board'
 import { ScriptedNotice } from '../components/ScriptedNotice'
+import { When } from '../components/When'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -79,8 +80,8 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         Pull request #{pr.number}
       </a>{' '}
       on {pr.forge} ({pr.repository}): <span className={`badge pr-${pr.state}`}>{pr.state}</span>{' '}
-      <span className="muted" title={pr.checked_at}>
-        as of {new Date(pr.checked_at).toLocaleString()}
+      <span className="muted">
+        as of <When at={pr.checked_at} />
       </span>
       {pr.check_error && <span className="failure"> · last reading failed: {pr.check_error}</span>}
       {pr.reviews.length > 0 && (
