@@ -8,6 +8,7 @@ import { Markdown } from '../components/Markdown'
 import { usageLabel } from '../usage'
 import { statusLabel } from '../phases'
 import { SessionControls } from './SessionControls'
+import { ScriptedNotice } from '../components/ScriptedNotice'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -55,6 +56,7 @@ export function SessionView() {
         </p>
       )}
       <ParentLine session={s} />
+      <ScriptedNotice />
       <SessionControls session={s} />
       {s.description && <Markdown text={s.description} />}
       {waiting.length > 0 && (
