@@ -120,3 +120,20 @@ fn a_sample_is_checked_only_when_its_tests_program_is_installed() {
     let content = crate::sample("linkedin-outreach").unwrap();
     assert_eq!(content.check_command(|p| Some(p.into())), None);
 }
+
+/// At a followable pace the tour's moments are in the scripts, with pauses; at the fast pace none is.
+#[test]
+fn the_paced_scripts_hold_the_tours_moments() {
+    let coder = |name: &str, pace: Pace| scripts::coder(crate::sample(name).unwrap(), pace);
+    assert!(coder("nodejs-todo", Pace::Human).contains("kind = \"edit\""));
+    assert!(coder("python-api", Pace::Human).contains("spawn_session"));
+    assert!(coder("react-dashboard", Pace::Human).contains("send_message"));
+    assert!(coder("react-dashboard", Pace::Human).contains("sleep = 22000"));
+    assert!(coder("react-dashboard", Pace::Brisk).contains("sleep = 5500"));
+    for sample in &SAMPLES {
+        let fast = scripts::coder(sample, Pace::Fast);
+        assert!(!fast.contains("spawn_session") && !fast.contains("kind = \"edit\""), "{fast}");
+    }
+    assert_eq!("brisk".parse::<Pace>(), Ok(Pace::Brisk));
+    assert!("slow".parse::<Pace>().is_err());
+}
