@@ -35,7 +35,7 @@ pub(crate) fn change_steps(sample: &Sample, change: &Change, pace: Pace) -> Vec<
     let files = change.files;
     let mut steps = vec![
         thought(&format!("Reading the spec and plan task {}.", change.plan_task)),
-        sleep(pace.pause(8_000)),
+        sleep(pace.pause(10_000)),
         plan(files, 0),
     ];
     if sample.name == ASKING_SAMPLE {
@@ -48,10 +48,12 @@ pub(crate) fn change_steps(sample: &Sample, change: &Change, pace: Pace) -> Vec<
             steps.push(plan(files, done));
         }
         steps.push(message(&format!("Writing {path}.")));
-        steps.push(sleep(pace.pause(22_000)));
+        steps.push(sleep(pace.pause(24_000)));
         steps.extend(edit_file(path, sample.original(path), sample.changed(path)));
-        steps.push(sleep(pace.pause(3_000)));
+        steps.push(sleep(pace.pause(4_000)));
     }
+    steps.push(thought("Reading the changes again against the plan task."));
+    steps.push(sleep(pace.pause(15_000)));
     steps.extend(tour_end(sample, change));
     steps.push(plan(files, files.len()));
     if let Some(title) = change.permission {

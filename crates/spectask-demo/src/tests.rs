@@ -128,8 +128,8 @@ fn the_paced_scripts_hold_the_tours_moments() {
     assert!(coder("nodejs-todo", Pace::Human).contains("kind = \"edit\""));
     assert!(coder("python-api", Pace::Human).contains("spawn_session"));
     assert!(coder("react-dashboard", Pace::Human).contains("send_message"));
-    assert!(coder("react-dashboard", Pace::Human).contains("sleep = 22000"));
-    assert!(coder("react-dashboard", Pace::Brisk).contains("sleep = 5500"));
+    assert!(coder("react-dashboard", Pace::Human).contains("sleep = 24000"));
+    assert!(coder("react-dashboard", Pace::Brisk).contains("sleep = 6000"));
     for sample in &SAMPLES {
         let fast = scripts::coder(sample, Pace::Fast);
         assert!(!fast.contains("spawn_session") && !fast.contains("kind = \"edit\""), "{fast}");
