@@ -131,7 +131,7 @@ function ApprovalCard({ approval }: { approval: Approval }) {
   return (
     <div className="approval" role="group" aria-label={`Permission: ${title}`}>
       <p>
-        The agent asks to run <strong>{title}</strong>
+        The agent asks for permission: <strong>{title}</strong>
         {approval.tool_call.locations.length > 0 && <> on {approval.tool_call.locations.join(', ')}</>}.
       </p>
       {answer.isError && <p role="alert">{answer.error.message}</p>}
