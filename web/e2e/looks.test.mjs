@@ -1,5 +1,5 @@
 // The dashboard's finish: the plan graph draws its edges; states are icons and times relative
-// (exact on hover); the review's diffs are syntax-highlighted; progress.md reads without literal
+// (exact on hover); the review's and the transcript's diffs are syntax-highlighted; progress.md reads without literal
 // `[~]` markers and names what is in progress; the session page stops, resumes and replies.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -76,6 +76,8 @@ test('the session page stops and resumes its agent', { timeout: 2 * LONG }, asyn
   await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: /Add the auth routes/ }).click()
   await page.getByTestId('session-status').filter({ hasText: 'running' }).waitFor()
   await page.getByTestId('scripted-notice').waitFor()
+  // Its code changes in the transcript are highlighted as JavaScript.
+  await page.locator('.transcript .language-diff .diff-added .hljs-keyword').first().waitFor()
   await page.getByRole('region', { name: 'Session controls' }).getByRole('button', { name: 'Stop agent' }).click()
   await page.getByRole('dialog', { name: "Stop this session's agent?" }).getByRole('button', { name: 'Stop agent' }).click()
   await page.getByTestId('session-status').filter({ hasText: 'interrupted' }).waitFor()

@@ -3,14 +3,15 @@ import ReactMarkdown, { defaultUrlTransform } from 'react-markdown'
 import remarkGfm from 'remark-gfm'
 import { diffLineKind } from './diffLines'
 import { showTaskMarkers } from './taskMarkers'
-import { useHighlight } from './useHighlight'
+import { languageOf, useHighlight, useHighlighter } from './useHighlight'
 
 /**
  * Markdown from agents, rendered inert: raw HTML is dropped (no rehype-raw), and links and
  * images keep only http(s), mailto and relative URLs (react-markdown's transform drops
- * `javascript:` and the like). A ```diff block has its added and removed lines coloured, and a
- * plan task in progress (`[~]`) shows as an open box marked in progress. Other fenced blocks
- * naming a language are syntax-highlighted (the highlighter is loaded on first use).
+ * `javascript:` and the like). A ```diff block has its added and removed lines coloured and its
+ * code highlighted by its file's language; other fenced blocks naming a language are highlighted
+ * too (the highlighter is loaded on first use). A plan task in progress (`[~]`) shows as an open
+ * box marked in progress.
  */
 export function Markdown({ text }: { text: string }) {
   return (
@@ -34,17 +35,36 @@ function Code({ className, children, node: _node, ...rest }: ComponentProps<'cod
       </code>
     )
   }
+  return <DiffCode className={className} text={children} />
+}
+
+/** A ```diff block: each line coloured by its kind, and its code highlighted by the language of
+ * the file it names (`+++ b/src/a.js`), once the highlighter has loaded. */
+function DiffCode({ className, text }: { className?: string; text: string }) {
+  const lines = text.replace(/\n$/, '').split('\n')
+  const path = lines.find((l) => l.startsWith('+++ '))?.replace(/^\+\+\+ (b\/)?/, '')
+  const language = path ? languageOf(path) : undefined
+  const highlight = useHighlighter(!!language)
   return (
-    <code className={className} {...rest}>
-      {children
-        .replace(/\n$/, '')
-        .split('\n')
-        .map((line, i) => (
-          <span key={i} className={`diff-${diffLineKind(line)}`}>
-            {line}
+    <code className={className}>
+      {lines.map((line, i) => {
+        const kind = diffLineKind(line)
+        const code = kind === 'added' || kind === 'removed' || kind === 'context' ? line.slice(1) : undefined
+        const html = code !== undefined && language ? highlight?.(code, language) : undefined
+        return (
+          <span key={i} className={`diff-${kind}`}>
+            {html === undefined ? (
+              line
+            ) : (
+              <>
+                {line[0]}
+                <span className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
+              </>
+            )}
             {'\n'}
           </span>
-        ))}
+        )
+      })}
     </code>
   )
 }
