@@ -12,23 +12,24 @@ const ROOT = resolve(import.meta.dirname, '../..')
 export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/e2e-screenshots')
 
 /**
- * `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. With
+ * `spectask demo` on a free port with a fresh data dir; resolves once it prints its address. Its
+ * scripted agents work at `pace` (`fast` unless told: the tests need not wait for a person). With
  * `askPermission`, the nodejs-todo sample's coding agent asks a person before it runs the tests (its profile's
  * `permission_policy = "ask"`, set in the config the demo writes on its first start). Under `ask` every
  * file it writes waits for a person too: a stand-in person allows those edits through the API, so the
  * tests meet only the question about the command.
  */
-export async function startDemo({ askPermission = false } = {}) {
+export async function startDemo({ askPermission = false, pace = 'fast' } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'spectask-e2e-'))
-  if (!askPermission) return runDemo(dataDir)
-  const first = await runDemo(dataDir)
+  if (!askPermission) return runDemo(dataDir, pace)
+  const first = await runDemo(dataDir, pace)
   await first.stop()
   const config = join(dataDir, 'config.toml')
   const text = readFileSync(config, 'utf8')
   const patched = text.replace(/(\[agents\.nodejs-todo-coder\]\n)/, '$1permission_policy = "ask"\n')
   if (patched === text) throw new Error(`no [agents.nodejs-todo-coder] in ${config}:\n${text}`)
   writeFileSync(config, patched)
-  const demo = await runDemo(dataDir)
+  const demo = await runDemo(dataDir, pace)
   const edits = allowEdits(demo.url)
   return { ...demo, stop: async () => { edits.stop(); await demo.stop() } }
 }
@@ -60,13 +61,13 @@ function allowEdits(url) {
 
 export const BIN = process.env.SPECTASK_BIN ?? join(ROOT, 'target/debug/spectask')
 
-function runDemo(dataDir) {
-  return runSpectask('demo', dataDir)
+function runDemo(dataDir, pace) {
+  return runSpectask('demo', dataDir, ['--pace', pace])
 }
 
-/** `spectask <command> --data-dir DIR --addr 127.0.0.1:0` (demo or serve), once it listens. */
-export async function runSpectask(command, dataDir) {
-  const child = spawn(BIN, [command, '--data-dir', dataDir, '--addr', '127.0.0.1:0'], {
+/** `spectask <command> --data-dir DIR --addr 127.0.0.1:0 <args>` (demo or serve), once it listens. */
+export async function runSpectask(command, dataDir, args = []) {
+  const child = spawn(BIN, [command, '--data-dir', dataDir, '--addr', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
   })

@@ -19,6 +19,7 @@
 //!   { read_file = { path = "a.txt" } },
 //!   { run = { command = "echo", args = ["hi"] } },         # terminal/create, wait_for_exit, output, release
 //!   { permission = { title = "rm -rf", path = "/etc" } },
+//!   { permission = { title = "edit this task's files", kind = "edit" } },  # no path: any file
 //!   { usage = { used = 10, size = 100 } },                 # context fill (usage_update)
 //!   # the turn's tokens (summed into its PromptResponse.usage) and the thread's cost so far
 //!   { usage = { used = 10, size = 100, input = 1200, output = 300, cached = 200, cost = 0.01, currency = "USD" } },

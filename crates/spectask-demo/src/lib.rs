@@ -1,12 +1,14 @@
 //! The offline demo's content: five sample repositories (`samples/<name>/repo`), each with the
 //! prompt of its demo task, the spec its scripted planner writes (`samples/<name>/spec`) and the
 //! changes its scripted coder makes for each plan task (`samples/<name>/changes`). `scripts`
-//! turns a sample into the scripted agents' scripts; the binary installs them, and the server
+//! turns a sample into the scripted agents' scripts, at a [`Pace`]; the binary installs them, and the server
 //! creates a sample's repository when a person picks it.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod catalogue;
+mod pace;
+mod paced;
 pub mod scripts;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +17,8 @@ use include_dir::{Dir, include_dir};
 use spectask_git::{GitError, RepositoryInfo};
 
 pub use catalogue::SAMPLES;
+pub use pace::Pace;
+pub use paced::ASKING_SAMPLE;
 
 static FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/samples");
 

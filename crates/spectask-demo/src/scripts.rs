@@ -1,43 +1,51 @@
 //! The scripts of a sample's scripted agents (the format of `spectask agent scripted`): a planner
 //! that writes the sample's spec whatever the prompt, and a coder that makes the sample's changes
 //! for each plan task, reporting a plan, each edit as a tool call with its diff, its usage and a
-//! summary.
+//! summary. At a pace other than fast, [`crate::paced`] makes the steps a person can follow.
 
 use toml::{Table, Value};
 
 use spectask_core::Complexity;
 
-use crate::{Change, Sample, SpecDoc};
+use crate::{Change, Pace, Sample, SpecDoc, paced};
 
 /// The planner: the sample's spec for a first version and for every revision.
-pub fn planner(sample: &Sample) -> String {
+pub fn planner(sample: &Sample, pace: Pace) -> String {
     script(vec![
         rule(
             "*Revise the spec*",
-            spec_steps(sample, "Revised after review: the reviewer's comments are addressed.\n\n"),
+            spec_steps(sample, pace, "Revised after review: the reviewer's comments are addressed.\n\n"),
         ),
-        rule("*Write the spec*", spec_steps(sample, "")),
+        rule("*Write the spec*", spec_steps(sample, pace, "")),
     ])
 }
 
 /// The coder: one rule for the whole plan (a simple task's one session: every change in plan
 /// order), one per plan task, and a reply for anything else (follow-ups, spawned sessions).
-pub fn coder(sample: &Sample) -> String {
-    let whole: Vec<Value> = sample.changes.iter().flat_map(|change| change_steps(sample, change)).collect();
+pub fn coder(sample: &Sample, pace: Pace) -> String {
+    let whole: Vec<Value> =
+        sample.changes.iter().flat_map(|change| change_steps(sample, change, pace)).collect();
     let mut rules = vec![rule(&format!("*Your task: {}*", Complexity::WHOLE_PLAN_SESSION), whole)];
     rules.extend(
         sample
             .changes
             .iter()
-            .map(|change| rule(&format!("Your task: {} ", change.plan_task), change_steps(sample, change))),
+            .map(|change| rule(&format!("Your task: {} ", change.plan_task), change_steps(sample, change, pace))),
     );
-    rules.push(rule("*", vec![sleep(300), message("Done: nothing else needed changing.")]));
+    let reply = match pace {
+        Pace::Fast => vec![sleep(300), message("Done: nothing else needed changing.")],
+        _ => paced::reply_steps(pace),
+    };
+    rules.push(rule("*", reply));
     script(rules)
 }
 
 /// What the coder does for one plan task: its plan, each file's edit, the permission it asks for,
 /// and its summary.
-fn change_steps(sample: &Sample, change: &Change) -> Vec<Value> {
+fn change_steps(sample: &Sample, change: &Change, pace: Pace) -> Vec<Value> {
+    if pace != Pace::Fast {
+        return paced::change_steps(sample, change, pace);
+    }
     let mut steps = vec![plan(change.files, 0), sleep(800)];
     for (done, path) in change.files.iter().enumerate() {
         if done > 0 {
@@ -57,7 +65,7 @@ fn change_steps(sample: &Sample, change: &Change) -> Vec<Value> {
 /// What the turn used, as a real agent reports it: tokens growing with the files it wrote, half the
 /// input from the cache, and the context fill. It reports no cost: the demo's profiles name a model,
 /// priced by the built-in price table.
-fn usage(sample: &Sample, change: &Change) -> Value {
+pub(crate) fn usage(sample: &Sample, change: &Change) -> Value {
     let written: usize = change.files.iter().map(|path| sample.changed(path).len()).sum();
     let input = 6_000 + 4 * written as i64;
     let output = 400 + written as i64 / 3;
@@ -71,12 +79,15 @@ fn usage(sample: &Sample, change: &Change) -> Value {
     step("usage", u)
 }
 
-fn spec_steps(sample: &Sample, introduction_note: &str) -> Vec<Value> {
+fn spec_steps(sample: &Sample, pace: Pace, introduction_note: &str) -> Vec<Value> {
     let requirements = sample.spec(SpecDoc::Requirements).replacen(
         "## Glossary",
         &format!("{introduction_note}## Glossary"),
         1,
     );
+    if pace != Pace::Fast {
+        return paced::spec_steps(sample, pace, requirements);
+    }
     vec![
         sleep(600),
         write_file(".spectask/spec/requirements.md", &requirements),
@@ -99,13 +110,13 @@ fn rule(pattern: &str, steps: Vec<Value>) -> Value {
     Value::Table(t)
 }
 
-fn step(name: &str, value: impl Into<Value>) -> Value {
+pub(crate) fn step(name: &str, value: impl Into<Value>) -> Value {
     let mut t = Table::new();
     t.insert(name.into(), value.into());
     Value::Table(t)
 }
 
-fn write_file(path: &str, content: &str) -> Value {
+pub(crate) fn write_file(path: &str, content: &str) -> Value {
     let mut file = Table::new();
     file.insert("path".into(), path.into());
     file.insert("content".into(), content.into());
@@ -114,7 +125,7 @@ fn write_file(path: &str, content: &str) -> Value {
 
 /// What a coding agent reports before writing a file: an `edit` tool call carrying the diff
 /// (no old text for a new file), which the history shows in `code-changes.md`; then the write.
-fn edit_file(path: &str, old: Option<&str>, new: &str) -> [Value; 2] {
+pub(crate) fn edit_file(path: &str, old: Option<&str>, new: &str) -> [Value; 2] {
     let mut call = Table::new();
     call.insert("id".into(), format!("edit {path}").into());
     call.insert("title".into(), format!("Edit {path}").into());
@@ -126,12 +137,12 @@ fn edit_file(path: &str, old: Option<&str>, new: &str) -> [Value; 2] {
     [step("tool_call", call), write_file(path, new)]
 }
 
-fn message(text: &str) -> Value {
+pub(crate) fn message(text: &str) -> Value {
     step("message", text)
 }
 
 /// The agent's plan: one entry per file, the first `done` completed and the next in progress.
-fn plan(files: &[&str], done: usize) -> Value {
+pub(crate) fn plan(files: &[&str], done: usize) -> Value {
     let items = files
         .iter()
         .enumerate()
@@ -152,12 +163,12 @@ fn plan(files: &[&str], done: usize) -> Value {
 
 /// Asks the person for permission to run a command (answered by the profile's policy: `auto`
 /// allows it; with `permission_policy = "ask"` it waits in the dashboard's session view).
-fn permission(title: &str) -> Value {
+pub(crate) fn permission(title: &str) -> Value {
     let mut request = Table::new();
     request.insert("title".into(), title.into());
     step("permission", request)
 }
 
-fn sleep(ms: i64) -> Value {
+pub(crate) fn sleep(ms: i64) -> Value {
     step("sleep", ms)
 }

@@ -3,7 +3,7 @@
 
 use spectask_spec::{SpecFiles, lint_spec, parse_plan};
 
-use crate::{SAMPLES, SpecDoc, scripts};
+use crate::{Pace, SAMPLES, SpecDoc, scripts};
 
 #[test]
 fn every_sample_has_a_repository_a_clean_spec_and_a_change_per_plan_task() {
@@ -28,10 +28,14 @@ fn every_sample_has_a_repository_a_clean_spec_and_a_change_per_plan_task() {
                 assert!(!sample.changed(path).is_empty(), "{}: changes/{path} is missing", sample.name);
             }
         }
-        let coder = scripts::coder(sample);
+        let coder = scripts::coder(sample, Pace::Fast);
         assert!(coder.contains("Your task: 1 "), "{coder}");
         assert!(coder.contains("*Your task: Implement the whole plan*"), "{coder}");
-        assert!(scripts::planner(sample).contains("tasks.md"));
+        assert!(scripts::planner(sample, Pace::Fast).contains("tasks.md"));
+        for pace in [Pace::Human, Pace::Brisk] {
+            assert!(scripts::coder(sample, pace).contains("Your task: 1 "));
+            assert!(scripts::planner(sample, pace).contains("tasks.md"));
+        }
     }
 }
 
@@ -115,4 +119,21 @@ fn a_sample_is_checked_only_when_its_tests_program_is_installed() {
     assert_eq!(node.check_command(|_| None), None);
     let content = crate::sample("linkedin-outreach").unwrap();
     assert_eq!(content.check_command(|p| Some(p.into())), None);
+}
+
+/// At a followable pace the tour's moments are in the scripts, with pauses; at the fast pace none is.
+#[test]
+fn the_paced_scripts_hold_the_tours_moments() {
+    let coder = |name: &str, pace: Pace| scripts::coder(crate::sample(name).unwrap(), pace);
+    assert!(coder("nodejs-todo", Pace::Human).contains("kind = \"edit\""));
+    assert!(coder("python-api", Pace::Human).contains("spawn_session"));
+    assert!(coder("react-dashboard", Pace::Human).contains("send_message"));
+    assert!(coder("react-dashboard", Pace::Human).contains("sleep = 24000"));
+    assert!(coder("react-dashboard", Pace::Brisk).contains("sleep = 6000"));
+    for sample in &SAMPLES {
+        let fast = scripts::coder(sample, Pace::Fast);
+        assert!(!fast.contains("spawn_session") && !fast.contains("kind = \"edit\""), "{fast}");
+    }
+    assert_eq!("brisk".parse::<Pace>(), Ok(Pace::Brisk));
+    assert!("slow".parse::<Pace>().is_err());
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 use spectask_git::{FileWrite, GitError, Trailer};
-use spectask_spec::{Plan, PlanTaskState, set_all_markers};
+use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_current_tasks};
 
 use crate::design_docs_writer::{self, AtTip, Contribution, Staged};
 use crate::dispatch::JobError;
@@ -98,15 +98,17 @@ async fn tick(ctx: &Ctx, task: &SpecTask, what: String, edit: Edit) -> Result<()
     design_docs_writer::write(&ctx.config.node, &repo, part).await.map(drop)
 }
 
-/// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied;
-/// only the documents that change.
+/// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied
+/// (and progress.md's Current Task set from its markers); only the documents that change.
 fn edited_documents(staged: &Staged<'_>, handle: &str, edit: &Edit) -> Result<Vec<FileWrite>, GitError> {
     let mut writes = Vec::new();
     for name in ["progress.md", "tasks.md"] {
         let path = format!("specs/{handle}/{name}");
         let Some(bytes) = staged.read(&path)? else { continue };
         let text = String::from_utf8_lossy(&bytes);
-        if let Some(edited) = edit(&text).filter(|edited| *edited != text) {
+        // progress.md's Status block names what is in progress now.
+        let edited = edit(&text).map(|e| if name == "progress.md" { set_current_tasks(&e) } else { e });
+        if let Some(edited) = edited.filter(|edited| *edited != text) {
             writes.push(FileWrite::put(path, edited.into_bytes()));
         }
     }

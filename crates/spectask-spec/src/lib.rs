@@ -42,7 +42,9 @@ pub use plan::{
     Checklist, ChecklistItem, ParseWarning, ParseWarningKind, Plan, PlanSummary, PlanTask, PlanTaskState,
     parse_plan,
 };
-pub use progress::{ProgressStatus, read_progress_status, render_progress, update_progress_status};
+pub use progress::{
+    ProgressStatus, read_progress_status, render_progress, set_current_tasks, update_progress_status,
+};
 pub use requirements::{
     Criterion, GlossaryEntry, Requirement, RequirementsDoc, RequirementsSummary, parse_requirements,
 };

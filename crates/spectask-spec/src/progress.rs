@@ -6,7 +6,7 @@
 //! Detail lines are not copied: requirement references and explicit dependencies are read from
 //! `tasks.md`, progress.md only tracks markers.
 
-use crate::plan::{Plan, PlanTask};
+use crate::plan::{Plan, PlanTask, PlanTaskState};
 use crate::text::{heading, scan};
 
 /// The values of the `### Status` block. `None` is written as `none`.
@@ -127,6 +127,23 @@ pub fn update_progress_status(text: &str, status: &ProgressStatus) -> String {
     out
 }
 
+/// `text` (a progress.md) with its `**Current Task**:` naming every plan task in progress (`1.1
+/// Schema, 2. Docs`), or `none` when none is; the other status lines are kept as they are.
+pub fn set_current_tasks(text: &str) -> String {
+    let plan = Plan::parse(text);
+    let current: Vec<String> = plan
+        .tasks()
+        .iter()
+        .filter(|t| t.state == PlanTaskState::InProgress && t.children.is_empty())
+        .map(|t| t.id.as_deref().map_or_else(|| t.title.clone(), |id| format!("{id} {}", t.title)))
+        .collect();
+    let status = ProgressStatus {
+        current_task: (!current.is_empty()).then(|| current.join(", ")),
+        ..read_progress_status(text)
+    };
+    update_progress_status(text, &status)
+}
+
 /// Reads the Status block back (`none` and missing lines read as `None`).
 pub fn read_progress_status(text: &str) -> ProgressStatus {
     let lines = scan(text);
@@ -167,6 +184,15 @@ mod tests {
             agent_session: Some("ses_abc123".to_owned()),
             started: Some("2025-10-08 10:30 UTC".to_owned()),
         }
+    }
+
+    #[test]
+    fn the_current_task_names_the_tasks_in_progress() {
+        let text = "### Tasks\n- [x] 1. Setup\n- [~] 2. Schema\n- [~] 3. Docs\n\n### Status\n**Current Task**: none\n**Agent Session**: s1\n**Started**: none\n";
+        let set = set_current_tasks(text);
+        assert!(set.contains("**Current Task**: 2 Schema, 3 Docs\n**Agent Session**: s1\n"), "{set}");
+        let done = set_current_tasks(&set.replace("[~]", "[x]"));
+        assert!(done.contains("**Current Task**: none\n"), "{done}");
     }
 
     #[test]

@@ -223,6 +223,10 @@ pub struct DemoArgs {
     /// Where the demo keeps its data. Default: $XDG_DATA_HOME/spectask/demo.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// How fast the scripted agents work: human (a tour a person can follow), brisk (a quarter of
+    /// it) or fast (as fast as they can, for tests).
+    #[arg(long, default_value = "human")]
+    pub pace: spectask_demo::Pace,
 }
 
 /// How to reach the server.

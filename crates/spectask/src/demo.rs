@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use spectask_agent::profiles::find_on_path;
 
 use spectask_core::{NewSpecTask, Priority, TaskKind};
-use spectask_demo::{SAMPLES, Sample};
+use spectask_demo::{ASKING_SAMPLE, Pace, SAMPLES, Sample};
 use spectask_store::{DatabaseUrl, SettingsChange, SpecTaskFilter, Store};
 
 use crate::cli::DemoArgs;
@@ -17,12 +17,13 @@ use crate::serve::{default_data_dir, init_logging, open_store, serve_until_signa
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     init_logging("warn");
+    let pace = args.pace;
     let data_dir = match args.data_dir {
         Some(dir) => std::path::absolute(dir)?,
         None => default_data_dir()?.join("demo"),
     };
     let repos_dir = data_dir.join("repos");
-    crate::demo_agents::install(&data_dir)?;
+    crate::demo_agents::install(&data_dir, args.pace)?;
     let store = open_store(&DatabaseUrl::sqlite_in(&data_dir)).await?;
     for sample in &SAMPLES {
         seed(&store, sample, &repos_dir).await?;
@@ -43,8 +44,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         };
         outln!()?;
         outln!(
-            "One task per sample repository is being planned by scripted agents (offline, no credentials):"
+            "One task per sample repository is being planned by scripted agents (offline, no credentials)."
         )?;
+        outln!("{}", pace_note(pace))?;
         for sample in &SAMPLES {
             let check = match (sample.tests, sample.check_command(installed)) {
                 (Some(_), Some(check)) => format!(" (checked by its tests: {check})"),
@@ -109,6 +111,18 @@ async fn seed(store: &Store, sample: &'static Sample, repos_dir: &std::path::Pat
             .await?;
     }
     Ok(())
+}
+
+/// What the agents' pace means for the person following them.
+fn pace_note(pace: Pace) -> String {
+    match pace {
+        Pace::Fast => "They work as fast as they can (--pace fast): the tour is over in seconds.".to_owned(),
+        _ => format!(
+            "They work at a pace you can follow (--pace fast skips the waits). The {ASKING_SAMPLE} coder asks \
+             before it edits: answer it on its session's page. The agents follow a fixed script whatever \
+             the prompt or review says."
+        ),
+    }
 }
 
 /// Where `program` is installed for the agents: the first on PATH that is not a version manager's

@@ -1,27 +1,32 @@
 //! The demo's agents: per sample, a scripted ACP planner (writing the sample's spec) and coder
 //! (making the sample's changes), generated as scripts and a config file in the demo's data
-//! directory.
+//! directory. At a pace other than fast, one sample's coder asks a person before it edits.
 
 use std::path::Path;
 
 use anyhow::Context;
-use spectask_demo::{SAMPLES, scripts};
+use spectask_demo::{ASKING_SAMPLE, Pace, SAMPLES, scripts};
 use toml::{Table, Value};
 
 /// Writes the scripts (always: they follow the binary) and the config (only when absent, so a
-/// person's edits stay).
-pub fn install(data_dir: &Path) -> anyhow::Result<()> {
+/// person's edits stay, and so does the pace's permission policy of its first start).
+pub fn install(data_dir: &Path, pace: Pace) -> anyhow::Result<()> {
     let dir = data_dir.join("agents");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut agents = Table::new();
     for sample in &SAMPLES {
         for (profile, script) in [
-            (sample.planner_profile(), scripts::planner(sample)),
-            (sample.coder_profile(), scripts::coder(sample)),
+            (sample.planner_profile(), scripts::planner(sample, pace)),
+            (sample.coder_profile(), scripts::coder(sample, pace)),
         ] {
             let path = dir.join(format!("{profile}.toml"));
             write(&path, &script)?;
-            agents.insert(profile, agent(&dir, &path));
+            let mut profile_table = agent(&dir, &path);
+            if pace != Pace::Fast && profile == format!("{ASKING_SAMPLE}-coder") {
+                // The tour's moment to answer an agent: it waits in the session's transcript.
+                profile_table.insert("permission_policy".into(), "ask".into());
+            }
+            agents.insert(profile, Value::Table(profile_table));
         }
     }
     let config = data_dir.join("config.toml");
@@ -43,7 +48,7 @@ pub fn install(data_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The profile of a scripted agent running `script`.
-fn agent(dir: &Path, script: &Path) -> Value {
+fn agent(dir: &Path, script: &Path) -> Table {
     let mut t = Table::new();
     t.insert("kind".into(), "acp".into());
     t.insert("command".into(), "spectask".into());
@@ -62,7 +67,7 @@ fn agent(dir: &Path, script: &Path) -> Value {
     // The agents run sandboxed: their session store is the one path they write outside the worktree.
     let state = Value::String(dir.join("state").display().to_string());
     t.insert("sandbox_write".into(), Value::Array(vec![state]));
-    Value::Table(t)
+    t
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {

@@ -1,11 +1,16 @@
 import type { Schemas } from '../api/client'
+import { languageOf, useHighlighter } from './useHighlight'
 
 type FileDiff = Schemas['FileDiffDto']
 
 const SIGN = { added: '+', removed: '−', context: ' ' } as const
 
-/** One changed file of a branch: its hunks as a table of old and new line numbers. */
+/** One changed file of a branch: its hunks as a table of old and new line numbers, each line
+ * syntax-highlighted by the file's language once the highlighter has loaded. */
 export function FileDiffView({ file }: { file: FileDiff }) {
+  const language = languageOf(file.path)
+  const highlight = useHighlighter(!!language && file.hunks.length > 0)
+  const html = (text: string) => (language && highlight?.(text, language)) || undefined
   const name = file.old_path ? `${file.old_path} → ${file.path}` : file.path
   return (
     <details className="file-diff" open={file.hunks.length > 0 && file.additions + file.deletions <= 400}>
@@ -35,7 +40,7 @@ export function FileDiffView({ file }: { file: FileDiff }) {
                 <td className="line-code">
                   <span aria-hidden="true">{SIGN[l.kind]}</span>
                   {l.kind !== 'context' && <span className="visually-hidden">{l.kind}: </span>}
-                  {l.text}
+                  <LineText text={l.text} html={html(l.text)} />
                 </td>
               </tr>
             ))}
@@ -45,4 +50,8 @@ export function FileDiffView({ file }: { file: FileDiff }) {
       {file.truncated && <p className="hint">The rest of this file's changes is not shown.</p>}
     </details>
   )
+}
+
+function LineText({ text, html }: { text: string; html?: string }) {
+  return html === undefined ? <>{text}</> : <span className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
 }

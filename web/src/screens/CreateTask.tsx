@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useAgents, useDemoRepos, useRepos, useSpecTasks } from '../api/queries'
+import { ScriptedNotice } from '../components/ScriptedNotice'
 import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
@@ -124,6 +125,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
         }}
       >
         <h2 id="create-title">Create SpecTask</h2>
+        <ScriptedNotice />
         <label>
           Task description
           <textarea required rows={4} value={prompt} onChange={(e) => setPrompt(e.target.value)} />

@@ -4,6 +4,7 @@ import { useFleet } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { repoName } from './Board'
 import { usageLabel } from '../usage'
+import { PlanStateIcon } from '../components/icons'
 
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
@@ -66,12 +67,11 @@ export function kindsAfter(items: Pick<Item, 'state'>[]): Kind[] {
 }
 
 function PlanItem({ item, kind }: { item: Item; kind: Kind }) {
-  const icon = item.state === 'done' ? '✓' : item.state === 'in_progress' ? '◉' : '□'
   const label = item.state === 'done' ? 'done' : item.state === 'in_progress' ? 'in progress' : 'to do'
   return (
     <li className={`plan-item plan-${kind}`} aria-current={kind === 'current' ? 'step' : undefined} value={item.index + 1}>
-      <span aria-hidden="true" className="plan-icon">
-        {icon}
+      <span className="plan-icon">
+        <PlanStateIcon state={item.state} />
       </span>
       <span className="visually-hidden">{label}: </span>
       {item.id && <span className="plan-id">{item.id}</span>} {item.title}

@@ -6,6 +6,7 @@ import { FileDiffView } from '../components/FileDiff'
 import { Markdown } from '../components/Markdown'
 import { useDraft } from '../drafts/useDraft'
 import { statusLabel } from '../phases'
+import { CheckIcon } from '../components/icons'
 import {
   checkLabel,
   criterionState,
@@ -125,7 +126,7 @@ function Criteria({ review }: { review: Review }) {
                         <Link to={`/sessions/${s.id}`}>{s.name}</Link>:{' '}
                         {check ? (
                           <span className={check.passed ? 'check-pass' : 'check-fail'}>
-                            {check.passed ? '✓' : '✗'} <code>{check.command}</code> {checkLabel(check)}
+                            <CheckIcon passed={check.passed} /> <code>{check.command}</code> {checkLabel(check)}
                           </span>
                         ) : (
                           <span className="hint">no check ran</span>
@@ -193,7 +194,7 @@ function Sessions({ sessions }: { sessions: SessionReview[] }) {
               <ol className="checks" aria-label={`Checks of ${s.name}`}>
                 {s.checks.map((c: Schemas['CheckResultDto'], i) => (
                   <li key={i} className={c.passed ? 'check-pass' : 'check-fail'}>
-                    {c.passed ? '✓' : '✗'} round {c.round} of {c.rounds}: <code>{c.command}</code> {checkLabel(c)}
+                    <CheckIcon passed={c.passed} /> round {c.round} of {c.rounds}: <code>{c.command}</code> {checkLabel(c)}
                     {!c.passed && c.output.trim() !== '' && (
                       <details>
                         <summary>Output</summary>

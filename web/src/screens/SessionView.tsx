@@ -7,6 +7,8 @@ import { shownTitle } from '../titles'
 import { Markdown } from '../components/Markdown'
 import { usageLabel } from '../usage'
 import { statusLabel } from '../phases'
+import { SessionControls } from './SessionControls'
+import { ScriptedNotice } from '../components/ScriptedNotice'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -54,6 +56,8 @@ export function SessionView() {
         </p>
       )}
       <ParentLine session={s} />
+      <ScriptedNotice />
+      <SessionControls session={s} />
       {s.description && <Markdown text={s.description} />}
       {waiting.length > 0 && (
         <section className="approvals" aria-labelledby="approvals-title">
@@ -127,7 +131,7 @@ function ApprovalCard({ approval }: { approval: Approval }) {
   return (
     <div className="approval" role="group" aria-label={`Permission: ${title}`}>
       <p>
-        The agent asks to run <strong>{title}</strong>
+        The agent asks for permission: <strong>{title}</strong>
         {approval.tool_call.locations.length > 0 && <> on {approval.tool_call.locations.join(', ')}</>}.
       </p>
       {answer.isError && <p role="alert">{answer.error.message}</p>}

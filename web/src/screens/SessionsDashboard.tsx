@@ -13,6 +13,8 @@ import { statusLabel } from '../phases'
 import { planCounts } from '../sessions/progress'
 import { sessionTree } from '../sessions/tree'
 import { usageLabel } from '../usage'
+import { SessionIcon } from '../components/icons'
+import { When } from '../components/When'
 
 type Overview = Schemas['MultiSessionOverviewDto']
 type SessionProgress = Schemas['SessionProgressDto']
@@ -44,7 +46,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
           <ul className="plain">
             {active.map((s) => (
               <li key={s.id}>
-                {s.status === 'blocked' ? '‖' : '▶'} <Link to={`/sessions/${s.id}`}>{s.name}</Link>{' '}
+                <SessionIcon status={s.status} /> <Link to={`/sessions/${s.id}`}>{s.name}</Link>{' '}
                 {s.status === 'blocked' ? '(blocked)' : `(${progressOf.get(s.id)?.percent ?? 0}%)`}
               </li>
             ))}
@@ -72,7 +74,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
       <ol className="timeline" aria-label="Coordination timeline" reversed>
         {[...o.coordination].reverse().map((e) => (
           <li key={e.seq}>
-            <time dateTime={e.at}>{new Date(e.at).toLocaleTimeString()}</time>{' '}
+            <When at={e.at} />{' '}
             <span className="badge">{statusLabel(e.kind)}</span> {sessionName(o, e.from_session)}
             {e.to_session && <> → {sessionName(o, e.to_session)}</>}: {e.message}
           </li>
@@ -120,7 +122,7 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
       </p>
       <p className="meta">
         {a.profile ?? 'default agent'} · {a.threads} thread{a.threads === 1 ? '' : 's'}
-        {a.live && a.started_at && <> · up {since(a.started_at)}</>}
+        {a.live && a.started_at && <> · started <When at={a.started_at} /></>}
       </p>
       <p className="actions">
         {task.worktree_path && (
@@ -148,13 +150,6 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
   )
 }
 
-function since(at: string): string {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(at)) / 1000))
-  if (s < 60) return `${s}s`
-  const m = Math.floor(s / 60)
-  return m < 60 ? `${m}m` : `${Math.floor(m / 60)}h ${m % 60}m`
-}
-
 function SessionRow(props: {
   session: WorkSession
   progress?: SessionProgress
@@ -164,12 +159,9 @@ function SessionRow(props: {
   onSpawn?: () => void
 }) {
   const s = props.session
-  const icon = { completed: '✓', running: '▶', blocked: '‖', failed: '✗', cancelled: '⊘', interrupted: '!', pending: '○' }[
-    s.status
-  ]
   return (
     <div className="tree-row">
-      <span aria-hidden="true">{icon}</span>
+      <SessionIcon status={s.status} />
       <Link to={`/sessions/${s.id}`}>{s.name}</Link>
       <span className={`badge status-${s.status}`}>{statusLabel(s.status)}</span>
       {s.status === 'running' && props.progress && <span>{props.progress.percent}%</span>}

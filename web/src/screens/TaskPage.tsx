@@ -11,6 +11,8 @@ import { TaskTabs } from './TaskTabs'
 import { shownTitle } from '../titles'
 import { usageLabel } from '../usage'
 import { repoName } from './Board'
+import { ScriptedNotice } from '../components/ScriptedNotice'
+import { When } from '../components/When'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -34,6 +36,7 @@ export function TaskPage() {
         </span>
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
+      <ScriptedNotice />
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
       {usageLabel(t.usage) && (
         <p className="meta usage" data-testid="task-usage">
@@ -77,8 +80,8 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         Pull request #{pr.number}
       </a>{' '}
       on {pr.forge} ({pr.repository}): <span className={`badge pr-${pr.state}`}>{pr.state}</span>{' '}
-      <span className="muted" title={pr.checked_at}>
-        as of {new Date(pr.checked_at).toLocaleString()}
+      <span className="muted">
+        as of <When at={pr.checked_at} />
       </span>
       {pr.check_error && <span className="failure"> · last reading failed: {pr.check_error}</span>}
       {pr.reviews.length > 0 && (

@@ -66,6 +66,8 @@ pub enum Step {
     Permission {
         title: String,
         path: Option<String>,
+        /// What the tool call does: by default an edit of `path` with a path, else a command.
+        kind: Option<ToolKind>,
     },
     /// A `usage_update` (context fill, and the thread's cumulative cost when `cost` is set); the
     /// tokens are the turn's, reported with its answer.

@@ -121,8 +121,8 @@ impl Turn {
                 self.say(&format!("read {}: {}", path.display(), response.content));
             }
             Step::Run(run) => self.run_command(run).await?,
-            Step::Permission { title, path } => {
-                let outcome = self.ask_permission(&title, path.as_deref()).await?;
+            Step::Permission { title, path, kind } => {
+                let outcome = self.ask_permission(&title, path.as_deref(), kind).await?;
                 self.say(&format!("permission: {outcome}"));
             }
             Step::Sleep(ms) => {
@@ -251,14 +251,19 @@ impl Turn {
     }
 
     fn ask_permission_owned(&self, title: String) -> impl Future<Output = Result<String, AcpError>> + use<> {
-        let request = permission_request(&self.session_id, &title, None);
+        let request = permission_request(&self.session_id, &title, None, None);
         let sent = self.cx.send_request(request);
         async move { Ok(outcome_name(sent.block_task().await?.outcome)) }
     }
 
-    async fn ask_permission(&self, title: &str, path: Option<&str>) -> Result<String, AcpError> {
+    async fn ask_permission(
+        &self,
+        title: &str,
+        path: Option<&str>,
+        kind: Option<ToolKind>,
+    ) -> Result<String, AcpError> {
         let path = path.map(|p| self.resolve(p));
-        let request = permission_request(&self.session_id, title, path);
+        let request = permission_request(&self.session_id, title, path, kind);
         Ok(outcome_name(self.cx.send_request(request).block_task().await?.outcome))
     }
 }
@@ -267,9 +272,10 @@ fn permission_request(
     session_id: &SessionId,
     title: &str,
     path: Option<PathBuf>,
+    kind: Option<ToolKind>,
 ) -> RequestPermissionRequest {
-    // With a path it is an edit of that file, as agents ask before they write; else a command.
-    let kind = if path.is_some() { ToolKind::Edit } else { ToolKind::Execute };
+    // By default, with a path it is an edit of that file, as agents ask before they write; else a command.
+    let kind = kind.unwrap_or(if path.is_some() { ToolKind::Edit } else { ToolKind::Execute });
     let fields = ToolCallUpdateFields::new()
         .title(title.to_owned())
         .kind(kind)

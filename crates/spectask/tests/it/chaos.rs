@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use spectask_demo::{SAMPLES, Sample, scripts};
+use spectask_demo::{Pace, SAMPLES, Sample, scripts};
 
 use crate::crash_restart::kill_9_and_restart_node;
 use crate::implementation::{git, sessions};
@@ -199,8 +199,8 @@ fn install_agents(dir: &Path, data: &Path) -> PathBuf {
     let mut config = String::new();
     for sample in &SAMPLES {
         for (profile, script) in [
-            (sample.planner_profile(), scripts::planner(sample)),
-            (sample.coder_profile(), scripts::coder(sample)),
+            (sample.planner_profile(), scripts::planner(sample, Pace::Fast)),
+            (sample.coder_profile(), scripts::coder(sample, Pace::Fast)),
         ] {
             let path = agents.join(format!("{profile}.toml"));
             std::fs::write(&path, script).unwrap();

@@ -67,7 +67,7 @@ fn assert_checks_passed(server: &Server, id: &str, command: &str) {
 fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let server = Server::spawn(&["demo".to_owned()], &data);
+    let server = Server::spawn(&["demo".to_owned(), "--pace".to_owned(), "fast".to_owned()], &data);
     let tasks = server.task_json(&["list", "--json"]);
     assert_eq!(tasks["total"], 5, "{tasks:#}");
     let items = tasks["items"].as_array().unwrap();
@@ -206,7 +206,7 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     server.stop();
 
     // A second run continues with the same data: no second sample task.
-    let server = Server::spawn(&["demo".to_owned()], &data);
+    let server = Server::spawn(&["demo".to_owned(), "--pace".to_owned(), "fast".to_owned()], &data);
     assert_eq!(server.task_json(&["list", "--json"])["total"], 6);
     server.stop();
 }

@@ -1,0 +1,108 @@
+/**
+ * A session's controls on its page: stop its agent (the session waits, interrupted), resume it,
+ * and reply to its thread where the session takes messages (the main session of an interactive
+ * task, or a thread opened from an editor).
+ */
+import { useState, type FormEvent } from 'react'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { api, unwrap, type Schemas } from '../api/client'
+import { keys } from '../api/keys'
+import { useSpecTask } from '../api/queries'
+import { ConfirmDialog } from '../components/ConfirmDialog'
+
+type WorkSession = Schemas['WorkSessionDto']
+
+/** Stop agent / Resume, and the reply box when the session takes messages now. */
+export function SessionControls({ session }: { session: WorkSession }) {
+  const task = useSpecTask(session.spec_task_id)
+  const client = useQueryClient()
+  const [confirming, setConfirming] = useState(false)
+  const move = useMutation({
+    mutationFn: async (status: 'interrupted' | 'running') =>
+      unwrap(
+        await api.PUT('/api/v1/work-sessions/{id}/status', {
+          params: { path: { id: session.id } },
+          body: { status, reason: status === 'interrupted' ? 'stopped from its page' : '' },
+        }),
+      ),
+    onSettled: () => {
+      void client.invalidateQueries({ queryKey: keys.session(session.id) })
+      void client.invalidateQueries({ queryKey: keys.task(session.spec_task_id) })
+    },
+  })
+  const editor = !!session.opened_from_editor
+  const interactiveMain = task.data?.kind === 'interactive' && !session.parent_id
+  const takesMessages =
+    (editor || interactiveMain) &&
+    (session.status === 'running' || (editor && (session.status === 'pending' || session.status === 'interrupted')))
+  return (
+    <section className="session-controls" aria-label="Session controls">
+      <div className="actions">
+        {session.status === 'running' && (
+          <button className="danger" disabled={move.isPending} onClick={() => setConfirming(true)}>
+            Stop agent
+          </button>
+        )}
+        {session.status === 'interrupted' && (
+          <button className="primary" disabled={move.isPending} onClick={() => move.mutate('running')}>
+            Resume
+          </button>
+        )}
+        {move.isError && <span role="alert">{move.error.message}</span>}
+      </div>
+      {confirming && (
+        <ConfirmDialog
+          title="Stop this session's agent?"
+          message="Its turn stops where it is, and the session waits, interrupted, until you resume it."
+          confirm="Stop agent"
+          dismiss="Keep it running"
+          onConfirm={() => move.mutate('interrupted')}
+          onClose={() => setConfirming(false)}
+        />
+      )}
+      {takesMessages && <Reply session={session} />}
+    </section>
+  )
+}
+
+/** A message to the session's thread: the agent reads it as its next prompt. */
+function Reply({ session }: { session: WorkSession }) {
+  const client = useQueryClient()
+  const [text, setText] = useState('')
+  const send = useMutation({
+    mutationFn: async (message: string) =>
+      unwrap(
+        await api.POST('/api/v1/work-sessions/{id}/messages', {
+          params: { path: { id: session.id } },
+          body: { text: message },
+        }),
+      ),
+    onSuccess: () => {
+      setText('')
+      void client.invalidateQueries({ queryKey: keys.session(session.id) })
+    },
+  })
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    if (text.trim()) send.mutate(text)
+  }
+  return (
+    <form className="reply" onSubmit={submit} aria-label="Reply to the agent">
+      <label htmlFor="session-reply">Reply to the agent</label>
+      <textarea
+        id="session-reply"
+        rows={3}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder="What the agent should do next"
+      />
+      <div className="actions">
+        <button className="primary" type="submit" disabled={send.isPending || !text.trim()}>
+          Send
+        </button>
+        {send.isSuccess && <span className="meta">Queued: the agent reads it at its next turn.</span>}
+        {send.isError && <span role="alert">{send.error.message}</span>}
+      </div>
+    </form>
+  )
+}
