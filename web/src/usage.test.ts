@@ -25,3 +25,15 @@ describe('usage', () => {
     expect([compact(950), compact(1000), compact(123456), compact(2_500_000)]).toEqual(['950', '1k', '123k', '2.5M'])
   })
 })
+
+describe('budget', () => {
+  const base = { tokens: null, cost: null, set_by: null, spent_tokens: 0, share: 0, level: 'within', paused: false, cost_unknown: false } as const
+  it('says how far a task got through its limits, and nothing without one', async () => {
+    const { budgetLabel } = await import('./usage')
+    expect(budgetLabel(base)).toBe('')
+    expect(budgetLabel({ ...base, tokens: 100000, share: 0.456 })).toBe('46% of 100k tokens')
+    expect(budgetLabel({ ...base, tokens: 100000, cost: { amount: 5, currency: 'USD' }, share: 0.8, cost_unknown: true })).toBe(
+      '80% of 100k tokens or $5.00 (cost unknown: tokens counted)',
+    )
+  })
+})

@@ -41,3 +41,16 @@ export function compact(n: number): string {
 function trim(x: number): string {
   return x >= 100 ? x.toFixed(0) : x.toFixed(1).replace(/\.0$/, '')
 }
+
+export type Budget = Schemas['BudgetDto']
+
+/** `45% of 100k tokens`, `80% of 100k tokens or $5.00`; empty when the task has no limit. */
+export function budgetLabel(b: Budget): string {
+  const limits = [
+    b.tokens != null ? `${compact(b.tokens)} tokens` : '',
+    b.cost ? (b.cost.currency === 'USD' ? `$${b.cost.amount.toFixed(2)}` : `${b.cost.amount.toFixed(2)} ${b.cost.currency}`) : '',
+  ].filter(Boolean)
+  if (limits.length === 0) return ''
+  const unknown = b.cost_unknown ? ' (cost unknown: tokens counted)' : ''
+  return `${Math.round(b.share * 100)}% of ${limits.join(' or ')}${unknown}`
+}

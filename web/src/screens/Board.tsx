@@ -111,6 +111,11 @@ function TaskCard({ task }: { task: SpecTask }) {
         </p>
       )}
       {task.failure && <p className="failure">{failureLabel(task.failure)}</p>}
+      {task.budget.paused && task.status === 'implementation' && (
+        <p className="failure" data-testid="budget-paused">
+          Paused: budget reached
+        </p>
+      )}
       {usageLabel(task.usage) && (
         <p className="meta usage" data-testid="task-usage">
           {usageLabel(task.usage)}

@@ -4,6 +4,7 @@ import { useFleet } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { repoName } from './Board'
 import { usageLabel } from '../usage'
+import { When } from '../components/When'
 import { PlanStateIcon } from '../components/icons'
 
 type Agent = Schemas['FleetAgentDto']
@@ -41,6 +42,12 @@ function AgentCard({ agent }: { agent: Agent }) {
         {agent.in_progress > 1 && <> · {agent.in_progress} tasks in parallel</>}
       </p>
       {usageLabel(agent.usage) && <p className="meta usage">{usageLabel(agent.usage)}</p>}
+      {agent.budget.paused && <p className="failure">Paused: budget reached</p>}
+      {agent.stalled.map((s) => (
+        <p key={s.work_session_id} className="queued" data-testid="stalled">
+          Stalled: {s.name}, its agent last heard <When at={s.stall.last_activity_at} />
+        </p>
+      ))}
       <ProgressBar percent={agent.percent} label={`${agent.task_name}: plan done`} />
       <ol className="plan-window">
         {agent.tasks_before.map((t) => (

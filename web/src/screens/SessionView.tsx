@@ -6,6 +6,7 @@ import { useApprovals, useHistory, useSpecTask, useWorkSession } from '../api/qu
 import { shownTitle } from '../titles'
 import { Markdown } from '../components/Markdown'
 import { usageLabel } from '../usage'
+import { When } from '../components/When'
 import { statusLabel } from '../phases'
 import { SessionControls } from './SessionControls'
 import { ScriptedNotice } from '../components/ScriptedNotice'
@@ -53,6 +54,11 @@ export function SessionView() {
       {usageLabel(s.usage) && (
         <p className="meta usage" data-testid="session-usage">
           Used: {usageLabel(s.usage)}
+        </p>
+      )}
+      {s.stall && (
+        <p className="queued" role="status" data-testid="session-stall">
+          Stalled: the agent has said nothing since <When at={s.stall.last_activity_at} /> (on stall: {s.stall.policy}).
         </p>
       )}
       <ParentLine session={s} />

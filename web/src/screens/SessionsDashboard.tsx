@@ -171,6 +171,11 @@ function SessionRow(props: {
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
       {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
       {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}
+      {s.stall && (
+        <span className="queued" data-testid="session-stall">
+          stalled
+        </span>
+      )}
       {usageLabel(s.usage) && (
         <span className="meta usage" data-testid="session-usage">
           {usageLabel(s.usage)}

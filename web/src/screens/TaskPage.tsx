@@ -13,6 +13,7 @@ import { usageLabel } from '../usage'
 import { repoName } from './Board'
 import { ScriptedNotice } from '../components/ScriptedNotice'
 import { When } from '../components/When'
+import { BudgetLine } from '../components/BudgetLine'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -43,6 +44,7 @@ export function TaskPage() {
           Used: {usageLabel(t.usage)}
         </p>
       )}
+      <BudgetLine task={t} />
       <Prerequisites task={t} />
       {t.issue && (
         <p className="pull-request" data-testid="issue">

@@ -1,0 +1,50 @@
+// A budget set on the task page: a zero budget holds the implementation (its session pauses before
+// it prompts its agent and the page says so), and raising it lets the task go on to its review.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { demoPage, LONG, shot, WEB_HEADERS } from './browser.mjs'
+
+const ctx = demoPage(before, after)
+
+test('a task whose budget is reached pauses, and raising the budget from its page lets it finish', { timeout: 5 * LONG }, async () => {
+  const { demo, page } = ctx
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, JSON.stringify(tasks))
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  await page.getByTestId('task-status').filter({ hasText: 'spec review' }).waitFor()
+
+  const budget = page.getByRole('region', { name: 'Budget' })
+  await budget.getByText('Change the budget').click()
+  await budget.getByLabel('Tokens').fill('0')
+  await budget.getByRole('button', { name: 'Save budget' }).click()
+  await budget.getByText(/^Paused: budget reached/).waitFor()
+
+  const approve = { method: 'POST', headers: WEB_HEADERS, body: '{}' }
+  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, approve)
+  assert.equal(approved.status, 200, await approved.text())
+  // Its sessions pause before they prompt their agents.
+  let sessions = []
+  for (let i = 0; i < 200; i++) {
+    sessions = await (await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/work-sessions`)).json()
+    if (sessions.some((s) => s.state.status === 'interrupted' && s.state.reason.startsWith('paused by budget'))) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.ok(
+    sessions.some((s) => s.state.status === 'interrupted' && s.state.reason.startsWith('paused by budget')),
+    JSON.stringify(sessions, null, 1),
+  )
+  await page.getByTestId('task-status').filter({ hasText: 'implementation' }).waitFor()
+  await budget.getByText(/^Paused: budget reached/).waitFor()
+  await shot(page, '20-task-paused-budget')
+
+  // Raised, the task goes on by itself.
+  await budget.getByLabel('Tokens').fill('1000000')
+  await budget.getByRole('button', { name: 'Save budget' }).click()
+  try {
+    await page.getByTestId('task-status').filter({ hasText: 'implementation review' }).waitFor({ timeout: 3 * LONG })
+  } catch (err) {
+    throw new Error(`the task did not go on:\n${await page.locator('main').innerText()}\n${demo.log()}`, { cause: err })
+  }
+  assert.match(await budget.innerText(), /of 1M tokens, set by/)
+})
