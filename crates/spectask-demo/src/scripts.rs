@@ -26,12 +26,9 @@ pub fn coder(sample: &Sample, pace: Pace) -> String {
     let whole: Vec<Value> =
         sample.changes.iter().flat_map(|change| change_steps(sample, change, pace)).collect();
     let mut rules = vec![rule(&format!("*Your task: {}*", Complexity::WHOLE_PLAN_SESSION), whole)];
-    rules.extend(
-        sample
-            .changes
-            .iter()
-            .map(|change| rule(&format!("Your task: {} ", change.plan_task), change_steps(sample, change, pace))),
-    );
+    rules.extend(sample.changes.iter().map(|change| {
+        rule(&format!("Your task: {} ", change.plan_task), change_steps(sample, change, pace))
+    }));
     let reply = match pace {
         Pace::Fast => vec![sleep(300), message("Done: nothing else needed changing.")],
         _ => paced::reply_steps(pace),

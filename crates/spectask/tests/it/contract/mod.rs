@@ -201,6 +201,12 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     c.get("/spec-tasks", &[]);
     let none = json!({"depends_on": [], "hold_before": "implementation"});
     c.expect(200, "put", "/spec-tasks/{id}/prerequisites", &[&id], Some(none));
+    // A generous budget (the task must go on), then a bad one: refused, naming what is wrong.
+    let budget =
+        c.expect(200, "put", "/spec-tasks/{id}/budget", &[&id], Some(json!({"tokens": 100_000_000})));
+    assert_eq!(budget["budget"]["tokens"], 100_000_000, "{budget}");
+    let bad = c.call("put", "/spec-tasks/{id}/budget", &[&id], "", Some(json!({"cost": -1})));
+    assert_eq!(bad.status, 400, "{}", bad.text);
     let page = c.call("get", "/spec-tasks", &[], "?limit=1&offset=0&status=backlog", None);
     assert_eq!(page.status, 200, "{}", page.text);
     c.get("/tasks", &[]);
