@@ -1630,7 +1630,7 @@ export interface components {
              * @description Money the task may spend, in `currency`.
              */
             cost?: number | null;
-            /** @description The currency of `cost` (default `USD`). */
+            /** @description The currency of `cost` (default `USD`): letters and digits. */
             currency?: string | null;
             /**
              * Format: int64

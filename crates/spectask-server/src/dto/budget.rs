@@ -14,19 +14,21 @@ use crate::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct BudgetBody {
     /// Tokens the task may use.
+    #[serde(default, deserialize_with = "spectask_core::json_number::optional_integral")]
+    #[schema(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub tokens: Option<u64>,
     /// Money the task may spend, in `currency`.
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_f64)]
     pub cost: Option<f64>,
-    /// The currency of `cost` (default `USD`).
-    #[schema(max_length = 16)]
+    /// The currency of `cost` (default `USD`): letters and digits.
+    #[schema(min_length = 1, max_length = 16, pattern = "^[A-Za-z0-9]{1,16}$")]
     pub currency: Option<String>,
 }
 
 impl BudgetBody {
     /// The budget asked for, or a clear error naming what is wrong.
     pub fn budget(&self) -> Result<Budget, ApiError> {
-        let currency = match self.currency.as_deref().map(str::trim) {
+        let currency = match self.currency.as_deref() {
             None => "USD",
             Some(c) if !c.is_empty() && c.len() <= 16 && c.chars().all(|ch| ch.is_ascii_alphanumeric()) => c,
             Some(c) => {
