@@ -1,10 +1,13 @@
-//! Budgets: how much a task may spend (tokens, money or both) and how far it has got. At 80% a
-//! person is warned; at 100% the task's sessions pause after their turn until a person raises the
-//! budget or cancels the task. Pure: the store keeps budgets and alerts, the orchestrator acts.
+//! Budgets: how much a task may spend (tokens, money or both), and how much every task of one
+//! repository or of one user may spend in a day (UTC), and how far each has got. At 80% a person is
+//! warned; at 100% the task's sessions pause after their turn until a person raises the budget,
+//! the day ends (for a daily budget) or the task is cancelled. Pure: the store keeps budgets and
+//! alerts, the orchestrator acts.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::Timestamp;
 use crate::named_enum;
 use crate::usage::{Money, UsageTotals};
 
@@ -61,6 +64,48 @@ impl Budget {
 
 fn share(used: f64, limit: f64) -> f64 {
     if limit <= 0.0 { if used > 0.0 { f64::INFINITY } else { 1.0 } } else { used / limit }
+}
+
+/// What a daily budget limits: the spending of every task of one repository, or of every task one
+/// user created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetScope {
+    Repository,
+    User,
+}
+named_enum!(BudgetScope, "budget scope", {
+    Repository => "repository",
+    User => "user",
+});
+
+/// The budgets that hold where a person set none: a task's, and each repository's and each
+/// user's daily budget (`[budget]` in the configuration; no limit by default).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BudgetDefaults {
+    pub task: Budget,
+    pub repository_daily: Budget,
+    pub user_daily: Budget,
+}
+
+impl BudgetDefaults {
+    /// The daily budget of `scope` where a person set none.
+    pub fn daily(&self, scope: BudgetScope) -> &Budget {
+        match scope {
+            BudgetScope::Repository => &self.repository_daily,
+            BudgetScope::User => &self.user_daily,
+        }
+    }
+}
+
+/// The day (UTC, `YYYY-MM-DD`) `at` falls in: daily budgets count what was spent in it.
+pub fn budget_day(at: Timestamp) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// When the day (UTC) `at` falls in began.
+pub fn budget_day_start(at: Timestamp) -> Timestamp {
+    at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 /// How far a task has got through its budget.
@@ -142,6 +187,16 @@ mod tests {
         let other_currency = budget.use_of(&spent(10, 10, Some((5, "credits"))));
         assert!(other_currency.cost_unknown);
         assert!(!budget.use_of(&spent(0, 0, None)).cost_unknown);
+    }
+
+    #[test]
+    fn a_budget_day_is_the_utc_calendar_day() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T23:59:59+02:00").map(|t| t.to_utc());
+        let at = at.expect("a valid time");
+        assert_eq!(budget_day(at), "2026-11-25");
+        assert_eq!(budget_day_start(at).to_rfc3339(), "2026-11-25T00:00:00+00:00");
+        let next = at + chrono::Duration::hours(3);
+        assert_eq!(budget_day(next), "2026-11-26");
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub mod usage;
 pub mod work_session;
 
 pub use agent::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
-pub use budget::{BUDGET_PAUSE, Budget, BudgetLevel, BudgetUse};
+pub use budget::{
+    BUDGET_PAUSE, Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, budget_day, budget_day_start,
+};
 pub use coordination::{CoordinationEvent, CoordinationKind};
 pub use event::{Event, EventKind};
 pub use history::{HistoryEntry, HistoryFile};

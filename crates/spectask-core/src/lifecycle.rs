@@ -355,6 +355,14 @@ impl WorkSessionState {
         matches!(self, Self::Interrupted { reason } if reason.starts_with(PAUSED_BY))
     }
 
+    /// Paused because a budget that holds its task was reached: it goes on by itself once no
+    /// budget holds the task (a person raised it, or a new day began for a daily budget).
+    pub fn is_paused_by_budget(&self) -> bool {
+        matches!(self, Self::Interrupted { reason }
+            if reason.strip_prefix(PAUSED_BY).is_some_and(|r| r.starts_with(crate::BUDGET_PAUSE)
+                && r[crate::BUDGET_PAUSE.len()..].starts_with(':')))
+    }
+
     /// Applies `command` to a work session in this state.
     pub fn apply(
         &self,

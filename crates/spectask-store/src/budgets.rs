@@ -180,7 +180,7 @@ pub(crate) async fn write_budget(
 }
 
 /// The coordination entry (which goes to git) and the outbox event of budget news.
-async fn budget_news(
+pub(crate) async fn budget_news(
     w: &mut WriteTx<'_>,
     task: SpecTaskId,
     message: String,
@@ -207,7 +207,7 @@ async fn budget_news(
     Ok(())
 }
 
-fn budget_json(budget: &Budget) -> serde_json::Value {
+pub(crate) fn budget_json(budget: &Budget) -> serde_json::Value {
     json!({
         "tokens": budget.tokens,
         "cost_micros": budget.cost.as_ref().map(|m| m.micros),
@@ -215,7 +215,7 @@ fn budget_json(budget: &Budget) -> serde_json::Value {
     })
 }
 
-fn spent_json(spent: &UsageTotals) -> serde_json::Value {
+pub(crate) fn spent_json(spent: &UsageTotals) -> serde_json::Value {
     json!({
         "tokens": spent.tokens.input_tokens.saturating_add(spent.tokens.output_tokens),
         "cost_micros": spent.cost.as_ref().map(|m| m.micros),

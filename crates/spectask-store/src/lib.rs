@@ -36,6 +36,7 @@
 mod admission;
 mod approvals;
 mod budgets;
+mod daily_budgets;
 mod census;
 mod codec;
 mod connect;
@@ -82,6 +83,7 @@ mod write;
 pub use admission::{Admission, WipLimits};
 pub use approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MAX_AGE, NewApproval};
 pub use budgets::{BudgetCrossing, BudgetStanding, TaskBudget};
+pub use daily_budgets::{DailyCrossing, DailyStanding};
 pub use census::Census;
 pub use connect::DatabaseUrl;
 pub use coordination::NewCoordination;

@@ -320,3 +320,11 @@ pub async fn backdate_approval_decisions(
         .await?;
     Ok(())
 }
+
+/// Moves every usage ledger entry back by `by`, as if it was spent that long ago (a daily budget's
+/// day ending).
+pub async fn backdate_usage(store: &crate::Store, by: Duration) -> Result<(), StoreError> {
+    let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query("UPDATE usage_entries SET at = at - $1").bind(by).execute(&store.pool).await?;
+    Ok(())
+}

@@ -48,7 +48,7 @@ pub struct UsageCensus {
     pub costs: Vec<(String, String, String, i64)>,
 }
 
-const SUM: &str = "CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
+pub(crate) const SUM: &str = "CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS input_tokens, \
      CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT) AS output_tokens, \
      CAST(COALESCE(SUM(cached_tokens), 0) AS BIGINT) AS cached_tokens, \
      CAST(SUM(cost_micros) AS BIGINT) AS cost_micros, \
@@ -237,7 +237,7 @@ impl WriteTx<'_> {
 
 /// Adds one (session, currency) group of entries to `part`: tokens always; money when the group
 /// was priced in the part's one currency, else the group counts as unpriced.
-fn add_entries(part: &mut UsagePart, row: &sqlx::any::AnyRow) -> Result<(), StoreError> {
+pub(crate) fn add_entries(part: &mut UsagePart, row: &sqlx::any::AnyRow) -> Result<(), StoreError> {
     part.tokens = part.tokens.plus(counts(row)?);
     part.unpriced += to_u64(get::<i64>(row, "unpriced")?);
     let currency: Option<String> = get(row, "currency")?;

@@ -315,3 +315,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn only_a_budget_pauses_a_session_by_budget() {
+    let interrupted = |reason: &str| WorkSessionState::Interrupted { reason: reason.to_owned() };
+    assert!(interrupted("paused by budget: the task reached its budget of 10 tokens").is_paused_by_budget());
+    assert!(!interrupted("paused by ada: lunch").is_paused_by_budget());
+    assert!(!interrupted("paused by budgeteer").is_paused_by_budget());
+    assert!(!interrupted("interrupted by shutdown").is_paused_by_budget());
+    assert!(!WorkSessionState::Running.is_paused_by_budget());
+}

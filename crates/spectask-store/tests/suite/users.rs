@@ -58,6 +58,9 @@ async fn tokens_name_their_user_and_only_their_keyed_hash_is_stored(store: Store
         let err = store.add_user(bad).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidInput(_)), "{bad:?}: {err}");
     }
+    // spectask pauses sessions as `budget`: nobody may take the name.
+    let reserved = store.add_user("budget").await.unwrap_err();
+    assert!(reserved.to_string().contains("reserved"), "{reserved}");
     let taken = store.add_user("alice").await.unwrap_err();
     assert_eq!(taken.to_string(), "user \"alice\" already exists");
     let names: Vec<String> = store.users().await.unwrap().into_iter().map(|u| u.name).collect();
