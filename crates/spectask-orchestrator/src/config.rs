@@ -58,8 +58,9 @@ pub struct OrchestratorConfig {
     pub forges: spectask_forge::Forges,
     /// Prices per model, for the tokens of agents that report no cost themselves.
     pub prices: spectask_core::PriceTable,
-    /// The budget of a task created without its own (`[budget]` in the configuration).
-    pub default_budget: spectask_core::Budget,
+    /// The budgets that hold where a person set none: a task's, and each repository's and each
+    /// user's daily budget (`[budget]` in the configuration).
+    pub budgets: spectask_core::BudgetDefaults,
     /// A running session whose agent says nothing for this long is marked stalled (and its
     /// profile's `on_stall` applies).
     pub stall_after: Duration,
@@ -138,7 +139,7 @@ impl OrchestratorConfig {
             clones_dir: None,
             forges: spectask_forge::Forges::default(),
             prices: spectask_core::PriceTable::defaults(),
-            default_budget: spectask_core::Budget::default(),
+            budgets: spectask_core::BudgetDefaults::default(),
             stall_after: Duration::from_secs(300),
             notifications: crate::notify::NotifyConfig::default(),
         }

@@ -129,6 +129,7 @@ impl Orchestrator {
         // node's agents still work (another node could then start a second agent for the task).
         let sweep = ctx.config.sweep_interval.min(ctx.config.lease / 3);
         let mut admitted_at = std::time::Instant::now();
+        let mut budgets_weighed_at = std::time::Instant::now();
         // After a failed admission: how soon it is tried again (its due mark was given back).
         let mut admission_retry: Option<Duration> = None;
         let mut claims = Claims::default();
@@ -161,6 +162,10 @@ impl Orchestrator {
                         Some(delay)
                     }
                 };
+            }
+            if budgets_weighed_at.elapsed() >= sweep {
+                budgets_weighed_at = std::time::Instant::now();
+                crate::budget::wake(&ctx).await;
             }
             crate::approvals::deliver(&ctx).await;
             // What steps claimed for this node runs at once, whatever the free slots (a thread

@@ -100,6 +100,7 @@ mod thread_tools;
 mod whole_plan;
 mod work;
 
+pub use budget::{BudgetHold, budget_hold};
 pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
 pub use coordination::{
     CoordinationError, CoordinationLimits, Sent, caller, log as coordination_log, report_blocked,

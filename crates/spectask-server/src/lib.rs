@@ -41,7 +41,7 @@ mod ui;
 
 pub use auth::{Auth, Caller, SESSION_COOKIE};
 /// One line of an editor turn's stream, for the client that reads it (`spectask acp`).
-pub use dto::EditorTurnFrame;
+pub use dto::{DailyBudgetDto, EditorTurnFrame};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use security::{CLIENT_HEADER, Security};

@@ -35,8 +35,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The forge connections of the configuration (where pull requests are opened).
     pub forges: spectask_forge::Forges,
-    /// The budget of a task that has none of its own (`[budget]` in the configuration).
-    pub default_budget: spectask_core::Budget,
+    /// The budgets that hold where a person set none (`[budget]` in the configuration).
+    pub budgets: spectask_core::BudgetDefaults,
 }
 
 impl AppState {

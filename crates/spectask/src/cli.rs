@@ -101,6 +101,16 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Show or set what all the tasks a user created may spend in a day (UTC); when it is reached
+    /// their sessions pause until the day ends or it is raised. Only an operator sets it: a user
+    /// can read theirs (`GET /api/v1/auth/me/budget`) but not change it.
+    Budget {
+        name: String,
+        #[command(flatten)]
+        budget: DailyBudgetArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -422,6 +432,14 @@ pub enum RepoCommand {
         #[command(flatten)]
         settings: RepoSettingsArgs,
     },
+    /// Show or set what all the tasks of a repository may spend in a day (UTC) (its owner or a
+    /// member); when it is reached its tasks' sessions pause until the day ends or it is raised.
+    Budget {
+        /// The repository: its id or its path.
+        repo: String,
+        #[command(flatten)]
+        budget: DailyBudgetArgs,
+    },
     /// Who may use a repository and change its settings: its owner and the members they add.
     Member {
         #[command(subcommand)]
@@ -532,6 +550,45 @@ pub struct BudgetArgs {
     /// The currency of --budget-cost (default USD).
     #[arg(long, requires = "cost")]
     pub currency: Option<String>,
+}
+
+/// A daily budget to set; nothing given: show it.
+#[derive(Debug, Args)]
+pub struct DailyBudgetArgs {
+    /// Tokens (input and output together) that may be used in a day.
+    #[arg(long = "daily-tokens", value_name = "N")]
+    pub tokens: Option<u64>,
+    /// Money that may be spent in a day, in --currency.
+    #[arg(long = "daily-cost", value_name = "AMOUNT")]
+    pub cost: Option<f64>,
+    /// The currency of --daily-cost (default USD).
+    #[arg(long, requires = "cost")]
+    pub currency: Option<String>,
+    /// Remove the limit (no daily budget).
+    #[arg(long, conflicts_with_all = ["tokens", "cost"])]
+    pub unlimited: bool,
+}
+
+impl DailyBudgetArgs {
+    /// The API's budget object to set; `None`: only show it.
+    pub fn body(&self) -> Option<serde_json::Value> {
+        if self.unlimited {
+            return Some(serde_json::json!({}));
+        }
+        (self.tokens.is_some() || self.cost.is_some()).then(|| {
+            let mut body = serde_json::Map::new();
+            for (key, value) in [
+                ("tokens", self.tokens.map(serde_json::Value::from)),
+                ("cost", self.cost.map(serde_json::Value::from)),
+                ("currency", self.currency.clone().map(serde_json::Value::from)),
+            ] {
+                if let Some(value) = value {
+                    body.insert(key.to_owned(), value);
+                }
+            }
+            serde_json::Value::Object(body)
+        })
+    }
 }
 
 impl BudgetArgs {

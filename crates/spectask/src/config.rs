@@ -33,7 +33,8 @@ struct File {
     webhooks: Vec<crate::notify_config::WebhookSection>,
 }
 
-/// `[budget]`: the budget of a task created without its own; none by default.
+/// `[budget]`: the budget of a task created without its own, and the daily budgets of each
+/// repository and each user where a person set none; none by default.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BudgetSection {
@@ -41,21 +42,40 @@ struct BudgetSection {
     task_tokens: Option<u64>,
     /// Money a task may spend, in `currency`.
     task_cost: Option<f64>,
-    /// The currency of `task_cost` (default `USD`): the one the price table and agents report.
+    /// Tokens all tasks of one repository may use in a day (UTC).
+    repository_daily_tokens: Option<u64>,
+    /// Money all tasks of one repository may spend in a day (UTC).
+    repository_daily_cost: Option<f64>,
+    /// Tokens all tasks one user created may use in a day (UTC).
+    user_daily_tokens: Option<u64>,
+    /// Money all tasks one user created may spend in a day (UTC).
+    user_daily_cost: Option<f64>,
+    /// The currency of the costs (default `USD`): the one the price table and agents report.
     currency: Option<String>,
 }
 
 impl BudgetSection {
-    fn budget(&self, name: &str) -> anyhow::Result<spectask_core::Budget> {
-        let currency = self.currency.as_deref().unwrap_or("USD");
-        let cost = match self.task_cost {
-            Some(c) if !c.is_finite() || c < 0.0 => {
-                anyhow::bail!("[budget] task_cost = {c} in {name}: a budget is an amount of at least 0")
-            }
-            Some(c) => Some(spectask_core::Money::from_amount(c, currency)),
-            None => None,
+    fn budgets(&self, name: &str) -> anyhow::Result<spectask_core::BudgetDefaults> {
+        let budget = |tokens: Option<u64>, cost: Option<f64>, key: &str| {
+            let currency = self.currency.as_deref().unwrap_or("USD");
+            let cost = match cost {
+                Some(c) if !c.is_finite() || c < 0.0 => {
+                    anyhow::bail!("[budget] {key} = {c} in {name}: a budget is an amount of at least 0")
+                }
+                Some(c) => Some(spectask_core::Money::from_amount(c, currency)),
+                None => None,
+            };
+            Ok(spectask_core::Budget { tokens, cost })
         };
-        Ok(spectask_core::Budget { tokens: self.task_tokens, cost })
+        Ok(spectask_core::BudgetDefaults {
+            task: budget(self.task_tokens, self.task_cost, "task_cost")?,
+            repository_daily: budget(
+                self.repository_daily_tokens,
+                self.repository_daily_cost,
+                "repository_daily_cost",
+            )?,
+            user_daily: budget(self.user_daily_tokens, self.user_daily_cost, "user_daily_cost")?,
+        })
     }
 }
 
@@ -151,7 +171,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let mut config = OrchestratorConfig::new("unnamed");
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
     config.prices = spectask_core::PriceTable::defaults().with(file.prices);
-    config.default_budget = file.budget.budget(&name)?;
+    config.budgets = file.budget.budgets(&name)?;
     config.notifications =
         crate::notify_config::read(file.notifications, file.webhooks, &|var| std::env::var(var).ok())
             .with_context(|| format!("in {name}"))?;

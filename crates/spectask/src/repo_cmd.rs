@@ -73,6 +73,19 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(attention_code(&items))
         }
+        RepoCommand::Budget { repo, budget } => {
+            let id = repository_id(&client, &repo).await?;
+            let standing = match budget.body() {
+                Some(body) => client.put(&format!("/repos/{id}/budget"), Some(body)).await?,
+                None => client.get(&format!("/repos/{id}/budget"), &[]).await?,
+            };
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&standing)?)?;
+            } else {
+                outln!("{}", crate::usage_text::daily_budget(&standing))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         RepoCommand::Set { repo, settings } => {
             let id = repository_id(&client, &repo).await?;
             let body = settings_body(settings);

@@ -75,7 +75,7 @@ pub async fn serve_until_signal(
     let coordination = config.orchestrator.coordination;
     let granularity = config.orchestrator.granularity;
     let forges = config.orchestrator.forges.clone();
-    let default_budget = config.orchestrator.default_budget.clone();
+    let budgets = config.orchestrator.budgets.clone();
     let shutdown = CancellationToken::new();
     announce_sandbox(&config);
     stop_orphans(&config.runtime).await;
@@ -104,7 +104,7 @@ pub async fn serve_until_signal(
         clones_dir: Some(clones_dir),
         metrics,
         forges,
-        default_budget,
+        budgets,
     };
     let served = spectask_server::serve(listener, state, security, async move {
         stop_signal.await;

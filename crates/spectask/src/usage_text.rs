@@ -48,6 +48,19 @@ pub fn budget(b: &Value) -> String {
     if b["paused"] == true { format!("paused: budget reached ({line})") } else { line }
 }
 
+/// A daily budget (`DailyBudgetDto`) in one line: `2026-11-25: 12,000 tokens spent; 40% of …`.
+pub fn daily_budget(b: &Value) -> String {
+    let spent = b["spent_tokens"].as_u64().unwrap_or(0);
+    let cost = match (b["spent_cost"]["amount"].as_f64(), b["spent_cost"]["currency"].as_str()) {
+        (Some(amount), Some(currency)) => format!(" ({amount:.2} {currency})"),
+        _ => String::new(),
+    };
+    let day = b["day"].as_str().unwrap_or_default();
+    let limit = budget(b);
+    let limit = if limit.is_empty() { "no daily budget".to_owned() } else { format!("{limit} a day") };
+    format!("{day}: {} tokens spent{cost}; {limit}", grouped(spent))
+}
+
 /// `1234567` → `1,234,567`.
 fn grouped(n: u64) -> String {
     let digits = n.to_string();

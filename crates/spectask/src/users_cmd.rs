@@ -30,6 +30,12 @@ pub async fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
                 user.name
             )?;
         }
+        UserCommand::Budget { name, budget, store } => {
+            let store = open(&store).await?;
+            let shown = user_budget(&store, &name, &budget).await;
+            store.close().await;
+            outln!("{}", shown?)?;
+        }
         UserCommand::List { store } => {
             let store = open(&store).await?;
             let users = store.users().await;
@@ -40,6 +46,38 @@ pub async fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sets a user's daily budget when one is given, and says where they stand today.
+async fn user_budget(
+    store: &spectask_store::Store,
+    name: &str,
+    args: &crate::cli::DailyBudgetArgs,
+) -> anyhow::Result<String> {
+    use spectask_core::{Budget, BudgetDefaults, BudgetScope, Money};
+    if name != spectask_store::LOCAL_USER && store.user_named(name).await?.is_none() {
+        anyhow::bail!("no user is named {name:?} (`spectask user list` shows them)");
+    }
+    if args.body().is_some() {
+        let cost = match args.cost {
+            Some(c) if !c.is_finite() || c < 0.0 => anyhow::bail!("--daily-cost {c}: a budget is an amount of at least 0"),
+            Some(c) => Some(Money::from_amount(c, args.currency.as_deref().unwrap_or("USD"))),
+            None => None,
+        };
+        let budget = Budget { tokens: args.tokens, cost };
+        let spent = store.daily_spent(BudgetScope::User, name, chrono::Utc::now()).await?;
+        let level = budget.use_of(&spent).level();
+        store.set_daily_budget(BudgetScope::User, name, &budget, "operator", level).await?;
+    }
+    // The configuration's default is the server's to apply; here only a budget set for the user.
+    let standing = store.daily_standing(BudgetScope::User, name, &BudgetDefaults::default(), chrono::Utc::now()).await?;
+    let dto = serde_json::to_value(spectask_server::DailyBudgetDto::from(&standing))?;
+    let line = crate::usage_text::daily_budget(&dto);
+    Ok(if standing.own.is_none() {
+        format!("{name} {line} (none set here: the configuration's [budget] user_daily_tokens and user_daily_cost hold)")
+    } else {
+        format!("{name} {line}")
+    })
 }
 
 pub async fn run_token(command: TokenCommand) -> anyhow::Result<ExitCode> {

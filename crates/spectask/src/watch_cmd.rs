@@ -89,11 +89,15 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
         // What the task used, once it ended.
         if ended.is_some() {
             let task = client.get(&format!("/spec-tasks/{task_id}"), &[]).await?;
+            // Timed like every line of the view above it.
+            let now = chrono::Local::now().format("%H:%M:%S");
             let usage = crate::usage_text::usage(&task["usage"]);
             if !usage.is_empty() {
-                // Timed like every line of the view above it.
-                let now = chrono::Local::now().format("%H:%M:%S");
                 outln!("{now} usage: {usage}")?;
+            }
+            let budget = crate::usage_text::budget(&task["budget"]);
+            if !budget.is_empty() {
+                outln!("{now} budget: {budget}")?;
             }
         }
     }

@@ -140,6 +140,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/me/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the caller stands against their daily budget today (UTC): what all the tasks they
+         *     created may spend in a day (set by an operator), and what they spent today.
+         */
+        get: operations["my_budget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/sessions": {
         parameters: {
             query?: never;
@@ -511,6 +531,30 @@ export interface paths {
         head?: never;
         /** Change a repository's settings (its owner or a member). */
         patch: operations["update_repo"];
+        trace?: never;
+    };
+    "/api/v1/repos/{id}/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a repository stands against its daily budget today (UTC): what all its tasks together
+         *     may spend in a day, and what they spent today.
+         */
+        get: operations["repository_budget"];
+        /**
+         * Set a repository's daily budget (its owner or a member; tokens, money or both; both left out:
+         *     no limit). Sessions its budget paused go on once no budget holds their task.
+         */
+        put: operations["set_repository_budget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/repos/{id}/members": {
@@ -1621,8 +1665,8 @@ export interface components {
             title?: string | null;
         };
         /**
-         * @description A task's budget: tokens (input and output together), money, or both; a limit left out does
-         *     not stop anything. Both left out: no budget.
+         * @description A budget (a task's, or a repository's or user's daily one): tokens (input and output
+         *     together), money, or both; a limit left out does not stop anything. Both left out: no budget.
          */
         BudgetBody: {
             /**
@@ -1672,6 +1716,12 @@ export interface components {
          * @enum {string}
          */
         BudgetLevel: "within" | "warning" | "reached";
+        /**
+         * @description What a daily budget limits: the spending of every task of one repository, or of every task one
+         *     user created.
+         * @enum {string}
+         */
+        BudgetScope: "repository" | "user";
         ChangesRequestBody: {
             comments?: string;
             line_comments?: components["schemas"]["LineComment"][];
@@ -1823,6 +1873,38 @@ export interface components {
             text: string;
             /** @description The sessions of those plan tasks. */
             work_session_ids: components["schemas"]["WorkSessionId"][];
+        };
+        /** @description Where a repository or a user stands against its daily budget today (UTC). */
+        DailyBudgetDto: {
+            cost?: components["schemas"]["CostDto"] | null;
+            /** @description A money limit is set but today's cost is unknown (an unpriced model, another currency). */
+            cost_unknown: boolean;
+            /** @description The day counted (UTC), `YYYY-MM-DD`. */
+            day: string;
+            level: components["schemas"]["BudgetLevel"];
+            /** @description Its tasks' sessions pause before their next turn until the day ends or the budget is raised. */
+            paused: boolean;
+            scope: components["schemas"]["BudgetScope"];
+            /** @description Who set the budget; `null`: the configuration's default holds. */
+            set_by?: string | null;
+            /**
+             * Format: double
+             * @description The larger of the tokens' and the money's share of their limits (1 is the whole budget).
+             */
+            share: number;
+            spent_cost?: components["schemas"]["CostDto"] | null;
+            /**
+             * Format: int64
+             * @description Tokens used today (input and output).
+             */
+            spent_tokens: number;
+            /** @description The repository's id, or the user's name. */
+            subject: string;
+            /**
+             * Format: int64
+             * @description Tokens all its tasks may use in a day (input and output together); `null`: not limited.
+             */
+            tokens?: number | null;
         };
         /** @description A notification's delivery to one webhook. */
         DeliveryDto: {
@@ -3408,6 +3490,35 @@ export interface operations {
             };
         };
     };
+    my_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's daily budget and today's spending */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyBudgetDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_sessions: {
         parameters: {
             query?: never;
@@ -4093,6 +4204,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RepositoryDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    repository_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The repository's daily budget and today's spending */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyBudgetDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_repository_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetBody"];
+            };
+        };
+        responses: {
+            /** @description The repository's daily budget as it now is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyBudgetDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

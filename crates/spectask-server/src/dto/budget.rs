@@ -1,15 +1,16 @@
-//! Budgets on the wire: what a person asks for (at create, or later) and where a task stands.
+//! Budgets on the wire: what a person asks for (at create, or later) and where a task, a
+//! repository or a user stands.
 
 use serde::{Deserialize, Serialize};
-use spectask_core::{Budget, BudgetLevel, Money};
-use spectask_store::BudgetStanding;
+use spectask_core::{Budget, BudgetLevel, BudgetScope, Money};
+use spectask_store::{BudgetStanding, DailyStanding};
 use utoipa::ToSchema;
 
 use super::CostDto;
 use crate::ApiError;
 
-/// A task's budget: tokens (input and output together), money, or both; a limit left out does
-/// not stop anything. Both left out: no budget.
+/// A budget (a task's, or a repository's or user's daily one): tokens (input and output
+/// together), money, or both; a limit left out does not stop anything. Both left out: no budget.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetBody {
@@ -88,6 +89,54 @@ impl From<&BudgetStanding> for BudgetDto {
                 .map(|m| CostDto { amount: m.amount(), currency: m.currency.clone() }),
             set_by: s.own.as_ref().map(|o| o.set_by.clone()),
             spent_tokens: s.spent.tokens.input_tokens.saturating_add(s.spent.tokens.output_tokens),
+            share: if s.used.share.is_finite() { s.used.share } else { 1.0 },
+            level,
+            paused: level == BudgetLevel::Reached && !s.budget.is_unlimited(),
+            cost_unknown: s.used.cost_unknown,
+        }
+    }
+}
+
+/// Where a repository or a user stands against its daily budget today (UTC).
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct DailyBudgetDto {
+    pub scope: BudgetScope,
+    /// The repository's id, or the user's name.
+    pub subject: String,
+    /// The day counted (UTC), `YYYY-MM-DD`.
+    pub day: String,
+    /// Tokens all its tasks may use in a day (input and output together); `null`: not limited.
+    pub tokens: Option<u64>,
+    /// Money all its tasks may spend in a day; `null`: not limited.
+    pub cost: Option<CostDto>,
+    /// Who set the budget; `null`: the configuration's default holds.
+    pub set_by: Option<String>,
+    /// Tokens used today (input and output).
+    pub spent_tokens: u64,
+    /// Money spent today, when known (priced by the price table).
+    pub spent_cost: Option<CostDto>,
+    /// The larger of the tokens' and the money's share of their limits (1 is the whole budget).
+    pub share: f64,
+    pub level: BudgetLevel,
+    /// Its tasks' sessions pause before their next turn until the day ends or the budget is raised.
+    pub paused: bool,
+    /// A money limit is set but today's cost is unknown (an unpriced model, another currency).
+    pub cost_unknown: bool,
+}
+
+impl From<&DailyStanding> for DailyBudgetDto {
+    fn from(s: &DailyStanding) -> Self {
+        let level = s.used.level();
+        let cost = |m: &Money| CostDto { amount: m.amount(), currency: m.currency.clone() };
+        DailyBudgetDto {
+            scope: s.scope,
+            subject: s.subject.clone(),
+            day: s.day.clone(),
+            tokens: s.budget.tokens,
+            cost: s.budget.cost.as_ref().map(cost),
+            set_by: s.own.as_ref().map(|o| o.set_by.clone()),
+            spent_tokens: s.spent.tokens.input_tokens.saturating_add(s.spent.tokens.output_tokens),
+            spent_cost: s.spent.cost.as_ref().map(cost),
             share: if s.used.share.is_finite() { s.used.share } else { 1.0 },
             level,
             paused: level == BudgetLevel::Reached && !s.budget.is_unlimited(),

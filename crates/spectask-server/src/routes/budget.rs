@@ -1,20 +1,26 @@
-//! A task's budget: set by a person (a recorded decision), which resumes the sessions the budget
-//! paused once the task is back under it.
+//! Budgets set by people: a task's (a recorded decision in its log) and a repository's daily budget
+//! (kept with who set it); either resumes the sessions a budget paused once no budget holds their
+//! task. A user's daily budget is an operator's to set (`spectask user budget`); each user can read
+//! where they stand.
 
 use axum::Json;
 use axum::extract::State;
-use spectask_core::{BUDGET_PAUSE, BudgetLevel, PAUSED_BY, WorkSessionCommand, WorkSessionState};
+use spectask_core::{BudgetScope, SpecTask, WorkSessionCommand};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::spec_tasks::{load, task_dto};
-use crate::dto::{BudgetBody, SpecTaskDto};
+use crate::dto::{BudgetBody, DailyBudgetDto, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath};
-use crate::params::TaskPath;
+use crate::params::{RepoPath, TaskPath};
+use crate::routes::repo_access::member_repository;
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(set_budget))
+    OpenApiRouter::new()
+        .routes(routes!(set_budget))
+        .routes(routes!(repository_budget, set_repository_budget))
+        .routes(routes!(my_budget))
 }
 
 /// Set a SpecTask's budget (tokens, money or both; both left out: no limit). The change is
@@ -40,19 +46,71 @@ async fn set_budget(
     let spent = state.store.task_usage(task.id).await?.totals();
     let level = budget.use_of(&spent).level();
     state.store.set_task_budget(task.id, &budget, &caller.name, level).await?;
-    if level < BudgetLevel::Reached {
-        for session in state.store.work_sessions_of(task.id).await? {
-            if paused_by_budget(&session.state) {
-                state.store.change_work_session(session.id, &WorkSessionCommand::Resume).await?;
-            }
-        }
-    }
+    resume_unheld(&state, &task).await?;
     let task = state.store.spec_task(task.id).await?;
     task_dto(&state, &task).await.map(Json)
 }
 
-/// A session its task's budget paused.
-pub(crate) fn paused_by_budget(state: &WorkSessionState) -> bool {
-    matches!(state, WorkSessionState::Interrupted { reason }
-        if reason.strip_prefix(PAUSED_BY).is_some_and(|r| r.starts_with(BUDGET_PAUSE)))
+/// Resumes the sessions of `task` a budget paused, when no budget holds it any more.
+pub(crate) async fn resume_unheld(state: &AppState, task: &SpecTask) -> Result<(), ApiError> {
+    if spectask_orchestrator::budget_hold(&state.store, &state.budgets, task).await?.is_some() {
+        return Ok(());
+    }
+    for session in state.store.work_sessions_of(task.id).await? {
+        if session.state.is_paused_by_budget() {
+            state.store.change_work_session(session.id, &WorkSessionCommand::Resume).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Where a repository stands against its daily budget today (UTC): what all its tasks together
+/// may spend in a day, and what they spent today.
+#[utoipa::path(get, path = "/repos/{id}/budget", tag = "repos", params(RepoPath),
+    responses((status = 200, description = "The repository's daily budget and today's spending", body = DailyBudgetDto)))]
+async fn repository_budget(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(RepoPath { id }): ApiPath<RepoPath>,
+) -> Result<Json<DailyBudgetDto>, ApiError> {
+    let repository = member_repository(&state, &caller, id).await?;
+    daily(&state, BudgetScope::Repository, &repository.id.to_string()).await
+}
+
+/// Set a repository's daily budget (its owner or a member; tokens, money or both; both left out:
+/// no limit). Sessions its budget paused go on once no budget holds their task.
+#[utoipa::path(put, path = "/repos/{id}/budget", tag = "repos", params(RepoPath), request_body = BudgetBody,
+    responses((status = 200, description = "The repository's daily budget as it now is", body = DailyBudgetDto)))]
+async fn set_repository_budget(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(RepoPath { id }): ApiPath<RepoPath>,
+    ApiJson(body): ApiJson<BudgetBody>,
+) -> Result<Json<DailyBudgetDto>, ApiError> {
+    let repository = member_repository(&state, &caller, id).await?;
+    let budget = body.budget()?;
+    let subject = repository.id.to_string();
+    let spent = state.store.daily_spent(BudgetScope::Repository, &subject, chrono::Utc::now()).await?;
+    let level = budget.use_of(&spent).level();
+    state.store.set_daily_budget(BudgetScope::Repository, &subject, &budget, &caller.name, level).await?;
+    for session in state.store.sessions_paused_by_budget().await? {
+        let task = state.store.spec_task(session.spec_task_id).await?;
+        if task.repository_id == repository.id && !task.state.is_terminal() {
+            resume_unheld(&state, &task).await?;
+        }
+    }
+    daily(&state, BudgetScope::Repository, &subject).await
+}
+
+/// Where the caller stands against their daily budget today (UTC): what all the tasks they
+/// created may spend in a day (set by an operator), and what they spent today.
+#[utoipa::path(get, path = "/auth/me/budget", tag = "auth",
+    responses((status = 200, description = "The caller's daily budget and today's spending", body = DailyBudgetDto)))]
+async fn my_budget(State(state): State<AppState>, caller: Caller) -> Result<Json<DailyBudgetDto>, ApiError> {
+    daily(&state, BudgetScope::User, &caller.name).await
+}
+
+async fn daily(state: &AppState, scope: BudgetScope, subject: &str) -> Result<Json<DailyBudgetDto>, ApiError> {
+    let standing = state.store.daily_standing(scope, subject, &state.budgets, chrono::Utc::now()).await?;
+    Ok(Json(DailyBudgetDto::from(&standing)))
 }

@@ -102,7 +102,7 @@ async fn get_fleet(State(state): State<AppState>, caller: Caller) -> Result<Json
         state.store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
-    let mut standings = state.store.budget_standings(&ids, &state.default_budget).await?;
+    let mut standings = state.store.budget_standings(&ids, &state.budgets.task).await?;
     let mut stalls = state.store.session_stalls(&ids).await?;
     let mut agents = Vec::with_capacity(tasks.len());
     for task in tasks {

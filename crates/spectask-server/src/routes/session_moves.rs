@@ -162,17 +162,11 @@ async fn set_work_session_status(
             WorkSessionCommand::Interrupt { reason }
         }
         WorkSessionStatus::Running => {
-            let standing = state.store.budget_standing(session.spec_task_id, &state.default_budget).await?;
-            if standing.used.level() == spectask_core::BudgetLevel::Reached {
+            let task = state.store.spec_task(session.spec_task_id).await?;
+            if let Some(hold) = spectask_orchestrator::budget_hold(&state.store, &state.budgets, &task).await? {
                 return Err(ApiError::conflict(
                     "budget_reached",
-                    format!(
-                        "the task reached its budget of {} (spent {}): raise it (PUT /api/v1/spec-tasks/{}/budget) \
-                         or cancel the task",
-                        standing.budget.describe(),
-                        standing.spent.describe(),
-                        session.spec_task_id
-                    ),
+                    format!("{}: raise it ({}) or cancel the task", hold.why, hold.raise),
                 ));
             }
             WorkSessionCommand::Resume

@@ -202,7 +202,7 @@ pub(crate) async fn page(
     let repositories: HashMap<_, _> =
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let ids: Vec<_> = page.items.iter().map(|(task, _)| task.id).collect();
-    let mut standings = state.store.budget_standings(&ids, &state.default_budget).await?;
+    let mut standings = state.store.budget_standings(&ids, &state.budgets.task).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -277,7 +277,7 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, reference: &str) -> 
 /// The wire form of one task, with its repository and why it waits (if it does).
 pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
-    let standing = state.store.budget_standing(task.id, &state.default_budget).await?;
+    let standing = state.store.budget_standing(task.id, &state.budgets.task).await?;
     let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;

@@ -32,7 +32,7 @@ pub fn state(store: Store) -> AppState {
         granularity: spectask_orchestrator::Granularity::PlanTask,
         metrics: Default::default(),
         forges: Default::default(),
-        default_budget: Default::default(),
+        budgets: Default::default(),
     }
 }
 

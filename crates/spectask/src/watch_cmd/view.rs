@@ -65,7 +65,14 @@ impl View {
                 self.session_created(&session_id, &text(payload, "name"));
                 Ok(())
             }
-            "work_session.transitioned" => self.session_status(event, &session_id, &text(payload, "to")),
+            "work_session.transitioned" => {
+                let (to, reason) = (text(payload, "to"), text(&payload["command"], "reason"));
+                if to == "interrupted" && !reason.is_empty() {
+                    // Why it stopped (a person's pause, a budget reached) is worth a line of its own.
+                    self.line(event, &format!("session {}: {reason}", self.name(&session_id)))?;
+                }
+                self.session_status(event, &session_id, &to)
+            }
             "work_session.plan" => self.session_plan(event, &session_id, payload),
             _ => Ok(()),
         }

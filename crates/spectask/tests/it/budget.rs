@@ -52,7 +52,21 @@ fn a_budget_reached_pauses_the_task_until_a_person_raises_it_on_postgres() {
     reached_then_raised(Some(&postgres_url()));
 }
 
-fn reached_then_raised(database: Option<&str>) {
+/// A server whose coder spends 10,000 tokens a turn, one session at a time, and a task on it
+/// planned and waiting in spec review. Bind `_dir` and `_llm` by name: they must live as long as
+/// the server.
+pub(crate) struct Planned {
+    pub _dir: tempfile::TempDir,
+    pub _llm: FakeLlm,
+    pub data: std::path::PathBuf,
+    pub repo: std::path::PathBuf,
+    pub server: Server,
+    pub id: String,
+    /// The task in spec review.
+    pub task: Value,
+}
+
+pub(crate) fn planned(database: Option<&str>) -> Planned {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
@@ -63,6 +77,11 @@ fn reached_then_raised(database: Option<&str>) {
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["budget"]["tokens"], Value::Null, "no default budget: {created:#}");
     let task = wait_for(&server, &id, "spec_review", Duration::from_secs(30));
+    Planned { _dir: dir, _llm: llm, data, repo, server, id, task }
+}
+
+fn reached_then_raised(database: Option<&str>) {
+    let Planned { server, id, task, repo, _dir, _llm, .. } = planned(database);
     let handle = task["handle"].as_str().unwrap().to_owned();
 
     // What planning spent, plus 12,000: session 1 takes the task past 80%, session 2 past 100%.
@@ -147,13 +166,13 @@ fn reached_then_raised(database: Option<&str>) {
     server.stop();
 }
 
-fn spent_tokens(task: &Value) -> u64 {
+pub(crate) fn spent_tokens(task: &Value) -> u64 {
     let n = |k: &str| task["usage"][k].as_u64().unwrap_or_else(|| panic!("{k} in {task:#}"));
     n("input_tokens") + n("output_tokens")
 }
 
 /// Waits until `found` finds something among the task's sessions; says all of them if it never does.
-fn wait_until_value(
+pub(crate) fn wait_until_value(
     what: &str,
     server: &Server,
     id: &str,

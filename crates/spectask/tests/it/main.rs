@@ -11,6 +11,7 @@ mod acp_spec;
 mod acp_tools;
 mod agent_runtime;
 mod budget;
+mod daily_budget;
 mod chaos;
 mod checks;
 mod complexity;

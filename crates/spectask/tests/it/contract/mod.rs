@@ -163,6 +163,8 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     // The server, the caller, the catalogue.
     c.get("/health", &[]);
     c.get("/auth/me", &[]);
+    let mine = c.get("/auth/me/budget", &[]);
+    assert_eq!(mine["scope"], "user", "{mine}");
     c.expect(200, "post", "/auth/login", &[], Some(json!({"token": "local"})));
     c.expect(204, "post", "/auth/logout", &[], None);
     c.get("/agents", &[]);
@@ -186,6 +188,13 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     let repo_id = registered["id"].as_str().unwrap().to_owned();
     c.expect(200, "patch", "/repos/{id}", &[&repo_id], Some(json!({"merge_policy": "merge"})));
     c.get("/repos/{id}/members", &[&repo_id]);
+    // A generous daily budget for the repository (its tasks must go on), then a bad one.
+    let daily = json!({"tokens": 1_000_000_000, "cost": 1000, "currency": "USD"});
+    let set = c.expect(200, "put", "/repos/{id}/budget", &[&repo_id], Some(daily));
+    assert_eq!((set["scope"].as_str(), set["tokens"].as_u64()), (Some("repository"), Some(1_000_000_000)), "{set}");
+    let bad = c.call("put", "/repos/{id}/budget", &[&repo_id], "", Some(json!({"currency": "US D"})));
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    c.get("/repos/{id}/budget", &[&repo_id]);
     let unknown = c.call("post", "/repos/{id}/members", &[&repo_id], "", Some(json!({"user": "nobody"})));
     assert_eq!((unknown.status, error_code(&unknown).as_str()), (400, "unknown_user"), "{}", unknown.text);
     let absent = c.call("delete", "/repos/{id}/members/{user}", &[&repo_id, "nobody"], "", None);
