@@ -48,3 +48,44 @@ test('a task whose budget is reached pauses, and raising the budget from its pag
   }
   assert.match(await budget.innerText(), /of 1M tokens, set by/)
 })
+
+test("a repository's daily budget reached pauses its task, and raising it from the task page lets it finish", { timeout: 5 * LONG }, async () => {
+  const { demo, page } = ctx
+  const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
+  const task = tasks.items.find((t) => t.status === 'spec_review' && !t.repository.path.endsWith('/nodejs-todo'))
+  assert.ok(task, JSON.stringify(tasks))
+  const put = { method: 'PUT', headers: { ...WEB_HEADERS, 'content-type': 'application/json' }, body: '{"tokens":0}' }
+  const set = await fetch(`${demo.url}/api/v1/repos/${task.repository.id}/budget`, put)
+  assert.equal(set.status, 200, await set.text())
+  await page.goto(`${demo.url}/tasks/${task.id}`)
+  const daily = page.getByRole('region', { name: 'Repository budget', exact: true })
+  await daily.waitFor()
+
+  const approve = { method: 'POST', headers: WEB_HEADERS, body: '{}' }
+  const approved = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/approve-specs`, approve)
+  assert.equal(approved.status, 200, await approved.text())
+  try {
+    await daily.getByText(/^Paused: the repository's daily budget is reached/).waitFor({ timeout: 2 * LONG })
+  } catch (err) {
+    throw new Error(`no pause shown:\n${await page.locator('main').innerText()}\n${demo.log()}`, { cause: err })
+  }
+  // Its sessions pause before they prompt their agents, naming the repository's budget.
+  const pausedByDay = (s) => s.state.status === 'interrupted' && s.state.reason.includes("the repository's daily budget")
+  let sessions = []
+  for (let i = 0; i < 200 && !sessions.some(pausedByDay); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100))
+    sessions = await (await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/work-sessions`)).json()
+  }
+  assert.ok(sessions.some(pausedByDay), JSON.stringify(sessions, null, 1))
+  await shot(page, '21-task-paused-repository-budget')
+
+  // Raised from the page, its sessions go on by themselves.
+  await daily.getByLabel('Tokens a day').fill('100000000')
+  await daily.getByRole('button', { name: 'Save daily budget' }).click()
+  try {
+    await page.getByTestId('task-status').filter({ hasText: 'implementation review' }).waitFor({ timeout: 3 * LONG })
+  } catch (err) {
+    throw new Error(`the task did not go on:\n${await page.locator('main').innerText()}\n${demo.log()}`, { cause: err })
+  }
+  assert.match(await daily.innerText(), /Repository today: .* of 100M tokens a day, set by/)
+})

@@ -10,6 +10,7 @@ export type WorkSession = Schemas['WorkSessionDto']
 export type ApiEvent = Schemas['EventDto']
 export type Agent = Schemas['AgentDto']
 export type Repository = Schemas['RepositoryDto']
+export type DailyBudget = Schemas['DailyBudgetDto']
 
 export const api = createClient<paths>({
   baseUrl: '',

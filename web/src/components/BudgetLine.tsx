@@ -24,30 +24,59 @@ export function BudgetLine({ task }: { task: SpecTask }) {
           </p>
         )
       )}
-      {!finished && <BudgetForm task={task} open={b.paused} />}
+      {!finished && (
+        <BudgetForm
+          limits={b}
+          open={b.paused}
+          summary={b.paused ? 'Raise the budget' : 'Change the budget'}
+          submit="Save budget"
+          refresh={keys.task(task.id)}
+          save={async (body) =>
+            unwrap(await api.PUT('/api/v1/spec-tasks/{id}/budget', { params: { path: { id: task.id } }, body }))
+          }
+        />
+      )}
     </section>
   )
 }
 
-/** Sets the task's budget: empty fields are no limit. */
-function BudgetForm({ task, open }: { task: SpecTask; open: boolean }) {
+type Limits = { tokens?: number | null; cost?: { amount: number; currency: string } | null }
+type BudgetBody = { tokens?: number; cost?: number; currency?: string }
+
+/** Sets a budget (a task's, or a repository's daily one): empty fields are no limit. */
+export function BudgetForm({
+  limits,
+  open,
+  summary,
+  per = '',
+  submit,
+  save: send,
+  refresh,
+}: {
+  limits: Limits
+  open: boolean
+  summary: string
+  /** After the field names: '' or ' a day'. */
+  per?: string
+  submit: string
+  save: (body: BudgetBody) => Promise<unknown>
+  refresh: readonly unknown[]
+}) {
   const client = useQueryClient()
-  const [tokens, setTokens] = useState(task.budget.tokens != null ? String(task.budget.tokens) : '')
-  const [cost, setCost] = useState(task.budget.cost ? String(task.budget.cost.amount) : '')
+  const [tokens, setTokens] = useState(limits.tokens != null ? String(limits.tokens) : '')
+  const [cost, setCost] = useState(limits.cost ? String(limits.cost.amount) : '')
   const save = useMutation({
-    mutationFn: async () => {
-      const body = {
+    mutationFn: () =>
+      send({
         tokens: tokens.trim() === '' ? undefined : Number(tokens),
         cost: cost.trim() === '' ? undefined : Number(cost),
-        currency: task.budget.cost?.currency,
-      }
-      return unwrap(await api.PUT('/api/v1/spec-tasks/{id}/budget', { params: { path: { id: task.id } }, body }))
-    },
-    onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
+        currency: limits.cost?.currency,
+      }),
+    onSuccess: () => void client.invalidateQueries({ queryKey: refresh }),
   })
   return (
     <details open={open}>
-      <summary>{open ? 'Raise the budget' : 'Change the budget'}</summary>
+      <summary>{summary}</summary>
       <form
         className="budget-form"
         onSubmit={(e) => {
@@ -56,15 +85,15 @@ function BudgetForm({ task, open }: { task: SpecTask; open: boolean }) {
         }}
       >
         <label>
-          Tokens{' '}
+          Tokens{per}{' '}
           <input type="number" min={0} step={1000} value={tokens} onChange={(e) => setTokens(e.target.value)} placeholder="no limit" />
         </label>
         <label>
-          Cost ({task.budget.cost?.currency ?? 'USD'}){' '}
+          Cost{per} ({limits.cost?.currency ?? 'USD'}){' '}
           <input type="number" min={0} step={0.01} value={cost} onChange={(e) => setCost(e.target.value)} placeholder="no limit" />
         </label>
         <button type="submit" disabled={save.isPending}>
-          Save budget
+          {submit}
         </button>
         {save.isError && <span role="alert">{save.error.message}</span>}
       </form>

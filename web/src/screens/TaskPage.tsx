@@ -14,6 +14,7 @@ import { repoName } from './Board'
 import { ScriptedNotice } from '../components/ScriptedNotice'
 import { When } from '../components/When'
 import { BudgetLine } from '../components/BudgetLine'
+import { RepositoryBudgetLine } from '../components/RepositoryBudgetLine'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -45,6 +46,7 @@ export function TaskPage() {
         </p>
       )}
       <BudgetLine task={t} />
+      <RepositoryBudgetLine task={t} />
       <Prerequisites task={t} />
       {t.issue && (
         <p className="pull-request" data-testid="issue">
