@@ -4,7 +4,8 @@ use spectask_core::{Job, JobKind, SpecTaskEffect, WorkSessionEffect};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Ctx;
-use crate::{agents, drive, finish, handoff, planning, pull_requests, sessions, work};
+use crate::planning::handoff;
+use crate::{agents, drive, finish, planning, pull_requests, sessions, work};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

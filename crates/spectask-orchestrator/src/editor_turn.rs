@@ -67,7 +67,9 @@ pub(crate) async fn slice(
     client: &str,
     request: &str,
 ) -> Result<Option<String>, JobError> {
-    let Some(spec) = crate::plans::documents(&ctx.store, &ctx.plans, task).await? else { return Ok(None) };
+    let Some(spec) = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await? else {
+        return Ok(None);
+    };
     let parent = match session.parent_id {
         Some(parent) => Some(ctx.store.work_session(parent).await?),
         None => None,

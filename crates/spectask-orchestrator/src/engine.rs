@@ -28,7 +28,7 @@ pub(crate) struct Ctx {
     pub runtime: AgentRuntime,
     pub config: Arc<OrchestratorConfig>,
     /// Approved plans parsed on this node (see `plans::approved`).
-    pub plans: Arc<crate::plans::Plans>,
+    pub plans: Arc<crate::planning::plans::Plans>,
     /// Repositories this process registered already, by the path registered (see `repos::open`).
     pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
     /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).

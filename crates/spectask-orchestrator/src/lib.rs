@@ -71,17 +71,14 @@ mod finish;
 #[cfg(feature = "test-support")]
 pub mod fixtures;
 mod handed;
-mod handoff;
 mod history_text;
 mod issues;
 mod markers;
 mod mirror;
 mod notify;
 mod overlaps;
-mod plan_agent;
 mod plan_status;
 mod planning;
-mod plans;
 mod progress_updates;
 mod progress_watch;
 mod prompt;

@@ -53,7 +53,7 @@ pub async fn make_implementation_sessions(
     granularity: Granularity,
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
-    make_sessions(store, &crate::plans::Plans::default(), granularity, task).await
+    make_sessions(store, &crate::planning::plans::Plans::default(), granularity, task).await
 }
 
 /// Makes the sessions the implementation calls for that do not exist yet: one per open plan task
@@ -63,7 +63,7 @@ pub async fn make_implementation_sessions(
 /// conflicts. Each is made in a write that re-reads the task, once.
 async fn make_sessions(
     store: &Store,
-    plans: &crate::plans::Plans,
+    plans: &crate::planning::plans::Plans,
     granularity: Granularity,
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
@@ -74,14 +74,16 @@ async fn make_sessions(
 /// [`make_sessions`] knowing the sessions that exist.
 async fn make_missing(
     store: &Store,
-    plans: &crate::plans::Plans,
+    plans: &crate::planning::plans::Plans,
     granularity: Granularity,
     task: &SpecTask,
     existing: &[WorkSession],
 ) -> Result<Vec<WorkSession>, JobError> {
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
-            let Some(plan) = crate::plans::approved(store, plans, task).await? else { return Ok(Vec::new()) };
+            let Some(plan) = crate::planning::plans::approved(store, plans, task).await? else {
+                return Ok(Vec::new());
+            };
             if task.implements_whole_plan() {
                 let session = crate::whole_plan::session(task, &plan);
                 if session.is_none() && existing.is_empty() {
@@ -240,7 +242,7 @@ async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
 
 /// How this node decides the scheduling of `task`: by its approved plan, under the per-task limit.
 pub(crate) async fn decider(ctx: &Ctx, task: &SpecTask) -> Result<Decider, JobError> {
-    let plan = crate::plans::approved(&ctx.store, &ctx.plans, task).await?;
+    let plan = crate::planning::plans::approved(&ctx.store, &ctx.plans, task).await?;
     Ok(Decider { plan, limit: ctx.config.max_parallel_sessions })
 }
 

@@ -146,7 +146,7 @@ async fn requirement_ids(
     task: &spectask_core::SpecTask,
     session: &spectask_core::WorkSession,
 ) -> Result<Vec<String>, JobError> {
-    let Some(plan) = crate::plans::approved(&ctx.store, &ctx.plans, task).await? else {
+    let Some(plan) = crate::planning::plans::approved(&ctx.store, &ctx.plans, task).await? else {
         return Ok(Vec::new());
     };
     if task.is_whole_plan_session(session) {

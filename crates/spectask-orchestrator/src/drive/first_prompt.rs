@@ -39,7 +39,7 @@ async fn session_prompt(
     session: &WorkSession,
     resuming: Option<&Resuming>,
 ) -> Result<String, JobError> {
-    let spec = crate::plans::documents(&ctx.store, &ctx.plans, task).await?;
+    let spec = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await?;
     // The sessions (a read) and the progress document (git), at once.
     let (sessions, progress) =
         tokio::join!(ctx.store.work_sessions_with_summaries(task.id), markers::progress_document(ctx, task));
