@@ -9,7 +9,7 @@ use spectask_core::{
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, PendingMessage, Store, StoreError};
 
-use crate::sessions::{SpawnRequest, spawn};
+use crate::implementation::sessions::{SpawnRequest, spawn};
 
 /// What one task's agents may do through their tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

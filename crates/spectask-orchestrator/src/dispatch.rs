@@ -4,8 +4,9 @@ use spectask_core::{Job, JobKind, SpecTaskEffect, WorkSessionEffect};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Ctx;
+use crate::implementation::{agents, sessions, work};
 use crate::planning::handoff;
-use crate::{agents, drive, finish, planning, pull_requests, sessions, work};
+use crate::{drive, finish, planning, pull_requests};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -40,7 +40,7 @@ pub(crate) async fn drive(
     if session.status() == WorkSessionStatus::Completed {
         // A drive cut off after it completed the session (a crash, a lost lease, a failed commit)
         // commits it now, whatever the task's status: the task waits for that commit.
-        return crate::work::commit_changes(ctx, id).await;
+        return crate::implementation::work::commit_changes(ctx, id).await;
     }
     let task = task?;
     if task.id != session.spec_task_id {
@@ -79,7 +79,7 @@ pub(crate) async fn drive(
     match run_turn(ctx, &task, &session, facts, cancel).await {
         // The drive commits what the session it completed changed: no other job comes in between.
         Ok(Some(Completed { session, summary, started })) => {
-            crate::work::commit_completed(ctx, &task, &session, &summary, started).await
+            crate::implementation::work::commit_completed(ctx, &task, &session, &summary, started).await
         }
         Ok(None) => Ok(()),
         Err(err) => Err(end_with_error(ctx, &session, err).await),
@@ -215,13 +215,13 @@ async fn run_turn(
             return Ok(None);
         }
         // The slot it leaves is taken in the same write by a session that does not wait for it.
-        let decider = crate::sessions::decider(ctx, task).await?;
+        let decider = crate::implementation::sessions::decider(ctx, task).await?;
         let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-        let scheduling = crate::handed::scheduling(ctx, &decide);
+        let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
         if let Some(done) =
             ctx.store.complete_work_session_unless_messages(session, summary, Some(scheduling)).await?
         {
-            crate::handed::hand(ctx, &done.scheduled);
+            crate::implementation::handed::hand(ctx, &done.scheduled);
             let summary = summary.unwrap_or_default().to_owned();
             return Ok(Some(Completed { session: done.session, summary, started: done.scheduled.started }));
         }

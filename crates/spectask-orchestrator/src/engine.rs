@@ -39,9 +39,9 @@ pub(crate) struct Ctx {
     pub observer: Option<Arc<dyn EngineObserver>>,
     /// Where steps hand the jobs they claimed for this node; `None` when no engine runs them (a
     /// step run on its own, in tests), and steps then claim nothing.
-    pub handed: Option<Arc<crate::handed::HandedJobs>>,
+    pub handed: Option<Arc<crate::implementation::handed::HandedJobs>>,
     /// The task leases this node took (see `agents::lease`).
-    pub leases: Arc<crate::agents::HeldLeases>,
+    pub leases: Arc<crate::implementation::agents::HeldLeases>,
 }
 
 /// What the engine reports as it works, for whoever measures it (`GET /metrics`).
@@ -94,7 +94,7 @@ impl Orchestrator {
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so
     /// another node (or this one after a restart) takes them up at once.
     pub async fn run(self, shutdown: CancellationToken) {
-        let handed = Arc::new(crate::handed::HandedJobs::default());
+        let handed = Arc::new(crate::implementation::handed::HandedJobs::default());
         let ctx = Ctx { handed: Some(handed.clone()), ..self.ctx };
         let signal = ctx.store.jobs_signal();
         let mut running: JoinSet<(i64, u32)> = JoinSet::new();
@@ -141,7 +141,7 @@ impl Orchestrator {
             }
             if renewed_at.elapsed() >= ctx.config.lease / 3 {
                 renewed_at = std::time::Instant::now();
-                crate::agents::stop_finished(&ctx).await;
+                crate::implementation::agents::stop_finished(&ctx).await;
                 crate::thread_tools::forget_ended(&ctx.store, ctx.runtime.editor_turns()).await;
             }
             // Admission runs when a task was created or moved since it last ran, and on the sweep

@@ -11,8 +11,8 @@ use spectask_store::{NewCoordination, NewWorkSession, Store};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::implementation::sessions::new_session;
 use crate::repos;
-use crate::sessions::new_session;
 
 /// What was done, per session, with the files the task branch changed: the implementation summary.
 pub async fn implementation_summary(
@@ -88,7 +88,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     }
     // Every session has ended: the idle agent would hold a slot of `max_live_agents` for as long as
     // people take to review (a follow-up session starts a new one).
-    crate::agents::stop(ctx, id).await?;
+    crate::implementation::agents::stop(ctx, id).await?;
     sweep_unreported_changes(ctx, &task).await?;
     if integrate::before_review(ctx, &task).await? == integrate::Review::SentBack {
         return Ok(());
@@ -148,7 +148,7 @@ fn is_changes_request(event: &CoordinationEvent) -> bool {
 async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    crate::agents::worktree_in(&repo, task).await?;
+    crate::implementation::agents::worktree_in(&repo, task).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = spectask_git::WorkSessionCommit {
         message: format!("{}: changes no work session reported", task.handle()),
@@ -206,7 +206,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     // Fetched, and the task branch here holds what any node pushed of it.
-    crate::agents::worktree_in(&repos::open(ctx, &repository).await?, &task).await?;
+    crate::implementation::agents::worktree_in(&repos::open(ctx, &repository).await?, &task).await?;
     if repository.merge_policy == spectask_core::MergePolicy::KeepBranch {
         let message = format!(
             "kept branch spectask/{} for a pull request (the repository's merge policy)",

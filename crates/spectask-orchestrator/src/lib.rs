@@ -54,7 +54,6 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-mod agents;
 mod approvals;
 mod audit;
 mod budget;
@@ -70,8 +69,8 @@ mod engine;
 mod finish;
 #[cfg(feature = "test-support")]
 pub mod fixtures;
-mod handed;
 mod history_text;
+mod implementation;
 mod issues;
 mod markers;
 mod mirror;
@@ -79,7 +78,6 @@ mod notify;
 mod overlaps;
 mod plan_status;
 mod planning;
-mod progress_updates;
 mod progress_watch;
 mod prompt;
 mod pull_requests;
@@ -90,12 +88,9 @@ mod repo_check;
 mod repos;
 mod send_back;
 mod session_watch;
-mod sessions;
 #[cfg(test)]
 mod testing;
 mod thread_tools;
-mod whole_plan;
-mod work;
 
 pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
 pub use coordination::{
@@ -106,6 +101,7 @@ pub use dispatch::JobError;
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::{EngineObserver, Orchestrator};
 pub use finish::implementation_summary;
+pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, spawn};
 pub use issues::{TakeUp, take_up};
 pub use mirror::commit_progress;
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
@@ -113,4 +109,3 @@ pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, pl
 pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use recover::{RecoverReport, recover};
 pub use repos::{Opening, git_hooks, local_repo};
-pub use sessions::{SpawnRequest, make_implementation_sessions, spawn};

@@ -14,7 +14,8 @@ use spectask_core::{PlanTaskRef, SpecTask, WorkSession};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::{agents, repo_check};
+use crate::implementation::agents;
+use crate::repo_check;
 
 /// What a session's turns on this drive did, for what is sent back.
 #[derive(Debug, Default)]

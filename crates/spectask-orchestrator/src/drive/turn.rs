@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use super::stall::{StallAction, StallWatch};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::{agents, overlaps, record};
+use crate::implementation::agents;
+use crate::{overlaps, record};
 
 /// Why a turn did not complete the session.
 #[derive(Debug, thiserror::Error)]

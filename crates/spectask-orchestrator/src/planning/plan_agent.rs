@@ -10,7 +10,8 @@ use spectask_spec::{SpecFiles, lint_spec};
 use crate::audit::{self, Finding};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::{agents, repos};
+use crate::implementation::agents;
+use crate::repos;
 
 const MAX_REPAIR_ROUNDS: usize = 2;
 

@@ -34,7 +34,7 @@ pub(crate) async fn begin_implementation(
 ) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() == SpecTaskStatus::Implementation {
-        crate::agents::warm_up(ctx, &task, stop);
+        crate::implementation::agents::warm_up(ctx, &task, stop);
     }
     start_implementation(ctx, id).await
 }
@@ -85,7 +85,7 @@ async fn make_missing(
                 return Ok(Vec::new());
             };
             if task.implements_whole_plan() {
-                let session = crate::whole_plan::session(task, &plan);
+                let session = crate::implementation::whole_plan::session(task, &plan);
                 if session.is_none() && existing.is_empty() {
                     return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
                 }
@@ -233,9 +233,11 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let decider = decider(ctx, task).await?;
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-    let scheduled =
-        ctx.store.schedule_implementation(task.id, crate::handed::scheduling(ctx, &decide)).await?;
-    crate::handed::hand(ctx, &scheduled);
+    let scheduled = ctx
+        .store
+        .schedule_implementation(task.id, crate::implementation::handed::scheduling(ctx, &decide))
+        .await?;
+    crate::implementation::handed::hand(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
     crate::markers::set_each(ctx, task, crate::markers::in_progress(&scheduled.started)).await
 }
