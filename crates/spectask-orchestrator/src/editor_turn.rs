@@ -11,10 +11,11 @@ use spectask_core::{SpecTask, WorkSession};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
+use crate::drive::prompt::EditorSlice;
+use crate::drive::thread_tools;
 use crate::drive::{TurnError, TurnPrompt, siblings, turn};
 use crate::engine::Ctx;
-use crate::prompt::EditorSlice;
-use crate::{markers, thread_tools};
+use crate::markers;
 
 /// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
 /// it ended; returns the agent's last message.

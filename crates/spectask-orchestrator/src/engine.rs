@@ -32,7 +32,7 @@ pub(crate) struct Ctx {
     /// Repositories this process registered already, by the path registered (see `repos::open`).
     pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
     /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).
-    pub sessions: Arc<crate::session_watch::SessionWatch>,
+    pub sessions: Arc<crate::drive::session_watch::SessionWatch>,
     /// Requests to this node's recorder to record everything now (see `recorder::RecorderHandle`).
     pub recorder: crate::recorder::RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
@@ -142,7 +142,7 @@ impl Orchestrator {
             if renewed_at.elapsed() >= ctx.config.lease / 3 {
                 renewed_at = std::time::Instant::now();
                 crate::implementation::agents::stop_finished(&ctx).await;
-                crate::thread_tools::forget_ended(&ctx.store, ctx.runtime.editor_turns()).await;
+                crate::drive::thread_tools::forget_ended(&ctx.store, ctx.runtime.editor_turns()).await;
             }
             // Admission runs when a task was created or moved since it last ran, and on the sweep
             // (a safety net): a wake-up for a session's job leaves it alone.
@@ -162,7 +162,7 @@ impl Orchestrator {
                     }
                 };
             }
-            crate::approvals::deliver(&ctx).await;
+            crate::drive::approvals::deliver(&ctx).await;
             // What steps claimed for this node runs at once, whatever the free slots (a thread
             // that a scheduling write started); even while stopping, its run hands it back.
             for job in handed.take() {

@@ -56,7 +56,7 @@ pub async fn implementation_summary(
             }
             // The repository's check after each turn that claimed completion (its first line).
             if entry.file == HistoryFile::Decisions
-                && entry.content.starts_with(crate::repo_check::DECISION_PREFIX)
+                && entry.content.starts_with(crate::drive::repo_check::DECISION_PREFIX)
             {
                 checks.push_str(entry.content.lines().next().unwrap_or_default());
                 checks.push('\n');

@@ -54,9 +54,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-mod approvals;
 mod audit;
-mod budget;
 mod code_diff;
 mod config;
 mod coordination;
@@ -79,18 +77,13 @@ mod overlaps;
 mod plan_status;
 mod planning;
 mod progress_watch;
-mod prompt;
 mod pull_requests;
 mod record;
 mod recorder;
 mod recover;
-mod repo_check;
 mod repos;
-mod send_back;
-mod session_watch;
 #[cfg(test)]
 mod testing;
-mod thread_tools;
 
 pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
 pub use coordination::{

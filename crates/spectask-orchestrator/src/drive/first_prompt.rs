@@ -6,10 +6,10 @@ use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 
 use super::TurnError;
 use crate::dispatch::JobError;
+use crate::drive::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::engine::Ctx;
 use crate::implementation::agents;
 use crate::markers;
-use crate::prompt::{Resuming, SessionPrompt, Sibling};
 
 /// What the thread is told first on this drive. A session never prompted gets its prompt; one that
 /// was (resumed after a restart, reopened after a lost thread, or live after a drive that stopped

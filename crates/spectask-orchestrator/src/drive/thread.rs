@@ -10,9 +10,9 @@ use spectask_store::ThreadFacts;
 
 use super::TurnError;
 use super::first_prompt::first_prompt;
+use crate::drive::thread_tools;
 use crate::engine::Ctx;
 use crate::implementation::agents;
-use crate::thread_tools;
 
 /// The session's thread, opened for a drive, in the worktree its agent works in.
 pub(super) struct DrivenThread {

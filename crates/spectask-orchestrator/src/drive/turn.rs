@@ -200,7 +200,7 @@ pub(crate) async fn turn(
     reported?;
     let waiting = waiting?;
     // The lines of its budget this turn took the task over are told now, whatever comes next.
-    if let Err(err) = crate::budget::weigh(ctx, session.spec_task_id).await {
+    if let Err(err) = crate::drive::budget::weigh(ctx, session.spec_task_id).await {
         tracing::warn!(session = %session.id, %err, "cannot weigh the task's spending against its budget");
     }
     let last_message = record.last_message.clone();

@@ -1,5 +1,5 @@
 //! Verified completion: the repository's check command (`repo add --check`), run in the task's
-//! worktree in the agent's sandbox after a turn that claims completion. [`crate::send_back`] sends a
+//! worktree in the agent's sandbox after a turn that claims completion. [`super::send_back`] sends a
 //! failure back to the thread with its output a bounded number of times; then the session fails with
 //! it. Every check is a decision in the session's history and a `work_session.check` event. Two
 //! checks come before the command and stand in for it when they refuse: no conflict markers left
@@ -13,9 +13,9 @@ use spectask_agent::{AgentInstance, CheckRun};
 use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
 
 use crate::dispatch::JobError;
+use crate::drive::send_back::Verdict;
 use crate::engine::Ctx;
 use crate::record;
-use crate::send_back::Verdict;
 
 /// How every check's decision in a session's history starts (the implementation summary lists them).
 pub(crate) const DECISION_PREFIX: &str = "- check `";
