@@ -76,7 +76,7 @@ pub async fn implementation_summary(
             totals.describe()
         ));
     }
-    out.push_str(&crate::overlaps::review_section(&store.coordination_log(task.id).await?));
+    out.push_str(&crate::coordination::overlaps::review_section(&store.coordination_log(task.id).await?));
     Ok(out)
 }
 

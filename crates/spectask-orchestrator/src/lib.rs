@@ -73,8 +73,6 @@ mod issues;
 mod markers;
 mod mirror;
 mod notify;
-mod overlaps;
-mod plan_status;
 mod planning;
 mod progress_watch;
 mod pull_requests;
@@ -86,6 +84,9 @@ mod repos;
 mod testing;
 
 pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
+pub use coordination::plan_status::{
+    PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states,
+};
 pub use coordination::{
     CoordinationError, CoordinationLimits, Sent, caller, log as coordination_log, report_blocked,
     resolve as resolve_session, send, spawn_child,
@@ -98,7 +99,6 @@ pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, s
 pub use issues::{TakeUp, take_up};
 pub use mirror::commit_progress;
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
-pub use plan_status::{PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states};
 pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use recover::{RecoverReport, recover};
 pub use repos::{Opening, git_hooks, local_repo};

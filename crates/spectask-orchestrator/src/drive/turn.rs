@@ -11,10 +11,11 @@ use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::stall::{StallAction, StallWatch};
+use crate::coordination::overlaps;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::implementation::agents;
-use crate::{overlaps, record};
+use crate::record;
 
 /// Why a turn did not complete the session.
 #[derive(Debug, thiserror::Error)]
