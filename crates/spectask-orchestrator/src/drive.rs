@@ -35,9 +35,10 @@ pub(crate) use self::first_prompt::siblings;
 use self::send_back::{AfterTurns, Verdict};
 use self::thread::{DrivenThread, Opened, open};
 pub(crate) use self::turn::{TurnError, TurnPrompt, Turned, turn};
+use crate::coordination;
 use crate::dispatch::JobError;
+use crate::editor::turn as editor_turn;
 use crate::engine::Ctx;
-use crate::{coordination, editor_turn};
 
 /// The StartThread / ResumeThread step of session `id` of spec task `task`.
 pub(crate) async fn drive(

@@ -62,7 +62,6 @@ mod design_docs_writer;
 mod dispatch;
 mod drive;
 mod editor;
-mod editor_turn;
 mod engine;
 mod finish;
 #[cfg(feature = "test-support")]
