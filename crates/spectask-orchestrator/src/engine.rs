@@ -34,7 +34,7 @@ pub(crate) struct Ctx {
     /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).
     pub sessions: Arc<crate::drive::session_watch::SessionWatch>,
     /// Requests to this node's recorder to record everything now (see `recorder::RecorderHandle`).
-    pub recorder: crate::recorder::RecorderHandle,
+    pub recorder: crate::history::recorder::RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
     pub observer: Option<Arc<dyn EngineObserver>>,
     /// Where steps hand the jobs they claimed for this node; `None` when no engine runs them (a
@@ -75,13 +75,13 @@ impl Orchestrator {
                 handed: None,
                 leases: Arc::default(),
                 sessions: Arc::default(),
-                recorder: crate::recorder::RecorderHandle::default(),
+                recorder: crate::history::recorder::RecorderHandle::default(),
             },
         }
     }
 
     /// Asks this orchestrator's history recorder, once it runs, to record everything now.
-    pub fn recorder(&self) -> crate::recorder::RecorderHandle {
+    pub fn recorder(&self) -> crate::history::recorder::RecorderHandle {
         self.ctx.recorder.clone()
     }
 
@@ -115,8 +115,10 @@ impl Orchestrator {
             Ok(n) => tracing::info!(leases = n, "gave up the history leases of this node's previous run"),
             Err(err) => tracing::warn!(%err, "cannot release this node's old history leases"),
         }
-        let recorder =
-            AbortOnDropHandle::new(tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone())));
+        let recorder = AbortOnDropHandle::new(tokio::spawn(crate::history::recorder::run(
+            ctx.clone(),
+            shutdown.clone(),
+        )));
         let _pull_requests =
             AbortOnDropHandle::new(tokio::spawn(crate::pull_requests::watch(ctx.clone(), shutdown.clone())));
         let _notify = AbortOnDropHandle::new(tokio::spawn(crate::notify::run(ctx.clone(), shutdown.clone())));

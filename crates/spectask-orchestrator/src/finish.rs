@@ -289,7 +289,7 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
         return Ok(());
     }
     // The task's history (its coordination log included) lands before the summary that closes it.
-    crate::recorder::flush_history(&ctx.store, &ctx.config.here(), task.repository_id).await?;
+    crate::history::recorder::flush_history(&ctx.store, &ctx.config.here(), task.repository_id).await?;
     let summary = implementation_summary(&ctx.store, &task).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;

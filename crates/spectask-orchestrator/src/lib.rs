@@ -54,11 +54,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-mod audit;
-mod code_diff;
 mod config;
 mod coordination;
-mod design_docs_writer;
 mod dispatch;
 mod drive;
 mod editor;
@@ -66,18 +63,12 @@ mod engine;
 mod finish;
 #[cfg(feature = "test-support")]
 pub mod fixtures;
-mod history_text;
+mod history;
 mod implementation;
 mod issues;
-mod markers;
-mod mirror;
 mod notify;
 mod planning;
-mod progress_watch;
 mod pull_requests;
-mod record;
-mod recorder;
-mod recover;
 mod repos;
 #[cfg(test)]
 mod testing;
@@ -94,10 +85,10 @@ pub use dispatch::JobError;
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::{EngineObserver, Orchestrator};
 pub use finish::implementation_summary;
+pub use history::mirror::commit_progress;
+pub use history::recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
+pub use history::recover::{RecoverReport, recover};
 pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, spawn};
 pub use issues::{TakeUp, take_up};
-pub use mirror::commit_progress;
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
-pub use recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
-pub use recover::{RecoverReport, recover};
 pub use repos::{Opening, git_hooks, local_repo};

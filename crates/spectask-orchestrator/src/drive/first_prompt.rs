@@ -8,8 +8,8 @@ use super::TurnError;
 use crate::dispatch::JobError;
 use crate::drive::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::engine::Ctx;
+use crate::history::markers;
 use crate::implementation::agents;
-use crate::markers;
 
 /// What the thread is told first on this drive. A session never prompted gets its prompt; one that
 /// was (resumed after a restart, reopened after a lost thread, or live after a drive that stopped

@@ -15,7 +15,7 @@ use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
 use crate::dispatch::JobError;
 use crate::drive::send_back::Verdict;
 use crate::engine::Ctx;
-use crate::record;
+use crate::history::record;
 
 /// How every check's decision in a session's history starts (the implementation summary lists them).
 pub(crate) const DECISION_PREFIX: &str = "- check `";

@@ -14,8 +14,8 @@ use super::stall::{StallAction, StallWatch};
 use crate::coordination::overlaps;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::history::record;
 use crate::implementation::agents;
-use crate::record;
 
 /// Why a turn did not complete the session.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use crate::drive::prompt::EditorSlice;
 use crate::drive::thread_tools;
 use crate::drive::{TurnError, TurnPrompt, siblings, turn};
 use crate::engine::Ctx;
-use crate::markers;
+use crate::history::markers;
 
 /// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
 /// it ended; returns the agent's last message.

@@ -239,7 +239,8 @@ async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         .await?;
     crate::implementation::handed::hand(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
-    crate::markers::set_each(ctx, task, crate::markers::in_progress(&scheduled.started)).await
+    crate::history::markers::set_each(ctx, task, crate::history::markers::in_progress(&scheduled.started))
+        .await
 }
 
 /// How this node decides the scheduling of `task`: by its approved plan, under the per-task limit.

@@ -10,8 +10,9 @@ use spectask_store::CommitRecord;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::history::{markers, record};
 use crate::implementation::sessions::{self, advance, entry};
-use crate::{markers, record, repos};
+use crate::repos;
 
 /// The CommitChanges step (a session a person completed), and the drive of a session found completed
 /// (its earlier drive was cut off after completing it): its changes committed unless they already
@@ -318,7 +319,7 @@ mod tests {
         let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
         std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
 
-        let node_writer = crate::design_docs_writer::of(&f.ctx.config.node, &f.repo().await);
+        let node_writer = crate::history::design_docs_writer::of(&f.ctx.config.node, &f.repo().await);
         let writer = node_writer.hold().await;
         let ctx = f.ctx.clone();
         let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });

@@ -11,10 +11,10 @@ use spectask_core::{ContextFill, EventKind, HistoryFile, Money, TokenCounts, Wor
 use spectask_store::{NewHistoryEntry, NewUsage, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::{self, Finding};
-use crate::code_diff::code_change;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::history::audit::{self, Finding};
+use crate::history::code_diff::code_change;
 
 /// Entries buffered before one append (they are acknowledged once appended).
 const BATCH: usize = 32;
