@@ -6,7 +6,8 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::Ctx;
 use crate::implementation::{agents, sessions, work};
 use crate::planning::handoff;
-use crate::{drive, finish, planning, pull_requests};
+use crate::review::{finish, pull_requests};
+use crate::{drive, planning};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -119,8 +119,10 @@ impl Orchestrator {
             ctx.clone(),
             shutdown.clone(),
         )));
-        let _pull_requests =
-            AbortOnDropHandle::new(tokio::spawn(crate::pull_requests::watch(ctx.clone(), shutdown.clone())));
+        let _pull_requests = AbortOnDropHandle::new(tokio::spawn(crate::review::pull_requests::watch(
+            ctx.clone(),
+            shutdown.clone(),
+        )));
         let _notify = AbortOnDropHandle::new(tokio::spawn(crate::notify::run(ctx.clone(), shutdown.clone())));
         // The agents of this node's previous run, and what they asked, are gone.
         if let Err(err) = ctx.store.withdraw_approvals_of_node(&ctx.config.node).await {

@@ -60,16 +60,14 @@ mod dispatch;
 mod drive;
 mod editor;
 mod engine;
-mod finish;
 #[cfg(feature = "test-support")]
 pub mod fixtures;
 mod history;
 mod implementation;
-mod issues;
 mod notify;
 mod planning;
-mod pull_requests;
 mod repos;
+mod review;
 #[cfg(test)]
 mod testing;
 
@@ -84,11 +82,11 @@ pub use coordination::{
 pub use dispatch::JobError;
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::{EngineObserver, Orchestrator};
-pub use finish::implementation_summary;
 pub use history::mirror::commit_progress;
 pub use history::recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
 pub use history::recover::{RecoverReport, recover};
 pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, spawn};
-pub use issues::{TakeUp, take_up};
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
 pub use repos::{Opening, git_hooks, local_repo};
+pub use review::finish::implementation_summary;
+pub use review::issues::{TakeUp, take_up};

@@ -117,7 +117,7 @@ async fn make_missing(
     if !missing.is_empty() {
         made.extend(make(store, task, missing, false).await?);
     }
-    let follow_ups = crate::finish::missing_follow_ups(store, task, existing).await?;
+    let follow_ups = crate::review::finish::missing_follow_ups(store, task, existing).await?;
     if !follow_ups.is_empty() {
         made.extend(make(store, task, follow_ups, true).await?);
     }

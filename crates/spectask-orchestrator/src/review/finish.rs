@@ -105,7 +105,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
         record_summary(ctx, &task, round).await?;
     }
     // Changes a reviewer asked on the task's pull request go back to it, not to a second review.
-    crate::pull_requests::return_fix(ctx, &task, &log).await
+    crate::review::pull_requests::return_fix(ctx, &task, &log).await
 }
 
 /// Logs the implementation summary of review round `round` for the reviewer.
