@@ -2,6 +2,12 @@
 //! session credential), spawning children under the task's limits, messages and handoffs queued for
 //! other sessions' threads, blocked reports and the log. One place for these rules; the HTTP routes
 //! only translate. Nothing the orchestrator does depends on an agent calling any of them.
+//!
+//! [`plan_status`] answers what the other sessions of a task are doing; [`overlaps`] notices two
+//! sessions changing one file.
+
+pub(crate) mod overlaps;
+pub(crate) mod plan_status;
 
 use serde_json::json;
 use spectask_core::{
@@ -9,7 +15,7 @@ use spectask_core::{
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, PendingMessage, Store, StoreError};
 
-use crate::sessions::{SpawnRequest, spawn};
+use crate::implementation::sessions::{SpawnRequest, spawn};
 
 /// What one task's agents may do through their tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

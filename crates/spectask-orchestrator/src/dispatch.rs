@@ -4,7 +4,10 @@ use spectask_core::{Job, JobKind, SpecTaskEffect, WorkSessionEffect};
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Ctx;
-use crate::{agents, drive, finish, handoff, planning, pull_requests, sessions, work};
+use crate::implementation::{agents, sessions, work};
+use crate::planning::handoff;
+use crate::review::{finish, pull_requests};
+use crate::{drive, planning};
 
 /// How a step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,10 +5,23 @@
 //! ends on an error); `thread` opens the session's thread (live, loaded again or new), `first_prompt`
 //! is what the thread is told first (and the siblings' summaries), `turn` is one prompt turn with
 //! its events recorded.
+//!
+//! Around a turn: `prompt` builds what a session is told from the spec; `thread_tools` names the
+//! MCP servers its thread gets; `budget` pauses a session whose task spent its budget, and `stall`
+//! notices a turn that makes no progress; `session_watch` tells a running turn its session moved;
+//! `approvals` holds the agent's permission requests for a person on any node. After a turn,
+//! `send_back` returns it to its thread (no change, a failing `repo_check`) before it may complete.
 
+pub(crate) mod approvals;
+pub(crate) mod budget;
 mod first_prompt;
+pub(crate) mod prompt;
+pub(crate) mod repo_check;
+pub(crate) mod send_back;
+pub(crate) mod session_watch;
 mod stall;
 mod thread;
+pub(crate) mod thread_tools;
 mod turn;
 
 use spectask_agent::SessionOutcome;
@@ -19,12 +32,13 @@ use spectask_store::{PendingMessage, ThreadFacts};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use self::first_prompt::siblings;
+use self::send_back::{AfterTurns, Verdict};
 use self::thread::{DrivenThread, Opened, open};
 pub(crate) use self::turn::{TurnError, TurnPrompt, Turned, turn};
+use crate::coordination;
 use crate::dispatch::JobError;
+use crate::editor::turn as editor_turn;
 use crate::engine::Ctx;
-use crate::send_back::{AfterTurns, Verdict};
-use crate::{coordination, editor_turn};
 
 /// The StartThread / ResumeThread step of session `id` of spec task `task`.
 pub(crate) async fn drive(
@@ -40,7 +54,7 @@ pub(crate) async fn drive(
     if session.status() == WorkSessionStatus::Completed {
         // A drive cut off after it completed the session (a crash, a lost lease, a failed commit)
         // commits it now, whatever the task's status: the task waits for that commit.
-        return crate::work::commit_changes(ctx, id).await;
+        return crate::implementation::work::commit_changes(ctx, id).await;
     }
     let task = task?;
     if task.id != session.spec_task_id {
@@ -73,13 +87,13 @@ pub(crate) async fn drive(
     };
     let facts = facts?;
     // A task that spent its budget prompts no agent: the session waits for a person.
-    if facts.editor.is_none() && crate::budget::pause_if_spent(ctx, &session).await? {
+    if facts.editor.is_none() && budget::pause_if_spent(ctx, &session).await? {
         return Ok(());
     }
     match run_turn(ctx, &task, &session, facts, cancel).await {
         // The drive commits what the session it completed changed: no other job comes in between.
         Ok(Some(Completed { session, summary, started })) => {
-            crate::work::commit_completed(ctx, &task, &session, &summary, started).await
+            crate::implementation::work::commit_completed(ctx, &task, &session, &summary, started).await
         }
         Ok(None) => Ok(()),
         Err(err) => Err(end_with_error(ctx, &session, err).await),
@@ -164,7 +178,7 @@ async fn run_turn(
                     editor_turn::run(ctx, &instance, session, (&acp, &worktree), held, slice, cancel).await
                 }
                 None => {
-                    if editor.is_none() && crate::budget::pause_if_spent(ctx, session).await? {
+                    if editor.is_none() && budget::pause_if_spent(ctx, session).await? {
                         return Ok(None);
                     }
                     let text = match message.from_session {
@@ -195,7 +209,7 @@ async fn run_turn(
             match after.judge(ctx, task, session, (&instance, &worktree), &last).await? {
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
-                    if crate::budget::pause_if_spent(ctx, session).await? {
+                    if budget::pause_if_spent(ctx, session).await? {
                         return Ok(None);
                     }
                     let prompt = TurnPrompt::spectask(text);
@@ -215,13 +229,13 @@ async fn run_turn(
             return Ok(None);
         }
         // The slot it leaves is taken in the same write by a session that does not wait for it.
-        let decider = crate::sessions::decider(ctx, task).await?;
+        let decider = crate::implementation::sessions::decider(ctx, task).await?;
         let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-        let scheduling = crate::handed::scheduling(ctx, &decide);
+        let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
         if let Some(done) =
             ctx.store.complete_work_session_unless_messages(session, summary, Some(scheduling)).await?
         {
-            crate::handed::hand(ctx, &done.scheduled);
+            crate::implementation::handed::hand(ctx, &done.scheduled);
             let summary = summary.unwrap_or_default().to_owned();
             return Ok(Some(Completed { session: done.session, summary, started: done.scheduled.started }));
         }

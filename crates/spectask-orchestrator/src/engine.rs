@@ -28,20 +28,20 @@ pub(crate) struct Ctx {
     pub runtime: AgentRuntime,
     pub config: Arc<OrchestratorConfig>,
     /// Approved plans parsed on this node (see `plans::approved`).
-    pub plans: Arc<crate::plans::Plans>,
+    pub plans: Arc<crate::planning::plans::Plans>,
     /// Repositories this process registered already, by the path registered (see `repos::open`).
     pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
     /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).
-    pub sessions: Arc<crate::session_watch::SessionWatch>,
+    pub sessions: Arc<crate::drive::session_watch::SessionWatch>,
     /// Requests to this node's recorder to record everything now (see `recorder::RecorderHandle`).
-    pub recorder: crate::recorder::RecorderHandle,
+    pub recorder: crate::history::recorder::RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
     pub observer: Option<Arc<dyn EngineObserver>>,
     /// Where steps hand the jobs they claimed for this node; `None` when no engine runs them (a
     /// step run on its own, in tests), and steps then claim nothing.
-    pub handed: Option<Arc<crate::handed::HandedJobs>>,
+    pub handed: Option<Arc<crate::implementation::handed::HandedJobs>>,
     /// The task leases this node took (see `agents::lease`).
-    pub leases: Arc<crate::agents::HeldLeases>,
+    pub leases: Arc<crate::implementation::agents::HeldLeases>,
 }
 
 /// What the engine reports as it works, for whoever measures it (`GET /metrics`).
@@ -75,13 +75,13 @@ impl Orchestrator {
                 handed: None,
                 leases: Arc::default(),
                 sessions: Arc::default(),
-                recorder: crate::recorder::RecorderHandle::default(),
+                recorder: crate::history::recorder::RecorderHandle::default(),
             },
         }
     }
 
     /// Asks this orchestrator's history recorder, once it runs, to record everything now.
-    pub fn recorder(&self) -> crate::recorder::RecorderHandle {
+    pub fn recorder(&self) -> crate::history::recorder::RecorderHandle {
         self.ctx.recorder.clone()
     }
 
@@ -94,7 +94,7 @@ impl Orchestrator {
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so
     /// another node (or this one after a restart) takes them up at once.
     pub async fn run(self, shutdown: CancellationToken) {
-        let handed = Arc::new(crate::handed::HandedJobs::default());
+        let handed = Arc::new(crate::implementation::handed::HandedJobs::default());
         let ctx = Ctx { handed: Some(handed.clone()), ..self.ctx };
         let signal = ctx.store.jobs_signal();
         let mut running: JoinSet<(i64, u32)> = JoinSet::new();
@@ -115,10 +115,14 @@ impl Orchestrator {
             Ok(n) => tracing::info!(leases = n, "gave up the history leases of this node's previous run"),
             Err(err) => tracing::warn!(%err, "cannot release this node's old history leases"),
         }
-        let recorder =
-            AbortOnDropHandle::new(tokio::spawn(crate::recorder::run(ctx.clone(), shutdown.clone())));
-        let _pull_requests =
-            AbortOnDropHandle::new(tokio::spawn(crate::pull_requests::watch(ctx.clone(), shutdown.clone())));
+        let recorder = AbortOnDropHandle::new(tokio::spawn(crate::history::recorder::run(
+            ctx.clone(),
+            shutdown.clone(),
+        )));
+        let _pull_requests = AbortOnDropHandle::new(tokio::spawn(crate::review::pull_requests::watch(
+            ctx.clone(),
+            shutdown.clone(),
+        )));
         let _notify = AbortOnDropHandle::new(tokio::spawn(crate::notify::run(ctx.clone(), shutdown.clone())));
         // The agents of this node's previous run, and what they asked, are gone.
         if let Err(err) = ctx.store.withdraw_approvals_of_node(&ctx.config.node).await {
@@ -142,8 +146,8 @@ impl Orchestrator {
             }
             if renewed_at.elapsed() >= ctx.config.lease / 3 {
                 renewed_at = std::time::Instant::now();
-                crate::agents::stop_finished(&ctx).await;
-                crate::thread_tools::forget_ended(&ctx.store, ctx.runtime.editor_turns()).await;
+                crate::implementation::agents::stop_finished(&ctx).await;
+                crate::drive::thread_tools::forget_ended(&ctx.store, ctx.runtime.editor_turns()).await;
             }
             // Admission runs when a task was created or moved since it last ran, and on the sweep
             // (a safety net): a wake-up for a session's job leaves it alone.
@@ -165,9 +169,9 @@ impl Orchestrator {
             }
             if budgets_weighed_at.elapsed() >= sweep {
                 budgets_weighed_at = std::time::Instant::now();
-                crate::budget::wake(&ctx).await;
+                crate::drive::budget::wake(&ctx).await;
             }
-            crate::approvals::deliver(&ctx).await;
+            crate::drive::approvals::deliver(&ctx).await;
             // What steps claimed for this node runs at once, whatever the free slots (a thread
             // that a scheduling write started); even while stopping, its run hands it back.
             for job in handed.take() {

@@ -1,4 +1,13 @@
-//! The planning step: run the task's planning profile and store the spec version for review.
+//! Planning: from a SpecTask's prompt to an approved spec.
+//!
+//! This file is the planning step: it runs the task's planning profile and stores the spec version
+//! for review. An `llm` profile plans through `spectask-planner`; an `acp` profile is a coding agent
+//! ([`plan_agent`]). On approval, [`handoff`] commits the spec and queues implementation. [`plans`]
+//! reads each approved spec once per version for the steps that follow.
+
+pub(crate) mod handoff;
+pub(crate) mod plan_agent;
+pub(crate) mod plans;
 
 use spectask_agent::profiles::{LlmProvider, ProfileKind};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, TokenCounts};
@@ -55,7 +64,7 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             plan_with_llm(ctx, &task, &planner).await?
         }
         ProfileKind::Acp { .. } => {
-            let draft = crate::plan_agent::plan(ctx, &task, profile).await?;
+            let draft = plan_agent::plan(ctx, &task, profile).await?;
             let version = NewSpecVersion {
                 documents: draft.documents,
                 planner: profile_name,

@@ -31,7 +31,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         handed: None,
         leases: Arc::default(),
         sessions: Arc::default(),
-        recorder: crate::recorder::RecorderHandle::default(),
+        recorder: crate::history::recorder::RecorderHandle::default(),
     }
 }
 

@@ -6,9 +6,10 @@ use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 
 use super::TurnError;
 use crate::dispatch::JobError;
+use crate::drive::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::engine::Ctx;
-use crate::prompt::{Resuming, SessionPrompt, Sibling};
-use crate::{agents, markers};
+use crate::history::markers;
+use crate::implementation::agents;
 
 /// What the thread is told first on this drive. A session never prompted gets its prompt; one that
 /// was (resumed after a restart, reopened after a lost thread, or live after a drive that stopped
@@ -39,7 +40,7 @@ async fn session_prompt(
     session: &WorkSession,
     resuming: Option<&Resuming>,
 ) -> Result<String, JobError> {
-    let spec = crate::plans::documents(&ctx.store, &ctx.plans, task).await?;
+    let spec = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await?;
     // The sessions (a read) and the progress document (git), at once.
     let (sessions, progress) =
         tokio::join!(ctx.store.work_sessions_with_summaries(task.id), markers::progress_document(ctx, task));

@@ -10,8 +10,9 @@ use spectask_store::ThreadFacts;
 
 use super::TurnError;
 use super::first_prompt::first_prompt;
+use crate::drive::thread_tools;
 use crate::engine::Ctx;
-use crate::{agents, thread_tools};
+use crate::implementation::agents;
 
 /// The session's thread, opened for a drive, in the worktree its agent works in.
 pub(super) struct DrivenThread {
@@ -92,8 +93,8 @@ async fn agent(
     let (worktree, leased) = tokio::join!(agents::worktree_in(&repo, task), agents::lease(ctx, task));
     let worktree = worktree?;
     leased?;
-    if crate::finish::integrate::resolves_conflicts(session) {
-        crate::finish::integrate::begin(&repo, task).await?;
+    if crate::review::finish::integrate::resolves_conflicts(session) {
+        crate::review::finish::integrate::begin(&repo, task).await?;
     }
     let workspace = agents::workspace_in(&repo, worktree.clone(), None);
     let instance = agents::leased_instance(ctx, task, &profile, &workspace).await?;

@@ -11,9 +11,11 @@ use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::stall::{StallAction, StallWatch};
+use crate::coordination::overlaps;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::{agents, overlaps, record};
+use crate::history::record;
+use crate::implementation::agents;
 
 /// Why a turn did not complete the session.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +201,7 @@ pub(crate) async fn turn(
     reported?;
     let waiting = waiting?;
     // The lines of its budget this turn took the task over are told now, whatever comes next.
-    if let Err(err) = crate::budget::weigh(ctx, session.spec_task_id).await {
+    if let Err(err) = crate::drive::budget::weigh(ctx, session.spec_task_id).await {
         tracing::warn!(session = %session.id, %err, "cannot weigh the task's spending against its budget");
     }
     let last_message = record.last_message.clone();

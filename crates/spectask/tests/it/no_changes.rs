@@ -1,6 +1,6 @@
 //! A plan task's session that ends having changed nothing is told so once in its own thread, and
 //! when it still changes nothing it is flagged for the reviewer instead of counting as done.
-//! (The judgement itself: `spectask-orchestrator`'s `send_back.rs`.)
+//! (The judgement itself: `spectask-orchestrator`'s `drive/send_back.rs`.)
 
 use std::time::Duration;
 

@@ -34,7 +34,7 @@ pub(crate) async fn begin_implementation(
 ) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() == SpecTaskStatus::Implementation {
-        crate::agents::warm_up(ctx, &task, stop);
+        crate::implementation::agents::warm_up(ctx, &task, stop);
     }
     start_implementation(ctx, id).await
 }
@@ -53,7 +53,7 @@ pub async fn make_implementation_sessions(
     granularity: Granularity,
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
-    make_sessions(store, &crate::plans::Plans::default(), granularity, task).await
+    make_sessions(store, &crate::planning::plans::Plans::default(), granularity, task).await
 }
 
 /// Makes the sessions the implementation calls for that do not exist yet: one per open plan task
@@ -63,7 +63,7 @@ pub async fn make_implementation_sessions(
 /// conflicts. Each is made in a write that re-reads the task, once.
 async fn make_sessions(
     store: &Store,
-    plans: &crate::plans::Plans,
+    plans: &crate::planning::plans::Plans,
     granularity: Granularity,
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
@@ -74,16 +74,18 @@ async fn make_sessions(
 /// [`make_sessions`] knowing the sessions that exist.
 async fn make_missing(
     store: &Store,
-    plans: &crate::plans::Plans,
+    plans: &crate::planning::plans::Plans,
     granularity: Granularity,
     task: &SpecTask,
     existing: &[WorkSession],
 ) -> Result<Vec<WorkSession>, JobError> {
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
-            let Some(plan) = crate::plans::approved(store, plans, task).await? else { return Ok(Vec::new()) };
+            let Some(plan) = crate::planning::plans::approved(store, plans, task).await? else {
+                return Ok(Vec::new());
+            };
             if task.implements_whole_plan() {
-                let session = crate::whole_plan::session(task, &plan);
+                let session = crate::implementation::whole_plan::session(task, &plan);
                 if session.is_none() && existing.is_empty() {
                     return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
                 }
@@ -115,7 +117,7 @@ async fn make_missing(
     if !missing.is_empty() {
         made.extend(make(store, task, missing, false).await?);
     }
-    let follow_ups = crate::finish::missing_follow_ups(store, task, existing).await?;
+    let follow_ups = crate::review::finish::missing_follow_ups(store, task, existing).await?;
     if !follow_ups.is_empty() {
         made.extend(make(store, task, follow_ups, true).await?);
     }
@@ -231,16 +233,19 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let decider = decider(ctx, task).await?;
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-    let scheduled =
-        ctx.store.schedule_implementation(task.id, crate::handed::scheduling(ctx, &decide)).await?;
-    crate::handed::hand(ctx, &scheduled);
+    let scheduled = ctx
+        .store
+        .schedule_implementation(task.id, crate::implementation::handed::scheduling(ctx, &decide))
+        .await?;
+    crate::implementation::handed::hand(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
-    crate::markers::set_each(ctx, task, crate::markers::in_progress(&scheduled.started)).await
+    crate::history::markers::set_each(ctx, task, crate::history::markers::in_progress(&scheduled.started))
+        .await
 }
 
 /// How this node decides the scheduling of `task`: by its approved plan, under the per-task limit.
 pub(crate) async fn decider(ctx: &Ctx, task: &SpecTask) -> Result<Decider, JobError> {
-    let plan = crate::plans::approved(&ctx.store, &ctx.plans, task).await?;
+    let plan = crate::planning::plans::approved(&ctx.store, &ctx.plans, task).await?;
     Ok(Decider { plan, limit: ctx.config.max_parallel_sessions })
 }
 

@@ -40,7 +40,7 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let (forge, forge_repo) = forge_of(ctx, &repository)?;
     let repo = repos::open(ctx, &repository).await?;
     // Fetched, and the task branch here holds what any node pushed of it.
-    crate::agents::worktree_in(&repo, &task).await?;
+    crate::implementation::agents::worktree_in(&repo, &task).await?;
     let branch = format!("spectask/{}", task.handle());
     repos::push(&repo, vec![branch.clone(), repo.design_docs_branch().to_owned()]).await?;
 
@@ -161,7 +161,7 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
         for forge in ctx.config.forges.iter() {
             if synced.get(&forge.name).is_none_or(|at| at.elapsed() >= forge.poll_interval) {
                 synced.insert(forge.name.clone(), std::time::Instant::now());
-                if let Err(err) = crate::issues::sync_labelled(&ctx.store, forge).await {
+                if let Err(err) = crate::review::issues::sync_labelled(&ctx.store, forge).await {
                     tracing::warn!(forge = forge.name, %err, "cannot take up labelled issues");
                 }
             }
@@ -290,7 +290,7 @@ async fn body(
     repo: &ForgeRepo,
     design_docs: &str,
 ) -> Result<String, JobError> {
-    let summary = crate::finish::implementation_summary(&ctx.store, task).await?;
+    let summary = crate::review::finish::implementation_summary(&ctx.store, task).await?;
     // The summary's own title line is the pull request's title.
     let summary = summary.split_once('\n').map_or("", |(_, rest)| rest).trim();
     let base = format!("https://{}/{repo}/tree/{design_docs}", forge.host);

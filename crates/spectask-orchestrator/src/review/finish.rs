@@ -11,8 +11,8 @@ use spectask_store::{NewCoordination, NewWorkSession, Store};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::implementation::sessions::new_session;
 use crate::repos;
-use crate::sessions::new_session;
 
 /// What was done, per session, with the files the task branch changed: the implementation summary.
 pub async fn implementation_summary(
@@ -56,7 +56,7 @@ pub async fn implementation_summary(
             }
             // The repository's check after each turn that claimed completion (its first line).
             if entry.file == HistoryFile::Decisions
-                && entry.content.starts_with(crate::repo_check::DECISION_PREFIX)
+                && entry.content.starts_with(crate::drive::repo_check::DECISION_PREFIX)
             {
                 checks.push_str(entry.content.lines().next().unwrap_or_default());
                 checks.push('\n');
@@ -76,7 +76,7 @@ pub async fn implementation_summary(
             totals.describe()
         ));
     }
-    out.push_str(&crate::overlaps::review_section(&store.coordination_log(task.id).await?));
+    out.push_str(&crate::coordination::overlaps::review_section(&store.coordination_log(task.id).await?));
     Ok(out)
 }
 
@@ -88,7 +88,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     }
     // Every session has ended: the idle agent would hold a slot of `max_live_agents` for as long as
     // people take to review (a follow-up session starts a new one).
-    crate::agents::stop(ctx, id).await?;
+    crate::implementation::agents::stop(ctx, id).await?;
     sweep_unreported_changes(ctx, &task).await?;
     if integrate::before_review(ctx, &task).await? == integrate::Review::SentBack {
         return Ok(());
@@ -105,7 +105,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
         record_summary(ctx, &task, round).await?;
     }
     // Changes a reviewer asked on the task's pull request go back to it, not to a second review.
-    crate::pull_requests::return_fix(ctx, &task, &log).await
+    crate::review::pull_requests::return_fix(ctx, &task, &log).await
 }
 
 /// Logs the implementation summary of review round `round` for the reviewer.
@@ -148,7 +148,7 @@ fn is_changes_request(event: &CoordinationEvent) -> bool {
 async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    crate::agents::worktree_in(&repo, task).await?;
+    crate::implementation::agents::worktree_in(&repo, task).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = spectask_git::WorkSessionCommit {
         message: format!("{}: changes no work session reported", task.handle()),
@@ -206,7 +206,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     // Fetched, and the task branch here holds what any node pushed of it.
-    crate::agents::worktree_in(&repos::open(ctx, &repository).await?, &task).await?;
+    crate::implementation::agents::worktree_in(&repos::open(ctx, &repository).await?, &task).await?;
     if repository.merge_policy == spectask_core::MergePolicy::KeepBranch {
         let message = format!(
             "kept branch spectask/{} for a pull request (the repository's merge policy)",
@@ -289,7 +289,7 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
         return Ok(());
     }
     // The task's history (its coordination log included) lands before the summary that closes it.
-    crate::recorder::flush_history(&ctx.store, &ctx.config.here(), task.repository_id).await?;
+    crate::history::recorder::flush_history(&ctx.store, &ctx.config.here(), task.repository_id).await?;
     let summary = implementation_summary(&ctx.store, &task).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;

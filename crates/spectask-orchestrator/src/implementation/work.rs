@@ -10,8 +10,9 @@ use spectask_store::CommitRecord;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::sessions::{self, advance, entry};
-use crate::{markers, record, repos};
+use crate::history::{markers, record};
+use crate::implementation::sessions::{self, advance, entry};
+use crate::repos;
 
 /// The CommitChanges step (a session a person completed), and the drive of a session found completed
 /// (its earlier drive was cut off after completing it): its changes committed unless they already
@@ -117,9 +118,9 @@ pub(crate) async fn commit_completed(
     let record = CommitRecord { history, coordination };
     // The threads it starts are claimed for this node in that write and handed to its engine.
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-    let scheduling = crate::handed::scheduling(ctx, &decide);
+    let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
     let scheduled = ctx.store.record_work_session_committed(session, record, scheduling).await?;
-    crate::handed::hand(ctx, &scheduled);
+    crate::implementation::handed::hand(ctx, &scheduled);
     started.extend(scheduled.started);
     tick_done(ctx, task, session, &started).await
 }
@@ -146,11 +147,11 @@ async fn requirement_ids(
     task: &spectask_core::SpecTask,
     session: &spectask_core::WorkSession,
 ) -> Result<Vec<String>, JobError> {
-    let Some(plan) = crate::plans::approved(&ctx.store, &ctx.plans, task).await? else {
+    let Some(plan) = crate::planning::plans::approved(&ctx.store, &ctx.plans, task).await? else {
         return Ok(Vec::new());
     };
     if task.is_whole_plan_session(session) {
-        return Ok(crate::whole_plan::requirement_ids(&plan));
+        return Ok(crate::implementation::whole_plan::requirement_ids(&plan));
     }
     let Some(plan_task) = &session.plan_task else { return Ok(Vec::new()) };
     Ok(plan.tasks().get(plan_task.index as usize).map(|t| t.requirements.clone()).unwrap_or_default())
@@ -164,7 +165,7 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
     if task.status() != spectask_core::SpecTaskStatus::Implementation {
         return Ok(());
     }
-    crate::sessions::create_sessions(ctx, &task).await?;
+    crate::implementation::sessions::create_sessions(ctx, &task).await?;
     for session in ctx.store.work_sessions_of(id).await? {
         let command = match session.status() {
             WorkSessionStatus::Failed => spectask_core::WorkSessionCommand::Retry,
@@ -200,7 +201,7 @@ mod tests {
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
         store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
-        let worktree = crate::agents::worktree(&ctx, &task).await.unwrap();
+        let worktree = crate::implementation::agents::worktree(&ctx, &task).await.unwrap();
         std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
 
         commit_changes(&ctx, session.id).await.unwrap();
@@ -226,7 +227,7 @@ mod tests {
         // reported no paths: its commit takes everything).
         std::fs::write(worktree.join("sibling.txt"), "half done\n").unwrap();
         commit_changes(&ctx, session.id).await.unwrap();
-        let uncommitted = crate::agents::uncommitted(&ctx, &task).await.unwrap();
+        let uncommitted = crate::implementation::agents::uncommitted(&ctx, &task).await.unwrap();
         assert!(uncommitted.iter().any(|p| p.contains("sibling.txt")), "{uncommitted:?}");
     }
 
@@ -241,7 +242,7 @@ mod tests {
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
         store.complete_work_session_unless_messages(&running, None, None).await.unwrap().unwrap();
-        let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+        let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
         std::fs::write(worktree.join("s.txt"), "s\n").unwrap();
 
         resume_implementation(&f.ctx, task.id).await.unwrap();
@@ -267,7 +268,7 @@ mod tests {
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
         store.complete_work_session_unless_messages(&running, Some("wrote it"), None).await.unwrap().unwrap();
-        let worktree = crate::agents::worktree(&ctx, &task).await.unwrap();
+        let worktree = crate::implementation::agents::worktree(&ctx, &task).await.unwrap();
         std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
         let jobs = store.jobs_of(task.id).await.unwrap();
         assert!(jobs.is_empty() || jobs.iter().all(|j| j.work_session_id.is_none()), "{jobs:#?}");
@@ -280,7 +281,7 @@ mod tests {
         let completed: Vec<_> = log.iter().filter(|e| e.kind == CoordinationKind::SessionCompleted).collect();
         assert_eq!(completed.len(), 1, "{log:#?}");
         assert!(completed[0].message.contains("(1 files changed) wrote it"), "{}", completed[0].message);
-        assert!(crate::agents::uncommitted(&ctx, &task).await.unwrap().is_empty());
+        assert!(crate::implementation::agents::uncommitted(&ctx, &task).await.unwrap().is_empty());
     }
 
     /// The commit step's write schedules the task before its plan task's tick is committed: a tick
@@ -315,10 +316,10 @@ mod tests {
         let running =
             store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
         store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
-        let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+        let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
         std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
 
-        let node_writer = crate::design_docs_writer::of(&f.ctx.config.node, &f.repo().await);
+        let node_writer = crate::history::design_docs_writer::of(&f.ctx.config.node, &f.repo().await);
         let writer = node_writer.hold().await;
         let ctx = f.ctx.clone();
         let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });

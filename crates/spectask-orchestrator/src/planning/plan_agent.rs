@@ -7,10 +7,11 @@ use spectask_core::{SpecDocuments, SpecTask};
 use spectask_git::{PlanningFiles, TaskHandle};
 use spectask_spec::{SpecFiles, lint_spec};
 
-use crate::audit::{self, Finding};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::{agents, repos};
+use crate::history::audit::{self, Finding};
+use crate::implementation::agents;
+use crate::repos;
 
 const MAX_REPAIR_ROUNDS: usize = 2;
 

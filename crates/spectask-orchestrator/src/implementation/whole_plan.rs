@@ -35,7 +35,7 @@ pub(crate) fn description(plan: &Plan) -> Option<String> {
 /// The whole-plan session of `task`, when its plan has an open task.
 pub(crate) fn session(task: &SpecTask, plan: &Plan) -> Option<NewWorkSession> {
     let description = description(plan)?;
-    Some(crate::sessions::new_session(task, NAME.to_owned(), description, None))
+    Some(crate::implementation::sessions::new_session(task, NAME.to_owned(), description, None))
 }
 
 /// Every requirement the plan's tasks reference, once each, in plan order (the whole-plan

@@ -11,10 +11,11 @@ use spectask_core::{SpecTask, WorkSession};
 use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::JobError;
+use crate::drive::prompt::EditorSlice;
+use crate::drive::thread_tools;
 use crate::drive::{TurnError, TurnPrompt, siblings, turn};
 use crate::engine::Ctx;
-use crate::prompt::EditorSlice;
-use crate::{markers, thread_tools};
+use crate::history::markers;
 
 /// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
 /// it ended; returns the agent's last message.
@@ -67,7 +68,9 @@ pub(crate) async fn slice(
     client: &str,
     request: &str,
 ) -> Result<Option<String>, JobError> {
-    let Some(spec) = crate::plans::documents(&ctx.store, &ctx.plans, task).await? else { return Ok(None) };
+    let Some(spec) = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await? else {
+        return Ok(None);
+    };
     let parent = match session.parent_id {
         Some(parent) => Some(ctx.store.work_session(parent).await?),
         None => None,

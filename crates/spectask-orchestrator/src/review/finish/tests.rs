@@ -13,7 +13,7 @@ async fn finishing_steps_run_twice_do_their_work_once(backend: Backend) {
     f.session(&task, "s").await;
     let drive = f.run_while(scheduling).await.expect("the session's thread is queued");
     f.complete_drive(&drive).await;
-    let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+    let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
     std::fs::write(worktree.join("s.txt"), "s\n").unwrap();
     let commit = f.claim().await.expect("the commit step");
     f.run(&commit).await;
@@ -42,8 +42,8 @@ async fn finishing_steps_run_twice_do_their_work_once(backend: Backend) {
     let queued = f.store().transition_spec_task(&review, &SpecTaskCommand::RequestImplementationChanges);
     assert_eq!(queued.await.unwrap().value.status(), SpecTaskStatus::ImplementationQueued);
     f.store().apply_to_spec_task(task.id, &SpecTaskCommand::StartImplementation).await.unwrap();
-    crate::sessions::start_implementation(&f.ctx, task.id).await.unwrap();
-    crate::sessions::start_implementation(&f.ctx, task.id).await.unwrap();
+    crate::implementation::sessions::start_implementation(&f.ctx, task.id).await.unwrap();
+    crate::implementation::sessions::start_implementation(&f.ctx, task.id).await.unwrap();
 
     let log = f.store().coordination_log(task.id).await.unwrap();
     let count = |kind: CoordinationKind, step: &str| {

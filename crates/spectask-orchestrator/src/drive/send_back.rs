@@ -3,7 +3,7 @@
 //! that changed nothing is told so and asked once more; when it still changes nothing, it completes
 //! flagged (its summary says so, and with it the coordination log, the events and the
 //! implementation review) instead of counting as done silently. Then the repository's own check
-//! command ([`crate::repo_check`]): a failure goes back with its output up to `check_rounds`
+//! command ([`super::repo_check`]): a failure goes back with its output up to `check_rounds`
 //! times, and one more fails the session with it.
 
 use std::path::Path;
@@ -13,8 +13,9 @@ use spectask_agent::AgentInstance;
 use spectask_core::{PlanTaskRef, SpecTask, WorkSession};
 
 use crate::dispatch::JobError;
+use crate::drive::repo_check;
 use crate::engine::Ctx;
-use crate::{agents, repo_check};
+use crate::implementation::agents;
 
 /// What a session's turns on this drive did, for what is sent back.
 #[derive(Debug, Default)]

@@ -13,8 +13,8 @@ use spectask_git::{CommitId, GitError, RegisterOptions, Repo, TaskHandle};
 use spectask_store::{RestoredHistoryEntry, Store};
 
 use crate::dispatch::JobError;
-use crate::history_text::{SEQS_TRAILER, parse_entries, parse_seqs};
-use crate::mirror::{VERSION_FILES, version_path};
+use crate::history::history_text::{SEQS_TRAILER, parse_entries, parse_seqs};
+use crate::history::mirror::{VERSION_FILES, version_path};
 
 /// What `spectask recover` rebuilt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub async fn recover(store: &Store, path: &Path) -> Result<RecoverReport, JobErr
 /// What [`read_branch`] found: task snapshots by `<task>`, history, and the commit of each seq.
 type Branch = (Vec<(String, Value)>, History, HashMap<i64, CommitId>);
 
-type History = Vec<(String, Option<WorkSessionId>, HistoryFile, crate::history_text::RecordedEntry)>;
+type History = Vec<(String, Option<WorkSessionId>, HistoryFile, crate::history::history_text::RecordedEntry)>;
 
 /// The task snapshots (with their versions' documents put back), every history entry by task,
 /// session and file, and the commit holding each history seq.

@@ -9,9 +9,9 @@ use spectask_git::{FileWrite, GitError, TaskHandle, Trailer};
 use spectask_store::Store;
 
 use crate::config::Node;
-use crate::design_docs_writer::{self, AtTip, Contribution, Staged};
 use crate::dispatch::JobError;
-use crate::recorder::{FlushReport, flush_history, open_repo};
+use crate::history::design_docs_writer::{self, AtTip, Contribution, Staged};
+use crate::history::recorder::{FlushReport, flush_history, open_repo};
 
 /// The documents of a spec version: snapshot column and file name under `versions/<n>/`.
 pub(crate) const VERSION_FILES: [(&str, &str); 3] =

@@ -12,8 +12,8 @@ use spectask_store::{NewCoordination, NewWorkSession};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::implementation::sessions::new_session;
 use crate::repos;
-use crate::sessions::new_session;
 
 /// What [`before_review`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

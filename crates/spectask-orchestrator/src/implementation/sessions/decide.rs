@@ -100,7 +100,7 @@ pub(crate) fn decide(plan: Option<&Plan>, limit: usize, view: &SchedulingView<'_
         let message = format!("started: {what}");
         moves.push(step(&mut after[i], WorkSessionCommand::Start, CoordinationKind::SessionStarted, message));
     }
-    let progress = (!after.is_empty()).then(|| crate::progress_updates::snapshot(&after));
+    let progress = (!after.is_empty()).then(|| crate::implementation::progress_updates::snapshot(&after));
     Schedule { moves, progress }
 }
 

@@ -12,7 +12,7 @@ use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::Store;
 
 use crate::dispatch::JobError;
-use crate::recorder::open_repo;
+use crate::history::recorder::open_repo;
 
 /// What the watch has seen: the design-docs tip per repository, and the worktree edits reported.
 #[derive(Debug, Default)]

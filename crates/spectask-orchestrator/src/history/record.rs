@@ -11,10 +11,10 @@ use spectask_core::{ContextFill, EventKind, HistoryFile, Money, TokenCounts, Wor
 use spectask_store::{NewHistoryEntry, NewUsage, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::{self, Finding};
-use crate::code_diff::code_change;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
+use crate::history::audit::{self, Finding};
+use crate::history::code_diff::code_change;
 
 /// Entries buffered before one append (they are acknowledged once appended).
 const BATCH: usize = 32;
@@ -266,7 +266,7 @@ impl Recorder<'_> {
                     // A person must answer: the transcript up to the question is recorded first.
                     self.flush_message();
                     self.flush().await;
-                    crate::approvals::held(self.ctx, self.session, approval_id, &request).await;
+                    crate::drive::approvals::held(self.ctx, self.session, approval_id, &request).await;
                 }
             }
             AgentEvent::PermissionDecided { tool_call_id, approval_id, decision, by } => {
@@ -276,7 +276,7 @@ impl Recorder<'_> {
                 }
                 self.push(HistoryFile::Decisions, line);
                 if let Some(approval_id) = approval_id {
-                    crate::approvals::decided(self.ctx, &approval_id, &decision, by).await;
+                    crate::drive::approvals::decided(self.ctx, &approval_id, &decision, by).await;
                 }
             }
             AgentEvent::FsRead { path } => self.activity(format!("read {}", path.display())),

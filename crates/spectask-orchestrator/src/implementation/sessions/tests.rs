@@ -37,12 +37,12 @@ async fn last_two_sessions_committing_together_submit_the_task(backend: Backend)
         !f.store().jobs_of(task.id).await.unwrap().iter().any(is(COMMIT)),
         "the drives commit themselves"
     );
-    let worktree = crate::agents::worktree(&f.ctx, &task).await.unwrap();
+    let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
     std::fs::write(worktree.join("a.txt"), "a\n").unwrap();
     // Both drives commit at once.
     let (first, second) = tokio::join!(
-        crate::work::commit_completed(&f.ctx, &task, &completed[0], "", Vec::new()),
-        crate::work::commit_completed(&f.ctx, &task, &completed[1], "", Vec::new())
+        crate::implementation::work::commit_completed(&f.ctx, &task, &completed[0], "", Vec::new()),
+        crate::implementation::work::commit_completed(&f.ctx, &task, &completed[1], "", Vec::new())
     );
     assert_eq!((first, second), (Ok(()), Ok(())));
     // Nothing else needs to run.

@@ -24,8 +24,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Node;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::history_text::{MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs};
-use crate::progress_watch::ProgressWatch;
+use crate::history::history_text::{
+    MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs,
+};
+use crate::history::progress_watch::ProgressWatch;
 use crate::repos::{Opening, local_repo};
 
 /// Entries per commit at most.
@@ -234,7 +236,7 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
         if let Err(err) = flush_task(ctx, task).await {
             tracing::warn!(%task, %err, "committing session history at a milestone failed");
         }
-        if let Err(err) = crate::mirror::mirror_task(&ctx.store, &ctx.config.here(), task).await {
+        if let Err(err) = crate::history::mirror::mirror_task(&ctx.store, &ctx.config.here(), task).await {
             tracing::warn!(%task, %err, "mirroring the task to the design-docs branch failed");
         }
     }

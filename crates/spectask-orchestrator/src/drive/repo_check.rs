@@ -1,5 +1,5 @@
 //! Verified completion: the repository's check command (`repo add --check`), run in the task's
-//! worktree in the agent's sandbox after a turn that claims completion. [`crate::send_back`] sends a
+//! worktree in the agent's sandbox after a turn that claims completion. [`super::send_back`] sends a
 //! failure back to the thread with its output a bounded number of times; then the session fails with
 //! it. Every check is a decision in the session's history and a `work_session.check` event. Two
 //! checks come before the command and stand in for it when they refuse: no conflict markers left
@@ -13,9 +13,9 @@ use spectask_agent::{AgentInstance, CheckRun};
 use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
 
 use crate::dispatch::JobError;
+use crate::drive::send_back::Verdict;
 use crate::engine::Ctx;
-use crate::record;
-use crate::send_back::Verdict;
+use crate::history::record;
 
 /// How every check's decision in a session's history starts (the implementation summary lists them).
 pub(crate) const DECISION_PREFIX: &str = "- check `";
@@ -32,7 +32,7 @@ pub(crate) async fn judge(
 ) -> Result<Verdict, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let limits = ctx.config.checks;
-    let refused = match crate::finish::integrate::unresolved(ctx, task).await?.as_slice() {
+    let refused = match crate::review::finish::integrate::unresolved(ctx, task).await?.as_slice() {
         [] => pre_commit_refusal(ctx, task, session).await?.map(|output| (PRE_COMMIT, output)),
         files => Some((CONFLICT_MARKERS, format!("conflict markers remain in: {}", files.join(", ")))),
     };

@@ -1,0 +1,11 @@
+//! Review and merge: the end of an implementation, and the forge around it.
+//!
+//! [`finish`] writes the summary a person reviews, starts the sessions that address requested
+//! changes, and merges the task branch (or keeps it) with IMPLEMENTATION_COMPLETE.md; its
+//! `integrate` takes a moved default branch in before review. For a repository whose merge policy
+//! is `pull_request`, [`pull_requests`] hands the task off as a pull request and each node's
+//! watcher reads it back. The same watcher takes labelled forge [`issues`] up as new tasks.
+
+pub(crate) mod finish;
+pub(crate) mod issues;
+pub(crate) mod pull_requests;
