@@ -14,7 +14,6 @@
 //! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
 //! - [`process_record`]: the process groups a node started, so that its next run stops what a crash left.
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
-//! - [`scripted`]: the scripted ACP agent used by tests and the offline demo.
 //!
 //! # Wiring
 //!
@@ -56,7 +55,6 @@ pub mod prompt;
 pub mod relay;
 mod rpc;
 pub mod sandbox;
-pub mod scripted;
 mod served;
 pub mod thread;
 mod transport;

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use spectask_agent::scripted::{Script, run_scripted_agent};
 use spectask_agent::{AcpSessionProbe, ProbeOptions, RuntimeConfig, probe};
+use spectask_scripted_agent::{Script, run_scripted_agent};
 
 use crate::cli::AgentCommand;
 use crate::config;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use spectask_agent::scripted::{Script, run_scripted_agent};
+use spectask_scripted_agent::{Script, run_scripted_agent};
 
 const USAGE: &str = "usage: spectask-scripted-agent [--script FILE] [--state-dir DIR]";
 

@@ -154,7 +154,8 @@ async fn a_slow_consumer_gets_every_event_in_order_through_a_small_buffer() {
 
 #[tokio::test]
 async fn the_demo_script_runs_end_to_end() {
-    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/demo.toml")).unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../spectask-scripted-agent/scripts/demo.toml");
+    let demo = std::fs::read_to_string(demo).unwrap();
     let fx = Fixture::new(&demo);
     let agent = fx.start(config(), PermissionPolicy::Auto).await;
     let (tx, mut rx) = agent.event_channel();

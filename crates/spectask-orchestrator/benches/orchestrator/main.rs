@@ -34,8 +34,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use spectask_agent::scripted::{Script, run_scripted_agent};
 use spectask_core::{SpecTaskId, SpecTaskStatus};
+use spectask_scripted_agent::{Script, run_scripted_agent};
 use spectask_store::testing::round_trips;
 
 use crate::fixture::{Fixture, config};

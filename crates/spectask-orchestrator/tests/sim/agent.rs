@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use spectask_agent::scripted::{Script, run_scripted_agent};
+use spectask_scripted_agent::{Script, run_scripted_agent};
 
 use crate::scenario::{AgentFault, FaultKind, SpecTaskScenario};
 
