@@ -26,7 +26,7 @@ pub struct OrchestratorConfig {
     /// The safety-net sweep when nothing wakes the engine.
     pub sweep_interval: Duration,
     /// Jobs this node claims while it runs this many at once. The threads a scheduling write starts
-    /// and claims for this node (`handed.rs`) run whatever the count: the sessions' limits bound them.
+    /// and claims for this node (`implementation/handed.rs`) run whatever the count: the sessions' limits bound them.
     pub max_concurrent_jobs: usize,
     /// Attempts of one job before its task fails.
     pub max_attempts: u32,
