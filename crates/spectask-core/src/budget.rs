@@ -50,6 +50,16 @@ impl Budget {
         BudgetUse { share, cost_unknown }
     }
 
+    /// Whether this budget allows more than `ceiling` in any limit the ceiling sets (no limit
+    /// allows more than any; money in another currency cannot be compared, so it is more).
+    pub fn exceeds(&self, ceiling: &Budget) -> bool {
+        let tokens_over = ceiling.tokens.is_some_and(|c| self.tokens.is_none_or(|t| t > c));
+        let cost_over = ceiling.cost.as_ref().is_some_and(|c| {
+            self.cost.as_ref().is_none_or(|m| m.currency != c.currency || m.micros > c.micros)
+        });
+        tokens_over || cost_over
+    }
+
     /// In a few words for people: `100000 tokens`, `5.00 USD`, `100000 tokens or 5.00 USD`.
     pub fn describe(&self) -> String {
         let tokens = self.tokens.map(|t| format!("{t} tokens"));
@@ -187,6 +197,20 @@ mod tests {
         let other_currency = budget.use_of(&spent(10, 10, Some((5, "credits"))));
         assert!(other_currency.cost_unknown);
         assert!(!budget.use_of(&spent(0, 0, None)).cost_unknown);
+    }
+
+    #[test]
+    fn a_budget_exceeds_a_ceiling_in_any_limit_the_ceiling_sets() {
+        let usd = |micros| Some(Money { micros, currency: "USD".into() });
+        let ceiling = Budget { tokens: Some(100), cost: usd(5) };
+        assert!(!Budget { tokens: Some(100), cost: usd(5) }.exceeds(&ceiling));
+        assert!(!Budget { tokens: Some(0), cost: usd(0) }.exceeds(&ceiling));
+        assert!(Budget { tokens: Some(101), cost: usd(5) }.exceeds(&ceiling));
+        assert!(Budget { tokens: None, cost: usd(5) }.exceeds(&ceiling), "no token limit is more");
+        assert!(Budget { tokens: Some(1), cost: None }.exceeds(&ceiling), "no money limit is more");
+        let euros = Some(Money { micros: 1, currency: "EUR".into() });
+        assert!(Budget { tokens: Some(1), cost: euros }.exceeds(&ceiling));
+        assert!(!Budget::default().exceeds(&Budget::default()), "no ceiling, nothing exceeds it");
     }
 
     #[test]

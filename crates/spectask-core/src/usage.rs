@@ -38,6 +38,11 @@ pub struct Money {
 }
 
 impl Money {
+    /// Whether `currency` can name one: 1 to 16 letters and digits (`USD`, `credits`).
+    pub fn is_currency(currency: &str) -> bool {
+        (1..=16).contains(&currency.len()) && currency.chars().all(|c| c.is_ascii_alphanumeric())
+    }
+
     /// `amount` of `currency`, rounded to a millionth.
     pub fn from_amount(amount: f64, currency: &str) -> Money {
         Money { micros: (amount * 1_000_000.0).round() as i64, currency: currency.to_owned() }

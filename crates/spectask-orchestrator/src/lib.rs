@@ -44,7 +44,7 @@ mod review;
 #[cfg(test)]
 mod testing;
 
-pub use drive::budget::{BudgetHold, budget_hold};
+pub use drive::budget::{BudgetHold, budget_hold, daily_hold, resume_paused};
 pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
 pub use coordination::plan_status::{
     PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states,

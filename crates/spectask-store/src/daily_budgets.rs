@@ -86,7 +86,9 @@ impl Store {
         Ok((budget, Some(own)))
     }
 
-    /// What every task of the repository or user together spent on the day `at` falls in.
+    /// What every task of the repository or user together spent on the day `at` falls in. Its
+    /// cost is what was priced (a lower bound when some entries were not): a money limit holds
+    /// whatever the price table lacks.
     pub async fn daily_spent(
         &self,
         scope: BudgetScope,
@@ -99,17 +101,23 @@ impl Store {
         };
         let sql = format!(
             "SELECT currency, {SUM} FROM usage_entries u JOIN spec_tasks t ON t.id = u.spec_task_id \
-             WHERE {column} = $1 AND u.at >= $2 GROUP BY currency",
+             WHERE {column} = $1 AND u.at >= $2 AND u.at < $3 GROUP BY currency",
             SUM = crate::usage::SUM
         );
+        let start = budget_day_start(at);
         let rows = sqlx::query(crate::connect::fixed_sql(sql))
             .bind(subject)
-            .bind(millis(budget_day_start(at)))
+            .bind(millis(start))
+            .bind(millis(start + chrono::Duration::days(1)))
             .fetch_all(&self.pool)
             .await?;
         let mut part = UsagePart::default();
         for row in &rows {
             add_entries(&mut part, row)?;
+        }
+        if part.priced.is_some() {
+            // What was priced counts; the unpriced rest counts by its tokens.
+            part.unpriced = 0;
         }
         Ok(UsageTotals::sum([&part]))
     }
@@ -232,20 +240,7 @@ impl Store {
     /// The sessions a budget paused (they go on once no budget holds their task).
     pub async fn sessions_paused_by_budget(&self) -> Result<Vec<WorkSession>, StoreError> {
         let pattern = format!("%{}{}:%", spectask_core::PAUSED_BY, spectask_core::BUDGET_PAUSE);
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM work_sessions WHERE status = 'interrupted' AND status_detail LIKE $1",
-        )
-        .bind(pattern)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::new();
-        for id in ids {
-            let id = id.parse().map_err(|_| StoreError::corrupt(format!("work session id {id:?}")))?;
-            let session = self.work_session(id).await?;
-            if session.state.is_paused_by_budget() {
-                out.push(session);
-            }
-        }
-        Ok(out)
+        let sessions = self.interrupted_work_sessions_like(&pattern).await?;
+        Ok(sessions.into_iter().filter(|s| s.state.is_paused_by_budget()).collect())
     }
 }

@@ -83,6 +83,19 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })
     }
 
+    /// The interrupted work sessions whose detail matches the SQL `LIKE` pattern, in one query.
+    pub(crate) async fn interrupted_work_sessions_like(&self, pattern: &str) -> Result<Vec<WorkSession>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM work_sessions WHERE status = 'interrupted' AND status_detail LIKE $1"
+        ))
+        .bind(pattern)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(work_session_from_row).collect()
+    }
+
     /// The work sessions of one SpecTask, in creation order.
     pub async fn work_sessions_of(&self, spec_task_id: SpecTaskId) -> Result<Vec<WorkSession>, StoreError> {
         self.work_sessions_of_tasks(&[spec_task_id]).await

@@ -59,9 +59,13 @@ async fn user_budget(
         anyhow::bail!("no user is named {name:?} (`spectask user list` shows them)");
     }
     if args.body().is_some() {
+        let currency = args.currency.as_deref().unwrap_or("USD");
+        if !Money::is_currency(currency) {
+            anyhow::bail!("--currency {currency:?} is not a currency code (letters and digits, at most 16)");
+        }
         let cost = match args.cost {
             Some(c) if !c.is_finite() || c < 0.0 => anyhow::bail!("--daily-cost {c}: a budget is an amount of at least 0"),
-            Some(c) => Some(Money::from_amount(c, args.currency.as_deref().unwrap_or("USD"))),
+            Some(c) => Some(Money::from_amount(c, currency)),
             None => None,
         };
         let budget = Budget { tokens: args.tokens, cost };

@@ -7,7 +7,7 @@
 
 use spectask_core::{
     BUDGET_PAUSE, Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, PAUSED_BY, SpecTask,
-    SpecTaskId, Timestamp, UsageTotals, WorkSession, WorkSessionCommand,
+    SpecTaskId, SpecTaskStatus, Timestamp, UsageTotals, WorkSession, WorkSessionCommand,
 };
 use spectask_store::{BudgetCrossing, DailyCrossing, Store, StoreError};
 
@@ -17,7 +17,7 @@ use crate::engine::Ctx;
 /// Which budget was weighed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Whose {
-    Task,
+    Task(SpecTaskId),
     /// The daily budget of a repository (its id) or a user (the name), on `day`.
     Daily { scope: BudgetScope, subject: String, day: String },
 }
@@ -38,13 +38,13 @@ impl Weighed {
         self.used.level() == BudgetLevel::Reached
     }
 
-    /// Why this budget holds `task`.
-    fn hold(&self, task: &SpecTask) -> BudgetHold {
+    /// Why this budget holds its tasks.
+    fn hold(&self) -> BudgetHold {
         let (budget, spent) = (self.budget.describe(), self.spent.describe());
         match &self.whose {
-            Whose::Task => BudgetHold {
+            Whose::Task(task) => BudgetHold {
                 why: format!("the task reached its budget of {budget} (spent {spent})"),
-                raise: format!("PUT /api/v1/spec-tasks/{}/budget", task.id),
+                raise: format!("PUT /api/v1/spec-tasks/{task}/budget"),
             },
             Whose::Daily { scope, subject, day } => {
                 let (whose, raise) = match scope {
@@ -96,17 +96,29 @@ async fn weigh_all(
     if own.contains_key(&task.id) || !defaults.task.is_unlimited() {
         let s = store.budget_standing(task.id, &defaults.task).await?;
         if !s.budget.is_unlimited() {
-            out.push(Weighed { whose: Whose::Task, budget: s.budget, spent: s.spent, used: s.used, told: s.told });
+            let whose = Whose::Task(task.id);
+            out.push(Weighed { whose, budget: s.budget, spent: s.spent, used: s.used, told: s.told });
         }
     }
-    let subjects =
-        [(BudgetScope::Repository, task.repository_id.to_string()), (BudgetScope::User, task.created_by.clone())];
-    for (scope, subject) in subjects {
+    out.extend(weigh_daily(store, defaults, &task.repository_id.to_string(), &task.created_by, at).await?);
+    Ok(out)
+}
+
+/// The daily budgets of a repository (its id) and a user that limit anything, weighed at `at`.
+async fn weigh_daily(
+    store: &Store,
+    defaults: &BudgetDefaults,
+    repository: &str,
+    user: &str,
+    at: Timestamp,
+) -> Result<Vec<Weighed>, StoreError> {
+    let mut out = Vec::new();
+    for (scope, subject) in [(BudgetScope::Repository, repository), (BudgetScope::User, user)] {
         if store.daily_budget(scope, &subject, defaults).await?.0.is_unlimited() {
             continue;
         }
-        let d = store.daily_standing(scope, &subject, defaults, at).await?;
-        let whose = Whose::Daily { scope, subject, day: d.day };
+        let d = store.daily_standing(scope, subject, defaults, at).await?;
+        let whose = Whose::Daily { scope, subject: subject.to_owned(), day: d.day };
         out.push(Weighed { whose, budget: d.budget, spent: d.spent, used: d.used, told: d.told });
     }
     Ok(out)
@@ -120,7 +132,19 @@ pub async fn budget_hold(
     task: &SpecTask,
 ) -> Result<Option<BudgetHold>, StoreError> {
     let weighed = weigh_all(store, defaults, task, chrono::Utc::now()).await?;
-    Ok(weighed.iter().find(|w| w.reached()).map(|w| w.hold(task)))
+    Ok(weighed.iter().find(|w| w.reached()).map(Weighed::hold))
+}
+
+/// Why no new task of `user` on the repository `repository` may start spending today: the first
+/// of their daily budgets that is reached, if any.
+pub async fn daily_hold(
+    store: &Store,
+    defaults: &BudgetDefaults,
+    repository: &str,
+    user: &str,
+) -> Result<Option<BudgetHold>, StoreError> {
+    let weighed = weigh_daily(store, defaults, repository, user, chrono::Utc::now()).await?;
+    Ok(weighed.iter().find(|w| w.reached()).map(Weighed::hold))
 }
 
 /// Records the budget lines `task` has newly crossed, and returns why its sessions must pause when
@@ -136,13 +160,13 @@ pub(crate) async fn weigh(ctx: &Ctx, task: SpecTaskId) -> Result<Option<String>,
             }
         }
     }
-    Ok(weighed.iter().find(|w| w.reached()).map(|w| w.hold(&task).pause_reason()))
+    Ok(weighed.iter().find(|w| w.reached()).map(|w| w.hold().pause_reason()))
 }
 
 async fn record_crossing(store: &Store, task: &SpecTask, w: &Weighed, line: BudgetLevel) -> Result<(), StoreError> {
     let (budget, spent) = (w.budget.clone(), w.spent.clone());
     match &w.whose {
-        Whose::Task => {
+        Whose::Task(_) => {
             let crossing = BudgetCrossing { spec_task_id: task.id, level: line, budget, spent };
             store.record_budget_crossing(&crossing).await?;
         }
@@ -187,17 +211,42 @@ async fn wake_paused(ctx: &Ctx) -> Result<(), StoreError> {
     tasks.sort();
     tasks.dedup();
     for id in tasks {
-        let task = ctx.store.spec_task(id).await?;
-        if task.state.is_terminal() || budget_hold(&ctx.store, &ctx.config.budgets, &task).await?.is_some() {
-            continue;
-        }
-        for session in paused.iter().filter(|s| s.spec_task_id == id) {
-            match ctx.store.change_work_session(session.id, &WorkSessionCommand::Resume).await {
-                Ok(_) => tracing::info!(session = %session.id, "resumed: no budget holds its task any more"),
-                Err(StoreError::Transition(_) | StoreError::Conflict { .. }) => {}
-                Err(err) => return Err(err),
-            }
+        let sessions = paused.iter().filter(|s| s.spec_task_id == id);
+        // One task's failure leaves the others to be woken.
+        if let Err(err) = wake_task(ctx, id, sessions).await {
+            tracing::warn!(task = %id, %err, "cannot resume the sessions a budget paused");
         }
     }
     Ok(())
+}
+
+/// Resumes `sessions` of the task `id` when it is being implemented and no budget holds it.
+async fn wake_task<'a>(
+    ctx: &Ctx,
+    id: SpecTaskId,
+    sessions: impl Iterator<Item = &'a WorkSession>,
+) -> Result<(), StoreError> {
+    let task = ctx.store.spec_task(id).await?;
+    if task.status() != SpecTaskStatus::Implementation
+        || budget_hold(&ctx.store, &ctx.config.budgets, &task).await?.is_some()
+    {
+        return Ok(());
+    }
+    for session in sessions {
+        resume_paused(&ctx.store, session).await?;
+    }
+    Ok(())
+}
+
+/// Resumes a session a budget paused; one that another node or a person resumed first is left
+/// as it is.
+pub async fn resume_paused(store: &Store, session: &WorkSession) -> Result<(), StoreError> {
+    match store.change_work_session(session.id, &WorkSessionCommand::Resume).await {
+        Ok(_) => {
+            tracing::info!(session = %session.id, "resumed: no budget holds its task any more");
+            Ok(())
+        }
+        Err(StoreError::Transition(_) | StoreError::Conflict { .. }) => Ok(()),
+        Err(err) => Err(err),
+    }
 }

@@ -31,7 +31,7 @@ impl BudgetBody {
     pub fn budget(&self) -> Result<Budget, ApiError> {
         let currency = match self.currency.as_deref() {
             None => "USD",
-            Some(c) if !c.is_empty() && c.len() <= 16 && c.chars().all(|ch| ch.is_ascii_alphanumeric()) => c,
+            Some(c) if Money::is_currency(c) => c,
             Some(c) => {
                 return Err(ApiError::bad_request(
                     "invalid_budget",

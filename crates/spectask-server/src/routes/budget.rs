@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use spectask_core::{BudgetScope, SpecTask, WorkSessionCommand};
+use spectask_core::{BudgetScope, SpecTask};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -58,7 +58,7 @@ pub(crate) async fn resume_unheld(state: &AppState, task: &SpecTask) -> Result<(
     }
     for session in state.store.work_sessions_of(task.id).await? {
         if session.state.is_paused_by_budget() {
-            state.store.change_work_session(session.id, &WorkSessionCommand::Resume).await?;
+            spectask_orchestrator::resume_paused(&state.store, &session).await?;
         }
     }
     Ok(())
@@ -78,7 +78,8 @@ async fn repository_budget(
 }
 
 /// Set a repository's daily budget (its owner or a member; tokens, money or both; both left out:
-/// no limit). Sessions its budget paused go on once no budget holds their task.
+/// no limit), at most the configuration's (`[budget] repository_daily_*`), which an operator sets.
+/// Sessions its budget paused go on once no budget holds their task.
 #[utoipa::path(put, path = "/repos/{id}/budget", tag = "repos", params(RepoPath), request_body = BudgetBody,
     responses((status = 200, description = "The repository's daily budget as it now is", body = DailyBudgetDto)))]
 async fn set_repository_budget(
@@ -89,13 +90,27 @@ async fn set_repository_budget(
 ) -> Result<Json<DailyBudgetDto>, ApiError> {
     let repository = member_repository(&state, &caller, id).await?;
     let budget = body.budget()?;
+    let ceiling = &state.budgets.repository_daily;
+    if budget.exceeds(ceiling) {
+        return Err(ApiError::bad_request(
+            "invalid_budget",
+            format!(
+                "a repository's daily budget is at most the configuration's, {} a day ([budget] \
+                 repository_daily_tokens and repository_daily_cost, set by an operator)",
+                ceiling.describe()
+            ),
+        ));
+    }
     let subject = repository.id.to_string();
     let spent = state.store.daily_spent(BudgetScope::Repository, &subject, chrono::Utc::now()).await?;
     let level = budget.use_of(&spent).level();
     state.store.set_daily_budget(BudgetScope::Repository, &subject, &budget, &caller.name, level).await?;
-    for session in state.store.sessions_paused_by_budget().await? {
-        let task = state.store.spec_task(session.spec_task_id).await?;
-        if task.repository_id == repository.id && !task.state.is_terminal() {
+    let mut tasks: Vec<_> = state.store.sessions_paused_by_budget().await?.iter().map(|s| s.spec_task_id).collect();
+    tasks.sort();
+    tasks.dedup();
+    for task in tasks {
+        let task = state.store.spec_task(task).await?;
+        if task.repository_id == repository.id && task.status() == spectask_core::SpecTaskStatus::Implementation {
             resume_unheld(&state, &task).await?;
         }
     }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_core::{PAUSED_BY, WorkSession, WorkSessionCommand, WorkSessionStatus};
+use spectask_core::{PAUSED_BY, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionStatus};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -162,13 +162,7 @@ async fn set_work_session_status(
             WorkSessionCommand::Interrupt { reason }
         }
         WorkSessionStatus::Running => {
-            let task = state.store.spec_task(session.spec_task_id).await?;
-            if let Some(hold) = spectask_orchestrator::budget_hold(&state.store, &state.budgets, &task).await? {
-                return Err(ApiError::conflict(
-                    "budget_reached",
-                    format!("{}: raise it ({}) or cancel the task", hold.why, hold.raise),
-                ));
-            }
+            refuse_while_budget_holds(&state, session.spec_task_id).await?;
             WorkSessionCommand::Resume
         }
         WorkSessionStatus::Completed => WorkSessionCommand::Complete,
@@ -184,4 +178,17 @@ async fn set_work_session_status(
     };
     let applied = state.store.change_work_session(session.id, &command).await?;
     Ok(Json(session_dto(&state, &applied.value).await?))
+}
+
+/// Refuses to resume a session of `task` while a budget holds the task (409 `budget_reached`,
+/// saying which budget and how to raise it).
+pub(crate) async fn refuse_while_budget_holds(state: &AppState, task: SpecTaskId) -> Result<(), ApiError> {
+    let task = state.store.spec_task(task).await?;
+    match spectask_orchestrator::budget_hold(&state.store, &state.budgets, &task).await? {
+        Some(hold) => Err(ApiError::conflict(
+            "budget_reached",
+            format!("{}: raise it ({}) or cancel the task", hold.why, hold.raise),
+        )),
+        None => Ok(()),
+    }
 }

@@ -72,6 +72,12 @@ pub(crate) async fn create(
     };
     let budget = body.budget.as_ref().map(crate::dto::BudgetBody::budget).transpose()?;
     let repository = register_repository(state, caller, &body.repo).await?;
+    // Planning spends too: nothing new starts while a daily budget of its repository or user holds.
+    let repository_id = repository.id.to_string();
+    let hold = spectask_orchestrator::daily_hold(&state.store, &state.budgets, &repository_id, &created_by);
+    if let Some(hold) = hold.await? {
+        return Err(ApiError::conflict("budget_reached", format!("{}: raise it ({}) first", hold.why, hold.raise)));
+    }
     let new = NewSpecTask {
         title,
         prompt: prompt.to_owned(),

@@ -149,6 +149,7 @@ async fn open_zed_thread(
     let session = load_session(&state, &caller, &id).await?;
     let session = match session.status() {
         WorkSessionStatus::Interrupted => {
+            crate::routes::session_moves::refuse_while_budget_holds(&state, session.spec_task_id).await?;
             state.store.change_work_session(session.id, &WorkSessionCommand::Resume).await?.value
         }
         WorkSessionStatus::Pending | WorkSessionStatus::Blocked => {

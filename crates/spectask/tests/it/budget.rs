@@ -66,11 +66,13 @@ pub(crate) struct Planned {
     pub task: Value,
 }
 
-pub(crate) fn planned(database: Option<&str>) -> Planned {
+/// `config` is appended to the configuration (after `[orchestrator]`'s limit).
+pub(crate) fn planned(database: Option<&str>, config: &str) -> Planned {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
-    let config = CoderConfig { orchestrator: "max_parallel_sessions = 1\n", ..CoderConfig::default() };
+    let orchestrator = format!("max_parallel_sessions = 1\n{config}");
+    let config = CoderConfig { orchestrator: &orchestrator, ..CoderConfig::default() };
     let (data, _script) = setup_agent(dir.path(), &llm, SPENDING_CODER, &config);
     let server = Server::start_node(&data, database, "node-1");
     let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
@@ -81,7 +83,7 @@ pub(crate) fn planned(database: Option<&str>) -> Planned {
 }
 
 fn reached_then_raised(database: Option<&str>) {
-    let Planned { server, id, task, repo, _dir, _llm, .. } = planned(database);
+    let Planned { server, id, task, repo, _dir, _llm, .. } = planned(database, "");
     let handle = task["handle"].as_str().unwrap().to_owned();
 
     // What planning spent, plus 12,000: session 1 takes the task past 80%, session 2 past 100%.

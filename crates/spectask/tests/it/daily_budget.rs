@@ -25,7 +25,7 @@ fn a_repository_daily_budget_pauses_its_tasks_until_the_day_ends_on_postgres() {
 }
 
 fn repository_day(database: Option<&str>) {
-    let Planned { server, id, task, repo, data, _dir, _llm } = planned(database);
+    let Planned { server, id, task, repo, data, _dir, _llm } = planned(database, "");
 
     // Today's spending so far is the planning's; 12,000 more reaches 80% after session 1 and 100%
     // after session 2.
@@ -86,11 +86,26 @@ fn repository_day(database: Option<&str>) {
 
 #[test]
 fn a_user_daily_budget_set_by_an_operator_pauses_their_tasks_until_lifted() {
-    let Planned { server, id, data, _dir, _llm, .. } = planned(None);
+    let ceiling = "[budget]\nrepository_daily_tokens = 1000000000\n";
+    let Planned { server, id, data, repo, _dir, _llm, .. } = planned(None, ceiling);
+
+    // The configuration's repository budget is a ceiling a member cannot lift.
+    let repo_arg = repo.to_str().unwrap();
+    for over in [&["--daily-tokens", "1000000001"][..], &["--unlimited"]] {
+        let refused = repo_cmd(&server, &[&["budget", repo_arg], over].concat());
+        let err = stderr(&refused);
+        assert!(!refused.status.success() && err.contains("at most the configuration's"), "{over:?}: {err}");
+    }
+    let lower = repo_budget(&server, &[repo_arg, "--daily-tokens", "900000000", "--json"]);
+    assert_eq!(lower["tokens"].as_u64(), Some(900_000_000), "{lower:#}");
 
     // Planning spent more than one token: the budget is reached before the first session's turn.
     let set = user_budget(&data, &["--daily-tokens", "1"]);
     assert!(set.contains("paused: budget reached") && set.contains("set by operator"), "{set}");
+    // Planning spends too: no new task of theirs starts while it holds.
+    let refused = server.task(&["create", "--repo", repo_arg, "Add logout"]);
+    let err = stderr(&refused);
+    assert!(!refused.status.success() && err.contains("local's daily budget"), "{err}");
     let unknown = spectask().args(["user", "budget", "nobody", "--data-dir"]).arg(&data).output().unwrap();
     assert!(!unknown.status.success() && stderr(&unknown).contains("no user is named \"nobody\""));
     let approved = server.task(&["approve", &id]);
