@@ -1748,6 +1748,7 @@ export interface components {
         };
         /** @description `POST /api/v1/spec-tasks/from-demo` */
         CreateFromDemo: {
+            budget?: components["schemas"]["BudgetBody"] | null;
             complexity?: components["schemas"]["Complexity"] | null;
             /** @description A name from `GET /demo-repos`; its repository is created on first use. */
             demo_repo: string;
