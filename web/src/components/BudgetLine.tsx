@@ -4,6 +4,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
 import { budgetLabel } from '../usage'
+import { budgetBody, budgetErrors, hasErrors, type BudgetInput } from '../budgetInput'
+import { BudgetFields } from './BudgetFields'
 
 export function BudgetLine({ task }: { task: SpecTask }) {
   const b = task.budget
@@ -32,15 +34,15 @@ export function BudgetLine({ task }: { task: SpecTask }) {
 /** Sets the task's budget: empty fields are no limit. */
 function BudgetForm({ task, open }: { task: SpecTask; open: boolean }) {
   const client = useQueryClient()
-  const [tokens, setTokens] = useState(task.budget.tokens != null ? String(task.budget.tokens) : '')
-  const [cost, setCost] = useState(task.budget.cost ? String(task.budget.cost.amount) : '')
+  const currency = task.budget.cost?.currency ?? 'USD'
+  const [input, setInput] = useState<BudgetInput>({
+    tokens: task.budget.tokens != null ? String(task.budget.tokens) : '',
+    cost: task.budget.cost ? String(task.budget.cost.amount) : '',
+  })
+  const errors = budgetErrors(input)
   const save = useMutation({
     mutationFn: async () => {
-      const body = {
-        tokens: tokens.trim() === '' ? undefined : Number(tokens),
-        cost: cost.trim() === '' ? undefined : Number(cost),
-        currency: task.budget.cost?.currency,
-      }
+      const body = budgetBody(input, currency) ?? {}
       return unwrap(await api.PUT('/api/v1/spec-tasks/{id}/budget', { params: { path: { id: task.id } }, body }))
     },
     onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
@@ -52,18 +54,11 @@ function BudgetForm({ task, open }: { task: SpecTask; open: boolean }) {
         className="budget-form"
         onSubmit={(e) => {
           e.preventDefault()
-          save.mutate()
+          if (!hasErrors(errors)) save.mutate()
         }}
       >
-        <label>
-          Tokens{' '}
-          <input type="number" min={0} step={1000} value={tokens} onChange={(e) => setTokens(e.target.value)} placeholder="no limit" />
-        </label>
-        <label>
-          Cost ({task.budget.cost?.currency ?? 'USD'}){' '}
-          <input type="number" min={0} step={0.01} value={cost} onChange={(e) => setCost(e.target.value)} placeholder="no limit" />
-        </label>
-        <button type="submit" disabled={save.isPending}>
+        <BudgetFields value={input} errors={errors} onChange={setInput} currency={currency} />
+        <button type="submit" disabled={save.isPending || hasErrors(errors)}>
           Save budget
         </button>
         {save.isError && <span role="alert">{save.error.message}</span>}
