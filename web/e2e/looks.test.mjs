@@ -187,7 +187,16 @@ test('the main session of an interactive task takes a reply from its page', { ti
   await reply.getByLabel('Reply to the agent').fill(`Also add a summary at the top, like this:\n\n${code}`)
   await reply.getByRole('button', { name: 'Send' }).click()
   await reply.getByText('Queued: the agent reads it at its next turn.').waitFor()
-  // The reply reaches the transcript as a message, its code block highlighted.
+  // The reply reaches the transcript as a message, its code block highlighted. No live event
+  // says that a message was recorded (only plan, status and permission events refresh a
+  // transcript), so the page is read again once the server has it.
+  const session = new URL(page.url()).pathname.split('/').pop()
+  for (let i = 0; i < 600; i++) {
+    const history = await (await fetch(`${demo.url}/api/v1/work-sessions/${session}/history`)).json()
+    if (history.entries.some((e) => e.content.includes('def summary(items)'))) break
+    await new Promise((ok) => setTimeout(ok, 300))
+  }
+  await page.reload()
   const block = page.getByRole('list', { name: 'Transcript' }).locator('.markdown pre code.language-python')
   await block.locator('.hljs-keyword').first().waitFor()
   assert.equal(await block.locator('.hljs-keyword').first().innerText(), 'def')
