@@ -110,6 +110,14 @@ export async function openBrowser() {
 }
 
 /**
+ * The page in `scheme` with motion reduced, so that a screenshot shows the scheme's colours and
+ * not a transition from the other's.
+ */
+async function still(page, scheme) {
+  await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' })
+}
+
+/**
  * Screenshots of the page in the light and the dark colour scheme (`NAME.png`, `NAME-dark.png`),
  * each checked for WCAG AA text contrast; with `wide`, also at 1920 px wide (`NAME-wide.png`,
  * `NAME-wide-dark.png`).
@@ -124,16 +132,64 @@ export async function shot(page, name, { wide = false } = {}) {
         await assertLineLength(page, name)
       }
       for (const scheme of ['light', 'dark']) {
-        await page.emulateMedia({ colorScheme: scheme })
+        await still(page, scheme)
         const file = `${name}${width ? '-wide' : ''}${scheme === 'dark' ? '-dark' : ''}`
         await page.screenshot({ path: join(SHOTS, `${file}.png`), fullPage: true })
         await assertContrast(page, file)
       }
     }
   } finally {
-    await page.emulateMedia({ colorScheme: 'light' })
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' })
     await page.setViewportSize(viewport)
   }
+}
+
+/** The widths every main screen is looked at: a desktop and a 13" laptop. */
+export const SCREEN_WIDTHS = [1440, 1024]
+
+/**
+ * A main screen at each of `SCREEN_WIDTHS` in light and dark (`screens/NAME-1440.png`,
+ * `screens/NAME-1440-dark.png`, …), each checked for WCAG AA text contrast and for no sideways
+ * scrolling of the page; the whole page, or with `fullPage: false` what is on screen (a modal
+ * dialog's backdrop covers only that).
+ */
+export async function shotScreen(page, name, { fullPage = true } = {}) {
+  const viewport = page.viewportSize()
+  mkdirSync(join(SHOTS, 'screens'), { recursive: true })
+  try {
+    for (const width of SCREEN_WIDTHS) {
+      await page.setViewportSize({ width, height: 900 })
+      const wide = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: innerWidth }))
+      assert.ok(wide.scroll <= wide.view, `${name} scrolls sideways at ${width} px: ${JSON.stringify(wide)}`)
+      assert.deepEqual(await page.evaluate(spills), [], `content spills out of its box on ${name} at ${width} px`)
+      for (const scheme of ['light', 'dark']) {
+        await still(page, scheme)
+        const file = `${name}-${width}${scheme === 'dark' ? '-dark' : ''}`
+        await page.screenshot({ path: join(SHOTS, 'screens', `${file}.png`), fullPage })
+        await assertContrast(page, file)
+      }
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'no-preference' })
+    await page.setViewportSize(viewport)
+  }
+}
+
+/**
+ * Runs in the page: the boxes whose content runs out of their right edge (a word or a button too
+ * wide for its column), innermost only; boxes that scroll or clip are meant to, and are left out.
+ */
+function spills() {
+  const found = []
+  for (const el of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(el)
+    if (style.overflowX !== 'visible' || style.display === 'inline' || el.clientWidth === 0) continue
+    if (el.closest('svg')) continue
+    if (el.scrollWidth > el.clientWidth + 1) found.push(el)
+  }
+  return found
+    .filter((el) => !found.some((other) => other !== el && el.contains(other)))
+    .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent.trim().slice(0, 40)}" ${el.scrollWidth}px > ${el.clientWidth}px`)
 }
 
 /** On a wide screen, no line of prose is longer than about 80 characters (of its own font's 0). */

@@ -89,3 +89,48 @@ test("a repository's daily budget reached pauses its task, and raising it from t
   }
   assert.match(await daily.innerText(), /Repository today: .* of 100M tokens a day, set by/)
 })
+
+test('a budget set in the Create SpecTask dialog is checked as typed and shows on the task page', { timeout: 2 * LONG }, async () => {
+  const { demo, page } = ctx
+  await page.goto(demo.url)
+  await page.getByRole('button', { name: 'New SpecTask' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Create SpecTask' })
+  await dialog.getByRole('option', { name: /python-api \(demo/ }).waitFor({ state: 'attached' })
+  await dialog.getByLabel('Repository').selectOption({ label: 'python-api (demo: Python, FastAPI)' })
+  await dialog.getByLabel('Task description').fill('Count the items\n\nGET /items/count answers the total.')
+  await dialog.getByText('Budget', { exact: true }).click()
+  const tokens = dialog.getByLabel('Tokens')
+  const cost = dialog.getByLabel('Cost (USD)')
+  const create = dialog.getByRole('button', { name: 'Create SpecTask' })
+  // Opened, the budget scrolls clear of the dialog's buttons at its foot.
+  await page.waitForFunction(
+    () => {
+      const open = document.querySelector('dialog[open]')
+      const field = [...open.querySelectorAll('label')].find((l) => l.textContent === 'Cost (USD)')?.control
+      return field && field.getBoundingClientRect().bottom <= open.querySelector('.dialog-actions').getBoundingClientRect().top
+    },
+    null,
+    { timeout: 10_000 },
+  )
+
+  // What cannot be a budget is named under its field, and the task cannot be created with it.
+  await tokens.fill('1.5')
+  await cost.fill('-2')
+  await dialog.getByText('Tokens are a whole number, like 200000.').waitFor()
+  await dialog.getByText('A budget cannot be negative.').waitFor()
+  assert.equal(await tokens.getAttribute('aria-invalid'), 'true')
+  assert.ok(await create.isDisabled(), 'an invalid budget keeps Create disabled')
+  await shot(page, '01d-create-dialog-budget')
+
+  await tokens.fill('250,000')
+  await cost.fill('2.5')
+  await dialog.locator('.field-error').first().waitFor({ state: 'detached' })
+  await create.click()
+  await page.getByRole('heading', { name: 'Count the items' }).waitFor()
+  const budget = page.getByRole('region', { name: 'Budget' })
+  await budget.getByText(/^Budget: \d+% of 250k tokens or \$2\.50, set by /).waitFor()
+  const id = new URL(page.url()).pathname.split('/').pop()
+  const task = await (await fetch(`${demo.url}/api/v1/spec-tasks/${id}`)).json()
+  assert.equal(task.budget.tokens, 250000)
+  assert.deepEqual(task.budget.cost, { amount: 2.5, currency: 'USD' })
+})

@@ -1,11 +1,27 @@
 // The dashboard's finish: the plan graph draws its edges; states are icons and times relative
-// (exact on hover); the review's and the transcript's diffs are syntax-highlighted; progress.md reads without literal
-// `[~]` markers and names what is in progress; the session page stops, resumes and replies.
+// (exact on hover); code in spec documents and transcript messages is syntax-highlighted, and
+// the review's and the transcript's diffs are coloured and highlighted; progress.md reads without
+// literal `[~]` markers and names what is in progress; the session page stops, resumes and
+// replies. Every main screen is captured in light and dark at 1440 and 1024 px
+// (target/e2e-screenshots/screens/).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, LONG, shot, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
+import { demoPage, LONG, shot, shotScreen, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
+
+/** Whether the code in `locator` is coloured: some highlighted token's colour differs from the code's own. */
+function colouredTokens(locator) {
+  return locator.evaluate((code) => {
+    const own = getComputedStyle(code).color
+    return [...code.querySelectorAll('[class^="hljs-"]')].some((token) => getComputedStyle(token).color !== own)
+  })
+}
+
+/** The background of `row` and of a context row beside it, as painted. */
+function backgrounds(row, context) {
+  return Promise.all([row, context].map((l) => l.evaluate((el) => getComputedStyle(el).backgroundColor)))
+}
 
 async function taskOf(sample, status) {
   for (;;) {
@@ -29,6 +45,16 @@ test('the plan graph draws an arrow from each prerequisite to what waits for it'
   await shot(page, '44-plan-graph-edges')
 })
 
+test('a code block in a spec document is highlighted', { timeout: LONG }, async () => {
+  const { demo, page } = ctx
+  const task = await taskOf('python-api', 'spec_review')
+  await page.goto(`${demo.url}/tasks/${task.id}?tab=spec&doc=design&view=rendered`)
+  const block = page.locator('.review-doc .markdown pre code.language-python')
+  await block.locator('.hljs-keyword').first().waitFor()
+  assert.equal(await block.locator('.hljs-keyword').first().innerText(), 'class')
+  assert.ok(await colouredTokens(block), 'the highlighted tokens have colours of their own')
+})
+
 test('the review highlights code; sessions show icons and times relative to now', { timeout: 2 * LONG }, async () => {
   const { demo, page } = ctx
   const task = await taskOf('python-api', 'spec_review')
@@ -37,6 +63,10 @@ test('the review highlights code; sessions show icons and times relative to now'
   await taskOf('python-api', 'implementation_review')
   await page.goto(`${demo.url}/tasks/${task.id}?tab=review`)
   await page.locator('.hunk .hljs-keyword').first().waitFor()
+  // Added lines are coloured apart from the lines around them, and the code in them highlighted.
+  const [added, context] = await backgrounds(page.locator('.hunk tr.diff-line.added').first(), page.locator('.hunk tr.diff-line.context').first())
+  assert.notEqual(added, context, 'an added line is coloured apart from its context')
+  assert.ok(await colouredTokens(page.locator('.hunk .line-code').filter({ has: page.locator('.hljs-keyword') }).first()))
   await shot(page, '45-review-highlighted')
 
   await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
@@ -68,6 +98,55 @@ test('progress.md shows what is in progress without literal markers', { timeout:
   await shot(page, '47-progress-md')
 })
 
+// Runs while the nodejs-todo task's "Add the auth routes" session waits for permission (the test
+// above), so that the fleet, the task's sessions and the session page have something live.
+test('every main screen, in light and dark, at 1440 and 1024 px', { timeout: 3 * LONG }, async () => {
+  const { demo, page } = ctx
+  const todo = await taskOf('nodejs-todo', 'implementation')
+  await page.goto(demo.url)
+  await page.locator('.card').first().waitFor()
+  await shotScreen(page, 'board')
+
+  await page.getByRole('button', { name: 'New SpecTask' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Create SpecTask' })
+  await dialog.getByRole('option', { name: /nodejs-todo \(demo/ }).waitFor({ state: 'attached' })
+  await dialog.getByLabel('Task description').fill('Add an audit log\n\nEvery change to a todo is recorded.')
+  await dialog.getByText('Budget', { exact: true }).click()
+  await page.mouse.move(0, 0)
+  await shotScreen(page, 'create-dialog', { fullPage: false })
+  await dialog.getByRole('button', { name: 'Discard draft' }).click()
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+  await dialog.waitFor({ state: 'hidden' })
+
+  const spec = await taskOf('react-dashboard', 'spec_review')
+  await page.goto(`${demo.url}/tasks/${spec.id}?tab=spec`)
+  await page.locator('.line').first().waitFor()
+  await shotScreen(page, 'spec-review')
+
+  await page.goto(`${demo.url}/tasks/${todo.id}?tab=sessions`)
+  const tree = page.getByRole('list', { name: 'Session tree' })
+  await tree.getByText(/Add the auth routes/).waitFor()
+  await shotScreen(page, 'task-sessions')
+
+  await tree.getByRole('link', { name: /Add the auth routes/ }).click()
+  await page.getByRole('group', { name: /Permission: Run the tests/ }).waitFor()
+  await shotScreen(page, 'session')
+
+  await page.goto(`${demo.url}/tasks/${todo.id}/design-docs`)
+  await page.getByRole('navigation', { name: 'Files on the design-docs branch' }).waitFor()
+  await page.locator('.review-doc .markdown').waitFor()
+  await shotScreen(page, 'specs-in-git')
+
+  await page.goto(`${demo.url}/fleet`)
+  await page.locator('.fleet-card [aria-current="step"]').first().waitFor()
+  await shotScreen(page, 'fleet')
+
+  const python = await taskOf('python-api', 'implementation_review')
+  await page.goto(`${demo.url}/tasks/${python.id}?tab=review`)
+  await page.locator('.hunk .hljs-keyword').first().waitFor()
+  await shotScreen(page, 'implementation-review')
+})
+
 test('the session page stops and resumes its agent', { timeout: 2 * LONG }, async () => {
   const { demo, page } = ctx
   const tasks = await (await fetch(`${demo.url}/api/v1/spec-tasks`)).json()
@@ -78,6 +157,9 @@ test('the session page stops and resumes its agent', { timeout: 2 * LONG }, asyn
   await page.getByTestId('scripted-notice').waitFor()
   // Its code changes in the transcript are highlighted as JavaScript.
   await page.locator('.transcript .language-diff .diff-added .hljs-keyword').first().waitFor()
+  const diff = page.locator('.transcript .language-diff').filter({ has: page.locator('.diff-context') }).first()
+  const [added, context] = await backgrounds(diff.locator('.diff-added').first(), diff.locator('.diff-context').first())
+  assert.notEqual(added, context, 'an added line of the transcript is coloured apart from its context')
   await page.getByRole('region', { name: 'Session controls' }).getByRole('button', { name: 'Stop agent' }).click()
   await page.getByRole('dialog', { name: "Stop this session's agent?" }).getByRole('button', { name: 'Stop agent' }).click()
   await page.getByTestId('session-status').filter({ hasText: 'interrupted' }).waitFor()
@@ -101,8 +183,23 @@ test('the main session of an interactive task takes a reply from its page', { ti
   await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
   await page.getByRole('list', { name: 'Session tree' }).getByRole('link').first().click()
   const reply = page.getByRole('form', { name: 'Reply to the agent' })
-  await reply.getByLabel('Reply to the agent').fill('Also add a summary at the top.')
+  const code = ['```python', 'def summary(items):', '    return len(items)', '```'].join('\n')
+  await reply.getByLabel('Reply to the agent').fill(`Also add a summary at the top, like this:\n\n${code}`)
   await reply.getByRole('button', { name: 'Send' }).click()
   await reply.getByText('Queued: the agent reads it at its next turn.').waitFor()
+  // The reply reaches the transcript as a message, its code block highlighted. No live event
+  // says that a message was recorded (only plan, status and permission events refresh a
+  // transcript), so the page is read again once the server has it.
+  const session = new URL(page.url()).pathname.split('/').pop()
+  for (let i = 0; i < 600; i++) {
+    const history = await (await fetch(`${demo.url}/api/v1/work-sessions/${session}/history`)).json()
+    if (history.entries.some((e) => e.content.includes('def summary(items)'))) break
+    await new Promise((ok) => setTimeout(ok, 300))
+  }
+  await page.reload()
+  const block = page.getByRole('list', { name: 'Transcript' }).locator('.markdown pre code.language-python')
+  await block.locator('.hljs-keyword').first().waitFor()
+  assert.equal(await block.locator('.hljs-keyword').first().innerText(), 'def')
+  assert.ok(await colouredTokens(block), 'the highlighted tokens have colours of their own')
   await shot(page, '49-session-reply')
 })

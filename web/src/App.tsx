@@ -1,4 +1,5 @@
 import { NavLink, Route, Routes } from 'react-router'
+import { Radar, SquareKanban, Workflow } from 'lucide-react'
 import { Account, AuthGate } from './auth/AuthGate'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { NotificationsMenu } from './notify/NotificationsMenu'
@@ -18,12 +19,16 @@ export function App() {
             Skip to content
           </a>
           <header className="top">
-            <span className="brand">spectask</span>
+            <span className="brand">
+              <Workflow className="icon" size={18} aria-hidden="true" /> spectask
+            </span>
             <nav aria-label="Main">
               <NavLink to="/" end>
-                Board
+                <SquareKanban className="icon" size={16} aria-hidden="true" /> Board
               </NavLink>
-              <NavLink to="/fleet">Fleet</NavLink>
+              <NavLink to="/fleet">
+                <Radar className="icon" size={16} aria-hidden="true" /> Fleet
+              </NavLink>
             </nav>
             <LiveBadge />
             <NotificationsMenu />

@@ -547,7 +547,8 @@ export interface paths {
         get: operations["repository_budget"];
         /**
          * Set a repository's daily budget (its owner or a member; tokens, money or both; both left out:
-         *     no limit). Sessions its budget paused go on once no budget holds their task.
+         *     no limit), at most the configuration's (`[budget] repository_daily_*`), which an operator sets.
+         *     Sessions its budget paused go on once no budget holds their task.
          */
         put: operations["set_repository_budget"];
         post?: never;
@@ -1798,6 +1799,7 @@ export interface components {
         };
         /** @description `POST /api/v1/spec-tasks/from-demo` */
         CreateFromDemo: {
+            budget?: components["schemas"]["BudgetBody"] | null;
             complexity?: components["schemas"]["Complexity"] | null;
             /** @description A name from `GET /demo-repos`; its repository is created on first use. */
             demo_repo: string;

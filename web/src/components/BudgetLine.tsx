@@ -1,9 +1,11 @@
 /** A task's budget on its page: how far it got, a pause when it was reached, and a person's change. */
 import { useState } from 'react'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { api, unwrap, type SpecTask } from '../api/client'
+import { api, unwrap, type Schemas, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
 import { budgetLabel } from '../usage'
+import { budgetBody, budgetErrors, hasErrors, type BudgetInput } from '../budgetInput'
+import { BudgetFields } from './BudgetFields'
 
 export function BudgetLine({ task }: { task: SpecTask }) {
   const b = task.budget
@@ -41,7 +43,6 @@ export function BudgetLine({ task }: { task: SpecTask }) {
 }
 
 type Limits = { tokens?: number | null; cost?: { amount: number; currency: string } | null }
-type BudgetBody = { tokens?: number; cost?: number; currency?: string }
 
 /** Sets a budget (a task's, or a repository's daily one): empty fields are no limit. */
 export function BudgetForm({
@@ -59,19 +60,18 @@ export function BudgetForm({
   /** After the field names: '' or ' a day'. */
   per?: string
   submit: string
-  save: (body: BudgetBody) => Promise<unknown>
+  save: (body: Schemas['BudgetBody']) => Promise<unknown>
   refresh: readonly unknown[]
 }) {
   const client = useQueryClient()
-  const [tokens, setTokens] = useState(limits.tokens != null ? String(limits.tokens) : '')
-  const [cost, setCost] = useState(limits.cost ? String(limits.cost.amount) : '')
+  const currency = limits.cost?.currency ?? 'USD'
+  const [input, setInput] = useState<BudgetInput>({
+    tokens: limits.tokens != null ? String(limits.tokens) : '',
+    cost: limits.cost ? String(limits.cost.amount) : '',
+  })
+  const errors = budgetErrors(input)
   const save = useMutation({
-    mutationFn: () =>
-      send({
-        tokens: tokens.trim() === '' ? undefined : Number(tokens),
-        cost: cost.trim() === '' ? undefined : Number(cost),
-        currency: limits.cost?.currency,
-      }),
+    mutationFn: () => send(budgetBody(input, currency) ?? {}),
     onSuccess: () => void client.invalidateQueries({ queryKey: refresh }),
   })
   return (
@@ -81,18 +81,11 @@ export function BudgetForm({
         className="budget-form"
         onSubmit={(e) => {
           e.preventDefault()
-          save.mutate()
+          if (!hasErrors(errors)) save.mutate()
         }}
       >
-        <label>
-          Tokens{per}{' '}
-          <input type="number" min={0} step={1000} value={tokens} onChange={(e) => setTokens(e.target.value)} placeholder="no limit" />
-        </label>
-        <label>
-          Cost{per} ({limits.cost?.currency ?? 'USD'}){' '}
-          <input type="number" min={0} step={0.01} value={cost} onChange={(e) => setCost(e.target.value)} placeholder="no limit" />
-        </label>
-        <button type="submit" disabled={save.isPending}>
+        <BudgetFields value={input} errors={errors} onChange={setInput} currency={currency} per={per} />
+        <button type="submit" disabled={save.isPending || hasErrors(errors)}>
           {submit}
         </button>
         {save.isError && <span role="alert">{save.error.message}</span>}

@@ -1,5 +1,6 @@
 import type { Schemas } from '../api/client'
 import { languageOf, useHighlighter } from './useHighlight'
+import { StatusBadge } from './Badge'
 
 type FileDiff = Schemas['FileDiffDto']
 
@@ -15,7 +16,7 @@ export function FileDiffView({ file }: { file: FileDiff }) {
   return (
     <details className="file-diff" open={file.hunks.length > 0 && file.additions + file.deletions <= 400}>
       <summary>
-        <code>{name}</code> <span className={`badge change-${file.change}`}>{file.change}</span>{' '}
+        <code>{name}</code> <StatusBadge kind="change" status={file.change} />{' '}
         <span className="added-count">+{file.additions}</span> <span className="removed-count">−{file.deletions}</span>
       </summary>
       {file.binary && <p className="hint">Binary file.</p>}

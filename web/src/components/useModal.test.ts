@@ -48,3 +48,15 @@ test('other keys are left alone', () => {
   trapTab(d, event)
   expect(event.defaultPrevented).toBe(false)
 })
+
+test("a disclosure's summary is a stop: Tab from it moves on inside the dialog", () => {
+  const d = document.createElement('div')
+  d.innerHTML = `
+    <textarea id="first"></textarea>
+    <details><summary id="budget">Budget</summary><input id="tokens" /></details>
+    <button id="cancel">Cancel</button>`
+  document.body.replaceChildren(d)
+  d.querySelector<HTMLElement>('#budget')?.focus()
+  expect(tab(d)).toBe(false)
+  expect(tab(d, true)).toBe(false)
+})

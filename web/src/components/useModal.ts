@@ -4,7 +4,7 @@
 import { useEffect, useRef } from 'react'
 
 /** What Tab can stop on, before the filter of `tabbable`. */
-const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'
+const FOCUSABLE = 'a[href], button, input, select, textarea, details > summary:first-of-type, [tabindex]:not([tabindex="-1"])'
 
 /** The controls of `root` Tab stops on, in document order: enabled, shown, one radio per group. */
 export function tabbable(root: HTMLElement): HTMLElement[] {

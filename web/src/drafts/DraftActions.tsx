@@ -6,7 +6,7 @@ import type { ReactNode } from 'react'
  */
 export function DraftActions(props: { draft: boolean; onDiscard: () => void; onClose: () => void; children: ReactNode }) {
   return (
-    <div className="actions">
+    <div className="actions dialog-actions">
       <button type="button" onClick={props.onClose}>
         Cancel
       </button>

@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { useQuery } from '@tanstack/react-query'
 import { Link } from 'react-router'
+import { Bell } from 'lucide-react'
 import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { NotifyToggle } from './NotifyToggle'
@@ -13,7 +14,9 @@ export function NotificationsMenu() {
   const [open, setOpen] = useState(false)
   return (
     <details className="notifications-menu" onToggle={(e) => setOpen(e.currentTarget.open)}>
-      <summary>Notifications</summary>
+      <summary>
+        <Bell className="icon" size={16} aria-hidden="true" /> Notifications
+      </summary>
       <div className="notifications-panel">
         <NotifyToggle />
         {open && <Recent />}

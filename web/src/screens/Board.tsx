@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react'
 import { Link, useSearchParams } from 'react-router'
+import { Plus } from 'lucide-react'
 import type { SpecTask } from '../api/client'
 import { useProgress, useSpecTasks } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
@@ -7,6 +8,7 @@ import { CreateTask } from './CreateTask'
 import { shownTitle } from '../titles'
 import { ENDED, PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
 import { usageLabel } from '../usage'
+import { StatusBadge } from '../components/Badge'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -47,7 +49,7 @@ export function Board() {
           <Select label="State" value={status} onChange={filter('state')} options={statuses} display={statusLabel} />
           <Select label="Owner" value={owner} onChange={filter('owner')} options={owners} />
           <button className="primary" onClick={() => setCreating(true)}>
-            New SpecTask
+            <Plus className="icon" size={16} aria-hidden="true" /> New SpecTask
           </button>
         </div>
       </div>
@@ -93,7 +95,7 @@ function TaskCard({ task }: { task: SpecTask }) {
         <Link to={`/tasks/${task.id}`}>{shownTitle(task)}</Link>
       </h3>
       <p className="meta">
-        <span className={`badge status-${task.status}`}>{statusLabel(task.status)}</span>
+        <StatusBadge status={task.status} />
         {live && (
           <span className="live" title="An agent is working on it">
             <span className="dot" aria-hidden="true" /> agent at work

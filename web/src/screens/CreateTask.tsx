@@ -1,10 +1,12 @@
-import { useEffect } from 'react'
+import { useEffect, useState } from 'react'
 import { useNavigate } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useAgents, useDemoRepos, useRepos, useSpecTasks } from '../api/queries'
+import { BudgetFields } from '../components/BudgetFields'
 import { ScriptedNotice } from '../components/ScriptedNotice'
+import { NO_BUDGET, budgetBody, budgetErrors, hasErrors, type BudgetInput } from '../budgetInput'
 import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
@@ -37,6 +39,8 @@ type CreateDraft = {
   /** Tasks the new one waits for (ids). */
   after: string[]
   holdBefore: 'implementation' | 'planning'
+  /** Limits typed for the task's budget (empty: the server's default). */
+  budget: BudgetInput
 }
 const NO_TASK: CreateDraft = {
   prompt: '',
@@ -48,6 +52,7 @@ const NO_TASK: CreateDraft = {
   priority: 'normal',
   after: [],
   holdBefore: 'implementation',
+  budget: NO_BUDGET,
 }
 
 /**
@@ -67,6 +72,10 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   // A draft kept before these fields existed has none.
   const after = draft.after ?? []
   const holdBefore = draft.holdBefore ?? 'implementation'
+  const budget = draft.budget ?? NO_BUDGET
+  const budgetProblems = budgetErrors(budget)
+  // Open from the start when the draft has a budget; afterwards the person opens and closes it.
+  const [budgetShown] = useState(() => budgetBody(budget) !== undefined)
   const tasks = useSpecTasks()
   const open = (tasks.data?.items ?? []).filter((t) => !ENDED.includes(t.status))
   const edit = (change: Partial<CreateDraft>) => setDraft({ ...draft, ...change })
@@ -89,7 +98,15 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
       demo
         ? unwrap(
             await api.POST('/api/v1/spec-tasks/from-demo', {
-              body: { demo_repo: demo.name, prompt, priority, complexity, depends_on: after, hold_before: holdBefore },
+              body: {
+                demo_repo: demo.name,
+                prompt,
+                priority,
+                complexity,
+                depends_on: after,
+                hold_before: holdBefore,
+                budget: budgetBody(budget),
+              },
             }),
           )
         : unwrap(
@@ -104,6 +121,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
                 implementation_agent: implementation || null,
                 depends_on: after,
                 hold_before: holdBefore,
+                budget: budgetBody(budget),
               },
             }),
           ),
@@ -162,14 +180,24 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             )}
           </p>
         )}
-        <fieldset disabled={!!demo}>
-          <legend>Kind</legend>
-          {(['spec', 'interactive', 'coding_session'] as Kind[]).map((k) => (
-            <label key={k} className="inline">
-              <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => edit({ kind: k })} /> {k.replace('_', ' ')}
-            </label>
-          ))}
-        </fieldset>
+        <div className="field-row">
+          <fieldset disabled={!!demo}>
+            <legend>Kind</legend>
+            {(['spec', 'interactive', 'coding_session'] as Kind[]).map((k) => (
+              <label key={k} className="inline">
+                <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => edit({ kind: k })} /> {k.replace('_', ' ')}
+              </label>
+            ))}
+          </fieldset>
+          <fieldset>
+            <legend>Priority</legend>
+            {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => (
+              <label key={p} className="inline">
+                <input type="radio" name="priority" value={p} checked={priority === p} onChange={() => edit({ priority: p })} /> {p}
+              </label>
+            ))}
+          </fieldset>
+        </div>
         <fieldset disabled={!demo && kind !== 'spec'} aria-describedby="complexity-hint">
           <legend>Expected complexity</legend>
           {COMPLEXITIES.map((c) => (
@@ -239,21 +267,25 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             </p>
           </fieldset>
         )}
-        <fieldset>
-          <legend>Priority</legend>
-          {(['low', 'normal', 'high', 'urgent'] as Priority[]).map((p) => (
-            <label key={p} className="inline">
-              <input type="radio" name="priority" value={p} checked={priority === p} onChange={() => edit({ priority: p })} /> {p}
-            </label>
-          ))}
-        </fieldset>
+        <details
+          className="disclosure budget-disclosure"
+          open={budgetShown}
+          onToggle={(e) => e.currentTarget.open && e.currentTarget.scrollIntoView({ block: 'nearest' })}
+        >
+          <summary>Budget</summary>
+          <p className="hint">
+            Optional: the task pauses once it has used this many tokens or this much money, until you raise it. Empty: the
+            server&apos;s default budget.
+          </p>
+          <BudgetFields value={budget} errors={budgetProblems} onChange={(b) => edit({ budget: b })} />
+        </details>
         <p className="hint">
           The planning agent writes a spec (requirements, design, tasks) for your review; once approved, coding agents
           implement the plan in parallel sessions.
         </p>
         {create.isError && <p role="alert">{create.error.message}</p>}
         <DraftActions draft={!!prompt.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
-          <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo}>
+          <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo || hasErrors(budgetProblems)}>
             Create SpecTask
           </button>
         </DraftActions>

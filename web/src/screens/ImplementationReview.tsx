@@ -5,8 +5,9 @@ import { keys } from '../api/keys'
 import { FileDiffView } from '../components/FileDiff'
 import { Markdown } from '../components/Markdown'
 import { useDraft } from '../drafts/useDraft'
-import { statusLabel } from '../phases'
 import { CheckIcon } from '../components/icons'
+import { Badge, StatusBadge } from '../components/Badge'
+import { toneOf } from '../components/tones'
 import {
   checkLabel,
   criterionState,
@@ -41,7 +42,7 @@ export function ImplementationReview({ task }: { task: SpecTask }) {
             {shortCommit(r.base_commit)}..{shortCommit(r.head_commit)}
           </span>
         )}
-        {r.merged && <span className="badge status-done">merged</span>}
+        {r.merged && <Badge tone="ok" className="status-done">merged</Badge>}
         <span data-testid="review-totals">
           {r.commits.length} commit{r.commits.length === 1 ? '' : 's'} · {totals.files} file{totals.files === 1 ? '' : 's'} changed ·{' '}
           <span className="added-count">+{totals.additions}</span> <span className="removed-count">−{totals.deletions}</span>
@@ -91,7 +92,7 @@ function Criteria({ review }: { review: Review }) {
             <tr key={c.id} className={`criterion criterion-${state}`} data-testid={`criterion-${c.id}`}>
               <th scope="row">
                 <span className="criterion-id">{c.id}</span> {c.text}
-                <span className={`badge state-${state}`}>{criterionStateLabel[state]}</span>
+                <Badge tone={toneOf(state)} className={`state-${state}`}>{criterionStateLabel[state]}</Badge>
               </th>
               <td>
                 {c.plan_tasks.length === 0 ? (
@@ -188,7 +189,7 @@ function Sessions({ sessions }: { sessions: SessionReview[] }) {
       <ul className="plain review-sessions">
         {sessions.map((s) => (
           <li key={s.id}>
-            <Link to={`/sessions/${s.id}`}>{s.name}</Link> <span className={`badge status-${s.status}`}>{statusLabel(s.status)}</span>{' '}
+            <Link to={`/sessions/${s.id}`}>{s.name}</Link> <StatusBadge status={s.status} />{' '}
             {s.commits.length} commit{s.commits.length === 1 ? '' : 's'}
             {s.checks.length > 0 && (
               <ol className="checks" aria-label={`Checks of ${s.name}`}>

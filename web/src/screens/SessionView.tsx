@@ -7,9 +7,9 @@ import { shownTitle } from '../titles'
 import { Markdown } from '../components/Markdown'
 import { usageLabel } from '../usage'
 import { When } from '../components/When'
-import { statusLabel } from '../phases'
 import { SessionControls } from './SessionControls'
 import { ScriptedNotice } from '../components/ScriptedNotice'
+import { Badge, StatusBadge } from '../components/Badge'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -41,9 +41,7 @@ export function SessionView() {
       <SessionCrumbs session={s} />
       <h1 id="session-title">{s.name}</h1>
       <p className="meta">
-        <span className={`badge status-${s.status}`} data-testid="session-status">
-          {statusLabel(s.status)}
-        </span>
+        <StatusBadge status={s.status} data-testid="session-status" />
         {s.plan_task && (
           <>
             plan task {s.plan_task.id ?? s.plan_task.index + 1}: {s.plan_task.title}
@@ -78,7 +76,7 @@ export function SessionView() {
       <ol className="transcript" aria-label="Transcript" aria-live="polite">
         {(history.data?.entries ?? []).map((e) => (
           <li key={e.seq} className={`entry entry-${e.file}`}>
-            <span className="badge">{FILE_LABEL[e.file]}</span>
+            <Badge>{FILE_LABEL[e.file]}</Badge>
             {e.file === 'activity_log' ? (
               <span className="activity">{e.content.replace(/^- /, '')}</span>
             ) : e.seq === firstMessage ? (

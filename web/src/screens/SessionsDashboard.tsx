@@ -15,6 +15,7 @@ import { sessionTree } from '../sessions/tree'
 import { usageLabel } from '../usage'
 import { SessionIcon } from '../components/icons'
 import { When } from '../components/When'
+import { Badge, StatusBadge } from '../components/Badge'
 
 type Overview = Schemas['MultiSessionOverviewDto']
 type SessionProgress = Schemas['SessionProgressDto']
@@ -75,7 +76,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
         {[...o.coordination].reverse().map((e) => (
           <li key={e.seq}>
             <When at={e.at} />{' '}
-            <span className="badge">{statusLabel(e.kind)}</span> {sessionName(o, e.from_session)}
+            <Badge>{statusLabel(e.kind)}</Badge> {sessionName(o, e.from_session)}
             {e.to_session && <> → {sessionName(o, e.to_session)}</>}: {e.message}
           </li>
         ))}
@@ -163,11 +164,11 @@ function SessionRow(props: {
     <div className="tree-row">
       <SessionIcon status={s.status} />
       <Link to={`/sessions/${s.id}`}>{s.name}</Link>
-      <span className={`badge status-${s.status}`}>{statusLabel(s.status)}</span>
+      <StatusBadge status={s.status} />
       {s.status === 'running' && props.progress && <span>{props.progress.percent}%</span>}
       {props.progress?.current_entry && s.status === 'running' && <span className="meta">now: {props.progress.current_entry}</span>}
-      {props.spawned && <span className="badge">spawned</span>}
-      {props.fromEditor && <span className="badge">from {props.fromEditor}</span>}
+      {props.spawned && <Badge>spawned</Badge>}
+      {props.fromEditor && <Badge>from {props.fromEditor}</Badge>}
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
       {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
       {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}

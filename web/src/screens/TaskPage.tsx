@@ -6,7 +6,7 @@ import { keys } from '../api/keys'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
-import { failureLabel, statusLabel } from '../phases'
+import { failureLabel } from '../phases'
 import { TaskTabs } from './TaskTabs'
 import { shownTitle } from '../titles'
 import { usageLabel } from '../usage'
@@ -15,6 +15,8 @@ import { ScriptedNotice } from '../components/ScriptedNotice'
 import { When } from '../components/When'
 import { BudgetLine } from '../components/BudgetLine'
 import { RepositoryBudgetLine } from '../components/RepositoryBudgetLine'
+import { Badge, StatusBadge } from '../components/Badge'
+import { toneOf } from '../components/tones'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -33,9 +35,7 @@ export function TaskPage() {
         <TaskActions task={t} />
       </div>
       <p className="meta">
-        <span className={`badge status-${t.status}`} data-testid="task-status">
-          {statusLabel(t.status)}
-        </span>
+        <StatusBadge status={t.status} data-testid="task-status" />
         {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
       </p>
       <ScriptedNotice />
@@ -83,7 +83,7 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
       <a href={pr.url} target="_blank" rel="noreferrer">
         Pull request #{pr.number}
       </a>{' '}
-      on {pr.forge} ({pr.repository}): <span className={`badge pr-${pr.state}`}>{pr.state}</span>{' '}
+      on {pr.forge} ({pr.repository}): <StatusBadge kind="pr" status={pr.state} />{' '}
       <span className="muted">
         as of <When at={pr.checked_at} />
       </span>
@@ -92,9 +92,9 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         <span className="reviews" data-testid="pull-request-reviews">
           {' · reviews: '}
           {pr.reviews.map((r) => (
-            <span key={r.author} className={`badge review-${r.verdict}`}>
+            <Badge key={r.author} tone={toneOf(r.verdict)} className={`review-${r.verdict}`}>
               {r.author}: {VERDICTS[r.verdict]}
-            </span>
+            </Badge>
           ))}
         </span>
       )}
@@ -102,7 +102,7 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
         <span className="checks">
           {' · checks: '}
           {pr.checks.map((c) => (
-            <span key={c.name} className={`badge check-${c.state}`} title={c.summary}>
+            <Badge key={c.name} tone={toneOf(c.state)} className={`check-${c.state}`} title={c.summary}>
               {c.url ? (
                 <a href={c.url} target="_blank" rel="noreferrer">
                   {c.name}
@@ -111,7 +111,7 @@ export function PullRequestLine({ pr }: { pr: NonNullable<SpecTask['pull_request
                 c.name
               )}
               : {c.state}
-            </span>
+            </Badge>
           ))}
         </span>
       )}
@@ -172,7 +172,7 @@ function Prerequisites({ task }: { task: SpecTask }) {
           <Link to={`/tasks/${p.id}`}>
             {p.short_id} {p.title}
           </Link>{' '}
-          <span className={`badge status-${p.status}`}>{statusLabel(p.status)}</span>
+          <StatusBadge status={p.status} />
         </span>
       ))}
     </section>

@@ -35,4 +35,6 @@ pub struct CreateFromDemo {
     pub depends_on: Option<Vec<String>>,
     /// The phase `depends_on` holds the task before (default `implementation`).
     pub hold_before: Option<HoldBefore>,
+    /// The task's budget; left out: the configuration's default (`[budget]`).
+    pub budget: Option<super::BudgetBody>,
 }

@@ -54,6 +54,7 @@ async fn create_from_demo(
         tasks: resolve_all(&state, &caller, body.depends_on.as_deref().unwrap_or_default()).await?,
         hold_before: body.hold_before.unwrap_or_default(),
     };
+    let budget = body.budget.as_ref().map(crate::dto::BudgetBody::budget).transpose()?;
     let info = tokio::task::spawn_blocking(move || sample.create_repository(&repos_dir)).await??;
     let repository = register_repository(&state, &caller, &info.root.display().to_string()).await?;
     let new = NewSpecTask {
@@ -63,7 +64,7 @@ async fn create_from_demo(
         complexity: body.complexity.unwrap_or_default(),
         ..NewSpecTask::new(TaskKind::Spec, repository.id, derive_title(&prompt), prompt, caller.name.clone())
     };
-    let task = state.store.create_spec_task_after(new, &prerequisites, None).await?;
+    let task = state.store.create_spec_task_after(new, &prerequisites, budget.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(super::spec_tasks::task_dto(&state, &task).await?)))
 }
 
