@@ -1,4 +1,5 @@
-//! What a planner may see of a repository: the file tree and the key files at the default branch.
+//! What a planner may see of a repository: the file tree, the key files and chosen folders at the
+//! default branch.
 
 use crate::changes::read_blobs;
 use crate::read::ls_tree;
@@ -65,6 +66,29 @@ impl Repo {
         }
         Ok(snapshot)
     }
+
+    /// The files at the tip of the default branch that are directly in one of `dirs` or named in
+    /// `files`, as `(path, contents)`, in that order; paths that do not exist are skipped.
+    pub fn default_branch_files(
+        &self,
+        dirs: &[&str],
+        files: &[&str],
+    ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let git = self.main_git();
+        let tip = self.default_tip()?;
+        let mut paths = Vec::new();
+        for dir in dirs {
+            let entries = ls_tree(&git, tip, dir, false)?;
+            paths.extend(entries.into_iter().filter(|(kind, _)| kind == "blob").map(|(_, path)| path));
+        }
+        paths.extend(files.iter().map(|file| (*file).to_owned()));
+        let specs: Vec<String> = paths.iter().map(|path| format!("{tip}:{path}")).collect();
+        Ok(paths
+            .into_iter()
+            .zip(read_blobs(&git, &specs)?)
+            .filter_map(|(path, blob)| Some((path, blob?)))
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -93,5 +117,32 @@ mod tests {
         );
         let small = repo.snapshot(3, 100).unwrap();
         assert_eq!((small.file_tree.len(), small.truncated), (3, true));
+    }
+
+    #[test]
+    fn default_branch_files_reads_folders_and_named_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (".kiro/steering/product.md", "product"),
+            (".kiro/steering/deep/x.md", "nested"),
+            ("memory/constitution.md", "principles"),
+            ("README.md", "readme"),
+        ];
+        init_repository(&dir.path().join("r"), &files, "init").unwrap();
+        let repo = Repo::register(&dir.path().join("r"), &RegisterOptions::default()).unwrap().repo;
+        let read = repo
+            .default_branch_files(
+                &[".kiro/steering", ".spectask/steering"],
+                &["memory/constitution.md", "nope.md"],
+            )
+            .unwrap();
+        let read: Vec<(&str, &[u8])> = read.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+        assert_eq!(
+            read,
+            vec![
+                (".kiro/steering/product.md", &b"product"[..]),
+                ("memory/constitution.md", &b"principles"[..])
+            ]
+        );
     }
 }

@@ -123,11 +123,13 @@ async fn plan_with_llm(ctx: &Ctx, task: &SpecTask, planner: &LlmPlanner) -> Resu
     if task.spec_version == 0 {
         let repository = ctx.store.repository(task.repository_id).await?;
         let repo = repos::open(ctx, &repository).await?;
+        let steering = repos::steering(&repo, 1).await?.unwrap_or_default();
         let snapshot = repos::blocking(move || repo.snapshot(CONTEXT_FILES, CONTEXT_FILE_BYTES)).await?;
         let request = PlanRequest {
             prompt: task.prompt.clone(),
             title: task.title.clone(),
             repo: RepoContext { file_tree: snapshot.file_tree, files: snapshot.files },
+            steering,
         };
         return planner.generate(&request).await.map_err(planner_error);
     }

@@ -118,6 +118,19 @@ pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobErro
     open(ctx, &repository).await
 }
 
+/// The repository's steering documents at the tip of its default branch, rendered as one prompt
+/// section with headings at `level`; `None` when it has none. Files that are not UTF-8 are skipped.
+pub(crate) async fn steering(repo: &Repo, level: usize) -> Result<Option<String>, JobError> {
+    let repo = repo.clone();
+    let files = blocking(move || {
+        repo.default_branch_files(spectask_spec::STEERING_DIRS, spectask_spec::STEERING_FILES)
+    })
+    .await?;
+    let files: Vec<(String, String)> =
+        files.into_iter().filter_map(|(path, bytes)| Some((path, String::from_utf8(bytes).ok()?))).collect();
+    Ok(spectask_spec::steering_section(&files, level))
+}
+
 /// Brings a repository registered by URL up to date with its remote before work is based on it
 /// (planning, implementation); nothing for a repository registered by path.
 pub(crate) async fn fetch(repo: &Repo) -> Result<(), JobError> {

@@ -17,6 +17,8 @@ pub struct PlanRequest {
     pub prompt: String,
     pub title: String,
     pub repo: RepoContext,
+    /// The repository's steering documents as one rendered section, empty when it has none.
+    pub steering: String,
 }
 
 /// The tokens one HTTP call used.
@@ -84,6 +86,7 @@ impl LlmPlanner {
         let first = prompt::generation_prompt(
             &request.title,
             &request.prompt,
+            &request.steering,
             &request.repo,
             self.context_budget_bytes,
         );

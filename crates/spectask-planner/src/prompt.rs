@@ -41,10 +41,12 @@ pub(crate) fn system_prompt() -> String {
     text
 }
 
-/// The first user turn: the change request and the repository context.
+/// The first user turn: the change request, the steering documents (a rendered section, already
+/// bounded) and the repository context.
 pub(crate) fn generation_prompt(
     title: &str,
     request: &str,
+    steering: &str,
     repo: &RepoContext,
     budget_bytes: usize,
 ) -> String {
@@ -53,7 +55,12 @@ pub(crate) fn generation_prompt(
         let _ = writeln!(text, "Title: {}\n", title.trim());
     }
     text.push_str(request.trim());
-    text.push_str("\n\n# Repository context\n\n");
+    text.push_str("\n\n");
+    if !steering.trim().is_empty() {
+        text.push_str(steering.trim_end());
+        text.push_str("\n\n");
+    }
+    text.push_str("# Repository context\n\n");
     render_repo_context(&mut text, repo, budget_bytes);
     text.push_str(
         "\nWrite requirements.md, design.md and tasks.md for this change, following the rules and \

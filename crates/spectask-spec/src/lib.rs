@@ -16,6 +16,7 @@
 //! - [`lint`]: findings with stable codes over one document, a whole spec or a spec folder.
 //! - [`json`]: the `specs parse --json` shapes; [`metadata`]: `spec-metadata.json`;
 //!   [`progress`]: rendering `progress.md` and updating its Status block.
+//! - [`steering`]: the repository's steering documents, selected and rendered for prompts.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -28,6 +29,7 @@ pub mod metadata;
 pub mod plan;
 pub mod progress;
 pub mod requirements;
+pub mod steering;
 mod text;
 
 pub use design::{DesignDoc, DesignSection, parse_design};
@@ -48,6 +50,7 @@ pub use progress::{
 pub use requirements::{
     Criterion, GlossaryEntry, Requirement, RequirementsDoc, RequirementsSummary, parse_requirements,
 };
+pub use steering::{STEERING_DIRS, STEERING_FILES, steering_section};
 
 /// Everything that can go wrong when editing a spec document or ordering its tasks.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -41,9 +41,13 @@ async fn session_prompt(
     resuming: Option<&Resuming>,
 ) -> Result<String, JobError> {
     let spec = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await?;
-    // The sessions (a read) and the progress document (git), at once.
-    let (sessions, progress) =
-        tokio::join!(ctx.store.work_sessions_with_summaries(task.id), markers::progress_document(ctx, task));
+    let repo = crate::repos::open_id(ctx, task.repository_id).await?;
+    // The sessions (a read), the progress document and the steering documents (git), at once.
+    let (sessions, progress, steering) = tokio::join!(
+        ctx.store.work_sessions_with_summaries(task.id),
+        markers::progress_document(ctx, task),
+        crate::repos::steering(&repo, 2)
+    );
     let sessions = sessions?;
     let siblings = siblings(session, &sessions);
     let sessions: Vec<WorkSession> = sessions.into_iter().map(|(s, _)| s).collect();
@@ -53,6 +57,7 @@ async fn session_prompt(
         session,
         spec: spec.as_deref(),
         progress: progress.as_deref(),
+        steering: steering?.as_deref(),
         siblings: &siblings,
         resuming,
         tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),

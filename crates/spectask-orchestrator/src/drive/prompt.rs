@@ -29,6 +29,8 @@ pub(crate) struct SessionPrompt<'a> {
     /// The approved spec (absent for kinds without planning).
     pub spec: Option<&'a SpecDocuments>,
     pub progress: Option<&'a str>,
+    /// The repository's steering documents, a rendered `##` section.
+    pub steering: Option<&'a str>,
     pub siblings: &'a [Sibling],
     /// Set when the session was interrupted and is picked up again.
     pub resuming: Option<&'a Resuming>,
@@ -75,6 +77,10 @@ impl SessionPrompt<'_> {
                 None => self.session.name.as_str(),
             };
             design(spec, &keywords(words), &mut out);
+        }
+        if let Some(steering) = self.steering {
+            out.push_str(steering.trim_end());
+            out.push_str("\n\n");
         }
         context(self.progress, self.siblings, self.tools, &mut out);
         out.push_str(

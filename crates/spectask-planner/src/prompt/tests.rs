@@ -29,9 +29,19 @@ fn system_prompt_states_the_formats_and_delimiters() {
 }
 
 #[test]
+fn steering_comes_between_the_request_and_the_repository() {
+    let repo = repo(&[], &["src/main.rs"]);
+    let steering = "# Steering documents\n\n## .kiro/steering/product.md\n\nA todo app.\n";
+    let text = generation_prompt("t", "Add login", steering, &repo, 8_000);
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("missing {needle:?} in {text}"));
+    assert!(at("Add login") < at("A todo app.") && at("A todo app.") < at("# Repository context"));
+    assert!(!generation_prompt("t", "Add login", "", &repo, 8_000).contains("Steering"));
+}
+
+#[test]
 fn small_context_is_quoted_whole() {
     let repo = repo(&[("README.md", "# Demo\nA tool.\n"), ("Cargo.toml", "[package]\n")], &["src/main.rs"]);
-    let text = generation_prompt("Add JWT", "Add JWT authentication", &repo, 10_000);
+    let text = generation_prompt("Add JWT", "Add JWT authentication", "", &repo, 10_000);
     assert!(text.contains("Title: Add JWT"));
     assert!(text.contains("Add JWT authentication"));
     assert!(text.contains("## README.md\n\n```text\n# Demo\nA tool.\n```"), "{text}");
@@ -45,7 +55,7 @@ fn large_context_is_cut_to_the_budget_and_says_where() {
     let tree: Vec<String> = (0..5_000).map(|i| format!("src/file_{i}.rs")).collect();
     let tree: Vec<&str> = tree.iter().map(String::as_str).collect();
     let repo = repo(&[("README.md", &big), ("Cargo.toml", "[package]\nname = \"a\"\n")], &tree);
-    let text = generation_prompt("t", "r", &repo, 8_000);
+    let text = generation_prompt("t", "r", "", &repo, 8_000);
     assert!(text.len() < 8_000 + 1_000, "prompt is {} bytes", text.len());
     assert!(text.contains("[README.md truncated: first "), "{text}");
     assert!(text.contains("of 50000 bytes shown]"));

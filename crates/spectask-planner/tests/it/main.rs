@@ -43,5 +43,6 @@ pub fn jwt_request() -> PlanRequest {
                 ("Cargo.toml".to_owned(), "[package]\nname = \"demo-api\"\n".to_owned()),
             ],
         },
+        steering: String::new(),
     }
 }

@@ -50,6 +50,7 @@ mod sandbox;
 mod signatures;
 mod specs;
 mod stalls;
+mod steering;
 mod support;
 mod tasks;
 mod unserved;
