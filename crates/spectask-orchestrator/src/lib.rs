@@ -49,7 +49,7 @@
 //!   the blocking pool, and `local_repo`, this node's copy of a repository).
 //! - Notifications: `notify` (the notifications of the outbox's events recorded once for all
 //!   nodes, and delivered to the configured webhooks with retries, beside the engine).
-//! - Tests: `fixtures` (feature `test-support`, for benchmarks, the simulation and tests),
+//! - Tests: `fixtures` (feature `test-support`, for benchmarks, the stress simulation and tests),
 //!   `testing` (unit-test fixtures).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
