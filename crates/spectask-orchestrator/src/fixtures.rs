@@ -1,4 +1,4 @@
-//! Fixtures for the orchestrator's benchmarks, simulation and tests (feature `test-support`): a
+//! Fixtures for the orchestrator's benchmarks, stress simulation and tests (feature `test-support`): a
 //! registered repository, and spec tasks brought to review without planning.
 
 use std::path::Path;

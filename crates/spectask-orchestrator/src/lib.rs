@@ -22,7 +22,7 @@
 //! - `history`: the agent's stream as history; its commits to the design-docs branch (recorder,
 //!   progress markers, task state) and `recover`, which reads them back.
 //! - `notify`: notifications delivered to webhooks, beside the engine.
-//! - Tests: `fixtures` (feature `test-support`, for benchmarks, the simulation and tests),
+//! - Tests: `fixtures` (feature `test-support`, for benchmarks, the stress simulation and tests),
 //!   `testing` (unit-test fixtures).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]

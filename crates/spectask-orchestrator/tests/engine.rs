@@ -54,7 +54,7 @@ async fn store(dir: &std::path::Path, postgres: bool) -> Store {
 
 /// A node told to stop while it claims jobs claims no more: before, its loop went on claiming until
 /// its runner slots were full, each job interrupted at once and handed back, then claimed again —
-/// the simulation's seed 255 ended with two stop_agents jobs at attempt 7, all "interrupted by
+/// the stress simulation's seed 255 ended with two stop_agents jobs at attempt 7, all "interrupted by
 /// shutdown". One write claims the three jobs (the node is told to stop at the first it reports);
 /// none is claimed again, and each is either done or handed back with its attempt uncounted.
 async fn a_node_told_to_stop_claims_no_more_jobs(postgres: bool) {
@@ -148,7 +148,7 @@ async fn a_failed_admission_is_tried_again_without_waiting_for_the_sweep_on_post
 
 /// A node that starts gives up the history leases of its previous run (killed in the middle of a
 /// history commit) and commits the history they kept waiting; another node's lease stays. Before,
-/// they held every recorder off the repository until they expired: the simulation's seed 319 (two
+/// they held every recorder off the repository until they expired: the stress simulation's seed 319 (two
 /// abrupt kills on PostgreSQL) ended with 35 history entries never committed.
 async fn a_node_takes_back_the_history_leases_of_its_previous_run(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();

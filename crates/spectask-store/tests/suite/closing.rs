@@ -1,5 +1,5 @@
 //! A closed store lets go of every connection it opened, its event listener's included: a process
-//! that opens and closes stores (the simulation's engines, restarted on every kill) must not pile
+//! that opens and closes stores (the stress simulation's engines, restarted on every kill) must not pile
 //! up connections on a PostgreSQL server that others share.
 
 use std::time::{Duration, Instant};

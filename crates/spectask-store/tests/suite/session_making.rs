@@ -33,7 +33,8 @@ fn plan_session(task: &SpecTask, index: u32) -> NewWorkSession {
 }
 
 /// The caller saw the task in implementation; it was submitted for review before the spawn's write
-/// (seed 2105 of the simulation: the spawned session stayed pending and the task was merged without it).
+/// (seed 2105 of the stress simulation: the spawned session stayed pending and the task was merged
+/// without it).
 async fn a_spawn_into_a_task_submitted_meanwhile_is_refused_and_leaves_nothing(store: Store) {
     let task = in_implementation(&store).await;
     let main = store.create_work_session(new_session(task.id, "main")).await.unwrap();

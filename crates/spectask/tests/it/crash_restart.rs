@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::fake_llm::{FakeLlm, three_task_spec};
-use crate::implementation::{git, sessions, wait_until};
+use crate::implementation::{git, said_to, sessions, wait_for_state, wait_until};
 use crate::support::{CoderConfig, Server, coder_data, git_repo, http_json, processes_with, stderr};
 
 /// The plan of `three_task_spec`, as session names.
@@ -116,14 +116,17 @@ pub fn create_and_approve(server: &Server, repo: &Path) -> (String, String) {
     (id, task["handle"].as_str().unwrap().to_owned())
 }
 
-/// Waits until sessions 1 and 2 run, and a little more: their agents are in the middle of a turn.
+/// Waits until sessions 1 and 2 run and spectask has told both their task: their agents are in the
+/// middle of a turn.
 pub fn wait_mid_session(server: &Server, id: &str) {
-    wait_until("sessions 1 and 2 are running", || {
+    wait_for_state("sessions 1 and 2 are running and told their task", || {
         let all = sessions(server, id);
-        let running = |name: &str| all.iter().any(|s| s["name"] == name && s["status"] == "running");
-        running(PLAN[0]) && running(PLAN[1])
+        let told = |name: &str| {
+            all.iter()
+                .any(|s| s["name"] == name && s["status"] == "running" && said_to(server, s).contains(name))
+        };
+        if told(PLAN[0]) && told(PLAN[1]) { Ok(()) } else { Err(format!("sessions: {all:#?}")) }
     });
-    std::thread::sleep(Duration::from_millis(500));
 }
 
 /// What a completed implementation must look like after any crash: the plan's sessions exactly once,
@@ -267,16 +270,18 @@ fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
     let server = Server::start_node(&data, None, "node-1");
     let (id, handle) = create_and_approve(&server, &repo);
     let worktree = repo.join(".git-worktrees").join(&handle);
-    let mut running = Vec::new();
-    wait_until("sessions 1 and 2 run with their files written", || {
-        running = sessions(&server, &id)
-            .into_iter()
+    // Their threads must be on record as told their task: a restart tells only those to resume.
+    let running = wait_for_state("sessions 1 and 2 run, told their task, with their files written", || {
+        let all = sessions(&server, &id);
+        let running: Vec<Value> = all
+            .iter()
             .filter(|s| s["status"] == "running" && s["acp_session_id"].is_string())
+            .filter(|s| said_to(&server, s).contains("Your task: "))
+            .cloned()
             .collect();
-        running.len() == 2 && ["src/user.js", "src/login.js"].iter().all(|f| worktree.join(f).is_file())
+        let written = ["src/user.js", "src/login.js"].iter().all(|f| worktree.join(f).is_file());
+        if running.len() == 2 && written { Ok(running) } else { Err(format!("sessions: {all:#?}")) }
     });
-    // Let the server record what the agents wrote before it dies.
-    std::thread::sleep(Duration::from_millis(300));
 
     let server = kill_9_and_restart_node(server, &data, None);
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));

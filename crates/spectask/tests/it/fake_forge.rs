@@ -14,6 +14,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Value, json};
 
+use crate::implementation::wait_for_state;
 use crate::support::{http, http_as};
 
 /// The fake's addresses: each forge's API, and its own admin API.
@@ -106,5 +107,19 @@ impl FakeForge {
         let (status, text) = http(&self.admin, "GET", "/_fake/requests", None);
         assert_eq!(status, 200, "{text}");
         serde_json::from_str::<Value>(&text).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default()
+    }
+
+    /// Waits until the fake has answered `more` further GETs of `path`: spectask's poller read it
+    /// again, so whatever those readings could change has had its chance.
+    pub fn wait_for_reads(&self, path: &str, more: usize) {
+        let reads = |requests: &[Value]| {
+            requests.iter().filter(|r| r["method"] == "GET" && r["path"] == path).count()
+        };
+        let until = reads(&self.requests()) + more;
+        wait_for_state(&format!("{more} more reads of {path}"), || {
+            let requests = self.requests();
+            let last = &requests[requests.len().saturating_sub(40)..];
+            if reads(&requests) >= until { Ok(()) } else { Err(format!("the last requests: {last:#?}")) }
+        });
     }
 }

@@ -4,8 +4,6 @@
 //! the task done; closing it unmerged sends the task back to review; a token that cannot push,
 //! or a repository no forge connection covers, is refused with what is wrong named.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::forge_setup::OnForge;
@@ -133,8 +131,8 @@ fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() 
             .contains("with the changes asked in review")
     });
 
-    // Nothing new on the forge: the same review is not sent back twice.
-    std::thread::sleep(Duration::from_secs(1));
+    // Nothing new on the forge: the same review is not sent back twice, however often it is read.
+    gh.fake.wait_for_reads(&format!("/repos/{}/pulls/{number}", gh.repo), 3);
     let still = gh.server.task_json(&["show", &id, "--json"]);
     assert_eq!(still["status"], "pull_request", "{still:#}");
     assert_eq!(crate::implementation::sessions(&gh.server, &id).len(), sessions.len());
@@ -220,7 +218,7 @@ fn spectask_merges_a_green_pull_request_where_the_repository_lets_it() {
     // Protected: refused once, said, and left to people.
     gh.fake.admin("POST", &format!("/_fake/repos/{}/protect", gh.repo), json!({"branch": "main"}));
     let (first, branch, number) = gh.opened(&clone, "Add a changelog");
-    std::thread::sleep(Duration::from_millis(800));
+    gh.fake.wait_for_reads(&format!("/repos/{}/pulls/{number}", gh.repo), 3);
     assert_eq!(
         gh.server.task_json(&["show", &first, "--json"])["status"],
         "pull_request",
@@ -329,7 +327,7 @@ fn open_issues_carrying_the_repositorys_label_become_tasks_once() {
     crate::implementation::wait_until("the labelled issue becomes a task", || {
         listed()["items"].as_array().is_some_and(|items| !items.is_empty())
     });
-    std::thread::sleep(Duration::from_millis(800));
+    gh.fake.wait_for_reads(&format!("/repos/{}/issues", gh.repo), 3);
     let items = listed()["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 1, "one task, for the labelled issue only: {items:#?}");
     let id = items[0]["id"].as_str().unwrap();

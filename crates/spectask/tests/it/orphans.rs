@@ -59,12 +59,23 @@ fn a_node_started_again_stops_the_agents_its_killed_run_left() {
         std::thread::sleep(Duration::from_millis(50));
     };
 
-    // SIGKILL, unreaped: the dead server stays a zombie while its successor starts.
+    // SIGKILL, unreaped: the dead server stays a zombie while its successor starts. The agent
+    // notices its client died and exits; its child, left in its group, outlives both.
     server.kill();
-    std::thread::sleep(Duration::from_millis(500));
+    let agent = format!("agent scripted --script {}", dir.path().join("coder.toml").display());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !processes_with(&agent).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the agent outlives its killed server: {:?}",
+            processes_with(&agent)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = lingering(&marker);
     assert!(
-        first.iter().all(|(pid, _)| lingering(&marker).iter().any(|(p, _)| p == pid)),
-        "the agent's child outlives the killed server: {first:?}"
+        first.iter().all(|(pid, _)| left.iter().any(|(p, _)| p == pid)),
+        "the agent's child outlives the killed server and its agent: {first:?}, left {left:?}"
     );
     let restarted = Server::start_node(&data, None, "node-1");
     let deadline = Instant::now() + Duration::from_secs(30);

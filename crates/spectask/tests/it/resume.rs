@@ -8,7 +8,7 @@ use crate::crash_restart::{
     create_and_approve, kill_9_and_restart_node, setup, setup_stateful, wait_for, wire_login_rule,
 };
 use crate::fake_llm::{FakeLlm, three_task_spec};
-use crate::implementation::{git, sessions, wait_until};
+use crate::implementation::{git, said_to, sessions, wait_for_state};
 use crate::support::{Server, git_repo};
 
 /// The first turn ends as cancelled by the agent (spectask retries the step); only a prompt that
@@ -86,14 +86,21 @@ fn a_session_resumed_after_kill_9_is_told_its_task_and_finishes_it() {
     let (data, _script) = setup_stateful(dir.path(), &llm, FORGETFUL_CODER);
     let server = Server::start_node(&data, None, "node-1");
     let (id, handle) = create_and_approve(&server, &repo);
-    let mut thread = String::new();
-    wait_until("session 1 runs on its thread", || {
+    // Mid-turn: spectask has recorded telling the thread its task (so a restart resumes it), and
+    // the agent has saved hearing it (so the thread loads with it).
+    let saved = |thread: &str| std::fs::read_to_string(dir.path().join(format!("agent-state/{thread}.json")));
+    let thread = wait_for_state("session 1 runs on its thread, told its task", || {
         let all = sessions(&server, &id);
         let one = all.iter().find(|s| s["name"] == "1 Add the user model" && s["status"] == "running");
-        thread = one.and_then(|s| s["acp_session_id"].as_str()).unwrap_or_default().to_owned();
-        !thread.is_empty()
+        let thread = one.and_then(|s| s["acp_session_id"].as_str()).unwrap_or_default().to_owned();
+        let recorded = one.is_some_and(|s| said_to(&server, s).contains("Your task: 1 Add the user model"));
+        let heard = saved(&thread).is_ok_and(|h| h.contains("Your task: 1 Add the user model"));
+        if recorded && heard {
+            Ok(thread)
+        } else {
+            Err(format!("the agent saved: {:?}\nsessions: {all:#?}", saved(&thread)))
+        }
     });
-    std::thread::sleep(Duration::from_millis(300));
     let server = kill_9_and_restart_node(server, &data, None);
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
     let all = sessions(&server, &id);

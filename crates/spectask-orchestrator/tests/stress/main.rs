@@ -1,21 +1,30 @@
-//! Simulation of the real orchestrator under seeded scenarios: random plan DAGs, agent timings and
-//! faults (crash, hang, garbage, slow, idle), engine kills (`kill -9` and graceful) and restarts, several
-//! engines on one database (SQLite, or separate nodes on PostgreSQL), reviews that ask for changes,
-//! spawned sessions and cancellations. The engine, its jobs,
-//! scheduler, recorder, the store on SQLite and git on a temp repository are the real ones; the
-//! agent is the real scripted ACP agent as a subprocess. After each seed the invariants of `check`
-//! must hold.
+//! The randomized stress simulation of the real orchestrator under seeded scenarios: random plan
+//! DAGs, agent timings and faults (crash, hang, garbage, slow, idle), engine kills (`kill -9` and
+//! graceful) and restarts, several engines on one database (SQLite, or separate nodes on
+//! PostgreSQL), reviews that ask for changes, spawned sessions and cancellations. The engine, its
+//! jobs, scheduler, recorder, the store and git on a temp repository are the real ones; the agent is
+//! the real scripted ACP agent as a subprocess. After each seed the invariants of `check` must hold.
 //!
-//! `cargo test -p spectask-orchestrator --test sim` runs the CI seeds. Environment:
-//! `SEED=n` replays one seed (printing what it checks, keeping its directory);
-//! `SPECTASK_SIM_SEEDS=n` (or `--test sim -- --seeds n`) runs n seeds from `SPECTASK_SIM_FIRST`
-//! (1); `SPECTASK_SIM_JOBS` seeds at once (6); `-- --ignored` is the long soak (100000 seeds
-//! unless a count is given); `SPECTASK_SIM_DIR` where seeds keep their files.
+//! It is not a deterministic simulation: it runs on real threads, processes and clocks.
 //!
-//! What a seed fixes: the scenario (tasks, plans, timings, which agent start misbehaves where,
-//! when engines die, what the people decide). What it does not: the interleaving of threads —
-//! SQLite's worker threads, git on the blocking pool and the agent processes run on real time — so
-//! a seed replays the same scenario, and a race it found may need a few replays (`SPECTASK_SIM_REPEAT`).
+//! What a seed replays: the scenario, drawn from the seed alone (`Scenario::generate`): the tasks
+//! and their plans, each part's agent time, which agent start of a task misbehaves at which part,
+//! the engine limits, and the moments, measured in wall-clock time from the seed's start, at which
+//! specs are approved, engines are killed and started again, sessions are spawned and tasks
+//! cancelled. Whether an implementation review asks for changes is fixed too.
+//!
+//! What it does not replay: the interleaving. Tokio's worker threads, SQLite's and PostgreSQL's
+//! connections, git on the blocking pool and the agent processes all run on real time, so a kill at
+//! the same moment lands in a different step, another engine may claim a job first, and a task's
+//! k-th agent process (the one a fault is drawn for) may start at another point of its plan. A race
+//! a seed found may need a few replays (`SPECTASK_STRESS_REPEAT`), and may not show again at all.
+//!
+//! `cargo test -p spectask-orchestrator --test stress` runs the CI seeds. Environment:
+//! `SEED=n` replays one seed's scenario (printing what it checks, keeping its directory);
+//! `SPECTASK_STRESS_REPEAT=n` runs it n times; `SPECTASK_STRESS_SEEDS=n` (or
+//! `--test stress -- --seeds n`) runs n seeds from `SPECTASK_STRESS_FIRST` (1);
+//! `SPECTASK_STRESS_JOBS` seeds at once (6); `-- --ignored` is the long soak (100000 seeds unless a
+//! count is given); `SPECTASK_STRESS_DIR` where seeds keep their files.
 //!
 //! Codemap: `scenario` (what a seed decides), `agent` (the agent subprocess and its scripts),
 //! `world` (repository, database, engines and the people, run to the end), `check` (invariants).
@@ -37,7 +46,7 @@ use crate::check::Finding;
 use crate::scenario::{Mix, Scenario};
 use crate::world::World;
 
-/// Bugs the simulation found that are not fixed yet: a seed whose every finding is one of these
+/// Bugs the stress simulation found that are not fixed yet: a seed whose every finding is one of these
 /// passes, counted and named in the summary. Fixing a bug removes its entry; the list only shrinks.
 const KNOWN: &[Known] = &[];
 
@@ -84,15 +93,15 @@ fn main() {
     }
     let soak = args.iter().any(|a| a == "--ignored" || a == "--include-ignored");
     let seeds: Vec<u64> = match env("SEED") {
-        Some(seed) => vec![seed; env("SPECTASK_SIM_REPEAT").unwrap_or(1).max(1) as usize],
+        Some(seed) => vec![seed; env("SPECTASK_STRESS_REPEAT").unwrap_or(1).max(1) as usize],
         None => {
-            let first = env("SPECTASK_SIM_FIRST").unwrap_or(1);
+            let first = env("SPECTASK_STRESS_FIRST").unwrap_or(1);
             let flag = args.iter().position(|a| a == "--seeds").and_then(|i| args.get(i + 1)?.parse().ok());
-            let n = flag.or(env("SPECTASK_SIM_SEEDS")).unwrap_or(if soak { 100_000 } else { CI_SEEDS });
+            let n = flag.or(env("SPECTASK_STRESS_SEEDS")).unwrap_or(if soak { 100_000 } else { CI_SEEDS });
             (first..first + n).collect()
         }
     };
-    let jobs = env("SPECTASK_SIM_JOBS").unwrap_or(6).max(1) as usize;
+    let jobs = env("SPECTASK_STRESS_JOBS").unwrap_or(6).max(1) as usize;
     let verbose = env("SEED").is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let started = Instant::now();
@@ -128,10 +137,10 @@ fn main() {
         for f in findings {
             eprintln!("  {}: {}", f.invariant, f.detail);
         }
-        eprintln!("  replay: SEED={seed} cargo test -p spectask-orchestrator --test sim");
+        eprintln!("  replay: SEED={seed} cargo test -p spectask-orchestrator --test stress");
     }
     println!(
-        "simulation: {} seeds in {:.1} s, {} broke an invariant, {} showed known bugs only",
+        "stress simulation: {} seeds in {:.1} s, {} broke an invariant, {} showed known bugs only",
         results.len(),
         started.elapsed().as_secs_f64(),
         failed.len(),

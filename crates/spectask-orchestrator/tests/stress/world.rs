@@ -383,11 +383,11 @@ fn agent_processes(agents: &str) -> Vec<i32> {
         .collect()
 }
 
-/// Where seeds keep their repository, database and agents: `SPECTASK_SIM_DIR`, else memory
+/// Where seeds keep their repository, database and agents: `SPECTASK_STRESS_DIR`, else memory
 /// (`/dev/shm`) where there is one — a seed creates thousands of small files (git objects, worktrees),
 /// which on a disk file system costs more than the rest of the run — else the temp dir.
 fn base_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SPECTASK_SIM_DIR") {
+    if let Some(dir) = std::env::var_os("SPECTASK_STRESS_DIR") {
         return dir.into();
     }
     let shm = Path::new("/dev/shm");
