@@ -21,6 +21,7 @@
 mod acp_cmd;
 mod agent_cmd;
 mod cli;
+mod cli_budget;
 mod client;
 mod config;
 mod demo;
