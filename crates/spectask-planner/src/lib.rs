@@ -28,6 +28,7 @@
 //!         prompt: "Add JWT authentication".to_owned(),
 //!         title: "JWT authentication".to_owned(),
 //!         repo: RepoContext::default(),
+//!         steering: String::new(),
 //!     })
 //!     .await?;
 //! if draft.has_lint_errors {
