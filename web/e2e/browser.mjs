@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { chromium } from 'playwright-core'
 import { assertContrast } from './contrast.mjs'
 
-const ROOT = resolve(import.meta.dirname, '../..')
+export const ROOT = resolve(import.meta.dirname, '../..')
 export const SHOTS = process.env.SPECTASK_E2E_SCREENSHOTS ?? join(ROOT, 'target/e2e-screenshots')
 
 /**
@@ -220,15 +220,27 @@ export function demoPage(before, after, options) {
   const ctx = {}
   before(async () => {
     ctx.demo = await startDemo(options)
-    ctx.browser = await openBrowser()
-    ctx.page = await ctx.browser.newPage({ viewport: { width: 1440, height: 900 } })
-    ctx.page.setDefaultTimeout(LONG)
+    Object.assign(ctx, await openPage())
   })
   after(async () => {
     await ctx.browser?.close()
     await ctx.demo?.stop()
   })
   return ctx
+}
+
+/** Chromium with one wide page, waiting up to `LONG` for what it looks for: `{ browser, page }`. */
+export async function openPage() {
+  const browser = await openBrowser()
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  page.setDefaultTimeout(LONG)
+  return { browser, page }
+}
+
+/** Registers the git repository at `path` on the server at `url`. */
+export async function registerRepo(url, path) {
+  const registered = await fetch(`${url}/api/v1/repos`, { method: 'POST', headers: WEB_HEADERS, body: JSON.stringify({ path }) })
+  if (registered.status !== 200) throw new Error(`registering ${path}: ${registered.status} ${await registered.text()}`)
 }
 
 /** What the web app sends with a state-changing request. */
@@ -263,4 +275,55 @@ export function onScreen(locator) {
     const r = el.getBoundingClientRect()
     return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.height > 0
   })
+}
+
+/**
+ * `explained(steps)` for the page of `ctx`: runs `steps`; on failure, says what the page showed (its
+ * open dialogs, where the focus is, its text) and the demo's log.
+ */
+export function explainer(ctx) {
+  return async (steps) => {
+    try {
+      await steps()
+    } catch (err) {
+      const { page, demo } = ctx
+      const dialogs = await page.locator('dialog[open]').evaluateAll((ds) => ds.map((d) => d.innerText))
+      const focus = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200))
+      err.message += `\nat ${page.url()}\nopen dialogs: ${JSON.stringify(dialogs)}\nfocus: ${focus}\n${await page.locator('main').innerText()}\n${demo.log()}`
+      throw err
+    }
+  }
+}
+
+/** Whether the focus is in `locator` (on the element or inside it). */
+export function hasFocus(locator) {
+  return locator.evaluate((el) => el === document.activeElement || el.contains(document.activeElement))
+}
+
+/**
+ * A confirmation a live update left open: still shown, the focus in it, its `action` button disabled
+ * and `reason` saying why.
+ */
+export async function assertConfirmationKept(confirm, action, reason) {
+  await confirm.getByText(reason).waitFor()
+  assert.ok(await confirm.isVisible(), 'the confirmation is still open')
+  assert.ok(await hasFocus(confirm), 'the focus is still in the confirmation')
+  assert.ok(await confirm.getByRole('button', { name: action }).isDisabled(), `its ${action} is disabled`)
+}
+
+/** A request to the API of the demo of `ctx` as another person makes it (a decision, a stop, a resume); fails unless it succeeds. */
+export async function elsewhere(ctx, method, path, body) {
+  const res = await fetch(`${ctx.demo.url}${path}`, { method, headers: WEB_HEADERS, body: body && JSON.stringify(body) })
+  if (!res.ok) assert.fail(`${method} ${path}: ${res.status} ${await res.text()}`)
+  return res
+}
+
+/** The demo task of `sample` on the demo of `ctx`, once it has reached `status`. */
+export async function demoTaskOf(ctx, sample, status) {
+  for (;;) {
+    const tasks = await (await fetch(`${ctx.demo.url}/api/v1/spec-tasks`)).json()
+    const task = tasks.items.find((t) => t.repository.path.endsWith(`/${sample}`))
+    if (task?.status === status) return task
+    await new Promise((ok) => setTimeout(ok, 300))
+  }
 }

@@ -1,6 +1,8 @@
-// The board and the task page hold their layout: a long unbroken title wraps inside its card and
-// the task page's heading shows where it was cut; the five columns fit 1024 px without horizontal
-// scrolling; failed, rejected and cancelled tasks sit apart; the filters live in the URL.
+// The board and the task page hold their layout: a long unbroken title wraps inside its card, the
+// task page's heading shows where it was cut and its breadcrumb names it on one line, cut with an
+// ellipsis; the five columns fit 1024 px without horizontal
+// scrolling, an empty one short; failed, rejected and cancelled tasks sit apart; the filters live
+// in the URL.
 // Each test stands on its own (its own tasks), so each can fail alone.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -56,6 +58,19 @@ test('a long unbroken title stays inside its card and its cut shows on the task 
     await heading.filter({ hasText: /^Refactorx+/ }).waitFor()
     assert.match(await heading.innerText(), /x…$/, 'a cut title ends with an ellipsis')
     assert.deepEqual(await overflow(heading, 'article'), { right: 0, scrolls: false }, 'the heading runs out of the page')
+    // The breadcrumb names the task by its id and title, on one line, cut with an ellipsis where
+    // the line is too short for it.
+    const crumb = page.getByRole('navigation', { name: 'Breadcrumbs' }).locator('[aria-current="page"]')
+    assert.match(await crumb.innerText(), /^[0-9a-f]{8} Refactorx+/)
+    await page.setViewportSize({ width: 600, height: 900 })
+    const cut = await crumb.evaluate((el) => ({
+      ellipsis: getComputedStyle(el).textOverflow,
+      wrap: getComputedStyle(el).whiteSpace,
+      cut: el.scrollWidth > el.clientWidth,
+    }))
+    assert.deepEqual(cut, { ellipsis: 'ellipsis', wrap: 'nowrap', cut: true }, 'the long title is cut with an ellipsis')
+    assert.deepEqual(await overflow(crumb, 'article'), { right: 0, scrolls: false }, 'the breadcrumb runs out of the page')
+    await page.setViewportSize({ width: 1440, height: 900 })
   }))
 
 test('five columns fit 1024 px, and ended tasks sit apart from them', () =>
@@ -73,6 +88,10 @@ test('five columns fit 1024 px, and ended tasks sit apart from them', () =>
     const tops = await columns.evaluateAll((cs) => cs.map((c) => Math.round(c.getBoundingClientRect().top)))
     assert.equal(new Set(tops).size, 1, `the columns are one row: tops ${tops}`)
     assert.ok(tops[0] < 768, 'the columns start above the fold')
+    // An empty column is a short slot, not a tall empty lane beside a full one.
+    const heights = await columns.evaluateAll((cs) => cs.map((c) => ({ cards: c.querySelectorAll('.card').length, height: c.getBoundingClientRect().height })))
+    const empty = heights.filter((h) => h.cards === 0)
+    assert.ok(empty.length > 0 && empty.every((h) => h.height < 120), `empty columns are short: ${JSON.stringify(heights)}`)
     const wide = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, view: innerWidth }))
     assert.ok(wide.scroll <= wide.view, `no horizontal scrolling: ${JSON.stringify(wide)}`)
     const ended = page.getByRole('region', { name: /^Failed, rejected or cancelled/ })

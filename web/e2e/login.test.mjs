@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BIN, openBrowser, runSpectask, shot } from './browser.mjs'
+import { BIN, openBrowser, runSpectask, shot, shotScreen } from './browser.mjs'
 
 let server, browser, page, token
 
@@ -30,6 +30,7 @@ after(async () => {
 test('log in with a token, see the board, log out', async () => {
   await page.goto(server.url)
   await page.getByRole('heading', { name: 'Log in to spectask' }).waitFor()
+  await shotScreen(page, 'login')
   await page.getByLabel('API token').fill('spt_not-a-real-token')
   await page.getByRole('button', { name: 'Log in' }).click()
   await page.getByRole('alert').waitFor()

@@ -2,11 +2,12 @@
 // (exact on hover); code in spec documents and transcript messages is syntax-highlighted, and
 // the review's and the transcript's diffs are coloured and highlighted; progress.md reads without
 // literal `[~]` markers and names what is in progress; the session page stops, resumes and
-// replies. Every main screen is captured in light and dark at 1440 and 1024 px
-// (target/e2e-screenshots/screens/).
+// replies. Every main screen, the Spawn dialog and a review task's report are captured in light
+// and dark at 1440 and 1024 px (target/e2e-screenshots/screens/; the login screen in
+// login.test.mjs).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, LONG, shot, shotScreen, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
+import { LONG, WEB_HEADERS, demoPage, shot, shotScreen, todoTaskWithARunningSession } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
 
@@ -72,7 +73,7 @@ test('the review highlights code; sessions show icons and times relative to now'
   await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
   const tree = page.getByRole('list', { name: 'Session tree' })
   await tree.locator('svg.lucide.icon-completed').first().waitFor()
-  const time = page.locator('time[title]').first()
+  const time = page.getByRole('tabpanel').locator('time[title]').first()
   await time.waitFor()
   assert.match(await time.innerText(), /^(just now|\d+ (min|h) ago)$/)
   assert.ok(Date.parse(await time.getAttribute('datetime')) > 0)
@@ -128,6 +129,15 @@ test('every main screen, in light and dark, at 1440 and 1024 px', { timeout: 3 *
   await tree.getByText(/Add the auth routes/).waitFor()
   await shotScreen(page, 'task-sessions')
 
+  await tree.getByRole('button', { name: /^Spawn a session from .*Add the auth routes/ }).click()
+  const spawn = page.getByRole('dialog', { name: 'Spawn a work session' })
+  await spawn.getByRole('group', { name: 'Suggestions' }).getByRole('button', { name: 'Tests' }).click()
+  await page.mouse.move(0, 0)
+  await shotScreen(page, 'spawn-dialog', { fullPage: false })
+  await spawn.getByRole('button', { name: 'Discard draft' }).click()
+  await spawn.getByRole('button', { name: 'Cancel' }).click()
+  await spawn.waitFor({ state: 'hidden' })
+
   await tree.getByRole('link', { name: /Add the auth routes/ }).click()
   await page.getByRole('group', { name: /Permission: Run the tests/ }).waitFor()
   await shotScreen(page, 'session')
@@ -136,6 +146,24 @@ test('every main screen, in light and dark, at 1440 and 1024 px', { timeout: 3 *
   await page.getByRole('navigation', { name: 'Files on the design-docs branch' }).waitFor()
   await page.locator('.review-doc .markdown').waitFor()
   await shotScreen(page, 'specs-in-git')
+  // A session's record on the same branch: the coordination log, once the recorder committed it
+  // (the page reads the branch when it opens).
+  const log = page.getByRole('navigation', { name: 'Files on the design-docs branch' }).getByRole('button', { name: 'coordination-log.md' })
+  for (let tries = 0; (await log.count()) === 0; tries++) {
+    assert.ok(tries < 600, `no coordination-log.md on the design-docs branch:\n${await page.locator('main').innerText()}`)
+    await page.reload()
+    await page.locator('.review-doc .markdown').waitFor()
+  }
+  // Session folders are named by their sessions, not by their ids.
+  const files = page.getByRole('navigation', { name: 'Files on the design-docs branch' })
+  assert.doesNotMatch(await files.innerText(), /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/)
+  await log.click()
+  await page.getByRole('heading', { name: /coordination-log\.md$/ }).waitFor()
+  // Its entries show, not the markers that delimit them for recovery.
+  const record = page.locator('.review-doc .markdown')
+  await record.getByText(/session started/).first().waitFor()
+  assert.doesNotMatch(await record.innerText(), /spectask-history/)
+  await shotScreen(page, 'design-docs-session-file')
 
   await page.goto(`${demo.url}/fleet`)
   await page.locator('.fleet-card [aria-current="step"]').first().waitFor()
@@ -145,6 +173,12 @@ test('every main screen, in light and dark, at 1440 and 1024 px', { timeout: 3 *
   await page.goto(`${demo.url}/tasks/${python.id}?tab=review`)
   await page.locator('.hunk .hljs-keyword').first().waitFor()
   await shotScreen(page, 'implementation-review')
+
+  // The review sample's task: its agent's report, each finding at its file and line.
+  const review = await taskOf('python-refunds', 'done')
+  await page.goto(`${demo.url}/tasks/${review.id}`)
+  await page.getByRole('region', { name: 'Review report' }).getByTestId('finding-location').first().waitFor()
+  await shotScreen(page, 'review-task-report')
 })
 
 test('the session page stops and resumes its agent', { timeout: 2 * LONG }, async () => {

@@ -1,23 +1,16 @@
-// The spec review's rough edges, on the demo's nodejs-todo task: the decision stays in reach at the
-// foot of the screen; a first version offers no diff;
+// The spec review's rough edges, on the demo's nodejs-todo task: the decision (Reject, Request
+// changes, Approve) stays in reach at the foot of the screen wherever the spec is scrolled; a first
+// version offers no diff;
 // a pending line comment is edited and removed, "+" opens no second form, Escape closes it; after a
 // revision the diff button shows its state, falls back when a first version is chosen, and an
 // unchanged document says so; the document, version and view read are in the URL.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, onScreen, shot } from './browser.mjs'
+import { demoPage, explainer, onScreen, shot } from './browser.mjs'
 
 const ctx = demoPage(before, after)
 
-/** Runs `steps`; on failure, says what the page showed. */
-async function explained(steps) {
-  try {
-    await steps()
-  } catch (err) {
-    err.message += `\nat ${ctx.page.url()}\n${await ctx.page.locator('main').innerText()}\n${ctx.demo.log()}`
-    throw err
-  }
-}
+const explained = explainer(ctx)
 
 const version = () => ctx.page.getByRole('complementary', { name: 'Spec version' }).getByRole('combobox')
 /** The demo's nodejs-todo task, in spec review, on its Specification view. */
@@ -39,7 +32,17 @@ test('line comments: one form, edited, removed, closed by Escape; no diff of a f
     await page.getByText('v1 (latest)').waitFor({ state: 'attached' })
     await page.getByRole('button', { name: 'Rendered' }).waitFor()
     await page.locator('.line').last().waitFor()
-    assert.ok(await onScreen(page.getByRole('button', { name: 'Approve & start implementation' })), 'the decision is in reach at the top of a long spec')
+    // The decision bar is sticky: Reject, Request changes and Approve stay on screen wherever the spec is scrolled.
+    const height = await page.evaluate(() => document.documentElement.scrollHeight - innerHeight)
+    assert.ok(height > 300, `the spec review is longer than the screen (${height}px to scroll)`)
+    const decision = page.getByRole('region', { name: 'Review', exact: true })
+    for (const y of [0, height / 2, height]) {
+      await page.evaluate((top) => window.scrollTo(0, top), y)
+      for (const name of ['Reject', 'Request changes', 'Approve & start implementation']) {
+        assert.ok(await onScreen(decision.getByRole('button', { name, exact: true })), `${name} is in reach scrolled to ${Math.round(y)}px`)
+      }
+    }
+    await page.evaluate(() => window.scrollTo(0, 0))
     assert.equal(await page.getByRole('button', { name: /^Diff/ }).count(), 0, 'a first version has no diff')
 
     await page.getByRole('button', { name: 'Comment on line 3', exact: true }).click()
@@ -99,4 +102,15 @@ test('the diff after a revision: its state, its fallback on v1 and the note on a
     await version().selectOption('2')
     await page.getByRole('button', { name: 'Diff v1→v2', pressed: true }).waitFor()
     await page.getByText('No changes since design.md v1.').waitFor()
+  }))
+
+test("the repository's steering documents are shown beside the spec", () =>
+  explained(async () => {
+    const { page } = ctx
+    await openTodoTask()
+    const steering = page.getByTestId('steering')
+    await steering.getByText('Steering documents (1)').click()
+    await steering.getByText('.kiro/steering/product.md').waitFor()
+    await steering.getByText('always given').waitFor()
+    await steering.getByText(/errors as/).waitFor()
   }))

@@ -101,9 +101,12 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
 
   await page.goto(taskUrl)
   await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: /Add the auth routes/ }).click()
-  const ask = page.getByRole('group', { name: /Permission: Run the tests/ })
+  // The question is answered in the transcript, under the line that asked it; the page's head links there.
+  const asked = page.getByRole('list', { name: 'Transcript' }).getByRole('listitem').filter({ hasText: /permission asked: Run the tests/ })
+  const ask = asked.getByRole('group', { name: /Permission: Run the tests/ })
   await ask.waitFor()
-  await page.getByRole('list', { name: 'Transcript' }).getByText(/permission asked: Run the tests/).waitFor()
+  await page.getByTestId('waiting-for-you').getByRole('link', { name: /Run the tests/ }).click()
+  assert.ok(await ask.evaluate((el) => el === document.activeElement || location.hash === `#${el.id}`), 'the link leads to the question')
   await shot(page, '07-session-permission')
   await ask.getByRole('button', { name: 'Allow once' }).click()
   await page.getByTestId('session-status').filter({ hasText: 'completed' }).waitFor()
@@ -120,7 +123,12 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await planTasksOf('1.1').getByText('Add the user store with salted password hashes').waitFor()
   // The demo set the sample's own tests as the repository's check: every session ran them.
   await criteria.getByTestId('criterion-1.1').filter({ hasText: 'implemented, checks pass' }).waitFor()
-  await criteria.getByTestId('criterion-1.1').getByText('node --test test/').first().waitFor()
+  // Each check is shown once, under its session; a criterion links to its sessions' checks.
+  const checked = criteria.getByTestId('criterion-1.1').getByRole('link', { name: /: its latest check passed$/ }).first()
+  const anchor = await checked.getAttribute('href')
+  const checks = page.getByRole('region', { name: 'Sessions and checks' })
+  await checks.locator(anchor).getByText('node --test test/').first().waitFor()
+  assert.equal(await criteria.getByText('node --test test/').count(), 0, 'the criteria name no check command')
   const commitLink = /^[0-9a-f]{7}$/
   for (const id of ['1.1', '1.2', '1.3', '2.1', '2.2']) {
     const row = criteria.getByTestId(`criterion-${id}`)

@@ -4,6 +4,7 @@ import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-qu
 import { ApiFailure } from './api/client'
 import { BrowserRouter } from 'react-router'
 import { App } from './App'
+import { preloadMarkdown } from './components/Markdown'
 import './styles.css'
 
 // Server state is kept fresh by the live event stream (src/live), not by polling or refetching on
@@ -35,3 +36,5 @@ if (root) {
     </StrictMode>,
   )
 }
+// The Markdown renderer is a chunk of its own: fetched once the first screen is up.
+setTimeout(preloadMarkdown, 0)

@@ -40,9 +40,9 @@ export function phaseOf(status: SpecTaskStatus): Phase {
   }
 }
 
-/** Whether an agent works on the task right now (the card's live indicator). */
-export function agentAtWork(status: SpecTaskStatus): boolean {
-  return status === 'spec_generation' || status === 'spec_revision' || status === 'implementation'
+/** Whether a planner works on the task in this status (the card's live indicator; in implementation the card asks the task's sessions). */
+export function plannerAtWork(status: SpecTaskStatus): boolean {
+  return status === 'spec_generation' || status === 'spec_revision'
 }
 
 /** A status as words. */

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spectask_agent::sandbox::{Launcher, SandboxConfig};
 use spectask_agent::{
     AgentInstance, AgentProfile, InstanceOptions, PermissionBroker, RuntimeConfig, Workspace,
 };
+use spectask_sandbox::{Launcher, SandboxConfig};
 
 const INSTANCES: usize = 5;
 const THREADS: usize = 200;

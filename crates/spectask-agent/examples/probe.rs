@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use spectask_agent::sandbox::{Launcher, SandboxConfig};
 use spectask_agent::{ProbeOptions, Profiles, RuntimeConfig, probe};
+use spectask_sandbox::{Launcher, SandboxConfig};
 
 #[tokio::main]
 async fn main() -> ExitCode {

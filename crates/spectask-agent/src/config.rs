@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use crate::process_record::ProcessRecord;
-use crate::sandbox::SandboxConfig;
+use spectask_sandbox::SandboxConfig;
+
+use crate::process::record::ProcessRecord;
 
 /// Limits of the terminals spectask runs for agents.
 #[derive(Clone, Debug, PartialEq, Eq)]

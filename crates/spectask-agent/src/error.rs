@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::fault::Fault;
+use crate::process::fault::Fault;
 
 /// How the work session of a failed call should end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -20,7 +20,7 @@ pub enum AgentError {
     #[error("profile {0:?} is not an acp agent")]
     NotAcp(String),
     #[error(transparent)]
-    Sandbox(#[from] crate::sandbox::SandboxError),
+    Sandbox(#[from] spectask_sandbox::SandboxError),
     #[error("cannot start agent {command:?}: {source}")]
     Spawn { command: String, source: std::io::Error },
     #[error("agent {profile:?} needs credentials: {advice}")]
@@ -78,7 +78,7 @@ fn fault_message(fault: &Fault) -> String {
         return format!("{} (pid {})", fault.kind, fault.pid);
     }
     let mut message = format!("{} (pid {}); stderr: {}", fault.kind, fault.pid, fault.stderr_tail);
-    if let Some(advice) = crate::sandbox::diagnose::advice(&fault.stderr_tail) {
+    if let Some(advice) = spectask_sandbox::diagnose::advice(&fault.stderr_tail) {
         message.push_str(&format!("; {advice}"));
     }
     message

@@ -72,7 +72,7 @@ pub enum AgentEvent {
         /// The tokens the turn used, when the agent reported them with its answer.
         usage: Option<TurnUsage>,
     },
-    /// An edit tool call names paths outside the worktree (found by [`crate::sandbox::audit`]).
+    /// An edit tool call names paths outside the worktree (found by [`crate::thread::sandbox_audit`]).
     EditOutsideWorktree(SandboxFinding),
     /// A tool call failed with a permission error: the sandbox refused an access.
     AccessRefused(SandboxFinding),
@@ -189,7 +189,7 @@ pub enum DecidedBy {
     User,
     /// The session was cancelled while the request was pending.
     SessionCancelled,
-    /// A person, in the editor holding the thread (see [`crate::relay`]).
+    /// A person, in the editor holding the thread (see [`crate::editor::relay`]).
     Editor,
 }
 

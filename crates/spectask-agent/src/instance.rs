@@ -1,5 +1,11 @@
 //! An agent instance: one agent process (per SpecTask) whose ACP sessions are the threads of its work
 //! sessions. Every request has a time limit; every failure of the process is a typed fault.
+//!
+//! - `threads`: opening and reopening the instance's threads, in the profile's approval mode.
+//! - `handlers`: the client side of the connection, everything the agent may send to spectask.
+//! - `unserved`: the agent's requests spectask does not serve.
+//! - `rpc`: requests to the agent with a time limit, and their failures.
+//! - [`info`]: what the agent said about itself in `initialize`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,26 +19,30 @@ use agent_client_protocol::v1::schema::{
     Implementation, InitializeRequest, SessionId,
 };
 use agent_client_protocol::{Agent, Error as AcpError};
+use spectask_sandbox::{Confinement, SandboxMode, SandboxReport, Workspace};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RuntimeConfig;
 use crate::confinement::terminal::CheckRun;
+use crate::editor::relay::EditorRelay;
 use crate::error::AgentError;
 use crate::events::AgentEvent;
-use crate::fault::{Fault, FaultKind, kill_group, signal_group};
-use crate::handlers::{Shared, serve};
-use crate::info::AgentInfo;
+use crate::instance::handlers::{InstanceState, serve};
+use crate::instance::info::AgentInfo;
+use crate::instance::rpc::call;
 use crate::permission::PermissionBroker;
+use crate::process::fault::{Fault, FaultKind, kill_group, signal_group};
+use crate::process::transport::{SpawnSpec, spawn};
 use crate::profiles::{AgentProfile, PermissionPolicy, ProfileKind};
-use crate::prompt::PromptContent;
-use crate::relay::EditorRelay;
-use crate::rpc::call;
-use crate::sandbox::{Confinement, SandboxMode, SandboxReport, Workspace};
+use crate::thread::prompt::PromptContent;
 use crate::thread::{AcpSessionId, run_turn};
-use crate::transport::{SpawnSpec, spawn};
 
+pub(crate) mod handlers;
+pub mod info;
+pub(crate) mod rpc;
 mod threads;
+mod unserved;
 
 /// What an instance needs besides its profile.
 #[derive(Clone, Debug)]
@@ -51,7 +61,7 @@ pub struct AgentInstance {
     info: AgentInfo,
     env: Vec<(String, String)>,
     cx: ConnectionTo<Agent>,
-    shared: Arc<Shared>,
+    shared: Arc<InstanceState>,
     shutdown: CancellationToken,
     exited: watch::Receiver<bool>,
     stopping: Arc<AtomicBool>,
@@ -120,7 +130,7 @@ impl AgentInstance {
         // job cancelled or aborted) must not leave the agent running behind a detached connection.
         let mut unowned = UnownedAgent(Some(pid));
         let latch = spawned.latch.clone();
-        let shared = Arc::new(Shared::new(
+        let shared = Arc::new(InstanceState::new(
             config.clone(),
             profile.permission_policy(),
             options.broker,
@@ -209,7 +219,7 @@ impl AgentInstance {
             return message;
         }
         let stderr = self.shared.latch.stderr.snapshot(Duration::from_millis(100)).await;
-        match crate::sandbox::diagnose::advice(&stderr) {
+        match spectask_sandbox::diagnose::advice(&stderr) {
             Some(advice) => format!("{message}; {advice}"),
             None => message,
         }
@@ -360,8 +370,8 @@ impl AgentInstance {
         Ok(())
     }
 
-    /// Hands the thread to an editor (see [`crate::relay`]) until [`Self::unrelay_thread`]: set it before
-    /// [`Self::load_thread`] and the load's replay goes to the editor too.
+    /// Hands the thread to an editor (see [`crate::editor::relay`]) until [`Self::unrelay_thread`]:
+    /// set it before [`Self::load_thread`] and the load's replay goes to the editor too.
     pub fn relay_thread(&self, session: &AcpSessionId, relay: EditorRelay) {
         self.shared.relays.insert(&session.0, relay);
     }

@@ -1,19 +1,20 @@
 //! spectask's agent runtime over ACP (Agent Client Protocol).
 //!
 //! - [`profiles`]: `[agents.<name>]` configuration and built-in presets, with availability.
-//! - [`instance`]: one agent process ([`AgentInstance`]) per SpecTask; one ACP session per thread.
 //! - [`pool`]: the [`AgentRuntime`] that starts instances on demand under a global cap and stops idle ones.
+//! - [`instance`]: one agent process ([`AgentInstance`]) per SpecTask, and its side of the connection.
+//! - [`thread`]: one ACP session per work session: its prompts, its MCP servers, its sandbox audit.
+//! - [`events`]: what a thread streams: the agent's updates and spectask's decisions.
 //! - [`confinement`]: the `fs/*` and `terminal/*` methods spectask serves, confined to the worktree.
-//! - [`permission`]: permission policies and the [`PermissionBroker`] of pending approvals.
-//! - `served`: the permission policy applied to the writes and commands spectask serves.
-//! - [`editor`]: spectask as an ACP agent for an editor (`spectask acp`): each thread a work session.
-//! - [`relay`]: threads an editor holds (`spectask acp`): updates and requests go to the editor.
-//! - [`editor_turns`]: editor prompts waiting for (or running) their turn, with their relay.
-//! - [`sandbox`]: the Landlock sandbox every agent process and terminal runs in, and its audit.
-//! - [`approval`]: the agent's own approval mode, selected so that it asks spectask first.
-//! - [`fault`]: typed faults (exit, stall, garbage, oversize, flood) with the agent's stderr tail.
-//! - [`process_record`]: the process groups a node started, so that its next run stops what a crash left.
+//! - [`permission`]: permission policies, the [`PermissionBroker`] of pending approvals, the agent's
+//!   own approval mode, and the policy applied to the writes and commands spectask serves.
+//! - [`editor`]: editor support (`spectask acp`): the editor's ACP agent, editor turns, relayed threads.
+//! - [`process`]: the agent's process: its line transport, typed faults, the record of process groups.
+//! - [`config`], [`error`]: the runtime's limits ([`RuntimeConfig`]) and its error ([`AgentError`]).
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
+//!
+//! The Landlock sandbox every agent process and terminal runs in is the `spectask-sandbox` crate:
+//! an instance decides its confinement when it starts and runs the agent and its terminals in it.
 //!
 //! # Wiring
 //!
@@ -34,49 +35,36 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod approval;
 pub mod config;
 pub mod confinement;
 pub mod editor;
-pub mod editor_turns;
 pub mod error;
 pub mod events;
-pub mod fault;
-mod handlers;
-pub mod info;
 pub mod instance;
-pub mod mcp_servers;
 pub mod permission;
 pub mod pool;
 pub mod probe;
-pub mod process_record;
+pub mod process;
 pub mod profiles;
-pub mod prompt;
-pub mod relay;
-mod rpc;
-pub mod sandbox;
-mod served;
 pub mod thread;
-mod transport;
-mod unserved;
 
-pub use approval::{ApprovalCheck, ApprovalStatus};
 pub use config::{RateLimit, RuntimeConfig, TerminalLimits};
 pub use confinement::terminal::CheckRun;
-pub use editor_turns::{EditorTurns, HeldTurn, TurnEnd};
+pub use editor::relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};
+pub use editor::turns::{EditorTurns, HeldTurn, TurnEnd};
 pub use error::{AgentError, SessionOutcome};
 pub use events::{AgentEvent, ReportedCost, TurnUsage};
-pub use fault::{Fault, FaultKind};
-pub use info::{AgentInfo, AuthMethodInfo};
+pub use instance::info::{AgentInfo, AuthMethodInfo};
 pub use instance::{AgentInstance, InstanceOptions};
-pub use mcp_servers::McpServerSpec;
+pub use permission::approval::{ApprovalCheck, ApprovalStatus};
+pub use permission::served::Enforcement;
 pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;
 pub use probe::{AcpSessionProbe, ProbeOptions, ProbeReport, probe};
-pub use process_record::ProcessRecord;
+pub use process::fault::{Fault, FaultKind};
+pub use process::record::ProcessRecord;
 pub use profiles::{AgentProfile, PermissionPolicy, Profiles, StallPolicy};
-pub use prompt::PromptContent;
-pub use relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, RelayRequest};
-pub use sandbox::{SandboxConfig, SandboxMode, Workspace};
-pub use served::Enforcement;
+pub use spectask_sandbox::{SandboxConfig, SandboxMode, Workspace};
 pub use thread::AcpSessionId;
+pub use thread::mcp_servers::McpServerSpec;
+pub use thread::prompt::PromptContent;

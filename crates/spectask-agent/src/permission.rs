@@ -1,6 +1,9 @@
-//! `session/request_permission`: answered by policy, or held open as a pending approval in the
-//! [`PermissionBroker`] until a person resolves it (or the session is cancelled). The broker also
-//! holds the writes and commands spectask would serve under `ask` ([`crate::served`]).
+//! Permissions. `session/request_permission` is answered by policy here, or held open as a pending
+//! approval in the [`PermissionBroker`] until a person resolves it (or the session is cancelled).
+//! The broker also holds the writes and commands spectask would serve under `ask`.
+//!
+//! - [`approval`]: the agent's own approval mode, selected so that it asks spectask first.
+//! - `served`: the same policy applied to the writes and commands spectask serves the agent.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,7 +21,10 @@ use crate::confinement::fs::confine;
 use crate::events::{
     AgentEvent, DecidedBy, Decision, PermissionChoice, ToolCallEvent, tool_call_update, wire_name,
 };
-use crate::served::Grants;
+use crate::permission::served::Grants;
+
+pub mod approval;
+pub(crate) mod served;
 
 /// Errors of the approval API.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -172,7 +178,7 @@ impl PermissionBroker {
         events: mpsc::Sender<AgentEvent>,
     ) -> oneshot::Receiver<Decision> {
         let (tx, rx) = oneshot::channel();
-        let options = crate::served::choices()
+        let options = crate::permission::served::choices()
             .into_iter()
             .map(|c| {
                 let kind = if c.kind == "allow_once" {

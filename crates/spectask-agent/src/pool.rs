@@ -6,16 +6,16 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use spectask_core::SpecTaskId;
+use spectask_sandbox::Workspace;
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::config::RuntimeConfig;
-use crate::editor_turns::EditorTurns;
+use crate::editor::turns::EditorTurns;
 use crate::error::AgentError;
-use crate::fault::Fault;
 use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
+use crate::process::fault::Fault;
 use crate::profiles::AgentProfile;
-use crate::sandbox::Workspace;
 
 struct Inner {
     config: Arc<RuntimeConfig>,

@@ -6,16 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
+use spectask_sandbox::SandboxReport;
 
-use crate::approval::ApprovalCheck;
 use crate::config::RuntimeConfig;
 use crate::error::AgentError;
-use crate::info::AgentInfo;
+use crate::instance::info::AgentInfo;
 use crate::instance::{AgentInstance, InstanceOptions};
 use crate::permission::PermissionBroker;
+use crate::permission::approval::ApprovalCheck;
+use crate::permission::served::Enforcement;
 use crate::profiles::AgentProfile;
-use crate::sandbox::SandboxReport;
-use crate::served::Enforcement;
 
 /// How probing is done.
 #[derive(Clone, Debug, Default)]
@@ -76,7 +76,7 @@ async fn probe_in(
     let instance_options = InstanceOptions {
         config: Arc::new(options.config),
         broker: PermissionBroker::new(),
-        workspace: crate::sandbox::Workspace::worktree(dir.clone()),
+        workspace: spectask_sandbox::Workspace::worktree(dir.clone()),
     };
     let instance = AgentInstance::start(profile, instance_options).await?;
     let (events, _receiver) = instance.event_channel();

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sandbox::{Network, SandboxMode, SandboxSettings};
+use spectask_sandbox::{Network, SandboxMode, SandboxSettings};
 
 mod availability;
 mod presets;
 
-pub use availability::{Availability, find_on_path};
+pub use availability::Availability;
 
 /// How spectask answers `session/request_permission` for threads of this profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

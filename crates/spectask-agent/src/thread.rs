@@ -1,5 +1,9 @@
 //! Threads: one ACP session per work session, and the registry that routes the agent's messages to
 //! each thread's event channel by session id.
+//!
+//! - [`prompt`]: the content of one turn's prompt.
+//! - [`mcp_servers`]: the MCP servers a thread is opened with, which the agent launches.
+//! - [`sandbox_audit`]: what the thread's tool calls show about the sandbox.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,12 +19,16 @@ use tokio::sync::mpsc;
 
 use crate::error::AgentError;
 use crate::events::{AgentEvent, TurnUsage, wire_name};
-use crate::fault::FaultKind;
-use crate::handlers::Shared;
-use crate::prompt::PromptContent;
-use crate::rpc::{classify, fault_error};
-use crate::sandbox::audit::ToolCallAudit;
-use crate::served::Grants;
+use crate::instance::handlers::InstanceState;
+use crate::instance::rpc::{classify, fault_error};
+use crate::permission::served::Grants;
+use crate::process::fault::FaultKind;
+use crate::thread::prompt::PromptContent;
+use crate::thread::sandbox_audit::ToolCallAudit;
+
+pub mod mcp_servers;
+pub mod prompt;
+pub mod sandbox_audit;
 
 /// The agent's id of an ACP session (a thread); recorded on the Thread so it can be loaded later.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -141,7 +149,7 @@ impl Registry {
 /// pending does it look again every `tick`, so the quiet time counts from when that wait ended.
 pub(crate) async fn run_turn(
     cx: &ConnectionTo<Agent>,
-    shared: &Shared,
+    shared: &InstanceState,
     session: &AcpSessionId,
     entry: &ThreadEntry,
     prompt: &PromptContent,

@@ -1,56 +1,56 @@
 //! spectask's domain: SpecTasks, WorkSessions, their lifecycles and the events that record them.
 //!
 //! This crate does no IO. It reads no clock and generates no ids: callers pass both in. Every status
-//! change of a SpecTask or a WorkSession goes through [`lifecycle`].
+//! change of a SpecTask or a WorkSession goes through [`lifecycle`], and every effect it asks for
+//! becomes a [`job`].
+//!
+//! Codemap: [`task`] (the SpecTask, its spec versions and reviews, prerequisites, pull request and
+//! issue), [`session`] (the WorkSession, its thread, history and coordination), [`events`] (the
+//! outbox and notifications), [`spending`] (usage and budgets), [`repository`], [`ids`], and
+//! [`wire`] (the SSE parser, JSON numbers). The types are re-exported here: import them from the
+//! crate root.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod agent;
-pub mod budget;
-pub mod coordination;
-pub mod event;
-pub mod history;
+pub mod events;
 pub mod ids;
-pub mod issue;
 pub mod job;
-pub mod json_number;
 pub mod lifecycle;
-pub mod notification;
-pub mod prerequisite;
-pub mod pull_request;
 pub mod repository;
-pub mod review;
-pub mod spec_task;
-pub mod spec_version;
-pub mod sse;
-pub mod usage;
-pub mod work_session;
+pub mod session;
+pub mod spending;
+pub mod task;
+pub mod wire;
 
-pub use agent::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
-pub use budget::{
-    BUDGET_PAUSE, Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, budget_day, budget_day_start,
-};
-pub use coordination::{CoordinationEvent, CoordinationKind};
-pub use event::{Event, EventKind};
-pub use history::{HistoryEntry, HistoryFile};
+pub use events::event::{Event, EventKind};
+pub use events::notification::{Notification, NotificationKind};
+pub use events::payload::EventPayload;
 pub use ids::{IdError, RepositoryId, ShortId, SpecReviewId, SpecTaskId, ThreadId, WorkSessionId, slugify};
-pub use issue::TaskIssue;
 pub use job::{Job, JobKind, JobStatus};
 pub use lifecycle::{
     Failure, PAUSED_BY, SpecTaskCommand, SpecTaskEffect, SpecTaskState, Transition, TransitionError,
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
-pub use notification::{Notification, NotificationKind};
-pub use prerequisite::{HoldBefore, Prerequisite};
-pub use pull_request::{
+pub use repository::{HookPolicy, MergePolicy, PullRequestMerge, Repository, TaskBranchPolicy};
+pub use session::coordination::{CoordinationEvent, CoordinationKind};
+pub use session::history::{HistoryEntry, HistoryFile};
+pub use session::thread::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
+pub use session::work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
+pub use spending::budget::{
+    BUDGET_PAUSE, Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, budget_day, budget_day_start,
+};
+pub use spending::usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
+pub use task::issue::TaskIssue;
+pub use task::prerequisite::{HoldBefore, Prerequisite};
+pub use task::pull_request::{
     CheckState, PullRequestCheck, PullRequestReview, PullRequestState, ReviewVerdict, TaskPullRequest,
 };
-pub use repository::{HookPolicy, MergePolicy, PullRequestMerge, Repository, TaskBranchPolicy};
-pub use review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
-pub use spec_task::{Complexity, NewSpecTask, Priority, SpecTask, SpecTaskStatus, TaskKind, derive_title};
-pub use spec_version::{SpecDocuments, SpecVersion};
-pub use usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
-pub use work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
+pub use task::spec_review::{LineComment, ReviewDecision, SpecDocument, SpecReview};
+pub use task::spec_task::{
+    Complexity, DEFAULT_WORKFLOW, NewSpecTask, Priority, REVIEW_WORKFLOW, SpecTask, SpecTaskStatus, TaskKind,
+    derive_title,
+};
+pub use task::spec_version::{SpecDocuments, SpecVersion};
 
 /// Every timestamp in the domain: UTC with millisecond precision as stored.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::ids::WorkSessionId;
 use crate::named_enum;
-use crate::spec_task::{SpecTaskStatus, TaskKind};
-use crate::work_session::WorkSessionStatus;
+use crate::session::work_session::WorkSessionStatus;
+use crate::task::spec_task::{SpecTaskStatus, TaskKind};
 
 #[cfg(test)]
 mod tests;
@@ -35,7 +35,7 @@ pub enum TransitionError {
 // ---------------------------------------------------------------------------------------------
 
 /// Why a SpecTask failed, and the status a retry returns it to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Failure {
     pub from: SpecTaskStatus,
     pub reason: String,
@@ -125,6 +125,8 @@ impl SpecTaskState {
                 go(S::SpecGeneration, vec![E::RunPlanner])
             }
             (S::SpecGeneration, C::SubmitSpec) => go(S::SpecReview, vec![]),
+            // A review task's report is committed: nothing to approve, implement or merge.
+            (S::SpecGeneration, C::FinishReview) => go(S::Done, vec![E::StopAgents]),
             (S::SpecReview, C::RequestChanges) => go(S::SpecRevision, vec![]),
             (S::SpecReview, C::Approve) => go(S::SpecApproved, vec![E::CommitSpecHandoff]),
             (S::SpecReview, C::Reject) => go(S::Rejected, vec![E::StopAgents]),
@@ -156,6 +158,11 @@ impl SpecTaskState {
             // Back through admission, like any task taking a WIP slot; the StartImplementation
             // step makes the session addressing the comments.
             (S::ImplementationReview, C::RequestImplementationChanges) => go(S::ImplementationQueued, vec![]),
+            // A converge round: the plan tasks a person approved are a new spec version, handed off
+            // like the first, then implemented in sessions of their own.
+            (S::ImplementationReview, C::Converge) if kind.has_planning() => {
+                go(S::SpecApproved, vec![E::CommitSpecHandoff])
+            }
             // The default branch moved and merging it conflicts: the task's agent resolves it in a
             // session of its own before the person reviews (through admission, likewise).
             (S::ImplementationReview, C::ResolveConflicts) => go(S::ImplementationQueued, vec![]),
@@ -213,13 +220,15 @@ pub fn resume_effects(status: SpecTaskStatus) -> Vec<SpecTaskEffect> {
 }
 
 /// Everything that can be asked of a SpecTask's lifecycle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum SpecTaskCommand {
     /// Backlog (spec kind) or spec_revision → spec_generation.
     StartSpecGeneration,
     /// The planner produced a spec version: spec_generation → spec_review.
     SubmitSpec,
+    /// A review task's report is committed: spec_generation → done.
+    FinishReview,
     RequestChanges,
     Approve,
     Reject,
@@ -230,6 +239,9 @@ pub enum SpecTaskCommand {
     SubmitImplementation,
     ApproveImplementation,
     RequestImplementationChanges,
+    /// A converge round's plan tasks, approved into a new spec version: implementation_review →
+    /// spec_approved, whose hand-off queues their implementation.
+    Converge,
     /// The implementation is approved where the repository's merge policy is a pull request:
     /// implementation_review → pull_request.
     OpenPullRequest,
@@ -261,6 +273,7 @@ impl SpecTaskCommand {
         match self {
             Self::StartSpecGeneration => "start spec generation for",
             Self::SubmitSpec => "submit a spec for",
+            Self::FinishReview => "finish the review of",
             Self::RequestChanges => "request spec changes on",
             Self::Approve => "approve the spec of",
             Self::Reject => "reject",
@@ -269,6 +282,7 @@ impl SpecTaskCommand {
             Self::SubmitImplementation => "submit the implementation of",
             Self::ApproveImplementation => "approve the implementation of",
             Self::RequestImplementationChanges => "request implementation changes on",
+            Self::Converge => "converge",
             Self::ResolveConflicts => "send merge conflicts back to",
             Self::OpenPullRequest => "open a pull request for",
             Self::PullRequestMerged => "record the merged pull request of",
@@ -407,7 +421,7 @@ impl WorkSessionState {
 }
 
 /// Everything that can be asked of a WorkSession's lifecycle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum WorkSessionCommand {
     Block {

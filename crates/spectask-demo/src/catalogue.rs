@@ -1,8 +1,11 @@
-//! The five samples: what each is, its demo prompt, and the scripted coder's work per plan task.
+//! The samples: what each is, its demo prompt and workflow, and the scripted coder's work per plan
+//! task (or, for a review, the branch it reviews).
 
-use crate::{Change, Sample};
+use spectask_spec::Workflow;
 
-pub static SAMPLES: [Sample; 5] = [
+use crate::{Change, ReviewBranch, Sample};
+
+pub static SAMPLES: [Sample; 7] = [
     Sample {
         name: "nodejs-todo",
         description: "a small Express todo service",
@@ -10,6 +13,8 @@ pub static SAMPLES: [Sample; 5] = [
         tests: Some("node --test test/"),
         prompt: "Add user authentication with JWT\n\n\
             Users register and log in with an email and a password; todo routes require a valid token.",
+        workflow: Workflow::Feature,
+        review_branch: None,
         changes: &[
             Change {
                 plan_task: "1",
@@ -38,6 +43,8 @@ pub static SAMPLES: [Sample; 5] = [
         tests: Some("python3 -m unittest"),
         prompt: "Add pagination to the items list\n\n\
             GET /items takes limit, offset and sort, answers with the page and the total, and refuses a limit above 100.",
+        workflow: Workflow::Feature,
+        review_branch: None,
         changes: &[
             Change {
                 plan_task: "1",
@@ -66,6 +73,8 @@ pub static SAMPLES: [Sample; 5] = [
         tests: Some("node --test test/"),
         prompt: "Add a date range filter to the dashboard\n\n\
             People pick the last 7, 30 or 90 days; the metrics and the orders table show only orders in that range.",
+        workflow: Workflow::DesignFirst,
+        review_branch: None,
         changes: &[
             Change {
                 plan_task: "1",
@@ -95,6 +104,8 @@ pub static SAMPLES: [Sample; 5] = [
         prompt: "Plan the outreach campaign for the beta launch\n\n\
             Research the audience, then draft a connection request and two follow-ups for each of the three \
             segments in parallel, then schedule the campaign.",
+        workflow: Workflow::Feature,
+        review_branch: None,
         changes: &[
             Change {
                 plan_task: "1",
@@ -135,6 +146,8 @@ pub static SAMPLES: [Sample; 5] = [
         tests: None,
         prompt: "Write a three-part blog series on spec-driven development\n\n\
             One outline, three posts written in parallel from it, and an editor's pass that makes them one series.",
+        workflow: Workflow::Feature,
+        review_branch: None,
         changes: &[
             Change {
                 plan_task: "1",
@@ -167,5 +180,45 @@ pub static SAMPLES: [Sample; 5] = [
                 summary: "Edited the series and wrote its index.",
             },
         ],
+    },
+    Sample {
+        name: "python-invoices",
+        description: "invoice totals in cents, with a bug",
+        stack: "Python (a bugfix)",
+        tests: Some("python3 -m unittest"),
+        prompt: "Fix discounts that drop the cents\n\n\
+            An invoice of 19.99 at 10% off comes to 18.09 instead of 18.00: the discount ignores the subtotal's cents.",
+        workflow: Workflow::Bugfix,
+        review_branch: None,
+        changes: &[
+            Change {
+                plan_task: "1",
+                files: &["tests/test_discount_rounding.py"],
+                permission: None,
+                summary: "Added tests/test_discount_rounding.py. Ran python3 -m unittest: it fails on the current \
+                    code (18.09, not 18.00), which reproduces the bug.",
+            },
+            Change {
+                plan_task: "2",
+                files: &["app/invoice.py"],
+                permission: None,
+                summary: "total now multiplies by the percentage before dividing. Ran python3 -m unittest: passing.",
+            },
+        ],
+    },
+    Sample {
+        name: "python-refunds",
+        description: "refunds of paid orders, with a branch to review",
+        stack: "Python (a review)",
+        tests: Some("python3 -m unittest"),
+        prompt: "Review the partial refunds branch\n\n\
+            Can a customer get back more than they paid, or be charged by a refund?",
+        workflow: Workflow::Review,
+        review_branch: Some(ReviewBranch {
+            name: "feature/partial-refunds",
+            message: "Refund orders in parts",
+            files: &["app/refund.py", "tests/test_refund_part.py"],
+        }),
+        changes: &[],
     },
 ];

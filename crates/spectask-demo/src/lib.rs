@@ -1,6 +1,8 @@
-//! The offline demo's content: five sample repositories (`samples/<name>/repo`), each with the
-//! prompt of its demo task, the spec its scripted planner writes (`samples/<name>/spec`) and the
-//! changes its scripted coder makes for each plan task (`samples/<name>/changes`). `scripts`
+//! The offline demo's content: sample repositories (`samples/<name>/repo`), each with the prompt
+//! and workflow of its demo task, the spec its scripted planner writes (`samples/<name>/spec`) and the
+//! changes its scripted coder makes for each plan task (`samples/<name>/changes`). A review sample
+//! has no spec: its repository has a branch (its files in `changes/`) that its scripted coder
+//! reviews, writing the findings in `samples/<name>/review/findings.md`. `scripts`
 //! turns a sample into the scripted agents' scripts, at a [`Pace`]; the binary installs them, and the server
 //! creates a sample's repository when a person picks it.
 
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
 use spectask_git::{GitError, RepositoryInfo};
+use spectask_spec::Workflow;
 
 pub use catalogue::SAMPLES;
 pub use pace::Pace;
@@ -34,8 +37,22 @@ pub struct Sample {
     pub tests: Option<&'static str>,
     /// The demo task's prompt (its first line is the title).
     pub prompt: &'static str,
+    /// The workflow its demo task follows.
+    pub workflow: Workflow,
+    /// The branch a review sample's task reviews, made beside `main`.
+    pub review_branch: Option<ReviewBranch>,
     /// What the scripted coder does for each plan task of the sample's spec.
     pub changes: &'static [Change],
+}
+
+/// A branch of a sample's repository: one commit on `main`.
+#[derive(Debug)]
+pub struct ReviewBranch {
+    pub name: &'static str,
+    /// Its commit's message.
+    pub message: &'static str,
+    /// Files it writes, relative to the repository (their content is in `changes/`).
+    pub files: &'static [&'static str],
 }
 
 /// The scripted coder's work on one plan task.
@@ -90,12 +107,32 @@ impl Sample {
 
     /// A document of the spec the scripted planner writes.
     pub fn spec(&self, doc: SpecDoc) -> &'static str {
-        text(&format!("{}/spec/{}", self.name, doc.file_name())).unwrap_or_default()
+        text(&format!("{}/spec/{}", self.name, self.spec_file(doc))).unwrap_or_default()
+    }
+
+    /// The file name of a spec document: the first is the workflow's (`bugfix.md` for a bugfix).
+    pub fn spec_file(&self, doc: SpecDoc) -> &'static str {
+        match doc {
+            SpecDoc::Requirements => self.workflow.requirements_file(),
+            other => other.file_name(),
+        }
+    }
+
+    /// What the scripted planner asks the person with its first version (`spec/questions.md`), when
+    /// the sample has questions.
+    pub fn questions(&self) -> Option<&'static str> {
+        text(&format!("{}/spec/questions.md", self.name))
     }
 
     /// A file as the scripted coder leaves it.
     pub fn changed(&self, path: &str) -> &'static str {
         text(&format!("{}/changes/{path}", self.name)).unwrap_or_default()
+    }
+
+    /// The findings its scripted coder writes when it reviews the sample's branch, for a review
+    /// sample.
+    pub fn findings(&self) -> Option<&'static str> {
+        text(&format!("{}/review/findings.md", self.name))
     }
 
     /// A file as the repository starts with it, when it has it.
@@ -122,12 +159,18 @@ impl Sample {
         format!("{}-coder", self.name)
     }
 
-    /// Creates the sample's git repository in `<repos_dir>/<name>` on first use (an existing one
-    /// is left as it is).
+    /// Creates the sample's git repository in `<repos_dir>/<name>`, with its review branch, on
+    /// first use (an existing one is left as it is).
     pub fn create_repository(&self, repos_dir: &Path) -> Result<RepositoryInfo, GitError> {
         let files = self.repository_files();
         let message = format!("{}: {}", self.name, self.description);
-        spectask_git::init_repository(&repos_dir.join(self.name), &files, &message)
+        let path = repos_dir.join(self.name);
+        let info = spectask_git::init_repository(&path, &files, &message)?;
+        if let Some(branch) = &self.review_branch {
+            let files: Vec<(&str, &str)> = branch.files.iter().map(|f| (*f, self.changed(f))).collect();
+            spectask_git::create_branch(&path, branch.name, &files, branch.message)?;
+        }
+        Ok(info)
     }
 }
 

@@ -2,32 +2,55 @@
 //! changes as the fast scripts, with pauses, a plan ticking on as each file is written, what the
 //! agent is doing said as it goes, and the tour's extra moments: nodejs-todo's coder asks before it
 //! edits and before it runs the tests, python-api's first session spawns a child session, and
-//! react-dashboard's first session tells the others that its module is ready.
+//! react-dashboard's first session tells the others that its module is ready. A review sample's
+//! coder reads the branch's files one by one before it writes its findings.
 
 use toml::{Table, Value};
 
-use crate::scripts::{edit_file, message, permission, plan, sleep, step, usage, write_file};
-use crate::{Change, Pace, Sample, SpecDoc};
+use crate::scripts::{
+    FINDINGS_PATH, FINDINGS_WRITTEN, edit_file, message, permission, plan, sleep, step, usage, write_file,
+};
+use spectask_spec::Workflow;
+
+use crate::{Change, Pace, ReviewBranch, Sample, SpecDoc};
 
 /// The sample whose coder asks a person (its profile's permission policy is `ask` at this pace).
 pub const ASKING_SAMPLE: &str = "nodejs-todo";
 
-/// The planner's steps: it reads, then writes the spec one document at a time.
+/// The planner's steps: it reads, then writes the spec one document at a time (a design-first
+/// planner the design before the requirements it derives from it).
 pub(crate) fn spec_steps(sample: &Sample, pace: Pace, requirements: String) -> Vec<Value> {
-    vec![
-        thought("Reading the repository: its README, its sources and its tests."),
-        sleep(pace.pause(6_000)),
+    let requirements = [
         message("Writing the requirements as EARS statements."),
         sleep(pace.pause(7_000)),
-        write_file(".spectask/spec/requirements.md", &requirements),
-        message("Writing the design."),
+        write_file(&format!(".spectask/spec/{}", sample.spec_file(SpecDoc::Requirements)), &requirements),
+    ];
+    let design = [
+        message(if sample.workflow == Workflow::DesignFirst {
+            "Writing the design first."
+        } else {
+            "Writing the design."
+        }),
         sleep(pace.pause(7_000)),
         write_file(".spectask/spec/design.md", sample.spec(SpecDoc::Design)),
+    ];
+    let (first, second) = match sample.workflow {
+        Workflow::DesignFirst => (design, requirements),
+        _ => (requirements, design),
+    };
+    let mut steps = vec![
+        thought("Reading the repository: its README, its sources and its tests."),
+        sleep(pace.pause(6_000)),
+    ];
+    steps.extend(first);
+    steps.extend(second);
+    steps.extend([
         message("Writing the plan: the tasks and what each one needs first."),
         sleep(pace.pause(6_000)),
         write_file(".spectask/spec/tasks.md", sample.spec(SpecDoc::Tasks)),
         message("The spec is written to .spectask/spec/."),
-    ]
+    ]);
+    steps
 }
 
 /// What the coder does for one plan task, step by step with its plan ticking on.
@@ -63,6 +86,28 @@ pub(crate) fn change_steps(sample: &Sample, change: &Change, pace: Pace) -> Vec<
     }
     steps.push(usage(sample, change));
     steps.push(message(change.summary));
+    steps
+}
+
+/// A review of the sample's branch: the diff, each file as the branch leaves it, then the findings.
+pub(crate) fn review_steps(branch: &ReviewBranch, findings: &str, pace: Pace) -> Vec<Value> {
+    let mut steps = vec![
+        thought(&format!("Reading the diff of {}: {}.", branch.name, branch.files.join(", "))),
+        sleep(pace.pause(8_000)),
+    ];
+    for path in branch.files {
+        steps.push(message(&format!("Reading {path} as the branch leaves it.")));
+        steps.push(sleep(pace.pause(10_000)));
+    }
+    let count = findings.lines().filter(|line| line.starts_with("## ")).count();
+    steps.extend([
+        thought("Checking the new code against what was asked: its limits, and what its tests miss."),
+        sleep(pace.pause(12_000)),
+        message(&format!("Writing {count} findings, each at its file and line.")),
+        sleep(pace.pause(6_000)),
+        write_file(FINDINGS_PATH, findings),
+        message(FINDINGS_WRITTEN),
+    ]);
     steps
 }
 

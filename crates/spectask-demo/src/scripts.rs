@@ -9,30 +9,50 @@ use spectask_core::Complexity;
 
 use crate::{Change, Pace, Sample, SpecDoc, paced};
 
-/// The planner: the sample's spec for a first version and for every revision.
+/// Where a reviewing agent writes its findings, relative to its working directory.
+pub(crate) const FINDINGS_PATH: &str = ".spectask/review/findings.md";
+pub(crate) const FINDINGS_WRITTEN: &str = "The findings are written to .spectask/review/findings.md.";
+
+/// The planner: the sample's spec for a first version and for every revision (a review sample has
+/// none: its task is its coder's).
 pub fn planner(sample: &Sample, pace: Pace) -> String {
+    if sample.review_branch.is_some() {
+        return script(vec![rule(
+            "*",
+            vec![message("This sample's task is a review: it has no spec to write.")],
+        )]);
+    }
     script(vec![
         rule(
             "*Revise the spec*",
             spec_steps(sample, pace, "Revised after review: the reviewer's comments are addressed.\n\n"),
         ),
-        rule("*Write the spec*", spec_steps(sample, pace, "")),
+        rule("*Write the spec*", asking(spec_steps(sample, pace, ""), sample.questions())),
     ])
 }
 
 /// The coder: one rule for the whole plan (a simple task's one session: every change in plan
-/// order), one per plan task, and a reply for anything else (follow-ups, spawned sessions).
+/// order), one per plan task, and a reply for anything else (follow-ups, spawned sessions). A
+/// review sample's coder reviews its branch instead, writing the sample's findings.
 pub fn coder(sample: &Sample, pace: Pace) -> String {
+    let reply = match pace {
+        Pace::Fast => vec![sleep(300), message("Done: nothing else needed changing.")],
+        _ => paced::reply_steps(pace),
+    };
+    if let (Some(branch), Some(findings)) = (&sample.review_branch, sample.findings()) {
+        let review = match pace {
+            Pace::Fast => vec![sleep(300), write_file(FINDINGS_PATH, findings), message(FINDINGS_WRITTEN)],
+            _ => paced::review_steps(branch, findings, pace),
+        };
+        let asked = format!("*Review the changes of {}*", branch.name);
+        return script(vec![rule(&asked, review), rule("*", reply)]);
+    }
     let whole: Vec<Value> =
         sample.changes.iter().flat_map(|change| change_steps(sample, change, pace)).collect();
     let mut rules = vec![rule(&format!("*Your task: {}*", Complexity::WHOLE_PLAN_SESSION), whole)];
     rules.extend(sample.changes.iter().map(|change| {
         rule(&format!("Your task: {} ", change.plan_task), change_steps(sample, change, pace))
     }));
-    let reply = match pace {
-        Pace::Fast => vec![sleep(300), message("Done: nothing else needed changing.")],
-        _ => paced::reply_steps(pace),
-    };
     rules.push(rule("*", reply));
     script(rules)
 }
@@ -87,11 +107,21 @@ fn spec_steps(sample: &Sample, pace: Pace, introduction_note: &str) -> Vec<Value
     }
     vec![
         sleep(600),
-        write_file(".spectask/spec/requirements.md", &requirements),
+        write_file(&format!(".spectask/spec/{}", sample.spec_file(SpecDoc::Requirements)), &requirements),
         write_file(".spectask/spec/design.md", sample.spec(SpecDoc::Design)),
         write_file(".spectask/spec/tasks.md", sample.spec(SpecDoc::Tasks)),
         message("The spec is written to .spectask/spec/."),
     ]
+}
+
+/// The first version's steps with the sample's questions written beside the spec, before its last
+/// message.
+fn asking(mut steps: Vec<Value>, questions: Option<&str>) -> Vec<Value> {
+    if let Some(questions) = questions {
+        let at = steps.len().saturating_sub(1);
+        steps.insert(at, write_file(".spectask/spec/questions.md", questions));
+    }
+    steps
 }
 
 fn script(rules: Vec<Value>) -> String {

@@ -68,6 +68,9 @@ pub enum GitError {
     #[error("invalid branch name {name:?}")]
     InvalidBranchName { name: String },
 
+    #[error("review target `{target}`: {reason}")]
+    InvalidReviewTarget { target: String, reason: String },
+
     #[error("worktree {} has uncommitted changes: {}", path.display(), files.join(", "))]
     UncommittedChanges { path: PathBuf, files: Vec<String> },
 
@@ -159,6 +162,7 @@ impl GitError {
             | InvalidCommitId { .. }
             | InvalidTrailer { .. }
             | InvalidBranchName { .. }
+            | InvalidReviewTarget { .. }
             | Remote { .. } => ErrorCategory::InvalidInput,
             NotRegistered { .. } | BranchNotFound { .. } => ErrorCategory::NotFound,
             DesignDocsRewritten { .. }

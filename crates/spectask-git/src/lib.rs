@@ -33,33 +33,37 @@
 //! # }
 //! ```
 //!
-//! Codemap, by file:
-//! - `cmd.rs`: running the `git` program; every read and write goes through it.
-//! - `repository.rs`: [`inspect_repository`]; `registration.rs`: [`Repo::register`], [`Repo::open`].
-//! - `design_docs.rs`: forward-only [`Repo::commit_design_docs`] (and [`Repo::commit_design_docs_on`]
+//! Codemap, by directory (each root module's doc says what it owns):
+//! - `repository/`: [`inspect_repository`] (read-only checks), [`Repo::register`] and
+//!   [`Repo::open`] (`registration.rs`, the [`Repo`] handle), [`init_repository`] (`sample.rs`).
+//! - `design_docs/`: forward-only [`Repo::commit_design_docs`] (and [`Repo::commit_design_docs_on`]
 //!   an expected tip, for the history recorder), [`Repo::design_docs_health`],
-//!   [`Repo::accept_design_docs_rewrite`], [`Repo::commit_design_docs_worktree`].
-//! - `layout.rs`: the paths of the design-docs branch ([`spec_path`], [`session_path`] …).
-//! - `spec.rs`: [`Repo::hand_off_spec`]; `read.rs`: [`Repo::read_design_doc`],
-//!   [`Repo::list_design_docs`], [`Repo::recovery_index`]; `archive.rs`: [`Repo::spec_archive`].
-//! - `task.rs`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`];
-//!   `integrate.rs`: [`Repo::integrate_default_branch`]; `merge.rs`: [`Repo::merge_task`]; `review.rs`: [`Repo::task_branch_review`] (the branch's
-//!   commits and diff against its base, for the implementation review; `diff_parse.rs` reads
-//!   git's diff output).
-//! - `changes.rs`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
+//!   [`Repo::accept_design_docs_rewrite`], [`Repo::commit_design_docs_worktree`] (`write.rs`); the
+//!   branch's paths ([`spec_path`],
+//!   [`session_path`] … in `layout.rs`); [`Repo::hand_off_spec`]; [`Repo::read_design_doc`],
+//!   [`Repo::list_design_docs`], [`Repo::recovery_index`] (`read.rs`); [`Repo::spec_archive`].
+//! - `task/`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`]
+//!   (`branch.rs`); [`Repo::integrate_default_branch`] (`integrate.rs`); [`Repo::merge_task`].
+//! - `changes/`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
-//!   [`Repo::read_design_docs_worktree_file`].
-//! - `remote.rs`: [`clone_repository`], [`clone_registered`], [`Repo::fetch`], [`Repo::push`]: repositories by URL;
-//!   `sync.rs`: the design-docs and task branches kept level with the remote's, for nodes that
-//!   share no disk.
-//! - `commit.rs` (staging and committing in a worktree), `worktree.rs` (`git worktree`),
-//!   `lock.rs`, `names.rs`, `retry.rs`: the machinery underneath.
+//!   [`Repo::read_design_docs_worktree_file`] (`commits.rs`); [`Repo::task_branch_review`],
+//!   the branch's commits and diff against its base for the implementation review (`review.rs`,
+//!   with `diff_parse.rs` reading git's diff output).
+//! - `planning/`: [`Repo::snapshot`], what a planner sees (`context.rs`); the planning scratch
+//!   directory in a task's worktree (`scratch.rs`).
+//! - `remote/`: [`clone_repository`], [`clone_registered`], [`Repo::fetch`], [`Repo::push`]
+//!   (`transfer.rs`); the design-docs and task branches kept level with the remote's, for nodes
+//!   that share no disk (`sync.rs`).
+//! - `plumbing/`: running the `git` program (`cmd.rs`; every read and write goes through it),
+//!   staging and committing in a worktree (`commit.rs`), `git worktree` (`worktree.rs`), the
+//!   writer locks (`lock.rs`) and the retry policies (`retry.rs`).
+//! - `names.rs`: [`TaskHandle`], [`CommitId`], [`Trailer`]; `error.rs`: [`GitError`].
 //!
 //! Invariants:
 //! - Everything that reads or writes a repository runs the `git` program: no on-disk format is
 //!   written here, and git's own locks, hooks, filters and settings apply. Synchronous and
 //!   blocking: async callers use `spawn_blocking`.
-//! - Every write takes the writer lock of what it writes through (`lock.rs`: a `flock` per
+//! - Every write takes the writer lock of what it writes through (`plumbing/lock.rs`: a `flock` per
 //!   worktree under `.git/spectask/locks/`), so spectask's writers to one worktree queue instead
 //!   of failing on each other's `index.lock`.
 //! - Branches only move by compare-and-swap on their old tip; nothing is ever force-updated.
@@ -72,53 +76,40 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-mod archive;
 mod changes;
-mod cmd;
-mod commit;
-mod context;
 mod design_docs;
-mod diff_parse;
 mod error;
-mod integrate;
-mod layout;
-mod lock;
-mod merge;
 mod names;
 mod planning;
-mod read;
-mod registration;
+mod plumbing;
 mod remote;
 mod repository;
-mod retry;
-mod review;
-mod sample;
-mod spec;
-mod sync;
 mod task;
-mod worktree;
 
-pub use changes::CommitInfo;
-pub use commit::{ChangedFile, FileChange, FileWrite};
-pub use context::RepoSnapshot;
-pub use design_docs::{DesignDocsCommit, DesignDocsHealth};
-pub use error::{ErrorCategory, GitError};
-pub use integrate::Integration;
-pub use layout::{
+pub use changes::commits::CommitInfo;
+pub use changes::review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
+pub use changes::target::{ReviewDiff, ReviewRange};
+pub use design_docs::hand_off::{ReviewDocument, SpecHandOff};
+pub use design_docs::layout::{
     SpecFile, coordination_log_path, implementation_complete_path, progress_update_path, review_path,
-    session_path, sessions_dir, spec_dir, spec_path,
+    review_report_path, session_path, sessions_dir, spec_dir, spec_path,
 };
-pub use merge::MergeOutcome;
+pub use design_docs::read::{DocEntry, EntryKind, RecoveryIndex};
+pub use design_docs::write::{DesignDocsCommit, DesignDocsHealth};
+pub use error::{ErrorCategory, GitError};
 pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
-pub use planning::{PlanningFiles, SCRATCH_DIR};
-pub use read::{DocEntry, EntryKind, RecoveryIndex};
-pub use registration::{DEFAULT_DESIGN_DOCS_BRANCH, HookPolicy, RegisterOptions, Registration, Repo};
-pub use remote::{CLONE_REMOTE, clone_registered, clone_repository, is_remote_url};
-pub use repository::{RepositoryInfo, inspect_repository};
-pub use review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
-pub use sample::init_repository;
-pub use spec::{ReviewDocument, SpecHandOff};
-pub use task::{
+pub use planning::context::RepoSnapshot;
+pub use planning::scratch::{PlanningFiles, SCRATCH_DIR};
+pub use plumbing::commit::{ChangedFile, FileChange, FileWrite};
+pub use plumbing::worktree::{RemoveOptions, WORKTREES_DIR};
+pub use remote::transfer::{CLONE_REMOTE, clone_registered, clone_repository, is_remote_url};
+pub use repository::inspect::{RepositoryInfo, inspect_repository};
+pub use repository::registration::{
+    DEFAULT_DESIGN_DOCS_BRANCH, HookPolicy, RegisterOptions, Registration, Repo,
+};
+pub use repository::sample::{create_branch, init_repository};
+pub use task::branch::{
     CommittedChanges, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit, task_worktree_path,
 };
-pub use worktree::{RemoveOptions, WORKTREES_DIR};
+pub use task::integrate::Integration;
+pub use task::merge::MergeOutcome;

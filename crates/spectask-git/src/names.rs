@@ -129,6 +129,16 @@ pub(crate) fn validate_file_path(path: &str) -> Result<(), GitError> {
     Ok(())
 }
 
+/// Whether `name` can only be read as a branch, tag or commit id: letters, digits and `-_./+`, not
+/// starting with `-` (an option) nor holding `..` (a range), at most 200 bytes.
+pub(crate) fn is_safe_ref_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with(['-', '/', '.'])
+        && !name.contains("..")
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./+".contains(&b))
+}
+
 /// Whether a path segment is `.git` as git's `fsck` and checkout see it: in any case, with the
 /// code points HFS+ ignores left out (`is_hfs_dotgit`), or as NTFS reads it — up to a stream
 /// name's `:`, trailing dots and spaces dropped, or its short name `git~1` (`is_ntfs_dotgit`).

@@ -66,6 +66,8 @@ pub struct OrchestratorConfig {
     pub stall_after: Duration,
     /// Where notifications go besides the store, and how their deliveries are retried.
     pub notifications: crate::notify::NotifyConfig,
+    /// Converge rounds a task may have after its implementation (`review::converge`).
+    pub converge_rounds: u32,
 }
 
 /// This node as its git work sees it: its name (the owner of the recorder leases it takes) and
@@ -142,6 +144,7 @@ impl OrchestratorConfig {
             budgets: spectask_core::BudgetDefaults::default(),
             stall_after: Duration::from_secs(300),
             notifications: crate::notify::NotifyConfig::default(),
+            converge_rounds: 3,
         }
     }
 

@@ -104,7 +104,7 @@ pub async fn spawn_child(
 
 /// What became of a message.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sent {
+pub struct MessageDelivery {
     pub event: CoordinationEvent,
     /// The recipient, when the message was queued for its thread.
     pub delivered_to: Option<WorkSession>,
@@ -118,7 +118,7 @@ pub async fn send(
     to: Option<&str>,
     text: &str,
     kind: CoordinationKind,
-) -> Result<Sent, CoordinationError> {
+) -> Result<MessageDelivery, CoordinationError> {
     let what = if kind == CoordinationKind::Handoff { "note" } else { "text" };
     let text = bounded(limits, what, text)?;
     if text.is_empty() {
@@ -160,7 +160,7 @@ pub async fn send(
     };
     match store.send_session_message(message).await? {
         MessageOutcome::Sent { event, message_id } => {
-            Ok(Sent { event, delivered_to: recipient.filter(|_| message_id.is_some()) })
+            Ok(MessageDelivery { event, delivered_to: recipient.filter(|_| message_id.is_some()) })
         }
         MessageOutcome::RecipientFinished(status) => Err(CoordinationError::RecipientFinished {
             name: recipient.map(|r| r.name).unwrap_or_default(),

@@ -10,13 +10,15 @@
 //! MCP servers its thread gets; `budget` pauses a session whose task spent its budget, and `stall`
 //! notices a turn that makes no progress; `session_watch` tells a running turn its session moved;
 //! `approvals` holds the agent's permission requests for a person on any node. After a turn,
-//! `send_back` returns it to its thread (no change, a failing `repo_check`) before it may complete.
+//! `send_back` returns it to its thread (no change, a failing `repo_check`) before it may complete;
+//! on a bugfix's reproduction task `reproduction` turns the check around: it must fail.
 
 pub(crate) mod approvals;
 pub(crate) mod budget;
 mod first_prompt;
 pub(crate) mod prompt;
 pub(crate) mod repo_check;
+mod reproduction;
 pub(crate) mod send_back;
 pub(crate) mod session_watch;
 mod stall;
@@ -33,8 +35,8 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) use self::first_prompt::siblings;
 use self::send_back::{AfterTurns, Verdict};
-use self::thread::{DrivenThread, Opened, open};
-pub(crate) use self::turn::{TurnError, TurnPrompt, Turned, turn};
+use self::thread::{DrivenThread, ThreadOpening, open};
+pub(crate) use self::turn::{TurnEnd, TurnError, TurnPrompt, turn};
 use crate::coordination;
 use crate::dispatch::JobError;
 use crate::editor::turn as editor_turn;
@@ -92,7 +94,7 @@ pub(crate) async fn drive(
     }
     match run_turn(ctx, &task, &session, facts, cancel).await {
         // The drive commits what the session it completed changed: no other job comes in between.
-        Ok(Some(Completed { session, summary, started })) => {
+        Ok(Some(CompletedSession { session, summary, started })) => {
             crate::implementation::work::commit_completed(ctx, &task, &session, &summary, started).await
         }
         Ok(None) => Ok(()),
@@ -102,7 +104,7 @@ pub(crate) async fn drive(
 
 /// A session its drive completed, with what it reported last and the sessions its completion
 /// started (in the slot it left).
-struct Completed {
+struct CompletedSession {
     session: WorkSession,
     summary: String,
     started: Vec<WorkSession>,
@@ -126,7 +128,7 @@ async fn run_turn(
     session: &WorkSession,
     facts: ThreadFacts,
     cancel: &CancellationToken,
-) -> Result<Option<Completed>, TurnError> {
+) -> Result<Option<CompletedSession>, TurnError> {
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
     let editor = facts.editor.clone();
@@ -138,15 +140,15 @@ async fn run_turn(
         open(ctx, task, session, facts, interactive).await?;
     // An editor thread of a spec task hears the spec slice with the person's first prompt, and again
     // when its agent thread had to be opened anew (its conversation is gone).
-    let mut slice_due = editor.is_some() && (!was_prompted || opened == Opened::New);
+    let mut slice_due = editor.is_some() && (!was_prompted || opened == ThreadOpening::New);
     let mut last = String::new();
     let mut prompted = first.is_some();
     // The messages that waited as the last turn ended (none read yet).
     let mut waiting = None;
     if let Some(text) = first {
-        let new_thread = opened == Opened::New;
+        let new_thread = opened == ThreadOpening::New;
         let prompt = TurnPrompt { new_thread, prompted_before: was_prompted, ..TurnPrompt::spectask(text) };
-        last = heard(
+        last = note_turn_end(
             &mut after,
             &mut waiting,
             turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?,
@@ -173,7 +175,7 @@ async fn run_turn(
                 }
                 _ => None,
             };
-            let turned = match held {
+            let turn_end = match held {
                 Some(held) => {
                     editor_turn::run(ctx, &instance, session, (&acp, &worktree), held, slice, cancel).await
                 }
@@ -189,32 +191,34 @@ async fn run_turn(
                         }
                     };
                     let prompt = TurnPrompt { preface: slice, ..TurnPrompt::spectask(text) };
-                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(|mut turned| {
-                        // What waited as the turn ended, but the message it heard (marked below).
-                        turned.waiting.retain(|waiting| waiting.id != message.id);
-                        heard(&mut after, &mut waiting, turned)
-                    })
+                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(
+                        |mut turn_end| {
+                            // What waited as the turn ended, but the message it heard (marked below).
+                            turn_end.waiting.retain(|waiting| waiting.id != message.id);
+                            note_turn_end(&mut after, &mut waiting, turn_end)
+                        },
+                    )
                 }
             };
             // An editor heard how its turn ended: the prompt is never run again.
-            if turned.is_err() && editor.is_some() {
+            if turn_end.is_err() && editor.is_some() {
                 ctx.store.mark_messages_delivered(&[message.id]).await?;
             }
-            last = turned?;
+            last = turn_end?;
             ctx.store.mark_messages_delivered(&[message.id]).await?;
             prompted = true;
             continue;
         }
         if prompted && !interactive {
-            match after.judge(ctx, task, session, (&instance, &worktree), &last).await? {
+            match after.decide_after_turns(ctx, task, session, (&instance, &worktree), &last).await? {
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
                     if budget::pause_if_spent(ctx, session).await? {
                         return Ok(None);
                     }
                     let prompt = TurnPrompt::spectask(text);
-                    let turned = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?;
-                    last = heard(&mut after, &mut waiting, turned);
+                    let turn_end = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?;
+                    last = note_turn_end(&mut after, &mut waiting, turn_end);
                     continue;
                 }
                 Verdict::Flagged(summary) => last = summary,
@@ -235,18 +239,22 @@ async fn run_turn(
         if let Some(done) =
             ctx.store.complete_work_session_unless_messages(session, summary, Some(scheduling)).await?
         {
-            crate::implementation::handed::hand(ctx, &done.scheduled);
+            crate::implementation::handed::pass_to_engine(ctx, &done.scheduled);
             let summary = summary.unwrap_or_default().to_owned();
-            return Ok(Some(Completed { session: done.session, summary, started: done.scheduled.started }));
+            return Ok(Some(CompletedSession { session: done.session, summary, started: done.scheduled.started }));
         }
     }
 }
 
 /// Notes a finished turn (spectask's prompt or a message): what it did, for what is sent back, and
 /// the messages that waited as it ended; returns its last message.
-fn heard(after: &mut AfterTurns, waiting: &mut Option<Vec<PendingMessage>>, mut turned: Turned) -> String {
-    *waiting = Some(std::mem::take(&mut turned.waiting));
-    after.saw(turned)
+fn note_turn_end(
+    after: &mut AfterTurns,
+    waiting: &mut Option<Vec<PendingMessage>>,
+    mut turn_end: TurnEnd,
+) -> String {
+    *waiting = Some(std::mem::take(&mut turn_end.waiting));
+    after.note_turn(turn_end)
 }
 
 /// Records how the session stopped and tells the engine whether to retry.

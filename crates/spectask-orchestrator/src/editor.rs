@@ -62,8 +62,8 @@ pub async fn open_editor_thread(
     let task = match request.task {
         Some(id) => store.spec_task(id).await?,
         None => match task_at(store, &cwd, request.owner.as_deref()).await? {
-            Found::Task(task) => task,
-            Found::Repository(repository) => {
+            CwdOwner::Task(task) => task,
+            CwdOwner::Repository(repository) => {
                 let new = new_task(&request, &repository, &cwd);
                 let made =
                     store.create_editor_task(new, |task| new_session(&request, task, &cwd, 0), &opening);
@@ -117,18 +117,21 @@ fn new_task(request: &EditorThreadRequest, repository: &Repository, cwd: &Path) 
         repository_id: repository.id,
         planning_agent: None,
         implementation_agent: request.agent_profile.clone(),
+        workflow: spectask_core::DEFAULT_WORKFLOW.to_owned(),
+        workflow_base: spectask_core::DEFAULT_WORKFLOW.to_owned(),
+        review_target: None,
         priority: Priority::default(),
         created_by: request.created_by.clone(),
     }
 }
 
-enum Found {
+enum CwdOwner {
     Task(SpecTask),
     Repository(Repository),
 }
 
 /// The task whose worktree holds `cwd`, or else the registered repository holding it.
-async fn task_at(store: &Store, cwd: &Path, owner: Option<&str>) -> Result<Found, EditorThreadError> {
+async fn task_at(store: &Store, cwd: &Path, owner: Option<&str>) -> Result<CwdOwner, EditorThreadError> {
     let repository = repository_of(store, cwd).await?;
     let worktrees = repository.path.join(spectask_git::WORKTREES_DIR);
     let handle = cwd.strip_prefix(&worktrees).ok().and_then(|rest| rest.components().next());
@@ -137,10 +140,10 @@ async fn task_at(store: &Store, cwd: &Path, owner: Option<&str>) -> Result<Found
     {
         let task = store.spec_task(id).await?;
         if owner.is_none_or(|owner| task.created_by == owner) {
-            return Ok(Found::Task(task));
+            return Ok(CwdOwner::Task(task));
         }
     }
-    Ok(Found::Repository(repository))
+    Ok(CwdOwner::Repository(repository))
 }
 
 /// The registered repository holding `cwd` (the innermost, when one holds another).

@@ -98,7 +98,7 @@ impl Orchestrator {
         let ctx = Ctx { handed: Some(handed.clone()), ..self.ctx };
         let signal = ctx.store.jobs_signal();
         let mut running: JoinSet<(i64, u32)> = JoinSet::new();
-        let held = Held::default();
+        let held = RunningJobs::default();
         let renewing = CancellationToken::new();
         // Dropping this future (an abort) stops what it spawned, as a killed process would.
         let renewer =
@@ -185,7 +185,7 @@ impl Orchestrator {
                     launch(&ctx, &held, &mut running, job, &shutdown);
                 }
             }
-            let nap = claims.nap(sweep).min(admission_retry.unwrap_or(Duration::MAX));
+            let nap = claims.sleep_for(sweep).min(admission_retry.unwrap_or(Duration::MAX));
             // Claimable jobs come with a wake-up (a job queued or ended, here or, by NOTIFY, on
             // another node), with time (a retry's, a lapsed lease's), or, when every slot was
             // filled, with a slot freed.
@@ -230,7 +230,7 @@ impl Orchestrator {
 }
 
 /// Runs a job claimed for this node, its lease renewed while it runs.
-fn launch(ctx: &Ctx, held: &Held, running: &mut JoinSet<(i64, u32)>, job: Job, shutdown: &CancellationToken) {
+fn launch(ctx: &Ctx, held: &RunningJobs, running: &mut JoinSet<(i64, u32)>, job: Job, shutdown: &CancellationToken) {
     observe_claim(ctx, &job);
     let lost = CancellationToken::new();
     let run = (job.attempts, lost.clone());
@@ -265,10 +265,10 @@ async fn admit(ctx: &Ctx) -> Result<(), spectask_store::StoreError> {
 /// The jobs running on this node, each with its attempt (which names the run: a job whose lease
 /// lapsed may be claimed again by this very node) and the signal that its lease was lost.
 #[derive(Clone, Debug, Default)]
-struct Held(Arc<Mutex<HashMap<i64, (u32, CancellationToken)>>>);
+struct RunningJobs(Arc<Mutex<HashMap<i64, (u32, CancellationToken)>>>);
 
 /// Drops a run that ended from those whose leases this node renews (not a later run of its job).
-fn forget(held: &Held, ended: Result<(i64, u32), JoinError>) {
+fn forget(held: &RunningJobs, ended: Result<(i64, u32), JoinError>) {
     match ended {
         Ok((id, attempt)) => {
             let mut held = held.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -285,7 +285,7 @@ fn forget(held: &Held, ended: Result<(i64, u32), JoinError>) {
 /// Every third of the lease until `stop`: extends the leases of all the jobs this node runs in one
 /// write (a job whose lease another node took over meanwhile is told, and stops), then those of the
 /// tasks whose agents live here.
-async fn renew_leases(ctx: Ctx, held: Held, stop: CancellationToken) {
+async fn renew_leases(ctx: Ctx, held: RunningJobs, stop: CancellationToken) {
     let mut every = tokio::time::interval(ctx.config.lease / 3);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -325,7 +325,7 @@ struct Claims {
     due: bool,
     /// The last claim took as many jobs as there were free slots: more may be waiting.
     filled: bool,
-    /// When a job may next become claimable without a wake-up (`Claimed::next_due`).
+    /// When a job may next become claimable without a wake-up (`ClaimRun::next_due`).
     next_due: Option<chrono::DateTime<chrono::Utc>>,
     /// After a failed claim: how soon it is tried again.
     retry: Option<Duration>,
@@ -365,7 +365,7 @@ impl Claims {
 
     /// How long to sleep when nothing wakes us: until the queue next comes due, or a failed claim is
     /// tried again, at most `sweep`.
-    fn nap(&self, sweep: Duration) -> Duration {
+    fn sleep_for(&self, sweep: Duration) -> Duration {
         let due =
             self.next_due.map_or(sweep, |due| (due - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO));
         due.min(sweep).min(self.retry.unwrap_or(Duration::MAX))

@@ -49,6 +49,8 @@ pub async fn spec_task_in_review(
         planner: agent.to_owned(),
         usage: json!([]),
         lint: vec![],
+        questions: Vec::new(),
+        consistency: Vec::new(),
     };
     Ok(store.submit_spec_version(&task, version).await?.0.value)
 }

@@ -1,7 +1,8 @@
 //! History: what happened, kept in the database and then in git.
 //!
 //! [`record`] turns what a session's agent streams into history entries and live events, with
-//! [`code_diff`] (a file change as a bounded diff) and [`audit`] (the sandbox's findings). The
+//! [`code_diff`] (a file change as a bounded diff), [`audit`] (the sandbox's findings) and
+//! [`permission_text`] (a permission answer as a decision). The
 //! [`recorder`] commits those entries to the design-docs branch in batches, exactly once, under a
 //! recorder lease per repository; [`history_text`] is their format on the branch. Other writes to
 //! that branch go through one [`design_docs_writer`] per node and repository: the plan's progress
@@ -14,6 +15,7 @@ pub(crate) mod design_docs_writer;
 pub(crate) mod history_text;
 pub(crate) mod markers;
 pub(crate) mod mirror;
+pub(crate) mod permission_text;
 pub(crate) mod progress_watch;
 pub(crate) mod record;
 pub(crate) mod recorder;

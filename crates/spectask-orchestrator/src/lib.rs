@@ -18,10 +18,12 @@
 //!   and stall checks, permission approvals, and what a turn is sent back for.
 //! - `coordination`: the tools agents call over MCP (spawn, messages, handoffs, plan status).
 //! - `editor`: threads opened from an editor (`spectask acp`) and their turns.
-//! - `review`: the summary for review, the merge or pull request, forge issues taken up as tasks.
+//! - [`review`]: the summary for review, the converge pass, the merge or pull request, forge
+//!   issues taken up as tasks.
 //! - `history`: the agent's stream as history; its commits to the design-docs branch (recorder,
 //!   progress markers, task state) and `recover`, which reads them back.
 //! - `notify`: notifications delivered to webhooks, beside the engine.
+//! - [`views`]: read views (progress, fleet, implementation review), mapped by the server.
 //! - Tests: `fixtures` (feature `test-support`, for benchmarks, the stress simulation and tests),
 //!   `testing` (unit-test fixtures).
 
@@ -40,20 +42,19 @@ mod implementation;
 mod notify;
 mod planning;
 mod repos;
-mod review;
+pub mod review;
 #[cfg(test)]
 mod testing;
+pub mod views;
 
-pub use drive::budget::{BudgetHold, budget_hold, daily_hold, resume_paused};
 pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
-pub use coordination::plan_status::{
-    PlanStatus, PlanTaskStatus, SessionStatus, plan_status, plan_task_states,
-};
+pub use coordination::plan_status::{PlanStatus, SessionStatus, plan_status};
 pub use coordination::{
-    CoordinationError, CoordinationLimits, Sent, caller, log as coordination_log, report_blocked,
+    CoordinationError, CoordinationLimits, MessageDelivery, caller, log as coordination_log, report_blocked,
     resolve as resolve_session, send, spawn_child,
 };
 pub use dispatch::JobError;
+pub use drive::budget::{BudgetHold, budget_hold, daily_hold, resume_paused};
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::{EngineObserver, Orchestrator};
 pub use history::mirror::commit_progress;
@@ -61,6 +62,7 @@ pub use history::recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_hi
 pub use history::recover::{RecoverReport, recover};
 pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, spawn};
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
-pub use repos::{Opening, git_hooks, local_repo};
+pub use planning::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
+pub use repos::{Opening, git_hooks, local_path, local_repo};
 pub use review::finish::implementation_summary;
 pub use review::issues::{TakeUp, take_up};

@@ -3,17 +3,22 @@
 //! This file is the planning step: it runs the task's planning profile and stores the spec version
 //! for review. An `llm` profile plans through `spectask-planner`; an `acp` profile is a coding agent
 //! ([`plan_agent`]). On approval, [`handoff`] commits the spec and queues implementation. [`plans`]
-//! reads each approved spec once per version for the steps that follow.
+//! reads each approved spec once per version for the steps that follow. [`templates`] resolves the
+//! workflow template a task follows: its rules go to the planner, its gates to the lint. A `review`
+//! task has no spec: its planning step is the review itself ([`review_agent`]).
 
 pub(crate) mod handoff;
 pub(crate) mod plan_agent;
 pub(crate) mod plans;
+pub(crate) mod review_agent;
+pub mod templates;
 
 use spectask_agent::profiles::{LlmProvider, ProfileKind};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, TokenCounts};
 use spectask_planner::{
     LlmPlanner, LlmPlannerConfig, PlanRequest, PlannerError, Provider, RepoContext, ReviewComments, SpecDraft,
 };
+use spectask_spec::Template;
 use spectask_store::{NewSpecVersion, NewUsage, StoreError};
 
 use crate::dispatch::JobError;
@@ -30,6 +35,9 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         // Cancelled or moved on while the job waited.
         return Ok(());
     }
+    if task.workflow == spectask_core::REVIEW_WORKFLOW {
+        return review_agent::run(ctx, &task).await;
+    }
     let profile_name =
         task.planning_agent.clone().or_else(|| ctx.config.default_planning_agent.clone()).ok_or_else(
             || {
@@ -40,7 +48,9 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         )?;
     let profile = ctx.profiles.get(&profile_name).map_err(|e| JobError::Fatal(e.to_string()))?;
     // A repository registered by URL: plan on what the team has now.
-    crate::repos::fetch(&crate::repos::open_id(ctx, task.repository_id).await?).await?;
+    let repo = repos::open_id(ctx, task.repository_id).await?;
+    repos::fetch(&repo).await?;
+    let template = template_of(&repo, &task).await?;
     let draft = match &profile.kind {
         ProfileKind::Llm { provider, base_url, model, api_key_env, .. } => {
             let provider = match provider {
@@ -61,15 +71,17 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
                 config.api_key = Some(key);
             }
             let planner = LlmPlanner::new(config).map_err(planner_error)?;
-            plan_with_llm(ctx, &task, &planner).await?
+            plan_with_llm(ctx, &task, &planner, template).await?
         }
         ProfileKind::Acp { .. } => {
-            let draft = plan_agent::plan(ctx, &task, profile).await?;
+            let draft = plan_agent::plan(ctx, &task, profile, &template).await?;
             let version = NewSpecVersion {
                 documents: draft.documents,
                 planner: profile_name,
                 usage: serde_json::json!([]),
                 lint: draft.lint,
+                questions: draft.questions,
+                consistency: draft.consistency,
             };
             return submit(ctx, &task, version).await;
         }
@@ -83,6 +95,8 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         planner: profile_name,
         usage: serde_json::to_value(&draft.calls).unwrap_or_default(),
         lint: draft.lint.clone(),
+        questions: draft.questions.clone(),
+        consistency: draft.consistency.clone(),
     };
     let ledger: Vec<NewUsage> = draft.calls.iter().map(|call| planner_usage(ctx, &task, call)).collect();
     submit_with_usage(ctx, &task, version, &ledger).await
@@ -119,21 +133,47 @@ async fn submit_with_usage(
     }
 }
 
-async fn plan_with_llm(ctx: &Ctx, task: &SpecTask, planner: &LlmPlanner) -> Result<SpecDraft, JobError> {
-    if task.spec_version == 0 {
-        let repository = ctx.store.repository(task.repository_id).await?;
-        let repo = repos::open(ctx, &repository).await?;
-        let steering = repos::steering(&repo, 1).await?.unwrap_or_default();
+/// The workflow template `task` follows, with the rules of its repository's steering documents; a
+/// name that resolves to none fails the planning for good.
+pub(crate) async fn template_of(repo: &spectask_git::Repo, task: &SpecTask) -> Result<Template, JobError> {
+    let template = templates::resolve_workflow(repo, &task.workflow).await.map_err(|err| match err {
+        templates::WorkflowError::Job(err) => err,
+        other => JobError::Fatal(other.to_string()),
+    })?;
+    templates::with_steering(repo, template).await
+}
+
+async fn plan_with_llm(
+    ctx: &Ctx,
+    task: &SpecTask,
+    planner: &LlmPlanner,
+    template: Template,
+) -> Result<SpecDraft, JobError> {
+    let repository = ctx.store.repository(task.repository_id).await?;
+    let repo = repos::open(ctx, &repository).await?;
+    let steering = repos::steering(&repo, 1).await?.unwrap_or_default();
+    let previous = match task.spec_version {
+        0 => None,
+        version => Some(ctx.store.spec_version(task.id, Some(version)).await?),
+    };
+    // A first draft sees the repository: the first planning, or the answers to questions alone.
+    let first_draft = previous.as_ref().is_none_or(|p| p.documents.is_empty());
+    let context = if first_draft {
         let snapshot = repos::blocking(move || repo.snapshot(CONTEXT_FILES, CONTEXT_FILE_BYTES)).await?;
-        let request = PlanRequest {
-            prompt: task.prompt.clone(),
-            title: task.title.clone(),
-            repo: RepoContext { file_tree: snapshot.file_tree, files: snapshot.files },
-            steering,
-        };
+        RepoContext { file_tree: snapshot.file_tree, files: snapshot.files }
+    } else {
+        RepoContext::default()
+    };
+    let request = PlanRequest {
+        prompt: task.prompt.clone(),
+        title: task.title.clone(),
+        repo: context,
+        steering,
+        template,
+    };
+    let Some(previous) = previous else {
         return planner.generate(&request).await.map_err(planner_error);
-    }
-    let previous = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
+    };
     let reviews = ctx.store.reviews_of(task.id).await?;
     let review = reviews.iter().rev().find(|r| r.version == task.spec_version);
     let comments = ReviewComments {
@@ -147,8 +187,10 @@ async fn plan_with_llm(ctx: &Ctx, task: &SpecTask, planner: &LlmPlanner) -> Resu
         calls: Vec::new(),
         lint: previous.lint,
         has_lint_errors: false,
+        questions: previous.questions,
+        consistency: previous.consistency,
     };
-    planner.revise(&previous, &comments).await.map_err(planner_error)
+    planner.revise(&request, &previous, &comments).await.map_err(planner_error)
 }
 
 fn planner_error(err: PlannerError) -> JobError {

@@ -1,6 +1,6 @@
 //! Git access from async code: registration on first use, run on the blocking pool.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use spectask_core::{CoordinationKind, Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, Repo};
@@ -46,11 +46,28 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
             }
         }
         Err(JobError::Fatal(reason)) => {
-            let _ = ctx.store.set_repository_attention(repository.id, Some(reason)).await;
+            tracing::warn!(repository = %repository.id, %reason, "the repository needs attention");
+            if let Err(err) = ctx.store.set_repository_attention(repository.id, Some(reason)).await {
+                tracing::warn!(repository = %repository.id, %err, "marking the repository failed");
+            }
         }
         Err(_) => {}
     }
     registered
+}
+
+/// Where this node's copy of `repository` is, made or not (blocking): the registered path, unless
+/// the repository was registered by URL and that path is not a clone of it here; then
+/// `<clones_dir>/<id>`, which [`local_repo`] clones when a task first needs it.
+pub fn local_path(repository: &Repository, clones_dir: Option<&Path>) -> PathBuf {
+    match (repository.remote_url.as_deref(), clones_dir) {
+        (Some(url), Some(dir))
+            if !Repo::open(&repository.path).is_ok_and(|r| r.remote_url() == Some(url)) =>
+        {
+            dir.join(repository.id.to_string())
+        }
+        _ => repository.path.clone(),
+    }
 }
 
 /// How [`local_repo`] opens a repository at its registered path.
@@ -121,14 +138,24 @@ pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobErro
 /// The repository's steering documents at the tip of its default branch, rendered as one prompt
 /// section with headings at `level`; `None` when it has none. Files that are not UTF-8 are skipped.
 pub(crate) async fn steering(repo: &Repo, level: usize) -> Result<Option<String>, JobError> {
+    Ok(spectask_spec::steering_section(&steering_files(repo).await?, level))
+}
+
+/// The rules the repository's steering documents state for the lint, at the tip of its default
+/// branch.
+pub(crate) async fn steering_rules(repo: &Repo) -> Result<spectask_spec::SteeringRules, JobError> {
+    Ok(spectask_spec::SteeringRules::of(&steering_files(repo).await?))
+}
+
+/// The steering documents at the tip of the default branch, `(path, text)`; files that are not
+/// UTF-8 are skipped.
+async fn steering_files(repo: &Repo) -> Result<Vec<(String, String)>, JobError> {
     let repo = repo.clone();
     let files = blocking(move || {
         repo.default_branch_files(spectask_spec::STEERING_DIRS, spectask_spec::STEERING_FILES)
     })
     .await?;
-    let files: Vec<(String, String)> =
-        files.into_iter().filter_map(|(path, bytes)| Some((path, String::from_utf8(bytes).ok()?))).collect();
-    Ok(spectask_spec::steering_section(&files, level))
+    Ok(files.into_iter().filter_map(|(path, bytes)| Some((path, String::from_utf8(bytes).ok()?))).collect())
 }
 
 /// Brings a repository registered by URL up to date with its remote before work is based on it
@@ -204,7 +231,8 @@ pub(crate) fn git_error(err: GitError) -> JobError {
         | GitError::NoCommits { .. }
         | GitError::NoDefaultBranch { .. }
         | GitError::InvalidTaskHandle { .. }
-        | GitError::InvalidFilePath { .. } => JobError::Fatal(err.to_string()),
+        | GitError::InvalidFilePath { .. }
+        | GitError::InvalidReviewTarget { .. } => JobError::Fatal(err.to_string()),
         other => JobError::Retry(other.to_string()),
     }
 }

@@ -5,7 +5,9 @@
 //! `integrate` takes a moved default branch in before review. For a repository whose merge policy
 //! is `pull_request`, [`pull_requests`] hands the task off as a pull request and each node's
 //! watcher reads it back. The same watcher takes labelled forge [`issues`] up as new tasks.
+//! [`converge`] compares the spec with what was built and proposes plan tasks for the gaps.
 
+pub mod converge;
 pub(crate) mod finish;
 pub(crate) mod issues;
 pub(crate) mod pull_requests;

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
 use spectask_core::{
-    Job, JobKind, NewSpecTask, RepositoryId, SpecTask, SpecTaskCommand, TaskKind, WorkSession,
-    WorkSessionCommand, WorkSessionEffect,
+    Job, JobKind, NewSpecTask, PlanTaskRef, Priority, RepositoryId, SpecTask, SpecTaskCommand, SpecTaskId,
+    TaskKind, WorkSession, WorkSessionCommand, WorkSessionEffect, WorkSessionId, WorkSessionPhase,
+    WorkSessionState,
 };
 use spectask_git::{DesignDocsCommit, FileWrite};
 use spectask_store::{DatabaseUrl, JobOutcome, NewWorkSession, Store};
@@ -186,4 +187,35 @@ pub(crate) fn scheduling(job: &Job) -> bool {
         job.kind,
         JobKind::AdvanceImplementation | JobKind::SpecTask(E::StartImplementation | E::ResumeImplementation)
     )
+}
+
+/// A work session held in memory only, for the pure decisions over sessions: `s<n>` (its id made
+/// from `n`) of the task whose id is made from 99, on the plan task at `plan_task` (id `index + 1`,
+/// title `task <index + 1>`) or on none, in `state`.
+pub(crate) fn work_session(n: u128, plan_task: Option<u32>, state: WorkSessionState) -> WorkSession {
+    let now = chrono::Utc::now();
+    WorkSession {
+        id: WorkSessionId::from_uuid(uuid::Uuid::from_u128(n)),
+        spec_task_id: SpecTaskId::from_uuid(uuid::Uuid::from_u128(99)),
+        parent_id: None,
+        spawned_by_id: None,
+        name: format!("s{n}"),
+        description: String::new(),
+        phase: WorkSessionPhase::Implementation,
+        state,
+        plan_task: plan_task.map(|index| PlanTaskRef {
+            index,
+            id: Some((index + 1).to_string()),
+            title: format!("task {}", index + 1),
+            description: String::new(),
+        }),
+        agent_profile: None,
+        agent_config: serde_json::json!({}),
+        priority: Priority::Normal,
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        completed_at: None,
+        version: 1,
+    }
 }

@@ -52,10 +52,8 @@ async fn store(dir: &std::path::Path, postgres: bool) -> Store {
     Store::open(&url).await.unwrap()
 }
 
-/// A node told to stop while it claims jobs claims no more: before, its loop went on claiming until
-/// its runner slots were full, each job interrupted at once and handed back, then claimed again —
-/// the stress simulation's seed 255 ended with two stop_agents jobs at attempt 7, all "interrupted by
-/// shutdown". One write claims the three jobs (the node is told to stop at the first it reports);
+/// A node told to stop while it claims jobs claims no more: it does not fill its runner slots with
+/// jobs it interrupts at once and hands back. One write claims the three jobs (the node is told to stop at the first it reports);
 /// none is claimed again, and each is either done or handed back with its attempt uncounted.
 async fn a_node_told_to_stop_claims_no_more_jobs(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
@@ -147,9 +145,8 @@ async fn a_failed_admission_is_tried_again_without_waiting_for_the_sweep_on_post
 }
 
 /// A node that starts gives up the history leases of its previous run (killed in the middle of a
-/// history commit) and commits the history they kept waiting; another node's lease stays. Before,
-/// they held every recorder off the repository until they expired: the stress simulation's seed 319 (two
-/// abrupt kills on PostgreSQL) ended with 35 history entries never committed.
+/// history commit) and commits the history they kept waiting; another node's lease stays. No
+/// recorder waits for those leases to expire.
 async fn a_node_takes_back_the_history_leases_of_its_previous_run(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path(), postgres).await;
@@ -235,8 +232,7 @@ async fn closed_by_peer(stream: TcpStream) -> bool {
 
 /// A node whose lease on a running job lapsed under it (renewals too late, as on a loaded machine)
 /// claims the job again and ends its own earlier run: one run of a job at a time, the later one
-/// (the full chaos run's seed 1795419305, where both runs went on; the store's side is
-/// `jobs::an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run`). The job is a task's
+/// (the store's side is `jobs::an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run`). The job is a task's
 /// planning, waiting on a model that answers nothing: the earlier run's request is dropped (its
 /// connection closed) when the node claims the job again, and the later run's waits on.
 async fn a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run(postgres: bool) {

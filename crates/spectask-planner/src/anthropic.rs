@@ -5,7 +5,7 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use crate::client::{Call, Reply, StreamDecoder};
-use spectask_core::sse::SseEvent;
+use spectask_core::wire::sse::SseEvent;
 
 const API_VERSION: &str = "2023-06-01";
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use backon::Retryable;
 use futures::StreamExt;
 use reqwest::Response;
-use spectask_core::sse::{SseEvent, SseParser};
+use spectask_core::wire::sse::{SseEvent, SseParser};
 
 use crate::config::{Backoff, LlmPlannerConfig, Provider};
 use crate::error::PlannerError;

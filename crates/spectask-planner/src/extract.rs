@@ -50,7 +50,7 @@ impl Documents {
 
 /// The documents found in one answer; any may be missing.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Extracted {
+pub(crate) struct ExtractedDocuments {
     pub requirements: Option<String>,
     pub design: Option<String>,
     pub tasks: Option<String>,
@@ -59,7 +59,7 @@ pub(crate) struct Extracted {
     pub unterminated: Option<SpecDocument>,
 }
 
-impl Extracted {
+impl ExtractedDocuments {
     fn get(&self, document: SpecDocument) -> &Option<String> {
         match document {
             SpecDocument::Requirements => &self.requirements,
@@ -78,7 +78,7 @@ impl Extracted {
 
     /// Documents of `self` win; the gaps are filled from `earlier` (a repair answer that repeats
     /// only the fixed document keeps the others).
-    pub fn or(mut self, earlier: &Extracted) -> Extracted {
+    pub fn or(mut self, earlier: &ExtractedDocuments) -> ExtractedDocuments {
         for document in SpecDocument::ALL {
             let slot = self.slot(*document);
             if slot.is_none() {
@@ -89,7 +89,7 @@ impl Extracted {
     }
 
     /// Forgets the unterminated document: the answer was cut off inside it.
-    pub fn without_unterminated(mut self) -> Extracted {
+    pub fn without_unterminated(mut self) -> ExtractedDocuments {
         if let Some(document) = self.unterminated.take() {
             *self.slot(document) = None;
         }
@@ -110,13 +110,112 @@ impl Extracted {
     }
 }
 
+/// The planner's questions to the person: the items of an `=== questions.md ===` section (numbered
+/// or bulleted lines; a line that is neither continues the item above). None when it has none.
+pub(crate) fn questions(answer: &str) -> Vec<String> {
+    question_list(&section(answer, "questions.md"))
+}
+
+/// The planner's own consistency check: the items of an `=== consistency.md ===` section.
+pub(crate) fn consistency(answer: &str) -> Vec<String> {
+    consistency_list(&section(answer, "consistency.md"))
+}
+
+/// The lines of the answer's section `file` (empty when it has none).
+fn section(answer: &str, file: &str) -> String {
+    let mut section = Vec::new();
+    let mut inside = false;
+    for line in without_reasoning(answer).lines() {
+        if let Some(name) = delimiter_name(line) {
+            inside = name.trim_matches(|c: char| "*`'\":# ".contains(c)).eq_ignore_ascii_case(file);
+        } else if inside {
+            section.push(line);
+        }
+    }
+    section.join("\n")
+}
+
+/// What a planner's consistency check left inconsistent: one item per line (`file:line: what`,
+/// bullets and numbers dropped), at most [`MAX_CONSISTENCY`]; a check that found nothing ("none")
+/// has none. What a planning agent writes to `consistency.md`.
+pub fn consistency_list(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let item = line.trim();
+        // Headings, fences and rules are no items.
+        if item.is_empty() || item.starts_with(['#', '`']) || item.chars().all(|c| "-*_= ".contains(c)) {
+            continue;
+        }
+        // An indented line without a bullet continues the item above (a hard wrap).
+        let bullet = item.strip_prefix(['-', '*']).map(str::trim_start).or_else(|| {
+            let digits = item.find(|c: char| !c.is_ascii_digit()).filter(|&n| n > 0)?;
+            let rest = item[digits..].strip_prefix(['.', ')'])?;
+            rest.starts_with(char::is_whitespace).then(|| rest.trim_start())
+        });
+        match (bullet, found.last_mut()) {
+            (None, Some(last)) if line.starts_with(char::is_whitespace) => {
+                last.push(' ');
+                last.push_str(item);
+            }
+            _ => found.push(bullet.unwrap_or(item).replace("**", "")),
+        }
+    }
+    found.retain(|item| !item.is_empty() && !says_nothing(item));
+    found.truncate(MAX_CONSISTENCY);
+    found
+}
+
+/// Whether a planner's item says only that it found nothing ("None.", "No inconsistencies found.").
+fn says_nothing(item: &str) -> bool {
+    let text = item.trim_end_matches(['.', '!']).to_lowercase();
+    ["none", "n/a", "nothing", "nothing left"].contains(&text.as_str())
+        || ["no inconsistenc", "no contradiction", "all consistent", "the documents agree", "they agree"]
+            .iter()
+            .any(|start| text.starts_with(start))
+}
+
+/// The most items a consistency check carries.
+pub(crate) const MAX_CONSISTENCY: usize = 20;
+
+/// The questions of a list (`1. …`, `2) …`, `- …`; a line that is none of these continues the one
+/// above), at most [`MAX_QUESTIONS`]: what a planning agent writes to `questions.md`.
+pub fn question_list(text: &str) -> Vec<String> {
+    let mut questions: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let text = line.trim();
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let item = text
+            .strip_prefix(['-', '*'])
+            .or_else(|| {
+                let digits = text.find(|c: char| !c.is_ascii_digit()).filter(|&n| n > 0)?;
+                text[digits..].strip_prefix(['.', ')'])
+            })
+            .map(str::trim);
+        match (item, questions.last_mut()) {
+            (Some(item), _) if !item.is_empty() => questions.push(item.to_owned()),
+            (None, Some(last)) => {
+                last.push(' ');
+                last.push_str(text);
+            }
+            _ => {}
+        }
+    }
+    questions.truncate(MAX_QUESTIONS);
+    questions
+}
+
+/// The most questions a draft carries: a person answers them in one sitting.
+pub(crate) const MAX_QUESTIONS: usize = 5;
+
 /// Finds the documents: delimited sections first, then named fences for what is still missing.
-pub(crate) fn extract(answer: &str) -> Extracted {
+pub(crate) fn extract(answer: &str) -> ExtractedDocuments {
     let lines: Vec<&str> = without_reasoning(answer).lines().collect();
     let delimited = delimited(&lines);
     let fenced = fenced(&lines);
     let unterminated = delimited.unterminated.or(fenced.unterminated);
-    Extracted { unterminated, ..delimited.or(&fenced) }
+    ExtractedDocuments { unterminated, ..delimited.or(&fenced) }
 }
 
 /// The answer after a leading `<think>` block; nothing if the block never closes.
@@ -127,8 +226,8 @@ fn without_reasoning(answer: &str) -> &str {
     }
 }
 
-fn delimited(lines: &[&str]) -> Extracted {
-    let mut found = Extracted::default();
+fn delimited(lines: &[&str]) -> ExtractedDocuments {
+    let mut found = ExtractedDocuments::default();
     let mut current: Option<(SpecDocument, Vec<&str>)> = None;
     for line in lines {
         let Some(name) = delimiter_name(line) else {
@@ -174,8 +273,8 @@ fn fence_owner(info: &str, above: Option<&str>) -> Option<SpecDocument> {
     })
 }
 
-fn fenced(lines: &[&str]) -> Extracted {
-    let mut found = Extracted::default();
+fn fenced(lines: &[&str]) -> ExtractedDocuments {
+    let mut found = ExtractedDocuments::default();
     let mut index = 0;
     while index < lines.len() {
         let Some(open) = Fence::parse(lines[index]) else {

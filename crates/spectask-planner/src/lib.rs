@@ -9,7 +9,7 @@
 //!
 //! Codemap: `config` (what to reach and the limits), `client` (one call: retries, timeouts,
 //! stream reading) over `openai` / `anthropic` (request bodies, stream decoders) and
-//! `spectask_core::sse` (the event-stream parser);
+//! `spectask_core::wire::sse` (the event-stream parser);
 //! `retry` (backoff, `Retry-After`); `prompt` (everything said to the model); `extract` (the
 //! documents out of an answer); `lint`; `planner` (the generate / repair / revise loop).
 //!
@@ -29,6 +29,7 @@
 //!         title: "JWT authentication".to_owned(),
 //!         repo: RepoContext::default(),
 //!         steering: String::new(),
+//!         template: spectask_spec::Template::default(),
 //!     })
 //!     .await?;
 //! if draft.has_lint_errors {
@@ -53,5 +54,6 @@ mod retry;
 
 pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
 pub use error::PlannerError;
+pub use extract::{consistency_list, question_list};
 pub use planner::{CallUsage, LlmPlanner, PlanRequest, SpecDraft};
 pub use prompt::{RepoContext, ReviewComments, SYSTEM_RULES as SPEC_FORMAT_RULES};

@@ -1,6 +1,6 @@
-//! Checking a draft with the spec linter (`spectask_spec::lint_spec`).
+//! Checking a draft with the spec linter, under its workflow template's gates.
 
-use spectask_spec::{SpecFiles, lint_spec};
+use spectask_spec::{SpecFiles, Template};
 
 use crate::extract::Documents;
 
@@ -13,8 +13,8 @@ pub(crate) struct LintOutcome {
     pub diagnostics: Vec<String>,
 }
 
-pub(crate) fn check(documents: &Documents) -> LintOutcome {
-    let report = lint_spec(&SpecFiles {
+pub(crate) fn check(template: &Template, documents: &Documents) -> LintOutcome {
+    let report = template.lint(&SpecFiles {
         requirements: Some(&documents.requirements),
         design: Some(&documents.design),
         tasks: Some(&documents.tasks),

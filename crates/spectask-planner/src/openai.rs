@@ -5,7 +5,7 @@ use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 
 use crate::client::{Call, Reply, StreamDecoder};
-use spectask_core::sse::SseEvent;
+use spectask_core::wire::sse::SseEvent;
 
 /// The name of the answer length limit in the request body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,14 +1,17 @@
 //! The planning loop: ask the model, extract the three documents, lint them, send them back with
-//! their errors for up to `max_repair_rounds` rounds; and revisions of a reviewed version.
+//! their errors for up to `max_repair_rounds` rounds; and revisions of a reviewed version. An answer
+//! of questions alone is a draft without documents; the answers then drive the first draft.
 
 use serde::{Deserialize, Serialize};
+use spectask_spec::Template;
 
 use crate::client::{ChatClient, ChatMessage, Role};
 use crate::config::{LlmPlannerConfig, Provider};
 use crate::error::PlannerError;
-use crate::extract::{Documents, Extracted, extract};
+use crate::extract::{Documents, ExtractedDocuments, extract};
 use crate::lint::{self, LintOutcome};
 use crate::prompt::{self, RepoContext, ReviewComments};
+use spectask_core::SpecDocument;
 
 /// What the user asked for, against which repository.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub struct PlanRequest {
     pub repo: RepoContext,
     /// The repository's steering documents as one rendered section, empty when it has none.
     pub steering: String,
+    /// The workflow the spec follows: its rules go to the model, its gates to the lint.
+    pub template: Template,
 }
 
 /// The tokens one HTTP call used.
@@ -46,9 +51,21 @@ pub struct SpecDraft {
     /// The repair rounds ran out with errors left in `lint`: this is the best draft seen (fewest
     /// errors), and the caller decides whether to accept it.
     pub has_lint_errors: bool,
+    /// What the model asks the person before the next version (at most five). With documents, the
+    /// draft assumes the likeliest answers meanwhile; without ([`SpecDraft::is_questions_only`]),
+    /// the answers come first.
+    pub questions: Vec<String>,
+    /// The model's own consistency check of the three documents: what it left inconsistent.
+    pub consistency: Vec<String>,
 }
 
 impl SpecDraft {
+    /// The model asked questions instead of writing the documents.
+    pub fn is_questions_only(&self) -> bool {
+        !self.questions.is_empty()
+            && [&self.requirements, &self.design, &self.tasks].iter().all(|d| d.trim().is_empty())
+    }
+
     pub fn input_tokens(&self) -> u64 {
         self.calls.iter().map(|c| c.input_tokens).sum()
     }
@@ -90,41 +107,59 @@ impl LlmPlanner {
             &request.repo,
             self.context_budget_bytes,
         );
-        self.converse(first).await
+        self.converse(first, &request.template).await
     }
 
-    /// Writes the next version: `previous` with the reviewer's `comments` addressed. Repairs and
-    /// failures work as in [`LlmPlanner::generate`].
+    /// Writes the next version of `request`'s spec: `previous` with the reviewer's `comments`
+    /// addressed, or, when `previous` only asked questions, the first draft with the person's
+    /// answers (in `comments`). Repairs and failures work as in [`LlmPlanner::generate`].
     pub async fn revise(
         &self,
+        request: &PlanRequest,
         previous: &SpecDraft,
         comments: &ReviewComments,
     ) -> Result<SpecDraft, PlannerError> {
-        let previous = Documents {
-            requirements: previous.requirements.clone(),
-            design: previous.design.clone(),
-            tasks: previous.tasks.clone(),
+        let first = if previous.is_questions_only() {
+            let mut text = prompt::generation_prompt(
+                &request.title,
+                &request.prompt,
+                &request.steering,
+                &request.repo,
+                self.context_budget_bytes,
+            );
+            text.push_str(&prompt::answers_section(&previous.questions, comments));
+            text
+        } else {
+            let previous = Documents {
+                requirements: previous.requirements.clone(),
+                design: previous.design.clone(),
+                tasks: previous.tasks.clone(),
+            };
+            prompt::revision_prompt(&previous, comments, &request.steering)
         };
-        self.converse(prompt::revision_prompt(&previous, comments)).await
+        self.converse(first, &request.template).await
     }
 
     /// Asks, then repairs until the draft lints clean or the rounds run out.
-    async fn converse(&self, first: String) -> Result<SpecDraft, PlannerError> {
-        let system = prompt::system_prompt();
+    async fn converse(&self, first: String, template: &Template) -> Result<SpecDraft, PlannerError> {
+        let system = prompt::system_prompt(template);
         let mut messages = vec![ChatMessage { role: Role::User, content: first }];
         let mut calls = Vec::new();
-        let mut found = Extracted::default();
-        let mut best: Option<(Documents, LintOutcome)> = None;
+        let mut found = ExtractedDocuments::default();
+        let mut asked: Vec<String> = Vec::new();
+        let mut checked: Vec<String> = Vec::new();
+        // The best draft seen, with the consistency check that came with its documents.
+        let mut best: Option<(Documents, LintOutcome, Vec<String>)> = None;
         for round in 0..=self.max_repair_rounds {
             let completion = match self.client.complete(&system, &messages).await {
                 Ok(completion) => completion,
                 Err(err) => match best {
-                    Some((documents, outcome)) => {
+                    Some((documents, outcome, checked)) => {
                         tracing::warn!(
                             error = %err, round,
                             "repair call failed, keeping the best draft"
                         );
-                        return Ok(draft(documents, outcome, calls));
+                        return Ok(draft(documents, outcome, calls, asked, checked));
                     }
                     None => return Err(err),
                 },
@@ -137,21 +172,35 @@ impl LlmPlanner {
                 attempt: completion.attempt,
                 round,
             });
+            let questions = crate::extract::questions(&completion.reply.text);
+            let asks = !questions.is_empty();
+            if asks {
+                asked = questions;
+            }
+            let consistency = crate::extract::consistency(&completion.reply.text);
             let mut answer = extract(&completion.reply.text);
+            // An answer with the three documents checked them: its list, even empty, is the one.
+            if answer.complete().is_some() || !consistency.is_empty() {
+                checked = consistency;
+            }
             let cut_off = answer.unterminated.filter(|_| completion.reply.limit_reached);
             if cut_off.is_some() {
                 answer = answer.without_unterminated();
             }
             found = answer.or(&found);
+            // Questions and no document at all: the model needs the answers before a first draft.
+            if asks && found.missing().len() == SpecDocument::ALL.len() {
+                return Ok(draft(Documents::default(), LintOutcome::default(), calls, asked, Vec::new()));
+            }
             let mut lint_errors = Vec::new();
             if let Some(documents) = found.complete() {
-                let outcome = lint::check(&documents);
+                let outcome = lint::check(template, &documents);
                 if outcome.errors.is_empty() {
-                    return Ok(draft(documents, outcome, calls));
+                    return Ok(draft(documents, outcome, calls, asked, checked));
                 }
                 lint_errors.clone_from(&outcome.errors);
-                if best.as_ref().is_none_or(|(_, b)| outcome.errors.len() <= b.errors.len()) {
-                    best = Some((documents, outcome));
+                if best.as_ref().is_none_or(|(_, b, _)| outcome.errors.len() <= b.errors.len()) {
+                    best = Some((documents, outcome, checked.clone()));
                 }
             }
             if round == self.max_repair_rounds {
@@ -169,7 +218,7 @@ impl LlmPlanner {
             });
         }
         match best {
-            Some((documents, outcome)) => Ok(draft(documents, outcome, calls)),
+            Some((documents, outcome, checked)) => Ok(draft(documents, outcome, calls, asked, checked)),
             None => Err(PlannerError::IncompleteAnswer {
                 provider: self.client.provider(),
                 model: self.client.model().to_owned(),
@@ -180,7 +229,13 @@ impl LlmPlanner {
     }
 }
 
-fn draft(documents: Documents, outcome: LintOutcome, calls: Vec<CallUsage>) -> SpecDraft {
+fn draft(
+    documents: Documents,
+    outcome: LintOutcome,
+    calls: Vec<CallUsage>,
+    questions: Vec<String>,
+    consistency: Vec<String>,
+) -> SpecDraft {
     SpecDraft {
         requirements: documents.requirements,
         design: documents.design,
@@ -188,5 +243,7 @@ fn draft(documents: Documents, outcome: LintOutcome, calls: Vec<CallUsage>) -> S
         calls,
         has_lint_errors: !outcome.errors.is_empty(),
         lint: outcome.diagnostics,
+        questions,
+        consistency,
     }
 }

@@ -1,6 +1,7 @@
 //! What the planner says to the model: the format rules (system prompt), the change request with a
 //! bounded repository context, the repair turn quoting lint errors, and the revision turn.
 
+use spectask_spec::Template;
 use std::fmt::Write as _;
 
 use spectask_core::{LineComment, SpecDocument};
@@ -25,8 +26,13 @@ pub struct ReviewComments {
 }
 
 /// Role, format rules and output format; the same for generation, repair and revision.
-pub(crate) fn system_prompt() -> String {
+pub(crate) fn system_prompt(template: &Template) -> String {
     let mut text = String::from(SYSTEM_RULES);
+    let workflow = template.planner_rules();
+    if !workflow.is_empty() {
+        text.push('\n');
+        text.push_str(&workflow);
+    }
     text.push_str("\n## Output format\n\n");
     text.push_str(
         "Answer with the three complete documents and nothing else: no preamble, no closing remarks, \
@@ -38,8 +44,24 @@ pub(crate) fn system_prompt() -> String {
     }
     text.push_str(DELIMITER_END);
     text.push('\n');
+    text.push_str(QUESTIONS_RULE);
+    text.push_str(CONSISTENCY_RULE);
     text
 }
+
+/// How a planner asks the person something, in every mode.
+pub(crate) const QUESTIONS_RULE: &str = "\nIf something the change request leaves open would change the spec \
+substantially, you may add one more section before the end line, `=== questions.md ===`, with at most five \
+numbered questions for the person; their answers come back with their review. Usually write all three documents \
+as well, assuming the likeliest answers and saying so in the introduction. Only when no sound spec can be written \
+without the answers, answer with the questions section alone (then the end line): the first version is written \
+once they are answered.\n";
+
+/// How a planner reports its own consistency check of the three documents, in every mode.
+pub(crate) const CONSISTENCY_RULE: &str = "\nBefore the end line, check the three documents against each other: \
+every acceptance criterion implemented by a task, every design component built by one, no criterion contradicting \
+another. Resolve what you can in the documents; list what you leave, one per line as `file:line: what`, in one \
+more section, `=== consistency.md ===` (leave the section out when they agree).\n";
 
 /// The first user turn: the change request, the steering documents (a rendered section, already
 /// bounded) and the repository context.
@@ -114,10 +136,32 @@ pub(crate) fn repair_prompt(
     text
 }
 
-/// The first user turn of a revision: the version under review and the reviewer's comments.
-pub(crate) fn revision_prompt(previous: &Documents, comments: &ReviewComments) -> String {
+/// After the change request, for a first draft written once the planner's questions are answered:
+/// the questions and the person's review with their answers.
+pub(crate) fn answers_section(questions: &[String], comments: &ReviewComments) -> String {
+    let mut text =
+        String::from("\n# Your questions, answered\n\nYou asked these before writing the spec:\n\n");
+    for (n, question) in questions.iter().enumerate() {
+        let _ = writeln!(text, "{}. {question}", n + 1);
+    }
+    text.push_str("\nThe person's reply:\n\n");
+    text.push_str(comments.overall.trim());
+    text.push_str(
+        "\n\nWrite all three documents now, following the answers; ask again only what they leave \
+         open.\n",
+    );
+    text
+}
+
+/// The first user turn of a revision: the version under review, the steering documents (a rendered
+/// section, already bounded) and the reviewer's comments.
+pub(crate) fn revision_prompt(previous: &Documents, comments: &ReviewComments, steering: &str) -> String {
     let mut text = String::from("# Spec under review\n\nThis is the current version:\n\n");
     text.push_str(&previous.render());
+    if !steering.trim().is_empty() {
+        text.push_str("\n\n");
+        text.push_str(steering.trim_end());
+    }
     text.push_str("\n\n# Reviewer's comments\n\n");
     if !comments.overall.trim().is_empty() {
         text.push_str(comments.overall.trim());

@@ -329,10 +329,10 @@ fn raw_stdout_line(text: &str) {
         .and_then(|()| stdout.flush());
 }
 
-/// Sleeps for `duration`, as exactly as the system's sleep allows: tokio's timer wakes on the
-/// millisecond after a deadline (1.4 ms late at the median on our machines), which made a step
-/// `{ sleep = 100 }` take 101–103 ms and the benchmarks count the agent's oversleep as spectask's
-/// overhead. The timer takes all but the last 2 ms; a blocking sleep on the runtime's pool the rest.
+/// Sleeps for `duration`, as exactly as the system's sleep allows. tokio's timer wakes on the
+/// millisecond after a deadline, so it takes all but the last 2 ms and a blocking sleep on the
+/// runtime's pool takes the rest. The benchmarks then do not count the agent's oversleep as
+/// spectask's overhead.
 async fn sleep_for(duration: Duration) {
     let deadline = std::time::Instant::now() + duration;
     if let Some(coarse) = duration.checked_sub(Duration::from_millis(2)) {

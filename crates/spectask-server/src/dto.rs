@@ -13,12 +13,12 @@ mod notifications;
 mod progress;
 mod repos;
 mod review;
+mod review_report;
 mod sessions;
 mod specs;
 mod task_view;
 mod tasks;
 mod usage;
-mod zed;
 
 pub use agents::*;
 pub use auth::*;
@@ -32,12 +32,12 @@ pub use notifications::*;
 pub use progress::*;
 pub use repos::*;
 pub use review::*;
+pub use review_report::*;
 pub use sessions::*;
 pub use specs::*;
 pub use task_view::*;
 pub use tasks::*;
 pub use usage::*;
-pub use zed::*;
 
 use serde::Serialize;
 use utoipa::ToSchema;

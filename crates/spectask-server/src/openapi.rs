@@ -9,9 +9,11 @@ use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi as _;
-use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ArrayBuilder, ObjectBuilder, OneOf, Schema, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
+
+use spectask_core::EventKind;
 
 use crate::error::ErrorBody;
 use crate::{AppState, routes};
@@ -32,7 +34,7 @@ pub const API_PREFIX: &str = "/api/v1";
         (name = "health", description = "Whether the server answers"),
         (name = "auth", description = "Logging in with an API token (the web UI's cookie) and who the caller is"),
         (name = "spec-tasks", description = "SpecTasks: create, list, show, cancel, retry"),
-        (name = "tasks", description = "Seed 004's generic view over the same SpecTasks: tasks and their work sessions"),
+        (name = "tasks", description = "A generic view over the same SpecTasks: tasks and their work sessions"),
         (name = "specs", description = "The spec review loop and the design-docs branch"),
         (name = "work-sessions", description = "Implementation: sessions, spawning, coordination, review"),
         (name = "coordination", description = "What a work session's agent calls through its MCP tools; \
@@ -56,6 +58,8 @@ pub fn api() -> (Router<AppState>, OpenApi) {
         .split_for_parts();
     add_error_responses(&mut doc);
     add_alternatives(&mut doc);
+    add_event_kinds(&mut doc);
+    split_events_by_kind(&mut doc);
     (router, doc)
 }
 
@@ -93,6 +97,55 @@ fn alternatives(doc: &mut OpenApi, name: &str, any: Vec<Schema>) {
     let any = any.into_iter().fold(AnyOfBuilder::new(), |builder, schema| builder.item(schema)).build();
     let all = AllOfBuilder::new().item(original).item(Schema::AnyOf(any)).build();
     components.schemas.insert(name.to_owned(), RefOr::T(Schema::AllOf(all)));
+}
+
+/// `GET /events?kinds=`: a comma-separated list of event kinds, every kind of [`EventKind`].
+fn add_event_kinds(doc: &mut OpenApi) {
+    let kinds: Vec<String> = EventKind::ALL.iter().map(|k| regex_escape(k.as_str())).collect();
+    let kind = format!("({})", kinds.join("|"));
+    let pattern = format!("^({kind})?(,{kind})*$");
+    let Some(events) = doc.paths.paths.get_mut(&format!("{API_PREFIX}/events")) else { return };
+    let parameters = events.get.iter_mut().flat_map(|get| get.parameters.iter_mut().flatten());
+    let inline = parameters.filter_map(|p| match p {
+        RefOr::T(parameter) => Some(parameter),
+        RefOr::Ref(_) => None,
+    });
+    for parameter in inline.filter(|p| p.name == "kinds") {
+        let text = ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern.clone()));
+        parameter.schema = Some(RefOr::T(Schema::Object(text.build())));
+    }
+}
+
+/// `EventDto` as a oneOf by kind: each variant is the event's fields with one kind and its
+/// payload. utoipa writes the flattened `Payload` as `allOf` of it and the other fields, which no
+/// closed object schema matches.
+fn split_events_by_kind(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else { return };
+    let Some(RefOr::T(Schema::AllOf(event))) = components.schemas.get("EventDto").cloned() else { return };
+    let Some(RefOr::T(Schema::OneOf(kinds))) = components.schemas.remove("Payload") else { return };
+    let fields = event.items.into_iter().find_map(|part| match part {
+        RefOr::T(Schema::Object(fields)) => Some(fields),
+        _ => None,
+    });
+    let Some(fields) = fields else { return };
+    let variants = kinds.items.into_iter().filter_map(|kind| match kind {
+        RefOr::T(Schema::Object(kind)) => {
+            let mut variant = fields.clone();
+            variant.properties.extend(kind.properties);
+            variant.required.extend(kind.required);
+            Some(RefOr::T(Schema::Object(variant)))
+        }
+        _ => None,
+    });
+    let mut by_kind = OneOf::new();
+    by_kind.items = variants.collect();
+    by_kind.description = event.description;
+    components.schemas.insert("EventDto".to_owned(), RefOr::T(Schema::OneOf(by_kind)));
+}
+
+/// `text` matched literally in a pattern (event kinds hold dots).
+fn regex_escape(text: &str) -> String {
+    text.replace('.', "\\.")
 }
 
 /// Every operation answers errors in the one shape: a `default` response says so.

@@ -41,8 +41,8 @@ pub struct DocumentPath {
     /// A SpecTask reference (id, abbreviated id or handle).
     #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub id: String,
-    /// `requirements`, `design` or `tasks` (a `.md` suffix is allowed).
-    #[param(pattern = r"^(requirements|design|tasks)(\.md)?$")]
+    /// `requirements` (`bugfix` names it too), `design` or `tasks` (a `.md` suffix is allowed).
+    #[param(pattern = r"^(requirements|bugfix|design|tasks)(\.md)?$")]
     pub document: String,
 }
 

@@ -1,6 +1,7 @@
 //! The `/api/v1` router, one module per resource. Every route is registered through utoipa-axum's
 //! `routes!`, so the router and the OpenAPI document come from the same `#[utoipa::path]`.
 
+mod adopt;
 mod agents;
 mod auth;
 mod budget;
@@ -22,13 +23,15 @@ mod repo_access;
 mod repo_settings;
 mod repos;
 mod review;
+mod review_report;
 mod session_moves;
 mod session_spawn;
 mod spec_tasks;
 mod specs;
+mod steering;
 mod tasks;
 mod work_sessions;
-mod zed;
+mod workflows;
 
 use axum::http::{Method, Uri};
 use utoipa_axum::router::OpenApiRouter;
@@ -41,10 +44,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(spec_tasks::router())
         .merge(budget::router())
+        .merge(adopt::router())
+        .merge(workflows::router())
         .merge(issues::router())
         .merge(demo::router())
         .merge(export::router())
         .merge(specs::router())
+        .merge(steering::router())
         .merge(tasks::router())
         .merge(repos::router())
         .merge(repo_settings::router())
@@ -56,9 +62,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(session_moves::router())
         .merge(implementation::router())
         .merge(review::router())
+        .merge(review_report::router())
         .merge(progress::router())
         .merge(editor::router())
-        .merge(zed::router())
         .merge(coordination::router())
         .merge(agents::router())
         .merge(events::router())

@@ -25,6 +25,8 @@ pub struct AppState {
     /// What one implementation session covers (`POST implementation-sessions` makes them as the
     /// orchestrator does).
     pub granularity: spectask_orchestrator::Granularity,
+    /// Converge rounds a task may have after its implementation (`[orchestrator] converge_rounds`).
+    pub converge_rounds: u32,
     /// Where `spectask demo` creates the sample repositories people pick (`None` outside the demo:
     /// no demo repositories are offered).
     pub demo_repos: Option<PathBuf>,

@@ -285,9 +285,21 @@ async fn demo_repositories_are_offered_only_by_the_demo() {
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["nodejs-todo", "python-api", "react-dashboard", "linkedin-outreach", "helix-blog-posts"]
+        [
+            "nodejs-todo",
+            "python-api",
+            "react-dashboard",
+            "linkedin-outreach",
+            "helix-blog-posts",
+            "python-invoices",
+            "python-refunds",
+        ]
     );
     assert_eq!(list[1]["tests"], "python3 -m unittest");
+    assert_eq!(
+        (list[1]["workflow"].as_str(), list[5]["workflow"].as_str(), list[6]["workflow"].as_str()),
+        (Some("feature"), Some("bugfix"), Some("review"))
+    );
 
     let body = json!({ "demo_repo": "python-api", "prompt": "Page the items\n\nplease", "priority": "high" });
     let (status, task) = api.call("POST", "/api/v1/spec-tasks/from-demo", Some(body)).await;

@@ -194,7 +194,7 @@ async fn an_open_server_is_its_local_users() {
 async fn end_reason(body: axum::body::BodyDataStream, within: std::time::Duration) -> String {
     use futures::StreamExt;
     let mut body = body;
-    let mut parser = spectask_core::sse::SseParser::default();
+    let mut parser = spectask_core::wire::sse::SseParser::default();
     let read = async {
         while let Some(chunk) = body.next().await {
             for event in parser.feed(&chunk.unwrap()).unwrap() {

@@ -15,8 +15,9 @@ use axum::body::{Body, BodyDataStream};
 use axum::http::{Request, StatusCode};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use spectask_core::sse::{SseEvent, SseParser};
-use spectask_core::{EventKind, NewSpecTask, SpecTask, TaskKind};
+use spectask_core::events::payload::WorkSessionPlan;
+use spectask_core::wire::sse::{SseEvent, SseParser};
+use spectask_core::{NewSpecTask, SpecTask, TaskKind};
 use spectask_server::{AppState, app};
 use spectask_store::Store;
 use tower::ServiceExt;
@@ -82,8 +83,8 @@ impl Fixture {
     }
 
     async fn plan(&self, task: &SpecTask, done: u32) -> i64 {
-        let payload = json!({ "entries": [], "done": done, "current": null });
-        self.store().publish_event(EventKind::WorkSessionPlan, Some(task.id), None, payload).await.unwrap()
+        let payload = WorkSessionPlan { entries: Vec::new(), done: done as usize, current: None };
+        self.store().publish_event(Some(task.id), None, &payload).await.unwrap()
     }
 
     async fn open(&self, uri: &str, last_event_id: Option<i64>) -> (StatusCode, Sse) {
@@ -315,9 +316,9 @@ async fn events_waiting_for_a_client_leave_as_frames_in_one_write(postgres: bool
             let data = json!({
                 "seq": e.seq,
                 "kind": e.kind.as_str(),
+                "payload": e.payload,
                 "spec_task_id": e.spec_task_id,
                 "work_session_id": e.work_session_id,
-                "payload": e.payload,
                 "at": e.at,
             });
             format!("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.kind.as_str(), data)

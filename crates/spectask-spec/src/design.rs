@@ -87,6 +87,14 @@ impl DesignDoc {
         self.section(name).map(|s| s.body.as_str())
     }
 
+    /// The components the design names: the sections one level under *Components and Interfaces*.
+    pub fn components(&self) -> impl Iterator<Item = &DesignSection> {
+        let parent = self.section("Components and Interfaces");
+        self.sections.iter().filter(move |s| {
+            parent.is_some_and(|p| s.level == p.level + 1 && s.line > p.line && s.line <= p.end_line)
+        })
+    }
+
     /// The required sections (Kiro's design prompt) that no section covers. A section covers one when
     /// its title has one of the words real designs use for it: `Testing` or `Test Plan` covers Testing
     /// Strategy, `Components` or `API` covers Components and Interfaces, `Error Handling Strategy` or
@@ -111,6 +119,18 @@ const SECTION_WORDS: [&[&str]; 6] = [
     &["error"],
     &["test", "verification"],
 ];
+
+/// A component's name as other documents mention it: `2. Reminder Scheduler (src/reminders.rs)` is
+/// `reminderscheduler` (see [`squash`]).
+pub(crate) fn component_key(title: &str) -> String {
+    let title = title.split(['(', ':']).next().unwrap_or_default();
+    squash(title.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.'))
+}
+
+/// Letters and digits only, lower case: `Reminder_Scheduler` and `reminder scheduler` are one.
+pub(crate) fn squash(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
 
 fn normalise(title: &str) -> String {
     let title = title.trim().trim_end_matches(':');

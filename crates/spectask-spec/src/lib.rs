@@ -17,9 +17,15 @@
 //! - [`json`]: the `specs parse --json` shapes; [`metadata`]: `spec-metadata.json`;
 //!   [`progress`]: rendering `progress.md` and updating its Status block.
 //! - [`steering`]: the repository's steering documents, selected and rendered for prompts.
+//! - [`analyze`]: contradictions and gaps across the three documents, before review.
+//! - [`adopt`]: a Kiro, cc-sdd or spec-kit folder taken up as a spec version, byte for byte.
+//! - [`workflow`]: workflow templates (feature, design-first, bugfix, review, a repository's own)
+//!   and their gates; [`review`]: a review task's findings and report.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod adopt;
+pub mod analyze;
 pub mod design;
 pub mod ears;
 pub mod feature_spec;
@@ -29,9 +35,13 @@ pub mod metadata;
 pub mod plan;
 pub mod progress;
 pub mod requirements;
+pub mod review;
 pub mod steering;
 mod text;
+pub mod workflow;
 
+pub use adopt::{AdoptError, AdoptedSpec, adopt_folder, title_of_folder};
+pub use analyze::{AnalysisFinding, AnalysisKind, analyze};
 pub use design::{DesignDoc, DesignSection, parse_design};
 pub use ears::{Ears, EarsPattern, EarsProblem, classify};
 pub use feature_spec::{FeatureSpec, parse_feature_spec};
@@ -39,7 +49,7 @@ pub use json::{DocumentKind, parse_to_json};
 pub use lint::{Code, Diagnostic, Level, LintReport, SpecFiles, lint_documents, lint_file, lint_spec};
 pub use metadata::{Agent, Approval, ApprovalDecision, PlanTaskEntry, SpecMetadata, SpecVersion};
 pub use plan::deps::DepGraph;
-pub use plan::edit::{set_all_markers, set_marker};
+pub use plan::edit::{NewPlanTask, append_tasks, set_all_markers, set_marker};
 pub use plan::{
     Checklist, ChecklistItem, ParseWarning, ParseWarningKind, Plan, PlanSummary, PlanTask, PlanTaskState,
     parse_plan,
@@ -50,7 +60,10 @@ pub use progress::{
 pub use requirements::{
     Criterion, GlossaryEntry, Requirement, RequirementsDoc, RequirementsSummary, parse_requirements,
 };
+pub use review::{Finding, FindingError, Severity, parse_findings, render_report};
+pub use steering::rules::SteeringRules;
 pub use steering::{STEERING_DIRS, STEERING_FILES, steering_section};
+pub use workflow::{DocumentGuidance, Template, TemplateError, Workflow};
 
 /// Everything that can go wrong when editing a spec document or ordering its tasks.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,5 @@
 //! `spec-metadata.json`: the record of a spec's versions, agents and approvals, and the implementation
-//! task list that implementation reads (issue 3 part 6).
+//! task list that implementation reads.
 //!
 //! Callers supply ids, titles and timestamps (as RFC 3339 strings); the task list is derived from a
 //! parsed plan with [`SpecMetadata::implementation_tasks_from`].

@@ -1,5 +1,5 @@
-//! `progress.md`: the plan's checklist plus a `### Status` block (seed 003, "Design Doc Format"),
-//! in-place updates of that block, and reading it back.
+//! `progress.md`: the plan's checklist plus a `### Status` block, in-place updates of that block,
+//! and reading it back.
 //!
 //! The checklist copies each task line from the plan (marker, optional star, id and title as written),
 //! re-indented two spaces per level, so the same parser and the same one-byte marker edits work on it.

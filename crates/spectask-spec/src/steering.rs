@@ -5,6 +5,10 @@
 //! Kiro's front matter decides inclusion: `inclusion: always` (or no front matter) is included,
 //! `manual` is skipped, and `fileMatch` is included with its pattern stated, because a planner or a
 //! session works across the whole change rather than one file.
+//!
+//! A steering document may also state rules the lint checks ([`rules`]).
+
+pub mod rules;
 
 /// Folders whose Markdown files are steering documents, in the order they are shown.
 pub const STEERING_DIRS: &[&str] = &[".kiro/steering", ".spectask/steering"];

@@ -10,12 +10,20 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use spectask_spec::{
-    DocumentKind, Level, LintReport, Plan, lint_documents, lint_file, parse_design, parse_feature_spec,
-    parse_requirements,
+    DocumentKind, Level, LintReport, Plan, SpecFiles, Template, Workflow, lint_documents, lint_file,
+    parse_design, parse_feature_spec, parse_requirements,
 };
 
-const DIALECTS: [&str; 7] =
-    ["kiro-gen1", "kiro-gen2", "kiro-bugfix", "cc-sdd", "cc-sdd-ja", "spec-kit", "handwritten"];
+const DIALECTS: [&str; 8] = [
+    "kiro-gen1",
+    "kiro-gen2",
+    "kiro-bugfix",
+    "cc-sdd",
+    "cc-sdd-ja",
+    "spec-kit",
+    "handwritten",
+    "repository-template",
+];
 
 /// The most warnings (grouped findings) one realistic file may have.
 const MAX_WARNINGS: usize = 2;
@@ -133,4 +141,31 @@ fn realistic_specs_lint_without_false_errors_and_few_warnings() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The folders written in a workflow lint clean under its template, gates included: the Kiro
+/// bugfix under `bugfix`, and `repository-template` under its own `template.toml` (a security fix
+/// on the bugfix base, with a section of its own in bugfix.md and design.md).
+#[test]
+fn workflow_folders_lint_clean_under_their_templates() {
+    let own = root().join("repository-template/template.toml");
+    let text = std::fs::read_to_string(&own).unwrap_or_else(|e| panic!("{}: {e}", own.display()));
+    let template = Template::parse(".spectask/templates/security-fix.toml", &text).expect("a valid template");
+    assert_eq!(template.gates.design_sections, ["Threat Model"], "{template:#?}");
+    for (folder, template) in
+        [("kiro-bugfix", Template::builtin(Workflow::Bugfix)), ("repository-template", template)]
+    {
+        let docs = documents(&root().join(folder));
+        let text = |name: &str| docs.iter().find(|(n, _)| n == name).map(|(_, t)| t.as_str());
+        let files =
+            SpecFiles { requirements: text("bugfix.md"), design: text("design.md"), tasks: text("tasks.md") };
+        assert!(files.requirements.and(files.design).and(files.tasks).is_some(), "{folder} lacks a document");
+        let report = template.lint(&files);
+        assert!(report.diagnostics.is_empty(), "{folder} under {}:\n{}", template.name, rendered(&report));
+        // Each gate can fail: without its sections, the folder breaks them.
+        let bare = files.design.map(|d| d.replace("## Threat Model", "## Threats"));
+        let broken = template.lint(&SpecFiles { design: bare.as_deref(), ..files });
+        let want = if template.gates.design_sections.is_empty() { 0 } else { 1 };
+        assert_eq!(broken.errors().count(), want, "{folder}:\n{}", rendered(&broken));
+    }
 }

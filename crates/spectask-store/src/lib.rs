@@ -6,119 +6,88 @@
 //! update of a versioned record checks the version it read, so two writers cannot both move a
 //! record from the same state: the loser gets [`StoreError::Conflict`].
 //!
-//! Codemap, by file (each file's own docs say more):
-//! - Writing: `write` (write transactions: one writer at a time on SQLite, an advisory lock on
-//!   PostgreSQL so event seqs become visible in commit order), `connect` (URLs, settings, the
-//!   migrations of `migrations/{sqlite,postgres}/`), `pool` (round trips counted for tests),
-//!   `codec` (columns to domain values).
-//! - Records: `spec_tasks` (transitions), `spec_task_listing` (a page and its count in two
-//!   queries), `work_sessions`, `threads`, `spec_versions`, `reviews`, `repositories`,
-//!   `repository_members`, `snapshot` (a task's rows as JSON, for `state.json`).
-//! - The engine's queue: `jobs` (queued with transitions, claimed under a lease, renewed, finished),
-//!   `job_failure` (a job failed for good fails its session and task in the same write),
-//!   `admission` (which queued tasks start, under WIP limits and their `prerequisites`), `leases` (task and recorder
-//!   leases), `nodes` (each node's API address), `scheduling` and `session_making` (the caller's
-//!   pure decision written in the transaction that reads the sessions), `census` (`GET /metrics`).
-//! - Events: `events` (appended with each change), `events_stream` (wake-ups after a commit,
-//!   `NOTIFY` between nodes), `events_tail` (one reader per node, the newest events in a ring),
-//!   `events_follow` (one client's cursor and scope).
-//! - Sessions' traffic: `history` and `history_batches` (entries, then the recorder's batches),
-//!   `coordination` (the per-task log), `messages` and `session_mail` (to and between sessions),
-//!   `credentials` (session credentials, as hashes), `editor_threads`, `approvals` (permission
-//!   requests any node lists and answers).
-//! - People and forges: `users` (users and API tokens, HMAC-SHA256 under a `TokenKey`),
-//!   `login_sessions` (the dashboard's logins), `pull_requests` (the forge's last reading),
-//!   `task_issues`.
-//! - `testing` (feature `test-support`): fresh PostgreSQL schemas, bulk task seeding, round trips.
+//! Codemap: one directory per concept, each with a module doc that names its parts.
+//! - `database`: opening the database and its migrations (`migrations/{sqlite,postgres}/`), the
+//!   counted pool, write transactions (one writer at a time: SQLite's lock, an advisory lock on
+//!   PostgreSQL so event seqs become visible in commit order), column codecs, the metrics census.
+//! - `tasks`: SpecTasks and their transitions, listings, spec versions, reviews, prerequisites.
+//! - `sessions`: work sessions and their threads (an editor's too), messages from people and
+//!   between sessions, permission approvals, stalls.
+//! - `scheduling`: admission (which waiting tasks start, under WIP limits), and a task's scheduling
+//!   pass and the sessions it makes: the caller's pure decision, written in the transaction that
+//!   reads the sessions it decides on.
+//! - `jobs`: the job queue (queued with transitions, claimed under a lease, renewed, finished), a
+//!   failed job's failure of its session and task, the task and recorder leases, the nodes.
+//! - `events`: the outbox, its wake-ups, each node's tail, each client's follower, notifications.
+//! - `history`: sessions' history and the recorder's batches, each task's coordination log, a
+//!   task's snapshot (`state.json`).
+//! - `spending`: the usage ledger, task budgets and daily budgets.
+//! - `access`: users and API tokens, the dashboard's logins, session credentials, repository
+//!   members.
+//! - `forge`: each task's pull request as last read, and the issues tasks were imported from.
+//! - `repositories` (registered repositories and their settings), `error` (`StoreError`), and
+//!   `testing` (feature `test-support`: fresh PostgreSQL schemas, bulk task seeding, round trips).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-mod admission;
-mod approvals;
-mod budgets;
-mod daily_budgets;
-mod census;
-mod codec;
-mod connect;
-mod coordination;
-mod credentials;
-mod editor_threads;
+mod access;
+mod database;
 mod error;
 mod events;
-mod events_follow;
-mod events_stream;
-mod events_tail;
+mod forge;
 mod history;
-mod history_batches;
-mod job_failure;
 mod jobs;
-mod leases;
-mod login_sessions;
-mod messages;
-mod nodes;
-mod notifications;
-mod pool;
-mod prerequisites;
-mod pull_requests;
 mod repositories;
-mod repository_members;
-mod reviews;
 mod scheduling;
-mod session_mail;
-mod session_making;
-mod snapshot;
-mod spec_task_listing;
-mod spec_tasks;
-mod spec_versions;
-mod stalls;
-mod task_issues;
+mod sessions;
+mod spending;
+mod tasks;
 #[cfg(feature = "test-support")]
 pub mod testing;
-mod threads;
-mod usage;
-mod users;
-mod work_sessions;
-mod write;
 
-pub use admission::{Admission, WipLimits};
-pub use approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MAX_AGE, NewApproval};
-pub use budgets::{BudgetCrossing, BudgetStanding, TaskBudget};
-pub use daily_budgets::{DailyCrossing, DailyStanding};
-pub use census::Census;
-pub use connect::DatabaseUrl;
-pub use coordination::NewCoordination;
-pub use credentials::SESSION_CREDENTIAL_PREFIX;
-pub use editor_threads::EditorOpening;
+pub use access::credentials::SESSION_CREDENTIAL_PREFIX;
+pub use access::login_sessions::{LOGIN_SESSION_PREFIX, LOGIN_SESSION_TTL, LoginSession};
+pub use access::users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
+pub use database::census::Census;
+pub use database::connect::DatabaseUrl;
 pub use error::StoreError;
-pub use events_follow::EventFollower;
-pub use events_stream::EventWakeups;
-pub use events_tail::{EventScope, EventTail, SharedEvent};
-pub use history::NewHistoryEntry;
-pub use jobs::{Claimed, JobClaim, JobOutcome, JobsSignal};
-pub use login_sessions::{LOGIN_SESSION_PREFIX, LOGIN_SESSION_TTL, LoginSession};
-pub use nodes::TaskLeaseHolder;
-pub use notifications::{Attempt, AttemptNext, Delivery, DeliveryStatus, DueDelivery, NotificationRecord};
-pub use prerequisites::{Prerequisites, PrerequisitesView};
-pub use pull_requests::{FeedbackSeen, PullRequestReading};
+pub use events::follow::EventFollower;
+pub use events::notifications::{
+    Attempt, AttemptNext, Delivery, DeliveryStatus, DueDelivery, NotificationRecord,
+};
+pub use events::tail::{EventScope, EventTail, SharedEvent};
+pub use events::wakeups::EventWakeups;
+pub use forge::pull_requests::{FeedbackSeen, PullRequestReading};
+pub use forge::task_issues::NewTaskIssue;
+pub use history::coordination::NewCoordination;
+pub use history::entries::NewHistoryEntry;
+pub use history::snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
+pub use jobs::nodes::TaskLeaseHolder;
+pub use jobs::queue::{ClaimRun, JobClaim, JobOutcome, JobsSignal};
 pub use repositories::SettingsChange;
-pub use reviews::NewSpecReview;
-pub use scheduling::{CommitRecord, Decide, Schedule, Scheduled, Scheduling, SchedulingView, SessionMove};
-pub use session_mail::Completion;
-pub use session_mail::{MessageOutcome, NewSessionMessage, PendingMessage};
-pub use snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};
-pub use spec_task_listing::{Page, SpecTaskFilter};
-pub use spec_tasks::Applied;
-pub use spec_versions::NewSpecVersion;
-pub use stalls::SessionStall;
-pub use task_issues::NewTaskIssue;
-pub use threads::ThreadFacts;
-pub use usage::{NewUsage, TaskUsage, UsageCensus};
-pub use users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
-pub use work_sessions::NewWorkSession;
+pub use scheduling::admission::{Admission, WipLimits};
+pub use scheduling::implementation::{
+    CommitRecord, Decide, Schedule, SchedulingOutcome, Scheduling, SchedulingView, SessionMove,
+};
+pub use sessions::approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MAX_AGE, NewApproval};
+pub use sessions::editor_threads::EditorOpening;
+pub use sessions::mail::Completion;
+pub use sessions::mail::{MessageOutcome, NewSessionMessage, PendingMessage};
+pub use sessions::stalls::SessionStall;
+pub use sessions::threads::ThreadFacts;
+pub use sessions::work_sessions::NewWorkSession;
+pub use spending::budgets::{BudgetCrossing, BudgetStanding, TaskBudget};
+pub use spending::daily_budgets::{DailyCrossing, DailyStanding};
+pub use spending::usage::{NewUsage, TaskUsage, UsageCensus};
+pub use tasks::listing::{Page, SpecTaskFilter};
+pub use tasks::prerequisites::{Prerequisites, PrerequisitesView};
+pub use tasks::reviews::NewSpecReview;
+pub use tasks::spec_tasks::AppliedChange;
+pub use tasks::spec_versions::NewSpecVersion;
 
 use std::sync::Arc;
 
-use pool::CountedPool;
+use database::pool::CountedPool;
 
 /// Which database a store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,7 +105,7 @@ pub struct Store {
     /// Woken after every commit that enqueued jobs (and, on PostgreSQL, by other nodes' commits).
     jobs_signal: Arc<tokio::sync::Notify>,
     /// Woken after every commit that appended events (and, on PostgreSQL, by other nodes' commits).
-    events_feed: Arc<events_stream::EventFeed>,
+    events_feed: Arc<events::wakeups::EventFeed>,
     /// Woken after every commit of this process that appended history entries (the recorder's).
     history_signal: Arc<tokio::sync::Notify>,
     /// Set by every commit that created or moved a SpecTask (and, on PostgreSQL, by other nodes'

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use serde_json::json;
-use spectask_core::{EventKind, Repository, RepositoryId};
+use spectask_core::events::payload::{RepositoryRegistered, RepositorySettingsChanged, SettingChange};
+use spectask_core::{Repository, RepositoryId};
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::codec::{get, millis, now, parse, time};
-use crate::events::NewEvent;
+use crate::database::codec::{get, millis, now, parse, time};
+use crate::events::outbox::NewEvent;
 use crate::{Store, StoreError};
 
 impl Store {
@@ -50,15 +50,14 @@ impl Store {
         }
         if inserted == 1 {
             w.append_event(NewEvent {
-                kind: EventKind::RepositoryRegistered,
                 spec_task_id: None,
                 work_session_id: None,
-                payload: json!({
-                    "repository_id": id,
-                    "path": path,
-                    "default_branch": default_branch,
-                    "owner": owner,
-                }),
+                payload: RepositoryRegistered {
+                    repository_id: id,
+                    path: path.to_path_buf(),
+                    default_branch: default_branch.to_owned(),
+                    owner: owner.map(str::to_owned),
+                },
                 at: now,
             })
             .await?;
@@ -144,7 +143,7 @@ impl Store {
         }
         let at = now();
         let mut w = self.begin_write().await?;
-        let mut changes = serde_json::Map::new();
+        let mut changes = Vec::new();
         for (column, from, to) in updates {
             sqlx::query(column.update_sql())
                 .bind(to.as_deref())
@@ -152,13 +151,12 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *w.tx)
                 .await?;
-            changes.insert(column.name().to_owned(), json!({ "from": from, "to": to }));
+            changes.push(SettingChange { setting: column.name().to_owned(), from, to });
         }
         w.append_event(NewEvent {
-            kind: EventKind::RepositorySettingsChanged,
             spec_task_id: None,
             work_session_id: None,
-            payload: json!({ "repository_id": id, "by": by, "changes": changes }),
+            payload: RepositorySettingsChanged { repository_id: id, by: by.to_owned(), changes },
             at,
         })
         .await?;

@@ -192,7 +192,8 @@ pub async fn seed_spec_tasks(
     created_by: &str,
     count: usize,
 ) -> Result<(), StoreError> {
-    let start = crate::codec::millis(crate::codec::now()) - i64::try_from(count).unwrap_or(i64::MAX);
+    let start = crate::database::codec::millis(crate::database::codec::now())
+        - i64::try_from(count).unwrap_or(i64::MAX);
     let first_short = u32::from_be_bytes(Uuid::now_v7().into_bytes()[12..].try_into().unwrap_or_default());
     let mut tx = store.pool.begin().await?;
     let mut seeded = 0;
@@ -211,7 +212,7 @@ pub async fn seed_spec_tasks(
              created_at, updated_at, started_at, completed_at, version, queue_reason) VALUES {}",
             values.join(", ")
         );
-        let mut insert = sqlx::query(crate::connect::fixed_sql(sql));
+        let mut insert = sqlx::query(crate::database::connect::fixed_sql(sql));
         for n in seeded..seeded + rows {
             // The short id is the uuid's last 4 bytes: counting there keeps 100,000 of them apart.
             let mut bytes = Uuid::now_v7().into_bytes();
@@ -285,7 +286,7 @@ pub async fn lapse_job_leases(store: &crate::Store) -> Result<u64, StoreError> {
     Ok(done.rows_affected())
 }
 
-pub use crate::spec_task_listing::ListingPlans;
+pub use crate::tasks::listing::ListingPlans;
 
 /// How the database runs the SpecTask listing's count and page queries for `filter`.
 pub async fn listing_plans(

@@ -1,12 +1,16 @@
-//! The command line: every subcommand and option, parsed by clap.
+//! The command line: every subcommand and option, parsed by clap. The `task` subcommands are in
+//! `task`, the budget arguments in `budget`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use spectask_core::{Complexity, HoldBefore, Priority, SpecDocument, SpecTaskStatus, TaskKind};
 
-pub use crate::cli_budget::{BudgetArgs, DailyBudgetArgs};
+mod budget;
+mod task;
+
+pub use budget::{BudgetArgs, DailyBudgetArgs};
+pub use task::{CreateArgs, ListArgs, TaskArgs, TaskCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,7 +28,7 @@ pub enum Command {
     /// Run the API server and the orchestrator, which plans and implements tasks with the configured
     /// agents.
     Serve(ServeArgs),
-    /// The offline demo: five bundled sample repositories, a task on each, and a server on the embedded defaults.
+    /// The offline demo: the bundled sample repositories, a task on each, and a server on the embedded defaults.
     Demo(DemoArgs),
     /// Create, inspect and steer SpecTasks on a running server.
     Task(TaskArgs),
@@ -256,117 +260,6 @@ pub struct ClientArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct TaskArgs {
-    #[command(flatten)]
-    pub client: ClientArgs,
-    #[command(subcommand)]
-    pub command: TaskCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TaskCommand {
-    /// Create a SpecTask from a prompt against a git repository.
-    Create(CreateArgs),
-    /// Make a SpecTask of a forge issue (https://github.com/<owner>/<name>/issues/<n>) in your
-    /// repository registered by its URL: the issue is told, and closed when the task's pull
-    /// request merges.
-    Import {
-        url: String,
-        #[arg(long, value_parser = parse_enum::<TaskKind>)]
-        kind: Option<TaskKind>,
-        #[arg(long, value_parser = parse_enum::<Complexity>)]
-        complexity: Option<Complexity>,
-        #[arg(long, value_parser = parse_enum::<Priority>)]
-        priority: Option<Priority>,
-    },
-    /// List SpecTasks, newest first.
-    List(ListArgs),
-    /// Show one SpecTask (full id, abbreviated id or <short-id>-<slug>).
-    Show { id: String },
-    /// Cancel a SpecTask: agents stop; branches and worktrees stay.
-    Cancel { id: String },
-    /// Approve what is under review: the spec (it is committed to the design-docs branch and
-    /// implementation is queued) or the implementation (the task is done and its branch merged).
-    Approve {
-        id: String,
-        #[arg(long, short)]
-        comment: Option<String>,
-    },
-    /// Ask for changes to what is under review: a revised spec (a new version), or more
-    /// implementation work (a follow-up session with your comments).
-    RequestChanges {
-        id: String,
-        #[arg(long, short)]
-        comment: Option<String>,
-        /// A comment on one line of one document: DOC:LINE:TEXT (DOC is requirements, design or tasks).
-        #[arg(long = "line", value_name = "DOC:LINE:TEXT")]
-        lines: Vec<String>,
-    },
-    /// Reject the spec: the task ends.
-    Reject {
-        id: String,
-        #[arg(long, short)]
-        comment: Option<String>,
-    },
-    /// Show the spec documents (the newest version unless --version).
-    Spec {
-        id: String,
-        #[arg(long, value_parser = parse_enum::<SpecDocument>)]
-        doc: Option<SpecDocument>,
-        #[arg(long)]
-        version: Option<u32>,
-    },
-    /// Retry a failed task from the step that failed.
-    Retry { id: String },
-    /// Set the tasks a task waits for, replacing what it waited for (none: waits for nothing);
-    /// only before its implementation starts.
-    After {
-        id: String,
-        /// The tasks it waits for.
-        prerequisites: Vec<String>,
-        /// The phase they hold it before: implementation (the default) or planning.
-        #[arg(long, value_parser = parse_enum::<HoldBefore>)]
-        hold_before: Option<HoldBefore>,
-    },
-    /// Set a task's budget (tokens, money or both; neither: no limit). A task that reached its
-    /// budget goes on once it is back under the new one.
-    Budget {
-        id: String,
-        #[command(flatten)]
-        budget: BudgetArgs,
-    },
-    /// Say something to the running session of an interactive task.
-    Say {
-        id: String,
-        text: String,
-        /// The work session (default: the task's running session).
-        #[arg(long)]
-        session: Option<String>,
-    },
-    /// Finish an interactive task's running sessions: their work is committed and reviewed.
-    Finish { id: String },
-    /// The task's work sessions as a tree (children under the session that spawned them).
-    Sessions { id: String },
-    /// Follow a task live: its phase, a progress bar per work session and coordination events,
-    /// until it ends (exit 0 when done, 1 when failed, rejected or cancelled) or Ctrl-C.
-    Watch { id: String },
-    /// Spawn a work session during implementation, as a child of another session.
-    Spawn {
-        id: String,
-        /// The parent work session's id.
-        #[arg(long)]
-        from: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        description: Option<String>,
-        /// The agent profile to use (default: the task's).
-        #[arg(long)]
-        agent: Option<String>,
-    },
-}
-
-#[derive(Debug, Args)]
 pub struct RecoverArgs {
     /// The repository whose design-docs branch to read.
     #[arg(long)]
@@ -442,6 +335,12 @@ pub enum RepoCommand {
         #[command(flatten)]
         budget: DailyBudgetArgs,
     },
+    /// List the workflows a repository's tasks may follow: the built-in ones and its own
+    /// `.spectask/templates/<name>.toml`, with any template file that is not valid and why.
+    Workflows {
+        /// The repository: its id or its path.
+        repo: String,
+    },
     /// Who may use a repository and change its settings: its owner and the members they add.
     Member {
         #[command(subcommand)]
@@ -504,56 +403,7 @@ pub enum MemberCommand {
     },
 }
 
-#[derive(Debug, Args)]
-pub struct CreateArgs {
-    /// What you want done, in plain words.
-    pub prompt: String,
-    /// The git repository to work on.
-    #[arg(long)]
-    pub repo: PathBuf,
-    /// A title; by default the prompt's first line.
-    #[arg(long)]
-    pub title: Option<String>,
-    #[arg(long, value_parser = parse_enum::<TaskKind>)]
-    pub kind: Option<TaskKind>,
-    /// How a spec task's plan is implemented: simple (one session for the whole plan) or complex
-    /// (one session per plan task, the default).
-    #[arg(long, value_parser = parse_enum::<Complexity>)]
-    pub complexity: Option<Complexity>,
-    #[arg(long, value_parser = parse_enum::<Priority>)]
-    pub priority: Option<Priority>,
-    /// Agent profile that writes the spec.
-    #[arg(long)]
-    pub planning_agent: Option<String>,
-    /// Agent profile that implements the plan.
-    #[arg(long)]
-    pub implementation_agent: Option<String>,
-    /// A task this one waits for (repeat for several: it starts once every one is done).
-    #[arg(long = "after", value_name = "ID")]
-    pub after: Vec<String>,
-    /// The phase `--after` holds the task before: implementation (the default; it is planned
-    /// meanwhile) or planning.
-    #[arg(long, value_parser = parse_enum::<HoldBefore>)]
-    pub hold_before: Option<HoldBefore>,
-    /// The task's budget (default: the configuration's `[budget]`).
-    #[command(flatten)]
-    pub budget: BudgetArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    #[arg(long, value_parser = parse_enum::<SpecTaskStatus>)]
-    pub status: Option<SpecTaskStatus>,
-    /// Only tasks of this repository.
-    #[arg(long)]
-    pub repo: Option<PathBuf>,
-    #[arg(long, default_value_t = 50)]
-    pub limit: i64,
-    #[arg(long, default_value_t = 0)]
-    pub offset: i64,
-}
-
-fn parse_enum<T>(s: &str) -> Result<T, String>
+pub(crate) fn parse_enum<T>(s: &str) -> Result<T, String>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,

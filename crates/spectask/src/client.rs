@@ -61,7 +61,7 @@ impl ApiClient {
         path: &str,
         query: &[(&str, String)],
         last_event_id: i64,
-    ) -> anyhow::Result<Opened> {
+    ) -> anyhow::Result<StreamOpening> {
         let url = format!("{}/api/v1{path}", self.base);
         let request = self
             .http
@@ -73,7 +73,7 @@ impl ApiClient {
             Ok(response) => response,
             Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
                 let cause = cause(&e);
-                return Ok(Opened::Unreachable(anyhow!(
+                return Ok(StreamOpening::Unreachable(anyhow!(
                     "cannot reach the spectask server at {}: {cause}",
                     self.base
                 )));
@@ -82,7 +82,7 @@ impl ApiClient {
         };
         let status = response.status();
         if status.is_success() {
-            return Ok(Opened::Stream(response));
+            return Ok(StreamOpening::Stream(response));
         }
         let text = response.text().await.with_context(|| format!("reading the answer of {url}"))?;
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -153,7 +153,7 @@ fn cause(e: &reqwest::Error) -> String {
 }
 
 /// What opening a stream gave.
-pub enum Opened {
+pub enum StreamOpening {
     Stream(reqwest::Response),
     Unreachable(anyhow::Error),
 }

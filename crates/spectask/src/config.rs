@@ -2,7 +2,9 @@
 //! (`[agents.<name>]`, read by the agent crate), the forge connections (`[forges.<name>]`, read by
 //! the forge crate), the orchestrator's settings (`[orchestrator]`), the agents' OS sandbox
 //! (`[sandbox]`), what browsers may do with the API (`[server]`) and where notifications go
-//! (`[notifications]`, `[[webhooks]]`, read in `notify_config`).
+//! (`[notifications]`, `[[webhooks]]`, read in `notify`).
+
+mod notify;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,10 +29,10 @@ struct File {
     #[serde(default)]
     budget: BudgetSection,
     #[serde(default)]
-    notifications: crate::notify_config::NotificationsSection,
+    notifications: notify::NotificationsSection,
     /// `[[webhooks]]`: where notifications are sent.
     #[serde(default)]
-    webhooks: Vec<crate::notify_config::WebhookSection>,
+    webhooks: Vec<notify::WebhookSection>,
 }
 
 /// `[budget]`: the budget of a task created without its own, and the daily budgets of each
@@ -126,6 +128,8 @@ struct OrchestratorSection {
     max_messages_per_session: Option<usize>,
     /// Times a failing repository check goes back to the session before the session fails.
     check_rounds: Option<u32>,
+    /// Converge rounds a task may have after its implementation (default 3).
+    converge_rounds: Option<u32>,
     check_time_limit_seconds: Option<f64>,
 }
 
@@ -172,9 +176,8 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
     config.prices = spectask_core::PriceTable::defaults().with(file.prices);
     config.budgets = file.budget.budgets(&name)?;
-    config.notifications =
-        crate::notify_config::read(file.notifications, file.webhooks, &|var| std::env::var(var).ok())
-            .with_context(|| format!("in {name}"))?;
+    config.notifications = notify::read(file.notifications, file.webhooks, &|var| std::env::var(var).ok())
+        .with_context(|| format!("in {name}"))?;
     if let Some(v) = o.default_planning_agent {
         config.default_planning_agent = Some(v);
     }
@@ -223,6 +226,9 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     if let Some(v) = o.max_messages_per_session {
         config.coordination.max_messages_per_session = v;
     }
+    if let Some(v) = o.converge_rounds {
+        config.converge_rounds = v;
+    }
     if let Some(v) = o.check_rounds {
         config.checks.rounds = v;
     }
@@ -235,7 +241,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let session_tools = o.session_tools.unwrap_or(true);
     let mut runtime = RuntimeConfig::default();
     // Agents and terminals start through this binary's `agent sandbox-exec`.
-    runtime.sandbox.launcher = std::env::current_exe().ok().map(spectask_agent::sandbox::Launcher::spectask);
+    runtime.sandbox.launcher = std::env::current_exe().ok().map(spectask_sandbox::Launcher::spectask);
     runtime.process_record = Some(spectask_agent::ProcessRecord::in_data_dir(data_dir));
     runtime.sandbox.allow_without_landlock = file.sandbox.allow_without_landlock.unwrap_or(false);
     if let Some(v) = o.max_live_agents {

@@ -1,14 +1,15 @@
 //! `spectask demo`: the offline demo on the bundled sample repositories, on the embedded defaults
 //! (SQLite, no credentials, no network): one SpecTask per sample, each planned and implemented by
-//! its sample's scripted agents.
+//! its sample's scripted agents, which `agents` writes into the demo's data directory.
+
+mod agents;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use spectask_agent::profiles::find_on_path;
-
 use spectask_core::{NewSpecTask, Priority, TaskKind};
 use spectask_demo::{ASKING_SAMPLE, Pace, SAMPLES, Sample};
+use spectask_sandbox::find_on_path;
 use spectask_store::{DatabaseUrl, SettingsChange, SpecTaskFilter, Store};
 
 use crate::cli::DemoArgs;
@@ -23,7 +24,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => default_data_dir()?.join("demo"),
     };
     let repos_dir = data_dir.join("repos");
-    crate::demo_agents::install(&data_dir, args.pace)?;
+    agents::install(&data_dir, args.pace)?;
     let store = open_store(&DatabaseUrl::sqlite_in(&data_dir)).await?;
     for sample in &SAMPLES {
         seed(&store, sample, &repos_dir).await?;
@@ -44,7 +45,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         };
         outln!()?;
         outln!(
-            "One task per sample repository is being planned by scripted agents (offline, no credentials)."
+            "One task per sample repository is being planned (a review sample's: its branch reviewed) by \
+             scripted agents (offline, no credentials)."
         )?;
         outln!("{}", pace_note(pace))?;
         for sample in &SAMPLES {
@@ -74,7 +76,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Creates the sample's repository, registers it with its tests as its check (when their toolchain
-/// is installed and no check is set) and creates its demo task, once.
+/// is installed and no check is set) and creates its demo task, once (a review sample's on its
+/// branch).
 async fn seed(store: &Store, sample: &'static Sample, repos_dir: &std::path::Path) -> anyhow::Result<()> {
     let dir = repos_dir.to_owned();
     let info = tokio::task::spawn_blocking(move || sample.create_repository(&dir)).await??;
@@ -100,6 +103,9 @@ async fn seed(store: &Store, sample: &'static Sample, repos_dir: &std::path::Pat
                 planning_agent: Some(sample.planner_profile()),
                 implementation_agent: Some(sample.coder_profile()),
                 priority: Priority::High,
+                workflow: sample.workflow.name().to_owned(),
+                workflow_base: sample.workflow.name().to_owned(),
+                review_target: sample.review_branch.as_ref().map(|b| b.name.to_owned()),
                 ..NewSpecTask::new(
                     TaskKind::Spec,
                     repository.id,

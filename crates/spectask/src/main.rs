@@ -5,40 +5,27 @@
 //!
 //! Codemap: `cli` (every subcommand and option), `serve` (the store, orchestrator and API of one
 //! node; whether callers need tokens is decided at start: users exist, or open until a user is
-//! added on loopback, or refused on another address), `demo` and `demo_agents` (the offline demo),
-//! `client` (the HTTP client every `task …`, `repo …` and `forge …` command uses), `task_cmd`,
-//! `sessions_cmd`, `watch_cmd` (`task watch` from the event stream), `repo_cmd`, `forge_cmd`,
-//! `specs_cmd`, `recover_cmd`, `users_cmd` (users and tokens written to the database directly; it
-//! owns the token key file), `acp_cmd` (the ACP agent an editor launches: one
+//! added on loopback, or refused on another address), `demo` (the offline demo, with its agents),
+//! `client` (the HTTP client every `task …`, `repo …` and `forge …` command uses), `commands` (one
+//! module per subcommand: `task`, `sessions`, `watch` (`task watch` from the event stream), `repo`,
+//! `forge`, `specs`, `recover`, `users` (users and tokens written to the database directly; it
+//! owns the token key file), `acp` (the ACP agent an editor launches: one
 //! `POST /editor/threads` per thread, one streamed `POST /work-sessions/{id}/editor/turn` per
-//! prompt, sent on to the node a 409 `task_on_other_node` names), `mcp_cmd` (a session's MCP
-//! server), `agent_cmd` (the scripted agent and `agent probe`; `agent sandbox-exec` runs in `main`,
-//! before any runtime thread), `config` (`config.toml`), `output` (tables and fields). `tests/it/`
+//! prompt, sent on to the node a 409 `task_on_other_node` names), `mcp` (a session's MCP
+//! server), `agent` (the scripted agent and `agent probe`; `agent sandbox-exec` runs in `main`,
+//! before any runtime thread)), `config` (`config.toml`), `output` (tables and fields). `tests/it/`
 //! drives this binary against real servers, repositories and both databases.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-mod acp_cmd;
-mod agent_cmd;
 mod cli;
-mod cli_budget;
 mod client;
+mod commands;
 mod config;
 mod demo;
-mod demo_agents;
-mod forge_cmd;
-mod mcp_cmd;
-mod notify_config;
 mod output;
-mod recover_cmd;
-mod repo_cmd;
 mod serve;
-mod sessions_cmd;
-mod specs_cmd;
-mod task_cmd;
 mod usage_text;
-mod users_cmd;
-mod watch_cmd;
 
 use std::process::ExitCode;
 
@@ -53,9 +40,9 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     if let cli::Command::Agent(cli::AgentCommand::SandboxExec { policy, command }) = &cli.command {
         // Before any runtime thread exists: the launcher confines its only thread, then execs.
-        let Err(message) = spectask_agent::sandbox::launcher::exec(policy, command);
+        let Err(message) = spectask_sandbox::launcher::exec(policy, command);
         eprintln!("spectask sandbox: {message}");
-        return ExitCode::from(spectask_agent::sandbox::launcher::EXIT_NOT_CONFINED);
+        return ExitCode::from(spectask_sandbox::launcher::EXIT_NOT_CONFINED);
     }
     match run(cli) {
         Ok(code) => code,
@@ -82,16 +69,16 @@ fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Demo(args) => demo::run(args).await,
-            cli::Command::Task(args) => task_cmd::run(args).await,
-            cli::Command::Repo(args) => repo_cmd::run(args).await,
-            cli::Command::Forge(args) => forge_cmd::run(args).await,
-            cli::Command::Recover(args) => recover_cmd::run(args).await,
-            cli::Command::Specs(command) => specs_cmd::run(command),
-            cli::Command::Agent(command) => agent_cmd::run(command).await,
-            cli::Command::Mcp(args) => mcp_cmd::run(args).await,
-            cli::Command::User(command) => users_cmd::run_user(command).await,
-            cli::Command::Token(command) => users_cmd::run_token(command).await,
-            cli::Command::Acp(args) => acp_cmd::run(args).await,
+            cli::Command::Task(args) => commands::task::run(args).await,
+            cli::Command::Repo(args) => commands::repo::run(args).await,
+            cli::Command::Forge(args) => commands::forge::run(args).await,
+            cli::Command::Recover(args) => commands::recover::run(args).await,
+            cli::Command::Specs(command) => commands::specs::run(command),
+            cli::Command::Agent(command) => commands::agent::run(command).await,
+            cli::Command::Mcp(args) => commands::mcp::run(args).await,
+            cli::Command::User(command) => commands::users::run_user(command).await,
+            cli::Command::Token(command) => commands::users::run_token(command).await,
+            cli::Command::Acp(args) => commands::acp::run(args).await,
         }
     })
 }

@@ -74,6 +74,7 @@ pub async fn serve_until_signal(
     }
     let coordination = config.orchestrator.coordination;
     let granularity = config.orchestrator.granularity;
+    let converge_rounds = config.orchestrator.converge_rounds;
     let forges = config.orchestrator.forges.clone();
     let budgets = config.orchestrator.budgets.clone();
     let shutdown = CancellationToken::new();
@@ -100,6 +101,7 @@ pub async fn serve_until_signal(
         profiles: std::sync::Arc::new(config.profiles),
         coordination,
         granularity,
+        converge_rounds,
         demo_repos,
         clones_dir: Some(clones_dir),
         metrics,
@@ -152,7 +154,7 @@ async fn decide_auth(store: &Store, addr: SocketAddr, data_dir: &std::path::Path
             users = users.len(),
             "API tokens required: every request needs one of a user's tokens"
         );
-        return Ok(Auth::Tokens(crate::users_cmd::token_key(data_dir)?));
+        return Ok(Auth::Tokens(crate::commands::users::token_key(data_dir)?));
     }
     if !addr.ip().is_loopback() {
         anyhow::bail!(
@@ -165,7 +167,7 @@ async fn decide_auth(store: &Store, addr: SocketAddr, data_dir: &std::path::Path
         "no users: the API is open, as the one local user, to every program on this machine; \
          `spectask user add NAME` makes it require tokens (from the next request on)"
     );
-    Ok(Auth::OpenUntilUsers(crate::users_cmd::token_key(data_dir)?))
+    Ok(Auth::OpenUntilUsers(crate::commands::users::token_key(data_dir)?))
 }
 
 /// Agents launch this very binary as `spectask mcp` for a session's coordination tools; it calls this

@@ -4,6 +4,7 @@ export const keys = {
   task: (id: string) => ['spec-task', id] as const,
   taskPart: (id: string, part: string) => ['spec-task', id, part] as const,
   session: (id: string) => ['work-session', id] as const,
+  history: (id: string) => ['work-session', id, 'history'] as const,
   agents: ['agents'] as const,
   repos: ['repos'] as const,
   demoRepos: ['demo-repos'] as const,

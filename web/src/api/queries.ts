@@ -1,6 +1,6 @@
 // The queries screens share, one per resource, keyed by `keys` (which the live stream invalidates).
-import { useQuery } from '@tanstack/react-query'
-import { api, unwrap } from './client'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
+import { api, unwrap, type Schemas } from './client'
 import { keys } from './keys'
 
 /** The board's tasks: the newest 500 (the API's largest page). */
@@ -25,6 +25,16 @@ export function useRepos() {
   })
 }
 
+/** The workflow templates a registered repository's tasks may follow (built-in and its own). */
+export function useWorkflows(repositoryId: string | undefined) {
+  return useQuery({
+    queryKey: ['workflows', repositoryId],
+    enabled: !!repositoryId,
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/repos/{id}/workflows', { params: { path: { id: repositoryId ?? '' } } })),
+  })
+}
+
 /** The demo's sample repositories (none unless the server is `spectask demo`); they never change. */
 export function useDemoRepos() {
   return useQuery({
@@ -38,6 +48,15 @@ export function useAgents() {
   return useQuery({
     queryKey: keys.agents,
     queryFn: async () => unwrap(await api.GET('/api/v1/agents')),
+  })
+}
+
+/** A review task's report: 404 until its agent's findings are committed. */
+export function useReviewReport(id: string, written: boolean) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'review-report'),
+    enabled: written,
+    queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/review-report', { params: { path: { id } } })),
   })
 }
 
@@ -67,6 +86,15 @@ export function useReviews(id: string) {
   return useQuery({
     queryKey: keys.taskPart(id, 'reviews'),
     queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/reviews', { params: { path: { id } } })),
+  })
+}
+
+/** The task's steering documents as its agents are given them; they change only with the repository. */
+export function useSteering(id: string) {
+  return useQuery({
+    queryKey: keys.taskPart(id, 'steering'),
+    queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/steering', { params: { path: { id } } })),
+    staleTime: 60_000,
   })
 }
 
@@ -100,20 +128,29 @@ export function useWorkSession(id: string, enabled = true) {
   })
 }
 
-/** A session's whole history, read page by page after the server's cursor. */
+/**
+ * A session's whole history, read page by page after the server's cursor. What an entry says never
+ * changes once recorded, and entries come in the order they were recorded, so a refetch (a live
+ * `work_session.history` event) reads only those after the newest one held. (Whether an entry is on
+ * the design-docs branch yet, which no screen shows, stays as first read.)
+ */
 export function useHistory(id: string) {
+  const client = useQueryClient()
+  const queryKey = keys.history(id)
   return useQuery({
-    queryKey: [...keys.session(id), 'history'],
+    queryKey,
     queryFn: async () => {
       const path = '/api/v1/work-sessions/{id}/history' as const
-      let page = unwrap(await api.GET(path, { params: { path: { id } } }))
-      const entries = [...page.entries]
-      while (page.next_after != null) {
-        const after = page.next_after
-        page = unwrap(await api.GET(path, { params: { path: { id }, query: { after } } }))
+      const held = client.getQueryData<Schemas['SessionHistoryDto']>(queryKey)
+      const entries = [...(held?.entries ?? [])]
+      let after = entries.at(-1)?.seq
+      for (;;) {
+        const query = after === undefined ? {} : { after }
+        const page = unwrap(await api.GET(path, { params: { path: { id }, query } }))
         entries.push(...page.entries)
+        if (page.next_after == null) return { ...page, entries }
+        after = page.next_after
       }
-      return { ...page, entries }
     },
   })
 }

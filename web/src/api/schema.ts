@@ -29,8 +29,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One entry per live agent instance (a task in implementation): the current plan task, up to 3
-         *     done before it and up to 3 after it (seed 003's fleet card).
+         * One entry per live agent instance (a task in implementation): every plan task in progress, up
+         *     to 3 done before them and up to 3 to do after them.
          */
         get: operations["get_fleet"];
         put?: never;
@@ -336,6 +336,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/editor/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What happened in an editor integration: a thread created (it becomes a work session), a
+         *     message added (queued for the session's agent), a thread closed (the session is interrupted,
+         *     resumable).
+         */
+        post: operations["post_editor_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/editor/threads": {
         parameters: {
             query?: never;
@@ -593,6 +614,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/repos/{id}/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workflow templates a task of this repository may follow: feature, design-first and bugfix,
+         *     then the repository's own from `.spectask/templates/*.toml` on its default branch.
+         */
+        get: operations["list_workflows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks": {
         parameters: {
             query?: never;
@@ -610,6 +651,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take up an existing spec folder as a SpecTask: its documents become version 1 byte for byte
+         *     (tasks already ticked stay done and are not implemented again); it waits in spec review, or is
+         *     approved at once with `approve`.
+         */
+        post: operations["adopt_spec"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/from-demo": {
         parameters: {
             query?: never;
@@ -621,7 +683,8 @@ export interface paths {
         put?: never;
         /**
          * Create a SpecTask on a demo repository (created as a git repository on first use), planned and
-         *     implemented by that sample's scripted agents; it starts in `backlog`.
+         *     implemented by that sample's scripted agents (a review sample's reviews its branch); it starts
+         *     in `backlog`.
          */
         post: operations["create_from_demo"];
         delete?: never;
@@ -738,7 +801,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The seeds' name for `approve-specs`: approve and hand the spec off through git. */
+        /** An alias of `approve-specs`: approve and hand the spec off through git. */
         post: operations["approve_with_handoff"];
         delete?: never;
         options?: never;
@@ -795,6 +858,28 @@ export interface paths {
         put?: never;
         /** Commit the task's pending history and state to the design-docs branch now. */
         post: operations["commit_progress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/{id}/converge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve the converge pass the implementation review shows: its proposed plan tasks are appended
+         *     to the plan as a new spec version, handed off and implemented in sessions of their own; when it
+         *     proposes nothing, the convergence is recorded in the coordination log and the task stays in
+         *     review. 409 when the task is not in its implementation review or has had its rounds.
+         */
+        post: operations["converge_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -889,6 +974,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/editor/instance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's agent instance: whether it works, its profile, its threads. */
+        get: operations["get_editor_instance"];
+        put?: never;
+        post?: never;
+        /**
+         * Stop the task's agent process: its running sessions are paused (`interrupted`, resumable with
+         *     `PUT /work-sessions/{id}/status`), then the process on this node is shut down.
+         */
+        delete: operations["stop_editor_instance"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/{id}/editor/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The threads of the task's work sessions (those opened), in creation order. */
+        get: operations["list_editor_threads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/export": {
         parameters: {
             query?: never;
@@ -900,6 +1023,26 @@ export interface paths {
         get: operations["export_spec_task"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/{id}/follow-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes one task (feature or bugfix) of the chosen findings of a review: its prompt names each
+         *     finding's file, line and detail, and the review task it came from.
+         */
+        post: operations["create_follow_up"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1117,6 +1260,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/spec-tasks/{id}/review-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A review task's report, once its agent's findings are committed on the design-docs branch
+         *     (404 before, and for a task of another workflow).
+         */
+        get: operations["get_review_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/spec-tasks/{id}/reviews": {
         parameters: {
             query?: never;
@@ -1143,6 +1306,26 @@ export interface paths {
         };
         /** Every spec version of a task, oldest first. */
         get: operations["list_spec_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/spec-tasks/{id}/steering": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The steering documents of the task's repository, at the tip of its default branch: what its
+         *     planner and sessions are given (a `manual` one is listed but not given).
+         */
+        get: operations["task_steering"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1192,12 +1375,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The task's agent instance: whether it works, its profile, its threads. */
+        /** Alias of `GET /spec-tasks/{id}/editor/instance`. The task's agent instance: whether it works, its profile, its threads. */
         get: operations["get_zed_instance"];
         put?: never;
         post?: never;
         /**
-         * Stop the task's agent process: its running sessions are paused (`interrupted`, resumable with
+         * Alias of `DELETE /spec-tasks/{id}/editor/instance`. Stop the task's agent process: its running sessions are paused (`interrupted`, resumable with
          *     `PUT /work-sessions/{id}/status`), then the process on this node is shut down.
          */
         delete: operations["stop_zed_instance"];
@@ -1213,7 +1396,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The threads of the task's work sessions (those opened), in creation order. */
+        /** Alias of `GET /spec-tasks/{id}/editor/threads`. The threads of the task's work sessions (those opened), in creation order. */
         get: operations["list_zed_threads"];
         put?: never;
         post?: never;
@@ -1375,6 +1558,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-sessions/{id}/editor/thread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thread of one work session (its fields are empty before it was opened). */
+        get: operations["get_editor_thread"];
+        put?: never;
+        /**
+         * Open the session's thread: an interrupted session resumes it; a pending one is scheduled (the
+         *     task's scheduling pass starts it when its dependencies and the session limit allow).
+         */
+        post: operations["open_editor_thread"];
+        /**
+         * Close the session's thread: a running session is paused (`interrupted`, resumable); its work so
+         *     far stays in the worktree.
+         */
+        delete: operations["close_editor_thread"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/work-sessions/{id}/editor/turn": {
         parameters: {
             query?: never;
@@ -1519,16 +1727,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The thread of one work session (its fields are empty before it was opened). */
+        /** Alias of `GET /work-sessions/{id}/editor/thread`. The thread of one work session (its fields are empty before it was opened). */
         get: operations["get_zed_thread"];
         put?: never;
         /**
-         * Open the session's thread: an interrupted session resumes it; a pending one is scheduled (the
+         * Alias of `POST /work-sessions/{id}/editor/thread`. Open the session's thread: an interrupted session resumes it; a pending one is scheduled (the
          *     task's scheduling pass starts it when its dependencies and the session limit allow).
          */
         post: operations["open_zed_thread"];
         /**
-         * Close the session's thread: a running session is paused (`interrupted`, resumable); its work so
+         * Alias of `DELETE /work-sessions/{id}/editor/thread`. Close the session's thread: a running session is paused (`interrupted`, resumable); its work so
          *     far stays in the worktree.
          */
         delete: operations["close_zed_thread"];
@@ -1567,7 +1775,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * What happened in an editor integration: a thread created (it becomes a work session), a
+         * Alias of `POST /editor/events`. What happened in an editor integration: a thread created (it becomes a work session), a
          *     message added (queued for the session's agent), a thread closed (the session is interrupted,
          *     resumable).
          */
@@ -1586,6 +1794,26 @@ export interface components {
         AddRepositoryMember: {
             /** @description A user of this server (`spectask user add`). */
             user: string;
+        };
+        /** @description `POST /api/v1/spec-tasks/adopt` */
+        AdoptSpec: {
+            /**
+             * @description Approve it at once: it is committed to the design-docs branch and implemented without a
+             *     spec review (default false: it waits in spec review).
+             */
+            approve?: boolean | null;
+            complexity?: components["schemas"]["Complexity"] | null;
+            /**
+             * @description The spec folder inside the repository, as its default branch holds it
+             *     (`.kiro/specs/user-auth`, `specs/003-chat-export`).
+             */
+            folder: string;
+            implementation_agent?: string | null;
+            priority?: components["schemas"]["Priority"] | null;
+            /** @description Path of the git repository on the server's machine (absolute). */
+            repo: string;
+            /** @description Not blank; the folder's name when left out. */
+            title?: string | null;
         };
         /** @description An agent profile and whether it can run on this machine. */
         AgentDto: {
@@ -1631,6 +1859,43 @@ export interface components {
             /** @description Threads opened in it (sessions with an agent session id). */
             threads: number;
         };
+        /** @description One entry of an agent's plan. */
+        AgentPlanEntry: {
+            content: string;
+            /** @description `high`, `medium` or `low`. */
+            priority: string;
+            /** @description `pending`, `in_progress` or `completed`. */
+            status: string;
+        };
+        /** @description `agent.sandbox`: `finding` is `edit_outside_worktree` or `access_refused`. */
+        AgentSandbox: {
+            detail: string;
+            finding: string;
+            paths: string[];
+            refused: boolean;
+            title?: string | null;
+            tool_call_id: string;
+        };
+        /** @description One finding of a spec version's analysis. */
+        AnalysisFindingDto: {
+            /** @description `requirements.md`, `design.md` or `tasks.md` (the first names the workflow's first document). */
+            file: string;
+            kind: components["schemas"]["AnalysisKind"];
+            /** Format: int32 */
+            line: number;
+            message: string;
+        };
+        /** @enum {string} */
+        AnalysisKind: "gap" | "contradiction" | "repetition" | "planner";
+        /** @description A person's answer to one of the planner's questions. */
+        AnswerBody: {
+            answer: string;
+            /**
+             * Format: int32
+             * @description The question's number in the version's `questions` (1 for the first).
+             */
+            question: number;
+        };
         /** @description `POST /approvals/{id}` */
         ApprovalBody: {
             /** @description One of the approval's `options[].option_id`. */
@@ -1664,6 +1929,14 @@ export interface components {
             /** @description Files the tool call touches. */
             locations: string[];
             title?: string | null;
+        };
+        /** @description Tokens and money, as a budget or as spending. */
+        BudgetAmount: {
+            /** Format: int64 */
+            cost_micros?: number | null;
+            currency?: string | null;
+            /** Format: int64 */
+            tokens?: number | null;
         };
         /**
          * @description A budget (a task's, or a repository's or user's daily one): tokens (input and output
@@ -1718,12 +1991,19 @@ export interface components {
          */
         BudgetLevel: "within" | "warning" | "reached";
         /**
+         * @description What a `spec_task.budget` event tells.
+         * @enum {string}
+         */
+        BudgetNews: "within" | "warning" | "reached" | "raised";
+        /**
          * @description What a daily budget limits: the spending of every task of one repository, or of every task one
          *     user created.
          * @enum {string}
          */
         BudgetScope: "repository" | "user";
         ChangesRequestBody: {
+            /** @description Answers to the reviewed version's questions, by their number (1 for the first). */
+            answers?: components["schemas"]["AnswerBody"][];
             comments?: string;
             line_comments?: components["schemas"]["LineComment"][];
         } & ({
@@ -1738,7 +2018,12 @@ export interface components {
             command: string;
             /** Format: int32 */
             exit_code?: number | null;
-            /** @description `passed`, `sent_back` (the failure went back to the agent) or `failed` (no round left). */
+            /** @description A bugfix's reproduction check, which must fail. */
+            expects_failure: boolean;
+            /**
+             * @description `passed`, `reproduced` (a bugfix's reproduction test failed, as it must), `sent_back` (the
+             *     result went back to the agent) or `failed` (no round left).
+             */
             outcome: string;
             /** @description The output's end, bounded. */
             output: string;
@@ -1774,6 +2059,43 @@ export interface components {
             /** Format: int64 */
             used: number;
         };
+        ConvergeGapDto: {
+            kind: components["schemas"]["ConvergeGapKind"];
+            message: string;
+        };
+        /** @enum {string} */
+        ConvergeGapKind: "plan_task_not_done" | "failing_check" | "criterion_without_commit";
+        /** @description `POST /spec-tasks/{id}/converge`: what approving the pass did. */
+        ConvergedDto: {
+            /** @description The plan tasks added to the new spec version, `<id> <title>`. */
+            added: string[];
+            /** @description The pass found nothing: the convergence is recorded, the task stays in review. */
+            converged: boolean;
+            /**
+             * Format: int32
+             * @description The round approved (none when converged).
+             */
+            round?: number | null;
+            task: components["schemas"]["SpecTaskDto"];
+        };
+        /** @description A converge pass over the implementation, and the task's rounds. */
+        ConvergenceDto: {
+            /** @description A pass found nothing, recorded in the coordination log, and no changes were asked since. */
+            converged: boolean;
+            gaps: components["schemas"]["ConvergeGapDto"][];
+            /**
+             * Format: int32
+             * @description Rounds a task may have (`[orchestrator] converge_rounds`).
+             */
+            max_rounds: number;
+            /** @description The plan tasks `POST converge` would append to the plan, in order. */
+            proposed: components["schemas"]["ProposedPlanTaskDto"][];
+            /**
+             * Format: int32
+             * @description Rounds approved so far.
+             */
+            rounds: number;
+        };
         CoordinationEvent: {
             /** Format: date-time */
             at: string;
@@ -1790,12 +2112,42 @@ export interface components {
             to_session?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit" | "budget";
+        CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit" | "budget" | "converge";
+        /** @description `coordination.recorded`: `seq` is the coordination log's own number. */
+        CoordinationRecorded: {
+            kind: components["schemas"]["CoordinationKind"];
+            message: string;
+            /** Format: int64 */
+            seq: number;
+            to_session?: components["schemas"]["WorkSessionId"] | null;
+        };
         CostDto: {
             /** Format: double */
             amount: number;
             /** @description An ISO 4217 code (`USD`), or the unit the agent reports (`credits`). */
             currency: string;
+        };
+        /** @description `POST /zed-threads/create-session`: an editor thread becomes a work session. */
+        CreateEditorSessionBody: {
+            agent_profile?: string | null;
+            /** @description The editor's name; `zed` when not given. */
+            client?: string | null;
+            /** @description The thread's directory (absolute): a registered repository or a task's worktree. */
+            cwd: string;
+            /** @description The work session this thread was spawned from (parent and spawned-by), in the same task. */
+            parent_session?: string | null;
+            /**
+             * @description The task (id, short id or handle); otherwise the task whose worktree holds `cwd`, or a new
+             *     interactive task.
+             */
+            spec_task?: string | null;
+        };
+        /** @description `POST /api/v1/spec-tasks/{id}/follow-ups`: one new task for the chosen findings of a review. */
+        CreateFollowUp: {
+            /** @description The findings' numbers in the report (`number`), at least one. */
+            findings: number[];
+            /** @description `feature` or `bugfix`. */
+            workflow: string;
         };
         /** @description `POST /api/v1/spec-tasks/from-demo` */
         CreateFromDemo: {
@@ -1832,8 +2184,18 @@ export interface components {
             prompt: string;
             /** @description Path of a git repository on the server's machine (absolute). */
             repo: string;
+            /**
+             * @description For the `review` workflow (and only for it): what to review, a branch of the repository or
+             *     a commit range `A..B`.
+             */
+            review_target?: string | null;
             /** @description Not blank; the prompt's first line when left out. */
             title?: string | null;
+            /**
+             * @description The workflow template its spec follows: `feature` (the default), `design-first`, `bugfix`,
+             *     or one of the repository's own (`GET /repos/{id}/workflows`).
+             */
+            workflow?: string | null;
         };
         /** @description `POST /tasks` */
         CreateTaskBody: {
@@ -1846,21 +2208,6 @@ export interface components {
             /** @description Path of a git repository on the server's machine (absolute). */
             repo: string;
             task_type?: components["schemas"]["TaskKind"] | null;
-        };
-        /** @description `POST /zed-threads/create-session`: an editor thread becomes a work session. */
-        CreateZedSessionBody: {
-            agent_profile?: string | null;
-            /** @description The editor's name; `zed` when not given. */
-            client?: string | null;
-            /** @description The thread's directory (absolute): a registered repository or a task's worktree. */
-            cwd: string;
-            /** @description The work session this thread was spawned from (parent and spawned-by), in the same task. */
-            parent_session?: string | null;
-            /**
-             * @description The task (id, short id or handle); otherwise the task whose worktree holds `cwd`, or a new
-             *     interactive task.
-             */
-            spec_task?: string | null;
         };
         /** @description One acceptance criterion and what implements it. */
         CriterionReviewDto: {
@@ -1944,6 +2291,8 @@ export interface components {
             stack: string;
             /** @description The command running the sample's own tests, when it has tests. */
             tests?: string | null;
+            /** @description The workflow its demo task follows (`feature`, `bugfix`). */
+            workflow: string;
         };
         DesignDocFileDto: {
             bytes: number;
@@ -1973,7 +2322,8 @@ export interface components {
         };
         /**
          * @description Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
-         *     branch_missing, worktree_broken, unavailable).
+         *     branch_missing, worktree_broken, unavailable; not_cloned on a node that has no clone yet of a
+         *     repository registered by URL), as this node's copy of the repository says.
          */
         DesignDocsHealthDto: {
             current?: string | null;
@@ -2010,6 +2360,50 @@ export interface components {
             code: number;
             data?: Record<string, never> | null;
             message: string;
+        };
+        /** @description `POST /editor/events`: what happened in an editor integration. */
+        EditorEventBody: {
+            agent_profile?: string | null;
+            cwd: string;
+            /** @enum {string} */
+            event_type: "thread_created";
+            spec_task?: string | null;
+        } | {
+            /** @enum {string} */
+            event_type: "message_added";
+            text: string;
+            work_session_id: string;
+        } | {
+            /** @enum {string} */
+            event_type: "thread_closed";
+            reason?: string;
+            work_session_id: string;
+        };
+        /** @description What a `POST /editor/events` did: the session it concerned, as it is now. */
+        EditorEventResultDto: {
+            /** @description `thread_created`, `message_added` or `thread_closed`. */
+            event_type: string;
+            /**
+             * Format: int64
+             * @description The queued message (message_added).
+             */
+            message_id?: number | null;
+            work_session: components["schemas"]["WorkSessionDto"];
+        };
+        /** @description `GET /spec-tasks/{id}/editor/instance`: the task's agent instance and its threads. */
+        EditorInstanceDto: {
+            agent_instance: components["schemas"]["AgentInstanceViewDto"];
+            /** @description Whether the agent process runs on the node that answered. */
+            on_this_node: boolean;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            threads: components["schemas"]["SessionThreadDto"][];
+            /**
+             * @description Requests the agent process on this node sent that spectask does not serve (a vendor's own
+             *     methods, answered "method not found"), per method; empty when it runs elsewhere.
+             */
+            unserved_requests: {
+                [key: string]: number;
+            };
         };
         /**
          * @description A stdio MCP server an editor gave its thread (ACP `mcpServers` in `session/new`): the thread's
@@ -2132,20 +2526,199 @@ export interface components {
         };
         /**
          * @description One event of the outbox, as the `data` of a server-sent event (whose `id` is `seq` and whose
-         *     `event` is `kind`).
+         *     `event` is `kind`): `kind` and its `payload`, one schema per kind.
          */
         EventDto: {
             /** Format: date-time */
             at: string;
-            kind: components["schemas"]["EventKind"];
-            payload: unknown;
+            /** @enum {string} */
+            kind: "spec_task.created";
+            payload: components["schemas"]["SpecTaskCreated"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "spec_task.transitioned";
+            payload: components["schemas"]["SpecTaskTransitioned"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "spec_review.recorded";
+            payload: components["schemas"]["SpecReviewRecorded"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.created";
+            payload: components["schemas"]["WorkSessionCreated"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.transitioned";
+            payload: components["schemas"]["WorkSessionTransitioned"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "coordination.recorded";
+            payload: components["schemas"]["CoordinationRecorded"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "repository.registered";
+            payload: components["schemas"]["RepositoryRegistered"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.plan";
+            payload: components["schemas"]["WorkSessionPlan"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "plan_progress.detected";
+            payload: components["schemas"]["PlanProgressDetected"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "agent.sandbox";
+            payload: components["schemas"]["AgentSandbox"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.permission";
+            payload: components["schemas"]["WorkSessionPermission"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "spec_task.hidden";
+            payload: components["schemas"]["SpecTaskHidden"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.check";
+            payload: components["schemas"]["WorkSessionCheck"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "repository.settings_changed";
+            payload: components["schemas"]["RepositorySettingsChanged"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "pull_request.updated";
+            payload: components["schemas"]["TaskPullRequest"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "spec_task.prerequisites_changed";
+            payload: components["schemas"]["SpecTaskPrerequisitesChanged"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "spec_task.budget";
+            payload: components["schemas"]["SpecTaskBudget"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.stalled";
+            payload: components["schemas"]["WorkSessionStalled"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "work_session.history";
+            payload: components["schemas"]["WorkSessionHistory"];
             /** Format: int64 */
             seq: number;
             spec_task_id?: components["schemas"]["SpecTaskId"] | null;
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
-        /** @enum {string} */
-        EventKind: "spec_task.created" | "spec_task.transitioned" | "spec_review.recorded" | "work_session.created" | "work_session.transitioned" | "coordination.recorded" | "repository.registered" | "work_session.plan" | "plan_progress.detected" | "agent.sandbox" | "work_session.permission" | "spec_task.hidden" | "work_session.check" | "repository.settings_changed" | "pull_request.updated" | "spec_task.prerequisites_changed" | "spec_task.budget" | "work_session.stalled";
         FailureDto: {
             /** @description The status the task failed in. */
             from: components["schemas"]["SpecTaskStatus"];
@@ -2165,32 +2738,55 @@ export interface components {
             /** @description Lines past the response's bound were left out. */
             truncated: boolean;
         };
-        /** @description One live agent instance and where it is in its plan (seed 003's card). */
+        /** @description One finding of a review. */
+        FindingDto: {
+            detail: string;
+            /** @description A path relative to the repository's root. */
+            file: string;
+            /**
+             * Format: int32
+             * @description A line of `file`, from 1.
+             */
+            line: number;
+            /**
+             * Format: int32
+             * @description Its number in the report, from 1: what a follow-up names it by.
+             */
+            number: number;
+            /** @description `high`, `medium`, `low` or `info`. */
+            severity: string;
+            title: string;
+        };
+        /** @description One live agent instance and where it is in its plan. */
         FleetAgentDto: {
             /** @description The agent instance: one per SpecTask, so the task's id. */
             agent_id: string;
             /** @description Where the task stands against its budget (paused when reached). */
             budget: components["schemas"]["BudgetDto"];
-            current_task?: components["schemas"]["PlanTaskProgressDto"] | null;
-            /** @description Plan tasks in progress now (parallel sessions). */
+            /** @description Plan tasks in progress now (a session of each runs). */
             in_progress: number;
             /**
              * Format: date-time
              * @description The task's newest event.
              */
             last_update: string;
-            /** Format: int32 */
+            /**
+             * Format: int32
+             * @description Required plan tasks done, in percent (as the task's progress says).
+             */
             percent: number;
+            /**
+             * @description The plan tasks the card shows, in plan order: every one in progress, up to 3 done before
+             *     the first of them and up to 3 to do after it (without one in progress, around the next one
+             *     to do).
+             */
+            plan_window: components["schemas"]["PlanTaskProgressDto"][];
             profile?: string | null;
             repository: string;
             /** @description Its sessions whose agents went silent (stalled), by session name. */
             stalled: components["schemas"]["StalledSessionDto"][];
             task_id: components["schemas"]["SpecTaskId"];
             task_name: string;
-            /** @description Up to 3 plan tasks after the current one. */
-            tasks_after: components["schemas"]["PlanTaskProgressDto"][];
-            /** @description Up to 3 done plan tasks before the current one, most recent last. */
-            tasks_before: components["schemas"]["PlanTaskProgressDto"][];
             /** @description What the task has used so far: tokens and cost of its sessions and planner calls. */
             usage: components["schemas"]["UsageDto"];
         };
@@ -2309,6 +2905,8 @@ export interface components {
             branch: string;
             /** @description The commits after the base, oldest first. */
             commits: components["schemas"]["ReviewCommitDto"][];
+            /** @description The converge pass: what was not built as the spec says, and the plan tasks proposed for it. */
+            convergence: components["schemas"]["ConvergenceDto"];
             /** @description Every acceptance criterion of the approved spec, in document order (empty without a spec). */
             criteria: components["schemas"]["CriterionReviewDto"][];
             files: components["schemas"]["FileDiffDto"][];
@@ -2317,6 +2915,7 @@ export interface components {
             head_commit?: string | null;
             /** @description The default branch contains the task's commits. */
             merged: boolean;
+            reproduction?: components["schemas"]["ReproductionDto"] | null;
             sessions: components["schemas"]["SessionReviewDto"][];
             spec_task_id: components["schemas"]["SpecTaskId"];
             status: components["schemas"]["SpecTaskStatus"];
@@ -2453,6 +3052,10 @@ export interface components {
                 /** @description Why the task waits to start, when it does (a WIP limit). */
                 queue_reason?: string | null;
                 repository: components["schemas"]["RepositoryRef"];
+                /** @description The file name of its spec's first document: `requirements.md`, or `bugfix.md`. */
+                requirements_file: string;
+                /** @description What a `review` task reviews: a branch, or a commit range `A..B`. */
+                review_target?: string | null;
                 short_id: string;
                 /** Format: int32 */
                 spec_version: number;
@@ -2469,6 +3072,16 @@ export interface components {
                  * @description Increases with every change of the task.
                  */
                 version: number;
+                /**
+                 * @description The workflow template its spec follows (`feature`, `design-first`, `bugfix` or the
+                 *     repository's own).
+                 */
+                workflow: string;
+                /**
+                 * @description The built-in workflow it is or builds on (`feature`, `design-first`, `bugfix` or `review`):
+                 *     what its documents are and which comes first.
+                 */
+                workflow_base: string;
                 /**
                  * @description The task's worktree (`<repository>/.git-worktrees/<handle>`), once it exists: where its
                  *     code is worked on and what an editor opens.
@@ -2512,6 +3125,34 @@ export interface components {
             offset: number;
             /** Format: int64 */
             total: number;
+        };
+        /**
+         * @description A permission request decided: `outcome` is `answered` (with `option_id` and `by`) or
+         *     `withdrawn`; `decided` is true.
+         */
+        PermissionDecided: {
+            approval_id: string;
+            by?: string | null;
+            decided: boolean;
+            option_id?: string | null;
+            outcome: string;
+            tool_call_id: string;
+        };
+        /** @description A permission request waiting for a person (`decided: false`). */
+        PermissionRequested: {
+            approval_id: string;
+            decided: boolean;
+            node: string;
+            title?: string | null;
+            tool_call_id: string;
+        };
+        /** @description `plan_progress.detected`: `source` is `commit` (with `commit`) or `worktree`. */
+        PlanProgressDetected: {
+            commit?: string | null;
+            plan_task: string;
+            source: string;
+            /** @description `pending`, `in_progress` or `done`. */
+            state: string;
         };
         /** @description One plan task of tasks.md with the state the sessions give it. */
         PlanTaskProgressDto: {
@@ -2585,6 +3226,12 @@ export interface components {
             sessions: components["schemas"]["SessionProgressDto"][];
             spec_task_id: components["schemas"]["SpecTaskId"];
             tasks: components["schemas"]["PlanTaskProgressDto"][];
+        };
+        ProposedPlanTaskDto: {
+            details: string[];
+            /** @description The criterion or requirement ids it implements. */
+            requirements: string[];
+            title: string;
         };
         /** @description One check of a pull request's head, as the forge last said. */
         PullRequestCheck: {
@@ -2712,6 +3359,28 @@ export interface components {
             id: components["schemas"]["RepositoryId"];
             path: string;
         };
+        /** @description `repository.registered`. */
+        RepositoryRegistered: {
+            default_branch: string;
+            owner?: string | null;
+            path: string;
+            repository_id: components["schemas"]["RepositoryId"];
+        };
+        /** @description `repository.settings_changed`: each changed setting, in the order changed. */
+        RepositorySettingsChanged: {
+            by: string;
+            /** @description Setting → `{from, to}`. */
+            changes: Record<string, never>;
+            repository_id: components["schemas"]["RepositoryId"];
+        };
+        /** @description A bugfix's reproduction test failing before the fix, and the check passing after it. */
+        ReproductionDto: {
+            after?: components["schemas"]["CheckResultDto"] | null;
+            after_session_id?: components["schemas"]["WorkSessionId"] | null;
+            before: components["schemas"]["CheckResultDto"];
+            /** @description The session that wrote the test, and its check failing on it. */
+            before_session_id: components["schemas"]["WorkSessionId"];
+        };
         /** @description `POST /spec-tasks/{id}/approve-specs`, `/request-changes`, `/reject`. */
         ReviewBody: {
             comments?: string;
@@ -2749,6 +3418,17 @@ export interface components {
             index: number;
             title: string;
         };
+        /** @description `GET /api/v1/spec-tasks/{id}/review-report`: the report as the design-docs branch holds it. */
+        ReviewReportDto: {
+            findings: components["schemas"]["FindingDto"][];
+            /** @description The report as committed (Markdown). */
+            markdown: string;
+            /** @description Where it lies on the design-docs branch: `specs/<task>/review.md`. */
+            path: string;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            /** @description What was reviewed: a branch, or a commit range `A..B`. */
+            target: string;
+        };
         /**
          * @description What a reviewer last said of a pull request as a whole.
          * @enum {string}
@@ -2777,7 +3457,7 @@ export interface components {
             name: string;
             /**
              * Format: int32
-             * @description 0–100: 100 once completed; else the share of its agent's plan entries completed.
+             * @description 0–100: 100 once completed; before, the share of its agent's plan entries completed, at most 99.
              */
             percent: number;
             /** @description The agent's plan entries completed and in all (0 and 0 before it sent a plan). */
@@ -2801,6 +3481,20 @@ export interface components {
             status: components["schemas"]["WorkSessionStatus"];
             summary?: string | null;
         };
+        /** @description The thread of one work session (its conversation in the task's agent instance). */
+        SessionThreadDto: {
+            /** @description The agent's session id (ACP), once the thread was opened. */
+            acp_session_id?: string | null;
+            /** Format: date-time */
+            last_activity_at?: string | null;
+            /** @description The editor a person opened it from, when one did. */
+            opened_from_editor?: string | null;
+            /** @description `pending`, `active` or `closed`; none before the thread was opened. */
+            thread_status?: string | null;
+            work_session_id: components["schemas"]["WorkSessionId"];
+            work_session_name: string;
+            work_session_status: components["schemas"]["WorkSessionStatus"];
+        };
         /** @description `PUT /api/v1/spec-tasks/{id}/prerequisites` body: the task's prerequisites, replaced. */
         SetPrerequisites: {
             /** @description Tasks this one waits for (ids, abbreviated ids or handles of your tasks); empty: none. */
@@ -2819,6 +3513,42 @@ export interface components {
          * @enum {string}
          */
         SpecDocument: "requirements" | "design" | "tasks";
+        /**
+         * Format: uuid
+         * @description A human decision on one spec version.
+         */
+        SpecReviewId: string;
+        /** @description `spec_review.recorded`. */
+        SpecReviewRecorded: {
+            decision: components["schemas"]["ReviewDecision"];
+            review_id: components["schemas"]["SpecReviewId"];
+            reviewer: string;
+            /** Format: int32 */
+            version: number;
+        };
+        /**
+         * @description `spec_task.budget`: a line crossed (`warning`, `reached`, with `spent`) or a person's change
+         *     (`raised`, with `by`). A daily budget's line names its `scope`, `subject` and `day`.
+         */
+        SpecTaskBudget: {
+            budget: components["schemas"]["BudgetAmount"];
+            by?: string | null;
+            day?: string | null;
+            level: components["schemas"]["BudgetNews"];
+            message: string;
+            scope?: components["schemas"]["BudgetScope"] | null;
+            spent?: components["schemas"]["BudgetAmount"] | null;
+            subject?: string | null;
+        };
+        /** @description `spec_task.created`. */
+        SpecTaskCreated: {
+            complexity: components["schemas"]["Complexity"];
+            kind: components["schemas"]["TaskKind"];
+            priority: components["schemas"]["Priority"];
+            repository_id: components["schemas"]["RepositoryId"];
+            status: components["schemas"]["SpecTaskStatus"];
+            title: string;
+        };
         SpecTaskDto: {
             /** @description Where the task stands against its budget (its own, else the configuration's default). */
             budget: components["schemas"]["BudgetDto"];
@@ -2844,6 +3574,10 @@ export interface components {
             /** @description Why the task waits to start, when it does (a WIP limit). */
             queue_reason?: string | null;
             repository: components["schemas"]["RepositoryRef"];
+            /** @description The file name of its spec's first document: `requirements.md`, or `bugfix.md`. */
+            requirements_file: string;
+            /** @description What a `review` task reviews: a branch, or a commit range `A..B`. */
+            review_target?: string | null;
             short_id: string;
             /** Format: int32 */
             spec_version: number;
@@ -2861,28 +3595,71 @@ export interface components {
              */
             version: number;
             /**
+             * @description The workflow template its spec follows (`feature`, `design-first`, `bugfix` or the
+             *     repository's own).
+             */
+            workflow: string;
+            /**
+             * @description The built-in workflow it is or builds on (`feature`, `design-first`, `bugfix` or `review`):
+             *     what its documents are and which comes first.
+             */
+            workflow_base: string;
+            /**
              * @description The task's worktree (`<repository>/.git-worktrees/<handle>`), once it exists: where its
              *     code is worked on and what an editor opens.
              */
             worktree_path?: string | null;
+        };
+        /** @description `spec_task.hidden`: the status the task was hidden in. */
+        SpecTaskHidden: {
+            status: components["schemas"]["SpecTaskStatus"];
         };
         /**
          * Format: uuid
          * @description One user request through its whole lifecycle.
          */
         SpecTaskId: string;
+        /** @description `spec_task.prerequisites_changed`. */
+        SpecTaskPrerequisitesChanged: {
+            by: string;
+            hold_before: components["schemas"]["HoldBefore"];
+            prerequisites: components["schemas"]["SpecTaskId"][];
+        };
         /**
          * @description The phase a SpecTask is in. Changed only through [`crate::lifecycle`].
          * @enum {string}
          */
         SpecTaskStatus: "backlog" | "spec_generation" | "spec_review" | "spec_revision" | "spec_approved" | "implementation_queued" | "implementation" | "implementation_review" | "pull_request" | "done" | "rejected" | "cancelled" | "failed";
+        /** @description `spec_task.transitioned`: the command applied, and the effects it asked for. */
+        SpecTaskTransitioned: {
+            /** @description The lifecycle command, tagged by `command`. */
+            command: Record<string, never>;
+            /** @description Each effect by its name. */
+            effects: string[];
+            failure?: Record<string, never> | null;
+            from: components["schemas"]["SpecTaskStatus"];
+            to: components["schemas"]["SpecTaskStatus"];
+        };
         SpecVersionDto: {
+            /**
+             * @description Contradictions and gaps across the three documents: spectask's analysis
+             *     (`spectask_spec::analyze`), then what the planner's own consistency check left (kind
+             *     `planner`).
+             */
+            analysis: components["schemas"]["AnalysisFindingDto"][];
             /** Format: date-time */
             created_at: string;
             /** @description The linter's findings. */
             lint: string[];
             /** @description The planner profile that wrote it. */
             planner: string;
+            /** @description What the planner asks the person before the next version; answered with request-changes. */
+            questions: string[];
+            /**
+             * @description The planner asked its questions instead of writing the documents (they are empty): the
+             *     answers, sent with request-changes, drive the first draft, and the version cannot be approved.
+             */
+            questions_only: boolean;
             /** @description What the planner reported using (tokens and the like). */
             usage: unknown;
             /** Format: int32 */
@@ -2908,6 +3685,16 @@ export interface components {
             name: string;
             stall: components["schemas"]["StallDto"];
             work_session_id: components["schemas"]["WorkSessionId"];
+        };
+        /** @description One steering document of a repository. */
+        SteeringDocumentDto: {
+            /** @description `always`, `file_match` (with `pattern`) or `manual` (not given to agents). */
+            inclusion: string;
+            /** @description Its path in the repository (`.kiro/steering/product.md`). */
+            path: string;
+            pattern?: string | null;
+            /** @description Its text without the front matter. */
+            text: string;
         };
         /**
          * @description What becomes of a task's branch once the task ended (its worktree is removed either way).
@@ -3130,6 +3917,36 @@ export interface components {
             /** @description Whether the server runs open: no users, one local user who sees everything. */
             open: boolean;
         };
+        /** @description `work_session.check`: `outcome` is `passed`, `reproduced`, `sent_back` or `failed`. */
+        WorkSessionCheck: {
+            command: string;
+            /** Format: int32 */
+            exit_code?: number | null;
+            /**
+             * @description A bugfix's reproduction check, run on the session writing the test that shows the bug:
+             *     it must fail (`reproduced`), and passing sends the work back.
+             */
+            expects_failure?: boolean;
+            outcome: string;
+            /** @description The end of its output. */
+            output: string;
+            passed: boolean;
+            /** Format: int32 */
+            round: number;
+            /** Format: int32 */
+            rounds: number;
+            signal?: string | null;
+            timed_out: boolean;
+            truncated: boolean;
+        };
+        /** @description `work_session.created`. */
+        WorkSessionCreated: {
+            name: string;
+            parent_id?: components["schemas"]["WorkSessionId"] | null;
+            phase: components["schemas"]["WorkSessionPhase"];
+            plan_task?: components["schemas"]["PlanTaskRef"] | null;
+            spawned_by_id?: components["schemas"]["WorkSessionId"] | null;
+        };
         /** @description A work session as the API shows it. */
         WorkSessionDto: {
             /** @description The agent's session id (its thread), once opened. */
@@ -3163,16 +3980,43 @@ export interface components {
             /** @description Tokens, cost and context fill of the session's thread. */
             usage: components["schemas"]["UsageDto"];
         };
+        /** @description `work_session.history`: the session's history has `entries` new entries. */
+        WorkSessionHistory: {
+            entries: number;
+        };
         /**
          * Format: uuid
          * @description One unit of work inside a SpecTask.
          */
         WorkSessionId: string;
+        /** @description `work_session.permission`: a request waiting for a person, or its decision. */
+        WorkSessionPermission: components["schemas"]["PermissionRequested"] | components["schemas"]["PermissionDecided"];
         /**
          * @description Whether a session plans (writes the spec) or implements (works through the plan).
          * @enum {string}
          */
         WorkSessionPhase: "planning" | "implementation";
+        /**
+         * @description `work_session.plan`: the agent's plan as it sent it, how many entries are done, and the one in
+         *     progress.
+         */
+        WorkSessionPlan: {
+            current?: string | null;
+            done: number;
+            entries: components["schemas"]["AgentPlanEntry"][];
+        };
+        /**
+         * @description `work_session.stalled`: the agent went silent (`stalled: true`, with when it last spoke, for how
+         *     long and the policy) or spoke again (`stalled: false` alone).
+         */
+        WorkSessionStalled: {
+            /** Format: date-time */
+            last_activity_at?: string | null;
+            policy?: string | null;
+            /** Format: int64 */
+            silent_seconds?: number | null;
+            stalled: boolean;
+        };
         /** @description A WorkSession's lifecycle state, with the detail some statuses carry. */
         WorkSessionState: {
             /** @enum {string} */
@@ -3215,63 +4059,31 @@ export interface components {
              */
             status: components["schemas"]["WorkSessionStatus"];
         };
-        /** @description `POST /zed/events`: what happened in an editor integration. */
-        ZedEventBody: {
-            agent_profile?: string | null;
-            cwd: string;
-            /** @enum {string} */
-            event_type: "thread_created";
-            spec_task?: string | null;
-        } | {
-            /** @enum {string} */
-            event_type: "message_added";
-            text: string;
-            work_session_id: string;
-        } | {
-            /** @enum {string} */
-            event_type: "thread_closed";
-            reason?: string;
-            work_session_id: string;
+        /** @description `work_session.transitioned`: the command applied, and the effects it asked for. */
+        WorkSessionTransitioned: {
+            /** @description The lifecycle command, tagged by `command`. */
+            command: Record<string, never>;
+            /** @description Each effect by its name. */
+            effects: string[];
+            from: components["schemas"]["WorkSessionStatus"];
+            to: components["schemas"]["WorkSessionStatus"];
         };
-        /** @description What a `POST /zed/events` did: the session it concerned, as it is now. */
-        ZedEventResultDto: {
-            /** @description `thread_created`, `message_added` or `thread_closed`. */
-            event_type: string;
-            /**
-             * Format: int64
-             * @description The queued message (message_added).
-             */
-            message_id?: number | null;
-            work_session: components["schemas"]["WorkSessionDto"];
+        /** @description One workflow template. */
+        WorkflowDto: {
+            /** @description The built-in workflow it is built on (itself for a built-in). */
+            base: string;
+            /** @description Whether spectask defines it (else the repository's `.spectask/templates/<name>.toml`). */
+            builtin: boolean;
+            description: string;
+            name: string;
+            /** @description The file name of its spec's first document: `requirements.md`, or `bugfix.md`. */
+            requirements_file: string;
         };
-        /** @description `GET /spec-tasks/{id}/zed-instance`: the task's agent instance and its threads. */
-        ZedInstanceDto: {
-            agent_instance: components["schemas"]["AgentInstanceViewDto"];
-            /** @description Whether the agent process runs on the node that answered. */
-            on_this_node: boolean;
-            spec_task_id: components["schemas"]["SpecTaskId"];
-            threads: components["schemas"]["ZedThreadDto"][];
-            /**
-             * @description Requests the agent process on this node sent that spectask does not serve (a vendor's own
-             *     methods, answered "method not found"), per method; empty when it runs elsewhere.
-             */
-            unserved_requests: {
-                [key: string]: number;
-            };
-        };
-        /** @description The thread of one work session (its conversation in the task's agent instance). */
-        ZedThreadDto: {
-            /** @description The agent's session id (ACP), once the thread was opened. */
-            acp_session_id?: string | null;
-            /** Format: date-time */
-            last_activity_at?: string | null;
-            /** @description The editor a person opened it from, when one did. */
-            opened_from_editor?: string | null;
-            /** @description `pending`, `active` or `closed`; none before the thread was opened. */
-            thread_status?: string | null;
-            work_session_id: components["schemas"]["WorkSessionId"];
-            work_session_name: string;
-            work_session_status: components["schemas"]["WorkSessionStatus"];
+        /** @description The workflows a repository's tasks may follow, and its template files that are not valid. */
+        WorkflowsDto: {
+            /** @description One line per template file that cannot be used: its path and what is wrong. */
+            faults: string[];
+            workflows: components["schemas"]["WorkflowDto"][];
         };
     };
     responses: never;
@@ -3818,6 +4630,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DemoRepoDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_editor_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditorEventBody"];
+            };
+        };
+        responses: {
+            /** @description What the event did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorEventResultDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -4389,6 +5234,38 @@ export interface operations {
             };
         };
     };
+    list_workflows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The repository's id. */
+                id: components["schemas"]["RepositoryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workflows and the template files that are not valid */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowsDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_spec_tasks: {
         parameters: {
             query?: {
@@ -4413,6 +5290,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PageDto_SpecTaskDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    adopt_spec: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptSpec"];
+            };
+        };
+        responses: {
+            /** @description The task, at spec review or approved */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecTaskDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -4813,6 +5723,38 @@ export interface operations {
             };
         };
     };
+    converge_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the pass did */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConvergedDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_coordination_log: {
         parameters: {
             query?: never;
@@ -4919,7 +5861,7 @@ export interface operations {
             path: {
                 /** @description A SpecTask reference (id, abbreviated id or handle). */
                 id: string;
-                /** @description `requirements`, `design` or `tasks` (a `.md` suffix is allowed). */
+                /** @description `requirements` (`bugfix` names it too), `design` or `tasks` (a `.md` suffix is allowed). */
                 document: string;
             };
             cookie?: never;
@@ -4978,6 +5920,102 @@ export interface operations {
             };
         };
     };
+    get_editor_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorInstanceDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stop_editor_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance, stopped */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EditorInstanceDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_editor_threads: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The threads */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionThreadDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     export_spec_task: {
         parameters: {
             query?: never;
@@ -4997,6 +6035,42 @@ export interface operations {
                 };
                 content: {
                     "text/markdown": string;
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_follow_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateFollowUp"];
+            };
+        };
+        responses: {
+            /** @description The follow-up task, in backlog */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecTaskDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -5379,6 +6453,38 @@ export interface operations {
             };
         };
     };
+    get_review_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report and its findings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewReportDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_reviews: {
         parameters: {
             query?: never;
@@ -5430,6 +6536,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SpecVersionDto"][];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    task_steering: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A SpecTask: its id, an abbreviated id (at least 4 hex digits) or its `<short-id>-<slug>` handle. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The steering documents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SteeringDocumentDto"][];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -5531,7 +6669,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedInstanceDto"];
+                    "application/json": components["schemas"]["EditorInstanceDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -5563,7 +6701,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedInstanceDto"];
+                    "application/json": components["schemas"]["EditorInstanceDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -5595,7 +6733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedThreadDto"][];
+                    "application/json": components["schemas"]["SessionThreadDto"][];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -5975,6 +7113,102 @@ export interface operations {
             };
         };
     };
+    get_editor_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_editor_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread, opening */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_editor_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A work session id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thread */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionThreadDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     editor_turn: {
         parameters: {
             query?: never;
@@ -6248,7 +7482,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedThreadDto"];
+                    "application/json": components["schemas"]["SessionThreadDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -6280,7 +7514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedThreadDto"];
+                    "application/json": components["schemas"]["SessionThreadDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -6312,7 +7546,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedThreadDto"];
+                    "application/json": components["schemas"]["SessionThreadDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -6335,7 +7569,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateZedSessionBody"];
+                "application/json": components["schemas"]["CreateEditorSessionBody"];
             };
         };
         responses: {
@@ -6368,7 +7602,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ZedEventBody"];
+                "application/json": components["schemas"]["EditorEventBody"];
             };
         };
         responses: {
@@ -6378,7 +7612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ZedEventResultDto"];
+                    "application/json": components["schemas"]["EditorEventResultDto"];
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */

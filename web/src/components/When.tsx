@@ -1,12 +1,21 @@
-/** A moment shown relative to now ("3 min ago"), with the exact time on hover. */
+/** A moment shown relative to now ("3 min ago"), kept current as time passes, with the exact time on hover. */
 import { relativeTime } from './relativeTime'
+import { useNow } from './useNow'
 
 export function When({ at, prefix = '' }: { at: string; prefix?: string }) {
+  const now = useNow()
   const exact = new Date(at)
-  return (
+  const time = (
     <time dateTime={at} title={exact.toLocaleString()}>
-      {prefix}
-      {relativeTime(exact, new Date())}
+      {relativeTime(exact, new Date(now))}
     </time>
+  )
+  return prefix ? (
+    <span>
+      {prefix}
+      {time}
+    </span>
+  ) : (
+    time
   )
 }

@@ -9,8 +9,10 @@ import {
   CirclePlay,
   CircleX,
   Square,
+  TriangleAlert,
   type LucideIcon,
 } from 'lucide-react'
+import type { ReactNode } from 'react'
 import type { Schemas } from '../api/client'
 
 type SessionStatus = Schemas['WorkSessionStatus']
@@ -41,4 +43,15 @@ export function PlanStateIcon({ state }: { state: 'done' | 'in_progress' | 'pend
 export function CheckIcon({ passed }: { passed: boolean }) {
   const Icon = passed ? CircleCheck : CircleX
   return <Icon className={`icon ${passed ? 'icon-completed' : 'icon-failed'}`} size={16} aria-hidden="true" />
+}
+
+/** A warning: its icon, then its text (read as "Warning: …"). */
+export function Warning({ children }: { children: ReactNode }) {
+  return (
+    <span className="warning">
+      <TriangleAlert className="icon" size={14} aria-hidden="true" />
+      <span className="visually-hidden">Warning: </span>
+      {children}
+    </span>
+  )
 }

@@ -16,6 +16,11 @@ export function readDraft<T>(key: string, empty: T, storage: Storage | null = lo
   }
 }
 
+/** Whether a draft is kept under `key`. */
+export function hasDraft(key: string, storage: Storage | null = localStorageOrNone()): boolean {
+  return safely(() => storage?.getItem(PREFIX + key) != null) ?? false
+}
+
 /** Keeps `value` under `key`; `undefined` forgets the draft. */
 export function writeDraft<T>(key: string, value: T | undefined, storage: Storage | null = localStorageOrNone()): void {
   safely(() => (value === undefined ? storage?.removeItem(PREFIX + key) : storage?.setItem(PREFIX + key, JSON.stringify(value))))

@@ -75,3 +75,11 @@ describe('KeyBatch', () => {
     expect(batch.take()).toEqual([])
   })
 })
+
+describe('history events', () => {
+  it('read again only the transcript of the session that has new entries', () => {
+    expect(keysChangedBy({ kind: 'work_session.history', spec_task_id: task, work_session_id: session })).toEqual([
+      ['work-session', session, 'history'],
+    ])
+  })
+})

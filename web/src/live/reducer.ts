@@ -62,6 +62,10 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
       taskAll()
       if (session) out.push(keys.session(session))
       break
+    case 'work_session.history':
+      // New entries of a transcript: only they are read (the session itself did not change).
+      if (session) out.push(keys.history(session))
+      break
     case 'work_session.permission':
       out.push(keys.approvals)
       if (session) out.push(keys.session(session))

@@ -88,4 +88,5 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'spec_task.prerequisites_changed': true,
   'spec_task.budget': true,
   'work_session.stalled': true,
+  'work_session.history': true,
 }

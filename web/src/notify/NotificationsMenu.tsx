@@ -5,6 +5,7 @@ import { Bell } from 'lucide-react'
 import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { NotifyToggle } from './NotifyToggle'
+import { When } from '../components/When'
 
 /** Notifications shown in the menu. */
 const SHOWN = 10
@@ -40,7 +41,7 @@ function Recent() {
       {listed.data.slice(0, SHOWN).map((n) => (
         <li key={n.id}>
           <Link to={n.path}>{n.text}</Link>{' '}
-          <time dateTime={n.at}>{new Date(n.at).toLocaleString()}</time>
+          <When at={n.at} />
           <Deliveries deliveries={n.deliveries} />
         </li>
       ))}

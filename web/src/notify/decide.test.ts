@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest'
 import type { ApiEvent } from '../api/client'
 import { noticeOf } from './decide'
 
-const event = (kind: ApiEvent['kind'], payload: unknown, task: string | null = 't1'): ApiEvent => ({
-  seq: 1,
-  kind,
-  payload,
-  spec_task_id: task,
-  at: '2026-01-01T00:00:00Z',
-})
+// Payloads cut down to the fields the decision reads.
+const event = (kind: ApiEvent['kind'], payload: unknown, task: string | null = 't1'): ApiEvent =>
+  ({
+    seq: 1,
+    kind,
+    payload,
+    spec_task_id: task,
+    at: '2026-01-01T00:00:00Z',
+  }) as ApiEvent
 
 describe('noticeOf', () => {
   it('tells each kind from its event', () => {

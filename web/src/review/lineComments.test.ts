@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { NO_REVIEW, closeForm, commentOn, openForm, removeComment, saveForm, typeInForm } from './lineComments'
+import { NO_REVIEW, closeForm, commentOn, draftedVersion, openForm, removeComment, saveForm, typeInForm } from './lineComments'
 
 test('one form at a time, prefilled with the comment of its line', () => {
   let d = saveForm(typeInForm(openForm(NO_REVIEW, 'requirements', 3), 'Name the lifetime.'))
@@ -24,4 +24,11 @@ test('a comment is removed, by Remove or by saving it empty; closing drops unsav
   d = closeForm(typeInForm(openForm(d, 'tasks', 2), 'Split it in three.'))
   expect(commentOn(d, 'tasks', 2)).toBe('Split it.')
   expect(d.form).toBeUndefined()
+})
+
+test('a review begun on an older version keeps that version shown until it is sent or discarded', () => {
+  expect(draftedVersion(2, (v) => v === 1)).toBe(1)
+  expect(draftedVersion(2, (v) => v === 1 || v === 2)).toBe(2)
+  expect(draftedVersion(2, () => false)).toBeUndefined()
+  expect(draftedVersion(0, () => true)).toBeUndefined()
 })

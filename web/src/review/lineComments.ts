@@ -1,16 +1,22 @@
 // The spec review as a person writes it: one pending comment per line, at most one comment form
 // open (on a line, prefilled with that line's comment), and the comment on the whole spec. Pure:
-// the screen keeps the result as a draft (see drafts/).
+// the screen keeps the result as a draft (see drafts/), one per spec version.
 import type { Schemas } from '../api/client'
 
 export type LineComment = Schemas['LineComment']
 export type CommentForm = { document: LineComment['document']; line: number; text: string }
-export type ReviewDraft = { text: string; comments: LineComment[]; form?: CommentForm }
+export type ReviewDraft = {
+  text: string
+  comments: LineComment[]
+  form?: CommentForm
+  /** Answers to the planner's questions, by position (a draft kept before questions existed has none). */
+  answers?: string[]
+}
 
 export const NO_REVIEW: ReviewDraft = { text: '', comments: [] }
 
 export function isBlank(d: ReviewDraft): boolean {
-  return !d.text.trim() && d.comments.length === 0 && !d.form?.text.trim()
+  return !d.text.trim() && d.comments.length === 0 && !d.form?.text.trim() && !(d.answers ?? []).some((a) => a.trim())
 }
 
 const on = (document: string, line: number) => (c: { document: string; line?: number | null }) =>
@@ -48,4 +54,18 @@ export function closeForm(d: ReviewDraft): ReviewDraft {
 export function removeComment(d: ReviewDraft, document: string, line: number): ReviewDraft {
   const form = d.form && on(document, line)(d.form) ? undefined : d.form
   return { ...d, comments: d.comments.filter((c) => !on(document, line)(c)), form }
+}
+
+/** The draft key of the review of a task's spec version. */
+export function reviewKey(taskId: string, version: number): string {
+  return `spec-review:${taskId}:v${version}`
+}
+
+/**
+ * The version whose review a person was writing: the newest up to `latest` with a draft, if any. A
+ * new version does not take the screen from a review begun on an older one.
+ */
+export function draftedVersion(latest: number, hasDraft: (version: number) => boolean): number | undefined {
+  for (let v = latest; v >= 1; v--) if (hasDraft(v)) return v
+  return undefined
 }

@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'vitest'
-import { checkLabel, criterionState, diffTotals, type Check, type Criterion, type SessionReview } from './review'
+import { checkAsWanted, checkLabel, criterionState, diffTotals, type Check, type Criterion, type SessionReview } from './review'
 
 const check = (passed: boolean, extra: Partial<Check> = {}): Check => ({
   at: '2026-01-01T00:00:00Z',
   command: 'npm test',
   passed,
   outcome: passed ? 'passed' : 'sent_back',
+  expects_failure: false,
   exit_code: passed ? 0 : 1,
   timed_out: false,
   output: '',
@@ -55,4 +56,14 @@ test('checkLabel says how a check ended', () => {
   expect(checkLabel(check(true))).toBe('passed')
   expect(checkLabel(check(false))).toBe('failed (exit 1), sent back to the agent')
   expect(checkLabel(check(false, { timed_out: true, exit_code: null, outcome: 'failed' }))).toBe('failed (timed out), session failed')
+})
+
+test('a reproduction check is as wanted when it fails on the test', () => {
+  const reproduced = check(false, { expects_failure: true, outcome: 'reproduced' })
+  expect(checkLabel(reproduced)).toBe('failed (exit 1): the bug is reproduced')
+  expect(checkAsWanted(reproduced)).toBe(true)
+  const passing = check(true, { expects_failure: true, outcome: 'sent_back' })
+  expect(checkLabel(passing)).toBe('passed, so no test shows the bug yet, sent back to the agent')
+  expect(checkAsWanted(passing)).toBe(false)
+  expect(checkAsWanted(check(true))).toBe(true)
 })

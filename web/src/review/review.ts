@@ -46,8 +46,14 @@ export function shortCommit(id: string): string {
 
 /** What one check said, in words: `passed`, `failed (exit 1), sent back`, `timed out`. */
 export function checkLabel(check: Check): string {
-  if (check.passed) return 'passed'
-  const ending = check.timed_out ? 'timed out' : check.exit_code == null ? 'no exit status' : `exit ${check.exit_code}`
   const then = check.outcome === 'sent_back' ? ', sent back to the agent' : check.outcome === 'failed' ? ', session failed' : ''
+  if (check.passed) return check.expects_failure ? `passed, so no test shows the bug yet${then}` : 'passed'
+  const ending = check.timed_out ? 'timed out' : check.exit_code == null ? 'no exit status' : `exit ${check.exit_code}`
+  if (check.outcome === 'reproduced') return `failed (${ending}): the bug is reproduced`
   return `failed (${ending})${then}`
+}
+
+/** Whether a check ended as it should: passing, or failing when it is a bugfix's reproduction. */
+export function checkAsWanted(check: Check): boolean {
+  return check.expects_failure ? check.outcome === 'reproduced' : check.passed
 }

@@ -4,11 +4,13 @@ import { Plus } from 'lucide-react'
 import type { SpecTask } from '../api/client'
 import { useProgress, useSpecTasks } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
+import { AdoptSpec } from './AdoptSpec'
 import { CreateTask } from './CreateTask'
 import { shownTitle } from '../titles'
-import { ENDED, PHASES, agentAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
+import { ENDED, PHASES, plannerAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
 import { usageLabel } from '../usage'
 import { StatusBadge } from '../components/Badge'
+import { When } from '../components/When'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -28,6 +30,7 @@ export function Board() {
       { replace: true },
     )
   const [creating, setCreating] = useState(false)
+  const [adopting, setAdopting] = useState(false)
 
   const items = useMemo(() => tasks.data?.items ?? [], [tasks.data])
   const repos = useMemo(() => [...new Set(items.map((t) => t.repository.path))].sort(), [items])
@@ -48,12 +51,14 @@ export function Board() {
           <Select label="Repository" value={repo} onChange={filter('repo')} options={repos} display={repoName} />
           <Select label="State" value={status} onChange={filter('state')} options={statuses} display={statusLabel} />
           <Select label="Owner" value={owner} onChange={filter('owner')} options={owners} />
+          <button onClick={() => setAdopting(true)}>Adopt a spec</button>
           <button className="primary" onClick={() => setCreating(true)}>
             <Plus className="icon" size={16} aria-hidden="true" /> New SpecTask
           </button>
         </div>
       </div>
       {creating && <CreateTask onClose={() => setCreating(false)} />}
+      {adopting && <AdoptSpec onClose={() => setAdopting(false)} />}
       {tasks.isPending && <p role="status">Loading…</p>}
       {tasks.isError && <p role="alert">Cannot load the tasks: {tasks.error.message}</p>}
       <div className="board">
@@ -88,7 +93,6 @@ function Column({ phase, label, tasks }: { phase: Phase; label: string; tasks: S
 }
 
 function TaskCard({ task }: { task: SpecTask }) {
-  const live = agentAtWork(task.status)
   return (
     <article className="card" data-status={task.status}>
       <h3>
@@ -96,14 +100,13 @@ function TaskCard({ task }: { task: SpecTask }) {
       </h3>
       <p className="meta">
         <StatusBadge status={task.status} />
-        {live && (
-          <span className="live" title="An agent is working on it">
-            <span className="dot" aria-hidden="true" /> agent at work
-          </span>
-        )}
+        {task.status === 'implementation' ? <SessionsAtWork task={task} /> : plannerAtWork(task.status) && <AtWork />}
       </p>
       <p className="meta">
         {repoName(task.repository.path)} · {task.short_id} · {task.priority} · by {task.created_by}
+      </p>
+      <p className="meta">
+        <When at={task.updated_at} prefix="updated " />
       </p>
       {HAS_PLAN_PROGRESS.includes(task.status) && <CardProgress task={task} />}
       {task.queue_reason && <p className="queued">Queued: {task.queue_reason}</p>}
@@ -129,6 +132,20 @@ function TaskCard({ task }: { task: SpecTask }) {
 
 /** Statuses in which a card shows how much of the plan is done (one request per such card). */
 const HAS_PLAN_PROGRESS: SpecTask['status'][] = ['implementation', 'implementation_review', 'pull_request', 'done']
+
+function AtWork() {
+  return (
+    <span className="live" title="An agent is working on it">
+      <span className="dot" aria-hidden="true" /> agent at work
+    </span>
+  )
+}
+
+/** In implementation, an agent is at work while a session of the task runs (not once it is stopped). */
+function SessionsAtWork({ task }: { task: SpecTask }) {
+  const progress = useProgress(task.id)
+  return progress.data?.sessions.some((s) => s.status === 'running') ? <AtWork /> : null
+}
 
 function CardProgress({ task }: { task: SpecTask }) {
   const progress = useProgress(task.id)

@@ -3,11 +3,12 @@ import { useNavigate } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
-import { useAgents, useDemoRepos, useRepos, useSpecTasks } from '../api/queries'
+import { useAgents, useDemoRepos, useRepos, useSpecTasks, useWorkflows } from '../api/queries'
 import { BudgetFields } from '../components/BudgetFields'
 import { ScriptedNotice } from '../components/ScriptedNotice'
 import { NO_BUDGET, budgetBody, budgetErrors, hasErrors, type BudgetInput } from '../budgetInput'
 import { useModal } from '../components/useModal'
+import { Warning } from '../components/icons'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 
@@ -41,6 +42,10 @@ type CreateDraft = {
   holdBefore: 'implementation' | 'planning'
   /** Limits typed for the task's budget (empty: the server's default). */
   budget: BudgetInput
+  /** The workflow template the spec follows (empty: feature). */
+  workflow?: string
+  /** What a review task reviews: a branch, or a commit range A..B. */
+  target?: string
 }
 const NO_TASK: CreateDraft = {
   prompt: '',
@@ -92,6 +97,11 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   }, [repo, repos.data, demoRepos.data])
   const chosen = COMPLEXITIES.find((c) => c.value === complexity) ?? COMPLEXITIES[1]
   const demo = repo.startsWith(DEMO) ? demoRepos.data?.find((d) => DEMO + d.name === repo) : undefined
+  const registered = demo ? undefined : repos.data?.find((r) => r.path === repo)
+  const workflows = useWorkflows(registered?.id)
+  const workflow = draft.workflow ?? 'feature'
+  const reviewing = !demo && kind === 'spec' && workflow === 'review'
+  const target = draft.target ?? ''
 
   const create = useMutation({
     mutationFn: async () =>
@@ -122,6 +132,8 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
                 depends_on: after,
                 hold_before: holdBefore,
                 budget: budgetBody(budget),
+                workflow: kind === 'spec' ? workflow : null,
+                review_target: reviewing ? target.trim() : null,
               },
             }),
           ),
@@ -216,6 +228,31 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             {kind === 'spec' || demo ? `${chosen.label}: ${chosen.hint}.` : 'Only a spec task has a plan to implement.'}
           </p>
         </fieldset>
+        {!demo && kind === 'spec' && (
+          <WorkflowSelect
+            value={workflow}
+            onChange={(w) => edit({ workflow: w })}
+            workflows={workflows.data?.workflows ?? []}
+            faults={workflows.data?.faults ?? []}
+          />
+        )}
+        {reviewing && (
+          <div className="field">
+            <label htmlFor="review-target">Review target</label>
+            <input
+              id="review-target"
+              required
+              value={target}
+              placeholder="feature/login or main..feature/login"
+              onChange={(e) => edit({ target: e.target.value })}
+              aria-describedby="review-target-hint"
+            />
+            <p id="review-target-hint" className="hint">
+              A branch (reviewed from where it left the default branch) or a commit range A..B. The agent writes findings
+              with file and line; no code changes and nothing is merged.
+            </p>
+          </div>
+        )}
         {!demo && (
           <>
             <AgentSelect label="Planning agent" value={planning} onChange={setPlanning} agents={agents.data ?? []} />
@@ -285,12 +322,42 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
         </p>
         {create.isError && <p role="alert">{create.error.message}</p>}
         <DraftActions draft={!!prompt.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
-          <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo || hasErrors(budgetProblems)}>
+          <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo || (reviewing && !target.trim()) || hasErrors(budgetProblems)}>
             Create SpecTask
           </button>
         </DraftActions>
       </form>
     </dialog>
+  )
+}
+
+/** The workflow template: feature, design-first, bugfix or the repository's own, with what each is. */
+function WorkflowSelect(props: {
+  value: string
+  onChange: (v: string) => void
+  workflows: Schemas['WorkflowDto'][]
+  faults: string[]
+}) {
+  const known = props.workflows.length > 0 ? props.workflows : [{ name: 'feature', description: '', builtin: true }]
+  const chosen = props.workflows.find((w) => w.name === props.value)
+  return (
+    <div className="field">
+      <label htmlFor="workflow">Workflow</label>
+      <select id="workflow" value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-describedby="workflow-hint">
+        {known.map((w) => (
+          <option key={w.name} value={w.name}>
+            {w.name}
+            {w.builtin ? '' : ' (this repository)'}
+          </option>
+        ))}
+      </select>
+      <p id="workflow-hint" className="hint">
+        {chosen?.description}
+        {props.faults.map((f) => (
+          <Warning key={f}>{f}</Warning>
+        ))}
+      </p>
+    </div>
   )
 }
 
@@ -310,7 +377,9 @@ function AgentSelect(props: { label: string; value: string; onChange: (v: string
       </select>
       <p id={`${id}-why`} className="hint">
         {chosen && !chosen.available ? advice(chosen) : ''}
-        {chosen?.warnings.map((w) => ` ⚠ ${w}`)}
+        {chosen?.warnings.map((w) => (
+          <Warning key={w}>{w}</Warning>
+        ))}
       </p>
     </div>
   )

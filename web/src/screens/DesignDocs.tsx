@@ -1,9 +1,10 @@
 import { useState } from 'react'
-import { Link, useParams } from 'react-router'
+import { useParams } from 'react-router'
 import { useQuery } from '@tanstack/react-query'
 import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
-import { useSpecTask } from '../api/queries'
+import { useSpecTask, useWorkSessions } from '../api/queries'
+import { Crumbs } from '../components/Crumbs'
 import { Markdown } from '../components/Markdown'
 import { shortCommit } from '../review/review'
 
@@ -18,6 +19,7 @@ export function DesignDocs() {
     queryKey: keys.taskPart(id, 'design-docs-files'),
     queryFn: async () => unwrap(await api.GET('/api/v1/spec-tasks/{id}/design-docs/files', { params: { path: { id } } })),
   })
+  const sessions = useWorkSessions(id)
   const [picked, setPicked] = useState<string | undefined>(undefined)
   const [raw, setRaw] = useState(false)
   if (docs.isPending || task.isPending) return <p role="status">Loading the design docs…</p>
@@ -27,9 +29,7 @@ export function DesignDocs() {
   const file = d.files.find((f) => f.path === picked) ?? d.files[0]
   return (
     <article aria-labelledby="docs-title">
-      <p className="crumbs">
-        <Link to="/">Board</Link> / <Link to={`/tasks/${id}`}>{task.data.short_id}</Link> / specs in git
-      </p>
+      <Crumbs taskId={id} task={task.data} here="specs in git" />
       <h1 id="docs-title">Specs in git: {task.data.title}</h1>
       <p className="meta" data-testid="docs-commit">
         Branch <code>{d.branch}</code>
@@ -52,8 +52,8 @@ export function DesignDocs() {
           <nav className="review-side" aria-label="Files on the design-docs branch">
             {groups(d.files).map(([dir, inDir]) => (
               <section key={dir} aria-label={dir}>
-                <h2 className="doc-dir">
-                  <code>{dir}/</code>
+                <h2 className="doc-dir" title={`${dir}/`}>
+                  <FolderName dir={dir} sessions={sessions.data ?? []} />
                 </h2>
                 <ul className="plain doc-files">
                   {inDir.map((f) => (
@@ -78,14 +78,27 @@ export function DesignDocs() {
   )
 }
 
-/** The files by their task folder (`specs/<handle>`, `sessions/<handle>`), in the order given. */
-function groups(files: DocFile[]): [string, DocFile[]][] {
-  const out = new Map<string, DocFile[]>()
+/** The files by their folder: the task's (`specs/<handle>`, `sessions/<handle>`), or a session's
+ * own (`sessions/<handle>/<session id>`), in the order given. */
+export function groups(files: Pick<DocFile, 'path'>[]): [string, Pick<DocFile, 'path'>[]][] {
+  const out = new Map<string, Pick<DocFile, 'path'>[]>()
   for (const f of files) {
-    const dir = f.path.split('/').slice(0, 2).join('/')
+    const parts = f.path.split('/')
+    const depth = parts[0] === 'sessions' && UUID.test(parts[2] ?? '') ? 3 : 2
+    const dir = parts.slice(0, depth).join('/')
     out.set(dir, [...(out.get(dir) ?? []), f])
   }
   return [...out]
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** A session's folder by the session's name (its id on hover); a task's folder by its path. */
+function FolderName({ dir, sessions }: { dir: string; sessions: { id: string; name: string }[] }) {
+  const id = dir.split('/')[2]
+  const session = id ? sessions.find((s) => s.id === id) : undefined
+  if (!id) return <code>{dir}/</code>
+  return <span className="doc-session">Session: {session?.name ?? id.slice(0, 8)}</span>
 }
 
 function FileView({ file, commit, raw, onRaw }: { file: DocFile; commit?: string | null; raw: boolean; onRaw: (raw: boolean) => void }) {

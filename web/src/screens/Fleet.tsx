@@ -10,7 +10,7 @@ import { PlanStateIcon } from '../components/icons'
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
 
-/** Which plan tasks each live agent instance is on right now (each one highlighted): one card per instance. */
+/** Which plan tasks each agent instance is on right now (each one highlighted): one card per instance. */
 export function Fleet() {
   const fleet = useFleet()
   const agents = fleet.data?.agents ?? []
@@ -31,7 +31,7 @@ export function Fleet() {
 }
 
 function AgentCard({ agent }: { agent: Agent }) {
-  const kinds = kindsAfter(agent.tasks_after)
+  const kinds = planKinds(agent.plan_window)
   return (
     <article className="fleet-card" aria-labelledby={`agent-${agent.agent_id}`} data-task={agent.task_id}>
       <h2 id={`agent-${agent.agent_id}`}>
@@ -40,6 +40,7 @@ function AgentCard({ agent }: { agent: Agent }) {
       <p className="meta">
         {agent.profile ?? 'default agent'} · {repoName(agent.repository)}
         {agent.in_progress > 1 && <> · {agent.in_progress} tasks in parallel</>}
+        {agent.in_progress === 0 && <> · no plan task in progress</>}
       </p>
       {usageLabel(agent.usage) && <p className="meta usage">{usageLabel(agent.usage)}</p>}
       {agent.budget.paused && <p className="failure">Paused: budget reached</p>}
@@ -50,11 +51,7 @@ function AgentCard({ agent }: { agent: Agent }) {
       ))}
       <ProgressBar percent={agent.percent} label={`${agent.task_name}: plan done`} />
       <ol className="plan-window">
-        {agent.tasks_before.map((t) => (
-          <PlanItem key={t.index} item={t} kind="before" />
-        ))}
-        {agent.current_task && <PlanItem item={agent.current_task} kind="current" />}
-        {agent.tasks_after.map((t, i) => (
+        {agent.plan_window.map((t, i) => (
           <PlanItem key={t.index} item={t} kind={kinds[i]} />
         ))}
       </ol>
@@ -65,12 +62,17 @@ function AgentCard({ agent }: { agent: Agent }) {
 type Kind = 'before' | 'current' | 'next' | 'after'
 
 /**
- * How the plan tasks after the agent's current one are shown: highlighted too while in progress
- * (plan tasks run in parallel), the first of the others as next, the rest after it.
+ * How a card shows each plan task of its window, by the state the server gives it: highlighted
+ * while in progress (every one: plan tasks run in parallel), faded once done, the first to do as
+ * next and the rest after it.
  */
-export function kindsAfter(items: Pick<Item, 'state'>[]): Kind[] {
-  const next = items.findIndex((t) => t.state !== 'in_progress')
-  return items.map((t, i) => (t.state === 'in_progress' ? 'current' : i === next ? 'next' : 'after'))
+export function planKinds(items: Pick<Item, 'state'>[]): Kind[] {
+  const next = items.findIndex((t) => t.state === 'pending')
+  return items.map((t, i) => {
+    if (t.state === 'in_progress') return 'current'
+    if (t.state === 'done') return 'before'
+    return i === next ? 'next' : 'after'
+  })
 }
 
 function PlanItem({ item, kind }: { item: Item; kind: Kind }) {

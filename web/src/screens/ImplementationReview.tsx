@@ -1,3 +1,4 @@
+import { useState } from 'react'
 import { Link } from 'react-router'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas, type SpecTask } from '../api/client'
@@ -8,7 +9,12 @@ import { useDraft } from '../drafts/useDraft'
 import { CheckIcon } from '../components/icons'
 import { Badge, StatusBadge } from '../components/Badge'
 import { toneOf } from '../components/tones'
+import { ConfirmDialog } from '../components/ConfirmDialog'
+import { useKept } from '../components/useKept'
+import { statusLabel } from '../phases'
+import { ReviewRounds } from './ReviewRounds'
 import {
+  checkAsWanted,
   checkLabel,
   criterionState,
   criterionStateLabel,
@@ -22,6 +28,8 @@ import {
 /** The implementation review: criteria and what implements them, commits, checks and the diff;
  * then the decision — merge, or ask for changes. */
 export function ImplementationReview({ task }: { task: SpecTask }) {
+  // Once shown, the decision stays (its comments, an open Reject confirmation) when the task moves on.
+  const [deciding, decided] = useKept(task.status === 'implementation_review')
   const review = useQuery({
     queryKey: keys.taskPart(task.id, 'implementation-review'),
     queryFn: async () =>
@@ -48,8 +56,11 @@ export function ImplementationReview({ task }: { task: SpecTask }) {
           <span className="added-count">+{totals.additions}</span> <span className="removed-count">−{totals.deletions}</span>
         </span>
       </p>
+      <ReviewRounds task={task} />
       <Criteria review={r} />
+      <Convergence task={task} pass={r.convergence} />
       <Commits review={r} sessionOf={sessionOf} />
+      {r.reproduction && <Reproduction reproduction={r.reproduction} sessionOf={sessionOf} />}
       <Sessions sessions={r.sessions} />
       <section aria-labelledby="review-changes">
         <h3 id="review-changes">Changes</h3>
@@ -63,7 +74,7 @@ export function ImplementationReview({ task }: { task: SpecTask }) {
         <summary>Implementation summary</summary>
         <Markdown text={r.summary} />
       </details>
-      {task.status === 'implementation_review' && <Decision task={task} />}
+      {deciding && <Decision task={task} onDecided={decided} />}
     </section>
   )
 }
@@ -81,7 +92,7 @@ function Criteria({ review }: { review: Review }) {
           <th scope="col">Criterion</th>
           <th scope="col">Plan tasks</th>
           <th scope="col">Commits</th>
-          <th scope="col">Checks</th>
+          <th scope="col">Sessions</th>
         </tr>
       </thead>
       <tbody>
@@ -124,14 +135,12 @@ function Criteria({ review }: { review: Review }) {
                     const check = latestCheck(s)
                     return (
                       <li key={s.id}>
-                        <Link to={`/sessions/${s.id}`}>{s.name}</Link>:{' '}
-                        {check ? (
-                          <span className={check.passed ? 'check-pass' : 'check-fail'}>
-                            <CheckIcon passed={check.passed} /> <code>{check.command}</code> {checkLabel(check)}
+                        <a href={`#checks-${s.id}`}>
+                          {check && <CheckIcon passed={check.passed} />} {s.name}
+                          <span className="visually-hidden">
+                            {check ? `: its latest check ${check.passed ? 'passed' : 'failed'}` : ': no check ran'}
                           </span>
-                        ) : (
-                          <span className="hint">no check ran</span>
-                        )}
+                        </a>
                       </li>
                     )
                   })}
@@ -142,6 +151,66 @@ function Criteria({ review }: { review: Review }) {
         })}
       </tbody>
     </table>
+  )
+}
+
+/** The converge pass: what was not built as the spec says and the plan tasks proposed for it; a
+ * person approves them into a new spec version, or records that the spec and the code converged. */
+function Convergence({ task, pass }: { task: SpecTask; pass: Schemas['ConvergenceDto'] }) {
+  const client = useQueryClient()
+  const converge = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.POST('/api/v1/spec-tasks/{id}/converge', { params: { path: { id: task.id } } })),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.task(task.id) })
+      void client.invalidateQueries({ queryKey: keys.tasks })
+    },
+  })
+  const open = task.status === 'implementation_review'
+  const used = pass.rounds >= pass.max_rounds
+  return (
+    <section className="convergence" aria-labelledby="review-convergence" data-testid="convergence">
+      <h3 id="review-convergence">
+        Converge{' '}
+        <span className="count">
+          round {pass.rounds} of {pass.max_rounds}
+        </span>{' '}
+        {pass.converged && <Badge tone="ok" className="state-converged">converged</Badge>}
+      </h3>
+      {pass.gaps.length === 0 ? (
+        <p className="hint">The spec and the code agree: every plan task done, every criterion committed, no failing check.</p>
+      ) : (
+        <>
+          <ul className="plain converge-gaps" aria-label="Gaps">
+            {pass.gaps.map((g, i) => (
+              <li key={i} className={`gap-${g.kind}`}>
+                {g.message}
+              </li>
+            ))}
+          </ul>
+          <p>Proposed plan tasks:</p>
+          <ol className="converge-proposed" aria-label="Proposed plan tasks">
+            {pass.proposed.map((t, i) => (
+              <li key={i}>
+                {t.title}
+                {t.requirements.length > 0 && <span className="hint"> — implements {t.requirements.join(', ')}</span>}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+      {converge.isError && <p role="alert">{converge.error.message}</p>}
+      {open && pass.gaps.length > 0 && (
+        <button onClick={() => converge.mutate()} disabled={converge.isPending || used}>
+          {used ? 'No converge rounds left' : 'Approve into a new spec version'}
+        </button>
+      )}
+      {open && pass.gaps.length === 0 && !pass.converged && (
+        <button onClick={() => converge.mutate()} disabled={converge.isPending}>
+          Record converged
+        </button>
+      )}
+    </section>
   )
 }
 
@@ -182,20 +251,63 @@ function Commits({ review, sessionOf }: { review: Review; sessionOf: Map<string,
   )
 }
 
+/** A bugfix's evidence: the check failing on the reproduction test, then passing after the fix. */
+function Reproduction({
+  reproduction,
+  sessionOf,
+}: {
+  reproduction: Schemas['ReproductionDto']
+  sessionOf: Map<string, SessionReview>
+}) {
+  const { before, after } = reproduction
+  const session = (id: string | null | undefined) => {
+    const s = id ? sessionOf.get(id) : undefined
+    return s ? <Link to={`/sessions/${s.id}`}>{s.name}</Link> : 'a session'
+  }
+  return (
+    <section aria-labelledby="review-reproduction">
+      <h3 id="review-reproduction">Bug reproduction</h3>
+      <ol className="checks reproduction">
+        <li className="check-pass" data-testid="reproduction-before">
+          <CheckIcon passed /> Before the fix: <code>{before.command}</code> {checkLabel(before)}, in{' '}
+          {session(reproduction.before_session_id)}
+          {before.output.trim() !== '' && (
+            <details>
+              <summary>Output</summary>
+              <pre>{before.output}</pre>
+            </details>
+          )}
+        </li>
+        {after ? (
+          <li className="check-pass" data-testid="reproduction-after">
+            <CheckIcon passed /> After the fix: <code>{after.command}</code> passed, in {session(reproduction.after_session_id)}
+          </li>
+        ) : (
+          <li className="check-fail" data-testid="reproduction-after">
+            <CheckIcon passed={false} /> After the fix: no check has passed since the test failed.
+          </li>
+        )}
+      </ol>
+    </section>
+  )
+}
+
+/** Each session's checks, round by round: the one place the review shows what a check said (the
+ * criteria link here, the commits name their session). */
 function Sessions({ sessions }: { sessions: SessionReview[] }) {
   return (
     <section aria-labelledby="review-sessions">
       <h3 id="review-sessions">Sessions and checks</h3>
       <ul className="plain review-sessions">
         {sessions.map((s) => (
-          <li key={s.id}>
-            <Link to={`/sessions/${s.id}`}>{s.name}</Link> <StatusBadge status={s.status} />{' '}
-            {s.commits.length} commit{s.commits.length === 1 ? '' : 's'}
+          <li key={s.id} id={`checks-${s.id}`} tabIndex={-1}>
+            <Link to={`/sessions/${s.id}`}>{s.name}</Link> <StatusBadge status={s.status} />
+            {s.checks.length === 0 && <span className="hint"> no check ran</span>}
             {s.checks.length > 0 && (
               <ol className="checks" aria-label={`Checks of ${s.name}`}>
                 {s.checks.map((c: Schemas['CheckResultDto'], i) => (
-                  <li key={i} className={c.passed ? 'check-pass' : 'check-fail'}>
-                    <CheckIcon passed={c.passed} /> round {c.round} of {c.rounds}: <code>{c.command}</code> {checkLabel(c)}
+                  <li key={i} className={checkAsWanted(c) ? 'check-pass' : 'check-fail'}>
+                    <CheckIcon passed={checkAsWanted(c)} /> round {c.round} of {c.rounds}: <code>{c.command}</code> {checkLabel(c)}
                     {!c.passed && c.output.trim() !== '' && (
                       <details>
                         <summary>Output</summary>
@@ -213,23 +325,43 @@ function Sessions({ sessions }: { sessions: SessionReview[] }) {
   )
 }
 
-function Decision({ task }: { task: SpecTask }) {
+/** The decision, in a bar that stays at the foot of the screen: merge, ask for changes, or reject
+ * (the task is cancelled; nothing is merged, its branch stays in git). When the task has moved out of
+ * the review meanwhile, it stays with its buttons disabled and says why. */
+function Decision({ task, onDecided }: { task: SpecTask; onDecided: () => void }) {
   const client = useQueryClient()
+  const moved =
+    task.status === 'implementation_review'
+      ? undefined
+      : `The task moved to ${statusLabel(task.status)}: there is nothing to decide here now. Your comments stay until you send or discard them.`
+  const [rejecting, setRejecting] = useState(false)
   const [comments, setComments, discard] = useDraft(`implementation-review:${task.id}`, '', (c) => !c.trim())
   const decide = useMutation({
-    mutationFn: async (approve: boolean) => {
+    mutationFn: async (action: 'approve' | 'request-changes' | 'reject') => {
       const params = { params: { path: { id: task.id } }, body: { comments } }
-      return approve
-        ? unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
-        : unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))
+      switch (action) {
+        case 'approve':
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
+        case 'request-changes':
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))
+        case 'reject':
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/cancel', { params: params.params }))
+      }
     },
     onSuccess: () => {
       discard()
+      onDecided()
       void client.invalidateQueries({ queryKey: keys.task(task.id) })
+      void client.invalidateQueries({ queryKey: keys.tasks })
     },
   })
   return (
-    <div className="decision in-reach">
+    <section className="decision in-reach" aria-label="Decision">
+      {moved && (
+        <p role="status" className="unavailable">
+          {moved}
+        </p>
+      )}
       <label>
         Review comments
         <textarea
@@ -241,13 +373,32 @@ function Decision({ task }: { task: SpecTask }) {
       </label>
       {decide.isError && <p role="alert">{decide.error.message}</p>}
       <div className="actions">
-        <button onClick={() => decide.mutate(false)} disabled={decide.isPending || comments.trim() === ''}>
+        <button className="danger" onClick={() => setRejecting(true)} disabled={decide.isPending || !!moved}>
+          Reject
+        </button>
+        <button onClick={() => decide.mutate('request-changes')} disabled={decide.isPending || !!moved || comments.trim() === ''}>
           Request changes
         </button>
-        <button className="primary" onClick={() => decide.mutate(true)} disabled={decide.isPending}>
+        <button className="primary" onClick={() => decide.mutate('approve')} disabled={decide.isPending || !!moved}>
           Approve &amp; merge
         </button>
+        {comments.trim() !== '' && (
+          <button type="button" className="link" onClick={discard}>
+            Discard draft
+          </button>
+        )}
       </div>
-    </div>
+      {rejecting && (
+        <ConfirmDialog
+          title="Reject this implementation?"
+          message="The task is cancelled: nothing of it is merged, and its branch stays in git."
+          confirm="Reject"
+          dismiss="Keep reviewing"
+          unavailable={moved && `The task moved to ${statusLabel(task.status)}: this implementation is no longer under review.`}
+          onConfirm={() => decide.mutate('reject')}
+          onClose={() => setRejecting(false)}
+        />
+      )}
+    </section>
   )
 }

@@ -1,7 +1,8 @@
 /**
  * A session's controls on its page: stop its agent (the session waits, interrupted), resume it,
  * and reply to its thread where the session takes messages (the main session of an interactive
- * task, or a thread opened from an editor).
+ * task, or a thread opened from an editor). A reply is a draft kept until it is sent or discarded;
+ * the reply box stays when the session stops taking messages, its Send disabled with the reason.
  */
 import { useState, type FormEvent } from 'react'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
@@ -9,6 +10,8 @@ import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useSpecTask } from '../api/queries'
 import { ConfirmDialog } from '../components/ConfirmDialog'
+import { useKept } from '../components/useKept'
+import { useDraft } from '../drafts/useDraft'
 
 type WorkSession = Schemas['WorkSessionDto']
 
@@ -35,6 +38,8 @@ export function SessionControls({ session }: { session: WorkSession }) {
   const takesMessages =
     (editor || interactiveMain) &&
     (session.status === 'running' || (editor && (session.status === 'pending' || session.status === 'interrupted')))
+  const [replyShown] = useKept(takesMessages)
+  const reply = useDraft(`reply:${session.id}`, '', (t) => !t.trim())
   return (
     <section className="session-controls" aria-label="Session controls">
       <div className="actions">
@@ -56,19 +61,32 @@ export function SessionControls({ session }: { session: WorkSession }) {
           message="Its turn stops where it is, and the session waits, interrupted, until you resume it."
           confirm="Stop agent"
           dismiss="Keep it running"
+          unavailable={session.status === 'running' ? undefined : `The session is ${session.status} now: its agent is not running.`}
           onConfirm={() => move.mutate('interrupted')}
           onClose={() => setConfirming(false)}
         />
       )}
-      {takesMessages && <Reply session={session} />}
+      {(replyShown || reply[0].trim() !== '') && (
+        <Reply
+          session={session}
+          draft={reply}
+          blocked={takesMessages ? undefined : `The session is ${session.status} now: it takes no message. Your reply stays here until you send or discard it.`}
+        />
+      )}
     </section>
   )
 }
 
-/** A message to the session's thread: the agent reads it as its next prompt. */
-function Reply({ session }: { session: WorkSession }) {
+/** A message to the session's thread: the agent reads it as its next prompt. `blocked` says why it
+ * cannot be sent now. */
+function Reply(props: {
+  session: WorkSession
+  draft: [string, (text: string) => void, () => void]
+  blocked?: string
+}) {
+  const { session, blocked } = props
+  const [text, setText, discard] = props.draft
   const client = useQueryClient()
-  const [text, setText] = useState('')
   const send = useMutation({
     mutationFn: async (message: string) =>
       unwrap(
@@ -78,13 +96,13 @@ function Reply({ session }: { session: WorkSession }) {
         }),
       ),
     onSuccess: () => {
-      setText('')
+      discard()
       void client.invalidateQueries({ queryKey: keys.session(session.id) })
     },
   })
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    if (text.trim()) send.mutate(text)
+    if (text.trim() && !blocked) send.mutate(text)
   }
   return (
     <form className="reply" onSubmit={submit} aria-label="Reply to the agent">
@@ -96,10 +114,20 @@ function Reply({ session }: { session: WorkSession }) {
         onChange={(e) => setText(e.target.value)}
         placeholder="What the agent should do next"
       />
+      {blocked && (
+        <p role="status" className="unavailable">
+          {blocked}
+        </p>
+      )}
       <div className="actions">
-        <button className="primary" type="submit" disabled={send.isPending || !text.trim()}>
+        <button className="primary" type="submit" disabled={send.isPending || !text.trim() || !!blocked}>
           Send
         </button>
+        {text.trim() !== '' && (
+          <button type="button" className="link" onClick={discard}>
+            Discard draft
+          </button>
+        )}
         {send.isSuccess && <span className="meta">Queued: the agent reads it at its next turn.</span>}
         {send.isError && <span role="alert">{send.error.message}</span>}
       </div>

@@ -3,13 +3,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useApprovals, useHistory, useSpecTask, useWorkSession } from '../api/queries'
-import { shownTitle } from '../titles'
+import { Crumbs } from '../components/Crumbs'
 import { Markdown } from '../components/Markdown'
 import { usageLabel } from '../usage'
 import { When } from '../components/When'
 import { SessionControls } from './SessionControls'
 import { ScriptedNotice } from '../components/ScriptedNotice'
 import { Badge, StatusBadge } from '../components/Badge'
+import { askedTitle, placeApprovals } from '../sessions/permissions'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -24,8 +25,8 @@ const FILE_LABEL: Record<Entry['file'], string> = {
   progress_update: 'Progress',
 }
 
-/** One work session: its live transcript (messages, tool calls, diffs, decisions) and the
- * permission requests of its agent that wait for an answer. */
+/** One work session: its live transcript (messages, tool calls, diffs, decisions), the permission
+ * requests of its agent that wait for an answer answered where the transcript records them. */
 export function SessionView() {
   const { id = '' } = useParams()
   const session = useWorkSession(id)
@@ -34,8 +35,10 @@ export function SessionView() {
   if (session.isPending) return <p role="status">Loading…</p>
   if (session.isError) return <p role="alert">Cannot load the session: {session.error.message}</p>
   const s = session.data
-  const firstMessage = history.data?.entries.find((e) => e.file === 'conversation')?.seq
+  const entries = history.data?.entries ?? []
+  const firstMessage = entries.find((e) => e.file === 'conversation')?.seq
   const waiting = (approvals.data ?? []).filter((a) => s.acp_session_id && a.session_id === s.acp_session_id)
+  const placed = placeApprovals(entries, waiting)
   return (
     <article aria-labelledby="session-title">
       <SessionCrumbs session={s} />
@@ -64,19 +67,24 @@ export function SessionView() {
       <SessionControls session={s} />
       {s.description && <Markdown text={s.description} />}
       {waiting.length > 0 && (
-        <section className="approvals" aria-labelledby="approvals-title">
-          <h2 id="approvals-title">Waiting for your answer</h2>
-          {waiting.map((a) => (
-            <ApprovalCard key={a.id} approval={a} />
-          ))}
-        </section>
+        <p className="queued waiting" role="status" data-testid="waiting-for-you">
+          Waiting for your answer:{' '}
+          {waiting.map((a, i) => (
+            <span key={a.id}>
+              {i > 0 && ', '}
+              <a href={`#approval-${a.id}`}>{askedTitle(a)}</a>
+            </span>
+          ))}{' '}
+          (answer in the transcript)
+        </p>
       )}
       <h2>Transcript</h2>
       {history.isError && <p role="alert">{history.error.message}</p>}
       <ol className="transcript" aria-label="Transcript" aria-live="polite">
-        {(history.data?.entries ?? []).map((e) => (
+        {entries.map((e) => (
           <li key={e.seq} className={`entry entry-${e.file}`}>
             <Badge>{FILE_LABEL[e.file]}</Badge>
+            {e.file !== 'activity_log' && <When at={e.created_at} />}
             {e.file === 'activity_log' ? (
               <span className="activity">{e.content.replace(/^- /, '')}</span>
             ) : e.seq === firstMessage ? (
@@ -87,6 +95,12 @@ export function SessionView() {
             ) : (
               <Markdown text={e.content} />
             )}
+            {placed.under.get(e.seq)?.map((a) => <ApprovalCard key={a.id} approval={a} />)}
+          </li>
+        ))}
+        {placed.after.map((a) => (
+          <li key={a.id} className="entry entry-activity_log">
+            <ApprovalCard approval={a} />
           </li>
         ))}
       </ol>
@@ -103,12 +117,7 @@ export function SessionView() {
 /** Board / the task (by its id and title) / the session's name. */
 function SessionCrumbs({ session }: { session: WorkSession }) {
   const task = useSpecTask(session.spec_task_id)
-  return (
-    <nav className="crumbs" aria-label="Breadcrumbs">
-      <Link to="/">Board</Link> / <Link to={`/tasks/${session.spec_task_id}`}>{task.data ? `${task.data.short_id} ${shownTitle(task.data)}` : 'task'}</Link> /{' '}
-      {session.name}
-    </nav>
-  )
+  return <Crumbs taskId={session.spec_task_id} task={task.data} here={session.name} />
 }
 
 /** The session it was spawned from, or the one it is a part of, by name. */
@@ -131,9 +140,9 @@ function ApprovalCard({ approval }: { approval: Approval }) {
       unwrap(await api.POST('/api/v1/approvals/{id}', { params: { path: { id: approval.id } }, body: { option_id } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: keys.approvals }),
   })
-  const title = approval.tool_call.title ?? approval.tool_call.kind ?? 'a tool call'
+  const title = askedTitle(approval)
   return (
-    <div className="approval" role="group" aria-label={`Permission: ${title}`}>
+    <div className="approval" role="group" aria-label={`Permission: ${title}`} id={`approval-${approval.id}`} tabIndex={-1}>
       <p>
         The agent asks for permission: <strong>{title}</strong>
         {approval.tool_call.locations.length > 0 && <> on {approval.tool_call.locations.join(', ')}</>}.

@@ -10,7 +10,6 @@ import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 import { statusLabel } from '../phases'
-import { planCounts } from '../sessions/progress'
 import { sessionTree } from '../sessions/tree'
 import { usageLabel } from '../usage'
 import { SessionIcon } from '../components/icons'
@@ -29,15 +28,15 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
   const o = overview.data
   const progressOf = new Map(o.progress.sessions.map((p) => [p.work_session_id, p]))
   const active = o.sessions.filter((s) => s.status === 'running' || s.status === 'blocked')
-  const counts = planCounts(o.progress, o.sessions)
+  const { counts, percent } = o.progress
   return (
     <section className="dashboard" aria-label="Sessions">
       <div className="dash-cards">
         <section className="dash-card" aria-labelledby="dash-progress">
           <h3 id="dash-progress">Progress</h3>
-          <ProgressBar percent={counts.percent} label="Plan tasks done" />
+          <ProgressBar percent={percent} label="Plan tasks done" />
           <p data-testid="plan-counts">
-            {counts.done}/{counts.total} complete · {counts.inProgress} in progress
+            {counts.done}/{o.progress.tasks.length} complete · {counts.in_progress} in progress
           </p>
         </section>
         <AgentInstanceCard task={task} overview={o} />
@@ -106,7 +105,7 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
   const [confirming, setConfirming] = useState(false)
   const stop = useMutation({
     mutationFn: async () =>
-      unwrap(await api.DELETE('/api/v1/spec-tasks/{id}/zed-instance', { params: { path: { id: task.id } } })),
+      unwrap(await api.DELETE('/api/v1/spec-tasks/{id}/editor/instance', { params: { path: { id: task.id } } })),
     onSettled: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
   })
   return (
@@ -142,6 +141,7 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
           title="Stop the agent?"
           message="Its running sessions pause and can be resumed."
           confirm="Stop agent"
+          unavailable={a.live ? undefined : 'The agent instance is not running any more: there is nothing to stop.'}
           onConfirm={() => stop.mutate()}
           onClose={() => setConfirming(false)}
         />
@@ -224,9 +224,14 @@ const SUGGESTIONS: { name: string; description: string }[] = [
 type SpawnDraft = { name: string; description: string; priority: Schemas['Priority'] }
 const NO_SPAWN: SpawnDraft = { name: '', description: '', priority: 'normal' }
 
-/** A new session from `parent`; what is typed is a draft kept until it is sent or discarded. */
+/** A new session from `parent`; what is typed is a draft kept until it is sent or discarded. Once
+ * the task has left implementation the dialog stays, unsendable, and says why. */
 function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSession; onClose: () => void }) {
   const client = useQueryClient()
+  const closed =
+    task.status === 'implementation'
+      ? undefined
+      : `The task moved to ${statusLabel(task.status)}: sessions are spawned only during implementation. Your draft stays until you send or discard it.`
   const ref = useModal(onClose)
   const [draft, setDraft, discard] = useDraft(`spawn:${task.id}:${parent.id}`, NO_SPAWN, (d) => !d.name.trim() && !d.description.trim())
   const { name, description, priority } = draft
@@ -280,9 +285,14 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
           ))}
         </fieldset>
         <p className="hint">A new thread in the task's agent instance; it can coordinate with the other sessions.</p>
+        {closed && (
+          <p role="status" className="unavailable">
+            {closed}
+          </p>
+        )}
         {spawn.isError && <p role="alert">{spawn.error.message}</p>}
         <DraftActions draft={!!name.trim() || !!description.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
-          <button type="submit" className="primary" disabled={spawn.isPending || !name.trim()}>
+          <button type="submit" className="primary" disabled={spawn.isPending || !name.trim() || !!closed}>
             Create &amp; start session
           </button>
         </DraftActions>

@@ -6,11 +6,26 @@ import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { onTabListKey } from '../components/tabKeys'
-import { useDocument, useReviews, useSpecVersions, type SpecDocumentName } from '../api/queries'
+import { useDocument, useReviews, useSpecVersions, useSteering, type SpecDocumentName } from '../api/queries'
 import { Markdown } from '../components/Markdown'
 import { useDraft } from '../drafts/useDraft'
-import { NO_REVIEW, closeForm, commentOn, isBlank, openForm, removeComment, saveForm, typeInForm } from '../review/lineComments'
+import { hasDraft } from '../drafts/drafts'
+import { useKept } from '../components/useKept'
+import { statusLabel } from '../phases'
+import {
+  NO_REVIEW,
+  closeForm,
+  commentOn,
+  draftedVersion,
+  isBlank,
+  openForm,
+  removeComment,
+  reviewKey,
+  saveForm,
+  typeInForm,
+} from '../review/lineComments'
 import { PlanGraph } from '../components/PlanGraph'
+import { When } from '../components/When'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
 
 type LineComment = Schemas['LineComment']
@@ -22,13 +37,26 @@ const DOCUMENTS: { name: SpecDocumentName; label: string }[] = [
   { name: 'tasks', label: 'Tasks' },
 ]
 
+/** The task's documents in the order its workflow writes them: a design-first spec opens on its design. */
+function documentsOf(task: SpecTask) {
+  const [requirements, design, tasks] = DOCUMENTS
+  const named = { ...requirements, label: task.requirements_file === 'bugfix.md' ? 'Bugfix' : requirements.label }
+  return task.workflow_base === 'design-first' ? [design, named, tasks] : [named, design, tasks]
+}
+
+/** The file name of `doc` in the task's spec (`bugfix.md` for a bugfix's first document). */
+function fileOf(task: SpecTask, doc: SpecDocumentName) {
+  return doc === 'requirements' ? task.requirements_file : `${doc}.md`
+}
+
 /** Read a spec version, see its lint findings and EARS criteria, comment, decide. */
 export function SpecReview({ task }: { task: SpecTask }) {
   const versions = useSpecVersions(task.id)
   const reviews = useReviews(task.id)
   // The document, version and view read are in the URL (?doc=, ?version=, ?view=), to reload and share.
   const [params, setParams] = useSearchParams()
-  const doc = DOCUMENTS.find((d) => d.name === params.get('doc'))?.name ?? 'requirements'
+  const documents = documentsOf(task)
+  const doc = documents.find((d) => d.name === params.get('doc'))?.name ?? documents[0].name
   const picked = Number(params.get('version')) || undefined
   const view = VIEWS.find((v) => v === params.get('view')) ?? 'lines'
   const setParam = (name: string, value: string) =>
@@ -43,19 +71,34 @@ export function SpecReview({ task }: { task: SpecTask }) {
   const setPicked = (v: number) => setParam('version', String(v))
   const setView = (v: View) => setParam('view', v)
   const latest = versions.data?.at(-1)?.version ?? task.spec_version
-  // The review of the latest version as typed so far (line comments, the whole-spec comment).
-  const [draft, setDraft, discard] = useDraft(`spec-review:${task.id}:v${latest}`, NO_REVIEW, isBlank)
+  // The version read: the one asked for, else the one whose review the person is writing (a new
+  // version is announced, not shown in its place), else the latest.
+  const version = picked ?? draftedVersion(latest, (v) => hasDraft(reviewKey(task.id, v))) ?? latest
+  // The review of that version as typed so far (line comments, the whole-spec comment).
+  const [draft, setDraft, discard] = useDraft(reviewKey(task.id, version), NO_REVIEW, isBlank)
   const comments = draft.comments
-  const version = picked ?? latest
   const meta = versions.data?.find((v) => v.version === version)
   const current = useDocument(task.id, doc, version || undefined)
   const previous = useDocument(task.id, doc, version > 1 ? version - 1 : 0)
   const reviewable = task.status === 'spec_review' && version === latest
+  // The planner asked before writing anything: the version is its questions, answered below.
+  const asksOnly = meta?.questions_only === true
+  // Once shown, the decision stays (its text, an open Reject confirmation) while the task moves on;
+  // so does a review begun on a version a newer one replaced, until it is discarded.
+  const [kept, decided] = useKept(reviewable)
+  const deciding = (kept && version === latest) || !isBlank(draft)
+  const blocked =
+    version < latest
+      ? { text: `v${latest} replaced v${version} while you reviewed it: your review of v${version} stays here until you discard it.`, newer: latest }
+      : task.status !== 'spec_review'
+        ? { text: `The task moved to ${statusLabel(task.status)}: there is no spec to decide on now. Your review stays until you send or discard it.` }
+        : undefined
   // A first version has nothing to compare with: its view falls back to the lines.
   const shown = view === 'diff' && version < 2 ? 'lines' : view
 
   if (task.spec_version === 0) return <p role="status">No spec yet: the planning agent is writing it.</p>
-  const findings = findingsByLine(meta?.lint ?? [], doc)
+  // Findings name the document by its file: bugfix.md for a bugfix's first one.
+  const findings = findingsByLine(meta?.lint ?? [], fileOf(task, doc).replace(/\.md$/, ''))
   const lines = current.data?.content.split('\n') ?? []
 
   return (
@@ -63,7 +106,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
       <div className="review">
         <aside className="review-side" aria-label="Spec version">
           <div role="tablist" aria-label="Documents" onKeyDown={onTabListKey} className="doc-tabs">
-            {DOCUMENTS.map((d) => (
+            {documents.map((d) => (
               <button
                 key={d.name}
                 role="tab"
@@ -89,6 +132,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
             </select>
           </label>
           {meta && <Generation meta={meta} />}
+          {meta && <Analysis findings={meta.analysis} onOpen={setDoc} />}
           <div role="group" aria-label="View" className="view-switch">
             <button aria-pressed={shown === 'lines'} onClick={() => setView('lines')}>Lines</button>
             <button aria-pressed={shown === 'rendered'} onClick={() => setView('rendered')}>Rendered</button>
@@ -99,20 +143,26 @@ export function SpecReview({ task }: { task: SpecTask }) {
             )}
           </div>
         </aside>
-        <section className="review-doc" aria-label={`${doc}.md v${version}`}>
+        <section className="review-doc" aria-label={`${fileOf(task, doc)} v${version}`}>
           <h2>
-            {doc}.md <span className="count">v{version}</span>
+            {fileOf(task, doc)} <span className="count">v{version}</span>
           </h2>
+          {asksOnly && (
+            <p role="status" className="hint">
+              The planner asks before it writes the spec: this version holds its questions only. Your answers, sent
+              with the review, drive its first draft.
+            </p>
+          )}
           {current.isError && <p role="alert">{current.error.message}</p>}
-          {doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
+          {!asksOnly && doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
           {shown === 'rendered' && current.data && <Markdown text={current.data.content} />}
           {shown === 'diff' &&
             (current.data && previous.data ? (
-              <Diff before={previous.data.content} after={current.data.content} from={`${doc}.md v${version - 1}`} />
+              <Diff before={previous.data.content} after={current.data.content} from={`${fileOf(task, doc)} v${version - 1}`} />
             ) : (
               <p role="status">Loading v{version - 1}…</p>
             ))}
-          {shown === 'lines' && (
+          {shown === 'lines' && !asksOnly && (
             <ol className="lines">
               {lines.map((text, i) => (
                 <Line
@@ -124,7 +174,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
                   comment={commentOn(draft, doc, i + 1)}
                   form={draft.form?.document === doc && draft.form.line === i + 1 ? draft.form.text : undefined}
                   edit={
-                    reviewable
+                    deciding
                       ? {
                           open: () => setDraft(openForm(draft, doc, i + 1)),
                           type: (text) => setDraft(typeInForm(draft, text)),
@@ -141,7 +191,26 @@ export function SpecReview({ task }: { task: SpecTask }) {
         </section>
       </div>
       {/* Outside the grid, so that it can stay in reach at the foot of the screen. */}
-      {reviewable && <Decision task={task} comments={comments} text={draft.text} onText={(text) => setDraft({ ...draft, text })} onDone={discard} />}
+      {deciding && (
+        <Decision
+          task={task}
+          blocked={blocked}
+          onOpen={setPicked}
+          onDiscard={discard}
+          comments={comments}
+          text={draft.text}
+          onText={(text) => setDraft({ ...draft, text })}
+          questions={meta?.questions ?? []}
+          asksOnly={asksOnly}
+          answers={draft.answers ?? []}
+          onAnswers={(answers) => setDraft({ ...draft, answers })}
+          onDone={() => {
+            discard()
+            decided()
+          }}
+        />
+      )}
+      <Steering taskId={task.id} />
       <PastReviews reviews={reviews.data ?? []} />
     </>
   )
@@ -163,6 +232,38 @@ function Generation({ meta }: { meta: Schemas['SpecVersionDto'] }) {
         {meta.lint.length === 0 ? 'clean' : `${meta.lint.length} finding${meta.lint.length > 1 ? 's' : ''}, ${errors} error${errors === 1 ? '' : 's'}`}
       </dd>
     </dl>
+  )
+}
+
+const DOCUMENT_OF_FILE: Record<string, SpecDocumentName> = {
+  'requirements.md': 'requirements',
+  'bugfix.md': 'requirements',
+  'design.md': 'design',
+  'tasks.md': 'tasks',
+}
+
+/** The version's analysis: gaps and contradictions across its three documents (spectask's, then the
+ * planner's own check), each opening its document. */
+function Analysis(props: { findings: Schemas['AnalysisFindingDto'][]; onOpen: (doc: SpecDocumentName) => void }) {
+  const { findings, onOpen } = props
+  return (
+    <section className="analysis" aria-labelledby="analysis">
+      <h3 id="analysis">Analysis</h3>
+      {findings.length === 0 ? (
+        <p className="hint">No gaps or contradictions across the documents.</p>
+      ) : (
+        <ul>
+          {findings.map((f, i) => (
+            <li key={i} className={`analysis-${f.kind}`}>
+              <button type="button" className="link" onClick={() => onOpen(DOCUMENT_OF_FILE[f.file] ?? 'requirements')}>
+                {f.file}:{f.line}
+              </button>{' '}
+              <strong>{f.kind === 'planner' ? "the planner's check" : f.kind}</strong>: {f.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   )
 }
 
@@ -277,8 +378,26 @@ function Diff({ before, after, from }: { before: string; after: string; from: st
   )
 }
 
-function Decision(props: { task: SpecTask; comments: LineComment[]; text: string; onText: (text: string) => void; onDone: () => void }) {
-  const { task, comments, text, onDone } = props
+function Decision(props: {
+  task: SpecTask
+  comments: LineComment[]
+  text: string
+  onText: (text: string) => void
+  /** The planner's questions about this version, answered here. */
+  questions: string[]
+  /** The version is the questions alone: nothing to approve until they are answered. */
+  asksOnly: boolean
+  answers: string[]
+  onAnswers: (answers: string[]) => void
+  /** Why the review cannot be sent now, and the newer version to open, if that is why. */
+  blocked?: { text: string; newer?: number }
+  onOpen: (version: number) => void
+  onDiscard: () => void
+  onDone: () => void
+}) {
+  const { task, comments, text, questions, asksOnly, onDone, blocked } = props
+  const answers = questions.map((_, i) => props.answers[i] ?? '')
+  const answered = answers.flatMap((answer, i) => (answer.trim() ? [{ question: i + 1, answer }] : []))
   const client = useQueryClient()
   const [rejecting, setRejecting] = useState(false)
   const decide = useMutation({
@@ -289,7 +408,9 @@ function Decision(props: { task: SpecTask; comments: LineComment[]; text: string
         case 'approve-specs':
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-specs', params))
         case 'request-changes':
-          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-changes', params))
+          return unwrap(
+            await api.POST('/api/v1/spec-tasks/{id}/request-changes', { ...params, body: { ...body, answers: answered } }),
+          )
         case 'reject':
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/reject', params))
       }
@@ -303,6 +424,38 @@ function Decision(props: { task: SpecTask; comments: LineComment[]; text: string
   return (
     <section className="decision in-reach" aria-labelledby="decision-title">
       <h2 id="decision-title">Review</h2>
+      {blocked && (
+        <p role="status" className="unavailable">
+          {blocked.text}
+          {blocked.newer && (
+            <>
+              {' '}
+              <button type="button" className="link" onClick={() => props.onOpen(blocked.newer ?? 0)}>
+                Open v{blocked.newer}
+              </button>
+            </>
+          )}
+        </p>
+      )}
+      {questions.length > 0 && (
+        <fieldset className="planner-questions">
+          <legend>The planner asks</legend>
+          {questions.map((question, i) => (
+            <label key={i}>
+              {i + 1}. {question}
+              <input
+                type="text"
+                value={answers[i]}
+                onChange={(e) => props.onAnswers(answers.map((a, j) => (j === i ? e.target.value : a)))}
+              />
+            </label>
+          ))}
+          <p className="hint">
+            Your answers go to the planner with {asksOnly ? 'Send answers' : 'Request changes'}, and into the spec&apos;s
+            history.
+          </p>
+        </fieldset>
+      )}
       <label>
         Comments on the whole spec
         <textarea value={text} onChange={(e) => props.onText(e.target.value)} rows={2} />
@@ -310,21 +463,32 @@ function Decision(props: { task: SpecTask; comments: LineComment[]; text: string
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
       {decide.isError && <p role="alert">{decide.error.message}</p>}
       <div className="actions">
-        <button className="danger" disabled={decide.isPending} onClick={() => setRejecting(true)}>
+        <button className="danger" disabled={decide.isPending || !!blocked} onClick={() => setRejecting(true)}>
           Reject
         </button>
-        <button disabled={decide.isPending || (!text.trim() && comments.length === 0)} onClick={() => decide.mutate('request-changes')}>
-          Request changes
+        <button
+          disabled={decide.isPending || !!blocked || (!text.trim() && comments.length === 0 && answered.length === 0)}
+          onClick={() => decide.mutate('request-changes')}
+        >
+          {asksOnly ? 'Send answers' : 'Request changes'}
         </button>
-        <button className="primary" disabled={decide.isPending} onClick={() => decide.mutate('approve-specs')}>
-          Approve &amp; start implementation
-        </button>
+        {!asksOnly && (
+          <button className="primary" disabled={decide.isPending || !!blocked} onClick={() => decide.mutate('approve-specs')}>
+            Approve &amp; start implementation
+          </button>
+        )}
+        {(text.trim() !== '' || comments.length > 0 || answered.length > 0) && (
+          <button type="button" className="link" onClick={props.onDiscard}>
+            Discard draft
+          </button>
+        )}
       </div>
       {rejecting && (
         <ConfirmDialog
           title="Reject this SpecTask?"
           message="A rejected task is closed for good: nothing of it is implemented."
           confirm="Reject"
+          unavailable={blocked && 'The spec you were reviewing is no longer under review.'}
           onConfirm={() => decide.mutate('reject')}
           onClose={() => setRejecting(false)}
         />
@@ -341,7 +505,7 @@ function PastReviews({ reviews }: { reviews: Schemas['ReviewDto'][] }) {
       <ul>
         {reviews.map((r) => (
           <li key={r.id}>
-            v{r.version} · <strong>{r.decision.replace(/_/g, ' ')}</strong> by {r.reviewer}
+            v{r.version} · <strong>{r.decision.replace(/_/g, ' ')}</strong> by {r.reviewer}, <When at={r.created_at} />
             {r.comments && <>: {r.comments}</>}
             {r.line_comments.map((c, i) => (
               <div key={i} className="meta">
@@ -353,5 +517,32 @@ function PastReviews({ reviews }: { reviews: Schemas['ReviewDto'][] }) {
         ))}
       </ul>
     </section>
+  )
+}
+
+/** The repository's steering documents, which the planner and every session were given. */
+function Steering({ taskId }: { taskId: string }) {
+  const steering = useSteering(taskId)
+  const documents = steering.data ?? []
+  if (documents.length === 0) return null
+  return (
+    <details className="disclosure steering" data-testid="steering">
+      <summary>Steering documents ({documents.length}): the project guidance its agents follow</summary>
+      {documents.map((d) => (
+        <section key={d.path} aria-label={d.path}>
+          <h3>
+            <code>{d.path}</code>{' '}
+            <span className="hint">
+              {d.inclusion === 'manual'
+                ? 'manual: not given to agents'
+                : d.inclusion === 'file_match'
+                  ? `for files matching ${d.pattern ?? ''}`
+                  : 'always given'}
+            </span>
+          </h3>
+          <Markdown text={d.text} />
+        </section>
+      ))}
+    </details>
   )
 }

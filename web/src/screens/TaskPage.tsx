@@ -6,12 +6,14 @@ import { keys } from '../api/keys'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
-import { failureLabel } from '../phases'
+import { failureLabel, statusLabel } from '../phases'
+import { ReviewReport } from './ReviewReport'
 import { TaskTabs } from './TaskTabs'
 import { shownTitle } from '../titles'
 import { usageLabel } from '../usage'
 import { repoName } from './Board'
 import { ScriptedNotice } from '../components/ScriptedNotice'
+import { Crumbs } from '../components/Crumbs'
 import { When } from '../components/When'
 import { BudgetLine } from '../components/BudgetLine'
 import { RepositoryBudgetLine } from '../components/RepositoryBudgetLine'
@@ -27,16 +29,20 @@ export function TaskPage() {
   const t = task.data
   return (
     <article aria-labelledby="task-title">
-      <p className="crumbs">
-        <Link to="/">Board</Link> / {t.short_id}
-      </p>
+      <Crumbs taskId={t.id} task={t} />
       <div className="toolbar">
         <h1 id="task-title">{shownTitle(t)}</h1>
         <TaskActions task={t} />
       </div>
       <p className="meta">
         <StatusBadge status={t.status} data-testid="task-status" />
-        {repoName(t.repository.path)} · {t.kind}{t.kind === 'spec' ? ` (${t.complexity})` : ''} · {t.priority} · by {t.created_by} · spec v{t.spec_version}
+        {repoName(t.repository.path)} ·{' '}
+        {t.workflow === 'review'
+          ? `review of ${t.review_target ?? ''}`
+          : `${t.kind}${t.kind === 'spec' ? ` (${t.complexity})` : ''}`}{' '}
+        · {t.priority} · by {t.created_by}
+        {t.workflow === 'review' ? '' : ` · spec v${t.spec_version}`}
+        <When at={t.created_at} prefix="created " />
       </p>
       <ScriptedNotice />
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
@@ -64,7 +70,7 @@ export function TaskPage() {
         <summary>Prompt</summary>
         <Markdown text={t.prompt} />
       </details>
-      <TaskTabs key={t.id} task={t} />
+      {t.workflow === 'review' ? <ReviewReport task={t} /> : <TaskTabs key={t.id} task={t} />}
     </article>
   )
 }
@@ -151,6 +157,7 @@ function TaskActions({ task }: { task: SpecTask }) {
           message="Its agents stop and nothing more of it is implemented or merged; a cancelled task cannot be taken up again."
           confirm="Cancel task"
           dismiss="Keep the task"
+          unavailable={finished ? `The task moved to ${statusLabel(task.status)}: there is nothing to cancel.` : undefined}
           onConfirm={() => act.mutate('cancel')}
           onClose={() => setCancelling(false)}
         />

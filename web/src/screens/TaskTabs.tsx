@@ -5,19 +5,22 @@ import { onTabListKey } from '../components/tabKeys'
 import { ImplementationReview } from './ImplementationReview'
 import { SessionsDashboard } from './SessionsDashboard'
 import { SpecReview } from './SpecReview'
-import { VIEW_LABEL, firstView, phaseNews, shownView, viewsOf, type TaskView } from './taskViews'
+import { VIEW_LABEL, firstView, phaseNews, shownView, tabsOf, type TaskView } from './taskViews'
 
 /**
  * The task's views as tabs, the chosen one in the URL (`?tab=`). A live phase change never
- * switches the view (a dialog or a draft in it would be lost): it is announced with a way to open
- * the view it made ready.
+ * switches the view (a dialog or a draft in it would be lost), even to leave a view the new status
+ * does not offer: it is announced with a way to open the view it made ready.
  */
 export function TaskTabs({ task }: { task: SpecTask }) {
   const [params, setParams] = useSearchParams()
   const [opened] = useState(() => firstView(task.status))
   // The status the person last chose a view in: a newer one is news.
   const [seen, setSeen] = useState(task.status)
-  const tab = shownView(task.status, params.get('tab'), opened)
+  // The view shown at the last render, kept through a status that does not offer it.
+  const [held, setHeld] = useState<TaskView>(opened)
+  const tab = shownView(task.status, params.get('tab'), opened, held)
+  if (tab !== held) setHeld(tab)
   const choose = (view: TaskView) => {
     setSeen(task.status)
     setParams(
@@ -45,7 +48,7 @@ export function TaskTabs({ task }: { task: SpecTask }) {
         )}
       </div>
       <div role="tablist" aria-label="Task views" onKeyDown={onTabListKey} className="tabs">
-        {viewsOf(task.status).map((view) => (
+        {tabsOf(task.status, tab).map((view) => (
           <button
             key={view}
             role="tab"

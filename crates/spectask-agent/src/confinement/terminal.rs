@@ -8,15 +8,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use agent_client_protocol::v1::schema::{CreateTerminalRequest, EnvVariable};
+use spectask_sandbox::Confinement;
 use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use super::ConfinementError;
 use super::fs::confine;
 use crate::config::TerminalLimits;
-use crate::fault::kill_group;
-use crate::process_record::{LiveGroup, ProcessRecord};
-use crate::sandbox::Confinement;
+use crate::process::fault::kill_group;
+use crate::process::record::{LiveGroup, ProcessRecord};
 
 /// How a terminal's command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]

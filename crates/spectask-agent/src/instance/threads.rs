@@ -13,11 +13,11 @@ use agent_client_protocol::v1::schema::{
 use tokio::sync::mpsc;
 
 use super::AgentInstance;
-use crate::approval::{self, ApprovalCheck, ApprovalStatus};
 use crate::error::AgentError;
 use crate::events::AgentEvent;
-use crate::mcp_servers::{self, McpServerSpec};
+use crate::permission::approval::{self, ApprovalCheck, ApprovalStatus};
 use crate::profiles::PermissionPolicy;
+use crate::thread::mcp_servers::{self, McpServerSpec};
 use crate::thread::{AcpSessionId, ThreadEntry};
 
 impl AgentInstance {
@@ -126,9 +126,9 @@ impl AgentInstance {
         selected
     }
 
-    /// Selects the profile's approval mode in a new or reopened session (see [`crate::approval`]).
-    /// Under a `deny` or `ask` policy, a session whose agent offers modes but not this one, or
-    /// refuses to switch, is an error: the agent could act without asking.
+    /// Selects the profile's approval mode in a new or reopened session (see
+    /// [`crate::permission::approval`]). Under a `deny` or `ask` policy, a session whose agent offers
+    /// modes but not this one, or refuses to switch, is an error: the agent could act without asking.
     async fn select_approval_mode(
         &self,
         session: &str,
@@ -151,7 +151,7 @@ impl AgentInstance {
                 check: Box::new(check),
             });
         }
-        if !check.took() && check.status != ApprovalStatus::NotConfigured {
+        if !check.asks_first() && check.status != ApprovalStatus::NotConfigured {
             tracing::warn!(
                 profile = %self.profile.name, session, status = ?check.status, detail = ?check.detail,
                 "the agent's approval mode is not the profile's: it may act without asking spectask"

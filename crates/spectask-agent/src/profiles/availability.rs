@@ -1,12 +1,12 @@
 //! What a profile needs from this machine: its command on PATH and its credentials in the
 //! environment. The only part of the profiles that looks at the machine.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
+use spectask_sandbox::{SandboxMode, find_on_path};
 
 use super::{AgentProfile, ProfileKind, Profiles};
-use crate::sandbox::SandboxMode;
 
 /// Availability of one profile on this machine, for `GET /api/v1/agents`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -72,20 +72,6 @@ fn availability_of(
         sandbox: profile.sandbox().map(|s| s.mode),
         warnings: profile.warnings(),
     }
-}
-
-/// Resolves `command` like a shell would: a path containing `/` as is, else the first PATH entry.
-pub fn find_on_path(command: &str, path_var: Option<&str>) -> Option<PathBuf> {
-    if command.contains('/') {
-        let path = Path::new(command);
-        return is_executable(path).then(|| path.to_path_buf());
-    }
-    std::env::split_paths(path_var?).map(|dir| dir.join(command)).find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(test)]

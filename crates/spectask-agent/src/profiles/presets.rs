@@ -7,8 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use spectask_sandbox::Network;
+
 use super::{AgentProfile, CredentialHint, ProfileKind};
-use crate::sandbox::Network;
 
 /// HTTPS: the model endpoints of the hosted agents, and the npm registry for `npx`.
 const HTTPS: u16 = 443;

@@ -100,7 +100,7 @@ async fn probe_reports_whether_the_approval_mode_took() {
     let report = probe(&with_mode(&fx, Some("default")), ProbeOptions { config: config() }).await.unwrap();
     assert!(matches!(report.session, AcpSessionProbe::Created { .. }), "{report:?}");
     let approval = report.approval.as_ref().unwrap();
-    assert!(approval.took(), "{approval:?}");
+    assert!(approval.asks_first(), "{approval:?}");
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["approval"]["status"], "set", "{json:#}");
 

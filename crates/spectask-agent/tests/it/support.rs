@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use spectask_agent::profiles::ProfileKind;
-use spectask_agent::sandbox::{Launcher, SandboxConfig};
 use spectask_agent::{
     AgentEvent, AgentInstance, AgentProfile, InstanceOptions, PermissionBroker, PermissionPolicy,
     RuntimeConfig, Workspace,
 };
+use spectask_sandbox::{Launcher, SandboxConfig};
 use tokio::sync::mpsc;
 
 pub struct Fixture {

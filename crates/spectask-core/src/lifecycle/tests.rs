@@ -3,14 +3,15 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::spec_task::{SpecTaskStatus as S, TaskKind};
-use crate::work_session::WorkSessionStatus as W;
+use crate::session::work_session::WorkSessionStatus as W;
+use crate::task::spec_task::{SpecTaskStatus as S, TaskKind};
 
 fn all_spec_commands() -> Vec<SpecTaskCommand> {
     use SpecTaskCommand as C;
     vec![
         C::StartSpecGeneration,
         C::SubmitSpec,
+        C::FinishReview,
         C::RequestChanges,
         C::Approve,
         C::Reject,
@@ -19,6 +20,7 @@ fn all_spec_commands() -> Vec<SpecTaskCommand> {
         C::SubmitImplementation,
         C::ApproveImplementation,
         C::RequestImplementationChanges,
+        C::Converge,
         C::ResolveConflicts,
         C::OpenPullRequest,
         C::PullRequestMerged,
@@ -56,6 +58,7 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
         (S::Backlog, C::StartSpecGeneration) if planning => Some(S::SpecGeneration),
         (S::SpecRevision, C::StartSpecGeneration) => Some(S::SpecGeneration),
         (S::SpecGeneration, C::SubmitSpec) => Some(S::SpecReview),
+        (S::SpecGeneration, C::FinishReview) => Some(S::Done),
         (S::SpecReview, C::RequestChanges) => Some(S::SpecRevision),
         (S::SpecReview, C::Approve) => Some(S::SpecApproved),
         (S::SpecReview, C::Reject) => Some(S::Rejected),
@@ -65,6 +68,7 @@ fn expected_spec(state: &SpecTaskState, kind: TaskKind, cmd: &SpecTaskCommand) -
         (S::Implementation, C::SubmitImplementation) => Some(S::ImplementationReview),
         (S::ImplementationReview, C::ApproveImplementation) => Some(S::Done),
         (S::ImplementationReview, C::RequestImplementationChanges) => Some(S::ImplementationQueued),
+        (S::ImplementationReview, C::Converge) if planning => Some(S::SpecApproved),
         (S::ImplementationReview, C::ResolveConflicts) => Some(S::ImplementationQueued),
         (S::ImplementationReview, C::OpenPullRequest) => Some(S::PullRequest),
         (S::PullRequest, C::PullRequestMerged) => Some(S::Done),
@@ -101,8 +105,8 @@ fn every_spec_task_state_and_command_pair_matches_the_table() {
             }
         }
     }
-    // 3 kinds × (12 plain statuses + 10 failed-from states) × 19 commands.
-    assert_eq!(pairs, 3 * 22 * 19);
+    // 3 kinds × (12 plain statuses + 10 failed-from states) × 21 commands.
+    assert_eq!(pairs, 3 * 22 * 21);
     assert!(legal > 100, "only {legal} legal pairs");
 }
 
@@ -114,6 +118,7 @@ fn spec_task_effects_say_what_to_do_next() {
     let effects = |s: S, c: C| at(s).apply(TaskKind::Spec, &c).unwrap().effects;
     assert_eq!(effects(S::Backlog, C::StartSpecGeneration), vec![E::RunPlanner]);
     assert_eq!(effects(S::SpecReview, C::Approve), vec![E::CommitSpecHandoff]);
+    assert_eq!(effects(S::SpecGeneration, C::FinishReview), vec![E::StopAgents], "a review merges nothing");
     assert_eq!(effects(S::ImplementationQueued, C::StartImplementation), vec![E::StartImplementation]);
     assert_eq!(
         effects(S::ImplementationReview, C::ApproveImplementation),

@@ -120,8 +120,7 @@ fn a_rewritten_branch_is_refused_until_accepted() {
     assert_fsck_clean(repo.root());
 }
 
-/// An uncommitted edit of a file a write touches (an agent's, or a write a crash cut off before
-/// its commit) is committed first, as found, and the write goes on top: nothing is lost, and the
+/// An uncommitted edit of a file a write touches (an agent's) is committed first, as found, and the write goes on top: nothing is lost, and the
 /// write is not blocked. Edits of other files stay as they are.
 #[test]
 fn uncommitted_edits_to_a_written_file_are_committed_first() {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod changes;
+mod crash;
 mod design_docs;
 mod inspect;
 mod merge;

@@ -197,3 +197,35 @@ fn another_node_clones_and_registers_the_repository_as_the_first_did() {
     let other = spectask_git::clone_registered("file:///elsewhere.git", &dest, &options).unwrap_err();
     assert!(matches!(other, GitError::Remote { .. }), "{other}");
 }
+
+/// A node's jobs open its clone of a repository by URL all at once when it takes up a task: the
+/// clone is made once, and no caller sees it half made (a clone without commits yet), nor what a
+/// crash mid-clone left.
+#[test]
+fn clones_of_one_url_made_at_once_are_one_whole_clone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let dest = dir.path().join("clones").join("node-b");
+    // What a node killed mid-clone left.
+    std::fs::create_dir_all(dir.path().join("clones").join(".node-b.partial").join(".git")).unwrap();
+    let opened: Vec<Result<Repo, GitError>> = std::thread::scope(|scope| {
+        let callers: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| spectask_git::clone_registered(&url, &dest, &RegisterOptions::default())))
+            .collect();
+        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    for repo in &opened {
+        let repo = repo.as_ref().unwrap_or_else(|e| panic!("a caller failed: {e}"));
+        assert_eq!(repo.root(), dest.canonicalize().unwrap());
+        assert_eq!(repo.remote_url(), Some(url.as_str()));
+    }
+    let dd = opened[0].as_ref().unwrap().design_docs_branch().to_owned();
+    assert_eq!(git(&bare, &["rev-parse", &dd]), git(&dest, &["rev-parse", &dd]));
+    let mut beside: Vec<_> = std::fs::read_dir(dest.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    beside.sort();
+    assert_eq!(beside, [".node-b.lock", "node-b"], "the clone and its lock, no partial clone");
+    assert_fsck_clean(&dest);
+}

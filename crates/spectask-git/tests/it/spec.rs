@@ -11,6 +11,7 @@ fn hand_off(task: &str, version: u32) -> SpecHandOff {
         task: TaskHandle::new(task).unwrap(),
         spec_task: "0190c2de-0000-7000-8000-00000000abcd".to_owned(),
         version,
+        requirements_file: spectask_git::SpecFile::Requirements,
         requirements: "# Requirements\n".to_owned(),
         design: "# Design\n".to_owned(),
         tasks: "- [ ] 1. do it\n".to_owned(),

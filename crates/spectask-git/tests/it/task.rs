@@ -64,7 +64,7 @@ fn a_task_worktree_not_in_place_is_made_again_or_refused() {
 
 /// `kill -9` in the middle of adding a worktree leaves its admin dir (`.git/worktrees/<name>`) made
 /// but not filled in, and maybe the worktree directory: git does not know it as a worktree, and the
-/// next attempt must still create one (found by the chaos run: the task failed for good).
+/// next attempt must still create one.
 #[test]
 fn a_worktree_add_cut_off_by_a_kill_is_done_again() {
     let dir = tempfile::tempdir().unwrap();

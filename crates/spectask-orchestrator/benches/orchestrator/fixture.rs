@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use spectask_agent::sandbox::Launcher;
 use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxConfig};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus};
 use spectask_orchestrator::{Orchestrator, OrchestratorConfig, RecorderHandle, fixtures};
+use spectask_sandbox::Launcher;
 use spectask_store::{DatabaseUrl, Store, WipLimits};
 use tokio_util::sync::CancellationToken;
 

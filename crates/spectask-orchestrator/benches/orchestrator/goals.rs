@@ -20,7 +20,7 @@ pub(crate) fn quantile(samples: &[f64], p: f64) -> f64 {
 
 pub(crate) fn print(rows: &[Goal]) {
     println!(
-        "\nthe issue's speed table: today's figures on this machine, goal, figure / goal (≤ 1 meets it)"
+        "\nthe orchestrator's goals: this run's figures on this machine, goal, figure / goal (≤ 1 meets it)"
     );
     println!("  {:<66} {:>16} {:>16} {:>12}", "figure", "now", "goal", "now / goal");
     let join = |values: Vec<String>| values.join(" / ");

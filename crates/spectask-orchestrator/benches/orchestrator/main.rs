@@ -49,7 +49,7 @@ use crate::plan::{PlanTask, Policy, Step, list_schedule, longest_chain, plan_tex
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--sandbox-exec") {
-        let message = spectask_agent::sandbox::launcher::run(std::env::args_os().skip(2));
+        let message = spectask_sandbox::launcher::run(std::env::args_os().skip(2));
         panic!("sandbox launcher: {message}");
     }
     if args.first().map(String::as_str) == Some("--scripted-agent") {

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use spectask_core::{Event, EventKind, SpecTaskId};
+use spectask_core::events::payload::{CoordinationRecorded, SpecTaskTransitioned, WorkSessionTransitioned};
+use spectask_core::{CoordinationKind, Event, SpecTaskId};
 use spectask_store::Store;
 
 pub(crate) type At = (SpecTaskId, chrono::DateTime<chrono::Utc>);
@@ -22,25 +23,23 @@ pub(crate) async fn events_after(store: &Store, mut after: i64) -> Vec<Event> {
     }
 }
 
-fn select(events: &[Event], kind: EventKind, pick: impl Fn(&Event) -> bool) -> Vec<At> {
-    events
-        .iter()
-        .filter(|e| e.kind == kind && pick(e))
-        .filter_map(|e| Some((e.spec_task_id?, e.at)))
-        .collect()
+fn select(events: &[Event], pick: impl Fn(&Event) -> bool) -> Vec<At> {
+    events.iter().filter(|e| pick(e)).filter_map(|e| Some((e.spec_task_id?, e.at))).collect()
 }
 
 pub(crate) fn task_to(events: &[Event], status: &str) -> Vec<At> {
-    select(events, EventKind::SpecTaskTransitioned, |e| e.payload["to"] == status)
+    select(events, |e| e.payload_as::<SpecTaskTransitioned>().is_some_and(|p| p.to.as_str() == status))
 }
 
 pub(crate) fn ws_to(events: &[Event], status: &str) -> Vec<At> {
-    select(events, EventKind::WorkSessionTransitioned, |e| e.payload["to"] == status)
+    select(events, |e| e.payload_as::<WorkSessionTransitioned>().is_some_and(|p| p.to.as_str() == status))
 }
 
 /// The end of each session's commit step: its "session completed" coordination entry.
 pub(crate) fn commits(events: &[Event]) -> Vec<At> {
-    select(events, EventKind::CoordinationRecorded, |e| e.payload["kind"] == "session_completed")
+    select(events, |e| {
+        e.payload_as::<CoordinationRecorded>().is_some_and(|p| p.kind == CoordinationKind::SessionCompleted)
+    })
 }
 
 pub(crate) fn last_per_task(events: &[At]) -> Vec<At> {
@@ -70,7 +69,8 @@ pub(crate) fn gaps(triggers: &[At], reactions: &[At]) -> Vec<f64> {
 
 /// Each session's time from its first `running` to its `completed`, in ms.
 pub(crate) fn running_spans(events: &[Event]) -> Vec<f64> {
-    let status = |e: &Event, to: &str| e.kind == EventKind::WorkSessionTransitioned && e.payload["to"] == to;
+    let status =
+        |e: &Event, to: &str| e.payload_as::<WorkSessionTransitioned>().is_some_and(|p| p.to.as_str() == to);
     let mut started: HashMap<spectask_core::WorkSessionId, chrono::DateTime<chrono::Utc>> = HashMap::new();
     let mut spans = Vec::new();
     for e in events {

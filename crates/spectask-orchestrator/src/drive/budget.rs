@@ -19,12 +19,16 @@ use crate::engine::Ctx;
 enum Whose {
     Task(SpecTaskId),
     /// The daily budget of a repository (its id) or a user (the name), on `day`.
-    Daily { scope: BudgetScope, subject: String, day: String },
+    Daily {
+        scope: BudgetScope,
+        subject: String,
+        day: String,
+    },
 }
 
 /// One budget that holds a task, weighed.
 #[derive(Clone, Debug)]
-struct Weighed {
+struct BudgetReading {
     whose: Whose,
     budget: Budget,
     spent: UsageTotals,
@@ -33,7 +37,7 @@ struct Weighed {
     told: Option<BudgetLevel>,
 }
 
-impl Weighed {
+impl BudgetReading {
     fn reached(&self) -> bool {
         self.used.level() == BudgetLevel::Reached
     }
@@ -48,10 +52,9 @@ impl Weighed {
             },
             Whose::Daily { scope, subject, day } => {
                 let (whose, raise) = match scope {
-                    BudgetScope::Repository => (
-                        "the repository's".to_owned(),
-                        format!("PUT /api/v1/repos/{subject}/budget"),
-                    ),
+                    BudgetScope::Repository => {
+                        ("the repository's".to_owned(), format!("PUT /api/v1/repos/{subject}/budget"))
+                    }
                     BudgetScope::User => {
                         (format!("{subject}'s"), format!("`spectask user budget {subject}` (an operator)"))
                     }
@@ -90,14 +93,14 @@ async fn weigh_all(
     defaults: &BudgetDefaults,
     task: &SpecTask,
     at: Timestamp,
-) -> Result<Vec<Weighed>, StoreError> {
+) -> Result<Vec<BudgetReading>, StoreError> {
     let mut out = Vec::new();
     let own = store.task_budgets(&[task.id]).await?;
     if own.contains_key(&task.id) || !defaults.task.is_unlimited() {
         let s = store.budget_standing(task.id, &defaults.task).await?;
         if !s.budget.is_unlimited() {
             let whose = Whose::Task(task.id);
-            out.push(Weighed { whose, budget: s.budget, spent: s.spent, used: s.used, told: s.told });
+            out.push(BudgetReading { whose, budget: s.budget, spent: s.spent, used: s.used, told: s.told });
         }
     }
     out.extend(weigh_daily(store, defaults, &task.repository_id.to_string(), &task.created_by, at).await?);
@@ -111,15 +114,15 @@ async fn weigh_daily(
     repository: &str,
     user: &str,
     at: Timestamp,
-) -> Result<Vec<Weighed>, StoreError> {
+) -> Result<Vec<BudgetReading>, StoreError> {
     let mut out = Vec::new();
     for (scope, subject) in [(BudgetScope::Repository, repository), (BudgetScope::User, user)] {
-        if store.daily_budget(scope, &subject, defaults).await?.0.is_unlimited() {
+        if store.daily_budget(scope, subject, defaults).await?.0.is_unlimited() {
             continue;
         }
         let d = store.daily_standing(scope, subject, defaults, at).await?;
         let whose = Whose::Daily { scope, subject: subject.to_owned(), day: d.day };
-        out.push(Weighed { whose, budget: d.budget, spent: d.spent, used: d.used, told: d.told });
+        out.push(BudgetReading { whose, budget: d.budget, spent: d.spent, used: d.used, told: d.told });
     }
     Ok(out)
 }
@@ -132,7 +135,7 @@ pub async fn budget_hold(
     task: &SpecTask,
 ) -> Result<Option<BudgetHold>, StoreError> {
     let weighed = weigh_all(store, defaults, task, chrono::Utc::now()).await?;
-    Ok(weighed.iter().find(|w| w.reached()).map(Weighed::hold))
+    Ok(weighed.iter().find(|w| w.reached()).map(BudgetReading::hold))
 }
 
 /// Why no new task of `user` on the repository `repository` may start spending today: the first
@@ -144,7 +147,7 @@ pub async fn daily_hold(
     user: &str,
 ) -> Result<Option<BudgetHold>, StoreError> {
     let weighed = weigh_daily(store, defaults, repository, user, chrono::Utc::now()).await?;
-    Ok(weighed.iter().find(|w| w.reached()).map(Weighed::hold))
+    Ok(weighed.iter().find(|w| w.reached()).map(BudgetReading::hold))
 }
 
 /// Records the budget lines `task` has newly crossed, and returns why its sessions must pause when
@@ -163,7 +166,12 @@ pub(crate) async fn weigh(ctx: &Ctx, task: SpecTaskId) -> Result<Option<String>,
     Ok(weighed.iter().find(|w| w.reached()).map(|w| w.hold().pause_reason()))
 }
 
-async fn record_crossing(store: &Store, task: &SpecTask, w: &Weighed, line: BudgetLevel) -> Result<(), StoreError> {
+async fn record_crossing(
+    store: &Store,
+    task: &SpecTask,
+    w: &BudgetReading,
+    line: BudgetLevel,
+) -> Result<(), StoreError> {
     let (budget, spent) = (w.budget.clone(), w.spent.clone());
     match &w.whose {
         Whose::Task(_) => {

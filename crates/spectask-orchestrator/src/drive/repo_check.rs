@@ -8,10 +8,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::json;
 use spectask_agent::{AgentInstance, CheckRun};
+use spectask_core::WorkSessionCommand;
+use spectask_core::events::payload::{WorkSessionCheck, WorkSessionTransitioned};
 use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
 
+use super::reproduction;
 use crate::dispatch::JobError;
 use crate::drive::send_back::Verdict;
 use crate::engine::Ctx;
@@ -24,7 +26,7 @@ pub(crate) const DECISION_PREFIX: &str = "- check `";
 /// already sent back are counted from the session's `work_session.check` events, so they add up
 /// over every drive of the session (the engine's retries, restarts, resumes); a person's retry of
 /// the failed session starts them again.
-pub(crate) async fn judge(
+pub(crate) async fn run_check(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
@@ -36,10 +38,11 @@ pub(crate) async fn judge(
         [] => pre_commit_refusal(ctx, task, session).await?.map(|output| (PRE_COMMIT, output)),
         files => Some((CONFLICT_MARKERS, format!("conflict markers remain in: {}", files.join(", ")))),
     };
-    let (command, run) = match (refused, repository.check_command.as_deref()) {
+    // Whether the repository's own command ran (not a refusal standing in for it).
+    let (command, run, own_check) = match (refused, repository.check_command.as_deref()) {
         (Some((label, output)), _) => {
             let exit = spectask_agent::confinement::terminal::ExitInfo { code: Some(1), signal: None };
-            (label.to_owned(), CheckRun { exit, output, truncated: false, timed_out: false })
+            (label.to_owned(), CheckRun { exit, output, truncated: false, timed_out: false }, false)
         }
         (None, None) => return Ok(Verdict::Complete),
         (None, Some(command)) => {
@@ -47,14 +50,18 @@ pub(crate) async fn judge(
                 .run_check(worktree, command, limits.time_limit, limits.output_bytes)
                 .await
                 .map_err(|e| JobError::Fatal(e.to_string()))?;
-            (command.to_owned(), run)
+            (command.to_owned(), run, true)
         }
     };
+    // The repository's own check, on a bugfix's reproduction task: it must fail.
+    let expects_failure = own_check && reproduction::writes_the_reproduction_test(ctx, task, session).await;
     let command = command.as_str();
     let kinds = [EventKind::WorkSessionTransitioned, EventKind::WorkSessionCheck];
     let sent_back = rounds_sent_back(&ctx.store.events_of_work_session(task.id, session.id, &kinds).await?);
     let round = sent_back + 1;
-    let (verdict, outcome) = if run.passed() {
+    let (verdict, outcome) = if expects_failure {
+        reproduction::verdict(command, &run, (sent_back, limits.rounds))
+    } else if run.passed() {
         (Verdict::Complete, "passed")
     } else if sent_back < limits.rounds {
         (Verdict::SendBack(send_back_prompt(command, &run, round, limits.rounds + 1)), "sent_back")
@@ -68,21 +75,20 @@ pub(crate) async fn judge(
         (Verdict::Fail(reason), "failed")
     };
     record::history(ctx, session, HistoryFile::Decisions, decision(command, &run, outcome)).await?;
-    let payload = json!({
-        "command": command,
-        "passed": run.passed(),
-        "exit_code": run.exit.code,
-        "signal": run.exit.signal,
-        "timed_out": run.timed_out,
-        "output": run.output,
-        "truncated": run.truncated,
-        "round": round,
-        "rounds": limits.rounds + 1,
-        "outcome": outcome,
-    });
-    ctx.store
-        .publish_event(EventKind::WorkSessionCheck, Some(session.spec_task_id), Some(session.id), payload)
-        .await?;
+    let payload = WorkSessionCheck {
+        expects_failure,
+        command: command.to_owned(),
+        passed: run.passed(),
+        exit_code: run.exit.code,
+        signal: run.exit.signal.clone(),
+        timed_out: run.timed_out,
+        output: run.output.clone(),
+        truncated: run.truncated,
+        round,
+        rounds: limits.rounds + 1,
+        outcome: outcome.to_owned(),
+    };
+    ctx.store.publish_event(Some(session.spec_task_id), Some(session.id), &payload).await?;
     Ok(verdict)
 }
 
@@ -109,15 +115,22 @@ async fn pre_commit_refusal(
 /// Failing checks sent back to the session since it was last retried by a person, from its
 /// transition and check events in order.
 fn rounds_sent_back(events: &[Event]) -> u32 {
-    events.iter().fold(0, |rounds, event| match event.kind {
-        EventKind::WorkSessionTransitioned if event.payload["command"]["command"] == "retry" => 0,
-        EventKind::WorkSessionCheck if event.payload["outcome"] == "sent_back" => rounds + 1,
-        _ => rounds,
+    events.iter().fold(0, |rounds, event| {
+        if let Some(transition) = event.payload_as::<WorkSessionTransitioned>() {
+            return match transition.command {
+                WorkSessionCommand::Retry => 0,
+                _ => rounds,
+            };
+        }
+        match event.payload_as::<WorkSessionCheck>() {
+            Some(check) if check.outcome == "sent_back" => rounds + 1,
+            _ => rounds,
+        }
     })
 }
 
 /// How the check ended, in words: `exit 1`, `killed by SIGKILL`, `timed out`.
-fn ending(run: &CheckRun) -> String {
+pub(super) fn ending(run: &CheckRun) -> String {
     match (&run.exit.code, &run.exit.signal) {
         _ if run.timed_out => "timed out".to_owned(),
         (Some(code), _) => format!("exit {code}"),
@@ -143,6 +156,8 @@ fn send_back_prompt(command: &str, run: &CheckRun, round: u32, rounds: u32) -> S
 fn decision(command: &str, run: &CheckRun, outcome: &str) -> String {
     let result = if run.passed() { "passed".to_owned() } else { format!("failed ({})", ending(run)) };
     let what = match outcome {
+        "reproduced" => ", as a reproduction test must before the fix",
+        "sent_back" if run.passed() => ", so no test reproduces the bug yet: sent back to the agent",
         "sent_back" => ", sent back to the agent",
         "failed" => ", no round left: the session fails",
         _ => "",
@@ -157,6 +172,7 @@ fn decision(command: &str, run: &CheckRun, outcome: &str) -> String {
 #[cfg(test)]
 mod tests {
     use spectask_agent::confinement::terminal::ExitInfo;
+    use spectask_core::WorkSessionStatus;
 
     use super::*;
 
@@ -187,9 +203,34 @@ mod tests {
             payload,
             at: chrono::DateTime::UNIX_EPOCH,
         };
-        let check = |outcome: &str| event(EventKind::WorkSessionCheck, json!({ "outcome": outcome }));
+        let check = |outcome: &str| {
+            let run = run(Some(1), "", false);
+            let check = WorkSessionCheck {
+                expects_failure: false,
+                command: "make".into(),
+                passed: false,
+                exit_code: run.exit.code,
+                signal: None,
+                timed_out: false,
+                output: String::new(),
+                truncated: false,
+                round: 1,
+                rounds: 4,
+                outcome: outcome.to_owned(),
+            };
+            event(EventKind::WorkSessionCheck, serde_json::to_value(check).unwrap())
+        };
         let moved = |command: &str| {
-            event(EventKind::WorkSessionTransitioned, json!({ "command": { "command": command } }))
+            let reason = "r".to_owned();
+            let command = match command {
+                "interrupt" => WorkSessionCommand::Interrupt { reason },
+                "fail" => WorkSessionCommand::Fail { reason },
+                "resume" => WorkSessionCommand::Resume,
+                _ => WorkSessionCommand::Retry,
+            };
+            let (from, to) = (WorkSessionStatus::Running, WorkSessionStatus::Running);
+            let moved = WorkSessionTransitioned { from, to, command, effects: Vec::new() };
+            event(EventKind::WorkSessionTransitioned, serde_json::to_value(moved).unwrap())
         };
         let interrupted = vec![check("sent_back"), moved("interrupt"), moved("resume"), check("sent_back")];
         assert_eq!(rounds_sent_back(&interrupted), 2);

@@ -51,15 +51,15 @@ impl AfterTurns {
     }
 
     /// Notes a finished turn; its last message.
-    pub(crate) fn saw(&mut self, turn: crate::drive::Turned) -> String {
+    pub(crate) fn note_turn(&mut self, turn: crate::drive::TurnEnd) -> String {
         self.ran_commands |= turn.ran_commands;
         self.touched |= turn.touched;
         turn.last_message
     }
 
-    /// Judges the session's turns so far, in the worktree its agent `instance` works in; `last` is
+    /// Decides what the session's turns so far come to, in the worktree its agent `instance` works in; `last` is
     /// the agent's last message.
-    pub(crate) async fn judge(
+    pub(crate) async fn decide_after_turns(
         &mut self,
         ctx: &Ctx,
         task: &SpecTask,
@@ -78,7 +78,7 @@ impl AfterTurns {
             }
             return Ok(Verdict::Flagged(flagged_summary(plan_task, last)));
         }
-        repo_check::judge(ctx, task, session, (instance, worktree)).await
+        repo_check::run_check(ctx, task, session, (instance, worktree)).await
     }
 }
 

@@ -21,7 +21,7 @@ pub(super) struct DrivenThread {
     pub(super) acp: AcpSessionId,
     /// What the thread is told first (none: it waits for messages).
     pub(super) first: Option<String>,
-    pub(super) opened: Opened,
+    pub(super) opened: ThreadOpening,
 }
 
 /// Opens the thread of `session` (known by `facts`) for a drive. A session never prompted, outside an
@@ -62,7 +62,7 @@ pub(super) async fn open(
                 Some(first_prompt(ctx, task, session, was_prompted).await?)
             }
         };
-        return Ok(DrivenThread { instance, worktree, acp, first, opened: Opened::Live });
+        return Ok(DrivenThread { instance, worktree, acp, first, opened: ThreadOpening::Live });
     }
     // The first prompt is made while the thread is opened, and a new thread is recorded with it in
     // one write (in `turn`): a thread on record has always been told its task.
@@ -74,7 +74,7 @@ pub(super) async fn open(
     };
     let (first, thread) = tokio::join!(prompt, open_thread(ctx, &instance, session, &worktree, recorded));
     let (first, (acp, opened)) = (first?, thread?);
-    if opened != Opened::New || first.is_none() {
+    if opened != ThreadOpening::New || first.is_none() {
         ctx.store.record_thread(session.id, &acp.0, ThreadStatus::Active).await?;
     }
     Ok(DrivenThread { instance, worktree, acp, first, opened })
@@ -103,7 +103,7 @@ async fn agent(
 
 /// How the session's thread was opened for this drive.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Opened {
+pub(super) enum ThreadOpening {
     /// A new thread (the recorded one, if any, could not be loaded).
     New,
     /// The recorded thread, loaded into a new agent process after a restart.
@@ -128,7 +128,7 @@ async fn open_thread(
     session: &WorkSession,
     worktree: &Path,
     recorded: Option<AcpSessionId>,
-) -> Result<(AcpSessionId, Opened), TurnError> {
+) -> Result<(AcpSessionId, ThreadOpening), TurnError> {
     // Events outside a turn (a load's replay) are not recorded again: drain them.
     let (events, mut rx) = instance.event_channel();
     tokio::spawn(async move { while rx.recv().await.is_some() {} });
@@ -136,12 +136,12 @@ async fn open_thread(
     let tools = thread_tools::session_tools(ctx, session).await?;
     if let Some(acp) = recorded {
         match instance.load_thread_with_tools(&acp, worktree, &tools, events.clone()).await {
-            Ok(()) => return Ok((acp, Opened::Resumed)),
+            Ok(()) => return Ok((acp, ThreadOpening::Resumed)),
             Err(err) => {
                 tracing::info!(session = %session.id, %err, "cannot resume the recorded thread; opening a new one")
             }
         }
     }
     let acp = instance.new_thread_with_tools(worktree, &tools, events).await.map_err(TurnError::Agent)?;
-    Ok((acp, Opened::New))
+    Ok((acp, ThreadOpening::New))
 }

@@ -70,7 +70,7 @@ impl TurnPrompt {
 }
 
 /// How a turn ended.
-pub(crate) struct Turned {
+pub(crate) struct TurnEnd {
     pub stop: String,
     pub last_message: String,
     /// A command ran in the turn (it may have changed files nobody reported).
@@ -94,7 +94,7 @@ pub(crate) async fn turn(
     worktree: &Path,
     prompt: TurnPrompt,
     cancel: &CancellationToken,
-) -> Result<Turned, TurnError> {
+) -> Result<TurnEnd, TurnError> {
     let (events, rx) = instance.event_channel();
     if !instance.attach_thread(acp, events) {
         return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
@@ -206,7 +206,7 @@ pub(crate) async fn turn(
     }
     let last_message = record.last_message.clone();
     let ran_commands = record.ran_commands;
-    let ended = |stop| Turned { stop, last_message, ran_commands, touched: !touched.is_empty(), waiting };
+    let ended = |stop| TurnEnd { stop, last_message, ran_commands, touched: !touched.is_empty(), waiting };
     match (result, stalled_out) {
         (None, _) => {
             let _ = instance.cancel(acp).await;
@@ -214,19 +214,19 @@ pub(crate) async fn turn(
         }
         (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Job(JobError::Retry(reason))),
         (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::Fatal(reason))),
-        (Some(result), None) => judge(ctx, session, result, editor, &record.refused, ended).await,
+        (Some(result), None) => outcome_of_stop(ctx, session, result, editor, &record.refused, ended).await,
     }
 }
 
-/// How a turn that ran to its end is judged by its stop reason.
-async fn judge(
+/// What a turn that ran to its end comes to, by its stop reason.
+async fn outcome_of_stop(
     ctx: &Ctx,
     session: &WorkSession,
     result: Result<String, AgentError>,
     editor: bool,
     refused: &[String],
-    ended: impl FnOnce(String) -> Turned,
-) -> Result<Turned, TurnError> {
+    ended: impl FnOnce(String) -> TurnEnd,
+) -> Result<TurnEnd, TurnError> {
     match result {
         Ok(stop) if stop == "end_turn" => {
             if !refused.is_empty() {

@@ -1,9 +1,9 @@
 //! The sandbox audit's findings (edits outside the worktree, refused accesses) as spectask records
 //! them: a decision line in the session's history and an `agent.sandbox` event on the stream.
 
-use serde_json::json;
 use spectask_agent::events::SandboxFinding;
-use spectask_core::{EventKind, SpecTaskId, WorkSessionId};
+use spectask_core::events::payload::AgentSandbox;
+use spectask_core::{SpecTaskId, WorkSessionId};
 
 use crate::engine::Ctx;
 
@@ -44,15 +44,15 @@ pub(crate) async fn publish(
     kind: Finding,
     finding: &SandboxFinding,
 ) {
-    let payload = json!({
-        "finding": kind.as_str(),
-        "tool_call_id": finding.tool_call_id,
-        "title": finding.title,
-        "paths": finding.paths,
-        "detail": finding.detail,
-        "refused": finding.refused,
-    });
-    if let Err(err) = ctx.store.publish_event(EventKind::AgentSandbox, Some(task), session, payload).await {
+    let payload = AgentSandbox {
+        finding: kind.as_str().to_owned(),
+        tool_call_id: finding.tool_call_id.clone(),
+        title: finding.title.clone(),
+        paths: finding.paths.clone(),
+        detail: finding.detail.clone(),
+        refused: finding.refused,
+    };
+    if let Err(err) = ctx.store.publish_event(Some(task), session, &payload).await {
         tracing::warn!(%err, %task, "cannot publish a sandbox finding");
     }
 }

@@ -46,13 +46,13 @@ pub(crate) enum AtTip {
 
 /// The tip a commit goes on, with what the parts before this one write (`Put`s), so that two
 /// parts editing the same file both count.
-pub(crate) struct Staged<'a> {
+pub(crate) struct CommitDraft<'a> {
     pub repo: &'a Repo,
     pub tip: CommitId,
     puts: &'a BTreeMap<String, Vec<u8>>,
 }
 
-impl Staged<'_> {
+impl CommitDraft<'_> {
     /// The file as the commit being made holds it so far (`None` when absent).
     pub(crate) fn read(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         match self.puts.get(path) {
@@ -63,7 +63,7 @@ impl Staged<'_> {
 }
 
 /// One part of a commit: made (again) at whatever tip the commit goes on.
-pub(crate) type Part = Box<dyn Fn(&Staged<'_>) -> Result<AtTip, GitError> + Send + Sync>;
+pub(crate) type Part = Box<dyn Fn(&CommitDraft<'_>) -> Result<AtTip, GitError> + Send + Sync>;
 
 /// How a part ended: the commit holding it (the tip it was made at, when it changed nothing).
 type Answer = Result<CommitId, JobError>;
@@ -163,7 +163,7 @@ fn commit_on_tip(repo: &Repo, parts: &[Part]) -> Result<Result<Vec<CommitId>, Gi
     let (mut subjects, mut trailers, mut writes) = (Vec::new(), Vec::<Trailer>::new(), Vec::new());
     let mut answers = Vec::with_capacity(parts.len());
     for part in parts {
-        let made = part(&Staged { repo, tip, puts: &puts })?;
+        let made = part(&CommitDraft { repo, tip, puts: &puts })?;
         let contribution = match made {
             AtTip::Write(contribution) if !contribution.writes.is_empty() => contribution,
             AtTip::Write(_) | AtTip::Nothing => {

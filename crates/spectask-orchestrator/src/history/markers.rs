@@ -10,7 +10,7 @@ use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_current_tasks};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::history::design_docs_writer::{self, AtTip, Contribution, Staged};
+use crate::history::design_docs_writer::{self, AtTip, Contribution, CommitDraft};
 use crate::repos;
 
 /// An edit of one document: `None` when it has nothing to change.
@@ -87,7 +87,7 @@ async fn tick(ctx: &Ctx, task: &SpecTask, what: String, edit: Edit) -> Result<()
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let subject = format!("progress({}): {what}", task.handle());
     let (handle, task_id) = (task.handle(), task.id.to_string());
-    let part = Box::new(move |staged: &Staged<'_>| -> Result<AtTip, GitError> {
+    let part = Box::new(move |staged: &CommitDraft<'_>| -> Result<AtTip, GitError> {
         let writes = edited_documents(staged, &handle, &edit)?;
         if writes.is_empty() {
             return Ok(AtTip::Nothing);
@@ -100,7 +100,7 @@ async fn tick(ctx: &Ctx, task: &SpecTask, what: String, edit: Edit) -> Result<()
 
 /// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied
 /// (and progress.md's Current Task set from its markers); only the documents that change.
-fn edited_documents(staged: &Staged<'_>, handle: &str, edit: &Edit) -> Result<Vec<FileWrite>, GitError> {
+fn edited_documents(staged: &CommitDraft<'_>, handle: &str, edit: &Edit) -> Result<Vec<FileWrite>, GitError> {
     let mut writes = Vec::new();
     for name in ["progress.md", "tasks.md"] {
         let path = format!("specs/{handle}/{name}");
@@ -134,11 +134,22 @@ pub(crate) async fn progress_document(ctx: &Ctx, task: &SpecTask) -> Result<Opti
 /// sessions (a prompt's cost must not grow with the plan's progress).
 pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
     let mut plan = Plan::parse(&text);
+    // A simple task's plan tasks that sessions of their own implement (a converge round's).
+    let owned: Vec<&str> = sessions.iter().filter_map(|s| s.plan_task.as_ref()?.id.as_deref()).collect();
     for session in sessions {
         let plan_id = session.plan_task.as_ref().and_then(|p| p.id.as_deref());
         match session.status() {
             WorkSessionStatus::Completed if task.is_whole_plan_session(session) => {
-                plan.set_all_markers(PlanTaskState::Done);
+                let covered: Vec<usize> = plan
+                    .tasks()
+                    .iter()
+                    .filter(|t| t.id.as_deref().is_none_or(|id| !owned.contains(&id)))
+                    .map(|t| t.index)
+                    .collect();
+                for index in covered {
+                    // Read from the plan just now: only a heading without a checkbox refuses.
+                    let _ = plan.set_marker_at(index, PlanTaskState::Done);
+                }
             }
             // A plan task the document no longer names (or names twice) keeps its text, as before.
             WorkSessionStatus::Completed => {

@@ -6,16 +6,23 @@
 use serde_json::Value;
 use spectask_core::SpecTaskId;
 use spectask_git::{FileWrite, GitError, TaskHandle, Trailer};
+use spectask_spec::Workflow;
 use spectask_store::Store;
 
 use crate::config::Node;
 use crate::dispatch::JobError;
-use crate::history::design_docs_writer::{self, AtTip, Contribution, Staged};
+use crate::history::design_docs_writer::{self, AtTip, Contribution, CommitDraft};
 use crate::history::recorder::{FlushReport, flush_history, open_repo};
 
-/// The documents of a spec version: snapshot column and file name under `versions/<n>/`.
-pub(crate) const VERSION_FILES: [(&str, &str); 3] =
-    [("requirements", "requirements.md"), ("design", "design.md"), ("tasks", "tasks.md")];
+/// The documents of a spec version: snapshot column and file name under `versions/<n>/`. The first
+/// is named as the task's workflow names it (`bugfix.md` for a bugfix), from its `workflow_base`.
+pub(crate) fn version_files(workflow_base: &str) -> [(&'static str, &'static str); 3] {
+    [
+        ("requirements", Workflow::requirements_file_of(workflow_base)),
+        ("design", "design.md"),
+        ("tasks", "tasks.md"),
+    ]
+}
 
 /// `specs/<task>/state.json`.
 pub(crate) fn state_path(task: &TaskHandle) -> String {
@@ -52,7 +59,7 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
     let mut writes = Vec::new();
     for version in snapshot["spec_versions"].as_array_mut().into_iter().flatten() {
         let number = version["version"].as_i64().unwrap_or_default();
-        for (column, file) in VERSION_FILES {
+        for (column, file) in version_files(&task.workflow_base) {
             let text = version[column].take();
             writes.push(FileWrite::put(version_path(&name, number, file), text.as_str().unwrap_or_default()));
         }
@@ -62,7 +69,7 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
     writes.push(FileWrite::put(state_path(&name), state));
     let trailer = Trailer::new("Spec-Task", id.to_string()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let subject = format!("state({name}): {}", task.status());
-    let part = Box::new(move |_: &Staged<'_>| -> Result<AtTip, GitError> {
+    let part = Box::new(move |_: &CommitDraft<'_>| -> Result<AtTip, GitError> {
         let (subject, trailers, writes) = (subject.clone(), vec![trailer.clone()], writes.clone());
         Ok(AtTip::Write(Contribution { subject, trailers, writes }))
     });
@@ -70,6 +77,7 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
     match design_docs_writer::write(&node.name, &repo, part).await {
         Err(JobError::Fatal(reason)) => {
             // A rewritten branch: the repository needs attention, as `recorder::git` marks it.
+            tracing::warn!(repository = %repository.id, %reason, "the repository needs attention");
             if let Err(err) = store.set_repository_attention(repository.id, Some(&reason)).await {
                 tracing::warn!(repository = %repository.id, %err, "marking the repository failed");
             }

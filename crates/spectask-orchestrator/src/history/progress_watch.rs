@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
-use spectask_core::{EventKind, RepositoryId, SpecTaskId};
+use spectask_core::events::payload::PlanProgressDetected;
+use spectask_core::{RepositoryId, SpecTaskId};
 use spectask_git::{CommitId, GitError, Repo};
 use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::Store;
@@ -59,17 +59,17 @@ impl ProgressWatch {
             self.reported_edits.extend(edits);
             for change in changes {
                 let Ok(task) = store.resolve_spec_task(&change.task).await else { continue };
-                let payload = json!({
-                    "plan_task": change.plan_task,
-                    "state": change.state.as_str(),
-                    "source": if change.commit.is_some() { "commit" } else { "worktree" },
-                    "commit": change.commit.map(|c| c.to_string()),
-                });
+                let payload = PlanProgressDetected {
+                    source: if change.commit.is_some() { "commit" } else { "worktree" }.to_owned(),
+                    commit: change.commit.map(|c| c.to_string()),
+                    plan_task: change.plan_task,
+                    state: change.state.as_str().to_owned(),
+                };
                 // Another node watching the same repository may have reported this commit already.
                 if change.commit.is_some() && already_reported(store, task, &payload).await? {
                     continue;
                 }
-                store.publish_event(EventKind::PlanProgressDetected, Some(task), None, payload).await?;
+                store.publish_event(Some(task), None, &payload).await?;
                 reported += 1;
             }
         }
@@ -81,13 +81,13 @@ impl ProgressWatch {
 async fn already_reported(
     store: &Store,
     task: SpecTaskId,
-    payload: &serde_json::Value,
+    payload: &PlanProgressDetected,
 ) -> Result<bool, JobError> {
     let events = store.events_of_spec_task(task).await?;
-    Ok(events.iter().any(|e| e.kind == EventKind::PlanProgressDetected && e.payload == *payload))
+    Ok(events.iter().any(|e| e.payload_as::<PlanProgressDetected>().as_ref() == Some(payload)))
 }
 
-type Detected = (Option<CommitId>, Vec<MarkerChange>, Vec<(String, Vec<u8>)>);
+type MarkerScan = (Option<CommitId>, Vec<MarkerChange>, Vec<(String, Vec<u8>)>);
 
 /// The tip, the marker changes in commits since `since` (none on the first look) and, when `seen`
 /// is given, in worktree edits not reported yet (`seen`), and those edits' contents.
@@ -95,7 +95,7 @@ fn detect(
     repo: &Repo,
     since: Option<CommitId>,
     seen: Option<&HashMap<String, Vec<u8>>>,
-) -> Result<Detected, GitError> {
+) -> Result<MarkerScan, GitError> {
     let mut changes = Vec::new();
     let tip = match since {
         // The first look only learns where the branch is.
@@ -253,17 +253,10 @@ mod scan_tests {
             .await
             .unwrap()
             .into_iter()
-            .filter(|e| e.kind == EventKind::PlanProgressDetected)
-            .map(|e| {
-                (e.payload["plan_task"].clone(), e.payload["state"].clone(), e.payload["source"].clone())
-            })
+            .filter_map(|e| e.payload_as::<PlanProgressDetected>())
+            .map(|p| (p.plan_task, p.state, p.source))
             .collect();
-        assert_eq!(
-            events,
-            [
-                (json!("1"), json!("done"), json!("commit")),
-                (json!("2"), json!("in_progress"), json!("worktree"))
-            ]
-        );
+        let expected = [("1", "done", "commit"), ("2", "in_progress", "worktree")];
+        assert_eq!(events, expected.map(|(t, s, o)| (t.to_owned(), s.to_owned(), o.to_owned())));
     }
 }

@@ -1,23 +1,32 @@
 //! What a session's agent streams, turned into durable history (conversation, code changes,
-//! decisions, activity) and live plan events.
+//! decisions, activity) and live plan events. What it records reaches the store within about
+//! [`LIVE_WINDOW`], each append announced by a `work_session.history` event, so that a transcript
+//! on screen follows the agent as it works.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use serde_json::json;
 use spectask_agent::AgentEvent;
-use spectask_agent::events::{DecidedBy, Decision, FsOperation};
+use spectask_agent::events::{DecidedBy, Decision, FsOperation, PermissionChoice};
 use spectask_agent::{ReportedCost, TurnUsage};
-use spectask_core::{ContextFill, EventKind, HistoryFile, Money, TokenCounts, WorkSession, WorkSessionId};
+use spectask_core::events::payload::{AgentPlanEntry, WorkSessionHistory, WorkSessionPlan};
+use spectask_core::{ContextFill, HistoryFile, Money, SpecTaskId, TokenCounts, WorkSession, WorkSessionId};
 use spectask_store::{NewHistoryEntry, NewUsage, StoreError};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::history::audit::{self, Finding};
 use crate::history::code_diff::code_change;
+use crate::history::permission_text::decision_line;
 
 /// Entries buffered before one append (they are acknowledged once appended).
 const BATCH: usize = 32;
+
+/// How long what a turn recorded waits before it is appended: entries that are whole wait at most
+/// this long, a message still streaming until the agent has been quiet this long.
+const LIVE_WINDOW: Duration = Duration::from_secs(1);
 
 pub(crate) async fn history(
     ctx: &Ctx,
@@ -26,16 +35,27 @@ pub(crate) async fn history(
     content: String,
 ) -> Result<(), JobError> {
     ctx.store.append_history(&[entry(session, file, content)]).await?;
+    announce(ctx, session.spec_task_id, session.id, 1).await;
     Ok(())
 }
 
 /// Appends a turn's history `entries` of `session`; a failure is logged (the turn's outcome stands).
 pub(crate) async fn append(ctx: &Ctx, session: WorkSessionId, entries: Vec<NewHistoryEntry>) {
-    if entries.is_empty() {
+    let Some(task) = entries.first().map(|e| e.spec_task_id) else {
         return;
+    };
+    match ctx.store.append_history(&entries).await {
+        Ok(_) => announce(ctx, task, session, entries.len()).await,
+        Err(err) => tracing::error!(%err, %session, lost = entries.len(), "cannot record session history"),
     }
-    if let Err(err) = ctx.store.append_history(&entries).await {
-        tracing::error!(%err, %session, lost = entries.len(), "cannot record session history");
+}
+
+/// Tells the live stream that `session` has `count` new history entries (a transcript on screen is
+/// read again); a failure is logged: the entries are recorded, only shown later.
+async fn announce(ctx: &Ctx, task: SpecTaskId, session: WorkSessionId, count: usize) {
+    let payload = WorkSessionHistory { entries: count };
+    if let Err(err) = ctx.store.publish_event(Some(task), Some(session), &payload).await {
+        tracing::warn!(%err, %session, "cannot announce new history entries");
     }
 }
 
@@ -62,8 +82,12 @@ pub(crate) async fn append_turn_end(
             cost: ctx.config.prices.cost(model, tokens),
         }
     });
-    if let Err(err) = ctx.store.append_turn_end(&entries, usage.as_ref()).await {
-        tracing::error!(%err, session = %session.id, lost = entries.len(), "cannot record the turn's end");
+    match ctx.store.append_turn_end(&entries, usage.as_ref()).await {
+        Ok(()) if !entries.is_empty() => announce(ctx, session.spec_task_id, session.id, entries.len()).await,
+        Ok(()) => {}
+        Err(err) => {
+            tracing::error!(%err, session = %session.id, lost = entries.len(), "cannot record the turn's end")
+        }
     }
 }
 
@@ -102,11 +126,15 @@ pub(crate) enum Said {
 
 impl Said {
     async fn record(self, ctx: &Ctx, session: &WorkSession) -> Result<(), StoreError> {
-        match self {
-            Said::Entries(entries) if entries.is_empty() => Ok(()),
-            Said::Entries(entries) => ctx.store.append_history(&entries).await.map(drop),
-            Said::NewThread { acp, said } => ctx.store.record_thread_prompted(session.id, &acp, &said).await,
-        }
+        let count = match self {
+            Said::Entries(entries) if entries.is_empty() => return Ok(()),
+            Said::Entries(entries) => ctx.store.append_history(&entries).await.map(|_| entries.len())?,
+            Said::NewThread { acp, said } => {
+                ctx.store.record_thread_prompted(session.id, &acp, &said).await.map(|()| said.len())?
+            }
+        };
+        announce(ctx, session.spec_task_id, session.id, count).await;
+        Ok(())
     }
 }
 
@@ -139,24 +167,32 @@ pub(crate) async fn consume(
         ran_commands: false,
         refused: Vec::new(),
         tool_calls: HashMap::new(),
+        permission_options: HashMap::new(),
         usage: None,
+        pending_since: None,
+        last_event: Instant::now(),
     };
     loop {
+        let due = recorder.due();
         let event = tokio::select! {
             event = events.recv() => event,
+            () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                recorder.flush_due().await;
+                continue;
+            }
             _ = &mut done => {
                 while let Ok(event) = events.try_recv() {
-                    recorder.on(event).await;
+                    recorder.record_event(event).await;
                 }
                 break;
             }
         };
         match event {
             Some(event @ AgentEvent::TurnEnded { .. }) => {
-                recorder.on(event).await;
+                recorder.record_event(event).await;
                 break;
             }
-            Some(event) => recorder.on(event).await,
+            Some(event) => recorder.record_event(event).await,
             None => break,
         }
     }
@@ -191,11 +227,39 @@ struct Recorder<'a> {
     refused: Vec<String>,
     /// How each tool call of the turn is named in the activity log (updates often omit the title).
     tool_calls: HashMap<String, String>,
+    /// The choices offered with each permission request of the turn, by tool call.
+    permission_options: HashMap<String, Vec<PermissionChoice>>,
     usage: Option<TurnUsage>,
+    /// When the first of the `pending` entries was buffered.
+    pending_since: Option<Instant>,
+    /// When the agent last sent something.
+    last_event: Instant,
 }
 
 impl Recorder<'_> {
-    async fn on(&mut self, event: AgentEvent) {
+    /// When what is buffered is due to be appended, if anything is: once the agent has been quiet
+    /// for [`LIVE_WINDOW`], and whole entries at most that long after the first of them.
+    fn due(&self) -> Option<Instant> {
+        let message = !self.message.trim().is_empty();
+        let thought = !self.thought.trim().is_empty() && self.message.is_empty();
+        if self.pending.is_empty() && !message && !thought {
+            return None;
+        }
+        let quiet = self.last_event + LIVE_WINDOW;
+        Some(self.pending_since.map_or(quiet, |since| quiet.min(since + LIVE_WINDOW)))
+    }
+
+    /// Appends what is due (see [`Self::due`]): the message too once the agent is quiet, so that a
+    /// message still streaming stays one entry.
+    async fn flush_due(&mut self) {
+        if self.last_event.elapsed() >= LIVE_WINDOW {
+            self.flush_message();
+        }
+        self.flush().await;
+    }
+
+    async fn record_event(&mut self, event: AgentEvent) {
+        self.last_event = Instant::now();
         if !matches!(event, AgentEvent::MessageChunk { .. }) {
             self.flush_message();
         }
@@ -244,17 +308,17 @@ impl Recorder<'_> {
                     entries.len(),
                     current.as_deref().map(|c| format!(", now: {c}")).unwrap_or_default()
                 ));
-                let payload = json!({ "entries": entries, "done": done, "current": current });
-                if let Err(err) = self
-                    .ctx
-                    .store
-                    .publish_event(
-                        EventKind::WorkSessionPlan,
-                        Some(self.session.spec_task_id),
-                        Some(self.session.id),
-                        payload,
-                    )
-                    .await
+                let entries = entries
+                    .iter()
+                    .map(|e| AgentPlanEntry {
+                        content: e.content.clone(),
+                        priority: e.priority.clone(),
+                        status: e.status.clone(),
+                    })
+                    .collect();
+                let payload = WorkSessionPlan { entries, done, current };
+                if let Err(err) =
+                    self.ctx.store.publish_event(Some(self.session.spec_task_id), Some(self.session.id), &payload).await
                 {
                     tracing::warn!(%err, "cannot publish a plan update");
                 }
@@ -262,6 +326,10 @@ impl Recorder<'_> {
             AgentEvent::PermissionRequested(request) => {
                 let title = request.tool_call.title.as_deref().unwrap_or("a tool call");
                 self.activity(format!("permission asked: {title}"));
+                self.permission_options.insert(request.tool_call.id.clone(), request.options.clone());
+                if let Some(title) = &request.tool_call.title {
+                    self.tool_calls.entry(request.tool_call.id.clone()).or_insert_with(|| title.clone());
+                }
                 if let Some(approval_id) = &request.approval_id {
                     // A person must answer: the transcript up to the question is recorded first.
                     self.flush_message();
@@ -270,7 +338,9 @@ impl Recorder<'_> {
                 }
             }
             AgentEvent::PermissionDecided { tool_call_id, approval_id, decision, by } => {
-                let line = format!("- permission for {tool_call_id}: {decision:?} (by {by:?})\n");
+                let asked = self.tool_calls.get(&tool_call_id).map_or("", String::as_str);
+                let options = self.permission_options.get(&tool_call_id).map_or(&[][..], Vec::as_slice);
+                let line = decision_line(asked, &tool_call_id, &decision, options, by);
                 if refuses(&decision, by) {
                     self.refused.push(line.clone());
                 }
@@ -279,9 +349,13 @@ impl Recorder<'_> {
                     crate::drive::approvals::decided(self.ctx, &approval_id, &decision, by).await;
                 }
             }
-            AgentEvent::FsRead { path } => self.activity(format!("read {}", path.display())),
+            AgentEvent::FsRead { path } => {
+                let shown = self.relative(&path).unwrap_or(&path).display().to_string();
+                self.activity(format!("read {shown}"));
+            }
             AgentEvent::FsWrite { path, bytes } => {
-                self.activity(format!("wrote {} ({bytes} bytes)", path.display()));
+                let shown = self.relative(&path).unwrap_or(&path).display().to_string();
+                self.activity(format!("wrote {shown} ({bytes} bytes)"));
                 self.touch(vec![path]).await;
             }
             AgentEvent::FsDenied { operation, path, reason } => {
@@ -410,6 +484,7 @@ impl Recorder<'_> {
     }
 
     fn push(&mut self, file: HistoryFile, content: String) {
+        self.pending_since.get_or_insert_with(Instant::now);
         self.pending.push(NewHistoryEntry {
             spec_task_id: self.session.spec_task_id,
             work_session_id: Some(self.session.id),
@@ -419,6 +494,7 @@ impl Recorder<'_> {
     }
 
     async fn flush(&mut self) {
+        self.pending_since = None;
         append(self.ctx, self.session.id, std::mem::take(&mut self.pending)).await;
     }
 }

@@ -474,6 +474,7 @@ where
 {
     match crate::repos::blocking(f).await {
         Err(JobError::Fatal(reason)) => {
+            tracing::warn!(repository = %id, %reason, "the repository needs attention");
             if let Err(err) = store.set_repository_attention(id, Some(&reason)).await {
                 tracing::warn!(repository = %id, %err, "marking the repository failed");
             }

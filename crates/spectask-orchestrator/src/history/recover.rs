@@ -14,7 +14,7 @@ use spectask_store::{RestoredHistoryEntry, Store};
 
 use crate::dispatch::JobError;
 use crate::history::history_text::{SEQS_TRAILER, parse_entries, parse_seqs};
-use crate::history::mirror::{VERSION_FILES, version_path};
+use crate::history::mirror::{version_files, version_path};
 
 /// What `spectask recover` rebuilt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -105,10 +105,16 @@ fn read_branch(repo: &Repo) -> Result<Branch, GitError> {
             continue;
         };
         let task = TaskHandle::new(name.clone())?;
+        let base = snapshot["spec_tasks"][0]["workflow_base"].as_str().unwrap_or_default().to_owned();
         for version in snapshot["spec_versions"].as_array_mut().into_iter().flatten() {
             let number = version["version"].as_i64().unwrap_or_default();
-            for (column, file) in VERSION_FILES {
-                version[column] = Value::from(read(&version_path(&task, number, file))?);
+            for (column, file) in version_files(&base) {
+                let mut text = read(&version_path(&task, number, file))?;
+                if text.is_empty() && column == "requirements" {
+                    // Branches written before the first document took its workflow's name.
+                    text = read(&version_path(&task, number, "requirements.md"))?;
+                }
+                version[column] = Value::from(text);
             }
         }
         snapshots.push((name, snapshot));

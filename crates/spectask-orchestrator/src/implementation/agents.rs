@@ -142,7 +142,7 @@ pub(crate) async fn lease(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         ctx.leases.forget(task.id);
         return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
     }
-    ctx.leases.took(task.id, asked + ttl);
+    ctx.leases.hold_until(task.id, asked + ttl);
     Ok(())
 }
 
@@ -158,7 +158,7 @@ impl HeldLeases {
         held.get(&task).is_some_and(|until| *until > Instant::now() + left)
     }
 
-    fn took(&self, task: SpecTaskId, until: Instant) {
+    fn hold_until(&self, task: SpecTaskId, until: Instant) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(task, until);
     }
 
@@ -207,21 +207,27 @@ pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(
 
 /// Removes the worktree of a task that ended. Its branch is kept (merged, for a pull request, or as
 /// the record of a cancelled task's work), unless the repository's policy deletes merged ones and
-/// the default branch holds it: then it goes, here and on the remote. A worktree holding
+/// the default branch holds it: then it goes, here and on the remote. A review task's branch always
+/// goes. A worktree holding
 /// uncommitted work, or a branch with commits the default branch lacks, is left in place, and said
 /// so in the log: nothing is lost.
 async fn remove_worktree(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let delete_branch = repository.task_branches == spectask_core::TaskBranchPolicy::DeleteMerged
+    // A review task's branch only ever pointed at the code it reviewed (its agent commits
+    // nothing, and it is never pushed): it goes with the worktree, here.
+    let review = task.review_target.is_some();
+    let delete_merged = !review
+        && repository.task_branches == spectask_core::TaskBranchPolicy::DeleteMerged
         && repository.merge_policy != spectask_core::MergePolicy::KeepBranch
         && task.status() == spectask_core::SpecTaskStatus::Done;
     let removing = repo.clone();
     let removed = tokio::task::spawn_blocking(move || {
-        let removal = removing.remove_task(&name, delete_branch, spectask_git::RemoveOptions::default())?;
+        let options = spectask_git::RemoveOptions { force: review };
+        let removal = removing.remove_task(&name, review || delete_merged, options)?;
         // Also after a rerun whose first try deleted the local branch only.
-        if delete_branch && removing.branch_tip(&name.branch())?.is_none() {
+        if delete_merged && removing.branch_tip(&name.branch())?.is_none() {
             removing.delete_remote_branch(&name.branch())?;
         }
         Ok::<_, spectask_git::GitError>(removal)

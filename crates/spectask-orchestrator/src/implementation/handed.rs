@@ -10,7 +10,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use spectask_core::Job;
-use spectask_store::{Decide, JobClaim, Scheduled, Scheduling};
+use spectask_store::{Decide, JobClaim, SchedulingOutcome, Scheduling};
 use tokio::sync::Notify;
 
 use crate::engine::Ctx;
@@ -22,10 +22,10 @@ pub(crate) fn scheduling<'a>(ctx: &'a Ctx, decide: Decide<'a>) -> Scheduling<'a>
     Scheduling { decide, claim }
 }
 
-/// Hands what a scheduling write claimed to this node's engine.
-pub(crate) fn hand(ctx: &Ctx, scheduled: &Scheduled) {
+/// Passes what a scheduling write claimed to this node's engine.
+pub(crate) fn pass_to_engine(ctx: &Ctx, scheduled: &SchedulingOutcome) {
     if let Some(handed) = &ctx.handed {
-        handed.hand(scheduled.claimed.clone());
+        handed.push(scheduled.claimed.clone());
     }
 }
 
@@ -36,8 +36,8 @@ pub(crate) struct HandedJobs {
 }
 
 impl HandedJobs {
-    /// Hands claimed jobs to the engine.
-    pub(crate) fn hand(&self, jobs: Vec<Job>) {
+    /// Adds claimed jobs for the engine to run.
+    pub(crate) fn push(&self, jobs: Vec<Job>) {
         if jobs.is_empty() {
             return;
         }
@@ -50,7 +50,7 @@ impl HandedJobs {
         std::mem::take(&mut *self.jobs.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Returns once jobs were handed (a hand while nobody waited is kept).
+    /// Returns once jobs were pushed (a push while nobody waited is kept).
     pub(crate) async fn arrived(&self) {
         self.arrived.notified().await;
     }

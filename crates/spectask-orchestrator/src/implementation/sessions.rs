@@ -84,7 +84,15 @@ async fn make_missing(
             let Some(plan) = crate::planning::plans::approved(store, plans, task).await? else {
                 return Ok(Vec::new());
             };
-            if task.implements_whole_plan() {
+            // A simple task's plan is one session's; the plan tasks its converge rounds add (the
+            // rest ticked done in the round's version) get one each, as a complex task's do.
+            let rounds = if task.implements_whole_plan() {
+                let log = store.coordination_of_kind(task.id, CoordinationKind::Converge).await?;
+                crate::review::converge::rounds(&log)
+            } else {
+                0
+            };
+            if task.implements_whole_plan() && rounds == 0 {
                 let session = crate::implementation::whole_plan::session(task, &plan);
                 if session.is_none() && existing.is_empty() {
                     return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
@@ -237,7 +245,7 @@ async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         .store
         .schedule_implementation(task.id, crate::implementation::handed::scheduling(ctx, &decide))
         .await?;
-    crate::implementation::handed::hand(ctx, &scheduled);
+    crate::implementation::handed::pass_to_engine(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
     crate::history::markers::set_each(ctx, task, crate::history::markers::in_progress(&scheduled.started))
         .await

@@ -1,5 +1,6 @@
 //! A simple spec task (`Complexity::Simple`) is implemented by one work session for its whole
-//! approved plan rather than one per plan task: the session is told every open plan task, its
+//! approved plan rather than one per plan task (the plan tasks a converge round adds get one each,
+//! `implementation::sessions`): the session is told every open plan task, its
 //! commit names every requirement the plan references, and its completion ticks every marker of
 //! the plan in one design-docs commit. Which tasks and sessions these are: `SpecTask::implements_whole_plan`
 //! and `SpecTask::is_whole_plan_session`.

@@ -120,7 +120,7 @@ pub(crate) async fn commit_completed(
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
     let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
     let scheduled = ctx.store.record_work_session_committed(session, record, scheduling).await?;
-    crate::implementation::handed::hand(ctx, &scheduled);
+    crate::implementation::handed::pass_to_engine(ctx, &scheduled);
     started.extend(scheduled.started);
     tick_done(ctx, task, session, &started).await
 }

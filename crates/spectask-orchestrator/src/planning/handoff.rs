@@ -2,9 +2,10 @@
 //! branch, then the task is queued for implementation.
 
 use spectask_core::{ReviewDecision, SpecReview, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus};
-use spectask_git::{ReviewDocument, SpecHandOff, TaskHandle};
+use spectask_git::{ReviewDocument, SpecFile, SpecHandOff, TaskHandle};
 use spectask_spec::{
-    Agent, Approval, ApprovalDecision, Plan, ProgressStatus, SpecMetadata, SpecVersion, render_progress,
+    Agent, Approval, ApprovalDecision, Plan, ProgressStatus, SpecMetadata, SpecVersion, Workflow,
+    render_progress,
 };
 use spectask_store::StoreError;
 
@@ -25,10 +26,13 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     })?;
     let plan = Plan::parse(&current.documents.tasks);
     let metadata = metadata(ctx, &task, &versions, &reviews, &plan);
+    let repo = repos::open(ctx, &repository).await?;
+    let requirements_file = requirements_file(&task);
     let hand_off = SpecHandOff {
         task: TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?,
         spec_task: task.id.to_string(),
         version: task.spec_version,
+        requirements_file,
         requirements: current.documents.requirements.clone(),
         design: current.documents.design.clone(),
         tasks: current.documents.tasks.clone(),
@@ -36,7 +40,6 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         metadata_json: metadata.to_json().map_err(|e| JobError::Fatal(e.to_string()))?,
         reviews: reviews.iter().enumerate().map(|(i, r)| review_document(i, r)).collect(),
     };
-    let repo = repos::open(ctx, &repository).await?;
     // A repository registered by URL: implement on what the team has now, and share the spec.
     repos::fetch(&repo).await?;
     let pushed = repo.clone();
@@ -46,6 +49,14 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     match ctx.store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await {
         Ok(_) | Err(StoreError::Conflict { .. } | StoreError::Transition(_)) => Ok(()),
         Err(err) => Err(err.into()),
+    }
+}
+
+/// Where the spec's first document goes: `bugfix.md` for a bugfix workflow (or a template on it).
+fn requirements_file(task: &SpecTask) -> SpecFile {
+    match Workflow::from_name(&task.workflow_base) {
+        Some(Workflow::Bugfix) => SpecFile::Bugfix,
+        _ => SpecFile::Requirements,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Planning through a coding agent (an `acp` planning profile): the agent reads the repository in
 //! the task's worktree and writes the three documents to `.spectask/spec/`; spectask lints them,
-//! asks for repairs (at most two rounds), stores the version and clears the scratch directory.
+//! asks for repairs (at most two rounds), stores the version and clears the scratch directory. An
+//! agent that writes only `questions.md` makes a version of questions, answered before its first
+//! draft. The repository's steering documents come with every prompt.
 
 use spectask_agent::{AgentEvent, AgentProfile, SessionOutcome, Workspace};
-use spectask_core::{SpecDocuments, SpecTask};
+use spectask_core::{SpecDocument, SpecDocuments, SpecTask};
 use spectask_git::{PlanningFiles, TaskHandle};
-use spectask_spec::{SpecFiles, lint_spec};
+use spectask_spec::{SpecFiles, Template};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -19,20 +21,33 @@ const MAX_REPAIR_ROUNDS: usize = 2;
 pub(crate) struct AgentDraft {
     pub documents: SpecDocuments,
     pub lint: Vec<String>,
+    /// What the agent asks the person, from `.spectask/spec/questions.md`.
+    pub questions: Vec<String>,
+    /// The agent's own consistency check, from `.spectask/spec/consistency.md`.
+    pub consistency: Vec<String>,
 }
 
-pub(crate) async fn plan(ctx: &Ctx, task: &SpecTask, profile: &AgentProfile) -> Result<AgentDraft, JobError> {
+pub(crate) async fn plan(
+    ctx: &Ctx,
+    task: &SpecTask,
+    profile: &AgentProfile,
+    template: &Template,
+) -> Result<AgentDraft, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let (previous, comments) = revision_input(ctx, task).await?;
+    let (previous, asked) = revision_input(ctx, task).await?;
+    let steering = repos::steering(&repo, 1).await?;
     let (worktree, output) = {
         let (repo, name) = (repo.clone(), name.clone());
-        repos::blocking(move || repo.prepare_planning_dir(&name, previous.as_ref())).await?
+        let first = template.requirements_file();
+        repos::blocking(move || repo.prepare_planning_dir(&name, previous.as_ref(), first)).await?
     };
     // The planning agent reads the repository and writes only the planning folder.
     let workspace = agents::workspace(ctx, task, worktree, Some(output)).await?;
-    let result = run_agent(ctx, task, profile, &workspace, &repo, &name, comments).await;
+    let scratch = Scratch { repo: &repo, name: &name };
+    let prompt = first_prompt(task, template, &asked, steering.as_deref());
+    let result = run_agent(ctx, task, profile, template, &workspace, scratch, prompt).await;
     // The planning agent is done either way: the implementation gets its own instance.
     agents::stop(ctx, task.id).await?;
     let cleared = repos::blocking(move || repo.clear_planning_dir(&name)).await;
@@ -41,33 +56,27 @@ pub(crate) async fn plan(ctx: &Ctx, task: &SpecTask, profile: &AgentProfile) -> 
     Ok(draft)
 }
 
+/// The task's planning folder: where the agent writes and spectask reads.
+#[derive(Clone, Copy)]
+struct Scratch<'a> {
+    repo: &'a spectask_git::Repo,
+    name: &'a TaskHandle,
+}
+
 async fn run_agent(
     ctx: &Ctx,
     task: &SpecTask,
     profile: &AgentProfile,
+    template: &Template,
     workspace: &Workspace,
-    repo: &spectask_git::Repo,
-    name: &TaskHandle,
-    comments: Option<String>,
+    Scratch { repo, name }: Scratch<'_>,
+    mut text: String,
 ) -> Result<AgentDraft, JobError> {
     let instance = agents::instance(ctx, task, profile, workspace).await?;
     let worktree = &workspace.worktree;
-    let (events, mut rx) = instance.event_channel();
-    // The planning conversation is not recorded (drained so the agent never blocks); what the
-    // sandbox refused it is published.
-    let (audit_ctx, task_id) = (ctx.clone(), task.id);
-    let drain = tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            let (kind, finding) = match &event {
-                AgentEvent::EditOutsideWorktree(f) => (Finding::EditOutsideWorktree, f),
-                AgentEvent::AccessRefused(f) => (Finding::AccessRefused, f),
-                _ => continue,
-            };
-            audit::publish(&audit_ctx, task_id, None, kind, finding).await;
-        }
-    });
+    let (events, rx) = instance.event_channel();
+    let drain = drain_events(ctx, task, rx);
     let thread = instance.new_thread(worktree, events).await.map_err(agent_error)?;
-    let mut text = first_prompt(task, comments.as_deref());
     let mut round = 0;
     let draft = loop {
         let stop = instance.prompt(&thread, &text).await.map_err(agent_error)?;
@@ -76,10 +85,11 @@ async fn run_agent(
         }
         let files = {
             let (repo, name) = (repo.clone(), name.clone());
-            repos::blocking(move || repo.read_planning_dir(&name)).await?
+            let first = template.requirements_file();
+            repos::blocking(move || repo.read_planning_dir(&name, first)).await?
         };
         let missing: Vec<&str> = [
-            ("requirements.md", &files.requirements),
+            (template.requirements_file(), &files.requirements),
             ("design.md", &files.design),
             ("tasks.md", &files.tasks),
         ]
@@ -87,14 +97,26 @@ async fn run_agent(
         .filter(|(_, f)| f.as_deref().is_none_or(|t| t.trim().is_empty()))
         .map(|(n, _)| *n)
         .collect();
-        let report = lint_spec(&SpecFiles {
+        let report = template.lint(&SpecFiles {
             requirements: files.requirements.as_deref(),
             design: files.design.as_deref(),
             tasks: files.tasks.as_deref(),
         });
         let lint: Vec<String> = report.grouped().iter().map(ToString::to_string).collect();
+        let questions = files.questions.as_deref().map(spectask_planner::question_list).unwrap_or_default();
+        // Questions and no document at all: the agent needs the answers before a first draft.
+        if missing.len() == SpecDocument::ALL.len() && !questions.is_empty() {
+            break Ok(AgentDraft {
+                documents: SpecDocuments::default(),
+                lint: Vec::new(),
+                questions,
+                consistency: Vec::new(),
+            });
+        }
         if missing.is_empty() && (!report.has_errors() || round == MAX_REPAIR_ROUNDS) {
-            break Ok(AgentDraft { documents: documents(files), lint });
+            let consistency =
+                files.consistency.as_deref().map(spectask_planner::consistency_list).unwrap_or_default();
+            break Ok(AgentDraft { documents: documents(files), lint, questions, consistency });
         }
         if round == MAX_REPAIR_ROUNDS {
             break Err(JobError::Retry(format!("the planning agent did not write {}", missing.join(", "))));
@@ -107,15 +129,47 @@ async fn run_agent(
     draft
 }
 
-/// For a revision: the previous version (put back in the scratch directory) and the comments.
-async fn revision_input(
+/// Reads an agent's events until its thread ends: the conversation is not recorded (drained so the
+/// agent never blocks); what the sandbox refused it is published.
+pub(super) fn drain_events(
     ctx: &Ctx,
     task: &SpecTask,
-) -> Result<(Option<PlanningFiles>, Option<String>), JobError> {
+    mut rx: tokio::sync::mpsc::Receiver<AgentEvent>,
+) -> tokio::task::JoinHandle<()> {
+    let (audit_ctx, task_id) = (ctx.clone(), task.id);
+    tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            let (kind, finding) = match &event {
+                AgentEvent::EditOutsideWorktree(f) => (Finding::EditOutsideWorktree, f),
+                AgentEvent::AccessRefused(f) => (Finding::AccessRefused, f),
+                _ => continue,
+            };
+            audit::publish(&audit_ctx, task_id, None, kind, finding).await;
+        }
+    })
+}
+
+/// What the agent is asked for: the first version, the first version once its questions are
+/// answered, or the next version after a review.
+enum Asked {
+    First,
+    /// The previous version asked questions alone; the person's review answers them.
+    Answers {
+        questions: Vec<String>,
+        review: String,
+    },
+    Revision {
+        review: String,
+    },
+}
+
+/// For a later version: the previous one (put back in the scratch directory, when it has
+/// documents) and what was asked of it.
+async fn revision_input(ctx: &Ctx, task: &SpecTask) -> Result<(Option<PlanningFiles>, Asked), JobError> {
     if task.spec_version == 0 {
-        return Ok((None, None));
+        return Ok((None, Asked::First));
     }
-    let previous = ctx.store.spec_version(task.id, Some(task.spec_version)).await?.documents;
+    let previous = ctx.store.spec_version(task.id, Some(task.spec_version)).await?;
     let review =
         ctx.store.reviews_of(task.id).await?.into_iter().rev().find(|r| r.version == task.spec_version);
     let mut comments = review.as_ref().map(|r| r.comments.clone()).unwrap_or_default();
@@ -123,32 +177,68 @@ async fn revision_input(
         let at = c.line.map(|l| format!(":{l}")).unwrap_or_default();
         comments.push_str(&format!("\n- {}{at}: {}", c.document.file_name(), c.comment));
     }
+    if previous.documents.is_empty() {
+        return Ok((None, Asked::Answers { questions: previous.questions, review: comments }));
+    }
+    let documents = previous.documents;
     let files = PlanningFiles {
-        requirements: Some(previous.requirements),
-        design: Some(previous.design),
-        tasks: Some(previous.tasks),
+        requirements: Some(documents.requirements),
+        design: Some(documents.design),
+        tasks: Some(documents.tasks),
+        questions: None,
+        consistency: None,
     };
-    Ok((Some(files), Some(comments)))
+    Ok((Some(files), Asked::Revision { review: comments }))
 }
 
-fn first_prompt(task: &SpecTask, comments: Option<&str>) -> String {
-    let goal = match comments {
-        None => format!(
+fn first_prompt(task: &SpecTask, template: &Template, asked: &Asked, steering: Option<&str>) -> String {
+    let goal = match asked {
+        Asked::First => format!(
             "Write the spec for this change to the repository in your working directory:\n\n{}\n",
             task.prompt
         ),
-        Some(comments) => format!(
-            "Revise the spec in .spectask/spec/ for this change:\n\n{}\n\nThe reviewer asked for these changes:\n\n{comments}\n",
+        Asked::Answers { questions, review } => {
+            let asked: String =
+                questions.iter().enumerate().map(|(n, q)| format!("{}. {q}\n", n + 1)).collect();
+            format!(
+                "Write the spec for this change to the repository in your working directory:\n\n{}\n\n\
+                 You asked these before writing it:\n\n{asked}\nThe person's reply:\n\n{review}\n\n\
+                 Write the spec now, following the answers; ask again only what they leave open.\n",
+                task.prompt
+            )
+        }
+        Asked::Revision { review } => format!(
+            "Revise the spec in .spectask/spec/ for this change:\n\n{}\n\nThe reviewer asked for these changes:\n\n{review}\n",
             task.prompt
         ),
     };
-    format!(
-        "{goal}\nRead the code you need, then write three files: .spectask/spec/requirements.md, \
+    let first = template.requirements_file();
+    let mut text = format!(
+        "{goal}\nRead the code you need, then write three files: .spectask/spec/{first}, \
          .spectask/spec/design.md and .spectask/spec/tasks.md (relative to your working directory). \
-         Change nothing else. When the files are written, answer with one line saying so.\n\n\
-         The documents follow these rules:\n\n{}",
-        spectask_planner::SPEC_FORMAT_RULES
-    )
+         Change nothing else. If something the request leaves open would change the spec substantially, \
+         also write .spectask/spec/questions.md: at most five numbered questions for the person. Usually \
+         write the three files as well, assuming the likeliest answers; only when no sound spec can be \
+         written without the answers, write questions.md alone: the first version is written once they \
+         are answered. Then check the three documents against \
+         each other (every criterion implemented by a task, every design component built, no criterion \
+         contradicting another), resolve what you can, and list what you leave in \
+         .spectask/spec/consistency.md, one per line as `file:line: what` (write no such file when they \
+         agree). When the files are written, \
+         answer with one line saying so.\n\n"
+    );
+    if let Some(steering) = steering {
+        text.push_str(steering.trim_end());
+        text.push_str("\n\n");
+    }
+    text.push_str("The documents follow these rules:\n\n");
+    text.push_str(spectask_planner::SPEC_FORMAT_RULES);
+    let workflow = template.planner_rules();
+    if !workflow.is_empty() {
+        text.push('\n');
+        text.push_str(&workflow);
+    }
+    text
 }
 
 fn repair_prompt(missing: &[&str], errors: &[String]) -> String {
@@ -159,7 +249,10 @@ fn repair_prompt(missing: &[&str], errors: &[String]) -> String {
     for e in errors.iter().take(60) {
         text.push_str(&format!("- {e}\n"));
     }
-    text.push_str("\nFix the files in place, then answer with one line saying so.");
+    text.push_str(
+        "\nFix the files in place, bring .spectask/spec/consistency.md up to date with them (delete it \
+         when nothing is left), then answer with one line saying so.",
+    );
     text
 }
 
@@ -171,7 +264,7 @@ fn documents(files: PlanningFiles) -> SpecDocuments {
     }
 }
 
-fn agent_error(err: spectask_agent::AgentError) -> JobError {
+pub(super) fn agent_error(err: spectask_agent::AgentError) -> JobError {
     match err.session_outcome() {
         SessionOutcome::Interrupted => JobError::Retry(err.to_string()),
         SessionOutcome::Failed => JobError::Fatal(err.to_string()),

@@ -16,14 +16,14 @@ const KEPT: usize = 64;
 
 /// An approved spec: its documents, and its plan parsed.
 #[derive(Debug)]
-struct Approved {
+struct ApprovedSpec {
     documents: Arc<SpecDocuments>,
     plan: Arc<Plan>,
 }
 
 /// Approved specs by task and spec version.
 #[derive(Debug, Default)]
-pub(crate) struct Plans(Mutex<HashMap<(SpecTaskId, u32), Arc<Approved>>>);
+pub(crate) struct Plans(Mutex<HashMap<(SpecTaskId, u32), Arc<ApprovedSpec>>>);
 
 /// The plan of `task`'s current spec version; `None` for kinds without a plan.
 pub(crate) async fn approved(
@@ -43,7 +43,7 @@ pub(crate) async fn documents(
     Ok(spec(store, plans, task).await?.map(|spec| spec.documents.clone()))
 }
 
-async fn spec(store: &Store, plans: &Plans, task: &SpecTask) -> Result<Option<Arc<Approved>>, JobError> {
+async fn spec(store: &Store, plans: &Plans, task: &SpecTask) -> Result<Option<Arc<ApprovedSpec>>, JobError> {
     if task.kind != TaskKind::Spec {
         return Ok(None);
     }
@@ -53,7 +53,7 @@ async fn spec(store: &Store, plans: &Plans, task: &SpecTask) -> Result<Option<Ar
     }
     let version = store.spec_version(task.id, Some(task.spec_version)).await?;
     let plan = Arc::new(Plan::parse(&version.documents.tasks));
-    let spec = Arc::new(Approved { documents: Arc::new(version.documents), plan });
+    let spec = Arc::new(ApprovedSpec { documents: Arc::new(version.documents), plan });
     let mut plans = plans.0.lock().unwrap_or_else(PoisonError::into_inner);
     if plans.len() >= KEPT {
         plans.clear();

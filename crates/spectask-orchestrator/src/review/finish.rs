@@ -93,6 +93,8 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     if integrate::before_review(ctx, &task).await? == integrate::Review::SentBack {
         return Ok(());
     }
+    // Before the summary, so whoever reads the summary reads whether the task converged.
+    crate::review::converge::record_if_converged(ctx, &task).await;
     // One entry per review round: a rerun after a crash finds this round's entry and adds none.
     let log = ctx.store.coordination_log(id).await?;
     let round = review_round(&log);
@@ -288,8 +290,9 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
         // The merge failed for good: the task's retry merges again and writes this then.
         return Ok(());
     }
-    // The task's history (its coordination log included) lands before the summary that closes it.
-    crate::history::recorder::flush_history(&ctx.store, &ctx.config.here(), task.repository_id).await?;
+    // The task's history (its coordination log included) and its state as done land before the
+    // summary that closes it: whoever sees the summary on the branch sees the whole task.
+    crate::history::mirror::commit_progress(&ctx.store, &ctx.config.here(), id).await?;
     let summary = implementation_summary(&ctx.store, &task).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;

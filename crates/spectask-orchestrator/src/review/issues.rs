@@ -36,6 +36,9 @@ pub async fn take_up(
         repository_id: repository.id,
         planning_agent: None,
         implementation_agent: None,
+        workflow: spectask_core::DEFAULT_WORKFLOW.to_owned(),
+        workflow_base: spectask_core::DEFAULT_WORKFLOW.to_owned(),
+        review_target: None,
         priority: how.priority.unwrap_or_default(),
         created_by: how.created_by.clone(),
     };

@@ -11,7 +11,7 @@ fn repo(files: &[(&str, &str)], tree: &[&str]) -> RepoContext {
 
 #[test]
 fn system_prompt_states_the_formats_and_delimiters() {
-    let text = system_prompt();
+    let text = system_prompt(&spectask_spec::Template::default());
     for needle in [
         "WHEN <trigger>, THE <System_Name> SHALL <response>",
         "## Glossary",
@@ -119,8 +119,12 @@ fn revision_prompt_quotes_the_previous_version_and_the_commented_line() {
             LineComment { document: SpecDocument::Tasks, line: None, comment: "split task 1".to_owned() },
         ],
     };
-    let text = revision_prompt(&previous, &comments);
+    let text = revision_prompt(&previous, &comments, "# Steering documents\n\nUse Postgres.\n");
     assert!(text.contains("=== requirements.md ===\n# Requirements Document\nline two\n"), "{text}");
+    assert!(
+        text.contains("=== end ===\n\n# Steering documents\n\nUse Postgres.\n\n# Reviewer's comments"),
+        "{text}"
+    );
     assert!(text.contains("Use OAuth instead."));
     assert!(text.contains("- requirements.md line 2 (`line two`): too vague"), "{text}");
     assert!(text.contains("- tasks.md: split task 1"));

@@ -44,5 +44,6 @@ pub fn jwt_request() -> PlanRequest {
             ],
         },
         steering: String::new(),
+        template: spectask_spec::Template::default(),
     }
 }

@@ -77,6 +77,33 @@ async fn lint_errors_are_quoted_back_in_a_repair_round() {
     assert!(quoted.contains("9.9"), "{quoted}");
 }
 
+/// The consistency check comes with the documents it checked: a repaired answer that leaves the
+/// section out (it found nothing left) drops the first answer's item, and the items it does list
+/// are the draft's.
+#[tokio::test]
+async fn a_repaired_answer_carries_its_own_consistency_check() {
+    let check =
+        "=== consistency.md ===\n- tasks.md:9: criterion 9.9 is not in requirements.md\n=== end ===\n";
+    let bad = answer(REQUIREMENTS, DESIGN, &tasks_citing_unknown_criterion()).replace("=== end ===\n", check);
+    let server = FakeServer::start(vec![
+        Canned::stream(openai_stream(&bad, (100, 50))),
+        Canned::stream(openai_stream(&good_answer(), (300, 60))),
+    ])
+    .await;
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
+    assert_eq!(draft.tasks, TASKS);
+    assert!(draft.consistency.is_empty(), "{:?}", draft.consistency);
+
+    let kept = good_answer().replace(
+        "=== end ===\n",
+        "=== consistency.md ===\n- design.md:4: Cache is built by no task\n=== end ===\n",
+    );
+    let server = FakeServer::start(vec![Canned::stream(openai_stream(&kept, (100, 50)))]).await;
+    let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
+    assert_eq!(draft.consistency, ["design.md:4: Cache is built by no task"]);
+    assert_eq!(draft.tasks, TASKS, "the section is not part of tasks.md");
+}
+
 #[tokio::test]
 async fn after_the_repair_rounds_the_best_draft_is_returned_flagged() {
     let bad = answer(REQUIREMENTS, DESIGN, &tasks_citing_unknown_criterion());
@@ -166,4 +193,34 @@ async fn an_answer_that_never_has_all_documents_is_an_error() {
             if missing == "requirements.md, design.md, tasks.md"),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn a_bugfix_spec_is_asked_for_by_its_rules_and_repaired_until_a_failing_test_comes_first() {
+    let bugfix = "# Bugfix Analysis\n\n## Introduction\n\nExpired tokens pass.\n\n## Glossary\n\n\
+- **Auth_Service**: checks tokens\n\n## Current Behavior (Defect)\n\n\
+1.1 WHEN a token has expired THEN THE Auth_Service SHALL accept it\n\n## Expected Behavior\n\n\
+2.1 WHEN a token has expired THEN THE Auth_Service SHALL reject it with 401\n\n\
+## Unchanged Behavior (Regression Prevention)\n\n\
+3.1 WHEN a token is valid THEN THE Auth_Service SHALL CONTINUE TO accept it\n";
+    let fix_first = "# Implementation Plan\n\n- [ ] 1. Compare the expiry with the clock\n  - _Requirements: 2.1_\n\
+- [ ] 2. Write a failing test for an expired token\n  - _Requirements: 1.1, 3.1_\n";
+    let test_first = "# Implementation Plan\n\n- [ ] 1. Write a failing test for an expired token\n  \
+- _Requirements: 1.1_\n- [ ] 2. Compare the expiry with the clock\n  - _Requirements: 2.1, 3.1_\n";
+    let server = FakeServer::start(vec![
+        Canned::stream(openai_stream(&answer(bugfix, DESIGN, fix_first), (100, 50))),
+        Canned::stream(openai_stream(&answer(bugfix, DESIGN, test_first), (100, 50))),
+    ])
+    .await;
+    let mut request = jwt_request();
+    request.template = spectask_spec::Template::builtin(spectask_spec::Workflow::Bugfix);
+    let draft = planner(&server).generate(&request).await.expect("draft");
+
+    assert_eq!((draft.requirements.as_str(), draft.tasks.as_str()), (bugfix, test_first));
+    assert!(!draft.has_lint_errors, "{:?}", draft.lint);
+    let requests = server.requests();
+    let system = requests[0].all_text();
+    assert!(system.contains("## This spec's workflow: bugfix"), "the bugfix rules are sent");
+    let repair = requests[1].last_message();
+    assert!(repair.contains("tasks.md:3: error[W002]"), "{repair}");
 }

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use serde_json::json;
-use spectask_core::sse::SseParser;
-use spectask_core::{EventKind, NewSpecTask, SpecTaskCommand, TaskKind};
+use spectask_core::events::payload::WorkSessionPlan;
+use spectask_core::wire::sse::SseParser;
+use spectask_core::{NewSpecTask, SpecTaskCommand, TaskKind};
 use spectask_store::Store;
 
 use common::{quantile_ms, size};
@@ -117,9 +117,8 @@ async fn scenario(
         for done in 0..progress {
             tick.tick().await;
             let at = Instant::now();
-            let payload = json!({ "entries": [], "done": done, "current": null });
-            let seq =
-                store.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, payload).await.unwrap();
+            let payload = WorkSessionPlan { entries: Vec::new(), done, current: None };
+            let seq = store.publish_event(Some(task.id), None, &payload).await.unwrap();
             started.insert(seq, at);
         }
         tick.tick().await;

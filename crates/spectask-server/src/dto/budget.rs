@@ -15,7 +15,7 @@ use crate::ApiError;
 #[serde(deny_unknown_fields)]
 pub struct BudgetBody {
     /// Tokens the task may use.
-    #[serde(default, deserialize_with = "spectask_core::json_number::optional_integral")]
+    #[serde(default, deserialize_with = "spectask_core::wire::json_number::optional_integral")]
     #[schema(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     pub tokens: Option<u64>,
     /// Money the task may spend, in `currency`.

@@ -16,6 +16,8 @@ pub struct DemoRepoDto {
     pub tests: Option<String>,
     /// The prompt of the sample's demo task: its scripted agents plan and implement it offline.
     pub prompt: String,
+    /// The workflow its demo task follows (`feature`, `bugfix`).
+    pub workflow: String,
 }
 
 /// `POST /api/v1/spec-tasks/from-demo`

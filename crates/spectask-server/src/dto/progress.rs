@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 use spectask_core::{CoordinationEvent, SpecTaskId, Timestamp, WorkSessionId, WorkSessionStatus};
+use spectask_orchestrator::views::progress::{PlanTaskProgress, Progress, ProgressCounts, SessionProgress};
+use spectask_spec::PlanTaskState;
 use utoipa::ToSchema;
 
 use super::{SpecTaskDto, WorkSessionDto};
@@ -49,7 +51,7 @@ pub struct SessionProgressDto {
     pub work_session_id: WorkSessionId,
     pub name: String,
     pub status: WorkSessionStatus,
-    /// 0–100: 100 once completed; else the share of its agent's plan entries completed.
+    /// 0–100: 100 once completed; before, the share of its agent's plan entries completed, at most 99.
     pub percent: u8,
     /// The agent's plan entries completed and in all (0 and 0 before it sent a plan).
     pub plan_done: usize,
@@ -97,7 +99,7 @@ pub struct MultiSessionOverviewDto {
     pub coordination: Vec<CoordinationEvent>,
 }
 
-/// One live agent instance and where it is in its plan (seed 003's card).
+/// One live agent instance and where it is in its plan.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FleetAgentDto {
     /// The agent instance: one per SpecTask, so the task's id.
@@ -106,14 +108,13 @@ pub struct FleetAgentDto {
     pub task_id: SpecTaskId,
     pub task_name: String,
     pub repository: String,
-    /// The first plan task in progress (else the next pending one).
-    pub current_task: Option<PlanTaskProgressDto>,
-    /// Plan tasks in progress now (parallel sessions).
+    /// Plan tasks in progress now (a session of each runs).
     pub in_progress: usize,
-    /// Up to 3 done plan tasks before the current one, most recent last.
-    pub tasks_before: Vec<PlanTaskProgressDto>,
-    /// Up to 3 plan tasks after the current one.
-    pub tasks_after: Vec<PlanTaskProgressDto>,
+    /// The plan tasks the card shows, in plan order: every one in progress, up to 3 done before
+    /// the first of them and up to 3 to do after it (without one in progress, around the next one
+    /// to do).
+    pub plan_window: Vec<PlanTaskProgressDto>,
+    /// Required plan tasks done, in percent (as the task's progress says).
     pub percent: u8,
     /// The task's newest event.
     #[schema(value_type = String, format = DateTime)]
@@ -138,4 +139,61 @@ pub struct StalledSessionDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FleetDto {
     pub agents: Vec<FleetAgentDto>,
+}
+
+impl From<PlanTaskState> for PlanTaskStateDto {
+    fn from(state: PlanTaskState) -> Self {
+        match state {
+            PlanTaskState::Pending => Self::Pending,
+            PlanTaskState::InProgress => Self::InProgress,
+            PlanTaskState::Done => Self::Done,
+        }
+    }
+}
+
+impl From<PlanTaskProgress> for PlanTaskProgressDto {
+    fn from(t: PlanTaskProgress) -> Self {
+        Self {
+            index: t.index,
+            id: t.id,
+            title: t.title,
+            state: t.state.into(),
+            optional: t.optional,
+            sessions: t.sessions,
+            started_at: t.started_at,
+        }
+    }
+}
+
+impl From<ProgressCounts> for ProgressCountsDto {
+    fn from(c: ProgressCounts) -> Self {
+        Self { pending: c.pending, in_progress: c.in_progress, done: c.done, optional: c.optional }
+    }
+}
+
+impl From<SessionProgress> for SessionProgressDto {
+    fn from(s: SessionProgress) -> Self {
+        Self {
+            work_session_id: s.work_session_id,
+            name: s.name,
+            status: s.status,
+            percent: s.percent,
+            plan_done: s.plan_done,
+            plan_total: s.plan_total,
+            current_entry: s.current_entry,
+        }
+    }
+}
+
+impl From<Progress> for ProgressDto {
+    fn from(p: Progress) -> Self {
+        Self {
+            spec_task_id: p.spec_task_id,
+            percent: p.percent,
+            counts: p.counts.into(),
+            current: p.current().cloned().map(Into::into).collect(),
+            tasks: p.tasks.into_iter().map(Into::into).collect(),
+            sessions: p.sessions.into_iter().map(Into::into).collect(),
+        }
+    }
 }

@@ -79,7 +79,8 @@ pub struct RepositoryMembersDto {
 }
 
 /// Whether spectask can write to the design-docs branch (`state`: healthy, rewritten,
-/// branch_missing, worktree_broken, unavailable).
+/// branch_missing, worktree_broken, unavailable; not_cloned on a node that has no clone yet of a
+/// repository registered by URL), as this node's copy of the repository says.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DesignDocsHealthDto {
     pub state: &'static str,

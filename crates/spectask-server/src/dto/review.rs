@@ -27,8 +27,71 @@ pub struct ImplementationReviewDto {
     /// Every acceptance criterion of the approved spec, in document order (empty without a spec).
     pub criteria: Vec<CriterionReviewDto>,
     pub sessions: Vec<SessionReviewDto>,
+    /// A bugfix's evidence: its reproduction test failing before the fix, the check passing after.
+    pub reproduction: Option<ReproductionDto>,
     /// The implementation summary (markdown), with the files two sessions both changed.
     pub summary: String,
+    /// The converge pass: what was not built as the spec says, and the plan tasks proposed for it.
+    pub convergence: ConvergenceDto,
+}
+
+/// A converge pass over the implementation, and the task's rounds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConvergenceDto {
+    /// Rounds approved so far.
+    pub rounds: u32,
+    /// Rounds a task may have (`[orchestrator] converge_rounds`).
+    pub max_rounds: u32,
+    /// A pass found nothing, recorded in the coordination log, and no changes were asked since.
+    pub converged: bool,
+    pub gaps: Vec<ConvergeGapDto>,
+    /// The plan tasks `POST converge` would append to the plan, in order.
+    pub proposed: Vec<ProposedPlanTaskDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConvergeGapDto {
+    pub kind: ConvergeGapKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConvergeGapKind {
+    PlanTaskNotDone,
+    FailingCheck,
+    CriterionWithoutCommit,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposedPlanTaskDto {
+    pub title: String,
+    pub details: Vec<String>,
+    /// The criterion or requirement ids it implements.
+    pub requirements: Vec<String>,
+}
+
+/// `POST /spec-tasks/{id}/converge`: what approving the pass did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConvergedDto {
+    /// The pass found nothing: the convergence is recorded, the task stays in review.
+    pub converged: bool,
+    /// The round approved (none when converged).
+    pub round: Option<u32>,
+    /// The plan tasks added to the new spec version, `<id> <title>`.
+    pub added: Vec<String>,
+    pub task: super::SpecTaskDto,
+}
+
+/// A bugfix's reproduction test failing before the fix, and the check passing after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReproductionDto {
+    /// The session that wrote the test, and its check failing on it.
+    pub before_session_id: WorkSessionId,
+    pub before: CheckResultDto,
+    /// The last check passing after it, and its session; absent while the bug is not fixed.
+    pub after_session_id: Option<WorkSessionId>,
+    pub after: Option<CheckResultDto>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -144,8 +207,11 @@ pub struct CheckResultDto {
     pub at: Timestamp,
     pub command: String,
     pub passed: bool,
-    /// `passed`, `sent_back` (the failure went back to the agent) or `failed` (no round left).
+    /// `passed`, `reproduced` (a bugfix's reproduction test failed, as it must), `sent_back` (the
+    /// result went back to the agent) or `failed` (no round left).
     pub outcome: String,
+    /// A bugfix's reproduction check, which must fail.
+    pub expects_failure: bool,
     pub exit_code: Option<u32>,
     pub timed_out: bool,
     /// The output's end, bounded.

@@ -103,38 +103,6 @@ pub struct ImplementationSummaryDto {
     pub summary: String,
 }
 
-/// `POST /editor/threads`: a new thread in an editor.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EditorThreadBody {
-    /// The thread's directory (absolute): a registered repository or a task's worktree.
-    #[schema(pattern = r"^/")]
-    pub cwd: String,
-    /// The task to attach to (id, short id or handle); otherwise the task whose worktree holds
-    /// `cwd`, or a new interactive task for the repository holding it.
-    #[serde(default)]
-    #[schema(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
-    pub task: Option<String>,
-    /// The agent profile for a task made for this thread.
-    #[serde(default)]
-    pub agent_profile: Option<String>,
-    /// The editor's name (`zed`); `editor` when not given.
-    #[serde(default)]
-    pub client: Option<String>,
-    /// The editor's own stdio MCP servers (ACP `mcpServers`), passed on to the thread's agent beside
-    /// spectask's coordination server; held in this node's memory only (the editor gives them again
-    /// with each prompt, `EditorTurnBody::mcp_servers`), their environment never shown again.
-    #[serde(default)]
-    pub mcp_servers: Vec<spectask_core::EditorMcpServer>,
-}
-
-/// The work session of a new editor thread and its task.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EditorThreadDto {
-    pub spec_task: super::SpecTaskDto,
-    pub work_session: WorkSessionDto,
-}
-
 /// `POST /work-sessions/{id}/interrupt`: why the editor left.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,5 @@
-//! The seeds' generic task view (`/tasks`) on the wire: the same SpecTasks as `/spec-tasks`, named
-//! as seed 004 names them.
+//! The generic task view (`/tasks`) on the wire: the same SpecTasks as `/spec-tasks` under generic
+//! field names (`name`, `description`, `task_type`, `user_id`).
 
 use serde::{Deserialize, Serialize};
 use spectask_core::{Priority, SpecTaskId, SpecTaskStatus, TaskKind, Timestamp, WorkSessionStatus};

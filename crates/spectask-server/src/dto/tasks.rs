@@ -36,6 +36,14 @@ pub struct CreateSpecTask {
     pub hold_before: Option<HoldBefore>,
     /// The task's budget; left out: the configuration's default (`[budget]`).
     pub budget: Option<super::BudgetBody>,
+    /// The workflow template its spec follows: `feature` (the default), `design-first`, `bugfix`,
+    /// or one of the repository's own (`GET /repos/{id}/workflows`).
+    #[schema(pattern = r"^[a-z][a-z0-9-]{0,39}$")]
+    pub workflow: Option<String>,
+    /// For the `review` workflow (and only for it): what to review, a branch of the repository or
+    /// a commit range `A..B`.
+    #[schema(pattern = r"^[A-Za-z0-9_+][A-Za-z0-9_./+-]*$", max_length = 401)]
+    pub review_target: Option<String>,
 }
 
 /// `PUT /api/v1/spec-tasks/{id}/prerequisites` body: the task's prerequisites, replaced.
@@ -129,6 +137,16 @@ pub struct SpecTaskDto {
     pub kind: TaskKind,
     /// `simple`: one work session implements the whole plan; `complex`: one per plan task.
     pub complexity: Complexity,
+    /// The workflow template its spec follows (`feature`, `design-first`, `bugfix` or the
+    /// repository's own).
+    pub workflow: String,
+    /// The built-in workflow it is or builds on (`feature`, `design-first`, `bugfix` or `review`):
+    /// what its documents are and which comes first.
+    pub workflow_base: String,
+    /// The file name of its spec's first document: `requirements.md`, or `bugfix.md`.
+    pub requirements_file: String,
+    /// What a `review` task reviews: a branch, or a commit range `A..B`.
+    pub review_target: Option<String>,
     pub status: SpecTaskStatus,
     pub failure: Option<FailureDto>,
     pub repository: RepositoryRef,
@@ -176,6 +194,10 @@ impl SpecTaskDto {
             prompt: task.prompt.clone(),
             kind: task.kind,
             complexity: task.complexity,
+            workflow: task.workflow.clone(),
+            workflow_base: task.workflow_base.clone(),
+            requirements_file: requirements_file(&task.workflow_base).to_owned(),
+            review_target: task.review_target.clone(),
             status: task.status(),
             failure: task.state.failure().map(|f| FailureDto { from: f.from, reason: f.reason.clone() }),
             repository: repository.into(),
@@ -204,4 +226,9 @@ fn worktree_path(task: &SpecTask, repository: &Repository) -> Option<String> {
     let handle = spectask_git::TaskHandle::new(task.handle()).ok()?;
     let path = spectask_git::task_worktree_path(&repository.path, &handle);
     path.is_dir().then(|| path.display().to_string())
+}
+
+/// The first document's file name of a task whose workflow is or builds on `workflow_base`.
+pub(crate) fn requirements_file(workflow_base: &str) -> &'static str {
+    spectask_spec::Workflow::requirements_file_of(workflow_base)
 }

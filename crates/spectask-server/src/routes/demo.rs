@@ -29,7 +29,8 @@ async fn list_demo_repos(State(state): State<AppState>, _caller: Caller) -> Json
 }
 
 /// Create a SpecTask on a demo repository (created as a git repository on first use), planned and
-/// implemented by that sample's scripted agents; it starts in `backlog`.
+/// implemented by that sample's scripted agents (a review sample's reviews its branch); it starts
+/// in `backlog`.
 #[utoipa::path(post, path = "/spec-tasks/from-demo", tag = "demo",
     request_body = CreateFromDemo,
     responses((status = 201, description = "The task, in backlog", body = SpecTaskDto)))]
@@ -55,13 +56,18 @@ async fn create_from_demo(
         hold_before: body.hold_before.unwrap_or_default(),
     };
     let budget = body.budget.as_ref().map(crate::dto::BudgetBody::budget).transpose()?;
+    let complexity = body.complexity.unwrap_or_default();
+    super::spec_tasks::check_complexity(&spectask_spec::Template::builtin(sample.workflow), complexity)?;
     let info = tokio::task::spawn_blocking(move || sample.create_repository(&repos_dir)).await??;
     let repository = register_repository(&state, &caller, &info.root.display().to_string()).await?;
     let new = NewSpecTask {
         planning_agent: Some(sample.planner_profile()),
         implementation_agent: Some(sample.coder_profile()),
         priority: body.priority.unwrap_or_default(),
-        complexity: body.complexity.unwrap_or_default(),
+        complexity,
+        workflow: sample.workflow.name().to_owned(),
+        workflow_base: sample.workflow.name().to_owned(),
+        review_target: sample.review_branch.as_ref().map(|b| b.name.to_owned()),
         ..NewSpecTask::new(TaskKind::Spec, repository.id, derive_title(&prompt), prompt, caller.name.clone())
     };
     let task = state.store.create_spec_task_after(new, &prerequisites, budget.as_ref()).await?;
@@ -75,5 +81,6 @@ fn dto(sample: &Sample) -> DemoRepoDto {
         stack: sample.stack.to_owned(),
         tests: sample.tests.map(str::to_owned),
         prompt: sample.prompt.to_owned(),
+        workflow: sample.workflow.name().to_owned(),
     }
 }

@@ -160,11 +160,11 @@ fn parse_kinds(list: &str) -> Result<Vec<EventKind>, ApiError> {
 /// An event as one Server-Sent Events frame: `id` its seq, `event` its kind, `data` its
 /// `EventDto` as JSON on one line.
 fn sse_frame(event: &Event) -> Bytes {
-    let data = match serde_json::to_vec(&EventDto::from(event)) {
+    let data = match EventDto::of(event).and_then(|dto| serde_json::to_vec(&dto)) {
         Ok(data) => data,
         Err(err) => {
-            // Not reached: an EventDto is plain JSON.
-            tracing::error!(%err, seq = event.seq, "an event cannot be encoded; it is not sent");
+            let seq = event.seq;
+            tracing::error!(%err, seq, kind = %event.kind, "an event's payload does not read as its kind's; not sent");
             return Bytes::new();
         }
     };

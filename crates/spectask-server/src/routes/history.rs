@@ -1,5 +1,6 @@
-//! Session history: record an entry (durable at once, committed to git by the recorder), read a
-//! work session's history, and force the recorder to commit a task's pending history (and state) now.
+//! Session history: record an entry (durable at once, committed to git by the recorder, announced
+//! on the live stream), read a work session's history, and force the recorder to commit a task's
+//! pending history (and state) now.
 
 use axum::Json;
 use axum::extract::State;
@@ -102,6 +103,18 @@ async fn record_history(
         content: body.content,
     };
     let seq = state.store.append_history(std::slice::from_ref(&entry)).await?;
+    // A transcript on screen is read again; the entry is recorded whether this is told or not.
+    let told = state
+        .store
+        .publish_event(
+            Some(session.spec_task_id),
+            Some(session.id),
+            &spectask_core::events::payload::WorkSessionHistory { entries: 1 },
+        )
+        .await;
+    if let Err(err) = told {
+        tracing::warn!(%err, session = %session.id, "cannot announce a recorded history entry");
+    }
     let after = seq.first().map_or(0, |seq| seq - 1);
     let recorded = state.store.history_page(session.id, after, 1, None).await?;
     let entry = recorded

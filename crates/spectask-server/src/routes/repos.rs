@@ -47,13 +47,13 @@ async fn register_repo(
             ApiError::bad_request("invalid_repository", "give the repository's path, or its url")
         })?,
     };
-    let wanted = Wanted {
+    let wanted = RegistrationRequest {
         design_docs_branch: body.design_docs_branch.as_deref(),
         default_branch: body.default_branch.as_deref(),
         hooks: body.hooks,
     };
     let registered = register(&state, &caller, &path, &wanted).await?;
-    let Registered { mut repository, mut registration, health, created } = registered;
+    let RegistrationOutcome { mut repository, mut registration, health, created } = registered;
     if let Some(url) = url {
         let repo = registration.repo.clone();
         registration.repo =
@@ -194,19 +194,31 @@ async fn list_repos(
     caller: Caller,
 ) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
     let repositories = crate::routes::repo_access::callers_repositories(&state, &caller).await?;
-    // Each repository's design-docs health as git says it now, all on one trip to the blocking pool.
-    let paths: Vec<PathBuf> = repositories.iter().map(|r| r.path.clone()).collect();
+    // Each repository's design-docs health as git says it now in this node's copy, all on one trip
+    // to the blocking pool.
+    let (rows, clones_dir) = (repositories.clone(), state.clones_dir.clone());
     let checked = tokio::task::spawn_blocking(move || {
-        let health =
-            |path: &PathBuf| Repo::open(path).and_then(|repo| Ok((repo.design_docs_health()?, repo)));
-        paths.iter().map(|path| health(path).map(|(health, repo)| (repo, health))).collect::<Vec<_>>()
+        let health = |row: &Repository| {
+            let path = spectask_orchestrator::local_path(row, clones_dir.as_deref());
+            if row.remote_url.is_some() && !path.exists() {
+                return (path, Ok(None));
+            }
+            let checked = Repo::open(&path).and_then(|repo| Ok(Some((repo.design_docs_health()?, repo))));
+            (path, checked)
+        };
+        rows.iter().map(health).collect::<Vec<_>>()
     })
     .await?;
     let mut answer = Vec::new();
-    for (repository, checked) in repositories.into_iter().zip(checked) {
+    for (repository, (path, checked)) in repositories.into_iter().zip(checked) {
         let (repo, health) = match checked {
-            Ok((repo, health)) => (Some(repo), Health::Checked(health)),
-            Err(err) => (None, Health::Unavailable(err.to_string())),
+            Ok(Some((health, repo))) => (Some(repo), Health::Checked(health)),
+            Ok(None) => (None, Health::NotCloned),
+            Err(err) if path == repository.path => (None, Health::Unavailable(err.to_string())),
+            // This node's own clone, being made or broken here: nothing about the repository.
+            Err(err) => {
+                (None, Health::CloneUnavailable(format!("this node's clone {}: {err}", path.display())))
+            }
         };
         let repository = record_attention(&state, repository, &health).await?;
         answer.push(repository_dto(&repository, repo.as_ref(), health));
@@ -219,18 +231,22 @@ pub(crate) enum Health {
     Checked(DesignDocsHealth),
     /// The repository could not be opened (moved, deleted, no longer registered in git).
     Unavailable(String),
+    /// Registered by URL on another node, and not cloned on this one yet: it is when a task needs it.
+    NotCloned,
+    /// This node's clone of a repository registered by URL on another node cannot be opened.
+    CloneUnavailable(String),
 }
 
 /// What a registration asks of git; `None` leaves each as it is (or as git finds it, at first).
 #[derive(Default)]
-pub(crate) struct Wanted<'a> {
+pub(crate) struct RegistrationRequest<'a> {
     pub design_docs_branch: Option<&'a str>,
     pub default_branch: Option<&'a str>,
     pub hooks: Option<spectask_core::HookPolicy>,
 }
 
 /// What [`register`] did.
-pub(crate) struct Registered {
+pub(crate) struct RegistrationOutcome {
     pub repository: Repository,
     pub registration: spectask_git::Registration,
     pub health: Health,
@@ -246,8 +262,8 @@ pub(crate) async fn register(
     state: &AppState,
     caller: &Caller,
     path: &str,
-    wanted: &Wanted<'_>,
-) -> Result<Registered, ApiError> {
+    wanted: &RegistrationRequest<'_>,
+) -> Result<RegistrationOutcome, ApiError> {
     if path.trim().is_empty() {
         return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
     }
@@ -319,7 +335,7 @@ pub(crate) async fn register(
     }
     let health = Health::Checked(health);
     let repository = record_attention(state, repository, &health).await?;
-    Ok(Registered { repository, registration, health, created })
+    Ok(RegistrationOutcome { repository, registration, health, created })
 }
 
 /// What a refused registration tells the caller. A user of a server with users learns only that
@@ -374,6 +390,8 @@ async fn record_attention(
         Health::Unavailable(reason) => {
             Some(format!("repository {} is unavailable: {reason}", repository.path.display()))
         }
+        // Nothing this node can say about the repository itself.
+        Health::NotCloned | Health::CloneUnavailable(_) => return Ok(repository),
     };
     if attention != repository.attention {
         state.store.set_repository_attention(repository.id, attention.as_deref()).await?;
@@ -416,7 +434,13 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         Health::Checked(DesignDocsHealth::WorktreeBroken { reason }) => {
             DesignDocsHealthDto { reason: Some(reason), ..empty("worktree_broken") }
         }
-        Health::Unavailable(reason) => DesignDocsHealthDto { reason: Some(reason), ..empty("unavailable") },
+        Health::Unavailable(reason) | Health::CloneUnavailable(reason) => {
+            DesignDocsHealthDto { reason: Some(reason), ..empty("unavailable") }
+        }
+        Health::NotCloned => DesignDocsHealthDto {
+            reason: Some("not cloned on this node yet: it is when a task needs it".to_owned()),
+            ..empty("not_cloned")
+        },
     };
     RepositoryDto {
         id: repository.id,

@@ -1,28 +1,33 @@
-//! The implementation review in one response: the task branch's diff against its base and its
-//! commits (from git), each acceptance criterion with what implements it (from the approved spec,
-//! the sessions and the commits' trailers), and the repository check's results (the
-//! `work_session.check` events).
+//! The implementation review in one response: the task branch's diff against its base (from git),
+//! and the orchestrator's review view (`views::review`): its commits, each acceptance criterion with
+//! what implements it, each session's commits and check results, and the converge pass over them
+//! (`review::converge`), which `POST converge` approves.
 
 use axum::Json;
 use axum::extract::State;
-use spectask_core::{Event, EventKind, SpecTask, WorkSession, WorkSessionId};
-use spectask_git::{BranchReview, CommitInfo, DiffLimits, FileChange, FileDiff, LineKind};
-use spectask_spec::{Plan, parse_requirements};
+use spectask_core::SpecTask;
+use spectask_git::{BranchReview, DiffLimits, FileChange, FileDiff, LineKind};
+use spectask_orchestrator::review::converge::{self, ConvergeError, ConvergeOutcome, Convergence, Gap};
+use spectask_orchestrator::views;
+use spectask_orchestrator::views::review::{
+    CheckResult, CriterionReview, ImplementationReview, ReviewCommit, SessionReview,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{
-    CheckResultDto, CriterionReviewDto, DiffLineDto, DiffLineKind, FileChangeDto, FileDiffDto, HunkDto,
-    ImplementationReviewDto, ReviewCommitDto, ReviewPlanTaskDto, SessionReviewDto, TrailerDto,
+    CheckResultDto, ConvergeGapDto, ConvergeGapKind, ConvergedDto, ConvergenceDto, CriterionReviewDto,
+    DiffLineDto, DiffLineKind, FileChangeDto, FileDiffDto, HunkDto, ImplementationReviewDto,
+    ProposedPlanTaskDto, ReproductionDto, ReviewCommitDto, ReviewPlanTaskDto, SessionReviewDto, TrailerDto,
 };
 use crate::extract::ApiPath;
 use crate::params::TaskPath;
 use crate::routes::design_docs::task_repo;
-use crate::routes::spec_tasks::load;
+use crate::routes::spec_tasks::{load, task_dto};
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_implementation_review))
+    OpenApiRouter::new().routes(routes!(get_implementation_review)).routes(routes!(converge_task))
 }
 
 /// Everything the implementation review shows: the branch's diff and commits against its base,
@@ -38,54 +43,60 @@ async fn get_implementation_review(
 ) -> Result<Json<ImplementationReviewDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
     let repository = state.store.repository(task.repository_id).await?;
-    let (repo, handle) = task_repo(&state, &task).await?;
+    let (branch, git, review) = review_of(&state, &task).await?;
+    let pass = converge::convergence(&state.store, &task, &review, state.converge_rounds).await?;
+    Ok(Json(review_dto(&task, (branch, repository.default_branch), git, review, pass)))
+}
+
+/// Approve the converge pass the implementation review shows: its proposed plan tasks are appended
+/// to the plan as a new spec version, handed off and implemented in sessions of their own; when it
+/// proposes nothing, the convergence is recorded in the coordination log and the task stays in
+/// review. 409 when the task is not in its implementation review or has had its rounds.
+#[utoipa::path(post, path = "/spec-tasks/{id}/converge", tag = "work-sessions", params(TaskPath),
+    responses((status = 200, description = "What the pass did", body = ConvergedDto)))]
+async fn converge_task(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(TaskPath { id }): ApiPath<TaskPath>,
+) -> Result<Json<ConvergedDto>, ApiError> {
+    let task = load(&state, &caller, &id).await?;
+    task.state.apply(task.kind, &spectask_core::SpecTaskCommand::Converge)?;
+    let (_, _, review) = review_of(&state, &task).await?;
+    let pass = converge::convergence(&state.store, &task, &review, state.converge_rounds).await?;
+    let done = converge::approve(&state.store, &task, &review, &pass).await.map_err(|err| match err {
+        ConvergeError::Store(err) => err.into(),
+        err @ ConvergeError::RoundsUsed(_) => ApiError::conflict("converge_rounds_used", err.to_string()),
+    })?;
+    let (converged, round, added, task) = match done {
+        ConvergeOutcome::Converged(task) => (true, None, Vec::new(), task),
+        ConvergeOutcome::Round { task, round, added } => (false, Some(round), added, task),
+    };
+    Ok(Json(ConvergedDto { converged, round, added, task: task_dto(&state, &task).await? }))
+}
+
+/// The task's branch, its review from git (none before the branch exists) and the review view.
+async fn review_of(
+    state: &AppState,
+    task: &SpecTask,
+) -> Result<(String, Option<BranchReview>, ImplementationReview), ApiError> {
+    let (repo, handle) = task_repo(state, task).await?;
     let branch = handle.branch();
     let spec_task = task.id.to_string();
     let git = tokio::task::spawn_blocking(move || {
         repo.task_branch_review(&handle, &spec_task, DiffLimits::default())
     })
     .await??;
-    let sessions = state.store.work_sessions_of(task.id).await?;
-    let checks = state.store.events_of_spec_task_kind(task.id, EventKind::WorkSessionCheck).await?;
-    let commits: Vec<ReviewCommitDto> = git
-        .as_ref()
-        .map(|g| g.commits.iter().map(|c| commit_dto(c, &sessions)).collect())
-        .unwrap_or_default();
-    let mut details = state.store.work_session_details(task.id).await?;
-    let session_views = sessions
-        .iter()
-        .map(|session| {
-            let summary = details.remove(&session.id).and_then(|(_, s)| s).filter(|s| !s.trim().is_empty());
-            session_dto(session, summary, &commits, &checks)
-        })
-        .collect();
-    let criteria = match task.spec_version {
-        0 => Vec::new(),
-        version => {
-            let spec = state.store.spec_version(task.id, Some(version)).await?.documents;
-            criteria(&task, (&spec.requirements, &spec.tasks), &sessions, &commits)
-        }
-    };
-    let summary = spectask_orchestrator::implementation_summary(&state.store, &task).await?;
-    Ok(Json(review_dto(
-        &task,
-        (branch, repository.default_branch),
-        git,
-        commits,
-        criteria,
-        session_views,
-        summary,
-    )))
+    let commits = git.as_ref().map(|g| g.commits.as_slice()).unwrap_or_default();
+    let review = views::review::implementation_review(&state.store, task, commits).await?;
+    Ok((branch, git, review))
 }
 
 fn review_dto(
     task: &SpecTask,
     (branch, base_branch): (String, String),
     git: Option<BranchReview>,
-    commits: Vec<ReviewCommitDto>,
-    criteria: Vec<CriterionReviewDto>,
-    sessions: Vec<SessionReviewDto>,
-    summary: String,
+    review: ImplementationReview,
+    pass: Convergence,
 ) -> ImplementationReviewDto {
     let (base_commit, head_commit, merged, files, files_left_out) = match git {
         Some(g) => (
@@ -105,37 +116,59 @@ fn review_dto(
         base_commit,
         head_commit,
         merged,
-        commits,
+        commits: review.commits.into_iter().map(commit_dto).collect(),
         files,
         files_left_out,
-        criteria,
-        sessions,
-        summary,
+        criteria: review.criteria.into_iter().map(criterion_dto).collect(),
+        sessions: review.sessions.into_iter().map(session_dto).collect(),
+        reproduction: review.reproduction.map(|r| {
+            let (after_session_id, after) =
+                r.after.map_or((None, None), |(id, c)| (Some(id), Some(check_dto(c))));
+            ReproductionDto {
+                before_session_id: r.before.0,
+                before: check_dto(r.before.1),
+                after_session_id,
+                after,
+            }
+        }),
+        summary: review.summary,
+        convergence: convergence_dto(pass),
     }
 }
 
-fn trailer<'a>(commit: &'a CommitInfo, key: &str) -> Option<&'a str> {
-    commit.trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+fn convergence_dto(pass: Convergence) -> ConvergenceDto {
+    ConvergenceDto {
+        rounds: pass.rounds,
+        max_rounds: pass.max_rounds,
+        converged: pass.converged,
+        gaps: pass
+            .gaps
+            .iter()
+            .map(|gap| ConvergeGapDto {
+                kind: match gap {
+                    Gap::PlanTaskNotDone { .. } => ConvergeGapKind::PlanTaskNotDone,
+                    Gap::FailingCheck { .. } => ConvergeGapKind::FailingCheck,
+                    Gap::CriterionWithoutCommit { .. } => ConvergeGapKind::CriterionWithoutCommit,
+                },
+                message: gap.to_string(),
+            })
+            .collect(),
+        proposed: pass
+            .proposed
+            .into_iter()
+            .map(|t| ProposedPlanTaskDto { title: t.title, details: t.details, requirements: t.requirements })
+            .collect(),
+    }
 }
 
-fn commit_dto(commit: &CommitInfo, sessions: &[WorkSession]) -> ReviewCommitDto {
-    let work_session_id = trailer(commit, "Work-Session")
-        .and_then(|v| v.parse::<WorkSessionId>().ok())
-        .filter(|id| sessions.iter().any(|s| s.id == *id));
-    let implements = trailer(commit, "Implements")
-        .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default();
+fn commit_dto(commit: ReviewCommit) -> ReviewCommitDto {
     ReviewCommitDto {
-        id: commit.id.to_string(),
-        subject: commit.message.lines().next().unwrap_or_default().to_owned(),
-        message: commit.message.clone(),
-        trailers: commit
-            .trailers
-            .iter()
-            .map(|(key, value)| TrailerDto { key: key.clone(), value: value.clone() })
-            .collect(),
-        work_session_id,
-        implements,
+        id: commit.id,
+        subject: commit.subject,
+        message: commit.message,
+        trailers: commit.trailers.into_iter().map(|(key, value)| TrailerDto { key, value }).collect(),
+        work_session_id: commit.work_session_id,
+        implements: commit.implements,
     }
 }
 
@@ -182,90 +215,45 @@ fn file_dto(file: FileDiff) -> FileDiffDto {
     }
 }
 
-fn session_dto(
-    session: &WorkSession,
-    summary: Option<String>,
-    commits: &[ReviewCommitDto],
-    checks: &[Event],
-) -> SessionReviewDto {
+fn session_dto(session: SessionReview) -> SessionReviewDto {
     SessionReviewDto {
         id: session.id,
-        name: session.name.clone(),
-        status: session.status(),
-        plan_task_index: session.plan_task.as_ref().map(|p| p.index),
-        summary,
-        commits: commits
-            .iter()
-            .filter(|c| c.work_session_id == Some(session.id))
-            .map(|c| c.id.clone())
-            .collect(),
-        checks: checks.iter().filter(|e| e.work_session_id == Some(session.id)).map(check_dto).collect(),
+        name: session.name,
+        status: session.status,
+        plan_task_index: session.plan_task_index,
+        summary: session.summary,
+        commits: session.commits,
+        checks: session.checks.into_iter().map(check_dto).collect(),
     }
 }
 
-fn check_dto(event: &Event) -> CheckResultDto {
-    let p = &event.payload;
-    let text = |key: &str| p[key].as_str().unwrap_or_default().to_owned();
-    let number = |key: &str| p[key].as_u64().and_then(|n| u32::try_from(n).ok());
+fn check_dto(CheckResult { at, check }: CheckResult) -> CheckResultDto {
     CheckResultDto {
-        at: event.at,
-        command: text("command"),
-        passed: p["passed"].as_bool().unwrap_or(false),
-        outcome: text("outcome"),
-        exit_code: number("exit_code"),
-        timed_out: p["timed_out"].as_bool().unwrap_or(false),
-        output: text("output"),
-        round: number("round").unwrap_or(1),
-        rounds: number("rounds").unwrap_or(1),
+        at,
+        command: check.command,
+        passed: check.passed,
+        outcome: check.outcome,
+        expects_failure: check.expects_failure,
+        exit_code: check.exit_code,
+        timed_out: check.timed_out,
+        output: check.output,
+        round: check.round,
+        rounds: check.rounds,
     }
 }
 
-/// Each acceptance criterion with the plan tasks naming it (or its requirement), their sessions
-/// (a simple task's one session for the whole plan implements every plan task), and the commits
-/// implementing it: named in `Implements`, or made by one of those sessions.
-fn criteria(
-    task: &SpecTask,
-    (requirements, tasks): (&str, &str),
-    sessions: &[WorkSession],
-    commits: &[ReviewCommitDto],
-) -> Vec<CriterionReviewDto> {
-    let plan = Plan::parse(tasks);
-    let mut out = Vec::new();
-    for requirement in parse_requirements(requirements).requirements {
-        for criterion in &requirement.criteria {
-            let names = |id: &String| *id == criterion.id || *id == requirement.id;
-            let plan_tasks: Vec<ReviewPlanTaskDto> = plan
-                .tasks()
-                .iter()
-                .filter(|t| t.requirements.iter().any(names))
-                .map(|t| ReviewPlanTaskDto { index: t.index, id: t.id.clone(), title: t.title.clone() })
-                .collect();
-            let work_session_ids: Vec<WorkSessionId> = sessions
-                .iter()
-                .filter(|s| match &s.plan_task {
-                    Some(p) => plan_tasks.iter().any(|t| t.index == p.index as usize),
-                    None => !plan_tasks.is_empty() && task.is_whole_plan_session(s),
-                })
-                .map(|s| s.id)
-                .collect();
-            let commits = commits
-                .iter()
-                .filter(|c| {
-                    c.implements.iter().any(names)
-                        || c.work_session_id.is_some_and(|s| work_session_ids.contains(&s))
-                })
-                .map(|c| c.id.clone())
-                .collect();
-            out.push(CriterionReviewDto {
-                id: criterion.id.clone(),
-                requirement_id: requirement.id.clone(),
-                requirement_title: requirement.title.clone(),
-                text: criterion.text.clone(),
-                plan_tasks,
-                work_session_ids,
-                commits,
-            });
-        }
+fn criterion_dto(criterion: CriterionReview) -> CriterionReviewDto {
+    CriterionReviewDto {
+        id: criterion.id,
+        requirement_id: criterion.requirement_id,
+        requirement_title: criterion.requirement_title,
+        text: criterion.text,
+        plan_tasks: criterion
+            .plan_tasks
+            .into_iter()
+            .map(|t| ReviewPlanTaskDto { index: t.index, id: t.id, title: t.title })
+            .collect(),
+        work_session_ids: criterion.work_session_ids,
+        commits: criterion.commits,
     }
-    out
 }

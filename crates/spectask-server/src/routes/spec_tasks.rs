@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use spectask_core::{
-    NewSpecTask, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, derive_title,
+    Complexity, NewSpecTask, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus, derive_title,
 };
 use spectask_store::{Prerequisites, SpecTaskFilter};
 use utoipa_axum::router::OpenApiRouter;
@@ -49,17 +49,21 @@ pub(crate) async fn create(
     caller: &Caller,
     body: CreateSpecTask,
 ) -> Result<SpecTaskDto, ApiError> {
-    // The owner is the caller; only the open server's local user may name another (scripts did).
-    let created_by = match body.created_by {
-        Some(name) if caller.sees_all => name,
-        Some(name) if name != caller.name => {
-            return Err(ApiError::bad_request(
-                "invalid_created_by",
-                format!("created_by {name:?} is not you ({}); leave it out", caller.name),
-            ));
-        }
-        _ => caller.name.clone(),
-    };
+    // Refused before anything is registered.
+    checked_prompt(&body.prompt)?;
+    owner(caller, body.created_by.clone())?;
+    let repository = register_repository(state, caller, &body.repo).await?;
+    create_in(state, caller, repository, body).await
+}
+
+/// [`create`] in `repository`, registered already (`body.repo` is not read).
+pub(crate) async fn create_in(
+    state: &AppState,
+    caller: &Caller,
+    repository: Repository,
+    body: CreateSpecTask,
+) -> Result<SpecTaskDto, ApiError> {
+    let created_by = owner(caller, body.created_by)?;
     let prompt = checked_prompt(&body.prompt)?;
     let title = match body.title.as_deref().map(str::trim) {
         Some("") => return Err(ApiError::bad_request("invalid_title", "title is empty")),
@@ -71,26 +75,77 @@ pub(crate) async fn create(
         hold_before: body.hold_before.unwrap_or_default(),
     };
     let budget = body.budget.as_ref().map(crate::dto::BudgetBody::budget).transpose()?;
-    let repository = register_repository(state, caller, &body.repo).await?;
+    let complexity = body.complexity.unwrap_or_default();
+    let (workflow, workflow_base) = match body.workflow {
+        None => (spectask_core::DEFAULT_WORKFLOW.to_owned(), spectask_core::DEFAULT_WORKFLOW.to_owned()),
+        Some(name) => {
+            let template = crate::routes::workflows::checked(state, &repository, &name).await?;
+            check_complexity(&template, complexity)?;
+            (name, template.base.name().to_owned())
+        }
+    };
+    let kind = body.kind.unwrap_or_default();
+    let review_target =
+        crate::routes::review_report::checked_target(state, &repository, &workflow, kind, body.review_target)
+            .await?;
     // Planning spends too: nothing new starts while a daily budget of its repository or user holds.
     let repository_id = repository.id.to_string();
     let hold = spectask_orchestrator::daily_hold(&state.store, &state.budgets, &repository_id, &created_by);
     if let Some(hold) = hold.await? {
-        return Err(ApiError::conflict("budget_reached", format!("{}: raise it ({}) first", hold.why, hold.raise)));
+        return Err(ApiError::conflict(
+            "budget_reached",
+            format!("{}: raise it ({}) first", hold.why, hold.raise),
+        ));
     }
     let new = NewSpecTask {
         title,
         prompt: prompt.to_owned(),
-        kind: body.kind.unwrap_or_default(),
-        complexity: body.complexity.unwrap_or_default(),
+        kind,
+        complexity,
         repository_id: repository.id,
         planning_agent: body.planning_agent,
         implementation_agent: body.implementation_agent,
+        workflow,
+        workflow_base,
+        review_target,
         priority: body.priority.unwrap_or_default(),
         created_by,
     };
     let task = state.store.create_spec_task_after(new, &prerequisites, budget.as_ref()).await?;
     task_dto(state, &task).await
+}
+
+/// A bugfix (or a template on it) runs the test reproducing the bug as a session of its own, to show
+/// it failing before the fix: one session for the whole plan cannot.
+pub(crate) fn check_complexity(
+    template: &spectask_spec::Template,
+    complexity: Complexity,
+) -> Result<(), ApiError> {
+    if template.base == spectask_spec::Workflow::Bugfix && complexity == Complexity::Simple {
+        return Err(ApiError::bad_request(
+            "invalid_complexity",
+            format!(
+                "the {} workflow runs the test reproducing the bug as a session of its own, and shows it \
+                 failing before the fix: complexity `simple` (one session for the whole plan) cannot; \
+                 leave complexity out",
+                template.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The owner of a new task: the caller; only the open server's local user may name another
+/// (scripts did).
+fn owner(caller: &Caller, requested: Option<String>) -> Result<String, ApiError> {
+    match requested {
+        Some(name) if caller.sees_all => Ok(name),
+        Some(name) if name != caller.name => Err(ApiError::bad_request(
+            "invalid_created_by",
+            format!("created_by {name:?} is not you ({}); leave it out", caller.name),
+        )),
+        _ => Ok(caller.name.clone()),
+    }
 }
 
 /// The tasks `references` name among the caller's (another user's is not found, as an unknown id).
@@ -157,7 +212,7 @@ pub(crate) async fn register_repository(
     caller: &Caller,
     path: &str,
 ) -> Result<Repository, ApiError> {
-    let wanted = crate::routes::repos::Wanted::default();
+    let wanted = crate::routes::repos::RegistrationRequest::default();
     Ok(crate::routes::repos::register(state, caller, path, &wanted).await?.repository)
 }
 

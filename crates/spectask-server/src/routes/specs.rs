@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::dto::{
-    ChangesRequestBody, DocumentDto, DocumentQuery, ReviewBody, ReviewDto, ReviewedDto, SpecTaskDto,
-    SpecVersionDto,
+    AnswerBody, ChangesRequestBody, DocumentDto, DocumentQuery, ReviewBody, ReviewDto, ReviewedDto,
+    SpecTaskDto, SpecVersionDto,
 };
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{DocumentPath, TaskPath};
@@ -43,7 +43,7 @@ async fn approve_specs(
     review(state, caller, id, ReviewDecision::Approve, body.map(|b| b.0).unwrap_or_default()).await
 }
 
-/// The seeds' name for `approve-specs`: approve and hand the spec off through git.
+/// An alias of `approve-specs`: approve and hand the spec off through git.
 #[utoipa::path(post, path = "/spec-tasks/{id}/approve-with-handoff", tag = "specs", params(TaskPath),
     request_body(content = Option<ReviewBody>, description = "Optional comments"),
     responses((status = 200, description = "The task and the review", body = ReviewedDto)))]
@@ -66,13 +66,14 @@ async fn request_changes(
     id: ApiPath<TaskPath>,
     ApiJson(body): ApiJson<ChangesRequestBody>,
 ) -> Result<Json<ReviewedDto>, ApiError> {
-    if body.comments.trim().is_empty() && body.line_comments.is_empty() {
+    if body.comments.trim().is_empty() && body.line_comments.is_empty() && body.answers.is_empty() {
         return Err(ApiError::bad_request(
             "invalid_review",
-            "request-changes needs comments (or line comments) saying what to change",
+            "request-changes needs comments, line comments or answers saying what to change",
         ));
     }
-    let body = ReviewBody { comments: body.comments, line_comments: body.line_comments };
+    let comments = with_answers(&state, &caller, &id.0.id, body.comments, &body.answers).await?;
+    let body = ReviewBody { comments, line_comments: body.line_comments };
     review(state, caller, id, ReviewDecision::RequestChanges, body).await
 }
 
@@ -89,6 +90,48 @@ async fn reject(
     review(state, caller, id, ReviewDecision::Reject, body.map(|b| b.0).unwrap_or_default()).await
 }
 
+/// The comments with the person's answers to the planner's questions written out after them, each
+/// under its question, so the planner's next version and the spec's history in git both hold them.
+async fn with_answers(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    comments: String,
+    answers: &[AnswerBody],
+) -> Result<String, ApiError> {
+    if answers.is_empty() {
+        return Ok(comments);
+    }
+    let task = load(state, caller, id).await?;
+    let questions = state.store.spec_version(task.id, None).await?.questions;
+    let mut text = comments.trim().to_owned();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str("Answers to the planner's questions:\n");
+    for answer in answers {
+        let question = usize::try_from(answer.question).ok().and_then(|n| questions.get(n.checked_sub(1)?));
+        let Some(question) = question else {
+            return Err(ApiError::bad_request(
+                "invalid_review",
+                format!(
+                    "answer to question {}: the spec version asks {} questions",
+                    answer.question,
+                    questions.len()
+                ),
+            ));
+        };
+        if answer.answer.trim().is_empty() {
+            return Err(ApiError::bad_request(
+                "invalid_review",
+                format!("the answer to question {} is blank", answer.question),
+            ));
+        }
+        text.push_str(&format!("\n{}. {question}\n   Answer: {}\n", answer.question, answer.answer.trim()));
+    }
+    Ok(text)
+}
+
 async fn review(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,6 +140,16 @@ async fn review(
     body: ReviewBody,
 ) -> Result<Json<ReviewedDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
+    if decision == ReviewDecision::Approve
+        && task.status() == SpecTaskStatus::SpecReview
+        && state.store.spec_version(task.id, None).await?.is_questions_only()
+    {
+        return Err(ApiError::conflict(
+            "questions_unanswered",
+            "the planner asked questions instead of writing the spec: answer them with request-changes \
+             (answers) for its first draft",
+        ));
+    }
     if let Some(bad) = body.line_comments.iter().find(|c| c.line == Some(0)) {
         return Err(ApiError::bad_request(
             "invalid_review",
@@ -161,16 +214,22 @@ async fn get_document(
     ApiPath(DocumentPath { id, document }): ApiPath<DocumentPath>,
     ApiQuery(query): ApiQuery<DocumentQuery>,
 ) -> Result<Json<DocumentDto>, ApiError> {
-    let document: SpecDocument = document
-        .trim_end_matches(".md")
-        .parse()
-        .map_err(|e: spectask_core::ParseEnumError| ApiError::not_found(e.to_string()))?;
+    // A bugfix spec's first document is bugfix.md: the same document by its other name.
+    let document: SpecDocument = match document.trim_end_matches(".md") {
+        "bugfix" => SpecDocument::Requirements,
+        name => {
+            name.parse().map_err(|e: spectask_core::ParseEnumError| ApiError::not_found(e.to_string()))?
+        }
+    };
     let task = load(&state, &caller, &id).await?;
     let version = state.store.spec_version(task.id, query.version).await?;
     Ok(Json(DocumentDto {
         spec_task_id: task.id,
         document,
-        file_name: document.file_name(),
+        file_name: match document {
+            SpecDocument::Requirements => crate::dto::requirements_file(&task.workflow_base),
+            other => other.file_name(),
+        },
         version: version.version,
         content: version.documents.get(document).to_owned(),
     }))
@@ -185,7 +244,8 @@ async fn list_spec_versions(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<Vec<SpecVersionDto>>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    Ok(Json(state.store.spec_versions(task.id).await?.iter().map(SpecVersionDto::from).collect()))
+    let first = crate::dto::requirements_file(&task.workflow_base);
+    Ok(Json(state.store.spec_versions(task.id).await?.iter().map(|v| SpecVersionDto::of(v, first)).collect()))
 }
 
 /// Every review of a task's spec, oldest first.

@@ -1,4 +1,4 @@
-//! Seed 004's generic task view: `/tasks` over the same SpecTasks as `/spec-tasks` (not a second
+//! The generic task view: `/tasks` over the same SpecTasks as `/spec-tasks` (not a second
 //! store). Deleting a task cancels and hides it; its git history stays.
 
 use axum::Json;
@@ -73,6 +73,8 @@ async fn create_task(
         depends_on: None,
         hold_before: None,
         budget: None,
+        workflow: None,
+        review_target: None,
     };
     Ok((StatusCode::CREATED, Json(create(&state, &caller, request).await?.into())))
 }

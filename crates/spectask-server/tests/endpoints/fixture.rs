@@ -107,6 +107,8 @@ impl Fixture {
             planner: "test".into(),
             usage: serde_json::json!({}),
             lint: Vec::new(),
+            questions: Vec::new(),
+            consistency: Vec::new(),
         };
         self.store().submit_spec_version(&generating, draft).await.unwrap();
         generating

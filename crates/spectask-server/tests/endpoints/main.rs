@@ -1,9 +1,10 @@
-//! The endpoints added for the seeds, end to end through the real router on SQLite and PostgreSQL:
+//! Endpoints end to end through the real router on SQLite and PostgreSQL:
 //! each test runs a scripted scenario on a fresh database of each backend.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod design_docs;
+mod editor_instance;
 mod editor_threads;
 mod export;
 mod fixture;
@@ -18,7 +19,6 @@ mod review;
 #[path = "../support/mod.rs"]
 mod support;
 mod task_view;
-mod zed;
 
 /// Runs a scenario on SQLite and on PostgreSQL (a fresh schema; PostgreSQL must be reachable).
 macro_rules! on_both_backends {

@@ -23,7 +23,7 @@ const READS: [&str; 12] = [
     "/api/v1/spec-tasks/{id}/implementation-review",
     "/api/v1/spec-tasks/{id}/implementation-summary",
     "/api/v1/spec-tasks/{id}/export",
-    "/api/v1/spec-tasks/{id}/zed-threads",
+    "/api/v1/spec-tasks/{id}/editor/threads",
     "/api/v1/spec-tasks?limit=50",
     "/api/v1/tasks?limit=50",
     "/api/v1/approvals",

@@ -3,7 +3,8 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use spectask_core::{Complexity, EventKind, PlanTaskRef};
+use spectask_core::events::payload::WorkSessionCheck;
+use spectask_core::{Complexity, PlanTaskRef};
 use spectask_git::{Repo, TaskHandle, WorkSessionCommit};
 use spectask_store::NewWorkSession;
 
@@ -29,7 +30,11 @@ async fn a_simple_tasks_one_session_implements_every_planned_criterion(fx: Fixtu
     let payload = json!({ "command": "npm test", "passed": true, "exit_code": 0, "signal": null,
         "timed_out": false, "output": "", "truncated": false, "round": 1, "rounds": 4, "outcome": "passed" });
     fx.store()
-        .publish_event(EventKind::WorkSessionCheck, Some(task_id), Some(whole.id), payload)
+        .publish_event(
+            Some(task_id),
+            Some(whole.id),
+            &serde_json::from_value::<WorkSessionCheck>(payload).unwrap(),
+        )
         .await
         .unwrap();
 
@@ -88,7 +93,11 @@ async fn the_review_has_diff_commits_criteria_and_checks(fx: Fixture) {
             "timed_out": false, "output": format!("exit {exit}"), "truncated": false, "round": 1, "rounds": 4,
             "outcome": outcome });
         fx.store()
-            .publish_event(EventKind::WorkSessionCheck, Some(task_id), Some(form.id), payload)
+            .publish_event(
+                Some(task_id),
+                Some(form.id),
+                &serde_json::from_value::<WorkSessionCheck>(payload).unwrap(),
+            )
             .await
             .unwrap();
     }

@@ -1,4 +1,4 @@
-//! Seed 004's generic task view (`/tasks`) over the same SpecTasks, and a person moving one work
+//! The generic task view (`/tasks`) over the same SpecTasks, and a person moving one work
 //! session through its state machine (`PUT /work-sessions/{id}/status`).
 
 use axum::http::StatusCode;
@@ -56,7 +56,14 @@ async fn tasks_are_spec_tasks_seen_generically(fx: Fixture) {
     let generating = fx.drive(&task["id"], &[SpecTaskCommand::StartSpecGeneration]).await;
     let documents =
         SpecDocuments { requirements: "# R".into(), design: "# D".into(), tasks: "- [ ] 1. Do it".into() };
-    let draft = NewSpecVersion { documents, planner: "test".into(), usage: json!({}), lint: Vec::new() };
+    let draft = NewSpecVersion {
+        documents,
+        planner: "test".into(),
+        usage: json!({}),
+        lint: Vec::new(),
+        questions: Vec::new(),
+        consistency: Vec::new(),
+    };
     fx.store().submit_spec_version(&generating, draft).await.unwrap();
     let (status, moved) = fx
         .call(

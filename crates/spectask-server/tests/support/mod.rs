@@ -30,6 +30,7 @@ pub fn state(store: Store) -> AppState {
         demo_repos: None,
         clones_dir: None,
         granularity: spectask_orchestrator::Granularity::PlanTask,
+        converge_rounds: 3,
         metrics: Default::default(),
         forges: Default::default(),
         budgets: Default::default(),

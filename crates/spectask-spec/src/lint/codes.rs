@@ -1,10 +1,12 @@
 //! The finding codes: one per kind of finding, each with a fixed level and a stable name.
 //!
 //! Codes never change meaning and are never reused. The letter names the document a finding is about
-//! (R requirements, D design, T tasks, S spec-kit spec.md, X references between documents).
+//! (R requirements, D design, T tasks, S spec-kit spec.md, X references between documents, W a
+//! workflow template's gates).
 //!
 //! Levels follow one rule: an **error** means the spec cannot be scheduled (the task plan's order is
-//! unknowable) or contradicts itself (a reference to nothing, one id for two things); anything about
+//! unknowable) or contradicts itself (a reference to nothing, one id for two things), or breaks a gate of its workflow
+//! template; anything about
 //! style or completeness is a **warning**, or a **note** when it is a matter of taste. The conventions of
 //! Kiro, cc-sdd and spec-kit themselves (unticked parents, `the system`, no commas in `WHEN … THEN`,
 //! spec-kit's un-referenced tasks) are not findings at all.
@@ -97,6 +99,16 @@ codes! {
         "tasks.md or design.md references a requirement or criterion that requirements.md does not have.";
     UncoveredRequirement = "X002", "uncovered-requirement", Warning,
         "No task references a requirement or any of its criteria.";
+    MissingTemplateSection = "W001", "missing-template-section", Error,
+        "A document lacks a section its workflow template requires (a gate).";
+    FirstTaskGate = "W002", "first-task-gate", Error,
+        "The plan's first task does not do what its workflow requires first (a gate).";
+    ComponentWithoutRequirement = "W003", "component-without-requirement", Warning,
+        "In a design-first spec, no requirement names a component the design has.";
+    SteeringRuleBroken = "G001", "steering-rule-broken", Error,
+        "A spec document breaks a rule a steering document states in a `spectask-lint` block.";
+    InvalidSteeringRule = "G002", "invalid-steering-rule", Warning,
+        "A steering document's `spectask-lint` block cannot be read, so its rules are not checked.";
 }
 
 impl std::fmt::Display for Code {
@@ -124,15 +136,17 @@ mod tests {
         assert_eq!((codes.len(), names.len()), (Code::ALL.len(), Code::ALL.len()));
         for code in Code::ALL {
             let s = code.as_str();
-            assert!(s.len() == 4 && "RDTSX".contains(&s[..1]) && s[1..].bytes().all(|b| b.is_ascii_digit()));
+            assert!(
+                s.len() == 4 && "RDTSXWG".contains(&s[..1]) && s[1..].bytes().all(|b| b.is_ascii_digit())
+            );
             assert!(code.name().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", code.name());
         }
     }
 
     #[test]
-    fn errors_are_only_what_blocks_scheduling_or_contradicts_itself() {
+    fn errors_are_only_what_blocks_scheduling_contradicts_itself_or_breaks_a_gate() {
         let errors: Vec<&str> =
             Code::ALL.iter().filter(|c| c.level() == Level::Error).map(|c| c.as_str()).collect();
-        assert_eq!(errors, ["R003", "T001", "T002", "T003", "X001"]);
+        assert_eq!(errors, ["R003", "T001", "T002", "T003", "X001", "W001", "W002", "G001"]);
     }
 }

@@ -81,9 +81,60 @@ pub fn set_all_markers(text: &str, state: PlanTaskState) -> String {
     plan.into_text()
 }
 
+/// A plan task to add at the end of a plan (a converge round's, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPlanTask {
+    pub title: String,
+    /// Detail lines, written as bullets under the task.
+    pub details: Vec<String>,
+    /// Criterion or requirement ids, written as its `_Requirements:_` line.
+    pub requirements: Vec<String>,
+}
+
+/// `text` with `tasks` appended as open top-level tasks numbered on from the plan's highest
+/// top-level number; every byte before them stays as it was.
+pub fn append_tasks(text: &str, tasks: &[NewPlanTask]) -> String {
+    let plan = Plan::parse(text);
+    let last = plan.top_tasks().filter_map(|t| t.id.as_deref()?.parse::<u32>().ok()).max().unwrap_or(0);
+    let mut out = text.to_owned();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for (n, task) in (last + 1..).zip(tasks) {
+        out.push_str(&format!("- [ ] {n}. {}\n", task.title.trim()));
+        for detail in &task.details {
+            out.push_str(&format!("  - {}\n", detail.trim()));
+        }
+        if !task.requirements.is_empty() {
+            out.push_str(&format!("  - _Requirements: {}_\n", task.requirements.join(", ")));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_tasks_are_numbered_on_and_keep_what_was_written() {
+        let text = "# Plan\n\n- [x] 1. A\n  - [x] 1.1 B\n- [x] 2. C\n  - _Requirements: 1.1_";
+        let added = NewPlanTask {
+            title: "Implement criterion 1.2".into(),
+            details: vec!["WHEN x THE S SHALL y".into()],
+            requirements: vec!["1.2".into()],
+        };
+        let out = append_tasks(text, &[added.clone(), NewPlanTask { requirements: vec![], ..added }]);
+        assert_eq!(
+            out,
+            format!(
+                "{text}\n- [ ] 3. Implement criterion 1.2\n  - WHEN x THE S SHALL y\n  - _Requirements: 1.2_\n\
+                 - [ ] 4. Implement criterion 1.2\n  - WHEN x THE S SHALL y\n"
+            )
+        );
+        let plan = Plan::parse(&out);
+        assert_eq!(plan.task("3").map(|t| t.requirements.clone()), Some(vec!["1.2".to_owned()]));
+    }
 
     #[test]
     fn setting_all_markers_ticks_every_task_but_optional_ones_and_keeps_the_rest() {

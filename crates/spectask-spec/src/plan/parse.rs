@@ -10,7 +10,7 @@ use crate::text::{SourceLine, heading, indent, scan};
 /// Deeper nesting is flattened to this depth, so walking the tree never recurses deeply.
 const MAX_DEPTH: usize = 16;
 
-pub(super) struct Parsed {
+pub(super) struct ParsedPlan {
     pub tasks: Vec<PlanTask>,
     pub checklists: Vec<Checklist>,
     pub warnings: Vec<ParseWarning>,
@@ -39,7 +39,7 @@ struct Section {
     checklist: Option<(usize, bool)>,
 }
 
-pub(super) fn parse(text: &str) -> Parsed {
+pub(super) fn parse(text: &str) -> ParsedPlan {
     let lines = scan(text);
     let spec_kit = lines.iter().any(|l| {
         !l.hidden && matches!(checkbox(l), Some(Checkbox::Item(item)) if starts_with_spec_kit_id(item.rest))
@@ -265,7 +265,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Rolls heading tasks' states up from their sub-tasks (children come after their parent).
-    fn finish(mut self) -> Parsed {
+    fn finish(mut self) -> ParsedPlan {
         for index in (0..self.tasks.len()).rev() {
             if self.tasks[index].marker.is_some() {
                 continue;
@@ -282,7 +282,7 @@ impl<'a> Builder<'a> {
             };
             self.tasks[index].state = state;
         }
-        Parsed { tasks: self.tasks, checklists: self.checklists, warnings: self.warnings }
+        ParsedPlan { tasks: self.tasks, checklists: self.checklists, warnings: self.warnings }
     }
 }
 

@@ -11,8 +11,8 @@ both_backends!(
     a_task_sent_back_from_review_waits_for_a_slot_like_any,
 );
 
-/// Seed 7 of the stress simulation: a review asking for changes moved the task straight back to
-/// implementation while another task held the only slot — two at work under a limit of one.
+/// A review asking for changes sends the task back to implementation only when a slot is free: never
+/// two tasks at work under a limit of one.
 async fn a_task_sent_back_from_review_waits_for_a_slot_like_any(store: Store) {
     let r = repo(&store, "/repos/a").await;
     let limits = Admission {

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use spectask_core::EventKind;
+use spectask_core::events::payload::WorkSessionPlan;
 use spectask_store::{DatabaseUrl, Store};
 
 use crate::{both_backends, new_task, repo};
@@ -26,7 +25,7 @@ async fn a_commit_that_appends_events_wakes_every_reader(store: Store) {
     let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
     assert_eq!(tokio::time::timeout(PATIENCE, first.next()).await, Ok(true));
     let waiting = tokio::spawn(async move { tokio::time::timeout(PATIENCE, second.next()).await });
-    store.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, json!({})).await.unwrap();
+    store.publish_event(Some(task.id), None, &plan(0)).await.unwrap();
     assert_eq!(waiting.await.unwrap(), Ok(true));
     assert_eq!(tokio::time::timeout(PATIENCE, first.next()).await, Ok(true));
 }
@@ -37,13 +36,8 @@ async fn events_of_one_task_are_paged_after_a_cursor(store: Store) {
     let b = store.create_spec_task(new_task(&r, "b")).await.unwrap();
     let mut of_a = Vec::new();
     for n in 0..5 {
-        of_a.push(
-            store
-                .publish_event(EventKind::WorkSessionPlan, Some(a.id), None, json!({ "n": n }))
-                .await
-                .unwrap(),
-        );
-        store.publish_event(EventKind::WorkSessionPlan, Some(b.id), None, json!({ "n": n })).await.unwrap();
+        of_a.push(store.publish_event(Some(a.id), None, &plan(n)).await.unwrap());
+        store.publish_event(Some(b.id), None, &plan(n)).await.unwrap();
     }
     let page = store.events_of_spec_task_after(a.id, of_a[0], 3).await.unwrap();
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), of_a[1..4]);
@@ -75,7 +69,8 @@ async fn on_postgres_another_nodes_commit_wakes_readers() {
     assert_eq!(tokio::time::timeout(PATIENCE, reader.next()).await, Ok(true));
     for n in 0..3 {
         let waiting = tokio::time::timeout(PATIENCE, reader.next());
-        let seq = node2.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, json!({ "n": n }));
+        let payload = plan(n);
+        let seq = node2.publish_event(Some(task.id), None, &payload);
         let (woken, seq) = tokio::join!(waiting, seq);
         assert_eq!(woken, Ok(true), "event {} did not wake node 1", seq.unwrap());
     }
@@ -97,7 +92,7 @@ async fn on_postgres_a_nodes_own_notify_does_not_wake_it_again() {
     let quiet = Duration::from_millis(500);
     while tokio::time::timeout(quiet, reader.next()).await.is_ok() {}
     for n in 0..3 {
-        node.publish_event(EventKind::WorkSessionPlan, Some(task.id), None, json!({ "n": n })).await.unwrap();
+        node.publish_event(Some(task.id), None, &plan(n)).await.unwrap();
         assert_eq!(tokio::time::timeout(PATIENCE, reader.next()).await, Ok(true), "the commit wakes");
         let again = tokio::time::timeout(quiet, reader.next()).await;
         assert!(again.is_err(), "event {n}: woken again by the node's own NOTIFY");
@@ -117,4 +112,9 @@ async fn on_postgres_an_isolated_database_is_dropped_with_its_guard() {
     assert!(postgres_database_exists(&name).await.unwrap());
     drop(database);
     assert!(!postgres_database_exists(&name).await.unwrap(), "{name} is left behind");
+}
+
+/// A plan update, the event these tests publish.
+fn plan(done: usize) -> WorkSessionPlan {
+    WorkSessionPlan { entries: Vec::new(), done, current: None }
 }

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::json;
-use spectask_core::{EventKind, SpecTask, SpecTaskId};
+use spectask_core::events::payload::WorkSessionPlan;
+use spectask_core::{SpecTask, SpecTaskId};
 use spectask_store::testing::start_event_tail;
 use spectask_store::{EventFollower, EventScope, Store};
 
@@ -34,7 +34,8 @@ async fn owned_task(store: &Store, owner: &str, title: &str) -> SpecTask {
 }
 
 async fn plan(store: &Store, task: SpecTaskId, n: usize) -> i64 {
-    store.publish_event(EventKind::WorkSessionPlan, Some(task), None, json!({ "n": n })).await.unwrap()
+    let payload = WorkSessionPlan { entries: Vec::new(), done: n, current: None };
+    store.publish_event(Some(task), None, &payload).await.unwrap()
 }
 
 /// The seqs a follower gives until it has given `last`, each page within the patience.

@@ -149,8 +149,7 @@ async fn a_retry_waits_until_it_is_due(store: Store) {
 }
 
 /// A node stopping gracefully hands its job back: queued at once for any node, its attempt not
-/// counted (the stress simulation's seed 255 ended with stop_agents jobs at attempt 7, every one of them
-/// "interrupted by shutdown").
+/// counted, so shutdowns never use up a job's attempts.
 async fn an_interrupted_attempt_is_not_counted_and_is_due_at_once(store: Store) {
     let r = repo(&store, "/repos/a").await;
     let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
@@ -170,8 +169,7 @@ async fn an_interrupted_attempt_is_not_counted_and_is_due_at_once(store: Store) 
 }
 
 /// The write recording a job's failure fails its session and its task too, reading both inside
-/// it: a crash right after cannot leave the task going on with its job given up (the stress simulation's
-/// seed 35 once ended with a task in implementation and its sessions failed).
+/// it: a crash right after cannot leave the task in implementation with its sessions failed.
 async fn a_job_failing_for_good_fails_its_session_and_task_in_the_same_write(store: Store) {
     let r = repo(&store, "/repos/a").await;
     let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use spectask_core::{EventKind, NotificationKind};
+use spectask_core::NotificationKind;
+use spectask_core::events::payload::{BudgetAmount, BudgetNews, SpecTaskBudget, WorkSessionStalled};
 use spectask_store::{Attempt, AttemptNext, DeliveryStatus, Store};
 
 use crate::{both_backends, new_task, repo};
@@ -14,18 +14,12 @@ both_backends!(notifications_are_recorded_once_and_deliveries_retried_until_done
 async fn notifications_are_recorded_once_and_deliveries_retried_until_done(store: Store) {
     let r = repo(&store, "/repos/notify").await;
     let task = store.create_spec_task(new_task(&r, "Tell me")).await.unwrap();
-    store
-        .publish_event(EventKind::SpecTaskBudget, Some(task.id), None, json!({"level": "reached"}))
-        .await
-        .unwrap();
-    store
-        .publish_event(EventKind::SpecTaskBudget, Some(task.id), None, json!({"level": "raised"}))
-        .await
-        .unwrap();
-    store
-        .publish_event(EventKind::WorkSessionStalled, Some(task.id), None, json!({"stalled": true}))
-        .await
-        .unwrap();
+    for level in [BudgetNews::Reached, BudgetNews::Raised] {
+        store.publish_event(Some(task.id), None, &budget(level)).await.unwrap();
+    }
+    let stalled =
+        WorkSessionStalled { stalled: true, last_activity_at: None, silent_seconds: None, policy: None };
+    store.publish_event(Some(task.id), None, &stalled).await.unwrap();
     let route = |n: &spectask_core::Notification| {
         let mut hooks = vec!["all".to_string()];
         if n.kind == NotificationKind::Stalled {
@@ -81,4 +75,19 @@ async fn notifications_are_recorded_once_and_deliveries_retried_until_done(store
     );
     assert_eq!(listed[1].deliveries[0].last_http_status, Some(200));
     assert_eq!(store.next_delivery_due().await.unwrap(), None, "nothing pending");
+}
+
+/// Budget news at `level`.
+fn budget(level: BudgetNews) -> SpecTaskBudget {
+    let amount = BudgetAmount { tokens: Some(10), cost_micros: None, currency: None };
+    SpecTaskBudget {
+        level,
+        scope: None,
+        subject: None,
+        day: None,
+        budget: amount.clone(),
+        spent: Some(amount),
+        by: None,
+        message: "news".into(),
+    }
 }

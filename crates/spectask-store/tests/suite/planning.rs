@@ -1,16 +1,17 @@
 //! Spec versions and reviews: the planning loop as the store records it.
 
 use spectask_core::{
-    JobKind, LineComment, ReviewDecision, SpecDocument, SpecDocuments, SpecTaskCommand, SpecTaskEffect,
-    SpecTaskId, SpecTaskStatus,
+    CoordinationKind, JobKind, LineComment, ReviewDecision, SpecDocument, SpecDocuments, SpecTaskCommand,
+    SpecTaskEffect, SpecTaskId, SpecTaskStatus,
 };
-use spectask_store::{NewSpecReview, NewSpecVersion, NewWorkSession, Store, StoreError};
+use spectask_store::{NewCoordination, NewSpecReview, NewSpecVersion, NewWorkSession, Store, StoreError};
 
 use crate::{both_backends, new_task, repo};
 
 both_backends!(
     versions_are_kept_and_reviews_drive_the_lifecycle,
     a_review_of_a_task_not_in_review_is_refused_and_not_recorded,
+    a_converge_round_is_the_next_version_handed_off_and_logged_in_one_write,
 );
 
 pub(crate) fn new_session(spec_task_id: SpecTaskId, name: &str) -> NewWorkSession {
@@ -27,6 +28,8 @@ fn draft(n: u32) -> NewSpecVersion {
         planner: "openai-test".into(),
         usage: serde_json::json!([{ "input_tokens": 100 * n, "output_tokens": 10 }]),
         lint: vec![],
+        questions: if n == 1 { vec!["RS256 or HS256?".into()] } else { Vec::new() },
+        consistency: if n == 1 { vec!["tasks.md:1: nothing builds the cache".into()] } else { Vec::new() },
     }
 }
 
@@ -69,6 +72,11 @@ async fn versions_are_kept_and_reviews_drive_the_lifecycle(store: Store) {
     let versions = store.spec_versions(task.id).await.unwrap();
     assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(versions[0].documents.requirements, "# Requirements v1\n");
+    assert_eq!(
+        (versions[0].questions.as_slice(), versions[0].consistency.as_slice()),
+        (&["RS256 or HS256?".to_owned()][..], &["tasks.md:1: nothing builds the cache".to_owned()][..])
+    );
+    assert!(versions[1].consistency.is_empty());
     assert_eq!(store.spec_version(task.id, None).await.unwrap(), v2);
     assert_eq!(store.spec_version(task.id, Some(1)).await.unwrap().usage[0]["input_tokens"], 100);
     let err = store.spec_version(task.id, Some(3)).await.unwrap_err();
@@ -88,4 +96,49 @@ async fn a_review_of_a_task_not_in_review_is_refused_and_not_recorded(store: Sto
     let err = store.review_spec(&task, review(ReviewDecision::Approve, "")).await.unwrap_err();
     assert_eq!(err.to_string(), "cannot approve the spec of spec task: it is backlog");
     assert!(store.reviews_of(task.id).await.unwrap().is_empty());
+}
+
+async fn a_converge_round_is_the_next_version_handed_off_and_logged_in_one_write(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    let task = store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap().value;
+    let (in_review, _) = store.submit_spec_version(&task, draft(1)).await.unwrap();
+    let round = || NewCoordination {
+        spec_task_id: task.id,
+        kind: CoordinationKind::Converge,
+        from_session: None,
+        to_session: None,
+        message: "converge round 1: 1 plan tasks added (2 Implement criterion 1.2)".into(),
+        data: serde_json::json!({ "round": 1 }),
+    };
+    // Only from the implementation review: refused in spec review, nothing written.
+    let err = store.converge_spec(&in_review.value, draft(2), round()).await.unwrap_err();
+    assert_eq!(err.to_string(), "cannot converge spec task: it is spec_review");
+    assert_eq!(store.spec_versions(task.id).await.unwrap().len(), 1);
+    assert!(store.coordination_log(task.id).await.unwrap().is_empty());
+
+    let (approved, _) =
+        store.review_spec(&in_review.value, review(ReviewDecision::Approve, "")).await.unwrap();
+    let mut task = approved.value;
+    for command in [
+        SpecTaskCommand::QueueImplementation,
+        SpecTaskCommand::StartImplementation,
+        SpecTaskCommand::SubmitImplementation,
+    ] {
+        task = store.transition_spec_task(&task, &command).await.unwrap().value;
+    }
+    let converged = store.converge_spec(&task, draft(2), round()).await.unwrap();
+    assert_eq!((converged.status(), converged.spec_version), (SpecTaskStatus::SpecApproved, 2));
+    assert_eq!(store.spec_version(task.id, None).await.unwrap().documents.tasks, "- [ ] 1. Task of v2\n");
+    let log = store.coordination_of_kind(task.id, CoordinationKind::Converge).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].data["round"], 1);
+    let handoffs = store
+        .jobs_of(task.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind == JobKind::SpecTask(SpecTaskEffect::CommitSpecHandoff))
+        .count();
+    assert_eq!(handoffs, 2, "the first spec's hand-off and the converge round's");
 }

@@ -56,7 +56,7 @@ fn start_pending(view: &SchedulingView<'_>) -> Schedule {
 }
 
 /// Records `session`'s commit, starting every pending session and claiming their threads for node-1.
-async fn commit_for_node_1(store: &Store, session: &WorkSession) -> spectask_store::Scheduled {
+async fn commit_for_node_1(store: &Store, session: &WorkSession) -> spectask_store::SchedulingOutcome {
     let scheduling =
         Scheduling { decide: &start_pending, claim: Some(JobClaim { owner: "node-1", lease: LEASE }) };
     store.record_work_session_committed(session, CommitRecord::default(), scheduling).await.unwrap()
@@ -129,5 +129,5 @@ async fn a_completion_starts_a_pending_session_in_the_slot_it_leaves(store: Stor
     let b = store.work_session(b.id).await.unwrap();
     let done =
         store.complete_work_session_unless_messages(&b, None, Some(scheduling)).await.unwrap().unwrap();
-    assert_eq!(done.scheduled, spectask_store::Scheduled::default());
+    assert_eq!(done.scheduled, spectask_store::SchedulingOutcome::default());
 }

@@ -32,9 +32,8 @@ fn plan_session(task: &SpecTask, index: u32) -> NewWorkSession {
     NewWorkSession { plan_task: Some(plan_task), ..new_session(task.id, &title) }
 }
 
-/// The caller saw the task in implementation; it was submitted for review before the spawn's write
-/// (seed 2105 of the stress simulation: the spawned session stayed pending and the task was merged
-/// without it).
+/// The caller saw the task in implementation; it was submitted for review before the spawn's write.
+/// The spawn is refused: no session is left pending in a task merged without it.
 async fn a_spawn_into_a_task_submitted_meanwhile_is_refused_and_leaves_nothing(store: Store) {
     let task = in_implementation(&store).await;
     let main = store.create_work_session(new_session(task.id, "main")).await.unwrap();
@@ -67,7 +66,7 @@ async fn a_spawn_into_a_task_submitted_meanwhile_is_refused_and_leaves_nothing(s
     );
 }
 
-/// A session spawned before the plan's sessions were made does not stand for them (seed 12), and
+/// A session spawned before the plan's sessions were made does not stand for them, and
 /// making them again, or a follow-up by the same name, makes nothing.
 async fn missing_sessions_are_made_once_per_plan_task_and_per_name(store: Store) {
     let task = in_implementation(&store).await;

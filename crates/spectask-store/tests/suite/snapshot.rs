@@ -8,7 +8,10 @@ use spectask_store::{
 
 use crate::{both_backends, new_task, repo};
 
-both_backends!(an_exported_task_imports_verbatim_into_an_empty_database_with_its_history);
+both_backends!(
+    an_exported_task_imports_verbatim_into_an_empty_database_with_its_history,
+    a_snapshot_from_before_workflow_base_takes_its_built_in_workflow_as_base
+);
 
 async fn an_exported_task_imports_verbatim_into_an_empty_database_with_its_history(store: Store) {
     let r = repo(&store, "/repos/a").await;
@@ -29,6 +32,8 @@ async fn an_exported_task_imports_verbatim_into_an_empty_database_with_its_histo
                 planner: "p".into(),
                 usage: serde_json::json!({"tokens": 3}),
                 lint: vec![],
+                questions: Vec::new(),
+                consistency: Vec::new(),
             },
         )
         .await
@@ -84,4 +89,23 @@ async fn an_exported_task_imports_verbatim_into_an_empty_database_with_its_histo
     // New entries continue after the restored seqs, on either backend.
     let next = target.append_history(&[entry("three")]).await.unwrap();
     assert!(next[0] > history[1].seq);
+}
+
+async fn a_snapshot_from_before_workflow_base_takes_its_built_in_workflow_as_base(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let new = spectask_core::NewSpecTask {
+        workflow: "bugfix".into(),
+        workflow_base: "bugfix".into(),
+        ..new_task(&r, "Fix tokens")
+    };
+    let task = store.create_spec_task(new).await.unwrap();
+    let mut snapshot = store.export_task(task.id).await.unwrap();
+    assert_eq!(snapshot["spec_tasks"][0]["workflow_base"], "bugfix");
+    snapshot["spec_tasks"][0].as_object_mut().unwrap().remove("workflow_base");
+    let fresh = match store.backend() {
+        Backend::Sqlite => crate::sqlite().await,
+        Backend::Postgres => crate::postgres().await,
+    };
+    fresh.store.import_task(&snapshot, "/repos/a").await.unwrap();
+    assert_eq!(fresh.store.spec_task(task.id).await.unwrap().workflow_base, "bugfix");
 }

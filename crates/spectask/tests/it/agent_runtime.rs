@@ -232,7 +232,7 @@ fn a_pause_through_the_other_node_stops_the_turn_under_way() {
 
     let decisions = format!("/api/v1/work-sessions/{session}/history?file=decisions");
     wait_until("the turn under way is cancelled on the agent's node", || {
-        http_json(&other.url, &decisions).to_string().contains("Cancelled")
+        http_json(&other.url, &decisions).to_string().contains("not answered, the turn was cancelled")
     });
     let paused = http_json(&other.url, &format!("/api/v1/work-sessions/{session}"));
     assert_eq!(paused["status"], "interrupted", "a retried drive leaves it paused: {paused:#}");

@@ -72,7 +72,10 @@ fn repository_day(database: Option<&str>) {
         .collect();
     assert_eq!(lines.len(), 2, "80% and reached: {lines:#?}");
     assert!(lines[0].starts_with("80% of the repository's daily budget"), "{lines:#?}");
-    assert!(lines[1].contains("the repository's daily budget") && lines[1].contains("is reached"), "{lines:#?}");
+    assert!(
+        lines[1].contains("the repository's daily budget") && lines[1].contains("is reached"),
+        "{lines:#?}"
+    );
 
     // A new day: yesterday's spending no longer counts, and the session goes on by itself.
     backdate_usage(&data, database, Duration::from_secs(86_400));
@@ -140,7 +143,8 @@ fn repo_cmd(server: &Server, args: &[&str]) -> std::process::Output {
 
 /// `spectask user budget local <args>` on the data dir, as an operator; what it printed.
 fn user_budget(data: &std::path::Path, args: &[&str]) -> String {
-    let out = spectask().args(["user", "budget", "local"]).args(args).arg("--data-dir").arg(data).output().unwrap();
+    let out =
+        spectask().args(["user", "budget", "local"]).args(args).arg("--data-dir").arg(data).output().unwrap();
     assert!(out.status.success(), "spectask user budget local {args:?}: {}", stderr(&out));
     stdout(&out)
 }

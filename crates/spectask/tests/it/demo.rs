@@ -1,5 +1,6 @@
 //! `spectask demo`: the bundled sample repositories and their scripted agents run the whole loop
-//! offline; `POST /spec-tasks/from-demo` makes more tasks on them.
+//! offline (the review sample's task reviews its branch); `POST /spec-tasks/from-demo` makes more
+//! tasks on them.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,10 +12,21 @@ use crate::contract::Contract;
 use crate::implementation::{git, sessions, wait_until};
 use crate::support::{Server, http_json};
 
-const SAMPLES: [&str; 5] =
-    ["nodejs-todo", "python-api", "react-dashboard", "linkedin-outreach", "helix-blog-posts"];
+const SAMPLES: [&str; 7] = [
+    "nodejs-todo",
+    "python-api",
+    "react-dashboard",
+    "linkedin-outreach",
+    "helix-blog-posts",
+    "python-invoices",
+    "python-refunds",
+];
 
-/// Polls `task show` until the status is `want`; generous, as five tasks plan at once.
+/// The branch the review sample's task reviews, and where its two flaws are.
+const REVIEWED: &str = "feature/partial-refunds";
+const FLAWS: [(&str, u64); 2] = [("app/refund.py", 22), ("app/refund.py", 24)];
+
+/// Polls `task show` until the status is `want`; generous, as seven tasks start at once.
 fn wait_for_status(server: &Server, id: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
@@ -63,13 +75,51 @@ fn assert_checks_passed(server: &Server, id: &str, command: &str) {
     }
 }
 
+/// A review task on the review sample ends at done with both flaws of its branch in its report,
+/// on the design-docs branch and through the API, and merges nothing.
+fn assert_reviewed(server: &Server, repo: &Path, id: &str) {
+    let main_before = git(repo, &["rev-parse", "main"]);
+    let task = wait_for_status(server, id, "done");
+    assert_eq!((task["workflow"].as_str(), task["review_target"].as_str()), (Some("review"), Some(REVIEWED)));
+    let handle = task["handle"].as_str().unwrap();
+    let report = git(repo, &["show", &format!("helix-design-docs:specs/{handle}/review.md")]);
+    assert!(report.starts_with(&format!("# Review of {REVIEWED}\n\n2 findings.\n")), "{report}");
+    for (file, line) in FLAWS {
+        assert!(report.contains(&format!("- File: {file}\n- Line: {line}\n")), "{report}");
+    }
+    let shown = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/review-report"));
+    let listed: Vec<(&str, u64)> = shown["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["file"].as_str().unwrap_or_default(), f["line"].as_u64().unwrap_or_default()))
+        .collect();
+    assert_eq!(listed, FLAWS, "{shown:#}");
+    assert_eq!(git(repo, &["rev-parse", "main"]), main_before, "a review merges nothing");
+}
+
+/// Approves the spec of task `id` and waits for its implementation review.
+fn implement(server: &Server, id: &str) {
+    assert!(server.task(&["approve", id]).status.success());
+    wait_for_status(server, id, "implementation_review");
+}
+
+/// Approves the implementation of task `id`, and waits until `file` on `repo`'s main has `merged`.
+fn merge(server: &Server, id: &str, repo: &Path, (file, merged): (&str, &str)) {
+    assert!(server.task(&["approve", id]).status.success());
+    wait_for_status(server, id, "done");
+    wait_until(&format!("the task branch is merged into main: {file} has {merged:?}"), || {
+        git(repo, &["show", &format!("main:{file}")]).contains(merged)
+    });
+}
+
 #[test]
 fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let server = Server::spawn(&["demo".to_owned(), "--pace".to_owned(), "fast".to_owned()], &data);
     let tasks = server.task_json(&["list", "--json"]);
-    assert_eq!(tasks["total"], 5, "{tasks:#}");
+    assert_eq!(tasks["total"], SAMPLES.len(), "{tasks:#}");
     let items = tasks["items"].as_array().unwrap();
     let task_of = |sample: &str| -> &Value {
         let repo = data.join("repos").join(sample).canonicalize().unwrap();
@@ -83,7 +133,19 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     for sample in SAMPLES {
         let task = task_of(sample);
         assert_eq!(task["planning_agent"], format!("{sample}-planner"), "{task:#}");
+        let workflow = match sample {
+            "react-dashboard" => "design-first",
+            "python-invoices" => "bugfix",
+            "python-refunds" => "review",
+            _ => "feature",
+        };
+        assert_eq!(task["workflow"], workflow, "{task:#}");
         let id = task["id"].as_str().unwrap();
+        if workflow == "review" {
+            // No spec: its coder reviews the sample's branch, and the task ends there.
+            assert_reviewed(&server, &data.join("repos").join(sample), id);
+            continue;
+        }
         wait_for_status(&server, id, "spec_review");
         let versions = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/spec-versions"));
         assert_eq!(versions[0]["lint"], serde_json::json!([]), "{sample}: findings in {versions:#}");
@@ -187,26 +249,58 @@ fn the_demo_plans_implements_and_merges_the_sample_task_offline() {
     assert_eq!(offered.as_array().unwrap().len(), SAMPLES.len(), "{offered:#}");
     let body = serde_json::json!({"demo_repo": "python-api", "prompt": "Page through the items", "priority": "urgent"});
     let created = contract.expect(201, "post", "/spec-tasks/from-demo", &[], Some(body));
+    let review = serde_json::json!({"demo_repo": "python-refunds"});
+    let reviewing = contract.expect(201, "post", "/spec-tasks/from-demo", &[], Some(review));
     contract.assert_matched();
+    assert_eq!(reviewing["review_target"], REVIEWED, "{reviewing:#}");
+    assert_reviewed(&server, &data.join("repos/python-refunds"), reviewing["id"].as_str().unwrap());
     let id = created["id"].as_str().unwrap().to_owned();
     wait_for_status(&server, &id, "spec_review");
-    assert!(server.task(&["approve", &id]).status.success());
-    wait_for_status(&server, &id, "implementation_review");
+    implement(&server, &id);
     assert_checks_passed(&server, &id, "/python3 -m unittest");
-    assert!(server.task(&["approve", &id]).status.success());
-    wait_for_status(&server, &id, "done");
     let repo = data.join("repos/python-api").canonicalize().unwrap();
-    wait_until("the task branch is merged into main", || {
-        git(&repo, &["show", "main:app/main.py"]).contains("paginate(")
-    });
+    merge(&server, &id, &repo, ("app/main.py", "paginate("));
     // The check's byproducts (Python's bytecode cache) are ignored, not merged as unreported changes.
     let main = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(!main.contains("__pycache__"), "the check's bytecode cache is on main:\n{main}");
     run_sample_tests(&repo, &["python3", "-m", "unittest"]);
+
+    // The bugfix sample: the check fails on the test its first plan task writes (the bug is
+    // reproduced) and passes after the fix; the implementation review shows both.
+    let task = task_of("python-invoices");
+    assert_eq!(task["workflow"], "bugfix", "{task:#}");
+    let id = task["id"].as_str().unwrap().to_owned();
+    let spec = server.task_json(&["spec", &id, "--json"]);
+    assert_eq!(spec[0]["file_name"], "bugfix.md", "{spec:#}");
+    implement(&server, &id);
+    let review = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/implementation-review"));
+    let reproduction = &review["reproduction"];
+    assert_eq!(reproduction["before"]["outcome"], "reproduced", "{review:#}");
+    assert!(reproduction["before"]["output"].as_str().unwrap().contains("1809"), "{review:#}");
+    assert_eq!(reproduction["after"]["passed"], true, "{review:#}");
+    let repo = data.join("repos/python-invoices").canonicalize().unwrap();
+    merge(&server, &id, &repo, ("app/invoice.py", "amount * discount_percent // 100"));
+    run_sample_tests(&repo, &["python3", "-m", "unittest"]);
+
+    // The design-first sample: its spec opens on the design, and it goes the whole way too.
+    let task = task_of("react-dashboard");
+    let id = task["id"].as_str().unwrap().to_owned();
+    let spec = server.task_json(&["spec", &id, "--doc", "design", "--json"]);
+    assert!(spec["content"].as_str().unwrap().contains("RangePicker"), "{spec:#}");
+    implement(&server, &id);
+    assert_checks_passed(&server, &id, "/node --test test/");
+    let repo = data.join("repos/react-dashboard").canonicalize().unwrap();
+    merge(&server, &id, &repo, ("src/App.jsx", "<RangePicker"));
+    let main = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
+    for f in ["src/dateRange.js", "src/RangePicker.jsx", "test/dateRange.test.js"] {
+        assert!(main.contains(f), "{f} not on main:\n{main}");
+    }
+    run_sample_tests(&repo, &["node", "--test", "test/"]);
     server.stop();
 
-    // A second run continues with the same data: no second sample task.
+    // A second run continues with the same data: no second sample task (nor review branch).
     let server = Server::spawn(&["demo".to_owned(), "--pace".to_owned(), "fast".to_owned()], &data);
-    assert_eq!(server.task_json(&["list", "--json"])["total"], 6);
+    // The two made from the demo's samples are there besides.
+    assert_eq!(server.task_json(&["list", "--json"])["total"], SAMPLES.len() + 2);
     server.stop();
 }

@@ -104,5 +104,10 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// `git fsck --strict` is clean.
 pub fn assert_fsck_clean(dir: &Path) {
     let out = std::process::Command::new("git").args(["fsck", "--strict"]).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "git fsck --strict: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git fsck --strict: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

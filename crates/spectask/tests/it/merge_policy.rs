@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::implementation::{git, sessions, wait_until};
+use crate::implementation::{git, sessions, wait_for_state, wait_until};
 use crate::planning::wait_for_status;
 use crate::support::{
     CoderConfig, Server, coder_data, git_repo, http_json, json, postgres_url, scripted_coder_data, stderr,
@@ -41,7 +41,8 @@ fn keep_branch_leaves_the_default_branch_alone_and_keeps_the_task_branch() {
     let id = add_a_changelog(&server, &repo);
     let task = wait_for_status(&server, &id, "implementation_review");
     assert_eq!(sessions(&server, &id).len(), 1, "a coding session has exactly one work session");
-    assert!(server.task(&["approve", &id]).status.success());
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
     wait_for_status(&server, &id, "done");
     let branch = format!("spectask/{}", task["handle"].as_str().unwrap());
     assert_eq!(git(&repo, &["rev-parse", "main"]), main_before, "main is untouched");
@@ -93,7 +94,8 @@ fn merge_refused_then_retried(database_url: Option<&str>) {
     let main_before = git(&repo, &["rev-parse", "main"]);
     std::fs::write(repo.join("CHANGELOG.md"), "a person's own changelog\n").unwrap();
 
-    assert!(server.task(&["approve", &id]).status.success());
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
     let failed = wait_for_status(&server, &id, "failed");
     assert_eq!(failed["failure"]["from"], "done", "{failed}");
     let reason = failed["failure"]["reason"].as_str().unwrap();
@@ -151,7 +153,8 @@ fn main_moved_during_the_task_is_merged_into_its_branch_before_review() {
         "{files}"
     );
 
-    assert!(server.task(&["approve", &id]).status.success());
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
     wait_for_status(&server, &id, "done");
     let deadline = Instant::now() + Duration::from_secs(60);
     while git(&repo, &["rev-parse", "main"]) != git(&repo, &["rev-parse", &branch]) {
@@ -220,7 +223,8 @@ fn a_conflict_after_approval_goes_back_to_the_agent_and_to_review_again() {
     git(&repo, &["add", "CHANGELOG.md"]);
     git(&repo, &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "someone's commit"]);
     let theirs = git(&repo, &["rev-parse", "main"]).trim().to_owned();
-    assert!(server.task(&["approve", &id]).status.success());
+    let approved = server.task(&["approve", &id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
 
     let (state, _) = back_in_review_resolved(&server, &id);
     assert!(state["completed_at"].is_null(), "back at work, not completed: {state}");
@@ -240,7 +244,8 @@ fn a_conflict_after_approval_goes_back_to_the_agent_and_to_review_again() {
 /// Approves the task and waits until main is fast-forwarded to its branch, which holds both
 /// changelogs as the agent resolved them.
 fn approved_lands_resolved(server: &Server, repo: &Path, id: &str, branch: &str) {
-    assert!(server.task(&["approve", id]).status.success());
+    let approved = server.task(&["approve", id]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
     wait_for_status(server, id, "done");
     wait_until("main is fast-forwarded to the task branch", || {
         git(repo, &["rev-parse", "main"]) == git(repo, &["rev-parse", branch])
@@ -271,13 +276,19 @@ fn back_in_review_resolved(server: &Server, id: &str) -> (serde_json::Value, ser
 }
 
 /// A repository in `dir` whose coding-session task (agent run by `script`) added a changelog and
-/// waits for review: the repository, the server, the task's id and the task.
+/// waits for review, its summary written: the repository, the server, the task's id and the task.
+/// Main moves only after that: before it, the review's own integration would meet the move.
 fn changelog_in_review(dir: &Path, script: &str) -> (std::path::PathBuf, Server, String, serde_json::Value) {
     let repo = git_repo(dir, "app");
     let data = scripted_coder_data(dir, script);
     let server = Server::start(&data, None);
     let id = add_a_changelog(&server, &repo);
     let task = wait_for_status(&server, &id, "implementation_review");
+    wait_for_state("the implementation is summarized for its review", || {
+        let log = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
+        let summarized = log.as_array().is_some_and(|l| l.iter().any(|e| e["data"]["step"] == "summarize"));
+        if summarized { Ok(()) } else { Err(format!("{log:#}")) }
+    });
     (repo, server, id, task)
 }
 

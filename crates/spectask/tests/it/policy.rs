@@ -93,6 +93,17 @@ fn under_ask_an_unasked_write_waits_for_a_person_whose_refusal_fails_the_session
     let task = wait_for(&server, &id, "failed", Duration::from_secs(60));
     assert!(reason(&task).contains("refused by the person reviewing this session"), "{task:#}");
     assert!(!worktree.join("notes.md").exists());
+    // The session's decisions say what was asked, the answer and who gave it.
+    let session = sessions(&server, &id).into_iter().next().expect("the work session");
+    let history =
+        http_json(&server.url, &format!("/api/v1/work-sessions/{}/history", session["id"].as_str().unwrap()));
+    let entries = history["entries"].as_array().unwrap().iter();
+    let decisions: String =
+        entries.filter(|e| e["file"] == "decisions").filter_map(|e| e["content"].as_str()).collect();
+    assert!(
+        decisions.contains("- Write notes.md: refused (") && decisions.contains(" by a person [tool call "),
+        "{decisions}"
+    );
     server.stop();
     assert_no_agent_left(&script);
 }

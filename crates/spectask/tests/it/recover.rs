@@ -163,6 +163,50 @@ fn round_trip(target: Option<String>) {
     assert_fsck_clean(&repo);
 }
 
+/// A bugfix task's first document is `bugfix.md` in its mirrored versions too, and is recovered
+/// from there.
+#[test]
+fn a_bugfix_spec_is_mirrored_and_recovered_as_bugfix_md() {
+    use crate::workflows::{TEST_FIRST, answer};
+    let llm = FakeLlm::start(vec![answer(TEST_FIRST)]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = planner_data(dir.path(), &llm.base_url, "");
+    let server = Server::start(&data, None);
+    let path = repo.to_str().unwrap();
+    let created =
+        server.task_json(&["create", "--repo", path, "--workflow", "bugfix", "Fix tokens", "--json"]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let task = wait_for_status(&server, &id, "spec_review");
+    let api = Api::new(&server.url);
+    let (status, answer) = api.post(&format!("/spec-tasks/{id}/commit-progress"), None);
+    assert_eq!(status, 200, "{answer}");
+    let versions = format!("specs/{}/versions/1", task["handle"].as_str().unwrap());
+    let files = crate::implementation::git(
+        &repo,
+        &["ls-tree", "--name-only", "helix-design-docs", &format!("{versions}/")],
+    );
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [format!("{versions}/bugfix.md"), format!("{versions}/design.md"), format!("{versions}/tasks.md")],
+        "{files}"
+    );
+    let tasks = vec![id];
+    let before = snapshot(&api, &tasks, &[]);
+    server.stop();
+
+    for name in ["spectask.db", "spectask.db-wal", "spectask.db-shm"] {
+        let _ = std::fs::remove_file(data.join(name));
+    }
+    let recovered = recover(&repo, &data, None);
+    assert!(recovered.status.success(), "{}", stderr(&recovered));
+    let server = Server::start(&data, None);
+    let after = snapshot(&Api::new(&server.url), &tasks, &[]);
+    assert!(after.to_string().contains("Expired tokens are accepted."), "{after:#}");
+    assert_eq!(after, before);
+    server.stop();
+}
+
 /// A task whose state was mirrored while two of its sessions ran is recovered after `kill -9` and
 /// the loss of its database: once a server runs it goes on by itself to review, with every plan
 /// task's file on its branch, and nobody has to retry it.

@@ -16,7 +16,7 @@ use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::git_http::GitHttp;
 use crate::implementation::{git, wait_until};
 use crate::remote_repos::{files_on, upstream};
-use crate::support::{Server, json, processes_with, stderr};
+use crate::support::{Server, json, processes_with, stderr, stdout};
 
 #[test]
 fn a_task_moves_to_a_node_that_shares_no_disk_through_the_remote() {
@@ -43,6 +43,9 @@ fn a_task_moves_to_a_node_that_shares_no_disk_through_the_remote() {
     assert!(!processes_with(&needle).is_empty(), "the first node's agent works on the task");
 
     let b = Server::start_node_hiding(&data_b, &database, "node-b", &home_a);
+    // The second node has no clone yet: the repository is not unavailable for that.
+    let listed = json(&b.task_like(&["repo", "list", "--json"]));
+    assert_eq!(listed[0]["design_docs"]["state"], "not_cloned", "{listed:#}");
     a.kill9();
     wait_for(&b, &id, "implementation_review", Duration::from_secs(120));
     // The second node worked in a clone of its own, made from the URL.
@@ -55,10 +58,24 @@ fn a_task_moves_to_a_node_that_shares_no_disk_through_the_remote() {
     wait_until("the closing history reaches the remote", || {
         files_on(&bare, "helix-design-docs").contains(&complete)
     });
+    // A repository marked as needing attention would have its state mirrored no more.
+    let repos = b.task_like(&["repo", "list", "--json"]);
+    assert!(
+        repos.status.success(),
+        "the repository needs no attention: {}{}",
+        stdout(&repos),
+        stderr(&repos)
+    );
     let history = files_on(&bare, "helix-design-docs");
     for file in [format!("specs/{handle}/requirements.md"), format!("specs/{handle}/state.json")] {
-        assert!(history.contains(&file), "{file} in\n{history}");
+        let log = || git(&bare, &["log", "--name-status", "--format=%n%h %s", "helix-design-docs"]);
+        assert!(history.contains(&file), "{file} in\n{history}\n{}", log());
     }
+    // Mirrored before the summary that closes the task: the state there is the task done.
+    let state: serde_json::Value =
+        serde_json::from_str(&git(&bare, &["show", &format!("helix-design-docs:specs/{handle}/state.json")]))
+            .unwrap();
+    assert_eq!(state["spec_tasks"][0]["status"], "done", "{state:#}");
     b.stop();
     assert_eq!(git(&clone_b, &["rev-parse", "main"]), git(&bare, &["rev-parse", "main"]), "main pushed");
     assert_fsck_clean(&bare);

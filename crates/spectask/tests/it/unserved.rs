@@ -1,6 +1,6 @@
 //! Requests an agent sends that spectask does not serve (a vendor's own methods) are answered
 //! "method not found" and counted: the counts of a task's live agent show in its instance
-//! (`GET /spec-tasks/{id}/zed-instance`) and per profile in `GET /agents`.
+//! (`GET /spec-tasks/{id}/editor/instance`) and per profile in `GET /agents`.
 
 use serde_json::json;
 
@@ -33,7 +33,7 @@ fn counts_show_for_the_live_agent(database_url: Option<&str>) {
             .is_some_and(|s| s["summary"].as_str().is_some_and(|t| t.ends_with("Ready.")))
     });
     let expected = json!({ "craft/drainMidTurnQueue": 2, "_acme/telemetry": 1 });
-    let instance = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/zed-instance"));
+    let instance = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/editor/instance"));
     assert_eq!(instance["on_this_node"], true, "{instance:#}");
     assert_eq!(instance["unserved_requests"], expected, "{instance:#}");
     let agents = http_json(&server.url, "/api/v1/agents");

@@ -100,6 +100,32 @@ async fn progress_marks_completed_sessions_done_before_their_tick() {
     );
 }
 
+/// A simple task's whole-plan session, completed, marks done every plan task but one a converge
+/// round gave a session of its own, which shows in progress while that session runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_plan_session_leaves_a_rounds_own_plan_task_to_its_session() {
+    use spectask_core::{Complexity, PlanTaskRef, WorkSessionCommand};
+    let f = Fixture::new(Backend::Sqlite).await;
+    let mut task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+    task.complexity = Complexity::Simple;
+    let store = f.store();
+    let whole = f.session(&task, Complexity::WHOLE_PLAN_SESSION).await;
+    let whole = store.transition_work_session(&whole, &WorkSessionCommand::Start).await.unwrap().value;
+    store.transition_work_session(&whole, &WorkSessionCommand::Complete).await.unwrap();
+    let plan_task =
+        PlanTaskRef { index: 1, id: Some("2".into()), title: "Two".into(), description: String::new() };
+    let round = spectask_store::NewWorkSession {
+        plan_task: Some(plan_task),
+        ..spectask_store::NewWorkSession::implementation(task.id, "2 Two", "")
+    };
+    let round = store.create_work_session(round).await.unwrap();
+    store.transition_work_session(&round, &WorkSessionCommand::Start).await.unwrap();
+    let sessions = store.work_sessions_of(task.id).await.unwrap();
+    let document = progress_document(&f.ctx, &task).await.unwrap().unwrap();
+    let text = as_sessions_stand(document, &task, &sessions);
+    assert!(text.contains("- [x] 1. One") && text.contains("- [~] 2. Two"), "{text}");
+}
+
 /// Several marks go in one commit (a session's "done" with the "in progress" of the sessions its
 /// commit started), an id the plan does not name is passed over, and a mark already set changes
 /// nothing: no commit.

@@ -207,37 +207,10 @@ fn names_of(sessions: &[WorkSession], ids: &[WorkSessionId]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use spectask_core::{PlanTaskRef, Priority, SpecTaskId, WorkSessionPhase, WorkSessionState};
+    use spectask_core::WorkSessionState;
 
     use super::*;
-
-    fn session(task: SpecTaskId, index: u32, state: WorkSessionState) -> WorkSession {
-        let now = chrono::Utc::now();
-        WorkSession {
-            id: WorkSessionId::from_uuid(uuid::Uuid::from_u128(u128::from(index) + 1)),
-            spec_task_id: task,
-            parent_id: None,
-            spawned_by_id: None,
-            name: format!("s{}", index + 1),
-            description: String::new(),
-            phase: WorkSessionPhase::Implementation,
-            state,
-            plan_task: Some(PlanTaskRef {
-                index,
-                id: Some((index + 1).to_string()),
-                title: format!("task {}", index + 1),
-                description: String::new(),
-            }),
-            agent_profile: None,
-            agent_config: serde_json::json!({}),
-            priority: Priority::Normal,
-            created_at: now,
-            updated_at: now,
-            started_at: None,
-            completed_at: None,
-            version: 1,
-        }
-    }
+    use crate::testing::work_session;
 
     fn moves(schedule: &Schedule) -> Vec<(String, &'static str)> {
         let word = |c: &WorkSessionCommand| match c {
@@ -260,9 +233,8 @@ mod tests {
     #[test]
     fn waiting_sessions_are_blocked_and_the_longest_chain_starts_first_under_the_limit() {
         let plan = Plan::parse(PLAN);
-        let task = SpecTaskId::from_uuid(uuid::Uuid::from_u128(99));
         let sessions: Vec<WorkSession> =
-            (0..5).map(|i| session(task, i, WorkSessionState::Pending)).collect();
+            (0..5).map(|i| work_session(u128::from(i) + 1, Some(i), WorkSessionState::Pending)).collect();
         let committed = HashSet::new();
         let schedule = decide(Some(&plan), 2, &SchedulingView { sessions: &sessions, committed: &committed });
         let made = moves(&schedule);
@@ -285,9 +257,8 @@ mod tests {
     #[test]
     fn a_session_is_unblocked_and_started_once_its_dependencies_are_committed() {
         let plan = Plan::parse(PLAN);
-        let task = SpecTaskId::from_uuid(uuid::Uuid::from_u128(99));
         let mut sessions: Vec<WorkSession> =
-            (0..5).map(|i| session(task, i, WorkSessionState::Completed)).collect();
+            (0..5).map(|i| work_session(u128::from(i) + 1, Some(i), WorkSessionState::Completed)).collect();
         let (one, two) = (sessions[0].id, sessions[1].id);
         sessions[2].state = WorkSessionState::Interrupted { reason: "restart".into() };
         sessions[3].state = WorkSessionState::Blocked { waiting_on: vec![one, two] };
@@ -308,9 +279,8 @@ mod tests {
     #[test]
     fn a_slot_is_kept_for_the_dependents_of_a_session_whose_commit_is_under_way() {
         let plan = Plan::parse(PLAN);
-        let task = SpecTaskId::from_uuid(uuid::Uuid::from_u128(99));
         let mut sessions: Vec<WorkSession> =
-            (0..5).map(|i| session(task, i, WorkSessionState::Pending)).collect();
+            (0..5).map(|i| work_session(u128::from(i) + 1, Some(i), WorkSessionState::Pending)).collect();
         let (one, two) = (sessions[0].id, sessions[1].id);
         sessions[0].state = WorkSessionState::Completed;
         sessions[1].state = WorkSessionState::Completed;

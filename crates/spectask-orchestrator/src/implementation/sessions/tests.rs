@@ -136,10 +136,7 @@ fn chain_lengths_count_the_longest_line_of_waiting_sessions() {
 
 /// A scheduling pass reads the task, its sessions and the review decisions (follow-ups) to make the
 /// missing sessions, then decides in one write: a pass with nothing to do (two sessions running at
-/// the limit, one pending) costs 4 round trips. Before the decision moved into the write, it read the
-/// committed sessions and the last progress snapshot apart (5); before that, it read the task twice
-/// and the sessions three times, read the pending session again and opened a write to find the task
-/// at its limit, and another to find it not finished (11).
+/// the limit, one pending) costs 4 store round trips.
 async fn a_pass_reads_the_task_and_its_sessions_once(backend: Backend) {
     let mut f = Fixture::new(backend).await;
     f.configure(|c| c.max_parallel_sessions = 2);

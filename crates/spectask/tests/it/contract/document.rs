@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use spectask_core::sse::SseParser;
+use spectask_core::wire::sse::SseParser;
 
 use super::super::http::Api;
 

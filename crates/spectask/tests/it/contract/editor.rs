@@ -1,6 +1,6 @@
 //! The contract's editor part: a thread opened from an editor, a prompt streamed as its turn with
-//! the agent's permission request answered by the editor, a cancel with nothing to cancel, the
-//! Zed integration's event and session endpoints, and the editor leaving.
+//! the agent's permission request answered by the editor, a cancel with nothing to cancel, an
+//! editor integration's events and its older session route, and the editor leaving.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -24,6 +24,7 @@ pub fn an_editor_thread(c: &mut Contract, repo: &str) {
     assert_eq!(cancelled["cancelled"], false, "no turn runs any more");
 
     let created = json!({"event_type": "thread_created", "cwd": repo, "spec_task": task});
+    c.expect(200, "post", "/editor/events", &[], Some(created.clone()));
     c.expect(200, "post", "/zed/events", &[], Some(created));
     let child = json!({"cwd": repo, "spec_task": task, "parent_session": session, "client": "contract"});
     c.expect(201, "post", "/zed-threads/create-session", &[], Some(child));

@@ -54,6 +54,13 @@ steps = [
 ]
 
 [[rule]]
+match = "*Review the changes of feature/auth*"
+steps = [
+  { write_file = { path = ".spectask/review/findings.md", content = "I read the diff.\n\n## Unchecked token\n- File: src/auth.rs\n- Line: 1\n- Severity: medium\n\nThe token is never checked.\n" } },
+  { message = "Written." },
+]
+
+[[rule]]
 match = "*Keep working*"
 steps = [{ message = "working" }, { sleep = 600000 }]
 
@@ -114,9 +121,16 @@ const EXCUSED: &[(&str, &str, &str)] = &[
 
 /// A data dir: the fake LLM plans, the scripted agent implements and asks before its first write.
 fn setup(dir: &Path, llm: &FakeLlm) -> std::path::PathBuf {
+    // The same scripted agent, writing without asking: the review task's (a review's agent asks
+    // nobody).
+    let profile = format!(
+        "permission_policy = \"ask\"\n\n[agents.reviewer]\nkind = \"acp\"\ncommand = \"spectask\"\n\
+         args = [\"agent\", \"scripted\", \"--script\", \"{}\"]\n",
+        dir.join("coder.toml").display()
+    );
     let config = CoderConfig {
         planner: Some(&llm.base_url),
-        profile: "permission_policy = \"ask\"\n",
+        profile: &profile,
         orchestrator: "backoff_initial_seconds = 0.1\nmax_attempts = 3\n",
         ..CoderConfig::default()
     };
@@ -191,10 +205,45 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     // A generous daily budget for the repository (its tasks must go on), then a bad one.
     let daily = json!({"tokens": 1_000_000_000, "cost": 1000, "currency": "USD"});
     let set = c.expect(200, "put", "/repos/{id}/budget", &[&repo_id], Some(daily));
-    assert_eq!((set["scope"].as_str(), set["tokens"].as_u64()), (Some("repository"), Some(1_000_000_000)), "{set}");
+    assert_eq!(
+        (set["scope"].as_str(), set["tokens"].as_u64()),
+        (Some("repository"), Some(1_000_000_000)),
+        "{set}"
+    );
     let bad = c.call("put", "/repos/{id}/budget", &[&repo_id], "", Some(json!({"currency": "US D"})));
     assert_eq!(bad.status, 400, "{}", bad.text);
     c.get("/repos/{id}/budget", &[&repo_id]);
+    let unadoptable = c.call(
+        "post",
+        "/spec-tasks/adopt",
+        &[],
+        "",
+        Some(json!({"repo": registered["path"], "folder": "no/such"})),
+    );
+    assert_eq!(
+        (unadoptable.status, error_code(&unadoptable).as_str()),
+        (400, "invalid_folder"),
+        "{}",
+        unadoptable.text
+    );
+    // A repository with a spec folder, taken up at review.
+    let specs = dir.path().join("specs-app");
+    let spec_files = [
+        (".kiro/specs/login/requirements.md", "# Requirements Document\n"),
+        (".kiro/specs/login/tasks.md", "- [x] 1. Done already\n"),
+    ];
+    spectask_git::init_repository(&specs, &spec_files, "init").unwrap();
+    let adopted = c.expect(
+        201,
+        "post",
+        "/spec-tasks/adopt",
+        &[],
+        Some(json!({"repo": specs, "folder": ".kiro/specs/login"})),
+    );
+    assert_eq!(adopted["status"], "spec_review", "{adopted}");
+    let workflows = c.get("/repos/{id}/workflows", &[&repo_id]);
+    assert_eq!(workflows["workflows"][2]["name"], "bugfix", "{workflows}");
+    review_task(&mut c, dir.path());
     let unknown = c.call("post", "/repos/{id}/members", &[&repo_id], "", Some(json!({"user": "nobody"})));
     assert_eq!((unknown.status, error_code(&unknown).as_str()), (400, "unknown_user"), "{}", unknown.text);
     let absent = c.call("delete", "/repos/{id}/members/{user}", &[&repo_id, "nobody"], "", None);
@@ -222,6 +271,7 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     c.get("/tasks/{id}", &[&id]);
     wait_status(&mut c, &id, "spec_review");
     c.get("/spec-tasks/{id}/spec-versions", &[&id]);
+    c.get("/spec-tasks/{id}/steering", &[&id]);
     c.get("/spec-tasks/{id}/documents/{document}", &[&id, "requirements"]);
     let review = json!({"comments": "Name the token's lifetime", "line_comments": []});
     c.expect(200, "post", "/spec-tasks/{id}/request-changes", &[&id], Some(review));
@@ -253,6 +303,9 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
         });
         (task["status"] == "implementation_review" && follow_up).then_some(())
     });
+    // Every criterion has its commit: the converge pass finds nothing and records it.
+    let converged = c.expect(200, "post", "/spec-tasks/{id}/converge", &[&id], None);
+    assert_eq!(converged["converged"], true, "{converged}");
     c.expect(200, "post", "/spec-tasks/{id}/approve-implementation", &[&id], empty());
     wait_status(&mut c, &id, "done");
     c.get("/spec-tasks/{id}/export", &[&id]);
@@ -276,6 +329,33 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     assert!(events.iter().any(|e| e["kind"] == "spec_task.created"), "{events:#?}");
     c.finish(EXCUSED);
     server.stop();
+}
+
+/// A review task on a branch of a repository of its own: a target naming nothing refused, the
+/// report read back, and a finding followed up (the follow-up cancelled: it is not the scenario's).
+fn review_task(c: &mut Contract, dir: &Path) {
+    let repo = dir.join("review-app");
+    spectask_git::init_repository(&repo, &[("src/auth.rs", "fn check() {}\n")], "init").unwrap();
+    let git = |args: &[&str]| crate::implementation::git(&repo, args);
+    git(&["checkout", "-q", "-b", "feature/auth"]);
+    std::fs::write(repo.join("src/auth.rs"), "fn check(token: &str) {}\n").unwrap();
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "Take a token"]);
+    git(&["checkout", "-q", "main"]);
+    let body = |target: &str| {
+        json!({"repo": repo, "prompt": "Review the auth branch", "workflow": "review", "review_target": target,
+            "implementation_agent": "reviewer"})
+    };
+    let refused = c.call("post", "/spec-tasks/from-prompt", &[], "", Some(body("nope")));
+    assert_eq!((refused.status, error_code(&refused).as_str()), (400, "invalid_review_target"), "{}", refused.text);
+    let review = c.expect(201, "post", "/spec-tasks/from-prompt", &[], Some(body("feature/auth")));
+    let id = review["id"].as_str().unwrap().to_owned();
+    wait_status(c, &id, "done");
+    let report = c.get("/spec-tasks/{id}/review-report", &[&id]);
+    assert_eq!((report["findings"][0]["file"].as_str(), report["findings"][0]["line"].as_u64()), (Some("src/auth.rs"), Some(1)), "{report}");
+    let follow_up = json!({"findings": [1], "workflow": "feature"});
+    let task = c.expect(201, "post", "/spec-tasks/{id}/follow-ups", &[&id], Some(follow_up));
+    assert!(task["prompt"].as_str().unwrap().contains("`src/auth.rs:1`"), "{task}");
+    c.expect(200, "post", "/spec-tasks/{id}/cancel", &[task["id"].as_str().unwrap()], None);
 }
 
 /// The tasks the lifecycle's other ends need: rejected, approved with handoff and deleted,

@@ -47,7 +47,9 @@ pub fn while_a_session_waits(c: &mut Contract, database_url: Option<&str>, data:
     c.get("/spec-tasks/{id}/multi-session-overview", &[task]);
     let fleet = c.get("/agents/fleet/live-progress", &[]);
     assert!(!fleet["agents"].as_array().unwrap().is_empty(), "the task's agent is live: {fleet:#}");
+    c.get("/spec-tasks/{id}/editor/instance", &[task]);
     c.get("/spec-tasks/{id}/zed-instance", &[task]);
+    c.get("/spec-tasks/{id}/editor/threads", &[task]);
     c.get("/spec-tasks/{id}/zed-threads", &[task]);
     c.get("/spec-tasks/{id}/coordination-log", &[task]);
     c.get("/tasks/{task_id}/work-sessions", &[task]);
@@ -56,6 +58,7 @@ pub fn while_a_session_waits(c: &mut Contract, database_url: Option<&str>, data:
 
     // The waiting session.
     c.get("/work-sessions/{id}", &[&first]);
+    c.get("/work-sessions/{id}/editor/thread", &[&first]);
     c.get("/work-sessions/{id}/zed-thread", &[&first]);
     let entry = json!({"file": "decisions", "content": "Chose bcrypt for the password hashes."});
     c.expect(201, "post", "/work-sessions/{id}/record-history", &[&first], Some(entry));
@@ -93,11 +96,15 @@ pub fn pause_and_resume(c: &mut Contract, task: &str, session: &str) {
     c.expect(200, "put", "/work-sessions/{id}/status", &[session], Some(pause));
     c.expect(200, "put", "/work-sessions/{id}/status", &[session], Some(json!({"status": "running"})));
     wait_running(c, session);
+    c.expect(202, "post", "/work-sessions/{id}/editor/thread", &[session], None);
+    wait_running(c, session);
+    c.expect(200, "delete", "/work-sessions/{id}/editor/thread", &[session], None);
     c.expect(202, "post", "/work-sessions/{id}/zed-thread", &[session], None);
     wait_running(c, session);
     c.expect(200, "delete", "/work-sessions/{id}/zed-thread", &[session], None);
-    c.expect(202, "post", "/work-sessions/{id}/zed-thread", &[session], None);
+    c.expect(202, "post", "/work-sessions/{id}/editor/thread", &[session], None);
     wait_running(c, session);
+    c.expect(200, "delete", "/spec-tasks/{id}/editor/instance", &[task], None);
     c.expect(200, "delete", "/spec-tasks/{id}/zed-instance", &[task], None);
 }
 

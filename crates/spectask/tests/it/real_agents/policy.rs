@@ -63,8 +63,8 @@ fn ask_holds(started: Started) {
     assert_eq!(git(&started.repo, &["show", &format!("{branch}:hello.txt")]), GREETING);
     let session = sessions(&started.server, &started.id).into_iter().next().unwrap();
     let decisions = started.history(&session, "decisions");
-    assert!(decisions.contains("- permission for ") && decisions.contains(": Allowed"), "{decisions}");
-    assert!(decisions.contains("(by User)"), "{decisions}");
+    assert!(decisions.contains(": allowed (") && decisions.contains("[tool call "), "{decisions}");
+    assert!(decisions.contains(" by a person ["), "{decisions}");
     started.server.stop();
 }
 
@@ -75,7 +75,7 @@ fn deny_holds(started: &Started) -> Value {
         let session = sessions(&started.server, &started.id).into_iter().next()?;
         let decisions = started.history(&session, "decisions");
         let activity = started.history(&session, "activity_log");
-        (decisions.contains(": Rejected") && activity.contains("turn ended")).then_some(session)
+        (decisions.contains(": refused (") && activity.contains("turn ended")).then_some(session)
     });
     assert_eq!(started.written(), None, "{session:#}");
     session

@@ -216,7 +216,7 @@ fn claude_code_completes_a_sandboxed_work_session() {
     let run = run("claude", &model, CLAUDE, |_| {});
     assert_completed(&run, &anthropic::tool_results(&model));
     let decisions = run.history("decisions");
-    assert!(decisions.contains("- permission for toolu_1: Allowed"), "{decisions}");
+    assert!(decisions.contains(": allowed (") && decisions.contains("[tool call toolu_1]"), "{decisions}");
     run.started.server.stop();
 }
 
@@ -233,8 +233,8 @@ fn gemini_cli_completes_a_sandboxed_work_session() {
     let model = FakeModel::start(gemini::router);
     let run = run("gemini", &model, GEMINI, |_| {});
     assert_completed(&run, &gemini::tool_results(&model));
-    // The write went through spectask's confinement.
-    assert!(run.history("activity_log").contains("hello.txt (21 bytes)"), "{}", run.history("activity_log"));
+    // The write went through spectask's confinement; the log names it in the worktree.
+    assert!(run.history("activity_log").contains("wrote hello.txt (21 bytes)"), "{}", run.history("activity_log"));
     run.started.server.stop();
 }
 

@@ -1,0 +1,10 @@
+//! The SpecTask and what belongs to it alone: its spec versions and the reviews of them, the tasks
+//! it waits for, the forge issue it came from and its pull request. Its status changes only
+//! through [`lifecycle`](crate::lifecycle).
+
+pub mod issue;
+pub mod prerequisite;
+pub mod pull_request;
+pub mod spec_review;
+pub mod spec_task;
+pub mod spec_version;

@@ -1,0 +1,594 @@
+//! Making commits in a worktree, through git: from an explicit set of file writes (the
+//! design-docs branch), or from what changed in the worktree (a task's work). Files are staged
+//! with `git add`, so the repository's attributes and filters apply (eol, Git LFS), and committed
+//! with `git commit`, so its identity, signing, permissions, fsync settings and hooks apply.
+
+use std::path::{Path, PathBuf};
+
+use backon::BlockingRetryable;
+
+use crate::error::{GitError, io_err};
+use crate::names::{CommitId, validate_file_path};
+use crate::plumbing::cmd::{Git, failure, nul_fields, text};
+use crate::plumbing::write_journal::JournaledFile;
+
+/// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileWrite {
+    /// Create the file or replace its contents.
+    Put { path: String, contents: Vec<u8> },
+    /// Append to the file, creating it when absent. Several appends to one file in one commit are
+    /// applied in order.
+    Append { path: String, contents: Vec<u8> },
+}
+
+impl FileWrite {
+    pub fn put(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> FileWrite {
+        FileWrite::Put { path: path.into(), contents: contents.into() }
+    }
+
+    pub fn append(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> FileWrite {
+        FileWrite::Append { path: path.into(), contents: contents.into() }
+    }
+
+    pub fn path(&self) -> &str {
+        match self {
+            FileWrite::Put { path, .. } | FileWrite::Append { path, .. } => path,
+        }
+    }
+}
+
+/// How a file differs between two commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One file that differs between two commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub path: String,
+    pub change: FileChange,
+}
+
+/// Whether a commit runs the repository's `pre-commit` and `commit-msg` hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hooks {
+    Run,
+    Skip,
+}
+
+/// A worktree spectask commits in: where git runs, its working tree, and its own git dir (the
+/// admin dir of a linked worktree), where git keeps its HEAD and state files.
+pub(crate) struct Worktree {
+    pub(crate) git: Git,
+    pub(crate) path: PathBuf,
+    pub(crate) admin: PathBuf,
+}
+
+impl Worktree {
+    pub(crate) fn linked(admin: PathBuf, path: PathBuf) -> Worktree {
+        Worktree { git: Git::worktree(&admin, &path), path, admin }
+    }
+
+    /// Refuses unless `branch` is checked out here and no merge, rebase, cherry-pick, revert or
+    /// bisect is under way.
+    pub(crate) fn check_branch(&self, branch: &str) -> Result<(), GitError> {
+        self.check_head(branch)?;
+        refuse_operation_in_progress(&self.admin, &self.path)
+    }
+
+    /// Refuses unless `branch` is checked out here.
+    fn check_head(&self, branch: &str) -> Result<(), GitError> {
+        let out = self.git.reading().output(&["symbolic-ref", "-q", "HEAD"], None)?;
+        let head = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if head.strip_prefix("refs/heads/") != Some(branch) {
+            let actual = match head.strip_prefix("refs/heads/") {
+                Some(other) => other.to_owned(),
+                None if head.is_empty() => "a detached HEAD".to_owned(),
+                None => head,
+            };
+            return Err(GitError::WrongBranchCheckedOut {
+                path: self.path.clone(),
+                expected: branch.to_owned(),
+                actual,
+            });
+        }
+        Ok(())
+    }
+
+    /// The uncommitted changes (at `paths` only when given), after checking that `branch` is
+    /// checked out and no merge, rebase … is under way: one `git status`.
+    fn changes_on(&self, branch: &str, paths: Option<&[String]>) -> Result<Vec<(String, String)>, GitError> {
+        if paths.is_some_and(<[String]>::is_empty) {
+            self.check_branch(branch)?;
+            return Ok(Vec::new());
+        }
+        let status = status_entries(&self.git, paths)?;
+        if status.branch.as_deref() != Some(branch) {
+            let actual = status.branch.unwrap_or_else(|| "a detached HEAD".to_owned());
+            return Err(GitError::WrongBranchCheckedOut {
+                path: self.path.clone(),
+                expected: branch.to_owned(),
+                actual,
+            });
+        }
+        refuse_operation_in_progress(&self.admin, &self.path)?;
+        Ok(status.entries)
+    }
+
+    /// Commits `writes` on `branch`, which must be checked out: each file is written in the
+    /// worktree (an append to what is there), staged and committed. Refuses when a written path
+    /// has uncommitted changes; returns `None`, committing nothing, when the writes change nothing.
+    /// A failed commit puts the files back as they were.
+    pub(crate) fn commit_writes(
+        &self,
+        branch: &str,
+        message: &str,
+        writes: &[FileWrite],
+    ) -> Result<Option<CommitId>, GitError> {
+        for write in writes {
+            validate_file_path(write.path())?;
+        }
+        self.undo_interrupted_write()?;
+        let mut paths: Vec<String> = writes.iter().map(|w| w.path().to_owned()).collect();
+        paths.sort();
+        paths.dedup();
+        let dirty: Vec<String> = self.changes_on(branch, Some(&paths))?.into_iter().map(|(_, p)| p).collect();
+        if !dirty.is_empty() {
+            return Err(GitError::UncommittedChanges { path: self.path.clone(), files: dirty });
+        }
+        let mut planned = Vec::new();
+        for path in &paths {
+            let file = self.safe_path(path)?;
+            let before = read_optional(&file)?;
+            let mut after = before.clone().unwrap_or_default();
+            for write in writes.iter().filter(|w| w.path() == path) {
+                match write {
+                    FileWrite::Put { contents, .. } => after.clone_from(contents),
+                    FileWrite::Append { contents, .. } => after.extend_from_slice(contents),
+                }
+            }
+            if before.as_deref() != Some(after.as_slice()) {
+                planned.push((path.clone(), file, before, after));
+            }
+        }
+        if planned.is_empty() {
+            return Ok(None);
+        }
+        let head = self.git.reading().output(&["rev-parse", "--verify", "-q", "HEAD"], None)?;
+        let journaled: Vec<JournaledFile<'_>> = planned
+            .iter()
+            .map(|(path, _, before, after)| JournaledFile { path, existed: before.is_some(), after })
+            .collect();
+        self.begin_write(text(&head.stdout).trim(), &journaled)?;
+        let mut written = Vec::new();
+        for (path, file, before, after) in planned {
+            if let Err(e) = write_atomically(&file, &after) {
+                self.restore(&written);
+                self.end_write();
+                return Err(e);
+            }
+            written.push((path, file, before));
+        }
+        let staged: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
+        let committed = self
+            .stage(Some(&staged))
+            .and_then(|()| self.commit(message, Hooks::Skip, Some(&staged)))
+            .and_then(|committed| {
+                if !committed {
+                    return Ok(None);
+                }
+                let head = self.git.reading().run(&["rev-parse", "--verify", "HEAD"])?;
+                CommitId::from_git(&head).map(Some)
+            });
+        if committed.is_err() {
+            self.restore(&written);
+        }
+        self.end_write();
+        committed
+    }
+
+    /// Commits what changed in the worktree (added, modified, deleted, untracked but not ignored),
+    /// only at `paths` when given. Returns `None` when nothing changed.
+    pub(crate) fn commit_changes(
+        &self,
+        branch: &str,
+        message: &str,
+        paths: Option<&[String]>,
+        hooks: Hooks,
+    ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
+        if let Some(paths) = paths {
+            for path in paths {
+                validate_file_path(path)?;
+            }
+        }
+        self.undo_interrupted_write()?;
+        let entries = self.changes_on(branch, paths)?;
+        if entries.iter().any(|(xy, _)| is_unmerged(xy)) {
+            return Err(GitError::OperationInProgress {
+                path: self.path.clone(),
+                state: "unresolved merge conflict".to_owned(),
+            });
+        }
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
+        self.stage(paths.map(|_| changed.as_slice()))?;
+        // The whole index: what the agent staged itself is its work too.
+        if !self.commit(message, hooks, None)? {
+            return Ok(None);
+        }
+        self.head_commit().map(Some)
+    }
+
+    /// Concludes the merge under way on `branch` as its merge commit: every change staged (the
+    /// conflicts as whoever edited the files resolved them), committed with `message`.
+    pub(crate) fn conclude_merge(
+        &self,
+        branch: &str,
+        message: &str,
+        hooks: Hooks,
+    ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
+        self.check_head(branch)?;
+        self.stage(None)?;
+        if !self.commit(message, hooks, None)? {
+            return Ok(None);
+        }
+        self.head_commit().map(Some)
+    }
+
+    /// Runs the repository's `pre-commit` hook, when it has one, on what changed (at `paths` only
+    /// when given) staged on the branch's tip in an index of its own, so the worktree's index is
+    /// left as it was (sibling sessions commit from it): the hook's output when it refuses.
+    pub(crate) fn pre_commit(
+        &self,
+        branch: &str,
+        paths: Option<&[String]>,
+    ) -> Result<Option<String>, GitError> {
+        // A merge under way is concluded whole, and its hooks run then (see `conclude_merge`).
+        if self.present_hooks(&["pre-commit"])?.is_empty()
+            || crate::task::integrate::merge_under_way(&self.admin)
+        {
+            return Ok(None);
+        }
+        let entries = self.changes_on(branch, paths)?;
+        if entries.is_empty() || entries.iter().any(|(xy, _)| is_unmerged(xy)) {
+            return Ok(None);
+        }
+        let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
+        let index = self.admin.join("SPECTASK_HOOK_INDEX");
+        let _ = std::fs::remove_file(&index);
+        let own =
+            Worktree { git: self.git.with_index(&index), path: self.path.clone(), admin: self.admin.clone() };
+        let verdict =
+            own.git.run(&["read-tree", "HEAD"]).and_then(|_| own.stage(paths.map(|_| changed.as_slice())));
+        let verdict = verdict.and_then(|()| match own.run_hook("pre-commit", &[]) {
+            Ok(()) => Ok(None),
+            Err(GitError::HookRejected { message, .. }) => Ok(Some(message)),
+            Err(other) => Err(other),
+        });
+        let _ = std::fs::remove_file(&index);
+        verdict
+    }
+
+    /// The repository's hooks among `hooks` that exist and are executable (in `core.hooksPath`
+    /// when set, else the common git dir's `hooks`): one look at the configuration for all.
+    fn present_hooks<'h>(&self, hooks: &[&'h str]) -> Result<Vec<&'h str>, GitError> {
+        let configured = self.git.reading().output(&["config", "--path", "--get", "core.hooksPath"], None)?;
+        let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
+        let dir = if configured.is_empty() {
+            // `<git-dir>/worktrees/<name>` for a linked worktree: hooks are the common dir's.
+            let common = self.admin.parent().and_then(Path::parent).unwrap_or(&self.admin);
+            common.join("hooks")
+        } else {
+            self.path.join(configured)
+        };
+        use std::os::unix::fs::PermissionsExt;
+        let executable = |hook: &str| {
+            std::fs::metadata(dir.join(hook))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        Ok(hooks.iter().copied().filter(|hook| executable(hook)).collect())
+    }
+
+    /// `git add --all`, of `paths` only when given.
+    fn stage(&self, paths: Option<&[String]>) -> Result<(), GitError> {
+        match paths {
+            None => self.git.run_waiting(&["add", "--all"], None)?,
+            Some(paths) => {
+                let list = nul_list(paths);
+                let args = ["add", "--all", "--pathspec-from-file=-", "--pathspec-file-nul"];
+                self.git.run_waiting(&args, Some(&list))?
+            }
+        };
+        Ok(())
+    }
+
+    /// Commits what is staged (at `only` when given: what someone else staged stays staged);
+    /// `false` when nothing is. With [`Hooks::Run`] the repository's `pre-commit` and `commit-msg`
+    /// hooks run first, each refusal a [`GitError::HookRejected`].
+    fn commit(&self, message: &str, hooks: Hooks, only: Option<&[String]>) -> Result<bool, GitError> {
+        let message_file = self.admin.join("SPECTASK_COMMIT_MSG");
+        std::fs::write(&message_file, message).map_err(io_err("write", &message_file))?;
+        let file_arg = message_file.to_string_lossy().into_owned();
+        if hooks == Hooks::Run {
+            for hook in self.present_hooks(&["pre-commit", "commit-msg"])? {
+                let args: &[&str] = if hook == "commit-msg" { &[&file_arg] } else { &[] };
+                self.run_hook(hook, args)?;
+            }
+        }
+        let mut args = vec!["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "--file", &file_arg];
+        let list = only.map(nul_list);
+        if list.is_some() {
+            args.extend(["--only", "--pathspec-from-file=-", "--pathspec-file-nul"]);
+        }
+        let committed = run_with_identity(&self.git, &args, list.as_deref());
+        let _ = std::fs::remove_file(&message_file);
+        match committed {
+            Err(GitError::Command { message, .. }) if nothing_to_commit(&message) => return Ok(false),
+            other => other?,
+        };
+        Ok(true)
+    }
+
+    /// The commit HEAD names now, and the files it changed against its first parent: one
+    /// `git diff-tree`, which prints the commit's id first.
+    fn head_commit(&self) -> Result<(CommitId, Vec<ChangedFile>), GitError> {
+        let args = [
+            "diff-tree",
+            "-r",
+            "-z",
+            "--no-renames",
+            "--name-status",
+            "--diff-merges=first-parent",
+            "--root",
+            "HEAD",
+        ];
+        let out = self.git.reading().run(&args)?;
+        let mut fields = nul_fields(&out);
+        let id = CommitId::from_git(fields.next().unwrap_or_default())?;
+        Ok((id, name_status(fields)))
+    }
+
+    fn run_hook(&self, hook: &str, args: &[&str]) -> Result<(), GitError> {
+        let mut full = vec!["hook", "run", "--ignore-missing", hook];
+        if !args.is_empty() {
+            full.push("--");
+            full.extend_from_slice(args);
+        }
+        let output = self.git.output(&full, None)?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let mut message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !stdout.trim().is_empty() {
+            message = format!("{}\n{message}", stdout.trim()).trim().to_owned();
+        }
+        if message.is_empty() {
+            message = format!("it exited with {}", output.status);
+        }
+        Err(GitError::HookRejected { hook: hook.to_owned(), message })
+    }
+
+    /// The file at `path` in the worktree, refused when a directory on the way is a symbolic
+    /// link (a write must not leave the worktree).
+    fn safe_path(&self, path: &str) -> Result<PathBuf, GitError> {
+        let mut at = self.path.clone();
+        for segment in path.split('/') {
+            at.push(segment);
+            if at.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(GitError::InvalidFilePath {
+                    path: path.to_owned(),
+                    reason: "passes through a symbolic link in the worktree",
+                });
+            }
+        }
+        Ok(at)
+    }
+
+    /// Puts the written files back as they were and unstages them, after a failed commit.
+    fn restore(&self, written: &[(String, PathBuf, Option<Vec<u8>>)]) {
+        for (_, file, before) in written {
+            let restored = match before {
+                Some(bytes) => write_atomically(file, bytes),
+                None => std::fs::remove_file(file).map_err(io_err("remove", file)),
+            };
+            if let Err(e) = restored {
+                tracing::warn!(error = %e, "could not put a design-docs file back after a failed commit");
+            }
+        }
+        if written.is_empty() {
+            return;
+        }
+        let paths: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
+        let list = nul_list(&paths);
+        let args = ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul"];
+        if let Err(e) = self.git.run_waiting(&args, Some(&list)) {
+            tracing::warn!(error = %e, "could not unstage design-docs files after a failed commit");
+        }
+    }
+}
+
+/// Runs a committing git command; when git knows no identity for the committer (no `user.name`
+/// or `user.email` anywhere, and none it can guess), runs it again as `spectask`.
+pub(crate) fn run_with_identity(git: &Git, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
+    let run = |fallback: bool| {
+        (|| {
+            let mut command = git.command(args);
+            if fallback {
+                for (name, value) in [
+                    ("GIT_AUTHOR_NAME", "spectask"),
+                    ("GIT_AUTHOR_EMAIL", "spectask@localhost"),
+                    ("GIT_COMMITTER_NAME", "spectask"),
+                    ("GIT_COMMITTER_EMAIL", "spectask@localhost"),
+                ] {
+                    command.env(name, value);
+                }
+            }
+            let output = crate::plumbing::cmd::run_command(command, args, input)?;
+            if output.status.success() { Ok(output.stdout) } else { Err(failure(args, &output)) }
+        })
+        .retry(crate::plumbing::retry::LOCK_FILE_RETRY)
+        .when(GitError::is_lock_held)
+        .call()
+        .map_err(GitError::lock_held_named)
+    };
+    match run(false) {
+        Err(GitError::Command { message, .. })
+            if message.contains("tell me who you are")
+                || message.contains("unable to auto-detect email")
+                || message.contains("empty ident name") =>
+        {
+            run(true)
+        }
+        other => other,
+    }
+}
+
+/// What `git commit` says (with `LC_ALL=C`) when nothing is staged.
+fn nothing_to_commit(message: &str) -> bool {
+    message.contains("nothing to commit")
+        || message.contains("no changes added to commit")
+        || message.contains("nothing added to commit")
+}
+
+/// The uncommitted changes in a worktree: modified, staged, deleted and untracked files (ignored
+/// files are not changes), at `paths` only when given.
+pub(crate) fn status(git: &Git, paths: Option<&[String]>) -> Result<Vec<String>, GitError> {
+    Ok(status_entries(git, paths)?.entries.into_iter().map(|(_, path)| path).collect())
+}
+
+/// Every uncommitted change in the worktree.
+pub(crate) fn uncommitted_files(git: &Git) -> Result<Vec<String>, GitError> {
+    status(git, None)
+}
+
+/// What `git status` says of a worktree: the branch checked out (`None` when HEAD is detached),
+/// and each uncommitted change's two status letters and path (at `paths` only when given; `??`
+/// for an untracked file). One `git status --porcelain=v2 --branch`.
+struct Status {
+    branch: Option<String>,
+    entries: Vec<(String, String)>,
+}
+
+fn status_entries(git: &Git, paths: Option<&[String]>) -> Result<Status, GitError> {
+    let mut args =
+        vec!["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--no-renames"];
+    if let Some(paths) = paths {
+        args.push("--");
+        args.extend(paths.iter().map(String::as_str));
+    }
+    let out = git.reading().run(&args)?;
+    let mut status = Status { branch: None, entries: Vec::new() };
+    let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let Some(field) = fields.next() {
+        let line = text(field);
+        if let Some(head) = line.strip_prefix("# branch.head ") {
+            status.branch = (head != "(detached)").then(|| head.to_owned());
+            continue;
+        }
+        // `1 <XY> <sub> <mH> <mI> <mW> <hH> <hI> <path>`, `2 …` (a rename, its old path next),
+        // `u <XY> <sub> <m1> <m2> <m3> <mW> <h1> <h2> <h3> <path>`, `? <path>`.
+        let entry = match line.split_at_checked(1) {
+            Some(("1", _)) => line.splitn(9, ' ').collect::<Vec<_>>(),
+            Some(("2", _)) => {
+                fields.next();
+                line.splitn(10, ' ').collect()
+            }
+            Some(("u", _)) => line.splitn(11, ' ').collect(),
+            Some(("?", rest)) => vec!["?", "??", rest.trim_start()],
+            _ => continue,
+        };
+        if let (Some(xy), Some(path)) = (entry.get(1), entry.last()) {
+            status.entries.push(((*xy).to_owned(), (*path).to_owned()));
+        }
+    }
+    Ok(status)
+}
+
+fn is_unmerged(xy: &str) -> bool {
+    matches!(xy, "DD" | "AU" | "UD" | "UA" | "DU" | "AA" | "UU")
+}
+
+/// Refuses when the git dir `git_dir` of the worktree at `path` says a merge, rebase, cherry-pick,
+/// revert or bisect is under way (the state files git itself leaves there).
+pub(crate) fn refuse_operation_in_progress(git_dir: &Path, path: &Path) -> Result<(), GitError> {
+    const MARKS: [(&str, &str); 6] = [
+        ("MERGE_HEAD", "merge"),
+        ("rebase-merge", "rebase"),
+        ("rebase-apply", "rebase"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+        ("BISECT_LOG", "bisect"),
+    ];
+    for (mark, state) in MARKS {
+        if git_dir.join(mark).exists() {
+            return Err(GitError::OperationInProgress { path: path.to_path_buf(), state: state.to_owned() });
+        }
+    }
+    Ok(())
+}
+
+/// The files that differ between `from` (the commit's first parent when `None`, every file of a
+/// root commit) and `to`.
+pub(crate) fn changed_files(
+    git: &Git,
+    from: Option<CommitId>,
+    to: CommitId,
+) -> Result<Vec<ChangedFile>, GitError> {
+    let (from, to) = (from.map(|c| c.to_string()), to.to_string());
+    let mut args = vec!["diff-tree", "-r", "-z", "--no-renames", "--name-status", "--no-commit-id"];
+    match &from {
+        Some(from) => args.extend([from.as_str(), to.as_str()]),
+        None => args.extend(["--root", to.as_str()]),
+    }
+    let out = git.reading().run(&args)?;
+    Ok(name_status(nul_fields(&out)))
+}
+
+/// `--name-status -z` pairs (status, path) as changed files.
+fn name_status<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> Vec<ChangedFile> {
+    let mut files = Vec::new();
+    while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
+        let change = match status.first() {
+            Some(b'A') => FileChange::Added,
+            Some(b'D') => FileChange::Deleted,
+            _ => FileChange::Modified,
+        };
+        files.push(ChangedFile { path: text(path), change });
+    }
+    files
+}
+
+/// `paths` as a NUL-separated list, for `--pathspec-from-file=- --pathspec-file-nul`.
+fn nul_list(paths: &[String]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for path in paths {
+        list.extend_from_slice(path.as_bytes());
+        list.push(0);
+    }
+    list
+}
+
+fn read_optional(file: &Path) -> Result<Option<Vec<u8>>, GitError> {
+    match std::fs::read(file) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("read", file)(e)),
+    }
+}
+
+/// Writes `file` whole or not at all: a sibling temporary file renamed over it.
+fn write_atomically(file: &Path, bytes: &[u8]) -> Result<(), GitError> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.spectask-{}", std::process::id()));
+    std::fs::write(&temp, bytes).map_err(io_err("write", &temp))?;
+    std::fs::rename(&temp, file).map_err(io_err("rename into place", file))
+}

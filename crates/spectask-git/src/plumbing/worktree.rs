@@ -1,0 +1,320 @@
+//! spectask's worktrees under `<root>/.git-worktrees/`, made and removed by `git worktree`:
+//! created idempotently (repairing stale ones), marked as spectask's, and removed only when they
+//! are spectask's and nothing would be lost.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use backon::BlockingRetryable;
+
+use crate::error::{GitError, io_err};
+use crate::plumbing::cmd::Git;
+
+/// The directory, relative to the repository root, that holds every spectask worktree.
+pub const WORKTREES_DIR: &str = ".git-worktrees";
+
+/// The file in a worktree's admin dir (`.git/worktrees/<name>/`) saying spectask created it. git
+/// leaves files it does not know there alone, and removes them with the worktree.
+const MARKER: &str = "spectask";
+
+/// What a spectask worktree is for; written into its marker file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WorktreeKind {
+    DesignDocs,
+    Task,
+}
+
+impl WorktreeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            WorktreeKind::DesignDocs => "design-docs",
+            WorktreeKind::Task => "task",
+        }
+    }
+}
+
+/// One worktree as `git worktree list --porcelain` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct WorktreeEntry {
+    pub(crate) path: PathBuf,
+    /// The full ref checked out (`refs/heads/…`), `None` when detached or bare.
+    pub(crate) branch: Option<String>,
+    pub(crate) bare: bool,
+    pub(crate) prunable: bool,
+}
+
+/// Every worktree of the repository, the main one first. `main` runs in the main working tree,
+/// which stands for the first entry: git lists a separate git dir there instead.
+pub(crate) fn list(main: &Git) -> Result<Vec<WorktreeEntry>, GitError> {
+    let listing = || main.reading().run(&["worktree", "list", "--porcelain", "-z"]);
+    // `git worktree add` makes a worktree's admin directory file by file (`locked` first, removed
+    // when done; `commondir`, `gitdir`, `HEAD`): a listing in between fails to read one of them.
+    // Listed again.
+    let out = listing
+        .retry(crate::plumbing::retry::LOCK_FILE_RETRY)
+        .when(|e| matches!(e, GitError::Command { message, .. } if is_half_made(message)))
+        .call()?;
+    let mut all = Vec::new();
+    let mut current: Option<WorktreeEntry> = None;
+    for field in out.split(|b| *b == 0) {
+        let field = String::from_utf8_lossy(field);
+        if field.is_empty() {
+            all.extend(current.take());
+            continue;
+        }
+        let (key, value) = field.split_once(' ').unwrap_or((&field, ""));
+        match key {
+            "worktree" => {
+                all.extend(current.take());
+                current = Some(WorktreeEntry { path: PathBuf::from(value), ..WorktreeEntry::default() });
+            }
+            "branch" => current.iter_mut().for_each(|w| w.branch = Some(value.to_owned())),
+            "bare" => current.iter_mut().for_each(|w| w.bare = true),
+            "prunable" => current.iter_mut().for_each(|w| w.prunable = true),
+            _ => {}
+        }
+    }
+    all.extend(current);
+    if let Some(first) = all.first_mut().filter(|w| !w.bare) {
+        first.path = main.dir().to_path_buf();
+    }
+    Ok(all)
+}
+
+/// `<root>/.git-worktrees/<name>`.
+pub(crate) fn worktree_path(root: &Path, name: &str) -> PathBuf {
+    root.join(WORKTREES_DIR).join(name)
+}
+
+/// `<git-dir>/worktrees/<name>`: where git keeps a linked worktree's HEAD, index and state.
+pub(crate) fn admin_dir(git_dir: &Path, name: &str) -> PathBuf {
+    git_dir.join("worktrees").join(name)
+}
+
+/// Where a new worktree starts: on a branch that exists, or on a new branch from a commit.
+pub(crate) enum Start<'a> {
+    Branch,
+    NewBranch { from: &'a str },
+}
+
+/// Makes sure `<root>/.git-worktrees/<name>` is a worktree with `branch` checked out. Reuses a valid
+/// one, prunes stale ones, moves a leftover directory that is not a worktree aside (to
+/// `.git-worktrees/.stale-<name>-<seconds>`, never deleting it). Returns whether it created one.
+pub(crate) fn ensure_worktree(
+    main: &Git,
+    root: &Path,
+    git_dir: &Path,
+    name: &str,
+    branch: &str,
+    kind: WorktreeKind,
+    start: Start<'_>,
+) -> Result<bool, GitError> {
+    let path = worktree_path(root, name);
+    let full = format!("refs/heads/{branch}");
+    if let Some(found) = in_place(main, &path)? {
+        return match found.branch {
+            Some(b) if b == full => Ok(false),
+            other => Err(GitError::WrongBranchCheckedOut {
+                path,
+                expected: branch.to_owned(),
+                actual: other.map_or("a detached HEAD".to_owned(), |b| short(&b).to_owned()),
+            }),
+        };
+    }
+    main.run(&["worktree", "prune"])?;
+    let worktrees = list(main)?;
+    if let Some(elsewhere) = worktrees.iter().find(|w| w.branch.as_deref() == Some(full.as_str())) {
+        return Err(GitError::BranchCheckedOutElsewhere {
+            branch: branch.to_owned(),
+            path: elsewhere.path.clone(),
+        });
+    }
+    let admin = admin_dir(git_dir, name);
+    if admin.exists() {
+        // Still there after a prune: git knows it as another worktree of that name.
+        let taken = worktrees.iter().find(|w| w.path.file_name() == Some(name.as_ref()) && w.path != path);
+        let at = taken.map_or_else(|| admin.clone(), |w| w.path.clone());
+        return Err(GitError::WorktreeNameTaken { name: name.to_owned(), path: at });
+    }
+    if path.exists() {
+        move_aside(root, name, &path)?;
+    }
+    let parent = root.join(WORKTREES_DIR);
+    std::fs::create_dir_all(&parent).map_err(io_err("create directory", &parent))?;
+    let path_arg = path.to_string_lossy().into_owned();
+    match start {
+        Start::Branch => main.run(&["worktree", "add", "--quiet", &path_arg, branch])?,
+        Start::NewBranch { from } => {
+            main.run(&["worktree", "add", "--quiet", "--no-track", "-b", branch, &path_arg, from])?
+        }
+    };
+    if !admin.is_dir() {
+        return Err(GitError::WorktreeNameTaken { name: name.to_owned(), path });
+    }
+    if kind == WorktreeKind::DesignDocs {
+        // A sparse main checkout hands its cone to the worktrees made from it; the design-docs
+        // branch is spectask's own and is checked out whole.
+        let worktree = Git::worktree(&admin, &path);
+        let sparse = worktree.output(&["config", "--bool", "core.sparseCheckout"], None)?;
+        if String::from_utf8_lossy(&sparse.stdout).trim() == "true" {
+            worktree.run(&["sparse-checkout", "disable"])?;
+        }
+    }
+    let marker = admin.join(MARKER);
+    std::fs::write(&marker, format!("{}\n", kind.as_str())).map_err(io_err("write", &marker))?;
+    tracing::info!(worktree = %path.display(), branch, "created worktree");
+    Ok(true)
+}
+
+/// The worktree at `path` as git lists it, when it is a valid one.
+pub(crate) fn in_place(main: &Git, path: &Path) -> Result<Option<WorktreeEntry>, GitError> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    Ok(list(main)?.into_iter().find(|w| !w.prunable && same_path(&w.path, path)))
+}
+
+/// Whether to remove a worktree that still holds uncommitted or untracked files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemoveOptions {
+    /// Remove even if the worktree has uncommitted or untracked files, or (for a task) its branch
+    /// has commits not merged into the default branch. Never removes a worktree spectask did not
+    /// create.
+    pub force: bool,
+}
+
+/// Removes the worktree `name` (directory and metadata) if spectask created it as a `kind` worktree.
+/// Returns `false` when there is no such worktree.
+pub(crate) fn remove_worktree(
+    main: &Git,
+    root: &Path,
+    git_dir: &Path,
+    name: &str,
+    kind: WorktreeKind,
+    force: bool,
+) -> Result<bool, GitError> {
+    let path = worktree_path(root, name);
+    let admin = admin_dir(git_dir, name);
+    let listed = list(main)?.into_iter().find(|w| same_path(&w.path, &path));
+    let Some(listed) = listed else {
+        if path.exists() {
+            return Err(GitError::NotSpectaskWorktree { path });
+        }
+        return Ok(false);
+    };
+    if marker(&admin) != Some(kind) {
+        return Err(GitError::NotSpectaskWorktree { path: listed.path });
+    }
+    if !listed.prunable && !force {
+        let files = crate::plumbing::commit::uncommitted_files(&Git::worktree(&admin, &path))?;
+        if !files.is_empty() {
+            return Err(GitError::UncommittedChanges { path, files });
+        }
+    }
+    if listed.prunable {
+        main.run(&["worktree", "prune"])?;
+    } else {
+        // Checked above (or forced): untracked files that are ignored go with the worktree.
+        let path_arg = path.to_string_lossy().into_owned();
+        main.run(&["worktree", "remove", "--force", "--force", &path_arg])?;
+    }
+    tracing::info!(worktree = %path.display(), "removed worktree");
+    Ok(true)
+}
+
+/// The worktrees spectask created as `kind`: name, path, and whether the directory is still a
+/// valid worktree.
+pub(crate) fn marked_worktrees(
+    main: &Git,
+    root: &Path,
+    git_dir: &Path,
+    kind: WorktreeKind,
+) -> Result<Vec<(String, PathBuf, bool)>, GitError> {
+    let mut found = Vec::new();
+    for listed in list(main)? {
+        let in_dir = listed.path.parent().is_some_and(|p| same_path(p, &root.join(WORKTREES_DIR)));
+        let Some(name) = listed.path.file_name().and_then(|n| n.to_str()).filter(|_| in_dir) else {
+            continue;
+        };
+        if marker(&admin_dir(git_dir, name)) == Some(kind) {
+            found.push((name.to_owned(), listed.path.clone(), !listed.prunable));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn marker(admin: &Path) -> Option<WorktreeKind> {
+    match std::fs::read_to_string(admin.join(MARKER)).ok()?.trim() {
+        "design-docs" => Some(WorktreeKind::DesignDocs),
+        "task" => Some(WorktreeKind::Task),
+        _ => None,
+    }
+}
+
+/// Where `branch` is checked out: the main worktree or a valid linked one.
+pub(crate) fn checked_out_at(main: &Git, branch: &str) -> Result<Option<PathBuf>, GitError> {
+    let full = format!("refs/heads/{branch}");
+    Ok(list(main)?.into_iter().find(|w| !w.prunable && w.branch.as_deref() == Some(&full)).map(|w| w.path))
+}
+
+fn short(full: &str) -> &str {
+    full.strip_prefix("refs/heads/").unwrap_or(full)
+}
+
+pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    canonical(a) == canonical(b)
+}
+
+/// Moves a leftover directory out of the way: removed when empty, else renamed, never deleted.
+fn move_aside(root: &Path, name: &str, path: &Path) -> Result<(), GitError> {
+    let empty = std::fs::read_dir(path).map_err(io_err("read directory", path))?.next().is_none();
+    if empty {
+        return std::fs::remove_dir(path).map_err(io_err("remove", path));
+    }
+    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let aside = root.join(WORKTREES_DIR).join(format!(".stale-{name}-{seconds}"));
+    std::fs::rename(path, &aside).map_err(io_err("move aside", path))?;
+    tracing::warn!(from = %path.display(), to = %aside.display(), "moved a stale non-worktree directory aside");
+    Ok(())
+}
+
+/// Whether git failed on a worktree admin file that `git worktree add` is still writing.
+fn is_half_made(message: &str) -> bool {
+    message.contains("failed to read") && message.contains("worktrees/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing that meets a worktree `git worktree add` is still making (its `locked` marker
+    /// there, then gone) is made again rather than failing its caller.
+    #[test]
+    fn a_listing_waits_out_a_worktree_being_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        crate::init_repository(&root, &[("README.md", "# r\n")], "init").unwrap();
+        let main = Git::at(&root);
+        main.run(&["worktree", "add", "-q", "--detach", "../other"]).unwrap();
+        // Unreadable for now (a directory where git expects a file), readable once removed.
+        let marker = root.join(".git/worktrees/other/locked");
+        std::fs::create_dir(&marker).unwrap();
+        let remover = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::fs::remove_dir(&marker).unwrap();
+        });
+        let listed = list(&main).unwrap();
+        remover.join().unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+    }
+
+    /// Both half-made shapes git reports are recognised, and nothing else.
+    #[test]
+    fn half_made_worktrees_are_told_from_other_failures() {
+        assert!(is_half_made("fatal: failed to read '.git/worktrees/x/locked': Is a directory"));
+        assert!(is_half_made("fatal: failed to read .git/worktrees/x/commondir: Success"));
+        assert!(!is_half_made("fatal: not a git repository"));
+    }
+}

@@ -1,0 +1,318 @@
+//! A SpecTask's code branch `spectask/<task>` and its worktree `.git-worktrees/<task>`: creation,
+//! work-session commits, and removal that never loses work.
+
+use std::path::PathBuf;
+
+use crate::error::GitError;
+use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
+use crate::plumbing::commit::{ChangedFile, Hooks, Worktree, uncommitted_files};
+use crate::plumbing::lock::LockScope;
+use crate::plumbing::worktree::{
+    RemoveOptions, Start, WorktreeKind, admin_dir, ensure_worktree, marked_worktrees, remove_worktree,
+    worktree_path,
+};
+use crate::repository::registration::Repo;
+
+/// A task's code branch and worktree, as [`Repo::ensure_task_worktree`] left them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskWorktree {
+    /// `spectask/<task>`.
+    pub branch: String,
+    /// `<root>/.git-worktrees/<task>`.
+    pub path: PathBuf,
+    /// The branch did not exist and was created from the default branch's tip.
+    pub branch_created: bool,
+    /// The worktree did not exist (or was stale) and was created.
+    pub worktree_created: bool,
+}
+
+/// A commit of everything a work session changed in its task's worktree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkSessionCommit {
+    /// The subject line, e.g. `feat(7f3a-login): add password hashing`.
+    pub message: String,
+    /// The SpecTask id, written as the `Spec-Task:` trailer.
+    pub spec_task: String,
+    /// The WorkSession id, written as the `Work-Session:` trailer.
+    pub work_session: String,
+    /// Requirement ids, written comma-separated as the `Implements:` trailer (left out when empty).
+    pub implements: Vec<String>,
+    /// The files the session changed (relative to the worktree), when known: only they are
+    /// committed, so a sibling session's work in the shared worktree is not swept in. `None`
+    /// commits every change.
+    pub paths: Option<Vec<String>>,
+}
+
+/// What [`Repo::commit_work_session`] (or [`Repo::commit_design_docs_worktree`]) committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedChanges {
+    pub commit: CommitId,
+    pub changed_files: Vec<ChangedFile>,
+}
+
+/// One task worktree spectask created, as listed by [`Repo::task_worktrees`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskWorktreeEntry {
+    pub task: TaskHandle,
+    pub path: PathBuf,
+    pub valid: bool,
+}
+
+/// What [`Repo::remove_task`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskRemoval {
+    pub worktree_removed: bool,
+    pub branch_deleted: bool,
+}
+
+/// Where the task's worktree is: `<root>/.git-worktrees/<task>` (it may not exist yet).
+pub fn task_worktree_path(root: &std::path::Path, task: &TaskHandle) -> PathBuf {
+    worktree_path(root, task.as_str())
+}
+
+impl Repo {
+    /// Makes sure `spectask/<task>` exists (at least at the remote's copy of it when the repository
+    /// has a remote that holds one, else created from the default branch's tip) and is checked out at
+    /// `.git-worktrees/<task>`. Idempotent; shared by all of the task's work sessions.
+    pub fn ensure_task_worktree(&self, task: &TaskHandle) -> Result<TaskWorktree, GitError> {
+        self.ensure_task_worktree_from(task, None)
+    }
+
+    /// [`Repo::ensure_task_worktree`], a new branch starting at `from` (a review task's reviewed
+    /// code) rather than at the default branch's tip.
+    pub(crate) fn ensure_task_worktree_from(
+        &self,
+        task: &TaskHandle,
+        from: Option<CommitId>,
+    ) -> Result<TaskWorktree, GitError> {
+        if task.as_str() == self.design_docs_dir_name() {
+            return Err(GitError::InvalidTaskHandle {
+                name: task.to_string(),
+                reason: "is the name of the design-docs worktree",
+            });
+        }
+        let branch = task.branch();
+        let path = worktree_path(self.root(), task.as_str());
+        let main = self.main_git();
+        // Looked at first without the writer lock: a task's worktree is made once and every later
+        // call (each session of the task) finds it in place.
+        if let Some(found) = crate::plumbing::worktree::in_place(&main, &path)?
+            && found.branch.as_deref() == Some(format!("refs/heads/{branch}").as_str())
+        {
+            // Commits a person pushed onto the task's branch (as last fetched) are built on.
+            if self.remote().is_some() {
+                let _lock = self.lock(LockScope::Task(task))?;
+                self.catch_up_task_branch(&branch)?;
+            }
+            return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
+        }
+        let _lock = self.lock(LockScope::Task(task))?;
+        let branch_created = self.tip_of(&branch)?.is_none();
+        // Work another node pushed (a repository registered by URL, as last fetched) carries on
+        // here: the branch is created from, or fast-forwarded to, the remote's.
+        self.catch_up_task_branch(&branch)?;
+        let base = match from {
+            Some(from) => from.to_string(),
+            None => self.default_tip()?.to_string(),
+        };
+        let start = match self.tip_of(&branch)? {
+            None => Start::NewBranch { from: &base },
+            Some(_) => Start::Branch,
+        };
+        let worktree_created = ensure_worktree(
+            &main,
+            self.root(),
+            self.git_dir(),
+            task.as_str(),
+            &branch,
+            WorktreeKind::Task,
+            start,
+        )?;
+        if worktree_created && path.join(".gitmodules").is_file() {
+            // The agent sees the submodules' files, as in a clone made with --recurse-submodules.
+            let worktree = self.task_checkout(task)?;
+            let init = ["submodule", "update", "--init", "--recursive", "--quiet"];
+            if let Err(err) = worktree.git.run(&init) {
+                tracing::warn!(task = %task, %err, "could not check out the submodules of a task worktree");
+            }
+        }
+        Ok(TaskWorktree { branch, path, branch_created, worktree_created })
+    }
+
+    /// Commits every change in the task's worktree — added, modified, deleted, and untracked files
+    /// that are not ignored — with the trailers `Spec-Task:`, `Work-Session:` and `Implements:`,
+    /// through `git commit` after the repository's `pre-commit` and `commit-msg` hooks (a refusal
+    /// is [`GitError::HookRejected`], with the hook's output, and commits nothing). With a merge
+    /// of the default branch under way, concludes it with every change. Returns `None` when
+    /// nothing changed.
+    pub fn commit_work_session(
+        &self,
+        task: &TaskHandle,
+        commit: &WorkSessionCommit,
+    ) -> Result<Option<CommittedChanges>, GitError> {
+        let mut trailers = vec![
+            Trailer::new("Spec-Task", &commit.spec_task)?,
+            Trailer::new("Work-Session", &commit.work_session)?,
+        ];
+        if !commit.implements.is_empty() {
+            trailers.push(Trailer::new("Implements", commit.implements.join(", "))?);
+        }
+        let message = commit_message(&commit.message, &trailers);
+        let _lock = self.lock(LockScope::Task(task))?;
+        let worktree = self.task_checkout(task)?;
+        let hooks = match self.hooks() {
+            crate::repository::registration::HookPolicy::Run => Hooks::Run,
+            crate::repository::registration::HookPolicy::Skip => Hooks::Skip,
+        };
+        let committed = if self.integration_under_way(&worktree)? {
+            // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
+            worktree.conclude_merge(&task.branch(), &message, hooks)?
+        } else {
+            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks)?
+        };
+        Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
+    }
+
+    /// What the repository's `pre-commit` hook says of the work in the task's worktree (only at
+    /// `paths` when given), staged as [`Repo::commit_work_session`] would stage it: `Some` with the
+    /// hook's output when it refuses, `None` when it passes, is absent, or nothing changed.
+    /// Commits nothing; lets a refusal go back to the agent before its session completes.
+    pub fn pre_commit_refusal(
+        &self,
+        task: &TaskHandle,
+        paths: Option<&[String]>,
+    ) -> Result<Option<String>, GitError> {
+        let _lock = self.lock(LockScope::Task(task))?;
+        let worktree = self.task_checkout(task)?;
+        if self.hooks() == crate::repository::registration::HookPolicy::Skip {
+            return Ok(None);
+        }
+        worktree.pre_commit(&task.branch(), paths)
+    }
+
+    /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses
+    /// when the worktree has uncommitted or untracked files ([`GitError::UncommittedChanges`]) or the
+    /// branch has commits not merged into the default branch ([`GitError::UnmergedCommits`]). A
+    /// worktree spectask did not create is never removed, forced or not.
+    pub fn remove_task(
+        &self,
+        task: &TaskHandle,
+        delete_branch: bool,
+        options: RemoveOptions,
+    ) -> Result<TaskRemoval, GitError> {
+        let _lock = self.lock(LockScope::Task(task))?;
+        let branch = task.branch();
+        if delete_branch && !options.force {
+            self.refuse_unmerged(&branch)?;
+        }
+        let main = self.main_git();
+        let worktree_removed = remove_worktree(
+            &main,
+            self.root(),
+            self.git_dir(),
+            task.as_str(),
+            WorktreeKind::Task,
+            options.force,
+        )?;
+        let mut branch_deleted = false;
+        if delete_branch && let Some(tip) = self.tip_of(&branch)? {
+            let full = format!("refs/heads/{branch}");
+            main.run(&["update-ref", "-m", "spectask: remove task", "-d", &full, &tip.to_string()])?;
+            branch_deleted = true;
+            tracing::info!(branch, "deleted task branch");
+        }
+        Ok(TaskRemoval { worktree_removed, branch_deleted })
+    }
+
+    /// The task worktrees spectask created, by task name, e.g. for a sweep removing those of finished
+    /// tasks. `valid` is false when the directory is gone (pruned by [`Repo::prune_worktrees`]).
+    pub fn task_worktrees(&self) -> Result<Vec<TaskWorktreeEntry>, GitError> {
+        let mut entries = Vec::new();
+        for (name, path, valid) in
+            marked_worktrees(&self.main_git(), self.root(), self.git_dir(), WorktreeKind::Task)?
+        {
+            if let Ok(task) = TaskHandle::new(name) {
+                entries.push(TaskWorktreeEntry { task, path, valid });
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Drops the metadata of worktrees whose directory is gone (`git worktree prune`; locked
+    /// worktrees are kept).
+    pub fn prune_worktrees(&self) -> Result<(), GitError> {
+        let _lock = self.lock(LockScope::Repository)?;
+        self.main_git().run(&["worktree", "prune"])?;
+        Ok(())
+    }
+
+    /// The submodules of the task's worktree holding changes of their own (edited or untracked
+    /// files inside them), which a commit of the task's branch cannot hold: they are reported,
+    /// not dropped. Empty when the repository has no submodules.
+    pub fn submodules_with_changes(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
+        let worktree = self.task_checkout(task)?;
+        if !worktree.path.join(".gitmodules").is_file() {
+            return Ok(Vec::new());
+        }
+        let args = ["status", "--porcelain=v2", "-z", "--ignore-submodules=none", "--untracked-files=no"];
+        let out = worktree.git.reading().run(&args)?;
+        Ok(crate::plumbing::cmd::nul_fields(&out)
+            .filter_map(|entry| {
+                // `1 <XY> <sub> <mH> <mI> <mW> <hH> <hI> <path>`: `<sub>` is `S<c><m><u>` for a
+                // submodule, `m` and `u` marking changes inside it.
+                let entry = String::from_utf8_lossy(entry);
+                let fields: Vec<&str> = entry.splitn(9, ' ').collect();
+                let sub = fields.get(2)?.as_bytes();
+                let inside = fields.first() == Some(&"1")
+                    && sub.first() == Some(&b'S')
+                    && (sub.get(2) == Some(&b'M') || sub.get(3) == Some(&b'U'));
+                inside.then(|| fields.get(8).map(|p| (*p).to_owned())).flatten()
+            })
+            .collect())
+    }
+
+    /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.
+    pub fn task_uncommitted(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
+        uncommitted_files(&self.task_checkout(task)?.git)
+    }
+
+    /// The tip of the default branch.
+    pub(crate) fn default_tip(&self) -> Result<CommitId, GitError> {
+        self.tip_of(self.default_branch())?.ok_or_else(|| GitError::BranchNotFound {
+            repo: self.root().to_path_buf(),
+            branch: self.default_branch().to_owned(),
+        })
+    }
+
+    fn refuse_unmerged(&self, branch: &str) -> Result<(), GitError> {
+        let Some(tip) = self.tip_of(branch)? else {
+            return Ok(());
+        };
+        let range = format!("{}..{tip}", self.default_tip()?);
+        let count = self.main_git().reading().text(&["rev-list", "--count", &range])?;
+        let ahead: usize = count.parse().unwrap_or(0);
+        if ahead > 0 {
+            return Err(GitError::UnmergedCommits {
+                branch: branch.to_owned(),
+                default_branch: self.default_branch().to_owned(),
+                count: ahead,
+            });
+        }
+        Ok(())
+    }
+
+    /// The task's worktree, named by the main repository's record of it (its admin directory under
+    /// `.git/worktrees/`), never by the `.git` file inside the worktree: that file is writable to
+    /// the task's agent, which could point it at another repository. Refused when the record names
+    /// another directory.
+    pub(crate) fn task_checkout(&self, task: &TaskHandle) -> Result<Worktree, GitError> {
+        let path = worktree_path(self.root(), task.as_str());
+        let admin = admin_dir(self.git_dir(), task.as_str());
+        let recorded = std::fs::read_to_string(admin.join("gitdir")).unwrap_or_default();
+        let recorded = std::path::Path::new(recorded.trim()).parent().map(PathBuf::from);
+        if !recorded.is_some_and(|dir| crate::plumbing::worktree::same_path(&dir, &path)) {
+            return Err(GitError::NotSpectaskWorktree { path });
+        }
+        Ok(Worktree::linked(admin, path))
+    }
+}

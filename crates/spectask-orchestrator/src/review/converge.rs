@@ -1,0 +1,334 @@
+//! The converge pass after implementation: the spec compared with what was built. Its gaps are
+//! plan tasks no completed session did, sessions whose last check failed, and acceptance criteria
+//! no commit implements (from the implementation review's traceability); each calls for a new plan
+//! task. A person approves them into a new spec version (the plan with them appended), which is
+//! handed off and implemented in sessions of their own; a pass that finds nothing records that the
+//! spec and the code converged (at each implementation review, and when a person asks). Rounds are
+//! bounded (`[orchestrator] converge_rounds`), and every round and the convergence are in the
+//! task's coordination log (kind `converge`).
+
+use serde_json::json;
+use spectask_core::{CoordinationEvent, CoordinationKind, SpecTask, TaskKind, WorkSessionStatus};
+use spectask_git::{DiffLimits, TaskHandle};
+use spectask_spec::{NewPlanTask, Plan, PlanTaskState, append_tasks};
+use spectask_store::{NewCoordination, NewSpecVersion, Store, StoreError};
+
+use crate::dispatch::JobError;
+use crate::engine::Ctx;
+use crate::repos;
+use crate::views::review::{ImplementationReview, implementation_review};
+
+/// What a converge pass found, and where the task's rounds stand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Convergence {
+    /// Rounds approved so far.
+    pub rounds: u32,
+    /// Rounds a task may have.
+    pub max_rounds: u32,
+    /// A pass found nothing since the last change to the code.
+    pub converged: bool,
+    pub gaps: Vec<Gap>,
+    /// The plan tasks the gaps call for, numbered when approved.
+    pub proposed: Vec<NewPlanTask>,
+}
+
+/// One difference between the spec and what was built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Gap {
+    /// A plan task no completed session covers.
+    PlanTaskNotDone { label: String, title: String, requirements: Vec<String> },
+    /// A completed session whose last check failed.
+    FailingCheck { session: String, command: String, requirements: Vec<String> },
+    /// An acceptance criterion no commit implements.
+    CriterionWithoutCommit { criterion: String, text: String },
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gap::PlanTaskNotDone { label, title, .. } => {
+                write!(f, "plan task {label} ({title}) was done by no completed session")
+            }
+            Gap::FailingCheck { session, command, .. } => {
+                write!(f, "the last check (`{command}`) of session \"{session}\" failed")
+            }
+            Gap::CriterionWithoutCommit { criterion, text } => {
+                write!(f, "no commit implements criterion {criterion}: {text}")
+            }
+        }
+    }
+}
+
+/// Why a converge round cannot be approved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvergeError {
+    #[error("the task has had its {0} converge rounds ([orchestrator] converge_rounds)")]
+    RoundsUsed(u32),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What approving a pass did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConvergeOutcome {
+    /// Nothing to do: the convergence is recorded (once).
+    Converged(SpecTask),
+    /// The proposed plan tasks are the task's new spec version, handed off next.
+    Round { task: SpecTask, round: u32, added: Vec<String> },
+}
+
+/// The pass over `task`'s implementation review, with its rounds so far from the coordination log.
+pub async fn convergence(
+    store: &Store,
+    task: &SpecTask,
+    review: &ImplementationReview,
+    max_rounds: u32,
+) -> Result<Convergence, StoreError> {
+    let plan = match task.spec_version {
+        0 => Plan::parse(""),
+        version => Plan::parse(&store.spec_version(task.id, Some(version)).await?.documents.tasks),
+    };
+    let log = store.coordination_log(task.id).await?;
+    let gaps = gaps(task.implements_whole_plan(), &plan, review);
+    Ok(Convergence {
+        rounds: rounds(&log),
+        max_rounds,
+        converged: converged(&log),
+        proposed: proposal(&gaps),
+        gaps,
+    })
+}
+
+/// The person's approval of a pass: its plan tasks become a new spec version (the plan tasks
+/// done so far ticked), or, when it found nothing, the convergence is recorded.
+pub async fn approve(
+    store: &Store,
+    task: &SpecTask,
+    review: &ImplementationReview,
+    pass: &Convergence,
+) -> Result<ConvergeOutcome, ConvergeError> {
+    if pass.proposed.is_empty() {
+        if !pass.converged {
+            let message =
+                format!("converged after {} converge rounds: the spec and the code agree", pass.rounds);
+            let data = json!({ "converged": true, "rounds": pass.rounds, "spec_version": task.spec_version });
+            store.record_coordination(entry(task, message, data)).await?;
+        }
+        return Ok(ConvergeOutcome::Converged(task.clone()));
+    }
+    if pass.rounds >= pass.max_rounds {
+        return Err(ConvergeError::RoundsUsed(pass.max_rounds));
+    }
+    let current = store.spec_version(task.id, Some(task.spec_version)).await?;
+    let mut plan = Plan::parse(&current.documents.tasks);
+    for index in done_plan_tasks(task.implements_whole_plan(), &plan, review) {
+        // Read from the plan just now: only a heading without a checkbox refuses, and stays as written.
+        let _ = plan.set_marker_at(index, PlanTaskState::Done);
+    }
+    let tasks = append_tasks(plan.text(), &pass.proposed);
+    let before = plan.top_tasks().count();
+    let added: Vec<String> =
+        Plan::parse(&tasks).top_tasks().skip(before).map(|t| format!("{} {}", t.label(), t.title)).collect();
+    let round = pass.rounds + 1;
+    let version = NewSpecVersion {
+        documents: spectask_core::SpecDocuments { tasks, ..current.documents },
+        planner: format!("converge round {round}"),
+        usage: json!([]),
+        lint: current.lint,
+        questions: Vec::new(),
+        consistency: Vec::new(),
+    };
+    let log = entry(
+        task,
+        format!("converge round {round}: {} plan tasks added ({})", added.len(), added.join("; ")),
+        json!({ "round": round, "tasks": added, "spec_version": task.spec_version + 1 }),
+    );
+    let task = store.converge_spec(task, version, log).await?;
+    Ok(ConvergeOutcome::Round { task, round, added })
+}
+
+/// The pass a task gets when it reaches its implementation review: when it finds nothing, the
+/// convergence is recorded (a pass with gaps waits for the person). It never fails the step: a
+/// pass that cannot be made is logged, and the person can still ask for one.
+pub(crate) async fn record_if_converged(ctx: &Ctx, task: &SpecTask) {
+    if task.kind != TaskKind::Spec {
+        return;
+    }
+    let converged = async {
+        let repository = ctx.store.repository(task.repository_id).await?;
+        let repo = repos::open(ctx, &repository).await?;
+        let handle = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+        let spec_task = task.id.to_string();
+        let git =
+            repos::blocking(move || repo.task_branch_review(&handle, &spec_task, DiffLimits::default()))
+                .await?;
+        let commits = git.as_ref().map(|g| g.commits.as_slice()).unwrap_or_default();
+        let review = implementation_review(&ctx.store, task, commits).await?;
+        let pass = convergence(&ctx.store, task, &review, ctx.config.converge_rounds).await?;
+        if pass.gaps.is_empty() {
+            approve(&ctx.store, task, &review, &pass).await.map_err(|e| JobError::Retry(e.to_string()))?;
+        } else if pass.rounds >= pass.max_rounds {
+            record_rounds_used(&ctx.store, task, &pass).await?;
+        }
+        Ok::<(), JobError>(())
+    };
+    if let Err(err) = converged.await {
+        tracing::warn!(task = %task.handle(), %err, "no converge pass at the implementation review");
+    }
+}
+
+/// Records, once per spec version, that the rounds ran out with gaps left: no further round can
+/// close them, and the person decides at the review.
+async fn record_rounds_used(store: &Store, task: &SpecTask, pass: &Convergence) -> Result<(), StoreError> {
+    let log = store.coordination_log(task.id).await?;
+    let recorded = log.iter().any(|e| {
+        e.kind == CoordinationKind::Converge
+            && e.data["rounds_used"].is_u64()
+            && e.data["spec_version"] == task.spec_version
+    });
+    if recorded {
+        return Ok(());
+    }
+    let gaps: Vec<String> = pass.gaps.iter().map(ToString::to_string).collect();
+    let message = format!(
+        "no converge rounds left ({} of {}): {} gaps left ({})",
+        pass.rounds,
+        pass.max_rounds,
+        gaps.len(),
+        gaps.join("; ")
+    );
+    let data = json!({ "rounds_used": pass.rounds, "gaps": gaps, "spec_version": task.spec_version });
+    store.record_coordination(entry(task, message, data)).await?;
+    Ok(())
+}
+
+/// A converge entry of `task`'s coordination log.
+fn entry(task: &SpecTask, message: String, data: serde_json::Value) -> NewCoordination {
+    NewCoordination {
+        spec_task_id: task.id,
+        kind: CoordinationKind::Converge,
+        from_session: None,
+        to_session: None,
+        message,
+        data,
+    }
+}
+
+/// Rounds approved: the log's converge entries that added plan tasks.
+pub(crate) fn rounds(log: &[CoordinationEvent]) -> u32 {
+    let added = log.iter().filter(|e| e.kind == CoordinationKind::Converge && e.data["round"].is_u64());
+    u32::try_from(added.count()).unwrap_or(u32::MAX)
+}
+
+/// Whether the last converge entry recorded convergence, and no changes were asked since.
+fn converged(log: &[CoordinationEvent]) -> bool {
+    let changes = log
+        .iter()
+        .rev()
+        .find(|e| e.kind == CoordinationKind::ReviewDecision && e.data["decision"] == "request_changes")
+        .map(|e| e.seq);
+    let last = log.iter().rev().find(|e| e.kind == CoordinationKind::Converge);
+    last.is_some_and(|e| e.data["converged"] == true && Some(e.seq) > changes)
+}
+
+/// The plan tasks a completed session covers (its own, one it holds or one holding it). With
+/// `whole_plan` (a simple task), a completed session on no plan task covers every task that no
+/// session has as its own (a converge round's tasks have theirs).
+fn done_plan_tasks(whole_plan: bool, plan: &Plan, review: &ImplementationReview) -> Vec<usize> {
+    let completed: Vec<Option<usize>> = review
+        .sessions
+        .iter()
+        .filter(|s| s.status == WorkSessionStatus::Completed)
+        .map(|s| s.plan_task_index.map(|i| i as usize))
+        .collect();
+    let owned = |index: usize| review.sessions.iter().any(|s| s.plan_task_index == Some(index as u32));
+    let ancestors = |index: usize| {
+        std::iter::successors(Some(index), |&i| plan.tasks().get(i).and_then(|t| t.parent))
+            .take(plan.tasks().len())
+    };
+    plan.tasks()
+        .iter()
+        .filter(|t| {
+            completed.iter().any(|c| match c {
+                Some(c) => ancestors(t.index).any(|a| a == *c) || ancestors(*c).any(|a| a == t.index),
+                None => whole_plan && !t.optional && !owned(t.index),
+            })
+        })
+        .map(|t| t.index)
+        .collect()
+}
+
+/// The gaps of an implementation against its plan (`whole_plan`: one session implements it all,
+/// but for the tasks converge rounds added), in the order their plan tasks are proposed.
+fn gaps(whole_plan: bool, plan: &Plan, review: &ImplementationReview) -> Vec<Gap> {
+    let mut out = Vec::new();
+    let done = done_plan_tasks(whole_plan, plan, review);
+    for t in plan.tasks() {
+        if t.children.is_empty() && !t.optional && t.state != PlanTaskState::Done && !done.contains(&t.index)
+        {
+            out.push(Gap::PlanTaskNotDone {
+                label: t.label(),
+                title: t.title.clone(),
+                requirements: t.requirements.clone(),
+            });
+        }
+    }
+    // A session that did not complete leaves its plan task not done: that gap covers its checks.
+    for session in review.sessions.iter().filter(|s| s.status == WorkSessionStatus::Completed) {
+        // A bugfix's reproduction check is meant to fail: it is no gap.
+        let Some(last) = session.checks.last().filter(|c| !c.check.passed && !c.check.expects_failure) else {
+            continue;
+        };
+        let requirements = session
+            .plan_task_index
+            .and_then(|i| plan.tasks().get(i as usize))
+            .map(|t| t.requirements.clone())
+            .unwrap_or_default();
+        out.push(Gap::FailingCheck {
+            session: session.name.clone(),
+            command: last.check.command.clone(),
+            requirements,
+        });
+    }
+    for criterion in review.criteria.iter().filter(|c| c.commits.is_empty()) {
+        out.push(Gap::CriterionWithoutCommit {
+            criterion: criterion.id.clone(),
+            text: criterion.text.clone(),
+        });
+    }
+    out
+}
+
+/// A plan task per gap; a criterion a proposed task already names gets none of its own.
+fn proposal(gaps: &[Gap]) -> Vec<NewPlanTask> {
+    let mut out: Vec<NewPlanTask> = Vec::new();
+    for gap in gaps {
+        let task = match gap {
+            Gap::PlanTaskNotDone { label, title, requirements } => NewPlanTask {
+                title: format!("Finish plan task {label}: {title}"),
+                details: vec![format!("Plan task {label} was not done by any session.")],
+                requirements: requirements.clone(),
+            },
+            Gap::FailingCheck { session, command, requirements } => NewPlanTask {
+                title: format!("Make `{command}` pass after \"{session}\""),
+                details: vec![format!("The check failed on the work of session \"{session}\".")],
+                requirements: requirements.clone(),
+            },
+            Gap::CriterionWithoutCommit { criterion, text } => {
+                if out.iter().any(|t| t.requirements.contains(criterion)) {
+                    continue;
+                }
+                NewPlanTask {
+                    title: format!("Implement criterion {criterion}"),
+                    details: vec![text.clone()],
+                    requirements: vec![criterion.clone()],
+                }
+            }
+        };
+        out.push(task);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+use spectask_core::WorkSessionId;
+use spectask_core::events::payload::WorkSessionCheck;
+
+use super::*;
+use crate::views::review::{CheckResult, CriterionReview, SessionReview};
+
+const PLAN: &str = "- [ ] 1. Users\n  - _Requirements: 1.1_\n- [ ] 2. Login\n  - _Requirements: 1.2_\n";
+
+fn session(
+    name: &str,
+    plan_task: Option<u32>,
+    status: WorkSessionStatus,
+    passed: Option<bool>,
+) -> SessionReview {
+    let check = |passed| CheckResult {
+        at: spectask_core::Timestamp::default(),
+        check: WorkSessionCheck {
+            expects_failure: false,
+            command: "npm test".into(),
+            passed,
+            exit_code: Some(u32::from(!passed)),
+            signal: None,
+            timed_out: false,
+            output: String::new(),
+            truncated: false,
+            round: 1,
+            rounds: 1,
+            outcome: String::new(),
+        },
+    };
+    SessionReview {
+        id: WorkSessionId::from_uuid(uuid::Uuid::nil()),
+        name: name.into(),
+        status,
+        plan_task_index: plan_task,
+        summary: None,
+        commits: vec![],
+        checks: passed.into_iter().map(check).collect(),
+    }
+}
+
+fn criterion(id: &str, commits: &[&str]) -> CriterionReview {
+    CriterionReview {
+        id: id.into(),
+        requirement_id: "1".into(),
+        requirement_title: None,
+        text: format!("criterion {id}"),
+        plan_tasks: vec![],
+        work_session_ids: vec![],
+        commits: commits.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn review(sessions: Vec<SessionReview>, criteria: Vec<CriterionReview>) -> ImplementationReview {
+    ImplementationReview { commits: vec![], criteria, sessions, reproduction: None, summary: String::new() }
+}
+
+#[test]
+fn a_plan_task_left_undone_a_failing_check_and_a_criterion_without_commit_are_gaps() {
+    let plan = Plan::parse(PLAN);
+    let review = review(
+        vec![session("1 Users", Some(0), WorkSessionStatus::Completed, Some(false))],
+        vec![criterion("1.1", &["abc"]), criterion("1.2", &[]), criterion("1.3", &[])],
+    );
+    let found = gaps(false, &plan, &review);
+    assert_eq!(
+        found,
+        [
+            Gap::PlanTaskNotDone {
+                label: "2".into(),
+                title: "Login".into(),
+                requirements: vec!["1.2".into()]
+            },
+            Gap::FailingCheck {
+                session: "1 Users".into(),
+                command: "npm test".into(),
+                requirements: vec!["1.1".into()]
+            },
+            Gap::CriterionWithoutCommit { criterion: "1.2".into(), text: "criterion 1.2".into() },
+            Gap::CriterionWithoutCommit { criterion: "1.3".into(), text: "criterion 1.3".into() },
+        ]
+    );
+    let titles: Vec<String> = proposal(&found).into_iter().map(|t| t.title).collect();
+    // 1.2 is named by the task finishing plan task 2: no second task for it.
+    assert_eq!(
+        titles,
+        ["Finish plan task 2: Login", "Make `npm test` pass after \"1 Users\"", "Implement criterion 1.3"]
+    );
+}
+
+#[test]
+fn a_finished_implementation_has_no_gaps() {
+    let plan = Plan::parse(PLAN);
+    let review = review(
+        vec![
+            session("1 Users", Some(0), WorkSessionStatus::Completed, Some(true)),
+            session("2 Login", Some(1), WorkSessionStatus::Completed, None),
+        ],
+        vec![criterion("1.1", &["abc"]), criterion("1.2", &["def"])],
+    );
+    assert_eq!(gaps(false, &plan, &review), []);
+    assert_eq!(done_plan_tasks(false, &plan, &review), [0, 1]);
+    // A bugfix's reproduction check fails as it must: no gap.
+    let mut reproduced = review;
+    reproduced.sessions[0].checks[0].check.passed = false;
+    reproduced.sessions[0].checks[0].check.expects_failure = true;
+    assert_eq!(gaps(false, &plan, &reproduced), []);
+}
+
+/// A simple task's whole-plan session covers every plan task but those a converge round gave a
+/// session of their own: a round's task not done is a gap however the first session ended.
+#[test]
+fn a_whole_plan_session_covers_all_but_a_rounds_own_plan_tasks() {
+    let plan = Plan::parse(PLAN);
+    let whole =
+        session(spectask_core::Complexity::WHOLE_PLAN_SESSION, None, WorkSessionStatus::Completed, None);
+    let alone = review(vec![whole.clone()], vec![criterion("1.1", &["abc"])]);
+    assert_eq!(done_plan_tasks(true, &plan, &alone), [0, 1]);
+    assert_eq!(gaps(true, &plan, &alone), []);
+    let round = session("2 Login", Some(1), WorkSessionStatus::Failed, None);
+    let with_round = review(vec![whole, round], vec![criterion("1.1", &["abc"])]);
+    assert_eq!(done_plan_tasks(true, &plan, &with_round), [0]);
+    assert_eq!(
+        gaps(true, &plan, &with_round),
+        [Gap::PlanTaskNotDone { label: "2".into(), title: "Login".into(), requirements: vec!["1.2".into()] }]
+    );
+}

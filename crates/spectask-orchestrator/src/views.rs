@@ -1,0 +1,18 @@
+//! Read views: what a task looks like to a person, computed once for every way it is shown.
+//!
+//! The server maps a view to its wire types, and clients (the dashboard, `spectask task`) read it
+//! through the API. A view only reads: it never writes.
+//!
+//! - [`plan_tasks`]: the one rule of a plan task's state from its sessions, which every progress
+//!   view, the exported report and the agents' `plan_status` tool read.
+//! - [`progress`]: a task's plan tasks with their states, its sessions' progress through their
+//!   agents' plans, and the plan tasks a fleet card shows around those in progress.
+//! - [`fleet`]: a card per live agent instance: its progress, spending and silent sessions.
+//! - [`review`]: the implementation review: commits, acceptance criteria, sessions and checks.
+//! - [`export`]: a task's report as one markdown document.
+
+pub mod export;
+pub mod fleet;
+pub mod plan_tasks;
+pub mod progress;
+pub mod review;

@@ -1,0 +1,12 @@
+//! The database itself: how the store opens it, talks to it and writes to it.
+//!
+//! [`connect`] parses URLs, sets up connections and runs the migrations; [`pool`] counts the round
+//! trips made on the pool. Every change goes through a transaction of [`write`](mod@write), which
+//! takes writers one at a time. [`codec`] turns columns into domain values and back, and [`census`]
+//! counts what the database holds, for `GET /metrics`.
+
+pub(crate) mod census;
+pub(crate) mod codec;
+pub(crate) mod connect;
+pub(crate) mod pool;
+pub(crate) mod write;

@@ -1,0 +1,169 @@
+//! A SpecTask's prerequisites: the tasks it waits for, and the phase they hold it before. Written
+//! with the task or by a person before its implementation starts; read by admission, which starts
+//! the task only once every prerequisite is done (`spectask_core::task::prerequisite`).
+
+use std::collections::HashMap;
+
+use spectask_core::events::payload::SpecTaskPrerequisitesChanged;
+use spectask_core::task::prerequisite::{self, HoldBefore, Prerequisite};
+use spectask_core::{SpecTaskId, SpecTaskStatus};
+
+use crate::database::codec::{get, now, parse};
+use crate::database::write::WriteTx;
+use crate::events::outbox::NewEvent;
+use crate::{Store, StoreError};
+
+/// What a task waits for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Prerequisites {
+    pub tasks: Vec<SpecTaskId>,
+    pub hold_before: HoldBefore,
+}
+
+/// A task's prerequisites as they stand.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrerequisitesView {
+    pub tasks: Vec<Prerequisite>,
+    pub hold_before: HoldBefore,
+}
+
+/// A task's prerequisites with their titles and statuses; `$1` is the task.
+const VIEW: &str = "SELECT p.prerequisite_id, p.hold_before, t.title, t.status FROM spec_task_prerequisites p \
+     JOIN spec_tasks t ON t.id = p.prerequisite_id WHERE p.spec_task_id = $1 ORDER BY t.created_at, t.id";
+
+impl Store {
+    /// The prerequisites of `task` with each one's title and status.
+    pub async fn prerequisites(&self, task: SpecTaskId) -> Result<PrerequisitesView, StoreError> {
+        let rows = sqlx::query(VIEW).bind(task.to_string()).fetch_all(&self.pool).await?;
+        view(&rows)
+    }
+
+    /// Replaces the prerequisites of `task` (`by` is who changed them): refused once its
+    /// implementation has started, for a task that is not there, and when they would close a cycle.
+    pub async fn set_prerequisites(
+        &self,
+        task: SpecTaskId,
+        wanted: &Prerequisites,
+        by: &str,
+    ) -> Result<PrerequisitesView, StoreError> {
+        let mut w = self.begin_write().await?;
+        let row = sqlx::query("SELECT status FROM spec_tasks WHERE id = $1")
+            .bind(task.to_string())
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { entity: "spec task", reference: task.to_string() })?;
+        let status: SpecTaskStatus = parse(&row, "status")?;
+        if !prerequisite::editable(status) {
+            return Err(StoreError::Refused {
+                code: "prerequisites_fixed",
+                message: format!(
+                    "task {} is {}: its prerequisites can change only before its implementation starts",
+                    task.short(),
+                    status.as_str()
+                ),
+            });
+        }
+        write(&mut w, task, wanted).await?;
+        w.append_event(NewEvent {
+            spec_task_id: Some(task),
+            work_session_id: None,
+            payload: SpecTaskPrerequisitesChanged {
+                prerequisites: wanted.tasks.clone(),
+                hold_before: wanted.hold_before,
+                by: by.to_owned(),
+            },
+            at: now(),
+        })
+        .await?;
+        // The task may start now, or must wait.
+        w.moves_admission().await?;
+        let rows = sqlx::query(VIEW).bind(task.to_string()).fetch_all(&mut *w.tx).await?;
+        let view = view(&rows)?;
+        w.commit().await?;
+        Ok(view)
+    }
+}
+
+/// Writes `wanted` as the prerequisites of `task` in `w`, after checking each one exists and that
+/// no cycle is closed.
+pub(crate) async fn write(
+    w: &mut WriteTx<'_>,
+    task: SpecTaskId,
+    wanted: &Prerequisites,
+) -> Result<(), StoreError> {
+    for id in &wanted.tasks {
+        let found = sqlx::query("SELECT id FROM spec_tasks WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound { entity: "prerequisite spec task", reference: id.to_string() });
+        }
+    }
+    let rows = sqlx::query("SELECT spec_task_id, prerequisite_id FROM spec_task_prerequisites")
+        .fetch_all(&mut *w.tx)
+        .await?;
+    let mut edges: HashMap<SpecTaskId, Vec<SpecTaskId>> = HashMap::new();
+    for row in &rows {
+        let from: SpecTaskId = parse(row, "spec_task_id")?;
+        if from != task {
+            edges.entry(from).or_default().push(parse(row, "prerequisite_id")?);
+        }
+    }
+    if let Some(chain) = prerequisite::cycle(&edges, task, &wanted.tasks) {
+        let chain: Vec<String> = chain.iter().map(|id| id.short().to_string()).collect();
+        return Err(StoreError::Refused {
+            code: "prerequisite_cycle",
+            message: format!("these prerequisites would make a cycle: {}", chain.join(" → ")),
+        });
+    }
+    sqlx::query("DELETE FROM spec_task_prerequisites WHERE spec_task_id = $1")
+        .bind(task.to_string())
+        .execute(&mut *w.tx)
+        .await?;
+    for id in &wanted.tasks {
+        sqlx::query(
+            "INSERT INTO spec_task_prerequisites (spec_task_id, prerequisite_id, hold_before) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(task.to_string())
+        .bind(id.to_string())
+        .bind(wanted.hold_before.as_str())
+        .execute(&mut *w.tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The prerequisites of the tasks admission may start, read in `w` in one query: by task, the
+/// phase held and each prerequisite.
+pub(crate) async fn of_waiting(
+    w: &mut WriteTx<'_>,
+) -> Result<HashMap<SpecTaskId, PrerequisitesView>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT p.spec_task_id, p.prerequisite_id, p.hold_before, t.title, t.status \
+         FROM spec_task_prerequisites p JOIN spec_tasks d ON d.id = p.spec_task_id \
+         JOIN spec_tasks t ON t.id = p.prerequisite_id \
+         WHERE d.status IN ('backlog', 'spec_revision', 'implementation_queued') ORDER BY t.created_at, t.id",
+    )
+    .fetch_all(&mut *w.tx)
+    .await?;
+    let mut by_task: HashMap<SpecTaskId, Vec<sqlx::any::AnyRow>> = HashMap::new();
+    for row in rows {
+        by_task.entry(parse(&row, "spec_task_id")?).or_default().push(row);
+    }
+    by_task.into_iter().map(|(task, rows)| Ok((task, view(&rows)?))).collect()
+}
+
+fn view(rows: &[sqlx::any::AnyRow]) -> Result<PrerequisitesView, StoreError> {
+    let mut out = PrerequisitesView::default();
+    for row in rows {
+        out.hold_before = parse(row, "hold_before")?;
+        out.tasks.push(Prerequisite {
+            id: parse(row, "prerequisite_id")?,
+            title: get(row, "title")?,
+            status: parse(row, "status")?,
+        });
+    }
+    Ok(out)
+}
