@@ -241,7 +241,11 @@ async fn run_turn(
         {
             crate::implementation::handed::pass_to_engine(ctx, &done.scheduled);
             let summary = summary.unwrap_or_default().to_owned();
-            return Ok(Some(CompletedSession { session: done.session, summary, started: done.scheduled.started }));
+            return Ok(Some(CompletedSession {
+                session: done.session,
+                summary,
+                started: done.scheduled.started,
+            }));
         }
     }
 }

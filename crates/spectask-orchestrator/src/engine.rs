@@ -230,7 +230,13 @@ impl Orchestrator {
 }
 
 /// Runs a job claimed for this node, its lease renewed while it runs.
-fn launch(ctx: &Ctx, held: &RunningJobs, running: &mut JoinSet<(i64, u32)>, job: Job, shutdown: &CancellationToken) {
+fn launch(
+    ctx: &Ctx,
+    held: &RunningJobs,
+    running: &mut JoinSet<(i64, u32)>,
+    job: Job,
+    shutdown: &CancellationToken,
+) {
     observe_claim(ctx, &job);
     let lost = CancellationToken::new();
     let run = (job.attempts, lost.clone());

@@ -137,7 +137,21 @@ impl LlmPlanner {
             };
             prompt::revision_prompt(&previous, comments, &request.steering)
         };
-        self.converse(first, &request.template).await
+        let revised = self.converse(first, &request.template).await?;
+        if revised.is_questions_only() && !previous.is_questions_only() {
+            // A revision that only asks keeps the documents under review, with its questions:
+            // the person answers them without losing the spec.
+            return Ok(SpecDraft {
+                requirements: previous.requirements.clone(),
+                design: previous.design.clone(),
+                tasks: previous.tasks.clone(),
+                lint: previous.lint.clone(),
+                has_lint_errors: previous.has_lint_errors,
+                consistency: previous.consistency.clone(),
+                ..revised
+            });
+        }
+        Ok(revised)
     }
 
     /// Asks, then repairs until the draft lints clean or the rounds run out.

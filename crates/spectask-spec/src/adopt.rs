@@ -43,7 +43,8 @@ pub fn adopt_folder(folder: &str, files: &[(String, Vec<u8>)]) -> Result<Adopted
             if !names.contains(&name) {
                 continue;
             }
-            let text = String::from_utf8(bytes.clone()).map_err(|_| AdoptError::NotText { path: path.clone() })?;
+            let text =
+                String::from_utf8(bytes.clone()).map_err(|_| AdoptError::NotText { path: path.clone() })?;
             if let Some((first, _)) = &found {
                 return Err(AdoptError::Ambiguous {
                     folder: folder.to_owned(),
@@ -124,9 +125,17 @@ mod tests {
         let no_plan = adopt_folder("f", &[file("f/requirements.md", "# R\n")]).unwrap_err();
         assert_eq!(no_plan.to_string(), "f has no tasks.md: a spec is taken up with its plan");
         let two = [file("f/requirements.md", "a"), file("f/spec.md", "b"), file("f/tasks.md", "c")];
-        assert!(adopt_folder("f", &two).unwrap_err().to_string().contains("both f/requirements.md and f/spec.md"));
+        assert!(
+            adopt_folder("f", &two).unwrap_err().to_string().contains("both f/requirements.md and f/spec.md")
+        );
         let binary = [file("f/requirements.md", "a"), (String::from("f/tasks.md"), vec![0xff, 0xfe])];
-        assert_eq!(adopt_folder("f", &binary).unwrap_err(), AdoptError::NotText { path: "f/tasks.md".into() });
-        assert!(matches!(adopt_folder("f", &[file("f/tasks.md", "x")]), Err(AdoptError::NoRequirements { .. })));
+        assert_eq!(
+            adopt_folder("f", &binary).unwrap_err(),
+            AdoptError::NotText { path: "f/tasks.md".into() }
+        );
+        assert!(matches!(
+            adopt_folder("f", &[file("f/tasks.md", "x")]),
+            Err(AdoptError::NoRequirements { .. })
+        ));
     }
 }

@@ -118,7 +118,10 @@ pub fn lint_documents(documents: &[(&str, &str)]) -> LintReport {
     report
 }
 
-pub(crate) fn lint_named(files: &SpecFiles<'_>, [req_name, design_name, tasks_name]: [&str; 3]) -> LintReport {
+pub(crate) fn lint_named(
+    files: &SpecFiles<'_>,
+    [req_name, design_name, tasks_name]: [&str; 3],
+) -> LintReport {
     let mut report = LintReport::default();
     let requirements = files.requirements.map(parse_requirements);
     let plan = files.tasks.map(Plan::parse);

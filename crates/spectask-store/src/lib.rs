@@ -67,7 +67,7 @@ pub use jobs::queue::{ClaimRun, JobClaim, JobOutcome, JobsSignal};
 pub use repositories::SettingsChange;
 pub use scheduling::admission::{Admission, WipLimits};
 pub use scheduling::implementation::{
-    CommitRecord, Decide, Schedule, SchedulingOutcome, Scheduling, SchedulingView, SessionMove,
+    CommitRecord, Decide, Schedule, Scheduling, SchedulingOutcome, SchedulingView, SessionMove,
 };
 pub use sessions::approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MAX_AGE, NewApproval};
 pub use sessions::editor_threads::EditorOpening;

@@ -246,7 +246,10 @@ async fn policy_allows(
     }
 }
 
-async fn on_read(shared: &InstanceState, request: ReadTextFileRequest) -> Result<ReadTextFileResponse, AcpError> {
+async fn on_read(
+    shared: &InstanceState,
+    request: ReadTextFileRequest,
+) -> Result<ReadTextFileResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
     let max = shared.config.max_file_bytes;
     match read_text_file(&entry.root, &request.path, request.line, request.limit, max).await {
@@ -277,7 +280,10 @@ fn on_write(
     Ok(())
 }
 
-async fn write(shared: &InstanceState, request: WriteTextFileRequest) -> Result<WriteTextFileResponse, AcpError> {
+async fn write(
+    shared: &InstanceState,
+    request: WriteTextFileRequest,
+) -> Result<WriteTextFileResponse, AcpError> {
     let entry = shared.session(&request.session_id)?;
     let session = request.session_id.0.to_string();
     if let Err(reason) = policy_allows(shared, &entry, &session, ServedAction::Write(&request.path)).await {
@@ -393,7 +399,10 @@ fn on_wait_for_exit(
     Ok(())
 }
 
-fn on_output(shared: &InstanceState, request: &TerminalOutputRequest) -> Result<TerminalOutputResponse, AcpError> {
+fn on_output(
+    shared: &InstanceState,
+    request: &TerminalOutputRequest,
+) -> Result<TerminalOutputResponse, AcpError> {
     shared.session(&request.session_id)?;
     let proc = shared
         .terminals

@@ -194,7 +194,9 @@ enum Scope {
 impl Grant {
     fn covers(&self, action: ServedAction<'_>) -> bool {
         match (self.scope, action) {
-            (Scope::Other, _) | (Scope::Edit, ServedAction::Run(_)) | (Scope::Run, ServedAction::Write(_)) => false,
+            (Scope::Other, _)
+            | (Scope::Edit, ServedAction::Run(_))
+            | (Scope::Run, ServedAction::Write(_)) => false,
             (_, ServedAction::Write(path)) => self.paths.is_empty() || self.paths.iter().any(|p| p == path),
             (_, ServedAction::Run(_)) => true,
         }
@@ -282,8 +284,14 @@ mod tests {
     fn under_ask_always_allowed_and_unspecific_grants() {
         let mut grants = Grants::default();
         grants.record(&asked(Some(ToolKind::Execute), &[]), &PermissionOptionKind::AllowAlways);
-        assert_eq!(verdict(PermissionPolicy::Ask, &mut grants, ServedAction::Run("npm test")), Verdict::Serve);
-        assert_eq!(verdict(PermissionPolicy::Ask, &mut grants, ServedAction::Run("npm test")), Verdict::Serve);
+        assert_eq!(
+            verdict(PermissionPolicy::Ask, &mut grants, ServedAction::Run("npm test")),
+            Verdict::Serve
+        );
+        assert_eq!(
+            verdict(PermissionPolicy::Ask, &mut grants, ServedAction::Run("npm test")),
+            Verdict::Serve
+        );
         assert_eq!(
             verdict(PermissionPolicy::Ask, &mut grants, ServedAction::Write(Path::new("/w/a"))),
             Verdict::Ask

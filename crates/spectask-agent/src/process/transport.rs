@@ -117,7 +117,15 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>) -> io::Result<AgentProcess> {
         stdin.flush().await?;
         Ok::<_, io::Error>(stdin)
     });
-    Ok(AgentProcess { pid, sink: Box::pin(sink), stream: rx.boxed(), raw_initialize, latch, exited, stopping })
+    Ok(AgentProcess {
+        pid,
+        sink: Box::pin(sink),
+        stream: rx.boxed(),
+        raw_initialize,
+        latch,
+        exited,
+        stopping,
+    })
 }
 
 async fn read_stdout<R: AsyncRead + Unpin>(

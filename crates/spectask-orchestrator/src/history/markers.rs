@@ -10,7 +10,7 @@ use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_current_tasks};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::history::design_docs_writer::{self, AtTip, Contribution, CommitDraft};
+use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
 use crate::repos;
 
 /// An edit of one document: `None` when it has nothing to change.

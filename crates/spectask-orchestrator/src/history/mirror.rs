@@ -11,7 +11,7 @@ use spectask_store::Store;
 
 use crate::config::Node;
 use crate::dispatch::JobError;
-use crate::history::design_docs_writer::{self, AtTip, Contribution, CommitDraft};
+use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
 use crate::history::recorder::{FlushReport, flush_history, open_repo};
 
 /// The documents of a spec version: snapshot column and file name under `versions/<n>/`. The first

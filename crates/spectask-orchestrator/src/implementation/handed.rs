@@ -10,7 +10,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use spectask_core::Job;
-use spectask_store::{Decide, JobClaim, SchedulingOutcome, Scheduling};
+use spectask_store::{Decide, JobClaim, Scheduling, SchedulingOutcome};
 use tokio::sync::Notify;
 
 use crate::engine::Ctx;

@@ -15,7 +15,7 @@ use spectask_store::StoreError;
 use super::plan_agent::{agent_error, drain_events};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::history::design_docs_writer::{self, AtTip, Contribution, CommitDraft};
+use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
 use crate::implementation::agents;
 use crate::repos;
 

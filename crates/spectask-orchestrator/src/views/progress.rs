@@ -31,6 +31,11 @@ impl Progress {
     pub fn current(&self) -> impl Iterator<Item = &PlanTaskProgress> {
         self.tasks.iter().filter(|t| t.state == PlanTaskState::InProgress)
     }
+
+    /// The plan task the work is on: the first in progress, else the first still to do.
+    pub fn current_or_next(&self) -> Option<&PlanTaskProgress> {
+        self.current().next().or_else(|| self.tasks.iter().find(|t| t.state == PlanTaskState::Pending))
+    }
 }
 
 /// Plan tasks per state; `optional` counts the optional ones whatever their state.
@@ -221,6 +226,22 @@ mod tests {
         assert_eq!(indexes(&window(&plan("x  "), 3)), [0, 1, 2]);
         assert_eq!(indexes(&window(&plan("xxxx"), 3)), [1, 2, 3]);
         assert!(window(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn the_current_task_is_the_first_in_progress_else_the_first_to_do() {
+        let of = |states: &str| {
+            let tasks = plan(states);
+            let progress = Progress {
+                spec_task_id: spectask_core::SpecTaskId::from_uuid(uuid::Uuid::nil()),
+                percent: 0,
+                counts: ProgressCounts::default(),
+                tasks,
+                sessions: Vec::new(),
+            };
+            progress.current_or_next().map(|t| t.index)
+        };
+        assert_eq!((of("x ~"), of("x  "), of("xx")), (Some(2), Some(1), None));
     }
 
     #[test]

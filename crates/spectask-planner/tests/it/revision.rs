@@ -37,7 +37,10 @@ async fn a_revision_sends_the_previous_version_and_the_comments() {
             comment: "RS256, not HS256".to_owned(),
         }],
     };
-    let request = PlanRequest { steering: "# Steering documents\n\nTokens expire in an hour.\n".to_owned(), ..PlanRequest::default() };
+    let request = PlanRequest {
+        steering: "# Steering documents\n\nTokens expire in an hour.\n".to_owned(),
+        ..PlanRequest::default()
+    };
     let next = planner.revise(&request, &previous(), &comments).await.expect("revision");
 
     assert_eq!(next.design, revised_design);
@@ -83,7 +86,8 @@ async fn questions_alone_come_back_as_a_version_and_their_answers_drive_the_firs
     assert_eq!(server.requests().len(), 1, "no repair round for questions");
 
     let comments = ReviewComments {
-        overall: "Answers to the planner's questions:\n\n2. How long do tokens live?\n   Answer: One hour".to_owned(),
+        overall: "Answers to the planner's questions:\n\n2. How long do tokens live?\n   Answer: One hour"
+            .to_owned(),
         line_comments: Vec::new(),
     };
     let first = planner.revise(&request, &asked, &comments).await.expect("first draft");
@@ -99,4 +103,21 @@ async fn questions_alone_come_back_as_a_version_and_their_answers_drive_the_firs
         assert!(sent.contains(needle), "first draft request lacks {needle:?}:\n{sent}");
     }
     assert!(!sent.contains("# Spec under review"), "{sent}");
+}
+
+/// A revision answered with questions alone keeps the version under review: its documents stay,
+/// the questions come with them.
+#[tokio::test]
+async fn a_revision_that_only_asks_keeps_the_documents_under_review() {
+    let asking = "=== questions.md ===\n1. Which key type?\n=== end ===\n";
+    let server = FakeServer::start(vec![Canned::stream(openai_stream(asking, (800, 30)))]).await;
+    let planner = LlmPlanner::new(test_config(Provider::OpenAi, &server.url)).expect("planner");
+    let comments = ReviewComments { overall: "Use asymmetric keys.".to_owned(), line_comments: Vec::new() };
+    let next = planner.revise(&PlanRequest::default(), &previous(), &comments).await.expect("revision");
+
+    assert!(!next.is_questions_only(), "{next:#?}");
+    assert_eq!((next.requirements.as_str(), next.design.as_str()), (REQUIREMENTS, DESIGN));
+    assert_eq!(next.tasks, TASKS);
+    assert_eq!(next.questions, ["Which key type?"]);
+    assert_eq!((next.calls.len(), next.input_tokens()), (1, 800));
 }

@@ -55,7 +55,10 @@ async fn adopt_spec(
 ) -> Result<(StatusCode, Json<SpecTaskDto>), ApiError> {
     let folder = body.folder.trim_end_matches('/').to_owned();
     if folder.split('/').any(|part| part.is_empty() || part == "..") {
-        return Err(ApiError::bad_request("invalid_folder", format!("{folder:?} is not a folder inside the repository")));
+        return Err(ApiError::bad_request(
+            "invalid_folder",
+            format!("{folder:?} is not a folder inside the repository"),
+        ));
     }
     let title = match body.title.as_deref().map(str::trim) {
         Some("") => return Err(ApiError::bad_request("invalid_title", "title is empty")),
@@ -71,10 +74,14 @@ async fn adopt_spec(
     if files.is_empty() {
         return Err(ApiError::bad_request(
             "invalid_folder",
-            format!("{folder} holds no files on the repository's default branch ({})", repository.default_branch),
+            format!(
+                "{folder} holds no files on the repository's default branch ({})",
+                repository.default_branch
+            ),
         ));
     }
-    let adopted = adopt_folder(&folder, &files).map_err(|e| ApiError::bad_request("invalid_spec_folder", e.to_string()))?;
+    let adopted = adopt_folder(&folder, &files)
+        .map_err(|e| ApiError::bad_request("invalid_spec_folder", e.to_string()))?;
     let complexity = body.complexity.unwrap_or_default();
     check_complexity(&Template::builtin(adopted.workflow), complexity)?;
     // Linted as its workflow's specs are: its gates and the repository's steering rules too.

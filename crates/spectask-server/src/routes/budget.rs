@@ -105,12 +105,15 @@ async fn set_repository_budget(
     let spent = state.store.daily_spent(BudgetScope::Repository, &subject, chrono::Utc::now()).await?;
     let level = budget.use_of(&spent).level();
     state.store.set_daily_budget(BudgetScope::Repository, &subject, &budget, &caller.name, level).await?;
-    let mut tasks: Vec<_> = state.store.sessions_paused_by_budget().await?.iter().map(|s| s.spec_task_id).collect();
+    let mut tasks: Vec<_> =
+        state.store.sessions_paused_by_budget().await?.iter().map(|s| s.spec_task_id).collect();
     tasks.sort();
     tasks.dedup();
     for task in tasks {
         let task = state.store.spec_task(task).await?;
-        if task.repository_id == repository.id && task.status() == spectask_core::SpecTaskStatus::Implementation {
+        if task.repository_id == repository.id
+            && task.status() == spectask_core::SpecTaskStatus::Implementation
+        {
             resume_unheld(&state, &task).await?;
         }
     }
@@ -125,7 +128,11 @@ async fn my_budget(State(state): State<AppState>, caller: Caller) -> Result<Json
     daily(&state, BudgetScope::User, &caller.name).await
 }
 
-async fn daily(state: &AppState, scope: BudgetScope, subject: &str) -> Result<Json<DailyBudgetDto>, ApiError> {
+async fn daily(
+    state: &AppState,
+    scope: BudgetScope,
+    subject: &str,
+) -> Result<Json<DailyBudgetDto>, ApiError> {
     let standing = state.store.daily_standing(scope, subject, &state.budgets, chrono::Utc::now()).await?;
     Ok(Json(DailyBudgetDto::from(&standing)))
 }

@@ -8,8 +8,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use spectask_core::SpecTask;
 use spectask_git::{GitError, Repo, SpecFile, TaskHandle, sessions_dir, spec_dir, spec_path};
-use spectask_orchestrator::Opening;
-use spectask_spec::{Plan, PlanTaskState};
+use spectask_orchestrator::{Opening, views};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -60,11 +59,15 @@ async fn get_design_docs(
         Ok::<_, GitError>((read(SpecFile::Progress)?, read(SpecFile::Design)?))
     })
     .await??;
-    let current = progress.as_deref().and_then(current_task);
+    // The current plan task by the one progress rule, not progress.md's markers: those are written
+    // a moment after the sessions' states change.
+    let sessions = state.store.work_sessions_of(task.id).await?;
+    let plan = views::progress::task_progress(&state.store, &task, &sessions).await?;
+    let current = plan.current_or_next();
     Ok(Json(DesignDocsDto {
         spec_task_id: task.id,
-        current_task_index: current.as_ref().map(|(index, _)| *index),
-        current_task_id: current.and_then(|(_, id)| id),
+        current_task_index: current.map(|t| t.index),
+        current_task_id: current.and_then(|t| t.id.clone()),
         progress_md: progress,
         design_md: design,
     }))
@@ -104,15 +107,6 @@ async fn get_design_docs_files(
     Ok(Json(DesignDocsFilesDto { spec_task_id: task.id, branch, commit, files }))
 }
 
-/// The first in-progress plan task, else the first pending one: its index and id.
-fn current_task(progress: &str) -> Option<(usize, Option<String>)> {
-    let plan = Plan::parse(progress);
-    let first = |state| plan.tasks().iter().find(|t| t.state == state);
-    first(PlanTaskState::InProgress)
-        .or_else(|| first(PlanTaskState::Pending))
-        .map(|t| (t.index, t.id.clone()))
-}
-
 /// `specs/<task>/` of the design-docs branch as a tar.gz.
 #[utoipa::path(get, path = "/spec-tasks/{id}/download-documents", tag = "specs", params(TaskPath),
     responses((status = 200, description = "The spec folder", content_type = "application/gzip",
@@ -135,17 +129,4 @@ async fn download_documents(
     let disposition = format!("attachment; filename=\"{name}-specs.tar.gz\"");
     Ok(([(CONTENT_TYPE, "application/gzip".to_owned()), (CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_current_task_is_the_first_in_progress_else_the_first_pending() {
-        let plan = "# Tasks\n\n- [x] 1. Done\n- [ ] 2. Next\n- [~] 3. Busy\n";
-        assert_eq!(current_task(plan), Some((2, Some("3".into()))));
-        assert_eq!(current_task("- [x] 1. a\n- [ ] 2. b\n"), Some((1, Some("2".into()))));
-        assert_eq!(current_task("- [x] 1. a\n"), None);
-    }
 }

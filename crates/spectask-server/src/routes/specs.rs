@@ -140,14 +140,11 @@ async fn review(
     body: ReviewBody,
 ) -> Result<Json<ReviewedDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    if decision == ReviewDecision::Approve
-        && task.status() == SpecTaskStatus::SpecReview
-        && state.store.spec_version(task.id, None).await?.is_questions_only()
-    {
-        return Err(ApiError::conflict(
-            "questions_unanswered",
-            "the planner asked questions instead of writing the spec: answer them with request-changes \
-             (answers) for its first draft",
+    if !body.line_comments.is_empty() && state.store.spec_version(task.id, None).await?.is_questions_only() {
+        return Err(ApiError::bad_request(
+            "invalid_review",
+            "line comments need a document, and this spec version holds only the planner's questions: \
+             answer them instead",
         ));
     }
     if let Some(bad) = body.line_comments.iter().find(|c| c.line == Some(0)) {

@@ -41,7 +41,8 @@ async fn task_steering(
     let task = load(&state, &caller, &id).await?;
     let repository = state.store.repository(task.repository_id).await?;
     let repo = crate::routes::workflows::open(&state, &repository).await?;
-    let files = tokio::task::spawn_blocking(move || repo.default_branch_files(STEERING_DIRS, STEERING_FILES)).await??;
+    let files = tokio::task::spawn_blocking(move || repo.default_branch_files(STEERING_DIRS, STEERING_FILES))
+        .await??;
     let documents = files
         .into_iter()
         .filter(|(path, _)| is_steering_path(path))
@@ -53,7 +54,12 @@ async fn task_steering(
                 Inclusion::FileMatch(pattern) => ("file_match", Some(pattern)),
                 Inclusion::Manual => ("manual", None),
             };
-            Some(SteeringDocumentDto { path, inclusion: inclusion.to_owned(), pattern, text: body.to_owned() })
+            Some(SteeringDocumentDto {
+                path,
+                inclusion: inclusion.to_owned(),
+                pattern,
+                text: body.to_owned(),
+            })
         })
         .collect();
     Ok(Json(documents))

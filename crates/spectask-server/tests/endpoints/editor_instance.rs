@@ -88,7 +88,8 @@ async fn instance_and_threads(fx: Fixture) {
     );
 
     // Stopping the instance pauses what runs.
-    let (status, stopped) = fx.call("DELETE", &format!("/api/v1/spec-tasks/{id}/editor/instance"), None).await;
+    let (status, stopped) =
+        fx.call("DELETE", &format!("/api/v1/spec-tasks/{id}/editor/instance"), None).await;
     assert_eq!((status, &stopped["agent_instance"]["live"]), (StatusCode::OK, &json!(false)), "{stopped}");
     let one_now = fx.store().work_session(one_id).await.unwrap();
     assert!(one_now.state.is_paused(), "{one_now:?}");

@@ -115,7 +115,13 @@ impl Template {
         if text.len() > MAX_TEMPLATE_BYTES {
             return Err(invalid(format!("the file is over {} KiB", MAX_TEMPLATE_BYTES / 1024)));
         }
-        let file: TemplateFile = toml::from_str(text).map_err(|e| invalid(e.message().to_owned()))?;
+        let file: TemplateFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|at| text[..at.start.min(text.len())].matches('\n').count() + 1);
+            invalid(match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_owned(),
+            })
+        })?;
         if file.description.trim().is_empty() {
             return Err(invalid("`description` is blank".to_owned()));
         }

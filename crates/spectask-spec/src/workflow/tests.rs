@@ -140,7 +140,7 @@ fn repository_templates_with_faults_are_refused_naming_the_file_and_the_fault() 
         (path, "base = \"feature\"\n", "missing field `description`"),
         (path, "description = \"x\"\nbase = \"hotfix\"\n", "`base` is `hotfix`"),
         (path, "description = \"x\"\nbase = \"review\"\n", "`base` is `review`"),
-        (path, "description = \"x\"\ncolour = 1\n", "unknown field `colour`"),
+        (path, "description = \"x\"\ncolour = 1\n", "line 2: unknown field `colour`"),
         (path, "description = \"  \"\n", "`description` is blank"),
         (
             path,

@@ -11,7 +11,7 @@ use spectask_core::{
 };
 
 use crate::database::codec::{get, millis, now, opt_parse, parse};
-use crate::{NewCoordination, NewHistoryEntry, SchedulingOutcome, Scheduling, Store, StoreError};
+use crate::{NewCoordination, NewHistoryEntry, Scheduling, SchedulingOutcome, Store, StoreError};
 
 /// A message to send.
 #[derive(Clone, Debug)]

@@ -29,12 +29,26 @@ macro_rules! columns {
 }
 
 impl Store {
-    /// Records a review of the task's current spec version and applies its decision.
+    /// Records a review of the task's current spec version and applies its decision. A version
+    /// that holds only the planner's questions cannot be approved: there is no spec to approve.
     pub async fn review_spec(
         &self,
         task: &SpecTask,
         new: NewSpecReview,
     ) -> Result<(AppliedChange<SpecTask, SpecTaskEffect>, SpecReview), StoreError> {
+        // Versions never change once written, and a newer one moves the task's row, which the
+        // transition below checks: reading before the write is safe.
+        if new.decision == ReviewDecision::Approve
+            && task.spec_version > 0
+            && self.spec_version(task.id, Some(task.spec_version)).await?.is_questions_only()
+        {
+            return Err(StoreError::Refused {
+                code: "questions_unanswered",
+                message: "the planner asked questions instead of writing the spec: answer them \
+                          with request-changes (answers) for its first draft"
+                    .to_owned(),
+            });
+        }
         let command = match new.decision {
             ReviewDecision::Approve => SpecTaskCommand::Approve,
             ReviewDecision::RequestChanges => SpecTaskCommand::RequestChanges,

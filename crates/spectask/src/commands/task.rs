@@ -336,27 +336,27 @@ async fn spec(
         None => SpecDocument::ALL.to_vec(),
     };
     let query: Vec<(&str, String)> = version.map(|v| vec![("version", v.to_string())]).unwrap_or_default();
-    let mut answers = Vec::new();
+    let mut documents = Vec::new();
     for d in &docs {
-        answers.push(client.get(&format!("/spec-tasks/{}/documents/{d}", encode(id)), &query).await?);
+        documents.push(client.get(&format!("/spec-tasks/{}/documents/{d}", encode(id)), &query).await?);
     }
     if json {
-        let out = if answers.len() == 1 { answers.remove(0) } else { Value::Array(answers) };
+        let out = if documents.len() == 1 { documents.remove(0) } else { Value::Array(documents) };
         outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let shown = answers.first().map(|a| a["version"].clone()).unwrap_or_default();
+    let shown = documents.first().map(|d| d["version"].clone()).unwrap_or_default();
     let versions = client.get(&format!("/spec-tasks/{}/spec-versions", encode(id)), &[]).await?;
     let meta = versions.as_array().and_then(|all| all.iter().find(|v| v["version"] == shown));
     let questions = meta.and_then(|v| v["questions"].as_array()).cloned().unwrap_or_default();
     let questions_only = meta.is_some_and(|v| v["questions_only"] == true);
-    let single = answers.len() == 1;
+    let single = documents.len() == 1;
     if !questions_only {
-        for a in answers {
+        for d in documents {
             if !single {
-                outln!("==> {} (version {}) <==", text(&a, "file_name"), text(&a, "version"))?;
+                outln!("==> {} (version {}) <==", text(&d, "file_name"), text(&d, "version"))?;
             }
-            let content = text(&a, "content");
+            let content = text(&d, "content");
             out!("{content}")?;
             if !content.ends_with('\n') {
                 outln!()?;

@@ -129,7 +129,11 @@ fn payload_of(event: &Value) -> Option<Payload> {
 
 /// Whether the event of `payload` ended the task. A `failed` task may still be retried, so a
 /// failure seen in the replayed history ends the watch only when the task is failed now.
-async fn ended(client: &ApiClient, task_id: &str, payload: Option<&Payload>) -> anyhow::Result<Option<TaskEnd>> {
+async fn ended(
+    client: &ApiClient,
+    task_id: &str,
+    payload: Option<&Payload>,
+) -> anyhow::Result<Option<TaskEnd>> {
     let Some(Payload::SpecTaskTransitioned(moved)) = payload else { return Ok(None) };
     let status = moved.to.to_string();
     match moved.to {

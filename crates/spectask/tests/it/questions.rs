@@ -66,8 +66,17 @@ fn answer_the_questions(server: &Server, id: &str) {
         http(&server.url, "POST", &format!("/api/v1/spec-tasks/{id}/approve-specs"), Some("{}"));
     assert_eq!(status, 409, "a version of questions alone is approved: {said}");
     assert!(said.contains("questions_unanswered"), "{said}");
+    let body = r#"{"status":"spec_approved"}"#;
+    let (status, said) = http(&server.url, "PUT", &format!("/api/v1/tasks/{id}/status"), Some(body));
+    assert_eq!(status, 409, "the status route approves a version of questions alone: {said}");
+    assert!(said.contains("questions_unanswered"), "{said}");
     let approved = server.task(&["approve", id]);
     assert!(stderr(&approved).contains("answer them with request-changes"), "{}", stderr(&approved));
+    let commented = r#"{"comments":"","line_comments":[{"document":"design","line":1,"comment":"no"}]}"#;
+    let (status, said) =
+        http(&server.url, "POST", &format!("/api/v1/spec-tasks/{id}/request-changes"), Some(commented));
+    assert_eq!(status, 400, "a line comment on a version without documents: {said}");
+    assert!(said.contains("holds only the planner's questions"), "{said}");
     let bad = server.task(&["request-changes", id, "--answer", "two:UTC"]);
     assert!(stderr(&bad).contains("\"two\" is not a question's number"), "{}", stderr(&bad));
 

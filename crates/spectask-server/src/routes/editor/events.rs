@@ -56,4 +56,3 @@ async fn post_editor_event(
         message_id,
     }))
 }
-

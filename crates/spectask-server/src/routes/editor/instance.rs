@@ -186,4 +186,3 @@ async fn close_editor_thread(
     }
     Ok(Json(session_thread(&state, &session).await?))
 }
-

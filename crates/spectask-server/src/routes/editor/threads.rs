@@ -154,4 +154,3 @@ pub(super) fn editor_tools(servers: Vec<EditorMcpServer>) -> Result<Vec<McpServe
     };
     Ok(servers.into_iter().map(spec).collect())
 }
-

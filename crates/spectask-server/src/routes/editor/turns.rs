@@ -9,7 +9,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use spectask_agent::{AgentRuntime, EditorOffers, EditorRefusal, EditorRelay, HeldTurn, PromptContent, RelayFrame, TurnEnd};
+use spectask_agent::{
+    AgentRuntime, EditorOffers, EditorRefusal, EditorRelay, HeldTurn, PromptContent, RelayFrame, TurnEnd,
+};
 use spectask_core::{EditorThread, WorkSession, WorkSessionId};
 use spectask_store::TaskLeaseHolder;
 use tokio::sync::{mpsc, oneshot};

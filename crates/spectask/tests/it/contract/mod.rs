@@ -346,12 +346,21 @@ fn review_task(c: &mut Contract, dir: &Path) {
             "implementation_agent": "reviewer"})
     };
     let refused = c.call("post", "/spec-tasks/from-prompt", &[], "", Some(body("nope")));
-    assert_eq!((refused.status, error_code(&refused).as_str()), (400, "invalid_review_target"), "{}", refused.text);
+    assert_eq!(
+        (refused.status, error_code(&refused).as_str()),
+        (400, "invalid_review_target"),
+        "{}",
+        refused.text
+    );
     let review = c.expect(201, "post", "/spec-tasks/from-prompt", &[], Some(body("feature/auth")));
     let id = review["id"].as_str().unwrap().to_owned();
     wait_status(c, &id, "done");
     let report = c.get("/spec-tasks/{id}/review-report", &[&id]);
-    assert_eq!((report["findings"][0]["file"].as_str(), report["findings"][0]["line"].as_u64()), (Some("src/auth.rs"), Some(1)), "{report}");
+    assert_eq!(
+        (report["findings"][0]["file"].as_str(), report["findings"][0]["line"].as_u64()),
+        (Some("src/auth.rs"), Some(1)),
+        "{report}"
+    );
     let follow_up = json!({"findings": [1], "workflow": "feature"});
     let task = c.expect(201, "post", "/spec-tasks/{id}/follow-ups", &[&id], Some(follow_up));
     assert!(task["prompt"].as_str().unwrap().contains("`src/auth.rs:1`"), "{task}");

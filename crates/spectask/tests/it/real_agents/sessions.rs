@@ -234,7 +234,11 @@ fn gemini_cli_completes_a_sandboxed_work_session() {
     let run = run("gemini", &model, GEMINI, |_| {});
     assert_completed(&run, &gemini::tool_results(&model));
     // The write went through spectask's confinement; the log names it in the worktree.
-    assert!(run.history("activity_log").contains("wrote hello.txt (21 bytes)"), "{}", run.history("activity_log"));
+    assert!(
+        run.history("activity_log").contains("wrote hello.txt (21 bytes)"),
+        "{}",
+        run.history("activity_log")
+    );
     run.started.server.stop();
 }
 
