@@ -17,6 +17,7 @@ mod checks;
 mod complexity;
 mod contract;
 mod converge;
+mod commit_subjects;
 mod coordination;
 mod crash_restart;
 mod daily_budget;
