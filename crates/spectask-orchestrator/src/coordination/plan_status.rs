@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use spectask_core::{CoordinationKind, SpecTask, TaskKind, WorkSession, WorkSessionId, WorkSessionStatus};
-use spectask_spec::Plan;
 use spectask_store::Store;
 
 use crate::coordination::CoordinationError;
@@ -49,7 +48,7 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_task_states(&task, &Plan::parse(&version.documents.tasks), &sessions)
+            plan_task_states(&task, &version, &sessions)
         }
         _ => Vec::new(),
     };

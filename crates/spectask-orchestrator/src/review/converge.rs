@@ -18,6 +18,15 @@ use crate::engine::Ctx;
 use crate::repos;
 use crate::views::review::{ImplementationReview, implementation_review};
 
+/// The planner a converge round's spec version names, before the round's number.
+const ROUND_PLANNER: &str = "converge round";
+
+/// Whether `version` is a converge round's: the plan with the round's tasks appended, the rest
+/// ticked as done.
+pub fn is_round_version(version: &spectask_core::SpecVersion) -> bool {
+    version.planner.strip_prefix(ROUND_PLANNER).is_some_and(|n| n.trim().parse::<u32>().is_ok())
+}
+
 /// What a converge pass found, and where the task's rounds stand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Convergence {
@@ -132,7 +141,7 @@ pub async fn approve(
     let round = pass.rounds + 1;
     let version = NewSpecVersion {
         documents: spectask_core::SpecDocuments { tasks, ..current.documents },
-        planner: format!("converge round {round}"),
+        planner: format!("{ROUND_PLANNER} {round}"),
         usage: json!([]),
         lint: current.lint,
         questions: Vec::new(),

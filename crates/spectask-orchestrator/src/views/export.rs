@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use spectask_core::{CoordinationEvent, SpecTask};
-use spectask_spec::{Plan, RequirementsDoc, parse_requirements};
+use spectask_spec::{RequirementsDoc, parse_requirements};
 use spectask_store::{Store, StoreError};
 
 use crate::review::finish::implementation_summary;
@@ -15,17 +15,16 @@ use crate::views::plan_tasks::{PlanTaskStatus, plan_task_states};
 pub async fn report(store: &Store, task: &SpecTask) -> Result<String, StoreError> {
     let spec = match task.spec_version {
         0 => None,
-        version => Some(store.spec_version(task.id, Some(version)).await?.documents),
+        version => Some(store.spec_version(task.id, Some(version)).await?),
     };
     let repository = store.repository(task.repository_id).await?;
     let summary = implementation_summary(store, task).await?;
     let log = store.coordination_log(task.id).await?;
     // Each plan task's state as its sessions give it (the approved tasks.md has every box open).
     let sessions = store.work_sessions_of(task.id).await?;
-    let criteria = spec.as_ref().map(|s| {
-        let plan = Plan::parse(&s.tasks);
-        (parse_requirements(&s.requirements), plan_task_states(task, &plan, &sessions))
-    });
+    let criteria = spec
+        .as_ref()
+        .map(|v| (parse_requirements(&v.documents.requirements), plan_task_states(task, v, &sessions)));
     let mut out = header(task, &repository.path.display().to_string());
     out.push_str(&acceptance(criteria.as_ref()));
     // The summary's own title repeats ours: its sections (the headings at line starts) follow.

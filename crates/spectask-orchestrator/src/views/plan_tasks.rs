@@ -10,10 +10,11 @@
 //! Cancelled sessions are left out. A plan task's sessions are its own; without any, those of the
 //! nearest task above it (a session per top-level task covers its sub-tasks). A plan task with
 //! required sub-tasks and no such sessions stands as they do: done when all are done, in progress
-//! while one is. A simple task's whole-plan session is on every other required task. A plan task
-//! no session is on keeps the state its plan gives it.
+//! while one is. A simple task's whole-plan session is on every other required task, but in a
+//! converge round's spec version: that version ticks what the session did, and its new plan tasks
+//! get sessions of their own. A plan task no session is on keeps the state its plan gives it.
 
-use spectask_core::{SpecTask, WorkSession, WorkSessionId, WorkSessionStatus};
+use spectask_core::{SpecTask, SpecVersion, WorkSession, WorkSessionId, WorkSessionStatus};
 use spectask_spec::{Plan, PlanTaskState};
 
 /// One plan task with the state its sessions give it.
@@ -29,8 +30,20 @@ pub struct PlanTaskStatus {
     pub sessions: Vec<WorkSessionId>,
 }
 
-/// The plan's tasks of `task`, in plan order, with the state its `sessions` give each.
-pub fn plan_task_states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession]) -> Vec<PlanTaskStatus> {
+/// The plan tasks of `task`'s spec `version`, in plan order, with the state its `sessions` give
+/// each.
+pub fn plan_task_states(
+    task: &SpecTask,
+    version: &SpecVersion,
+    sessions: &[WorkSession],
+) -> Vec<PlanTaskStatus> {
+    let plan = Plan::parse(&version.documents.tasks);
+    states(task, &plan, sessions, !crate::review::converge::is_round_version(version))
+}
+
+/// [`plan_task_states`] of `plan`; `whole_plan` says whether a whole-plan session covers the
+/// tasks without their own.
+fn states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession], whole_plan: bool) -> Vec<PlanTaskStatus> {
     let tasks = plan.tasks();
     let counted: Vec<&WorkSession> =
         sessions.iter().filter(|s| s.status() != WorkSessionStatus::Cancelled).collect();
@@ -42,7 +55,7 @@ pub fn plan_task_states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession]) 
             .collect()
     };
     let whole: Vec<&WorkSession> =
-        counted.iter().copied().filter(|s| task.is_whole_plan_session(s)).collect();
+        counted.iter().copied().filter(|s| whole_plan && task.is_whole_plan_session(s)).collect();
     let mut decided: Vec<Option<(PlanTaskState, Vec<WorkSessionId>)>> = vec![None; tasks.len()];
     // A sub-task comes after the task it belongs to: from the last one back, a task's sub-tasks are
     // decided before it.

@@ -9,7 +9,7 @@ use spectask_core::{
     Event, EventKind, SpecTask, SpecTaskId, SpecVersion, TaskKind, Timestamp, WorkSession, WorkSessionId,
     WorkSessionStatus,
 };
-use spectask_spec::{Plan, PlanTaskState};
+use spectask_spec::PlanTaskState;
 use spectask_store::{Store, StoreError};
 
 use crate::views::plan_tasks::plan_task_states;
@@ -98,9 +98,7 @@ pub fn progress(
     plans: &[Event],
 ) -> Progress {
     let plan = match version {
-        Some(version) if task.kind == TaskKind::Spec => {
-            plan_task_states(task, &Plan::parse(&version.documents.tasks), sessions)
-        }
+        Some(version) if task.kind == TaskKind::Spec => plan_task_states(task, version, sessions),
         _ => Vec::new(),
     };
     let started: HashMap<_, _> = sessions.iter().map(|s| (s.id, s.started_at)).collect();

@@ -19,7 +19,7 @@ fn session(n: u128, index: Option<u32>, state: WorkSessionState) -> WorkSession 
 }
 
 fn states(task: &SpecTask, plan: &str, sessions: &[WorkSession]) -> Vec<PlanTaskState> {
-    plan_task_states(task, &Plan::parse(plan), sessions).into_iter().map(|t| t.state).collect()
+    super::states(task, &Plan::parse(plan), sessions, true).into_iter().map(|t| t.state).collect()
 }
 
 const FLAT: &str = "- [ ] 1. One\n- [ ] 2. Two\n- [ ] 3. Three\n- [ ] 4. Four\n- [ ] 5. Five\n- [x] 6. Six\n";
@@ -66,7 +66,7 @@ fn a_parent_stands_as_its_required_sub_tasks_and_a_top_level_session_covers_them
     let b = session(2, Some(2), WorkSessionState::Running);
     assert_eq!(states(&t, plan, &[a.clone(), b.clone()])[..3], [InProgress, Done, InProgress]);
     let b = WorkSession { state: WorkSessionState::Completed, ..b };
-    let all = plan_task_states(&t, &Plan::parse(plan), &[a.clone(), b.clone()]);
+    let all = super::states(&t, &Plan::parse(plan), &[a.clone(), b.clone()], true);
     assert_eq!(all.iter().map(|s| s.state).collect::<Vec<_>>(), [Done, Done, Done, Pending, Pending]);
     assert_eq!(all[0].sessions, [a.id, b.id]);
     // One session for the top-level task: its sub-tasks are where it is.
@@ -83,4 +83,21 @@ fn a_whole_plan_session_is_on_every_required_task_without_its_own() {
     assert_eq!(states(&t, plan, &[whole.clone(), round]), [Pending, Pending, InProgress]);
     let whole = WorkSession { state: WorkSessionState::Running, ..whole };
     assert_eq!(states(&t, plan, &[whole]), [InProgress, Pending, InProgress]);
+}
+
+#[test]
+fn in_a_converge_rounds_version_the_whole_plan_session_leaves_the_new_tasks_to_do() {
+    let plan = "- [x] 1. One\n- [x] 2. Two\n- [ ] 3. Round\n";
+    let t = task(Complexity::Simple);
+    let whole = session(1, None, WorkSessionState::Completed);
+    let round = |s: &[WorkSession]| -> Vec<PlanTaskState> {
+        super::states(&t, &Plan::parse(plan), s, false).into_iter().map(|t| t.state).collect()
+    };
+    assert_eq!(round(&[whole.clone()]), [Done, Done, Pending]);
+    assert_eq!(
+        round(&[whole.clone(), session(2, Some(2), WorkSessionState::Running)]),
+        [Done, Done, InProgress]
+    );
+    // Before the round, the same session covers every open task.
+    assert_eq!(states(&t, plan, &[whole]), [Done, Done, Done]);
 }
