@@ -8,7 +8,9 @@
 //! task's coordination log (kind `converge`).
 
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, SpecTask, TaskKind, WorkSessionStatus};
+use spectask_core::{
+    CoordinationEvent, CoordinationKind, SpecTask, SpecVersion, TaskKind, WorkSessionStatus,
+};
 use spectask_git::{DiffLimits, TaskHandle};
 use spectask_spec::{NewPlanTask, Plan, PlanTaskState, append_tasks};
 use spectask_store::{NewCoordination, NewSpecVersion, Store, StoreError};
@@ -16,6 +18,7 @@ use spectask_store::{NewCoordination, NewSpecVersion, Store, StoreError};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::repos;
+use crate::views::plan_tasks::plan_task_states;
 use crate::views::review::{ImplementationReview, implementation_review};
 
 /// The planner a converge round's spec version names, before the round's number.
@@ -44,7 +47,7 @@ pub struct Convergence {
 /// One difference between the spec and what was built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Gap {
-    /// A plan task no completed session covers.
+    /// A plan task not done by the one rule of a plan task's state.
     PlanTaskNotDone { label: String, title: String, requirements: Vec<String> },
     /// A completed session whose last check failed.
     FailingCheck { session: String, command: String, requirements: Vec<String> },
@@ -93,12 +96,16 @@ pub async fn convergence(
     review: &ImplementationReview,
     max_rounds: u32,
 ) -> Result<Convergence, StoreError> {
-    let plan = match task.spec_version {
-        0 => Plan::parse(""),
-        version => Plan::parse(&store.spec_version(task.id, Some(version)).await?.documents.tasks),
+    let (plan, done) = match task.spec_version {
+        0 => (Plan::parse(""), Vec::new()),
+        version => {
+            let version = store.spec_version(task.id, Some(version)).await?;
+            let done = done_plan_tasks(store, task, &version).await?;
+            (Plan::parse(&version.documents.tasks), done)
+        }
     };
     let log = store.coordination_log(task.id).await?;
-    let gaps = gaps(task.implements_whole_plan(), &plan, review);
+    let gaps = gaps(&plan, &done, review);
     Ok(Convergence {
         rounds: rounds(&log),
         max_rounds,
@@ -113,7 +120,6 @@ pub async fn convergence(
 pub async fn approve(
     store: &Store,
     task: &SpecTask,
-    review: &ImplementationReview,
     pass: &Convergence,
 ) -> Result<ConvergeOutcome, ConvergeError> {
     if pass.proposed.is_empty() {
@@ -130,7 +136,7 @@ pub async fn approve(
     }
     let current = store.spec_version(task.id, Some(task.spec_version)).await?;
     let mut plan = Plan::parse(&current.documents.tasks);
-    for index in done_plan_tasks(task.implements_whole_plan(), &plan, review) {
+    for index in done_plan_tasks(store, task, &current).await? {
         // Read from the plan just now: only a heading without a checkbox refuses, and stays as written.
         let _ = plan.set_marker_at(index, PlanTaskState::Done);
     }
@@ -175,7 +181,7 @@ pub(crate) async fn record_if_converged(ctx: &Ctx, task: &SpecTask) {
         let review = implementation_review(&ctx.store, task, commits).await?;
         let pass = convergence(&ctx.store, task, &review, ctx.config.converge_rounds).await?;
         if pass.gaps.is_empty() {
-            approve(&ctx.store, task, &review, &pass).await.map_err(|e| JobError::Retry(e.to_string()))?;
+            approve(&ctx.store, task, &pass).await.map_err(|e| JobError::Retry(e.to_string()))?;
         } else if pass.rounds >= pass.max_rounds {
             record_rounds_used(&ctx.store, task, &pass).await?;
         }
@@ -240,38 +246,26 @@ fn converged(log: &[CoordinationEvent]) -> bool {
     last.is_some_and(|e| e.data["converged"] == true && Some(e.seq) > changes)
 }
 
-/// The plan tasks a completed session covers (its own, one it holds or one holding it). With
-/// `whole_plan` (a simple task), a completed session on no plan task covers every task that no
-/// session has as its own (a converge round's tasks have theirs).
-fn done_plan_tasks(whole_plan: bool, plan: &Plan, review: &ImplementationReview) -> Vec<usize> {
-    let completed: Vec<Option<usize>> = review
-        .sessions
+/// The plan tasks of `version` that are done, by the one rule of a plan task's state
+/// ([`plan_task_states`]).
+async fn done_plan_tasks(
+    store: &Store,
+    task: &SpecTask,
+    version: &SpecVersion,
+) -> Result<Vec<usize>, StoreError> {
+    let sessions = store.work_sessions_of(task.id).await?;
+    Ok(plan_task_states(task, version, &sessions)
         .iter()
-        .filter(|s| s.status == WorkSessionStatus::Completed)
-        .map(|s| s.plan_task_index.map(|i| i as usize))
-        .collect();
-    let owned = |index: usize| review.sessions.iter().any(|s| s.plan_task_index == Some(index as u32));
-    let ancestors = |index: usize| {
-        std::iter::successors(Some(index), |&i| plan.tasks().get(i).and_then(|t| t.parent))
-            .take(plan.tasks().len())
-    };
-    plan.tasks()
-        .iter()
-        .filter(|t| {
-            completed.iter().any(|c| match c {
-                Some(c) => ancestors(t.index).any(|a| a == *c) || ancestors(*c).any(|a| a == t.index),
-                None => whole_plan && !t.optional && !owned(t.index),
-            })
-        })
-        .map(|t| t.index)
-        .collect()
+        .enumerate()
+        .filter(|(_, t)| t.state == PlanTaskState::Done)
+        .map(|(index, _)| index)
+        .collect())
 }
 
-/// The gaps of an implementation against its plan (`whole_plan`: one session implements it all,
-/// but for the tasks converge rounds added), in the order their plan tasks are proposed.
-fn gaps(whole_plan: bool, plan: &Plan, review: &ImplementationReview) -> Vec<Gap> {
+/// The gaps of an implementation against its plan, whose tasks `done` are done, in the order
+/// their plan tasks are proposed.
+fn gaps(plan: &Plan, done: &[usize], review: &ImplementationReview) -> Vec<Gap> {
     let mut out = Vec::new();
-    let done = done_plan_tasks(whole_plan, plan, review);
     for t in plan.tasks() {
         if t.children.is_empty() && !t.optional && t.state != PlanTaskState::Done && !done.contains(&t.index)
         {

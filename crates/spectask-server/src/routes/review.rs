@@ -63,7 +63,7 @@ async fn converge_task(
     task.state.apply(task.kind, &spectask_core::SpecTaskCommand::Converge)?;
     let (_, _, review) = review_of(&state, &task).await?;
     let pass = converge::convergence(&state.store, &task, &review, state.converge_rounds).await?;
-    let done = converge::approve(&state.store, &task, &review, &pass).await.map_err(|err| match err {
+    let done = converge::approve(&state.store, &task, &pass).await.map_err(|err| match err {
         ConvergeError::Store(err) => err.into(),
         err @ ConvergeError::RoundsUsed(_) => ApiError::conflict("converge_rounds_used", err.to_string()),
     })?;

@@ -62,7 +62,7 @@ fn a_plan_task_left_undone_a_failing_check_and_a_criterion_without_commit_are_ga
         vec![session("1 Users", Some(0), WorkSessionStatus::Completed, Some(false))],
         vec![criterion("1.1", &["abc"]), criterion("1.2", &[]), criterion("1.3", &[])],
     );
-    let found = gaps(false, &plan, &review);
+    let found = gaps(&plan, &[0], &review);
     assert_eq!(
         found,
         [
@@ -98,30 +98,10 @@ fn a_finished_implementation_has_no_gaps() {
         ],
         vec![criterion("1.1", &["abc"]), criterion("1.2", &["def"])],
     );
-    assert_eq!(gaps(false, &plan, &review), []);
-    assert_eq!(done_plan_tasks(false, &plan, &review), [0, 1]);
+    assert_eq!(gaps(&plan, &[0, 1], &review), []);
     // A bugfix's reproduction check fails as it must: no gap.
     let mut reproduced = review;
     reproduced.sessions[0].checks[0].check.passed = false;
     reproduced.sessions[0].checks[0].check.expects_failure = true;
-    assert_eq!(gaps(false, &plan, &reproduced), []);
-}
-
-/// A simple task's whole-plan session covers every plan task but those a converge round gave a
-/// session of their own: a round's task not done is a gap however the first session ended.
-#[test]
-fn a_whole_plan_session_covers_all_but_a_rounds_own_plan_tasks() {
-    let plan = Plan::parse(PLAN);
-    let whole =
-        session(spectask_core::Complexity::WHOLE_PLAN_SESSION, None, WorkSessionStatus::Completed, None);
-    let alone = review(vec![whole.clone()], vec![criterion("1.1", &["abc"])]);
-    assert_eq!(done_plan_tasks(true, &plan, &alone), [0, 1]);
-    assert_eq!(gaps(true, &plan, &alone), []);
-    let round = session("2 Login", Some(1), WorkSessionStatus::Failed, None);
-    let with_round = review(vec![whole, round], vec![criterion("1.1", &["abc"])]);
-    assert_eq!(done_plan_tasks(true, &plan, &with_round), [0]);
-    assert_eq!(
-        gaps(true, &plan, &with_round),
-        [Gap::PlanTaskNotDone { label: "2".into(), title: "Login".into(), requirements: vec!["1.2".into()] }]
-    );
+    assert_eq!(gaps(&plan, &[0, 1], &reproduced), []);
 }
