@@ -127,6 +127,13 @@ test("the planner's questions are answered in the review and reach the next vers
   const asks = page.getByRole('group', { name: 'The planner asks' })
   await asks.getByText('1. Should the chosen range survive a reload of the page?').waitFor()
   await asks.getByLabel(/^2\. Which clock/).fill('UTC, as the orders are stored')
+  // With questions, the sticky decision bar still leaves most of the page to the spec, and its
+  // buttons stay on screen.
+  const bar = await page.getByRole('region', { name: 'Review', exact: true }).boundingBox()
+  const { height } = page.viewportSize()
+  assert.ok(bar && bar.height <= height / 2, `the decision bar is ${bar?.height} px of ${height}`)
+  const button = await page.getByRole('button', { name: 'Request changes' }).boundingBox()
+  assert.ok(button && button.y + button.height <= height, `Request changes is off screen: ${JSON.stringify(button)}`)
   await shot(page, '03b-planner-questions')
   await page.getByRole('button', { name: 'Request changes' }).click()
   await page.getByText('v2 (latest)').waitFor({ state: 'attached', timeout: LONG })
