@@ -93,7 +93,7 @@ fn in_a_converge_rounds_version_the_whole_plan_session_leaves_the_new_tasks_to_d
     let round = |s: &[WorkSession]| -> Vec<PlanTaskState> {
         super::states(&t, &Plan::parse(plan), s, false).into_iter().map(|t| t.state).collect()
     };
-    assert_eq!(round(&[whole.clone()]), [Done, Done, Pending]);
+    assert_eq!(round(std::slice::from_ref(&whole)), [Done, Done, Pending]);
     assert_eq!(
         round(&[whole.clone(), session(2, Some(2), WorkSessionState::Running)]),
         [Done, Done, InProgress]
