@@ -19,49 +19,60 @@ export interface BrowserNotice {
   text: (title: string) => string
 }
 
-type Payload = Record<string, unknown>
+/** What the notification says beyond its kind: the tool call waiting, or the budget reached. */
+interface Found {
+  kind: NotificationKind
+  detail?: string
+}
 
 /** The notification `event` makes, or null. */
 export function noticeOf(event: ApiEvent): BrowserNotice | null {
   const taskId = event.spec_task_id
   if (!taskId) return null
-  const payload = (event.payload ?? {}) as Payload
-  const kind = kindOf(event.kind, payload)
-  if (!kind) return null
-  return { kind, taskId, text: (title) => textOf(kind, title, payload) }
+  const found = kindOf(event)
+  if (!found) return null
+  return { kind: found.kind, taskId, text: (title) => textOf(found, title) }
 }
 
-function kindOf(kind: ApiEvent['kind'], p: Payload): NotificationKind | null {
-  switch (kind) {
-    case 'spec_task.transitioned':
-      if (p.to === 'spec_review') return 'spec_ready'
-      if (p.to === 'implementation_review') return 'implementation_ready'
-      return p.to === 'failed' ? 'failed' : null
+/** The event's notification, read from its kind's typed payload. */
+function kindOf(event: ApiEvent): Found | null {
+  switch (event.kind) {
+    case 'spec_task.transitioned': {
+      const to = event.payload.to
+      if (to === 'spec_review') return { kind: 'spec_ready' }
+      if (to === 'implementation_review') return { kind: 'implementation_ready' }
+      return to === 'failed' ? { kind: 'failed' } : null
+    }
     case 'work_session.transitioned':
-      return p.to === 'failed' ? 'session_failed' : null
-    case 'work_session.permission':
-      return p.decided === false ? 'permission_waiting' : null
+      return event.payload.to === 'failed' ? { kind: 'session_failed' } : null
+    case 'work_session.permission': {
+      const p = event.payload
+      if (p.decided) return null
+      return { kind: 'permission_waiting', detail: 'title' in p && p.title ? p.title : undefined }
+    }
     case 'work_session.check':
-      return p.outcome === 'failed' ? 'check_failed' : null
-    case 'spec_task.budget':
-      return p.level === 'warning' || p.level === 'reached' ? 'budget' : null
+      return event.payload.outcome === 'failed' ? { kind: 'check_failed' } : null
+    case 'spec_task.budget': {
+      const level = event.payload.level
+      return level === 'warning' || level === 'reached' ? { kind: 'budget', detail: level } : null
+    }
     case 'work_session.stalled':
-      return p.stalled === true ? 'stalled' : null
+      return event.payload.stalled ? { kind: 'stalled' } : null
     default:
       return null
   }
 }
 
-function textOf(kind: NotificationKind, title: string, p: Payload): string {
+function textOf({ kind, detail }: Found, title: string): string {
   switch (kind) {
     case 'spec_ready':
       return `The spec of “${title}” is ready for review`
     case 'implementation_ready':
       return `The implementation of “${title}” is ready for review`
     case 'permission_waiting':
-      return `“${title}” waits for permission: ${typeof p.title === 'string' ? p.title : 'a tool call'}`
+      return `“${title}” waits for permission: ${detail ?? 'a tool call'}`
     case 'budget':
-      return p.level === 'reached' ? `“${title}” reached its budget` : `“${title}” spent 80% of its budget`
+      return detail === 'reached' ? `“${title}” reached its budget` : `“${title}” spent 80% of its budget`
     case 'stalled':
       return `An agent of “${title}” went silent`
     case 'check_failed':
