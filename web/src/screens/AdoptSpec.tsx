@@ -1,11 +1,10 @@
-import { useNavigate } from 'react-router'
-import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { useMutation } from '@tanstack/react-query'
 import { api, unwrap } from '../api/client'
-import { keys } from '../api/keys'
 import { useRepos } from '../api/queries'
 import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
+import { useOpenCreatedTask } from './openCreatedTask'
 
 /** The dialog's fields, kept as a draft (see drafts/) once a folder is typed. */
 type AdoptDraft = { repo: string; folder: string; approve: boolean }
@@ -19,20 +18,14 @@ const NO_ADOPTION: AdoptDraft = { repo: '', folder: '', approve: false }
 export function AdoptSpec({ onClose }: { onClose: () => void }) {
   const ref = useModal(onClose)
   const repos = useRepos()
-  const client = useQueryClient()
-  const navigate = useNavigate()
   const [draft, setDraft, discard] = useDraft('adopt', NO_ADOPTION, (d) => !d.folder.trim())
+  const openCreated = useOpenCreatedTask(ref, discard)
   const { repo, folder, approve } = draft
   const chosen = repo || repos.data?.[0]?.path || ''
   const adopt = useMutation({
     mutationFn: async () =>
       unwrap(await api.POST('/api/v1/spec-tasks/adopt', { body: { repo: chosen, folder: folder.trim(), approve } })),
-    onSuccess: (task) => {
-      discard()
-      void client.invalidateQueries({ queryKey: keys.tasks })
-      ref.current?.close()
-      void navigate(`/tasks/${task.id}`)
-    },
+    onSuccess: openCreated,
   })
   return (
     <dialog ref={ref} className="dialog" aria-labelledby="adopt-title">

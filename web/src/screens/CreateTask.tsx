@@ -1,8 +1,6 @@
 import { useEffect, useState } from 'react'
-import { useNavigate } from 'react-router'
-import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { useMutation } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
-import { keys } from '../api/keys'
 import { useAgents, useDemoRepos, useRepos, useSpecTasks, useWorkflows } from '../api/queries'
 import { BudgetFields } from '../components/BudgetFields'
 import { ScriptedNotice } from '../components/ScriptedNotice'
@@ -11,6 +9,7 @@ import { useModal } from '../components/useModal'
 import { Warning } from '../components/icons'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
+import { useOpenCreatedTask } from './openCreatedTask'
 
 type Priority = Schemas['Priority']
 
@@ -70,9 +69,8 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const repos = useRepos()
   const demoRepos = useDemoRepos()
   const agents = useAgents()
-  const client = useQueryClient()
-  const navigate = useNavigate()
   const [draft, setDraft, discard] = useDraft('create', NO_TASK, (d) => !d.prompt.trim())
+  const openCreated = useOpenCreatedTask(ref, discard)
   const { prompt, repo, kind, complexity, planning, implementation, priority } = draft
   // A draft kept before these fields existed has none.
   const after = draft.after ?? []
@@ -137,12 +135,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
               },
             }),
           ),
-    onSuccess: (task) => {
-      discard()
-      void client.invalidateQueries({ queryKey: keys.tasks })
-      ref.current?.close()
-      void navigate(`/tasks/${task.id}`)
-    },
+    onSuccess: openCreated,
   })
 
   return (
