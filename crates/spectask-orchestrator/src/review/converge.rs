@@ -42,6 +42,8 @@ pub struct Convergence {
     pub gaps: Vec<Gap>,
     /// The plan tasks the gaps call for, numbered when approved.
     pub proposed: Vec<NewPlanTask>,
+    /// The indexes of the plan tasks done, ticked in a round's version.
+    pub done: Vec<usize>,
 }
 
 /// One difference between the spec and what was built.
@@ -112,6 +114,7 @@ pub async fn convergence(
         converged: converged(&log),
         proposed: proposal(&gaps),
         gaps,
+        done,
     })
 }
 
@@ -136,7 +139,7 @@ pub async fn approve(
     }
     let current = store.spec_version(task.id, Some(task.spec_version)).await?;
     let mut plan = Plan::parse(&current.documents.tasks);
-    for index in done_plan_tasks(store, task, &current).await? {
+    for &index in &pass.done {
         // Read from the plan just now: only a heading without a checkbox refuses, and stays as written.
         let _ = plan.set_marker_at(index, PlanTaskState::Done);
     }
