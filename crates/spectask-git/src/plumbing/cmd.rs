@@ -8,37 +8,75 @@
 //! with both named (`GIT_DIR`, `GIT_WORK_TREE`): the `.git` file inside it is writable to the task's
 //! agent, which could point it at another repository.
 //!
-//! The environment git sees is the process's, less the variables that would make it look at
-//! another repository or index, with `LC_ALL=C` (its messages are matched in a few places), no
-//! terminal prompt, and literal pathspecs (spectask's paths are never patterns).
+//! Git runs in a clean room. Its environment is built, never inherited: `PATH`, `HOME` and
+//! `TMPDIR` from spectask's process and nothing else of it (no token or secret the server was
+//! given), `LC_ALL=C` (its messages are matched in a few places), no terminal prompt, no system
+//! configuration and, as the global one, spectask's own ([`OWN_CONFIG`]), and [`POLICY`] as
+//! command-line configuration, which outranks anything a repository's own configuration says: no
+//! fsmonitor command, no signing program, and no hooks
+//! except where spectask runs the repository's own on purpose ([`Git::with_repository_hooks`]).
+//! spectask's own commands take literal pathspecs (its paths are never patterns); the hooks it
+//! runs on purpose do not inherit that.
 
 use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use backon::BlockingRetryable;
 
 use crate::error::GitError;
 use crate::plumbing::retry::LOCK_FILE_RETRY;
 
-/// Variables that would point git at another repository, index or object store than the one named.
-const SCRUBBED: &[&str] = &[
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-    "GIT_QUARANTINE_PATH",
-    "GIT_REPLACE_REF_BASE",
-    "GIT_NO_REPLACE_OBJECTS",
-    "GIT_SHALLOW_FILE",
-    "GIT_GRAFT_FILE",
-    "LANGUAGE",
+/// What git is given of spectask's own environment: where programs are, the home directory (SSH
+/// and git-lfs look there) and where temporary files go. Nothing else reaches it.
+const PASSED_THROUGH: &[&str] = &["PATH", "HOME", "TMPDIR"];
+
+/// Configuration every git command runs with, given as command-line configuration
+/// (`GIT_CONFIG_COUNT`): it outranks the repository's own `.git/config`, which spectask does not
+/// write and a repository registered by path brings with it.
+///
+/// - No fsmonitor: it is a command git would run on every status and add.
+/// - No hooks (`core.hooksPath` names no directory): a hook is a program from the repository. The
+///   repository's `pre-commit` and `commit-msg` run only where spectask runs them on purpose.
+/// - No signing, which would run a program the repository names.
+/// - Git LFS's filters as `git lfs install` would set them globally, since no global
+///   configuration is read.
+pub(crate) const POLICY: &[(&str, &str)] = &[
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", NO_HOOKS),
+    ("commit.gpgSign", "false"),
+    ("tag.gpgSign", "false"),
+    ("filter.lfs.clean", "git-lfs clean -- %f"),
+    ("filter.lfs.smudge", "git-lfs smudge -- %f"),
+    ("filter.lfs.process", "git-lfs filter-process"),
+    ("filter.lfs.required", "true"),
 ];
+
+/// spectask's own configuration of a repository, in its git directory, read by every git command
+/// spectask runs there as git's global configuration (which the repository's own outranks):
+/// written at registration. It names the identity spectask commits under and takes in the server
+/// user's `~/.gitconfig` (the operator's identity and credential helpers); [`POLICY`] outranks
+/// both.
+pub(crate) const OWN_CONFIG: &str = "spectask/gitconfig";
+
+/// A `core.hooksPath` that holds no hook: git looks for `/dev/null/<hook>` and finds nothing.
+const NO_HOOKS: &str = "/dev/null";
+
+/// How long a clone, fetch or push may take before it is killed: a remote that stops answering
+/// (a silent `git://` server, a stuck SSH connection) holds nothing longer than this.
+pub(crate) const TRANSFER_TIME_LIMIT: Duration = Duration::from_secs(600);
+
+/// Configuration of a command that reaches a remote: HTTP that moves less than 1 KiB/s for a
+/// minute gives up, and redirects are followed only on the first request (git's default, stated).
+const TRANSFER_POLICY: &[(&str, &str)] =
+    &[("http.lowSpeedLimit", "1024"), ("http.lowSpeedTime", "60"), ("http.followRedirects", "initial")];
+
+/// SSH without prompts (no password or passphrase asked), a host seen first accepted and
+/// remembered, a connection given 30 s to open and dropped after a minute of silence.
+const SSH_COMMAND: &str = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=30 \
+                           -o ServerAliveInterval=15 -o ServerAliveCountMax=4";
 
 /// Where a git command runs.
 #[derive(Debug, Clone)]
@@ -50,23 +88,37 @@ pub(crate) struct Git {
     read_only: bool,
     /// An index of spectask's own instead of the worktree's (`GIT_INDEX_FILE`).
     index: Option<PathBuf>,
+    /// The repository's own hooks run (its `core.hooksPath`, or `hooks/`), in an environment
+    /// without spectask's literal pathspecs.
+    repository_hooks: bool,
+    /// Configuration after [`POLICY`] (a transfer's credential helper and limits).
+    extra_config: Vec<(String, String)>,
+    /// Variables of spectask's own environment a transfer needs besides [`PASSED_THROUGH`]
+    /// (`SSH_AUTH_SOCK`), and variables set for it.
+    extra_env: Vec<(String, String)>,
+    /// Killed, with everything it started, once it has run this long.
+    time_limit: Option<Duration>,
 }
 
 impl Git {
     /// git in `dir`, finding its repository as git does (a main working tree, or a trusted one).
     pub(crate) fn at(dir: &Path) -> Git {
-        Git { cwd: dir.to_path_buf(), worktree: None, read_only: false, index: None }
+        Git {
+            cwd: dir.to_path_buf(),
+            worktree: None,
+            read_only: false,
+            index: None,
+            repository_hooks: false,
+            extra_config: Vec::new(),
+            extra_env: Vec::new(),
+            time_limit: None,
+        }
     }
 
     /// git in the linked worktree at `work_tree`, whose admin directory is `admin`
     /// (`<git-dir>/worktrees/<name>`).
     pub(crate) fn worktree(admin: &Path, work_tree: &Path) -> Git {
-        Git {
-            cwd: work_tree.to_path_buf(),
-            worktree: Some((admin.to_path_buf(), work_tree.to_path_buf())),
-            read_only: false,
-            index: None,
-        }
+        Git { worktree: Some((admin.to_path_buf(), work_tree.to_path_buf())), ..Git::at(work_tree) }
     }
 
     /// The same place, for commands that only read: they take no optional lock (a `git status`
@@ -81,6 +133,48 @@ impl Git {
         Git { index: Some(index.to_path_buf()), ..self.clone() }
     }
 
+    /// The same place, where the repository's own hooks run: `git hook run` of a hook spectask
+    /// runs on purpose, and the reading of where they are.
+    pub(crate) fn with_repository_hooks(&self) -> Git {
+        Git { repository_hooks: true, ..self.clone() }
+    }
+
+    /// The same place, with `config` after [`POLICY`] and `env` besides the clean room's.
+    pub(crate) fn with(&self, config: Vec<(String, String)>, env: Vec<(String, String)>) -> Git {
+        let mut git = self.clone();
+        git.extra_config.extend(config);
+        git.extra_env.extend(env);
+        git
+    }
+
+    /// The same place, for a command that reaches a remote: bounded in time
+    /// ([`TRANSFER_TIME_LIMIT`]) and in stalls ([`TRANSFER_POLICY`], [`SSH_COMMAND`]), and given
+    /// the SSH agent of spectask's process, if it has one.
+    pub(crate) fn transfer(&self) -> Git {
+        self.transfer_within(TRANSFER_TIME_LIMIT)
+    }
+
+    /// [`Git::transfer`], killed after `limit`.
+    fn transfer_within(&self, limit: Duration) -> Git {
+        let config = TRANSFER_POLICY.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut env = vec![("GIT_SSH_COMMAND".to_owned(), SSH_COMMAND.to_owned())];
+        if let Ok(agent) = std::env::var("SSH_AUTH_SOCK") {
+            env.push(("SSH_AUTH_SOCK".to_owned(), agent));
+        }
+        Git { time_limit: Some(limit), ..self.with(config, env) }
+    }
+
+    /// spectask's own configuration of the repository git runs in, its "global" configuration
+    /// ([`OWN_CONFIG`] in its common git directory: `<git-dir>/worktrees/<name>/../..` of a linked
+    /// worktree, `<dir>/.git` of a main one). Where there is none (a clone's parent directory),
+    /// git reads none.
+    fn own_config(&self) -> PathBuf {
+        match &self.worktree {
+            Some((admin, _)) => admin.join("../..").join(OWN_CONFIG),
+            None => self.cwd.join(".git").join(OWN_CONFIG),
+        }
+    }
+
     /// The directory git runs in.
     pub(crate) fn dir(&self) -> &Path {
         &self.cwd
@@ -93,11 +187,36 @@ impl Git {
         S: AsRef<OsStr>,
     {
         let mut command = Command::new("git");
-        command.current_dir(&self.cwd);
-        for name in SCRUBBED {
-            command.env_remove(name);
+        command.current_dir(&self.cwd).env_clear();
+        for name in PASSED_THROUGH {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
         }
-        command.env("LC_ALL", "C").env("GIT_TERMINAL_PROMPT", "0").env("GIT_LITERAL_PATHSPECS", "1");
+        command
+            .env("LC_ALL", "C")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", self.own_config());
+        let policy = POLICY
+            .iter()
+            .filter(|(key, _)| !(self.repository_hooks && *key == "core.hooksPath"))
+            .map(|(key, value)| (*key, *value));
+        let extra = self.extra_config.iter().map(|(key, value)| (key.as_str(), value.as_str()));
+        let mut count = 0;
+        for (key, value) in policy.chain(extra) {
+            command
+                .env(format!("GIT_CONFIG_KEY_{count}"), key)
+                .env(format!("GIT_CONFIG_VALUE_{count}"), value);
+            count += 1;
+        }
+        command.env("GIT_CONFIG_COUNT", count.to_string());
+        if !self.repository_hooks {
+            command.env("GIT_LITERAL_PATHSPECS", "1");
+        }
+        for (name, value) in &self.extra_env {
+            command.env(name, value);
+        }
         if self.read_only {
             command.env("GIT_OPTIONAL_LOCKS", "0");
         }
@@ -114,7 +233,10 @@ impl Git {
     /// Runs `git <args>` with `input` on its standard input (none when `None`) and returns what it
     /// printed, whatever its exit status; an error only when git could not be run.
     pub(crate) fn output(&self, args: &[&str], input: Option<&[u8]>) -> Result<Output, GitError> {
-        run_command(self.command(args), args, input)
+        match self.time_limit {
+            Some(limit) if input.is_none() => run_limited(self.command(args), args, limit),
+            _ => run_command(self.command(args), args, input),
+        }
     }
 
     /// Runs `git <args>` and returns its standard output; [`GitError::Command`] with git's message
@@ -184,6 +306,46 @@ pub(crate) fn run_command(
     child.wait_with_output().map_err(spawn_err)
 }
 
+/// Runs a prepared git `command` as [`run_command`] does, without input, killing it and every
+/// process it started (its process group: `git-remote-https`, `ssh`) once it has run for `limit`.
+fn run_limited(mut command: Command, args: &[&str], limit: Duration) -> Result<Output, GitError> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use wait_timeout::ChildExt;
+
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let spawn_err = |source| GitError::Spawn { op: describe(args), source };
+    let mut child = command.spawn().map_err(spawn_err)?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let status = match child.wait_timeout(limit).map_err(spawn_err)? {
+        Some(status) => status,
+        None => {
+            let group = rustix::process::Pid::from_child(&child);
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(GitError::Command {
+                op: describe(args),
+                status: "killed".to_owned(),
+                message: format!("no end within {} s: stopped", limit.as_secs()),
+            });
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(Output { status, stdout, stderr })
+}
+
 /// The error of a git command that failed, with its message.
 pub(crate) fn failure(args: &[&str], output: &Output) -> GitError {
     let mut message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
@@ -214,4 +376,49 @@ pub(crate) fn nul_fields(out: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// A field of git's output as text.
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A remote that accepts the connection and never answers holds a clone no longer than its
+    /// limit: git and the processes it started are killed, and the error says so.
+    #[test]
+    fn a_silent_remote_is_given_up_at_the_time_limit() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("git://{}/silent.git", listener.local_addr().unwrap());
+        let held = std::thread::spawn(move || listener.accept().map(|(stream, _)| stream));
+        let dir = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let clone =
+            Git::at(dir.path()).transfer_within(Duration::from_secs(2)).run(&["clone", "--", &url, "x"]);
+        let err = clone.expect_err("the clone cannot succeed");
+        assert!(err.to_string().contains("no end within 2 s"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+        drop(held.join());
+    }
+
+    /// Nothing of spectask's environment reaches git but what the clean room passes through.
+    #[test]
+    fn git_sees_only_the_clean_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let command = Git::at(dir.path()).command(["var", "-l"]);
+        let names: Vec<String> = command
+            .get_envs()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for name in &names {
+            let known = PASSED_THROUGH.contains(&name.as_str())
+                || name.starts_with("GIT_CONFIG_")
+                || ["LC_ALL", "GIT_TERMINAL_PROMPT", "GIT_LITERAL_PATHSPECS"].contains(&name.as_str());
+            assert!(known, "{name} reaches git");
+        }
+        let hooks = Git::at(dir.path()).with_repository_hooks().command(["var", "-l"]);
+        assert!(
+            !hooks.get_envs().any(|(k, _)| k == "GIT_LITERAL_PATHSPECS"),
+            "hooks take pathspecs as patterns"
+        );
+    }
 }

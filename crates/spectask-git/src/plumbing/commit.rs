@@ -278,7 +278,8 @@ impl Worktree {
     /// The repository's hooks among `hooks` that exist and are executable (in `core.hooksPath`
     /// when set, else the common git dir's `hooks`): one look at the configuration for all.
     fn present_hooks<'h>(&self, hooks: &[&'h str]) -> Result<Vec<&'h str>, GitError> {
-        let configured = self.git.reading().output(&["config", "--path", "--get", "core.hooksPath"], None)?;
+        let hooks_path = ["config", "--path", "--get", "core.hooksPath"];
+        let configured = self.git.with_repository_hooks().reading().output(&hooks_path, None)?;
         let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
         let dir = if configured.is_empty() {
             // `<git-dir>/worktrees/<name>` for a linked worktree: hooks are the common dir's.
@@ -360,7 +361,7 @@ impl Worktree {
             full.push("--");
             full.extend_from_slice(args);
         }
-        let output = self.git.output(&full, None)?;
+        let output = self.git.with_repository_hooks().output(&full, None)?;
         if output.status.success() {
             return Ok(());
         }

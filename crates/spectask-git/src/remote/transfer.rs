@@ -1,6 +1,7 @@
 //! Repositories by URL: cloned by `git clone`, fetched before spectask bases work on them, and
-//! pushed after it. Credentials are git's own (credential helpers, the SSH agent, `GIT_ASKPASS`):
-//! spectask never sees or stores them, and git never prompts on a terminal.
+//! pushed after it. Credentials are git's own (the operator's credential helpers, SSH keys and
+//! agent): spectask never sees or stores them, and git never prompts. Every transfer is bounded in
+//! time (`Git::transfer`).
 
 use std::path::Path;
 
@@ -58,7 +59,7 @@ fn git_clone(url: &str, dest: &Path) -> Result<(), GitError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let dest_arg = dest.to_string_lossy().into_owned();
     let args = ["clone", "--quiet", "--origin", CLONE_REMOTE, "--", url, dest_arg.as_str()];
-    Git::at(parent).run(&args).map_err(|e| remote_error(url, e))?;
+    Git::at(parent).transfer().run(&args).map_err(|e| remote_error(url, e))?;
     Ok(())
 }
 
@@ -138,7 +139,7 @@ impl Repo {
         let _lock = self.lock(LockScope::DefaultBranch)?;
         let main = self.main_git();
         let url = self.remote_url().unwrap_or_default().to_owned();
-        main.run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;
+        main.transfer().run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;
         let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
         let (Some(theirs), Some(ours)) = (self.ref_tip(&tracking)?, self.tip_of(self.default_branch())?)
         else {
@@ -185,7 +186,7 @@ impl Repo {
         let mut args = vec!["push", "--quiet", "--porcelain", remote];
         args.extend(specs.iter().map(String::as_str));
         let url = self.remote_url().unwrap_or_default().to_owned();
-        self.main_git().run(&args).map_err(|e| remote_error(&url, e))?;
+        self.main_git().transfer().run(&args).map_err(|e| remote_error(&url, e))?;
         Ok(())
     }
 }
@@ -197,7 +198,7 @@ impl Repo {
         let Some(remote) = self.remote() else { return Ok(()) };
         let url = self.remote_url().unwrap_or_default().to_owned();
         let spec = format!(":refs/heads/{branch}");
-        match self.main_git().run(&["push", "--quiet", "--porcelain", remote, &spec]) {
+        match self.main_git().transfer().run(&["push", "--quiet", "--porcelain", remote, &spec]) {
             Ok(_) => Ok(()),
             Err(GitError::Command { message, .. }) if message.contains("remote ref does not exist") => Ok(()),
             Err(error) => Err(remote_error(&url, error)),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::design_docs::write::last_written_ref;
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
-use crate::plumbing::cmd::Git;
+use crate::plumbing::cmd::{Git, OWN_CONFIG};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::{LockScope, RepoLock};
 use crate::plumbing::worktree::{
@@ -145,6 +145,7 @@ impl Repo {
             hooks,
         };
         write_config(&main, &config_path, &repo)?;
+        write_own_git_config(&main, &repo.git_dir)?;
         exclude_dir(&repo.git_dir, WORKTREES_DIR, None)?;
         let branch_created = repo.ensure_orphan_branch(&main)?;
         let record = last_written_ref(branch);
@@ -411,6 +412,22 @@ fn read_config(git: &Git, path: &Path) -> Result<Option<RegistrationConfig>, Git
         remote: remote.zip(url),
         hooks,
     }))
+}
+
+/// Writes spectask's own git configuration of the repository ([`OWN_CONFIG`]) when it has none:
+/// the identity spectask commits under, then the server user's `~/.gitconfig` (the operator's own:
+/// an identity there wins, and its credential helpers serve pushes). The repository's own
+/// configuration outranks both, and spectask's policy all three.
+fn write_own_git_config(git: &Git, git_dir: &Path) -> Result<(), GitError> {
+    let path = git_dir.join(OWN_CONFIG);
+    if path.is_file() {
+        return Ok(());
+    }
+    let file = path.to_string_lossy().into_owned();
+    git.run(&["config", "--file", &file, "user.name", "spectask"])?;
+    git.run(&["config", "--file", &file, "user.email", "spectask@localhost"])?;
+    git.run(&["config", "--file", &file, "include.path", "~/.gitconfig"])?;
+    Ok(())
 }
 
 /// Writes the branches and the hook policy into `.git/spectask/config`, unless it already holds
