@@ -36,9 +36,12 @@ pub use session::coordination::{CoordinationEvent, CoordinationKind};
 pub use session::history::{HistoryEntry, HistoryFile};
 pub use session::thread::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
 pub use session::work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
+pub use spending::amount::AmountError;
 pub use spending::budget::{
-    BUDGET_PAUSE, Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, budget_day, budget_day_start,
+    BUDGET_PAUSE, Budget, BudgetDefaults, BudgetHold, BudgetLevel, BudgetScope, BudgetUse, budget_day,
+    budget_day_start,
 };
+pub use spending::meter::TurnMeter;
 pub use spending::usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
 pub use task::issue::TaskIssue;
 pub use task::prerequisite::{HoldBefore, Prerequisite};

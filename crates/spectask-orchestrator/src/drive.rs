@@ -98,6 +98,11 @@ pub(crate) async fn drive(
             crate::implementation::work::commit_completed(ctx, &task, &session, &summary, started).await
         }
         Ok(None) => Ok(()),
+        // A budget reached while the turn ran: the session pauses until no budget holds its task.
+        Err(TurnError::Budget(hold)) => {
+            ctx.store.pause_for_budget(session.id, &hold).await?;
+            Ok(())
+        }
         Err(err) => Err(end_with_error(ctx, &session, err).await),
     }
 }
@@ -283,6 +288,10 @@ async fn end_with_error(ctx: &Ctx, session: &WorkSession, err: TurnError) -> Job
         TurnError::Job(job) => {
             let reason = job.to_string();
             (WorkSessionCommand::Interrupt { reason }, job)
+        }
+        TurnError::Budget(hold) => {
+            let job = JobError::Retry(hold.why.clone());
+            (WorkSessionCommand::Interrupt { reason: hold.pause_reason() }, job)
         }
     };
     if current.status() == WorkSessionStatus::Running

@@ -54,7 +54,7 @@ pub use coordination::{
     resolve as resolve_session, send, spawn_child,
 };
 pub use dispatch::JobError;
-pub use drive::budget::{BudgetHold, budget_hold, daily_hold, resume_paused};
+pub use drive::budget::{budget_hold, daily_hold, release as release_budget_hold, resume_paused};
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::{EngineObserver, Orchestrator};
 pub use history::mirror::commit_progress;

@@ -7,6 +7,7 @@
 //! workflow template a task follows: its rules go to the planner, its gates to the lint. A `review`
 //! task has no spec: its planning step is the review itself ([`review_agent`]).
 
+pub(crate) mod agent_turns;
 pub(crate) mod handoff;
 pub(crate) mod plan_agent;
 pub(crate) mod plans;
@@ -34,6 +35,10 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     if task.status() != SpecTaskStatus::SpecGeneration {
         // Cancelled or moved on while the job waited.
         return Ok(());
+    }
+    // Planning spends: a task a budget holds plans nothing until the budget no longer holds it.
+    if let Some(hold) = crate::drive::budget::weigh(ctx, id).await? {
+        return hold_planning(ctx, &task, &hold).await;
     }
     if task.workflow == spectask_core::REVIEW_WORKFLOW {
         return review_agent::run(ctx, &task).await;
@@ -74,7 +79,10 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             plan_with_llm(ctx, &task, &planner, template).await?
         }
         ProfileKind::Acp { .. } => {
-            let draft = plan_agent::plan(ctx, &task, profile, &template).await?;
+            let draft = match plan_agent::plan(ctx, &task, profile, &template).await? {
+                plan_agent::Drafted::Draft(draft) => draft,
+                plan_agent::Drafted::Held(hold) => return hold_planning(ctx, &task, &hold).await,
+            };
             let version = NewSpecVersion {
                 documents: draft.documents,
                 planner: profile_name,
@@ -102,6 +110,14 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     submit_with_usage(ctx, &task, version, &ledger).await
 }
 
+/// Puts the task's planning off while `hold` holds it: the hold is recorded, and the sweep queues
+/// the planning again once no budget holds the task (`drive::budget::wake`).
+async fn hold_planning(ctx: &Ctx, task: &SpecTask, hold: &spectask_core::BudgetHold) -> Result<(), JobError> {
+    tracing::info!(task = %task.id, why = %hold.why, "planning waits for a budget");
+    ctx.store.hold_for_budget(task.id, hold).await?;
+    Ok(())
+}
+
 /// One planner call's entry in the ledger, priced by the price table.
 fn planner_usage(ctx: &Ctx, task: &SpecTask, call: &spectask_planner::CallUsage) -> NewUsage {
     let tokens =
@@ -112,6 +128,7 @@ fn planner_usage(ctx: &Ctx, task: &SpecTask, call: &spectask_planner::CallUsage)
         model: Some(call.model.clone()),
         tokens,
         cost: ctx.config.prices.cost(Some(&call.model), tokens),
+        running_total: None,
     }
 }
 

@@ -331,3 +331,36 @@ async fn demo_repositories_are_offered_only_by_the_demo() {
         .await;
     assert_eq!((status, error(&body).0), (StatusCode::BAD_REQUEST, "invalid_prompt"));
 }
+
+#[tokio::test]
+async fn budget_amounts_are_checked_and_currencies_upper_cased() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    // A refusal names the field and loses nothing: the task is not made.
+    for (budget, field) in [
+        (json!({ "cost": -1 }), "cost is -1"),
+        (json!({ "cost": 1e13 }), "cost is 10000000000000"),
+        (json!({ "cost": 1, "currency": "dollars" }), "currency is \"dollars\""),
+        (json!({ "cost": 1, "currency": "credits" }), "currency is \"credits\""),
+    ] {
+        let (status, resp) = api.create(json!({ "prompt": "x", "repo": repo, "budget": budget })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{budget} -> {resp}");
+        let (code, message) = error(&resp);
+        assert_eq!(code, "invalid_budget", "{budget}");
+        assert!(message.contains(field), "{budget}: {message:?} lacks {field:?}");
+    }
+    let (status, list) = api.call("GET", "/api/v1/spec-tasks", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+
+    let body = json!({ "prompt": "x", "repo": repo, "budget": { "cost": 2.5, "currency": "usd" } });
+    let (status, task) = api.create(body).await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    assert_eq!(task["budget"]["cost"], json!({ "amount": 2.5, "currency": "USD" }), "{task}");
+    let id = task["id"].as_str().unwrap();
+    let (status, resp) =
+        api.call("PUT", &format!("/api/v1/spec-tasks/{id}/budget"), Some(json!({ "cost": -0.5 }))).await;
+    assert_eq!((status, error(&resp).0), (StatusCode::BAD_REQUEST, "invalid_budget"), "{resp}");
+    let (_, task) = api.call("GET", &format!("/api/v1/spec-tasks/{id}"), None).await;
+    assert_eq!(task["budget"]["cost"]["amount"], 2.5, "the refused change left the budget: {task}");
+}

@@ -78,6 +78,7 @@ pub use sessions::threads::ThreadFacts;
 pub use sessions::work_sessions::NewWorkSession;
 pub use spending::budgets::{BudgetCrossing, BudgetStanding, TaskBudget};
 pub use spending::daily_budgets::{DailyCrossing, DailyStanding};
+pub use spending::holds::BudgetHoldRecord;
 pub use spending::usage::{NewUsage, TaskUsage, UsageCensus};
 pub use tasks::listing::{Page, SpecTaskFilter};
 pub use tasks::prerequisites::{Prerequisites, PrerequisitesView};

@@ -58,16 +58,14 @@ struct BudgetSection {
 
 impl BudgetSection {
     fn budgets(&self, name: &str) -> anyhow::Result<spectask_core::BudgetDefaults> {
+        use spectask_core::spending::amount;
+        let currency = self.currency.as_deref().map(|c| amount::currency("[budget] currency", c)).transpose();
+        let currency = currency.map_err(|e| anyhow::anyhow!("{e} (in {name})"))?;
         let budget = |tokens: Option<u64>, cost: Option<f64>, key: &str| {
-            let currency = self.currency.as_deref().unwrap_or("USD");
-            let cost = match cost {
-                Some(c) if !c.is_finite() || c < 0.0 => {
-                    anyhow::bail!("[budget] {key} = {c} in {name}: a budget is an amount of at least 0")
-                }
-                Some(c) => Some(spectask_core::Money::from_amount(c, currency)),
-                None => None,
-            };
-            Ok(spectask_core::Budget { tokens, cost })
+            let field = format!("[budget] {key}");
+            let cost = cost.map(|c| amount::money(&field, c, "[budget] currency", currency.as_deref()));
+            let cost = cost.transpose().map_err(|e| anyhow::anyhow!("{e} (in {name})"))?;
+            Ok::<_, anyhow::Error>(spectask_core::Budget { tokens, cost })
         };
         Ok(spectask_core::BudgetDefaults {
             task: budget(self.task_tokens, self.task_cost, "task_cost")?,
@@ -174,7 +172,13 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
-    config.prices = spectask_core::PriceTable::defaults().with(file.prices);
+    let prices: Vec<(String, spectask_core::Price)> = file
+        .prices
+        .into_iter()
+        .map(|(model, price)| price.checked(&model).map(|p| (model, p)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("{e} (in {name})"))?;
+    config.prices = spectask_core::PriceTable::defaults().with(prices);
     config.budgets = file.budget.budgets(&name)?;
     config.notifications = notify::read(file.notifications, file.webhooks, &|var| std::env::var(var).ok())
         .with_context(|| format!("in {name}"))?;
@@ -306,5 +310,36 @@ mod tests {
         assert_eq!(prices.get("gpt-5").map(|p| p.input_per_million), Some(2.0));
         assert_eq!(prices.get("local").map(|p| p.currency.as_str()), Some("EUR"));
         assert!(prices.get("claude-sonnet-4-5").is_some(), "the defaults stay");
+    }
+
+    fn loaded(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text)?;
+        load(Some(&path), dir.path())
+    }
+
+    #[test]
+    fn budget_amounts_are_finite_non_negative_and_in_an_iso_currency() {
+        for (text, field) in [
+            ("[budget]\ntask_cost = nan\n", "[budget] task_cost is NaN"),
+            ("[budget]\nrepository_daily_cost = inf\n", "[budget] repository_daily_cost is inf"),
+            ("[budget]\nuser_daily_cost = -1.0\n", "[budget] user_daily_cost is -1"),
+            ("[budget]\ntask_cost = 1.0\ncurrency = \"dollars\"\n", "[budget] currency is \"dollars\""),
+            (
+                "[prices.local]\ninput_per_million = nan\noutput_per_million = 1.0\n",
+                "[prices.\"local\"] input_per_million is NaN",
+            ),
+        ] {
+            let err = loaded(text).map(|_| ()).expect_err(text);
+            assert!(format!("{err:#}").contains(field), "{text}: {err:#}");
+        }
+        let config = loaded("[budget]\ntask_cost = 5\ntask_tokens = 100\ncurrency = \"usd\"\n").unwrap();
+        let cost = config.orchestrator.budgets.task.cost.expect("a cost");
+        assert_eq!((cost.micros, cost.currency.as_str()), (5_000_000, "USD"));
+        let config =
+            loaded("[prices.local]\ninput_per_million = 1\noutput_per_million = 2\ncurrency = \"eur\"\n")
+                .unwrap();
+        assert_eq!(config.orchestrator.prices.get("local").map(|p| p.currency.as_str()), Some("EUR"));
     }
 }

@@ -26,8 +26,21 @@ pub fn usage(u: &Value) -> String {
 }
 
 /// A task's budget in one line: `40% of 100,000 tokens`, `paused: budget reached (105% of 5.00 USD)`;
-/// empty when the task has none.
+/// when a budget stops the task (its own, its repository's or its user's daily budget), which, why
+/// and how to raise it; empty when the task has none and none stops it.
 pub fn budget(b: &Value) -> String {
+    let own = own_budget(b);
+    match (b["held_by"]["reason"].as_str(), b["held_by"]["raise"].as_str()) {
+        (Some(reason), Some(raise)) if own.is_empty() => {
+            format!("paused by budget: {reason}; raise it: {raise}")
+        }
+        (Some(reason), Some(raise)) => format!("paused by budget: {reason}; raise it: {raise} ({own})"),
+        _ => own,
+    }
+}
+
+/// The task's own budget (or the default) in one line; empty when it has none.
+fn own_budget(b: &Value) -> String {
     let tokens = b["tokens"].as_u64().map(|t| format!("{} tokens", grouped(t)));
     let cost = match (b["cost"]["amount"].as_f64(), b["cost"]["currency"].as_str()) {
         (Some(amount), Some(currency)) => Some(format!("{amount:.2} {currency}")),
@@ -45,7 +58,8 @@ pub fn budget(b: &Value) -> String {
     };
     let unknown = if b["cost_unknown"] == true { "; cost unknown, tokens counted" } else { "" };
     let line = format!("{share}% of {limit}{set}{unknown}");
-    if b["paused"] == true { format!("paused: budget reached ({line})") } else { line }
+    let reached = b["paused"] == true && b["level"] == "reached";
+    if reached && b["held_by"].is_null() { format!("paused: budget reached ({line})") } else { line }
 }
 
 /// A daily budget (`DailyBudgetDto`) in one line: `2026-11-25: 12,000 tokens spent; 40% of …`.
@@ -56,7 +70,7 @@ pub fn daily_budget(b: &Value) -> String {
         _ => String::new(),
     };
     let day = b["day"].as_str().unwrap_or_default();
-    let limit = budget(b);
+    let limit = own_budget(b);
     let limit = if limit.is_empty() { "no daily budget".to_owned() } else { format!("{limit} a day") };
     format!("{day}: {} tokens spent{cost}; {limit}", grouped(spent))
 }
@@ -91,5 +105,21 @@ mod tests {
         let u =
             json!({"input_tokens": 0, "output_tokens": 0, "cached_tokens": 0, "cost": null, "context": null});
         assert_eq!(usage(&u), "");
+    }
+
+    #[test]
+    fn a_budget_that_stops_the_task_is_named_whichever_it_is() {
+        let own = json!({"tokens": 1000, "cost": null, "share": 1.05, "set_by": "ana", "level": "reached",
+            "paused": true, "held_by": null, "cost_unknown": false});
+        assert_eq!(budget(&own), "paused: budget reached (105% of 1,000 tokens, set by ana)");
+        let daily = json!({"tokens": null, "cost": null, "share": 0.0, "set_by": null, "level": "within",
+            "paused": true, "cost_unknown": false, "held_by": {"budget": "repository", "subject": "r",
+            "reason": "the repository's daily budget of 10 tokens is reached", "raise": "PUT /api/v1/repos/r/budget"}});
+        assert_eq!(
+            budget(&daily),
+            "paused by budget: the repository's daily budget of 10 tokens is reached; raise it: PUT /api/v1/repos/r/budget"
+        );
+        let none = json!({"tokens": null, "cost": null, "paused": false, "held_by": null});
+        assert_eq!(budget(&none), "");
     }
 }

@@ -1948,7 +1948,7 @@ export interface components {
              * @description Money the task may spend, in `currency`.
              */
             cost?: number | null;
-            /** @description The currency of `cost` (default `USD`): letters and digits. */
+            /** @description The currency of `cost` (default `USD`): an ISO 4217 code, in any case (`usd` is `USD`). */
             currency?: string | null;
             /**
              * Format: int64
@@ -1964,8 +1964,13 @@ export interface components {
              *     currency): only tokens are counted.
              */
             cost_unknown: boolean;
+            held_by?: components["schemas"]["BudgetHoldDto"] | null;
             level: components["schemas"]["BudgetLevel"];
-            /** @description The task's sessions pause before their next turn: the budget is reached. */
+            /**
+             * @description The task is paused by a budget: its own is reached, or a budget that holds it (its own, its
+             *     repository's or its user's daily budget) stops it now (`held_by`). Its sessions pause
+             *     before their next turn and its planning waits.
+             */
             paused: boolean;
             /** @description Who set the budget; `null`: the configuration's default holds. */
             set_by?: string | null;
@@ -1984,6 +1989,25 @@ export interface components {
              * @description Tokens the task may use (input and output together); `null`: not limited.
              */
             tokens?: number | null;
+        };
+        /** @description A budget that stops a task: its own, or the daily budget of its repository or its user. */
+        BudgetHoldDto: {
+            /**
+             * @description `task` (its own budget), `repository` or `user` (a daily budget).
+             * @example repository
+             */
+            budget: string;
+            /** @description How a person lifts it: the API call or command that raises it. */
+            raise: string;
+            /** @description Which budget is reached and what was spent. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description Since when it stops the task.
+             */
+            since: string;
+            /** @description The task's id, the repository's id or the user's name. */
+            subject: string;
         };
         /**
          * @description Where a task stands against its budget.

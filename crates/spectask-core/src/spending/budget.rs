@@ -89,6 +89,27 @@ named_enum!(BudgetScope, "budget scope", {
     User => "user",
 });
 
+/// A budget that holds a task: whose it is, why it holds and how a person lifts it. While one
+/// holds, the task's sessions pause before their next turn and its planning waits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetHold {
+    /// `None`: the task's own budget; else the daily budget of its repository or its user.
+    pub scope: Option<BudgetScope>,
+    /// The task's id, the repository's id or the user's name.
+    pub subject: String,
+    /// Which budget is reached and what was spent.
+    pub why: String,
+    /// How to raise it: the API call or command.
+    pub raise: String,
+}
+
+impl BudgetHold {
+    /// The reason of a session this hold pauses: `paused by budget: …`.
+    pub fn pause_reason(&self) -> String {
+        format!("{}{BUDGET_PAUSE}: {}", crate::PAUSED_BY, self.why)
+    }
+}
+
 /// The budgets that hold where a person set none: a task's, and each repository's and each
 /// user's daily budget (`[budget]` in the configuration; no limit by default).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

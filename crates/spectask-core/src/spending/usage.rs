@@ -79,6 +79,23 @@ fn usd() -> String {
 }
 
 impl Price {
+    /// This price with its amounts and currency checked (the currency in upper case); a refusal
+    /// names the field (`[prices."gpt-5"] input_per_million`).
+    pub fn checked(self, model: &str) -> Result<Price, crate::AmountError> {
+        use crate::spending::amount::{amount, currency};
+        let field = |key: &str| format!("[prices.{model:?}] {key}");
+        let cached = match self.cached_input_per_million {
+            Some(c) => Some(amount(&field("cached_input_per_million"), c)?),
+            None => None,
+        };
+        Ok(Price {
+            input_per_million: amount(&field("input_per_million"), self.input_per_million)?,
+            output_per_million: amount(&field("output_per_million"), self.output_per_million)?,
+            cached_input_per_million: cached,
+            currency: currency(&field("currency"), &self.currency)?,
+        })
+    }
+
     /// What `tokens` cost at this price. Cached tokens are counted among the input tokens (as ACP
     /// and the vendors report them) and priced at the cached rate.
     pub fn cost(&self, tokens: TokenCounts) -> Money {
@@ -142,32 +159,28 @@ impl PriceTable {
     }
 }
 
-/// One part of a roll-up: a session (its turns, and the cost its agent reported) or the planner
-/// calls of a task.
+/// One part of a roll-up: a session's turns or the planning of a task (its planner's calls and
+/// turns).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UsagePart {
     pub tokens: TokenCounts,
-    /// The sum of the priced entries, when every entry was priced (and in one currency).
+    /// The sum of the entries' costs (each reported by its agent or priced), when every entry had
+    /// one (and in one currency).
     pub priced: Option<Money>,
-    /// Entries that could not be priced (no model named, or no price for it).
+    /// Entries whose cost is unknown (no cost reported, no model named, or no price for it).
     pub unpriced: u64,
-    /// The cumulative cost the agent reported for the thread, which wins over the price table.
-    pub reported: Option<Money>,
     pub context: Option<ContextFill>,
 }
 
 impl UsagePart {
-    /// What this part cost: as the agent reported it, else as priced, else unknown.
+    /// What this part cost, unknown when an entry's cost is.
     pub fn cost(&self) -> Option<Money> {
-        if let Some(reported) = &self.reported {
-            return Some(reported.clone());
-        }
         if self.unpriced > 0 { None } else { self.priced.clone() }
     }
 
     /// Nothing was used and nothing cost anything.
     pub fn is_empty(&self) -> bool {
-        self.tokens.is_zero() && self.reported.is_none() && self.priced.is_none() && self.unpriced == 0
+        self.tokens.is_zero() && self.priced.is_none() && self.unpriced == 0
     }
 }
 
@@ -181,6 +194,20 @@ pub struct UsageTotals {
 }
 
 impl UsageTotals {
+    /// This spending and `other` together: tokens summed, costs summed when both are known in one
+    /// currency (a side that used nothing costs nothing), else unknown.
+    pub fn plus(&self, other: &UsageTotals) -> UsageTotals {
+        let cost = match (&self.cost, &other.cost) {
+            (Some(a), Some(b)) if a.currency == b.currency => {
+                Some(Money { micros: a.micros.saturating_add(b.micros), currency: a.currency.clone() })
+            }
+            (Some(a), None) if other.tokens.is_zero() => Some(a.clone()),
+            (None, Some(b)) if self.tokens.is_zero() => Some(b.clone()),
+            _ => None,
+        };
+        UsageTotals { tokens: self.tokens.plus(other.tokens), cost, context: None }
+    }
+
     pub fn of_part(part: &UsagePart) -> UsageTotals {
         UsageTotals { tokens: part.tokens, cost: part.cost(), context: part.context }
     }
@@ -237,6 +264,17 @@ mod tests {
     }
 
     #[test]
+    fn a_price_is_checked_and_its_currency_upper_cased() {
+        let lower = Price { currency: "eur".into(), ..price() };
+        assert_eq!(lower.checked("local").map(|p| p.currency), Ok("EUR".to_owned()));
+        let nan = Price { output_per_million: f64::NAN, ..price() };
+        let err = nan.checked("local").expect_err("NaN");
+        assert_eq!(err.field(), "[prices.\"local\"] output_per_million");
+        let credits = Price { currency: "credits".into(), ..price() };
+        assert!(credits.checked("local").is_err());
+    }
+
+    #[test]
     fn a_model_without_a_price_has_no_cost() {
         let tokens = TokenCounts { input_tokens: 10, output_tokens: 10, cached_tokens: 0 };
         let table = PriceTable::defaults().with([("local".to_owned(), price())]);
@@ -247,13 +285,11 @@ mod tests {
     }
 
     #[test]
-    fn a_reported_cost_wins_and_an_unpriced_entry_makes_it_unknown() {
+    fn an_unpriced_entry_makes_the_cost_unknown() {
         let priced = Money { micros: 10, currency: "USD".into() };
         let part = UsagePart { priced: Some(priced.clone()), unpriced: 1, ..UsagePart::default() };
         assert_eq!(part.cost(), None);
-        let reported = Money { micros: 7, currency: "USD".into() };
-        let part = UsagePart { reported: Some(reported.clone()), ..part };
-        assert_eq!(part.cost(), Some(reported));
+        assert_eq!(UsagePart { unpriced: 0, ..part }.cost(), Some(priced));
     }
 
     #[test]
@@ -261,7 +297,7 @@ mod tests {
         let tokens = TokenCounts { input_tokens: 10, output_tokens: 5, cached_tokens: 0 };
         let usd = |micros| Some(Money { micros, currency: "USD".into() });
         let a = UsagePart { tokens, priced: usd(100), ..UsagePart::default() };
-        let b = UsagePart { tokens, reported: usd(50), ..UsagePart::default() };
+        let b = UsagePart { tokens, priced: usd(50), ..UsagePart::default() };
         let sum = UsageTotals::sum([&a, &b]);
         assert_eq!(sum.tokens.input_tokens, 20);
         assert_eq!(sum.cost, usd(150));
@@ -269,7 +305,7 @@ mod tests {
         assert_eq!(UsageTotals::sum([&a, &unknown]).cost, None);
         let credits = UsagePart {
             tokens,
-            reported: Some(Money { micros: 1, currency: "credits".into() }),
+            priced: Some(Money { micros: 1, currency: "credits".into() }),
             ..UsagePart::default()
         };
         assert_eq!(UsageTotals::sum([&a, &credits]).cost, None);

@@ -6,8 +6,8 @@
 //! themselves once no budget holds their task: a person raised it, or a new day began (UTC).
 
 use spectask_core::{
-    BUDGET_PAUSE, Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, PAUSED_BY, SpecTask,
-    SpecTaskId, SpecTaskStatus, Timestamp, UsageTotals, WorkSession, WorkSessionCommand,
+    Budget, BudgetDefaults, BudgetHold, BudgetLevel, BudgetScope, BudgetUse, PriceTable, SpecTask,
+    SpecTaskId, SpecTaskStatus, Timestamp, TurnMeter, UsageTotals, WorkSession, WorkSessionCommand,
 };
 use spectask_store::{BudgetCrossing, DailyCrossing, Store, StoreError};
 
@@ -47,6 +47,8 @@ impl BudgetReading {
         let (budget, spent) = (self.budget.describe(), self.spent.describe());
         match &self.whose {
             Whose::Task(task) => BudgetHold {
+                scope: None,
+                subject: task.to_string(),
                 why: format!("the task reached its budget of {budget} (spent {spent})"),
                 raise: format!("PUT /api/v1/spec-tasks/{task}/budget"),
             },
@@ -60,6 +62,8 @@ impl BudgetReading {
                     }
                 };
                 BudgetHold {
+                    scope: Some(*scope),
+                    subject: subject.clone(),
                     why: format!(
                         "{whose} daily budget of {budget} is reached for {day} (spent {spent}); the task \
                          goes on when the day ends (UTC) or a person raises it"
@@ -71,20 +75,48 @@ impl BudgetReading {
     }
 }
 
-/// Why a budget holds a task's sessions, and how a person lifts it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BudgetHold {
-    /// Which budget is reached and what was spent.
-    pub why: String,
-    /// How to raise it: the API call or command.
-    pub raise: String,
+/// The budgets that hold a task, weighed as one of its turns starts: the turn is weighed with them
+/// at each of its agent's usage updates, and stopped at the one that reaches a limit.
+pub(crate) struct TurnCap {
+    readings: Vec<BudgetReading>,
+    /// The agent's model, to price the turn's tokens when its agent reports no cost.
+    model: Option<String>,
 }
 
-impl BudgetHold {
-    /// The reason of a session this hold pauses: `paused by budget: …`.
-    pub fn pause_reason(&self) -> String {
-        format!("{PAUSED_BY}{BUDGET_PAUSE}: {}", self.why)
+impl TurnCap {
+    /// The hold of the first budget the turn so far (`meter`) takes to its limit, saying how far
+    /// over it went: at most what the last usage update added.
+    pub(crate) fn crossed(&self, meter: &TurnMeter, prices: &PriceTable) -> Option<BudgetHold> {
+        let turn = meter.so_far(|tokens| prices.cost(self.model.as_deref(), tokens));
+        self.readings.iter().find_map(|reading| {
+            let spent = reading.spent.plus(&turn);
+            let used = reading.budget.use_of(&spent);
+            if used.level() != BudgetLevel::Reached {
+                return None;
+            }
+            let at = BudgetReading { spent, used, ..reading.clone() };
+            let mut hold = at.hold();
+            hold.why = format!(
+                "{} while a turn ran: the turn was cancelled at the usage update that reached it, which \
+                 added {} tokens",
+                hold.why,
+                meter.last_step()
+            );
+            Some(hold)
+        })
     }
+}
+
+/// The budgets that limit `task` as a turn of its starts, for the turn to be weighed with as it
+/// runs; `None` when nothing limits it.
+pub(crate) async fn cap(
+    ctx: &Ctx,
+    task: SpecTaskId,
+    model: Option<String>,
+) -> Result<Option<TurnCap>, JobError> {
+    let task = ctx.store.spec_task(task).await?;
+    let readings = weigh_all(&ctx.store, &ctx.config.budgets, &task, chrono::Utc::now()).await?;
+    Ok((!readings.is_empty()).then_some(TurnCap { readings, model }))
 }
 
 /// Every budget that limits `task`, weighed at `at`; budgets without a limit are left out.
@@ -150,9 +182,9 @@ pub async fn daily_hold(
     Ok(weighed.iter().find(|w| w.reached()).map(BudgetReading::hold))
 }
 
-/// Records the budget lines `task` has newly crossed, and returns why its sessions must pause when
-/// a budget that holds it is reached.
-pub(crate) async fn weigh(ctx: &Ctx, task: SpecTaskId) -> Result<Option<String>, JobError> {
+/// Records the budget lines `task` has newly crossed, and returns the budget that holds it when
+/// one is reached.
+pub(crate) async fn weigh(ctx: &Ctx, task: SpecTaskId) -> Result<Option<BudgetHold>, JobError> {
     let task = ctx.store.spec_task(task).await?;
     let weighed = weigh_all(&ctx.store, &ctx.config.budgets, &task, chrono::Utc::now()).await?;
     for w in &weighed {
@@ -163,7 +195,7 @@ pub(crate) async fn weigh(ctx: &Ctx, task: SpecTaskId) -> Result<Option<String>,
             }
         }
     }
-    Ok(weighed.iter().find(|w| w.reached()).map(|w| w.hold().pause_reason()))
+    Ok(weighed.iter().find(|w| w.reached()).map(BudgetReading::hold))
 }
 
 async fn record_crossing(
@@ -197,10 +229,11 @@ async fn record_crossing(
 /// Pauses `session` when a budget that holds its task is reached: true when it did (the caller
 /// prompts no further turn).
 pub(crate) async fn pause_if_spent(ctx: &Ctx, session: &WorkSession) -> Result<bool, JobError> {
-    let Some(reason) = weigh(ctx, session.spec_task_id).await? else {
+    let Some(hold) = weigh(ctx, session.spec_task_id).await? else {
         return Ok(false);
     };
-    ctx.store.change_work_session(session.id, &WorkSessionCommand::Interrupt { reason }).await?;
+    // The pause and the hold in one write: a task paused by a budget says so, whichever budget.
+    ctx.store.pause_for_budget(session.id, &hold).await?;
     Ok(true)
 }
 
@@ -215,7 +248,11 @@ pub(crate) async fn wake(ctx: &Ctx) {
 
 async fn wake_paused(ctx: &Ctx) -> Result<(), StoreError> {
     let paused = ctx.store.sessions_paused_by_budget().await?;
-    let mut tasks: Vec<SpecTaskId> = paused.iter().map(|s| s.spec_task_id).collect();
+    // The tasks a hold is on record for, and those with sessions a budget paused before holds were
+    // recorded.
+    let held = ctx.store.budget_held_tasks().await?;
+    let mut tasks: Vec<SpecTaskId> = held.iter().map(|h| h.spec_task_id).collect();
+    tasks.extend(paused.iter().map(|s| s.spec_task_id));
     tasks.sort();
     tasks.dedup();
     for id in tasks {
@@ -228,20 +265,33 @@ async fn wake_paused(ctx: &Ctx) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Resumes `sessions` of the task `id` when it is being implemented and no budget holds it.
+/// Lets the task `id` go on when no budget holds it any more (see [`release`]); a task that ended
+/// only loses its hold.
 async fn wake_task<'a>(
     ctx: &Ctx,
     id: SpecTaskId,
     sessions: impl Iterator<Item = &'a WorkSession>,
 ) -> Result<(), StoreError> {
     let task = ctx.store.spec_task(id).await?;
-    if task.status() != SpecTaskStatus::Implementation
-        || budget_hold(&ctx.store, &ctx.config.budgets, &task).await?.is_some()
-    {
+    if !task.state.is_terminal() && budget_hold(&ctx.store, &ctx.config.budgets, &task).await?.is_some() {
         return Ok(());
     }
-    for session in sessions {
-        resume_paused(&ctx.store, session).await?;
+    release(&ctx.store, &task, sessions).await
+}
+
+/// No budget holds `task` any more: its hold goes, its planning is queued again when the hold put
+/// it off, and its `sessions` a budget paused resume when it is being implemented.
+pub async fn release<'a>(
+    store: &Store,
+    task: &SpecTask,
+    sessions: impl Iterator<Item = &'a WorkSession>,
+) -> Result<(), StoreError> {
+    let plan_again = task.status() == SpecTaskStatus::SpecGeneration;
+    store.release_budget_hold(task.id, plan_again).await?;
+    if task.status() == SpecTaskStatus::Implementation {
+        for session in sessions {
+            resume_paused(store, session).await?;
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use spectask_agent::{AcpSessionId, AgentError, AgentInstance, PromptContent};
-use spectask_core::{HistoryFile, WorkSession, WorkSessionId, WorkSessionStatus};
+use spectask_core::{BudgetHold, HistoryFile, TurnMeter, WorkSession, WorkSessionId, WorkSessionStatus};
 use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,9 @@ pub(crate) enum TurnError {
     Agent(AgentError),
     #[error("spectask stopped while the turn ran")]
     ShuttingDown,
+    /// A budget that holds the task was reached while the turn ran: the turn was cancelled.
+    #[error("{}", .0.why)]
+    Budget(BudgetHold),
 }
 
 impl From<JobError> for TurnError {
@@ -117,9 +120,19 @@ pub(crate) async fn turn(
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let worktree_path = worktree.to_path_buf();
     let said = (said, said_failed_tx);
-    let recorder =
-        tokio::spawn(record::consume(ctx.clone(), session.clone(), worktree_path, said, rx, done_rx));
     let editor = prompt.editor_cancel.is_some();
+    // The turn is weighed as it runs against the budgets that hold its task (a person's turn from
+    // an editor is theirs to stop); at the update that reaches one, it is cancelled.
+    let (metering, mut capped) = metering(ctx, instance, session, !editor).await?;
+    let recorder = tokio::spawn(record::consume(
+        ctx.clone(),
+        session.clone(),
+        worktree_path,
+        said,
+        rx,
+        done_rx,
+        metering,
+    ));
     let editor_cancel = prompt.editor_cancel.unwrap_or_default();
     let prompting = instance.prompt_content(acp, &content);
     tokio::pin!(prompting);
@@ -128,10 +141,23 @@ pub(crate) async fn turn(
     let mut unrecorded = None;
     let mut stall = StallWatch::new(ctx.config.stall_after, instance.profile().on_stall());
     let mut stalled_out = None;
+    let mut budget_stop = None;
     let result = loop {
         tokio::select! {
             result = &mut prompting => break Some(result),
             () = cancel.cancelled() => break None,
+            hold = &mut capped, if budget_stop.is_none() && !cancelling => {
+                let Ok(hold) = hold else {
+                    // The recorder ended without reaching a budget: nothing more to wait for.
+                    budget_stop = Some(None);
+                    continue;
+                };
+                cancelling = true;
+                budget_stop = Some(Some(hold));
+                if let Err(err) = instance.cancel(acp).await {
+                    tracing::debug!(session = %session.id, %err, "cannot cancel the turn that reached a budget");
+                }
+            }
             failed = &mut said_failed, if !said_heard => {
                 said_heard = true;
                 if let Ok(err) = failed {
@@ -173,7 +199,8 @@ pub(crate) async fn turn(
     let mut record = recorder.await.unwrap_or_default();
     if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
         let rest = std::mem::take(&mut record.rest);
-        record::append_turn_end(ctx, session, instance.profile().model(), rest, record.usage).await;
+        let spent = std::mem::take(&mut record.spent);
+        record::append_turn_end(ctx, session, instance.profile().model(), rest, spent).await;
         return Err(err.into());
     }
     // Paths as the session's commit wants them: relative to the (canonical) worktree.
@@ -188,9 +215,10 @@ pub(crate) async fn turn(
     // Apart from each other, so at once: the turn's last history entries (a write), overlapping edits
     // (a read, and a write when there are some) and the messages that wait for the session (a read).
     let rest = std::mem::take(&mut record.rest);
+    let spent = std::mem::take(&mut record.spent);
     let model = instance.profile().model();
     let (_, reported, waiting) = tokio::join!(
-        record::append_turn_end(ctx, session, model, rest, record.usage),
+        record::append_turn_end(ctx, session, model, rest, spent),
         overlaps::report(&ctx.store, session, &touched),
         ctx.store.pending_session_messages(session.id)
     );
@@ -212,10 +240,33 @@ pub(crate) async fn turn(
             let _ = instance.cancel(acp).await;
             Err(TurnError::ShuttingDown)
         }
+        (Some(_), _) if matches!(budget_stop, Some(Some(_))) => {
+            Err(TurnError::Budget(budget_stop.flatten().ok_or(TurnError::ShuttingDown)?))
+        }
         (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Job(JobError::Retry(reason))),
         (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::Fatal(reason))),
         (Some(result), None) => outcome_of_stop(ctx, session, result, editor, &record.refused, ended).await,
     }
+}
+
+/// The turn's meter, from the thread's running cost at the last turn's end, and when `weighed`
+/// the budgets that hold the task, with the channel on which the one reached is told.
+async fn metering(
+    ctx: &Ctx,
+    instance: &AgentInstance,
+    session: &WorkSession,
+    weighed: bool,
+) -> Result<(record::Metering, tokio::sync::oneshot::Receiver<BudgetHold>), TurnError> {
+    let baseline = ctx.store.thread_running_total(session.id).await?;
+    let cap = if weighed {
+        let model = instance.profile().model().map(str::to_owned);
+        crate::drive::budget::cap(ctx, session.spec_task_id, model).await?
+    } else {
+        None
+    };
+    let (capped_tx, capped_rx) = tokio::sync::oneshot::channel();
+    let metering = record::Metering { meter: TurnMeter::new(baseline), cap, capped: Some(capped_tx) };
+    Ok((metering, capped_rx))
 }
 
 /// What a turn that ran to its end comes to, by its stop reason.

@@ -10,7 +10,10 @@ use spectask_agent::AgentEvent;
 use spectask_agent::events::{DecidedBy, Decision, FsOperation, PermissionChoice};
 use spectask_agent::{ReportedCost, TurnUsage};
 use spectask_core::events::payload::{AgentPlanEntry, WorkSessionHistory, WorkSessionPlan};
-use spectask_core::{ContextFill, HistoryFile, Money, SpecTaskId, TokenCounts, WorkSession, WorkSessionId};
+use spectask_core::{
+    BudgetHold, ContextFill, HistoryFile, Money, SpecTaskId, TokenCounts, TurnMeter, WorkSession,
+    WorkSessionId,
+};
 use spectask_store::{NewHistoryEntry, NewUsage, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -59,29 +62,16 @@ async fn announce(ctx: &Ctx, task: SpecTaskId, session: WorkSessionId, count: us
     }
 }
 
-/// Appends a turn's last history `entries` of `session` with the tokens the turn used, priced by
-/// the price table when the agent's `model` is known, in one write; a failure is logged.
+/// Appends a turn's last history `entries` of `session` with what the turn spent (see
+/// [`turn_usage`]), in one write; a failure is logged.
 pub(crate) async fn append_turn_end(
     ctx: &Ctx,
     session: &WorkSession,
     model: Option<&str>,
     entries: Vec<NewHistoryEntry>,
-    usage: Option<TurnUsage>,
+    spent: TurnSpent,
 ) {
-    let usage = usage.map(|u| {
-        let tokens = TokenCounts {
-            input_tokens: u.input_tokens,
-            output_tokens: u.output_tokens,
-            cached_tokens: u.cached_tokens,
-        };
-        NewUsage {
-            spec_task_id: session.spec_task_id,
-            work_session_id: Some(session.id),
-            model: model.map(str::to_owned),
-            tokens,
-            cost: ctx.config.prices.cost(model, tokens),
-        }
-    });
+    let usage = turn_usage(ctx, session.spec_task_id, Some(session.id), model, spent);
     match ctx.store.append_turn_end(&entries, usage.as_ref()).await {
         Ok(()) if !entries.is_empty() => announce(ctx, session.spec_task_id, session.id, entries.len()).await,
         Ok(()) => {}
@@ -89,6 +79,50 @@ pub(crate) async fn append_turn_end(
             tracing::error!(%err, session = %session.id, lost = entries.len(), "cannot record the turn's end")
         }
     }
+}
+
+/// What a turn spent: the tokens its agent reported with its end, and what its usage updates said.
+#[derive(Debug, Default)]
+pub(crate) struct TurnSpent {
+    pub usage: Option<TurnUsage>,
+    pub meter: TurnMeter,
+    /// A budget stopped the turn while it ran.
+    pub capped: bool,
+}
+
+/// A turn's ledger entry (of `session`, or of the task's planning): the tokens its agent reported
+/// with its end (a turn a budget stopped, whose agent reported none, counts its context fills:
+/// what the budget weighed); its cost, its part of what the agent reported, else priced by the
+/// price table when the agent's `model` is known. None when nothing was reported at all.
+pub(crate) fn turn_usage(
+    ctx: &Ctx,
+    task: SpecTaskId,
+    session: Option<WorkSessionId>,
+    model: Option<&str>,
+    spent: TurnSpent,
+) -> Option<NewUsage> {
+    let reported_cost = spent.meter.cost();
+    let tokens = match spent.usage {
+        Some(u) => TokenCounts {
+            input_tokens: u.input_tokens,
+            output_tokens: u.output_tokens,
+            cached_tokens: u.cached_tokens,
+        },
+        None if spent.capped => {
+            TokenCounts { input_tokens: spent.meter.estimated_tokens(), output_tokens: 0, cached_tokens: 0 }
+        }
+        None if reported_cost.is_some() => TokenCounts::default(),
+        None => return None,
+    };
+    let cost = reported_cost.clone().or_else(|| ctx.config.prices.cost(model, tokens));
+    Some(NewUsage {
+        spec_task_id: task,
+        work_session_id: session,
+        model: model.map(str::to_owned),
+        tokens,
+        cost,
+        running_total: reported_cost.and(spent.meter.running_total().cloned()),
+    })
 }
 
 /// One history entry of `session`.
@@ -109,8 +143,25 @@ pub(crate) struct TurnRecord {
     pub refused: Vec<String>,
     /// The turn's last history entries, not appended yet ([`append`] appends them).
     pub rest: Vec<NewHistoryEntry>,
-    /// The tokens the turn used, when the agent reported them with its end.
-    pub usage: Option<TurnUsage>,
+    /// What the turn spent.
+    pub spent: TurnSpent,
+}
+
+/// A turn's spending as it runs, and the budgets it is weighed against.
+pub(crate) struct Metering {
+    pub meter: TurnMeter,
+    /// The budgets that hold the task (none: nothing stops the turn).
+    pub cap: Option<crate::drive::budget::TurnCap>,
+    /// Told the hold of the budget the turn reached, once.
+    pub capped: Option<oneshot::Sender<BudgetHold>>,
+}
+
+impl Metering {
+    /// A turn weighed against no budget, on a thread that reported no cost before.
+    #[cfg(test)]
+    pub(crate) fn none() -> Self {
+        Metering { meter: TurnMeter::default(), cap: None, capped: None }
+    }
 }
 
 /// What spectask said to open a turn: recorded before anything the agent answers, while the agent
@@ -148,6 +199,7 @@ pub(crate) async fn consume(
     (said, said_failed): (Said, oneshot::Sender<StoreError>),
     mut events: mpsc::Receiver<AgentEvent>,
     mut done: oneshot::Receiver<()>,
+    metering: Metering,
 ) -> TurnRecord {
     if let Err(err) = said.record(&ctx, &session).await {
         // The turn is stopped; what the agent still sends is drained (and recorded) below.
@@ -169,6 +221,8 @@ pub(crate) async fn consume(
         tool_calls: HashMap::new(),
         permission_options: HashMap::new(),
         usage: None,
+        metering,
+        capped: false,
         pending_since: None,
         last_event: Instant::now(),
     };
@@ -204,7 +258,7 @@ pub(crate) async fn consume(
         ran_commands: recorder.ran_commands,
         refused: recorder.refused,
         rest: recorder.pending,
-        usage: recorder.usage,
+        spent: TurnSpent { usage: recorder.usage, meter: recorder.metering.meter, capped: recorder.capped },
     }
 }
 
@@ -230,6 +284,9 @@ struct Recorder<'a> {
     /// The choices offered with each permission request of the turn, by tool call.
     permission_options: HashMap<String, Vec<PermissionChoice>>,
     usage: Option<TurnUsage>,
+    metering: Metering,
+    /// A budget the turn reached was told.
+    capped: bool,
     /// When the first of the `pending` entries was buffered.
     pending_since: Option<Instant>,
     /// When the agent last sent something.
@@ -450,16 +507,20 @@ impl Recorder<'_> {
         audit::publish(self.ctx, session.spec_task_id, Some(session.id), kind, finding).await;
     }
 
-    /// The thread's context fill and cumulative cost as its agent reports them: recorded at once
-    /// (each report replaces the last, so a report seen twice counts once).
+    /// A usage update: the thread's context fill, recorded at once (each report replaces the last);
+    /// its cost, counted in the turn's meter, which the budgets weigh as the turn runs.
     async fn thread_usage(&mut self, context: ContextFill, cost: Option<ReportedCost>) {
         let cost = cost.map(|c| Money::from_amount(c.amount, &c.currency));
+        self.metering.meter.report(context.used, cost);
+        if let Some(cap) = &self.metering.cap
+            && let Some(hold) = cap.crossed(&self.metering.meter, &self.ctx.config.prices)
+            && let Some(capped) = self.metering.capped.take()
+        {
+            self.capped = true;
+            let _ = capped.send(hold);
+        }
         let session = self.session;
-        let recorded = self
-            .ctx
-            .store
-            .record_thread_usage(session.spec_task_id, session.id, context, cost.as_ref())
-            .await;
+        let recorded = self.ctx.store.record_thread_usage(session.spec_task_id, session.id, context).await;
         if let Err(err) = recorded {
             tracing::warn!(%err, session = %session.id, "cannot record the thread's usage");
         }
@@ -557,12 +618,28 @@ mod tests {
             if round % 2 == 0 {
                 done_tx.send(()).unwrap();
                 let said = (Said::Entries(Vec::new()), oneshot::channel().0);
-                let record = consume(ctx.clone(), session.clone(), worktree.clone(), said, rx, done_rx).await;
+                let record = consume(
+                    ctx.clone(),
+                    session.clone(),
+                    worktree.clone(),
+                    said,
+                    rx,
+                    done_rx,
+                    Metering::none(),
+                )
+                .await;
                 append(&ctx, session.id, record.rest).await;
             } else {
                 let said = (Said::Entries(Vec::new()), oneshot::channel().0);
-                let consumer =
-                    tokio::spawn(consume(ctx.clone(), session.clone(), worktree.clone(), said, rx, done_rx));
+                let consumer = tokio::spawn(consume(
+                    ctx.clone(),
+                    session.clone(),
+                    worktree.clone(),
+                    said,
+                    rx,
+                    done_rx,
+                    Metering::none(),
+                ));
                 tokio::task::yield_now().await;
                 let _ = done_tx.send(());
                 append(&ctx, session.id, consumer.await.unwrap().rest).await;

@@ -2,20 +2,28 @@
 //! the task's worktree and writes the three documents to `.spectask/spec/`; spectask lints them,
 //! asks for repairs (at most two rounds), stores the version and clears the scratch directory. An
 //! agent that writes only `questions.md` makes a version of questions, answered before its first
-//! draft. The repository's steering documents come with every prompt.
+//! draft. The repository's steering documents come with every prompt. Its turns are weighed and
+//! counted as the task's planning ([`super::agent_turns`]).
 
-use spectask_agent::{AgentEvent, AgentProfile, SessionOutcome, Workspace};
+use spectask_agent::{AgentProfile, SessionOutcome, Workspace};
 use spectask_core::{SpecDocument, SpecDocuments, SpecTask};
 use spectask_git::{PlanningFiles, TaskHandle};
 use spectask_spec::{SpecFiles, Template};
 
+use super::agent_turns::{AgentTurns, Turn};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-use crate::history::audit::{self, Finding};
 use crate::implementation::agents;
 use crate::repos;
 
 const MAX_REPAIR_ROUNDS: usize = 2;
+
+/// What the planning agent came to: a draft, or a budget that stopped it.
+pub(crate) enum Drafted {
+    Draft(AgentDraft),
+    /// A budget holds the task: nothing was drafted (the scratch directory is cleared).
+    Held(spectask_core::BudgetHold),
+}
 
 /// The documents and the diagnostics left in them.
 pub(crate) struct AgentDraft {
@@ -32,7 +40,7 @@ pub(crate) async fn plan(
     task: &SpecTask,
     profile: &AgentProfile,
     template: &Template,
-) -> Result<AgentDraft, JobError> {
+) -> Result<Drafted, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
@@ -71,15 +79,16 @@ async fn run_agent(
     workspace: &Workspace,
     Scratch { repo, name }: Scratch<'_>,
     mut text: String,
-) -> Result<AgentDraft, JobError> {
+) -> Result<Drafted, JobError> {
     let instance = agents::instance(ctx, task, profile, workspace).await?;
-    let worktree = &workspace.worktree;
-    let (events, rx) = instance.event_channel();
-    let drain = drain_events(ctx, task, rx);
-    let thread = instance.new_thread(worktree, events).await.map_err(agent_error)?;
+    let mut turns = AgentTurns::open(ctx, task, instance, &workspace.worktree).await?;
     let mut round = 0;
     let draft = loop {
-        let stop = instance.prompt(&thread, &text).await.map_err(agent_error)?;
+        let stop = match turns.prompt(&text).await {
+            Ok(Turn::Ended(stop)) => stop,
+            Ok(Turn::Held(hold)) => break Ok(Drafted::Held(hold)),
+            Err(err) => break Err(err),
+        };
         if stop != "end_turn" {
             break Err(JobError::Retry(format!("the planning agent ended its turn with {stop}")));
         }
@@ -106,17 +115,22 @@ async fn run_agent(
         let questions = files.questions.as_deref().map(spectask_planner::question_list).unwrap_or_default();
         // Questions and no document at all: the agent needs the answers before a first draft.
         if missing.len() == SpecDocument::ALL.len() && !questions.is_empty() {
-            break Ok(AgentDraft {
+            break Ok(Drafted::Draft(AgentDraft {
                 documents: SpecDocuments::default(),
                 lint: Vec::new(),
                 questions,
                 consistency: Vec::new(),
-            });
+            }));
         }
         if missing.is_empty() && (!report.has_errors() || round == MAX_REPAIR_ROUNDS) {
             let consistency =
                 files.consistency.as_deref().map(spectask_planner::consistency_list).unwrap_or_default();
-            break Ok(AgentDraft { documents: documents(files), lint, questions, consistency });
+            break Ok(Drafted::Draft(AgentDraft {
+                documents: documents(files),
+                lint,
+                questions,
+                consistency,
+            }));
         }
         if round == MAX_REPAIR_ROUNDS {
             break Err(JobError::Retry(format!("the planning agent did not write {}", missing.join(", "))));
@@ -124,29 +138,8 @@ async fn run_agent(
         round += 1;
         text = repair_prompt(&missing, &report.errors().map(ToString::to_string).collect::<Vec<_>>());
     };
-    let _ = instance.close_thread(&thread).await;
-    drain.abort();
+    turns.close().await;
     draft
-}
-
-/// Reads an agent's events until its thread ends: the conversation is not recorded (drained so the
-/// agent never blocks); what the sandbox refused it is published.
-pub(super) fn drain_events(
-    ctx: &Ctx,
-    task: &SpecTask,
-    mut rx: tokio::sync::mpsc::Receiver<AgentEvent>,
-) -> tokio::task::JoinHandle<()> {
-    let (audit_ctx, task_id) = (ctx.clone(), task.id);
-    tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            let (kind, finding) = match &event {
-                AgentEvent::EditOutsideWorktree(f) => (Finding::EditOutsideWorktree, f),
-                AgentEvent::AccessRefused(f) => (Finding::AccessRefused, f),
-                _ => continue,
-            };
-            audit::publish(&audit_ctx, task_id, None, kind, finding).await;
-        }
-    })
 }
 
 /// What the agent is asked for: the first version, the first version once its questions are

@@ -12,7 +12,7 @@ use spectask_spec::review::{FINDINGS_FILE, FORMAT_RULES};
 use spectask_spec::{Finding, FindingError, parse_findings, render_report};
 use spectask_store::StoreError;
 
-use super::plan_agent::{agent_error, drain_events};
+use super::agent_turns::{AgentTurns, Turn};
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
@@ -70,7 +70,15 @@ pub(crate) async fn run(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         let (repo, name) = (repo.clone(), name.clone());
         repos::blocking(move || repo.clear_planning_dir(&name)).await
     };
-    let findings = result?;
+    let findings = match result? {
+        Reviewed::Findings(findings) => findings,
+        Reviewed::Held(hold) => {
+            // The review goes on once no budget holds the task.
+            cleared?;
+            ctx.store.hold_for_budget(task.id, &hold).await?;
+            return Ok(());
+        }
+    };
     cleared?;
     commit_report(ctx, task, &repo, &range, &findings).await?;
     match ctx.store.transition_spec_task(task, &SpecTaskCommand::FinishReview).await {
@@ -88,20 +96,22 @@ async fn review(
     workspace: &Workspace,
     repo: &Repo,
     range: &ReviewRange,
-) -> Result<Vec<Finding>, JobError> {
+) -> Result<Reviewed, JobError> {
     let diff = {
         let (repo, range) = (repo.clone(), range.clone());
         repos::blocking(move || repo.review_diff(&range, MAX_DIFF_BYTES)).await?
     };
     let instance = agents::instance(ctx, task, profile, workspace).await?;
-    let (events, rx) = instance.event_channel();
-    let drain = drain_events(ctx, task, rx);
-    let thread = instance.new_thread(&workspace.worktree, events).await.map_err(agent_error)?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let mut turns = AgentTurns::open(ctx, task, instance, &workspace.worktree).await?;
     let mut text = first_prompt(task, range, &diff);
     let mut round = 0;
     let findings = loop {
-        let stop = instance.prompt(&thread, &text).await.map_err(agent_error)?;
+        let stop = match turns.prompt(&text).await {
+            Ok(Turn::Ended(stop)) => stop,
+            Ok(Turn::Held(hold)) => break Ok(Reviewed::Held(hold)),
+            Err(err) => break Err(err),
+        };
         if stop != "end_turn" {
             break Err(JobError::Retry(format!("the reviewing agent ended its turn with {stop}")));
         }
@@ -110,7 +120,7 @@ async fn review(
             repos::blocking(move || read_findings(&repo, &name, head)).await?
         };
         let faults = match written {
-            FindingsFile::Findings(findings) => break Ok(findings),
+            FindingsFile::Findings(findings) => break Ok(Reviewed::Findings(findings)),
             FindingsFile::Faults(faults) => faults.iter().map(ToString::to_string).collect(),
             FindingsFile::Nothing => vec![format!(".spectask/review/{FINDINGS_FILE} is missing")],
         };
@@ -123,9 +133,14 @@ async fn review(
         round += 1;
         text = repair_prompt(&faults);
     };
-    let _ = instance.close_thread(&thread).await;
-    drain.abort();
+    turns.close().await;
     findings
+}
+
+/// What the reviewing agent came to: its findings, or a budget that stopped it.
+enum Reviewed {
+    Findings(Vec<Finding>),
+    Held(spectask_core::BudgetHold),
 }
 
 /// What the agent left in its findings file.

@@ -21,34 +21,25 @@ pub struct BudgetBody {
     /// Money the task may spend, in `currency`.
     #[schema(minimum = 0, maximum = 1_000_000_000_000_f64)]
     pub cost: Option<f64>,
-    /// The currency of `cost` (default `USD`): letters and digits.
-    #[schema(min_length = 1, max_length = 16, pattern = "^[A-Za-z0-9]{1,16}$")]
+    /// The currency of `cost` (default `USD`): an ISO 4217 code, in any case (`usd` is `USD`).
+    #[schema(min_length = 3, max_length = 3, pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
 }
 
 impl BudgetBody {
-    /// The budget asked for, or a clear error naming what is wrong.
+    /// The budget asked for, or a clear error naming the field at fault (NaN, infinities and
+    /// negative amounts are refused, never read as no limit).
     pub fn budget(&self) -> Result<Budget, ApiError> {
-        let currency = match self.currency.as_deref() {
-            None => "USD",
-            Some(c) if Money::is_currency(c) => c,
-            Some(c) => {
-                return Err(ApiError::bad_request(
-                    "invalid_budget",
-                    format!("currency {c:?} is not a currency code (letters and digits, at most 16)"),
-                ));
-            }
-        };
-        let cost = match self.cost {
-            Some(c) if !c.is_finite() || !(0.0..=1e12).contains(&c) => {
-                return Err(ApiError::bad_request(
-                    "invalid_budget",
-                    format!("cost {c} is not an amount between 0 and 1e12"),
-                ));
-            }
-            Some(c) => Some(Money::from_amount(c, currency)),
-            None => None,
-        };
+        use spectask_core::spending::amount;
+        let refused =
+            |err: spectask_core::AmountError| ApiError::bad_request("invalid_budget", err.to_string());
+        let currency =
+            self.currency.as_deref().map(|c| amount::currency("currency", c)).transpose().map_err(refused)?;
+        let cost = self
+            .cost
+            .map(|c| amount::money("cost", c, "currency", currency.as_deref()))
+            .transpose()
+            .map_err(refused)?;
         if self.tokens.is_some_and(|t| t > i64::MAX as u64) {
             return Err(ApiError::bad_request("invalid_budget", "tokens is too large"));
         }
@@ -70,11 +61,45 @@ pub struct BudgetDto {
     /// The larger of the tokens' and the money's share of their limits (1 is the whole budget).
     pub share: f64,
     pub level: BudgetLevel,
-    /// The task's sessions pause before their next turn: the budget is reached.
+    /// The task is paused by a budget: its own is reached, or a budget that holds it (its own, its
+    /// repository's or its user's daily budget) stops it now (`held_by`). Its sessions pause
+    /// before their next turn and its planning waits.
     pub paused: bool,
+    /// The budget that stops the task now, when one does: which, why and how to raise it.
+    pub held_by: Option<BudgetHoldDto>,
     /// A money limit is set but the spending's cost is unknown (an unpriced model, another
     /// currency): only tokens are counted.
     pub cost_unknown: bool,
+}
+
+/// A budget that stops a task: its own, or the daily budget of its repository or its user.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct BudgetHoldDto {
+    /// `task` (its own budget), `repository` or `user` (a daily budget).
+    #[schema(value_type = String, example = "repository")]
+    pub budget: &'static str,
+    /// The task's id, the repository's id or the user's name.
+    pub subject: String,
+    /// Which budget is reached and what was spent.
+    pub reason: String,
+    /// How a person lifts it: the API call or command that raises it.
+    pub raise: String,
+    /// Since when it stops the task.
+    #[schema(value_type = String, format = DateTime)]
+    pub since: spectask_core::Timestamp,
+}
+
+impl From<&spectask_store::BudgetHoldRecord> for BudgetHoldDto {
+    fn from(record: &spectask_store::BudgetHoldRecord) -> Self {
+        let hold = &record.hold;
+        BudgetHoldDto {
+            budget: hold.scope.map_or("task", BudgetScope::as_str),
+            subject: hold.subject.clone(),
+            reason: hold.why.clone(),
+            raise: hold.raise.clone(),
+            since: record.since,
+        }
+    }
 }
 
 impl From<&BudgetStanding> for BudgetDto {
@@ -91,7 +116,8 @@ impl From<&BudgetStanding> for BudgetDto {
             spent_tokens: s.spent.tokens.input_tokens.saturating_add(s.spent.tokens.output_tokens),
             share: if s.used.share.is_finite() { s.used.share } else { 1.0 },
             level,
-            paused: level == BudgetLevel::Reached && !s.budget.is_unlimited(),
+            paused: s.hold.is_some() || (level == BudgetLevel::Reached && !s.budget.is_unlimited()),
+            held_by: s.hold.as_ref().map(BudgetHoldDto::from),
             cost_unknown: s.used.cost_unknown,
         }
     }

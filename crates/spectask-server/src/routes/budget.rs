@@ -56,11 +56,9 @@ pub(crate) async fn resume_unheld(state: &AppState, task: &SpecTask) -> Result<(
     if spectask_orchestrator::budget_hold(&state.store, &state.budgets, task).await?.is_some() {
         return Ok(());
     }
-    for session in state.store.work_sessions_of(task.id).await? {
-        if session.state.is_paused_by_budget() {
-            spectask_orchestrator::resume_paused(&state.store, &session).await?;
-        }
-    }
+    let sessions = state.store.work_sessions_of(task.id).await?;
+    let paused = sessions.iter().filter(|s| s.state.is_paused_by_budget());
+    spectask_orchestrator::release_budget_hold(&state.store, task, paused).await?;
     Ok(())
 }
 
@@ -107,13 +105,12 @@ async fn set_repository_budget(
     state.store.set_daily_budget(BudgetScope::Repository, &subject, &budget, &caller.name, level).await?;
     let mut tasks: Vec<_> =
         state.store.sessions_paused_by_budget().await?.iter().map(|s| s.spec_task_id).collect();
+    tasks.extend(state.store.budget_held_tasks().await?.iter().map(|h| h.spec_task_id));
     tasks.sort();
     tasks.dedup();
     for task in tasks {
         let task = state.store.spec_task(task).await?;
-        if task.repository_id == repository.id
-            && task.status() == spectask_core::SpecTaskStatus::Implementation
-        {
+        if task.repository_id == repository.id {
             resume_unheld(&state, &task).await?;
         }
     }

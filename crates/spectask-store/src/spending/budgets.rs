@@ -234,20 +234,23 @@ pub struct BudgetStanding {
     pub spent: UsageTotals,
     pub used: spectask_core::BudgetUse,
     pub told: Option<BudgetLevel>,
+    /// The budget that stops the task now (its own or a daily one), when one does.
+    pub hold: Option<crate::BudgetHoldRecord>,
 }
 
 impl Store {
     /// How each of `tasks` stands against its budget, `default` standing for tasks without their
-    /// own; in a fixed number of queries.
+    /// own, with the budget hold of each; in a fixed number of queries.
     pub async fn budget_standings(
         &self,
         tasks: &[SpecTaskId],
         default: &Budget,
     ) -> Result<HashMap<SpecTaskId, BudgetStanding>, StoreError> {
-        let (mut own, mut told, mut usage) = (
+        let (mut own, mut told, mut usage, mut holds) = (
             self.task_budgets(tasks).await?,
             self.budget_alerts(tasks).await?,
             self.usage_of_tasks(tasks).await?,
+            self.budget_holds(tasks).await?,
         );
         let mut out = HashMap::new();
         for task in tasks {
@@ -255,7 +258,8 @@ impl Store {
             let budget = own.as_ref().map_or_else(|| default.clone(), |o| o.budget.clone());
             let spent = usage.remove(task).unwrap_or_default().totals();
             let used = budget.use_of(&spent);
-            out.insert(*task, BudgetStanding { budget, own, spent, used, told: told.remove(task) });
+            let (told, hold) = (told.remove(task), holds.remove(task));
+            out.insert(*task, BudgetStanding { budget, own, spent, used, told, hold });
         }
         Ok(out)
     }

@@ -1,6 +1,8 @@
 //! The usage ledger: one row per agent turn or planner call (`usage_entries`), written in the write
-//! that records the turn's end, and what each session's agent last reported for its thread
-//! (`session_usage`: context fill, cumulative cost). Roll-ups are read in a fixed number of queries.
+//! that records the turn's end, with the turn's cost (its part of what its agent reported, else
+//! priced); and what each session's agent last reported for its thread (`session_usage`: context
+//! fill, and the running cost at the last turn's end that the next turn's part is counted from).
+//! Roll-ups are read in a fixed number of queries.
 
 use std::collections::HashMap;
 
@@ -21,8 +23,12 @@ pub struct NewUsage {
     /// The model that was used, when known.
     pub model: Option<String>,
     pub tokens: TokenCounts,
-    /// What the tokens cost by the price table; `None` when the model or its price is unknown.
+    /// What the turn cost: its part of the cost its agent reported (see [`spectask_core::TurnMeter`]),
+    /// else its tokens by the price table; `None` when neither is known.
     pub cost: Option<Money>,
+    /// The thread's running cost as its agent last reported it in the turn: kept with the session
+    /// (in the same write) as what the next turn's part is counted from.
+    pub running_total: Option<Money>,
 }
 
 /// A task's usage: each session's, and its planning's (the planner calls).
@@ -69,37 +75,60 @@ impl Store {
         w.insert_history_rows(entries, now()).await?;
         if let Some(usage) = usage {
             w.insert_usage(usage).await?;
+            if let (Some(session), Some(total)) = (usage.work_session_id, &usage.running_total) {
+                sqlx::query(
+                    "INSERT INTO session_usage (work_session_id, spec_task_id, cost_micros, currency) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (work_session_id) DO UPDATE SET \
+                     cost_micros = excluded.cost_micros, currency = excluded.currency",
+                )
+                .bind(session.to_string())
+                .bind(usage.spec_task_id.to_string())
+                .bind(total.micros)
+                .bind(&total.currency)
+                .execute(&mut *w.tx)
+                .await?;
+            }
         }
         w.commit().await
     }
 
-    /// Records what a session's agent reports of its thread: the context fill, and the thread's
-    /// cumulative cost when reported (a later report replaces the earlier one; none keeps it).
+    /// Records a session's thread's context fill as its agent reports it (a later report replaces
+    /// the earlier one).
     pub async fn record_thread_usage(
         &self,
         spec_task_id: SpecTaskId,
         work_session_id: WorkSessionId,
         context: ContextFill,
-        cost: Option<&Money>,
     ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO session_usage (work_session_id, spec_task_id, context_used, context_size, \
-             cost_micros, currency) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (work_session_id) DO UPDATE SET context_used = excluded.context_used, \
-             context_size = excluded.context_size, \
-             cost_micros = COALESCE(excluded.cost_micros, session_usage.cost_micros), \
-             currency = COALESCE(excluded.currency, session_usage.currency)",
+            "INSERT INTO session_usage (work_session_id, spec_task_id, context_used, context_size) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (work_session_id) DO UPDATE SET \
+             context_used = excluded.context_used, context_size = excluded.context_size",
         )
         .bind(work_session_id.to_string())
         .bind(spec_task_id.to_string())
         .bind(to_i64(context.used))
         .bind(to_i64(context.size))
-        .bind(cost.map(|c| c.micros))
-        .bind(cost.map(|c| c.currency.clone()))
         .execute(&mut *w.tx)
         .await?;
         w.commit().await
+    }
+
+    /// The running cost a session's agent reported for its thread at the last turn's end (what
+    /// the next turn's part is counted from); `None` when it reported none.
+    pub async fn thread_running_total(
+        &self,
+        work_session_id: WorkSessionId,
+    ) -> Result<Option<Money>, StoreError> {
+        let row = sqlx::query("SELECT cost_micros, currency FROM session_usage WHERE work_session_id = $1")
+            .bind(work_session_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let micros: Option<i64> = get(&row, "cost_micros")?;
+        let currency: Option<String> = get(&row, "currency")?;
+        Ok(micros.zip(currency).map(|(micros, currency)| Money { micros, currency }))
     }
 
     /// Appends planner calls' usage (or any entries) in one write.
@@ -141,8 +170,8 @@ impl Store {
         }
         let reported = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
             format!(
-                "SELECT spec_task_id, work_session_id, context_used, context_size, cost_micros, currency \
-                 FROM session_usage WHERE spec_task_id IN ({ids})"
+                "SELECT spec_task_id, work_session_id, context_used, context_size FROM session_usage \
+                 WHERE spec_task_id IN ({ids})"
             )
         })
         .await?;
@@ -155,26 +184,19 @@ impl Store {
             if let (Some(used), Some(size)) = (used, size) {
                 part.context = Some(ContextFill { used: to_u64(used), size: to_u64(size) });
             }
-            let micros: Option<i64> = get(row, "cost_micros")?;
-            let currency: Option<String> = get(row, "currency")?;
-            if let (Some(micros), Some(currency)) = (micros, currency) {
-                part.reported = Some(Money { micros, currency });
-            }
         }
         Ok(out)
     }
 
-    /// Tokens and costs per repository and user over the whole database, in two queries. A
-    /// session's reported cost counts instead of its priced entries.
+    /// Tokens and costs per repository and user over the whole database, in one query.
     pub async fn usage_census(&self) -> Result<UsageCensus, StoreError> {
         let rows = sqlx::query(
             "SELECT t.repository_id, t.created_by, u.currency, \
              CAST(COALESCE(SUM(u.input_tokens), 0) AS BIGINT) AS input_tokens, \
              CAST(COALESCE(SUM(u.output_tokens), 0) AS BIGINT) AS output_tokens, \
              CAST(COALESCE(SUM(u.cached_tokens), 0) AS BIGINT) AS cached_tokens, \
-             CAST(SUM(CASE WHEN s.cost_micros IS NULL THEN u.cost_micros END) AS BIGINT) AS cost_micros \
+             CAST(SUM(u.cost_micros) AS BIGINT) AS cost_micros \
              FROM usage_entries u JOIN spec_tasks t ON t.id = u.spec_task_id \
-             LEFT JOIN session_usage s ON s.work_session_id = u.work_session_id \
              GROUP BY t.repository_id, t.created_by, u.currency",
         )
         .fetch_all(&self.pool)
@@ -191,18 +213,6 @@ impl Store {
             if let (Some(currency), Some(micros)) = (currency, micros) {
                 *costs.entry((repository, user, currency)).or_default() += micros;
             }
-        }
-        // Costs the agents reported, which stand for their sessions' priced entries.
-        let reported = sqlx::query(
-            "SELECT t.repository_id, t.created_by, s.currency, CAST(SUM(s.cost_micros) AS BIGINT) AS micros \
-             FROM session_usage s JOIN spec_tasks t ON t.id = s.spec_task_id \
-             WHERE s.cost_micros IS NOT NULL GROUP BY t.repository_id, t.created_by, s.currency",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        for row in &reported {
-            let key = (get(row, "repository_id")?, get(row, "created_by")?, get(row, "currency")?);
-            *costs.entry(key).or_default() += get::<i64>(row, "micros")?;
         }
         let mut tokens: Vec<_> = tokens.into_iter().map(|((r, u), t)| (r, u, t)).collect();
         tokens.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));

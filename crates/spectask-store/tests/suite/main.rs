@@ -38,6 +38,7 @@ async fn postgres() -> Fixture {
 
 mod admission;
 mod approvals;
+mod budget_holds;
 mod closing;
 mod coordination_tools;
 mod events_stream;

@@ -29,6 +29,7 @@ async fn the_ledger_sums_each_session_and_rolls_up_per_task_repository_and_user(
         model: Some("m".into()),
         tokens: t,
         cost,
+        running_total: None,
     };
     // Session a: two priced turns, each with its turn's end in the same write.
     for (t, cost) in [(tokens(1000, 100, 50), usd(1_500)), (tokens(2000, 200, 0), usd(2_500))] {
@@ -40,13 +41,18 @@ async fn the_ledger_sums_each_session_and_rolls_up_per_task_repository_and_user(
         };
         store.append_turn_end(&[end], Some(&turn(&a, t, cost))).await.unwrap();
     }
-    // Session b: its agent reports a cumulative cost (the later report replaces the earlier), and
-    // its turns' priced costs stand aside for it.
-    store.append_turn_end(&[], Some(&turn(&b, tokens(10, 20, 0), usd(9)))).await.unwrap();
+    // Session b: its agent reports a running cost; each turn's entry holds its part of it, and the
+    // running total at the turn's end is what the next turn counts from.
+    assert_eq!(store.thread_running_total(b.id).await.unwrap(), None);
+    let first = NewUsage { running_total: usd(40_000), ..turn(&b, tokens(4, 8, 0), usd(40_000)) };
+    store.append_turn_end(&[], Some(&first)).await.unwrap();
+    assert_eq!(store.thread_running_total(b.id).await.unwrap(), usd(40_000));
+    let second = NewUsage { running_total: usd(70_000), ..turn(&b, tokens(6, 12, 0), usd(30_000)) };
+    store.append_turn_end(&[], Some(&second)).await.unwrap();
     let fill = |used| ContextFill { used, size: 1000 };
-    store.record_thread_usage(task.id, b.id, fill(100), usd(40_000).as_ref()).await.unwrap();
-    store.record_thread_usage(task.id, b.id, fill(300), usd(70_000).as_ref()).await.unwrap();
-    store.record_thread_usage(task.id, b.id, fill(350), None).await.unwrap();
+    store.record_thread_usage(task.id, b.id, fill(300)).await.unwrap();
+    store.record_thread_usage(task.id, b.id, fill(350)).await.unwrap();
+    assert_eq!(store.thread_running_total(b.id).await.unwrap(), usd(70_000), "a fill keeps the total");
     // The planner's calls of the task.
     let planner = NewUsage { work_session_id: None, ..turn(&a, tokens(500, 50, 0), usd(100)) };
     store.record_usage(&[planner]).await.unwrap();
@@ -65,7 +71,7 @@ async fn the_ledger_sums_each_session_and_rolls_up_per_task_repository_and_user(
     assert_eq!(sa.context, None);
     let sb = &mine.sessions[&b.id];
     assert_eq!(sb.tokens, tokens(10, 20, 0), "{mine:?}");
-    assert_eq!(sb.cost(), usd(70_000), "the last reported cost wins over the price table");
+    assert_eq!(sb.cost(), usd(70_000), "the turns' parts of the reported cost, summed");
     assert_eq!(sb.context, Some(fill(350)));
     assert_eq!(mine.planning.tokens, tokens(500, 50, 0));
     let totals = mine.totals();

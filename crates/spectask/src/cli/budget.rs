@@ -2,6 +2,21 @@
 //! repository's or user's daily budget (`repo budget`, `user budget`).
 
 use clap::Args;
+use spectask_core::spending::amount;
+
+// Amounts and currencies by the one parser the API and the configuration use: `NaN`, `inf` and
+// negative amounts are refused (never sent as no limit), `usd` is `USD`.
+fn budget_cost(text: &str) -> Result<f64, String> {
+    amount::parse_amount("--budget-cost", text).map_err(|e| e.to_string())
+}
+
+fn daily_cost(text: &str) -> Result<f64, String> {
+    amount::parse_amount("--daily-cost", text).map_err(|e| e.to_string())
+}
+
+fn currency(text: &str) -> Result<String, String> {
+    amount::currency("--currency", text).map_err(|e| e.to_string())
+}
 
 /// A task's budget: when it is reached, the task's sessions pause until a person raises it.
 #[derive(Debug, Args)]
@@ -10,10 +25,10 @@ pub struct BudgetArgs {
     #[arg(long = "budget-tokens", value_name = "N")]
     pub tokens: Option<u64>,
     /// Money the task may spend, in --currency.
-    #[arg(long = "budget-cost", value_name = "AMOUNT")]
+    #[arg(long = "budget-cost", value_name = "AMOUNT", value_parser = budget_cost, allow_hyphen_values = true)]
     pub cost: Option<f64>,
-    /// The currency of --budget-cost (default USD).
-    #[arg(long, requires = "cost")]
+    /// The currency of --budget-cost (default USD): an ISO 4217 code.
+    #[arg(long, requires = "cost", value_parser = currency)]
     pub currency: Option<String>,
 }
 
@@ -24,10 +39,10 @@ pub struct DailyBudgetArgs {
     #[arg(long = "daily-tokens", value_name = "N")]
     pub tokens: Option<u64>,
     /// Money that may be spent in a day, in --currency.
-    #[arg(long = "daily-cost", value_name = "AMOUNT")]
+    #[arg(long = "daily-cost", value_name = "AMOUNT", value_parser = daily_cost, allow_hyphen_values = true)]
     pub cost: Option<f64>,
-    /// The currency of --daily-cost (default USD).
-    #[arg(long, requires = "cost")]
+    /// The currency of --daily-cost (default USD): an ISO 4217 code.
+    #[arg(long, requires = "cost", value_parser = currency)]
     pub currency: Option<String>,
     /// Remove the limit (no daily budget).
     #[arg(long, conflicts_with_all = ["tokens", "cost"])]

@@ -54,22 +54,23 @@ async fn user_budget(
     name: &str,
     args: &crate::cli::DailyBudgetArgs,
 ) -> anyhow::Result<String> {
-    use spectask_core::{Budget, BudgetDefaults, BudgetScope, Money};
+    use spectask_core::{Budget, BudgetDefaults, BudgetScope};
     if name != spectask_store::LOCAL_USER && store.user_named(name).await?.is_none() {
         anyhow::bail!("no user is named {name:?} (`spectask user list` shows them)");
     }
     if args.body().is_some() {
-        let currency = args.currency.as_deref().unwrap_or("USD");
-        if !Money::is_currency(currency) {
-            anyhow::bail!("--currency {currency:?} is not a currency code (letters and digits, at most 16)");
-        }
-        let cost = match args.cost {
-            Some(c) if !c.is_finite() || c < 0.0 => {
-                anyhow::bail!("--daily-cost {c}: a budget is an amount of at least 0")
-            }
-            Some(c) => Some(Money::from_amount(c, currency)),
-            None => None,
-        };
+        // Checked by the command line's parser already; again here, by the same rules.
+        let cost = args
+            .cost
+            .map(|c| {
+                spectask_core::spending::amount::money(
+                    "--daily-cost",
+                    c,
+                    "--currency",
+                    args.currency.as_deref(),
+                )
+            })
+            .transpose()?;
         let budget = Budget { tokens: args.tokens, cost };
         let spent = store.daily_spent(BudgetScope::User, name, chrono::Utc::now()).await?;
         let level = budget.use_of(&spent).level();

@@ -13,14 +13,17 @@ use serde_json::Value;
 use crate::crash_restart::{PLAN, setup_agent, wait_for};
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::{sessions, wait_until};
-use crate::support::{CoderConfig, Server, git_repo, http, http_json, postgres_url, stderr, stdout};
+use crate::support::{
+    CoderConfig, Server, git_repo, http, http_json, postgres_url, spectask, stderr, stdout,
+};
 
-/// Every plan task's turn uses 10,000 tokens.
+/// Every plan task's turn uses 10,000 tokens; its one usage update (a context of 500 tokens) keeps
+/// each turn under the budgets while it runs, so they are reached as turns end.
 const SPENDING_CODER: &str = r##"
 [[rule]]
 match = "*Your task: 1 Add the user model*"
 steps = [
-  { usage = { used = 9000, size = 200000, input = 9000, output = 1000 } },
+  { usage = { used = 500, size = 200000, input = 9000, output = 1000 } },
   { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
   { message = "Added src/user.js." },
 ]
@@ -28,7 +31,7 @@ steps = [
 [[rule]]
 match = "*Your task: 2 Add the login route*"
 steps = [
-  { usage = { used = 9000, size = 200000, input = 9000, output = 1000 } },
+  { usage = { used = 500, size = 200000, input = 9000, output = 1000 } },
   { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
   { message = "Added src/login.js." },
 ]
@@ -36,7 +39,7 @@ steps = [
 [[rule]]
 match = "*Your task: 3 Wire login into the app*"
 steps = [
-  { usage = { used = 9000, size = 200000, input = 9000, output = 1000 } },
+  { usage = { used = 500, size = 200000, input = 9000, output = 1000 } },
   { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
   { message = "Wired login into src/app.js." },
 ]
@@ -68,12 +71,17 @@ pub(crate) struct Planned {
 
 /// `config` is appended to the configuration (after `[orchestrator]`'s limit).
 pub(crate) fn planned(database: Option<&str>, config: &str) -> Planned {
+    planned_with(database, config, SPENDING_CODER)
+}
+
+/// [`planned`] with the coder's script `coder`.
+pub(crate) fn planned_with(database: Option<&str>, config: &str, coder: &str) -> Planned {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let repo = git_repo(dir.path(), "app");
     let orchestrator = format!("max_parallel_sessions = 1\n{config}");
     let config = CoderConfig { orchestrator: &orchestrator, ..CoderConfig::default() };
-    let (data, _script) = setup_agent(dir.path(), &llm, SPENDING_CODER, &config);
+    let (data, _script) = setup_agent(dir.path(), &llm, coder, &config);
     let server = Server::start_node(&data, database, "node-1");
     let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
     let id = created["id"].as_str().unwrap().to_owned();
@@ -110,8 +118,9 @@ fn reached_then_raised(database: Option<&str>) {
     assert_eq!(task["budget"]["level"], "reached", "{task:#}");
     assert_eq!(task["budget"]["paused"], true, "{task:#}");
     assert_eq!(task["budget"]["spent_tokens"].as_u64(), Some(planned + 20_000), "{task:#}");
+    assert_eq!(task["budget"]["held_by"]["budget"], "task", "{task:#}");
     let shown = stdout(&server.task(&["show", &id]));
-    assert!(shown.contains("paused: budget reached"), "{shown}");
+    assert!(shown.contains("paused by budget: the task reached its budget"), "{shown}");
 
     // The agent of session 3 was never prompted: nothing of its turn is on record.
     assert_eq!(paused["usage"]["input_tokens"], 0, "{paused:#}");
@@ -199,4 +208,36 @@ fn show(repo: &Path, path: &str) -> Option<String> {
         .output()
         .unwrap();
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Amounts through the command line: `NaN`, `inf` and negative amounts are refused naming the
+/// flag (never sent as "no limit"), a currency must be an ISO 4217 code, and `usd` is `USD`.
+#[test]
+fn amounts_that_are_not_amounts_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused: [(&[&str], &str); 6] = [
+        (&["task", "budget", "x", "--budget-cost", "NaN"], "--budget-cost is NaN"),
+        (&["task", "budget", "x", "--budget-cost", "inf"], "--budget-cost is inf"),
+        (&["task", "create", "--repo", ".", "x", "--budget-cost", "-1"], "--budget-cost is -1"),
+        (&["repo", "budget", "x", "--daily-cost", "infinity"], "--daily-cost is infinity"),
+        (&["user", "budget", "local", "--daily-cost", "-0.5", "--data-dir", "."], "--daily-cost is -0.5"),
+        (
+            &["task", "budget", "x", "--budget-cost", "1", "--currency", "dollars"],
+            "--currency is \"dollars\"",
+        ),
+    ];
+    for (args, said) in refused {
+        let out = spectask().args(args).current_dir(dir.path()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{args:?}: {}", stderr(&out));
+    }
+    // Nothing was set by the refusals; `usd` is read as `USD`.
+    let data = dir.path().join("data");
+    let set = spectask()
+        .args(["user", "budget", "local", "--daily-cost", "2", "--currency", "usd", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(stdout(&set).contains("of 2.00 USD"), "{}", stdout(&set));
 }

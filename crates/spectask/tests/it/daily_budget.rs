@@ -48,6 +48,13 @@ fn repository_day(database: Option<&str>) {
     assert_eq!(paused["usage"]["input_tokens"], 0, "its agent was never prompted: {paused:#}");
     let task = server.task_json(&["show", &id, "--json"]);
     assert_eq!(task["budget"]["tokens"], Value::Null, "the task has no budget of its own: {task:#}");
+    // The task is recorded as paused, by its repository's budget, in the API and `task show`.
+    assert_eq!(task["budget"]["paused"], true, "{task:#}");
+    assert_eq!(task["budget"]["held_by"]["budget"], "repository", "{task:#}");
+    let reason = task["budget"]["held_by"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("the repository's daily budget"), "{task:#}");
+    let shown = stdout(&server.task(&["show", &id]));
+    assert!(shown.contains("paused by budget: the repository's daily budget"), "{shown}");
     let standing = repo_budget(&server, &[repo_arg, "--json"]);
     assert_eq!(standing["paused"], true, "{standing:#}");
     assert_eq!(standing["spent_tokens"].as_u64(), Some(limit + 8_000), "{standing:#}");
@@ -84,6 +91,8 @@ fn repository_day(database: Option<&str>) {
     assert!(all.iter().all(|s| s["status"] == "completed"), "{task:#}\n{all:#?}");
     let standing = repo_budget(&server, &[repo_arg, "--json"]);
     assert_eq!(standing["spent_tokens"].as_u64(), Some(10_000), "today: session 3 only: {standing:#}");
+    assert_eq!(task["budget"]["paused"], false, "the hold went with the day: {task:#}");
+    assert_eq!(task["budget"]["held_by"], Value::Null, "{task:#}");
     server.stop();
 }
 

@@ -12,6 +12,7 @@ mod acp_tools;
 mod adopt;
 mod agent_runtime;
 mod budget;
+mod budget_cap;
 mod chaos;
 mod checks;
 mod commit_subjects;
