@@ -133,7 +133,7 @@ try {
   // Forgejo, through Prism with Forgejo's own description.
   const onForgejo = expectOn(forgejo)
   await call(admin, 'POST', '/_fake/repos', { forge: 'forgejo', owner: 'acme', name: 'jo', git_dir: bareOf('jo') })
-  await call(admin, 'POST', '/_fake/tokens', { token: 'jo-token', login: 'bot', scopes: [], grants: { 'acme/jo': 'write' } })
+  await call(admin, 'POST', '/_fake/tokens', { token: 'jo-token', login: 'bot', scopes: ['write:repository', 'write:issue', 'read:user'], grants: { 'acme/jo': 'write' } })
   const r = '/api/v1/repos/acme/jo'
   await onForgejo('the token\'s user', 'GET', '/api/v1/user', null, 200, 'jo-token')
   await onForgejo('the repository', 'GET', r, null, 200, 'jo-token')
@@ -151,6 +151,66 @@ try {
   await onForgejo('a merge', 'POST', `${r}/pulls/1/merge`, { Do: 'squash' }, 200, 'jo-token')
   const joMerged = await onForgejo('read merged', 'GET', `${r}/pulls/1`, null, 200, 'jo-token')
   check('merged', joMerged.body?.merged === true, JSON.stringify(joMerged.body?.merged))
+
+  // Paging, rate limits, conditional requests and scopes, on each forge.
+  await call(admin, 'POST', '/_fake/repos', { owner: 'acme', name: 'many', git_dir: bareOf('many') })
+  await call(admin, 'POST', '/_fake/tokens', { token: 'many-token', login: 'bot', scopes: ['repo'], grants: { 'acme/many': 'write' } })
+  const manyHead = git(bareOf('many-head'), 'rev-parse', 'feature')
+  for (let i = 0; i < 101; i++) {
+    await call(admin, 'POST', '/_fake/repos/acme/many/check-runs', { head_sha: manyHead, name: `run-${i}`, conclusion: i === 100 ? 'failure' : 'success' })
+  }
+  const first = await expect('a first page of check runs', 'GET', `/repos/acme/many/commits/${manyHead}/check-runs?per_page=100`, null, 200, 'many-token')
+  const next = first.headers.get('link')?.match(/<([^>]+)>; rel="next"/)?.[1]
+  check('100 runs and a link to the next page', first.body?.check_runs?.length === 100 && next?.includes('page=2'), first.headers.get('link'))
+  const second = await expect('the last page', 'GET', `/repos/acme/many/commits/${manyHead}/check-runs?per_page=100&page=2`, null, 200, 'many-token')
+  check('the failing run, and no next page', second.body?.check_runs?.[0]?.conclusion === 'failure' && !/rel="next"/.test(second.headers.get('link') ?? ''), JSON.stringify(second.body?.check_runs?.map((r) => r.name)))
+  const left = Number(second.headers.get('x-ratelimit-remaining'))
+  check('the quota stated', Number(second.headers.get('x-ratelimit-limit')) === 5000 && left < 5000, left)
+  const tag = second.headers.get('etag')
+  const again = await fetch(`${api}/repos/acme/many/commits/${manyHead}/check-runs?per_page=100&page=2`, { headers: { authorization: 'Bearer many-token', 'if-none-match': tag } })
+  check('304 to its ETag, free of the quota', again.status === 304 && Number(again.headers.get('x-ratelimit-remaining')) === left, `${again.status} ${again.headers.get('x-ratelimit-remaining')}`)
+  await call(admin, 'POST', '/_fake/tokens/many-token/limits', { remaining: 0, reset_in: 30 })
+  const spent = await expect('a spent quota', 'GET', '/repos/acme/many', null, 403, 'many-token')
+  check('remaining 0 and the reset', spent.headers.get('x-ratelimit-remaining') === '0' && Number(spent.headers.get('x-ratelimit-reset')) > Date.now() / 1000 + 20, spent.headers.get('x-ratelimit-reset'))
+  await call(admin, 'POST', '/_fake/tokens/many-token/limits', { remaining: 5000, refuse_for: 30, mode: 'secondary' })
+  const secondary = await expect('a secondary limit', 'GET', '/repos/acme/many', null, 403, 'many-token')
+  check('Retry-After', Number(secondary.headers.get('retry-after')) >= 29, secondary.headers.get('retry-after'))
+  await call(admin, 'POST', '/_fake/tokens', { token: 'no-repo-scope', login: 'bot', scopes: ['read:org'], grants: { 'acme/many': 'write' } })
+  const scoped = await expect('a classic token without repo writes', 'POST', '/repos/acme/many/issues/1/comments', { body: 'x' }, 403, 'no-repo-scope')
+  check('the scope it needs', scoped.headers.get('x-accepted-oauth-scopes') === 'repo', scoped.headers.get('x-accepted-oauth-scopes'))
+
+  await call(admin, 'POST', '/_fake/repos', { forge: 'gitlab', owner: 'acme', name: 'many-lab', git_dir: bareOf('many-lab') })
+  await call(admin, 'POST', '/_fake/tokens', { token: 'many-lab-token', login: 'bot', scopes: ['api'], grants: { 'acme/many-lab': 'write' } })
+  for (let i = 0; i < 102; i++) {
+    await call(admin, 'POST', `/_fake/repos/acme/many-lab/statuses/${manyHead}`, { state: i === 101 ? 'failure' : 'success', context: `job-${i}` })
+  }
+  const ml = '/api/v4/projects/acme%2Fmany-lab'
+  const labPage = await onGitLab('a first page of statuses', 'GET', `${ml}/repository/commits/${manyHead}/statuses?per_page=100`, null, 200, 'many-lab-token')
+  check('X-Next-Page 2 of X-Total 102', labPage.body?.length === 100 && labPage.headers.get('x-next-page') === '2' && labPage.headers.get('x-total') === '102', `${labPage.headers.get('x-next-page')} ${labPage.headers.get('x-total')}`)
+  const labTag = labPage.headers.get('etag')
+  const labAgain = await fetch(`${gitlab}${ml}/repository/commits/${manyHead}/statuses?per_page=100`, { headers: { 'private-token': 'many-lab-token', 'if-none-match': labTag } })
+  check('GitLab answers 304 to its ETag', labAgain.status === 304, labAgain.status)
+  await call(admin, 'POST', '/_fake/tokens/many-lab-token/limits', { refuse_for: 45 })
+  const throttled = await onGitLab('a throttled token', 'GET', ml, null, 429, 'many-lab-token')
+  check('Retry-After and RateLimit-Reset', Number(throttled.headers.get('retry-after')) >= 44 && Number(throttled.headers.get('ratelimit-reset')) > Date.now() / 1000, `${throttled.headers.get('retry-after')} ${throttled.headers.get('ratelimit-reset')}`)
+
+  await call(admin, 'POST', '/_fake/repos', { forge: 'forgejo', owner: 'acme', name: 'many-jo', git_dir: bareOf('many-jo') })
+  await call(admin, 'POST', '/_fake/tokens', { token: 'many-jo-token', login: 'bot', scopes: ['write:repository', 'write:issue'], grants: { 'acme/many-jo': 'write' } })
+  const mj = '/api/v1/repos/acme/many-jo'
+  const none = await onForgejo('the status of a commit without any', 'GET', `${mj}/commits/${manyHead}/status`, null, 200, 'many-jo-token')
+  check('the state ""', none.body?.state === '' && none.body.total_count === 0, JSON.stringify(none.body?.state))
+  for (let i = 0; i < 60; i++) {
+    await call(admin, 'POST', `/_fake/repos/acme/many-jo/statuses/${manyHead}`, { state: i === 59 ? 'failure' : 'success', context: `ci-${i}` })
+  }
+  const joPage = await onForgejo('a first page of statuses', 'GET', `${mj}/commits/${manyHead}/status?limit=50`, null, 200, 'many-jo-token')
+  check('50 of X-Total-Count 60', joPage.body?.statuses?.length === 50 && joPage.headers.get('x-total-count') === '60', `${joPage.body?.statuses?.length} ${joPage.headers.get('x-total-count')}`)
+  await onForgejo('the user without read:user', 'GET', '/api/v1/user', null, 403, 'many-jo-token')
+  await onForgejo('the repository with write:repository', 'GET', mj, null, 200, 'many-jo-token')
+  await onForgejo('open pull requests', 'GET', `${mj}/pulls?state=open&limit=50`, null, 200, 'many-jo-token')
+  await call(admin, 'POST', '/_fake/tokens/many-jo-token/limits', { refuse_for: 20 })
+  // Forgejo's description names no 429 (Prism only warns of it).
+  const joLimited = await call(forgejo, 'GET', mj, null, 'many-jo-token')
+  check('a rate-limited token → 429 with Retry-After', joLimited.status === 429 && Number(joLimited.headers.get('retry-after')) >= 19, `${joLimited.status} ${joLimited.headers.get('retry-after')}`)
 } finally {
   launcher.kill('SIGTERM')
 }

@@ -7,11 +7,16 @@
 //
 // The admin API under /_fake/ (reached directly, not through Prism) sets up state and acts as a
 // person on the forge: merging, closing, reviewing.
+//
+// What every forge's answers share (lib/traffic.mjs): lists paged as each forge pages them, a
+// token's scopes and rate limits, and conditional requests (`ETag`, `304 Not Modified`) where the
+// forge answers them.
 import { createServer } from 'node:http'
 import { answer } from './lib/description.mjs'
 import { isAncestor, merge, tip } from './lib/git.mjs'
 import { gitlabRoutes } from './lib/gitlab.mjs'
 import { forgejoRoutes } from './lib/forgejo.mjs'
+import { conditional, limitRefusal, paged, quotaHeaders, scopeRefusal, spend } from './lib/traffic.mjs'
 
 const WEB = 'https://github.invalid'
 const state = { repos: new Map(), tokens: new Map(), requests: [], nextId: 1000 }
@@ -218,6 +223,12 @@ function issueComment(repo, pr, c) {
 
 // ---- the API
 
+/** A page of `list` on GitHub, each item shown by `show`. */
+function page(repo, url, list, show) {
+  const { items, headers } = paged('github', url, list, { cap: repo.pageCap })
+  return { body: items.map(show), headers }
+}
+
 function pullOf(repo, number) {
   const pr = repo.pulls.find((p) => p.number === Number(number))
   if (!pr) refuse(404, 'Not Found')
@@ -237,13 +248,13 @@ const routes = [
   ['GET', '/user', ({ req }) => {
     const token = caller(req)
     const out = answer('GET', '/user', 200)
-    return { body: { ...out, login: token.login, id: idOf(token.login), html_url: `${WEB}/${token.login}` }, headers: { 'x-oauth-scopes': token.scopes.join(', ') } }
+    return { body: { ...out, login: token.login, id: idOf(token.login), html_url: `${WEB}/${token.login}` } }
   }],
   ['GET', '/repos/:owner/:repo', ({ req, p }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     return { body: repository(repo, caller(req, repo)) }
   }],
-  ['GET', '/repos/:owner/:repo/pulls', ({ req, p, query }) => {
+  ['GET', '/repos/:owner/:repo/pulls', ({ req, p, query, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const wanted = query.get('state') ?? 'open'
@@ -254,7 +265,7 @@ const routes = [
       .filter((pr) => !head || `${repo.owner}:${pr.head}` === head)
       .filter((pr) => !base || pr.base === base)
       .sort((a, b) => b.number - a.number)
-    return { body: list.map((pr) => simple(repo, pr)) }
+    return page(repo, url, list, (pr) => simple(repo, pr))
   }],
   ['POST', '/repos/:owner/:repo/pulls', ({ req, p, body }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
@@ -297,31 +308,34 @@ const routes = [
     const sha = mergePull(repo, pr, token.login, body.merge_method ?? 'merge')
     return { body: { sha, merged: true, message: 'Pull Request successfully merged' } }
   }],
-  ['GET', '/repos/:owner/:repo/pulls/:number/reviews', ({ req, p }) => {
+  ['GET', '/repos/:owner/:repo/pulls/:number/reviews', ({ req, p, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = pullOf(repo, p.number)
-    return { body: pr.reviews.map((r) => review(repo, pr, r)) }
+    return page(repo, url, pr.reviews, (r) => review(repo, pr, r))
   }],
-  ['GET', '/repos/:owner/:repo/pulls/:number/comments', ({ req, p }) => {
+  ['GET', '/repos/:owner/:repo/pulls/:number/comments', ({ req, p, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = pullOf(repo, p.number)
-    return { body: pr.lineComments.map((c) => lineComment(repo, pr, c)) }
+    return page(repo, url, pr.lineComments, (c) => lineComment(repo, pr, c))
   }],
-  ['GET', '/repos/:owner/:repo/commits/:ref/check-runs', ({ req, p }) => {
+  ['GET', '/repos/:owner/:repo/commits/:ref/check-runs', ({ req, p, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const sha = tip(repo.gitDir, p.ref) ?? p.ref
     const runs = repo.checkRuns.filter((r) => r.sha === sha)
-    return { body: { total_count: runs.length, check_runs: runs.map((r) => checkRun(repo, r)) } }
+    const { items, headers } = paged('github', url, runs, { cap: repo.pageCap })
+    return { body: { total_count: runs.length, check_runs: items.map((r) => checkRun(repo, r)) }, headers }
   }],
-  ['GET', '/repos/:owner/:repo/commits/:ref/status', ({ req, p }) => {
+  ['GET', '/repos/:owner/:repo/commits/:ref/status', ({ req, p, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
-    return { body: combinedStatus(repo, tip(repo.gitDir, p.ref) ?? p.ref) }
+    const combined = combinedStatus(repo, tip(repo.gitDir, p.ref) ?? p.ref)
+    const { items, headers } = paged('github', url, combined.statuses, { cap: repo.pageCap })
+    return { body: { ...combined, statuses: items }, headers }
   }],
-  ['GET', '/repos/:owner/:repo/issues', ({ req, p, query }) => {
+  ['GET', '/repos/:owner/:repo/issues', ({ req, p, query, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const wanted = query.get('state') ?? 'open'
@@ -330,7 +344,7 @@ const routes = [
       .filter((i) => wanted === 'all' || i.state === wanted)
       .filter((i) => labels.every((l) => (i.labels ?? []).includes(l)))
       .sort((a, b) => b.number - a.number)
-    return { body: list.map((i) => issueObject(repo, i)) }
+    return page(repo, url, list, (i) => issueObject(repo, i))
   }],
   ['GET', '/repos/:owner/:repo/issues/:number', ({ req, p }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
@@ -353,11 +367,11 @@ const routes = [
     issue.updatedAt = now()
     return { body: issueObject(repo, issue) }
   }],
-  ['GET', '/repos/:owner/:repo/issues/:number/comments', ({ req, p }) => {
+  ['GET', '/repos/:owner/:repo/issues/:number/comments', ({ req, p, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = threadOf(repo, p.number)
-    return { body: pr.issueComments.map((c) => issueComment(repo, pr, c)) }
+    return page(repo, url, pr.issueComments, (c) => issueComment(repo, pr, c))
   }],
   ['POST', '/repos/:owner/:repo/issues/:number/comments', ({ req, p, body }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
@@ -383,8 +397,42 @@ const admin = [
   }],
   ['POST', '/_fake/tokens', ({ body }) => {
     for (const key of ['token', 'login']) if (!body[key]) refuse(400, `${key} is missing`)
-    state.tokens.set(body.token, { login: body.login, scopes: body.scopes ?? [], grants: body.grants ?? {} })
+    // `scopes: null`: a GitHub fine-grained token, which lists none.
+    state.tokens.set(body.token, { login: body.login, scopes: body.scopes === undefined ? [] : body.scopes, grants: body.grants ?? {} })
     return { status: 201, body: { login: body.login } }
+  }],
+  // The token's rate limits: GitHub's quota (`remaining`, `reset_in` seconds, `limit`), or a
+  // refusal for `refuse_for` seconds (`mode`: GitHub's `secondary` limit; GitLab's and Forgejo's 429).
+  ['POST', '/_fake/tokens/:token/limits', ({ p, body }) => {
+    const token = state.tokens.get(p.token)
+    if (!token) refuse(404, 'no such token')
+    const now = Date.now()
+    token.quota ??= { limit: 5000, used: 0, reset: Math.ceil(now / 1000) + 3600 }
+    if (body.limit !== undefined) token.quota.limit = body.limit
+    if (body.reset_in !== undefined) token.quota.reset = Math.ceil((now + body.reset_in * 1000) / 1000)
+    if (body.remaining !== undefined) token.quota.used = token.quota.limit - body.remaining
+    token.refuse = body.refuse_for ? { until: now + body.refuse_for * 1000, mode: body.mode ?? 'secondary' } : null
+    return { body: { quota: token.quota, refuse: token.refuse } }
+  }],
+  // The largest page the forge gives of this repository's lists (smaller than the forge's own).
+  ['POST', '/_fake/repos/:owner/:repo/page-cap', ({ p, body }) => {
+    const repo = repoOf(p.owner, p.repo)
+    repo.pageCap = body.cap ?? undefined
+    return { body: { cap: repo.pageCap ?? null } }
+  }],
+  // A person's comment on a pull request's conversation (a note on GitLab).
+  ['POST', '/_fake/repos/:owner/:repo/pulls/:number/comments', ({ p, body }) => {
+    const pr = pullOf(repoOf(p.owner, p.repo), p.number)
+    const c = { id: nextId(), login: body.login ?? 'someone', body: body.body ?? '', at: now() }
+    pr.issueComments.push(c)
+    return { status: 201, body: { id: c.id } }
+  }],
+  // A person reopens a closed pull request.
+  ['POST', '/_fake/repos/:owner/:repo/pulls/:number/reopen', ({ p }) => {
+    const pr = pullOf(repoOf(p.owner, p.repo), p.number)
+    if (pr.mergedAt) refuse(422, 'a merged pull request cannot be reopened')
+    Object.assign(pr, { state: 'open', closedAt: null, updatedAt: now() })
+    return { body: { state: pr.state } }
   }],
   ['POST', '/_fake/repos/:owner/:repo/protect', ({ p, body }) => {
     const repo = repoOf(p.owner, p.repo)
@@ -456,7 +504,8 @@ function match(table, method, path) {
   for (const [m, pattern, handler] of table) {
     if (m !== method) continue
     const names = []
-    const regex = new RegExp('^' + pattern.replace(/:(\w+)/g, (_, n) => (names.push(n), '([^/]+)')) + '$')
+    // `:name` is one segment; `:name+`, the rest of the path.
+    const regex = new RegExp('^' + pattern.replace(/:(\w+)(\+?)/g, (_, n, rest) => (names.push(n), rest ? '(.+)' : '([^/]+)')) + '$')
     const found = path.match(regex)
     if (found) return { handler, p: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(found[i + 1])])) }
   }
@@ -467,7 +516,7 @@ function match(table, method, path) {
 export const SERVED = routes.map(([method, pattern]) => `${method} ${pattern}`)
 
 // What the other forges' routes share with GitHub's: the state, and the forge's own doings.
-const shared = { state, refuse, caller, repoOf, pullOf, mergePull, now, nextId, idOf, tip, isAncestor }
+const shared = { state, refuse, caller, repoOf, pullOf, mergePull, now, nextId, idOf, tip, isAncestor, paged }
 const gitlab = gitlabRoutes(shared)
 const forgejo = forgejoRoutes(shared)
 /** Forgejo's paths, as `METHOD /api/v1/path/:param` patterns (for start.mjs to cut its description). */
@@ -483,25 +532,54 @@ function api(path) {
   return { table: routes, reshape: (s, b) => b }
 }
 
+/** The forge an API path is of. */
+const forgeOf = (path) => (path.startsWith('/api/v4/') ? 'gitlab' : path.startsWith('/api/v1/') ? 'forgejo' : 'github')
+
+/** The token a request carries, when the fake knows it. */
+function tokenOf(req) {
+  const header = req.headers['private-token'] ?? req.headers.authorization ?? ''
+  return state.tokens.get(header.replace(/^(Bearer|token)\s+/i, '').trim())
+}
+
 export function serve(port = 0) {
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (chunk) => (raw += chunk))
     req.on('end', () => {
-      const url = new URL(req.url, 'http://fake')
+      const url = new URL(req.url, `http://${req.headers.host ?? 'fake'}`)
       const isAdmin = url.pathname.startsWith('/_fake/')
+      const forge = forgeOf(url.pathname)
       const { table, reshape } = api(url.pathname)
+      const token = isAdmin ? undefined : tokenOf(req)
+      const at = Date.now()
       let status = 500
       let body
       let headers = {}
+      // When a refusal for the rate limit lets the token ask again (ms), for the request log.
+      let until
       try {
-        const found = match(table, req.method, url.pathname)
-        if (!found) refuse(404, 'Not Found')
-        const parsed = raw ? JSON.parse(raw) : {}
-        const out = found.handler({ req, p: found.p, query: url.searchParams, body: parsed })
-        status = out.status ?? 200
-        body = out.body
-        headers = out.headers ?? {}
+        // A token's rate limit and scopes refuse before anything is done.
+        const refused = token && (limitRefusal(forge, token, at) ?? scopeRefusal(forge, req.method, url.pathname, token))
+        if (refused) {
+          until = refused.until
+          status = refused.status
+          body = forge === 'gitlab' && !refused.body.message ? refused.body : reshape(refused.status, refused.body)
+          headers = refused.headers ?? {}
+        } else {
+          const found = match(table, req.method, url.pathname)
+          if (!found) refuse(404, 'Not Found')
+          const parsed = raw ? JSON.parse(raw) : {}
+          const out = found.handler({ req, p: found.p, query: url.searchParams, url, body: parsed })
+          status = out.status ?? 200
+          body = out.body
+          headers = out.headers ?? {}
+          if (!isAdmin && req.method === 'GET' && status === 200) {
+            const answered = conditional(forge, req, body)
+            status = answered.status
+            headers = { ...headers, ...answered.headers }
+            if (status === 304) body = undefined
+          }
+        }
       } catch (error) {
         if (error instanceof Refusal) {
           status = error.status
@@ -511,8 +589,13 @@ export function serve(port = 0) {
           body = { message: String(error?.stack ?? error) }
         }
       }
-      if (!isAdmin) state.requests.push({ method: req.method, path: url.pathname, query: url.search, status })
-      // An answer without a body (Forgejo's merge) says no content type: Prism would read it as JSON.
+      if (token && forge === 'github') {
+        spend(token, status, at)
+        headers = { ...quotaHeaders(token, at), ...headers }
+        if (token.scopes != null) headers['x-oauth-scopes'] = token.scopes.join(', ')
+      }
+      if (!isAdmin) state.requests.push({ method: req.method, path: url.pathname, query: url.search, status, at, ...(until ? { until } : {}) })
+      // An answer without a body (Forgejo's merge, a 304) says no content type: Prism would read it as JSON.
       const type = body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }
       res.writeHead(status, { ...type, ...headers })
       res.end(body === undefined ? '' : JSON.stringify(body))

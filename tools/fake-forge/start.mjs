@@ -67,6 +67,17 @@ function absentMayBeNull(description) {
   return description
 }
 
+/**
+ * The description with what Forgejo answers and does not say: a commit without any status has the
+ * combined state `""`.
+ */
+function asForgejoAnswers(description) {
+  const combined = description.definitions.CombinedStatus
+  const states = description.definitions.CommitStatusState
+  combined.properties.state = { type: 'string', enum: [...states.enum, ''], description: states.description }
+  return description
+}
+
 const fake = await serve(0)
 const admin = `http://127.0.0.1:${fake.address().port}`
 const prismCli = require.resolve('@stoplight/prism-cli/dist/index.js')
@@ -75,7 +86,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'fake-forge-'))
 const github = join(scratch, 'github.json')
 writeServedDescription(SERVED, github)
 const forgejo = join(scratch, 'forgejo.json')
-writeFileSync(forgejo, JSON.stringify(absentMayBeNull(cutDescription(JSON.parse(readFileSync(forgejoDescription(), 'utf8')), SERVED_FORGEJO))))
+writeFileSync(forgejo, JSON.stringify(asForgejoAnswers(absentMayBeNull(cutDescription(JSON.parse(readFileSync(forgejoDescription(), 'utf8')), SERVED_FORGEJO)))))
 
 const prisms = []
 const stop = (code) => {

@@ -13,12 +13,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::error::ForgeError;
 use crate::remote_url::{ForgeRepo, parse_remote};
+use crate::transport::{ForgeUsage, Wire};
 
 /// Which API a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +75,15 @@ pub struct Forge {
     pub(crate) token: String,
     /// The secret webhook deliveries are signed with; `None`: webhooks are off.
     pub(crate) webhook_secret: Option<String>,
+    /// The connection's HTTP client and what it learned of the forge, shared by its clones.
+    pub(crate) wire: Arc<Wire>,
+}
+
+impl Forge {
+    /// What the connection asked of the forge since the process started, and its rate limit.
+    pub fn usage(&self) -> ForgeUsage {
+        self.wire.usage(chrono::Utc::now())
+    }
 }
 
 impl std::fmt::Debug for Forge {
@@ -173,6 +184,13 @@ fn connection(
     let host = section.host.unwrap_or_else(|| kind.default_host().to_owned()).trim().to_ascii_lowercase();
     let api_url = section.api_url.unwrap_or_else(|| kind.default_api_url(&host));
     let api_url = url::Url::parse(&api_url).map_err(|e| config(format!("api_url = {api_url:?}: {e}")))?;
+    if !matches!(api_url.scheme(), "http" | "https") || api_url.cannot_be_a_base() {
+        return Err(config(format!("api_url = {api_url:?} is not an http(s) URL")));
+    }
+    let mut api_url = api_url;
+    if !api_url.path().ends_with('/') {
+        api_url.set_path(&format!("{}/", api_url.path()));
+    }
     let token = match (section.token_env, section.token_file) {
         (Some(var), None) => env(&var)
             .filter(|t| !t.trim().is_empty())
@@ -203,6 +221,8 @@ fn connection(
         }
         (None, None) => None,
     };
+    let wire = Wire::new(concat!("spectask/", env!("CARGO_PKG_VERSION")))
+        .map_err(|e| config(format!("cannot make its HTTP client: {e}")))?;
     Ok(Forge {
         name: name.to_owned(),
         kind,
@@ -211,6 +231,7 @@ fn connection(
         poll_interval,
         token: token.trim().to_owned(),
         webhook_secret,
+        wire: Arc::new(wire),
     })
 }
 
@@ -233,16 +254,16 @@ mod tests {
         assert_eq!(gh.poll_interval, Duration::from_secs(60));
         assert!(!format!("{gh:?}").contains("secret"), "the token is never shown");
         let enterprise = read("[forges.e]\nkind = \"github\"\nhost = \"GHE.example\"\ntoken_env = \"GH\"\n");
-        assert_eq!(enterprise.unwrap()[0].api_url.as_str(), "https://ghe.example/api/v3");
+        assert_eq!(enterprise.unwrap()[0].api_url.as_str(), "https://ghe.example/api/v3/");
     }
 
     #[test]
     fn gitlab_and_forgejo_connections_take_their_own_defaults() {
         let cases = [
-            ("gitlab", None, "gitlab.com", "https://gitlab.com/api/v4"),
-            ("gitlab", Some("git.corp.example"), "git.corp.example", "https://git.corp.example/api/v4"),
-            ("forgejo", None, "codeberg.org", "https://codeberg.org/api/v1"),
-            ("gitea", Some("gitea.example"), "gitea.example", "https://gitea.example/api/v1"),
+            ("gitlab", None, "gitlab.com", "https://gitlab.com/api/v4/"),
+            ("gitlab", Some("git.corp.example"), "git.corp.example", "https://git.corp.example/api/v4/"),
+            ("forgejo", None, "codeberg.org", "https://codeberg.org/api/v1/"),
+            ("gitea", Some("gitea.example"), "gitea.example", "https://gitea.example/api/v1/"),
         ];
         for (kind, host, want_host, want_api) in cases {
             let host = host.map(|h| format!("host = \"{h}\"\n")).unwrap_or_default();
@@ -260,6 +281,7 @@ mod tests {
             ("kind = \"github\"\ntoken_env = \"GH\"\ntoken_file = \"/x\"", "not both"),
             ("kind = \"github\"\ntoken_file = \"/nonexistent/token\"", "/nonexistent/token"),
             ("kind = \"github\"\ntoken_env = \"GH\"\npoll_seconds = 0", "poll_seconds"),
+            ("kind = \"github\"\ntoken_env = \"GH\"\napi_url = \"file:///x\"", "not an http(s) URL"),
             ("kind = \"github\"\ntoken_env = \"GH\"\ntoken = \"x\"", "unknown field"),
         ];
         for (body, expected) in cases {

@@ -1,16 +1,17 @@
-//! Forgejo's REST API (and Gitea's, which it still shares) through `forgejo-api`, whose requests
-//! and answers are generated from Forgejo's Swagger description: the token's user, a repository's
-//! access, and the pull requests tasks hand off through.
+//! Forgejo's REST API (and Gitea's, which it still shares): the token's user, a repository's
+//! access, and the pull requests tasks hand off through. Requests go through the connection's
+//! transport, typed as `forgejo-api`'s structs, which are generated from Forgejo's Swagger
+//! description; answers are read as them.
 //!
 //! Forgejo's words: a pull request's number is its `index`; a draft's title starts `WIP:`; CI
 //! (Forgejo Actions, Woodpecker, …) reports commit statuses.
 
 use forgejo_api::structs::{
-    CommitStatusState, CreateIssueCommentOption, CreatePullRequestOption, EditIssueOption,
-    IssueListIssuesQuery, IssueListIssuesQueryState, IssueListIssuesQueryType, MergePullRequestOption,
-    MergePullRequestOptionDo, StateType,
+    CommitStatus, CommitStatusState, CreateIssueCommentOption, CreatePullRequestOption, EditIssueOption,
+    MergePullRequestOption, MergePullRequestOptionDo, PullReview, PullReviewComment, StateType,
 };
-use forgejo_api::{ApiErrorKind, ForgejoError};
+use reqwest::Method;
+use serde::Deserialize;
 
 use crate::connections::Forge;
 use crate::error::ForgeError;
@@ -20,66 +21,82 @@ use crate::{
     PullRequestFeedback, PullRequestState, RepoAccess, Reviewer, TokenReport, Verdict,
 };
 
-/// Forgejo's largest page by default.
-const PAGE: u32 = 50;
-
 /// A client of one Forgejo connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Forgejo {
-    forge: String,
-    client: std::sync::Arc<forgejo_api::Forgejo>,
+    forge: Forge,
 }
 
-impl std::fmt::Debug for Forgejo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Forgejo").field("forge", &self.forge).finish_non_exhaustive()
-    }
+/// A commit's combined status, read apart from the crate's: Forgejo answers `"state": ""` for a
+/// commit without any status, which its description (and so the crate's enum) does not allow.
+#[derive(Debug, Deserialize)]
+struct CombinedStatus {
+    #[serde(default)]
+    statuses: Option<Vec<CommitStatus>>,
+}
+
+/// `repos/<owner>/<name>/<more…>`.
+fn path<'a>(repo: &'a ForgeRepo, more: &[&'a str]) -> Vec<&'a str> {
+    ["repos", repo.owner.as_str(), repo.name.as_str()].into_iter().chain(more.iter().copied()).collect()
 }
 
 impl Forgejo {
-    /// The client of `forge`, whose `api_url` ends in `/api/v1` (the crate adds it to each path).
-    pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
-        let config = |message: String| ForgeError::Config { forge: forge.name.clone(), message };
-        let api = forge.api_url.as_str().trim_end_matches('/');
-        let root = api
-            .strip_suffix("/api/v1")
-            .ok_or_else(|| config(format!("api_url {api} is not a Forgejo API's (it ends in /api/v1)")))?;
-        let root = url::Url::parse(&format!("{root}/")).map_err(|e| config(format!("api_url {api}: {e}")))?;
-        let auth = forgejo_api::Auth::Token(&forge.token);
-        let user_agent = concat!("spectask/", env!("CARGO_PKG_VERSION"));
-        let client = forgejo_api::Forgejo::with_user_agent(auth, root, user_agent)
-            .map_err(|e| config(format!("cannot make its client: {e}")))?;
-        Ok(Self { forge: forge.name.clone(), client: std::sync::Arc::new(client) })
+    /// The client of `forge`, whose `api_url` ends in `/api/v1`.
+    pub fn new(forge: &Forge) -> Self {
+        Self { forge: forge.clone() }
     }
 
-    /// The token's user. Forgejo does not list a token's scopes to the token itself.
+    /// The token's user. Forgejo does not list a token's scopes to the token itself, and reading
+    /// its user needs `read:user`, which spectask's work does not: a token without it that the
+    /// forge knows (it refuses it 403, not 401) is fine, its user unnamed.
     pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
-        let user =
-            self.client.user_get_current().await.map_err(|e| self.error("read the token's user", e))?;
-        Ok(TokenReport { login: user.login.unwrap_or_default(), scopes: None, missing: Vec::new() })
+        let what = "read the token's user";
+        match self.forge.transport().get::<forgejo_api::structs::User>(&["user"], &[], what).await {
+            Ok(user) => Ok(TokenReport { login: user.login, scopes: None, missing: Vec::new() }),
+            Err(ForgeError::Refused { status: Some(403), .. }) => {
+                Ok(TokenReport { login: None, scopes: None, missing: Vec::new() })
+            }
+            Err(err) => Err(err),
+        }
     }
 
     pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
         let what = format!("read {repo}");
-        let found = self.client.repo_get(&repo.owner, &repo.name).await.map_err(|e| self.error(&what, e))?;
+        let found: forgejo_api::structs::Repository =
+            self.forge.transport().get(&path(repo, &[]), &[], &what).await?;
         let push = found.permissions.is_some_and(|p| p.push == Some(true) || p.admin == Some(true));
-        Ok(RepoAccess { default_branch: found.default_branch.unwrap_or_default(), push })
+        Ok(RepoAccess {
+            default_branch: found.default_branch.unwrap_or_default(),
+            push,
+            web_url: found.html_url.map(|u| u.to_string()).unwrap_or_default(),
+        })
     }
 
-    /// The newest pull request from `head` into `base`, open or not.
+    /// The pull request from `head` into `base`: the open one (Forgejo's lookup by branches
+    /// answers an older, closed one first), else the newest the lookup finds.
     pub async fn find_pull_request(
         &self,
         repo: &ForgeRepo,
         head: &str,
         base: &str,
     ) -> Result<Option<PullRequest>, ForgeError> {
+        let transport = self.forge.transport();
+        let what = format!("the open pull requests of {repo}");
+        let open: Vec<forgejo_api::structs::PullRequest> =
+            transport.get_all(&path(repo, &["pulls"]), &[("state", "open")], &what, |page| page).await?;
+        let branch = |side: &Option<forgejo_api::structs::PRBranchInfo>| {
+            side.as_ref().and_then(|s| s.r#ref.clone()).unwrap_or_default()
+        };
+        if let Some(found) = open.into_iter().find(|p| branch(&p.head) == head && branch(&p.base) == base) {
+            return Ok(Some(pull_request(found)));
+        }
+        // `pulls/{base}/{head}`: the head branch's own segments, as Forgejo routes them.
         let what = format!("the pull request from {head} into {base} of {repo}");
-        match self.client.repo_get_pull_request_by_base_head(&repo.owner, &repo.name, base, head).await {
+        let segments: Vec<&str> = path(repo, &["pulls", base]).into_iter().chain(head.split('/')).collect();
+        match transport.get::<forgejo_api::structs::PullRequest>(&segments, &[], &what).await {
             Ok(found) => Ok(Some(pull_request(found))),
-            Err(e) => match self.error(&what, e) {
-                ForgeError::NotFound { .. } => Ok(None),
-                other => Err(other),
-            },
+            Err(ForgeError::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other),
         }
     }
 
@@ -102,33 +119,27 @@ impl Forgejo {
             milestone: None,
             title: Some(title),
         };
-        let opened = self
-            .client
-            .repo_create_pull_request(&repo.owner, &repo.name, option)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let opened: forgejo_api::structs::PullRequest =
+            self.forge.transport().send(Method::POST, &path(repo, &["pulls"]), &option, &what).await?;
         Ok(pull_request(opened))
     }
 
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
         let what = format!("pull request #{number} of {repo}");
-        let found = self
-            .client
-            .repo_get_pull_request(&repo.owner, &repo.name, index(number))
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        let found: forgejo_api::structs::PullRequest =
+            self.forge.transport().get(&path(repo, &["pulls", &n]), &[], &what).await?;
         Ok(pull_request(found))
     }
 
-    /// Every submitted review of pull request `number`, and the line comments each carries.
+    /// Every submitted review of pull request `number` (every page), and the line comments each
+    /// carries.
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
+        let transport = self.forge.transport();
+        let n = number.to_string();
         let what = format!("the reviews of pull request #{number} of {repo}");
-        let (_, reviews) = self
-            .client
-            .repo_list_pull_reviews(&repo.owner, &repo.name, index(number))
-            .page_size(PAGE)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let reviews: Vec<PullReview> =
+            transport.get_all(&path(repo, &["pulls", &n, "reviews"]), &[], &what, |page| page).await?;
         let mut found = Vec::new();
         let mut comments = Vec::new();
         let mut verdicts = Vec::new();
@@ -154,11 +165,10 @@ impl Forgejo {
                 continue;
             }
             let what = format!("the comments of review {id} of pull request #{number} of {repo}");
-            let on_lines = self
-                .client
-                .repo_get_pull_review_comments(&repo.owner, &repo.name, index(number), id)
-                .await
-                .map_err(|e| self.error(&what, e))?;
+            let review_id = id.to_string();
+            let on_lines: Vec<PullReviewComment> = transport
+                .get(&path(repo, &["pulls", &n, "reviews", &review_id, "comments"]), &[], &what)
+                .await?;
             comments.extend(on_lines.into_iter().filter_map(|c| {
                 Some(Feedback {
                     id: unsigned(c.id?),
@@ -176,15 +186,17 @@ impl Forgejo {
         Ok(PullRequestFeedback { items: found, reviewers: Reviewer::latest(verdicts) })
     }
 
-    /// The commit statuses of `sha`, the newest of each context (Forgejo combines them so).
+    /// The commit statuses of `sha`, every page, the newest of each context (Forgejo combines
+    /// them so); none for a commit without any.
     pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
         let what = format!("the statuses of {sha} in {repo}");
-        let (_, combined) = self
-            .client
-            .repo_get_combined_status_by_ref(&repo.owner, &repo.name, sha)
-            .await
-            .map_err(|e| self.error(&what, e))?;
-        let statuses = combined.statuses.unwrap_or_default();
+        let statuses = self
+            .forge
+            .transport()
+            .get_all(&path(repo, &["commits", sha, "status"]), &[], &what, |page: CombinedStatus| {
+                page.statuses.unwrap_or_default()
+            })
+            .await?;
         Ok(statuses
             .into_iter()
             .map(|status| Check {
@@ -224,36 +236,27 @@ impl Forgejo {
             head_commit_id: Some(sha.to_owned()),
             merge_when_checks_succeed: None,
         };
-        self.client
-            .repo_merge_pull_request(&repo.owner, &repo.name, index(number), option)
-            .await
-            .map_err(|e| self.error(&what, e))
+        let n = number.to_string();
+        self.forge
+            .transport()
+            .send_unread(Method::POST, &path(repo, &["pulls", &n, "merge"]), &option, &what)
+            .await?;
+        Ok(())
     }
 
     pub async fn issue(&self, repo: &ForgeRepo, number: u64) -> Result<Issue, ForgeError> {
         let what = format!("issue #{number} of {repo}");
-        let found = self
-            .client
-            .issue_get_issue(&repo.owner, &repo.name, index(number))
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        let found: forgejo_api::structs::Issue =
+            self.forge.transport().get(&path(repo, &["issues", &n]), &[], &what).await?;
         Ok(issue(found))
     }
 
     pub async fn labelled_issues(&self, repo: &ForgeRepo, label: &str) -> Result<Vec<Issue>, ForgeError> {
         let what = format!("the issues labelled {label:?} of {repo}");
-        let query = IssueListIssuesQuery {
-            state: Some(IssueListIssuesQueryState::Open),
-            labels: Some(label.to_owned()),
-            r#type: Some(IssueListIssuesQueryType::Issues),
-            ..IssueListIssuesQuery::default()
-        };
-        let (_, found) = self
-            .client
-            .issue_list_issues(&repo.owner, &repo.name, query)
-            .page_size(PAGE)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let query = [("state", "open"), ("labels", label), ("type", "issues")];
+        let found: Vec<forgejo_api::structs::Issue> =
+            self.forge.transport().get_all(&path(repo, &["issues"]), &query, &what, |page| page).await?;
         let mut issues: Vec<Issue> = found.into_iter().map(issue).filter(|i| !i.is_pull_request).collect();
         issues.sort_by_key(|i| std::cmp::Reverse(i.number));
         Ok(issues)
@@ -274,10 +277,11 @@ impl Forgejo {
             unset_due_date: None,
             updated_at: None,
         };
-        self.client
-            .issue_edit_issue(&repo.owner, &repo.name, index(number), option)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        self.forge
+            .transport()
+            .send_unread(Method::PATCH, &path(repo, &["issues", &n]), &option, &what)
+            .await?;
         Ok(())
     }
 
@@ -299,68 +303,13 @@ impl Forgejo {
     ) -> Result<(), ForgeError> {
         let what = format!("comment on #{number} of {repo}");
         let option = CreateIssueCommentOption { body: body.to_owned(), updated_at: None };
-        self.client
-            .issue_create_comment(&repo.owner, &repo.name, index(number), option)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        self.forge
+            .transport()
+            .send_unread(Method::POST, &path(repo, &["issues", &n, "comments"]), &option, &what)
+            .await?;
         Ok(())
     }
-
-    /// A failed request in words: `what` names what was asked.
-    fn error(&self, what: &str, error: ForgejoError) -> ForgeError {
-        let forge = self.forge.clone();
-        let refused = |status: Option<u16>, message: String| ForgeError::Refused {
-            forge: self.forge.clone(),
-            what: what.to_owned(),
-            status,
-            message,
-        };
-        match error {
-            ForgejoError::ApiError(api) => {
-                let message = api.message().unwrap_or_default().to_owned();
-                match api.error_kind() {
-                    ApiErrorKind::Unauthorized => ForgeError::Unauthorized { forge, message },
-                    ApiErrorKind::NotFound { .. } => ForgeError::NotFound { forge, what: what.to_owned() },
-                    ApiErrorKind::Forbidden => refused(Some(403), message),
-                    ApiErrorKind::ValidationFailed => refused(Some(422), message),
-                    ApiErrorKind::RepoArchived => refused(Some(423), message),
-                    ApiErrorKind::Other(status) if status.as_u16() == 429 => {
-                        ForgeError::RateLimited { forge, status: 429 }
-                    }
-                    ApiErrorKind::Other(status) if status.is_server_error() => {
-                        ForgeError::Unavailable { forge, message: format!("HTTP {status}") }
-                    }
-                    ApiErrorKind::Other(status) => {
-                        let reason = status.canonical_reason().unwrap_or_default().to_owned();
-                        refused(Some(status.as_u16()), if message.is_empty() { reason } else { message })
-                    }
-                    // The crate keeps the message but not the status of these.
-                    _ => refused(None, message),
-                }
-            }
-            ForgejoError::UnexpectedStatusCode(status) if status.as_u16() == 401 => {
-                ForgeError::Unauthorized { forge, message: "bad credentials".to_owned() }
-            }
-            ForgejoError::UnexpectedStatusCode(status) if status.as_u16() == 404 => {
-                ForgeError::NotFound { forge, what: what.to_owned() }
-            }
-            ForgejoError::UnexpectedStatusCode(status) if status.as_u16() == 429 => {
-                ForgeError::RateLimited { forge, status: 429 }
-            }
-            ForgejoError::UnexpectedStatusCode(status) if !status.is_server_error() => {
-                refused(Some(status.as_u16()), status.canonical_reason().unwrap_or_default().to_owned())
-            }
-            ForgejoError::ReqwestError(e) => {
-                ForgeError::Unavailable { forge, message: format!("{what}: {}", e.without_url()) }
-            }
-            other => ForgeError::Unavailable { forge, message: format!("{what}: {other}") },
-        }
-    }
-}
-
-/// A number as the crate takes it (Forgejo's indexes fit an `i64`).
-fn index(number: u64) -> i64 {
-    i64::try_from(number).unwrap_or(i64::MAX)
 }
 
 fn unsigned(id: i64) -> u64 {

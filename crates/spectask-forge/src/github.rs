@@ -1,10 +1,11 @@
-//! GitHub's REST API through `octocrab`: the token's user and scopes, a repository's access, and
-//! the pull requests tasks hand off through.
+//! GitHub's REST API: the token's user and scopes, a repository's access, and the pull requests
+//! tasks hand off through. Requests go through the connection's transport; answers are read as
+//! `octocrab`'s models of GitHub's API.
 
-use octocrab::Octocrab;
 use octocrab::models::pulls::ReviewState;
 use octocrab::models::{IssueState, StatusState};
-use octocrab::params::State;
+use reqwest::Method;
+use serde_json::json;
 
 use crate::connections::Forge;
 use crate::error::ForgeError;
@@ -18,41 +19,30 @@ use crate::{
 const NEEDED_SCOPES: &[&str] = &["repo"];
 
 /// A client of one GitHub connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct GitHub {
-    forge: String,
-    client: Octocrab,
+    forge: Forge,
 }
 
-impl std::fmt::Debug for GitHub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHub").field("forge", &self.forge).finish_non_exhaustive()
-    }
+/// `repos/<owner>/<name>/<more…>`.
+fn path<'a>(repo: &'a ForgeRepo, more: &[&'a str]) -> Vec<&'a str> {
+    ["repos", repo.owner.as_str(), repo.name.as_str()].into_iter().chain(more.iter().copied()).collect()
 }
 
 impl GitHub {
-    pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
-        let config = |message: String| ForgeError::Config { forge: forge.name.clone(), message };
-        let client = Octocrab::builder()
-            .base_uri(forge.api_url.as_str())
-            .map_err(|e| config(format!("api_url {}: {e}", forge.api_url)))?
-            .personal_token(forge.token.clone())
-            .build()
-            .map_err(|e| config(format!("cannot make its client: {e}")))?;
-        Ok(Self { forge: forge.name.clone(), client })
+    pub fn new(forge: &Forge) -> Self {
+        Self { forge: forge.clone() }
     }
 
     /// The token's user, and for a classic token its scopes and those it lacks.
     pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
-        let response = self.client._get("/user").await.map_err(|e| self.error("read the token's user", e))?;
+        let what = "read the token's user";
+        let answer = self.forge.transport().get_answer(&["user"], &[], what).await?;
         let scopes =
-            response.headers().get("x-oauth-scopes").and_then(|v| v.to_str().ok()).map(|v| {
+            answer.headers.get("x-oauth-scopes").and_then(|v| v.to_str().ok()).map(|v| {
                 v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>()
             });
-        let body =
-            self.client.body_to_string(response).await.map_err(|e| self.error("read the token's user", e))?;
-        let user: octocrab::models::Author =
-            serde_json::from_str(&body).map_err(|e| self.unreadable("the token's user", &e))?;
+        let user: octocrab::models::Author = self.forge.transport().read(&answer, what)?;
         let missing = match &scopes {
             Some(scopes) => NEEDED_SCOPES
                 .iter()
@@ -61,41 +51,36 @@ impl GitHub {
                 .collect(),
             None => Vec::new(),
         };
-        Ok(TokenReport { login: user.login, scopes, missing })
+        Ok(TokenReport { login: Some(user.login), scopes, missing })
     }
 
     /// Whether the token sees the repository and may push to it.
     pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
         let what = format!("read {repo}");
-        let found =
-            self.client.repos(&repo.owner, &repo.name).get().await.map_err(|e| self.error(&what, e))?;
+        let found: octocrab::models::Repository =
+            self.forge.transport().get(&path(repo, &[]), &[], &what).await?;
         Ok(RepoAccess {
             default_branch: found.default_branch.unwrap_or_default(),
             push: found.permissions.is_some_and(|p| p.push || p.admin || p.maintain),
+            web_url: found.html_url.map(|u| u.to_string()).unwrap_or_default(),
         })
     }
 
-    /// The newest pull request from `head` (a branch of `repo`) into `base`, open or not.
+    /// The pull request from `head` (a branch of `repo`) into `base`: the open one, else the
+    /// newest.
     pub async fn find_pull_request(
         &self,
         repo: &ForgeRepo,
         head: &str,
         base: &str,
     ) -> Result<Option<PullRequest>, ForgeError> {
-        let what = format!("list the pull requests of {repo}");
-        let page = self
-            .client
-            .pulls(&repo.owner, &repo.name)
-            .list()
-            .state(State::All)
-            .head(format!("{}:{head}", repo.owner))
-            .base(base)
-            .per_page(100)
-            .send()
-            .await
-            .map_err(|e| self.error(&what, e))?;
-        let newest = page.items.into_iter().filter(|p| p.head.ref_field == head).max_by_key(|p| p.number);
-        Ok(newest.map(pull_request))
+        let what = format!("the pull requests from {head} into {base} of {repo}");
+        let head_filter = format!("{}:{head}", repo.owner);
+        let query = [("state", "all"), ("head", head_filter.as_str()), ("base", base)];
+        let found: Vec<octocrab::models::pulls::PullRequest> =
+            self.forge.transport().get_all(&path(repo, &["pulls"]), &query, &what, |page| page).await?;
+        let found = found.into_iter().filter(|p| p.head.ref_field == head).map(pull_request);
+        Ok(crate::open_else_newest(found))
     }
 
     pub async fn open_pull_request(
@@ -104,36 +89,38 @@ impl GitHub {
         new: &NewPullRequest,
     ) -> Result<PullRequest, ForgeError> {
         let what = format!("open a pull request from {} into {} in {repo}", new.head, new.base);
-        let opened = self
-            .client
-            .pulls(&repo.owner, &repo.name)
-            .create(&new.title, &new.head, &new.base)
-            .body(&new.body)
-            .draft(new.draft)
-            .send()
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let body = json!({
+            "title": new.title,
+            "head": new.head,
+            "base": new.base,
+            "body": new.body,
+            "draft": new.draft,
+        });
+        let opened: octocrab::models::pulls::PullRequest =
+            self.forge.transport().send(Method::POST, &path(repo, &["pulls"]), &body, &what).await?;
         Ok(pull_request(opened))
     }
 
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
         let what = format!("pull request #{number} of {repo}");
-        let found =
-            self.client.pulls(&repo.owner, &repo.name).get(number).await.map_err(|e| self.error(&what, e))?;
+        let number = number.to_string();
+        let found: octocrab::models::pulls::PullRequest =
+            self.forge.transport().get(&path(repo, &["pulls", &number]), &[], &what).await?;
         Ok(pull_request(found))
     }
 
     /// Every review (but those still pending) and line comment of pull request `number`.
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
-        let pulls = self.client.pulls(&repo.owner, &repo.name);
+        let transport = self.forge.transport();
+        let n = number.to_string();
         let what = format!("the reviews of pull request #{number} of {repo}");
-        let reviews =
-            pulls.list_reviews(number).per_page(100).send().await.map_err(|e| self.error(&what, e))?;
+        let reviews: Vec<octocrab::models::pulls::Review> =
+            transport.get_all(&path(repo, &["pulls", &n, "reviews"]), &[], &what, |page| page).await?;
         let what = format!("the line comments of pull request #{number} of {repo}");
-        let comments =
-            pulls.list_comments(Some(number)).per_page(100).send().await.map_err(|e| self.error(&what, e))?;
+        let comments: Vec<octocrab::models::pulls::Comment> =
+            transport.get_all(&path(repo, &["pulls", &n, "comments"]), &[], &what, |page| page).await?;
         let login = |user: Option<octocrab::models::Author>| user.map(|u| u.login).unwrap_or_default();
-        let reviewers = Reviewer::latest(reviews.items.iter().filter_map(|r| {
+        let reviewers = Reviewer::latest(reviews.iter().filter_map(|r| {
             let verdict = match r.state? {
                 ReviewState::Approved => Verdict::Approved,
                 ReviewState::ChangesRequested => Verdict::ChangesRequested,
@@ -143,7 +130,7 @@ impl GitHub {
             Some((r.user.as_ref()?.login.clone(), verdict))
         }));
         let reviews =
-            reviews.items.into_iter().filter(|r| r.state != Some(ReviewState::Pending)).map(|r| Feedback {
+            reviews.into_iter().filter(|r| r.state != Some(ReviewState::Pending)).map(|r| Feedback {
                 id: r.id.0,
                 kind: FeedbackKind::Review {
                     changes_requested: r.state == Some(ReviewState::ChangesRequested),
@@ -151,7 +138,7 @@ impl GitHub {
                 author: login(r.user),
                 body: r.body.unwrap_or_default(),
             });
-        let comments = comments.items.into_iter().map(|c| Feedback {
+        let comments = comments.into_iter().map(|c| Feedback {
             id: c.id.0,
             kind: FeedbackKind::LineComment { path: c.path, line: c.line.or(c.original_line) },
             author: login(c.user),
@@ -160,21 +147,29 @@ impl GitHub {
         Ok(PullRequestFeedback { items: reviews.chain(comments).collect(), reviewers })
     }
 
+    /// The check runs (the latest of each name) and the commit statuses (the newest of each
+    /// context) of `sha`, every page of both.
     pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
-        let what = format!("the checks of {sha} in {repo}");
-        let runs = self
-            .client
-            .checks(&repo.owner, &repo.name)
-            .list_check_runs_for_git_ref(octocrab::params::repos::Commitish(sha.to_owned()))
-            .per_page(100)
-            .send()
-            .await
-            .map_err(|e| self.error(&what, e))?;
-        // octocrab's own call names branches and tags only; a commit's is the same typed answer.
-        let route = format!("/repos/{}/{}/commits/{sha}/status", repo.owner, repo.name);
-        let statuses: octocrab::models::CombinedStatus =
-            self.client.get(route, None::<&()>).await.map_err(|e| self.error(&what, e))?;
-        let runs = runs.check_runs.into_iter().map(|run| Check {
+        let transport = self.forge.transport();
+        let what = format!("the check runs of {sha} in {repo}");
+        let runs = transport
+            .get_all(
+                &path(repo, &["commits", sha, "check-runs"]),
+                &[],
+                &what,
+                |page: octocrab::models::checks::ListCheckRuns| page.check_runs,
+            )
+            .await?;
+        let what = format!("the commit statuses of {sha} in {repo}");
+        let statuses = transport
+            .get_all(
+                &path(repo, &["commits", sha, "status"]),
+                &[],
+                &what,
+                |page: octocrab::models::CombinedStatus| page.statuses,
+            )
+            .await?;
+        let runs = runs.into_iter().map(|run| Check {
             state: match run.conclusion.as_deref() {
                 None => CheckState::Pending,
                 Some("success" | "neutral" | "skipped") => CheckState::Passed,
@@ -184,7 +179,7 @@ impl GitHub {
             summary: run.output.summary.or(run.output.title).unwrap_or_default(),
             name: run.name,
         });
-        let statuses = statuses.statuses.into_iter().map(|status| Check {
+        let statuses = statuses.into_iter().map(|status| Check {
             name: status.context.unwrap_or_else(|| "status".to_owned()),
             state: match status.state {
                 StatusState::Success => CheckState::Passed,
@@ -206,57 +201,40 @@ impl GitHub {
     ) -> Result<(), ForgeError> {
         let what = format!("merge pull request #{number} of {repo}");
         let method = match method {
-            MergeMethod::Merge => octocrab::params::pulls::MergeMethod::Merge,
-            MergeMethod::Squash => octocrab::params::pulls::MergeMethod::Squash,
-            MergeMethod::Rebase => octocrab::params::pulls::MergeMethod::Rebase,
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
         };
-        self.client
-            .pulls(&repo.owner, &repo.name)
-            .merge(number)
-            .method(method)
-            .sha(sha)
-            .send()
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        let body = json!({ "merge_method": method, "sha": sha });
+        self.forge
+            .transport()
+            .send_unread(Method::PUT, &path(repo, &["pulls", &n, "merge"]), &body, &what)
+            .await?;
         Ok(())
     }
 
     pub async fn issue(&self, repo: &ForgeRepo, number: u64) -> Result<Issue, ForgeError> {
         let what = format!("issue #{number} of {repo}");
-        let found = self
-            .client
-            .issues(&repo.owner, &repo.name)
-            .get(number)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        let found: octocrab::models::issues::Issue =
+            self.forge.transport().get(&path(repo, &["issues", &n]), &[], &what).await?;
         Ok(issue(found))
     }
 
     pub async fn labelled_issues(&self, repo: &ForgeRepo, label: &str) -> Result<Vec<Issue>, ForgeError> {
         let what = format!("the issues labelled {label:?} of {repo}");
-        let labels = [label.to_owned()];
-        let page = self
-            .client
-            .issues(&repo.owner, &repo.name)
-            .list()
-            .labels(&labels)
-            .state(State::Open)
-            .per_page(100)
-            .send()
-            .await
-            .map_err(|e| self.error(&what, e))?;
-        Ok(page.items.into_iter().filter(|i| i.pull_request.is_none()).map(issue).collect())
+        let query = [("labels", label), ("state", "open")];
+        let found: Vec<octocrab::models::issues::Issue> =
+            self.forge.transport().get_all(&path(repo, &["issues"]), &query, &what, |page| page).await?;
+        Ok(found.into_iter().filter(|i| i.pull_request.is_none()).map(issue).collect())
     }
 
     pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
         let what = format!("close issue #{number} of {repo}");
-        self.client
-            .issues(&repo.owner, &repo.name)
-            .update(number)
-            .state(IssueState::Closed)
-            .send()
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        let body = json!({ "state": "closed" });
+        self.forge.transport().send_unread(Method::PATCH, &path(repo, &["issues", &n]), &body, &what).await?;
         Ok(())
     }
 
@@ -277,46 +255,13 @@ impl GitHub {
         body: &str,
     ) -> Result<(), ForgeError> {
         let what = format!("comment on #{number} of {repo}");
-        self.client
-            .issues(&repo.owner, &repo.name)
-            .create_comment(number, body)
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        let n = number.to_string();
+        let body = json!({ "body": body });
+        self.forge
+            .transport()
+            .send_unread(Method::POST, &path(repo, &["issues", &n, "comments"]), &body, &what)
+            .await?;
         Ok(())
-    }
-
-    /// A failed request in words: `what` names what was asked.
-    fn error(&self, what: &str, error: octocrab::Error) -> ForgeError {
-        let forge = self.forge.clone();
-        match error {
-            octocrab::Error::GitHub { source, .. } => {
-                let status = source.status_code.as_u16();
-                let message = source.message.clone();
-                let detail = source
-                    .errors
-                    .iter()
-                    .flatten()
-                    .filter_map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-                    .collect::<Vec<_>>();
-                let message =
-                    if detail.is_empty() { message } else { format!("{message}: {}", detail.join("; ")) };
-                let rate_limited = (status == 403 || status == 429)
-                    && (source.rate_limit_reset.is_some()
-                        || message.to_ascii_lowercase().contains("rate limit"));
-                match status {
-                    401 => ForgeError::Unauthorized { forge, message },
-                    404 => ForgeError::NotFound { forge, what: what.to_owned() },
-                    _ if rate_limited => ForgeError::RateLimited { forge, status },
-                    500.. => ForgeError::Unavailable { forge, message: format!("HTTP {status}: {message}") },
-                    _ => ForgeError::Refused { forge, what: what.to_owned(), status: Some(status), message },
-                }
-            }
-            other => ForgeError::Unavailable { forge, message: format!("{what}: {other}") },
-        }
-    }
-
-    fn unreadable(&self, what: &str, error: &serde_json::Error) -> ForgeError {
-        ForgeError::Unavailable { forge: self.forge.clone(), message: format!("cannot read {what}: {error}") }
     }
 }
 

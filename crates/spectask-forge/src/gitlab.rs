@@ -14,13 +14,11 @@
 mod answers;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use reqwest::{Method, RequestBuilder, StatusCode};
-use serde::de::DeserializeOwned;
+use reqwest::Method;
 use serde_json::json;
 
-use self::answers::{CommitStatus, ErrorBody, MergeRequest, Note, Project, TokenSelf, User};
+use self::answers::{CommitStatus, MergeRequest, Note, Project, TokenSelf, User};
 use crate::connections::Forge;
 use crate::error::ForgeError;
 use crate::remote_url::ForgeRepo;
@@ -33,62 +31,42 @@ use crate::{
 const NEEDED_SCOPES: &[&str] = &["api"];
 /// The access level that may push to a project (Developer).
 const DEVELOPER: u32 = 30;
-/// GitLab's largest page.
-const PER_PAGE: &str = "100";
 
 /// A client of one GitLab connection.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct GitLab {
-    forge: String,
-    /// The API's root, ending in `/` (`https://gitlab.com/api/v4/`).
-    api: url::Url,
-    token: String,
-    http: reqwest::Client,
+    forge: Forge,
 }
 
-impl std::fmt::Debug for GitLab {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitLab").field("forge", &self.forge).finish_non_exhaustive()
-    }
+/// `projects/<owner%2Fname>/<more…>`: a project is named by its path, encoded as one segment.
+fn project<'a>(id: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    ["projects", id].into_iter().chain(more.iter().copied()).collect()
 }
 
 impl GitLab {
-    pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
-        let config = |message: String| ForgeError::Config { forge: forge.name.clone(), message };
-        let mut api = forge.api_url.clone();
-        if api.cannot_be_a_base() {
-            return Err(config(format!("api_url {api} is not an http(s) URL")));
-        }
-        if !api.path().ends_with('/') {
-            api.set_path(&format!("{}/", api.path()));
-        }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("spectask/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| config(format!("cannot make its client: {e}")))?;
-        Ok(Self { forge: forge.name.clone(), api, token: forge.token.clone(), http })
+    pub fn new(forge: &Forge) -> Self {
+        Self { forge: forge.clone() }
     }
 
     /// The token's user, its scopes and those it lacks.
     pub async fn token_report(&self) -> Result<TokenReport, ForgeError> {
-        let what = "read the token's user";
-        let user: User = self.send(self.request(Method::GET, &["user"]), what).await?;
-        let what = "read the token's scopes";
+        let transport = self.forge.transport();
+        let user: User = transport.get(&["user"], &[], "read the token's user").await?;
         let token: TokenSelf =
-            self.send(self.request(Method::GET, &["personal_access_tokens", "self"]), what).await?;
+            transport.get(&["personal_access_tokens", "self"], &[], "read the token's scopes").await?;
         let missing = NEEDED_SCOPES
             .iter()
             .filter(|needed| !token.scopes.iter().any(|s| s == *needed))
             .map(|s| (*s).to_owned())
             .collect();
-        Ok(TokenReport { login: user.username, scopes: Some(token.scopes), missing })
+        Ok(TokenReport { login: Some(user.username), scopes: Some(token.scopes), missing })
     }
 
     /// Whether the token sees the project and may push to it (Developer or above).
     pub async fn repo_access(&self, repo: &ForgeRepo) -> Result<RepoAccess, ForgeError> {
         let what = format!("read {repo}");
-        let project: Project = self.send(self.project(Method::GET, repo, &[]), &what).await?;
+        let id = repo.to_string();
+        let project: Project = self.forge.transport().get(&project(&id, &[]), &[], &what).await?;
         let level = project
             .permissions
             .map(|p| {
@@ -99,22 +77,26 @@ impl GitLab {
         Ok(RepoAccess {
             default_branch: project.default_branch.unwrap_or_default(),
             push: level >= DEVELOPER,
+            web_url: project.web_url.unwrap_or_default(),
         })
     }
 
-    /// The newest merge request from `head` into `base`, open or not.
+    /// The merge request from `head` into `base`: the open one, else the newest.
     pub async fn find_pull_request(
         &self,
         repo: &ForgeRepo,
         head: &str,
         base: &str,
     ) -> Result<Option<PullRequest>, ForgeError> {
-        let what = format!("list the merge requests of {repo}");
-        let query =
-            [("source_branch", head), ("target_branch", base), ("state", "all"), ("per_page", PER_PAGE)];
-        let request = self.project(Method::GET, repo, &["merge_requests"]).query(&query);
-        let found: Vec<MergeRequest> = self.send(request, &what).await?;
-        Ok(found.into_iter().max_by_key(|m| m.iid).map(pull_request))
+        let what = format!("the merge requests from {head} into {base} of {repo}");
+        let id = repo.to_string();
+        let query = [("source_branch", head), ("target_branch", base), ("state", "all")];
+        let found: Vec<MergeRequest> = self
+            .forge
+            .transport()
+            .get_all(&project(&id, &["merge_requests"]), &query, &what, |page| page)
+            .await?;
+        Ok(crate::open_else_newest(found.into_iter().map(pull_request)))
     }
 
     /// Opens a merge request; a draft's title starts `Draft:`, GitLab's mark.
@@ -131,25 +113,33 @@ impl GitLab {
             "title": title,
             "description": new.body,
         });
-        let request = self.project(Method::POST, repo, &["merge_requests"]).json(&body);
-        Ok(pull_request(self.send(request, &what).await?))
+        let id = repo.to_string();
+        let opened: MergeRequest = self
+            .forge
+            .transport()
+            .send(Method::POST, &project(&id, &["merge_requests"]), &body, &what)
+            .await?;
+        Ok(pull_request(opened))
     }
 
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
         let what = format!("merge request !{number} of {repo}");
-        let iid = number.to_string();
-        let request = self.project(Method::GET, repo, &["merge_requests", &iid]);
-        Ok(pull_request(self.send(request, &what).await?))
+        let (id, iid) = (repo.to_string(), number.to_string());
+        let found: MergeRequest =
+            self.forge.transport().get(&project(&id, &["merge_requests", &iid]), &[], &what).await?;
+        Ok(pull_request(found))
     }
 
-    /// The people's notes on merge request `number`: a note on the diff is a line comment; any
-    /// other is a review, asking for changes when its author is a reviewer in the state
-    /// `requested_changes`.
+    /// The people's notes on merge request `number`, every page: a note on the diff is a line
+    /// comment; any other is a review, asking for changes when its author is a reviewer in the
+    /// state `requested_changes`.
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
-        let iid = number.to_string();
+        let transport = self.forge.transport();
+        let (id, iid) = (repo.to_string(), number.to_string());
         let what = format!("the reviewers of merge request !{number} of {repo}");
-        let request = self.project(Method::GET, repo, &["merge_requests", &iid, "reviewers"]);
-        let reviewers: Vec<answers::Reviewer> = self.send(request, &what).await?;
+        let reviewers: Vec<answers::Reviewer> = transport
+            .get_all(&project(&id, &["merge_requests", &iid, "reviewers"]), &[], &what, |page| page)
+            .await?;
         let reviewers = Reviewer::latest(reviewers.into_iter().filter_map(|r| {
             let verdict = match r.state.as_deref()? {
                 "approved" => Verdict::Approved,
@@ -165,19 +155,22 @@ impl GitLab {
             .map(|r| r.login.clone())
             .collect();
         let what = format!("the notes of merge request !{number} of {repo}");
-        let query = [("sort", "asc"), ("order_by", "created_at"), ("per_page", PER_PAGE)];
-        let request = self.project(Method::GET, repo, &["merge_requests", &iid, "notes"]).query(&query);
-        let notes: Vec<Note> = self.send(request, &what).await?;
+        let query = [("sort", "asc"), ("order_by", "created_at")];
+        let notes: Vec<Note> = transport
+            .get_all(&project(&id, &["merge_requests", &iid, "notes"]), &query, &what, |page| page)
+            .await?;
         let items = notes.into_iter().filter(|n| !n.system).map(|note| feedback(note, &asking)).collect();
         Ok(PullRequestFeedback { items, reviewers })
     }
 
-    /// The commit statuses of `sha` (pipeline jobs and external checks), the newest of each name.
+    /// The commit statuses of `sha` (pipeline jobs and external checks), every page, the newest
+    /// of each name.
     pub async fn checks(&self, repo: &ForgeRepo, sha: &str) -> Result<Vec<Check>, ForgeError> {
         let what = format!("the statuses of {sha} in {repo}");
-        let path = ["repository", "commits", sha, "statuses"];
-        let request = self.project(Method::GET, repo, &path).query(&[("per_page", PER_PAGE)]);
-        let statuses: Vec<CommitStatus> = self.send(request, &what).await?;
+        let id = repo.to_string();
+        let path = project(&id, &["repository", "commits", sha, "statuses"]);
+        let statuses: Vec<CommitStatus> =
+            self.forge.transport().get_all(&path, &[], &what, |page| page).await?;
         let mut newest: BTreeMap<String, CommitStatus> = BTreeMap::new();
         for status in statuses {
             if newest.get(&status.name).is_none_or(|seen| seen.id < status.id) {
@@ -198,41 +191,38 @@ impl GitLab {
         sha: &str,
     ) -> Result<(), ForgeError> {
         let what = format!("merge merge request !{number} of {repo}");
-        let iid = number.to_string();
+        let (id, iid) = (repo.to_string(), number.to_string());
         let body = json!({ "sha": sha, "squash": method == MergeMethod::Squash });
-        let request = self.project(Method::PUT, repo, &["merge_requests", &iid, "merge"]).json(&body);
-        let _: MergeRequest = self.send(request, &what).await?;
+        let path = project(&id, &["merge_requests", &iid, "merge"]);
+        self.forge.transport().send_unread(Method::PUT, &path, &body, &what).await?;
         Ok(())
     }
 
     pub async fn issue(&self, repo: &ForgeRepo, number: u64) -> Result<Issue, ForgeError> {
         let what = format!("issue #{number} of {repo}");
-        let iid = number.to_string();
+        let (id, iid) = (repo.to_string(), number.to_string());
         let found: answers::Issue =
-            self.send(self.project(Method::GET, repo, &["issues", &iid]), &what).await?;
+            self.forge.transport().get(&project(&id, &["issues", &iid]), &[], &what).await?;
         Ok(issue(found))
     }
 
     pub async fn labelled_issues(&self, repo: &ForgeRepo, label: &str) -> Result<Vec<Issue>, ForgeError> {
         let what = format!("the issues labelled {label:?} of {repo}");
-        let query = [
-            ("labels", label),
-            ("state", "opened"),
-            ("order_by", "created_at"),
-            ("sort", "desc"),
-            ("per_page", PER_PAGE),
-        ];
-        let request = self.project(Method::GET, repo, &["issues"]).query(&query);
-        let found: Vec<answers::Issue> = self.send(request, &what).await?;
+        let id = repo.to_string();
+        let query = [("labels", label), ("state", "opened"), ("order_by", "created_at"), ("sort", "desc")];
+        let found: Vec<answers::Issue> =
+            self.forge.transport().get_all(&project(&id, &["issues"]), &query, &what, |page| page).await?;
         Ok(found.into_iter().map(issue).collect())
     }
 
     pub async fn close_issue(&self, repo: &ForgeRepo, number: u64) -> Result<(), ForgeError> {
         let what = format!("close issue #{number} of {repo}");
-        let iid = number.to_string();
-        let request =
-            self.project(Method::PUT, repo, &["issues", &iid]).json(&json!({ "state_event": "close" }));
-        let _: answers::Issue = self.send(request, &what).await?;
+        let (id, iid) = (repo.to_string(), number.to_string());
+        let body = json!({ "state_event": "close" });
+        self.forge
+            .transport()
+            .send_unread(Method::PUT, &project(&id, &["issues", &iid]), &body, &what)
+            .await?;
         Ok(())
     }
 
@@ -264,52 +254,13 @@ impl GitLab {
         body: &str,
         what: &str,
     ) -> Result<(), ForgeError> {
-        let iid = number.to_string();
-        let request = self.project(Method::POST, repo, &[on, &iid, "notes"]).json(&json!({ "body": body }));
-        let _: Note = self.send(request, what).await?;
+        let (id, iid) = (repo.to_string(), number.to_string());
+        let body = json!({ "body": body });
+        self.forge
+            .transport()
+            .send_unread(Method::POST, &project(&id, &[on, &iid, "notes"]), &body, what)
+            .await?;
         Ok(())
-    }
-
-    /// A request to `<api>/<segments…>`, each segment percent-encoded whole.
-    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
-        let mut url = self.api.clone();
-        // An http(s) URL (checked in `new`) always has path segments.
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        self.http.request(method, url).header("PRIVATE-TOKEN", &self.token)
-    }
-
-    /// A request to `<api>/projects/<owner%2Fname>/<segments…>`.
-    fn project(&self, method: Method, repo: &ForgeRepo, segments: &[&str]) -> RequestBuilder {
-        let id = repo.to_string();
-        let path: Vec<&str> = ["projects", id.as_str()].into_iter().chain(segments.iter().copied()).collect();
-        self.request(method, &path)
-    }
-
-    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder, what: &str) -> Result<T, ForgeError> {
-        let unavailable = |message: String| ForgeError::Unavailable { forge: self.forge.clone(), message };
-        let response =
-            request.send().await.map_err(|e| unavailable(format!("{what}: {}", e.without_url())))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| unavailable(format!("{what}: {}", e.without_url())))?;
-        if status.is_success() {
-            return serde_json::from_str(&text).map_err(|e| unavailable(format!("cannot read {what}: {e}")));
-        }
-        let message = serde_json::from_str::<ErrorBody>(&text).map(|b| b.text()).unwrap_or(text);
-        Err(self.refusal(what, status, message))
-    }
-
-    /// A refusal in words: `what` names what was asked.
-    fn refusal(&self, what: &str, status: StatusCode, message: String) -> ForgeError {
-        let forge = self.forge.clone();
-        match status.as_u16() {
-            401 => ForgeError::Unauthorized { forge, message },
-            404 => ForgeError::NotFound { forge, what: what.to_owned() },
-            429 => ForgeError::RateLimited { forge, status: 429 },
-            code @ 500.. => ForgeError::Unavailable { forge, message: format!("HTTP {code}: {message}") },
-            code => ForgeError::Refused { forge, what: what.to_owned(), status: Some(code), message },
-        }
     }
 }
 

@@ -5,9 +5,11 @@
 //! URLs carry, the API's base URL and where its token is read from (an environment variable or a
 //! file; the token is never logged, stored or returned). A repository registered by URL belongs
 //! to the connection whose host its URL names ([`Forges::for_remote`]). [`ForgeClient`] makes the
-//! requests: through `octocrab` for GitHub and `forgejo-api` for Forgejo, both typed from the
-//! forge's published API description (which the fake forge of the tests holds its answers to),
-//! and for GitLab through typed requests written from its REST documentation (see `gitlab`).
+//! requests, all through the connection's one transport (`transport`: every page, the forge's
+//! rate limits, conditional requests, and the [`ForgeUsage`] `/metrics` shows); their answers are
+//! read as `octocrab`'s models for GitHub and `forgejo-api`'s structs for Forgejo, both typed from
+//! the forge's published API description (which the fake forge of the tests holds its answers
+//! to), and for GitLab as types written from its REST documentation (see `gitlab`).
 
 mod connections;
 mod error;
@@ -15,6 +17,9 @@ mod forgejo;
 mod github;
 mod gitlab;
 mod remote_url;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod transport;
 mod webhook;
 
 pub use connections::{Forge, ForgeKind, Forges};
@@ -23,6 +28,7 @@ pub use forgejo::Forgejo;
 pub use github::GitHub;
 pub use gitlab::GitLab;
 pub use remote_url::{ForgeRepo, parse_issue_url, parse_remote};
+pub use transport::{ForgeUsage, MAX_PAGES, Quota, RequestOutcome};
 pub use webhook::{WebhookError, webhook_repository};
 
 /// A pull request as the forge reports it.
@@ -177,8 +183,9 @@ pub struct NewPullRequest {
 /// What a connection's token may do: `spectask forge check`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenReport {
-    /// The user the token acts as.
-    pub login: String,
+    /// The user the token acts as; `None` where the token may not read it and spectask does not
+    /// need it to (Forgejo's `read:user`).
+    pub login: Option<String>,
     /// The token's scopes; `None` where the forge does not list them (a GitHub fine-grained token,
     /// Forgejo).
     pub scopes: Option<Vec<String>>,
@@ -192,6 +199,23 @@ pub struct RepoAccess {
     pub default_branch: String,
     /// Whether the token may push (and so open pull requests).
     pub push: bool,
+    /// The repository's page on the forge (its `html_url`, GitLab's `web_url`).
+    pub web_url: String,
+}
+
+/// One reading of a pull request: the pull request, the checks of the head it names, and what
+/// people said on it; each list read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    pub pull_request: PullRequest,
+    /// The checks of `pull_request.head_sha`.
+    pub checks: Vec<Check>,
+    pub feedback: PullRequestFeedback,
+}
+
+/// Of the pull requests found from one branch, the open one, else the newest.
+pub(crate) fn open_else_newest(found: impl IntoIterator<Item = PullRequest>) -> Option<PullRequest> {
+    found.into_iter().max_by_key(|p| (p.state == PullRequestState::Open, p.number))
 }
 
 /// A connection's client: the requests spectask makes of a forge.
@@ -215,11 +239,11 @@ macro_rules! each_forge {
 
 impl ForgeClient {
     /// The client of `forge`.
-    pub fn new(forge: &Forge) -> Result<Self, ForgeError> {
+    pub fn new(forge: &Forge) -> Self {
         match forge.kind {
-            ForgeKind::GitHub => Ok(Self::GitHub(GitHub::new(forge)?)),
-            ForgeKind::GitLab => Ok(Self::GitLab(GitLab::new(forge)?)),
-            ForgeKind::Forgejo => Ok(Self::Forgejo(Forgejo::new(forge)?)),
+            ForgeKind::GitHub => Self::GitHub(GitHub::new(forge)),
+            ForgeKind::GitLab => Self::GitLab(GitLab::new(forge)),
+            ForgeKind::Forgejo => Self::Forgejo(Forgejo::new(forge)),
         }
     }
 
@@ -231,7 +255,7 @@ impl ForgeClient {
         each_forge!(self, forge => forge.repo_access(repo).await)
     }
 
-    /// The newest pull request from `head` into `base`, in any state.
+    /// The pull request from `head` into `base`: the open one, else the newest in any state.
     pub async fn find_pull_request(
         &self,
         repo: &ForgeRepo,
@@ -251,6 +275,15 @@ impl ForgeClient {
 
     pub async fn pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequest, ForgeError> {
         each_forge!(self, forge => forge.pull_request(repo, number).await)
+    }
+
+    /// Pull request `number`, the checks of its head and what people said on it: what a reading
+    /// of it asks. Checks and feedback are read whole or not at all.
+    pub async fn read_pull_request(&self, repo: &ForgeRepo, number: u64) -> Result<Reading, ForgeError> {
+        let pull_request = self.pull_request(repo, number).await?;
+        let checks = self.checks(repo, &pull_request.head_sha).await?;
+        let feedback = self.feedback(repo, number).await?;
+        Ok(Reading { pull_request, checks, feedback })
     }
 
     /// Every review and line comment of the pull request, oldest first within each kind, and each
@@ -309,5 +342,26 @@ impl ForgeClient {
         body: &str,
     ) -> Result<(), ForgeError> {
         each_forge!(self, forge => forge.comment_on_pull_request(repo, number, body).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn of_the_pull_requests_from_a_branch_the_open_one_counts_else_the_newest() {
+        let pr = |number, state| PullRequest {
+            number,
+            url: String::new(),
+            state,
+            head_sha: String::new(),
+            draft: false,
+        };
+        let open = open_else_newest([pr(1, PullRequestState::Open), pr(2, PullRequestState::Closed)]);
+        assert_eq!(open.map(|p| p.number), Some(1));
+        let newest = open_else_newest([pr(1, PullRequestState::Closed), pr(3, PullRequestState::Merged)]);
+        assert_eq!(newest.map(|p| p.number), Some(3));
+        assert_eq!(open_else_newest([]), None);
     }
 }

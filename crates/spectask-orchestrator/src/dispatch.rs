@@ -18,6 +18,10 @@ pub enum JobError {
     /// Will fail again (a missing profile, a rewritten design-docs branch …).
     #[error("{0}")]
     Fatal(String),
+    /// Cannot go on before `until`, which someone else named (a forge's rate limit): the job runs
+    /// again then, the attempt not counted.
+    #[error("{reason}")]
+    Wait { reason: String, until: spectask_core::Timestamp },
     /// The node is shutting down.
     #[error("interrupted")]
     Interrupted,

@@ -440,6 +440,10 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
     match result {
         Ok(()) => JobOutcome::Done,
         Err(JobError::Interrupted) => JobOutcome::Interrupted { reason: "interrupted by shutdown".into() },
+        Err(JobError::Wait { reason, until }) => {
+            tracing::info!(job = job.id, kind = %job.kind, %until, %reason, "job waits");
+            JobOutcome::Postponed { reason, at: until.max(now) }
+        }
         Err(JobError::Retry(error)) if job.attempts < config.max_attempts => {
             let delay = config.backoff(job.attempts);
             tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, ?delay, %error, "job failed; retrying");

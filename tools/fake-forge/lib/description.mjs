@@ -25,7 +25,7 @@ export function writeServedDescription(served, file) {
 export function cutDescription(whole, served) {
   const base = whole.basePath && whole.basePath !== '/' ? whole.basePath : ''
   served = served.map((s) => s.replace(' ' + base + '/', ' /'))
-  const shape = (path) => path.replace(/\{[^}]+\}|:[A-Za-z_]+/g, '*')
+  const shape = (path) => path.replace(/\{[^}]+\}|:[A-Za-z_]+\+?/g, '*')
   const wanted = new Set(served.map((s) => s.toLowerCase().replace(/ .*/, '') + ' ' + shape(s.replace(/^\S+ /, ''))))
   const paths = {}
   for (const [path, item] of Object.entries(whole.paths)) {

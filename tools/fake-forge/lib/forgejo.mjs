@@ -16,7 +16,7 @@ function clean(object) {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, clean(v)]))
 }
 
-export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull, now, idOf, tip, isAncestor, nextId }) {
+export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull, now, idOf, tip, isAncestor, nextId, paged }) {
   const user = (login) => ({ id: idOf(login), login, login_name: login, full_name: login, email: `${login}@forgejo.invalid`, html_url: `${WEB}/${login}`, avatar_url: `${WEB}/avatars/${login}`, is_admin: false, created: '2026-01-01T00:00:00Z' })
 
   /** The repository, and the caller, who needs `need` on it. */
@@ -98,6 +98,12 @@ export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull
     return { id: c.id, body: c.body, user: user(c.login), created_at: c.at, updated_at: c.at, html_url: `${WEB}/${repo.key}/issues/${number}#issuecomment-${c.id}`, issue_url: `${WEB}/${repo.key}/issues/${number}`, assets: [] }
   }
 
+  /** A page of `list` as Forgejo pages it, each item shown by `show`. */
+  const page = (repo, url, list, show, options = {}) => {
+    const { items, headers } = paged('forgejo', url, list, { cap: repo.pageCap, ...options })
+    return { body: items.map(show), headers }
+  }
+
   /** The combined status of `sha`: check runs and statuses, the newest per context. */
   function combined(repo, sha) {
     const fromRuns = repo.checkRuns.filter((r) => r.sha === sha).map((r) => ({
@@ -109,7 +115,8 @@ export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull
     for (const s of [...fromRuns, ...fromStatuses].sort((a, b) => a.id - b.id)) newest.set(s.context, s)
     const statuses = [...newest.values()].map((s) => clean({ id: s.id, status: s.status, context: s.context, description: s.description ?? '', target_url: s.target_url, url: `${WEB}/api/v1/repos/${repo.key}/statuses/${sha}`, created_at: s.at, updated_at: s.at, creator: user('ci') }))
     const states = statuses.map((s) => s.status)
-    const overall = states.some((s) => s === 'failure' || s === 'error') ? 'failure' : states.some((s) => s === 'pending') || !states.length ? 'pending' : 'success'
+    // A commit without any status is in the state "" (which Forgejo's description does not say).
+    const overall = !states.length ? '' : states.some((s) => s === 'failure' || s === 'error') ? 'failure' : states.some((s) => s === 'pending') ? 'pending' : 'success'
     return { state: overall, sha, total_count: statuses.length, statuses, commit_url: `${WEB}/api/v1/repos/${repo.key}/commits/${sha}`, url: `${WEB}/api/v1/repos/${repo.key}/commits/${sha}/status` }
   }
 
@@ -138,14 +145,20 @@ export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull
       repo.pulls.push(pr)
       return { status: 201, body: pullRequest(repo, pr) }
     }],
+    ['GET', '/api/v1/repos/:owner/:repo/pulls', ({ req, p, query, url }) => {
+      const { repo } = access(req, p)
+      const wanted = query.get('state') ?? 'open'
+      const list = repo.pulls.filter((pr) => wanted === 'all' || pr.state === wanted).sort((a, b) => b.number - a.number)
+      return page(repo, url, list, (pr) => pullRequest(repo, pr))
+    }],
     ['GET', '/api/v1/repos/:owner/:repo/pulls/:number', ({ req, p }) => {
       const { repo } = access(req, p)
       return { body: pullRequest(repo, pullOf(repo, p.number)) }
     }],
-    ['GET', '/api/v1/repos/:owner/:repo/pulls/:number/reviews', ({ req, p }) => {
+    ['GET', '/api/v1/repos/:owner/:repo/pulls/:number/reviews', ({ req, p, url }) => {
       const { repo } = access(req, p)
       const pr = pullOf(repo, p.number)
-      return { body: pr.reviews.map((r) => review(repo, pr, r)), headers: { 'x-total-count': String(pr.reviews.length) } }
+      return page(repo, url, pr.reviews, (r) => review(repo, pr, r))
     }],
     ['GET', '/api/v1/repos/:owner/:repo/pulls/:number/reviews/:id/comments', ({ req, p }) => {
       const { repo } = access(req, p)
@@ -163,18 +176,23 @@ export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull
       mergePull(repo, pr, token.login, method)
       return { status: 200 }
     }],
-    // After the routes of the same length it would shadow (`pulls/1/reviews`).
-    ['GET', '/api/v1/repos/:owner/:repo/pulls/:base/:head', ({ req, p }) => {
+    // After the routes of the same length it would shadow (`pulls/1/reviews`). The head is the
+    // rest of the path (a branch name's slashes included), and the oldest pull request between
+    // the two branches is the one found, closed or not, as Forgejo finds it.
+    ['GET', '/api/v1/repos/:owner/:repo/pulls/:base/:head+', ({ req, p }) => {
       const { repo } = access(req, p)
-      const found = repo.pulls.filter((pr) => pr.base === p.base && pr.head === p.head).sort((a, b) => b.number - a.number)[0]
+      const found = repo.pulls.filter((pr) => pr.base === p.base && pr.head === p.head).sort((a, b) => a.number - b.number)[0]
       if (!found) refuse(404, 'pull request does not exist')
       return { body: pullRequest(repo, found) }
     }],
-    ['GET', '/api/v1/repos/:owner/:repo/commits/:ref/status', ({ req, p }) => {
+    ['GET', '/api/v1/repos/:owner/:repo/commits/:ref/status', ({ req, p, url }) => {
       const { repo } = access(req, p)
-      return { body: combined(repo, tip(repo.gitDir, p.ref) ?? p.ref) }
+      const all = combined(repo, tip(repo.gitDir, p.ref) ?? p.ref)
+      // Paged by `X-Total-Count` alone, as Forgejo pages it.
+      const { body: statuses, headers } = page(repo, url, all.statuses, (s) => s, { link: false })
+      return { body: { ...all, statuses }, headers }
     }],
-    ['GET', '/api/v1/repos/:owner/:repo/issues', ({ req, p, query }) => {
+    ['GET', '/api/v1/repos/:owner/:repo/issues', ({ req, p, query, url }) => {
       const { repo } = access(req, p)
       const wanted = query.get('state') ?? 'open'
       const labels = (query.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean)
@@ -183,7 +201,7 @@ export function forgejoRoutes({ state, refuse, caller, repoOf, pullOf, mergePull
         .filter((i) => wanted === 'all' || i.state === wanted)
         .filter((i) => labels.every((l) => (i.labels ?? []).includes(l)))
         .sort((a, b) => b.number - a.number)
-      return { body: list.map((i) => issue(repo, i)), headers: { 'x-total-count': String(list.length) } }
+      return page(repo, url, list, (i) => issue(repo, i))
     }],
     ['GET', '/api/v1/repos/:owner/:repo/issues/:number', ({ req, p }) => {
       const { repo } = access(req, p)

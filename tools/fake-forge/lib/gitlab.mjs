@@ -11,7 +11,7 @@ const WEB = 'https://gitlab.invalid'
 const LEVEL = { read: 20, write: 30, admin: 40 }
 const REVIEWER_STATE = { CHANGES_REQUESTED: 'requested_changes', APPROVED: 'approved', COMMENTED: 'reviewed' }
 
-export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull, now, idOf, tip, isAncestor, nextId }) {
+export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull, now, idOf, tip, isAncestor, nextId, paged }) {
   const author = (login) => ({ id: idOf(login), username: login, name: login, state: 'active', web_url: `${WEB}/${login}` })
 
   /** The project `:id` names (its URL-encoded path), served on GitLab only. */
@@ -121,6 +121,12 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
 
   const newestFirst = (query) => (a, b) => (query.get('sort') === 'asc' ? a.number - b.number : b.number - a.number)
 
+  /** A page of `list` as GitLab pages it. */
+  const page = (repo, url, list) => {
+    const { items, headers } = paged('gitlab', url, list, { cap: repo.pageCap })
+    return { body: items, headers }
+  }
+
   return [
     ['GET', '/api/v4/user', ({ req }) => {
       const token = caller(req)
@@ -135,7 +141,7 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
       const level = LEVEL[token.grants[repo.key]]
       return { body: { id: idOf(repo.key), name: repo.name, path: repo.name, path_with_namespace: repo.key, default_branch: repo.defaultBranch, web_url: `${WEB}/${repo.key}`, http_url_to_repo: `${WEB}/${repo.key}.git`, visibility: 'private', permissions: { project_access: { access_level: level, notification_level: 3 }, group_access: null } } }
     }],
-    ['GET', '/api/v4/projects/:id/merge_requests', ({ req, p, query }) => {
+    ['GET', '/api/v4/projects/:id/merge_requests', ({ req, p, query, url }) => {
       const { repo } = access(req, p.id)
       const wanted = query.get('state') ?? 'all'
       const list = repo.pulls
@@ -144,7 +150,7 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
         .filter((mr) => !query.get('source_branch') || mr.source_branch === query.get('source_branch'))
         .filter((mr) => !query.get('target_branch') || mr.target_branch === query.get('target_branch'))
         .sort((a, b) => b.iid - a.iid)
-      return { body: list }
+      return page(repo, url, list)
     }],
     ['POST', '/api/v4/projects/:id/merge_requests', ({ req, p, body }) => {
       const { repo, token } = access(req, p.id, 'write')
@@ -162,10 +168,10 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
       const { repo } = access(req, p.id)
       return { body: mergeRequest(repo, mrOf(repo, p.iid)) }
     }],
-    ['GET', '/api/v4/projects/:id/merge_requests/:iid/notes', ({ req, p, query }) => {
+    ['GET', '/api/v4/projects/:id/merge_requests/:iid/notes', ({ req, p, query, url }) => {
       const { repo } = access(req, p.id)
       const list = notes(repo, mrOf(repo, p.iid))
-      return { body: query.get('sort') === 'desc' ? list.reverse() : list }
+      return page(repo, url, query.get('sort') === 'desc' ? list.reverse() : list)
     }],
     ['POST', '/api/v4/projects/:id/merge_requests/:iid/notes', ({ req, p, body }) => {
       const { repo, token } = access(req, p.id, 'write')
@@ -179,6 +185,7 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
       const { repo } = access(req, p.id)
       const latest = new Map()
       for (const r of mrOf(repo, p.iid).reviews) latest.set(r.login, r)
+      // Not paged: a merge request's reviewers come whole.
       return { body: [...latest.values()].map((r) => ({ user: author(r.login), state: REVIEWER_STATE[r.state], created_at: r.at })) }
     }],
     ['PUT', '/api/v4/projects/:id/merge_requests/:iid/merge', ({ req, p, body }) => {
@@ -196,11 +203,11 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
       pr.method = method
       return { body: mergeRequest(repo, pr) }
     }],
-    ['GET', '/api/v4/projects/:id/repository/commits/:sha/statuses', ({ req, p }) => {
+    ['GET', '/api/v4/projects/:id/repository/commits/:sha/statuses', ({ req, p, url }) => {
       const { repo } = access(req, p.id)
-      return { body: statuses(repo, tip(repo.gitDir, p.sha) ?? p.sha) }
+      return page(repo, url, statuses(repo, tip(repo.gitDir, p.sha) ?? p.sha))
     }],
-    ['GET', '/api/v4/projects/:id/issues', ({ req, p, query }) => {
+    ['GET', '/api/v4/projects/:id/issues', ({ req, p, query, url }) => {
       const { repo } = access(req, p.id)
       const wanted = query.get('state') ?? 'all'
       const labels = (query.get('labels') ?? '').split(',').map((l) => l.trim()).filter(Boolean)
@@ -208,7 +215,7 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
         .filter((i) => wanted === 'all' || (wanted === 'opened') === (i.state === 'open'))
         .filter((i) => labels.every((l) => (i.labels ?? []).includes(l)))
         .sort(newestFirst(query))
-      return { body: list.map((i) => issue(repo, i)) }
+      return page(repo, url, list.map((i) => issue(repo, i)))
     }],
     ['GET', '/api/v4/projects/:id/issues/:iid', ({ req, p }) => {
       const { repo } = access(req, p.id)

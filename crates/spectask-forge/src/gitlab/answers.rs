@@ -19,6 +19,7 @@ pub(super) struct TokenSelf {
 #[derive(Debug, Deserialize)]
 pub(super) struct Project {
     pub default_branch: Option<String>,
+    pub web_url: Option<String>,
     pub permissions: Option<Permissions>,
 }
 
@@ -94,26 +95,4 @@ pub(super) struct Issue {
     pub web_url: String,
     /// `opened` or `closed`.
     pub state: String,
-}
-
-/// An error's `message`: a string, a list, or an object of field → messages.
-#[derive(Debug, Deserialize)]
-pub(super) struct ErrorBody {
-    pub message: Option<serde_json::Value>,
-    pub error: Option<String>,
-}
-
-impl ErrorBody {
-    pub fn text(&self) -> String {
-        match &self.message {
-            Some(serde_json::Value::String(text)) => text.clone(),
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-                .collect::<Vec<_>>()
-                .join("; "),
-            Some(other) => other.to_string(),
-            None => self.error.clone().unwrap_or_default(),
-        }
-    }
 }

@@ -71,7 +71,7 @@ pub(crate) async fn sync_labelled(store: &Store, forge: &Forge) -> Result<usize,
         if host != forge.host {
             continue;
         }
-        let client = ForgeClient::new(forge).map_err(|e| e.to_string())?;
+        let client = ForgeClient::new(forge);
         let issues = client.labelled_issues(&forge_repo, label).await.map_err(|e| e.to_string())?;
         for issue in issues {
             let repo = forge_repo.to_string();

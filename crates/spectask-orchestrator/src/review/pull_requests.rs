@@ -30,8 +30,18 @@ use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::repos;
 
-/// The OpenPullRequest step.
+/// The OpenPullRequest step. While the forge asks to wait (its rate limit), the task says so in
+/// its log and the step comes back at the time the forge named.
 pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
+    let result = open_or_take_up(ctx, id).await;
+    if let Err(JobError::Wait { reason, .. }) = &result {
+        let message = format!("the pull request waits for the forge: {reason}");
+        ctx.store.record_coordination_unless_logged(waiting(id, message)).await?;
+    }
+    result
+}
+
+async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     if task.status() != SpecTaskStatus::PullRequest {
         return Ok(());
@@ -44,11 +54,15 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let branch = format!("spectask/{}", task.handle());
     repos::push(&repo, vec![branch.clone(), repo.design_docs_branch().to_owned()]).await?;
 
-    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let client = ForgeClient::new(forge);
     let base = repository.default_branch.clone();
     let found = client.find_pull_request(&forge_repo, &branch, &base).await.map_err(forge_error)?;
     // An open or merged one is this task's hand-off already; a closed one was turned down.
-    let (pull_request, opened) = match found.filter(|p| p.state != spectask_forge::PullRequestState::Closed) {
+    let found = match found.filter(|p| p.state != spectask_forge::PullRequestState::Closed) {
+        Some(found) => Some(found),
+        None => merged_meanwhile(ctx, &client, &task, forge, &forge_repo).await?,
+    };
+    let (pull_request, opened) = match found {
         Some(found) => (found, false),
         None => {
             let new = NewPullRequest {
@@ -114,6 +128,24 @@ pub(crate) async fn open(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     Ok(())
 }
 
+/// The task's recorded pull request on this forge repository, when the forge says it merged: a
+/// reading merged it while the step waited its turn, and a lookup by branch may not find a merged
+/// one (Forgejo's finds the oldest between two branches).
+async fn merged_meanwhile(
+    ctx: &Ctx,
+    client: &ForgeClient,
+    task: &SpecTask,
+    forge: &Forge,
+    repo: &ForgeRepo,
+) -> Result<Option<spectask_forge::PullRequest>, JobError> {
+    let Some(recorded) = ctx.store.pull_request_of(task.id).await? else { return Ok(None) };
+    if recorded.forge != forge.name || recorded.repository != repo.to_string() {
+        return Ok(None);
+    }
+    let found = client.pull_request(repo, recorded.number).await.map_err(forge_error)?;
+    Ok((found.state == spectask_forge::PullRequestState::Merged).then_some(found))
+}
+
 /// The TakeUpMerge step: the forge merged the task's pull request; this node's clone takes up
 /// the remote's default branch, so the next task starts from it, and the issue the task was
 /// imported from is closed, saying where it was done.
@@ -136,7 +168,7 @@ async fn close_issue(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         )));
     };
     let Ok(repo) = issue.repository.parse::<ForgeRepo>() else { return Ok(()) };
-    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let client = ForgeClient::new(forge);
     let done = match ctx.store.pull_request_of(task.id).await? {
         Some(pr) => format!("Done in {} (spec task `{}`).", pr.url, task.handle()),
         None => format!("Done (spec task `{}`).", task.handle()),
@@ -159,7 +191,10 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
             () = tokio::time::sleep(tick) => {}
         }
         for forge in ctx.config.forges.iter() {
-            if synced.get(&forge.name).is_none_or(|at| at.elapsed() >= forge.poll_interval) {
+            // While the forge asks to wait, its issues are not read (its pull requests' readings
+            // say the wait on their tasks).
+            let held = forge.usage().limited_until.is_some();
+            if !held && synced.get(&forge.name).is_none_or(|at| at.elapsed() >= forge.poll_interval) {
                 synced.insert(forge.name.clone(), std::time::Instant::now());
                 if let Err(err) = crate::review::issues::sync_labelled(&ctx.store, forge).await {
                     tracing::warn!(forge = forge.name, %err, "cannot take up labelled issues");
@@ -186,7 +221,10 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     let repo: ForgeRepo = pull_request.repository.parse().map_err(JobError::Fatal)?;
     let (reading, said) = match reading(forge, &repo, pull_request.number).await {
         Ok((reading, said)) => (reading, Some(said)),
-        Err(err) => (PullRequestReading::Failed { error: err.to_string() }, None),
+        Err(err) => match err.rate_limited_until() {
+            Some(until) => (PullRequestReading::Waiting { error: err.to_string(), until }, None),
+            None => (PullRequestReading::Failed { error: err.to_string() }, None),
+        },
     };
     let task_id = pull_request.spec_task_id;
     let Some(now) = ctx
@@ -235,14 +273,12 @@ async fn reading(
     repo: &ForgeRepo,
     number: u64,
 ) -> Result<(PullRequestReading, spectask_forge::PullRequestFeedback), ForgeError> {
-    let client = ForgeClient::new(forge)?;
-    let found = client.pull_request(repo, number).await?;
-    let checks = client.checks(repo, &found.head_sha).await?;
-    let said = client.feedback(repo, number).await?;
+    let read = ForgeClient::new(forge).read_pull_request(repo, number).await?;
+    let said = read.feedback;
     let reading = PullRequestReading::Read {
-        state: state(found.state),
-        head_sha: found.head_sha,
-        checks: checks.into_iter().map(feedback::check).collect(),
+        state: state(read.pull_request.state),
+        head_sha: read.pull_request.head_sha,
+        checks: read.checks.into_iter().map(feedback::check).collect(),
         reviews: said.reviewers.iter().map(feedback::review).collect(),
     };
     Ok((reading, said))
@@ -255,13 +291,23 @@ fn handoff(task: SpecTaskId, number: u64, message: String, data: serde_json::Val
     if let (Some(fields), serde_json::Value::Object(more)) = (fields.as_object_mut(), data) {
         fields.extend(more);
     }
+    handoff_entry(task, message, fields)
+}
+
+/// A hand-off entry of the pull request step saying what it waits for. Not `step: pull_request`:
+/// the step's own entries say what it did (a fix pushed, …).
+fn waiting(task: SpecTaskId, message: String) -> NewCoordination {
+    handoff_entry(task, message, json!({ "step": "forge_wait" }))
+}
+
+fn handoff_entry(task: SpecTaskId, message: String, data: serde_json::Value) -> NewCoordination {
     NewCoordination {
         spec_task_id: task,
         kind: CoordinationKind::Handoff,
         from_session: None,
         to_session: None,
         message,
-        data: fields,
+        data,
     }
 }
 
@@ -322,7 +368,12 @@ fn state(state: spectask_forge::PullRequestState) -> PullRequestState {
     }
 }
 
-/// A forge's failure as the step's: worth another try when it may pass by itself.
+/// A forge's failure as the step's: a rate limit waits for the time the forge named, uncounted;
+/// another failure that may pass by itself is worth another try.
 pub(super) fn forge_error(err: ForgeError) -> JobError {
-    if err.is_transient() { JobError::Retry(err.to_string()) } else { JobError::Fatal(err.to_string()) }
+    match err.rate_limited_until() {
+        Some(until) => JobError::Wait { reason: err.to_string(), until },
+        None if err.is_transient() => JobError::Retry(err.to_string()),
+        None => JobError::Fatal(err.to_string()),
+    }
 }

@@ -126,9 +126,9 @@ async fn check(
     dto: &mut ForgeCheckDto,
     repositories: &[spectask_core::Repository],
 ) -> Result<(), spectask_forge::ForgeError> {
-    let client = ForgeClient::new(forge)?;
+    let client = ForgeClient::new(forge);
     let report = client.token_report().await?;
-    dto.login = Some(report.login);
+    dto.login = report.login;
     dto.scopes = report.scopes;
     dto.missing_scopes = report.missing;
     for repository in repositories {

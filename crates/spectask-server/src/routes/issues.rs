@@ -72,7 +72,7 @@ async fn import_issue(
             "none of your repositories is registered by a URL of {forge_repo} on {host}: repo add its URL first"
         )));
     };
-    let client = ForgeClient::new(forge).map_err(forge_api_error)?;
+    let client = ForgeClient::new(forge);
     let issue = client.issue(&forge_repo, number).await.map_err(forge_api_error)?;
     if issue.is_pull_request {
         return Err(ApiError::bad_request(
@@ -90,15 +90,18 @@ async fn import_issue(
     Ok((StatusCode::CREATED, Json(task_dto(&state, &task).await?)))
 }
 
-/// A forge's refusal in the API's error shape: what it does not show is 404, what it refuses 502,
-/// and what is down or rate limiting 503.
+/// A forge's refusal in the API's error shape: what it does not show is 404, what it refuses (or
+/// lists past what spectask reads) 502, and what is down or rate limiting 503.
 pub(crate) fn forge_api_error(err: ForgeError) -> ApiError {
     match &err {
         ForgeError::NotFound { .. } => ApiError::not_found(err.to_string()),
         ForgeError::RateLimited { .. } | ForgeError::Unavailable { .. } => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "forge_unavailable", err.to_string())
         }
-        ForgeError::Config { .. } | ForgeError::Unauthorized { .. } | ForgeError::Refused { .. } => {
+        ForgeError::Config { .. }
+        | ForgeError::Unauthorized { .. }
+        | ForgeError::Refused { .. }
+        | ForgeError::TooLong { .. } => {
             ApiError::new(StatusCode::BAD_GATEWAY, "forge_refused", err.to_string())
         }
     }

@@ -38,6 +38,12 @@ pub enum PullRequestReading {
     Failed {
         error: String,
     },
+    /// Not read: the forge asked to wait until `until` (its rate limit). Said like a failure, but
+    /// the next reading is due then, not put off further.
+    Waiting {
+        error: String,
+        until: Timestamp,
+    },
 }
 
 impl Store {
@@ -144,7 +150,8 @@ impl Store {
     /// Records a reading of the task's pull request `number` (a newer one replaced it meanwhile:
     /// nothing). A reading that changes what is shown (state, head, error) is one
     /// `pull_request.updated` event; returns the pull request as it now is. A failed reading
-    /// puts the next one off: `poll` doubled for each failure in a row, up to [`MAX_BACKOFF`].
+    /// puts the next one off: `poll` doubled for each failure in a row, up to [`MAX_BACKOFF`]; a
+    /// waiting one, to the time the forge named.
     pub async fn record_pull_request_reading(
         &self,
         task: SpecTaskId,
@@ -166,7 +173,9 @@ impl Store {
                 after.check_error = None;
                 after.checked_at = at;
             }
-            PullRequestReading::Failed { error } => after.check_error = Some(error.clone()),
+            PullRequestReading::Failed { error } | PullRequestReading::Waiting { error, .. } => {
+                after.check_error = Some(error.clone());
+            }
         }
         let mut w = self.begin_write().await?;
         let failures: i64 = sqlx::query("SELECT failures FROM pull_requests WHERE spec_task_id = $1")
@@ -180,6 +189,7 @@ impl Store {
                 let factor = 1u32 << failures.clamp(0, 16);
                 (failures + 1, Some(deadline(at, poll.saturating_mul(factor).min(MAX_BACKOFF))))
             }
+            PullRequestReading::Waiting { until, .. } => (failures, Some(millis(*until))),
         };
         sqlx::query(
             "UPDATE pull_requests SET state = $1, head_sha = $2, checked_at = $3, check_error = $4, \

@@ -69,6 +69,12 @@ pub enum JobOutcome {
     Interrupted {
         reason: String,
     },
+    /// The step cannot go on before `at`, a time someone else named (a forge's rate limit): the
+    /// job is queued again for then, and the attempt is not counted — the step did not fail.
+    Postponed {
+        reason: String,
+        at: Timestamp,
+    },
 }
 
 /// Wakes the orchestrator when jobs are enqueued, on this node or (PostgreSQL) any other. The
@@ -312,6 +318,7 @@ impl Store {
             JobOutcome::Retry { error, at } => (JobStatus::Queued, *at, Some(error.clone()), 0),
             JobOutcome::Failed { error } => (JobStatus::Failed, now, Some(error.clone()), 0),
             JobOutcome::Interrupted { reason } => (JobStatus::Queued, now, Some(reason.clone()), 1),
+            JobOutcome::Postponed { reason, at } => (JobStatus::Queued, *at, Some(reason.clone()), 1),
         };
         let mut w = self.begin_write().await?;
         let updated = sqlx::query(

@@ -19,6 +19,7 @@ both_backends!(
     jobs_of_one_task_run_in_order_and_sessions_run_in_parallel,
     a_retry_waits_until_it_is_due,
     an_interrupted_attempt_is_not_counted_and_is_due_at_once,
+    a_postponed_attempt_is_not_counted_and_is_due_at_the_time_named,
     concurrent_workers_claim_each_job_exactly_once,
     one_claim_takes_several_jobs_but_never_two_of_one_key,
     a_job_waiting_for_another_nodes_task_lease_is_due_when_the_lease_lapses,
@@ -166,6 +167,25 @@ async fn an_interrupted_attempt_is_not_counted_and_is_due_at_once(store: Store) 
     // The lease is what the outcome is recorded under: an old owner's interruption is dropped.
     assert!(!store.finish_job(&job, "n1", &outcome).await.unwrap());
     assert_eq!(store.jobs_of(task.id).await.unwrap()[0].attempts, 1);
+}
+
+/// A step that cannot go on before a time someone else named (a forge's rate limit) hands its job
+/// back for then: not due before, its attempt not counted, whatever the attempts left.
+async fn a_postponed_attempt_is_not_counted_and_is_due_at_the_time_named(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "t")).await.unwrap();
+    store.transition_spec_task(&task, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    let job = store.claim_job("n1", LEASE).await.unwrap().unwrap();
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let reason = "gh is rate limiting the token: rate-limited until 14:05 UTC (HTTP 403)".to_owned();
+    let outcome = JobOutcome::Postponed { reason: reason.clone(), at };
+    assert!(store.finish_job(&job, "n1", &outcome).await.unwrap());
+    let jobs = store.jobs_of(task.id).await.unwrap();
+    assert_eq!((jobs[0].status, jobs[0].attempts), (JobStatus::Queued, 0), "{jobs:?}");
+    assert!(store.claim_job("n2", LEASE).await.unwrap().is_none(), "not due before the time named");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let again = store.claim_job("n2", LEASE).await.unwrap().expect("due at the time named");
+    assert_eq!((again.id, again.attempts, again.last_error), (job.id, 1, Some(reason)));
 }
 
 /// The write recording a job's failure fails its session and its task too, reading both inside

@@ -74,6 +74,22 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
     store.record_pull_request_reading(task.id, 7, &later, Duration::from_secs(3600)).await.unwrap();
     assert!(store.claim_pull_request_checks("gh", Duration::ZERO).await.unwrap().is_empty(), "put off");
 
+    // A forge asking to wait: said like a failure, the next reading due at the time it named,
+    // not put off further.
+    store.record_pull_request(&opened, Duration::ZERO).await.unwrap();
+    let until = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let error = "gh is rate limiting the token: rate-limited until 14:05 UTC (HTTP 403)".to_owned();
+    let waiting = PullRequestReading::Waiting { error: error.clone(), until };
+    let after = store
+        .record_pull_request_reading(task.id, 7, &waiting, Duration::from_secs(3600))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((after.state, after.check_error), (PullRequestState::Open, Some(error)));
+    assert!(store.claim_pull_request_checks("gh", Duration::ZERO).await.unwrap().is_empty(), "waits");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(store.claim_pull_request_checks("gh", Duration::ZERO).await.unwrap().len(), 1, "due then");
+
     let checks = vec![PullRequestCheck {
         name: "test".into(),
         state: CheckState::Passed,
@@ -111,7 +127,7 @@ async fn a_pull_request_is_read_by_one_claimant_at_a_time_and_readings_are_recor
     let events = store.events_after(before, 100).await.unwrap();
     let updates: Vec<_> = events.iter().filter(|e| e.kind == EventKind::PullRequestUpdated).collect();
     let states: Vec<_> = updates.iter().map(|e| e.payload["state"].as_str().unwrap_or_default()).collect();
-    let said = "opened, failed, opened again, failed, merged";
-    assert_eq!(states, ["open", "open", "open", "open", "merged"], "{said}: {updates:#?}");
+    let said = "opened, failed, opened again, failed, opened again, waiting, merged";
+    assert_eq!(states, ["open", "open", "open", "open", "open", "open", "merged"], "{said}: {updates:#?}");
     assert_eq!(updates[1].payload["check_error"], "gh is unreachable");
 }

@@ -58,10 +58,17 @@ fn forge_fields(forge: &Value) -> String {
             format!("{}: {access}", text(r, "forge_repository"))
         })
         .collect();
+    let user = match forge["login"].as_str() {
+        Some(login) => login.to_owned(),
+        None if forge["error"].is_null() => {
+            "not readable with the token's scopes (spectask does not need it)".to_owned()
+        }
+        None => String::new(),
+    };
     fields(&[
         ("forge", format!("{} ({}, {})", text(forge, "name"), text(forge, "kind"), text(forge, "api_url"))),
         ("host", text(forge, "host")),
-        ("user", text(forge, "login")),
+        ("user", user),
         ("scopes", scopes),
         ("missing", missing.join(", ")),
         ("error", text(forge, "error")),

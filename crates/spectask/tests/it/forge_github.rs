@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use crate::fake_forge::FakeForgeExt;
 use crate::forge_setup::OnForge;
 use crate::implementation::git;
 use crate::planning::wait_for_status;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::fake_forge::{FakeForge, fake_forge};
+use crate::fake_forge::{FakeForge, FakeForgeExt, fake_forge};
 use crate::git_http::GitHttp;
 use crate::implementation::git;
 use crate::planning::wait_for_status;
@@ -13,6 +13,15 @@ use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
 
 /// The scripted agent's answers: a changelog first, then what a review or a failing check asks.
 pub const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add notes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
+
+/// Exactly the scopes docs/forges.md says a token of the forge of `kind` needs.
+pub fn documented_scopes(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "gitlab" => &["api"],
+        "forgejo" => &["write:repository", "write:issue"],
+        _ => &["repo"],
+    }
+}
 
 /// A repository `acme/<name>` on the fake forge of `kind` (`github`, `gitlab`, `forgejo`; on GitLab
 /// in a subgroup, `acme/web/<name>`), backed by a bare repository served over smart HTTP, and a
@@ -60,22 +69,14 @@ impl OnForge {
         // Tokens are per test: the fake is shared by the test process.
         let token = format!("ghp_{}_{}", name, std::process::id());
         fake.add_repo(kind, owner, name, &bare);
-        let scopes: &[&str] = match kind {
-            "gitlab" => &["api", "read_user"],
-            _ => &["repo", "read:org"],
-        };
-        fake.add_token(&token, "spectask-bot", scopes, &repo, grant);
+        fake.add_token(&token, "spectask-bot", documented_scopes(kind), &repo, grant);
 
         let config = CoderConfig { orchestrator, ..CoderConfig::default() };
         let (data, _) = coder_data(dir, CHANGELOG, &config);
         let token_file = dir.join("forge-token");
         std::fs::write(&token_file, format!("{token}\n")).unwrap();
         let host = http.base.trim_start_matches("http://");
-        let api_url = match kind {
-            "gitlab" => format!("{}/api/v4", fake.gitlab),
-            "forgejo" => format!("{}/api/v1", fake.forgejo),
-            _ => fake.api.clone(),
-        };
+        let api_url = fake.api_url(kind);
         let forge = format!(
             "\n[forges.fake]\nkind = \"{kind}\"\nhost = \"{host}\"\napi_url = \"{api_url}\"\ntoken_file = \"{}\"\n{forge}",
             token_file.display()

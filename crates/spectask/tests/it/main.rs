@@ -29,6 +29,7 @@ mod fake_llm;
 mod forge_github;
 mod forge_loop;
 mod forge_setup;
+mod forge_trust;
 mod git_clean_room;
 mod git_http;
 mod history;

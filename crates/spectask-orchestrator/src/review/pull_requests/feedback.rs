@@ -60,15 +60,17 @@ pub(super) async fn send_back(
     let mut items = Vec::new();
     let mut authors: Vec<String> = Vec::new();
 
-    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let client = ForgeClient::new(forge);
     let is_new = |f: &&Feedback| match f.kind {
         FeedbackKind::Review { .. } => f.id > before.reviews,
         FeedbackKind::LineComment { .. } => f.id > before.comments,
     };
     if feedback.iter().filter(is_new).any(asks) {
-        // spectask's own comments (as the token's user) are not a reviewer's.
+        // spectask's own comments (as the token's user, where the token may say who) are not a
+        // reviewer's.
         let own = client.token_report().await.map_err(forge_error)?.login;
-        let new: Vec<&Feedback> = feedback.iter().filter(is_new).filter(|f| f.author != own).collect();
+        let new: Vec<&Feedback> =
+            feedback.iter().filter(is_new).filter(|f| own.as_deref() != Some(f.author.as_str())).collect();
         if new.iter().any(|f| asks(f)) {
             items.extend(new.iter().filter_map(|f| feedback_line(f)));
             for f in &new {

@@ -42,7 +42,7 @@ pub(super) async fn when_green(
     if log.iter().any(|e| e.message.starts_with(&refused)) {
         return Ok(());
     }
-    let client = ForgeClient::new(forge).map_err(forge_error)?;
+    let client = ForgeClient::new(forge);
     let message = match client.merge_pull_request(repo, pull_request.number, method, head).await {
         Ok(()) => format!(
             "merged pull request #{} by {} once its checks passed",
