@@ -102,6 +102,8 @@ pub use planning::context::RepoSnapshot;
 pub use planning::scratch::{PlanningFiles, SCRATCH_DIR};
 pub use plumbing::commit::{ChangedFile, FileChange, FileWrite};
 pub use plumbing::worktree::{RemoveOptions, WORKTREES_DIR};
+pub use remote::sync::SetAside;
+pub use remote::task_push::UnpushedBranch;
 pub use remote::transfer::{CLONE_REMOTE, clone_registered, clone_repository, is_remote_url};
 pub use repository::inspect::{RepositoryInfo, inspect_repository};
 pub use repository::registration::{

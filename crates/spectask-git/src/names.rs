@@ -6,6 +6,9 @@ use std::str::FromStr;
 
 use crate::error::GitError;
 
+/// What every task branch's name begins with.
+pub const TASK_BRANCH_PREFIX: &str = "spectask/";
+
 /// A SpecTask's handle (`SpecTask::handle`, `7f3a-user-authentication`), the `<task>` of the design-docs
 /// branch layout: the directory under `specs/` and `sessions/`, the suffix of the branch
 /// `spectask/<task>` and the name of `.git-worktrees/<task>`.
@@ -40,7 +43,7 @@ impl TaskHandle {
 
     /// The task's code branch: `spectask/<task>`.
     pub fn branch(&self) -> String {
-        format!("spectask/{}", self.0)
+        format!("{TASK_BRANCH_PREFIX}{}", self.0)
     }
 }
 

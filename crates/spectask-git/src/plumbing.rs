@@ -5,6 +5,6 @@
 pub(crate) mod cmd;
 pub(crate) mod commit;
 pub(crate) mod lock;
-mod retry;
+pub(crate) mod retry;
 pub(crate) mod worktree;
 mod write_journal;

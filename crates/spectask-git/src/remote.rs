@@ -2,5 +2,6 @@
 //! `sync` keeps a clone's design-docs and task branches level with the remote's, for nodes that
 //! share no disk.
 
-mod sync;
+pub(crate) mod sync;
+pub(crate) mod task_push;
 pub(crate) mod transfer;

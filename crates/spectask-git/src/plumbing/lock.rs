@@ -25,6 +25,9 @@ pub(crate) enum LockScope<'a> {
     DefaultBranch,
     /// One task's branch and worktree.
     Task(&'a crate::names::TaskHandle),
+    /// Pushes of one task's branch: one at a time, so that two of them never race to create or
+    /// move the remote's branch (commits go on meanwhile).
+    TaskPush(&'a crate::names::TaskHandle),
 }
 
 impl LockScope<'_> {
@@ -34,6 +37,7 @@ impl LockScope<'_> {
             LockScope::DesignDocs => "design-docs.lock".to_owned(),
             LockScope::DefaultBranch => "default-branch.lock".to_owned(),
             LockScope::Task(task) => format!("task-{task}.lock"),
+            LockScope::TaskPush(task) => format!("task-{task}.push.lock"),
         }
     }
 }

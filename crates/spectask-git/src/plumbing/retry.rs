@@ -14,6 +14,14 @@ pub(crate) const LOCK_FILE_RETRY: ExponentialBuilder = ExponentialBuilder::new()
     .with_max_delay(Duration::from_millis(640))
     .with_max_times(8);
 
+/// A push of a task branch the remote refused (another push landed first, the remote was briefly
+/// out of reach): 6 more tries from 100 ms, about 6 to 12 s in all.
+pub(crate) const PUSH_RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_jitter()
+    .with_min_delay(Duration::from_millis(100))
+    .with_max_delay(Duration::from_secs(4))
+    .with_max_times(6);
+
 #[cfg(test)]
 mod tests {
     use backon::BackoffBuilder;
@@ -27,6 +35,9 @@ mod tests {
             assert_eq!(LOCK_FILE_RETRY.build().count(), 8);
             let lock = total(LOCK_FILE_RETRY);
             assert!(lock >= Duration::from_millis(1275) && lock < Duration::from_millis(2550), "{lock:?}");
+            assert_eq!(PUSH_RETRY.build().count(), 6);
+            let push = total(PUSH_RETRY);
+            assert!(push >= Duration::from_millis(6300) && push < Duration::from_millis(12600), "{push:?}");
         }
     }
 }

@@ -17,6 +17,18 @@ use crate::plumbing::worktree::checked_out_at;
 use crate::repository::registration::Repo;
 use crate::task::merge::fast_forward_checkout;
 
+/// What a clone held of a task branch that the remote's went past another way, kept aside by
+/// [`Repo::ensure_task_worktree`] before it took up the remote's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// The ref holding it: its commits, and a commit of its worktree's uncommitted changes on top.
+    pub kept_at: String,
+    /// How many of its commits the remote lacks.
+    pub commits: usize,
+    /// Whether its worktree held uncommitted changes.
+    pub uncommitted: bool,
+}
+
 /// Pushes of the design-docs branch that the remote refuses because it moved meanwhile, caught up
 /// with and pushed again, before the write gives up on pushing (the next write pushes it).
 const PUSH_ATTEMPTS: usize = 4;
@@ -85,24 +97,36 @@ impl Repo {
 
     /// Makes the local task branch hold at least what the remote's copy of it holds: created from
     /// it when absent, fast-forwarded to it when behind (in its worktree, when checked out). A
-    /// local branch with commits the remote lacks is left as it is: its next push says so.
-    pub(crate) fn catch_up_task_branch(&self, branch: &str) -> Result<(), GitError> {
-        let Some(remote) = self.remote() else { return Ok(()) };
+    /// local branch with commits the remote lacks on top of the remote's is left as it is: its
+    /// next push carries them. When the remote's branch went past what this clone holds another
+    /// way (another node worked on the task since: this clone's own commits the remote lacks are
+    /// not under it, or its worktree's changes are in the way of the remote's), what this clone
+    /// held is set aside (see [`SetAside`]) and the branch and worktree are the remote's.
+    pub(crate) fn catch_up_task_branch(&self, branch: &str) -> Result<Option<SetAside>, GitError> {
+        let Some(remote) = self.remote() else { return Ok(None) };
         let Some(theirs) = self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))? else {
-            return Ok(());
+            return Ok(None);
         };
         let full = format!("refs/heads/{branch}");
         let new = theirs.to_string();
         let Some(ours) = self.tip_of(branch)? else {
             self.main_git().run(&["update-ref", "-m", "spectask: take up the remote's", &full, &new, ""])?;
-            return Ok(());
+            return Ok(None);
         };
-        if ours == theirs || !self.is_ancestor(ours, theirs)? {
-            return Ok(());
+        if ours == theirs || self.is_ancestor(theirs, ours)? {
+            return Ok(None);
         }
-        match checked_out_at(&self.main_git(), branch)? {
-            Some(path) => fast_forward_checkout(&path, branch, theirs)?,
-            None => {
+        let behind = self.is_ancestor(ours, theirs)?;
+        let checkout = checked_out_at(&self.main_git(), branch)?;
+        match (&checkout, behind) {
+            (Some(path), true) => match fast_forward_checkout(path, branch, theirs) {
+                Ok(()) => {}
+                Err(GitError::DefaultBranchDirty { .. }) => {
+                    return self.set_aside(branch, ours, theirs, checkout.as_deref()).map(Some);
+                }
+                Err(error) => return Err(error),
+            },
+            (None, true) => {
                 let old = ours.to_string();
                 self.main_git().run(&[
                     "update-ref",
@@ -113,9 +137,66 @@ impl Repo {
                     &old,
                 ])?;
             }
+            (_, false) => return self.set_aside(branch, ours, theirs, checkout.as_deref()).map(Some),
         }
         tracing::info!(branch, %theirs, "took up the remote's newer task branch");
-        Ok(())
+        Ok(None)
+    }
+
+    /// Keeps what this clone held of `branch` (its tip `ours`, and the worktree's uncommitted
+    /// changes at `checkout`) at `refs/spectask/set-aside/<branch>`, then makes the branch (and
+    /// the worktree) the remote's `theirs`. Nothing is deleted: the ref holds it all.
+    fn set_aside(
+        &self,
+        branch: &str,
+        ours: CommitId,
+        theirs: CommitId,
+        checkout: Option<&std::path::Path>,
+    ) -> Result<SetAside, GitError> {
+        let commits = self.commits_between(Some(theirs), ours)?;
+        let mut kept = ours;
+        let mut uncommitted = false;
+        if let Some(path) = checkout {
+            let worktree = crate::plumbing::cmd::Git::at(path);
+            if !crate::plumbing::commit::uncommitted_files(&worktree)?.is_empty() {
+                // Everything in the worktree (untracked files too), staged in an index of its own.
+                let index = self
+                    .git_dir()
+                    .join("spectask")
+                    .join(format!("set-aside-{}.index", branch.replace('/', "-")));
+                let _ = std::fs::remove_file(&index);
+                let staged = worktree.with_index(&index);
+                staged.run(&["add", "--all", "--", "."])?;
+                let tree = staged.text(&["write-tree"])?;
+                let _ = std::fs::remove_file(&index);
+                let message = format!("spectask: uncommitted changes of {branch}, set aside");
+                let ours_hex = ours.to_string();
+                let commit = run_with_identity(
+                    &worktree,
+                    &["commit-tree", &tree, "-p", &ours_hex, "-m", &message],
+                    None,
+                )?;
+                kept = CommitId::from_git(&commit)?;
+                uncommitted = true;
+            }
+        }
+        let at = format!("refs/spectask/set-aside/{branch}");
+        let main = self.main_git();
+        main.run(&["update-ref", "-m", "spectask: set aside", &at, &kept.to_string()])?;
+        let new = theirs.to_string();
+        match checkout {
+            Some(path) => {
+                let worktree = crate::plumbing::cmd::Git::at(path);
+                worktree.run(&["reset", "--quiet", "--hard", &new])?;
+                worktree.run(&["clean", "--quiet", "-d", "--force"])?;
+            }
+            None => {
+                let full = format!("refs/heads/{branch}");
+                main.run(&["update-ref", "-m", "spectask: take up the remote's", &full, &new])?;
+            }
+        }
+        tracing::warn!(branch, %ours, %theirs, kept_at = at, "set aside what this clone held of a task branch the remote went past");
+        Ok(SetAside { kept_at: at, commits: commits.len(), uncommitted })
     }
 
     /// Fetches `branch` of `remote` into its remote-tracking ref and returns its tip (`None` when

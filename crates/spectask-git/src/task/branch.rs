@@ -24,6 +24,9 @@ pub struct TaskWorktree {
     pub branch_created: bool,
     /// The worktree did not exist (or was stale) and was created.
     pub worktree_created: bool,
+    /// What this clone held of the task that the remote's branch went past, set aside before the
+    /// branch took up the remote's (another node worked on the task since).
+    pub set_aside: Option<crate::remote::sync::SetAside>,
 }
 
 /// A commit of everything a work session changed in its task's worktree.
@@ -100,17 +103,24 @@ impl Repo {
             && found.branch.as_deref() == Some(format!("refs/heads/{branch}").as_str())
         {
             // Commits a person pushed onto the task's branch (as last fetched) are built on.
+            let mut set_aside = None;
             if self.remote().is_some() {
                 let _lock = self.lock(LockScope::Task(task))?;
-                self.catch_up_task_branch(&branch)?;
+                set_aside = self.catch_up_task_branch(&branch)?;
             }
-            return Ok(TaskWorktree { branch, path, branch_created: false, worktree_created: false });
+            return Ok(TaskWorktree {
+                branch,
+                path,
+                branch_created: false,
+                worktree_created: false,
+                set_aside,
+            });
         }
         let _lock = self.lock(LockScope::Task(task))?;
         let branch_created = self.tip_of(&branch)?.is_none();
         // Work another node pushed (a repository registered by URL, as last fetched) carries on
         // here: the branch is created from, or fast-forwarded to, the remote's.
-        self.catch_up_task_branch(&branch)?;
+        let set_aside = self.catch_up_task_branch(&branch)?;
         let base = match from {
             Some(from) => from.to_string(),
             None => self.default_tip()?.to_string(),
@@ -136,7 +146,7 @@ impl Repo {
                 tracing::warn!(task = %task, %err, "could not check out the submodules of a task worktree");
             }
         }
-        Ok(TaskWorktree { branch, path, branch_created, worktree_created })
+        Ok(TaskWorktree { branch, path, branch_created, worktree_created, set_aside })
     }
 
     /// Commits every change in the task's worktree — added, modified, deleted, and untracked files

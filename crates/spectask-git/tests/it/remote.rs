@@ -229,3 +229,137 @@ fn clones_of_one_url_made_at_once_are_one_whole_clone() {
     assert_eq!(beside, [".node-b.lock", "node-b"], "the clone and its lock, no partial clone");
     assert_fsck_clean(&dest);
 }
+
+/// A session's commit in the task's worktree, only at `file`, with its `Work-Session:` trailer.
+fn commit_session(repo: &Repo, task: &TaskHandle, session: &str, file: &str) {
+    let worktree = repo.ensure_task_worktree(task).unwrap().path;
+    std::fs::write(worktree.join(file), format!("{session}\n")).unwrap();
+    let commit = spectask_git::WorkSessionCommit {
+        message: format!("{task}: {session}"),
+        spec_task: "st-1".to_owned(),
+        work_session: session.to_owned(),
+        implements: Vec::new(),
+        paths: Some(vec![file.to_owned()]),
+    };
+    repo.commit_work_session(task, &commit).unwrap().unwrap();
+}
+
+/// Sessions of one task that commit together push together: each push lands (none loses the race to
+/// create the remote's branch, "cannot lock ref … reference already exists"), and the remote ends
+/// with every session's commit.
+#[test]
+fn pushes_of_one_task_branch_made_at_once_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let repo = registered_clone(dir.path(), &url);
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    repo.ensure_task_worktree(&task).unwrap();
+    let sessions: Vec<String> = (0..6).map(|n| format!("ws-{n}")).collect();
+    std::thread::scope(|scope| {
+        for session in &sessions {
+            let (repo, task, bare) = (&repo, &task, &bare);
+            scope.spawn(move || {
+                commit_session(repo, task, session, &format!("{session}.txt"));
+                repo.push_task_branch(task).unwrap();
+                let pushed = repo.session_commit(task, session).unwrap().expect("committed");
+                let on_remote = git(bare, &["branch", "--contains", &pushed.to_string(), &task.branch()]);
+                assert!(!on_remote.is_empty(), "{session}'s commit is on the remote once its push returned");
+            });
+        }
+    });
+    assert_eq!(git(&bare, &["rev-parse", &task.branch()]), git(repo.root(), &["rev-parse", &task.branch()]));
+    let files = git(&bare, &["ls-tree", "--name-only", &task.branch()]);
+    for session in &sessions {
+        assert!(files.contains(&format!("{session}.txt")), "{session} in\n{files}");
+    }
+    assert!(repo.unpushed_task_branches().unwrap().is_empty(), "nothing left to push");
+    assert_fsck_clean(&bare);
+}
+
+/// A push the remote refuses for a while is tried again until it lands; a remote branch that went
+/// its own way is refused, never forced, and the local commits are listed as the remote lacks them.
+#[test]
+fn a_task_push_is_retried_until_it_lands_and_never_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let repo = registered_clone(&dir.path().join("node-a"), &url);
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    // The remote refuses the first two pushes.
+    let hook = bare.join("hooks").join("pre-receive");
+    let count = dir.path().join("refusals");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nn=$(cat '{0}' 2>/dev/null || echo 0)\nif [ \"$n\" -lt 2 ]; then echo $((n+1)) > '{0}'; \
+             echo busy >&2; exit 1; fi\n",
+            count.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod").args(["+x", hook.to_str().unwrap()]).status().unwrap();
+    commit_session(&repo, &task, "ws-1", "one.txt");
+    let unpushed = repo.unpushed_task_branches().unwrap();
+    assert_eq!(unpushed.len(), 1, "{unpushed:?}");
+    assert!(unpushed[0].fast_forward && unpushed[0].remote_tip.is_none(), "{unpushed:?}");
+    assert_eq!(unpushed[0].commits.len(), 1);
+    assert_eq!(unpushed[0].commits[0].1.as_deref(), Some("ws-1"));
+    repo.push_task_branch(&task).unwrap();
+    assert_eq!(std::fs::read_to_string(&count).unwrap().trim(), "2", "refused twice, then landed");
+    assert_eq!(git(&bare, &["rev-parse", &task.branch()]), git(repo.root(), &["rev-parse", &task.branch()]));
+    assert_eq!(
+        repo.session_commit(&task, "ws-1").unwrap().map(|c| c.to_string()),
+        Some(git(&bare, &["rev-parse", &task.branch()]))
+    );
+    assert_eq!(repo.session_commit(&task, "ws-2").unwrap(), None);
+
+    // Another clone pushes its own commit on the branch; ours went another way.
+    let other = registered_clone(&dir.path().join("node-b"), &url);
+    other.fetch().unwrap();
+    commit_session(&other, &task, "ws-2", "two.txt");
+    other.push_task_branch(&task).unwrap();
+    commit_session(&repo, &task, "ws-3", "three.txt");
+    let theirs = git(&bare, &["rev-parse", &task.branch()]);
+    let err = repo.push_task_branch(&task).unwrap_err();
+    assert!(matches!(err, GitError::RemoteBranchDiverged { .. }), "{err}");
+    assert_eq!(git(&bare, &["rev-parse", &task.branch()]), theirs, "nothing forced");
+    let unpushed = repo.unpushed_task_branches().unwrap();
+    assert_eq!(unpushed.len(), 1, "{unpushed:?}");
+    assert!(!unpushed[0].fast_forward, "{unpushed:?}");
+    let sessions: Vec<_> = unpushed[0].commits.iter().map(|(_, s)| s.as_deref()).collect();
+    assert_eq!(sessions, [Some("ws-3")]);
+}
+
+/// A clone that held commits and uncommitted changes of a task that another clone carried on
+/// through the remote (the first node died, the second redid the work): before it works on the
+/// task again, what it held is set aside under a ref, nothing deleted, and its branch and worktree
+/// are the remote's.
+#[test]
+fn what_a_clone_held_of_a_task_carried_on_elsewhere_is_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let first = registered_clone(&dir.path().join("node-a"), &url);
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    commit_session(&first, &task, "ws-1", "one.txt");
+    let worktree = first.ensure_task_worktree(&task).unwrap().path;
+    std::fs::write(worktree.join("half.txt"), "half done\n").unwrap();
+    let held = git(first.root(), &["rev-parse", &task.branch()]);
+
+    let second = registered_clone(&dir.path().join("node-b"), &url);
+    commit_session(&second, &task, "ws-1", "one.txt");
+    second.push_task_branch(&task).unwrap();
+    let theirs = git(&bare, &["rev-parse", &task.branch()]);
+
+    first.fetch().unwrap();
+    let made = first.ensure_task_worktree(&task).unwrap();
+    let aside = made.set_aside.expect("set aside");
+    assert_eq!((aside.commits, aside.uncommitted), (1, true), "{aside:?}");
+    assert_eq!(git(first.root(), &["rev-parse", &task.branch()]), theirs, "the remote's branch");
+    assert_eq!(status(&worktree), "", "the worktree is the remote's");
+    let kept = git(first.root(), &["rev-parse", &aside.kept_at]);
+    assert_eq!(git(first.root(), &["rev-parse", &format!("{kept}^")]), held, "the commits are kept");
+    let files = git(first.root(), &["ls-tree", "--name-only", &kept]);
+    assert!(files.contains("half.txt") && files.contains("one.txt"), "{files}");
+    assert!(first.ensure_task_worktree(&task).unwrap().set_aside.is_none(), "once");
+    first.push_task_branch(&task).unwrap();
+    assert_fsck_clean(first.root());
+}
