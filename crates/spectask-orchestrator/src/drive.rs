@@ -41,6 +41,7 @@ use crate::coordination;
 use crate::dispatch::JobError;
 use crate::editor::turn as editor_turn;
 use crate::engine::Ctx;
+use crate::implementation::work;
 
 /// The StartThread / ResumeThread step of session `id` of spec task `task`.
 pub(crate) async fn drive(
@@ -92,12 +93,26 @@ pub(crate) async fn drive(
     if facts.editor.is_none() && budget::pause_if_spent(ctx, &session).await? {
         return Ok(());
     }
-    match run_turn(ctx, &task, &session, facts, cancel).await {
-        // The drive commits what the session it completed changed: no other job comes in between.
-        Ok(Some(CompletedSession { session, summary, started })) => {
-            crate::implementation::work::commit_completed(ctx, &task, &session, &summary, started).await
+    // A run cut off after the session's commit (or its push, on another node) left it running:
+    // its work is not done again, the session is completed with that commit.
+    if facts.prompted && facts.editor.is_none() {
+        let found = match work::earlier_commit(ctx, &task, &session).await {
+            Ok(found) => found,
+            Err(err) => return Err(end_with_error(ctx, &session, TurnError::Job(err)).await),
+        };
+        if let Some(commit) = found {
+            let summary = ctx.store.work_session_summary(id).await?;
+            match work::finish(ctx, &task, &session, summary.as_deref(), Some(commit)).await {
+                Ok(true) => return Ok(()),
+                // Messages wait for it: its turns take them.
+                Ok(false) => {}
+                Err(err) => return Err(end_with_error(ctx, &session, TurnError::Job(err)).await),
+            }
         }
-        Ok(None) => Ok(()),
+    }
+    // The drive commits what the session it completes changed: no other job comes in between.
+    match run_turn(ctx, &task, &session, facts, cancel).await {
+        Ok(()) => Ok(()),
         // A budget reached while the turn ran: the session pauses until no budget holds its task.
         Err(TurnError::Budget(hold)) => {
             ctx.store.pause_for_budget(session.id, &hold).await?;
@@ -105,14 +120,6 @@ pub(crate) async fn drive(
         }
         Err(err) => Err(end_with_error(ctx, &session, err).await),
     }
-}
-
-/// A session its drive completed, with what it reported last and the sessions its completion
-/// started (in the slot it left).
-struct CompletedSession {
-    session: WorkSession,
-    summary: String,
-    started: Vec<WorkSession>,
 }
 
 /// Whether an interrupted session is taken up again by its drive: always, but for an editor thread,
@@ -125,15 +132,16 @@ async fn resumable(ctx: &Ctx, session: &WorkSession) -> Result<bool, JobError> {
     Ok(!ctx.store.pending_session_messages(session.id).await?.is_empty())
 }
 
-/// The session's turns until it completes (`Some`), or until it waits for people between turns (an
-/// interactive session, an editor's thread) or has nothing to be told (`None`).
+/// The session's turns until it completes (its work committed and on the remote, see
+/// `work::finish`), or until it waits for people between turns (an interactive session, an
+/// editor's thread) or has nothing to be told.
 async fn run_turn(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     facts: ThreadFacts,
     cancel: &CancellationToken,
-) -> Result<Option<CompletedSession>, TurnError> {
+) -> Result<(), TurnError> {
     // The main session of an interactive task stays open between turns; what it spawns does not. A
     // thread opened from an editor stays open too, and its prompts come from the editor alone.
     let editor = facts.editor.clone();
@@ -186,7 +194,7 @@ async fn run_turn(
                 }
                 None => {
                     if editor.is_none() && budget::pause_if_spent(ctx, session).await? {
-                        return Ok(None);
+                        return Ok(());
                     }
                     let text = match message.from_session {
                         None => message.text.clone(),
@@ -219,7 +227,7 @@ async fn run_turn(
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
                     if budget::pause_if_spent(ctx, session).await? {
-                        return Ok(None);
+                        return Ok(());
                     }
                     let prompt = TurnPrompt::spectask(text);
                     let turn_end = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?;
@@ -235,22 +243,12 @@ async fn run_turn(
             if let Some(summary) = summary {
                 ctx.store.set_work_session_summary(session.id, summary).await?;
             }
-            return Ok(None);
+            return Ok(());
         }
-        // The slot it leaves is taken in the same write by a session that does not wait for it.
-        let decider = crate::implementation::sessions::decider(ctx, task).await?;
-        let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-        let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
-        if let Some(done) =
-            ctx.store.complete_work_session_unless_messages(session, summary, Some(scheduling)).await?
-        {
-            crate::implementation::handed::pass_to_engine(ctx, &done.scheduled);
-            let summary = summary.unwrap_or_default().to_owned();
-            return Ok(Some(CompletedSession {
-                session: done.session,
-                summary,
-                started: done.scheduled.started,
-            }));
+        // Committed and pushed, then completed in one write with the task's scheduling (the slot
+        // it leaves, what its commit unblocks); a message that came meanwhile takes another turn.
+        if work::finish(ctx, task, session, summary, None).await? {
+            return Ok(());
         }
     }
 }

@@ -115,6 +115,11 @@ impl Orchestrator {
             Ok(n) => tracing::info!(leases = n, "gave up the history leases of this node's previous run"),
             Err(err) => tracing::warn!(%err, "cannot release this node's old history leases"),
         }
+        // Commits a run cut off by a crash made and never pushed: pushed, or said on their tasks.
+        let _held = AbortOnDropHandle::new(tokio::spawn({
+            let ctx = ctx.clone();
+            async move { crate::implementation::held::push_held(&ctx).await }
+        }));
         let recorder = AbortOnDropHandle::new(tokio::spawn(crate::history::recorder::run(
             ctx.clone(),
             shutdown.clone(),

@@ -2,9 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use spectask_core::{CoordinationKind, Repository, RepositoryId, SpecTask};
+use spectask_core::{Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, Repo};
-use spectask_store::NewCoordination;
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -191,29 +190,19 @@ pub(crate) async fn push(repo: &Repo, branches: Vec<String>) -> Result<(), JobEr
     .await
 }
 
-/// Pushes the task's branch after one of its sessions committed, for a repository registered by
-/// URL: the work is on the remote as soon as it is committed, and another node can carry the task
-/// on from there. A push that fails does not fail the session: it is said once in the task's
-/// coordination log, and the next commit's push, or the merge's, carries the work.
-pub(crate) async fn push_task_work(ctx: &Ctx, task: &SpecTask, repo: &Repo) -> Result<(), JobError> {
-    let branch = format!("spectask/{}", task.handle());
-    match push(repo, vec![branch.clone()]).await {
-        Ok(()) => Ok(()),
-        Err(JobError::Fatal(reason) | JobError::Retry(reason)) => {
-            tracing::warn!(task = %task.id, %reason, "could not push the task branch; the next push carries its work");
-            let entry = NewCoordination {
-                spec_task_id: task.id,
-                kind: CoordinationKind::Handoff,
-                from_session: None,
-                to_session: None,
-                message: format!("could not push {branch} (the next commit's push retries): {reason}"),
-                data: serde_json::json!({ "step": "push", "branch": branch, "error": reason }),
-            };
-            ctx.store.record_coordination_unless_logged(entry).await?;
-            Ok(())
-        }
-        Err(other) => Err(other),
+/// Pushes the task's branch after work was committed on it, for a repository registered by URL
+/// (nothing for one registered by path), until the remote holds it: pushes of one branch are
+/// queued, and a push the remote refuses because it moved is tried again. Another node can carry
+/// the task on from there. A push that still fails fails the step, which is retried: the work
+/// stays on this node's branch until it lands, and the session it belongs to is not completed
+/// before.
+pub(crate) async fn push_task_work(task: &SpecTask, repo: &Repo) -> Result<(), JobError> {
+    if repo.remote().is_none() {
+        return Ok(());
     }
+    let name = spectask_git::TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let repo = repo.clone();
+    blocking(move || repo.push_task_branch(&name)).await
 }
 
 /// A rewritten design-docs branch, a remote branch that went its own way, a broken repository or

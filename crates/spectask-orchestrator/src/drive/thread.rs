@@ -90,7 +90,7 @@ async fn agent(
     // The repository by its id: the drive needs only git.
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
     // Apart from each other, so at once: the worktree (git) and the task's lease (a write, when due).
-    let (worktree, leased) = tokio::join!(agents::worktree_in(&repo, task), agents::lease(ctx, task));
+    let (worktree, leased) = tokio::join!(agents::worktree_in(ctx, &repo, task), agents::lease(ctx, task));
     let worktree = worktree?;
     leased?;
     if crate::review::finish::integrate::resolves_conflicts(session) {

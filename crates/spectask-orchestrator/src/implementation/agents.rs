@@ -39,15 +39,26 @@ pub(crate) fn implementation_profile(
 #[cfg(test)]
 pub(crate) async fn worktree(ctx: &Ctx, task: &SpecTask) -> Result<PathBuf, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
-    worktree_in(&repo, task).await
+    worktree_in(ctx, &repo, task).await
 }
 
 /// The task's worktree (`spectask/<task>` checked out at `.git-worktrees/<task>`) in its
 /// repository `repo`, made on first use.
-pub(crate) async fn worktree_in(repo: &Repo, task: &SpecTask) -> Result<PathBuf, JobError> {
+pub(crate) async fn worktree_in(ctx: &Ctx, repo: &Repo, task: &SpecTask) -> Result<PathBuf, JobError> {
+    Ok(task_worktree(ctx, repo, task).await?.path)
+}
+
+/// [`worktree_in`], saying whether this node made the worktree just now. What this node held of
+/// the task that the remote's branch went past (another node carried the task on meanwhile) is set
+/// aside, and said in the task's coordination log.
+pub(crate) async fn task_worktree(
+    ctx: &Ctx,
+    repo: &Repo,
+    task: &SpecTask,
+) -> Result<spectask_git::TaskWorktree, JobError> {
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let repo = repo.clone();
-    Ok(repos::blocking(move || {
+    let made = repos::blocking(move || {
         // A repository registered by URL: a new task branch starts from what the team has now,
         // and a task another node worked on carries on from what it pushed. Out of reach, the
         // remote does not stop a task this node has the branch of.
@@ -61,8 +72,28 @@ pub(crate) async fn worktree_in(repo: &Repo, task: &SpecTask) -> Result<PathBuf,
         }
         repo.ensure_task_worktree(&name)
     })
-    .await?
-    .path)
+    .await?;
+    if let Some(aside) = &made.set_aside {
+        let held = match (aside.commits, aside.uncommitted) {
+            (0, _) => "uncommitted changes".to_owned(),
+            (n, false) => format!("{n} commit(s) the remote lacks"),
+            (n, true) => format!("{n} commit(s) the remote lacks and uncommitted changes"),
+        };
+        let message = format!(
+            "node {} held {held} of {} from before another node carried the task on; kept at {} there",
+            ctx.config.node, made.branch, aside.kept_at
+        );
+        let entry = spectask_store::NewCoordination {
+            spec_task_id: task.id,
+            kind: spectask_core::CoordinationKind::Handoff,
+            from_session: None,
+            to_session: None,
+            message,
+            data: serde_json::json!({ "step": "set_aside", "node": ctx.config.node, "ref": aside.kept_at }),
+        };
+        ctx.store.record_coordination_unless_logged(entry).await?;
+    }
+    Ok(made)
 }
 
 /// Where the task's agent works, for its sandbox: the worktree, with the repository (main checkout
@@ -115,7 +146,7 @@ pub(crate) fn warm_up(ctx: &Ctx, task: &SpecTask, stop: &CancellationToken) {
         let started = async {
             let profile = ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))?;
             let repo = repos::open_id(&ctx, task.repository_id).await?;
-            let worktree = worktree_in(&repo, &task).await?;
+            let worktree = worktree_in(&ctx, &repo, &task).await?;
             instance(&ctx, &task, &profile, &workspace_in(&repo, worktree, None)).await
         };
         let started = tokio::select! {

@@ -4,9 +4,9 @@
 use spectask_core::{
     CoordinationKind, HistoryFile, SpecTask, SpecTaskId, WorkSession, WorkSessionId, WorkSessionStatus,
 };
-use spectask_git::{TaskHandle, WorkSessionCommit};
+use spectask_git::{CommitId, CommittedChanges, Repo, TaskHandle, WorkSessionCommit};
 use spectask_spec::PlanTaskState;
-use spectask_store::CommitRecord;
+use spectask_store::{CommitRecord, NewCoordination};
 
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -31,21 +31,79 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     commit_completed(ctx, &task, &session, &summary, Vec::new()).await
 }
 
-/// Commits what a just completed `session` changed to the task branch with its trailers; records
-/// the commit, the coordination entries and the committed mark with the task's scheduling in one
-/// write (which starts what the commit unblocks); then ticks its plan task done and those of the
-/// sessions started since (`started`: by its completion, in the slot it left) and by that write in
-/// progress. `summary` is what the session reported last.
-pub(crate) async fn commit_completed(
+/// The end of a running session whose turn its drive found complete. Its changes are committed
+/// to the task branch (unless `found`: the commit a run cut off after it made already), and pushed
+/// until the remote holds them; only then is the session completed, in one write with its commit's
+/// record and its task's scheduling (which starts what the commit unblocks, in the slot it
+/// leaves). Its plan task is ticked after. A node that dies at any point of this loses no
+/// completed session's work: before the write, the session is still running, and another node
+/// finds its commit on the remote (or does its work again). False when messages wait for the
+/// session: its commit's history is kept, and it takes them in another turn.
+pub(crate) async fn finish(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
-    summary: &str,
-    mut started: Vec<WorkSession>,
-) -> Result<(), JobError> {
-    let implements = requirement_ids(ctx, task, session).await?;
+    summary: Option<&str>,
+    found: Option<CommitId>,
+) -> Result<bool, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let (committed, submodules) = match found {
+        Some(commit) => {
+            let reading = repo.clone();
+            let files = repos::blocking(move || {
+                let parent = reading.commit_info(commit)?.parents.first().copied();
+                reading.changed_files(parent, commit)
+            })
+            .await?;
+            (Some(CommittedChanges { commit, changed_files: files }), Vec::new())
+        }
+        None => commit_session_changes(ctx, task, session, &repo, &name).await?,
+    };
+    repos::push_task_work(task, &repo).await?;
+    let summary_text = summary.unwrap_or_default();
+    let record = commit_record(task, session, summary_text, committed.as_ref(), &submodules);
+    let decider = sessions::decider(ctx, task).await?;
+    let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
+    let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
+    let kept = record.history.clone();
+    let Some(done) = ctx.store.complete_committed_work_session(session, summary, record, scheduling).await?
+    else {
+        if let Some(history) = kept {
+            ctx.store.append_history(&[history]).await?;
+        }
+        return Ok(false);
+    };
+    crate::implementation::handed::pass_to_engine(ctx, &done.scheduled);
+    tick_done(ctx, task, &done.session, &done.scheduled.started).await?;
+    Ok(true)
+}
+
+/// The commit a run of the session's drive made before it was cut off (after its commit, or its
+/// push), on the task branch as this node has it, brought level with the remote's: another node
+/// that made it pushed it before it could complete the session. `None`: its work is not committed.
+pub(crate) async fn earlier_commit(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<Option<CommitId>, JobError> {
+    let repo = repos::open_id(ctx, task.repository_id).await?;
+    crate::implementation::agents::worktree_in(ctx, &repo, task).await?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let id = session.id.to_string();
+    repos::blocking(move || repo.session_commit(&name, &id)).await
+}
+
+/// Commits what `session` changed to the task branch with its trailers; with the submodules
+/// holding changes of their own, which the commit cannot hold.
+async fn commit_session_changes(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    repo: &Repo,
+    name: &TaskHandle,
+) -> Result<(Option<CommittedChanges>, Vec<String>), JobError> {
+    let implements = requirement_ids(ctx, task, session).await?;
     let commit = WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
         spec_task: task.id.to_string(),
@@ -54,18 +112,25 @@ pub(crate) async fn commit_completed(
         // Only what the session reported changing; when it reported nothing, everything.
         paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
     };
-    // Committing again after a crash before the record finds nothing left to commit.
-    let committing = repo.clone();
-    let (committed, submodules) = repos::blocking(move || {
+    let (committing, name) = (repo.clone(), name.clone());
+    repos::blocking(move || {
         let committed = committing.commit_work_session(&name, &commit)?;
         Ok((committed, committing.submodules_with_changes(&name)?))
     })
-    .await?;
-    if committed.is_some() && repo.remote().is_some() {
-        repos::push_task_work(ctx, task, &repo).await?;
-    }
+    .await
+}
+
+/// What a session's commit records: its history entry, and its coordination entries (its plan
+/// task done, its completion).
+fn commit_record(
+    task: &SpecTask,
+    session: &WorkSession,
+    summary: &str,
+    committed: Option<&CommittedChanges>,
+    submodules: &[String],
+) -> CommitRecord {
     // Changes inside a submodule belong to its own repository: reported, never dropped silently.
-    let left_out = match submodules.as_slice() {
+    let left_out = match submodules {
         [] => String::new(),
         paths => {
             let listed: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
@@ -76,7 +141,7 @@ pub(crate) async fn commit_completed(
             )
         }
     };
-    let history = match &committed {
+    let history = match committed {
         Some(c) => {
             let files: Vec<String> =
                 c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
@@ -104,10 +169,51 @@ pub(crate) async fn commit_completed(
     if let Some(done) = done {
         coordination.push(entry(session, CoordinationKind::PlanTaskDone, done));
     }
-    let files = committed.as_ref().map(|c| c.changed_files.len()).unwrap_or(0);
+    let files = committed.map(|c| c.changed_files.len()).unwrap_or(0);
     let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
     let message = format!("completed ({files} files changed) {line}");
     coordination.push(entry(session, CoordinationKind::SessionCompleted, message));
+    CommitRecord { history, coordination }
+}
+
+/// Commits what a completed `session` changed to the task branch with its trailers (a session a
+/// person completed, or one completed before its commit by an earlier version), pushes it until
+/// the remote holds it, then records the commit, the coordination entries and the committed mark
+/// with the task's scheduling in one write (which starts what the commit unblocks); then ticks its
+/// plan task done and those of the sessions started since (`started`) and by that write in
+/// progress. `summary` is what the session reported last. The task's worktree is made here when
+/// this node has none (another node held the task): what the session left uncommitted on that
+/// node's disk is then out of reach, and said so in the task's coordination log.
+pub(crate) async fn commit_completed(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    summary: &str,
+    mut started: Vec<WorkSession>,
+) -> Result<(), JobError> {
+    let repo = repos::open_id(ctx, task.repository_id).await?;
+    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
+    // Committing again after a crash before the record finds nothing left to commit.
+    let (committed, submodules) = commit_session_changes(ctx, task, session, &repo, &name).await?;
+    if committed.is_none() && made_here && repo.remote().is_some() {
+        let message = format!(
+            "session {} was completed while another node held the task; what it left uncommitted there \
+             did not reach the remote",
+            session.name
+        );
+        let entry = NewCoordination {
+            spec_task_id: task.id,
+            kind: CoordinationKind::Handoff,
+            from_session: Some(session.id),
+            to_session: None,
+            message,
+            data: serde_json::json!({ "step": "commit", "session": session.id.to_string() }),
+        };
+        ctx.store.record_coordination_unless_logged(entry).await?;
+    }
+    repos::push_task_work(task, &repo).await?;
+    let record = commit_record(task, session, summary, committed.as_ref(), &submodules);
     // The commit's history, the coordination entries (a rerun after a crash that came after they
     // were written does not log them twice), the committed mark and the task's scheduling, decided
     // on the sessions as that write reads them: one write, which starts the sessions this commit
@@ -115,7 +221,6 @@ pub(crate) async fn commit_completed(
     // prompts mark completed sessions' plan tasks done themselves, `markers::as_sessions_stand`); the step
     // ends only once it is committed, and a rerun ticks again (an unchanged document is not rewritten).
     let decider = sessions::decider(ctx, task).await?;
-    let record = CommitRecord { history, coordination };
     // The threads it starts are claimed for this node in that write and handed to its engine.
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
     let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
@@ -229,6 +334,23 @@ mod tests {
         commit_changes(&ctx, session.id).await.unwrap();
         let uncommitted = crate::implementation::agents::uncommitted(&ctx, &task).await.unwrap();
         assert!(uncommitted.iter().any(|p| p.contains("sibling.txt")), "{uncommitted:?}");
+    }
+
+    /// The commit step of a completed session runs on a node that never made the task's worktree
+    /// (the node that held the task died): it makes the worktree rather than fail the task
+    /// ("worktree … was not created by spectask"), and records the session committed.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_commit_step_on_a_node_without_the_worktree_makes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, _task, session) = crate::testing::ctx_with_session(dir.path()).await;
+        let store = ctx.store.clone();
+        let running =
+            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
+        store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
+
+        commit_changes(&ctx, session.id).await.unwrap();
+
+        assert!(store.work_session_committed(session.id).await.unwrap());
     }
 
     /// A retried task's completed session whose commit never got through is committed by a step on

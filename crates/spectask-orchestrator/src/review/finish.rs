@@ -150,7 +150,7 @@ fn is_changes_request(event: &CoordinationEvent) -> bool {
 async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    crate::implementation::agents::worktree_in(&repo, task).await?;
+    crate::implementation::agents::worktree_in(ctx, &repo, task).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let commit = spectask_git::WorkSessionCommit {
         message: format!("{}: changes no work session reported", task.handle()),
@@ -161,7 +161,7 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
     };
     let committing = repo.clone();
     if repos::blocking(move || committing.commit_work_session(&name, &commit)).await?.is_some() {
-        repos::push_task_work(ctx, task, &repo).await?;
+        repos::push_task_work(task, &repo).await?;
     }
     Ok(())
 }
@@ -208,7 +208,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let task = ctx.store.spec_task(id).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     // Fetched, and the task branch here holds what any node pushed of it.
-    crate::implementation::agents::worktree_in(&repos::open(ctx, &repository).await?, &task).await?;
+    crate::implementation::agents::worktree_in(ctx, &repos::open(ctx, &repository).await?, &task).await?;
     if repository.merge_policy == spectask_core::MergePolicy::KeepBranch {
         let message = format!(
             "kept branch spectask/{} for a pull request (the repository's merge policy)",

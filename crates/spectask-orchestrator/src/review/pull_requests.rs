@@ -50,7 +50,7 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let (forge, forge_repo) = forge_of(ctx, &repository)?;
     let repo = repos::open(ctx, &repository).await?;
     // Fetched, and the task branch here holds what any node pushed of it.
-    crate::implementation::agents::worktree_in(&repo, &task).await?;
+    crate::implementation::agents::worktree_in(ctx, &repo, &task).await?;
     let branch = format!("spectask/{}", task.handle());
     repos::push(&repo, vec![branch.clone(), repo.design_docs_branch().to_owned()]).await?;
 

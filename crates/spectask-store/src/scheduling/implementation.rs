@@ -87,6 +87,31 @@ pub struct SchedulingOutcome {
 }
 
 impl WriteTx<'_> {
+    /// A session's commit record: its history, its coordination entries (those of a kind the
+    /// session logged already left out) and its committed mark.
+    async fn record_commit(&mut self, session: &WorkSession, record: CommitRecord) -> Result<(), StoreError> {
+        if let Some(entry) = &record.history {
+            self.insert_history(entry, now()).await?;
+        }
+        if !record.coordination.is_empty() {
+            let rows = sqlx::query(
+                "SELECT kind FROM coordination_events WHERE spec_task_id = $1 AND from_session = $2",
+            )
+            .bind(session.spec_task_id.to_string())
+            .bind(session.id.to_string())
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let logged = rows
+                .iter()
+                .map(|row| parse(row, "kind"))
+                .collect::<Result<Vec<spectask_core::CoordinationKind>, _>>()?;
+            for entry in record.coordination.into_iter().filter(|e| !logged.contains(&e.kind)) {
+                self.record_coordination(entry).await?;
+            }
+        }
+        self.mark_committed(session).await
+    }
+
     /// Marks `session`'s changes as on its task branch (once: a rerun keeps the first time).
     async fn mark_committed(&mut self, session: &WorkSession) -> Result<(), StoreError> {
         sqlx::query("UPDATE work_sessions SET committed_at = $1 WHERE id = $2 AND committed_at IS NULL")
@@ -215,29 +240,41 @@ impl Store {
         scheduling: Scheduling<'_>,
     ) -> Result<SchedulingOutcome, StoreError> {
         let mut w = self.begin_write().await?;
-        if let Some(entry) = &record.history {
-            w.insert_history(entry, now()).await?;
-        }
-        if !record.coordination.is_empty() {
-            let rows = sqlx::query(
-                "SELECT kind FROM coordination_events WHERE spec_task_id = $1 AND from_session = $2",
-            )
-            .bind(session.spec_task_id.to_string())
-            .bind(session.id.to_string())
-            .fetch_all(&mut *w.tx)
-            .await?;
-            let logged = rows
-                .iter()
-                .map(|row| parse(row, "kind"))
-                .collect::<Result<Vec<spectask_core::CoordinationKind>, _>>()?;
-            for entry in record.coordination.into_iter().filter(|e| !logged.contains(&e.kind)) {
-                w.record_coordination(entry).await?;
-            }
-        }
-        w.mark_committed(session).await?;
+        w.record_commit(session, record).await?;
         let scheduled = w.schedule(session.spec_task_id, scheduling).await?;
         w.commit().await?;
         Ok(scheduled)
+    }
+
+    /// The end of a running session whose changes are on its task branch (and on the remote, for
+    /// a repository with one), in one write: completed with `summary` (what it reported last), its
+    /// commit's record as [`Store::record_work_session_committed`] writes it, and its task's
+    /// scheduling (the slot it leaves, the sessions its commit unblocks). A session is never
+    /// completed without its commit, so a node that dies loses no completed session's work.
+    /// `None` when messages wait for the session: nothing is written, and they are delivered first.
+    pub async fn complete_committed_work_session(
+        &self,
+        session: &WorkSession,
+        summary: Option<&str>,
+        record: CommitRecord,
+        scheduling: Scheduling<'_>,
+    ) -> Result<Option<crate::Completion>, StoreError> {
+        let mut w = self.begin_write().await?;
+        if w.messages_waiting(session.id).await? {
+            return Ok(None);
+        }
+        if let Some(summary) = summary {
+            sqlx::query("UPDATE work_sessions SET summary = $1 WHERE id = $2")
+                .bind(summary)
+                .bind(session.id.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        let completed = w.transition_work_session(session, &WorkSessionCommand::Complete, false).await?.value;
+        w.record_commit(&completed, record).await?;
+        let scheduled = w.schedule(session.spec_task_id, scheduling).await?;
+        w.commit().await?;
+        Ok(Some(crate::Completion { session: completed, scheduled }))
     }
 
     /// A scheduling pass over the task's sessions, decided on what the write reads and carried out

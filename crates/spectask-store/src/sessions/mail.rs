@@ -170,13 +170,7 @@ impl Store {
         scheduling: Option<Scheduling<'_>>,
     ) -> Result<Option<Completion>, StoreError> {
         let mut w = self.begin_write().await?;
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS waiting FROM session_messages WHERE work_session_id = $1 AND delivered_at IS NULL",
-        )
-        .bind(session.id.to_string())
-        .fetch_one(&mut *w.tx)
-        .await?;
-        if get::<i64>(&row, "waiting")? > 0 {
+        if w.messages_waiting(session.id).await? {
             return Ok(None);
         }
         if let Some(summary) = summary {
@@ -195,6 +189,19 @@ impl Store {
         };
         w.commit().await?;
         Ok(Some(Completion { session: completed, scheduled }))
+    }
+}
+
+impl crate::database::write::WriteTx<'_> {
+    /// Whether messages wait for the session (not delivered yet), as this write reads them.
+    pub(crate) async fn messages_waiting(&mut self, session: WorkSessionId) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS waiting FROM session_messages WHERE work_session_id = $1 AND delivered_at IS NULL",
+        )
+        .bind(session.to_string())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(get::<i64>(&row, "waiting")? > 0)
     }
 }
 

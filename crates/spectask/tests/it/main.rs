@@ -23,6 +23,7 @@ mod coordination;
 mod crash_restart;
 mod daily_budget;
 mod demo;
+mod durable_nodes;
 mod failing_agent;
 mod fake_forge;
 mod fake_llm;

@@ -47,7 +47,7 @@ pub(crate) async fn before_review(ctx: &Ctx, task: &SpecTask) -> Result<Review, 
                 data: json!({ "step": "integrate", "commit": commit.to_string() }),
             };
             ctx.store.record_coordination_unless_logged(entry).await?;
-            repos::push_task_work(ctx, task, &repo).await?;
+            repos::push_task_work(task, &repo).await?;
             Ok(Review::Ready)
         }
         Integration::Conflicts { files } => {
