@@ -368,9 +368,28 @@ pub(crate) fn exclude_dir(git_dir: &Path, name: &str, dropped: Option<&str>) -> 
 }
 
 /// Writes `text` to `path` aside, then renames it into place: a reader never sees it half written.
+/// The file keeps its mode and group (a shared repository's group-writable files stay so); a new
+/// one is group-writable when its directory is, as git makes the files of a shared repository.
 fn replace_file(path: &Path, text: &str) -> Result<(), GitError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let aside = path.with_extension(format!("spectask-{}", std::process::id()));
     std::fs::write(&aside, text).map_err(io_err("write", &aside))?;
+    let keep = match std::fs::metadata(path) {
+        Ok(old) => Some((old.mode() & 0o7777, Some(old.gid()))),
+        Err(_) => {
+            let dir = path.parent().and_then(|d| std::fs::metadata(d).ok());
+            let written = std::fs::metadata(&aside).map_err(io_err("read", &aside))?;
+            dir.filter(|d| d.mode() & 0o020 != 0).map(|_| ((written.mode() & 0o7777) | 0o060, None))
+        }
+    };
+    if let Some((mode, group)) = keep {
+        if let Some(group) = group {
+            // Not the owner's to change only for another user's file: its mode is kept all the same.
+            let _ = std::os::unix::fs::chown(&aside, None, Some(group));
+        }
+        std::fs::set_permissions(&aside, std::fs::Permissions::from_mode(mode))
+            .map_err(io_err("set the mode of", &aside))?;
+    }
     std::fs::rename(&aside, path).map_err(io_err("replace", path))
 }
 

@@ -693,8 +693,14 @@ fn group_shared_repository() {
     assert!(shared_file(own_file_mode) && shared_dir(own_dir_mode), "{own_file_mode:o} {own_dir_mode:o}");
     let before: std::collections::HashSet<PathBuf> =
         walk(&root.join(".git/objects")).into_iter().chain(walk(&root.join(".git/refs"))).collect();
+    let exclude = root.join(".git/info/exclude");
+    let exclude_mode = mode(&exclude);
+    assert!(shared_file(exclude_mode), "{exclude_mode:o}");
 
     run_whole_task(&root, "7f3a-shared", Shape { binary: true, ..Shape::default() });
+    let lines = std::fs::read_to_string(&exclude).unwrap();
+    assert!(lines.contains(".git-worktrees"), "spectask's line is in it:\n{lines}");
+    assert_eq!(mode(&exclude), exclude_mode, "info/exclude keeps the mode git gave it");
 
     let mut made = Vec::new();
     let mut wrong = Vec::new();
