@@ -22,7 +22,9 @@ use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::git_http::{GitHttp, HeldPushes, HoldAt};
 use crate::implementation::{sessions, wait_for_state, wait_until};
 use crate::remote_repos::upstream;
-use crate::support::{CoderConfig, Server, coder_data, http_json, json, parent_of, processes_with, stderr};
+use crate::support::{
+    CoderConfig, Server, coder_data, http_json, json, parent_of, processes_with, stderr, stdout,
+};
 
 /// Sessions 1 and 2 take the same while, then write their file: they finish together and push at
 /// once. Session 3 writes at once.
@@ -137,7 +139,13 @@ impl Cluster {
         std::fs::rename(&made, &bare).unwrap();
         let url = format!("{}/{name}.git", self.http.base);
         let added = self.nodes[0].server().task_like(&["repo", "add", &url, "--json"]);
-        assert!(added.status.success(), "{}", stderr(&added));
+        assert!(
+            added.status.success(),
+            "repo add {url}: {}: {}{}",
+            added.status,
+            stdout(&added),
+            stderr(&added)
+        );
         Repository { bare, clone: PathBuf::from(json(&added)["path"].as_str().unwrap()) }
     }
 
