@@ -44,7 +44,7 @@ pub use spending::budget::{
 pub use spending::meter::TurnMeter;
 pub use spending::usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
 pub use task::issue::TaskIssue;
-pub use task::prerequisite::{HoldBefore, Prerequisite};
+pub use task::prerequisite::{HoldBefore, Prerequisite, PrerequisiteHold};
 pub use task::pull_request::{
     CheckState, PullRequestCheck, PullRequestReview, PullRequestState, ReviewVerdict, TaskPullRequest,
 };

@@ -49,20 +49,101 @@ pub fn holds(hold: HoldBefore, from: SpecTaskStatus) -> bool {
     }
 }
 
-/// Why a task with these prerequisites may not start yet, or `None` when every one is done.
-pub fn waiting_reason(prerequisites: &[Prerequisite]) -> Option<String> {
-    let ended: Vec<String> = prerequisites
+/// Whether a prerequisite in `status` ended without being done: it holds its dependents.
+fn ended(status: SpecTaskStatus) -> bool {
+    matches!(status, SpecTaskStatus::Failed | SpecTaskStatus::Rejected | SpecTaskStatus::Cancelled)
+}
+
+/// What holds a task for good until a person acts: a prerequisite that ended without being done,
+/// directly or further down the chain of prerequisites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrerequisiteHold {
+    /// The task's own prerequisite that holds it.
+    pub prerequisite: Prerequisite,
+    /// The task at the root: `prerequisite` itself, or a prerequisite of it (or of one of those …)
+    /// that failed, was rejected or was cancelled.
+    pub root: Prerequisite,
+}
+
+impl PrerequisiteHold {
+    /// What a person can do: retry the root when it failed (a failed task is retried; a rejected or
+    /// cancelled one cannot be), or remove the task's prerequisite.
+    fn advice(&self) -> String {
+        let remove = format!("remove {} from this task's prerequisites", self.prerequisite.id.short());
+        match self.root.status {
+            SpecTaskStatus::Failed => format!("retry {}, or {remove}", self.root.id.short()),
+            status => format!("a {} task cannot be retried: {remove}", status.as_str()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        if self.root.id == self.prerequisite.id {
+            format!("{} is {}", self.prerequisite.named(), self.root.status.as_str())
+        } else {
+            format!(
+                "{} is held by {}, which is {}",
+                self.prerequisite.named(),
+                self.root.named(),
+                self.root.status.as_str()
+            )
+        }
+    }
+}
+
+/// What holds a task with `prerequisites` for good, if anything: its own prerequisite that ended,
+/// else the first whose chain (`all`: each task's prerequisites) leads to one that ended. Cycles
+/// are refused when prerequisites are set; one found here is not followed twice.
+pub fn holds_of(
+    prerequisites: &[Prerequisite],
+    all: &HashMap<SpecTaskId, Vec<Prerequisite>>,
+) -> Vec<PrerequisiteHold> {
+    let direct: Vec<PrerequisiteHold> = prerequisites
         .iter()
-        .filter(|p| {
-            matches!(p.status, SpecTaskStatus::Failed | SpecTaskStatus::Rejected | SpecTaskStatus::Cancelled)
-        })
-        .map(|p| format!("{} is {}", p.named(), p.status.as_str()))
+        .filter(|p| ended(p.status))
+        .map(|p| PrerequisiteHold { prerequisite: p.clone(), root: p.clone() })
         .collect();
-    if !ended.is_empty() {
-        return Some(format!(
-            "held: prerequisite {}; retry it, or remove it from this task's prerequisites",
-            ended.join(", ")
-        ));
+    if !direct.is_empty() {
+        return direct;
+    }
+    let mut seen = HashSet::new();
+    prerequisites
+        .iter()
+        .filter(|p| p.status != SpecTaskStatus::Done)
+        .find_map(|p| {
+            root_below(p.id, all, &mut seen).map(|root| PrerequisiteHold { prerequisite: p.clone(), root })
+        })
+        .into_iter()
+        .collect()
+}
+
+/// The first prerequisite that ended below `task`, depth first.
+fn root_below(
+    task: SpecTaskId,
+    all: &HashMap<SpecTaskId, Vec<Prerequisite>>,
+    seen: &mut HashSet<SpecTaskId>,
+) -> Option<Prerequisite> {
+    if !seen.insert(task) {
+        return None;
+    }
+    let below = all.get(&task)?;
+    if let Some(root) = below.iter().find(|p| ended(p.status)) {
+        return Some(root.clone());
+    }
+    below.iter().filter(|p| p.status != SpecTaskStatus::Done).find_map(|p| root_below(p.id, all, seen))
+}
+
+/// Why a task with these prerequisites may not start yet, or `None` when every one is done: held
+/// (naming the root of the hold, however far down, and what a person can do) or waiting. `all`
+/// holds each task's prerequisites, for holds further down.
+pub fn waiting_reason(
+    prerequisites: &[Prerequisite],
+    all: &HashMap<SpecTaskId, Vec<Prerequisite>>,
+) -> Option<String> {
+    let holds = holds_of(prerequisites, all);
+    if !holds.is_empty() {
+        let what: Vec<String> = holds.iter().map(PrerequisiteHold::describe).collect();
+        let advice: Vec<String> = holds.iter().map(PrerequisiteHold::advice).collect();
+        return Some(format!("held: prerequisite {}; {}", what.join(", "), advice.join("; ")));
     }
     let open: Vec<String> = prerequisites
         .iter()
@@ -129,18 +210,54 @@ mod tests {
 
     #[test]
     fn every_prerequisite_must_be_done_and_an_ended_one_holds_the_task() {
-        assert_eq!(waiting_reason(&[]), None);
+        let none = HashMap::new();
+        assert_eq!(waiting_reason(&[], &none), None);
         let done = prerequisite(1, SpecTaskStatus::Done);
-        assert_eq!(waiting_reason(std::slice::from_ref(&done)), None);
+        assert_eq!(waiting_reason(std::slice::from_ref(&done), &none), None);
         let open = prerequisite(2, SpecTaskStatus::Implementation);
-        let reason = waiting_reason(&[done.clone(), open]).unwrap();
+        let reason = waiting_reason(&[done.clone(), open], &none).unwrap();
         assert!(
             reason.starts_with("waiting for prerequisite") && reason.contains("(implementation)"),
             "{reason}"
         );
         let failed = prerequisite(3, SpecTaskStatus::Failed);
-        let reason = waiting_reason(&[done, prerequisite(2, SpecTaskStatus::Backlog), failed]).unwrap();
+        let reason =
+            waiting_reason(&[done, prerequisite(2, SpecTaskStatus::Backlog), failed], &none).unwrap();
         assert!(reason.starts_with("held: prerequisite") && reason.contains("is failed"), "{reason}");
+        assert!(reason.contains(&format!("retry {}", id(3).short())), "{reason}");
+    }
+
+    #[test]
+    fn retry_is_advised_only_where_it_works() {
+        let none = HashMap::new();
+        for status in [SpecTaskStatus::Rejected, SpecTaskStatus::Cancelled] {
+            let reason = waiting_reason(&[prerequisite(1, status)], &none).unwrap();
+            assert!(!reason.contains("retry 0"), "{reason}");
+            assert!(reason.contains("cannot be retried") && reason.contains("remove"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_hold_further_down_names_its_root() {
+        // This task needs 2 (waiting), 2 needs 3 (waiting), 3 needs 4, which was cancelled.
+        let all = HashMap::from([
+            (id(2), vec![prerequisite(3, SpecTaskStatus::Backlog)]),
+            (id(3), vec![prerequisite(5, SpecTaskStatus::Done), prerequisite(4, SpecTaskStatus::Cancelled)]),
+        ]);
+        let mine = [prerequisite(2, SpecTaskStatus::Backlog)];
+        let holds = holds_of(&mine, &all);
+        assert_eq!(holds.len(), 1);
+        assert_eq!((holds[0].prerequisite.id, holds[0].root.id), (id(2), id(4)));
+        let reason = waiting_reason(&mine, &all).unwrap();
+        assert!(reason.starts_with("held: prerequisite"), "{reason}");
+        assert!(reason.contains("is held by") && reason.contains("which is cancelled"), "{reason}");
+        assert!(reason.contains(&format!("remove {}", id(2).short())), "{reason}");
+        // A cycle on record is not followed forever.
+        let looped = HashMap::from([
+            (id(2), vec![prerequisite(3, SpecTaskStatus::Backlog)]),
+            (id(3), vec![prerequisite(2, SpecTaskStatus::Backlog)]),
+        ]);
+        assert!(waiting_reason(&mine, &looped).unwrap().starts_with("waiting for"));
     }
 
     #[test]

@@ -71,6 +71,8 @@ impl Store {
         .fetch_all(&mut *w.tx)
         .await?;
         let prerequisites = crate::tasks::prerequisites::of_waiting(&mut w).await?;
+        // Each task's prerequisites, for holds further down a chain.
+        let chains: HashMap<_, _> = prerequisites.iter().map(|(id, p)| (*id, p.tasks.clone())).collect();
         let mut admitted = Vec::new();
         for row in &waiting {
             let task = spec_task_from_row(row)?;
@@ -78,7 +80,7 @@ impl Store {
             let held = prerequisites
                 .get(&task.id)
                 .filter(|p| prerequisite::holds(p.hold_before, task.status()))
-                .and_then(|p| prerequisite::waiting_reason(&p.tasks));
+                .and_then(|p| prerequisite::waiting_reason(&p.tasks, &chains));
             if let Some(reason) = held {
                 if task_queue_reason(row)?.as_deref() != Some(reason.as_str()) {
                     set_queue_reason(&mut w, &task, Some(&reason)).await?;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use spectask_core::events::payload::SpecTaskPrerequisitesChanged;
-use spectask_core::task::prerequisite::{self, HoldBefore, Prerequisite};
+use spectask_core::task::prerequisite::{self, HoldBefore, Prerequisite, PrerequisiteHold};
 use spectask_core::{SpecTaskId, SpecTaskStatus};
 
 use crate::database::codec::{get, now, parse};
@@ -135,19 +135,35 @@ pub(crate) async fn write(
     Ok(())
 }
 
-/// The prerequisites of the tasks admission may start, read in `w` in one query: by task, the
-/// phase held and each prerequisite.
+/// The prerequisites of every task still under way (admission starts those waiting; the others'
+/// tell a hold further down a chain), read in `w` in one query: by task, the phase held and each
+/// prerequisite.
 pub(crate) async fn of_waiting(
     w: &mut WriteTx<'_>,
 ) -> Result<HashMap<SpecTaskId, PrerequisitesView>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT p.spec_task_id, p.prerequisite_id, p.hold_before, t.title, t.status \
-         FROM spec_task_prerequisites p JOIN spec_tasks d ON d.id = p.spec_task_id \
-         JOIN spec_tasks t ON t.id = p.prerequisite_id \
-         WHERE d.status IN ('backlog', 'spec_revision', 'implementation_queued') ORDER BY t.created_at, t.id",
-    )
-    .fetch_all(&mut *w.tx)
-    .await?;
+    let rows = sqlx::query(UNDER_WAY).fetch_all(&mut *w.tx).await?;
+    by_task(rows)
+}
+
+/// The prerequisites of every task still under way.
+const UNDER_WAY: &str = "SELECT p.spec_task_id, p.prerequisite_id, p.hold_before, t.title, t.status \
+     FROM spec_task_prerequisites p JOIN spec_tasks d ON d.id = p.spec_task_id \
+     JOIN spec_tasks t ON t.id = p.prerequisite_id \
+     WHERE d.status NOT IN ('done', 'failed', 'rejected', 'cancelled') ORDER BY t.created_at, t.id";
+
+impl Store {
+    /// What holds `task` for good through its prerequisites (one that failed, was rejected or was
+    /// cancelled, directly or further down a chain, with the root named), in one query.
+    pub async fn prerequisite_holds(&self, task: SpecTaskId) -> Result<Vec<PrerequisiteHold>, StoreError> {
+        let rows = sqlx::query(UNDER_WAY).fetch_all(&self.pool).await?;
+        let all = by_task(rows)?;
+        let chains: HashMap<_, _> = all.iter().map(|(id, p)| (*id, p.tasks.clone())).collect();
+        let mine = all.get(&task).map(|p| p.tasks.as_slice()).unwrap_or_default();
+        Ok(prerequisite::holds_of(mine, &chains))
+    }
+}
+
+fn by_task(rows: Vec<sqlx::any::AnyRow>) -> Result<HashMap<SpecTaskId, PrerequisitesView>, StoreError> {
     let mut by_task: HashMap<SpecTaskId, Vec<sqlx::any::AnyRow>> = HashMap::new();
     for row in rows {
         by_task.entry(parse(&row, "spec_task_id")?).or_default().push(row);

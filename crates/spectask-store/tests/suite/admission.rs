@@ -9,7 +9,38 @@ both_backends!(
     admission_respects_limits_and_priority_and_says_why_tasks_wait,
     a_task_with_no_agent_for_its_phase_waits_and_says_why,
     a_task_sent_back_from_review_waits_for_a_slot_like_any,
+    a_hold_further_down_a_chain_of_prerequisites_names_its_root,
 );
+
+/// A cancelled task holds the tasks after it however far down the chain: the last one's reason
+/// names the root, and says it cannot be retried.
+async fn a_hold_further_down_a_chain_of_prerequisites_names_its_root(store: Store) {
+    let r = repo(&store, "/repos/chain").await;
+    let limits = Admission {
+        wip: WipLimits { global: 10, per_repository: 10, per_user: 10 },
+        default_planner: true,
+        default_implementer: true,
+    };
+    let root = store.create_spec_task(new_task(&r, "root")).await.unwrap();
+    let middle = store.create_spec_task(new_task(&r, "middle")).await.unwrap();
+    let last = store.create_spec_task(new_task(&r, "last")).await.unwrap();
+    let before_planning = |id| spectask_store::Prerequisites {
+        tasks: vec![id],
+        hold_before: spectask_core::HoldBefore::Planning,
+    };
+    store.set_prerequisites(middle.id, &before_planning(root.id), "ana").await.unwrap();
+    store.set_prerequisites(last.id, &before_planning(middle.id), "ana").await.unwrap();
+    store.apply_to_spec_task(root.id, &SpecTaskCommand::Cancel).await.unwrap();
+    assert!(store.admit(&limits).await.unwrap().is_empty());
+    let reason = store.queue_reason(last.id).await.unwrap().unwrap_or_default();
+    assert!(reason.starts_with("held: prerequisite"), "{reason}");
+    assert!(reason.contains(&format!("is held by {}", root.id.short())), "{reason}");
+    assert!(reason.contains("which is cancelled") && reason.contains("cannot be retried"), "{reason}");
+    let holds = store.prerequisite_holds(last.id).await.unwrap();
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!((holds[0].prerequisite.id, holds[0].root.id), (middle.id, root.id));
+    assert!(store.prerequisite_holds(root.id).await.unwrap().is_empty());
+}
 
 /// A review asking for changes sends the task back to implementation only when a slot is free: never
 /// two tasks at work under a limit of one.

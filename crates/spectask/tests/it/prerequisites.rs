@@ -171,11 +171,17 @@ fn an_ended_prerequisite_holds_its_dependent_and_cycles_and_late_changes_are_ref
     let held = waits_with(&server, &two_id, "held: prerequisite");
     assert!(held["queue_reason"].as_str().unwrap().contains("is cancelled"), "{held:#}");
     assert_eq!(held["status"], "backlog", "{held:#}");
-    waits_with(&server, &three_id, "waiting for prerequisite");
+    assert!(held["queue_reason"].as_str().unwrap().contains("cannot be retried"), "{held:#}");
+    // The task after it is held too, naming the root: it can wait for nothing else.
+    let further = waits_with(&server, &three_id, "held: prerequisite");
+    let reason = further["queue_reason"].as_str().unwrap();
+    let root = format!("is held by {}", &one_id[one_id.len() - 8..]);
+    assert!(reason.contains(&root) && reason.contains("which is cancelled"), "{further:#}");
 
     // The person removes it: the task goes on (to wait for a planner, which this server lacks).
     let freed = server.task_json(&["after", &two_id, "--json"]);
     assert_eq!(freed["prerequisites"]["tasks"], serde_json::json!([]), "{freed:#}");
     waits_with(&server, &two_id, "no planning agent");
+    waits_with(&server, &three_id, "waiting for prerequisite");
     server.stop();
 }
