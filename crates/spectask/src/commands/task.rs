@@ -146,7 +146,6 @@ async fn create_task(client: &ApiClient, args: CreateArgs) -> anyhow::Result<Val
         "priority": args.priority,
         "planning_agent": args.planning_agent,
         "implementation_agent": args.implementation_agent,
-        "created_by": std::env::var("USER").ok(),
         "depends_on": (!args.after.is_empty()).then_some(&args.after),
         "hold_before": args.hold_before,
         "budget": args.budget.body().map(without_nulls),

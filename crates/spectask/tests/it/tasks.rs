@@ -1,6 +1,6 @@
 //! `spectask task create|list|show|cancel` against a running server, on both backends.
 
-use crate::support::{Server, git_repo, stderr, stdout};
+use crate::support::{Server, git_repo, spectask, stderr, stdout};
 
 fn create_list_restart_and_cancel(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
@@ -16,7 +16,31 @@ fn create_list_restart_and_cancel(database_url: Option<String>) {
     assert_eq!(id.len(), 36, "{out}");
     assert!(out.contains("status                backlog"), "{out}");
 
-    let listed = server.task_json(&["list", "--json"]);
+    // On a server without users the person is one identity, `local`, whatever the shell's $USER:
+    // the tasks the CLI makes are theirs as the API's and the dashboard's are (and their budget holds).
+    let made = spectask()
+        .env("USER", "ana")
+        .args([
+            "task",
+            "--server",
+            &server.url,
+            "create",
+            "--repo",
+            repo.to_str().unwrap(),
+            "Second",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    assert_eq!(made["created_by"], "local", "{made:#}");
+    let shown = server.task_json(&["show", &id, "--json"]);
+    assert_eq!(shown["created_by"], "local", "{shown:#}");
+    let second = made["id"].as_str().unwrap();
+    assert_eq!(server.task_json(&["cancel", second, "--json"])["status"], "cancelled");
+
+    let listed = server.task_json(&["list", "--json", "--status", "backlog"]);
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["items"][0]["id"], id.as_str());
     assert_eq!(listed["items"][0]["status"], "backlog");
