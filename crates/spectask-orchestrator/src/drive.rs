@@ -148,14 +148,25 @@ async fn run_turn(
     let interactive = editor.is_some()
         || (task.kind == spectask_core::TaskKind::Interactive && session.parent_id.is_none());
     let was_prompted = facts.prompted;
+    let ended_turn = facts.ended_turn.clone().filter(|_| !interactive && was_prompted);
     let mut after = AfterTurns::new(was_prompted);
-    let DrivenThread { instance, worktree, acp, first, opened } =
+    let DrivenThread { instance, worktree, acp, mut first, opened } =
         open(ctx, task, session, facts, interactive).await?;
+    // The last turn ended and an earlier drive was cut off before judging it (a crash during the
+    // check): it is judged now, and the agent is not prompted again for work it finished. A thread
+    // opened anew has lost that turn's conversation: it is told its task again.
+    let mut last = String::new();
+    let mut prompted = false;
+    if let Some(message) = ended_turn.filter(|_| opened != ThreadOpening::New) {
+        tracing::info!(session = %session.id, "judging the turn that ended before the restart");
+        first = None;
+        last = message;
+        prompted = true;
+    }
     // An editor thread of a spec task hears the spec slice with the person's first prompt, and again
     // when its agent thread had to be opened anew (its conversation is gone).
     let mut slice_due = editor.is_some() && (!was_prompted || opened == ThreadOpening::New);
-    let mut last = String::new();
-    let mut prompted = first.is_some();
+    prompted |= first.is_some();
     // The messages that waited as the last turn ended (none read yet).
     let mut waiting = None;
     if let Some(text) = first {

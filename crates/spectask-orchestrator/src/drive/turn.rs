@@ -200,7 +200,7 @@ pub(crate) async fn turn(
     if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
         let rest = std::mem::take(&mut record.rest);
         let spent = std::mem::take(&mut record.spent);
-        record::append_turn_end(ctx, session, instance.profile().model(), rest, spent).await;
+        record::append_turn_end(ctx, session, instance.profile().model(), rest, spent, None).await;
         return Err(err.into());
     }
     // Paths as the session's commit wants them: relative to the (canonical) worktree.
@@ -217,8 +217,15 @@ pub(crate) async fn turn(
     let rest = std::mem::take(&mut record.rest);
     let spent = std::mem::take(&mut record.spent);
     let model = instance.profile().model();
+    // A turn of spectask's that ended well waits for its verdict (the check): kept until the next
+    // prompt, so that a drive cut off before the verdict gives it on restart, prompting nothing.
+    let judged = !editor
+        && stalled_out.is_none()
+        && !matches!(budget_stop, Some(Some(_)))
+        && matches!(&result, Some(Ok(stop)) if stop == "end_turn");
+    let ended = judged.then_some(record.last_message.as_str());
     let (_, reported, waiting) = tokio::join!(
-        record::append_turn_end(ctx, session, model, rest, spent),
+        record::append_turn_end(ctx, session, model, rest, spent, ended),
         overlaps::report(&ctx.store, session, &touched),
         ctx.store.pending_session_messages(session.id)
     );

@@ -63,16 +63,20 @@ async fn announce(ctx: &Ctx, task: SpecTaskId, session: WorkSessionId, count: us
 }
 
 /// Appends a turn's last history `entries` of `session` with what the turn spent (see
-/// [`turn_usage`]), in one write; a failure is logged.
+/// [`turn_usage`]) and, for a turn that ended to be judged, its last message (`ended`: a drive cut
+/// off before its verdict judges it on restart instead of prompting again), in one write; a
+/// failure is logged.
 pub(crate) async fn append_turn_end(
     ctx: &Ctx,
     session: &WorkSession,
     model: Option<&str>,
     entries: Vec<NewHistoryEntry>,
     spent: TurnSpent,
+    ended: Option<&str>,
 ) {
     let usage = turn_usage(ctx, session.spec_task_id, Some(session.id), model, spent);
-    match ctx.store.append_turn_end(&entries, usage.as_ref()).await {
+    let ended = ended.map(|message| (session.id, message));
+    match ctx.store.record_turn_end(&entries, usage.as_ref(), ended).await {
         Ok(()) if !entries.is_empty() => announce(ctx, session.spec_task_id, session.id, entries.len()).await,
         Ok(()) => {}
         Err(err) => {
@@ -179,7 +183,9 @@ impl Said {
     async fn record(self, ctx: &Ctx, session: &WorkSession) -> Result<(), StoreError> {
         let count = match self {
             Said::Entries(entries) if entries.is_empty() => return Ok(()),
-            Said::Entries(entries) => ctx.store.append_history(&entries).await.map(|_| entries.len())?,
+            Said::Entries(entries) => {
+                ctx.store.record_prompt(session.id, &entries).await.map(|()| entries.len())?
+            }
             Said::NewThread { acp, said } => {
                 ctx.store.record_thread_prompted(session.id, &acp, &said).await.map(|()| said.len())?
             }

@@ -19,6 +19,8 @@ pub struct ThreadFacts {
     pub prompted: bool,
     /// The agent's id of the session's recorded thread, if one was opened.
     pub acp_session_id: Option<String>,
+    /// The last message of a turn that ended and was not judged yet (no prompt came after it).
+    pub ended_turn: Option<String>,
 }
 
 impl Store {
@@ -27,7 +29,7 @@ impl Store {
     pub async fn thread_facts(&self, work_session: WorkSessionId) -> Result<ThreadFacts, StoreError> {
         let row = sqlx::query(
             "SELECT e.client AS client, e.cwd AS cwd, e.created_at AS editor_created_at, \
-             t.acp_session_id AS acp_session_id, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM history_entries \
+             t.acp_session_id AS acp_session_id, ws.ended_turn AS ended_turn, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM history_entries \
              WHERE work_session_id = $1 AND file = $2 LIMIT 1) p) AS prompted \
              FROM work_sessions ws LEFT JOIN editor_threads e ON e.work_session_id = ws.id \
              LEFT JOIN threads t ON t.work_session_id = ws.id WHERE ws.id = $1",
@@ -53,6 +55,7 @@ impl Store {
             editor,
             prompted: get::<i64>(&row, "prompted")? > 0,
             acp_session_id: get(&row, "acp_session_id")?,
+            ended_turn: get(&row, "ended_turn")?,
         })
     }
 
@@ -108,6 +111,20 @@ impl Store {
         let mut w = self.begin_write().await?;
         w.upsert_thread(work_session, acp_session_id, ThreadStatus::Active).await?;
         w.insert_history_rows(prompt, now()).await?;
+        w.clear_ended_turn(work_session).await?;
+        w.commit().await
+    }
+
+    /// Appends what spectask (or a person) says to open a turn on a session's thread: the turn
+    /// before it, if one ended unjudged, is judged no more.
+    pub async fn record_prompt(
+        &self,
+        work_session: WorkSessionId,
+        prompt: &[NewHistoryEntry],
+    ) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
+        w.insert_history_rows(prompt, now()).await?;
+        w.clear_ended_turn(work_session).await?;
         w.commit().await
     }
 
@@ -130,6 +147,14 @@ fn thread_from_row(row: &AnyRow) -> Result<Thread, StoreError> {
 }
 
 impl WriteTx<'_> {
+    async fn clear_ended_turn(&mut self, work_session: WorkSessionId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE work_sessions SET ended_turn = NULL WHERE id = $1 AND ended_turn IS NOT NULL")
+            .bind(work_session.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Sets a work session's thread to `acp_session_id` and `status`, creating it on first use.
     async fn upsert_thread(
         &mut self,

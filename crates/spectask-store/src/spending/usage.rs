@@ -68,11 +68,29 @@ impl Store {
         entries: &[NewHistoryEntry],
         usage: Option<&NewUsage>,
     ) -> Result<(), StoreError> {
-        if entries.is_empty() && usage.is_none() {
+        self.record_turn_end(entries, usage, None).await
+    }
+
+    /// [`Self::append_turn_end`], with `ended`: a session's turn that ended and waits to be judged
+    /// (the session and the turn's last message), kept until the next prompt.
+    pub async fn record_turn_end(
+        &self,
+        entries: &[NewHistoryEntry],
+        usage: Option<&NewUsage>,
+        ended: Option<(WorkSessionId, &str)>,
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() && usage.is_none() && ended.is_none() {
             return Ok(());
         }
         let mut w = self.begin_write().await?;
         w.insert_history_rows(entries, now()).await?;
+        if let Some((session, message)) = ended {
+            sqlx::query("UPDATE work_sessions SET ended_turn = $1 WHERE id = $2")
+                .bind(message)
+                .bind(session.to_string())
+                .execute(&mut *w.tx)
+                .await?;
+        }
         if let Some(usage) = usage {
             w.insert_usage(usage).await?;
             if let (Some(session), Some(total)) = (usage.work_session_id, &usage.running_total) {

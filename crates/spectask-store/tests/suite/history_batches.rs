@@ -74,7 +74,9 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
         .unwrap();
     assert!(!store.session_was_prompted(session.id).await.unwrap());
     let facts = store.thread_facts(session.id).await.unwrap();
-    assert_eq!(facts, spectask_store::ThreadFacts { editor: None, prompted: false, acp_session_id: None });
+    let none =
+        spectask_store::ThreadFacts { editor: None, prompted: false, acp_session_id: None, ended_turn: None };
+    assert_eq!(facts, none);
     let said = NewHistoryEntry {
         spec_task_id: task.id,
         work_session_id: Some(session.id),
@@ -92,6 +94,14 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
     assert_eq!(store.thread_of(session.id).await.unwrap().unwrap().acp_session_id.as_deref(), Some("acp-2"));
     let facts = store.thread_facts(session.id).await.unwrap();
     assert_eq!((facts.editor, facts.prompted, facts.acp_session_id.as_deref()), (None, true, Some("acp-2")));
+    // A turn that ended waits for its verdict until the next prompt.
+    store.record_turn_end(&[], None, Some((session.id, "Added s."))).await.unwrap();
+    assert_eq!(store.thread_facts(session.id).await.unwrap().ended_turn.as_deref(), Some("Added s."));
+    store.record_prompt(session.id, std::slice::from_ref(&said)).await.unwrap();
+    assert_eq!(store.thread_facts(session.id).await.unwrap().ended_turn, None, "the next prompt clears it");
+    store.record_turn_end(&[], None, Some((session.id, "Again."))).await.unwrap();
+    store.record_thread_prompted(session.id, "acp-3", std::slice::from_ref(&said)).await.unwrap();
+    assert_eq!(store.thread_facts(session.id).await.unwrap().ended_turn, None, "so does a new thread's");
     // An editor's thread is known as one.
     let opening = spectask_store::EditorOpening { client: "zed".into(), cwd: "/w".into() };
     let editor = store

@@ -19,7 +19,7 @@ use crate::support::{
 
 /// Every plan task's turn uses 10,000 tokens; its one usage update (a context of 500 tokens) keeps
 /// each turn under the budgets while it runs, so they are reached as turns end.
-const SPENDING_CODER: &str = r##"
+pub(crate) const SPENDING_CODER: &str = r##"
 [[rule]]
 match = "*Your task: 1 Add the user model*"
 steps = [

@@ -14,6 +14,7 @@ mod agent_runtime;
 mod budget;
 mod budget_cap;
 mod chaos;
+mod check_crash;
 mod checks;
 mod commit_subjects;
 mod complexity;
