@@ -151,14 +151,14 @@ pub(crate) fn ensure_worktree(
     if !admin.is_dir() {
         return Err(GitError::WorktreeNameTaken { name: name.to_owned(), path });
     }
-    if kind == WorktreeKind::DesignDocs {
-        // A sparse main checkout hands its cone to the worktrees made from it; the design-docs
-        // branch is spectask's own and is checked out whole.
-        let worktree = Git::worktree(&admin, &path);
-        let sparse = worktree.output(&["config", "--bool", "core.sparseCheckout"], None)?;
-        if String::from_utf8_lossy(&sparse.stdout).trim() == "true" {
-            worktree.run(&["sparse-checkout", "disable"])?;
-        }
+    // A sparse main checkout hands its cone (and sparse index) to the worktrees made from it. The
+    // design-docs branch is spectask's own, and a task's agent works on the whole tree (what it
+    // writes outside the cone is committed like the rest): both are checked out whole. The
+    // worktree's own configuration says so; the person's checkout keeps its cone.
+    let worktree = Git::worktree(&admin, &path);
+    let sparse = worktree.output(&["config", "--bool", "core.sparseCheckout"], None)?;
+    if String::from_utf8_lossy(&sparse.stdout).trim() == "true" {
+        worktree.run(&["sparse-checkout", "disable"])?;
     }
     let marker = admin.join(MARKER);
     std::fs::write(&marker, format!("{}\n", kind.as_str())).map_err(io_err("write", &marker))?;

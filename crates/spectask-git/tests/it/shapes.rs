@@ -525,6 +525,40 @@ fn sparse_checkout_in_cone_mode_with_a_sparse_index() {
     );
 }
 
+/// A task worktree is a full checkout whatever the person's sparse cone (and sparse index): the
+/// agent sees every file, and what it writes outside the cone is committed; the person's own
+/// checkout stays as sparse as it was.
+#[test]
+fn a_task_worktree_is_whole_outside_a_sparse_cone() {
+    for sparse_index in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = new_repo(dir.path(), &[]);
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        std::fs::write(root.join("docs/guide.md"), "# Guide\n").unwrap();
+        git(&root, &["add", "docs"]);
+        git(&root, &["commit", "-q", "-m", "files outside the cone"]);
+        let mut set = vec!["sparse-checkout", "set", "--cone", "src"];
+        if sparse_index {
+            set.push("--sparse-index");
+        }
+        git(&root, &set);
+        let repo = Repo::register(&root, &RegisterOptions::default()).unwrap().repo;
+        let task = TaskHandle::new("7f3a-cone").unwrap();
+        let worktree = repo.ensure_task_worktree(&task).unwrap().path;
+        assert!(worktree.join("docs/guide.md").is_file(), "the whole tree is checked out{}", state(&root));
+        std::fs::write(worktree.join("docs/guide.md"), "# Guide, edited\n").unwrap();
+        std::fs::write(worktree.join("docs/new.md"), "# New\n").unwrap();
+        let committed = repo.commit_work_session(&task, &session("7f3a-cone"));
+        let committed = ok(&root, "the commit outside the cone", committed).expect("a commit");
+        let mut paths: Vec<&str> = committed.changed_files.iter().map(|f| f.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["docs/guide.md", "docs/new.md"], "{}", state(&root));
+        assert_eq!(status(&worktree), "", "nothing left over{}", state(&root));
+        assert!(!root.join("docs").exists(), "the person's checkout is as sparse as before");
+        assert_eq!(git(&root, &["sparse-checkout", "list"]), "src");
+    }
+}
+
 #[test]
 fn gitattributes_text_auto_eol_crlf() {
     let dir = tempfile::tempdir().unwrap();
