@@ -28,7 +28,8 @@ pub enum GitError {
     NoCommits { path: PathBuf },
 
     #[error(
-        "repository {} has no default branch: HEAD is detached and neither origin/HEAD, main nor master exists",
+        "repository {} has no default branch: HEAD is detached and neither origin/HEAD, main nor master \
+         exists (name one with --default-branch)",
         path.display()
     )]
     NoDefaultBranch { path: PathBuf },

@@ -30,6 +30,15 @@ pub(crate) struct Location {
 /// `path` must be the root of a working tree (the main one or a linked worktree, which resolves to
 /// the main one): a directory inside a repository is refused, naming the repository's root.
 pub fn inspect_repository(path: &Path) -> Result<RepositoryInfo, GitError> {
+    let (root, head_commit, default_branch) = inspect_without_default(path)?;
+    let default_branch = default_branch.ok_or_else(|| GitError::NoDefaultBranch { path: root.clone() })?;
+    Ok(RepositoryInfo { root, default_branch, head_commit })
+}
+
+/// [`inspect_repository`] for a caller that may know the default branch itself (registration
+/// with one chosen, or recorded): the root, HEAD's commit, and the default branch when the
+/// repository says which (none on a detached HEAD without `main`, `master` or `origin/HEAD`).
+pub(crate) fn inspect_without_default(path: &Path) -> Result<(PathBuf, String, Option<String>), GitError> {
     let location = locate(path)?;
     let git = Git::at(&location.root).reading();
     let head = git.output(&["rev-parse", "-q", "--verify", "HEAD^{commit}"], None)?;
@@ -37,8 +46,8 @@ pub fn inspect_repository(path: &Path) -> Result<RepositoryInfo, GitError> {
         return Err(GitError::NoCommits { path: location.root });
     }
     let head_commit = String::from_utf8_lossy(&head.stdout).trim().to_owned();
-    let default_branch = default_branch(&git, &location.root)?;
-    Ok(RepositoryInfo { root: location.root, default_branch, head_commit })
+    let default_branch = default_branch(&git)?;
+    Ok((location.root, head_commit, default_branch))
 }
 
 /// The main working tree and common git directory of the working tree at `path`.
@@ -110,24 +119,25 @@ fn refusal(path: &Path, stderr: &str) -> GitError {
     GitError::UnusableRepository { path, reason: format!("git refuses it: {reason}") }
 }
 
-fn default_branch(git: &Git, root: &Path) -> Result<String, GitError> {
+/// The branch HEAD points at; on a detached HEAD, origin/HEAD's branch, else `main` or `master`.
+fn default_branch(git: &Git) -> Result<Option<String>, GitError> {
     let symbolic = |name: &str| -> Result<Option<String>, GitError> {
         let out = git.output(&["symbolic-ref", "-q", name], None)?;
         Ok(out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()))
     };
     if let Some(branch) = symbolic("HEAD")?.as_deref().and_then(|r| r.strip_prefix("refs/heads/")) {
-        return Ok(branch.to_owned());
+        return Ok(Some(branch.to_owned()));
     }
     let origin = symbolic("refs/remotes/origin/HEAD")?;
     if let Some(branch) = origin.as_deref().and_then(|r| r.strip_prefix("refs/remotes/origin/")) {
-        return Ok(branch.to_owned());
+        return Ok(Some(branch.to_owned()));
     }
     for candidate in ["main", "master"] {
         if git.yes_no(&["rev-parse", "-q", "--verify", &format!("refs/heads/{candidate}")])? {
-            return Ok(candidate.to_owned());
+            return Ok(Some(candidate.to_owned()));
         }
     }
-    Err(GitError::NoDefaultBranch { path: root.to_path_buf() })
+    Ok(None)
 }
 
 pub(crate) fn canonical(path: &Path) -> Result<PathBuf, GitError> {

@@ -16,7 +16,7 @@ use crate::plumbing::lock::{LockScope, RepoLock};
 use crate::plumbing::worktree::{
     Start, WORKTREES_DIR, WorktreeKind, admin_dir, ensure_worktree, worktree_path,
 };
-use crate::repository::inspect::{inspect_repository, locate};
+use crate::repository::inspect::{inspect_without_default, locate};
 
 /// The design-docs branch unless configured otherwise.
 pub const DEFAULT_DESIGN_DOCS_BRANCH: &str = "helix-design-docs";
@@ -100,16 +100,18 @@ impl Repo {
     /// recorded default branch and the record of the last design-docs tip spectask wrote. Call it
     /// again at startup to repair what a crash left behind.
     pub fn register(path: &Path, options: &RegisterOptions) -> Result<Registration, GitError> {
-        let info = inspect_repository(path)?;
-        let location = locate(&info.root)?;
+        // A detached HEAD with no `main` or `master` names no default branch: the one chosen, or
+        // recorded at an earlier registration, is.
+        let (root, _, found_default) = inspect_without_default(path)?;
+        let location = locate(&root)?;
         let main = Git::at(&location.root);
         let branch = options.design_docs_branch.as_str();
         let valid = main.yes_no(&["check-ref-format", &format!("refs/heads/{branch}")])?;
         if !valid || branch.starts_with("spectask/") {
             return Err(GitError::InvalidBranchName { name: branch.to_owned() });
         }
-        if info.default_branch == branch {
-            return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: info.root });
+        if found_default.as_deref() == Some(branch) {
+            return Err(GitError::BranchCheckedOutElsewhere { branch: branch.to_owned(), path: root });
         }
         let _lock = RepoLock::acquire(&location.git_dir, LockScope::Repository)?;
         let _design_docs = RepoLock::acquire(&location.git_dir, LockScope::DesignDocs)?;
@@ -135,7 +137,8 @@ impl Repo {
             .default_branch
             .clone()
             .or(recorded.map(|r| r.default_branch))
-            .unwrap_or(info.default_branch);
+            .or(found_default)
+            .ok_or_else(|| GitError::NoDefaultBranch { path: location.root.clone() })?;
         let repo = Repo {
             root: location.root,
             git_dir: location.git_dir,

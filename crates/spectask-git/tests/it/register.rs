@@ -191,3 +191,31 @@ fn the_hook_policy_is_recorded_and_kept() {
     assert_eq!(Repo::register(&root, &run).unwrap().repo.hooks(), spectask_git::HookPolicy::Run);
     assert_eq!(Repo::open(&root).unwrap().hooks(), spectask_git::HookPolicy::Run);
 }
+
+/// A person on a detached HEAD whose repository has only `develop` registers it with
+/// `--default-branch develop`; tasks then branch from `develop`, and registering again (each node,
+/// each start) keeps it. Without a choice, registration says how to make one.
+#[test]
+fn a_detached_head_with_only_develop_registers_with_develop_as_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = init_repo(dir.path(), "develop");
+    git(&root, &["checkout", "-q", "--detach", "develop"]);
+    let err = Repo::register(&root, &RegisterOptions::default()).unwrap_err();
+    assert!(matches!(err, GitError::NoDefaultBranch { .. }), "{err}");
+    assert!(err.to_string().contains("--default-branch"), "{err}");
+
+    let options =
+        RegisterOptions { default_branch: Some("develop".to_owned()), ..RegisterOptions::default() };
+    let repo = Repo::register(&root, &options).unwrap().repo;
+    assert_eq!(repo.default_branch(), "develop");
+    let again = Repo::register(&root, &RegisterOptions::default()).unwrap().repo;
+    assert_eq!(again.default_branch(), "develop", "the recorded choice is kept");
+    assert_eq!(Repo::open(&root).unwrap().default_branch(), "develop");
+
+    let task = TaskHandle::new("7f3a-develop").unwrap();
+    commit_in_task(&again, &task, &[("feature.rs", "fn feature() {}\n")], &[]);
+    let base = git(&root, &["merge-base", "develop", &task.branch()]);
+    assert_eq!(base, git(&root, &["rev-parse", "develop"]), "the task starts from develop");
+    assert_eq!(git(&root, &["rev-parse", "HEAD"]), git(&root, &["rev-parse", "develop"]), "HEAD stays put");
+    assert_fsck_clean(&root);
+}
