@@ -281,6 +281,42 @@ impl Repo {
             .collect())
     }
 
+    /// Files in the task's worktree under a submodule that is not checked out there (its
+    /// repository could not be fetched): git sees neither them nor their directory's contents, so a
+    /// commit would leave them out without a word. They are listed, to be reported. Empty when the
+    /// repository has no submodules.
+    pub fn files_in_absent_submodules(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
+        let worktree = self.task_checkout(task)?;
+        if !worktree.path.join(".gitmodules").is_file() {
+            return Ok(Vec::new());
+        }
+        let out = worktree.git.reading().run(&["ls-files", "--stage", "-z"])?;
+        let mut files = Vec::new();
+        for entry in crate::plumbing::cmd::nul_fields(&out) {
+            // `<mode> <object> <stage>\t<path>`: mode 160000 is a submodule.
+            let entry = String::from_utf8_lossy(entry);
+            let Some((meta, path)) = entry.split_once('\t') else { continue };
+            let dir = worktree.path.join(path);
+            if !meta.starts_with("160000 ") || dir.join(".git").exists() || !dir.is_dir() {
+                continue;
+            }
+            let mut pending = vec![dir.clone()];
+            while let Some(at) = pending.pop() {
+                let Ok(entries) = std::fs::read_dir(&at) else { continue };
+                for found in entries.flatten() {
+                    let found = found.path();
+                    if found.is_dir() && !found.is_symlink() {
+                        pending.push(found);
+                    } else if let Ok(relative) = found.strip_prefix(&worktree.path) {
+                        files.push(relative.to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.
     pub fn task_uncommitted(&self, task: &TaskHandle) -> Result<Vec<String>, GitError> {
         uncommitted_files(&self.task_checkout(task)?.git)

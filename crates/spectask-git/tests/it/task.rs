@@ -447,8 +447,39 @@ fn changes_inside_a_submodule_are_reported_not_dropped() {
 
     std::fs::write(wt.join("vendor/lib/README.md"), "patched\n").unwrap();
     std::fs::write(wt.join("app.txt"), "app\n").unwrap();
-    let committed = repo.commit_work_session(&task, &session_commit("app and a patched library")).unwrap();
-    let files: Vec<String> = committed.unwrap().changed_files.into_iter().map(|f| f.path).collect();
-    assert_eq!(files, ["app.txt"]);
+    assert_eq!(committed_files(&repo, &task, "app and a patched library"), ["app.txt"]);
     assert_eq!(repo.submodules_with_changes(&task).unwrap(), ["vendor/lib"]);
+}
+
+/// A submodule whose repository cannot be fetched is not checked out in the task's worktree: a
+/// file an agent writes under its path is invisible to git, and would be left out of the commit
+/// without a word. It is listed, to be reported; the rest of the work is committed.
+#[test]
+fn files_under_a_submodule_not_checked_out_are_listed_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let head = git(repo.root(), &["rev-parse", "HEAD"]);
+    std::fs::write(
+        repo.root().join(".gitmodules"),
+        "[submodule \"vendor/gone\"]\n\tpath = vendor/gone\n\turl = /nonexistent/gone.git\n",
+    )
+    .unwrap();
+    git(repo.root(), &["update-index", "--add", "--cacheinfo", &format!("160000,{head},vendor/gone")]);
+    git(repo.root(), &["add", ".gitmodules"]);
+    git(repo.root(), &["commit", "-qm", "a submodule nobody can fetch"]);
+    let task = TaskHandle::new("5d6e-gone").unwrap();
+    let wt = repo.ensure_task_worktree(&task).unwrap().path;
+    assert!(repo.files_in_absent_submodules(&task).unwrap().is_empty());
+
+    std::fs::create_dir_all(wt.join("vendor/gone/src")).unwrap();
+    std::fs::write(wt.join("vendor/gone/src/fix.rs"), "fn fix() {}\n").unwrap();
+    std::fs::write(wt.join("app.txt"), "app\n").unwrap();
+    assert_eq!(committed_files(&repo, &task, "app and a fix"), ["app.txt"]);
+    assert_eq!(repo.files_in_absent_submodules(&task).unwrap(), ["vendor/gone/src/fix.rs"]);
+}
+
+/// The files of a session's commit of everything in the task's worktree.
+fn committed_files(repo: &Repo, task: &TaskHandle, message: &str) -> Vec<String> {
+    let committed = repo.commit_work_session(task, &session_commit(message)).unwrap();
+    committed.expect("a commit").changed_files.into_iter().map(|f| f.path).collect()
 }

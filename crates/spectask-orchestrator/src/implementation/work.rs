@@ -48,7 +48,7 @@ pub(crate) async fn finish(
 ) -> Result<bool, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
-    let (committed, submodules) = match found {
+    let (committed, left) = match found {
         Some(commit) => {
             let reading = repo.clone();
             let files = repos::blocking(move || {
@@ -56,13 +56,13 @@ pub(crate) async fn finish(
                 reading.changed_files(parent, commit)
             })
             .await?;
-            (Some(CommittedChanges { commit, changed_files: files }), Vec::new())
+            (Some(CommittedChanges { commit, changed_files: files }), LeftOut::default())
         }
         None => commit_session_changes(ctx, task, session, &repo, &name).await?,
     };
     repos::push_task_work(task, &repo).await?;
     let summary_text = summary.unwrap_or_default();
-    let record = commit_record(task, session, summary_text, committed.as_ref(), &submodules);
+    let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
     let decider = sessions::decider(ctx, task).await?;
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
     let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
@@ -94,15 +94,22 @@ pub(crate) async fn earlier_commit(
     repos::blocking(move || repo.session_commit(&name, &id)).await
 }
 
-/// Commits what `session` changed to the task branch with its trailers; with the submodules
-/// holding changes of their own, which the commit cannot hold.
+/// What a session's commit cannot hold: the submodules holding changes of their own, and files
+/// written under submodules not checked out here (git takes neither).
+#[derive(Default)]
+struct LeftOut {
+    submodules: Vec<String>,
+    absent: Vec<String>,
+}
+
+/// Commits what `session` changed to the task branch with its trailers; with what it cannot hold.
 async fn commit_session_changes(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     repo: &Repo,
     name: &TaskHandle,
-) -> Result<(Option<CommittedChanges>, Vec<String>), JobError> {
+) -> Result<(Option<CommittedChanges>, LeftOut), JobError> {
     let implements = requirement_ids(ctx, task, session).await?;
     let commit = WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
@@ -113,11 +120,13 @@ async fn commit_session_changes(
         paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
     };
     let (committing, name) = (repo.clone(), name.clone());
-    repos::blocking(move || {
+    let (committed, submodules, absent) = repos::blocking(move || {
         let committed = committing.commit_work_session(&name, &commit)?;
-        Ok((committed, committing.submodules_with_changes(&name)?))
+        let absent = committing.files_in_absent_submodules(&name)?;
+        Ok((committed, committing.submodules_with_changes(&name)?, absent))
     })
-    .await
+    .await?;
+    Ok((committed, LeftOut { submodules, absent }))
 }
 
 /// What a session's commit records: its history entry, and its coordination entries (its plan
@@ -127,20 +136,25 @@ fn commit_record(
     session: &WorkSession,
     summary: &str,
     committed: Option<&CommittedChanges>,
-    submodules: &[String],
+    left: &LeftOut,
 ) -> CommitRecord {
     // Changes inside a submodule belong to its own repository: reported, never dropped silently.
-    let left_out = match submodules {
-        [] => String::new(),
-        paths => {
-            let listed: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
-            format!(
-                "Not committed: changes inside the submodule(s) {}, which belong to their own \
-                 repositories (commit them there).\n\n",
-                listed.join(", ")
-            )
-        }
-    };
+    let listed = |paths: &[String]| paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    let mut left_out = String::new();
+    if !left.submodules.is_empty() {
+        left_out.push_str(&format!(
+            "Not committed: changes inside the submodule(s) {}, which belong to their own repositories \
+             (commit them there).\n\n",
+            listed(&left.submodules)
+        ));
+    }
+    if !left.absent.is_empty() {
+        left_out.push_str(&format!(
+            "Not committed: {}, written under a submodule that is not checked out here (its repository \
+             could not be fetched); git cannot take files there.\n\n",
+            listed(&left.absent)
+        ));
+    }
     let history = match committed {
         Some(c) => {
             let files: Vec<String> =
@@ -195,7 +209,7 @@ pub(crate) async fn commit_completed(
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
     // Committing again after a crash before the record finds nothing left to commit.
-    let (committed, submodules) = commit_session_changes(ctx, task, session, &repo, &name).await?;
+    let (committed, left) = commit_session_changes(ctx, task, session, &repo, &name).await?;
     if committed.is_none() && made_here && repo.remote().is_some() {
         let message = format!(
             "session {} was completed while another node held the task; what it left uncommitted there \
@@ -213,7 +227,7 @@ pub(crate) async fn commit_completed(
         ctx.store.record_coordination_unless_logged(entry).await?;
     }
     repos::push_task_work(task, &repo).await?;
-    let record = commit_record(task, session, summary, committed.as_ref(), &submodules);
+    let record = commit_record(task, session, summary, committed.as_ref(), &left);
     // The commit's history, the coordination entries (a rerun after a crash that came after they
     // were written does not log them twice), the committed mark and the task's scheduling, decided
     // on the sessions as that write reads them: one write, which starts the sessions this commit
