@@ -1,7 +1,8 @@
 //! What `GET /metrics` reports, in the OpenMetrics text format Prometheus scrapes: SpecTasks and
 //! work sessions by state, the job queue, this node's live agent instances (read at each scrape,
 //! the store's in a fixed number of aggregate queries), how long the orchestrator takes to react
-//! to a change (a job claimed after it became due) and the API's latency per route template.
+//! to a change (a job claimed after it became due), the API's latency per route template, and
+//! each forge connection's requests by how they ended and the quota its forge last stated.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -59,6 +60,19 @@ struct CostLabels {
     currency: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ForgeLabel {
+    /// The connection's name in the configuration.
+    forge: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ForgeRequestLabels {
+    forge: String,
+    /// `answered`, `not_modified`, `rate_limited`, `held`, `refused` or `failed`.
+    outcome: &'static str,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// The process's metrics; shared by the server and the orchestrator it observes.
@@ -74,6 +88,10 @@ pub struct Metrics {
     cost: Family<CostLabels, Counter<f64, AtomicU64>>,
     reactions: Histograms<JobLabel>,
     http: Histograms<HttpLabels>,
+    forge_requests: Family<ForgeRequestLabels, Counter>,
+    forge_quota_remaining: Family<ForgeLabel, Gauge>,
+    forge_quota_limit: Family<ForgeLabel, Gauge>,
+    forge_waiting_until: Family<ForgeLabel, Gauge>,
     /// One scrape at a time sets the gauges and encodes them.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -107,6 +125,10 @@ impl Metrics {
             cost: Family::default(),
             reactions: Family::new_with_constructor(reaction_histogram),
             http: Family::new_with_constructor(http_histogram),
+            forge_requests: Family::default(),
+            forge_quota_remaining: Family::default(),
+            forge_quota_limit: Family::default(),
+            forge_waiting_until: Family::default(),
             scrape: tokio::sync::Mutex::new(()),
             registry: Registry::default(),
         };
@@ -146,18 +168,59 @@ impl Metrics {
             Unit::Seconds,
             metrics.http.clone(),
         );
+        registry.register(
+            "forge_requests",
+            "Requests to each forge connection by how they ended: answered, not_modified (a 304, free \
+             of GitHub's quota), rate_limited, held (not sent: waiting for the forge's reset), \
+             refused, failed",
+            metrics.forge_requests.clone(),
+        );
+        registry.register(
+            "forge_quota_remaining",
+            "Requests left in each forge connection's rate-limit window, as the forge last said",
+            metrics.forge_quota_remaining.clone(),
+        );
+        registry.register(
+            "forge_quota_limit",
+            "Requests each forge connection's rate-limit window allows, as the forge last said",
+            metrics.forge_quota_limit.clone(),
+        );
+        registry.register_with_unit(
+            "forge_waiting_until",
+            "Until when (Unix time) a forge connection sends nothing, as its rate limit asked; 0: no wait",
+            Unit::Seconds,
+            metrics.forge_waiting_until.clone(),
+        );
         Self { registry, ..metrics }
     }
 
     /// The text of a scrape: the gauges set from `census` and `live_agents`, the counters brought
-    /// up to the ledger's totals in `usage` (which only grow), then everything encoded.
+    /// up to the ledger's totals in `usage` and the connections' in `forges` (which only grow),
+    /// then everything encoded.
     pub(crate) async fn render(
         &self,
         census: Census,
         usage: UsageCensus,
         live_agents: usize,
+        forges: &spectask_forge::Forges,
     ) -> Result<String, std::fmt::Error> {
         let _one = self.scrape.lock().await;
+        for forge in forges.iter() {
+            let usage = forge.usage();
+            for outcome in spectask_forge::RequestOutcome::ALL {
+                let labels = ForgeRequestLabels { forge: forge.name.clone(), outcome: outcome.as_str() };
+                let counter = self.forge_requests.get_or_create(&labels);
+                counter.inc_by(usage.count(outcome).saturating_sub(counter.get()));
+            }
+            let label = ForgeLabel { forge: forge.name.clone() };
+            if let Some(quota) = usage.quota {
+                let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+                self.forge_quota_remaining.get_or_create(&label).set(gauge(quota.remaining));
+                self.forge_quota_limit.get_or_create(&label).set(gauge(quota.limit));
+            }
+            let until = usage.limited_until.map_or(0, |until| until.timestamp());
+            self.forge_waiting_until.get_or_create(&label).set(until);
+        }
         for (repository, user, tokens) in usage.tokens {
             let kinds = [
                 ("input", tokens.input_tokens),

@@ -25,7 +25,10 @@ async fn get_metrics(State(state): State<AppState>, _caller: Caller) -> Result<R
     let census = state.store.census().await?;
     let usage = state.store.usage_census().await?;
     let live_agents = state.runtime.live_count().await;
-    let text =
-        state.metrics.render(census, usage, live_agents).await.map_err(|err| ApiError::internal(&err))?;
+    let text = state
+        .metrics
+        .render(census, usage, live_agents, &state.forges)
+        .await
+        .map_err(|err| ApiError::internal(&err))?;
     Ok(([(CONTENT_TYPE, OPENMETRICS_TEXT)], text).into_response())
 }

@@ -14,15 +14,6 @@ use crate::support::{CoderConfig, Server, coder_data, git_repo, json, stderr};
 /// The scripted agent's answers: a changelog first, then what a review or a failing check asks.
 pub const CHANGELOG: &str = "[[rule]]\nmatch = \"*check `test` failed: 1 test failed*\"\nsteps = [\n  { write_file = { path = \"FIXED.md\", content = \"fixed\\n\" } },\n  { message = \"Fixed the test.\" },\n]\n\n[[rule]]\nmatch = \"*reviewer asked for changes*CHANGELOG.md:1*\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\\n- Added a changelog.\\n\" } },\n  { message = \"Listed the change.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: Add notes*\"\nsteps = [\n  { write_file = { path = \"NOTES.md\", content = \"notes\\n\" } },\n  { message = \"Added NOTES.md.\" },\n]\n\n[[rule]]\nmatch = \"*Your task: *\"\nsteps = [\n  { write_file = { path = \"CHANGELOG.md\", content = \"# Changes\\n\" } },\n  { message = \"Added CHANGELOG.md.\" },\n]\n";
 
-/// Exactly the scopes docs/forges.md says a token of the forge of `kind` needs.
-pub fn documented_scopes(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "gitlab" => &["api"],
-        "forgejo" => &["write:repository", "write:issue"],
-        _ => &["repo"],
-    }
-}
-
 /// A repository `acme/<name>` on the fake forge of `kind` (`github`, `gitlab`, `forgejo`; on GitLab
 /// in a subgroup, `acme/web/<name>`), backed by a bare repository served over smart HTTP, and a
 /// server configured with a forge connection to it whose token has `grant`.
@@ -69,7 +60,8 @@ impl OnForge {
         // Tokens are per test: the fake is shared by the test process.
         let token = format!("ghp_{}_{}", name, std::process::id());
         fake.add_repo(kind, owner, name, &bare);
-        fake.add_token(&token, "spectask-bot", documented_scopes(kind), &repo, grant);
+        let scopes = spectask_forge::testing::documented_scopes(kind);
+        fake.add_token(&token, "spectask-bot", &scopes, &repo, grant);
 
         let config = CoderConfig { orchestrator, ..CoderConfig::default() };
         let (data, _) = coder_data(dir, CHANGELOG, &config);

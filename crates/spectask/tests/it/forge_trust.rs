@@ -150,6 +150,21 @@ fn rate_limited(kind: &'static str) {
     });
     let requests = ours(&forge.fake.requests());
     assert_asked_once_then_after_the_wait(&requests[seen..], kind);
+
+    // `/metrics` counts the connection's requests by how they ended, and GitHub's stated quota.
+    let (status, metrics) = crate::support::http(&forge.server.url, "GET", "/api/v1/metrics", None);
+    assert_eq!(status, 200, "{metrics}");
+    let count = |outcome: &str| {
+        let line = format!("spectask_forge_requests_total{{forge=\"fake\",outcome=\"{outcome}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(&line)).and_then(|n| n.trim().parse::<u64>().ok())
+    };
+    assert_eq!(count("rate_limited"), Some(2), "{kind}: {metrics}");
+    assert!(count("answered").is_some_and(|n| n > 0), "{kind}: {metrics}");
+    if kind == "github" {
+        assert!(metrics.contains("spectask_forge_quota_limit{forge=\"fake\"} 5000"), "{metrics}");
+        assert!(metrics.contains("spectask_forge_quota_remaining{forge=\"fake\"} "), "{metrics}");
+    }
+    assert!(metrics.contains("spectask_forge_waiting_until_seconds{forge=\"fake\"} 0"), "{kind}: {metrics}");
     forge.server.stop();
 }
 

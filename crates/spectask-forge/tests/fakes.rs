@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod setup;
-
 use serde_json::json;
 use spectask_forge::{CheckState, ForgeError, MergeMethod, PullRequestState, RequestOutcome, Verdict};
 
-use crate::setup::{FORGES, OnFake};
+use spectask_forge::testing::{FORGES, OnFake};
 
 /// More checks of a head than one page holds, the failing one on the last page: the reading has
 /// every one of them.
