@@ -96,9 +96,12 @@ struct Cluster {
     http: GitHttp,
     _llm: FakeLlm,
     dir: tempfile::TempDir,
+    /// One repository per boundary, in the order of [`BOUNDARIES`].
+    repositories: Vec<Repository>,
 }
 
 /// A scenario's repository: a bare one on the remote, registered by URL on the first node.
+#[derive(Clone)]
 struct Repository {
     bare: PathBuf,
     /// The first node's clone, which `task create --repo` names there.
@@ -123,10 +126,12 @@ impl Cluster {
             Node { name, home, data, script, server: None }
         };
         let nodes = [node("node-a"), node("node-b")];
-        let mut cluster = Cluster { database, nodes, http, _llm: llm, dir };
-        for at in 0..2 {
-            cluster.start_node(at);
-        }
+        let mut cluster = Cluster { database, nodes, http, _llm: llm, dir, repositories: Vec::new() };
+        cluster.start_node(0);
+        // Registered before the second node starts: `repo add` by URL writes the record before
+        // its URL, and a node that cannot see the path meanwhile marks it as needing attention.
+        cluster.repositories = BOUNDARIES.iter().map(|at| cluster.repository(&name(*at))).collect();
+        cluster.start_node(1);
         cluster
     }
 
@@ -212,7 +217,8 @@ fn nodes_that_share_no_disk_lose_nothing_when_killed_at_each_step_of_a_sessions_
 /// One task, its holder killed at `at`; see the module docs.
 fn scenario(cluster: &mut Cluster, at: KillAt) -> Figures {
     let started = Instant::now();
-    let repository = cluster.repository(&format!("{at:?}").to_lowercase());
+    let at_index = BOUNDARIES.iter().position(|b| name(*b) == name(at)).expect("a boundary");
+    let repository = cluster.repositories[at_index].clone();
     let (id, handle) = create_and_approve(cluster.nodes[0].server(), &repository.clone);
     let first = cluster.nodes[0].server();
     wait_for_state("sessions 1 and 2 run", || {
@@ -267,6 +273,11 @@ fn scenario(cluster: &mut Cluster, at: KillAt) -> Figures {
     assert_no_task_failed(cluster);
     assert_fsck_clean(&repository.bare);
     Figures { at, hand_over, total: started.elapsed() }
+}
+
+/// The repository name of a boundary.
+fn name(at: KillAt) -> String {
+    format!("{at:?}").to_lowercase()
 }
 
 /// Creates the three-task spec task on `server` and approves its spec; its id and handle.
