@@ -364,3 +364,65 @@ async fn budget_amounts_are_checked_and_currencies_upper_cased() {
     let (_, task) = api.call("GET", &format!("/api/v1/spec-tasks/{id}"), None).await;
     assert_eq!(task["budget"]["cost"]["amount"], 2.5, "the refused change left the budget: {task}");
 }
+
+/// A plan that cannot be scheduled (two tasks with one id, a dependency on a task it does not have)
+/// is a lint error, and lint errors gate approval on every route: an adoption approved at once is
+/// refused and takes nothing up; the spec waits in review, where approving is refused until a
+/// person gives a reason, which the review records.
+#[tokio::test]
+async fn lint_errors_block_approval_until_a_reason_overrides_them() {
+    let api = Api::new().await;
+    let repo = api.repo("app");
+    let folder = Path::new(&repo).join(".kiro/specs/bad");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("requirements.md"),
+        "# Requirements\n\n### Requirement 1: Login\n\n#### Acceptance Criteria\n\n\
+         1. WHEN a user logs in THEN the service SHALL answer 200\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("design.md"), "# Design\n\n## Overview\n\nA login route.\n").unwrap();
+    std::fs::write(
+        folder.join("tasks.md"),
+        "# Implementation Plan\n\n- [ ] 1. Add the route\n- [ ] 1. Add the test\n- [ ] 2. Wire it\n  - _Depends: 7_\n",
+    )
+    .unwrap();
+    git(Path::new(&repo), &["add", "-A"]);
+    git(Path::new(&repo), &["commit", "-q", "-m", "spec"]);
+
+    let adopt = |extra: Value| {
+        let mut body = json!({ "repo": repo, "folder": ".kiro/specs/bad" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        api.call("POST", "/api/v1/spec-tasks/adopt", Some(body))
+    };
+    let (status, resp) = adopt(json!({ "approve": true })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{resp}");
+    let (code, message) = error(&resp);
+    assert_eq!(code, "lint_errors");
+    assert!(message.contains("error[T001]") && message.contains("error[T002]"), "{message}");
+    assert!(message.contains("--despite-lint"), "the override is named: {message}");
+    let (_, list) = api.call("GET", "/api/v1/spec-tasks", None).await;
+    assert_eq!(list["total"], 0, "a refused adoption takes nothing up: {list}");
+
+    let (status, task) = adopt(json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let id = task["id"].as_str().unwrap();
+    let approve = format!("/api/v1/spec-tasks/{id}/approve-specs");
+    let (status, resp) = api.call("POST", &approve, None).await;
+    assert_eq!((status, error(&resp).0), (StatusCode::CONFLICT, "lint_errors"), "{resp}");
+    let (status, resp) = api.call("POST", &approve, Some(json!({ "despite_lint": "  " }))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a blank reason is none: {resp}");
+    let (_, still) = api.call("GET", &format!("/api/v1/spec-tasks/{id}"), None).await;
+    assert_eq!(still["status"], "spec_review", "{still}");
+
+    let body = json!({ "comments": "ship it", "despite_lint": "the ids are fixed in the next round" });
+    let (status, reviewed) = api.call("POST", &approve, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{reviewed}");
+    let comments = reviewed["review"]["comments"].as_str().unwrap();
+    assert!(comments.starts_with("ship it"), "{comments}");
+    assert!(
+        comments.contains("lint error(s): the ids are fixed in the next round")
+            && comments.contains("error[T001]"),
+        "{comments}"
+    );
+}

@@ -1799,10 +1799,16 @@ export interface components {
         AdoptSpec: {
             /**
              * @description Approve it at once: it is committed to the design-docs branch and implemented without a
-             *     spec review (default false: it waits in spec review).
+             *     spec review (default false: it waits in spec review). A spec with lint errors is refused
+             *     (409 `lint_errors`, nothing taken up) unless `despite_lint` gives a reason.
              */
             approve?: boolean | null;
             complexity?: components["schemas"]["Complexity"] | null;
+            /**
+             * @description With `approve`: approve although the spec has lint errors, for this reason (not blank),
+             *     recorded with the review.
+             */
+            despite_lint?: string | null;
             /**
              * @description The spec folder inside the repository, as its default branch holds it
              *     (`.kiro/specs/user-auth`, `specs/003-chat-export`).
@@ -3408,6 +3414,11 @@ export interface components {
         /** @description `POST /spec-tasks/{id}/approve-specs`, `/request-changes`, `/reject`. */
         ReviewBody: {
             comments?: string;
+            /**
+             * @description Approve although the spec version has lint errors, for this reason (not blank), recorded with
+             *     the review. Without it, such a version's approval is refused (409 `lint_errors`).
+             */
+            despite_lint?: string | null;
             line_comments?: components["schemas"]["LineComment"][];
         };
         ReviewCommitDto: {

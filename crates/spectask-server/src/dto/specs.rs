@@ -17,6 +17,47 @@ pub struct ReviewBody {
     pub comments: String,
     #[serde(default)]
     pub line_comments: Vec<LineComment>,
+    /// Approve although the spec version has lint errors, for this reason (not blank), recorded with
+    /// the review. Without it, such a version's approval is refused (409 `lint_errors`).
+    #[serde(default)]
+    #[schema(pattern = r"\S")]
+    pub despite_lint: Option<String>,
+}
+
+/// The lint errors among a spec version's findings (`file:line: error[CODE]: …`): what makes a
+/// plan unschedulable or a spec contradict itself, or breaks a gate of its workflow.
+pub fn lint_errors(lint: &[String]) -> Vec<&str> {
+    lint.iter().map(String::as_str).filter(|l| l.contains(": error[")).collect()
+}
+
+/// An approval of a version with lint `errors`: refused without a reason to override them (409
+/// `lint_errors`, naming them and the override), else the comments with the override recorded.
+pub fn gate_approval(
+    errors: &[&str],
+    despite: Option<&str>,
+    comments: &str,
+    route: &str,
+) -> Result<String, crate::ApiError> {
+    if errors.is_empty() {
+        return Ok(comments.to_owned());
+    }
+    let listed: String = errors.iter().take(10).map(|e| format!("\n- {e}")).collect();
+    let Some(reason) = despite.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Err(crate::ApiError::conflict(
+            "lint_errors",
+            format!(
+                "the spec has {} lint error(s), so it cannot be approved as it is: ask for changes, or \
+                 approve despite them with a reason ({route}):{listed}",
+                errors.len()
+            ),
+        ));
+    };
+    let mut text = comments.trim().to_owned();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("Approved despite {} lint error(s): {reason}{listed}", errors.len()));
+    Ok(text)
 }
 
 /// A person's answer to one of the planner's questions.

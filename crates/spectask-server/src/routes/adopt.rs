@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::SpecTaskDto;
+use crate::dto::{SpecTaskDto, gate_approval, lint_errors};
 use crate::extract::ApiJson;
 use crate::routes::spec_tasks::{check_complexity, register_repository, task_dto};
 use crate::{ApiError, AppState, Caller};
@@ -36,8 +36,13 @@ pub struct AdoptSpec {
     #[schema(pattern = r"\S")]
     pub title: Option<String>,
     /// Approve it at once: it is committed to the design-docs branch and implemented without a
-    /// spec review (default false: it waits in spec review).
+    /// spec review (default false: it waits in spec review). A spec with lint errors is refused
+    /// (409 `lint_errors`, nothing taken up) unless `despite_lint` gives a reason.
     pub approve: Option<bool>,
+    /// With `approve`: approve although the spec has lint errors, for this reason (not blank),
+    /// recorded with the review.
+    #[schema(pattern = r"\S")]
+    pub despite_lint: Option<String>,
     pub complexity: Option<Complexity>,
     pub priority: Option<Priority>,
     pub implementation_agent: Option<String>,
@@ -94,7 +99,20 @@ async fn adopt_spec(
         design.as_deref().map(|path| (path, adopted.design.as_str())),
         tasks.as_deref().map(|path| (path, adopted.tasks.as_str())),
     ];
-    let lint = template.lint_folder(documents).grouped().iter().map(ToString::to_string).collect();
+    let lint: Vec<String> =
+        template.lint_folder(documents).grouped().iter().map(ToString::to_string).collect();
+    // An approval at once passes the lint gate before anything is taken up.
+    let approval = match body.approve {
+        Some(true) => {
+            let comments = format!("Approved when taken up from {folder}.");
+            let route = "`despite_lint` in the body; `spectask task adopt --approve --despite-lint REASON`";
+            Some(gate_approval(&lint_errors(&lint), body.despite_lint.as_deref(), &comments, route)?)
+        }
+        _ if body.despite_lint.is_some() => {
+            return Err(ApiError::bad_request("invalid_body", "despite_lint goes with approve"));
+        }
+        _ => None,
+    };
     let mut new = NewSpecTask::new(
         TaskKind::Spec,
         repository.id,
@@ -120,10 +138,10 @@ async fn adopt_spec(
         consistency: Vec::new(),
     };
     let mut task = state.store.adopt_spec(new, version).await?;
-    if body.approve == Some(true) {
+    if let Some(comments) = approval {
         let review = NewSpecReview {
             decision: ReviewDecision::Approve,
-            comments: format!("Approved when taken up from {folder}."),
+            comments,
             line_comments: Vec::new(),
             reviewer: caller.signature(),
         };

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::dto::{
     AnswerBody, ChangesRequestBody, DocumentDto, DocumentQuery, ReviewBody, ReviewDto, ReviewedDto,
-    SpecTaskDto, SpecVersionDto,
+    SpecTaskDto, SpecVersionDto, lint_errors,
 };
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::{DocumentPath, TaskPath};
@@ -73,7 +73,7 @@ async fn request_changes(
         ));
     }
     let comments = with_answers(&state, &caller, &id.0.id, body.comments, &body.answers).await?;
-    let body = ReviewBody { comments, line_comments: body.line_comments };
+    let body = ReviewBody { comments, line_comments: body.line_comments, despite_lint: None };
     review(state, caller, id, ReviewDecision::RequestChanges, body).await
 }
 
@@ -153,13 +153,29 @@ async fn review(
             format!("line comment on {} names line 0; lines start at 1", bad.document.file_name()),
         ));
     }
+    if body.despite_lint.is_some() && decision != ReviewDecision::Approve {
+        return Err(ApiError::bad_request("invalid_review", "despite_lint is for an approval only"));
+    }
+    // Lint errors gate the approval (the task must be in spec review: the store says so otherwise).
+    let comments = if decision == ReviewDecision::Approve && task.status() == SpecTaskStatus::SpecReview {
+        let version = state.store.spec_version(task.id, None).await?;
+        let route = "`despite_lint` in the body; `spectask task approve --despite-lint REASON`";
+        crate::dto::gate_approval(
+            &lint_errors(&version.lint),
+            body.despite_lint.as_deref(),
+            &body.comments,
+            route,
+        )?
+    } else {
+        body.comments
+    };
     let (applied, review) = state
         .store
         .review_spec(
             &task,
             NewSpecReview {
                 decision,
-                comments: body.comments.trim().to_owned(),
+                comments: comments.trim().to_owned(),
                 line_comments: body.line_comments,
                 reviewer: caller.signature(),
             },

@@ -45,9 +45,13 @@ pub enum TaskCommand {
         /// A title; by default the folder's name.
         #[arg(long)]
         title: Option<String>,
-        /// Approve it at once: committed and implemented without a spec review.
+        /// Approve it at once: committed and implemented without a spec review. A spec with lint
+        /// errors is refused unless --despite-lint gives a reason.
         #[arg(long)]
         approve: bool,
+        /// With --approve: approve although the spec has lint errors, for this reason (recorded).
+        #[arg(long, value_name = "REASON", requires = "approve")]
+        despite_lint: Option<String>,
         #[arg(long, value_parser = parse_enum::<Complexity>)]
         complexity: Option<Complexity>,
         #[arg(long, value_parser = parse_enum::<Priority>)]
@@ -65,6 +69,10 @@ pub enum TaskCommand {
         id: String,
         #[arg(long, short)]
         comment: Option<String>,
+        /// Approve a spec although it has lint errors, for this reason (recorded with the review);
+        /// without it such a spec is refused.
+        #[arg(long, value_name = "REASON")]
+        despite_lint: Option<String>,
     },
     /// Ask for changes to what is under review: a revised spec (a new version), or more
     /// implementation work (a follow-up session with your comments).

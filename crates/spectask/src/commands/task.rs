@@ -28,12 +28,12 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
             );
             client.post("/spec-tasks/import", Some(body)).await?
         }
-        TaskCommand::Adopt { folder, repo, title, approve, complexity, priority } => {
+        TaskCommand::Adopt { folder, repo, title, approve, despite_lint, complexity, priority } => {
             let repo = absolute_repo(&repo)?;
             let folder = folder_in(&repo, &folder);
             let body = without_nulls(json!({
                 "repo": repo, "folder": folder, "title": title, "approve": approve,
-                "complexity": complexity, "priority": priority,
+                "despite_lint": despite_lint, "complexity": complexity, "priority": priority,
             }));
             client.post("/spec-tasks/adopt", Some(body)).await?
         }
@@ -74,10 +74,14 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
             let body = without_nulls(budget.body().unwrap_or_else(|| json!({})));
             client.put(&format!("/spec-tasks/{}/budget", encode(&id)), Some(body)).await?
         }
-        TaskCommand::Approve { id, comment } => review(&client, &id, "approve", comment, &[], &[]).await?,
-        TaskCommand::Reject { id, comment } => review(&client, &id, "reject", comment, &[], &[]).await?,
+        TaskCommand::Approve { id, comment, despite_lint } => {
+            review(&client, &id, "approve", (comment, despite_lint), &[], &[]).await?
+        }
+        TaskCommand::Reject { id, comment } => {
+            review(&client, &id, "reject", (comment, None), &[], &[]).await?
+        }
         TaskCommand::RequestChanges { id, comment, lines, answers } => {
-            review(&client, &id, "request-changes", comment, &lines, &answers).await?
+            review(&client, &id, "request-changes", (comment, None), &lines, &answers).await?
         }
         TaskCommand::Spec { id, doc, version } => return spec(&client, &id, doc, version, json).await,
         TaskCommand::Sessions { id } => return crate::commands::sessions::sessions(&client, &id, json).await,
@@ -273,7 +277,7 @@ async fn review(
     client: &ApiClient,
     id: &str,
     action: &str,
-    comment: Option<String>,
+    (comment, despite_lint): (Option<String>, Option<String>),
     lines: &[String],
     answers: &[String],
 ) -> anyhow::Result<Value> {
@@ -292,6 +296,7 @@ async fn review(
     let mut body = json!({
         "comments": comment.unwrap_or_default(),
         "line_comments": line_comments,
+        "despite_lint": despite_lint,
     });
     if !answers.is_empty() {
         body["answers"] = answers.iter().map(|a| parse_answer(a)).collect::<anyhow::Result<Value>>()?;
