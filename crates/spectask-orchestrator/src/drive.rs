@@ -175,7 +175,7 @@ async fn run_turn(
         last = note_turn_end(
             &mut after,
             &mut waiting,
-            turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?,
+            prompted_turn(ctx, task, (&instance, session, &acp, worktree.as_path()), prompt, cancel).await?,
         );
     }
     // Messages from people and other sessions reach the thread between turns, and what the last
@@ -215,13 +215,13 @@ async fn run_turn(
                         }
                     };
                     let prompt = TurnPrompt { preface: slice, ..TurnPrompt::spectask(text) };
-                    turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await.map(
-                        |mut turn_end| {
+                    prompted_turn(ctx, task, (&instance, session, &acp, worktree.as_path()), prompt, cancel)
+                        .await
+                        .map(|mut turn_end| {
                             // What waited as the turn ended, but the message it heard (marked below).
                             turn_end.waiting.retain(|waiting| waiting.id != message.id);
                             note_turn_end(&mut after, &mut waiting, turn_end)
-                        },
-                    )
+                        })
                 }
             };
             // An editor heard how its turn ended: the prompt is never run again.
@@ -241,7 +241,8 @@ async fn run_turn(
                         return Ok(());
                     }
                     let prompt = TurnPrompt::spectask(text);
-                    let turn_end = turn(ctx, &instance, session, &acp, &worktree, prompt, cancel).await?;
+                    let thread = (&instance, session, &acp, worktree.as_path());
+                    let turn_end = prompted_turn(ctx, task, thread, prompt, cancel).await?;
                     last = note_turn_end(&mut after, &mut waiting, turn_end);
                     continue;
                 }
@@ -260,6 +261,42 @@ async fn run_turn(
         // it leaves, what its commit unblocks); a message that came meanwhile takes another turn.
         if work::finish(ctx, task, session, summary, None).await? {
             return Ok(());
+        }
+    }
+}
+
+/// A session's thread in its agent instance, in the worktree the agent works in.
+type OnThread<'a> = (
+    &'a std::sync::Arc<spectask_agent::AgentInstance>,
+    &'a WorkSession,
+    &'a spectask_agent::AcpSessionId,
+    &'a std::path::Path,
+);
+
+/// How many times in a row a turn cut by a stall (`on_stall = "interrupt"`) is prompted again within
+/// the drive; one more stall retries the step, as a failure would.
+const STALL_REPROMPTS: usize = 3;
+
+/// A turn of spectask's on the session's thread. A turn its agent went silent in, under
+/// `on_stall = "interrupt"`, is cut and the thread prompted again with the session's task restated
+/// (what it left in the worktree with it), in this drive: no attempt of the step is spent on it.
+async fn prompted_turn(
+    ctx: &Ctx,
+    task: &SpecTask,
+    (instance, session, acp, worktree): OnThread<'_>,
+    mut prompt: TurnPrompt,
+    cancel: &CancellationToken,
+) -> Result<TurnEnd, TurnError> {
+    let mut reprompts = 0;
+    loop {
+        match turn(ctx, instance, session, acp, worktree, prompt, cancel).await {
+            Err(TurnError::Stalled(reason)) if reprompts < STALL_REPROMPTS => {
+                reprompts += 1;
+                tracing::info!(session = %session.id, %reason, "prompting the stalled thread again");
+                let text = first_prompt::first_prompt(ctx, task, session, true).await?;
+                prompt = TurnPrompt::spectask(text);
+            }
+            other => return other,
         }
     }
 }
@@ -301,6 +338,9 @@ async fn end_with_error(ctx: &Ctx, session: &WorkSession, err: TurnError) -> Job
         TurnError::Budget(hold) => {
             let job = JobError::Retry(hold.why.clone());
             (WorkSessionCommand::Interrupt { reason: hold.pause_reason() }, job)
+        }
+        TurnError::Stalled(reason) => {
+            (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::Retry(reason))
         }
     };
     if current.status() == WorkSessionStatus::Running

@@ -29,6 +29,10 @@ pub(crate) enum TurnError {
     /// A budget that holds the task was reached while the turn ran: the turn was cancelled.
     #[error("{}", .0.why)]
     Budget(BudgetHold),
+    /// The agent went silent and its profile says `on_stall = "interrupt"`: the turn was cancelled,
+    /// for its thread to be prompted again.
+    #[error("{0}")]
+    Stalled(String),
 }
 
 impl From<JobError> for TurnError {
@@ -250,7 +254,7 @@ pub(crate) async fn turn(
         (Some(_), _) if matches!(budget_stop, Some(Some(_))) => {
             Err(TurnError::Budget(budget_stop.flatten().ok_or(TurnError::ShuttingDown)?))
         }
-        (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Job(JobError::Retry(reason))),
+        (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Stalled(reason)),
         (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::Fatal(reason))),
         (Some(result), None) => outcome_of_stop(ctx, session, result, editor, &record.refused, ended).await,
     }

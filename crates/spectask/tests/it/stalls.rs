@@ -1,8 +1,8 @@
 //! Stalls through the binary: a scripted coder goes silent in plan task 1 for seconds while the
 //! stall time is half a second. Under `notify` the session is marked stalled (with its last
 //! activity) and the mark goes when the agent speaks again; under `fail` the session fails with
-//! the reason; under `interrupt` the turn is cut and the thread prompted again, and the resumed
-//! turn finishes the work.
+//! the reason; under `interrupt` the turn is cut and the thread prompted again, in the same drive
+//! (no attempt spent: the steps have one), and the resumed turn finishes the work.
 
 use std::time::{Duration, Instant};
 
@@ -52,7 +52,8 @@ fn start(dir: &std::path::Path, llm: &FakeLlm, policy: &str) -> (Server, String,
     let profile = format!("on_stall = \"{policy}\"\n");
     let config = CoderConfig {
         profile: &profile,
-        orchestrator: "stall_after_seconds = 0.5\n",
+        // One attempt per step: a stall prompted again in the drive spends none.
+        orchestrator: "stall_after_seconds = 0.5\nmax_attempts = 1\n",
         ..CoderConfig::default()
     };
     let (data, _script) = setup_agent(dir, llm, SILENT_CODER, &config);
