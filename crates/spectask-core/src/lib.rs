@@ -43,6 +43,7 @@ pub use spending::budget::{
 };
 pub use spending::meter::TurnMeter;
 pub use spending::usage::{ContextFill, Money, Price, PriceTable, TokenCounts, UsagePart, UsageTotals};
+pub use task::attention::{AttentionKind, BudgetHolder};
 pub use task::issue::TaskIssue;
 pub use task::prerequisite::{HoldBefore, Prerequisite, PrerequisiteHold};
 pub use task::pull_request::{

@@ -3,6 +3,8 @@
 //! The server maps a view to its wire types, and clients (the dashboard, `spectask task`) read it
 //! through the API. A view only reads: it never writes.
 //!
+//! - [`attention`]: what each task and session waits for (a person, a budget, a prerequisite …),
+//!   the one rule every client shows.
 //! - [`plan_tasks`]: the one rule of a plan task's state from its sessions, which every progress
 //!   view, the exported report and the agents' `plan_status` tool read.
 //! - [`progress`]: a task's plan tasks with their states, its sessions' progress through their
@@ -11,6 +13,7 @@
 //! - [`review`]: the implementation review: commits, acceptance criteria, sessions and checks.
 //! - [`export`]: a task's report as one markdown document.
 
+pub mod attention;
 pub mod export;
 pub mod fleet;
 pub mod plan_tasks;

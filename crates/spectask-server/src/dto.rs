@@ -2,6 +2,7 @@
 //! here describes itself to the OpenAPI document (`utoipa::ToSchema`).
 
 mod agents;
+mod attention;
 mod auth;
 mod budget;
 mod coordination;
@@ -21,6 +22,7 @@ mod tasks;
 mod usage;
 
 pub use agents::*;
+pub use attention::*;
 pub use auth::*;
 pub use budget::*;
 pub use coordination::*;

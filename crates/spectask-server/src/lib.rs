@@ -9,7 +9,8 @@
 //! - Every request: `security` (the browser guard: `Host`, state changes that carry JSON or an
 //!   `Authorization` or `X-Spectask-Client` header, CORS only when configured), `auth` (the
 //!   `Caller` from an API token or a login cookie; a server without users runs open for its local
-//!   user), `error` (one error shape; `uniform_errors` rewrites axum's own), `extract` and `params`
+//!   user), `idempotency` (a request repeated with its `Idempotency-Key` answered once), `error`
+//!   (one error shape; `uniform_errors` rewrites axum's own), `extract` and `params`
 //!   (extractors and path parameters), `dto` (every wire type, one file per resource).
 //! - Ownership is checked in one place per kind: `routes::spec_tasks::load` (the caller's tasks
 //!   only), `routes::work_sessions::load_session`, `routes::repo_access::admit` (owner and
@@ -31,6 +32,7 @@ mod auth;
 mod dto;
 mod error;
 mod extract;
+mod idempotency;
 mod metrics;
 pub mod openapi;
 mod params;
@@ -43,6 +45,7 @@ pub use auth::{Auth, Caller, SESSION_COOKIE};
 /// One line of an editor turn's stream, for the client that reads it (`spectask acp`).
 pub use dto::{DailyBudgetDto, EditorTurnFrame};
 pub use error::ApiError;
+pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
 pub use metrics::Metrics;
 pub use security::{CLIENT_HEADER, Security};
 pub use state::AppState;
@@ -75,6 +78,9 @@ pub fn app_with(state: AppState, security: Security) -> Router {
         .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn(error::uniform_errors))
+        // Inside authentication (keys are per caller), outside the error shape (the kept answer
+        // is the one the client got).
+        .layer(axum::middleware::from_fn_with_state(state.store.clone(), idempotency::once))
         .layer(axum::middleware::from_fn_with_state(authenticator, auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(security), security::guard));
     let router = match cors {

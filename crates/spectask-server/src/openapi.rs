@@ -27,7 +27,10 @@ pub const API_PREFIX: &str = "/api/v1";
         title = "spectask",
         description = "Spec-driven development by AI agents: SpecTasks from a prompt, a reviewed spec, \
                        parallel work sessions, everything recorded in git. Every error answers \
-                       `{\"error\": {\"code\", \"message\"}}`."
+                       `{\"error\": {\"code\", \"message\"}}`. Every POST, PUT, PATCH and DELETE \
+                       of a caller accepts an `Idempotency-Key` header: a repeat with the same key \
+                       gets the first answer (`Idempotent-Replayed: true`) and changes nothing; \
+                       another request with it is refused (422 `idempotency_key_reused`)."
     ),
     components(schemas(ErrorBody)),
     tags(

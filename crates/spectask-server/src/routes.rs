@@ -3,6 +3,7 @@
 
 mod adopt;
 mod agents;
+mod attention;
 mod auth;
 mod budget;
 mod coordination;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(auth::router())
         .merge(spec_tasks::router())
+        .merge(attention::router())
         .merge(budget::router())
         .merge(adopt::router())
         .merge(workflows::router())

@@ -106,6 +106,7 @@ impl Security {
                     AUTHORIZATION,
                     axum::http::HeaderName::from_static(CLIENT_HEADER),
                     axum::http::HeaderName::from_static("last-event-id"),
+                    axum::http::HeaderName::from_static(crate::idempotency::IDEMPOTENCY_KEY),
                 ]))
                 .allow_credentials(true),
         )

@@ -50,6 +50,7 @@ both_backends!(
     open_streams_end_when_the_store_ends_them,
     bad_cursors_kinds_and_tasks_are_4xx_naming_the_value,
     events_waiting_for_a_client_leave_as_frames_in_one_write,
+    attention_frames_say_what_waits_first_and_after_each_change,
 );
 
 impl Fixture {
@@ -125,6 +126,20 @@ impl Sse {
             let chunk = self.body.next().await?.unwrap();
             self.ready.extend(self.parser.feed(&chunk).unwrap());
         }
+    }
+
+    /// The next frame as it came (an `attention` frame has no id of its own), within the patience.
+    async fn frame(&mut self) -> SseEvent {
+        let next = async {
+            loop {
+                if let Some(e) = self.ready.pop_front() {
+                    return e;
+                }
+                let chunk = self.body.next().await.expect("the stream is open").unwrap();
+                self.ready.extend(self.parser.feed(&chunk).unwrap());
+            }
+        };
+        tokio::time::timeout(PATIENCE, next).await.expect("a frame within the patience")
     }
 
     async fn take(&mut self, n: usize) -> Vec<Received> {
@@ -326,4 +341,53 @@ async fn events_waiting_for_a_client_leave_as_frames_in_one_write(postgres: bool
         .collect();
     assert_eq!(stored.len(), 3);
     assert_eq!(chunk, expected, "the three events in one chunk");
+}
+
+/// With `attention=true`, the stream says what the caller's tasks wait for: at once, then after
+/// each event that can change it (a task moved), and not after one that cannot (a session's plan).
+async fn attention_frames_say_what_waits_first_and_after_each_change(postgres: bool) {
+    let fx = Fixture::new(postgres).await;
+    let a = fx.task("Add login").await;
+    let (status, mut sse) = fx.open("/api/v1/events?attention=true", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let attention = |frame: &SseEvent| -> Value {
+        assert_eq!(frame.event.as_deref(), Some("attention"), "{frame:?}");
+        serde_json::from_str(&frame.data).unwrap()
+    };
+    let first = attention(&sse.frame().await);
+    assert_eq!(first, json!({ "needs_you": 0, "items": [] }), "a task in the backlog waits for nobody");
+    // The replay (the repository registered, the task created), then the list again after it.
+    assert_eq!(sse.frame().await.event.as_deref(), Some("repository.registered"));
+    assert_eq!(sse.frame().await.event.as_deref(), Some("spec_task.created"));
+    attention(&sse.frame().await);
+
+    let store = fx.store();
+    store.apply_to_spec_task(a.id, &spectask_core::SpecTaskCommand::StartSpecGeneration).await.unwrap();
+    store.apply_to_spec_task(a.id, &spectask_core::SpecTaskCommand::SubmitSpec).await.unwrap();
+    let in_review = loop {
+        let frame = sse.frame().await;
+        if frame.event.as_deref() == Some("attention") {
+            let list = attention(&frame);
+            if list["needs_you"] == 1 {
+                break list;
+            }
+        }
+    };
+    let item = &in_review["items"][0];
+    assert_eq!(
+        (&item["kind"], &item["label"]),
+        (&json!("spec_review"), &json!("Waiting for you")),
+        "{item:#}"
+    );
+    assert_eq!(item["spec_task_id"], a.id.to_string());
+
+    // Frames still on their way (the second move's, when it came in a chunk of its own).
+    while tokio::time::timeout(Duration::from_millis(300), sse.frame()).await.is_ok() {}
+
+    // A plan update changes nothing anyone waits for: no frame after it.
+    let seq = fx.plan(&a, 1).await;
+    let plan = sse.frame().await;
+    assert_eq!((plan.event.as_deref(), plan.id), (Some("work_session.plan"), Some(seq.to_string())));
+    let next = tokio::time::timeout(Duration::from_millis(300), sse.frame()).await;
+    assert!(next.is_err(), "unexpected frame {next:?}");
 }

@@ -4,8 +4,10 @@
 //! dashboard's logins, traded for a token. [`credentials`] are what a work session's agent presents
 //! to reach its own task's coordination API, kept as hashes too. [`repository_members`] are who
 //! may use a repository and change its settings: its owner and the members the owner adds.
+//! [`idempotency`] keys make a person's repeated request (a double click, a retry) answer once.
 
 pub(crate) mod credentials;
+pub(crate) mod idempotency;
 pub(crate) mod login_sessions;
 pub(crate) mod repository_members;
 pub(crate) mod users;

@@ -23,7 +23,7 @@
 //!   task's snapshot (`state.json`).
 //! - `spending`: the usage ledger, task budgets and daily budgets.
 //! - `access`: users and API tokens, the dashboard's logins, session credentials, repository
-//!   members.
+//!   members, idempotency keys.
 //! - `forge`: each task's pull request as last read, and the issues tasks were imported from.
 //! - `repositories` (registered repositories and their settings), `error` (`StoreError`), and
 //!   `testing` (feature `test-support`: fresh PostgreSQL schemas, bulk task seeding, round trips).
@@ -46,6 +46,7 @@ mod tasks;
 pub mod testing;
 
 pub use access::credentials::SESSION_CREDENTIAL_PREFIX;
+pub use access::idempotency::{IDEMPOTENCY_ABANDONED, IDEMPOTENCY_TTL, KeptAnswer, KeyClaim};
 pub use access::login_sessions::{LOGIN_SESSION_PREFIX, LOGIN_SESSION_TTL, LoginSession};
 pub use access::users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
 pub use database::census::Census;
@@ -81,7 +82,7 @@ pub use spending::daily_budgets::{DailyCrossing, DailyStanding};
 pub use spending::holds::BudgetHoldRecord;
 pub use spending::usage::{NewUsage, TaskUsage, UsageCensus};
 pub use tasks::listing::{Page, SpecTaskFilter};
-pub use tasks::prerequisites::{Prerequisites, PrerequisitesView};
+pub use tasks::prerequisites::{PrerequisiteEdge, Prerequisites, PrerequisitesView};
 pub use tasks::reviews::NewSpecReview;
 pub use tasks::spec_tasks::AppliedChange;
 pub use tasks::spec_versions::NewSpecVersion;

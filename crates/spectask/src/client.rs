@@ -123,7 +123,13 @@ impl ApiClient {
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
         let url = format!("{}/api/v1{path}", self.base);
+        // Each command's change is one request with a key of its own: the server answers it once,
+        // should it arrive twice.
+        let changes = method != Method::GET;
         let mut request = self.http.request(method, &url).query(query);
+        if changes {
+            request = request.header(spectask_server::IDEMPOTENCY_KEY, uuid::Uuid::now_v7().to_string());
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -33,7 +33,8 @@ pub fn fields(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     rows.iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k:width$}  {v}"))
+        // A value of several lines keeps them under its first.
+        .map(|(k, v)| format!("{k:width$}  {}", v.replace('\n', &format!("\n{:width$}  ", ""))))
         .collect::<Vec<_>>()
         .join("\n")
 }

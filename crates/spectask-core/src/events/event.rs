@@ -73,6 +73,10 @@ pub enum EventKind {
     /// is read again. Sent at most about once a second per session while its agent works.
     #[serde(rename = "work_session.history")]
     WorkSessionHistory,
+    /// A prerequisite that ended without being done (failed, rejected, cancelled) began to hold the
+    /// task (`held: true`, with admission's `reason`), or stopped holding it (`held: false`).
+    #[serde(rename = "spec_task.held")]
+    SpecTaskHeld,
 }
 named_enum!(EventKind, "event kind", {
     SpecTaskCreated => "spec_task.created",
@@ -94,6 +98,7 @@ named_enum!(EventKind, "event kind", {
     SpecTaskBudget => "spec_task.budget",
     WorkSessionStalled => "work_session.stalled",
     WorkSessionHistory => "work_session.history",
+    SpecTaskHeld => "spec_task.held",
 });
 
 /// One thing that happened. `seq` orders all events of a database, in commit order.

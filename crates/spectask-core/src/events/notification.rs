@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::events::payload::{
-    BudgetNews, SpecTaskBudget, SpecTaskTransitioned, WorkSessionCheck, WorkSessionPermission,
+    BudgetNews, SpecTaskBudget, SpecTaskHeld, SpecTaskTransitioned, WorkSessionCheck, WorkSessionPermission,
     WorkSessionStalled, WorkSessionTransitioned,
 };
 use crate::ids::SpecTaskId;
@@ -24,8 +24,12 @@ pub enum NotificationKind {
     ImplementationReady,
     /// A session's agent asks for permission.
     PermissionWaiting,
-    /// The task's spending crossed its budget's warning line or reached it.
+    /// The task's spending crossed a budget's warning line (80%): it goes on.
+    BudgetWarning,
+    /// The task's spending reached a budget: its work pauses.
     Budget,
+    /// A prerequisite that failed, was rejected or was cancelled holds the task.
+    Held,
     /// A running session's agent went silent.
     Stalled,
     /// A session's check failed with no round left.
@@ -39,7 +43,9 @@ named_enum!(NotificationKind, "notification kind", {
     SpecReady => "spec_ready",
     ImplementationReady => "implementation_ready",
     PermissionWaiting => "permission_waiting",
+    BudgetWarning => "budget_warning",
     Budget => "budget",
+    Held => "held",
     Stalled => "stalled",
     CheckFailed => "check_failed",
     SessionFailed => "session_failed",
@@ -80,10 +86,12 @@ pub fn kind_of(event: &Event) -> Option<NotificationKind> {
             .then_some(NotificationKind::PermissionWaiting),
         EventKind::WorkSessionCheck => (event.payload_as::<WorkSessionCheck>()?.outcome == "failed")
             .then_some(NotificationKind::CheckFailed),
-        EventKind::SpecTaskBudget => {
-            matches!(event.payload_as::<SpecTaskBudget>()?.level, BudgetNews::Warning | BudgetNews::Reached)
-                .then_some(NotificationKind::Budget)
-        }
+        EventKind::SpecTaskBudget => match event.payload_as::<SpecTaskBudget>()?.level {
+            BudgetNews::Warning => Some(NotificationKind::BudgetWarning),
+            BudgetNews::Reached => Some(NotificationKind::Budget),
+            _ => None,
+        },
+        EventKind::SpecTaskHeld => event.payload_as::<SpecTaskHeld>()?.held.then_some(NotificationKind::Held),
         EventKind::WorkSessionStalled => {
             event.payload_as::<WorkSessionStalled>()?.stalled.then_some(NotificationKind::Stalled)
         }
@@ -121,10 +129,15 @@ fn text(kind: NotificationKind, title: &str, event: &Event) -> String {
             };
             format!("“{title}” waits for permission: {}", asked.as_deref().unwrap_or("a tool call"))
         }
-        NotificationKind::Budget => match event.payload_as::<SpecTaskBudget>().map(|b| b.level) {
-            Some(BudgetNews::Reached) => format!("“{title}” reached its budget"),
-            _ => format!("“{title}” spent 80% of its budget"),
-        },
+        NotificationKind::BudgetWarning => format!("“{title}” spent 80% of a budget that holds it"),
+        NotificationKind::Budget => format!("“{title}” reached a budget: its work is paused"),
+        NotificationKind::Held => {
+            let reason = event.payload_as::<SpecTaskHeld>().and_then(|h| h.reason);
+            match reason {
+                Some(reason) => format!("“{title}” is {reason}"),
+                None => format!("“{title}” is held by a prerequisite"),
+            }
+        }
         NotificationKind::Stalled => format!("An agent of “{title}” went silent"),
         NotificationKind::CheckFailed => format!("The check of a session of “{title}” failed for good"),
         NotificationKind::SessionFailed => format!("A work session of “{title}” failed"),
@@ -186,11 +199,17 @@ mod tests {
             (E::WorkSessionPermission, answered, None),
             (E::WorkSessionCheck, check("failed"), Some(N::CheckFailed)),
             (E::WorkSessionCheck, check("sent_back"), None),
-            (E::SpecTaskBudget, budget("warning"), Some(N::Budget)),
+            (E::SpecTaskBudget, budget("warning"), Some(N::BudgetWarning)),
             (E::SpecTaskBudget, budget("reached"), Some(N::Budget)),
             (E::SpecTaskBudget, budget("raised"), None),
             (E::WorkSessionStalled, json!({"stalled": true, "silent_seconds": 60}), Some(N::Stalled)),
             (E::WorkSessionStalled, json!({"stalled": false}), None),
+            (
+                E::SpecTaskHeld,
+                json!({"held": true, "reason": "held: prerequisite x is failed"}),
+                Some(N::Held),
+            ),
+            (E::SpecTaskHeld, json!({"held": false}), None),
             (E::SpecTaskCreated, json!({}), None),
         ];
         for (kind, payload, expected) in cases {
@@ -204,7 +223,7 @@ mod tests {
         let n = notification_of(&e, "Add login", "ana").unwrap();
         assert_eq!(n.id, 7);
         assert_eq!(n.owner, "ana");
-        assert_eq!(n.text, "“Add login” reached its budget");
+        assert_eq!(n.text, "“Add login” reached a budget: its work is paused");
         assert_eq!(n.path, format!("/tasks/{}", n.spec_task_id));
         let mut no_task = e.clone();
         no_task.spec_task_id = None;

@@ -95,6 +95,7 @@ payloads!(
     SpecTaskBudget(SpecTaskBudget) => "spec_task.budget",
     WorkSessionStalled(WorkSessionStalled) => "work_session.stalled",
     WorkSessionHistory(WorkSessionHistory) => "work_session.history",
+    SpecTaskHeld(SpecTaskHeld) => "spec_task.held",
 );
 
 /// `spec_task.created`.
@@ -401,6 +402,15 @@ pub struct WorkSessionStalled {
     pub silent_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+}
+
+/// `spec_task.held`: a prerequisite that ended without being done holds the task (`held: true`,
+/// `reason` as admission says it), or no longer does (`held: false` alone).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SpecTaskHeld {
+    pub held: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `work_session.history`: the session's history has `entries` new entries.

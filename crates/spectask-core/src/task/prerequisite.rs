@@ -49,6 +49,14 @@ pub fn holds(hold: HoldBefore, from: SpecTaskStatus) -> bool {
     }
 }
 
+/// How the reason of a task held by a prerequisite that ended without being done begins.
+pub const HELD: &str = "held: ";
+
+/// Whether a task's waiting reason says a prerequisite that ended holds it.
+pub fn is_held(reason: Option<&str>) -> bool {
+    reason.is_some_and(|r| r.starts_with(HELD))
+}
+
 /// Whether a prerequisite in `status` ended without being done: it holds its dependents.
 fn ended(status: SpecTaskStatus) -> bool {
     matches!(status, SpecTaskStatus::Failed | SpecTaskStatus::Rejected | SpecTaskStatus::Cancelled)
@@ -143,7 +151,7 @@ pub fn waiting_reason(
     if !holds.is_empty() {
         let what: Vec<String> = holds.iter().map(PrerequisiteHold::describe).collect();
         let advice: Vec<String> = holds.iter().map(PrerequisiteHold::advice).collect();
-        return Some(format!("held: prerequisite {}; {}", what.join(", "), advice.join("; ")));
+        return Some(format!("{HELD}prerequisite {}; {}", what.join(", "), advice.join("; ")));
     }
     let open: Vec<String> = prerequisites
         .iter()

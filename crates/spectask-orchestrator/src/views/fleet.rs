@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use spectask_core::{Budget, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, Timestamp, WorkSessionId};
 use spectask_store::{BudgetStanding, SessionStall, SpecTaskFilter, Store, StoreError};
 
+use crate::views::attention::{Attention, attention_of};
 use crate::views::progress::{PlanTaskProgress, Progress, progress, window};
 
 /// Done plan tasks shown before those in progress on a card, and plan tasks to do after them.
@@ -27,6 +28,8 @@ pub struct FleetCard {
     pub last_update: Timestamp,
     pub standing: BudgetStanding,
     pub stalled: Vec<StalledSession>,
+    /// What the task and its sessions wait for (a permission answer, a budget, a silent agent …).
+    pub attention: Vec<Attention>,
 }
 
 /// A session of the card's task whose agent went silent.
@@ -63,6 +66,10 @@ pub async fn fleet(
     let repositories: HashMap<_, _> =
         store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let mut standings = store.budget_standings(&ids, default_budget).await?;
+    let mut attention: HashMap<SpecTaskId, Vec<Attention>> = HashMap::new();
+    for item in attention_of(store, &tasks, &standings).await? {
+        attention.entry(item.spec_task_id).or_default().push(item);
+    }
     let mut stalls = store.session_stalls(&ids).await?;
     let mut cards = Vec::with_capacity(tasks.len());
     for task in tasks {
@@ -93,6 +100,7 @@ pub async fn fleet(
             })
             .collect();
         cards.push(FleetCard {
+            attention: attention.remove(&task.id).unwrap_or_default(),
             repository: repository.path.clone(),
             task,
             progress,

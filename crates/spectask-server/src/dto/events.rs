@@ -19,6 +19,9 @@ pub struct EventsQuery {
     /// Comma-separated event kinds.
     // The document's pattern, which lists every kind, is set in `openapi.rs`.
     pub kinds: Option<String>,
+    /// Also send `attention` frames: what the caller's tasks (or the one task) wait for, first
+    /// and after every change.
+    pub attention: Option<bool>,
 }
 
 /// One event of the outbox, as the `data` of a server-sent event (whose `id` is `seq` and whose

@@ -125,6 +125,9 @@ pub struct FleetAgentDto {
     pub stalled: Vec<StalledSessionDto>,
     /// Where the task stands against its budget (paused when reached).
     pub budget: super::BudgetDto,
+    /// What the task and its sessions wait for: a card whose agent waits for a person says so
+    /// instead of showing its work in progress.
+    pub attention: Vec<super::AttentionDto>,
 }
 
 /// A session of a fleet card whose agent went silent.

@@ -181,6 +181,9 @@ pub struct SpecTaskDto {
     pub usage: super::UsageDto,
     /// Where the task stands against its budget (its own, else the configuration's default).
     pub budget: super::BudgetDto,
+    /// What the task and its sessions wait for (`GET /attention` has every task's); empty when
+    /// nothing does.
+    pub attention: Vec<super::AttentionDto>,
 }
 
 impl SpecTaskDto {
@@ -218,6 +221,7 @@ impl SpecTaskDto {
             version: task.version,
             usage: super::UsageDto::default(),
             budget,
+            attention: Vec::new(),
         }
     }
 }

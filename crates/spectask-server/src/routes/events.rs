@@ -11,6 +11,10 @@
 //! bytes. What a client has waiting leaves in one write; an idle stream gets a comment line every
 //! [`KEEP_ALIVE`].
 //!
+//! With `attention=true` the stream also carries what the caller's tasks wait for (the attention
+//! view, as `GET /attention` answers it): an `attention` frame (no `id`) first, and again after
+//! every chunk holding an event that may change it. It is computed once per such chunk and client.
+//!
 //! A stream lives longer than the request that opened it, so the credential it was opened with is
 //! checked again every [`RECHECK`], whether events flow or not: once it names nobody (a revoked
 //! token, an ended login, or an anonymous stream of a server that has users now) the stream sends
@@ -26,6 +30,7 @@ use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use spectask_core::{Event, EventKind};
+use spectask_orchestrator::views;
 use spectask_store::{EventFollower, EventScope, SharedEvent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,8 +46,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The live event stream (Server-Sent Events): each event's `id` is its sequence number, its
 /// `event` its kind and its `data` an `EventDto`. Replays from `Last-Event-ID` (or `after`), then
-/// follows live. When the credential it was opened with stops naming the caller, a last event
-/// `end` (`data: {"reason": …}`) closes it.
+/// follows live. With `attention=true`, `attention` frames (no `id`; `data` an `AttentionListDto`)
+/// say what the caller's tasks (or the one task) wait for: one first, and one after every change
+/// of it. When the credential it was opened with stops naming the caller, a last event `end`
+/// (`data: {"reason": …}`) closes it.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery,
         ("Last-Event-ID" = Option<u64>, Header, nullable = false, minimum = 0, description = "Resume after this event")),
     responses((status = 200, description = "A stream of events", content_type = "text/event-stream",
@@ -70,11 +77,21 @@ async fn events(
         (None, None) => EventScope::All,
     };
     let kinds = parse_kinds(query.kinds.as_deref().unwrap_or(""))?;
+    let attention = query.attention.unwrap_or(false).then(|| AttentionFeed {
+        state: state.clone(),
+        caller: caller.clone(),
+        spec_task: match &scope {
+            EventScope::SpecTask(id) => Some(id.to_string()),
+            _ => None,
+        },
+        due: true,
+    });
     let access = Access { authn, credential, caller, checked: Instant::now() };
     let reader = Reader {
         follower: state.store.follow_events(scope, after).await?,
         kinds,
         pending: VecDeque::new(),
+        attention,
         access,
         sent: Instant::now(),
         ended: false,
@@ -178,6 +195,37 @@ fn sse_frame(event: &Event) -> Bytes {
     Bytes::from(frame)
 }
 
+/// A stream's `attention` frames: whose tasks, and whether a frame is due.
+struct AttentionFeed {
+    state: AppState,
+    caller: Caller,
+    /// The one task of a task's stream.
+    spec_task: Option<String>,
+    /// An event that may change it passed (or nothing was sent yet).
+    due: bool,
+}
+
+impl AttentionFeed {
+    /// The `attention` frame as it stands; nothing when it cannot be read (logged: the next
+    /// change sends it again).
+    async fn frame(&mut self) -> Option<Bytes> {
+        self.due = false;
+        let list = crate::routes::attention::list(&self.state, &self.caller, self.spec_task.as_deref()).await;
+        let data = match list.map(|list| serde_json::to_string(&list)) {
+            Ok(Ok(data)) => data,
+            Ok(Err(err)) => {
+                tracing::error!(%err, "the attention frame does not serialise");
+                return None;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err.message, "reading attention for an event stream failed");
+                return None;
+            }
+        };
+        Some(Bytes::from(format!("event: attention\ndata: {data}\n\n")))
+    }
+}
+
 /// One client's position in the outbox.
 struct Reader {
     follower: EventFollower,
@@ -185,6 +233,8 @@ struct Reader {
     kinds: Vec<EventKind>,
     /// The rest of the last page.
     pending: VecDeque<Arc<SharedEvent>>,
+    /// `attention` frames, when the client asked for them.
+    attention: Option<AttentionFeed>,
     access: Access,
     /// When the last chunk left.
     sent: Instant,
@@ -219,21 +269,34 @@ impl Reader {
             }
         }
         self.sent = Instant::now();
-        let mut frames = self.pending.drain(..).map(|event| event.wire_with(sse_frame));
+        let attention = match self.attention.as_mut().filter(|feed| feed.due) {
+            Some(feed) => feed.frame().await,
+            None => None,
+        };
+        let mut frames = self.pending.drain(..).map(|event| event.wire_with(sse_frame)).chain(attention);
         let first = frames.next()?;
         let Some(second) = frames.next() else { return Some(first) };
-        let mut chunk = Vec::with_capacity(first.len() * (2 + frames.len()));
+        let mut chunk = Vec::with_capacity(first.len() * (2 + frames.size_hint().0));
         for frame in [first, second].into_iter().chain(frames) {
             chunk.extend_from_slice(&frame);
         }
         Some(Bytes::from(chunk))
     }
 
-    /// Waits until an event of the client's kinds is pending; `false` when the stream ends.
+    /// An `attention` frame is due.
+    fn attention_due(&self) -> bool {
+        self.attention.as_ref().is_some_and(|feed| feed.due)
+    }
+
+    /// Waits until an event of the client's kinds is pending, or an `attention` frame is due;
+    /// `false` when the stream ends.
     async fn wait(&mut self) -> bool {
-        while self.pending.is_empty() {
+        while self.pending.is_empty() && !self.attention_due() {
             match self.follower.next_page().await {
                 Ok(Some(page)) => {
+                    if let Some(feed) = self.attention.as_mut() {
+                        feed.due |= page.iter().any(|e| views::attention::changed_by(e.kind));
+                    }
                     let kinds = &self.kinds;
                     self.pending
                         .extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));

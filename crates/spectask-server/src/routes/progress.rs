@@ -100,6 +100,7 @@ fn fleet_agent_dto(card: views::fleet::FleetCard) -> FleetAgentDto {
             })
             .collect(),
         budget: (&card.standing).into(),
+        attention: card.attention.iter().map(Into::into).collect(),
     }
 }
 

@@ -13,7 +13,9 @@ use spectask_store::{Prerequisites, SpecTaskFilter};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{CreateSpecTask, ListSpecTasks, PageDto, SetPrerequisites, SpecTaskDto};
+use spectask_orchestrator::views;
+
+use crate::dto::{AttentionDto, CreateSpecTask, ListSpecTasks, PageDto, SetPrerequisites, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::TaskPath;
 use crate::{ApiError, AppState, Caller};
@@ -264,6 +266,9 @@ pub(crate) async fn page(
         state.store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let ids: Vec<_> = page.items.iter().map(|(task, _)| task.id).collect();
     let mut standings = state.store.budget_standings(&ids, &state.budgets.task).await?;
+    let tasks: Vec<SpecTask> = page.items.iter().map(|(task, _)| task.clone()).collect();
+    let mut attention =
+        attention_by_task(&views::attention::attention_of(&state.store, &tasks, &standings).await?);
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -281,6 +286,7 @@ pub(crate) async fn page(
         );
         dto.queue_reason = queue_reason.filter(|_| waits);
         dto.usage = (&standing.spent).into();
+        dto.attention = attention.remove(&task.id).unwrap_or_default();
         items.push(dto);
     }
     Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
@@ -338,12 +344,29 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, reference: &str) -> 
 /// The wire form of one task, with its repository and why it waits (if it does).
 pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
-    let standing = state.store.budget_standing(task.id, &state.budgets.task).await?;
-    let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
+    let standings = state.store.budget_standings(&[task.id], &state.budgets.task).await?;
+    let attention =
+        views::attention::attention_of(&state.store, std::slice::from_ref(task), &standings).await?;
+    let standing = standings
+        .get(&task.id)
+        .ok_or_else(|| ApiError::not_found(format!("the budget of task {}", task.id)))?;
+    let mut dto = SpecTaskDto::new(task, &repository, standing.into());
+    dto.attention = attention.iter().map(Into::into).collect();
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;
     dto.issue = state.store.issue_of(task.id).await?;
     dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
     dto.usage = (&standing.spent).into();
     Ok(dto)
+}
+
+/// Attention items by their task, in the order given.
+pub(crate) fn attention_by_task(
+    items: &[views::attention::Attention],
+) -> HashMap<SpecTaskId, Vec<AttentionDto>> {
+    let mut by_task: HashMap<SpecTaskId, Vec<AttentionDto>> = HashMap::new();
+    for item in items {
+        by_task.entry(item.spec_task_id).or_default().push(item.into());
+    }
+    by_task
 }

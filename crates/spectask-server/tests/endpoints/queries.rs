@@ -14,7 +14,7 @@ on_both_backends!(reads_take_as_many_queries_for_30_rows_as_for_1, queries_on_sq
 const PLAN: &str = "# Tasks\n\n- [ ] 1. Build the form\n- [ ] 2. Check the password\n";
 
 /// The reads measured; `{id}` is the task with the sessions.
-const READS: [&str; 12] = [
+const READS: [&str; 14] = [
     "/api/v1/spec-tasks/{id}/multi-session-overview",
     "/api/v1/agents/fleet/live-progress",
     "/api/v1/spec-tasks/{id}/work-sessions",
@@ -27,6 +27,8 @@ const READS: [&str; 12] = [
     "/api/v1/spec-tasks?limit=50",
     "/api/v1/tasks?limit=50",
     "/api/v1/approvals",
+    "/api/v1/attention",
+    "/api/v1/attention?spec_task={id}",
 ];
 
 async fn reads_take_as_many_queries_for_30_rows_as_for_1(fx: Fixture) {

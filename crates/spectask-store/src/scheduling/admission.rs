@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use spectask_core::events::payload::SpecTaskHeld;
 use spectask_core::task::prerequisite;
 use spectask_core::{SpecTask, SpecTaskCommand, SpecTaskStatus};
 
@@ -82,9 +83,7 @@ impl Store {
                 .filter(|p| prerequisite::holds(p.hold_before, task.status()))
                 .and_then(|p| prerequisite::waiting_reason(&p.tasks, &chains));
             if let Some(reason) = held {
-                if task_queue_reason(row)?.as_deref() != Some(reason.as_str()) {
-                    set_queue_reason(&mut w, &task, Some(&reason)).await?;
-                }
+                set_queue_reason(&mut w, &task, row, Some(&reason)).await?;
                 continue;
             }
             let no_agent = match task.status() {
@@ -110,9 +109,7 @@ impl Store {
                 _ => None,
             };
             if let Some(reason) = no_agent {
-                if task_queue_reason(row)?.as_deref() != Some(reason) {
-                    set_queue_reason(&mut w, &task, Some(reason)).await?;
-                }
+                set_queue_reason(&mut w, &task, row, Some(reason)).await?;
                 continue;
             }
             let command = match task.status() {
@@ -144,13 +141,11 @@ impl Store {
                 None
             };
             if let Some(reason) = reason {
-                if task_queue_reason(row)?.as_deref() != Some(reason.as_str()) {
-                    set_queue_reason(&mut w, &task, Some(&reason)).await?;
-                }
+                set_queue_reason(&mut w, &task, row, Some(&reason)).await?;
                 continue;
             }
             let applied = w.transition_spec_task(&task, &command).await?;
-            set_queue_reason(&mut w, &task, None).await?;
+            set_queue_reason(&mut w, &task, row, None).await?;
             global += 1;
             *per_repo.entry(repo).or_default() += 1;
             *per_user.entry(task.created_by.clone()).or_default() += 1;
@@ -174,15 +169,33 @@ fn task_queue_reason(row: &sqlx::any::AnyRow) -> Result<Option<String>, StoreErr
     crate::database::codec::get(row, "queue_reason")
 }
 
+/// Sets why `task` (read as `row`) waits, when that changed. A task that begins or stops being held
+/// by a prerequisite that ended gets a `spec_task.held` event: the person is told (a `held`
+/// notification), and every view of it changes.
 async fn set_queue_reason(
     w: &mut crate::database::write::WriteTx<'_>,
     task: &SpecTask,
+    row: &sqlx::any::AnyRow,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
+    let old = task_queue_reason(row)?;
+    if old.as_deref() == reason {
+        return Ok(());
+    }
     sqlx::query("UPDATE spec_tasks SET queue_reason = $1 WHERE id = $2")
         .bind(reason)
         .bind(task.id.to_string())
         .execute(&mut *w.tx)
         .await?;
+    let held = prerequisite::is_held(reason);
+    if held != prerequisite::is_held(old.as_deref()) {
+        w.append_event(crate::events::outbox::NewEvent {
+            spec_task_id: Some(task.id),
+            work_session_id: None,
+            payload: SpecTaskHeld { held, reason: reason.filter(|_| held).map(str::to_owned) },
+            at: crate::database::codec::now(),
+        })
+        .await?;
+    }
     Ok(())
 }

@@ -13,7 +13,7 @@ use spectask_core::{SpecTaskId, Timestamp, WorkSessionId};
 use sqlx::any::AnyRow;
 
 use crate::database::codec::{get, json as column_json, millis, now, parse, time, to_json};
-use crate::database::connect::fixed_sql;
+use crate::database::connect::{fetch_of_tasks, fixed_sql};
 use crate::database::write::WriteTx;
 use crate::events::outbox::NewEvent;
 use crate::{Store, StoreError};
@@ -126,6 +126,18 @@ impl Store {
             query = query.bind(owner);
         }
         let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(approval_from_row).collect()
+    }
+
+    /// The pending approvals of running sessions of `tasks`, oldest first, in one query.
+    pub async fn pending_approvals_of_tasks(
+        &self,
+        tasks: &[SpecTaskId],
+    ) -> Result<Vec<Approval>, StoreError> {
+        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
+            format!("SELECT {COLUMNS} {PENDING} AND a.spec_task_id IN ({ids}) ORDER BY a.requested_at, a.id")
+        })
+        .await?;
         rows.iter().map(approval_from_row).collect()
     }
 

@@ -111,6 +111,28 @@ impl Store {
         })
     }
 
+    /// The SpecTasks that may still need someone (every one not done, rejected or cancelled; failed
+    /// ones too), of `owner` or of everyone, most recently changed first, at most `limit`: what the
+    /// attention view judges. One query, on the status index.
+    pub async fn open_spec_tasks(
+        &self,
+        owner: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<SpecTask>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM spec_tasks WHERE status NOT IN ('done', 'rejected', 'cancelled') \
+             AND hidden_at IS NULL{} ORDER BY updated_at DESC, id DESC LIMIT $1",
+            columns!(),
+            if owner.is_some() { " AND created_by = $2" } else { "" }
+        );
+        let mut query = sqlx::query(fixed_sql(sql)).bind(limit);
+        if let Some(owner) = owner {
+            query = query.bind(owner);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(spec_task_from_row).collect()
+    }
+
     /// The plans of the listing's queries for `filter` (what the tests hold to its indexes).
     #[cfg(feature = "test-support")]
     pub(crate) async fn listing_plans(&self, filter: &SpecTaskFilter) -> Result<ListingPlans, StoreError> {

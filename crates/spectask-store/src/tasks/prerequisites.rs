@@ -9,6 +9,7 @@ use spectask_core::task::prerequisite::{self, HoldBefore, Prerequisite, Prerequi
 use spectask_core::{SpecTaskId, SpecTaskStatus};
 
 use crate::database::codec::{get, now, parse};
+use crate::database::connect::fetch_of_tasks;
 use crate::database::write::WriteTx;
 use crate::events::outbox::NewEvent;
 use crate::{Store, StoreError};
@@ -36,6 +37,37 @@ impl Store {
     pub async fn prerequisites(&self, task: SpecTaskId) -> Result<PrerequisitesView, StoreError> {
         let rows = sqlx::query(VIEW).bind(task.to_string()).fetch_all(&self.pool).await?;
         view(&rows)
+    }
+
+    /// The prerequisites of `tasks`, and theirs in turn, as far as they reach: every edge of the
+    /// graph below `tasks`, in one query (a recursive one; prerequisites make no cycle).
+    pub async fn prerequisite_graph(
+        &self,
+        tasks: &[SpecTaskId],
+    ) -> Result<Vec<PrerequisiteEdge>, StoreError> {
+        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
+            format!(
+                "WITH RECURSIVE below(id) AS (SELECT id FROM spec_tasks WHERE id IN ({ids}) \
+                 UNION SELECT p.prerequisite_id FROM spec_task_prerequisites p JOIN below b ON b.id = p.spec_task_id) \
+                 SELECT p.spec_task_id, p.prerequisite_id, p.hold_before, t.title, t.status \
+                 FROM spec_task_prerequisites p JOIN below b ON b.id = p.spec_task_id \
+                 JOIN spec_tasks t ON t.id = p.prerequisite_id ORDER BY t.created_at, t.id"
+            )
+        })
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PrerequisiteEdge {
+                    spec_task_id: parse(row, "spec_task_id")?,
+                    hold_before: parse(row, "hold_before")?,
+                    prerequisite: Prerequisite {
+                        id: parse(row, "prerequisite_id")?,
+                        title: get(row, "title")?,
+                        status: parse(row, "status")?,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Replaces the prerequisites of `task` (`by` is who changed them): refused once its
@@ -82,6 +114,17 @@ impl Store {
         w.commit().await?;
         Ok(view)
     }
+}
+
+/// One prerequisite in the graph [`Store::prerequisite_graph`] reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrerequisiteEdge {
+    /// The task that waits.
+    pub spec_task_id: SpecTaskId,
+    /// The phase its prerequisites hold it before.
+    pub hold_before: HoldBefore,
+    /// What it waits for, with its title and status.
+    pub prerequisite: Prerequisite,
 }
 
 /// Writes `wanted` as the prerequisites of `task` in `w`, after checking each one exists and that

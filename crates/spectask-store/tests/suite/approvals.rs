@@ -52,6 +52,11 @@ async fn an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_askin
         |list: Vec<spectask_store::Approval>| list.into_iter().map(|a| a.request.id).collect::<Vec<_>>();
     assert_eq!(ids(store.pending_approvals(None).await.unwrap()), ["a1", "b1"]);
     assert_eq!(ids(store.pending_approvals(Some("alice")).await.unwrap()), ["a1"]);
+    assert_eq!(ids(store.pending_approvals_of_tasks(&[bobs.spec_task_id]).await.unwrap()), ["b1"]);
+    assert_eq!(
+        ids(store.pending_approvals_of_tasks(&[alices.spec_task_id, bobs.spec_task_id]).await.unwrap()),
+        ["a1", "b1"]
+    );
     let listed = store.pending_approval("a1", Some("alice")).await.unwrap().expect("alice's approval");
     assert_eq!(listed.request, asked("a1", alices, "node-a"));
     assert!(listed.offers("allow") && !listed.offers("maybe"));

@@ -38,12 +38,14 @@ async fn postgres() -> Fixture {
 
 mod admission;
 mod approvals;
+mod attention;
 mod budget_holds;
 mod closing;
 mod coordination_tools;
 mod events_stream;
 mod events_tail;
 mod history_batches;
+mod idempotency;
 mod jobs;
 mod listing;
 mod migrations;

@@ -184,6 +184,7 @@ async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::R
             vec![
                 text(t, "short_id"),
                 text(t, "status"),
+                attention_label(t),
                 text(t, "kind"),
                 text(t, "priority"),
                 text(t, "title"),
@@ -191,7 +192,7 @@ async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::R
             ]
         })
         .collect();
-    outln!("{}", table(&["id", "status", "kind", "priority", "title", "created"], rows))?;
+    outln!("{}", table(&["id", "status", "attention", "kind", "priority", "title", "created"], rows))?;
     let shown = items.len() as i64;
     let total = page["total"].as_i64().unwrap_or(shown);
     if total > shown {
@@ -220,6 +221,7 @@ fn task_fields(t: &Value) -> String {
         ("planning agent", text(t, "planning_agent")),
         ("implementation agent", text(t, "implementation_agent")),
         ("spec version", text(t, "spec_version")),
+        ("attention", attention(t)),
         ("waiting", text(t, "queue_reason")),
         ("after", prerequisites(&t["prerequisites"])),
         ("issue", issue(&t["issue"])),
@@ -229,6 +231,25 @@ fn task_fields(t: &Value) -> String {
         ("created", short_time(t, "created_at")),
         ("updated", short_time(t, "updated_at")),
     ])
+}
+
+/// What a task waits for, in the dashboard's badge words: the first item that needs a person,
+/// else the first one (a hold that goes on by itself).
+fn attention_label(t: &Value) -> String {
+    let items = t["attention"].as_array().cloned().unwrap_or_default();
+    let first = items.iter().find(|a| a["needs_you"] == true).or(items.first());
+    first.map(|a| text(a, "label")).unwrap_or_default()
+}
+
+/// What a task and its sessions wait for, one item a line: `Waiting for you: … (what to do)`.
+fn attention(t: &Value) -> String {
+    let lines: Vec<String> = t["attention"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| format!("{}: {} {}", text(a, "label"), text(a, "text"), text(a, "action")))
+        .collect();
+    lines.join("\n")
 }
 
 /// The tasks a task waits for, in one line: `3f2a9c1d "Add accounts" (done), …, before implementation`.

@@ -1,6 +1,7 @@
 //! `spectask task watch ID`: a live view of one SpecTask, driven by the server's event stream
-//! (`GET /api/v1/events?spec_task=ID`), until the task ends or Ctrl-C. The task's history is
-//! replayed first; a dropped connection is resumed with `Last-Event-ID`.
+//! (`GET /api/v1/events?spec_task=ID&attention=true`), until the task ends or Ctrl-C. The task's
+//! history is replayed first; a dropped connection is resumed with `Last-Event-ID`. What the task
+//! waits for (its `attention` frames) is a line whenever it changes, in the dashboard's words.
 
 mod view;
 
@@ -43,7 +44,12 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
     let mut last_seq = 0;
     let mut unreachable_since: Option<Instant> = None;
     let ended = 'watch: loop {
-        let query = [("spec_task", task_id.clone()), ("after", last_seq.to_string())];
+        let query = [
+            ("spec_task", task_id.clone()),
+            ("after", last_seq.to_string()),
+            // The live view also shows what the task waits for; `--json` is the events alone.
+            ("attention", (!json).to_string()),
+        ];
         let mut response = match client.open_stream("/events", &query, last_seq).await? {
             StreamOpening::Stream(response) => {
                 unreachable_since = None;
@@ -69,6 +75,14 @@ pub async fn watch(client: &ApiClient, id: &str, json: bool) -> anyhow::Result<E
             // The end of the body or a broken connection: resume after the last event seen.
             let Ok(Some(chunk)) = chunk else { break };
             for message in parser.feed(&chunk)? {
+                if message.event.as_deref() == Some("attention") {
+                    let list: Value =
+                        serde_json::from_str(&message.data).context("an attention frame is not JSON")?;
+                    if let Some(view) = &mut view {
+                        view.attention(&list)?;
+                    }
+                    continue;
+                }
                 let event: Value = serde_json::from_str(&message.data)
                     .with_context(|| format!("event {} is not JSON", message.id.unwrap_or_default()))?;
                 last_seq = event["seq"].as_i64().unwrap_or(last_seq);

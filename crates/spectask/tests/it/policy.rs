@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::crash_restart::{assert_no_agent_left, wait_for};
 use crate::implementation::sessions;
-use crate::support::{CoderConfig, Server, coder_data, git_repo, http, http_json};
+use crate::support::{CoderConfig, Server, coder_data, git_repo, http, http_json, stderr};
 
 /// Writes through spectask without asking, then with its own system calls.
 const UNASKED: &str = r#"
@@ -84,7 +84,20 @@ fn under_ask_an_unasked_write_waits_for_a_person_whose_refusal_fails_the_session
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(approval["tool_call"]["title"], "Write notes.md", "{approval:#}");
+    // What the session waits for is the person's answer, in the words every client shows: the
+    // inbox (`GET /attention`), the task, and `task list`.
+    let attention = http_json(&server.url, "/api/v1/attention");
+    assert_eq!(attention["needs_you"], 1, "{attention:#}");
+    let asked = &attention["items"][0];
+    assert_eq!(asked["kind"], "permission", "{attention:#}");
+    assert_eq!(asked["label"], "Waiting for you", "{attention:#}");
+    assert_eq!(asked["approval_id"], approval["id"], "{attention:#}");
+    assert!(asked["text"].as_str().unwrap().contains("Write notes.md"), "{attention:#}");
+    assert!(asked["path"].as_str().unwrap().starts_with("/sessions/"), "{attention:#}");
     let task = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}"));
+    assert_eq!(task["attention"][0]["kind"], "permission", "{task:#}");
+    let listed = server.task(&["list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Waiting for you"), "{}", stderr(&listed));
     let worktree = repo.join(".git-worktrees").join(task["handle"].as_str().unwrap());
     assert!(!worktree.join("notes.md").exists(), "written before the answer");
     let path = format!("/api/v1/approvals/{}", approval["id"].as_str().unwrap());
@@ -93,6 +106,10 @@ fn under_ask_an_unasked_write_waits_for_a_person_whose_refusal_fails_the_session
     let task = wait_for(&server, &id, "failed", Duration::from_secs(60));
     assert!(reason(&task).contains("refused by the person reviewing this session"), "{task:#}");
     assert!(!worktree.join("notes.md").exists());
+    // Answered, it waits for the person again: as a failure now.
+    let attention = http_json(&server.url, "/api/v1/attention");
+    let kinds: Vec<&Value> = attention["items"].as_array().unwrap().iter().map(|a| &a["kind"]).collect();
+    assert_eq!(kinds, ["failed"], "{attention:#}");
     // The session's decisions say what was asked, the answer and who gave it.
     let session = sessions(&server, &id).into_iter().next().expect("the work session");
     let history =

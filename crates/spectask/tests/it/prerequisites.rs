@@ -177,6 +177,42 @@ fn an_ended_prerequisite_holds_its_dependent_and_cycles_and_late_changes_are_ref
     let reason = further["queue_reason"].as_str().unwrap();
     let root = format!("is held by {}", &one_id[one_id.len() - 8..]);
     assert!(reason.contains(&root) && reason.contains("which is cancelled"), "{further:#}");
+    // Both are held by the cancelled task: three through two. Each says so in one sentence, with
+    // what a person can do (a cancelled task cannot be retried).
+    let one_short = one["short_id"].as_str().unwrap();
+    let two_held = &show(&server, &two_id)["attention"][0];
+    assert_eq!(
+        (&two_held["kind"], &two_held["label"], &two_held["needs_you"]),
+        (&"held".into(), &"Held".into(), &true.into()),
+        "{two_held:#}"
+    );
+    assert_eq!(two_held["held_by"][0]["id"], one["id"], "{two_held:#}");
+    assert!(two_held["text"].as_str().unwrap().contains("was cancelled"), "{two_held:#}");
+    assert!(two_held["action"].as_str().unwrap().contains("cannot be retried"), "{two_held:#}");
+    let three_held = &show(&server, &three_id)["attention"][0];
+    let chain: Vec<&Value> = three_held["held_by"].as_array().unwrap().iter().map(|t| &t["id"]).collect();
+    assert_eq!(chain, [&two["id"], &one["id"]], "{three_held:#}");
+    let text = three_held["text"].as_str().unwrap();
+    assert!(text.contains(one_short) && text.contains("through"), "{three_held:#}");
+    let listed = server.task(&["list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Held"), "{}", stderr(&listed));
+    // Its owner is told, once for each task held: a `held` notification of two and of three.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let told = loop {
+        let told = crate::support::http_json(&server.url, "/api/v1/notifications");
+        if told.as_array().unwrap().iter().filter(|n| n["kind"] == "held").count() >= 2
+            || std::time::Instant::now() > deadline
+        {
+            break told;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut held: Vec<&Value> =
+        told.as_array().unwrap().iter().filter(|n| n["kind"] == "held").map(|n| &n["spec_task_id"]).collect();
+    held.sort_by_key(|id| id.as_str().unwrap_or_default().to_owned());
+    let mut expected = vec![&two["id"], &three["id"]];
+    expected.sort_by_key(|id| id.as_str().unwrap_or_default().to_owned());
+    assert_eq!(held, expected, "{told:#}");
 
     // The person removes it: the task goes on (to wait for a planner, which this server lacks).
     let freed = server.task_json(&["after", &two_id, "--json"]);

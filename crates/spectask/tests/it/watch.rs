@@ -89,6 +89,9 @@ fn watch_follows_a_task_through_implementation_to_done_and_exits_0() {
     let wired = position(&lines, implementation, "Wire login into the app");
     let in_review = position(&lines, wired, "phase implementation_review");
     position(&lines, in_review, "phase done");
+    // What the task waited for, in the dashboard's words, as it began to.
+    position(&lines, review, "Waiting for you: Version 1 of the spec is ready for your review.");
+    position(&lines, in_review, "Waiting for you: The implementation is ready for your review.");
     assert!(lines.iter().any(|l| l.contains("session 1 Add the user model: 1/1 done")), "{text}");
     assert!(
         lines.last().unwrap().starts_with("task ") && lines.last().unwrap().ends_with(" is done"),

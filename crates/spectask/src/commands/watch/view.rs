@@ -20,6 +20,10 @@ pub struct View {
     /// `None` when stdout is not a terminal: every change is printed as a line instead.
     bars: Option<Bars>,
     sessions: HashMap<String, Session>,
+    /// What the task waited for at the last `attention` frame, one line each.
+    waiting: Vec<String>,
+    /// The phase line without what the task waits for.
+    phase: String,
 }
 
 struct Bars {
@@ -43,7 +47,7 @@ impl View {
             phase.enable_steady_tick(Duration::from_millis(120));
             Bars { multi, phase }
         });
-        Self { bars, sessions: HashMap::new() }
+        Self { bars, sessions: HashMap::new(), waiting: Vec::new(), phase: String::new() }
     }
 
     /// Shows one event of the task (the `data` of a server-sent event), its payload read as its
@@ -84,6 +88,36 @@ impl View {
         }
     }
 
+    /// Shows what the task waits for (an `attention` frame's list): a line for each new item,
+    /// one when nothing waits any more, and the first item beside the phase.
+    pub fn attention(&mut self, list: &Value) -> std::io::Result<()> {
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        let lines: Vec<String> = items
+            .iter()
+            .map(|item| format!("{}: {} {}", text(item, "label"), text(item, "text"), text(item, "action")))
+            .collect();
+        let now = chrono::Local::now().format("%H:%M:%S");
+        for line in lines.iter().filter(|line| !self.waiting.contains(line)) {
+            self.print(&format!("{now} {line}"))?;
+        }
+        if lines.is_empty() && !self.waiting.is_empty() {
+            self.print(&format!("{now} nothing waits for you any more"))?;
+        }
+        self.waiting = lines;
+        self.draw_phase();
+        Ok(())
+    }
+
+    /// The phase line, with what the task waits for first.
+    fn draw_phase(&self) {
+        if let Some(bars) = &self.bars {
+            match self.waiting.first() {
+                Some(first) => bars.phase.set_message(format!("{} · {first}", self.phase)),
+                None => bars.phase.set_message(self.phase.clone()),
+            }
+        }
+    }
+
     /// Stops drawing (the bars stay on screen as they last were).
     pub fn finish(&self) {
         if let Some(bars) = &self.bars {
@@ -91,11 +125,10 @@ impl View {
         }
     }
 
-    fn phase(&self, event: &Value, status: SpecTaskStatus, reason: &str) -> std::io::Result<()> {
+    fn phase(&mut self, event: &Value, status: SpecTaskStatus, reason: &str) -> std::io::Result<()> {
         let detail = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-        if let Some(bars) = &self.bars {
-            bars.phase.set_message(format!("phase {status}{detail}"));
-        }
+        self.phase = format!("phase {status}{detail}");
+        self.draw_phase();
         self.line(event, &format!("phase {status}{detail}"))
     }
 
@@ -171,7 +204,11 @@ impl View {
         let at = chrono::DateTime::parse_from_rfc3339(&text(event, "at"))
             .map(|at| at.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
             .unwrap_or_else(|_| "--:--:--".to_owned());
-        let line = format!("{at} {message}");
+        self.print(&format!("{at} {message}"))
+    }
+
+    /// One line above the bars (or on its own without them).
+    fn print(&self, line: &str) -> std::io::Result<()> {
         match &self.bars {
             Some(bars) => bars.multi.suspend(|| outln!("{line}")),
             None => outln!("{line}"),

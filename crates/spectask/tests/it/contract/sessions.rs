@@ -42,6 +42,16 @@ pub fn while_a_session_waits(c: &mut Contract, database_url: Option<&str>, data:
         approvals.as_array().unwrap().iter().find(|a| a["tool_call"]["title"] == "write src/user.js").cloned()
     });
 
+    // What waits for the person: the permission request, in the inbox and on the task.
+    let attention = c.get("/attention", &[]);
+    let waits = attention["items"].as_array().unwrap().iter().find(|a| a["approval_id"] == approval["id"]);
+    assert!(
+        waits.is_some_and(|a| a["kind"] == "permission"),
+        "the request waits for the person: {attention:#}"
+    );
+    let of_task = c.call("get", "/attention", &[], &format!("?spec_task={task}"), None);
+    assert_eq!(of_task.status, 200, "{}", of_task.text);
+
     // The task's views while its agent is live.
     c.get("/spec-tasks/{id}/progress", &[task]);
     c.get("/spec-tasks/{id}/multi-session-overview", &[task]);

@@ -1,0 +1,142 @@
+//! Attention: what each task and session waits for, one rule for every client. A permission answer,
+//! a spec review (or the planner's questions), an implementation review, a budget that paused the
+//! work, a silent agent, a failure, or a prerequisite that holds the task (followed down to the task
+//! at the root of the hold). The server serves it (`GET /api/v1/attention`, each task's
+//! `attention`, the fleet's cards, the event stream's `attention` frames), and the dashboard and
+//! `spectask task` show it as it is given.
+//!
+//! - `decide`: the pure rule, and the words for people.
+//! - this file: the store's facts for it, read in a constant number of queries however many tasks.
+
+mod decide;
+
+use std::collections::HashMap;
+
+use spectask_core::{Budget, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, UsageTotals};
+use spectask_store::{BudgetStanding, Store, StoreError};
+
+pub use decide::{Attention, TaskRef, Waiting};
+use decide::{Facts, PendingPermission, StallMark, VersionFacts};
+
+/// Tasks judged at most by [`open_attention`]: the most recently changed open ones.
+pub const OPEN_MAX: i64 = 500;
+
+/// What the open tasks of `owner` (or everyone's, for `None`) and their sessions wait for: those that
+/// need a person first, longest waiting first. Each task's budget is `default_budget` unless it has
+/// its own.
+pub async fn open_attention(
+    store: &Store,
+    owner: Option<&str>,
+    default_budget: &Budget,
+) -> Result<Vec<Attention>, StoreError> {
+    let tasks = store.open_spec_tasks(owner, OPEN_MAX).await?;
+    let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
+    let standings = store.budget_standings(&ids, default_budget).await?;
+    let mut items = attention_of(store, &tasks, &standings).await?;
+    sort(&mut items);
+    Ok(items)
+}
+
+/// Whether an event of `kind` may change what some task waits for: a task made, moved, hidden,
+/// given other prerequisites or held by one, a budget line crossed or a budget changed, a session moved, a
+/// permission asked or answered, an agent silent or speaking again.
+pub fn changed_by(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::SpecTaskCreated
+            | EventKind::SpecTaskTransitioned
+            | EventKind::SpecTaskHidden
+            | EventKind::SpecTaskPrerequisitesChanged
+            | EventKind::SpecTaskHeld
+            | EventKind::SpecTaskBudget
+            | EventKind::WorkSessionCreated
+            | EventKind::WorkSessionTransitioned
+            | EventKind::WorkSessionPermission
+            | EventKind::WorkSessionStalled
+    )
+}
+
+/// Those that need a person first, then the longest waiting.
+pub fn sort(items: &mut [Attention]) {
+    items.sort_by(|a, b| b.needs_you().cmp(&a.needs_you()).then(a.since.cmp(&b.since)));
+}
+
+/// What `tasks` and their sessions wait for, in task order; `standings` are the tasks' budget
+/// standings (the caller has read them). A constant number of queries.
+pub async fn attention_of(
+    store: &Store,
+    tasks: &[SpecTask],
+    standings: &HashMap<SpecTaskId, BudgetStanding>,
+) -> Result<Vec<Attention>, StoreError> {
+    let open: Vec<SpecTaskId> = tasks.iter().filter(|t| !t.status().is_terminal()).map(|t| t.id).collect();
+    let of_status = |statuses: &[SpecTaskStatus]| -> Vec<SpecTaskId> {
+        tasks.iter().filter(|t| statuses.contains(&t.status())).map(|t| t.id).collect()
+    };
+    let mut facts = Facts::default();
+    for session in store.work_sessions_of_tasks(&open).await? {
+        facts.sessions.entry(session.spec_task_id).or_default().push(session);
+    }
+    facts.permissions = store
+        .pending_approvals_of_tasks(&open)
+        .await?
+        .into_iter()
+        .map(|a| PendingPermission {
+            approval_id: a.request.id,
+            work_session_id: a.request.work_session_id,
+            title: a.request.title,
+            requested_at: a.requested_at,
+        })
+        .collect();
+    facts.stalls = store
+        .session_stalls(&open)
+        .await?
+        .into_iter()
+        .map(|(id, s)| {
+            (id, StallMark { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy })
+        })
+        .collect();
+    facts.task_budget_reached = standings
+        .iter()
+        .filter(|(_, s)| !s.budget.is_unlimited() && s.used.level() == spectask_core::BudgetLevel::Reached)
+        .map(|(id, s)| {
+            (
+                *id,
+                format!("the task reached its budget of {} (spent {})", s.budget.describe(), spent(&s.spent)),
+            )
+        })
+        .collect();
+    let in_review = of_status(&[SpecTaskStatus::SpecReview]);
+    facts.versions = store
+        .current_spec_versions(&in_review)
+        .await?
+        .into_iter()
+        .map(|v| {
+            let facts = VersionFacts {
+                version: v.version,
+                questions: v.questions.len(),
+                questions_only: v.is_questions_only(),
+            };
+            (v.spec_task_id, facts)
+        })
+        .collect();
+    let waiting = of_status(&[
+        SpecTaskStatus::Backlog,
+        SpecTaskStatus::SpecRevision,
+        SpecTaskStatus::ImplementationQueued,
+    ]);
+    for edge in store.prerequisite_graph(&waiting).await? {
+        let entry =
+            facts.prerequisites.entry(edge.spec_task_id).or_insert_with(|| (edge.hold_before, Vec::new()));
+        entry.1.push(edge.prerequisite);
+    }
+    Ok(decide::attention(tasks, &facts))
+}
+
+/// What a task spent, in a few words: `1200 tokens`, `1200 tokens, 0.42 USD`.
+fn spent(totals: &UsageTotals) -> String {
+    let tokens = totals.tokens.input_tokens.saturating_add(totals.tokens.output_tokens);
+    match &totals.cost {
+        Some(cost) => format!("{tokens} tokens, {:.2} {}", cost.amount(), cost.currency),
+        None => format!("{tokens} tokens"),
+    }
+}
