@@ -265,9 +265,15 @@ export async function todoTaskWithARunningSession({ demo, page }) {
   await page.getByRole('tab', { name: 'Sessions' }).click()
   const tree = page.getByRole('list', { name: 'Session tree' })
   const routes = tree.getByRole('listitem').filter({ hasText: 'Add the auth routes' })
-  await routes.getByText('running', { exact: true }).waitFor()
+  await routes.getByText(RUNNING).waitFor()
   return { task, routes }
 }
+
+/**
+ * A running session's badge: `running`, or `Waiting for you` while its agent waits for a person's
+ * answer (the dashboard never shows a session that waits for someone as at work).
+ */
+export const RUNNING = /^(running|Waiting for you)$/
 
 /** Whether the whole of `locator` is on screen as the page is scrolled now (without scrolling to it). */
 export function onScreen(locator) {

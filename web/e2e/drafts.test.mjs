@@ -10,7 +10,7 @@
 // someone else merges the task.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { assertConfirmationKept, demoPage, elsewhere, explainer, hasFocus, LONG, onScreen, shot, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
+import { assertConfirmationKept, demoPage, elsewhere, explainer, hasFocus, LONG, onScreen, shot, RUNNING, todoTaskWithARunningSession, WEB_HEADERS } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
 
@@ -138,7 +138,7 @@ test('a reply to the agent survives a reload and stays, unsendable, while the se
     await shot(page, '29-reply-kept-while-interrupted')
 
     await elsewhere(ctx, 'PUT', `/api/v1/work-sessions/${session}/status`, { status: 'running', reason: '' })
-    await page.getByTestId('session-status').filter({ hasText: 'running' }).waitFor()
+    await page.getByTestId('session-status').filter({ hasText: RUNNING }).waitFor()
     await reply.getByRole('button', { name: 'Send' }).click()
     await reply.getByText('Queued: the agent reads it at its next turn.').waitFor()
     assert.equal(await box.inputValue(), '', 'a sent reply is no draft')
@@ -164,11 +164,11 @@ test('the Stop agent confirmations stay open, their action disabled, when someon
     // Once the stopped instance has interrupted the session, it is resumed elsewhere.
     await routes.getByText(/paused by local: the agent instance was stopped/).waitFor()
     await elsewhere(ctx, 'PUT', `/api/v1/work-sessions/${session}/status`, { status: 'running', reason: '' })
-    await routes.getByText('running', { exact: true }).waitFor()
+    await routes.getByText(RUNNING).waitFor()
 
     // The session's own page.
     await routes.getByRole('link', { name: /Add the auth routes/ }).click()
-    await page.getByTestId('session-status').filter({ hasText: 'running' }).waitFor()
+    await page.getByTestId('session-status').filter({ hasText: RUNNING }).waitFor()
     await page.getByRole('region', { name: 'Session controls' }).getByRole('button', { name: 'Stop agent' }).click()
     const own = page.getByRole('dialog', { name: "Stop this session's agent?" })
     await elsewhere(ctx, 'PUT', `/api/v1/work-sessions/${session}/status`, { status: 'interrupted', reason: 'stopped elsewhere' })
@@ -178,7 +178,7 @@ test('the Stop agent confirmations stay open, their action disabled, when someon
     await page.keyboard.press('Escape')
     await own.waitFor({ state: 'hidden' })
     await elsewhere(ctx, 'PUT', `/api/v1/work-sessions/${session}/status`, { status: 'running', reason: '' })
-    await page.getByTestId('session-status').filter({ hasText: 'running' }).waitFor()
+    await page.getByTestId('session-status').filter({ hasText: RUNNING }).waitFor()
   }))
 
 test('the Spawn dialog keeps its text through a reload, and its focus and place while the task moves to review', { timeout: 4 * LONG }, () =>
@@ -186,7 +186,7 @@ test('the Spawn dialog keeps its text through a reload, and its focus and place 
     const { demo, page } = ctx
     const { task, routes } = ctx.todo
     await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
-    await routes.getByText('running', { exact: true }).waitFor()
+    await routes.getByText(RUNNING).waitFor()
     const spawn = routes.getByRole('button', { name: /^Spawn a session from/ })
     await spawn.click()
     const dialog = page.getByRole('dialog', { name: 'Spawn a work session' })

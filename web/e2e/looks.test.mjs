@@ -7,7 +7,7 @@
 // login.test.mjs).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { LONG, WEB_HEADERS, demoPage, shot, shotScreen, todoTaskWithARunningSession } from './browser.mjs'
+import { LONG, RUNNING, WEB_HEADERS, demoPage, shot, shotScreen, todoTaskWithARunningSession } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
 
@@ -166,7 +166,8 @@ test('every main screen, in light and dark, at 1440 and 1024 px', { timeout: 3 *
   await shotScreen(page, 'design-docs-session-file')
 
   await page.goto(`${demo.url}/fleet`)
-  await page.locator('.fleet-card [aria-current="step"]').first().waitFor()
+  // A plan task at work, or one whose session waits for a person.
+  await page.locator('.fleet-card :is([aria-current="step"], .plan-waiting)').first().waitFor()
   await shotScreen(page, 'fleet')
 
   const python = await taskOf('python-api', 'implementation_review')
@@ -187,7 +188,7 @@ test('the session page stops and resumes its agent', { timeout: 2 * LONG }, asyn
   const task = tasks.items.find((t) => t.repository.path.endsWith('/nodejs-todo'))
   await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
   await page.getByRole('list', { name: 'Session tree' }).getByRole('link', { name: /Add the auth routes/ }).click()
-  await page.getByTestId('session-status').filter({ hasText: 'running' }).waitFor()
+  await page.getByTestId('session-status').filter({ hasText: RUNNING }).waitFor()
   await page.getByTestId('scripted-notice').waitFor()
   // Its code changes in the transcript are highlighted as JavaScript.
   await page.locator('.transcript .language-diff .diff-added .hljs-keyword').first().waitFor()
@@ -199,7 +200,7 @@ test('the session page stops and resumes its agent', { timeout: 2 * LONG }, asyn
   await page.getByTestId('session-status').filter({ hasText: 'interrupted' }).waitFor()
   await shot(page, '48-session-stopped')
   await page.getByRole('button', { name: 'Resume' }).click()
-  await page.getByTestId('session-status').filter({ hasText: 'running' }).waitFor()
+  await page.getByTestId('session-status').filter({ hasText: RUNNING }).waitFor()
 })
 
 test('the main session of an interactive task takes a reply from its page', { timeout: 2 * LONG }, async () => {

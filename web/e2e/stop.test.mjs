@@ -1,10 +1,11 @@
 // Stopping a task's agent from the multi-session dashboard: the agent stops, its running session is
 // interrupted (paused, with who stopped it), and Resume takes it on to done. Before and after the
 // stop, the board's card, the task's Progress card and its fleet card say the same of its plan: a
-// stopped agent's session is not in progress.
+// stopped agent's session is not in progress, and one whose agent waits for a person's answer is
+// shown waiting for you (never as at work).
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, LONG, shot, todoTaskWithARunningSession } from './browser.mjs'
+import { demoPage, LONG, RUNNING, shot, todoTaskWithARunningSession } from './browser.mjs'
 
 const ctx = demoPage(before, after, { askPermission: true })
 
@@ -25,7 +26,11 @@ async function shown(page, url, task) {
   await page.goto(url)
   const card = page.locator('.card').filter({ has: page.locator(`a[href="/tasks/${task.id}"]`) })
   await card.getByRole('progressbar').waitFor()
-  const board = { percent: await bar(card), atWork: await card.getByText('agent at work').count() }
+  const board = {
+    percent: await bar(card),
+    atWork: await card.getByText('agent at work').count(),
+    waiting: await card.getByText('Waiting for you').count(),
+  }
   await page.goto(`${url}/tasks/${task.id}?tab=sessions`)
   const counts = page.getByTestId('plan-counts')
   await counts.waitFor()
@@ -37,22 +42,27 @@ async function shown(page, url, task) {
   const fleet = {
     percent: await bar(fleetCard),
     highlighted: await fleetCard.locator('[aria-current="step"]').count(),
+    waiting: await fleetCard.locator('.plan-waiting').count(),
     faded: await fleetCard.locator('.plan-before').count(),
   }
   return { board, progress, fleet }
 }
 
-/** Waits until the three views show `done` of 3 plan tasks done and `running` in progress. */
-function agree(task, { done, running }) {
+/** Waits until the three views show `done` of 3 plan tasks done and `running` in progress, of
+ * which `waiting` wait for a person's answer (waiting for you on the board and the fleet). */
+function agree(task, { done, running, waiting = 0 }) {
   const percent = String(Math.floor((100 * done) / 3))
+  const working = running - waiting
   return until(
-    `the board, Progress and fleet cards do not all say ${done} done, ${running} in progress`,
+    `the board, Progress and fleet cards do not all say ${done} done, ${running} in progress, ${waiting} waiting for you`,
     () => shown(ctx.page, ctx.demo.url, task),
     (v) =>
       [v.board.percent, v.progress.percent, v.fleet.percent].every((p) => p === percent) &&
-      v.board.atWork === Math.min(running, 1) &&
+      v.board.atWork === Math.min(working, 1) &&
+      v.board.waiting === Math.min(waiting, 1) &&
       v.progress.counts === `${done}/3 complete · ${running} in progress` &&
-      v.fleet.highlighted === running &&
+      v.fleet.highlighted === working &&
+      v.fleet.waiting === waiting &&
       v.fleet.faded === done,
   )
 }
@@ -62,7 +72,7 @@ test('Stop agent interrupts the running session, and Resume takes it on', { time
   // The demo's own nodejs-todo task: its coder asks a person before it runs the tests, so a session
   // is running (waiting for the answer) when the agent is stopped.
   const { task, routes } = await todoTaskWithARunningSession(ctx)
-  await agree(task, { done: 2, running: 1 })
+  await agree(task, { done: 2, running: 1, waiting: 1 })
 
   await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
   await page.getByRole('button', { name: 'Stop agent' }).click()
@@ -81,7 +91,7 @@ test('Stop agent interrupts the running session, and Resume takes it on', { time
 
   await page.goto(`${demo.url}/tasks/${task.id}?tab=sessions`)
   await routes.getByRole('button', { name: /^Resume .*Add the auth routes/ }).click()
-  await routes.getByText('running', { exact: true }).waitFor()
+  await routes.getByText(RUNNING).waitFor()
   await agent.getByText('Active').waitFor()
   // The resumed session asks again; answered, it finishes and the task goes to review.
   await routes.getByRole('link', { name: /Add the auth routes/ }).click()

@@ -94,8 +94,12 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await page.goto(taskUrl)
 
   await page.getByRole('link', { name: 'Fleet' }).click()
-  const current = page.locator('.fleet-card [aria-current="step"]')
-  await current.filter({ hasText: 'Add the auth routes' }).waitFor()
+  // Its agent waits for a person: the card says so in the attention colour, and the plan task is
+  // not highlighted as at work.
+  const waiting = page.locator('.fleet-card.waiting .plan-waiting')
+  await waiting.filter({ hasText: 'Add the auth routes' }).waitFor()
+  assert.equal(await page.locator('.fleet-card [aria-current="step"]').count(), 0, 'nothing shown at work')
+  await page.locator('.fleet-card').getByText('Waiting for you').first().waitFor()
   assert.equal(await page.locator('.fleet-card .plan-before').count(), 2, 'the two done plan tasks before it')
   await shot(page, '06-fleet', { wide: true })
 

@@ -1,11 +1,13 @@
 import { NavLink, Route, Routes } from 'react-router'
 import { Radar, SquareKanban, Workflow } from 'lucide-react'
 import { Account, AuthGate } from './auth/AuthGate'
+import { NeedsYouLink } from './attention/NeedsYou'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { NotificationsMenu } from './notify/NotificationsMenu'
 import { Board } from './screens/Board'
 import { DesignDocs } from './screens/DesignDocs'
 import { Fleet } from './screens/Fleet'
+import { Inbox } from './screens/Inbox'
 import { NotFound } from './screens/NotFound'
 import { SessionView } from './screens/SessionView'
 import { TaskPage } from './screens/TaskPage'
@@ -29,6 +31,7 @@ export function App() {
               <NavLink to="/fleet">
                 <Radar className="icon" size={16} aria-hidden="true" /> Fleet
               </NavLink>
+              <NeedsYouLink />
             </nav>
             <LiveBadge />
             <NotificationsMenu />
@@ -41,6 +44,7 @@ export function App() {
               <Route path="/tasks/:id/design-docs" element={<DesignDocs />} />
               <Route path="/sessions/:id" element={<SessionView />} />
               <Route path="/fleet" element={<Fleet />} />
+              <Route path="/inbox" element={<Inbox />} />
               <Route path="*" element={<NotFound />} />
             </Routes>
           </main>

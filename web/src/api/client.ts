@@ -19,6 +19,23 @@ export const api = createClient<paths>({
   credentials: 'same-origin',
 })
 
+// Every state-changing request carries an idempotency key: its own, unless its action keeps one
+// across resends (actionKey.ts).
+api.use({
+  onRequest({ request }) {
+    if (request.method !== 'GET' && !request.headers.has('Idempotency-Key')) {
+      request.headers.set('Idempotency-Key', freshKey())
+    }
+    return request
+  },
+})
+
+/** A fresh idempotency key: a random UUID (or 128 random bits in hex where the page is not a secure context). */
+export function freshKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
 /** An API error in the one shape the server answers: `{"error": {"code", "message"}}`. */
 export class ApiFailure extends Error {
   constructor(

@@ -11,4 +11,5 @@ export const keys = {
   approvals: ['approvals'] as const,
   fleet: ['fleet'] as const,
   notifications: ['notifications'] as const,
+  attention: ['attention'] as const,
 }

@@ -81,6 +81,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits for whom: a permission answer, a spec review or the planner's questions, an
+         *     implementation review, a budget that paused the work, a silent agent, a failure, or a
+         *     prerequisite holding a task (named down to the task at the root of the hold). Those that need a
+         *     person come first, longest waiting first.
+         */
+        get: operations["get_attention"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -389,8 +411,10 @@ export interface paths {
         /**
          * The live event stream (Server-Sent Events): each event's `id` is its sequence number, its
          *     `event` its kind and its `data` an `EventDto`. Replays from `Last-Event-ID` (or `after`), then
-         *     follows live. When the credential it was opened with stops naming the caller, a last event
-         *     `end` (`data: {"reason": …}`) closes it.
+         *     follows live. With `attention=true`, `attention` frames (no `id`; `data` an `AttentionListDto`)
+         *     say what the caller's tasks (or the one task) wait for: one first, and one after every change
+         *     of it. When the credential it was opened with stops naming the caller, a last event `end`
+         *     (`data: {"reason": …}`) closes it.
          */
         get: operations["events"];
         put?: never;
@@ -1936,6 +1960,56 @@ export interface components {
             locations: string[];
             title?: string | null;
         };
+        /** @description One thing a task or one of its sessions waits for. */
+        AttentionDto: {
+            /** @description What a person can do about it. */
+            action: string;
+            /** @description For `permission`: the request to answer (`POST /approvals/{approval_id}`). */
+            approval_id?: string | null;
+            budget?: components["schemas"]["BudgetHolder"] | null;
+            /**
+             * @description For `held`: the task at the root of the hold, and the prerequisites between (the first is
+             *     the one this task names).
+             */
+            held_by: components["schemas"]["HeldByDto"][];
+            kind: components["schemas"]["AttentionKind"];
+            /**
+             * @description The few words a badge shows: `Waiting for you`, `Paused by budget`, `Stalled`, `Failed`,
+             *     `Held`.
+             */
+            label: string;
+            /** @description Only a person moves it on (false for a task held by a prerequisite still at work). */
+            needs_you: boolean;
+            /** @description Its page on the dashboard (the session's, else the task's). */
+            path: string;
+            session_name?: string | null;
+            /**
+             * Format: date-time
+             * @description Since when it waits.
+             */
+            since: string;
+            spec_task_id: components["schemas"]["SpecTaskId"];
+            task_short_id: string;
+            task_title: string;
+            /** @description What happened, in one sentence. */
+            text: string;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        };
+        /**
+         * @description What a task or a session waits for.
+         * @enum {string}
+         */
+        AttentionKind: "permission" | "questions" | "spec_review" | "implementation_review" | "budget" | "stalled" | "failed" | "held";
+        /** @description `GET /attention`: what the caller's open tasks wait for. */
+        AttentionListDto: {
+            /**
+             * @description Those that need a person first, longest waiting first; then the holds that go on by
+             *     themselves.
+             */
+            items: components["schemas"]["AttentionDto"][];
+            /** @description How many items need a person: the dashboard's "Needs you (N)". */
+            needs_you: number;
+        };
         /** @description Tokens and money, as a budget or as spending. */
         BudgetAmount: {
             /** Format: int64 */
@@ -2015,6 +2089,11 @@ export interface components {
             /** @description The task's id, the repository's id or the user's name. */
             subject: string;
         };
+        /**
+         * @description Which budget paused a task.
+         * @enum {string}
+         */
+        BudgetHolder: "task" | "repository" | "user";
         /**
          * @description Where a task stands against its budget.
          * @enum {string}
@@ -2748,6 +2827,16 @@ export interface components {
             seq: number;
             spec_task_id?: components["schemas"]["SpecTaskId"] | null;
             work_session_id?: components["schemas"]["WorkSessionId"] | null;
+        } | {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "spec_task.held";
+            payload: components["schemas"]["SpecTaskHeld"];
+            /** Format: int64 */
+            seq: number;
+            spec_task_id?: components["schemas"]["SpecTaskId"] | null;
+            work_session_id?: components["schemas"]["WorkSessionId"] | null;
         };
         FailureDto: {
             /** @description The status the task failed in. */
@@ -2791,6 +2880,11 @@ export interface components {
         FleetAgentDto: {
             /** @description The agent instance: one per SpecTask, so the task's id. */
             agent_id: string;
+            /**
+             * @description What the task and its sessions wait for: a card whose agent waits for a person says so
+             *     instead of showing its work in progress.
+             */
+            attention: components["schemas"]["AttentionDto"][];
             /** @description Where the task stands against its budget (paused when reached). */
             budget: components["schemas"]["BudgetDto"];
             /** @description Plan tasks in progress now (a session of each runs). */
@@ -2870,6 +2964,13 @@ export interface components {
             /** @description Always `ok` when the server answers. */
             status: string;
             version: string;
+        };
+        /** @description A task in the chain of a hold. */
+        HeldByDto: {
+            id: components["schemas"]["SpecTaskId"];
+            short_id: string;
+            status: components["schemas"]["SpecTaskStatus"];
+            title: string;
         };
         HistoryCommitDto: {
             commit: string;
@@ -3047,7 +3148,7 @@ export interface components {
          * @description Why a person is told.
          * @enum {string}
          */
-        NotificationKind: "spec_ready" | "implementation_ready" | "permission_waiting" | "budget" | "stalled" | "check_failed" | "session_failed" | "failed";
+        NotificationKind: "spec_ready" | "implementation_ready" | "permission_waiting" | "budget_warning" | "budget" | "held" | "stalled" | "check_failed" | "session_failed" | "failed";
         /** @description The node holding a task's agent instance, where what runs on that agent must be asked for. */
         OtherNode: {
             /** @description Its API's base URL (`http://host:port`), when it said at its start. */
@@ -3058,6 +3159,11 @@ export interface components {
         /** @description One page of a listing, with the number of all matches. */
         PageDto_SpecTaskDto: {
             items: {
+                /**
+                 * @description What the task and its sessions wait for (`GET /attention` has every task's); empty when
+                 *     nothing does.
+                 */
+                attention: components["schemas"]["AttentionDto"][];
                 /** @description Where the task stands against its budget (its own, else the configuration's default). */
                 budget: components["schemas"]["BudgetDto"];
                 /** Format: date-time */
@@ -3585,6 +3691,11 @@ export interface components {
             title: string;
         };
         SpecTaskDto: {
+            /**
+             * @description What the task and its sessions wait for (`GET /attention` has every task's); empty when
+             *     nothing does.
+             */
+            attention: components["schemas"]["AttentionDto"][];
             /** @description Where the task stands against its budget (its own, else the configuration's default). */
             budget: components["schemas"]["BudgetDto"];
             /** Format: date-time */
@@ -3644,6 +3755,14 @@ export interface components {
              *     code is worked on and what an editor opens.
              */
             worktree_path?: string | null;
+        };
+        /**
+         * @description `spec_task.held`: a prerequisite that ended without being done holds the task (`held: true`,
+         *     `reason` as admission says it), or no longer does (`held: false` alone).
+         */
+        SpecTaskHeld: {
+            held: boolean;
+            reason?: string | null;
         };
         /** @description `spec_task.hidden`: the status the task was hidden in. */
         SpecTaskHidden: {
@@ -4250,6 +4369,38 @@ export interface operations {
             };
         };
     };
+    get_attention: {
+        parameters: {
+            query?: {
+                /** @description Only this task (an id, abbreviated id or handle of one of your tasks). */
+                spec_task?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What waits, and for whom */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttentionListDto"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -4753,6 +4904,11 @@ export interface operations {
                 spec_task?: string;
                 /** @description Comma-separated event kinds. */
                 kinds?: string;
+                /**
+                 * @description Also send `attention` frames: what the caller's tasks (or the one task) wait for, first
+                 *     and after every change.
+                 */
+                attention?: boolean;
             };
             header?: {
                 /** @description Resume after this event */

@@ -1,14 +1,15 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { api, unwrap } from '../api/client'
-import { notifyOf } from '../notify/browser'
+import { notifyOfAttention } from '../notify/browser'
+import type { AttentionList } from '../attention/attention'
 import { connectLive, type LiveStatus } from './stream'
 
 const LiveContext = createContext<LiveStatus>('connecting')
 
 /**
- * Opens the one live connection for the whole app, starting after the newest event at load; its
- * events raise `me`'s browser notifications when they are on.
+ * Opens the one live connection for the whole app, starting after the newest event at load; what
+ * newly waits for the person raises a browser notification when they are on.
  */
 export function LiveProvider({ children, me }: { children: ReactNode; me: { name: string; open: boolean } }) {
   const client = useQueryClient()
@@ -24,7 +25,14 @@ export function LiveProvider({ children, me }: { children: ReactNode; me: { name
       } catch {
         // Without the head, replay from the start: correct, only slower.
       }
-      if (!cancelled) close = connectLive(client, after, setStatus, (event) => void notifyOf(event, { name, open }))
+      // The first list is what waited already: only what arrives after it is told.
+      const seen = new Set<string>()
+      let first = true
+      const tell = (list: AttentionList) => {
+        notifyOfAttention(list, seen, first)
+        first = false
+      }
+      if (!cancelled) close = connectLive(client, after, setStatus, undefined, tell)
     })()
     return () => {
       cancelled = true

@@ -20,6 +20,7 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
       taskAll()
       break
     case 'spec_task.prerequisites_changed':
+    case 'spec_task.held':
     case 'spec_task.budget':
       // The board says what a task waits for (or that its budget paused it); its page says why.
       out.push(keys.tasks)

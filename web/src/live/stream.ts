@@ -1,9 +1,12 @@
-// The one live connection: Server-Sent Events from /api/v1/events, turned into cache invalidations.
+// The one live connection: Server-Sent Events from /api/v1/events, turned into cache invalidations,
+// and the server's `attention` frames (what waits for whom), which replace the cached list.
 // The browser's EventSource reconnects by itself and sends `Last-Event-ID`, so the server replays
 // what was missed; changed keys are flushed at most every FLUSH_MS (a burst of events refetches each
 // visible query once). Nothing polls.
 import type { QueryClient } from '@tanstack/react-query'
 import type { ApiEvent } from '../api/client'
+import { keys } from '../api/keys'
+import type { AttentionList } from '../attention/attention'
 import { KeyBatch, keysChangedBy } from './reducer'
 
 const FLUSH_MS = 250
@@ -15,6 +18,7 @@ export function connectLive(
   after: number,
   onStatus: (status: LiveStatus) => void,
   onEvent?: (event: ApiEvent) => void,
+  onAttention?: (list: AttentionList) => void,
 ): () => void {
   const batch = new KeyBatch()
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -41,7 +45,7 @@ export function connectLive(
   }
   const open = () => {
     retry = undefined
-    const es = new EventSource(`/api/v1/events?after=${lastSeq}`)
+    const es = new EventSource(`/api/v1/events?after=${lastSeq}&attention=true`)
     source = es
     es.onopen = () => {
       onStatus('live')
@@ -56,6 +60,16 @@ export function connectLive(
       if (es.readyState === EventSource.CLOSED && retry === undefined) retry = setTimeout(open, RETRY_MS)
     }
     for (const kind of Object.keys(EVENT_KINDS)) es.addEventListener(kind, handle)
+    // What waits for whom, as the server says it now: it replaces the cached list at once.
+    es.addEventListener('attention', (message: MessageEvent<string>) => {
+      try {
+        const list = JSON.parse(message.data) as AttentionList
+        client.setQueryData(keys.attention, list)
+        onAttention?.(list)
+      } catch {
+        // A frame that does not read is skipped: the next change sends the whole list again.
+      }
+    })
   }
   onStatus('connecting')
   open()
@@ -89,4 +103,5 @@ const EVENT_KINDS: Record<ApiEvent['kind'], true> = {
   'spec_task.budget': true,
   'work_session.stalled': true,
   'work_session.history': true,
+  'spec_task.held': true,
 }

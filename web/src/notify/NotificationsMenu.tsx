@@ -6,20 +6,32 @@ import { api, unwrap, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { NotifyToggle } from './NotifyToggle'
 import { When } from '../components/When'
+import { needingYou } from '../attention/attention'
+import { useAttention } from '../attention/useAttention'
 
 /** Notifications shown in the menu. */
 const SHOWN = 10
 
-/** The header's notifications menu: the browser-notification switch and the recent notifications. */
+/** The header's notifications menu: how many things wait for the person (on the bell), the
+ * browser-notification switch and the recent notifications. */
 export function NotificationsMenu() {
   const [open, setOpen] = useState(false)
+  const count = needingYou(useAttention().data).length
   return (
     <details className="notifications-menu" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>
         <Bell className="icon" size={16} aria-hidden="true" /> Notifications
+        {count > 0 && (
+          <span className="bell-count" data-testid="bell-count" aria-label={`${count} waiting for you`}>
+            {count}
+          </span>
+        )}
       </summary>
       <div className="notifications-panel">
-        <NotifyToggle />
+        <p className="notifications-head">
+          <Link to="/inbox">Needs you ({count})</Link>
+          <NotifyToggle />
+        </p>
         {open && <Recent />}
       </div>
     </details>

@@ -1,7 +1,7 @@
-// Browser notifications, opt-in: the choice is kept in localStorage; when on and allowed, a live
-// event that needs the person raises a notification whose click opens the task.
-import { api, unwrap, type ApiEvent } from '../api/client'
-import { noticeOf } from './decide'
+// Browser notifications, opt-in: the choice is kept in localStorage; when on and allowed, each thing
+// that newly waits for the person (the server's attention list) raises a notification whose click
+// opens its page.
+import { arrived, itemKey, type AttentionList } from '../attention/attention'
 
 const KEY = 'spectask.notifications'
 
@@ -28,24 +28,20 @@ export function turnOff(): void {
 }
 
 /**
- * Raises the notification of `event` if it makes one, for a task of `me` (the live stream carries
- * only the caller's tasks' events, but everyone's for a user who sees all).
+ * Raises a notification for each item newly needing the person in `list` (an `attention` frame of
+ * the live stream: the server already narrowed it to the person's tasks); `seen` keeps the items
+ * told, and is filled without telling on the first list, so that a reload tells nothing old.
  */
-export async function notifyOf(event: ApiEvent, me: { name: string; open: boolean }): Promise<void> {
-  if (!enabled()) return
-  const notice = noticeOf(event)
-  if (!notice) return
-  let task
-  try {
-    task = unwrap(await api.GET('/api/v1/spec-tasks/{id}', { params: { path: { id: notice.taskId } } }))
-  } catch {
-    return
-  }
-  if (!me.open && task.created_by !== me.name) return
-  const shown = new Notification('spectask', { body: notice.text(task.title), tag: `spectask-${event.seq}` })
-  shown.onclick = () => {
-    window.focus()
-    window.location.assign(`/tasks/${notice.taskId}`)
-    shown.close()
+export function notifyOfAttention(list: AttentionList, seen: Set<string>, first: boolean): void {
+  const fresh = arrived(list, seen)
+  for (const item of fresh) seen.add(itemKey(item))
+  if (first || !enabled()) return
+  for (const item of fresh) {
+    const shown = new Notification(`spectask: ${item.label}`, { body: item.text, tag: `spectask-${itemKey(item)}` })
+    shown.onclick = () => {
+      window.focus()
+      window.location.assign(item.path)
+      shown.close()
+    }
   }
 }

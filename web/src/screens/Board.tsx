@@ -11,6 +11,9 @@ import { ENDED, PHASES, plannerAtWork, failureLabel, phaseOf, statusLabel, type 
 import { usageLabel } from '../usage'
 import { StatusBadge } from '../components/Badge'
 import { When } from '../components/When'
+import { AttentionBadge } from '../attention/AttentionBadge'
+import { firstOf, ofTask } from '../attention/attention'
+import { useAttention } from '../attention/useAttention'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -93,15 +96,22 @@ function Column({ phase, label, tasks }: { phase: Phase; label: string; tasks: S
 }
 
 function TaskCard({ task }: { task: SpecTask }) {
+  // What the task waits for, as the live attention list says (the card's own copy until it loads).
+  const live = useAttention().data
+  const waits = live ? ofTask(live, task.id) : task.attention
+  const first = firstOf(waits)
+  const atWork = !first?.needs_you
   return (
-    <article className="card" data-status={task.status}>
+    <article className={`card${first?.needs_you ? ' waiting' : ''}`} data-status={task.status} data-attention={first?.kind}>
       <h3>
         <Link to={`/tasks/${task.id}`}>{shownTitle(task)}</Link>
       </h3>
       <p className="meta">
         <StatusBadge status={task.status} />
-        {task.status === 'implementation' ? <SessionsAtWork task={task} /> : plannerAtWork(task.status) && <AtWork />}
+        {first && <AttentionBadge item={first} sentence="tooltip" />}
+        {atWork && (task.status === 'implementation' ? <SessionsAtWork task={task} /> : plannerAtWork(task.status) && <AtWork />)}
       </p>
+      {first && <p className="attention-line">{first.text}</p>}
       <p className="meta">
         {repoName(task.repository.path)} · {task.short_id} · {task.priority} · by {task.created_by}
       </p>
@@ -109,18 +119,14 @@ function TaskCard({ task }: { task: SpecTask }) {
         <When at={task.updated_at} prefix="updated " />
       </p>
       {HAS_PLAN_PROGRESS.includes(task.status) && <CardProgress task={task} />}
-      {task.queue_reason && <p className="queued">Queued: {task.queue_reason}</p>}
+      {task.queue_reason && !first && <p className="queued">Queued: {task.queue_reason}</p>}
       {task.pull_request && (
         <p className="pull-request">
           PR #{task.pull_request.number}: {task.pull_request.state}
         </p>
       )}
-      {task.failure && <p className="failure">{failureLabel(task.failure)}</p>}
-      {task.budget.paused && task.status === 'implementation' && (
-        <p className="failure" data-testid="budget-paused">
-          Paused: budget reached
-        </p>
-      )}
+      {task.failure && !first && <p className="failure">{failureLabel(task.failure)}</p>}
+
       {usageLabel(task.usage) && (
         <p className="meta usage" data-testid="task-usage">
           {usageLabel(task.usage)}

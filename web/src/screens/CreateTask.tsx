@@ -10,6 +10,7 @@ import { Warning } from '../components/icons'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 import { useOpenCreatedTask } from './openCreatedTask'
+import { useActionKey } from '../api/actionKey'
 
 type Priority = Schemas['Priority']
 
@@ -101,40 +102,39 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
   const reviewing = !demo && kind === 'spec' && workflow === 'review'
   const target = draft.target ?? ''
 
+  // One creation, however often it is sent: a resend after a lost answer gets the task made.
+  const action = useActionKey()
   const create = useMutation({
-    mutationFn: async () =>
-      demo
-        ? unwrap(
-            await api.POST('/api/v1/spec-tasks/from-demo', {
-              body: {
-                demo_repo: demo.name,
-                prompt,
-                priority,
-                complexity,
-                depends_on: after,
-                hold_before: holdBefore,
-                budget: budgetBody(budget),
-              },
-            }),
-          )
-        : unwrap(
-            await api.POST('/api/v1/spec-tasks/from-prompt', {
-              body: {
-                prompt,
-                repo,
-                kind,
-                complexity: kind === 'spec' ? complexity : null,
-                priority,
-                planning_agent: planning || null,
-                implementation_agent: implementation || null,
-                depends_on: after,
-                hold_before: holdBefore,
-                budget: budgetBody(budget),
-                workflow: kind === 'spec' ? workflow : null,
-                review_target: reviewing ? target.trim() : null,
-              },
-            }),
-          ),
+    mutationFn: async () => {
+      if (demo) {
+        const body = {
+          demo_repo: demo.name,
+          prompt,
+          priority,
+          complexity,
+          depends_on: after,
+          hold_before: holdBefore,
+          budget: budgetBody(budget),
+        }
+        return unwrap(await api.POST('/api/v1/spec-tasks/from-demo', { body, headers: action.headers(body) }))
+      }
+      const body = {
+        prompt,
+        repo,
+        kind,
+        complexity: kind === 'spec' ? complexity : null,
+        priority,
+        planning_agent: planning || null,
+        implementation_agent: implementation || null,
+        depends_on: after,
+        hold_before: holdBefore,
+        budget: budgetBody(budget),
+        workflow: kind === 'spec' ? workflow : null,
+        review_target: reviewing ? target.trim() : null,
+      }
+      return unwrap(await api.POST('/api/v1/spec-tasks/from-prompt', { body, headers: action.headers(body) }))
+    },
+    onSettled: (_data, error) => action.settled(error),
     onSuccess: openCreated,
   })
 

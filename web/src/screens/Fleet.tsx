@@ -6,6 +6,10 @@ import { repoName } from './Board'
 import { usageLabel } from '../usage'
 import { When } from '../components/When'
 import { PlanStateIcon } from '../components/icons'
+import { Hand } from 'lucide-react'
+import { AttentionBadge } from '../attention/AttentionBadge'
+import { firstOf, itemKey, ofTask, type AttentionItem } from '../attention/attention'
+import { useAttention } from '../attention/useAttention'
 
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
@@ -31,9 +35,18 @@ export function Fleet() {
 }
 
 function AgentCard({ agent }: { agent: Agent }) {
-  const kinds = planKinds(agent.plan_window)
+  // What the card's task waits for, as the live attention list says (the card's own copy until then).
+  const live = useAttention().data
+  const waits = live ? ofTask(live, agent.task_id) : agent.attention
+  const kinds = planKinds(agent.plan_window, waitingSessions(waits))
+  const first = firstOf(waits)
   return (
-    <article className="fleet-card" aria-labelledby={`agent-${agent.agent_id}`} data-task={agent.task_id}>
+    <article
+      className={`fleet-card${first?.needs_you ? ' waiting' : ''}`}
+      aria-labelledby={`agent-${agent.agent_id}`}
+      data-task={agent.task_id}
+      data-attention={first?.kind}
+    >
       <h2 id={`agent-${agent.agent_id}`}>
         <Link to={`/tasks/${agent.task_id}`}>{agent.task_name}</Link>
       </h2>
@@ -43,8 +56,12 @@ function AgentCard({ agent }: { agent: Agent }) {
         {agent.in_progress === 0 && <> · no plan task in progress</>}
       </p>
       {usageLabel(agent.usage) && <p className="meta usage">{usageLabel(agent.usage)}</p>}
-      {agent.budget.paused && <p className="failure">Paused: budget reached</p>}
-      {agent.stalled.map((s) => (
+      {waits.map((a) => (
+        <p key={itemKey(a)} className="attention-line" data-testid="fleet-attention">
+          <AttentionBadge item={a} sentence="tooltip" /> {a.text}
+        </p>
+      ))}
+      {agent.stalled.filter((s) => !waits.some((a) => a.kind === 'stalled' && a.work_session_id === s.work_session_id)).map((s) => (
         <p key={s.work_session_id} className="queued" data-testid="stalled">
           Stalled: {s.name}, its agent last heard <When at={s.stall.last_activity_at} />
         </p>
@@ -59,16 +76,23 @@ function AgentCard({ agent }: { agent: Agent }) {
   )
 }
 
-type Kind = 'before' | 'current' | 'next' | 'after'
+type Kind = 'before' | 'current' | 'waiting' | 'next' | 'after'
+
+/** The sessions that wait for a person (their plan tasks are not shown at work). */
+export function waitingSessions(items: Pick<AttentionItem, 'needs_you' | 'work_session_id'>[]): Set<string> {
+  return new Set(items.filter((a) => a.needs_you && a.work_session_id).map((a) => a.work_session_id as string))
+}
 
 /**
  * How a card shows each plan task of its window, by the state the server gives it: highlighted
- * while in progress (every one: plan tasks run in parallel), faded once done, the first to do as
- * next and the rest after it.
+ * while in progress (every one: plan tasks run in parallel) unless a session of it waits for a
+ * person (then in the attention colour, never the in-progress highlight), faded once done, the
+ * first to do as next and the rest after it.
  */
-export function planKinds(items: Pick<Item, 'state'>[]): Kind[] {
+export function planKinds(items: Pick<Item, 'state' | 'sessions'>[], waiting: Set<string> = new Set()): Kind[] {
   const next = items.findIndex((t) => t.state === 'pending')
   return items.map((t, i) => {
+    if (t.state === 'in_progress' && t.sessions.some((s) => waiting.has(s))) return 'waiting'
     if (t.state === 'in_progress') return 'current'
     if (t.state === 'done') return 'before'
     return i === next ? 'next' : 'after'
@@ -76,12 +100,11 @@ export function planKinds(items: Pick<Item, 'state'>[]): Kind[] {
 }
 
 function PlanItem({ item, kind }: { item: Item; kind: Kind }) {
-  const label = item.state === 'done' ? 'done' : item.state === 'in_progress' ? 'in progress' : 'to do'
+  const label =
+    kind === 'waiting' ? 'waiting for you' : item.state === 'done' ? 'done' : item.state === 'in_progress' ? 'in progress' : 'to do'
   return (
     <li className={`plan-item plan-${kind}`} aria-current={kind === 'current' ? 'step' : undefined} value={item.index + 1}>
-      <span className="plan-icon">
-        <PlanStateIcon state={item.state} />
-      </span>
+      <span className="plan-icon">{kind === 'waiting' ? <Hand className="icon" size={16} aria-hidden="true" /> : <PlanStateIcon state={item.state} />}</span>
       <span className="visually-hidden">{label}: </span>
       {item.id && <span className="plan-id">{item.id}</span>} {item.title}
     </li>

@@ -3,6 +3,7 @@ import { Link } from 'react-router'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
+import { useActionKey } from '../api/actionKey'
 import { FileDiffView } from '../components/FileDiff'
 import { Markdown } from '../components/Markdown'
 import { useDraft } from '../drafts/useDraft'
@@ -336,18 +337,22 @@ function Decision({ task, onDecided }: { task: SpecTask; onDecided: () => void }
       : `The task moved to ${statusLabel(task.status)}: there is nothing to decide here now. Your comments stay until you send or discard them.`
   const [rejecting, setRejecting] = useState(false)
   const [comments, setComments, discard] = useDraft(`implementation-review:${task.id}`, '', (c) => !c.trim())
+  // One decision, however often it is sent: a double click or a resend records it once.
+  const once = useActionKey()
   const decide = useMutation({
     mutationFn: async (action: 'approve' | 'request-changes' | 'reject') => {
-      const params = { params: { path: { id: task.id } }, body: { comments } }
+      const headers = once.headers({ action, comments })
+      const params = { params: { path: { id: task.id } }, body: { comments }, headers }
       switch (action) {
         case 'approve':
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-implementation', params))
         case 'request-changes':
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/request-implementation-changes', params))
         case 'reject':
-          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/cancel', { params: params.params }))
+          return unwrap(await api.POST('/api/v1/spec-tasks/{id}/cancel', { params: params.params, headers }))
       }
     },
+    onSettled: (_data, error) => once.settled(error),
     onSuccess: () => {
       discard()
       onDecided()

@@ -11,6 +11,9 @@ import { SessionControls } from './SessionControls'
 import { ScriptedNotice } from '../components/ScriptedNotice'
 import { Badge, StatusBadge } from '../components/Badge'
 import { askedTitle, placeApprovals } from '../sessions/permissions'
+import { AttentionBadge } from '../attention/AttentionBadge'
+import { firstOf } from '../attention/attention'
+import { useSessionAttention } from '../attention/useAttention'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -32,6 +35,7 @@ export function SessionView() {
   const session = useWorkSession(id)
   const history = useHistory(id)
   const approvals = useApprovals()
+  const waits = firstOf(useSessionAttention(id))
   if (session.isPending) return <p role="status">Loading…</p>
   if (session.isError) return <p role="alert">Cannot load the session: {session.error.message}</p>
   const s = session.data
@@ -44,7 +48,7 @@ export function SessionView() {
       <SessionCrumbs session={s} />
       <h1 id="session-title">{s.name}</h1>
       <p className="meta">
-        <StatusBadge status={s.status} data-testid="session-status" />
+        {waits ? <AttentionBadge item={waits} testId="session-status" /> : <StatusBadge status={s.status} data-testid="session-status" />}
         {s.plan_task && (
           <>
             plan task {s.plan_task.id ?? s.plan_task.index + 1}: {s.plan_task.title}

@@ -15,6 +15,9 @@ import { usageLabel } from '../usage'
 import { SessionIcon } from '../components/icons'
 import { When } from '../components/When'
 import { Badge, StatusBadge } from '../components/Badge'
+import { AttentionBadge } from '../attention/AttentionBadge'
+import { firstOf } from '../attention/attention'
+import { useSessionAttention } from '../attention/useAttention'
 
 type Overview = Schemas['MultiSessionOverviewDto']
 type SessionProgress = Schemas['SessionProgressDto']
@@ -46,8 +49,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
           <ul className="plain">
             {active.map((s) => (
               <li key={s.id}>
-                <SessionIcon status={s.status} /> <Link to={`/sessions/${s.id}`}>{s.name}</Link>{' '}
-                {s.status === 'blocked' ? '(blocked)' : `(${progressOf.get(s.id)?.percent ?? 0}%)`}
+                <ActiveSession session={s} percent={progressOf.get(s.id)?.percent ?? 0} />
               </li>
             ))}
           </ul>
@@ -151,6 +153,17 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
   )
 }
 
+/** An active session: waiting for a person when it does, else its progress. */
+function ActiveSession({ session: s, percent }: { session: WorkSession; percent: number }) {
+  const waits = firstOf(useSessionAttention(s.id))
+  return (
+    <>
+      <SessionIcon status={s.status} /> <Link to={`/sessions/${s.id}`}>{s.name}</Link>{' '}
+      {waits ? <AttentionBadge item={waits} sentence="tooltip" /> : s.status === 'blocked' ? '(blocked)' : `(${percent}%)`}
+    </>
+  )
+}
+
 function SessionRow(props: {
   session: WorkSession
   progress?: SessionProgress
@@ -160,19 +173,22 @@ function SessionRow(props: {
   onSpawn?: () => void
 }) {
   const s = props.session
+  // A session waiting for a person says so instead of "running" and what it was doing.
+  const waits = firstOf(useSessionAttention(s.id))
+  const working = s.status === 'running' && !waits
   return (
-    <div className="tree-row">
+    <div className="tree-row" data-attention={waits?.kind}>
       <SessionIcon status={s.status} />
       <Link to={`/sessions/${s.id}`}>{s.name}</Link>
-      <StatusBadge status={s.status} />
-      {s.status === 'running' && props.progress && <span>{props.progress.percent}%</span>}
-      {props.progress?.current_entry && s.status === 'running' && <span className="meta">now: {props.progress.current_entry}</span>}
+      {waits ? <AttentionBadge item={waits} sentence="tooltip" /> : <StatusBadge status={s.status} />}
+      {working && props.progress && <span>{props.progress.percent}%</span>}
+      {props.progress?.current_entry && working && <span className="meta">now: {props.progress.current_entry}</span>}
       {props.spawned && <Badge>spawned</Badge>}
       {props.fromEditor && <Badge>from {props.fromEditor}</Badge>}
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
-      {s.state.status === 'failed' && <span className="failure">{s.state.reason}</span>}
+      {s.state.status === 'failed' && !waits && <span className="failure">{s.state.reason}</span>}
       {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}
-      {s.stall && (
+      {s.stall && waits?.kind !== 'stalled' && (
         <span className="queued" data-testid="session-stall">
           stalled
         </span>

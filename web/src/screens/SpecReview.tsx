@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { diffLines } from 'diff'
 import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
+import { useActionKey } from '../api/actionKey'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { onTabListKey } from '../components/tabKeys'
 import { useDocument, useReviews, useSpecVersions, useSteering, type SpecDocumentName } from '../api/queries'
@@ -400,10 +401,12 @@ function Decision(props: {
   const answered = answers.flatMap((answer, i) => (answer.trim() ? [{ question: i + 1, answer }] : []))
   const client = useQueryClient()
   const [rejecting, setRejecting] = useState(false)
+  // One decision, however often it is sent: a double click or a resend records it once.
+  const once = useActionKey()
   const decide = useMutation({
     mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
       const body = { comments: text, line_comments: comments }
-      const params = { params: { path: { id: task.id } }, body }
+      const params = { params: { path: { id: task.id } }, body, headers: once.headers({ action, body, answered }) }
       switch (action) {
         case 'approve-specs':
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-specs', params))
@@ -415,6 +418,7 @@ function Decision(props: {
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/reject', params))
       }
     },
+    onSettled: (_data, error) => once.settled(error),
     onSuccess: () => {
       onDone()
       void client.invalidateQueries({ queryKey: keys.task(task.id) })
