@@ -10,29 +10,20 @@
 
 mod decide;
 
-use std::collections::HashMap;
-
-use spectask_core::{Budget, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, UsageTotals};
-use spectask_store::{BudgetStanding, Store, StoreError};
+use spectask_core::{BudgetHolder, BudgetScope, EventKind, SpecTask, SpecTaskId, SpecTaskStatus};
+use spectask_store::{Store, StoreError};
 
 pub use decide::{Attention, TaskRef, Waiting};
-use decide::{Facts, PendingPermission, StallMark, VersionFacts};
+use decide::{BudgetHoldMark, Facts, PendingPermission, StallMark, VersionFacts};
 
 /// Tasks judged at most by [`open_attention`]: the most recently changed open ones.
 pub const OPEN_MAX: i64 = 500;
 
 /// What the open tasks of `owner` (or everyone's, for `None`) and their sessions wait for: those that
-/// need a person first, longest waiting first. Each task's budget is `default_budget` unless it has
-/// its own.
-pub async fn open_attention(
-    store: &Store,
-    owner: Option<&str>,
-    default_budget: &Budget,
-) -> Result<Vec<Attention>, StoreError> {
+/// need a person first, longest waiting first.
+pub async fn open_attention(store: &Store, owner: Option<&str>) -> Result<Vec<Attention>, StoreError> {
     let tasks = store.open_spec_tasks(owner, OPEN_MAX).await?;
-    let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
-    let standings = store.budget_standings(&ids, default_budget).await?;
-    let mut items = attention_of(store, &tasks, &standings).await?;
+    let mut items = attention_of(store, &tasks).await?;
     sort(&mut items);
     Ok(items)
 }
@@ -61,13 +52,8 @@ pub fn sort(items: &mut [Attention]) {
     items.sort_by(|a, b| b.needs_you().cmp(&a.needs_you()).then(a.since.cmp(&b.since)));
 }
 
-/// What `tasks` and their sessions wait for, in task order; `standings` are the tasks' budget
-/// standings (the caller has read them). A constant number of queries.
-pub async fn attention_of(
-    store: &Store,
-    tasks: &[SpecTask],
-    standings: &HashMap<SpecTaskId, BudgetStanding>,
-) -> Result<Vec<Attention>, StoreError> {
+/// What `tasks` and their sessions wait for, in task order. A constant number of queries.
+pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Attention>, StoreError> {
     let open: Vec<SpecTaskId> = tasks.iter().filter(|t| !t.status().is_terminal()).map(|t| t.id).collect();
     let of_status = |statuses: &[SpecTaskStatus]| -> Vec<SpecTaskId> {
         tasks.iter().filter(|t| statuses.contains(&t.status())).map(|t| t.id).collect()
@@ -95,14 +81,17 @@ pub async fn attention_of(
             (id, StallMark { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy })
         })
         .collect();
-    facts.task_budget_reached = standings
-        .iter()
-        .filter(|(_, s)| !s.budget.is_unlimited() && s.used.level() == spectask_core::BudgetLevel::Reached)
-        .map(|(id, s)| {
-            (
-                *id,
-                format!("the task reached its budget of {} (spent {})", s.budget.describe(), spent(&s.spent)),
-            )
+    facts.budget_holds = store
+        .budget_holds(&open)
+        .await?
+        .into_iter()
+        .map(|(id, record)| {
+            let holder = match record.hold.scope {
+                None => BudgetHolder::Task,
+                Some(BudgetScope::Repository) => BudgetHolder::Repository,
+                Some(BudgetScope::User) => BudgetHolder::User,
+            };
+            (id, BudgetHoldMark { holder, why: record.hold.why, since: record.since })
         })
         .collect();
     let in_review = of_status(&[SpecTaskStatus::SpecReview]);
@@ -130,13 +119,4 @@ pub async fn attention_of(
         entry.1.push(edge.prerequisite);
     }
     Ok(decide::attention(tasks, &facts))
-}
-
-/// What a task spent, in a few words: `1200 tokens`, `1200 tokens, 0.42 USD`.
-fn spent(totals: &UsageTotals) -> String {
-    let tokens = totals.tokens.input_tokens.saturating_add(totals.tokens.output_tokens);
-    match &totals.cost {
-        Some(cost) => format!("{tokens} tokens, {:.2} {}", cost.amount(), cost.currency),
-        None => format!("{tokens} tokens"),
-    }
 }

@@ -67,7 +67,7 @@ pub async fn fleet(
         store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let mut standings = store.budget_standings(&ids, default_budget).await?;
     let mut attention: HashMap<SpecTaskId, Vec<Attention>> = HashMap::new();
-    for item in attention_of(store, &tasks, &standings).await? {
+    for item in attention_of(store, &tasks).await? {
         attention.entry(item.spec_task_id).or_default().push(item);
     }
     let mut stalls = store.session_stalls(&ids).await?;

@@ -40,12 +40,11 @@ pub(crate) async fn list(
     let items = match spec_task {
         Some(reference) => {
             let task = load(state, caller, reference).await?;
-            let standings = state.store.budget_standings(&[task.id], &state.budgets.task).await?;
-            let mut items = attention::attention_of(&state.store, &[task], &standings).await?;
+            let mut items = attention::attention_of(&state.store, &[task]).await?;
             attention::sort(&mut items);
             items
         }
-        None => attention::open_attention(&state.store, caller.owner_filter(), &state.budgets.task).await?,
+        None => attention::open_attention(&state.store, caller.owner_filter()).await?,
     };
     Ok(AttentionListDto::of(&items))
 }

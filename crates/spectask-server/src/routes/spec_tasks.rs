@@ -267,8 +267,7 @@ pub(crate) async fn page(
     let ids: Vec<_> = page.items.iter().map(|(task, _)| task.id).collect();
     let mut standings = state.store.budget_standings(&ids, &state.budgets.task).await?;
     let tasks: Vec<SpecTask> = page.items.iter().map(|(task, _)| task.clone()).collect();
-    let mut attention =
-        attention_by_task(&views::attention::attention_of(&state.store, &tasks, &standings).await?);
+    let mut attention = attention_by_task(&views::attention::attention_of(&state.store, &tasks).await?);
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -344,13 +343,9 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, reference: &str) -> 
 /// The wire form of one task, with its repository and why it waits (if it does).
 pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
     let repository = state.store.repository(task.repository_id).await?;
-    let standings = state.store.budget_standings(&[task.id], &state.budgets.task).await?;
-    let attention =
-        views::attention::attention_of(&state.store, std::slice::from_ref(task), &standings).await?;
-    let standing = standings
-        .get(&task.id)
-        .ok_or_else(|| ApiError::not_found(format!("the budget of task {}", task.id)))?;
-    let mut dto = SpecTaskDto::new(task, &repository, standing.into());
+    let standing = state.store.budget_standing(task.id, &state.budgets.task).await?;
+    let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
+    let attention = views::attention::attention_of(&state.store, std::slice::from_ref(task)).await?;
     dto.attention = attention.iter().map(Into::into).collect();
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;

@@ -55,6 +55,27 @@ fn repository_day(database: Option<&str>) {
     assert!(reason.starts_with("the repository's daily budget"), "{task:#}");
     let shown = stdout(&server.task(&["show", &id]));
     assert!(shown.contains("paused by budget: the repository's daily budget"), "{shown}");
+    // What the task waits for says the same, with what to do: the inbox's item, `task show`'s line.
+    let waits: Vec<&Value> =
+        task["attention"].as_array().unwrap().iter().filter(|a| a["kind"] == "budget").collect();
+    assert_eq!(waits.len(), 1, "{task:#}");
+    assert_eq!(
+        (&waits[0]["label"], &waits[0]["budget"]),
+        (&"Paused by budget".into(), &"repository".into()),
+        "{task:#}"
+    );
+    assert!(waits[0]["text"].as_str().unwrap().starts_with("The repository's daily budget"), "{task:#}");
+    assert!(waits[0]["action"].as_str().unwrap().contains("Raise the repository's daily budget"), "{task:#}");
+    assert!(shown.contains("Paused by budget: The repository's daily budget"), "{shown}");
+    let inbox = http_json(&server.url, "/api/v1/attention");
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "budget" && a["spec_task_id"] == id.as_str()),
+        "{inbox:#}"
+    );
     let standing = repo_budget(&server, &[repo_arg, "--json"]);
     assert_eq!(standing["paused"], true, "{standing:#}");
     assert_eq!(standing["spent_tokens"].as_u64(), Some(limit + 8_000), "{standing:#}");

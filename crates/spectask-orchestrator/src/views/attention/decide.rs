@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use spectask_core::task::prerequisite::holds;
 use spectask_core::{
-    AttentionKind, BudgetHolder, HoldBefore, PAUSED_BY, Prerequisite, SpecTask, SpecTaskId, SpecTaskStatus,
-    Timestamp, WorkSession, WorkSessionId, WorkSessionState, WorkSessionStatus,
+    AttentionKind, BudgetHolder, HoldBefore, Prerequisite, SpecTask, SpecTaskId, SpecTaskStatus, Timestamp,
+    WorkSession, WorkSessionId, WorkSessionState, WorkSessionStatus,
 };
 
 /// A task another one waits for, as the chain of a hold names it.
@@ -125,7 +125,7 @@ impl Attention {
                 plural(*questions, "question")
             ),
             Waiting::ImplementationReview => "The implementation is ready for your review.".to_owned(),
-            Waiting::Budget { why, .. } => format!("Paused: {why}."),
+            Waiting::Budget { why, .. } => format!("{}.", capitalised(why.trim_end_matches('.'))),
             Waiting::Stalled { .. } => format!("The agent of “{session}” went silent."),
             Waiting::Failed { reason } => match &self.session {
                 Some(_) => format!("“{session}” failed: {reason}"),
@@ -231,6 +231,12 @@ fn phrase(status: SpecTaskStatus) -> &'static str {
     }
 }
 
+/// `text` with its first letter in upper case: a sentence made of a clause.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn plural(n: usize, word: &str) -> String {
     match n {
         1 => format!("1 {word}"),
@@ -255,6 +261,15 @@ pub struct StallMark {
     pub policy: String,
 }
 
+/// A budget hold on record, as the rule needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetHoldMark {
+    pub holder: BudgetHolder,
+    /// Which budget is reached and what was spent.
+    pub why: String,
+    pub since: Timestamp,
+}
+
 /// A current spec version, as the rule needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VersionFacts {
@@ -269,8 +284,8 @@ pub struct Facts {
     pub sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
     pub permissions: Vec<PendingPermission>,
     pub stalls: HashMap<WorkSessionId, StallMark>,
-    /// Why a task's own budget holds it, for the tasks whose budget is reached.
-    pub task_budget_reached: HashMap<SpecTaskId, String>,
+    /// The budget that holds each task a budget holds.
+    pub budget_holds: HashMap<SpecTaskId, BudgetHoldMark>,
     pub versions: HashMap<SpecTaskId, VersionFacts>,
     /// Each task's prerequisites (the tasks judged and those below them): the phase they hold it
     /// before and each one.
@@ -326,7 +341,7 @@ fn of_task(task: &SpecTask, facts: &Facts) -> Vec<Attention> {
     if task.status().is_terminal() || task.status() == S::Failed {
         return out;
     }
-    if let Some(budget) = budget(task, sessions, facts) {
+    if let Some(budget) = budget(task, facts) {
         out.push(budget);
     }
     for session in sessions {
@@ -349,50 +364,17 @@ fn of_task(task: &SpecTask, facts: &Facts) -> Vec<Attention> {
     out
 }
 
-/// The budget that pauses `task`: its own, reached while it has work to do, or the one that paused
-/// a session of it (a daily budget's pause names it).
-fn budget(task: &SpecTask, sessions: &[WorkSession], facts: &Facts) -> Option<Attention> {
-    let paused = sessions.iter().find(|s| s.state.is_paused_by_budget());
-    let at_work = matches!(
-        task.status(),
-        SpecTaskStatus::SpecGeneration
-            | SpecTaskStatus::Implementation
-            | SpecTaskStatus::ImplementationQueued
-    );
-    let (holder, why, since) = match (facts.task_budget_reached.get(&task.id), paused) {
-        (Some(why), paused) if at_work || paused.is_some() => {
-            (BudgetHolder::Task, why.clone(), paused.map_or(task.updated_at, |s| s.updated_at))
-        }
-        (_, Some(session)) => {
-            let WorkSessionState::Interrupted { reason } = &session.state else { return None };
-            let why = pause_why(reason);
-            (holder_of(why), why.to_owned(), session.updated_at)
-        }
-        _ => return None,
-    };
+/// The budget that holds `task`, as recorded with what it stopped (a session's pause, or its
+/// planning put off).
+fn budget(task: &SpecTask, facts: &Facts) -> Option<Attention> {
+    let hold = facts.budget_holds.get(&task.id)?;
     Some(Attention {
         spec_task_id: task.id,
         task_title: task.title.clone(),
         session: None,
-        waiting: Waiting::Budget { holder, why },
-        since,
+        waiting: Waiting::Budget { holder: hold.holder, why: hold.why.clone() },
+        since: hold.since,
     })
-}
-
-/// A budget pause's reason without its `paused by budget: ` prefix.
-fn pause_why(reason: &str) -> &str {
-    let rest = reason.strip_prefix(PAUSED_BY).unwrap_or(reason);
-    let rest = rest.strip_prefix(spectask_core::BUDGET_PAUSE).unwrap_or(rest);
-    rest.trim_start_matches(':').trim()
-}
-
-/// Which budget a pause's reason names (the orchestrator's `BudgetHold` words).
-fn holder_of(why: &str) -> BudgetHolder {
-    match (why.contains("daily budget"), why.starts_with("the repository's")) {
-        (true, true) => BudgetHolder::Repository,
-        (true, false) => BudgetHolder::User,
-        (false, _) => BudgetHolder::Task,
-    }
 }
 
 /// The chain of prerequisites that holds task `id` (in `status`), from the one it names to the

@@ -151,29 +151,19 @@ fn prerequisites_held_before_implementation_do_not_hold_planning() {
 }
 
 #[test]
-fn a_budget_pause_names_the_budget_that_holds() {
+fn a_budget_hold_names_the_budget_that_holds() {
     let t = task(1, SpecTaskStatus::Implementation);
-    let daily = "paused by budget: the repository's daily budget of 1000 tokens is reached for 2025-01-01 \
-                 (spent 1200 tokens); the task goes on when the day ends (UTC) or a person raises it";
-    let paused = WorkSession {
-        spec_task_id: t.id,
-        ..work_session(1, Some(0), WorkSessionState::Interrupted { reason: daily.into() })
-    };
-    let facts = Facts { sessions: HashMap::from([(t.id, vec![paused])]), ..Facts::default() };
+    let why = "the repository's daily budget of 1000 tokens is reached for 2025-01-01 (spent 1200 tokens)";
+    let hold =
+        BudgetHoldMark { holder: BudgetHolder::Repository, why: why.into(), since: chrono::Utc::now() };
+    let facts = Facts { budget_holds: HashMap::from([(t.id, hold)]), ..Facts::default() };
     let items = attention(std::slice::from_ref(&t), &facts);
     assert_eq!(kinds(&items), [AttentionKind::Budget]);
     assert!(matches!(items[0].waiting, Waiting::Budget { holder: BudgetHolder::Repository, .. }));
-    assert!(items[0].text().starts_with("Paused: the repository's daily budget"), "{}", items[0].text());
-
-    // The task's own budget, reached while it is at work, holds it even before a session paused.
-    let own = Facts {
-        task_budget_reached: HashMap::from([(t.id, "the task reached its budget of 10 tokens".to_owned())]),
-        ..Facts::default()
-    };
-    let items = attention(std::slice::from_ref(&t), &own);
-    assert!(matches!(items[0].waiting, Waiting::Budget { holder: BudgetHolder::Task, .. }));
-    // A task in review spends nothing: its reached budget is no pause.
-    assert_eq!(kinds(&attention(&[task(2, SpecTaskStatus::SpecReview)], &own)), [AttentionKind::SpecReview]);
+    assert_eq!(items[0].text(), format!("The{}.", &why[3..]));
+    assert!(items[0].action().contains("wait for the day to end"), "{}", items[0].action());
+    // A failed task is told as failed; its hold is no second item.
+    assert_eq!(kinds(&attention(&[task(1, SpecTaskStatus::Failed)], &facts)), [AttentionKind::Failed]);
 }
 
 #[test]
