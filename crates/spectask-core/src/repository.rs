@@ -94,6 +94,9 @@ pub struct Repository {
     pub hooks: HookPolicy,
     /// Who merges a task's pull request.
     pub pull_request_merge: PullRequestMerge,
+    /// Approvals a pull request needs before spectask merges it (and none of its reviewers' latest
+    /// verdicts asking for changes); 0: no approval, only no changes asked.
+    pub required_approvals: u32,
     /// Open issues carrying this label on the repository's forge become tasks.
     pub issue_label: Option<String>,
     /// The repository's own check (`npm test`): run in a session's worktree after each turn that

@@ -88,11 +88,13 @@ pub enum Verdict {
 
 impl Reviewer {
     /// The latest verdict of each login among `verdicts`, given oldest first, in the order each
-    /// reviewer first appears.
+    /// reviewer first appears. A review that only comments leaves an approval or a change request
+    /// before it standing, as the forges hold it.
     pub fn latest(verdicts: impl IntoIterator<Item = (String, Verdict)>) -> Vec<Reviewer> {
         let mut reviewers: Vec<Reviewer> = Vec::new();
         for (login, verdict) in verdicts {
             match reviewers.iter_mut().find(|r| r.login == login) {
+                Some(_) if verdict == Verdict::Commented => {}
                 Some(reviewer) => reviewer.verdict = verdict,
                 None => reviewers.push(Reviewer { login, verdict }),
             }
@@ -348,6 +350,23 @@ impl ForgeClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reviewers_latest_verdict_is_their_last_approval_or_change_request() {
+        let said = |verdicts: &[(&str, Verdict)]| {
+            Reviewer::latest(verdicts.iter().map(|(l, v)| ((*l).to_owned(), *v)))
+                .into_iter()
+                .map(|r| (r.login, r.verdict))
+                .collect::<Vec<_>>()
+        };
+        let (asked, approved, commented) = (Verdict::ChangesRequested, Verdict::Approved, Verdict::Commented);
+        assert_eq!(
+            said(&[("alice", asked), ("bob", commented), ("alice", commented)]),
+            [("alice".to_owned(), asked), ("bob".to_owned(), commented)]
+        );
+        assert_eq!(said(&[("alice", asked), ("alice", approved)]), [("alice".to_owned(), approved)]);
+        assert_eq!(said(&[("alice", approved), ("alice", asked)]), [("alice".to_owned(), asked)]);
+    }
 
     #[test]
     fn of_the_pull_requests_from_a_branch_the_open_one_counts_else_the_newest() {

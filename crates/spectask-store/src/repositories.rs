@@ -70,7 +70,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, issue_label, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -80,7 +80,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, issue_label, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -132,6 +132,10 @@ impl Store {
             let (from, to) = (before.pull_request_merge.as_str().to_owned(), merge.as_str().to_owned());
             updates.push((SettingColumn::PullRequestMerge, Some(from), Some(to)));
         }
+        if let Some(n) = change.required_approvals.filter(|n| *n != before.required_approvals) {
+            let (from, to) = (before.required_approvals.to_string(), n.to_string());
+            updates.push((SettingColumn::RequiredApprovals, Some(from), Some(to)));
+        }
         if let Some(label) = change.issue_label.clone().filter(|l| *l != before.issue_label) {
             updates.push((SettingColumn::IssueLabel, before.issue_label.clone(), label));
         }
@@ -145,12 +149,15 @@ impl Store {
         let mut w = self.begin_write().await?;
         let mut changes = Vec::new();
         for (column, from, to) in updates {
-            sqlx::query(column.update_sql())
-                .bind(to.as_deref())
-                .bind(millis(at))
-                .bind(id.to_string())
-                .execute(&mut *w.tx)
-                .await?;
+            let query = sqlx::query(column.update_sql());
+            // The one number among the settings is bound as one.
+            let query = match column {
+                SettingColumn::RequiredApprovals => {
+                    query.bind(to.as_deref().and_then(|n| n.parse::<i64>().ok()).unwrap_or_default())
+                }
+                _ => query.bind(to.as_deref()),
+            };
+            query.bind(millis(at)).bind(id.to_string()).execute(&mut *w.tx).await?;
             changes.push(SettingChange { setting: column.name().to_owned(), from, to });
         }
         w.append_event(NewEvent {
@@ -199,7 +206,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, issue_label, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -225,6 +232,7 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         task_branches: parse(row, "task_branches")?,
         hooks: parse(row, "hooks")?,
         pull_request_merge: parse(row, "pull_request_merge")?,
+        required_approvals: u32::try_from(get::<i64>(row, "required_approvals")?).unwrap_or_default(),
         issue_label: get(row, "issue_label")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
@@ -244,6 +252,7 @@ pub struct SettingsChange {
     pub default_branch: Option<String>,
     pub hooks: Option<spectask_core::HookPolicy>,
     pub pull_request_merge: Option<spectask_core::PullRequestMerge>,
+    pub required_approvals: Option<u32>,
     /// `Some(None)` stops taking up labelled issues.
     pub issue_label: Option<Option<String>>,
 }
@@ -262,6 +271,7 @@ enum SettingColumn {
     TaskBranches,
     Hooks,
     PullRequestMerge,
+    RequiredApprovals,
     IssueLabel,
     CheckCommand,
     DefaultBranch,
@@ -276,6 +286,7 @@ impl SettingColumn {
             Self::TaskBranches => "task_branches",
             Self::Hooks => "hooks",
             Self::PullRequestMerge => "pull_request_merge",
+            Self::RequiredApprovals => "required_approvals",
             Self::IssueLabel => "issue_label",
             Self::CheckCommand => "check_command",
             Self::DefaultBranch => "default_branch",
@@ -290,6 +301,9 @@ impl SettingColumn {
             Self::Hooks => "UPDATE repositories SET hooks = $1, updated_at = $2 WHERE id = $3",
             Self::PullRequestMerge => {
                 "UPDATE repositories SET pull_request_merge = $1, updated_at = $2 WHERE id = $3"
+            }
+            Self::RequiredApprovals => {
+                "UPDATE repositories SET required_approvals = $1, updated_at = $2 WHERE id = $3"
             }
             Self::IssueLabel => "UPDATE repositories SET issue_label = $1, updated_at = $2 WHERE id = $3",
             Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",

@@ -371,6 +371,10 @@ pub struct RepoSettingsArgs {
     /// checks pass, by merge, squash or rebase.
     #[arg(long, value_parser = parse_enum::<spectask_core::PullRequestMerge>)]
     pub pull_request_merge: Option<spectask_core::PullRequestMerge>,
+    /// Approvals a pull request needs before spectask merges it (besides no reviewer's latest
+    /// verdict asking for changes, which always holds a merge back); default 0.
+    #[arg(long, value_name = "N")]
+    pub required_approvals: Option<u32>,
     /// Open issues carrying this label on the repository's forge become tasks (with `repo set`,
     /// "" stops it).
     #[arg(long, value_name = "LABEL")]

@@ -490,8 +490,9 @@ export interface paths {
         };
         /**
          * SpecTasks and work sessions by status, the job queue's depth and its oldest due job's age, this
-         *     node's live agent instances, the orchestrator's reaction latency per job kind and the API's
-         *     latency per route template, in the OpenMetrics text format.
+         *     node's live agent instances, the orchestrator's reaction latency per job kind, the API's
+         *     latency per route template, and each forge connection's requests and quota, in the OpenMetrics
+         *     text format.
          */
         get: operations["get_metrics"];
         put?: never;
@@ -2927,7 +2928,10 @@ export interface components {
             host: string;
             /** @description `github`, `gitlab` or `forgejo`. */
             kind: string;
-            /** @description The user the token acts as; `None` when the check failed (see `error`). */
+            /**
+             * @description The user the token acts as; `None` when the check failed (see `error`), or when the token
+             *     may not read its user and needs not (a Forgejo token without `read:user`).
+             */
             login?: string | null;
             /** @description Scopes the token lacks for opening pull requests. */
             missing_scopes: string[];
@@ -3434,6 +3438,12 @@ export interface components {
              */
             path?: string | null;
             pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
+            /**
+             * Format: int32
+             * @description Approvals a pull request needs before spectask merges it, besides no reviewer's latest
+             *     verdict asking for changes (default 0; at most 100).
+             */
+            required_approvals?: number | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
             /**
              * @description A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
@@ -3475,6 +3485,12 @@ export interface components {
             pull_request_merge: components["schemas"]["PullRequestMerge"];
             /** @description The URL spectask fetches from and pushes to, for a repository registered by URL. */
             remote_url?: string | null;
+            /**
+             * Format: int32
+             * @description Approvals a pull request needs before spectask merges it; whatever the number, no
+             *     reviewer's latest verdict may ask for changes.
+             */
+            required_approvals: number;
             /** @description What becomes of a task's branch once the task ended: `keep` or `delete_merged`. */
             task_branches: components["schemas"]["TaskBranchPolicy"];
             worktree_created?: boolean | null;
@@ -4038,6 +4054,11 @@ export interface components {
             issue_label?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
+            /**
+             * Format: int32
+             * @description Approvals a pull request needs before spectask merges it (at most 100).
+             */
+            required_approvals?: number | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
         };
         /**

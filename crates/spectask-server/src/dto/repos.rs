@@ -33,6 +33,10 @@ pub struct RegisterRepository {
     /// With merge policy `pull_request`: `people` merge it (the default), or spectask once its
     /// checks pass, by `merge`, `squash` or `rebase`.
     pub pull_request_merge: Option<PullRequestMerge>,
+    /// Approvals a pull request needs before spectask merges it, besides no reviewer's latest
+    /// verdict asking for changes (default 0; at most 100).
+    #[schema(maximum = 100)]
+    pub required_approvals: Option<u32>,
     /// Open issues carrying this label on the repository's forge become tasks (a repository
     /// registered by URL on a host a forge connection names).
     pub issue_label: Option<String>,
@@ -54,6 +58,9 @@ pub struct UpdateRepository {
     pub merge_policy: Option<MergePolicy>,
     pub task_branches: Option<TaskBranchPolicy>,
     pub pull_request_merge: Option<PullRequestMerge>,
+    /// Approvals a pull request needs before spectask merges it (at most 100).
+    #[schema(maximum = 100)]
+    pub required_approvals: Option<u32>,
     /// An empty string stops taking up labelled issues.
     pub issue_label: Option<String>,
     /// An empty string removes the check command.
@@ -109,6 +116,9 @@ pub struct RepositoryDto {
     pub hooks: HookPolicy,
     /// Who merges a task's pull request: `people`, or spectask by `merge`, `squash` or `rebase`.
     pub pull_request_merge: PullRequestMerge,
+    /// Approvals a pull request needs before spectask merges it; whatever the number, no
+    /// reviewer's latest verdict may ask for changes.
+    pub required_approvals: u32,
     /// The label whose open issues on the forge become tasks, when one is set.
     pub issue_label: Option<String>,
     /// The command that checks a session's work before it completes, when the repository has one.

@@ -67,7 +67,8 @@ pub struct ForgeCheckDto {
     /// The host repositories' remote URLs name.
     pub host: String,
     pub api_url: String,
-    /// The user the token acts as; `None` when the check failed (see `error`).
+    /// The user the token acts as; `None` when the check failed (see `error`), or when the token
+    /// may not read its user and needs not (a Forgejo token without `read:user`).
     pub login: Option<String>,
     /// The token's scopes (a GitHub classic token's, a GitLab token's); `None` where the forge
     /// does not list them (a GitHub fine-grained token, Forgejo) or when the check failed.

@@ -16,8 +16,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// SpecTasks and work sessions by status, the job queue's depth and its oldest due job's age, this
-/// node's live agent instances, the orchestrator's reaction latency per job kind and the API's
-/// latency per route template, in the OpenMetrics text format.
+/// node's live agent instances, the orchestrator's reaction latency per job kind, the API's
+/// latency per route template, and each forge connection's requests and quota, in the OpenMetrics
+/// text format.
 #[utoipa::path(get, path = "/metrics", tag = "meta",
     responses((status = 200, description = "The metrics (OpenMetrics text)", body = String,
         content_type = "application/openmetrics-text")))]

@@ -71,6 +71,7 @@ async fn update_repo(
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
         pull_request_merge: body.pull_request_merge,
+        required_approvals: crate::routes::repos::required_approvals(body.required_approvals)?,
         default_branch: Some(registration.repo.default_branch().to_owned()),
         hooks: body.hooks,
     };

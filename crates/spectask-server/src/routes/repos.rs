@@ -75,6 +75,7 @@ async fn register_repo(
         task_branches: body.task_branches,
         hooks: body.hooks,
         pull_request_merge: body.pull_request_merge,
+        required_approvals: required_approvals(body.required_approvals)?,
         ..SettingsChange::default()
     };
     if created {
@@ -87,6 +88,20 @@ async fn register_repo(
     dto.branch_created = Some(registration.branch_created);
     dto.worktree_created = Some(registration.worktree_created);
     Ok((StatusCode::OK, Json(dto)))
+}
+
+/// The most approvals a repository may ask of a pull request.
+const MOST_APPROVALS: u32 = 100;
+
+/// `required_approvals` as given, refused past [`MOST_APPROVALS`].
+pub(crate) fn required_approvals(given: Option<u32>) -> Result<Option<u32>, ApiError> {
+    match given {
+        Some(n) if n > MOST_APPROVALS => Err(ApiError::bad_request(
+            "invalid_required_approvals",
+            format!("required_approvals is {n}; it must be at most {MOST_APPROVALS}"),
+        )),
+        given => Ok(given),
+    }
 }
 
 /// A check command as given: an empty one is none.
@@ -176,6 +191,7 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         task_branches: repository.task_branches,
         hooks: repository.hooks,
         pull_request_merge: repository.pull_request_merge,
+        required_approvals: repository.required_approvals,
         issue_label: repository.issue_label.clone(),
         check_command: repository.check_command.clone(),
         owner: repository.owner.clone(),

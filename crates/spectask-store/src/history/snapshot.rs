@@ -50,6 +50,7 @@ const TABLES: &[Table] = &[
             ("hooks", Text),
             ("pull_request_merge", Text),
             ("issue_label", Text),
+            ("required_approvals", Int),
         ],
     },
     Table {

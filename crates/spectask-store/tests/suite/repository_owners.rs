@@ -67,6 +67,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
         default_branch: Some("main".to_owned()),
         hooks: Some(HookPolicy::Skip),
         pull_request_merge: Some(PullRequestMerge::Squash),
+        required_approvals: Some(2),
         issue_label: Some(Some("spectask".to_owned())),
     };
     let changed = store.change_repository_settings(repository.id, "bob", &change).await.unwrap();
@@ -75,6 +76,8 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
     assert_eq!(changed.task_branches, TaskBranchPolicy::DeleteMerged);
     assert_eq!(changed.hooks, HookPolicy::Skip);
     assert_eq!(changed.pull_request_merge, PullRequestMerge::Squash);
+    assert_eq!(changed.required_approvals, 2);
+    assert_eq!(store.repository(repository.id).await.unwrap().required_approvals, 2, "kept");
     let events = last(store.events_after(0, 1000).await.unwrap());
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].payload["by"], "bob");
@@ -86,6 +89,7 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
             "task_branches": { "from": "keep", "to": "delete_merged" },
             "hooks": { "from": "run", "to": "skip" },
             "pull_request_merge": { "from": "people", "to": "squash" },
+            "required_approvals": { "from": "0", "to": "2" },
             "issue_label": { "from": null, "to": "spectask" },
         }),
         "the unchanged default branch is not named"

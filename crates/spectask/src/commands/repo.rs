@@ -115,7 +115,7 @@ pub async fn run(args: RepoArgs) -> anyhow::Result<ExitCode> {
             if body.as_object().is_none_or(serde_json::Map::is_empty) {
                 anyhow::bail!(
                     "name a setting to change: --default-branch, --hooks, --merge-policy, --task-branches, \
-                     --pull-request-merge, --issue-label or --check"
+                     --pull-request-merge, --required-approvals, --issue-label or --check"
                 );
             }
             let repository = client.patch(&format!("/repos/{id}"), body).await?;
@@ -161,6 +161,7 @@ fn settings_body(settings: RepoSettingsArgs) -> Value {
         ("merge_policy", json!(settings.merge_policy)),
         ("task_branches", json!(settings.task_branches)),
         ("pull_request_merge", json!(settings.pull_request_merge)),
+        ("required_approvals", json!(settings.required_approvals)),
         ("issue_label", json!(settings.issue_label)),
         ("check_command", json!(settings.check_command)),
     ];
@@ -189,9 +190,18 @@ fn status(repository: &Value) -> String {
     }
 }
 
-/// Who merges a task's pull request, shown only where the merge policy opens one.
+/// Who merges a task's pull request, and after how many approvals, shown only where the merge
+/// policy opens one.
 fn pull_request_merge(r: &Value) -> String {
-    if r["merge_policy"] == "pull_request" { text(r, "pull_request_merge") } else { String::new() }
+    if r["merge_policy"] != "pull_request" {
+        return String::new();
+    }
+    match r["required_approvals"].as_u64() {
+        Some(n) if n > 0 && r["pull_request_merge"] != "people" => {
+            format!("{}, after {n} approval(s)", text(r, "pull_request_merge"))
+        }
+        _ => text(r, "pull_request_merge"),
+    }
 }
 
 fn repository_fields(r: &Value) -> String {

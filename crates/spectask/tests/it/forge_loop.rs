@@ -124,8 +124,19 @@ fn whole_loop(kind: &'static str) {
         .to_owned();
     assert!(git(&forge.bare, &["ls-tree", "--name-only", &branch]).contains("FIXED.md"));
 
-    // Green: spectask merges it, the task is done, the issue closed saying where.
+    // Green, but alice asked for changes and has not approved: the merge waits for her, and says so.
     run(&green_head, "success");
+    let log_path = format!("/api/v1/spec-tasks/{id}/coordination-log");
+    wait_until("the merge says it waits for alice", || {
+        http_json(&forge.server.url, &log_path).to_string().contains("alice asked for changes")
+    });
+    assert_eq!(forge.server.task_json(&["show", &id, "--json"])["status"], "pull_request");
+    // Approved: spectask merges it, the task is done, the issue closed saying where.
+    forge.act(
+        "POST",
+        &format!("/pulls/{number}/reviews"),
+        json!({ "login": "alice", "state": "APPROVED", "body": "" }),
+    );
     let done = forge.wait_for_pr(&id, "spectask did not merge the green request", |t| {
         t["status"] == "done" && t["issue"]["closed"] == true
     });

@@ -181,3 +181,77 @@ fn assert_asked_once_then_after_the_wait(requests: &[Value], kind: &str) {
     assert!(at >= until, "{kind}: asked again {} ms before the time named: {requests:#?}", until - at);
     assert!(next["until"].is_null(), "{kind}: refused again: {requests:#?}");
 }
+
+/// The review policy on GitHub (GitLab's and Forgejo's in `forge_loop`): a reviewer who asked for
+/// changes holds a green pull request's merge until they approve, whatever their comments since,
+/// and a repository asking for an approval (`--required-approvals 1`) has its merge wait for one;
+/// each wait said in the task's log.
+#[test]
+fn on_github_a_merge_waits_for_the_reviewers_the_repository_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnForge::start("github", dir.path(), "reviewed-merge", "write");
+    let clone = gh.add_with(&["--pull-request-merge", "squash"]);
+    let log = |id: &str| {
+        http_json(&gh.server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log")).to_string()
+    };
+    let passed = |sha: &str| {
+        let body = json!({ "head_sha": sha, "name": "test", "conclusion": "success" });
+        gh.act("POST", "/check-runs", body);
+    };
+
+    // alice asks for changes; the fix comes back; she only comments: green, but not merged.
+    let (first, branch, number) = gh.opened(&clone, "Add a changelog");
+    let first_head = git(&gh.bare, &["rev-parse", &branch]).trim().to_owned();
+    let review = json!({
+        "login": "alice",
+        "state": "CHANGES_REQUESTED",
+        "body": "Almost.",
+        "comments": [{ "path": "CHANGELOG.md", "line": 1, "body": "List what changed." }],
+    });
+    gh.act("POST", &format!("/pulls/{number}/reviews"), review);
+    let fixed = gh.wait_for_pr(&first, "the fix did not come back", |t| {
+        t["status"] == "pull_request"
+            && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != first_head)
+    });
+    gh.act(
+        "POST",
+        &format!("/pulls/{number}/reviews"),
+        json!({ "login": "alice", "state": "COMMENTED", "body": "Looking." }),
+    );
+    passed(fixed["pull_request"]["head_sha"].as_str().unwrap());
+    wait_until("the merge says it waits for alice", || {
+        log(&first).contains("waits: alice asked for changes")
+    });
+    assert_eq!(gh.server.task_json(&["show", &first, "--json"])["status"], "pull_request");
+    assert!(!git(&gh.bare, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md"), "not merged");
+    gh.act(
+        "POST",
+        &format!("/pulls/{number}/reviews"),
+        json!({ "login": "alice", "state": "APPROVED", "body": "" }),
+    );
+    gh.wait_for_pr(&first, "the approved pull request was not merged", |t| t["status"] == "done");
+
+    // One approval asked: a green head without one waits for it. (More than 100 is refused.)
+    let refused =
+        gh.server.task_like(&["repo", "set", clone.to_str().unwrap(), "--required-approvals", "101"]);
+    let said = crate::support::stderr(&refused);
+    assert!(
+        !refused.status.success() && said.contains("required_approvals is 101; it must be at most 100"),
+        "{said}"
+    );
+    let set = gh.server.task_like(&["repo", "set", clone.to_str().unwrap(), "--required-approvals", "1"]);
+    assert!(set.status.success(), "{}", crate::support::stderr(&set));
+    assert!(String::from_utf8_lossy(&set.stdout).contains("squash, after 1 approval(s)"), "{set:?}");
+    let (second, branch, number) = gh.opened(&clone, "Add notes");
+    passed(git(&gh.bare, &["rev-parse", &branch]).trim());
+    wait_until("the merge says it waits for an approval", || log(&second).contains("0 of the 1 approval(s)"));
+    assert_eq!(gh.server.task_json(&["show", &second, "--json"])["status"], "pull_request");
+    gh.act(
+        "POST",
+        &format!("/pulls/{number}/reviews"),
+        json!({ "login": "bob", "state": "APPROVED", "body": "" }),
+    );
+    gh.wait_for_pr(&second, "the approved pull request was not merged", |t| t["status"] == "done");
+    assert!(log(&second).contains("by squash once its checks passed"), "{}", log(&second));
+    gh.server.stop();
+}

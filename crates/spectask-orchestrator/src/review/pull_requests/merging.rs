@@ -1,12 +1,17 @@
 //! spectask merging a task's pull request itself, where the repository says so
 //! (`pull_request_merge` = `merge`, `squash` or `rebase`): once its head has checks and every one
-//! passed (a head without any may be one whose CI has not started: people merge those), through
-//! the forge, naming the head so that a later push is never merged unseen. A merge the
-//! forge refuses (a protection, a conflict) is said once per head in the log, and left to people.
-//! The task becomes done only when a reading says merged.
+//! passed (a head without any may be one whose CI has not started: people merge those), and its
+//! reviewers allow it ([`review_wait`]: no reviewer's latest verdict asks for changes, and the
+//! repository's `required_approvals` approved), through the forge, naming the head so that a
+//! later push is never merged unseen. What a green head waits for is said once per head in the
+//! log. A merge the forge refuses (a protection, a conflict) is said once per head in the log,
+//! and left to people. The task becomes done only when a reading says merged.
 
 use serde_json::json;
-use spectask_core::{CheckState, CoordinationKind, PullRequestMerge, SpecTaskStatus, TaskPullRequest};
+use spectask_core::{
+    CheckState, CoordinationKind, PullRequestMerge, PullRequestReview, ReviewVerdict, SpecTaskStatus,
+    TaskPullRequest,
+};
 use spectask_forge::{Forge, ForgeClient, ForgeRepo, MergeMethod};
 
 use super::forge_error;
@@ -37,6 +42,14 @@ pub(super) async fn when_green(
     }
     let head = &pull_request.head_sha;
     let short = head.get(..10).unwrap_or(head);
+    if let Some(wait) = review_wait(&pull_request.reviews, repository.required_approvals) {
+        let message = format!("merging pull request #{} at {short} waits: {wait}", pull_request.number);
+        let data = json!({ "merge": repository.pull_request_merge, "waiting": wait });
+        ctx.store
+            .record_coordination_unless_logged(super::handoff(task.id, pull_request.number, message, data))
+            .await?;
+        return Ok(());
+    }
     let refused = format!("merging pull request #{} at {short} was refused", pull_request.number);
     let log = ctx.store.coordination_of_kind(task.id, CoordinationKind::Handoff).await?;
     if log.iter().any(|e| e.message.starts_with(&refused)) {
@@ -61,4 +74,46 @@ pub(super) async fn when_green(
         ))
         .await?;
     Ok(())
+}
+
+/// What the reviewers' latest verdicts leave a merge to wait for, when anything: a reviewer asking
+/// for changes (until they approve), or fewer approvals than `required`.
+fn review_wait(reviews: &[PullRequestReview], required: u32) -> Option<String> {
+    let asking: Vec<&str> = reviews
+        .iter()
+        .filter(|r| r.verdict == ReviewVerdict::ChangesRequested)
+        .map(|r| r.author.as_str())
+        .collect();
+    if !asking.is_empty() {
+        return Some(format!("{} asked for changes, and has not approved since", asking.join(", ")));
+    }
+    let approved = reviews.iter().filter(|r| r.verdict == ReviewVerdict::Approved).count();
+    let required = usize::try_from(required).unwrap_or(usize::MAX);
+    (approved < required).then(|| format!("{approved} of the {required} approval(s) the repository asks"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review(author: &str, verdict: ReviewVerdict) -> PullRequestReview {
+        PullRequestReview { author: author.to_owned(), verdict }
+    }
+
+    #[test]
+    fn a_merge_waits_for_whoever_asked_for_changes_and_for_the_approvals_asked() {
+        use ReviewVerdict::{Approved, ChangesRequested, Commented};
+        assert_eq!(review_wait(&[], 0), None, "by default nothing to wait for");
+        assert_eq!(review_wait(&[review("bob", Commented)], 0), None);
+        let asked = [review("alice", ChangesRequested), review("bob", Approved)];
+        assert_eq!(
+            review_wait(&asked, 0).as_deref(),
+            Some("alice asked for changes, and has not approved since")
+        );
+        assert_eq!(
+            review_wait(&[review("bob", Approved)], 2).as_deref(),
+            Some("1 of the 2 approval(s) the repository asks")
+        );
+        assert_eq!(review_wait(&[review("bob", Approved), review("carol", Approved)], 2), None);
+    }
 }

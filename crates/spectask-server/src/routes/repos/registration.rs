@@ -37,6 +37,9 @@ pub(super) fn refuse_other_settings(
     if settings.pull_request_merge.is_some_and(|p| p != repository.pull_request_merge) {
         differing.push("pull_request_merge");
     }
+    if settings.required_approvals.is_some_and(|n| n != repository.required_approvals) {
+        differing.push("required_approvals");
+    }
     if differing.is_empty() {
         return Ok(());
     }
