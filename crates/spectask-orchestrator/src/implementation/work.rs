@@ -49,15 +49,7 @@ pub(crate) async fn finish(
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let (committed, left) = match found {
-        Some(commit) => {
-            let reading = repo.clone();
-            let files = repos::blocking(move || {
-                let parent = reading.commit_info(commit)?.parents.first().copied();
-                reading.changed_files(parent, commit)
-            })
-            .await?;
-            (Some(CommittedChanges { commit, changed_files: files }), LeftOut::default())
-        }
+        Some(commit) => (Some(committed_changes(&repo, commit).await?), LeftOut::default()),
         None => commit_session_changes(ctx, task, session, &repo, &name).await?,
     };
     repos::push_task_work(task, &repo).await?;
@@ -92,6 +84,17 @@ pub(crate) async fn earlier_commit(
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let id = session.id.to_string();
     repos::blocking(move || repo.session_commit(&name, &id)).await
+}
+
+/// The files `commit` (a session's, made earlier) changed.
+async fn committed_changes(repo: &Repo, commit: CommitId) -> Result<CommittedChanges, JobError> {
+    let reading = repo.clone();
+    let files = repos::blocking(move || {
+        let parent = reading.commit_info(commit)?.parents.first().copied();
+        reading.changed_files(parent, commit)
+    })
+    .await?;
+    Ok(CommittedChanges { commit, changed_files: files })
 }
 
 /// What a session's commit cannot hold: the submodules holding changes of their own, and files
@@ -175,10 +178,13 @@ fn commit_record(
     let whole_plan = task.is_whole_plan_session(session);
     let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !whole_plan);
     let mut coordination = Vec::new();
-    let done = match &plan_id {
-        _ if whole_plan => Some("every plan task done".to_owned()),
-        Some(plan_id) => Some(format!("{plan_id} done")),
-        None => None,
+    // A session that committed nothing did no work the plan can count: the log says so.
+    let done = match (&plan_id, committed.is_some()) {
+        _ if whole_plan && committed.is_some() => Some("every plan task done".to_owned()),
+        _ if whole_plan => Some("the whole plan ended with no change".to_owned()),
+        (Some(plan_id), true) => Some(format!("{plan_id} done")),
+        (Some(plan_id), false) => Some(format!("{plan_id} ended with no change")),
+        (None, _) => None,
     };
     if let Some(done) = done {
         coordination.push(entry(session, CoordinationKind::PlanTaskDone, done));
@@ -208,8 +214,14 @@ pub(crate) async fn commit_completed(
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
-    // Committing again after a crash before the record finds nothing left to commit.
-    let (committed, left) = commit_session_changes(ctx, task, session, &repo, &name).await?;
+    // Committing again after a crash before the record finds nothing left to commit: the commit
+    // made then is the session's.
+    let (mut committed, left) = commit_session_changes(ctx, task, session, &repo, &name).await?;
+    if committed.is_none()
+        && let Some(commit) = earlier_commit(ctx, task, session).await?
+    {
+        committed = Some(committed_changes(&repo, commit).await?);
+    }
     if committed.is_none() && made_here && repo.remote().is_some() {
         let message = format!(
             "session {} was completed while another node held the task; what it left uncommitted there \

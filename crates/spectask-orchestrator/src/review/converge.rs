@@ -1,7 +1,8 @@
 //! The converge pass after implementation: the spec compared with what was built. Its gaps are
 //! plan tasks no completed session did, sessions whose last check failed, and acceptance criteria
 //! no commit implements (from the implementation review's traceability); each calls for a new plan
-//! task. A person approves them into a new spec version (the plan with them appended), which is
+//! task. Work done before the task (plan tasks ticked when it was taken up, with no session) is no
+//! gap. A person approves them into a new spec version (the plan with them appended), which is
 //! handed off and implemented in sessions of their own; a pass that finds nothing records that the
 //! spec and the code converged (at each implementation review, and when a person asks). Rounds are
 //! bounded (`[orchestrator] converge_rounds`), and every round and the convergence are in the
@@ -19,7 +20,7 @@ use crate::dispatch::JobError;
 use crate::engine::Ctx;
 use crate::repos;
 use crate::views::plan_tasks::plan_task_states;
-use crate::views::review::{ImplementationReview, implementation_review};
+use crate::views::review::{CriterionReview, ImplementationReview, implementation_review};
 
 /// The planner a converge round's spec version names, before the round's number.
 const ROUND_PLANNER: &str = "converge round";
@@ -44,6 +45,9 @@ pub struct Convergence {
     pub proposed: Vec<NewPlanTask>,
     /// The indexes of the plan tasks done, ticked in a round's version.
     pub done: Vec<usize>,
+    /// The indexes of the plan tasks done before the task: ticked in its plan, no session on them
+    /// (an adopted spec's work done before it was taken up).
+    pub before: Vec<usize>,
 }
 
 /// One difference between the spec and what was built.
@@ -99,7 +103,7 @@ pub async fn convergence(
     max_rounds: u32,
 ) -> Result<Convergence, StoreError> {
     let (plan, done) = match task.spec_version {
-        0 => (Plan::parse(""), Vec::new()),
+        0 => (Plan::parse(""), Done::default()),
         version => {
             let version = store.spec_version(task.id, Some(version)).await?;
             let done = done_plan_tasks(store, task, &version).await?;
@@ -114,7 +118,8 @@ pub async fn convergence(
         converged: converged(&log),
         proposed: proposal(&gaps),
         gaps,
-        done,
+        done: done.done,
+        before: done.before,
     })
 }
 
@@ -249,28 +254,50 @@ fn converged(log: &[CoordinationEvent]) -> bool {
     last.is_some_and(|e| e.data["converged"] == true && Some(e.seq) > changes)
 }
 
-/// The plan tasks of `version` that are done, by the one rule of a plan task's state
-/// ([`plan_task_states`]).
-async fn done_plan_tasks(
-    store: &Store,
-    task: &SpecTask,
-    version: &SpecVersion,
-) -> Result<Vec<usize>, StoreError> {
+/// The plan tasks done, by index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Done {
+    /// Done by the one rule of a plan task's state ([`plan_task_states`]).
+    done: Vec<usize>,
+    /// Of those, the ones done before the task: ticked in the plan, with no session on them.
+    before: Vec<usize>,
+}
+
+/// The plan tasks of `version` that are done, and which of them were done before the task.
+async fn done_plan_tasks(store: &Store, task: &SpecTask, version: &SpecVersion) -> Result<Done, StoreError> {
     let sessions = store.work_sessions_of(task.id).await?;
-    Ok(plan_task_states(task, version, &sessions)
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.state == PlanTaskState::Done)
-        .map(|(index, _)| index)
-        .collect())
+    let mut out = Done::default();
+    for (index, t) in plan_task_states(task, version, &sessions).iter().enumerate() {
+        if t.state == PlanTaskState::Done {
+            out.done.push(index);
+            if t.sessions.is_empty() {
+                out.before.push(index);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether work done before the task may stand for `criterion`, which no commit implements: a plan
+/// task naming it was done before the task, or none names it and a plan task done before names no
+/// criterion (its work cannot be traced to one). Such a criterion is no gap: proposing it again
+/// would redo work the task never had to do.
+fn done_before(plan: &Plan, done: &Done, criterion: &CriterionReview) -> bool {
+    if criterion.plan_tasks.is_empty() {
+        return done.before.iter().filter_map(|&i| plan.tasks().get(i)).any(|t| t.requirements.is_empty());
+    }
+    criterion.plan_tasks.iter().any(|t| done.before.contains(&t.index))
 }
 
 /// The gaps of an implementation against its plan, whose tasks `done` are done, in the order
 /// their plan tasks are proposed.
-fn gaps(plan: &Plan, done: &[usize], review: &ImplementationReview) -> Vec<Gap> {
+fn gaps(plan: &Plan, done: &Done, review: &ImplementationReview) -> Vec<Gap> {
     let mut out = Vec::new();
     for t in plan.tasks() {
-        if t.children.is_empty() && !t.optional && t.state != PlanTaskState::Done && !done.contains(&t.index)
+        if t.children.is_empty()
+            && !t.optional
+            && t.state != PlanTaskState::Done
+            && !done.done.contains(&t.index)
         {
             out.push(Gap::PlanTaskNotDone {
                 label: t.label(),
@@ -296,7 +323,7 @@ fn gaps(plan: &Plan, done: &[usize], review: &ImplementationReview) -> Vec<Gap> 
             requirements,
         });
     }
-    for criterion in review.criteria.iter().filter(|c| c.commits.is_empty()) {
+    for criterion in review.criteria.iter().filter(|c| c.commits.is_empty() && !done_before(plan, done, c)) {
         out.push(Gap::CriterionWithoutCommit {
             criterion: criterion.id.clone(),
             text: criterion.text.clone(),

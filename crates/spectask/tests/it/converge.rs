@@ -299,3 +299,57 @@ fn a_task_out_of_converge_rounds_logs_its_gaps_and_refuses_another_round() {
     );
     server.stop();
 }
+
+/// Criterion 1.1 was built before the spec was taken up (its plan task ticked); 1.2 is left.
+const ADOPTED_REQUIREMENTS: &str = "# Requirements Document\n\n## Requirements\n\n### Requirement 1: Login\n\n\
+**User Story:** As a user, I want to log in, so that I see my data.\n\n#### Acceptance Criteria\n\n\
+1. WHEN a user submits valid credentials, THE Service SHALL answer with a token\n\
+2. IF the credentials are invalid, THEN THE Service SHALL answer 401\n";
+
+const ADOPTED_PLAN: &str = "# Implementation Plan\n\n- [x] 1. Add the token\n  - _Requirements: 1.1_\n\
+- [ ] 2. Refuse invalid credentials\n  - _Requirements: 1.2_\n";
+
+const ADOPTED_CODER: &str = r##"
+[[rule]]
+match = "*Your task: 2 Refuse invalid credentials*"
+steps = [
+  { write_file = { path = "src/refuse.js", content = "module.exports = function refuse() { return 401; };\n" } },
+  { message = "Added src/refuse.js." },
+]
+"##;
+
+/// A spec taken up with a plan task ticked: the work done before it is no gap, so the pass at the
+/// review proposes nothing and the task converges by itself.
+#[test]
+fn converge_on_an_adopted_spec_with_ticked_tasks_proposes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("app");
+    let files = [
+        ("README.md", "# app\n"),
+        ("src/token.js", "module.exports = function token() { return 'signed'; };\n"),
+        (".kiro/specs/login/requirements.md", ADOPTED_REQUIREMENTS),
+        (".kiro/specs/login/tasks.md", ADOPTED_PLAN),
+    ];
+    spectask_git::init_repository(&repo, &files, "init").unwrap();
+    let server = Server::start(&crate::support::scripted_coder_data(dir.path(), ADOPTED_CODER), None);
+    let adopted = server.task_json(&[
+        "adopt",
+        ".kiro/specs/login",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--approve",
+        "--json",
+    ]);
+    let id = adopted["id"].as_str().unwrap().to_owned();
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
+    let review = review_when(&server, &id, |r| r["convergence"]["converged"] == true);
+    let pass = &review["convergence"];
+    assert_eq!(pass["gaps"], serde_json::json!([]), "{review:#}");
+    assert_eq!(pass["proposed"], serde_json::json!([]), "{review:#}");
+    let done = server.task(&["converge", &id]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(stdout(&done).starts_with("converged: the spec and the code agree"), "{}", stdout(&done));
+    let task = get(&server, &format!("/api/v1/spec-tasks/{id}"));
+    assert_eq!(task["spec_version"], 1, "no round: {task:#}");
+    server.stop();
+}

@@ -72,5 +72,15 @@ fn a_session_that_changed_nothing_is_asked_once_then_flagged_for_review() {
     let review = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/implementation-summary"));
     let text = review["summary"].as_str().unwrap_or_default();
     assert!(text.contains("No changes: plan task 2 Add the login route"), "{text}");
+    let log = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/coordination-log"));
+    let done: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "plan_task_done")
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    // Plan task 2 is not said done: its session changed nothing.
+    assert_eq!(done, ["1 done", "2 ended with no change", "3 done"], "{log:#}");
     server.stop();
 }

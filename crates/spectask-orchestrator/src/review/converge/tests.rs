@@ -2,7 +2,7 @@ use spectask_core::WorkSessionId;
 use spectask_core::events::payload::WorkSessionCheck;
 
 use super::*;
-use crate::views::review::{CheckResult, CriterionReview, SessionReview};
+use crate::views::review::{CheckResult, CriterionReview, ReviewPlanTask, SessionReview};
 
 const PLAN: &str = "- [ ] 1. Users\n  - _Requirements: 1.1_\n- [ ] 2. Login\n  - _Requirements: 1.2_\n";
 
@@ -40,15 +40,27 @@ fn session(
 }
 
 fn criterion(id: &str, commits: &[&str]) -> CriterionReview {
+    criterion_of(id, commits, &[])
+}
+
+/// A criterion the plan tasks at `plan_tasks` name.
+fn criterion_of(id: &str, commits: &[&str], plan_tasks: &[usize]) -> CriterionReview {
     CriterionReview {
         id: id.into(),
         requirement_id: "1".into(),
         requirement_title: None,
         text: format!("criterion {id}"),
-        plan_tasks: vec![],
+        plan_tasks: plan_tasks
+            .iter()
+            .map(|&index| ReviewPlanTask { index, id: Some((index + 1).to_string()), title: String::new() })
+            .collect(),
         work_session_ids: vec![],
         commits: commits.iter().map(|c| (*c).to_owned()).collect(),
     }
+}
+
+fn done(done: &[usize], before: &[usize]) -> Done {
+    Done { done: done.to_vec(), before: before.to_vec() }
 }
 
 fn review(sessions: Vec<SessionReview>, criteria: Vec<CriterionReview>) -> ImplementationReview {
@@ -62,7 +74,7 @@ fn a_plan_task_left_undone_a_failing_check_and_a_criterion_without_commit_are_ga
         vec![session("1 Users", Some(0), WorkSessionStatus::Completed, Some(false))],
         vec![criterion("1.1", &["abc"]), criterion("1.2", &[]), criterion("1.3", &[])],
     );
-    let found = gaps(&plan, &[0], &review);
+    let found = gaps(&plan, &done(&[0], &[]), &review);
     assert_eq!(
         found,
         [
@@ -98,10 +110,40 @@ fn a_finished_implementation_has_no_gaps() {
         ],
         vec![criterion("1.1", &["abc"]), criterion("1.2", &["def"])],
     );
-    assert_eq!(gaps(&plan, &[0, 1], &review), []);
+    assert_eq!(gaps(&plan, &done(&[0, 1], &[]), &review), []);
     // A bugfix's reproduction check fails as it must: no gap.
     let mut reproduced = review;
     reproduced.sessions[0].checks[0].check.passed = false;
     reproduced.sessions[0].checks[0].check.expects_failure = true;
-    assert_eq!(gaps(&plan, &[0, 1], &reproduced), []);
+    assert_eq!(gaps(&plan, &done(&[0, 1], &[]), &reproduced), []);
+}
+
+#[test]
+fn work_done_before_the_task_is_no_gap() {
+    // Plan task 1 was ticked when the spec was taken up; a session did plan task 2.
+    let plan =
+        Plan::parse("- [x] 1. Users\n  - _Requirements: 1.1_\n- [ ] 2. Login\n  - _Requirements: 1.2_\n");
+    let review = review(
+        vec![session("2 Login", Some(1), WorkSessionStatus::Completed, Some(true))],
+        vec![criterion_of("1.1", &[], &[0]), criterion_of("1.2", &["abc"], &[1])],
+    );
+    assert_eq!(gaps(&plan, &done(&[0, 1], &[0]), &review), []);
+    // A criterion no plan task names may be what the untraced work before did.
+    let untraced = Plan::parse("- [x] 1. Users\n- [ ] 2. Login\n  - _Requirements: 1.2_\n");
+    let review = review_of(&review, vec![criterion_of("1.1", &[], &[]), criterion_of("1.2", &["abc"], &[1])]);
+    assert_eq!(gaps(&untraced, &done(&[0, 1], &[0]), &review), []);
+    // Without work before the task, the same criterion is a gap.
+    assert_eq!(
+        gaps(&untraced, &done(&[0, 1], &[]), &review),
+        [Gap::CriterionWithoutCommit { criterion: "1.1".into(), text: "criterion 1.1".into() }]
+    );
+    // Work before the task that names other criteria does not stand for this one.
+    assert_eq!(
+        gaps(&plan, &done(&[0, 1], &[0]), &review),
+        [Gap::CriterionWithoutCommit { criterion: "1.1".into(), text: "criterion 1.1".into() }]
+    );
+}
+
+fn review_of(review: &ImplementationReview, criteria: Vec<CriterionReview>) -> ImplementationReview {
+    ImplementationReview { criteria, ..review.clone() }
 }
