@@ -491,6 +491,10 @@ const admin = [
     if (!issue) refuse(404, 'Not Found')
     return { body: { state: issue.state, comments: issue.issueComments.map((c) => ({ login: c.login, body: c.body })) } }
   }],
+  ['GET', '/_fake/repos/:owner/:repo/pulls/:number', ({ p }) => {
+    const pr = pullOf(repoOf(p.owner, p.repo), p.number)
+    return { body: { title: pr.title, body: pr.body, state: pr.state, head: pr.head } }
+  }],
   ['GET', '/_fake/repos/:owner/:repo/pulls/:number/conversation', ({ p }) => {
     const pr = pullOf(repoOf(p.owner, p.repo), p.number)
     return { body: pr.issueComments.map((c) => ({ login: c.login, body: c.body })) }

@@ -40,6 +40,34 @@ impl ForgeKind {
         }
     }
 
+    /// What the forge calls a pull request: GitLab's is a `merge request`.
+    pub fn pull_request_noun(self) -> &'static str {
+        match self {
+            Self::GitLab => "merge request",
+            Self::GitHub | Self::Forgejo => "pull request",
+        }
+    }
+
+    /// What the forge calls a pull request, with its number: `pull request #7`, or GitLab's
+    /// `merge request !7`.
+    pub fn pull_request_name(self, number: u64) -> String {
+        match self {
+            Self::GitLab => format!("merge request !{number}"),
+            Self::GitHub | Self::Forgejo => format!("pull request #{number}"),
+        }
+    }
+
+    /// The page of `path` on `branch` of the repository whose page is `web_url`, as the forge
+    /// shows it.
+    pub fn tree_url(self, web_url: &str, branch: &str, path: &str) -> String {
+        let web_url = web_url.trim_end_matches('/');
+        match self {
+            Self::GitHub => format!("{web_url}/tree/{branch}/{path}"),
+            Self::GitLab => format!("{web_url}/-/tree/{branch}/{path}"),
+            Self::Forgejo => format!("{web_url}/src/branch/{branch}/{path}"),
+        }
+    }
+
     /// The host of the kind's public service.
     fn default_host(self) -> &'static str {
         match self {
@@ -288,6 +316,16 @@ mod tests {
             let err = read(&format!("[forges.f]\n{body}\n")).unwrap_err();
             assert!(err.contains(expected), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn each_forge_names_its_pull_requests_and_pages_its_own_way() {
+        assert_eq!(ForgeKind::GitHub.pull_request_name(7), "pull request #7");
+        assert_eq!(ForgeKind::GitLab.pull_request_name(7), "merge request !7");
+        let tree = |kind: ForgeKind| kind.tree_url("https://f.example/acme/app/", "docs", "specs/x");
+        assert_eq!(tree(ForgeKind::GitHub), "https://f.example/acme/app/tree/docs/specs/x");
+        assert_eq!(tree(ForgeKind::GitLab), "https://f.example/acme/app/-/tree/docs/specs/x");
+        assert_eq!(tree(ForgeKind::Forgejo), "https://f.example/acme/app/src/branch/docs/specs/x");
     }
 
     #[test]

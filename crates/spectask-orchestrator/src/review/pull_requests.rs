@@ -21,6 +21,7 @@ use spectask_forge::{Forge, ForgeClient, ForgeError, ForgeRepo, NewPullRequest};
 
 mod feedback;
 mod merging;
+mod said;
 
 pub(crate) use feedback::return_fix;
 use spectask_store::{NewCoordination, PullRequestReading};
@@ -50,7 +51,7 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let (forge, forge_repo) = forge_of(ctx, &repository)?;
     let repo = repos::open(ctx, &repository).await?;
     // Fetched, and the task branch here holds what any node pushed of it.
-    crate::implementation::agents::worktree_in(ctx, &repo, &task).await?;
+    let worktree = crate::implementation::agents::worktree_in(ctx, &repo, &task).await?;
     let branch = format!("spectask/{}", task.handle());
     repos::push(&repo, vec![branch.clone(), repo.design_docs_branch().to_owned()]).await?;
 
@@ -67,7 +68,15 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         None => {
             let new = NewPullRequest {
                 title: task.title.clone(),
-                body: body(ctx, &task, forge, &forge_repo, repo.design_docs_branch()).await?,
+                body: said::body(
+                    ctx,
+                    &client,
+                    &task,
+                    forge,
+                    &forge_repo,
+                    (repo.design_docs_branch(), &[worktree.as_path(), repo.root()]),
+                )
+                .await?,
                 head: branch.clone(),
                 base: base.clone(),
                 draft: false,
@@ -79,11 +88,9 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     // hand-off entry logged below is the last of its step from then on.
     let log = ctx.store.coordination_of_kind(task.id, CoordinationKind::Handoff).await?;
     let fixing =
-        log.iter().rev().find(|e| e.data["step"] == "pull_request").is_some_and(|e| e.data["fix"] == true);
-    if !opened && fixing {
-        let short = pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha);
-        let said =
-            format!("Pushed {short} with the changes asked in review (spec task `{}`).", task.handle());
+        log.iter().rev().find(|e| e.data["step"] == "pull_request").filter(|e| e.data["fix"] == true);
+    if let (false, Some(fix)) = (opened, fixing) {
+        let said = said::pushed(&pull_request.head_sha, &fix.data["answers"], &task.handle());
         client.comment_on_pull_request(&forge_repo, pull_request.number, &said).await.map_err(forge_error)?;
     }
     let now = chrono::Utc::now();
@@ -108,8 +115,8 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             task.id,
             pull_request.number,
             format!(
-                "{verb} pull request #{} on {} ({branch} into {base}, at {}): {}",
-                pull_request.number,
+                "{verb} {} on {} ({branch} into {base}, at {}): {}",
+                forge.kind.pull_request_name(pull_request.number),
                 forge.name,
                 pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha),
                 pull_request.url
@@ -121,7 +128,8 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     // open pull requests, so the merge is taken up here.
     if record.state == PullRequestState::Merged {
         let task = ctx.store.spec_task(task.id).await?;
-        let message = format!("pull request #{} merged on {}: done", record.number, record.forge);
+        let message =
+            format!("{} merged on {}: done", forge.kind.pull_request_name(record.number), record.forge);
         let entry = handoff(task.id, record.number, message, json!({ "state": record.state }));
         ctx.store.transition_spec_task_logged(&task, &SpecTaskCommand::PullRequestMerged, entry).await?;
     }
@@ -246,14 +254,15 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
         }
         PullRequestState::Merged => (
             SpecTaskCommand::PullRequestMerged,
-            format!("pull request #{} merged on {}: done", now.number, now.forge),
+            format!("{} merged on {}: done", forge.kind.pull_request_name(now.number), now.forge),
         ),
         PullRequestState::Closed => (
             SpecTaskCommand::PullRequestClosed,
             format!(
-                "pull request #{} was closed on {} without merging: back to implementation review \
+                "{} was closed on {} without merging: back to implementation review \
                  (approve again to open a new one, or cancel)",
-                now.number, now.forge
+                forge.kind.pull_request_name(now.number),
+                now.forge
             ),
         ),
     };
@@ -327,34 +336,6 @@ fn forge_of<'a>(ctx: &'a Ctx, repository: &Repository) -> Result<(&'a Forge, For
     })
 }
 
-/// What the pull request says: the task, its implementation summary, where its spec and history
-/// are, and the `Spec-Task` trailer.
-async fn body(
-    ctx: &Ctx,
-    task: &SpecTask,
-    forge: &Forge,
-    repo: &ForgeRepo,
-    design_docs: &str,
-) -> Result<String, JobError> {
-    let summary = crate::review::finish::implementation_summary(&ctx.store, task).await?;
-    // The summary's own title line is the pull request's title.
-    let summary = summary.split_once('\n').map_or("", |(_, rest)| rest).trim();
-    let base = format!("https://{}/{repo}/tree/{design_docs}", forge.host);
-    // The issue it was imported from, closed by the forge when this merges (spectask closes it too).
-    let closes = match ctx.store.issue_of(task.id).await? {
-        Some(issue) if issue.forge == forge.name && issue.repository == repo.to_string() => {
-            format!("Closes #{}\n\n", issue.number)
-        }
-        _ => String::new(),
-    };
-    Ok(format!(
-        "{summary}\n\n---\n\n{closes}The spec: [{design_docs}/specs/{handle}]({base}/specs/{handle}) · the \
-         history: [{design_docs}/sessions/{handle}]({base}/sessions/{handle})\n\nSpec-Task: {id}\n",
-        handle = task.handle(),
-        id = task.id,
-    ))
-}
-
 /// When a pull request opened now is first read: soon, so a quick merge is seen quickly.
 fn first_reading(forge: &Forge) -> Duration {
     forge.poll_interval.min(Duration::from_secs(5))
@@ -366,6 +347,13 @@ fn state(state: spectask_forge::PullRequestState) -> PullRequestState {
         spectask_forge::PullRequestState::Closed => PullRequestState::Closed,
         spectask_forge::PullRequestState::Merged => PullRequestState::Merged,
     }
+}
+
+/// What the forge of the task's pull request calls it: `pull request #7` (GitLab's `merge request
+/// !7`); the forge named by the record, `pull request #7` when the configuration names it no more.
+pub(super) fn name_on(ctx: &Ctx, forge: &str, number: u64) -> String {
+    let kind = ctx.config.forges.named(forge).map_or(spectask_forge::ForgeKind::GitHub, |f| f.kind);
+    kind.pull_request_name(number)
 }
 
 /// A forge's failure as the step's: a rate limit waits for the time the forge named, uncounted;

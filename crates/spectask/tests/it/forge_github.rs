@@ -39,7 +39,11 @@ fn an_approved_task_becomes_a_pull_request_and_is_done_when_the_forge_merges_it(
     assert_eq!(pr["title"], "Add a changelog");
     let body = pr["body"].as_str().unwrap_or_default();
     assert!(body.contains(&format!("Spec-Task: {id}")) && body.contains("CHANGELOG.md"), "{body}");
-    assert!(body.contains(&format!("helix-design-docs/specs/{handle}")), "{body}");
+    // The forge's own pages of the spec, and no path of this machine.
+    let spec = format!("https://github.invalid/{}/tree/helix-design-docs/specs/{handle}", gh.repo);
+    assert!(body.contains(&spec), "{body}");
+    let here = dir.path().canonicalize().unwrap();
+    assert!(!body.contains(here.to_str().unwrap()) && !body.contains(".git-worktrees"), "{body}");
     // The work is on the remote, and main is not: the forge merges, not spectask.
     assert!(git(&gh.bare, &["ls-tree", "--name-only", &branch]).contains("CHANGELOG.md"));
     assert!(!git(&gh.bare, &["ls-tree", "--name-only", "main"]).contains("CHANGELOG.md"));
@@ -129,7 +133,7 @@ fn changes_a_reviewer_asks_on_the_pull_request_go_to_the_agent_and_back_to_it() 
         gh.fake
             .admin("GET", &conversation, Value::Null)
             .to_string()
-            .contains("with the changes asked in review")
+            .contains("with the changes alice asked in review")
     });
 
     // Nothing new on the forge: the same review is not sent back twice, however often it is read.

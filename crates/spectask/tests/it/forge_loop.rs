@@ -67,6 +67,26 @@ fn whole_loop(kind: &'static str) {
     let branch = format!("spectask/{handle}");
     assert!(git(&forge.bare, &["ls-tree", "--name-only", &branch]).contains("CHANGELOG.md"));
     let first_head = git(&forge.bare, &["rev-parse", &branch]).trim().to_owned();
+    // Named as the forge names it, and described with the forge's own pages, no path of this
+    // machine in it.
+    let log_path = format!("/api/v1/spec-tasks/{id}/coordination-log");
+    let name =
+        if kind == "gitlab" { format!("merge request !{number}") } else { format!("pull request #{number}") };
+    assert!(http_json(&forge.server.url, &log_path).to_string().contains(&format!("opened {name} on fake")));
+    let described = forge.act("GET", &format!("/pulls/{number}"), Value::Null)["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let spec = match kind {
+        "gitlab" => format!("https://gitlab.invalid/{}/-/tree/helix-design-docs/specs/{handle}", forge.repo),
+        _ => format!("https://forgejo.invalid/{}/src/branch/helix-design-docs/specs/{handle}", forge.repo),
+    };
+    assert!(described.contains(&spec), "{described}");
+    let here = dir.path().canonicalize().unwrap();
+    assert!(
+        !described.contains(here.to_str().unwrap()) && !described.contains(".git-worktrees"),
+        "{described}"
+    );
 
     // A reviewer asks for changes, on a line: the agent's fix lands on the same request.
     let review = json!({
@@ -105,7 +125,7 @@ fn whole_loop(kind: &'static str) {
         forge
             .act("GET", &format!("/pulls/{number}/conversation"), Value::Null)
             .to_string()
-            .contains("with the changes asked in review")
+            .contains("with the changes alice asked in review")
     });
 
     // A failing check of the new head goes back to the agent too.
@@ -123,10 +143,15 @@ fn whole_loop(kind: &'static str) {
         .unwrap()
         .to_owned();
     assert!(git(&forge.bare, &["ls-tree", "--name-only", &branch]).contains("FIXED.md"));
+    wait_until("the fix of the failing check is said on the request", || {
+        forge
+            .act("GET", &format!("/pulls/{number}/conversation"), Value::Null)
+            .to_string()
+            .contains("with a fix for the failing checks `test`")
+    });
 
     // Green, but alice asked for changes and has not approved: the merge waits for her, and says so.
     run(&green_head, "success");
-    let log_path = format!("/api/v1/spec-tasks/{id}/coordination-log");
     wait_until("the merge says it waits for alice", || {
         http_json(&forge.server.url, &log_path).to_string().contains("alice asked for changes")
     });

@@ -59,6 +59,9 @@ pub(super) async fn send_back(
     let mut seen = before.clone();
     let mut items = Vec::new();
     let mut authors: Vec<String> = Vec::new();
+    // What the round answers: the reviewers who asked, the checks that failed.
+    let mut failed: Vec<String> = Vec::new();
+    let name = forge.kind.pull_request_name(pull_request.number);
 
     let client = ForgeClient::new(forge);
     let is_new = |f: &&Feedback| match f.kind {
@@ -97,13 +100,12 @@ pub(super) async fn send_back(
         if before.check_rounds < rounds {
             seen.check_rounds += 1;
             items.extend(failing.iter().map(|c| check_line(c)));
-            authors.push("CI".to_owned());
+            failed.extend(failing.iter().map(|c| c.name.clone()));
         } else if items.is_empty() {
             // Past its rounds: a person decides; said once per head.
             let names: Vec<&str> = failing.iter().map(|c| c.name.as_str()).collect();
             let message = format!(
-                "checks of pull request #{} still fail after {rounds} rounds ({}): waiting for a person",
-                pull_request.number,
+                "checks of {name} still fail after {rounds} rounds ({}): waiting for a person",
                 names.join(", ")
             );
             let entry = super::handoff(task_id, pull_request.number, message, json!({ "checks": names }));
@@ -119,27 +121,28 @@ pub(super) async fn send_back(
         return Ok(false);
     }
     let comments = format!(
-        "On pull request #{} ({}):\n\n{}\n\nYour changes are pushed to the same pull request.",
-        pull_request.number,
+        "On {name} ({}):\n\n{}\n\nYour changes are pushed to the same {}.",
         pull_request.url,
-        items.join("\n")
+        items.join("\n"),
+        forge.kind.pull_request_noun()
     );
+    let mut who = authors.clone();
+    if !failed.is_empty() {
+        who.push("CI".to_owned());
+    }
     let entry = NewCoordination {
         spec_task_id: task_id,
         kind: CoordinationKind::ReviewDecision,
         from_session: None,
         to_session: None,
-        message: format!(
-            "changes requested on pull request #{} by {}: sent to the agent",
-            pull_request.number,
-            authors.join(", ")
-        ),
+        message: format!("changes requested on {name} by {}: sent to the agent", who.join(", ")),
         data: json!({
             "decision": "request_changes",
             "comments": comments,
-            "reviewer": authors.join(", "),
+            "reviewer": who.join(", "),
             "source": PULL_REQUEST_SOURCE,
             "number": pull_request.number,
+            "answers": super::said::answers(&authors, &failed),
         }),
     };
     ctx.store.send_pull_request_feedback_back(&task, pull_request.number, &seen, entry).await?;
@@ -166,14 +169,13 @@ pub(crate) async fn return_fix(
         e.kind == CoordinationKind::ReviewDecision
             && matches!(e.data["decision"].as_str(), Some("request_changes" | "approve"))
     });
-    let Some(number) =
-        last.filter(|e| e.data["source"] == PULL_REQUEST_SOURCE).map(|e| e.data["number"].clone())
-    else {
-        return Ok(());
-    };
-    let Some(number) = number.as_u64() else { return Ok(()) };
-    let message = format!("the changes asked on pull request #{number} are made: pushing them to it");
-    let entry = super::handoff(task.id, number, message, json!({ "fix": true }));
+    let Some(asked) = last.filter(|e| e.data["source"] == PULL_REQUEST_SOURCE) else { return Ok(()) };
+    let Some(number) = asked.data["number"].as_u64() else { return Ok(()) };
+    let forge = ctx.store.pull_request_of(task.id).await?.map(|p| p.forge).unwrap_or_default();
+    let name = super::name_on(ctx, &forge, number);
+    let message = format!("the changes asked on {name} are made: pushing them to it");
+    let data = json!({ "fix": true, "answers": asked.data["answers"] });
+    let entry = super::handoff(task.id, number, message, data);
     ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::OpenPullRequest, entry).await?;
     Ok(())
 }

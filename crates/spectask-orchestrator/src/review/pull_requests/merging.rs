@@ -43,14 +43,16 @@ pub(super) async fn when_green(
     let head = &pull_request.head_sha;
     let short = head.get(..10).unwrap_or(head);
     if let Some(wait) = review_wait(&pull_request.reviews, repository.required_approvals) {
-        let message = format!("merging pull request #{} at {short} waits: {wait}", pull_request.number);
+        let message =
+            format!("merging {} at {short} waits: {wait}", forge.kind.pull_request_name(pull_request.number));
         let data = json!({ "merge": repository.pull_request_merge, "waiting": wait });
         ctx.store
             .record_coordination_unless_logged(super::handoff(task.id, pull_request.number, message, data))
             .await?;
         return Ok(());
     }
-    let refused = format!("merging pull request #{} at {short} was refused", pull_request.number);
+    let refused =
+        format!("merging {} at {short} was refused", forge.kind.pull_request_name(pull_request.number));
     let log = ctx.store.coordination_of_kind(task.id, CoordinationKind::Handoff).await?;
     if log.iter().any(|e| e.message.starts_with(&refused)) {
         return Ok(());
@@ -58,8 +60,8 @@ pub(super) async fn when_green(
     let client = ForgeClient::new(forge);
     let message = match client.merge_pull_request(repo, pull_request.number, method, head).await {
         Ok(()) => format!(
-            "merged pull request #{} by {} once its checks passed",
-            pull_request.number,
+            "merged {} by {} once its checks passed",
+            forge.kind.pull_request_name(pull_request.number),
             repository.pull_request_merge.as_str()
         ),
         Err(err) if err.is_transient() => return Err(forge_error(err)),
