@@ -1,6 +1,7 @@
 //! The spec linter: findings with stable codes ([`Code`]), as `file:line: level[CODE]: message`.
 //!
-//! Each document is linted alone (`requirements`, `design`, `plan`, `feature_spec`), then the
+//! Each document is linted alone (`requirements`, `design`, `plan`, `feature_spec`, and every one
+//! for git's conflict markers, `conflicts`), then the
 //! references between them (`plan::unknown_references`, `design::unknown_references`,
 //! `plan::uncovered_requirements`). The report holds every occurrence; [`LintReport::grouped`] is the
 //! view people read: one finding per kind per file, with the count and the first lines.
@@ -8,6 +9,7 @@
 //! Which findings exist, and why each has its level, is the catalogue in `codes`.
 
 mod codes;
+mod conflicts;
 mod design;
 mod feature_spec;
 mod plan;
@@ -105,6 +107,7 @@ pub fn lint_documents(documents: &[(&str, &str)]) -> LintReport {
     let mut report = lint_named(&files, names);
     for (path, text, kind) in alone {
         let mut sink = Sink { file: path, diagnostics: &mut report.diagnostics };
+        conflicts::lint(text, &mut sink);
         match kind {
             DocumentKind::Requirements => requirements::lint(&parse_requirements(text), &mut sink),
             DocumentKind::Design => design::lint(text, &mut sink),
@@ -126,6 +129,11 @@ pub(crate) fn lint_named(
     let requirements = files.requirements.map(parse_requirements);
     let plan = files.tasks.map(Plan::parse);
     let diagnostics = &mut report.diagnostics;
+    for (text, file) in [(files.requirements, req_name), (files.design, design_name), (files.tasks, tasks_name)] {
+        if let Some(text) = text {
+            conflicts::lint(text, &mut Sink { file, diagnostics });
+        }
+    }
     if let Some(doc) = &requirements {
         requirements::lint(doc, &mut Sink { file: req_name, diagnostics });
     }

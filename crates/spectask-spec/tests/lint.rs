@@ -175,3 +175,40 @@ fn design_properties_must_validate_known_criteria() {
     });
     check(&report, "design.md:39: error[X001]: design references unknown criterion 4.2\n");
 }
+
+#[test]
+fn conflict_markers_left_by_a_merge_are_an_error_in_any_document() {
+    // A design.md as git leaves it after a conflicted merge: two versions of one section.
+    let design = include_str!("fixtures/design.md").replacen(
+        "## Overview\n",
+        "## Overview\n<<<<<<< HEAD\nThe service keeps sessions in memory.\n=======\nThe service keeps sessions in Redis.\n>>>>>>> spectask/abc-sessions\n",
+        1,
+    );
+    let report = lint_spec(&SpecFiles {
+        requirements: Some(include_str!("fixtures/kiro_gen2_requirements.md")),
+        design: Some(&design),
+        tasks: None,
+    });
+    let line = design.lines().position(|l| l.starts_with("<<<<<<<")).unwrap() + 1;
+    check(
+        &report,
+        &format!(
+            "design.md:{line}: error[M001]: unresolved merge conflict: conflict markers from line {line} to line {}\n",
+            line + 4
+        ),
+    );
+    assert!(report.has_errors(), "a conflicted document cannot be approved without a reason");
+    // A lone marker, in tasks.md; a setext heading's `=======` and markers shown in a code fence
+    // are not conflicts.
+    check(
+        &lint_file("tasks.md", "- [ ] 1. A\n>>>>>>> main\n"),
+        "tasks.md:2: error[M001]: unresolved merge conflict: a conflict marker is left in the text\n",
+    );
+    check(
+        &lint_file(
+            "design.md",
+            "Design\n=======\n\n## Overview\n\n```text\n<<<<<<< HEAD\na\n=======\nb\n>>>>>>> x\n```\n",
+        ),
+        "design.md:1: warning[D001]: design has no section for Architecture, Components and Interfaces, Data Models, Error Handling, Testing Strategy\n",
+    );
+}

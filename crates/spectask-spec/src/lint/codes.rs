@@ -2,11 +2,11 @@
 //!
 //! Codes never change meaning and are never reused. The letter names the document a finding is about
 //! (R requirements, D design, T tasks, S spec-kit spec.md, X references between documents, W a
-//! workflow template's gates).
+//! workflow template's gates, M any document's text as git left it).
 //!
 //! Levels follow one rule: an **error** means the spec cannot be scheduled (the task plan's order is
-//! unknowable) or contradicts itself (a reference to nothing, one id for two things), or breaks a gate of its workflow
-//! template; anything about
+//! unknowable) or contradicts itself (a reference to nothing, one id for two things, two versions of
+//! a text left by a merge), or breaks a gate of its workflow template; anything about
 //! style or completeness is a **warning**, or a **note** when it is a matter of taste. The conventions of
 //! Kiro, cc-sdd and spec-kit themselves (unticked parents, `the system`, no commas in `WHEN … THEN`,
 //! spec-kit's un-referenced tasks) are not findings at all.
@@ -109,6 +109,8 @@ codes! {
         "A spec document breaks a rule a steering document states in a `spectask-lint` block.";
     InvalidSteeringRule = "G002", "invalid-steering-rule", Warning,
         "A steering document's `spectask-lint` block cannot be read, so its rules are not checked.";
+    ConflictMarker = "M001", "conflict-marker", Error,
+        "A document holds git's conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`): two versions of its text were left unmerged.";
 }
 
 impl std::fmt::Display for Code {
@@ -137,7 +139,7 @@ mod tests {
         for code in Code::ALL {
             let s = code.as_str();
             assert!(
-                s.len() == 4 && "RDTSXWG".contains(&s[..1]) && s[1..].bytes().all(|b| b.is_ascii_digit())
+                s.len() == 4 && "RDTSXWGM".contains(&s[..1]) && s[1..].bytes().all(|b| b.is_ascii_digit())
             );
             assert!(code.name().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", code.name());
         }
@@ -147,6 +149,6 @@ mod tests {
     fn errors_are_only_what_blocks_scheduling_contradicts_itself_or_breaks_a_gate() {
         let errors: Vec<&str> =
             Code::ALL.iter().filter(|c| c.level() == Level::Error).map(|c| c.as_str()).collect();
-        assert_eq!(errors, ["R003", "T001", "T002", "T003", "X001", "W001", "W002", "G001"]);
+        assert_eq!(errors, ["R003", "T001", "T002", "T003", "X001", "W001", "W002", "G001", "M001"]);
     }
 }

@@ -184,6 +184,6 @@ fn codes_lists_the_catalogue_with_levels() {
     let all = codes.as_array().unwrap();
     let errors: Vec<&str> =
         all.iter().filter(|c| c["level"] == "error").filter_map(|c| c["code"].as_str()).collect();
-    assert_eq!(errors, ["R003", "T001", "T002", "T003", "X001", "W001", "W002", "G001"]);
+    assert_eq!(errors, ["R003", "T001", "T002", "T003", "X001", "W001", "W002", "G001", "M001"]);
     assert!(all.iter().any(|c| c["code"] == "T104" && c["name"] == "task-without-reference"), "{codes:#}");
 }
