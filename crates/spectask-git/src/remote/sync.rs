@@ -6,7 +6,9 @@
 //!   after it. A remote branch that no longer contains what this clone last fetched of it was
 //!   rewritten: nothing is written on it ([`GitError::DesignDocsRewritten`]).
 //! - A task branch: created from, or fast-forwarded to, the remote's copy of it when a node takes
-//!   the task up, so the work another node pushed carries on here.
+//!   the task up, so the work another node pushed carries on here. A remote branch that lost a
+//!   commit this clone pushed was rewritten by someone: nothing is set aside or built on it
+//!   ([`GitError::RemoteBranchDiverged`]).
 //!
 //! Nothing is ever forced, locally or on the remote.
 
@@ -101,7 +103,8 @@ impl Repo {
     /// next push carries them. When the remote's branch went past what this clone holds another
     /// way (another node worked on the task since: this clone's own commits the remote lacks are
     /// not under it, or its worktree's changes are in the way of the remote's), what this clone
-    /// held is set aside (see [`SetAside`]) and the branch and worktree are the remote's.
+    /// held is set aside (see [`SetAside`]) and the branch and worktree are the remote's. A remote
+    /// branch that no longer holds what this clone pushed is [`GitError::RemoteBranchDiverged`].
     pub(crate) fn catch_up_task_branch(&self, branch: &str) -> Result<Option<SetAside>, GitError> {
         let Some(remote) = self.remote() else { return Ok(None) };
         let Some(theirs) = self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))? else {
@@ -117,6 +120,18 @@ impl Repo {
             return Ok(None);
         }
         let behind = self.is_ancestor(ours, theirs)?;
+        // The remote lost a commit it once held: someone rewrote the branch (spectask never
+        // forces). Another node's work only ever adds to what was pushed.
+        if let Some(pushed) = self.pushed_tip(branch)?
+            && pushed != theirs
+            && !self.is_ancestor(pushed, theirs)?
+        {
+            return Err(GitError::RemoteBranchDiverged {
+                branch: branch.to_owned(),
+                ours: ours.to_string(),
+                theirs: theirs.to_string(),
+            });
+        }
         let checkout = checked_out_at(&self.main_git(), branch)?;
         match (&checkout, behind) {
             (Some(path), true) => match fast_forward_checkout(path, branch, theirs) {

@@ -7,6 +7,9 @@
 //! - A push the remote refuses is retried until it lands: the remote's branch is fetched; when
 //!   it is behind ours, pushed again; when it holds ours already, nothing is left to push. A
 //!   remote branch with commits ours lacks is [`GitError::RemoteBranchDiverged`]: never forced.
+//! - What landed is recorded at `refs/spectask/pushed/<branch>`: the remote held that commit
+//!   once, and spectask never forces, so a remote branch that no longer holds it was rewritten
+//!   by someone (see [`Repo::pushed_tip`]).
 //! - [`Repo::session_commit`] finds the commit a session made on the branch by its
 //!   `Work-Session:` trailer, so a step cut off after the commit (or the push) does not do the
 //!   work again.
@@ -37,6 +40,11 @@ pub struct UnpushedBranch {
     pub commits: Vec<(CommitId, Option<String>)>,
 }
 
+/// Where the newest pushed commit of `branch` is recorded.
+fn pushed_ref(branch: &str) -> String {
+    format!("refs/spectask/pushed/{branch}")
+}
+
 /// Why one push attempt did not land.
 enum Refused {
     /// Worth trying again (the remote moved meanwhile, or was briefly out of reach).
@@ -52,6 +60,8 @@ impl Repo {
         let Some(remote) = self.remote().map(str::to_owned) else { return Ok(()) };
         let branch = task.branch();
         let _lock = self.lock(LockScope::TaskPush(task))?;
+        // Read before the push: the push carries this commit or one built on it.
+        let Some(pushing) = self.tip_of(&branch)? else { return Ok(()) };
         let attempt = || self.push_task_once(&remote, &branch);
         attempt
             .retry(PUSH_RETRY)
@@ -64,7 +74,24 @@ impl Repo {
             .call()
             .map_err(|refused| match refused {
                 Refused::Again(error) | Refused::Stop(error) => error,
-            })
+            })?;
+        let pushed = pushed_ref(&branch);
+        self.main_git().run(&["update-ref", "-m", "spectask: pushed", &pushed, &pushing.to_string()])?;
+        Ok(())
+    }
+
+    /// The newest commit of `branch` this clone knows the remote held (see the module docs);
+    /// `None` before its first push.
+    pub(crate) fn pushed_tip(&self, branch: &str) -> Result<Option<CommitId>, GitError> {
+        self.ref_tip(&pushed_ref(branch))
+    }
+
+    /// Forgets what was pushed of `branch`, with the branch itself.
+    pub(crate) fn forget_pushed(&self, branch: &str) -> Result<(), GitError> {
+        if self.pushed_tip(branch)?.is_some() {
+            self.main_git().run(&["update-ref", "-m", "spectask: remove task", "-d", &pushed_ref(branch)])?;
+        }
+        Ok(())
     }
 
     /// One push of `branch`; after a refusal, the remote's branch as it is now decides.
@@ -99,7 +126,7 @@ impl Repo {
         let tracking = format!("refs/remotes/{remote}/{branch}");
         let spec = format!("+refs/heads/{branch}:{tracking}");
         let url = self.remote_url().unwrap_or_default().to_owned();
-        match self.main_git().run(&["fetch", "--quiet", "--no-tags", remote, &spec]) {
+        match self.main_git().transfer().run(&["fetch", "--quiet", "--no-tags", remote, &spec]) {
             Ok(_) => self.ref_tip(&tracking),
             Err(GitError::Command { message, .. }) if message.contains("couldn't find remote ref") => {
                 Ok(None)

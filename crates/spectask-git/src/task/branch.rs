@@ -229,6 +229,7 @@ impl Repo {
             let full = format!("refs/heads/{branch}");
             main.run(&["update-ref", "-m", "spectask: remove task", "-d", &full, &tip.to_string()])?;
             branch_deleted = true;
+            self.forget_pushed(&branch)?;
             tracing::info!(branch, "deleted task branch");
         }
         Ok(TaskRemoval { worktree_removed, branch_deleted })

@@ -345,7 +345,9 @@ fn what_a_clone_held_of_a_task_carried_on_elsewhere_is_set_aside() {
     let held = git(first.root(), &["rev-parse", &task.branch()]);
 
     let second = registered_clone(&dir.path().join("node-b"), &url);
-    commit_session(&second, &task, "ws-1", "one.txt");
+    // Its own session: the same session's commit made within the same second would be the very
+    // same commit, and nothing would differ to set aside.
+    commit_session(&second, &task, "ws-2", "one.txt");
     second.push_task_branch(&task).unwrap();
     let theirs = git(&bare, &["rev-parse", &task.branch()]);
 
@@ -362,4 +364,39 @@ fn what_a_clone_held_of_a_task_carried_on_elsewhere_is_set_aside() {
     assert!(first.ensure_task_worktree(&task).unwrap().set_aside.is_none(), "once");
     first.push_task_branch(&task).unwrap();
     assert_fsck_clean(first.root());
+}
+
+/// Someone force-pushes the task branch after spectask pushed it: the branch lost a commit the
+/// remote held, so the clone neither sets its work aside nor builds on the rewrite, and says so.
+/// Once the remote holds spectask's commit again, the work carries on.
+#[test]
+fn a_task_branch_rewritten_on_the_remote_is_named_not_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let repo = registered_clone(&dir.path().join("node-a"), &url);
+    let task = TaskHandle::new("7f3a-login").unwrap();
+    commit_session(&repo, &task, "ws-1", "one.txt");
+    repo.ensure_task_worktree(&task).unwrap();
+    repo.push_task_branch(&task).unwrap();
+    let ours = git(repo.root(), &["rev-parse", &task.branch()]);
+
+    // A person rewrites the branch: its parent, and a commit of their own.
+    let theirs_clone = dir.path().join("theirs");
+    git(dir.path(), &["clone", "-q", "-b", &task.branch(), &url, theirs_clone.to_str().unwrap()]);
+    git(&theirs_clone, &["reset", "-q", "--hard", "HEAD~1"]);
+    std::fs::write(theirs_clone.join("other.txt"), "rewritten\n").unwrap();
+    git(&theirs_clone, &["add", "other.txt"]);
+    git(&theirs_clone, &["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "-qm", "Other"]);
+    git(&theirs_clone, &["push", "-q", "--force", "origin", &task.branch()]);
+
+    repo.fetch().unwrap();
+    let err = repo.ensure_task_worktree(&task).unwrap_err();
+    assert!(matches!(err, GitError::RemoteBranchDiverged { .. }), "{err}");
+    assert_eq!(git(repo.root(), &["rev-parse", &task.branch()]), ours, "ours kept as it was");
+
+    // The remote reset to spectask's: the work carries on, nothing set aside.
+    git(repo.root(), &["push", "-q", "--force", "origin", &task.branch()]);
+    repo.fetch().unwrap();
+    assert!(repo.ensure_task_worktree(&task).unwrap().set_aside.is_none());
+    assert_eq!(git(&bare, &["rev-parse", &task.branch()]), ours);
 }
