@@ -19,6 +19,8 @@ use spectask_store::{EditorOpening, NewWorkSession, Store, StoreError};
 pub struct EditorThreadRequest {
     /// The thread's directory (absolute): a registered repository, or a task's worktree inside one.
     pub cwd: PathBuf,
+    /// The registered repository holding `cwd`, resolved and admitted for the caller by the API.
+    pub repository: Repository,
     /// The task to attach to, when the editor names one.
     pub task: Option<SpecTaskId>,
     /// The agent profile for a task made for this thread.
@@ -35,8 +37,8 @@ pub struct EditorThreadRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EditorThreadError {
-    #[error("{0} is not inside any registered repository (register it with `spectask repo add`)")]
-    OutsideRepositories(PathBuf),
+    #[error("task {handle} is a task of another repository than the one holding {cwd}")]
+    OtherRepository { handle: String, cwd: PathBuf },
     #[error("the thread's directory {path} cannot be read: {reason}")]
     BadCwd { path: PathBuf, reason: String },
     #[error(
@@ -60,11 +62,17 @@ pub async fn open_editor_thread(
         .map_err(|e| EditorThreadError::BadCwd { path: request.cwd.clone(), reason: e.to_string() })?;
     let opening = EditorOpening { client: request.client.clone(), cwd: cwd.display().to_string() };
     let task = match request.task {
-        Some(id) => store.spec_task(id).await?,
-        None => match task_at(store, &cwd, request.owner.as_deref()).await? {
-            CwdOwner::Task(task) => task,
-            CwdOwner::Repository(repository) => {
-                let new = new_task(&request, &repository, &cwd);
+        Some(id) => {
+            let task = store.spec_task(id).await?;
+            if task.repository_id != request.repository.id {
+                return Err(EditorThreadError::OtherRepository { handle: task.handle(), cwd });
+            }
+            task
+        }
+        None => match task_at(store, &request.repository, &cwd, request.owner.as_deref()).await? {
+            Some(task) => task,
+            None => {
+                let new = new_task(&request, &request.repository, &cwd);
                 let made =
                     store.create_editor_task(new, |task| new_session(&request, task, &cwd, 0), &opening);
                 return Ok(made.await?);
@@ -125,34 +133,22 @@ fn new_task(request: &EditorThreadRequest, repository: &Repository, cwd: &Path) 
     }
 }
 
-enum CwdOwner {
-    Task(SpecTask),
-    Repository(Repository),
-}
-
-/// The task whose worktree holds `cwd`, or else the registered repository holding it.
-async fn task_at(store: &Store, cwd: &Path, owner: Option<&str>) -> Result<CwdOwner, EditorThreadError> {
-    let repository = repository_of(store, cwd).await?;
+/// The task whose worktree in `repository` holds `cwd`, when it is one of `owner`'s.
+async fn task_at(
+    store: &Store,
+    repository: &Repository,
+    cwd: &Path,
+    owner: Option<&str>,
+) -> Result<Option<SpecTask>, EditorThreadError> {
     let worktrees = repository.path.join(spectask_git::WORKTREES_DIR);
     let handle = cwd.strip_prefix(&worktrees).ok().and_then(|rest| rest.components().next());
     if let Some(handle) = handle.and_then(|h| h.as_os_str().to_str())
         && let Ok(id) = store.resolve_spec_task(handle).await
     {
         let task = store.spec_task(id).await?;
-        if owner.is_none_or(|owner| task.created_by == owner) {
-            return Ok(CwdOwner::Task(task));
+        if task.repository_id == repository.id && owner.is_none_or(|owner| task.created_by == owner) {
+            return Ok(Some(task));
         }
     }
-    Ok(CwdOwner::Repository(repository))
-}
-
-/// The registered repository holding `cwd` (the innermost, when one holds another).
-async fn repository_of(store: &Store, cwd: &Path) -> Result<Repository, EditorThreadError> {
-    store
-        .list_repositories()
-        .await?
-        .into_iter()
-        .filter(|r| cwd.starts_with(&r.path))
-        .max_by_key(|r| r.path.components().count())
-        .ok_or_else(|| EditorThreadError::OutsideRepositories(cwd.to_path_buf()))
+    Ok(None)
 }

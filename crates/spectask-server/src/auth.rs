@@ -69,11 +69,14 @@ pub struct Caller {
     pub name: String,
     /// The local user of an open server sees every SpecTask.
     pub sees_all: bool,
+    /// The operator, or a user with the `admin` role: may register repositories anywhere on the
+    /// server's disk and by any URL scheme (see `repositories::policy`).
+    pub admin: bool,
 }
 
 impl Caller {
     fn local() -> Self {
-        Self { name: LOCAL_USER.to_owned(), sees_all: true }
+        Self { name: LOCAL_USER.to_owned(), sees_all: true, admin: true }
     }
 
     /// Whose SpecTasks a listing may show: `None` for everyone's.
@@ -159,7 +162,11 @@ impl Authenticator {
             Credential::Token(token) => self.store.user_of_token(key, token).await?,
             Credential::Session(secret) => self.store.user_of_login_session(key, secret).await?,
         };
-        Ok(user.map(|user| Caller { name: user.name, sees_all: false }))
+        Ok(user.map(|user| Caller {
+            name: user.name,
+            sees_all: false,
+            admin: user.role == spectask_store::UserRole::Admin,
+        }))
     }
 
     /// Opens a login session for the user of `token`: its secret, `None` when the token names

@@ -13,13 +13,14 @@
 //!   (one error shape; `uniform_errors` rewrites axum's own), `extract` and `params`
 //!   (extractors and path parameters), `dto` (every wire type, one file per resource).
 //! - Ownership is checked in one place per kind: `routes::spec_tasks::load` (the caller's tasks
-//!   only), `routes::work_sessions::load_session`, `routes::repo_access::admit` (owner and
-//!   members, before git is touched); listings, approvals and the event stream filter by owner in
-//!   SQL.
+//!   only), `routes::work_sessions::load_session`, and `repositories`: every route naming a
+//!   repository by id, path, cwd or URL resolves it there (`repositories::resolve`), judged by the
+//!   operator's `repositories::policy` and admitted by `repositories::access` (owner and members)
+//!   before any git command runs; listings, approvals and the event stream filter by owner in SQL.
 //! - Routes: `spec_tasks`, `specs` (the spec review), `work_sessions`, `session_spawn`,
 //!   `session_moves` (a person's moves of one session), `implementation`, `review` (the
 //!   implementation review in one response), `progress` (the dashboard's read views),
-//!   `design_docs`, `export`, `history`, `repos`, `repo_settings`, `repo_access`, `agents` (profiles
+//!   `design_docs`, `export`, `history`, `repos`, `repo_settings`, `agents` (profiles
 //!   and approvals), `coordination` (the API behind `spectask mcp`, session credentials only),
 //!   `editor` and `zed` (editor threads and turns), `events` (SSE from the node's event tail),
 //!   `issues`, `forges`, `demo`, `tasks` (the generic `/tasks` view), `auth`, `health`, `metrics`.
@@ -36,6 +37,7 @@ mod idempotency;
 mod metrics;
 pub mod openapi;
 mod params;
+pub mod repositories;
 mod routes;
 mod security;
 mod state;
@@ -47,6 +49,7 @@ pub use dto::{DailyBudgetDto, EditorTurnFrame};
 pub use error::ApiError;
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
 pub use metrics::Metrics;
+pub use repositories::RepositoryPolicy;
 pub use security::{CLIENT_HEADER, Security};
 pub use state::AppState;
 

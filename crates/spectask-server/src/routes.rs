@@ -20,7 +20,6 @@ mod issues;
 mod metrics;
 mod notifications;
 mod progress;
-mod repo_access;
 mod repo_settings;
 mod repos;
 mod review;

@@ -30,9 +30,12 @@ pub struct AppState {
     /// Where `spectask demo` creates the sample repositories people pick (`None` outside the demo:
     /// no demo repositories are offered).
     pub demo_repos: Option<PathBuf>,
-    /// Where repositories registered by URL are cloned (`<data-dir>/clones/<name>`); `None`: a
-    /// registration by URL must name the path to clone to.
+    /// Where repositories registered by URL are cloned (`<data-dir>/clones/<name>-<hash>`); `None`:
+    /// only an administrator may register by URL, naming where to clone to.
     pub clones_dir: Option<PathBuf>,
+    /// What users may register: paths under which roots, URLs of which schemes and hosts
+    /// (`[repositories]` in the configuration).
+    pub repositories: crate::RepositoryPolicy,
     /// What `GET /metrics` reports; the orchestrator of this process reports to it too.
     pub metrics: Arc<Metrics>,
     /// The forge connections of the configuration (where pull requests are opened).

@@ -138,7 +138,11 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
     let cases = [
         (json!({ "prompt": "  ", "repo": repo }), "invalid_prompt", "prompt is empty".to_owned()),
         (json!({ "prompt": "x", "repo": empty_repo }), "invalid_repository", "has no commits".to_owned()),
-        (json!({ "prompt": "x", "repo": "relative/dir" }), "invalid_repository", "is relative".to_owned()),
+        (
+            json!({ "prompt": "x", "repo": "relative/dir" }),
+            "invalid_repository",
+            "is not a repository id, a repository URL or an absolute path".to_owned(),
+        ),
         (
             json!({ "prompt": "x", "repo": repo, "kind": "batch" }),
             "invalid_body",
@@ -248,7 +252,10 @@ async fn listing_filters_validates_and_paginates() {
     let (status, resp) = api.call("GET", "/api/v1/spec-tasks?limit=0", None).await;
     assert_eq!((status, error(&resp).1), (StatusCode::BAD_REQUEST, "limit 0 is not between 1 and 500"));
     let (status, resp) = api.call("GET", "/api/v1/spec-tasks?repo=/nowhere", None).await;
-    assert_eq!((status, error(&resp).1), (StatusCode::NOT_FOUND, "no registered repository at /nowhere"));
+    assert_eq!(
+        (status, error(&resp).1),
+        (StatusCode::NOT_FOUND, "no repository of yours is registered at /nowhere")
+    );
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ async fn fixture(postgres: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = support::store(dir.path(), postgres).await;
     let key = TokenKey::generate().unwrap();
-    store.add_user("alice").await.unwrap();
+    store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
     let alice = store.create_api_token(&key, "alice").await.unwrap();
     let state = support::state(store);
     let security = Security::default().with_auth(Auth::Tokens(key.clone()));
@@ -95,7 +95,7 @@ async fn tokens_cookies_and_public_routes(fx: Fixture) {
 
     let (status, _, me) = fx.get("/api/v1/auth/me", bearer(&fx.alice)).await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!(me, json!({ "name": "alice", "open": false }));
+    assert_eq!(me, json!({ "name": "alice", "open": false, "role": "member" }));
     assert_eq!(fx.get("/api/v1/spec-tasks", bearer(&fx.alice)).await.0, StatusCode::OK);
     let (status, headers, _) = fx.get("/api/v1/metrics", bearer(&fx.alice)).await;
     assert_eq!(status, StatusCode::OK, "the metrics are read like every other route");
@@ -187,7 +187,7 @@ async fn an_open_server_is_its_local_users() {
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value =
         serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap()).unwrap();
-    assert_eq!(body, json!({ "name": "local", "open": true }));
+    assert_eq!(body, json!({ "name": "local", "open": true, "role": "admin" }));
 }
 
 /// Reads the stream until its `end` event and returns that event's reason; fails after `within`.
@@ -269,7 +269,7 @@ async fn an_anonymous_stream_ends_when_the_first_user_is_added() {
     let state = support::state(store.clone());
     let security = Security::default().with_auth(Auth::OpenUntilUsers(TokenKey::generate().unwrap()));
     let stream = open_stream(&state, &security, None).await;
-    store.add_user("alice").await.unwrap();
+    store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
     let reason = end_reason(stream, std::time::Duration::from_secs(20)).await;
     assert!(reason.contains("requires API tokens"), "{reason}");
 }

@@ -31,10 +31,12 @@ impl Fixture {
         let key = TokenKey::generate().unwrap();
         let mut tokens = Vec::new();
         for name in ["alice", "bob"] {
-            store.add_user(name).await.unwrap();
+            store.add_user(name, spectask_store::UserRole::Member).await.unwrap();
             tokens.push(store.create_api_token(&key, name).await.unwrap());
         }
-        let state = support::state(store);
+        let mut state = support::state(store);
+        // Members register repositories under the test's directory.
+        state.repositories.roots = vec![dir.path().canonicalize().unwrap()];
         let fx = Self { state, security: Security::default().with_auth(Auth::Tokens(key)), dir };
         let bob = tokens.pop().unwrap();
         let alice = tokens.pop().unwrap();

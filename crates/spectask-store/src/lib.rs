@@ -48,7 +48,7 @@ pub mod testing;
 pub use access::credentials::SESSION_CREDENTIAL_PREFIX;
 pub use access::idempotency::{IDEMPOTENCY_ABANDONED, IDEMPOTENCY_TTL, KeptAnswer, KeyClaim};
 pub use access::login_sessions::{LOGIN_SESSION_PREFIX, LOGIN_SESSION_TTL, LoginSession};
-pub use access::users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, check_user_name};
+pub use access::users::{API_TOKEN_PREFIX, ApiToken, LOCAL_USER, TokenKey, User, UserRole, check_user_name};
 pub use database::census::Census;
 pub use database::connect::DatabaseUrl;
 pub use error::StoreError;

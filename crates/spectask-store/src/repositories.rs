@@ -22,6 +22,20 @@ impl Store {
         design_docs_branch: &str,
         owner: Option<&str>,
     ) -> Result<Repository, StoreError> {
+        self.register_cloned_repository(path, default_branch, design_docs_branch, owner, None).await
+    }
+
+    /// [`Store::register_repository`] of a clone of `remote_url` (every node works on a clone of
+    /// its own of it), the URL recorded in the same write: no other node ever sees the record
+    /// without it.
+    pub async fn register_cloned_repository(
+        &self,
+        path: &Path,
+        default_branch: &str,
+        design_docs_branch: &str,
+        owner: Option<&str>,
+        remote_url: Option<&str>,
+    ) -> Result<Repository, StoreError> {
         if let Some(existing) = self.repository_by_path(path).await? {
             return Ok(existing);
         }
@@ -29,14 +43,15 @@ impl Store {
         let id = RepositoryId::from_uuid(Uuid::now_v7());
         let mut w = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO repositories (id, path, default_branch, design_docs_branch, owner, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (path) DO NOTHING",
+            "INSERT INTO repositories (id, path, default_branch, design_docs_branch, owner, remote_url, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (path) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(path_text(path)?)
         .bind(default_branch)
         .bind(design_docs_branch)
         .bind(owner)
+        .bind(remote_url)
         .bind(millis(now))
         .execute(&mut *w.tx)
         .await?
@@ -171,12 +186,6 @@ impl Store {
         self.repository(id).await
     }
 
-    /// Records the URL the repository was registered by (cloned from): every node works on a
-    /// clone of its own of it.
-    pub async fn set_remote_url(&self, id: RepositoryId, url: &str) -> Result<Repository, StoreError> {
-        self.update_repository(id, SettingColumn::RemoteUrl, Some(url)).await
-    }
-
     /// Records the branch the repository's tasks start from and merge into (chosen at
     /// registration, or changed since).
     pub async fn set_default_branch(&self, id: RepositoryId, branch: &str) -> Result<Repository, StoreError> {
@@ -275,7 +284,6 @@ enum SettingColumn {
     IssueLabel,
     CheckCommand,
     DefaultBranch,
-    RemoteUrl,
 }
 
 impl SettingColumn {
@@ -290,7 +298,6 @@ impl SettingColumn {
             Self::IssueLabel => "issue_label",
             Self::CheckCommand => "check_command",
             Self::DefaultBranch => "default_branch",
-            Self::RemoteUrl => "remote_url",
         }
     }
 
@@ -310,7 +317,6 @@ impl SettingColumn {
             Self::DefaultBranch => {
                 "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"
             }
-            Self::RemoteUrl => "UPDATE repositories SET remote_url = $1, updated_at = $2 WHERE id = $3",
         }
     }
 }

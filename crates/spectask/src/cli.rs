@@ -99,6 +99,18 @@ pub enum UserCommand {
     /// Add a user (a name of a-z, 0-9, '.', '_', '-'); then give them a token.
     Add {
         name: String,
+        /// `member` (repositories under the configured roots, by https or ssh URL) or `admin`
+        /// (repositories anywhere on the server's disk, by any URL).
+        #[arg(long, default_value = "member", value_parser = parse_role)]
+        role: spectask_store::UserRole,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Give a user the role `admin` or `member`.
+    Role {
+        name: String,
+        #[arg(value_parser = parse_role)]
+        role: spectask_store::UserRole,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -117,6 +129,10 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+fn parse_role(value: &str) -> Result<spectask_store::UserRole, String> {
+    value.parse()
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,14 +317,14 @@ pub struct RepoArgs {
 #[derive(Debug, Subcommand)]
 pub enum RepoCommand {
     /// Register a repository, as its owner: creates the design-docs branch and its worktree. A URL
-    /// (https://…, ssh://…, git@host:…, file://…) is cloned into the server's data dir (or --into);
-    /// spectask then fetches it before planning and implementation and pushes its work there.
-    /// Registering again changes nothing (`repo set` changes settings); another user's repository
-    /// is refused, naming its owner.
+    /// (https://…, ssh://…, git@host:…; file://… for an administrator) is cloned into the server's
+    /// data dir; spectask then fetches it before planning and implementation and pushes its work
+    /// there. Registering again changes nothing (`repo set` changes settings); another user's
+    /// repository is refused.
     Add {
         /// A repository's path on the server's machine, or its URL.
         location: String,
-        /// With a URL: the absolute path to clone it to.
+        /// With a URL, for an administrator: the absolute path to clone it to.
         #[arg(long, value_name = "PATH")]
         into: Option<PathBuf>,
         /// The forward-only branch holding specs and history.
@@ -322,15 +338,15 @@ pub enum RepoCommand {
     /// Change a repository's settings (its owner or a member); each change is recorded with who
     /// made it.
     Set {
-        /// The repository: its id or its path.
+        /// The repository: its id, its URL or its path.
         repo: String,
         #[command(flatten)]
         settings: RepoSettingsArgs,
     },
-    /// Show or set what all the tasks of a repository may spend in a day (UTC) (its owner or a
-    /// member); when it is reached its tasks' sessions pause until the day ends or it is raised.
+    /// Show (its owner or a member) or set (its owner) what all the tasks of a repository may
+    /// spend in a day (UTC); when it is reached its tasks' sessions pause until the day ends or it is raised.
     Budget {
-        /// The repository: its id or its path.
+        /// The repository: its id, its URL or its path.
         repo: String,
         #[command(flatten)]
         budget: DailyBudgetArgs,
@@ -338,7 +354,7 @@ pub enum RepoCommand {
     /// List the workflows a repository's tasks may follow: the built-in ones and its own
     /// `.spectask/templates/<name>.toml`, with any template file that is not valid and why.
     Workflows {
-        /// The repository: its id or its path.
+        /// The repository: its id, its URL or its path.
         repo: String,
     },
     /// Who may use a repository and change its settings: its owner and the members they add.
@@ -390,18 +406,18 @@ pub struct RepoSettingsArgs {
 pub enum MemberCommand {
     /// List the repository's owner and members.
     List {
-        /// The repository: its id or its path.
+        /// The repository: its id, its URL or its path.
         repo: String,
     },
     /// Add a user of this server as a member (the owner only).
     Add {
-        /// The repository: its id or its path.
+        /// The repository: its id, its URL or its path.
         repo: String,
         user: String,
     },
     /// Remove a member (the owner only).
     Remove {
-        /// The repository: its id or its path.
+        /// The repository: its id, its URL or its path.
         repo: String,
         user: String,
     },

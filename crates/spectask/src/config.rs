@@ -1,10 +1,12 @@
 //! The configuration file (`config.toml` in the data dir, or `--config`): agent profiles
 //! (`[agents.<name>]`, read by the agent crate), the forge connections (`[forges.<name>]`, read by
 //! the forge crate), the orchestrator's settings (`[orchestrator]`), the agents' OS sandbox
-//! (`[sandbox]`), what browsers may do with the API (`[server]`) and where notifications go
-//! (`[notifications]`, `[[webhooks]]`, read in `notify`).
+//! (`[sandbox]`), what browsers may do with the API (`[server]`), what users may register
+//! (`[repositories]`, read in `repositories`) and where notifications go (`[notifications]`,
+//! `[[webhooks]]`, read in `notify`).
 
 mod notify;
+mod repositories;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +35,8 @@ struct File {
     /// `[[webhooks]]`: where notifications are sent.
     #[serde(default)]
     webhooks: Vec<notify::WebhookSection>,
+    #[serde(default)]
+    repositories: repositories::RepositoriesSection,
 }
 
 /// `[budget]`: the budget of a task created without its own, and the daily budgets of each
@@ -143,6 +147,8 @@ pub struct Config {
     pub security: spectask_server::Security,
     /// The data directory (its token key).
     pub data_dir: PathBuf,
+    /// What users may register (`[repositories]`).
+    pub repositories: spectask_server::RepositoryPolicy,
 }
 
 /// Reads `explicit`, else `<data_dir>/config.toml` when it exists, else the defaults.
@@ -163,12 +169,13 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
     use_this_binary_for_scripted(&mut profiles);
     let file: File = toml::from_str(&text).with_context(|| {
         format!(
-            "invalid [orchestrator], [sandbox], [server], [prices], [budget], [notifications] or [[webhooks]] \
-             settings in {name}"
+            "invalid [orchestrator], [sandbox], [server], [prices], [budget], [repositories], [notifications] \
+             or [[webhooks]] settings in {name}"
         )
     })?;
     let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
         .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
+    let repositories = file.repositories.policy(&name)?;
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");
     config.forges = spectask_forge::Forges::from_toml(&text).with_context(|| format!("in {name}"))?;
@@ -267,6 +274,7 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
         session_tools,
         security,
         data_dir: data_dir.to_path_buf(),
+        repositories,
     })
 }
 

@@ -104,6 +104,7 @@ pub async fn serve_until_signal(
         converge_rounds,
         demo_repos,
         clones_dir: Some(clones_dir),
+        repositories: config.repositories,
         metrics,
         forges,
         budgets,

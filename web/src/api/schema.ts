@@ -562,6 +562,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/repos/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The registered repository a reference names (its id, URL under any spelling, or a path on
+         *     the server's disk inside it), when the caller may use it. Nothing runs git; every miss is the
+         *     same 404.
+         */
+        get: operations["lookup_repo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/repos/{id}": {
         parameters: {
             query?: never;
@@ -592,8 +613,8 @@ export interface paths {
          */
         get: operations["repository_budget"];
         /**
-         * Set a repository's daily budget (its owner or a member; tokens, money or both; both left out:
-         *     no limit), at most the configuration's (`[budget] repository_daily_*`), which an operator sets.
+         * Set a repository's daily budget (its owner only: a member may not lower or lift what the owner
+         *     set; tokens, money or both; both left out: no limit), at most the configuration's (`[budget] repository_daily_*`), which an operator sets.
          *     Sessions its budget paused go on once no budget holds their task.
          */
         put: operations["set_repository_budget"];
@@ -1841,7 +1862,11 @@ export interface components {
             folder: string;
             implementation_agent?: string | null;
             priority?: components["schemas"]["Priority"] | null;
-            /** @description Path of the git repository on the server's machine (absolute). */
+            /**
+             * @description The repository: its id or URL (registered already), or the absolute path of a git
+             *     repository on the server's machine (registered on first use; a member's only under the
+             *     directories the operator allows).
+             */
             repo: string;
             /** @description Not blank; the folder's name when left out. */
             title?: string | null;
@@ -2292,7 +2317,11 @@ export interface components {
             priority?: components["schemas"]["Priority"] | null;
             /** @description What to do: not blank. */
             prompt: string;
-            /** @description Path of a git repository on the server's machine (absolute). */
+            /**
+             * @description The repository: its id or URL (registered already), or the absolute path of a git
+             *     repository on the server's machine (registered on first use; a member's only under the
+             *     directories the operator allows).
+             */
             repo: string;
             /**
              * @description For the `review` workflow (and only for it): what to review, a branch of the repository or
@@ -2315,7 +2344,11 @@ export interface components {
             /** @description Not blank. */
             name: string;
             priority?: components["schemas"]["Priority"] | null;
-            /** @description Path of a git repository on the server's machine (absolute). */
+            /**
+             * @description The repository: its id or URL (registered already), or the absolute path of a git
+             *     repository on the server's machine (registered on first use; a member's only under the
+             *     directories the operator allows).
+             */
             repo: string;
             task_type?: components["schemas"]["TaskKind"] | null;
         };
@@ -3433,8 +3466,9 @@ export interface components {
             issue_label?: string | null;
             merge_policy?: components["schemas"]["MergePolicy"] | null;
             /**
-             * @description Path of a git repository on the server's machine; with `url`, where to clone it (default
-             *     `<data-dir>/clones/<name>`). Absolute.
+             * @description Path of a git repository on the server's machine (absolute; a member's only under the
+             *     directories the operator allows). With `url`, only an administrator may give it: where to
+             *     clone (the server decides otherwise: `<data-dir>/clones/<name>-<hash>`).
              */
             path?: string | null;
             pull_request_merge?: components["schemas"]["PullRequestMerge"] | null;
@@ -3446,9 +3480,11 @@ export interface components {
             required_approvals?: number | null;
             task_branches?: components["schemas"]["TaskBranchPolicy"] | null;
             /**
-             * @description A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
-             *     fetches it before planning and implementation, and pushes its work there. Credentials are
-             *     git's own (credential helpers, the SSH agent), never given to spectask.
+             * @description A repository's URL (`https://…`, `git@host:…`, `ssh://…`; `file://…` for an administrator
+             *     only): spectask clones it, fetches it before planning and implementation, and pushes its
+             *     work there. A URL with credentials is refused: they are git's own (credential helpers,
+             *     the SSH agent), never given to spectask. The same remote under another spelling is the
+             *     same repository.
              */
             url?: string | null;
         } & ({
@@ -4091,6 +4127,8 @@ export interface components {
             name: string;
             /** @description Whether the server runs open: no users, one local user who sees everything. */
             open: boolean;
+            /** @description `admin` (the local user of an open server, or a user given the role) or `member`. */
+            role: string;
         };
         /** @description `work_session.check`: `outcome` is `passed`, `reproduced`, `sent_back` or `failed`. */
         WorkSessionCheck: {
@@ -5222,6 +5260,47 @@ export interface operations {
             };
             /** @description Registered already, with other settings */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: `{"error": {"code", "message"}}` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lookup_repo: {
+        parameters: {
+            query: {
+                /** @description The repository's id, its URL, or a path on the server's disk inside it. */
+                repo: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The repository */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryDto"];
+                };
+            };
+            /** @description No repository of the caller's there */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -386,7 +386,10 @@ fn a_task_branch_rewritten_on_the_remote_is_named_not_set_aside() {
     git(&theirs_clone, &["reset", "-q", "--hard", "HEAD~1"]);
     std::fs::write(theirs_clone.join("other.txt"), "rewritten\n").unwrap();
     git(&theirs_clone, &["add", "other.txt"]);
-    git(&theirs_clone, &["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "-qm", "Other"]);
+    git(
+        &theirs_clone,
+        &["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "-qm", "Other"],
+    );
     git(&theirs_clone, &["push", "-q", "--force", "origin", &task.branch()]);
 
     repo.fetch().unwrap();

@@ -16,6 +16,16 @@ pub struct WhoAmIDto {
     pub name: String,
     /// Whether the server runs open: no users, one local user who sees everything.
     pub open: bool,
+    /// `admin` (the local user of an open server, or a user given the role) or `member`.
+    #[schema(pattern = "^(admin|member)$")]
+    pub role: String,
+}
+
+impl WhoAmIDto {
+    pub(crate) fn new(caller: crate::Caller, open: bool) -> Self {
+        let role = if caller.admin { "admin" } else { "member" };
+        Self { name: caller.name, open, role: role.to_owned() }
+    }
 }
 
 /// A live login session of the caller (never its secret).

@@ -4,17 +4,29 @@ use serde::{Deserialize, Serialize};
 use spectask_core::{HookPolicy, MergePolicy, PullRequestMerge, RepositoryId, TaskBranchPolicy, Timestamp};
 use utoipa::ToSchema;
 
+/// `GET /api/v1/repos/lookup`
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RepositoryLookup {
+    /// The repository's id, its URL, or a path on the server's disk inside it.
+    #[param(pattern = r"^[^\x00-\x1f\x7f]+$")]
+    pub repo: String,
+}
+
 /// `POST /api/v1/repos`
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRepository {
-    /// Path of a git repository on the server's machine; with `url`, where to clone it (default
-    /// `<data-dir>/clones/<name>`). Absolute.
+    /// Path of a git repository on the server's machine (absolute; a member's only under the
+    /// directories the operator allows). With `url`, only an administrator may give it: where to
+    /// clone (the server decides otherwise: `<data-dir>/clones/<name>-<hash>`).
     #[schema(pattern = r"^(/|$)")]
     pub path: Option<String>,
-    /// A repository's URL (`https://…`, `git@host:…`, `ssh://…`, `file://…`): spectask clones it,
-    /// fetches it before planning and implementation, and pushes its work there. Credentials are
-    /// git's own (credential helpers, the SSH agent), never given to spectask.
+    /// A repository's URL (`https://…`, `git@host:…`, `ssh://…`; `file://…` for an administrator
+    /// only): spectask clones it, fetches it before planning and implementation, and pushes its
+    /// work there. A URL with credentials is refused: they are git's own (credential helpers,
+    /// the SSH agent), never given to spectask. The same remote under another spelling is the
+    /// same repository.
     #[schema(pattern = r"^\s*((https?|ssh|git|file)://|[^:/]*@[^:/]*:)")]
     pub url: Option<String>,
     /// Default `helix-design-docs`. A branch name of letters, digits, `_`, `.` and `-`, in `/`-separated

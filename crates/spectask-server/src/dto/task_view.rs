@@ -61,8 +61,10 @@ pub struct CreateTaskBody {
     /// What to do; the name when left out.
     #[serde(default)]
     pub description: String,
-    /// Path of a git repository on the server's machine (absolute).
-    #[schema(pattern = r"^/")]
+    /// The repository: its id or URL (registered already), or the absolute path of a git
+    /// repository on the server's machine (registered on first use; a member's only under the
+    /// directories the operator allows).
+    #[schema(pattern = r"\S")]
     pub repo: String,
     pub task_type: Option<TaskKind>,
     pub priority: Option<Priority>,

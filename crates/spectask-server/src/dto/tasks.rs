@@ -14,8 +14,10 @@ pub struct CreateSpecTask {
     /// What to do: not blank.
     #[schema(pattern = r"\S")]
     pub prompt: String,
-    /// Path of a git repository on the server's machine (absolute).
-    #[schema(pattern = r"^/")]
+    /// The repository: its id or URL (registered already), or the absolute path of a git
+    /// repository on the server's machine (registered on first use; a member's only under the
+    /// directories the operator allows).
+    #[schema(pattern = r"\S")]
     pub repo: String,
     /// Not blank; the prompt's first line when left out.
     #[schema(pattern = r"\S")]

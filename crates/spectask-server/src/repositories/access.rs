@@ -4,7 +4,6 @@
 
 use spectask_core::{Repository, RepositoryId};
 
-
 use crate::{ApiError, AppState, Caller};
 use spectask_store::LOCAL_USER;
 

@@ -25,8 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdoptSpec {
-    /// Path of the git repository on the server's machine (absolute).
-    #[schema(pattern = r"^/")]
+    /// The repository: its id or URL (registered already), or the absolute path of a git
+    /// repository on the server's machine (registered on first use; a member's only under the
+    /// directories the operator allows).
+    #[schema(pattern = r"\S")]
     pub repo: String,
     /// The spec folder inside the repository, as its default branch holds it
     /// (`.kiro/specs/user-auth`, `specs/003-chat-export`).

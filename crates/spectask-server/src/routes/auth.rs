@@ -63,7 +63,7 @@ async fn login(
             ))
         }
     };
-    Ok((AppendHeaders(cookie.map(|c| (SET_COOKIE, c))), Json(WhoAmIDto { name: caller.name, open })))
+    Ok((AppendHeaders(cookie.map(|c| (SET_COOKIE, c))), Json(WhoAmIDto::new(caller, open))))
 }
 
 /// Log out: the login session ends on the server (a copy of the cookie no longer works) and the
@@ -95,7 +95,8 @@ fn secure(headers: &HeaderMap) -> &'static str {
 #[utoipa::path(get, path = "/auth/me", tag = "auth",
     responses((status = 200, description = "The caller", body = WhoAmIDto)))]
 async fn whoami(caller: Caller) -> Json<WhoAmIDto> {
-    Json(WhoAmIDto { name: caller.name, open: caller.sees_all })
+    let open = caller.sees_all;
+    Json(WhoAmIDto::new(caller, open))
 }
 
 /// The caller's live login sessions, oldest first (none on a server without users).

@@ -13,7 +13,7 @@ use super::spec_tasks::{load, task_dto};
 use crate::dto::{BudgetBody, DailyBudgetDto, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{RepoPath, TaskPath};
-use crate::routes::repo_access::member_repository;
+use crate::repositories::access::member_repository;
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -75,8 +75,8 @@ async fn repository_budget(
     daily(&state, BudgetScope::Repository, &repository.id.to_string()).await
 }
 
-/// Set a repository's daily budget (its owner or a member; tokens, money or both; both left out:
-/// no limit), at most the configuration's (`[budget] repository_daily_*`), which an operator sets.
+/// Set a repository's daily budget (its owner only: a member may not lower or lift what the owner
+/// set; tokens, money or both; both left out: no limit), at most the configuration's (`[budget] repository_daily_*`), which an operator sets.
 /// Sessions its budget paused go on once no budget holds their task.
 #[utoipa::path(put, path = "/repos/{id}/budget", tag = "repos", params(RepoPath), request_body = BudgetBody,
     responses((status = 200, description = "The repository's daily budget as it now is", body = DailyBudgetDto)))]
@@ -87,6 +87,12 @@ async fn set_repository_budget(
     ApiJson(body): ApiJson<BudgetBody>,
 ) -> Result<Json<DailyBudgetDto>, ApiError> {
     let repository = member_repository(&state, &caller, id).await?;
+    if !crate::repositories::access::owns(&caller, &repository) {
+        return Err(ApiError::forbidden(
+            "not_the_owner",
+            "only the repository's owner sets its daily budget; members read it",
+        ));
+    }
     let budget = body.budget()?;
     let ceiling = &state.budgets.repository_daily;
     if budget.exceeds(ceiling) {

@@ -99,7 +99,7 @@ async fn check_forges(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ForgeCheckDto>>, ApiError> {
-    let repositories = crate::routes::repo_access::callers_repositories(&state, &caller).await?;
+    let repositories = crate::repositories::access::callers_repositories(&state, &caller).await?;
     let mut answer = Vec::new();
     for forge in state.forges.iter() {
         let mut dto = ForgeCheckDto {

@@ -64,7 +64,7 @@ async fn import_issue(
             format!("no forge connection names {host}: add a [forges.<name>] table with its host"),
         ));
     };
-    let repositories = crate::routes::repo_access::callers_repositories(&state, &caller).await?;
+    let repositories = crate::repositories::access::callers_repositories(&state, &caller).await?;
     let same = |url: &str| spectask_forge::parse_remote(url) == Some((host.clone(), forge_repo.clone()));
     let Some(repository) = repositories.into_iter().find(|r| r.remote_url.as_deref().is_some_and(same))
     else {

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::dto::{AddRepositoryMember, RepositoryDto, RepositoryMembersDto, UpdateRepository};
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::{RepoMemberPath, RepoPath};
-use crate::routes::repo_access::{member_repository, owns};
+use crate::repositories::access::{member_repository, owns};
 use crate::routes::repos::{Health, check_command, repository_dto};
 use crate::{ApiError, AppState, Caller};
 

@@ -15,15 +15,15 @@ use utoipa_axum::routes;
 
 use spectask_store::SettingsChange;
 
-use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto};
-use crate::extract::ApiJson;
+use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto, RepositoryLookup};
+use crate::extract::{ApiJson, ApiQuery};
 use crate::{ApiError, AppState, Caller};
 
 pub(crate) use registration::{Health, RegistrationRequest, register};
-use registration::{RegistrationOutcome, clone, record_attention, refuse_other_settings};
+use registration::{RegistrationOutcome, record_attention, refuse_other_settings, register_url};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_repos, register_repo))
+    OpenApiRouter::new().routes(routes!(list_repos, register_repo)).routes(routes!(lookup_repo))
 }
 
 /// Register a git repository (design-docs branch and worktree) as its owner. Registering again is
@@ -44,30 +44,22 @@ async fn register_repo(
         // Refused before anything is cloned or registered.
         forge_for_url(&state, url)?;
     }
-    let path = match url {
-        Some(url) => clone(&state, url, body.path.as_deref()).await?,
-        None => body.path.clone().ok_or_else(|| {
-            ApiError::bad_request("invalid_repository", "give the repository's path, or its url")
-        })?,
-    };
     let wanted = RegistrationRequest {
         design_docs_branch: body.design_docs_branch.as_deref(),
         default_branch: body.default_branch.as_deref(),
         hooks: body.hooks,
     };
-    let registered = register(&state, &caller, &path, &wanted).await?;
-    let RegistrationOutcome { mut repository, mut registration, health, created } = registered;
-    if let Some(url) = url {
-        let repo = registration.repo.clone();
-        registration.repo =
-            tokio::task::spawn_blocking(move || repo.track_remote(spectask_git::CLONE_REMOTE))
-                .await?
-                .map_err(ApiError::from)?;
-        // Other nodes clone it from there into their own data dirs.
-        if repository.remote_url.as_deref() != Some(url) {
-            repository = state.store.set_remote_url(repository.id, url).await?;
+    let registered = match url {
+        Some(url) => register_url(&state, &caller, url, body.path.as_deref(), &wanted).await?,
+        None => {
+            let path = body.path.as_deref().ok_or_else(|| {
+                ApiError::bad_request("invalid_repository", "give the repository's path, or its url")
+            })?;
+            register(&state, &caller, path, &wanted).await?
         }
-    }
+    };
+    let RegistrationOutcome { mut repository, repo, branch_created, worktree_created, health, created } =
+        registered;
     let settings = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
         issue_label: body.issue_label.as_deref().map(check_command),
@@ -84,10 +76,25 @@ async fn register_repo(
     } else {
         refuse_other_settings(&repository, &settings)?;
     }
-    let mut dto = repository_dto(&repository, Some(&registration.repo), health);
-    dto.branch_created = Some(registration.branch_created);
-    dto.worktree_created = Some(registration.worktree_created);
+    let mut dto = repository_dto(&repository, Some(&repo), health);
+    dto.branch_created = branch_created;
+    dto.worktree_created = worktree_created;
     Ok((StatusCode::OK, Json(dto)))
+}
+
+/// The registered repository a reference names (its id, URL under any spelling, or a path on
+/// the server's disk inside it), when the caller may use it. Nothing runs git; every miss is the
+/// same 404.
+#[utoipa::path(get, path = "/repos/lookup", tag = "repos", params(RepositoryLookup),
+    responses((status = 200, description = "The repository", body = RepositoryDto),
+        (status = 404, description = "No repository of the caller's there", body = crate::error::ErrorBody)))]
+async fn lookup_repo(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<RepositoryLookup>,
+) -> Result<Json<RepositoryDto>, ApiError> {
+    let repository = crate::repositories::resolve::registered(&state, &caller, &query.repo).await?;
+    Ok(Json(repository_dto(&repository, None, Health::NotCloned)))
 }
 
 /// The most approvals a repository may ask of a pull request.
@@ -117,7 +124,7 @@ async fn list_repos(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<RepositoryDto>>, ApiError> {
-    let repositories = crate::routes::repo_access::callers_repositories(&state, &caller).await?;
+    let repositories = crate::repositories::access::callers_repositories(&state, &caller).await?;
     // Each repository's design-docs health as git says it now in this node's copy, all on one trip
     // to the blocking pool.
     let (rows, clones_dir) = (repositories.clone(), state.clones_dir.clone());

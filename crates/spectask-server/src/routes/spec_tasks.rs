@@ -1,7 +1,6 @@
 //! SpecTasks: create from a prompt, list, show, cancel.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use axum::Json;
 use axum::extract::State;
@@ -208,14 +207,21 @@ pub(crate) fn checked_prompt(prompt: &str) -> Result<&str, ApiError> {
     Ok(prompt)
 }
 
-/// Registers the repository on first use (design-docs branch and worktree; idempotent).
+/// The repository a new task names: by id or URL, one registered already; by path, registered
+/// on first use (design-docs branch and worktree; idempotent), as `POST /repos` would.
 pub(crate) async fn register_repository(
     state: &AppState,
     caller: &Caller,
-    path: &str,
+    reference: &str,
 ) -> Result<Repository, ApiError> {
-    let wanted = crate::routes::repos::RegistrationRequest::default();
-    Ok(crate::routes::repos::register(state, caller, path, &wanted).await?.repository)
+    use crate::repositories::resolve::{Reference, registered};
+    match Reference::parse(reference)? {
+        Reference::Path(_) => {
+            let wanted = crate::routes::repos::RegistrationRequest::default();
+            Ok(crate::routes::repos::register(state, caller, reference, &wanted).await?.repository)
+        }
+        Reference::Id(_) | Reference::Url(_) => registered(state, caller, reference).await,
+    }
 }
 
 /// SpecTasks, newest first, one page at a time.
@@ -291,21 +297,9 @@ pub(crate) async fn page(
     Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
 }
 
-/// A registered repository the caller uses, by id or by path (canonicalised when it exists).
+/// A registered repository the caller uses, by id, URL or path.
 async fn find_repository(state: &AppState, caller: &Caller, repo: &str) -> Result<Repository, ApiError> {
-    let not_found = || ApiError::not_found(format!("no registered repository at {repo}"));
-    let found = if let Ok(id) = repo.parse() {
-        Some(state.store.repository(id).await?)
-    } else {
-        let path = Path::new(repo);
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        state.store.repository_by_path(&canonical).await?
-    };
-    let repository = found.ok_or_else(not_found)?;
-    match caller.owner_filter() {
-        Some(user) if !state.store.repository_granted(repository.id, user).await? => Err(not_found()),
-        _ => Ok(repository),
-    }
+    crate::repositories::resolve::registered(state, caller, repo).await
 }
 
 /// One SpecTask.

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::extract::ApiPath;
 use crate::params::RepoPath;
-use crate::routes::repo_access::member_repository;
+use crate::repositories::access::member_repository;
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -29,6 +29,7 @@ pub fn state(store: Store) -> AppState {
         coordination: Default::default(),
         demo_repos: None,
         clones_dir: None,
+        repositories: Default::default(),
         granularity: spectask_orchestrator::Granularity::PlanTask,
         converge_rounds: 3,
         metrics: Default::default(),

@@ -67,7 +67,7 @@ impl Store {
             return Ok(None);
         }
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.created_at FROM login_sessions s \
+            "SELECT u.id, u.name, u.role, u.created_at FROM login_sessions s \
              JOIN api_tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id \
              WHERE s.secret_hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL",
         )

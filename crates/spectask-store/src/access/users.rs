@@ -65,7 +65,47 @@ impl TokenKey {
 pub struct User {
     pub id: String,
     pub name: String,
+    pub role: UserRole,
     pub created_at: Timestamp,
+}
+
+/// What a user may do beyond their own repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserRole {
+    /// The operator's delegate: registers repositories anywhere on the server's disk, by
+    /// `file://` URL or local path, and gives roles.
+    Admin,
+    /// Registers repositories under the configured roots and by the allowed URL schemes only.
+    #[default]
+    Member,
+}
+
+impl UserRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Admin => "admin",
+            UserRole::Member => "member",
+        }
+    }
+}
+
+impl std::fmt::Display for UserRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for UserRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "admin" => Ok(UserRole::Admin),
+            "member" => Ok(UserRole::Member),
+            other => Err(format!("role {other:?} is not admin or member")),
+        }
+    }
 }
 
 /// Names a person cannot take: spectask itself pauses sessions as `budget` (see
@@ -90,25 +130,41 @@ pub fn check_user_name(name: &str) -> Result<(), String> {
 }
 
 impl Store {
-    /// Adds a user; an invalid or taken name is `InvalidInput`.
-    pub async fn add_user(&self, name: &str) -> Result<User, StoreError> {
+    /// Adds a user with `role`; an invalid or taken name is `InvalidInput`.
+    pub async fn add_user(&self, name: &str, role: UserRole) -> Result<User, StoreError> {
         check_user_name(name).map_err(StoreError::InvalidInput)?;
         if self.user_named(name).await?.is_some() {
             return Err(StoreError::InvalidInput(format!("user {name:?} already exists")));
         }
-        let user = User { id: Uuid::now_v7().to_string(), name: name.to_owned(), created_at: now() };
-        sqlx::query("INSERT INTO users (id, name, created_at) VALUES ($1, $2, $3)")
+        let user = User { id: Uuid::now_v7().to_string(), name: name.to_owned(), role, created_at: now() };
+        sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&user.id)
             .bind(&user.name)
+            .bind(role.as_str())
             .bind(millis(user.created_at))
             .execute(&self.pool)
             .await?;
         Ok(user)
     }
 
+    /// Gives the user `name` the role `role`; an unknown user is `NotFound`.
+    pub async fn set_user_role(&self, name: &str, role: UserRole) -> Result<User, StoreError> {
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
+            .bind(role.as_str())
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { entity: "user", reference: name.to_owned() });
+        }
+        self.user_named(name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { entity: "user", reference: name.to_owned() })
+    }
+
     /// The user of this name, if any.
     pub async fn user_named(&self, name: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, name, created_at FROM users WHERE name = $1")
+        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -117,8 +173,9 @@ impl Store {
 
     /// Every user, by name.
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, name, created_at FROM users ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, name, role, created_at FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(user_from_row).collect()
     }
 
@@ -150,7 +207,7 @@ impl Store {
             return Ok(None);
         }
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT u.id, u.name, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(key.digest(token)?)
@@ -260,5 +317,11 @@ fn api_token(row: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
 }
 
 pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
-    Ok(User { id: get(row, "id")?, name: get(row, "name")?, created_at: time(row, "created_at")? })
+    let role: String = get(row, "role")?;
+    Ok(User {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        role: role.parse().map_err(StoreError::corrupt)?,
+        created_at: time(row, "created_at")?,
+    })
 }

@@ -52,16 +52,16 @@ async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
 async fn tokens_name_their_user_and_only_their_keyed_hash_is_stored(store: Store) {
     let key = TokenKey::generate().unwrap();
     assert!(store.users().await.unwrap().is_empty());
-    let alice = store.add_user("alice").await.unwrap();
-    store.add_user("bob.smith-2").await.unwrap();
+    let alice = store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
+    store.add_user("bob.smith-2", spectask_store::UserRole::Member).await.unwrap();
     for bad in ["", "Alice", "-x", "a b", &"x".repeat(65)] {
-        let err = store.add_user(bad).await.unwrap_err();
+        let err = store.add_user(bad, spectask_store::UserRole::Member).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidInput(_)), "{bad:?}: {err}");
     }
     // spectask pauses sessions as `budget`: nobody may take the name.
-    let reserved = store.add_user("budget").await.unwrap_err();
+    let reserved = store.add_user("budget", spectask_store::UserRole::Member).await.unwrap_err();
     assert!(reserved.to_string().contains("reserved"), "{reserved}");
-    let taken = store.add_user("alice").await.unwrap_err();
+    let taken = store.add_user("alice", spectask_store::UserRole::Member).await.unwrap_err();
     assert_eq!(taken.to_string(), "user \"alice\" already exists");
     let names: Vec<String> = store.users().await.unwrap().into_iter().map(|u| u.name).collect();
     assert_eq!(names, ["alice", "bob.smith-2"]);
@@ -107,8 +107,8 @@ fn sha256_hex(text: &str) -> String {
 async fn a_revoked_token_names_nobody_and_stays_listed(store: Store) {
     let key = TokenKey::generate().unwrap();
     assert!(!store.has_users().await.unwrap());
-    store.add_user("alice").await.unwrap();
-    store.add_user("bob").await.unwrap();
+    store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
+    store.add_user("bob", spectask_store::UserRole::Member).await.unwrap();
     assert!(store.has_users().await.unwrap());
     let first = store.create_api_token(&key, "alice").await.unwrap();
     let second = store.create_api_token(&key, "alice").await.unwrap();

@@ -39,7 +39,7 @@ pub enum TaskCommand {
     Adopt {
         /// The spec folder: a path inside the repository (`.kiro/specs/user-auth`).
         folder: String,
-        /// The git repository it is in.
+        /// The git repository it is in: a path, or a registered repository's id or URL.
         #[arg(long)]
         repo: PathBuf,
         /// A title; by default the folder's name.
@@ -171,7 +171,8 @@ pub enum TaskCommand {
 pub struct CreateArgs {
     /// What you want done, in plain words.
     pub prompt: String,
-    /// The git repository to work on.
+    /// The git repository to work on: a path (registered on first use), or a registered
+    /// repository's id or URL.
     #[arg(long)]
     pub repo: PathBuf,
     /// A title; by default the prompt's first line.
@@ -214,7 +215,7 @@ pub struct CreateArgs {
 pub struct ListArgs {
     #[arg(long, value_parser = parse_enum::<SpecTaskStatus>)]
     pub status: Option<SpecTaskStatus>,
-    /// Only tasks of this repository.
+    /// Only tasks of this repository (a path, id or URL).
     #[arg(long)]
     pub repo: Option<PathBuf>,
     #[arg(long, default_value_t = 50)]

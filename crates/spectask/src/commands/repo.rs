@@ -168,17 +168,32 @@ fn settings_body(settings: RepoSettingsArgs) -> Value {
     Value::Object(given.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
-/// The id of the repository `repo` names (its id or its path) among the caller's repositories.
+/// The id of the repository `repo` names (its id, its URL, or a path inside it), as the server
+/// resolves it for the caller.
 async fn repository_id(client: &ApiClient, repo: &str) -> anyhow::Result<String> {
+    let reference = repository_reference(repo)?;
+    let found = client.get("/repos/lookup", &[("repo", reference)]).await?;
+    Ok(text(&found, "id"))
+}
+
+/// Whether `repo` is a path on this machine (not a repository id or URL).
+pub(crate) fn is_path(repo: &str) -> bool {
+    let repo = repo.trim();
+    !(spectask_git::is_remote_url(repo) || repo.parse::<uuid::Uuid>().is_ok())
+}
+
+/// A repository as the server reads it: an id or URL as given, a path made absolute here (the
+/// server may run with another cwd).
+pub(crate) fn repository_reference(repo: &str) -> anyhow::Result<String> {
+    if !is_path(repo) {
+        return Ok(repo.trim().to_owned());
+    }
     let path = std::path::Path::new(repo);
-    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let list = client.get("/repos", &[]).await?;
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .find(|r| std::path::Path::new(&text(r, "path")) == path || text(r, "id") == repo)
-        .map(|r| text(r, "id"))
-        .with_context(|| format!("no repository of yours at {}", path.display()))
+    let path = match path.canonicalize() {
+        Ok(path) => path,
+        Err(_) => std::path::absolute(path)?,
+    };
+    Ok(path.display().to_string())
 }
 
 /// `ok`, or `NEEDS ATTENTION (<state>)`.

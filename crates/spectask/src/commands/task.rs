@@ -29,8 +29,16 @@ pub async fn run(args: TaskArgs) -> anyhow::Result<ExitCode> {
             client.post("/spec-tasks/import", Some(body)).await?
         }
         TaskCommand::Adopt { folder, repo, title, approve, despite_lint, complexity, priority } => {
-            let repo = absolute_repo(&repo)?;
-            let folder = folder_in(&repo, &folder);
+            let (repo, folder) = match super::repo::is_path(&repo.to_string_lossy()) {
+                true => {
+                    let repo = absolute_repo(&repo)?;
+                    let folder = folder_in(&repo, &folder);
+                    (repo.display().to_string(), folder)
+                }
+                false => {
+                    (repo.to_string_lossy().trim().to_owned(), folder.trim_start_matches("./").to_owned())
+                }
+            };
             let body = without_nulls(json!({
                 "repo": repo, "folder": folder, "title": title, "approve": approve,
                 "despite_lint": despite_lint, "complexity": complexity, "priority": priority,
@@ -121,7 +129,7 @@ fn added(answer: &Value) -> String {
     tasks.join("; ")
 }
 
-/// The server may run elsewhere in the file system's view (another cwd): send an absolute path.
+/// A repository path as the server reads it (it may run with another cwd): absolute.
 fn absolute_repo(repo: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
     Ok(if repo.exists() {
         repo.canonicalize().with_context(|| format!("cannot resolve {}", repo.display()))?
@@ -140,7 +148,7 @@ fn folder_in(repo: &std::path::Path, folder: &str) -> String {
 }
 
 async fn create_task(client: &ApiClient, args: CreateArgs) -> anyhow::Result<Value> {
-    let repo = absolute_repo(&args.repo)?;
+    let repo = super::repo::repository_reference(&args.repo.to_string_lossy())?;
     let body = json!({
         "prompt": args.prompt,
         "repo": repo,
@@ -165,8 +173,7 @@ async fn list_tasks(client: &ApiClient, args: ListArgs, json: bool) -> anyhow::R
         query.push(("status", status.to_string()));
     }
     if let Some(repo) = &args.repo {
-        let repo = repo.canonicalize().unwrap_or_else(|_| repo.clone());
-        query.push(("repo", repo.display().to_string()));
+        query.push(("repo", super::repo::repository_reference(&repo.to_string_lossy())?));
     }
     let page = client.get("/spec-tasks", &query).await?;
     if json {

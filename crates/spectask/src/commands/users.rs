@@ -19,16 +19,29 @@ pub const TOKEN_KEY_FILE: &str = "token.key";
 
 pub async fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
     match command {
-        UserCommand::Add { name, store } => {
+        UserCommand::Add { name, role, store } => {
             let store = open(&store).await?;
-            let added = store.add_user(&name).await;
+            let added = store.add_user(&name, role).await;
             store.close().await;
             let user = added?;
             outln!(
-                "added user {}; give them a token with `spectask token create --user {}`",
+                "added user {} ({}); give them a token with `spectask token create --user {}`",
                 user.name,
+                user.role,
                 user.name
             )?;
+        }
+        UserCommand::Role { name, role, store } => {
+            let store = open(&store).await?;
+            let set = store.set_user_role(&name, role).await;
+            store.close().await;
+            let user = set.map_err(|err| match err {
+                spectask_store::StoreError::NotFound { .. } => {
+                    anyhow::anyhow!("no user is named {name:?} (`spectask user list` shows them)")
+                }
+                other => other.into(),
+            })?;
+            outln!("user {} is now {}", user.name, user.role)?;
         }
         UserCommand::Budget { name, budget, store } => {
             let store = open(&store).await?;
@@ -41,7 +54,7 @@ pub async fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
             let users = store.users().await;
             store.close().await;
             for user in users? {
-                outln!("{}\t{}", user.name, user.created_at.to_rfc3339())?;
+                outln!("{}\t{}\t{}", user.name, user.role, user.created_at.to_rfc3339())?;
             }
         }
     }

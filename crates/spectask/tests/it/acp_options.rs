@@ -31,7 +31,8 @@ fn repo_and_agent_options_and_a_worktree_thread(database_url: Option<&str>) {
     let data = scripted_coder_data(dir.path(), SCRIPT);
     // A second profile, the same scripted agent under another name, for `--agent`.
     let config = std::fs::read_to_string(data.join("config.toml")).unwrap();
-    let helper = config.split("\n\n").next().unwrap().replace("[agents.coder]", "[agents.helper]");
+    let coder = config.split("\n\n").find(|part| part.starts_with("[agents.coder]")).unwrap();
+    let helper = coder.replace("[agents.coder]", "[agents.helper]");
     std::fs::write(data.join("config.toml"), format!("{helper}\n\n{config}")).unwrap();
     let server = Server::start(&data, database_url);
 

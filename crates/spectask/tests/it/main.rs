@@ -57,6 +57,7 @@ mod repos;
 mod resume;
 mod review_workflow;
 mod sandbox;
+mod shared_server;
 mod signatures;
 mod specs;
 mod stalls;

@@ -64,11 +64,14 @@ fn another_user_cannot_change_what_runs_in_the_owners_tasks() {
     assert_eq!(added["owner"], "alice", "{added}");
     let id = added["id"].as_str().unwrap().to_owned();
 
-    // Registering her path again, with or without settings, is refused naming her and the way in.
+    // Registering her path again, with or without settings, is refused naming the way in (not
+    // her, nor the repository's id).
     let takeover = ["repo", "add", path, "--check", BOBS_CHECK, "--merge-policy", "keep_branch"];
-    refused(&as_user(&server, &bob, &takeover), "registered by alice");
-    refused(&as_user(&server, &bob, &["repo", "add", path]), "spectask repo member add");
-    refused(&as_user(&server, &bob, &["repo", "add", path, "--design-docs-branch", "stray"]), "alice");
+    refused(&as_user(&server, &bob, &takeover), "registered by another user");
+    let again = as_user(&server, &bob, &["repo", "add", path]);
+    refused(&again, "spectask repo member add");
+    assert!(!stderr(&again).contains("alice") && !stderr(&again).contains(&id), "{}", stderr(&again));
+    refused(&as_user(&server, &bob, &["repo", "add", path, "--design-docs-branch", "stray"]), "another user");
     let branches = git(&repo, &["branch", "--list", "--format=%(refname:short)"]);
     assert!(!branches.contains("stray"), "no branch made for bob: {branches}");
     assert!(!repo.join(".git-worktrees/stray").exists(), "no worktree made for bob");
@@ -76,14 +79,19 @@ fn another_user_cannot_change_what_runs_in_the_owners_tasks() {
     refused(&as_user(&server, &bob, &["repo", "set", &id, "--check", BOBS_CHECK]), "no repository of yours");
     refused(&as_user(&server, &bob, &["repo", "member", "add", &id, "bob"]), "no repository of yours");
     let create = ["task", "create", "--repo", path, "--kind", "coding_session", "Add a greeting"];
-    refused(&as_user(&server, &bob, &create), "registered by alice");
+    refused(&as_user(&server, &bob, &create), "registered by another user");
     // Nor probe the server's disk: a missing path and a plain directory are refused alike.
     let plain = dir.path().join("plain");
     std::fs::create_dir(&plain).unwrap();
-    for path in [plain.to_str().unwrap(), "/nonexistent/spectask-probe"] {
+    let missing = dir.path().join("missing");
+    for path in [plain.to_str().unwrap(), missing.to_str().unwrap()] {
         let probe = as_user(&server, &bob, &["repo", "add", path]);
         refused(&probe, "is not a git repository this server can use");
         assert!(!stderr(&probe).contains("does not exist"), "{}", stderr(&probe));
+    }
+    // Outside the directories the operator allows, whatever is there.
+    for path in ["/nonexistent/spectask-probe", "/etc", "/"] {
+        refused(&as_user(&server, &bob, &["repo", "add", path]), "outside the directories");
     }
     let listed = json(&as_user(&server, &alice, &["repo", "list", "--json"]));
     assert_eq!(listed[0]["check_command"], ALICES_CHECK, "{listed}");

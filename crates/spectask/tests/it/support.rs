@@ -379,7 +379,8 @@ pub fn coder_data(dir: &Path, script: &str, config: &CoderConfig) -> (PathBuf, P
     let script_path = dir.join("coder.toml");
     std::fs::write(&script_path, script).unwrap();
     let args: String = config.agent_args.iter().map(|arg| format!(", \"{arg}\"")).collect();
-    let mut text = format!(
+    let mut text = repository_roots(dir);
+    text += &format!(
         "[agents.coder]\nkind = \"acp\"\ncommand = \"spectask\"\n\
          args = [\"agent\", \"scripted\", \"--script\", \"{}\"{args}]\n{}\n",
         script_path.display(),
@@ -399,15 +400,22 @@ pub fn coder_data(dir: &Path, script: &str, config: &CoderConfig) -> (PathBuf, P
     (data, script_path)
 }
 
+/// `[repositories]` letting the users of a server register repositories under `dir` (a test's
+/// own directory) by path.
+pub fn repository_roots(dir: &Path) -> String {
+    format!("[repositories]\nroots = [\"{}\"]\n\n", dir.display())
+}
+
 /// A data dir whose config plans with the fake OpenAI-compatible server at `llm_base_url` (profile
 /// `fake-openai`, model `m`; no coding agent), with `extra` lines appended to `[orchestrator]`.
 pub fn planner_data(dir: &Path, llm_base_url: &str, extra: &str) -> PathBuf {
     let data = dir.join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let config = format!(
-        "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{llm_base_url}\"\nmodel = \"m\"\n\n\
+    let config = repository_roots(dir)
+        + &format!(
+            "[agents.fake-openai]\nkind = \"llm\"\nprovider = \"openai\"\nbase_url = \"{llm_base_url}\"\nmodel = \"m\"\n\n\
          [orchestrator]\ndefault_planning_agent = \"fake-openai\"\n{extra}"
-    );
+        );
     std::fs::write(data.join("config.toml"), config).unwrap();
     data
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Server, git_repo, json, spectask, stderr, stdout};
+use crate::support::{Server, git_repo, json, repository_roots, spectask, stderr, stdout};
 
 fn store_args(data: &std::path::Path, database_url: Option<&str>) -> Vec<String> {
     let mut args = vec!["--data-dir".to_owned(), data.display().to_string()];
@@ -18,6 +18,8 @@ fn users_and_tokens(database_url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let url = database_url.as_deref();
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), repository_roots(dir.path())).unwrap();
 
     // Without users, every address but loopback is refused, at once.
     let mut serve = spectask()

@@ -51,6 +51,9 @@ pub(super) async fn open(
             format!("cwd {:?} is not an absolute path", body.cwd),
         ));
     }
+    // Resolved and admitted before anything else: a directory of someone else's repository is
+    // answered as one outside every repository.
+    let repository = crate::repositories::resolve::holding(state, caller, &cwd).await?;
     let task = match body.task.as_deref() {
         Some(reference) => Some(load(state, caller, reference).await?.id),
         None => None,
@@ -65,6 +68,7 @@ pub(super) async fn open(
     let tools = editor_tools(body.mcp_servers)?;
     let request = EditorThreadRequest {
         cwd,
+        repository,
         task,
         agent_profile: body.agent_profile,
         client: client.chars().take(40).collect(),
@@ -74,8 +78,8 @@ pub(super) async fn open(
     };
     let (task, session) = open_editor_thread(&state.store, request).await.map_err(|err| match err {
         EditorThreadError::Store(err) => ApiError::from(err),
-        EditorThreadError::OutsideRepositories(_) => {
-            ApiError::new(StatusCode::NOT_FOUND, "cwd_outside_repositories", err.to_string())
+        EditorThreadError::OtherRepository { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "task_of_other_repository", err.to_string())
         }
         // A directory that is not there (or not readable): as for anything named that is not there.
         EditorThreadError::BadCwd { .. } => {

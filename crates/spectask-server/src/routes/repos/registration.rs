@@ -1,7 +1,8 @@
 //! Registering a repository: by path or by cloning its URL, in git (design-docs branch and
-//! worktree) and in the store, with its owner admitted and its design-docs branch checked. A
-//! registration that names other settings than the repository has is refused, naming the update
-//! that changes them.
+//! worktree) and in the store, with its owner admitted and its design-docs branch checked. What
+//! a caller names is resolved and judged first (`crate::repositories`): nothing runs git for a
+//! caller who may not use it. A registration that names other settings than the repository has
+//! is refused, naming the update that changes them.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,8 @@ use spectask_core::Repository;
 use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, RegisterOptions, Repo};
 use spectask_store::SettingsChange;
 
+use crate::repositories::remote_url::RemoteUrl;
+use crate::repositories::{access, locate, resolve};
 use crate::{ApiError, AppState, Caller};
 
 /// Registering again changes no setting: a registration naming another value is refused, naming
@@ -61,57 +64,6 @@ fn settings_need_update(repository: &Repository, differing: &[&str]) -> ApiError
     )
 }
 
-/// Clones `url` to `path` (default `<clones dir>/<name>`, named after the URL's last segment) on
-/// the blocking pool, and returns where the clone is. A clone of the same URL there is reused.
-pub(super) async fn clone(state: &AppState, url: &str, path: Option<&str>) -> Result<String, ApiError> {
-    if !spectask_git::is_remote_url(url) {
-        return Err(ApiError::bad_request(
-            "invalid_repository",
-            format!("{url} is not a repository URL (https://…, ssh://…, git@host:…, file://…)"),
-        ));
-    }
-    let dest = match (path.map(str::trim).filter(|p| !p.is_empty()), &state.clones_dir) {
-        (Some(path), _) if !Path::new(path).is_absolute() => {
-            return Err(ApiError::bad_request(
-                "invalid_repository",
-                format!("clone path {path} is relative; give an absolute path"),
-            ));
-        }
-        (Some(path), _) => PathBuf::from(path),
-        (None, Some(dir)) => dir.join(clone_name(url)),
-        (None, None) => {
-            return Err(ApiError::bad_request(
-                "invalid_repository",
-                "give the path to clone the repository to",
-            ));
-        }
-    };
-    let (url, at) = (url.to_owned(), dest.clone());
-    // A URL that cannot be cloned names no repository this server can reach: as for a path.
-    tokio::task::spawn_blocking(move || spectask_git::clone_repository(&url, &at)).await?.map_err(|err| {
-        match err {
-            GitError::Remote { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "repository_not_found", err.to_string())
-            }
-            other => ApiError::from(other),
-        }
-    })?;
-    Ok(dest.display().to_string())
-}
-
-/// A directory name for a clone of `url`: its last path segment without `.git`, in letters,
-/// digits, `-`, `_` and `.`.
-fn clone_name(url: &str) -> String {
-    let last = url.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or_default();
-    let name: String = last
-        .trim_end_matches(".git")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
-        .collect();
-    let name = name.trim_matches(['.', '-']);
-    if name.is_empty() { "repository".to_owned() } else { name.to_owned() }
-}
-
 /// What the design-docs check found.
 pub(crate) enum Health {
     Checked(DesignDocsHealth),
@@ -134,54 +86,69 @@ pub(crate) struct RegistrationRequest<'a> {
 /// What [`register`] did.
 pub(crate) struct RegistrationOutcome {
     pub repository: Repository,
-    pub registration: spectask_git::Registration,
+    /// This node's copy of it.
+    pub repo: Repo,
+    /// Whether git made the design-docs branch and worktree now (`None`: a clone, which takes
+    /// the remote's branch when it has one).
+    pub branch_created: Option<bool>,
+    pub worktree_created: Option<bool>,
     pub health: Health,
     /// Whether this registration made the repository (its caller owns it).
     pub created: bool,
 }
 
-/// Registers `path` in git (branch, worktree) and in the store, owned by `caller` when it is new;
-/// idempotent for its members (and repairs what a crash left). Another user's repository is
-/// refused before git is touched, as is a registration naming other branches or hooks than the
-/// repository has. Runs git on the blocking pool.
+/// Registers the repository at `path` in git (branch, worktree) and in the store, owned by
+/// `caller` when it is new; idempotent for its members (and repairs what a crash left). Before
+/// any git command runs: the path is resolved from the filesystem to the main working tree
+/// holding it, judged by the operator's policy (a member registers only under the configured
+/// roots), and another user's repository is refused, as is a registration naming other branches
+/// or hooks than the repository has. Only the root of a main working tree is registered. Runs
+/// git on the blocking pool.
 pub(crate) async fn register(
     state: &AppState,
     caller: &Caller,
     path: &str,
     wanted: &RegistrationRequest<'_>,
 ) -> Result<RegistrationOutcome, ApiError> {
-    if path.trim().is_empty() {
+    let given = path.trim();
+    if given.is_empty() {
         return Err(ApiError::bad_request("invalid_repository", "repo path is empty"));
     }
-    let path = PathBuf::from(path);
+    let path = PathBuf::from(given);
     if !path.is_absolute() {
         return Err(ApiError::bad_request(
             "invalid_repository",
             format!("repo path {} is relative; give an absolute path", path.display()),
         ));
     }
-    let blank = |name: &str, value: Option<&str>| match value.map(str::trim) {
-        Some("") => Err(ApiError::bad_request("invalid_branch", format!("{name} is empty"))),
-        other => Ok(other.map(str::to_owned)),
+    let (design_docs_branch, default_branch) = wanted_branches(wanted)?;
+    // Judged where it leads (symlinks and `..` resolved), before anything else is said of it.
+    let canonical = path.canonicalize().unwrap_or_else(|_| lexical(&path));
+    state.repositories.check_path(caller, &path, &canonical)?;
+    let root = locate::main_root(&canonical);
+    if let Some(root) = &root {
+        state.repositories.check_path(caller, &path, root)?;
+    }
+    let known = match &root {
+        Some(root) => state.store.repository_by_path(root).await?,
+        None => None,
     };
-    let design_docs_branch = blank("design_docs_branch", wanted.design_docs_branch)?;
-    let default_branch = blank("default_branch", wanted.default_branch)?;
-    let known = state.store.repository_by_path(&path.canonicalize().unwrap_or(path.clone())).await?;
     if let Some(known) = &known {
-        crate::routes::repo_access::admit(state, caller, known).await?;
-        let mut differing = Vec::new();
-        if design_docs_branch.as_ref().is_some_and(|b| *b != known.design_docs_branch) {
-            differing.push("design_docs_branch");
-        }
-        if default_branch.as_ref().is_some_and(|b| *b != known.default_branch) {
-            differing.push("default_branch");
-        }
-        if wanted.hooks.is_some_and(|hooks| hooks != known.hooks) {
-            differing.push("hooks");
-        }
-        if !differing.is_empty() {
-            return Err(settings_need_update(known, &differing));
-        }
+        access::admit(state, caller, known).await?;
+        refuse_other_branches(known, design_docs_branch.as_deref(), default_branch.as_deref(), wanted)?;
+    }
+    if let Some(root) = &root
+        && *root != canonical
+    {
+        return Err(ApiError::bad_request(
+            "invalid_repository",
+            format!(
+                "{} is inside the repository at {}, or one of its worktrees; register the repository \
+                 itself",
+                path.display(),
+                root.display()
+            ),
+        ));
     }
     let options = RegisterOptions {
         design_docs_branch: match (&known, design_docs_branch) {
@@ -194,15 +161,16 @@ pub(crate) async fn register(
             None => wanted.hooks.map(spectask_orchestrator::git_hooks),
         },
     };
+    let at = root.unwrap_or(path);
     let (registration, health) = tokio::task::spawn_blocking(move || {
-        let registration = Repo::register(&path, &options)?;
+        let registration = Repo::register(&at, &options)?;
         let health = registration.repo.design_docs_health()?;
         Ok::<_, GitError>((registration, health))
     })
     .await?
     .map_err(|err| register_error(caller, err))?;
-    let repo = &registration.repo;
-    let mut repository = state
+    let repo = registration.repo;
+    let repository = state
         .store
         .register_repository(
             repo.root(),
@@ -211,17 +179,182 @@ pub(crate) async fn register(
             Some(&caller.name),
         )
         .await?;
-    let created = known.is_none() && repository.owner.as_deref() == Some(caller.name.as_str());
+    let mut outcome =
+        recorded(state, caller, known.is_none(), repository, repo, Health::Checked(health)).await?;
+    outcome.branch_created = Some(registration.branch_created);
+    outcome.worktree_created = Some(registration.worktree_created);
+    Ok(outcome)
+}
+
+/// Registers the repository at `url`: a URL registered already (under any spelling) is that
+/// repository, for its members; a new one is cloned where the server decides (its folder of
+/// clones; an administrator may name `path`) and recorded with its URL in one write. Before any
+/// git command runs, the URL is judged by the operator's policy and the caller admitted.
+pub(crate) async fn register_url(
+    state: &AppState,
+    caller: &Caller,
+    url: &str,
+    path: Option<&str>,
+    wanted: &RegistrationRequest<'_>,
+) -> Result<RegistrationOutcome, ApiError> {
+    let remote = RemoteUrl::parse(url)?;
+    state.repositories.check_url(caller, &remote).await?;
+    let (design_docs_branch, default_branch) = wanted_branches(wanted)?;
+    if let Some(known) = resolve::by_url(state, &remote).await? {
+        access::admit(state, caller, &known).await?;
+        refuse_other_branches(&known, design_docs_branch.as_deref(), default_branch.as_deref(), wanted)?;
+        let (row, clones) = (known.clone(), state.clones_dir.clone());
+        let (repo, health) = tokio::task::spawn_blocking(move || {
+            let opening = spectask_orchestrator::Opening::Register;
+            let repo = spectask_orchestrator::local_repo(&row, clones.as_deref(), opening)?;
+            let health = repo.design_docs_health()?;
+            Ok::<_, GitError>((repo, health))
+        })
+        .await?
+        .map_err(|err| clone_error(caller, &remote, err))?;
+        return recorded(state, caller, false, known, repo, Health::Checked(health)).await;
+    }
+    let dest = match (path.map(str::trim).filter(|p| !p.is_empty()), &state.clones_dir) {
+        (Some(_), _) if !caller.admin => {
+            return Err(ApiError::bad_request(
+                "invalid_repository",
+                "path: the server decides where a repository given by url is cloned; leave path out",
+            ));
+        }
+        (Some(path), _) if !Path::new(path).is_absolute() => {
+            return Err(ApiError::bad_request(
+                "invalid_repository",
+                format!("path {path} is relative; give an absolute path"),
+            ));
+        }
+        (Some(path), _) => PathBuf::from(path),
+        (None, Some(dir)) => dir.join(remote.clone_dir_name()),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "invalid_repository",
+                "this server keeps no clones: give the path of a repository on its disk",
+            ));
+        }
+    };
+    let options = RegisterOptions {
+        design_docs_branch: design_docs_branch.unwrap_or_else(|| DEFAULT_DESIGN_DOCS_BRANCH.to_owned()),
+        default_branch,
+        hooks: wanted.hooks.map(spectask_orchestrator::git_hooks),
+    };
+    let text = remote.text.clone();
+    let (repo, health) = tokio::task::spawn_blocking(move || {
+        let repo = spectask_git::clone_registered(&text, &dest, &options)?;
+        let health = repo.design_docs_health()?;
+        Ok::<_, GitError>((repo, health))
+    })
+    .await?
+    .map_err(|err| clone_error(caller, &remote, err))?;
+    // Recorded with its URL in one write: another node never sees the record without it.
+    let repository = state
+        .store
+        .register_cloned_repository(
+            repo.root(),
+            repo.default_branch(),
+            repo.design_docs_branch(),
+            Some(&caller.name),
+            Some(&remote.text),
+        )
+        .await?;
+    recorded(state, caller, true, repository, repo, Health::Checked(health)).await
+}
+
+/// What a registration that reached the store returns: the caller admitted once more when the
+/// record is not the one it made (made meanwhile by someone else, or known by another path to
+/// the same root), the default branch and the attention mark brought up to date.
+async fn recorded(
+    state: &AppState,
+    caller: &Caller,
+    new: bool,
+    mut repository: Repository,
+    repo: Repo,
+    health: Health,
+) -> Result<RegistrationOutcome, ApiError> {
+    let created = new && repository.owner.as_deref() == Some(caller.name.as_str());
     if !created {
-        // Registered meanwhile by someone else, or known by another path to the same root.
-        crate::routes::repo_access::admit(state, caller, &repository).await?;
+        access::admit(state, caller, &repository).await?;
     }
     if repository.default_branch != repo.default_branch() {
         repository = state.store.set_default_branch(repository.id, repo.default_branch()).await?;
     }
-    let health = Health::Checked(health);
     let repository = record_attention(state, repository, &health).await?;
-    Ok(RegistrationOutcome { repository, registration, health, created })
+    Ok(RegistrationOutcome {
+        repository,
+        repo,
+        branch_created: None,
+        worktree_created: None,
+        health,
+        created,
+    })
+}
+
+/// The branches a registration names, refused when blank.
+fn wanted_branches(wanted: &RegistrationRequest<'_>) -> Result<(Option<String>, Option<String>), ApiError> {
+    let blank = |name: &str, value: Option<&str>| match value.map(str::trim) {
+        Some("") => Err(ApiError::bad_request("invalid_branch", format!("{name} is empty"))),
+        other => Ok(other.map(str::to_owned)),
+    };
+    Ok((
+        blank("design_docs_branch", wanted.design_docs_branch)?,
+        blank("default_branch", wanted.default_branch)?,
+    ))
+}
+
+/// Registering a known repository again names no other branches or hooks than it has.
+fn refuse_other_branches(
+    known: &Repository,
+    design_docs_branch: Option<&str>,
+    default_branch: Option<&str>,
+    wanted: &RegistrationRequest<'_>,
+) -> Result<(), ApiError> {
+    let mut differing = Vec::new();
+    if design_docs_branch.is_some_and(|b| b != known.design_docs_branch) {
+        differing.push("design_docs_branch");
+    }
+    if default_branch.is_some_and(|b| b != known.default_branch) {
+        differing.push("default_branch");
+    }
+    if wanted.hooks.is_some_and(|hooks| hooks != known.hooks) {
+        differing.push("hooks");
+    }
+    if differing.is_empty() { Ok(()) } else { Err(settings_need_update(known, &differing)) }
+}
+
+/// `path` with `.` and `..` taken out, for a path that does not exist (nothing to resolve).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// What a failed clone tells the caller: that the repository could not be reached. git's own
+/// words (which tell a closed port from a TLS or SSH server) go to the server's log, and to
+/// an administrator.
+fn clone_error(caller: &Caller, remote: &RemoteUrl, err: GitError) -> ApiError {
+    match err {
+        GitError::Remote { .. } => {
+            tracing::info!(user = %caller.name, url = %remote.text, error = %err, "could not clone");
+            let detail = if caller.admin { format!(": {err}") } else { String::new() };
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "repository_not_found",
+                format!("could not reach a repository at {}{detail}", remote.text),
+            )
+        }
+        other => register_error(caller, other),
+    }
 }
 
 /// What a refused registration tells the caller. A user of a server with users learns only that
