@@ -6,12 +6,30 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { demoPage, demoTaskOf, explainer, LONG, shot, WEB_HEADERS } from './browser.mjs'
+import { demoPage, demoTaskOf, explainer, LONG, registerRepo, shot, WEB_HEADERS } from './browser.mjs'
 
 const ctx = demoPage(before, after)
 const explained = explainer(ctx)
+
+/**
+ * A repository of the person's own, registered on the demo's server: its tasks follow any workflow
+ * (a demo sample's follow those its scripted agents do, and it is listed as its demo entry).
+ */
+async function ownRepository(url) {
+  const path = join(mkdtempSync(join(tmpdir(), 'spectask-own-')), 'todo')
+  mkdirSync(path)
+  writeFileSync(join(path, 'README.md'), '# Todo\n')
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], { cwd: path })
+  git('init', '-q', '--initial-branch=main')
+  git('add', '.')
+  git('commit', '-qm', 'init')
+  await registerRepo(url, path)
+  const repos = await (await fetch(`${url}/api/v1/repos`)).json()
+  return repos.find((r) => r.path.endsWith(path.split('/').slice(-2).join('/')))
+}
 
 /** The Create dialog, opened from the board with the repository at `path` chosen. */
 async function createDialogOn(page, url, path) {
@@ -25,9 +43,9 @@ async function createDialogOn(page, url, path) {
 
 test('the Create dialog offers the repository workflows and creates a bugfix task', { timeout: 2 * LONG }, async () => {
   const { demo, page } = ctx
-  const repos = await (await fetch(`${demo.url}/api/v1/repos`)).json()
-  const todo = repos.find((r) => r.path.endsWith('/nodejs-todo'))
-  assert.ok(todo, JSON.stringify(repos))
+  const todo = await ownRepository(demo.url)
+  assert.ok(todo)
+  ctx.own = todo
   const { dialog, workflow } = await createDialogOn(page, demo.url, todo.path)
   await workflow.getByRole('option', { name: 'bugfix' }).waitFor({ state: 'attached' })
   const offered = await workflow.locator('option').allTextContents()
@@ -46,8 +64,7 @@ test('the Create dialog offers the repository workflows and creates a bugfix tas
 
 test("the Create dialog offers the repository's own template and names a broken one's fault", { timeout: 2 * LONG }, async () => {
   const { demo, page } = ctx
-  const repos = await (await fetch(`${demo.url}/api/v1/repos`)).json()
-  const todo = repos.find((r) => r.path.endsWith('/nodejs-todo'))
+  const todo = ctx.own ?? (await ownRepository(demo.url))
   const templates = join(todo.path, '.spectask/templates')
   mkdirSync(templates, { recursive: true })
   writeFileSync(

@@ -150,6 +150,18 @@ impl Sample {
         Some(format!("{} {args}", path.display()).trim_end().to_owned())
     }
 
+    /// The workflows its scripted agents follow, its demo task's first: a feature or design-first
+    /// sample's planner writes the same three documents for either, a bugfix sample's only its
+    /// bugfix.md, and a review sample's coder only reviews its branch.
+    pub fn workflows(&self) -> &'static [Workflow] {
+        match self.workflow {
+            Workflow::Feature => &[Workflow::Feature, Workflow::DesignFirst],
+            Workflow::DesignFirst => &[Workflow::DesignFirst, Workflow::Feature],
+            Workflow::Bugfix => &[Workflow::Bugfix],
+            Workflow::Review => &[Workflow::Review],
+        }
+    }
+
     /// The profile names of the sample's scripted agents.
     pub fn planner_profile(&self) -> String {
         format!("{}-planner", self.name)

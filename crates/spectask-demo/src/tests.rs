@@ -24,12 +24,17 @@ fn assert_plans_and_implements(sample: &Sample) {
     for doc in SpecDoc::ALL {
         assert!(!sample.spec(doc).is_empty(), "{}: no {}", sample.name, doc.file_name());
     }
-    let report = Template::builtin(sample.workflow).lint(&SpecFiles {
-        requirements: Some(sample.spec(SpecDoc::Requirements)),
-        design: Some(sample.spec(SpecDoc::Design)),
-        tasks: Some(sample.spec(SpecDoc::Tasks)),
-    });
-    assert!(report.diagnostics.is_empty(), "{}: {:#?}", sample.name, report.diagnostics);
+    // Clean under every workflow its agents are offered for, its demo task's first.
+    assert_eq!(sample.workflows()[0], sample.workflow, "{}", sample.name);
+    for workflow in sample.workflows() {
+        assert_eq!(workflow.requirements_file(), sample.spec_file(SpecDoc::Requirements), "{}", sample.name);
+        let report = Template::builtin(*workflow).lint(&SpecFiles {
+            requirements: Some(sample.spec(SpecDoc::Requirements)),
+            design: Some(sample.spec(SpecDoc::Design)),
+            tasks: Some(sample.spec(SpecDoc::Tasks)),
+        });
+        assert!(report.diagnostics.is_empty(), "{} as {workflow:?}: {:#?}", sample.name, report.diagnostics);
+    }
     let plan = parse_plan(sample.spec(SpecDoc::Tasks));
     let ids: Vec<String> = plan.tasks().iter().filter_map(|t| t.id.clone()).collect();
     let changed: Vec<&str> = sample.changes.iter().map(|c| c.plan_task).collect();
@@ -55,6 +60,7 @@ fn assert_plans_and_implements(sample: &Sample) {
 fn assert_reviews_its_branch(sample: &Sample) {
     let name = sample.name;
     let branch = sample.review_branch.as_ref().unwrap_or_else(|| panic!("{name}: no branch to review"));
+    assert_eq!(sample.workflows(), [Workflow::Review], "{name}");
     assert!(sample.changes.is_empty(), "{name}: a review has no plan tasks");
     for doc in SpecDoc::ALL {
         assert!(sample.spec(doc).is_empty(), "{name}: a review has no {}", doc.file_name());

@@ -729,8 +729,9 @@ export interface paths {
         put?: never;
         /**
          * Create a SpecTask on a demo repository (created as a git repository on first use), planned and
-         *     implemented by that sample's scripted agents (a review sample's reviews its branch); it starts
-         *     in `backlog`.
+         *     implemented by that sample's scripted agents unless others are named, following one of the
+         *     workflows they can (the sample's `workflows`; its demo task's by default; a review sample's
+         *     reviews its branch); it starts in `backlog`.
          */
         post: operations["create_from_demo"];
         delete?: never;
@@ -2293,12 +2294,18 @@ export interface components {
             /** @description Tasks this one waits for (ids, abbreviated ids or handles of your tasks). */
             depends_on?: string[] | null;
             hold_before?: components["schemas"]["HoldBefore"] | null;
+            /** @description Default: the sample's scripted coder. */
+            implementation_agent?: string | null;
+            /** @description Default: the sample's scripted planner. */
+            planning_agent?: string | null;
             priority?: components["schemas"]["Priority"] | null;
             /**
              * @description Default: the sample's demo prompt. Whatever the prompt, the sample's scripted agents plan and
              *     implement the sample's demo change.
              */
             prompt?: string | null;
+            /** @description One of the sample's `workflows` (default: its demo task's, the first). */
+            workflow?: string | null;
         };
         /** @description `POST /api/v1/spec-tasks/from-prompt` */
         CreateSpecTask: {
@@ -2426,16 +2433,25 @@ export interface components {
         /** @description A sample repository `spectask demo` offers. */
         DemoRepoDto: {
             description: string;
+            implementation_agent: string;
             /** @description The name to pass as `demo_repo` (`nodejs-todo`). */
             name: string;
+            /** @description Where its repository is (the registered repository's path once it is made). */
+            path: string;
+            /** @description Its scripted planner and coder: a task on it uses them unless others are chosen. */
+            planning_agent: string;
             /** @description The prompt of the sample's demo task: its scripted agents plan and implement it offline. */
             prompt: string;
+            /** @description The branch a review task on it reviews, for a review sample. */
+            review_target?: string | null;
             /** @description Languages and frameworks. */
             stack: string;
             /** @description The command running the sample's own tests, when it has tests. */
             tests?: string | null;
             /** @description The workflow its demo task follows (`feature`, `bugfix`). */
             workflow: string;
+            /** @description The workflows its scripted agents follow, its demo task's first: a task on it may choose one. */
+            workflows: string[];
         };
         DesignDocFileDto: {
             bytes: number;

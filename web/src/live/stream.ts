@@ -50,7 +50,10 @@ export function connectLive(
     es.onopen = () => {
       onStatus('live')
       // What changed between the first fetches and the subscription: refresh what is on screen once.
+      // After a reconnect the missed events are replayed, but what failed while the server was
+      // away (a list a dialog opened on) is read again.
       if (!opened) void client.invalidateQueries()
+      else void client.invalidateQueries({ predicate: (query) => query.state.status === 'error' })
       opened = true
     }
     es.onerror = () => {

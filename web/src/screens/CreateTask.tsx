@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useEffect, useState, type ReactNode } from 'react'
 import { useMutation } from '@tanstack/react-query'
 import { api, unwrap, type Agent, type Schemas } from '../api/client'
 import { useAgents, useDemoRepos, useRepos, useSpecTasks, useWorkflows } from '../api/queries'
@@ -13,6 +13,7 @@ import { useOpenCreatedTask } from './openCreatedTask'
 import { useActionKey } from '../api/actionKey'
 
 type Priority = Schemas['Priority']
+type DemoRepo = Schemas['DemoRepoDto']
 
 /** Statuses of tasks that will not be done: nothing can wait for them. */
 const ENDED: Schemas['SpecTaskStatus'][] = ['failed', 'rejected', 'cancelled', 'done']
@@ -95,12 +96,23 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
     else if (repos.data?.[0]) setRepo(repos.data[0].path)
   }, [repo, repos.data, demoRepos.data])
   const chosen = COMPLEXITIES.find((c) => c.value === complexity) ?? COMPLEXITIES[1]
-  const demo = repo.startsWith(DEMO) ? demoRepos.data?.find((d) => DEMO + d.name === repo) : undefined
-  const registered = demo ? undefined : repos.data?.find((r) => r.path === repo)
+  // A demo sample's repository is listed once, as its demo entry (a draft may name it by its path).
+  const demo = demoRepos.data?.find((d) => DEMO + d.name === repo || d.path === repo)
+  const repoValue = demo ? DEMO + demo.name : repo
+  const demoPaths = new Set((demoRepos.data ?? []).map((d) => d.path))
+  const registeredRepos = (repos.data ?? []).filter((r) => !demoPaths.has(r.path))
+  const registered = repos.data?.find((r) => r.path === (demo ? demo.path : repo))
   const workflows = useWorkflows(registered?.id)
-  const workflow = draft.workflow ?? 'feature'
+  const offered = demo
+    ? demo.workflows.map(
+        (name): Schemas['WorkflowDto'] =>
+          workflows.data?.workflows.find((w) => w.name === name) ?? { name, description: '', builtin: true, base: name, requirements_file: '' },
+      )
+    : (workflows.data?.workflows ?? [])
+  const workflow = draft.workflow && (!demo || demo.workflows.includes(draft.workflow)) ? draft.workflow : (demo?.workflow ?? 'feature')
   const reviewing = !demo && kind === 'spec' && workflow === 'review'
   const target = draft.target ?? ''
+  const chooseDemo = (name: string, w: string) => edit({ repo: DEMO + name, workflow: w })
 
   // One creation, however often it is sent: a resend after a lost answer gets the task made.
   const action = useActionKey()
@@ -115,6 +127,9 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
           depends_on: after,
           hold_before: holdBefore,
           budget: budgetBody(budget),
+          workflow,
+          planning_agent: planning || null,
+          implementation_agent: implementation || null,
         }
         return unwrap(await api.POST('/api/v1/spec-tasks/from-demo', { body, headers: action.headers(body) }))
       }
@@ -155,7 +170,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
         </label>
         <label>
           Repository
-          <select required value={repo} onChange={(e) => setRepo(e.target.value)}>
+          <select required value={repoValue} onChange={(e) => setRepo(e.target.value)}>
             {(demoRepos.data ?? []).length > 0 && (
               <optgroup label="Demo repositories">
                 {(demoRepos.data ?? []).map((d) => (
@@ -166,7 +181,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
               </optgroup>
             )}
             <optgroup label="Registered repositories">
-              {(repos.data ?? []).map((r) => (
+              {registeredRepos.map((r) => (
                 <option key={r.id} value={r.path}>
                   {r.path}
                 </option>
@@ -176,8 +191,10 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
         </label>
         {demo && (
           <p className="hint" data-testid="demo-hint">
-            {demo.name}: {demo.description}. Its scripted agents plan and implement the sample&apos;s demo change
-            offline{demo.tests ? `, and its own tests (${demo.tests}) keep passing` : ''}.{' '}
+            {demo.name}: {demo.description}.{' '}
+            {workflow === 'review' && demo.review_target
+              ? `Its scripted agent reviews the branch ${demo.review_target} offline: findings at file and line, no code change.`
+              : `Its scripted agents plan and implement the sample's demo change offline${demo.tests ? `, and its own tests (${demo.tests}) keep passing` : ''}.`}{' '}
             {prompt.trim() !== demo.prompt && (
               <button type="button" className="link" onClick={() => setPrompt(demo.prompt)}>
                 Use the demo prompt
@@ -221,13 +238,15 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             {kind === 'spec' || demo ? `${chosen.label}: ${chosen.hint}.` : 'Only a spec task has a plan to implement.'}
           </p>
         </fieldset>
-        {!demo && kind === 'spec' && (
+        {(demo || kind === 'spec') && (
           <WorkflowSelect
             value={workflow}
             onChange={(w) => edit({ workflow: w })}
-            workflows={workflows.data?.workflows ?? []}
-            faults={workflows.data?.faults ?? []}
-          />
+            workflows={offered}
+            faults={demo ? [] : (workflows.data?.faults ?? [])}
+          >
+            {demo && <DemoWorkflows demo={demo} all={demoRepos.data ?? []} choose={chooseDemo} />}
+          </WorkflowSelect>
         )}
         {reviewing && (
           <div className="field">
@@ -246,17 +265,20 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
             </p>
           </div>
         )}
-        {!demo && (
-          <>
-            <AgentSelect label="Planning agent" value={planning} onChange={setPlanning} agents={agents.data ?? []} />
-            <AgentSelect
-              label="Implementation agent"
-              value={implementation}
-              onChange={setImplementation}
-              agents={agents.data ?? []}
-            />
-          </>
-        )}
+        <AgentSelect
+          label="Planning agent"
+          value={planning}
+          onChange={setPlanning}
+          agents={agents.data ?? []}
+          fallback={demo ? `${demo.planning_agent}, this sample's scripted planner` : undefined}
+        />
+        <AgentSelect
+          label="Implementation agent"
+          value={implementation}
+          onChange={setImplementation}
+          agents={agents.data ?? []}
+          fallback={demo ? `${demo.implementation_agent}, this sample's scripted coder` : undefined}
+        />
         {open.length > 0 && (
           <fieldset>
             <legend>Wait for</legend>
@@ -330,6 +352,7 @@ function WorkflowSelect(props: {
   onChange: (v: string) => void
   workflows: Schemas['WorkflowDto'][]
   faults: string[]
+  children?: ReactNode
 }) {
   const known = props.workflows.length > 0 ? props.workflows : [{ name: 'feature', description: '', builtin: true }]
   const chosen = props.workflows.find((w) => w.name === props.value)
@@ -350,18 +373,54 @@ function WorkflowSelect(props: {
           <Warning key={f}>{f}</Warning>
         ))}
       </p>
+      {props.children}
     </div>
   )
 }
 
-function AgentSelect(props: { label: string; value: string; onChange: (v: string) => void; agents: Agent[] }) {
+/**
+ * Under a demo sample's workflow choice: the workflows its scripted agents do not follow, each with
+ * the samples whose agents do, one click away (the repository and workflow chosen together).
+ */
+function DemoWorkflows(props: { demo: DemoRepo; all: DemoRepo[]; choose: (sample: string, workflow: string) => void }) {
+  const elsewhere = [...new Set(props.all.flatMap((d) => d.workflows))].filter((w) => !props.demo.workflows.includes(w))
+  if (elsewhere.length === 0) return null
+  return (
+    <p className="hint" data-testid="demo-workflows">
+      {props.demo.name}&apos;s scripted agents follow {props.demo.workflows.join(' or ')}.{' '}
+      {elsewhere.map((w, i) => (
+        <span key={w}>
+          {i > 0 && '; '}
+          {w} in the demo:{' '}
+          {props.all
+            .filter((d) => d.workflows.includes(w))
+            .map((d) => (
+              <button key={d.name} type="button" className="link" onClick={() => props.choose(d.name, w)}>
+                {d.name}
+              </button>
+            ))}
+        </span>
+      ))}
+      .
+    </p>
+  )
+}
+
+function AgentSelect(props: {
+  label: string
+  value: string
+  onChange: (v: string) => void
+  agents: Agent[]
+  /** What the server uses when none is chosen, when it is known (a demo sample's agent). */
+  fallback?: string
+}) {
   const chosen = props.agents.find((a) => a.name === props.value)
   const id = `agent-${props.label.replace(/\s/g, '-').toLowerCase()}`
   return (
     <div className="field">
       <label htmlFor={id}>{props.label}</label>
       <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)} aria-describedby={`${id}-why`}>
-        <option value="">Default of the server</option>
+        <option value="">{props.fallback ? `Default: ${props.fallback}` : 'Default of the server'}</option>
         {props.agents.map((a) => (
           <option key={a.name} value={a.name}>
             {a.name} — {availability(a)}

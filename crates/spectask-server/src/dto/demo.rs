@@ -18,6 +18,15 @@ pub struct DemoRepoDto {
     pub prompt: String,
     /// The workflow its demo task follows (`feature`, `bugfix`).
     pub workflow: String,
+    /// The workflows its scripted agents follow, its demo task's first: a task on it may choose one.
+    pub workflows: Vec<String>,
+    /// Where its repository is (the registered repository's path once it is made).
+    pub path: String,
+    /// Its scripted planner and coder: a task on it uses them unless others are chosen.
+    pub planning_agent: String,
+    pub implementation_agent: String,
+    /// The branch a review task on it reviews, for a review sample.
+    pub review_target: Option<String>,
 }
 
 /// `POST /api/v1/spec-tasks/from-demo`
@@ -39,4 +48,11 @@ pub struct CreateFromDemo {
     pub hold_before: Option<HoldBefore>,
     /// The task's budget; left out: the configuration's default (`[budget]`).
     pub budget: Option<super::BudgetBody>,
+    /// One of the sample's `workflows` (default: its demo task's, the first).
+    #[schema(pattern = r"^[a-z][a-z0-9-]{0,39}$")]
+    pub workflow: Option<String>,
+    /// Default: the sample's scripted planner.
+    pub planning_agent: Option<String>,
+    /// Default: the sample's scripted coder.
+    pub implementation_agent: Option<String>,
 }

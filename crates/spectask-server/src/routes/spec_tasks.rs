@@ -64,6 +64,7 @@ pub(crate) async fn create_in(
     repository: Repository,
     body: CreateSpecTask,
 ) -> Result<SpecTaskDto, ApiError> {
+    let body = crate::routes::demo::with_sample_defaults(state, &repository, body)?;
     let created_by = owner(caller, body.created_by)?;
     let prompt = checked_prompt(&body.prompt)?;
     let title = match body.title.as_deref().map(str::trim) {
