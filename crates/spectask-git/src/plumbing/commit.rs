@@ -3,6 +3,7 @@
 //! with `git add`, so the repository's attributes and filters apply (eol, Git LFS), and committed
 //! with `git commit`, so its identity, signing, permissions, fsync settings and hooks apply.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use backon::BlockingRetryable;
@@ -213,11 +214,16 @@ impl Worktree {
                 state: "unresolved merge conflict".to_owned(),
             });
         }
+        // A commit of every change leaves out what the repository's check created.
+        let (entries, left_out) = match paths {
+            None => self.without_check_products(entries),
+            Some(_) => (entries, 0),
+        };
         if entries.is_empty() {
             return Ok(None);
         }
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
-        self.stage(paths.map(|_| changed.as_slice()))?;
+        self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
         if !self.commit(message, hooks, None)? {
             return Ok(None);
@@ -234,7 +240,13 @@ impl Worktree {
         hooks: Hooks,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
         self.check_head(branch)?;
+        let products = self.untracked_check_products()?;
         self.stage(None)?;
+        if !products.is_empty() {
+            let list = nul_list(&products);
+            let args = ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul"];
+            self.git.run_waiting(&args, Some(&list))?;
+        }
         if !self.commit(message, hooks, None)? {
             return Ok(None);
         }
@@ -256,16 +268,20 @@ impl Worktree {
             return Ok(None);
         }
         let entries = self.changes_on(branch, paths)?;
+        let (entries, left_out) = match paths {
+            None => self.without_check_products(entries),
+            Some(_) => (entries, 0),
+        };
         if entries.is_empty() || entries.iter().any(|(xy, _)| is_unmerged(xy)) {
             return Ok(None);
         }
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
+        let paths = (paths.is_some() || left_out > 0).then_some(changed.as_slice());
         let index = self.admin.join("SPECTASK_HOOK_INDEX");
         let _ = std::fs::remove_file(&index);
         let own =
             Worktree { git: self.git.with_index(&index), path: self.path.clone(), admin: self.admin.clone() };
-        let verdict =
-            own.git.run(&["read-tree", "HEAD"]).and_then(|_| own.stage(paths.map(|_| changed.as_slice())));
+        let verdict = own.git.run(&["read-tree", "HEAD"]).and_then(|_| own.stage(paths));
         let verdict = verdict.and_then(|()| match own.run_hook("pre-commit", &[]) {
             Ok(()) => Ok(None),
             Err(GitError::HookRejected { message, .. }) => Ok(Some(message)),
@@ -273,6 +289,62 @@ impl Worktree {
         });
         let _ = std::fs::remove_file(&index);
         verdict
+    }
+
+    /// `entries` (from `git status`) without the untracked files the repository's check created
+    /// (see [`CHECK_PRODUCTS`]), and how many were left out.
+    fn without_check_products(&self, entries: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
+        let products = check_products(&self.admin);
+        if products.is_empty() {
+            return (entries, 0);
+        }
+        let before = entries.len();
+        let kept: Vec<_> =
+            entries.into_iter().filter(|(xy, path)| !(xy == "??" && products.contains(path))).collect();
+        let left_out = before - kept.len();
+        (kept, left_out)
+    }
+
+    /// The check's by-products that are untracked files in the worktree now.
+    fn untracked_check_products(&self) -> Result<Vec<String>, GitError> {
+        let products = check_products(&self.admin);
+        if products.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(status_entries(&self.git, None)?
+            .entries
+            .into_iter()
+            .filter(|(xy, path)| xy == "??" && products.contains(path))
+            .map(|(_, path)| path)
+            .collect())
+    }
+
+    /// The untracked files of the worktree (not those its `.gitignore` ignores).
+    pub(crate) fn untracked(&self) -> Result<BTreeSet<String>, GitError> {
+        Ok(status_entries(&self.git, None)?
+            .entries
+            .into_iter()
+            .filter(|(xy, _)| xy == "??")
+            .map(|(_, path)| path)
+            .collect())
+    }
+
+    /// Records as the check's by-products the untracked files of the worktree now that were not
+    /// among `before` (the untracked files before the check ran): the new ones.
+    pub(crate) fn note_check_products(&self, before: &BTreeSet<String>) -> Result<Vec<String>, GitError> {
+        let created: Vec<String> = self.untracked()?.into_iter().filter(|p| !before.contains(p)).collect();
+        let mut products = check_products(&self.admin);
+        let known = products.len();
+        products.extend(created.iter().cloned());
+        if products.len() > known {
+            let mut list = Vec::new();
+            for path in &products {
+                list.extend_from_slice(path.as_bytes());
+                list.push(0);
+            }
+            write_atomically(&self.admin.join(CHECK_PRODUCTS), &list)?;
+        }
+        Ok(created)
     }
 
     /// The repository's hooks among `hooks` that exist and are executable (in `core.hooksPath`
@@ -456,6 +528,33 @@ fn nothing_to_commit(message: &str) -> bool {
     message.contains("nothing to commit")
         || message.contains("no changes added to commit")
         || message.contains("nothing added to commit")
+}
+
+/// The file in a task worktree's own git dir listing, NUL-separated, the untracked files the
+/// repository's check command created there (`__pycache__/*.pyc`, coverage reports …): its
+/// by-products, which are not the work. A commit of every change leaves them out, and they do
+/// not keep the worktree from being removed. A path a session reports writing is committed with
+/// its session all the same.
+pub(crate) const CHECK_PRODUCTS: &str = "SPECTASK_CHECK_PRODUCTS";
+
+/// The check's by-products recorded in the worktree whose own git dir is `admin`.
+pub(crate) fn check_products(admin: &Path) -> BTreeSet<String> {
+    match std::fs::read(admin.join(CHECK_PRODUCTS)) {
+        Ok(bytes) => nul_fields(&bytes).map(text).collect(),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+/// The uncommitted changes of a worktree that are work: every one but the untracked files the
+/// check created.
+pub(crate) fn uncommitted_work(git: &Git, admin: &Path) -> Result<Vec<String>, GitError> {
+    let products = check_products(admin);
+    Ok(status_entries(git, None)?
+        .entries
+        .into_iter()
+        .filter(|(xy, path)| !(xy == "??" && products.contains(path)))
+        .map(|(_, path)| path)
+        .collect())
 }
 
 /// The uncommitted changes in a worktree: modified, staged, deleted and untracked files (ignored

@@ -206,7 +206,8 @@ pub(crate) fn remove_worktree(
         return Err(GitError::NotSpectaskWorktree { path: listed.path });
     }
     if !listed.prunable && !force {
-        let files = crate::plumbing::commit::uncommitted_files(&Git::worktree(&admin, &path))?;
+        // The untracked files the repository's check left are not work to keep.
+        let files = crate::plumbing::commit::uncommitted_work(&Git::worktree(&admin, &path), &admin)?;
         if !files.is_empty() {
             return Err(GitError::UncommittedChanges { path, files });
         }

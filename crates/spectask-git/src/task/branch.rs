@@ -1,6 +1,7 @@
 //! A SpecTask's code branch `spectask/<task>` and its worktree `.git-worktrees/<task>`: creation,
 //! work-session commits, and removal that never loses work.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::error::GitError;
@@ -42,7 +43,7 @@ pub struct WorkSessionCommit {
     pub implements: Vec<String>,
     /// The files the session changed (relative to the worktree), when known: only they are
     /// committed, so a sibling session's work in the shared worktree is not swept in. `None`
-    /// commits every change.
+    /// commits every change but the check's by-products ([`Repo::note_check_products`]).
     pub paths: Option<Vec<String>>,
 }
 
@@ -316,6 +317,25 @@ impl Repo {
         }
         files.sort();
         Ok(files)
+    }
+
+    /// The untracked files (those no `.gitignore` ignores) in the task's worktree: what is there
+    /// before the repository's check runs, for [`Repo::note_check_products`] after it.
+    pub fn task_untracked(&self, task: &TaskHandle) -> Result<BTreeSet<String>, GitError> {
+        self.task_checkout(task)?.untracked()
+    }
+
+    /// Records the untracked files in the task's worktree that were not among `before` (what
+    /// [`Repo::task_untracked`] found before the check ran) as the check's by-products: a commit
+    /// of every change ([`WorkSessionCommit::paths`] `None`, a merge concluded) leaves them out,
+    /// and they do not keep the worktree from being removed. Returns those new this time.
+    pub fn note_check_products(
+        &self,
+        task: &TaskHandle,
+        before: &BTreeSet<String>,
+    ) -> Result<Vec<String>, GitError> {
+        let _lock = self.lock(LockScope::Task(task))?;
+        self.task_checkout(task)?.note_check_products(before)
     }
 
     /// Uncommitted changes (modified, staged, deleted, untracked) in the task's worktree.

@@ -483,3 +483,50 @@ fn committed_files(repo: &Repo, task: &TaskHandle, message: &str) -> Vec<String>
     let committed = repo.commit_work_session(task, &session_commit(message)).unwrap();
     committed.expect("a commit").changed_files.into_iter().map(|f| f.path).collect()
 }
+
+/// What the repository's check creates (`__pycache__/*.pyc`) is not the work: a commit of every
+/// change leaves it out, files the check found there or changed are committed as before, a
+/// session that reports writing one of those paths commits it, and the by-products do not keep
+/// the worktree from being removed.
+#[test]
+fn the_checks_by_products_are_left_out_of_every_commit_and_of_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-login");
+    std::fs::write(wt.join("app.py"), "print(1)\n").unwrap();
+    std::fs::write(wt.join("README.md"), "changed\n").unwrap();
+    let before = repo.task_untracked(&task).unwrap();
+    assert_eq!(before.iter().map(String::as_str).collect::<Vec<_>>(), ["app.py"]);
+    // The check: byte code next to the sources, a report, and a change to a tracked file.
+    std::fs::create_dir_all(wt.join("__pycache__")).unwrap();
+    std::fs::write(wt.join("__pycache__/app.cpython-311.pyc"), [0u8, 1, 2]).unwrap();
+    std::fs::write(wt.join("coverage.xml"), "<coverage/>\n").unwrap();
+    std::fs::write(wt.join("README.md"), "changed by the check\n").unwrap();
+    let created = repo.note_check_products(&task, &before).unwrap();
+    assert_eq!(created, ["__pycache__/app.cpython-311.pyc", "coverage.xml"]);
+    // A second check notes nothing new; the first's stay noted.
+    assert_eq!(
+        repo.note_check_products(&task, &repo.task_untracked(&task).unwrap()).unwrap(),
+        [] as [String; 0]
+    );
+
+    let mut files = committed_files(&repo, &task, "work");
+    files.sort();
+    assert_eq!(files, ["README.md", "app.py"]);
+    assert_eq!(status(&wt), "?? __pycache__/app.cpython-311.pyc\n?? coverage.xml", "they stay, uncommitted");
+    assert_eq!(repo.commit_work_session(&task, &session_commit("sweep")).unwrap(), None);
+
+    // A session that says it wrote one of them commits it.
+    let mut reported = session_commit("report");
+    reported.paths = Some(vec!["coverage.xml".to_owned()]);
+    let committed = repo.commit_work_session(&task, &reported).unwrap().unwrap();
+    assert_eq!(committed.changed_files.len(), 1);
+
+    repo.merge_task(&task, "st-1").unwrap();
+    let removal = repo.remove_task(&task, false, RemoveOptions::default()).unwrap();
+    assert!(removal.worktree_removed, "the by-products alone keep no worktree");
+    assert!(!wt.exists());
+    let tree = git(repo.root(), &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!tree.contains("__pycache__"), "{tree}");
+    assert_fsck_clean(repo.root());
+}

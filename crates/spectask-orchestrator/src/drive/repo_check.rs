@@ -3,7 +3,8 @@
 //! failure back to the thread with its output a bounded number of times; then the session fails with
 //! it. Every check is a decision in the session's history and a `work_session.check` event. Two
 //! checks come before the command and stand in for it when they refuse: no conflict markers left
-//! in a merge under way, and the repository's `pre-commit` hook.
+//! in a merge under way, and the repository's `pre-commit` hook. The untracked files the command
+//! creates (byte code, caches, reports) are its by-products, never committed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,10 +47,21 @@ pub(crate) async fn run_check(
         }
         (None, None) => return Ok(Verdict::Complete),
         (None, Some(command)) => {
+            // What the check creates in the worktree is not the work: its by-products are noted,
+            // so no commit takes them (see `Repo::note_check_products`).
+            let repo = crate::repos::open_id(ctx, task.repository_id).await?;
+            let name =
+                spectask_git::TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+            let (looking, named) = (repo.clone(), name.clone());
+            let before = crate::repos::blocking(move || looking.task_untracked(&named)).await?;
             let run = instance
                 .run_check(worktree, command, limits.time_limit, limits.output_bytes)
                 .await
                 .map_err(|e| JobError::Fatal(e.to_string()))?;
+            let created = crate::repos::blocking(move || repo.note_check_products(&name, &before)).await?;
+            if !created.is_empty() {
+                tracing::info!(task = %task.handle(), files = created.len(), "left out what the check created");
+            }
             (command.to_owned(), run, true)
         }
     };

@@ -203,6 +203,41 @@ fn failing_checks_go_to_the_agent_until_their_rounds_run_out() {
     gh.server.stop();
 }
 
+/// What the repository's check command creates (Python's `__pycache__/*.pyc`, a report) is not
+/// the work: none of it reaches the pull request, and a fix round is one push, its fix.
+#[test]
+fn the_checks_by_products_never_reach_the_pull_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = OnForge::start_with("github", dir.path(), "byproducts", "write", "check_rounds = 1\n");
+    // Every update of the task's branch on the remote is in its reflog: one per push.
+    git(&gh.bare, &["config", "core.logAllRefUpdates", "always"]);
+    // New byte code each run, as Python writes for changed sources.
+    let check = "mkdir -p __pycache__ && date +%s%N > __pycache__/app.cpython-311.pyc && echo '<coverage/>' > coverage.xml";
+    let clone = gh.add_with(&["--check", check]);
+    let (id, branch, _) = gh.opened(&clone, "Add a changelog");
+    let first_head = git(&gh.bare, &["rev-parse", &branch]).trim().to_owned();
+    let pushes =
+        || git(&gh.bare, &["reflog", "show", "--format=%H", &format!("refs/heads/{branch}")]).lines().count();
+    let pushed_before_fix = pushes();
+    let body = json!({ "head_sha": first_head, "name": "test", "conclusion": "failure", "summary": "1 test failed: greeting" });
+    gh.fake.admin("POST", &format!("/_fake/repos/{}/check-runs", gh.repo), body);
+    let fixed = gh.wait_for_pr(&id, "the failing check did not come back as a fix", |t| {
+        t["status"] == "pull_request"
+            && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != first_head)
+    });
+    // Settled: the round's summary is logged after its sweep, so nothing more is pushed.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let head = fixed["pull_request"]["head_sha"].as_str().unwrap();
+    let files = git(&gh.bare, &["ls-tree", "-r", "--name-only", head]);
+    assert!(files.contains("FIXED.md") && files.contains("CHANGELOG.md"), "{files}");
+    assert!(!files.contains("__pycache__") && !files.contains("coverage.xml"), "{files}");
+    let subjects = git(&gh.bare, &["log", "--format=%s", &format!("main..{head}")]);
+    assert!(!subjects.contains("changes no work session reported"), "{subjects}");
+    assert_eq!(pushes() - pushed_before_fix, 1, "one push for the fix round: {subjects}");
+    assert_eq!(git(&gh.bare, &["rev-parse", &branch]).trim(), head);
+    gh.server.stop();
+}
+
 /// A repository that lets spectask merge (`--pull-request-merge squash`): a pull request is merged
 /// once its head has checks and all passed, as one commit; a head without checks waits; a merge
 /// the forge refuses (a protected branch) is said once and left to people.
