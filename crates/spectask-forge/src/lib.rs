@@ -29,7 +29,7 @@ pub use github::GitHub;
 pub use gitlab::GitLab;
 pub use remote_url::{ForgeRepo, parse_issue_url, parse_remote};
 pub use transport::{ForgeUsage, MAX_PAGES, Quota, RequestOutcome};
-pub use webhook::{WebhookError, webhook_repository};
+pub use webhook::{WebhookError, webhook_body_sha256, webhook_repository};
 
 /// A pull request as the forge reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,6 +34,18 @@ impl Forge {
         }
     }
 
+    /// The headers a delivery's id may come in, in the order they are read: GitHub's
+    /// `X-GitHub-Delivery`, GitLab's `X-Gitlab-Event-UUID` (and the `Idempotency-Key` it sends
+    /// again with a retried delivery), Forgejo's `X-Forgejo-Delivery` or Gitea's
+    /// `X-Gitea-Delivery`.
+    pub fn webhook_delivery_headers(&self) -> &'static [&'static str] {
+        match self.kind {
+            ForgeKind::GitHub => &["x-github-delivery"],
+            ForgeKind::GitLab => &["idempotency-key", "x-gitlab-event-uuid"],
+            ForgeKind::Forgejo => &["x-forgejo-delivery", "x-gitea-delivery"],
+        }
+    }
+
     /// Checks a delivery's proof (the first of [`Forge::webhook_headers`] it carries) against the
     /// secret, over its exact body; compared in constant time.
     pub fn verify_webhook(&self, body: &[u8], proof: Option<&str>) -> Result<(), WebhookError> {
@@ -63,6 +75,13 @@ pub fn webhook_repository(payload: &serde_json::Value) -> Option<ForgeRepo> {
         .or_else(|| payload["project"]["path_with_namespace"].as_str())?;
     let (owner, name) = full.rsplit_once('/')?;
     Some(ForgeRepo { owner: owner.to_owned(), name: name.to_owned() })
+}
+
+/// The SHA-256 of a delivery's body, in lower-case hex: what the forge signed, so what a replay
+/// under another delivery id still carries.
+pub fn webhook_body_sha256(body: &[u8]) -> String {
+    use sha2::Digest;
+    Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Lower-case hex to bytes. Hand-written: eight lines, and the one hex codec the crate needs.

@@ -60,6 +60,7 @@ pub use events::tail::{EventScope, EventTail, SharedEvent};
 pub use events::wakeups::EventWakeups;
 pub use forge::pull_requests::{FeedbackSeen, PullRequestReading};
 pub use forge::task_issues::NewTaskIssue;
+pub use forge::webhook_deliveries::WEBHOOK_DELIVERIES_KEPT;
 pub use history::coordination::NewCoordination;
 pub use history::entries::NewHistoryEntry;
 pub use history::snapshot::{RestoredHistoryEntry, SNAPSHOT_FORMAT};

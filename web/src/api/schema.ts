@@ -456,6 +456,11 @@ export interface paths {
          *     `X-Hub-Signature-256` or Forgejo's `X-Forgejo-Signature` over the body, GitLab's
          *     `X-Gitlab-Token`. Needs no API token: the proof is the credential. It only makes the
          *     repository's open pull requests due for a reading now; what they say is read from the forge.
+         *     A delivery is taken once: one whose id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID` /
+         *     `Idempotency-Key`, `X-Forgejo-Delivery` / `X-Gitea-Delivery`) or body was taken before is
+         *     answered 200 and changes nothing. An unknown connection, one with webhooks off and a delivery
+         *     without the right proof are refused alike (the same status and body), so that a caller
+         *     without the secret learns nothing of which connections exist.
          */
         post: operations["forge_webhook"];
         delete?: never;
@@ -4137,6 +4142,8 @@ export interface components {
              * @description How many of the repository's open pull requests are now due for a reading.
              */
             due: number;
+            /** @description The delivery was taken before (its id or its body): it changed nothing. */
+            replayed: boolean;
         };
         WhoAmIDto: {
             /** @description The user's name (`local` on a server without users). */
@@ -5060,6 +5067,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Taken before: changed nothing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAnswer"];
+                };
+            };
             /** @description Taken */
             202: {
                 headers: {
@@ -5069,8 +5085,8 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookAnswer"];
                 };
             };
-            /** @description Unsigned, or not signed with the secret */
-            401: {
+            /** @description A proved delivery that is not JSON */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5078,8 +5094,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such connection, or webhooks off for it */
-            404: {
+            /** @description No such connection, webhooks off for it, unsigned, or not signed with its secret */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

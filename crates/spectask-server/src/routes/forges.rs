@@ -21,40 +21,62 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct WebhookAnswer {
     /// How many of the repository's open pull requests are now due for a reading.
     pub due: u64,
+    /// The delivery was taken before (its id or its body): it changed nothing.
+    pub replayed: bool,
 }
 
 /// A forge's webhook delivery, proved with the connection's `webhook_secret_env`: GitHub's
 /// `X-Hub-Signature-256` or Forgejo's `X-Forgejo-Signature` over the body, GitLab's
 /// `X-Gitlab-Token`. Needs no API token: the proof is the credential. It only makes the
 /// repository's open pull requests due for a reading now; what they say is read from the forge.
+/// A delivery is taken once: one whose id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID` /
+/// `Idempotency-Key`, `X-Forgejo-Delivery` / `X-Gitea-Delivery`) or body was taken before is
+/// answered 200 and changes nothing. An unknown connection, one with webhooks off and a delivery
+/// without the right proof are refused alike (the same status and body), so that a caller
+/// without the secret learns nothing of which connections exist.
 #[utoipa::path(post, path = "/forges/{name}/webhook", tag = "repos",
     params(("name" = String, Path, description = "The forge connection's name")),
     request_body(content = Object, description = "The forge's event, as it sends it"),
     responses((status = 202, description = "Taken", body = WebhookAnswer),
-        (status = 401, description = "Unsigned, or not signed with the secret", body = crate::error::ErrorBody),
-        (status = 404, description = "No such connection, or webhooks off for it", body = crate::error::ErrorBody)))]
+        (status = 200, description = "Taken before: changed nothing", body = WebhookAnswer),
+        (status = 400, description = "A proved delivery that is not JSON", body = crate::error::ErrorBody),
+        (status = 401, description = "No such connection, webhooks off for it, unsigned, or not signed with its secret", body = crate::error::ErrorBody)))]
 async fn forge_webhook(
     State(state): State<AppState>,
     axum::extract::Path(name): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(axum::http::StatusCode, Json<WebhookAnswer>), ApiError> {
-    let Some(forge) = state.forges.named(&name) else {
-        return Err(ApiError::not_found(format!("no forge connection named {name:?}")));
+    // One refusal for every caller without the proof, whatever the reason, which is logged.
+    let refused = |why: String| {
+        tracing::info!(forge = %name, %why, "refused a webhook delivery");
+        ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "webhook_refused",
+            "the delivery does not carry the webhook secret of a forge connection of this name".to_owned(),
+        )
     };
-    let signature =
-        forge.webhook_headers().iter().find_map(|name| headers.get(*name)).and_then(|v| v.to_str().ok());
-    forge.verify_webhook(&body, signature).map_err(|err| match err {
-        spectask_forge::WebhookError::Off(_) => ApiError::not_found(err.to_string()),
-        _ => ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "bad_signature", err.to_string()),
-    })?;
+    let Some(forge) = state.forges.named(&name) else {
+        return Err(refused("no forge connection of this name".to_owned()));
+    };
+    let header = |names: &[&str]| {
+        names.iter().find_map(|name| headers.get(*name)).and_then(|v| v.to_str().ok()).map(str::trim)
+    };
+    let signature = header(forge.webhook_headers());
+    forge.verify_webhook(&body, signature).map_err(|err| refused(err.to_string()))?;
     let payload: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the delivery is not JSON: {e}")))?;
+    let delivery = header(forge.webhook_delivery_headers()).filter(|id| !id.is_empty());
+    let digest = spectask_forge::webhook_body_sha256(&body);
+    if !state.store.take_webhook_delivery(&forge.name, delivery, &digest).await? {
+        tracing::info!(forge = %forge.name, delivery = delivery.unwrap_or("-"), "a webhook delivery taken before came again: ignored");
+        return Ok((axum::http::StatusCode::OK, Json(WebhookAnswer { due: 0, replayed: true })));
+    }
     let due = match spectask_forge::webhook_repository(&payload) {
         Some(repo) => state.store.pull_requests_due_now(&forge.name, &repo.to_string()).await?,
         None => 0,
     };
-    Ok((axum::http::StatusCode::ACCEPTED, Json(WebhookAnswer { due })))
+    Ok((axum::http::StatusCode::ACCEPTED, Json(WebhookAnswer { due, replayed: false })))
 }
 
 /// A forge connection, checked now.

@@ -44,6 +44,7 @@ mod closing;
 mod coordination_tools;
 mod events_stream;
 mod events_tail;
+mod forge_sharing;
 mod history_batches;
 mod idempotency;
 mod jobs;

@@ -383,52 +383,93 @@ fn open_issues_carrying_the_repositorys_label_become_tasks_once() {
 }
 
 /// A signed webhook delivery makes a pull request read at once, where the poll would wait an
-/// hour; an unsigned or wrongly signed one is refused, and changes nothing.
+/// hour, on each forge with its own proof and delivery id. Taken once: the same delivery again,
+/// or its body under another id, answers 200 and changes nothing. An unsigned or wrongly signed
+/// delivery, one to a connection with webhooks off and one to no connection at all are refused
+/// alike: the same status and body.
 #[test]
 fn a_signed_webhook_delivery_has_the_pull_request_read_at_once() {
+    for kind in ["github", "gitlab", "forgejo"] {
+        webhook_delivery(kind);
+    }
+}
+
+fn webhook_delivery(kind: &'static str) {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("webhook-secret");
     std::fs::write(&secret, "s3cret\n").unwrap();
     let lines = format!("poll_seconds = 3600\nwebhook_secret_file = \"{}\"\n", secret.display());
-    let gh = OnForge::start_configured("github", dir.path(), "hooked", "write", "", &lines);
+    let gh = OnForge::start_configured(kind, dir.path(), "hooked", "write", "", &lines);
     let clone = gh.add();
     let (id, _, number) = gh.opened(&clone, "Add a changelog");
-    gh.fake.admin(
-        "POST",
-        &format!("/_fake/repos/{}/pulls/{number}/merge", gh.repo),
-        json!({"login": "alice"}),
-    );
 
-    let body =
-        json!({ "action": "closed", "number": number, "repository": { "full_name": gh.repo } }).to_string();
-    let deliver = |signature: Option<String>| {
+    let body = match kind {
+        "gitlab" => {
+            json!({ "object_kind": "merge_request", "object_attributes": { "iid": number, "action": "merge" },
+            "project": { "path_with_namespace": gh.repo } })
+        }
+        _ => json!({ "action": "closed", "number": number, "repository": { "full_name": gh.repo } }),
+    }
+    .to_string();
+    let hmac = |key: &[u8]| {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(body.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    // The forge's proof with `secret`, in its header.
+    let proof = |secret: &str| match kind {
+        "github" => format!("X-Hub-Signature-256: sha256={}\r\n", hmac(secret.as_bytes())),
+        "gitlab" => format!("X-Gitlab-Token: {secret}\r\n"),
+        _ => format!("X-Forgejo-Signature: {}\r\n", hmac(secret.as_bytes())),
+    };
+    let delivery_id = |id: &str| match kind {
+        "github" => format!("X-GitHub-Delivery: {id}\r\n"),
+        "gitlab" => format!("X-Gitlab-Event-UUID: {id}\r\n"),
+        _ => format!("X-Forgejo-Delivery: {id}\r\n"),
+    };
+    let deliver = |connection: &str, headers: String| {
         let addr = gh.server.url.trim_start_matches("http://").to_owned();
         let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-        let signed = signature.map(|s| format!("X-Hub-Signature-256: {s}\r\n")).unwrap_or_default();
         let request = format!(
-            "POST /api/v1/forges/fake/webhook HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-             X-GitHub-Event: pull_request\r\n{signed}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /api/v1/forges/{connection}/webhook HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             {headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
         let mut answer = String::new();
         std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
-        answer
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
     };
-    let refused = deliver(Some("sha256=00".to_owned()));
-    assert!(refused.starts_with("HTTP/1.1 401") && refused.contains("bad_signature"), "{refused}");
-    assert!(deliver(None).starts_with("HTTP/1.1 401"));
+    // Refused alike: a wrong proof, none, and a connection that does not exist (signed or not).
+    let refusals = [
+        deliver("fake", proof("wrong") + &delivery_id("d-0")),
+        deliver("fake", delivery_id("d-0")),
+        deliver("nosuch", proof("s3cret") + &delivery_id("d-0")),
+        deliver("nosuch", String::new()),
+    ];
+    assert!(
+        refusals[0].0.starts_with("HTTP/1.1 401") && refusals[0].1.contains("webhook_refused"),
+        "{kind}: {refusals:?}"
+    );
+    assert!(refusals.iter().all(|r| *r == refusals[0]), "{kind}: {refusals:?}");
 
-    let signature = {
-        use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
-        mac.update(body.as_bytes());
-        let bytes = mac.finalize().into_bytes();
-        format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
-    };
-    let taken = deliver(Some(signature));
-    assert!(taken.starts_with("HTTP/1.1 202") && taken.contains("\"due\":1"), "{taken}");
+    // Nothing is due yet: the pull request is merged on the forge, and only a delivery has it read.
+    gh.act("POST", &format!("/pulls/{number}/merge"), json!({"login": "alice"}));
+    let (status, taken) = deliver("fake", proof("s3cret") + &delivery_id("d-1"));
+    assert!(status.starts_with("HTTP/1.1 202") && taken.contains("\"due\":1"), "{kind}: {status} {taken}");
+    assert!(taken.contains("\"replayed\":false"), "{kind}: {taken}");
     gh.wait_for_pr(&id, "the delivery did not have the merge read", |t| t["status"] == "done");
+    // The same delivery again (the forge's redelivery), and its body under another id.
+    for again in ["d-1", "d-2"] {
+        let (status, replayed) = deliver("fake", proof("s3cret") + &delivery_id(again));
+        assert!(status.starts_with("HTTP/1.1 200"), "{kind} {again}: {status} {replayed}");
+        assert!(
+            replayed.contains("\"replayed\":true") && replayed.contains("\"due\":0"),
+            "{kind}: {replayed}"
+        );
+    }
     gh.server.stop();
 }
 

@@ -193,7 +193,7 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
     let issue = json!({"url": "https://github.com/acme/app/issues/1"});
     c.expect(409, "post", "/spec-tasks/import", &[], Some(issue));
     c.expect(
-        404,
+        401,
         "post",
         "/forges/{name}/webhook",
         &["github"],
