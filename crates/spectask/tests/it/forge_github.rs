@@ -519,7 +519,17 @@ fn a_token_that_cannot_push_and_a_repository_without_forge_are_refused_naming_wh
     );
     assert_eq!(failed["failure"]["from"], "pull_request");
     assert!(git(&clone, &["ls-tree", "--name-only", &format!("spectask/{handle}")]).contains("CHANGELOG.md"));
+
+    // A token the forge refuses: `forge check` says so in the forge's words, and exits 1.
     gh.server.stop();
+    std::fs::write(dir.path().join("forge-token"), "not-a-token\n").unwrap();
+    let server = crate::support::Server::start(&dir.path().join("data"), None);
+    let check = server.task_like(&["forge", "check"]);
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(!check.status.success(), "{said}");
+    assert!(said.contains("fake refused the token (HTTP 401): Bad credentials"), "{said}");
+    assert!(!said.contains("unreachable") && !said.contains("missing field"), "{said}");
+    server.stop();
 }
 
 /// A person pushes a commit of their own onto the pull request's branch: the agent's fix builds
