@@ -9,7 +9,14 @@
 //! poll_seconds = 60                    # how often open pull requests are read
 //! webhook_secret_env = "GITHUB_WEBHOOK_SECRET"   # optional (or webhook_secret_file): deliveries
 //!                                                # to /api/v1/forges/<name>/webhook make readings due
+//! repositories = ["acme/*", "tools/app"]         # optional: the only repositories it serves
 //! ```
+//!
+//! `repositories` limits what the connection's token is used for: only repositories it names have
+//! their pull requests opened and read, their issues imported and their labelled issues taken up
+//! through it. `owner/name` names one repository, `owner/*` every repository of that owner
+//! (user, organisation, or GitLab group), `owner/**` those of its subgroups too. Without it the
+//! connection serves every repository on its host.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -103,6 +110,8 @@ pub struct Forge {
     pub(crate) token: String,
     /// The secret webhook deliveries are signed with; `None`: webhooks are off.
     pub(crate) webhook_secret: Option<String>,
+    /// The repositories it serves (`repositories`, lower case); `None`: every one on its host.
+    pub(crate) repositories: Option<Vec<String>>,
     /// The connection's HTTP client and what it learned of the forge, shared by its clones.
     pub(crate) wire: Arc<Wire>,
 }
@@ -111,6 +120,29 @@ impl Forge {
     /// What the connection asked of the forge since the process started, and its rate limit.
     pub fn usage(&self) -> ForgeUsage {
         self.wire.usage(chrono::Utc::now())
+    }
+
+    /// Whether the connection serves `repo` (its `repositories`, every repository without them).
+    pub fn serves(&self, repo: &ForgeRepo) -> bool {
+        let Some(patterns) = &self.repositories else { return true };
+        let (owner, full) = (repo.owner.to_ascii_lowercase(), repo.to_string().to_ascii_lowercase());
+        patterns.iter().any(|pattern| {
+            if let Some(of) = pattern.strip_suffix("/**") {
+                owner == of || owner.strip_prefix(of).is_some_and(|rest| rest.starts_with('/'))
+            } else if let Some(of) = pattern.strip_suffix("/*") {
+                owner == of
+            } else {
+                full == *pattern
+            }
+        })
+    }
+
+    /// What the connection serves, in words: `acme/*, tools/app`, or every repository on its host.
+    pub fn serving(&self) -> String {
+        match &self.repositories {
+            Some(patterns) => format!("only {}", patterns.join(", ")),
+            None => format!("every repository on {}", self.host),
+        }
     }
 }
 
@@ -150,6 +182,8 @@ struct Section {
     /// Where the webhook secret is read from, when the forge delivers webhooks.
     webhook_secret_env: Option<String>,
     webhook_secret_file: Option<PathBuf>,
+    /// The repositories it serves: `owner/name`, `owner/*`, `owner/**`.
+    repositories: Option<Vec<String>>,
 }
 
 impl Forges {
@@ -186,8 +220,16 @@ impl Forges {
         self.forges.iter().find(|f| f.name == name)
     }
 
-    /// The connection whose host a remote URL names, and the repository it names there.
+    /// The connection whose host a remote URL names, when it serves the repository the URL names
+    /// there ([`Forge::serves`]), and that repository.
     pub fn for_remote(&self, url: &str) -> Option<(&Forge, ForgeRepo)> {
+        let (forge, repo) = self.on_host_of(url)?;
+        forge.serves(&repo).then_some((forge, repo))
+    }
+
+    /// The connection whose host a remote URL names, whether or not it serves the repository the
+    /// URL names there, and that repository: to say why [`Forges::for_remote`] found none.
+    pub fn on_host_of(&self, url: &str) -> Option<(&Forge, ForgeRepo)> {
         let (host, repo) = parse_remote(url)?;
         self.forges.iter().find(|f| f.host == host).map(|f| (f, repo))
     }
@@ -249,6 +291,20 @@ fn connection(
         }
         (None, None) => None,
     };
+    let repositories = match section.repositories {
+        None => None,
+        Some(patterns) if patterns.is_empty() => {
+            return Err(config("repositories = [] serves nothing: name them, or leave it out for all".into()));
+        }
+        Some(patterns) => Some(
+            patterns
+                .into_iter()
+                .map(|p| repository_pattern(&p).ok_or_else(|| config(format!(
+                    "repositories: {p:?} is not owner/name, owner/* or owner/** (a GitLab group may nest: group/sub/name)"
+                ))))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
     let wire = Wire::new(concat!("spectask/", env!("CARGO_PKG_VERSION")))
         .map_err(|e| config(format!("cannot make its HTTP client: {e}")))?;
     Ok(Forge {
@@ -259,8 +315,20 @@ fn connection(
         poll_interval,
         token: token.trim().to_owned(),
         webhook_secret,
+        repositories,
         wire: Arc::new(wire),
     })
+}
+
+/// One entry of `repositories`, lower case: `owner/name`, `owner/*` or `owner/**`, the owner
+/// perhaps nested; `None` when it is none of these.
+fn repository_pattern(text: &str) -> Option<String> {
+    let pattern = text.trim().trim_matches('/').to_ascii_lowercase();
+    let segments: Vec<&str> = pattern.split('/').collect();
+    let (last, owner) = segments.split_last()?;
+    let plain = |s: &&str| !s.is_empty() && !s.contains('*') && *s != "." && *s != "..";
+    let fine = !owner.is_empty() && owner.iter().all(plain) && (matches!(*last, "*" | "**") || plain(last));
+    fine.then_some(pattern)
 }
 
 #[cfg(test)]
@@ -326,6 +394,33 @@ mod tests {
         assert_eq!(tree(ForgeKind::GitHub), "https://f.example/acme/app/tree/docs/specs/x");
         assert_eq!(tree(ForgeKind::GitLab), "https://f.example/acme/app/-/tree/docs/specs/x");
         assert_eq!(tree(ForgeKind::Forgejo), "https://f.example/acme/app/src/branch/docs/specs/x");
+    }
+
+    #[test]
+    fn a_connection_serves_the_repositories_it_names_and_no_other() {
+        let text = "[forges.gh]\nkind = \"gitlab\"\ntoken_env = \"GH\"\nrepositories = [\"Acme/*\", \"tools/app\", \"corp/**\"]\n";
+        let forges = Forges { forges: read(text).unwrap() };
+        let served = |url: &str| forges.for_remote(url).map(|(f, r)| (f.name.clone(), r.to_string()));
+        assert_eq!(served("https://gitlab.com/acme/app.git"), Some(("gh".into(), "acme/app".into())));
+        assert!(served("https://gitlab.com/ACME/web.git").is_some(), "names are matched whatever their case");
+        assert!(served("https://gitlab.com/acme/web/app.git").is_none(), "acme/* is not its subgroups");
+        assert!(served("https://gitlab.com/tools/app.git").is_some());
+        assert!(served("https://gitlab.com/tools/other.git").is_none());
+        assert!(
+            served("https://gitlab.com/corp/app.git").is_some()
+                && served("https://gitlab.com/corp/a/b/app.git").is_some()
+        );
+        assert!(served("https://gitlab.com/corpus/app.git").is_none());
+        let (forge, repo) = forges.on_host_of("https://gitlab.com/evil/app.git").unwrap();
+        assert!(!forge.serves(&repo));
+        assert_eq!(forge.serving(), "only acme/*, tools/app, corp/**");
+        let all = read("[forges.gh]\nkind = \"github\"\ntoken_env = \"GH\"\n").unwrap();
+        assert_eq!(all[0].serving(), "every repository on github.com");
+        for bad in ["[]", "[\"acme\"]", "[\"*/app\"]", "[\"acme/a*\"]", "[\"acme//app\"]", "[\"../app\"]"] {
+            let text = format!("[forges.gh]\nkind = \"github\"\ntoken_env = \"GH\"\nrepositories = {bad}\n");
+            let err = read(&text).unwrap_err();
+            assert!(err.contains("repositories"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -112,6 +112,7 @@ mod tests {
             poll_interval: std::time::Duration::from_secs(60),
             token: "t".into(),
             webhook_secret: secret.map(str::to_owned),
+            repositories: None,
             wire: std::sync::Arc::new(crate::transport::Wire::new("test").unwrap()),
         }
     }

@@ -776,8 +776,9 @@ export interface paths {
         put?: never;
         /**
          * Make a SpecTask of a forge issue: its title and text become the task's, in the caller's
-         *     repository registered by a URL of the issue's repository; the issue is told, and closed when
-         *     the task's pull request merges.
+         *     repository (owned, or of which the caller is a member) registered by a URL of the issue's
+         *     repository, which the forge connection must serve; the issue is told, and closed when the
+         *     task's pull request merges. An issue becomes one task per registered repository.
          */
         post: operations["import_issue"];
         delete?: never;
@@ -5756,7 +5757,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such issue, or no repository of it registered */
+            /** @description The forge connection does not serve the issue's repository, or none of the caller's repositories is registered by a URL of it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such issue */
             404: {
                 headers: {
                     [name: string]: unknown;

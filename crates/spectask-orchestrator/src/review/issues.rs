@@ -1,7 +1,9 @@
 //! Forge issues taken up as SpecTasks: one by its URL (`POST /spec-tasks/import`), and, for a
 //! repository with an `issue_label`, every open issue carrying it, read by each node's watcher
-//! every `poll_seconds` of its forge. An issue becomes one task however many nodes read it (the
-//! store's unique link); the issue is told which task took it up.
+//! every `poll_seconds` of its forge. An issue becomes one task of each registered repository
+//! however many nodes read it (the store's unique link, per registered repository: one user's
+//! import into a clone of their own takes nothing from another's); the issue is told which task
+//! took it up.
 
 use spectask_core::{Complexity, NewSpecTask, Priority, Repository, SpecTask, TaskKind};
 use spectask_forge::{Forge, ForgeClient, ForgeRepo, Issue};
@@ -68,14 +70,16 @@ pub(crate) async fn sync_labelled(store: &Store, forge: &Forge) -> Result<usize,
             continue;
         };
         let Some((host, forge_repo)) = spectask_forge::parse_remote(url) else { continue };
-        if host != forge.host {
+        // Only the repositories the connection serves (its `repositories`).
+        if host != forge.host || !forge.serves(&forge_repo) {
             continue;
         }
         let client = ForgeClient::new(forge);
         let issues = client.labelled_issues(&forge_repo, label).await.map_err(|e| e.to_string())?;
         for issue in issues {
             let repo = forge_repo.to_string();
-            if store.issue_taken_up(&forge.name, &repo, issue.number).await.map_err(|e| e.to_string())? {
+            let taken = store.issue_taken_up(repository.id, &forge.name, &repo, issue.number).await;
+            if taken.map_err(|e| e.to_string())? {
                 continue;
             }
             let how = TakeUp {

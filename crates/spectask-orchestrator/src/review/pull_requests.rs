@@ -227,7 +227,19 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
 /// Reads one pull request and moves its task when the forge says it merged or closed.
 async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Result<(), JobError> {
     let repo: ForgeRepo = pull_request.repository.parse().map_err(JobError::Fatal)?;
-    let (reading, said) = match reading(forge, &repo, pull_request.number).await {
+    // A connection whose `repositories` no longer name it reads it no more: the reading fails,
+    // saying so on the task, and nothing moves.
+    let served = match forge.serves(&repo) {
+        true => reading(forge, &repo, pull_request.number).await,
+        false => Err(ForgeError::Config {
+            forge: forge.name.clone(),
+            message: format!(
+                "serves {}, not {repo}: its repositories in the configuration decide",
+                forge.serving()
+            ),
+        }),
+    };
+    let (reading, said) = match served {
         Ok((reading, said)) => (reading, Some(said)),
         Err(err) => match err.rate_limited_until() {
             Some(until) => (PullRequestReading::Waiting { error: err.to_string(), until }, None),
@@ -328,11 +340,16 @@ fn forge_of<'a>(ctx: &'a Ctx, repository: &Repository) -> Result<(&'a Forge, For
             repository.path.display()
         ))
     })?;
-    ctx.config.forges.for_remote(url).ok_or_else(|| {
-        JobError::Fatal(format!(
+    ctx.config.forges.for_remote(url).ok_or_else(|| match ctx.config.forges.on_host_of(url) {
+        Some((forge, repo)) => JobError::Fatal(format!(
+            "forge connection {} serves {}, not {repo}: its repositories in the configuration decide",
+            forge.name,
+            forge.serving()
+        )),
+        None => JobError::Fatal(format!(
             "no forge connection names the host of {url}: add a [forges.<name>] table with its host \
              to the configuration"
-        ))
+        )),
     })
 }
 

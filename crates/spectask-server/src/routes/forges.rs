@@ -160,9 +160,14 @@ async fn check(
         else {
             continue;
         };
-        let (push, error) = match client.repo_access(&forge_repo).await {
-            Ok(access) => (Some(access.push), None),
-            Err(err) => (None, Some(err.to_string())),
+        // One the connection does not serve is not asked about with its token.
+        let (push, error) = if !forge.serves(&forge_repo) {
+            (None, Some(format!("not served by this connection, which serves {}", forge.serving())))
+        } else {
+            match client.repo_access(&forge_repo).await {
+                Ok(access) => (Some(access.push), None),
+                Err(err) => (None, Some(err.to_string())),
+            }
         };
         dto.repositories.push(ForgeRepositoryDto {
             repository_id: repository.id,

@@ -37,12 +37,14 @@ pub struct ImportIssue {
 }
 
 /// Make a SpecTask of a forge issue: its title and text become the task's, in the caller's
-/// repository registered by a URL of the issue's repository; the issue is told, and closed when
-/// the task's pull request merges.
+/// repository (owned, or of which the caller is a member) registered by a URL of the issue's
+/// repository, which the forge connection must serve; the issue is told, and closed when the
+/// task's pull request merges. An issue becomes one task per registered repository.
 #[utoipa::path(post, path = "/spec-tasks/import", tag = "spec-tasks", request_body = ImportIssue,
     responses((status = 201, description = "The task, in backlog", body = SpecTaskDto),
         (status = 400, description = "Not an issue's page", body = crate::error::ErrorBody),
-        (status = 404, description = "No such issue, or no repository of it registered", body = crate::error::ErrorBody),
+        (status = 403, description = "The forge connection does not serve the issue's repository, or none of the caller's repositories is registered by a URL of it", body = crate::error::ErrorBody),
+        (status = 404, description = "No such issue", body = crate::error::ErrorBody),
         (status = 409, description = "No forge connection names its host", body = crate::error::ErrorBody),
         (status = 502, description = "The forge refused", body = crate::error::ErrorBody),
         (status = 503, description = "The forge is down or rate limiting", body = crate::error::ErrorBody)))]
@@ -64,13 +66,34 @@ async fn import_issue(
             format!("no forge connection names {host}: add a [forges.<name>] table with its host"),
         ));
     };
+    // The operator's token serves the repositories its connection names, and no other.
+    if !forge.serves(&forge_repo) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forge_not_serving",
+            format!(
+                "forge connection {} serves {}, not {forge_repo}: its repositories in the server's \
+                 configuration decide",
+                forge.name,
+                forge.serving()
+            ),
+        ));
+    }
+    // Only into a repository the caller may use (owns, or is a member of), registered by a URL of
+    // the issue's repository: whether anyone else registered one is not said.
     let repositories = crate::repositories::access::callers_repositories(&state, &caller).await?;
     let same = |url: &str| spectask_forge::parse_remote(url) == Some((host.clone(), forge_repo.clone()));
     let Some(repository) = repositories.into_iter().find(|r| r.remote_url.as_deref().is_some_and(same))
     else {
-        return Err(ApiError::not_found(format!(
-            "none of your repositories is registered by a URL of {forge_repo} on {host}: repo add its URL first"
-        )));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_your_repository",
+            format!(
+                "an issue is imported into a repository you own or are a member of, registered by a URL \
+                 of {forge_repo} on {host}; you have none: repo add its URL first, or ask its owner to \
+                 make you a member"
+            ),
+        ));
     };
     let client = ForgeClient::new(forge);
     let issue = client.issue(&forge_repo, number).await.map_err(forge_api_error)?;

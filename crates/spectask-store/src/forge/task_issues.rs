@@ -1,6 +1,6 @@
 //! The forge issues tasks were imported from.
 
-use spectask_core::{NewSpecTask, SpecTask, SpecTaskId, TaskIssue};
+use spectask_core::{NewSpecTask, RepositoryId, SpecTask, SpecTaskId, TaskIssue};
 use sqlx::any::AnyRow;
 
 use crate::database::codec::{get, parse};
@@ -38,19 +38,23 @@ impl Store {
         row.as_ref().map(issue_from_row).transpose()
     }
 
-    /// Whether issue `number` of `repository` on `forge` is a task's already.
+    /// Whether issue `number` of `repository` on `forge` is a task's already in the registered
+    /// repository `registered` (an issue is taken up once per registered repository).
     pub async fn issue_taken_up(
         &self,
+        registered: RepositoryId,
         forge: &str,
         repository: &str,
         number: u64,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 AS found FROM task_issues WHERE forge = $1 AND repository = $2 AND number = $3",
+            "SELECT 1 AS found FROM task_issues \
+             WHERE repository_id = $4 AND forge = $1 AND repository = $2 AND number = $3",
         )
         .bind(forge)
         .bind(repository)
         .bind(i64::try_from(number).unwrap_or(i64::MAX))
+        .bind(registered.to_string())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())
@@ -67,15 +71,17 @@ impl Store {
     }
 }
 
-/// Links `task` to `issue` in the write `w`.
+/// Links `task` (of registered repository `registered`) to `issue` in the write `w`: refused as
+/// [`StoreError::Taken`] when the issue is a task of that repository already.
 pub(crate) async fn write_issue(
     w: &mut crate::database::write::WriteTx<'_>,
-    task: SpecTaskId,
+    (task, registered): (SpecTaskId, RepositoryId),
     issue: &NewTaskIssue,
 ) -> Result<(), StoreError> {
     let inserted = sqlx::query(
-        "INSERT INTO task_issues (spec_task_id, forge, repository, number, url, title) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (forge, repository, number) DO NOTHING",
+        "INSERT INTO task_issues (spec_task_id, forge, repository, number, url, title, repository_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (repository_id, forge, repository, number) DO NOTHING",
     )
     .bind(task.to_string())
     .bind(&issue.forge)
@@ -83,6 +89,7 @@ pub(crate) async fn write_issue(
     .bind(i64::try_from(issue.number).unwrap_or(i64::MAX))
     .bind(&issue.url)
     .bind(&issue.title)
+    .bind(registered.to_string())
     .execute(&mut *w.tx)
     .await?
     .rows_affected();

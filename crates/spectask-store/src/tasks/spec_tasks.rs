@@ -90,7 +90,7 @@ impl Store {
             write_budget(&mut w, task.id, budget, &task.created_by, task.created_at).await?;
         }
         if let Some(issue) = issue {
-            crate::forge::task_issues::write_issue(&mut w, task.id, issue).await?;
+            crate::forge::task_issues::write_issue(&mut w, (task.id, task.repository_id), issue).await?;
         }
         if let Some(prerequisites) = prerequisites.filter(|p| !p.tasks.is_empty()) {
             crate::tasks::prerequisites::write(&mut w, task.id, prerequisites).await?;

@@ -31,6 +31,7 @@ mod fake_llm;
 mod forge_github;
 mod forge_loop;
 mod forge_setup;
+mod forge_sharing;
 mod forge_trust;
 mod git_clean_room;
 mod git_http;
