@@ -40,8 +40,13 @@ impl TurnMeter {
             self.last_step = used;
             self.last_fill = Some(used);
         }
-        if cost.is_some() {
-            self.last_cost = cost;
+        if let Some(cost) = cost {
+            // A total below the baseline (or in another currency) is a count started again from
+            // zero: the baseline is no part of this turn's totals, whatever they reach later.
+            if self.baseline.as_ref().is_some_and(|b| b.currency != cost.currency || cost.micros < b.micros) {
+                self.baseline = None;
+            }
+            self.last_cost = Some(cost);
         }
     }
 
@@ -61,8 +66,8 @@ impl TurnMeter {
     }
 
     /// The turn's part of the thread's running total: the total now less the total at the last
-    /// turn's end; the whole total when the count started again (it went down: a new agent
-    /// process) or changed currency. `None`: no cost reported in this turn.
+    /// turn's end; the whole total when the count started again (a report of this turn went
+    /// below that: a new agent process) or changed currency. `None`: no cost reported in this turn.
     pub fn cost(&self) -> Option<Money> {
         self.cost_of(self.last_cost.as_ref())
     }
@@ -115,6 +120,10 @@ mod tests {
         let mut meter = TurnMeter::new(Some(usd(500_000)));
         meter.report(10, Some(usd(200_000)));
         assert_eq!(meter.cost(), Some(usd(200_000)));
+        // It counts on from zero past the old total: still all of it is this turn's.
+        meter.report(20, Some(usd(650_000)));
+        assert_eq!(meter.cost(), Some(usd(650_000)));
+        assert_eq!(meter.running_total(), Some(&usd(650_000)));
         let euros = Money { micros: 7, currency: "EUR".into() };
         let mut meter = TurnMeter::new(Some(usd(500_000)));
         meter.report(10, Some(euros.clone()));

@@ -127,7 +127,7 @@ pub(crate) async fn turn(
     let editor = prompt.editor_cancel.is_some();
     // The turn is weighed as it runs against the budgets that hold its task (a person's turn from
     // an editor is theirs to stop); at the update that reaches one, it is cancelled.
-    let (metering, mut capped) = metering(ctx, instance, session, !editor).await?;
+    let (metering, mut capped) = metering(ctx, instance, session, !editor, prompt.new_thread).await?;
     let recorder = tokio::spawn(record::consume(
         ctx.clone(),
         session.clone(),
@@ -260,15 +260,17 @@ pub(crate) async fn turn(
     }
 }
 
-/// The turn's meter, from the thread's running cost at the last turn's end, and when `weighed`
-/// the budgets that hold the task, with the channel on which the one reached is told.
+/// The turn's meter, from the thread's running cost at the last turn's end (none for a thread just
+/// opened: its agent counts from zero), and when `weighed` the budgets that hold the task, with the
+/// channel on which the one reached is told.
 async fn metering(
     ctx: &Ctx,
     instance: &AgentInstance,
     session: &WorkSession,
     weighed: bool,
+    new_thread: bool,
 ) -> Result<(record::Metering, tokio::sync::oneshot::Receiver<BudgetHold>), TurnError> {
-    let baseline = ctx.store.thread_running_total(session.id).await?;
+    let baseline = if new_thread { None } else { ctx.store.thread_running_total(session.id).await? };
     let cap = if weighed {
         let model = instance.profile().model().map(str::to_owned);
         crate::drive::budget::cap(ctx, session.spec_task_id, model).await?

@@ -155,7 +155,9 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Sets a work session's thread to `acp_session_id` and `status`, creating it on first use.
+    /// Sets a work session's thread to `acp_session_id` and `status`, creating it on first use. A
+    /// thread other than the recorded one counts its cost from nothing: the running total its
+    /// agent reported for the old one is no baseline of the new one's.
     async fn upsert_thread(
         &mut self,
         work_session: WorkSessionId,
@@ -163,6 +165,15 @@ impl WriteTx<'_> {
         status: ThreadStatus,
     ) -> Result<(), StoreError> {
         let at = millis(now());
+        sqlx::query(
+            "UPDATE session_usage SET cost_micros = NULL, currency = NULL WHERE work_session_id = $1 \
+             AND cost_micros IS NOT NULL AND EXISTS (SELECT 1 FROM threads t \
+             WHERE t.work_session_id = $1 AND t.acp_session_id <> $2)",
+        )
+        .bind(work_session.to_string())
+        .bind(acp_session_id)
+        .execute(&mut *self.tx)
+        .await?;
         let updated = sqlx::query(
             "UPDATE threads SET acp_session_id = $1, status = $2, last_activity_at = $3 WHERE work_session_id = $4",
         )

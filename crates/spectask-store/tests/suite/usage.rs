@@ -53,6 +53,13 @@ async fn the_ledger_sums_each_session_and_rolls_up_per_task_repository_and_user(
     store.record_thread_usage(task.id, b.id, fill(300)).await.unwrap();
     store.record_thread_usage(task.id, b.id, fill(350)).await.unwrap();
     assert_eq!(store.thread_running_total(b.id).await.unwrap(), usd(70_000), "a fill keeps the total");
+    // The thread loaded again keeps its total; a new thread (the old one lost in a crash) counts
+    // from nothing, so its agent's total is all its own.
+    store.record_thread(b.id, "acp-b", spectask_core::ThreadStatus::Active).await.unwrap();
+    store.record_thread(b.id, "acp-b", spectask_core::ThreadStatus::Active).await.unwrap();
+    assert_eq!(store.thread_running_total(b.id).await.unwrap(), usd(70_000), "the same thread");
+    store.record_thread(b.id, "acp-b2", spectask_core::ThreadStatus::Active).await.unwrap();
+    assert_eq!(store.thread_running_total(b.id).await.unwrap(), None, "a new thread");
     // The planner's calls of the task.
     let planner = NewUsage { work_session_id: None, ..turn(&a, tokens(500, 50, 0), usd(100)) };
     store.record_usage(&[planner]).await.unwrap();
