@@ -21,7 +21,7 @@ pub(crate) mod repo_check;
 mod reproduction;
 pub(crate) mod send_back;
 pub(crate) mod session_watch;
-mod stall;
+pub(crate) mod stall;
 mod thread;
 pub(crate) mod thread_tools;
 mod turn;

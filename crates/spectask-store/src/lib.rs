@@ -75,7 +75,7 @@ pub use sessions::approvals::{Approval, ApprovalOption, DECIDED_KEPT, DECIDED_MA
 pub use sessions::editor_threads::EditorOpening;
 pub use sessions::mail::Completion;
 pub use sessions::mail::{MessageOutcome, NewSessionMessage, PendingMessage};
-pub use sessions::stalls::SessionStall;
+pub use sessions::stalls::{PlanningStall, SessionStall};
 pub use sessions::threads::ThreadFacts;
 pub use sessions::work_sessions::NewWorkSession;
 pub use spending::budgets::{BudgetCrossing, BudgetStanding, TaskBudget};

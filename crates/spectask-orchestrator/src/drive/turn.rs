@@ -10,7 +10,7 @@ use spectask_core::{BudgetHold, HistoryFile, TurnMeter, WorkSession, WorkSession
 use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
-use super::stall::{StallAction, StallWatch};
+use super::stall::{StallAction, StallWatch, Watched};
 use crate::coordination::overlaps;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
@@ -181,7 +181,7 @@ pub(crate) async fn turn(
             }
             () = stall.due(), if !cancelling && !editor => {
                 // The agent went silent: marked, and the turn stopped when the profile says so.
-                if let Some(action) = stall.look(ctx, instance, acp, session).await {
+                if let Some(action) = stall.look(ctx, instance, acp, Watched::Session(session)).await {
                     cancelling = true;
                     stalled_out = Some(action);
                     if let Err(err) = instance.cancel(acp).await {
@@ -199,7 +199,7 @@ pub(crate) async fn turn(
         }
     };
     let _ = done_tx.send(());
-    stall.end(ctx, session).await;
+    stall.end(ctx, Watched::Session(session)).await;
     let mut record = recorder.await.unwrap_or_default();
     if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
         let rest = std::mem::take(&mut record.rest);

@@ -1,7 +1,7 @@
 //! Attention: what each task and session waits for, one rule for every client. A permission answer,
 //! a spec review (or the planner's questions), an implementation review, a budget that paused the
 //! work, a silent agent, a failure, or a prerequisite that holds the task (followed down to the task
-//! at the root of the hold). The server serves it (`GET /api/v1/attention`, each task's
+//! at the root of the hold), or a silent planning agent. The server serves it (`GET /api/v1/attention`, each task's
 //! `attention`, the fleet's cards, the event stream's `attention` frames), and the dashboard and
 //! `spectask task` show it as it is given.
 //!
@@ -75,6 +75,15 @@ pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Atten
         .collect();
     facts.stalls = store
         .session_stalls(&open)
+        .await?
+        .into_iter()
+        .map(|(id, s)| {
+            (id, StallMark { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy })
+        })
+        .collect();
+    let planning = of_status(&[SpecTaskStatus::SpecGeneration]);
+    facts.planning_stalls = store
+        .planning_stalls(&planning)
         .await?
         .into_iter()
         .map(|(id, s)| {

@@ -2,7 +2,7 @@
 //! tasks (transitively, in one query), and the pending permission requests of some tasks.
 
 use spectask_core::{EventKind, HoldBefore, SpecTaskCommand, SpecTaskStatus};
-use spectask_store::{Admission, Prerequisites, Store};
+use spectask_store::{Admission, PlanningStall, Prerequisites, Store};
 
 use crate::{both_backends, new_task, repo};
 
@@ -10,6 +10,7 @@ both_backends!(
     open_tasks_are_every_unfinished_one_of_their_owner,
     the_prerequisite_graph_reaches_every_task_below,
     a_task_held_by_an_ended_prerequisite_is_told_once_and_freed_once,
+    a_silent_planning_agent_is_marked_on_its_task_once_and_cleared_once,
 );
 
 async fn open_tasks_are_every_unfinished_one_of_their_owner(store: Store) {
@@ -92,4 +93,42 @@ async fn a_task_held_by_an_ended_prerequisite_is_told_once_and_freed_once(store:
     let events = held(&store.events_of_spec_task(second.id).await.unwrap());
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[1], serde_json::json!({ "held": false }));
+}
+
+/// A planning agent has no work session: its silence is marked on the task, once, with a
+/// `work_session.stalled` event without a session, and cleared once.
+async fn a_silent_planning_agent_is_marked_on_its_task_once_and_cleared_once(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let task = store.create_spec_task(new_task(&r, "planned")).await.unwrap();
+    let other = store.create_spec_task(new_task(&r, "other")).await.unwrap();
+    let now = chrono::Utc::now();
+    let at = |t: chrono::DateTime<chrono::Utc>| t.timestamp_millis();
+    let stall = PlanningStall {
+        spec_task_id: task.id,
+        since: now,
+        last_activity_at: now - chrono::Duration::seconds(90),
+        policy: "notify".into(),
+    };
+    assert!(store.mark_planning_stalled(&stall).await.unwrap());
+    assert!(!store.mark_planning_stalled(&stall).await.unwrap(), "marked once");
+    let stalls = store.planning_stalls(&[task.id, other.id]).await.unwrap();
+    assert_eq!(stalls.len(), 1, "{stalls:?}");
+    let marked = &stalls[&task.id];
+    assert_eq!((at(marked.since), at(marked.last_activity_at)), (at(stall.since), at(stall.last_activity_at)));
+    assert_eq!(marked.policy, "notify");
+    assert!(store.clear_planning_stall(task.id).await.unwrap());
+    assert!(!store.clear_planning_stall(task.id).await.unwrap(), "cleared once");
+    assert!(store.planning_stalls(&[task.id]).await.unwrap().is_empty());
+    let events: Vec<(Option<spectask_core::WorkSessionId>, serde_json::Value)> = store
+        .events_of_spec_task(task.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::WorkSessionStalled)
+        .map(|e| (e.work_session_id, e.payload))
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].0, None, "no session: the task's planning");
+    assert_eq!((events[0].1["stalled"].clone(), events[0].1["silent_seconds"].clone()), (true.into(), 90.into()));
+    assert_eq!(events[1].1, serde_json::json!({ "stalled": false }));
 }

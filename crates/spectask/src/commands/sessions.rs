@@ -30,6 +30,7 @@ pub fn tree(all: &[Value]) -> String {
             let detail = match s["state"]["status"].as_str() {
                 Some("blocked") => " (waiting on other sessions)".to_owned(),
                 Some("failed" | "interrupted") => format!(" ({})", text(&s["state"], "reason")),
+                _ if s["stall"].is_object() => format!(" ({})", stalled(&s["stall"])),
                 _ => String::new(),
             };
             let editor = match s["opened_from_editor"].as_str() {
@@ -53,6 +54,13 @@ pub fn tree(all: &[Value]) -> String {
     let mut out = String::new();
     walk(all, &Value::Null, 0, &mut out);
     out
+}
+
+/// A stall mark in words: `stalled: its agent silent since 06:59:45 UTC (on_stall = "notify")`.
+fn stalled(stall: &Value) -> String {
+    let last = text(stall, "last_activity_at");
+    let at = last.get(11..19).unwrap_or(&last);
+    format!("stalled: its agent silent since {at} UTC (on_stall = \"{}\")", text(stall, "policy"))
 }
 
 pub async fn spawn(

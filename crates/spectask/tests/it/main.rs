@@ -46,6 +46,7 @@ mod nodes;
 mod notifications;
 mod orphans;
 mod planning;
+mod planning_agent;
 mod policy;
 mod prerequisites;
 mod questions;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::crash_restart::{PLAN, setup_agent, wait_for};
 use crate::fake_llm::{FakeLlm, three_task_spec};
 use crate::implementation::sessions;
-use crate::support::{CoderConfig, Server, git_repo, stderr};
+use crate::support::{CoderConfig, Server, git_repo, stderr, stdout};
 
 /// Plan task 1's agent is silent for 4 s before it writes; a resumed turn writes at once.
 const SILENT_CODER: &str = r##"
@@ -84,6 +84,7 @@ fn a_silent_agent_is_marked_stalled_and_the_mark_goes_when_it_speaks() {
     let llm = FakeLlm::start(vec![three_task_spec()]);
     let dir = tempfile::tempdir().unwrap();
     let (server, id, _repo) = start(dir.path(), &llm, "notify");
+    let watch = crate::watch::start_watch(&server, &id, &[]);
     let stalled = session_one(&server, &id, "session 1 is marked stalled", |s| !s["stall"].is_null());
     assert_eq!(stalled["status"], "running", "notify lets the turn go on: {stalled:#}");
     let stall = &stalled["stall"];
@@ -91,10 +92,25 @@ fn a_silent_agent_is_marked_stalled_and_the_mark_goes_when_it_speaks() {
     let since = stall["since"].as_str().unwrap();
     let last = stall["last_activity_at"].as_str().unwrap();
     assert!(last < since, "the last activity comes before the mark: {stall:#}");
+    // The command line shows it: the session tree marks the session, `task show` says it.
+    let tree = stdout(&server.task(&["sessions", &id]));
+    let line = tree.lines().find(|l| l.contains(PLAN[0])).unwrap_or_default();
+    assert!(line.contains("running") && line.contains("(stalled: its agent silent since "), "{tree}");
+    assert!(line.contains("on_stall = \"notify\""), "{tree}");
+    let shown = stdout(&server.task(&["show", &id]));
+    assert!(shown.contains(&format!("Stalled: The agent of “{}” went silent.", PLAN[0])), "{shown}");
 
     let done = session_one(&server, &id, "session 1 completes", |s| s["status"] == "completed");
     assert!(done["stall"].is_null(), "the mark went when the agent spoke again: {done:#}");
     wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let tree = stdout(&server.task(&["sessions", &id]));
+    assert!(!tree.contains("stalled"), "{tree}");
+    // `task watch` told it as it began.
+    let mut watch = watch;
+    let _ = watch.kill();
+    let watched = watch.wait_with_output().unwrap();
+    let watched = String::from_utf8_lossy(&watched.stdout);
+    assert!(watched.contains(&format!("Stalled: The agent of “{}” went silent.", PLAN[0])), "{watched}");
     server.stop();
 }
 

@@ -126,7 +126,10 @@ impl Attention {
             ),
             Waiting::ImplementationReview => "The implementation is ready for your review.".to_owned(),
             Waiting::Budget { why, .. } => format!("{}.", capitalised(why.trim_end_matches('.'))),
-            Waiting::Stalled { .. } => format!("The agent of “{session}” went silent."),
+            Waiting::Stalled { .. } => match &self.session {
+                Some(_) => format!("The agent of “{session}” went silent."),
+                None => "The planning agent went silent.".to_owned(),
+            },
             Waiting::Failed { reason } => match &self.session {
                 Some(_) => format!("“{session}” failed: {reason}"),
                 None => format!("The task failed: {reason}"),
@@ -169,6 +172,11 @@ impl Attention {
             Waiting::Budget { holder: BudgetHolder::User, .. } => {
                 "Ask an operator to raise the daily budget, or wait for the day to end (UTC).".to_owned()
             }
+            Waiting::Stalled { policy, .. } if self.session.is_none() => match policy.as_str() {
+                "interrupt" => "It is being prompted again; cancel the task to stop it.".to_owned(),
+                "fail" => "Its planning is being failed; retry the task once the agent is fixed.".to_owned(),
+                _ => "Wait for it to speak again, or cancel the task.".to_owned(),
+            },
             Waiting::Stalled { policy, .. } => match policy.as_str() {
                 "interrupt" => {
                     "It is being prompted again; open the session to follow it, or stop it.".to_owned()
@@ -284,6 +292,8 @@ pub struct Facts {
     pub sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
     pub permissions: Vec<PendingPermission>,
     pub stalls: HashMap<WorkSessionId, StallMark>,
+    /// The tasks in planning whose planning agent is marked stalled.
+    pub planning_stalls: HashMap<SpecTaskId, StallMark>,
     /// The budget that holds each task a budget holds.
     pub budget_holds: HashMap<SpecTaskId, BudgetHoldMark>,
     pub versions: HashMap<SpecTaskId, VersionFacts>,
@@ -331,6 +341,13 @@ fn of_task(task: &SpecTask, facts: &Facts) -> Vec<Attention> {
             out.push(item(None, waiting, task.updated_at));
         }
         S::ImplementationReview => out.push(item(None, Waiting::ImplementationReview, task.updated_at)),
+        S::SpecGeneration => {
+            if let Some(stall) = facts.planning_stalls.get(&task.id) {
+                let waiting =
+                    Waiting::Stalled { last_activity_at: stall.last_activity_at, policy: stall.policy.clone() };
+                out.push(item(None, waiting, stall.since));
+            }
+        }
         S::Backlog | S::SpecRevision | S::ImplementationQueued => {
             if let Some(chain) = held(task.id, task.status(), facts) {
                 out.push(item(None, Waiting::Held { chain }, task.updated_at));

@@ -190,3 +190,22 @@ fn failures_and_stalls_wait_for_you() {
     assert_eq!(items[2].text(), "“s4” failed: no change");
     assert!(items.iter().all(Attention::needs_you));
 }
+
+#[test]
+fn a_silent_planning_agent_is_told_on_its_task_while_it_plans() {
+    let planning = task(1, SpecTaskStatus::SpecGeneration);
+    let reviewed = task(2, SpecTaskStatus::SpecReview);
+    let now = chrono::Utc::now();
+    let mark = StallMark { since: now, last_activity_at: now, policy: "notify".into() };
+    let facts = Facts {
+        // A mark left on a task that moved on is no stall of its planning.
+        planning_stalls: HashMap::from([(planning.id, mark.clone()), (reviewed.id, mark)]),
+        ..Facts::default()
+    };
+    let items = attention(&[planning.clone(), reviewed], &facts);
+    assert_eq!(kinds(&items), [AttentionKind::Stalled, AttentionKind::SpecReview]);
+    let item = &items[0];
+    assert_eq!((item.session.clone(), item.text()), (None, "The planning agent went silent.".to_owned()));
+    assert_eq!(item.action(), "Wait for it to speak again, or cancel the task.");
+    assert_eq!(item.path(), format!("/tasks/{}", planning.id));
+}
