@@ -1,7 +1,7 @@
 //! What the planner says to the model: the format rules (system prompt), the change request with a
 //! bounded repository context, the repair turn quoting lint errors, and the revision turn.
 
-use spectask_spec::Template;
+use spectask_spec::{Template, Workflow};
 use std::fmt::Write as _;
 
 use spectask_core::{LineComment, SpecDocument};
@@ -37,16 +37,25 @@ pub(crate) fn system_prompt(template: &Template) -> String {
     text.push_str(
         "Answer with the three complete documents and nothing else: no preamble, no closing remarks, \
          no code fence around a document. Start each document with its delimiter line and end the \
-         answer with the end line, exactly like this:\n\n",
+         answer with the end line, exactly like this (in this order):\n\n",
     );
-    for document in SpecDocument::ALL {
-        let _ = writeln!(text, "{}\n<the whole {} here>", delimiter(*document), document.file_name());
+    for document in document_order(template) {
+        let _ = writeln!(text, "{}\n<the whole {} here>", delimiter(document), document.file_name());
     }
     text.push_str(DELIMITER_END);
     text.push('\n');
     text.push_str(QUESTIONS_RULE);
     text.push_str(CONSISTENCY_RULE);
     text
+}
+
+/// The order the documents are written in: a design-first spec's design before the requirements
+/// derived from it (the model writes its answer in this order, so the design comes first).
+pub(crate) fn document_order(template: &Template) -> [SpecDocument; 3] {
+    match template.base {
+        Workflow::DesignFirst => [SpecDocument::Design, SpecDocument::Requirements, SpecDocument::Tasks],
+        _ => [SpecDocument::Requirements, SpecDocument::Design, SpecDocument::Tasks],
+    }
 }
 
 /// How a planner asks the person something, in every mode.

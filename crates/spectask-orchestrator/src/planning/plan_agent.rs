@@ -4,11 +4,14 @@
 //! agent that writes only `questions.md` makes a version of questions, answered before its first
 //! draft. The repository's steering documents come with every prompt. Its turns are weighed and
 //! counted as the task's planning ([`super::agent_turns`]).
+//!
+//! A design-first spec's first draft is written in two steps, in that order: the agent is asked for
+//! design.md alone, and only once it is written for the requirements derived from it and the plan.
 
 use spectask_agent::{AgentProfile, SessionOutcome, Workspace};
 use spectask_core::{SpecDocument, SpecDocuments, SpecTask};
 use spectask_git::{PlanningFiles, TaskHandle};
-use spectask_spec::{SpecFiles, Template};
+use spectask_spec::{SpecFiles, Template, Workflow};
 
 use super::agent_turns::{AgentTurns, Turn};
 use crate::dispatch::JobError;
@@ -45,6 +48,7 @@ pub(crate) async fn plan(
     let repo = repos::open(ctx, &repository).await?;
     let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
     let (previous, asked) = revision_input(ctx, task).await?;
+    let drafted_before = previous.is_some();
     let steering = repos::steering(&repo, 1).await?;
     let (worktree, output) = {
         let (repo, name) = (repo.clone(), name.clone());
@@ -54,8 +58,10 @@ pub(crate) async fn plan(
     // The planning agent reads the repository and writes only the planning folder.
     let workspace = agents::workspace(ctx, task, worktree, Some(output)).await?;
     let scratch = Scratch { repo: &repo, name: &name };
-    let prompt = first_prompt(task, template, &asked, steering.as_deref());
-    let result = run_agent(ctx, task, profile, template, &workspace, scratch, prompt).await;
+    // A first draft of a design-first spec: the design alone first, then what is derived from it.
+    let design_first = template.base == Workflow::DesignFirst && !drafted_before;
+    let prompt = first_prompt(task, template, &asked, steering.as_deref(), design_first);
+    let result = run_agent(ctx, task, profile, template, &workspace, scratch, prompt, design_first).await;
     // The planning agent is done either way: the implementation gets its own instance.
     agents::stop(ctx, task.id).await?;
     let cleared = repos::blocking(move || repo.clear_planning_dir(&name)).await;
@@ -71,26 +77,90 @@ struct Scratch<'a> {
     name: &'a TaskHandle,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_agent(
     ctx: &Ctx,
     task: &SpecTask,
     profile: &AgentProfile,
     template: &Template,
     workspace: &Workspace,
-    Scratch { repo, name }: Scratch<'_>,
-    mut text: String,
+    scratch: Scratch<'_>,
+    text: String,
+    design_first: bool,
 ) -> Result<Drafted, JobError> {
     let instance = agents::instance(ctx, task, profile, workspace).await?;
     let mut turns = AgentTurns::open(ctx, task, instance, &workspace.worktree).await?;
+    // A design-first draft: the design first; then what is derived from it, asked for anew.
+    let (designed, text) = match design_first {
+        true => (design_step(&mut turns, template, scratch, text).await, derive_prompt(template)),
+        false => (Ok(None), text),
+    };
+    let draft = match designed {
+        Ok(None) => drafts(&mut turns, template, scratch, text).await,
+        Ok(Some(drafted)) => Ok(drafted),
+        Err(err) => Err(err),
+    };
+    turns.close().await;
+    draft
+}
+
+/// The first step of a design-first draft: turns until design.md is written (at most the repair
+/// rounds). `None` once it is; a draft when the agent asked questions alone or a budget held it.
+async fn design_step(
+    turns: &mut AgentTurns<'_>,
+    template: &Template,
+    Scratch { repo, name }: Scratch<'_>,
+    mut text: String,
+) -> Result<Option<Drafted>, JobError> {
+    for _ in 0..=MAX_REPAIR_ROUNDS {
+        match turns.prompt(&text).await? {
+            Turn::Held(hold) => return Ok(Some(Drafted::Held(hold))),
+            Turn::Ended(stop) if stop != "end_turn" => {
+                return Err(JobError::Retry(format!("the planning agent ended its turn with {stop}")));
+            }
+            Turn::Ended(_) => {}
+        }
+        let files = {
+            let (repo, name) = (repo.clone(), name.clone());
+            let first = template.requirements_file();
+            repos::blocking(move || repo.read_planning_dir(&name, first)).await?
+        };
+        if files.design.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+            return Ok(None);
+        }
+        let questions = files.questions.as_deref().map(spectask_planner::question_list).unwrap_or_default();
+        if !questions.is_empty() {
+            return Ok(Some(Drafted::Draft(AgentDraft {
+                documents: SpecDocuments::default(),
+                lint: Vec::new(),
+                questions,
+                consistency: Vec::new(),
+            })));
+        }
+        text = "This spec is written design first, and its design is not written yet: \
+                .spectask/spec/design.md is missing or empty. Write it now, and nothing else yet; then \
+                answer with one line saying so."
+            .to_owned();
+    }
+    Err(JobError::Retry("the planning agent did not write design.md".to_owned()))
+}
+
+/// Turns until the agent's documents are written and lint clean (or the repair rounds run out).
+async fn drafts(
+    turns: &mut AgentTurns<'_>,
+    template: &Template,
+    Scratch { repo, name }: Scratch<'_>,
+    mut text: String,
+) -> Result<Drafted, JobError> {
     let mut round = 0;
-    let draft = loop {
+    loop {
         let stop = match turns.prompt(&text).await {
             Ok(Turn::Ended(stop)) => stop,
-            Ok(Turn::Held(hold)) => break Ok(Drafted::Held(hold)),
-            Err(err) => break Err(err),
+            Ok(Turn::Held(hold)) => return Ok(Drafted::Held(hold)),
+            Err(err) => return Err(err),
         };
         if stop != "end_turn" {
-            break Err(JobError::Retry(format!("the planning agent ended its turn with {stop}")));
+            return Err(JobError::Retry(format!("the planning agent ended its turn with {stop}")));
         }
         let files = {
             let (repo, name) = (repo.clone(), name.clone());
@@ -115,7 +185,7 @@ async fn run_agent(
         let questions = files.questions.as_deref().map(spectask_planner::question_list).unwrap_or_default();
         // Questions and no document at all: the agent needs the answers before a first draft.
         if missing.len() == SpecDocument::ALL.len() && !questions.is_empty() {
-            break Ok(Drafted::Draft(AgentDraft {
+            return Ok(Drafted::Draft(AgentDraft {
                 documents: SpecDocuments::default(),
                 lint: Vec::new(),
                 questions,
@@ -125,7 +195,7 @@ async fn run_agent(
         if missing.is_empty() && (!report.has_errors() || round == MAX_REPAIR_ROUNDS) {
             let consistency =
                 files.consistency.as_deref().map(spectask_planner::consistency_list).unwrap_or_default();
-            break Ok(Drafted::Draft(AgentDraft {
+            return Ok(Drafted::Draft(AgentDraft {
                 documents: documents(files),
                 lint,
                 questions,
@@ -133,13 +203,11 @@ async fn run_agent(
             }));
         }
         if round == MAX_REPAIR_ROUNDS {
-            break Err(JobError::Retry(format!("the planning agent did not write {}", missing.join(", "))));
+            return Err(JobError::Retry(format!("the planning agent did not write {}", missing.join(", "))));
         }
         round += 1;
         text = repair_prompt(&missing, &report.errors().map(ToString::to_string).collect::<Vec<_>>());
-    };
-    turns.close().await;
-    draft
+    }
 }
 
 /// What the agent is asked for: the first version, the first version once its questions are
@@ -184,7 +252,13 @@ async fn revision_input(ctx: &Ctx, task: &SpecTask) -> Result<(Option<PlanningFi
     Ok((Some(files), Asked::Revision { review: comments }))
 }
 
-fn first_prompt(task: &SpecTask, template: &Template, asked: &Asked, steering: Option<&str>) -> String {
+fn first_prompt(
+    task: &SpecTask,
+    template: &Template,
+    asked: &Asked,
+    steering: Option<&str>,
+    design_first: bool,
+) -> String {
     let goal = match asked {
         Asked::First => format!(
             "Write the spec for this change to the repository in your working directory:\n\n{}\n",
@@ -206,7 +280,17 @@ fn first_prompt(task: &SpecTask, template: &Template, asked: &Asked, steering: O
         ),
     };
     let first = template.requirements_file();
-    let mut text = format!(
+    let mut text = if design_first {
+        format!(
+            "{goal}\nThis spec is written design first, in two steps. Now read the code you need, then \
+             write .spectask/spec/design.md alone, and nothing else yet: {first} and tasks.md are derived \
+             from the design in the next step. If something the request leaves open would change the spec \
+             substantially, also write .spectask/spec/questions.md: at most five numbered questions for \
+             the person; only when no sound design can be written without the answers, write \
+             questions.md alone. When design.md is written, answer with one line saying so.\n\n"
+        )
+    } else {
+        format!(
         "{goal}\nRead the code you need, then write three files: .spectask/spec/{first}, \
          .spectask/spec/design.md and .spectask/spec/tasks.md (relative to your working directory). \
          Change nothing else. If something the request leaves open would change the spec substantially, \
@@ -219,7 +303,8 @@ fn first_prompt(task: &SpecTask, template: &Template, asked: &Asked, steering: O
          .spectask/spec/consistency.md, one per line as `file:line: what` (write no such file when they \
          agree). When the files are written, \
          answer with one line saying so.\n\n"
-    );
+        )
+    };
     if let Some(steering) = steering {
         text.push_str(steering.trim_end());
         text.push_str("\n\n");
@@ -232,6 +317,23 @@ fn first_prompt(task: &SpecTask, template: &Template, asked: &Asked, steering: O
         text.push_str(&workflow);
     }
     text
+}
+
+/// The second step of a design-first draft: what is derived from the design the agent wrote.
+fn derive_prompt(template: &Template) -> String {
+    let first = template.requirements_file();
+    format!(
+        "The design is written. Write the spec's other documents now, from it: derive \
+         .spectask/spec/{first} from .spectask/spec/design.md (every component under \"Components and \
+         Interfaces\" wanted by at least one requirement that names it, and no requirement asking for \
+         something the design does not provide), then write .spectask/spec/tasks.md, following the \
+         design's components in dependency order. Change design.md only where the requirements show it \
+         lacks something. Then check the three documents against each other (every criterion \
+         implemented by a task, every design component built, no criterion contradicting another), \
+         resolve what you can, and list what you leave in .spectask/spec/consistency.md, one per line \
+         as `file:line: what` (write no such file when they agree). When the files are written, answer \
+         with one line saying so."
+    )
 }
 
 fn repair_prompt(missing: &[&str], errors: &[String]) -> String {

@@ -29,6 +29,19 @@ fn system_prompt_states_the_formats_and_delimiters() {
 }
 
 #[test]
+fn a_design_first_spec_is_answered_design_first() {
+    let at = |text: &str, document: SpecDocument| {
+        let format = &text[text.find("## Output format").unwrap()..];
+        format.find(&delimiter(document)).unwrap()
+    };
+    let feature = system_prompt(&spectask_spec::Template::default());
+    assert!(at(&feature, SpecDocument::Requirements) < at(&feature, SpecDocument::Design));
+    let design_first = system_prompt(&spectask_spec::Template::builtin(spectask_spec::Workflow::DesignFirst));
+    assert!(at(&design_first, SpecDocument::Design) < at(&design_first, SpecDocument::Requirements));
+    assert!(at(&design_first, SpecDocument::Requirements) < at(&design_first, SpecDocument::Tasks));
+}
+
+#[test]
 fn steering_comes_between_the_request_and_the_repository() {
     let repo = repo(&[], &["src/main.rs"]);
     let steering = "# Steering documents\n\n## .kiro/steering/product.md\n\nA todo app.\n";

@@ -383,6 +383,13 @@ async fn spec(
     let questions = meta.and_then(|v| v["questions"].as_array()).cloned().unwrap_or_default();
     let questions_only = meta.is_some_and(|v| v["questions_only"] == true);
     let single = documents.len() == 1;
+    if !single {
+        // In the order its workflow writes them: a design-first spec's design comes first.
+        let task = client.get(&format!("/spec-tasks/{}", encode(id)), &[]).await?;
+        if task["workflow_base"] == "design-first" {
+            documents.sort_by_key(|d| d["document"] != "design");
+        }
+    }
     if !questions_only {
         for d in documents {
             if !single {

@@ -174,6 +174,41 @@ fn under_fail_a_silent_planning_agent_fails_the_planning() {
     server.stop();
 }
 
+#[test]
+fn a_design_first_spec_is_drafted_design_first() {
+    // The agent writes only what each step asks: the design when asked for it alone, the rest once
+    // it is told the design is written. Asked for all three at once, it would write nothing.
+    let script = format!(
+        "[[rule]]\nmatch = \"*The design is written*\"\nsteps = [\n{}{}{{ message = \"Derived.\" }},\n]\n\n\
+         [[rule]]\nmatch = \"*write .spectask/spec/design.md alone, and nothing else yet*\"\nsteps = [\n{}\
+         {{ message = \"The design is written.\" }},\n]\n",
+        write_one("derived", "requirements.md"),
+        write_one("derived", "tasks.md"),
+        write_one("designed", "design.md"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, _script) = coder_data(dir.path(), &script, &CoderConfig::default());
+    let server = Server::start(&data, None);
+    let create = [
+        "create", "--repo", repo.to_str().unwrap(), "--planning-agent", "coder", "--workflow", "design-first",
+        "Add login", "--json",
+    ];
+    let id = server.task_json(&create)["id"].as_str().unwrap().to_owned();
+    let task = wait_for(&server, &id, "spec_review", Duration::from_secs(60));
+    assert_eq!(task["spec_version"], 1, "{task:#}");
+    let versions = http_json(&server.url, &format!("/api/v1/spec-tasks/{id}/spec-versions"));
+    let lint = &versions[0]["lint"];
+    assert!(lint.as_array().unwrap().iter().all(|l| !l.as_str().unwrap().contains("error[")), "{lint:#}");
+    let spec = server.task_json(&["spec", &id, "--doc", "requirements", "--json"]);
+    assert!(spec["content"].as_str().unwrap().contains("derived"), "{spec:#}");
+    // `task spec` shows it in the order it was written: the design first.
+    let shown = stdout(&server.task(&["spec", &id]));
+    assert!(shown.starts_with("==> design.md (version 1) <=="), "{shown}");
+    assert!(shown.find("==> requirements.md").unwrap() < shown.find("==> tasks.md").unwrap(), "{shown}");
+    server.stop();
+}
+
 /// `task show --json` once `done` holds, polled for up to a minute.
 fn wait_until(server: &Server, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
