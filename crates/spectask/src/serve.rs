@@ -33,6 +33,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Makes this process unreadable to the other processes of its OS user — the agents, hooks and
+/// check commands it starts — however they escape their confinement: its environment and memory
+/// (`/proc/<pid>/environ`, `/proc/<pid>/mem`, ptrace), where forge tokens live. Its children
+/// are not affected (an exec makes a process dumpable again).
+fn hide_from_own_user() {
+    use rustix::process::{DumpableBehavior, set_dumpable_behavior};
+    if let Err(error) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
+        tracing::warn!(%error, "could not make the server unreadable to its user's other processes");
+    }
+}
+
 pub fn init_logging(default: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
@@ -56,6 +67,7 @@ pub async fn serve_until_signal(
     mut config: config::Config,
     ready: impl FnOnce(SocketAddr) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
+    hide_from_own_user();
     let auth = decide_auth(&store, addr, &config.data_dir).await?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -251,5 +263,18 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             () = terminate => {}
         }
         tracing::info!("shutting down");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_hides_from_its_own_user() {
+        // This test process stands for the server: nothing else here needs to be dumpable.
+        hide_from_own_user();
+        let now = rustix::process::dumpable_behavior().unwrap();
+        assert_eq!(now, rustix::process::DumpableBehavior::NotDumpable);
     }
 }

@@ -71,6 +71,13 @@ fn hooks_and_git_see_no_secret_of_the_server_and_no_command_of_its_configuration
         ("HOME", home.as_os_str()),
     ];
     let server = Server::spawn_with(&["serve".to_owned()], &data, &env);
+    // Nor can another process of the server's user read its environment (an agent that escaped
+    // its sandbox, a hook): the server is not dumpable. Root reads every process's, so the check
+    // needs another user (the unit test `serve::tests` holds the setting itself).
+    if !is_root() {
+        let environ = std::fs::read(format!("/proc/{}/environ", server.pid()));
+        assert!(environ.is_err(), "the server's environment is readable by its user");
+    }
     let added = server.task_like(&["repo", "add", repo.to_str().unwrap(), "--json"]);
     assert!(added.status.success(), "{}", stderr(&added));
     let id = server.coding_session(&repo, "Add a greeting", "add greeting.txt");
@@ -106,4 +113,13 @@ fn hooks_and_git_see_no_secret_of_the_server_and_no_command_of_its_configuration
         }
         assert!(env.contains("PATH="), "{hook} has a PATH:\n{env}");
     }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|uids| uids.split_whitespace().nth(1).map(|euid| euid == "0"))
+        .unwrap_or(false)
 }
