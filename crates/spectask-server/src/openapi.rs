@@ -63,6 +63,7 @@ pub fn api() -> (Router<AppState>, OpenApi) {
     add_alternatives(&mut doc);
     add_event_kinds(&mut doc);
     split_events_by_kind(&mut doc);
+    frame_the_event_stream(&mut doc);
     (router, doc)
 }
 
@@ -144,6 +145,31 @@ fn split_events_by_kind(doc: &mut OpenApi) {
     by_kind.items = variants.collect();
     by_kind.description = event.description;
     components.schemas.insert("EventDto".to_owned(), RefOr::T(Schema::OneOf(by_kind)));
+}
+
+/// The event stream's schema as an event of it is: `event`, `id` and `data` text, the `data` JSON
+/// of a `StreamFrameDto` (OpenAPI's way to describe `text/event-stream`: each parsed event is
+/// validated against the schema).
+fn frame_the_event_stream(doc: &mut OpenApi) {
+    let Some(route) = doc.paths.paths.get_mut(&format!("{API_PREFIX}/events")) else { return };
+    let Some(get) = route.get.as_mut() else { return };
+    let Some(RefOr::T(answer)) = get.responses.responses.get_mut("200") else { return };
+    let Some(RefOr::T(stream)) = answer.content.get_mut("text/event-stream") else { return };
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let data = text()
+        .description(Some("JSON: a `StreamFrameDto` (an event, an `attention` list, or the `end` reason)"))
+        .content_media_type("application/json")
+        .content_schema(Some(Ref::from_schema_name("StreamFrameDto")));
+    let envelope = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("event", text().description(Some("The event's kind, `attention` or `end`")))
+        .property(
+            "id",
+            text().description(Some("An event's sequence number (none on `attention` and `end`)")),
+        )
+        .property("data", data)
+        .required("data");
+    stream.schema = Some(RefOr::T(Schema::Object(envelope.build())));
 }
 
 /// `text` matched literally in a pattern (event kinds hold dots).

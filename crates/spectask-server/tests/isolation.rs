@@ -153,7 +153,8 @@ async fn neither_user_sees_the_others_anything(postgres: bool) {
             Some(json!({ "prompt": "x", "repo": repo, "created_by": "alice" })),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("invalid_created_by"), "{body}");
 
     let secrets = [task_id.as_str(), "Secret plan", "secret session", "alice-app", "Secret approval"];
     let leaks = |text: &str| secrets.iter().find(|s| text.contains(**s)).map(|s| s.to_string());

@@ -129,7 +129,9 @@ pub(crate) fn lint_named(
     let requirements = files.requirements.map(parse_requirements);
     let plan = files.tasks.map(Plan::parse);
     let diagnostics = &mut report.diagnostics;
-    for (text, file) in [(files.requirements, req_name), (files.design, design_name), (files.tasks, tasks_name)] {
+    for (text, file) in
+        [(files.requirements, req_name), (files.design, design_name), (files.tasks, tasks_name)]
+    {
         if let Some(text) = text {
             conflicts::lint(text, &mut Sink { file, diagnostics });
         }

@@ -3924,6 +3924,17 @@ export interface components {
             /** @description Its text without the front matter. */
             text: string;
         };
+        /** @description The `data` of the stream's last frame, `event: end`. */
+        StreamEndDto: {
+            /** @description Why the stream ends (its token was revoked, its login ended, the server gained users). */
+            reason: string;
+        };
+        /**
+         * @description The `data` of one frame of the event stream: an event of the outbox (the frame's `event` is
+         *     its kind), what the caller's tasks wait for (`event: attention`), or why the stream ends
+         *     (`event: end`).
+         */
+        StreamFrameDto: components["schemas"]["EventDto"] | components["schemas"]["AttentionListDto"] | components["schemas"]["StreamEndDto"];
         /**
          * @description What becomes of a task's branch once the task ended (its worktree is removed either way).
          * @enum {string}
@@ -5008,7 +5019,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": components["schemas"]["EventDto"];
+                    "text/event-stream": {
+                        /** @description JSON: a `StreamFrameDto` (an event, an `attention` list, or the `end` reason) */
+                        data: string;
+                        /** @description The event's kind, `attention` or `end` */
+                        event?: string;
+                        /** @description An event's sequence number (none on `attention` and `end`) */
+                        id?: string;
+                    };
                 };
             };
             /** @description An error: `{"error": {"code", "message"}}` */
@@ -5595,7 +5613,7 @@ export interface operations {
             query?: {
                 /** @description Only tasks in this status. */
                 status?: components["schemas"]["SpecTaskStatus"];
-                /** @description A repository path or id. */
+                /** @description A repository: its id, its URL or a path inside it. */
                 repo?: string;
                 /** @description Page size, 1 to 500 (default 50). */
                 limit?: number;
@@ -7085,7 +7103,7 @@ export interface operations {
             query?: {
                 /** @description Only tasks in this status. */
                 status?: components["schemas"]["SpecTaskStatus"];
-                /** @description A repository path or id. */
+                /** @description A repository: its id, its URL or a path inside it. */
                 repo?: string;
                 /** @description Page size, 1 to 500 (default 50). */
                 limit?: number;

@@ -112,6 +112,6 @@ impl AttentionListDto {
 #[into_params(parameter_in = Query)]
 pub struct AttentionQuery {
     /// Only this task (an id, abbreviated id or handle of one of your tasks).
-    #[param(pattern = r"^[^\x00-\x1f\x7f]*$")]
+    #[param(pattern = r"^([0-9A-Fa-f-]{4,}|[0-9A-Fa-f]{8}-[0-9A-Za-z-]+)$")]
     pub spec_task: Option<String>,
 }

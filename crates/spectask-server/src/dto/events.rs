@@ -24,6 +24,24 @@ pub struct EventsQuery {
     pub attention: Option<bool>,
 }
 
+/// The `data` of one frame of the event stream: an event of the outbox (the frame's `event` is
+/// its kind), what the caller's tasks wait for (`event: attention`), or why the stream ends
+/// (`event: end`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum StreamFrameDto {
+    Event(EventDto),
+    Attention(super::AttentionListDto),
+    End(StreamEndDto),
+}
+
+/// The `data` of the stream's last frame, `event: end`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamEndDto {
+    /// Why the stream ends (its token was revoked, its login ended, the server gained users).
+    pub reason: String,
+}
+
 /// One event of the outbox, as the `data` of a server-sent event (whose `id` is `seq` and whose
 /// `event` is `kind`): `kind` and its `payload`, one schema per kind.
 #[derive(Debug, Serialize, ToSchema)]

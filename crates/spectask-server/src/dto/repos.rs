@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 #[into_params(parameter_in = Query)]
 pub struct RepositoryLookup {
     /// The repository's id, its URL, or a path on the server's disk inside it.
-    #[param(pattern = r"^[^\x00-\x1f\x7f]+$")]
+    #[param(
+        pattern = r"^\s*([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|(https?|git)://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~%+-][A-Za-z0-9._~%+/-]*|file:///[A-Za-z0-9._~%+/-]*|/[^\x00-\x1f\x7f]*)\s*$"
+    )]
     pub repo: String,
 }
 
@@ -27,7 +29,9 @@ pub struct RegisterRepository {
     /// work there. A URL with credentials is refused: they are git's own (credential helpers,
     /// the SSH agent), never given to spectask. The same remote under another spelling is the
     /// same repository.
-    #[schema(pattern = r"^\s*((https?|ssh|git|file)://|[^:/]*@[^:/]*:)")]
+    #[schema(
+        pattern = r"^\s*((https?|git)://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~%+-][A-Za-z0-9._~%+/-]*|file:///[A-Za-z0-9._~%+/-]*)\s*$"
+    )]
     pub url: Option<String>,
     /// Default `helix-design-docs`. A branch name of letters, digits, `_`, `.` and `-`, in `/`-separated
     /// parts.
@@ -48,6 +52,7 @@ pub struct RegisterRepository {
     /// Approvals a pull request needs before spectask merges it, besides no reviewer's latest
     /// verdict asking for changes (default 0; at most 100).
     #[schema(maximum = 100)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub required_approvals: Option<u32>,
     /// Open issues carrying this label on the repository's forge become tasks (a repository
     /// registered by URL on a host a forge connection names).
@@ -72,6 +77,7 @@ pub struct UpdateRepository {
     pub pull_request_merge: Option<PullRequestMerge>,
     /// Approvals a pull request needs before spectask merges it (at most 100).
     #[schema(maximum = 100)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub required_approvals: Option<u32>,
     /// An empty string stops taking up labelled issues.
     pub issue_label: Option<String>,
@@ -145,4 +151,17 @@ pub struct RepositoryDto {
     pub worktree_created: Option<bool>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+}
+
+/// A count given as a JSON number, `20` or `20.0` (both integers to JSON Schema), never `20.5`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    use serde::de::Error;
+    let given: Option<f64> = Option::deserialize(deserializer)?;
+    given
+        .map(|n| match n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+            // A whole number in range: exact.
+            true => Ok(n as u32),
+            false => Err(D::Error::custom(format!("{n} is not a whole number from 0"))),
+        })
+        .transpose()
 }

@@ -17,7 +17,9 @@ pub struct CreateSpecTask {
     /// The repository: its id or URL (registered already), or the absolute path of a git
     /// repository on the server's machine (registered on first use; a member's only under the
     /// directories the operator allows).
-    #[schema(pattern = r"\S")]
+    #[schema(
+        pattern = r"^\s*([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|(https?|git)://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~%+-][A-Za-z0-9._~%+/-]*|file:///[A-Za-z0-9._~%+/-]*|/[^\x00-\x1f\x7f]*)\s*$"
+    )]
     pub repo: String,
     /// Not blank; the prompt's first line when left out.
     #[schema(pattern = r"\S")]
@@ -99,8 +101,10 @@ pub struct ListSpecTasks {
     /// Only tasks in this status.
     #[param(value_type = Option<SpecTaskStatus>)]
     pub status: Option<String>,
-    /// A repository path or id.
-    #[param(pattern = r"^[^\x00-\x1f\x7f]*$")]
+    /// A repository: its id, its URL or a path inside it.
+    #[param(
+        pattern = r"^\s*([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|(https?|git)://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~%+-][A-Za-z0-9._~%+/-]*|file:///[A-Za-z0-9._~%+/-]*|/[^\x00-\x1f\x7f]*)\s*$"
+    )]
     pub repo: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]

@@ -79,7 +79,7 @@ impl RepositoryPolicy {
             let allowed: Vec<&str> =
                 self.url_schemes.iter().map(String::as_str).filter(|s| *s != "file").collect();
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::FORBIDDEN,
                 "url_not_allowed",
                 format!(
                     "url {}: {} URLs are not allowed here; use {}",

@@ -28,7 +28,9 @@ pub struct AdoptSpec {
     /// The repository: its id or URL (registered already), or the absolute path of a git
     /// repository on the server's machine (registered on first use; a member's only under the
     /// directories the operator allows).
-    #[schema(pattern = r"\S")]
+    #[schema(
+        pattern = r"^\s*([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|(https?|git)://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,4})?(/[A-Za-z0-9._~%+/-]*)?|[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[A-Za-z0-9._~%+-][A-Za-z0-9._~%+/-]*|file:///[A-Za-z0-9._~%+/-]*|/[^\x00-\x1f\x7f]*)\s*$"
+    )]
     pub repo: String,
     /// The spec folder inside the repository, as its default branch holds it
     /// (`.kiro/specs/user-auth`, `specs/003-chat-export`).

@@ -36,7 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Authenticator, Credential};
-use crate::dto::{EventDto, EventsQuery};
+use crate::dto::{EventDto, EventsQuery, StreamEndDto, StreamFrameDto};
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState, Caller};
 
@@ -53,7 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery,
         ("Last-Event-ID" = Option<u64>, Header, nullable = false, minimum = 0, description = "Resume after this event")),
     responses((status = 200, description = "A stream of events", content_type = "text/event-stream",
-        body = EventDto)))]
+        body = StreamFrameDto)))]
 async fn events(
     State(state): State<AppState>,
     caller: Caller,
@@ -148,7 +148,8 @@ impl Access {
 
 /// The last frame of a stream whose access ended.
 fn end_frame(reason: &str) -> Bytes {
-    let data = serde_json::json!({ "reason": reason }).to_string();
+    let end = StreamFrameDto::End(StreamEndDto { reason: reason.to_owned() });
+    let data = serde_json::to_string(&end).unwrap_or_else(|_| r#"{"reason":"ended"}"#.to_owned());
     Bytes::from(format!("event: end\ndata: {data}\n\n"))
 }
 
@@ -211,7 +212,7 @@ impl AttentionFeed {
     async fn frame(&mut self) -> Option<Bytes> {
         self.due = false;
         let list = crate::routes::attention::list(&self.state, &self.caller, self.spec_task.as_deref()).await;
-        let data = match list.map(|list| serde_json::to_string(&list)) {
+        let data = match list.map(|list| serde_json::to_string(&StreamFrameDto::Attention(list))) {
             Ok(Ok(data)) => data,
             Ok(Err(err)) => {
                 tracing::error!(%err, "the attention frame does not serialise");

@@ -142,7 +142,8 @@ pub(crate) fn check_complexity(
 fn owner(caller: &Caller, requested: Option<String>) -> Result<String, ApiError> {
     match requested {
         Some(name) if caller.sees_all => Ok(name),
-        Some(name) if name != caller.name => Err(ApiError::bad_request(
+        // Acting as someone else is a matter of permission: 403.
+        Some(name) if name != caller.name => Err(ApiError::forbidden(
             "invalid_created_by",
             format!("created_by {name:?} is not you ({}); leave it out", caller.name),
         )),

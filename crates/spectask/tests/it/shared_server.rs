@@ -76,7 +76,7 @@ fn a_member_chooses_no_place_on_the_servers_disk_and_reaches_no_internal_address
     assert!(!target.exists() && !outside.path().join("config").exists(), "nothing made there");
     // Nor the server's own disk by file://, or a path outside the roots.
     let (status, body) = api(&server, &bob, "POST", "/repos", Some(json!({ "url": file_url })));
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("url_not_allowed")), "{body}");
+    assert_eq!((status, body["error"]["code"].as_str()), (403, Some("url_not_allowed")), "{body}");
     for path in [elsewhere.to_str().unwrap(), "/etc", "/nonexistent/probe"] {
         let (status, body) = api(&server, &bob, "POST", "/repos", Some(json!({ "path": path })));
         assert_eq!(
