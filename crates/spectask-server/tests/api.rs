@@ -361,19 +361,32 @@ async fn a_demo_samples_tasks_get_its_agents_and_only_workflows_they_follow() {
     let from_demo = |body: Value| api.call("POST", "/api/v1/spec-tasks/from-demo", Some(body));
     let (status, task) = from_demo(json!({ "demo_repo": "nodejs-todo", "workflow": "design-first" })).await;
     assert_eq!(status, StatusCode::CREATED, "{task}");
-    assert_eq!((task["workflow"].as_str(), task["planning_agent"].as_str()), (Some("design-first"), Some("nodejs-todo-planner")));
-    assert_eq!(sample("nodejs-todo")["path"], task["repository"]["path"], "the demo entry names its repository's path");
+    assert_eq!(
+        (task["workflow"].as_str(), task["planning_agent"].as_str()),
+        (Some("design-first"), Some("nodejs-todo-planner"))
+    );
+    assert_eq!(
+        sample("nodejs-todo")["path"],
+        task["repository"]["path"],
+        "the demo entry names its repository's path"
+    );
     let (status, body) = from_demo(json!({ "demo_repo": "nodejs-todo", "workflow": "bugfix" })).await;
     let (code, message) = error(&body);
     assert_eq!((status, code), (StatusCode::BAD_REQUEST, "demo_workflow"), "{body}");
     assert!(message.contains("feature or design-first") && message.contains("python-invoices"), "{message}");
     let (status, review) = from_demo(json!({ "demo_repo": "python-refunds" })).await;
     assert_eq!(status, StatusCode::CREATED, "{review}");
-    assert_eq!((review["workflow"].as_str(), review["review_target"].as_str()), (Some("review"), Some("feature/partial-refunds")));
+    assert_eq!(
+        (review["workflow"].as_str(), review["review_target"].as_str()),
+        (Some("review"), Some("feature/partial-refunds"))
+    );
     let (status, chosen) =
         from_demo(json!({ "demo_repo": "python-api", "planning_agent": "nodejs-todo-planner" })).await;
     assert_eq!(status, StatusCode::CREATED, "{chosen}");
-    assert_eq!((chosen["planning_agent"].as_str(), chosen["implementation_agent"].as_str()), (Some("nodejs-todo-planner"), Some("python-api-coder")));
+    assert_eq!(
+        (chosen["planning_agent"].as_str(), chosen["implementation_agent"].as_str()),
+        (Some("nodejs-todo-planner"), Some("python-api-coder"))
+    );
 
     // By its path, with no agent named: the sample's agents, its workflow by default.
     let (status, _) = from_demo(json!({ "demo_repo": "python-invoices" })).await;
@@ -382,13 +395,19 @@ async fn a_demo_samples_tasks_get_its_agents_and_only_workflows_they_follow() {
     let (status, bugfix) = api.create(json!({ "prompt": "Fix the rounding", "repo": invoices })).await;
     assert_eq!(status, StatusCode::CREATED, "{bugfix}");
     assert_eq!(
-        (bugfix["workflow"].as_str(), bugfix["planning_agent"].as_str(), bugfix["implementation_agent"].as_str()),
+        (
+            bugfix["workflow"].as_str(),
+            bugfix["planning_agent"].as_str(),
+            bugfix["implementation_agent"].as_str()
+        ),
         (Some("bugfix"), Some("python-invoices-planner"), Some("python-invoices-coder"))
     );
     let api_path = repos.join("python-api").canonicalize().unwrap().display().to_string();
-    let (status, body) = api.create(json!({ "prompt": "Fix it", "repo": api_path, "workflow": "bugfix" })).await;
+    let (status, body) =
+        api.create(json!({ "prompt": "Fix it", "repo": api_path, "workflow": "bugfix" })).await;
     assert_eq!((status, error(&body).0), (StatusCode::BAD_REQUEST, "demo_workflow"), "{body}");
-    let (status, other) = api.create(json!({ "prompt": "Page it", "repo": api_path, "workflow": "design-first" })).await;
+    let (status, other) =
+        api.create(json!({ "prompt": "Page it", "repo": api_path, "workflow": "design-first" })).await;
     assert_eq!(status, StatusCode::CREATED, "{other}");
     assert_eq!(other["planning_agent"], "python-api-planner");
 }

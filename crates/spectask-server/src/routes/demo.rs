@@ -118,13 +118,16 @@ fn offered(sample: &Sample, name: &str) -> Result<(), ApiError> {
     let Some(workflow) = Workflow::from_name(name) else {
         return Err(ApiError::bad_request(
             "invalid_workflow",
-            format!("no workflow {name:?} for a demo repository; there are feature, design-first, bugfix and review"),
+            format!(
+                "no workflow {name:?} for a demo repository; there are feature, design-first, bugfix and review"
+            ),
         ));
     };
     if sample.workflows().contains(&workflow) {
         return Ok(());
     }
-    let others: Vec<&str> = SAMPLES.iter().filter(|s| s.workflows().contains(&workflow)).map(|s| s.name).collect();
+    let others: Vec<&str> =
+        SAMPLES.iter().filter(|s| s.workflows().contains(&workflow)).map(|s| s.name).collect();
     let theirs: Vec<&str> = sample.workflows().iter().map(|w| w.name()).collect();
     Err(ApiError::bad_request(
         "demo_workflow",

@@ -64,6 +64,10 @@ fn a_forge_connection_serves_its_repositories_and_imports_go_only_into_the_calle
         (Some("bob"), Some(repo_id.as_str()))
     );
     let again = import(&alice, &issue_url);
-    assert!(!again.status.success() && stderr(&again).contains("taken up already (HTTP 409)"), "{}", stderr(&again));
+    assert!(
+        !again.status.success() && stderr(&again).contains("taken up already (HTTP 409)"),
+        "{}",
+        stderr(&again)
+    );
     gh.server.stop();
 }

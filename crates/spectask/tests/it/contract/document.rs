@@ -323,7 +323,8 @@ impl Contract {
                 }
             }
         }
-        let pointer = "/paths/~1api~1v1~1events/get/responses/200/content/text~1event-stream/schema";
+        // Each event's `data`, as the stream's schema says it: JSON of its `contentSchema`.
+        let pointer = "/paths/~1api~1v1~1events/get/responses/200/content/text~1event-stream/schema/properties/data/contentSchema";
         for event in &events {
             self.validate("GET /events", pointer, event);
         }

@@ -200,6 +200,28 @@ fn every_operation_answers_as_documented(database_url: Option<&str>) {
         Some(json!({"zen": "Keep it logically awesome."})),
     );
     let repo_id = registered["id"].as_str().unwrap().to_owned();
+    // The repository by id and by path, as every route resolves it; a URL nobody registered: 404.
+    for reference in [repo_id.as_str(), registered["path"].as_str().unwrap()] {
+        let query: String = reference
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let found = c.call("get", "/repos/lookup", &[], &format!("?repo={query}"), None);
+        assert_eq!(
+            (found.status, found.body["id"].as_str()),
+            (200, Some(repo_id.as_str())),
+            "{}",
+            found.text
+        );
+    }
+    let unknown = c.call("get", "/repos/lookup", &[], "?repo=https%3A%2F%2Fexample.com%2Fa%2Fb", None);
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
     c.expect(200, "patch", "/repos/{id}", &[&repo_id], Some(json!({"merge_policy": "merge"})));
     c.get("/repos/{id}/members", &[&repo_id]);
     // A generous daily budget for the repository (its tasks must go on), then a bad one.
