@@ -43,8 +43,14 @@ const PASSED_THROUGH: &[&str] = &["PATH", "HOME", "TMPDIR"];
 /// - No signing, which would run a program the repository names.
 /// - Git LFS's filters as `git lfs install` would set them globally, since no global
 ///   configuration is read.
+/// - No transport that runs a command (`ext::`), `file://` only where a person named it (not
+///   through a submodule's URL), and no submodule fetched or checked out on the way.
 pub(crate) const POLICY: &[(&str, &str)] = &[
     ("core.fsmonitor", "false"),
+    ("protocol.ext.allow", "never"),
+    ("protocol.file.allow", "user"),
+    ("submodule.recurse", "false"),
+    ("fetch.recurseSubmodules", "false"),
     ("core.hooksPath", NO_HOOKS),
     ("commit.gpgSign", "false"),
     ("tag.gpgSign", "false"),
@@ -420,5 +426,20 @@ mod tests {
             !hooks.get_envs().any(|(k, _)| k == "GIT_LITERAL_PATHSPECS"),
             "hooks take pathspecs as patterns"
         );
+    }
+
+    /// A URL that would run a command (`ext::`) runs nothing, whatever the repository's or the
+    /// user's configuration allows.
+    #[test]
+    fn a_transport_that_runs_a_command_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let git = Git::at(dir.path());
+        git.run(&["init", "-q"]).unwrap();
+        git.run(&["config", "protocol.ext.allow", "always"]).unwrap();
+        let url = format!("ext::sh -c touch% {}", marker.display());
+        let fetched = git.transfer().run(&["fetch", "--quiet", &url]);
+        assert!(fetched.is_err(), "fetched from {url}");
+        assert!(!marker.exists(), "the transport's command ran");
     }
 }

@@ -291,7 +291,7 @@ fn first_prompt(
         )
     } else {
         format!(
-        "{goal}\nRead the code you need, then write three files: .spectask/spec/{first}, \
+            "{goal}\nRead the code you need, then write three files: .spectask/spec/{first}, \
          .spectask/spec/design.md and .spectask/spec/tasks.md (relative to your working directory). \
          Change nothing else. If something the request leaves open would change the spec substantially, \
          also write .spectask/spec/questions.md: at most five numbered questions for the person. Usually \

@@ -114,7 +114,10 @@ async fn a_silent_planning_agent_is_marked_on_its_task_once_and_cleared_once(sto
     let stalls = store.planning_stalls(&[task.id, other.id]).await.unwrap();
     assert_eq!(stalls.len(), 1, "{stalls:?}");
     let marked = &stalls[&task.id];
-    assert_eq!((at(marked.since), at(marked.last_activity_at)), (at(stall.since), at(stall.last_activity_at)));
+    assert_eq!(
+        (at(marked.since), at(marked.last_activity_at)),
+        (at(stall.since), at(stall.last_activity_at))
+    );
     assert_eq!(marked.policy, "notify");
     assert!(store.clear_planning_stall(task.id).await.unwrap());
     assert!(!store.clear_planning_stall(task.id).await.unwrap(), "cleared once");
@@ -129,6 +132,9 @@ async fn a_silent_planning_agent_is_marked_on_its_task_once_and_cleared_once(sto
         .collect();
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[0].0, None, "no session: the task's planning");
-    assert_eq!((events[0].1["stalled"].clone(), events[0].1["silent_seconds"].clone()), (true.into(), 90.into()));
+    assert_eq!(
+        (events[0].1["stalled"].clone(), events[0].1["silent_seconds"].clone()),
+        (true.into(), 90.into())
+    );
     assert_eq!(events[1].1, serde_json::json!({ "stalled": false }));
 }

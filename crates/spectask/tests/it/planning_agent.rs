@@ -24,7 +24,10 @@ fn write_one(marker: &str, name: &str) -> String {
     let answer = spec_answer(marker);
     let start = answer.find(&format!("=== {name} ===\n")).unwrap() + name.len() + 9;
     let end = start + answer[start..].find("=== end ===").unwrap();
-    format!("  {{ write_file = {{ path = \".spectask/spec/{name}\", content = '''\n{}''' }} }},\n", &answer[start..end])
+    format!(
+        "  {{ write_file = {{ path = \".spectask/spec/{name}\", content = '''\n{}''' }} }},\n",
+        &answer[start..end]
+    )
 }
 
 /// The first draft reports 50,000 tokens in and 5,000 out; the revision 20,000 and 2,000.
@@ -48,12 +51,19 @@ fn tokens(task: &Value) -> (u64, u64) {
 
 /// A server whose scripted agent `coder` plans (and implements), following `script`; `orchestrator`
 /// lines added. Returns the server and the task made with the agent as its planner.
-fn start(dir: &std::path::Path, database: Option<&str>, script: &str, profile: &str, orchestrator: &str) -> (Server, String) {
+fn start(
+    dir: &std::path::Path,
+    database: Option<&str>,
+    script: &str,
+    profile: &str,
+    orchestrator: &str,
+) -> (Server, String) {
     let repo = git_repo(dir, "app");
     let config = CoderConfig { profile, orchestrator, ..CoderConfig::default() };
     let (data, _script) = coder_data(dir, script, &config);
     let server = Server::start_node(&data, database, "node-1");
-    let create = ["create", "--repo", repo.to_str().unwrap(), "--planning-agent", "coder", "Add login", "--json"];
+    let create =
+        ["create", "--repo", repo.to_str().unwrap(), "--planning-agent", "coder", "Add login", "--json"];
     let created = server.task_json(&create);
     let id = created["id"].as_str().unwrap().to_owned();
     (server, id)
@@ -85,7 +95,9 @@ fn counted_and_held(database: Option<&str>) {
     assert!(set.status.success(), "{}", stderr(&set));
     let asked = server.task(&["request-changes", &id, "--comment", "Name the token's lifetime."]);
     assert!(asked.status.success(), "{}", stderr(&asked));
-    let held = wait_until(&server, &id, "the revision is held by the budget", |t| t["budget"]["held_by"]["budget"] == "task");
+    let held = wait_until(&server, &id, "the revision is held by the budget", |t| {
+        t["budget"]["held_by"]["budget"] == "task"
+    });
     assert_eq!(held["budget"]["paused"], true, "{held:#}");
     assert_eq!(held["status"], "spec_generation", "{held:#}");
     assert_eq!(held["budget"]["held_by"]["budget"], "task", "{held:#}");
@@ -93,7 +105,11 @@ fn counted_and_held(database: Option<&str>) {
     assert!(shown.contains("Paused by budget"), "{shown}");
     std::thread::sleep(Duration::from_secs(1));
     let still = server.task_json(&["show", &id, "--json"]);
-    assert_eq!((still["status"].as_str(), tokens(&still)), (Some("spec_generation"), (50_000, 5_000)), "{still:#}");
+    assert_eq!(
+        (still["status"].as_str(), tokens(&still)),
+        (Some("spec_generation"), (50_000, 5_000)),
+        "{still:#}"
+    );
 
     // Raised: the revision runs, and its turn is counted too.
     let raised = server.task(&["budget", &id, "--budget-tokens", "1000000"]);
@@ -132,14 +148,19 @@ fn a_silent_planning_agent_is_shown_stalled_until_it_speaks() {
         t["attention"].as_array().is_some_and(|a| a.iter().any(|a| a["kind"] == "stalled"))
     });
     assert_eq!(stalled["status"], "spec_generation", "{stalled:#}");
-    let item = stalled["attention"].as_array().unwrap().iter().find(|a| a["kind"] == "stalled").unwrap().clone();
+    let item =
+        stalled["attention"].as_array().unwrap().iter().find(|a| a["kind"] == "stalled").unwrap().clone();
     assert_eq!(item["text"], "The planning agent went silent.", "{item:#}");
     assert_eq!(item["work_session_id"], Value::Null, "{item:#}");
     let shown = stdout(&server.task(&["show", &id]));
     assert!(shown.contains("The planning agent went silent."), "{shown}");
     let inbox = http_json(&server.url, "/api/v1/attention");
     assert!(
-        inbox["items"].as_array().unwrap().iter().any(|a| a["kind"] == "stalled" && a["spec_task_id"] == id.as_str()),
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "stalled" && a["spec_task_id"] == id.as_str()),
         "{inbox:#}"
     );
 
@@ -154,7 +175,8 @@ fn a_silent_planning_agent_is_shown_stalled_until_it_speaks() {
 #[test]
 fn under_interrupt_a_silent_planning_agent_is_prompted_again() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, id) = start(dir.path(), None, &silent_script(60_000), "on_stall = \"interrupt\"\n", STALL_TIME);
+    let (server, id) =
+        start(dir.path(), None, &silent_script(60_000), "on_stall = \"interrupt\"\n", STALL_TIME);
     let started = Instant::now();
     wait_for(&server, &id, "spec_review", Duration::from_secs(30));
     // Written by the turn that followed the interruption, long before the silence would have ended.
@@ -191,8 +213,15 @@ fn a_design_first_spec_is_drafted_design_first() {
     let (data, _script) = coder_data(dir.path(), &script, &CoderConfig::default());
     let server = Server::start(&data, None);
     let create = [
-        "create", "--repo", repo.to_str().unwrap(), "--planning-agent", "coder", "--workflow", "design-first",
-        "Add login", "--json",
+        "create",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--planning-agent",
+        "coder",
+        "--workflow",
+        "design-first",
+        "Add login",
+        "--json",
     ];
     let id = server.task_json(&create)["id"].as_str().unwrap().to_owned();
     let task = wait_for(&server, &id, "spec_review", Duration::from_secs(60));

@@ -343,8 +343,10 @@ fn of_task(task: &SpecTask, facts: &Facts) -> Vec<Attention> {
         S::ImplementationReview => out.push(item(None, Waiting::ImplementationReview, task.updated_at)),
         S::SpecGeneration => {
             if let Some(stall) = facts.planning_stalls.get(&task.id) {
-                let waiting =
-                    Waiting::Stalled { last_activity_at: stall.last_activity_at, policy: stall.policy.clone() };
+                let waiting = Waiting::Stalled {
+                    last_activity_at: stall.last_activity_at,
+                    policy: stall.policy.clone(),
+                };
                 out.push(item(None, waiting, stall.since));
             }
         }
