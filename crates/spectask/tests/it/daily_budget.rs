@@ -76,6 +76,15 @@ fn repository_day(database: Option<&str>) {
             .any(|a| a["kind"] == "budget" && a["spec_task_id"] == id.as_str()),
         "{inbox:#}"
     );
+    // And its fleet card: paused by the repository's budget, not at work.
+    let fleet = http_json(&server.url, "/api/v1/agents/fleet/live-progress");
+    let card = fleet["agents"].as_array().unwrap().iter().find(|a| a["task_id"] == id.as_str());
+    let card = card.unwrap_or_else(|| panic!("no card for the task: {fleet:#}"));
+    assert_eq!(card["budget"]["paused"], true, "{card:#}");
+    assert_eq!(card["budget"]["held_by"]["budget"], "repository", "{card:#}");
+    let on_card: Vec<&Value> = card["attention"].as_array().unwrap().iter().filter(|a| a["kind"] == "budget").collect();
+    assert_eq!(on_card.len(), 1, "{card:#}");
+    assert_eq!(on_card[0]["label"], "Paused by budget", "{card:#}");
     let standing = repo_budget(&server, &[repo_arg, "--json"]);
     assert_eq!(standing["paused"], true, "{standing:#}");
     assert_eq!(standing["spent_tokens"].as_u64(), Some(limit + 8_000), "{standing:#}");
