@@ -24,3 +24,12 @@ test('a plan task whose session waits for a person is not highlighted as at work
   expect([...waiting]).toEqual(['s1'])
   expect(planKinds([asking, working], waiting)).toEqual(['waiting', 'current'])
 })
+
+test('a task a budget paused shows its plan tasks paused, not at work', () => {
+  const running = { state: 'in_progress' as const, sessions: ['s1'] }
+  const done = { state: 'done' as const, sessions: [] }
+  const pending = { state: 'pending' as const, sessions: [] }
+  expect(planKinds([done, running, pending], new Set(), true)).toEqual(['before', 'paused', 'next'])
+  // A session that waits for a person still says so.
+  expect(planKinds([running], new Set(['s1']), true)).toEqual(['waiting'])
+})

@@ -6,7 +6,7 @@ import { repoName } from './Board'
 import { usageLabel } from '../usage'
 import { When } from '../components/When'
 import { PlanStateIcon } from '../components/icons'
-import { Hand } from 'lucide-react'
+import { Hand, Pause } from 'lucide-react'
 import { AttentionBadge } from '../attention/AttentionBadge'
 import { firstOf, itemKey, ofTask, type AttentionItem } from '../attention/attention'
 import { useAttention } from '../attention/useAttention'
@@ -38,7 +38,7 @@ function AgentCard({ agent }: { agent: Agent }) {
   // What the card's task waits for, as the live attention list says (the card's own copy until then).
   const live = useAttention().data
   const waits = live ? ofTask(live, agent.task_id) : agent.attention
-  const kinds = planKinds(agent.plan_window, waitingSessions(waits))
+  const kinds = planKinds(agent.plan_window, waitingSessions(waits), agent.budget.paused)
   const first = firstOf(waits)
   return (
     <article
@@ -76,7 +76,7 @@ function AgentCard({ agent }: { agent: Agent }) {
   )
 }
 
-type Kind = 'before' | 'current' | 'waiting' | 'next' | 'after'
+type Kind = 'before' | 'current' | 'waiting' | 'paused' | 'next' | 'after'
 
 /** The sessions that wait for a person (their plan tasks are not shown at work). */
 export function waitingSessions(items: Pick<AttentionItem, 'needs_you' | 'work_session_id'>[]): Set<string> {
@@ -86,13 +86,19 @@ export function waitingSessions(items: Pick<AttentionItem, 'needs_you' | 'work_s
 /**
  * How a card shows each plan task of its window, by the state the server gives it: highlighted
  * while in progress (every one: plan tasks run in parallel) unless a session of it waits for a
- * person (then in the attention colour, never the in-progress highlight), faded once done, the
- * first to do as next and the rest after it.
+ * person (then in the attention colour, never the in-progress highlight) or a budget paused the
+ * task (its own, its repository's or its user's daily: nothing of it is at work), faded once done,
+ * the first to do as next and the rest after it.
  */
-export function planKinds(items: Pick<Item, 'state' | 'sessions'>[], waiting: Set<string> = new Set()): Kind[] {
+export function planKinds(
+  items: Pick<Item, 'state' | 'sessions'>[],
+  waiting: Set<string> = new Set(),
+  paused = false,
+): Kind[] {
   const next = items.findIndex((t) => t.state === 'pending')
   return items.map((t, i) => {
     if (t.state === 'in_progress' && t.sessions.some((s) => waiting.has(s))) return 'waiting'
+    if (t.state === 'in_progress' && paused) return 'paused'
     if (t.state === 'in_progress') return 'current'
     if (t.state === 'done') return 'before'
     return i === next ? 'next' : 'after'
@@ -101,10 +107,26 @@ export function planKinds(items: Pick<Item, 'state' | 'sessions'>[], waiting: Se
 
 function PlanItem({ item, kind }: { item: Item; kind: Kind }) {
   const label =
-    kind === 'waiting' ? 'waiting for you' : item.state === 'done' ? 'done' : item.state === 'in_progress' ? 'in progress' : 'to do'
+    kind === 'waiting'
+      ? 'waiting for you'
+      : kind === 'paused'
+        ? 'paused by budget'
+        : item.state === 'done'
+          ? 'done'
+          : item.state === 'in_progress'
+            ? 'in progress'
+            : 'to do'
+  const icon =
+    kind === 'waiting' ? (
+      <Hand className="icon" size={16} aria-hidden="true" />
+    ) : kind === 'paused' ? (
+      <Pause className="icon" size={16} aria-hidden="true" />
+    ) : (
+      <PlanStateIcon state={item.state} />
+    )
   return (
     <li className={`plan-item plan-${kind}`} aria-current={kind === 'current' ? 'step' : undefined} value={item.index + 1}>
-      <span className="plan-icon">{kind === 'waiting' ? <Hand className="icon" size={16} aria-hidden="true" /> : <PlanStateIcon state={item.state} />}</span>
+      <span className="plan-icon">{icon}</span>
       <span className="visually-hidden">{label}: </span>
       {item.id && <span className="plan-id">{item.id}</span>} {item.title}
     </li>

@@ -2,7 +2,7 @@ import { useRef, useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { diffLines } from 'diff'
-import { api, unwrap, type SpecTask, type Schemas } from '../api/client'
+import { api, unwrap, ApiFailure, type SpecTask, type Schemas } from '../api/client'
 import { keys } from '../api/keys'
 import { useActionKey } from '../api/actionKey'
 import { ConfirmDialog } from '../components/ConfirmDialog'
@@ -401,15 +401,21 @@ function Decision(props: {
   const answered = answers.flatMap((answer, i) => (answer.trim() ? [{ question: i + 1, answer }] : []))
   const client = useQueryClient()
   const [rejecting, setRejecting] = useState(false)
+  // Why the person approves a version with lint errors anyway (recorded with the review).
+  const [despite, setDespite] = useState('')
   // One decision, however often it is sent: a double click or a resend records it once.
   const once = useActionKey()
   const decide = useMutation({
-    mutationFn: async (action: 'approve-specs' | 'request-changes' | 'reject') => {
+    mutationFn: async (action: 'approve-specs' | 'approve-despite-lint' | 'request-changes' | 'reject') => {
       const body = { comments: text, line_comments: comments }
-      const params = { params: { path: { id: task.id } }, body, headers: once.headers({ action, body, answered }) }
+      const params = { params: { path: { id: task.id } }, body, headers: once.headers({ action, body, answered, despite }) }
       switch (action) {
         case 'approve-specs':
           return unwrap(await api.POST('/api/v1/spec-tasks/{id}/approve-specs', params))
+        case 'approve-despite-lint':
+          return unwrap(
+            await api.POST('/api/v1/spec-tasks/{id}/approve-specs', { ...params, body: { ...body, despite_lint: despite.trim() } }),
+          )
         case 'request-changes':
           return unwrap(
             await api.POST('/api/v1/spec-tasks/{id}/request-changes', { ...params, body: { ...body, answers: answered } }),
@@ -466,6 +472,23 @@ function Decision(props: {
       </label>
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
       {decide.isError && <p role="alert">{decide.error.message}</p>}
+      {lintRefused(decide.error) && (
+        <fieldset className="despite-lint">
+          <legend>Approve despite the lint errors</legend>
+          <label>
+            Why it may be implemented as it is (recorded with the review)
+            <input type="text" value={despite} onChange={(e) => setDespite(e.target.value)} />
+          </label>
+          <button
+            type="button"
+            className="danger"
+            disabled={decide.isPending || !!blocked || !despite.trim()}
+            onClick={() => decide.mutate('approve-despite-lint')}
+          >
+            Approve despite lint errors
+          </button>
+        </fieldset>
+      )}
       <div className="actions">
         <button className="danger" disabled={decide.isPending || !!blocked} onClick={() => setRejecting(true)}>
           Reject
@@ -499,6 +522,11 @@ function Decision(props: {
       )}
     </section>
   )
+}
+
+/** The approval was refused for the version's lint errors: it may be approved with a reason. */
+export function lintRefused(error: unknown): boolean {
+  return error instanceof ApiFailure && error.code === 'lint_errors'
 }
 
 function PastReviews({ reviews }: { reviews: Schemas['ReviewDto'][] }) {
