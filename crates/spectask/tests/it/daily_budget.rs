@@ -82,7 +82,8 @@ fn repository_day(database: Option<&str>) {
     let card = card.unwrap_or_else(|| panic!("no card for the task: {fleet:#}"));
     assert_eq!(card["budget"]["paused"], true, "{card:#}");
     assert_eq!(card["budget"]["held_by"]["budget"], "repository", "{card:#}");
-    let on_card: Vec<&Value> = card["attention"].as_array().unwrap().iter().filter(|a| a["kind"] == "budget").collect();
+    let on_card: Vec<&Value> =
+        card["attention"].as_array().unwrap().iter().filter(|a| a["kind"] == "budget").collect();
     assert_eq!(on_card.len(), 1, "{card:#}");
     assert_eq!(on_card[0]["label"], "Paused by budget", "{card:#}");
     let standing = repo_budget(&server, &[repo_arg, "--json"]);
