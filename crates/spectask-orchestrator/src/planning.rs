@@ -76,7 +76,18 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
                 config.api_key = Some(key);
             }
             let planner = LlmPlanner::new(config).map_err(planner_error)?;
-            plan_with_llm(ctx, &task, &planner, template).await?
+            match plan_with_llm(ctx, &task, &planner, template).await? {
+                Ok(draft) => draft,
+                Err(err) => {
+                    // The calls that answered before it failed spent their tokens: counted all the same.
+                    let spent: Vec<NewUsage> =
+                        err.calls().iter().map(|c| planner_usage(ctx, &task, c)).collect();
+                    if !spent.is_empty() {
+                        ctx.store.record_usage(&spent).await?;
+                    }
+                    return Err(planner_error(err));
+                }
+            }
         }
         ProfileKind::Acp { .. } => {
             let draft = match plan_agent::plan(ctx, &task, profile, &template).await? {
@@ -160,12 +171,13 @@ pub(crate) async fn template_of(repo: &spectask_git::Repo, task: &SpecTask) -> R
     templates::with_steering(repo, template).await
 }
 
+/// The LLM planner's draft, or how it failed (with the calls it made meanwhile).
 async fn plan_with_llm(
     ctx: &Ctx,
     task: &SpecTask,
     planner: &LlmPlanner,
     template: Template,
-) -> Result<SpecDraft, JobError> {
+) -> Result<Result<SpecDraft, PlannerError>, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     let steering = repos::steering(&repo, 1).await?.unwrap_or_default();
@@ -189,7 +201,7 @@ async fn plan_with_llm(
         template,
     };
     let Some(previous) = previous else {
-        return planner.generate(&request).await.map_err(planner_error);
+        return Ok(planner.generate(&request).await);
     };
     let reviews = ctx.store.reviews_of(task.id).await?;
     let review = reviews.iter().rev().find(|r| r.version == task.spec_version);
@@ -207,7 +219,7 @@ async fn plan_with_llm(
         questions: previous.questions,
         consistency: previous.consistency,
     };
-    planner.revise(&request, &previous, &comments).await.map_err(planner_error)
+    Ok(planner.revise(&request, &previous, &comments).await)
 }
 
 fn planner_error(err: PlannerError) -> JobError {

@@ -1,6 +1,7 @@
 //! The one error type of this crate.
 
 use crate::config::Provider;
+use crate::planner::CallUsage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlannerError {
@@ -31,7 +32,29 @@ pub enum PlannerError {
 
     /// The model never produced all three documents, even after the repair rounds.
     #[error("the {provider} model {model:?} did not produce {missing} after {rounds} repair round(s)")]
-    IncompleteAnswer { provider: Provider, model: String, missing: String, rounds: u32 },
+    IncompleteAnswer {
+        provider: Provider,
+        model: String,
+        missing: String,
+        rounds: u32,
+        /// The calls that answered, with their tokens: spent although no draft came of them.
+        calls: Vec<CallUsage>,
+    },
+
+    /// A call failed for good after earlier calls of the same conversation answered (and spent
+    /// their tokens), before any draft was complete.
+    #[error("{failure}")]
+    AfterCalls { failure: Box<PlannerError>, calls: Vec<CallUsage> },
+}
+
+impl PlannerError {
+    /// The calls that answered before it failed, with their tokens: what the failure cost.
+    pub fn calls(&self) -> &[CallUsage] {
+        match self {
+            PlannerError::IncompleteAnswer { calls, .. } | PlannerError::AfterCalls { calls, .. } => calls,
+            _ => &[],
+        }
+    }
 }
 
 fn excerpt_suffix(body_excerpt: &str) -> String {

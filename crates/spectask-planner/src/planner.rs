@@ -175,7 +175,9 @@ impl LlmPlanner {
                         );
                         return Ok(draft(documents, outcome, calls, asked, checked));
                     }
-                    None => return Err(err),
+                    // What earlier calls spent goes with the failure, to be counted.
+                    None if calls.is_empty() => return Err(err),
+                    None => return Err(PlannerError::AfterCalls { failure: Box::new(err), calls }),
                 },
             };
             calls.push(CallUsage {
@@ -238,6 +240,7 @@ impl LlmPlanner {
                 model: self.client.model().to_owned(),
                 missing: found.missing().iter().map(|d| d.file_name()).collect::<Vec<_>>().join(", "),
                 rounds: self.max_repair_rounds,
+                calls,
             }),
         }
     }

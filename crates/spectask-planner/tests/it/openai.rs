@@ -193,6 +193,24 @@ async fn an_answer_that_never_has_all_documents_is_an_error() {
             if missing == "requirements.md, design.md, tasks.md"),
         "{err:?}"
     );
+    // Each call answered and spent its tokens: the error carries them, to be counted.
+    let rounds: Vec<(u32, u64, u64)> =
+        err.calls().iter().map(|c| (c.round, c.input_tokens, c.output_tokens)).collect();
+    assert_eq!(rounds, [(0, 1, 1), (1, 1, 1), (2, 1, 1)], "{err:?}");
+}
+
+#[tokio::test]
+async fn a_call_failing_after_others_answered_carries_what_they_spent() {
+    let server = FakeServer::start(vec![
+        Canned::stream(openai_stream("I cannot help with that.", (700, 30))),
+        Canned::status(401, r#"{"error":{"message":"invalid api key"}}"#),
+    ])
+    .await;
+    let err = planner(&server).generate(&jwt_request()).await.expect_err("401 on the repair");
+    let PlannerError::AfterCalls { failure, calls } = &err else { panic!("{err:?}") };
+    assert!(matches!(**failure, PlannerError::Request { status: Some(401), .. }), "{err:?}");
+    assert_eq!(err.to_string(), failure.to_string(), "told as the failure itself");
+    assert_eq!(calls.iter().map(|c| (c.input_tokens, c.output_tokens)).collect::<Vec<_>>(), [(700, 30)]);
 }
 
 #[tokio::test]

@@ -114,3 +114,29 @@ fn a_planner_that_keeps_failing_fails_the_task_with_the_reason_and_retry_recover
     let retried = server.task_json(&["retry", &id, "--json"]);
     assert_eq!(retried["status"], "spec_generation");
 }
+
+#[test]
+fn a_planner_that_never_writes_the_spec_has_its_calls_counted() {
+    // Every answer lacks the documents: the planner gives up after its repair rounds, and the task
+    // fails. Each call answered (1,200 tokens in, 340 out), so each is in the ledger.
+    let llm = FakeLlm::start(vec!["I cannot help with that.".to_owned()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = planner_data(dir.path(), &llm.base_url, "max_attempts = 1\n");
+    let server = Server::start(&data, None);
+    let created = server.task_json(&["create", "--repo", repo.to_str().unwrap(), "Add login", "--json"]);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let task = wait_for_status(&server, &id, "failed");
+    let reason = task["failure"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("did not produce"), "{task:#}");
+    let calls = llm.request_count() as u64;
+    assert!(calls >= 2, "the first answer and its repairs: {calls}");
+    let usage = &task["usage"];
+    assert_eq!(
+        (usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()),
+        (Some(1200 * calls), Some(340 * calls)),
+        "{task:#}"
+    );
+    assert_eq!(task["budget"]["spent_tokens"].as_u64(), Some(1540 * calls), "{task:#}");
+    server.stop();
+}
