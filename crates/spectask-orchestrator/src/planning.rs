@@ -15,7 +15,7 @@ pub(crate) mod review_agent;
 pub mod templates;
 
 use spectask_agent::profiles::{LlmProvider, ProfileKind};
-use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, TokenCounts};
+use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, TokenCounts, UsageTotals};
 use spectask_planner::{
     LlmPlanner, LlmPlannerConfig, PlanRequest, PlannerError, Provider, RepoContext, ReviewComments, SpecDraft,
 };
@@ -76,6 +76,7 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
                 config.api_key = Some(key);
             }
             let planner = LlmPlanner::new(config).map_err(planner_error)?;
+            let planner = guarded(ctx, &task, planner, model).await?;
             match plan_with_llm(ctx, &task, &planner, template).await? {
                 Ok(draft) => draft,
                 Err(err) => {
@@ -84,6 +85,12 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
                         err.calls().iter().map(|c| planner_usage(ctx, &task, c)).collect();
                     if !spent.is_empty() {
                         ctx.store.record_usage(&spent).await?;
+                    }
+                    // Stopped at a budget: the planning waits for it, as one put off before it ran.
+                    if let PlannerError::Stopped { .. } = err
+                        && let Some(hold) = crate::drive::budget::weigh(ctx, id).await?
+                    {
+                        return hold_planning(ctx, &task, &hold).await;
                     }
                     return Err(planner_error(err));
                 }
@@ -119,6 +126,29 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     };
     let ledger: Vec<NewUsage> = draft.calls.iter().map(|call| planner_usage(ctx, &task, call)).collect();
     submit_with_usage(ctx, &task, version, &ledger).await
+}
+
+/// `planner`, stopped before a repair call once its calls so far take the task to a budget that
+/// holds it (weighed as planning starts), so a planning overshoots a budget by one call at most.
+async fn guarded(
+    ctx: &Ctx,
+    task: &SpecTask,
+    planner: LlmPlanner,
+    model: &str,
+) -> Result<LlmPlanner, JobError> {
+    let Some(cap) = crate::drive::budget::cap(ctx, task.id, Some(model.to_owned())).await? else {
+        return Ok(planner);
+    };
+    let (prices, model) = (ctx.config.prices.clone(), model.to_owned());
+    Ok(planner.stop_when(Box::new(move |calls| {
+        let tokens = calls.iter().fold(TokenCounts::default(), |sum, call| TokenCounts {
+            input_tokens: sum.input_tokens + call.input_tokens,
+            output_tokens: sum.output_tokens + call.output_tokens,
+            cached_tokens: 0,
+        });
+        let spent = UsageTotals { tokens, cost: prices.cost(Some(&model), tokens), context: None };
+        cap.reached(&spent).map(|hold| hold.why)
+    })))
 }
 
 /// Puts the task's planning off while `hold` holds it: the hold is recorded, and the sweep queues

@@ -45,13 +45,20 @@ pub enum PlannerError {
     /// their tokens), before any draft was complete.
     #[error("{failure}")]
     AfterCalls { failure: Box<PlannerError>, calls: Vec<CallUsage> },
+
+    /// The planner's guard stopped it before a repair call, with no draft yet: a budget the calls
+    /// so far reached (`reason`).
+    #[error("the planning stopped before its next call: {reason}")]
+    Stopped { reason: String, calls: Vec<CallUsage> },
 }
 
 impl PlannerError {
     /// The calls that answered before it failed, with their tokens: what the failure cost.
     pub fn calls(&self) -> &[CallUsage] {
         match self {
-            PlannerError::IncompleteAnswer { calls, .. } | PlannerError::AfterCalls { calls, .. } => calls,
+            PlannerError::IncompleteAnswer { calls, .. }
+            | PlannerError::AfterCalls { calls, .. }
+            | PlannerError::Stopped { calls, .. } => calls,
             _ => &[],
         }
     }

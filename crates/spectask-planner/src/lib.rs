@@ -55,5 +55,5 @@ mod retry;
 pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
 pub use error::PlannerError;
 pub use extract::{consistency_list, question_list};
-pub use planner::{CallUsage, LlmPlanner, PlanRequest, SpecDraft};
+pub use planner::{CallGuard, CallUsage, LlmPlanner, PlanRequest, SpecDraft};
 pub use prompt::{RepoContext, ReviewComments, SYSTEM_RULES as SPEC_FORMAT_RULES};

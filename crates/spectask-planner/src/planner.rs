@@ -75,11 +75,16 @@ impl SpecDraft {
     }
 }
 
+/// What may stop a planning before its next call: given the calls made so far, why not to make
+/// another (a budget they reached), or `None` to go on.
+pub type CallGuard = Box<dyn Fn(&[CallUsage]) -> Option<String> + Send + Sync>;
+
 /// A planner of kind `llm`.
 pub struct LlmPlanner {
     client: ChatClient,
     max_repair_rounds: u32,
     context_budget_bytes: usize,
+    guard: Option<CallGuard>,
 }
 
 impl LlmPlanner {
@@ -91,7 +96,17 @@ impl LlmPlanner {
             client: ChatClient::new(&config)?,
             max_repair_rounds: config.max_repair_rounds,
             context_budget_bytes: config.context_budget_bytes,
+            guard: None,
         })
+    }
+
+    /// Weighs the calls made so far with `guard` before each repair call: when it gives a reason,
+    /// no more call is made. The best draft so far is returned, or without one
+    /// [`PlannerError::Stopped`] with the reason and the calls.
+    #[must_use]
+    pub fn stop_when(mut self, guard: CallGuard) -> Self {
+        self.guard = Some(guard);
+        self
     }
 
     /// Writes version 1 of the spec for `request`.
@@ -221,6 +236,15 @@ impl LlmPlanner {
             }
             if round == self.max_repair_rounds {
                 break;
+            }
+            if let Some(reason) = self.guard.as_ref().and_then(|guard| guard(&calls)) {
+                tracing::info!(round, %reason, "the planning stops before its next call");
+                return match best {
+                    Some((documents, outcome, checked)) => {
+                        Ok(draft(documents, outcome, calls, asked, checked))
+                    }
+                    None => Err(PlannerError::Stopped { reason, calls }),
+                };
             }
             tracing::info!(
                 provider = %self.client.provider(), round,

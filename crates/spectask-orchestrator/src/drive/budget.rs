@@ -88,21 +88,26 @@ impl TurnCap {
     /// over it went: at most what the last usage update added.
     pub(crate) fn crossed(&self, meter: &TurnMeter, prices: &PriceTable) -> Option<BudgetHold> {
         let turn = meter.so_far(|tokens| prices.cost(self.model.as_deref(), tokens));
+        let mut hold = self.reached(&turn)?;
+        hold.why = format!(
+            "{} while a turn ran: the turn was cancelled at the usage update that reached it, which \
+             added {} tokens",
+            hold.why,
+            meter.last_step()
+        );
+        Some(hold)
+    }
+
+    /// The hold of the first budget that `more` spending, on top of what was spent as the cap was
+    /// taken, takes to its limit.
+    pub(crate) fn reached(&self, more: &UsageTotals) -> Option<BudgetHold> {
         self.readings.iter().find_map(|reading| {
-            let spent = reading.spent.plus(&turn);
+            let spent = reading.spent.plus(more);
             let used = reading.budget.use_of(&spent);
             if used.level() != BudgetLevel::Reached {
                 return None;
             }
-            let at = BudgetReading { spent, used, ..reading.clone() };
-            let mut hold = at.hold();
-            hold.why = format!(
-                "{} while a turn ran: the turn was cancelled at the usage update that reached it, which \
-                 added {} tokens",
-                hold.why,
-                meter.last_step()
-            );
-            Some(hold)
+            Some(BudgetReading { spent, used, ..reading.clone() }.hold())
         })
     }
 }

@@ -214,6 +214,24 @@ async fn a_call_failing_after_others_answered_carries_what_they_spent() {
 }
 
 #[tokio::test]
+async fn a_guard_stops_the_planning_before_its_next_call() {
+    let server = FakeServer::start(vec![
+        Canned::stream(openai_stream("I cannot help with that.", (700, 30))),
+        Canned::stream(openai_stream(&good_answer(), (1, 1))),
+    ])
+    .await;
+    let guarded = planner(&server).stop_when(Box::new(|calls| {
+        let spent: u64 = calls.iter().map(|c| c.input_tokens + c.output_tokens).sum();
+        (spent >= 500).then(|| format!("the budget of 500 tokens is reached (spent {spent})"))
+    }));
+    let err = guarded.generate(&jwt_request()).await.expect_err("stopped");
+    let PlannerError::Stopped { reason, calls } = &err else { panic!("{err:?}") };
+    assert_eq!(reason, "the budget of 500 tokens is reached (spent 730)");
+    assert_eq!(calls.len(), 1, "{err:?}");
+    assert_eq!(server.requests().len(), 1, "no repair call");
+}
+
+#[tokio::test]
 async fn a_bugfix_spec_is_asked_for_by_its_rules_and_repaired_until_a_failing_test_comes_first() {
     let bugfix = "# Bugfix Analysis\n\n## Introduction\n\nExpired tokens pass.\n\n## Glossary\n\n\
 - **Auth_Service**: checks tokens\n\n## Current Behavior (Defect)\n\n\

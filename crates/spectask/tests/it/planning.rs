@@ -140,3 +140,40 @@ fn a_planner_that_never_writes_the_spec_has_its_calls_counted() {
     assert_eq!(task["budget"]["spent_tokens"].as_u64(), Some(1540 * calls), "{task:#}");
     server.stop();
 }
+
+#[test]
+fn a_planner_stops_before_its_next_call_once_a_budget_is_reached() {
+    // The first answer lacks the documents and spends 1,540 tokens against a 1,000-token budget:
+    // the planner makes no repair call, and the planning waits for the budget, its call counted.
+    let llm = FakeLlm::start(vec!["I cannot help with that.".to_owned()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let data = planner_data(dir.path(), &llm.base_url, "max_attempts = 1\n");
+    let server = Server::start(&data, None);
+    let create =
+        ["create", "--repo", repo.to_str().unwrap(), "Add login", "--budget-tokens", "1000", "--json"];
+    let created = server.task_json(&create);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let held = loop {
+        let task = server.task_json(&["show", &id, "--json"]);
+        if task["budget"]["held_by"]["budget"] == "task" {
+            break task;
+        }
+        assert!(Instant::now() < deadline, "the planning was never held by the budget: {task:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(held["status"], "spec_generation", "{held:#}");
+    assert_eq!(held["budget"]["paused"], true, "{held:#}");
+    let usage = &held["usage"];
+    assert_eq!(
+        (usage["input_tokens"].as_u64(), usage["output_tokens"].as_u64()),
+        (Some(1200), Some(340)),
+        "{held:#}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(llm.request_count(), 1, "no repair call past the budget");
+    let still = server.task_json(&["show", &id, "--json"]);
+    assert_eq!(still["status"], "spec_generation", "{still:#}");
+    server.stop();
+}
