@@ -55,7 +55,7 @@ fn each_editor_thread_is_a_work_session_of_one_task() {
     let outside = tempfile::tempdir().unwrap();
     let refused = zed.new_session(outside.path()).expect_err("a directory outside every repository");
     let message = refused["message"].as_str().unwrap_or_default();
-    assert!(message.contains("not inside any registered repository"), "{refused}");
+    assert!(message.contains("is not inside a repository of yours"), "{refused}");
     assert_eq!(refused["code"], -32602, "{refused}");
 
     // session/close ends the thread's work session.

@@ -45,7 +45,7 @@ fn the_typescript_sdk_drives_spectask_acp_as_zed_would() {
     assert_eq!(result["listed"], json!([first, second]), "{result:#}");
     let refused = &result["outsideError"];
     assert_eq!(refused["code"], -32602, "{result:#}");
-    assert!(refused["message"].as_str().unwrap_or_default().contains("not inside any registered repository"));
+    assert!(refused["message"].as_str().unwrap_or_default().contains("is not inside a repository of yours"));
     assert_eq!(result["exitCode"], 0, "stdin closed: spectask acp ends");
 
     // The SDK's client saw the turn in the agent's order, and answered its requests.
