@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{SpecTaskId, WorkSessionId};
 use crate::{Timestamp, named_enum};
 
+pub mod review;
+
+pub use review::{
+    ConflictStep, DecisionSource, FixAnswers, ImplementationDecision, MergeConflicts, ReviewEntry,
+    ReviewStep, ReviewerDecision,
+};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CoordinationKind {

@@ -2,9 +2,10 @@
 //! the merge (or a kept branch) and IMPLEMENTATION_COMPLETE.md.
 
 use serde_json::json;
+use spectask_core::session::coordination::{ReviewStep, ReviewerDecision};
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, HistoryFile, SpecTask, SpecTaskId, SpecTaskStatus, UsageTotals,
-    WorkSession, WorkSessionStatus,
+    CoordinationEvent, CoordinationKind, HistoryFile, ImplementationDecision, ReviewEntry, SpecTask,
+    SpecTaskId, SpecTaskStatus, UsageTotals, WorkSession, WorkSessionStatus,
 };
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
 use spectask_store::{NewCoordination, NewWorkSession, Store};
@@ -98,11 +99,9 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
     // One entry per review round: a rerun after a crash finds this round's entry and adds none.
     let log = ctx.store.coordination_log(id).await?;
     let round = review_round(&log);
-    let logged = log.iter().any(|e| {
-        e.kind == CoordinationKind::ReviewDecision
-            && e.data["step"] == "summarize"
-            && e.data["round"] == round
-    });
+    let logged = log.iter().filter_map(ReviewEntry::of).any(
+        |e| matches!(e, ReviewEntry::Step(ReviewStep::Summarize { round: logged, .. }) if logged == round),
+    );
     if !logged {
         record_summary(ctx, &task, round).await?;
     }
@@ -125,11 +124,11 @@ async fn record_summary(ctx: &Ctx, task: &SpecTask, round: usize) -> Result<(), 
                 "implementation ready for review: {done} of {} sessions completed",
                 sessions.len()
             ),
-            data: json!({
-                "step": "summarize",
-                "round": round,
-                "summary": implementation_summary(&ctx.store, task).await?,
-            }),
+            data: ReviewEntry::Step(ReviewStep::Summarize {
+                round,
+                summary: implementation_summary(&ctx.store, task).await?,
+            })
+            .data(),
         })
         .await?;
     Ok(())
@@ -137,11 +136,15 @@ async fn record_summary(ctx: &Ctx, task: &SpecTask, round: usize) -> Result<(), 
 
 /// Which implementation review the task is in (or the follow-up of): 1 + the changes requested so far.
 fn review_round(log: &[CoordinationEvent]) -> usize {
-    1 + log.iter().filter(|e| is_changes_request(e)).count()
+    1 + log.iter().filter(|e| changes_requested(e).is_some()).count()
 }
 
-fn is_changes_request(event: &CoordinationEvent) -> bool {
-    event.kind == CoordinationKind::ReviewDecision && event.data["decision"] == "request_changes"
+/// The reviewer's verdict of a review decision asking for changes.
+pub(crate) fn changes_requested(event: &CoordinationEvent) -> Option<ReviewerDecision> {
+    match ReviewEntry::of(event)? {
+        ReviewEntry::Decision(ImplementationDecision::RequestChanges(verdict)) => Some(verdict),
+        _ => None,
+    }
 }
 
 /// Commits what is left in the task worktree once every session committed its own files: changes
@@ -177,15 +180,15 @@ pub(crate) async fn missing_follow_ups(
     existing: &[WorkSession],
 ) -> Result<Vec<NewWorkSession>, JobError> {
     let decisions = store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await?;
-    let requests = decisions.iter().filter(|e| is_changes_request(e));
+    let requests = decisions.iter().filter_map(changes_requested);
     let conflicts = integrate::missing_sessions(task, &decisions, existing);
     Ok(requests
         .enumerate()
         .map(|(i, request)| (follow_up_name(i + 1), request))
         .filter(|(name, _)| !existing.iter().any(|s| s.parent_id.is_none() && s.name == *name))
         .map(|(name, request)| {
-            let comments = request.data["comments"].as_str().unwrap_or_default();
-            let description = format!("The reviewer asked for changes to the implementation:\n\n{comments}");
+            let description =
+                format!("The reviewer asked for changes to the implementation:\n\n{}", request.comments);
             new_session(task, name, description, None)
         })
         .chain(conflicts)

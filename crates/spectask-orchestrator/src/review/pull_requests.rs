@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use spectask_core::session::coordination::FixAnswers;
 use spectask_core::{
     CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
     TaskPullRequest,
@@ -90,7 +91,9 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let fixing =
         log.iter().rev().find(|e| e.data["step"] == "pull_request").filter(|e| e.data["fix"] == true);
     if let (false, Some(fix)) = (opened, fixing) {
-        let said = said::pushed(&pull_request.head_sha, &fix.data["answers"], &task.handle());
+        // Null in an entry whose decision predates what it answers.
+        let answers: FixAnswers = serde_json::from_value(fix.data["answers"].clone()).unwrap_or_default();
+        let said = said::pushed(&pull_request.head_sha, &answers, &task.handle());
         client.comment_on_pull_request(&forge_repo, pull_request.number, &said).await.map_err(forge_error)?;
     }
     let now = chrono::Utc::now();

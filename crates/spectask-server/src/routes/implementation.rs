@@ -3,8 +3,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, MergePolicy, SpecTaskCommand};
+use spectask_core::session::coordination::ReviewerDecision;
+use spectask_core::{
+    CoordinationEvent, CoordinationKind, ImplementationDecision, MergePolicy, ReviewEntry, SpecTaskCommand,
+};
 use spectask_store::NewCoordination;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -93,9 +95,14 @@ async fn review(
     body: ImplementationReviewBody,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
+    let verdict = ReviewerDecision {
+        comments: body.comments.trim().to_owned(),
+        reviewer: caller.signature(),
+        source: None,
+    };
     let decision = match command {
-        SpecTaskCommand::ApproveImplementation => "approve",
-        _ => "request_changes",
+        SpecTaskCommand::ApproveImplementation => ImplementationDecision::Approve(verdict),
+        _ => ImplementationDecision::RequestChanges(verdict),
     };
     // Approved where the repository hands off through its forge: a pull request, not a merge.
     let command = match command {
@@ -119,12 +126,8 @@ async fn review(
             kind: CoordinationKind::ReviewDecision,
             from_session: None,
             to_session: None,
-            message: format!("implementation review: {}", decision.replace('_', " ")),
-            data: json!({
-                "decision": decision,
-                "comments": body.comments.trim(),
-                "reviewer": caller.signature(),
-            }),
+            message: format!("implementation review: {}", decision.word().replace('_', " ")),
+            data: ReviewEntry::from(decision).data(),
         })
         .await?;
     let applied = state.store.transition_spec_task(&task, &command).await?;

@@ -6,7 +6,11 @@
 //! The person never receives a conflict the agent could have resolved.
 
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, SpecTask, SpecTaskCommand, WorkSession};
+use spectask_core::session::coordination::{ConflictStep, MergeConflicts};
+use spectask_core::{
+    CoordinationEvent, CoordinationKind, ImplementationDecision, ReviewEntry, SpecTask, SpecTaskCommand,
+    WorkSession,
+};
 use spectask_git::{Integration, Repo, TaskHandle};
 use spectask_store::{NewCoordination, NewWorkSession};
 
@@ -99,13 +103,16 @@ pub(crate) async fn send_back(
         from_session: None,
         to_session: None,
         message,
-        data: json!({
-            "decision": RESOLVE_DECISION,
-            "step": match when { When::BeforeReview => "integrate", When::AtMerge => "merge" },
-            "conflicts": files,
-            "onto": onto,
-            "default_branch": default,
-        }),
+        data: ReviewEntry::from(ImplementationDecision::ResolveConflicts(MergeConflicts {
+            step: match when {
+                When::BeforeReview => ConflictStep::Integrate,
+                When::AtMerge => ConflictStep::Merge,
+            },
+            files: files.to_vec(),
+            onto,
+            default_branch: default,
+        }))
+        .data(),
     };
     ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::ResolveConflicts, entry).await?;
     Ok(())
@@ -119,16 +126,18 @@ pub(crate) fn missing_sessions(
     decisions: &[CoordinationEvent],
     existing: &[WorkSession],
 ) -> Vec<NewWorkSession> {
-    let conflicts = decisions.iter().filter(|e| e.data["decision"] == RESOLVE_DECISION);
+    let conflicts = decisions.iter().filter_map(ReviewEntry::of).filter_map(|e| match e {
+        ReviewEntry::Decision(ImplementationDecision::ResolveConflicts(conflicts)) => Some(conflicts),
+        _ => None,
+    });
     conflicts
         .enumerate()
         .map(|(i, entry)| (session_name(i + 1), entry))
         .filter(|(name, _)| !existing.iter().any(|s| s.parent_id.is_none() && s.name == *name))
         .map(|(name, entry)| {
-            let files: Vec<&str> =
-                entry.data["conflicts"].as_array().into_iter().flatten().filter_map(|f| f.as_str()).collect();
-            let default = entry.data["default_branch"].as_str().unwrap_or("the default branch");
-            new_session(task, name, instructions(default, &files), None)
+            let files: Vec<&str> = entry.files.iter().map(String::as_str).collect();
+            let default = Some(entry.default_branch.as_str()).filter(|b| !b.is_empty());
+            new_session(task, name, instructions(default.unwrap_or("the default branch"), &files), None)
         })
         .collect()
 }
@@ -160,9 +169,6 @@ pub(crate) async fn unresolved(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>
 fn handle(task: &SpecTask) -> Result<TaskHandle, JobError> {
     TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))
 }
-
-/// The review decision [`before_review`] logs when it sends conflicts back.
-const RESOLVE_DECISION: &str = "resolve_conflicts";
 
 /// The name of a session resolving merge conflicts.
 const RESOLVE: &str = "Resolve merge conflicts";

@@ -6,9 +6,11 @@
 //! request for a person, and the log says so.
 
 use serde_json::json;
+use spectask_core::session::coordination::{DecisionSource, FixAnswers, ReviewerDecision};
 use spectask_core::{
-    CheckState, CoordinationEvent, CoordinationKind, PullRequestCheck, PullRequestReview, ReviewVerdict,
-    SpecTask, SpecTaskCommand, SpecTaskStatus, TaskPullRequest,
+    CheckState, CoordinationEvent, CoordinationKind, ImplementationDecision, PullRequestCheck,
+    PullRequestReview, ReviewEntry, ReviewVerdict, SpecTask, SpecTaskCommand, SpecTaskStatus,
+    TaskPullRequest,
 };
 use spectask_forge::{Feedback, FeedbackKind, Forge, ForgeClient, Verdict};
 use spectask_store::NewCoordination;
@@ -16,9 +18,6 @@ use spectask_store::NewCoordination;
 use super::forge_error;
 use crate::dispatch::JobError;
 use crate::engine::Ctx;
-
-/// What a review decision sent back from a pull request carries as its `source`.
-const PULL_REQUEST_SOURCE: &str = "pull_request";
 
 /// A check as the forge crate read it, as the task shows it.
 pub(super) fn check(check: spectask_forge::Check) -> PullRequestCheck {
@@ -136,14 +135,15 @@ pub(super) async fn send_back(
         from_session: None,
         to_session: None,
         message: format!("changes requested on {name} by {}: sent to the agent", who.join(", ")),
-        data: json!({
-            "decision": "request_changes",
-            "comments": comments,
-            "reviewer": who.join(", "),
-            "source": PULL_REQUEST_SOURCE,
-            "number": pull_request.number,
-            "answers": super::said::answers(&authors, &failed),
-        }),
+        data: ReviewEntry::from(ImplementationDecision::RequestChanges(ReviewerDecision {
+            comments,
+            reviewer: who.join(", "),
+            source: Some(DecisionSource::PullRequest {
+                number: pull_request.number,
+                answers: FixAnswers { reviewers: authors, checks: failed },
+            }),
+        }))
+        .data(),
     };
     ctx.store.send_pull_request_feedback_back(&task, pull_request.number, &seen, entry).await?;
     Ok(true)
@@ -165,16 +165,16 @@ pub(crate) async fn return_fix(
     task: &SpecTask,
     log: &[CoordinationEvent],
 ) -> Result<(), JobError> {
-    let last = log.iter().rev().find(|e| {
-        e.kind == CoordinationKind::ReviewDecision
-            && matches!(e.data["decision"].as_str(), Some("request_changes" | "approve"))
-    });
-    let Some(asked) = last.filter(|e| e.data["source"] == PULL_REQUEST_SOURCE) else { return Ok(()) };
-    let Some(number) = asked.data["number"].as_u64() else { return Ok(()) };
+    let last =
+        log.iter().rev().filter_map(ReviewEntry::of).find_map(|e| e.decision()?.by_reviewer().cloned());
+    let Some(ReviewerDecision { source: Some(DecisionSource::PullRequest { number, answers }), .. }) = last
+    else {
+        return Ok(());
+    };
     let forge = ctx.store.pull_request_of(task.id).await?.map(|p| p.forge).unwrap_or_default();
     let name = super::name_on(ctx, &forge, number);
     let message = format!("the changes asked on {name} are made: pushing them to it");
-    let data = json!({ "fix": true, "answers": asked.data["answers"] });
+    let data = json!({ "fix": true, "answers": answers });
     let entry = super::handoff(task.id, number, message, data);
     ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::OpenPullRequest, entry).await?;
     Ok(())

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
 use spectask_core::SpecTask;
+use spectask_core::session::coordination::FixAnswers;
 use spectask_forge::{Forge, ForgeClient, ForgeRepo};
 
 use super::forge_error;
@@ -61,19 +61,9 @@ pub(super) fn repository_relative(text: &str, roots: &[&Path]) -> String {
     text
 }
 
-/// What a fix round answers, kept in the log entries that carry it: the reviewers who asked for
-/// changes, and the checks that failed.
-pub(super) fn answers(reviewers: &[String], checks: &[String]) -> Value {
-    json!({ "reviewers": reviewers, "checks": checks })
-}
-
-/// The comment after pushing `head` to the pull request, saying which feedback it answers
-/// (`answers` as [`answers`] kept it).
-pub(super) fn pushed(head: &str, answers: &Value, handle: &str) -> String {
-    let names = |key: &str| -> Vec<String> {
-        answers[key].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-    };
-    let (reviewers, checks) = (names("reviewers"), names("checks"));
+/// The comment after pushing `head` to the pull request, saying which feedback it answers.
+pub(super) fn pushed(head: &str, answers: &FixAnswers, handle: &str) -> String {
+    let FixAnswers { reviewers, checks } = answers;
     let review =
         (!reviewers.is_empty()).then(|| format!("the changes {} asked in review", reviewers.join(", ")));
     let ticked: Vec<String> = checks.iter().map(|c| format!("`{c}`")).collect();
@@ -102,17 +92,21 @@ mod tests {
 
     #[test]
     fn a_push_says_which_feedback_it_answers() {
-        let review = answers(&["alice".to_owned()], &[]);
+        let answers = |reviewers: &[&str], checks: &[&str]| FixAnswers {
+            reviewers: reviewers.iter().map(|r| (*r).to_owned()).collect(),
+            checks: checks.iter().map(|c| (*c).to_owned()).collect(),
+        };
+        let review = answers(&["alice"], &[]);
         assert_eq!(
             pushed("0123456789abcdef", &review, "1a-add"),
             "Pushed 0123456789 with the changes alice asked in review (spec task `1a-add`)."
         );
-        let checks = answers(&[], &["lint".to_owned(), "test".to_owned()]);
+        let checks = answers(&[], &["lint", "test"]);
         assert!(pushed("abc", &checks, "h").contains("with a fix for the failing checks `lint`, `test`"));
-        let both = answers(&["alice".to_owned()], &["lint".to_owned()]);
+        let both = answers(&["alice"], &["lint"]);
         assert!(
             pushed("abc", &both, "h").contains("asked in review and a fix for the failing checks `lint`")
         );
-        assert!(pushed("abc", &Value::Null, "h").contains("with the changes asked ("));
+        assert!(pushed("abc", &FixAnswers::default(), "h").contains("with the changes asked ("));
     }
 }
