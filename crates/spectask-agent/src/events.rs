@@ -7,6 +7,9 @@ use agent_client_protocol::v1::schema::{
 };
 use serde::Serialize;
 
+/// A tool call's kind, as ACP has it (`edit`, `execute` …; `other` when the agent said none).
+pub use agent_client_protocol::v1::schema::ToolKind;
+
 /// One event on a thread's channel.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -128,12 +131,24 @@ pub struct SandboxFinding {
 pub struct ToolCallEvent {
     pub id: String,
     pub title: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<ToolKind>,
     pub status: Option<String>,
     pub locations: Vec<PathBuf>,
     pub diffs: Vec<FileDiff>,
     pub text: Vec<String>,
     pub terminal_ids: Vec<String>,
+}
+
+impl ToolCallEvent {
+    /// Whether a tool call of `kind` changes files: an edit, a deletion or a move.
+    pub fn changes_files(kind: ToolKind) -> bool {
+        matches!(kind, ToolKind::Edit | ToolKind::Delete | ToolKind::Move)
+    }
+
+    /// Its kind as ACP names it on the wire, for the log and the store.
+    pub fn kind_name(&self) -> Option<String> {
+        self.kind.as_ref().map(wire_name)
+    }
 }
 
 /// A proposed or applied file change of a tool call.
@@ -251,7 +266,7 @@ pub(crate) fn from_update(update: &SessionUpdate) -> Option<AgentEvent> {
             let mut event = ToolCallEvent {
                 id: call.tool_call_id.0.to_string(),
                 title: Some(call.title.clone()),
-                kind: Some(wire_name(&call.kind)),
+                kind: Some(call.kind),
                 status: Some(wire_name(&call.status)),
                 locations: locations(&call.locations),
                 ..ToolCallEvent::default()
@@ -290,7 +305,7 @@ pub(crate) fn tool_call_update(update: &agent_client_protocol::v1::schema::ToolC
     let mut event = ToolCallEvent {
         id: update.tool_call_id.0.to_string(),
         title: fields.title.clone(),
-        kind: fields.kind.as_ref().map(wire_name),
+        kind: fields.kind,
         status: fields.status.as_ref().map(wire_name),
         locations: fields.locations.as_deref().map(locations).unwrap_or_default(),
         ..ToolCallEvent::default()

@@ -99,7 +99,7 @@ impl ServedAction<'_> {
                 ToolCallEvent {
                     id,
                     title: Some(format!("Write {}", shown.display())),
-                    kind: Some("edit".to_owned()),
+                    kind: Some(ToolKind::Edit),
                     locations: vec![path.to_path_buf()],
                     ..ToolCallEvent::default()
                 }
@@ -107,7 +107,7 @@ impl ServedAction<'_> {
             ServedAction::Run(command) => ToolCallEvent {
                 id,
                 title: Some(format!("Run `{command}`")),
-                kind: Some("execute".to_owned()),
+                kind: Some(ToolKind::Execute),
                 ..ToolCallEvent::default()
             },
         }

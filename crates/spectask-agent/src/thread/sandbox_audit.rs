@@ -13,7 +13,7 @@ use spectask_sandbox::Confinement;
 
 use crate::confinement::ConfinementError;
 use crate::confinement::fs::confine;
-use crate::events::{AgentEvent, SandboxFinding, ToolCallEvent};
+use crate::events::{AgentEvent, SandboxFinding, ToolCallEvent, ToolKind};
 
 /// Tool calls remembered per thread (their kind and paths arrive before their outcome).
 const REMEMBERED: usize = 512;
@@ -33,7 +33,7 @@ const PERMISSION_ERRORS: &[&str] = &[
 #[derive(Debug, Default)]
 struct ToolCallTrace {
     title: Option<String>,
-    kind: Option<String>,
+    kind: Option<ToolKind>,
     paths: Vec<PathBuf>,
     outside_reported: bool,
     refused_reported: bool,
@@ -60,7 +60,7 @@ impl ToolCallAudit {
             tracked.title.clone_from(&call.title);
         }
         if call.kind.is_some() {
-            tracked.kind.clone_from(&call.kind);
+            tracked.kind = call.kind;
         }
         for path in call.locations.iter().chain(call.diffs.iter().map(|d| &d.path)) {
             if !tracked.paths.contains(path) {
@@ -68,8 +68,7 @@ impl ToolCallAudit {
             }
         }
         let mut findings = Vec::new();
-        let edits =
-            matches!(tracked.kind.as_deref(), Some("edit" | "delete" | "move")) || !call.diffs.is_empty();
+        let edits = tracked.kind.is_some_and(ToolCallEvent::changes_files) || !call.diffs.is_empty();
         if edits && !tracked.outside_reported {
             let outside: Vec<(PathBuf, PathBuf)> = tracked
                 .paths
@@ -159,7 +158,7 @@ mod tests {
 
     fn call(
         id: &str,
-        kind: Option<&str>,
+        kind: Option<ToolKind>,
         status: Option<&str>,
         paths: &[&Path],
         text: &[&str],
@@ -167,7 +166,7 @@ mod tests {
         ToolCallEvent {
             id: id.to_owned(),
             title: Some(format!("call {id}")),
-            kind: kind.map(str::to_owned),
+            kind,
             status: status.map(str::to_owned),
             locations: paths.iter().map(|p| p.to_path_buf()).collect(),
             text: text.iter().map(|t| (*t).to_owned()).collect(),
@@ -184,10 +183,10 @@ mod tests {
         let mut audit = ToolCallAudit::default();
         let off = Confinement::off();
 
-        let inside = call("1", Some("edit"), Some("completed"), &[&root.join("a.rs")], &[]);
+        let inside = call("1", Some(ToolKind::Edit), Some("completed"), &[&root.join("a.rs")], &[]);
         assert!(audit.observe(&inside, &root, &off).is_empty());
 
-        let started = call("2", Some("edit"), Some("in_progress"), &[&outside], &[]);
+        let started = call("2", Some(ToolKind::Edit), Some("in_progress"), &[&outside], &[]);
         let found = audit.observe(&started, &root, &off);
         let [AgentEvent::EditOutsideWorktree(finding)] = &found[..] else { panic!("{found:?}") };
         assert_eq!(finding.paths, std::slice::from_ref(&outside));
@@ -203,14 +202,19 @@ mod tests {
         assert!(audit.observe(&failed, &root, &off).is_empty(), "reported once");
 
         // OpenCode names the refusal by its platform's error reason.
-        let opencode =
-            call("4", Some("edit"), Some("failed"), &[], &["PermissionDenied: FileSystem.writeFile (/w/x)"]);
+        let opencode = call(
+            "4",
+            Some(ToolKind::Edit),
+            Some("failed"),
+            &[],
+            &["PermissionDenied: FileSystem.writeFile (/w/x)"],
+        );
         let found = audit.observe(&opencode, &root, &off);
         let [AgentEvent::AccessRefused(finding)] = &found[..] else { panic!("{found:?}") };
         assert_eq!(finding.detail, "PermissionDenied: FileSystem.writeFile (/w/x)");
 
         // A diff counts as an edit whatever the kind; a failure without a permission error is no refusal.
-        let mut diff = call("3", Some("other"), Some("failed"), &[], &["syntax error"]);
+        let mut diff = call("3", Some(ToolKind::Other), Some("failed"), &[], &["syntax error"]);
         diff.diffs.push(FileDiff { path: "../up.txt".into(), old_text: None, new_text: "x".into() });
         let found = audit.observe(&diff, &root, &off);
         let [AgentEvent::EditOutsideWorktree(finding)] = &found[..] else { panic!("{found:?}") };

@@ -187,7 +187,7 @@ async fn under_ask_an_unasked_write_waits_for_a_person_and_a_refusal_keeps_it_ou
     let answer = async {
         let write = next_approval(&broker).await;
         assert_eq!(write.tool_call.title.as_deref(), Some("Write a.txt"), "{write:?}");
-        assert_eq!(write.tool_call.kind.as_deref(), Some("edit"));
+        assert_eq!(write.tool_call.kind, Some(spectask_agent::events::ToolKind::Edit));
         let kinds: Vec<_> = write.options.iter().map(|o| o.kind.as_str()).collect();
         assert_eq!(kinds, ["allow_once", "reject_once"]);
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -20,7 +20,7 @@ pub(crate) async fn held(ctx: &Ctx, session: &WorkSession, approval_id: &str, re
         node: ctx.config.node.clone(),
         tool_call_id: request.tool_call.id.clone(),
         title: request.tool_call.title.clone(),
-        kind: request.tool_call.kind.clone(),
+        kind: request.tool_call.kind_name(),
         locations: request.tool_call.locations.iter().map(|p| p.display().to_string()).collect(),
         options: request
             .options

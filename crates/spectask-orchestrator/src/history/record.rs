@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use spectask_agent::AgentEvent;
-use spectask_agent::events::{DecidedBy, Decision, FsOperation, PermissionChoice};
+use spectask_agent::events::{DecidedBy, Decision, FsOperation, PermissionChoice, ToolCallEvent, ToolKind};
 use spectask_agent::{ReportedCost, TurnUsage};
 use spectask_core::events::payload::{AgentPlanEntry, WorkSessionHistory, WorkSessionPlan};
 use spectask_core::{
@@ -340,10 +340,10 @@ impl Recorder<'_> {
             }
             AgentEvent::ToolCall(call) | AgentEvent::ToolCallUpdate(call) => {
                 let mut paths: Vec<std::path::PathBuf> = call.diffs.iter().map(|d| d.path.clone()).collect();
-                if matches!(call.kind.as_deref(), Some("edit" | "delete" | "move")) {
+                if call.kind.is_some_and(ToolCallEvent::changes_files) {
                     paths.extend(call.locations.iter().cloned());
                 }
-                self.ran_commands |= call.kind.as_deref() == Some("execute");
+                self.ran_commands |= call.kind == Some(ToolKind::Execute);
                 self.touch(paths).await;
                 let label = self.tool_call_label(&call);
                 if let Some(status) = call.status.as_deref().filter(|s| !s.is_empty()) {
@@ -455,12 +455,12 @@ impl Recorder<'_> {
     /// What names a tool call in the activity log, followed by a space when not empty: its title, or
     /// when the agent sent none, its kind and locations (an update without them keeps the name
     /// the call had).
-    fn tool_call_label(&mut self, call: &spectask_agent::events::ToolCallEvent) -> String {
+    fn tool_call_label(&mut self, call: &ToolCallEvent) -> String {
         let title = call.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let described = match title {
             Some(title) => Some(title.to_owned()),
             None if call.kind.is_some() || !call.locations.is_empty() => {
-                let mut parts: Vec<String> = call.kind.iter().cloned().collect();
+                let mut parts: Vec<String> = call.kind_name().into_iter().collect();
                 let shown =
                     call.locations.iter().map(|p| self.relative(p).unwrap_or(p).display().to_string());
                 parts.extend(shown);
@@ -577,21 +577,19 @@ fn refuses(decision: &Decision, by: DecidedBy) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use spectask_agent::events::ToolCallEvent;
-
     use super::*;
 
     fn call(
         id: &str,
         title: Option<&str>,
-        kind: Option<&str>,
+        kind: Option<ToolKind>,
         status: &str,
         at: &[&std::path::Path],
     ) -> ToolCallEvent {
         ToolCallEvent {
             id: id.to_owned(),
             title: title.map(str::to_owned),
-            kind: kind.map(str::to_owned),
+            kind,
             status: Some(status.to_owned()),
             locations: at.iter().map(|p| p.to_path_buf()).collect(),
             ..ToolCallEvent::default()
@@ -613,9 +611,9 @@ mod tests {
             let (tx, rx) = mpsc::channel(16);
             let (done_tx, done_rx) = oneshot::channel();
             let events = [
-                AgentEvent::ToolCall(call("e1", Some(""), Some("edit"), "pending", &[&file])),
+                AgentEvent::ToolCall(call("e1", Some(""), Some(ToolKind::Edit), "pending", &[&file])),
                 AgentEvent::ToolCallUpdate(call("e1", None, None, "completed", &[])),
-                AgentEvent::ToolCall(call("x1", None, Some("execute"), "completed", &[])),
+                AgentEvent::ToolCall(call("x1", None, Some(ToolKind::Execute), "completed", &[])),
                 AgentEvent::TurnEnded { stop_reason: "end_turn".into(), usage: None },
             ];
             for event in events {
