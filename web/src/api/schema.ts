@@ -2254,7 +2254,7 @@ export interface components {
             to_session?: components["schemas"]["WorkSessionId"] | null;
         };
         /** @enum {string} */
-        CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit" | "budget" | "converge";
+        CoordinationKind: "session_started" | "session_completed" | "session_failed" | "session_blocked" | "session_unblocked" | "session_spawned" | "handoff" | "plan_task_started" | "plan_task_done" | "review_decision" | "message" | "overlapping_edit" | "budget" | "converge" | "session_stopped" | "permission_answered";
         /** @description `coordination.recorded`: `seq` is the coordination log's own number. */
         CoordinationRecorded: {
             kind: components["schemas"]["CoordinationKind"];
@@ -3239,6 +3239,8 @@ export interface components {
                 implementation_agent?: string | null;
                 issue?: components["schemas"]["TaskIssue"] | null;
                 kind: components["schemas"]["TaskKind"];
+                /** @description Where it stands in its plan, as a board's card shows it (`/progress` has the whole of it). */
+                plan: components["schemas"]["PlanStandingDto"];
                 planning_agent?: string | null;
                 prerequisites?: components["schemas"]["PrerequisitesDto"] | null;
                 priority: components["schemas"]["Priority"];
@@ -3348,6 +3350,18 @@ export interface components {
             source: string;
             /** @description `pending`, `in_progress` or `done`. */
             state: string;
+        };
+        /** @description Where a task stands in its plan. */
+        PlanStandingDto: {
+            /**
+             * Format: int32
+             * @description Required plan tasks done, in percent (0 without a plan).
+             */
+            percent: number;
+            /** @description Plan tasks in its spec (0 without a plan). */
+            plan_tasks: number;
+            /** @description Its sessions running now. */
+            sessions_running: number;
         };
         /** @description One plan task of tasks.md with the state the sessions give it. */
         PlanTaskProgressDto: {
@@ -3786,6 +3800,8 @@ export interface components {
             implementation_agent?: string | null;
             issue?: components["schemas"]["TaskIssue"] | null;
             kind: components["schemas"]["TaskKind"];
+            /** @description Where it stands in its plan, as a board's card shows it (`/progress` has the whole of it). */
+            plan: components["schemas"]["PlanStandingDto"];
             planning_agent?: string | null;
             prerequisites?: components["schemas"]["PrerequisitesDto"] | null;
             priority: components["schemas"]["Priority"];

@@ -34,6 +34,10 @@ pub enum CoordinationKind {
     /// A converge pass after implementation: the plan tasks a person approved into a new spec
     /// version, or the spec and the code converged.
     Converge,
+    /// A person stopped a session's agent (a pause; a budget's pause is told as `budget`).
+    SessionStopped,
+    /// A person answered a session agent's permission request.
+    PermissionAnswered,
 }
 named_enum!(CoordinationKind, "coordination kind", {
     SessionStarted => "session_started",
@@ -50,6 +54,8 @@ named_enum!(CoordinationKind, "coordination kind", {
     OverlappingEdit => "overlapping_edit",
     Budget => "budget",
     Converge => "converge",
+    SessionStopped => "session_stopped",
+    PermissionAnswered => "permission_answered",
 });
 
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]

@@ -153,6 +153,48 @@ pub fn progress(
     Progress { spec_task_id: task.id, percent: percent(done, required.len()), counts, tasks, sessions }
 }
 
+/// Where one task of a list stands in its plan: what a board's card shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanStanding {
+    /// Required plan tasks done, in percent (0 without a plan).
+    pub percent: u8,
+    /// Plan tasks in its spec (0 without a plan).
+    pub plan_tasks: usize,
+    /// Its sessions running now.
+    pub sessions_running: usize,
+}
+
+/// How far each of `tasks` is in its plan, in two reads whatever their number (their sessions and
+/// their current spec versions): a list's cards need no request of their own.
+pub async fn plan_standings(
+    store: &Store,
+    tasks: &[SpecTask],
+) -> Result<HashMap<SpecTaskId, PlanStanding>, StoreError> {
+    if tasks.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
+    let mut sessions: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
+    for session in store.work_sessions_of_tasks(&ids).await? {
+        sessions.entry(session.spec_task_id).or_default().push(session);
+    }
+    let versions: HashMap<_, _> =
+        store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
+    Ok(tasks
+        .iter()
+        .map(|task| {
+            let sessions = sessions.remove(&task.id).unwrap_or_default();
+            let progress = progress(task, versions.get(&task.id), &sessions, &[]);
+            let standing = PlanStanding {
+                percent: progress.percent,
+                plan_tasks: progress.tasks.len(),
+                sessions_running: sessions.iter().filter(|s| s.status() == WorkSessionStatus::Running).count(),
+            };
+            (task.id, standing)
+        })
+        .collect())
+}
+
 fn percent(done: usize, total: usize) -> u8 {
     (done * 100).checked_div(total).map_or(0, |p| u8::try_from(p).unwrap_or(100))
 }

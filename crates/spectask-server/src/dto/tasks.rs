@@ -190,6 +190,25 @@ pub struct SpecTaskDto {
     /// What the task and its sessions wait for (`GET /attention` has every task's); empty when
     /// nothing does.
     pub attention: Vec<super::AttentionDto>,
+    /// Where it stands in its plan, as a board's card shows it (`/progress` has the whole of it).
+    pub plan: PlanStandingDto,
+}
+
+/// Where a task stands in its plan.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct PlanStandingDto {
+    /// Required plan tasks done, in percent (0 without a plan).
+    pub percent: u8,
+    /// Plan tasks in its spec (0 without a plan).
+    pub plan_tasks: usize,
+    /// Its sessions running now.
+    pub sessions_running: usize,
+}
+
+impl From<spectask_orchestrator::views::progress::PlanStanding> for PlanStandingDto {
+    fn from(s: spectask_orchestrator::views::progress::PlanStanding) -> Self {
+        Self { percent: s.percent, plan_tasks: s.plan_tasks, sessions_running: s.sessions_running }
+    }
 }
 
 impl SpecTaskDto {
@@ -228,6 +247,7 @@ impl SpecTaskDto {
             usage: super::UsageDto::default(),
             budget,
             attention: Vec::new(),
+            plan: PlanStandingDto::default(),
         }
     }
 }

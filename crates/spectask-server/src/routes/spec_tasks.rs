@@ -276,6 +276,7 @@ pub(crate) async fn page(
     let mut standings = state.store.budget_standings(&ids, &state.budgets.task).await?;
     let tasks: Vec<SpecTask> = page.items.iter().map(|(task, _)| task.clone()).collect();
     let mut attention = attention_by_task(&views::attention::attention_of(&state.store, &tasks).await?);
+    let mut plans = views::progress::plan_standings(&state.store, &tasks).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -294,6 +295,7 @@ pub(crate) async fn page(
         dto.queue_reason = queue_reason.filter(|_| waits);
         dto.usage = (&standing.spent).into();
         dto.attention = attention.remove(&task.id).unwrap_or_default();
+        dto.plan = plans.remove(&task.id).unwrap_or_default().into();
         items.push(dto);
     }
     Ok(PageDto { items, total: page.total, limit: page.limit, offset: page.offset })
@@ -343,6 +345,8 @@ pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTa
     let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
     let attention = views::attention::attention_of(&state.store, std::slice::from_ref(task)).await?;
     dto.attention = attention.iter().map(Into::into).collect();
+    let plans = views::progress::plan_standings(&state.store, std::slice::from_ref(task)).await?;
+    dto.plan = plans.get(&task.id).copied().unwrap_or_default().into();
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;
     dto.issue = state.store.issue_of(task.id).await?;

@@ -163,7 +163,7 @@ impl Store {
         let row = sqlx::query(
             "UPDATE approvals SET status = 'answered', option_id = $1, answered_by = $2, decided_at = $3 \
              WHERE id = $4 AND status = 'pending' \
-             RETURNING id, spec_task_id, work_session_id, tool_call_id",
+             RETURNING id, spec_task_id, work_session_id, tool_call_id, title, options",
         )
         .bind(option_id)
         .bind(by)
@@ -173,6 +173,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(false) };
         decided_event(&mut w, &row, "answered", Some((option_id, by))).await?;
+        answer_line(&mut w, &row, option_id, by).await?;
         forget_old_decisions(&mut w, &get::<String>(&row, "work_session_id")?).await?;
         w.wake_orchestrator().await?;
         w.commit().await?;
@@ -277,6 +278,30 @@ async fn decided_event(
         decided: true,
     });
     permission_event(w, parse(row, "spec_task_id")?, parse(row, "work_session_id")?, payload).await
+}
+
+/// A person's answer leaves a line in the task's coordination log (its timeline and export): who
+/// answered what, with which option.
+async fn answer_line(w: &mut WriteTx<'_>, row: &AnyRow, option_id: &str, by: &str) -> Result<(), StoreError> {
+    let options: Vec<ApprovalOption> = column_json(row, "options")?;
+    let option = options.iter().find(|o| o.option_id == option_id);
+    let chosen = option.map_or(option_id, |o| o.name.as_str());
+    let title: Option<String> = get(row, "title")?;
+    let asked = title.as_deref().map_or_else(|| "a permission request".to_owned(), |t| format!("“{t}”"));
+    let new = crate::NewCoordination {
+        spec_task_id: parse(row, "spec_task_id")?,
+        kind: spectask_core::CoordinationKind::PermissionAnswered,
+        from_session: Some(parse(row, "work_session_id")?),
+        to_session: None,
+        message: format!("{by} answered {asked}: {chosen}"),
+        data: serde_json::json!({
+            "approval_id": get::<String>(row, "id")?,
+            "option_id": option_id,
+            "option_kind": option.map(|o| o.kind.as_str()),
+            "by": by,
+        }),
+    };
+    w.record_coordination(new).await.map(drop)
 }
 
 async fn permission_event(

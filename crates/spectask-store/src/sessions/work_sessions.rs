@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use spectask_core::events::payload::{WorkSessionCreated, WorkSessionTransitioned};
 use spectask_core::{
-    JobKind, PlanTaskRef, Priority, SpecTaskId, WorkSession, WorkSessionCommand, WorkSessionEffect,
+    CoordinationKind, JobKind, PlanTaskRef, Priority, SpecTaskId, WorkSession, WorkSessionCommand,
+    WorkSessionEffect,
     WorkSessionId, WorkSessionPhase, WorkSessionState, WorkSessionStatus,
 };
 use sqlx::any::AnyRow;
@@ -222,6 +223,7 @@ impl Store {
         }
         let command = WorkSessionCommand::Interrupt { reason: reason.to_owned() };
         let applied = w.transition_work_session(&session, &command, true).await?;
+        w.record_person_stop(&applied.value).await?;
         w.commit().await?;
         Ok(applied.value)
     }
@@ -241,12 +243,34 @@ impl Store {
         if applied.value.state.is_terminal() {
             w.enqueue_advance(session.spec_task_id).await?;
         }
+        if matches!(command, WorkSessionCommand::Interrupt { .. }) {
+            w.record_person_stop(&applied.value).await?;
+        }
         w.commit().await?;
         Ok(applied)
     }
 }
 
 impl WriteTx<'_> {
+    /// A session a person paused (its agent stopped, its thread closed) leaves a line in its task's
+    /// coordination log, and so in the timeline and the export; a budget's pause is told there as
+    /// the budget's own line, and an interruption no person asked for as nothing.
+    pub(crate) async fn record_person_stop(&mut self, session: &WorkSession) -> Result<(), StoreError> {
+        let WorkSessionState::Interrupted { reason } = &session.state else { return Ok(()) };
+        if !session.state.is_paused() || session.state.is_paused_by_budget() {
+            return Ok(());
+        }
+        let new = crate::NewCoordination {
+            spec_task_id: session.spec_task_id,
+            kind: CoordinationKind::SessionStopped,
+            from_session: Some(session.id),
+            to_session: None,
+            message: format!("stopped: {reason}"),
+            data: serde_json::json!({ "reason": reason }),
+        };
+        self.record_coordination(new).await.map(drop)
+    }
+
     /// The session as this write sees it: no other write comes between this read and the writes
     /// after it.
     pub(crate) async fn work_session(&mut self, id: WorkSessionId) -> Result<WorkSession, StoreError> {

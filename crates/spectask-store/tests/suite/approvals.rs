@@ -68,6 +68,25 @@ async fn an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_askin
     let held = ["a1".to_owned(), "b1".to_owned(), "gone".to_owned()];
     assert_eq!(store.answers_to(&held).await.unwrap(), [("a1".to_owned(), "allow".to_owned())]);
     assert_eq!(ids(store.pending_approvals(None).await.unwrap()), ["b1"]);
+    // The answer is a line of the task's coordination log (its timeline and export), once.
+    let log = store.coordination_log(alices.spec_task_id).await.unwrap();
+    let answered: Vec<_> =
+        log.iter().filter(|e| e.kind == spectask_core::CoordinationKind::PermissionAnswered).collect();
+    assert_eq!(answered.len(), 1, "{log:#?}");
+    assert_eq!(answered[0].from_session, Some(alices.id));
+    assert!(answered[0].message.starts_with("alice answered "), "{}", answered[0].message);
+    // A person's pause is a line too; an interruption no person asked for is none.
+    let paused = spectask_core::WorkSessionCommand::Interrupt { reason: "paused by alice: a look".to_owned() };
+    store.change_work_session(alices.id, &paused).await.unwrap();
+    store.interrupt_if_running(bobs.id, "the node stopped").await.unwrap();
+    let is_stop = |e: &spectask_core::CoordinationEvent| e.kind == spectask_core::CoordinationKind::SessionStopped;
+    let alice_log = store.coordination_log(alices.spec_task_id).await.unwrap();
+    let alice_stopped: Vec<_> = alice_log.iter().filter(|e| is_stop(e)).collect();
+    assert_eq!(alice_stopped.len(), 1, "{alice_log:#?}");
+    assert_eq!(alice_stopped[0].message, "stopped: paused by alice: a look");
+    let bob_log = store.coordination_log(bobs.spec_task_id).await.unwrap();
+    assert!(!bob_log.iter().any(is_stop), "{bob_log:#?}");
+    store.change_work_session(alices.id, &spectask_core::WorkSessionCommand::Resume).await.unwrap();
 
     // A node that starts again withdraws what its agents left; withdrawn is not answerable.
     store.withdraw_approvals_of_node("node-b").await.unwrap();
@@ -79,6 +98,7 @@ async fn an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_askin
     assert!(store.pending_approvals(None).await.unwrap().is_empty());
 
     // A request of a session no longer running is not listed.
+    let alices = &store.work_session(alices.id).await.unwrap();
     store.hold_approval(&asked("a2", alices, "node-a")).await.unwrap();
     store.transition_work_session(alices, &WorkSessionCommand::Cancel).await.unwrap();
     assert!(store.pending_approvals(Some("alice")).await.unwrap().is_empty());
