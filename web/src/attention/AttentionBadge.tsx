@@ -2,6 +2,7 @@
  * never the in-progress highlight. The label and sentence are the server's. */
 import { CircleX, Hand, Link2Off, PauseCircle, Unplug, type LucideIcon } from 'lucide-react'
 import type { AttentionItem } from './attention'
+import { inWords } from '../words'
 
 const ICONS: Record<AttentionItem['kind'], LucideIcon> = {
   permission: Hand,
@@ -30,12 +31,12 @@ export function AttentionBadge({
   const tone = item.needs_you ? 'you' : 'held'
   return (
     <span className="attention" data-attention={item.kind} data-needs-you={item.needs_you}>
-      <span className={`badge tone-${tone}`} title={sentence === 'text' ? undefined : `${item.text} ${item.action}`} data-testid={testId}>
+      <span className={`badge tone-${tone}`} title={sentence === 'text' ? undefined : `${inWords(item.text)} ${item.action}`} data-testid={testId}>
         <Icon className="icon" size={14} aria-hidden="true" />
         {item.label}
       </span>
-      {sentence === 'text' && <span className="attention-text">{item.text}</span>}
-      {sentence === 'hidden' && <span className="visually-hidden">: {item.text}</span>}
+      {sentence === 'text' && <span className="attention-text">{inWords(item.text)}</span>}
+      {sentence === 'hidden' && <span className="visually-hidden">: {inWords(item.text)}</span>}
     </span>
   )
 }

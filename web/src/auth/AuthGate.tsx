@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from 'react'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { ApiFailure, api, unwrap } from '../api/client'
+import { Problem } from '../components/Problem'
 
 const ME = ['auth', 'me'] as const
 
@@ -18,7 +19,7 @@ export function AuthGate({ children }: { children: (me: { name: string; open: bo
   if (me.isPending) return <p role="status">Connecting…</p>
   if (me.isError) {
     if (me.error instanceof ApiFailure && me.error.status === 401) return <Login />
-    return <p role="alert">Cannot reach spectask: {me.error.message}</p>
+    return <Problem error={me.error} doing="reach spectask" />
   }
   return <>{children(me.data)}</>
 }
@@ -50,7 +51,7 @@ function Login() {
           API token
           <input type="password" autoComplete="off" required value={token} onChange={(e) => setToken(e.target.value)} />
         </label>
-        {login.isError && <p role="alert">{login.error.message}</p>}
+        {login.isError && <Problem error={login.error} />}
         <button type="submit" className="primary" disabled={login.isPending || !token.trim()}>
           Log in
         </button>

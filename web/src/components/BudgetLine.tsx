@@ -6,6 +6,7 @@ import { keys } from '../api/keys'
 import { budgetLabel } from '../usage'
 import { budgetBody, budgetErrors, hasErrors, type BudgetInput } from '../budgetInput'
 import { BudgetFields } from './BudgetFields'
+import { Problem } from './Problem'
 
 export function BudgetLine({ task }: { task: SpecTask }) {
   const b = task.budget
@@ -88,7 +89,7 @@ export function BudgetForm({
         <button type="submit" disabled={save.isPending || hasErrors(errors)}>
           {submit}
         </button>
-        {save.isError && <span role="alert">{save.error.message}</span>}
+        {save.isError && <Problem error={save.error} inline />}
       </form>
     </details>
   )

@@ -4,6 +4,11 @@
 
 const PREFIX = 'spectask:draft:'
 
+/** The localStorage key of the draft under `key` (what a `storage` event from another tab names). */
+export function storageKey(key: string): string {
+  return PREFIX + key
+}
+
 /** The stored draft under `key`, over `empty` (a field the stored one lacks keeps its empty value). */
 export function readDraft<T>(key: string, empty: T, storage: Storage | null = localStorageOrNone()): T {
   const raw = safely(() => storage?.getItem(PREFIX + key) ?? null)

@@ -20,6 +20,12 @@ describe('keysChangedBy', () => {
     expect(changed).not.toContainEqual(['spec-tasks'])
   })
 
+  it("a session's start or end and a plan task done refresh the board, whose cards show them from the list", () => {
+    for (const kind of ['work_session.transitioned', 'work_session.created', 'plan_progress.detected'] as const) {
+      expect(keysChangedBy({ kind, spec_task_id: task, work_session_id: session })).toContainEqual(['spec-tasks'])
+    }
+  })
+
   it('a pull request reading refreshes the board and that task, whose card and page show it', () => {
     expect(keysChangedBy({ kind: 'pull_request.updated', spec_task_id: task, work_session_id: null })).toEqual([
       ['spec-tasks'],

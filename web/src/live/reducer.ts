@@ -34,12 +34,19 @@ export function keysChangedBy(event: Pick<ApiEvent, 'kind' | 'spec_task_id' | 'w
       break
     case 'work_session.created':
     case 'work_session.transitioned':
-      out.push(keys.fleet, keys.approvals)
+      // The board's cards say whether a session runs, from the list.
+      out.push(keys.tasks, keys.fleet, keys.approvals)
+      taskAll()
+      if (session) out.push(keys.session(session))
+      break
+    case 'plan_progress.detected':
+      // A plan task done moves the card's progress.
+      out.push(keys.tasks)
+      out.push(keys.fleet)
       taskAll()
       if (session) out.push(keys.session(session))
       break
     case 'work_session.plan':
-    case 'plan_progress.detected':
       out.push(keys.fleet)
       taskAll()
       if (session) out.push(keys.session(session))

@@ -5,6 +5,7 @@ import { useModal } from '../components/useModal'
 import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 import { useOpenCreatedTask } from './openCreatedTask'
+import { Problem } from '../components/Problem'
 
 /** The dialog's fields, kept as a draft (see drafts/) once a folder is typed. */
 type AdoptDraft = { repo: string; folder: string; approve: boolean }
@@ -65,7 +66,7 @@ export function AdoptSpec({ onClose }: { onClose: () => void }) {
           <input type="checkbox" checked={approve} onChange={(e) => setDraft({ ...draft, approve: e.target.checked })} /> Approve it at once
           (implementation starts without a spec review)
         </label>
-        {adopt.isError && <p role="alert">{adopt.error.message}</p>}
+        {adopt.isError && <Problem error={adopt.error} />}
         <DraftActions draft={!!folder.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
           <button type="submit" className="primary" disabled={adopt.isPending || !folder.trim() || !chosen}>
             Adopt spec

@@ -2,18 +2,20 @@ import { useMemo, useState } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { Plus } from 'lucide-react'
 import type { SpecTask } from '../api/client'
-import { useProgress, useSpecTasks } from '../api/queries'
+import { useSpecTasks } from '../api/queries'
 import { ProgressBar } from '../components/Progress'
 import { AdoptSpec } from './AdoptSpec'
 import { CreateTask } from './CreateTask'
 import { shownTitle } from '../titles'
-import { ENDED, PHASES, plannerAtWork, failureLabel, phaseOf, statusLabel, type Phase } from '../phases'
+import { ENDED, PHASES, plannerAtWork, phaseOf, statusLabel, type Phase } from '../phases'
 import { usageLabel } from '../usage'
 import { StatusBadge } from '../components/Badge'
 import { When } from '../components/When'
 import { AttentionBadge } from '../attention/AttentionBadge'
 import { firstOf, ofTask } from '../attention/attention'
 import { useAttention } from '../attention/useAttention'
+import { FailureNote, Problem } from '../components/Problem'
+import { inWords } from '../words'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -63,7 +65,7 @@ export function Board() {
       {creating && <CreateTask onClose={() => setCreating(false)} />}
       {adopting && <AdoptSpec onClose={() => setAdopting(false)} />}
       {tasks.isPending && <p role="status">Loading…</p>}
-      {tasks.isError && <p role="alert">Cannot load the tasks: {tasks.error.message}</p>}
+      {tasks.isError && <Problem error={tasks.error} doing="load the tasks" />}
       <div className="board">
         {PHASES.map(({ phase, label }) => (
           <Column key={phase} phase={phase} label={label} tasks={byPhase.get(phase) ?? []} />
@@ -111,7 +113,7 @@ function TaskCard({ task }: { task: SpecTask }) {
         {first && <AttentionBadge item={first} sentence="tooltip" />}
         {atWork && (task.status === 'implementation' ? <SessionsAtWork task={task} /> : plannerAtWork(task.status) && <AtWork />)}
       </p>
-      {first && <p className="attention-line">{first.text}</p>}
+      {first && <p className="attention-line">{inWords(first.text)}</p>}
       <p className="meta">
         {repoName(task.repository.path)} · {task.short_id} · {task.priority} · by {task.created_by}
       </p>
@@ -125,7 +127,7 @@ function TaskCard({ task }: { task: SpecTask }) {
           PR #{task.pull_request.number}: {task.pull_request.state}
         </p>
       )}
-      {task.failure && !first && <p className="failure">{failureLabel(task.failure)}</p>}
+      {task.failure && !first && <FailureNote failure={task.failure} short />}
 
       {usageLabel(task.usage) && (
         <p className="meta usage" data-testid="task-usage">
@@ -136,7 +138,7 @@ function TaskCard({ task }: { task: SpecTask }) {
   )
 }
 
-/** Statuses in which a card shows how much of the plan is done (one request per such card). */
+/** Statuses in which a card shows how much of the plan is done (from the list: no request per card). */
 const HAS_PLAN_PROGRESS: SpecTask['status'][] = ['implementation', 'implementation_review', 'pull_request', 'done']
 
 function AtWork() {
@@ -149,14 +151,12 @@ function AtWork() {
 
 /** In implementation, an agent is at work while a session of the task runs (not once it is stopped). */
 function SessionsAtWork({ task }: { task: SpecTask }) {
-  const progress = useProgress(task.id)
-  return progress.data?.sessions.some((s) => s.status === 'running') ? <AtWork /> : null
+  return task.plan.sessions_running > 0 ? <AtWork /> : null
 }
 
 function CardProgress({ task }: { task: SpecTask }) {
-  const progress = useProgress(task.id)
-  if (!progress.data || progress.data.tasks.length === 0) return null
-  return <ProgressBar percent={progress.data.percent} label={`${task.title}: plan done`} />
+  if (task.plan.plan_tasks === 0) return null
+  return <ProgressBar percent={task.plan.percent} label={`${task.title}: plan done`} />
 }
 
 export function repoName(path: string): string {

@@ -11,6 +11,7 @@ import { DraftActions } from '../drafts/DraftActions'
 import { useDraft } from '../drafts/useDraft'
 import { useOpenCreatedTask } from './openCreatedTask'
 import { useActionKey } from '../api/actionKey'
+import { Problem } from '../components/Problem'
 
 type Priority = Schemas['Priority']
 type DemoRepo = Schemas['DemoRepoDto']
@@ -335,7 +336,7 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
           The planning agent writes a spec (requirements, design, tasks) for your review; once approved, coding agents
           implement the plan in parallel sessions.
         </p>
-        {create.isError && <p role="alert">{create.error.message}</p>}
+        {create.isError && <Problem error={create.error} />}
         <DraftActions draft={!!prompt.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
           <button type="submit" className="primary" disabled={create.isPending || !prompt.trim() || !repo || (reviewing && !target.trim()) || hasErrors(budgetProblems)}>
             Create SpecTask

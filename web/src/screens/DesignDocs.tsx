@@ -7,6 +7,7 @@ import { useSpecTask, useWorkSessions } from '../api/queries'
 import { Crumbs } from '../components/Crumbs'
 import { Markdown } from '../components/Markdown'
 import { shortCommit } from '../review/review'
+import { Problem } from '../components/Problem'
 
 type DocFile = Schemas['DesignDocFileDto']
 
@@ -23,8 +24,8 @@ export function DesignDocs() {
   const [picked, setPicked] = useState<string | undefined>(undefined)
   const [raw, setRaw] = useState(false)
   if (docs.isPending || task.isPending) return <p role="status">Loading the design docs…</p>
-  if (docs.isError) return <p role="alert">Cannot read the design-docs branch: {docs.error.message}</p>
-  if (task.isError) return <p role="alert">Cannot load the task: {task.error.message}</p>
+  if (docs.isError) return <Problem error={docs.error} doing="read the design-docs branch" />
+  if (task.isError) return <Problem error={task.error} doing="load the task" />
   const d = docs.data
   const file = d.files.find((f) => f.path === picked) ?? d.files[0]
   return (

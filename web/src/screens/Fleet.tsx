@@ -10,6 +10,8 @@ import { Hand, Pause } from 'lucide-react'
 import { AttentionBadge } from '../attention/AttentionBadge'
 import { firstOf, itemKey, ofTask, type AttentionItem } from '../attention/attention'
 import { useAttention } from '../attention/useAttention'
+import { Problem } from '../components/Problem'
+import { inWords } from '../words'
 
 type Agent = Schemas['FleetAgentDto']
 type Item = Schemas['PlanTaskProgressDto']
@@ -21,7 +23,7 @@ export function Fleet() {
   return (
     <section aria-labelledby="fleet-title">
       <h1 id="fleet-title">Fleet: agents at work</h1>
-      {fleet.isError && <p role="alert">{fleet.error.message}</p>}
+      {fleet.isError && <Problem error={fleet.error} />}
       {fleet.data && agents.length === 0 && <p role="status">No agent is implementing a task right now.</p>}
       <ul className="fleet">
         {agents.map((a) => (
@@ -58,7 +60,7 @@ function AgentCard({ agent }: { agent: Agent }) {
       {usageLabel(agent.usage) && <p className="meta usage">{usageLabel(agent.usage)}</p>}
       {waits.map((a) => (
         <p key={itemKey(a)} className="attention-line" data-testid="fleet-attention">
-          <AttentionBadge item={a} sentence="tooltip" /> {a.text}
+          <AttentionBadge item={a} sentence="tooltip" /> {inWords(a.text)}
         </p>
       ))}
       {agent.stalled.filter((s) => !waits.some((a) => a.kind === 'stalled' && a.work_session_id === s.work_session_id)).map((s) => (

@@ -25,6 +25,7 @@ import {
   type Review,
   type SessionReview,
 } from '../review/review'
+import { Problem } from '../components/Problem'
 
 /** The implementation review: criteria and what implements them, commits, checks and the diff;
  * then the decision — merge, or ask for changes. */
@@ -37,7 +38,7 @@ export function ImplementationReview({ task }: { task: SpecTask }) {
       unwrap(await api.GET('/api/v1/spec-tasks/{id}/implementation-review', { params: { path: { id: task.id } } })),
   })
   if (review.isPending) return <p role="status">Loading the implementation review…</p>
-  if (review.isError) return <p role="alert">Cannot load the implementation review: {review.error.message}</p>
+  if (review.isError) return <Problem error={review.error} doing="load the implementation review" />
   const r = review.data
   const totals = diffTotals(r)
   const sessionOf = new Map(r.sessions.map((s) => [s.id, s]))
@@ -200,7 +201,7 @@ function Convergence({ task, pass }: { task: SpecTask; pass: Schemas['Convergenc
           </ol>
         </>
       )}
-      {converge.isError && <p role="alert">{converge.error.message}</p>}
+      {converge.isError && <Problem error={converge.error} />}
       {open && pass.gaps.length > 0 && (
         <button onClick={() => converge.mutate()} disabled={converge.isPending || used}>
           {used ? 'No converge rounds left' : 'Approve into a new spec version'}
@@ -230,7 +231,10 @@ function Commits({ review, sessionOf }: { review: Review; sessionOf: Map<string,
                 {session && (
                   <>
                     {' '}
-                    by <Link to={`/sessions/${session.id}`}>{session.name}</Link>
+                    by{' '}
+                    <Link to={`/sessions/${session.id}`} className="name" title={session.name}>
+                      {session.name}
+                    </Link>
                   </>
                 )}
               </p>
@@ -263,7 +267,13 @@ function Reproduction({
   const { before, after } = reproduction
   const session = (id: string | null | undefined) => {
     const s = id ? sessionOf.get(id) : undefined
-    return s ? <Link to={`/sessions/${s.id}`}>{s.name}</Link> : 'a session'
+    return s ? (
+      <Link to={`/sessions/${s.id}`} className="name" title={s.name}>
+        {s.name}
+      </Link>
+    ) : (
+      'a session'
+    )
   }
   return (
     <section aria-labelledby="review-reproduction">
@@ -302,7 +312,10 @@ function Sessions({ sessions }: { sessions: SessionReview[] }) {
       <ul className="plain review-sessions">
         {sessions.map((s) => (
           <li key={s.id} id={`checks-${s.id}`} tabIndex={-1}>
-            <Link to={`/sessions/${s.id}`}>{s.name}</Link> <StatusBadge status={s.status} />
+            <Link to={`/sessions/${s.id}`} className="name" title={s.name}>
+              {s.name}
+            </Link>{' '}
+            <StatusBadge status={s.status} />
             {s.checks.length === 0 && <span className="hint"> no check ran</span>}
             {s.checks.length > 0 && (
               <ol className="checks" aria-label={`Checks of ${s.name}`}>
@@ -376,7 +389,7 @@ function Decision({ task, onDecided }: { task: SpecTask; onDecided: () => void }
           placeholder="What should change (sent to a follow-up session when you request changes)"
         />
       </label>
-      {decide.isError && <p role="alert">{decide.error.message}</p>}
+      {decide.isError && <Problem error={decide.error} />}
       <div className="actions">
         <button className="danger" onClick={() => setRejecting(true)} disabled={decide.isPending || !!moved}>
           Reject

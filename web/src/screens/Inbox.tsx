@@ -5,6 +5,7 @@ import { AttentionBadge } from '../attention/AttentionBadge'
 import { itemKey, needingYou, type AttentionItem } from '../attention/attention'
 import { useAttention } from '../attention/useAttention'
 import { When } from '../components/When'
+import { inWords } from '../words'
 
 /**
  * "Needs you": everything that waits for the person, longest waiting first, each with what
@@ -83,7 +84,7 @@ function InboxItem({ item }: { item: AttentionItem }) {
         </Link>
       </h2>
       <When at={item.since} />
-      <p className="inbox-text">{item.text}</p>
+      <p className="inbox-text">{inWords(item.text)}</p>
       <p className="inbox-action">{item.action}</p>
     </li>
   )

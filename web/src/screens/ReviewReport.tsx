@@ -7,6 +7,7 @@ import { useReviewReport } from '../api/queries'
 import { Badge } from '../components/Badge'
 import { Markdown } from '../components/Markdown'
 import type { Tone } from '../components/tones'
+import { Problem } from '../components/Problem'
 
 type Finding = Schemas['FindingDto']
 type FollowUpWorkflow = 'feature' | 'bugfix'
@@ -48,7 +49,7 @@ export function ReviewReport({ task }: { task: SpecTask }) {
     )
   }
   if (report.isPending) return <p role="status">Loading the report…</p>
-  if (report.isError) return <p role="alert">Cannot load the report: {report.error.message}</p>
+  if (report.isError) return <Problem error={report.error} doing="load the report" />
   const { findings, path, target } = report.data
   const toggle = (n: number) => setSelected((s) => (s.includes(n) ? s.filter((x) => x !== n) : [...s, n]))
   const follow = (findings: number[], workflow: FollowUpWorkflow) => followUp.mutate({ findings, workflow })
@@ -61,7 +62,7 @@ export function ReviewReport({ task }: { task: SpecTask }) {
         {findings.length === 0 ? 'No findings.' : `${findings.length} finding${findings.length === 1 ? '' : 's'}`} ·{' '}
         <code>{path}</code> on the design-docs branch
       </p>
-      {followUp.isError && <p role="alert">{followUp.error.message}</p>}
+      {followUp.isError && <Problem error={followUp.error} />}
       {followUp.data && (
         <p role="status" className="follow-up-made">
           Follow-up task created:{' '}

@@ -12,12 +12,15 @@ import { useSpecTask } from '../api/queries'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { useKept } from '../components/useKept'
 import { useDraft } from '../drafts/useDraft'
+import { BudgetHeld, useBudgetHold } from '../attention/BudgetHeld'
+import { Problem } from '../components/Problem'
 
 type WorkSession = Schemas['WorkSessionDto']
 
 /** Stop agent / Resume, and the reply box when the session takes messages now. */
 export function SessionControls({ session }: { session: WorkSession }) {
   const task = useSpecTask(session.spec_task_id)
+  const hold = useBudgetHold(session.spec_task_id)
   const client = useQueryClient()
   const [confirming, setConfirming] = useState(false)
   const move = useMutation({
@@ -48,12 +51,13 @@ export function SessionControls({ session }: { session: WorkSession }) {
             Stop agent
           </button>
         )}
-        {session.status === 'interrupted' && (
+        {session.status === 'interrupted' && hold && <BudgetHeld hold={hold} taskId={session.spec_task_id} />}
+        {session.status === 'interrupted' && !hold && (
           <button className="primary" disabled={move.isPending} onClick={() => move.mutate('running')}>
             Resume
           </button>
         )}
-        {move.isError && <span role="alert">{move.error.message}</span>}
+        {move.isError && <Problem error={move.error} inline />}
       </div>
       {confirming && (
         <ConfirmDialog
@@ -129,7 +133,7 @@ function Reply(props: {
           </button>
         )}
         {send.isSuccess && <span className="meta">Queued: the agent reads it at its next turn.</span>}
-        {send.isError && <span role="alert">{send.error.message}</span>}
+        {send.isError && <Problem error={send.error} inline />}
       </div>
     </form>
   )

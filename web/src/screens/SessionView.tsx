@@ -14,6 +14,7 @@ import { askedTitle, placeApprovals } from '../sessions/permissions'
 import { AttentionBadge } from '../attention/AttentionBadge'
 import { firstOf } from '../attention/attention'
 import { useSessionAttention } from '../attention/useAttention'
+import { Problem } from '../components/Problem'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -37,7 +38,7 @@ export function SessionView() {
   const approvals = useApprovals()
   const waits = firstOf(useSessionAttention(id))
   if (session.isPending) return <p role="status">Loading…</p>
-  if (session.isError) return <p role="alert">Cannot load the session: {session.error.message}</p>
+  if (session.isError) return <Problem error={session.error} doing="load the session" />
   const s = session.data
   const entries = history.data?.entries ?? []
   const firstMessage = entries.find((e) => e.file === 'conversation')?.seq
@@ -83,7 +84,7 @@ export function SessionView() {
         </p>
       )}
       <h2>Transcript</h2>
-      {history.isError && <p role="alert">{history.error.message}</p>}
+      {history.isError && <Problem error={history.error} />}
       <ol className="transcript" aria-label="Transcript" aria-live="polite">
         {entries.map((e) => (
           <li key={e.seq} className={`entry entry-${e.file}`}>
@@ -151,7 +152,7 @@ function ApprovalCard({ approval }: { approval: Approval }) {
         The agent asks for permission: <strong>{title}</strong>
         {approval.tool_call.locations.length > 0 && <> on {approval.tool_call.locations.join(', ')}</>}.
       </p>
-      {answer.isError && <p role="alert">{answer.error.message}</p>}
+      {answer.isError && <Problem error={answer.error} />}
       <div className="actions">
         {approval.options.map((o) => (
           <button

@@ -18,6 +18,9 @@ import { Badge, StatusBadge } from '../components/Badge'
 import { AttentionBadge } from '../attention/AttentionBadge'
 import { firstOf } from '../attention/attention'
 import { useSessionAttention } from '../attention/useAttention'
+import { BudgetHeld, useBudgetHold } from '../attention/BudgetHeld'
+import { Problem } from '../components/Problem'
+import { inWords } from '../words'
 
 type Overview = Schemas['MultiSessionOverviewDto']
 type SessionProgress = Schemas['SessionProgressDto']
@@ -27,7 +30,7 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
   const overview = useOverview(task.id)
   const [spawnFrom, setSpawnFrom] = useState<WorkSession | undefined>(undefined)
   if (overview.isPending) return <p role="status">Loading the sessions…</p>
-  if (overview.isError) return <p role="alert">{overview.error.message}</p>
+  if (overview.isError) return <Problem error={overview.error} />
   const o = overview.data
   const progressOf = new Map(o.progress.sessions.map((p) => [p.work_session_id, p]))
   const active = o.sessions.filter((s) => s.status === 'running' || s.status === 'blocked')
@@ -148,7 +151,7 @@ function AgentInstanceCard({ task, overview }: { task: SpecTask; overview: Overv
           onClose={() => setConfirming(false)}
         />
       )}
-      {stop.isError && <p role="alert">{stop.error.message}</p>}
+      {stop.isError && <Problem error={stop.error} />}
     </section>
   )
 }
@@ -158,7 +161,10 @@ function ActiveSession({ session: s, percent }: { session: WorkSession; percent:
   const waits = firstOf(useSessionAttention(s.id))
   return (
     <>
-      <SessionIcon status={s.status} /> <Link to={`/sessions/${s.id}`}>{s.name}</Link>{' '}
+      <SessionIcon status={s.status} />{' '}
+      <Link to={`/sessions/${s.id}`} className="name" title={s.name}>
+        {s.name}
+      </Link>{' '}
       {waits ? <AttentionBadge item={waits} sentence="tooltip" /> : s.status === 'blocked' ? '(blocked)' : `(${percent}%)`}
     </>
   )
@@ -179,14 +185,16 @@ function SessionRow(props: {
   return (
     <div className="tree-row" data-attention={waits?.kind}>
       <SessionIcon status={s.status} />
-      <Link to={`/sessions/${s.id}`}>{s.name}</Link>
+      <Link to={`/sessions/${s.id}`} className="name" title={s.name}>
+        {s.name}
+      </Link>
       {waits ? <AttentionBadge item={waits} sentence="tooltip" /> : <StatusBadge status={s.status} />}
       {working && props.progress && <span>{props.progress.percent}%</span>}
       {props.progress?.current_entry && working && <span className="meta">now: {props.progress.current_entry}</span>}
       {props.spawned && <Badge>spawned</Badge>}
       {props.fromEditor && <Badge>from {props.fromEditor}</Badge>}
       {props.waitingOn.length > 0 && <span className="meta">waiting for {props.waitingOn.join(', ')}</span>}
-      {s.state.status === 'failed' && !waits && <span className="failure">{s.state.reason}</span>}
+      {s.state.status === 'failed' && !waits && <span className="failure">{inWords(s.state.reason)}</span>}
       {s.state.status === 'interrupted' && <span className="meta">{s.state.reason}</span>}
       {s.stall && waits?.kind !== 'stalled' && (
         <span className="queued" data-testid="session-stall">
@@ -210,6 +218,7 @@ function SessionRow(props: {
 
 /** An interrupted session (its agent stopped, a pause) goes on where it stopped. */
 function ResumeButton({ session }: { session: WorkSession }) {
+  const hold = useBudgetHold(session.spec_task_id)
   const client = useQueryClient()
   const resume = useMutation({
     mutationFn: async () =>
@@ -221,12 +230,13 @@ function ResumeButton({ session }: { session: WorkSession }) {
       ),
     onSettled: () => void client.invalidateQueries({ queryKey: keys.task(session.spec_task_id) }),
   })
+  if (hold) return <BudgetHeld hold={hold} taskId={session.spec_task_id} />
   return (
     <>
       <button className="small" disabled={resume.isPending} onClick={() => resume.mutate()} aria-label={`Resume ${session.name}`}>
         Resume
       </button>
-      {resume.isError && <span role="alert">{resume.error.message}</span>}
+      {resume.isError && <Problem error={resume.error} inline />}
     </>
   )
 }
@@ -306,7 +316,7 @@ function SpawnDialog({ task, parent, onClose }: { task: SpecTask; parent: WorkSe
             {closed}
           </p>
         )}
-        {spawn.isError && <p role="alert">{spawn.error.message}</p>}
+        {spawn.isError && <Problem error={spawn.error} />}
         <DraftActions draft={!!name.trim() || !!description.trim()} onDiscard={discard} onClose={() => ref.current?.close()}>
           <button type="submit" className="primary" disabled={spawn.isPending || !name.trim() || !!closed}>
             Create &amp; start session

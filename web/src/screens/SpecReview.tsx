@@ -28,6 +28,7 @@ import {
 import { PlanGraph } from '../components/PlanGraph'
 import { When } from '../components/When'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
+import { Problem } from '../components/Problem'
 
 type LineComment = Schemas['LineComment']
 const VIEWS = ['lines', 'rendered', 'diff'] as const
@@ -97,7 +98,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
   // A first version has nothing to compare with: its view falls back to the lines.
   const shown = view === 'diff' && version < 2 ? 'lines' : view
 
-  if (task.spec_version === 0) return <p role="status">No spec yet: the planning agent is writing it.</p>
+  if (task.spec_version === 0) return <p role="status">{noSpecYet(task.status)}</p>
   // Findings name the document by its file: bugfix.md for a bugfix's first one.
   const findings = findingsByLine(meta?.lint ?? [], fileOf(task, doc).replace(/\.md$/, ''))
   const lines = current.data?.content.split('\n') ?? []
@@ -154,7 +155,7 @@ export function SpecReview({ task }: { task: SpecTask }) {
               with the review, drive its first draft.
             </p>
           )}
-          {current.isError && <p role="alert">{current.error.message}</p>}
+          {current.isError && <Problem error={current.error} />}
           {!asksOnly && doc === 'tasks' && current.data && <PlanGraph tasks={current.data.content} />}
           {shown === 'rendered' && current.data && <Markdown text={current.data.content} />}
           {shown === 'diff' &&
@@ -342,7 +343,14 @@ function Line(props: {
               ref={input}
               value={form}
               onChange={(e) => edit.type(e.target.value)}
-              onKeyDown={(e) => e.key === 'Escape' && edit.close()}
+              onKeyDown={(e) => {
+                if (e.key !== 'Escape') return
+                // Escape never loses what was typed: it is kept as the line's comment (Remove takes it back).
+                e.preventDefault()
+                e.stopPropagation()
+                if (form.trim()) edit.save()
+                else edit.close()
+              }}
               rows={2}
               autoFocus
             />
@@ -471,7 +479,7 @@ function Decision(props: {
         <textarea value={text} onChange={(e) => props.onText(e.target.value)} rows={2} />
       </label>
       {comments.length > 0 && <p>{comments.length} line comment(s) will be sent.</p>}
-      {decide.isError && <p role="alert">{decide.error.message}</p>}
+      {decide.isError && <Problem error={decide.error} />}
       {lintRefused(decide.error) && (
         <fieldset className="despite-lint">
           <legend>Approve despite the lint errors</legend>
@@ -577,4 +585,19 @@ function Steering({ taskId }: { taskId: string }) {
       ))}
     </details>
   )
+}
+
+/** Why a task has no spec to show: its planner is writing one, it waits to be planned, or it ended first. */
+function noSpecYet(status: SpecTask['status']): string {
+  switch (status) {
+    case 'backlog':
+      return 'No spec yet: the task waits for its planning agent to start.'
+    case 'spec_generation':
+    case 'spec_revision':
+      return 'No spec yet: the planning agent is writing it.'
+    case 'failed':
+      return 'No spec: the task failed before its planning agent wrote one (see above).'
+    default:
+      return `No spec: the task was ${statusLabel(status)} before its planning agent wrote one.`
+  }
 }

@@ -6,7 +6,7 @@ import { keys } from '../api/keys'
 import { ConfirmDialog } from '../components/ConfirmDialog'
 import { useSpecTask } from '../api/queries'
 import { Markdown } from '../components/Markdown'
-import { failureLabel, statusLabel } from '../phases'
+import { statusLabel } from '../phases'
 import { ReviewReport } from './ReviewReport'
 import { TaskTabs } from './TaskTabs'
 import { shownTitle } from '../titles'
@@ -19,13 +19,14 @@ import { BudgetLine } from '../components/BudgetLine'
 import { RepositoryBudgetLine } from '../components/RepositoryBudgetLine'
 import { Badge, StatusBadge } from '../components/Badge'
 import { toneOf } from '../components/tones'
+import { FailureNote, Problem } from '../components/Problem'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
   const { id = '' } = useParams()
   const task = useSpecTask(id)
   if (task.isPending) return <p role="status">Loading…</p>
-  if (task.isError) return <p role="alert">Cannot load the task: {task.error.message}</p>
+  if (task.isError) return <Problem error={task.error} doing="load the task" />
   const t = task.data
   return (
     <article aria-labelledby="task-title">
@@ -44,6 +45,7 @@ export function TaskPage() {
         {t.workflow === 'review' ? '' : ` · spec v${t.spec_version}`}
         <When at={t.created_at} prefix="created " />
       </p>
+      {t.failure && <FailureNote failure={t.failure} />}
       <ScriptedNotice />
       {t.queue_reason && <p className="queued">Queued: {t.queue_reason}</p>}
       {usageLabel(t.usage) && (
@@ -65,7 +67,6 @@ export function TaskPage() {
         </p>
       )}
       {t.pull_request && <PullRequestLine pr={t.pull_request} />}
-      {t.failure && <p className="failure">{failureLabel(t.failure)}</p>}
       <details>
         <summary>Prompt</summary>
         <Markdown text={t.prompt} />
@@ -140,7 +141,7 @@ function TaskActions({ task }: { task: SpecTask }) {
   const finished = ['done', 'rejected', 'cancelled'].includes(task.status)
   return (
     <div className="actions">
-      {act.isError && <span role="alert">{act.error.message}</span>}
+      {act.isError && <Problem error={act.error} inline />}
       {task.status === 'failed' && (
         <button onClick={() => act.mutate('retry')} disabled={act.isPending}>
           {task.failure?.from === 'done' ? 'Retry merge' : 'Retry'}
