@@ -1,5 +1,6 @@
 //! Review and merge: the end of an implementation, and the forge around it.
 //!
+//! [`decision`] records a person's decision of the implementation review with the move it makes.
 //! [`finish`] writes the summary a person reviews, starts the sessions that address requested
 //! changes, and merges the task branch (or keeps it) with IMPLEMENTATION_COMPLETE.md; its
 //! `integrate` takes a moved default branch in before review. For a repository whose merge policy
@@ -8,6 +9,7 @@
 //! [`converge`] compares the spec with what was built and proposes plan tasks for the gaps.
 
 pub mod converge;
+pub mod decision;
 pub(crate) mod finish;
 pub(crate) mod issues;
 pub(crate) mod pull_requests;

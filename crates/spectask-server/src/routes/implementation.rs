@@ -4,10 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use spectask_core::session::coordination::ReviewerDecision;
-use spectask_core::{
-    CoordinationEvent, CoordinationKind, ImplementationDecision, MergePolicy, ReviewEntry, SpecTaskCommand,
-};
-use spectask_store::NewCoordination;
+use spectask_core::{CoordinationEvent, Repository};
+use spectask_orchestrator::review::decision::{Decision, review_implementation};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -66,8 +64,7 @@ async fn approve_implementation(
     id: ApiPath<TaskPath>,
     body: Option<ApiJson<ImplementationReviewBody>>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
-    review(state, caller, id, SpecTaskCommand::ApproveImplementation, body.map(|b| b.0).unwrap_or_default())
-        .await
+    review(state, caller, id, Decision::Approve, body.map(|b| b.0).unwrap_or_default()).await
 }
 
 /// Ask for more implementation work: a follow-up session gets the comments.
@@ -84,52 +81,24 @@ async fn request_implementation_changes(
         return Err(ApiError::bad_request("invalid_review", "request-implementation-changes needs comments"));
     }
     let body = ImplementationReviewBody { comments: body.comments };
-    review(state, caller, id, SpecTaskCommand::RequestImplementationChanges, body).await
+    review(state, caller, id, Decision::RequestChanges, body).await
 }
 
 async fn review(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
-    command: SpecTaskCommand,
+    decision: Decision,
     body: ImplementationReviewBody,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    let verdict = ReviewerDecision {
+    let reviewer = ReviewerDecision {
         comments: body.comments.trim().to_owned(),
         reviewer: caller.signature(),
         source: None,
     };
-    let decision = match command {
-        SpecTaskCommand::ApproveImplementation => ImplementationDecision::Approve(verdict),
-        _ => ImplementationDecision::RequestChanges(verdict),
-    };
     // Approved where the repository hands off through its forge: a pull request, not a merge.
-    let command = match command {
-        SpecTaskCommand::ApproveImplementation => {
-            let repository = state.store.repository(task.repository_id).await?;
-            if repository.merge_policy == MergePolicy::PullRequest {
-                crate::routes::repos::forge_of(&state, &repository)?;
-                SpecTaskCommand::OpenPullRequest
-            } else {
-                command
-            }
-        }
-        other => other,
-    };
-    // Check first, so a refused review leaves no trace in the log.
-    task.state.apply(task.kind, &command)?;
-    state
-        .store
-        .record_coordination(NewCoordination {
-            spec_task_id: task.id,
-            kind: CoordinationKind::ReviewDecision,
-            from_session: None,
-            to_session: None,
-            message: format!("implementation review: {}", decision.word().replace('_', " ")),
-            data: ReviewEntry::from(decision).data(),
-        })
-        .await?;
-    let applied = state.store.transition_spec_task(&task, &command).await?;
-    Ok(Json(task_dto(&state, &applied.value).await?))
+    let forge_ready = |repository: &Repository| crate::routes::repos::forge_of(&state, repository).map(drop);
+    let applied = review_implementation(&state.store, &task, decision, reviewer, forge_ready).await?;
+    Ok(Json(task_dto(&state, &applied).await?))
 }
