@@ -77,9 +77,11 @@ test('the tour at the human pace: scripted notice, fleet, a question answered, a
 
     // nodejs-todo's coder asks before it edits: answered in its session's transcript.
     await page.goto(`${demo.url}/tasks/${todo.id}?tab=sessions`)
+    // The session asking shows as waiting for the person, not as running.
     const tree = page.getByRole('list', { name: 'Session tree' })
-    await tree.getByText('running', { exact: true }).first().waitFor()
-    await tree.getByRole('listitem').filter({ hasText: 'running' }).first().getByRole('link').first().click()
+    const asking = tree.getByRole('listitem').filter({ hasText: 'Waiting for you' })
+    await asking.first().waitFor()
+    await asking.first().getByRole('link').first().click()
     const question = page.getByRole('group', { name: /^Permission: Edit / })
     await question.first().waitFor()
     await shot(page, '42-tour-permission')
