@@ -48,16 +48,29 @@
 //!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`] (`commits.rs`); [`Repo::task_branch_review`],
 //!   the branch's commits and diff against its base for the implementation review (`review.rs`,
-//!   with `diff_parse.rs` reading git's diff output).
+//!   the diff's types in `diff.rs`, `diff_parse.rs` reading git's diff output).
 //! - `planning/`: [`Repo::snapshot`], what a planner sees (`context.rs`); the planning scratch
 //!   directory in a task's worktree (`scratch.rs`).
 //! - `remote/`: [`clone_repository`], [`clone_registered`], [`Repo::fetch`], [`Repo::push`]
 //!   (`transfer.rs`); the design-docs and task branches kept level with the remote's, for nodes
 //!   that share no disk (`sync.rs`).
 //! - `plumbing/`: running the `git` program (`cmd.rs`; every read and write goes through it),
-//!   staging and committing in a worktree (`commit.rs`), `git worktree` (`worktree.rs`), the
-//!   writer locks (`lock.rs`) and the retry policies (`retry.rs`).
+//!   staging and committing in a worktree (`commit.rs`), what `git status` says of it
+//!   (`status.rs`), the repository's commit hooks (`hooks.rs`), `git worktree` (`worktree.rs`),
+//!   the writer locks (`lock.rs`) and the retry policies (`retry.rs`).
 //! - `names.rs`: [`TaskHandle`], [`CommitId`], [`Trailer`]; `error.rs`: [`GitError`].
+//!
+//! Layers, bottom up: a module imports only from its own layer and those below it
+//! (`scripts/check-layers` checks it). [`Repo`] is one handle all the same: its methods, each in
+//! the directory that owns the operation, call one another across layers.
+//! 1. `error`, `names`: [`GitError`], and the names every operation takes.
+//! 2. `plumbing`: the `git` program, commits in a worktree, worktrees, locks, retries.
+//! 3. `repository`: the [`Repo`] handle, registration, read-only inspection.
+//! 4. `changes`: commits, files at a commit, the review's diff.
+//! 5. `remote`: clones, fetches and pushes, branches kept level with the remote's.
+//! 6. `task`: a task's branch and worktree, its commits, integration and merge.
+//! 7. `design_docs`: the forward-only design-docs branch.
+//! 8. `planning`: what a planner sees, and its scratch directory.
 //!
 //! Invariants:
 //! - Everything that reads or writes a repository runs the `git` program: no on-disk format is
@@ -87,7 +100,8 @@ mod repository;
 mod task;
 
 pub use changes::commits::CommitInfo;
-pub use changes::review::{BranchReview, DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
+pub use changes::diff::{DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
+pub use changes::review::BranchReview;
 pub use changes::target::{ReviewDiff, ReviewRange};
 pub use design_docs::hand_off::{ReviewDocument, SpecHandOff};
 pub use design_docs::layout::{
@@ -104,10 +118,10 @@ pub use plumbing::commit::{ChangedFile, FileChange, FileWrite};
 pub use plumbing::worktree::{RemoveOptions, WORKTREES_DIR};
 pub use remote::sync::SetAside;
 pub use remote::task_push::UnpushedBranch;
-pub use remote::transfer::{CLONE_REMOTE, clone_registered, clone_repository, is_remote_url};
+pub use remote::transfer::{clone_registered, clone_repository, is_remote_url};
 pub use repository::inspect::{RepositoryInfo, inspect_repository};
 pub use repository::registration::{
-    DEFAULT_DESIGN_DOCS_BRANCH, HookPolicy, RegisterOptions, Registration, Repo,
+    CLONE_REMOTE, DEFAULT_DESIGN_DOCS_BRANCH, HookPolicy, RegisterOptions, Registration, Repo,
 };
 pub use repository::sample::{create_branch, init_repository};
 pub use task::branch::{

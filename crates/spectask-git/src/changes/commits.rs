@@ -4,7 +4,8 @@
 use crate::error::{GitError, io_err};
 use crate::names::{CommitId, parse_trailers, validate_file_path};
 use crate::plumbing::cmd::{Git, text};
-use crate::plumbing::commit::{ChangedFile, changed_files, uncommitted_files};
+use crate::plumbing::commit::{ChangedFile, changed_files};
+use crate::plumbing::status::uncommitted_files;
 use crate::repository::registration::Repo;
 
 /// One commit, as the orchestrator needs it.

@@ -8,7 +8,7 @@
 //! quoted and binary files have no counts. With the summary read, only the hunks are left, and
 //! their format is small and documented by git.
 
-use crate::changes::review::{DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
+use crate::changes::diff::{DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
 use crate::plumbing::commit::FileChange;
 
 /// One file of the `--raw` records.

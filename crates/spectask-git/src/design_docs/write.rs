@@ -8,10 +8,11 @@
 
 use crate::error::GitError;
 use crate::names::{CommitId, Trailer, commit_message};
-use crate::plumbing::commit::{FileWrite, Hooks};
+use crate::plumbing::commit::FileWrite;
+use crate::plumbing::hooks::Hooks;
 use crate::plumbing::lock::LockScope;
 use crate::plumbing::worktree::in_place;
-use crate::repository::registration::Repo;
+use crate::repository::registration::{Repo, last_written_ref};
 use crate::task::branch::CommittedChanges;
 
 /// One commit on the design-docs branch.
@@ -43,11 +44,6 @@ impl DesignDocsHealth {
     pub fn needs_attention(&self) -> bool {
         !matches!(self, DesignDocsHealth::Healthy { .. })
     }
-}
-
-/// The ref recording the last design-docs tip spectask wrote.
-pub(crate) fn last_written_ref(branch: &str) -> String {
-    format!("refs/spectask/last-written/{branch}")
 }
 
 impl Repo {

@@ -2,6 +2,8 @@
 //! design-docs branch), or from what changed in the worktree (a task's work). Files are staged
 //! with `git add`, so the repository's attributes and filters apply (eol, Git LFS), and committed
 //! with `git commit`, so its identity, signing, permissions, fsync settings and hooks apply.
+//! What is uncommitted comes from `status.rs`; the repository's hooks run through `hooks.rs`; a
+//! write killed before its commit is undone through `write_journal.rs`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,12 @@ use backon::BlockingRetryable;
 use crate::error::{GitError, io_err};
 use crate::names::{CommitId, validate_file_path};
 use crate::plumbing::cmd::{Git, failure, nul_fields, text};
-use crate::plumbing::write_journal::JournaledFile;
+use crate::plumbing::hooks::{Hooks, present_hooks, run_hook};
+use crate::plumbing::status::{
+    CHECK_PRODUCTS, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
+    status_entries,
+};
+use crate::plumbing::write_journal::{Journal, JournaledFile};
 
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,13 +61,6 @@ pub struct ChangedFile {
     pub change: FileChange,
 }
 
-/// Whether a commit runs the repository's `pre-commit` and `commit-msg` hooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hooks {
-    Run,
-    Skip,
-}
-
 /// A worktree spectask commits in: where git runs, its working tree, and its own git dir (the
 /// admin dir of a linked worktree), where git keeps its HEAD and state files.
 pub(crate) struct Worktree {
@@ -72,6 +72,15 @@ pub(crate) struct Worktree {
 impl Worktree {
     pub(crate) fn linked(admin: PathBuf, path: PathBuf) -> Worktree {
         Worktree { git: Git::worktree(&admin, &path), path, admin }
+    }
+
+    fn journal(&self) -> Journal<'_> {
+        Journal { git: &self.git, path: &self.path, admin: &self.admin }
+    }
+
+    /// Undoes what a write killed before its commit left uncommitted (`write_journal.rs`).
+    pub(crate) fn undo_interrupted_write(&self) -> Result<(), GitError> {
+        self.journal().undo_interrupted_write()
     }
 
     /// Refuses unless `branch` is checked out here and no merge, rebase, cherry-pick, revert or
@@ -133,7 +142,7 @@ impl Worktree {
         for write in writes {
             validate_file_path(write.path())?;
         }
-        self.undo_interrupted_write()?;
+        self.journal().undo_interrupted_write()?;
         let mut paths: Vec<String> = writes.iter().map(|w| w.path().to_owned()).collect();
         paths.sort();
         paths.dedup();
@@ -164,12 +173,12 @@ impl Worktree {
             .iter()
             .map(|(path, _, before, after)| JournaledFile { path, existed: before.is_some(), after })
             .collect();
-        self.begin_write(text(&head.stdout).trim(), &journaled)?;
+        self.journal().begin_write(text(&head.stdout).trim(), &journaled)?;
         let mut written = Vec::new();
         for (path, file, before, after) in planned {
             if let Err(e) = write_atomically(&file, &after) {
                 self.restore(&written);
-                self.end_write();
+                self.journal().end_write();
                 return Err(e);
             }
             written.push((path, file, before));
@@ -188,7 +197,7 @@ impl Worktree {
         if committed.is_err() {
             self.restore(&written);
         }
-        self.end_write();
+        self.journal().end_write();
         committed
     }
 
@@ -206,7 +215,7 @@ impl Worktree {
                 validate_file_path(path)?;
             }
         }
-        self.undo_interrupted_write()?;
+        self.journal().undo_interrupted_write()?;
         let entries = self.changes_on(branch, paths)?;
         if entries.iter().any(|(xy, _)| is_unmerged(xy)) {
             return Err(GitError::OperationInProgress {
@@ -262,8 +271,8 @@ impl Worktree {
         paths: Option<&[String]>,
     ) -> Result<Option<String>, GitError> {
         // A merge under way is concluded whole, and its hooks run then (see `conclude_merge`).
-        if self.present_hooks(&["pre-commit"])?.is_empty()
-            || crate::task::integrate::merge_under_way(&self.admin)
+        if present_hooks(&self.git, &self.admin, &self.path, &["pre-commit"])?.is_empty()
+            || merge_under_way(&self.admin)
         {
             return Ok(None);
         }
@@ -282,7 +291,7 @@ impl Worktree {
         let own =
             Worktree { git: self.git.with_index(&index), path: self.path.clone(), admin: self.admin.clone() };
         let verdict = own.git.run(&["read-tree", "HEAD"]).and_then(|_| own.stage(paths));
-        let verdict = verdict.and_then(|()| match own.run_hook("pre-commit", &[]) {
+        let verdict = verdict.and_then(|()| match run_hook(&own.git, "pre-commit", &[]) {
             Ok(()) => Ok(None),
             Err(GitError::HookRejected { message, .. }) => Ok(Some(message)),
             Err(other) => Err(other),
@@ -347,27 +356,6 @@ impl Worktree {
         Ok(created)
     }
 
-    /// The repository's hooks among `hooks` that exist and are executable (in `core.hooksPath`
-    /// when set, else the common git dir's `hooks`): one look at the configuration for all.
-    fn present_hooks<'h>(&self, hooks: &[&'h str]) -> Result<Vec<&'h str>, GitError> {
-        let hooks_path = ["config", "--path", "--get", "core.hooksPath"];
-        let configured = self.git.with_repository_hooks().reading().output(&hooks_path, None)?;
-        let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
-        let dir = if configured.is_empty() {
-            // `<git-dir>/worktrees/<name>` for a linked worktree: hooks are the common dir's.
-            let common = self.admin.parent().and_then(Path::parent).unwrap_or(&self.admin);
-            common.join("hooks")
-        } else {
-            self.path.join(configured)
-        };
-        use std::os::unix::fs::PermissionsExt;
-        let executable = |hook: &str| {
-            std::fs::metadata(dir.join(hook))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        };
-        Ok(hooks.iter().copied().filter(|hook| executable(hook)).collect())
-    }
-
     /// `git add --all`, of `paths` only when given.
     fn stage(&self, paths: Option<&[String]>) -> Result<(), GitError> {
         match paths {
@@ -389,9 +377,9 @@ impl Worktree {
         std::fs::write(&message_file, message).map_err(io_err("write", &message_file))?;
         let file_arg = message_file.to_string_lossy().into_owned();
         if hooks == Hooks::Run {
-            for hook in self.present_hooks(&["pre-commit", "commit-msg"])? {
+            for hook in present_hooks(&self.git, &self.admin, &self.path, &["pre-commit", "commit-msg"])? {
                 let args: &[&str] = if hook == "commit-msg" { &[&file_arg] } else { &[] };
-                self.run_hook(hook, args)?;
+                run_hook(&self.git, hook, args)?;
             }
         }
         let mut args = vec!["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "--file", &file_arg];
@@ -425,27 +413,6 @@ impl Worktree {
         let mut fields = nul_fields(&out);
         let id = CommitId::from_git(fields.next().unwrap_or_default())?;
         Ok((id, name_status(fields)))
-    }
-
-    fn run_hook(&self, hook: &str, args: &[&str]) -> Result<(), GitError> {
-        let mut full = vec!["hook", "run", "--ignore-missing", hook];
-        if !args.is_empty() {
-            full.push("--");
-            full.extend_from_slice(args);
-        }
-        let output = self.git.with_repository_hooks().output(&full, None)?;
-        if output.status.success() {
-            return Ok(());
-        }
-        let mut message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        if !stdout.trim().is_empty() {
-            message = format!("{}\n{message}", stdout.trim()).trim().to_owned();
-        }
-        if message.is_empty() {
-            message = format!("it exited with {}", output.status);
-        }
-        Err(GitError::HookRejected { hook: hook.to_owned(), message })
     }
 
     /// The file at `path` in the worktree, refused when a directory on the way is a symbolic
@@ -528,110 +495,6 @@ fn nothing_to_commit(message: &str) -> bool {
     message.contains("nothing to commit")
         || message.contains("no changes added to commit")
         || message.contains("nothing added to commit")
-}
-
-/// The file in a task worktree's own git dir listing, NUL-separated, the untracked files the
-/// repository's check command created there (`__pycache__/*.pyc`, coverage reports …): its
-/// by-products, which are not the work. A commit of every change leaves them out, and they do
-/// not keep the worktree from being removed. A path a session reports writing is committed with
-/// its session all the same.
-pub(crate) const CHECK_PRODUCTS: &str = "SPECTASK_CHECK_PRODUCTS";
-
-/// The check's by-products recorded in the worktree whose own git dir is `admin`.
-pub(crate) fn check_products(admin: &Path) -> BTreeSet<String> {
-    match std::fs::read(admin.join(CHECK_PRODUCTS)) {
-        Ok(bytes) => nul_fields(&bytes).map(text).collect(),
-        Err(_) => BTreeSet::new(),
-    }
-}
-
-/// The uncommitted changes of a worktree that are work: every one but the untracked files the
-/// check created.
-pub(crate) fn uncommitted_work(git: &Git, admin: &Path) -> Result<Vec<String>, GitError> {
-    let products = check_products(admin);
-    Ok(status_entries(git, None)?
-        .entries
-        .into_iter()
-        .filter(|(xy, path)| !(xy == "??" && products.contains(path)))
-        .map(|(_, path)| path)
-        .collect())
-}
-
-/// The uncommitted changes in a worktree: modified, staged, deleted and untracked files (ignored
-/// files are not changes), at `paths` only when given.
-pub(crate) fn status(git: &Git, paths: Option<&[String]>) -> Result<Vec<String>, GitError> {
-    Ok(status_entries(git, paths)?.entries.into_iter().map(|(_, path)| path).collect())
-}
-
-/// Every uncommitted change in the worktree.
-pub(crate) fn uncommitted_files(git: &Git) -> Result<Vec<String>, GitError> {
-    status(git, None)
-}
-
-/// What `git status` says of a worktree: the branch checked out (`None` when HEAD is detached),
-/// and each uncommitted change's two status letters and path (at `paths` only when given; `??`
-/// for an untracked file). One `git status --porcelain=v2 --branch`.
-struct Status {
-    branch: Option<String>,
-    entries: Vec<(String, String)>,
-}
-
-fn status_entries(git: &Git, paths: Option<&[String]>) -> Result<Status, GitError> {
-    let mut args =
-        vec!["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--no-renames"];
-    if let Some(paths) = paths {
-        args.push("--");
-        args.extend(paths.iter().map(String::as_str));
-    }
-    let out = git.reading().run(&args)?;
-    let mut status = Status { branch: None, entries: Vec::new() };
-    let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
-    while let Some(field) = fields.next() {
-        let line = text(field);
-        if let Some(head) = line.strip_prefix("# branch.head ") {
-            status.branch = (head != "(detached)").then(|| head.to_owned());
-            continue;
-        }
-        // `1 <XY> <sub> <mH> <mI> <mW> <hH> <hI> <path>`, `2 …` (a rename, its old path next),
-        // `u <XY> <sub> <m1> <m2> <m3> <mW> <h1> <h2> <h3> <path>`, `? <path>`.
-        let entry = match line.split_at_checked(1) {
-            Some(("1", _)) => line.splitn(9, ' ').collect::<Vec<_>>(),
-            Some(("2", _)) => {
-                fields.next();
-                line.splitn(10, ' ').collect()
-            }
-            Some(("u", _)) => line.splitn(11, ' ').collect(),
-            Some(("?", rest)) => vec!["?", "??", rest.trim_start()],
-            _ => continue,
-        };
-        if let (Some(xy), Some(path)) = (entry.get(1), entry.last()) {
-            status.entries.push(((*xy).to_owned(), (*path).to_owned()));
-        }
-    }
-    Ok(status)
-}
-
-fn is_unmerged(xy: &str) -> bool {
-    matches!(xy, "DD" | "AU" | "UD" | "UA" | "DU" | "AA" | "UU")
-}
-
-/// Refuses when the git dir `git_dir` of the worktree at `path` says a merge, rebase, cherry-pick,
-/// revert or bisect is under way (the state files git itself leaves there).
-pub(crate) fn refuse_operation_in_progress(git_dir: &Path, path: &Path) -> Result<(), GitError> {
-    const MARKS: [(&str, &str); 6] = [
-        ("MERGE_HEAD", "merge"),
-        ("rebase-merge", "rebase"),
-        ("rebase-apply", "rebase"),
-        ("CHERRY_PICK_HEAD", "cherry-pick"),
-        ("REVERT_HEAD", "revert"),
-        ("BISECT_LOG", "bisect"),
-    ];
-    for (mark, state) in MARKS {
-        if git_dir.join(mark).exists() {
-            return Err(GitError::OperationInProgress { path: path.to_path_buf(), state: state.to_owned() });
-        }
-    }
-    Ok(())
 }
 
 /// The files that differ between `from` (the commit's first parent when `None`, every file of a

@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use backon::BlockingRetryable;
 
 use crate::error::{GitError, io_err};
-use crate::plumbing::cmd::Git;
+use crate::names::CommitId;
+use crate::plumbing::cmd::{Git, failure};
 
 /// The directory, relative to the repository root, that holds every spectask worktree.
 pub const WORKTREES_DIR: &str = ".git-worktrees";
@@ -207,7 +208,7 @@ pub(crate) fn remove_worktree(
     }
     if !listed.prunable && !force {
         // The untracked files the repository's check left are not work to keep.
-        let files = crate::plumbing::commit::uncommitted_work(&Git::worktree(&admin, &path), &admin)?;
+        let files = crate::plumbing::status::uncommitted_work(&Git::worktree(&admin, &path), &admin)?;
         if !files.is_empty() {
             return Err(GitError::UncommittedChanges { path, files });
         }
@@ -284,6 +285,37 @@ fn move_aside(root: &Path, name: &str, path: &Path) -> Result<(), GitError> {
 /// Whether git failed on a worktree admin file that `git worktree add` is still writing.
 fn is_half_made(message: &str) -> bool {
     message.contains("failed to read") && message.contains("worktrees/")
+}
+
+/// Fast-forwards the checkout at `path`, where `branch` is checked out, to `new`, as a person's
+/// `git merge --ff-only` would: refused when a local change is in the way.
+pub(crate) fn fast_forward_checkout(path: &Path, branch: &str, new: CommitId) -> Result<(), GitError> {
+    let git = Git::at(path);
+    let new_hex = new.to_string();
+    let args = ["merge", "--ff-only", "--quiet", "--no-edit", &new_hex];
+    let output = git.output(&args, None)?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let message = String::from_utf8_lossy(&output.stderr).into_owned();
+    let in_the_way =
+        message.contains("would be overwritten by merge") || message.contains("would be removed by merge");
+    if in_the_way {
+        let files =
+            message.lines().filter_map(|line| line.strip_prefix('\t')).map(|f| f.trim().to_owned()).collect();
+        return Err(GitError::DefaultBranchDirty {
+            branch: branch.to_owned(),
+            path: path.to_path_buf(),
+            files,
+        });
+    }
+    if message.contains("Not possible to fast-forward") {
+        return Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: new_hex });
+    }
+    if message.contains("MERGE_HEAD exists") || message.contains("unmerged files") {
+        return Err(GitError::OperationInProgress { path: path.to_path_buf(), state: "merge".to_owned() });
+    }
+    Err(failure(&args, &output))
 }
 
 #[cfg(test)]

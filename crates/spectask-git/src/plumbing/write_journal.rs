@@ -1,7 +1,7 @@
 //! The journal of a write in progress: what a crash between writing a branch's files and
 //! committing them left behind, found and undone before the next commit in that worktree.
 //!
-//! [`Worktree::commit_writes`] writes files into the worktree, stages and commits them. Killed in
+//! `Worktree::commit_writes` (`commit.rs`) writes files into the worktree, stages and commits them. Killed in
 //! between, it leaves changes no commit holds, and the caller, which never got its commit id, writes
 //! them again: appended twice. So before touching a file it records, in the worktree's admin
 //! directory, the commit it builds on and, per path, a hash of what it is about to write. The next
@@ -9,13 +9,12 @@
 //! that holds exactly the interrupted write is put back as HEAD has it; a file anyone changed since
 //! is left alone. When HEAD moved, the write was committed and the journal is simply removed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{GitError, io_err};
-use crate::plumbing::cmd::text;
-use crate::plumbing::commit::Worktree;
+use crate::plumbing::cmd::{Git, text};
 
 const JOURNAL: &str = "SPECTASK_WRITE_JOURNAL";
 
@@ -27,7 +26,15 @@ pub(crate) struct JournaledFile<'a> {
     pub(crate) after: &'a [u8],
 }
 
-impl Worktree {
+/// The write journal of one worktree: where git runs, its working tree, and its own git dir (where
+/// the journal is kept).
+pub(crate) struct Journal<'a> {
+    pub(crate) git: &'a Git,
+    pub(crate) path: &'a Path,
+    pub(crate) admin: &'a Path,
+}
+
+impl Journal<'_> {
     fn journal_file(&self) -> PathBuf {
         self.admin.join(JOURNAL)
     }

@@ -15,9 +15,8 @@
 use crate::error::GitError;
 use crate::names::CommitId;
 use crate::plumbing::commit::run_with_identity;
-use crate::plumbing::worktree::checked_out_at;
+use crate::plumbing::worktree::{checked_out_at, fast_forward_checkout};
 use crate::repository::registration::Repo;
-use crate::task::merge::fast_forward_checkout;
 
 /// What a clone held of a task branch that the remote's went past another way, kept aside by
 /// [`Repo::ensure_task_worktree`] before it took up the remote's.
@@ -173,7 +172,7 @@ impl Repo {
         let mut uncommitted = false;
         if let Some(path) = checkout {
             let worktree = crate::plumbing::cmd::Git::at(path);
-            if !crate::plumbing::commit::uncommitted_files(&worktree)?.is_empty() {
+            if !crate::plumbing::status::uncommitted_files(&worktree)?.is_empty() {
                 // Everything in the worktree (untracked files too), staged in an index of its own.
                 let index = self
                     .git_dir()

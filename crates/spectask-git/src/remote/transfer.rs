@@ -8,13 +8,9 @@ use std::path::Path;
 use crate::error::GitError;
 use crate::plumbing::cmd::Git;
 use crate::plumbing::lock::{LockScope, RepoLock};
-use crate::plumbing::worktree::checked_out_at;
+use crate::plumbing::worktree::{checked_out_at, fast_forward_checkout};
 use crate::repository::inspect::{RepositoryInfo, inspect_repository};
-use crate::repository::registration::{RegisterOptions, Repo};
-use crate::task::merge::fast_forward_checkout;
-
-/// The remote a clone spectask made fetches from and pushes to.
-pub const CLONE_REMOTE: &str = "origin";
+use crate::repository::registration::{CLONE_REMOTE, RegisterOptions, Repo};
 
 /// Whether `location` names a remote repository (`https://…`, `ssh://…`, `git://…`, `file://…`,
 /// or scp-like `user@host:path`) rather than a path on this machine.

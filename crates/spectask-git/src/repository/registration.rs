@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::design_docs::write::last_written_ref;
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
 use crate::plumbing::cmd::{Git, OWN_CONFIG};
@@ -20,6 +19,14 @@ use crate::repository::inspect::{inspect_without_default, locate};
 
 /// The design-docs branch unless configured otherwise.
 pub const DEFAULT_DESIGN_DOCS_BRANCH: &str = "helix-design-docs";
+
+/// The remote a clone spectask made fetches from and pushes to.
+pub const CLONE_REMOTE: &str = "origin";
+
+/// The ref recording the last design-docs tip spectask wrote.
+pub(crate) fn last_written_ref(branch: &str) -> String {
+    format!("refs/spectask/last-written/{branch}")
+}
 
 const README: &str = "# Design documents\n\n\
 This branch is written by spectask and only ever moves forward: never rebase, reset or force-push it.\n\n\
@@ -299,7 +306,7 @@ impl Repo {
         if self.tip_of(branch)?.is_some() {
             return Ok(false);
         }
-        let remote = self.remote().unwrap_or(crate::remote::transfer::CLONE_REMOTE);
+        let remote = self.remote().unwrap_or(CLONE_REMOTE);
         if let Some(theirs) = self.ref_tip(&format!("refs/remotes/{remote}/{branch}"))? {
             let (full, theirs) = (format!("refs/heads/{branch}"), theirs.to_string());
             main.run(&[

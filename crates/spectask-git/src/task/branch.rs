@@ -6,8 +6,10 @@ use std::path::PathBuf;
 
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
-use crate::plumbing::commit::{ChangedFile, Hooks, Worktree, uncommitted_files};
+use crate::plumbing::commit::{ChangedFile, Worktree};
+use crate::plumbing::hooks::Hooks;
 use crate::plumbing::lock::LockScope;
+use crate::plumbing::status::uncommitted_files;
 use crate::plumbing::worktree::{
     RemoveOptions, Start, WorktreeKind, admin_dir, ensure_worktree, marked_worktrees, remove_worktree,
     worktree_path,

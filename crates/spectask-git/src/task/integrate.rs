@@ -15,6 +15,7 @@ use crate::names::{CommitId, TaskHandle};
 use crate::plumbing::cmd::{nul_fields, text};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::LockScope;
+use crate::plumbing::status::merge_under_way;
 use crate::repository::registration::Repo;
 
 /// What bringing a task branch up to date did.
@@ -108,11 +109,6 @@ impl Repo {
             }
         }
     }
-}
-
-/// Whether a merge is under way in the worktree whose git dir (admin dir) is `admin`.
-pub(crate) fn merge_under_way(admin: &Path) -> bool {
-    admin.join("MERGE_HEAD").is_file()
 }
 
 /// The files the index holds as unmerged (conflicting).

@@ -6,14 +6,12 @@
 //! did in a state `git status` explains. The default branch only moves forward from the tip the
 //! merge was made on: a branch moved meanwhile refuses the merge, to be tried again.
 
-use std::path::Path;
-
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
-use crate::plumbing::cmd::{Git, nul_fields, text};
+use crate::plumbing::cmd::{nul_fields, text};
 use crate::plumbing::commit::run_with_identity;
 use crate::plumbing::lock::LockScope;
-use crate::plumbing::worktree::checked_out_at;
+use crate::plumbing::worktree::{checked_out_at, fast_forward_checkout};
 use crate::repository::registration::{Repo, signing};
 
 /// What [`Repo::merge_task`] did to the default branch.
@@ -114,37 +112,6 @@ impl Repo {
         }
         CommitId::from_git(&run_with_identity(&main, &commit, None)?)
     }
-}
-
-/// Fast-forwards the checkout at `path`, where `branch` is checked out, to `new`, as a person's
-/// `git merge --ff-only` would: refused when a local change is in the way.
-pub(crate) fn fast_forward_checkout(path: &Path, branch: &str, new: CommitId) -> Result<(), GitError> {
-    let git = Git::at(path);
-    let new_hex = new.to_string();
-    let args = ["merge", "--ff-only", "--quiet", "--no-edit", &new_hex];
-    let output = git.output(&args, None)?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let message = String::from_utf8_lossy(&output.stderr).into_owned();
-    let in_the_way =
-        message.contains("would be overwritten by merge") || message.contains("would be removed by merge");
-    if in_the_way {
-        let files =
-            message.lines().filter_map(|line| line.strip_prefix('\t')).map(|f| f.trim().to_owned()).collect();
-        return Err(GitError::DefaultBranchDirty {
-            branch: branch.to_owned(),
-            path: path.to_path_buf(),
-            files,
-        });
-    }
-    if message.contains("Not possible to fast-forward") {
-        return Err(GitError::ConcurrentUpdate { branch: branch.to_owned(), expected: new_hex });
-    }
-    if message.contains("MERGE_HEAD exists") || message.contains("unmerged files") {
-        return Err(GitError::OperationInProgress { path: path.to_path_buf(), state: "merge".to_owned() });
-    }
-    Err(crate::plumbing::cmd::failure(&args, &output))
 }
 
 /// A failed compare-and-swap of the default branch is someone moving it meanwhile.
