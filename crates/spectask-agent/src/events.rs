@@ -1,4 +1,6 @@
-//! Typed events of one thread: what the agent streamed and what spectask decided on its behalf.
+//! Typed events of one thread: what the agent streamed and what spectask decided on its behalf;
+//! and what spectask did about the agent's approval mode ([`ApprovalCheck`], selected in
+//! `permission/approval.rs`).
 
 use std::path::PathBuf;
 
@@ -75,7 +77,7 @@ pub enum AgentEvent {
         /// The tokens the turn used, when the agent reported them with its answer.
         usage: Option<TurnUsage>,
     },
-    /// An edit tool call names paths outside the worktree (found by [`crate::thread::sandbox_audit`]).
+    /// An edit tool call names paths outside the worktree (found by the thread's sandbox audit, `thread/sandbox_audit.rs`).
     EditOutsideWorktree(SandboxFinding),
     /// A tool call failed with a permission error: the sandbox refused an access.
     AccessRefused(SandboxFinding),
@@ -200,11 +202,11 @@ pub enum Decision {
 pub enum DecidedBy {
     /// The `auto` or `deny` policy.
     Policy,
-    /// A person, through the [`crate::permission::PermissionBroker`].
+    /// A person, through the permission broker (`PermissionBroker`).
     User,
     /// The session was cancelled while the request was pending.
     SessionCancelled,
-    /// A person, in the editor holding the thread (see [`crate::editor::relay`]).
+    /// A person, in the editor holding the thread (`editor/relay.rs`).
     Editor,
 }
 
@@ -312,4 +314,43 @@ pub(crate) fn tool_call_update(update: &agent_client_protocol::v1::schema::ToolC
     };
     fill_content(&mut event, fields.content.as_deref().unwrap_or_default());
     event
+}
+
+/// Whether the agent's approval system is in the mode spectask's policy needs, for one session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    /// The agent was already in the mode.
+    #[serde(rename = "took")]
+    AlreadySelected,
+    /// spectask switched the agent to the mode.
+    Set,
+    /// The agent does not offer the mode: it may act without asking.
+    NotOffered,
+    /// The agent refused to switch: it may act without asking.
+    Failed,
+    /// The agent reports no session modes: what the preset configured cannot be verified.
+    NotReported,
+    /// The profile names no approval mode.
+    NotConfigured,
+}
+
+/// What spectask did about the agent's approval mode, as `agent probe` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApprovalCheck {
+    /// The profile's `approval_mode`.
+    pub mode: Option<String>,
+    /// The agent's mode afterwards, as far as it reported it.
+    pub current_mode: Option<String>,
+    /// The modes the agent offers.
+    pub available_modes: Vec<String>,
+    pub status: ApprovalStatus,
+    pub detail: Option<String>,
+}
+
+impl ApprovalCheck {
+    /// Whether the agent asks before edits and commands as far as spectask can tell.
+    pub fn asks_first(&self) -> bool {
+        matches!(self.status, ApprovalStatus::AlreadySelected | ApprovalStatus::Set)
+    }
 }

@@ -30,19 +30,21 @@ use crate::error::AgentError;
 use crate::events::AgentEvent;
 use crate::instance::handlers::{InstanceState, serve};
 use crate::instance::info::AgentInfo;
-use crate::instance::rpc::call;
 use crate::permission::PermissionBroker;
 use crate::process::fault::{Fault, FaultKind, kill_group, signal_group};
 use crate::process::transport::{SpawnSpec, spawn};
 use crate::profiles::{AgentProfile, PermissionPolicy, ProfileKind};
+use crate::rpc::call;
 use crate::thread::prompt::PromptContent;
 use crate::thread::{AcpSessionId, run_turn};
 
 pub(crate) mod handlers;
 pub mod info;
-pub(crate) mod rpc;
 mod threads;
 mod unserved;
+
+/// Kept here, where it was first public; profiles own it.
+pub use crate::profiles::LOOPBACK_PORT;
 
 /// What an instance needs besides its profile.
 #[derive(Clone, Debug)]
@@ -333,7 +335,19 @@ impl AgentInstance {
             .get(&session.0)
             .ok_or_else(|| AgentError::UnknownThread(session.0.clone()))?;
         self.active_prompts.fetch_add(1, Ordering::SeqCst);
-        let result = run_turn(&self.cx, &self.shared, session, &entry, prompt).await;
+        let result = {
+            let shared = &self.shared;
+            run_turn(
+                &self.cx,
+                &shared.latch,
+                shared.config.stall_timeout,
+                &shared.broker,
+                session,
+                &entry,
+                prompt,
+            )
+            .await
+        };
         self.active_prompts.fetch_sub(1, Ordering::SeqCst);
         self.touch();
         if matches!(result, Err(AgentError::Fault(_))) {
@@ -480,9 +494,6 @@ fn expand_home(env: &mut [(String, String)]) {
         }
     }
 }
-
-/// The placeholder in a profile's arguments for a loopback port chosen at each start.
-pub const LOOPBACK_PORT: &str = "{loopback_port}";
 
 /// `args` with [`LOOPBACK_PORT`] replaced by a free port on 127.0.0.1, which the sandbox then lets
 /// the agent connect to: for an agent that talks to a server of its own (OpenCode's ACP layer

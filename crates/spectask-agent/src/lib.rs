@@ -10,7 +10,8 @@
 //!   own approval mode, and the policy applied to the writes and commands spectask serves.
 //! - [`editor`]: editor support (`spectask acp`): the editor's ACP agent, editor turns, relayed threads.
 //! - [`process`]: the agent's process: its line transport, typed faults, the record of process groups.
-//! - [`config`], [`error`]: the runtime's limits ([`RuntimeConfig`]) and its error ([`AgentError`]).
+//! - [`config`], [`error`]: the runtime's limits ([`RuntimeConfig`]) and its error ([`AgentError`]);
+//!   `rpc.rs`: a request to the agent within a time limit, its failure as an [`AgentError`].
 //! - [`mod@probe`]: start an agent, report what it says, try a session.
 //!
 //! The Landlock sandbox every agent process and terminal runs in is the `spectask-sandbox` crate:
@@ -30,6 +31,23 @@
 //!   (`runtime.broker().find(id)` names its thread); `runtime.broker().resolve(id, option_id)`
 //!   answers it. The orchestrator records them in the store, where any node lists and answers them.
 //!
+//! # Layers
+//!
+//! Bottom up: a module imports only from its own layer and those below it
+//! (`scripts/check-layers` checks it). What a lower module needs of a higher one is passed in: a
+//! thread's turn gets its instance's fault latch, stall timeout and permission broker; the editor
+//! relay gets the instance's relays and threads.
+//! 1. `process`, `events`, `profiles`: the agent's process, what a thread streams, the profiles.
+//! 2. `config`, `error`: the runtime's limits and its error.
+//! 3. `rpc`: a request to the agent within a time limit, its failure as an [`AgentError`].
+//! 4. `confinement`: the `fs/*` and `terminal/*` methods served, confined to the worktree.
+//! 5. `permission`: the policies, the broker, the approval mode, the served writes' policy.
+//! 6. `thread`: one ACP session per work session.
+//! 7. `editor`: editor support (`spectask acp`).
+//! 8. `instance`: one agent process per task, and the handlers of what it sends.
+//! 9. `pool`, `probe`: the runtime of all instances, and probing one agent.
+//! 10. `bin`: the binaries under `src/bin/`, crates of their own.
+//!
 //! Invariant: no unbounded buffers between an agent and spectask: stdout lines, stderr, events,
 //! terminal output and file sizes all have limits in [`RuntimeConfig`].
 
@@ -46,6 +64,7 @@ pub mod pool;
 pub mod probe;
 pub mod process;
 pub mod profiles;
+mod rpc;
 pub mod thread;
 
 pub use config::{RateLimit, RuntimeConfig, TerminalLimits};
@@ -54,9 +73,9 @@ pub use editor::relay::{EditorOffers, EditorRefusal, EditorRelay, RelayFrame, Re
 pub use editor::turns::{EditorTurns, HeldTurn, TurnEnd};
 pub use error::{AgentError, SessionOutcome};
 pub use events::{AgentEvent, ReportedCost, TurnUsage};
+pub use events::{ApprovalCheck, ApprovalStatus};
 pub use instance::info::{AgentInfo, AuthMethodInfo};
 pub use instance::{AgentInstance, InstanceOptions};
-pub use permission::approval::{ApprovalCheck, ApprovalStatus};
 pub use permission::served::Enforcement;
 pub use permission::{ApprovalError, PendingApproval, PermissionBroker};
 pub use pool::AgentRuntime;

@@ -14,6 +14,10 @@ mod presets;
 
 pub use availability::Availability;
 
+/// The placeholder in a profile's arguments for a loopback port chosen at each start (see
+/// `instance.rs`, which fills it in).
+pub const LOOPBACK_PORT: &str = "{loopback_port}";
+
 /// How spectask answers `session/request_permission` for threads of this profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

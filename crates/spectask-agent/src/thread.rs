@@ -19,10 +19,10 @@ use tokio::sync::mpsc;
 
 use crate::error::AgentError;
 use crate::events::{AgentEvent, TurnUsage, wire_name};
-use crate::instance::handlers::InstanceState;
-use crate::instance::rpc::{classify, fault_error};
+use crate::permission::PermissionBroker;
 use crate::permission::served::Grants;
-use crate::process::fault::FaultKind;
+use crate::process::fault::{FaultKind, FaultLatch};
+use crate::rpc::{classify, fault_error};
 use crate::thread::prompt::PromptContent;
 use crate::thread::sandbox_audit::ToolCallAudit;
 
@@ -142,20 +142,21 @@ impl Registry {
 }
 
 /// One prompt turn on `session`: returns the stop reason. A turn with no message from the agent for
-/// `stall_timeout` (while no approval or terminal wait is pending) trips a stall fault.
+/// `stall` (while no approval in `broker` or terminal wait is pending) trips a stall fault on
+/// `latch`, the agent process's.
 ///
 /// Nothing polls while the agent works: the turn wakes when the agent answers, or once when the
 /// thread would have been quiet for `stall_timeout`. Only while an approval or a terminal wait is
 /// pending does it look again every `tick`, so the quiet time counts from when that wait ended.
 pub(crate) async fn run_turn(
     cx: &ConnectionTo<Agent>,
-    shared: &InstanceState,
+    latch: &FaultLatch,
+    stall: Duration,
+    broker: &PermissionBroker,
     session: &AcpSessionId,
     entry: &ThreadEntry,
     prompt: &PromptContent,
 ) -> Result<(String, Option<TurnUsage>), AgentError> {
-    let latch = &shared.latch;
-    let stall = shared.config.stall_timeout;
     let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
     entry.touch();
     let request = PromptRequest::new(SessionId::new(session.0.clone()), prompt.0.clone());
@@ -174,7 +175,7 @@ pub(crate) async fn run_turn(
             }
             () = latch.tripped() => return Err(fault_error(latch).await),
             () = tokio::time::sleep_until(look_at.into()) => {
-                if entry.is_busy() || shared.broker.has_pending(&session.0) {
+                if entry.is_busy() || broker.has_pending(&session.0) {
                     entry.touch();
                     look_at = Instant::now() + tick;
                 } else if entry.last_activity().elapsed() >= stall {

@@ -24,8 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::confinement::fs::confine;
 use crate::events::{AgentEvent, DecidedBy, Decision, PermissionChoice, PermissionRequest, tool_call_update};
-use crate::instance::handlers::InstanceState;
-use crate::thread::ThreadEntry;
+use crate::thread::{Registry, ThreadEntry};
 
 /// What the editor serves itself (the client capabilities it sent in `initialize`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,13 +121,20 @@ impl Relays {
     }
 }
 
+/// What the relay reads of its instance: the threads editors hold, and every live thread.
+#[derive(Clone, Copy)]
+pub(crate) struct Held<'a> {
+    pub(crate) relays: &'a Relays,
+    pub(crate) sessions: &'a Registry,
+}
+
 fn gone() -> AcpError {
     AcpError::new(ErrorCode::INTERNAL_ERROR, "the editor holding this thread went away")
 }
 
 /// Forwards an update to the thread's editor, when one holds it.
-pub(crate) async fn update(shared: &InstanceState, notification: &SessionNotification) {
-    let Some(relay) = shared.relays.get(&notification.session_id.0) else { return };
+pub(crate) async fn update(held: Held<'_>, notification: &SessionNotification) {
+    let Some(relay) = held.relays.get(&notification.session_id.0) else { return };
     match serde_json::to_value(&notification.update) {
         // A closed channel means the editor left; its thread is recorded all the same.
         Ok(update) => drop(relay.frames.send(RelayFrame::Update(update)).await),
@@ -179,8 +185,8 @@ fn params(request: &impl Serialize) -> Result<serde_json::Value, AcpError> {
     serde_json::to_value(request).map_err(AcpError::into_internal_error)
 }
 
-fn lookup(shared: &InstanceState, id: &SessionId) -> Option<(Arc<EditorRelay>, Arc<ThreadEntry>)> {
-    Some((shared.relays.get(&id.0)?, shared.sessions.get(&id.0)?))
+fn lookup(held: Held<'_>, id: &SessionId) -> Option<(Arc<EditorRelay>, Arc<ThreadEntry>)> {
+    Some((held.relays.get(&id.0)?, held.sessions.get(&id.0)?))
 }
 
 /// A request and its responder, given back when no editor takes it.
@@ -189,12 +195,12 @@ type NotRelayed<Req, Resp> = Option<(Req, Responder<Resp>)>;
 /// `session/request_permission` on a relayed thread: the person in the editor decides; an editor that
 /// went away is the answer `cancelled`.
 pub(crate) async fn permission(
-    shared: &InstanceState,
+    held: Held<'_>,
     entry: &Arc<ThreadEntry>,
     request: RequestPermissionRequest,
     responder: Responder<RequestPermissionResponse>,
 ) -> Result<NotRelayed<RequestPermissionRequest, RequestPermissionResponse>, AcpError> {
-    let Some(relay) = shared.relays.get(&request.session_id.0) else { return Ok(Some((request, responder))) };
+    let Some(relay) = held.relays.get(&request.session_id.0) else { return Ok(Some((request, responder))) };
     let tool_call = tool_call_update(&request.tool_call);
     let options: Vec<PermissionChoice> = crate::permission::choices(&request.options);
     let requested = PermissionRequest { approval_id: None, tool_call: tool_call.clone(), options };
@@ -233,11 +239,11 @@ pub(crate) async fn permission(
 
 /// `fs/read_text_file`: to the editor when it serves the path (its buffers hold unsaved text).
 pub(crate) async fn read(
-    shared: &InstanceState,
+    held: Held<'_>,
     request: &ReadTextFileRequest,
     responder: Responder<ReadTextFileResponse>,
 ) -> Result<Option<Responder<ReadTextFileResponse>>, AcpError> {
-    let Some((relay, entry)) = lookup(shared, &request.session_id) else { return Ok(Some(responder)) };
+    let Some((relay, entry)) = lookup(held, &request.session_id) else { return Ok(Some(responder)) };
     if !relay.offers.read_text_file || !relay.serves(&entry.root, &request.path) {
         return Ok(Some(responder));
     }
@@ -250,11 +256,11 @@ pub(crate) async fn read(
 /// `fs/write_text_file`: to the editor when it serves the path; the write counts as the session's
 /// change like one spectask made.
 pub(crate) async fn write(
-    shared: &InstanceState,
+    held: Held<'_>,
     request: &WriteTextFileRequest,
     responder: Responder<WriteTextFileResponse>,
 ) -> Result<Option<Responder<WriteTextFileResponse>>, AcpError> {
-    let Some((relay, entry)) = lookup(shared, &request.session_id) else { return Ok(Some(responder)) };
+    let Some((relay, entry)) = lookup(held, &request.session_id) else { return Ok(Some(responder)) };
     if !relay.offers.write_text_file || !relay.serves(&entry.root, &request.path) {
         return Ok(Some(responder));
     }
@@ -267,11 +273,11 @@ pub(crate) async fn write(
 /// `terminal/create`: in the editor when it offers terminals and the command's directory (the thread's
 /// worktree unless given) is one it serves; the terminal's later requests follow it there.
 pub(crate) async fn create_terminal(
-    shared: &InstanceState,
+    held: Held<'_>,
     request: &CreateTerminalRequest,
     responder: Responder<CreateTerminalResponse>,
 ) -> Result<Option<Responder<CreateTerminalResponse>>, AcpError> {
-    let Some((relay, entry)) = lookup(shared, &request.session_id) else { return Ok(Some(responder)) };
+    let Some((relay, entry)) = lookup(held, &request.session_id) else { return Ok(Some(responder)) };
     let cwd = request.cwd.clone().unwrap_or_else(|| entry.root.clone());
     if !relay.offers.terminal || !relay.serves(&entry.root, &cwd) {
         return Ok(Some(responder));
@@ -289,7 +295,7 @@ pub(crate) async fn create_terminal(
 /// A request about a terminal (`terminal/output`, `wait_for_exit`, `kill`, `release`): to the editor
 /// when the editor created that terminal.
 pub(crate) async fn terminal<Req, Resp>(
-    shared: &InstanceState,
+    held: Held<'_>,
     session: &SessionId,
     terminal: &TerminalId,
     method: &'static str,
@@ -300,7 +306,7 @@ where
     Req: Serialize,
     Resp: JsonRpcResponse + for<'de> Deserialize<'de>,
 {
-    let Some((relay, entry)) = lookup(shared, session) else { return Ok(Some(responder)) };
+    let Some((relay, entry)) = lookup(held, session) else { return Ok(Some(responder)) };
     let terminal_id = terminal.0.to_string();
     if !relay.owns_terminal(&terminal_id) {
         return Ok(Some(responder));

@@ -25,7 +25,7 @@ use crate::config::RuntimeConfig;
 use crate::confinement::fs::{read_text_file, write_text_file};
 use crate::confinement::terminal::{ExitInfo, Terminals};
 use crate::confinement::{Access, ConfinementError};
-use crate::editor::relay::{self, Relays};
+use crate::editor::relay::{self, Held, Relays};
 use crate::events::{self, AgentEvent, Decision, FsOperation};
 use crate::instance::unserved::UnservedCounts;
 use crate::permission::approval::{ApprovalCheck, set_mode};
@@ -36,7 +36,7 @@ use crate::process::transport::{LineSink, LineStream};
 use crate::profiles::PermissionPolicy;
 use crate::thread::{Registry, ThreadEntry};
 
-/// State shared by the handlers and the [`crate::instance::AgentInstance`] of one agent process.
+/// State shared by the handlers and the `AgentInstance` of one agent process.
 pub(crate) struct InstanceState {
     pub(crate) config: Arc<RuntimeConfig>,
     pub(crate) policy: PermissionPolicy,
@@ -101,6 +101,11 @@ impl InstanceState {
         }
     }
 
+    /// What the editor relay reads: the threads editors hold, and every live thread.
+    fn held(&self) -> Held<'_> {
+        Held { relays: &self.relays, sessions: &self.sessions }
+    }
+
     fn session(&self, id: &SessionId) -> Result<Arc<ThreadEntry>, AcpError> {
         let entry = self.sessions.get(&id.0).ok_or_else(|| invalid(format!("unknown session {:?}", id.0)))?;
         entry.touch();
@@ -150,7 +155,7 @@ async fn on_update(shared: &Arc<InstanceState>, cx: &ConnectionTo<Agent>, notifi
         return;
     };
     entry.touch();
-    relay::update(shared, &notification).await;
+    relay::update(shared.held(), &notification).await;
     // A thread an editor holds is the editor's to put in a mode (its user decides there).
     let relayed = shared.relays.get(&notification.session_id.0).is_some();
     if let (SessionUpdate::CurrentModeUpdate(update), Some(want), false) =
@@ -201,7 +206,8 @@ async fn on_permission(
         Ok(entry) => entry,
         Err(error) => return responder.respond_with_error(error),
     };
-    let Some((request, responder)) = relay::permission(shared, &entry, request, responder).await? else {
+    let Some((request, responder)) = relay::permission(shared.held(), &entry, request, responder).await?
+    else {
         return Ok(());
     };
     match shared.policy {
@@ -452,21 +458,25 @@ pub(crate) async fn serve(
         )
         .on_receive_request(
             async move |request: ReadTextFileRequest, responder, _cx| {
-                let Some(responder) = relay::read(&s3, &request, responder).await? else { return Ok(()) };
+                let Some(responder) = relay::read(s3.held(), &request, responder).await? else {
+                    return Ok(());
+                };
                 responder.respond_with_result(on_read(&s3, request).await)
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: WriteTextFileRequest, responder, _cx| {
-                let Some(responder) = relay::write(&s4, &request, responder).await? else { return Ok(()) };
+                let Some(responder) = relay::write(s4.held(), &request, responder).await? else {
+                    return Ok(());
+                };
                 on_write(&s4, request, responder)
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |request: CreateTerminalRequest, responder, _cx| {
-                let relayed = relay::create_terminal(&s5, &request, responder).await?;
+                let relayed = relay::create_terminal(s5.held(), &request, responder).await?;
                 let Some(responder) = relayed else { return Ok(()) };
                 on_create_terminal(&s5, request, responder)
             },
@@ -476,7 +486,8 @@ pub(crate) async fn serve(
             async move |request: WaitForTerminalExitRequest, responder, _cx| {
                 let (session, terminal) = (&request.session_id, &request.terminal_id);
                 let method = "terminal/wait_for_exit";
-                let relayed = relay::terminal(&s6, session, terminal, method, &request, responder).await?;
+                let relayed =
+                    relay::terminal(s6.held(), session, terminal, method, &request, responder).await?;
                 let Some(responder) = relayed else { return Ok(()) };
                 on_wait_for_exit(&s6, &request, responder)
             },
@@ -486,7 +497,8 @@ pub(crate) async fn serve(
             async move |request: TerminalOutputRequest, responder, _cx| {
                 let (session, terminal) = (&request.session_id, &request.terminal_id);
                 let relayed =
-                    relay::terminal(&s7, session, terminal, "terminal/output", &request, responder).await?;
+                    relay::terminal(s7.held(), session, terminal, "terminal/output", &request, responder)
+                        .await?;
                 let Some(responder) = relayed else { return Ok(()) };
                 responder.respond_with_result(on_output(&s7, &request))
             },
@@ -496,7 +508,8 @@ pub(crate) async fn serve(
             async move |request: KillTerminalRequest, responder, _cx| {
                 let (session, terminal) = (&request.session_id, &request.terminal_id);
                 let relayed =
-                    relay::terminal(&s8, session, terminal, "terminal/kill", &request, responder).await?;
+                    relay::terminal(s8.held(), session, terminal, "terminal/kill", &request, responder)
+                        .await?;
                 let Some(responder) = relayed else { return Ok(()) };
                 let result = s8.session(&request.session_id).and_then(|_| {
                     s8.terminals
@@ -511,7 +524,8 @@ pub(crate) async fn serve(
             async move |request: ReleaseTerminalRequest, responder, _cx| {
                 let (session, terminal) = (&request.session_id, &request.terminal_id);
                 let method = "terminal/release";
-                let relayed = relay::terminal(&s9, session, terminal, method, &request, responder).await?;
+                let relayed =
+                    relay::terminal(s9.held(), session, terminal, method, &request, responder).await?;
                 let Some(responder) = relayed else { return Ok(()) };
                 let result = s9.session(&request.session_id).and_then(|_| {
                     s9.terminals

@@ -9,49 +9,10 @@ use std::time::Duration;
 use agent_client_protocol::Agent;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{SessionId, SessionModeState, SetSessionModeRequest};
-use serde::Serialize;
 
-use crate::instance::rpc::call;
+pub use crate::events::{ApprovalCheck, ApprovalStatus};
 use crate::process::fault::FaultLatch;
-
-/// Whether the agent's approval system is in the mode spectask's policy needs, for one session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalStatus {
-    /// The agent was already in the mode.
-    #[serde(rename = "took")]
-    AlreadySelected,
-    /// spectask switched the agent to the mode.
-    Set,
-    /// The agent does not offer the mode: it may act without asking.
-    NotOffered,
-    /// The agent refused to switch: it may act without asking.
-    Failed,
-    /// The agent reports no session modes: what the preset configured cannot be verified.
-    NotReported,
-    /// The profile names no approval mode.
-    NotConfigured,
-}
-
-/// What spectask did about the agent's approval mode, as `agent probe` reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ApprovalCheck {
-    /// The profile's `approval_mode`.
-    pub mode: Option<String>,
-    /// The agent's mode afterwards, as far as it reported it.
-    pub current_mode: Option<String>,
-    /// The modes the agent offers.
-    pub available_modes: Vec<String>,
-    pub status: ApprovalStatus,
-    pub detail: Option<String>,
-}
-
-impl ApprovalCheck {
-    /// Whether the agent asks before edits and commands as far as spectask can tell.
-    pub fn asks_first(&self) -> bool {
-        matches!(self.status, ApprovalStatus::AlreadySelected | ApprovalStatus::Set)
-    }
-}
+use crate::rpc::call;
 
 /// Selects `want` for `session` given the modes the agent reported for it.
 pub(crate) async fn select(

@@ -151,7 +151,7 @@ pub(super) fn all() -> Vec<AgentProfile> {
             "opencode",
             // Its ACP layer talks to an HTTP server of its own on loopback: on a port spectask
             // chooses at each start, the only extra port the sandbox opens for it.
-            &["acp", "--port", crate::instance::LOOPBACK_PORT],
+            &["acp", "--port", super::LOOPBACK_PORT],
             CredentialHint::default(),
             Needs {
                 write: &[
