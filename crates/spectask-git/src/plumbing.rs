@@ -8,6 +8,7 @@ pub(crate) mod cmd;
 pub(crate) mod commit;
 pub(crate) mod hooks;
 pub(crate) mod lock;
+mod program;
 pub(crate) mod retry;
 pub(crate) mod status;
 pub(crate) mod worktree;

@@ -192,7 +192,8 @@ impl Git {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new("git");
+        // By its path: started with `posix_spawn`, not a fork of this whole process (`program`).
+        let mut command = Command::new(crate::plumbing::program::git());
         command.current_dir(&self.cwd).env_clear();
         for name in PASSED_THROUGH {
             if let Some(value) = std::env::var_os(name) {
