@@ -4,6 +4,7 @@ import { Account, AuthGate } from './auth/AuthGate'
 import { NeedsYouLink } from './attention/NeedsYou'
 import { LiveBadge, LiveProvider } from './live/LiveProvider'
 import { NotificationsMenu } from './notify/NotificationsMenu'
+import { Shortcuts } from './keys/Shortcuts'
 import { Board } from './screens/Board'
 import { DesignDocs } from './screens/DesignDocs'
 import { Fleet } from './screens/Fleet'
@@ -33,6 +34,7 @@ export function App() {
               </NavLink>
               <NeedsYouLink />
             </nav>
+            <Shortcuts />
             <LiveBadge />
             <NotificationsMenu />
             <Account name={me.name} open={me.open} />

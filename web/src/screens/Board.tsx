@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react'
+import { useMemo, useRef, useState } from 'react'
 import { Link, useSearchParams } from 'react-router'
 import { Plus } from 'lucide-react'
 import type { SpecTask } from '../api/client'
@@ -16,6 +16,7 @@ import { firstOf, ofTask } from '../attention/attention'
 import { useAttention } from '../attention/useAttention'
 import { FailureNote, Problem } from '../components/Problem'
 import { inWords } from '../words'
+import { useListKeys } from '../keys/useListKeys'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -36,6 +37,9 @@ export function Board() {
     )
   const [creating, setCreating] = useState(false)
   const [adopting, setAdopting] = useState(false)
+  // j and k move through the cards, column by column, the ended ones last.
+  const cards = useRef<HTMLDivElement>(null)
+  useListKeys(cards, 'a.card-open', false)
 
   const items = useMemo(() => tasks.data?.items ?? [], [tasks.data])
   const repos = useMemo(() => [...new Set(items.map((t) => t.repository.path))].sort(), [items])
@@ -66,16 +70,18 @@ export function Board() {
       {adopting && <AdoptSpec onClose={() => setAdopting(false)} />}
       {tasks.isPending && <p role="status">Loading…</p>}
       {tasks.isError && <Problem error={tasks.error} doing="load the tasks" />}
-      <div className="board">
-        {PHASES.map(({ phase, label }) => (
-          <Column key={phase} phase={phase} label={label} tasks={byPhase.get(phase) ?? []} />
-        ))}
-      </div>
-      {ended.length > 0 && (
-        <div className="board-ended">
-          <Column phase={ENDED.phase} label={ENDED.label} tasks={ended} />
+      <div ref={cards}>
+        <div className="board">
+          {PHASES.map(({ phase, label }) => (
+            <Column key={phase} phase={phase} label={label} tasks={byPhase.get(phase) ?? []} />
+          ))}
         </div>
-      )}
+        {ended.length > 0 && (
+          <div className="board-ended">
+            <Column phase={ENDED.phase} label={ENDED.label} tasks={ended} />
+          </div>
+        )}
+      </div>
     </section>
   )
 }
@@ -106,7 +112,9 @@ function TaskCard({ task }: { task: SpecTask }) {
   return (
     <article className={`card${first?.needs_you ? ' waiting' : ''}`} data-status={task.status} data-attention={first?.kind}>
       <h3>
-        <Link to={`/tasks/${task.id}`}>{shownTitle(task)}</Link>
+        <Link className="card-open" to={`/tasks/${task.id}`}>
+          {shownTitle(task)}
+        </Link>
       </h3>
       <p className="meta">
         <StatusBadge status={task.status} />

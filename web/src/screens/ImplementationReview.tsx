@@ -1,10 +1,10 @@
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import { Link } from 'react-router'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, unwrap, type Schemas, type SpecTask } from '../api/client'
 import { keys } from '../api/keys'
 import { useActionKey } from '../api/actionKey'
-import { FileDiffView } from '../components/FileDiff'
+import { DiffChanges } from '../review/DiffChanges'
 import { Markdown } from '../components/Markdown'
 import { useDraft } from '../drafts/useDraft'
 import { CheckIcon } from '../components/icons'
@@ -26,6 +26,8 @@ import {
   type SessionReview,
 } from '../review/review'
 import { Problem } from '../components/Problem'
+import { useCommands } from '../palette/useCommands'
+import type { Command } from '../palette/commands'
 
 /** The implementation review: criteria and what implements them, commits, checks and the diff;
  * then the decision — merge, or ask for changes. */
@@ -64,14 +66,7 @@ export function ImplementationReview({ task }: { task: SpecTask }) {
       <Commits review={r} sessionOf={sessionOf} />
       {r.reproduction && <Reproduction reproduction={r.reproduction} sessionOf={sessionOf} />}
       <Sessions sessions={r.sessions} />
-      <section aria-labelledby="review-changes">
-        <h3 id="review-changes">Changes</h3>
-        {r.files.length === 0 && <p className="hint">The branch changes no file (yet).</p>}
-        {r.files.map((f) => (
-          <FileDiffView key={f.path} file={f} />
-        ))}
-        {r.files_left_out > 0 && <p className="hint">{r.files_left_out} more changed files are not shown.</p>}
-      </section>
+      <DiffChanges files={r.files} leftOut={r.files_left_out} />
       <details>
         <summary>Implementation summary</summary>
         <Markdown text={r.summary} />
@@ -373,6 +368,20 @@ function Decision({ task, onDecided }: { task: SpecTask; onDecided: () => void }
       void client.invalidateQueries({ queryKey: keys.tasks })
     },
   })
+  const comment = useRef<HTMLTextAreaElement>(null)
+  const open = !decide.isPending && !moved
+  useCommands(
+    [
+      open && { id: 'impl:approve', title: 'Approve & merge', group: 'This page', run: () => decide.mutate('approve') },
+      open && {
+        id: 'impl:changes',
+        title: comments.trim() ? 'Request changes' : 'Request changes: write the comments',
+        group: 'This page',
+        run: () => (comments.trim() ? decide.mutate('request-changes') : comment.current?.focus()),
+      },
+      open && { id: 'impl:reject', title: 'Reject…', group: 'This page', danger: true, run: () => setRejecting(true) },
+    ].filter((c): c is Command => !!c),
+  )
   return (
     <section className="decision in-reach" aria-label="Decision">
       {moved && (
@@ -383,6 +392,7 @@ function Decision({ task, onDecided }: { task: SpecTask; onDecided: () => void }
       <label>
         Review comments
         <textarea
+          ref={comment}
           rows={2}
           value={comments}
           onChange={(e) => setComments(e.target.value)}

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react'
+import { useRef } from 'react'
 import { Link } from 'react-router'
 import { Inbox as InboxIcon } from 'lucide-react'
 import { AttentionBadge } from '../attention/AttentionBadge'
@@ -6,6 +6,7 @@ import { itemKey, needingYou, type AttentionItem } from '../attention/attention'
 import { useAttention } from '../attention/useAttention'
 import { When } from '../components/When'
 import { inWords } from '../words'
+import { useListKeys } from '../keys/useListKeys'
 
 /**
  * "Needs you": everything that waits for the person, longest waiting first, each with what
@@ -17,21 +18,7 @@ export function Inbox() {
   const items = needingYou(attention.data)
   const waiting = (attention.data?.items ?? []).filter((a) => !a.needs_you)
   const list = useRef<HTMLOListElement>(null)
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return
-      const links = [...(list.current?.querySelectorAll<HTMLAnchorElement>('a.inbox-open') ?? [])]
-      if (links.length === 0) return
-      const at = links.findIndex((a) => a === document.activeElement)
-      const step = e.key === 'j' || e.key === 'ArrowDown' ? 1 : e.key === 'k' || e.key === 'ArrowUp' ? -1 : 0
-      if (step === 0) return
-      e.preventDefault()
-      const next = at < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, at + step))
-      links[next]?.focus()
-    }
-    window.addEventListener('keydown', onKey)
-    return () => window.removeEventListener('keydown', onKey)
-  }, [])
+  useListKeys(list, 'a.inbox-open')
   return (
     <section aria-labelledby="inbox-title">
       <div className="toolbar">
@@ -40,7 +27,7 @@ export function Inbox() {
         </h1>
         <p className="hint">
           <span className="kbd">j</span> <span className="kbd">k</span> move · <span className="kbd">Enter</span> open ·{' '}
-          <span className="kbd">n</span> next item from any page
+          <span className="kbd">n</span> next item from any page · <span className="kbd">?</span> all shortcuts
         </p>
       </div>
       {attention.isPending && <p role="status">Loading…</p>}
@@ -88,10 +75,4 @@ function InboxItem({ item }: { item: AttentionItem }) {
       <p className="inbox-action">{item.action}</p>
     </li>
   )
-}
-
-/** Whether a key press goes to a field being typed in. */
-export function typing(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false
-  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
 }

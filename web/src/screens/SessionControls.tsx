@@ -14,6 +14,8 @@ import { useKept } from '../components/useKept'
 import { useDraft } from '../drafts/useDraft'
 import { BudgetHeld, useBudgetHold } from '../attention/BudgetHeld'
 import { Problem } from '../components/Problem'
+import { useCommands } from '../palette/useCommands'
+import type { Command } from '../palette/commands'
 
 type WorkSession = Schemas['WorkSessionDto']
 
@@ -43,6 +45,12 @@ export function SessionControls({ session }: { session: WorkSession }) {
     (session.status === 'running' || (editor && (session.status === 'pending' || session.status === 'interrupted')))
   const [replyShown] = useKept(takesMessages)
   const reply = useDraft(`reply:${session.id}`, '', (t) => !t.trim())
+  useCommands(
+    [
+      session.status === 'running' && { id: 'session:stop', title: 'Stop agent…', group: 'This page', danger: true, run: () => setConfirming(true) },
+      session.status === 'interrupted' && !hold && { id: 'session:resume', title: 'Resume', group: 'This page', run: () => move.mutate('running') },
+    ].filter((c): c is Command => !!c && !move.isPending),
+  )
   return (
     <section className="session-controls" aria-label="Session controls">
       <div className="actions">

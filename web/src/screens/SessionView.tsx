@@ -15,6 +15,7 @@ import { AttentionBadge } from '../attention/AttentionBadge'
 import { firstOf } from '../attention/attention'
 import { useSessionAttention } from '../attention/useAttention'
 import { Problem } from '../components/Problem'
+import { useCommands } from '../palette/useCommands'
 
 type Entry = Schemas['HistoryEntryDto']
 type Approval = Schemas['ApprovalDto']
@@ -146,6 +147,18 @@ function ApprovalCard({ approval }: { approval: Approval }) {
     onSuccess: () => void client.invalidateQueries({ queryKey: keys.approvals }),
   })
   const title = askedTitle(approval)
+  useCommands(
+    answer.isPending
+      ? []
+      : approval.options.map((o) => ({
+          id: `approval:${approval.id}:${o.option_id}`,
+          title: `${o.name}: ${title}`,
+          group: 'This page' as const,
+          keywords: 'permission answer',
+          danger: !o.kind.startsWith('allow'),
+          run: () => answer.mutate(o.option_id),
+        })),
+  )
   return (
     <div className="approval" role="group" aria-label={`Permission: ${title}`} id={`approval-${approval.id}`} tabIndex={-1}>
       <p>

@@ -20,6 +20,8 @@ import { RepositoryBudgetLine } from '../components/RepositoryBudgetLine'
 import { Badge, StatusBadge } from '../components/Badge'
 import { toneOf } from '../components/tones'
 import { FailureNote, Problem } from '../components/Problem'
+import { useCommands } from '../palette/useCommands'
+import type { Command } from '../palette/commands'
 
 /** One SpecTask: its spec under review, then its sessions and the implementation review. */
 export function TaskPage() {
@@ -139,12 +141,19 @@ function TaskActions({ task }: { task: SpecTask }) {
     onSuccess: () => void client.invalidateQueries({ queryKey: keys.task(task.id) }),
   })
   const finished = ['done', 'rejected', 'cancelled'].includes(task.status)
+  const retry = task.failure?.from === 'done' ? 'Retry merge' : 'Retry'
+  useCommands(
+    [
+      task.status === 'failed' && { id: 'task:retry', title: retry, group: 'This page', run: () => act.mutate('retry') },
+      !finished && { id: 'task:cancel', title: 'Cancel task…', group: 'This page', danger: true, run: () => setCancelling(true) },
+    ].filter((c): c is Command => !!c && !act.isPending),
+  )
   return (
     <div className="actions">
       {act.isError && <Problem error={act.error} inline />}
       {task.status === 'failed' && (
         <button onClick={() => act.mutate('retry')} disabled={act.isPending}>
-          {task.failure?.from === 'done' ? 'Retry merge' : 'Retry'}
+          {retry}
         </button>
       )}
       {!finished && (
