@@ -1,7 +1,7 @@
 //! The one error type of this crate.
 
 use crate::config::Provider;
-use crate::planner::CallUsage;
+use crate::usage::CallUsage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlannerError {

@@ -11,7 +11,8 @@
 //! stream reading) over `openai` / `anthropic` (request bodies, stream decoders) and
 //! `spectask_core::wire::sse` (the event-stream parser);
 //! `retry` (backoff, `Retry-After`); `prompt` (everything said to the model); `extract` (the
-//! documents out of an answer); `lint`; `planner` (the generate / repair / revise loop).
+//! documents out of an answer); `lint`; `planner` (the generate / repair / revise loop); `usage`
+//! (what each call used).
 //!
 //! Invariants: this crate reads no environment and no files (the caller passes the API key and the
 //! repository context) and stores nothing; the only IO is HTTP to the configured base URL.
@@ -51,9 +52,11 @@ mod openai;
 mod planner;
 mod prompt;
 mod retry;
+mod usage;
 
 pub use config::{Backoff, LlmPlannerConfig, Provider, Timeouts};
 pub use error::PlannerError;
 pub use extract::{consistency_list, question_list};
-pub use planner::{CallGuard, CallUsage, LlmPlanner, PlanRequest, SpecDraft};
+pub use planner::{CallGuard, LlmPlanner, PlanRequest, SpecDraft};
 pub use prompt::{RepoContext, ReviewComments, SYSTEM_RULES as SPEC_FORMAT_RULES};
+pub use usage::CallUsage;

@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 use spectask_spec::Template;
 
 use crate::client::{ChatClient, ChatMessage, Role};
-use crate::config::{LlmPlannerConfig, Provider};
+use crate::config::LlmPlannerConfig;
 use crate::error::PlannerError;
 use crate::extract::{Documents, ExtractedDocuments, extract};
 use crate::lint::{self, LintOutcome};
 use crate::prompt::{self, RepoContext, ReviewComments};
+use crate::usage::CallUsage;
 use spectask_core::SpecDocument;
 
 /// What the user asked for, against which repository.
@@ -24,19 +25,6 @@ pub struct PlanRequest {
     pub steering: String,
     /// The workflow the spec follows: its rules go to the model, its gates to the lint.
     pub template: Template,
-}
-
-/// The tokens one HTTP call used.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallUsage {
-    pub provider: Provider,
-    pub model: String,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    /// The attempt (1-based) that succeeded; earlier attempts failed and reported no usage.
-    pub attempt: u32,
-    /// 0 for the first answer, then 1, 2 … for the repair rounds.
-    pub round: u32,
 }
 
 /// One spec version as written by the model.
