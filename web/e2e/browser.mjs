@@ -333,3 +333,14 @@ export async function demoTaskOf(ctx, sample, status) {
     await new Promise((ok) => setTimeout(ok, 300))
   }
 }
+
+/**
+ * Chooses the option named `name` (a string matched exactly, or a RegExp) of a component-layer
+ * select (components/Select.tsx), by a click on it and one on the option, as a person does.
+ */
+export async function choose(combobox, name) {
+  await combobox.click()
+  const list = combobox.page().locator(`[id="${await combobox.getAttribute('aria-controls')}"]`)
+  await list.getByRole('option', typeof name === 'string' ? { name, exact: true } : { name }).click()
+  await list.waitFor({ state: 'hidden' })
+}

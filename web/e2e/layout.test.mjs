@@ -6,7 +6,7 @@
 // Each test stands on its own (its own tasks), so each can fail alone.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, shot, WEB_HEADERS } from './browser.mjs'
+import { choose, demoPage, shot, WEB_HEADERS } from './browser.mjs'
 
 const ctx = demoPage(before, after)
 
@@ -107,13 +107,13 @@ test('the board filters are in the URL and survive a reload', () =>
     const { demo, page } = ctx
     await page.goto(demo.url)
     await page.locator('.card').first().waitFor()
-    await page.getByLabel('Repository').selectOption({ label: 'nodejs-todo' })
+    await choose(page.getByRole('combobox', { name: 'Repository' }), 'nodejs-todo')
     await page.waitForURL(/[?&]repo=[^&]*nodejs-todo\b/, { timeout: 10_000 })
     await page.reload()
     await page.locator('.card').first().waitFor()
-    assert.equal(await page.getByLabel('Repository').inputValue(), new URL(page.url()).searchParams.get('repo'))
+    assert.equal(await page.getByRole('combobox', { name: 'Repository' }).getAttribute('data-value'), new URL(page.url()).searchParams.get('repo'))
     const repos = await page.locator('.card').evaluateAll((cs) => cs.map((c) => c.querySelectorAll('.meta')[1].textContent.split(' · ')[0]))
     assert.ok(repos.length > 0 && repos.every((r) => r === 'nodejs-todo'), `only nodejs-todo cards: ${repos}`)
-    await page.getByLabel('Repository').selectOption({ label: 'All' })
+    await choose(page.getByRole('combobox', { name: 'Repository' }), 'All')
     await page.waitForURL((url) => !url.searchParams.has('repo'), { timeout: 10_000 })
   }))

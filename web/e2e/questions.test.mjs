@@ -129,7 +129,7 @@ test('a planner that asks before it writes shows its questions as the review, an
   await asks.getByLabel(/^2\. Which clock/).fill('UTC')
   await shot(page, '03d-planner-asks-first')
   await page.getByRole('button', { name: 'Send answers' }).click()
-  await page.getByText('v2 (latest)').waitFor({ state: 'attached', timeout: LONG })
+  await page.getByRole('option', { name: 'v2 (latest)', includeHidden: true }).waitFor({ state: 'attached', timeout: LONG })
   await page.getByRole('heading', { name: /^requirements\.md v2/ }).waitFor()
   await page.locator('ol.lines').getByText('THE Auth_Service SHALL return a signed token').waitFor()
   await page.getByRole('button', { name: 'Approve & start implementation' }).waitFor()

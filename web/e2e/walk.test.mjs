@@ -56,7 +56,7 @@ test('create, review, revise, approve, implement and merge in the browser', { ti
   await shot(page, '03-line-comment')
   await page.getByRole('button', { name: 'Request changes' }).click()
 
-  await page.getByText('v2 (latest)').waitFor({ state: 'attached' })
+  await page.getByRole('option', { name: 'v2 (latest)', includeHidden: true }).waitFor({ state: 'attached' })
   await waitForStatus('spec review')
   await page.getByText('request changes', { exact: true }).first().waitFor()
   await page.getByRole('button', { name: /Diff v1→v2/ }).click()

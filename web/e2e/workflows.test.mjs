@@ -153,7 +153,7 @@ test("the planner's questions are answered in the review and reach the next vers
   assert.ok(button && button.y + button.height <= height, `Request changes is off screen: ${JSON.stringify(button)}`)
   await shot(page, '03b-planner-questions')
   await page.getByRole('button', { name: 'Request changes' }).click()
-  await page.getByText('v2 (latest)').waitFor({ state: 'attached', timeout: LONG })
+  await page.getByRole('option', { name: 'v2 (latest)', includeHidden: true }).waitFor({ state: 'attached', timeout: LONG })
   const reviews = await (await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/reviews`)).json()
   const comments = reviews.at(-1)?.comments ?? ''
   assert.match(comments, /2\. Which clock draws the day boundaries: the browser's time zone or UTC\?\n {3}Answer: UTC, as the orders are stored/)

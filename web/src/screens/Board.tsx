@@ -17,6 +17,7 @@ import { useAttention } from '../attention/useAttention'
 import { FailureNote, Problem } from '../components/Problem'
 import { inWords } from '../words'
 import { useListKeys } from '../keys/useListKeys'
+import { Select } from '../components/Select'
 
 /** The filters, kept in the URL so that a filtered board can be reloaded and shared. */
 const FILTERS = ['repo', 'state', 'owner'] as const
@@ -57,9 +58,9 @@ export function Board() {
       <div className="toolbar">
         <h1 id="board-title">SpecTasks</h1>
         <div className="filters" role="group" aria-label="Filters">
-          <Select label="Repository" value={repo} onChange={filter('repo')} options={repos} display={repoName} />
-          <Select label="State" value={status} onChange={filter('state')} options={statuses} display={statusLabel} />
-          <Select label="Owner" value={owner} onChange={filter('owner')} options={owners} />
+          <Filter label="Repository" value={repo} onChange={filter('repo')} options={repos} display={repoName} />
+          <Filter label="State" value={status} onChange={filter('state')} options={statuses} display={statusLabel} />
+          <Filter label="Owner" value={owner} onChange={filter('owner')} options={owners} />
           <button onClick={() => setAdopting(true)}>Adopt a spec</button>
           <button className="primary" onClick={() => setCreating(true)}>
             <Plus className="icon" size={16} aria-hidden="true" /> New SpecTask
@@ -171,25 +172,23 @@ export function repoName(path: string): string {
   return path.split('/').filter(Boolean).pop() ?? path
 }
 
-function Select(props: {
+/** A filter: All, or one of `options`. */
+function Filter(props: {
   label: string
   value: string
   onChange: (v: string) => void
   options: string[]
   display?: (v: string) => string
 }) {
-  const id = `filter-${props.label.toLowerCase()}`
+  const options = [{ value: '', label: 'All' }, ...props.options.map((o) => ({ value: o, label: props.display ? props.display(o) : o }))]
   return (
-    <label htmlFor={id}>
-      {props.label}{' '}
-      <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
-        <option value="">All</option>
-        {props.options.map((o) => (
-          <option key={o} value={o}>
-            {props.display ? props.display(o) : o}
-          </option>
-        ))}
-      </select>
-    </label>
+    <Select
+      inline
+      id={`filter-${props.label.toLowerCase()}`}
+      label={props.label}
+      value={props.value}
+      onChange={props.onChange}
+      options={options}
+    />
   )
 }

@@ -12,6 +12,7 @@ import { useDraft } from '../drafts/useDraft'
 import { useOpenCreatedTask } from './openCreatedTask'
 import { useActionKey } from '../api/actionKey'
 import { Problem } from '../components/Problem'
+import { MultiSelect } from '../components/Select'
 
 type Priority = Schemas['Priority']
 type DemoRepo = Schemas['DemoRepoDto']
@@ -283,21 +284,13 @@ export function CreateTask({ onClose }: { onClose: () => void }) {
         {open.length > 0 && (
           <fieldset>
             <legend>Wait for</legend>
-            <label>
-              Tasks that must be done first
-              <select
-                multiple
-                value={after}
-                onChange={(e) => edit({ after: Array.from(e.target.selectedOptions, (o) => o.value) })}
-                aria-describedby="after-hint"
-              >
-                {open.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.short_id} {t.title} ({t.status.replaceAll('_', ' ')})
-                  </option>
-                ))}
-              </select>
-            </label>
+            <MultiSelect
+              label="Tasks that must be done first"
+              values={after}
+              onChange={(values) => edit({ after: values })}
+              describedBy="after-hint"
+              options={open.map((t) => ({ value: t.id, label: `${t.short_id} ${t.title} (${t.status.replaceAll('_', ' ')})` }))}
+            />
             {after.length > 0 &&
               (['implementation', 'planning'] as const).map((phase) => (
                 <label key={phase} className="inline">

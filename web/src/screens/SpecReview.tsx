@@ -26,6 +26,7 @@ import { When } from '../components/When'
 import { EARS_LABEL, earsPattern, findingsByLine } from '../spec/ears'
 import { Problem } from '../components/Problem'
 import { Decision } from './SpecDecision'
+import { Select } from '../components/Select'
 
 const VIEWS = ['lines', 'rendered', 'diff'] as const
 type View = (typeof VIEWS)[number]
@@ -117,18 +118,16 @@ export function SpecReview({ task }: { task: SpecTask }) {
               </button>
             ))}
           </div>
-          <label>
-            Version{' '}
-            <select value={version} onChange={(e) => setPicked(Number(e.target.value))}>
-              {/* Until the versions load, the one in the URL (or the task's latest) is the only choice. */}
-              {(versions.data?.map((v) => v.version) ?? [version]).map((v) => (
-                <option key={v} value={v}>
-                  v{v}
-                  {v === latest ? ' (latest)' : ''}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Select
+            label="Version"
+            value={String(version)}
+            onChange={(v) => setPicked(Number(v))}
+            // Until the versions load, the one in the URL (or the task's latest) is the only choice.
+            options={(versions.data?.map((v) => v.version) ?? [version]).map((v) => ({
+              value: String(v),
+              label: `v${v}${v === latest ? ' (latest)' : ''}`,
+            }))}
+          />
           {meta && <Generation meta={meta} />}
           {meta && <Analysis findings={meta.analysis} onOpen={setDoc} />}
           <div role="group" aria-label="View" className="view-switch">
