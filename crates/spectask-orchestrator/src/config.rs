@@ -6,7 +6,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use spectask_store::WipLimits;
 
-use crate::coordination::CoordinationLimits;
+pub(crate) mod notify;
 
 /// What one implementation work session covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct OrchestratorConfig {
     /// The safety-net sweep when nothing wakes the engine.
     pub sweep_interval: Duration,
     /// Jobs this node claims while it runs this many at once. The threads a scheduling write starts
-    /// and claims for this node (`implementation/handed.rs`) run whatever the count: the sessions' limits bound them.
+    /// and claims for this node (`ctx/handed.rs`) run whatever the count: the sessions' limits bound them.
     pub max_concurrent_jobs: usize,
     /// Attempts of one job before its task fails.
     pub max_attempts: u32,
@@ -65,7 +65,7 @@ pub struct OrchestratorConfig {
     /// profile's `on_stall` applies).
     pub stall_after: Duration,
     /// Where notifications go besides the store, and how their deliveries are retried.
-    pub notifications: crate::notify::NotifyConfig,
+    pub notifications: notify::NotifyConfig,
     /// Converge rounds a task may have after its implementation (`review::converge`).
     pub converge_rounds: u32,
 }
@@ -145,7 +145,7 @@ impl OrchestratorConfig {
             prices: spectask_core::PriceTable::defaults(),
             budgets: spectask_core::BudgetDefaults::default(),
             stall_after: Duration::from_secs(300),
-            notifications: crate::notify::NotifyConfig::default(),
+            notifications: notify::NotifyConfig::default(),
             converge_rounds: 3,
         }
     }
@@ -178,6 +178,23 @@ impl OrchestratorConfig {
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let step = attempt.saturating_sub(1) as usize;
         self.job_retry().build().nth(step).unwrap_or(self.backoff_max).min(self.backoff_max)
+    }
+}
+
+/// What one task's agents may do through their tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoordinationLimits {
+    /// Spawned sessions per task (by agents and people together); agents are refused past it.
+    pub max_spawned_sessions: usize,
+    /// Messages, handoffs and blocked reports one session may send.
+    pub max_messages_per_session: usize,
+    /// The longest message, note or description, in bytes.
+    pub max_text_bytes: usize,
+}
+
+impl Default for CoordinationLimits {
+    fn default() -> Self {
+        Self { max_spawned_sessions: 8, max_messages_per_session: 200, max_text_bytes: 8 * 1024 }
     }
 }
 

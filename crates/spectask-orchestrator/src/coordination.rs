@@ -15,24 +15,8 @@ use spectask_core::{
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, PendingMessage, Store, StoreError};
 
+use crate::config::CoordinationLimits;
 use crate::implementation::sessions::{SpawnRequest, spawn};
-
-/// What one task's agents may do through their tools.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CoordinationLimits {
-    /// Spawned sessions per task (by agents and people together); agents are refused past it.
-    pub max_spawned_sessions: usize,
-    /// Messages, handoffs and blocked reports one session may send.
-    pub max_messages_per_session: usize,
-    /// The longest message, note or description, in bytes.
-    pub max_text_bytes: usize,
-}
-
-impl Default for CoordinationLimits {
-    fn default() -> Self {
-        Self { max_spawned_sessions: 8, max_messages_per_session: 200, max_text_bytes: 8 * 1024 }
-    }
-}
 
 /// Why a tool call was refused.
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,8 @@
 //!
 //! Around a turn: `prompt` builds what a session is told from the spec; `thread_tools` names the
 //! MCP servers its thread gets; `budget` pauses a session whose task spent its budget, and `stall`
-//! notices a turn that makes no progress; `session_watch` tells a running turn its session moved;
-//! `approvals` holds the agent's permission requests for a person on any node. After a turn,
+//! notices a turn that makes no progress (a running turn learns its session moved from
+//! `ctx::session_watch`); `approvals` holds the agent's permission requests for a person on any node. After a turn,
 //! `send_back` returns it to its thread (no change, a failing `repo_check`) before it may complete;
 //! on a bugfix's reproduction task `reproduction` turns the check around: it must fail.
 
@@ -20,7 +20,6 @@ pub(crate) mod prompt;
 pub(crate) mod repo_check;
 mod reproduction;
 pub(crate) mod send_back;
-pub(crate) mod session_watch;
 pub(crate) mod stall;
 mod thread;
 pub(crate) mod thread_tools;
@@ -38,10 +37,10 @@ use self::send_back::{AfterTurns, Verdict};
 use self::thread::{DrivenThread, ThreadOpening, open};
 pub(crate) use self::turn::{TurnEnd, TurnError, TurnPrompt, turn};
 use crate::coordination;
-use crate::dispatch::JobError;
+use crate::ctx::Ctx;
 use crate::editor::turn as editor_turn;
-use crate::engine::Ctx;
 use crate::implementation::work;
+use crate::job_error::JobError;
 
 /// The StartThread / ResumeThread step of session `id` of spec task `task`.
 pub(crate) async fn drive(

@@ -10,49 +10,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles};
-use spectask_core::{Job, JobKind};
-use spectask_git::Repo;
+use spectask_core::Job;
 use spectask_store::{JobOutcome, Store};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::OrchestratorConfig;
-use crate::dispatch::{self, JobError};
-
-/// What every step may use.
-#[derive(Clone, Debug)]
-pub(crate) struct Ctx {
-    pub store: Store,
-    pub profiles: Arc<Profiles>,
-    pub runtime: AgentRuntime,
-    pub config: Arc<OrchestratorConfig>,
-    /// Approved plans parsed on this node (see `plans::approved`).
-    pub plans: Arc<crate::planning::plans::Plans>,
-    /// Repositories this process registered already, by the path registered (see `repos::open`).
-    pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
-    /// The sessions whose turns run on this node, told of their transitions (see `session_watch`).
-    pub sessions: Arc<crate::drive::session_watch::SessionWatch>,
-    /// Requests to this node's recorder to record everything now (see `recorder::RecorderHandle`).
-    pub recorder: crate::history::recorder::RecorderHandle,
-    /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
-    pub observer: Option<Arc<dyn EngineObserver>>,
-    /// Where steps hand the jobs they claimed for this node; `None` when no engine runs them (a
-    /// step run on its own, in tests), and steps then claim nothing.
-    pub handed: Option<Arc<crate::implementation::handed::HandedJobs>>,
-    /// The task leases this node took (see `agents::lease`).
-    pub leases: Arc<crate::implementation::agents::HeldLeases>,
-}
-
-/// What the engine reports as it works, for whoever measures it (`GET /metrics`).
-pub trait EngineObserver: Send + Sync + std::fmt::Debug {
-    /// This node claimed a job of `kind` `waited` after it became due: how long the orchestrator
-    /// took to react to the change that queued it (a session completed, a person approved …).
-    fn job_claimed(&self, kind: JobKind, waited: Duration);
-
-    /// Admitting waiting tasks failed (a busy database, say); it is tried again shortly.
-    fn admission_failed(&self, _error: &spectask_store::StoreError) {}
-}
+use crate::ctx::{Ctx, EngineObserver, RecorderHandle};
+use crate::dispatch;
+use crate::job_error::JobError;
 
 /// The orchestrator of one node. Several nodes may run against one PostgreSQL database.
 #[derive(Debug)]
@@ -75,13 +42,13 @@ impl Orchestrator {
                 handed: None,
                 leases: Arc::default(),
                 sessions: Arc::default(),
-                recorder: crate::history::recorder::RecorderHandle::default(),
+                recorder: RecorderHandle::default(),
             },
         }
     }
 
     /// Asks this orchestrator's history recorder, once it runs, to record everything now.
-    pub fn recorder(&self) -> crate::history::recorder::RecorderHandle {
+    pub fn recorder(&self) -> RecorderHandle {
         self.ctx.recorder.clone()
     }
 
@@ -94,7 +61,7 @@ impl Orchestrator {
     /// Runs until `shutdown` is cancelled. Jobs in flight are then interrupted and released, so
     /// another node (or this one after a restart) takes them up at once.
     pub async fn run(self, shutdown: CancellationToken) {
-        let handed = Arc::new(crate::implementation::handed::HandedJobs::default());
+        let handed = Arc::new(crate::ctx::handed::HandedJobs::default());
         let ctx = Ctx { handed: Some(handed.clone()), ..self.ctx };
         let signal = ctx.store.jobs_signal();
         let mut running: JoinSet<(i64, u32)> = JoinSet::new();
@@ -464,7 +431,7 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
 
 #[cfg(test)]
 mod tests {
-    use spectask_core::JobStatus;
+    use spectask_core::{JobKind, JobStatus};
 
     use super::*;
 

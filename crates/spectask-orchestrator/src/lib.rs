@@ -8,29 +8,49 @@
 //!
 //! Codemap: one directory per sub-domain, each with a module doc that names its parts.
 //!
-//! - The engine: [`engine`] (admission under WIP limits, claims, lease renewal, outcomes),
-//!   `dispatch` (job kind → step), `config` (limits, defaults, the `Node`), `repos` (git from
-//!   async code on the blocking pool; `local_repo`, this node's copy of a repository).
-//! - `planning`: the planning step, a coding agent as planner, the approved plan, the hand-off.
-//! - `implementation`: the scheduling pass that makes, blocks and starts work sessions, a
-//!   session's commit (`implementation::work`), a task's agents, worktree and lease.
-//! - `drive`: one work session's turns on its agent thread: the prompt, the MCP tools, the budget
-//!   and stall checks, permission approvals, and what a turn is sent back for.
+//! - The foundation: `job_error` (how a step failed), `config` (limits, defaults, the `Node`, the
+//!   webhooks), `ctx` (what every step may use: the store, the agents, and this node's state
+//!   across steps), `repos` (git from async code on the blocking pool; `local_repo`, this node's
+//!   copy of a repository).
+//! - [`views`]: read views (progress, fleet, implementation review, the summary), mapped by the
+//!   server.
+//! - `history`: history entries, the design-docs branch's writes (recorder, progress markers, task
+//!   state) and `recover`, which reads them back.
+//! - `implementation`: the scheduling pass that makes, blocks and starts work sessions (those a
+//!   review sends back among them), a session's commit (`implementation::work`), a task's agents,
+//!   worktree and lease.
 //! - `coordination`: the tools agents call over MCP (spawn, messages, handoffs, plan status).
-//! - `editor`: threads opened from an editor (`spectask acp`) and their turns.
-//! - [`review`]: the summary for review, the converge pass, the merge or pull request, forge
-//!   issues taken up as tasks.
-//! - `history`: the agent's stream as history; its commits to the design-docs branch (recorder,
-//!   progress markers, task state) and `recover`, which reads them back.
-//! - `notify`: notifications delivered to webhooks, beside the engine.
-//! - [`views`]: read views (progress, fleet, implementation review), mapped by the server.
+//! - `drive`: one work session's turns on its agent thread: the prompt, what the agent streams
+//!   recorded, the MCP tools, the budget and stall checks, permission approvals, what a turn is
+//!   sent back for, and the turns of threads opened from an editor.
+//! - `planning`: the planning step, a coding agent as planner, the hand-off; [`review`]: the
+//!   summary for review, the converge pass, the merge or pull request, forge issues taken up as
+//!   tasks; `editor`: threads opened from an editor (`spectask acp`).
+//! - The engine: [`engine`] (admission under WIP limits, claims, lease renewal, outcomes),
+//!   `dispatch` (job kind → step), `notify` (notifications delivered to webhooks, beside the
+//!   engine).
 //! - Tests: `fixtures` (feature `test-support`, for benchmarks, the stress simulation and tests),
 //!   `testing` (unit-test fixtures).
+//!
+//! Layers, bottom up: a module uses modules of its own layer and of those below, never one above;
+//! a room that needs what a higher one does is handed it, or the dispatching layer calls both
+//! (`scripts/check-layers` reads this list, and fails on a use that goes up or an import cycle of
+//! more than four modules):
+//!
+//! 1. `job_error`, `config`, `ctx`, `repos`: the foundation.
+//! 2. `views`: reads, no effects.
+//! 3. `history`: what happened, in the store and on the design-docs branch.
+//! 4. `implementation`: work sessions made, scheduled and committed.
+//! 5. `coordination`: the agents' tools (a spawned session is an implementation session).
+//! 6. `drive`: a session's turns (a turn's end commits through `implementation`).
+//! 7. `planning`, `review`, `editor`: the steps before and after the implementation.
+//! 8. `engine`, `dispatch`, `notify`: the loop that claims jobs and runs each kind's step.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
 mod coordination;
+mod ctx;
 mod dispatch;
 mod drive;
 mod editor;
@@ -39,6 +59,7 @@ mod engine;
 pub mod fixtures;
 mod history;
 mod implementation;
+mod job_error;
 mod notify;
 mod planning;
 mod repos;
@@ -47,20 +68,23 @@ pub mod review;
 mod testing;
 pub mod views;
 
-pub use config::{CheckLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch};
+pub use config::{
+    CheckLimits, CoordinationLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch,
+};
 pub use coordination::plan_status::{PlanStatus, SessionStatus, plan_status};
 pub use coordination::{
-    CoordinationError, CoordinationLimits, MessageDelivery, caller, log as coordination_log, report_blocked,
+    CoordinationError, MessageDelivery, caller, log as coordination_log, report_blocked,
     resolve as resolve_session, send, spawn_child,
 };
-pub use dispatch::JobError;
+pub use ctx::{EngineObserver, RecorderHandle};
 pub use drive::budget::{budget_hold, daily_hold, release as release_budget_hold, resume_paused};
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
-pub use engine::{EngineObserver, Orchestrator};
+pub use engine::Orchestrator;
 pub use history::mirror::commit_progress;
-pub use history::recorder::{FlushReport, HistoryCommit, RecorderHandle, flush_history};
+pub use history::recorder::{FlushReport, HistoryCommit, flush_history};
 pub use history::recover::{RecoverReport, recover};
 pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, spawn};
+pub use job_error::JobError;
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
 pub use planning::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
 pub use repos::{Opening, git_hooks, local_path, local_repo};

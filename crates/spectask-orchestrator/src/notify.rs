@@ -3,12 +3,11 @@
 //! One loop per node, beside the engine and never in its way: on every wake-up of the outbox it
 //! records the notifications of the new events (`Store::record_notifications`: once for all
 //! nodes), then claims the deliveries that are due and sends each in a task of its own, recording
-//! every attempt. A failed attempt is tried again after a backoff (`config`), up to
+//! every attempt. A failed attempt is tried again after a backoff (`config::notify`), up to
 //! `max_attempts`; then the delivery is marked failed. A node that stops mid-send leaves its
 //! delivery's lease to lapse and another attempt follows, so a receiver may be told twice: the
 //! `x-spectask-notification` header names the notification.
 
-mod config;
 mod send;
 
 use std::sync::Arc;
@@ -18,9 +17,9 @@ use spectask_store::{Attempt, AttemptNext, DueDelivery, Store};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{NotifyConfig, Webhook, WebhookFormat};
+pub use crate::config::notify::{NotifyConfig, Webhook, WebhookFormat};
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// Deliveries sent at once by one node.
 const SENDING: usize = 8;

@@ -2,15 +2,14 @@
 //!
 //! This file is the planning step: it runs the task's planning profile and stores the spec version
 //! for review. An `llm` profile plans through `spectask-planner`; an `acp` profile is a coding agent
-//! ([`plan_agent`]). On approval, [`handoff`] commits the spec and queues implementation. [`plans`]
-//! reads each approved spec once per version for the steps that follow. [`templates`] resolves the
+//! ([`plan_agent`]). On approval, [`handoff`] commits the spec and queues implementation (`ctx::plans`
+//! reads each approved spec once per version for the steps that follow). [`templates`] resolves the
 //! workflow template a task follows: its rules go to the planner, its gates to the lint. A `review`
 //! task has no spec: its planning step is the review itself ([`review_agent`]).
 
 pub(crate) mod agent_turns;
 pub(crate) mod handoff;
 pub(crate) mod plan_agent;
-pub(crate) mod plans;
 pub(crate) mod review_agent;
 pub mod templates;
 
@@ -22,8 +21,8 @@ use spectask_planner::{
 use spectask_spec::Template;
 use spectask_store::{NewSpecVersion, NewUsage, StoreError};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// How much of the repository a planner sees.

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use spectask_core::{Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, Repo};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 
 /// Runs a git operation on the blocking pool.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, JobError>

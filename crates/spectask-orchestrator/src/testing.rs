@@ -17,7 +17,7 @@ use spectask_store::{DatabaseUrl, JobOutcome, NewWorkSession, Store};
 use tokio_util::sync::CancellationToken;
 
 use crate::OrchestratorConfig;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// The steps' context over `store`, with `config`.
 fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
@@ -32,7 +32,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         handed: None,
         leases: Arc::default(),
         sessions: Arc::default(),
-        recorder: crate::history::recorder::RecorderHandle::default(),
+        recorder: crate::ctx::RecorderHandle::default(),
     }
 }
 

@@ -6,7 +6,7 @@ use spectask_agent::events::{DecidedBy, Decision, PermissionRequest};
 use spectask_core::WorkSession;
 use spectask_store::{ApprovalOption, NewApproval};
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// Records a request an agent of this node holds open for a person.
 pub(crate) async fn held(ctx: &Ctx, session: &WorkSession, approval_id: &str, request: &PermissionRequest) {

@@ -11,8 +11,8 @@ use spectask_core::{
 };
 use spectask_store::{BudgetCrossing, DailyCrossing, Store, StoreError};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 
 /// Which budget was weighed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,11 +5,11 @@
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 
 use super::TurnError;
-use crate::dispatch::JobError;
+use crate::ctx::Ctx;
 use crate::drive::prompt::{Resuming, SessionPrompt, Sibling};
-use crate::engine::Ctx;
 use crate::history::markers;
 use crate::implementation::agents;
+use crate::job_error::JobError;
 
 /// What the thread is told first on this drive. A session never prompted gets its prompt; one that
 /// was (resumed after a restart, reopened after a lost thread, or live after a drive that stopped
@@ -40,7 +40,7 @@ async fn session_prompt(
     session: &WorkSession,
     resuming: Option<&Resuming>,
 ) -> Result<String, JobError> {
-    let spec = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await?;
+    let spec = crate::ctx::plans::documents(&ctx.store, &ctx.plans, task).await?;
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
     // The sessions (a read), the progress document and the steering documents (git), at once.
     let (sessions, progress, steering) = tokio::join!(

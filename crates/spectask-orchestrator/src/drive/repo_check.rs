@@ -15,10 +15,10 @@ use spectask_core::events::payload::{WorkSessionCheck, WorkSessionTransitioned};
 use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
 
 use super::reproduction;
-use crate::dispatch::JobError;
+use crate::ctx::Ctx;
 use crate::drive::send_back::Verdict;
-use crate::engine::Ctx;
 use crate::history::record;
+use crate::job_error::JobError;
 
 /// How every check's decision in a session's history starts (the implementation summary lists them).
 pub(crate) const DECISION_PREFIX: &str = "- check `";

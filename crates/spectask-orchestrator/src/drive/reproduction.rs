@@ -10,7 +10,7 @@ use spectask_spec::{Plan, Workflow};
 
 use super::repo_check::ending;
 use super::send_back::Verdict;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// Whether `session` implements the first task of a bugfix plan (or one of its sub-tasks).
 pub(super) async fn writes_the_reproduction_test(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> bool {

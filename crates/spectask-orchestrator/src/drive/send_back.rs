@@ -12,10 +12,10 @@ use std::sync::Arc;
 use spectask_agent::AgentInstance;
 use spectask_core::{PlanTaskRef, SpecTask, WorkSession};
 
-use crate::dispatch::JobError;
+use crate::ctx::Ctx;
 use crate::drive::repo_check;
-use crate::engine::Ctx;
 use crate::implementation::agents;
+use crate::job_error::JobError;
 
 /// What a session's turns on this drive did, for what is sent back.
 #[derive(Debug, Default)]

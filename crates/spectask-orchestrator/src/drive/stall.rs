@@ -11,7 +11,7 @@ use spectask_core::{SpecTaskId, WorkSession};
 use spectask_store::{PlanningStall, SessionStall};
 use tokio::time::Instant;
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// Whose silence a watch marks: a work session's agent, or a task's planning (or reviewing) agent.
 #[derive(Clone, Copy)]

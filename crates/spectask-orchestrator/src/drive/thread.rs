@@ -10,8 +10,8 @@ use spectask_store::ThreadFacts;
 
 use super::TurnError;
 use super::first_prompt::first_prompt;
+use crate::ctx::Ctx;
 use crate::drive::thread_tools;
-use crate::engine::Ctx;
 use crate::implementation::agents;
 
 /// The session's thread, opened for a drive, in the worktree its agent works in.

@@ -9,8 +9,8 @@ use spectask_agent::{AcpSessionId, AgentInstance, EditorTurns, McpServerSpec};
 use spectask_core::WorkSession;
 use spectask_store::{Store, StoreError};
 
+use crate::ctx::Ctx;
 use crate::drive::TurnError;
-use crate::engine::Ctx;
 
 /// The MCP server of the session's coordination tools (`spectask mcp`, with a fresh credential),
 /// when this node has one, then those the editor gave an editor thread.

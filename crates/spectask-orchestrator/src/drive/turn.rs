@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::stall::{StallAction, StallWatch, Watched};
 use crate::coordination::overlaps;
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::history::record;
 use crate::implementation::agents;
+use crate::job_error::JobError;
 
 /// Why a turn did not complete the session.
 #[derive(Debug, thiserror::Error)]

@@ -10,12 +10,12 @@ use spectask_agent::{AcpSessionId, AgentInstance, HeldTurn};
 use spectask_core::{SpecTask, WorkSession};
 use tokio_util::sync::CancellationToken;
 
-use crate::dispatch::JobError;
+use crate::ctx::Ctx;
 use crate::drive::prompt::EditorSlice;
 use crate::drive::thread_tools;
 use crate::drive::{TurnError, TurnPrompt, siblings, turn};
-use crate::engine::Ctx;
 use crate::history::markers;
+use crate::job_error::JobError;
 
 /// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
 /// it ended; returns the agent's last message.
@@ -68,7 +68,7 @@ pub(crate) async fn slice(
     client: &str,
     request: &str,
 ) -> Result<Option<String>, JobError> {
-    let Some(spec) = crate::planning::plans::documents(&ctx.store, &ctx.plans, task).await? else {
+    let Some(spec) = crate::ctx::plans::documents(&ctx.store, &ctx.plans, task).await? else {
         return Ok(None);
     };
     let parent = match session.parent_id {

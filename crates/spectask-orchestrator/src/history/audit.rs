@@ -5,7 +5,7 @@ use spectask_agent::events::SandboxFinding;
 use spectask_core::events::payload::AgentSandbox;
 use spectask_core::{SpecTaskId, WorkSessionId};
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// Which finding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, Trailer};
 use tokio::sync::oneshot;
 
-use crate::dispatch::JobError;
+use crate::job_error::JobError;
 
 /// How often the parts are made again on a branch someone else moved under them, before their
 /// callers are told to retry.

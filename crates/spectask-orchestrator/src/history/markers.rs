@@ -8,9 +8,9 @@ use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 use spectask_git::{FileWrite, GitError, Trailer};
 use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_current_tasks};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
+use crate::job_error::JobError;
 use crate::repos;
 
 /// An edit of one document: `None` when it has nothing to change.

@@ -10,9 +10,9 @@ use spectask_spec::Workflow;
 use spectask_store::Store;
 
 use crate::config::Node;
-use crate::dispatch::JobError;
 use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
 use crate::history::recorder::{FlushReport, flush_history, open_repo};
+use crate::job_error::JobError;
 
 /// The documents of a spec version: snapshot column and file name under `versions/<n>/`. The first
 /// is named as the task's workflow names it (`bugfix.md` for a bugfix), from its `workflow_base`.

@@ -11,8 +11,8 @@ use spectask_git::{CommitId, GitError, Repo};
 use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::Store;
 
-use crate::dispatch::JobError;
 use crate::history::recorder::open_repo;
+use crate::job_error::JobError;
 
 /// What the watch has seen: the design-docs tip per repository, and the worktree edits reported.
 #[derive(Debug, Default)]

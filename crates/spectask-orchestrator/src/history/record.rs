@@ -18,11 +18,11 @@ use spectask_store::{NewHistoryEntry, NewUsage, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::history::audit::{self, Finding};
 use crate::history::code_diff::code_change;
 use crate::history::permission_text::decision_line;
+use crate::job_error::JobError;
 
 /// Entries buffered before one append (they are acknowledged once appended).
 const BATCH: usize = 32;

@@ -10,24 +10,22 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use spectask_core::{EventKind, HistoryEntry, RepositoryId, SpecTaskId};
 use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, TaskHandle, Trailer};
 use spectask_store::Store;
-use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Node;
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::history::history_text::{
     MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs,
 };
 use crate::history::progress_watch::ProgressWatch;
+use crate::job_error::JobError;
 use crate::repos::{Opening, local_repo};
 
 /// Entries per commit at most.
@@ -74,43 +72,6 @@ pub struct FlushReport {
     pub commits: Vec<HistoryCommit>,
     /// Entries found already committed (by a recorder that died before marking them) and marked.
     pub reconciled: usize,
-}
-
-/// Asks this node's running recorder to record everything now — every milestone not passed yet
-/// and every repository's pending history, whatever its window — and waits until it has (a
-/// benchmark's figure then counts all the recording its sessions caused, not what the window happened
-/// to leave for later). Waits for as long as no recorder runs.
-#[derive(Clone, Debug)]
-pub struct RecorderHandle(Arc<FlushRequests>);
-
-#[derive(Debug)]
-struct FlushRequests {
-    /// Requests made so far; the recorder answers every one made before its flush started.
-    asked: AtomicU64,
-    wake: Notify,
-    /// The requests answered so far.
-    done: watch::Sender<u64>,
-}
-
-impl Default for RecorderHandle {
-    fn default() -> Self {
-        RecorderHandle(Arc::new(FlushRequests {
-            asked: AtomicU64::new(0),
-            wake: Notify::new(),
-            done: watch::channel(0).0,
-        }))
-    }
-}
-
-impl RecorderHandle {
-    /// Records everything now and returns once that is done.
-    pub async fn flush(&self) {
-        let ticket = self.0.asked.fetch_add(1, Ordering::SeqCst) + 1;
-        self.0.wake.notify_one();
-        let mut done = self.0.done.subscribe();
-        // The sender lives in `self`: it never closes while we wait.
-        let _ = done.wait_for(|answered| *answered >= ticket).await;
-    }
 }
 
 /// Runs until `shutdown`, then flushes what is pending and returns.

@@ -12,9 +12,9 @@ use spectask_core::{HistoryFile, SpecTaskId, WorkSessionId};
 use spectask_git::{CommitId, GitError, RegisterOptions, Repo, TaskHandle};
 use spectask_store::{RestoredHistoryEntry, Store};
 
-use crate::dispatch::JobError;
 use crate::history::history_text::{SEQS_TRAILER, parse_entries, parse_seqs};
 use crate::history::mirror::{version_files, version_path};
+use crate::job_error::JobError;
 
 /// What `spectask recover` rebuilt.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

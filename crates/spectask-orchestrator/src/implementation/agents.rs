@@ -1,18 +1,17 @@
 //! Agents for a task: which profile, which worktree, which live instance (on the node holding the
 //! task's lease).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, WorkSession};
 use spectask_git::{Repo, TaskHandle};
 use tokio_util::sync::CancellationToken;
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// The profile serving a session: its own, else its task's, else the default.
@@ -177,33 +176,6 @@ pub(crate) async fn lease(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     Ok(())
 }
 
-/// The task leases this node took, each with the moment it surely holds until (taken before the
-/// write that took it, plus its length; the engine's renewals only lengthen it).
-#[derive(Debug, Default)]
-pub(crate) struct HeldLeases(Mutex<HashMap<SpecTaskId, Instant>>);
-
-impl HeldLeases {
-    /// Whether this node holds the task's lease for at least `left` more.
-    fn fresh(&self, task: SpecTaskId, left: Duration) -> bool {
-        let held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        held.get(&task).is_some_and(|until| *until > Instant::now() + left)
-    }
-
-    fn hold_until(&self, task: SpecTaskId, until: Instant) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(task, until);
-    }
-
-    /// The lease is given up (or was found another node's).
-    pub(crate) fn forget(&self, task: SpecTaskId) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&task);
-    }
-
-    /// Every lease is given up (the node stops).
-    pub(crate) fn forget_all(&self) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clear();
-    }
-}
-
 /// The task's agent instance on this node, whose lease this node took ([`lease`]).
 pub(crate) async fn leased_instance(
     ctx: &Ctx,
@@ -311,6 +283,8 @@ pub(crate) async fn stop_finished(ctx: &Ctx) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::testing::{Backend, Fixture};
 

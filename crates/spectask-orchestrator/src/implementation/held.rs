@@ -9,8 +9,8 @@ use spectask_core::{CoordinationKind, Repository, SpecTaskId, WorkSessionId};
 use spectask_git::UnpushedBranch;
 use spectask_store::NewCoordination;
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// Pushes or reports what this node's clones hold that their remotes lack (see the module docs).

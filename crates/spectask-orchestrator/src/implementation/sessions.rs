@@ -10,8 +10,8 @@ use spectask_store::{NewCoordination, NewWorkSession, Store, StoreError};
 
 pub(crate) use self::decide::Decider;
 use crate::config::Granularity;
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 
 /// The StartImplementation step (and every scheduling pass): the sessions the implementation calls
 /// for exist, then they are scheduled.
@@ -53,7 +53,7 @@ pub async fn make_implementation_sessions(
     granularity: Granularity,
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
-    make_sessions(store, &crate::planning::plans::Plans::default(), granularity, task).await
+    make_sessions(store, &crate::ctx::plans::Plans::default(), granularity, task).await
 }
 
 /// Makes the sessions the implementation calls for that do not exist yet: one per open plan task
@@ -63,7 +63,7 @@ pub async fn make_implementation_sessions(
 /// conflicts. Each is made in a write that re-reads the task, once.
 async fn make_sessions(
     store: &Store,
-    plans: &crate::planning::plans::Plans,
+    plans: &crate::ctx::plans::Plans,
     granularity: Granularity,
     task: &SpecTask,
 ) -> Result<Vec<WorkSession>, JobError> {
@@ -74,14 +74,14 @@ async fn make_sessions(
 /// [`make_sessions`] knowing the sessions that exist.
 async fn make_missing(
     store: &Store,
-    plans: &crate::planning::plans::Plans,
+    plans: &crate::ctx::plans::Plans,
     granularity: Granularity,
     task: &SpecTask,
     existing: &[WorkSession],
 ) -> Result<Vec<WorkSession>, JobError> {
     let missing: Vec<NewWorkSession> = match task.kind {
         TaskKind::Spec => {
-            let Some(plan) = crate::planning::plans::approved(store, plans, task).await? else {
+            let Some(plan) = crate::ctx::plans::approved(store, plans, task).await? else {
                 return Ok(Vec::new());
             };
             // A simple task's plan is one session's; the plan tasks its converge rounds add (the
@@ -241,11 +241,9 @@ pub(crate) async fn advance(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
 async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let decider = decider(ctx, task).await?;
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-    let scheduled = ctx
-        .store
-        .schedule_implementation(task.id, crate::implementation::handed::scheduling(ctx, &decide))
-        .await?;
-    crate::implementation::handed::pass_to_engine(ctx, &scheduled);
+    let scheduled =
+        ctx.store.schedule_implementation(task.id, crate::ctx::handed::scheduling(ctx, &decide)).await?;
+    crate::ctx::handed::pass_to_engine(ctx, &scheduled);
     // The plan tasks of the sessions it started, in progress (the pass ends once that is committed).
     crate::history::markers::set_each(ctx, task, crate::history::markers::in_progress(&scheduled.started))
         .await
@@ -253,7 +251,7 @@ async fn schedule(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
 
 /// How this node decides the scheduling of `task`: by its approved plan, under the per-task limit.
 pub(crate) async fn decider(ctx: &Ctx, task: &SpecTask) -> Result<Decider, JobError> {
-    let plan = crate::planning::plans::approved(&ctx.store, &ctx.plans, task).await?;
+    let plan = crate::ctx::plans::approved(&ctx.store, &ctx.plans, task).await?;
     Ok(Decider { plan, limit: ctx.config.max_parallel_sessions })
 }
 

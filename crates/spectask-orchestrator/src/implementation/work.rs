@@ -8,10 +8,10 @@ use spectask_git::{CommitId, CommittedChanges, Repo, TaskHandle, WorkSessionComm
 use spectask_spec::PlanTaskState;
 use spectask_store::{CommitRecord, NewCoordination};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::history::{markers, record};
 use crate::implementation::sessions::{self, advance, entry};
+use crate::job_error::JobError;
 use crate::repos;
 
 /// The CommitChanges step (a session a person completed), and the drive of a session found completed
@@ -57,7 +57,7 @@ pub(crate) async fn finish(
     let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
     let decider = sessions::decider(ctx, task).await?;
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-    let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
+    let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
     let kept = record.history.clone();
     let Some(done) = ctx.store.complete_committed_work_session(session, summary, record, scheduling).await?
     else {
@@ -66,7 +66,7 @@ pub(crate) async fn finish(
         }
         return Ok(false);
     };
-    crate::implementation::handed::pass_to_engine(ctx, &done.scheduled);
+    crate::ctx::handed::pass_to_engine(ctx, &done.scheduled);
     tick_done(ctx, task, &done.session, &done.scheduled.started).await?;
     Ok(true)
 }
@@ -249,9 +249,9 @@ pub(crate) async fn commit_completed(
     let decider = sessions::decider(ctx, task).await?;
     // The threads it starts are claimed for this node in that write and handed to its engine.
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
-    let scheduling = crate::implementation::handed::scheduling(ctx, &decide);
+    let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
     let scheduled = ctx.store.record_work_session_committed(session, record, scheduling).await?;
-    crate::implementation::handed::pass_to_engine(ctx, &scheduled);
+    crate::ctx::handed::pass_to_engine(ctx, &scheduled);
     started.extend(scheduled.started);
     tick_done(ctx, task, session, &started).await
 }
@@ -278,7 +278,7 @@ async fn requirement_ids(
     task: &spectask_core::SpecTask,
     session: &spectask_core::WorkSession,
 ) -> Result<Vec<String>, JobError> {
-    let Some(plan) = crate::planning::plans::approved(&ctx.store, &ctx.plans, task).await? else {
+    let Some(plan) = crate::ctx::plans::approved(&ctx.store, &ctx.plans, task).await? else {
         return Ok(Vec::new());
     };
     if task.is_whole_plan_session(session) {

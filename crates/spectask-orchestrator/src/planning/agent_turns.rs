@@ -16,12 +16,12 @@ use spectask_core::{BudgetHold, Money, SpecTask, TurnMeter};
 use tokio::sync::mpsc;
 
 use super::plan_agent::agent_error;
-use crate::dispatch::JobError;
+use crate::ctx::Ctx;
 use crate::drive::budget;
 use crate::drive::stall::{StallAction, StallWatch, Watched};
-use crate::engine::Ctx;
 use crate::history::audit::{self, Finding};
 use crate::history::record::{TurnSpent, turn_usage};
+use crate::job_error::JobError;
 
 /// Usage updates and turn ends kept for the turn that reads them.
 const USAGE_BUFFER: usize = 64;

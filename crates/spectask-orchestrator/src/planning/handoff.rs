@@ -9,8 +9,8 @@ use spectask_spec::{
 };
 use spectask_store::StoreError;
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 use crate::repos;
 
 pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {

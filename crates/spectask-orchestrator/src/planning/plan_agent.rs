@@ -14,9 +14,9 @@ use spectask_git::{PlanningFiles, TaskHandle};
 use spectask_spec::{SpecFiles, Template, Workflow};
 
 use super::agent_turns::{AgentTurns, Turn};
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::implementation::agents;
+use crate::job_error::JobError;
 use crate::repos;
 
 const MAX_REPAIR_ROUNDS: usize = 2;

@@ -13,10 +13,10 @@ use spectask_spec::{Finding, FindingError, parse_findings, render_report};
 use spectask_store::StoreError;
 
 use super::agent_turns::{AgentTurns, Turn};
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
 use crate::implementation::agents;
+use crate::job_error::JobError;
 use crate::repos;
 
 const MAX_REPAIR_ROUNDS: usize = 2;

@@ -5,7 +5,7 @@ use spectask_git::Repo;
 use spectask_spec::workflow::{TEMPLATES_DIR, is_workflow_name, template_name_of};
 use spectask_spec::{Template, TemplateError, Workflow};
 
-use crate::dispatch::JobError;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// Why a task cannot follow the workflow it names.

@@ -16,8 +16,8 @@ use spectask_git::{DiffLimits, TaskHandle};
 use spectask_spec::{NewPlanTask, Plan, PlanTaskState, append_tasks};
 use spectask_store::{NewCoordination, NewSpecVersion, Store, StoreError};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 use crate::repos;
 use crate::views::plan_tasks::plan_task_states;
 use crate::views::review::{CriterionReview, ImplementationReview, implementation_review};

@@ -10,9 +10,9 @@ use spectask_core::{
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
 use spectask_store::{NewCoordination, NewWorkSession, Store};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::implementation::sessions::new_session;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// What was done, per session, with the files the task branch changed: the implementation summary.

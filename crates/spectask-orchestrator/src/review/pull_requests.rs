@@ -28,8 +28,8 @@ pub(crate) use feedback::return_fix;
 use spectask_store::{NewCoordination, PullRequestReading};
 use tokio_util::sync::CancellationToken;
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// The OpenPullRequest step. While the forge asks to wait (its rate limit), the task says so in

@@ -188,7 +188,10 @@ pub async fn plan_standings(
             let standing = PlanStanding {
                 percent: progress.percent,
                 plan_tasks: progress.tasks.len(),
-                sessions_running: sessions.iter().filter(|s| s.status() == WorkSessionStatus::Running).count(),
+                sessions_running: sessions
+                    .iter()
+                    .filter(|s| s.status() == WorkSessionStatus::Running)
+                    .count(),
             };
             (task.id, standing)
         })

@@ -14,9 +14,9 @@ use spectask_core::{
 use spectask_git::{Integration, Repo, TaskHandle};
 use spectask_store::{NewCoordination, NewWorkSession};
 
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 use crate::implementation::sessions::new_session;
+use crate::job_error::JobError;
 use crate::repos;
 
 /// What [`before_review`] decided.

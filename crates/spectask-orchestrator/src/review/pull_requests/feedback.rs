@@ -16,8 +16,8 @@ use spectask_forge::{Feedback, FeedbackKind, Forge, ForgeClient, Verdict};
 use spectask_store::NewCoordination;
 
 use super::forge_error;
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 
 /// A check as the forge crate read it, as the task shows it.
 pub(super) fn check(check: spectask_forge::Check) -> PullRequestCheck {

@@ -15,8 +15,8 @@ use spectask_core::{
 use spectask_forge::{Forge, ForgeClient, ForgeRepo, MergeMethod};
 
 use super::forge_error;
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 
 /// Merges the open pull request when the repository lets spectask and its head is green.
 pub(super) async fn when_green(

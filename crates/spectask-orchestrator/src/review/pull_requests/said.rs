@@ -9,8 +9,8 @@ use spectask_core::session::coordination::FixAnswers;
 use spectask_forge::{Forge, ForgeClient, ForgeRepo};
 
 use super::forge_error;
-use crate::dispatch::JobError;
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
+use crate::job_error::JobError;
 
 /// What the pull request says: the task, its implementation summary, where its spec and history
 /// are (the forge's own pages), and the `Spec-Task` trailer. Paths on this machine (the task's

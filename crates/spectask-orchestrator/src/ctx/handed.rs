@@ -13,7 +13,7 @@ use spectask_core::Job;
 use spectask_store::{Decide, JobClaim, Scheduling, SchedulingOutcome};
 use tokio::sync::Notify;
 
-use crate::engine::Ctx;
+use crate::ctx::Ctx;
 
 /// How a scheduling write of this node schedules with `decide`: claiming the threads it starts for
 /// this node, unless no engine runs what it would claim.

@@ -9,7 +9,7 @@ use spectask_core::{SpecDocuments, SpecTask, SpecTaskId, TaskKind};
 use spectask_spec::Plan;
 use spectask_store::Store;
 
-use crate::dispatch::JobError;
+use crate::job_error::JobError;
 
 /// Specs kept at most; past it the cache starts afresh (a node drives a few tasks at a time).
 const KEPT: usize = 64;

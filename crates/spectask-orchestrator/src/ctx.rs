@@ -1,0 +1,58 @@
+//! What every step may use: the node's store, agents and configuration, and the state this node
+//! keeps across steps: approved plans parsed once ([`plans`]), the sessions whose turns run here
+//! ([`session_watch`]), jobs handed to the engine ([`handed`]), task leases held ([`leases`]) and
+//! requests to the history recorder ([`recorder_handle`]).
+//!
+//! The foundation of the orchestrator's layers (see the crate's doc): it imports no other room.
+
+pub(crate) mod handed;
+pub(crate) mod leases;
+pub(crate) mod plans;
+pub(crate) mod recorder_handle;
+pub(crate) mod session_watch;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use spectask_agent::{AgentRuntime, Profiles};
+use spectask_core::JobKind;
+use spectask_git::Repo;
+use spectask_store::Store;
+
+pub use self::recorder_handle::RecorderHandle;
+use crate::config::OrchestratorConfig;
+
+/// What every step may use.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    pub store: Store,
+    pub profiles: Arc<Profiles>,
+    pub runtime: AgentRuntime,
+    pub config: Arc<OrchestratorConfig>,
+    /// Approved plans parsed on this node (see [`plans::approved`]).
+    pub plans: Arc<plans::Plans>,
+    /// Repositories this process registered already, by the path registered (see `repos::open`).
+    pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
+    /// The sessions whose turns run on this node, told of their transitions (see [`session_watch`]).
+    pub sessions: Arc<session_watch::SessionWatch>,
+    /// Requests to this node's recorder to record everything now (see [`RecorderHandle`]).
+    pub recorder: RecorderHandle,
+    /// Told how the engine reacts (the server's metrics); `None`: nobody listens.
+    pub observer: Option<Arc<dyn EngineObserver>>,
+    /// Where steps hand the jobs they claimed for this node; `None` when no engine runs them (a
+    /// step run on its own, in tests), and steps then claim nothing.
+    pub handed: Option<Arc<handed::HandedJobs>>,
+    /// The task leases this node took (see `agents::lease`).
+    pub leases: Arc<leases::HeldLeases>,
+}
+
+/// What the engine reports as it works, for whoever measures it (`GET /metrics`).
+pub trait EngineObserver: Send + Sync + std::fmt::Debug {
+    /// This node claimed a job of `kind` `waited` after it became due: how long the orchestrator
+    /// took to react to the change that queued it (a session completed, a person approved …).
+    fn job_claimed(&self, kind: JobKind, waited: Duration);
+
+    /// Admitting waiting tasks failed (a busy database, say); it is tried again shortly.
+    fn admission_failed(&self, _error: &spectask_store::StoreError) {}
+}
