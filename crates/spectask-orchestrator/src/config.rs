@@ -66,7 +66,7 @@ pub struct OrchestratorConfig {
     pub stall_after: Duration,
     /// Where notifications go besides the store, and how their deliveries are retried.
     pub notifications: notify::NotifyConfig,
-    /// Converge rounds a task may have after its implementation (`review::converge`).
+    /// Converge rounds a task may have after its implementation (`landing::converge`).
     pub converge_rounds: u32,
 }
 

@@ -7,7 +7,7 @@ use crate::ctx::Ctx;
 use crate::implementation::{agents, sessions, work};
 use crate::job_error::JobError;
 use crate::planning::handoff;
-use crate::review::{finish, pull_requests};
+use crate::landing::{finish, pull_requests};
 use crate::{drive, planning};
 
 /// Runs `job`'s step.

@@ -91,7 +91,7 @@ impl Orchestrator {
             ctx.clone(),
             shutdown.clone(),
         )));
-        let _pull_requests = AbortOnDropHandle::new(tokio::spawn(crate::review::pull_requests::watch(
+        let _pull_requests = AbortOnDropHandle::new(tokio::spawn(crate::landing::pull_requests::watch(
             ctx.clone(),
             shutdown.clone(),
         )));

@@ -23,9 +23,10 @@
 //! - `drive`: one work session's turns on its agent thread: the prompt, what the agent streams
 //!   recorded, the MCP tools, the budget and stall checks, permission approvals, what a turn is
 //!   sent back for, and the turns of threads opened from an editor.
-//! - `planning`: the planning step, a coding agent as planner, the hand-off; [`review`]: the
-//!   summary for review, the converge pass, the merge or pull request, forge issues taken up as
-//!   tasks; `editor`: threads opened from an editor (`spectask acp`).
+//! - `planning`: the planning step, a coding agent as planner, the hand-off; [`landing`]: from
+//!   the implementation's end to the work landed (the summary for review, a person's decision, the
+//!   converge pass, the merge or pull request, forge issues taken up as tasks); `editor`: threads
+//!   opened from an editor (`spectask acp`).
 //! - The engine: [`engine`] (admission under WIP limits, claims, lease renewal, outcomes),
 //!   `dispatch` (job kind → step), `notify` (notifications delivered to webhooks, beside the
 //!   engine).
@@ -43,7 +44,7 @@
 //! 4. `implementation`: work sessions made, scheduled and committed.
 //! 5. `coordination`: the agents' tools (a spawned session is an implementation session).
 //! 6. `drive`: a session's turns (a turn's end commits through `implementation`).
-//! 7. `planning`, `review`, `editor`: the steps before and after the implementation.
+//! 7. `planning`, `landing`, `editor`: the steps before and after the implementation.
 //! 8. `engine`, `dispatch`, `notify`: the loop that claims jobs and runs each kind's step.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -60,10 +61,10 @@ pub mod fixtures;
 mod history;
 mod implementation;
 mod job_error;
+pub mod landing;
 mod notify;
 mod planning;
 mod repos;
-pub mod review;
 #[cfg(test)]
 mod testing;
 pub mod views;
@@ -88,5 +89,5 @@ pub use job_error::JobError;
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
 pub use planning::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
 pub use repos::{Opening, git_hooks, local_path, local_repo};
-pub use review::finish::implementation_summary;
-pub use review::issues::{TakeUp, take_up};
+pub use landing::finish::implementation_summary;
+pub use landing::issues::{TakeUp, take_up};

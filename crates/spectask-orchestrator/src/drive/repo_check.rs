@@ -35,7 +35,7 @@ pub(crate) async fn run_check(
 ) -> Result<Verdict, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let limits = ctx.config.checks;
-    let refused = match crate::review::finish::integrate::unresolved(ctx, task).await?.as_slice() {
+    let refused = match crate::landing::finish::integrate::unresolved(ctx, task).await?.as_slice() {
         [] => pre_commit_refusal(ctx, task, session).await?.map(|output| (PRE_COMMIT, output)),
         files => Some((CONFLICT_MARKERS, format!("conflict markers remain in: {}", files.join(", ")))),
     };

@@ -8,7 +8,7 @@ use spectask_core::{CoordinationEvent, SpecTask};
 use spectask_spec::{RequirementsDoc, parse_requirements};
 use spectask_store::{Store, StoreError};
 
-use crate::review::finish::implementation_summary;
+use crate::landing::finish::implementation_summary;
 use crate::views::plan_tasks::{PlanTaskStatus, plan_task_states};
 
 /// `task`'s report as one markdown document.

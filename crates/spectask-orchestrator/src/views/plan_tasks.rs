@@ -38,7 +38,7 @@ pub fn plan_task_states(
     sessions: &[WorkSession],
 ) -> Vec<PlanTaskStatus> {
     let plan = Plan::parse(&version.documents.tasks);
-    states(task, &plan, sessions, !crate::review::converge::is_round_version(version))
+    states(task, &plan, sessions, !crate::landing::converge::is_round_version(version))
 }
 
 /// [`plan_task_states`] of `plan`; `whole_plan` says whether a whole-plan session covers the

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use spectask_core::session::coordination::ReviewerDecision;
 use spectask_core::{CoordinationEvent, Repository};
-use spectask_orchestrator::review::decision::{Decision, review_implementation};
+use spectask_orchestrator::landing::decision::{Decision, review_implementation};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

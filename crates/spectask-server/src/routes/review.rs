@@ -1,13 +1,13 @@
 //! The implementation review in one response: the task branch's diff against its base (from git),
 //! and the orchestrator's review view (`views::review`): its commits, each acceptance criterion with
 //! what implements it, each session's commits and check results, and the converge pass over them
-//! (`review::converge`), which `POST converge` approves.
+//! (`landing::converge`), which `POST converge` approves.
 
 use axum::Json;
 use axum::extract::State;
 use spectask_core::SpecTask;
 use spectask_git::{BranchReview, DiffLimits, FileChange, FileDiff, LineKind};
-use spectask_orchestrator::review::converge::{self, ConvergeError, ConvergeOutcome, Convergence, Gap};
+use spectask_orchestrator::landing::converge::{self, ConvergeError, ConvergeOutcome, Convergence, Gap};
 use spectask_orchestrator::views;
 use spectask_orchestrator::views::review::{
     CheckResult, CriterionReview, ImplementationReview, ReviewCommit, SessionReview,

@@ -95,7 +95,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
         return Ok(());
     }
     // Before the summary, so whoever reads the summary reads whether the task converged.
-    crate::review::converge::record_if_converged(ctx, &task).await;
+    crate::landing::converge::record_if_converged(ctx, &task).await;
     // One entry per review round: a rerun after a crash finds this round's entry and adds none.
     let log = ctx.store.coordination_log(id).await?;
     let round = review_round(&log);
@@ -106,7 +106,7 @@ pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError>
         record_summary(ctx, &task, round).await?;
     }
     // Changes a reviewer asked on the task's pull request go back to it, not to a second review.
-    crate::review::pull_requests::return_fix(ctx, &task, &log).await
+    crate::landing::pull_requests::return_fix(ctx, &task, &log).await
 }
 
 /// Logs the implementation summary of review round `round` for the reviewer.

@@ -1,4 +1,5 @@
-//! Review and merge: the end of an implementation, and the forge around it.
+//! Landing: what follows an implementation until its work lands on the default branch, or goes to
+//! the forge as a pull request, and the forge around it.
 //!
 //! [`decision`] records a person's decision of the implementation review with the move it makes.
 //! [`finish`] writes the summary a person reviews, starts the sessions that address requested

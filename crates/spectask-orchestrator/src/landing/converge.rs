@@ -246,7 +246,7 @@ pub(crate) fn rounds(log: &[CoordinationEvent]) -> u32 {
 /// Whether the last converge entry recorded convergence, and no changes were asked since.
 fn converged(log: &[CoordinationEvent]) -> bool {
     let changes =
-        log.iter().rev().find(|e| crate::review::finish::changes_requested(e).is_some()).map(|e| e.seq);
+        log.iter().rev().find(|e| crate::landing::finish::changes_requested(e).is_some()).map(|e| e.seq);
     let last = log.iter().rev().find(|e| e.kind == CoordinationKind::Converge);
     last.is_some_and(|e| e.data["converged"] == true && Some(e.seq) > changes)
 }

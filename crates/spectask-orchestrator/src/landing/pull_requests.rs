@@ -207,7 +207,7 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
             let held = forge.usage().limited_until.is_some();
             if !held && synced.get(&forge.name).is_none_or(|at| at.elapsed() >= forge.poll_interval) {
                 synced.insert(forge.name.clone(), std::time::Instant::now());
-                if let Err(err) = crate::review::issues::sync_labelled(&ctx.store, forge).await {
+                if let Err(err) = crate::landing::issues::sync_labelled(&ctx.store, forge).await {
                     tracing::warn!(forge = forge.name, %err, "cannot take up labelled issues");
                 }
             }
