@@ -6,8 +6,8 @@ use tokio_util::sync::CancellationToken;
 use crate::ctx::Ctx;
 use crate::implementation::{agents, sessions, work};
 use crate::job_error::JobError;
-use crate::planning::handoff;
 use crate::landing::{finish, pull_requests};
+use crate::planning::handoff;
 use crate::{drive, planning};
 
 /// Runs `job`'s step.

@@ -12,9 +12,11 @@
 //! `ctx::session_watch`); `approvals` holds the agent's permission requests for a person on any node. After a turn,
 //! `send_back` returns it to its thread (no change, a failing `repo_check`) before it may complete;
 //! on a bugfix's reproduction task `reproduction` turns the check around: it must fail.
+//! `editor_turn` runs a prompt of a thread opened from an editor (`spectask acp`).
 
 pub(crate) mod approvals;
 pub(crate) mod budget;
+mod editor_turn;
 mod first_prompt;
 pub(crate) mod prompt;
 pub(crate) mod repo_check;
@@ -38,7 +40,6 @@ use self::thread::{DrivenThread, ThreadOpening, open};
 pub(crate) use self::turn::{TurnEnd, TurnError, TurnPrompt, turn};
 use crate::coordination;
 use crate::ctx::Ctx;
-use crate::editor::turn as editor_turn;
 use crate::implementation::work;
 use crate::job_error::JobError;
 

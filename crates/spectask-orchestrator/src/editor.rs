@@ -1,9 +1,8 @@
 //! Threads opened from an editor (`spectask acp`): which SpecTask a new editor thread belongs to, and
 //! its work session. An editor thread gets no prompt from spectask: the person's prompts reach it as
 //! messages, and it stays open between turns until the editor closes it. Each of those prompts is
-//! a [`turn`] of the session, run on the node holding the task's lease and relayed to the editor.
-
-pub(crate) mod turn;
+//! a turn of the session (`drive::editor_turn`), run on the node holding the task's lease and
+//! relayed to the editor.
 
 use std::path::{Path, PathBuf};
 

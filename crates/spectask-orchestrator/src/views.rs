@@ -11,6 +11,7 @@
 //!   agents' plans, and the plan tasks a fleet card shows around those in progress.
 //! - [`fleet`]: a card per live agent instance: its progress, spending and silent sessions.
 //! - [`review`]: the implementation review: commits, acceptance criteria, sessions and checks.
+//! - [`summary`]: the implementation summary, what a person reviews first.
 //! - [`export`]: a task's report as one markdown document.
 
 pub mod attention;
@@ -19,3 +20,4 @@ pub mod fleet;
 pub mod plan_tasks;
 pub mod progress;
 pub mod review;
+pub mod summary;

@@ -1,9 +1,10 @@
 //! Overlapping edits: two work sessions of a task changing the same file in the shared worktree.
 //! Noticed as each session reports its changes, logged once per pair and file as a coordination
-//! event (live, in the coordination log in git), and listed in the implementation review.
+//! event (live, in the coordination log in git), and listed in the implementation review
+//! (`views::summary`).
 
 use serde_json::json;
-use spectask_core::{CoordinationEvent, CoordinationKind, WorkSession};
+use spectask_core::{CoordinationKind, WorkSession};
 use spectask_store::{NewCoordination, Store, StoreError};
 
 /// Logs each file `touched` by `session` that another session of its task changed too.
@@ -42,21 +43,4 @@ pub(crate) async fn report(
         }
     }
     Ok(())
-}
-
-/// The implementation review's section on overlapping edits (empty when there were none).
-pub(crate) fn review_section(log: &[CoordinationEvent]) -> String {
-    let lines: Vec<String> = log
-        .iter()
-        .filter(|e| e.kind == CoordinationKind::OverlappingEdit)
-        .map(|e| format!("- {}\n", e.message))
-        .collect();
-    if lines.is_empty() {
-        return String::new();
-    }
-    format!(
-        "## Overlapping edits\n\nThese files were changed by more than one work session; check that \
-         neither undid the other's work:\n\n{}\n",
-        lines.concat()
-    )
 }

@@ -19,9 +19,7 @@ use crate::ctx::Ctx;
 use crate::drive::send_back::Verdict;
 use crate::history::record;
 use crate::job_error::JobError;
-
-/// How every check's decision in a session's history starts (the implementation summary lists them).
-pub(crate) const DECISION_PREFIX: &str = "- check `";
+use crate::views::summary::DECISION_PREFIX;
 
 /// Runs the repository's check (when it has one) on what the session's turns left. The rounds
 /// already sent back are counted from the session's `work_session.check` events, so they add up
@@ -35,7 +33,7 @@ pub(crate) async fn run_check(
 ) -> Result<Verdict, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let limits = ctx.config.checks;
-    let refused = match crate::landing::finish::integrate::unresolved(ctx, task).await?.as_slice() {
+    let refused = match crate::implementation::follow_ups::unresolved(ctx, task).await?.as_slice() {
         [] => pre_commit_refusal(ctx, task, session).await?.map(|output| (PRE_COMMIT, output)),
         files => Some((CONFLICT_MARKERS, format!("conflict markers remain in: {}", files.join(", ")))),
     };

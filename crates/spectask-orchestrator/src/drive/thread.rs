@@ -93,8 +93,8 @@ async fn agent(
     let (worktree, leased) = tokio::join!(agents::worktree_in(ctx, &repo, task), agents::lease(ctx, task));
     let worktree = worktree?;
     leased?;
-    if crate::landing::finish::integrate::resolves_conflicts(session) {
-        crate::landing::finish::integrate::begin(&repo, task).await?;
+    if crate::implementation::follow_ups::resolves_conflicts(session) {
+        crate::implementation::follow_ups::begin(&repo, task).await?;
     }
     let workspace = agents::workspace_in(&repo, worktree.clone(), None);
     let instance = agents::leased_instance(ctx, task, &profile, &workspace).await?;

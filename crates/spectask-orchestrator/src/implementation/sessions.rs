@@ -88,7 +88,7 @@ async fn make_missing(
             // rest ticked done in the round's version) get one each, as a complex task's do.
             let rounds = if task.implements_whole_plan() {
                 let log = store.coordination_of_kind(task.id, CoordinationKind::Converge).await?;
-                crate::landing::converge::rounds(&log)
+                crate::implementation::follow_ups::rounds(&log)
             } else {
                 0
             };
@@ -125,7 +125,7 @@ async fn make_missing(
     if !missing.is_empty() {
         made.extend(make(store, task, missing, false).await?);
     }
-    let follow_ups = crate::landing::finish::missing_follow_ups(store, task, existing).await?;
+    let follow_ups = crate::implementation::follow_ups::missing_follow_ups(store, task, existing).await?;
     if !follow_ups.is_empty() {
         made.extend(make(store, task, follow_ups, true).await?);
     }

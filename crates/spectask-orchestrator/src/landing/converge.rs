@@ -17,19 +17,11 @@ use spectask_spec::{NewPlanTask, Plan, PlanTaskState, append_tasks};
 use spectask_store::{NewCoordination, NewSpecVersion, Store, StoreError};
 
 use crate::ctx::Ctx;
+use crate::implementation::follow_ups::rounds;
 use crate::job_error::JobError;
 use crate::repos;
-use crate::views::plan_tasks::plan_task_states;
+use crate::views::plan_tasks::{ROUND_PLANNER, plan_task_states};
 use crate::views::review::{CriterionReview, ImplementationReview, implementation_review};
-
-/// The planner a converge round's spec version names, before the round's number.
-const ROUND_PLANNER: &str = "converge round";
-
-/// Whether `version` is a converge round's: the plan with the round's tasks appended, the rest
-/// ticked as done.
-pub fn is_round_version(version: &spectask_core::SpecVersion) -> bool {
-    version.planner.strip_prefix(ROUND_PLANNER).is_some_and(|n| n.trim().parse::<u32>().is_ok())
-}
 
 /// What a converge pass found, and where the task's rounds stand.
 #[derive(Clone, Debug, PartialEq)]
@@ -237,16 +229,13 @@ fn entry(task: &SpecTask, message: String, data: serde_json::Value) -> NewCoordi
     }
 }
 
-/// Rounds approved: the log's converge entries that added plan tasks.
-pub(crate) fn rounds(log: &[CoordinationEvent]) -> u32 {
-    let added = log.iter().filter(|e| e.kind == CoordinationKind::Converge && e.data["round"].is_u64());
-    u32::try_from(added.count()).unwrap_or(u32::MAX)
-}
-
 /// Whether the last converge entry recorded convergence, and no changes were asked since.
 fn converged(log: &[CoordinationEvent]) -> bool {
-    let changes =
-        log.iter().rev().find(|e| crate::landing::finish::changes_requested(e).is_some()).map(|e| e.seq);
+    let changes = log
+        .iter()
+        .rev()
+        .find(|e| crate::implementation::follow_ups::changes_requested(e).is_some())
+        .map(|e| e.seq);
     let last = log.iter().rev().find(|e| e.kind == CoordinationKind::Converge);
     last.is_some_and(|e| e.data["converged"] == true && Some(e.seq) > changes)
 }

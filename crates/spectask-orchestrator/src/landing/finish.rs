@@ -2,84 +2,18 @@
 //! the merge (or a kept branch) and IMPLEMENTATION_COMPLETE.md.
 
 use serde_json::json;
-use spectask_core::session::coordination::{ReviewStep, ReviewerDecision};
+use spectask_core::session::coordination::ReviewStep;
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, HistoryFile, ImplementationDecision, ReviewEntry, SpecTask,
-    SpecTaskId, SpecTaskStatus, UsageTotals, WorkSession, WorkSessionStatus,
+    CoordinationEvent, CoordinationKind, ReviewEntry, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus,
 };
 use spectask_git::{DesignDocsCommit, FileWrite, MergeOutcome, TaskHandle, Trailer};
-use spectask_store::{NewCoordination, NewWorkSession, Store};
+use spectask_store::NewCoordination;
 
 use crate::ctx::Ctx;
-use crate::implementation::sessions::new_session;
+use crate::implementation::follow_ups::changes_requested;
 use crate::job_error::JobError;
 use crate::repos;
-
-/// What was done, per session, with the files the task branch changed: the implementation summary.
-pub async fn implementation_summary(
-    store: &spectask_store::Store,
-    task: &SpecTask,
-) -> Result<String, spectask_store::StoreError> {
-    let mut out = format!(
-        "# {}\n\nSpec task `{}` ({}), spec version {}.\n\n",
-        task.title,
-        task.id,
-        task.handle(),
-        task.spec_version
-    );
-    out.push_str("## Work sessions\n\n");
-    // A constant number of queries however many sessions: summaries and history read for all.
-    let mut summaries = store.work_session_details(task.id).await?;
-    let history =
-        store.history_of_task_files(task.id, &[HistoryFile::CodeChanges, HistoryFile::Decisions]).await?;
-    let usage = store.task_usage(task.id).await?;
-    for session in store.work_sessions_of(task.id).await? {
-        let plan = session
-            .plan_task
-            .as_ref()
-            .and_then(|p| p.id.clone())
-            .map(|i| format!("[{i}] "))
-            .unwrap_or_default();
-        out.push_str(&format!("### {plan}{} — {}\n\n", session.name, session.status()));
-        if let Some(summary) =
-            summaries.remove(&session.id).and_then(|(_, summary)| summary).filter(|s| !s.trim().is_empty())
-        {
-            out.push_str(&format!("{}\n\n", summary.trim()));
-        }
-        let mut checks = String::new();
-        for entry in history.iter().filter(|e| e.work_session_id == Some(session.id)) {
-            // A commit belongs under its session's heading.
-            if let Some(commit) =
-                entry.content.strip_prefix("## Commit").filter(|_| entry.file == HistoryFile::CodeChanges)
-            {
-                out.push_str("#### Commit");
-                out.push_str(commit);
-            }
-            // The repository's check after each turn that claimed completion (its first line).
-            if entry.file == HistoryFile::Decisions
-                && entry.content.starts_with(crate::drive::repo_check::DECISION_PREFIX)
-            {
-                checks.push_str(entry.content.lines().next().unwrap_or_default());
-                checks.push('\n');
-            }
-        }
-        if !checks.is_empty() {
-            out.push_str(&format!("Checks:\n\n{checks}\n"));
-        }
-        if let Some(part) = usage.sessions.get(&session.id).filter(|p| !p.is_empty()) {
-            out.push_str(&format!("Usage: {}.\n\n", UsageTotals::of_part(part).describe()));
-        }
-    }
-    let totals = usage.totals();
-    if !totals.tokens.is_zero() || totals.cost.is_some() {
-        out.push_str(&format!(
-            "## Usage\n\nThe task's sessions and planner calls: {}.\n\n",
-            totals.describe()
-        ));
-    }
-    out.push_str(&crate::coordination::overlaps::review_section(&store.coordination_log(task.id).await?));
-    Ok(out)
-}
+use crate::views::summary::implementation_summary;
 
 /// The SummarizeImplementation step: the summary goes to the coordination log for the reviewer.
 pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
@@ -139,14 +73,6 @@ fn review_round(log: &[CoordinationEvent]) -> usize {
     1 + log.iter().filter(|e| changes_requested(e).is_some()).count()
 }
 
-/// The reviewer's verdict of a review decision asking for changes.
-pub(crate) fn changes_requested(event: &CoordinationEvent) -> Option<ReviewerDecision> {
-    match ReviewEntry::of(event)? {
-        ReviewEntry::Decision(ImplementationDecision::RequestChanges(verdict)) => Some(verdict),
-        _ => None,
-    }
-}
-
 /// Commits what is left in the task worktree once every session committed its own files: changes
 /// no session reported (made by commands an agent ran, say), so nothing is lost at the merge. The
 /// worktree is made first on a node that has none (the sessions ran on another, which pushed).
@@ -168,43 +94,6 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
     }
     Ok(())
 }
-
-/// The sessions addressing the implementation reviews' changes requests that are not made yet (and
-/// those resolving merge conflicts sent back, `integrate::missing_sessions`): one per request, named for it ("Address review comments", then "… (2)", …), carrying its comments.
-/// A scheduling pass makes them before it decides anything, so a task whose review asked for
-/// changes is never submitted again without them, whichever of its jobs runs first after the
-/// request, and a rerun finds each by its name.
-pub(crate) async fn missing_follow_ups(
-    store: &Store,
-    task: &SpecTask,
-    existing: &[WorkSession],
-) -> Result<Vec<NewWorkSession>, JobError> {
-    let decisions = store.coordination_of_kind(task.id, CoordinationKind::ReviewDecision).await?;
-    let requests = decisions.iter().filter_map(changes_requested);
-    let conflicts = integrate::missing_sessions(task, &decisions, existing);
-    Ok(requests
-        .enumerate()
-        .map(|(i, request)| (follow_up_name(i + 1), request))
-        .filter(|(name, _)| !existing.iter().any(|s| s.parent_id.is_none() && s.name == *name))
-        .map(|(name, request)| {
-            let description =
-                format!("The reviewer asked for changes to the implementation:\n\n{}", request.comments);
-            new_session(task, name, description, None)
-        })
-        .chain(conflicts)
-        .collect())
-}
-
-/// The session made for the n-th changes request (from 1).
-fn follow_up_name(n: usize) -> String {
-    match n {
-        0 | 1 => FOLLOW_UP.to_owned(),
-        n => format!("{FOLLOW_UP} ({n})"),
-    }
-}
-
-/// The name of the session made for a review's requested changes.
-const FOLLOW_UP: &str = "Address review comments";
 
 /// The MergeTaskBranch step: the task branch into the default branch (fast-forward or merge commit).
 pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {

@@ -8,8 +8,8 @@ use spectask_core::{CoordinationEvent, SpecTask};
 use spectask_spec::{RequirementsDoc, parse_requirements};
 use spectask_store::{Store, StoreError};
 
-use crate::landing::finish::implementation_summary;
 use crate::views::plan_tasks::{PlanTaskStatus, plan_task_states};
+use crate::views::summary::implementation_summary;
 
 /// `task`'s report as one markdown document.
 pub async fn report(store: &Store, task: &SpecTask) -> Result<String, StoreError> {

@@ -38,7 +38,7 @@ pub fn plan_task_states(
     sessions: &[WorkSession],
 ) -> Vec<PlanTaskStatus> {
     let plan = Plan::parse(&version.documents.tasks);
-    states(task, &plan, sessions, !crate::landing::converge::is_round_version(version))
+    states(task, &plan, sessions, !is_round_version(version))
 }
 
 /// [`plan_task_states`] of `plan`; `whole_plan` says whether a whole-plan session covers the
@@ -128,6 +128,15 @@ fn of_sub_tasks(mut states: impl Iterator<Item = PlanTaskState> + Clone) -> Plan
     } else {
         PlanTaskState::Pending
     }
+}
+
+/// The planner a converge round's spec version names, before the round's number.
+pub(crate) const ROUND_PLANNER: &str = "converge round";
+
+/// Whether `version` is a converge round's: the plan with the round's tasks appended, the rest
+/// ticked as done.
+pub fn is_round_version(version: &spectask_core::SpecVersion) -> bool {
+    version.planner.strip_prefix(ROUND_PLANNER).is_some_and(|n| n.trim().parse::<u32>().is_ok())
 }
 
 #[cfg(test)]

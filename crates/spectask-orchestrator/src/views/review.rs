@@ -118,7 +118,7 @@ pub async fn implementation_review(
         }
     };
     let reproduction = reproduction(&checks);
-    let summary = crate::landing::finish::implementation_summary(store, task).await?;
+    let summary = crate::views::summary::implementation_summary(store, task).await?;
     Ok(ImplementationReview { commits, criteria, sessions: session_reviews, reproduction, summary })
 }
 

@@ -7,15 +7,12 @@
 
 use serde_json::json;
 use spectask_core::session::coordination::{ConflictStep, MergeConflicts};
-use spectask_core::{
-    CoordinationEvent, CoordinationKind, ImplementationDecision, ReviewEntry, SpecTask, SpecTaskCommand,
-    WorkSession,
-};
-use spectask_git::{Integration, Repo, TaskHandle};
-use spectask_store::{NewCoordination, NewWorkSession};
+use spectask_core::{CoordinationKind, ImplementationDecision, ReviewEntry, SpecTask, SpecTaskCommand};
+use spectask_git::{Integration, Repo};
+use spectask_store::NewCoordination;
 
 use crate::ctx::Ctx;
-use crate::implementation::sessions::new_session;
+use crate::implementation::follow_ups::task_handle;
 use crate::job_error::JobError;
 use crate::repos;
 
@@ -35,7 +32,7 @@ pub(crate) async fn before_review(ctx: &Ctx, task: &SpecTask) -> Result<Review, 
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     repos::fetch(&repo).await?;
-    let name = handle(task)?;
+    let name = task_handle(task)?;
     let integrating = repo.clone();
     let outcome = repos::blocking(move || integrating.integrate_default_branch(&name)).await?;
     let default = &repository.default_branch;
@@ -71,7 +68,8 @@ pub(crate) enum When {
 }
 
 /// Sends a task whose branch conflicts with the default branch in `files` back to implementation,
-/// with a review decision naming them, from which [`missing_sessions`] makes the agent's session.
+/// with a review decision naming them, from which `implementation::follow_ups::missing_sessions`
+/// makes the agent's session.
 pub(crate) async fn send_back(
     ctx: &Ctx,
     task: &SpecTask,
@@ -116,80 +114,4 @@ pub(crate) async fn send_back(
     };
     ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::ResolveConflicts, entry).await?;
     Ok(())
-}
-
-/// The sessions resolving the conflicts [`before_review`] sent back that are not made yet, from the
-/// task's review decisions: one per time, named "Resolve merge conflicts", then "… (2)", …, each
-/// naming the files.
-pub(crate) fn missing_sessions(
-    task: &SpecTask,
-    decisions: &[CoordinationEvent],
-    existing: &[WorkSession],
-) -> Vec<NewWorkSession> {
-    let conflicts = decisions.iter().filter_map(ReviewEntry::of).filter_map(|e| match e {
-        ReviewEntry::Decision(ImplementationDecision::ResolveConflicts(conflicts)) => Some(conflicts),
-        _ => None,
-    });
-    conflicts
-        .enumerate()
-        .map(|(i, entry)| (session_name(i + 1), entry))
-        .filter(|(name, _)| !existing.iter().any(|s| s.parent_id.is_none() && s.name == *name))
-        .map(|(name, entry)| {
-            let files: Vec<&str> = entry.files.iter().map(String::as_str).collect();
-            let default = Some(entry.default_branch.as_str()).filter(|b| !b.is_empty());
-            new_session(task, name, instructions(default.unwrap_or("the default branch"), &files), None)
-        })
-        .collect()
-}
-
-/// Whether `session` is one [`missing_sessions`] made.
-pub(crate) fn resolves_conflicts(session: &WorkSession) -> bool {
-    session.parent_id.is_none()
-        && session.name.strip_prefix(RESOLVE).is_some_and(|rest| rest.is_empty() || rest.starts_with(" ("))
-}
-
-/// Begins the merge of the default branch in the task's worktree for a session resolving
-/// conflicts, unless it is under way: on whichever node drives the session, from what the task
-/// branch holds. Nothing when the branch holds the default branch by now.
-pub(crate) async fn begin(repo: &Repo, task: &SpecTask) -> Result<(), JobError> {
-    let name = handle(task)?;
-    let repo = repo.clone();
-    let outcome = repos::blocking(move || repo.begin_integration(&name)).await?;
-    tracing::info!(task = %task.id, ?outcome, "merge of the default branch begun for the agent to resolve");
-    Ok(())
-}
-
-/// The files of the merge under way in the task's worktree that still hold conflict markers.
-pub(crate) async fn unresolved(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>, JobError> {
-    let repo = repos::open_id(ctx, task.repository_id).await?;
-    let name = handle(task)?;
-    repos::blocking(move || repo.unresolved_conflicts(&name)).await
-}
-
-fn handle(task: &SpecTask) -> Result<TaskHandle, JobError> {
-    TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))
-}
-
-/// The name of a session resolving merge conflicts.
-const RESOLVE: &str = "Resolve merge conflicts";
-
-/// The session made for the n-th conflicting merge (from 1).
-fn session_name(n: usize) -> String {
-    match n {
-        0 | 1 => RESOLVE.to_owned(),
-        n => format!("{RESOLVE} ({n})"),
-    }
-}
-
-/// What the session resolving conflicts in `files` is asked to do.
-fn instructions(default: &str, files: &[&str]) -> String {
-    let listed: Vec<String> = files.iter().map(|f| format!("- `{f}`")).collect();
-    format!(
-        "`{default}` moved while this task was at work, and merging it into the task branch conflicts \
-         in:\n\n{}\n\nThe merge is under way in your worktree: these files hold git's conflict markers \
-         (`<<<<<<<`, `=======`, `>>>>>>>`). Resolve each so that this task's work and what `{default}` \
-         brought both hold, and remove every marker. Do not stage, commit or abort the merge: when you \
-         end your turn, spectask checks that no marker is left and concludes the merge with your changes.",
-        listed.join("\n")
-    )
 }

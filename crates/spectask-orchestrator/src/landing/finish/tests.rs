@@ -3,6 +3,7 @@ use spectask_core::{CoordinationKind, JobKind, SpecTaskCommand, SpecTaskEffect, 
 use spectask_store::NewCoordination;
 
 use super::*;
+use crate::implementation::follow_ups::FOLLOW_UP;
 use crate::testing::{Backend, Fixture, scheduling};
 
 /// Summarize, merge and the pass making the follow-up each run twice (a rerun after a crash before
