@@ -4,7 +4,7 @@
 //! Codemap: this file is the step (which session to drive, its turns until it completes, how it
 //! ends on an error); `thread` opens the session's thread (live, loaded again or new), `first_prompt`
 //! is what the thread is told first (and the siblings' summaries), `turn` is one prompt turn with
-//! its events recorded.
+//! its events recorded (`stream`).
 //!
 //! Around a turn: `prompt` builds what a session is told from the spec; `thread_tools` names the
 //! MCP servers its thread gets; `budget` pauses a session whose task spent its budget, and `stall`
@@ -23,6 +23,7 @@ pub(crate) mod repo_check;
 mod reproduction;
 pub(crate) mod send_back;
 pub(crate) mod stall;
+mod stream;
 mod thread;
 pub(crate) mod thread_tools;
 mod turn;

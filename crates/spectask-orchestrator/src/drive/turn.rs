@@ -11,6 +11,7 @@ use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
 use super::stall::{StallAction, StallWatch, Watched};
+use super::stream;
 use crate::coordination::overlaps;
 use crate::ctx::Ctx;
 use crate::history::record;
@@ -128,7 +129,7 @@ pub(crate) async fn turn(
     // The turn is weighed as it runs against the budgets that hold its task (a person's turn from
     // an editor is theirs to stop); at the update that reaches one, it is cancelled.
     let (metering, mut capped) = metering(ctx, instance, session, !editor, prompt.new_thread).await?;
-    let recorder = tokio::spawn(record::consume(
+    let recorder = tokio::spawn(stream::consume(
         ctx.clone(),
         session.clone(),
         worktree_path,
@@ -269,7 +270,7 @@ async fn metering(
     session: &WorkSession,
     weighed: bool,
     new_thread: bool,
-) -> Result<(record::Metering, tokio::sync::oneshot::Receiver<BudgetHold>), TurnError> {
+) -> Result<(stream::Metering, tokio::sync::oneshot::Receiver<BudgetHold>), TurnError> {
     let baseline = if new_thread { None } else { ctx.store.thread_running_total(session.id).await? };
     let cap = if weighed {
         let model = instance.profile().model().map(str::to_owned);
@@ -278,7 +279,7 @@ async fn metering(
         None
     };
     let (capped_tx, capped_rx) = tokio::sync::oneshot::channel();
-    let metering = record::Metering { meter: TurnMeter::new(baseline), cap, capped: Some(capped_tx) };
+    let metering = stream::Metering { meter: TurnMeter::new(baseline), cap, capped: Some(capped_tx) };
     Ok((metering, capped_rx))
 }
 
@@ -312,7 +313,7 @@ async fn outcome_of_stop(
 
 /// What spectask says to open the turn (the preface and what is said apart: each entry is one
 /// speaker's), with the thread when it is a new thread's first prompt.
-fn said(session: &WorkSession, acp: &AcpSessionId, prompt: &TurnPrompt) -> record::Said {
+fn said(session: &WorkSession, acp: &AcpSessionId, prompt: &TurnPrompt) -> stream::Said {
     let mut said = Vec::new();
     if let Some(preface) = &prompt.preface {
         let preface = format!("### spectask\n\n{preface}\n\n");
@@ -321,9 +322,9 @@ fn said(session: &WorkSession, acp: &AcpSessionId, prompt: &TurnPrompt) -> recor
     let text = format!("### {}\n\n{}\n\n", prompt.from, prompt.content.to_text());
     said.push(record::entry(session, HistoryFile::Conversation, text));
     if prompt.new_thread {
-        record::Said::NewThread { acp: acp.0.clone(), said }
+        stream::Said::NewThread { acp: acp.0.clone(), said }
     } else {
-        record::Said::Entries(said)
+        stream::Said::Entries(said)
     }
 }
 
