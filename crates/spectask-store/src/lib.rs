@@ -109,6 +109,8 @@ pub struct Store {
     jobs_signal: Arc<tokio::sync::Notify>,
     /// Woken after every commit that appended events (and, on PostgreSQL, by other nodes' commits).
     events_feed: Arc<events::wakeups::EventFeed>,
+    /// The node's event tail, started by its first reader (`events/tail.rs`).
+    event_tail: Arc<tokio::sync::OnceCell<events::tail::EventTail>>,
     /// Woken after every commit of this process that appended history entries (the recorder's).
     history_signal: Arc<tokio::sync::Notify>,
     /// Set by every commit that created or moved a SpecTask (and, on PostgreSQL, by other nodes'

@@ -134,6 +134,7 @@ impl Store {
             history_signal: Arc::new(tokio::sync::Notify::new()),
             admission_due: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             events_feed: crate::events::wakeups::EventFeed::new(),
+            event_tail: Arc::default(),
         })
     }
 }

@@ -186,8 +186,7 @@ impl Store {
     /// The event tail, started with a ring of `capacity` events if this is the first call.
     pub(crate) async fn event_tail_holding(&self, capacity: usize) -> Result<EventTail, StoreError> {
         let tail = self
-            .events_feed
-            .tail
+            .event_tail
             .get_or_try_init(|| async {
                 // Subscribed before reading where to start: no commit after that read is missed.
                 let wakeups = self.event_wakeups();

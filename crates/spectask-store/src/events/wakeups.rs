@@ -27,8 +27,6 @@ pub(crate) struct EventFeed {
     listener: Mutex<Listener>,
     /// What this store's notifications carry, so that its listener knows them for its own.
     sender: String,
-    /// The node's event tail, started by its first reader.
-    pub(crate) tail: tokio::sync::OnceCell<crate::EventTail>,
 }
 
 impl EventFeed {
@@ -38,7 +36,6 @@ impl EventFeed {
             ended: watch::Sender::new(false),
             listener: Mutex::new(Listener::NotStarted),
             sender,
-            tail: tokio::sync::OnceCell::new(),
         })
     }
 
