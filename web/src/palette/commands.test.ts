@@ -35,3 +35,9 @@ test('the arrows wrap round the options', () => {
   expect(moveActive(3, 0, -1)).toBe(2)
   expect(moveActive(0, 0, 1)).toBe(-1)
 })
+
+test('a dangerous action comes after the others of its group', () => {
+  const cancel = { ...cmd('Cancel task…', 'This page'), danger: true }
+  const approve = cmd('Approve & merge', 'This page')
+  expect(filterCommands([cancel, approve], '').map((c) => c.title)).toEqual(['Approve & merge', 'Cancel task…'])
+})

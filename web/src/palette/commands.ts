@@ -43,14 +43,17 @@ export function score(command: Pick<Command, 'title' | 'keywords' | 'group'>, qu
   return 1
 }
 
-/** The commands matching `query`, best first, each group's order kept among equals. */
+/**
+ * The commands matching `query`, best first, each group's order kept among equals; a dangerous
+ * one after the others of its rank, so that Enter at once never starts with Reject or Cancel.
+ */
 export function filterCommands(commands: Command[], query: string): Command[] {
   const ranked = commands.flatMap((c, i) => {
     const s = score(c, query)
-    return s === undefined ? [] : [{ c, s, i }]
+    return s === undefined ? [] : [{ c, s, i, d: c.danger ? 1 : 0 }]
   })
-  if (query.trim()) ranked.sort((a, b) => b.s - a.s || a.i - b.i)
-  else ranked.sort((a, b) => GROUPS.indexOf(a.c.group) - GROUPS.indexOf(b.c.group) || a.i - b.i)
+  if (query.trim()) ranked.sort((a, b) => b.s - a.s || a.d - b.d || a.i - b.i)
+  else ranked.sort((a, b) => GROUPS.indexOf(a.c.group) - GROUPS.indexOf(b.c.group) || a.d - b.d || a.i - b.i)
   return ranked.map((r) => r.c)
 }
 
