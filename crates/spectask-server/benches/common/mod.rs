@@ -11,7 +11,7 @@ use spectask_core::Repository;
 use spectask_server::{AppState, Security};
 use spectask_store::{DatabaseUrl, Store};
 
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../tests/it/support/mod.rs"]
 mod support;
 
 /// `name` from the environment, else `default`.

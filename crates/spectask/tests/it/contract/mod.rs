@@ -5,7 +5,7 @@
 //! operations need: rejected, cancelled, deleted, failed and retried, interactive, an editor's
 //! thread), each answer validated against its schema in the document. It fails when an operation
 //! of the document is never called or never answers a documented success, or when any answer does
-//! not match; a route missing from the document fails `spectask-server`'s `tests/openapi.rs`.
+//! not match; a route missing from the document fails `spectask-server`'s `tests/it/openapi.rs`.
 
 mod document;
 mod editor;

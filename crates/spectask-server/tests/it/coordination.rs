@@ -1,0 +1,184 @@
+//! The coordination API through the real router: only a session credential opens it, it acts as
+//! that one session, and each refusal has its status and code.
+
+use crate::support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use spectask_core::{NewSpecTask, SpecTaskCommand, TaskKind, WorkSession, WorkSessionCommand};
+use spectask_orchestrator::CoordinationLimits;
+use spectask_server::{AppState, app};
+use spectask_store::{NewWorkSession, Store};
+use tower::ServiceExt;
+
+async fn call(
+    state: &AppState,
+    method: &str,
+    uri: &str,
+    credential: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(credential) = credential {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {credential}"));
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let resp = app(state.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn session(store: &Store, task: spectask_core::SpecTaskId, name: &str) -> WorkSession {
+    store.create_work_session(NewWorkSession::implementation(task, name, "")).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_coordination_api_acts_only_as_the_credentials_unfinished_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::store(dir.path(), false).await;
+    let state = AppState {
+        coordination: CoordinationLimits {
+            max_spawned_sessions: 1,
+            max_messages_per_session: 3,
+            max_text_bytes: 64,
+        },
+        ..support::state(store.clone())
+    };
+    let repo =
+        store.register_repository(dir.path(), "main", "helix-design-docs", Some("local")).await.unwrap();
+    let task = store
+        .create_spec_task(NewSpecTask::new(
+            TaskKind::CodingSession,
+            repo.id,
+            "Add login",
+            "Add login",
+            "alice",
+        ))
+        .await
+        .unwrap();
+    let task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
+    store.transition_spec_task(&task, &SpecTaskCommand::StartImplementation).await.unwrap();
+    let a = session(&store, task.id, "Backend API").await;
+    let a = store.transition_work_session(&a, &WorkSessionCommand::Start).await.unwrap().value;
+    let b = session(&store, task.id, "Frontend").await;
+    let credential = store.issue_session_credential(a.id).await.unwrap();
+    let cred = Some(credential.as_str());
+
+    // No credential, or one that names nobody: 401 with a reason.
+    let (status, body) = call(&state, "GET", "/api/v1/coordination/session", None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{body}"
+    );
+    let (status, body) = call(&state, "GET", "/api/v1/coordination/session", Some("stc_nope"), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credential"))
+    );
+    // It names the one session it was issued for.
+    let (status, body) = call(&state, "GET", "/api/v1/coordination/session", cred, None).await;
+    assert_eq!((status, body["session"]["name"].as_str()), (StatusCode::OK, Some("Backend API")), "{body}");
+
+    // Messages: by name; to nobody, to oneself, too long: refused with what is wrong.
+    let msg = |to: &str, text: &str| json!({ "to_session": to, "text": text });
+    let (status, body) =
+        call(&state, "POST", "/api/v1/coordination/messages", cred, Some(msg("frontend", "ready"))).await;
+    assert_eq!((status, body["delivery"].as_str()), (StatusCode::CREATED, Some("queued")), "{body}");
+    assert_eq!(body["event"]["message"], "Backend API → Frontend: \"ready\"");
+    assert_eq!(store.pending_session_messages(b.id).await.unwrap().len(), 1);
+    let (status, body) =
+        call(&state, "POST", "/api/v1/coordination/messages", cred, Some(msg("nobody", "x"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("\"Frontend\""), "{body}");
+    let (status, _) =
+        call(&state, "POST", "/api/v1/coordination/messages", cred, Some(msg("Backend API", "x"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) =
+        call(&state, "POST", "/api/v1/coordination/messages", cred, Some(msg("Frontend", &"x".repeat(65))))
+            .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "{body}"
+    );
+
+    // Blocked needs a session or a reason.
+    let (status, _) = call(&state, "POST", "/api/v1/coordination/blocked", cred, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) =
+        call(&state, "POST", "/api/v1/coordination/blocked", cred, Some(json!({ "on_session": "Frontend" })))
+            .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (StatusCode::CREATED, Some("Backend API blocked: waiting for Frontend"))
+    );
+
+    // Spawning is bounded per task; so are messages per session.
+    let spawn = json!({ "name": "Security audit", "description": "audit" });
+    let (status, body) = call(&state, "POST", "/api/v1/coordination/spawn", cred, Some(spawn.clone())).await;
+    assert_eq!(
+        (status, body["spawned_by_id"].as_str()),
+        (StatusCode::CREATED, Some(a.id.to_string().as_str())),
+        "{body}"
+    );
+    let (status, body) = call(&state, "POST", "/api/v1/coordination/spawn", cred, Some(spawn)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("limit_reached"))
+    );
+    let (status, _) =
+        call(&state, "POST", "/api/v1/coordination/messages", cred, Some(json!({ "text": "all: fyi" })))
+            .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) =
+        call(&state, "POST", "/api/v1/coordination/messages", cred, Some(json!({ "text": "one more" })))
+            .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    // The log and the plan status, as the caller sees them.
+    let (status, body) = call(&state, "GET", "/api/v1/coordination/log?since=1", cred, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let seqs: Vec<i64> =
+        body["entries"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.iter().all(|s| *s > 1) && body["next_since"] == *seqs.last().unwrap(), "{body}");
+    let (status, body) = call(&state, "GET", "/api/v1/coordination/plan-status", cred, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let me = body["sessions"].as_array().unwrap().iter().find(|s| s["you"] == true).unwrap();
+    assert_eq!(
+        (&me["name"], &me["blocked"]),
+        (&json!("Backend API"), &json!("Backend API blocked: waiting for Frontend"))
+    );
+
+    // A finished recipient refuses messages; a finished caller's credential stops working.
+    store.transition_work_session(&b, &WorkSessionCommand::Cancel).await.unwrap();
+    let c = session(&store, task.id, "Docs").await;
+    let of_c = store.issue_session_credential(c.id).await.unwrap();
+    let (status, body) =
+        call(&state, "POST", "/api/v1/coordination/messages", Some(&of_c), Some(msg("Frontend", "late")))
+            .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("recipient_finished")),
+        "{body}"
+    );
+    let fresh = store.issue_session_credential(a.id).await.unwrap();
+    let (status, _) = call(&state, "GET", "/api/v1/coordination/session", cred, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the replaced credential no longer works");
+    let a = store.work_session(a.id).await.unwrap();
+    store.transition_work_session(&a, &WorkSessionCommand::Complete).await.unwrap();
+    let (status, body) = call(&state, "GET", "/api/v1/coordination/session", Some(&fresh), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("session_finished")),
+        "{body}"
+    );
+}
