@@ -32,7 +32,9 @@ pub use lifecycle::{
     WorkSessionCommand, WorkSessionEffect, WorkSessionState,
 };
 pub use repository::{HookPolicy, MergePolicy, PullRequestMerge, Repository, TaskBranchPolicy};
-pub use session::coordination::{CoordinationEvent, CoordinationKind, ImplementationDecision, ReviewEntry};
+pub use session::coordination::{
+    CoordinationData, CoordinationEvent, CoordinationKind, ImplementationDecision, ReviewEntry,
+};
 pub use session::history::{HistoryEntry, HistoryFile};
 pub use session::thread::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
 pub use session::work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};

@@ -9,7 +9,7 @@
 pub(crate) mod overlaps;
 pub(crate) mod plan_status;
 
-use serde_json::json;
+use spectask_core::session::coordination::{BlockedData, NoteData, ReportedBlock, Reporter};
 use spectask_core::{
     CoordinationEvent, CoordinationKind, Priority, WorkSession, WorkSessionId, WorkSessionStatus,
 };
@@ -138,7 +138,12 @@ pub async fn send(
             from_session: Some(caller.id),
             to_session: recipient.as_ref().map(|r| r.id),
             message: line,
-            data: json!({ "text": text, "from": caller.name, "to": recipient.as_ref().map(|r| r.name.clone()) }),
+            data: NoteData {
+                text: text.to_owned(),
+                from: caller.name.clone(),
+                to: recipient.as_ref().map(|r| r.name.clone()),
+            }
+            .data(),
         },
         sender_note: note,
     };
@@ -185,7 +190,13 @@ pub async fn report_blocked(
             from_session: Some(caller.id),
             to_session: on.map(|o| o.id),
             message,
-            data: json!({ "reported_by": "agent", "session": caller.name, "on": on.map(|o| o.name.clone()), "reason": reason }),
+            data: BlockedData::Reported(ReportedBlock {
+                reported_by: Reporter::Agent,
+                session: caller.name.clone(),
+                on: on.map(|o| o.name.clone()),
+                reason: reason.to_owned(),
+            })
+            .data(),
         })
         .await?;
     Ok(event)
@@ -296,7 +307,7 @@ async fn within_message_budget(
         .filter(|e| e.from_session == Some(caller.id))
         .filter(|e| {
             matches!(e.kind, CoordinationKind::Message | CoordinationKind::Handoff)
-                || (e.kind == CoordinationKind::SessionBlocked && e.data["reported_by"] == "agent")
+                || BlockedData::of(e).is_some_and(|b| b.by_agent())
         })
         .count();
     if sent >= limits.max_messages_per_session {

@@ -5,8 +5,13 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{SpecTaskId, WorkSessionId};
 use crate::{Timestamp, named_enum};
 
+pub mod data;
 pub mod review;
 
+pub use data::{
+    BlockedData, ConvergeData, CoordinationData, HandoffData, HandoffStep, Integrated, KeptBranch, NoteData,
+    PullRequestEvent, PullRequestHandoff, ReportedBlock, Reporter, SessionData,
+};
 pub use review::{
     ConflictStep, DecisionSource, FixAnswers, ImplementationDecision, MergeConflicts, ReviewEntry,
     ReviewStep, ReviewerDecision,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use spectask_agent::{AgentInstance, AgentProfile, Workspace};
+use spectask_core::session::coordination::{HandoffData, HandoffStep};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, WorkSession};
 use spectask_git::{Repo, TaskHandle};
 use tokio_util::sync::CancellationToken;
@@ -88,7 +89,11 @@ pub(crate) async fn task_worktree(
             from_session: None,
             to_session: None,
             message,
-            data: serde_json::json!({ "step": "set_aside", "node": ctx.config.node, "ref": aside.kept_at }),
+            data: HandoffData::from(HandoffStep::SetAside {
+                node: ctx.config.node.clone(),
+                kept_at: aside.kept_at.to_string(),
+            })
+            .data(),
         };
         ctx.store.record_coordination_unless_logged(entry).await?;
     }

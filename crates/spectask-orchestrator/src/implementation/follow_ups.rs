@@ -5,7 +5,7 @@
 //! check refuses the conflict markers left ([`unresolved`]). [`rounds`] counts the converge rounds,
 //! whose plan tasks get sessions of their own.
 
-use spectask_core::session::coordination::ReviewerDecision;
+use spectask_core::session::coordination::{ConvergeData, ReviewerDecision};
 use spectask_core::{
     CoordinationEvent, CoordinationKind, ImplementationDecision, ReviewEntry, SpecTask, WorkSession,
 };
@@ -65,7 +65,7 @@ pub(crate) fn changes_requested(event: &CoordinationEvent) -> Option<ReviewerDec
 
 /// Rounds approved: the log's converge entries that added plan tasks.
 pub(crate) fn rounds(log: &[CoordinationEvent]) -> u32 {
-    let added = log.iter().filter(|e| e.kind == CoordinationKind::Converge && e.data["round"].is_u64());
+    let added = log.iter().filter(|e| matches!(ConvergeData::of(e), Some(ConvergeData::Round { .. })));
     u32::try_from(added.count()).unwrap_or(u32::MAX)
 }
 

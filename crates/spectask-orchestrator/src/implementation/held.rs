@@ -5,6 +5,7 @@
 //! coordination log, naming this node and the commits, so that nobody takes the task's branch for
 //! all of its work unknowingly.
 
+use spectask_core::session::coordination::{HandoffData, HandoffStep};
 use spectask_core::{CoordinationKind, Repository, SpecTaskId, WorkSessionId};
 use spectask_git::UnpushedBranch;
 use spectask_store::NewCoordination;
@@ -76,11 +77,12 @@ async fn push_held_of(ctx: &Ctx, repository: &Repository) -> Result<(), JobError
             from_session: None,
             to_session: None,
             message,
-            data: serde_json::json!({
-                "step": if ours { "push_held" } else { "held_only_here" },
-                "node": node,
-                "tip": branch.tip.to_string(),
-            }),
+            data: HandoffData::from(if ours {
+                HandoffStep::PushHeld { node: node.to_string(), tip: branch.tip.to_string() }
+            } else {
+                HandoffStep::HeldOnlyHere { node: node.to_string(), tip: branch.tip.to_string() }
+            })
+            .data(),
         };
         ctx.store.record_coordination_unless_logged(entry).await?;
     }

@@ -1,7 +1,7 @@
 //! Work sessions of an implementation: made from the plan, blocked and unblocked by its
 //! dependencies, started up to the per-task limit, and the task submitted for review when all are done.
 
-use serde_json::json;
+use spectask_core::session::coordination::SessionData;
 use spectask_core::{
     CoordinationKind, PlanTaskRef, Priority, SpecTask, SpecTaskId, SpecTaskStatus, TaskKind, WorkSession,
 };
@@ -257,7 +257,11 @@ pub(crate) async fn decider(ctx: &Ctx, task: &SpecTask) -> Result<Decider, JobEr
 
 /// The coordination entry `session` makes: what happened to it, with its name and plan task.
 pub(crate) fn entry(session: &WorkSession, kind: CoordinationKind, message: String) -> NewCoordination {
-    let data = json!({ "session": session.name, "plan_task": session.plan_task.as_ref().and_then(|p| p.id.clone()) });
+    let data = SessionData {
+        session: session.name.clone(),
+        plan_task: session.plan_task.as_ref().and_then(|p| p.id.clone()),
+    }
+    .data();
     NewCoordination {
         spec_task_id: session.spec_task_id,
         kind,

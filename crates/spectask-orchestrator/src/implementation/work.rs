@@ -1,6 +1,7 @@
 //! The end of a work session's turn: its changes committed to the task branch with trailers, its
 //! plan task ticked, the coordination log told, and the implementation moved forward.
 
+use spectask_core::session::coordination::{HandoffData, HandoffStep};
 use spectask_core::{
     CoordinationKind, HistoryFile, SpecTask, SpecTaskId, WorkSession, WorkSessionId, WorkSessionStatus,
 };
@@ -234,7 +235,7 @@ pub(crate) async fn commit_completed(
             from_session: Some(session.id),
             to_session: None,
             message,
-            data: serde_json::json!({ "step": "commit", "session": session.id.to_string() }),
+            data: HandoffData::from(HandoffStep::Commit { session: session.id.to_string() }).data(),
         };
         ctx.store.record_coordination_unless_logged(entry).await?;
     }

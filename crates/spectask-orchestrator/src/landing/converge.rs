@@ -9,6 +9,7 @@
 //! task's coordination log (kind `converge`).
 
 use serde_json::json;
+use spectask_core::session::coordination::ConvergeData;
 use spectask_core::{
     CoordinationEvent, CoordinationKind, SpecTask, SpecVersion, TaskKind, WorkSessionStatus,
 };
@@ -126,7 +127,11 @@ pub async fn approve(
         if !pass.converged {
             let message =
                 format!("converged after {} converge rounds: the spec and the code agree", pass.rounds);
-            let data = json!({ "converged": true, "rounds": pass.rounds, "spec_version": task.spec_version });
+            let data = ConvergeData::Converged {
+                converged: true,
+                rounds: pass.rounds,
+                spec_version: task.spec_version,
+            };
             store.record_coordination(entry(task, message, data)).await?;
         }
         return Ok(ConvergeOutcome::Converged(task.clone()));
@@ -156,7 +161,7 @@ pub async fn approve(
     let log = entry(
         task,
         format!("converge round {round}: {} plan tasks added ({})", added.len(), added.join("; ")),
-        json!({ "round": round, "tasks": added, "spec_version": task.spec_version + 1 }),
+        ConvergeData::Round { round, tasks: added.clone(), spec_version: task.spec_version + 1 },
     );
     let task = store.converge_spec(task, version, log).await?;
     Ok(ConvergeOutcome::Round { task, round, added })
@@ -197,9 +202,8 @@ pub(crate) async fn record_if_converged(ctx: &Ctx, task: &SpecTask) {
 async fn record_rounds_used(store: &Store, task: &SpecTask, pass: &Convergence) -> Result<(), StoreError> {
     let log = store.coordination_log(task.id).await?;
     let recorded = log.iter().any(|e| {
-        e.kind == CoordinationKind::Converge
-            && e.data["rounds_used"].is_u64()
-            && e.data["spec_version"] == task.spec_version
+        matches!(ConvergeData::of(e), Some(ConvergeData::RoundsUsed { spec_version, .. })
+            if spec_version == task.spec_version)
     });
     if recorded {
         return Ok(());
@@ -212,20 +216,20 @@ async fn record_rounds_used(store: &Store, task: &SpecTask, pass: &Convergence) 
         gaps.len(),
         gaps.join("; ")
     );
-    let data = json!({ "rounds_used": pass.rounds, "gaps": gaps, "spec_version": task.spec_version });
+    let data = ConvergeData::RoundsUsed { rounds_used: pass.rounds, gaps, spec_version: task.spec_version };
     store.record_coordination(entry(task, message, data)).await?;
     Ok(())
 }
 
 /// A converge entry of `task`'s coordination log.
-fn entry(task: &SpecTask, message: String, data: serde_json::Value) -> NewCoordination {
+fn entry(task: &SpecTask, message: String, data: ConvergeData) -> NewCoordination {
     NewCoordination {
         spec_task_id: task.id,
         kind: CoordinationKind::Converge,
         from_session: None,
         to_session: None,
         message,
-        data,
+        data: data.data(),
     }
 }
 
@@ -237,7 +241,10 @@ fn converged(log: &[CoordinationEvent]) -> bool {
         .find(|e| crate::implementation::follow_ups::changes_requested(e).is_some())
         .map(|e| e.seq);
     let last = log.iter().rev().find(|e| e.kind == CoordinationKind::Converge);
-    last.is_some_and(|e| e.data["converged"] == true && Some(e.seq) > changes)
+    last.is_some_and(|e| {
+        matches!(ConvergeData::of(e), Some(ConvergeData::Converged { converged: true, .. }))
+            && Some(e.seq) > changes
+    })
 }
 
 /// The plan tasks done, by index.

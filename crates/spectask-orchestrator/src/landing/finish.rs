@@ -1,8 +1,7 @@
 //! The end of an implementation: the summary for review, the sessions addressing requested changes,
 //! the merge (or a kept branch) and IMPLEMENTATION_COMPLETE.md.
 
-use serde_json::json;
-use spectask_core::session::coordination::ReviewStep;
+use spectask_core::session::coordination::{HandoffData, HandoffStep, KeptBranch, ReviewStep};
 use spectask_core::{
     CoordinationEvent, CoordinationKind, ReviewEntry, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionStatus,
 };
@@ -116,7 +115,8 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
                 from_session: None,
                 to_session: None,
                 message,
-                data: json!({ "branch": format!("spectask/{}", task.handle()) }),
+                data: HandoffData::KeptBranch(KeptBranch { branch: format!("spectask/{}", task.handle()) })
+                    .data(),
             })
             .await?;
         return Ok(());
@@ -151,7 +151,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         .coordination_log(id)
         .await?
         .into_iter()
-        .any(|e| e.kind == CoordinationKind::Handoff && e.data["step"] == "merge");
+        .any(|e| HandoffData::of(&e).as_ref().and_then(HandoffData::step) == Some(&HandoffStep::Merge));
     if logged {
         return Ok(());
     }
@@ -169,7 +169,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             from_session: None,
             to_session: None,
             message,
-            data: json!({ "step": "merge" }),
+            data: HandoffData::from(HandoffStep::Merge).data(),
         })
         .await?;
     Ok(())

@@ -12,8 +12,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use spectask_core::session::coordination::FixAnswers;
+use spectask_core::session::coordination::{HandoffData, HandoffStep, PullRequestEvent, PullRequestHandoff};
 use spectask_core::{
     CoordinationKind, PullRequestState, Repository, SpecTask, SpecTaskCommand, SpecTaskId, SpecTaskStatus,
     TaskPullRequest,
@@ -88,11 +87,14 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     // A fix pushed to a pull request a reviewer asked changes on is answered there, once: the
     // hand-off entry logged below is the last of its step from then on.
     let log = ctx.store.coordination_of_kind(task.id, CoordinationKind::Handoff).await?;
-    let fixing =
-        log.iter().rev().find(|e| e.data["step"] == "pull_request").filter(|e| e.data["fix"] == true);
-    if let (false, Some(fix)) = (opened, fixing) {
-        // Null in an entry whose decision predates what it answers.
-        let answers: FixAnswers = serde_json::from_value(fix.data["answers"].clone()).unwrap_or_default();
+    let fixing = log
+        .iter()
+        .rev()
+        .filter_map(HandoffData::of)
+        .find_map(|e| e.pull_request().cloned())
+        .and_then(|e| e.fix());
+    if let (false, Some(answers)) = (opened, fixing) {
+        // None in an entry whose decision predates what it answers: answers nobody by name.
         let said = said::pushed(&pull_request.head_sha, &answers, &task.handle());
         client.comment_on_pull_request(&forge_repo, pull_request.number, &said).await.map_err(forge_error)?;
     }
@@ -124,7 +126,7 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
                 pull_request.head_sha.get(..10).unwrap_or(&pull_request.head_sha),
                 pull_request.url
             ),
-            json!({ "url": pull_request.url }),
+            PullRequestEvent::Opened { url: pull_request.url.clone() },
         ))
         .await?;
     // Merged already (a reading merged it while this step waited its turn): the watch reads only
@@ -133,7 +135,7 @@ async fn open_or_take_up(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         let task = ctx.store.spec_task(task.id).await?;
         let message =
             format!("{} merged on {}: done", forge.kind.pull_request_name(record.number), record.forge);
-        let entry = handoff(task.id, record.number, message, json!({ "state": record.state }));
+        let entry = handoff(task.id, record.number, message, PullRequestEvent::State { state: record.state });
         ctx.store.transition_spec_task_logged(&task, &SpecTaskCommand::PullRequestMerged, entry).await?;
     }
     Ok(())
@@ -285,7 +287,7 @@ async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Resul
     if task.status() != SpecTaskStatus::PullRequest {
         return Ok(());
     }
-    let entry = handoff(task_id, now.number, message, json!({ "state": now.state }));
+    let entry = handoff(task_id, now.number, message, PullRequestEvent::State { state: now.state });
     ctx.store.transition_spec_task_logged(&task, &command, entry).await?;
     Ok(())
 }
@@ -309,29 +311,25 @@ async fn reading(
 }
 
 /// A hand-off entry of the task's pull request `number`: `step` `pull_request`, its number, and
-/// `data`'s fields.
-fn handoff(task: SpecTaskId, number: u64, message: String, data: serde_json::Value) -> NewCoordination {
-    let mut fields = json!({ "step": "pull_request", "number": number });
-    if let (Some(fields), serde_json::Value::Object(more)) = (fields.as_object_mut(), data) {
-        fields.extend(more);
-    }
-    handoff_entry(task, message, fields)
+/// what happened.
+fn handoff(task: SpecTaskId, number: u64, message: String, event: PullRequestEvent) -> NewCoordination {
+    handoff_entry(task, message, HandoffStep::PullRequest(PullRequestHandoff { number, event }))
 }
 
 /// A hand-off entry of the pull request step saying what it waits for. Not `step: pull_request`:
 /// the step's own entries say what it did (a fix pushed, …).
 fn waiting(task: SpecTaskId, message: String) -> NewCoordination {
-    handoff_entry(task, message, json!({ "step": "forge_wait" }))
+    handoff_entry(task, message, HandoffStep::ForgeWait)
 }
 
-fn handoff_entry(task: SpecTaskId, message: String, data: serde_json::Value) -> NewCoordination {
+fn handoff_entry(task: SpecTaskId, message: String, step: HandoffStep) -> NewCoordination {
     NewCoordination {
         spec_task_id: task,
         kind: CoordinationKind::Handoff,
         from_session: None,
         to_session: None,
         message,
-        data,
+        data: HandoffData::from(step).data(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Spec versions and reviews: the planning loop as the store records it.
 
+use spectask_core::session::coordination::ConvergeData;
 use spectask_core::{
     CoordinationKind, JobKind, LineComment, ReviewDecision, SpecDocument, SpecDocuments, SpecTaskCommand,
     SpecTaskEffect, SpecTaskId, SpecTaskStatus,
@@ -109,7 +110,12 @@ async fn a_converge_round_is_the_next_version_handed_off_and_logged_in_one_write
         from_session: None,
         to_session: None,
         message: "converge round 1: 1 plan tasks added (2 Implement criterion 1.2)".into(),
-        data: serde_json::json!({ "round": 1 }),
+        data: ConvergeData::Round {
+            round: 1,
+            tasks: vec!["2 Implement criterion 1.2".into()],
+            spec_version: 2,
+        }
+        .data(),
     };
     // Only from the implementation review: refused in spec review, nothing written.
     let err = store.converge_spec(&in_review.value, draft(2), round()).await.unwrap_err();
@@ -132,7 +138,7 @@ async fn a_converge_round_is_the_next_version_handed_off_and_logged_in_one_write
     assert_eq!(store.spec_version(task.id, None).await.unwrap().documents.tasks, "- [ ] 1. Task of v2\n");
     let log = store.coordination_of_kind(task.id, CoordinationKind::Converge).await.unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].data["round"], 1);
+    assert!(matches!(ConvergeData::of(&log[0]), Some(ConvergeData::Round { round: 1, .. })), "{log:?}");
     let handoffs = store
         .jobs_of(task.id)
         .await

@@ -208,6 +208,7 @@ fn names_of(sessions: &[WorkSession], ids: &[WorkSessionId]) -> String {
 #[cfg(test)]
 mod tests {
     use spectask_core::WorkSessionState;
+    use spectask_core::session::coordination::SessionData;
 
     use super::*;
     use crate::testing::work_session;
@@ -222,7 +223,9 @@ mod tests {
         schedule
             .moves
             .iter()
-            .map(|m| (m.log.data["session"].as_str().unwrap().to_owned(), word(&m.command)))
+            .map(|m| {
+                (serde_json::from_value::<SessionData>(m.log.data.clone()).unwrap().session, word(&m.command))
+            })
             .collect()
     }
 

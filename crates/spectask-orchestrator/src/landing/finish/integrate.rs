@@ -5,8 +5,9 @@
 //! files, [`begin`]), whose check refuses markers left behind, and whose commit concludes the merge.
 //! The person never receives a conflict the agent could have resolved.
 
-use serde_json::json;
-use spectask_core::session::coordination::{ConflictStep, MergeConflicts};
+use spectask_core::session::coordination::{
+    ConflictStep, HandoffData, HandoffStep, Integrated, MergeConflicts,
+};
 use spectask_core::{CoordinationKind, ImplementationDecision, ReviewEntry, SpecTask, SpecTaskCommand};
 use spectask_git::{Integration, Repo};
 use spectask_store::NewCoordination;
@@ -45,7 +46,10 @@ pub(crate) async fn before_review(ctx: &Ctx, task: &SpecTask) -> Result<Review, 
                 from_session: None,
                 to_session: None,
                 message: format!("{default} moved: merged into the task branch as {commit}"),
-                data: json!({ "step": "integrate", "commit": commit.to_string() }),
+                data: HandoffData::from(HandoffStep::Integrate(Integrated::Merged {
+                    commit: commit.to_string(),
+                }))
+                .data(),
             };
             ctx.store.record_coordination_unless_logged(entry).await?;
             repos::push_task_work(task, &repo).await?;

@@ -1,5 +1,7 @@
 use serde_json::json;
-use spectask_core::{CoordinationKind, JobKind, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus};
+use spectask_core::{
+    CoordinationData, CoordinationKind, JobKind, SpecTaskCommand, SpecTaskEffect, SpecTaskStatus,
+};
 use spectask_store::NewCoordination;
 
 use super::*;
@@ -48,7 +50,12 @@ async fn finishing_steps_run_twice_do_their_work_once(backend: Backend) {
 
     let log = f.store().coordination_log(task.id).await.unwrap();
     let count = |kind: CoordinationKind, step: &str| {
-        log.iter().filter(|e| e.kind == kind && (step.is_empty() || e.data["step"] == step)).count()
+        let step_of = |e: &CoordinationEvent| match CoordinationData::of(e) {
+            Some(CoordinationData::Review(ReviewEntry::Step(ReviewStep::Summarize { .. }))) => "summarize",
+            Some(CoordinationData::Handoff(HandoffData::Step(HandoffStep::Merge))) => "merge",
+            _ => "",
+        };
+        log.iter().filter(|e| e.kind == kind && (step.is_empty() || step_of(e) == step)).count()
     };
     assert_eq!(count(CoordinationKind::ReviewDecision, "summarize"), 1, "{log:#?}");
     assert_eq!(count(CoordinationKind::Handoff, "merge"), 1, "{log:#?}");

@@ -5,8 +5,7 @@
 //! ([`return_fix`]). Failing checks go back `check_rounds` times; then the task waits on its pull
 //! request for a person, and the log says so.
 
-use serde_json::json;
-use spectask_core::session::coordination::{DecisionSource, FixAnswers, ReviewerDecision};
+use spectask_core::session::coordination::{DecisionSource, FixAnswers, PullRequestEvent, ReviewerDecision};
 use spectask_core::{
     CheckState, CoordinationEvent, CoordinationKind, ImplementationDecision, PullRequestCheck,
     PullRequestReview, ReviewEntry, ReviewVerdict, SpecTask, SpecTaskCommand, SpecTaskStatus,
@@ -107,7 +106,12 @@ pub(super) async fn send_back(
                 "checks of {name} still fail after {rounds} rounds ({}): waiting for a person",
                 names.join(", ")
             );
-            let entry = super::handoff(task_id, pull_request.number, message, json!({ "checks": names }));
+            let entry = super::handoff(
+                task_id,
+                pull_request.number,
+                message,
+                PullRequestEvent::ChecksFailing { checks: names.iter().map(|n| (*n).to_owned()).collect() },
+            );
             ctx.store.mark_pull_request_feedback(task_id, pull_request.number, &seen, entry).await?;
             return Ok(false);
         }
@@ -174,8 +178,8 @@ pub(crate) async fn return_fix(
     let forge = ctx.store.pull_request_of(task.id).await?.map(|p| p.forge).unwrap_or_default();
     let name = super::name_on(ctx, &forge, number);
     let message = format!("the changes asked on {name} are made: pushing them to it");
-    let data = json!({ "fix": true, "answers": answers });
-    let entry = super::handoff(task.id, number, message, data);
+    let fix = PullRequestEvent::Fix { fix: true, answers: Some(answers) };
+    let entry = super::handoff(task.id, number, message, fix);
     ctx.store.transition_spec_task_logged(task, &SpecTaskCommand::OpenPullRequest, entry).await?;
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! log. A merge the forge refuses (a protection, a conflict) is said once per head in the log,
 //! and left to people. The task becomes done only when a reading says merged.
 
-use serde_json::json;
+use spectask_core::session::coordination::PullRequestEvent;
 use spectask_core::{
     CheckState, CoordinationKind, PullRequestMerge, PullRequestReview, ReviewVerdict, SpecTaskStatus,
     TaskPullRequest,
@@ -45,7 +45,7 @@ pub(super) async fn when_green(
     if let Some(wait) = review_wait(&pull_request.reviews, repository.required_approvals) {
         let message =
             format!("merging {} at {short} waits: {wait}", forge.kind.pull_request_name(pull_request.number));
-        let data = json!({ "merge": repository.pull_request_merge, "waiting": wait });
+        let data = PullRequestEvent::Merge { merge: repository.pull_request_merge, waiting: Some(wait) };
         ctx.store
             .record_coordination_unless_logged(super::handoff(task.id, pull_request.number, message, data))
             .await?;
@@ -72,7 +72,7 @@ pub(super) async fn when_green(
             task.id,
             pull_request.number,
             message,
-            json!({ "merge": repository.pull_request_merge }),
+            PullRequestEvent::Merge { merge: repository.pull_request_merge, waiting: None },
         ))
         .await?;
     Ok(())
