@@ -11,7 +11,8 @@
 //! - The foundation: `job_error` (how a step failed), `config` (limits, defaults, the `Node`, the
 //!   webhooks), `ctx` (what every step may use: the store, the agents, and this node's state
 //!   across steps), `repos` (git from async code on the blocking pool; `local_repo`, this node's
-//!   copy of a repository).
+//!   copy of a repository; a person's change of a repository's settings,
+//!   [`repository_settings`]).
 //! - [`views`]: read views (progress, fleet, implementation review, the summary), mapped by the
 //!   server.
 //! - `history`: history entries, the design-docs branch's writes (recorder, progress markers, task
@@ -78,6 +79,7 @@ pub use coordination::{
     resolve as resolve_session, send, spawn_child,
 };
 pub use ctx::{EngineObserver, RecorderHandle};
+pub use drive::budget::setting::{BudgetError, set_repository_budget, set_task_budget};
 pub use drive::budget::{budget_hold, daily_hold, release as release_budget_hold, resume_paused};
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::Orchestrator;
@@ -88,6 +90,8 @@ pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, s
 pub use job_error::JobError;
 pub use landing::issues::{TakeUp, take_up};
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
+pub use planning::follow_up::{FollowUp, NoFinding, follow_up};
 pub use planning::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
+pub use repos::settings as repository_settings;
 pub use repos::{Opening, git_hooks, local_path, local_repo};
 pub use views::summary::implementation_summary;

@@ -1,4 +1,5 @@
-//! Git access from async code: registration on first use, run on the blocking pool.
+//! Git access from async code: registration on first use, run on the blocking pool; a person's
+//! change of a repository's settings (`settings`).
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,8 @@ use spectask_git::{GitError, RegisterOptions, Repo};
 
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
+
+pub mod settings;
 
 /// Runs a git operation on the blocking pool.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, JobError>

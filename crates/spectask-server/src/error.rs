@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use spectask_core::TransitionError;
 use spectask_git::GitError;
+use spectask_orchestrator::repository_settings::{NoForge, SettingsError};
+use spectask_orchestrator::{BudgetError, NoFinding};
 use spectask_store::StoreError;
 
 /// The body of every error response.
@@ -127,6 +129,45 @@ impl From<GitError> for ApiError {
             | GitError::NoDefaultBranch { .. } => Self::bad_request("invalid_repository", err.to_string()),
             other => Self::internal(&other),
         }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(err: SettingsError) -> Self {
+        let message = err.to_string();
+        match err {
+            SettingsError::NoForge(no_forge) => no_forge.into(),
+            SettingsError::EmptyBranch => Self::bad_request("invalid_branch", message),
+            SettingsError::TooManyApprovals(_) => Self::bad_request("invalid_required_approvals", message),
+            SettingsError::BranchNotFound(_) => Self::new(StatusCode::NOT_FOUND, "branch_not_found", message),
+            SettingsError::InvalidBranch(_) => Self::conflict("invalid_branch", message),
+            SettingsError::Git(err) => err.into(),
+            SettingsError::Store(err) => err.into(),
+            SettingsError::Blocking(err) => err.into(),
+        }
+    }
+}
+
+impl From<BudgetError> for ApiError {
+    fn from(err: BudgetError) -> Self {
+        let message = err.to_string();
+        match err {
+            BudgetError::Ended { .. } => Self::conflict("illegal_transition", message),
+            BudgetError::OverCeiling { .. } => Self::bad_request("invalid_budget", message),
+            BudgetError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<NoFinding> for ApiError {
+    fn from(err: NoFinding) -> Self {
+        Self::bad_request("invalid_finding", err.to_string())
+    }
+}
+
+impl From<NoForge> for ApiError {
+    fn from(err: NoForge) -> Self {
+        Self::conflict("no_forge", err.to_string())
     }
 }
 

@@ -3,7 +3,8 @@
 //! turn a session would start, and after each turn, the task's spending is weighed against each.
 //! A line crossed (80%, 100%) is recorded once (once a day for daily budgets); at 100% the session
 //! pauses (`paused by budget: …`) instead of prompting its agent. Paused sessions go on by
-//! themselves once no budget holds their task: a person raised it, or a new day began (UTC).
+//! themselves once no budget holds their task: a person raised it (`setting`), or a new day began
+//! (UTC).
 
 use spectask_core::{
     Budget, BudgetDefaults, BudgetHold, BudgetLevel, BudgetScope, BudgetUse, PriceTable, SpecTask,
@@ -13,6 +14,8 @@ use spectask_store::{BudgetCrossing, DailyCrossing, Store, StoreError};
 
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
+
+pub mod setting;
 
 /// Which budget was weighed.
 #[derive(Clone, Debug, PartialEq, Eq)]

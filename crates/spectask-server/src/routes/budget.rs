@@ -5,7 +5,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use spectask_core::{BudgetScope, SpecTask};
+use spectask_core::BudgetScope;
+use spectask_orchestrator::set_task_budget;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,30 +37,8 @@ async fn set_budget(
     ApiJson(body): ApiJson<BudgetBody>,
 ) -> Result<Json<SpecTaskDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    if task.state.is_terminal() {
-        return Err(ApiError::conflict(
-            "illegal_transition",
-            format!("task {} is {}: its budget no longer matters", task.handle(), task.status()),
-        ));
-    }
-    let budget = body.budget()?;
-    let spent = state.store.task_usage(task.id).await?.totals();
-    let level = budget.use_of(&spent).level();
-    state.store.set_task_budget(task.id, &budget, &caller.name, level).await?;
-    resume_unheld(&state, &task).await?;
-    let task = state.store.spec_task(task.id).await?;
+    let task = set_task_budget(&state.store, &state.budgets, &task, body.budget(), &caller.name).await?;
     task_dto(&state, &task).await.map(Json)
-}
-
-/// Resumes the sessions of `task` a budget paused, when no budget holds it any more.
-pub(crate) async fn resume_unheld(state: &AppState, task: &SpecTask) -> Result<(), ApiError> {
-    if spectask_orchestrator::budget_hold(&state.store, &state.budgets, task).await?.is_some() {
-        return Ok(());
-    }
-    let sessions = state.store.work_sessions_of(task.id).await?;
-    let paused = sessions.iter().filter(|s| s.state.is_paused_by_budget());
-    spectask_orchestrator::release_budget_hold(&state.store, task, paused).await?;
-    Ok(())
 }
 
 /// Where a repository stands against its daily budget today (UTC): what all its tasks together
@@ -94,33 +73,15 @@ async fn set_repository_budget(
         ));
     }
     let budget = body.budget()?;
-    let ceiling = &state.budgets.repository_daily;
-    if budget.exceeds(ceiling) {
-        return Err(ApiError::bad_request(
-            "invalid_budget",
-            format!(
-                "a repository's daily budget is at most the configuration's, {} a day ([budget] \
-                 repository_daily_tokens and repository_daily_cost, set by an operator)",
-                ceiling.describe()
-            ),
-        ));
-    }
-    let subject = repository.id.to_string();
-    let spent = state.store.daily_spent(BudgetScope::Repository, &subject, chrono::Utc::now()).await?;
-    let level = budget.use_of(&spent).level();
-    state.store.set_daily_budget(BudgetScope::Repository, &subject, &budget, &caller.name, level).await?;
-    let mut tasks: Vec<_> =
-        state.store.sessions_paused_by_budget().await?.iter().map(|s| s.spec_task_id).collect();
-    tasks.extend(state.store.budget_held_tasks().await?.iter().map(|h| h.spec_task_id));
-    tasks.sort();
-    tasks.dedup();
-    for task in tasks {
-        let task = state.store.spec_task(task).await?;
-        if task.repository_id == repository.id {
-            resume_unheld(&state, &task).await?;
-        }
-    }
-    daily(&state, BudgetScope::Repository, &subject).await
+    spectask_orchestrator::set_repository_budget(
+        &state.store,
+        &state.budgets,
+        &repository,
+        &budget,
+        &caller.name,
+    )
+    .await?;
+    daily(&state, BudgetScope::Repository, &repository.id.to_string()).await
 }
 
 /// Where the caller stands against their daily budget today (UTC): what all the tasks they

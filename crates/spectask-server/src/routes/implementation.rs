@@ -6,6 +6,7 @@ use axum::extract::State;
 use spectask_core::session::coordination::ReviewerDecision;
 use spectask_core::{CoordinationEvent, Repository};
 use spectask_orchestrator::landing::decision::{Decision, review_implementation};
+use spectask_orchestrator::repository_settings::forge_of;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -98,7 +99,8 @@ async fn review(
         source: None,
     };
     // Approved where the repository hands off through its forge: a pull request, not a merge.
-    let forge_ready = |repository: &Repository| crate::routes::repos::forge_of(&state, repository).map(drop);
+    let forge_ready =
+        |repository: &Repository| forge_of(&state.forges, repository).map(drop).map_err(ApiError::from);
     let applied = review_implementation(&state.store, &task, decision, reviewer, forge_ready).await?;
     Ok(Json(task_dto(&state, &applied).await?))
 }

@@ -4,8 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use spectask_git::{RegisterOptions, Repo};
-use spectask_orchestrator::Opening;
+use spectask_orchestrator::repository_settings::change_settings;
 use spectask_store::SettingsChange;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,49 +33,21 @@ async fn update_repo(
     ApiJson(body): ApiJson<UpdateRepository>,
 ) -> Result<Json<RepositoryDto>, ApiError> {
     let repository = member_repository(&state, &caller, id).await?;
-    let label = body.issue_label.as_deref().and_then(check_command);
-    if body.merge_policy == Some(spectask_core::MergePolicy::PullRequest) || label.is_some() {
-        crate::routes::repos::forge_of(&state, &repository)?;
-    }
-    let default_branch = match body.default_branch.as_deref().map(str::trim) {
-        Some("") => return Err(ApiError::bad_request("invalid_branch", "default_branch is empty")),
-        other => other.map(str::to_owned),
-    };
-    // The default branch and the hook policy are git's to check and keep: registered again.
-    let options = RegisterOptions {
-        design_docs_branch: repository.design_docs_branch.clone(),
-        default_branch: default_branch.clone(),
-        hooks: Some(spectask_orchestrator::git_hooks(body.hooks.unwrap_or(repository.hooks))),
-    };
-    let (row, clones_dir) = (repository.clone(), state.clones_dir.clone());
-    let (registration, health) = tokio::task::spawn_blocking(move || {
-        let here = spectask_orchestrator::local_repo(&row, clones_dir.as_deref(), Opening::Open)?;
-        let registration = Repo::register(here.root(), &options)?;
-        let health = registration.repo.design_docs_health()?;
-        Ok::<_, spectask_git::GitError>((registration, health))
-    })
-    .await?
-    .map_err(|err| match err {
-        spectask_git::GitError::BranchNotFound { .. } => {
-            ApiError::new(axum::http::StatusCode::NOT_FOUND, "branch_not_found", err.to_string())
-        }
-        spectask_git::GitError::InvalidBranchName { .. } => {
-            ApiError::conflict("invalid_branch", err.to_string())
-        }
-        other => other.into(),
-    })?;
     let change = SettingsChange {
         check_command: body.check_command.as_deref().map(check_command),
         issue_label: body.issue_label.as_deref().map(check_command),
         merge_policy: body.merge_policy,
         task_branches: body.task_branches,
         pull_request_merge: body.pull_request_merge,
-        required_approvals: crate::routes::repos::required_approvals(body.required_approvals)?,
-        default_branch: Some(registration.repo.default_branch().to_owned()),
+        required_approvals: body.required_approvals,
+        default_branch: body.default_branch.as_deref().map(|b| b.trim().to_owned()),
         hooks: body.hooks,
     };
-    let repository = state.store.change_repository_settings(id, &caller.signature(), &change).await?;
-    Ok(Json(repository_dto(&repository, Some(&registration.repo), Health::Checked(health))))
+    let clones_dir = state.clones_dir.as_deref();
+    let signature = caller.signature();
+    let changed =
+        change_settings(&state.store, &state.forges, clones_dir, &repository, &signature, change).await?;
+    Ok(Json(repository_dto(&changed.repository, Some(&changed.repo), Health::Checked(changed.health))))
 }
 
 /// Who may use a repository: its owner and members.

@@ -8,11 +8,12 @@ mod registration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_core::{MergePolicy, Repository};
+use spectask_core::Repository;
 use spectask_git::{DesignDocsHealth, Repo};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use spectask_orchestrator::repository_settings::{forge_needed, required_approvals};
 use spectask_store::SettingsChange;
 
 use crate::dto::{DesignDocsHealthDto, RegisterRepository, RepositoryDto, RepositoryLookup};
@@ -40,10 +41,8 @@ async fn register_repo(
 ) -> Result<(StatusCode, Json<RepositoryDto>), ApiError> {
     let url = body.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
     let label = body.issue_label.as_deref().and_then(check_command);
-    if body.merge_policy == Some(MergePolicy::PullRequest) || label.is_some() {
-        // Refused before anything is cloned or registered.
-        forge_for_url(&state, url)?;
-    }
+    // Refused before anything is cloned or registered.
+    forge_needed(&state.forges, url, body.merge_policy, label.as_deref())?;
     let wanted = RegistrationRequest {
         design_docs_branch: body.design_docs_branch.as_deref(),
         default_branch: body.default_branch.as_deref(),
@@ -95,20 +94,6 @@ async fn lookup_repo(
 ) -> Result<Json<RepositoryDto>, ApiError> {
     let repository = crate::repositories::resolve::registered(&state, &caller, &query.repo).await?;
     Ok(Json(repository_dto(&repository, None, Health::NotCloned)))
-}
-
-/// The most approvals a repository may ask of a pull request.
-const MOST_APPROVALS: u32 = 100;
-
-/// `required_approvals` as given, refused past [`MOST_APPROVALS`].
-pub(crate) fn required_approvals(given: Option<u32>) -> Result<Option<u32>, ApiError> {
-    match given {
-        Some(n) if n > MOST_APPROVALS => Err(ApiError::bad_request(
-            "invalid_required_approvals",
-            format!("required_approvals is {n}; it must be at most {MOST_APPROVALS}"),
-        )),
-        given => Ok(given),
-    }
 }
 
 /// A check command as given: an empty one is none.
@@ -206,38 +191,5 @@ pub(crate) fn repository_dto(repository: &Repository, repo: Option<&Repo>, healt
         branch_created: None,
         worktree_created: None,
         created_at: repository.created_at,
-    }
-}
-
-/// The forge connection a repository with the `pull_request` merge policy opens its pull
-/// requests on: the one whose host its remote URL names. Refused, naming what is missing, for a
-/// repository registered by path or one no connection covers.
-pub(crate) fn forge_of<'a>(
-    state: &'a AppState,
-    repository: &Repository,
-) -> Result<&'a spectask_forge::Forge, ApiError> {
-    forge_for_url(state, repository.remote_url.as_deref())
-}
-
-/// [`forge_of`] for a repository's remote URL (`None`: registered by path).
-pub(crate) fn forge_for_url<'a>(
-    state: &'a AppState,
-    url: Option<&str>,
-) -> Result<&'a spectask_forge::Forge, ApiError> {
-    let Some(url) = url else {
-        return Err(ApiError::conflict(
-            "no_forge",
-            "merge_policy pull_request and issue_label need a repository registered by URL (repo add <url>)",
-        ));
-    };
-    match state.forges.for_remote(url) {
-        Some((forge, _)) => Ok(forge),
-        None => Err(ApiError::conflict(
-            "no_forge",
-            format!(
-                "merge_policy pull_request and issue_label: no forge connection names the host of {url}; \
-                 add a [forges.<name>] table with its host to the server's configuration"
-            ),
-        )),
     }
 }

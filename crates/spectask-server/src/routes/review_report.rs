@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use spectask_core::{REVIEW_WORKFLOW, Repository, SpecTask, TaskKind};
 use spectask_git::{GitError, review_report_path};
+use spectask_orchestrator::{FollowUp, follow_up};
 use spectask_spec::{Finding, parse_findings};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -100,29 +101,10 @@ async fn create_follow_up(
     }
     let task = load(&state, &caller, &id).await?;
     let (_, findings) = report(&state, &task).await?;
-    let mut chosen: Vec<(u32, &Finding)> = Vec::new();
-    for number in &body.findings {
-        let finding = usize::try_from(*number)
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|i| findings.get(i))
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_finding",
-                    format!("the report has no finding {number} (it has {})", findings.len()),
-                )
-            })?;
-        if !chosen.iter().any(|(n, _)| n == number) {
-            chosen.push((*number, finding));
-        }
-    }
-    let title = match chosen.as_slice() {
-        [(_, only)] => only.title.clone(),
-        _ => format!("Follow up {} findings of: {}", chosen.len(), task.title),
-    };
+    let FollowUp { title, prompt } = follow_up(&task, &findings, &body.findings)?;
     let repository = state.store.repository(task.repository_id).await?;
     let request = CreateSpecTask {
-        prompt: follow_up_prompt(&task, &chosen),
+        prompt,
         repo: repository.path.display().to_string(),
         title: Some(title),
         kind: None,
@@ -171,27 +153,4 @@ fn finding_dto(number: u32, finding: &Finding) -> FindingDto {
         severity: finding.severity.name().to_owned(),
         detail: finding.detail.clone(),
     }
-}
-
-/// What a follow-up task is asked: each finding where it is, and where it came from (a link the
-/// dashboard follows to the review task).
-fn follow_up_prompt(review: &SpecTask, findings: &[(u32, &Finding)]) -> String {
-    let target = review.review_target.as_deref().unwrap_or_default();
-    let mut text = format!(
-        "Follow up on the review task [{}](/tasks/{}) of {target}: address {}.\n",
-        review.handle(),
-        review.id,
-        if findings.len() == 1 { "this finding" } else { "these findings" }
-    );
-    for (number, f) in findings {
-        text.push_str(&format!(
-            "\n## Finding {number}: {}\n\n`{}:{}` (severity {})\n\n{}\n",
-            f.title,
-            f.file,
-            f.line,
-            f.severity.name(),
-            f.detail
-        ));
-    }
-    text
 }
