@@ -88,6 +88,11 @@ impl Fixture {
         fixtures::spec_task_in_review(&self.store, self.repository, title, tasks, "bench").await.unwrap()
     }
 
+    /// The bench's own store on the same database: its polls stay out of the engine's pool and figures.
+    pub(crate) fn watch(&self) -> &Store {
+        &self.watch
+    }
+
     pub(crate) async fn approve(&self, task: &SpecTask) {
         fixtures::approve_spec(&self.store, task, "bench").await.unwrap();
     }

@@ -4,7 +4,7 @@
 
 /// One figure of the table: what is measured, and the goal for each of its values.
 pub(crate) struct Goal {
-    pub figure: &'static str,
+    pub figure: String,
     /// Measured values (ms, ms per second, or a ratio), in the order of `goals`.
     pub now: Vec<f64>,
     pub goals: Vec<f64>,

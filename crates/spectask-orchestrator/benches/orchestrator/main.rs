@@ -3,8 +3,8 @@
 //! `spectask agent scripted` runs it), in the Landlock sandbox (this binary re-executed as
 //! `--sandbox-exec`, the way `spectask agent sandbox-exec` starts agents; unconfined where the kernel, or
 //! valgrind, offers no Landlock). Prints reaction latency, CPU time per work-session lifecycle,
-//! RSS with many concurrent sessions, and the makespan of a plan with dependencies against its lower
-//! bound.
+//! what many concurrent sessions cost (`rss`), and the makespan of a plan with dependencies against
+//! its lower bound; then each figure beside its goal.
 //!
 //! Sizes come from the environment, for longer runs: `BENCH_CHAIN` (sessions in the dependency chain,
 //! 100), `BENCH_TASKS` × `BENCH_SESSIONS` (spec tasks approved one after another × independent
@@ -16,11 +16,19 @@
 //! runs some of them only (`chain,fan-out,rss,makespan`, all by default): `BENCH_SCENARIOS=chain
 //! BENCH_CHAIN=10` under `valgrind --tool=callgrind`, and again with 30, gives the instructions per
 //! session whatever the machine's load. `BENCH_STATEMENTS=1` (or `full`) prints the statements per
-//! session by kind (`statements`).
+//! session by kind (`statements`), and per second while the `rss` sessions wait.
+//!
+//! The large run, a node's scale: `BENCH_SCENARIOS=rss BENCH_CONCURRENT=1000`, its goals printed
+//! with the others: orchestrator CPU while the sessions wait ≤ 5 ms/s (and flat from 200 to 1,000),
+//! orchestrator + agent RSS ≤ 200 MiB (≤ 150 KiB per session), approval → first session running
+//! ≤ 1 s and → every thread open ≤ 15 s, and the board and fleet reads a dashboard makes while they
+//! start ≤ 100 ms at p99. Run it on a quiet machine: other work on the cores shows as ramp-up time
+//! and read latency.
 //!
 //! Codemap: `fixture` (repository, store, agent profile, engine), `plan` (generated plans, agent
-//! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS), `statements` (store round
-//! trips and statements per session).
+//! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS), `rss` (many concurrent
+//! sessions), `reads` (API-like reads while they start), `statements` (store round trips and
+//! statements per session), `goals` (the table of figures and goals).
 
 #![allow(clippy::unwrap_used)]
 
@@ -28,6 +36,8 @@ mod fixture;
 mod goals;
 mod measure;
 mod plan;
+mod reads;
+mod rss;
 mod statements;
 
 use std::collections::HashMap;
@@ -41,8 +51,8 @@ use spectask_store::testing::round_trips;
 use crate::fixture::{Fixture, config};
 use crate::goals::{Goal, quantile};
 use crate::measure::{
-    children, children_cpu_ms, commits, cpu_ms, events_after, gaps, last_per_task, last_seq, latency_row,
-    ms_between, rss_kib, running_spans, task_to, ws_to,
+    children_cpu_ms, commits, cpu_ms, events_after, gaps, last_per_task, last_seq, latency_row, ms_between,
+    running_spans, task_to, ws_to,
 };
 use crate::plan::{PlanTask, Policy, Step, list_schedule, longest_chain, plan_text, random_plan, script};
 
@@ -122,7 +132,7 @@ async fn bench() {
     if counting {
         println!("  (statements counted: the CPU above includes formatting them)");
     }
-    let idle_cpu = if wanted("rss") { rss_scenario(concurrent, idle).await } else { f64::NAN };
+    let rss = if wanted("rss") { rss::rss_scenario(concurrent, idle).await } else { rss::Rss::skipped() };
     println!(
         "\nmakespan of a generated plan ({plan} tasks, random dependencies, seed {seed}; each task sleeps \
          100–600 ms);\n  ideal = the engine's policy (the ready session with the most sessions waiting on it \
@@ -149,31 +159,49 @@ async fn bench() {
     let per_session = |run: &CpuRun| run.orchestrator_ms / run.sessions as f64;
     goals::print(&[
         Goal {
-            figure: "session completed → dependent session running, p50 / p99",
+            figure: "session completed → dependent session running, p50 / p99".into(),
             now: vec![quantile(dependent, 0.5), quantile(dependent, 0.99)],
             goals: vec![5.0, 15.0],
             unit: "ms",
         },
         Goal {
-            figure: "session completed → its commit step done, 5 parallel per task, p99",
+            figure: "session completed → its commit step done, 5 parallel per task, p99".into(),
             now: vec![quantile(&fan_out.latencies[3].1, 0.99)],
             goals: vec![30.0],
             unit: "ms",
         },
         Goal {
-            figure: "orchestrator CPU per session lifecycle (chain / fan-out)",
+            figure: "orchestrator CPU per session lifecycle (chain / fan-out)".into(),
             now: vec![per_session(&chain.cpu), per_session(&fan_out.cpu)],
             goals: vec![15.0, 15.0],
             unit: "ms",
         },
         Goal {
-            figure: "orchestrator CPU while sessions wait on their agent",
-            now: vec![idle_cpu],
+            figure: format!("orchestrator CPU while {} sessions wait on their agent", rss.sessions),
+            now: vec![rss.idle_cpu],
             goals: vec![5.0],
             unit: "ms/s",
         },
         Goal {
-            figure: "makespan / lower bound, generated plan, slots 2 / 4",
+            figure: format!("orchestrator + agent RSS, {} sessions: total / per session", rss.sessions),
+            now: vec![rss.total_mib, rss.kib_per_session],
+            goals: vec![200.0, 150.0],
+            unit: "MiB / KiB",
+        },
+        Goal {
+            figure: format!("approval → first session running / all {} threads open", rss.sessions),
+            now: vec![rss.first_running, rss.ramp],
+            goals: vec![1.0, 15.0],
+            unit: "s",
+        },
+        Goal {
+            figure: format!("board and fleet reads while {} sessions start, p99", rss.sessions),
+            now: vec![rss.reads_p99],
+            goals: vec![100.0],
+            unit: "ms",
+        },
+        Goal {
+            figure: "makespan / lower bound, generated plan, slots 2 / 4".into(),
             now: makespans,
             goals: slots.iter().map(|_| 1.05).collect(),
             unit: "",
@@ -313,82 +341,6 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
             statements: counted,
         },
     }
-}
-
-/// One spec task with `n` independent sessions all running at once in one agent process; returns
-/// the orchestrator's CPU while they wait, in ms per second.
-async fn rss_scenario(n: usize, idle_for: Duration) -> f64 {
-    let plan: Vec<PlanTask> = (0..n).map(|_| PlanTask { deps: vec![], millis: 0 }).collect();
-    let f = Fixture::new(&script(&plan, Step::Hold)).await;
-    let task = f.in_review("Concurrent", &plan_text(&plan)).await;
-    let engine = f.start(config(n, n + 16));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let baseline = rss_kib(std::process::id());
-    let ramp = Instant::now();
-    f.approve(&task).await;
-    // A session is alive once its thread is recorded (the prompt follows at once).
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let mut threads = 0;
-        for s in f.store.work_sessions_of(task.id).await.unwrap() {
-            threads += usize::from(f.store.thread_of(s.id).await.unwrap().is_some());
-        }
-        if threads == n {
-            break;
-        }
-        f.fail_if_failed(task.id).await;
-        assert!(Instant::now() < deadline, "only {threads} of {n} sessions came alive");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let ramp = ramp.elapsed();
-    // What the ramp left to do (the history of 200 first prompts, committed when its window
-    // closes) is not waiting: the figure starts once the recorder has committed it.
-    let (flushed, flush_cpu) = (Instant::now(), cpu_ms());
-    while f.store.oldest_pending_history().await.unwrap().is_some() {
-        assert!(flushed.elapsed() < Duration::from_secs(120), "the ramp's history was never committed");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let (flushed, flush_cpu) = (flushed.elapsed(), cpu_ms() - flush_cpu);
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let me = rss_kib(std::process::id());
-    let agents: Vec<u32> = children().into_iter().map(|(pid, _)| pid).collect();
-    let agents_kib: u64 = agents.iter().map(|&pid| rss_kib(pid)).sum();
-    let (idle_cpu, idle) = (cpu_ms(), Instant::now());
-    tokio::time::sleep(idle_for).await;
-    let idle_cpu = (cpu_ms() - idle_cpu) / idle.elapsed().as_secs_f64();
-    engine.stop().await;
-    let per = |kib: u64| kib as f64 / n as f64;
-    let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("\nRSS with {n} concurrent sessions (one spec task, one agent process, {n} threads)");
-    println!(
-        "  orchestrator process  {:>7.1} MiB  (idle engine {:.1} MiB; +{:.1} KiB per session)",
-        mib(me),
-        mib(baseline),
-        per(me.saturating_sub(baseline))
-    );
-    println!(
-        "  agent processes ({})   {:>7.1} MiB  ({:.1} KiB per session)",
-        agents.len(),
-        mib(agents_kib),
-        per(agents_kib)
-    );
-    println!(
-        "  total                 {:>7.1} MiB  ({:.1} KiB per session)",
-        mib(me + agents_kib),
-        per(me + agents_kib)
-    );
-    println!(
-        "  ramp-up: approval → {n} threads open in {:.2} s; their history committed {:.2} s later \
-         ({flush_cpu:.0} ms CPU, not counted below)",
-        ramp.as_secs_f64(),
-        flushed.as_secs_f64()
-    );
-    println!(
-        "  orchestrator CPU while {n} sessions wait on their agent: {idle_cpu:.1} ms/s over {} s (history \
-         recorder included)",
-        idle_for.as_secs()
-    );
-    idle_cpu
 }
 
 /// A generated plan with random dependencies and known task durations, run with `k` slots; returns

@@ -66,6 +66,20 @@ pub(crate) fn print(counts: &HashMap<String, u64>, sessions: usize) {
     }
 }
 
+/// The kinds counted, most frequent first, per second of `seconds`.
+pub(crate) fn print_rate(counts: &HashMap<String, u64>, seconds: f64) {
+    if counts.is_empty() {
+        return;
+    }
+    let total: u64 = counts.values().sum();
+    let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    println!("    statements (in transactions or not) per second: {:.1}", total as f64 / seconds);
+    for (kind, n) in rows {
+        println!("      {:>7.2}  {kind}", *n as f64 / seconds);
+    }
+}
+
 /// The kind of a statement: its verb and first table, or its folded text.
 fn kind(sql: &str, keyed: Keyed) -> String {
     let words: Vec<&str> = sql.split_whitespace().collect();
