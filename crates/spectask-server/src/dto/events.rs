@@ -30,7 +30,7 @@ pub struct EventsQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum StreamFrameDto {
-    Event(EventDto),
+    Event(Box<EventDto>),
     Attention(super::AttentionListDto),
     End(StreamEndDto),
 }

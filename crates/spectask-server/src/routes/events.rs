@@ -178,7 +178,9 @@ fn parse_kinds(list: &str) -> Result<Vec<EventKind>, ApiError> {
 /// An event as one Server-Sent Events frame: `id` its seq, `event` its kind, `data` its
 /// `EventDto` as JSON on one line.
 fn sse_frame(event: &Event) -> Bytes {
-    let data = match EventDto::of(event).and_then(|dto| serde_json::to_vec(&StreamFrameDto::Event(dto))) {
+    let data = match EventDto::of(event)
+        .and_then(|dto| serde_json::to_vec(&StreamFrameDto::Event(Box::new(dto))))
+    {
         Ok(data) => data,
         Err(err) => {
             let seq = event.seq;
