@@ -13,10 +13,10 @@ use crate::{drive, planning};
 /// Runs `job`'s step.
 pub(crate) async fn run(ctx: &Ctx, job: &Job, cancel: &CancellationToken) -> Result<(), JobError> {
     let Some(task) = job.spec_task_id else {
-        return Err(JobError::Fatal(format!("job {} names no spec task", job.id)));
+        return Err(JobError::fatal(format!("job {} names no spec task", job.id)));
     };
     let session = || {
-        job.work_session_id.ok_or_else(|| JobError::Fatal(format!("job {} names no work session", job.id)))
+        job.work_session_id.ok_or_else(|| JobError::fatal(format!("job {} names no work session", job.id)))
     };
     match job.kind {
         JobKind::SpecTask(effect) => match effect {

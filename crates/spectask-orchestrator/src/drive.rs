@@ -62,7 +62,7 @@ pub(crate) async fn drive(
     }
     let task = task?;
     if task.id != session.spec_task_id {
-        return Err(JobError::Fatal(format!("session {id} is not of task {}", task.handle())));
+        return Err(JobError::fatal(format!("session {id} is not of task {}", task.handle())));
     }
     if task.status() != SpecTaskStatus::Implementation {
         // The task moved on: a cancelled task cancels its sessions; otherwise the session waits to be
@@ -248,7 +248,7 @@ async fn run_turn(
                     continue;
                 }
                 Verdict::Flagged(summary) => last = summary,
-                Verdict::Fail(reason) => return Err(TurnError::Job(JobError::Fatal(reason))),
+                Verdict::Fail(reason) => return Err(TurnError::Job(JobError::fatal(reason))),
             }
         }
         let summary = Some(last.trim()).filter(|s| !s.is_empty());
@@ -325,10 +325,10 @@ async fn end_with_error(ctx: &Ctx, session: &WorkSession, err: TurnError) -> Job
             let reason = err.to_string();
             match err.session_outcome() {
                 SessionOutcome::Interrupted => {
-                    (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::Retry(reason))
+                    (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::retry(reason))
                 }
                 SessionOutcome::Failed => {
-                    (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::Fatal(reason))
+                    (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::fatal(reason))
                 }
             }
         }
@@ -337,11 +337,11 @@ async fn end_with_error(ctx: &Ctx, session: &WorkSession, err: TurnError) -> Job
             (WorkSessionCommand::Interrupt { reason }, job)
         }
         TurnError::Budget(hold) => {
-            let job = JobError::Retry(hold.why.clone());
+            let job = JobError::retry(hold.why.clone());
             (WorkSessionCommand::Interrupt { reason: hold.pause_reason() }, job)
         }
         TurnError::Stalled(reason) => {
-            (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::Retry(reason))
+            (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::retry(reason))
         }
     };
     if current.status() == WorkSessionStatus::Running

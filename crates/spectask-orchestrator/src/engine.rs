@@ -401,7 +401,7 @@ fn step_result(job: &Job, joined: Result<Result<(), JobError>, JoinError>) -> Re
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".to_owned());
             tracing::error!(job = job.id, kind = %job.kind, panic = %message, "a job's step panicked");
-            Err(JobError::Retry(format!("the step panicked: {message}")))
+            Err(JobError::retry(format!("the step panicked: {message}")))
         }
         Err(_) => Err(JobError::Interrupted),
     }
@@ -416,13 +416,13 @@ fn outcome(config: &OrchestratorConfig, job: &Job, result: Result<(), JobError>)
             tracing::info!(job = job.id, kind = %job.kind, %until, %reason, "job waits");
             JobOutcome::Postponed { reason, at: until.max(now) }
         }
-        Err(JobError::Retry(error)) if job.attempts < config.max_attempts => {
+        Err(JobError::Retry { reason: error, .. }) if job.attempts < config.max_attempts => {
             let delay = config.backoff(job.attempts);
             tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, ?delay, %error, "job failed; retrying");
             let at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(60));
             JobOutcome::Retry { error, at }
         }
-        Err(JobError::Retry(error) | JobError::Fatal(error)) => {
+        Err(JobError::Retry { reason: error, .. } | JobError::Fatal { reason: error, .. }) => {
             tracing::warn!(job = job.id, kind = %job.kind, %error, "job failed for good");
             JobOutcome::Failed { error }
         }
@@ -455,17 +455,14 @@ mod tests {
     async fn a_step_that_panics_fails_its_attempt_with_the_panic_message() {
         let joined = tokio::spawn(async { panic!("boom in a step") }).await;
         let result = step_result(&job(), joined);
-        assert_eq!(result, Err(JobError::Retry("the step panicked: boom in a step".into())));
+        assert_eq!(result, Err(JobError::retry("the step panicked: boom in a step")));
         let formatted = tokio::spawn(async { panic!("{} formatted", "also") }).await;
-        assert_eq!(
-            step_result(&job(), formatted),
-            Err(JobError::Retry("the step panicked: also formatted".into()))
-        );
+        assert_eq!(step_result(&job(), formatted), Err(JobError::retry("the step panicked: also formatted")));
     }
 
     #[tokio::test]
     async fn a_step_that_ends_passes_its_result_through() {
-        let joined = tokio::spawn(async { Err(JobError::Fatal("no".into())) }).await;
-        assert_eq!(step_result(&job(), joined), Err(JobError::Fatal("no".into())));
+        let joined = tokio::spawn(async { Err(JobError::fatal("no")) }).await;
+        assert_eq!(step_result(&job(), joined), Err(JobError::fatal("no")));
     }
 }

@@ -44,15 +44,14 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     if task.workflow == spectask_core::REVIEW_WORKFLOW {
         return review_agent::run(ctx, &task).await;
     }
-    let profile_name =
-        task.planning_agent.clone().or_else(|| ctx.config.default_planning_agent.clone()).ok_or_else(
-            || {
-                JobError::Fatal(
-                    "no planning agent: set one on the task or [orchestrator] default_planning_agent".into(),
-                )
-            },
-        )?;
-    let profile = ctx.profiles.get(&profile_name).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let profile_name = task
+        .planning_agent
+        .clone()
+        .or_else(|| ctx.config.default_planning_agent.clone())
+        .ok_or_else(|| {
+            JobError::fatal("no planning agent: set one on the task or [orchestrator] default_planning_agent")
+        })?;
+    let profile = ctx.profiles.get(&profile_name).map_err(JobError::fatal_from)?;
     // A repository registered by URL: plan on what the team has now.
     let repo = repos::open_id(ctx, task.repository_id).await?;
     repos::fetch(&repo).await?;
@@ -70,7 +69,7 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
             );
             if let Some(var) = api_key_env {
                 let key = std::env::var(var).map_err(|_| {
-                    JobError::Fatal(format!(
+                    JobError::fatal(format!(
                         "planning profile {profile_name} needs the environment variable {var}"
                     ))
                 })?;
@@ -197,7 +196,7 @@ async fn submit_with_usage(
 pub(crate) async fn template_of(repo: &spectask_git::Repo, task: &SpecTask) -> Result<Template, JobError> {
     let template = templates::resolve_workflow(repo, &task.workflow).await.map_err(|err| match err {
         templates::WorkflowError::Job(err) => err,
-        other => JobError::Fatal(other.to_string()),
+        other => JobError::fatal_from(other),
     })?;
     templates::with_steering(repo, template).await
 }
@@ -255,7 +254,7 @@ async fn plan_with_llm(
 
 fn planner_error(err: PlannerError) -> JobError {
     match err {
-        PlannerError::InvalidConfig(_) | PlannerError::Client { .. } => JobError::Fatal(err.to_string()),
-        other => JobError::Retry(other.to_string()),
+        PlannerError::InvalidConfig(_) | PlannerError::Client { .. } => JobError::fatal_from(err),
+        other => JobError::retry_from(other),
     }
 }

@@ -19,7 +19,7 @@ where
 {
     match tokio::task::spawn_blocking(f).await {
         Ok(result) => result.map_err(git_error),
-        Err(err) => Err(JobError::Retry(format!("git operation panicked or was cancelled: {err}"))),
+        Err(err) => Err(JobError::retry(format!("git operation panicked or was cancelled: {err}"))),
     }
 }
 
@@ -47,7 +47,7 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
                 known.insert(repository.id, (repository.path.clone(), repo.clone()));
             }
         }
-        Err(JobError::Fatal(reason)) => {
+        Err(JobError::Fatal { reason, .. }) => {
             tracing::warn!(repository = %repository.id, %reason, "the repository needs attention");
             if let Err(err) = ctx.store.set_repository_attention(repository.id, Some(reason)).await {
                 tracing::warn!(repository = %repository.id, %err, "marking the repository failed");
@@ -203,7 +203,7 @@ pub(crate) async fn push_task_work(task: &SpecTask, repo: &Repo) -> Result<(), J
     if repo.remote().is_none() {
         return Ok(());
     }
-    let name = spectask_git::TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = spectask_git::TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let repo = repo.clone();
     blocking(move || repo.push_task_branch(&name)).await
 }
@@ -224,7 +224,7 @@ pub(crate) fn git_error(err: GitError) -> JobError {
         | GitError::NoDefaultBranch { .. }
         | GitError::InvalidTaskHandle { .. }
         | GitError::InvalidFilePath { .. }
-        | GitError::InvalidReviewTarget { .. } => JobError::Fatal(err.to_string()),
-        other => JobError::Retry(other.to_string()),
+        | GitError::InvalidReviewTarget { .. } => JobError::fatal_from(err),
+        other => JobError::retry_from(other),
     }
 }

@@ -48,14 +48,13 @@ pub(crate) async fn run_check(
             // What the check creates in the worktree is not the work: its by-products are noted,
             // so no commit takes them (see `Repo::note_check_products`).
             let repo = crate::repos::open_id(ctx, task.repository_id).await?;
-            let name =
-                spectask_git::TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+            let name = spectask_git::TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
             let (looking, named) = (repo.clone(), name.clone());
             let before = crate::repos::blocking(move || looking.task_untracked(&named)).await?;
             let run = instance
                 .run_check(worktree, command, limits.time_limit, limits.output_bytes)
                 .await
-                .map_err(|e| JobError::Fatal(e.to_string()))?;
+                .map_err(JobError::fatal_from)?;
             let created = crate::repos::blocking(move || repo.note_check_products(&name, &before)).await?;
             if !created.is_empty() {
                 tracing::info!(task = %task.handle(), files = created.len(), "left out what the check created");
@@ -117,7 +116,7 @@ async fn pre_commit_refusal(
     session: &WorkSession,
 ) -> Result<Option<String>, JobError> {
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
-    let name = spectask_git::TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = spectask_git::TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let paths = Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty());
     crate::repos::blocking(move || repo.pre_commit_refusal(&name, paths.as_deref())).await
 }

@@ -105,7 +105,7 @@ pub(crate) async fn turn(
 ) -> Result<TurnEnd, TurnError> {
     let (events, rx) = instance.event_channel();
     if !instance.attach_thread(acp, events) {
-        return Err(TurnError::Job(JobError::Retry(format!("thread {} is gone from its agent", acp.0))));
+        return Err(TurnError::Job(JobError::retry(format!("thread {} is gone from its agent", acp.0))));
     }
     // What an earlier turn asked and nobody answered waits for an agent that is gone (before the
     // prompt: what this turn asks must not be withdrawn).
@@ -256,7 +256,7 @@ pub(crate) async fn turn(
             Err(TurnError::Budget(budget_stop.flatten().ok_or(TurnError::ShuttingDown)?))
         }
         (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Stalled(reason)),
-        (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::Fatal(reason))),
+        (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::fatal(reason))),
         (Some(result), None) => outcome_of_stop(ctx, session, result, editor, &record.refused, ended).await,
     }
 }
@@ -297,16 +297,16 @@ async fn outcome_of_stop(
             if !refused.is_empty() {
                 let task = ctx.store.spec_task(session.spec_task_id).await?;
                 if agents::uncommitted(ctx, &task).await?.is_empty() {
-                    return Err(TurnError::Job(JobError::Fatal(only_refused(refused))));
+                    return Err(TurnError::Job(JobError::fatal(only_refused(refused))));
                 }
             }
             Ok(ended(stop))
         }
         Ok(stop) if editor => Ok(ended(stop)),
         Ok(stop) if stop == "cancelled" => {
-            Err(TurnError::Job(JobError::Retry("the agent's turn was cancelled".to_owned())))
+            Err(TurnError::Job(JobError::retry("the agent's turn was cancelled".to_owned())))
         }
-        Ok(stop) => Err(TurnError::Job(JobError::Fatal(format!("the agent ended its turn with {stop}")))),
+        Ok(stop) => Err(TurnError::Job(JobError::fatal(format!("the agent ended its turn with {stop}")))),
         Err(err) => Err(TurnError::Agent(err)),
     }
 }

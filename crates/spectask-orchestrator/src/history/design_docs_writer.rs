@@ -130,7 +130,7 @@ impl Writer {
 }
 
 fn unanswered() -> JobError {
-    JobError::Retry("the writer committing this design-docs write stopped before it was committed".into())
+    JobError::retry("the writer committing this design-docs write stopped before it was committed")
 }
 
 /// Commits `parts` in one design-docs commit on the current tip (none when they change nothing),
@@ -146,7 +146,7 @@ fn commit(repo: &Repo, parts: &[Part]) -> Vec<Answer> {
             Err(err) => return every(Err(crate::repos::git_error(err))),
         }
     }
-    every(Err(JobError::Retry(format!(
+    every(Err(JobError::retry(format!(
         "the design-docs branch kept moving while this node wrote to it ({MAX_ATTEMPTS} attempts)"
     ))))
 }

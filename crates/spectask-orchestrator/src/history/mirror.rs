@@ -50,7 +50,7 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
     if repository.attention.is_some() {
         return Ok(());
     }
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let mut snapshot = store.export_task(id).await?;
     // Where the repository lives and whether it needs attention are this machine's business.
     if let Some(row) = snapshot["repositories"].get_mut(0) {
@@ -64,10 +64,10 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
             writes.push(FileWrite::put(version_path(&name, number, file), text.as_str().unwrap_or_default()));
         }
     }
-    let mut state = serde_json::to_string_pretty(&snapshot).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let mut state = serde_json::to_string_pretty(&snapshot).map_err(JobError::fatal_from)?;
     state.push('\n');
     writes.push(FileWrite::put(state_path(&name), state));
-    let trailer = Trailer::new("Spec-Task", id.to_string()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let trailer = Trailer::new("Spec-Task", id.to_string()).map_err(JobError::fatal_from)?;
     let subject = format!("state({name}): {}", task.status());
     let part = Box::new(move |_: &CommitDraft<'_>| -> Result<AtTip, GitError> {
         let (subject, trailers, writes) = (subject.clone(), vec![trailer.clone()], writes.clone());
@@ -75,13 +75,14 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
     });
     let repo = open_repo(store, node.clones_dir.as_deref(), &repository).await?;
     match design_docs_writer::write(&node.name, &repo, part).await {
-        Err(JobError::Fatal(reason)) => {
+        Err(err @ JobError::Fatal { .. }) => {
             // A rewritten branch: the repository needs attention, as `recorder::git` marks it.
+            let reason = err.to_string();
             tracing::warn!(repository = %repository.id, %reason, "the repository needs attention");
             if let Err(err) = store.set_repository_attention(repository.id, Some(&reason)).await {
                 tracing::warn!(repository = %repository.id, %err, "marking the repository failed");
             }
-            Err(JobError::Fatal(reason))
+            Err(err)
         }
         other => other.map(drop),
     }

@@ -245,7 +245,7 @@ pub async fn flush_history(
     repository: RepositoryId,
 ) -> Result<FlushReport, JobError> {
     flush_within(store, node, repository, LEASE_WAIT).await?.ok_or_else(|| {
-        JobError::Retry(format!("the history of repository {repository} is being committed elsewhere"))
+        JobError::retry(format!("the history of repository {repository} is being committed elsewhere"))
     })
 }
 
@@ -308,13 +308,13 @@ async fn flush_leased(
         for entry in &pending {
             if !handles.contains_key(&entry.spec_task_id) {
                 let task = store.spec_task(entry.spec_task_id).await?;
-                let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+                let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
                 handles.insert(task.id, name);
             }
         }
         let (commit, seqs, tasks) = batch(&pending, &handles)?;
         if !store.acquire_recorder_lease(id, owner, LEASE_TTL).await? {
-            return Err(JobError::Retry(format!("lost the recorder lease of repository {id}")));
+            return Err(JobError::retry(format!("lost the recorder lease of repository {id}")));
         }
         // Only on the tip reconciled against: had another recorder (whose lease ran out mid-commit)
         // added these entries since, they would be appended twice. The branch moved: look again.
@@ -391,7 +391,7 @@ fn batch(
     let mut tasks: Vec<(SpecTaskId, String)> = Vec::new();
     for entry in entries {
         let name = handles.get(&entry.spec_task_id).ok_or_else(|| {
-            JobError::Fatal(format!("task {} of history entry {} is unknown", entry.spec_task_id, entry.seq))
+            JobError::fatal(format!("task {} of history entry {} is unknown", entry.spec_task_id, entry.seq))
         })?;
         if !tasks.iter().any(|(id, _)| *id == entry.spec_task_id) {
             tasks.push((entry.spec_task_id, name.to_string()));
@@ -403,7 +403,7 @@ fn batch(
         [(_, name)] => format!("history({name}): {} entries", entries.len()),
         _ => format!("history: {} entries of {} tasks", entries.len(), tasks.len()),
     };
-    let trailer = |k: &str, v: String| Trailer::new(k, v).map_err(|e| JobError::Fatal(e.to_string()));
+    let trailer = |k: &str, v: String| Trailer::new(k, v).map_err(JobError::fatal_from);
     let mut trailers = Vec::new();
     for (id, _) in &tasks {
         trailers.push(trailer("Spec-Task", id.to_string())?);
@@ -434,12 +434,13 @@ where
     T: Send + 'static,
 {
     match crate::repos::blocking(f).await {
-        Err(JobError::Fatal(reason)) => {
+        Err(err @ JobError::Fatal { .. }) => {
+            let reason = err.to_string();
             tracing::warn!(repository = %id, %reason, "the repository needs attention");
             if let Err(err) = store.set_repository_attention(id, Some(&reason)).await {
                 tracing::warn!(repository = %id, %err, "marking the repository failed");
             }
-            Err(JobError::Fatal(reason))
+            Err(err)
         }
         other => other,
     }

@@ -31,7 +31,7 @@ pub struct RecoverReport {
 /// Rebuilds the repository at `path` and its SpecTasks into `store`, which must be empty.
 pub async fn recover(store: &Store, path: &Path) -> Result<RecoverReport, JobError> {
     if !store.is_empty().await? {
-        return Err(JobError::Fatal("the database is not empty; recover only into an empty database".into()));
+        return Err(JobError::fatal("the database is not empty; recover only into an empty database"));
     }
     let path = path.to_path_buf();
     let repo = crate::repos::blocking(move || match Repo::open(&path) {

@@ -27,12 +27,11 @@ pub(crate) fn implementation_profile(
         .or_else(|| task.implementation_agent.clone())
         .or_else(|| ctx.config.default_implementation_agent.clone())
         .ok_or_else(|| {
-            JobError::Fatal(
-                "no implementation agent: set one on the task or [orchestrator] default_implementation_agent"
-                    .into(),
+            JobError::fatal(
+                "no implementation agent: set one on the task or [orchestrator] default_implementation_agent",
             )
         })?;
-    ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))
+    ctx.profiles.get(&name).cloned().map_err(JobError::fatal_from)
 }
 
 /// The task's worktree, opened by its repository's id (what tests set up).
@@ -56,7 +55,7 @@ pub(crate) async fn task_worktree(
     repo: &Repo,
     task: &SpecTask,
 ) -> Result<spectask_git::TaskWorktree, JobError> {
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let repo = repo.clone();
     let made = repos::blocking(move || {
         // A repository registered by URL: a new task branch starts from what the team has now,
@@ -120,7 +119,7 @@ pub(crate) fn workspace_in(repo: &Repo, worktree: PathBuf, output: Option<PathBu
 /// Files changed in the task's worktree and not committed yet.
 pub(crate) async fn uncommitted(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     repos::blocking(move || repo.task_uncommitted(&name)).await
 }
 
@@ -148,7 +147,7 @@ pub(crate) fn warm_up(ctx: &Ctx, task: &SpecTask, stop: &CancellationToken) {
     let (ctx, task, stop) = (ctx.clone(), task.clone(), stop.clone());
     tokio::spawn(async move {
         let started = async {
-            let profile = ctx.profiles.get(&name).cloned().map_err(|e| JobError::Fatal(e.to_string()))?;
+            let profile = ctx.profiles.get(&name).cloned().map_err(JobError::fatal_from)?;
             let repo = repos::open_id(&ctx, task.repository_id).await?;
             let worktree = worktree_in(&ctx, &repo, &task).await?;
             instance(&ctx, &task, &profile, &workspace_in(&repo, worktree, None)).await
@@ -175,7 +174,7 @@ pub(crate) async fn lease(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let ours = ctx.store.acquire_task_lease(task.id, &ctx.config.node, ttl).await?;
     if !ours {
         ctx.leases.forget(task.id);
-        return Err(JobError::Retry(format!("task {} is held by another node", task.handle())));
+        return Err(JobError::retry(format!("task {} is held by another node", task.handle())));
     }
     ctx.leases.hold_until(task.id, asked + ttl);
     Ok(())
@@ -189,8 +188,8 @@ pub(crate) async fn leased_instance(
     workspace: &Workspace,
 ) -> Result<Arc<AgentInstance>, JobError> {
     ctx.runtime.instance(task.id, profile, workspace).await.map_err(|e| match e.session_outcome() {
-        spectask_agent::SessionOutcome::Interrupted => JobError::Retry(e.to_string()),
-        spectask_agent::SessionOutcome::Failed => JobError::Fatal(e.to_string()),
+        spectask_agent::SessionOutcome::Interrupted => JobError::retry_from(e),
+        spectask_agent::SessionOutcome::Failed => JobError::fatal_from(e),
     })
 }
 
@@ -222,7 +221,7 @@ pub(crate) async fn stop(ctx: &Ctx, task: spectask_core::SpecTaskId) -> Result<(
 async fn remove_worktree(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     // A review task's branch only ever pointed at the code it reviewed (its agent commits
     // nothing, and it is never pushed): it goes with the worktree, here.
     let review = task.review_target.is_some();
@@ -241,7 +240,7 @@ async fn remove_worktree(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         Ok::<_, spectask_git::GitError>(removal)
     })
     .await
-    .map_err(|e| JobError::Retry(format!("git operation panicked or was cancelled: {e}")))?;
+    .map_err(|e| JobError::retry(format!("git operation panicked or was cancelled: {e}")))?;
     match removed {
         Ok(removal) => {
             if removal.worktree_removed {
@@ -314,7 +313,10 @@ mod tests {
             f.store().acquire_task_lease(task.id, "another node", f.ctx.config.task_lease()).await.unwrap()
         );
         let refused = lease(&f.ctx, &task).await;
-        assert!(matches!(refused, Err(JobError::Retry(ref m)) if m.contains("another node")), "{refused:?}");
+        assert!(
+            matches!(refused, Err(JobError::Retry { reason: ref m, .. }) if m.contains("another node")),
+            "{refused:?}"
+        );
         assert!(!f.ctx.leases.fresh(task.id, Duration::ZERO), "a refused lease is not held");
     }
 }

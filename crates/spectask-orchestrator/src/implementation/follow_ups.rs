@@ -120,7 +120,7 @@ pub(crate) async fn unresolved(ctx: &Ctx, task: &SpecTask) -> Result<Vec<String>
 
 /// The task's handle as git names its branch.
 pub(crate) fn task_handle(task: &SpecTask) -> Result<TaskHandle, JobError> {
-    TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))
+    TaskHandle::new(task.handle()).map_err(JobError::fatal_from)
 }
 
 /// The name of a session resolving merge conflicts.

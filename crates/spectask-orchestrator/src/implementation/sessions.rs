@@ -95,14 +95,14 @@ async fn make_missing(
             if task.implements_whole_plan() && rounds == 0 {
                 let session = crate::implementation::whole_plan::session(task, &plan);
                 if session.is_none() && existing.is_empty() {
-                    return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+                    return Err(JobError::fatal("the approved plan has no open task to implement"));
                 }
                 // Made once: the store keeps one top-level session of a name without a plan task.
                 session.into_iter().collect()
             } else {
                 let units = plan_units(&plan, granularity);
                 if units.is_empty() && existing.is_empty() {
-                    return Err(JobError::Fatal("the approved plan has no open task to implement".into()));
+                    return Err(JobError::fatal("the approved plan has no open task to implement"));
                 }
                 let covered: Vec<usize> =
                     existing.iter().filter_map(|s| s.plan_task.as_ref().map(|p| p.index as usize)).collect();

@@ -48,7 +48,7 @@ pub(crate) async fn finish(
     found: Option<CommitId>,
 ) -> Result<bool, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let (committed, left) = match found {
         Some(commit) => (Some(committed_changes(&repo, commit).await?), LeftOut::default()),
         None => commit_session_changes(ctx, task, session, &repo, &name).await?,
@@ -82,7 +82,7 @@ pub(crate) async fn earlier_commit(
 ) -> Result<Option<CommitId>, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
     crate::implementation::agents::worktree_in(ctx, &repo, task).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let id = session.id.to_string();
     repos::blocking(move || repo.session_commit(&name, &id)).await
 }
@@ -213,7 +213,7 @@ pub(crate) async fn commit_completed(
     mut started: Vec<WorkSession>,
 ) -> Result<(), JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
     // Committing again after a crash before the record finds nothing left to commit: the commit
     // made then is the session's.

@@ -177,7 +177,7 @@ pub(crate) async fn record_if_converged(ctx: &Ctx, task: &SpecTask) {
     let converged = async {
         let repository = ctx.store.repository(task.repository_id).await?;
         let repo = repos::open(ctx, &repository).await?;
-        let handle = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+        let handle = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
         let spec_task = task.id.to_string();
         let git =
             repos::blocking(move || repo.task_branch_review(&handle, &spec_task, DiffLimits::default()))
@@ -186,7 +186,7 @@ pub(crate) async fn record_if_converged(ctx: &Ctx, task: &SpecTask) {
         let review = implementation_review(&ctx.store, task, commits).await?;
         let pass = convergence(&ctx.store, task, &review, ctx.config.converge_rounds).await?;
         if pass.gaps.is_empty() {
-            approve(&ctx.store, task, &pass).await.map_err(|e| JobError::Retry(e.to_string()))?;
+            approve(&ctx.store, task, &pass).await.map_err(JobError::retry_from)?;
         } else if pass.rounds >= pass.max_rounds {
             record_rounds_used(&ctx.store, task, &pass).await?;
         }

@@ -79,7 +79,7 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
     crate::implementation::agents::worktree_in(ctx, &repo, task).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let commit = spectask_git::WorkSessionCommit {
         message: format!("{}: changes no work session reported", task.handle()),
         spec_task: task.id.to_string(),
@@ -122,7 +122,7 @@ pub(crate) async fn merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         return Ok(());
     }
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let spec_task = task.id.to_string();
     let merging = repo.clone();
     let merged = repos::blocking(move || match merging.merge_task(&name, &spec_task) {

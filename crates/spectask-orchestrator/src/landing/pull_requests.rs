@@ -174,7 +174,7 @@ pub(crate) async fn take_up_merge(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobEr
 async fn close_issue(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let Some(issue) = ctx.store.issue_of(task.id).await?.filter(|i| !i.closed) else { return Ok(()) };
     let Some(forge) = ctx.config.forges.named(&issue.forge) else {
-        return Err(JobError::Fatal(format!(
+        return Err(JobError::fatal(format!(
             "the issue of task {} is on forge {}, which the configuration no longer names",
             task.handle(),
             issue.forge
@@ -231,7 +231,7 @@ pub(crate) async fn watch(ctx: Ctx, shutdown: CancellationToken) {
 
 /// Reads one pull request and moves its task when the forge says it merged or closed.
 async fn read(ctx: &Ctx, forge: &Forge, pull_request: &TaskPullRequest) -> Result<(), JobError> {
-    let repo: ForgeRepo = pull_request.repository.parse().map_err(JobError::Fatal)?;
+    let repo: ForgeRepo = pull_request.repository.parse().map_err(JobError::fatal)?;
     // A connection whose `repositories` no longer name it reads it no more: the reading fails,
     // saying so on the task, and nothing moves.
     let served = match forge.serves(&repo) {
@@ -336,18 +336,18 @@ fn handoff_entry(task: SpecTaskId, message: String, step: HandoffStep) -> NewCoo
 /// The forge connection the repository's remote URL names, and the repository there.
 fn forge_of<'a>(ctx: &'a Ctx, repository: &Repository) -> Result<(&'a Forge, ForgeRepo), JobError> {
     let url = repository.remote_url.as_deref().ok_or_else(|| {
-        JobError::Fatal(format!(
+        JobError::fatal(format!(
             "repository {} was registered by path: a pull request needs one registered by URL",
             repository.path.display()
         ))
     })?;
     ctx.config.forges.for_remote(url).ok_or_else(|| match ctx.config.forges.on_host_of(url) {
-        Some((forge, repo)) => JobError::Fatal(format!(
+        Some((forge, repo)) => JobError::fatal(format!(
             "forge connection {} serves {}, not {repo}: its repositories in the configuration decide",
             forge.name,
             forge.serving()
         )),
-        None => JobError::Fatal(format!(
+        None => JobError::fatal(format!(
             "no forge connection names the host of {url}: add a [forges.<name>] table with its host \
              to the configuration"
         )),
@@ -379,7 +379,7 @@ pub(super) fn name_on(ctx: &Ctx, forge: &str, number: u64) -> String {
 pub(super) fn forge_error(err: ForgeError) -> JobError {
     match err.rate_limited_until() {
         Some(until) => JobError::Wait { reason: err.to_string(), until },
-        None if err.is_transient() => JobError::Retry(err.to_string()),
-        None => JobError::Fatal(err.to_string()),
+        None if err.is_transient() => JobError::retry_from(err),
+        None => JobError::fatal_from(err),
     }
 }

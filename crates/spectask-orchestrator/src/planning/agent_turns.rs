@@ -95,7 +95,7 @@ impl<'a> AgentTurns<'a> {
                          keeping what you already wrote:\n\n{text}"
                     );
                 }
-                Err(reason) => return Err(JobError::Retry(format!("the planning agent stalled: {reason}"))),
+                Err(reason) => return Err(JobError::retry(format!("the planning agent stalled: {reason}"))),
             }
         }
     }
@@ -165,7 +165,7 @@ impl<'a> AgentTurns<'a> {
         }
         match stalled_out {
             Some(StallAction::Interrupt(reason)) => Ok(Err(reason)),
-            Some(StallAction::Fail(reason)) => Err(JobError::Fatal(format!("the planning agent: {reason}"))),
+            Some(StallAction::Fail(reason)) => Err(JobError::fatal(format!("the planning agent: {reason}"))),
             None => result.map(|stop| Ok(Turn::Ended(stop))).map_err(agent_error),
         }
     }

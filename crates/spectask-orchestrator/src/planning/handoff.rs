@@ -22,14 +22,14 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
     let versions = ctx.store.spec_versions(id).await?;
     let reviews = ctx.store.reviews_of(id).await?;
     let current = versions.iter().find(|v| v.version == task.spec_version).ok_or_else(|| {
-        JobError::Fatal(format!("spec version {} of task {id} is missing", task.spec_version))
+        JobError::fatal(format!("spec version {} of task {id} is missing", task.spec_version))
     })?;
     let plan = Plan::parse(&current.documents.tasks);
     let metadata = metadata(ctx, &task, &versions, &reviews, &plan);
     let repo = repos::open(ctx, &repository).await?;
     let requirements_file = requirements_file(&task);
     let hand_off = SpecHandOff {
-        task: TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?,
+        task: TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?,
         spec_task: task.id.to_string(),
         version: task.spec_version,
         requirements_file,
@@ -37,7 +37,7 @@ pub(crate) async fn run(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
         design: current.documents.design.clone(),
         tasks: current.documents.tasks.clone(),
         progress: render_progress(&plan, &ProgressStatus::default()),
-        metadata_json: metadata.to_json().map_err(|e| JobError::Fatal(e.to_string()))?,
+        metadata_json: metadata.to_json().map_err(JobError::fatal_from)?,
         reviews: reviews.iter().enumerate().map(|(i, r)| review_document(i, r)).collect(),
     };
     // A repository registered by URL: implement on what the team has now, and share the spec.

@@ -46,7 +46,7 @@ pub(crate) async fn plan(
 ) -> Result<Drafted, JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let (previous, asked) = revision_input(ctx, task).await?;
     let drafted_before = previous.is_some();
     let steering = repos::steering(&repo, 1).await?;
@@ -116,7 +116,7 @@ async fn design_step(
         match turns.prompt(&text).await? {
             Turn::Held(hold) => return Ok(Some(Drafted::Held(hold))),
             Turn::Ended(stop) if stop != "end_turn" => {
-                return Err(JobError::Retry(format!("the planning agent ended its turn with {stop}")));
+                return Err(JobError::retry(format!("the planning agent ended its turn with {stop}")));
             }
             Turn::Ended(_) => {}
         }
@@ -142,7 +142,7 @@ async fn design_step(
                 answer with one line saying so."
             .to_owned();
     }
-    Err(JobError::Retry("the planning agent did not write design.md".to_owned()))
+    Err(JobError::retry("the planning agent did not write design.md".to_owned()))
 }
 
 /// Turns until the agent's documents are written and lint clean (or the repair rounds run out).
@@ -160,7 +160,7 @@ async fn drafts(
             Err(err) => return Err(err),
         };
         if stop != "end_turn" {
-            return Err(JobError::Retry(format!("the planning agent ended its turn with {stop}")));
+            return Err(JobError::retry(format!("the planning agent ended its turn with {stop}")));
         }
         let files = {
             let (repo, name) = (repo.clone(), name.clone());
@@ -203,7 +203,7 @@ async fn drafts(
             }));
         }
         if round == MAX_REPAIR_ROUNDS {
-            return Err(JobError::Retry(format!("the planning agent did not write {}", missing.join(", "))));
+            return Err(JobError::retry(format!("the planning agent did not write {}", missing.join(", "))));
         }
         round += 1;
         text = repair_prompt(&missing, &report.errors().map(ToString::to_string).collect::<Vec<_>>());
@@ -361,7 +361,7 @@ fn documents(files: PlanningFiles) -> SpecDocuments {
 
 pub(super) fn agent_error(err: spectask_agent::AgentError) -> JobError {
     match err.session_outcome() {
-        SessionOutcome::Interrupted => JobError::Retry(err.to_string()),
-        SessionOutcome::Failed => JobError::Fatal(err.to_string()),
+        SessionOutcome::Interrupted => JobError::retry_from(err),
+        SessionOutcome::Failed => JobError::fatal_from(err),
     }
 }

@@ -27,26 +27,25 @@ pub(crate) async fn run(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
     let target = task
         .review_target
         .clone()
-        .ok_or_else(|| JobError::Fatal("a review task without a review target".to_owned()))?;
+        .ok_or_else(|| JobError::fatal("a review task without a review target".to_owned()))?;
     let profile_name = task
         .implementation_agent
         .clone()
         .or_else(|| ctx.config.default_implementation_agent.clone())
         .ok_or_else(|| {
-            JobError::Fatal(
-                "no agent to review with: set one on the task or [orchestrator] default_implementation_agent"
-                    .into(),
+            JobError::fatal(
+                "no agent to review with: set one on the task or [orchestrator] default_implementation_agent",
             )
         })?;
-    let profile = ctx.profiles.get(&profile_name).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let profile = ctx.profiles.get(&profile_name).map_err(JobError::fatal_from)?;
     if !matches!(profile.kind, ProfileKind::Acp { .. }) {
-        return Err(JobError::Fatal(format!(
+        return Err(JobError::fatal(format!(
             "agent profile {profile_name} cannot review code: it is not an acp agent"
         )));
     }
     // Its one write would wait for a person who cannot answer: approvals belong to work sessions.
     if profile.permission_policy() == PermissionPolicy::Ask {
-        return Err(JobError::Fatal(format!(
+        return Err(JobError::fatal(format!(
             "agent profile {profile_name} asks a person before it writes, and a review task's agent has no \
              work session to ask in: review with a profile whose permission_policy is not ask"
         )));
@@ -57,7 +56,7 @@ pub(crate) async fn run(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
         // A target gone since the task was made fails it for good, saying which.
         repos::blocking(move || repo.review_range(&target)).await?
     };
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let (worktree, output) = {
         let (repo, name) = (repo.clone(), name.clone());
         repos::blocking(move || repo.prepare_review_dir(&name, range.head)).await?
@@ -102,7 +101,7 @@ async fn review(
         repos::blocking(move || repo.review_diff(&range, MAX_DIFF_BYTES)).await?
     };
     let instance = agents::instance(ctx, task, profile, workspace).await?;
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let mut turns = AgentTurns::open(ctx, task, instance, &workspace.worktree).await?;
     let mut text = first_prompt(task, range, &diff);
     let mut round = 0;
@@ -113,7 +112,7 @@ async fn review(
             Err(err) => break Err(err),
         };
         if stop != "end_turn" {
-            break Err(JobError::Retry(format!("the reviewing agent ended its turn with {stop}")));
+            break Err(JobError::retry(format!("the reviewing agent ended its turn with {stop}")));
         }
         let written = {
             let (repo, name, head) = (repo.clone(), name.clone(), range.head);
@@ -125,7 +124,7 @@ async fn review(
             FindingsFile::Nothing => vec![format!(".spectask/review/{FINDINGS_FILE} is missing")],
         };
         if round == MAX_REPAIR_ROUNDS {
-            break Err(JobError::Fatal(format!(
+            break Err(JobError::fatal(format!(
                 "the reviewing agent's findings are not valid: {}",
                 faults.join("; ")
             )));
@@ -216,7 +215,7 @@ async fn commit_report(
     range: &ReviewRange,
     findings: &[Finding],
 ) -> Result<(), JobError> {
-    let name = TaskHandle::new(task.handle()).map_err(|e| JobError::Fatal(e.to_string()))?;
+    let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let report = render_report(&range.target, findings);
     let path = spectask_git::review_report_path(&name);
     let subject = format!("review({name}): {} finding(s) on {}", findings.len(), range.target);

@@ -148,8 +148,8 @@ async fn commit_progress(
 
 fn flush_error(err: JobError) -> ApiError {
     match err {
-        JobError::Fatal(reason) => ApiError::new(StatusCode::CONFLICT, "needs_attention", reason),
-        JobError::Retry(reason) | JobError::Wait { reason, .. } => {
+        JobError::Fatal { reason, .. } => ApiError::new(StatusCode::CONFLICT, "needs_attention", reason),
+        JobError::Retry { reason, .. } | JobError::Wait { reason, .. } => {
             tracing::warn!(%reason, "committing history on request failed");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

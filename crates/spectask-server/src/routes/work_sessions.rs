@@ -139,7 +139,7 @@ async fn create_implementation_sessions(
             .await
         {
             Ok(made) => made,
-            Err(JobError::Fatal(reason)) => {
+            Err(JobError::Fatal { reason, .. }) => {
                 return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_implement", reason));
             }
             Err(err) => return Err(ApiError::internal(&err)),
