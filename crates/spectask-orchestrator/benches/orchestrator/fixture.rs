@@ -1,11 +1,13 @@
-//! The fixture of every scenario: a registered repository, a SQLite store in a temp dir, an agent
-//! profile running this binary as the scripted agent, and the engine started and stopped.
+//! The fixture of every scenario: a registered repository, a SQLite store in a temp dir (or a
+//! PostgreSQL database, `nodes`), an agent profile running this binary as the scripted agent, and the
+//! engine started and stopped.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spectask_agent::{AgentProfile, AgentRuntime, Profiles, RuntimeConfig, SandboxConfig};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus};
-use spectask_orchestrator::{Orchestrator, OrchestratorConfig, RecorderHandle, fixtures};
+use spectask_orchestrator::{EngineObserver, Orchestrator, OrchestratorConfig, RecorderHandle, fixtures};
 use spectask_sandbox::Launcher;
 use spectask_store::{DatabaseUrl, Store, WipLimits};
 use tokio_util::sync::CancellationToken;
@@ -23,6 +25,8 @@ pub(crate) struct Engine {
     shutdown: CancellationToken,
     handle: tokio::task::JoinHandle<()>,
     recorder: RecorderHandle,
+    /// The node's agent instances.
+    pub(crate) agents: AgentRuntime,
 }
 
 impl Engine {
@@ -50,8 +54,13 @@ impl Fixture {
     pub(crate) async fn new(script: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::sqlite_in(&dir.path().join("data"));
-        let store = Store::open(&url).await.unwrap();
-        let watch = spectask_store::testing::observer(&url).await.unwrap();
+        Fixture::on(script, &url, dir).await
+    }
+
+    /// The fixture on the database at `url`, its repository and agent script in `dir`.
+    pub(crate) async fn on(script: &str, url: &DatabaseUrl, dir: tempfile::TempDir) -> Fixture {
+        let store = Store::open(url).await.unwrap();
+        let watch = spectask_store::testing::observer(url).await.unwrap();
         let repository = fixtures::registered_repository(&store, dir.path()).await.unwrap().1.id;
         let script_path = dir.path().join("agent.toml");
         std::fs::write(&script_path, script).unwrap();
@@ -63,6 +72,17 @@ impl Fixture {
     }
 
     pub(crate) fn start(&self, config: OrchestratorConfig) -> Engine {
+        self.start_node(self.store.clone(), config, None)
+    }
+
+    /// The engine of one node on `store`, its claims told to `observer`. What it spawns runs on the
+    /// runtime this is called in (a node's own, `nodes`).
+    pub(crate) fn start_node(
+        &self,
+        store: Store,
+        config: OrchestratorConfig,
+        observer: Option<Arc<dyn EngineObserver>>,
+    ) -> Engine {
         let me = std::env::current_exe().unwrap();
         let launcher = Launcher { program: me, args: vec!["--sandbox-exec".into()] };
         // Unconfined where Landlock is missing: an old kernel, or valgrind (which lacks its system calls).
@@ -76,11 +96,14 @@ impl Fixture {
             sandbox,
             ..RuntimeConfig::default()
         });
-        let orchestrator = Orchestrator::new(self.store.clone(), self.profiles.clone(), runtime, config);
+        let mut orchestrator = Orchestrator::new(store, self.profiles.clone(), runtime.clone(), config);
+        if let Some(observer) = observer {
+            orchestrator = orchestrator.observed_by(observer);
+        }
         let shutdown = CancellationToken::new();
         let recorder = orchestrator.recorder();
         let handle = tokio::spawn(orchestrator.run(shutdown.clone()));
-        Engine { shutdown, handle, recorder }
+        Engine { shutdown, handle, recorder, agents: runtime }
     }
 
     /// A spec task waiting for review with `tasks` as its plan (planning is skipped).

@@ -18,6 +18,12 @@
 //! session whatever the machine's load. `BENCH_STATEMENTS=1` (or `full`) prints the statements per
 //! session by kind (`statements`), and per second while the `rss` sessions wait.
 //!
+//! Scaling past one node (`nodes`, run only when named: it needs PostgreSQL, the tests' server
+//! `SPECTASK_TEST_DATABASE_URL`): `BENCH_SCENARIOS=nodes BENCH_NODES=2 BENCH_NODE_SESSIONS=200
+//! BENCH_NODE_CHAIN=10` runs that many engines on one fresh database, approves spec tasks of chains
+//! of `BENCH_NODE_CHAIN` sessions totalling `BENCH_NODE_SESSIONS`, and prints per node the sessions
+//! it ran, their reaction latency and its CPU, beside one node on PostgreSQL.
+//!
 //! The large run, a node's scale: `BENCH_SCENARIOS=rss BENCH_CONCURRENT=1000`, its goals printed
 //! with the others: orchestrator CPU while the sessions wait ≤ 5 ms/s (and flat from 200 to 1,000),
 //! orchestrator + agent RSS ≤ 200 MiB (≤ 150 KiB per session), approval → first session running
@@ -27,7 +33,8 @@
 //!
 //! Codemap: `fixture` (repository, store, agent profile, engine), `plan` (generated plans, agent
 //! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS), `rss` (many concurrent
-//! sessions), `reads` (API-like reads while they start), `statements` (store round trips and
+//! sessions), `reads` (API-like reads while they start), `nodes` (several nodes on one
+//! PostgreSQL database), `statements` (store round trips and
 //! statements per session), `goals` (the table of figures and goals).
 
 #![allow(clippy::unwrap_used)]
@@ -35,6 +42,7 @@
 mod fixture;
 mod goals;
 mod measure;
+mod nodes;
 mod plan;
 mod reads;
 mod rss;
@@ -72,7 +80,12 @@ fn main() {
 
 /// Whether `BENCH_SCENARIOS` (a comma-separated list; all when unset) names `scenario`.
 fn wanted(scenario: &str) -> bool {
-    std::env::var("BENCH_SCENARIOS").map_or(true, |list| list.split(',').any(|s| s.trim() == scenario))
+    std::env::var("BENCH_SCENARIOS").is_err() || named(scenario)
+}
+
+/// Whether `BENCH_SCENARIOS` is set and names `scenario`.
+fn named(scenario: &str) -> bool {
+    std::env::var("BENCH_SCENARIOS").is_ok_and(|list| list.split(',').any(|s| s.trim() == scenario))
 }
 
 fn size(name: &str, default: usize) -> usize {
@@ -154,6 +167,10 @@ async fn bench() {
     let mut makespans = Vec::new();
     for &k in slots.iter().filter(|_| wanted("makespan")) {
         makespans.push(makespan_scenario(plan, k, seed).await);
+    }
+    if named("nodes") {
+        let nodes = size("BENCH_NODES", 2);
+        nodes::nodes_scenario(nodes, size("BENCH_NODE_SESSIONS", 200), size("BENCH_NODE_CHAIN", 10)).await;
     }
     let dependent = &chain.latencies[0].1;
     let per_session = |run: &CpuRun| run.orchestrator_ms / run.sessions as f64;
