@@ -90,7 +90,8 @@ pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, s
 pub use job_error::JobError;
 pub use landing::issues::{TakeUp, take_up};
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
-pub use planning::follow_up::{FollowUp, NoFinding, follow_up};
+pub use planning::follow_up::{FollowUpError, FollowUpRequest, MAX_PROMPT_BYTES, NoFinding, make_follow_up};
+pub use planning::review_report::{ReportError, ReviewReport, review_report};
 pub use planning::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
 pub use repos::settings as repository_settings;
 pub use repos::{Opening, git_hooks, local_path, local_repo};

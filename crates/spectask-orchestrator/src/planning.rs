@@ -5,14 +5,15 @@
 //! ([`plan_agent`]). On approval, [`handoff`] commits the spec and queues implementation (`ctx::plans`
 //! reads each approved spec once per version for the steps that follow). [`templates`] resolves the
 //! workflow template a task follows: its rules go to the planner, its gates to the lint. A `review`
-//! task has no spec: its planning step is the review itself ([`review_agent`]); a task made of
-//! chosen findings of its report is a [`follow_up`].
+//! task has no spec: its planning step is the review itself ([`review_agent`]), which writes its
+//! [`review_report`]; a task made of chosen findings of the report is a [`follow_up`].
 
 pub(crate) mod agent_turns;
 pub mod follow_up;
 pub(crate) mod handoff;
 pub(crate) mod plan_agent;
 pub(crate) mod review_agent;
+pub mod review_report;
 pub mod templates;
 
 use spectask_agent::profiles::{LlmProvider, ProfileKind};

@@ -10,7 +10,7 @@ use serde::Serialize;
 use spectask_core::TransitionError;
 use spectask_git::GitError;
 use spectask_orchestrator::repository_settings::{NoForge, SettingsError};
-use spectask_orchestrator::{BudgetError, NoFinding};
+use spectask_orchestrator::{BudgetError, FollowUpError, NoFinding, ReportError};
 use spectask_store::StoreError;
 
 /// The body of every error response.
@@ -162,6 +162,35 @@ impl From<BudgetError> for ApiError {
 impl From<NoFinding> for ApiError {
     fn from(err: NoFinding) -> Self {
         Self::bad_request("invalid_finding", err.to_string())
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(err: ReportError) -> Self {
+        let message = err.to_string();
+        match err {
+            ReportError::NotReview { .. } | ReportError::NotWritten { .. } => Self::not_found(message),
+            ReportError::Unreadable { .. } => Self::conflict("invalid_report", message),
+            ReportError::InvalidTask(_) => Self::bad_request("invalid_task", message),
+            ReportError::Git(err) => err.into(),
+            ReportError::Store(err) => err.into(),
+            ReportError::Blocking(err) => err.into(),
+        }
+    }
+}
+
+impl From<FollowUpError> for ApiError {
+    fn from(err: FollowUpError) -> Self {
+        let message = err.to_string();
+        match err {
+            FollowUpError::Report(err) => err.into(),
+            FollowUpError::NoFinding(err) => err.into(),
+            FollowUpError::PromptTooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "prompt_too_large", message)
+            }
+            FollowUpError::BudgetReached(_) => Self::conflict("budget_reached", message),
+            FollowUpError::Store(err) => err.into(),
+        }
     }
 }
 

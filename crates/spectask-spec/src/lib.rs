@@ -60,7 +60,7 @@ pub use progress::{
 pub use requirements::{
     Criterion, GlossaryEntry, Requirement, RequirementsDoc, RequirementsSummary, parse_requirements,
 };
-pub use review::{Finding, FindingError, Severity, parse_findings, render_report};
+pub use review::{Finding, FindingError, Severity, parse_findings, render_finding, render_report};
 pub use steering::rules::SteeringRules;
 pub use steering::{STEERING_DIRS, STEERING_FILES, steering_section};
 pub use workflow::{DocumentGuidance, Template, TemplateError, Workflow};

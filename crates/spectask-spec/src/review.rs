@@ -116,16 +116,21 @@ pub fn render_report(target: &str, findings: &[Finding]) -> String {
     };
     let mut text = format!("# Review of {target}\n\n{count}\n");
     for f in findings {
-        text.push_str(&format!(
-            "\n## {}\n- File: {}\n- Line: {}\n- Severity: {}\n\n{}\n",
-            f.title,
-            f.file,
-            f.line,
-            f.severity.name(),
-            f.detail
-        ));
+        text.push_str(&render_finding(&f.title, f));
     }
     text
+}
+
+/// One finding as the report writes it, under the heading `## {heading}`: its file, line and
+/// severity, then its detail.
+pub fn render_finding(heading: &str, finding: &Finding) -> String {
+    format!(
+        "\n## {heading}\n- File: {}\n- Line: {}\n- Severity: {}\n\n{}\n",
+        finding.file,
+        finding.line,
+        finding.severity.name(),
+        finding.detail
+    )
 }
 
 /// One `## ` section: its heading's line number and its lines.

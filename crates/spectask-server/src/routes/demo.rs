@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_core::{Repository, TaskKind};
+use spectask_core::{Repository, SpecTask, TaskKind};
 use spectask_demo::{SAMPLES, Sample};
 use spectask_spec::Workflow;
 use utoipa_axum::router::OpenApiRouter;
@@ -110,6 +110,26 @@ pub(crate) fn with_sample_defaults(
         offered(sample, &workflow)?;
     }
     Ok(body)
+}
+
+/// The planning and implementation agents of a follow-up of `review`, a task of the built-in
+/// `workflow`: the review's implementation agent; on a sample's repository, the sample's scripted
+/// agents where the review names none, refused for a workflow they cannot follow (as for any
+/// other task on it).
+pub(crate) async fn follow_up_agents(
+    state: &AppState,
+    review: &SpecTask,
+    workflow: &str,
+) -> Result<(Option<String>, Option<String>), ApiError> {
+    let implementation_agent = review.implementation_agent.clone();
+    if state.demo_repos.is_none() {
+        return Ok((None, implementation_agent));
+    }
+    let repository = state.store.repository(review.repository_id).await?;
+    let Some(sample) = sample_of(state, &repository) else { return Ok((None, implementation_agent)) };
+    offered(sample, workflow)?;
+    let coder = implementation_agent.unwrap_or_else(|| sample.coder_profile());
+    Ok((Some(sample.planner_profile()), Some(coder)))
 }
 
 /// Refuses a built-in workflow the sample's scripted agents cannot follow, saying which samples'

@@ -4,18 +4,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use spectask_core::{REVIEW_WORKFLOW, Repository, SpecTask, TaskKind};
-use spectask_git::{GitError, review_report_path};
-use spectask_orchestrator::{FollowUp, follow_up};
-use spectask_spec::{Finding, parse_findings};
+use spectask_core::{REVIEW_WORKFLOW, Repository, TaskKind};
+use spectask_git::GitError;
+use spectask_orchestrator::{FollowUpRequest, make_follow_up, review_report};
+use spectask_spec::Finding;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::dto::{CreateFollowUp, CreateSpecTask, FindingDto, ReviewReportDto, SpecTaskDto};
+use crate::dto::{CreateFollowUp, FindingDto, ReviewReportDto, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath};
 use crate::params::TaskPath;
-use crate::routes::design_docs::task_repo;
-use crate::routes::spec_tasks::{create_in, load};
+use crate::routes::demo::follow_up_agents;
+use crate::routes::spec_tasks::{load, task_dto};
 use crate::{ApiError, AppState, Caller};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -64,15 +64,13 @@ async fn get_review_report(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<ReviewReportDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    let (markdown, findings) = report(&state, &task).await?;
-    let name = spectask_git::TaskHandle::new(task.handle())
-        .map_err(|e| ApiError::bad_request("invalid_task", e.to_string()))?;
+    let report = review_report(&state.store, state.clones_dir.as_deref(), &task).await?;
     Ok(Json(ReviewReportDto {
         spec_task_id: task.id,
         target: task.review_target.clone().unwrap_or_default(),
-        path: review_report_path(&name),
-        markdown,
-        findings: findings.iter().zip(1..).map(|(f, number)| finding_dto(number, f)).collect(),
+        path: report.path,
+        markdown: report.markdown,
+        findings: report.findings.iter().zip(1..).map(|(f, number)| finding_dto(number, f)).collect(),
     }))
 }
 
@@ -100,48 +98,17 @@ async fn create_follow_up(
         ));
     }
     let task = load(&state, &caller, &id).await?;
-    let (_, findings) = report(&state, &task).await?;
-    let FollowUp { title, prompt } = follow_up(&task, &findings, &body.findings)?;
-    let repository = state.store.repository(task.repository_id).await?;
-    let request = CreateSpecTask {
-        prompt,
-        repo: repository.path.display().to_string(),
-        title: Some(title),
-        kind: None,
-        complexity: None,
-        priority: Some(task.priority),
-        planning_agent: None,
-        implementation_agent: task.implementation_agent.clone(),
-        created_by: None,
-        depends_on: None,
-        hold_before: None,
-        budget: None,
-        workflow: Some(body.workflow),
-        review_target: None,
+    let (planning_agent, implementation_agent) = follow_up_agents(&state, &task, &body.workflow).await?;
+    let request = FollowUpRequest {
+        workflow: body.workflow,
+        findings: body.findings,
+        created_by: caller.name.clone(),
+        planning_agent,
+        implementation_agent,
     };
-    Ok((StatusCode::CREATED, Json(create_in(&state, &caller, repository, request).await?)))
-}
-
-/// The report's text and findings (404 for a task of another workflow, or before it is written).
-async fn report(state: &AppState, task: &SpecTask) -> Result<(String, Vec<Finding>), ApiError> {
-    if task.workflow != REVIEW_WORKFLOW {
-        return Err(ApiError::not_found(format!("task {} is not a review task", task.handle())));
-    }
-    let (repo, name) = task_repo(state, task).await?;
-    let path = review_report_path(&name);
-    let read = tokio::task::spawn_blocking(move || repo.read_design_doc(&path)).await??;
-    let text = read.map(|b| String::from_utf8_lossy(&b).into_owned()).ok_or_else(|| {
-        ApiError::not_found(format!("the review of task {} is not written yet", task.handle()))
-    })?;
-    // Written by spectask; edited on the branch since, it is read as far as it makes sense.
-    let findings = parse_findings(&text, |_| Some(u32::MAX)).map_err(|errors| {
-        let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        ApiError::conflict(
-            "invalid_report",
-            format!("the report was edited and cannot be read: {}", said.join("; ")),
-        )
-    })?;
-    Ok((text, findings))
+    let made = make_follow_up(&state.store, &state.budgets, state.clones_dir.as_deref(), &task, request);
+    let made = made.await?;
+    Ok((StatusCode::CREATED, Json(task_dto(&state, &made).await?)))
 }
 
 fn finding_dto(number: u32, finding: &Finding) -> FindingDto {

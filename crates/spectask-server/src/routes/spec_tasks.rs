@@ -12,15 +12,12 @@ use spectask_store::{Prerequisites, SpecTaskFilter};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use spectask_orchestrator::views;
+use spectask_orchestrator::{MAX_PROMPT_BYTES, views};
 
 use crate::dto::{AttentionDto, CreateSpecTask, ListSpecTasks, PageDto, SetPrerequisites, SpecTaskDto};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::params::TaskPath;
 use crate::{ApiError, AppState, Caller};
-
-/// Longest prompt accepted, in bytes.
-const MAX_PROMPT_BYTES: usize = 64 * 1024;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

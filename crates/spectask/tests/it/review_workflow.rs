@@ -125,7 +125,7 @@ fn a_review_task_commits_its_findings_and_a_finding_becomes_a_bugfix() {
     );
     let prompt = bugfix["prompt"].as_str().unwrap();
     assert!(
-        prompt.contains("`src/auth.rs:2`")
+        prompt.contains("## Finding 1: Expired tokens are accepted\n- File: src/auth.rs\n- Line: 2\n")
             && prompt.contains(handle)
             && prompt.contains("expired token passes"),
         "{prompt}"
