@@ -3,8 +3,6 @@
 //! for, conditional requests, the forge's own word on a refused token, and tokens with exactly
 //! the scopes the documentation names. Each test runs on each forge's stand-in.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use serde_json::json;
 use spectask_forge::{CheckState, ForgeError, MergeMethod, PullRequestState, RequestOutcome, Verdict};
 

@@ -2,8 +2,6 @@
 //! tools are listed with their schemas, each call reaches the right route with the credential, and
 //! a refusal comes back as a tool error naming the reason.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::{Arc, Mutex};
 
 use axum::Json;

@@ -1,8 +1,6 @@
 //! The engine loop through its public API, on SQLite and PostgreSQL: what a node does with its jobs
 //! when it is told to stop, with an admission that failed, and with what its previous run left.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::Read;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,8 +1,6 @@
 //! The history recorder against a real repository and store: batches, exactly once across a crash
 //! between the git commit and marking the entries, and concurrent recorders.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
 use std::process::Command;
 
