@@ -6,7 +6,9 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use spectask_store::WipLimits;
 
-pub(crate) mod notify;
+mod notify;
+
+pub use self::notify::{NotifyConfig, Webhook, WebhookFormat};
 
 /// What one implementation work session covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

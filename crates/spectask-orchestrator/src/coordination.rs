@@ -7,7 +7,7 @@
 //! sessions changing one file.
 
 pub(crate) mod overlaps;
-pub(crate) mod plan_status;
+mod plan_status;
 
 use spectask_core::session::coordination::{BlockedData, NoteData, ReportedBlock, Reporter};
 use spectask_core::{
@@ -15,8 +15,9 @@ use spectask_core::{
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, PendingMessage, Store, StoreError};
 
+pub use self::plan_status::{PlanStatus, SessionStatus, plan_status};
 use crate::config::CoordinationLimits;
-use crate::implementation::sessions::{SpawnRequest, spawn};
+use crate::implementation::{SpawnRequest, spawn};
 
 /// Why a tool call was refused.
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,10 @@
 //! The foundation of the orchestrator's layers (see the crate's doc): it imports no other room.
 
 pub(crate) mod handed;
-pub(crate) mod leases;
+mod leases;
 pub(crate) mod plans;
-pub(crate) mod recorder_handle;
-pub(crate) mod session_watch;
+mod recorder_handle;
+mod session_watch;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -18,11 +18,11 @@ pub(crate) mod approvals;
 pub(crate) mod budget;
 mod editor_turn;
 mod first_prompt;
-pub(crate) mod prompt;
-pub(crate) mod repo_check;
+mod prompt;
+mod repo_check;
 mod reproduction;
-pub(crate) mod send_back;
-pub(crate) mod stall;
+mod send_back;
+mod stall;
 mod stream;
 mod thread;
 pub(crate) mod thread_tools;
@@ -35,8 +35,15 @@ use spectask_core::{
 use spectask_store::{PendingMessage, ThreadFacts};
 use tokio_util::sync::CancellationToken;
 
+// What the other rooms use; `approvals`, `budget` and `thread_tools` are used by name, as their
+// modules (the engine's `approvals::deliver`, the planning step's `budget::weigh`).
+pub use self::budget::{
+    BudgetError, budget_hold, daily_hold, release as release_budget_hold, resume_paused,
+    set_repository_budget, set_task_budget,
+};
 pub(crate) use self::first_prompt::siblings;
 use self::send_back::{AfterTurns, Verdict};
+pub(crate) use self::stall::{StallAction, StallWatch, Watched};
 use self::thread::{DrivenThread, ThreadOpening, open};
 pub(crate) use self::turn::{TurnEnd, TurnError, TurnPrompt, turn};
 use crate::coordination;
@@ -58,7 +65,7 @@ pub(crate) async fn drive(
     if session.status() == WorkSessionStatus::Completed {
         // A drive cut off after it completed the session (a crash, a lost lease, a failed commit)
         // commits it now, whatever the task's status: the task waits for that commit.
-        return crate::implementation::work::commit_changes(ctx, id).await;
+        return work::commit_changes(ctx, id).await;
     }
     let task = task?;
     if task.id != session.spec_task_id {

@@ -85,12 +85,10 @@ impl Orchestrator {
         // Commits a run cut off by a crash made and never pushed: pushed, or said on their tasks.
         let _held = AbortOnDropHandle::new(tokio::spawn({
             let ctx = ctx.clone();
-            async move { crate::implementation::held::push_held(&ctx).await }
+            async move { crate::implementation::push_held(&ctx).await }
         }));
-        let recorder = AbortOnDropHandle::new(tokio::spawn(crate::history::recorder::run(
-            ctx.clone(),
-            shutdown.clone(),
-        )));
+        let recorder =
+            AbortOnDropHandle::new(tokio::spawn(crate::history::run_recorder(ctx.clone(), shutdown.clone())));
         let _pull_requests = AbortOnDropHandle::new(tokio::spawn(crate::landing::pull_requests::watch(
             ctx.clone(),
             shutdown.clone(),

@@ -10,13 +10,22 @@
 //! ticked, and [`recover`] rebuilds the database from the branch.
 
 pub(crate) mod audit;
-pub(crate) mod code_diff;
+mod code_diff;
 pub(crate) mod design_docs_writer;
-pub(crate) mod history_text;
+mod history_text;
 pub(crate) mod markers;
-pub(crate) mod mirror;
-pub(crate) mod permission_text;
-pub(crate) mod progress_watch;
+mod mirror;
+mod permission_text;
+mod progress_watch;
 pub(crate) mod record;
-pub(crate) mod recorder;
-pub(crate) mod recover;
+mod recorder;
+mod recover;
+
+// What the other rooms use; `audit`, `design_docs_writer`, `markers` and `record` are used by
+// name, as their modules.
+pub(crate) use self::code_diff::code_change;
+pub use self::mirror::commit_progress;
+pub(crate) use self::permission_text::decision_line;
+pub(crate) use self::recorder::run as run_recorder;
+pub use self::recorder::{FlushReport, HistoryCommit, flush_history};
+pub use self::recover::{RecoverReport, recover};

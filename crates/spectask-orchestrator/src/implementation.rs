@@ -11,8 +11,13 @@
 
 pub(crate) mod agents;
 pub(crate) mod follow_ups;
-pub(crate) mod held;
-pub(crate) mod progress_updates;
+mod held;
+mod progress_updates;
 pub(crate) mod sessions;
-pub(crate) mod whole_plan;
+mod whole_plan;
 pub(crate) mod work;
+
+// What the other rooms use; `agents`, `follow_ups`, `sessions` and `work` are used by name, as
+// their modules (the job a step runs is `sessions::…` or `work::…`).
+pub(crate) use self::held::push_held;
+pub use self::sessions::{SpawnRequest, make_implementation_sessions, spawn};

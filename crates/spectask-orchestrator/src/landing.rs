@@ -12,5 +12,7 @@
 pub mod converge;
 pub mod decision;
 pub(crate) mod finish;
-pub(crate) mod issues;
+mod issues;
 pub(crate) mod pull_requests;
+
+pub use self::issues::{TakeUp, take_up};

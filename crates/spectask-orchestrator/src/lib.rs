@@ -73,26 +73,26 @@ pub mod views;
 pub use config::{
     CheckLimits, CoordinationLimits, Granularity, Node, OrchestratorConfig, SessionToolsLaunch,
 };
-pub use coordination::plan_status::{PlanStatus, SessionStatus, plan_status};
 pub use coordination::{
-    CoordinationError, MessageDelivery, caller, log as coordination_log, report_blocked,
-    resolve as resolve_session, send, spawn_child,
+    CoordinationError, MessageDelivery, PlanStatus, SessionStatus, caller, log as coordination_log,
+    plan_status, report_blocked, resolve as resolve_session, send, spawn_child,
 };
 pub use ctx::{EngineObserver, RecorderHandle};
-pub use drive::budget::setting::{BudgetError, set_repository_budget, set_task_budget};
-pub use drive::budget::{budget_hold, daily_hold, release as release_budget_hold, resume_paused};
+pub use drive::{
+    BudgetError, budget_hold, daily_hold, release_budget_hold, resume_paused, set_repository_budget,
+    set_task_budget,
+};
 pub use editor::{EditorThreadError, EditorThreadRequest, open_editor_thread};
 pub use engine::Orchestrator;
-pub use history::mirror::commit_progress;
-pub use history::recorder::{FlushReport, HistoryCommit, flush_history};
-pub use history::recover::{RecoverReport, recover};
-pub use implementation::sessions::{SpawnRequest, make_implementation_sessions, spawn};
+pub use history::{FlushReport, HistoryCommit, RecoverReport, commit_progress, flush_history, recover};
+pub use implementation::{SpawnRequest, make_implementation_sessions, spawn};
 pub use job_error::JobError;
-pub use landing::issues::{TakeUp, take_up};
+pub use landing::{TakeUp, take_up};
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
-pub use planning::follow_up::{FollowUpError, FollowUpRequest, MAX_PROMPT_BYTES, NoFinding, make_follow_up};
-pub use planning::review_report::{ReportError, ReviewReport, review_report};
-pub use planning::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
+pub use planning::{
+    FollowUpError, FollowUpRequest, MAX_PROMPT_BYTES, NoFinding, ReportError, ReviewReport, WorkflowError,
+    available_workflows, make_follow_up, resolve_workflow, review_report, with_steering,
+};
 pub use repos::settings as repository_settings;
 pub use repos::{Opening, git_hooks, local_path, local_repo};
-pub use views::summary::implementation_summary;
+pub use views::implementation_summary;

@@ -17,7 +17,7 @@ use spectask_store::{Attempt, AttemptNext, DueDelivery, Store};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use crate::config::notify::{NotifyConfig, Webhook, WebhookFormat};
+pub use crate::config::{NotifyConfig, Webhook, WebhookFormat};
 
 use crate::ctx::Ctx;
 

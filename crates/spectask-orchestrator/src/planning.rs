@@ -8,13 +8,13 @@
 //! task has no spec: its planning step is the review itself ([`review_agent`]), which writes its
 //! [`review_report`]; a task made of chosen findings of the report is a [`follow_up`].
 
-pub(crate) mod agent_turns;
-pub mod follow_up;
+mod agent_turns;
+mod follow_up;
 pub(crate) mod handoff;
-pub(crate) mod plan_agent;
-pub(crate) mod review_agent;
-pub mod review_report;
-pub mod templates;
+mod plan_agent;
+mod review_agent;
+mod review_report;
+mod templates;
 
 use spectask_agent::profiles::{LlmProvider, ProfileKind};
 use spectask_core::{SpecTask, SpecTaskId, SpecTaskStatus, TokenCounts, UsageTotals};
@@ -27,6 +27,10 @@ use spectask_store::{NewSpecVersion, NewUsage, StoreError};
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
 use crate::repos;
+
+pub use self::follow_up::{FollowUpError, FollowUpRequest, MAX_PROMPT_BYTES, NoFinding, make_follow_up};
+pub use self::review_report::{ReportError, ReviewReport, review_report};
+pub use self::templates::{WorkflowError, available_workflows, resolve_workflow, with_steering};
 
 /// How much of the repository a planner sees.
 const CONTEXT_FILES: usize = 400;

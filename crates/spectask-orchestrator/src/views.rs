@@ -21,3 +21,9 @@ pub mod plan_tasks;
 pub mod progress;
 pub mod review;
 pub mod summary;
+
+// What the other rooms use.
+pub(crate) use self::plan_tasks::{PlanTaskStatus, ROUND_PLANNER, plan_task_states};
+pub(crate) use self::review::{CriterionReview, ImplementationReview, implementation_review};
+pub(crate) use self::summary::DECISION_PREFIX;
+pub use self::summary::implementation_summary;

@@ -8,7 +8,7 @@ use spectask_core::{CoordinationKind, SpecTask, TaskKind, WorkSession, WorkSessi
 use spectask_store::Store;
 
 use crate::coordination::CoordinationError;
-use crate::views::plan_tasks::{PlanTaskStatus, plan_task_states};
+use crate::views::{PlanTaskStatus, plan_task_states};
 
 /// One work session.
 #[derive(Clone, Debug, PartialEq)]

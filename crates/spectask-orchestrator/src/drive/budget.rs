@@ -15,7 +15,9 @@ use spectask_store::{BudgetCrossing, DailyCrossing, Store, StoreError};
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
 
-pub mod setting;
+mod setting;
+
+pub use self::setting::{BudgetError, set_repository_budget, set_task_budget};
 
 /// Which budget was weighed.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use crate::ctx::Ctx;
 use crate::drive::send_back::Verdict;
 use crate::history::record;
 use crate::job_error::JobError;
-use crate::views::summary::DECISION_PREFIX;
+use crate::views::DECISION_PREFIX;
 
 /// Runs the repository's check (when it has one) on what the session's turns left. The rounds
 /// already sent back are counted from the session's `work_session.check` events, so they add up

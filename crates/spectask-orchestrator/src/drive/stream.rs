@@ -18,9 +18,8 @@ use tokio::time::Instant;
 
 use crate::ctx::Ctx;
 use crate::history::audit::{self, Finding};
-use crate::history::code_diff::code_change;
-use crate::history::permission_text::decision_line;
 use crate::history::record::{TurnSpent, announce, append};
+use crate::history::{code_change, decision_line};
 
 /// Entries buffered before one append (they are acknowledged once appended).
 const BATCH: usize = 32;

@@ -21,8 +21,9 @@ use crate::ctx::Ctx;
 use crate::implementation::follow_ups::rounds;
 use crate::job_error::JobError;
 use crate::repos;
-use crate::views::plan_tasks::{ROUND_PLANNER, plan_task_states};
-use crate::views::review::{CriterionReview, ImplementationReview, implementation_review};
+use crate::views::{
+    CriterionReview, ImplementationReview, ROUND_PLANNER, implementation_review, plan_task_states,
+};
 
 /// What a converge pass found, and where the task's rounds stand.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,7 @@ use crate::ctx::Ctx;
 use crate::implementation::follow_ups::changes_requested;
 use crate::job_error::JobError;
 use crate::repos;
-use crate::views::summary::implementation_summary;
+use crate::views::implementation_summary;
 
 /// The SummarizeImplementation step: the summary goes to the coordination log for the reviewer.
 pub(crate) async fn summarize(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobError> {
@@ -184,7 +184,7 @@ pub(crate) async fn write_complete(ctx: &Ctx, id: SpecTaskId) -> Result<(), JobE
     }
     // The task's history (its coordination log included) and its state as done land before the
     // summary that closes it: whoever sees the summary on the branch sees the whole task.
-    crate::history::mirror::commit_progress(&ctx.store, &ctx.config.here(), id).await?;
+    crate::history::commit_progress(&ctx.store, &ctx.config.here(), id).await?;
     let summary = implementation_summary(&ctx.store, &task).await?;
     let repository = ctx.store.repository(task.repository_id).await?;
     let repo = repos::open(ctx, &repository).await?;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use spectask_core::Notification;
 
-use crate::config::notify::{Webhook, WebhookFormat};
+use crate::config::{Webhook, WebhookFormat};
 
 /// The header naming the notification: a receiver told twice (a node stopped after sending and
 /// before recording) recognises it.

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::plan_agent::agent_error;
 use crate::ctx::Ctx;
 use crate::drive::budget;
-use crate::drive::stall::{StallAction, StallWatch, Watched};
+use crate::drive::{StallAction, StallWatch, Watched};
 use crate::history::audit::{self, Finding};
 use crate::history::record::{TurnSpent, turn_usage};
 use crate::job_error::JobError;

@@ -11,7 +11,7 @@ use spectask_spec::{Finding, render_finding};
 use spectask_store::{Prerequisites, Store, StoreError};
 
 use super::review_report::{ReportError, review_report};
-use crate::drive::budget::daily_hold;
+use crate::drive::daily_hold;
 
 /// Longest prompt a task is made of, in bytes.
 pub const MAX_PROMPT_BYTES: usize = 64 * 1024;

@@ -23,7 +23,7 @@ pub(super) async fn body(
     repo: &ForgeRepo,
     (design_docs, roots): (&str, &[&Path]),
 ) -> Result<String, JobError> {
-    let summary = crate::views::summary::implementation_summary(&ctx.store, task).await?;
+    let summary = crate::views::implementation_summary(&ctx.store, task).await?;
     // The summary's own title line is the pull request's title.
     let summary = summary.split_once('\n').map_or("", |(_, rest)| rest).trim();
     let summary = repository_relative(summary, roots);
