@@ -513,35 +513,25 @@ mod tests {
             for event in events {
                 tx.send(event).await.unwrap();
             }
-            if round % 2 == 0 {
+            let consuming = consume(
+                ctx.clone(),
+                session.clone(),
+                worktree.clone(),
+                (Said::Entries(Vec::new()), oneshot::channel().0),
+                rx,
+                done_rx,
+                Metering::none(),
+            );
+            let record = if round % 2 == 0 {
                 done_tx.send(()).unwrap();
-                let said = (Said::Entries(Vec::new()), oneshot::channel().0);
-                let record = consume(
-                    ctx.clone(),
-                    session.clone(),
-                    worktree.clone(),
-                    said,
-                    rx,
-                    done_rx,
-                    Metering::none(),
-                )
-                .await;
-                append(&ctx, session.id, record.rest).await;
+                consuming.await
             } else {
-                let said = (Said::Entries(Vec::new()), oneshot::channel().0);
-                let consumer = tokio::spawn(consume(
-                    ctx.clone(),
-                    session.clone(),
-                    worktree.clone(),
-                    said,
-                    rx,
-                    done_rx,
-                    Metering::none(),
-                ));
+                let consumer = tokio::spawn(consuming);
                 tokio::task::yield_now().await;
                 let _ = done_tx.send(());
-                append(&ctx, session.id, consumer.await.unwrap().rest).await;
-            }
+                consumer.await.unwrap()
+            };
+            append(&ctx, session.id, record.rest).await;
         }
         let activity: String = ctx
             .store
