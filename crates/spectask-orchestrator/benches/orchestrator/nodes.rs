@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use spectask_agent::AgentRuntime;
 use spectask_core::events::payload::WorkSessionTransitioned;
-use spectask_core::{Event, JobKind, SpecTaskId, SpecTaskStatus, WorkSessionEffect, WorkSessionId};
+use spectask_core::{
+    Event, Job, JobKind, JobStatus, SpecTaskId, SpecTaskStatus, WorkSessionEffect, WorkSessionId,
+};
 use spectask_orchestrator::EngineObserver;
 use spectask_store::testing::{IsolatedDatabase, isolated_postgres_database, postgres_base_url};
 use spectask_store::{DatabaseUrl, Store};
@@ -159,8 +161,35 @@ async fn run(count: usize, tasks: usize, chain: usize) {
         agents_ms / (tasks * chain) as f64,
         run_twice(&events)
     );
+    print_retried(f.watch(), &ids).await;
     for (_, runtime, _) in stopped {
         runtime.shutdown_background();
+    }
+}
+
+/// The jobs of `tasks` done after more than one claim or a postponement, with their last errors (a few).
+async fn print_retried(store: &Store, tasks: &[SpecTaskId]) {
+    let mut retried = Vec::new();
+    for &task in tasks {
+        let jobs = store.jobs_of(task).await.unwrap();
+        // Jobs the stop interrupted are left queued: only those that ended count.
+        let again = |job: &Job| job.attempts > 1 || job.last_error.is_some();
+        retried.extend(jobs.into_iter().filter(|job| job.status == JobStatus::Done && again(job)));
+    }
+    if retried.is_empty() {
+        return;
+    }
+    println!("  {} jobs done after another claim or a postponement, among them:", retried.len());
+    let mut errors: Vec<String> = retried
+        .iter()
+        .map(|job| {
+            format!("{} (attempts {}): {}", job.kind, job.attempts, job.last_error.as_deref().unwrap_or(""))
+        })
+        .collect();
+    errors.sort();
+    errors.dedup();
+    for error in errors.iter().take(5) {
+        println!("    {error}");
     }
 }
 
