@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) struct Fixture {
     pub(crate) store: Store,
+    /// The registered repository's working tree.
+    pub(crate) root: std::path::PathBuf,
     /// The same database, read by the bench's polls apart from `store`'s figures.
     watch: Store,
     repository: spectask_core::RepositoryId,
@@ -61,14 +63,15 @@ impl Fixture {
     pub(crate) async fn on(script: &str, url: &DatabaseUrl, dir: tempfile::TempDir) -> Fixture {
         let store = Store::open(url).await.unwrap();
         let watch = spectask_store::testing::observer(url).await.unwrap();
-        let repository = fixtures::registered_repository(&store, dir.path()).await.unwrap().1.id;
+        let (repo, repository) = fixtures::registered_repository(&store, dir.path()).await.unwrap();
+        let (root, repository) = (repo.root().to_path_buf(), repository.id);
         let script_path = dir.path().join("agent.toml");
         std::fs::write(&script_path, script).unwrap();
         let me = std::env::current_exe().unwrap().to_str().unwrap().to_owned();
         let args = vec!["--scripted-agent".into(), "--script".into(), script_path.to_str().unwrap().into()];
         let mut profiles = Profiles::presets();
         profiles.insert(AgentProfile::acp("bench", me, args));
-        Fixture { store, watch, repository, profiles, _dir: dir }
+        Fixture { store, root, watch, repository, profiles, _dir: dir }
     }
 
     pub(crate) fn start(&self, config: OrchestratorConfig) -> Engine {
@@ -107,6 +110,13 @@ impl Fixture {
     }
 
     /// A spec task waiting for review with `tasks` as its plan (planning is skipped).
+    /// When the agent last wrote `file` in `task`'s worktree (the file's mtime: the kernel's coarse
+    /// clock, a tick early at most).
+    pub(crate) fn written_at(&self, task: &SpecTask, file: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let path = self.root.join(".git-worktrees").join(task.handle()).join(file);
+        Some(std::fs::metadata(path).ok()?.modified().ok()?.into())
+    }
+
     pub(crate) async fn in_review(&self, title: &str, tasks: &str) -> SpecTask {
         fixtures::spec_task_in_review(&self.store, self.repository, title, tasks, "bench").await.unwrap()
     }
