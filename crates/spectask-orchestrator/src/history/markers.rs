@@ -2,6 +2,7 @@
 //! a plan task is a one-byte edit, committed as `progress(<task>): <id> done` by the node's
 //! design-docs writer, with whatever else waits for it (`design_docs_writer.rs`).
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
@@ -130,12 +131,21 @@ pub(crate) async fn progress_document(ctx: &Ctx, task: &SpecTask) -> Result<Opti
 /// The progress document `text` with the plan task of every completed session of `sessions` (the
 /// task's) marked done, and that of every running one in progress where the document still has it
 /// pending: a scheduling write starts sessions before the tick that marks them in progress, and a
-/// commit's write before the tick that marks its own plan task done. Parsed once, whatever the number of
-/// sessions (a prompt's cost must not grow with the plan's progress).
+/// commit's write before the tick that marks its own plan task done. Parsed once, and each plan task
+/// found by its id in a map, so the cost grows with the plan and the sessions, not their product.
 pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
     let mut plan = Plan::parse(&text);
+    // Where each id is in the plan; `None` for an id named twice (a marker is set only by an id
+    // the plan names once, as `Plan::set_marker` does).
+    let mut at: HashMap<String, Option<usize>> = HashMap::new();
+    for t in plan.tasks() {
+        if let Some(id) = &t.id {
+            at.entry(id.clone()).and_modify(|i| *i = None).or_insert(Some(t.index));
+        }
+    }
+    let index = |id: Option<&str>| id.and_then(|id| at.get(id).copied().flatten());
     // A simple task's plan tasks that sessions of their own implement (a converge round's).
-    let owned: Vec<&str> = sessions.iter().filter_map(|s| s.plan_task.as_ref()?.id.as_deref()).collect();
+    let owned: HashSet<&str> = sessions.iter().filter_map(|s| s.plan_task.as_ref()?.id.as_deref()).collect();
     for session in sessions {
         let plan_id = session.plan_task.as_ref().and_then(|p| p.id.as_deref());
         match session.status() {
@@ -143,7 +153,7 @@ pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkS
                 let covered: Vec<usize> = plan
                     .tasks()
                     .iter()
-                    .filter(|t| t.id.as_deref().is_none_or(|id| !owned.contains(&id)))
+                    .filter(|t| t.id.as_deref().is_none_or(|id| !owned.contains(id)))
                     .map(|t| t.index)
                     .collect();
                 for index in covered {
@@ -153,13 +163,15 @@ pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkS
             }
             // A plan task the document no longer names (or names twice) keeps its text, as before.
             WorkSessionStatus::Completed => {
-                if let Some(id) = plan_id {
-                    let _ = plan.set_marker(id, PlanTaskState::Done);
+                if let Some(i) = index(plan_id) {
+                    let _ = plan.set_marker_at(i, PlanTaskState::Done);
                 }
             }
             WorkSessionStatus::Running => {
-                if let Some(id) = plan_id.filter(|id| pending(&plan, id)) {
-                    let _ = plan.set_marker(id, PlanTaskState::InProgress);
+                let pending =
+                    |i: &usize| plan.tasks().get(*i).is_some_and(|t| t.state == PlanTaskState::Pending);
+                if let Some(i) = index(plan_id).filter(pending) {
+                    let _ = plan.set_marker_at(i, PlanTaskState::InProgress);
                 }
             }
             _ => {}
