@@ -1,7 +1,8 @@
 //! What every step may use: the node's store, agents and configuration, and the state this node
 //! keeps across steps: approved plans parsed once ([`plans`]), the sessions whose turns run here
-//! ([`session_watch`]), jobs handed to the engine ([`handed`]), task leases held ([`leases`]) and
-//! requests to the history recorder ([`recorder_handle`]).
+//! ([`session_watch`]), what sessions starting together are told of each other ([`standings`]) and
+//! how many open their threads at once ([`start_gate`]), jobs handed to the engine ([`handed`]),
+//! task leases held ([`leases`]) and requests to the history recorder ([`recorder_handle`]).
 //!
 //! The foundation of the orchestrator's layers (see the crate's doc): it imports no other room.
 
@@ -10,6 +11,8 @@ mod leases;
 pub(crate) mod plans;
 mod recorder_handle;
 mod session_watch;
+mod standings;
+mod start_gate;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use spectask_git::Repo;
 use spectask_store::Store;
 
 pub use self::recorder_handle::RecorderHandle;
+pub(crate) use self::standings::Standing;
 use crate::config::OrchestratorConfig;
 
 /// What every step may use.
@@ -36,6 +40,11 @@ pub(crate) struct Ctx {
     pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
     /// The sessions whose turns run on this node, told of their transitions (see [`session_watch`]).
     pub sessions: Arc<session_watch::SessionWatch>,
+    /// What a task's sessions are told of each other, read once for those starting together (see
+    /// [`standings`]).
+    pub standings: Arc<standings::Standings>,
+    /// How many sessions open their threads at once (see [`start_gate`]).
+    pub start_gate: Arc<start_gate::StartGate>,
     /// Requests to this node's recorder to record everything now (see [`RecorderHandle`]).
     pub recorder: RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.

@@ -41,7 +41,7 @@ pub use self::budget::{
     BudgetError, budget_hold, daily_hold, release as release_budget_hold, resume_paused,
     set_repository_budget, set_task_budget,
 };
-pub(crate) use self::first_prompt::siblings;
+pub(crate) use self::first_prompt::{siblings, standing};
 use self::send_back::{AfterTurns, Verdict};
 pub(crate) use self::stall::{StallAction, StallWatch, Watched};
 use self::thread::{DrivenThread, ThreadOpening, open};
@@ -158,8 +158,13 @@ async fn run_turn(
     let was_prompted = facts.prompted;
     let ended_turn = facts.ended_turn.clone().filter(|_| !interactive && was_prompted);
     let mut after = AfterTurns::new(was_prompted);
-    let DrivenThread { instance, worktree, acp, mut first, opened } =
-        open(ctx, task, session, facts, interactive).await?;
+    // Sessions open their threads in turns (`ctx::start_gate`): many started at once share the
+    // node's store, git and agent.
+    let opening = {
+        let _turn = ctx.start_gate.enter().await;
+        open(ctx, task, session, facts, interactive).await?
+    };
+    let DrivenThread { instance, worktree, acp, mut first, opened } = opening;
     // The last turn ended and an earlier drive was cut off before judging it (a crash during the
     // check): it is judged now, and the agent is not prompted again for work it finished. A thread
     // opened anew has lost that turn's conversation: it is told its task again.

@@ -42,6 +42,8 @@ impl Orchestrator {
                 handed: None,
                 leases: Arc::default(),
                 sessions: Arc::default(),
+                standings: Arc::default(),
+                start_gate: Arc::default(),
                 recorder: RecorderHandle::default(),
             },
         }

@@ -32,6 +32,8 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         handed: None,
         leases: Arc::default(),
         sessions: Arc::default(),
+        standings: Arc::default(),
+        start_gate: Arc::default(),
         recorder: crate::ctx::RecorderHandle::default(),
     }
 }

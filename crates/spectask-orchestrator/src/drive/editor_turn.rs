@@ -14,7 +14,6 @@ use crate::ctx::Ctx;
 use crate::drive::prompt::EditorSlice;
 use crate::drive::thread_tools;
 use crate::drive::{TurnError, TurnPrompt, siblings, turn};
-use crate::history::markers;
 use crate::job_error::JobError;
 
 /// Runs the editor's turn, with `slice` put before what the person says, and tells the editor how
@@ -75,19 +74,15 @@ pub(crate) async fn slice(
         Some(parent) => Some(ctx.store.work_session(parent).await?),
         None => None,
     };
-    let sessions = ctx.store.work_sessions_with_summaries(task.id).await?;
-    let siblings = siblings(session, &sessions);
-    let sessions: Vec<WorkSession> = sessions.into_iter().map(|(s, _)| s).collect();
-    let progress = markers::progress_document(ctx, task)
-        .await?
-        .map(|text| markers::as_sessions_stand(text, task, &sessions));
+    let standing = ctx.standings.of(task.id, crate::drive::standing(ctx, task)).await?;
+    let siblings = siblings(session, &standing.finished);
     let slice = EditorSlice {
         task,
         client,
         spec: &spec,
         plan_task: parent.as_ref().and_then(|p| p.plan_task.as_ref()),
         request,
-        progress: progress.as_deref(),
+        progress: standing.progress.as_deref(),
         siblings: &siblings,
         tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),
     };

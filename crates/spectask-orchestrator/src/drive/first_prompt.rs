@@ -5,7 +5,7 @@
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
 
 use super::TurnError;
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Standing};
 use crate::drive::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::history::markers;
 use crate::implementation::agents;
@@ -42,27 +42,38 @@ async fn session_prompt(
 ) -> Result<String, JobError> {
     let spec = crate::ctx::plans::documents(&ctx.store, &ctx.plans, task).await?;
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
-    // The sessions (a read), the progress document and the steering documents (git), at once.
-    let (sessions, progress, steering) = tokio::join!(
-        ctx.store.work_sessions_with_summaries(task.id),
-        markers::progress_document(ctx, task),
-        crate::repos::steering(&repo, 2)
-    );
-    let sessions = sessions?;
-    let siblings = siblings(session, &sessions);
-    let sessions: Vec<WorkSession> = sessions.into_iter().map(|(s, _)| s).collect();
-    let progress = progress?.map(|text| markers::as_sessions_stand(text, task, &sessions));
+    // The task's standing (shared with its sessions starting meanwhile) and the steering documents
+    // (git), at once.
+    let (standing, steering) =
+        tokio::join!(ctx.standings.of(task.id, standing(ctx, task)), crate::repos::steering(&repo, 2));
+    let standing = standing?;
+    let siblings = siblings(session, &standing.finished);
     Ok(SessionPrompt {
         task,
         session,
         spec: spec.as_deref(),
-        progress: progress.as_deref(),
+        progress: standing.progress.as_deref(),
         steering: steering?.as_deref(),
         siblings: &siblings,
         resuming,
         tools: ctx.config.session_tools.as_ref().map(|t| t.name.as_str()),
     }
     .render())
+}
+
+/// What the task's sessions are told of each other: its sessions (a read), then its progress
+/// document (git) as they stand, and the finished ones with their summaries.
+pub(crate) async fn standing(ctx: &Ctx, task: &SpecTask) -> Result<Standing, JobError> {
+    let (sessions, progress) =
+        tokio::join!(ctx.store.work_sessions_with_summaries(task.id), markers::progress_document(ctx, task));
+    let (sessions, summaries): (Vec<WorkSession>, Vec<Option<String>>) = sessions?.into_iter().unzip();
+    let progress = progress?.map(|text| markers::as_sessions_stand(text, task, &sessions));
+    let finished = sessions
+        .into_iter()
+        .zip(summaries)
+        .filter(|(s, _)| s.status() == WorkSessionStatus::Completed)
+        .collect();
+    Ok(Standing { finished, progress })
 }
 
 /// What the task's other sessions (`sessions`, the task's with their summaries) finished, for a
