@@ -185,6 +185,10 @@ impl WriteTx<'_> {
     }
 }
 
+/// Runs renewed per statement: each run's test is one more level of an `OR` (SQLite refuses an
+/// expression nested deeper than 1,000: a node running a thousand sessions lost every lease).
+const RUNS_PER_RENEWAL: usize = 200;
+
 impl Store {
     /// Whether admission may have something to do since the last call: a SpecTask was created or
     /// moved (on this node or, on PostgreSQL, another). Clears the mark; the caller admits next.
@@ -292,21 +296,27 @@ impl Store {
             return Ok(Vec::new());
         }
         let until = deadline(now(), lease);
-        let runs: Vec<String> =
-            (0..jobs.len()).map(|i| format!("(id = ${} AND attempts = ${})", 2 * i + 3, 2 * i + 4)).collect();
-        let sql = format!(
-            "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' \
-             AND ({}) RETURNING id",
-            runs.join(" OR ")
-        );
-        let mut query = sqlx::query(fixed_sql(sql)).bind(until).bind(owner);
-        for (id, attempts) in jobs {
-            query = query.bind(*id).bind(i64::from(*attempts));
-        }
         let mut w = self.begin_write().await?;
-        let rows = query.fetch_all(&mut *w.tx).await?;
+        let mut renewed = Vec::with_capacity(jobs.len());
+        for chunk in jobs.chunks(RUNS_PER_RENEWAL) {
+            let runs: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(id = ${} AND attempts = ${})", 2 * i + 3, 2 * i + 4))
+                .collect();
+            let sql = format!(
+                "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' \
+                 AND ({}) RETURNING id",
+                runs.join(" OR ")
+            );
+            let mut query = sqlx::query(fixed_sql(sql)).bind(until).bind(owner);
+            for (id, attempts) in chunk {
+                query = query.bind(*id).bind(i64::from(*attempts));
+            }
+            for row in query.fetch_all(&mut *w.tx).await? {
+                renewed.push(get::<i64>(&row, "id")?);
+            }
+        }
         w.commit().await?;
-        rows.iter().map(|row| get::<i64>(row, "id")).collect()
+        Ok(renewed)
     }
 
     /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped), to

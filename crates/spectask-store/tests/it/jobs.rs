@@ -62,6 +62,9 @@ async fn an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run(store
     let held = [(first.id, first.attempts), (second.id, second.attempts)];
     assert_eq!(store.renew_job_leases("n1", &held[..1], LEASE).await.unwrap(), Vec::<i64>::new());
     assert_eq!(store.renew_job_leases("n1", &held, LEASE).await.unwrap(), vec![second.id]);
+    // A node running a thousand sessions renews all their runs in one write.
+    let many: Vec<(i64, u32)> = (1_000_000..1_001_000).map(|id| (id, 1)).chain([held[1]]).collect();
+    assert_eq!(store.renew_job_leases("n1", &many, LEASE).await.unwrap(), vec![second.id]);
     let failed = JobOutcome::Failed { error: "the earlier run's".into() };
     assert!(!store.finish_job(&first, "n1", &failed).await.unwrap(), "the earlier run's outcome is dropped");
     assert!(store.finish_job(&second, "n1", &JobOutcome::Done).await.unwrap());
