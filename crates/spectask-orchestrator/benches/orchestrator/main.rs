@@ -16,7 +16,8 @@
 //! runs some of them only (`chain,fan-out,rss,makespan`, all by default): `BENCH_SCENARIOS=chain
 //! BENCH_CHAIN=10` under `valgrind --tool=callgrind`, and again with 30, gives the instructions per
 //! session whatever the machine's load. `BENCH_STATEMENTS=1` (or `full`) prints the statements per
-//! session by kind (`statements`), and per second while the `rss` sessions wait.
+//! session by kind (`statements`), and per second while the `rss` sessions wait. `BENCH_LOG` (a
+//! tracing filter, `spectask_orchestrator=warn`) logs the engine to stderr: lost leases, failed jobs.
 //!
 //! Scaling past one node (`nodes`, run only when named: it needs PostgreSQL, the tests' server
 //! `SPECTASK_TEST_DATABASE_URL`): `BENCH_SCENARIOS=nodes BENCH_NODES=2 BENCH_NODE_SESSIONS=200
@@ -74,6 +75,12 @@ fn main() {
         let script = Script::load(Path::new(&args[2])).unwrap();
         tokio::runtime::Runtime::new().unwrap().block_on(run_scripted_agent(script, None)).unwrap();
         return;
+    }
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
     }
     tokio::runtime::Runtime::new().unwrap().block_on(bench());
 }
