@@ -90,9 +90,8 @@ impl Repo {
         paths.sort();
         paths.dedup();
         let found = "design-docs: changes found in the worktree";
-        if let Some((id, _)) =
-            worktree.commit_changes(self.design_docs_branch(), found, Some(&paths), Hooks::Skip)?
-        {
+        let found = worktree.commit_found(self.design_docs_branch(), found, &paths)?;
+        if let Some(id) = found.committed {
             tracing::info!(branch = self.design_docs_branch(), commit = %id, "committed changes found in the design-docs worktree");
             self.record_last_written(id)?;
             (tip, last) = (id, id);
@@ -103,8 +102,9 @@ impl Repo {
                 expected: expected.to_string(),
             });
         }
+        let branch = self.design_docs_branch();
         let new_tip =
-            worktree.commit_writes(self.design_docs_branch(), &message, &commit.writes)?.unwrap_or(tip);
+            worktree.commit_writes(branch, &message, &commit.writes, found.clean.as_ref())?.unwrap_or(tip);
         if new_tip != last {
             self.record_last_written(new_tip)?;
         }

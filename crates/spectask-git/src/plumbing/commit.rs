@@ -15,7 +15,7 @@ use crate::names::{CommitId, validate_file_path};
 use crate::plumbing::cmd::{Git, failure, nul_fields, text};
 use crate::plumbing::hooks::{Hooks, present_hooks, run_hook};
 use crate::plumbing::status::{
-    CHECK_PRODUCTS, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
+    CHECK_PRODUCTS, Status, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
     status_entries,
 };
 use crate::plumbing::write_journal::{Journal, JournaledFile};
@@ -69,6 +69,23 @@ pub(crate) struct Worktree {
     pub(crate) admin: PathBuf,
 }
 
+/// A commit made, and the files it changed.
+type Committed = (CommitId, Vec<ChangedFile>);
+
+/// What [`Worktree::commit_found`] committed, and where writes at its paths start.
+pub(crate) struct Found {
+    /// The commit of what was uncommitted at the paths, when anything was.
+    pub(crate) committed: Option<CommitId>,
+    /// The paths known clean now, when they are.
+    pub(crate) clean: Option<CleanAt>,
+}
+
+/// Paths of a worktree found clean, and the commit HEAD named then.
+pub(crate) struct CleanAt {
+    head: String,
+    paths: Vec<String>,
+}
+
 impl Worktree {
     pub(crate) fn linked(admin: PathBuf, path: PathBuf) -> Worktree {
         Worktree { git: Git::worktree(&admin, &path), path, admin }
@@ -109,12 +126,13 @@ impl Worktree {
         Ok(())
     }
 
-    /// The uncommitted changes (at `paths` only when given), after checking that `branch` is
-    /// checked out and no merge, rebase … is under way: one `git status`.
-    fn changes_on(&self, branch: &str, paths: Option<&[String]>) -> Result<Vec<(String, String)>, GitError> {
+    /// The uncommitted changes (at `paths` only when given) and the commit HEAD names, after
+    /// checking that `branch` is checked out and no merge, rebase … is under way: one `git status`.
+    /// Given no paths to look at, it says nothing of HEAD.
+    fn changes_on(&self, branch: &str, paths: Option<&[String]>) -> Result<Status, GitError> {
         if paths.is_some_and(<[String]>::is_empty) {
             self.check_branch(branch)?;
-            return Ok(Vec::new());
+            return Ok(Status { branch: Some(branch.to_owned()), head: None, entries: Vec::new() });
         }
         let status = status_entries(&self.git, paths)?;
         if status.branch.as_deref() != Some(branch) {
@@ -126,18 +144,38 @@ impl Worktree {
             });
         }
         refuse_operation_in_progress(&self.admin, &self.path)?;
-        Ok(status.entries)
+        Ok(status)
+    }
+
+    /// Commits what is uncommitted at `paths` (an agent's edit) on `branch`, which must be checked
+    /// out, as found, with `message`; then where writes at those paths start: the commit it made, or
+    /// HEAD as `git status` found the paths clean. One `git status` when nothing was found.
+    pub(crate) fn commit_found(
+        &self,
+        branch: &str,
+        message: &str,
+        paths: &[String],
+    ) -> Result<Found, GitError> {
+        let (committed, head) = self.commit_changes_found(branch, message, Some(paths), Hooks::Skip)?;
+        let committed = committed.map(|(id, _)| id);
+        let clean = match committed {
+            Some(id) => Some(CleanAt { head: id.to_string(), paths: paths.to_vec() }),
+            None => head.map(|head| CleanAt { head, paths: paths.to_vec() }),
+        };
+        Ok(Found { committed, clean })
     }
 
     /// Commits `writes` on `branch`, which must be checked out: each file is written in the
     /// worktree (an append to what is there), staged and committed. Refuses when a written path
     /// has uncommitted changes; returns `None`, committing nothing, when the writes change nothing.
-    /// A failed commit puts the files back as they were.
+    /// A failed commit puts the files back as they were. `clean`: the written paths were just found
+    /// clean at that HEAD (`commit_found`), and are not looked at again.
     pub(crate) fn commit_writes(
         &self,
         branch: &str,
         message: &str,
         writes: &[FileWrite],
+        clean: Option<&CleanAt>,
     ) -> Result<Option<CommitId>, GitError> {
         for write in writes {
             validate_file_path(write.path())?;
@@ -146,10 +184,17 @@ impl Worktree {
         let mut paths: Vec<String> = writes.iter().map(|w| w.path().to_owned()).collect();
         paths.sort();
         paths.dedup();
-        let dirty: Vec<String> = self.changes_on(branch, Some(&paths))?.into_iter().map(|(_, p)| p).collect();
-        if !dirty.is_empty() {
-            return Err(GitError::UncommittedChanges { path: self.path.clone(), files: dirty });
-        }
+        let head = match clean.filter(|c| paths.iter().all(|p| c.paths.contains(p))) {
+            Some(clean) => Some(clean.head.clone()),
+            None => {
+                let status = self.changes_on(branch, Some(&paths))?;
+                let dirty: Vec<String> = status.entries.into_iter().map(|(_, p)| p).collect();
+                if !dirty.is_empty() {
+                    return Err(GitError::UncommittedChanges { path: self.path.clone(), files: dirty });
+                }
+                status.head
+            }
+        };
         let mut planned = Vec::new();
         for path in &paths {
             let file = self.safe_path(path)?;
@@ -168,12 +213,14 @@ impl Worktree {
         if planned.is_empty() {
             return Ok(None);
         }
-        let head = self.git.reading().output(&["rev-parse", "--verify", "-q", "HEAD"], None)?;
         let journaled: Vec<JournaledFile<'_>> = planned
             .iter()
             .map(|(path, _, before, after)| JournaledFile { path, existed: before.is_some(), after })
             .collect();
-        self.journal().begin_write(text(&head.stdout).trim(), &journaled)?;
+        self.journal().begin_write(head.as_deref().unwrap_or_default(), &journaled)?;
+        // Files that were there (and clean: tracked) are staged by `git commit --only` itself; a
+        // new file needs `git add` first.
+        let all_tracked = planned.iter().all(|(_, _, before, _)| before.is_some());
         let mut written = Vec::new();
         for (path, file, before, after) in planned {
             if let Err(e) = write_atomically(&file, &after) {
@@ -184,10 +231,9 @@ impl Worktree {
             written.push((path, file, before));
         }
         let staged: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
-        let committed = self
-            .stage(Some(&staged))
-            .and_then(|()| self.commit(message, Hooks::Skip, Some(&staged)))
-            .and_then(|committed| {
+        let stage = if all_tracked { Ok(()) } else { self.stage(Some(&staged)) };
+        let committed =
+            stage.and_then(|()| self.commit(message, Hooks::Skip, Some(&staged))).and_then(|committed| {
                 if !committed {
                     return Ok(None);
                 }
@@ -210,13 +256,25 @@ impl Worktree {
         paths: Option<&[String]>,
         hooks: Hooks,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
+        Ok(self.commit_changes_found(branch, message, paths, hooks)?.0)
+    }
+
+    /// [`Worktree::commit_changes`], and when it found nothing to commit, the commit HEAD named
+    /// then (`None` for an unborn branch, or when it did not look: no paths).
+    fn commit_changes_found(
+        &self,
+        branch: &str,
+        message: &str,
+        paths: Option<&[String]>,
+        hooks: Hooks,
+    ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
             for path in paths {
                 validate_file_path(path)?;
             }
         }
         self.journal().undo_interrupted_write()?;
-        let entries = self.changes_on(branch, paths)?;
+        let Status { head, entries, .. } = self.changes_on(branch, paths)?;
         if entries.iter().any(|(xy, _)| is_unmerged(xy)) {
             return Err(GitError::OperationInProgress {
                 path: self.path.clone(),
@@ -229,15 +287,15 @@ impl Worktree {
             Some(_) => (entries, 0),
         };
         if entries.is_empty() {
-            return Ok(None);
+            return Ok((None, head));
         }
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
         self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
         if !self.commit(message, hooks, None)? {
-            return Ok(None);
+            return Ok((None, None));
         }
-        self.head_commit().map(Some)
+        Ok((Some(self.head_commit()?), None))
     }
 
     /// Concludes the merge under way on `branch` as its merge commit: every change staged (the
@@ -276,7 +334,7 @@ impl Worktree {
         {
             return Ok(None);
         }
-        let entries = self.changes_on(branch, paths)?;
+        let entries = self.changes_on(branch, paths)?.entries;
         let (entries, left_out) = match paths {
             None => self.without_check_products(entries),
             Some(_) => (entries, 0),

@@ -47,10 +47,12 @@ pub(crate) fn uncommitted_files(git: &Git) -> Result<Vec<String>, GitError> {
 }
 
 /// What `git status` says of a worktree: the branch checked out (`None` when HEAD is detached),
-/// and each uncommitted change's two status letters and path (at `paths` only when given; `??`
-/// for an untracked file). One `git status --porcelain=v2 --branch`.
+/// the commit HEAD names (`None` on an unborn branch), and each uncommitted change's two status
+/// letters and path (at `paths` only when given; `??` for an untracked file). One
+/// `git status --porcelain=v2 --branch`.
 pub(crate) struct Status {
     pub(crate) branch: Option<String>,
+    pub(crate) head: Option<String>,
     pub(crate) entries: Vec<(String, String)>,
 }
 
@@ -62,12 +64,16 @@ pub(crate) fn status_entries(git: &Git, paths: Option<&[String]>) -> Result<Stat
         args.extend(paths.iter().map(String::as_str));
     }
     let out = git.reading().run(&args)?;
-    let mut status = Status { branch: None, entries: Vec::new() };
+    let mut status = Status { branch: None, head: None, entries: Vec::new() };
     let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
     while let Some(field) = fields.next() {
         let line = text(field);
         if let Some(head) = line.strip_prefix("# branch.head ") {
             status.branch = (head != "(detached)").then(|| head.to_owned());
+            continue;
+        }
+        if let Some(oid) = line.strip_prefix("# branch.oid ") {
+            status.head = (oid != "(initial)").then(|| oid.to_owned());
             continue;
         }
         // `1 <XY> <sub> <mH> <mI> <mW> <hH> <hI> <path>`, `2 …` (a rename, its old path next),
