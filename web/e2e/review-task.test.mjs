@@ -91,7 +91,7 @@ test('a review task shows its findings at file:line and follows one up as a bugf
   const task = await (await fetch(`${server.url}/api/v1/spec-tasks/${followUpId}`)).json()
   assert.equal(task.workflow, 'bugfix', JSON.stringify(task))
   assert.equal(task.title, 'Expired tokens are accepted')
-  assert.match(task.prompt, /`src\/auth\.js:2`/)
+  assert.match(task.prompt, /- File: src\/auth\.js\n- Line: 2\n/)
   assert.ok(task.prompt.includes(id), 'the prompt names the review task')
   // Its prompt links back to the review task.
   const review = await (await fetch(`${server.url}/api/v1/spec-tasks/${id}`)).json()

@@ -385,7 +385,9 @@ fn review_task(c: &mut Contract, dir: &Path) {
     );
     let follow_up = json!({"findings": [1], "workflow": "feature"});
     let task = c.expect(201, "post", "/spec-tasks/{id}/follow-ups", &[&id], Some(follow_up));
-    assert!(task["prompt"].as_str().unwrap().contains("`src/auth.rs:1`"), "{task}");
+    // The finding is written as the report writes it.
+    let prompt = task["prompt"].as_str().unwrap();
+    assert!(prompt.contains("## Finding 1: Unchecked token\n- File: src/auth.rs\n- Line: 1\n"), "{task}");
     c.expect(200, "post", "/spec-tasks/{id}/cancel", &[task["id"].as_str().unwrap()], None);
 }
 
