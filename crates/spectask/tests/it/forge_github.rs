@@ -558,7 +558,7 @@ fn commits_a_person_pushes_to_the_branch_are_built_on_and_a_rewrite_is_named() {
         "body": "Almost.",
         "comments": [{ "path": "CHANGELOG.md", "line": 1, "body": "List what changed." }],
     });
-    gh.act("POST", &format!("/pulls/{number}/reviews"), review.clone());
+    gh.act("POST", &format!("/pulls/{number}/reviews"), review);
     let fixed = gh.wait_for_pr(&id, "the fix was not pushed onto the person's commit", |t| {
         t["status"] == "pull_request"
             && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != person_head && h != first_head)
@@ -574,6 +574,13 @@ fn commits_a_person_pushes_to_the_branch_are_built_on_and_a_rewrite_is_named() {
     git(&theirs, &["add", "OTHER.md"]);
     git(&theirs, &["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "-qm", "Other"]);
     git(&theirs, &["push", "-q", "--force", "origin", &branch]);
+    // A second request, which the agent answers with a change of its own.
+    let review = json!({
+        "login": "alice",
+        "state": "CHANGES_REQUESTED",
+        "body": "And the date.",
+        "comments": [{ "path": "CHANGELOG.md", "line": 2, "body": "Date it." }],
+    });
     gh.act("POST", &format!("/pulls/{number}/reviews"), review);
     let stopped = wait_for_status(&gh.server, &id, "failed");
     let reason = stopped["failure"]["reason"].as_str().unwrap_or_default();
@@ -583,13 +590,24 @@ fn commits_a_person_pushes_to_the_branch_are_built_on_and_a_rewrite_is_named() {
     );
 
     // As the reason says: the remote's reset to spectask's, and the task retried, the fix goes on.
+    // Where the rewrite was found decides what spectask's branch holds: found as the second fix
+    // began, not that fix (the retried task makes it); found at its push, that fix too (the reset
+    // carries it). Either way the pull request ends past the first fix, on the reset, with both.
     let ours = git(&clone, &["rev-parse", &branch]).trim().to_owned();
     git(&clone, &["push", "-q", "--force", "origin", &branch]);
     let retried = gh.server.task(&["retry", &id]);
     assert!(retried.status.success(), "{}", stderr(&retried));
+    let on_the_reset = |h: &str| {
+        let bare = gh.bare.to_str().unwrap();
+        let is_ancestor = ["-C", bare, "merge-base", "--is-ancestor", ours.as_str(), h];
+        std::process::Command::new("git").args(is_ancestor).status().unwrap().success()
+    };
     let back = gh.wait_for_pr(&id, "the retried task did not return to its pull request", |t| {
-        t["status"] == "pull_request" && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != ours)
+        t["status"] == "pull_request"
+            && t["pull_request"]["head_sha"].as_str().is_some_and(|h| h != head && on_the_reset(h))
     });
     assert_eq!(back["pull_request"]["number"], number, "{back:#}");
+    let changelog = git(&gh.bare, &["show", &format!("{branch}:CHANGELOG.md")]);
+    assert!(changelog.contains("- Dated it."), "the second fix is on the pull request: {changelog}");
     gh.server.stop();
 }
