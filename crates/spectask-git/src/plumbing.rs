@@ -4,6 +4,7 @@
 //! someone else is one of the named retry policies. Nothing here imports from the directories
 //! above it.
 
+pub(crate) mod changed_files;
 pub(crate) mod cmd;
 pub(crate) mod commit;
 pub(crate) mod hooks;

@@ -3,8 +3,8 @@
 
 use crate::error::{GitError, io_err};
 use crate::names::{CommitId, parse_trailers, validate_file_path};
+use crate::plumbing::changed_files::{ChangedFile, changed_files};
 use crate::plumbing::cmd::{Git, text};
-use crate::plumbing::commit::{ChangedFile, changed_files};
 use crate::plumbing::status::uncommitted_files;
 use crate::repository::registration::Repo;
 
@@ -42,7 +42,7 @@ impl Repo {
                 Ok(crate::plumbing::cmd::nul_fields(&out)
                     .map(|path| ChangedFile {
                         path: text(path),
-                        change: crate::plumbing::commit::FileChange::Added,
+                        change: crate::plumbing::changed_files::FileChange::Added,
                     })
                     .collect())
             }

@@ -1,7 +1,7 @@
 //! A diff as the implementation review shows it: each changed file, its hunks and their lines,
 //! within [`DiffLimits`]. Plain data, read from git's output by `diff_parse.rs`.
 
-use crate::plumbing::commit::FileChange;
+use crate::plumbing::changed_files::FileChange;
 
 /// How much of a diff `Repo::task_branch_review` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! their format is small and documented by git.
 
 use crate::changes::diff::{DiffLimits, DiffLine, FileDiff, Hunk, LineKind};
-use crate::plumbing::commit::FileChange;
+use crate::plumbing::changed_files::FileChange;
 
 /// One file of the `--raw` records.
 struct RawEntry {

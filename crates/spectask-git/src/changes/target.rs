@@ -3,7 +3,7 @@
 
 use crate::error::GitError;
 use crate::names::CommitId;
-use crate::plumbing::commit::ChangedFile;
+use crate::plumbing::changed_files::ChangedFile;
 use crate::repository::registration::Repo;
 
 /// A review target resolved in the repository.

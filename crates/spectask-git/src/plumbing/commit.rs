@@ -12,7 +12,8 @@ use backon::BlockingRetryable;
 
 use crate::error::{GitError, io_err};
 use crate::names::{CommitId, validate_file_path};
-use crate::plumbing::cmd::{Git, failure, nul_fields, text};
+use crate::plumbing::changed_files::{ChangedFile, name_status};
+use crate::plumbing::cmd::{Git, failure, nul_fields};
 use crate::plumbing::hooks::{Hooks, present_hooks, run_hook};
 use crate::plumbing::status::{
     CHECK_PRODUCTS, Status, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
@@ -44,21 +45,6 @@ impl FileWrite {
             FileWrite::Put { path, .. } | FileWrite::Append { path, .. } => path,
         }
     }
-}
-
-/// How a file differs between two commits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileChange {
-    Added,
-    Modified,
-    Deleted,
-}
-
-/// One file that differs between two commits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangedFile {
-    pub path: String,
-    pub change: FileChange,
 }
 
 /// A worktree spectask commits in: where git runs, its working tree, and its own git dir (the
@@ -553,37 +539,6 @@ fn nothing_to_commit(message: &str) -> bool {
     message.contains("nothing to commit")
         || message.contains("no changes added to commit")
         || message.contains("nothing added to commit")
-}
-
-/// The files that differ between `from` (the commit's first parent when `None`, every file of a
-/// root commit) and `to`.
-pub(crate) fn changed_files(
-    git: &Git,
-    from: Option<CommitId>,
-    to: CommitId,
-) -> Result<Vec<ChangedFile>, GitError> {
-    let (from, to) = (from.map(|c| c.to_string()), to.to_string());
-    let mut args = vec!["diff-tree", "-r", "-z", "--no-renames", "--name-status", "--no-commit-id"];
-    match &from {
-        Some(from) => args.extend([from.as_str(), to.as_str()]),
-        None => args.extend(["--root", to.as_str()]),
-    }
-    let out = git.reading().run(&args)?;
-    Ok(name_status(nul_fields(&out)))
-}
-
-/// `--name-status -z` pairs (status, path) as changed files.
-fn name_status<'a>(mut fields: impl Iterator<Item = &'a [u8]>) -> Vec<ChangedFile> {
-    let mut files = Vec::new();
-    while let (Some(status), Some(path)) = (fields.next(), fields.next()) {
-        let change = match status.first() {
-            Some(b'A') => FileChange::Added,
-            Some(b'D') => FileChange::Deleted,
-            _ => FileChange::Modified,
-        };
-        files.push(ChangedFile { path: text(path), change });
-    }
-    files
 }
 
 /// `paths` as a NUL-separated list, for `--pathspec-from-file=- --pathspec-file-nul`.

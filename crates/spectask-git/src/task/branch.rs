@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
-use crate::plumbing::commit::{ChangedFile, Worktree};
+use crate::plumbing::changed_files::ChangedFile;
+use crate::plumbing::commit::Worktree;
 use crate::plumbing::hooks::Hooks;
 use crate::plumbing::lock::LockScope;
 use crate::plumbing::status::uncommitted_files;
