@@ -8,7 +8,8 @@
 //!
 //! Codemap: one directory per concept, each with a module doc that names its parts.
 //! - `database`: opening the database and its migrations (`migrations/{sqlite,postgres}/`), the
-//!   counted pool, write transactions (one writer at a time: SQLite's lock, an advisory lock on
+//!   connections (SQLite's writer and readers, each statement sent to one; counted round trips),
+//!   write transactions (one writer at a time: SQLite's lock, an advisory lock on
 //!   PostgreSQL so event seqs become visible in commit order), column codecs, the metrics census.
 //! - `tasks`: SpecTasks and their transitions, listings, spec versions, reviews, prerequisites.
 //! - `sessions`: work sessions and their threads (an editor's too), messages from people and
@@ -99,7 +100,7 @@ pub enum Backend {
     Postgres,
 }
 
-/// The handle to the database. Cheap to clone; all clones share one pool.
+/// The handle to the database. Cheap to clone; all clones share its connections.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: CountedPool,
@@ -127,7 +128,7 @@ impl Store {
     }
 
     /// Closes the store: ends its event streams, stops its listener for other nodes' events (which
-    /// has a connection of its own) and closes the pool, waiting for connections in use to be
+    /// has a connection of its own) and closes its pools, waiting for connections in use to be
     /// returned. Every clone of the store is closed with it.
     pub async fn close(&self) {
         self.stop_listening().await;

@@ -91,6 +91,19 @@ fn redact(url: &str) -> String {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
+/// The readers' settings: the writer has made the database WAL, and they refuse to write.
+const SQLITE_READER_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+     PRAGMA query_only = ON;";
+
+/// SQLite's reading connections (see `database::pool`); it has one writing connection.
+const SQLITE_READERS: u32 = 4;
+
+/// PostgreSQL's connections, reading and writing.
+const POSTGRES_CONNECTIONS: u32 = 10;
+
+/// How long a statement waits for a connection before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+
 impl Store {
     /// Connects, creating the SQLite file (and its directory) when missing, and migrates the schema.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
@@ -101,32 +114,42 @@ impl Store {
     pub(crate) async fn open_logged(url: &DatabaseUrl, logged: bool) -> Result<Self, StoreError> {
         install_default_drivers();
         let backend = url.backend();
-        let (connect_url, options) = match url {
+        let connect_url = match url {
             DatabaseUrl::Sqlite { path } => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
                         .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
                 }
                 create_private(path)?;
-                let options = AnyPoolOptions::new().max_connections(4).after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute(SQLITE_PRAGMAS).await?;
-                        Ok(())
-                    })
-                });
-                (format!("sqlite://{}?mode=rwc", path.display()), options)
+                format!("sqlite://{}?mode=rwc", path.display())
             }
-            DatabaseUrl::Postgres { url } => (url.clone(), AnyPoolOptions::new().max_connections(10)),
+            DatabaseUrl::Postgres { url } => url.clone(),
         };
         let mut connect = AnyConnectOptions::from_str(&connect_url)?;
         if !logged {
             connect = connect.disable_statement_logging();
         }
-        let pool = options.acquire_timeout(Duration::from_secs(15)).connect_with(connect).await?;
-        migrator(backend).run(&pool).await?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let writer = sqlite_pool(1, SQLITE_PRAGMAS).connect_with(connect.clone()).await?;
+                migrator(backend).run(&writer).await?;
+                let readers =
+                    sqlite_pool(SQLITE_READERS, SQLITE_READER_PRAGMAS).connect_with(connect).await?;
+                CountedPool::new(writer, readers)
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(POSTGRES_CONNECTIONS)
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(connect)
+                    .await?;
+                migrator(backend).run(&pool).await?;
+                CountedPool::new(pool.clone(), pool)
+            }
+        };
         tracing::debug!(database = %url.display(), "store opened");
         Ok(Store {
-            pool: CountedPool::new(pool),
+            pool,
             backend,
             url: url.clone(),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
@@ -137,6 +160,18 @@ impl Store {
             event_tail: Arc::default(),
         })
     }
+}
+
+/// A pool of at most `connections` SQLite connections, each set up with `pragmas`.
+fn sqlite_pool(connections: u32, pragmas: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(connections).acquire_timeout(ACQUIRE_TIMEOUT).after_connect(
+        move |conn, _| {
+            Box::pin(async move {
+                conn.execute(pragmas).await?;
+                Ok(())
+            })
+        },
+    )
 }
 
 /// The schema migrations of each backend: every file of `migrations/<backend>/`, embedded at build

@@ -1,6 +1,15 @@
-//! The store's connection pool, counting its round trips to the database: every statement run on
-//! the pool outside a transaction, and every transaction begun. Tests hold a read path to a
-//! constant number of them whatever the number of rows it answers (`testing::round_trips`).
+//! The store's connections: a writer and readers behind one handle, which decides where each
+//! statement runs and counts the round trips to the database (every statement run outside a
+//! transaction, and every transaction begun). Tests hold a read path to a constant number of them
+//! whatever the number of rows it answers (`testing::round_trips`).
+//!
+//! On SQLite they are two pools on one WAL database. The writer has one connection: SQLite takes
+//! one writer at a time, and more connections would only wait on its lock. The readers are
+//! `query_only`: under WAL each reads the snapshot committed when its statement began, without
+//! waiting for the writer, so a read never queues behind writes, and sees every write committed
+//! before it. A statement that only reads (`SELECT`, `WITH`, `EXPLAIN`) run on its own goes to the
+//! readers; every transaction (a read in one may be followed by a write) and every other statement
+//! go to the writer. On PostgreSQL, whose connections write concurrently, both are one pool.
 
 use std::fmt;
 use std::future::Future;
@@ -9,26 +18,29 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::stream::BoxStream;
-use sqlx::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::any::{AnyArguments, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
+use sqlx::error::BoxDynError;
 use sqlx::{Any, AnyPool, Either, Execute, Executor, SqlStr, Transaction};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// An [`AnyPool`] that counts what is run on it; cheap to clone, clones share pool and count.
+/// The writer and the readers (the same pool on PostgreSQL); cheap to clone, clones share pools
+/// and count.
 #[derive(Clone)]
 pub(crate) struct CountedPool {
-    pool: AnyPool,
+    writer: AnyPool,
+    readers: AnyPool,
     round_trips: Arc<AtomicU64>,
 }
 
 impl CountedPool {
-    pub(crate) fn new(pool: AnyPool) -> Self {
-        Self { pool, round_trips: Arc::new(AtomicU64::new(0)) }
+    pub(crate) fn new(writer: AnyPool, readers: AnyPool) -> Self {
+        Self { writer, readers, round_trips: Arc::new(AtomicU64::new(0)) }
     }
 
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         self.count();
-        self.pool.begin().await
+        self.writer.begin().await
     }
 
     /// Begins a transaction with `statement` (SQLite's `BEGIN IMMEDIATE`, say).
@@ -37,11 +49,12 @@ impl CountedPool {
         statement: &'static str,
     ) -> Result<Transaction<'static, Any>, sqlx::Error> {
         self.count();
-        self.pool.begin_with(statement).await
+        self.writer.begin_with(statement).await
     }
 
     pub(crate) async fn close(&self) {
-        self.pool.close().await;
+        self.readers.close().await;
+        self.writer.close().await;
     }
 
     /// Statements run on the pool outside a transaction plus transactions begun, since it opened.
@@ -53,11 +66,56 @@ impl CountedPool {
     fn count(&self) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Where `sql` runs: the readers when it only reads, else the writer.
+    fn pool_for(&self, sql: &str) -> &AnyPool {
+        if reads_only(sql) { &self.readers } else { &self.writer }
+    }
+}
+
+/// Whether a statement only reads, by its first word. A `WITH` that writes would be sent to the
+/// readers, which refuse it (`query_only`): the store has none.
+fn reads_only(sql: &str) -> bool {
+    let first = sql.trim_start().split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or_default();
+    ["SELECT", "WITH", "EXPLAIN"].iter().any(|word| first.eq_ignore_ascii_case(word))
 }
 
 impl fmt::Debug for CountedPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.pool.fmt(f)
+        f.debug_struct("CountedPool").field("writer", &self.writer).field("readers", &self.readers).finish()
+    }
+}
+
+/// A statement taken apart to read its SQL, which [`Execute::sql`] gives up only with the rest.
+struct Routed {
+    sql: SqlStr,
+    arguments: Option<AnyArguments>,
+    persistent: bool,
+}
+
+impl Routed {
+    fn of<'q>(mut query: impl Execute<'q, Any>) -> Result<Self, BoxDynError> {
+        let arguments = query.take_arguments()?;
+        let persistent = query.persistent();
+        Ok(Self { sql: query.sql(), arguments, persistent })
+    }
+}
+
+impl Execute<'_, Any> for Routed {
+    fn sql(self) -> SqlStr {
+        self.sql
+    }
+
+    fn statement(&self) -> Option<&AnyStatement> {
+        None
+    }
+
+    fn take_arguments(&mut self) -> Result<Option<AnyArguments>, BoxDynError> {
+        Ok(self.arguments.take())
+    }
+
+    fn persistent(&self) -> bool {
+        self.persistent
     }
 }
 
@@ -74,7 +132,10 @@ impl<'p> Executor<'p> for &'_ CountedPool {
         E: 'q + Execute<'q, Any>,
     {
         self.count();
-        (&self.pool).fetch_many(query)
+        match Routed::of(query) {
+            Ok(routed) => self.pool_for(routed.sql.as_str()).fetch_many(routed),
+            Err(e) => Box::pin(futures::stream::once(async { Err(sqlx::Error::Encode(e)) })),
+        }
     }
 
     fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
@@ -82,7 +143,10 @@ impl<'p> Executor<'p> for &'_ CountedPool {
         E: 'q + Execute<'q, Any>,
     {
         self.count();
-        (&self.pool).fetch_optional(query)
+        match Routed::of(query) {
+            Ok(routed) => self.pool_for(routed.sql.as_str()).fetch_optional(routed),
+            Err(e) => Box::pin(async { Err(sqlx::Error::Encode(e)) }),
+        }
     }
 
     fn prepare_with<'e>(
@@ -94,6 +158,24 @@ impl<'p> Executor<'p> for &'_ CountedPool {
         'p: 'e,
     {
         self.count();
-        (&self.pool).prepare_with(sql, parameters)
+        self.pool_for(sql.as_str()).prepare_with(sql, parameters)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_only;
+
+    #[test]
+    fn tells_reads_by_their_first_word() {
+        for sql in ["SELECT 1", "  select x FROM t", "WITH RECURSIVE b(id) AS (SELECT 1) SELECT id FROM b"] {
+            assert!(reads_only(sql), "{sql}");
+        }
+        assert!(reads_only("EXPLAIN QUERY PLAN SELECT 1"));
+        for sql in
+            ["INSERT INTO t VALUES (1)", "UPDATE t SET x = 1", "DELETE FROM t", "VACUUM", "", "SELECTED"]
+        {
+            assert!(!reads_only(sql), "{sql}");
+        }
     }
 }
