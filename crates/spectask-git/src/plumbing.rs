@@ -9,6 +9,7 @@ pub(crate) mod cmd;
 pub(crate) mod commit;
 pub(crate) mod hooks;
 pub(crate) mod lock;
+pub(crate) mod maintenance;
 mod program;
 pub(crate) mod retry;
 pub(crate) mod status;

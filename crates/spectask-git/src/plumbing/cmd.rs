@@ -41,6 +41,8 @@ const PASSED_THROUGH: &[&str] = &["PATH", "HOME", "TMPDIR"];
 /// - No hooks (`core.hooksPath` names no directory): a hook is a program from the repository. The
 ///   repository's `pre-commit` and `commit-msg` run only where spectask runs them on purpose.
 /// - No signing, which would run a program the repository names.
+/// - No maintenance after each commit or merge, which the writer would wait for: it runs in the
+///   background (`maintenance.rs`).
 /// - Git LFS's filters as `git lfs install` would set them globally, since no global
 ///   configuration is read.
 /// - No transport that runs a command (`ext::`), `file://` only where a person named it (not
@@ -52,6 +54,7 @@ pub(crate) const POLICY: &[(&str, &str)] = &[
     ("submodule.recurse", "false"),
     ("fetch.recurseSubmodules", "false"),
     ("core.hooksPath", NO_HOOKS),
+    ("maintenance.auto", "false"),
     ("commit.gpgSign", "false"),
     ("tag.gpgSign", "false"),
     ("filter.lfs.clean", "git-lfs clean -- %f"),
@@ -175,9 +178,17 @@ impl Git {
     /// worktree, `<dir>/.git` of a main one). Where there is none (a clone's parent directory),
     /// git reads none.
     fn own_config(&self) -> PathBuf {
+        self.common_dir().join(OWN_CONFIG)
+    }
+
+    /// The common git directory of the repository git runs in: `<git-dir>/worktrees/<name>/../..`
+    /// of a linked worktree, `<dir>/.git` of a main one.
+    pub(crate) fn common_dir(&self) -> PathBuf {
         match &self.worktree {
-            Some((admin, _)) => admin.join("../..").join(OWN_CONFIG),
-            None => self.cwd.join(".git").join(OWN_CONFIG),
+            Some((admin, _)) => {
+                admin.parent().and_then(Path::parent).map_or_else(|| admin.join("../.."), Path::to_path_buf)
+            }
+            None => self.cwd.join(".git"),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::names::{CommitId, validate_file_path};
 use crate::plumbing::changed_files::{ChangedFile, name_status};
 use crate::plumbing::cmd::{Git, failure, nul_fields};
 use crate::plumbing::hooks::{Hooks, present_hooks, run_hook};
+use crate::plumbing::maintenance::after_write;
 use crate::plumbing::status::{
     CHECK_PRODUCTS, Status, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
     status_entries,
@@ -437,6 +438,7 @@ impl Worktree {
             Err(GitError::Command { message, .. }) if nothing_to_commit(&message) => return Ok(false),
             other => other?,
         };
+        after_write(&self.git);
         Ok(true)
     }
 

@@ -10,6 +10,7 @@ use backon::BlockingRetryable;
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
 use crate::plumbing::cmd::{Git, failure};
+use crate::plumbing::maintenance::after_write;
 
 /// The directory, relative to the repository root, that holds every spectask worktree.
 pub const WORKTREES_DIR: &str = ".git-worktrees";
@@ -295,6 +296,7 @@ pub(crate) fn fast_forward_checkout(path: &Path, branch: &str, new: CommitId) ->
     let args = ["merge", "--ff-only", "--quiet", "--no-edit", &new_hex];
     let output = git.output(&args, None)?;
     if output.status.success() {
+        after_write(&git);
         return Ok(());
     }
     let message = String::from_utf8_lossy(&output.stderr).into_owned();

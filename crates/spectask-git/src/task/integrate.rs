@@ -15,6 +15,7 @@ use crate::names::{CommitId, TaskHandle};
 use crate::plumbing::cmd::{nul_fields, text};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::LockScope;
+use crate::plumbing::maintenance::after_write;
 use crate::plumbing::status::merge_under_way;
 use crate::repository::registration::Repo;
 
@@ -96,6 +97,7 @@ impl Repo {
         let args = ["merge", "--no-ff", "--no-edit", "--no-verify", "--quiet", "-m", &message, &target];
         match run_with_identity(&worktree.git, &args, None) {
             Ok(_) => {
+                after_write(&worktree.git);
                 let head = worktree.git.reading().run(&["rev-parse", "--verify", "HEAD"])?;
                 Ok(Integration::Merged { commit: CommitId::from_git(&head)? })
             }
