@@ -1,8 +1,13 @@
 //! What a planner may see of a repository: the file tree, the key files and chosen folders at the
 //! default branch.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
 use crate::changes::commits::read_blobs;
 use crate::design_docs::read::ls_tree;
+use crate::names::CommitId;
 use crate::{GitError, Repo};
 
 /// Files worth showing a planner in full when they exist at the top of the repository.
@@ -68,7 +73,9 @@ impl Repo {
     }
 
     /// The files at the tip of the default branch that are directly in one of `dirs` or named in
-    /// `files`, as `(path, contents)`, in that order; paths that do not exist are skipped.
+    /// `files`, as `(path, contents)`, in that order; paths that do not exist are skipped. What was
+    /// last read is kept per repository by tip (a commit's files never change): the sessions that
+    /// start between two commits of the default branch read it with one `git rev-parse`.
     pub fn default_branch_files(
         &self,
         dirs: &[&str],
@@ -76,6 +83,10 @@ impl Repo {
     ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let git = self.main_git();
         let tip = self.default_tip()?;
+        let key = (git.common_dir(), tip, dirs.join("\0"), files.join("\0"));
+        if let Some(read) = LAST_READ.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(read.clone());
+        }
         let mut paths = Vec::new();
         for dir in dirs {
             let entries = ls_tree(&git, tip, dir, false)?;
@@ -83,13 +94,30 @@ impl Repo {
         }
         paths.extend(files.iter().map(|file| (*file).to_owned()));
         let specs: Vec<String> = paths.iter().map(|path| format!("{tip}:{path}")).collect();
-        Ok(paths
+        let read: Vec<(String, Vec<u8>)> = paths
             .into_iter()
             .zip(read_blobs(&git, &specs)?)
             .filter_map(|(path, blob)| Some((path, blob?)))
-            .collect())
+            .collect();
+        let mut last = LAST_READ.lock().unwrap_or_else(PoisonError::into_inner);
+        last.retain(|(repository, ..), _| *repository != key.0);
+        if last.len() >= LAST_READ_REPOSITORIES {
+            last.clear();
+        }
+        last.insert(key, read.clone());
+        Ok(read)
     }
 }
+
+/// What [`Repo::default_branch_files`] read: by common git directory, tip, dirs and files; one
+/// entry per repository.
+type LastRead = HashMap<(PathBuf, CommitId, String, String), Vec<(String, Vec<u8>)>>;
+
+/// The last read of [`Repo::default_branch_files`] in each repository.
+static LAST_READ: LazyLock<Mutex<LastRead>> = LazyLock::new(Mutex::default);
+
+/// How many repositories' last reads are kept at most before all are dropped.
+const LAST_READ_REPOSITORIES: usize = 256;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -144,5 +172,16 @@ mod tests {
                 ("memory/constitution.md", &b"principles"[..])
             ]
         );
+        // A new tip of the default branch is read anew.
+        let r = dir.path().join("r");
+        std::fs::write(r.join(".kiro/steering/product.md"), "product, revised").unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git").current_dir(&r).args(args).status().unwrap();
+            assert!(ok.success());
+        };
+        git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "revise"]);
+        let dirs = [".kiro/steering", ".spectask/steering"];
+        let read = repo.default_branch_files(&dirs, &["memory/constitution.md", "nope.md"]).unwrap();
+        assert_eq!(read[0], (".kiro/steering/product.md".to_owned(), b"product, revised".to_vec()));
     }
 }
