@@ -1,13 +1,8 @@
 //! What a planner may see of a repository: the file tree, the key files and chosen folders at the
 //! default branch.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{LazyLock, Mutex, PoisonError};
-
 use crate::changes::commits::read_blobs;
 use crate::design_docs::read::ls_tree;
-use crate::names::CommitId;
 use crate::{GitError, Repo};
 
 /// Files worth showing a planner in full when they exist at the top of the repository.
@@ -74,8 +69,8 @@ impl Repo {
 
     /// The files at the tip of the default branch that are directly in one of `dirs` or named in
     /// `files`, as `(path, contents)`, in that order; paths that do not exist are skipped. What was
-    /// last read is kept per repository by tip (a commit's files never change): the sessions that
-    /// start between two commits of the default branch read it with one `git rev-parse`.
+    /// last read is kept by tip in the handle and its clones (a commit's files never change): the
+    /// sessions that start between two commits of the default branch read it with one `git rev-parse`.
     pub fn default_branch_files(
         &self,
         dirs: &[&str],
@@ -83,9 +78,9 @@ impl Repo {
     ) -> Result<Vec<(String, Vec<u8>)>, GitError> {
         let git = self.main_git();
         let tip = self.default_tip()?;
-        let key = (git.common_dir(), tip, dirs.join("\0"), files.join("\0"));
-        if let Some(read) = LAST_READ.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
-            return Ok(read.clone());
+        let key = (tip, dirs.join("\0"), files.join("\0"));
+        if let Some(read) = self.last_read().get(&key) {
+            return Ok(read);
         }
         let mut paths = Vec::new();
         for dir in dirs {
@@ -99,25 +94,10 @@ impl Repo {
             .zip(read_blobs(&git, &specs)?)
             .filter_map(|(path, blob)| Some((path, blob?)))
             .collect();
-        let mut last = LAST_READ.lock().unwrap_or_else(PoisonError::into_inner);
-        last.retain(|(repository, ..), _| *repository != key.0);
-        if last.len() >= LAST_READ_REPOSITORIES {
-            last.clear();
-        }
-        last.insert(key, read.clone());
+        self.last_read().set(key, read.clone());
         Ok(read)
     }
 }
-
-/// What [`Repo::default_branch_files`] read: by common git directory, tip, dirs and files; one
-/// entry per repository.
-type LastRead = HashMap<(PathBuf, CommitId, String, String), Vec<(String, Vec<u8>)>>;
-
-/// The last read of [`Repo::default_branch_files`] in each repository.
-static LAST_READ: LazyLock<Mutex<LastRead>> = LazyLock::new(Mutex::default);
-
-/// How many repositories' last reads are kept at most before all are dropped.
-const LAST_READ_REPOSITORIES: usize = 256;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

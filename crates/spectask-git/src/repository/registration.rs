@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
+use crate::repository::memo::LastRead;
 use crate::plumbing::cmd::{Git, OWN_CONFIG};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::{LockScope, RepoLock};
@@ -99,6 +100,8 @@ pub struct Repo {
     /// remotes are its owner's.
     remote: Option<(String, String)>,
     hooks: HookPolicy,
+    /// What the default branch's files last read were (see `planning::context`).
+    last_read: LastRead,
 }
 
 impl Repo {
@@ -153,6 +156,7 @@ impl Repo {
             design_docs_branch: branch.to_owned(),
             remote,
             hooks,
+            last_read: LastRead::default(),
         };
         write_config(&main, &config_path, &repo)?;
         write_own_git_config(&main, &repo.git_dir)?;
@@ -191,6 +195,7 @@ impl Repo {
             design_docs_branch: recorded.design_docs_branch,
             remote: recorded.remote,
             hooks: recorded.hooks,
+            last_read: LastRead::default(),
         })
     }
 
@@ -260,6 +265,11 @@ impl Repo {
     /// git in the main working tree.
     pub(crate) fn main_git(&self) -> Git {
         Git::at(&self.root)
+    }
+
+    /// The memo of the default branch's files last read.
+    pub(crate) fn last_read(&self) -> &LastRead {
+        &self.last_read
     }
 
     /// The design-docs worktree, named by its admin dir.
