@@ -43,8 +43,9 @@ pub(crate) fn after_write(git: &Git) {
 
 /// Whether maintenance is due at `now`: `marker` is absent or older than [`INTERVAL`]. A due
 /// marker is touched at once, so that the writers that follow wait for the next interval. A marker
-/// that cannot be written (a repository spectask does not own) makes maintenance not due: git's
-/// own `gc` still runs wherever its owner works.
+/// that cannot be written makes maintenance not due: a repository spectask cannot write to, or a
+/// linked worktree's checkout reached without its admin dir (whose `.git` is a file); the
+/// repository's other writes, through its worktrees' admin dirs, still start it.
 fn due(marker: &Path, now: SystemTime) -> bool {
     // A marker ahead of the clock (the clock was set back) counts by how far ahead it is.
     let recent = |at: SystemTime| match now.duration_since(at) {
