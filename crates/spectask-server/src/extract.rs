@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::ApiError;
 use crate::error::lowercase_first;
@@ -20,10 +21,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let axum::Json(value) =
+            axum::Json::<Value>::from_request(req, state).await.map_err(json_rejection)?;
+        body_of(value).map(Self)
     }
 }
 
@@ -46,10 +46,48 @@ where
         if no_type || empty {
             return Ok(None);
         }
-        match <axum::Json<Option<T>> as FromRequest<S>>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(value.map(Self)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let axum::Json(value) =
+            <axum::Json<Value> as FromRequest<S>>::from_request(req, state).await.map_err(json_rejection)?;
+        match value {
+            Value::Null => Ok(None),
+            value => body_of(value).map(|body| Some(Self(body))),
         }
+    }
+}
+
+/// The typed body of a well-formed JSON document. No text in it may hold NUL: nothing a person
+/// types needs it, and PostgreSQL cannot store it, so a body with one is refused on every store.
+fn body_of<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    if let Some(at) = nul_in(&value, "") {
+        let at = if at.is_empty() { "the body".to_owned() } else { format!("the text at {at}") };
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("{at} holds a NUL character (\\u0000), which no field may hold"),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let at = err.path().to_string();
+        let detail = err.into_inner();
+        let message = match at.as_str() {
+            "." => format!("failed to deserialize the JSON body into the target type: {detail}"),
+            at => format!("failed to deserialize the JSON body into the target type: {at}: {detail}"),
+        };
+        ApiError::bad_request("invalid_body", message)
+    })
+}
+
+/// The JSON pointer of the first string or key holding NUL (empty for the document itself).
+fn nul_in(value: &Value, at: &str) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then(|| at.to_owned()),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| nul_in(item, &format!("{at}/{index}")))
+        }
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let pointer = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+            if key.contains('\0') { Some(pointer) } else { nul_in(item, &pointer) }
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
     }
 }
 

@@ -152,6 +152,23 @@ async fn bad_inputs_get_4xx_with_messages_naming_the_problem() {
             "unknown field `colour`".to_owned(),
         ),
         (json!({ "repo": repo }), "invalid_body", "missing field `prompt`".to_owned()),
+        // PostgreSQL cannot store NUL, so no store is asked to: every body refuses it by name.
+        (
+            json!({ "prompt": "a\u{0}b", "repo": repo }),
+            "invalid_body",
+            "the text at /prompt holds a NUL character".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": repo, "depends_on": ["ok", "\u{0}"] }),
+            "invalid_body",
+            "the text at /depends_on/1 holds a NUL character".to_owned(),
+        ),
+        (
+            json!({ "prompt": "x", "repo": repo, "a/b\u{0}": 1 }),
+            "invalid_body",
+            "the text at /a~1b\u{0} holds a NUL character".to_owned(),
+        ),
+        (json!({ "prompt": 7, "repo": repo }), "invalid_body", "prompt: invalid type: integer".to_owned()),
     ];
     for (body, code, message) in cases {
         let (status, resp) = api.create(body.clone()).await;
