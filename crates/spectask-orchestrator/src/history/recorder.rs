@@ -34,8 +34,10 @@ const BATCH_LIMIT: i64 = 500;
 const MAX_BATCHES: usize = 20;
 /// How long a recorder lease lasts without renewal: the wait after a crashed holder.
 const LEASE_TTL: Duration = Duration::from_secs(10);
-/// Events read per milestone pass.
+/// Events read per page of a milestone pass.
 const MILESTONE_PAGE: i64 = 500;
+/// Pages read per milestone pass at most, so that a pass stays short however long the backlog.
+const MILESTONE_PAGES: usize = 40;
 /// How often, while nothing happens, the design-docs branches are checked for markers a person
 /// changed (agents' changes come with events, which start a check at once), and how often at most
 /// the design-docs worktrees are scanned for uncommitted edits of markers.
@@ -165,18 +167,10 @@ async fn latest_event(store: &Store) -> i64 {
 
 /// For every task with events since `cursor` (created, transitioned, reviewed, a work session
 /// created or ended, coordination): commits its pending history and mirrors its state to the
-/// design-docs branch. `cursor` moves past what was read. True when more events may wait.
+/// design-docs branch, once per task however many of its events wait. `cursor` moves past what
+/// was read: up to [`MILESTONE_PAGES`] pages in one pass, so a backlog of a thousand sessions
+/// costs one mirror of their task, not one per page. True when more events may wait.
 async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
-    let events = match ctx.store.events_after(*cursor, MILESTONE_PAGE).await {
-        Ok(events) => events,
-        Err(err) => {
-            tracing::warn!(%err, "reading events failed");
-            return false;
-        }
-    };
-    let more = events.len() as i64 == MILESTONE_PAGE;
-    *cursor = events.last().map_or(*cursor, |e| e.seq);
-    let mut tasks: Vec<SpecTaskId> = Vec::new();
     let changes_rows = |kind: EventKind| {
         matches!(
             kind,
@@ -188,9 +182,26 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
                 | EventKind::CoordinationRecorded
         )
     };
-    for task in events.iter().filter(|e| changes_rows(e.kind)).filter_map(|e| e.spec_task_id) {
-        if !tasks.contains(&task) {
-            tasks.push(task);
+    let mut tasks: Vec<SpecTaskId> = Vec::new();
+    let mut more = true;
+    for _ in 0..MILESTONE_PAGES {
+        let events = match ctx.store.events_after(*cursor, MILESTONE_PAGE).await {
+            Ok(events) => events,
+            Err(err) => {
+                tracing::warn!(%err, "reading events failed");
+                more = false;
+                break;
+            }
+        };
+        more = events.len() as i64 == MILESTONE_PAGE;
+        *cursor = events.last().map_or(*cursor, |e| e.seq);
+        for task in events.iter().filter(|e| changes_rows(e.kind)).filter_map(|e| e.spec_task_id) {
+            if !tasks.contains(&task) {
+                tasks.push(task);
+            }
+        }
+        if !more {
+            break;
         }
     }
     for task in tasks {
