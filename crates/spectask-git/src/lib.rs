@@ -44,8 +44,8 @@
 //!   [`Repo::list_design_docs`], [`Repo::recovery_index`] (`read.rs`); [`Repo::spec_archive`].
 //! - `task/`: [`Repo::ensure_task_worktree`], [`Repo::commit_work_session`], [`Repo::remove_task`]
 //!   (`branch.rs`); [`Repo::integrate_default_branch`] (`integrate.rs`); [`Repo::merge_task`].
-//! - `changes/`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::changed_files`],
-//!   [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
+//! - `changes/`: [`Repo::branch_tip`], [`Repo::commits_between`], [`Repo::commit_infos_between`],
+//!   [`Repo::changed_files`], [`Repo::read_file_at`], [`Repo::commit_info`], [`Repo::design_docs_uncommitted`],
 //!   [`Repo::read_design_docs_worktree_file`] (`commits.rs`); [`Repo::task_branch_review`],
 //!   the branch's commits and diff against its base for the implementation review (`review.rs`,
 //!   the diff's types in `diff.rs`, `diff_parse.rs` reading git's diff output).

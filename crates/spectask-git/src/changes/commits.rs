@@ -73,6 +73,16 @@ impl Repo {
         out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(CommitId::from_git).collect()
     }
 
+    /// [`Repo::commits_between`] with each commit's message and trailers, read by one `git log`
+    /// however many there are.
+    pub fn commit_infos_between(
+        &self,
+        from: Option<CommitId>,
+        to: CommitId,
+    ) -> Result<Vec<CommitInfo>, GitError> {
+        log_between(&self.main_git(), from, to)
+    }
+
     /// The commits of `branch` after `since` (its whole history when `None`), oldest first, with
     /// messages and trailers: what recovery reads spec versions and reviews from, and how the
     /// orchestrator tells spectask's commits from an agent's. Empty when the branch does not exist.

@@ -360,14 +360,15 @@ async fn reconcile(
                 branch: reader.design_docs_branch().to_owned(),
             });
         };
-        let commits = match last.map(|from| reader.commits_between(Some(from), tip)) {
+        // One `git log` for every commit since the last marked one, however many the task's state
+        // mirror made meanwhile.
+        let commits = match last.map(|from| reader.commit_infos_between(Some(from), tip)) {
             Some(Ok(commits)) => commits,
             // The last marked commit is gone (a rewrite a human accepted): read the whole branch.
-            Some(Err(_)) | None => reader.commits_between(None, tip)?,
+            Some(Err(_)) | None => reader.commit_infos_between(None, tip)?,
         };
         let mut found = Vec::new();
-        for commit in commits {
-            let info = reader.commit_info(commit)?;
+        for info in commits {
             let seqs: Vec<i64> = info
                 .trailers
                 .iter()
@@ -375,7 +376,7 @@ async fn reconcile(
                 .flat_map(|(_, v)| parse_seqs(v))
                 .collect();
             if !seqs.is_empty() {
-                found.push((commit, seqs));
+                found.push((info.id, seqs));
             }
         }
         Ok((tip, found))

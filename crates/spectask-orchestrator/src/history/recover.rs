@@ -137,11 +137,10 @@ fn read_branch(repo: &Repo) -> Result<Branch, GitError> {
         }
     }
     let mut commits = HashMap::new();
-    for commit in repo.commits_between(None, index.tip)? {
-        let info = repo.commit_info(commit)?;
+    for info in repo.commit_infos_between(None, index.tip)? {
         for (_, value) in info.trailers.iter().filter(|(k, _)| k == SEQS_TRAILER) {
             for seq in parse_seqs(value) {
-                commits.entry(seq).or_insert(commit);
+                commits.entry(seq).or_insert(info.id);
             }
         }
     }
