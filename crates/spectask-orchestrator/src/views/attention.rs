@@ -10,8 +10,12 @@
 
 mod decide;
 
-use spectask_core::{BudgetHolder, BudgetScope, EventKind, SpecTask, SpecTaskId, SpecTaskStatus};
-use spectask_store::{Store, StoreError};
+use std::collections::HashMap;
+
+use spectask_core::{
+    BudgetHolder, BudgetScope, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionId,
+};
+use spectask_store::{SessionStall, Store, StoreError};
 
 pub use decide::{Attention, TaskRef, Waiting};
 use decide::{BudgetHoldMark, Facts, PendingPermission, StallMark, VersionFacts};
@@ -54,14 +58,30 @@ pub fn sort(items: &mut [Attention]) {
 
 /// What `tasks` and their sessions wait for, in task order. A constant number of queries.
 pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Attention>, StoreError> {
-    let open: Vec<SpecTaskId> = tasks.iter().filter(|t| !t.status().is_terminal()).map(|t| t.id).collect();
+    let open = open_tasks(tasks);
+    let mut sessions: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
+    for session in store.work_sessions_of_tasks(&open).await? {
+        sessions.entry(session.spec_task_id).or_default().push(session);
+    }
+    let stalls = store.session_stalls(&open).await?;
+    let (items, _) = attention_with(store, tasks, sessions, &stalls).await?;
+    Ok(items)
+}
+
+/// What `tasks` and their sessions wait for, as [`attention_of`], given the sessions of the open ones
+/// among them (by task, in the order they were made) and those sessions' stall marks, read once by
+/// a caller that needs them too. Gives the sessions back.
+pub async fn attention_with(
+    store: &Store,
+    tasks: &[SpecTask],
+    sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
+    stalls: &HashMap<WorkSessionId, SessionStall>,
+) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSession>>), StoreError> {
+    let open = open_tasks(tasks);
     let of_status = |statuses: &[SpecTaskStatus]| -> Vec<SpecTaskId> {
         tasks.iter().filter(|t| statuses.contains(&t.status())).map(|t| t.id).collect()
     };
-    let mut facts = Facts::default();
-    for session in store.work_sessions_of_tasks(&open).await? {
-        facts.sessions.entry(session.spec_task_id).or_default().push(session);
-    }
+    let mut facts = Facts { sessions, ..Facts::default() };
     facts.permissions = store
         .pending_approvals_of_tasks(&open)
         .await?
@@ -73,12 +93,12 @@ pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Atten
             requested_at: a.requested_at,
         })
         .collect();
-    facts.stalls = store
-        .session_stalls(&open)
-        .await?
-        .into_iter()
+    facts.stalls = stalls
+        .iter()
         .map(|(id, s)| {
-            (id, StallMark { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy })
+            let mark =
+                StallMark { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy.clone() };
+            (*id, mark)
         })
         .collect();
     let planning = of_status(&[SpecTaskStatus::SpecGeneration]);
@@ -127,5 +147,11 @@ pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Atten
             facts.prerequisites.entry(edge.spec_task_id).or_insert_with(|| (edge.hold_before, Vec::new()));
         entry.1.push(edge.prerequisite);
     }
-    Ok(decide::attention(tasks, &facts))
+    let items = decide::attention(tasks, &facts);
+    Ok((items, facts.sessions))
+}
+
+/// The tasks among `tasks` that are not closed.
+fn open_tasks(tasks: &[SpecTask]) -> Vec<SpecTaskId> {
+    tasks.iter().filter(|t| !t.status().is_terminal()).map(|t| t.id).collect()
 }

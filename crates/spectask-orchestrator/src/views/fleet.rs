@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use spectask_core::{Budget, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, Timestamp, WorkSessionId};
 use spectask_store::{BudgetStanding, SessionStall, SpecTaskFilter, Store, StoreError};
 
-use crate::views::attention::{Attention, attention_of};
+use crate::views::attention::{Attention, attention_with};
 use crate::views::progress::{PlanTaskProgress, Progress, progress, window};
 
 /// Done plan tasks shown before those in progress on a card, and plan tasks to do after them.
@@ -56,7 +56,7 @@ pub async fn fleet(
     };
     let tasks = store.list_spec_tasks(&filter).await?.items;
     let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
-    let mut sessions = by_task(store.work_sessions_of_tasks(&ids).await?, |s| Some(s.spec_task_id));
+    let sessions = by_task(store.work_sessions_of_tasks(&ids).await?, |s| Some(s.spec_task_id));
     let mut plans =
         by_task(store.latest_session_events_of_tasks(&ids, EventKind::WorkSessionPlan).await?, |e| {
             e.spec_task_id
@@ -66,11 +66,13 @@ pub async fn fleet(
     let repositories: HashMap<_, _> =
         store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
     let mut standings = store.budget_standings(&ids, default_budget).await?;
+    // Every listed task is in implementation, so open: the attention needs the same sessions and stalls.
+    let mut stalls = store.session_stalls(&ids).await?;
+    let (items, mut sessions) = attention_with(store, &tasks, sessions, &stalls).await?;
     let mut attention: HashMap<SpecTaskId, Vec<Attention>> = HashMap::new();
-    for item in attention_of(store, &tasks).await? {
+    for item in items {
         attention.entry(item.spec_task_id).or_default().push(item);
     }
-    let mut stalls = store.session_stalls(&ids).await?;
     let mut cards = Vec::with_capacity(tasks.len());
     for task in tasks {
         let sessions = sessions.remove(&task.id).unwrap_or_default();
