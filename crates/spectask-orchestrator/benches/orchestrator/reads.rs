@@ -1,12 +1,13 @@
-//! API-like reads while the engine is busy: the board's list of tasks and the fleet view, read
-//! through the engine's own store (the server shares it, and its pool) one after the other, every
-//! `EVERY`, timed each. Their p99 is the latency a person's dashboard sees while the sessions run; a
+//! API-like reads while the engine is busy: the board's list of tasks, the fleet view and the task
+//! page of the fleet's first task, read through the engine's own store (the server shares it, and
+//! its pool) one after the other, every `EVERY`, timed each. Their p99 is the latency a person's dashboard sees while the sessions run; a
 //! read that fails (the pool's acquire timing out) counts with the time it took, and is told apart.
 
 use std::time::{Duration, Instant};
 
-use spectask_core::Budget;
-use spectask_store::{SpecTaskFilter, Store};
+use spectask_core::{Budget, SpecTaskId};
+use spectask_orchestrator::views::{attention, progress};
+use spectask_store::{SpecTaskFilter, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 /// How often the reads are made (a dashboard refetching, a few people looking).
@@ -23,19 +24,21 @@ pub(crate) struct Reads {
 pub(crate) struct Samples {
     pub(crate) board: Vec<f64>,
     pub(crate) fleet: Vec<f64>,
+    /// The task page (`GET /spec-tasks/{id}` and its `/progress`) of the fleet's first task.
+    pub(crate) task: Vec<f64>,
     /// Reads that failed, with their errors.
     pub(crate) failed: Vec<String>,
 }
 
 impl Samples {
-    /// Both views' latencies together.
+    /// Every view's latencies together.
     pub(crate) fn all(&self) -> Vec<f64> {
-        self.board.iter().chain(&self.fleet).copied().collect()
+        self.board.iter().chain(&self.fleet).chain(&self.task).copied().collect()
     }
 }
 
 impl Reads {
-    /// Starts reading the board and the fleet from `store` every [`EVERY`].
+    /// Starts reading the board, the fleet and a task page from `store` every [`EVERY`].
     pub(crate) fn start(store: Store) -> Reads {
         let stop = CancellationToken::new();
         let handle = tokio::spawn(read(store, stop.clone()));
@@ -60,11 +63,37 @@ async fn read(store: Store, stop: CancellationToken) -> Samples {
         let fleet = spectask_orchestrator::views::fleet::fleet(&store, None, &budget).await;
         samples.fleet.push(at.elapsed().as_secs_f64() * 1000.0);
         samples.failed.extend(listed.err().map(|e| format!("board: {e}")));
+        let first = fleet.as_ref().ok().and_then(|cards| cards.first()).map(|card| card.task.id);
         samples.failed.extend(fleet.err().map(|e| format!("fleet: {e}")));
+        if let Some(id) = first {
+            let at = Instant::now();
+            let page = task_page(&store, id, &budget).await;
+            samples.task.push(at.elapsed().as_secs_f64() * 1000.0);
+            samples.failed.extend(page.err().map(|e| format!("task page: {e}")));
+        }
         tokio::select! {
             () = stop.cancelled() => {}
             () = tokio::time::sleep(EVERY) => {}
         }
     }
     samples
+}
+
+/// What the server reads for a task's page: the task as `GET /spec-tasks/{id}` gives it (its
+/// repository, budget, attention, plan standing, queue reason, pull request, issue and
+/// prerequisites), then its `/progress`.
+async fn task_page(store: &Store, id: SpecTaskId, budget: &Budget) -> Result<(), StoreError> {
+    let task = store.spec_task(id).await?;
+    store.repository(task.repository_id).await?;
+    store.budget_standing(task.id, budget).await?;
+    let tasks = std::slice::from_ref(&task);
+    attention::attention_of(store, tasks).await?;
+    progress::plan_standings(store, tasks).await?;
+    store.queue_reason(task.id).await?;
+    store.pull_request_of(task.id).await?;
+    store.issue_of(task.id).await?;
+    store.prerequisites(task.id).await?;
+    let sessions = store.work_sessions_of(task.id).await?;
+    progress::task_progress(store, &task, &sessions).await?;
+    Ok(())
 }
