@@ -1,9 +1,9 @@
 //! The engine: admit waiting tasks, claim due jobs, run them under a renewed lease, record outcomes.
 //!
-//! Leases are renewed per node, not per job: every third of the lease one write extends the leases
-//! of all the jobs this node's runners hold (and one those of its tasks), so a node whose sessions wait on
-//! their agents makes a write every few seconds, not one per session. The renewal runs on a timer of
-//! its own, so a claim or an admission that takes long does not let leases lapse.
+//! Leases are per node, not per job: every third of the lease one write extends this node's lease,
+//! under which all its jobs run (and one those of its tasks), so a node whose sessions wait on their
+//! agents makes the same writes every few seconds whatever their number. The renewal runs on a timer
+//! of its own, so a claim or an admission that takes long does not let the lease lapse.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -66,7 +66,7 @@ impl Orchestrator {
         let handed = Arc::new(crate::ctx::handed::HandedJobs::default());
         let ctx = Ctx { handed: Some(handed.clone()), ..self.ctx };
         let signal = ctx.store.jobs_signal();
-        let mut running: JoinSet<(i64, u32)> = JoinSet::new();
+        let mut running: JoinSet<RunEnd> = JoinSet::new();
         let held = RunningJobs::default();
         let renewing = CancellationToken::new();
         // Dropping this future (an abort) stops what it spawned, as a killed process would.
@@ -205,7 +205,7 @@ impl Orchestrator {
 fn launch(
     ctx: &Ctx,
     held: &RunningJobs,
-    running: &mut JoinSet<(i64, u32)>,
+    running: &mut JoinSet<RunEnd>,
     job: Job,
     shutdown: &CancellationToken,
 ) {
@@ -213,7 +213,7 @@ fn launch(
     let lost = CancellationToken::new();
     let run = (job.attempts, lost.clone());
     // This node's own earlier run of the job, if its lease lapsed, lost it now.
-    if let Some((_, earlier)) = held.0.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, run) {
+    if let Some((_, earlier)) = held.runs.lock().unwrap_or_else(PoisonError::into_inner).insert(job.id, run) {
         earlier.cancel();
     }
     running.spawn(run_job(ctx.clone(), job, shutdown.child_token(), lost));
@@ -241,17 +241,28 @@ async fn admit(ctx: &Ctx) -> Result<(), spectask_store::StoreError> {
 }
 
 /// The jobs running on this node, each with its attempt (which names the run: a job whose lease
-/// lapsed may be claimed again by this very node) and the signal that its lease was lost.
+/// lapsed may be claimed again by this very node) and the signal that its lease was lost; and the
+/// runs whose outcomes could not be recorded, to be queued again (the node's lease alone would keep
+/// them running).
 #[derive(Clone, Debug, Default)]
-struct RunningJobs(Arc<Mutex<HashMap<i64, (u32, CancellationToken)>>>);
+struct RunningJobs {
+    runs: Arc<Mutex<HashMap<i64, (u32, CancellationToken)>>>,
+    unrecorded: Arc<Mutex<Vec<(i64, u32)>>>,
+}
 
-/// Drops a run that ended from those whose leases this node renews (not a later run of its job).
-fn forget(held: &RunningJobs, ended: Result<(i64, u32), JoinError>) {
+/// How a run ended: its job's id and attempt, and whether its outcome was recorded.
+type RunEnd = (i64, u32, bool);
+
+/// Drops a run that ended from those this node runs (not a later run of its job).
+fn forget(held: &RunningJobs, ended: Result<RunEnd, JoinError>) {
     match ended {
-        Ok((id, attempt)) => {
-            let mut held = held.0.lock().unwrap_or_else(PoisonError::into_inner);
-            if held.get(&id).is_some_and(|(held_attempt, _)| *held_attempt == attempt) {
-                held.remove(&id);
+        Ok((id, attempt, recorded)) => {
+            let mut runs = held.runs.lock().unwrap_or_else(PoisonError::into_inner);
+            if runs.get(&id).is_some_and(|(held_attempt, _)| *held_attempt == attempt) {
+                runs.remove(&id);
+            }
+            if !recorded {
+                held.unrecorded.lock().unwrap_or_else(PoisonError::into_inner).push((id, attempt));
             }
         }
         // `run_job` does not panic (its step runs as a task of its own); an aborted one at shutdown
@@ -260,39 +271,62 @@ fn forget(held: &RunningJobs, ended: Result<(i64, u32), JoinError>) {
     }
 }
 
-/// Every third of the lease until `stop`: extends the leases of all the jobs this node runs in one
-/// write (a job whose lease another node took over meanwhile is told, and stops), then those of the
-/// tasks whose agents live here.
+/// Every third of the lease until `stop`: queues again the runs whose outcomes could not be recorded,
+/// extends this node's lease in one write (when its epoch changed, the lease lapsed meanwhile: the
+/// runs another node took over are told, and stop), then the leases of the tasks whose agents live here.
 async fn renew_leases(ctx: Ctx, held: RunningJobs, stop: CancellationToken) {
     let mut every = tokio::time::interval(ctx.config.lease / 3);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let node = &ctx.config.node;
+    let mut epoch = None;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = every.tick() => {}
         }
-        // Only jobs claimed before the renewal's write can be missing from it because they were lost.
+        let unrecorded = std::mem::take(&mut *held.unrecorded.lock().unwrap_or_else(PoisonError::into_inner));
+        if !unrecorded.is_empty()
+            && let Err(err) = ctx.store.release_job_runs(node, &unrecorded).await
+        {
+            tracing::warn!(%err, "queueing again the jobs whose outcomes were not recorded failed");
+            held.unrecorded.lock().unwrap_or_else(PoisonError::into_inner).extend(unrecorded);
+        }
+        // Only jobs claimed before the renewal's write can have been lost under an earlier epoch.
         let before: Vec<(i64, u32, CancellationToken)> = held
-            .0
+            .runs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .map(|(id, (attempt, lost))| (*id, *attempt, lost.clone()))
             .collect();
-        let runs: Vec<(i64, u32)> = before.iter().map(|(id, attempt, _)| (*id, *attempt)).collect();
-        match ctx.store.renew_job_leases(&ctx.config.node, &runs, ctx.config.lease).await {
-            Ok(ours) => {
-                for (id, _, lost) in before {
-                    if !ours.contains(&id) {
-                        lost.cancel();
-                    }
+        match ctx.store.renew_node_lease(node, ctx.config.lease).await {
+            Ok(renewed) => {
+                if epoch.is_some_and(|e| e != renewed) {
+                    tracing::warn!(%node, "this node's lease lapsed; checking its jobs");
+                    lose_lost_runs(&ctx, before).await;
                 }
+                epoch = Some(renewed);
             }
-            Err(err) => tracing::warn!(%err, "renewing job leases failed"),
+            Err(err) => tracing::warn!(%err, "renewing the node's lease failed"),
         }
-        if let Err(err) = ctx.store.renew_task_leases(&ctx.config.node, ctx.config.task_lease()).await {
+        if let Err(err) = ctx.store.renew_task_leases(node, ctx.config.task_lease()).await {
             tracing::warn!(%err, "renewing task leases failed");
         }
+    }
+}
+
+/// Tells the runs among `before` that this node no longer runs (its lease lapsed) that they lost.
+async fn lose_lost_runs(ctx: &Ctx, before: Vec<(i64, u32, CancellationToken)>) {
+    let runs: Vec<(i64, u32)> = before.iter().map(|(id, attempt, _)| (*id, *attempt)).collect();
+    match ctx.store.job_runs_held(&ctx.config.node, &runs).await {
+        Ok(ours) => {
+            for (id, _, lost) in before {
+                if !ours.contains(&id) {
+                    lost.cancel();
+                }
+            }
+        }
+        Err(err) => tracing::warn!(%err, "checking the jobs this node runs failed"),
     }
 }
 
@@ -352,7 +386,7 @@ impl Claims {
 
 /// Runs one claimed job to an outcome (the engine renews its lease); gives up if the lease is
 /// `lost`. Returns the job's id and attempt.
-async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: CancellationToken) -> (i64, u32) {
+async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: CancellationToken) -> RunEnd {
     let node = ctx.config.node.clone();
     tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     // A session's drive step handles cancellation itself (it records the interruption); other
@@ -368,24 +402,28 @@ async fn run_job(ctx: Ctx, job: Job, cancel: CancellationToken, lost: Cancellati
         joined = step => step_result(&job, joined),
         () = lost.cancelled() => {
             tracing::warn!(job = job.id, kind = %job.kind, "lease lost; another node has the job");
-            return (job.id, job.attempts);
+            return (job.id, job.attempts, true);
         }
         () = cancel.cancelled(), if stoppable => Err(JobError::Interrupted),
     };
     let outcome = outcome(&ctx.config, &job, result);
     // A busy database is tried again a few times; if the outcome still cannot be recorded, the job is
-    // given up here: no longer renewed, its lease lapses and it is claimed again (by any node).
+    // given up here: the engine queues it again for any node.
     let record = || ctx.store.finish_job(&job, &node, &outcome);
     let retry =
         backon::ExponentialBuilder::new().with_min_delay(Duration::from_millis(100)).with_max_times(3);
-    match backon::Retryable::retry(record, retry).await {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!(job = job.id, "lease lost before the job finished"),
-        Err(err) => {
-            tracing::error!(job = job.id, %err, "recording the job's outcome failed; its lease will lapse")
+    let recorded = match backon::Retryable::retry(record, retry).await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!(job = job.id, "lease lost before the job finished");
+            true
         }
-    }
-    (job.id, job.attempts)
+        Err(err) => {
+            tracing::error!(job = job.id, %err, "recording the job's outcome failed; it will be queued again");
+            false
+        }
+    };
+    (job.id, job.attempts, recorded)
 }
 
 /// What a step's task ended with: its result, or a panic turned into a failure worth another attempt

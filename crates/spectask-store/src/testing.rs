@@ -277,12 +277,10 @@ pub async fn refuse_task_updates(store: &crate::Store, refuse: bool) -> Result<(
     Ok(())
 }
 
-/// Makes the lease of every running job lapse now, as renewals coming too late (a loaded machine)
-/// would; returns how many.
-pub async fn lapse_job_leases(store: &crate::Store) -> Result<u64, StoreError> {
-    let done = sqlx::query("UPDATE jobs SET lease_expires_at = 0 WHERE status = 'running'")
-        .execute(&store.pool)
-        .await?;
+/// Makes every node's lease lapse now, as renewals coming too late (a loaded machine) would; returns
+/// how many.
+pub async fn lapse_node_leases(store: &crate::Store) -> Result<u64, StoreError> {
+    let done = sqlx::query("UPDATE node_leases SET expires_at = 0").execute(&store.pool).await?;
     Ok(done.rows_affected())
 }
 

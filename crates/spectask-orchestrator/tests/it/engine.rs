@@ -269,7 +269,7 @@ async fn a_node_claiming_again_its_own_lapsed_job_ends_its_earlier_run(postgres:
 
     let earlier = next_connection(&connections).await;
     let running = store.jobs_of(task.id).await.unwrap();
-    assert_eq!(spectask_store::testing::lapse_job_leases(&store).await.unwrap(), 1, "{running:#?}");
+    assert_eq!(spectask_store::testing::lapse_node_leases(&store).await.unwrap(), 1, "{running:#?}");
     let later = next_connection(&connections).await;
     let earlier_ended = closed_by_peer(earlier).await;
 

@@ -1,8 +1,8 @@
 //! The job queue: enqueued with transitions, claimed under a lease, renewed, completed or retried.
 //!
 //! Jobs of one SpecTask run one at a time and in order, and so do the jobs of one WorkSession; jobs
-//! of different work sessions of the same task run in parallel. A running job whose lease expired is
-//! claimable again by any node.
+//! of different work sessions of the same task run in parallel. A running job whose node's lease
+//! lapsed (`node_leases`) is claimable again by any node.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +30,7 @@ pub struct ClaimRun {
     /// The jobs claimed, oldest due first.
     pub jobs: Vec<Job>,
     /// The earliest moment after the claim at which a job may become claimable without anyone waking
-    /// the engine: a queued job's time to come, a running job's lease to lapse (its node died), or
+    /// the engine: a queued job's time to come, a running job's node lease to lapse (the node died), or
     /// another node's task lease to lapse (the task's session jobs wait for it). `None`: only a
     /// wake-up brings work. Due jobs left unclaimed are not in it: each waits for an earlier job of its
     /// key, whose end wakes the engine (or whose own time or lease is in it).
@@ -40,7 +40,8 @@ pub struct ClaimRun {
 /// `$1`: now, `$2`: the claiming node. See [`ClaimRun::next_due`].
 const NEXT_DUE: &str = "SELECT MIN(due) AS due FROM ( \
         SELECT next_run_at AS due FROM jobs WHERE status = 'queued' AND next_run_at > $1 \
-        UNION ALL SELECT lease_expires_at + 1 AS due FROM jobs WHERE status = 'running' AND lease_expires_at >= $1 \
+        UNION ALL SELECT n.expires_at + 1 AS due FROM node_leases n WHERE n.expires_at >= $1 \
+            AND EXISTS (SELECT 1 FROM jobs j WHERE j.lease_owner = n.node AND j.status = 'running') \
         UNION ALL SELECT expires_at + 1 AS due FROM task_leases WHERE owner <> $2 AND expires_at >= $1) d";
 
 /// A claim made in the write that queues a job: for `owner` (a node), under a lease of `lease`.
@@ -136,6 +137,8 @@ impl WriteTx<'_> {
         work_session_id: Option<WorkSessionId>,
         claim: &JobClaim<'_>,
     ) -> Result<Option<Job>, StoreError> {
+        // The job runs under its claimer's node lease.
+        self.take_node_lease(claim.owner, claim.lease).await?;
         let now = now();
         let (task, session) = (spec_task_id.to_string(), work_session_id.map(|id| id.to_string()));
         let held_elsewhere = sqlx::query(
@@ -185,9 +188,9 @@ impl WriteTx<'_> {
     }
 }
 
-/// Runs renewed per statement: each run's test is one more level of an `OR` (SQLite refuses an
-/// expression nested deeper than 1,000: a node running a thousand sessions lost every lease).
-const RUNS_PER_RENEWAL: usize = 200;
+/// Runs checked per statement: each run's test is one more level of an `OR` (SQLite refuses an
+/// expression nested deeper than 1,000).
+const RUNS_PER_CHECK: usize = 200;
 
 impl Store {
     /// Whether admission may have something to do since the last call: a SpecTask was created or
@@ -239,12 +242,13 @@ impl Store {
         limit: usize,
     ) -> Result<ClaimRun, StoreError> {
         let now = now();
-        // A job is due when queued and its time has come, or running with an expired lease. It may
-        // start only when no earlier job of the same task-or-session key is still unfinished.
+        // A job is due when queued and its time has come, or running on a node whose lease lapsed.
+        // It may start only when no earlier job of the same task-or-session key is still unfinished.
         let due = format!(
             "SELECT j.id FROM jobs j \
                 WHERE ((j.status = 'queued' AND j.next_run_at <= $3) \
-                    OR (j.status = 'running' AND j.lease_expires_at < $3)) \
+                    OR (j.status = 'running' AND NOT EXISTS (SELECT 1 FROM node_leases n \
+                      WHERE n.node = j.lease_owner AND n.expires_at >= $3))) \
                   AND NOT EXISTS (SELECT 1 FROM jobs e \
                     WHERE e.id < j.id AND e.status IN ('queued', 'running') \
                       AND e.spec_task_id IS NOT DISTINCT FROM j.spec_task_id \
@@ -267,6 +271,7 @@ impl Store {
         );
         let lease_until = deadline(now, lease);
         let mut w = self.begin_write().await?;
+        w.take_node_lease(owner, lease).await?;
         let rows = sqlx::query(fixed_sql(sql))
             .bind(owner)
             .bind(lease_until)
@@ -281,42 +286,53 @@ impl Store {
         Ok(ClaimRun { jobs, next_due })
     }
 
-    /// Extends the leases of `jobs` (id and attempt: a run is its claim), those of them that `owner`
-    /// still runs, in one write; returns their ids (one missing was lost to another node or to a new
-    /// claim of this node's own after its lease lapsed, or has ended). Only the jobs a node's runners
-    /// hold: one whose outcome could not be recorded must lapse and be claimed again, not stay
-    /// running with its lease renewed by a node that no longer runs it.
-    pub async fn renew_job_leases(
-        &self,
-        owner: &str,
-        jobs: &[(i64, u32)],
-        lease: Duration,
-    ) -> Result<Vec<i64>, StoreError> {
-        if jobs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let until = deadline(now(), lease);
-        let mut w = self.begin_write().await?;
-        let mut renewed = Vec::with_capacity(jobs.len());
-        for chunk in jobs.chunks(RUNS_PER_RENEWAL) {
+    /// Which of `jobs` (id and attempt: a run is its claim) `owner` still runs; returns their ids (one
+    /// missing was lost to another node or to a new claim of this node's own after its lease lapsed,
+    /// or has ended). A node asks after its lease's epoch changed ([`Store::renew_node_lease`]).
+    pub async fn job_runs_held(&self, owner: &str, jobs: &[(i64, u32)]) -> Result<Vec<i64>, StoreError> {
+        let mut held = Vec::with_capacity(jobs.len());
+        for chunk in jobs.chunks(RUNS_PER_CHECK) {
             let runs: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(id = ${} AND attempts = ${})", 2 * i + 3, 2 * i + 4))
+                .map(|i| format!("(id = ${} AND attempts = ${})", 2 * i + 2, 2 * i + 3))
                 .collect();
             let sql = format!(
-                "UPDATE jobs SET lease_expires_at = $1 WHERE lease_owner = $2 AND status = 'running' \
-                 AND ({}) RETURNING id",
+                "SELECT id FROM jobs WHERE lease_owner = $1 AND status = 'running' AND ({})",
                 runs.join(" OR ")
             );
-            let mut query = sqlx::query(fixed_sql(sql)).bind(until).bind(owner);
+            let mut query = sqlx::query(fixed_sql(sql)).bind(owner);
             for (id, attempts) in chunk {
                 query = query.bind(*id).bind(i64::from(*attempts));
             }
-            for row in query.fetch_all(&mut *w.tx).await? {
-                renewed.push(get::<i64>(&row, "id")?);
+            for row in query.fetch_all(&self.pool).await? {
+                held.push(get::<i64>(&row, "id")?);
             }
         }
+        Ok(held)
+    }
+
+    /// Queues again for any node the runs of `jobs` that `owner` still runs (their outcomes could
+    /// not be recorded: the node's lease alone would keep them running). Returns how many.
+    pub async fn release_job_runs(&self, owner: &str, jobs: &[(i64, u32)]) -> Result<u64, StoreError> {
+        let mut w = self.begin_write().await?;
+        let mut released = 0;
+        for (id, attempts) in jobs {
+            released += sqlx::query(
+                "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
+                 updated_at = $1 WHERE id = $2 AND attempts = $3 AND lease_owner = $4 AND status = 'running'",
+            )
+            .bind(millis(now()))
+            .bind(*id)
+            .bind(i64::from(*attempts))
+            .bind(owner)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+        }
+        if released > 0 {
+            w.wake_orchestrator().await?;
+        }
         w.commit().await?;
-        Ok(renewed)
+        Ok(released)
     }
 
     /// Records how an attempt ended; false when the lease had been lost (the outcome is dropped), to
@@ -368,18 +384,7 @@ impl Store {
     /// they belonged to its previous life, which crashed). Returns how many.
     pub async fn release_jobs_of(&self, owner: &str) -> Result<u64, StoreError> {
         let mut w = self.begin_write().await?;
-        let released = sqlx::query(
-            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
-             WHERE lease_owner = $2 AND status = 'running'",
-        )
-        .bind(millis(now()))
-        .bind(owner)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected();
-        if released > 0 {
-            w.wake_orchestrator().await?;
-        }
+        let released = w.release_running_jobs(owner).await?;
         w.commit().await?;
         Ok(released)
     }

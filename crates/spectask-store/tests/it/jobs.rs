@@ -24,7 +24,7 @@ both_backends!(
     one_claim_takes_several_jobs_but_never_two_of_one_key,
     a_job_waiting_for_another_nodes_task_lease_is_due_when_the_lease_lapses,
     enqueuing_wakes_the_waiting_orchestrator,
-    one_write_renews_the_leases_of_the_jobs_a_node_holds,
+    a_node_lease_keeps_its_jobs_until_it_lapses,
     the_census_counts_states_and_the_queue,
     a_job_failing_for_good_fails_its_session_and_task_in_the_same_write,
     a_merge_failing_for_good_fails_the_done_task,
@@ -60,11 +60,11 @@ async fn an_expired_lease_taken_back_by_the_same_node_ends_its_earlier_run(store
     let second = store.claim_job("n1", LEASE).await.unwrap().expect("the expired lease is claimable");
     assert_eq!((second.id, second.attempts), (first.id, 2));
     let held = [(first.id, first.attempts), (second.id, second.attempts)];
-    assert_eq!(store.renew_job_leases("n1", &held[..1], LEASE).await.unwrap(), Vec::<i64>::new());
-    assert_eq!(store.renew_job_leases("n1", &held, LEASE).await.unwrap(), vec![second.id]);
-    // A node running a thousand sessions renews all their runs in one write.
+    assert_eq!(store.job_runs_held("n1", &held[..1]).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(store.job_runs_held("n1", &held).await.unwrap(), vec![second.id]);
+    // A node running a thousand sessions checks all their runs.
     let many: Vec<(i64, u32)> = (1_000_000..1_001_000).map(|id| (id, 1)).chain([held[1]]).collect();
-    assert_eq!(store.renew_job_leases("n1", &many, LEASE).await.unwrap(), vec![second.id]);
+    assert_eq!(store.job_runs_held("n1", &many).await.unwrap(), vec![second.id]);
     let failed = JobOutcome::Failed { error: "the earlier run's".into() };
     assert!(!store.finish_job(&first, "n1", &failed).await.unwrap(), "the earlier run's outcome is dropped");
     assert!(store.finish_job(&second, "n1", &JobOutcome::Done).await.unwrap());
@@ -81,18 +81,15 @@ async fn an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(store: S
     assert_eq!(second.id, first.id);
     assert_eq!(second.attempts, 2);
     assert_eq!(
-        store.renew_job_leases("n1", &[(first.id, first.attempts)], LEASE).await.unwrap(),
+        store.job_runs_held("n1", &[(first.id, first.attempts)]).await.unwrap(),
         Vec::<i64>::new(),
         "n1 lost its lease"
     );
     assert!(!store.finish_job(&first, "n1", &JobOutcome::Done).await.unwrap());
-    assert_eq!(
-        store.renew_job_leases("n2", &[(second.id, second.attempts)], LEASE).await.unwrap(),
-        vec![second.id]
-    );
+    assert_eq!(store.job_runs_held("n2", &[(second.id, second.attempts)]).await.unwrap(), vec![second.id]);
     assert!(store.finish_job(&second, "n2", &JobOutcome::Done).await.unwrap());
     assert_eq!(
-        store.renew_job_leases("n2", &[(second.id, second.attempts)], LEASE).await.unwrap(),
+        store.job_runs_held("n2", &[(second.id, second.attempts)]).await.unwrap(),
         Vec::<i64>::new(),
         "a finished job"
     );
@@ -334,43 +331,36 @@ async fn enqueuing_wakes_the_waiting_orchestrator(store: Store) {
     tokio::time::timeout(Duration::from_secs(5), waiter).await.expect("woken").unwrap();
 }
 
-async fn one_write_renews_the_leases_of_the_jobs_a_node_holds(store: Store) {
+/// A node renews one lease for all its jobs: while it is fresh no other node takes them; once it
+/// lapses another node does, and the node's next renewal starts a new epoch and queues the rest again.
+async fn a_node_lease_keeps_its_jobs_until_it_lapses(store: Store) {
     let r = repo(&store, "/repos/a").await;
-    let mut tasks = Vec::new();
     for i in 0..3 {
         let t = store.create_spec_task(new_task(&r, &format!("t{i}"))).await.unwrap();
         store.transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
-        tasks.push(t.id);
     }
-    let mut mine = vec![store.claim_job("n1", LEASE).await.unwrap().unwrap().id];
-    mine.push(store.claim_job("n1", LEASE).await.unwrap().unwrap().id);
+    let short = Duration::from_millis(1_000);
+    let a = store.claim_job("n1", short).await.unwrap().unwrap();
+    let b = store.claim_job("n1", short).await.unwrap().unwrap();
     let theirs = store.claim_job("n2", LEASE).await.unwrap().unwrap();
-    // n1's third job is one its runners no longer hold (its outcome could not be recorded, say).
-    let t = store.create_spec_task(new_task(&r, "t3")).await.unwrap();
-    store.transition_spec_task(&t, &SpecTaskCommand::StartSpecGeneration).await.unwrap();
-    tasks.push(t.id);
-    let forgotten = store.claim_job("n1", LEASE).await.unwrap().unwrap();
-    let leases = || async {
-        let mut out = Vec::new();
-        for t in &tasks {
-            for job in store.jobs_of(*t).await.unwrap() {
-                out.push((job.id, job.lease_expires_at.unwrap()));
-            }
-        }
-        out
-    };
-    let before = leases().await;
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let held = [(mine[0], 1), (mine[1], 1), (theirs.id, 1)];
-    let mut renewed = store.renew_job_leases("n1", &held, LEASE).await.unwrap();
-    renewed.sort_unstable();
-    mine.sort_unstable();
-    assert_eq!(renewed, mine, "both jobs n1 holds, not n2's, not the one it forgot ({})", forgotten.id);
-    for ((id, was), (_, now)) in before.iter().zip(leases().await) {
-        assert_eq!(now > *was, mine.contains(id), "job {id}: lease {was} → {now}");
-    }
-    assert_eq!(store.renew_job_leases("n2", &[(theirs.id, 1)], LEASE).await.unwrap(), vec![theirs.id]);
-    assert_eq!(store.renew_job_leases("n1", &[], LEASE).await.unwrap(), Vec::<i64>::new());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(store.renew_node_lease("n1", short).await.unwrap(), 1, "renewed in time: the same epoch");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(store.claim_job("n2", LEASE).await.unwrap(), None, "a live node's jobs are not taken");
+    assert!(store.next_job_due("n2").await.unwrap().is_some(), "due when n1's lease lapses");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let taken = store.claim_job("n2", LEASE).await.unwrap().expect("a lapsed node's job is taken up");
+    assert!([a.id, b.id].contains(&taken.id) && taken.attempts == 2, "{taken:?}");
+    assert_eq!(store.renew_node_lease("n1", LEASE).await.unwrap(), 2, "a new epoch after the lapse");
+    assert_eq!(store.job_runs_held("n1", &[(a.id, 1), (b.id, 1)]).await.unwrap(), Vec::<i64>::new());
+    let mut held = store.job_runs_held("n2", &[(theirs.id, 1), (taken.id, 2)]).await.unwrap();
+    held.sort_unstable();
+    assert_eq!(held, vec![theirs.id.min(taken.id), theirs.id.max(taken.id)]);
+    let rest = store.claim_job("n1", LEASE).await.unwrap().expect("n1's other job was queued again");
+    assert_eq!((rest.id, rest.attempts), (a.id + b.id - taken.id, 2));
+    // A run whose outcome could not be recorded is queued again by its node.
+    assert_eq!(store.release_job_runs("n2", &[(theirs.id, 1), (taken.id, 1)]).await.unwrap(), 1);
+    assert_eq!(store.job_runs_held("n2", &[(theirs.id, 1)]).await.unwrap(), Vec::<i64>::new());
 }
 
 async fn the_census_counts_states_and_the_queue(store: Store) {
