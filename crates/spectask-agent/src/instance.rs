@@ -320,14 +320,15 @@ impl AgentInstance {
     /// stop reason (`end_turn`, `cancelled` …). A turn with no message from the agent for
     /// `stall_timeout` (while nothing waits on spectask's side) is a stall fault.
     pub async fn prompt(&self, session: &AcpSessionId, text: &str) -> Result<String, AgentError> {
-        self.prompt_content(session, &PromptContent::text(text)).await
+        self.prompt_content(session, PromptContent::text(text)).await
     }
 
     /// [`Self::prompt`] with content blocks (an editor's prompt: text, linked and embedded files …).
+    /// The content moves into the request: nothing keeps it while the turn runs.
     pub async fn prompt_content(
         &self,
         session: &AcpSessionId,
-        prompt: &PromptContent,
+        prompt: PromptContent,
     ) -> Result<String, AgentError> {
         let entry = self
             .shared

@@ -155,11 +155,11 @@ pub(crate) async fn run_turn(
     broker: &PermissionBroker,
     session: &AcpSessionId,
     entry: &ThreadEntry,
-    prompt: &PromptContent,
+    prompt: PromptContent,
 ) -> Result<(String, Option<TurnUsage>), AgentError> {
     let tick = (stall / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
     entry.touch();
-    let request = PromptRequest::new(SessionId::new(session.0.clone()), prompt.0.clone());
+    let request = PromptRequest::new(SessionId::new(session.0.clone()), prompt.0);
     let request = cx.send_request(request).block_task();
     tokio::pin!(request);
     let mut look_at = entry.last_activity() + stall;

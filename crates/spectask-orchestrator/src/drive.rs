@@ -65,7 +65,7 @@ pub(crate) async fn drive(
     if session.status() == WorkSessionStatus::Completed {
         // A drive cut off after it completed the session (a crash, a lost lease, a failed commit)
         // commits it now, whatever the task's status: the task waits for that commit.
-        return work::commit_changes(ctx, id).await;
+        return Box::pin(work::commit_changes(ctx, id)).await;
     }
     let task = task?;
     if task.id != session.spec_task_id {
@@ -104,13 +104,13 @@ pub(crate) async fn drive(
     // A run cut off after the session's commit (or its push, on another node) left it running:
     // its work is not done again, the session is completed with that commit.
     if facts.prompted && facts.editor.is_none() {
-        let found = match work::earlier_commit(ctx, &task, &session).await {
+        let found = match Box::pin(work::earlier_commit(ctx, &task, &session)).await {
             Ok(found) => found,
             Err(err) => return Err(end_with_error(ctx, &session, TurnError::Job(err)).await),
         };
         if let Some(commit) = found {
             let summary = ctx.store.work_session_summary(id).await?;
-            match work::finish(ctx, &task, &session, summary.as_deref(), Some(commit)).await {
+            match Box::pin(work::finish(ctx, &task, &session, summary.as_deref(), Some(commit))).await {
                 Ok(true) => return Ok(()),
                 // Messages wait for it: its turns take them.
                 Ok(false) => {}
@@ -118,8 +118,9 @@ pub(crate) async fn drive(
             }
         }
     }
-    // The drive commits what the session it completes changed: no other job comes in between.
-    match run_turn(ctx, &task, &session, facts, cancel).await {
+    // The drive commits what the session it completes changed: no other job comes in between. Its
+    // turns are boxed apart from the steps before: a waiting session holds only what its turn needs.
+    match Box::pin(run_turn(ctx, &task, &session, facts, cancel)).await {
         Ok(()) => Ok(()),
         // A budget reached while the turn ran: the session pauses until no budget holds its task.
         Err(TurnError::Budget(hold)) => {
@@ -162,7 +163,7 @@ async fn run_turn(
     // node's store, git and agent.
     let opening = {
         let _turn = ctx.start_gate.enter().await;
-        open(ctx, task, session, facts, interactive).await?
+        Box::pin(open(ctx, task, session, facts, interactive)).await?
     };
     let DrivenThread { instance, worktree, acp, mut first, opened } = opening;
     // The last turn ended and an earlier drive was cut off before judging it (a crash during the
@@ -188,7 +189,14 @@ async fn run_turn(
         last = note_turn_end(
             &mut after,
             &mut waiting,
-            prompted_turn(ctx, task, (&instance, session, &acp, worktree.as_path()), prompt, cancel).await?,
+            Box::pin(prompted_turn(
+                ctx,
+                task,
+                (&instance, session, &acp, worktree.as_path()),
+                prompt,
+                cancel,
+            ))
+            .await?,
         );
     }
     // Messages from people and other sessions reach the thread between turns, and what the last
@@ -214,7 +222,8 @@ async fn run_turn(
             };
             let turn_end = match held {
                 Some(held) => {
-                    editor_turn::run(ctx, &instance, session, (&acp, &worktree), held, slice, cancel).await
+                    let on = (&acp, worktree.as_path());
+                    Box::pin(editor_turn::run(ctx, &instance, session, on, held, slice, cancel)).await
                 }
                 None => {
                     if editor.is_none() && budget::pause_if_spent(ctx, session).await? {
@@ -228,13 +237,12 @@ async fn run_turn(
                         }
                     };
                     let prompt = TurnPrompt { preface: slice, ..TurnPrompt::spectask(text) };
-                    prompted_turn(ctx, task, (&instance, session, &acp, worktree.as_path()), prompt, cancel)
-                        .await
-                        .map(|mut turn_end| {
-                            // What waited as the turn ended, but the message it heard (marked below).
-                            turn_end.waiting.retain(|waiting| waiting.id != message.id);
-                            note_turn_end(&mut after, &mut waiting, turn_end)
-                        })
+                    let thread = (&instance, session, &acp, worktree.as_path());
+                    Box::pin(prompted_turn(ctx, task, thread, prompt, cancel)).await.map(|mut turn_end| {
+                        // What waited as the turn ended, but the message it heard (marked below).
+                        turn_end.waiting.retain(|waiting| waiting.id != message.id);
+                        note_turn_end(&mut after, &mut waiting, turn_end)
+                    })
                 }
             };
             // An editor heard how its turn ended: the prompt is never run again.
@@ -247,7 +255,9 @@ async fn run_turn(
             continue;
         }
         if prompted && !interactive {
-            match after.decide_after_turns(ctx, task, session, (&instance, &worktree), &last).await? {
+            match Box::pin(after.decide_after_turns(ctx, task, session, (&instance, &worktree), &last))
+                .await?
+            {
                 Verdict::Complete => {}
                 Verdict::SendBack(text) => {
                     if budget::pause_if_spent(ctx, session).await? {
@@ -255,7 +265,7 @@ async fn run_turn(
                     }
                     let prompt = TurnPrompt::spectask(text);
                     let thread = (&instance, session, &acp, worktree.as_path());
-                    let turn_end = prompted_turn(ctx, task, thread, prompt, cancel).await?;
+                    let turn_end = Box::pin(prompted_turn(ctx, task, thread, prompt, cancel)).await?;
                     last = note_turn_end(&mut after, &mut waiting, turn_end);
                     continue;
                 }
@@ -272,7 +282,7 @@ async fn run_turn(
         }
         // Committed and pushed, then completed in one write with the task's scheduling (the slot
         // it leaves, what its commit unblocks); a message that came meanwhile takes another turn.
-        if work::finish(ctx, task, session, summary, None).await? {
+        if Box::pin(work::finish(ctx, task, session, summary, None)).await? {
             return Ok(());
         }
     }
@@ -302,11 +312,11 @@ async fn prompted_turn(
 ) -> Result<TurnEnd, TurnError> {
     let mut reprompts = 0;
     loop {
-        match turn(ctx, instance, session, acp, worktree, prompt, cancel).await {
+        match Box::pin(turn(ctx, instance, session, acp, worktree, prompt, cancel)).await {
             Err(TurnError::Stalled(reason)) if reprompts < STALL_REPROMPTS => {
                 reprompts += 1;
                 tracing::info!(session = %session.id, %reason, "prompting the stalled thread again");
-                let text = first_prompt::first_prompt(ctx, task, session, true).await?;
+                let text = Box::pin(first_prompt::first_prompt(ctx, task, session, true)).await?;
                 prompt = TurnPrompt::spectask(text);
             }
             other => return other,

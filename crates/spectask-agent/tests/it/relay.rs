@@ -70,7 +70,7 @@ async fn the_editor_answers_permissions_and_serves_its_files_and_terminals() {
     let editor = tokio::spawn(editor(frames_rx));
 
     let prompt = PromptContent::from_json(vec![json!({"type": "text", "text": "please work"})]).unwrap();
-    let (stop, events) = tokio::join!(agent.prompt_content(&id, &prompt), until_turn_end(&mut rx));
+    let (stop, events) = tokio::join!(agent.prompt_content(&id, prompt), until_turn_end(&mut rx));
     assert_eq!(stop.unwrap(), "end_turn", "{events:#?}");
     agent.unrelay_thread(&id);
     drop(agent);

@@ -139,7 +139,7 @@ pub(crate) async fn turn(
         metering,
     ));
     let editor_cancel = prompt.editor_cancel.unwrap_or_default();
-    let prompting = instance.prompt_content(acp, &content);
+    let prompting = instance.prompt_content(acp, content);
     tokio::pin!(prompting);
     let mut cancelling = false;
     let mut said_heard = false;
