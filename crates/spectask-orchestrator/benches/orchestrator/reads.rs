@@ -87,8 +87,8 @@ async fn task_page(store: &Store, id: SpecTaskId, budget: &Budget) -> Result<(),
     store.repository(task.repository_id).await?;
     store.budget_standing(task.id, budget).await?;
     let tasks = std::slice::from_ref(&task);
-    attention::attention_of(store, tasks).await?;
-    progress::plan_standings(store, tasks).await?;
+    let (_, sessions) = attention::attention_and_sessions(store, tasks).await?;
+    progress::plan_standings(store, tasks, sessions).await?;
     store.queue_reason(task.id).await?;
     store.pull_request_of(task.id).await?;
     store.issue_of(task.id).await?;

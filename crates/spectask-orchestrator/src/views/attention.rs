@@ -68,6 +68,26 @@ pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Atten
     Ok(items)
 }
 
+/// [`attention_of`], with the sessions of every one of `tasks` (open or ended; by task, in the order
+/// they were made) read once for a caller that shows them too: a board page, a task page.
+pub async fn attention_and_sessions(
+    store: &Store,
+    tasks: &[SpecTask],
+) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSession>>), StoreError> {
+    let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
+    let mut every: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
+    for session in store.work_sessions_of_tasks(&ids).await? {
+        every.entry(session.spec_task_id).or_default().push(session);
+    }
+    let open = open_tasks(tasks);
+    let of_open: HashMap<SpecTaskId, Vec<WorkSession>> =
+        open.iter().filter_map(|id| every.remove_entry(id)).collect();
+    let stalls = store.session_stalls(&open).await?;
+    let (items, of_open) = attention_with(store, tasks, of_open, &stalls).await?;
+    every.extend(of_open);
+    Ok((items, every))
+}
+
 /// What `tasks` and their sessions wait for, as [`attention_of`], given the sessions of the open ones
 /// among them (by task, in the order they were made) and those sessions' stall marks, read once by
 /// a caller that needs them too. Gives the sessions back.

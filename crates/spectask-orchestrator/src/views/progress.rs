@@ -164,20 +164,18 @@ pub struct PlanStanding {
     pub sessions_running: usize,
 }
 
-/// How far each of `tasks` is in its plan, in two reads whatever their number (their sessions and
-/// their current spec versions): a list's cards need no request of their own.
+/// How far each of `tasks` is in its plan, given their sessions (by task, in the order they were
+/// made; see [`crate::views::attention::attention_and_sessions`]), in one read whatever their number
+/// (their current spec versions): a list's cards need no request of their own.
 pub async fn plan_standings(
     store: &Store,
     tasks: &[SpecTask],
+    mut sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
 ) -> Result<HashMap<SpecTaskId, PlanStanding>, StoreError> {
     if tasks.is_empty() {
         return Ok(HashMap::new());
     }
     let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
-    let mut sessions: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
-    for session in store.work_sessions_of_tasks(&ids).await? {
-        sessions.entry(session.spec_task_id).or_default().push(session);
-    }
     let versions: HashMap<_, _> =
         store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
     Ok(tasks

@@ -272,8 +272,9 @@ pub(crate) async fn page(
     let ids: Vec<_> = page.items.iter().map(|(task, _)| task.id).collect();
     let mut standings = state.store.budget_standings(&ids, &state.budgets.task).await?;
     let tasks: Vec<SpecTask> = page.items.iter().map(|(task, _)| task.clone()).collect();
-    let mut attention = attention_by_task(&views::attention::attention_of(&state.store, &tasks).await?);
-    let mut plans = views::progress::plan_standings(&state.store, &tasks).await?;
+    let (attention, sessions) = views::attention::attention_and_sessions(&state.store, &tasks).await?;
+    let mut attention = attention_by_task(&attention);
+    let mut plans = views::progress::plan_standings(&state.store, &tasks, sessions).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for (task, queue_reason) in page.items {
         let repository = repositories.get(&task.repository_id).ok_or_else(|| {
@@ -340,9 +341,10 @@ pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTa
     let repository = state.store.repository(task.repository_id).await?;
     let standing = state.store.budget_standing(task.id, &state.budgets.task).await?;
     let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
-    let attention = views::attention::attention_of(&state.store, std::slice::from_ref(task)).await?;
+    let tasks = std::slice::from_ref(task);
+    let (attention, sessions) = views::attention::attention_and_sessions(&state.store, tasks).await?;
     dto.attention = attention.iter().map(Into::into).collect();
-    let plans = views::progress::plan_standings(&state.store, std::slice::from_ref(task)).await?;
+    let plans = views::progress::plan_standings(&state.store, tasks, sessions).await?;
     dto.plan = plans.get(&task.id).copied().unwrap_or_default().into();
     dto.queue_reason = state.store.queue_reason(task.id).await?;
     dto.pull_request = state.store.pull_request_of(task.id).await?;
