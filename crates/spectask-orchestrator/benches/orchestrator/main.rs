@@ -28,9 +28,9 @@
 //! The large run, a node's scale: `BENCH_SCENARIOS=rss BENCH_CONCURRENT=1000`, its goals printed
 //! with the others: orchestrator CPU while the sessions wait ≤ 5 ms/s (and flat from 200 to 1,000),
 //! orchestrator + agent RSS ≤ 200 MiB (≤ 150 KiB per session), approval → first session running
-//! ≤ 1 s and → every thread open ≤ 15 s, and the board and fleet reads a dashboard makes while they
-//! start ≤ 100 ms at p99. Run it on a quiet machine: other work on the cores shows as ramp-up time
-//! and read latency.
+//! ≤ 1 s and → every thread open ≤ 15 s, and the board, fleet and task page reads a dashboard
+//! makes while they start ≤ 100 ms at p99. Run it on a quiet machine: other work on the cores
+//! shows as ramp-up time and read latency.
 //!
 //! Codemap: `fixture` (repository, store, agent profile, engine), `plan` (generated plans, agent
 //! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS), `rss` (many concurrent
@@ -220,7 +220,7 @@ async fn bench() {
             unit: "s",
         },
         Goal {
-            figure: format!("board and fleet reads while {} sessions start, p99", rss.sessions),
+            figure: format!("board, fleet and task page reads while {} sessions start, p99", rss.sessions),
             now: vec![rss.reads_p99],
             goals: vec![100.0],
             unit: "ms",
