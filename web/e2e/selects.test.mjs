@@ -44,6 +44,8 @@ test("a filter: the arrows, type-ahead, Enter and Escape; the focus stays on the
     await page.keyboard.press('Enter')
     await list.waitFor({ state: 'hidden' })
     await page.waitForURL(/[?&]repo=[^&]*python-api\b/)
+    // The address changes before the trigger shows the choice: wait for its text, not read it once.
+    await repo.filter({ hasText: /python-api/ }).waitFor()
     assert.match(await repo.innerText(), /python-api/)
     const hidden = page.getByRole('listbox', { name: 'Repository', includeHidden: true })
     assert.equal(await hidden.getByRole('option', { name: 'python-api', includeHidden: true }).getAttribute('aria-selected'), 'true')
