@@ -72,8 +72,8 @@ named_enum!(JobStatus, "job status", {
     Failed => "failed",
 });
 
-/// A job as stored. A `running` job belongs to `lease_owner` until `lease_expires_at`; after that
-/// any node may take it over.
+/// A job as stored. A `running` job belongs to the node `lease_owner` while that node's lease
+/// holds; once it lapses, any node may take the job over.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Job {
     pub id: i64,
@@ -85,7 +85,6 @@ pub struct Job {
     pub attempts: u32,
     pub next_run_at: Timestamp,
     pub lease_owner: Option<String>,
-    pub lease_expires_at: Option<Timestamp>,
     pub last_error: Option<String>,
     pub created_at: Timestamp,
 }

@@ -483,7 +483,6 @@ mod tests {
             attempts: 1,
             next_run_at: chrono::Utc::now(),
             lease_owner: None,
-            lease_expires_at: None,
             last_error: None,
             created_at: chrono::Utc::now(),
         }

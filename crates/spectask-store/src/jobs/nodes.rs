@@ -51,7 +51,7 @@ impl WriteTx<'_> {
     /// Queues again for any node the jobs `owner` runs; returns how many.
     pub(crate) async fn release_running_jobs(&mut self, owner: &str) -> Result<u64, StoreError> {
         let released = sqlx::query(
-            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1 \
+            "UPDATE jobs SET status = 'queued', lease_owner = NULL, updated_at = $1 \
              WHERE lease_owner = $2 AND status = 'running'",
         )
         .bind(millis(now()))

@@ -12,15 +12,15 @@ use spectask_core::{Job, JobKind, JobStatus, SpecTaskId, Timestamp, WorkSessionI
 use sqlx::any::AnyRow;
 use tokio::sync::Notify;
 
-use crate::database::codec::{deadline, from_millis, get, millis, now, opt_parse, opt_time, parse, time};
+use crate::database::codec::{from_millis, get, millis, now, opt_parse, parse, time};
 use crate::database::connect::fixed_sql;
 use crate::database::write::WriteTx;
 use crate::{Backend, DatabaseUrl, Store, StoreError};
 
 macro_rules! columns {
     () => {
-        "id, kind, spec_task_id, work_session_id, status, attempts, next_run_at, lease_owner, \
-         lease_expires_at, last_error, created_at"
+        "id, kind, spec_task_id, work_session_id, status, attempts, next_run_at, lease_owner, last_error, \
+         created_at"
     };
 }
 
@@ -158,8 +158,7 @@ impl WriteTx<'_> {
         }
         let row = sqlx::query(concat!(
             "INSERT INTO jobs (kind, spec_task_id, work_session_id, status, attempts, next_run_at, lease_owner, \
-             lease_expires_at, created_at, updated_at) VALUES ($1, $2, $3, 'running', 1, $4, $5, $6, $4, $4) \
-             RETURNING ",
+             created_at, updated_at) VALUES ($1, $2, $3, 'running', 1, $4, $5, $4, $4) RETURNING ",
             columns!()
         ))
         .bind(kind.as_str())
@@ -167,7 +166,6 @@ impl WriteTx<'_> {
         .bind(&session)
         .bind(millis(now))
         .bind(claim.owner)
-        .bind(deadline(now, claim.lease))
         .fetch_one(&mut *self.tx)
         .await?;
         job_from_row(&row).map(Some)
@@ -228,7 +226,7 @@ impl Store {
     }
 
     /// Claims up to `limit` due jobs, oldest first, each one whose task (or work session) has no
-    /// earlier unfinished job, leasing them to `owner` for `lease`; in the same write, reads when
+    /// earlier unfinished job, running them under `owner`'s node lease (taken for `lease`); in the same write, reads when
     /// the next job may become claimable without a wake-up (see [`ClaimRun::next_due`]). A work
     /// session's job is left to the node holding its task's lease (where the task's agent instance
     /// lives) while that lease is fresh.
@@ -246,15 +244,15 @@ impl Store {
         // It may start only when no earlier job of the same task-or-session key is still unfinished.
         let due = format!(
             "SELECT j.id FROM jobs j \
-                WHERE ((j.status = 'queued' AND j.next_run_at <= $3) \
+                WHERE ((j.status = 'queued' AND j.next_run_at <= $2) \
                     OR (j.status = 'running' AND NOT EXISTS (SELECT 1 FROM node_leases n \
-                      WHERE n.node = j.lease_owner AND n.expires_at >= $3))) \
+                      WHERE n.node = j.lease_owner AND n.expires_at >= $2))) \
                   AND NOT EXISTS (SELECT 1 FROM jobs e \
                     WHERE e.id < j.id AND e.status IN ('queued', 'running') \
                       AND e.spec_task_id IS NOT DISTINCT FROM j.spec_task_id \
                       AND e.work_session_id IS NOT DISTINCT FROM j.work_session_id) \
                   AND (j.work_session_id IS NULL OR NOT EXISTS (SELECT 1 FROM task_leases l \
-                    WHERE l.spec_task_id = j.spec_task_id AND l.owner <> $1 AND l.expires_at >= $3)) \
+                    WHERE l.spec_task_id = j.spec_task_id AND l.owner <> $1 AND l.expires_at >= $2)) \
                 ORDER BY j.next_run_at, j.id LIMIT {}",
             limit.max(1)
         );
@@ -265,19 +263,13 @@ impl Store {
             Backend::Sqlite => format!("id IN ({due})"),
         };
         let sql = format!(
-            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE {picked} RETURNING {}",
+            "UPDATE jobs SET status = 'running', lease_owner = $1, attempts = attempts + 1, updated_at = $2 \
+             WHERE {picked} RETURNING {}",
             columns!()
         );
-        let lease_until = deadline(now, lease);
         let mut w = self.begin_write().await?;
         w.take_node_lease(owner, lease).await?;
-        let rows = sqlx::query(fixed_sql(sql))
-            .bind(owner)
-            .bind(lease_until)
-            .bind(millis(now))
-            .fetch_all(&mut *w.tx)
-            .await?;
+        let rows = sqlx::query(fixed_sql(sql)).bind(owner).bind(millis(now)).fetch_all(&mut *w.tx).await?;
         let next = sqlx::query(NEXT_DUE).bind(millis(now)).bind(owner).fetch_one(&mut *w.tx).await?;
         w.commit().await?;
         let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<Job>, StoreError>>()?;
@@ -317,8 +309,8 @@ impl Store {
         let mut released = 0;
         for (id, attempts) in jobs {
             released += sqlx::query(
-                "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, \
-                 updated_at = $1 WHERE id = $2 AND attempts = $3 AND lease_owner = $4 AND status = 'running'",
+                "UPDATE jobs SET status = 'queued', lease_owner = NULL, updated_at = $1 \
+                 WHERE id = $2 AND attempts = $3 AND lease_owner = $4 AND status = 'running'",
             )
             .bind(millis(now()))
             .bind(*id)
@@ -349,7 +341,7 @@ impl Store {
         let mut w = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET status = $1, next_run_at = $2, last_error = $3, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = $4, attempts = attempts - $7 \
+             updated_at = $4, attempts = attempts - $7 \
              WHERE id = $5 AND lease_owner = $6 AND status = 'running' AND attempts = $8",
         )
         .bind(status.as_str())
@@ -478,7 +470,6 @@ fn job_from_row(row: &AnyRow) -> Result<Job, StoreError> {
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         next_run_at: time(row, "next_run_at")?,
         lease_owner: get(row, "lease_owner")?,
-        lease_expires_at: opt_time(row, "lease_expires_at")?,
         last_error: get(row, "last_error")?,
         created_at: time(row, "created_at")?,
     })
