@@ -116,6 +116,7 @@ pub use planning::context::RepoSnapshot;
 pub use planning::scratch::{PlanningFiles, SCRATCH_DIR};
 pub use plumbing::changed_files::{ChangedFile, FileChange};
 pub use plumbing::commit::FileWrite;
+pub use plumbing::hooks::HooksDir;
 pub use plumbing::worktree::{RemoveOptions, WORKTREES_DIR};
 pub use remote::sync::SetAside;
 pub use remote::task_push::UnpushedBranch;
@@ -126,7 +127,8 @@ pub use repository::registration::{
 };
 pub use repository::sample::{create_branch, init_repository};
 pub use task::branch::{
-    CommittedChanges, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit, task_worktree_path,
+    CommittedChanges, PreCommitCheck, TaskRemoval, TaskWorktree, TaskWorktreeEntry, WorkSessionCommit,
+    task_worktree_path,
 };
 pub use task::integrate::Integration;
 pub use task::merge::MergeOutcome;

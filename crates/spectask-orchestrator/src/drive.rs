@@ -110,7 +110,15 @@ pub(crate) async fn drive(
         };
         if let Some(commit) = found {
             let summary = ctx.store.work_session_summary(id).await?;
-            match Box::pin(work::finish(ctx, &task, &session, summary.as_deref(), Some(commit))).await {
+            match Box::pin(work::finish(
+                ctx,
+                &task,
+                &session,
+                summary.as_deref(),
+                work::Commit::Found(commit),
+            ))
+            .await
+            {
                 Ok(true) => return Ok(()),
                 // Messages wait for it: its turns take them.
                 Ok(false) => {}
@@ -282,7 +290,8 @@ async fn run_turn(
         }
         // Committed and pushed, then completed in one write with the task's scheduling (the slot
         // it leaves, what its commit unblocks); a message that came meanwhile takes another turn.
-        if Box::pin(work::finish(ctx, task, session, summary, None)).await? {
+        let commit = work::Commit::Make(after.take_hooks());
+        if Box::pin(work::finish(ctx, task, session, summary, commit)).await? {
             return Ok(());
         }
     }

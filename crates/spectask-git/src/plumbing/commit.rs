@@ -14,7 +14,7 @@ use crate::error::{GitError, io_err};
 use crate::names::{CommitId, validate_file_path};
 use crate::plumbing::changed_files::{ChangedFile, name_status};
 use crate::plumbing::cmd::{Git, failure, nul_fields};
-use crate::plumbing::hooks::{Hooks, present_hooks, run_hook};
+use crate::plumbing::hooks::{Hooks, HooksDir, run_hook};
 use crate::plumbing::maintenance::after_write;
 use crate::plumbing::status::{
     CHECK_PRODUCTS, Status, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
@@ -241,7 +241,7 @@ impl Worktree {
         branch: &str,
         message: &str,
         paths: Option<&[String]>,
-        hooks: Hooks,
+        hooks: Hooks<'_>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
         Ok(self.commit_changes_found(branch, message, paths, hooks)?.0)
     }
@@ -253,7 +253,7 @@ impl Worktree {
         branch: &str,
         message: &str,
         paths: Option<&[String]>,
-        hooks: Hooks,
+        hooks: Hooks<'_>,
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
             for path in paths {
@@ -291,7 +291,7 @@ impl Worktree {
         &self,
         branch: &str,
         message: &str,
-        hooks: Hooks,
+        hooks: Hooks<'_>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
         self.check_head(branch)?;
         let products = self.untracked_check_products()?;
@@ -307,18 +307,22 @@ impl Worktree {
         self.head_commit().map(Some)
     }
 
-    /// Runs the repository's `pre-commit` hook, when it has one, on what changed (at `paths` only
-    /// when given) staged on the branch's tip in an index of its own, so the worktree's index is
-    /// left as it was (sibling sessions commit from it): the hook's output when it refuses.
+    /// Where the repository's hooks are for this worktree: one `git config`.
+    pub(crate) fn hooks_dir(&self) -> Result<HooksDir, GitError> {
+        HooksDir::find(&self.git, &self.admin, &self.path)
+    }
+
+    /// Runs the repository's `pre-commit` hook, when `hooks` has one, on what changed (at `paths`
+    /// only when given) staged on the branch's tip in an index of its own, so the worktree's index
+    /// is left as it was (sibling sessions commit from it): the hook's output when it refuses.
     pub(crate) fn pre_commit(
         &self,
         branch: &str,
         paths: Option<&[String]>,
+        hooks: &HooksDir,
     ) -> Result<Option<String>, GitError> {
         // A merge under way is concluded whole, and its hooks run then (see `conclude_merge`).
-        if present_hooks(&self.git, &self.admin, &self.path, &["pre-commit"])?.is_empty()
-            || merge_under_way(&self.admin)
-        {
+        if hooks.present(&["pre-commit"]).is_empty() || merge_under_way(&self.admin) {
             return Ok(None);
         }
         let entries = self.changes_on(branch, paths)?.entries;
@@ -416,13 +420,22 @@ impl Worktree {
 
     /// Commits what is staged (at `only` when given: what someone else staged stays staged);
     /// `false` when nothing is. With [`Hooks::Run`] the repository's `pre-commit` and `commit-msg`
-    /// hooks run first, each refusal a [`GitError::HookRejected`].
-    fn commit(&self, message: &str, hooks: Hooks, only: Option<&[String]>) -> Result<bool, GitError> {
+    /// hooks run first (where it says they are, else where the configuration says now), each
+    /// refusal a [`GitError::HookRejected`].
+    fn commit(&self, message: &str, hooks: Hooks<'_>, only: Option<&[String]>) -> Result<bool, GitError> {
         let message_file = self.admin.join("SPECTASK_COMMIT_MSG");
         std::fs::write(&message_file, message).map_err(io_err("write", &message_file))?;
         let file_arg = message_file.to_string_lossy().into_owned();
-        if hooks == Hooks::Run {
-            for hook in present_hooks(&self.git, &self.admin, &self.path, &["pre-commit", "commit-msg"])? {
+        if let Hooks::Run(found) = hooks {
+            let looked;
+            let dir = match found {
+                Some(dir) => dir,
+                None => {
+                    looked = self.hooks_dir()?;
+                    &looked
+                }
+            };
+            for hook in dir.present(&["pre-commit", "commit-msg"]) {
                 let args: &[&str] = if hook == "commit-msg" { &[&file_arg] } else { &[] };
                 run_hook(&self.git, hook, args)?;
             }

@@ -1,43 +1,55 @@
 //! The repository's own commit hooks, which spectask runs itself (`git hook run`) before it
-//! commits with `--no-verify`: which of them are present, and each one's refusal as a
-//! [`GitError::HookRejected`] carrying what the hook printed.
+//! commits with `--no-verify`: where they are, which of them are present, and each one's refusal
+//! as a [`GitError::HookRejected`] carrying what the hook printed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::GitError;
 use crate::plumbing::cmd::Git;
 
-/// Whether a commit runs the repository's `pre-commit` and `commit-msg` hooks.
+/// Whether a commit runs the repository's `pre-commit` and `commit-msg` hooks: `Run` with where
+/// they are when that was looked up already (`None`: it looks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hooks {
-    Run,
+pub(crate) enum Hooks<'a> {
+    Run(Option<&'a HooksDir>),
     Skip,
 }
 
-/// The repository's hooks among `hooks` that exist and are executable, for the worktree at `path`
-/// whose own git dir is `admin` (in `core.hooksPath` when set, else the common git dir's `hooks`):
-/// one look at the configuration for all.
-pub(crate) fn present_hooks<'h>(
-    git: &Git,
-    admin: &Path,
-    path: &Path,
-    hooks: &[&'h str],
-) -> Result<Vec<&'h str>, GitError> {
-    let hooks_path = ["config", "--path", "--get", "core.hooksPath"];
-    let configured = git.with_repository_hooks().reading().output(&hooks_path, None)?;
-    let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
-    let dir = if configured.is_empty() {
-        // `<git-dir>/worktrees/<name>` for a linked worktree: hooks are the common dir's.
-        let common = admin.parent().and_then(Path::parent).unwrap_or(admin);
-        common.join("hooks")
-    } else {
-        path.join(configured)
-    };
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |hook: &str| {
-        std::fs::metadata(dir.join(hook)).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    Ok(hooks.iter().copied().filter(|hook| executable(hook)).collect())
+/// Where the repository's hooks are for a worktree, as one look at the configuration found it:
+/// `core.hooksPath` when set, else the common git dir's `hooks`. A session's completion looks
+/// once, in its pre-commit check ([`crate::Repo::pre_commit_refusal`]), and its commit runs the
+/// hooks present there then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HooksDir {
+    dir: PathBuf,
+}
+
+impl HooksDir {
+    /// Looks where the hooks are for the worktree at `path` whose own git dir is `admin`: one
+    /// `git config`.
+    pub(crate) fn find(git: &Git, admin: &Path, path: &Path) -> Result<HooksDir, GitError> {
+        let hooks_path = ["config", "--path", "--get", "core.hooksPath"];
+        let configured = git.with_repository_hooks().reading().output(&hooks_path, None)?;
+        let configured = String::from_utf8_lossy(&configured.stdout).trim().to_owned();
+        let dir = if configured.is_empty() {
+            // `<git-dir>/worktrees/<name>` for a linked worktree: hooks are the common dir's.
+            let common = admin.parent().and_then(Path::parent).unwrap_or(admin);
+            common.join("hooks")
+        } else {
+            path.join(configured)
+        };
+        Ok(HooksDir { dir })
+    }
+
+    /// The hooks among `hooks` that exist there and are executable.
+    pub(crate) fn present<'h>(&self, hooks: &[&'h str]) -> Vec<&'h str> {
+        use std::os::unix::fs::PermissionsExt;
+        let executable = |hook: &str| {
+            std::fs::metadata(self.dir.join(hook))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        hooks.iter().copied().filter(|hook| executable(hook)).collect()
+    }
 }
 
 /// Runs the repository's `hook` with `args` where `git` runs: a refusal is a

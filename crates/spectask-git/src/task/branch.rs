@@ -8,7 +8,7 @@ use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::plumbing::changed_files::ChangedFile;
 use crate::plumbing::commit::Worktree;
-use crate::plumbing::hooks::Hooks;
+use crate::plumbing::hooks::{Hooks, HooksDir};
 use crate::plumbing::lock::LockScope;
 use crate::plumbing::status::uncommitted_files;
 use crate::plumbing::worktree::{
@@ -48,6 +48,16 @@ pub struct WorkSessionCommit {
     /// committed, so a sibling session's work in the shared worktree is not swept in. `None`
     /// commits every change but the check's by-products ([`Repo::note_check_products`]).
     pub paths: Option<Vec<String>>,
+}
+
+/// What [`Repo::pre_commit_refusal`] found: the repository's `pre-commit` hook's refusal, and
+/// where its hooks are, for the commit that follows ([`Repo::commit_checked_work_session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreCommitCheck {
+    /// The hook's output when it refuses.
+    pub refusal: Option<String>,
+    /// Where the hooks are (`None` when the repository's hooks are not run).
+    pub hooks: Option<HooksDir>,
 }
 
 /// What [`Repo::commit_work_session`] (or [`Repo::commit_design_docs_worktree`]) committed.
@@ -164,6 +174,17 @@ impl Repo {
         task: &TaskHandle,
         commit: &WorkSessionCommit,
     ) -> Result<Option<CommittedChanges>, GitError> {
+        self.commit_checked_work_session(task, commit, None)
+    }
+
+    /// [`Repo::commit_work_session`], running the hooks where the pre-commit check of the same
+    /// completion found them (`hooks`, from [`Repo::pre_commit_refusal`]) rather than looking again.
+    pub fn commit_checked_work_session(
+        &self,
+        task: &TaskHandle,
+        commit: &WorkSessionCommit,
+        hooks: Option<&HooksDir>,
+    ) -> Result<Option<CommittedChanges>, GitError> {
         let mut trailers = vec![
             Trailer::new("Spec-Task", &commit.spec_task)?,
             Trailer::new("Work-Session", &commit.work_session)?,
@@ -175,7 +196,7 @@ impl Repo {
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
         let hooks = match self.hooks() {
-            crate::repository::registration::HookPolicy::Run => Hooks::Run,
+            crate::repository::registration::HookPolicy::Run => Hooks::Run(hooks),
             crate::repository::registration::HookPolicy::Skip => Hooks::Skip,
         };
         let committed = if self.integration_under_way(&worktree)? {
@@ -188,20 +209,23 @@ impl Repo {
     }
 
     /// What the repository's `pre-commit` hook says of the work in the task's worktree (only at
-    /// `paths` when given), staged as [`Repo::commit_work_session`] would stage it: `Some` with the
-    /// hook's output when it refuses, `None` when it passes, is absent, or nothing changed.
-    /// Commits nothing; lets a refusal go back to the agent before its session completes.
+    /// `paths` when given), staged as [`Repo::commit_work_session`] would stage it: the hook's
+    /// output when it refuses, none when it passes, is absent, or nothing changed; and where the
+    /// hooks are, for the commit. Commits nothing; lets a refusal go back to the agent before its
+    /// session completes.
     pub fn pre_commit_refusal(
         &self,
         task: &TaskHandle,
         paths: Option<&[String]>,
-    ) -> Result<Option<String>, GitError> {
+    ) -> Result<PreCommitCheck, GitError> {
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
         if self.hooks() == crate::repository::registration::HookPolicy::Skip {
-            return Ok(None);
+            return Ok(PreCommitCheck { refusal: None, hooks: None });
         }
-        worktree.pre_commit(&task.branch(), paths)
+        let hooks = worktree.hooks_dir()?;
+        let refusal = worktree.pre_commit(&task.branch(), paths, &hooks)?;
+        Ok(PreCommitCheck { refusal, hooks: Some(hooks) })
     }
 
     /// Removes the task's worktree and, when `delete_branch`, its branch. Without `force` it refuses

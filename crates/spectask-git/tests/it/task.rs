@@ -530,3 +530,33 @@ fn the_checks_by_products_are_left_out_of_every_commit_and_of_removal() {
     assert!(!tree.contains("__pycache__"), "{tree}");
     assert_fsck_clean(repo.root());
 }
+
+/// The commit after a pre-commit check looks for the hooks only where the check found them: one
+/// look at the configuration per completion. A hook set up elsewhere in between is found by the
+/// next completion's check.
+#[test]
+fn a_checked_commit_looks_for_hooks_where_its_check_did() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-hooks");
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let check = repo.pre_commit_refusal(&task, None).unwrap();
+    assert_eq!(check.refusal, None, "no pre-commit hook");
+    assert!(check.hooks.is_some());
+
+    let hooks = dir.path().join("later-hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("commit-msg"), "#!/bin/sh\necho 'no ticket' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(hooks.join("commit-msg"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    git(repo.root(), &["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    let checked = repo.commit_checked_work_session(&task, &session_commit("one"), check.hooks.as_ref());
+    assert!(checked.unwrap().is_some(), "committed, with the hooks the check found (none)");
+
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+    let refused = repo.commit_work_session(&task, &session_commit("two"));
+    assert!(
+        matches!(&refused, Err(GitError::HookRejected { message, .. }) if message == "no ticket"),
+        "looked up again, the hook is found: {refused:?}"
+    );
+}

@@ -13,6 +13,7 @@ use spectask_agent::{AgentInstance, CheckRun};
 use spectask_core::WorkSessionCommand;
 use spectask_core::events::payload::{WorkSessionCheck, WorkSessionTransitioned};
 use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
+use spectask_git::{HooksDir, PreCommitCheck};
 
 use super::reproduction;
 use crate::ctx::Ctx;
@@ -24,18 +25,25 @@ use crate::views::DECISION_PREFIX;
 /// Runs the repository's check (when it has one) on what the session's turns left. The rounds
 /// already sent back are counted from the session's `work_session.check` events, so they add up
 /// over every drive of the session (the engine's retries, restarts, resumes); a person's retry of
-/// the failed session starts them again.
+/// the failed session starts them again. With the verdict, where the pre-commit check found the
+/// repository's hooks (when it ran), for the session's commit.
 pub(crate) async fn run_check(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     (instance, worktree): (&Arc<AgentInstance>, &Path),
-) -> Result<Verdict, JobError> {
+) -> Result<(Verdict, Option<HooksDir>), JobError> {
     let repository = ctx.store.repository(task.repository_id).await?;
     let limits = ctx.config.checks;
-    let refused = match crate::implementation::follow_ups::unresolved(ctx, task).await?.as_slice() {
-        [] => pre_commit_refusal(ctx, task, session).await?.map(|output| (PRE_COMMIT, output)),
-        files => Some((CONFLICT_MARKERS, format!("conflict markers remain in: {}", files.join(", ")))),
+    let (refused, hooks) = match crate::implementation::follow_ups::unresolved(ctx, task).await?.as_slice() {
+        [] => {
+            let check = pre_commit_refusal(ctx, task, session).await?;
+            (check.refusal.map(|output| (PRE_COMMIT, output)), check.hooks)
+        }
+        files => {
+            let output = format!("conflict markers remain in: {}", files.join(", "));
+            (Some((CONFLICT_MARKERS, output)), None)
+        }
     };
     // Whether the repository's own command ran (not a refusal standing in for it).
     let (command, run, own_check) = match (refused, repository.check_command.as_deref()) {
@@ -43,7 +51,7 @@ pub(crate) async fn run_check(
             let exit = spectask_agent::confinement::terminal::ExitInfo { code: Some(1), signal: None };
             (label.to_owned(), CheckRun { exit, output, truncated: false, timed_out: false }, false)
         }
-        (None, None) => return Ok(Verdict::Complete),
+        (None, None) => return Ok((Verdict::Complete, hooks)),
         (None, Some(command)) => {
             // What the check creates in the worktree is not the work: its by-products are noted,
             // so no commit takes them (see `Repo::note_check_products`).
@@ -98,7 +106,7 @@ pub(crate) async fn run_check(
         outcome: outcome.to_owned(),
     };
     ctx.store.publish_event(Some(session.spec_task_id), Some(session.id), &payload).await?;
-    Ok(verdict)
+    Ok((verdict, hooks))
 }
 
 /// How a refusal of the repository's `pre-commit` hook is named, as a check.
@@ -108,13 +116,14 @@ const PRE_COMMIT: &str = "git hook run pre-commit";
 const CONFLICT_MARKERS: &str = "no conflict markers left";
 
 /// What the repository's `pre-commit` hook says of the session's work, staged as its commit will
-/// be: its output when it refuses. Checked before the session completes, so a refusal goes back
-/// to the agent like a failing check rather than failing the commit afterwards.
+/// be: its output when it refuses, and where the hooks are. Checked before the session completes,
+/// so a refusal goes back to the agent like a failing check rather than failing the commit
+/// afterwards.
 async fn pre_commit_refusal(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
-) -> Result<Option<String>, JobError> {
+) -> Result<PreCommitCheck, JobError> {
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
     let name = spectask_git::TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let paths = Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty());

@@ -29,6 +29,8 @@ pub(crate) struct AfterTurns {
     touched: bool,
     /// The session was asked again because it changed nothing.
     asked_again: bool,
+    /// Where the last pre-commit check found the repository's hooks: its commit runs those.
+    hooks: Option<spectask_git::HooksDir>,
 }
 
 /// What the session's thread is told next, or how its summary must read.
@@ -57,6 +59,12 @@ impl AfterTurns {
         turn.last_message
     }
 
+    /// Where the pre-commit check of this completion found the repository's hooks, for its commit
+    /// (taken: a later completion checks again).
+    pub(crate) fn take_hooks(&mut self) -> Option<spectask_git::HooksDir> {
+        self.hooks.take()
+    }
+
     /// Decides what the session's turns so far come to, in the worktree its agent `instance` works in; `last` is
     /// the agent's last message.
     pub(crate) async fn decide_after_turns(
@@ -67,6 +75,7 @@ impl AfterTurns {
         (instance, worktree): (&Arc<AgentInstance>, &Path),
         last: &str,
     ) -> Result<Verdict, JobError> {
+        self.hooks = None;
         if let Some(plan_task) = &session.plan_task
             && !self.ran_commands
             && !self.touched
@@ -78,7 +87,9 @@ impl AfterTurns {
             }
             return Ok(Verdict::Flagged(flagged_summary(plan_task, last)));
         }
-        repo_check::run_check(ctx, task, session, (instance, worktree)).await
+        let (verdict, hooks) = repo_check::run_check(ctx, task, session, (instance, worktree)).await?;
+        self.hooks = hooks;
+        Ok(verdict)
     }
 }
 

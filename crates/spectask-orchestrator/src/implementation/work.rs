@@ -5,7 +5,7 @@ use spectask_core::session::coordination::{HandoffData, HandoffStep};
 use spectask_core::{
     CoordinationKind, HistoryFile, SpecTask, SpecTaskId, WorkSession, WorkSessionId, WorkSessionStatus,
 };
-use spectask_git::{CommitId, CommittedChanges, Repo, TaskHandle, WorkSessionCommit};
+use spectask_git::{CommitId, CommittedChanges, HooksDir, Repo, TaskHandle, WorkSessionCommit};
 use spectask_spec::PlanTaskState;
 use spectask_store::{CommitRecord, NewCoordination};
 
@@ -32,8 +32,17 @@ pub(crate) async fn commit_changes(ctx: &Ctx, id: WorkSessionId) -> Result<(), J
     commit_completed(ctx, &task, &session, &summary, Vec::new()).await
 }
 
+/// How [`finish`] comes by the session's commit.
+pub(crate) enum Commit {
+    /// The commit a run of the session's drive cut off after it made already.
+    Found(CommitId),
+    /// Made now, running the repository's hooks where this completion's pre-commit check found
+    /// them (`None`: where the configuration says).
+    Make(Option<HooksDir>),
+}
+
 /// The end of a running session whose turn its drive found complete. Its changes are committed
-/// to the task branch (unless `found`: the commit a run cut off after it made already), and pushed
+/// to the task branch (unless [`Commit::Found`]: a run cut off after it made it already), and pushed
 /// until the remote holds them; only then is the session completed, in one write with its commit's
 /// record and its task's scheduling (which starts what the commit unblocks, in the slot it
 /// leaves). Its plan task is ticked after. A node that dies at any point of this loses no
@@ -45,13 +54,13 @@ pub(crate) async fn finish(
     task: &SpecTask,
     session: &WorkSession,
     summary: Option<&str>,
-    found: Option<CommitId>,
+    commit: Commit,
 ) -> Result<bool, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
-    let (committed, left) = match found {
-        Some(commit) => (Some(committed_changes(&repo, commit).await?), LeftOut::default()),
-        None => commit_session_changes(ctx, task, session, &repo, &name).await?,
+    let (committed, left) = match commit {
+        Commit::Found(commit) => (Some(committed_changes(&repo, commit).await?), LeftOut::default()),
+        Commit::Make(hooks) => commit_session_changes(ctx, task, session, (&repo, &name), hooks).await?,
     };
     repos::push_task_work(task, &repo).await?;
     let summary_text = summary.unwrap_or_default();
@@ -106,13 +115,14 @@ struct LeftOut {
     absent: Vec<String>,
 }
 
-/// Commits what `session` changed to the task branch with its trailers; with what it cannot hold.
+/// Commits what `session` changed to the task branch with its trailers, running the hooks in
+/// `hooks` (where the configuration says, when `None`); with what it cannot hold.
 async fn commit_session_changes(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
-    repo: &Repo,
-    name: &TaskHandle,
+    (repo, name): (&Repo, &TaskHandle),
+    hooks: Option<HooksDir>,
 ) -> Result<(Option<CommittedChanges>, LeftOut), JobError> {
     let implements = requirement_ids(ctx, task, session).await?;
     let commit = WorkSessionCommit {
@@ -125,7 +135,7 @@ async fn commit_session_changes(
     };
     let (committing, name) = (repo.clone(), name.clone());
     let (committed, submodules, absent) = repos::blocking(move || {
-        let committed = committing.commit_work_session(&name, &commit)?;
+        let committed = committing.commit_checked_work_session(&name, &commit, hooks.as_ref())?;
         let absent = committing.files_in_absent_submodules(&name)?;
         Ok((committed, committing.submodules_with_changes(&name)?, absent))
     })
@@ -217,7 +227,7 @@ pub(crate) async fn commit_completed(
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
     // Committing again after a crash before the record finds nothing left to commit: the commit
     // made then is the session's.
-    let (mut committed, left) = commit_session_changes(ctx, task, session, &repo, &name).await?;
+    let (mut committed, left) = commit_session_changes(ctx, task, session, (&repo, &name), None).await?;
     if committed.is_none()
         && let Some(commit) = earlier_commit(ctx, task, session).await?
     {
