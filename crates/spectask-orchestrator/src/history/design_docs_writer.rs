@@ -13,6 +13,12 @@
 //! The first part to get the writer takes every waiting part with it (its own included) and answers
 //! each; a part answered meanwhile returns that answer. A writer dropped half-way (its job
 //! cancelled) leaves the parts it took unanswered, and their callers retry.
+//!
+//! The writer remembers the commit it made last and the documents it wrote there (without a
+//! remote, where the commit is exactly what it made): the next commit goes on that tip, its parts
+//! reading those documents without git. A tip someone else moved meanwhile is found by the commit,
+//! which goes only on the tip it was made at; parts that change nothing are answered only once the
+//! tip is read again and found unmoved.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -45,21 +51,30 @@ pub(crate) enum AtTip {
 }
 
 /// The tip a commit goes on, with what the parts before this one write (`Put`s), so that two
-/// parts editing the same file both count.
+/// parts editing the same file both count, and the files known at the tip (the writer's last
+/// commit's).
 pub(crate) struct CommitDraft<'a> {
     pub repo: &'a Repo,
     pub tip: CommitId,
     puts: &'a BTreeMap<String, Vec<u8>>,
+    known: &'a BTreeMap<String, Vec<u8>>,
 }
 
 impl CommitDraft<'_> {
     /// The file as the commit being made holds it so far (`None` when absent).
     pub(crate) fn read(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
-        match self.puts.get(path) {
+        match self.puts.get(path).or_else(|| self.known.get(path)) {
             Some(bytes) => Ok(Some(bytes.clone())),
             None => self.repo.read_file_at(self.tip, path),
         }
     }
+}
+
+/// The commit a writer made last, and the files it wrote whole there, as they are in it.
+#[derive(Debug)]
+pub(crate) struct Made {
+    tip: CommitId,
+    files: BTreeMap<String, Vec<u8>>,
 }
 
 /// One part of a commit: made (again) at whatever tip the commit goes on.
@@ -77,7 +92,8 @@ struct Waiting {
 #[derive(Default)]
 pub(crate) struct Writer {
     waiting: Mutex<Vec<Waiting>>,
-    writer: tokio::sync::Mutex<()>,
+    /// Held while committing, with the commit made last.
+    writer: tokio::sync::Mutex<Option<Made>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -107,7 +123,7 @@ impl Writer {
     pub(crate) async fn write(&self, repo: &Repo, part: Part) -> Answer {
         let (answer, mut answered) = oneshot::channel();
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner).push(Waiting { part, answer });
-        let writer = self.writer.lock().await;
+        let mut writer = self.writer.lock().await;
         match answered.try_recv() {
             Ok(result) => return result,
             Err(oneshot::error::TryRecvError::Closed) => return Err(unanswered()),
@@ -115,9 +131,12 @@ impl Writer {
         }
         let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
         let (parts, answers): (Vec<Part>, Vec<_>) = batch.into_iter().map(|w| (w.part, w.answer)).unzip();
-        let repo = repo.clone();
-        let results = match crate::repos::blocking(move || Ok(commit(&repo, &parts))).await {
-            Ok(results) => results,
+        let (repo, last) = (repo.clone(), writer.take());
+        let results = match crate::repos::blocking(move || Ok(commit(&repo, &parts, last))).await {
+            Ok((results, made)) => {
+                *writer = made;
+                results
+            }
             Err(err) => answers.iter().map(|_| Err(err.clone())).collect(),
         };
         for (answer, result) in answers.into_iter().zip(results) {
@@ -134,36 +153,41 @@ fn unanswered() -> JobError {
 }
 
 /// Commits `parts` in one design-docs commit on the current tip (none when they change nothing),
-/// made again on the new tip when someone else moves the branch meanwhile; one answer per part.
-fn commit(repo: &Repo, parts: &[Part]) -> Vec<Answer> {
+/// made again on the new tip when someone else moves the branch meanwhile; one answer per part,
+/// and the commit made (`last`: the one made before).
+fn commit(repo: &Repo, parts: &[Part], mut last: Option<Made>) -> (Vec<Answer>, Option<Made>) {
     let every = |result: Answer| parts.iter().map(|_| result.clone()).collect();
     for _ in 0..MAX_ATTEMPTS {
-        match commit_on_tip(repo, parts) {
-            Ok(Ok(answers)) => return answers.into_iter().map(Ok).collect(),
+        match commit_on_tip(repo, parts, last.take()) {
+            Ok(Ok((answers, made))) => return (answers.into_iter().map(Ok).collect(), made),
             Ok(Err(moved)) => {
                 tracing::debug!(%moved, "the design-docs branch moved under a write; writing again")
             }
-            Err(err) => return every(Err(crate::repos::git_error(err))),
+            Err(err) => return (every(Err(crate::repos::git_error(err))), None),
         }
     }
-    every(Err(JobError::retry(format!(
-        "the design-docs branch kept moving while this node wrote to it ({MAX_ATTEMPTS} attempts)"
-    ))))
+    let moving =
+        format!("the design-docs branch kept moving while this node wrote to it ({MAX_ATTEMPTS} attempts)");
+    (every(Err(JobError::retry(moving))), None)
 }
 
-/// One try: `Ok(Err(_))` when the branch moved between the read and the commit.
-fn commit_on_tip(repo: &Repo, parts: &[Part]) -> Result<Result<Vec<CommitId>, GitError>, GitError> {
-    let Some(tip) = repo.branch_tip(repo.design_docs_branch())? else {
-        return Err(GitError::BranchNotFound {
-            repo: repo.root().to_path_buf(),
-            branch: repo.design_docs_branch().to_owned(),
-        });
+/// The commit made and its answers, or the branch that moved.
+type Attempt = Result<(Vec<CommitId>, Option<Made>), GitError>;
+
+/// One try, on the tip of `last` when given (else the branch's, read now): `Ok(Err(_))` when the
+/// branch moved between the read and the commit.
+fn commit_on_tip(repo: &Repo, parts: &[Part], last: Option<Made>) -> Result<Attempt, GitError> {
+    // With a remote, the tip written is the one pushed, which may hold more than the commit made.
+    let remembered = last.is_some() && repo.remote().is_none();
+    let (tip, known) = match last.filter(|_| remembered) {
+        Some(Made { tip, files }) => (tip, files),
+        None => (branch_tip(repo)?, BTreeMap::new()),
     };
     let mut puts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let (mut subjects, mut trailers, mut writes) = (Vec::new(), Vec::<Trailer>::new(), Vec::new());
     let mut answers = Vec::with_capacity(parts.len());
     for part in parts {
-        let made = part(&CommitDraft { repo, tip, puts: &puts })?;
+        let made = part(&CommitDraft { repo, tip, puts: &puts, known: &known })?;
         let contribution = match made {
             AtTip::Write(contribution) if !contribution.writes.is_empty() => contribution,
             AtTip::Write(_) | AtTip::Nothing => {
@@ -186,24 +210,50 @@ fn commit_on_tip(repo: &Repo, parts: &[Part]) -> Result<Result<Vec<CommitId>, Gi
         // Answered with the commit once it is made.
         answers.push(None);
     }
-    let at = if writes.is_empty() {
-        tip
+    let made = if writes.is_empty() {
+        // Nothing to change, as of a remembered tip: so only while it is the branch's.
+        if remembered && branch_tip(repo)? != tip {
+            return Ok(Err(moved(repo, tip)));
+        }
+        Made { tip, files: known }
     } else {
+        let mut files = BTreeMap::new();
+        for write in &writes {
+            match write {
+                FileWrite::Put { path, contents } => files.insert(path.clone(), contents.clone()),
+                FileWrite::Append { path, .. } => files.remove(path),
+            };
+        }
         let commit = DesignDocsCommit { message: subjects.join("; "), trailers, writes };
         // Made at `tip`, written only on `tip`: nothing the parts read can have changed in between.
         match repo.commit_design_docs_on(&commit, tip) {
-            Ok(id) => id,
+            Ok(id) => Made { tip: id, files },
             Err(err @ GitError::ConcurrentUpdate { .. }) => return Ok(Err(err)),
             Err(err) => return Err(err),
         }
     };
-    Ok(Ok(answers.into_iter().map(|a| a.unwrap_or(at)).collect()))
+    let at = made.tip;
+    let made = repo.remote().is_none().then_some(made);
+    Ok(Ok((answers.into_iter().map(|a| a.unwrap_or(at)).collect(), made)))
+}
+
+/// The design-docs branch's tip now.
+fn branch_tip(repo: &Repo) -> Result<CommitId, GitError> {
+    repo.branch_tip(repo.design_docs_branch())?.ok_or_else(|| GitError::BranchNotFound {
+        repo: repo.root().to_path_buf(),
+        branch: repo.design_docs_branch().to_owned(),
+    })
+}
+
+/// The branch moved from `tip`, the one the parts were made at.
+fn moved(repo: &Repo, tip: CommitId) -> GitError {
+    GitError::ConcurrentUpdate { branch: repo.design_docs_branch().to_owned(), expected: tip.to_string() }
 }
 
 #[cfg(test)]
 impl Writer {
     /// Holds the writer, as a commit being made does.
-    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, Option<Made>> {
         self.writer.lock().await
     }
 

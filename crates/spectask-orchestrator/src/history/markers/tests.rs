@@ -167,3 +167,31 @@ async fn marks_of_several_plan_tasks_are_one_commit() {
     set_each(&f.ctx, &task, vec![("3".to_owned(), PlanTaskState::InProgress)]).await.unwrap();
     assert_eq!(repo.branch_tip(repo.design_docs_branch()).unwrap(), tip, "a done task is not set back");
 }
+
+/// A person's commit between two ticks of the node's writer (which remembers what it wrote last):
+/// the next tick is made on it, and a tick the person undid is ticked again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tick_after_a_persons_commit_is_made_on_it() {
+    let f = Fixture::new(Backend::Sqlite).await;
+    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n").await;
+    let repo = f.repo().await;
+    let tasks = format!("specs/{}/tasks.md", task.handle());
+    let read = || String::from_utf8(repo.read_design_doc(&tasks).unwrap().unwrap()).unwrap();
+    set_each(&f.ctx, &task, vec![("1".to_owned(), PlanTaskState::Done)]).await.unwrap();
+    let undone = read().replace("- [x] 1. One", "- [ ] 1. One") + "\nA person's note.\n";
+    let edit = spectask_git::DesignDocsCommit {
+        message: "person".into(),
+        trailers: vec![],
+        writes: vec![FileWrite::put(&tasks, undone)],
+    };
+    repo.commit_design_docs(&edit).unwrap();
+
+    set_each(&f.ctx, &task, vec![("1".to_owned(), PlanTaskState::Done)]).await.unwrap();
+    assert!(read().contains("- [x] 1. One") && read().contains("A person's note."), "{}", read());
+    set_each(&f.ctx, &task, vec![("2".to_owned(), PlanTaskState::Done)]).await.unwrap();
+    let text = read();
+    assert!(
+        text.contains("- [x] 1. One") && text.contains("- [x] 2. Two") && text.contains("note."),
+        "{text}"
+    );
+}
