@@ -14,6 +14,8 @@
 //! converge round's spec version: that version ticks what the session did, and its new plan tasks
 //! get sessions of their own. A plan task no session is on keeps the state its plan gives it.
 
+use std::collections::HashMap;
+
 use spectask_core::{SpecTask, SpecVersion, WorkSession, WorkSessionId, WorkSessionStatus};
 use spectask_spec::{Plan, PlanTaskState};
 
@@ -47,13 +49,14 @@ fn states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession], whole_plan: bo
     let tasks = plan.tasks();
     let counted: Vec<&WorkSession> =
         sessions.iter().filter(|s| s.status() != WorkSessionStatus::Cancelled).collect();
-    let own = |index: usize| -> Vec<&WorkSession> {
-        counted
-            .iter()
-            .copied()
-            .filter(|s| s.plan_task.as_ref().is_some_and(|p| p.index as usize == index))
-            .collect()
-    };
+    // Each plan task's own sessions, gathered in one pass over them (in their order).
+    let mut by_index: HashMap<usize, Vec<&WorkSession>> = HashMap::new();
+    for s in &counted {
+        if let Some(p) = &s.plan_task {
+            by_index.entry(p.index as usize).or_default().push(s);
+        }
+    }
+    let own = |index: usize| -> Vec<&WorkSession> { by_index.get(&index).cloned().unwrap_or_default() };
     let whole: Vec<&WorkSession> =
         counted.iter().copied().filter(|s| whole_plan && task.is_whole_plan_session(s)).collect();
     let mut decided: Vec<Option<(PlanTaskState, Vec<WorkSessionId>)>> = vec![None; tasks.len()];
