@@ -105,8 +105,10 @@ pub async fn serve_until_signal(
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
     let security = config.security.with_auth(auth);
+    // The API reads on connections of its own: a dashboard's reads never queue behind the engine's.
+    let api_store = store.with_own_readers().await.context("cannot open the API's readers")?;
     let state = AppState {
-        store: store.clone(),
+        store: api_store.clone(),
         node,
         task_lease,
         runtime,
@@ -130,6 +132,7 @@ pub async fn serve_until_signal(
     if let Err(err) = engine.await {
         tracing::error!(%err, "the orchestrator ended abnormally");
     }
+    api_store.close().await;
     store.close().await;
     served?;
     tracing::info!("spectask stopped");

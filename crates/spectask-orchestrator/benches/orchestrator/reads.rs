@@ -1,7 +1,8 @@
 //! API-like reads while the engine is busy: the board's list of tasks, the fleet view and the task
-//! page of the fleet's first task, read through the engine's own store (the server shares it, and
-//! its pool) one after the other, every `EVERY`, timed each. Their p99 is the latency a person's dashboard sees while the sessions run; a
-//! read that fails (the pool's acquire timing out) counts with the time it took, and is told apart.
+//! page of the fleet's first task, read as the server reads them (the engine's store with readers of
+//! its own, sharing its writer) one after the other, every `EVERY`, timed each. Their p99 is the
+//! latency a person's dashboard sees while the sessions run; a read that fails (the pool's acquire
+//! timing out) counts with the time it took, and is told apart.
 
 use std::time::{Duration, Instant};
 
@@ -38,8 +39,9 @@ impl Samples {
 }
 
 impl Reads {
-    /// Starts reading the board, the fleet and a task page from `store` every [`EVERY`].
-    pub(crate) fn start(store: Store) -> Reads {
+    /// Starts reading the board, the fleet and a task page from the engine's `store` every [`EVERY`].
+    pub(crate) async fn start(store: &Store) -> Reads {
+        let store = store.with_own_readers().await.unwrap();
         let stop = CancellationToken::new();
         let handle = tokio::spawn(read(store, stop.clone()));
         Reads { stop, handle }

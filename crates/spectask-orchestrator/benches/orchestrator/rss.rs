@@ -53,7 +53,7 @@ pub(crate) async fn rss_scenario(n: usize, idle_for: Duration) -> Rss {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let baseline = rss_kib(std::process::id());
     let after = last_seq(&f.store).await;
-    let reads = Reads::start(f.store.clone());
+    let reads = Reads::start(&f.store).await;
     let ramp = Instant::now();
     f.approve(&task).await;
     // A session is alive once its thread is recorded (the prompt follows at once). Polled through the

@@ -162,6 +162,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// This store with reading connections of its own on SQLite: its reads never queue behind
+    /// those of the store it comes from (the server's API reads behind the engine's, say). It
+    /// shares the writer, and sees every write committed before each read as any reader does. On
+    /// PostgreSQL, whose pool is shared by reads and writes, it is a clone.
+    pub async fn with_own_readers(&self) -> Result<Store, StoreError> {
+        let pool = match self.backend {
+            Backend::Sqlite => self.pool.with_readers(self.pool.new_readers().await?),
+            Backend::Postgres => self.pool.clone(),
+        };
+        Ok(Store { pool, ..self.clone() })
+    }
+}
+
 /// A pool of at most `connections` SQLite connections, each set up with `pragmas`.
 fn sqlite_pool(connections: u32, pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new().max_connections(connections).acquire_timeout(ACQUIRE_TIMEOUT).after_connect(

@@ -10,6 +10,9 @@
 //! before it. A statement that only reads (`SELECT`, `WITH`, `EXPLAIN`) run on its own goes to the
 //! readers; every transaction (a read in one may be followed by a write) and every other statement
 //! go to the writer. On PostgreSQL, whose connections write concurrently, both are one pool.
+//!
+//! A store may be given readers of its own that share its writer (`Store::with_own_readers`): the
+//! server's API reads on them, so a dashboard's reads never queue behind the engine's.
 
 use std::fmt;
 use std::future::Future;
@@ -36,6 +39,17 @@ pub(crate) struct CountedPool {
 impl CountedPool {
     pub(crate) fn new(writer: AnyPool, readers: AnyPool) -> Self {
         Self { writer, readers, round_trips: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// This pool's writer (and count) with other readers.
+    pub(crate) fn with_readers(&self, readers: AnyPool) -> Self {
+        Self { writer: self.writer.clone(), readers, round_trips: self.round_trips.clone() }
+    }
+
+    /// A new pool of readers set up as this one's (as many connections, the same settings).
+    pub(crate) async fn new_readers(&self) -> Result<AnyPool, sqlx::Error> {
+        let options = self.readers.options().clone();
+        options.connect_with((*self.readers.connect_options()).clone()).await
     }
 
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
@@ -165,6 +179,28 @@ impl<'p> Executor<'p> for &'_ CountedPool {
 #[cfg(test)]
 mod tests {
     use super::reads_only;
+    use crate::{DatabaseUrl, Store};
+
+    /// A store with readers of its own reads while every reader of the one it comes from is held,
+    /// and sees what was written through that one.
+    #[tokio::test]
+    async fn own_readers_read_while_the_others_are_all_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
+        let apart = store.with_own_readers().await.unwrap();
+        store.register_node("node-a", "http://127.0.0.1:1").await.unwrap();
+        let readers = &store.pool.readers;
+        let mut held = Vec::new();
+        for _ in 0..readers.options().get_max_connections() {
+            held.push(readers.acquire().await.unwrap());
+        }
+        assert_eq!(readers.num_idle(), 0, "every reader of the first store is held");
+        // Were its readers the first store's, this would wait for one and fail once the acquire
+        // timed out.
+        let seen = sqlx::query("SELECT COUNT(*) AS n FROM nodes").fetch_one(&apart.pool).await.unwrap();
+        assert_eq!(crate::database::codec::get::<i64>(&seen, "n").unwrap(), 1);
+        drop(held);
+    }
 
     #[test]
     fn tells_reads_by_their_first_word() {
