@@ -53,6 +53,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use spectask_core::events::payload::WorkSessionTransitioned;
 use spectask_core::{SpecTaskId, SpecTaskStatus};
 use spectask_scripted_agent::{Script, run_scripted_agent};
 use spectask_store::testing::round_trips;
@@ -420,5 +421,26 @@ async fn makespan_scenario(n: usize, k: usize, seed: u64) -> f64 {
         per_session(k as f64 * measured - running),
         per_session(k as f64 * ideal - work as f64)
     );
+    // Each session's time around its agent's work: from running to the agent's start (its file's
+    // write less its sleep), and from that write to completed (its commit step and record).
+    let sessions = f.store.work_sessions_of(task.id).await.unwrap();
+    let (mut before, mut after_work) = (Vec::new(), Vec::new());
+    for s in &sessions {
+        let Some(i) = s.plan_task.as_ref().and_then(|p| p.id.as_deref()?.parse::<usize>().ok()) else {
+            continue;
+        };
+        let Some(written) = f.written_at(&task, &format!("src/part{i:03}.txt")) else { continue };
+        let events_of = |to: &str| {
+            events.iter().find(|e| {
+                e.work_session_id == Some(s.id)
+                    && e.payload_as::<WorkSessionTransitioned>().is_some_and(|p| p.to.as_str() == to)
+            })
+        };
+        let (Some(run), Some(done)) = (events_of("running"), events_of("completed")) else { continue };
+        before.push(ms_between(run.at, written) - plan[i - 1].millis as f64);
+        after_work.push(ms_between(written, done.at));
+    }
+    latency_row("running → the agent's work starts", &before);
+    latency_row("the agent's work ends → completed", &after_work);
     measured / bound
 }

@@ -136,17 +136,37 @@ async fn weigh_all(
     task: &SpecTask,
     at: Timestamp,
 ) -> Result<Vec<BudgetReading>, StoreError> {
-    let mut out = Vec::new();
-    let own = store.task_budgets(&[task.id]).await?;
-    if own.contains_key(&task.id) || !defaults.task.is_unlimited() {
-        let s = store.budget_standing(task.id, &defaults.task).await?;
-        if !s.budget.is_unlimited() {
-            let whose = Whose::Task(task.id);
-            out.push(BudgetReading { whose, budget: s.budget, spent: s.spent, used: s.used, told: s.told });
-        }
-    }
-    out.extend(weigh_daily(store, defaults, &task.repository_id.to_string(), &task.created_by, at).await?);
+    // Apart from each other, so at once: the task's own budget and the daily ones (a turn's start
+    // waits for them).
+    let repository = task.repository_id.to_string();
+    let (own, daily) = tokio::join!(
+        weigh_task(store, defaults, task.id),
+        weigh_daily(store, defaults, &repository, &task.created_by, at)
+    );
+    let mut out: Vec<BudgetReading> = own?.into_iter().collect();
+    out.extend(daily?);
     Ok(out)
+}
+
+/// The task's own budget (else the configuration's default) when it limits anything, weighed now.
+async fn weigh_task(
+    store: &Store,
+    defaults: &BudgetDefaults,
+    task: SpecTaskId,
+) -> Result<Option<BudgetReading>, StoreError> {
+    let own = store.task_budgets(&[task]).await?;
+    if !own.contains_key(&task) && defaults.task.is_unlimited() {
+        return Ok(None);
+    }
+    let s = store.budget_standing(task, &defaults.task).await?;
+    let whose = Whose::Task(task);
+    Ok((!s.budget.is_unlimited()).then_some(BudgetReading {
+        whose,
+        budget: s.budget,
+        spent: s.spent,
+        used: s.used,
+        told: s.told,
+    }))
 }
 
 /// The daily budgets of a repository (its id) and a user that limit anything, weighed at `at`.
@@ -157,16 +177,28 @@ async fn weigh_daily(
     user: &str,
     at: Timestamp,
 ) -> Result<Vec<BudgetReading>, StoreError> {
-    let mut out = Vec::new();
-    for (scope, subject) in [(BudgetScope::Repository, repository), (BudgetScope::User, user)] {
-        if store.daily_budget(scope, subject, defaults).await?.0.is_unlimited() {
-            continue;
-        }
-        let d = store.daily_standing(scope, subject, defaults, at).await?;
-        let whose = Whose::Daily { scope, subject: subject.to_owned(), day: d.day };
-        out.push(BudgetReading { whose, budget: d.budget, spent: d.spent, used: d.used, told: d.told });
+    // The repository's and the user's, at once.
+    let (repository, user) = tokio::join!(
+        weigh_one_daily(store, defaults, BudgetScope::Repository, repository, at),
+        weigh_one_daily(store, defaults, BudgetScope::User, user, at)
+    );
+    Ok(repository?.into_iter().chain(user?).collect())
+}
+
+/// The daily budget of `subject` in `scope` when it limits anything, weighed at `at`.
+async fn weigh_one_daily(
+    store: &Store,
+    defaults: &BudgetDefaults,
+    scope: BudgetScope,
+    subject: &str,
+    at: Timestamp,
+) -> Result<Option<BudgetReading>, StoreError> {
+    if store.daily_budget(scope, subject, defaults).await?.0.is_unlimited() {
+        return Ok(None);
     }
-    Ok(out)
+    let d = store.daily_standing(scope, subject, defaults, at).await?;
+    let whose = Whose::Daily { scope, subject: subject.to_owned(), day: d.day };
+    Ok(Some(BudgetReading { whose, budget: d.budget, spent: d.spent, used: d.used, told: d.told }))
 }
 
 /// Why `task`'s sessions must not prompt their agents now: the first budget that holds it, if any.
