@@ -83,18 +83,23 @@ async fn read(store: Store, stop: CancellationToken) -> Samples {
 
 /// What the server reads for a task's page: the task as `GET /spec-tasks/{id}` gives it (its
 /// repository, budget, attention, plan standing, queue reason, pull request, issue and
-/// prerequisites), then its `/progress`.
+/// prerequisites, read at once as the server does), then its `/progress`.
 async fn task_page(store: &Store, id: SpecTaskId, budget: &Budget) -> Result<(), StoreError> {
     let task = store.spec_task(id).await?;
-    store.repository(task.repository_id).await?;
-    store.budget_standing(task.id, budget).await?;
     let tasks = std::slice::from_ref(&task);
-    let (_, sessions) = attention::attention_and_sessions(store, tasks).await?;
-    progress::plan_standings(store, tasks, sessions).await?;
-    store.queue_reason(task.id).await?;
-    store.pull_request_of(task.id).await?;
-    store.issue_of(task.id).await?;
-    store.prerequisites(task.id).await?;
+    let attention_and_plan = async {
+        let (_, sessions) = attention::attention_and_sessions(store, tasks).await?;
+        progress::plan_standings(store, tasks, sessions).await
+    };
+    tokio::try_join!(
+        store.repository(task.repository_id),
+        store.budget_standing(task.id, budget),
+        attention_and_plan,
+        store.queue_reason(task.id),
+        store.pull_request_of(task.id),
+        store.issue_of(task.id),
+        store.prerequisites(task.id),
+    )?;
     let sessions = store.work_sessions_of(task.id).await?;
     progress::task_progress(store, &task, &sessions).await?;
     Ok(())

@@ -336,20 +336,33 @@ pub(crate) async fn load(state: &AppState, caller: &Caller, reference: &str) -> 
     Ok(state.store.spec_task(id).await?)
 }
 
-/// The wire form of one task, with its repository and why it waits (if it does).
+/// The wire form of one task, with its repository and why it waits (if it does). Its reads do
+/// not depend on each other: they are made at once, so the page waits for the slowest of them
+/// rather than for their sum (each takes a reader of its own while the store is busy).
 pub(crate) async fn task_dto(state: &AppState, task: &SpecTask) -> Result<SpecTaskDto, ApiError> {
-    let repository = state.store.repository(task.repository_id).await?;
-    let standing = state.store.budget_standing(task.id, &state.budgets.task).await?;
-    let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
+    let store = &state.store;
     let tasks = std::slice::from_ref(task);
-    let (attention, sessions) = views::attention::attention_and_sessions(&state.store, tasks).await?;
+    let attention_and_plan = async {
+        let (attention, sessions) = views::attention::attention_and_sessions(store, tasks).await?;
+        let plans = views::progress::plan_standings(store, tasks, sessions).await?;
+        Ok::<_, spectask_store::StoreError>((attention, plans))
+    };
+    let (repository, standing, (attention, plans), queue_reason, pull_request, issue, prerequisites) = tokio::try_join!(
+        store.repository(task.repository_id),
+        store.budget_standing(task.id, &state.budgets.task),
+        attention_and_plan,
+        store.queue_reason(task.id),
+        store.pull_request_of(task.id),
+        store.issue_of(task.id),
+        store.prerequisites(task.id),
+    )?;
+    let mut dto = SpecTaskDto::new(task, &repository, (&standing).into());
     dto.attention = attention.iter().map(Into::into).collect();
-    let plans = views::progress::plan_standings(&state.store, tasks, sessions).await?;
     dto.plan = plans.get(&task.id).copied().unwrap_or_default().into();
-    dto.queue_reason = state.store.queue_reason(task.id).await?;
-    dto.pull_request = state.store.pull_request_of(task.id).await?;
-    dto.issue = state.store.issue_of(task.id).await?;
-    dto.prerequisites = Some(state.store.prerequisites(task.id).await?.into());
+    dto.queue_reason = queue_reason;
+    dto.pull_request = pull_request;
+    dto.issue = issue;
+    dto.prerequisites = Some(prerequisites.into());
     dto.usage = (&standing.spent).into();
     Ok(dto)
 }
