@@ -59,11 +59,11 @@ pub fn sort(items: &mut [Attention]) {
 /// What `tasks` and their sessions wait for, in task order. A constant number of queries.
 pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Attention>, StoreError> {
     let open = open_tasks(tasks);
+    let (read, stalls) = tokio::try_join!(store.work_sessions_of_tasks(&open), store.session_stalls(&open))?;
     let mut sessions: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
-    for session in store.work_sessions_of_tasks(&open).await? {
+    for session in read {
         sessions.entry(session.spec_task_id).or_default().push(session);
     }
-    let stalls = store.session_stalls(&open).await?;
     let (items, _) = attention_with(store, tasks, sessions, &stalls).await?;
     Ok(items)
 }
@@ -75,14 +75,14 @@ pub async fn attention_and_sessions(
     tasks: &[SpecTask],
 ) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSession>>), StoreError> {
     let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
+    let open = open_tasks(tasks);
+    let (read, stalls) = tokio::try_join!(store.work_sessions_of_tasks(&ids), store.session_stalls(&open))?;
     let mut every: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
-    for session in store.work_sessions_of_tasks(&ids).await? {
+    for session in read {
         every.entry(session.spec_task_id).or_default().push(session);
     }
-    let open = open_tasks(tasks);
     let of_open: HashMap<SpecTaskId, Vec<WorkSession>> =
         open.iter().filter_map(|id| every.remove_entry(id)).collect();
-    let stalls = store.session_stalls(&open).await?;
     let (items, of_open) = attention_with(store, tasks, of_open, &stalls).await?;
     every.extend(of_open);
     Ok((items, every))
@@ -101,10 +101,23 @@ pub async fn attention_with(
     let of_status = |statuses: &[SpecTaskStatus]| -> Vec<SpecTaskId> {
         tasks.iter().filter(|t| statuses.contains(&t.status())).map(|t| t.id).collect()
     };
+    let planning = of_status(&[SpecTaskStatus::SpecGeneration]);
+    let in_review = of_status(&[SpecTaskStatus::SpecReview]);
+    let waiting = of_status(&[
+        SpecTaskStatus::Backlog,
+        SpecTaskStatus::SpecRevision,
+        SpecTaskStatus::ImplementationQueued,
+    ]);
+    // The facts do not depend on each other: read at once, the view waits for the slowest.
+    let (permissions, planning_stalls, budget_holds, versions, prerequisites) = tokio::try_join!(
+        store.pending_approvals_of_tasks(&open),
+        store.planning_stalls(&planning),
+        store.budget_holds(&open),
+        store.current_spec_versions(&in_review),
+        store.prerequisite_graph(&waiting),
+    )?;
     let mut facts = Facts { sessions, ..Facts::default() };
-    facts.permissions = store
-        .pending_approvals_of_tasks(&open)
-        .await?
+    facts.permissions = permissions
         .into_iter()
         .map(|a| PendingPermission {
             approval_id: a.request.id,
@@ -121,18 +134,13 @@ pub async fn attention_with(
             (*id, mark)
         })
         .collect();
-    let planning = of_status(&[SpecTaskStatus::SpecGeneration]);
-    facts.planning_stalls = store
-        .planning_stalls(&planning)
-        .await?
+    facts.planning_stalls = planning_stalls
         .into_iter()
         .map(|(id, s)| {
             (id, StallMark { since: s.since, last_activity_at: s.last_activity_at, policy: s.policy })
         })
         .collect();
-    facts.budget_holds = store
-        .budget_holds(&open)
-        .await?
+    facts.budget_holds = budget_holds
         .into_iter()
         .map(|(id, record)| {
             let holder = match record.hold.scope {
@@ -143,10 +151,7 @@ pub async fn attention_with(
             (id, BudgetHoldMark { holder, why: record.hold.why, since: record.since })
         })
         .collect();
-    let in_review = of_status(&[SpecTaskStatus::SpecReview]);
-    facts.versions = store
-        .current_spec_versions(&in_review)
-        .await?
+    facts.versions = versions
         .into_iter()
         .map(|v| {
             let facts = VersionFacts {
@@ -157,12 +162,7 @@ pub async fn attention_with(
             (v.spec_task_id, facts)
         })
         .collect();
-    let waiting = of_status(&[
-        SpecTaskStatus::Backlog,
-        SpecTaskStatus::SpecRevision,
-        SpecTaskStatus::ImplementationQueued,
-    ]);
-    for edge in store.prerequisite_graph(&waiting).await? {
+    for edge in prerequisites {
         let entry =
             facts.prerequisites.entry(edge.spec_task_id).or_insert_with(|| (edge.hold_before, Vec::new()));
         entry.1.push(edge.prerequisite);

@@ -56,18 +56,20 @@ pub async fn fleet(
     };
     let tasks = store.list_spec_tasks(&filter).await?.items;
     let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
-    let sessions = by_task(store.work_sessions_of_tasks(&ids).await?, |s| Some(s.spec_task_id));
-    let mut plans =
-        by_task(store.latest_session_events_of_tasks(&ids, EventKind::WorkSessionPlan).await?, |e| {
-            e.spec_task_id
-        });
-    let versions: HashMap<_, _> =
-        store.current_spec_versions(&ids).await?.into_iter().map(|v| (v.spec_task_id, v)).collect();
-    let repositories: HashMap<_, _> =
-        store.list_repositories().await?.into_iter().map(|r| (r.id, r)).collect();
-    let mut standings = store.budget_standings(&ids, default_budget).await?;
-    // Every listed task is in implementation, so open: the attention needs the same sessions and stalls.
-    let mut stalls = store.session_stalls(&ids).await?;
+    // Every listed task is in implementation, so open: the attention needs the same sessions and
+    // stalls. The reads do not depend on each other: made at once, the view waits for the slowest.
+    let (sessions, plans, versions, repositories, mut standings, mut stalls) = tokio::try_join!(
+        store.work_sessions_of_tasks(&ids),
+        store.latest_session_events_of_tasks(&ids, EventKind::WorkSessionPlan),
+        store.current_spec_versions(&ids),
+        store.list_repositories(),
+        store.budget_standings(&ids, default_budget),
+        store.session_stalls(&ids),
+    )?;
+    let sessions = by_task(sessions, |s| Some(s.spec_task_id));
+    let mut plans = by_task(plans, |e| e.spec_task_id);
+    let versions: HashMap<_, _> = versions.into_iter().map(|v| (v.spec_task_id, v)).collect();
+    let repositories: HashMap<_, _> = repositories.into_iter().map(|r| (r.id, r)).collect();
     let (items, mut sessions) = attention_with(store, &tasks, sessions, &stalls).await?;
     let mut attention: HashMap<SpecTaskId, Vec<Attention>> = HashMap::new();
     for item in items {
