@@ -37,7 +37,9 @@ pub use session::coordination::{
 };
 pub use session::history::{HistoryEntry, HistoryFile};
 pub use session::thread::{EditorMcpServer, EditorThread, Thread, ThreadStatus};
-pub use session::work_session::{PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStatus};
+pub use session::work_session::{
+    PlanTaskRef, WorkSession, WorkSessionPhase, WorkSessionStanding, WorkSessionStatus,
+};
 pub use spending::amount::AmountError;
 pub use spending::budget::{
     BUDGET_PAUSE, Budget, BudgetDefaults, BudgetHold, BudgetLevel, BudgetScope, BudgetUse, budget_day,

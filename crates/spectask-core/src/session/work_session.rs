@@ -89,3 +89,45 @@ impl WorkSession {
         self.state.status()
     }
 }
+
+/// Where a WorkSession stands: what the views of its task's work (attention, progress, the fleet)
+/// read of every session, without what only its agent reads (its description, agent settings and
+/// the plan task's text). The store reads it slim, so a task of a thousand sessions stays quick to
+/// show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkSessionStanding {
+    pub id: WorkSessionId,
+    pub spec_task_id: SpecTaskId,
+    pub parent_id: Option<WorkSessionId>,
+    pub name: String,
+    pub state: WorkSessionState,
+    /// The position in the plan of the plan task it implements, 0-based.
+    pub plan_task_index: Option<u32>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+}
+
+impl WorkSessionStanding {
+    pub fn status(&self) -> WorkSessionStatus {
+        self.state.status()
+    }
+}
+
+impl From<&WorkSession> for WorkSessionStanding {
+    fn from(session: &WorkSession) -> WorkSessionStanding {
+        WorkSessionStanding {
+            id: session.id,
+            spec_task_id: session.spec_task_id,
+            parent_id: session.parent_id,
+            name: session.name.clone(),
+            state: session.state.clone(),
+            plan_task_index: session.plan_task.as_ref().map(|p| p.index),
+            created_at: session.created_at,
+            updated_at: session.updated_at,
+            started_at: session.started_at,
+            completed_at: session.completed_at,
+        }
+    }
+}

@@ -189,10 +189,17 @@ impl SpecTask {
     /// Whether `session` is the one implementing this task's whole plan (not one spawned beside
     /// it, nor a follow-up of the implementation review).
     pub fn is_whole_plan_session(&self, session: &crate::WorkSession) -> bool {
-        self.implements_whole_plan()
-            && session.plan_task.is_none()
-            && session.parent_id.is_none()
-            && session.name == Complexity::WHOLE_PLAN_SESSION
+        self.whole_plan_session(session.plan_task.is_some(), session.parent_id.is_some(), &session.name)
+    }
+
+    /// [`Self::is_whole_plan_session`], of where the session stands.
+    pub fn is_whole_plan_standing(&self, session: &crate::WorkSessionStanding) -> bool {
+        self.whole_plan_session(session.plan_task_index.is_some(), session.parent_id.is_some(), &session.name)
+    }
+
+    /// The rule of both: a top-level session on no plan task, named as the whole plan's.
+    fn whole_plan_session(&self, on_plan_task: bool, has_parent: bool, name: &str) -> bool {
+        self.implements_whole_plan() && !on_plan_task && !has_parent && name == Complexity::WHOLE_PLAN_SESSION
     }
 }
 

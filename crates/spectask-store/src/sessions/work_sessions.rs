@@ -5,8 +5,7 @@ use std::collections::HashSet;
 use spectask_core::events::payload::{WorkSessionCreated, WorkSessionTransitioned};
 use spectask_core::{
     CoordinationKind, JobKind, PlanTaskRef, Priority, SpecTaskId, WorkSession, WorkSessionCommand,
-    WorkSessionEffect,
-    WorkSessionId, WorkSessionPhase, WorkSessionState, WorkSessionStatus,
+    WorkSessionEffect, WorkSessionId, WorkSessionPhase, WorkSessionState, WorkSessionStatus,
 };
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -107,14 +106,24 @@ impl Store {
 
     /// The work sessions of several SpecTasks in one query, by task, each task's in creation order.
     pub async fn work_sessions_of_tasks(&self, tasks: &[SpecTaskId]) -> Result<Vec<WorkSession>, StoreError> {
-        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
+        let rows = self.work_session_rows_of_tasks(tasks, columns!()).await?;
+        rows.iter().map(work_session_from_row).collect()
+    }
+
+    /// The `columns` (fixed text, never input) of the work sessions of several SpecTasks in one
+    /// query, by task, each task's in creation order.
+    pub(crate) async fn work_session_rows_of_tasks(
+        &self,
+        tasks: &[SpecTaskId],
+        columns: &str,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        fetch_of_tasks(&self.pool, tasks, &[], |ids| {
             format!(
-                "SELECT {} FROM work_sessions WHERE spec_task_id IN ({ids}) ORDER BY spec_task_id, created_at, id",
-                columns!()
+                "SELECT {columns} FROM work_sessions WHERE spec_task_id IN ({ids}) \
+                 ORDER BY spec_task_id, created_at, id"
             )
         })
-        .await?;
-        rows.iter().map(work_session_from_row).collect()
+        .await
     }
 
     /// The work sessions of one SpecTask in creation order, each with what it reported when it ended
@@ -391,7 +400,7 @@ fn status_detail(state: &WorkSessionState) -> Result<Option<String>, StoreError>
     }
 }
 
-fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
+pub(crate) fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
     let status: WorkSessionStatus = parse(row, "status")?;
     let detail: Option<serde_json::Value> = get::<Option<String>>(row, "status_detail")?
         .map(|t| serde_json::from_str(&t))

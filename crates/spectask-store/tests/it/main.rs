@@ -58,6 +58,7 @@ mod repository_owners;
 mod scheduling;
 mod session_making;
 mod snapshot;
+mod standings;
 mod usage;
 mod users;
 

@@ -1,0 +1,58 @@
+//! Where sessions stand, read slim, is what their full rows say.
+
+use spectask_core::{
+    PlanTaskRef, WorkSessionCommand, WorkSessionStanding, WorkSessionState, WorkSessionStatus,
+};
+use spectask_store::{NewWorkSession, Store};
+
+use crate::{both_backends, new_task, repo};
+
+both_backends!(where_sessions_stand_is_what_their_full_rows_say);
+
+async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
+    let r = repo(&store, "/repos/a").await;
+    let a = store.create_spec_task(new_task(&r, "a")).await.unwrap();
+    let b = store.create_spec_task(new_task(&r, "b")).await.unwrap();
+    let on = |task, index: u32, name: &str| NewWorkSession {
+        plan_task: Some(PlanTaskRef {
+            index,
+            id: Some(format!("{}", index + 1)),
+            title: format!("plan task {index}"),
+            description: "a long text only the agent reads ".repeat(20),
+        }),
+        agent_config: serde_json::json!({ "mode": "auto" }),
+        ..NewWorkSession::implementation(task, name, "do it")
+    };
+    let new = NewWorkSession::implementation(a.id, "whole", "the whole plan");
+    let whole = store.create_work_session(new).await.unwrap();
+    let running = store.create_work_session(on(a.id, 3, "running")).await.unwrap();
+    let failed = store.create_work_session(on(a.id, 12, "failed")).await.unwrap();
+    let new = NewWorkSession { parent_id: Some(whole.id), ..on(a.id, 0, "child") };
+    let child = store.create_work_session(new).await.unwrap();
+    store.create_work_session(on(b.id, 1, "other")).await.unwrap();
+    let start = WorkSessionCommand::Start;
+    let running = store.transition_work_session(&running, &start).await.unwrap().value;
+    let failed = store.transition_work_session(&failed, &start).await.unwrap().value;
+    let whole = store.transition_work_session(&whole, &start).await.unwrap().value;
+    store.transition_work_session(&whole, &WorkSessionCommand::Complete).await.unwrap();
+    let fail = WorkSessionCommand::Fail { reason: "the check failed".into() };
+    store.transition_work_session(&failed, &fail).await.unwrap();
+    let block = WorkSessionCommand::Block { waiting_on: vec![running.id] };
+    store.transition_work_session(&child, &block).await.unwrap();
+
+    let tasks = [b.id, a.id];
+    let full: Vec<WorkSessionStanding> =
+        store.work_sessions_of_tasks(&tasks).await.unwrap().iter().map(Into::into).collect();
+    let slim = store.work_session_standings_of_tasks(&tasks).await.unwrap();
+    assert_eq!(slim, full);
+    assert_eq!(slim.len(), 5);
+    let of = |name: &str| slim.iter().find(|s| s.name == name).unwrap();
+    assert_eq!((of("whole").plan_task_index, of("running").plan_task_index), (None, Some(3)));
+    assert_eq!(of("failed").state, WorkSessionState::Failed { reason: "the check failed".into() });
+    assert!(of("running").started_at.is_some() && of("whole").completed_at.is_some());
+    assert_eq!((of("child").status(), of("child").parent_id), (WorkSessionStatus::Blocked, Some(whole.id)));
+    let of_a = store.work_session_standings_of(a.id).await.unwrap();
+    let names: Vec<&str> = of_a.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["whole", "running", "failed", "child"]);
+    assert!(store.work_session_standings_of_tasks(&[]).await.unwrap().is_empty());
+}
