@@ -10,7 +10,7 @@ use spectask_agent::{AgentRuntime, Profiles, RuntimeConfig};
 use spectask_core::{
     Job, JobKind, NewSpecTask, PlanTaskRef, Priority, RepositoryId, SpecTask, SpecTaskCommand, SpecTaskId,
     TaskKind, WorkSession, WorkSessionCommand, WorkSessionEffect, WorkSessionId, WorkSessionPhase,
-    WorkSessionState,
+    WorkSessionStanding, WorkSessionState,
 };
 use spectask_git::{DesignDocsCommit, FileWrite};
 use spectask_store::{DatabaseUrl, JobOutcome, NewWorkSession, Store};
@@ -220,4 +220,13 @@ pub(crate) fn work_session(n: u128, plan_task: Option<u32>, state: WorkSessionSt
         completed_at: None,
         version: 1,
     }
+}
+
+/// Where [`work_session`] `n` stands, for the views' rules.
+pub(crate) fn session_standing(
+    n: u128,
+    plan_task: Option<u32>,
+    state: WorkSessionState,
+) -> WorkSessionStanding {
+    (&work_session(n, plan_task, state)).into()
 }

@@ -100,7 +100,7 @@ async fn task_page(store: &Store, id: SpecTaskId, budget: &Budget) -> Result<(),
         store.issue_of(task.id),
         store.prerequisites(task.id),
     )?;
-    let sessions = store.work_sessions_of(task.id).await?;
+    let sessions = store.work_session_standings_of(task.id).await?;
     progress::task_progress(store, &task, &sessions).await?;
     Ok(())
 }

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use spectask_core::{CoordinationKind, SpecTask, TaskKind, WorkSession, WorkSessionId, WorkSessionStatus};
+use spectask_core::{
+    CoordinationKind, SpecTask, TaskKind, WorkSession, WorkSessionId, WorkSessionStanding, WorkSessionStatus,
+};
 use spectask_store::Store;
 
 use crate::coordination::CoordinationError;
@@ -48,7 +50,8 @@ pub async fn plan_status(store: &Store, caller: &WorkSession) -> Result<PlanStat
     let plan = match task.kind {
         TaskKind::Spec if task.spec_version > 0 => {
             let version = store.spec_version(task.id, Some(task.spec_version)).await?;
-            plan_task_states(&task, &version, &sessions)
+            let standings: Vec<WorkSessionStanding> = sessions.iter().map(Into::into).collect();
+            plan_task_states(&task, &version, &standings)
         }
         _ => Vec::new(),
     };

@@ -259,7 +259,7 @@ struct Done {
 
 /// The plan tasks of `version` that are done, and which of them were done before the task.
 async fn done_plan_tasks(store: &Store, task: &SpecTask, version: &SpecVersion) -> Result<Done, StoreError> {
-    let sessions = store.work_sessions_of(task.id).await?;
+    let sessions = store.work_session_standings_of(task.id).await?;
     let mut out = Done::default();
     for (index, t) in plan_task_states(task, version, &sessions).iter().enumerate() {
         if t.state == PlanTaskState::Done {

@@ -13,7 +13,8 @@ mod decide;
 use std::collections::HashMap;
 
 use spectask_core::{
-    BudgetHolder, BudgetScope, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSession, WorkSessionId,
+    BudgetHolder, BudgetScope, EventKind, SpecTask, SpecTaskId, SpecTaskStatus, WorkSessionId,
+    WorkSessionStanding,
 };
 use spectask_store::{SessionStall, Store, StoreError};
 
@@ -59,8 +60,9 @@ pub fn sort(items: &mut [Attention]) {
 /// What `tasks` and their sessions wait for, in task order. A constant number of queries.
 pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Attention>, StoreError> {
     let open = open_tasks(tasks);
-    let (read, stalls) = tokio::try_join!(store.work_sessions_of_tasks(&open), store.session_stalls(&open))?;
-    let mut sessions: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
+    let (read, stalls) =
+        tokio::try_join!(store.work_session_standings_of_tasks(&open), store.session_stalls(&open))?;
+    let mut sessions: HashMap<SpecTaskId, Vec<WorkSessionStanding>> = HashMap::new();
     for session in read {
         sessions.entry(session.spec_task_id).or_default().push(session);
     }
@@ -68,20 +70,22 @@ pub async fn attention_of(store: &Store, tasks: &[SpecTask]) -> Result<Vec<Atten
     Ok(items)
 }
 
-/// [`attention_of`], with the sessions of every one of `tasks` (open or ended; by task, in the order
-/// they were made) read once for a caller that shows them too: a board page, a task page.
+/// [`attention_of`], with where the sessions of every one of `tasks` stand (open or ended; by task,
+/// in the order they were made) read once for a caller that shows them too: a board page, a task
+/// page.
 pub async fn attention_and_sessions(
     store: &Store,
     tasks: &[SpecTask],
-) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSession>>), StoreError> {
+) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSessionStanding>>), StoreError> {
     let ids: Vec<SpecTaskId> = tasks.iter().map(|t| t.id).collect();
     let open = open_tasks(tasks);
-    let (read, stalls) = tokio::try_join!(store.work_sessions_of_tasks(&ids), store.session_stalls(&open))?;
-    let mut every: HashMap<SpecTaskId, Vec<WorkSession>> = HashMap::new();
+    let (read, stalls) =
+        tokio::try_join!(store.work_session_standings_of_tasks(&ids), store.session_stalls(&open))?;
+    let mut every: HashMap<SpecTaskId, Vec<WorkSessionStanding>> = HashMap::new();
     for session in read {
         every.entry(session.spec_task_id).or_default().push(session);
     }
-    let of_open: HashMap<SpecTaskId, Vec<WorkSession>> =
+    let of_open: HashMap<SpecTaskId, Vec<WorkSessionStanding>> =
         open.iter().filter_map(|id| every.remove_entry(id)).collect();
     let (items, of_open) = attention_with(store, tasks, of_open, &stalls).await?;
     every.extend(of_open);
@@ -94,9 +98,9 @@ pub async fn attention_and_sessions(
 pub async fn attention_with(
     store: &Store,
     tasks: &[SpecTask],
-    sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
+    sessions: HashMap<SpecTaskId, Vec<WorkSessionStanding>>,
     stalls: &HashMap<WorkSessionId, SessionStall>,
-) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSession>>), StoreError> {
+) -> Result<(Vec<Attention>, HashMap<SpecTaskId, Vec<WorkSessionStanding>>), StoreError> {
     let open = open_tasks(tasks);
     let of_status = |statuses: &[SpecTaskStatus]| -> Vec<SpecTaskId> {
         tasks.iter().filter(|t| statuses.contains(&t.status())).map(|t| t.id).collect()

@@ -21,7 +21,7 @@ pub async fn report(store: &Store, task: &SpecTask) -> Result<String, StoreError
     let summary = implementation_summary(store, task).await?;
     let log = store.coordination_log(task.id).await?;
     // Each plan task's state as its sessions give it (the approved tasks.md has every box open).
-    let sessions = store.work_sessions_of(task.id).await?;
+    let sessions = store.work_session_standings_of(task.id).await?;
     let criteria = spec
         .as_ref()
         .map(|v| (parse_requirements(&v.documents.requirements), plan_task_states(task, v, &sessions)));

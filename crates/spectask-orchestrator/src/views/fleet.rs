@@ -59,7 +59,7 @@ pub async fn fleet(
     // Every listed task is in implementation, so open: the attention needs the same sessions and
     // stalls. The reads do not depend on each other: made at once, the view waits for the slowest.
     let (sessions, plans, versions, repositories, mut standings, mut stalls) = tokio::try_join!(
-        store.work_sessions_of_tasks(&ids),
+        store.work_session_standings_of_tasks(&ids),
         store.latest_session_events_of_tasks(&ids, EventKind::WorkSessionPlan),
         store.current_spec_versions(&ids),
         store.list_repositories(),

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use spectask_core::{SpecTask, SpecVersion, WorkSession, WorkSessionId, WorkSessionStatus};
+use spectask_core::{SpecTask, SpecVersion, WorkSessionId, WorkSessionStanding, WorkSessionStatus};
 use spectask_spec::{Plan, PlanTaskState};
 
 /// One plan task with the state its sessions give it.
@@ -37,7 +37,7 @@ pub struct PlanTaskStatus {
 pub fn plan_task_states(
     task: &SpecTask,
     version: &SpecVersion,
-    sessions: &[WorkSession],
+    sessions: &[WorkSessionStanding],
 ) -> Vec<PlanTaskStatus> {
     let plan = Plan::parse(&version.documents.tasks);
     states(task, &plan, sessions, !is_round_version(version))
@@ -45,20 +45,26 @@ pub fn plan_task_states(
 
 /// [`plan_task_states`] of `plan`; `whole_plan` says whether a whole-plan session covers the
 /// tasks without their own.
-fn states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession], whole_plan: bool) -> Vec<PlanTaskStatus> {
+fn states(
+    task: &SpecTask,
+    plan: &Plan,
+    sessions: &[WorkSessionStanding],
+    whole_plan: bool,
+) -> Vec<PlanTaskStatus> {
     let tasks = plan.tasks();
-    let counted: Vec<&WorkSession> =
+    let counted: Vec<&WorkSessionStanding> =
         sessions.iter().filter(|s| s.status() != WorkSessionStatus::Cancelled).collect();
     // Each plan task's own sessions, gathered in one pass over them (in their order).
-    let mut by_index: HashMap<usize, Vec<&WorkSession>> = HashMap::new();
+    let mut by_index: HashMap<usize, Vec<&WorkSessionStanding>> = HashMap::new();
     for s in &counted {
-        if let Some(p) = &s.plan_task {
-            by_index.entry(p.index as usize).or_default().push(s);
+        if let Some(index) = s.plan_task_index {
+            by_index.entry(index as usize).or_default().push(s);
         }
     }
-    let own = |index: usize| -> Vec<&WorkSession> { by_index.get(&index).cloned().unwrap_or_default() };
-    let whole: Vec<&WorkSession> =
-        counted.iter().copied().filter(|s| whole_plan && task.is_whole_plan_session(s)).collect();
+    let own =
+        |index: usize| -> Vec<&WorkSessionStanding> { by_index.get(&index).cloned().unwrap_or_default() };
+    let whole: Vec<&WorkSessionStanding> =
+        counted.iter().copied().filter(|s| whole_plan && task.is_whole_plan_standing(s)).collect();
     let mut decided: Vec<Option<(PlanTaskState, Vec<WorkSessionId>)>> = vec![None; tasks.len()];
     // A sub-task comes after the task it belongs to: from the last one back, a task's sub-tasks are
     // decided before it.
@@ -112,7 +118,7 @@ fn states(task: &SpecTask, plan: &Plan, sessions: &[WorkSession], whole_plan: bo
 }
 
 /// The state the sessions on a plan task (at least one, none cancelled) give it.
-fn of_sessions(on: &[&WorkSession]) -> PlanTaskState {
+fn of_sessions(on: &[&WorkSessionStanding]) -> PlanTaskState {
     if on.iter().any(|s| s.status() == WorkSessionStatus::Running) {
         PlanTaskState::InProgress
     } else if on.iter().all(|s| s.status() == WorkSessionStatus::Completed) {

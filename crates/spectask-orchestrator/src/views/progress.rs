@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use spectask_core::events::payload::WorkSessionPlan;
 use spectask_core::{
-    Event, EventKind, SpecTask, SpecTaskId, SpecVersion, TaskKind, Timestamp, WorkSession, WorkSessionId,
-    WorkSessionStatus,
+    Event, EventKind, SpecTask, SpecTaskId, SpecVersion, TaskKind, Timestamp, WorkSessionId,
+    WorkSessionStanding, WorkSessionStatus,
 };
 use spectask_spec::PlanTaskState;
 use spectask_store::{Store, StoreError};
@@ -75,17 +75,20 @@ pub struct SessionProgress {
     pub current_entry: Option<String>,
 }
 
-/// The progress of `task`, whose sessions are `sessions`, in two reads.
+/// The progress of `task`, whose sessions stand as `sessions`, in two reads made at once.
 pub async fn task_progress(
     store: &Store,
     task: &SpecTask,
-    sessions: &[WorkSession],
+    sessions: &[WorkSessionStanding],
 ) -> Result<Progress, StoreError> {
-    let version = match task.spec_version {
-        0 => None,
-        version => Some(store.spec_version(task.id, Some(version)).await?),
+    let version = async {
+        match task.spec_version {
+            0 => Ok(None),
+            version => store.spec_version(task.id, Some(version)).await.map(Some),
+        }
     };
-    let plans = store.latest_session_events(task.id, EventKind::WorkSessionPlan).await?;
+    let (version, plans) =
+        tokio::try_join!(version, store.latest_session_events(task.id, EventKind::WorkSessionPlan))?;
     Ok(progress(task, version.as_ref(), sessions, &plans))
 }
 
@@ -94,7 +97,7 @@ pub async fn task_progress(
 pub fn progress(
     task: &SpecTask,
     version: Option<&SpecVersion>,
-    sessions: &[WorkSession],
+    sessions: &[WorkSessionStanding],
     plans: &[Event],
 ) -> Progress {
     let plan = match version {
@@ -170,7 +173,7 @@ pub struct PlanStanding {
 pub async fn plan_standings(
     store: &Store,
     tasks: &[SpecTask],
-    mut sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
+    mut sessions: HashMap<SpecTaskId, Vec<WorkSessionStanding>>,
 ) -> Result<HashMap<SpecTaskId, PlanStanding>, StoreError> {
     if tasks.is_empty() {
         return Ok(HashMap::new());

@@ -61,7 +61,7 @@ async fn get_design_docs(
     .await??;
     // The current plan task by the one progress rule, not progress.md's markers: those are written
     // a moment after the sessions' states change.
-    let sessions = state.store.work_sessions_of(task.id).await?;
+    let sessions = state.store.work_session_standings_of(task.id).await?;
     let plan = views::progress::task_progress(&state.store, &task, &sessions).await?;
     let current = plan.current_or_next();
     Ok(Json(DesignDocsDto {

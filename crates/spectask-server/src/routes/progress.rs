@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use spectask_core::{SpecTask, SpecTaskStatus, WorkSession, WorkSessionStatus};
+use spectask_core::{SpecTask, SpecTaskStatus, WorkSession, WorkSessionStanding, WorkSessionStatus};
 use spectask_orchestrator::views;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,7 +39,7 @@ async fn get_progress(
     ApiPath(TaskPath { id }): ApiPath<TaskPath>,
 ) -> Result<Json<ProgressDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
-    let sessions = state.store.work_sessions_of(task.id).await?;
+    let sessions = state.store.work_session_standings_of(task.id).await?;
     Ok(Json(progress_of(&state, &task, &sessions).await?))
 }
 
@@ -55,7 +55,8 @@ async fn get_overview(
 ) -> Result<Json<MultiSessionOverviewDto>, ApiError> {
     let task = load(&state, &caller, &id).await?;
     let sessions = state.store.work_sessions_of(task.id).await?;
-    let progress = progress_of(&state, &task, &sessions).await?;
+    let standings: Vec<WorkSessionStanding> = sessions.iter().map(Into::into).collect();
+    let progress = progress_of(&state, &task, &standings).await?;
     let mut coordination = state.store.coordination_log(task.id).await?;
     let skip = coordination.len().saturating_sub(RECENT_COORDINATION);
     coordination.drain(..skip);
@@ -104,11 +105,11 @@ fn fleet_agent_dto(card: views::fleet::FleetCard) -> FleetAgentDto {
     }
 }
 
-/// The progress of one task, in two queries.
+/// The progress of one task, whose sessions stand as `sessions`, in two queries.
 async fn progress_of(
     state: &AppState,
     task: &SpecTask,
-    sessions: &[WorkSession],
+    sessions: &[WorkSessionStanding],
 ) -> Result<ProgressDto, ApiError> {
     Ok(views::progress::task_progress(&state.store, task, sessions).await?.into())
 }

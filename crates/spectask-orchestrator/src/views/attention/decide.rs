@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use spectask_core::task::prerequisite::holds;
 use spectask_core::{
     AttentionKind, BudgetHolder, HoldBefore, Prerequisite, SpecTask, SpecTaskId, SpecTaskStatus, Timestamp,
-    WorkSession, WorkSessionId, WorkSessionState, WorkSessionStatus,
+    WorkSessionId, WorkSessionStanding, WorkSessionState, WorkSessionStatus,
 };
 
 /// A task another one waits for, as the chain of a hold names it.
@@ -289,7 +289,7 @@ pub struct VersionFacts {
 /// What the store says of the tasks judged, and of every task their prerequisites reach.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
-    pub sessions: HashMap<SpecTaskId, Vec<WorkSession>>,
+    pub sessions: HashMap<SpecTaskId, Vec<WorkSessionStanding>>,
     pub permissions: Vec<PendingPermission>,
     pub stalls: HashMap<WorkSessionId, StallMark>,
     /// The tasks in planning whose planning agent is marked stalled.
@@ -314,7 +314,7 @@ pub fn attention(tasks: &[SpecTask], facts: &Facts) -> Vec<Attention> {
 
 fn of_task(task: &SpecTask, facts: &Facts) -> Vec<Attention> {
     let sessions = facts.sessions.get(&task.id).map(Vec::as_slice).unwrap_or_default();
-    let item = |session: Option<&WorkSession>, waiting: Waiting, since: Timestamp| Attention {
+    let item = |session: Option<&WorkSessionStanding>, waiting: Waiting, since: Timestamp| Attention {
         spec_task_id: task.id,
         task_title: task.title.clone(),
         session: session.map(|s| (s.id, s.name.clone())),

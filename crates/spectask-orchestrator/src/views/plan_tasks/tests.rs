@@ -1,7 +1,7 @@
 use spectask_core::{Complexity, NewSpecTask, RepositoryId, SpecTaskId, TaskKind, WorkSessionState};
 
 use super::*;
-use crate::testing::work_session;
+use crate::testing::session_standing;
 
 fn task(complexity: Complexity) -> SpecTask {
     let repository = RepositoryId::from_uuid(uuid::Uuid::from_u128(7));
@@ -10,15 +10,15 @@ fn task(complexity: Complexity) -> SpecTask {
 }
 
 /// Session `n` on plan task `index`, or the whole plan's (on none), in `state`.
-fn session(n: u128, index: Option<u32>, state: WorkSessionState) -> WorkSession {
-    let session = work_session(n, index, state);
+fn session(n: u128, index: Option<u32>, state: WorkSessionState) -> WorkSessionStanding {
+    let session = session_standing(n, index, state);
     match index {
         Some(_) => session,
-        None => WorkSession { name: Complexity::WHOLE_PLAN_SESSION.to_owned(), ..session },
+        None => WorkSessionStanding { name: Complexity::WHOLE_PLAN_SESSION.to_owned(), ..session },
     }
 }
 
-fn states(task: &SpecTask, plan: &str, sessions: &[WorkSession]) -> Vec<PlanTaskState> {
+fn states(task: &SpecTask, plan: &str, sessions: &[WorkSessionStanding]) -> Vec<PlanTaskState> {
     super::states(task, &Plan::parse(plan), sessions, true).into_iter().map(|t| t.state).collect()
 }
 
@@ -65,7 +65,7 @@ fn a_parent_stands_as_its_required_sub_tasks_and_a_top_level_session_covers_them
     let a = session(1, Some(1), WorkSessionState::Completed);
     let b = session(2, Some(2), WorkSessionState::Running);
     assert_eq!(states(&t, plan, &[a.clone(), b.clone()])[..3], [InProgress, Done, InProgress]);
-    let b = WorkSession { state: WorkSessionState::Completed, ..b };
+    let b = WorkSessionStanding { state: WorkSessionState::Completed, ..b };
     let all = super::states(&t, &Plan::parse(plan), &[a.clone(), b.clone()], true);
     assert_eq!(all.iter().map(|s| s.state).collect::<Vec<_>>(), [Done, Done, Done, Pending, Pending]);
     assert_eq!(all[0].sessions, [a.id, b.id]);
@@ -81,7 +81,7 @@ fn a_whole_plan_session_is_on_every_required_task_without_its_own() {
     let whole = session(1, None, WorkSessionState::Interrupted { reason: "restart".into() });
     let round = session(2, Some(2), WorkSessionState::Running);
     assert_eq!(states(&t, plan, &[whole.clone(), round]), [Pending, Pending, InProgress]);
-    let whole = WorkSession { state: WorkSessionState::Running, ..whole };
+    let whole = WorkSessionStanding { state: WorkSessionState::Running, ..whole };
     assert_eq!(states(&t, plan, &[whole]), [InProgress, Pending, InProgress]);
 }
 
@@ -90,7 +90,7 @@ fn in_a_converge_rounds_version_the_whole_plan_session_leaves_the_new_tasks_to_d
     let plan = "- [x] 1. One\n- [x] 2. Two\n- [ ] 3. Round\n";
     let t = task(Complexity::Simple);
     let whole = session(1, None, WorkSessionState::Completed);
-    let round = |s: &[WorkSession]| -> Vec<PlanTaskState> {
+    let round = |s: &[WorkSessionStanding]| -> Vec<PlanTaskState> {
         super::states(&t, &Plan::parse(plan), s, false).into_iter().map(|t| t.state).collect()
     };
     assert_eq!(round(std::slice::from_ref(&whole)), [Done, Done, Pending]);

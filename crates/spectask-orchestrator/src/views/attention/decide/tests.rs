@@ -1,7 +1,7 @@
 use spectask_core::{Failure, NewSpecTask, RepositoryId, SpecTaskState, TaskKind};
 
 use super::*;
-use crate::testing::work_session;
+use crate::testing::session_standing;
 
 fn id(n: u128) -> SpecTaskId {
     SpecTaskId::from_uuid(uuid::Uuid::from_u128(n))
@@ -29,11 +29,11 @@ fn kinds(items: &[Attention]) -> Vec<AttentionKind> {
 #[test]
 fn a_permission_request_makes_a_running_session_wait_for_you() {
     let t = task(99, SpecTaskStatus::Implementation);
-    let running = work_session(1, Some(0), WorkSessionState::Running);
+    let running = session_standing(1, Some(0), WorkSessionState::Running);
     let facts = Facts {
         sessions: HashMap::from([(
             t.id,
-            vec![running.clone(), work_session(2, Some(1), WorkSessionState::Running)],
+            vec![running.clone(), session_standing(2, Some(1), WorkSessionState::Running)],
         )]),
         permissions: vec![PendingPermission {
             approval_id: "a1".into(),
@@ -170,10 +170,11 @@ fn a_budget_hold_names_the_budget_that_holds() {
 fn failures_and_stalls_wait_for_you() {
     let failed = task(1, SpecTaskStatus::Failed);
     let t = task(2, SpecTaskStatus::Implementation);
-    let silent = WorkSession { spec_task_id: t.id, ..work_session(3, Some(0), WorkSessionState::Running) };
-    let broken = WorkSession {
+    let silent =
+        WorkSessionStanding { spec_task_id: t.id, ..session_standing(3, Some(0), WorkSessionState::Running) };
+    let broken = WorkSessionStanding {
         spec_task_id: t.id,
-        ..work_session(4, Some(1), WorkSessionState::Failed { reason: "no change".into() })
+        ..session_standing(4, Some(1), WorkSessionState::Failed { reason: "no change".into() })
     };
     let now = chrono::Utc::now();
     let facts = Facts {
