@@ -10,8 +10,9 @@ use spectask_spec::Workflow;
 use spectask_store::Store;
 
 use crate::config::Node;
+use crate::ctx::Ctx;
 use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
-use crate::history::recorder::{FlushReport, flush_history, open_repo};
+use crate::history::recorder::{FlushReport, flush_history, repo_for};
 use crate::job_error::JobError;
 
 /// The documents of a spec version: snapshot column and file name under `versions/<n>/`. The first
@@ -38,13 +39,18 @@ pub(crate) fn version_path(task: &TaskHandle, version: i64, file: &str) -> Strin
 pub async fn commit_progress(store: &Store, node: &Node, task: SpecTaskId) -> Result<FlushReport, JobError> {
     let repository = store.spec_task(task).await?.repository_id;
     let report = flush_history(store, node, repository).await?;
-    mirror_task(store, node, task).await?;
+    mirror_task(store, (node, None), task).await?;
     Ok(report)
 }
 
 /// Writes the task's state and spec versions to the design-docs branch through `node`'s design-docs
-/// writer (no commit when nothing changed). Skips repositories that need attention.
-pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> Result<(), JobError> {
+/// writer (no commit when nothing changed), in the repository as the engine `kept` keeps it open,
+/// when given (see `recorder::repo_for`). Skips repositories that need attention.
+pub(crate) async fn mirror_task(
+    store: &Store,
+    (node, kept): (&Node, Option<&Ctx>),
+    id: SpecTaskId,
+) -> Result<(), JobError> {
     let task = store.spec_task(id).await?;
     let repository = store.repository(task.repository_id).await?;
     if repository.attention.is_some() {
@@ -73,7 +79,7 @@ pub(crate) async fn mirror_task(store: &Store, node: &Node, id: SpecTaskId) -> R
         let (subject, trailers, writes) = (subject.clone(), vec![trailer.clone()], writes.clone());
         Ok(AtTip::Write(Contribution { subject, trailers, writes }))
     });
-    let repo = open_repo(store, node.clones_dir.as_deref(), &repository).await?;
+    let repo = repo_for(store, (node, kept), &repository).await?;
     match design_docs_writer::write(&node.name, &repo, part).await {
         Err(err @ JobError::Fatal { .. }) => {
             // A rewritten branch: the repository needs attention, as `recorder::git` marks it.

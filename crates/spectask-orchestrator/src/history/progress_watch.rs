@@ -11,7 +11,9 @@ use spectask_git::{CommitId, GitError, Repo};
 use spectask_spec::{Plan, PlanTaskState};
 use spectask_store::Store;
 
-use crate::history::recorder::open_repo;
+use crate::config::Node;
+use crate::ctx::Ctx;
+use crate::history::recorder::repo_for;
 use crate::job_error::JobError;
 
 /// What the watch has seen: the design-docs tip per repository, and the worktree edits reported.
@@ -36,11 +38,12 @@ impl ProgressWatch {
     /// Looks at every healthy repository once and records an event per marker change found: in
     /// the commits made since the last look (none when the tip did not move), and, when `worktrees`,
     /// in uncommitted edits of the design-docs worktree (a scan of the whole worktree, which the
-    /// recorder makes only every so often, never per pass).
+    /// recorder makes only every so often, never per pass). The repositories are as the engine
+    /// `kept` keeps them open, when given (see `recorder::repo_for`).
     pub(crate) async fn scan(
         &mut self,
         store: &Store,
-        clones_dir: Option<&std::path::Path>,
+        here: (&Node, Option<&Ctx>),
         worktrees: bool,
     ) -> Result<usize, JobError> {
         let mut reported = 0;
@@ -48,7 +51,7 @@ impl ProgressWatch {
             if repository.attention.is_some() {
                 continue;
             }
-            let repo = open_repo(store, clones_dir, &repository).await?;
+            let repo = repo_for(store, here, &repository).await?;
             let since = self.tips.get(&repository.id).copied();
             let seen = self.reported_edits.clone();
             let (tip, changes, edits) =
@@ -228,25 +231,37 @@ mod scan_tests {
         };
         repo.commit_design_docs(&spectask_writes(plan)).unwrap();
         let mut watch = ProgressWatch::default();
-        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 0, "the first look only records the tip");
+        assert_eq!(
+            watch.scan(&store, (&Node::named("n1"), None), true).await.unwrap(),
+            0,
+            "the first look only records the tip"
+        );
         let mut other_node = ProgressWatch::default();
-        other_node.scan(&store, None, true).await.unwrap();
+        other_node.scan(&store, (&Node::named("n1"), None), true).await.unwrap();
 
         repo.commit_design_docs(&spectask_writes(&plan.replace("[ ] 3.", "[x] 3."))).unwrap();
         let worktree = repo.design_docs_worktree();
         let agent_text = "# Progress\n\n- [x] 1. Model\n- [ ] 2. Route\n- [x] 3. Docs\n";
         std::fs::write(worktree.join(&progress), agent_text).unwrap();
         git(&worktree, &["commit", "-q", "-am", "tick 1"]);
-        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 1, "the agent's commit, not spectask's");
         assert_eq!(
-            other_node.scan(&store, None, true).await.unwrap(),
+            watch.scan(&store, (&Node::named("n1"), None), true).await.unwrap(),
+            1,
+            "the agent's commit, not spectask's"
+        );
+        assert_eq!(
+            other_node.scan(&store, (&Node::named("n1"), None), true).await.unwrap(),
             0,
             "another node does not report it again"
         );
 
         std::fs::write(worktree.join(&progress), agent_text.replace("[ ] 2.", "[~] 2.")).unwrap();
-        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 1, "the uncommitted edit");
-        assert_eq!(watch.scan(&store, None, true).await.unwrap(), 0, "reported once");
+        assert_eq!(
+            watch.scan(&store, (&Node::named("n1"), None), true).await.unwrap(),
+            1,
+            "the uncommitted edit"
+        );
+        assert_eq!(watch.scan(&store, (&Node::named("n1"), None), true).await.unwrap(), 0, "reported once");
 
         let events: Vec<_> = store
             .events_of_spec_task(task.id)

@@ -125,7 +125,8 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
             if worktrees {
                 worktrees_at = now + IDLE_SCAN;
             }
-            if let Err(err) = watch.scan(&ctx.store, ctx.config.clones_dir.as_deref(), worktrees).await {
+            let here = ctx.config.here();
+            if let Err(err) = watch.scan(&ctx.store, (&here, Some(&ctx)), worktrees).await {
                 tracing::warn!(%err, "looking for progress markers changed outside spectask failed");
             }
             if milestones(&ctx, &mut cursor).await {
@@ -208,7 +209,8 @@ async fn milestones(ctx: &Ctx, cursor: &mut i64) -> bool {
         if let Err(err) = flush_task(ctx, task).await {
             tracing::warn!(%task, %err, "committing session history at a milestone failed");
         }
-        if let Err(err) = crate::history::mirror::mirror_task(&ctx.store, &ctx.config.here(), task).await {
+        let here = ctx.config.here();
+        if let Err(err) = crate::history::mirror::mirror_task(&ctx.store, (&here, Some(ctx)), task).await {
             tracing::warn!(%task, %err, "mirroring the task to the design-docs branch failed");
         }
     }
@@ -231,7 +233,7 @@ async fn flush_all(ctx: &Ctx) {
             }
         }
         // A repository another recorder is committing is left to it.
-        if let Err(err) = flush_within(&ctx.store, &ctx.config.here(), id, Duration::ZERO).await {
+        if let Err(err) = flush_within(&ctx.store, &ctx.config.here(), Some(ctx), id, Duration::ZERO).await {
             tracing::warn!(repository = %id, %err, "committing session history failed");
         }
     }
@@ -244,7 +246,7 @@ pub(crate) async fn flush_task(ctx: &Ctx, task: SpecTaskId) -> Result<FlushRepor
     if ctx.store.pending_history_of_repository(task.repository_id, 1).await?.is_empty() {
         return Ok(FlushReport::default());
     }
-    Ok(flush_within(&ctx.store, &ctx.config.here(), task.repository_id, Duration::ZERO)
+    Ok(flush_within(&ctx.store, &ctx.config.here(), Some(ctx), task.repository_id, Duration::ZERO)
         .await?
         .unwrap_or_default())
 }
@@ -255,16 +257,18 @@ pub async fn flush_history(
     node: &Node,
     repository: RepositoryId,
 ) -> Result<FlushReport, JobError> {
-    flush_within(store, node, repository, LEASE_WAIT).await?.ok_or_else(|| {
+    flush_within(store, node, None, repository, LEASE_WAIT).await?.ok_or_else(|| {
         JobError::retry(format!("the history of repository {repository} is being committed elsewhere"))
     })
 }
 
 /// Commits a repository's pending history, waiting at most `wait` for another recorder's lease;
-/// `None` when that recorder still holds it (it commits the entries).
+/// `None` when that recorder still holds it (it commits the entries). `kept`: the engine whose
+/// open repositories the flush uses (see [`repo_for`]).
 async fn flush_within(
     store: &Store,
     node: &Node,
+    kept: Option<&Ctx>,
     repository: RepositoryId,
     wait: Duration,
 ) -> Result<Option<FlushReport>, JobError> {
@@ -290,7 +294,7 @@ async fn flush_within(
         Err(LeaseTry::Held) => return Ok(None),
         Err(LeaseTry::Failed(e)) => return Err(e.into()),
     }
-    let result = flush_leased(store, &owner, node.clones_dir.as_deref(), repository).await;
+    let result = flush_leased(store, &owner, (node, kept), repository).await;
     if let Err(err) = store.release_recorder_lease(repository, &owner).await {
         tracing::warn!(%repository, %err, "releasing the recorder lease failed");
     }
@@ -300,11 +304,11 @@ async fn flush_within(
 async fn flush_leased(
     store: &Store,
     owner: &str,
-    clones_dir: Option<&Path>,
+    (node, kept): (&Node, Option<&Ctx>),
     id: RepositoryId,
 ) -> Result<FlushReport, JobError> {
     let repository = store.repository(id).await?;
-    let repo = open_repo(store, clones_dir, &repository).await?;
+    let repo = repo_for(store, (node, kept), &repository).await?;
     let mut report = FlushReport::default();
     let mut handles: HashMap<SpecTaskId, TaskHandle> = HashMap::new();
     for _ in 0..MAX_BATCHES {
@@ -436,6 +440,20 @@ pub(crate) async fn open_repo(
 ) -> Result<Repo, JobError> {
     let (row, clones_dir) = (repository.clone(), clones_dir.map(Path::to_path_buf));
     git(store, repository.id, move || local_repo(&row, clones_dir.as_deref(), Opening::Open)).await
+}
+
+/// The repository a recorder's write goes to: as the engine `kept` keeps it open (`repos::open`,
+/// which opens it once per process), else opened for this write (a person's request to the server:
+/// three git processes).
+pub(crate) async fn repo_for(
+    store: &Store,
+    (node, kept): (&Node, Option<&Ctx>),
+    repository: &spectask_core::Repository,
+) -> Result<Repo, JobError> {
+    match kept {
+        Some(ctx) => crate::repos::open(ctx, repository).await,
+        None => open_repo(store, node.clones_dir.as_deref(), repository).await,
+    }
 }
 
 /// Runs git on the blocking pool; a rewritten design-docs branch marks the repository as needing
