@@ -2,10 +2,13 @@
 //! keeps across steps: approved plans parsed once ([`plans`]), the sessions whose turns run here
 //! ([`session_watch`]), what sessions starting together are told of each other ([`standings`]) and
 //! how many open their threads at once ([`start_gate`]), jobs handed to the engine ([`handed`]),
-//! task leases held ([`leases`]) and requests to the history recorder ([`recorder_handle`]).
+//! task leases held ([`leases`]), requests to the history recorder ([`recorder_handle`]) and the
+//! one writer per repository of what this node commits to its design-docs branch
+//! ([`design_docs_writer`]).
 //!
 //! The foundation of the orchestrator's layers (see the crate's doc): it imports no other room.
 
+pub(crate) mod design_docs_writer;
 pub(crate) mod handed;
 mod leases;
 pub(crate) mod plans;
@@ -54,6 +57,8 @@ pub(crate) struct Ctx {
     pub handed: Option<Arc<handed::HandedJobs>>,
     /// The task leases this node took (see `agents::lease`).
     pub leases: Arc<leases::HeldLeases>,
+    /// This node's writers to the design-docs branches (see [`design_docs_writer`]).
+    pub design_docs: Arc<design_docs_writer::Writers>,
 }
 
 /// What the engine reports as it works, for whoever measures it (`GET /metrics`).

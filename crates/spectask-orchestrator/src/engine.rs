@@ -45,6 +45,7 @@ impl Orchestrator {
                 standings: Arc::default(),
                 start_gate: Arc::default(),
                 recorder: RecorderHandle::default(),
+                design_docs: Arc::default(),
             },
         }
     }

@@ -5,13 +5,12 @@
 //! [`audit`] (the sandbox's findings) and [`permission_text`] (a permission answer as a decision)).
 //! The [`recorder`] commits those entries to the design-docs branch in batches, exactly once, under
 //! a recorder lease per repository; [`history_text`] is their format on the branch. Other writes to
-//! that branch go through one [`design_docs_writer`] per node and repository: the plan's progress
-//! [`markers`] and each task's rows ([`mirror`]). [`progress_watch`] reports markers someone else
-//! ticked, and [`recover`] rebuilds the database from the branch.
+//! that branch go through the node's one writer per repository (`ctx::design_docs_writer`): the
+//! plan's progress [`markers`] and each task's rows ([`mirror`]). [`progress_watch`] reports markers
+//! someone else ticked, and [`recover`] rebuilds the database from the branch.
 
 pub(crate) mod audit;
 mod code_diff;
-pub(crate) mod design_docs_writer;
 mod history_text;
 pub(crate) mod markers;
 mod mirror;
@@ -21,7 +20,7 @@ pub(crate) mod record;
 mod recorder;
 mod recover;
 
-// What the other rooms use; `audit`, `design_docs_writer`, `markers` and `record` are used by
+// What the other rooms use; `audit`, `markers` and `record` are used by
 // name, as their modules.
 pub(crate) use self::code_diff::code_change;
 pub use self::mirror::commit_progress;

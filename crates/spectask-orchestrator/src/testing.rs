@@ -35,6 +35,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         standings: Arc::default(),
         start_gate: Arc::default(),
         recorder: crate::ctx::RecorderHandle::default(),
+        design_docs: Arc::default(),
     }
 }
 

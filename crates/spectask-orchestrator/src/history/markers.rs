@@ -1,6 +1,6 @@
 //! Progress markers in `specs/<task>/progress.md` and `tasks.md` on the design-docs branch: ticking
 //! a plan task is a one-byte edit, committed as `progress(<task>): <id> done` by the node's
-//! design-docs writer, with whatever else waits for it (`design_docs_writer.rs`).
+//! design-docs writer, with whatever else waits for it (`ctx::design_docs_writer`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use spectask_git::{FileWrite, GitError, Trailer};
 use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_current_tasks};
 
 use crate::ctx::Ctx;
-use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
+use crate::ctx::design_docs_writer::{AtTip, CommitDraft, Contribution};
 use crate::job_error::JobError;
 use crate::repos;
 
@@ -96,7 +96,7 @@ async fn tick(ctx: &Ctx, task: &SpecTask, what: String, edit: Edit) -> Result<()
         let trailers = vec![Trailer::new("Spec-Task", task_id.clone())?];
         Ok(AtTip::Write(Contribution { subject: subject.clone(), trailers, writes }))
     });
-    design_docs_writer::write(&ctx.config.node, &repo, part).await.map(drop)
+    ctx.design_docs.write(&repo, part).await.map(drop)
 }
 
 /// progress.md and tasks.md of the task `handle` as the commit holds them, with `edit` applied

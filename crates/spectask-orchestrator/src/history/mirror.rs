@@ -11,7 +11,7 @@ use spectask_store::Store;
 
 use crate::config::Node;
 use crate::ctx::Ctx;
-use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
+use crate::ctx::design_docs_writer::{AtTip, CommitDraft, Contribution, Writer};
 use crate::history::recorder::{FlushReport, flush_history, repo_for};
 use crate::job_error::JobError;
 
@@ -80,7 +80,13 @@ pub(crate) async fn mirror_task(
         Ok(AtTip::Write(Contribution { subject, trailers, writes }))
     });
     let repo = repo_for(store, (node, kept), &repository).await?;
-    match design_docs_writer::write(&node.name, &repo, part).await {
+    // A person's request to the server writes on its own writer: the branch's tip, which it
+    // commits on only, keeps it from overwriting the engine's writes, and theirs from it.
+    let writer = match kept {
+        Some(ctx) => ctx.design_docs.of(&repo),
+        None => std::sync::Arc::new(Writer::default()),
+    };
+    match writer.write(&repo, part).await {
         Err(err @ JobError::Fatal { .. }) => {
             // A rewritten branch: the repository needs attention, as `recorder::git` marks it.
             let reason = err.to_string();

@@ -478,7 +478,7 @@ mod tests {
         let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
         std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
 
-        let node_writer = crate::history::design_docs_writer::of(&f.ctx.config.node, &f.repo().await);
+        let node_writer = f.ctx.design_docs.of(&f.repo().await);
         let writer = node_writer.hold().await;
         let ctx = f.ctx.clone();
         let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });

@@ -14,7 +14,7 @@ use spectask_store::StoreError;
 
 use super::agent_turns::{AgentTurns, Turn};
 use crate::ctx::Ctx;
-use crate::history::design_docs_writer::{self, AtTip, CommitDraft, Contribution};
+use crate::ctx::design_docs_writer::{AtTip, CommitDraft, Contribution};
 use crate::implementation::agents;
 use crate::job_error::JobError;
 use crate::repos;
@@ -225,5 +225,5 @@ async fn commit_report(
         let writes = vec![FileWrite::put(path.clone(), report.as_bytes())];
         Ok(AtTip::Write(Contribution { subject: subject.clone(), trailers, writes }))
     });
-    design_docs_writer::write(&ctx.config.node, repo, part).await.map(drop)
+    ctx.design_docs.write(repo, part).await.map(drop)
 }

@@ -45,7 +45,7 @@ async fn ticks_waiting_for_the_writer_share_one_commit() {
     let task = f.spec_task_with_plan(&plan).await;
     let repo = f.repo().await;
     let before = repo.branch_tip(repo.design_docs_branch()).unwrap();
-    let node_writer = crate::history::design_docs_writer::of(&f.ctx.config.node, &repo);
+    let node_writer = f.ctx.design_docs.of(&repo);
     let writer = node_writer.hold().await;
     let mut ticks = tokio::task::JoinSet::new();
     for i in 1..=TASKS {

@@ -1,9 +1,10 @@
-//! One design-docs writer per node and repository: what this node commits to a repository's
-//! design-docs branch is handed to it as parts, and every part waiting while one commit is being
-//! made goes into the next one, so nobody on this node retries on a tip another writer of the same
-//! node just moved. The progress ticks and the task states (`mirror.rs`) go through it; the
-//! recorder's history batches and the implementation's closing summary still commit on their own
-//! (to follow).
+//! One design-docs writer per node and repository (the node's [`Writers`], in the engine's context):
+//! what this node commits to a repository's design-docs branch is handed to it as parts, and every
+//! part waiting while one commit is being made goes into the next one, so nobody on this node
+//! retries on a tip another writer of the same node just moved. The progress ticks, the review
+//! agent's reports and the task states (`history::mirror`) go through it; the recorder's history
+//! batches and the implementation's closing summary still commit on their own, and a person's
+//! request to commit a task's progress writes through a writer of its own.
 //!
 //! Each part is made at the tip its commit goes on (a tick edits the documents as they are there,
 //! with the edits of the parts before it in the same commit), and the commit is made only directly
@@ -22,7 +23,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, Trailer};
 use tokio::sync::oneshot;
@@ -102,20 +103,21 @@ impl std::fmt::Debug for Writer {
     }
 }
 
-/// The writers of this process, by node and repository root.
-type Writers = HashMap<(String, PathBuf), Arc<Writer>>;
+/// A node's writers, one per repository (by its root): the engine's context holds them.
+#[derive(Debug, Default)]
+pub(crate) struct Writers(Mutex<HashMap<PathBuf, Arc<Writer>>>);
 
-static WRITERS: LazyLock<Mutex<Writers>> = LazyLock::new(Mutex::default);
+impl Writers {
+    /// The writer to `repo`'s design-docs branch.
+    pub(crate) fn of(&self, repo: &Repo) -> Arc<Writer> {
+        let mut writers = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        writers.entry(repo.root().to_path_buf()).or_default().clone()
+    }
 
-/// The writer of `node` to `repo`'s design-docs branch.
-pub(crate) fn of(node: &str, repo: &Repo) -> Arc<Writer> {
-    let key = (node.to_owned(), repo.root().to_path_buf());
-    WRITERS.lock().unwrap_or_else(PoisonError::into_inner).entry(key).or_default().clone()
-}
-
-/// Commits `part` with whatever else waits for `node`'s writer to `repo`.
-pub(crate) async fn write(node: &str, repo: &Repo, part: Part) -> Answer {
-    of(node, repo).write(repo, part).await
+    /// Commits `part` with whatever else waits for the writer to `repo`.
+    pub(crate) async fn write(&self, repo: &Repo, part: Part) -> Answer {
+        self.of(repo).write(repo, part).await
+    }
 }
 
 impl Writer {
