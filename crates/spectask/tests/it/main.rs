@@ -29,6 +29,7 @@ mod failing_agent;
 mod fake_forge;
 mod fake_llm;
 mod forge_github;
+mod forge_issues;
 mod forge_loop;
 mod forge_setup;
 mod forge_sharing;

@@ -110,7 +110,7 @@ const EXCUSED: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/spec-tasks/import",
-        "an issue needs a forge; `it::forge_github` imports one through the fake GitHub",
+        "an issue needs a forge; `it::forge_issues` imports one through the fake GitHub",
     ),
     (
         "POST",
