@@ -30,9 +30,9 @@ pub fn write_scripts(agents: &Path, handle: &str, plan: &SpecTaskScenario) -> st
     Ok(())
 }
 
-/// One rule per plan task (its file, then a message; an idle agent's first answer changes nothing and
-/// a second rule does the work when told so), the follow-up session's rule, and what a
-/// resumed thread without its task restated answers: like a real agent with no memory of it.
+/// One rule per plan task (its file, then a message; an idle agent's first answer changes nothing),
+/// what any agent told it changed nothing answers (it does the work: a restart may hand an idle
+/// agent's thread, its turn judged, to an agent that is not idle), and the follow-up session's rule.
 fn script(plan: &SpecTaskScenario, fault: Option<AgentFault>) -> Value {
     let mut rules = Vec::new();
     for (i, part) in plan.parts.iter().enumerate() {
@@ -49,12 +49,12 @@ fn script(plan: &SpecTaskScenario, fault: Option<AgentFault>) -> Value {
             _ => {}
         }
         let write = json!({ "write_file": { "path": file, "content": format!("{}\n", plan.title(i)) } });
+        // Told it changed nothing (the prompt names the plan task), it does the work.
+        rules.push(json!({
+            "match": format!("*You made no changes*{} {}*", i + 1, plan.title(i)),
+            "steps": [write.clone(), { "message": format!("Wrote {file} after all.") }],
+        }));
         if fault == Some(FaultKind::Idle) {
-            // Told it changed nothing (the prompt names the plan task), it does the work.
-            rules.push(json!({
-                "match": format!("*You made no changes*{} {}*", i + 1, plan.title(i)),
-                "steps": [write.clone(), { "message": format!("Wrote {file} after all.") }],
-            }));
             steps.push(json!({ "message": "Done." }));
         } else {
             steps.push(write);
@@ -83,9 +83,6 @@ fn script(plan: &SpecTaskScenario, fault: Option<AgentFault>) -> Value {
             { "message": format!("Addressed the comments in {review}.") },
         ],
     }));
-    rules.push(
-        json!({ "match": "spectask was restarted", "steps": [{ "message": "Nothing is left to do." }] }),
-    );
     json!({ "rule": rules })
 }
 
