@@ -4,6 +4,7 @@
 //! time (`Git::transfer`).
 
 use std::path::Path;
+use std::time::Instant;
 
 use crate::error::GitError;
 use crate::plumbing::cmd::Git;
@@ -128,11 +129,28 @@ fn registered_clone(url: &str, dest: &Path, options: &RegisterOptions) -> Result
 impl Repo {
     /// Fetches the remote (when the repository has one) and fast-forwards the default branch to
     /// the remote's, so that work starts from what the team has. A default branch that has
-    /// commits the remote lacks (a merge not yet pushed) is left as it is. Returns whether the
-    /// default branch moved.
+    /// commits the remote lacks (a merge not yet pushed) is left as it is. Returns whether this
+    /// call moved the default branch.
+    ///
+    /// Fetches queue on the default branch's lock. One that another fetch of this handle (or a
+    /// clone of it) answered is not made again: when its turn comes and a fetch that started after
+    /// it was asked has succeeded, the remote was read after it asked, and it returns `false`. Many
+    /// sessions starting together on one repository so fetch about twice, not once each.
     pub fn fetch(&self) -> Result<bool, GitError> {
         let Some(remote) = self.remote() else { return Ok(false) };
+        let asked = Instant::now();
         let _lock = self.lock(LockScope::DefaultBranch)?;
+        if self.last_fetch().started_since(asked) {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        let moved = self.fetch_locked(remote)?;
+        self.last_fetch().succeeded(started);
+        Ok(moved)
+    }
+
+    /// [`Repo::fetch`], its lock held.
+    fn fetch_locked(&self, remote: &str) -> Result<bool, GitError> {
         let main = self.main_git();
         let url = self.remote_url().unwrap_or_default().to_owned();
         main.transfer().run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
-use crate::repository::memo::LastRead;
 use crate::plumbing::cmd::{Git, OWN_CONFIG};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::{LockScope, RepoLock};
@@ -17,6 +16,7 @@ use crate::plumbing::worktree::{
     Start, WORKTREES_DIR, WorktreeKind, admin_dir, ensure_worktree, worktree_path,
 };
 use crate::repository::inspect::{inspect_without_default, locate};
+use crate::repository::memo::{LastFetch, LastRead};
 
 /// The design-docs branch unless configured otherwise.
 pub const DEFAULT_DESIGN_DOCS_BRANCH: &str = "helix-design-docs";
@@ -102,6 +102,8 @@ pub struct Repo {
     hooks: HookPolicy,
     /// What the default branch's files last read were (see `planning::context`).
     last_read: LastRead,
+    /// When the last fetch that succeeded started (see [`Repo::fetch`]).
+    last_fetch: LastFetch,
 }
 
 impl Repo {
@@ -157,6 +159,7 @@ impl Repo {
             remote,
             hooks,
             last_read: LastRead::default(),
+            last_fetch: LastFetch::default(),
         };
         write_config(&main, &config_path, &repo)?;
         write_own_git_config(&main, &repo.git_dir)?;
@@ -196,6 +199,7 @@ impl Repo {
             remote: recorded.remote,
             hooks: recorded.hooks,
             last_read: LastRead::default(),
+            last_fetch: LastFetch::default(),
         })
     }
 
@@ -270,6 +274,11 @@ impl Repo {
     /// The memo of the default branch's files last read.
     pub(crate) fn last_read(&self) -> &LastRead {
         &self.last_read
+    }
+
+    /// The memo of the last fetch that succeeded.
+    pub(crate) fn last_fetch(&self) -> &LastFetch {
+        &self.last_fetch
     }
 
     /// The design-docs worktree, named by its admin dir.

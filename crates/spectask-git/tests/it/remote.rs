@@ -63,6 +63,46 @@ fn a_clone_is_fetched_before_work_and_its_work_pushed_after() {
 }
 
 #[test]
+fn fetches_asked_together_are_answered_by_one_that_started_after_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (_bare, url) = upstream(dir.path());
+    let repo = registered_clone(dir.path(), &url);
+    // The remote's upload-pack, counting the fetches it serves, each a second long.
+    let served = dir.path().join("served");
+    let upload_pack = dir.path().join("upload-pack");
+    let script =
+        format!("#!/bin/sh\necho fetch >> '{}'\nsleep 1\nexec git-upload-pack \"$@\"\n", served.display());
+    std::fs::write(&upload_pack, script).unwrap();
+    std::fs::set_permissions(&upload_pack, std::fs::Permissions::from_mode(0o755)).unwrap();
+    git(repo.root(), &["config", "remote.origin.uploadpack", upload_pack.to_str().unwrap()]);
+    let count = || std::fs::read_to_string(&served).unwrap_or_default().lines().count();
+
+    let theirs = push_elsewhere(dir.path(), &url, "theirs.txt");
+    let together = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let fetching: Vec<_> = (0..8)
+        .map(|_| {
+            let (repo, together) = (repo.clone(), together.clone());
+            std::thread::spawn(move || {
+                together.wait();
+                repo.fetch().unwrap()
+            })
+        })
+        .collect();
+    let moved: Vec<bool> = fetching.into_iter().map(|t| t.join().unwrap()).collect();
+    let made = count();
+    assert!((1..=2).contains(&made), "8 fetches asked together made {made}");
+    assert_eq!(moved.iter().filter(|m| **m).count(), 1, "one of them moved main: {moved:?}");
+    assert_eq!(repo.branch_tip("main").unwrap().unwrap().to_string(), theirs);
+
+    // Asked after they returned, a fetch reads the remote again.
+    let later = push_elsewhere(dir.path(), &url, "later.txt");
+    assert!(repo.fetch().unwrap(), "main moved to the remote's");
+    assert_eq!(count(), made + 1);
+    assert_eq!(repo.branch_tip("main").unwrap().unwrap().to_string(), later);
+}
+
+#[test]
 fn a_push_the_remote_refuses_is_reported_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let (bare, url) = upstream(dir.path());
