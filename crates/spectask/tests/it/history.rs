@@ -233,6 +233,60 @@ fn a_server_killed_mid_batch_loses_and_duplicates_nothing_after_restart() {
     assert_fsck_clean(&repo);
 }
 
+/// A person double-clicks "commit progress" (or two people click at once): every request is
+/// answered, none with an error a retry would not clear, and each entry lands in git once.
+#[test]
+fn commit_progress_asked_several_times_at_once_commits_each_entry_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    // A window no test reaches: only the requests commit.
+    let data = data_dir(dir.path(), 600.0);
+    let server = Server::start(&data, None);
+    let (id, handle) = create_task(&server, &repo);
+    let api = Api::new(&server.url);
+    let store = open_store(&api.runtime, &data);
+    let sessions = work_sessions(&api.runtime, &store, &id, 3);
+    let mut recorded = vec![Vec::new(); sessions.len()];
+    for (s, session) in sessions.iter().enumerate() {
+        for e in 0..5 {
+            let content = format!("<s{s}:e{e}>");
+            let body = json!({ "file": "activity_log", "content": content });
+            let (status, answer) = api.post(&format!("/work-sessions/{session}/record-history"), Some(body));
+            assert_eq!(status, 201, "{answer}");
+            recorded[s].push(content);
+        }
+    }
+
+    let answers: Vec<(u16, Value)> = api.runtime.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..4 {
+            let (http, base) = (api.http.clone(), api.base.clone());
+            let path = format!("/spec-tasks/{id}/commit-progress");
+            set.spawn(async move { call(&http, &base, reqwest::Method::POST, &path, None).await });
+        }
+        let mut answers = Vec::new();
+        while let Some(answer) = set.join_next().await {
+            answers.push(answer.unwrap());
+        }
+        answers
+    });
+    for (status, answer) in &answers {
+        let busy = *status == 503 && answer["code"] == "busy";
+        assert!(*status == 200 || busy, "every click is answered, at worst 'try again': {answers:?}");
+    }
+    assert!(answers.iter().any(|(status, _)| *status == 200), "{answers:?}");
+    let (status, last) = api.post(&format!("/spec-tasks/{id}/commit-progress"), None);
+    assert_eq!((status, &last["pending"]), (200, &json!(0)), "{last}");
+    for (s, session) in sessions.iter().enumerate() {
+        let text = branch_file(&repo, &format!("sessions/{handle}/{session}/activity-log.md"));
+        assert_once_in_order(&text, &recorded[s]);
+    }
+    let log = git(&repo, &["log", "--format=%s", "--grep=History-Seq:", "helix-design-docs"]);
+    assert_eq!(log.lines().count(), 1, "the entries are one commit, not one per click: {log}\n{answers:?}");
+    server.stop();
+    assert_fsck_clean(&repo);
+}
+
 #[test]
 fn the_time_window_commits_history_without_being_asked() {
     let dir = tempfile::tempdir().unwrap();
