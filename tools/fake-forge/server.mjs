@@ -449,17 +449,17 @@ const admin = [
     Object.assign(pr, { state: 'closed', closedAt: now(), updatedAt: now() })
     return { body: { state: pr.state } }
   }],
+  // With `"at_next_notes_read": true` the review is held, and submitted as GitLab's next read of
+  // the merge request's notes begins: a review landing while a client reads the request's feedback.
   ['POST', '/_fake/repos/:owner/:repo/pulls/:number/reviews', ({ p, body }) => {
     const repo = repoOf(p.owner, p.repo)
     const pr = pullOf(repo, p.number)
     if (!['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED'].includes(body.state)) refuse(400, `state ${body.state} is not a review state`)
-    const commit = tip(repo.gitDir, pr.head)
-    const r = { id: nextId(), login: body.login ?? 'reviewer', body: body.body ?? '', state: body.state, at: now(), commit }
-    pr.reviews.push(r)
-    for (const c of body.comments ?? []) {
-      pr.lineComments.push({ id: nextId(), review: r.id, login: r.login, body: c.body, path: c.path, line: c.line ?? null, commit, at: now(), replyTo: null })
+    if (body.at_next_notes_read) {
+      pr.heldReviews = [...(pr.heldReviews ?? []), body]
+      return { status: 202, body: { held: true } }
     }
-    return { status: 201, body: { id: r.id } }
+    return { status: 201, body: { id: submitReview(repo, pr, body) } }
   }],
   ['POST', '/_fake/repos/:owner/:repo/check-runs', ({ p, body }) => {
     const repo = repoOf(p.owner, p.repo)
@@ -502,6 +502,23 @@ const admin = [
   ['GET', '/_fake/requests', () => ({ body: state.requests })],
 ]
 
+/** Records a review (its body, verdict and line comments) on `pr`; its id. */
+function submitReview(repo, pr, body) {
+  const commit = tip(repo.gitDir, pr.head)
+  const r = { id: nextId(), login: body.login ?? 'reviewer', body: body.body ?? '', state: body.state, at: now(), commit }
+  pr.reviews.push(r)
+  for (const c of body.comments ?? []) {
+    pr.lineComments.push({ id: nextId(), review: r.id, login: r.login, body: c.body, path: c.path, line: c.line ?? null, commit, at: now(), replyTo: null })
+  }
+  return r.id
+}
+
+/** Submits the reviews held for `pr`'s next read. */
+function submitHeldReviews(repo, pr) {
+  for (const body of pr.heldReviews ?? []) submitReview(repo, pr, body)
+  pr.heldReviews = []
+}
+
 // ---- serving
 
 function match(table, method, path) {
@@ -520,7 +537,7 @@ function match(table, method, path) {
 export const SERVED = routes.map(([method, pattern]) => `${method} ${pattern}`)
 
 // What the other forges' routes share with GitHub's: the state, and the forge's own doings.
-const shared = { state, refuse, caller, repoOf, pullOf, mergePull, now, nextId, idOf, tip, isAncestor, paged }
+const shared = { state, refuse, caller, repoOf, pullOf, mergePull, submitHeldReviews, now, nextId, idOf, tip, isAncestor, paged }
 const gitlab = gitlabRoutes(shared)
 const forgejo = forgejoRoutes(shared)
 /** Forgejo's paths, as `METHOD /api/v1/path/:param` patterns (for start.mjs to cut its description). */

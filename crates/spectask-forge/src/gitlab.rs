@@ -136,6 +136,13 @@ impl GitLab {
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
         let transport = self.forge.transport();
         let (id, iid) = (repo.to_string(), number.to_string());
+        // The notes before the reviewers: a review landing between the two reads is then read
+        // with its author's verdict (read the other way, its note would read as a comment).
+        let what = format!("the notes of merge request !{number} of {repo}");
+        let query = [("sort", "asc"), ("order_by", "created_at")];
+        let notes: Vec<Note> = transport
+            .get_all(&project(&id, &["merge_requests", &iid, "notes"]), &query, &what, |page| page)
+            .await?;
         let what = format!("the reviewers of merge request !{number} of {repo}");
         let reviewers: Vec<answers::Reviewer> = transport
             .get_all(&project(&id, &["merge_requests", &iid, "reviewers"]), &[], &what, |page| page)
@@ -154,11 +161,6 @@ impl GitLab {
             .filter(|r| r.verdict == Verdict::ChangesRequested)
             .map(|r| r.login.clone())
             .collect();
-        let what = format!("the notes of merge request !{number} of {repo}");
-        let query = [("sort", "asc"), ("order_by", "created_at")];
-        let notes: Vec<Note> = transport
-            .get_all(&project(&id, &["merge_requests", &iid, "notes"]), &query, &what, |page| page)
-            .await?;
         let items = notes.into_iter().filter(|n| !n.system).map(|note| feedback(note, &asking)).collect();
         Ok(PullRequestFeedback { items, reviewers })
     }

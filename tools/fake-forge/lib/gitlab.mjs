@@ -11,7 +11,7 @@ const WEB = 'https://gitlab.invalid'
 const LEVEL = { read: 20, write: 30, admin: 40 }
 const REVIEWER_STATE = { CHANGES_REQUESTED: 'requested_changes', APPROVED: 'approved', COMMENTED: 'reviewed' }
 
-export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull, now, idOf, tip, isAncestor, nextId, paged }) {
+export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull, submitHeldReviews, now, idOf, tip, isAncestor, nextId, paged }) {
   const author = (login) => ({ id: idOf(login), username: login, name: login, state: 'active', web_url: `${WEB}/${login}` })
 
   /** The project `:id` names (its URL-encoded path), served on GitLab only. */
@@ -170,7 +170,9 @@ export function gitlabRoutes({ state, refuse, caller, repoOf, pullOf, mergePull,
     }],
     ['GET', '/api/v4/projects/:id/merge_requests/:iid/notes', ({ req, p, query, url }) => {
       const { repo } = access(req, p.id)
-      const list = notes(repo, mrOf(repo, p.iid))
+      const pr = mrOf(repo, p.iid)
+      submitHeldReviews(repo, pr)
+      const list = notes(repo, pr)
       return page(repo, url, query.get('sort') === 'desc' ? list.reverse() : list)
     }],
     ['POST', '/api/v4/projects/:id/merge_requests/:iid/notes', ({ req, p, body }) => {

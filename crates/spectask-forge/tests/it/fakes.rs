@@ -88,6 +88,29 @@ async fn feedback_is_read_to_the_last_page() {
     }
 }
 
+/// A review that lands on GitLab while its merge request's feedback is read (its note and its
+/// reviewer's verdict come from two endpoints) is read whole: its note asks for changes, as its
+/// author's verdict says.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gitlab_review_landing_while_feedback_is_read_keeps_its_verdict() {
+    let fake = OnFake::new("gitlab", "landing").await;
+    let number = fake.open_pull_request().await;
+    let review = json!({
+        "login": "alice",
+        "state": "CHANGES_REQUESTED",
+        "body": "Not yet.",
+        "at_next_notes_read": true,
+    });
+    fake.act("POST", &format!("/pulls/{number}/reviews"), review).await;
+    let said = fake.client().feedback(&fake.repo, number).await.unwrap();
+    let alice: Vec<_> = said.items.iter().filter(|f| f.author == "alice").map(|f| &f.kind).collect();
+    assert_eq!(
+        alice,
+        [&spectask_forge::FeedbackKind::Review { changes_requested: true }],
+        "the note read with its verdict: {said:?}"
+    );
+}
+
 /// A list longer than spectask reads fails the reading with the reason, never read in part.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_list_past_the_bound_fails_the_reading_naming_it() {
