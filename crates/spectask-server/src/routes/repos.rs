@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use spectask_core::Repository;
-use spectask_git::{DesignDocsHealth, Repo};
+use spectask_git::{DesignDocsHealth, GitError, Repo};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -119,7 +119,12 @@ async fn list_repos(
             if row.remote_url.is_some() && !path.exists() {
                 return (path, Ok(None));
             }
-            let checked = Repo::open(&path).and_then(|repo| Ok(Some((repo.design_docs_health()?, repo))));
+            let checked = match Repo::open(&path) {
+                // This node's clone, made but not registered yet: it is being made (by the first
+                // task here that needs it), and that task finishes it.
+                Err(GitError::NotRegistered { .. }) if path != row.path => Ok(None),
+                opened => opened.and_then(|repo| Ok(Some((repo.design_docs_health()?, repo)))),
+            };
             (path, checked)
         };
         rows.iter().map(health).collect::<Vec<_>>()

@@ -96,3 +96,50 @@ fn assert_hidden_from_each_other(home_a: &Path, home_b: &Path) {
         assert_eq!(String::from_utf8_lossy(&listing.stdout), "", "{} is empty there", hidden.display());
     }
 }
+
+/// On a node whose clone of a repository registered by URL is still being made (cloned, not yet
+/// registered, its maker holding the lock beside it), the repository reads as not cloned yet
+/// there: neither unavailable nor needing attention. Once the lock is let go, the node finishes
+/// that clone.
+#[test]
+fn a_clone_still_being_made_reads_as_not_cloned_yet() {
+    let database = crate::support::postgres_url();
+    let dir = tempfile::tempdir().unwrap();
+    upstream(dir.path());
+    let http = GitHttp::serve(&dir.path().join("remote"));
+    let url = format!("{}/upstream.git", http.base);
+    let (home_a, home_b) = (dir.path().join("a"), dir.path().join("b"));
+    let (data_a, data_b) = (home_a.join("data"), home_b.join("data"));
+    let clones = data_b.join("clones");
+    std::fs::create_dir_all(&data_a).unwrap();
+    std::fs::create_dir_all(&clones).unwrap();
+    let a = Server::start_node_hiding(&data_a, &database, "node-a", &home_b);
+    let added = a.task_like(&["repo", "add", &url, "--json"]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let id = json(&added)["id"].as_str().unwrap().to_owned();
+
+    // The second node's clone as its maker leaves it before registering it: cloned aside, moved
+    // into place, the lock beside it held.
+    let partial = clones.join(format!(".{id}.partial"));
+    git(dir.path(), &["clone", "-q", &url, partial.to_str().unwrap()]);
+    std::fs::rename(&partial, clones.join(&id)).unwrap();
+    let mut maker = std::process::Command::new("flock")
+        .arg("--no-fork")
+        .arg(clones.join(format!(".{id}.lock")))
+        .args(["sleep", "600"])
+        .spawn()
+        .unwrap();
+    let b = Server::start_node_hiding(&data_b, &database, "node-b", &home_a);
+    let listed = json(&b.task_like(&["repo", "list", "--json"]));
+    maker.kill().unwrap();
+    maker.wait().unwrap();
+    assert_eq!(listed[0]["design_docs"]["state"], "not_cloned", "{listed:#}");
+    assert_eq!(listed[0]["attention"], serde_json::Value::Null, "{listed:#}");
+    // Let go, the clone is finished by the node.
+    wait_until("the second node registers its clone", || {
+        let listed = b.task_like(&["repo", "list", "--json"]);
+        listed.status.success() && json(&listed)[0]["design_docs"]["state"] == "healthy"
+    });
+    b.stop();
+    a.stop();
+}

@@ -69,7 +69,8 @@ pub(crate) enum Health {
     Checked(DesignDocsHealth),
     /// The repository could not be opened (moved, deleted, no longer registered in git).
     Unavailable(String),
-    /// Registered by URL on another node, and not cloned on this one yet: it is when a task needs it.
+    /// Registered by URL on another node, and not cloned on this one yet (or its clone not
+    /// registered yet: being made): it is when a task needs it.
     NotCloned,
     /// This node's clone of a repository registered by URL on another node cannot be opened.
     CloneUnavailable(String),
