@@ -30,7 +30,8 @@
 //! orchestrator + agent RSS ≤ 200 MiB (≤ 150 KiB per session), approval → first session running
 //! ≤ 1 s and → every thread open ≤ 15 s, and the board, fleet and task page reads a dashboard
 //! makes while they start ≤ 100 ms at p99. Run it on a quiet machine: other work on the cores
-//! shows as ramp-up time and read latency.
+//! shows as ramp-up time and read latency. `BENCH_DATABASE=postgres` runs it on a fresh database of
+//! the tests' PostgreSQL server (`SPECTASK_TEST_DATABASE_URL`) instead of SQLite.
 //!
 //! Codemap: `fixture` (repository, store, agent profile, engine), `plan` (generated plans, agent
 //! scripts, schedule bounds), `measure` (outbox events, CPU time, RSS), `rss` (many concurrent
@@ -153,7 +154,12 @@ async fn bench() {
     if counting {
         println!("  (statements counted: the CPU above includes formatting them)");
     }
-    let rss = if wanted("rss") { rss::rss_scenario(concurrent, idle).await } else { rss::Rss::skipped() };
+    let rss = if wanted("rss") {
+        let postgres = std::env::var("BENCH_DATABASE").is_ok_and(|d| d == "postgres");
+        rss::rss_scenario(concurrent, idle, postgres).await
+    } else {
+        rss::Rss::skipped()
+    };
     println!(
         "\nmakespan of a generated plan ({plan} tasks, random dependencies, seed {seed}; each task sleeps \
          100–600 ms);\n  ideal = the engine's policy (the ready session with the most sessions waiting on it \

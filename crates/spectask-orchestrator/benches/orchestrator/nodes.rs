@@ -194,7 +194,7 @@ async fn print_retried(store: &Store, tasks: &[SpecTaskId]) {
 }
 
 /// A fresh database on the tests' server; the scenario stops with the reason when it cannot have one.
-async fn fresh_database() -> IsolatedDatabase {
+pub(crate) async fn fresh_database() -> IsolatedDatabase {
     let base = postgres_base_url();
     match tokio::time::timeout(CONNECT_LIMIT, isolated_postgres_database()).await {
         Ok(Ok(database)) => database,

@@ -45,9 +45,20 @@ impl Rss {
     }
 }
 
-pub(crate) async fn rss_scenario(n: usize, idle_for: Duration) -> Rss {
+/// The scenario with `n` sessions, their idle CPU measured for `idle_for`; on a fresh PostgreSQL
+/// database of the tests' server when `postgres`, else on SQLite.
+pub(crate) async fn rss_scenario(n: usize, idle_for: Duration, postgres: bool) -> Rss {
     let plan: Vec<PlanTask> = (0..n).map(|_| PlanTask { deps: vec![], millis: 0 }).collect();
-    let f = Fixture::new(&script(&plan, Step::Hold)).await;
+    let script = script(&plan, Step::Hold);
+    // Kept to the end: dropping it removes the database.
+    let database = if postgres { Some(crate::nodes::fresh_database().await) } else { None };
+    let f = match &database {
+        Some(database) => {
+            let url = spectask_store::DatabaseUrl::parse(&database.url).unwrap();
+            Fixture::on(&script, &url, tempfile::tempdir().unwrap()).await
+        }
+        None => Fixture::new(&script).await,
+    };
     let task = f.in_review("Concurrent", &plan_text(&plan)).await;
     let engine = f.start(config(n, n + 16));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -98,7 +109,8 @@ pub(crate) async fn rss_scenario(n: usize, idle_for: Duration) -> Rss {
     };
     let per = |kib: u64| kib as f64 / n as f64;
     let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("\nRSS with {n} concurrent sessions (one spec task, one agent process, {n} threads)");
+    let store = if postgres { "PostgreSQL" } else { "SQLite" };
+    println!("\nRSS with {n} concurrent sessions (one spec task, one agent process, {n} threads, {store})");
     println!(
         "  orchestrator process  {:>7.1} MiB  (idle engine {:.1} MiB; +{:.1} KiB per session)",
         mib(me),
