@@ -136,7 +136,7 @@ pub(crate) async fn rss_scenario(n: usize, idle_for: Duration, postgres: bool) -
     );
     let all = reads.all();
     println!(
-        "  API reads while they start (board list, fleet view and task page, through the engine's store \
+        "  API reads while they start (board list, fleet view and task page, read as the server reads them, \
          every 100 ms): {} reads, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         all.len(),
         quantile(&all, 0.5),

@@ -101,6 +101,9 @@ const SQLITE_READERS: u32 = 4;
 /// PostgreSQL's connections, reading and writing.
 const POSTGRES_CONNECTIONS: u32 = 10;
 
+/// The reading connections a PostgreSQL store given readers of its own opens beside the engine's.
+const POSTGRES_OWN_READERS: u32 = 4;
+
 /// How long a statement waits for a connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -163,15 +166,17 @@ impl Store {
 }
 
 impl Store {
-    /// This store with reading connections of its own on SQLite: its reads never queue behind
-    /// those of the store it comes from (the server's API reads behind the engine's, say). It
-    /// shares the writer, and sees every write committed before each read as any reader does. On
-    /// PostgreSQL, whose pool is shared by reads and writes, it is a clone.
+    /// This store with reading connections of its own: its reads never queue behind the
+    /// statements of the store it comes from (the server's API reads behind the engine's, say).
+    /// It shares the writer, and sees every write committed before each read as any reader does.
+    /// On SQLite the readers are set up as the first store's; on PostgreSQL, whose one pool
+    /// serves the engine's reads and writes, they are a smaller pool beside it.
     pub async fn with_own_readers(&self) -> Result<Store, StoreError> {
-        let pool = match self.backend {
-            Backend::Sqlite => self.pool.with_readers(self.pool.new_readers().await?),
-            Backend::Postgres => self.pool.clone(),
+        let connections = match self.backend {
+            Backend::Sqlite => SQLITE_READERS,
+            Backend::Postgres => POSTGRES_OWN_READERS,
         };
+        let pool = self.pool.with_readers(self.pool.new_readers(connections).await?);
         Ok(Store { pool, ..self.clone() })
     }
 }

@@ -12,7 +12,8 @@
 //! go to the writer. On PostgreSQL, whose connections write concurrently, both are one pool.
 //!
 //! A store may be given readers of its own that share its writer (`Store::with_own_readers`): the
-//! server's API reads on them, so a dashboard's reads never queue behind the engine's.
+//! server's API reads on them, so a dashboard's reads never queue behind the engine's statements,
+//! on either database.
 
 use std::fmt;
 use std::future::Future;
@@ -46,9 +47,9 @@ impl CountedPool {
         Self { writer: self.writer.clone(), readers, round_trips: self.round_trips.clone() }
     }
 
-    /// A new pool of readers set up as this one's (as many connections, the same settings).
-    pub(crate) async fn new_readers(&self) -> Result<AnyPool, sqlx::Error> {
-        let options = self.readers.options().clone();
+    /// A new pool of at most `connections` readers, set up as this one's.
+    pub(crate) async fn new_readers(&self, connections: u32) -> Result<AnyPool, sqlx::Error> {
+        let options = self.readers.options().clone().max_connections(connections);
         options.connect_with((*self.readers.connect_options()).clone()).await
     }
 
@@ -182,11 +183,9 @@ mod tests {
     use crate::{DatabaseUrl, Store};
 
     /// A store with readers of its own reads while every reader of the one it comes from is held,
-    /// and sees what was written through that one.
-    #[tokio::test]
-    async fn own_readers_read_while_the_others_are_all_held() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
+    /// and sees what was written through that one. On PostgreSQL those readers are all of the
+    /// engine's connections.
+    async fn own_readers_read_while_the_others_are_all_held(store: Store) {
         let apart = store.with_own_readers().await.unwrap();
         store.register_node("node-a", "http://127.0.0.1:1").await.unwrap();
         let readers = &store.pool.readers;
@@ -200,6 +199,20 @@ mod tests {
         let seen = sqlx::query("SELECT COUNT(*) AS n FROM nodes").fetch_one(&apart.pool).await.unwrap();
         assert_eq!(crate::database::codec::get::<i64>(&seen, "n").unwrap(), 1);
         drop(held);
+    }
+
+    #[tokio::test]
+    async fn own_readers_read_while_the_others_are_all_held_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::sqlite_in(dir.path())).await.unwrap();
+        own_readers_read_while_the_others_are_all_held(store).await;
+    }
+
+    #[tokio::test]
+    async fn own_readers_read_while_the_others_are_all_held_on_postgres() {
+        let url = crate::testing::isolated_postgres_url().await.unwrap();
+        let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+        own_readers_read_while_the_others_are_all_held(store).await;
     }
 
     #[test]
