@@ -48,7 +48,7 @@ impl ProgressWatch {
     ) -> Result<usize, JobError> {
         let mut reported = 0;
         for repository in store.list_repositories().await? {
-            if repository.attention.is_some() {
+            if repository.attention.is_some() || !cloned_here(here, &repository).await? {
                 continue;
             }
             let repo = repo_for(store, here, &repository).await?;
@@ -78,6 +78,24 @@ impl ProgressWatch {
         }
         Ok(reported)
     }
+}
+
+/// Whether this node has a copy of `repository` to look at. One registered by URL is cloned when
+/// a task first needs it here, never for the watch: a node holding no task of it has nothing of
+/// its own to report, and the nodes that do report what their agents change.
+async fn cloned_here(
+    (node, kept): (&Node, Option<&Ctx>),
+    repository: &spectask_core::Repository,
+) -> Result<bool, JobError> {
+    if repository.remote_url.is_none() {
+        return Ok(true);
+    }
+    let opened = kept.and_then(|ctx| ctx.registered.lock().ok().map(|r| r.contains_key(&repository.id)));
+    if opened == Some(true) {
+        return Ok(true);
+    }
+    let (row, clones_dir) = (repository.clone(), node.clones_dir.clone());
+    crate::repos::blocking(move || Ok(crate::repos::local_path(&row, clones_dir.as_deref()).exists())).await
 }
 
 /// Whether an identical `plan_progress.detected` event of `task` exists.
@@ -211,6 +229,45 @@ mod scan_tests {
             .unwrap()
             .success();
         assert!(ok, "git {args:?}");
+    }
+
+    /// A node with no clone of a repository registered by URL does not make one to watch it: the
+    /// clone is made when a task first needs it here, and watched from then on.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_repository_registered_by_url_is_watched_only_once_cloned_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&DatabaseUrl::sqlite_in(&dir.path().join("data"))).await.unwrap();
+        spectask_git::init_repository(&dir.path().join("app"), &[("README.md", "app\n")], "init").unwrap();
+        git(dir.path(), &["clone", "-q", "--bare", "app", "upstream.git"]);
+        let url = format!("file://{}", dir.path().join("upstream.git").display());
+        let elsewhere = dir.path().join("another-node").join("clone");
+        let repository = store
+            .register_cloned_repository(
+                &elsewhere,
+                "main",
+                spectask_git::DEFAULT_DESIGN_DOCS_BRANCH,
+                None,
+                Some(&url),
+            )
+            .await
+            .unwrap();
+        let clones = dir.path().join("clones");
+        let node = Node { name: "n2".into(), clones_dir: Some(clones.clone()) };
+        let mut watch = ProgressWatch::default();
+
+        assert_eq!(watch.scan(&store, (&node, None), true).await.unwrap(), 0);
+        assert!(!clones.join(repository.id.to_string()).exists(), "no clone made for the watch");
+        assert!(watch.tips.is_empty(), "nothing looked at: {:?}", watch.tips);
+
+        let rows = (repository.clone(), clones.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::repos::local_repo(&rows.0, Some(&rows.1), crate::repos::Opening::Register)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        watch.scan(&store, (&node, None), true).await.unwrap();
+        assert!(watch.tips.contains_key(&repository.id), "the clone a task made is watched");
     }
 
     #[tokio::test(flavor = "multi_thread")]
