@@ -53,7 +53,8 @@ impl Repo {
             // Both moved: this clone's commits the remote lacks go on top of the remote's.
             let onto = theirs.to_string();
             let args = ["rebase", "--quiet", "--autostash", "--no-verify", &onto];
-            if let Err(error) = run_with_identity(&worktree.git, &args, None) {
+            let replaying = worktree.git.with(self.append_only_history()?, Vec::new());
+            if let Err(error) = run_with_identity(&replaying, &args, None) {
                 let _ = worktree.git.run(&["rebase", "--abort"]);
                 return Err(GitError::Remote {
                     url: self.remote_url().unwrap_or_default().to_owned(),
@@ -65,6 +66,22 @@ impl Repo {
             tracing::info!(branch, %theirs, "replayed unpushed design-docs commits on the remote's");
         }
         self.record_last_written(self.design_docs_tip()?)
+    }
+
+    /// The configuration under which this clone's design-docs commits are replayed on the
+    /// remote's: the history files under `sessions/` are append-only, so where both sides appended
+    /// to one, git's `union` merge keeps the entries of both (the remote's first). Two nodes append
+    /// to a task's history this way when one wrote it while cut off from the remote (killed before
+    /// its push, say) and the other carried the task on; without it the replay stops on a
+    /// conflict, and this clone's branch could never be pushed again. Nothing else is merged so:
+    /// a conflict anywhere else still stops the replay. Set for the replay only, in an attributes
+    /// file of spectask's beside the clone's configuration, not in the repository's own.
+    fn append_only_history(&self) -> Result<Vec<(String, String)>, GitError> {
+        let path = self.git_dir().join("spectask").join("design-docs.attributes");
+        let text = "# Written by spectask: its history files are appended to, never rewritten.\n\
+                    sessions/** merge=union\n";
+        std::fs::write(&path, text).map_err(crate::error::io_err("cannot write", &path))?;
+        Ok(vec![("core.attributesFile".to_owned(), path.display().to_string())])
     }
 
     /// Brings the design-docs branch level with the remote's and pushes it (nothing without a

@@ -217,6 +217,64 @@ fn the_design_docs_branch_is_shared_through_the_remote() {
     assert_fsck_clean(&bare);
 }
 
+/// Two clones append to one history file: the first while cut off from the remote (a node killed
+/// before its push), the second meanwhile. The first's next write replays its append on the
+/// remote's, keeping both entries, and pushes: its branch is not stuck on a conflict, and no entry
+/// is lost. A file that is not history still stops the replay on a conflict.
+#[test]
+fn appends_to_one_history_file_from_two_clones_are_both_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let first = registered_clone(&dir.path().join("node-a"), &url);
+    let second = registered_clone(&dir.path().join("node-b"), &url);
+    let dd = first.design_docs_branch().to_owned();
+    let log = "sessions/t/coordination-log.md";
+    let append = |repo: &Repo, text: &str| {
+        let commit = spectask_git::DesignDocsCommit {
+            message: format!("history(t): {text}"),
+            trailers: Vec::new(),
+            writes: vec![spectask_git::FileWrite::append(log, format!("{text}\n"))],
+        };
+        repo.commit_design_docs(&commit).unwrap()
+    };
+    append(&first, "entry 1");
+    second.push_design_docs().unwrap();
+
+    let moved = dir.path().join("moved.git");
+    std::fs::rename(&bare, &moved).unwrap();
+    append(&first, "entry 2 (not pushed)");
+    std::fs::rename(&moved, &bare).unwrap();
+    append(&second, "entry 3");
+    let tip = append(&first, "entry 4");
+
+    assert_eq!(git(&bare, &["rev-parse", &dd]), tip.to_string(), "the first clone's branch is pushed");
+    let text = git(&bare, &["show", &format!("{dd}:{log}")]);
+    for entry in ["entry 1", "entry 2 (not pushed)", "entry 3", "entry 4"] {
+        assert_eq!(text.matches(entry).count(), 1, "{entry} once in:\n{text}");
+    }
+    assert!(!text.contains("<<<<<<<"), "{text}");
+    assert_eq!(status(&first.design_docs_worktree()), "");
+
+    // Outside the history, both sides' changes to one file still conflict: nothing is guessed.
+    let put = |repo: &Repo, text: &str| {
+        let commit = spectask_git::DesignDocsCommit {
+            message: format!("state: {text}"),
+            trailers: Vec::new(),
+            writes: vec![spectask_git::FileWrite::put("specs/t/state.json", format!("{text}\n"))],
+        };
+        repo.commit_design_docs(&commit).unwrap()
+    };
+    put(&second, "{}");
+    first.push_design_docs().unwrap();
+    std::fs::rename(&bare, &moved).unwrap();
+    put(&first, "{\"a\": 1}");
+    std::fs::rename(&moved, &bare).unwrap();
+    put(&second, "{\"b\": 2}");
+    let refused = first.push_design_docs().unwrap_err();
+    assert!(refused.to_string().contains("conflict"), "{refused}");
+    assert_fsck_clean(&bare);
+}
+
 /// A node that never saw the registering node's disk makes its own clone, registered as the first
 /// node registered it: the same default branch (made from the remote's), design-docs history and
 /// remote; opening it again reuses it.
