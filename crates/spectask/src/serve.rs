@@ -89,6 +89,10 @@ pub async fn serve_until_signal(
     let converge_rounds = config.orchestrator.converge_rounds;
     let forges = config.orchestrator.forges.clone();
     let budgets = config.orchestrator.budgets.clone();
+    // The API reads on connections of its own: a dashboard's reads never queue behind the engine's.
+    // Opened before the engine starts and the server says it is ready: a database that refuses
+    // them (PostgreSQL at its `max_connections`) stops the start with nothing begun.
+    let api_store = store.with_own_readers().await.context("cannot open the API's readers")?;
     let shutdown = CancellationToken::new();
     announce_sandbox(&config);
     stop_orphans(&config.runtime).await;
@@ -105,8 +109,6 @@ pub async fn serve_until_signal(
     let _ = outln!("spectask listening on http://{addr}").and_then(|()| ready(addr));
     let stop = shutdown.clone();
     let security = config.security.with_auth(auth);
-    // The API reads on connections of its own: a dashboard's reads never queue behind the engine's.
-    let api_store = store.with_own_readers().await.context("cannot open the API's readers")?;
     let state = AppState {
         store: api_store.clone(),
         node,

@@ -104,6 +104,9 @@ const POSTGRES_CONNECTIONS: u32 = 10;
 /// The reading connections a PostgreSQL store given readers of its own opens beside the engine's.
 const POSTGRES_OWN_READERS: u32 = 4;
 
+/// Those readers' settings: they refuse to write, as SQLite's do.
+const POSTGRES_READER_SETTINGS: &str = "SET default_transaction_read_only = on";
+
 /// How long a statement waits for a connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -170,13 +173,17 @@ impl Store {
     /// statements of the store it comes from (the server's API reads behind the engine's, say).
     /// It shares the writer, and sees every write committed before each read as any reader does.
     /// On SQLite the readers are set up as the first store's; on PostgreSQL, whose one pool
-    /// serves the engine's reads and writes, they are a smaller pool beside it.
+    /// serves the engine's reads and writes, they are a smaller pool beside it. On both they
+    /// refuse to write.
     pub async fn with_own_readers(&self) -> Result<Store, StoreError> {
-        let connections = match self.backend {
-            Backend::Sqlite => SQLITE_READERS,
-            Backend::Postgres => POSTGRES_OWN_READERS,
+        let readers = match self.backend {
+            // Set up as the first store's readers are: `query_only`.
+            Backend::Sqlite => self.pool.new_readers(SQLITE_READERS, None).await?,
+            Backend::Postgres => {
+                self.pool.new_readers(POSTGRES_OWN_READERS, Some(POSTGRES_READER_SETTINGS)).await?
+            }
         };
-        let pool = self.pool.with_readers(self.pool.new_readers(connections).await?);
+        let pool = self.pool.with_readers(readers);
         Ok(Store { pool, ..self.clone() })
     }
 }

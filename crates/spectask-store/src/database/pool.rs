@@ -47,9 +47,22 @@ impl CountedPool {
         Self { writer: self.writer.clone(), readers, round_trips: self.round_trips.clone() }
     }
 
-    /// A new pool of at most `connections` readers, set up as this one's.
-    pub(crate) async fn new_readers(&self, connections: u32) -> Result<AnyPool, sqlx::Error> {
-        let options = self.readers.options().clone().max_connections(connections);
+    /// A new pool of at most `connections` readers, set up as this one's, then each connection
+    /// given `settings` when there are any.
+    pub(crate) async fn new_readers(
+        &self,
+        connections: u32,
+        settings: Option<&'static str>,
+    ) -> Result<AnyPool, sqlx::Error> {
+        let mut options = self.readers.options().clone().max_connections(connections);
+        if let Some(settings) = settings {
+            options = options.after_connect(move |conn, _| {
+                Box::pin(async move {
+                    conn.execute(settings).await?;
+                    Ok(())
+                })
+            });
+        }
         options.connect_with((*self.readers.connect_options()).clone()).await
     }
 
@@ -199,6 +212,12 @@ mod tests {
         let seen = sqlx::query("SELECT COUNT(*) AS n FROM nodes").fetch_one(&apart.pool).await.unwrap();
         assert_eq!(crate::database::codec::get::<i64>(&seen, "n").unwrap(), 1);
         drop(held);
+        // They refuse to write, on either database: a write the store sent them by mistake fails
+        // on both alike.
+        let write = sqlx::query("DELETE FROM nodes").execute(&apart.pool.readers).await;
+        assert!(write.is_err(), "the own readers wrote: {write:?}");
+        let left = sqlx::query("SELECT COUNT(*) AS n FROM nodes").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(crate::database::codec::get::<i64>(&left, "n").unwrap(), 1);
     }
 
     #[tokio::test]
