@@ -81,8 +81,10 @@ impl ProgressWatch {
 }
 
 /// Whether this node has a copy of `repository` to look at. One registered by URL is cloned when
-/// a task first needs it here, never for the watch: a node holding no task of it has nothing of
-/// its own to report, and the nodes that do report what their agents change.
+/// this node's work first needs it (a task's, or history to commit), never for the watch: a node
+/// with no work in it has nothing of its own to report, and the nodes that do report what their
+/// agents change. Passes come every few seconds while sessions run: the checks that need no git
+/// come first.
 async fn cloned_here(
     (node, kept): (&Node, Option<&Ctx>),
     repository: &spectask_core::Repository,
@@ -94,6 +96,14 @@ async fn cloned_here(
     if opened == Some(true) {
         return Ok(true);
     }
+    let own_clone = node.clones_dir.as_ref().map(|dir| dir.join(repository.id.to_string()));
+    if own_clone.is_some_and(|clone| clone.exists()) {
+        return Ok(true);
+    }
+    if !repository.path.exists() {
+        return Ok(false);
+    }
+    // The registered path is on this disk too: this node's copy when it is a clone of the URL.
     let (row, clones_dir) = (repository.clone(), node.clones_dir.clone());
     crate::repos::blocking(move || Ok(crate::repos::local_path(&row, clones_dir.as_deref()).exists())).await
 }
