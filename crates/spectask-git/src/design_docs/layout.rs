@@ -7,6 +7,10 @@
 //! sessions/<task>/coordination-log.md  progress-updates/<name>  IMPLEMENTATION_COMPLETE.md
 //! sessions/<task>/<work-session>/conversation.md  code-changes.md  decisions.md  activity-log.md
 //! ```
+//!
+//! What is under `sessions/` is only ever added to: history appended, a summary written once.
+//! Where two clones both added to one of its files, the replay of one's commits on the other's
+//! keeps both (`remote::sync`); keep it so.
 
 use crate::names::TaskHandle;
 
