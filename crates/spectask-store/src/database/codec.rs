@@ -55,7 +55,15 @@ where
     T: FromStr,
     T::Err: std::fmt::Display,
 {
-    let text: String = get(row, column)?;
+    parse_text(column, &get::<String>(row, column)?)
+}
+
+/// Parses the text of a column holding a name or id, reporting the column on failure.
+pub(crate) fn parse_text<T>(column: &str, text: &str) -> Result<T, StoreError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
     text.parse().map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))
 }
 
@@ -64,8 +72,7 @@ where
     T: FromStr,
     T::Err: std::fmt::Display,
 {
-    let text: Option<String> = get(row, column)?;
-    text.map(|t| t.parse().map_err(|e| StoreError::corrupt(format!("column {column}: {e}")))).transpose()
+    get::<Option<String>>(row, column)?.map(|text| parse_text(column, &text)).transpose()
 }
 
 pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, StoreError> {

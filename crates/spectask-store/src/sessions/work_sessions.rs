@@ -10,7 +10,7 @@ use spectask_core::{
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::database::codec::{get, json, millis, now, opt_parse, opt_time, parse, time, to_json};
+use crate::database::codec::{get, json, millis, now, opt_parse, opt_time, parse, parse_text, time, to_json};
 use crate::database::connect::fetch_of_tasks;
 use crate::database::write::WriteTx;
 use crate::events::outbox::NewEvent;
@@ -106,24 +106,18 @@ impl Store {
 
     /// The work sessions of several SpecTasks in one query, by task, each task's in creation order.
     pub async fn work_sessions_of_tasks(&self, tasks: &[SpecTaskId]) -> Result<Vec<WorkSession>, StoreError> {
-        let rows = self.work_session_rows_of_tasks(tasks, columns!()).await?;
-        rows.iter().map(work_session_from_row).collect()
-    }
-
-    /// The `columns` (fixed text, never input) of the work sessions of several SpecTasks in one
-    /// query, by task, each task's in creation order.
-    pub(crate) async fn work_session_rows_of_tasks(
-        &self,
-        tasks: &[SpecTaskId],
-        columns: &str,
-    ) -> Result<Vec<AnyRow>, StoreError> {
-        fetch_of_tasks(&self.pool, tasks, &[], |ids| {
+        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
             format!(
-                "SELECT {columns} FROM work_sessions WHERE spec_task_id IN ({ids}) \
-                 ORDER BY spec_task_id, created_at, id"
+                concat!(
+                    "SELECT ",
+                    columns!(),
+                    " FROM work_sessions WHERE spec_task_id IN ({ids}) ORDER BY spec_task_id, created_at, id"
+                ),
+                ids = ids
             )
         })
-        .await
+        .await?;
+        rows.iter().map(work_session_from_row).collect()
     }
 
     /// The work sessions of one SpecTask in creation order, each with what it reported when it ended
@@ -400,10 +394,15 @@ fn status_detail(state: &WorkSessionState) -> Result<Option<String>, StoreError>
     }
 }
 
-pub(crate) fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
-    let status: WorkSessionStatus = parse(row, "status")?;
-    let detail: Option<serde_json::Value> = get::<Option<String>>(row, "status_detail")?
-        .map(|t| serde_json::from_str(&t))
+fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
+    state_from(&get::<String>(row, "status")?, get::<Option<String>>(row, "status_detail")?.as_deref())
+}
+
+/// A session's state from its `status` and `status_detail` columns.
+pub(crate) fn state_from(status: &str, detail: Option<&str>) -> Result<WorkSessionState, StoreError> {
+    let status: WorkSessionStatus = parse_text("status", status)?;
+    let detail: Option<serde_json::Value> = detail
+        .map(serde_json::from_str)
         .transpose()
         .map_err(|e| StoreError::corrupt(format!("column status_detail: {e}")))?;
     let field = |name: &str| detail.as_ref().and_then(|d| d.get(name)).cloned();

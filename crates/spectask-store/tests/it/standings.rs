@@ -55,4 +55,6 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
     let names: Vec<&str> = of_a.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["whole", "running", "failed", "child"]);
     assert!(store.work_session_standings_of_tasks(&[]).await.unwrap().is_empty());
+    let none = store.create_spec_task(new_task(&r, "none")).await.unwrap();
+    assert!(store.work_session_standings_of(none.id).await.unwrap().is_empty());
 }
