@@ -103,6 +103,8 @@ pub struct WorkSessionStanding {
     pub state: WorkSessionState,
     /// The position in the plan of the plan task it implements, 0-based.
     pub plan_task_index: Option<u32>,
+    /// The id the plan gives the plan task it implements, when the plan gives one.
+    pub plan_task_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub started_at: Option<Timestamp>,
@@ -124,6 +126,7 @@ impl From<&WorkSession> for WorkSessionStanding {
             name: session.name.clone(),
             state: session.state.clone(),
             plan_task_index: session.plan_task.as_ref().map(|p| p.index),
+            plan_task_id: session.plan_task.as_ref().and_then(|p| p.id.clone()),
             created_at: session.created_at,
             updated_at: session.updated_at,
             started_at: session.started_at,

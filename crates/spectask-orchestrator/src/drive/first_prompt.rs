@@ -61,18 +61,16 @@ async fn session_prompt(
     .render())
 }
 
-/// What the task's sessions are told of each other: its sessions (a read), then its progress
-/// document (git) as they stand, and the finished ones with their summaries.
+/// What the task's sessions are told of each other: its progress document (git) as its sessions
+/// stand (read slim), and the finished ones with their summaries.
 pub(crate) async fn standing(ctx: &Ctx, task: &SpecTask) -> Result<Standing, JobError> {
-    let (sessions, progress) =
-        tokio::join!(ctx.store.work_sessions_with_summaries(task.id), markers::progress_document(ctx, task));
-    let (sessions, summaries): (Vec<WorkSession>, Vec<Option<String>>) = sessions?.into_iter().unzip();
+    let (sessions, finished, progress) = tokio::join!(
+        ctx.store.work_session_standings_of(task.id),
+        ctx.store.completed_work_sessions_with_summaries(task.id),
+        markers::progress_document(ctx, task)
+    );
+    let (sessions, finished) = (sessions?, finished?);
     let progress = progress?.map(|text| markers::as_sessions_stand(text, task, &sessions));
-    let finished = sessions
-        .into_iter()
-        .zip(summaries)
-        .filter(|(s, _)| s.status() == WorkSessionStatus::Completed)
-        .collect();
     Ok(Standing { finished, progress })
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
+use spectask_core::{SpecTask, WorkSession, WorkSessionStanding, WorkSessionStatus};
 use spectask_git::{FileWrite, GitError, Trailer};
 use spectask_spec::{Plan, PlanTaskState, set_all_markers, set_current_tasks};
 
@@ -133,7 +133,7 @@ pub(crate) async fn progress_document(ctx: &Ctx, task: &SpecTask) -> Result<Opti
 /// pending: a scheduling write starts sessions before the tick that marks them in progress, and a
 /// commit's write before the tick that marks its own plan task done. Parsed once, and each plan task
 /// found by its id in a map, so the cost grows with the plan and the sessions, not their product.
-pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkSession]) -> String {
+pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkSessionStanding]) -> String {
     let mut plan = Plan::parse(&text);
     // Where each id is in the plan; `None` for an id named twice (a marker is set only by an id
     // the plan names once, as `Plan::set_marker` does).
@@ -145,11 +145,11 @@ pub(crate) fn as_sessions_stand(text: String, task: &SpecTask, sessions: &[WorkS
     }
     let index = |id: Option<&str>| id.and_then(|id| at.get(id).copied().flatten());
     // A simple task's plan tasks that sessions of their own implement (a converge round's).
-    let owned: HashSet<&str> = sessions.iter().filter_map(|s| s.plan_task.as_ref()?.id.as_deref()).collect();
+    let owned: HashSet<&str> = sessions.iter().filter_map(|s| s.plan_task_id.as_deref()).collect();
     for session in sessions {
-        let plan_id = session.plan_task.as_ref().and_then(|p| p.id.as_deref());
+        let plan_id = session.plan_task_id.as_deref();
         match session.status() {
-            WorkSessionStatus::Completed if task.is_whole_plan_session(session) => {
+            WorkSessionStatus::Completed if task.is_whole_plan_standing(session) => {
                 let covered: Vec<usize> = plan
                     .tasks()
                     .iter()

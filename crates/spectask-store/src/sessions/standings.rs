@@ -14,31 +14,36 @@ use crate::database::connect::fetch_of_tasks;
 use crate::sessions::work_sessions::state_from;
 use crate::{Backend, Store, StoreError};
 
-/// One session's standing as the database writes it into the array: its columns in this order,
-/// with its plan task's position read out of the plan task.
+/// One session's standing as the database writes it into the array: its columns, in this order
+/// (serde reads a struct from an array by position), with its plan task's position and id read out
+/// of the plan task.
 #[derive(Deserialize)]
-struct Standing(
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<u32>,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
+struct Standing {
+    id: String,
+    spec_task_id: String,
+    parent_id: Option<String>,
+    name: String,
+    status: String,
+    status_detail: Option<String>,
+    plan_task_index: Option<u32>,
+    plan_task_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    started_at: Option<i64>,
+    completed_at: Option<i64>,
+}
 
-/// The array's elements, by backend: `(columns)` is the element, `{ids}` the tasks' placeholders.
+/// The query, by backend: one row holding the array of the standings of the sessions of the tasks
+/// at `{ids}` (their placeholders), by task, each task's in creation order.
 const SQLITE: &str = "SELECT json_group_array(json_array(id, spec_task_id, parent_id, name, status, \
-                      status_detail, json_extract(plan_task, '$.index'), created_at, updated_at, \
-                      started_at, completed_at) ORDER BY spec_task_id, created_at, id) AS standings \
+                      status_detail, json_extract(plan_task, '$.index'), json_extract(plan_task, '$.id'), \
+                      created_at, updated_at, started_at, completed_at) \
+                      ORDER BY spec_task_id, created_at, id) AS standings \
                       FROM work_sessions WHERE spec_task_id IN ({ids})";
 const POSTGRES: &str = "SELECT json_agg(json_build_array(id, spec_task_id, parent_id, name, status, \
-                        status_detail, (plan_task::json ->> 'index')::bigint, created_at, updated_at, \
-                        started_at, completed_at) ORDER BY spec_task_id, created_at, id)::text AS standings \
+                        status_detail, (plan_task::json ->> 'index')::bigint, plan_task::json ->> 'id', \
+                        created_at, updated_at, started_at, completed_at) \
+                        ORDER BY spec_task_id, created_at, id)::text AS standings \
                         FROM work_sessions WHERE spec_task_id IN ({ids})";
 
 impl Store {
@@ -73,30 +78,18 @@ impl Store {
     }
 }
 
-fn standing_from(standing: Standing) -> Result<WorkSessionStanding, StoreError> {
-    let Standing(
-        id,
-        task,
-        parent,
-        name,
-        status,
-        detail,
-        plan_task_index,
-        created,
-        updated,
-        started,
-        completed,
-    ) = standing;
+fn standing_from(s: Standing) -> Result<WorkSessionStanding, StoreError> {
     Ok(WorkSessionStanding {
-        id: parse_text("id", &id)?,
-        spec_task_id: parse_text("spec_task_id", &task)?,
-        parent_id: parent.map(|p| parse_text("parent_id", &p)).transpose()?,
-        name,
-        state: state_from(&status, detail.as_deref())?,
-        plan_task_index,
-        created_at: from_millis(created)?,
-        updated_at: from_millis(updated)?,
-        started_at: started.map(from_millis).transpose()?,
-        completed_at: completed.map(from_millis).transpose()?,
+        id: parse_text("id", &s.id)?,
+        spec_task_id: parse_text("spec_task_id", &s.spec_task_id)?,
+        parent_id: s.parent_id.map(|p| parse_text("parent_id", &p)).transpose()?,
+        name: s.name,
+        state: state_from(&s.status, s.status_detail.as_deref())?,
+        plan_task_index: s.plan_task_index,
+        plan_task_id: s.plan_task_id,
+        created_at: from_millis(s.created_at)?,
+        updated_at: from_millis(s.updated_at)?,
+        started_at: s.started_at.map(from_millis).transpose()?,
+        completed_at: s.completed_at.map(from_millis).transpose()?,
     })
 }

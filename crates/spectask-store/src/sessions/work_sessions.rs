@@ -120,18 +120,19 @@ impl Store {
         rows.iter().map(work_session_from_row).collect()
     }
 
-    /// The work sessions of one SpecTask in creation order, each with what it reported when it ended
-    /// (its summary), in one query.
-    pub async fn work_sessions_with_summaries(
+    /// The completed work sessions of one SpecTask in creation order, each with what it reported
+    /// when it ended (its summary), in one query.
+    pub async fn completed_work_sessions_with_summaries(
         &self,
         spec_task_id: SpecTaskId,
     ) -> Result<Vec<(WorkSession, Option<String>)>, StoreError> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             columns!(),
-            ", summary FROM work_sessions WHERE spec_task_id = $1 ORDER BY created_at, id"
+            ", summary FROM work_sessions WHERE spec_task_id = $1 AND status = $2 ORDER BY created_at, id"
         ))
         .bind(spec_task_id.to_string())
+        .bind(WorkSessionStatus::Completed.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|row| Ok((work_session_from_row(row)?, get(row, "summary")?))).collect()

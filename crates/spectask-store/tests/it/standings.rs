@@ -48,6 +48,10 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
     assert_eq!(slim.len(), 5);
     let of = |name: &str| slim.iter().find(|s| s.name == name).unwrap();
     assert_eq!((of("whole").plan_task_index, of("running").plan_task_index), (None, Some(3)));
+    assert_eq!(
+        (of("whole").plan_task_id.as_deref(), of("running").plan_task_id.as_deref()),
+        (None, Some("4"))
+    );
     assert_eq!(of("failed").state, WorkSessionState::Failed { reason: "the check failed".into() });
     assert!(of("running").started_at.is_some() && of("whole").completed_at.is_some());
     assert_eq!((of("child").status(), of("child").parent_id), (WorkSessionStatus::Blocked, Some(whole.id)));
@@ -57,4 +61,12 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
     assert!(store.work_session_standings_of_tasks(&[]).await.unwrap().is_empty());
     let none = store.create_spec_task(new_task(&r, "none")).await.unwrap();
     assert!(store.work_session_standings_of(none.id).await.unwrap().is_empty());
+
+    // What a first prompt tells of the finished sessions: the completed ones only, with summaries.
+    store.set_work_session_summary(whole.id, "did the whole plan").await.unwrap();
+    store.set_work_session_summary(failed.id, "gave up").await.unwrap();
+    let finished = store.completed_work_sessions_with_summaries(a.id).await.unwrap();
+    let finished: Vec<(&str, Option<&str>)> =
+        finished.iter().map(|(s, summary)| (s.name.as_str(), summary.as_deref())).collect();
+    assert_eq!(finished, [("whole", Some("did the whole plan"))]);
 }

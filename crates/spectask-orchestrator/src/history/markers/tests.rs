@@ -91,7 +91,7 @@ async fn progress_marks_completed_sessions_done_before_their_tick() {
             store.transition_work_session(&running, &WorkSessionCommand::Complete).await.unwrap();
         }
     }
-    let sessions = store.work_sessions_of(task.id).await.unwrap();
+    let sessions = store.work_session_standings_of(task.id).await.unwrap();
     let document = progress_document(&f.ctx, &task).await.unwrap().unwrap();
     let text = as_sessions_stand(document, &task, &sessions);
     assert!(
@@ -120,7 +120,7 @@ async fn a_whole_plan_session_leaves_a_rounds_own_plan_task_to_its_session() {
     };
     let round = store.create_work_session(round).await.unwrap();
     store.transition_work_session(&round, &WorkSessionCommand::Start).await.unwrap();
-    let sessions = store.work_sessions_of(task.id).await.unwrap();
+    let sessions = store.work_session_standings_of(task.id).await.unwrap();
     let document = progress_document(&f.ctx, &task).await.unwrap().unwrap();
     let text = as_sessions_stand(document, &task, &sessions);
     assert!(text.contains("- [x] 1. One") && text.contains("- [~] 2. Two"), "{text}");
