@@ -29,13 +29,14 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
     let failed = store.create_work_session(on(a.id, 12, "failed")).await.unwrap();
     let new = NewWorkSession { parent_id: Some(whole.id), ..on(a.id, 0, "child") };
     let child = store.create_work_session(new).await.unwrap();
-    store.create_work_session(on(b.id, 1, "other")).await.unwrap();
+    // Text the database must escape in the array it builds comes back as it went in.
+    store.create_work_session(on(b.id, 1, "other \"quoted\" \\ back\nslash, ü ✓")).await.unwrap();
     let start = WorkSessionCommand::Start;
     let running = store.transition_work_session(&running, &start).await.unwrap().value;
     let failed = store.transition_work_session(&failed, &start).await.unwrap().value;
     let whole = store.transition_work_session(&whole, &start).await.unwrap().value;
     store.transition_work_session(&whole, &WorkSessionCommand::Complete).await.unwrap();
-    let fail = WorkSessionCommand::Fail { reason: "the check failed".into() };
+    let fail = WorkSessionCommand::Fail { reason: "the check \"failed\"\n".into() };
     store.transition_work_session(&failed, &fail).await.unwrap();
     let block = WorkSessionCommand::Block { waiting_on: vec![running.id] };
     store.transition_work_session(&child, &block).await.unwrap();
@@ -52,7 +53,7 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
         (of("whole").plan_task_id.as_deref(), of("running").plan_task_id.as_deref()),
         (None, Some("4"))
     );
-    assert_eq!(of("failed").state, WorkSessionState::Failed { reason: "the check failed".into() });
+    assert_eq!(of("failed").state, WorkSessionState::Failed { reason: "the check \"failed\"\n".into() });
     assert!(of("running").started_at.is_some() && of("whole").completed_at.is_some());
     assert_eq!((of("child").status(), of("child").parent_id), (WorkSessionStatus::Blocked, Some(whole.id)));
     let of_a = store.work_session_standings_of(a.id).await.unwrap();
