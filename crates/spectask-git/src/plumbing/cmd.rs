@@ -278,8 +278,9 @@ impl Git {
         Ok(String::from_utf8_lossy(&out).trim_end().to_owned())
     }
 
-    /// Like [`Git::run_with_input`], run again while another git process holds the index's lock
-    /// (an agent's `git status` in the same worktree), as [`LOCK_FILE_RETRY`] allows.
+    /// Like [`Git::run_with_input`], run again while another git process holds a lock git needs
+    /// (an agent's `git status` holding the index's) or moved a ref git was about to update (a
+    /// push moving a tracking ref a fetch read), as [`LOCK_FILE_RETRY`] allows.
     pub(crate) fn run_waiting(&self, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, GitError> {
         (|| self.run_with_input(args, input))
             .retry(LOCK_FILE_RETRY)

@@ -2,6 +2,13 @@
 //! pushed after it. Credentials are git's own (the operator's credential helpers, SSH keys and
 //! agent): spectask never sees or stores them, and git never prompts. Every transfer is bounded in
 //! time (`Git::transfer`).
+//!
+//! The clone's remote-tracking refs have several writers, each under its own lock: the fetch of
+//! everything (the default branch's lock), a task branch's fetch and push (that task's push lock),
+//! the design-docs branch's (its lock). git updates a ref only if it still holds what git read
+//! at its start, so one of them landing meanwhile fails another's update of that ref ("cannot
+//! lock ref … but expected …"). The remote was reached; the transfer is made again
+//! (`Git::run_waiting`), which reads both anew.
 
 use std::path::Path;
 use std::time::Instant;
@@ -153,7 +160,9 @@ impl Repo {
     fn fetch_locked(&self, remote: &str) -> Result<bool, GitError> {
         let main = self.main_git();
         let url = self.remote_url().unwrap_or_default().to_owned();
-        main.transfer().run(&["fetch", "--quiet", "--prune", remote]).map_err(|e| remote_error(&url, e))?;
+        main.transfer()
+            .run_waiting(&["fetch", "--quiet", "--prune", remote], None)
+            .map_err(|e| remote_error(&url, e))?;
         let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
         let (Some(theirs), Some(ours)) = (self.ref_tip(&tracking)?, self.tip_of(self.default_branch())?)
         else {
@@ -200,7 +209,7 @@ impl Repo {
         let mut args = vec!["push", "--quiet", "--porcelain", remote];
         args.extend(specs.iter().map(String::as_str));
         let url = self.remote_url().unwrap_or_default().to_owned();
-        self.main_git().transfer().run(&args).map_err(|e| remote_error(&url, e))?;
+        self.main_git().transfer().run_waiting(&args, None).map_err(|e| remote_error(&url, e))?;
         Ok(())
     }
 }

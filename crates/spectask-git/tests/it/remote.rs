@@ -102,6 +102,55 @@ fn fetches_asked_together_are_answered_by_one_that_started_after_them() {
     assert_eq!(repo.branch_tip("main").unwrap().unwrap().to_string(), later);
 }
 
+/// A push of one branch lands on the remote and moves the clone's tracking ref of it while a
+/// fetch is under way: git refuses that ref's update, its old value having moved ("cannot lock
+/// ref … but expected …"). The fetch is made again rather than leaving the clone's view of the
+/// remote behind, which would have the next push refused as diverged.
+#[test]
+fn a_tracking_ref_moved_by_a_push_during_a_fetch_does_not_fail_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (bare, url) = upstream(dir.path());
+    let repo = registered_clone(dir.path(), &url);
+    let dd = repo.design_docs_branch().to_owned();
+    let tracking = format!("refs/remotes/origin/{dd}");
+    // A design-docs commit of this clone on the remote, as a push leaves it before it moves the
+    // clone's tracking ref.
+    let tree = git(repo.root(), &["rev-parse", &format!("{dd}^{{tree}}")]);
+    let pushed = git(repo.root(), &["commit-tree", &tree, "-p", &dd, "-m", "pushed"]);
+    git(repo.root(), &["push", "-q", &url, &format!("{pushed}:refs/heads/{dd}")]);
+    // The push moves the tracking ref while the fetch's pack is being made: the remote's
+    // pack-objects hook does it.
+    let moved = dir.path().join("moved");
+    let hook = dir.path().join("pack-objects-hook");
+    let git_dir = repo.root().join(".git");
+    let script = format!(
+        "#!/bin/sh\ngit --git-dir='{}' update-ref {tracking} {pushed} && echo moved >> '{}'\nexec \"$@\"\n",
+        git_dir.display(),
+        moved.display()
+    );
+    std::fs::write(&hook, script).unwrap();
+    let upload_pack = dir.path().join("upload-pack");
+    let script = format!(
+        "#!/bin/sh\nexec git -c uploadpack.packObjectsHook='{}' upload-pack \"$@\"\n",
+        hook.display()
+    );
+    std::fs::write(&upload_pack, script).unwrap();
+    for file in [&hook, &upload_pack] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    git(repo.root(), &["config", "remote.origin.uploadpack", upload_pack.to_str().unwrap()]);
+    let theirs = push_elsewhere(dir.path(), &url, "theirs.txt");
+
+    let fetched = repo.fetch();
+    let runs = std::fs::read_to_string(&moved).unwrap_or_default().lines().count();
+    assert!(runs >= 1, "the tracking ref was moved during the fetch");
+    assert!(fetched.as_ref().is_ok_and(|moved| *moved), "{fetched:?}");
+    assert_eq!(repo.branch_tip("main").unwrap().unwrap().to_string(), theirs);
+    assert_eq!(git(repo.root(), &["rev-parse", &tracking]), pushed);
+    assert_eq!(git(&bare, &["rev-parse", &dd]), pushed);
+}
+
 #[test]
 fn a_push_the_remote_refuses_is_reported_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
