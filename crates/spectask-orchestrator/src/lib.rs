@@ -9,10 +9,10 @@
 //! Codemap: one directory per sub-domain, each with a module doc that names its parts.
 //!
 //! - The foundation: `job_error` (how a step failed), `config` (limits, defaults, the `Node`, the
-//!   webhooks), `ctx` (what every step may use: the store, the agents, and this node's state
-//!   across steps), `repos` (git from async code on the blocking pool; `local_repo`, this node's
-//!   copy of a repository; a person's change of a repository's settings,
-//!   [`repository_settings`]).
+//!   webhooks), `memory` (how a process running the engine allocates), `ctx` (what every step
+//!   may use: the store, the agents, and this node's state across steps), `repos` (git from
+//!   async code on the blocking pool; `local_repo`, this node's copy of a repository; a person's
+//!   change of a repository's settings, [`repository_settings`]).
 //! - [`views`]: read views (progress, fleet, implementation review, the summary), mapped by the
 //!   server.
 //! - `history`: history entries, the design-docs branch's writes (recorder, progress markers, task
@@ -39,7 +39,7 @@
 //! (`scripts/check-layers` reads this list, and fails on a use that goes up or an import cycle of
 //! more than four modules):
 //!
-//! 1. `job_error`, `config`, `ctx`, `repos`: the foundation.
+//! 1. `job_error`, `config`, `memory`, `ctx`, `repos`: the foundation.
 //! 2. `views`: reads, no effects.
 //! 3. `history`: what happened, in the store and on the design-docs branch.
 //! 4. `implementation`: work sessions made, scheduled and committed.
@@ -63,6 +63,7 @@ mod history;
 mod implementation;
 mod job_error;
 pub mod landing;
+mod memory;
 mod notify;
 mod planning;
 mod repos;
@@ -88,6 +89,7 @@ pub use history::{FlushReport, HistoryCommit, RecoverReport, commit_progress, fl
 pub use implementation::{SpawnRequest, make_implementation_sessions, spawn};
 pub use job_error::JobError;
 pub use landing::{TakeUp, take_up};
+pub use memory::limit_malloc_arenas;
 pub use notify::{NotifyConfig, Webhook, WebhookFormat};
 pub use planning::{
     FollowUpError, FollowUpRequest, MAX_PROMPT_BYTES, NoFinding, ReportError, ReviewReport, WorkflowError,

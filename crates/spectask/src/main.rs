@@ -34,6 +34,7 @@ use clap::Parser;
 use crate::output::errln;
 
 fn main() -> ExitCode {
+    spectask_orchestrator::limit_malloc_arenas();
     // reqwest is built without a bundled TLS provider: use ring, once, before any client exists.
     // An error only means a provider is already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -68,6 +68,8 @@ use crate::measure::{
 use crate::plan::{PlanTask, Policy, Step, list_schedule, longest_chain, plan_text, random_plan, script};
 
 fn main() {
+    // As the `spectask` binary does: its memory is what is measured.
+    spectask_orchestrator::limit_malloc_arenas();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--sandbox-exec") {
         let message = spectask_sandbox::launcher::run(std::env::args_os().skip(2));
