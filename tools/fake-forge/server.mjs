@@ -312,7 +312,9 @@ const routes = [
     const repo = repoOf(p.owner, p.repo, 'github')
     caller(req, repo)
     const pr = pullOf(repo, p.number)
-    return page(repo, url, pr.reviews, (r) => review(repo, pr, r))
+    const read = page(repo, url, pr.reviews, (r) => review(repo, pr, r))
+    submitHeldReviews(repo, pr)
+    return read
   }],
   ['GET', '/repos/:owner/:repo/pulls/:number/comments', ({ req, p, url }) => {
     const repo = repoOf(p.owner, p.repo, 'github')
@@ -450,12 +452,14 @@ const admin = [
     return { body: { state: pr.state } }
   }],
   // With `"at_next_notes_read": true` the review is held, and submitted as GitLab's next read of
-  // the merge request's notes begins: a review landing while a client reads the request's feedback.
+  // the merge request's notes begins; with `"after_next_reviews_read": true`, as GitHub's next read
+  // of the pull request's reviews ends (before its line comments are read): a review landing while
+  // a client reads the request's feedback.
   ['POST', '/_fake/repos/:owner/:repo/pulls/:number/reviews', ({ p, body }) => {
     const repo = repoOf(p.owner, p.repo)
     const pr = pullOf(repo, p.number)
     if (!['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED'].includes(body.state)) refuse(400, `state ${body.state} is not a review state`)
-    if (body.at_next_notes_read) {
+    if (body.at_next_notes_read || body.after_next_reviews_read) {
       pr.heldReviews = [...(pr.heldReviews ?? []), body]
       return { status: 202, body: { held: true } }
     }

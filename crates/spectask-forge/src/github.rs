@@ -2,6 +2,8 @@
 //! tasks hand off through. Requests go through the connection's transport; answers are read as
 //! `octocrab`'s models of GitHub's API.
 
+use std::collections::HashSet;
+
 use octocrab::models::pulls::ReviewState;
 use octocrab::models::{IssueState, StatusState};
 use reqwest::Method;
@@ -109,7 +111,8 @@ impl GitHub {
         Ok(pull_request(found))
     }
 
-    /// Every review (but those still pending) and line comment of pull request `number`.
+    /// Every review (but those still pending) and line comment of pull request `number`; the
+    /// comments of a review submitted while they were read wait for the next reading.
     pub async fn feedback(&self, repo: &ForgeRepo, number: u64) -> Result<PullRequestFeedback, ForgeError> {
         let transport = self.forge.transport();
         let n = number.to_string();
@@ -119,6 +122,12 @@ impl GitHub {
         let what = format!("the line comments of pull request #{number} of {repo}");
         let comments: Vec<octocrab::models::pulls::Comment> =
             transport.get_all(&path(repo, &["pulls", &n, "comments"]), &[], &what, |page| page).await?;
+        // A review and its line comments are made at once but read in two requests: a review
+        // submitted between them shows its comments without itself. They wait for the next
+        // reading, which has both, rather than going back as a request of their own. Theirs are
+        // the newest ids, so no watermark passes them meanwhile. A pending review's are a draft.
+        let read: HashSet<u64> =
+            reviews.iter().filter(|r| r.state != Some(ReviewState::Pending)).map(|r| r.id.0).collect();
         let login = |user: Option<octocrab::models::Author>| user.map(|u| u.login).unwrap_or_default();
         let reviewers = Reviewer::latest(reviews.iter().filter_map(|r| {
             let verdict = match r.state? {
@@ -138,7 +147,9 @@ impl GitHub {
                 author: login(r.user),
                 body: r.body.unwrap_or_default(),
             });
-        let comments = comments.into_iter().map(|c| Feedback {
+        let comments =
+            comments.into_iter().filter(|c| c.pull_request_review_id.is_none_or(|r| read.contains(&r.0)));
+        let comments = comments.map(|c| Feedback {
             id: c.id.0,
             kind: FeedbackKind::LineComment { path: c.path, line: c.line.or(c.original_line) },
             author: login(c.user),

@@ -111,6 +111,31 @@ async fn a_gitlab_review_landing_while_feedback_is_read_keeps_its_verdict() {
     );
 }
 
+/// A review that lands on GitHub while its pull request's feedback is read, between the reviews
+/// and the line comments (two endpoints), is not read in part: its comment waits with it for the
+/// next reading, which has both. Read apart, they went back to the agent as two requests, the
+/// review's without the line it is about.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_github_review_landing_while_feedback_is_read_is_read_whole() {
+    let fake = OnFake::new("github", "landing").await;
+    let number = fake.open_pull_request().await;
+    let review = json!({
+        "login": "alice",
+        "state": "CHANGES_REQUESTED",
+        "body": "And the date.",
+        "comments": [{ "path": "CHANGELOG.md", "line": 2, "body": "Date it." }],
+        "after_next_reviews_read": true,
+    });
+    fake.act("POST", &format!("/pulls/{number}/reviews"), review).await;
+    let client = fake.client();
+    let first = client.feedback(&fake.repo, number).await.unwrap();
+    assert!(first.items.iter().all(|f| f.author != "alice"), "neither part read: {first:?}");
+    let second = client.feedback(&fake.repo, number).await.unwrap();
+    let bodies: Vec<&str> =
+        second.items.iter().filter(|f| f.author == "alice").map(|f| f.body.as_str()).collect();
+    assert_eq!(bodies, ["And the date.", "Date it."], "both read: {second:?}");
+}
+
 /// A list longer than spectask reads fails the reading with the reason, never read in part.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_list_past_the_bound_fails_the_reading_naming_it() {

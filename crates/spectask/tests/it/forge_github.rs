@@ -516,6 +516,10 @@ fn commits_a_person_pushes_to_the_branch_are_built_on_and_a_rewrite_is_named() {
     });
     assert_eq!(back["pull_request"]["number"], number, "{back:#}");
     let changelog = git(&gh.bare, &["show", &format!("{branch}:CHANGELOG.md")]);
-    assert!(changelog.contains("- Dated it."), "the second fix is on the pull request: {changelog}");
+    assert!(
+        changelog.contains("- Dated it."),
+        "the second fix is on the pull request: {changelog}\nits sessions: {:#}",
+        gh.server.task_json(&["sessions", &id, "--json"])
+    );
     gh.server.stop();
 }
