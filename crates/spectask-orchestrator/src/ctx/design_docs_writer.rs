@@ -2,9 +2,10 @@
 //! what this node commits to a repository's design-docs branch is handed to it as parts, and every
 //! part waiting while one commit is being made goes into the next one, so nobody on this node
 //! retries on a tip another writer of the same node just moved. The progress ticks, the review
-//! agent's reports and the task states (`history::mirror`) go through it; the recorder's history
-//! batches and the implementation's closing summary still commit on their own, and a person's
-//! request to commit a task's progress writes through a writer of its own.
+//! agent's reports, the task states (`history::mirror`) and the engine's recorder's history
+//! batches go through it; the implementation's closing summary still commits on its own, and a
+//! person's request (to commit a task's progress, or its history) writes through a writer of its
+//! own.
 //!
 //! Each part is made at the tip its commit goes on (a tick edits the documents as they are there,
 //! with the edits of the parts before it in the same commit), and the commit is made only directly

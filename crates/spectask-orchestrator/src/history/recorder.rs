@@ -7,10 +7,13 @@
 //! every batch commit names the seqs it holds in a `History-Seqs` trailer. Before a batch, the
 //! recorder reads the trailers of the design-docs commits made since the last commit it marked:
 //! entries a crashed recorder committed but did not mark are marked then, never appended again.
+//! The engine's recorder commits through the node's design-docs writer, beside the other parts
+//! waiting for it, on the tip it reconciled against or on a later one no history commit reached.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -21,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Node;
 use crate::ctx::Ctx;
+use crate::ctx::design_docs_writer::{AtTip, Contribution, Part};
 use crate::history::history_text::{
     MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs,
 };
@@ -331,19 +335,62 @@ async fn flush_leased(
         if !store.acquire_recorder_lease(id, owner, LEASE_TTL).await? {
             return Err(JobError::retry(format!("lost the recorder lease of repository {id}")));
         }
-        // Only on the tip reconciled against: had another recorder (whose lease ran out mid-commit)
-        // added these entries since, they would be appended twice. The branch moved: look again.
-        let writer = repo.clone();
-        let commit_id = match git(store, id, move || Ok(writer.commit_design_docs_on(&commit, tip))).await? {
-            Ok(commit_id) => commit_id.to_string(),
-            Err(GitError::ConcurrentUpdate { .. }) => continue,
-            Err(err) => return git(store, id, move || Err(err)).await,
+        // Never where another recorder (whose lease ran out mid-commit) may have added these
+        // entries since the tip reconciled against: they would be appended twice. Then: look again.
+        let written = match kept {
+            Some(ctx) => through_writer(ctx, &repo, id, commit, tip).await?,
+            None => {
+                let writer = repo.clone();
+                match git(store, id, move || Ok(writer.commit_design_docs_on(&commit, tip))).await? {
+                    Ok(commit_id) => Some(commit_id),
+                    Err(GitError::ConcurrentUpdate { .. }) => None,
+                    Err(err) => return git(store, id, move || Err(err)).await,
+                }
+            }
         };
+        let Some(commit_id) = written.map(|c| c.to_string()) else { continue };
         store.mark_history_committed(&seqs, &commit_id).await?;
         tracing::debug!(repository = %id, commit = %commit_id, entries = seqs.len(), "history committed");
         report.commits.push(HistoryCommit { commit: commit_id, seqs, tasks });
     }
     Ok(report)
+}
+
+/// Commits a batch through the engine's design-docs writer for the repository, with whatever else
+/// waits for it (progress ticks, task states): one commit, and no retry of theirs on a tip this
+/// batch just moved. The batch goes on the tip `reconciled` against, or on a later one no history
+/// commit reached meanwhile; `None` when one did (the entries are looked for again).
+async fn through_writer(
+    ctx: &Ctx,
+    repo: &Repo,
+    id: RepositoryId,
+    batch: DesignDocsCommit,
+    reconciled: CommitId,
+) -> Result<Option<CommitId>, JobError> {
+    let history_between = Arc::new(AtomicBool::new(false));
+    let seen = history_between.clone();
+    let part: Part = Box::new(move |draft| {
+        let clear = draft.tip == reconciled
+            || draft.repo.commit_infos_between(Some(reconciled), draft.tip).is_ok_and(|commits| {
+                commits.iter().all(|c| c.trailers.iter().all(|(key, _)| key != SEQS_TRAILER))
+            });
+        seen.store(!clear, Ordering::SeqCst);
+        if !clear {
+            return Ok(AtTip::Nothing);
+        }
+        let DesignDocsCommit { message, trailers, writes } = batch.clone();
+        Ok(AtTip::Write(Contribution { subject: message, trailers, writes }))
+    });
+    match ctx.design_docs.write(repo, part).await {
+        Ok(_) if history_between.load(Ordering::SeqCst) => Ok(None),
+        Ok(commit) => Ok(Some(commit)),
+        Err(err) => {
+            if let JobError::Fatal { .. } = &err {
+                mark_attention(&ctx.store, id, &err.to_string()).await;
+            }
+            Err(err)
+        }
+    }
 }
 
 /// Marks the pending entries a design-docs commit since the last marked one already holds, and
@@ -465,13 +512,20 @@ where
 {
     match crate::repos::blocking(f).await {
         Err(err @ JobError::Fatal { .. }) => {
-            let reason = err.to_string();
-            tracing::warn!(repository = %id, %reason, "the repository needs attention");
-            if let Err(err) = store.set_repository_attention(id, Some(&reason)).await {
-                tracing::warn!(repository = %id, %err, "marking the repository failed");
-            }
+            mark_attention(store, id, &err.to_string()).await;
             Err(err)
         }
         other => other,
     }
 }
+
+/// Marks the repository as needing attention, for `reason`.
+async fn mark_attention(store: &Store, id: RepositoryId, reason: &str) {
+    tracing::warn!(repository = %id, %reason, "the repository needs attention");
+    if let Err(err) = store.set_repository_attention(id, Some(reason)).await {
+        tracing::warn!(repository = %id, %err, "marking the repository failed");
+    }
+}
+
+#[cfg(test)]
+mod tests;
