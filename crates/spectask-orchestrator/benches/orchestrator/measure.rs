@@ -145,3 +145,36 @@ pub(crate) fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// git's own `git add` and `git commit` of one new file in `worktree`, `n` times, each in ms: the
+/// floor of a session's commit on this machine as it is now (a busy machine shows here too).
+/// Configured as spectask runs git: no hooks, no fsmonitor, no maintenance after the commit.
+pub(crate) fn git_commit_floor(worktree: &std::path::Path, n: usize) -> Vec<f64> {
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.fsmonitor=false",
+                "-c",
+                "maintenance.auto=false",
+            ])
+            .args(args)
+            .current_dir(worktree)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?} failed in {}", worktree.display());
+    };
+    (0..n)
+        .map(|i| {
+            let file = format!("floor{i:03}.txt");
+            std::fs::write(worktree.join(&file), format!("{i}\n")).unwrap();
+            let started = std::time::Instant::now();
+            git(&["add", "--", &file]);
+            git(&["commit", "--quiet", "--no-verify", "-m", "floor"]);
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect()
+}
