@@ -13,7 +13,8 @@
 //! PostgreSQL), an agent's or a person's own `git commit` — every part is made again on the new tip.
 //!
 //! The first part to get the writer takes every waiting part with it (its own included) and answers
-//! each; a part answered meanwhile returns that answer. A writer dropped half-way (its job
+//! each; a part answered meanwhile returns that answer. A part that cannot be made is answered
+//! with its error, and the others are committed without it. A writer dropped half-way (its job
 //! cancelled) leaves the parts it took unanswered, and their callers retry.
 //!
 //! The writer remembers the commit it made last and the documents it wrote there (without a
@@ -162,7 +163,7 @@ fn commit(repo: &Repo, parts: &[Part], mut last: Option<Made>) -> (Vec<Answer>, 
     let every = |result: Answer| parts.iter().map(|_| result.clone()).collect();
     for _ in 0..MAX_ATTEMPTS {
         match commit_on_tip(repo, parts, last.take()) {
-            Ok(Ok((answers, made))) => return (answers.into_iter().map(Ok).collect(), made),
+            Ok(Ok((answers, made))) => return (answers, made),
             Ok(Err(moved)) => {
                 tracing::debug!(%moved, "the design-docs branch moved under a write; writing again")
             }
@@ -175,7 +176,7 @@ fn commit(repo: &Repo, parts: &[Part], mut last: Option<Made>) -> (Vec<Answer>, 
 }
 
 /// The commit made and its answers, or the branch that moved.
-type Attempt = Result<(Vec<CommitId>, Option<Made>), GitError>;
+type Attempt = Result<(Vec<Answer>, Option<Made>), GitError>;
 
 /// One try, on the tip of `last` when given (else the branch's, read now): `Ok(Err(_))` when the
 /// branch moved between the read and the commit.
@@ -190,11 +191,15 @@ fn commit_on_tip(repo: &Repo, parts: &[Part], last: Option<Made>) -> Result<Atte
     let (mut subjects, mut trailers, mut writes) = (Vec::new(), Vec::<Trailer>::new(), Vec::new());
     let mut answers = Vec::with_capacity(parts.len());
     for part in parts {
-        let made = part(&CommitDraft { repo, tip, puts: &puts, known: &known })?;
-        let contribution = match made {
-            AtTip::Write(contribution) if !contribution.writes.is_empty() => contribution,
-            AtTip::Write(_) | AtTip::Nothing => {
-                answers.push(Some(tip));
+        // A part that cannot be made fails alone: the others are committed without it.
+        let contribution = match part(&CommitDraft { repo, tip, puts: &puts, known: &known }) {
+            Ok(AtTip::Write(contribution)) if !contribution.writes.is_empty() => contribution,
+            Ok(AtTip::Write(_) | AtTip::Nothing) => {
+                answers.push(Some(Ok(tip)));
+                continue;
+            }
+            Err(err) => {
+                answers.push(Some(Err(crate::repos::git_error(err))));
                 continue;
             }
         };
@@ -237,7 +242,7 @@ fn commit_on_tip(repo: &Repo, parts: &[Part], last: Option<Made>) -> Result<Atte
     };
     let at = made.tip;
     let made = repo.remote().is_none().then_some(made);
-    Ok(Ok((answers.into_iter().map(|a| a.unwrap_or(at)).collect(), made)))
+    Ok(Ok((answers.into_iter().map(|a| a.unwrap_or(Ok(at))).collect(), made)))
 }
 
 /// The design-docs branch's tip now.
@@ -265,5 +270,43 @@ impl Writer {
         while self.waiting.lock().unwrap_or_else(PoisonError::into_inner).len() < n {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Backend, Fixture};
+
+    /// A part that cannot be made is answered with its error alone: the part waiting beside it
+    /// is committed.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_part_that_fails_fails_alone() {
+        let f = Fixture::new(Backend::Sqlite).await;
+        let repo = f.repo().await;
+        let writer = f.ctx.design_docs.of(&repo);
+        let held = writer.hold().await;
+        let failing: Part =
+            Box::new(|_| Err(GitError::InvalidFilePath { path: "../x".into(), reason: "leaves the branch" }));
+        let writing: Part = Box::new(|_| {
+            Ok(AtTip::Write(Contribution {
+                subject: "docs: a note".into(),
+                trailers: vec![],
+                writes: vec![FileWrite::put("notes.md", "n\n")],
+            }))
+        });
+        let (one, two) = (writer.clone(), writer.clone());
+        let (first, second) = (repo.clone(), repo.clone());
+        let failed = tokio::spawn(async move { one.write(&first, failing).await });
+        writer.until_waiting(1).await;
+        let written = tokio::spawn(async move { two.write(&second, writing).await });
+        writer.until_waiting(2).await;
+        drop(held);
+
+        let failed = failed.await.unwrap();
+        assert!(matches!(&failed, Err(JobError::Fatal { .. })), "{failed:?}");
+        let commit = written.await.unwrap().unwrap();
+        assert_eq!(repo.branch_tip(repo.design_docs_branch()).unwrap(), Some(commit));
+        assert_eq!(repo.read_design_doc("notes.md").unwrap().as_deref(), Some(&b"n\n"[..]));
     }
 }

@@ -332,13 +332,15 @@ async fn flush_leased(
             }
         }
         let (commit, seqs, tasks) = batch(&pending, &handles)?;
+        // Written while the lease surely holds: half its time from now, whatever waits before.
+        let leased_until = Instant::now() + LEASE_TTL / 2;
         if !store.acquire_recorder_lease(id, owner, LEASE_TTL).await? {
             return Err(JobError::retry(format!("lost the recorder lease of repository {id}")));
         }
         // Never where another recorder (whose lease ran out mid-commit) may have added these
         // entries since the tip reconciled against: they would be appended twice. Then: look again.
         let written = match kept {
-            Some(ctx) => through_writer(ctx, &repo, id, commit, tip).await?,
+            Some(ctx) => through_writer(ctx, &repo, id, commit, (tip, leased_until)).await?,
             None => {
                 let writer = repo.clone();
                 match git(store, id, move || Ok(writer.commit_design_docs_on(&commit, tip))).await? {
@@ -359,22 +361,22 @@ async fn flush_leased(
 /// Commits a batch through the engine's design-docs writer for the repository, with whatever else
 /// waits for it (progress ticks, task states): one commit, and no retry of theirs on a tip this
 /// batch just moved. The batch goes on the tip `reconciled` against, or on a later one no history
-/// commit reached meanwhile; `None` when one did (the entries are looked for again).
+/// commit reached meanwhile, and only while the recorder's lease surely holds (`leased_until`: it
+/// may have waited for the writer); `None` when not (the lease is taken and the entries looked for
+/// again).
 async fn through_writer(
     ctx: &Ctx,
     repo: &Repo,
     id: RepositoryId,
     batch: DesignDocsCommit,
-    reconciled: CommitId,
+    (reconciled, leased_until): (CommitId, Instant),
 ) -> Result<Option<CommitId>, JobError> {
-    let history_between = Arc::new(AtomicBool::new(false));
-    let seen = history_between.clone();
+    let look_again = Arc::new(AtomicBool::new(false));
+    let not_written = look_again.clone();
     let part: Part = Box::new(move |draft| {
-        let clear = draft.tip == reconciled
-            || draft.repo.commit_infos_between(Some(reconciled), draft.tip).is_ok_and(|commits| {
-                commits.iter().all(|c| c.trailers.iter().all(|(key, _)| key != SEQS_TRAILER))
-            });
-        seen.store(!clear, Ordering::SeqCst);
+        let clear = Instant::now() < leased_until
+            && (draft.tip == reconciled || no_history_between(draft.repo, reconciled, draft.tip));
+        not_written.store(!clear, Ordering::SeqCst);
         if !clear {
             return Ok(AtTip::Nothing);
         }
@@ -382,13 +384,25 @@ async fn through_writer(
         Ok(AtTip::Write(Contribution { subject: message, trailers, writes }))
     });
     match ctx.design_docs.write(repo, part).await {
-        Ok(_) if history_between.load(Ordering::SeqCst) => Ok(None),
+        Ok(_) if look_again.load(Ordering::SeqCst) => Ok(None),
         Ok(commit) => Ok(Some(commit)),
         Err(err) => {
             if let JobError::Fatal { .. } = &err {
                 mark_attention(&ctx.store, id, &err.to_string()).await;
             }
             Err(err)
+        }
+    }
+}
+
+/// Whether no design-docs commit after `reconciled` up to `tip` holds history entries (none that
+/// another recorder made after the reconcile). One that cannot be read counts as holding some.
+fn no_history_between(repo: &Repo, reconciled: CommitId, tip: CommitId) -> bool {
+    match repo.commit_infos_between(Some(reconciled), tip) {
+        Ok(commits) => commits.iter().all(|c| c.trailers.iter().all(|(key, _)| key != SEQS_TRAILER)),
+        Err(err) => {
+            tracing::warn!(%reconciled, %tip, %err, "cannot read the design-docs commits since the reconcile");
+            false
         }
     }
 }

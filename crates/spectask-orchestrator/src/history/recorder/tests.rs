@@ -98,3 +98,34 @@ async fn a_history_commit_landing_while_a_batch_waits_for_the_writer_is_not_appe
     let text = coordination_log(&f, &task).await;
     assert!((0..2).all(|i| text.matches(&format!("<entry {i}>")).count() == 1), "{text}");
 }
+
+/// A commit without history (a tick, a task's state, a person's edit) landing between the
+/// recorder's reconcile and its turn at the writer: the batch goes on top of it, each entry once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_goes_on_a_commit_without_history_made_after_its_reconcile() {
+    let f = Fixture::new(Backend::Sqlite).await;
+    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n").await;
+    let seqs = pending(&f, &task, 2).await;
+    let repo = f.repo().await;
+    let writer = f.ctx.design_docs.of(&repo);
+    let held = writer.hold().await;
+    let (ctx, id) = (f.ctx.clone(), task.id);
+    let flush = tokio::spawn(async move { flush_task(&ctx, id).await });
+    writer.until_waiting(1).await;
+    let path = format!("specs/{}/notes.md", task.handle());
+    let edit = DesignDocsCommit {
+        message: "docs: a note".into(),
+        trailers: vec![],
+        writes: vec![FileWrite::put(path, "n\n")],
+    };
+    let theirs = repo.commit_design_docs(&edit).unwrap();
+    drop(held);
+    let report = flush.await.unwrap().unwrap();
+
+    assert_eq!(report.commits.len(), 1, "{report:#?}");
+    assert_eq!(report.commits[0].seqs, seqs);
+    let info = repo.commit_info(report.commits[0].commit.parse().unwrap()).unwrap();
+    assert_eq!(info.parents, [theirs], "on top of the commit made meanwhile");
+    let text = coordination_log(&f, &task).await;
+    assert!((0..2).all(|i| text.matches(&format!("<entry {i}>")).count() == 1), "{text}");
+}
