@@ -162,7 +162,10 @@ fn an_adopted_spec_approved_at_once_implements_only_its_unticked_tasks() {
     });
     let shown = git(&repo, &["show", &format!("helix-design-docs:specs/{handle}/requirements.md")]);
     assert!(shown == requirements, "requirements.md changed on its way to git");
-    let plan = git(&repo, &["show", &format!("helix-design-docs:specs/{handle}/tasks.md")]);
+    // As handed off: the sessions it starts at once may have ticked it in progress since.
+    let path = format!("specs/{handle}/tasks.md");
+    let added = git(&repo, &["log", "--diff-filter=A", "--format=%H", "helix-design-docs", "--", &path]);
+    let plan = git(&repo, &["show", &format!("{}:{path}", added.trim())]);
     assert!(plan == TICKED, "{plan}");
     wait_for(&server, &id, "implementation_review", Duration::from_secs(90));
     let mut names: Vec<String> =
