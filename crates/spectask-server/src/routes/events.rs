@@ -209,11 +209,19 @@ struct AttentionFeed {
 }
 
 impl AttentionFeed {
-    /// The `attention` frame as it stands; nothing when it cannot be read (logged: the next
-    /// change sends it again).
-    async fn frame(&mut self) -> Option<Bytes> {
+    /// The `attention` frame as it stands, with the newest event committed once it was read (the
+    /// events the frame may tell of); nothing when it cannot be read (logged: the next change sends
+    /// it again).
+    async fn frame(&mut self) -> Option<(Bytes, Option<i64>)> {
         self.due = false;
         let list = crate::routes::attention::list(&self.state, &self.caller, self.spec_task.as_deref()).await;
+        let newest = match self.state.store.last_event_seq().await {
+            Ok(seq) => Some(seq),
+            Err(err) => {
+                tracing::warn!(%err, "reading the newest event for an attention frame failed");
+                None
+            }
+        };
         let data = match list.map(|list| serde_json::to_string(&StreamFrameDto::Attention(list))) {
             Ok(Ok(data)) => data,
             Ok(Err(err)) => {
@@ -225,9 +233,13 @@ impl AttentionFeed {
                 return None;
             }
         };
-        Some(Bytes::from(format!("event: attention\ndata: {data}\n\n")))
+        Some((Bytes::from(format!("event: attention\ndata: {data}\n\n")), newest))
     }
 }
+
+/// How long an `attention` frame waits for the events it may tell of to reach this node's tail
+/// (they are committed: a wake-up away), before it is sent without them.
+const CATCH_UP: Duration = Duration::from_secs(2);
 
 /// One client's position in the outbox.
 struct Reader {
@@ -276,6 +288,16 @@ impl Reader {
             Some(feed) => feed.frame().await,
             None => None,
         };
+        // The events the frame may tell of go before it: a client never hears that a task waits
+        // for a review before it hears the task reached it.
+        let attention = match attention {
+            Some((frame, Some(newest))) => {
+                let _ = tokio::time::timeout(CATCH_UP, self.take_through(newest)).await;
+                Some(frame)
+            }
+            Some((frame, None)) => Some(frame),
+            None => None,
+        };
         let mut frames = self.pending.drain(..).map(|event| event.wire_with(sse_frame)).chain(attention);
         let first = frames.next()?;
         let Some(second) = frames.next() else { return Some(first) };
@@ -291,19 +313,33 @@ impl Reader {
         self.attention.as_ref().is_some_and(|feed| feed.due)
     }
 
+    /// Takes in a page: its events of the client's kinds wait to be sent, and one that may change
+    /// what the task waits for makes an `attention` frame due.
+    fn take(&mut self, page: Vec<Arc<SharedEvent>>) {
+        if let Some(feed) = self.attention.as_mut() {
+            feed.due |= page.iter().any(|e| views::attention::changed_by(e.kind));
+        }
+        let kinds = &self.kinds;
+        self.pending.extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
+    }
+
+    /// Takes in the events up to `seq` not read yet.
+    async fn take_through(&mut self, seq: i64) {
+        loop {
+            match self.follower.next_page_through(seq).await {
+                Ok(Some(page)) if !page.is_empty() => self.take(page),
+                Ok(_) => return,
+                Err(err) => return tracing::warn!(%err, "reading events for a stream failed"),
+            }
+        }
+    }
+
     /// Waits until an event of the client's kinds is pending, or an `attention` frame is due;
     /// `false` when the stream ends.
     async fn wait(&mut self) -> bool {
         while self.pending.is_empty() && !self.attention_due() {
             match self.follower.next_page().await {
-                Ok(Some(page)) => {
-                    if let Some(feed) = self.attention.as_mut() {
-                        feed.due |= page.iter().any(|e| views::attention::changed_by(e.kind));
-                    }
-                    let kinds = &self.kinds;
-                    self.pending
-                        .extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
-                }
+                Ok(Some(page)) => self.take(page),
                 Ok(None) => return false,
                 Err(err) => {
                     tracing::warn!(%err, "reading events for a stream failed");

@@ -51,6 +51,36 @@ impl Store {
 }
 
 impl EventFollower {
+    /// The events of the reader's scope up to `seq` (an event committed, which this node's tail may
+    /// not hold yet) that it was not given yet, waiting for the tail to reach `seq`; empty once the
+    /// reader is there, and `None` once the store ended its event streams. A page may hold newer
+    /// events too.
+    pub async fn next_page_through(&mut self, seq: i64) -> Result<Option<Vec<Arc<SharedEvent>>>, StoreError> {
+        loop {
+            if self.cursor >= seq {
+                return Ok(Some(Vec::new()));
+            }
+            if self.head.borrow_and_update().ended {
+                return Ok(None);
+            }
+            match self.tail.read(&self.scope, self.cursor, PAGE) {
+                TailRead::Events { events, through } => {
+                    self.cursor = through;
+                    if !events.is_empty() {
+                        return Ok(Some(events));
+                    }
+                    if through >= seq {
+                        return Ok(Some(Vec::new()));
+                    }
+                }
+                TailRead::Behind { .. } => return self.next_page().await,
+            }
+            if self.head.changed().await.is_err() {
+                return Ok(None);
+            }
+        }
+    }
+
     /// The next events, waiting for some; `None` once the store ended its event streams.
     /// Events from the ring are shared with the node's other readers ([`SharedEvent::wire_with`]).
     pub async fn next_page(&mut self) -> Result<Option<Vec<Arc<SharedEvent>>>, StoreError> {

@@ -136,6 +136,43 @@ fn watching_a_rejected_task_replays_it_and_exits_1_naming_the_end() {
     server.stop();
 }
 
+/// A watch started while the task already waits for a person replays how it got there before it
+/// says what the task waits for: the stream reads the events the attention frame tells of first.
+#[test]
+fn a_watch_of_a_task_already_waiting_tells_its_phase_before_what_it_waits_for() {
+    let llm = FakeLlm::start(vec![spec_answer("draft")]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let server = Server::start(&setup(dir.path(), &llm, ""), None);
+    let id = create(&server, &repo);
+    wait_for_status(&server, &id, "spec_review");
+    let mut watch = start_watch(&server, &id, &[]);
+    let stdout = watch.stdout.take().expect("the watcher's stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !lines.iter().any(|l: &String| l.contains("Waiting for you")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => panic!("the watcher never said what the task waits for:\n{}", lines.join("\n")),
+        }
+    }
+    assert!(server.task(&["reject", &id, "--comment", "not now"]).status.success());
+    let out = finished(watch);
+    assert_eq!(out.status.code(), Some(1));
+    lines.extend(rx.try_iter());
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let review = position(&lines, 0, "phase spec_review");
+    position(&lines, review, "Waiting for you: Version 1 of the spec is ready for your review.");
+    server.stop();
+}
+
 /// `spectask serve` on `addr` (a fixed port survives a restart); its child and base URL.
 fn serve_at(data: &std::path::Path, addr: &str) -> (Child, String) {
     let mut child = spectask()
