@@ -209,18 +209,21 @@ struct AttentionFeed {
 }
 
 impl AttentionFeed {
-    /// The `attention` frame as it stands, with the newest event committed once it was read (the
-    /// events the frame may tell of); nothing when it cannot be read (logged: the next change sends
-    /// it again).
-    async fn frame(&mut self) -> Option<(Bytes, Option<i64>)> {
+    /// The `attention` frame as it stands, with the newest events committed before and after it was
+    /// read (those it tells of surely, and those it may tell of); nothing when it cannot be read
+    /// (logged: the next change sends it again).
+    async fn frame(&mut self) -> Option<(Bytes, Option<(i64, i64)>)> {
         self.due = false;
-        let list = crate::routes::attention::list(&self.state, &self.caller, self.spec_task.as_deref()).await;
-        let newest = match self.state.store.last_event_seq().await {
-            Ok(seq) => Some(seq),
-            Err(err) => {
+        let newest = || async {
+            self.state.store.last_event_seq().await.inspect_err(|err| {
                 tracing::warn!(%err, "reading the newest event for an attention frame failed");
-                None
-            }
+            })
+        };
+        let before = newest().await;
+        let list = crate::routes::attention::list(&self.state, &self.caller, self.spec_task.as_deref()).await;
+        let seqs = match (before, newest().await) {
+            (Ok(before), Ok(after)) => Some((before, after)),
+            _ => None,
         };
         let data = match list.map(|list| serde_json::to_string(&StreamFrameDto::Attention(list))) {
             Ok(Ok(data)) => data,
@@ -233,7 +236,7 @@ impl AttentionFeed {
                 return None;
             }
         };
-        Some((Bytes::from(format!("event: attention\ndata: {data}\n\n")), newest))
+        Some((Bytes::from(format!("event: attention\ndata: {data}\n\n")), seqs))
     }
 }
 
@@ -291,8 +294,8 @@ impl Reader {
         // The events the frame may tell of go before it: a client never hears that a task waits
         // for a review before it hears the task reached it.
         let attention = match attention {
-            Some((frame, Some(newest))) => {
-                let _ = tokio::time::timeout(CATCH_UP, self.take_through(newest)).await;
+            Some((frame, Some((told, newest)))) => {
+                let _ = tokio::time::timeout(CATCH_UP, self.take_through(told, newest)).await;
                 Some(frame)
             }
             Some((frame, None)) => Some(frame),
@@ -313,21 +316,23 @@ impl Reader {
         self.attention.as_ref().is_some_and(|feed| feed.due)
     }
 
-    /// Takes in a page: its events of the client's kinds wait to be sent, and one that may change
-    /// what the task waits for makes an `attention` frame due.
-    fn take(&mut self, page: Vec<Arc<SharedEvent>>) {
+    /// Takes in a page: its events of the client's kinds wait to be sent, and one after `told` (the
+    /// newest event the last `attention` frame surely tells of) that may change what the task
+    /// waits for makes a frame due.
+    fn take(&mut self, page: Vec<Arc<SharedEvent>>, told: i64) {
         if let Some(feed) = self.attention.as_mut() {
-            feed.due |= page.iter().any(|e| views::attention::changed_by(e.kind));
+            feed.due |= page.iter().any(|e| e.seq > told && views::attention::changed_by(e.kind));
         }
         let kinds = &self.kinds;
         self.pending.extend(page.into_iter().filter(|e| kinds.is_empty() || kinds.contains(&e.kind)));
     }
 
-    /// Takes in the events up to `seq` not read yet.
-    async fn take_through(&mut self, seq: i64) {
+    /// Takes in the events up to `seq` not read yet; the frame about to leave tells of those up to
+    /// `told`.
+    async fn take_through(&mut self, told: i64, seq: i64) {
         loop {
             match self.follower.next_page_through(seq).await {
-                Ok(Some(page)) if !page.is_empty() => self.take(page),
+                Ok(Some(page)) if !page.is_empty() => self.take(page, told),
                 Ok(_) => return,
                 Err(err) => return tracing::warn!(%err, "reading events for a stream failed"),
             }
@@ -339,7 +344,7 @@ impl Reader {
     async fn wait(&mut self) -> bool {
         while self.pending.is_empty() && !self.attention_due() {
             match self.follower.next_page().await {
-                Ok(Some(page)) => self.take(page),
+                Ok(Some(page)) => self.take(page, 0),
                 Ok(None) => return false,
                 Err(err) => {
                     tracing::warn!(%err, "reading events for a stream failed");

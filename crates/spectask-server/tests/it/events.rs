@@ -341,8 +341,9 @@ async fn events_waiting_for_a_client_leave_as_frames_in_one_write(postgres: bool
     assert_eq!(chunk, expected, "the three events in one chunk");
 }
 
-/// With `attention=true`, the stream says what the caller's tasks wait for: at once, then after
-/// each event that can change it (a task moved), and not after one that cannot (a session's plan).
+/// With `attention=true`, the stream says what the caller's tasks wait for: at once (after the
+/// events it tells of), then after each event that can change it (a task moved), and not after one
+/// that cannot (a session's plan).
 async fn attention_frames_say_what_waits_first_and_after_each_change(postgres: bool) {
     let fx = Fixture::new(postgres).await;
     let a = fx.task("Add login").await;
@@ -352,12 +353,11 @@ async fn attention_frames_say_what_waits_first_and_after_each_change(postgres: b
         assert_eq!(frame.event.as_deref(), Some("attention"), "{frame:?}");
         serde_json::from_str(&frame.data).unwrap()
     };
-    let first = attention(&sse.frame().await);
-    assert_eq!(first, json!({ "needs_you": 0, "items": [] }), "a task in the backlog waits for nobody");
-    // The replay (the repository registered, the task created), then the list again after it.
+    // The replay (the repository registered, the task created) first: the list tells of it.
     assert_eq!(sse.frame().await.event.as_deref(), Some("repository.registered"));
     assert_eq!(sse.frame().await.event.as_deref(), Some("spec_task.created"));
-    attention(&sse.frame().await);
+    let first = attention(&sse.frame().await);
+    assert_eq!(first, json!({ "needs_you": 0, "items": [] }), "a task in the backlog waits for nobody");
 
     let store = fx.store();
     store.apply_to_spec_task(a.id, &spectask_core::SpecTaskCommand::StartSpecGeneration).await.unwrap();
