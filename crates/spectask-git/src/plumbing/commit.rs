@@ -143,7 +143,8 @@ impl Worktree {
         message: &str,
         paths: &[String],
     ) -> Result<Found, GitError> {
-        let (committed, head) = self.commit_changes_found(branch, message, Some(paths), Hooks::Skip)?;
+        let (committed, head) =
+            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_| {})?;
         let committed = committed.map(|(id, _)| id);
         let clean = match committed {
             Some(id) => Some(CleanAt { head: id.to_string(), paths: paths.to_vec() }),
@@ -219,8 +220,9 @@ impl Worktree {
         }
         let staged: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
         let stage = if all_tracked { Ok(()) } else { self.stage(Some(&staged)) };
-        let committed =
-            stage.and_then(|()| self.commit(message, Hooks::Skip, Some(&staged))).and_then(|committed| {
+        let committed = stage
+            .and_then(|()| self.commit(message, Hooks::Skip, Some(&staged), || {}))
+            .and_then(|committed| {
                 if !committed {
                     return Ok(None);
                 }
@@ -235,15 +237,17 @@ impl Worktree {
     }
 
     /// Commits what changed in the worktree (added, modified, deleted, untracked but not ignored),
-    /// only at `paths` when given. Returns `None` when nothing changed.
+    /// only at `paths` when given, calling `staged` with the paths it staged right before
+    /// `git commit` (see [`Worktree::commit`]). Returns `None` when nothing changed.
     pub(crate) fn commit_changes(
         &self,
         branch: &str,
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
+        staged: impl FnOnce(&[String]),
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
-        Ok(self.commit_changes_found(branch, message, paths, hooks)?.0)
+        Ok(self.commit_changes_found(branch, message, paths, hooks, staged)?.0)
     }
 
     /// [`Worktree::commit_changes`], and when it found nothing to commit, the commit HEAD named
@@ -254,6 +258,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
+        staged: impl FnOnce(&[String]),
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
             for path in paths {
@@ -279,7 +284,7 @@ impl Worktree {
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
         self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
-        if !self.commit(message, hooks, None)? {
+        if !self.commit(message, hooks, None, || staged(&changed))? {
             return Ok((None, None));
         }
         Ok((Some(self.head_commit()?), None))
@@ -301,7 +306,7 @@ impl Worktree {
             let args = ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul"];
             self.git.run_waiting(&args, Some(&list))?;
         }
-        if !self.commit(message, hooks, None)? {
+        if !self.commit(message, hooks, None, || {})? {
             return Ok(None);
         }
         self.head_commit().map(Some)
@@ -421,8 +426,15 @@ impl Worktree {
     /// Commits what is staged (at `only` when given: what someone else staged stays staged);
     /// `false` when nothing is. With [`Hooks::Run`] the repository's `pre-commit` and `commit-msg`
     /// hooks run first (where it says they are, else where the configuration says now), each
-    /// refusal a [`GitError::HookRejected`].
-    fn commit(&self, message: &str, hooks: Hooks<'_>, only: Option<&[String]>) -> Result<bool, GitError> {
+    /// refusal a [`GitError::HookRejected`]. `staged` is called once they passed, right before
+    /// `git commit`.
+    fn commit(
+        &self,
+        message: &str,
+        hooks: Hooks<'_>,
+        only: Option<&[String]>,
+        staged: impl FnOnce(),
+    ) -> Result<bool, GitError> {
         let message_file = self.admin.join("SPECTASK_COMMIT_MSG");
         std::fs::write(&message_file, message).map_err(io_err("write", &message_file))?;
         let file_arg = message_file.to_string_lossy().into_owned();
@@ -440,6 +452,7 @@ impl Worktree {
                 run_hook(&self.git, hook, args)?;
             }
         }
+        staged();
         let mut args = vec!["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "--file", &file_arg];
         let list = only.map(nul_list);
         if list.is_some() {

@@ -185,6 +185,22 @@ impl Repo {
         commit: &WorkSessionCommit,
         hooks: Option<&HooksDir>,
     ) -> Result<Option<CommittedChanges>, GitError> {
+        self.commit_checked_work_session_telling(task, commit, hooks, |_| {})
+    }
+
+    /// [`Repo::commit_checked_work_session`], calling `staged` once only git's own `git commit`
+    /// stands between the session's changes and their commit: they are staged, the hooks passed,
+    /// and the task's lock, held until the commit is made, keeps every other spectask write of the
+    /// worktree out until then. It is given the paths spectask staged (what the agent staged itself
+    /// elsewhere is committed too). Not called when nothing is to be committed or a merge is
+    /// concluded.
+    pub fn commit_checked_work_session_telling(
+        &self,
+        task: &TaskHandle,
+        commit: &WorkSessionCommit,
+        hooks: Option<&HooksDir>,
+        staged: impl FnOnce(&[String]),
+    ) -> Result<Option<CommittedChanges>, GitError> {
         let mut trailers = vec![
             Trailer::new("Spec-Task", &commit.spec_task)?,
             Trailer::new("Work-Session", &commit.work_session)?,
@@ -203,7 +219,7 @@ impl Repo {
             // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
             worktree.conclude_merge(&task.branch(), &message, hooks)?
         } else {
-            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks)?
+            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, staged)?
         };
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }

@@ -560,3 +560,49 @@ fn a_checked_commit_looks_for_hooks_where_its_check_did() {
         "looked up again, the hook is found: {refused:?}"
     );
 }
+
+/// A session's commit tells when only `git commit` is left: its changes staged and its hooks
+/// passed, HEAD not moved yet. It does not tell when a hook refuses or nothing is to commit.
+#[test]
+fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-told");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let ran = dir.path().join("commit-msg-ran");
+    let hook = format!("#!/bin/sh\ngrep -q refuse \"$1\" && exit 1\ntouch '{}'\n", ran.display());
+    std::fs::write(hooks.join("commit-msg"), hook).unwrap();
+    std::fs::set_permissions(hooks.join("commit-msg"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    git(repo.root(), &["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    let base = git(&wt, &["rev-parse", "HEAD"]);
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+
+    let mut seen = None;
+    let told = |paths: &[String]| {
+        assert_eq!(paths, ["a.txt"]);
+        let staged = git(&wt, &["diff", "--cached", "--name-only"]);
+        seen = Some((ran.exists(), staged, git(&wt, &["rev-parse", "HEAD"])));
+    };
+    let committed = repo.commit_checked_work_session_telling(&task, &session_commit("one"), None, told);
+    let committed = committed.unwrap().expect("a.txt is committed");
+    let (hook_ran, staged, head) = seen.expect("told before the commit");
+    assert!(hook_ran, "the hooks ran before");
+    assert_eq!(staged.trim(), "a.txt");
+    assert_eq!(head, base, "HEAD had not moved");
+    assert_ne!(git(&wt, &["rev-parse", "HEAD"]), base);
+    assert_eq!(committed.changed_files.len(), 1);
+
+    let mut told = false;
+    let nothing =
+        repo.commit_checked_work_session_telling(&task, &session_commit("two"), None, |_| told = true);
+    assert!(nothing.unwrap().is_none());
+    assert!(!told, "nothing to commit: not told");
+
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+    let refused =
+        repo.commit_checked_work_session_telling(&task, &session_commit("refuse"), None, |_| told = true);
+    assert!(matches!(refused, Err(GitError::HookRejected { .. })), "{refused:?}");
+    assert!(!told, "a refusing hook: not told");
+}

@@ -298,8 +298,9 @@ async fn chain_scenario(n: usize, think: u64) -> Measured {
     let events = events_after(&f.store, after).await;
     let completed = ws_to(&events, "completed");
     let running = ws_to(&events, "running");
-    // A session is completed in the write that records its commit and starts its dependent: its turn
-    // ended (the agent's last act is writing its file) before the checks and git's commit.
+    // A session is completed in the write that starts its dependent, once git staged its work:
+    // its turn ended (the agent's last act is writing its file) before the checks and git's
+    // staging; its commit is recorded after, while the dependent starts.
     let turn_ended: Vec<At> = (0..n)
         .filter_map(|i| Some((task.id, f.written_at(&task, &format!("src/part{:03}.txt", i + 1))?)))
         .collect();
@@ -311,7 +312,7 @@ async fn chain_scenario(n: usize, think: u64) -> Measured {
         ("  of which: completed → dependent session running".into(), gaps(&completed, &running)),
     ];
     latencies
-        .push(("  of which: completed → its commit step done".into(), gaps(&completed, &commits(&events))));
+        .push(("  of which: completed → its commit step done".into(), gaps(&completed, &commits(&f.store, &[task.id]).await)));
     // The floor of the first figure, on this machine as it is now.
     let worktree = f.root.join(".git-worktrees").join(task.handle());
     latencies.push((
@@ -371,11 +372,11 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
         ),
         (
             format!("session completed → its commit step done ({per_task} per task, all tasks)"),
-            gaps(&ws_to(&events, "completed"), &commits(&events)),
+            gaps(&ws_to(&events, "completed"), &commits(&f.store, &ids).await),
         ),
         (
             "last session committed → implementation_review".into(),
-            gaps(&last_per_task(&commits(&events)), &task_to(&events, "implementation_review")),
+            gaps(&last_per_task(&commits(&f.store, &ids).await), &task_to(&events, "implementation_review")),
         ),
     ];
     Measured {

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use spectask_core::events::payload::{CoordinationRecorded, SpecTaskTransitioned, WorkSessionTransitioned};
-use spectask_core::{CoordinationKind, Event, SpecTaskId};
+use spectask_core::events::payload::{SpecTaskTransitioned, WorkSessionTransitioned};
+use spectask_core::{Event, HistoryFile, SpecTaskId};
 use spectask_store::Store;
 
 pub(crate) type At = (SpecTaskId, chrono::DateTime<chrono::Utc>);
@@ -35,11 +35,16 @@ pub(crate) fn ws_to(events: &[Event], status: &str) -> Vec<At> {
     select(events, |e| e.payload_as::<WorkSessionTransitioned>().is_some_and(|p| p.to.as_str() == status))
 }
 
-/// The end of each session's commit step: its "session completed" coordination entry.
-pub(crate) fn commits(events: &[Event]) -> Vec<At> {
-    select(events, |e| {
-        e.payload_as::<CoordinationRecorded>().is_some_and(|p| p.kind == CoordinationKind::SessionCompleted)
-    })
+/// The end of each session's commit step: its commit's history entry, which the write recording
+/// the commit appends.
+pub(crate) async fn commits(store: &Store, tasks: &[SpecTaskId]) -> Vec<At> {
+    let mut all = Vec::new();
+    for &task in tasks {
+        let history = store.history_of_task(task).await.unwrap();
+        all.extend(history.iter().filter(|e| e.file == HistoryFile::CodeChanges).map(|e| (task, e.created_at)));
+    }
+    all.sort_by_key(|at| at.1);
+    all
 }
 
 pub(crate) fn last_per_task(events: &[At]) -> Vec<At> {

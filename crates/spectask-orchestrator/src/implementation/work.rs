@@ -7,7 +7,7 @@ use spectask_core::{
 };
 use spectask_git::{CommitId, CommittedChanges, HooksDir, Repo, TaskHandle, WorkSessionCommit};
 use spectask_spec::PlanTaskState;
-use spectask_store::{CommitRecord, NewCoordination};
+use spectask_store::{CommitRecord, NewCoordination, NewHistoryEntry};
 
 use crate::ctx::Ctx;
 use crate::history::{markers, record};
@@ -48,7 +48,9 @@ pub(crate) enum Commit {
 /// leaves). Its plan task is ticked after. A node that dies at any point of this loses no
 /// completed session's work: before the write, the session is still running, and another node
 /// finds its commit on the remote (or does its work again). False when messages wait for the
-/// session: its commit's history is kept, and it takes them in another turn.
+/// session: its commit's history is kept, and it takes them in another turn. In a repository
+/// without a remote, nothing is pushed, and the session completes while git commits
+/// ([`finish_while_committing`]).
 pub(crate) async fn finish(
     ctx: &Ctx,
     task: &SpecTask,
@@ -58,14 +60,23 @@ pub(crate) async fn finish(
 ) -> Result<bool, JobError> {
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
+    let decider = sessions::decider(ctx, task).await?;
     let (committed, left) = match commit {
         Commit::Found(commit) => (Some(committed_changes(&repo, commit).await?), LeftOut::default()),
-        Commit::Make(hooks) => commit_session_changes(ctx, task, session, (&repo, &name), hooks).await?,
+        Commit::Make(hooks) if repo.remote().is_none() => {
+            let on = (&repo, &name);
+            match Box::pin(finish_while_committing(ctx, task, session, summary, on, hooks, &decider)).await? {
+                Finished::Completed(completed) => return Ok(completed),
+                Finished::NotStaged(committed, left) => (committed, left),
+            }
+        }
+        Commit::Make(hooks) => {
+            commit_session_changes(ctx, task, session, (&repo, &name), hooks, None).await?
+        }
     };
     repos::push_task_work(task, &repo).await?;
     let summary_text = summary.unwrap_or_default();
     let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
-    let decider = sessions::decider(ctx, task).await?;
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
     let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
     let kept = record.history.clone();
@@ -79,6 +90,73 @@ pub(crate) async fn finish(
     crate::ctx::handed::pass_to_engine(ctx, &done.scheduled);
     tick_done(ctx, task, &done.session, &done.scheduled.started).await?;
     Ok(true)
+}
+
+/// How [`finish_while_committing`] ended.
+enum Finished {
+    /// As [`finish`] ends: whether the session completed.
+    Completed(bool),
+    /// Git found nothing to stage, or concluded a merge: what it committed, to be recorded as
+    /// [`finish`] records it.
+    NotStaged(Option<CommittedChanges>, LeftOut),
+}
+
+/// [`finish`] in a repository without a remote, where no push waits between the commit and the
+/// completion. Once git staged the session's changes under the task's lock and the hooks passed,
+/// the session is completed in one write with its task's scheduling, which counts its work as
+/// committed: what the commit takes is fixed, and no other commit of the task comes before it.
+/// The sessions it unblocks start while git commits; the commit's record is a second write. A
+/// node that dies in between leaves the session completed without its record: its drive, run
+/// again, finds the commit by its trailers (or makes it from what is staged) and records it.
+async fn finish_while_committing(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+    summary: Option<&str>,
+    on: (&Repo, &TaskHandle),
+    hooks: Option<HooksDir>,
+    decider: &sessions::Decider,
+) -> Result<Finished, JobError> {
+    let (tell, staged) = tokio::sync::oneshot::channel();
+    let making = commit_session_changes(ctx, task, session, on, hooks, Some(tell));
+    tokio::pin!(making);
+    let files = tokio::select! {
+        // Told once staged, before the commit ends: a commit that ended untold staged nothing.
+        biased;
+        Ok(files) = staged => files,
+        made = &mut making => {
+            let (committed, left) = made?;
+            return Ok(Finished::NotStaged(committed, left));
+        }
+    };
+    // The log tells of the completion before what it starts, as the people reading it expect.
+    let summary_text = summary.unwrap_or_default();
+    let log = completion_log(task, session, summary_text, Some(files));
+    let decide = |view: &spectask_store::SchedulingView<'_>| {
+        let mut committed = view.committed.clone();
+        committed.insert(session.id);
+        decider.decide(&spectask_store::SchedulingView { sessions: view.sessions, committed: &committed })
+    };
+    let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
+    let completion =
+        ctx.store.complete_work_session_unless_messages(session, summary, log, Some(scheduling)).await;
+    // The commit is made whatever the write did: its record follows it.
+    let (committed, left) = making.await?;
+    let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
+    let Some(done) = completion? else {
+        if let Some(history) = record.history {
+            ctx.store.append_history(&[history]).await?;
+        }
+        return Ok(Finished::Completed(false));
+    };
+    crate::ctx::handed::pass_to_engine(ctx, &done.scheduled);
+    let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
+    let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
+    let scheduled = ctx.store.record_work_session_committed(&done.session, record, scheduling).await?;
+    crate::ctx::handed::pass_to_engine(ctx, &scheduled);
+    let started: Vec<WorkSession> = done.scheduled.started.into_iter().chain(scheduled.started).collect();
+    tick_done(ctx, task, &done.session, &started).await?;
+    Ok(Finished::Completed(true))
 }
 
 /// The commit a run of the session's drive made before it was cut off (after its commit, or its
@@ -116,13 +194,15 @@ struct LeftOut {
 }
 
 /// Commits what `session` changed to the task branch with its trailers, running the hooks in
-/// `hooks` (where the configuration says, when `None`); with what it cannot hold.
+/// `hooks` (where the configuration says, when `None`); with what it cannot hold. `staged` is told
+/// once only git's `git commit` is left to run (`Repo::commit_checked_work_session_telling`).
 async fn commit_session_changes(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     (repo, name): (&Repo, &TaskHandle),
     hooks: Option<HooksDir>,
+    staged: Option<tokio::sync::oneshot::Sender<usize>>,
 ) -> Result<(Option<CommittedChanges>, LeftOut), JobError> {
     let implements = requirement_ids(ctx, task, session).await?;
     let commit = WorkSessionCommit {
@@ -135,7 +215,14 @@ async fn commit_session_changes(
     };
     let (committing, name) = (repo.clone(), name.clone());
     let (committed, submodules, absent) = repos::blocking(move || {
-        let committed = committing.commit_checked_work_session(&name, &commit, hooks.as_ref())?;
+        let tell = |paths: &[String]| {
+            if let Some(staged) = staged {
+                // Nobody listening: the finish went away, and the commit is found again later.
+                let _ = staged.send(paths.len());
+            }
+        };
+        let committed =
+            committing.commit_checked_work_session_telling(&name, &commit, hooks.as_ref(), tell)?;
         let absent = committing.files_in_absent_submodules(&name)?;
         Ok((committed, committing.submodules_with_changes(&name)?, absent))
     })
@@ -152,6 +239,20 @@ fn commit_record(
     committed: Option<&CommittedChanges>,
     left: &LeftOut,
 ) -> CommitRecord {
+    let files = committed.map(|c| c.changed_files.len());
+    CommitRecord {
+        history: commit_history(session, summary, committed, left),
+        coordination: completion_log(task, session, summary, files),
+    }
+}
+
+/// The history entry of a session's commit: its files, what it left out, and the reasoning.
+fn commit_history(
+    session: &WorkSession,
+    summary: &str,
+    committed: Option<&CommittedChanges>,
+    left: &LeftOut,
+) -> Option<NewHistoryEntry> {
     // Changes inside a submodule belong to its own repository: reported, never dropped silently.
     let listed = |paths: &[String]| paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
     let mut left_out = String::new();
@@ -169,7 +270,7 @@ fn commit_record(
             listed(&left.absent)
         ));
     }
-    let history = match committed {
+    match committed {
         Some(c) => {
             let files: Vec<String> =
                 c.changed_files.iter().map(|f| format!("- `{}` ({:?})", f.path, f.change)).collect();
@@ -185,13 +286,23 @@ fn commit_record(
             Some(record::entry(session, HistoryFile::CodeChanges, format!("## Commit (none)\n\n{left_out}")))
         }
         None => None,
-    };
+    }
+}
+
+/// The coordination entries of a session's completion: its plan task done (or ended with no
+/// change), and how many files its commit changed (`files`; `None`: it committed nothing).
+fn completion_log(
+    task: &SpecTask,
+    session: &WorkSession,
+    summary: &str,
+    files: Option<usize>,
+) -> Vec<NewCoordination> {
     let whole_plan = task.is_whole_plan_session(session);
     let plan_id = session.plan_task.as_ref().and_then(|p| p.id.clone()).filter(|_| !whole_plan);
     let mut coordination = Vec::new();
     // A session that committed nothing did no work the plan can count: the log says so.
-    let done = match (&plan_id, committed.is_some()) {
-        _ if whole_plan && committed.is_some() => Some("every plan task done".to_owned()),
+    let done = match (&plan_id, files.is_some()) {
+        _ if whole_plan && files.is_some() => Some("every plan task done".to_owned()),
         _ if whole_plan => Some("the whole plan ended with no change".to_owned()),
         (Some(plan_id), true) => Some(format!("{plan_id} done")),
         (Some(plan_id), false) => Some(format!("{plan_id} ended with no change")),
@@ -200,11 +311,11 @@ fn commit_record(
     if let Some(done) = done {
         coordination.push(entry(session, CoordinationKind::PlanTaskDone, done));
     }
-    let files = committed.map(|c| c.changed_files.len()).unwrap_or(0);
+    let files = files.unwrap_or(0);
     let line = summary.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
     let message = format!("completed ({files} files changed) {line}");
     coordination.push(entry(session, CoordinationKind::SessionCompleted, message));
-    CommitRecord { history, coordination }
+    coordination
 }
 
 /// Commits what a completed `session` changed to the task branch with its trailers (a session a
@@ -227,7 +338,8 @@ pub(crate) async fn commit_completed(
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
     // Committing again after a crash before the record finds nothing left to commit: the commit
     // made then is the session's.
-    let (mut committed, left) = commit_session_changes(ctx, task, session, (&repo, &name), None).await?;
+    let (mut committed, left) =
+        commit_session_changes(ctx, task, session, (&repo, &name), None, None).await?;
     if committed.is_none()
         && let Some(commit) = earlier_commit(ctx, task, session).await?
     {
@@ -330,183 +442,4 @@ pub(crate) async fn resume_implementation(ctx: &Ctx, id: SpecTaskId) -> Result<(
 }
 
 #[cfg(test)]
-mod tests {
-    use spectask_core::{SpecTaskCommand, WorkSessionCommand};
-
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn running_the_commit_step_twice_commits_and_logs_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ctx, task, session) = crate::testing::ctx_with_session(dir.path()).await;
-        let store = ctx.store.clone();
-        let running =
-            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
-        let worktree = crate::implementation::agents::worktree(&ctx, &task).await.unwrap();
-        std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
-
-        commit_changes(&ctx, session.id).await.unwrap();
-        commit_changes(&ctx, session.id).await.unwrap();
-
-        let completed = store
-            .coordination_log(task.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == CoordinationKind::SessionCompleted)
-            .count();
-        assert_eq!(completed, 1, "the rerun does not log the session's completion again");
-        let commits = store
-            .history_of_session(session.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.file == HistoryFile::CodeChanges)
-            .count();
-        assert_eq!(commits, 1, "the rerun finds nothing left to commit");
-        // A sibling's work in progress is not taken for this session's by a later rerun (this one
-        // reported no paths: its commit takes everything).
-        std::fs::write(worktree.join("sibling.txt"), "half done\n").unwrap();
-        commit_changes(&ctx, session.id).await.unwrap();
-        let uncommitted = crate::implementation::agents::uncommitted(&ctx, &task).await.unwrap();
-        assert!(uncommitted.iter().any(|p| p.contains("sibling.txt")), "{uncommitted:?}");
-    }
-
-    /// The commit step of a completed session runs on a node that never made the task's worktree
-    /// (the node that held the task died): it makes the worktree rather than fail the task
-    /// ("worktree … was not created by spectask"), and records the session committed.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_commit_step_on_a_node_without_the_worktree_makes_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ctx, _task, session) = crate::testing::ctx_with_session(dir.path()).await;
-        let store = ctx.store.clone();
-        let running =
-            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
-
-        commit_changes(&ctx, session.id).await.unwrap();
-
-        assert!(store.work_session_committed(session.id).await.unwrap());
-    }
-
-    /// A retried task's completed session whose commit never got through is committed by a step on
-    /// the session's own key (never beside a retry of its drive), not by the task's step.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_retried_task_queues_the_commit_of_a_completed_session() {
-        let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
-        let task = f.task_in_implementation().await;
-        let session = f.session(&task, "s").await;
-        let store = f.store().clone();
-        let running =
-            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        store.complete_work_session_unless_messages(&running, None, None).await.unwrap().unwrap();
-        let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
-        std::fs::write(worktree.join("s.txt"), "s\n").unwrap();
-
-        resume_implementation(&f.ctx, task.id).await.unwrap();
-        resume_implementation(&f.ctx, task.id).await.unwrap();
-
-        assert!(!store.work_session_committed(session.id).await.unwrap(), "not committed by the task's step");
-        let commit = spectask_core::JobKind::WorkSession(spectask_core::WorkSessionEffect::CommitChanges);
-        let jobs = store.jobs_of(task.id).await.unwrap();
-        let queued: Vec<_> =
-            jobs.iter().filter(|j| j.kind == commit && j.work_session_id == Some(session.id)).collect();
-        assert_eq!(queued.len(), 1, "queued once: {jobs:#?}");
-        f.run_while(|j| j.kind == commit || crate::testing::scheduling(j)).await;
-        assert!(store.work_session_committed(session.id).await.unwrap());
-    }
-
-    /// A drive that finds its session completed (its earlier run was cut off between the completion
-    /// and the commit, which the drive makes itself) commits it, once.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_drive_that_finds_its_session_completed_commits_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ctx, task, session) = crate::testing::ctx_with_session(dir.path()).await;
-        let store = ctx.store.clone();
-        let running =
-            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        store.complete_work_session_unless_messages(&running, Some("wrote it"), None).await.unwrap().unwrap();
-        let worktree = crate::implementation::agents::worktree(&ctx, &task).await.unwrap();
-        std::fs::write(worktree.join("new.txt"), "x\n").unwrap();
-        let jobs = store.jobs_of(task.id).await.unwrap();
-        assert!(jobs.is_empty() || jobs.iter().all(|j| j.work_session_id.is_none()), "{jobs:#?}");
-
-        let cancel = tokio_util::sync::CancellationToken::new();
-        crate::drive::drive(&ctx, task.id, session.id, &cancel).await.unwrap();
-
-        assert!(store.work_session_committed(session.id).await.unwrap());
-        let log = store.coordination_log(task.id).await.unwrap();
-        let completed: Vec<_> = log.iter().filter(|e| e.kind == CoordinationKind::SessionCompleted).collect();
-        assert_eq!(completed.len(), 1, "{log:#?}");
-        assert!(completed[0].message.contains("(1 files changed) wrote it"), "{}", completed[0].message);
-        assert!(crate::implementation::agents::uncommitted(&ctx, &task).await.unwrap().is_empty());
-    }
-
-    /// The commit step's write schedules the task before its plan task's tick is committed: a tick
-    /// waiting for the node's design-docs writer does not hold back the sessions the commit unblocks,
-    /// and the step still ends only once the tick is committed.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn the_sessions_a_commit_unblocks_start_before_the_tick_is_committed() {
-        let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
-        let task = f
-            .spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n- [ ] 2. Two\n  - _Depends: 1_\n")
-            .await;
-        let plan_task = |index: u32, title: &str| spectask_core::PlanTaskRef {
-            index,
-            id: Some((index + 1).to_string()),
-            title: title.into(),
-            description: String::new(),
-        };
-        let new = |index: u32, title: &str| spectask_store::NewWorkSession {
-            plan_task: Some(plan_task(index, title)),
-            ..spectask_store::NewWorkSession::implementation(task.id, title.to_lowercase(), "")
-        };
-        let store = f.store().clone();
-        for command in [
-            SpecTaskCommand::Approve,
-            SpecTaskCommand::QueueImplementation,
-            SpecTaskCommand::StartImplementation,
-        ] {
-            store.apply_to_spec_task(task.id, &command).await.unwrap();
-        }
-        let session = store.create_work_session(new(0, "One")).await.unwrap();
-        let two = store.create_work_session(new(1, "Two")).await.unwrap();
-        let running =
-            store.record_work_session_transition(&session, &WorkSessionCommand::Start).await.unwrap().value;
-        store.record_work_session_transition(&running, &WorkSessionCommand::Complete).await.unwrap();
-        let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
-        std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
-
-        let node_writer = f.ctx.design_docs.of(&f.repo().await);
-        let writer = node_writer.hold().await;
-        let ctx = f.ctx.clone();
-        let step = tokio::spawn(async move { commit_changes(&ctx, session.id).await });
-        node_writer.until_waiting(1).await;
-        let two = store.work_session(two.id).await.unwrap();
-        assert_eq!(
-            two.status(),
-            WorkSessionStatus::Running,
-            "the unblocked session started while the tick waits"
-        );
-        let jobs = store.jobs_of(task.id).await.unwrap();
-        assert!(
-            jobs.iter().any(|j| j.kind
-                == spectask_core::JobKind::WorkSession(spectask_core::WorkSessionEffect::StartThread)
-                && j.work_session_id == Some(two.id)),
-            "its thread is queued while the tick waits: {jobs:#?}"
-        );
-        assert!(!step.is_finished(), "the step waits for its tick");
-        drop(writer);
-        step.await.unwrap().unwrap();
-        let repo = f.repo().await;
-        let tasks = repo.read_design_doc(&format!("specs/{}/tasks.md", task.handle())).unwrap().unwrap();
-        let tasks = String::from_utf8(tasks).unwrap();
-        assert!(tasks.contains("- [x] 1. One"), "the plan task is ticked:\n{tasks}");
-        assert!(tasks.contains("- [~] 2. Two"), "the started session's plan task is in progress:\n{tasks}");
-        let log = repo.commit_log(repo.design_docs_branch(), None).unwrap();
-        let ticks: Vec<&str> =
-            log.iter().map(|c| c.message.as_str()).filter(|m| m.starts_with("progress(")).collect();
-        assert!(ticks.iter().any(|m| m.contains("1 done, 2 in progress")), "in one commit: {ticks:#?}");
-    }
-}
+mod tests;

@@ -93,23 +93,33 @@ impl WriteTx<'_> {
         if let Some(entry) = &record.history {
             self.insert_history(entry, now()).await?;
         }
-        if !record.coordination.is_empty() {
-            let rows = sqlx::query(
-                "SELECT kind FROM coordination_events WHERE spec_task_id = $1 AND from_session = $2",
-            )
-            .bind(session.spec_task_id.to_string())
-            .bind(session.id.to_string())
-            .fetch_all(&mut *self.tx)
-            .await?;
-            let logged = rows
-                .iter()
-                .map(|row| parse(row, "kind"))
-                .collect::<Result<Vec<spectask_core::CoordinationKind>, _>>()?;
-            for entry in record.coordination.into_iter().filter(|e| !logged.contains(&e.kind)) {
-                self.record_coordination(entry).await?;
-            }
-        }
+        self.log_once(session, record.coordination).await?;
         self.mark_committed(session).await
+    }
+
+    /// Logs `entries` of `session`, but those of a kind the session logged already.
+    pub(crate) async fn log_once(
+        &mut self,
+        session: &WorkSession,
+        entries: Vec<NewCoordination>,
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows =
+            sqlx::query("SELECT kind FROM coordination_events WHERE spec_task_id = $1 AND from_session = $2")
+                .bind(session.spec_task_id.to_string())
+                .bind(session.id.to_string())
+                .fetch_all(&mut *self.tx)
+                .await?;
+        let logged = rows
+            .iter()
+            .map(|row| parse(row, "kind"))
+            .collect::<Result<Vec<spectask_core::CoordinationKind>, _>>()?;
+        for entry in entries.into_iter().filter(|e| !logged.contains(&e.kind)) {
+            self.record_coordination(entry).await?;
+        }
+        Ok(())
     }
 
     /// Marks `session`'s changes as on its task branch (once: a rerun keeps the first time).
@@ -122,10 +132,12 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Whether a session of the task is pending (ready to start, or about to be blocked).
-    pub(crate) async fn pending_sessions(&mut self, task: SpecTaskId) -> Result<bool, StoreError> {
+    /// Whether a session of the task waits to start: pending (ready, or about to be blocked) or
+    /// blocked on its dependencies.
+    pub(crate) async fn waiting_sessions(&mut self, task: SpecTaskId) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 AS pending FROM work_sessions WHERE spec_task_id = $1 AND status = 'pending' LIMIT 1",
+            "SELECT 1 AS pending FROM work_sessions WHERE spec_task_id = $1 \
+             AND status IN ('pending', 'blocked') LIMIT 1",
         )
         .bind(task.to_string())
         .fetch_optional(&mut *self.tx)

@@ -160,13 +160,16 @@ impl Store {
     /// which commits its changes itself next (no CommitChanges job is queued; a drive cut off before
     /// its commit finds the session completed when it runs again, and commits then).
     ///
-    /// The slot the session leaves is taken in the same write: when a session of its task is pending
-    /// (ready, or waiting for its dependencies), the task is scheduled with `scheduling`. What waits
-    /// for this session still waits for its commit.
+    /// The slot the session leaves is taken in the same write: when a session of its task waits to
+    /// start (pending, or blocked on its dependencies), the task is scheduled with `scheduling`.
+    /// What waits for this session still waits for its commit, unless `scheduling` counts it
+    /// committed (its changes staged for a commit nothing can come before). `log` goes in the
+    /// write's coordination log before the decision, but its kinds the session logged already.
     pub async fn complete_work_session_unless_messages(
         &self,
         session: &WorkSession,
         summary: Option<&str>,
+        log: Vec<NewCoordination>,
         scheduling: Option<Scheduling<'_>>,
     ) -> Result<Option<Completion>, StoreError> {
         let mut w = self.begin_write().await?;
@@ -181,8 +184,9 @@ impl Store {
                 .await?;
         }
         let completed = w.transition_work_session(session, &WorkSessionCommand::Complete, false).await?.value;
+        w.log_once(&completed, log).await?;
         let scheduled = match scheduling {
-            Some(scheduling) if w.pending_sessions(session.spec_task_id).await? => {
+            Some(scheduling) if w.waiting_sessions(session.spec_task_id).await? => {
                 w.schedule(session.spec_task_id, scheduling).await?
             }
             _ => SchedulingOutcome::default(),

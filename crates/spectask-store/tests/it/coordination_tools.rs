@@ -67,11 +67,11 @@ async fn a_message_is_logged_noted_and_queued_and_holds_the_recipients_completio
         "{noted:?}"
     );
     // The recipient cannot complete past a waiting message; once delivered it can.
-    assert_eq!(store.complete_work_session_unless_messages(&b, None, None).await.unwrap(), None);
+    assert_eq!(store.complete_work_session_unless_messages(&b, None, Vec::new(), None).await.unwrap(), None);
     store.mark_messages_delivered(&[pending[0].id]).await.unwrap();
     assert!(store.pending_session_messages(b.id).await.unwrap().is_empty());
     let done = store
-        .complete_work_session_unless_messages(&b, Some("all done"), None)
+        .complete_work_session_unless_messages(&b, Some("all done"), Vec::new(), None)
         .await
         .unwrap()
         .unwrap()
@@ -110,8 +110,9 @@ async fn a_message_and_the_recipients_completion_never_cross(store: Store) {
             tokio::spawn(
                 async move { s1.send_session_message(message(task.id, a.id, Some(b2.id), "hi")).await },
             );
-        let complete =
-            tokio::spawn(async move { s2.complete_work_session_unless_messages(&b, None, None).await });
+        let complete = tokio::spawn(async move {
+            s2.complete_work_session_unless_messages(&b, None, Vec::new(), None).await
+        });
         let sent = send.await.unwrap().unwrap();
         let completed = complete.await.unwrap().unwrap();
         let pending = store.pending_session_messages(b2.id).await.unwrap();

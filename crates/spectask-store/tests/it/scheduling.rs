@@ -117,8 +117,10 @@ async fn a_completion_starts_a_pending_session_in_the_slot_it_leaves(store: Stor
     let b = store.create_work_session(new_session(task.id, "b")).await.unwrap();
     let scheduling =
         Scheduling { decide: &start_pending, claim: Some(JobClaim { owner: "node-1", lease: LEASE }) };
-    let done =
-        store.complete_work_session_unless_messages(&a, Some("did a"), Some(scheduling)).await.unwrap();
+    let done = store
+        .complete_work_session_unless_messages(&a, Some("did a"), Vec::new(), Some(scheduling))
+        .await
+        .unwrap();
     let done = done.expect("no message waits");
     assert_eq!(done.session.status(), WorkSessionStatus::Completed);
     assert_eq!(done.scheduled.started.iter().map(|s| s.id).collect::<Vec<_>>(), [b.id]);
@@ -126,7 +128,10 @@ async fn a_completion_starts_a_pending_session_in_the_slot_it_leaves(store: Stor
     assert!(!done.scheduled.submitted, "a is not committed yet");
     // With nothing pending, a completion decides nothing.
     let b = store.work_session(b.id).await.unwrap();
-    let done =
-        store.complete_work_session_unless_messages(&b, None, Some(scheduling)).await.unwrap().unwrap();
+    let done = store
+        .complete_work_session_unless_messages(&b, None, Vec::new(), Some(scheduling))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(done.scheduled, spectask_store::SchedulingOutcome::default());
 }

@@ -29,7 +29,8 @@ async fn last_two_sessions_committing_together_submit_the_task(backend: Backend)
         assert!(is(START_THREAD)(&job), "{job:?}");
         let session = f.store().work_session(job.work_session_id.unwrap()).await.unwrap();
         // As the drive completes it: no commit step is queued, the drive commits next.
-        let done = f.store().complete_work_session_unless_messages(&session, None, None).await.unwrap();
+        let done =
+            f.store().complete_work_session_unless_messages(&session, None, Vec::new(), None).await.unwrap();
         completed.push(done.expect("no message waits").session);
         f.finish(&job).await;
     }
