@@ -290,6 +290,16 @@ impl Worktree {
         Ok((Some(self.head_commit()?), None))
     }
 
+    /// Commits the index as it stands on `branch`, which must be checked out, with no hook; `None`
+    /// when nothing is staged.
+    pub(crate) fn commit_index(&self, branch: &str, message: &str) -> Result<Option<Committed>, GitError> {
+        self.check_branch(branch)?;
+        if !self.commit(message, Hooks::Skip, None, || {})? {
+            return Ok(None);
+        }
+        self.head_commit().map(Some)
+    }
+
     /// Concludes the merge under way on `branch` as its merge commit: every change staged (the
     /// conflicts as whoever edited the files resolved them), committed with `message`.
     pub(crate) fn conclude_merge(

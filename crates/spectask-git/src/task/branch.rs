@@ -192,8 +192,8 @@ impl Repo {
     /// stands between the session's changes and their commit: they are staged, the hooks passed,
     /// and the task's lock, held until the commit is made, keeps every other spectask write of the
     /// worktree out until then. It is given the paths spectask staged (what the agent staged itself
-    /// elsewhere is committed too). Not called when nothing is to be committed or a merge is
-    /// concluded.
+    /// elsewhere is committed too). Not called when nothing is to be committed, a merge is
+    /// concluded, or the worktree has submodules (a change inside one is listed, but not staged).
     pub fn commit_checked_work_session_telling(
         &self,
         task: &TaskHandle,
@@ -201,14 +201,7 @@ impl Repo {
         hooks: Option<&HooksDir>,
         staged: impl FnOnce(&[String]),
     ) -> Result<Option<CommittedChanges>, GitError> {
-        let mut trailers = vec![
-            Trailer::new("Spec-Task", &commit.spec_task)?,
-            Trailer::new("Work-Session", &commit.work_session)?,
-        ];
-        if !commit.implements.is_empty() {
-            trailers.push(Trailer::new("Implements", commit.implements.join(", "))?);
-        }
-        let message = commit_message(&commit.message, &trailers);
+        let message = commit_message(&commit.message, &session_trailers(commit)?);
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
         let hooks = match self.hooks() {
@@ -218,9 +211,27 @@ impl Repo {
         let committed = if self.integration_under_way(&worktree)? {
             // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
             worktree.conclude_merge(&task.branch(), &message, hooks)?
+        } else if worktree.path.join(".gitmodules").is_file() {
+            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, |_| {})?
         } else {
             worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, staged)?
         };
+        Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
+    }
+
+    /// Commits what is staged in the task's worktree, as it is, with the session's trailers and no
+    /// hook: the commit a session's completion told of (`commit_checked_work_session_telling`)
+    /// when `git commit` did not run then. Nothing is staged from the worktree, where other
+    /// sessions may have written since. `None` when nothing is staged.
+    pub fn commit_staged_work_session(
+        &self,
+        task: &TaskHandle,
+        commit: &WorkSessionCommit,
+    ) -> Result<Option<CommittedChanges>, GitError> {
+        let message = commit_message(&commit.message, &session_trailers(commit)?);
+        let _lock = self.lock(LockScope::Task(task))?;
+        let worktree = self.task_checkout(task)?;
+        let committed = worktree.commit_index(&task.branch(), &message)?;
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
@@ -425,4 +436,16 @@ impl Repo {
         }
         Ok(Worktree::linked(admin, path))
     }
+}
+
+/// The trailers of a session's commit: `Spec-Task:`, `Work-Session:` and `Implements:`.
+fn session_trailers(commit: &WorkSessionCommit) -> Result<Vec<Trailer>, GitError> {
+    let mut trailers = vec![
+        Trailer::new("Spec-Task", &commit.spec_task)?,
+        Trailer::new("Work-Session", &commit.work_session)?,
+    ];
+    if !commit.implements.is_empty() {
+        trailers.push(Trailer::new("Implements", commit.implements.join(", "))?);
+    }
+    Ok(trailers)
 }

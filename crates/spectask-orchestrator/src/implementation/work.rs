@@ -104,10 +104,11 @@ enum Finished {
 /// [`finish`] in a repository without a remote, where no push waits between the commit and the
 /// completion. Once git staged the session's changes under the task's lock and the hooks passed,
 /// the session is completed in one write with its task's scheduling, which counts its work as
-/// committed: what the commit takes is fixed, and no other commit of the task comes before it.
-/// The sessions it unblocks start while git commits; the commit's record is a second write. A
-/// node that dies in between leaves the session completed without its record: its drive, run
-/// again, finds the commit by its trailers (or makes it from what is staged) and records it.
+/// committed: what the commit takes is fixed, and no other spectask commit of the task comes
+/// before it. The write logs the completion; the sessions it unblocks start while git commits;
+/// the commit's record is a second write. A session left completed without that record (a node
+/// that died, a commit or a write that failed) is recovered by its drive's retry from the index
+/// and its commit, never from the worktree (see [`commit_completed`]).
 async fn finish_while_committing(
     ctx: &Ctx,
     task: &SpecTask,
@@ -140,16 +141,23 @@ async fn finish_while_committing(
     let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
     let completion =
         ctx.store.complete_work_session_unless_messages(session, summary, log, Some(scheduling)).await;
-    // The commit is made whatever the write did: its record follows it.
-    let (committed, left) = making.await?;
-    let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
+    // What the write started runs now, beside git's commit.
+    if let Ok(Some(done)) = &completion {
+        crate::ctx::handed::pass_to_engine(ctx, &done.scheduled);
+    }
+    // The commit is made whatever the write did: its record follows it. A commit that failed
+    // leaves the session completed with its changes staged: the drive's retry commits them.
+    let made = making.await;
     let Some(done) = completion? else {
+        let (committed, left) = made?;
+        let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
         if let Some(history) = record.history {
             ctx.store.append_history(&[history]).await?;
         }
         return Ok(Finished::Completed(false));
     };
-    crate::ctx::handed::pass_to_engine(ctx, &done.scheduled);
+    let (committed, left) = made?;
+    let record = commit_record(task, session, summary_text, committed.as_ref(), &left);
     let decide = |view: &spectask_store::SchedulingView<'_>| decider.decide(view);
     let scheduling = crate::ctx::handed::scheduling(ctx, &decide);
     let scheduled = ctx.store.record_work_session_committed(&done.session, record, scheduling).await?;
@@ -204,15 +212,7 @@ async fn commit_session_changes(
     hooks: Option<HooksDir>,
     staged: Option<tokio::sync::oneshot::Sender<usize>>,
 ) -> Result<(Option<CommittedChanges>, LeftOut), JobError> {
-    let implements = requirement_ids(ctx, task, session).await?;
-    let commit = WorkSessionCommit {
-        message: format!("{}: {}", task.handle(), session.name),
-        spec_task: task.id.to_string(),
-        work_session: session.id.to_string(),
-        implements,
-        // Only what the session reported changing; when it reported nothing, everything.
-        paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
-    };
+    let commit = session_commit(ctx, task, session).await?;
     let (committing, name) = (repo.clone(), name.clone());
     let (committed, submodules, absent) = repos::blocking(move || {
         let tell = |paths: &[String]| {
@@ -228,6 +228,22 @@ async fn commit_session_changes(
     })
     .await?;
     Ok((committed, LeftOut { submodules, absent }))
+}
+
+/// The commit of what `session` changed: its message, trailers and paths.
+async fn session_commit(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<WorkSessionCommit, JobError> {
+    Ok(WorkSessionCommit {
+        message: format!("{}: {}", task.handle(), session.name),
+        spec_task: task.id.to_string(),
+        work_session: session.id.to_string(),
+        implements: requirement_ids(ctx, task, session).await?,
+        // Only what the session reported changing; when it reported nothing, everything.
+        paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
+    })
 }
 
 /// What a session's commit records: its history entry, and its coordination entries (its plan
@@ -336,10 +352,19 @@ pub(crate) async fn commit_completed(
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
-    // Committing again after a crash before the record finds nothing left to commit: the commit
-    // made then is the session's.
-    let (mut committed, left) =
-        commit_session_changes(ctx, task, session, (&repo, &name), None, None).await?;
+    let (mut committed, left) = if ctx.store.work_session_completion_logged(session.id).await? {
+        // Completed once its changes were staged (`finish_while_committing`): they are in the
+        // index, or in its commit. The sessions it unblocked may have written since: the
+        // worktree is not staged again.
+        let commit = session_commit(ctx, task, session).await?;
+        let (staging, name) = (repo.clone(), name.clone());
+        let committed = repos::blocking(move || staging.commit_staged_work_session(&name, &commit)).await?;
+        (committed, LeftOut::default())
+    } else {
+        // Committing again after a crash before the record finds nothing left to commit: the
+        // commit made then is the session's.
+        commit_session_changes(ctx, task, session, (&repo, &name), None, None).await?
+    };
     if committed.is_none()
         && let Some(commit) = earlier_commit(ctx, task, session).await?
     {

@@ -163,7 +163,7 @@ impl Store {
     /// The slot the session leaves is taken in the same write: when a session of its task waits to
     /// start (pending, or blocked on its dependencies), the task is scheduled with `scheduling`.
     /// What waits for this session still waits for its commit, unless `scheduling` counts it
-    /// committed (its changes staged for a commit nothing can come before). `log` goes in the
+    /// committed (its changes staged for a commit no other comes before). `log` goes in the
     /// write's coordination log before the decision, but its kinds the session logged already.
     pub async fn complete_work_session_unless_messages(
         &self,

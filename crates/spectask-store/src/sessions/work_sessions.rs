@@ -182,6 +182,20 @@ impl Store {
         Ok(get::<Option<i64>>(&row, "committed_at")?.is_some())
     }
 
+    /// Whether the session's completion is in its task's coordination log. A session completed but
+    /// not committed whose completion is logged was completed once git staged its changes, and
+    /// its commit's record did not follow (`complete_work_session_unless_messages` with a log).
+    pub async fn work_session_completion_logged(&self, id: WorkSessionId) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 AS logged FROM coordination_events WHERE from_session = $1 AND kind = $2 LIMIT 1",
+        )
+        .bind(id.to_string())
+        .bind(spectask_core::CoordinationKind::SessionCompleted.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
     /// The agent session id and summary of every work session of a task, in one query (for a
     /// listing): `(acp_session_id, summary)` by session.
     pub async fn work_session_details(

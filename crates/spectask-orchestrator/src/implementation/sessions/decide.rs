@@ -33,10 +33,10 @@ impl Decider {
 /// chain of sessions waiting on it (so the critical path starts early), then plan order.
 ///
 /// A session counts as done once its commit step ran (its changes are on the task branch), or,
-/// as the view its completion's write passes says, once they are staged for a commit that nothing
-/// can come before (`work::finish`, without a remote): a dependent session never starts on, or
-/// commits, work that is not yet attributed. A session whose
-/// only unmet dependencies are completed sessions waiting for their commit competes for the slots as
+/// as the view its completion's write passes says, once they are staged for a commit no other
+/// spectask commit can come before (`work::finish`, without a remote): a dependent session never
+/// starts on, or commits, work that is not yet attributed. A session whose only unmet
+/// dependencies are completed sessions waiting for their commit competes for the slots as
 /// if ready, and a slot it wins is kept for it: a session completing (which frees its slot before its
 /// commit) does not give that slot to a session that would rank below its own dependents.
 pub(crate) fn decide(plan: Option<&Plan>, limit: usize, view: &SchedulingView<'_>) -> Schedule {

@@ -184,37 +184,90 @@ async fn without_a_remote_a_completion_starts_its_dependent_before_its_commit_is
     assert!(crate::implementation::agents::uncommitted(&f.ctx, &task).await.unwrap().is_empty());
 }
 
-/// A node that died after the completion's write and before `git commit` left the session
-/// completed with its changes staged: its drive, run again, commits them, once.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_session_completed_while_its_commit_was_under_way_is_committed_from_what_was_staged() {
-    let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
-    let (task, one, two) = a_chain_of_two(&f).await;
-    let store = f.store().clone();
+/// `git` in `dir`, its output.
+fn git_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Session one completed as `finish_while_committing` completes it (its completion logged, its
+/// commit not recorded), with `one.txt` as staged then, and the dependent session's edit of it
+/// in the worktree since. `commit`: whether git's commit of what was staged ran.
+async fn completed_with_its_commit_under_way(
+    f: &crate::testing::Fixture,
+    commit: bool,
+) -> (SpecTask, WorkSession, std::path::PathBuf) {
+    let (task, one, _two) = a_chain_of_two(f).await;
     let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
     std::fs::write(worktree.join("one.txt"), "1\n").unwrap();
-    let added = std::process::Command::new("git").args(["add", "one.txt"]).current_dir(&worktree).status();
-    assert!(added.unwrap().success());
-    store
-        .complete_work_session_unless_messages(&one, Some("wrote one"), Vec::new(), None)
+    git_in(&worktree, &["add", "one.txt"]);
+    if commit {
+        let made = session_commit(&f.ctx, &task, &one).await.unwrap();
+        let name = TaskHandle::new(task.handle()).unwrap();
+        f.repo().await.commit_staged_work_session(&name, &made).unwrap().expect("one's commit");
+    }
+    std::fs::write(worktree.join("one.txt"), "1\nand two's edit\n").unwrap();
+    let log = completion_log(&task, &one, "wrote one", Some(1));
+    f.store()
+        .complete_work_session_unless_messages(&one, Some("wrote one"), log, None)
         .await
         .unwrap()
         .unwrap();
+    (task, one, worktree)
+}
 
+/// After a completion like that, the drive run again (twice) leaves one commit of session one
+/// holding `one.txt` as staged, recorded once; the dependent's edit stays uncommitted.
+async fn recovered_from_the_index_and_the_commit(
+    f: &crate::testing::Fixture,
+    task: &SpecTask,
+    one: &WorkSession,
+    worktree: &std::path::Path,
+) {
     let cancel = tokio_util::sync::CancellationToken::new();
     crate::drive::drive(&f.ctx, task.id, one.id, &cancel).await.unwrap();
     crate::drive::drive(&f.ctx, task.id, one.id, &cancel).await.unwrap();
 
+    let store = f.store();
     assert!(store.work_session_committed(one.id).await.unwrap());
-    let repo = f.repo().await;
-    let name = TaskHandle::new(task.handle()).unwrap();
-    let commit = repo.session_commit(&name, &one.id.to_string()).unwrap().expect("one's commit");
-    let files =
-        repo.changed_files(repo.commit_info(commit).unwrap().parents.first().copied(), commit).unwrap();
-    assert_eq!(files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["one.txt"]);
+    let grep = format!("--grep=Work-Session: {}", one.id);
+    let commits = git_in(worktree, &["log", "--format=%H", &grep]);
+    assert_eq!(commits.lines().count(), 1, "one commit of session one: {commits}");
+    let commit = commits.trim();
+    assert_eq!(git_in(worktree, &["show", &format!("{commit}:one.txt")]), "1\n", "as staged");
+    assert_eq!(std::fs::read_to_string(worktree.join("one.txt")).unwrap(), "1\nand two's edit\n");
+    let uncommitted = crate::implementation::agents::uncommitted(&f.ctx, task).await.unwrap();
+    assert!(
+        uncommitted.iter().any(|p| p.contains("one.txt")),
+        "the dependent's edit is left: {uncommitted:?}"
+    );
     let code = store.history_of_session(one.id).await.unwrap();
-    assert_eq!(code.iter().filter(|e| e.file == HistoryFile::CodeChanges).count(), 1, "{code:#?}");
-    assert_eq!(store.work_session(two.id).await.unwrap().status(), WorkSessionStatus::Running);
+    let code: Vec<_> = code.iter().filter(|e| e.file == HistoryFile::CodeChanges).collect();
+    assert_eq!(code.len(), 1, "{code:#?}");
+    assert!(code[0].content.contains(commit), "the record names the commit: {}", code[0].content);
+    let log = store.coordination_log(task.id).await.unwrap();
+    let completed = log.iter().filter(|e| e.kind == CoordinationKind::SessionCompleted).count();
+    assert_eq!(completed, 1, "{log:#?}");
+}
+
+/// A node that died after the completion's write and before `git commit` left session one
+/// completed with its changes staged, and its dependent has edited the same file since: the
+/// drive's retry commits what was staged, not the worktree.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_completed_before_its_commit_is_committed_from_what_was_staged() {
+    let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
+    let (task, one, worktree) = completed_with_its_commit_under_way(&f, false).await;
+    recovered_from_the_index_and_the_commit(&f, &task, &one, &worktree).await;
+}
+
+/// A node that died (or a write that failed) after `git commit` and before the commit's record:
+/// the drive's retry records the commit made, and makes no second one of the dependent's edit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_committed_but_not_recorded_is_recorded_with_the_commit_it_made() {
+    let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
+    let (task, one, worktree) = completed_with_its_commit_under_way(&f, true).await;
+    recovered_from_the_index_and_the_commit(&f, &task, &one, &worktree).await;
 }
 
 /// The commit step's write schedules the task before its plan task's tick is committed: a tick
