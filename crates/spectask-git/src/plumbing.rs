@@ -5,6 +5,7 @@
 //! above it.
 
 pub(crate) mod changed_files;
+mod check_products;
 pub(crate) mod cmd;
 pub(crate) mod commit;
 pub(crate) mod hooks;

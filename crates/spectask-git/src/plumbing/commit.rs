@@ -2,10 +2,10 @@
 //! design-docs branch), or from what changed in the worktree (a task's work). Files are staged
 //! with `git add`, so the repository's attributes and filters apply (eol, Git LFS), and committed
 //! with `git commit`, so its identity, signing, permissions, fsync settings and hooks apply.
-//! What is uncommitted comes from `status.rs`; the repository's hooks run through `hooks.rs`; a
-//! write killed before its commit is undone through `write_journal.rs`.
+//! What is uncommitted comes from `status.rs`; the repository's hooks run through `hooks.rs`; the
+//! check's by-products are left out through `check_products.rs`; a write killed before its
+//! commit is undone through `write_journal.rs`.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use backon::BlockingRetryable;
@@ -17,8 +17,7 @@ use crate::plumbing::cmd::{Git, failure, nul_fields};
 use crate::plumbing::hooks::{Hooks, HooksDir, run_hook};
 use crate::plumbing::maintenance::after_write;
 use crate::plumbing::status::{
-    CHECK_PRODUCTS, Status, check_products, is_unmerged, merge_under_way, refuse_operation_in_progress,
-    status_entries,
+    Status, is_unmerged, merge_under_way, refuse_operation_in_progress, status_entries,
 };
 use crate::plumbing::write_journal::{Journal, JournaledFile};
 
@@ -364,62 +363,6 @@ impl Worktree {
         verdict
     }
 
-    /// `entries` (from `git status`) without the untracked files the repository's check created
-    /// (see [`CHECK_PRODUCTS`]), and how many were left out.
-    fn without_check_products(&self, entries: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
-        let products = check_products(&self.admin);
-        if products.is_empty() {
-            return (entries, 0);
-        }
-        let before = entries.len();
-        let kept: Vec<_> =
-            entries.into_iter().filter(|(xy, path)| !(xy == "??" && products.contains(path))).collect();
-        let left_out = before - kept.len();
-        (kept, left_out)
-    }
-
-    /// The check's by-products that are untracked files in the worktree now.
-    fn untracked_check_products(&self) -> Result<Vec<String>, GitError> {
-        let products = check_products(&self.admin);
-        if products.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(status_entries(&self.git, None)?
-            .entries
-            .into_iter()
-            .filter(|(xy, path)| xy == "??" && products.contains(path))
-            .map(|(_, path)| path)
-            .collect())
-    }
-
-    /// The untracked files of the worktree (not those its `.gitignore` ignores).
-    pub(crate) fn untracked(&self) -> Result<BTreeSet<String>, GitError> {
-        Ok(status_entries(&self.git, None)?
-            .entries
-            .into_iter()
-            .filter(|(xy, _)| xy == "??")
-            .map(|(_, path)| path)
-            .collect())
-    }
-
-    /// Records as the check's by-products the untracked files of the worktree now that were not
-    /// among `before` (the untracked files before the check ran): the new ones.
-    pub(crate) fn note_check_products(&self, before: &BTreeSet<String>) -> Result<Vec<String>, GitError> {
-        let created: Vec<String> = self.untracked()?.into_iter().filter(|p| !before.contains(p)).collect();
-        let mut products = check_products(&self.admin);
-        let known = products.len();
-        products.extend(created.iter().cloned());
-        if products.len() > known {
-            let mut list = Vec::new();
-            for path in &products {
-                list.extend_from_slice(path.as_bytes());
-                list.push(0);
-            }
-            write_atomically(&self.admin.join(CHECK_PRODUCTS), &list)?;
-        }
-        Ok(created)
-    }
-
     /// `git add --all`, of `paths` only when given.
     fn stage(&self, paths: Option<&[String]>) -> Result<(), GitError> {
         match paths {
@@ -598,7 +541,7 @@ fn read_optional(file: &Path) -> Result<Option<Vec<u8>>, GitError> {
 }
 
 /// Writes `file` whole or not at all: a sibling temporary file renamed over it.
-fn write_atomically(file: &Path, bytes: &[u8]) -> Result<(), GitError> {
+pub(super) fn write_atomically(file: &Path, bytes: &[u8]) -> Result<(), GitError> {
     let dir = file.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
