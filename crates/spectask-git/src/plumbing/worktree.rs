@@ -176,6 +176,26 @@ pub(crate) fn in_place(main: &Git, path: &Path) -> Result<Option<WorktreeEntry>,
     Ok(list(main)?.into_iter().find(|w| !w.prunable && same_path(&w.path, path)))
 }
 
+/// Whether git's own records of the linked worktree `name` (its admin directory, as
+/// `git worktree list` reads it) say it is checked out at `path` on `branch` (a full ref): `gitdir`
+/// names `<path>/.git`, which exists, `HEAD` names the branch, and no `locked` file says it is
+/// still being made. Read without a process, for the check at every start of a task's session;
+/// `false` sends the caller to `git worktree list`, which knows every other shape (a reftable
+/// repository keeps a worktree's HEAD in its own table, not in that file).
+pub(crate) fn on_record(git_dir: &Path, name: &str, path: &Path, branch: &str) -> bool {
+    let admin = admin_dir(git_dir, name);
+    let read = |file: &str| std::fs::read_to_string(admin.join(file)).ok();
+    if admin.join("locked").exists() {
+        return false;
+    }
+    let (Some(gitdir), Some(head)) = (read("gitdir"), read("HEAD")) else { return false };
+    let dot_git = Path::new(gitdir.trim_end_matches('\n'));
+    head.trim_end_matches('\n').strip_prefix("ref: ") == Some(branch)
+        && dot_git.file_name() == Some(".git".as_ref())
+        && dot_git.is_file()
+        && dot_git.parent().is_some_and(|at| same_path(at, path))
+}
+
 /// Whether to remove a worktree that still holds uncommitted or untracked files.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RemoveOptions {
@@ -343,6 +363,55 @@ mod tests {
         let listed = list(&main).unwrap();
         remover.join().unwrap();
         assert_eq!(listed.len(), 2, "{listed:?}");
+    }
+
+    /// git's record read as files agrees with `git worktree list` in every shape it answers
+    /// for: in place, on another branch, detached, locked while made, and gone.
+    #[test]
+    fn a_worktree_on_record_is_one_git_lists_on_its_branch() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("r");
+        crate::init_repository(&root, &[("README.md", "# r\n")], "init").unwrap();
+        let main = Git::at(&root);
+        let git_dir = root.join(".git");
+        let path = worktree_path(&root, "t");
+        let (own, other) = ("refs/heads/spectask/t", "refs/heads/elsewhere");
+        let listed_on = |branch: &str| {
+            in_place(&main, &path).unwrap().is_some_and(|w| w.branch.as_deref() == Some(branch))
+        };
+        let agree = |branch: &str, expected: bool, shape: &str| {
+            assert_eq!(listed_on(branch), expected, "git worktree list, {shape}");
+            assert_eq!(on_record(&git_dir, "t", &path, branch), expected, "on record, {shape}");
+        };
+        let made = ensure_worktree(
+            &main,
+            &root,
+            &git_dir,
+            "t",
+            "spectask/t",
+            WorktreeKind::Task,
+            Start::NewBranch { from: "HEAD" },
+        );
+        assert!(made.unwrap());
+        agree(own, true, "in place");
+        agree(other, false, "in place, asked for another branch");
+        // Through a path that names the same directory another way.
+        let roundabout = root.join(".git-worktrees/../.git-worktrees/t");
+        assert!(on_record(&git_dir, "t", &roundabout, own));
+        let inside = Git::at(&path);
+        inside.run(&["switch", "-q", "-c", "elsewhere"]).unwrap();
+        agree(other, true, "switched to another branch");
+        agree(own, false, "switched away");
+        inside.run(&["switch", "-q", "--detach"]).unwrap();
+        agree(own, false, "detached");
+        inside.run(&["switch", "-q", "spectask/t"]).unwrap();
+        let locked = git_dir.join("worktrees/t/locked");
+        std::fs::write(&locked, "initializing").unwrap();
+        assert!(!on_record(&git_dir, "t", &path, own), "locked while made: left to git");
+        std::fs::remove_file(&locked).unwrap();
+        agree(own, true, "unlocked");
+        std::fs::rename(&path, root.join("moved")).unwrap();
+        agree(own, false, "gone");
     }
 
     /// Both half-made shapes git reports are recognised, and nothing else.

@@ -112,10 +112,17 @@ impl Repo {
         let path = worktree_path(self.root(), task.as_str());
         let main = self.main_git();
         // Looked at first without the writer lock: a task's worktree is made once and every later
-        // call (each session of the task) finds it in place.
-        if let Some(found) = crate::plumbing::worktree::in_place(&main, &path)?
-            && found.branch.as_deref() == Some(format!("refs/heads/{branch}").as_str())
-        {
+        // call (each session of the task) finds it in place, on git's record of it where that is
+        // plain to read.
+        let full = format!("refs/heads/{branch}");
+        let in_place = || -> Result<bool, GitError> {
+            if crate::plumbing::worktree::on_record(self.git_dir(), task.as_str(), &path, &full) {
+                return Ok(true);
+            }
+            let found = crate::plumbing::worktree::in_place(&main, &path)?;
+            Ok(found.is_some_and(|found| found.branch.as_deref() == Some(full.as_str())))
+        };
+        if in_place()? {
             // Commits a person pushed onto the task's branch (as last fetched) are built on.
             let mut set_aside = None;
             if self.remote().is_some() {
