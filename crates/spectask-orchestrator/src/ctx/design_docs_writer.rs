@@ -17,10 +17,6 @@
 //! with its error, and the others are committed without it. A writer dropped half-way (its job
 //! cancelled) leaves the parts it took unanswered, and their callers retry.
 //!
-//! Commits are paced: one starts at least [`PACE`] after the one before started. A part that comes
-//! to a writer quiet for that long is committed at once; under load, every part that comes within
-//! the pace shares the next commit.
-//!
 //! The writer remembers the commit it made last and the documents it wrote there (without a
 //! remote, where the commit is exactly what it made): the next commit goes on that tip, its parts
 //! reading those documents without git. A tip someone else moved meanwhile is found by the commit,
@@ -30,7 +26,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, Trailer};
 use tokio::sync::oneshot;
@@ -40,12 +35,6 @@ use crate::job_error::JobError;
 /// How often the parts are made again on a branch someone else moved under them, before their
 /// callers are told to retry.
 const MAX_ATTEMPTS: usize = 20;
-
-/// The least time between the starts of two commits of one writer: under load (many sessions
-/// ending at once, a fast chain), the ticks and history of a tenth of a second share one commit,
-/// and fewer git processes compete with the sessions' own. What they record is in the store
-/// first: only their callers wait, never a session's start.
-const PACE: Duration = Duration::from_millis(100);
 
 /// What one part adds to a commit.
 #[derive(Debug)]
@@ -103,19 +92,11 @@ struct Waiting {
 }
 
 /// This node's parts waiting for their commit to one repository, and the one writer committing.
+#[derive(Default)]
 pub(crate) struct Writer {
-    /// The least time between the starts of two of its commits.
-    pace: Duration,
     waiting: Mutex<Vec<Waiting>>,
     /// Held while committing, with the commit made last.
-    writer: tokio::sync::Mutex<Held>,
-}
-
-/// What the one committing holds: the commit made last, and when the last commit began.
-#[derive(Default)]
-pub(crate) struct Held {
-    made: Option<Made>,
-    began: Option<tokio::time::Instant>,
+    writer: tokio::sync::Mutex<Option<Made>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -125,29 +106,14 @@ impl std::fmt::Debug for Writer {
 }
 
 /// A node's writers, one per repository (by its root): the engine's context holds them.
-#[derive(Debug)]
-pub(crate) struct Writers {
-    by_root: Mutex<HashMap<PathBuf, Arc<Writer>>>,
-    pace: Duration,
-}
-
-impl Default for Writers {
-    fn default() -> Self {
-        Writers::paced(PACE)
-    }
-}
+#[derive(Debug, Default)]
+pub(crate) struct Writers(Mutex<HashMap<PathBuf, Arc<Writer>>>);
 
 impl Writers {
-    /// Writers whose commits start at least `pace` apart.
-    pub(crate) fn paced(pace: Duration) -> Self {
-        Writers { by_root: Mutex::default(), pace }
-    }
-
     /// The writer to `repo`'s design-docs branch.
     pub(crate) fn of(&self, repo: &Repo) -> Arc<Writer> {
-        let mut writers = self.by_root.lock().unwrap_or_else(PoisonError::into_inner);
-        let pace = self.pace;
-        writers.entry(repo.root().to_path_buf()).or_insert_with(|| Arc::new(Writer::paced(pace))).clone()
+        let mut writers = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        writers.entry(repo.root().to_path_buf()).or_default().clone()
     }
 
     /// Commits `part` with whatever else waits for the writer to `repo`.
@@ -157,12 +123,6 @@ impl Writers {
 }
 
 impl Writer {
-    /// A writer whose commits start at least `pace` apart (zero: a writer of its own, for one
-    /// request).
-    pub(crate) fn paced(pace: Duration) -> Self {
-        Writer { pace, waiting: Mutex::default(), writer: tokio::sync::Mutex::default() }
-    }
-
     /// Commits `part`, together with whatever else waits, once it is this writer's turn.
     pub(crate) async fn write(&self, repo: &Repo, part: Part) -> Answer {
         let (answer, mut answered) = oneshot::channel();
@@ -173,18 +133,12 @@ impl Writer {
             Err(oneshot::error::TryRecvError::Closed) => return Err(unanswered()),
             Err(oneshot::error::TryRecvError::Empty) => {}
         }
-        // Paced: parts that come within `PACE` of the last commit's start wait for the next
-        // commit, which takes every part come meanwhile. A lone part is committed at once.
-        if let Some(began) = writer.began {
-            tokio::time::sleep_until(began + self.pace).await;
-        }
-        writer.began = Some(tokio::time::Instant::now());
         let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
         let (parts, answers): (Vec<Part>, Vec<_>) = batch.into_iter().map(|w| (w.part, w.answer)).unzip();
-        let (repo, last) = (repo.clone(), writer.made.take());
+        let (repo, last) = (repo.clone(), writer.take());
         let results = match crate::repos::blocking(move || Ok(commit(&repo, &parts, last))).await {
             Ok((results, made)) => {
-                writer.made = made;
+                *writer = made;
                 results
             }
             Err(err) => answers.iter().map(|_| Err(err.clone())).collect(),
@@ -307,7 +261,7 @@ fn moved(repo: &Repo, tip: CommitId) -> GitError {
 #[cfg(test)]
 impl Writer {
     /// Holds the writer, as a commit being made does.
-    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, Held> {
+    pub(crate) async fn hold(&self) -> tokio::sync::MutexGuard<'_, Option<Made>> {
         self.writer.lock().await
     }
 
@@ -323,42 +277,6 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::testing::{Backend, Fixture};
-
-    /// Parts that come while a writer is paced share its next commit, which starts no sooner than
-    /// the pace after the last one; a part that comes to a quiet writer is committed at once.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn parts_that_come_within_the_pace_share_one_commit() {
-        let f = Fixture::new(Backend::Sqlite).await;
-        let repo = f.repo().await;
-        let pace = Duration::from_secs(2);
-        let writers = Writers::paced(pace);
-        let writer = writers.of(&repo);
-        let note = |path: &'static str| -> Part {
-            Box::new(move |_| {
-                Ok(AtTip::Write(Contribution {
-                    subject: format!("docs: {path}"),
-                    trailers: vec![],
-                    writes: vec![FileWrite::put(path, "n\n")],
-                }))
-            })
-        };
-        let quiet = std::time::Instant::now();
-        let first = writer.write(&repo, note("a.md")).await.unwrap();
-        assert!(quiet.elapsed() < pace, "a quiet writer commits at once: {:?}", quiet.elapsed());
-        let (one, two) = (writer.clone(), writer.clone());
-        let (at_one, at_two) = (repo.clone(), repo.clone());
-        let second = tokio::spawn(async move { one.write(&at_one, note("b.md")).await });
-        // Waiting out the pace, it is still there to be joined.
-        tokio::time::timeout(pace, writer.until_waiting(1)).await.expect("a part waits out the pace");
-        let third = tokio::spawn(async move { two.write(&at_two, note("c.md")).await });
-        let (second, third) = (second.await.unwrap().unwrap(), third.await.unwrap().unwrap());
-        assert!(quiet.elapsed() >= pace, "paced: {:?}", quiet.elapsed());
-        assert_eq!(second, third, "the parts that came within the pace share a commit");
-        assert_eq!(repo.commit_info(second).unwrap().parents, vec![first]);
-        for path in ["a.md", "b.md", "c.md"] {
-            assert_eq!(repo.read_design_doc(path).unwrap().as_deref(), Some(&b"n\n"[..]), "{path}");
-        }
-    }
 
     /// A part that cannot be made is answered with its error alone: the part waiting beside it
     /// is committed.

@@ -84,7 +84,7 @@ pub(crate) async fn mirror_task(
     // commits on only, keeps it from overwriting the engine's writes, and theirs from it.
     let writer = match kept {
         Some(ctx) => ctx.design_docs.of(&repo),
-        None => std::sync::Arc::new(Writer::paced(std::time::Duration::ZERO)),
+        None => std::sync::Arc::new(Writer::default()),
     };
     match writer.write(&repo, part).await {
         Err(err @ JobError::Fatal { .. }) => {
