@@ -117,6 +117,17 @@ impl Fixture {
         Some(std::fs::metadata(path).ok()?.modified().ok()?.into())
     }
 
+    /// How many commits the design-docs branch holds now.
+    pub(crate) async fn design_docs_commits(&self) -> usize {
+        let branch = self.store.repository(self.repository).await.unwrap().design_docs_branch;
+        let out = std::process::Command::new("git")
+            .args(["rev-list", "--count", &format!("refs/heads/{branch}")])
+            .current_dir(&self.root)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
     pub(crate) async fn in_review(&self, title: &str, tasks: &str) -> SpecTask {
         fixtures::spec_task_in_review(&self.store, self.repository, title, tasks, "bench").await.unwrap()
     }

@@ -144,12 +144,13 @@ async fn bench() {
     for run in [&chain.cpu, &fan_out.cpu].into_iter().filter(|run| run.sessions > 0) {
         println!(
             "  {:<44} orchestrator {:>6.2} ms/session   agents {:>6.2} ms/session   ({:.1} s wall)   \
-             {:.1} round trips/session",
+             {:.1} round trips/session   {:.2} design-docs commits/session",
             run.label,
             run.orchestrator_ms / run.sessions as f64,
             run.agents_ms / run.sessions as f64,
             run.wall.as_secs_f64(),
-            run.round_trips as f64 / run.sessions as f64
+            run.round_trips as f64 / run.sessions as f64,
+            run.design_docs_commits as f64 / run.sessions as f64
         );
         statements::print(&run.statements, run.sessions);
     }
@@ -262,6 +263,7 @@ impl Measured {
                 wall: Duration::ZERO,
                 round_trips: 0,
                 statements: HashMap::new(),
+                design_docs_commits: 0,
             },
         }
     }
@@ -277,6 +279,8 @@ struct CpuRun {
     round_trips: u64,
     /// Statements by kind, when counted (`statements`).
     statements: HashMap<String, u64>,
+    /// The commits made to the design-docs branch over the run.
+    design_docs_commits: usize,
 }
 
 /// One spec task whose plan is a chain: each session starts when the previous one is committed.
@@ -287,13 +291,14 @@ async fn chain_scenario(n: usize, think: u64) -> Measured {
     let task = f.in_review("Chain", &plan_text(&plan)).await;
     let engine = f.start(config(4, 32));
     let (after, cpu, children) = (last_seq(&f.store).await, cpu_ms(), children_cpu_ms());
-    let (wall, trips) = (Instant::now(), round_trips(&f.store));
+    let (wall, trips, docs) = (Instant::now(), round_trips(&f.store), f.design_docs_commits().await);
     statements::start();
     f.approve(&task).await;
     f.wait_for(&[task.id], SpecTaskStatus::ImplementationReview).await;
     engine.flush_recorder().await;
     let (cpu, wall, trips) = (cpu_ms() - cpu, wall.elapsed(), round_trips(&f.store) - trips);
     let counted = statements::stop();
+    let docs = f.design_docs_commits().await - docs;
     engine.stop().await;
     let events = events_after(&f.store, after).await;
     let completed = ws_to(&events, "completed");
@@ -311,8 +316,10 @@ async fn chain_scenario(n: usize, think: u64) -> Measured {
         ),
         ("  of which: completed → dependent session running".into(), gaps(&completed, &running)),
     ];
-    latencies
-        .push(("  of which: completed → its commit step done".into(), gaps(&completed, &commits(&f.store, &[task.id]).await)));
+    latencies.push((
+        "  of which: completed → its commit step done".into(),
+        gaps(&completed, &commits(&f.store, &[task.id]).await),
+    ));
     // The floor of the first figure, on this machine as it is now.
     let worktree = f.root.join(".git-worktrees").join(task.handle());
     latencies.push((
@@ -329,6 +336,7 @@ async fn chain_scenario(n: usize, think: u64) -> Measured {
             wall,
             round_trips: trips,
             statements: counted,
+            design_docs_commits: docs,
         },
     }
 }
@@ -343,7 +351,7 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
     }
     let engine = f.start(config(4, 64));
     let (after, cpu, children) = (last_seq(&f.store).await, cpu_ms(), children_cpu_ms());
-    let (wall, trips) = (Instant::now(), round_trips(&f.store));
+    let (wall, trips, docs) = (Instant::now(), round_trips(&f.store), f.design_docs_commits().await);
     statements::start();
     for task in &ids {
         f.approve(task).await;
@@ -354,6 +362,7 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
     engine.flush_recorder().await;
     let (cpu, wall, trips) = (cpu_ms() - cpu, wall.elapsed(), round_trips(&f.store) - trips);
     let counted = statements::stop();
+    let docs = f.design_docs_commits().await - docs;
     engine.stop().await;
     let events = events_after(&f.store, after).await;
     let every_ms = every.as_millis();
@@ -389,6 +398,7 @@ async fn fan_out_scenario(tasks: usize, per_task: usize, every: Duration) -> Mea
             wall,
             round_trips: trips,
             statements: counted,
+            design_docs_commits: docs,
         },
     }
 }

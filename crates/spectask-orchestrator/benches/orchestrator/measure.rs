@@ -41,7 +41,9 @@ pub(crate) async fn commits(store: &Store, tasks: &[SpecTaskId]) -> Vec<At> {
     let mut all = Vec::new();
     for &task in tasks {
         let history = store.history_of_task(task).await.unwrap();
-        all.extend(history.iter().filter(|e| e.file == HistoryFile::CodeChanges).map(|e| (task, e.created_at)));
+        all.extend(
+            history.iter().filter(|e| e.file == HistoryFile::CodeChanges).map(|e| (task, e.created_at)),
+        );
     }
     all.sort_by_key(|at| at.1);
     all
