@@ -84,7 +84,8 @@ export function SpecReview({ task }: { task: SpecTask }) {
   const asksOnly = meta?.questions_only === true
   // Once shown, the decision stays (its text, an open Reject confirmation) while the task moves on;
   // so does a review begun on a version a newer one replaced, until it is discarded.
-  const [kept, decided] = useKept(reviewable)
+  // A new version is a new decision, even when the page never saw the task leave the review.
+  const [kept, decided] = useKept(reviewable, version)
   const deciding = (kept && version === latest) || !isBlank(draft)
   const blocked =
     version < latest
