@@ -321,6 +321,7 @@ async fn prompted_turn(
 ) -> Result<TurnEnd, TurnError> {
     let mut reprompts = 0;
     loop {
+        prompt.judged_in = repo_check::JudgedIn::task(task);
         match Box::pin(turn(ctx, instance, session, acp, worktree, prompt, cancel)).await {
             Err(TurnError::Stalled(reason)) if reprompts < STALL_REPROMPTS => {
                 reprompts += 1;

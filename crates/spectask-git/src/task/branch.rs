@@ -242,22 +242,37 @@ impl Repo {
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
+    /// Where the repository's hooks are for the task's worktree, as its configuration says now:
+    /// one `git config`; `None` when the repository's hooks are not run. Looked up ahead of
+    /// [`Repo::pre_commit_refusal`] (as the session's turn ends), it keeps that process off the
+    /// way from the turn's end to its commit.
+    pub fn task_hooks(&self, task: &TaskHandle) -> Result<Option<HooksDir>, GitError> {
+        if self.hooks() == crate::repository::registration::HookPolicy::Skip {
+            return Ok(None);
+        }
+        self.task_checkout(task)?.hooks_dir().map(Some)
+    }
+
     /// What the repository's `pre-commit` hook says of the work in the task's worktree (only at
     /// `paths` when given), staged as [`Repo::commit_work_session`] would stage it: the hook's
     /// output when it refuses, none when it passes, is absent, or nothing changed; and where the
-    /// hooks are, for the commit. Commits nothing; lets a refusal go back to the agent before its
-    /// session completes.
+    /// hooks are, for the commit: `found` (from [`Repo::task_hooks`]), else as it looks now.
+    /// Commits nothing; lets a refusal go back to the agent before its session completes.
     pub fn pre_commit_refusal(
         &self,
         task: &TaskHandle,
         paths: Option<&[String]>,
+        found: Option<HooksDir>,
     ) -> Result<PreCommitCheck, GitError> {
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
         if self.hooks() == crate::repository::registration::HookPolicy::Skip {
             return Ok(PreCommitCheck { refusal: None, hooks: None });
         }
-        let hooks = worktree.hooks_dir()?;
+        let hooks = match found {
+            Some(found) => found,
+            None => worktree.hooks_dir()?,
+        };
         let refusal = worktree.pre_commit(&task.branch(), paths, &hooks)?;
         Ok(PreCommitCheck { refusal, hooks: Some(hooks) })
     }

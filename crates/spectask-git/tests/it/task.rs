@@ -541,7 +541,7 @@ fn a_checked_commit_looks_for_hooks_where_its_check_did() {
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "7f3a-hooks");
     std::fs::write(wt.join("a.txt"), "a\n").unwrap();
-    let check = repo.pre_commit_refusal(&task, None).unwrap();
+    let check = repo.pre_commit_refusal(&task, None, None).unwrap();
     assert_eq!(check.refusal, None, "no pre-commit hook");
     assert!(check.hooks.is_some());
 
@@ -559,6 +559,32 @@ fn a_checked_commit_looks_for_hooks_where_its_check_did() {
         matches!(&refused, Err(GitError::HookRejected { message, .. }) if message == "no ticket"),
         "looked up again, the hook is found: {refused:?}"
     );
+}
+
+/// A pre-commit check given where the hooks were found (as the session's turn ended) looks no
+/// further; without it, it looks at the configuration as it is now.
+#[test]
+fn a_pre_commit_check_uses_the_hooks_found_ahead_of_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-ahead");
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let found = repo.task_hooks(&task).unwrap();
+    assert!(found.is_some(), "the repository's hooks run, so where they are is found");
+
+    let hooks = dir.path().join("later-hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho 'not yet' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(hooks.join("pre-commit"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    git(repo.root(), &["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    let ahead = repo.pre_commit_refusal(&task, None, found.clone()).unwrap();
+    assert_eq!(ahead.refusal, None, "where it was found, no pre-commit hook is");
+    assert_eq!(ahead.hooks, found);
+
+    let now = repo.pre_commit_refusal(&task, None, None).unwrap();
+    assert_eq!(now.refusal.as_deref(), Some("not yet"), "looked up now, the hook is found");
+    assert_eq!(repo.task_hooks(&task).unwrap(), now.hooks);
 }
 
 /// A session's commit tells when only `git commit` is left: its changes staged and its hooks

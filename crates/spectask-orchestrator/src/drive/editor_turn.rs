@@ -45,6 +45,7 @@ pub(crate) async fn run(
         preface: slice,
         new_thread: false,
         prompted_before: true,
+        judged_in: None,
     };
     let turned = turn(ctx, instance, session, acp, worktree, prompt, cancel).await;
     instance.unrelay_thread(acp);

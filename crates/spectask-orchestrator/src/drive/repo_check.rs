@@ -12,8 +12,8 @@ use std::sync::Arc;
 use spectask_agent::{AgentInstance, CheckRun};
 use spectask_core::WorkSessionCommand;
 use spectask_core::events::payload::{WorkSessionCheck, WorkSessionTransitioned};
-use spectask_core::{Event, EventKind, HistoryFile, SpecTask, WorkSession};
-use spectask_git::{HooksDir, PreCommitCheck};
+use spectask_core::{Event, EventKind, HistoryFile, RepositoryId, SpecTask, WorkSession};
+use spectask_git::{HooksDir, PreCommitCheck, TaskHandle};
 
 use super::reproduction;
 use crate::ctx::Ctx;
@@ -25,19 +25,26 @@ use crate::views::DECISION_PREFIX;
 /// Runs the repository's check (when it has one) on what the session's turns left. The rounds
 /// already sent back are counted from the session's `work_session.check` events, so they add up
 /// over every drive of the session (the engine's retries, restarts, resumes); a person's retry of
-/// the failed session starts them again. With the verdict, where the pre-commit check found the
-/// repository's hooks (when it ran), for the session's commit.
+/// the failed session starts them again. `found`: where the repository's hooks were found as the
+/// last turn ended ([`look_up_hooks`]). With the verdict, where the pre-commit check found them
+/// (when it ran), for the session's commit.
 pub(crate) async fn run_check(
     ctx: &Ctx,
     task: &SpecTask,
     session: &WorkSession,
     (instance, worktree): (&Arc<AgentInstance>, &Path),
+    found: Option<HooksDir>,
 ) -> Result<(Verdict, Option<HooksDir>), JobError> {
-    let repository = ctx.store.repository(task.repository_id).await?;
+    // Apart from each other, so at once: the check's command, the conflicts left, the paths to check.
+    let (repository, unresolved, touched) = tokio::try_join!(
+        async { Ok::<_, JobError>(ctx.store.repository(task.repository_id).await?) },
+        crate::implementation::follow_ups::unresolved(ctx, task),
+        async { Ok(ctx.store.touched_paths(session.id).await?) },
+    )?;
     let limits = ctx.config.checks;
-    let (refused, hooks) = match crate::implementation::follow_ups::unresolved(ctx, task).await?.as_slice() {
+    let (refused, hooks) = match unresolved.as_slice() {
         [] => {
-            let check = pre_commit_refusal(ctx, task, session).await?;
+            let check = pre_commit_refusal(ctx, task, touched, found).await?;
             (check.refusal.map(|output| (PRE_COMMIT, output)), check.hooks)
         }
         files => {
@@ -115,19 +122,49 @@ const PRE_COMMIT: &str = "git hook run pre-commit";
 /// How files of a merge under way that still hold conflict markers are named, as a check.
 const CONFLICT_MARKERS: &str = "no conflict markers left";
 
-/// What the repository's `pre-commit` hook says of the session's work, staged as its commit will
-/// be: its output when it refuses, and where the hooks are. Checked before the session completes,
-/// so a refusal goes back to the agent like a failing check rather than failing the commit
-/// afterwards.
+/// What the repository's `pre-commit` hook says of the session's work (the paths it `touched`,
+/// all of it when none), staged as its commit will be: its output when it refuses, and where the
+/// hooks are (`found` already, or looked up now). Checked before the session completes, so a
+/// refusal goes back to the agent like a failing check rather than failing the commit afterwards.
 async fn pre_commit_refusal(
     ctx: &Ctx,
     task: &SpecTask,
-    session: &WorkSession,
+    touched: Vec<String>,
+    found: Option<HooksDir>,
 ) -> Result<PreCommitCheck, JobError> {
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
     let name = spectask_git::TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
-    let paths = Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty());
-    crate::repos::blocking(move || repo.pre_commit_refusal(&name, paths.as_deref())).await
+    let paths = Some(touched).filter(|p| !p.is_empty());
+    crate::repos::blocking(move || repo.pre_commit_refusal(&name, paths.as_deref(), found)).await
+}
+
+/// The task a turn of spectask's is judged in when it ends well: where its repository's hooks are
+/// is looked up as the turn ends ([`look_up_hooks`]).
+#[derive(Debug, Clone)]
+pub(crate) struct JudgedIn {
+    repository: RepositoryId,
+    task: TaskHandle,
+}
+
+impl JudgedIn {
+    /// `None` for a task whose handle git cannot name (its check reports that).
+    pub(crate) fn task(task: &SpecTask) -> Option<JudgedIn> {
+        let handle = TaskHandle::new(task.handle()).ok()?;
+        Some(JudgedIn { repository: task.repository_id, task: handle })
+    }
+}
+
+/// Where the repository's hooks are for the task's worktree, looked up (one `git config`) while
+/// the turn's last records are written, so that the check after it runs no such process on the
+/// way to the session's commit. `None` when the repository's hooks are not run, or when the
+/// lookup failed: the check then looks itself, and reports what fails.
+pub(crate) async fn look_up_hooks(ctx: Ctx, judged: JudgedIn) -> Option<HooksDir> {
+    let repo = crate::repos::open_id(&ctx, judged.repository).await.ok()?;
+    let found = crate::repos::blocking(move || repo.task_hooks(&judged.task)).await;
+    found.unwrap_or_else(|err| {
+        tracing::debug!(%err, "cannot look up the repository's hooks as the turn ends");
+        None
+    })
 }
 
 /// Failing checks sent back to the session since it was last retried by a person, from its

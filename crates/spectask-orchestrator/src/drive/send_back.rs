@@ -31,6 +31,8 @@ pub(crate) struct AfterTurns {
     asked_again: bool,
     /// Where the last pre-commit check found the repository's hooks: its commit runs those.
     hooks: Option<spectask_git::HooksDir>,
+    /// Where the last turn found them as it ended, for the check after it.
+    found: Option<spectask_git::HooksDir>,
 }
 
 /// What the session's thread is told next, or how its summary must read.
@@ -56,6 +58,7 @@ impl AfterTurns {
     pub(crate) fn note_turn(&mut self, turn: crate::drive::TurnEnd) -> String {
         self.ran_commands |= turn.ran_commands;
         self.touched |= turn.touched;
+        self.found = turn.hooks;
         turn.last_message
     }
 
@@ -87,7 +90,8 @@ impl AfterTurns {
             }
             return Ok(Verdict::Flagged(flagged_summary(plan_task, last)));
         }
-        let (verdict, hooks) = repo_check::run_check(ctx, task, session, (instance, worktree)).await?;
+        let found = self.found.take();
+        let (verdict, hooks) = repo_check::run_check(ctx, task, session, (instance, worktree), found).await?;
         self.hooks = hooks;
         Ok(verdict)
     }

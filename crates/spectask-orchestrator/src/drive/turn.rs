@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use spectask_agent::{AcpSessionId, AgentError, AgentInstance, PromptContent};
 use spectask_core::{BudgetHold, HistoryFile, TurnMeter, WorkSession, WorkSessionId, WorkSessionStatus};
+use spectask_git::HooksDir;
 use spectask_store::{PendingMessage, StoreError};
 use tokio_util::sync::CancellationToken;
 
+use super::repo_check::JudgedIn;
 use super::stall::{StallAction, StallWatch, Watched};
 use super::stream;
 use crate::coordination::overlaps;
@@ -62,6 +64,9 @@ pub(crate) struct TurnPrompt {
     pub new_thread: bool,
     /// The session's threads were prompted before (approvals of their turns may wait unanswered).
     pub prompted_before: bool,
+    /// The task whose check judges the turn when it ends well (a turn of spectask's): where its
+    /// repository's hooks are is looked up as it ends, beside its last records.
+    pub judged_in: Option<JudgedIn>,
 }
 
 impl TurnPrompt {
@@ -73,6 +78,7 @@ impl TurnPrompt {
             preface: None,
             new_thread: false,
             prompted_before: true,
+            judged_in: None,
         }
     }
 }
@@ -87,6 +93,8 @@ pub(crate) struct TurnEnd {
     pub touched: bool,
     /// The messages waiting for the session as the turn ended.
     pub waiting: Vec<PendingMessage>,
+    /// Where the repository's hooks are, as looked up when the turn ended well.
+    pub hooks: Option<HooksDir>,
 }
 
 /// One prompt turn on the thread, its events recorded; returns the agent's stop reason and last
@@ -126,6 +134,7 @@ pub(crate) async fn turn(
     let worktree_path = worktree.to_path_buf();
     let said = (said, said_failed_tx);
     let editor = prompt.editor_cancel.is_some();
+    let judged_in = prompt.judged_in;
     // The turn is weighed as it runs against the budgets that hold its task (a person's turn from
     // an editor is theirs to stop); at the update that reaches one, it is cancelled.
     let (metering, mut capped) = metering(ctx, instance, session, !editor, prompt.new_thread).await?;
@@ -200,6 +209,16 @@ pub(crate) async fn turn(
         }
     };
     let _ = done_tx.send(());
+    // A turn of spectask's that ended well waits for its verdict (the check): kept until the next
+    // prompt, so that a drive cut off before the verdict gives it on restart, prompting nothing.
+    let judged = !editor
+        && stalled_out.is_none()
+        && !matches!(budget_stop, Some(Some(_)))
+        && matches!(&result, Some(Ok(stop)) if stop == "end_turn");
+    // The check's one git process that needs nothing from this turn's records runs beside them.
+    let hooks = judged_in
+        .filter(|_| judged)
+        .map(|judged_in| tokio::spawn(super::repo_check::look_up_hooks(ctx.clone(), judged_in)));
     stall.end(ctx, Watched::Session(session)).await;
     let mut record = recorder.await.unwrap_or_default();
     if let Some(err) = unrecorded.or_else(|| if said_heard { None } else { said_failed.try_recv().ok() }) {
@@ -222,12 +241,6 @@ pub(crate) async fn turn(
     let rest = std::mem::take(&mut record.rest);
     let spent = std::mem::take(&mut record.spent);
     let model = instance.profile().model();
-    // A turn of spectask's that ended well waits for its verdict (the check): kept until the next
-    // prompt, so that a drive cut off before the verdict gives it on restart, prompting nothing.
-    let judged = !editor
-        && stalled_out.is_none()
-        && !matches!(budget_stop, Some(Some(_)))
-        && matches!(&result, Some(Ok(stop)) if stop == "end_turn");
     let ended = judged.then_some(record.last_message.as_str());
     let (_, reported, waiting) = tokio::join!(
         record::append_turn_end(ctx, session, model, rest, spent, ended),
@@ -244,9 +257,14 @@ pub(crate) async fn turn(
     if let Err(err) = crate::drive::budget::weigh(ctx, session.spec_task_id).await {
         tracing::warn!(session = %session.id, %err, "cannot weigh the task's spending against its budget");
     }
+    let hooks = match hooks {
+        Some(looking) => looking.await.ok().flatten(),
+        None => None,
+    };
     let last_message = record.last_message.clone();
     let ran_commands = record.ran_commands;
-    let ended = |stop| TurnEnd { stop, last_message, ran_commands, touched: !touched.is_empty(), waiting };
+    let touched = !touched.is_empty();
+    let ended = |stop| TurnEnd { stop, last_message, ran_commands, touched, waiting, hooks };
     match (result, stalled_out) {
         (None, _) => {
             let _ = instance.cancel(acp).await;
