@@ -32,13 +32,15 @@ import type { Command } from '../palette/commands'
 /** The implementation review: criteria and what implements them, commits, checks and the diff;
  * then the decision — merge, or ask for changes. */
 export function ImplementationReview({ task }: { task: SpecTask }) {
-  // Once shown, the decision stays (its comments, an open Reject confirmation) when the task moves on.
-  const [deciding, decided] = useKept(task.status === 'implementation_review')
   const review = useQuery({
     queryKey: keys.taskPart(task.id, 'implementation-review'),
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/spec-tasks/{id}/implementation-review', { params: { path: { id: task.id } } })),
   })
+  // Once shown, the decision stays (its comments, an open Reject confirmation) when the task moves on.
+  // It decides on the branch's tip: new work back in review is a new decision, though the page may
+  // never have seen the task leave review (a change request its agent answered between refreshes).
+  const [deciding, decided] = useKept(task.status === 'implementation_review', review.data?.head_commit ?? undefined)
   if (review.isPending) return <p role="status">Loading the implementation review…</p>
   if (review.isError) return <Problem error={review.error} doing="load the implementation review" />
   const r = review.data
