@@ -57,7 +57,8 @@
 //! - `plumbing/`: running the `git` program (`cmd.rs`; every read and write goes through it),
 //!   staging and committing in a worktree (`commit.rs`), what `git status` says of it
 //!   (`status.rs`), the repository's commit hooks (`hooks.rs`), `git worktree` (`worktree.rs`),
-//!   the writer locks (`lock.rs`) and the retry policies (`retry.rs`).
+//!   the one `git cat-file --batch` a [`Repo`] and its clones read tips and files through
+//!   (`object_reader.rs`), the writer locks (`lock.rs`) and the retry policies (`retry.rs`).
 //! - `names.rs`: [`TaskHandle`], [`CommitId`], [`Trailer`]; `error.rs`: [`GitError`].
 //!
 //! Layers, bottom up: a module imports only from its own layer and those below it

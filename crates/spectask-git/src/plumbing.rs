@@ -11,6 +11,7 @@ pub(crate) mod commit;
 pub(crate) mod hooks;
 pub(crate) mod lock;
 pub(crate) mod maintenance;
+pub(crate) mod object_reader;
 mod program;
 pub(crate) mod retry;
 pub(crate) mod status;

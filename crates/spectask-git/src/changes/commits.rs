@@ -52,7 +52,7 @@ impl Repo {
     /// The file at `path` in commit `commit`, `None` when there is none.
     pub fn read_file_at(&self, commit: CommitId, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         validate_file_path(path)?;
-        let mut files = read_blobs(&self.main_git(), &[format!("{commit}:{path}")])?;
+        let mut files = self.read_blobs(&[format!("{commit}:{path}")])?;
         Ok(files.pop().flatten())
     }
 
@@ -165,36 +165,11 @@ fn log(git: &Git, args: &[&str]) -> Result<Vec<CommitInfo>, GitError> {
     Ok(log)
 }
 
-/// The blobs named by `specs` (`<commit>:<path>`, one per line), each `None` when there is no
-/// file there, through one `git cat-file --batch`.
-pub(crate) fn read_blobs(git: &Git, specs: &[String]) -> Result<Vec<Option<Vec<u8>>>, GitError> {
-    if specs.is_empty() {
-        return Ok(Vec::new());
+impl Repo {
+    /// The blobs named by `specs` (`<commit>:<path>`), each `None` when there is no file there,
+    /// through the repository's one `git cat-file --batch`.
+    pub(crate) fn read_blobs(&self, specs: &[String]) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+        let read = self.objects().read(specs)?;
+        Ok(read.into_iter().map(|object| object.filter(|o| o.kind == "blob").map(|o| o.data)).collect())
     }
-    let mut input = Vec::new();
-    for spec in specs {
-        input.extend_from_slice(spec.as_bytes());
-        input.push(b'\n');
-    }
-    let out = git.reading().run_with_input(&["cat-file", "--batch"], Some(&input))?;
-    let mut rest = out.as_slice();
-    let mut blobs = Vec::with_capacity(specs.len());
-    for _ in specs {
-        let Some(end) = rest.iter().position(|b| *b == b'\n') else { break };
-        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
-        rest = &rest[end + 1..];
-        let mut parts = header.rsplitn(3, ' ');
-        let (size, kind) = (parts.next(), parts.next());
-        match (kind, size.and_then(|s| s.parse::<usize>().ok())) {
-            (Some(kind), Some(size)) if rest.len() > size => {
-                let content = rest[..size].to_vec();
-                rest = &rest[size + 1..];
-                blobs.push((kind == "blob").then_some(content));
-            }
-            // `<spec> missing` (or ambiguous): nothing there.
-            _ => blobs.push(None),
-        }
-    }
-    blobs.resize(specs.len(), None);
-    Ok(blobs)
 }

@@ -5,7 +5,6 @@ use std::io::Write;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use crate::changes::commits::read_blobs;
 use crate::design_docs::layout::spec_dir;
 use crate::design_docs::read::files_under;
 use crate::error::GitError;
@@ -24,7 +23,7 @@ impl Repo {
             return Ok(None);
         }
         let specs: Vec<String> = files.iter().map(|path| format!("{tip}:{path}")).collect();
-        let contents = read_blobs(&git, &specs)?;
+        let contents = self.read_blobs(&specs)?;
         let time =
             git.reading().text(&["show", "-s", "--no-show-signature", "--format=%ct", &tip.to_string()])?;
         let mtime = time.parse::<u64>().unwrap_or_default();

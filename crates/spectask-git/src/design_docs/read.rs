@@ -1,7 +1,6 @@
 //! Reading the design-docs branch at its tip: one file, one directory, and the index of everything
 //! `spectask recover` needs to rebuild the database.
 
-use crate::changes::commits::read_blobs;
 use crate::error::GitError;
 use crate::names::{CommitId, validate_file_path};
 use crate::plumbing::cmd::{Git, nul_fields, text};
@@ -42,7 +41,7 @@ impl Repo {
     pub fn read_design_doc(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         validate_file_path(path)?;
         let spec = format!("refs/heads/{}:{path}", self.design_docs_branch());
-        let mut files = read_blobs(&self.main_git(), &[spec])?;
+        let mut files = self.read_blobs(&[spec])?;
         Ok(files.pop().flatten())
     }
 

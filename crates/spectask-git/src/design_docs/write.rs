@@ -103,8 +103,11 @@ impl Repo {
             });
         }
         let branch = self.design_docs_branch();
-        let new_tip =
-            worktree.commit_writes(branch, &message, &commit.writes, found.clean.as_ref())?.unwrap_or(tip);
+        let new_tip = match worktree.commit_writes(branch, &message, &commit.writes, found.clean.as_ref())? {
+            // Read through the repository's object reader: the lock held, nothing else moved it.
+            true => self.design_docs_tip()?,
+            false => tip,
+        };
         if new_tip != last {
             self.record_last_written(new_tip)?;
         }
@@ -214,22 +217,12 @@ impl Repo {
         })
     }
 
-    /// The design-docs tip and the last tip spectask wrote, read together (`None` for a ref that
-    /// does not exist).
+    /// The design-docs tip and the last tip spectask wrote (`None` for a ref that does not exist):
+    /// the record first, so that a write between the two reads leaves the record behind the tip,
+    /// never ahead of it.
     fn design_docs_refs(&self) -> Result<(Option<CommitId>, Option<CommitId>), GitError> {
-        let branch = format!("refs/heads/{}", self.design_docs_branch());
-        let record = last_written_ref(self.design_docs_branch());
-        let args = ["for-each-ref", "--format=%(refname) %(objectname)", &branch, &record];
-        let out = self.main_git().reading().run(&args)?;
-        let (mut tip, mut last) = (None, None);
-        for line in String::from_utf8_lossy(&out).lines() {
-            // A pattern also matches the refs below it: only the exact names count.
-            match line.split_once(' ') {
-                Some((name, id)) if name == branch => tip = Some(id.parse()?),
-                Some((name, id)) if name == record => last = Some(id.parse()?),
-                _ => {}
-            }
-        }
+        let last = self.ref_tip(&last_written_ref(self.design_docs_branch()))?;
+        let tip = self.ref_tip(&format!("refs/heads/{}", self.design_docs_branch()))?;
         Ok((tip, last))
     }
 

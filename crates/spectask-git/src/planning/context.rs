@@ -1,7 +1,6 @@
 //! What a planner may see of a repository: the file tree, the key files and chosen folders at the
 //! default branch.
 
-use crate::changes::commits::read_blobs;
 use crate::design_docs::read::ls_tree;
 use crate::{GitError, Repo};
 
@@ -56,7 +55,7 @@ impl Repo {
             snapshot.file_tree.push(path);
         }
         let specs: Vec<String> = KEY_FILES.iter().map(|name| format!("{tip}:{name}")).collect();
-        for (name, blob) in KEY_FILES.iter().zip(read_blobs(&git, &specs)?) {
+        for (name, blob) in KEY_FILES.iter().zip(self.read_blobs(&specs)?) {
             let Some(Ok(text)) = blob.map(String::from_utf8) else { continue };
             let mut end = text.len().min(max_file_bytes);
             while !text.is_char_boundary(end) {
@@ -91,7 +90,7 @@ impl Repo {
         let specs: Vec<String> = paths.iter().map(|path| format!("{tip}:{path}")).collect();
         let read: Vec<(String, Vec<u8>)> = paths
             .into_iter()
-            .zip(read_blobs(&git, &specs)?)
+            .zip(self.read_blobs(&specs)?)
             .filter_map(|(path, blob)| Some((path, blob?)))
             .collect();
         self.last_read().set(key, read.clone());

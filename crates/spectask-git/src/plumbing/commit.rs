@@ -154,16 +154,17 @@ impl Worktree {
 
     /// Commits `writes` on `branch`, which must be checked out: each file is written in the
     /// worktree (an append to what is there), staged and committed. Refuses when a written path
-    /// has uncommitted changes; returns `None`, committing nothing, when the writes change nothing.
-    /// A failed commit puts the files back as they were. `clean`: the written paths were just found
-    /// clean at that HEAD (`commit_found`), and are not looked at again.
+    /// has uncommitted changes; returns `false`, committing nothing, when the writes change nothing
+    /// (the branch's new tip is the caller's to read). A failed commit puts the files back as they
+    /// were. `clean`: the written paths were just found clean at that HEAD (`commit_found`), and
+    /// are not looked at again.
     pub(crate) fn commit_writes(
         &self,
         branch: &str,
         message: &str,
         writes: &[FileWrite],
         clean: Option<&CleanAt>,
-    ) -> Result<Option<CommitId>, GitError> {
+    ) -> Result<bool, GitError> {
         for write in writes {
             validate_file_path(write.path())?;
         }
@@ -198,7 +199,7 @@ impl Worktree {
             }
         }
         if planned.is_empty() {
-            return Ok(None);
+            return Ok(false);
         }
         let journaled: Vec<JournaledFile<'_>> = planned
             .iter()
@@ -219,15 +220,7 @@ impl Worktree {
         }
         let staged: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
         let stage = if all_tracked { Ok(()) } else { self.stage(Some(&staged)) };
-        let committed = stage
-            .and_then(|()| self.commit(message, Hooks::Skip, Some(&staged), || {}))
-            .and_then(|committed| {
-                if !committed {
-                    return Ok(None);
-                }
-                let head = self.git.reading().run(&["rev-parse", "--verify", "HEAD"])?;
-                CommitId::from_git(&head).map(Some)
-            });
+        let committed = stage.and_then(|()| self.commit(message, Hooks::Skip, Some(&staged), || {}));
         if committed.is_err() {
             self.restore(&written);
         }

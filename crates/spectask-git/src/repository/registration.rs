@@ -12,6 +12,7 @@ use crate::names::CommitId;
 use crate::plumbing::cmd::{Git, OWN_CONFIG};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::{LockScope, RepoLock};
+use crate::plumbing::object_reader::ObjectReader;
 use crate::plumbing::worktree::{
     Start, WORKTREES_DIR, WorktreeKind, admin_dir, ensure_worktree, worktree_path,
 };
@@ -87,8 +88,9 @@ pub struct Registration {
     pub worktree_created: bool,
 }
 
-/// A repository registered with spectask. Plain data: cheap to clone and to send between threads;
-/// each operation runs git afresh.
+/// A repository registered with spectask: cheap to clone and to send between threads. Each
+/// operation runs git afresh, but for the tips and files read through the object reader its
+/// clones share (one `git cat-file --batch`, resolving every name as it is asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repo {
     root: PathBuf,
@@ -104,6 +106,8 @@ pub struct Repo {
     last_read: LastRead,
     /// When the last fetch that succeeded started (see [`Repo::fetch`]).
     last_fetch: LastFetch,
+    /// The repository's one `git cat-file --batch`, for tips and files read at every session.
+    objects: ObjectReader,
 }
 
 impl Repo {
@@ -160,6 +164,7 @@ impl Repo {
             hooks,
             last_read: LastRead::default(),
             last_fetch: LastFetch::default(),
+            objects: ObjectReader::new(main.clone()),
         };
         write_config(&main, &config_path, &repo)?;
         write_own_git_config(&main, &repo.git_dir)?;
@@ -200,6 +205,7 @@ impl Repo {
             hooks: recorded.hooks,
             last_read: LastRead::default(),
             last_fetch: LastFetch::default(),
+            objects: ObjectReader::new(main),
         })
     }
 
@@ -294,14 +300,13 @@ impl Repo {
 
     /// The commit `name` (a full ref name) points at, `None` when it does not exist.
     pub(crate) fn ref_tip(&self, name: &str) -> Result<Option<CommitId>, GitError> {
-        let out = self
-            .main_git()
-            .reading()
-            .output(&["rev-parse", "-q", "--verify", &format!("{name}^{{commit}}")], None)?;
-        if !out.status.success() {
-            return Ok(None);
-        }
-        CommitId::from_git(&out.stdout).map(Some)
+        let mut read = self.objects.read(&[format!("{name}^{{commit}}")])?;
+        read.pop().flatten().map(|commit| CommitId::from_git(commit.id.as_bytes())).transpose()
+    }
+
+    /// The repository's object reader (see [`ObjectReader`]).
+    pub(crate) fn objects(&self) -> &ObjectReader {
+        &self.objects
     }
 
     /// The tip of the local branch `branch`, `None` when it does not exist.

@@ -118,7 +118,7 @@ pub(crate) async fn rss_scenario(n: usize, idle_for: Duration, postgres: bool) -
         per(me.saturating_sub(baseline))
     );
     println!(
-        "  agent processes ({})   {:>7.1} MiB  ({:.1} KiB per session)",
+        "  its children ({}: the agent, the repository's `git cat-file`)   {:>7.1} MiB  ({:.1} KiB per session)",
         agents.len(),
         mib(agents_kib),
         per(agents_kib)
