@@ -2,10 +2,11 @@
 // any page, even from a field, finds a task by a word of its title and opens it, and runs what the
 // page offers through the page's own code (one approval recorded, as a click would); Escape closes
 // it and gives the focus back. `g i`, `g f`, `g b` go to the inbox, fleet and board; `j`/`k` move
-// through the board's cards; `?` lists every shortcut.
+// through the board's cards, and a card keeps the focus when its task moves to another column;
+// `?` lists every shortcut.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { demoPage, demoTaskOf, explainer, hasFocus, shot } from './browser.mjs'
+import { WEB_HEADERS, demoPage, demoTaskOf, explainer, hasFocus, shot } from './browser.mjs'
 
 const ctx = demoPage(before, after)
 const explained = explainer(ctx)
@@ -13,6 +14,25 @@ const explained = explainer(ctx)
 const palette = () => ctx.page.getByRole('dialog', { name: 'Command palette' })
 const search = () => palette().getByRole('combobox', { name: 'Search tasks and commands' })
 const selected = () => palette().locator('[role="option"][aria-selected="true"]')
+
+/**
+ * Waits until no card is about to move: every task waits for a person, or is in review, done or
+ * ended. The demo's planners and coders move cards between columns while they work.
+ */
+async function quietBoard() {
+  let busy = []
+  for (let i = 0; i < 600; i++) {
+    const { items } = await (await fetch(`${ctx.demo.url}/api/v1/spec-tasks`)).json()
+    busy = items.filter(
+      (t) =>
+        ['backlog', 'spec_generation', 'spec_revision', 'spec_approved', 'implementation_queued', 'implementation'].includes(t.status) &&
+        !t.attention.some((a) => a.needs_you),
+    )
+    if (busy.length === 0) return
+    await new Promise((ok) => setTimeout(ok, 200))
+  }
+  assert.fail(`tasks still at work after 2 minutes: ${JSON.stringify(busy.map((t) => [t.title, t.status]))}`)
+}
 
 async function openBoard() {
   const { demo, page } = ctx
@@ -105,6 +125,7 @@ test('g i, g f, g b go places; j and k move through the cards; ? lists the short
     await page.keyboard.press('g')
     await page.keyboard.press('b')
     await page.waitForURL(`${demo.url}/`)
+    await quietBoard()
     const cards = page.locator('a.card-open')
     await cards.nth(1).waitFor()
     await page.keyboard.press('j')
@@ -131,4 +152,20 @@ test('g i, g f, g b go places; j and k move through the cards; ? lists the short
     await search().fill('gi')
     assert.equal(new URL(page.url()).pathname, href)
     await page.keyboard.press('Escape')
+  }))
+
+test('a focused card keeps the focus when its task moves to another column', () =>
+  explained(async () => {
+    const { demo, page } = ctx
+    const task = await demoTaskOf(ctx, 'python-api', 'spec_review')
+    await openBoard()
+    const card = page.locator(`a.card-open[href="/tasks/${task.id}"]`)
+    await page.locator('[data-phase="review"]').locator(card).focus()
+    const rejected = await fetch(`${demo.url}/api/v1/spec-tasks/${task.id}/reject`, { method: 'POST', headers: WEB_HEADERS, body: '{}' })
+    assert.equal(rejected.status, 200, await rejected.text())
+    // The card is mounted anew among the ended tasks, and has the focus there.
+    await page.locator('[data-phase="ended"]').locator(card).waitFor()
+    assert.ok(await hasFocus(card), 'the moved card has the focus')
+    await page.keyboard.press('k')
+    assert.ok(!(await hasFocus(card)), 'k moves on from where the card now is')
   }))
