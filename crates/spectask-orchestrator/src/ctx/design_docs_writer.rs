@@ -22,8 +22,12 @@
 //! reading those documents without git. A tip someone else moved meanwhile is found by the commit,
 //! which goes only on the tip it was made at; parts that change nothing are answered only once the
 //! tip is read again and found unmoved.
+//!
+//! It also remembers, for its newest commits, the commit each went on and its trailers
+//! ([`Lineage`]): a run of its own commits from the tip back to an older commit says what lies
+//! between them without `git log` (the history recorder's reconcile asks it on every flush).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -31,6 +35,9 @@ use spectask_git::{CommitId, DesignDocsCommit, FileWrite, GitError, Repo, Traile
 use tokio::sync::oneshot;
 
 use crate::job_error::JobError;
+
+/// How many of its newest commits a writer remembers the lineage of.
+const LINEAGE_LIMIT: usize = 512;
 
 /// How often the parts are made again on a branch someone else moved under them, before their
 /// callers are told to retry.
@@ -97,6 +104,46 @@ pub(crate) struct Writer {
     waiting: Mutex<Vec<Waiting>>,
     /// Held while committing, with the commit made last.
     writer: tokio::sync::Mutex<Option<Made>>,
+    lineage: Arc<Mutex<Lineage>>,
+}
+
+/// The commits a writer made, each with the commit it went on and its trailers. A commit's id
+/// names both, so these facts never change, whoever moves the branch: a run of them from a tip back
+/// to an older commit is exactly what lies between the two. Only the newest are kept.
+#[derive(Debug, Default)]
+struct Lineage {
+    made: HashMap<CommitId, (CommitId, Vec<Trailer>)>,
+    order: VecDeque<CommitId>,
+}
+
+impl Lineage {
+    fn add(&mut self, id: CommitId, parent: CommitId, trailers: Vec<Trailer>) {
+        if self.made.insert(id, (parent, trailers)).is_none() {
+            self.order.push_back(id);
+        }
+        while self.order.len() > LINEAGE_LIMIT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.made.remove(&oldest);
+            }
+        }
+    }
+
+    /// The commits after `from` up to `tip`, oldest first, with their trailers; `None` unless this
+    /// writer made every one of them (someone else's commit in between, or `from` not reached).
+    fn between(&self, from: CommitId, tip: CommitId) -> Option<Vec<(CommitId, Vec<Trailer>)>> {
+        let mut commits = Vec::new();
+        let mut at = tip;
+        while at != from {
+            if commits.len() > self.order.len() {
+                return None;
+            }
+            let (parent, trailers) = self.made.get(&at)?;
+            commits.push((at, trailers.clone()));
+            at = *parent;
+        }
+        commits.reverse();
+        Some(commits)
+    }
 }
 
 impl std::fmt::Debug for Writer {
@@ -123,6 +170,16 @@ impl Writers {
 }
 
 impl Writer {
+    /// The commits after `from` up to `tip`, oldest first, with their trailers, when this writer
+    /// made every one of them; `None` when it cannot tell (`git log` can).
+    pub(crate) fn made_between(
+        &self,
+        from: CommitId,
+        tip: CommitId,
+    ) -> Option<Vec<(CommitId, Vec<Trailer>)>> {
+        self.lineage.lock().unwrap_or_else(PoisonError::into_inner).between(from, tip)
+    }
+
     /// Commits `part`, together with whatever else waits, once it is this writer's turn.
     pub(crate) async fn write(&self, repo: &Repo, part: Part) -> Answer {
         let (answer, mut answered) = oneshot::channel();
@@ -135,8 +192,8 @@ impl Writer {
         }
         let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(PoisonError::into_inner));
         let (parts, answers): (Vec<Part>, Vec<_>) = batch.into_iter().map(|w| (w.part, w.answer)).unzip();
-        let (repo, last) = (repo.clone(), writer.take());
-        let results = match crate::repos::blocking(move || Ok(commit(&repo, &parts, last))).await {
+        let (repo, last, lineage) = (repo.clone(), writer.take(), self.lineage.clone());
+        let results = match crate::repos::blocking(move || Ok(commit(&repo, &parts, last, &lineage))).await {
             Ok((results, made)) => {
                 *writer = made;
                 results
@@ -158,11 +215,16 @@ fn unanswered() -> JobError {
 
 /// Commits `parts` in one design-docs commit on the current tip (none when they change nothing),
 /// made again on the new tip when someone else moves the branch meanwhile; one answer per part,
-/// and the commit made (`last`: the one made before).
-fn commit(repo: &Repo, parts: &[Part], mut last: Option<Made>) -> (Vec<Answer>, Option<Made>) {
+/// and the commit made (`last`: the one made before), added to the writer's `lineage`.
+fn commit(
+    repo: &Repo,
+    parts: &[Part],
+    mut last: Option<Made>,
+    lineage: &Mutex<Lineage>,
+) -> (Vec<Answer>, Option<Made>) {
     let every = |result: Answer| parts.iter().map(|_| result.clone()).collect();
     for _ in 0..MAX_ATTEMPTS {
-        match commit_on_tip(repo, parts, last.take()) {
+        match commit_on_tip(repo, parts, last.take(), lineage) {
             Ok(Ok((answers, made))) => return (answers, made),
             Ok(Err(moved)) => {
                 tracing::debug!(%moved, "the design-docs branch moved under a write; writing again")
@@ -180,7 +242,12 @@ type Attempt = Result<(Vec<Answer>, Option<Made>), GitError>;
 
 /// One try, on the tip of `last` when given (else the branch's, read now): `Ok(Err(_))` when the
 /// branch moved between the read and the commit.
-fn commit_on_tip(repo: &Repo, parts: &[Part], last: Option<Made>) -> Result<Attempt, GitError> {
+fn commit_on_tip(
+    repo: &Repo,
+    parts: &[Part],
+    last: Option<Made>,
+    lineage: &Mutex<Lineage>,
+) -> Result<Attempt, GitError> {
     // With a remote, the tip written is the one pushed, which may hold more than the commit made.
     let remembered = last.is_some() && repo.remote().is_none();
     let (tip, known) = match last.filter(|_| remembered) {
@@ -235,7 +302,15 @@ fn commit_on_tip(repo: &Repo, parts: &[Part], last: Option<Made>) -> Result<Atte
         let commit = DesignDocsCommit { message: subjects.join("; "), trailers, writes };
         // Made at `tip`, written only on `tip`: nothing the parts read can have changed in between.
         match repo.commit_design_docs_on(&commit, tip) {
-            Ok(id) => Made { tip: id, files },
+            Ok(id) => {
+                // With a remote, the tip written may be a commit made on the remote's tip instead;
+                // writes that change nothing leave the tip where it was.
+                if repo.remote().is_none() && id != tip {
+                    let mut lineage = lineage.lock().unwrap_or_else(PoisonError::into_inner);
+                    lineage.add(id, tip, commit.trailers);
+                }
+                Made { tip: id, files }
+            }
             Err(err @ GitError::ConcurrentUpdate { .. }) => return Ok(Err(err)),
             Err(err) => return Err(err),
         }
@@ -277,6 +352,91 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::testing::{Backend, Fixture};
+
+    fn id(n: u32) -> CommitId {
+        format!("{n:040x}").parse().unwrap()
+    }
+
+    fn seqs(value: &str) -> Vec<Trailer> {
+        vec![Trailer::new("History-Seqs", value).unwrap()]
+    }
+
+    /// A run of the writer's own commits is told with their trailers, oldest first; a commit it
+    /// did not make, or an end it never reaches, tells nothing.
+    #[test]
+    fn a_lineage_tells_only_runs_of_its_own_commits() {
+        let mut lineage = Lineage::default();
+        lineage.add(id(2), id(1), seqs("1-2"));
+        lineage.add(id(3), id(2), vec![]);
+        lineage.add(id(4), id(3), seqs("3"));
+        assert_eq!(
+            lineage.between(id(1), id(4)),
+            Some(vec![(id(2), seqs("1-2")), (id(3), vec![]), (id(4), seqs("3"))])
+        );
+        assert_eq!(lineage.between(id(3), id(4)), Some(vec![(id(4), seqs("3"))]));
+        assert_eq!(lineage.between(id(4), id(4)), Some(vec![]));
+        // Someone else's commit (5, on 4) at the tip, or an end before the first it made.
+        assert_eq!(lineage.between(id(1), id(5)), None);
+        assert_eq!(lineage.between(id(0), id(4)), None);
+        // A branch rewritten under it: 4 never reaches 9.
+        assert_eq!(lineage.between(id(9), id(4)), None);
+    }
+
+    /// Only the newest commits are kept: a run reaching back past them tells nothing.
+    #[test]
+    fn a_lineage_forgets_its_oldest_commits() {
+        let mut lineage = Lineage::default();
+        let last = LINEAGE_LIMIT as u32 + 10;
+        for n in 1..=last {
+            lineage.add(id(n), id(n - 1), vec![]);
+        }
+        assert_eq!(lineage.made.len(), LINEAGE_LIMIT);
+        assert_eq!(lineage.between(id(0), id(last)), None);
+        let kept = lineage.between(id(last - LINEAGE_LIMIT as u32), id(last)).map(|c| c.len());
+        assert_eq!(kept, Some(LINEAGE_LIMIT));
+    }
+
+    /// The writer learns the lineage of each commit it makes: the commit's parent and trailers, as
+    /// git has them.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_writer_knows_the_commits_it_made() {
+        let f = Fixture::new(Backend::Sqlite).await;
+        let repo = f.repo().await;
+        let before = repo.branch_tip(repo.design_docs_branch()).unwrap().unwrap();
+        let note = |n: u32| -> Part {
+            Box::new(move |_| {
+                Ok(AtTip::Write(Contribution {
+                    subject: format!("docs: note {n}"),
+                    trailers: vec![Trailer::new("History-Seqs", n.to_string()).unwrap()],
+                    writes: vec![FileWrite::put("notes.md", format!("{n}\n"))],
+                }))
+            })
+        };
+        let writer = f.ctx.design_docs.of(&repo);
+        let first = writer.write(&repo, note(1)).await.unwrap();
+        let second = writer.write(&repo, note(2)).await.unwrap();
+
+        let made = writer.made_between(before, second).unwrap();
+        let from_git: Vec<(CommitId, Vec<Trailer>)> = repo
+            .commit_infos_between(Some(before), second)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.trailers.into_iter().map(|(k, v)| Trailer::new(k, v).unwrap()).collect()))
+            .collect();
+        assert_eq!(made, from_git);
+        assert_eq!(made.iter().map(|(c, _)| *c).collect::<Vec<_>>(), [first, second]);
+        // A commit made around the writer ends what it can tell.
+        let edit = DesignDocsCommit {
+            message: "docs: by hand".into(),
+            trailers: vec![],
+            writes: vec![FileWrite::put("x.md", "x\n")],
+        };
+        let theirs = repo.commit_design_docs(&edit).unwrap();
+        assert_eq!(writer.made_between(before, theirs), None);
+        let third = writer.write(&repo, note(3)).await.unwrap();
+        assert_eq!(writer.made_between(before, third), None);
+        assert_eq!(writer.made_between(theirs, third).map(|c| c.len()), Some(1));
+    }
 
     /// A part that cannot be made is answered with its error alone: the part waiting beside it
     /// is committed.

@@ -24,7 +24,7 @@ use spectask_store::Store;
 
 use crate::config::Node;
 use crate::ctx::Ctx;
-use crate::ctx::design_docs_writer::{AtTip, Contribution, Part};
+use crate::ctx::design_docs_writer::{AtTip, Contribution, Part, Writer};
 use crate::history::history_text::{
     MAX_SEQ_TRAILER, SEQS_TRAILER, entry_path, entry_text, format_seqs, parse_seqs,
 };
@@ -141,6 +141,8 @@ async fn flush_leased(
 ) -> Result<FlushReport, JobError> {
     let repository = store.repository(id).await?;
     let repo = repo_for(store, (node, kept), &repository).await?;
+    // The engine's writer knows the commits it made: the reconcile reads those without git.
+    let writer = kept.map(|ctx| ctx.design_docs.of(&repo));
     let mut report = FlushReport::default();
     let mut handles: HashMap<SpecTaskId, TaskHandle> = HashMap::new();
     for _ in 0..MAX_BATCHES {
@@ -148,7 +150,7 @@ async fn flush_leased(
         if pending.is_empty() {
             break;
         }
-        let (pending, tip) = reconcile(store, &repo, id, pending, &mut report).await?;
+        let (pending, tip) = reconcile(store, (&repo, writer.as_ref()), id, pending, &mut report).await?;
         if pending.is_empty() {
             continue;
         }
@@ -167,8 +169,8 @@ async fn flush_leased(
         }
         // Never where another recorder (whose lease ran out mid-commit) may have added these
         // entries since the tip reconciled against: they would be appended twice. Then: look again.
-        let written = match kept {
-            Some(ctx) => through_writer(ctx, &repo, id, commit, (tip, leased_until)).await?,
+        let written = match &writer {
+            Some(writer) => through_writer(store, (&repo, writer), id, commit, (tip, leased_until)).await?,
             None => {
                 let writer = repo.clone();
                 match git(store, id, move || Ok(writer.commit_design_docs_on(&commit, tip))).await? {
@@ -193,17 +195,18 @@ async fn flush_leased(
 /// may have waited for the writer); `None` when not (the lease is taken and the entries looked for
 /// again).
 async fn through_writer(
-    ctx: &Ctx,
-    repo: &Repo,
+    store: &Store,
+    (repo, writer): (&Repo, &Arc<Writer>),
     id: RepositoryId,
     batch: DesignDocsCommit,
     (reconciled, leased_until): (CommitId, Instant),
 ) -> Result<Option<CommitId>, JobError> {
     let look_again = Arc::new(AtomicBool::new(false));
     let not_written = look_again.clone();
+    let knows = writer.clone();
     let part: Part = Box::new(move |draft| {
         let clear = Instant::now() < leased_until
-            && (draft.tip == reconciled || no_history_between(draft.repo, reconciled, draft.tip));
+            && (draft.tip == reconciled || no_history_between((draft.repo, &knows), reconciled, draft.tip));
         not_written.store(!clear, Ordering::SeqCst);
         if !clear {
             return Ok(AtTip::Nothing);
@@ -211,12 +214,12 @@ async fn through_writer(
         let DesignDocsCommit { message, trailers, writes } = batch.clone();
         Ok(AtTip::Write(Contribution { subject: message, trailers, writes }))
     });
-    match ctx.design_docs.write(repo, part).await {
+    match writer.write(repo, part).await {
         Ok(_) if look_again.load(Ordering::SeqCst) => Ok(None),
         Ok(commit) => Ok(Some(commit)),
         Err(err) => {
             if let JobError::Fatal { .. } = &err {
-                mark_attention(&ctx.store, id, &err.to_string()).await;
+                mark_attention(store, id, &err.to_string()).await;
             }
             Err(err)
         }
@@ -225,7 +228,11 @@ async fn through_writer(
 
 /// Whether no design-docs commit after `reconciled` up to `tip` holds history entries (none that
 /// another recorder made after the reconcile). One that cannot be read counts as holding some.
-fn no_history_between(repo: &Repo, reconciled: CommitId, tip: CommitId) -> bool {
+/// The writer's own commits are known without git.
+fn no_history_between((repo, writer): (&Repo, &Writer), reconciled: CommitId, tip: CommitId) -> bool {
+    if let Some(made) = writer.made_between(reconciled, tip) {
+        return made.iter().all(|(_, trailers)| trailers.iter().all(|t| t.key() != SEQS_TRAILER));
+    }
     match repo.commit_infos_between(Some(reconciled), tip) {
         Ok(commits) => commits.iter().all(|c| c.trailers.iter().all(|(key, _)| key != SEQS_TRAILER)),
         Err(err) => {
@@ -236,16 +243,17 @@ fn no_history_between(repo: &Repo, reconciled: CommitId, tip: CommitId) -> bool 
 }
 
 /// Marks the pending entries a design-docs commit since the last marked one already holds, and
-/// returns the others with the tip it looked at.
+/// returns the others with the tip it looked at. The commits since the last marked one are the
+/// `writer`'s own when it made each of them, else read with `git log`.
 async fn reconcile(
     store: &Store,
-    repo: &Repo,
+    (repo, writer): (&Repo, Option<&Arc<Writer>>),
     id: RepositoryId,
     pending: Vec<HistoryEntry>,
     report: &mut FlushReport,
 ) -> Result<(Vec<HistoryEntry>, CommitId), JobError> {
     let last: Option<CommitId> = store.last_history_commit(id).await?.and_then(|c| c.parse().ok());
-    let reader = repo.clone();
+    let (reader, writer) = (repo.clone(), writer.cloned());
     let (tip, found) = git(store, id, move || {
         let Some(tip) = reader.branch_tip(reader.design_docs_branch())? else {
             return Err(GitError::BranchNotFound {
@@ -253,26 +261,32 @@ async fn reconcile(
                 branch: reader.design_docs_branch().to_owned(),
             });
         };
-        // One `git log` for every commit since the last marked one, however many the task's state
-        // mirror made meanwhile.
-        let commits = match last.map(|from| reader.commit_infos_between(Some(from), tip)) {
-            Some(Ok(commits)) => commits,
-            // The last marked commit is gone (a rewrite a human accepted): read the whole branch.
-            Some(Err(_)) | None => reader.commit_infos_between(None, tip)?,
-        };
-        let mut found = Vec::new();
-        for info in commits {
-            let seqs: Vec<i64> = info
-                .trailers
-                .iter()
-                .filter(|(k, _)| k == SEQS_TRAILER)
-                .flat_map(|(_, v)| parse_seqs(v))
-                .collect();
-            if !seqs.is_empty() {
-                found.push((info.id, seqs));
+        let made = writer.zip(last).and_then(|(writer, from)| writer.made_between(from, tip));
+        let found: Vec<(CommitId, Vec<i64>)> = match made {
+            Some(made) => made
+                .into_iter()
+                .map(|(commit, trailers)| {
+                    (commit, history_seqs(trailers.iter().map(|t| (t.key(), t.value()))))
+                })
+                .collect(),
+            None => {
+                // One `git log` for every commit since the last marked one, however many the
+                // task's state mirror made meanwhile.
+                let commits = match last.map(|from| reader.commit_infos_between(Some(from), tip)) {
+                    Some(Ok(commits)) => commits,
+                    // The last marked commit is gone (a rewrite a human accepted): read the whole branch.
+                    Some(Err(_)) | None => reader.commit_infos_between(None, tip)?,
+                };
+                commits
+                    .into_iter()
+                    .map(|info| {
+                        let seqs = history_seqs(info.trailers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                        (info.id, seqs)
+                    })
+                    .collect()
             }
-        }
-        Ok((tip, found))
+        };
+        Ok((tip, found.into_iter().filter(|(_, seqs)| !seqs.is_empty()).collect::<Vec<_>>()))
     })
     .await?;
     let mut open: BTreeSet<i64> = pending.iter().map(|e| e.seq).collect();
@@ -285,6 +299,11 @@ async fn reconcile(
         }
     }
     Ok((pending.into_iter().filter(|e| open.contains(&e.seq)).collect(), tip))
+}
+
+/// The history entries a commit holds, by its `History-Seqs` trailers.
+fn history_seqs<'a>(trailers: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<i64> {
+    trailers.filter(|(key, _)| *key == SEQS_TRAILER).flat_map(|(_, value)| parse_seqs(value)).collect()
 }
 
 /// One commit appending `entries` (in seq order) to their files.

@@ -129,3 +129,45 @@ async fn a_batch_goes_on_a_commit_without_history_made_after_its_reconcile() {
     let text = coordination_log(&f, &task).await;
     assert!((0..2).all(|i| text.matches(&format!("<entry {i}>")).count() == 1), "{text}");
 }
+
+/// A batch the engine's writer committed whose entries were never marked (the node died between
+/// the commit and the mark): the next flush finds them in the writer's own commits, marks them,
+/// and appends nothing again.
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_the_writer_committed_unmarked_are_found_and_marked_once() {
+    let f = Fixture::new(Backend::Sqlite).await;
+    let task = f.spec_task_with_plan("# Implementation Plan\n\n- [ ] 1. One\n").await;
+    pending(&f, &task, 1).await;
+    let first = flush_task(&f.ctx, task.id).await.unwrap();
+    assert_eq!(first.commits.len(), 1, "{first:#?}");
+    let seqs = pending(&f, &task, 2).await;
+    let repo = f.repo().await;
+    let writer = f.ctx.design_docs.of(&repo);
+    let entries = f.store().pending_history_of_repository(task.repository_id, 10).await.unwrap();
+    let name = TaskHandle::new(task.handle()).unwrap();
+    let writes: Vec<FileWrite> =
+        entries.iter().map(|e| FileWrite::append(entry_path(&name, e), entry_text(e))).collect();
+    let trailers = vec![Trailer::new(SEQS_TRAILER, format_seqs(&seqs)).unwrap()];
+    let part: Part = Box::new(move |_| {
+        let (trailers, writes) = (trailers.clone(), writes.clone());
+        Ok(AtTip::Write(Contribution {
+            subject: "history: committed, never marked".into(),
+            trailers,
+            writes,
+        }))
+    });
+    let unmarked = writer.write(&repo, part).await.unwrap();
+    let last: CommitId = first.commits[0].commit.parse().unwrap();
+    assert!(writer.made_between(last, unmarked).is_some(), "the writer knows its own commit");
+
+    let report = flush_task(&f.ctx, task.id).await.unwrap();
+    assert!(report.commits.is_empty(), "{report:#?}");
+    assert_eq!(report.reconciled, 2, "{report:#?}");
+    let history = f.store().history_of_task(task.id).await.unwrap();
+    let marked: Vec<_> =
+        history.iter().filter(|e| seqs.contains(&e.seq)).map(|e| e.commit_id.clone()).collect();
+    assert_eq!(marked, vec![Some(unmarked.to_string()); 2], "{history:#?}");
+    // `<entry 0>` once from each batch, `<entry 1>` once.
+    let text = coordination_log(&f, &task).await;
+    assert_eq!((text.matches("<entry 0>").count(), text.matches("<entry 1>").count()), (2, 1), "{text}");
+}
