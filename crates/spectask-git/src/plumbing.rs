@@ -15,5 +15,6 @@ pub(crate) mod object_reader;
 mod program;
 pub(crate) mod retry;
 pub(crate) mod status;
+mod told_commit;
 pub(crate) mod worktree;
 mod write_journal;

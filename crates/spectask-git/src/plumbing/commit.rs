@@ -56,7 +56,7 @@ pub(crate) struct Worktree {
 }
 
 /// A commit made, and the files it changed.
-type Committed = (CommitId, Vec<ChangedFile>);
+pub(crate) type Committed = (CommitId, Vec<ChangedFile>);
 
 /// What [`Worktree::commit_found`] committed, and where writes at its paths start.
 pub(crate) struct Found {
@@ -143,7 +143,7 @@ impl Worktree {
         paths: &[String],
     ) -> Result<Found, GitError> {
         let (committed, head) =
-            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_| {})?;
+            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_| Ok(()))?;
         let committed = committed.map(|(id, _)| id);
         let clean = match committed {
             Some(id) => Some(CleanAt { head: id.to_string(), paths: paths.to_vec() }),
@@ -220,7 +220,7 @@ impl Worktree {
         }
         let staged: Vec<String> = written.iter().map(|(path, ..)| path.clone()).collect();
         let stage = if all_tracked { Ok(()) } else { self.stage(Some(&staged)) };
-        let committed = stage.and_then(|()| self.commit(message, Hooks::Skip, Some(&staged), || {}));
+        let committed = stage.and_then(|()| self.commit(message, Hooks::Skip, Some(&staged), || Ok(())));
         if committed.is_err() {
             self.restore(&written);
         }
@@ -237,7 +237,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
-        staged: impl FnOnce(&[String]),
+        staged: impl FnOnce(&[String]) -> Result<(), GitError>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
         Ok(self.commit_changes_found(branch, message, paths, hooks, staged)?.0)
     }
@@ -250,7 +250,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
-        staged: impl FnOnce(&[String]),
+        staged: impl FnOnce(&[String]) -> Result<(), GitError>,
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
             for path in paths {
@@ -286,7 +286,7 @@ impl Worktree {
     /// when nothing is staged.
     pub(crate) fn commit_index(&self, branch: &str, message: &str) -> Result<Option<Committed>, GitError> {
         self.check_branch(branch)?;
-        if !self.commit(message, Hooks::Skip, None, || {})? {
+        if !self.commit(message, Hooks::Skip, None, || Ok(()))? {
             return Ok(None);
         }
         self.head_commit().map(Some)
@@ -308,7 +308,7 @@ impl Worktree {
             let args = ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul"];
             self.git.run_waiting(&args, Some(&list))?;
         }
-        if !self.commit(message, hooks, None, || {})? {
+        if !self.commit(message, hooks, None, || Ok(()))? {
             return Ok(None);
         }
         self.head_commit().map(Some)
@@ -373,13 +373,13 @@ impl Worktree {
     /// `false` when nothing is. With [`Hooks::Run`] the repository's `pre-commit` and `commit-msg`
     /// hooks run first (where it says they are, else where the configuration says now), each
     /// refusal a [`GitError::HookRejected`]. `staged` is called once they passed, right before
-    /// `git commit`.
+    /// `git commit`; its error stops the commit.
     fn commit(
         &self,
         message: &str,
         hooks: Hooks<'_>,
         only: Option<&[String]>,
-        staged: impl FnOnce(),
+        staged: impl FnOnce() -> Result<(), GitError>,
     ) -> Result<bool, GitError> {
         let message_file = self.admin.join("SPECTASK_COMMIT_MSG");
         std::fs::write(&message_file, message).map_err(io_err("write", &message_file))?;
@@ -398,7 +398,7 @@ impl Worktree {
                 run_hook(&self.git, hook, args)?;
             }
         }
-        staged();
+        staged()?;
         let mut args = vec!["commit", "--quiet", "--no-verify", "--cleanup=whitespace", "--file", &file_arg];
         let list = only.map(nul_list);
         if list.is_some() {

@@ -201,6 +201,8 @@ impl Repo {
     /// worktree out until then. It is given the paths spectask staged (what the agent staged itself
     /// elsewhere is committed too). Not called when nothing is to be committed, a merge is
     /// concluded, or the worktree has submodules (a change inside one is listed, but not staged).
+    /// The commit is noted before `staged` is called, and a commit told of earlier that git did
+    /// not make is made first (`plumbing/told_commit.rs`).
     pub fn commit_checked_work_session_telling(
         &self,
         task: &TaskHandle,
@@ -215,21 +217,35 @@ impl Repo {
             crate::repository::registration::HookPolicy::Run => Hooks::Run(hooks),
             crate::repository::registration::HookPolicy::Skip => Hooks::Skip,
         };
+        // A commit told of and never made holds what is staged: it goes first, under its own name
+        // (this session's own, when a retry of its drive finds it).
+        let told = worktree.commit_told(&task.branch(), Some(&message))?;
         let committed = if self.integration_under_way(&worktree)? {
             // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
             worktree.conclude_merge(&task.branch(), &message, hooks)?
         } else if worktree.path.join(".gitmodules").is_file() {
-            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, |_| {})?
+            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, |_| Ok(()))?
         } else {
-            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, staged)?
+            // Noted before it is told: a commit that fails after is made by the next one.
+            let told = |paths: &[String]| {
+                worktree.note_told_commit(&message)?;
+                staged(paths);
+                Ok(())
+            };
+            let committed =
+                worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, told)?;
+            worktree.forget_told_commit();
+            committed
         };
+        let committed = committed.or(told);
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 
     /// Commits what is staged in the task's worktree, as it is, with the session's trailers and no
     /// hook: the commit a session's completion told of (`commit_checked_work_session_telling`)
     /// when `git commit` did not run then. Nothing is staged from the worktree, where other
-    /// sessions may have written since. `None` when nothing is staged.
+    /// sessions may have written since. `None` when nothing is staged (and no commit told of this
+    /// session was left to make: `plumbing/told_commit.rs`).
     pub fn commit_staged_work_session(
         &self,
         task: &TaskHandle,
@@ -238,7 +254,9 @@ impl Repo {
         let message = commit_message(&commit.message, &session_trailers(commit)?);
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
-        let committed = worktree.commit_index(&task.branch(), &message)?;
+        // The commit told of, when git did not make it then: this session's, or one before it.
+        let told = worktree.commit_told(&task.branch(), Some(&message))?;
+        let committed = worktree.commit_index(&task.branch(), &message)?.or(told);
         Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
     }
 

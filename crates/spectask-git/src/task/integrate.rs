@@ -38,6 +38,7 @@ impl Repo {
     pub fn integrate_default_branch(&self, task: &TaskHandle) -> Result<Integration, GitError> {
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
+        worktree.commit_told(&task.branch(), None)?;
         let outcome = self.merge_default_into(task, &worktree)?;
         if matches!(outcome, Integration::Conflicts { .. }) {
             worktree.git.run(&["merge", "--abort"])?;
@@ -51,6 +52,7 @@ impl Repo {
     pub fn begin_integration(&self, task: &TaskHandle) -> Result<Integration, GitError> {
         let _lock = self.lock(LockScope::Task(task))?;
         let worktree = self.task_checkout(task)?;
+        worktree.commit_told(&task.branch(), None)?;
         if merge_under_way(&worktree.admin) {
             return Ok(Integration::Conflicts { files: unmerged_files(&worktree)? });
         }

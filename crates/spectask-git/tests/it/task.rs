@@ -632,3 +632,91 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
     assert!(matches!(refused, Err(GitError::HookRejected { .. })), "{refused:?}");
     assert!(!told, "a refusing hook: not told");
 }
+
+/// A session commit whose `git commit` fails once it was told (a ref lock someone holds): its
+/// changes stay staged, noted as the commit told of.
+fn told_and_failed(repo: &Repo, task: &TaskHandle, wt: &std::path::Path, commit: &WorkSessionCommit) {
+    let lock = repo.root().join(".git/refs/heads").join(format!("{}.lock", task.branch()));
+    let mut told = false;
+    let failed = repo.commit_checked_work_session_telling(task, commit, None, |_| {
+        told = true;
+        std::fs::write(&lock, "").unwrap();
+    });
+    std::fs::remove_file(&lock).unwrap();
+    assert!(told && failed.is_err(), "told {told}, {failed:?}");
+    assert_eq!(git(wt, &["diff", "--cached", "--name-only"]).trim(), "a.txt");
+}
+
+/// Each commit on the task branch, newest first: its `Work-Session` trailer and its files.
+fn sessions_and_files(wt: &std::path::Path, n: usize) -> Vec<(String, Vec<String>)> {
+    let ids = git(wt, &["log", "--format=%H", &format!("-{n}")]);
+    ids.lines()
+        .map(|id| {
+            let trailer = git(wt, &["log", "-1", "--format=%(trailers:key=Work-Session,valueonly)", id]);
+            let files = git(wt, &["show", "--name-only", "--format=", id]);
+            (trailer.trim().to_owned(), files.lines().map(str::to_owned).collect())
+        })
+        .collect()
+}
+
+/// A commit told of and not made (its `git commit` failed) is made first by the next commit of
+/// the worktree, under its own session's name and with its files only; then the next session's
+/// commit takes its own work. The first session's recovery then finds nothing left to commit.
+#[test]
+fn a_commit_told_of_and_not_made_goes_first_under_its_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-failed");
+    let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    told_and_failed(&repo, &task, &wt, &first);
+
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+    let second = WorkSessionCommit { work_session: "ws-b".into(), ..session_commit("b") };
+    let committed = repo.commit_checked_work_session(&task, &second, None).unwrap().expect("b is committed");
+    let files: Vec<String> = committed.changed_files.into_iter().map(|f| f.path).collect();
+    assert_eq!(files, ["b.txt"]);
+    let expected = [("ws-b", vec!["b.txt"]), ("ws-a", vec!["a.txt"])];
+    let expected: Vec<(String, Vec<String>)> =
+        expected.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect();
+    assert_eq!(sessions_and_files(&wt, 2), expected);
+    assert!(repo.commit_staged_work_session(&task, &first).unwrap().is_none());
+    assert_eq!(sessions_and_files(&wt, 2), expected, "nothing committed again");
+    assert_fsck_clean(repo.root());
+}
+
+/// The session's own recovery (its drive retried) makes the commit it was told of, with its
+/// trailers and files, and answers it as the session's commit.
+#[test]
+fn a_commit_told_of_and_not_made_is_made_by_its_sessions_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-retried");
+    let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    told_and_failed(&repo, &task, &wt, &first);
+    // Another session writes meanwhile: its work is not staged by the recovery.
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+
+    let recovered = repo.commit_staged_work_session(&task, &first).unwrap().expect("the told commit");
+    assert_eq!(recovered.changed_files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a.txt"]);
+    assert_eq!(sessions_and_files(&wt, 1), [("ws-a".to_owned(), vec!["a.txt".to_owned()])]);
+    assert_eq!(status(&wt).trim(), "?? b.txt");
+}
+
+/// A session committing again after its told commit failed (a repository with a remote completes
+/// only after its commit, so its drive is retried and commits anew) gets that commit as its own.
+#[test]
+fn a_session_committing_again_gets_its_told_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-again");
+    let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    told_and_failed(&repo, &task, &wt, &first);
+
+    let again = repo.commit_checked_work_session(&task, &first, None).unwrap().expect("the told commit");
+    assert_eq!(again.changed_files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a.txt"]);
+    assert_eq!(sessions_and_files(&wt, 1), [("ws-a".to_owned(), vec!["a.txt".to_owned()])]);
+    assert!(status(&wt).trim().is_empty(), "{}", status(&wt));
+}

@@ -108,7 +108,9 @@ enum Finished {
 /// before it. The write logs the completion; the sessions it unblocks start while git commits;
 /// the commit's record is a second write. A session left completed without that record (a node
 /// that died, a commit or a write that failed) is recovered by its drive's retry from the index
-/// and its commit, never from the worktree (see [`commit_completed`]).
+/// and its commit, never from the worktree (see [`commit_completed`]). Until then no other commit
+/// of the worktree takes what it staged: git notes the commit before the completion is told, and
+/// makes it first (`spectask-git`'s `plumbing/told_commit.rs`).
 async fn finish_while_committing(
     ctx: &Ctx,
     task: &SpecTask,

@@ -233,6 +233,40 @@ fn kill_9_and_restart(database_url: Option<&str>) {
     assert_no_agent_left(&script);
 }
 
+/// A session's `git commit` that fails after its completion was written (someone holds a lock on
+/// the task branch's ref for longer than spectask waits): the session is completed with its
+/// changes staged, and its file is not on the branch. Once the lock goes, that commit is made
+/// first, under the session's own name, before its sibling's: each session's work lands once, in
+/// its own commit.
+#[test]
+fn a_session_commit_failing_after_its_completion_lands_under_its_own_name() {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    // Each try of the drives meanwhile waits for the lock and fails: they may not fail the task.
+    let (data, _script) = setup(dir.path(), &llm, SLOW_CODER, "max_attempts = 50\n");
+    let server = Server::start_node(&data, None, "node-1");
+    let (id, handle) = create_and_approve(&server, &repo);
+    wait_mid_session(&server, &id);
+    let lock = repo.join(".git/refs/heads/spectask").join(format!("{handle}.lock"));
+    std::fs::write(&lock, "").unwrap();
+    wait_for_state("session 1 is completed", || {
+        let all = sessions(&server, &id);
+        let done = all.iter().any(|s| s["name"] == PLAN[0] && s["status"] == "completed");
+        if done { Ok(()) } else { Err(format!("{all:#?}")) }
+    });
+    // Well past spectask's wait for a lock (at most 2.6 s): the commit failed.
+    std::thread::sleep(Duration::from_secs(5));
+    let on_branch = git(&repo, &["ls-tree", "-r", "--name-only", &format!("spectask/{handle}")]);
+    assert!(!on_branch.contains(FILES[0]), "committed despite the lock:\n{on_branch}");
+    std::fs::remove_file(&lock).unwrap();
+
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    assert_implemented_once_and_finish(&server, &repo, &id, &handle);
+    server.stop();
+    assert_fsck_clean(&repo);
+}
+
 /// Sessions write their file first and then take a while; a thread loaded after a restart only
 /// reports back (its changes are already in the worktree).
 const RESUMABLE_CODER: &str = concat!(
