@@ -143,7 +143,7 @@ impl Worktree {
         paths: &[String],
     ) -> Result<Found, GitError> {
         let (committed, head) =
-            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_| Ok(()))?;
+            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_, _| Ok(()))?;
         let committed = committed.map(|(id, _)| id);
         let clean = match committed {
             Some(id) => Some(CleanAt { head: id.to_string(), paths: paths.to_vec() }),
@@ -229,15 +229,17 @@ impl Worktree {
     }
 
     /// Commits what changed in the worktree (added, modified, deleted, untracked but not ignored),
-    /// only at `paths` when given, calling `staged` with the paths it staged right before
-    /// `git commit` (see [`Worktree::commit`]). Returns `None` when nothing changed.
+    /// only at `paths` when given, calling `staged` with the paths it staged and the commit HEAD
+    /// named then, right before `git commit` (see [`Worktree::commit`]). A commit stopped before
+    /// that (a hook's refusal, an error of `staged`) unstages those paths again, so that no other
+    /// commit takes them. Returns `None` when nothing changed.
     pub(crate) fn commit_changes(
         &self,
         branch: &str,
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
-        staged: impl FnOnce(&[String]) -> Result<(), GitError>,
+        staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
         Ok(self.commit_changes_found(branch, message, paths, hooks, staged)?.0)
     }
@@ -250,7 +252,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
-        staged: impl FnOnce(&[String]) -> Result<(), GitError>,
+        staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
             for path in paths {
@@ -276,10 +278,31 @@ impl Worktree {
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
         self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
-        if !self.commit(message, hooks, None, || staged(&changed))? {
-            return Ok((None, None));
+        let mut told = false;
+        let committing = self.commit(message, hooks, None, || {
+            staged(&changed, head.as_deref())?;
+            told = true;
+            Ok(())
+        });
+        match committing {
+            Ok(true) => Ok((Some(self.head_commit()?), None)),
+            Ok(false) => Ok((None, None)),
+            Err(err) => {
+                if !told {
+                    self.unstage(&changed);
+                }
+                Err(err)
+            }
         }
-        Ok((Some(self.head_commit()?), None))
+    }
+
+    /// Puts the index back as HEAD has it at `paths` (what a commit that stopped had staged); the
+    /// worktree keeps its changes. A failure is only logged: the commit's own error is the one told.
+    fn unstage(&self, paths: &[String]) {
+        let args = ["reset", "--quiet", "--pathspec-from-file=-", "--pathspec-file-nul"];
+        if let Err(err) = self.git.run_waiting(&args, Some(&nul_list(paths))) {
+            tracing::warn!(worktree = %self.path.display(), %err, "cannot unstage what a stopped commit staged");
+        }
     }
 
     /// Commits the index as it stands on `branch`, which must be checked out, with no hook; `None`

@@ -224,11 +224,17 @@ impl Repo {
             // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
             worktree.conclude_merge(&task.branch(), &message, hooks)?
         } else if worktree.path.join(".gitmodules").is_file() {
-            worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, |_| Ok(()))?
+            worktree.commit_changes(
+                &task.branch(),
+                &message,
+                commit.paths.as_deref(),
+                hooks,
+                |_, _| Ok(()),
+            )?
         } else {
             // Noted before it is told: a commit that fails after is made by the next one.
-            let told = |paths: &[String]| {
-                worktree.note_told_commit(&message)?;
+            let told = |paths: &[String], head: Option<&str>| {
+                worktree.note_told_commit(head, &message)?;
                 staged(paths);
                 Ok(())
             };
@@ -237,8 +243,7 @@ impl Repo {
             worktree.forget_told_commit();
             committed
         };
-        let committed = committed.or(told);
-        Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
+        Ok(with_told(committed, told))
     }
 
     /// Commits what is staged in the task's worktree, as it is, with the session's trailers and no
@@ -256,8 +261,8 @@ impl Repo {
         let worktree = self.task_checkout(task)?;
         // The commit told of, when git did not make it then: this session's, or one before it.
         let told = worktree.commit_told(&task.branch(), Some(&message))?;
-        let committed = worktree.commit_index(&task.branch(), &message)?.or(told);
-        Ok(committed.map(|(commit, changed_files)| CommittedChanges { commit, changed_files }))
+        let committed = worktree.commit_index(&task.branch(), &message)?;
+        Ok(with_told(committed, told))
     }
 
     /// Where the repository's hooks are for the task's worktree, as its configuration says now:
@@ -488,4 +493,24 @@ fn session_trailers(commit: &WorkSessionCommit) -> Result<Vec<Trailer>, GitError
         trailers.push(Trailer::new("Implements", commit.implements.join(", "))?);
     }
     Ok(trailers)
+}
+
+/// A session's commit, with its told commit made first (`plumbing/told_commit.rs`): both its own,
+/// so the newer one, with the files either changed.
+fn with_told(
+    committed: Option<(CommitId, Vec<ChangedFile>)>,
+    told: Option<(CommitId, Vec<ChangedFile>)>,
+) -> Option<CommittedChanges> {
+    let (commit, changed_files) = match (committed, told) {
+        (Some((commit, mut files)), Some((_, earlier))) => {
+            for file in earlier {
+                if !files.iter().any(|f| f.path == file.path) {
+                    files.push(file);
+                }
+            }
+            (commit, files)
+        }
+        (committed, told) => committed.or(told)?,
+    };
+    Some(CommittedChanges { commit, changed_files })
 }

@@ -631,11 +631,25 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
         repo.commit_checked_work_session_telling(&task, &session_commit("refuse"), None, |_| told = true);
     assert!(matches!(refused, Err(GitError::HookRejected { .. })), "{refused:?}");
     assert!(!told, "a refusing hook: not told");
+    // Unstaged again: no other commit of the worktree takes what the refused one staged.
+    assert_eq!(git(&wt, &["diff", "--cached", "--name-only"]).trim(), "");
+    assert_eq!(status(&wt).trim(), "?? b.txt");
 }
 
 /// A session commit whose `git commit` fails once it was told (a ref lock someone holds): its
 /// changes stay staged, noted as the commit told of.
 fn told_and_failed(repo: &Repo, task: &TaskHandle, wt: &std::path::Path, commit: &WorkSessionCommit) {
+    told_and_failed_at(repo, task, wt, commit, "a.txt");
+}
+
+/// [`told_and_failed`], its changes being `staged` (the one path).
+fn told_and_failed_at(
+    repo: &Repo,
+    task: &TaskHandle,
+    wt: &std::path::Path,
+    commit: &WorkSessionCommit,
+    staged: &str,
+) {
     let lock = repo.root().join(".git/refs/heads").join(format!("{}.lock", task.branch()));
     let mut told = false;
     let failed = repo.commit_checked_work_session_telling(task, commit, None, |_| {
@@ -644,7 +658,7 @@ fn told_and_failed(repo: &Repo, task: &TaskHandle, wt: &std::path::Path, commit:
     });
     std::fs::remove_file(&lock).unwrap();
     assert!(told && failed.is_err(), "told {told}, {failed:?}");
-    assert_eq!(git(wt, &["diff", "--cached", "--name-only"]).trim(), "a.txt");
+    assert_eq!(git(wt, &["diff", "--cached", "--name-only"]).trim(), staged);
 }
 
 /// Each commit on the task branch, newest first: its `Work-Session` trailer and its files.
@@ -705,7 +719,8 @@ fn a_commit_told_of_and_not_made_is_made_by_its_sessions_recovery() {
 }
 
 /// A session committing again after its told commit failed (a repository with a remote completes
-/// only after its commit, so its drive is retried and commits anew) gets that commit as its own.
+/// only after its commit, so its drive is retried and commits anew) gets that commit as its own,
+/// with what it changed since: the newer commit, and the files of both.
 #[test]
 fn a_session_committing_again_gets_its_told_commit() {
     let dir = tempfile::tempdir().unwrap();
@@ -719,4 +734,49 @@ fn a_session_committing_again_gets_its_told_commit() {
     assert_eq!(again.changed_files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["a.txt"]);
     assert_eq!(sessions_and_files(&wt, 1), [("ws-a".to_owned(), vec!["a.txt".to_owned()])]);
     assert!(status(&wt).trim().is_empty(), "{}", status(&wt));
+
+    std::fs::write(wt.join("c.txt"), "c\n").unwrap();
+    told_and_failed_at(&repo, &task, &wt, &first, "c.txt");
+    std::fs::write(wt.join("d.txt"), "d\n").unwrap();
+    let both = repo.commit_checked_work_session(&task, &first, None).unwrap().expect("two commits");
+    let mut files: Vec<&str> = both.changed_files.iter().map(|f| f.path.as_str()).collect();
+    files.sort_unstable();
+    assert_eq!(files, ["c.txt", "d.txt"]);
+    assert_eq!(git(&wt, &["rev-parse", "HEAD"]).trim(), both.commit.to_string());
+    let expected = [("ws-a", vec!["d.txt"]), ("ws-a", vec!["c.txt"])];
+    let expected: Vec<(String, Vec<String>)> =
+        expected.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect();
+    assert_eq!(sessions_and_files(&wt, 2), expected);
+}
+
+/// A note that outlived its commit (a kill between `git commit` and the note's removal) makes
+/// nothing: HEAD moved from where it was told. What is staged afterwards is the next commit's.
+#[test]
+fn a_note_that_outlived_its_commit_makes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-outlived");
+    let base = git(&wt, &["rev-parse", "HEAD"]);
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
+    repo.commit_checked_work_session(&task, &first, None).unwrap().expect("a is committed");
+    // The note as the commit left it, had the node died before removing it.
+    let admin = git(&wt, &["rev-parse", "--absolute-git-dir"]);
+    let message = git(&wt, &["log", "-1", "--format=%B"]);
+    std::fs::write(
+        std::path::Path::new(admin.trim()).join("SPECTASK_TOLD_COMMIT"),
+        format!("{}\n{message}", base.trim()),
+    )
+    .unwrap();
+    std::fs::write(wt.join("x.txt"), "x\n").unwrap();
+    git(&wt, &["add", "x.txt"]);
+
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+    let second = WorkSessionCommit { work_session: "ws-b".into(), ..session_commit("b") };
+    repo.commit_checked_work_session(&task, &second, None).unwrap().expect("b is committed");
+    let expected = [("ws-b", vec!["b.txt", "x.txt"]), ("ws-a", vec!["a.txt"])];
+    let expected: Vec<(String, Vec<String>)> =
+        expected.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect();
+    assert_eq!(sessions_and_files(&wt, 2), expected);
+    assert!(!std::path::Path::new(admin.trim()).join("SPECTASK_TOLD_COMMIT").exists(), "the note is gone");
 }
