@@ -661,6 +661,11 @@ fn told_and_failed_at(
     assert_eq!(git(wt, &["diff", "--cached", "--name-only"]).trim(), staged);
 }
 
+/// `(session, files)` pairs as [`sessions_and_files`] gives them.
+fn named(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    pairs.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect()
+}
+
 /// Each commit on the task branch, newest first: its `Work-Session` trailer and its files.
 fn sessions_and_files(wt: &std::path::Path, n: usize) -> Vec<(String, Vec<String>)> {
     let ids = git(wt, &["log", "--format=%H", &format!("-{n}")]);
@@ -690,9 +695,7 @@ fn a_commit_told_of_and_not_made_goes_first_under_its_own_name() {
     let committed = repo.commit_checked_work_session(&task, &second, None).unwrap().expect("b is committed");
     let files: Vec<String> = committed.changed_files.into_iter().map(|f| f.path).collect();
     assert_eq!(files, ["b.txt"]);
-    let expected = [("ws-b", vec!["b.txt"]), ("ws-a", vec!["a.txt"])];
-    let expected: Vec<(String, Vec<String>)> =
-        expected.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect();
+    let expected = named(&[("ws-b", &["b.txt"]), ("ws-a", &["a.txt"])]);
     assert_eq!(sessions_and_files(&wt, 2), expected);
     assert!(repo.commit_staged_work_session(&task, &first).unwrap().is_none());
     assert_eq!(sessions_and_files(&wt, 2), expected, "nothing committed again");
@@ -743,9 +746,7 @@ fn a_session_committing_again_gets_its_told_commit() {
     files.sort_unstable();
     assert_eq!(files, ["c.txt", "d.txt"]);
     assert_eq!(git(&wt, &["rev-parse", "HEAD"]).trim(), both.commit.to_string());
-    let expected = [("ws-a", vec!["d.txt"]), ("ws-a", vec!["c.txt"])];
-    let expected: Vec<(String, Vec<String>)> =
-        expected.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect();
+    let expected = named(&[("ws-a", &["d.txt"]), ("ws-a", &["c.txt"])]);
     assert_eq!(sessions_and_files(&wt, 2), expected);
 }
 
@@ -774,9 +775,7 @@ fn a_note_that_outlived_its_commit_makes_nothing() {
     std::fs::write(wt.join("b.txt"), "b\n").unwrap();
     let second = WorkSessionCommit { work_session: "ws-b".into(), ..session_commit("b") };
     repo.commit_checked_work_session(&task, &second, None).unwrap().expect("b is committed");
-    let expected = [("ws-b", vec!["b.txt", "x.txt"]), ("ws-a", vec!["a.txt"])];
-    let expected: Vec<(String, Vec<String>)> =
-        expected.iter().map(|(s, f)| (s.to_string(), f.iter().map(|f| f.to_string()).collect())).collect();
+    let expected = named(&[("ws-b", &["b.txt", "x.txt"]), ("ws-a", &["a.txt"])]);
     assert_eq!(sessions_and_files(&wt, 2), expected);
     assert!(!std::path::Path::new(admin.trim()).join("SPECTASK_TOLD_COMMIT").exists(), "the note is gone");
 }
