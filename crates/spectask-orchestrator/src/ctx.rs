@@ -1,7 +1,8 @@
 //! What every step may use: the node's store, agents and configuration, and the state this node
 //! keeps across steps: approved plans parsed once ([`plans`]), the sessions whose turns run here
 //! ([`session_watch`]), what sessions starting together are told of each other ([`standings`]) and
-//! how many open their threads at once ([`start_gate`]), jobs handed to the engine ([`handed`]),
+//! how many open their threads at once ([`start_gate`]), the sessions whose changes git stages
+//! after their completion ([`staging`]), jobs handed to the engine ([`handed`]),
 //! task leases held ([`leases`]), requests to the history recorder ([`recorder_handle`]) and the
 //! one writer per repository of what this node commits to its design-docs branch
 //! ([`design_docs_writer`]).
@@ -14,6 +15,7 @@ mod leases;
 pub(crate) mod plans;
 mod recorder_handle;
 mod session_watch;
+mod staging;
 mod standings;
 mod start_gate;
 
@@ -27,6 +29,7 @@ use spectask_git::Repo;
 use spectask_store::Store;
 
 pub use self::recorder_handle::RecorderHandle;
+pub(crate) use self::staging::{Staged, StagedTeller};
 pub(crate) use self::standings::Standing;
 use crate::config::OrchestratorConfig;
 
@@ -48,6 +51,8 @@ pub(crate) struct Ctx {
     pub standings: Arc<standings::Standings>,
     /// How many sessions open their threads at once (see [`start_gate`]).
     pub start_gate: Arc<start_gate::StartGate>,
+    /// The completed sessions whose changes git stages on this node (see [`staging`]).
+    pub staging: Arc<staging::Staging>,
     /// Requests to this node's recorder to record everything now (see [`RecorderHandle`]).
     pub recorder: RecorderHandle,
     /// Told how the engine reacts (the server's metrics); `None`: nobody listens.

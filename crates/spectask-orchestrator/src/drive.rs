@@ -167,12 +167,25 @@ async fn run_turn(
     let was_prompted = facts.prompted;
     let ended_turn = facts.ended_turn.clone().filter(|_| !interactive && was_prompted);
     let mut after = AfterTurns::new(was_prompted);
+    let never_prompted = !was_prompted && editor.is_none();
     // Sessions open their threads in turns (`ctx::start_gate`): many started at once share the
     // node's store, git and agent.
-    let opening = {
+    let opening = async {
         let _turn = ctx.start_gate.enter().await;
-        Box::pin(open(ctx, task, session, facts, interactive)).await?
+        Box::pin(open(ctx, task, session, facts, interactive)).await
     };
+    // Meanwhile, and outside those turns, a session never prompted waits for its task's completed
+    // sessions' changes to be staged: only then may its agent write in the worktree.
+    let staged = async {
+        if !never_prompted {
+            return Ok(());
+        }
+        tokio::select! {
+            staged = first_prompt::completed_work_staged(ctx, task) => Ok(staged?),
+            () = cancel.cancelled() => Err(TurnError::ShuttingDown),
+        }
+    };
+    let (opening, ()) = tokio::try_join!(opening, staged)?;
     let DrivenThread { instance, worktree, acp, mut first, opened } = opening;
     // The last turn ended and an earlier drive was cut off before judging it (a crash during the
     // check): it is judged now, and the agent is not prompted again for work it finished. A thread

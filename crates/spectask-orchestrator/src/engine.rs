@@ -44,6 +44,7 @@ impl Orchestrator {
                 sessions: Arc::default(),
                 standings: Arc::default(),
                 start_gate: Arc::default(),
+                staging: Arc::default(),
                 recorder: RecorderHandle::default(),
                 design_docs: Arc::default(),
             },

@@ -34,6 +34,7 @@ fn ctx_over(store: Store, config: OrchestratorConfig) -> Ctx {
         sessions: Arc::default(),
         standings: Arc::default(),
         start_gate: Arc::default(),
+        staging: Arc::default(),
         recorder: crate::ctx::RecorderHandle::default(),
         design_docs: Arc::default(),
     }

@@ -150,8 +150,14 @@ impl Repo {
         self.verify_forward_only_tips()?;
         let worktree = self.design_docs_checkout();
         let message = commit_message(message, trailers);
-        let committed =
-            worktree.commit_changes(self.design_docs_branch(), &message, None, Hooks::Skip, |_, _| Ok(()))?;
+        let committed = worktree.commit_changes(
+            self.design_docs_branch(),
+            &message,
+            None,
+            Hooks::Skip,
+            |_| {},
+            |_, _| Ok(()),
+        )?;
         let Some((id, changed_files)) = committed else { return Ok(None) };
         self.record_last_written(id)?;
         let id = self.publish_to_remote().unwrap_or(id);

@@ -143,7 +143,7 @@ impl Worktree {
         paths: &[String],
     ) -> Result<Found, GitError> {
         let (committed, head) =
-            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_, _| Ok(()))?;
+            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_| {}, |_, _| Ok(()))?;
         let committed = committed.map(|(id, _)| id);
         let clean = match committed {
             Some(id) => Some(CleanAt { head: id.to_string(), paths: paths.to_vec() }),
@@ -229,19 +229,21 @@ impl Worktree {
     }
 
     /// Commits what changed in the worktree (added, modified, deleted, untracked but not ignored),
-    /// only at `paths` when given, calling `staged` with the paths it staged and the commit HEAD
-    /// named then, right before `git commit` (see [`Worktree::commit`]). A commit stopped before
-    /// that (a hook's refusal, an error of `staged`) unstages those paths again, so that no other
-    /// commit takes them. Returns `None` when nothing changed.
+    /// only at `paths` when given, calling `found` with the paths it is about to stage once git's
+    /// status listed them, and `staged` with the paths it staged and the commit HEAD named then,
+    /// right before `git commit` (see [`Worktree::commit`]). A commit stopped before that (a
+    /// hook's refusal, an error of `staged`) unstages those paths again, so that no other commit
+    /// takes them. Returns `None` when nothing changed.
     pub(crate) fn commit_changes(
         &self,
         branch: &str,
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
+        found: impl FnOnce(&[String]),
         staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
-        Ok(self.commit_changes_found(branch, message, paths, hooks, staged)?.0)
+        Ok(self.commit_changes_found(branch, message, paths, hooks, found, staged)?.0)
     }
 
     /// [`Worktree::commit_changes`], and when it found nothing to commit, the commit HEAD named
@@ -252,6 +254,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
+        found: impl FnOnce(&[String]),
         staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
@@ -276,6 +279,7 @@ impl Worktree {
             return Ok((None, head));
         }
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
+        found(&changed);
         self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
         let mut told = false;

@@ -192,22 +192,24 @@ impl Repo {
         commit: &WorkSessionCommit,
         hooks: Option<&HooksDir>,
     ) -> Result<Option<CommittedChanges>, GitError> {
-        self.commit_checked_work_session_telling(task, commit, hooks, |_| {})
+        self.commit_checked_work_session_telling(task, commit, hooks, |_| {}, |_| {})
     }
 
-    /// [`Repo::commit_checked_work_session`], calling `staged` once only git's own `git commit`
-    /// stands between the session's changes and their commit: they are staged, the hooks passed,
-    /// and the task's lock, held until the commit is made, keeps every other spectask write of the
-    /// worktree out until then. It is given the paths spectask staged (what the agent staged itself
-    /// elsewhere is committed too). Not called when nothing is to be committed, a merge is
-    /// concluded, or the worktree has submodules (a change inside one is listed, but not staged).
-    /// The commit is noted before `staged` is called, and a commit told of earlier that git did
-    /// not make is made first (`plumbing/told_commit.rs`).
+    /// [`Repo::commit_checked_work_session`], calling `found` once git's status listed what the
+    /// commit takes, before it is staged, and `staged` once only git's own `git commit` stands
+    /// between the session's changes and their commit: they are staged, the hooks passed, and the
+    /// commit is noted. Both are given the paths spectask stages (what the agent staged itself
+    /// elsewhere is committed too). The task's lock, held from before `found` until the commit is
+    /// made, keeps every other spectask write of the worktree out. Neither is called when nothing
+    /// is to be committed, a merge is concluded, or the worktree has submodules (a change inside
+    /// one is listed, but not staged). A commit told of earlier that git did not make is made
+    /// first (`plumbing/told_commit.rs`).
     pub fn commit_checked_work_session_telling(
         &self,
         task: &TaskHandle,
         commit: &WorkSessionCommit,
         hooks: Option<&HooksDir>,
+        found: impl FnOnce(&[String]),
         staged: impl FnOnce(&[String]),
     ) -> Result<Option<CommittedChanges>, GitError> {
         let message = commit_message(&commit.message, &session_trailers(commit)?);
@@ -229,6 +231,7 @@ impl Repo {
                 &message,
                 commit.paths.as_deref(),
                 hooks,
+                |_| {},
                 |_, _| Ok(()),
             )?
         } else {
@@ -238,12 +241,30 @@ impl Repo {
                 staged(paths);
                 Ok(())
             };
-            let committed =
-                worktree.commit_changes(&task.branch(), &message, commit.paths.as_deref(), hooks, told)?;
+            let paths = commit.paths.as_deref();
+            let committed = worktree.commit_changes(&task.branch(), &message, paths, hooks, found, told)?;
             worktree.forget_told_commit();
             committed
         };
         Ok(with_told(committed, told))
+    }
+
+    /// Whether a session's commit in the task's worktree can fail now only as a git write fails:
+    /// no `pre-commit` or `commit-msg` hook of the repository's runs (`hooks`, from
+    /// [`Repo::task_hooks`]; `None` with hooks run: not known, so not), no merge is under way,
+    /// and the worktree has no submodules. File lookups only, no git process. A session whose
+    /// commit nothing can refuse may be completed before git stages its changes.
+    pub fn session_commit_unrefusable(&self, task: &TaskHandle, hooks: Option<&HooksDir>) -> bool {
+        let hooks_pass = match self.hooks() {
+            crate::repository::registration::HookPolicy::Skip => true,
+            crate::repository::registration::HookPolicy::Run => {
+                hooks.is_some_and(|dir| dir.present(&["pre-commit", "commit-msg"]).is_empty())
+            }
+        };
+        let Ok(worktree) = self.task_checkout(task) else { return false };
+        hooks_pass
+            && !crate::plumbing::status::merge_under_way(&worktree.admin)
+            && !worktree.path.join(".gitmodules").exists()
     }
 
     /// Commits what is staged in the task's worktree, as it is, with the session's trailers and no

@@ -605,14 +605,21 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
     let base = git(&wt, &["rev-parse", "HEAD"]);
     std::fs::write(wt.join("a.txt"), "a\n").unwrap();
 
-    let mut seen = None;
+    let (mut listed, mut seen) = (None, None);
+    let found = |paths: &[String]| {
+        assert_eq!(paths, ["a.txt"]);
+        listed = Some((ran.exists(), git(&wt, &["diff", "--cached", "--name-only"])));
+    };
     let told = |paths: &[String]| {
         assert_eq!(paths, ["a.txt"]);
         let staged = git(&wt, &["diff", "--cached", "--name-only"]);
         seen = Some((ran.exists(), staged, git(&wt, &["rev-parse", "HEAD"])));
     };
-    let committed = repo.commit_checked_work_session_telling(&task, &session_commit("one"), None, told);
+    let committed =
+        repo.commit_checked_work_session_telling(&task, &session_commit("one"), None, found, told);
     let committed = committed.unwrap().expect("a.txt is committed");
+    let (hook_ran, staged) = listed.expect("told what it takes before staging");
+    assert!(!hook_ran && staged.trim().is_empty(), "found before the hooks and the staging: {staged}");
     let (hook_ran, staged, head) = seen.expect("told before the commit");
     assert!(hook_ran, "the hooks ran before");
     assert_eq!(staged.trim(), "a.txt");
@@ -621,14 +628,24 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
     assert_eq!(committed.changed_files.len(), 1);
 
     let mut told = false;
-    let nothing =
-        repo.commit_checked_work_session_telling(&task, &session_commit("two"), None, |_| told = true);
+    let nothing = repo.commit_checked_work_session_telling(
+        &task,
+        &session_commit("two"),
+        None,
+        |_| {},
+        |_| told = true,
+    );
     assert!(nothing.unwrap().is_none());
     assert!(!told, "nothing to commit: not told");
 
     std::fs::write(wt.join("b.txt"), "b\n").unwrap();
-    let refused =
-        repo.commit_checked_work_session_telling(&task, &session_commit("refuse"), None, |_| told = true);
+    let refused = repo.commit_checked_work_session_telling(
+        &task,
+        &session_commit("refuse"),
+        None,
+        |_| {},
+        |_| told = true,
+    );
     assert!(matches!(refused, Err(GitError::HookRejected { .. })), "{refused:?}");
     assert!(!told, "a refusing hook: not told");
     // Unstaged again: no other commit of the worktree takes what the refused one staged.
@@ -652,10 +669,16 @@ fn told_and_failed_at(
 ) {
     let lock = repo.root().join(".git/refs/heads").join(format!("{}.lock", task.branch()));
     let mut told = false;
-    let failed = repo.commit_checked_work_session_telling(task, commit, None, |_| {
-        told = true;
-        std::fs::write(&lock, "").unwrap();
-    });
+    let failed = repo.commit_checked_work_session_telling(
+        task,
+        commit,
+        None,
+        |_| {},
+        |_| {
+            told = true;
+            std::fs::write(&lock, "").unwrap();
+        },
+    );
     std::fs::remove_file(&lock).unwrap();
     assert!(told && failed.is_err(), "told {told}, {failed:?}");
     assert_eq!(git(wt, &["diff", "--cached", "--name-only"]).trim(), staged);

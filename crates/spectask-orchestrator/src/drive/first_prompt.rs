@@ -1,11 +1,16 @@
 //! What a session's thread is told first on a drive: the session's prompt (the spec, the plan's
 //! progress, what its siblings finished), restated with what is already in the worktree when the
-//! session was prompted before.
+//! session was prompted before. A session is first prompted only once every completed session
+//! of its task has its changes staged for its commit ([`completed_work_staged`], awaited beside
+//! the thread's opening).
+
+use std::time::Duration;
 
 use spectask_core::{SpecTask, WorkSession, WorkSessionStatus};
+use tokio::time::Instant;
 
 use super::TurnError;
-use crate::ctx::{Ctx, Standing};
+use crate::ctx::{Ctx, Staged, Standing};
 use crate::drive::prompt::{Resuming, SessionPrompt, Sibling};
 use crate::history::markers;
 use crate::implementation::agents;
@@ -24,6 +29,53 @@ pub(super) async fn first_prompt(
 ) -> Result<String, TurnError> {
     let resuming = if prompted { Some(resume_state(ctx, task, session).await?) } else { None };
     Ok(session_prompt(ctx, task, session, resuming.as_ref()).await?)
+}
+
+/// How long a session waits to be prompted for a completed session's commit this node does not
+/// make (completed before a restart, by a person, or its commit failed) before its drive is
+/// tried again.
+const UNCOMMITTED_WAIT: Duration = Duration::from_secs(120);
+/// How often it looks at the record again meanwhile.
+const UNCOMMITTED_RECHECK: Duration = Duration::from_millis(250);
+
+/// Waits until every completed session of `task` has its changes staged for its commit (noted:
+/// no other commit takes them) or committed. Until then an agent writing in the worktree could
+/// have its writes taken into that session's commit: a session whose commit nothing can refuse
+/// completes once git listed its changes, before it stages them (`implementation::work`), and
+/// the sessions it starts run beside the staging. Those this node stages are waited for as git tells; others until
+/// their commit is on record.
+pub(crate) async fn completed_work_staged(ctx: &Ctx, task: &SpecTask) -> Result<(), JobError> {
+    let deadline = Instant::now() + UNCOMMITTED_WAIT;
+    let mut looked_again = false;
+    loop {
+        ctx.staging.settled(task.id).await;
+        let uncommitted = ctx.store.work_sessions_completed_uncommitted(task.id).await?;
+        let mut unknown = None;
+        let mut staging = false;
+        for id in uncommitted {
+            match ctx.staging.of(task.id, id) {
+                Some(Staged::Staged) => {}
+                Some(Staged::Staging) => staging = true,
+                None => unknown = Some(id),
+            }
+        }
+        if staging {
+            continue;
+        }
+        let Some(id) = unknown else { return Ok(()) };
+        if Instant::now() >= deadline {
+            return Err(JobError::retry(format!(
+                "the changes of completed session {id} are not committed yet"
+            )));
+        }
+        // Looked again at once: a commit recorded since the first look leaves no mark here.
+        if looked_again {
+            tokio::time::sleep(UNCOMMITTED_RECHECK).await;
+        } else {
+            tracing::debug!(task = %task.id, session = %id, "a first prompt waits for a completed session's commit");
+        }
+        looked_again = true;
+    }
 }
 
 /// What an interrupted session already left in the worktree.

@@ -182,6 +182,22 @@ impl Store {
         Ok(get::<Option<i64>>(&row, "committed_at")?.is_some())
     }
 
+    /// The task's completed sessions whose commit is not on record yet: what a session's first
+    /// prompt waits for, unless its node knows their changes are staged.
+    pub async fn work_sessions_completed_uncommitted(
+        &self,
+        spec_task_id: SpecTaskId,
+    ) -> Result<Vec<WorkSessionId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM work_sessions WHERE spec_task_id = $1 AND status = $2 AND committed_at IS NULL",
+        )
+        .bind(spec_task_id.to_string())
+        .bind(WorkSessionStatus::Completed.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| parse(row, "id")).collect()
+    }
+
     /// Whether the session's completion is in its task's coordination log. A session completed but
     /// not committed whose completion is logged was completed once git staged its changes, and
     /// its commit's record did not follow (`complete_work_session_unless_messages` with a log).

@@ -336,3 +336,100 @@ fn kill_9_then_restart_resumes_the_running_thread_by_session_load() {
     assert_fsck_clean(&repo);
     assert_no_agent_left(&script);
 }
+
+/// Session 1 takes a while; session 3 (behind 1 and 2) rewrites session 1's file.
+const REWRITING_CODER: &str = r##"
+[[rule]]
+match = "*Your task: 1 Add the user model*"
+steps = [
+  { sleep = 3000 },
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [] };\n" } },
+  { message = "Added src/user.js." },
+]
+
+[[rule]]
+match = "*Your task: 2 Add the login route*"
+steps = [
+  { write_file = { path = "src/login.js", content = "module.exports = function login() {};\n" } },
+  { message = "Added src/login.js." },
+]
+
+[[rule]]
+match = "*Your task: 3 Wire login into the app*"
+steps = [
+  { write_file = { path = "src/user.js", content = "module.exports = { users: [], admins: [] };\n" } },
+  { write_file = { path = "src/app.js", content = "require('./user'); require('./login');\n" } },
+  { message = "Wired login into src/app.js, with admins." },
+]
+"##;
+
+/// A session whose commit nothing can refuse completes once git's status listed its changes, and
+/// the session its completion starts is prompted only once they are staged. Here git cannot stage
+/// them (someone holds the worktree's index lock for longer than spectask waits): session 1 is
+/// completed, session 3 runs but writes nothing, and once the lock goes, session 1's commit is
+/// made from the worktree, with its own version of the file session 3 rewrites after.
+#[test]
+fn a_session_started_by_a_completion_is_prompted_only_once_its_changes_are_staged() {
+    let llm = FakeLlm::start(vec![three_task_spec()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, _script) = setup(dir.path(), &llm, REWRITING_CODER, "max_attempts = 50\n");
+    let server = Server::start_node(&data, None, "node-1");
+    let (id, handle) = create_and_approve(&server, &repo);
+    let branch = format!("spectask/{handle}");
+    let worktree = repo.join(".git-worktrees").join(&handle);
+    wait_for_state("session 2 is committed while session 1 works", || {
+        // The branch is made as the sessions start.
+        let listed =
+            Command::new("git").args(["ls-tree", "-r", "--name-only", &branch]).current_dir(&repo).output();
+        let on_branch = String::from_utf8_lossy(&listed.unwrap().stdout).into_owned();
+        let all = sessions(&server, &id);
+        let first_runs = all.iter().any(|s| s["name"] == PLAN[0] && s["status"] == "running");
+        if on_branch.contains(FILES[1]) && first_runs {
+            Ok(())
+        } else {
+            Err(format!("{on_branch}\n{all:#?}"))
+        }
+    });
+    let admin = git(&worktree, &["rev-parse", "--absolute-git-dir"]);
+    let lock = Path::new(admin.trim()).join("index.lock");
+    std::fs::write(&lock, "").unwrap();
+    wait_for_state("session 1 is completed and session 3 runs, the index locked", || {
+        let all = sessions(&server, &id);
+        let is = |name: &str, status: &str| all.iter().any(|s| s["name"] == name && s["status"] == status);
+        if is(PLAN[0], "completed") && is(PLAN[2], "running") { Ok(()) } else { Err(format!("{all:#?}")) }
+    });
+    // Well past spectask's wait for a lock (at most 2.6 s): session 1's staging failed.
+    std::thread::sleep(Duration::from_secs(4));
+    let user = std::fs::read_to_string(worktree.join("src/user.js")).unwrap();
+    assert_eq!(
+        user, "module.exports = { users: [] };\n",
+        "session 3 wrote before session 1's changes were staged"
+    );
+    assert!(
+        !worktree.join("src/app.js").exists(),
+        "session 3 was prompted before session 1's changes were staged"
+    );
+    std::fs::remove_file(&lock).unwrap();
+
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let all = sessions(&server, &id);
+    let commit_of = |name: &str| {
+        let session = all.iter().find(|s| s["name"] == name).unwrap();
+        let trailer = format!("Work-Session: {}", session["id"].as_str().unwrap());
+        let commits = git(&repo, &["log", "--format=%H", "--grep", &trailer, &branch]);
+        let commits: Vec<&str> = commits.lines().collect();
+        assert_eq!(commits.len(), 1, "one commit for session {name}: {commits:?}\n{all:#?}");
+        commits[0].to_owned()
+    };
+    let (first, third) = (commit_of(PLAN[0]), commit_of(PLAN[2]));
+    assert_eq!(git(&repo, &["show", &format!("{first}:src/user.js")]), "module.exports = { users: [] };\n");
+    let files = git(&repo, &["show", "--name-only", "--format=", &third]);
+    assert_eq!(files.lines().collect::<Vec<_>>(), ["src/app.js", "src/user.js"], "session 3's commit");
+    assert_eq!(
+        git(&repo, &["show", &format!("{third}:src/user.js")]),
+        "module.exports = { users: [], admins: [] };\n"
+    );
+    server.stop();
+    assert_fsck_clean(&repo);
+}
