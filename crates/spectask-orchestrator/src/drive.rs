@@ -167,15 +167,16 @@ async fn run_turn(
     let was_prompted = facts.prompted;
     let ended_turn = facts.ended_turn.clone().filter(|_| !interactive && was_prompted);
     let mut after = AfterTurns::new(was_prompted);
-    let never_prompted = !was_prompted && editor.is_none();
+    let never_prompted = !was_prompted;
     // Sessions open their threads in turns (`ctx::start_gate`): many started at once share the
     // node's store, git and agent.
     let opening = async {
         let _turn = ctx.start_gate.enter().await;
         Box::pin(open(ctx, task, session, facts, interactive)).await
     };
-    // Meanwhile, and outside those turns, a session never prompted waits for its task's completed
-    // sessions' changes to be staged: only then may its agent write in the worktree.
+    // Meanwhile, and outside those turns, a session never prompted (by spectask or an editor)
+    // waits for its task's completed sessions' changes to be staged: only then may its agent
+    // write in the worktree.
     let staged = async {
         if !never_prompted {
             return Ok(());

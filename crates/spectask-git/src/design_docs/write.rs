@@ -155,7 +155,7 @@ impl Repo {
             &message,
             None,
             Hooks::Skip,
-            |_| {},
+            |_, _| Ok(()),
             |_, _| Ok(()),
         )?;
         let Some((id, changed_files)) = committed else { return Ok(None) };

@@ -142,8 +142,14 @@ impl Worktree {
         message: &str,
         paths: &[String],
     ) -> Result<Found, GitError> {
-        let (committed, head) =
-            self.commit_changes_found(branch, message, Some(paths), Hooks::Skip, |_| {}, |_, _| Ok(()))?;
+        let (committed, head) = self.commit_changes_found(
+            branch,
+            message,
+            Some(paths),
+            Hooks::Skip,
+            |_, _| Ok(()),
+            |_, _| Ok(()),
+        )?;
         let committed = committed.map(|(id, _)| id);
         let clean = match committed {
             Some(id) => Some(CleanAt { head: id.to_string(), paths: paths.to_vec() }),
@@ -230,8 +236,9 @@ impl Worktree {
 
     /// Commits what changed in the worktree (added, modified, deleted, untracked but not ignored),
     /// only at `paths` when given, calling `found` with the paths it is about to stage once git's
-    /// status listed them, and `staged` with the paths it staged and the commit HEAD named then,
-    /// right before `git commit` (see [`Worktree::commit`]). A commit stopped before that (a
+    /// status listed them, and `staged` with the paths it staged, each with the commit HEAD named
+    /// then, `staged` right before `git commit` (see [`Worktree::commit`]); an error of either
+    /// stops the commit. A commit stopped before that (a
     /// hook's refusal, an error of `staged`) unstages those paths again, so that no other commit
     /// takes them. Returns `None` when nothing changed.
     pub(crate) fn commit_changes(
@@ -240,7 +247,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
-        found: impl FnOnce(&[String]),
+        found: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
         staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
         Ok(self.commit_changes_found(branch, message, paths, hooks, found, staged)?.0)
@@ -254,7 +261,7 @@ impl Worktree {
         message: &str,
         paths: Option<&[String]>,
         hooks: Hooks<'_>,
-        found: impl FnOnce(&[String]),
+        found: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
         staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
         if let Some(paths) = paths {
@@ -279,7 +286,7 @@ impl Worktree {
             return Ok((None, head));
         }
         let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
-        found(&changed);
+        found(&changed, head.as_deref())?;
         self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
         let mut told = false;
@@ -384,7 +391,7 @@ impl Worktree {
     }
 
     /// `git add --all`, of `paths` only when given.
-    fn stage(&self, paths: Option<&[String]>) -> Result<(), GitError> {
+    pub(super) fn stage(&self, paths: Option<&[String]>) -> Result<(), GitError> {
         match paths {
             None => self.git.run_waiting(&["add", "--all"], None)?,
             Some(paths) => {

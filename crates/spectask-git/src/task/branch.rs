@@ -192,25 +192,26 @@ impl Repo {
         commit: &WorkSessionCommit,
         hooks: Option<&HooksDir>,
     ) -> Result<Option<CommittedChanges>, GitError> {
-        self.commit_checked_work_session_telling(task, commit, hooks, |_| {}, |_| {})
+        self.commit_checked_work_session_telling(task, commit, hooks, |_| {}, || {})
     }
 
-    /// [`Repo::commit_checked_work_session`], calling `found` once git's status listed what the
-    /// commit takes, before it is staged, and `staged` once only git's own `git commit` stands
-    /// between the session's changes and their commit: they are staged, the hooks passed, and the
-    /// commit is noted. Both are given the paths spectask stages (what the agent staged itself
-    /// elsewhere is committed too). The task's lock, held from before `found` until the commit is
-    /// made, keeps every other spectask write of the worktree out. Neither is called when nothing
-    /// is to be committed, a merge is concluded, or the worktree has submodules (a change inside
-    /// one is listed, but not staged). A commit told of earlier that git did not make is made
-    /// first (`plumbing/told_commit.rs`).
+    /// [`Repo::commit_checked_work_session`], calling `told` once what the commit takes is fixed,
+    /// and `staged` once only git's own `git commit` stands between the session's changes and
+    /// their commit. `told` is given the paths spectask stages (what the agent staged itself
+    /// elsewhere is committed too): once git's status listed them when nothing can refuse the
+    /// commit (no `pre-commit` or `commit-msg` hook is present: none runs), else once they are
+    /// staged and the hooks passed. The commit is noted before `told` is called, and a commit told
+    /// of earlier that git did not make is made first (`plumbing/told_commit.rs`). The task's lock,
+    /// held from before the listing until the commit is made, keeps every other spectask write of
+    /// the worktree out. Neither is called when nothing is to be committed, a merge is concluded,
+    /// or the worktree has submodules (a change inside one is listed, but not staged).
     pub fn commit_checked_work_session_telling(
         &self,
         task: &TaskHandle,
         commit: &WorkSessionCommit,
         hooks: Option<&HooksDir>,
-        found: impl FnOnce(&[String]),
-        staged: impl FnOnce(&[String]),
+        told: impl FnOnce(&[String]),
+        staged: impl FnOnce(),
     ) -> Result<Option<CommittedChanges>, GitError> {
         let message = commit_message(&commit.message, &session_trailers(commit)?);
         let _lock = self.lock(LockScope::Task(task))?;
@@ -221,50 +222,62 @@ impl Repo {
         };
         // A commit told of and never made holds what is staged: it goes first, under its own name
         // (this session's own, when a retry of its drive finds it).
-        let told = worktree.commit_told(&task.branch(), Some(&message))?;
+        let earlier = worktree.commit_told(&task.branch(), Some(&message))?;
         let committed = if self.integration_under_way(&worktree)? {
             // The default branch's merge the task's agent resolved (`Repo::begin_integration`).
             worktree.conclude_merge(&task.branch(), &message, hooks)?
         } else if worktree.path.join(".gitmodules").is_file() {
+            let untold = |_: &[String], _: Option<&str>| Ok(());
             worktree.commit_changes(
                 &task.branch(),
                 &message,
                 commit.paths.as_deref(),
                 hooks,
-                |_| {},
-                |_, _| Ok(()),
+                untold,
+                untold,
             )?
         } else {
+            let looked;
+            let hooks = match hooks {
+                Hooks::Run(None) => {
+                    looked = worktree.hooks_dir()?;
+                    Hooks::Run(Some(&looked))
+                }
+                found => found,
+            };
+            // Decided here, under the lock, and kept: no hook is looked for again.
+            let unrefusable = match hooks {
+                Hooks::Skip => true,
+                Hooks::Run(dir) => {
+                    dir.is_none_or(|dir| dir.present(&["pre-commit", "commit-msg"]).is_empty())
+                }
+            };
+            let told = std::cell::Cell::new(Some(told));
             // Noted before it is told: a commit that fails after is made by the next one.
-            let told = |paths: &[String], head: Option<&str>| {
-                worktree.note_told_commit(head, &message)?;
-                staged(paths);
+            let listed = |paths: &[String], head: Option<&str>| {
+                if unrefusable {
+                    worktree.note_listed_commit(head, paths, &message)?;
+                    if let Some(told) = told.take() {
+                        told(paths);
+                    }
+                }
                 Ok(())
             };
-            let paths = commit.paths.as_deref();
-            let committed = worktree.commit_changes(&task.branch(), &message, paths, hooks, found, told)?;
+            let noted = |paths: &[String], head: Option<&str>| {
+                worktree.note_told_commit(head, &message)?;
+                worktree.forget_listed_commit();
+                if let Some(told) = told.take() {
+                    told(paths);
+                }
+                staged();
+                Ok(())
+            };
+            let (paths, hooks) = (commit.paths.as_deref(), if unrefusable { Hooks::Skip } else { hooks });
+            let committed = worktree.commit_changes(&task.branch(), &message, paths, hooks, listed, noted)?;
             worktree.forget_told_commit();
             committed
         };
-        Ok(with_told(committed, told))
-    }
-
-    /// Whether a session's commit in the task's worktree can fail now only as a git write fails:
-    /// no `pre-commit` or `commit-msg` hook of the repository's runs (`hooks`, from
-    /// [`Repo::task_hooks`]; `None` with hooks run: not known, so not), no merge is under way,
-    /// and the worktree has no submodules. File lookups only, no git process. A session whose
-    /// commit nothing can refuse may be completed before git stages its changes.
-    pub fn session_commit_unrefusable(&self, task: &TaskHandle, hooks: Option<&HooksDir>) -> bool {
-        let hooks_pass = match self.hooks() {
-            crate::repository::registration::HookPolicy::Skip => true,
-            crate::repository::registration::HookPolicy::Run => {
-                hooks.is_some_and(|dir| dir.present(&["pre-commit", "commit-msg"]).is_empty())
-            }
-        };
-        let Ok(worktree) = self.task_checkout(task) else { return false };
-        hooks_pass
-            && !crate::plumbing::status::merge_under_way(&worktree.admin)
-            && !worktree.path.join(".gitmodules").exists()
+        Ok(with_told(committed, earlier))
     }
 
     /// Commits what is staged in the task's worktree, as it is, with the session's trailers and no

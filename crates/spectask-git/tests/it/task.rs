@@ -605,22 +605,19 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
     let base = git(&wt, &["rev-parse", "HEAD"]);
     std::fs::write(wt.join("a.txt"), "a\n").unwrap();
 
-    let (mut listed, mut seen) = (None, None);
-    let found = |paths: &[String]| {
-        assert_eq!(paths, ["a.txt"]);
-        listed = Some((ran.exists(), git(&wt, &["diff", "--cached", "--name-only"])));
-    };
+    let (mut seen, mut staged_told) = (None, false);
     let told = |paths: &[String]| {
         assert_eq!(paths, ["a.txt"]);
         let staged = git(&wt, &["diff", "--cached", "--name-only"]);
         seen = Some((ran.exists(), staged, git(&wt, &["rev-parse", "HEAD"])));
     };
     let committed =
-        repo.commit_checked_work_session_telling(&task, &session_commit("one"), None, found, told);
+        repo.commit_checked_work_session_telling(&task, &session_commit("one"), None, told, || {
+            staged_told = true
+        });
     let committed = committed.unwrap().expect("a.txt is committed");
-    let (hook_ran, staged) = listed.expect("told what it takes before staging");
-    assert!(!hook_ran && staged.trim().is_empty(), "found before the hooks and the staging: {staged}");
     let (hook_ran, staged, head) = seen.expect("told before the commit");
+    assert!(staged_told, "told it staged");
     assert!(hook_ran, "the hooks ran before");
     assert_eq!(staged.trim(), "a.txt");
     assert_eq!(head, base, "HEAD had not moved");
@@ -628,13 +625,8 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
     assert_eq!(committed.changed_files.len(), 1);
 
     let mut told = false;
-    let nothing = repo.commit_checked_work_session_telling(
-        &task,
-        &session_commit("two"),
-        None,
-        |_| {},
-        |_| told = true,
-    );
+    let nothing =
+        repo.commit_checked_work_session_telling(&task, &session_commit("two"), None, |_| told = true, || {});
     assert!(nothing.unwrap().is_none());
     assert!(!told, "nothing to commit: not told");
 
@@ -643,8 +635,8 @@ fn a_session_commit_tells_once_its_changes_are_staged_and_its_hooks_passed() {
         &task,
         &session_commit("refuse"),
         None,
-        |_| {},
         |_| told = true,
+        || {},
     );
     assert!(matches!(refused, Err(GitError::HookRejected { .. })), "{refused:?}");
     assert!(!told, "a refusing hook: not told");
@@ -673,11 +665,8 @@ fn told_and_failed_at(
         task,
         commit,
         None,
-        |_| {},
-        |_| {
-            told = true;
-            std::fs::write(&lock, "").unwrap();
-        },
+        |_| told = true,
+        || std::fs::write(&lock, "").unwrap(),
     );
     std::fs::remove_file(&lock).unwrap();
     assert!(told && failed.is_err(), "told {told}, {failed:?}");
@@ -722,6 +711,42 @@ fn a_commit_told_of_and_not_made_goes_first_under_its_own_name() {
     assert_eq!(sessions_and_files(&wt, 2), expected);
     assert!(repo.commit_staged_work_session(&task, &first).unwrap().is_none());
     assert_eq!(sessions_and_files(&wt, 2), expected, "nothing committed again");
+    assert_fsck_clean(repo.root());
+}
+
+/// A commit no hook can refuse is told once git's status listed it, before anything is staged.
+/// When staging then fails (someone holds the index's lock), the next commit of the worktree
+/// makes it first, from the worktree, under its own name and with its files only.
+#[test]
+fn a_commit_told_once_listed_and_never_staged_goes_first_under_its_own_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-listed");
+    let admin = git(&wt, &["rev-parse", "--absolute-git-dir"]);
+    let index_lock = std::path::Path::new(admin.trim()).join("index.lock");
+    let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let (mut seen, mut staged) = (None, false);
+    let told = |paths: &[String]| {
+        seen = Some((paths.to_vec(), git(&wt, &["diff", "--cached", "--name-only"])));
+        std::fs::write(&index_lock, "").unwrap();
+    };
+    let failed = repo.commit_checked_work_session_telling(&task, &first, None, told, || staged = true);
+    std::fs::remove_file(&index_lock).unwrap();
+    assert!(failed.is_err(), "{failed:?}");
+    let (paths, cached) = seen.expect("told once listed");
+    assert_eq!(paths, ["a.txt"]);
+    assert!(cached.trim().is_empty() && !staged, "told before anything was staged: {cached}");
+
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+    let second = WorkSessionCommit { work_session: "ws-b".into(), ..session_commit("b") };
+    let committed = repo.commit_checked_work_session(&task, &second, None).unwrap().expect("b is committed");
+    let files: Vec<String> = committed.changed_files.into_iter().map(|f| f.path).collect();
+    assert_eq!(files, ["b.txt"]);
+    let expected = named(&[("ws-b", &["b.txt"]), ("ws-a", &["a.txt"])]);
+    assert_eq!(sessions_and_files(&wt, 2), expected);
+    assert!(repo.commit_staged_work_session(&task, &first).unwrap().is_none());
+    assert!(status(&wt).trim().is_empty(), "{}", status(&wt));
     assert_fsck_clean(repo.root());
 }
 

@@ -31,10 +31,10 @@ pub(super) async fn first_prompt(
     Ok(session_prompt(ctx, task, session, resuming.as_ref()).await?)
 }
 
-/// How long a session waits to be prompted for a completed session's commit this node does not
-/// make (completed before a restart, by a person, or its commit failed) before its drive is
-/// tried again.
-const UNCOMMITTED_WAIT: Duration = Duration::from_secs(120);
+/// How long a session waits to be prompted for a completed session's commit (this node's
+/// staging, or a commit it does not make: completed before a restart, by a person, or whose
+/// commit failed) before its drive is tried again: long, as each try counts.
+const UNCOMMITTED_WAIT: Duration = Duration::from_secs(600);
 /// How often it looks at the record again meanwhile.
 const UNCOMMITTED_RECHECK: Duration = Duration::from_millis(250);
 
@@ -48,7 +48,11 @@ pub(crate) async fn completed_work_staged(ctx: &Ctx, task: &SpecTask) -> Result<
     let deadline = Instant::now() + UNCOMMITTED_WAIT;
     let mut looked_again = false;
     loop {
-        ctx.staging.settled(task.id).await;
+        let waited = || {
+            let reason = "the changes of a completed session of the task are not committed yet";
+            JobError::retry(reason)
+        };
+        tokio::time::timeout_at(deadline, ctx.staging.settled(task.id)).await.map_err(|_| waited())?;
         let uncommitted = ctx.store.work_sessions_completed_uncommitted(task.id).await?;
         let mut unknown = None;
         let mut staging = false;
@@ -64,9 +68,8 @@ pub(crate) async fn completed_work_staged(ctx: &Ctx, task: &SpecTask) -> Result<
         }
         let Some(id) = unknown else { return Ok(()) };
         if Instant::now() >= deadline {
-            return Err(JobError::retry(format!(
-                "the changes of completed session {id} are not committed yet"
-            )));
+            tracing::warn!(task = %task.id, session = %id, "a first prompt gave up waiting for a completed session's commit");
+            return Err(waited());
         }
         // Looked again at once: a commit recorded since the first look leaves no mark here.
         if looked_again {

@@ -94,8 +94,6 @@ async fn agent(
     let worktree = worktree?;
     leased?;
     if crate::implementation::follow_ups::resolves_conflicts(session) {
-        // The merge takes the worktree as it is: completed sessions' changes staged first.
-        super::first_prompt::completed_work_staged(ctx, task).await?;
         crate::implementation::follow_ups::begin(&repo, task).await?;
     }
     let workspace = agents::workspace_in(&repo, worktree.clone(), None);

@@ -102,18 +102,17 @@ enum Finished {
 }
 
 /// [`finish`] in a repository without a remote, where no push waits between the commit and the
-/// completion. Once git's status listed what the commit takes under the task's lock, and nothing
-/// can refuse the commit (`Repo::session_commit_unrefusable`: no hook runs, no merge is under way,
-/// no submodules), or else once git staged the changes and the hooks passed, the session is
-/// completed in one write with its task's scheduling, which counts its work as committed: what the
-/// commit takes is fixed, and no other spectask commit of the task comes before it. The write
-/// logs the completion; the sessions it starts run while git stages and commits, and are first
-/// prompted only once the changes are staged and the commit noted (`drive::first_prompt`'s
-/// `completed_work_staged`, told through [`Ctx::staging`]); the commit's record is a second write.
-/// A session left completed without that record (a node that died, a commit or a write that
-/// failed) is recovered by its drive's retry (see [`commit_completed`]): from its noted commit,
-/// which no other commit of the worktree takes meanwhile (`spectask-git`'s
-/// `plumbing/told_commit.rs`), or from the worktree when git had not staged its changes.
+/// completion. Once what the commit takes is fixed under the task's lock and noted (git's status
+/// listed it, when nothing can refuse the commit; else git staged it and the hooks passed:
+/// `Repo::commit_checked_work_session_telling`), the session is completed in one write with its
+/// task's scheduling, which counts its work as committed: no other spectask commit of the task
+/// comes before it. The write logs the completion; the sessions it starts run while git stages
+/// and commits, and are first prompted only once the changes are staged (`drive::first_prompt`'s
+/// `completed_work_staged`, told through [`Ctx::staging`]); the commit's record is a second
+/// write. A session left completed without that record (a node that died, a commit or a write
+/// that failed) is recovered by its drive's retry from its noted commit (see
+/// [`commit_completed`]), which every other commit of the worktree makes first meanwhile
+/// (`spectask-git`'s `plumbing/told_commit.rs`).
 async fn finish_while_committing(
     ctx: &Ctx,
     task: &SpecTask,
@@ -123,12 +122,11 @@ async fn finish_while_committing(
     hooks: Option<HooksDir>,
     decider: &sessions::Decider,
 ) -> Result<Finished, JobError> {
-    let at_once = on.0.session_commit_unrefusable(on.1, hooks.as_ref());
     // Until the commit is on record, this node's sessions of the task are first prompted only
     // once git staged the changes.
     let staging = ctx.staging.begin(task.id, session.id);
     let (tell, told) = tokio::sync::oneshot::channel();
-    let tell = Tell { at_once, told: Some(tell), staged: staging.teller() };
+    let tell = Tell { told: Some(tell), staged: staging.teller() };
     let making = commit_session_changes(ctx, task, session, on, hooks, Some(tell));
     tokio::pin!(making);
     let files = tokio::select! {
@@ -156,8 +154,7 @@ async fn finish_while_committing(
         crate::ctx::handed::pass_to_engine(ctx, &done.scheduled);
     }
     // The commit is made whatever the write did: its record follows it. A commit that failed
-    // leaves the session completed with its changes staged, or not yet staged with no session
-    // first prompted since: the drive's retry commits them.
+    // leaves the session completed with its commit noted: the drive's retry makes it.
     let made = making.await;
     let Some(done) = completion? else {
         let (committed, left) = made?;
@@ -179,32 +176,10 @@ async fn finish_while_committing(
 }
 
 /// What a finish is told from git's thread as the session's commit goes: how many files the
-/// commit takes, once git's status listed them when nothing can refuse the commit (`at_once`),
-/// else once they are staged; and, for [`Ctx::staging`], once they are staged and noted.
+/// commit takes, once that is fixed and noted; and, for [`Ctx::staging`], once they are staged.
 struct Tell {
-    at_once: bool,
     told: Option<tokio::sync::oneshot::Sender<usize>>,
     staged: crate::ctx::StagedTeller,
-}
-
-impl Tell {
-    fn found(&mut self, files: usize) {
-        if self.at_once {
-            self.tell(files);
-        }
-    }
-
-    fn staged(mut self, files: usize) {
-        self.tell(files);
-        self.staged.tell();
-    }
-
-    fn tell(&mut self, files: usize) {
-        if let Some(told) = self.told.take() {
-            // Nobody listening: the finish went away, and the commit is found again later.
-            let _ = told.send(files);
-        }
-    }
 }
 
 /// The commit a run of the session's drive made before it was cut off (after its commit, or its
@@ -243,7 +218,8 @@ struct LeftOut {
 
 /// Commits what `session` changed to the task branch with its trailers, running the hooks in
 /// `hooks` (where the configuration says, when `None`); with what it cannot hold. `staged` is told
-/// as git lists and stages the changes (`Repo::commit_checked_work_session_telling`).
+/// once what the commit takes is noted, and once it is staged
+/// (`Repo::commit_checked_work_session_telling`).
 async fn commit_session_changes(
     ctx: &Ctx,
     task: &SpecTask,
@@ -255,12 +231,24 @@ async fn commit_session_changes(
     let commit = session_commit(ctx, task, session).await?;
     let (committing, name) = (repo.clone(), name.clone());
     let (committed, submodules, absent) = repos::blocking(move || {
-        let staged = std::cell::RefCell::new(staged);
-        let found =
-            |paths: &[String]| staged.borrow_mut().as_mut().map_or((), |tell| tell.found(paths.len()));
-        let tell = |paths: &[String]| staged.borrow_mut().take().map_or((), |tell| tell.staged(paths.len()));
+        let (told, staged) = match staged {
+            Some(Tell { told, staged }) => (told, Some(staged)),
+            None => (None, None),
+        };
+        let told = |paths: &[String]| {
+            if let Some(told) = told {
+                // Nobody listening: the finish went away, and the commit is found again later.
+                let _ = told.send(paths.len());
+            }
+        };
+        let staged = || {
+            if let Some(staged) = staged {
+                staged.tell();
+            }
+        };
         let hooks = hooks.as_ref();
-        let committed = committing.commit_checked_work_session_telling(&name, &commit, hooks, found, tell)?;
+        let committed =
+            committing.commit_checked_work_session_telling(&name, &commit, hooks, told, staged)?;
         let absent = committing.files_in_absent_submodules(&name)?;
         Ok((committed, committing.submodules_with_changes(&name)?, absent))
     })
@@ -390,11 +378,11 @@ pub(crate) async fn commit_completed(
     let repo = repos::open_id(ctx, task.repository_id).await?;
     let name = TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
     let made_here = crate::implementation::agents::task_worktree(ctx, &repo, task).await?.worktree_created;
-    let logged = ctx.store.work_session_completion_logged(session.id).await?;
-    let (mut committed, mut left) = if logged {
-        // Completed once git listed its changes (`finish_while_committing`): they are in its
-        // noted commit or its commit, or only in the worktree when git stopped before staging
-        // them. Once staged, the sessions it started may write there: the index goes first.
+    let (mut committed, left) = if ctx.store.work_session_completion_logged(session.id).await? {
+        // Completed once git noted its commit (`finish_while_committing`): they are in that
+        // commit, or in the noted one, which takes them from the index or, not staged yet, from
+        // the worktree, where no session was first prompted since. The sessions it started may
+        // write there once they are staged: the worktree is not listed again.
         let commit = session_commit(ctx, task, session).await?;
         let (staging, name) = (repo.clone(), name.clone());
         let committed = repos::blocking(move || staging.commit_staged_work_session(&name, &commit)).await?;
@@ -408,11 +396,6 @@ pub(crate) async fn commit_completed(
         && let Some(commit) = earlier_commit(ctx, task, session).await?
     {
         committed = Some(committed_changes(&repo, commit).await?);
-    }
-    if committed.is_none() && logged {
-        // Neither noted nor committed: git had not staged them, and no session of the task was
-        // first prompted since (`drive::first_prompt`): the worktree holds them.
-        (committed, left) = commit_session_changes(ctx, task, session, (&repo, &name), None, None).await?;
     }
     if committed.is_none() && made_here && repo.remote().is_some() {
         let message = format!(

@@ -366,8 +366,8 @@ steps = [
 /// A session whose commit nothing can refuse completes once git's status listed its changes, and
 /// the session its completion starts is prompted only once they are staged. Here git cannot stage
 /// them (someone holds the worktree's index lock for longer than spectask waits): session 1 is
-/// completed, session 3 runs but writes nothing, and once the lock goes, session 1's commit is
-/// made from the worktree, with its own version of the file session 3 rewrites after.
+/// completed, session 3 runs but writes nothing, and once the lock goes, session 1's noted commit
+/// is made from the worktree, with its own version of the file session 3 rewrites after.
 #[test]
 fn a_session_started_by_a_completion_is_prompted_only_once_its_changes_are_staged() {
     let llm = FakeLlm::start(vec![three_task_spec()]);
