@@ -115,7 +115,7 @@ impl Worktree {
     /// The uncommitted changes (at `paths` only when given) and the commit HEAD names, after
     /// checking that `branch` is checked out and no merge, rebase … is under way: one `git status`.
     /// Given no paths to look at, it says nothing of HEAD.
-    fn changes_on(&self, branch: &str, paths: Option<&[String]>) -> Result<Status, GitError> {
+    pub(super) fn changes_on(&self, branch: &str, paths: Option<&[String]>) -> Result<Status, GitError> {
         if paths.is_some_and(<[String]>::is_empty) {
             self.check_branch(branch)?;
             return Ok(Status { branch: Some(branch.to_owned()), head: None, entries: Vec::new() });

@@ -97,7 +97,13 @@ impl Worktree {
         }
         tracing::warn!(worktree = %self.path.display(), "committing the changes a completion was told of");
         if let Some(paths) = listed.filter(|paths| !paths.is_empty()) {
-            self.stage(Some(&paths))?;
+            // Those that still differ: git refuses to stage a path that matches nothing (a new
+            // file gone since).
+            let status = self.changes_on(branch, Some(&paths))?;
+            let changed: Vec<String> = status.entries.into_iter().map(|(_, path)| path).collect();
+            if !changed.is_empty() {
+                self.stage(Some(&changed))?;
+            }
         }
         let committed = self.commit_index(branch, message)?;
         self.forget_told_commit();

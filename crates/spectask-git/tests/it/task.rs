@@ -750,6 +750,30 @@ fn a_commit_told_once_listed_and_never_staged_goes_first_under_its_own_name() {
     assert_fsck_clean(repo.root());
 }
 
+/// A listed commit whose new file is gone before it is made (someone deleted it) commits nothing
+/// and stops no later commit.
+#[test]
+fn a_listed_commit_whose_file_is_gone_stops_no_later_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "7f3a-gone");
+    let admin = git(&wt, &["rev-parse", "--absolute-git-dir"]);
+    let index_lock = std::path::Path::new(admin.trim()).join("index.lock");
+    let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let told = |_: &[String]| std::fs::write(&index_lock, "").unwrap();
+    let failed = repo.commit_checked_work_session_telling(&task, &first, None, told, || {});
+    std::fs::remove_file(&index_lock).unwrap();
+    assert!(failed.is_err(), "{failed:?}");
+    std::fs::remove_file(wt.join("a.txt")).unwrap();
+
+    std::fs::write(wt.join("b.txt"), "b\n").unwrap();
+    let second = WorkSessionCommit { work_session: "ws-b".into(), ..session_commit("b") };
+    repo.commit_checked_work_session(&task, &second, None).unwrap().expect("b is committed");
+    assert_eq!(sessions_and_files(&wt, 1), named(&[("ws-b", &["b.txt"])]));
+    assert!(status(&wt).trim().is_empty(), "{}", status(&wt));
+}
+
 /// The session's own recovery (its drive retried) makes the commit it was told of, with its
 /// trailers and files, and answers it as the session's commit.
 #[test]
