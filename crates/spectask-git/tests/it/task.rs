@@ -722,19 +722,8 @@ fn a_commit_told_once_listed_and_never_staged_goes_first_under_its_own_name() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "7f3a-listed");
-    let admin = git(&wt, &["rev-parse", "--absolute-git-dir"]);
-    let index_lock = std::path::Path::new(admin.trim()).join("index.lock");
     let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
-    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
-    let (mut seen, mut staged) = (None, false);
-    let told = |paths: &[String]| {
-        seen = Some((paths.to_vec(), git(&wt, &["diff", "--cached", "--name-only"])));
-        std::fs::write(&index_lock, "").unwrap();
-    };
-    let failed = repo.commit_checked_work_session_telling(&task, &first, None, told, || staged = true);
-    std::fs::remove_file(&index_lock).unwrap();
-    assert!(failed.is_err(), "{failed:?}");
-    let (paths, cached) = seen.expect("told once listed");
+    let (paths, cached, staged) = listed_and_failed(&repo, &task, &wt, &first);
     assert_eq!(paths, ["a.txt"]);
     assert!(cached.trim().is_empty() && !staged, "told before anything was staged: {cached}");
 
@@ -750,6 +739,30 @@ fn a_commit_told_once_listed_and_never_staged_goes_first_under_its_own_name() {
     assert_fsck_clean(repo.root());
 }
 
+/// A session commit of a new `a.txt`, told once listed, whose staging then fails: someone takes
+/// the index's lock as it is told. Returns the paths it was told, what was staged then, and
+/// whether it was told staged.
+fn listed_and_failed(
+    repo: &Repo,
+    task: &TaskHandle,
+    wt: &std::path::Path,
+    commit: &WorkSessionCommit,
+) -> (Vec<String>, String, bool) {
+    let admin = git(wt, &["rev-parse", "--absolute-git-dir"]);
+    let index_lock = std::path::Path::new(admin.trim()).join("index.lock");
+    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
+    let (mut seen, mut staged) = (None, false);
+    let told = |paths: &[String]| {
+        seen = Some((paths.to_vec(), git(wt, &["diff", "--cached", "--name-only"])));
+        std::fs::write(&index_lock, "").unwrap();
+    };
+    let failed = repo.commit_checked_work_session_telling(task, commit, None, told, || staged = true);
+    std::fs::remove_file(&index_lock).unwrap();
+    assert!(failed.is_err(), "{failed:?}");
+    let (paths, cached) = seen.expect("told once listed");
+    (paths, cached, staged)
+}
+
 /// A listed commit whose new file is gone before it is made (someone deleted it) commits nothing
 /// and stops no later commit.
 #[test]
@@ -757,14 +770,8 @@ fn a_listed_commit_whose_file_is_gone_stops_no_later_commit() {
     let dir = tempfile::tempdir().unwrap();
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "7f3a-gone");
-    let admin = git(&wt, &["rev-parse", "--absolute-git-dir"]);
-    let index_lock = std::path::Path::new(admin.trim()).join("index.lock");
     let first = WorkSessionCommit { work_session: "ws-a".into(), ..session_commit("a") };
-    std::fs::write(wt.join("a.txt"), "a\n").unwrap();
-    let told = |_: &[String]| std::fs::write(&index_lock, "").unwrap();
-    let failed = repo.commit_checked_work_session_telling(&task, &first, None, told, || {});
-    std::fs::remove_file(&index_lock).unwrap();
-    assert!(failed.is_err(), "{failed:?}");
+    listed_and_failed(&repo, &task, &wt, &first);
     std::fs::remove_file(wt.join("a.txt")).unwrap();
 
     std::fs::write(wt.join("b.txt"), "b\n").unwrap();
