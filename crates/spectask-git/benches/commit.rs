@@ -123,6 +123,7 @@ fn per_task_commit(commits: u32, files: u32) -> Result<Duration, Box<dyn std::er
         work_session: "bench".to_owned(),
         implements: vec!["1.1".to_owned()],
         paths,
+        siblings_paths: Vec::new(),
     };
     let start = Instant::now();
     for n in 0..commits {
@@ -167,6 +168,7 @@ fn task_worktree(
                 work_session: "bench".to_owned(),
                 implements: vec![],
                 paths: None,
+                siblings_paths: Vec::new(),
             },
         )?;
     }

@@ -26,6 +26,7 @@
 //!     work_session: "ws-1".to_owned(),
 //!     implements: vec!["R1".to_owned()],
 //!     paths: None,
+//!     siblings_paths: Vec::new(),
 //! };
 //! let committed = repo.commit_work_session(&task, &commit)?.ok_or("nothing to commit")?;
 //! assert_eq!(repo.merge_task(&task, "7f3a")?, MergeOutcome::FastForward { tip: committed.commit });

@@ -21,6 +21,27 @@ use crate::plumbing::status::{
 };
 use crate::plumbing::write_journal::{Journal, JournaledFile};
 
+/// Which of a worktree's changes a commit takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Changes<'a> {
+    /// Those at these paths only.
+    At(&'a [String]),
+    /// Every change but the check's by-products and those at these paths (another session's).
+    AllBut(&'a [String]),
+}
+
+impl Changes<'_> {
+    /// Every change but the check's by-products.
+    pub(crate) const ALL: Changes<'static> = Changes::AllBut(&[]);
+
+    fn paths(&self) -> Option<&[String]> {
+        match self {
+            Changes::At(paths) => Some(paths),
+            Changes::AllBut(_) => None,
+        }
+    }
+}
+
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileWrite {
@@ -145,7 +166,7 @@ impl Worktree {
         let (committed, head) = self.commit_changes_found(
             branch,
             message,
-            Some(paths),
+            Changes::At(paths),
             Hooks::Skip,
             |_, _| Ok(()),
             |_, _| Ok(()),
@@ -235,7 +256,7 @@ impl Worktree {
     }
 
     /// Commits what changed in the worktree (added, modified, deleted, untracked but not ignored),
-    /// only at `paths` when given, calling `found` with the paths it is about to stage once git's
+    /// as `changes` says, calling `found` with the paths it is about to stage once git's
     /// status listed them, and `staged` with the paths it staged, each with the commit HEAD named
     /// then, `staged` right before `git commit` (see [`Worktree::commit`]); an error of either
     /// stops the commit. A commit stopped before that (a
@@ -245,12 +266,12 @@ impl Worktree {
         &self,
         branch: &str,
         message: &str,
-        paths: Option<&[String]>,
+        changes: Changes<'_>,
         hooks: Hooks<'_>,
         found: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
         staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<Option<(CommitId, Vec<ChangedFile>)>, GitError> {
-        Ok(self.commit_changes_found(branch, message, paths, hooks, found, staged)?.0)
+        Ok(self.commit_changes_found(branch, message, changes, hooks, found, staged)?.0)
     }
 
     /// [`Worktree::commit_changes`], and when it found nothing to commit, the commit HEAD named
@@ -259,11 +280,12 @@ impl Worktree {
         &self,
         branch: &str,
         message: &str,
-        paths: Option<&[String]>,
+        changes: Changes<'_>,
         hooks: Hooks<'_>,
         found: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
         staged: impl FnOnce(&[String], Option<&str>) -> Result<(), GitError>,
     ) -> Result<(Option<Committed>, Option<String>), GitError> {
+        let paths = changes.paths();
         if let Some(paths) = paths {
             for path in paths {
                 validate_file_path(path)?;
@@ -277,10 +299,17 @@ impl Worktree {
                 state: "unresolved merge conflict".to_owned(),
             });
         }
-        // A commit of every change leaves out what the repository's check created.
-        let (entries, left_out) = match paths {
-            None => self.without_check_products(entries),
-            Some(_) => (entries, 0),
+        // A commit of every change leaves out what the repository's check created, and what
+        // another session of the task is writing.
+        let (entries, left_out) = match changes {
+            Changes::AllBut(theirs) => {
+                let (mut entries, products) = self.without_check_products(entries);
+                let before = entries.len();
+                entries.retain(|(_, path)| !theirs.contains(path));
+                let left_out = products + before - entries.len();
+                (entries, left_out)
+            }
+            Changes::At(_) => (entries, 0),
         };
         if entries.is_empty() {
             return Ok((None, head));

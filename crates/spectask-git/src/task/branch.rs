@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::plumbing::changed_files::ChangedFile;
-use crate::plumbing::commit::Worktree;
+use crate::plumbing::commit::{Changes, Worktree};
 use crate::plumbing::hooks::{Hooks, HooksDir};
 use crate::plumbing::lock::LockScope;
 use crate::plumbing::status::uncommitted_files;
@@ -46,8 +46,23 @@ pub struct WorkSessionCommit {
     pub implements: Vec<String>,
     /// The files the session changed (relative to the worktree), when known: only they are
     /// committed, so a sibling session's work in the shared worktree is not swept in. `None`
-    /// commits every change but the check's by-products ([`Repo::note_check_products`]).
+    /// commits every change but the check's by-products ([`Repo::note_check_products`]) and
+    /// `siblings_paths`.
     pub paths: Option<Vec<String>>,
+    /// The files the task's other sessions reported changing and have not committed yet. A
+    /// commit of every change (`paths: None`) leaves them in the worktree for their own
+    /// sessions' commits.
+    pub siblings_paths: Vec<String>,
+}
+
+impl WorkSessionCommit {
+    /// Which of the worktree's changes the commit takes.
+    fn changes(&self) -> Changes<'_> {
+        match &self.paths {
+            Some(paths) => Changes::At(paths),
+            None => Changes::AllBut(&self.siblings_paths),
+        }
+    }
 }
 
 /// What [`Repo::pre_commit_refusal`] found: the repository's `pre-commit` hook's refusal, and
@@ -228,14 +243,7 @@ impl Repo {
             worktree.conclude_merge(&task.branch(), &message, hooks)?
         } else if worktree.path.join(".gitmodules").is_file() {
             let untold = |_: &[String], _: Option<&str>| Ok(());
-            worktree.commit_changes(
-                &task.branch(),
-                &message,
-                commit.paths.as_deref(),
-                hooks,
-                untold,
-                untold,
-            )?
+            worktree.commit_changes(&task.branch(), &message, commit.changes(), hooks, untold, untold)?
         } else {
             let looked;
             let hooks = match hooks {
@@ -272,8 +280,9 @@ impl Repo {
                 staged();
                 Ok(())
             };
-            let (paths, hooks) = (commit.paths.as_deref(), if unrefusable { Hooks::Skip } else { hooks });
-            let committed = worktree.commit_changes(&task.branch(), &message, paths, hooks, listed, noted)?;
+            let (changes, hooks) = (commit.changes(), if unrefusable { Hooks::Skip } else { hooks });
+            let committed =
+                worktree.commit_changes(&task.branch(), &message, changes, hooks, listed, noted)?;
             worktree.forget_told_commit();
             committed
         };

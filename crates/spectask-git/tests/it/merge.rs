@@ -228,6 +228,7 @@ fn a_conflicting_integration_is_left_for_the_agent_and_its_commit_concludes_it()
         work_session: "ws-9".to_owned(),
         implements: Vec::new(),
         paths: Some(vec!["README.md".to_owned()]),
+        siblings_paths: Vec::new(),
     };
     let committed = m.repo.commit_work_session(&m.task, &commit).unwrap().expect("a merge commit");
     let info = m.repo.commit_info(committed.commit).unwrap();

@@ -387,6 +387,7 @@ fn commit_session(repo: &Repo, task: &TaskHandle, session: &str, file: &str) {
         work_session: session.to_owned(),
         implements: Vec::new(),
         paths: Some(vec![file.to_owned()]),
+        siblings_paths: Vec::new(),
     };
     repo.commit_work_session(task, &commit).unwrap().unwrap();
 }

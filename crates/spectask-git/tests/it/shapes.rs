@@ -171,6 +171,7 @@ fn session(task: &str) -> WorkSessionCommit {
         work_session: "ws-1".to_owned(),
         implements: vec!["R1".to_owned()],
         paths: None,
+        siblings_paths: Vec::new(),
     }
 }
 

@@ -85,6 +85,7 @@ pub fn commit_in_task(
         work_session: "ws-1".to_owned(),
         implements: implements.iter().map(|s| (*s).to_owned()).collect(),
         paths: None,
+        siblings_paths: Vec::new(),
     };
     repo.commit_work_session(task, &commit).unwrap().unwrap();
 }

@@ -13,6 +13,7 @@ fn session_commit(message: &str) -> WorkSessionCommit {
         work_session: "ws-1".to_owned(),
         implements: vec!["R1.1".to_owned(), "R2".to_owned()],
         paths: None,
+        siblings_paths: Vec::new(),
     }
 }
 
@@ -357,6 +358,33 @@ fn a_task_worktree_kept_open_between_commits_follows_removal_and_staging() {
     assert!(files.lines().any(|f| f == "three.txt"), "{files}");
     assert!(!files.lines().any(|f| f == "one.txt"), "the new branch starts afresh: {files}");
     assert_eq!(status(&wt), "");
+    assert_fsck_clean(repo.root());
+}
+
+/// A session that reported no files commits every change but those its siblings reported and
+/// have yet to commit: their work in progress stays in the worktree for their own commits.
+#[test]
+fn a_commit_of_every_change_leaves_the_siblings_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "6c1d-siblings");
+    std::fs::write(wt.join("shared.txt"), "0\n").unwrap();
+    repo.commit_work_session(&task, &session_commit("base")).unwrap().unwrap();
+    std::fs::write(wt.join("mine.txt"), "mine\n").unwrap();
+    std::fs::write(wt.join("theirs.txt"), "half done\n").unwrap();
+    std::fs::write(wt.join("shared.txt"), "1\n").unwrap();
+    let siblings_paths = vec!["theirs.txt".to_owned(), "shared.txt".to_owned()];
+    let everything_but = WorkSessionCommit { siblings_paths, ..session_commit("mine") };
+
+    let committed = repo.commit_work_session(&task, &everything_but).unwrap().unwrap();
+
+    let files: Vec<&str> = committed.changed_files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, ["mine.txt"]);
+    assert_eq!(status(&wt), "M shared.txt\n?? theirs.txt", "the siblings' files stay as they were");
+    let theirs = WorkSessionCommit { work_session: "ws-2".into(), ..session_commit("theirs") };
+    let committed = repo.commit_work_session(&task, &theirs).unwrap().unwrap();
+    let files: Vec<&str> = committed.changed_files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, ["shared.txt", "theirs.txt"]);
     assert_fsck_clean(repo.root());
 }
 

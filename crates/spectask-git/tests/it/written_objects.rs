@@ -66,6 +66,7 @@ fn many_design_docs_and_task_commits_leave_a_repository_git_fsck_strict_accepts(
             work_session: format!("ws-{round}"),
             implements: vec![],
             paths: (round % 2 == 0).then(|| vec!["src".to_owned()]),
+            siblings_paths: Vec::new(),
         };
         repo.commit_work_session(&task, &session).unwrap();
     }

@@ -262,14 +262,36 @@ async fn session_commit(
     task: &SpecTask,
     session: &WorkSession,
 ) -> Result<WorkSessionCommit, JobError> {
+    // Only what the session reported changing; when it reported nothing, everything but what
+    // the task's other sessions reported and have yet to commit (their agents may still write).
+    let paths = Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty());
+    let siblings_paths = match paths {
+        Some(_) => Vec::new(),
+        None => siblings_paths(ctx, task, session).await?,
+    };
     Ok(WorkSessionCommit {
         message: format!("{}: {}", task.handle(), session.name),
         spec_task: task.id.to_string(),
         work_session: session.id.to_string(),
         implements: requirement_ids(ctx, task, session).await?,
-        // Only what the session reported changing; when it reported nothing, everything.
-        paths: Some(ctx.store.touched_paths(session.id).await?).filter(|p| !p.is_empty()),
+        paths,
+        siblings_paths,
     })
+}
+
+/// The files the task's other sessions reported changing and have not committed yet.
+async fn siblings_paths(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<Vec<String>, JobError> {
+    let mut paths: Vec<String> = ctx
+        .store
+        .touched_paths_uncommitted(task.id)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| *id != session.id)
+        .flat_map(|(_, paths)| paths)
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(paths)
 }
 
 /// What a session's commit records: its history entry, and its coordination entries (its plan

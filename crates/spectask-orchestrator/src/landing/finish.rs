@@ -86,6 +86,7 @@ async fn sweep_unreported_changes(ctx: &Ctx, task: &SpecTask) -> Result<(), JobE
         work_session: "none".to_owned(),
         implements: Vec::new(),
         paths: None,
+        siblings_paths: Vec::new(),
     };
     let committing = repo.clone();
     if repos::blocking(move || committing.commit_work_session(&name, &commit)).await?.is_some() {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use spectask_core::{JobKind, SpecTaskId, WorkSession, WorkSessionEffect, WorkSessionId};
 
 use crate::database::codec::{get, millis, now, parse};
+use crate::database::connect::fixed_sql;
 use crate::{Store, StoreError};
 
 impl Store {
@@ -84,12 +85,27 @@ impl Store {
         &self,
         task: SpecTaskId,
     ) -> Result<HashMap<WorkSessionId, Vec<String>>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, touched_paths FROM work_sessions WHERE spec_task_id = $1 AND touched_paths IS NOT NULL",
-        )
-        .bind(task.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        self.touched_paths_where(task, "").await
+    }
+
+    /// The files each session of `task` reported changing whose commit is still to come: not
+    /// committed, nor cancelled (sessions that reported none are left out).
+    pub async fn touched_paths_uncommitted(
+        &self,
+        task: SpecTaskId,
+    ) -> Result<HashMap<WorkSessionId, Vec<String>>, StoreError> {
+        self.touched_paths_where(task, " AND committed_at IS NULL AND status <> 'cancelled'").await
+    }
+
+    async fn touched_paths_where(
+        &self,
+        task: SpecTaskId,
+        condition: &'static str,
+    ) -> Result<HashMap<WorkSessionId, Vec<String>>, StoreError> {
+        let query = format!(
+            "SELECT id, touched_paths FROM work_sessions WHERE spec_task_id = $1 AND touched_paths IS NOT NULL{condition}"
+        );
+        let rows = sqlx::query(fixed_sql(query)).bind(task.to_string()).fetch_all(&self.pool).await?;
         let mut out = HashMap::new();
         for row in &rows {
             let text: String = get(row, "touched_paths")?;

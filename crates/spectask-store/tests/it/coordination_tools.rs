@@ -180,4 +180,10 @@ async fn a_sessions_entries_its_kinds_and_touched_files_are_read_without_the_who
     let touched = store.touched_paths_of_task(task.id).await.unwrap();
     assert_eq!(touched.len(), 1, "b reported nothing: {touched:?}");
     assert_eq!(touched[&a.id], ["README.md", "src/x.rs"]);
+    // A cancelled session's files have no commit to come.
+    store.add_touched_paths(b.id, &["b.rs".into()]).await.unwrap();
+    assert_eq!(store.touched_paths_uncommitted(task.id).await.unwrap().len(), 2);
+    store.record_work_session_transition(&b, &spectask_core::WorkSessionCommand::Cancel).await.unwrap();
+    let to_come = store.touched_paths_uncommitted(task.id).await.unwrap();
+    assert_eq!(to_come.keys().collect::<Vec<_>>(), [&a.id], "{to_come:?}");
 }

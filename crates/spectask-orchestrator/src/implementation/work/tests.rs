@@ -313,3 +313,51 @@ async fn the_sessions_a_commit_unblocks_start_before_the_tick_is_committed() {
         log.iter().map(|c| c.message.as_str()).filter(|m| m.starts_with("progress(")).collect();
     assert!(ticks.iter().any(|m| m.contains("1 done, 2 in progress")), "in one commit: {ticks:#?}");
 }
+
+/// A session that reported no files commits every change but what its task's other sessions
+/// reported and have yet to commit: a running sibling's work stays for its own commit, while a
+/// file a committed sibling reported is taken when this session changed it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_that_reported_no_files_leaves_its_running_siblings_files() {
+    let f = crate::testing::Fixture::new(crate::testing::Backend::Sqlite).await;
+    let task = f.task_in_implementation().await;
+    let (mine, running, earlier) = (
+        f.session(&task, "mine").await,
+        f.session(&task, "running").await,
+        f.session(&task, "earlier").await,
+    );
+    let store = f.store().clone();
+    let start = |s: WorkSession| {
+        let store = store.clone();
+        async move { store.record_work_session_transition(&s, &WorkSessionCommand::Start).await.unwrap().value }
+    };
+    let complete = |s: WorkSession| {
+        let store = store.clone();
+        async move { store.record_work_session_transition(&s, &WorkSessionCommand::Complete).await.unwrap() }
+    };
+    let (mine, running, earlier) = (start(mine).await, start(running).await, start(earlier).await);
+    let worktree = crate::implementation::agents::worktree(&f.ctx, &task).await.unwrap();
+    std::fs::write(worktree.join("earlier.txt"), "1\n").unwrap();
+    store.add_touched_paths(earlier.id, &["earlier.txt".to_owned()]).await.unwrap();
+    complete(earlier.clone()).await;
+    commit_changes(&f.ctx, earlier.id).await.unwrap();
+    store.add_touched_paths(running.id, &["theirs.txt".to_owned()]).await.unwrap();
+    std::fs::write(worktree.join("theirs.txt"), "half done\n").unwrap();
+    std::fs::write(worktree.join("mine.txt"), "mine\n").unwrap();
+    std::fs::write(worktree.join("earlier.txt"), "2\n").unwrap();
+    complete(mine.clone()).await;
+
+    commit_changes(&f.ctx, mine.id).await.unwrap();
+
+    let history = store.history_of_session(mine.id).await.unwrap();
+    let commit = history.iter().find(|e| e.file == HistoryFile::CodeChanges).expect("mine's commit");
+    assert!(commit.content.contains("`mine.txt`"), "{}", commit.content);
+    assert!(commit.content.contains("`earlier.txt`"), "{}", commit.content);
+    assert!(!commit.content.contains("theirs.txt"), "{}", commit.content);
+    let uncommitted = crate::implementation::agents::uncommitted(&f.ctx, &task).await.unwrap();
+    assert_eq!(uncommitted, ["theirs.txt"]);
+    let log = store.coordination_log(task.id).await.unwrap();
+    let completed =
+        log.iter().find(|e| e.from_session == Some(mine.id) && e.kind == CoordinationKind::SessionCompleted);
+    assert!(completed.is_some_and(|e| e.message.contains("(2 files changed)")), "{log:#?}");
+}

@@ -83,6 +83,7 @@ async fn the_review_has_diff_commits_criteria_and_checks(fx: Fixture) {
             work_session: session,
             implements,
             paths: None,
+            siblings_paths: Vec::new(),
         };
         repo.commit_work_session(&handle, &commit).unwrap().unwrap().commit.to_string()
     };
