@@ -42,6 +42,18 @@ impl Changes<'_> {
     }
 }
 
+/// What a commit takes ([`Worktree::taken`]).
+struct Taken {
+    /// The commit HEAD named (`None` for an unborn branch, or when git did not look: no paths).
+    head: Option<String>,
+    /// The paths with changes it takes.
+    paths: Vec<String>,
+    /// Whether they are staged by name: `git add --all` would take more.
+    one_by_one: bool,
+    /// Whether a merge conflict is left unresolved among the changes.
+    unmerged: bool,
+}
+
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileWrite {
@@ -292,31 +304,18 @@ impl Worktree {
             }
         }
         self.journal().undo_interrupted_write()?;
-        let Status { head, entries, .. } = self.changes_on(branch, paths)?;
-        if entries.iter().any(|(xy, _)| is_unmerged(xy)) {
+        let Taken { head, paths: changed, one_by_one, unmerged } = self.taken(branch, changes)?;
+        if unmerged {
             return Err(GitError::OperationInProgress {
                 path: self.path.clone(),
                 state: "unresolved merge conflict".to_owned(),
             });
         }
-        // A commit of every change leaves out what the repository's check created, and what
-        // another session of the task is writing.
-        let (entries, left_out) = match changes {
-            Changes::AllBut(theirs) => {
-                let (mut entries, products) = self.without_check_products(entries);
-                let before = entries.len();
-                entries.retain(|(_, path)| !theirs.contains(path));
-                let left_out = products + before - entries.len();
-                (entries, left_out)
-            }
-            Changes::At(_) => (entries, 0),
-        };
-        if entries.is_empty() {
+        if changed.is_empty() {
             return Ok((None, head));
         }
-        let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
         found(&changed, head.as_deref())?;
-        self.stage((paths.is_some() || left_out > 0).then_some(changed.as_slice()))?;
+        self.stage(one_by_one.then_some(changed.as_slice()))?;
         // The whole index: what the agent staged itself is its work too.
         let mut told = false;
         let committing = self.commit(message, hooks, None, || {
@@ -388,23 +387,18 @@ impl Worktree {
     pub(crate) fn pre_commit(
         &self,
         branch: &str,
-        paths: Option<&[String]>,
+        changes: Changes<'_>,
         hooks: &HooksDir,
     ) -> Result<Option<String>, GitError> {
         // A merge under way is concluded whole, and its hooks run then (see `conclude_merge`).
         if hooks.present(&["pre-commit"]).is_empty() || merge_under_way(&self.admin) {
             return Ok(None);
         }
-        let entries = self.changes_on(branch, paths)?.entries;
-        let (entries, left_out) = match paths {
-            None => self.without_check_products(entries),
-            Some(_) => (entries, 0),
-        };
-        if entries.is_empty() || entries.iter().any(|(xy, _)| is_unmerged(xy)) {
+        let Taken { paths: changed, one_by_one, unmerged, .. } = self.taken(branch, changes)?;
+        if changed.is_empty() || unmerged {
             return Ok(None);
         }
-        let changed: Vec<String> = entries.into_iter().map(|(_, path)| path).collect();
-        let paths = (paths.is_some() || left_out > 0).then_some(changed.as_slice());
+        let paths = one_by_one.then_some(changed.as_slice());
         let index = self.admin.join("SPECTASK_HOOK_INDEX");
         let _ = std::fs::remove_file(&index);
         let own =
@@ -417,6 +411,26 @@ impl Worktree {
         });
         let _ = std::fs::remove_file(&index);
         verdict
+    }
+
+    /// What a commit of `changes` takes, as git's status lists them now, on `branch`.
+    fn taken(&self, branch: &str, changes: Changes<'_>) -> Result<Taken, GitError> {
+        let Status { head, entries, .. } = self.changes_on(branch, changes.paths())?;
+        let unmerged = entries.iter().any(|(xy, _)| is_unmerged(xy));
+        // A commit of every change leaves out what the repository's check created, and what
+        // another session of the task is writing.
+        let (entries, left_out) = match changes {
+            Changes::AllBut(theirs) => {
+                let (mut entries, products) = self.without_check_products(entries);
+                let before = entries.len();
+                entries.retain(|(_, path)| !theirs.contains(path));
+                let left_out = products + before - entries.len();
+                (entries, left_out)
+            }
+            Changes::At(_) => (entries, 0),
+        };
+        let one_by_one = matches!(changes, Changes::At(_)) || left_out > 0;
+        Ok(Taken { head, paths: entries.into_iter().map(|(_, path)| path).collect(), one_by_one, unmerged })
     }
 
     /// `git add --all`, of `paths` only when given.

@@ -320,7 +320,8 @@ impl Repo {
     }
 
     /// What the repository's `pre-commit` hook says of the work in the task's worktree (only at
-    /// `paths` when given), staged as [`Repo::commit_work_session`] would stage it: the hook's
+    /// `paths` when given, else all of it but `siblings_paths`: see [`WorkSessionCommit`]),
+    /// staged as [`Repo::commit_work_session`] would stage it: the hook's
     /// output when it refuses, none when it passes, is absent, or nothing changed; and where the
     /// hooks are, for the commit: `found` (from [`Repo::task_hooks`]), else as it looks now.
     /// Commits nothing; lets a refusal go back to the agent before its session completes.
@@ -328,6 +329,7 @@ impl Repo {
         &self,
         task: &TaskHandle,
         paths: Option<&[String]>,
+        siblings_paths: &[String],
         found: Option<HooksDir>,
     ) -> Result<PreCommitCheck, GitError> {
         let _lock = self.lock(LockScope::Task(task))?;
@@ -339,7 +341,11 @@ impl Repo {
             Some(found) => found,
             None => worktree.hooks_dir()?,
         };
-        let refusal = worktree.pre_commit(&task.branch(), paths, &hooks)?;
+        let changes = match paths {
+            Some(paths) => Changes::At(paths),
+            None => Changes::AllBut(siblings_paths),
+        };
+        let refusal = worktree.pre_commit(&task.branch(), changes, &hooks)?;
         Ok(PreCommitCheck { refusal, hooks: Some(hooks) })
     }
 

@@ -221,7 +221,7 @@ fn a_conflicting_integration_is_left_for_the_agent_and_its_commit_concludes_it()
     // The agent resolves the file (it cannot stage: its sandbox keeps it out of .git).
     std::fs::write(wt.join("README.md"), "task version\nmain version\n").unwrap();
     assert!(m.repo.unresolved_conflicts(&m.task).unwrap().is_empty());
-    assert_eq!(m.repo.pre_commit_refusal(&m.task, None, None).unwrap().refusal, None);
+    assert_eq!(m.repo.pre_commit_refusal(&m.task, None, &[], None).unwrap().refusal, None);
     let commit = spectask_git::WorkSessionCommit {
         message: "7f3a-login: Resolve merge conflicts".to_owned(),
         spec_task: "st-1".to_owned(),

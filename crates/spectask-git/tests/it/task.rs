@@ -388,6 +388,37 @@ fn a_commit_of_every_change_leaves_the_siblings_files() {
     assert_fsck_clean(repo.root());
 }
 
+/// The pre-commit check of a session that reported no files sees what its commit would take:
+/// not its siblings' work in progress, which the hook would refuse.
+#[test]
+fn a_pre_commit_check_of_every_change_leaves_the_siblings_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = registered_repo(dir.path());
+    let (task, wt) = task_with_worktree(&repo, "6c1e-siblings");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let refuse = "#!/bin/sh\nif git diff --cached --name-only | grep -q theirs; then echo 'half done' >&2; exit 1; fi\n";
+    std::fs::write(hooks.join("pre-commit"), refuse).unwrap();
+    std::fs::set_permissions(hooks.join("pre-commit"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    git(repo.root(), &["config", "core.hooksPath", hooks.to_str().unwrap()]);
+    std::fs::write(wt.join("mine.txt"), "mine\n").unwrap();
+    std::fs::write(wt.join("theirs.txt"), "half done\n").unwrap();
+
+    let everything = repo.pre_commit_refusal(&task, None, &[], None).unwrap();
+    let siblings_paths = ["theirs.txt".to_owned()];
+    let but_theirs = repo.pre_commit_refusal(&task, None, &siblings_paths, None).unwrap();
+
+    assert!(everything.refusal.is_some_and(|r| r.contains("half done")), "the hook sees theirs.txt");
+    assert_eq!(but_theirs.refusal, None);
+    let commit = WorkSessionCommit { siblings_paths: siblings_paths.to_vec(), ..session_commit("mine") };
+    let hooks = but_theirs.hooks;
+    let committed = repo.commit_checked_work_session(&task, &commit, hooks.as_ref()).unwrap().unwrap();
+    let files: Vec<&str> = committed.changed_files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(files, ["mine.txt"], "the hook passed the commit");
+    assert_eq!(status(&wt), "?? theirs.txt");
+}
+
 /// A merge (or rebase …) someone left under way in a worktree stops spectask's commits there, in a
 /// task's worktree and the design-docs one alike, until it is finished. (A merge of the default
 /// branch in a task's worktree is spectask's own integration, which the next commit concludes.)
@@ -569,7 +600,7 @@ fn a_checked_commit_looks_for_hooks_where_its_check_did() {
     let repo = registered_repo(dir.path());
     let (task, wt) = task_with_worktree(&repo, "7f3a-hooks");
     std::fs::write(wt.join("a.txt"), "a\n").unwrap();
-    let check = repo.pre_commit_refusal(&task, None, None).unwrap();
+    let check = repo.pre_commit_refusal(&task, None, &[], None).unwrap();
     assert_eq!(check.refusal, None, "no pre-commit hook");
     assert!(check.hooks.is_some());
 
@@ -606,11 +637,11 @@ fn a_pre_commit_check_uses_the_hooks_found_ahead_of_it() {
     std::fs::write(hooks.join("pre-commit"), "#!/bin/sh\necho 'not yet' >&2\nexit 1\n").unwrap();
     std::fs::set_permissions(hooks.join("pre-commit"), std::fs::Permissions::from_mode(0o755)).unwrap();
     git(repo.root(), &["config", "core.hooksPath", hooks.to_str().unwrap()]);
-    let ahead = repo.pre_commit_refusal(&task, None, found.clone()).unwrap();
+    let ahead = repo.pre_commit_refusal(&task, None, &[], found.clone()).unwrap();
     assert_eq!(ahead.refusal, None, "where it was found, no pre-commit hook is");
     assert_eq!(ahead.hooks, found);
 
-    let now = repo.pre_commit_refusal(&task, None, None).unwrap();
+    let now = repo.pre_commit_refusal(&task, None, &[], None).unwrap();
     assert_eq!(now.refusal.as_deref(), Some("not yet"), "looked up now, the hook is found");
     assert_eq!(repo.task_hooks(&task).unwrap(), now.hooks);
 }

@@ -44,7 +44,7 @@ pub(crate) async fn run_check(
     let limits = ctx.config.checks;
     let (refused, hooks) = match unresolved.as_slice() {
         [] => {
-            let check = pre_commit_refusal(ctx, task, touched, found).await?;
+            let check = pre_commit_refusal(ctx, task, session, touched, found).await?;
             (check.refusal.map(|output| (PRE_COMMIT, output)), check.hooks)
         }
         files => {
@@ -123,19 +123,26 @@ const PRE_COMMIT: &str = "git hook run pre-commit";
 const CONFLICT_MARKERS: &str = "no conflict markers left";
 
 /// What the repository's `pre-commit` hook says of the session's work (the paths it `touched`,
-/// all of it when none), staged as its commit will be: its output when it refuses, and where the
+/// all of it but its siblings' files to commit when none), staged as its commit will be: its output when it refuses, and where the
 /// hooks are (`found` already, or looked up now). Checked before the session completes, so a
 /// refusal goes back to the agent like a failing check rather than failing the commit afterwards.
 async fn pre_commit_refusal(
     ctx: &Ctx,
     task: &SpecTask,
+    session: &WorkSession,
     touched: Vec<String>,
     found: Option<HooksDir>,
 ) -> Result<PreCommitCheck, JobError> {
     let repo = crate::repos::open_id(ctx, task.repository_id).await?;
     let name = spectask_git::TaskHandle::new(task.handle()).map_err(JobError::fatal_from)?;
+    // As the session's commit will take them (`implementation::work`'s `session_commit`).
     let paths = Some(touched).filter(|p| !p.is_empty());
-    crate::repos::blocking(move || repo.pre_commit_refusal(&name, paths.as_deref(), found)).await
+    let siblings_paths = match paths {
+        Some(_) => Vec::new(),
+        None => crate::implementation::work::siblings_paths(ctx, task, session).await?,
+    };
+    crate::repos::blocking(move || repo.pre_commit_refusal(&name, paths.as_deref(), &siblings_paths, found))
+        .await
 }
 
 /// The task a turn of spectask's is judged in when it ends well: where its repository's hooks are

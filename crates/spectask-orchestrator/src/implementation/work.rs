@@ -280,7 +280,11 @@ async fn session_commit(
 }
 
 /// The files the task's other sessions reported changing and have not committed yet.
-async fn siblings_paths(ctx: &Ctx, task: &SpecTask, session: &WorkSession) -> Result<Vec<String>, JobError> {
+pub(crate) async fn siblings_paths(
+    ctx: &Ctx,
+    task: &SpecTask,
+    session: &WorkSession,
+) -> Result<Vec<String>, JobError> {
     let mut paths: Vec<String> = ctx
         .store
         .touched_paths_uncommitted(task.id)
