@@ -1,10 +1,10 @@
 //! Completed sessions whose changes git stages on this node. A session whose commit nothing can
 //! refuse is completed once git listed its changes, before it stages them, so the sessions its
-//! completion starts run beside that staging. Until it ends, none of them may be prompted: an agent writing in the
-//! worktree then would have its writes staged in its predecessor's commit. A session's first
-//! prompt waits here ([`Staging::settled`]) for its task's sessions to leave `Staging`; the
-//! store's record of sessions completed and not committed covers those this node does not know
-//! (`drive::first_prompt`).
+//! completion starts run beside that staging. Until it ends, none of them may be prompted: an
+//! agent writing in the worktree then would have its writes staged in its predecessor's commit. A
+//! session's first prompt waits here ([`Staging::settled`]) for its task's sessions to leave
+//! `Staging`, woken only by its own task's changes; the store's record of sessions completed and
+//! not committed covers those this node does not know (`drive::first_prompt`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,8 +24,21 @@ pub(crate) enum Staged {
 /// This node's completed sessions whose commit is under way, by task.
 #[derive(Debug, Default)]
 pub(crate) struct Staging {
-    sessions: Mutex<HashMap<SpecTaskId, HashMap<WorkSessionId, Staged>>>,
-    changed: Notify,
+    tasks: Mutex<HashMap<SpecTaskId, TaskStaging>>,
+}
+
+/// A task's sessions being committed, and what wakes the first prompts waiting on them: a change
+/// wakes only the task's own.
+#[derive(Debug, Default)]
+struct TaskStaging {
+    sessions: HashMap<WorkSessionId, Staged>,
+    changed: Arc<Notify>,
+}
+
+impl TaskStaging {
+    fn staging(&self) -> bool {
+        self.sessions.values().any(|s| *s == Staged::Staging)
+    }
 }
 
 impl Staging {
@@ -39,47 +52,51 @@ impl Staging {
 
     /// Where `session`'s changes stand, when this node commits them.
     pub(crate) fn of(&self, task: SpecTaskId, session: WorkSessionId) -> Option<Staged> {
-        self.lock().get(&task).and_then(|sessions| sessions.get(&session)).copied()
+        self.lock().get(&task).and_then(|t| t.sessions.get(&session)).copied()
     }
 
     /// Waits until no session of `task` is being staged on this node.
     pub(crate) async fn settled(&self, task: SpecTaskId) {
         loop {
-            // Registered before the look, so a change after it is not missed.
-            let changed = self.changed.notified();
-            let staging = self
-                .lock()
-                .get(&task)
-                .is_some_and(|sessions| sessions.values().any(|s| *s == Staged::Staging));
-            if !staging {
-                return;
+            let changed;
+            let notified;
+            {
+                let all = self.lock();
+                let Some(t) = all.get(&task).filter(|t| t.staging()) else { return };
+                changed = t.changed.clone();
+                // Made under the lock: every change after this look wakes it (an entry removed
+                // wakes the waiters of the one it held).
+                notified = changed.notified();
             }
-            changed.await;
+            notified.await;
         }
     }
 
     fn set(&self, task: SpecTaskId, session: WorkSessionId, to: Option<Staged>) {
         let mut all = self.lock();
-        match to {
+        let changed = match to {
             Some(to) => {
-                all.entry(task).or_default().insert(session, to);
+                let t = all.entry(task).or_default();
+                t.sessions.insert(session, to);
+                t.changed.clone()
             }
             None => {
-                if let Some(sessions) = all.get_mut(&task) {
-                    sessions.remove(&session);
-                    if sessions.is_empty() {
-                        all.remove(&task);
-                    }
+                let Some(t) = all.get_mut(&task) else { return };
+                t.sessions.remove(&session);
+                let changed = t.changed.clone();
+                if t.sessions.is_empty() {
+                    all.remove(&task);
                 }
+                changed
             }
-        }
+        };
         drop(all);
-        self.changed.notify_waiters();
+        changed.notify_waiters();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SpecTaskId, HashMap<WorkSessionId, Staged>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SpecTaskId, TaskStaging>> {
         // A panic while the map was held left it whole: every change is one insert or remove.
-        self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tasks.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -117,13 +134,12 @@ impl StagedTeller {
     /// step that waited for it): the store's record then speaks for them.
     pub(crate) fn tell(self) {
         let mut all = self.staging.lock();
-        let Some(staged) = all.get_mut(&self.task).and_then(|sessions| sessions.get_mut(&self.session))
-        else {
-            return;
-        };
+        let Some(t) = all.get_mut(&self.task) else { return };
+        let Some(staged) = t.sessions.get_mut(&self.session) else { return };
         *staged = Staged::Staged;
+        let changed = t.changed.clone();
         drop(all);
-        self.staging.changed.notify_waiters();
+        changed.notify_waiters();
     }
 }
 
@@ -184,5 +200,27 @@ mod tests {
         // Git's thread telling after the mark ended leaves nothing behind.
         late.tell();
         assert!(staging.lock().is_empty(), "{:?}", staging.lock());
+    }
+
+    #[tokio::test]
+    async fn a_first_prompt_waits_through_one_commit_after_another() {
+        let staging = Arc::new(Staging::default());
+        let task = SpecTaskId::from_uuid(uuid::Uuid::now_v7());
+        let (a, b) =
+            (WorkSessionId::from_uuid(uuid::Uuid::now_v7()), WorkSessionId::from_uuid(uuid::Uuid::now_v7()));
+        let first = staging.begin(task, a);
+        let waiting = tokio::spawn({
+            let staging = staging.clone();
+            async move { staging.settled(task).await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // The task's entry goes, and comes back with the next session's commit, before the
+        // waiter looks again.
+        drop(first);
+        let second = staging.begin(task, b);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "settled while the second commit stages");
+        drop(second);
+        tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
     }
 }
