@@ -63,6 +63,24 @@ impl RepositoryPolicy {
         Err(path_not_allowed(given))
     }
 
+    /// Admits `caller` to register the repository at `root` (the main working tree `given`
+    /// leads to): a member only when it keeps its own git directory. A `.git` symlink or file may
+    /// name the git directory of a repository registered by someone else, which git would then
+    /// write to under this registration.
+    pub(crate) fn check_git_dir(&self, caller: &Caller, given: &Path, root: &Path) -> Result<(), ApiError> {
+        if caller.admin || super::locate::owns_git_dir(root) {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(
+            "path_not_allowed",
+            format!(
+                "{}: its .git is not a directory of its own (a symlink, or a file naming a git directory \
+                 elsewhere); only an administrator may register such a repository",
+                given.display()
+            ),
+        ))
+    }
+
     /// Admits `caller` to clone `url`. Names resolve first (a blocking lookup, bounded), so a
     /// public name for a private address is refused too.
     pub(crate) async fn check_url(&self, caller: &Caller, url: &RemoteUrl) -> Result<(), ApiError> {

@@ -2,7 +2,8 @@
 //! goes through the one resolver and gate: the operations are found in the document itself, so a
 //! new route taking such a field fails here until it is probed. Each is called as a member naming
 //! another user's repository by every name of it (its path, a symlink, a linked worktree, a path
-//! inside `.git`), and a repository outside the allowed roots: each is refused, and git never
+//! inside `.git`, a working tree whose `.git` leads to hers), and a repository outside the allowed
+//! roots: each is refused, and git never
 //! ran in either repository.
 
 use crate::support;
@@ -158,6 +159,16 @@ async fn every_operation_naming_a_repository_refuses_another_users_by_every_name
     assert!(worktree.is_dir());
     let link = roots.join("link");
     std::os::unix::fs::symlink(&hers, &link).unwrap();
+    // Working trees of bob's whose `.git` leads to hers: a file naming it, a symlink to it, and
+    // a git directory of his naming hers as its common directory.
+    let (gitfile, symlinked, common) = (roots.join("gitfile"), roots.join("symlinked"), roots.join("common"));
+    for at in [&gitfile, &symlinked, &common.join(".git")] {
+        std::fs::create_dir_all(at).unwrap();
+    }
+    std::fs::write(gitfile.join(".git"), format!("gitdir: {}\n", hers.join(".git").display())).unwrap();
+    std::os::unix::fs::symlink(hers.join(".git"), symlinked.join(".git")).unwrap();
+    std::fs::write(common.join(".git/commondir"), format!("{}\n", hers.join(".git").display())).unwrap();
+    std::fs::write(common.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
     let outside = PathBuf::from(support::git_repo(dir.path(), "outside"));
     let before = (listing(&hers.join(".git")), listing(&outside.join(".git")));
 
@@ -169,6 +180,9 @@ async fn every_operation_naming_a_repository_refuses_another_users_by_every_name
         hers.join("src").join("..").join("."),
         outside.clone(),
         outside.join(".git"),
+        gitfile.clone(),
+        symlinked.clone(),
+        common.clone(),
     ];
     let mut answers = Vec::new();
     for (method, route) in &operations {
@@ -183,6 +197,14 @@ async fn every_operation_naming_a_repository_refuses_another_users_by_every_name
             assert!(!text.contains("alice"), "{method} {route} names her: {text}");
             answers.push(format!("{method} {route} {target}: {status}"));
         }
+    }
+    // Registered under a design-docs branch of his own, which her repository lacks.
+    for target in [&gitfile, &symlinked, &common] {
+        let body = json!({ "path": target, "design_docs_branch": "bob-docs" });
+        let (status, text) = call(&state, &security, &bob, "POST", "/api/v1/repos", Some(body)).await;
+        let target = target.display();
+        assert!(status == StatusCode::FORBIDDEN, "registering {target}: {status} {text}");
+        answers.push(format!("POST /api/v1/repos {target} on bob-docs: {status} {text}"));
     }
     assert_eq!(
         (listing(&hers.join(".git")), listing(&outside.join(".git"))),

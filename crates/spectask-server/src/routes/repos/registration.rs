@@ -151,6 +151,9 @@ pub(crate) async fn register(
             ),
         ));
     }
+    if let Some(root) = &root {
+        state.repositories.check_git_dir(caller, &path, root)?;
+    }
     let options = RegisterOptions {
         design_docs_branch: match (&known, design_docs_branch) {
             (Some(known), _) => known.design_docs_branch.clone(),
