@@ -93,6 +93,12 @@ impl Store {
             .bind(user)
             .execute(&mut *w.tx)
             .await?;
+            // The open server's membership ends with it: nobody may come to hold it by name.
+            sqlx::query("DELETE FROM repository_users WHERE repository_id = $1 AND user_name = $2")
+                .bind(id.to_string())
+                .bind(open_owner)
+                .execute(&mut *w.tx)
+                .await?;
         }
         w.commit().await?;
         Ok(claimed == 1)

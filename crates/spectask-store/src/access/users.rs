@@ -109,14 +109,15 @@ impl std::str::FromStr for UserRole {
 }
 
 /// Names a person cannot take: spectask itself pauses sessions as `budget` (see
-/// `WorkSessionState::is_paused_by_budget`).
-const RESERVED_USER_NAMES: &[&str] = &[spectask_core::BUDGET_PAUSE];
+/// `WorkSessionState::is_paused_by_budget`), and what an open server did is `local`'s: a user by
+/// that name would be a member of every repository registered then.
+const RESERVED_USER_NAMES: &[&str] = &[spectask_core::BUDGET_PAUSE, LOCAL_USER];
 
 /// Why a name cannot be a user's: 1 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit, and
 /// not a name spectask uses itself.
 pub fn check_user_name(name: &str) -> Result<(), String> {
     if RESERVED_USER_NAMES.contains(&name) {
-        return Err(format!("user name {name:?} is reserved: spectask uses it for its own decisions"));
+        return Err(format!("user name {name:?} is reserved: spectask uses it itself"));
     }
     let valid_chars =
         name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));

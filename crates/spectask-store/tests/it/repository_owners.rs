@@ -49,6 +49,7 @@ async fn the_registering_user_owns_a_repository_and_adds_members(store: Store) {
     assert!(!store.claim_repository(open.id, "local", "local").await.unwrap());
     assert!(store.claim_repository(open.id, "erin", "local").await.unwrap());
     assert!(!store.claim_repository(open.id, "frank", "local").await.unwrap());
+    assert_eq!(store.repository_members(open.id).await.unwrap(), ["erin"], "the open server's ends");
     assert_eq!(store.repository(unowned.id).await.unwrap().owner.as_deref(), Some("carol"));
     assert_eq!(store.repository_members(unowned.id).await.unwrap(), ["carol"]);
 }

@@ -59,8 +59,10 @@ async fn tokens_name_their_user_and_only_their_keyed_hash_is_stored(store: Store
         assert!(matches!(err, StoreError::InvalidInput(_)), "{bad:?}: {err}");
     }
     // spectask pauses sessions as `budget`: nobody may take the name.
-    let reserved = store.add_user("budget", spectask_store::UserRole::Member).await.unwrap_err();
-    assert!(reserved.to_string().contains("reserved"), "{reserved}");
+    for name in ["budget", spectask_store::LOCAL_USER] {
+        let reserved = store.add_user(name, spectask_store::UserRole::Member).await.unwrap_err();
+        assert!(reserved.to_string().contains("reserved"), "{name}: {reserved}");
+    }
     let taken = store.add_user("alice", spectask_store::UserRole::Member).await.unwrap_err();
     assert_eq!(taken.to_string(), "user \"alice\" already exists");
     let names: Vec<String> = store.users().await.unwrap().into_iter().map(|u| u.name).collect();
