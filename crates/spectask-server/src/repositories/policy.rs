@@ -193,6 +193,8 @@ mod tests {
             "https://10.1.2.3/a",
             "https://169.254.169.254/latest",
             "https://localhost/a",
+            "https://localhost.:7172/a",
+            "https://127.0.0.1./a",
             "ssh://git@192.168.1.4/a",
         ] {
             assert_eq!(check(url).await, Err("url_not_allowed"), "{url}");
@@ -215,6 +217,7 @@ mod tests {
         assert!(policy.check_url(&member(), &url("https://203.0.114.7/a")).await.is_err());
         let admin = Caller { admin: true, ..member() };
         assert!(policy.check_url(&admin, &url("https://evil.example.com/a")).await.is_err());
+        assert!(policy.check_url(&admin, &url("https://EVIL.example.com./a")).await.is_err(), "any spelling");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub(crate) struct RemoteUrl {
     pub text: String,
     /// `https`, `http`, `ssh`, `git` or `file`, lowercase.
     pub scheme: String,
-    /// Lowercase, without brackets or port; `None` for `file://`.
+    /// Lowercase, without brackets, port or a trailing dot; `None` for `file://`.
     pub host: Option<String>,
     /// The path on the host, without a leading `/`, a trailing `/` or `.git`.
     pub path: String,
@@ -32,10 +32,16 @@ impl RemoteUrl {
         if text.chars().any(char::is_control) {
             return Err(invalid("holds control characters"));
         }
+        if let Some(helper) = remote_helper(text) {
+            return Err(invalid(&format!(
+                "names git's remote helper {helper:?} (<transport>::<address>); give an https or ssh URL"
+            )));
+        }
         if !text.contains("://") {
-            return scp_like(text).ok_or_else(|| {
+            let url = scp_like(text).ok_or_else(|| {
                 invalid("is not a repository URL (https://host/path, ssh://host/path or user@host:path)")
-            });
+            })?;
+            return optionless(url).map_err(|()| invalid(OPTION_LIKE));
         }
         let url = url::Url::parse(text).map_err(|e| invalid(&format!("is not a URL: {e}")))?;
         let scheme = url.scheme().to_ascii_lowercase();
@@ -50,11 +56,15 @@ impl RemoteUrl {
             ));
         }
         let host = match url.host_str() {
-            Some(host) => Some(host.trim_matches(['[', ']']).to_ascii_lowercase()),
+            Some(host) => Some(host_name(host)),
             None if scheme == "file" => None,
             None => return Err(invalid("names no host")),
         };
-        Ok(Self { text: text.to_owned(), scheme, host, path: trimmed_path(url.path()) })
+        if url.username().starts_with('-') {
+            return Err(invalid(OPTION_LIKE));
+        }
+        let url = Self { text: text.to_owned(), scheme, host, path: trimmed_path(url.path()) };
+        optionless(url).map_err(|()| invalid(OPTION_LIKE))
     }
 
     /// Who the remote is, whatever the spelling: `host/path` (`file:` and the path for a local
@@ -84,6 +94,23 @@ impl RemoteUrl {
     }
 }
 
+const OPTION_LIKE: &str = "names a user or host starting with '-', which ssh would take for an option";
+
+/// `url` unless its host starts with `-`.
+fn optionless(url: RemoteUrl) -> Result<RemoteUrl, ()> {
+    if url.host.as_deref().is_some_and(|host| host.starts_with('-')) { Err(()) } else { Ok(url) }
+}
+
+/// The remote helper `text` names, as git reads it: a scheme-like word followed by `::`
+/// (`ext::<command>`, `fd::<n>`), which git runs instead of fetching.
+fn remote_helper(text: &str) -> Option<&str> {
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_alphabetic() || (i > 0 && (c.is_ascii_digit() || "+.-".contains(c)))))
+        .map_or(text.len(), |(i, _)| i);
+    (end > 0 && text[end..].starts_with("::")).then(|| &text[..end])
+}
+
 /// `user@host:path` (git's scp-like syntax, an ssh URL): `None` when `text` is not one. A path
 /// with a `/` before the first `:` is a local path, as git reads it.
 fn scp_like(text: &str) -> Option<RemoteUrl> {
@@ -92,15 +119,21 @@ fn scp_like(text: &str) -> Option<RemoteUrl> {
         return None;
     }
     let host = before.rsplit_once('@').map_or(before, |(_, host)| host);
-    if host.is_empty() {
+    if host.is_empty() || before.starts_with('-') {
         return None;
     }
     Some(RemoteUrl {
         text: text.to_owned(),
         scheme: "ssh".to_owned(),
-        host: Some(host.trim_matches(['[', ']']).to_ascii_lowercase()),
+        host: Some(host_name(host)),
         path: trimmed_path(path),
     })
+}
+
+/// A host as it is judged and compared: lowercase, without brackets, and without the trailing
+/// dot of a fully qualified name (`localhost.` is `localhost`).
+fn host_name(host: &str) -> String {
+    host.trim_matches(['[', ']']).trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn trimmed_path(path: &str) -> String {
@@ -121,6 +154,7 @@ mod tests {
             "ssh://git@github.com/acme/app.git",
             "ssh://git@github.com:22/acme/app",
             "git@github.com:acme/app.git",
+            "https://github.com./acme/app",
         ];
         for spelling in spellings {
             assert_eq!(RemoteUrl::parse(spelling).unwrap().identity(), "github.com/acme/app", "{spelling}");
@@ -145,6 +179,25 @@ mod tests {
             assert!(RemoteUrl::parse(url).is_err(), "{url:?}");
         }
         assert_eq!(RemoteUrl::parse("git@example.com:a/b").unwrap().scheme, "ssh");
+    }
+
+    #[test]
+    fn remote_helpers_and_option_like_hosts_are_refused() {
+        for url in [
+            "ext::sh -c touch% /tmp/pwn",
+            "fd::0",
+            "https::127.0.0.1:7172/x",
+            "a+b.c-d::whatever",
+            "ssh://-oProxyCommand=touch%20x/a/b",
+            "ssh://-oProxyCommand=x@host/a/b",
+            "-oProxyCommand=x:a/b",
+            "git@-host:a/b",
+        ] {
+            assert_eq!(RemoteUrl::parse(url).map_err(|e| e.code), Err("invalid_url"), "{url:?}");
+        }
+        assert!(RemoteUrl::parse("git@[::1]:a/b").is_ok(), "an address in brackets names no helper");
+        assert_eq!(remote_helper("ext::x"), Some("ext"));
+        assert_eq!(remote_helper("https://host/a::b"), None);
     }
 
     #[test]
