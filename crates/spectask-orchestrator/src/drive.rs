@@ -135,6 +135,9 @@ pub(crate) async fn drive(
             ctx.store.pause_for_budget(session.id, &hold).await?;
             Ok(())
         }
+        // A person paused it: no attempt is spent (pausing and resuming again and again must not
+        // fail the session); its resume queues the next drive.
+        Err(TurnError::Paused) => Ok(()),
         Err(err) => Err(end_with_error(ctx, &session, err).await),
     }
 }
@@ -388,6 +391,9 @@ async fn end_with_error(ctx: &Ctx, session: &WorkSession, err: TurnError) -> Job
         }
         TurnError::Stalled(reason) => {
             (WorkSessionCommand::Interrupt { reason: reason.clone() }, JobError::retry(reason))
+        }
+        TurnError::Paused => {
+            (WorkSessionCommand::Interrupt { reason: TurnError::Paused.to_string() }, JobError::Interrupted)
         }
     };
     if current.status() == WorkSessionStatus::Running

@@ -36,6 +36,10 @@ pub(crate) enum TurnError {
     /// for its thread to be prompted again.
     #[error("{0}")]
     Stalled(String),
+    /// A person paused the session while the turn ran: the turn was cancelled, and the session is
+    /// driven again only when resumed (its resume queues that drive).
+    #[error("the session was paused while its turn ran")]
+    Paused,
 }
 
 impl From<JobError> for TurnError {
@@ -156,6 +160,7 @@ pub(crate) async fn turn(
     let mut stall = StallWatch::new(ctx.config.stall_after, instance.profile().on_stall());
     let mut stalled_out = None;
     let mut budget_stop = None;
+    let mut paused_out = false;
     let result = loop {
         tokio::select! {
             result = &mut prompting => break Some(result),
@@ -183,8 +188,9 @@ pub(crate) async fn turn(
                 }
             }
             () = paused(ctx, session.id), if !cancelling && !editor => {
-                // A person paused the session (on any node): the turn stops; its retry leaves it be.
+                // A person paused the session (on any node): the turn stops, and the drive with it.
                 cancelling = true;
+                paused_out = true;
                 if let Err(err) = instance.cancel(acp).await {
                     tracing::debug!(session = %session.id, %err, "cannot cancel the paused session's turn");
                 }
@@ -274,6 +280,7 @@ pub(crate) async fn turn(
             Err(TurnError::Budget(budget_stop.flatten().ok_or(TurnError::ShuttingDown)?))
         }
         (_, Some(StallAction::Interrupt(reason))) => Err(TurnError::Stalled(reason)),
+        (Some(_), None) if paused_out => Err(TurnError::Paused),
         (_, Some(StallAction::Fail(reason))) => Err(TurnError::Job(JobError::fatal(reason))),
         (Some(result), None) => outcome_of_stop(ctx, session, result, editor, &record.refused, ended).await,
     }

@@ -175,6 +175,50 @@ fn two_asking_nodes(dir: &Path, llm: &FakeLlm) -> Nodes {
     Nodes { repo, script, a, b, id }
 }
 
+/// A person pausing and resuming a session again and again while its turn runs (a double click, a
+/// thread opened and closed in an editor) spends none of its attempts: each paused turn stops its
+/// drive, the resume starts the next, and the session completes once allowed.
+#[test]
+fn pausing_and_resuming_a_turn_again_and_again_fails_nothing() {
+    let llm = FakeLlm::start(vec![String::new()]);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git_repo(dir.path(), "app");
+    let (data, script) = setup_asking(dir.path(), &llm);
+    let server = Server::start(&data, None);
+    let id = server.coding_session(&repo, "Clean the build", "remove stale build output");
+    let mut pending = serde_json::Value::Null;
+    // More rounds than the drive's attempts (3): each pause cancels a turn under way.
+    for round in 1..=4 {
+        wait_until(&format!("round {round}: the permission request is pending"), || {
+            pending = http_json(&server.url, "/api/v1/approvals");
+            let session = sessions(&server, &id).into_iter().next().unwrap();
+            assert_ne!(session["status"], "failed", "round {round}: {session:#}");
+            pending.as_array().is_some_and(|a| a.len() == 1)
+        });
+        let session = pending[0]["work_session_id"].as_str().unwrap().to_owned();
+        let status = format!("/api/v1/work-sessions/{session}/status");
+        let pause = r#"{"status": "interrupted", "reason": "paused again"}"#;
+        let (code, body) = http(&server.url, "PUT", &status, Some(pause));
+        assert_eq!(code, 200, "round {round}: {body}");
+        let (code, body) = http(&server.url, "PUT", &status, Some(r#"{"status": "running"}"#));
+        assert_eq!(code, 200, "round {round}: {body}");
+    }
+    wait_until("the resumed turn asks again", || {
+        pending = http_json(&server.url, "/api/v1/approvals");
+        let session = sessions(&server, &id).into_iter().next().unwrap();
+        assert_ne!(session["status"], "failed", "{session:#}");
+        pending.as_array().is_some_and(|a| a.len() == 1)
+    });
+    let answer = format!("/api/v1/approvals/{}", pending[0]["id"].as_str().unwrap());
+    let (code, body) = http(&server.url, "POST", &answer, Some(r#"{"option_id": "allow"}"#));
+    assert_eq!(code, 204, "{body}");
+    wait_for(&server, &id, "implementation_review", Duration::from_secs(60));
+    let session = sessions(&server, &id).into_iter().next().unwrap();
+    assert_eq!(session["status"], "completed", "{session:#}");
+    server.stop();
+    assert_no_agent_left(&script);
+}
+
 /// Two nodes on one PostgreSQL database: the approval of the agent running on one node is listed by
 /// both and answered through the other; the asking node gives its agent the answer.
 #[test]
