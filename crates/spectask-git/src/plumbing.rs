@@ -15,6 +15,7 @@ pub(crate) mod object_reader;
 mod program;
 pub(crate) mod retry;
 pub(crate) mod status;
+pub(crate) mod taken;
 mod told_commit;
 pub(crate) mod worktree;
 mod write_journal;

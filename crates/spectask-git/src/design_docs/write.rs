@@ -153,7 +153,7 @@ impl Repo {
         let committed = worktree.commit_changes(
             self.design_docs_branch(),
             &message,
-            crate::plumbing::commit::Changes::ALL,
+            crate::plumbing::taken::Changes::ALL,
             Hooks::Skip,
             |_, _| Ok(()),
             |_, _| Ok(()),

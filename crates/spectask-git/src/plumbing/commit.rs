@@ -3,7 +3,8 @@
 //! with `git add`, so the repository's attributes and filters apply (eol, Git LFS), and committed
 //! with `git commit`, so its identity, signing, permissions, fsync settings and hooks apply.
 //! What is uncommitted comes from `status.rs`; the repository's hooks run through `hooks.rs`; the
-//! check's by-products are left out through `check_products.rs`; a write killed before its
+//! check's by-products are left out through `check_products.rs`, and what a commit of a task's
+//! work takes is listed through `taken.rs`; a write killed before its
 //! commit is undone through `write_journal.rs`.
 
 use std::path::{Path, PathBuf};
@@ -16,43 +17,9 @@ use crate::plumbing::changed_files::{ChangedFile, name_status};
 use crate::plumbing::cmd::{Git, failure, nul_fields};
 use crate::plumbing::hooks::{Hooks, HooksDir, run_hook};
 use crate::plumbing::maintenance::after_write;
-use crate::plumbing::status::{
-    Status, is_unmerged, merge_under_way, refuse_operation_in_progress, status_entries,
-};
+use crate::plumbing::status::{Status, merge_under_way, refuse_operation_in_progress, status_entries};
+use crate::plumbing::taken::{Changes, Taken};
 use crate::plumbing::write_journal::{Journal, JournaledFile};
-
-/// Which of a worktree's changes a commit takes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Changes<'a> {
-    /// Those at these paths only.
-    At(&'a [String]),
-    /// Every change but the check's by-products and those at these paths (another session's).
-    AllBut(&'a [String]),
-}
-
-impl Changes<'_> {
-    /// Every change but the check's by-products.
-    pub(crate) const ALL: Changes<'static> = Changes::AllBut(&[]);
-
-    fn paths(&self) -> Option<&[String]> {
-        match self {
-            Changes::At(paths) => Some(paths),
-            Changes::AllBut(_) => None,
-        }
-    }
-}
-
-/// What a commit takes ([`Worktree::taken`]).
-struct Taken {
-    /// The commit HEAD named (`None` for an unborn branch, or when git did not look: no paths).
-    head: Option<String>,
-    /// The paths with changes it takes.
-    paths: Vec<String>,
-    /// Whether they are staged by name: `git add --all` would take more.
-    one_by_one: bool,
-    /// Whether a merge conflict is left unresolved among the changes.
-    unmerged: bool,
-}
 
 /// One change to a file of a branch, by path relative to the branch's root (`/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,26 +378,6 @@ impl Worktree {
         });
         let _ = std::fs::remove_file(&index);
         verdict
-    }
-
-    /// What a commit of `changes` takes, as git's status lists them now, on `branch`.
-    fn taken(&self, branch: &str, changes: Changes<'_>) -> Result<Taken, GitError> {
-        let Status { head, entries, .. } = self.changes_on(branch, changes.paths())?;
-        let unmerged = entries.iter().any(|(xy, _)| is_unmerged(xy));
-        // A commit of every change leaves out what the repository's check created, and what
-        // another session of the task is writing.
-        let (entries, left_out) = match changes {
-            Changes::AllBut(theirs) => {
-                let (mut entries, products) = self.without_check_products(entries);
-                let before = entries.len();
-                entries.retain(|(_, path)| !theirs.contains(path));
-                let left_out = products + before - entries.len();
-                (entries, left_out)
-            }
-            Changes::At(_) => (entries, 0),
-        };
-        let one_by_one = matches!(changes, Changes::At(_)) || left_out > 0;
-        Ok(Taken { head, paths: entries.into_iter().map(|(_, path)| path).collect(), one_by_one, unmerged })
     }
 
     /// `git add --all`, of `paths` only when given.

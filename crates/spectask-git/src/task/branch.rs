@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::plumbing::changed_files::ChangedFile;
-use crate::plumbing::commit::{Changes, Worktree};
+use crate::plumbing::commit::Worktree;
 use crate::plumbing::hooks::{Hooks, HooksDir};
 use crate::plumbing::lock::LockScope;
 use crate::plumbing::status::uncommitted_files;
+use crate::plumbing::taken::Changes;
 use crate::plumbing::worktree::{
     RemoveOptions, Start, WorktreeKind, admin_dir, ensure_worktree, marked_worktrees, remove_worktree,
     worktree_path,
