@@ -108,6 +108,10 @@ pub struct Repository {
     /// The user who registered it: they, and the members they add, change its settings. `None`
     /// for a repository registered before owners existed and never used by a user since.
     pub owner: Option<String>,
+    /// Its owner is a member, not an administrator or the operator: its remote is trusted no
+    /// further than the checks its URL met when registered (its redirects are not followed).
+    #[serde(skip)]
+    pub owner_is_member: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use spectask_core::{Repository, RepositoryId, SpecTask};
-use spectask_git::{GitError, RegisterOptions, Repo};
+use spectask_git::{GitError, Redirects, RegisterOptions, Repo};
 
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
@@ -33,7 +33,8 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
         let same = *at == path
             && repo.design_docs_branch() == repository.design_docs_branch
             && repo.default_branch() == repository.default_branch
-            && repo.hooks() == git_hooks(repository.hooks);
+            && repo.hooks() == git_hooks(repository.hooks)
+            && repo.redirects() == redirects(repository);
         same.then(|| repo.clone())
     });
     if let Some(repo) = known {
@@ -84,8 +85,27 @@ pub enum Opening {
 /// This node's copy of `repository`, registered (blocking): the registered path, unless the
 /// repository was registered by URL and that path is not a clone of it here (another node's
 /// disk, which this node cannot see): then this node's own clone, `<clones_dir>/<id>`, made now
-/// when absent, registered as the first node registered it.
+/// when absent, registered as the first node registered it. Its transfers follow the remote's
+/// redirects as [`redirects`] says.
 pub fn local_repo(
+    repository: &Repository,
+    clones_dir: Option<&Path>,
+    opening: Opening,
+) -> Result<Repo, GitError> {
+    local_repo_unjudged(repository, clones_dir, opening)
+        .map(|repo| repo.with_redirects(redirects(repository)))
+}
+
+/// Whether `repository`'s fetches, pushes and clones follow its remote's redirects: on the first
+/// request (git's default) for the operator's and administrators' repositories; never for a
+/// member's, whose URL was checked against the operator's policy, and whose remote could redirect
+/// past it (to a loopback port or a cloud's metadata address).
+pub fn redirects(repository: &Repository) -> Redirects {
+    if repository.owner_is_member { Redirects::Refused } else { Redirects::Initial }
+}
+
+/// [`local_repo`], before its redirects are set.
+fn local_repo_unjudged(
     repository: &Repository,
     clones_dir: Option<&Path>,
     opening: Opening,
@@ -102,7 +122,8 @@ pub fn local_repo(
         if !registered_here {
             let options =
                 RegisterOptions { default_branch: Some(repository.default_branch.clone()), ..options };
-            return spectask_git::clone_registered(url, &dir.join(repository.id.to_string()), &options);
+            let dest = dir.join(repository.id.to_string());
+            return spectask_git::clone_registered(url, &dest, &options, redirects(repository));
         }
     }
     match (opening, opened) {

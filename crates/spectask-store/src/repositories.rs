@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::database::codec::{get, millis, now, parse, time};
 use crate::events::outbox::NewEvent;
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, UserRole};
 
 impl Store {
     /// Records a repository owned by `owner` (who becomes its first member; `None`: the first user
@@ -85,7 +85,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, (SELECT role FROM users WHERE users.name = repositories.owner) AS owner_role, created_at, updated_at \
                    FROM repositories WHERE id = $1";
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
@@ -95,7 +95,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, (SELECT role FROM users WHERE users.name = repositories.owner) AS owner_role, created_at, updated_at \
                    FROM repositories WHERE path = $1";
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
@@ -215,7 +215,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, created_at, updated_at \
+        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, (SELECT role FROM users WHERE users.name = repositories.owner) AS owner_role, created_at, updated_at \
                    FROM repositories ORDER BY path";
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
@@ -245,10 +245,20 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         issue_label: get(row, "issue_label")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
+        owner_is_member: owner_is_member(row)?,
         owner: get(row, "owner")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
+}
+
+/// Whether the repository's owner is a member: a user other than an administrator, or one no
+/// longer on the server. The open server's pseudo-user, and no owner, are the operator's.
+fn owner_is_member(row: &AnyRow) -> Result<bool, StoreError> {
+    let owner: Option<String> = get(row, "owner")?;
+    let role: Option<String> = get(row, "owner_role")?;
+    let operator = owner.as_deref().is_none_or(|owner| owner == crate::LOCAL_USER);
+    Ok(!operator && role.as_deref() != Some(UserRole::Admin.as_str()))
 }
 
 /// A change of a repository's settings; `None` leaves a setting as it is.

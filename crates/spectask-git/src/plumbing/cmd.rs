@@ -78,9 +78,30 @@ const NO_HOOKS: &str = "/dev/null";
 pub(crate) const TRANSFER_TIME_LIMIT: Duration = Duration::from_secs(600);
 
 /// Configuration of a command that reaches a remote: HTTP that moves less than 1 KiB/s for a
-/// minute gives up, and redirects are followed only on the first request (git's default, stated).
-const TRANSFER_POLICY: &[(&str, &str)] =
-    &[("http.lowSpeedLimit", "1024"), ("http.lowSpeedTime", "60"), ("http.followRedirects", "initial")];
+/// minute gives up. Where redirects are followed is [`Redirects`].
+const TRANSFER_POLICY: &[(&str, &str)] = &[("http.lowSpeedLimit", "1024"), ("http.lowSpeedTime", "60")];
+
+/// Whether a transfer over HTTP follows the remote's redirects. A redirect may lead anywhere the
+/// server can reach (a loopback port, a cloud's metadata address), past the checks its URL met
+/// when a member registered it: a member's repository follows none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Redirects {
+    /// On the first request only (git's default): a moved repository, or a forge's answer to a
+    /// URL without `.git`, is still reached.
+    #[default]
+    Initial,
+    /// Never: an answer that redirects fails the transfer.
+    Refused,
+}
+
+impl Redirects {
+    fn config_value(self) -> &'static str {
+        match self {
+            Redirects::Initial => "initial",
+            Redirects::Refused => "false",
+        }
+    }
+}
 
 /// SSH without prompts (no password or passphrase asked), a host seen first accepted and
 /// remembered, a connection given 30 s to open and dropped after a minute of silence.
@@ -158,14 +179,16 @@ impl Git {
 
     /// The same place, for a command that reaches a remote: bounded in time
     /// ([`TRANSFER_TIME_LIMIT`]) and in stalls ([`TRANSFER_POLICY`], [`SSH_COMMAND`]), and given
-    /// the SSH agent of spectask's process, if it has one.
-    pub(crate) fn transfer(&self) -> Git {
-        self.transfer_within(TRANSFER_TIME_LIMIT)
+    /// the SSH agent of spectask's process, if it has one; following `redirects`.
+    pub(crate) fn transfer(&self, redirects: Redirects) -> Git {
+        self.transfer_within(TRANSFER_TIME_LIMIT, redirects)
     }
 
     /// [`Git::transfer`], killed after `limit`.
-    fn transfer_within(&self, limit: Duration) -> Git {
-        let config = TRANSFER_POLICY.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    fn transfer_within(&self, limit: Duration, redirects: Redirects) -> Git {
+        let mut config: Vec<(String, String)> =
+            TRANSFER_POLICY.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        config.push(("http.followRedirects".to_owned(), redirects.config_value().to_owned()));
         let mut env = vec![("GIT_SSH_COMMAND".to_owned(), SSH_COMMAND.to_owned())];
         if let Ok(agent) = std::env::var("SSH_AUTH_SOCK") {
             env.push(("SSH_AUTH_SOCK".to_owned(), agent));
@@ -410,8 +433,9 @@ mod tests {
         let held = std::thread::spawn(move || listener.accept().map(|(stream, _)| stream));
         let dir = tempfile::tempdir().unwrap();
         let started = std::time::Instant::now();
-        let clone =
-            Git::at(dir.path()).transfer_within(Duration::from_secs(2)).run(&["clone", "--", &url, "x"]);
+        let clone = Git::at(dir.path())
+            .transfer_within(Duration::from_secs(2), Redirects::Refused)
+            .run(&["clone", "--", &url, "x"]);
         let err = clone.expect_err("the clone cannot succeed");
         assert!(err.to_string().contains("no end within 2 s"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
@@ -451,7 +475,7 @@ mod tests {
         git.run(&["init", "-q"]).unwrap();
         git.run(&["config", "protocol.ext.allow", "always"]).unwrap();
         let url = format!("ext::sh -c touch% {}", marker.display());
-        let fetched = git.transfer().run(&["fetch", "--quiet", &url]);
+        let fetched = git.transfer(Redirects::Initial).run(&["fetch", "--quiet", &url]);
         assert!(fetched.is_err(), "fetched from {url}");
         assert!(!marker.exists(), "the transport's command ran");
     }

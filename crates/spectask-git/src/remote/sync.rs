@@ -241,7 +241,7 @@ impl Repo {
         // Fetched aside first: the tracking ref moves only forward.
         let aside = format!("refs/spectask/fetched/{branch}");
         let spec = format!("+refs/heads/{branch}:{aside}");
-        match main.transfer().run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None) {
+        match main.transfer(self.redirects()).run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None) {
             Ok(_) => {}
             Err(GitError::Command { message, .. }) if message.contains("couldn't find remote ref") => {
                 return Ok(None);

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::error::GitError;
-use crate::plumbing::cmd::Git;
+use crate::plumbing::cmd::{Git, Redirects};
 use crate::plumbing::lock::{LockScope, RepoLock};
 use crate::plumbing::worktree::{checked_out_at, fast_forward_checkout};
 use crate::repository::inspect::{RepositoryInfo, inspect_repository};
@@ -34,10 +34,10 @@ pub fn is_remote_url(location: &str) -> bool {
     }
 }
 
-/// Clones `url` to `dest` (its default branch checked out) and inspects the clone. A clone of the
-/// same URL already at `dest` is reused as it is; anything else there is refused; an empty
-/// directory is cloned into.
-pub fn clone_repository(url: &str, dest: &Path) -> Result<RepositoryInfo, GitError> {
+/// Clones `url` to `dest` (its default branch checked out), following the remote's redirects as
+/// `redirects` says, and inspects the clone. A clone of the same URL already at `dest` is reused
+/// as it is; anything else there is refused; an empty directory is cloned into.
+pub fn clone_repository(url: &str, dest: &Path, redirects: Redirects) -> Result<RepositoryInfo, GitError> {
     if !is_remote_url(url) {
         return Err(GitError::Remote { url: url.to_owned(), message: "is not a repository URL".to_owned() });
     }
@@ -54,25 +54,25 @@ pub fn clone_repository(url: &str, dest: &Path) -> Result<RepositoryInfo, GitErr
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(crate::error::io_err("create directory", parent))?;
     }
-    git_clone(url, dest)?;
+    git_clone(url, dest, redirects)?;
     inspect_repository(dest)
 }
 
 /// `git clone` of `url` into `dest`.
-fn git_clone(url: &str, dest: &Path) -> Result<(), GitError> {
+fn git_clone(url: &str, dest: &Path, redirects: Redirects) -> Result<(), GitError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let dest_arg = dest.to_string_lossy().into_owned();
     let args = ["clone", "--quiet", "--origin", CLONE_REMOTE, "--", url, dest_arg.as_str()];
-    Git::at(parent).transfer().run(&args).map_err(|e| remote_error(url, e))?;
+    Git::at(parent).transfer(redirects).run(&args).map_err(|e| remote_error(url, e))?;
     Ok(())
 }
 
 /// [`clone_repository`] into spectask's own folder of clones, made aside (`.<name>.partial`) and
 /// renamed into place when `dest` is absent: neither another caller nor a restart after a crash
 /// mid-clone finds a half-made clone at `dest`. The caller holds the clone's lock.
-fn clone_aside(url: &str, dest: &Path) -> Result<(), GitError> {
+fn clone_aside(url: &str, dest: &Path, redirects: Redirects) -> Result<(), GitError> {
     if dest.exists() || !is_remote_url(url) {
-        return clone_repository(url, dest).map(drop);
+        return clone_repository(url, dest, redirects).map(drop);
     }
     let partial = beside(dest, "partial")?;
     let parent = partial.parent().unwrap_or(Path::new("."));
@@ -82,7 +82,7 @@ fn clone_aside(url: &str, dest: &Path) -> Result<(), GitError> {
         std::fs::remove_dir_all(&partial)
             .map_err(crate::error::io_err("remove a partial clone", &partial))?;
     }
-    git_clone(url, &partial)?;
+    git_clone(url, &partial, redirects)?;
     std::fs::rename(&partial, dest).map_err(crate::error::io_err("move the clone into place", dest))
 }
 
@@ -99,16 +99,24 @@ fn beside(dest: &Path, suffix: &str) -> Result<std::path::PathBuf, GitError> {
 /// registered with `options` as the first node registered it, tracking the remote. Once that is
 /// done, opening it again runs one git command. A node's jobs asking at once are queued on a lock
 /// beside `dest` (`.<name>.lock`, in spectask's folder of clones) until the clone is registered.
-pub fn clone_registered(url: &str, dest: &Path, options: &RegisterOptions) -> Result<Repo, GitError> {
+/// The clone, and the handle's fetches and pushes, follow the remote's redirects as `redirects`
+/// says.
+pub fn clone_registered(
+    url: &str,
+    dest: &Path,
+    options: &RegisterOptions,
+    redirects: Redirects,
+) -> Result<Repo, GitError> {
+    let handle = |repo: Repo| repo.with_redirects(redirects);
     if let Some(repo) = registered_clone(url, dest, options)? {
-        return Ok(repo);
+        return Ok(handle(repo));
     }
     let _lock = RepoLock::acquire_at(&beside(dest, "lock")?)?;
     // Made by the caller this one waited for.
     if let Some(repo) = registered_clone(url, dest, options)? {
-        return Ok(repo);
+        return Ok(handle(repo));
     }
-    clone_aside(url, dest)?;
+    clone_aside(url, dest, redirects)?;
     if let Some(branch) = options.default_branch.as_deref() {
         let git = Git::at(dest);
         let local = format!("refs/heads/{branch}");
@@ -117,7 +125,7 @@ pub fn clone_registered(url: &str, dest: &Path, options: &RegisterOptions) -> Re
             git.run(&["branch", "--quiet", "--track", branch, &theirs])?;
         }
     }
-    Repo::register(dest, options)?.repo.track_remote(CLONE_REMOTE)
+    Repo::register(dest, options)?.repo.track_remote(CLONE_REMOTE).map(handle)
 }
 
 /// The clone of `url` at `dest` when it is registered (again, when the hook policy changed).
@@ -160,7 +168,7 @@ impl Repo {
     fn fetch_locked(&self, remote: &str) -> Result<bool, GitError> {
         let main = self.main_git();
         let url = self.remote_url().unwrap_or_default().to_owned();
-        main.transfer()
+        main.transfer(self.redirects())
             .run_waiting(&["fetch", "--quiet", "--prune", remote], None)
             .map_err(|e| remote_error(&url, e))?;
         let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
@@ -209,7 +217,10 @@ impl Repo {
         let mut args = vec!["push", "--quiet", "--porcelain", remote];
         args.extend(specs.iter().map(String::as_str));
         let url = self.remote_url().unwrap_or_default().to_owned();
-        self.main_git().transfer().run_waiting(&args, None).map_err(|e| remote_error(&url, e))?;
+        self.main_git()
+            .transfer(self.redirects())
+            .run_waiting(&args, None)
+            .map_err(|e| remote_error(&url, e))?;
         Ok(())
     }
 }
@@ -221,7 +232,13 @@ impl Repo {
         let Some(remote) = self.remote() else { return Ok(()) };
         let url = self.remote_url().unwrap_or_default().to_owned();
         let spec = format!(":refs/heads/{branch}");
-        match self.main_git().transfer().run(&["push", "--quiet", "--porcelain", remote, &spec]) {
+        match self.main_git().transfer(self.redirects()).run(&[
+            "push",
+            "--quiet",
+            "--porcelain",
+            remote,
+            &spec,
+        ]) {
             Ok(_) => Ok(()),
             Err(GitError::Command { message, .. }) if message.contains("remote ref does not exist") => Ok(()),
             Err(error) => Err(remote_error(&url, error)),
@@ -229,10 +246,18 @@ impl Repo {
     }
 }
 
-/// A failed fetch, push or clone, named by its URL with git's reason.
+/// A failed fetch, push or clone, named by its URL with git's reason; a redirect refused says so.
 pub(crate) fn remote_error(url: &str, error: GitError) -> GitError {
     match error {
-        GitError::Command { message, .. } => GitError::Remote { url: url.to_owned(), message },
+        GitError::Command { mut message, .. } => {
+            if (300..400).any(|status| message.contains(&format!("returned error: {status}"))) {
+                message.push_str(
+                    "; the remote answered with a redirect, which spectask follows for no repository a \
+                     member registered: register it by the URL the redirect leads to",
+                );
+            }
+            GitError::Remote { url: url.to_owned(), message }
+        }
         other => other,
     }
 }

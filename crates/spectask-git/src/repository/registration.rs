@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
-use crate::plumbing::cmd::{Git, OWN_CONFIG};
+use crate::plumbing::cmd::{Git, OWN_CONFIG, Redirects};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::{LockScope, RepoLock};
 use crate::plumbing::object_reader::ObjectReader;
@@ -102,6 +102,8 @@ pub struct Repo {
     /// remotes are its owner's.
     remote: Option<(String, String)>,
     hooks: HookPolicy,
+    /// Whether its fetches and pushes follow the remote's redirects (see [`Repo::with_redirects`]).
+    redirects: Redirects,
     /// What the default branch's files last read were (see `planning::context`).
     last_read: LastRead,
     /// When the last fetch that succeeded started (see [`Repo::fetch`]).
@@ -162,6 +164,7 @@ impl Repo {
             design_docs_branch: branch.to_owned(),
             remote,
             hooks,
+            redirects: Redirects::default(),
             last_read: LastRead::default(),
             last_fetch: LastFetch::default(),
             objects: ObjectReader::new(main.clone()),
@@ -203,6 +206,7 @@ impl Repo {
             design_docs_branch: recorded.design_docs_branch,
             remote: recorded.remote,
             hooks: recorded.hooks,
+            redirects: Redirects::default(),
             last_read: LastRead::default(),
             last_fetch: LastFetch::default(),
             objects: ObjectReader::new(main),
@@ -237,6 +241,19 @@ impl Repo {
     /// Whether work sessions' commits run the repository's commit hooks.
     pub fn hooks(&self) -> HookPolicy {
         self.hooks
+    }
+
+    /// This handle, its fetches and pushes following the remote's redirects as `redirects` says
+    /// (on the first request, as git does, until told otherwise). Whoever registered the
+    /// repository decides it: the caller, which knows them.
+    pub fn with_redirects(mut self, redirects: Redirects) -> Repo {
+        self.redirects = redirects;
+        self
+    }
+
+    /// Whether this handle's transfers follow the remote's redirects.
+    pub fn redirects(&self) -> Redirects {
+        self.redirects
     }
 
     /// The URL of [`Repo::remote`] as recorded when it was tracked.

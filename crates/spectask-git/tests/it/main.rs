@@ -7,6 +7,7 @@ mod design_docs;
 mod inspect;
 mod merge;
 mod processes;
+mod redirects;
 mod register;
 mod remote;
 mod review;

@@ -9,7 +9,42 @@ both_backends!(
     tokens_name_their_user_and_only_their_keyed_hash_is_stored,
     owners_see_only_their_tasks_events_and_repositories,
     a_revoked_token_names_nobody_and_stays_listed,
+    a_repository_knows_whether_a_member_owns_it,
 );
+
+/// A member's repository is trusted no further than its URL's checks (its remote's redirects are
+/// not followed): known from its owner's role as each read finds it.
+async fn a_repository_knows_whether_a_member_owns_it(store: Store) {
+    store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
+    store.add_user("root", spectask_store::UserRole::Admin).await.unwrap();
+    let owned = |path: &'static str, owner: Option<&'static str>| {
+        let store = store.clone();
+        async move {
+            let registered =
+                store.register_repository(std::path::Path::new(path), "main", "docs", owner).await.unwrap();
+            let read = store.repository(registered.id).await.unwrap();
+            assert_eq!(read.owner_is_member, registered.owner_is_member, "{path}: as registered");
+            read.owner_is_member
+        }
+    };
+    assert!(owned("/repos/alice", Some("alice")).await);
+    assert!(!owned("/repos/root", Some("root")).await);
+    assert!(
+        !owned("/repos/open", Some(spectask_store::LOCAL_USER)).await,
+        "the open server's: the operator's"
+    );
+    assert!(!owned("/repos/none", None).await);
+    assert!(owned("/repos/gone", Some("gone")).await, "an owner no longer on the server");
+    let listed = store.list_repositories().await.unwrap();
+    let member: Vec<&str> =
+        listed.iter().filter(|r| r.owner_is_member).map(|r| r.path.to_str().unwrap()).collect();
+    assert_eq!(member, ["/repos/alice", "/repos/gone"]);
+    store.grant_repository(listed[0].id, "alice").await.unwrap();
+    assert!(store.repositories_of("alice").await.unwrap().iter().all(|r| r.owner_is_member));
+    store.set_user_role("alice", spectask_store::UserRole::Admin).await.unwrap();
+    let alices = store.repository_by_path(std::path::Path::new("/repos/alice")).await.unwrap().unwrap();
+    assert!(!alices.owner_is_member, "an administrator's now");
+}
 
 async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
     let shared = repo(&store, "/repos/shared").await;

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use spectask_core::Repository;
-use spectask_git::{DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, RegisterOptions, Repo};
+use spectask_git::{
+    DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, Redirects, RegisterOptions, Repo,
+};
 use spectask_store::SettingsChange;
 
 use crate::repositories::remote_url::RemoteUrl;
@@ -246,8 +248,10 @@ pub(crate) async fn register_url(
         hooks: wanted.hooks.map(spectask_orchestrator::git_hooks),
     };
     let text = remote.text.clone();
+    // A member's remote is trusted no further than its URL's checks: no redirect is followed.
+    let redirects = if caller.admin { Redirects::Initial } else { Redirects::Refused };
     let (repo, health) = tokio::task::spawn_blocking(move || {
-        let repo = spectask_git::clone_registered(&text, &dest, &options)?;
+        let repo = spectask_git::clone_registered(&text, &dest, &options, redirects)?;
         let health = repo.design_docs_health()?;
         Ok::<_, GitError>((repo, health))
     })

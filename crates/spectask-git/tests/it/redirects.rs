@@ -1,0 +1,118 @@
+//! A remote's redirects: followed on the first request where the operator or an administrator
+//! registered the repository (git's default), never where a member did: a member's URL met the
+//! operator's checks, and its server could redirect past them (to a loopback port, a cloud's
+//! metadata address).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use spectask_git::{GitError, Redirects, RegisterOptions, Repo, clone_repository};
+
+use crate::support::{git, init_repo};
+
+/// A loopback HTTP server answering its first `connections` requests with `answer` (given the
+/// server's own port), telling each request line it read.
+fn serve(
+    connections: usize,
+    answer: impl Fn(u16) -> String + Send + 'static,
+) -> (u16, mpsc::Receiver<String>, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    let serving = std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((stream, _)) = listener.accept() else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line.trim_end().to_owned());
+            let mut stream = stream;
+            let _ = stream.write_all(answer(port).as_bytes());
+        }
+    });
+    (port, rx, serving)
+}
+
+fn not_found(_: u16) -> String {
+    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+}
+
+/// A redirecting remote in front of an inside address: the URL a member registered, and what
+/// reached the inside address.
+struct Redirecting {
+    url: String,
+    inside_port: u16,
+    inside: mpsc::Receiver<String>,
+    inside_serving: JoinHandle<()>,
+}
+
+fn redirecting() -> Redirecting {
+    let (inside_port, inside, inside_serving) = serve(1, not_found);
+    // The redirect's target keeps git's path, so that git takes it as the repository's new base.
+    let redirect = move |_: u16| {
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{inside_port}/secret/info/refs?service=git-upload-pack\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let (port, _, _) = serve(4, redirect);
+    Redirecting { url: format!("http://127.0.0.1:{port}/app.git"), inside_port, inside, inside_serving }
+}
+
+impl Redirecting {
+    /// The first request line the inside address read: a probe of the test's own when git never
+    /// came.
+    fn reached_inside(self) -> String {
+        // Refused once the inside address served the one request it takes.
+        let probe = TcpStream::connect(("127.0.0.1", self.inside_port));
+        if let Ok(mut probe) = probe.as_ref() {
+            let _ = probe.write_all(b"PROBE\r\n\r\n");
+        }
+        let first = self.inside.recv().unwrap();
+        drop(probe);
+        self.inside_serving.join().unwrap();
+        first
+    }
+}
+
+#[test]
+fn a_member_clone_follows_no_redirect_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = redirecting();
+    let err = clone_repository(&remote.url, &dir.path().join("app"), Redirects::Refused).unwrap_err();
+    let GitError::Remote { message, .. } = &err else { panic!("not a remote's error: {err}") };
+    assert!(message.contains("returned error: 302"), "{message}");
+    assert!(message.contains("register it by the URL the redirect leads to"), "{message}");
+    assert_eq!(remote.reached_inside(), "PROBE", "git reached the redirect's target");
+}
+
+#[test]
+fn an_operators_clone_follows_the_first_redirect_as_git_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = redirecting();
+    let err = clone_repository(&remote.url, &dir.path().join("app"), Redirects::Initial).unwrap_err();
+    assert!(matches!(err, GitError::Remote { .. }), "{err}");
+    let reached = remote.reached_inside();
+    assert!(reached.starts_with("GET /secret/info/refs"), "the redirect was not followed: {reached}");
+}
+
+#[test]
+fn a_member_repository_fetches_no_redirect() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = init_repo(&dir.path().join("source"), "main");
+    let url = format!("file://{}", source.display());
+    let dest = dir.path().join("clone");
+    clone_repository(&url, &dest, Redirects::Refused).unwrap();
+    let repo =
+        Repo::register(&dest, &RegisterOptions::default()).unwrap().repo.track_remote("origin").unwrap();
+    // The remote's server starts redirecting after the registration.
+    let remote = redirecting();
+    git(&dest, &["remote", "set-url", "origin", &remote.url]);
+    let repo = repo.with_redirects(Redirects::Refused);
+    let err = repo.fetch().unwrap_err();
+    assert!(err.to_string().contains("returned error: 302"), "{err}");
+    assert_eq!(remote.reached_inside(), "PROBE", "the fetch reached the redirect's target");
+    assert_eq!(Repo::open(&dest).unwrap().redirects(), Redirects::Initial, "a handle's own choice");
+}
