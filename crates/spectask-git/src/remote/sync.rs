@@ -241,12 +241,15 @@ impl Repo {
         // Fetched aside first: the tracking ref moves only forward.
         let aside = format!("refs/spectask/fetched/{branch}");
         let spec = format!("+refs/heads/{branch}:{aside}");
-        match main.transfer(self.redirects()).run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None) {
+        match main
+            .transfer(self.redirects())
+            .run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None)
+        {
             Ok(_) => {}
             Err(GitError::Command { message, .. }) if message.contains("couldn't find remote ref") => {
                 return Ok(None);
             }
-            Err(error) => return Err(crate::remote::transfer::remote_error(&url, error)),
+            Err(error) => return Err(crate::remote::transfer::remote_error(&url, error, self.redirects())),
         }
         let Some(theirs) = self.ref_tip(&aside)? else { return Ok(None) };
         if let Some(before) = before.filter(|b| *b != theirs)

@@ -63,7 +63,7 @@ fn git_clone(url: &str, dest: &Path, redirects: Redirects) -> Result<(), GitErro
     let parent = dest.parent().unwrap_or(Path::new("."));
     let dest_arg = dest.to_string_lossy().into_owned();
     let args = ["clone", "--quiet", "--origin", CLONE_REMOTE, "--", url, dest_arg.as_str()];
-    Git::at(parent).transfer(redirects).run(&args).map_err(|e| remote_error(url, e))?;
+    Git::at(parent).transfer(redirects).run(&args).map_err(|e| remote_error(url, e, redirects))?;
     Ok(())
 }
 
@@ -125,7 +125,8 @@ pub fn clone_registered(
             git.run(&["branch", "--quiet", "--track", branch, &theirs])?;
         }
     }
-    Repo::register(dest, options)?.repo.track_remote(CLONE_REMOTE).map(handle)
+    // Its first fetch and push, tracking the remote, refuse what the clone refused.
+    Repo::register(dest, options)?.repo.with_redirects(redirects).track_remote(CLONE_REMOTE)
 }
 
 /// The clone of `url` at `dest` when it is registered (again, when the hook policy changed).
@@ -170,7 +171,7 @@ impl Repo {
         let url = self.remote_url().unwrap_or_default().to_owned();
         main.transfer(self.redirects())
             .run_waiting(&["fetch", "--quiet", "--prune", remote], None)
-            .map_err(|e| remote_error(&url, e))?;
+            .map_err(|e| remote_error(&url, e, self.redirects()))?;
         let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
         let (Some(theirs), Some(ours)) = (self.ref_tip(&tracking)?, self.tip_of(self.default_branch())?)
         else {
@@ -220,7 +221,7 @@ impl Repo {
         self.main_git()
             .transfer(self.redirects())
             .run_waiting(&args, None)
-            .map_err(|e| remote_error(&url, e))?;
+            .map_err(|e| remote_error(&url, e, self.redirects()))?;
         Ok(())
     }
 }
@@ -241,16 +242,18 @@ impl Repo {
         ]) {
             Ok(_) => Ok(()),
             Err(GitError::Command { message, .. }) if message.contains("remote ref does not exist") => Ok(()),
-            Err(error) => Err(remote_error(&url, error)),
+            Err(error) => Err(remote_error(&url, error, self.redirects())),
         }
     }
 }
 
-/// A failed fetch, push or clone, named by its URL with git's reason; a redirect refused says so.
-pub(crate) fn remote_error(url: &str, error: GitError) -> GitError {
+/// A failed fetch, push or clone, named by its URL with git's reason; a redirect refused (under
+/// `redirects`) says so.
+pub(crate) fn remote_error(url: &str, error: GitError, redirects: Redirects) -> GitError {
     match error {
         GitError::Command { mut message, .. } => {
-            if (300..400).any(|status| message.contains(&format!("returned error: {status}"))) {
+            let redirected = (300..400).any(|status| message.contains(&format!("returned error: {status}")));
+            if redirected && redirects == Redirects::Refused {
                 message.push_str(
                     "; the remote answered with a redirect, which spectask follows for no repository a \
                      member registered: register it by the URL the redirect leads to",

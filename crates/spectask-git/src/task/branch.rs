@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::plumbing::changed_files::ChangedFile;
+use crate::plumbing::cmd::Redirects;
 use crate::plumbing::commit::Worktree;
 use crate::plumbing::hooks::{Hooks, HooksDir};
 use crate::plumbing::lock::LockScope;
@@ -176,14 +177,25 @@ impl Repo {
             start,
         )?;
         if worktree_created && path.join(".gitmodules").is_file() {
-            // The agent sees the submodules' files, as in a clone made with --recurse-submodules.
-            let worktree = self.task_checkout(task)?;
-            let init = ["submodule", "update", "--init", "--recursive", "--quiet"];
-            if let Err(err) = worktree.git.run(&init) {
-                tracing::warn!(task = %task, %err, "could not check out the submodules of a task worktree");
-            }
+            self.check_out_submodules(task)?;
         }
         Ok(TaskWorktree { branch, path, branch_created, worktree_created, set_aside })
+    }
+
+    /// Checks out the submodules of the task's new worktree: the agent sees their files, as in a
+    /// clone made with `--recurse-submodules`. Not for a repository that follows no redirect (a
+    /// member's): its `.gitmodules` names URLs that no policy judged, which the server would fetch.
+    fn check_out_submodules(&self, task: &TaskHandle) -> Result<(), GitError> {
+        if self.redirects() == Redirects::Refused {
+            tracing::info!(task = %task, "the submodules of a member's repository are not checked out");
+            return Ok(());
+        }
+        let worktree = self.task_checkout(task)?;
+        let init = ["submodule", "update", "--init", "--recursive", "--quiet"];
+        if let Err(err) = worktree.git.transfer(self.redirects()).run(&init) {
+            tracing::warn!(task = %task, %err, "could not check out the submodules of a task worktree");
+        }
+        Ok(())
     }
 
     /// Commits every change in the task's worktree — added, modified, deleted, and untracked files

@@ -61,6 +61,17 @@ fn redirecting() -> Redirecting {
     Redirecting { url: format!("http://127.0.0.1:{port}/app.git"), inside_port, inside, inside_serving }
 }
 
+/// An inside address named directly, as a `.gitmodules` may name it: no policy judged that URL.
+fn inside_only() -> Redirecting {
+    let (inside_port, inside, inside_serving) = serve(1, not_found);
+    Redirecting {
+        url: format!("http://127.0.0.1:{inside_port}/sub.git"),
+        inside_port,
+        inside,
+        inside_serving,
+    }
+}
+
 impl Redirecting {
     /// The first request line the inside address read: a probe of the test's own when git never
     /// came.
@@ -115,4 +126,38 @@ fn a_member_repository_fetches_no_redirect() {
     assert!(err.to_string().contains("returned error: 302"), "{err}");
     assert_eq!(remote.reached_inside(), "PROBE", "the fetch reached the redirect's target");
     assert_eq!(Repo::open(&dest).unwrap().redirects(), Redirects::Initial, "a handle's own choice");
+}
+
+/// A repository whose `.gitmodules` names `url` for its submodule `sub`, registered.
+fn with_submodule(parent: &std::path::Path, url: &str) -> Repo {
+    let root = init_repo(parent, "main");
+    let head = git(&root, &["rev-parse", "HEAD"]);
+    std::fs::write(root.join(".gitmodules"), format!("[submodule \"sub\"]\n\tpath = sub\n\turl = {url}\n"))
+        .unwrap();
+    git(&root, &["update-index", "--add", "--cacheinfo", &format!("160000,{head},sub")]);
+    git(&root, &["add", ".gitmodules"]);
+    git(&root, &["commit", "-qm", "add a submodule"]);
+    Repo::register(&root, &RegisterOptions::default()).unwrap().repo
+}
+
+#[test]
+fn a_member_task_worktree_checks_out_no_submodule() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = inside_only();
+    let repo = with_submodule(dir.path(), &remote.url).with_redirects(Redirects::Refused);
+    let task = spectask_git::TaskHandle::new("7f3a-sub").unwrap();
+    let made = repo.ensure_task_worktree(&task).unwrap();
+    assert!(made.worktree_created);
+    assert_eq!(remote.reached_inside(), "PROBE", "the submodule's URL was fetched");
+}
+
+#[test]
+fn an_operators_task_worktree_checks_out_its_submodules() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = redirecting();
+    let repo = with_submodule(dir.path(), &remote.url);
+    let task = spectask_git::TaskHandle::new("7f3a-sub").unwrap();
+    repo.ensure_task_worktree(&task).unwrap();
+    let reached = remote.reached_inside();
+    assert!(reached.starts_with("GET /secret/info/refs"), "the submodule was not fetched: {reached}");
 }

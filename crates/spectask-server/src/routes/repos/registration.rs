@@ -208,6 +208,9 @@ pub(crate) async fn register_url(
     let (design_docs_branch, default_branch) = wanted_branches(wanted)?;
     if let Some(known) = resolve::by_url(state, &remote).await? {
         access::admit(state, caller, &known).await?;
+        // Read again: the admission may have made the caller its owner (a claim), which decides
+        // whether its remote's redirects are followed.
+        let known = state.store.repository(known.id).await?;
         refuse_other_branches(&known, design_docs_branch.as_deref(), default_branch.as_deref(), wanted)?;
         let (row, clones) = (known.clone(), state.clones_dir.clone());
         let (repo, health) = tokio::task::spawn_blocking(move || {
