@@ -117,7 +117,7 @@ pub use names::{CommitId, TaskHandle, Trailer, parse_trailers};
 pub use planning::context::RepoSnapshot;
 pub use planning::scratch::{PlanningFiles, SCRATCH_DIR};
 pub use plumbing::changed_files::{ChangedFile, FileChange};
-pub use plumbing::cmd::Redirects;
+pub use plumbing::cmd::RemoteTrust;
 pub use plumbing::commit::FileWrite;
 pub use plumbing::hooks::HooksDir;
 pub use plumbing::worktree::{RemoveOptions, WORKTREES_DIR};

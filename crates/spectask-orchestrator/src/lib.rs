@@ -96,5 +96,5 @@ pub use planning::{
     available_workflows, make_follow_up, resolve_workflow, review_report, with_steering,
 };
 pub use repos::settings as repository_settings;
-pub use repos::{Opening, git_hooks, local_path, local_repo};
+pub use repos::{Opening, git_hooks, local_path, local_repo, remote_trust};
 pub use views::implementation_summary;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use spectask_core::{Repository, RepositoryId, SpecTask};
-use spectask_git::{GitError, Redirects, RegisterOptions, Repo};
+use spectask_git::{GitError, RegisterOptions, RemoteTrust, Repo};
 
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
@@ -34,7 +34,7 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
             && repo.design_docs_branch() == repository.design_docs_branch
             && repo.default_branch() == repository.default_branch
             && repo.hooks() == git_hooks(repository.hooks)
-            && repo.redirects() == redirects(repository);
+            && repo.trust() == remote_trust(repository);
         same.then(|| repo.clone())
     });
     if let Some(repo) = known {
@@ -85,26 +85,26 @@ pub enum Opening {
 /// This node's copy of `repository`, registered (blocking): the registered path, unless the
 /// repository was registered by URL and that path is not a clone of it here (another node's
 /// disk, which this node cannot see): then this node's own clone, `<clones_dir>/<id>`, made now
-/// when absent, registered as the first node registered it. Its transfers follow the remote's
-/// redirects as [`redirects`] says.
+/// when absent, registered as the first node registered it. Its git commands trust the remote and
+/// the content as [`remote_trust`] says.
 pub fn local_repo(
     repository: &Repository,
     clones_dir: Option<&Path>,
     opening: Opening,
 ) -> Result<Repo, GitError> {
-    local_repo_unjudged(repository, clones_dir, opening)
-        .map(|repo| repo.with_redirects(redirects(repository)))
+    local_repo_unjudged(repository, clones_dir, opening).map(|repo| repo.with_trust(remote_trust(repository)))
 }
 
-/// Whether `repository`'s fetches, pushes and clones follow its remote's redirects: on the first
-/// request (git's default) for the operator's and administrators' repositories; never for a
-/// member's, whose URL was checked against the operator's policy, and whose remote could redirect
-/// past it (to a loopback port or a cloud's metadata address).
-pub fn redirects(repository: &Repository) -> Redirects {
-    if repository.owner_is_member { Redirects::Refused } else { Redirects::Initial }
+/// How far git trusts `repository`'s remote and content: as git does by default for the
+/// operator's and administrators' repositories; not past the operator's checks for a member's,
+/// whose URL met them and whose remote or content could lead git past them (a redirect, an LFS
+/// server's answer, a submodule's URL) to a loopback port or a cloud's metadata address.
+pub fn remote_trust(repository: &Repository) -> RemoteTrust {
+    if repository.owner_is_member { RemoteTrust::Member } else { RemoteTrust::Operator }
 }
 
-/// [`local_repo`], before its redirects are set.
+/// [`local_repo`], before the handle is given its trust (which opening a repository does not
+/// record).
 fn local_repo_unjudged(
     repository: &Repository,
     clones_dir: Option<&Path>,
@@ -115,6 +115,7 @@ fn local_repo_unjudged(
         default_branch: None,
         // The store's policy, recorded in this node's clone as in every other's.
         hooks: Some(git_hooks(repository.hooks)),
+        trust: remote_trust(repository),
     };
     let opened = Repo::open(&repository.path);
     if let (Some(url), Some(dir)) = (repository.remote_url.as_deref(), clones_dir) {
@@ -123,7 +124,7 @@ fn local_repo_unjudged(
             let options =
                 RegisterOptions { default_branch: Some(repository.default_branch.clone()), ..options };
             let dest = dir.join(repository.id.to_string());
-            return spectask_git::clone_registered(url, &dest, &options, redirects(repository));
+            return spectask_git::clone_registered(url, &dest, &options);
         }
     }
     match (opening, opened) {

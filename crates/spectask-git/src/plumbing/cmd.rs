@@ -43,10 +43,11 @@ const PASSED_THROUGH: &[&str] = &["PATH", "HOME", "TMPDIR"];
 /// - No signing, which would run a program the repository names.
 /// - No maintenance after each commit or merge, which the writer would wait for: it runs in the
 ///   background (`maintenance.rs`).
-/// - Git LFS's filters as `git lfs install` would set them globally, since no global
-///   configuration is read.
 /// - No transport that runs a command (`ext::`), `file://` only where a person named it (not
 ///   through a submodule's URL), and no submodule fetched or checked out on the way.
+///
+/// Git LFS's filters follow it, as [`RemoteTrust`] says (no global configuration is read, where
+/// `git lfs install` would have put them).
 pub(crate) const POLICY: &[(&str, &str)] = &[
     ("core.fsmonitor", "false"),
     ("protocol.ext.allow", "never"),
@@ -57,10 +58,6 @@ pub(crate) const POLICY: &[(&str, &str)] = &[
     ("maintenance.auto", "false"),
     ("commit.gpgSign", "false"),
     ("tag.gpgSign", "false"),
-    ("filter.lfs.clean", "git-lfs clean -- %f"),
-    ("filter.lfs.smudge", "git-lfs smudge -- %f"),
-    ("filter.lfs.process", "git-lfs filter-process"),
-    ("filter.lfs.required", "true"),
 ];
 
 /// spectask's own configuration of a repository, in its git directory, read by every git command
@@ -78,30 +75,59 @@ const NO_HOOKS: &str = "/dev/null";
 pub(crate) const TRANSFER_TIME_LIMIT: Duration = Duration::from_secs(600);
 
 /// Configuration of a command that reaches a remote: HTTP that moves less than 1 KiB/s for a
-/// minute gives up. Where redirects are followed is [`Redirects`].
+/// minute gives up. Where redirects are followed is [`RemoteTrust`].
 const TRANSFER_POLICY: &[(&str, &str)] = &[("http.lowSpeedLimit", "1024"), ("http.lowSpeedTime", "60")];
 
-/// Whether a transfer over HTTP follows the remote's redirects. A redirect may lead anywhere the
-/// server can reach (a loopback port, a cloud's metadata address), past the checks its URL met
-/// when a member registered it: a member's repository follows none.
+/// How far git trusts what a repository's remote, and the content it serves, lead it to. Whoever
+/// registered the repository decides it: a member's URL met the operator's checks (no loopback,
+/// private or link-local address), and what the remote answers could lead past them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Redirects {
-    /// On the first request only (git's default): a moved repository, or a forge's answer to a
-    /// URL without `.git`, is still reached.
+pub enum RemoteTrust {
+    /// The operator's or an administrator's repository: git's defaults. An HTTP redirect is
+    /// followed on the first request (a moved repository, a forge's answer to a URL without
+    /// `.git`), Git LFS objects are fetched at checkout, and a task's worktree checks out the
+    /// submodules `.gitmodules` names.
     #[default]
-    Initial,
-    /// Never: an answer that redirects fails the transfer.
-    Refused,
+    Operator,
+    /// A member's repository: no redirect is followed (an answer that redirects fails the
+    /// transfer), Git LFS files are checked out as their pointers (git-lfs would fetch from the
+    /// `lfs.url` the repository's `.lfsconfig` names, and from whatever addresses the LFS server's
+    /// answer names), and no submodule is checked out (`.gitmodules` names URLs no policy judged).
+    Member,
 }
 
-impl Redirects {
-    fn config_value(self) -> &'static str {
+impl RemoteTrust {
+    /// `http.followRedirects` of a transfer.
+    fn follow_redirects(self) -> &'static str {
         match self {
-            Redirects::Initial => "initial",
-            Redirects::Refused => "false",
+            RemoteTrust::Operator => "initial",
+            RemoteTrust::Member => "false",
+        }
+    }
+
+    /// The Git LFS filters of every command: as `git lfs install` sets them, or as `git lfs
+    /// install --skip-smudge` does (a checkout writes the pointer and fetches nothing).
+    fn lfs_filters(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            RemoteTrust::Operator => LFS_FILTERS,
+            RemoteTrust::Member => LFS_FILTERS_SKIPPING,
         }
     }
 }
+
+const LFS_FILTERS: &[(&str, &str)] = &[
+    ("filter.lfs.clean", "git-lfs clean -- %f"),
+    ("filter.lfs.smudge", "git-lfs smudge -- %f"),
+    ("filter.lfs.process", "git-lfs filter-process"),
+    ("filter.lfs.required", "true"),
+];
+
+const LFS_FILTERS_SKIPPING: &[(&str, &str)] = &[
+    ("filter.lfs.clean", "git-lfs clean -- %f"),
+    ("filter.lfs.smudge", "git-lfs smudge --skip -- %f"),
+    ("filter.lfs.process", "git-lfs filter-process --skip"),
+    ("filter.lfs.required", "true"),
+];
 
 /// SSH without prompts (no password or passphrase asked), a host seen first accepted and
 /// remembered, a connection given 30 s to open and dropped after a minute of silence.
@@ -128,6 +154,8 @@ pub(crate) struct Git {
     extra_env: Vec<(String, String)>,
     /// Killed, with everything it started, once it has run this long.
     time_limit: Option<Duration>,
+    /// What the repository's remote and content may lead git to.
+    trust: RemoteTrust,
 }
 
 impl Git {
@@ -142,13 +170,30 @@ impl Git {
             extra_config: Vec::new(),
             extra_env: Vec::new(),
             time_limit: None,
+            trust: RemoteTrust::Operator,
         }
     }
 
     /// git in the linked worktree at `work_tree`, whose admin directory is `admin`
     /// (`<git-dir>/worktrees/<name>`).
-    pub(crate) fn worktree(admin: &Path, work_tree: &Path) -> Git {
+    fn worktree(admin: &Path, work_tree: &Path) -> Git {
         Git { worktree: Some((admin.to_path_buf(), work_tree.to_path_buf())), ..Git::at(work_tree) }
+    }
+
+    /// The same place, trusting the remote and content as `trust` says.
+    pub(crate) fn trusting(&self, trust: RemoteTrust) -> Git {
+        Git { trust, ..self.clone() }
+    }
+
+    /// The linked worktree at `work_tree` of the same repository (its admin directory `admin`),
+    /// trusted as this place is.
+    pub(crate) fn linked(&self, admin: &Path, work_tree: &Path) -> Git {
+        Git::worktree(admin, work_tree).trusting(self.trust)
+    }
+
+    /// Another checkout of the same repository, at `dir`, trusted as this place is.
+    pub(crate) fn checkout_at(&self, dir: &Path) -> Git {
+        Git::at(dir).trusting(self.trust)
     }
 
     /// The same place, for commands that only read: they take no optional lock (a `git status`
@@ -179,16 +224,17 @@ impl Git {
 
     /// The same place, for a command that reaches a remote: bounded in time
     /// ([`TRANSFER_TIME_LIMIT`]) and in stalls ([`TRANSFER_POLICY`], [`SSH_COMMAND`]), and given
-    /// the SSH agent of spectask's process, if it has one; following `redirects`.
-    pub(crate) fn transfer(&self, redirects: Redirects) -> Git {
-        self.transfer_within(TRANSFER_TIME_LIMIT, redirects)
+    /// the SSH agent of spectask's process, if it has one; following the remote's redirects as
+    /// its [`RemoteTrust`] says.
+    pub(crate) fn transfer(&self) -> Git {
+        self.transfer_within(TRANSFER_TIME_LIMIT)
     }
 
     /// [`Git::transfer`], killed after `limit`.
-    fn transfer_within(&self, limit: Duration, redirects: Redirects) -> Git {
+    fn transfer_within(&self, limit: Duration) -> Git {
         let mut config: Vec<(String, String)> =
             TRANSFER_POLICY.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        config.push(("http.followRedirects".to_owned(), redirects.config_value().to_owned()));
+        config.push(("http.followRedirects".to_owned(), self.trust.follow_redirects().to_owned()));
         let mut env = vec![("GIT_SSH_COMMAND".to_owned(), SSH_COMMAND.to_owned())];
         if let Ok(agent) = std::env::var("SSH_AUTH_SOCK") {
             env.push(("SSH_AUTH_SOCK".to_owned(), agent));
@@ -242,6 +288,7 @@ impl Git {
         let policy = POLICY
             .iter()
             .filter(|(key, _)| !(self.repository_hooks && *key == "core.hooksPath"))
+            .chain(self.trust.lfs_filters())
             .map(|(key, value)| (*key, *value));
         let extra = self.extra_config.iter().map(|(key, value)| (key.as_str(), value.as_str()));
         let mut count = 0;
@@ -434,7 +481,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let started = std::time::Instant::now();
         let clone = Git::at(dir.path())
-            .transfer_within(Duration::from_secs(2), Redirects::Refused)
+            .trusting(RemoteTrust::Member)
+            .transfer_within(Duration::from_secs(2))
             .run(&["clone", "--", &url, "x"]);
         let err = clone.expect_err("the clone cannot succeed");
         assert!(err.to_string().contains("no end within 2 s"), "{err}");
@@ -475,7 +523,7 @@ mod tests {
         git.run(&["init", "-q"]).unwrap();
         git.run(&["config", "protocol.ext.allow", "always"]).unwrap();
         let url = format!("ext::sh -c touch% {}", marker.display());
-        let fetched = git.transfer(Redirects::Initial).run(&["fetch", "--quiet", &url]);
+        let fetched = git.transfer().run(&["fetch", "--quiet", &url]);
         assert!(fetched.is_err(), "fetched from {url}");
         assert!(!marker.exists(), "the transport's command ran");
     }

@@ -73,8 +73,10 @@ pub(crate) struct CleanAt {
 }
 
 impl Worktree {
-    pub(crate) fn linked(admin: PathBuf, path: PathBuf) -> Worktree {
-        Worktree { git: Git::worktree(&admin, &path), path, admin }
+    /// The linked worktree at `path` (admin directory `admin`) of the repository `main` runs in,
+    /// trusted as `main` is.
+    pub(crate) fn linked(main: &Git, admin: PathBuf, path: PathBuf) -> Worktree {
+        Worktree { git: main.linked(&admin, &path), path, admin }
     }
 
     fn journal(&self) -> Journal<'_> {

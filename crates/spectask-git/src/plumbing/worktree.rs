@@ -157,7 +157,7 @@ pub(crate) fn ensure_worktree(
     // design-docs branch is spectask's own, and a task's agent works on the whole tree (what it
     // writes outside the cone is committed like the rest): both are checked out whole. The
     // worktree's own configuration says so; the person's checkout keeps its cone.
-    let worktree = Git::worktree(&admin, &path);
+    let worktree = main.linked(&admin, &path);
     let sparse = worktree.output(&["config", "--bool", "core.sparseCheckout"], None)?;
     if String::from_utf8_lossy(&sparse.stdout).trim() == "true" {
         worktree.run(&["sparse-checkout", "disable"])?;
@@ -229,7 +229,7 @@ pub(crate) fn remove_worktree(
     }
     if !listed.prunable && !force {
         // The untracked files the repository's check left are not work to keep.
-        let files = crate::plumbing::status::uncommitted_work(&Git::worktree(&admin, &path), &admin)?;
+        let files = crate::plumbing::status::uncommitted_work(&main.linked(&admin, &path), &admin)?;
         if !files.is_empty() {
             return Err(GitError::UncommittedChanges { path, files });
         }
@@ -308,15 +308,15 @@ fn is_half_made(message: &str) -> bool {
     message.contains("failed to read") && message.contains("worktrees/")
 }
 
-/// Fast-forwards the checkout at `path`, where `branch` is checked out, to `new`, as a person's
-/// `git merge --ff-only` would: refused when a local change is in the way.
-pub(crate) fn fast_forward_checkout(path: &Path, branch: &str, new: CommitId) -> Result<(), GitError> {
-    let git = Git::at(path);
+/// Fast-forwards the checkout `git` runs in, where `branch` is checked out, to `new`, as a
+/// person's `git merge --ff-only` would: refused when a local change is in the way.
+pub(crate) fn fast_forward_checkout(git: &Git, branch: &str, new: CommitId) -> Result<(), GitError> {
+    let path = git.dir();
     let new_hex = new.to_string();
     let args = ["merge", "--ff-only", "--quiet", "--no-edit", &new_hex];
     let output = git.output(&args, None)?;
     if output.status.success() {
-        after_write(&git);
+        after_write(git);
         return Ok(());
     }
     let message = String::from_utf8_lossy(&output.stderr).into_owned();

@@ -48,7 +48,7 @@ impl Repo {
         }
         let worktree = self.design_docs_checkout();
         if self.is_ancestor(ours, theirs)? {
-            fast_forward_checkout(&worktree.path, &branch, theirs)?;
+            fast_forward_checkout(&worktree.git, &branch, theirs)?;
         } else {
             // Both moved: this clone's commits the remote lacks go on top of the remote's.
             let onto = theirs.to_string();
@@ -148,9 +148,10 @@ impl Repo {
                 theirs: theirs.to_string(),
             });
         }
-        let checkout = checked_out_at(&self.main_git(), branch)?;
+        let main = self.main_git();
+        let checkout = checked_out_at(&main, branch)?;
         match (&checkout, behind) {
-            (Some(path), true) => match fast_forward_checkout(path, branch, theirs) {
+            (Some(path), true) => match fast_forward_checkout(&main.checkout_at(path), branch, theirs) {
                 Ok(()) => {}
                 Err(GitError::DefaultBranchDirty { .. }) => {
                     return self.set_aside(branch, ours, theirs, checkout.as_deref()).map(Some);
@@ -188,7 +189,7 @@ impl Repo {
         let mut kept = ours;
         let mut uncommitted = false;
         if let Some(path) = checkout {
-            let worktree = crate::plumbing::cmd::Git::at(path);
+            let worktree = self.main_git().checkout_at(path);
             if !crate::plumbing::status::uncommitted_files(&worktree)?.is_empty() {
                 // Everything in the worktree (untracked files too), staged in an index of its own.
                 let index = self
@@ -217,7 +218,7 @@ impl Repo {
         let new = theirs.to_string();
         match checkout {
             Some(path) => {
-                let worktree = crate::plumbing::cmd::Git::at(path);
+                let worktree = self.main_git().checkout_at(path);
                 worktree.run(&["reset", "--quiet", "--hard", &new])?;
                 worktree.run(&["clean", "--quiet", "-d", "--force"])?;
             }
@@ -241,15 +242,12 @@ impl Repo {
         // Fetched aside first: the tracking ref moves only forward.
         let aside = format!("refs/spectask/fetched/{branch}");
         let spec = format!("+refs/heads/{branch}:{aside}");
-        match main
-            .transfer(self.redirects())
-            .run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None)
-        {
+        match main.transfer().run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None) {
             Ok(_) => {}
             Err(GitError::Command { message, .. }) if message.contains("couldn't find remote ref") => {
                 return Ok(None);
             }
-            Err(error) => return Err(crate::remote::transfer::remote_error(&url, error, self.redirects())),
+            Err(error) => return Err(crate::remote::transfer::remote_error(&url, error, self.trust())),
         }
         let Some(theirs) = self.ref_tip(&aside)? else { return Ok(None) };
         if let Some(before) = before.filter(|b| *b != theirs)

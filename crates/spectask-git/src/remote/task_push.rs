@@ -126,16 +126,13 @@ impl Repo {
         let tracking = format!("refs/remotes/{remote}/{branch}");
         let spec = format!("+refs/heads/{branch}:{tracking}");
         let url = self.remote_url().unwrap_or_default().to_owned();
-        match self
-            .main_git()
-            .transfer(self.redirects())
-            .run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None)
+        match self.main_git().transfer().run_waiting(&["fetch", "--quiet", "--no-tags", remote, &spec], None)
         {
             Ok(_) => self.ref_tip(&tracking),
             Err(GitError::Command { message, .. }) if message.contains("couldn't find remote ref") => {
                 Ok(None)
             }
-            Err(error) => Err(crate::remote::transfer::remote_error(&url, error, self.redirects())),
+            Err(error) => Err(crate::remote::transfer::remote_error(&url, error, self.trust())),
         }
     }
 

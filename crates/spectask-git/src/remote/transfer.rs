@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::error::GitError;
-use crate::plumbing::cmd::{Git, Redirects};
+use crate::plumbing::cmd::{Git, RemoteTrust};
 use crate::plumbing::lock::{LockScope, RepoLock};
 use crate::plumbing::worktree::{checked_out_at, fast_forward_checkout};
 use crate::repository::inspect::{RepositoryInfo, inspect_repository};
@@ -34,10 +34,10 @@ pub fn is_remote_url(location: &str) -> bool {
     }
 }
 
-/// Clones `url` to `dest` (its default branch checked out), following the remote's redirects as
-/// `redirects` says, and inspects the clone. A clone of the same URL already at `dest` is reused
+/// Clones `url` to `dest` (its default branch checked out), trusting the remote as `trust` says,
+/// and inspects the clone. A clone of the same URL already at `dest` is reused
 /// as it is; anything else there is refused; an empty directory is cloned into.
-pub fn clone_repository(url: &str, dest: &Path, redirects: Redirects) -> Result<RepositoryInfo, GitError> {
+pub fn clone_repository(url: &str, dest: &Path, trust: RemoteTrust) -> Result<RepositoryInfo, GitError> {
     if !is_remote_url(url) {
         return Err(GitError::Remote { url: url.to_owned(), message: "is not a repository URL".to_owned() });
     }
@@ -54,25 +54,25 @@ pub fn clone_repository(url: &str, dest: &Path, redirects: Redirects) -> Result<
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(crate::error::io_err("create directory", parent))?;
     }
-    git_clone(url, dest, redirects)?;
+    git_clone(url, dest, trust)?;
     inspect_repository(dest)
 }
 
 /// `git clone` of `url` into `dest`.
-fn git_clone(url: &str, dest: &Path, redirects: Redirects) -> Result<(), GitError> {
+fn git_clone(url: &str, dest: &Path, trust: RemoteTrust) -> Result<(), GitError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let dest_arg = dest.to_string_lossy().into_owned();
     let args = ["clone", "--quiet", "--origin", CLONE_REMOTE, "--", url, dest_arg.as_str()];
-    Git::at(parent).transfer(redirects).run(&args).map_err(|e| remote_error(url, e, redirects))?;
+    Git::at(parent).trusting(trust).transfer().run(&args).map_err(|e| remote_error(url, e, trust))?;
     Ok(())
 }
 
 /// [`clone_repository`] into spectask's own folder of clones, made aside (`.<name>.partial`) and
 /// renamed into place when `dest` is absent: neither another caller nor a restart after a crash
 /// mid-clone finds a half-made clone at `dest`. The caller holds the clone's lock.
-fn clone_aside(url: &str, dest: &Path, redirects: Redirects) -> Result<(), GitError> {
+fn clone_aside(url: &str, dest: &Path, trust: RemoteTrust) -> Result<(), GitError> {
     if dest.exists() || !is_remote_url(url) {
-        return clone_repository(url, dest, redirects).map(drop);
+        return clone_repository(url, dest, trust).map(drop);
     }
     let partial = beside(dest, "partial")?;
     let parent = partial.parent().unwrap_or(Path::new("."));
@@ -82,7 +82,7 @@ fn clone_aside(url: &str, dest: &Path, redirects: Redirects) -> Result<(), GitEr
         std::fs::remove_dir_all(&partial)
             .map_err(crate::error::io_err("remove a partial clone", &partial))?;
     }
-    git_clone(url, &partial, redirects)?;
+    git_clone(url, &partial, trust)?;
     std::fs::rename(&partial, dest).map_err(crate::error::io_err("move the clone into place", dest))
 }
 
@@ -99,15 +99,9 @@ fn beside(dest: &Path, suffix: &str) -> Result<std::path::PathBuf, GitError> {
 /// registered with `options` as the first node registered it, tracking the remote. Once that is
 /// done, opening it again runs one git command. A node's jobs asking at once are queued on a lock
 /// beside `dest` (`.<name>.lock`, in spectask's folder of clones) until the clone is registered.
-/// The clone, and the handle's fetches and pushes, follow the remote's redirects as `redirects`
-/// says.
-pub fn clone_registered(
-    url: &str,
-    dest: &Path,
-    options: &RegisterOptions,
-    redirects: Redirects,
-) -> Result<Repo, GitError> {
-    let handle = |repo: Repo| repo.with_redirects(redirects);
+/// The clone and the handle trust the remote as `options` says.
+pub fn clone_registered(url: &str, dest: &Path, options: &RegisterOptions) -> Result<Repo, GitError> {
+    let handle = |repo: Repo| repo.with_trust(options.trust);
     if let Some(repo) = registered_clone(url, dest, options)? {
         return Ok(handle(repo));
     }
@@ -116,17 +110,18 @@ pub fn clone_registered(
     if let Some(repo) = registered_clone(url, dest, options)? {
         return Ok(handle(repo));
     }
-    clone_aside(url, dest, redirects)?;
+    clone_aside(url, dest, options.trust)?;
     if let Some(branch) = options.default_branch.as_deref() {
-        let git = Git::at(dest);
+        let git = Git::at(dest).trusting(options.trust);
         let local = format!("refs/heads/{branch}");
         if !git.yes_no(&["rev-parse", "-q", "--verify", &local])? {
             let theirs = format!("refs/remotes/{CLONE_REMOTE}/{branch}");
             git.run(&["branch", "--quiet", "--track", branch, &theirs])?;
         }
     }
-    // Its first fetch and push, tracking the remote, refuse what the clone refused.
-    Repo::register(dest, options)?.repo.with_redirects(redirects).track_remote(CLONE_REMOTE)
+    // Registered trusting the remote as the clone did: its first fetch and push, tracking the
+    // remote, refuse what the clone refused.
+    Repo::register(dest, options)?.repo.track_remote(CLONE_REMOTE)
 }
 
 /// The clone of `url` at `dest` when it is registered (again, when the hook policy changed).
@@ -169,9 +164,9 @@ impl Repo {
     fn fetch_locked(&self, remote: &str) -> Result<bool, GitError> {
         let main = self.main_git();
         let url = self.remote_url().unwrap_or_default().to_owned();
-        main.transfer(self.redirects())
+        main.transfer()
             .run_waiting(&["fetch", "--quiet", "--prune", remote], None)
-            .map_err(|e| remote_error(&url, e, self.redirects()))?;
+            .map_err(|e| remote_error(&url, e, self.trust()))?;
         let tracking = format!("refs/remotes/{remote}/{}", self.default_branch());
         let (Some(theirs), Some(ours)) = (self.ref_tip(&tracking)?, self.tip_of(self.default_branch())?)
         else {
@@ -181,7 +176,7 @@ impl Repo {
             return Ok(false);
         }
         match checked_out_at(&main, self.default_branch())? {
-            Some(path) => fast_forward_checkout(&path, self.default_branch(), theirs)?,
+            Some(path) => fast_forward_checkout(&main.checkout_at(&path), self.default_branch(), theirs)?,
             None => {
                 let (full, new, old) =
                     (format!("refs/heads/{}", self.default_branch()), theirs.to_string(), ours.to_string());
@@ -219,9 +214,9 @@ impl Repo {
         args.extend(specs.iter().map(String::as_str));
         let url = self.remote_url().unwrap_or_default().to_owned();
         self.main_git()
-            .transfer(self.redirects())
+            .transfer()
             .run_waiting(&args, None)
-            .map_err(|e| remote_error(&url, e, self.redirects()))?;
+            .map_err(|e| remote_error(&url, e, self.trust()))?;
         Ok(())
     }
 }
@@ -233,27 +228,21 @@ impl Repo {
         let Some(remote) = self.remote() else { return Ok(()) };
         let url = self.remote_url().unwrap_or_default().to_owned();
         let spec = format!(":refs/heads/{branch}");
-        match self.main_git().transfer(self.redirects()).run(&[
-            "push",
-            "--quiet",
-            "--porcelain",
-            remote,
-            &spec,
-        ]) {
+        match self.main_git().transfer().run(&["push", "--quiet", "--porcelain", remote, &spec]) {
             Ok(_) => Ok(()),
             Err(GitError::Command { message, .. }) if message.contains("remote ref does not exist") => Ok(()),
-            Err(error) => Err(remote_error(&url, error, self.redirects())),
+            Err(error) => Err(remote_error(&url, error, self.trust())),
         }
     }
 }
 
-/// A failed fetch, push or clone, named by its URL with git's reason; a redirect refused (under
-/// `redirects`) says so.
-pub(crate) fn remote_error(url: &str, error: GitError, redirects: Redirects) -> GitError {
+/// A failed fetch, push or clone, named by its URL with git's reason; a redirect refused (trusting
+/// the remote as `trust` says) says so.
+pub(crate) fn remote_error(url: &str, error: GitError, trust: RemoteTrust) -> GitError {
     match error {
         GitError::Command { mut message, .. } => {
             let redirected = (300..400).any(|status| message.contains(&format!("returned error: {status}")));
-            if redirected && redirects == Redirects::Refused {
+            if redirected && trust == RemoteTrust::Member {
                 message.push_str(
                     "; the remote answered with a redirect, which spectask follows for no repository a \
                      member registered: register it by the URL the redirect leads to",

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{GitError, io_err};
 use crate::names::CommitId;
-use crate::plumbing::cmd::{Git, OWN_CONFIG, Redirects};
+use crate::plumbing::cmd::{Git, OWN_CONFIG, RemoteTrust};
 use crate::plumbing::commit::{Worktree, run_with_identity};
 use crate::plumbing::lock::{LockScope, RepoLock};
 use crate::plumbing::object_reader::ObjectReader;
@@ -46,6 +46,9 @@ pub struct RegisterOptions {
     /// Whether work sessions' commits run the repository's `pre-commit` and `commit-msg` hooks.
     /// `None` keeps the recorded policy ([`HookPolicy::Run`] at first).
     pub hooks: Option<HookPolicy>,
+    /// How far the registration and the handle it gives trust the remote and the repository's
+    /// content (a member's repository: not far). Not recorded: whoever opens it again says.
+    pub trust: RemoteTrust,
 }
 
 /// Whether a task's commits run the repository's commit hooks (spectask's own design-docs
@@ -74,6 +77,7 @@ impl Default for RegisterOptions {
             design_docs_branch: DEFAULT_DESIGN_DOCS_BRANCH.to_owned(),
             default_branch: None,
             hooks: None,
+            trust: RemoteTrust::Operator,
         }
     }
 }
@@ -102,8 +106,8 @@ pub struct Repo {
     /// remotes are its owner's.
     remote: Option<(String, String)>,
     hooks: HookPolicy,
-    /// Whether its fetches and pushes follow the remote's redirects (see [`Repo::with_redirects`]).
-    redirects: Redirects,
+    /// How far its git commands trust the remote and the content (see [`Repo::with_trust`]).
+    trust: RemoteTrust,
     /// What the default branch's files last read were (see `planning::context`).
     last_read: LastRead,
     /// When the last fetch that succeeded started (see [`Repo::fetch`]).
@@ -122,7 +126,7 @@ impl Repo {
         // recorded at an earlier registration, is.
         let (root, _, found_default) = inspect_without_default(path)?;
         let location = locate(&root)?;
-        let main = Git::at(&location.root);
+        let main = Git::at(&location.root).trusting(options.trust);
         let branch = options.design_docs_branch.as_str();
         let valid = main.yes_no(&["check-ref-format", &format!("refs/heads/{branch}")])?;
         if !valid || branch.starts_with("spectask/") {
@@ -164,7 +168,7 @@ impl Repo {
             design_docs_branch: branch.to_owned(),
             remote,
             hooks,
-            redirects: Redirects::default(),
+            trust: options.trust,
             last_read: LastRead::default(),
             last_fetch: LastFetch::default(),
             objects: ObjectReader::new(main.clone()),
@@ -206,7 +210,7 @@ impl Repo {
             design_docs_branch: recorded.design_docs_branch,
             remote: recorded.remote,
             hooks: recorded.hooks,
-            redirects: Redirects::default(),
+            trust: RemoteTrust::default(),
             last_read: LastRead::default(),
             last_fetch: LastFetch::default(),
             objects: ObjectReader::new(main),
@@ -243,17 +247,17 @@ impl Repo {
         self.hooks
     }
 
-    /// This handle, its fetches and pushes following the remote's redirects as `redirects` says
-    /// (on the first request, as git does, until told otherwise). Whoever registered the
-    /// repository decides it: the caller, which knows them.
-    pub fn with_redirects(mut self, redirects: Redirects) -> Repo {
-        self.redirects = redirects;
+    /// This handle, its git commands trusting the remote and the repository's content as `trust`
+    /// says ([`RemoteTrust::Operator`], git's defaults, until told otherwise). Whoever registered
+    /// the repository decides it: the caller, which knows them.
+    pub fn with_trust(mut self, trust: RemoteTrust) -> Repo {
+        self.trust = trust;
         self
     }
 
-    /// Whether this handle's transfers follow the remote's redirects.
-    pub fn redirects(&self) -> Redirects {
-        self.redirects
+    /// How far this handle's git commands trust the remote and the repository's content.
+    pub fn trust(&self) -> RemoteTrust {
+        self.trust
     }
 
     /// The URL of [`Repo::remote`] as recorded when it was tracked.
@@ -291,7 +295,7 @@ impl Repo {
 
     /// git in the main working tree.
     pub(crate) fn main_git(&self) -> Git {
-        Git::at(&self.root)
+        Git::at(&self.root).trusting(self.trust)
     }
 
     /// The memo of the default branch's files last read.
@@ -307,7 +311,7 @@ impl Repo {
     /// The design-docs worktree, named by its admin dir.
     pub(crate) fn design_docs_checkout(&self) -> Worktree {
         let name = self.design_docs_dir_name();
-        Worktree::linked(admin_dir(&self.git_dir, &name), worktree_path(&self.root, &name))
+        Worktree::linked(&self.main_git(), admin_dir(&self.git_dir, &name), worktree_path(&self.root, &name))
     }
 
     /// Takes the writer lock of `scope` (see `plumbing/lock.rs`).

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::error::GitError;
 use crate::names::{CommitId, TaskHandle, Trailer, commit_message};
 use crate::plumbing::changed_files::ChangedFile;
-use crate::plumbing::cmd::Redirects;
+use crate::plumbing::cmd::RemoteTrust;
 use crate::plumbing::commit::Worktree;
 use crate::plumbing::hooks::{Hooks, HooksDir};
 use crate::plumbing::lock::LockScope;
@@ -183,16 +183,17 @@ impl Repo {
     }
 
     /// Checks out the submodules of the task's new worktree: the agent sees their files, as in a
-    /// clone made with `--recurse-submodules`. Not for a repository that follows no redirect (a
-    /// member's): its `.gitmodules` names URLs that no policy judged, which the server would fetch.
+    /// clone made with `--recurse-submodules`. Not for a member's repository
+    /// ([`RemoteTrust::Member`]): its `.gitmodules` names URLs that no policy judged, which the
+    /// server would fetch.
     fn check_out_submodules(&self, task: &TaskHandle) -> Result<(), GitError> {
-        if self.redirects() == Redirects::Refused {
+        if self.trust() == RemoteTrust::Member {
             tracing::info!(task = %task, "the submodules of a member's repository are not checked out");
             return Ok(());
         }
         let worktree = self.task_checkout(task)?;
         let init = ["submodule", "update", "--init", "--recursive", "--quiet"];
-        if let Err(err) = worktree.git.transfer(self.redirects()).run(&init) {
+        if let Err(err) = worktree.git.transfer().run(&init) {
             tracing::warn!(task = %task, %err, "could not check out the submodules of a task worktree");
         }
         Ok(())
@@ -541,7 +542,7 @@ impl Repo {
         if !recorded.is_some_and(|dir| crate::plumbing::worktree::same_path(&dir, &path)) {
             return Err(GitError::NotSpectaskWorktree { path });
         }
-        Ok(Worktree::linked(admin, path))
+        Ok(Worktree::linked(&self.main_git(), admin, path))
     }
 }
 

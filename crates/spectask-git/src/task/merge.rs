@@ -59,7 +59,7 @@ impl Repo {
         };
         let main = self.main_git();
         match checked_out_at(&main, &default)? {
-            Some(path) => fast_forward_checkout(&path, &default, new_tip)?,
+            Some(path) => fast_forward_checkout(&main.checkout_at(&path), &default, new_tip)?,
             None => {
                 let (full, new, old) =
                     (format!("refs/heads/{default}"), new_tip.to_string(), base.to_string());

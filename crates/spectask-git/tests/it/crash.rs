@@ -137,7 +137,7 @@ fn a_write_killed_before_its_commit_is_undone_before_catching_up_with_the_remote
     let url = format!("file://{}", bare.display());
     let clone = |node: &str| {
         let dest = dir.path().join(node).join("app");
-        spectask_git::clone_repository(&url, &dest, spectask_git::Redirects::Initial).unwrap();
+        spectask_git::clone_repository(&url, &dest, spectask_git::RemoteTrust::Operator).unwrap();
         let repo = Repo::register(&dest, &spectask_git::RegisterOptions::default()).unwrap().repo;
         repo.track_remote("origin").unwrap()
     };

@@ -50,8 +50,11 @@ fn present_design_docs_branch_is_reused() {
     let root = init_repo(dir.path(), "main");
     git(&root, &["branch", "docs"]);
     let tip = git(&root, &["rev-parse", "docs"]);
-    let options =
-        RegisterOptions { design_docs_branch: "docs".to_owned(), default_branch: None, hooks: None };
+    let options = RegisterOptions {
+        design_docs_branch: "docs".to_owned(),
+        default_branch: None,
+        ..RegisterOptions::default()
+    };
     let registration = Repo::register(&root, &options).unwrap();
     assert!(!registration.branch_created);
     assert!(registration.worktree_created);
@@ -114,8 +117,11 @@ fn open_of_an_unregistered_repository_is_refused() {
 fn invalid_design_docs_branch_name_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = init_repo(dir.path(), "main");
-    let options =
-        RegisterOptions { design_docs_branch: "bad..name".to_owned(), default_branch: None, hooks: None };
+    let options = RegisterOptions {
+        design_docs_branch: "bad..name".to_owned(),
+        default_branch: None,
+        ..RegisterOptions::default()
+    };
     let err = Repo::register(&root, &options).unwrap_err();
     assert!(matches!(err, GitError::InvalidBranchName { .. }), "{err}");
     assert_fsck_clean(&root);

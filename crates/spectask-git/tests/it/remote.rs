@@ -28,7 +28,7 @@ fn push_elsewhere(parent: &Path, url: &str, file: &str) -> String {
 
 fn registered_clone(parent: &Path, url: &str) -> Repo {
     let dest = parent.join("clones").join("app");
-    let info = clone_repository(url, &dest, spectask_git::Redirects::Initial).unwrap();
+    let info = clone_repository(url, &dest, spectask_git::RemoteTrust::Operator).unwrap();
     assert_eq!(info.default_branch, "main");
     let repo = Repo::register(&dest, &RegisterOptions::default()).unwrap().repo;
     repo.track_remote("origin").unwrap()
@@ -175,7 +175,7 @@ fn a_bad_url_or_a_taken_destination_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let missing = format!("file://{}/nowhere.git", dir.path().display());
     let err =
-        clone_repository(&missing, &dir.path().join("a"), spectask_git::Redirects::Initial).unwrap_err();
+        clone_repository(&missing, &dir.path().join("a"), spectask_git::RemoteTrust::Operator).unwrap_err();
     assert!(matches!(err, GitError::Remote { .. }), "{err}");
     assert!(err.to_string().contains("nowhere.git"), "{err}");
 
@@ -183,14 +183,14 @@ fn a_bad_url_or_a_taken_destination_is_refused_with_the_reason() {
     let taken = dir.path().join("taken");
     std::fs::create_dir_all(&taken).unwrap();
     std::fs::write(taken.join("mine.txt"), "mine\n").unwrap();
-    let err = clone_repository(&url, &taken, spectask_git::Redirects::Initial).unwrap_err();
+    let err = clone_repository(&url, &taken, spectask_git::RemoteTrust::Operator).unwrap_err();
     assert!(err.to_string().contains("not a clone of it"), "{err}");
     assert_eq!(std::fs::read_to_string(taken.join("mine.txt")).unwrap(), "mine\n");
 
     let dest = dir.path().join("again");
-    let first = clone_repository(&url, &dest, spectask_git::Redirects::Initial).unwrap();
+    let first = clone_repository(&url, &dest, spectask_git::RemoteTrust::Operator).unwrap();
     assert_eq!(
-        clone_repository(&url, &dest, spectask_git::Redirects::Initial).unwrap(),
+        clone_repository(&url, &dest, spectask_git::RemoteTrust::Operator).unwrap(),
         first,
         "the same clone is reused"
     );
@@ -339,22 +339,14 @@ fn another_node_clones_and_registers_the_repository_as_the_first_did() {
     git(&bare, &["branch", "trunk", "main"]);
     let options = RegisterOptions { default_branch: Some("trunk".to_owned()), ..RegisterOptions::default() };
     let dest = dir.path().join("clones").join("node-b");
-    let repo =
-        spectask_git::clone_registered(&url, &dest, &options, spectask_git::Redirects::Initial).unwrap();
+    let repo = spectask_git::clone_registered(&url, &dest, &options).unwrap();
     assert_eq!(repo.default_branch(), "trunk");
     assert_eq!(repo.remote_url(), Some(url.as_str()));
     let dd = repo.design_docs_branch().to_owned();
     assert_eq!(git(&bare, &["rev-parse", &dd]), git(repo.root(), &["rev-parse", &dd]));
-    let again =
-        spectask_git::clone_registered(&url, &dest, &options, spectask_git::Redirects::Initial).unwrap();
+    let again = spectask_git::clone_registered(&url, &dest, &options).unwrap();
     assert_eq!(again.root(), repo.root());
-    let other = spectask_git::clone_registered(
-        "file:///elsewhere.git",
-        &dest,
-        &options,
-        spectask_git::Redirects::Initial,
-    )
-    .unwrap_err();
+    let other = spectask_git::clone_registered("file:///elsewhere.git", &dest, &options).unwrap_err();
     assert!(matches!(other, GitError::Remote { .. }), "{other}");
 }
 
@@ -370,16 +362,7 @@ fn clones_of_one_url_made_at_once_are_one_whole_clone() {
     std::fs::create_dir_all(dir.path().join("clones").join(".node-b.partial").join(".git")).unwrap();
     let opened: Vec<Result<Repo, GitError>> = std::thread::scope(|scope| {
         let callers: Vec<_> = (0..8)
-            .map(|_| {
-                scope.spawn(|| {
-                    spectask_git::clone_registered(
-                        &url,
-                        &dest,
-                        &RegisterOptions::default(),
-                        spectask_git::Redirects::Initial,
-                    )
-                })
-            })
+            .map(|_| scope.spawn(|| spectask_git::clone_registered(&url, &dest, &RegisterOptions::default())))
             .collect();
         callers.into_iter().map(|c| c.join().unwrap()).collect()
     });

@@ -86,6 +86,7 @@ pub async fn change_settings(
         design_docs_branch: repository.design_docs_branch.clone(),
         default_branch: change.default_branch.clone(),
         hooks: Some(git_hooks(change.hooks.unwrap_or(repository.hooks))),
+        trust: crate::repos::remote_trust(repository),
     };
     let (row, clones_dir) = (repository.clone(), clones_dir.map(Path::to_path_buf));
     let (repo, health) = tokio::task::spawn_blocking(move || {

@@ -119,12 +119,13 @@ async fn list_repos(
             if row.remote_url.is_some() && !path.exists() {
                 return (path, Ok(None));
             }
-            let checked = match Repo::open(&path) {
-                // This node's clone, made but not registered yet: it is being made (by the first
-                // task here that needs it), and that task finishes it.
-                Err(GitError::NotRegistered { .. }) if path != row.path => Ok(None),
-                opened => opened.and_then(|repo| Ok(Some((repo.design_docs_health()?, repo)))),
-            };
+            let checked =
+                match Repo::open(&path).map(|r| r.with_trust(spectask_orchestrator::remote_trust(row))) {
+                    // This node's clone, made but not registered yet: it is being made (by the first
+                    // task here that needs it), and that task finishes it.
+                    Err(GitError::NotRegistered { .. }) if path != row.path => Ok(None),
+                    opened => opened.and_then(|repo| Ok(Some((repo.design_docs_health()?, repo)))),
+                };
             (path, checked)
         };
         rows.iter().map(health).collect::<Vec<_>>()

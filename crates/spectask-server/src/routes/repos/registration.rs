@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use axum::http::StatusCode;
 use spectask_core::Repository;
 use spectask_git::{
-    DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, Redirects, RegisterOptions, Repo,
+    DEFAULT_DESIGN_DOCS_BRANCH, DesignDocsHealth, GitError, RegisterOptions, RemoteTrust, Repo,
 };
 use spectask_store::SettingsChange;
 
@@ -166,6 +166,11 @@ pub(crate) async fn register(
             Some(known) => Some(spectask_orchestrator::git_hooks(known.hooks)),
             None => wanted.hooks.map(spectask_orchestrator::git_hooks),
         },
+        // Trusted as the least trusted of the caller and the repository's owner.
+        trust: match &known {
+            Some(known) if caller.admin => spectask_orchestrator::remote_trust(known),
+            _ => caller_trust(caller),
+        },
     };
     let at = root.unwrap_or(path);
     let (registration, health) = tokio::task::spawn_blocking(move || {
@@ -209,7 +214,7 @@ pub(crate) async fn register_url(
     if let Some(known) = resolve::by_url(state, &remote).await? {
         access::admit(state, caller, &known).await?;
         // Read again: the admission may have made the caller its owner (a claim), which decides
-        // whether its remote's redirects are followed.
+        // how far git trusts its remote and content.
         let known = state.store.repository(known.id).await?;
         refuse_other_branches(&known, design_docs_branch.as_deref(), default_branch.as_deref(), wanted)?;
         let (row, clones) = (known.clone(), state.clones_dir.clone());
@@ -249,12 +254,12 @@ pub(crate) async fn register_url(
         design_docs_branch: design_docs_branch.unwrap_or_else(|| DEFAULT_DESIGN_DOCS_BRANCH.to_owned()),
         default_branch,
         hooks: wanted.hooks.map(spectask_orchestrator::git_hooks),
+        // A member's remote is trusted no further than its URL's checks.
+        trust: caller_trust(caller),
     };
     let text = remote.text.clone();
-    // A member's remote is trusted no further than its URL's checks: no redirect is followed.
-    let redirects = if caller.admin { Redirects::Initial } else { Redirects::Refused };
     let (repo, health) = tokio::task::spawn_blocking(move || {
-        let repo = spectask_git::clone_registered(&text, &dest, &options, redirects)?;
+        let repo = spectask_git::clone_registered(&text, &dest, &options)?;
         let health = repo.design_docs_health()?;
         Ok::<_, GitError>((repo, health))
     })
@@ -272,6 +277,12 @@ pub(crate) async fn register_url(
         )
         .await?;
     recorded(state, caller, true, repository, repo, Health::Checked(health)).await
+}
+
+/// How far git trusts the remote and content of a repository `caller` registers: a member's, no
+/// further than the operator's checks of what it named.
+fn caller_trust(caller: &Caller) -> RemoteTrust {
+    if caller.admin { RemoteTrust::Operator } else { RemoteTrust::Member }
 }
 
 /// What a registration that reached the store returns: the caller admitted once more when the

@@ -1,14 +1,15 @@
-//! A remote's redirects: followed on the first request where the operator or an administrator
-//! registered the repository (git's default), never where a member did: a member's URL met the
-//! operator's checks, and its server could redirect past them (to a loopback port, a cloud's
-//! metadata address).
+//! How far git trusts a remote and the content it serves: as git does where the operator or an
+//! administrator registered the repository; no further than the operator's checks where a member
+//! did. A member's URL met those checks, and its server could lead git past them (to a loopback
+//! port, a cloud's metadata address): by a redirect, by a submodule's URL in `.gitmodules`, or by
+//! the Git LFS server its `.lfsconfig` names (whose answers name more addresses).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use spectask_git::{GitError, Redirects, RegisterOptions, Repo, clone_repository};
+use spectask_git::{GitError, RegisterOptions, RemoteTrust, Repo, clone_repository};
 
 use crate::support::{git, init_repo};
 
@@ -92,7 +93,7 @@ impl Redirecting {
 fn a_member_clone_follows_no_redirect_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let remote = redirecting();
-    let err = clone_repository(&remote.url, &dir.path().join("app"), Redirects::Refused).unwrap_err();
+    let err = clone_repository(&remote.url, &dir.path().join("app"), RemoteTrust::Member).unwrap_err();
     let GitError::Remote { message, .. } = &err else { panic!("not a remote's error: {err}") };
     assert!(message.contains("returned error: 302"), "{message}");
     assert!(message.contains("register it by the URL the redirect leads to"), "{message}");
@@ -103,7 +104,7 @@ fn a_member_clone_follows_no_redirect_and_says_why() {
 fn an_operators_clone_follows_the_first_redirect_as_git_does() {
     let dir = tempfile::tempdir().unwrap();
     let remote = redirecting();
-    let err = clone_repository(&remote.url, &dir.path().join("app"), Redirects::Initial).unwrap_err();
+    let err = clone_repository(&remote.url, &dir.path().join("app"), RemoteTrust::Operator).unwrap_err();
     assert!(matches!(err, GitError::Remote { .. }), "{err}");
     let reached = remote.reached_inside();
     assert!(reached.starts_with("GET /secret/info/refs"), "the redirect was not followed: {reached}");
@@ -115,17 +116,17 @@ fn a_member_repository_fetches_no_redirect() {
     let source = init_repo(&dir.path().join("source"), "main");
     let url = format!("file://{}", source.display());
     let dest = dir.path().join("clone");
-    clone_repository(&url, &dest, Redirects::Refused).unwrap();
+    clone_repository(&url, &dest, RemoteTrust::Member).unwrap();
     let repo =
         Repo::register(&dest, &RegisterOptions::default()).unwrap().repo.track_remote("origin").unwrap();
     // The remote's server starts redirecting after the registration.
     let remote = redirecting();
     git(&dest, &["remote", "set-url", "origin", &remote.url]);
-    let repo = repo.with_redirects(Redirects::Refused);
+    let repo = repo.with_trust(RemoteTrust::Member);
     let err = repo.fetch().unwrap_err();
     assert!(err.to_string().contains("returned error: 302"), "{err}");
     assert_eq!(remote.reached_inside(), "PROBE", "the fetch reached the redirect's target");
-    assert_eq!(Repo::open(&dest).unwrap().redirects(), Redirects::Initial, "a handle's own choice");
+    assert_eq!(Repo::open(&dest).unwrap().trust(), RemoteTrust::Operator, "a handle's own choice");
 }
 
 /// A repository whose `.gitmodules` names `url` for its submodule `sub`, registered.
@@ -144,7 +145,7 @@ fn with_submodule(parent: &std::path::Path, url: &str) -> Repo {
 fn a_member_task_worktree_checks_out_no_submodule() {
     let dir = tempfile::tempdir().unwrap();
     let remote = inside_only();
-    let repo = with_submodule(dir.path(), &remote.url).with_redirects(Redirects::Refused);
+    let repo = with_submodule(dir.path(), &remote.url).with_trust(RemoteTrust::Member);
     let task = spectask_git::TaskHandle::new("7f3a-sub").unwrap();
     let made = repo.ensure_task_worktree(&task).unwrap();
     assert!(made.worktree_created);
@@ -160,4 +161,82 @@ fn an_operators_task_worktree_checks_out_its_submodules() {
     repo.ensure_task_worktree(&task).unwrap();
     let reached = remote.reached_inside();
     assert!(reached.starts_with("GET /secret/info/refs"), "the submodule was not fetched: {reached}");
+}
+
+/// Whether git-lfs is installed; when not, says that the test is skipped.
+fn git_lfs_installed() -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let version = crate::support::git_output(dir.path(), &["lfs", "version"]);
+    if !version.status.success() {
+        eprintln!(
+            "skipped: `git lfs version` failed ({}) (install git-lfs; scripts/test does)",
+            version.status
+        );
+    }
+    version.status.success()
+}
+
+/// A repository with a Git LFS file whose object it lacks, its `.lfsconfig` naming `lfs_url`:
+/// checking the file out makes git-lfs ask there for it.
+fn with_lfs_file(parent: &std::path::Path, lfs_url: &str) -> std::path::PathBuf {
+    let root = init_repo(parent, "main");
+    std::fs::write(root.join(".lfsconfig"), format!("[lfs]\n\turl = {lfs_url}\n")).unwrap();
+    std::fs::write(root.join(".gitattributes"), "*.bin filter=lfs diff=lfs merge=lfs -text\n").unwrap();
+    let oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
+    let pointer = format!("version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 12345\n");
+    std::fs::write(root.join("data.bin"), pointer).unwrap();
+    git(&root, &["add", ".lfsconfig", ".gitattributes", "data.bin"]);
+    git(&root, &["commit", "-qm", "an LFS file"]);
+    root
+}
+
+#[test]
+fn a_member_task_worktree_checks_out_lfs_pointers_and_fetches_nothing() {
+    if !git_lfs_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = inside_only();
+    let root = with_lfs_file(dir.path(), &format!("http://127.0.0.1:{}/lfs", server.inside_port));
+    let options = RegisterOptions { trust: RemoteTrust::Member, ..RegisterOptions::default() };
+    let repo = Repo::register(&root, &options).unwrap().repo;
+    let task = spectask_git::TaskHandle::new("7f3a-lfs").unwrap();
+    let made = repo.ensure_task_worktree(&task).unwrap();
+    let checked_out = std::fs::read_to_string(made.path.join("data.bin")).unwrap();
+    assert!(checked_out.starts_with("version https://git-lfs.github.com/spec/v1"), "{checked_out}");
+    assert_eq!(server.reached_inside(), "PROBE", "git-lfs asked the repository's LFS server");
+}
+
+#[test]
+fn an_operators_task_worktree_fetches_lfs_objects() {
+    if !git_lfs_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = inside_only();
+    let root = with_lfs_file(dir.path(), &format!("http://127.0.0.1:{}/lfs", server.inside_port));
+    let repo = Repo::register(&root, &RegisterOptions::default()).unwrap().repo;
+    let task = spectask_git::TaskHandle::new("7f3a-lfs").unwrap();
+    // The server has no object: the checkout fails, having asked.
+    let _ = repo.ensure_task_worktree(&task);
+    let reached = server.reached_inside();
+    assert!(reached.starts_with("POST /lfs/objects/batch"), "git-lfs did not ask the LFS server: {reached}");
+}
+
+#[test]
+fn a_member_clone_checks_out_lfs_pointers_and_fetches_nothing() {
+    if !git_lfs_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = inside_only();
+    let source =
+        with_lfs_file(&dir.path().join("source"), &format!("http://127.0.0.1:{}/lfs", server.inside_port));
+    let url = format!("file://{}", source.display());
+    let options = RegisterOptions { trust: RemoteTrust::Member, ..RegisterOptions::default() };
+    let repo = spectask_git::clone_registered(&url, &dir.path().join("clone"), &options).unwrap();
+    assert_eq!(repo.trust(), RemoteTrust::Member);
+    let checked_out = std::fs::read_to_string(repo.root().join("data.bin")).unwrap();
+    assert!(checked_out.starts_with("version https://git-lfs.github.com/spec/v1"), "{checked_out}");
+    assert_eq!(server.reached_inside(), "PROBE", "git-lfs asked the repository's LFS server");
 }
