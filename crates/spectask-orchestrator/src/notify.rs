@@ -31,9 +31,7 @@ const MIN_NAP: Duration = Duration::from_millis(50);
 /// Records notifications and delivers them until `shutdown`.
 pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
     let config = Arc::new(ctx.config.notifications.clone());
-    // reqwest is built without a rustls crypto provider; an error only means one is installed.
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    let http = match reqwest::Client::builder().timeout(config.timeout).build() {
+    let http = match send::client(config.timeout) {
         Ok(http) => http,
         Err(err) => {
             tracing::error!(%err, "cannot make the webhooks' HTTP client; notifications are not delivered");
