@@ -11,7 +11,8 @@ mod plan_status;
 
 use spectask_core::session::coordination::{BlockedData, NoteData, ReportedBlock, Reporter};
 use spectask_core::{
-    CoordinationEvent, CoordinationKind, Priority, WorkSession, WorkSessionId, WorkSessionStatus,
+    CoordinationEvent, CoordinationKind, Priority, SpecTaskStatus, WorkSession, WorkSessionId,
+    WorkSessionStatus,
 };
 use spectask_store::{MessageOutcome, NewCoordination, NewSessionMessage, PendingMessage, Store, StoreError};
 
@@ -26,6 +27,8 @@ pub enum CoordinationError {
     UnknownCredential,
     #[error("work session \"{name}\" is {status}: its credential no longer works")]
     CallerFinished { name: String, status: WorkSessionStatus },
+    #[error("the task of work session \"{name}\" is {status}: its credential no longer works")]
+    TaskEnded { name: String, status: SpecTaskStatus },
     #[error("no work session {reference:?} in this task; its sessions are: {}", known.join(", "))]
     UnknownSession { reference: String, known: Vec<String> },
     #[error("{reference:?} names more than one work session: {}", candidates.join(", "))]
@@ -40,17 +43,25 @@ pub enum CoordinationError {
     Store(#[from] StoreError),
 }
 
-/// The work session a credential names, if it may still act.
+/// The work session a credential names, if it may still act: neither it nor its task has ended.
+/// A task cancelled, done, rejected or failed stops its sessions' credentials at once, before its
+/// sessions are moved (an agent on another node is stopped later; a session interrupted by the
+/// stop stays so).
 pub async fn caller(store: &Store, credential: &str) -> Result<WorkSession, CoordinationError> {
     let session =
         store.session_of_credential(credential).await?.ok_or(CoordinationError::UnknownCredential)?;
-    match session.status() {
-        status
-        @ (WorkSessionStatus::Completed | WorkSessionStatus::Cancelled | WorkSessionStatus::Failed) => {
-            Err(CoordinationError::CallerFinished { name: session.name, status })
-        }
-        _ => Ok(session),
+    let status = session.status();
+    if matches!(
+        status,
+        WorkSessionStatus::Completed | WorkSessionStatus::Cancelled | WorkSessionStatus::Failed
+    ) {
+        return Err(CoordinationError::CallerFinished { name: session.name, status });
     }
+    let status = store.spec_task(session.spec_task_id).await?.status();
+    if status.is_terminal() || status == SpecTaskStatus::Failed {
+        return Err(CoordinationError::TaskEnded { name: session.name, status });
+    }
+    Ok(session)
 }
 
 /// `spawn_session`: a child of the caller, scheduled like every session (it waits for a slot).

@@ -68,6 +68,7 @@ fn refused(err: CoordinationError) -> ApiError {
         CoordinationError::CallerFinished { .. } => {
             ApiError::new(StatusCode::UNAUTHORIZED, "session_finished", message)
         }
+        CoordinationError::TaskEnded { .. } => ApiError::new(StatusCode::UNAUTHORIZED, "task_ended", message),
         CoordinationError::UnknownSession { .. } => {
             ApiError::new(StatusCode::NOT_FOUND, "unknown_session", message)
         }

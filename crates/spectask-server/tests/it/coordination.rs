@@ -182,3 +182,57 @@ async fn the_coordination_api_acts_only_as_the_credentials_unfinished_session() 
         "{body}"
     );
 }
+
+/// A task cancelled while its session's turn runs stops the session's credential at once: the
+/// session is still running (or interrupted, once its agent is stopped), and neither acts.
+#[tokio::test]
+async fn a_cancelled_tasks_sessions_credentials_stop_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::store(dir.path(), false).await;
+    let state = support::state(store.clone());
+    let repo =
+        store.register_repository(dir.path(), "main", "helix-design-docs", Some("local")).await.unwrap();
+    let task = store
+        .create_spec_task(NewSpecTask::new(
+            TaskKind::CodingSession,
+            repo.id,
+            "Add login",
+            "Add login",
+            "alice",
+        ))
+        .await
+        .unwrap();
+    let task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
+    let task = store.transition_spec_task(&task, &SpecTaskCommand::StartImplementation).await.unwrap().value;
+    let running = session(&store, task.id, "Backend API").await;
+    let running = store.transition_work_session(&running, &WorkSessionCommand::Start).await.unwrap().value;
+    let interrupted = session(&store, task.id, "Frontend").await;
+    let interrupted =
+        store.transition_work_session(&interrupted, &WorkSessionCommand::Start).await.unwrap().value;
+    let of_running = store.issue_session_credential(running.id).await.unwrap();
+    let of_interrupted = store.issue_session_credential(interrupted.id).await.unwrap();
+    let note = || Some(json!({ "to_session": "Frontend", "text": "ready" }));
+    let (status, body) =
+        call(&state, "POST", "/api/v1/coordination/messages", Some(&of_running), note()).await;
+    assert_eq!(status, StatusCode::CREATED, "before the cancel: {body}");
+
+    store.transition_spec_task(&task, &SpecTaskCommand::Cancel).await.unwrap();
+    let interrupt = WorkSessionCommand::Interrupt { reason: "the agent was stopped".into() };
+    store.transition_work_session(&interrupted, &interrupt).await.unwrap();
+    for (credential, left) in [(&of_running, "running"), (&of_interrupted, "interrupted")] {
+        let session = store.session_of_credential(credential).await.unwrap().unwrap();
+        assert_eq!(session.status().as_str(), left, "the session is left as the stop leaves it");
+        for (method, uri, body) in [
+            ("GET", "/api/v1/coordination/session", None),
+            ("POST", "/api/v1/coordination/messages", note()),
+            ("POST", "/api/v1/coordination/blocked", Some(json!({ "on_session": "Frontend" }))),
+        ] {
+            let (status, answer) = call(&state, method, uri, Some(credential), body).await;
+            assert_eq!(
+                (status, answer["error"]["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("task_ended")),
+                "{method} {uri} of a {left} session of a cancelled task: {answer}"
+            );
+        }
+    }
+}
