@@ -82,13 +82,56 @@ async fn logout(
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]))
 }
 
-/// `; Secure` when the request reached us over TLS (a proxy in front says so).
+/// `; Secure` when the request may have reached a proxy in front over TLS: any `X-Forwarded-Proto`
+/// (each header, each value of a list) or any `Forwarded` element's `proto` says `https`. Proxies
+/// differ in whether they replace, append to or add such a header, and a cookie marked `Secure`
+/// wrongly harms only the client that asked for it (its browser keeps it off plain HTTP), where
+/// one left unmarked behind TLS could be sent in the clear.
 fn secure(headers: &HeaderMap) -> &'static str {
-    let tls = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
-    if tls { "; Secure" } else { "" }
+    let values = |name: &'static str| {
+        headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','))
+    };
+    let https = |proto: &str| proto.trim().trim_matches('"').eq_ignore_ascii_case("https");
+    let forwarded_proto = values("x-forwarded-proto").any(https);
+    let forwarded = values("forwarded").flat_map(|element| element.split(';')).any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(key, value)| key.trim().eq_ignore_ascii_case("proto") && https(value))
+    });
+    if forwarded_proto || forwarded { "; Secure" } else { "" }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn secure_with(pairs: &[(&'static str, &'static str)]) -> bool {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(*name, HeaderValue::from_static(value));
+        }
+        secure(&headers) == "; Secure"
+    }
+
+    #[test]
+    fn a_cookie_is_secure_wherever_a_proxy_says_https() {
+        assert!(secure_with(&[("x-forwarded-proto", "https")]));
+        assert!(secure_with(&[("x-forwarded-proto", " HTTPS ")]));
+        // A proxy appending to the client's value, or adding a header of its own.
+        assert!(secure_with(&[("x-forwarded-proto", "http, https")]));
+        assert!(secure_with(&[("x-forwarded-proto", "http"), ("x-forwarded-proto", "https")]));
+        // RFC 7239.
+        assert!(secure_with(&[("forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43")]));
+        assert!(secure_with(&[("forwarded", "for=192.0.2.43, for=198.51.100.17;Proto=\"https\"")]));
+        assert!(!secure_with(&[]));
+        assert!(!secure_with(&[("x-forwarded-proto", "http")]));
+        assert!(!secure_with(&[
+            ("forwarded", "for=192.0.2.60;proto=http"),
+            ("x-forwarded-proto", "wss-ish")
+        ]));
+        assert!(!secure_with(&[("forwarded", "for=https;host=https")]));
+    }
 }
 
 /// Who the request acts for.
