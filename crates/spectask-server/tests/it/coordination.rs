@@ -36,6 +36,15 @@ async fn call(
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+/// A task "Add login" of a repository at `dir`, in implementation.
+async fn task_in_implementation(store: &Store, dir: &std::path::Path) -> spectask_core::SpecTask {
+    let repo = store.register_repository(dir, "main", "helix-design-docs", Some("local")).await.unwrap();
+    let new = NewSpecTask::new(TaskKind::CodingSession, repo.id, "Add login", "Add login", "alice");
+    let task = store.create_spec_task(new).await.unwrap();
+    let task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
+    store.transition_spec_task(&task, &SpecTaskCommand::StartImplementation).await.unwrap().value
+}
+
 async fn session(store: &Store, task: spectask_core::SpecTaskId, name: &str) -> WorkSession {
     store.create_work_session(NewWorkSession::implementation(task, name, "")).await.unwrap()
 }
@@ -52,20 +61,7 @@ async fn the_coordination_api_acts_only_as_the_credentials_unfinished_session() 
         },
         ..support::state(store.clone())
     };
-    let repo =
-        store.register_repository(dir.path(), "main", "helix-design-docs", Some("local")).await.unwrap();
-    let task = store
-        .create_spec_task(NewSpecTask::new(
-            TaskKind::CodingSession,
-            repo.id,
-            "Add login",
-            "Add login",
-            "alice",
-        ))
-        .await
-        .unwrap();
-    let task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
-    store.transition_spec_task(&task, &SpecTaskCommand::StartImplementation).await.unwrap();
+    let task = task_in_implementation(&store, dir.path()).await;
     let a = session(&store, task.id, "Backend API").await;
     let a = store.transition_work_session(&a, &WorkSessionCommand::Start).await.unwrap().value;
     let b = session(&store, task.id, "Frontend").await;
@@ -190,20 +186,7 @@ async fn a_cancelled_tasks_sessions_credentials_stop_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = support::store(dir.path(), false).await;
     let state = support::state(store.clone());
-    let repo =
-        store.register_repository(dir.path(), "main", "helix-design-docs", Some("local")).await.unwrap();
-    let task = store
-        .create_spec_task(NewSpecTask::new(
-            TaskKind::CodingSession,
-            repo.id,
-            "Add login",
-            "Add login",
-            "alice",
-        ))
-        .await
-        .unwrap();
-    let task = store.transition_spec_task(&task, &SpecTaskCommand::QueueImplementation).await.unwrap().value;
-    let task = store.transition_spec_task(&task, &SpecTaskCommand::StartImplementation).await.unwrap().value;
+    let task = task_in_implementation(&store, dir.path()).await;
     let running = session(&store, task.id, "Backend API").await;
     let running = store.transition_work_session(&running, &WorkSessionCommand::Start).await.unwrap().value;
     let interrupted = session(&store, task.id, "Frontend").await;
