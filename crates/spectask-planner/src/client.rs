@@ -4,6 +4,7 @@
 //! 429, 5xx, connection errors, read timeouts (a stalled stream) and truncated streams are retried
 //! with backoff up to `max_attempts`; other statuses fail at once, except an OpenAI-style 400 that
 //! asks for `max_completion_tokens` instead of `max_tokens`, which is retried once with that name.
+//! No redirect is followed, so the API key reaches only the configured base url.
 
 use std::error::Error as StdError;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -130,7 +131,9 @@ impl ChatClient {
         }
         // reqwest is built without a rustls crypto provider; an error only means one is installed.
         let _already_installed = rustls::crypto::ring::default_provider().install_default();
+        // No redirect is followed: reqwest keeps `x-api-key` on a redirect to another host.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.timeouts.connect)
             .read_timeout(config.timeouts.read)
             .build()
@@ -294,9 +297,16 @@ impl ChatClient {
                 break;
             }
         }
+        let reason = if (300..400).contains(&status) {
+            format!(
+                "status {status}: the provider redirects, and the planner follows no redirect: set the base url to where it leads"
+            )
+        } else {
+            format!("status {status}")
+        };
         AttemptFailure {
             status: Some(status),
-            reason: format!("status {status}"),
+            reason,
             body_excerpt: head(&String::from_utf8_lossy(&body)),
             retryable: retry::is_retryable_status(status),
             retry_after,

@@ -76,3 +76,19 @@ async fn overloaded_status_529_is_retried() {
     let draft = planner(&server).generate(&jwt_request()).await.expect("draft");
     assert_eq!(draft.calls[0].attempt, 2);
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_with_the_api_key() {
+    let elsewhere = FakeServer::start(vec![Canned::stream(anthropic_stream(&good_answer(), (1, 1)))]).await;
+    let server = FakeServer::start(vec![
+        Canned::status(307, "").header("location", &format!("{}/v1/messages", elsewhere.url)),
+    ])
+    .await;
+    let err = planner(&server).generate(&jwt_request()).await.expect_err("a redirect fails the call");
+    let PlannerError::Request { attempts, status, reason, .. } = &err else {
+        panic!("expected a request error, got {err:?}");
+    };
+    assert_eq!((*attempts, *status), (1, Some(307)), "{err}");
+    assert!(reason.contains("follows no redirect"), "{reason}");
+    assert!(elsewhere.requests().is_empty(), "the key went to {:?}", elsewhere.requests());
+}
