@@ -96,11 +96,12 @@ pub fn local_repo(
 }
 
 /// How far git trusts `repository`'s remote and content: as git does by default for the
-/// operator's and administrators' repositories; not past the operator's checks for a member's,
-/// whose URL met them and whose remote or content could lead git past them (a redirect, an LFS
-/// server's answer, a submodule's URL) to a loopback port or a cloud's metadata address.
+/// repositories only the operator and administrators use; not past the operator's checks for one
+/// a member owns or may use. Its URL met those checks, but its remote, or content a member's
+/// agent committed, could lead git past them (a redirect, an LFS server's answer, a submodule's
+/// URL) to a loopback port or a cloud's metadata address.
 pub fn remote_trust(repository: &Repository) -> RemoteTrust {
-    if repository.owner_is_member { RemoteTrust::Member } else { RemoteTrust::Operator }
+    if repository.member_access { RemoteTrust::Member } else { RemoteTrust::Operator }
 }
 
 /// [`local_repo`], before the handle is given its trust (which opening a repository does not
@@ -145,16 +146,10 @@ pub fn git_hooks(policy: spectask_core::HookPolicy) -> spectask_git::HookPolicy 
     }
 }
 
-/// The repository of `id`, registered: from what this process registered already when it did (a
-/// repository's path and design-docs branch never change once registered; a default branch
-/// changed since is taken up by the next [`open`] of its row), otherwise read and
-/// registered now. For the steps that need only git, not the row's other fields (its check command,
-/// its merge policy), which would otherwise read it once per step.
+/// The repository of `id`, registered: its row read now, so a change of its settings or of who
+/// may use it (which moves its [`remote_trust`]) counts from the next step on every node, and
+/// registered as [`open`] does.
 pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {
-    let known = ctx.registered.lock().ok().and_then(|r| r.get(&id).map(|(_, repo)| repo.clone()));
-    if let Some(repo) = known {
-        return Ok(repo);
-    }
     let repository = ctx.store.repository(id).await?;
     open(ctx, &repository).await
 }
@@ -248,5 +243,27 @@ pub(crate) fn git_error(err: GitError) -> JobError {
         | GitError::InvalidFilePath { .. }
         | GitError::InvalidReviewTarget { .. } => JobError::fatal_from(err),
         other => JobError::retry_from(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use spectask_store::UserRole;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_step_after_a_member_is_given_the_repository_trusts_it_less() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, task, _) = crate::testing::ctx_with_session(dir.path()).await;
+        let trust = || async { open_id(&ctx, task.repository_id).await.unwrap().trust() };
+        assert_eq!(trust().await, RemoteTrust::Operator, "the operator's own");
+
+        ctx.store.add_user("alice", UserRole::Member).await.unwrap();
+        ctx.store.grant_repository(task.repository_id, "alice").await.unwrap();
+        assert_eq!(trust().await, RemoteTrust::Member, "a member's agents write its content now");
+
+        ctx.store.set_user_role("alice", UserRole::Admin).await.unwrap();
+        assert_eq!(trust().await, RemoteTrust::Operator, "its only user is an administrator");
     }
 }

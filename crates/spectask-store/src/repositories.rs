@@ -4,10 +4,12 @@ use std::path::Path;
 
 use spectask_core::events::payload::{RepositoryRegistered, RepositorySettingsChanged, SettingChange};
 use spectask_core::{Repository, RepositoryId};
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::database::codec::{get, millis, now, parse, time};
+use crate::database::connect::fixed_sql;
 use crate::events::outbox::NewEvent;
 use crate::{Store, StoreError, UserRole};
 
@@ -85,8 +87,7 @@ impl Store {
     }
 
     pub async fn repository(&self, id: RepositoryId) -> Result<Repository, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, (SELECT role FROM users WHERE users.name = repositories.owner) AS owner_role, created_at, updated_at \
-                   FROM repositories WHERE id = $1";
+        let sql = select_repositories("WHERE r.id = $1");
         let row = sqlx::query(sql).bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref()
             .map(repository_from_row)
@@ -95,8 +96,7 @@ impl Store {
     }
 
     pub async fn repository_by_path(&self, path: &Path) -> Result<Option<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, (SELECT role FROM users WHERE users.name = repositories.owner) AS owner_role, created_at, updated_at \
-                   FROM repositories WHERE path = $1";
+        let sql = select_repositories("WHERE r.path = $1");
         let row = sqlx::query(sql).bind(path_text(path)?).fetch_optional(&self.pool).await?;
         row.as_ref().map(repository_from_row).transpose()
     }
@@ -215,8 +215,7 @@ impl Store {
     }
 
     pub async fn list_repositories(&self) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT id, path, default_branch, design_docs_branch, attention, merge_policy, task_branches, hooks, pull_request_merge, required_approvals, issue_label, check_command, remote_url, owner, (SELECT role FROM users WHERE users.name = repositories.owner) AS owner_role, created_at, updated_at \
-                   FROM repositories ORDER BY path";
+        let sql = select_repositories("ORDER BY r.path");
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
     }
@@ -245,20 +244,36 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
         issue_label: get(row, "issue_label")?,
         check_command: get(row, "check_command")?,
         remote_url: get(row, "remote_url")?,
-        owner_is_member: owner_is_member(row)?,
+        member_access: member_access(row)?,
         owner: get(row, "owner")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
 }
 
-/// Whether the repository's owner is a member: a user other than an administrator, or one no
-/// longer on the server. The open server's pseudo-user, and no owner, are the operator's.
-fn owner_is_member(row: &AnyRow) -> Result<bool, StoreError> {
+/// Repositories' rows with, in `member_users`, how many of their users are members: users other
+/// than administrators (one no longer on the server counts) and the open server's pseudo-user.
+/// `rest`, a fixed fragment, follows `FROM repositories r`.
+pub(crate) fn select_repositories(rest: &'static str) -> AssertSqlSafe<String> {
+    let (local, admin) = (crate::LOCAL_USER, UserRole::Admin.as_str());
+    fixed_sql(format!(
+        "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.task_branches, \
+         r.hooks, r.pull_request_merge, r.required_approvals, r.issue_label, r.check_command, r.remote_url, r.owner, \
+         (SELECT role FROM users WHERE users.name = r.owner) AS owner_role, \
+         (SELECT COUNT(*) FROM repository_users m WHERE m.repository_id = r.id AND m.user_name <> '{local}' \
+          AND NOT EXISTS (SELECT 1 FROM users a WHERE a.name = m.user_name AND a.role = '{admin}')) AS member_users, \
+         r.created_at, r.updated_at FROM repositories r {rest}"
+    ))
+}
+
+/// Whether a member owns the repository or may use it: a user other than an administrator, or one
+/// no longer on the server. The open server's pseudo-user, and no owner, are the operator's.
+fn member_access(row: &AnyRow) -> Result<bool, StoreError> {
     let owner: Option<String> = get(row, "owner")?;
     let role: Option<String> = get(row, "owner_role")?;
     let operator = owner.as_deref().is_none_or(|owner| owner == crate::LOCAL_USER);
-    Ok(!operator && role.as_deref() != Some(UserRole::Admin.as_str()))
+    let member_owner = !operator && role.as_deref() != Some(UserRole::Admin.as_str());
+    Ok(member_owner || get::<i64>(row, "member_users")? > 0)
 }
 
 /// A change of a repository's settings; `None` leaves a setting as it is.

@@ -3,16 +3,15 @@
 
 use spectask_core::{Repository, RepositoryId};
 
-use crate::repositories::repository_from_row;
+use crate::repositories::{repository_from_row, select_repositories};
 use crate::{Store, StoreError};
 
 impl Store {
     /// The repositories `user` owns or is a member of, by path.
     pub async fn repositories_of(&self, user: &str) -> Result<Vec<Repository>, StoreError> {
-        let sql = "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.task_branches, r.hooks, r.pull_request_merge, r.required_approvals, r.issue_label, r.check_command, r.remote_url, r.owner, \
-                   (SELECT role FROM users WHERE users.name = r.owner) AS owner_role, \
-                   r.created_at, r.updated_at FROM repositories r \
-                   JOIN repository_users u ON u.repository_id = r.id WHERE u.user_name = $1 ORDER BY r.path";
+        let sql = select_repositories(
+            "JOIN repository_users u ON u.repository_id = r.id WHERE u.user_name = $1 ORDER BY r.path",
+        );
         let rows = sqlx::query(sql).bind(user).fetch_all(&self.pool).await?;
         rows.iter().map(repository_from_row).collect()
     }

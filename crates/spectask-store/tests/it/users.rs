@@ -9,12 +9,13 @@ both_backends!(
     tokens_name_their_user_and_only_their_keyed_hash_is_stored,
     owners_see_only_their_tasks_events_and_repositories,
     a_revoked_token_names_nobody_and_stays_listed,
-    a_repository_knows_whether_a_member_owns_it,
+    a_repository_knows_whether_a_member_may_use_it,
 );
 
-/// A member's repository is trusted no further than its URL's checks (its remote's redirects are
-/// not followed): known from its owner's role as each read finds it.
-async fn a_repository_knows_whether_a_member_owns_it(store: Store) {
+/// A repository a member owns or may use is trusted no further than its URL's checks (its
+/// remote's redirects are not followed, its LFS files stay pointers): known from its users' roles
+/// as each read finds them.
+async fn a_repository_knows_whether_a_member_may_use_it(store: Store) {
     store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
     store.add_user("root", spectask_store::UserRole::Admin).await.unwrap();
     let owned = |path: &'static str, owner: Option<&'static str>| {
@@ -23,8 +24,8 @@ async fn a_repository_knows_whether_a_member_owns_it(store: Store) {
             let registered =
                 store.register_repository(std::path::Path::new(path), "main", "docs", owner).await.unwrap();
             let read = store.repository(registered.id).await.unwrap();
-            assert_eq!(read.owner_is_member, registered.owner_is_member, "{path}: as registered");
-            read.owner_is_member
+            assert_eq!(read.member_access, registered.member_access, "{path}: as registered");
+            read.member_access
         }
     };
     assert!(owned("/repos/alice", Some("alice")).await);
@@ -37,13 +38,30 @@ async fn a_repository_knows_whether_a_member_owns_it(store: Store) {
     assert!(owned("/repos/gone", Some("gone")).await, "an owner no longer on the server");
     let listed = store.list_repositories().await.unwrap();
     let member: Vec<&str> =
-        listed.iter().filter(|r| r.owner_is_member).map(|r| r.path.to_str().unwrap()).collect();
+        listed.iter().filter(|r| r.member_access).map(|r| r.path.to_str().unwrap()).collect();
     assert_eq!(member, ["/repos/alice", "/repos/gone"]);
     store.grant_repository(listed[0].id, "alice").await.unwrap();
-    assert!(store.repositories_of("alice").await.unwrap().iter().all(|r| r.owner_is_member));
+    assert!(store.repositories_of("alice").await.unwrap().iter().all(|r| r.member_access));
     store.set_user_role("alice", spectask_store::UserRole::Admin).await.unwrap();
     let alices = store.repository_by_path(std::path::Path::new("/repos/alice")).await.unwrap().unwrap();
-    assert!(!alices.owner_is_member, "an administrator's now");
+    assert!(!alices.member_access, "an administrator's now");
+
+    store.add_user("bob", spectask_store::UserRole::Member).await.unwrap();
+    let roots = store.repository_by_path(std::path::Path::new("/repos/root")).await.unwrap().unwrap();
+    store.grant_repository(roots.id, "alice").await.unwrap();
+    assert!(!store.repository(roots.id).await.unwrap().member_access, "only administrators use it");
+    store.grant_repository(roots.id, "bob").await.unwrap();
+    assert!(store.repository(roots.id).await.unwrap().member_access, "a member may use it");
+    let bobs = store.repositories_of("bob").await.unwrap();
+    assert_eq!(
+        bobs.iter().map(|r| (r.path.to_str().unwrap(), r.member_access)).collect::<Vec<_>>(),
+        [("/repos/root", true)]
+    );
+    store.set_user_role("bob", spectask_store::UserRole::Admin).await.unwrap();
+    assert!(!store.repository(roots.id).await.unwrap().member_access, "its member is an administrator now");
+    store.set_user_role("bob", spectask_store::UserRole::Member).await.unwrap();
+    assert!(store.remove_repository_member(roots.id, "bob").await.unwrap());
+    assert!(!store.repository(roots.id).await.unwrap().member_access, "its member left");
 }
 
 async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
