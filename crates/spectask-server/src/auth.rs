@@ -115,13 +115,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 pub(crate) struct Authenticator {
     store: Store,
     auth: Auth,
+    /// The login cookie is `Secure` on every answer, not only where a proxy says https.
+    pub(crate) secure_cookies: bool,
     /// [`Auth::OpenUntilUsers`] saw a user: tokens from now on (users are never removed).
     users_seen: AtomicBool,
 }
 
 impl Authenticator {
-    pub(crate) fn new(store: Store, auth: Auth) -> Self {
-        Self { store, auth, users_seen: AtomicBool::new(false) }
+    pub(crate) fn new(store: Store, auth: Auth, secure_cookies: bool) -> Self {
+        Self { store, auth, secure_cookies, users_seen: AtomicBool::new(false) }
     }
 
     /// The key tokens are checked under; `None` while the server runs open. Nothing about tokens

@@ -75,8 +75,11 @@ pub fn app_with(state: AppState, security: Security) -> Router {
     let (api, _) = openapi::api();
     let cors = security.cors();
     let metrics = state.metrics.clone();
-    let authenticator =
-        std::sync::Arc::new(auth::Authenticator::new(state.store.clone(), security.auth.clone()));
+    let authenticator = std::sync::Arc::new(auth::Authenticator::new(
+        state.store.clone(),
+        security.auth.clone(),
+        security.secure_cookies,
+    ));
     let router = api
         .fallback(ui::fallback)
         .method_not_allowed_fallback(routes::method_not_allowed)

@@ -52,6 +52,9 @@ pub struct Security {
     cors_origins: Vec<HeaderValue>,
     /// How callers are known (open for the local user by default).
     pub(crate) auth: Auth,
+    /// The login cookie is marked `Secure` whatever the request says (TLS ends before the server
+    /// without a proxy header saying so).
+    pub(crate) secure_cookies: bool,
 }
 
 impl Security {
@@ -74,12 +77,18 @@ impl Security {
             })
             .collect::<Result<_, _>>()?;
         let allowed_hosts = allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
-        Ok(Self { allowed_hosts, cors_origins, auth: Auth::Open })
+        Ok(Self { allowed_hosts, cors_origins, auth: Auth::Open, secure_cookies: false })
     }
 
     /// The same, with callers known by `auth`.
     pub fn with_auth(self, auth: Auth) -> Self {
         Self { auth, ..self }
+    }
+
+    /// The same, marking the login cookie `Secure` always (`secure_cookies`), or only where a
+    /// proxy says the request came over TLS.
+    pub fn with_secure_cookies(self, secure_cookies: bool) -> Self {
+        Self { secure_cookies, ..self }
     }
 
     /// Whether a `Host` header value (`name`, `name:port`, `[v6]:port`) names this server:

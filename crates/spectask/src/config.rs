@@ -93,6 +93,10 @@ struct ServerSection {
     /// Browser origins allowed to call the API (CORS); none by default.
     #[serde(default)]
     cors_origins: Vec<String>,
+    /// The login cookie is always `Secure`: TLS ends before the server, and nothing in front
+    /// says so with `X-Forwarded-Proto` or `Forwarded`.
+    #[serde(default)]
+    secure_cookies: bool,
 }
 
 /// `[sandbox]`: every key optional.
@@ -174,7 +178,8 @@ pub fn load(explicit: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> 
         )
     })?;
     let security = spectask_server::Security::new(&file.server.allowed_hosts, &file.server.cors_origins)
-        .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("[server] in {name}: {e}"))?
+        .with_secure_cookies(file.server.secure_cookies);
     let repositories = file.repositories.policy(&name)?;
     let o = file.orchestrator;
     let mut config = OrchestratorConfig::new("unnamed");

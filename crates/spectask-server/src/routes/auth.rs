@@ -59,7 +59,7 @@ async fn login(
             let max_age = LOGIN_SESSION_TTL.as_secs();
             Some(format!(
                 "{SESSION_COOKIE}={secret}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
-                secure(&headers)
+                secure(&authn, &headers)
             ))
         }
     };
@@ -77,17 +77,26 @@ async fn logout(
     if let Some(secret) = session_cookie(&headers) {
         authn.close_session(secret).await?;
     }
-    let clear =
-        format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}", secure(&headers));
+    let clear = format!(
+        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure(&authn, &headers)
+    );
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]))
 }
 
-/// `; Secure` when the request may have reached a proxy in front over TLS: any `X-Forwarded-Proto`
+/// `; Secure` when the operator says so (`[server] secure_cookies`, for TLS ended before the
+/// server by something that adds no header), or when the request may have reached a proxy in
+/// front over TLS: any `X-Forwarded-Proto`
 /// (each header, each value of a list) or any `Forwarded` element's `proto` says `https`. Proxies
 /// differ in whether they replace, append to or add such a header, and a cookie marked `Secure`
 /// wrongly harms only the client that asked for it (its browser keeps it off plain HTTP), where
 /// one left unmarked behind TLS could be sent in the clear.
-fn secure(headers: &HeaderMap) -> &'static str {
+fn secure(authn: &Authenticator, headers: &HeaderMap) -> &'static str {
+    if authn.secure_cookies || proxied_over_tls(headers) { "; Secure" } else { "" }
+}
+
+/// Whether any `X-Forwarded-Proto` value, or any `Forwarded` element's `proto`, says `https`.
+fn proxied_over_tls(headers: &HeaderMap) -> bool {
     let values = |name: &'static str| {
         headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','))
     };
@@ -97,7 +106,7 @@ fn secure(headers: &HeaderMap) -> &'static str {
         pair.split_once('=')
             .is_some_and(|(key, value)| key.trim().eq_ignore_ascii_case("proto") && https(value))
     });
-    if forwarded_proto || forwarded { "; Secure" } else { "" }
+    forwarded_proto || forwarded
 }
 
 #[cfg(test)]
@@ -111,7 +120,7 @@ mod tests {
         for (name, value) in pairs {
             headers.append(*name, HeaderValue::from_static(value));
         }
-        secure(&headers) == "; Secure"
+        proxied_over_tls(&headers)
     }
 
     #[test]

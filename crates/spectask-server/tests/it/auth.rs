@@ -155,6 +155,21 @@ async fn tokens_cookies_and_public_routes(fx: Fixture) {
     fx.state.store.revoke_api_token(&fx.key, &fx.alice).await.unwrap();
     assert_eq!(fx.get("/api/v1/auth/me", with_cookie()).await.0, StatusCode::UNAUTHORIZED);
 
+    // A server told its cookies are Secure (TLS ends in front without a header) marks them so on
+    // plain requests too, at login and at logout.
+    let again = fx.state.store.create_api_token(&fx.key, "alice").await.unwrap();
+    let told = Fixture { security: fx.security.clone().with_secure_cookies(true), ..fx };
+    let (status, headers, _) = told.send(login(&again)).await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.split("; ").any(|a| a == "Secure"), "told so: {cookie}");
+    let logout =
+        Request::post("/api/v1/auth/logout").header(CLIENT_HEADER, "web").body(Body::empty()).unwrap();
+    let (_, headers, _) = told.send(logout).await;
+    let cleared = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cleared.split("; ").any(|a| a == "Secure"), "cleared as set: {cleared}");
+    let fx = told;
+
     // The coordination API keeps its own credential: a user's token does not open it.
     let (status, _, body) = fx.get("/api/v1/coordination/session", bearer(&fx.alice)).await;
     assert_eq!(
