@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use spectask_agent::{AgentRuntime, Profiles};
 use spectask_core::JobKind;
-use spectask_git::Repo;
 use spectask_store::Store;
 
 pub use self::recorder_handle::RecorderHandle;
@@ -42,8 +41,8 @@ pub(crate) struct Ctx {
     pub config: Arc<OrchestratorConfig>,
     /// Approved plans parsed on this node (see [`plans::approved`]).
     pub plans: Arc<plans::Plans>,
-    /// Repositories this process registered already, by the path registered (see `repos::open`).
-    pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, (std::path::PathBuf, Repo)>>>,
+    /// Repositories this process registered already (see `repos::open`).
+    pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, crate::repos::Registered>>>,
     /// The sessions whose turns run on this node, told of their transitions (see [`session_watch`]).
     pub sessions: Arc<session_watch::SessionWatch>,
     /// What a task's sessions are told of each other, read once for those starting together (see

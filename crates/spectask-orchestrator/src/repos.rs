@@ -2,6 +2,7 @@
 //! change of a repository's settings (`settings`).
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use spectask_core::{Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, RemoteTrust, Repo};
@@ -23,19 +24,36 @@ where
     }
 }
 
+/// How long [`open_id`] trusts the row it last read of a repository before it reads it again.
+const ROW_READ_FOR: Duration = Duration::from_secs(2);
+
+/// A repository this process registered: the path registered, the handle, and when its row was
+/// last read (and the handle compared with it).
+#[derive(Debug)]
+pub(crate) struct Registered {
+    path: PathBuf,
+    repo: Repo,
+    read_at: Instant,
+}
+
 /// The repository, registered (idempotently: design-docs branch and worktree in place). Registration
-/// (which also repairs stale worktrees) runs once per repository (and path) per process; later steps
-/// reuse what it found.
+/// (which also repairs stale worktrees) runs once per repository (and path) per process, and again
+/// when the row says otherwise than the handle (its branches, hooks or trust); later steps reuse
+/// what it found.
 pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, JobError> {
     let path = repository.path.clone();
-    let known = ctx.registered.lock().ok().and_then(|r| {
-        let (at, repo) = r.get(&repository.id)?;
-        let same = *at == path
+    let known = ctx.registered.lock().ok().and_then(|mut r| {
+        let known = r.get_mut(&repository.id)?;
+        let repo = &known.repo;
+        let same = known.path == path
             && repo.design_docs_branch() == repository.design_docs_branch
             && repo.default_branch() == repository.default_branch
             && repo.hooks() == git_hooks(repository.hooks)
             && repo.trust() == remote_trust(repository);
-        same.then(|| repo.clone())
+        same.then(|| {
+            known.read_at = Instant::now();
+            repo.clone()
+        })
     });
     if let Some(repo) = known {
         return Ok(repo);
@@ -45,7 +63,9 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
     match &registered {
         Ok(repo) => {
             if let Ok(mut known) = ctx.registered.lock() {
-                known.insert(repository.id, (repository.path.clone(), repo.clone()));
+                let registered =
+                    Registered { path: repository.path.clone(), repo: repo.clone(), read_at: Instant::now() };
+                known.insert(repository.id, registered);
             }
         }
         Err(JobError::Fatal { reason, .. }) => {
@@ -146,10 +166,18 @@ pub fn git_hooks(policy: spectask_core::HookPolicy) -> spectask_git::HookPolicy 
     }
 }
 
-/// The repository of `id`, registered: its row read now, so a change of its settings or of who
-/// may use it (which moves its [`remote_trust`]) counts from the next step on every node, and
-/// registered as [`open`] does.
+/// The repository of `id`, registered as [`open`] does from its row. The row is read again when
+/// this process last read it more than [`ROW_READ_FOR`] ago, so a change of its settings or of who
+/// may use it (which moves its [`remote_trust`]) counts within that on every node, and the steps of
+/// a session, which open it several times in that span, read it once.
 pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {
+    let fresh = ctx.registered.lock().ok().and_then(|r| {
+        let known = r.get(&id)?;
+        (known.read_at.elapsed() < ROW_READ_FOR).then(|| known.repo.clone())
+    });
+    if let Some(repo) = fresh {
+        return Ok(repo);
+    }
     let repository = ctx.store.repository(id).await?;
     open(ctx, &repository).await
 }
@@ -252,6 +280,13 @@ mod tests {
 
     use super::*;
 
+    /// Makes this process's read of every repository's row as old as [`ROW_READ_FOR`].
+    fn age_reads(ctx: &Ctx) {
+        for known in ctx.registered.lock().unwrap().values_mut() {
+            known.read_at = Instant::now().checked_sub(ROW_READ_FOR).unwrap();
+        }
+    }
+
     #[tokio::test]
     async fn a_step_after_a_member_is_given_the_repository_trusts_it_less() {
         let dir = tempfile::tempdir().unwrap();
@@ -261,9 +296,12 @@ mod tests {
 
         ctx.store.add_user("alice", UserRole::Member).await.unwrap();
         ctx.store.grant_repository(task.repository_id, "alice").await.unwrap();
+        assert_eq!(trust().await, RemoteTrust::Operator, "the row read a moment ago still counts");
+        age_reads(&ctx);
         assert_eq!(trust().await, RemoteTrust::Member, "a member's agents write its content now");
 
         ctx.store.set_user_role("alice", UserRole::Admin).await.unwrap();
+        age_reads(&ctx);
         assert_eq!(trust().await, RemoteTrust::Operator, "its only user is an administrator");
     }
 }
