@@ -27,8 +27,8 @@ where
 /// How long [`open_id`] trusts the row it last read of a repository before it reads it again.
 const ROW_READ_FOR: Duration = Duration::from_secs(2);
 
-/// A repository this process registered: the path registered, the handle, and when its row was
-/// last read (and the handle compared with it).
+/// A repository this process registered: the path registered, the handle, and when a row of it
+/// was last compared with the handle (by [`open`], with the row its caller read).
 #[derive(Debug)]
 pub(crate) struct Registered {
     path: PathBuf,
@@ -166,10 +166,11 @@ pub fn git_hooks(policy: spectask_core::HookPolicy) -> spectask_git::HookPolicy 
     }
 }
 
-/// The repository of `id`, registered as [`open`] does from its row. The row is read again when
-/// this process last read it more than [`ROW_READ_FOR`] ago, so a change of its settings or of who
-/// may use it (which moves its [`remote_trust`]) counts within that on every node, and the steps of
-/// a session, which open it several times in that span, read it once.
+/// The repository of `id`, registered as [`open`] does from its row. The row is read again once
+/// [`ROW_READ_FOR`] has passed since this process last compared a row with the handle, so a change
+/// of its settings or of who may use it (which moves its [`remote_trust`]) counts for the steps
+/// that open it after that; the steps of a session, which open it several times in that span,
+/// read it once. A step keeps the handle it opened for as long as it runs.
 pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {
     let fresh = ctx.registered.lock().ok().and_then(|r| {
         let known = r.get(&id)?;
@@ -296,7 +297,6 @@ mod tests {
 
         ctx.store.add_user("alice", UserRole::Member).await.unwrap();
         ctx.store.grant_repository(task.repository_id, "alice").await.unwrap();
-        assert_eq!(trust().await, RemoteTrust::Operator, "the row read a moment ago still counts");
         age_reads(&ctx);
         assert_eq!(trust().await, RemoteTrust::Member, "a member's agents write its content now");
 

@@ -251,8 +251,8 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
     })
 }
 
-/// Repositories' rows with, in `member_users`, how many of their users are members: users other
-/// than administrators (one no longer on the server counts) and the open server's pseudo-user.
+/// Repositories' rows with, in `member_users`, how many of their users are members: users who are
+/// neither administrators nor the open server's pseudo-user (one no longer on the server counts).
 /// `rest`, a fixed fragment, follows `FROM repositories r`.
 pub(crate) fn select_repositories(rest: &'static str) -> AssertSqlSafe<String> {
     let (local, admin) = (crate::LOCAL_USER, UserRole::Admin.as_str());

@@ -78,21 +78,23 @@ pub(crate) const TRANSFER_TIME_LIMIT: Duration = Duration::from_secs(600);
 /// minute gives up. Where redirects are followed is [`RemoteTrust`].
 const TRANSFER_POLICY: &[(&str, &str)] = &[("http.lowSpeedLimit", "1024"), ("http.lowSpeedTime", "60")];
 
-/// How far git trusts what a repository's remote, and the content it serves, lead it to. Whoever
-/// registered the repository decides it: a member's URL met the operator's checks (no loopback,
-/// private or link-local address), and what the remote answers could lead past them.
+/// How far git trusts what a repository's remote, and the content it serves, lead it to. Who may
+/// use the repository decides it (the caller, which knows them): a member's URL met the operator's
+/// checks (no loopback, private or link-local address), and what the remote answers, or what a
+/// member's agent commits, could lead past them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RemoteTrust {
-    /// The operator's or an administrator's repository: git's defaults. An HTTP redirect is
+    /// A repository only the operator and administrators use: git's defaults. An HTTP redirect is
     /// followed on the first request (a moved repository, a forge's answer to a URL without
     /// `.git`), Git LFS objects are fetched at checkout, and a task's worktree checks out the
     /// submodules `.gitmodules` names.
     #[default]
     Operator,
-    /// A member's repository: no redirect is followed (an answer that redirects fails the
-    /// transfer), Git LFS files are checked out as their pointers (git-lfs would fetch from the
-    /// `lfs.url` the repository's `.lfsconfig` names, and from whatever addresses the LFS server's
-    /// answer names), and no submodule is checked out (`.gitmodules` names URLs no policy judged).
+    /// A repository a member owns or may use: no redirect is followed (an answer that redirects
+    /// fails the transfer), Git LFS files are checked out as their pointers (git-lfs would fetch
+    /// from the `lfs.url` the repository's `.lfsconfig` names, and from whatever addresses the LFS
+    /// server's answer names), and no submodule is checked out (`.gitmodules` names URLs no
+    /// policy judged).
     Member,
 }
 

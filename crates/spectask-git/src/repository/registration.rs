@@ -248,8 +248,8 @@ impl Repo {
     }
 
     /// This handle, its git commands trusting the remote and the repository's content as `trust`
-    /// says ([`RemoteTrust::Operator`], git's defaults, until told otherwise). Whoever registered
-    /// the repository decides it: the caller, which knows them.
+    /// says ([`RemoteTrust::Operator`], git's defaults, until told otherwise). Who may use the
+    /// repository decides it: the caller, which knows them.
     pub fn with_trust(mut self, trust: RemoteTrust) -> Repo {
         self.trust = trust;
         self

@@ -166,7 +166,7 @@ pub(crate) async fn register(
             Some(known) => Some(spectask_orchestrator::git_hooks(known.hooks)),
             None => wanted.hooks.map(spectask_orchestrator::git_hooks),
         },
-        // Trusted as the least trusted of the caller and the repository's owner.
+        // Trusted as the least trusted of the caller and the repository's users.
         trust: match &known {
             Some(known) if caller.admin => spectask_orchestrator::remote_trust(known),
             _ => caller_trust(caller),
