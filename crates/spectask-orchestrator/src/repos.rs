@@ -24,7 +24,8 @@ where
     }
 }
 
-/// How long [`open_id`] trusts the row it last read of a repository before it reads it again.
+/// How long [`open_id`] trusts the last row compared with a repository's handle before it reads
+/// the row again.
 const ROW_READ_FOR: Duration = Duration::from_secs(2);
 
 /// A repository this process registered: the path registered, the handle, and when a row of it

@@ -86,16 +86,15 @@ async fn logout(
 
 /// `; Secure` when the operator says so (`[server] secure_cookies`, for TLS ended before the
 /// server by something that adds no header), or when the request may have reached a proxy in
-/// front over TLS: any `X-Forwarded-Proto`
-/// (each header, each value of a list) or any `Forwarded` element's `proto` says `https`. Proxies
-/// differ in whether they replace, append to or add such a header, and a cookie marked `Secure`
-/// wrongly harms only the client that asked for it (its browser keeps it off plain HTTP), where
-/// one left unmarked behind TLS could be sent in the clear.
+/// front over TLS. A cookie marked `Secure` wrongly harms only the client that asked for it (its
+/// browser keeps it off plain HTTP), where one left unmarked behind TLS could be sent in the clear.
 fn secure(authn: &Authenticator, headers: &HeaderMap) -> &'static str {
     if authn.secure_cookies || proxied_over_tls(headers) { "; Secure" } else { "" }
 }
 
-/// Whether any `X-Forwarded-Proto` value, or any `Forwarded` element's `proto`, says `https`.
+/// Whether any `X-Forwarded-Proto` (each header, each value of a list), or any `Forwarded`
+/// element's `proto`, says `https`: proxies differ in whether they replace, append to or add such
+/// a header.
 fn proxied_over_tls(headers: &HeaderMap) -> bool {
     let values = |name: &'static str| {
         headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','))
