@@ -108,9 +108,10 @@ pub struct Repository {
     /// The user who registered it: they, and the members they add, change its settings. `None`
     /// for a repository registered before owners existed and never used by a user since.
     pub owner: Option<String>,
-    /// A member (not an administrator or the operator) owns it or may use it: its remote and its
-    /// content are trusted no further than the checks its URL met when registered (its redirects
-    /// are not followed, its LFS files are checked out as pointers, its submodules not at all).
+    /// A member (not an administrator or the operator) owns it or may use it, or ever did (their
+    /// agents' commits stay in its branches): its remote and its content are trusted no further
+    /// than the checks its URL met when registered (its redirects are not followed, its LFS files
+    /// are checked out as pointers, its submodules not at all).
     #[serde(skip)]
     pub member_access: bool,
     pub created_at: Timestamp,

@@ -117,8 +117,8 @@ pub fn local_repo(
 }
 
 /// How far git trusts `repository`'s remote and content: as git does by default for the
-/// repositories only the operator and administrators use; not past the operator's checks for one
-/// a member owns or may use. Its URL met those checks, but its remote, or content a member's
+/// repositories only the operator and administrators ever used; not past the operator's checks
+/// for one a member owns or may use, or ever did. Its URL met those checks, but its remote, or content a member's
 /// agent committed, could lead git past them (a redirect, an LFS server's answer, a submodule's
 /// URL) to a loopback port or a cloud's metadata address.
 pub fn remote_trust(repository: &Repository) -> RemoteTrust {
@@ -303,6 +303,6 @@ mod tests {
 
         ctx.store.set_user_role("alice", UserRole::Admin).await.unwrap();
         age_reads(&ctx);
-        assert_eq!(trust().await, RemoteTrust::Operator, "its only user is an administrator");
+        assert_eq!(trust().await, RemoteTrust::Member, "what her agents committed stays");
     }
 }

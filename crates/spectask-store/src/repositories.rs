@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::database::codec::{get, millis, now, parse, time};
 use crate::database::connect::fixed_sql;
+use crate::database::write::WriteTx;
 use crate::events::outbox::NewEvent;
 use crate::{Store, StoreError, UserRole};
 
@@ -251,29 +252,45 @@ pub(crate) fn repository_from_row(row: &AnyRow) -> Result<Repository, StoreError
     })
 }
 
-/// Repositories' rows with, in `member_users`, how many of their users are members: users who are
-/// neither administrators nor the open server's pseudo-user (one no longer on the server counts).
-/// `rest`, a fixed fragment, follows `FROM repositories r`.
+/// Repositories' rows with `member_access` (see [`member_access_sql`]). `rest`, a fixed fragment,
+/// follows `FROM repositories r`.
 pub(crate) fn select_repositories(rest: &'static str) -> AssertSqlSafe<String> {
-    let (local, admin) = (crate::LOCAL_USER, UserRole::Admin.as_str());
     fixed_sql(format!(
         "SELECT r.id, r.path, r.default_branch, r.design_docs_branch, r.attention, r.merge_policy, r.task_branches, \
          r.hooks, r.pull_request_merge, r.required_approvals, r.issue_label, r.check_command, r.remote_url, r.owner, \
-         (SELECT role FROM users WHERE users.name = r.owner) AS owner_role, \
-         (SELECT COUNT(*) FROM repository_users m WHERE m.repository_id = r.id AND m.user_name <> '{local}' \
-          AND NOT EXISTS (SELECT 1 FROM users a WHERE a.name = m.user_name AND a.role = '{admin}')) AS member_users, \
-         r.created_at, r.updated_at FROM repositories r {rest}"
+         CASE WHEN {} THEN 1 ELSE 0 END AS member_access, r.created_at, r.updated_at FROM repositories r {rest}",
+        member_access_sql(),
     ))
 }
 
-/// Whether a member owns the repository or may use it: a user other than an administrator, or one
-/// no longer on the server. The open server's pseudo-user, and no owner, are the operator's.
+/// Whether a member owns the repository `r` or may use it, or ever did: its owner or one of its
+/// users is neither an administrator nor the open server's pseudo-user (one no longer on the
+/// server counts), or `member_used` kept that from before.
+fn member_access_sql() -> String {
+    let (local, admin) = (crate::LOCAL_USER, UserRole::Admin.as_str());
+    format!(
+        "(r.member_used = 1 \
+          OR (r.owner IS NOT NULL AND r.owner <> '{local}' \
+              AND NOT EXISTS (SELECT 1 FROM users o WHERE o.name = r.owner AND o.role = '{admin}')) \
+          OR EXISTS (SELECT 1 FROM repository_users m WHERE m.repository_id = r.id AND m.user_name <> '{local}' \
+              AND NOT EXISTS (SELECT 1 FROM users a WHERE a.name = m.user_name AND a.role = '{admin}')))"
+    )
+}
+
+/// Keeps every repository's member access for good (`member_used`), in the write that is about to
+/// end a member's access or role: a member's agents may have committed content (a `.lfsconfig`, a
+/// `.gitmodules`) that stays in the branches, and their tasks under way keep running.
+pub(crate) async fn keep_member_access(w: &mut WriteTx<'_>) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE repositories AS r SET member_used = 1 WHERE r.member_used = 0 AND {}",
+        member_access_sql()
+    );
+    sqlx::query(fixed_sql(sql)).execute(&mut *w.tx).await?;
+    Ok(())
+}
+
 fn member_access(row: &AnyRow) -> Result<bool, StoreError> {
-    let owner: Option<String> = get(row, "owner")?;
-    let role: Option<String> = get(row, "owner_role")?;
-    let operator = owner.as_deref().is_none_or(|owner| owner == crate::LOCAL_USER);
-    let member_owner = !operator && role.as_deref() != Some(UserRole::Admin.as_str());
-    Ok(member_owner || get::<i64>(row, "member_users")? > 0)
+    Ok(get::<i64>(row, "member_access")? == 1)
 }
 
 /// A change of a repository's settings; `None` leaves a setting as it is.

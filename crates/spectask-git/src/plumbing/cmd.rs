@@ -90,7 +90,7 @@ pub enum RemoteTrust {
     /// submodules `.gitmodules` names.
     #[default]
     Operator,
-    /// A repository a member owns or may use: no redirect is followed (an answer that redirects
+    /// A repository a member owns or may use, or ever did: no redirect is followed (an answer that redirects
     /// fails the transfer), Git LFS files are checked out as their pointers (git-lfs would fetch
     /// from the `lfs.url` the repository's `.lfsconfig` names, and from whatever addresses the LFS
     /// server's answer names), and no submodule is checked out (`.gitmodules` names URLs no

@@ -3,7 +3,7 @@
 
 use spectask_core::{Repository, RepositoryId};
 
-use crate::repositories::{repository_from_row, select_repositories};
+use crate::repositories::{keep_member_access, repository_from_row, select_repositories};
 use crate::{Store, StoreError};
 
 impl Store {
@@ -52,17 +52,21 @@ impl Store {
         Ok(rows)
     }
 
-    /// Ends `user`'s membership; whether they were a member. The owner's cannot end.
+    /// Ends `user`'s membership; whether they were a member. The owner's cannot end. A member's
+    /// access, ended, still counts for the repository's trust (`keep_member_access`).
     pub async fn remove_repository_member(&self, id: RepositoryId, user: &str) -> Result<bool, StoreError> {
+        let mut w = self.begin_write().await?;
+        keep_member_access(&mut w).await?;
         let removed = sqlx::query(
             "DELETE FROM repository_users WHERE repository_id = $1 AND user_name = $2 \
              AND user_name <> COALESCE((SELECT owner FROM repositories WHERE id = $1), '')",
         )
         .bind(id.to_string())
         .bind(user)
-        .execute(&self.pool)
+        .execute(&mut *w.tx)
         .await?
         .rows_affected();
+        w.commit().await?;
         Ok(removed == 1)
     }
 

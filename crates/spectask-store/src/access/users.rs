@@ -148,13 +148,18 @@ impl Store {
         Ok(user)
     }
 
-    /// Gives the user `name` the role `role`; an unknown user is `NotFound`.
+    /// Gives the user `name` the role `role`; an unknown user is `NotFound`. A member made an
+    /// administrator leaves the repositories they used trusted as a member's
+    /// (`keep_member_access`).
     pub async fn set_user_role(&self, name: &str, role: UserRole) -> Result<User, StoreError> {
+        let mut w = self.begin_write().await?;
+        crate::repositories::keep_member_access(&mut w).await?;
         let done = sqlx::query("UPDATE users SET role = $1 WHERE name = $2")
             .bind(role.as_str())
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *w.tx)
             .await?;
+        w.commit().await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { entity: "user", reference: name.to_owned() });
         }

@@ -12,9 +12,9 @@ both_backends!(
     a_repository_knows_whether_a_member_may_use_it,
 );
 
-/// A repository a member owns or may use is trusted no further than its URL's checks (its
-/// remote's redirects are not followed, its LFS files stay pointers): known from its users' roles
-/// as each read finds them.
+/// A repository a member owns or may use, or once did, is trusted no further than its URL's
+/// checks (its remote's redirects are not followed, its LFS files stay pointers): what a member's
+/// agents committed stays after the member leaves or becomes an administrator.
 async fn a_repository_knows_whether_a_member_may_use_it(store: Store) {
     store.add_user("alice", spectask_store::UserRole::Member).await.unwrap();
     store.add_user("root", spectask_store::UserRole::Admin).await.unwrap();
@@ -44,7 +44,7 @@ async fn a_repository_knows_whether_a_member_may_use_it(store: Store) {
     assert!(store.repositories_of("alice").await.unwrap().iter().all(|r| r.member_access));
     store.set_user_role("alice", spectask_store::UserRole::Admin).await.unwrap();
     let alices = store.repository_by_path(std::path::Path::new("/repos/alice")).await.unwrap().unwrap();
-    assert!(!alices.member_access, "an administrator's now");
+    assert!(alices.member_access, "an administrator's now, used by a member before");
 
     store.add_user("bob", spectask_store::UserRole::Member).await.unwrap();
     let roots = store.repository_by_path(std::path::Path::new("/repos/root")).await.unwrap().unwrap();
@@ -58,10 +58,29 @@ async fn a_repository_knows_whether_a_member_may_use_it(store: Store) {
         [("/repos/root", true)]
     );
     store.set_user_role("bob", spectask_store::UserRole::Admin).await.unwrap();
-    assert!(!store.repository(roots.id).await.unwrap().member_access, "its member is an administrator now");
+    assert!(store.repository(roots.id).await.unwrap().member_access, "its member is an administrator now");
     store.set_user_role("bob", spectask_store::UserRole::Member).await.unwrap();
     assert!(store.remove_repository_member(roots.id, "bob").await.unwrap());
-    assert!(!store.repository(roots.id).await.unwrap().member_access, "its member left");
+    assert!(store.repository(roots.id).await.unwrap().member_access, "its member left");
+
+    // Nothing else is kept: repositories only the operator and administrators used stay trusted.
+    store.add_user("carol", spectask_store::UserRole::Admin).await.unwrap();
+    let nones = store.repository_by_path(std::path::Path::new("/repos/none")).await.unwrap().unwrap();
+    assert!(!nones.member_access, "kept only where a member used it");
+    store.grant_repository(nones.id, "carol").await.unwrap();
+    store.set_user_role("carol", spectask_store::UserRole::Member).await.unwrap();
+    assert!(store.repository(nones.id).await.unwrap().member_access, "its user is a member now");
+    assert!(store.remove_repository_member(nones.id, "carol").await.unwrap());
+    assert!(store.repository(nones.id).await.unwrap().member_access, "a member used it");
+    let trusted: Vec<String> = store
+        .list_repositories()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| !r.member_access)
+        .map(|r| r.path.display().to_string())
+        .collect();
+    assert_eq!(trusted, ["/repos/open"]);
 }
 
 async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
