@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use spectask_core::{Repository, RepositoryId, SpecTask};
+use spectask_core::{Repository, RepositoryId, SpecTask, Timestamp};
 use spectask_git::{GitError, RegisterOptions, RemoteTrust, Repo};
 
 use crate::ctx::Ctx;
@@ -24,55 +24,73 @@ where
     }
 }
 
-/// How long [`open_id`] trusts the last row compared with a repository's handle before it reads
-/// the row again.
+/// How long [`open_id`] trusts the last row it read of a repository before it reads it again.
 const ROW_READ_FOR: Duration = Duration::from_secs(2);
 
-/// A repository this process registered: the path registered, the handle, and when a row of it
-/// was last compared with the handle (by [`open`], with the row its caller read).
+/// A repository this process registered: the path registered, the handle, the row's `updated_at`
+/// it was registered from, and when [`open_id`] last read the row (`None`: registered from a row
+/// a step read, of unknown age).
 #[derive(Debug)]
 pub(crate) struct Registered {
     path: PathBuf,
     repo: Repo,
-    read_at: Instant,
+    row_updated_at: Timestamp,
+    read_at: Option<Instant>,
 }
 
 /// The repository, registered (idempotently: design-docs branch and worktree in place). Registration
 /// (which also repairs stale worktrees) runs once per repository (and path) per process, and again
-/// when the row says otherwise than the handle (its branches, hooks or trust); later steps reuse
-/// what it found.
+/// when a row as new as the handle's says otherwise (its branches, hooks or trust); later steps
+/// reuse what it found. A row older than the handle's changes nothing, and the handle's trust
+/// only tightens: a row a step read before a member was given the repository cannot loosen it.
 pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, JobError> {
-    let path = repository.path.clone();
+    open_row(ctx, repository, None).await
+}
+
+/// [`open`] of a row [`open_id`] read at `read_at`.
+async fn open_row(ctx: &Ctx, repository: &Repository, read_at: Option<Instant>) -> Result<Repo, JobError> {
+    let mut row = repository.clone();
     let known = ctx.registered.lock().ok().and_then(|mut r| {
-        let known = r.get_mut(&repository.id)?;
+        let known = r.get_mut(&row.id)?;
         let repo = &known.repo;
-        let same = known.path == path
-            && repo.design_docs_branch() == repository.design_docs_branch
-            && repo.default_branch() == repository.default_branch
-            && repo.hooks() == git_hooks(repository.hooks)
-            && repo.trust() == remote_trust(repository);
-        same.then(|| {
-            known.read_at = Instant::now();
+        // A member's access, once seen, stays (the store keeps it too).
+        row.member_access |= repo.trust() == RemoteTrust::Member;
+        let older = row.updated_at < known.row_updated_at;
+        let same = known.path == row.path
+            && repo.design_docs_branch() == row.design_docs_branch
+            && repo.default_branch() == row.default_branch
+            && repo.hooks() == git_hooks(row.hooks);
+        let holds = (older || same) && repo.trust() == remote_trust(&row);
+        holds.then(|| {
+            if read_at.is_some() {
+                known.read_at = read_at;
+            }
             repo.clone()
         })
     });
     if let Some(repo) = known {
         return Ok(repo);
     }
-    let (row, clones_dir) = (repository.clone(), ctx.config.clones_dir.clone());
-    let registered = blocking(move || local_repo(&row, clones_dir.as_deref(), Opening::Register)).await;
+    let clones_dir = ctx.config.clones_dir.clone();
+    let registering = row.clone();
+    let registered =
+        blocking(move || local_repo(&registering, clones_dir.as_deref(), Opening::Register)).await;
     match &registered {
         Ok(repo) => {
             if let Ok(mut known) = ctx.registered.lock() {
-                let registered =
-                    Registered { path: repository.path.clone(), repo: repo.clone(), read_at: Instant::now() };
-                known.insert(repository.id, registered);
+                let registered = Registered {
+                    path: row.path.clone(),
+                    repo: repo.clone(),
+                    row_updated_at: row.updated_at,
+                    read_at,
+                };
+                known.insert(row.id, registered);
             }
         }
         Err(JobError::Fatal { reason, .. }) => {
-            tracing::warn!(repository = %repository.id, %reason, "the repository needs attention");
-            if let Err(err) = ctx.store.set_repository_attention(repository.id, Some(reason)).await {
-                tracing::warn!(repository = %repository.id, %err, "marking the repository failed");
+            tracing::warn!(repository = %row.id, %reason, "the repository needs attention");
+            if let Err(err) = ctx.store.set_repository_attention(row.id, Some(reason)).await {
+                tracing::warn!(repository = %row.id, %err, "marking the repository failed");
             }
         }
         Err(_) => {}
@@ -168,20 +186,21 @@ pub fn git_hooks(policy: spectask_core::HookPolicy) -> spectask_git::HookPolicy 
 }
 
 /// The repository of `id`, registered as [`open`] does from its row. The row is read again once
-/// [`ROW_READ_FOR`] has passed since this process last compared a row with the handle, so a change
-/// of its settings or of who may use it (which moves its [`remote_trust`]) counts for the steps
-/// that open it after that; the steps of a session, which open it several times in that span,
-/// read it once. A step keeps the handle it opened for as long as it runs.
+/// [`ROW_READ_FOR`] has passed since this process last read it here, so a change of its settings
+/// or of who may use it (which tightens its [`remote_trust`]) counts for the steps that open it
+/// after that; the steps of a session, which open it several times in that span, read it once. A
+/// step keeps the handle it opened for as long as it runs.
 pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {
     let fresh = ctx.registered.lock().ok().and_then(|r| {
         let known = r.get(&id)?;
-        (known.read_at.elapsed() < ROW_READ_FOR).then(|| known.repo.clone())
+        known.read_at.is_some_and(|at| at.elapsed() < ROW_READ_FOR).then(|| known.repo.clone())
     });
     if let Some(repo) = fresh {
         return Ok(repo);
     }
+    let read_at = Instant::now();
     let repository = ctx.store.repository(id).await?;
-    open(ctx, &repository).await
+    open_row(ctx, &repository, Some(read_at)).await
 }
 
 /// The repository's steering documents at the tip of its default branch, rendered as one prompt
@@ -285,7 +304,7 @@ mod tests {
     /// Makes this process's read of every repository's row as old as [`ROW_READ_FOR`].
     fn age_reads(ctx: &Ctx) {
         for known in ctx.registered.lock().unwrap().values_mut() {
-            known.read_at = Instant::now().checked_sub(ROW_READ_FOR).unwrap();
+            known.read_at = Instant::now().checked_sub(ROW_READ_FOR);
         }
     }
 
@@ -304,5 +323,32 @@ mod tests {
         ctx.store.set_user_role("alice", UserRole::Admin).await.unwrap();
         age_reads(&ctx);
         assert_eq!(trust().await, RemoteTrust::Member, "what her agents committed stays");
+    }
+
+    #[tokio::test]
+    async fn a_row_read_before_a_change_does_not_undo_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, task, _) = crate::testing::ctx_with_session(dir.path()).await;
+        let id = task.repository_id;
+        let before = ctx.store.repository(id).await.unwrap();
+        assert_eq!(open(&ctx, &before).await.unwrap().trust(), RemoteTrust::Operator);
+
+        ctx.store.add_user("alice", UserRole::Member).await.unwrap();
+        ctx.store.grant_repository(id, "alice").await.unwrap();
+        let hooks = spectask_core::HookPolicy::Skip;
+        assert_ne!(before.hooks, hooks);
+        let change = spectask_store::SettingsChange { hooks: Some(hooks), ..Default::default() };
+        // Rows are told apart by `updated_at`, to the millisecond.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        ctx.store.change_repository_settings(id, "alice", &change).await.unwrap();
+        let repo = open_id(&ctx, id).await.unwrap();
+        assert_eq!((repo.trust(), repo.hooks()), (RemoteTrust::Member, git_hooks(hooks)));
+
+        // A step that read the row before both changes opens the repository with it.
+        let repo = open(&ctx, &before).await.unwrap();
+        assert_eq!((repo.trust(), repo.hooks()), (RemoteTrust::Member, git_hooks(hooks)), "as changed");
+        assert_eq!(open_id(&ctx, id).await.unwrap().trust(), RemoteTrust::Member);
+        age_reads(&ctx);
+        assert_eq!(open_id(&ctx, id).await.unwrap().hooks(), git_hooks(hooks));
     }
 }
