@@ -114,9 +114,10 @@ export interface paths {
         put?: never;
         /**
          * Log in with an API token: the answer sets the `spectask_session` cookie (HttpOnly,
-         *     SameSite=Strict; `Secure` behind a TLS proxy) holding a new login session, which authenticates
-         *     the browser's later requests for 7 days, until logout, or until the token is revoked. A server
-         *     without users answers as its local user and sets no cookie.
+         *     SameSite=Strict; `Secure` behind a TLS proxy that says so, or always with `[server]
+         *     secure_cookies`) holding a new login session, which authenticates the browser's later requests
+         *     for 7 days, until logout, or until the token is revoked. A server without users answers as its
+         *     local user and sets no cookie.
          */
         post: operations["login"];
         delete?: never;

@@ -32,9 +32,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Log in with an API token: the answer sets the `spectask_session` cookie (HttpOnly,
-/// SameSite=Strict; `Secure` behind a TLS proxy) holding a new login session, which authenticates
-/// the browser's later requests for 7 days, until logout, or until the token is revoked. A server
-/// without users answers as its local user and sets no cookie.
+/// SameSite=Strict; `Secure` behind a TLS proxy that says so, or always with `[server]
+/// secure_cookies`) holding a new login session, which authenticates the browser's later requests
+/// for 7 days, until logout, or until the token is revoked. A server without users answers as its
+/// local user and sets no cookie.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, description = "Logged in; the cookie is set", body = WhoAmIDto)))]
 async fn login(
