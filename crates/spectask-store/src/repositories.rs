@@ -14,6 +14,20 @@ use crate::database::write::WriteTx;
 use crate::events::outbox::NewEvent;
 use crate::{Store, StoreError, UserRole};
 
+/// The statement that sets one column of a repository (`$1`) and moves its `updated_at` on to
+/// `$2`, or past the last stamp when that is later (another node's clock): a row read later is
+/// never stamped earlier, so a node can tell an older row of it from a newer one
+/// (`spectask-orchestrator`'s `repos::open`).
+macro_rules! set_column {
+    ($column:literal) => {
+        concat!(
+            "UPDATE repositories SET ",
+            $column,
+            " = $1, updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $2 END WHERE id = $3"
+        )
+    };
+}
+
 impl Store {
     /// Records a repository owned by `owner` (who becomes its first member; `None`: the first user
     /// to register it claims it), or returns the existing record for the same canonical path
@@ -109,7 +123,7 @@ impl Store {
         attention: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        sqlx::query("UPDATE repositories SET attention = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query(set_column!("attention"))
             .bind(attention)
             .bind(millis(now()))
             .bind(id.to_string())
@@ -161,8 +175,9 @@ impl Store {
         if updates.is_empty() {
             return Ok(before);
         }
-        let at = now();
         let mut w = self.begin_write().await?;
+        // Taken in the write: the writes of a repository are stamped in the order they commit.
+        let at = now();
         let mut changes = Vec::new();
         for (column, from, to) in updates {
             let query = sqlx::query(column.update_sql());
@@ -345,20 +360,14 @@ impl SettingColumn {
 
     fn update_sql(self) -> &'static str {
         match self {
-            Self::MergePolicy => "UPDATE repositories SET merge_policy = $1, updated_at = $2 WHERE id = $3",
-            Self::TaskBranches => "UPDATE repositories SET task_branches = $1, updated_at = $2 WHERE id = $3",
-            Self::Hooks => "UPDATE repositories SET hooks = $1, updated_at = $2 WHERE id = $3",
-            Self::PullRequestMerge => {
-                "UPDATE repositories SET pull_request_merge = $1, updated_at = $2 WHERE id = $3"
-            }
-            Self::RequiredApprovals => {
-                "UPDATE repositories SET required_approvals = $1, updated_at = $2 WHERE id = $3"
-            }
-            Self::IssueLabel => "UPDATE repositories SET issue_label = $1, updated_at = $2 WHERE id = $3",
-            Self::CheckCommand => "UPDATE repositories SET check_command = $1, updated_at = $2 WHERE id = $3",
-            Self::DefaultBranch => {
-                "UPDATE repositories SET default_branch = $1, updated_at = $2 WHERE id = $3"
-            }
+            Self::MergePolicy => set_column!("merge_policy"),
+            Self::TaskBranches => set_column!("task_branches"),
+            Self::Hooks => set_column!("hooks"),
+            Self::PullRequestMerge => set_column!("pull_request_merge"),
+            Self::RequiredApprovals => set_column!("required_approvals"),
+            Self::IssueLabel => set_column!("issue_label"),
+            Self::CheckCommand => set_column!("check_command"),
+            Self::DefaultBranch => set_column!("default_branch"),
         }
     }
 }

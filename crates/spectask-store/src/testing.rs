@@ -327,3 +327,18 @@ pub async fn backdate_usage(store: &crate::Store, by: Duration) -> Result<(), St
     sqlx::query("UPDATE usage_entries SET at = at - $1").bind(by).execute(&store.pool).await?;
     Ok(())
 }
+
+/// Moves a repository's `updated_at` forward by `by`, as a node whose clock runs ahead stamps it.
+pub async fn postdate_repository(
+    store: &crate::Store,
+    id: spectask_core::RepositoryId,
+    by: Duration,
+) -> Result<(), StoreError> {
+    let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query("UPDATE repositories SET updated_at = updated_at + $1 WHERE id = $2")
+        .bind(by)
+        .bind(id.to_string())
+        .execute(&store.pool)
+        .await?;
+    Ok(())
+}

@@ -84,17 +84,17 @@ const TRANSFER_POLICY: &[(&str, &str)] = &[("http.lowSpeedLimit", "1024"), ("htt
 /// member's agent commits, could lead past them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RemoteTrust {
-    /// A repository only the operator and administrators use: git's defaults. An HTTP redirect is
-    /// followed on the first request (a moved repository, a forge's answer to a URL without
-    /// `.git`), Git LFS objects are fetched at checkout, and a task's worktree checks out the
-    /// submodules `.gitmodules` names.
+    /// A repository only the operator and administrators ever used: git's defaults. An HTTP
+    /// redirect is followed on the first request (a moved repository, a forge's answer to a URL
+    /// without `.git`), Git LFS objects are fetched at checkout, and a task's worktree checks out
+    /// the submodules `.gitmodules` names.
     #[default]
     Operator,
-    /// A repository a member owns or may use, or ever did: no redirect is followed (an answer that redirects
-    /// fails the transfer), Git LFS files are checked out as their pointers (git-lfs would fetch
-    /// from the `lfs.url` the repository's `.lfsconfig` names, and from whatever addresses the LFS
-    /// server's answer names), and no submodule is checked out (`.gitmodules` names URLs no
-    /// policy judged).
+    /// A repository a member owns or may use, or ever did: no redirect is followed (an answer
+    /// that redirects fails the transfer), Git LFS files are checked out as their pointers
+    /// (git-lfs would fetch from the `lfs.url` the repository's `.lfsconfig` names, and from
+    /// whatever addresses the LFS server's answer names), and no submodule is checked out
+    /// (`.gitmodules` names URLs no policy judged).
     Member,
 }
 

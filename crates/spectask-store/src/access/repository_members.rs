@@ -17,17 +17,19 @@ impl Store {
     }
 
     /// Makes `user` a member of a repository (idempotent): it shows in their listings, they create
-    /// tasks in it and change its settings.
+    /// tasks in it and change its settings. A write of its own, after or before any write that
+    /// ends a membership or a role: none marks what may use a repository while a grant lands.
     pub async fn grant_repository(&self, id: RepositoryId, user: &str) -> Result<(), StoreError> {
+        let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO repository_users (repository_id, user_name) VALUES ($1, $2) \
              ON CONFLICT (repository_id, user_name) DO NOTHING",
         )
         .bind(id.to_string())
         .bind(user)
-        .execute(&self.pool)
+        .execute(&mut *w.tx)
         .await?;
-        Ok(())
+        w.commit().await
     }
 
     /// Whether `user` is a member of the repository (its owner is one).

@@ -138,13 +138,18 @@ impl Store {
             return Err(StoreError::InvalidInput(format!("user {name:?} already exists")));
         }
         let user = User { id: Uuid::now_v7().to_string(), name: name.to_owned(), role, created_at: now() };
+        let mut w = self.begin_write().await?;
+        // A name no longer on the server that owns or may use a repository counts as a member's;
+        // an administrator of that name must not make it the operator's.
+        crate::repositories::keep_member_access(&mut w).await?;
         sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&user.id)
             .bind(&user.name)
             .bind(role.as_str())
             .bind(millis(user.created_at))
-            .execute(&self.pool)
+            .execute(&mut *w.tx)
             .await?;
+        w.commit().await?;
         Ok(user)
     }
 

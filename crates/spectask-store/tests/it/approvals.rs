@@ -76,10 +76,12 @@ async fn an_approval_is_listed_by_owner_answered_once_and_read_back_by_the_askin
     assert_eq!(answered[0].from_session, Some(alices.id));
     assert!(answered[0].message.starts_with("alice answered "), "{}", answered[0].message);
     // A person's pause is a line too; an interruption no person asked for is none.
-    let paused = spectask_core::WorkSessionCommand::Interrupt { reason: "paused by alice: a look".to_owned() };
+    let paused =
+        spectask_core::WorkSessionCommand::Interrupt { reason: "paused by alice: a look".to_owned() };
     store.change_work_session(alices.id, &paused).await.unwrap();
     store.interrupt_if_running(bobs.id, "the node stopped").await.unwrap();
-    let is_stop = |e: &spectask_core::CoordinationEvent| e.kind == spectask_core::CoordinationKind::SessionStopped;
+    let is_stop =
+        |e: &spectask_core::CoordinationEvent| e.kind == spectask_core::CoordinationKind::SessionStopped;
     let alice_log = store.coordination_log(alices.spec_task_id).await.unwrap();
     let alice_stopped: Vec<_> = alice_log.iter().filter(|e| is_stop(e)).collect();
     assert_eq!(alice_stopped.len(), 1, "{alice_log:#?}");

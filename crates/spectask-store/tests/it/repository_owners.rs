@@ -1,6 +1,7 @@
 //! A repository's owner and members, and its settings changed with who changed them.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::json;
 use spectask_core::{EventKind, HookPolicy, MergePolicy, PullRequestMerge, TaskBranchPolicy};
@@ -11,6 +12,7 @@ use crate::both_backends;
 both_backends!(
     the_registering_user_owns_a_repository_and_adds_members,
     a_settings_change_is_one_event_naming_who_and_what,
+    a_change_is_stamped_after_the_last_whatever_the_clock,
 );
 
 async fn the_registering_user_owns_a_repository_and_adds_members(store: Store) {
@@ -105,4 +107,30 @@ async fn a_settings_change_is_one_event_naming_who_and_what(store: Store) {
     );
     let events = last(store.events_after(0, 1000).await.unwrap());
     assert_eq!(events[1].payload["changes"]["check_command"], json!({ "from": "npm test", "to": null }));
+}
+
+/// A node tells an older row of a repository from a newer one by `updated_at`: each change moves
+/// it on, in the same millisecond as the last or after another node's clock that runs ahead.
+async fn a_change_is_stamped_after_the_last_whatever_the_clock(store: Store) {
+    let repository =
+        store.register_repository(Path::new("/repos/stamped"), "main", "docs", None).await.unwrap();
+    let mut last = repository.updated_at;
+    let changes = [
+        SettingsChange { hooks: Some(HookPolicy::Skip), ..Default::default() },
+        SettingsChange { check_command: Some(Some("make check".into())), ..Default::default() },
+        SettingsChange { hooks: Some(HookPolicy::Run), ..Default::default() },
+    ];
+    for (i, change) in changes.iter().enumerate() {
+        if i == 1 {
+            spectask_store::testing::postdate_repository(&store, repository.id, Duration::from_secs(3600))
+                .await
+                .unwrap();
+            last = store.repository(repository.id).await.unwrap().updated_at;
+        }
+        let changed = store.change_repository_settings(repository.id, "alice", change).await.unwrap();
+        assert!(changed.updated_at > last, "change {i}: {} after {last}", changed.updated_at);
+        last = changed.updated_at;
+    }
+    let branch = store.set_default_branch(repository.id, "trunk").await.unwrap();
+    assert!(branch.updated_at > last, "the default branch: {} after {last}", branch.updated_at);
 }

@@ -81,6 +81,13 @@ async fn a_repository_knows_whether_a_member_may_use_it(store: Store) {
         .map(|r| r.path.display().to_string())
         .collect();
     assert_eq!(trusted, ["/repos/open"]);
+
+    // An administrator given the name of an owner no longer on the server.
+    let daves = owned("/repos/dave", Some("dave")).await;
+    assert!(daves, "an owner no longer on the server");
+    store.add_user("dave", spectask_store::UserRole::Admin).await.unwrap();
+    let daves = store.repository_by_path(std::path::Path::new("/repos/dave")).await.unwrap().unwrap();
+    assert!(daves.member_access, "a member's before");
 }
 
 async fn owners_see_only_their_tasks_events_and_repositories(store: Store) {
