@@ -19,7 +19,6 @@ mod staging;
 mod standings;
 mod start_gate;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,7 +41,7 @@ pub(crate) struct Ctx {
     /// Approved plans parsed on this node (see [`plans::approved`]).
     pub plans: Arc<plans::Plans>,
     /// Repositories this process registered already (see `repos::open`).
-    pub registered: Arc<std::sync::Mutex<HashMap<spectask_core::RepositoryId, crate::repos::Registered>>>,
+    pub registered: Arc<crate::repos::Registry>,
     /// The sessions whose turns run on this node, told of their transitions (see [`session_watch`]).
     pub sessions: Arc<session_watch::SessionWatch>,
     /// What a task's sessions are told of each other, read once for those starting together (see

@@ -1,10 +1,11 @@
 //! Git access from async code: registration on first use, run on the blocking pool; a person's
 //! change of a repository's settings (`settings`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use spectask_core::{Repository, RepositoryId, SpecTask, Timestamp};
+use spectask_core::{Repository, RepositoryId, SpecTask};
 use spectask_git::{GitError, RegisterOptions, RemoteTrust, Repo};
 
 use crate::ctx::Ctx;
@@ -27,15 +28,29 @@ where
 /// How long [`open_id`] trusts the last row it read of a repository before it reads it again.
 const ROW_READ_FOR: Duration = Duration::from_secs(2);
 
-/// A repository this process registered: the path registered, the handle, the row's `updated_at`
-/// it was registered from, and when [`open_id`] last read the row (`None`: registered from a row
-/// a step read, of unknown age).
+/// The repositories this process registered, and the lock under which it registers one.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    handles: std::sync::Mutex<HashMap<RepositoryId, Registered>>,
+    /// Held across a registration: two steps opening one repository from rows of different ages
+    /// register in turn, the second finding the first's handle.
+    registering: tokio::sync::Mutex<()>,
+}
+
+/// A repository this process registered: the row it was registered from, the handle, and when
+/// [`open_id`] last read the row (`None`: registered from a row a step read, of unknown age).
 #[derive(Debug)]
-pub(crate) struct Registered {
-    path: PathBuf,
+struct Registered {
+    row: Repository,
     repo: Repo,
-    row_updated_at: Timestamp,
     read_at: Option<Instant>,
+}
+
+impl Registry {
+    /// Whether this process registered the repository.
+    pub(crate) fn holds(&self, id: RepositoryId) -> bool {
+        self.handles.lock().is_ok_and(|handles| handles.contains_key(&id))
+    }
 }
 
 /// The repository, registered (idempotently: design-docs branch and worktree in place). Registration
@@ -49,42 +64,28 @@ pub(crate) async fn open(ctx: &Ctx, repository: &Repository) -> Result<Repo, Job
 
 /// [`open`] of a row [`open_id`] read at `read_at`.
 async fn open_row(ctx: &Ctx, repository: &Repository, read_at: Option<Instant>) -> Result<Repo, JobError> {
-    let mut row = repository.clone();
-    let known = ctx.registered.lock().ok().and_then(|mut r| {
-        let known = r.get_mut(&row.id)?;
-        let repo = &known.repo;
-        // A member's access, once seen, stays (the store keeps it too).
-        row.member_access |= repo.trust() == RemoteTrust::Member;
-        let older = row.updated_at < known.row_updated_at;
-        let same = known.path == row.path
-            && repo.design_docs_branch() == row.design_docs_branch
-            && repo.default_branch() == row.default_branch
-            && repo.hooks() == git_hooks(row.hooks);
-        let holds = (older || same) && repo.trust() == remote_trust(&row);
-        holds.then(|| {
-            if read_at.is_some() {
-                known.read_at = read_at;
-            }
-            repo.clone()
-        })
-    });
-    if let Some(repo) = known {
+    let registry = &ctx.registered;
+    if let Some(repo) = known_handle(registry, repository, read_at) {
         return Ok(repo);
     }
+    let _registering = registry.registering.lock().await;
+    if let Some(repo) = known_handle(registry, repository, read_at) {
+        return Ok(repo);
+    }
+    let row = match registry.handles.lock() {
+        Ok(handles) => {
+            handles.get(&repository.id).map_or_else(|| repository.clone(), |k| newest(&k.row, repository))
+        }
+        Err(_) => repository.clone(),
+    };
     let clones_dir = ctx.config.clones_dir.clone();
     let registering = row.clone();
     let registered =
         blocking(move || local_repo(&registering, clones_dir.as_deref(), Opening::Register)).await;
     match &registered {
         Ok(repo) => {
-            if let Ok(mut known) = ctx.registered.lock() {
-                let registered = Registered {
-                    path: row.path.clone(),
-                    repo: repo.clone(),
-                    row_updated_at: row.updated_at,
-                    read_at,
-                };
-                known.insert(row.id, registered);
+            if let Ok(mut handles) = registry.handles.lock() {
+                handles.insert(row.id, Registered { row, repo: repo.clone(), read_at });
             }
         }
         Err(JobError::Fatal { reason, .. }) => {
@@ -96,6 +97,38 @@ async fn open_row(ctx: &Ctx, repository: &Repository, read_at: Option<Instant>) 
         Err(_) => {}
     }
     registered
+}
+
+/// The handle registered from `repository`'s row, or from a newer one, when `repository` says
+/// nothing new of it.
+fn known_handle(registry: &Registry, repository: &Repository, read_at: Option<Instant>) -> Option<Repo> {
+    let mut handles = registry.handles.lock().ok()?;
+    let known = handles.get_mut(&repository.id)?;
+    let row = newest(&known.row, repository);
+    let repo = &known.repo;
+    let same = known.row.path == row.path
+        && repo.design_docs_branch() == row.design_docs_branch
+        && repo.default_branch() == row.default_branch
+        && repo.hooks() == git_hooks(row.hooks)
+        && repo.trust() == remote_trust(&row);
+    if !same {
+        return None;
+    }
+    if read_at.is_some() {
+        known.read_at = read_at;
+    }
+    let repo = repo.clone();
+    known.row = row;
+    Some(repo)
+}
+
+/// Of the row a handle was registered from and another, the one written last (by `updated_at`,
+/// which the store never moves back), with a member's access if either had it: the store never
+/// takes that back either.
+fn newest(registered: &Repository, other: &Repository) -> Repository {
+    let mut row = if other.updated_at < registered.updated_at { registered.clone() } else { other.clone() };
+    row.member_access |= registered.member_access || other.member_access;
+    row
 }
 
 /// Where this node's copy of `repository` is, made or not (blocking): the registered path, unless
@@ -136,9 +169,9 @@ pub fn local_repo(
 
 /// How far git trusts `repository`'s remote and content: as git does by default for the
 /// repositories only the operator and administrators ever used; not past the operator's checks
-/// for one a member owns or may use, or ever did. Its URL met those checks, but its remote, or content a member's
-/// agent committed, could lead git past them (a redirect, an LFS server's answer, a submodule's
-/// URL) to a loopback port or a cloud's metadata address.
+/// for one a member owns or may use, or ever did. Its URL met those checks, but its remote, or
+/// content a member's agent committed, could lead git past them (a redirect, an LFS server's
+/// answer, a submodule's URL) to a loopback port or a cloud's metadata address.
 pub fn remote_trust(repository: &Repository) -> RemoteTrust {
     if repository.member_access { RemoteTrust::Member } else { RemoteTrust::Operator }
 }
@@ -191,8 +224,8 @@ pub fn git_hooks(policy: spectask_core::HookPolicy) -> spectask_git::HookPolicy 
 /// after that; the steps of a session, which open it several times in that span, read it once. A
 /// step keeps the handle it opened for as long as it runs.
 pub(crate) async fn open_id(ctx: &Ctx, id: RepositoryId) -> Result<Repo, JobError> {
-    let fresh = ctx.registered.lock().ok().and_then(|r| {
-        let known = r.get(&id)?;
+    let fresh = ctx.registered.handles.lock().ok().and_then(|handles| {
+        let known = handles.get(&id)?;
         known.read_at.is_some_and(|at| at.elapsed() < ROW_READ_FOR).then(|| known.repo.clone())
     });
     if let Some(repo) = fresh {
@@ -303,7 +336,7 @@ mod tests {
 
     /// Makes this process's read of every repository's row as old as [`ROW_READ_FOR`].
     fn age_reads(ctx: &Ctx) {
-        for known in ctx.registered.lock().unwrap().values_mut() {
+        for known in ctx.registered.handles.lock().unwrap().values_mut() {
             known.read_at = Instant::now().checked_sub(ROW_READ_FOR);
         }
     }
@@ -321,8 +354,24 @@ mod tests {
         assert_eq!(trust().await, RemoteTrust::Member, "a member's agents write its content now");
 
         ctx.store.set_user_role("alice", UserRole::Admin).await.unwrap();
-        age_reads(&ctx);
+        // As a process started now finds it, from the row alone.
+        ctx.registered.handles.lock().unwrap().clear();
         assert_eq!(trust().await, RemoteTrust::Member, "what her agents committed stays");
+    }
+
+    #[tokio::test]
+    async fn a_step_opening_with_its_own_row_does_not_put_off_the_next_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, task, _) = crate::testing::ctx_with_session(dir.path()).await;
+        let id = task.repository_id;
+        let before = ctx.store.repository(id).await.unwrap();
+        assert_eq!(open_id(&ctx, id).await.unwrap().trust(), RemoteTrust::Operator);
+
+        ctx.store.add_user("alice", UserRole::Member).await.unwrap();
+        ctx.store.grant_repository(id, "alice").await.unwrap();
+        age_reads(&ctx);
+        assert_eq!(open(&ctx, &before).await.unwrap().trust(), RemoteTrust::Operator, "its row's");
+        assert_eq!(open_id(&ctx, id).await.unwrap().trust(), RemoteTrust::Member, "read again");
     }
 
     #[tokio::test]
@@ -338,8 +387,6 @@ mod tests {
         let hooks = spectask_core::HookPolicy::Skip;
         assert_ne!(before.hooks, hooks);
         let change = spectask_store::SettingsChange { hooks: Some(hooks), ..Default::default() };
-        // Rows are told apart by `updated_at`, to the millisecond.
-        tokio::time::sleep(Duration::from_millis(5)).await;
         ctx.store.change_repository_settings(id, "alice", &change).await.unwrap();
         let repo = open_id(&ctx, id).await.unwrap();
         assert_eq!((repo.trust(), repo.hooks()), (RemoteTrust::Member, git_hooks(hooks)));
@@ -347,8 +394,5 @@ mod tests {
         // A step that read the row before both changes opens the repository with it.
         let repo = open(&ctx, &before).await.unwrap();
         assert_eq!((repo.trust(), repo.hooks()), (RemoteTrust::Member, git_hooks(hooks)), "as changed");
-        assert_eq!(open_id(&ctx, id).await.unwrap().trust(), RemoteTrust::Member);
-        age_reads(&ctx);
-        assert_eq!(open_id(&ctx, id).await.unwrap().hooks(), git_hooks(hooks));
     }
 }

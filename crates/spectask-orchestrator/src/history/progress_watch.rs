@@ -92,7 +92,7 @@ async fn cloned_here(
     if repository.remote_url.is_none() {
         return Ok(true);
     }
-    let opened = kept.and_then(|ctx| ctx.registered.lock().ok().map(|r| r.contains_key(&repository.id)));
+    let opened = kept.map(|ctx| ctx.registered.holds(repository.id));
     if opened == Some(true) {
         return Ok(true);
     }
