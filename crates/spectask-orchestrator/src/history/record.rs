@@ -43,8 +43,8 @@ pub(crate) async fn announce(ctx: &Ctx, task: SpecTaskId, session: WorkSessionId
 
 /// Appends a turn's last history `entries` of `session` with what the turn spent (see
 /// [`turn_usage`]) and, for a turn that ended to be judged, its last message (`ended`: a drive cut
-/// off before its verdict judges it on restart instead of prompting again), in one write; a
-/// failure is logged.
+/// off before its verdict judges it on restart instead of prompting again), in one write that
+/// also announces the entries; a failure is logged.
 pub(crate) async fn append_turn_end(
     ctx: &Ctx,
     session: &WorkSession,
@@ -56,7 +56,6 @@ pub(crate) async fn append_turn_end(
     let usage = turn_usage(ctx, session.spec_task_id, Some(session.id), model, spent);
     let ended = ended.map(|message| (session.id, message));
     match ctx.store.record_turn_end(&entries, usage.as_ref(), ended).await {
-        Ok(()) if !entries.is_empty() => announce(ctx, session.spec_task_id, session.id, entries.len()).await,
         Ok(()) => {}
         Err(err) => {
             tracing::error!(%err, session = %session.id, lost = entries.len(), "cannot record the turn's end")

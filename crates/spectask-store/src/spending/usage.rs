@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 
+use spectask_core::events::payload::WorkSessionHistory;
 use spectask_core::{ContextFill, Money, SpecTaskId, TokenCounts, UsagePart, WorkSessionId};
 use uuid::Uuid;
 
 use crate::database::codec::{get, millis, now, parse};
 use crate::database::connect::fetch_of_tasks;
 use crate::database::write::WriteTx;
+use crate::events::outbox::NewEvent;
 use crate::history::entries::NewHistoryEntry;
 use crate::{Store, StoreError};
 
@@ -72,7 +74,9 @@ impl Store {
     }
 
     /// [`Self::append_turn_end`], with `ended`: a session's turn that ended and waits to be judged
-    /// (the session and the turn's last message), kept until the next prompt.
+    /// (the session and the turn's last message), kept until the next prompt. The entries of each
+    /// session are announced on the live stream in the same write (`work_session.history`: a
+    /// transcript on screen is read again), not in a write of their own after it.
     pub async fn record_turn_end(
         &self,
         entries: &[NewHistoryEntry],
@@ -83,7 +87,18 @@ impl Store {
             return Ok(());
         }
         let mut w = self.begin_write().await?;
-        w.insert_history_rows(entries, now()).await?;
+        let at = now();
+        w.insert_history_rows(entries, at).await?;
+        for (spec_task_id, session, count) in per_session(entries) {
+            let payload = WorkSessionHistory { entries: count };
+            w.append_event(NewEvent {
+                spec_task_id: Some(spec_task_id),
+                work_session_id: Some(session),
+                payload,
+                at,
+            })
+            .await?;
+        }
         if let Some((session, message)) = ended {
             sqlx::query("UPDATE work_sessions SET ended_turn = $1 WHERE id = $2")
                 .bind(message)
@@ -304,4 +319,17 @@ fn to_i64(n: u64) -> i64 {
 
 fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+/// How many of `entries` each session has, in the order the sessions first come.
+fn per_session(entries: &[NewHistoryEntry]) -> Vec<(SpecTaskId, WorkSessionId, usize)> {
+    let mut counts: Vec<(SpecTaskId, WorkSessionId, usize)> = Vec::new();
+    for entry in entries {
+        let Some(session) = entry.work_session_id else { continue };
+        match counts.iter_mut().find(|(_, s, _)| *s == session) {
+            Some((_, _, count)) => *count += 1,
+            None => counts.push((entry.spec_task_id, session, 1)),
+        }
+    }
+    counts
 }

@@ -99,7 +99,21 @@ async fn a_new_thread_is_recorded_with_its_first_prompt(store: Store) {
     assert_eq!(store.thread_facts(session.id).await.unwrap().ended_turn.as_deref(), Some("Added s."));
     store.record_prompt(session.id, std::slice::from_ref(&said)).await.unwrap();
     assert_eq!(store.thread_facts(session.id).await.unwrap().ended_turn, None, "the next prompt clears it");
-    store.record_turn_end(&[], None, Some((session.id, "Again."))).await.unwrap();
+    // The turn's last entries are announced in the same write, once for the session.
+    let before = store.events_after(0, 10_000).await.unwrap().last().map_or(0, |e| e.seq);
+    let said_twice = [said.clone(), said.clone()];
+    store.record_turn_end(&said_twice, None, Some((session.id, "Again."))).await.unwrap();
+    let announced: Vec<_> = store
+        .events_after(before, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.work_session_id, e.payload))
+        .collect();
+    assert_eq!(
+        announced,
+        [(spectask_core::EventKind::WorkSessionHistory, Some(session.id), serde_json::json!({"entries": 2}))]
+    );
     store.record_thread_prompted(session.id, "acp-3", std::slice::from_ref(&said)).await.unwrap();
     assert_eq!(store.thread_facts(session.id).await.unwrap().ended_turn, None, "so does a new thread's");
     // An editor's thread is known as one.
