@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use spectask_core::{Repository, RepositoryId, SpecTask};
@@ -28,13 +29,14 @@ where
 /// How long [`open_id`] trusts the last row it read of a repository before it reads it again.
 const ROW_READ_FOR: Duration = Duration::from_secs(2);
 
-/// The repositories this process registered, and the lock under which it registers one.
+/// The repositories this process registered, and the locks under which it registers each.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     handles: std::sync::Mutex<HashMap<RepositoryId, Registered>>,
-    /// Held across a registration: two steps opening one repository from rows of different ages
-    /// register in turn, the second finding the first's handle.
-    registering: tokio::sync::Mutex<()>,
+    /// One per repository, held across its registration: two steps opening one repository from
+    /// rows of different ages register in turn, the second finding the first's handle. A slow
+    /// registration (a first clone) holds up no other repository's.
+    registering: std::sync::Mutex<HashMap<RepositoryId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// A repository this process registered: the row it was registered from, the handle, and when
@@ -47,6 +49,15 @@ struct Registered {
 }
 
 impl Registry {
+    /// The lock held across the registration of the repository `id`.
+    fn registering(&self, id: RepositoryId) -> Arc<tokio::sync::Mutex<()>> {
+        match self.registering.lock() {
+            Ok(mut locks) => locks.entry(id).or_default().clone(),
+            // A panic elsewhere poisoned the map: registrations go on, unordered.
+            Err(_) => Arc::default(),
+        }
+    }
+
     /// Whether this process registered the repository.
     pub(crate) fn holds(&self, id: RepositoryId) -> bool {
         self.handles.lock().is_ok_and(|handles| handles.contains_key(&id))
@@ -68,7 +79,8 @@ async fn open_row(ctx: &Ctx, repository: &Repository, read_at: Option<Instant>) 
     if let Some(repo) = known_handle(registry, repository, read_at) {
         return Ok(repo);
     }
-    let _registering = registry.registering.lock().await;
+    let lock = registry.registering(repository.id);
+    let guard = lock.lock().await;
     if let Some(repo) = known_handle(registry, repository, read_at) {
         return Ok(repo);
     }
@@ -82,19 +94,18 @@ async fn open_row(ctx: &Ctx, repository: &Repository, read_at: Option<Instant>) 
     let registering = row.clone();
     let registered =
         blocking(move || local_repo(&registering, clones_dir.as_deref(), Opening::Register)).await;
-    match &registered {
-        Ok(repo) => {
-            if let Ok(mut handles) = registry.handles.lock() {
-                handles.insert(row.id, Registered { row, repo: repo.clone(), read_at });
-            }
+    if let (Ok(repo), Ok(mut handles)) = (&registered, registry.handles.lock()) {
+        // A step may have recorded a newer row meanwhile: the next `open_id` reads it again.
+        let overtaken = handles.get(&row.id).is_some_and(|known| known.row.updated_at > row.updated_at);
+        let read_at = if overtaken { None } else { read_at };
+        handles.insert(row.id, Registered { row: row.clone(), repo: repo.clone(), read_at });
+    }
+    drop(guard);
+    if let Err(JobError::Fatal { reason, .. }) = &registered {
+        tracing::warn!(repository = %row.id, %reason, "the repository needs attention");
+        if let Err(err) = ctx.store.set_repository_attention(row.id, Some(reason)).await {
+            tracing::warn!(repository = %row.id, %err, "marking the repository failed");
         }
-        Err(JobError::Fatal { reason, .. }) => {
-            tracing::warn!(repository = %row.id, %reason, "the repository needs attention");
-            if let Err(err) = ctx.store.set_repository_attention(row.id, Some(reason)).await {
-                tracing::warn!(repository = %row.id, %err, "marking the repository failed");
-            }
-        }
-        Err(_) => {}
     }
     registered
 }
@@ -372,6 +383,19 @@ mod tests {
         age_reads(&ctx);
         assert_eq!(open(&ctx, &before).await.unwrap().trust(), RemoteTrust::Operator, "its row's");
         assert_eq!(open_id(&ctx, id).await.unwrap().trust(), RemoteTrust::Member, "read again");
+    }
+
+    #[tokio::test]
+    async fn a_registration_holds_up_no_other_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, task, _) = crate::testing::ctx_with_session(dir.path()).await;
+        let other_dir = tempfile::tempdir().unwrap();
+        let (_, other) = crate::fixtures::registered_repository(&ctx.store, other_dir.path()).await.unwrap();
+        // The task's repository registers slowly (a first clone): its lock is held.
+        let lock = ctx.registered.registering(task.repository_id);
+        let _held = lock.lock().await;
+        let opened = tokio::time::timeout(Duration::from_secs(60), open_id(&ctx, other.id)).await;
+        assert!(opened.expect("the other repository waited for the first's registration").is_ok());
     }
 
     #[tokio::test]

@@ -141,7 +141,17 @@ impl Store {
         by: &str,
         change: &SettingsChange,
     ) -> Result<Repository, StoreError> {
-        let before = self.repository(id).await?;
+        let mut w = self.begin_write().await?;
+        // Read in the write: a change is weighed against the settings as they are when it commits.
+        let row = sqlx::query(select_repositories("WHERE r.id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let before = row
+            .as_ref()
+            .map(repository_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound { entity: "repository", reference: id.to_string() })?;
         let mut updates: Vec<(SettingColumn, Option<String>, Option<String>)> = Vec::new();
         if let Some(command) = change.check_command.clone().filter(|c| *c != before.check_command) {
             updates.push((SettingColumn::CheckCommand, before.check_command.clone(), command));
@@ -175,7 +185,6 @@ impl Store {
         if updates.is_empty() {
             return Ok(before);
         }
-        let mut w = self.begin_write().await?;
         // Taken in the write: the writes of a repository are stamped in the order they commit.
         let at = now();
         let mut changes = Vec::new();

@@ -63,8 +63,9 @@ pub(crate) const SUM: &str = "CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT) AS 
      CAST(SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unpriced";
 
 impl Store {
-    /// Appends a turn's last history `entries` and its `usage` in one write: a turn's tokens are on
-    /// record exactly when its end is (a crash before it loses the turn, and its tokens, together).
+    /// Appends a turn's last history `entries` and its `usage` in one write, with the entries'
+    /// `work_session.history` announcement: a turn's tokens are on record exactly when its end is
+    /// (a crash before it loses the turn, and its tokens, together).
     pub async fn append_turn_end(
         &self,
         entries: &[NewHistoryEntry],
