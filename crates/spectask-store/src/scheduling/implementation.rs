@@ -176,7 +176,9 @@ impl WriteTx<'_> {
         if task.status() != SpecTaskStatus::Implementation {
             return Ok(SchedulingOutcome::default());
         }
-        let (mut sessions, committed) = self.work_sessions_with_commits(task.id).await?;
+        let read = self.task_sessions(task.id).await?;
+        let committed: HashSet<WorkSessionId> = read.iter().filter(|(_, c)| *c).map(|(s, _)| s.id).collect();
+        let mut sessions: Vec<WorkSession> = read.into_iter().map(|(s, _)| s).collect();
         let schedule = decide(&SchedulingView { sessions: &sessions, committed: &committed });
         let (mut started, mut claimed) = (Vec::new(), Vec::new());
         for step in schedule.moves {

@@ -1,7 +1,5 @@
 //! WorkSessions (with their 1:1 Session record) and their lifecycle transitions.
 
-use std::collections::HashSet;
-
 use spectask_core::events::payload::{WorkSessionCreated, WorkSessionTransitioned};
 use spectask_core::{
     CoordinationKind, JobKind, PlanTaskRef, Priority, SpecTaskId, WorkSession, WorkSessionCommand,
@@ -10,10 +8,10 @@ use spectask_core::{
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::database::codec::{get, json, millis, now, opt_parse, opt_time, parse, parse_text, time, to_json};
-use crate::database::connect::fetch_of_tasks;
+use crate::database::codec::{get, millis, now, parse, parse_text, to_json};
 use crate::database::write::WriteTx;
 use crate::events::outbox::NewEvent;
+use crate::sessions::task_sessions::SessionColumns;
 use crate::tasks::spec_tasks::AppliedChange;
 use crate::{Store, StoreError};
 
@@ -102,22 +100,6 @@ impl Store {
     /// The work sessions of one SpecTask, in creation order.
     pub async fn work_sessions_of(&self, spec_task_id: SpecTaskId) -> Result<Vec<WorkSession>, StoreError> {
         self.work_sessions_of_tasks(&[spec_task_id]).await
-    }
-
-    /// The work sessions of several SpecTasks in one query, by task, each task's in creation order.
-    pub async fn work_sessions_of_tasks(&self, tasks: &[SpecTaskId]) -> Result<Vec<WorkSession>, StoreError> {
-        let rows = fetch_of_tasks(&self.pool, tasks, &[], |ids| {
-            format!(
-                concat!(
-                    "SELECT ",
-                    columns!(),
-                    " FROM work_sessions WHERE spec_task_id IN ({ids}) ORDER BY spec_task_id, created_at, id"
-                ),
-                ids = ids
-            )
-        })
-        .await?;
-        rows.iter().map(work_session_from_row).collect()
     }
 
     /// The completed work sessions of one SpecTask in creation order, each with what it reported
@@ -318,32 +300,6 @@ impl WriteTx<'_> {
             .ok_or_else(|| StoreError::NotFound { entity: "work session", reference: id.to_string() })
     }
 
-    /// The sessions of a task in creation order, with those whose changes are on the task branch (their
-    /// commit step ran), as this write sees them: what a scheduling decision is taken on.
-    pub(crate) async fn work_sessions_with_commits(
-        &mut self,
-        task: SpecTaskId,
-    ) -> Result<(Vec<WorkSession>, HashSet<WorkSessionId>), StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            ", committed_at FROM work_sessions WHERE spec_task_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(task.to_string())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let mut committed = HashSet::new();
-        let mut sessions = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let session = work_session_from_row(row)?;
-            if get::<Option<i64>>(row, "committed_at")?.is_some() {
-                committed.insert(session.id);
-            }
-            sessions.push(session);
-        }
-        Ok((sessions, committed))
-    }
-
     /// The transition inside a larger transaction, with its event and one job per effect.
     pub(crate) async fn transition_work_session(
         &mut self,
@@ -425,10 +381,6 @@ fn status_detail(state: &WorkSessionState) -> Result<Option<String>, StoreError>
     }
 }
 
-fn state_from_row(row: &AnyRow) -> Result<WorkSessionState, StoreError> {
-    state_from(&get::<String>(row, "status")?, get::<Option<String>>(row, "status_detail")?.as_deref())
-}
-
 /// A session's state from its `status` and `status_detail` columns.
 pub(crate) fn state_from(status: &str, detail: Option<&str>) -> Result<WorkSessionState, StoreError> {
     let status: WorkSessionStatus = parse_text("status", status)?;
@@ -453,31 +405,7 @@ pub(crate) fn state_from(status: &str, detail: Option<&str>) -> Result<WorkSessi
 }
 
 fn work_session_from_row(row: &AnyRow) -> Result<WorkSession, StoreError> {
-    let priority: i64 = get(row, "priority")?;
-    let plan_task: Option<String> = get(row, "plan_task")?;
-    Ok(WorkSession {
-        id: parse(row, "id")?,
-        spec_task_id: parse(row, "spec_task_id")?,
-        parent_id: opt_parse(row, "parent_id")?,
-        spawned_by_id: opt_parse(row, "spawned_by_id")?,
-        name: get(row, "name")?,
-        description: get(row, "description")?,
-        phase: parse(row, "phase")?,
-        state: state_from_row(row)?,
-        plan_task: plan_task
-            .map(|t| serde_json::from_str(&t))
-            .transpose()
-            .map_err(|e| StoreError::corrupt(format!("column plan_task: {e}")))?,
-        agent_profile: get(row, "agent_profile")?,
-        agent_config: json(row, "agent_config")?,
-        priority: Priority::from_rank(priority)
-            .ok_or_else(|| StoreError::corrupt(format!("priority rank {priority}")))?,
-        created_at: time(row, "created_at")?,
-        updated_at: time(row, "updated_at")?,
-        started_at: opt_time(row, "started_at")?,
-        completed_at: opt_time(row, "completed_at")?,
-        version: get(row, "version")?,
-    })
+    SessionColumns::from_row(row)?.into_session()
 }
 
 /// Inserts a new WorkSession (`pending`) and `work_session.created` in `w`.

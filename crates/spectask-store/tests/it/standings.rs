@@ -1,4 +1,5 @@
-//! Where sessions stand, read slim, is what their full rows say.
+//! Where sessions stand, read slim, and the sessions read whole in one array are what their own
+//! rows say.
 
 use spectask_core::{
     PlanTaskRef, WorkSessionCommand, WorkSessionStanding, WorkSessionState, WorkSessionStatus,
@@ -27,10 +28,16 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
     let whole = store.create_work_session(new).await.unwrap();
     let running = store.create_work_session(on(a.id, 3, "running")).await.unwrap();
     let failed = store.create_work_session(on(a.id, 12, "failed")).await.unwrap();
-    let new = NewWorkSession { parent_id: Some(whole.id), ..on(a.id, 0, "child") };
+    let new =
+        NewWorkSession { parent_id: Some(whole.id), spawned_by_id: Some(running.id), ..on(a.id, 0, "child") };
     let child = store.create_work_session(new).await.unwrap();
     // Text the database must escape in the array it builds comes back as it went in.
-    store.create_work_session(on(b.id, 1, "other \"quoted\" \\ back\nslash, ü ✓")).await.unwrap();
+    let new = NewWorkSession {
+        description: "tab\t, quote \", NUL-free \u{1F600} and \\n".into(),
+        agent_config: serde_json::json!({ "args": ["--x", "y \"z\""], "depth": 3 }),
+        ..on(b.id, 1, "other \"quoted\" \\ back\nslash, ü ✓")
+    };
+    store.create_work_session(new).await.unwrap();
     let start = WorkSessionCommand::Start;
     let running = store.transition_work_session(&running, &start).await.unwrap().value;
     let failed = store.transition_work_session(&failed, &start).await.unwrap().value;
@@ -45,6 +52,12 @@ async fn where_sessions_stand_is_what_their_full_rows_say(store: Store) {
     let full: Vec<WorkSessionStanding> =
         store.work_sessions_of_tasks(&tasks).await.unwrap().iter().map(Into::into).collect();
     let slim = store.work_session_standings_of_tasks(&tasks).await.unwrap();
+    // Read whole as one array, each session is what its own row says.
+    let whole_read = store.work_sessions_of_tasks(&tasks).await.unwrap();
+    assert_eq!(whole_read.len(), 5);
+    for session in &whole_read {
+        assert_eq!(*session, store.work_session(session.id).await.unwrap());
+    }
     assert_eq!(slim, full);
     assert_eq!(slim.len(), 5);
     let of = |name: &str| slim.iter().find(|s| s.name == name).unwrap();
