@@ -1,9 +1,9 @@
 //! Notifications: a person told when a task needs them, by webhooks.
 //!
-//! One loop per node, beside the engine and never in its way: on every wake-up of the outbox it
-//! records the notifications of the new events (`Store::record_notifications`: once for all
-//! nodes), then claims the deliveries that are due and sends each in a task of its own, recording
-//! every attempt. A failed attempt is tried again after a backoff (`config::notify`), up to
+//! One loop per node, beside the engine and never in its way: on every wake-up of the outbox, once
+//! the events of a burst have gathered ([`GATHER`]), it records the notifications of the new events
+//! (`Store::record_notifications`: once for all nodes), then claims the deliveries that are due and
+//! sends each in a task of its own, recording every attempt. A failed attempt is tried again after a backoff (`config::notify`), up to
 //! `max_attempts`; then the delivery is marked failed. A node that stops mid-send leaves its
 //! delivery's lease to lapse and another attempt follows, so a receiver may be told twice: the
 //! `x-spectask-notification` header names the notification.
@@ -27,6 +27,10 @@ const SENDING: usize = 8;
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
 /// The shortest nap between two looks at the due deliveries.
 const MIN_NAP: Duration = Duration::from_millis(50);
+/// How long events gather after a wake-up before their notifications are recorded: one write for
+/// a burst of commits rather than one per commit, each taking the database's writer from the
+/// engine's steps (on SQLite), and a person told at most this much later.
+const GATHER: Duration = Duration::from_millis(100);
 
 /// Records notifications and delivers them until `shutdown`.
 pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
@@ -47,7 +51,15 @@ pub(crate) async fn run(ctx: Ctx, shutdown: CancellationToken) {
         let nap = deliver_due(&ctx, &config, &http, &mut sending).await;
         tokio::select! {
             () = shutdown.cancelled() => return,
-            woke = wakeups.next() => if !woke { return },
+            woke = wakeups.next() => {
+                if !woke {
+                    return;
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(GATHER) => {}
+                }
+            }
             Some(_) = sending.join_next(), if !sending.is_empty() => {}
             () = tokio::time::sleep(nap) => {}
         }
