@@ -80,6 +80,7 @@ pub use sessions::stalls::{PlanningStall, SessionStall};
 pub use sessions::threads::ThreadFacts;
 pub use sessions::work_sessions::NewWorkSession;
 pub use spending::budgets::{BudgetCrossing, BudgetStanding, TaskBudget};
+pub use spending::budgets_set::BudgetsSet;
 pub use spending::daily_budgets::{DailyCrossing, DailyStanding};
 pub use spending::holds::BudgetHoldRecord;
 pub use spending::usage::{NewUsage, TaskUsage, UsageCensus};

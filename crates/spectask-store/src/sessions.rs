@@ -12,7 +12,7 @@ pub(crate) mod editor_threads;
 pub(crate) mod mail;
 pub(crate) mod messages;
 pub(crate) mod stalls;
-pub(crate) mod task_sessions;
 pub(crate) mod standings;
+pub(crate) mod task_sessions;
 pub(crate) mod threads;
 pub(crate) mod work_sessions;

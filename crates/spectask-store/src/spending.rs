@@ -7,6 +7,7 @@
 //! once (a daily line once a day).
 
 pub(crate) mod budgets;
+pub(crate) mod budgets_set;
 pub(crate) mod daily_budgets;
 pub(crate) mod holds;
 pub(crate) mod usage;

@@ -10,7 +10,7 @@ use spectask_core::{
     Budget, BudgetDefaults, BudgetHold, BudgetLevel, BudgetScope, BudgetUse, PriceTable, SpecTask,
     SpecTaskId, SpecTaskStatus, Timestamp, TurnMeter, UsageTotals, WorkSession, WorkSessionCommand,
 };
-use spectask_store::{BudgetCrossing, DailyCrossing, Store, StoreError};
+use spectask_store::{BudgetCrossing, BudgetsSet, DailyCrossing, Store, StoreError};
 
 use crate::ctx::Ctx;
 use crate::job_error::JobError;
@@ -136,12 +136,14 @@ async fn weigh_all(
     task: &SpecTask,
     at: Timestamp,
 ) -> Result<Vec<BudgetReading>, StoreError> {
+    let repository = task.repository_id.to_string();
+    // One read says which budgets are set; with none set and no default limit, nothing more.
+    let set = store.budgets_set(Some(task.id), &repository, &task.created_by).await?;
     // Apart from each other, so at once: the task's own budget and the daily ones (a turn's start
     // waits for them).
-    let repository = task.repository_id.to_string();
     let (own, daily) = tokio::join!(
-        weigh_task(store, defaults, task.id),
-        weigh_daily(store, defaults, &repository, &task.created_by, at)
+        weigh_task(store, defaults, task.id, &set),
+        weigh_daily(store, defaults, (&repository, &task.created_by), &set, at)
     );
     let mut out: Vec<BudgetReading> = own?.into_iter().collect();
     out.extend(daily?);
@@ -153,9 +155,9 @@ async fn weigh_task(
     store: &Store,
     defaults: &BudgetDefaults,
     task: SpecTaskId,
+    set: &BudgetsSet,
 ) -> Result<Option<BudgetReading>, StoreError> {
-    let own = store.task_budgets(&[task]).await?;
-    if !own.contains_key(&task) && defaults.task.is_unlimited() {
+    if set.task.as_ref().unwrap_or(&defaults.task).is_unlimited() {
         return Ok(None);
     }
     let s = store.budget_standing(task, &defaults.task).await?;
@@ -173,14 +175,14 @@ async fn weigh_task(
 async fn weigh_daily(
     store: &Store,
     defaults: &BudgetDefaults,
-    repository: &str,
-    user: &str,
+    (repository, user): (&str, &str),
+    set: &BudgetsSet,
     at: Timestamp,
 ) -> Result<Vec<BudgetReading>, StoreError> {
     // The repository's and the user's, at once.
     let (repository, user) = tokio::join!(
-        weigh_one_daily(store, defaults, BudgetScope::Repository, repository, at),
-        weigh_one_daily(store, defaults, BudgetScope::User, user, at)
+        weigh_one_daily(store, defaults, (BudgetScope::Repository, repository), set, at),
+        weigh_one_daily(store, defaults, (BudgetScope::User, user), set, at)
     );
     Ok(repository?.into_iter().chain(user?).collect())
 }
@@ -189,11 +191,11 @@ async fn weigh_daily(
 async fn weigh_one_daily(
     store: &Store,
     defaults: &BudgetDefaults,
-    scope: BudgetScope,
-    subject: &str,
+    (scope, subject): (BudgetScope, &str),
+    set: &BudgetsSet,
     at: Timestamp,
 ) -> Result<Option<BudgetReading>, StoreError> {
-    if store.daily_budget(scope, subject, defaults).await?.0.is_unlimited() {
+    if set.daily(scope).unwrap_or_else(|| defaults.daily(scope)).is_unlimited() {
         return Ok(None);
     }
     let d = store.daily_standing(scope, subject, defaults, at).await?;
@@ -220,7 +222,8 @@ pub async fn daily_hold(
     repository: &str,
     user: &str,
 ) -> Result<Option<BudgetHold>, StoreError> {
-    let weighed = weigh_daily(store, defaults, repository, user, chrono::Utc::now()).await?;
+    let set = store.budgets_set(None, repository, user).await?;
+    let weighed = weigh_daily(store, defaults, (repository, user), &set, chrono::Utc::now()).await?;
     Ok(weighed.iter().find(|w| w.reached()).map(BudgetReading::hold))
 }
 

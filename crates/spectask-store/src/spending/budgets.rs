@@ -47,14 +47,11 @@ impl Store {
         .await?;
         let mut out = HashMap::new();
         for row in &rows {
-            let tokens: Option<i64> = get(row, "tokens")?;
-            let micros: Option<i64> = get(row, "cost_micros")?;
-            let currency: Option<String> = get(row, "currency")?;
-            let budget = Budget {
-                tokens: tokens.map(|t| t.max(0) as u64),
-                cost: micros.zip(currency).map(|(micros, currency)| Money { micros, currency }),
+            let entry = TaskBudget {
+                budget: budget_from_row(row)?,
+                set_by: get(row, "set_by")?,
+                set_at: time(row, "set_at")?,
             };
-            let entry = TaskBudget { budget, set_by: get(row, "set_by")?, set_at: time(row, "set_at")? };
             out.insert(parse(row, "spec_task_id")?, entry);
         }
         Ok(out)
@@ -206,6 +203,17 @@ pub(crate) async fn budget_news(
     .await?;
     w.append_event(NewEvent { spec_task_id: Some(task), work_session_id: None, payload, at }).await?;
     Ok(())
+}
+
+/// The budget a row's `tokens`, `cost_micros` and `currency` columns hold.
+pub(crate) fn budget_from_row(row: &sqlx::any::AnyRow) -> Result<Budget, StoreError> {
+    let tokens: Option<i64> = get(row, "tokens")?;
+    let micros: Option<i64> = get(row, "cost_micros")?;
+    let currency: Option<String> = get(row, "currency")?;
+    Ok(Budget {
+        tokens: tokens.map(|t| t.max(0) as u64),
+        cost: micros.zip(currency).map(|(micros, currency)| Money { micros, currency }),
+    })
 }
 
 pub(crate) fn budget_amount(budget: &Budget) -> BudgetAmount {

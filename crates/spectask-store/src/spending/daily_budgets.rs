@@ -5,12 +5,12 @@
 //! reports for its whole thread cannot be split into days, so money counts through the price table.
 
 use spectask_core::{
-    Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, Money, SpecTaskId, Timestamp, UsagePart,
+    Budget, BudgetDefaults, BudgetLevel, BudgetScope, BudgetUse, SpecTaskId, Timestamp, UsagePart,
     UsageTotals, WorkSession, budget_day, budget_day_start,
 };
 
 use crate::database::codec::{get, millis, now, time};
-use crate::spending::budgets::{TaskBudget, budget_amount, budget_news, spent_amount};
+use crate::spending::budgets::{TaskBudget, budget_amount, budget_from_row, budget_news, spent_amount};
 use crate::spending::usage::add_entries;
 use crate::{Store, StoreError};
 use spectask_core::events::payload::SpecTaskBudget;
@@ -75,13 +75,7 @@ impl Store {
         let Some(row) = row else {
             return Ok((defaults.daily(scope).clone(), None));
         };
-        let tokens: Option<i64> = get(&row, "tokens")?;
-        let micros: Option<i64> = get(&row, "cost_micros")?;
-        let currency: Option<String> = get(&row, "currency")?;
-        let budget = Budget {
-            tokens: tokens.map(|t| t.max(0) as u64),
-            cost: micros.zip(currency).map(|(micros, currency)| Money { micros, currency }),
-        };
+        let budget = budget_from_row(&row)?;
         let own = TaskBudget {
             budget: budget.clone(),
             set_by: get(&row, "set_by")?,

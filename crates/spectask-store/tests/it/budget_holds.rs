@@ -2,13 +2,18 @@
 //! budget: the task's own, its repository's or its user's daily one), read with the task's
 //! standing, and gone once released.
 
-use spectask_core::{Budget, BudgetHold, BudgetScope, WorkSessionCommand, WorkSessionStatus};
-use spectask_store::Store;
+use spectask_core::{
+    Budget, BudgetHold, BudgetLevel, BudgetScope, Money, WorkSessionCommand, WorkSessionStatus,
+};
+use spectask_store::{BudgetsSet, Store};
 
 use crate::planning::new_session;
 use crate::{both_backends, new_task, repo};
 
-both_backends!(a_daily_budget_pause_is_recorded_with_the_session_and_read_with_the_standing);
+both_backends!(
+    a_daily_budget_pause_is_recorded_with_the_session_and_read_with_the_standing,
+    the_budgets_set_are_read_together
+);
 
 async fn a_daily_budget_pause_is_recorded_with_the_session_and_read_with_the_standing(store: Store) {
     let r = repo(&store, "/repos/holds").await;
@@ -47,4 +52,38 @@ async fn a_daily_budget_pause_is_recorded_with_the_session_and_read_with_the_sta
     let standing = store.budget_standing(task.id, &Budget::default()).await.unwrap();
     assert_eq!(standing.hold, None);
     assert_eq!(store.budget_held_tasks().await.unwrap().len(), 1, "the other task is still held");
+}
+
+async fn the_budgets_set_are_read_together(store: Store) {
+    let r = repo(&store, "/repos/set").await;
+    let task = store.create_spec_task(new_task(&r, "Budgeted")).await.unwrap();
+    let other = store.create_spec_task(new_task(&r, "Not budgeted")).await.unwrap();
+    let repository = r.id.to_string();
+    let none = store.budgets_set(Some(task.id), &repository, "alice").await.unwrap();
+    assert_eq!(none, BudgetsSet::default(), "nothing set yet");
+
+    let own = Budget { tokens: Some(1_000), cost: None };
+    let daily = Budget { tokens: None, cost: Some(Money { micros: 2_500_000, currency: "USD".into() }) };
+    let users = Budget { tokens: Some(50), cost: None };
+    let below = BudgetLevel::Within;
+    store.set_task_budget(task.id, &own, "admin", below).await.unwrap();
+    store.set_daily_budget(BudgetScope::Repository, &repository, &daily, "admin", below).await.unwrap();
+    store.set_daily_budget(BudgetScope::User, "alice", &users, "admin", below).await.unwrap();
+    // Another user's and another repository's are not theirs.
+    store.set_daily_budget(BudgetScope::User, "bob", &own, "admin", below).await.unwrap();
+    store.set_daily_budget(BudgetScope::Repository, "alice", &own, "admin", below).await.unwrap();
+
+    let set = store.budgets_set(Some(task.id), &repository, "alice").await.unwrap();
+    assert_eq!(
+        set,
+        BudgetsSet { task: Some(own), repository: Some(daily.clone()), user: Some(users.clone()) }
+    );
+    assert_eq!(set.daily(BudgetScope::User), Some(&users));
+    let of_other = store.budgets_set(Some(other.id), &repository, "alice").await.unwrap();
+    assert_eq!(
+        of_other,
+        BudgetsSet { task: None, repository: Some(daily.clone()), user: Some(users.clone()) }
+    );
+    let no_task = store.budgets_set(None, &repository, "carol").await.unwrap();
+    assert_eq!(no_task, BudgetsSet { task: None, repository: Some(daily), user: None });
 }
