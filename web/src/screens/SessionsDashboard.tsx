@@ -30,13 +30,16 @@ export function SessionsDashboard({ task }: { task: SpecTask }) {
   const overview = useOverview(task.id)
   const [spawnFrom, setSpawnFrom] = useState<WorkSession | undefined>(undefined)
   if (overview.isPending) return <p role="status">Loading the sessions…</p>
-  if (overview.isError) return <Problem error={overview.error} />
+  // A refresh that failed keeps what the dashboard shows (a person may be using it), the problem
+  // above it until a refresh succeeds.
   const o = overview.data
+  if (o === undefined) return <Problem error={overview.error ?? new Error('the sessions could not be read')} />
   const progressOf = new Map(o.progress.sessions.map((p) => [p.work_session_id, p]))
   const active = o.sessions.filter((s) => s.status === 'running' || s.status === 'blocked')
   const { counts, percent } = o.progress
   return (
     <section className="dashboard" aria-label="Sessions">
+      {overview.isError && <Problem error={overview.error} doing="refresh the sessions" />}
       <div className="dash-cards">
         <section className="dash-card" aria-labelledby="dash-progress">
           <h3 id="dash-progress">Progress</h3>
